@@ -1,0 +1,333 @@
+// Deterministic synthetic file trees for the benchmark.
+//
+// A tree is described by a TreeSpec. planTree() expands it with a seeded mulberry32 PRNG into a
+// list of folders and files (path, size, content seed, mtime) without touching the disk;
+// writeTree() materialises that plan; planMutation()/applyMutation() derive and apply a seeded
+// change set ("1% changed, 0.5% added, 0.5% deleted", or "1% changed"). File bytes are a pure
+// function of the content seed and base mtimes are pinned, so the same spec + seed always gives a
+// byte-identical tree (content bytes are produced through a Uint32Array, i.e. little-endian on
+// x86/ARM). A marker file next to the tree records the generator version + seed + totals; a tree
+// whose marker matches is reused instead of regenerated.
+//
+// Standalone: `deno run -A bench/gen.ts <tree> [dir]` generates one tree (default bench/work/trees/).
+
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+/** Bump when the plan or content algorithm changes so cached trees are regenerated. */
+export const GEN_VERSION = 1;
+export const DEFAULT_SEED = 20240601;
+export const WORK_DIR = join(dirname(fileURLToPath(import.meta.url)), "work");
+export const TREES_DIR = join(WORK_DIR, "trees");
+
+const KiB = 1024;
+const MiB = 1024 * KiB;
+
+export interface TreeSpec {
+  name: string;
+  /** Total number of regular files, including large files and duplicates. */
+  files: number;
+  /** Number of folders (including the tree root), nested as a random recursive tree. */
+  folders: number;
+  /** Size distribution of ordinary files: log-uniform (many small, few medium) or uniform. */
+  dist: "log" | "uniform";
+  minSize: number;
+  maxSize: number;
+  /** Exact sizes of the few large files. */
+  large: number[];
+  /** Fraction of files that are byte-exact copies of another file at another path. */
+  dupFraction: number;
+}
+
+// 20k: log-uniform 1-64 KiB has a mean of 63 KiB / ln 64 ≈ 15 KiB, so ~19k ordinary files are
+// ~290 MiB; the five large files add 130 MiB and the 5% duplicates ~15 MiB: ≈ 435 MiB (~455 MB).
+// 100k: uniform 512 B..3.5 KiB has a mean of exactly 2 KiB → 100k files ≈ 205 MB.
+// 1m: uniform 100..500 B, mean 300 B → 1M files ≈ 300 MB; 100 files per folder on average.
+// 2k / 10k are the --quick stand-ins for 20k / 100k (same shapes, a tenth of the files).
+export const TREES: Record<string, TreeSpec> = {
+  "20k": {
+    name: "20k",
+    files: 20_000,
+    folders: 200,
+    dist: "log",
+    minSize: 1 * KiB,
+    maxSize: 64 * KiB,
+    large: [12 * MiB, 18 * MiB, 25 * MiB, 33 * MiB, 42 * MiB],
+    dupFraction: 0.05,
+  },
+  "100k": {
+    name: "100k",
+    files: 100_000,
+    folders: 1_000,
+    dist: "uniform",
+    minSize: 512,
+    maxSize: 3584,
+    large: [],
+    dupFraction: 0,
+  },
+  "1m": {
+    name: "1m",
+    files: 1_000_000,
+    folders: 10_000,
+    dist: "uniform",
+    minSize: 100,
+    maxSize: 500,
+    large: [],
+    dupFraction: 0,
+  },
+  "2k": {
+    name: "2k",
+    files: 2_000,
+    folders: 20,
+    dist: "log",
+    minSize: 1 * KiB,
+    maxSize: 64 * KiB,
+    large: [10 * MiB, 15 * MiB],
+    dupFraction: 0.05,
+  },
+  "10k": {
+    name: "10k",
+    files: 10_000,
+    folders: 100,
+    dist: "uniform",
+    minSize: 512,
+    maxSize: 3584,
+    large: [],
+    dupFraction: 0,
+  },
+};
+
+export interface FileEntry {
+  path: string; // relative, "/"-separated
+  size: number;
+  seed: number; // content seed: equal seeds (and sizes) mean equal bytes
+  mtime: number; // seconds since epoch
+}
+
+export interface TreePlan {
+  spec: TreeSpec;
+  seed: number;
+  folders: string[]; // relative paths, "" is the root, parents listed before children
+  files: FileEntry[];
+  bytes: number;
+}
+
+/** mulberry32: tiny, fast, good-enough 32-bit PRNG. Returns floats in [0, 1). */
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Mixes two 32-bit values into one (murmur3 finaliser), used to derive per-file seeds. */
+export function mix(a: number, b: number): number {
+  let h = (Math.imul(a, 0x9e3779b1) ^ b) >>> 0;
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
+}
+
+function drawSize(spec: TreeSpec, rnd: () => number): number {
+  if (spec.dist === "uniform") {
+    return spec.minSize + Math.floor(rnd() * (spec.maxSize - spec.minSize));
+  }
+  const lo = Math.log(spec.minSize), hi = Math.log(spec.maxSize);
+  return Math.floor(Math.exp(lo + rnd() * (hi - lo)));
+}
+
+const EXTS = ["txt", "dat", "bin", "json", "log", "csv", "md", "jpg"];
+// Base mtimes are spread over 2024 so they never collide with a mutation's "now".
+const BASE_MTIME = Date.UTC(2024, 0, 1) / 1000;
+const YEAR_S = 365 * 86400;
+
+/** Expands a spec into the full list of folders and files. Pure: no disk access. */
+export function planTree(spec: TreeSpec, seed = DEFAULT_SEED): TreePlan {
+  const rnd = mulberry32(mix(seed, 1));
+  const folders = [""];
+  for (let i = 1; i < spec.folders; i++) {
+    const parent = folders[Math.floor(rnd() * i)];
+    const name = `d${String(i).padStart(5, "0")}`;
+    folders.push(parent ? `${parent}/${name}` : name);
+  }
+  const at = (name: string) => {
+    const f = folders[Math.floor(rnd() * folders.length)];
+    return f ? `${f}/${name}` : name;
+  };
+  const mtime = () => BASE_MTIME + Math.floor(rnd() * YEAR_S);
+  const dups = Math.round(spec.files * spec.dupFraction);
+  const ordinary = spec.files - spec.large.length - dups;
+  const files: FileEntry[] = [];
+  for (let i = 0; i < ordinary; i++) {
+    const ext = EXTS[Math.floor(rnd() * EXTS.length)];
+    files.push({
+      path: at(`f${i}.${ext}`),
+      size: drawSize(spec, rnd),
+      seed: mix(seed, i + 2),
+      mtime: mtime(),
+    });
+  }
+  spec.large.forEach((size, k) => {
+    files.push({ path: at(`large-${k}.bin`), size, seed: mix(seed ^ 0x1a49e, k), mtime: mtime() });
+  });
+  for (let k = 0; k < dups; k++) {
+    const orig = files[Math.floor(rnd() * ordinary)];
+    const ext = orig.path.slice(orig.path.lastIndexOf(".") + 1);
+    files.push({ path: at(`copy${k}.${ext}`), size: orig.size, seed: orig.seed, mtime: mtime() });
+  }
+  const bytes = files.reduce((s, f) => s + f.size, 0);
+  return { spec, seed, folders, files, bytes };
+}
+
+let scratch = new Uint32Array(16 * KiB);
+
+/** Deterministic pseudo-random (incompressible) bytes for a content seed. */
+export function content(seed: number, size: number): Uint8Array {
+  const words = (size + 3) >>> 2;
+  if (scratch.length < words) scratch = new Uint32Array(words);
+  const w = scratch;
+  let a = seed >>> 0;
+  for (let i = 0; i < words; i++) {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    w[i] = t ^ (t >>> 14);
+  }
+  return new Uint8Array(w.buffer, 0, size);
+}
+
+interface Marker {
+  version: number;
+  seed: number;
+  files: number;
+  bytes: number;
+}
+
+export function markerPath(dir: string): string {
+  return `${dir}.tree.json`;
+}
+
+function readMarker(dir: string): Marker | null {
+  try {
+    return JSON.parse(Deno.readTextFileSync(markerPath(dir)));
+  } catch {
+    return null;
+  }
+}
+
+function log(msg: string) {
+  console.error(`[gen] ${msg}`);
+}
+
+/** Writes the tree into `dir` (default bench/work/trees/<name>) unless an up-to-date copy exists. */
+export function writeTree(plan: TreePlan, dir = join(TREES_DIR, plan.spec.name)): string {
+  const m = readMarker(dir);
+  if (
+    m && m.version === GEN_VERSION && m.seed === plan.seed && m.files === plan.files.length &&
+    m.bytes === plan.bytes
+  ) return dir;
+  const t0 = performance.now();
+  log(
+    `writing ${plan.spec.name}: ${plan.files.length} files, ${(plan.bytes / MiB).toFixed(0)} MiB`,
+  );
+  for (const p of [markerPath(dir), dir]) {
+    try {
+      Deno.removeSync(p, { recursive: true });
+    } catch { /* absent */ }
+  }
+  for (const f of plan.folders) Deno.mkdirSync(join(dir, f), { recursive: true });
+  const step = Math.ceil(plan.files.length / 10);
+  plan.files.forEach((f, i) => {
+    const p = join(dir, f.path);
+    Deno.writeFileSync(p, content(f.seed, f.size));
+    Deno.utimeSync(p, f.mtime, f.mtime);
+    if (i % step === step - 1) log(`  ${Math.round(((i + 1) / plan.files.length) * 100)}%`);
+  });
+  // Children were listed after parents, so walking backwards pins child dirs before parents.
+  for (let i = plan.folders.length - 1; i >= 0; i--) {
+    Deno.utimeSync(join(dir, plan.folders[i]), BASE_MTIME, BASE_MTIME);
+  }
+  const marker: Marker = {
+    version: GEN_VERSION,
+    seed: plan.seed,
+    files: plan.files.length,
+    bytes: plan.bytes,
+  };
+  Deno.writeTextFileSync(markerPath(dir), JSON.stringify(marker));
+  log(`  done in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  return dir;
+}
+
+export type MutationKind = "mixed" | "changed1";
+
+export interface MutationPlan {
+  kind: MutationKind;
+  changed: FileEntry[]; // same path and size as before, new content seed
+  deleted: FileEntry[];
+  added: FileEntry[];
+}
+
+/** Rates per kind: "mixed" = 1% changed + 0.5% added + 0.5% deleted; "changed1" = 1% changed. */
+export const MUTATION_RATES: Record<
+  MutationKind,
+  { changed: number; added: number; deleted: number }
+> = {
+  mixed: { changed: 0.01, added: 0.005, deleted: 0.005 },
+  changed1: { changed: 0.01, added: 0, deleted: 0 },
+};
+
+/** Derives a mutation deterministically from the tree plan (same seed → same change set). */
+export function planMutation(
+  plan: TreePlan,
+  kind: MutationKind,
+  seed = DEFAULT_SEED,
+): MutationPlan {
+  const rates = MUTATION_RATES[kind];
+  const rnd = mulberry32(mix(seed, kind === "mixed" ? 0xc0ffee : 0xbeef));
+  const n = plan.files.length;
+  const nChanged = Math.round(n * rates.changed);
+  const nDeleted = Math.round(n * rates.deleted);
+  const nAdded = Math.round(n * rates.added);
+  // Partial Fisher-Yates: the first nChanged + nDeleted slots are distinct random file indices.
+  const idx = new Int32Array(n).map((_, i) => i);
+  for (let i = 0; i < nChanged + nDeleted; i++) {
+    const j = i + Math.floor(rnd() * (n - i));
+    [idx[i], idx[j]] = [idx[j], idx[i]];
+  }
+  const changed = Array.from(idx.subarray(0, nChanged), (i) => ({
+    ...plan.files[i],
+    seed: mix(seed ^ 0x7a11, i),
+  }));
+  const deleted = Array.from(idx.subarray(nChanged, nChanged + nDeleted), (i) => plan.files[i]);
+  const added: FileEntry[] = [];
+  for (let k = 0; k < nAdded; k++) {
+    const f = plan.folders[Math.floor(rnd() * plan.folders.length)];
+    const name = `new${k}.dat`;
+    const size = drawSize(plan.spec, rnd);
+    added.push({ path: f ? `${f}/${name}` : name, size, seed: mix(seed ^ 0xadd, k), mtime: 0 });
+  }
+  return { kind, changed, deleted, added };
+}
+
+/**
+ * Applies a mutation in place to a directory holding the base tree. Rewritten and added files
+ * keep the natural mtime ("now"), which never equals a base mtime (those are all in 2024).
+ */
+export function applyMutation(dir: string, m: MutationPlan): void {
+  for (const f of m.changed) Deno.writeFileSync(join(dir, f.path), content(f.seed, f.size));
+  for (const f of m.added) Deno.writeFileSync(join(dir, f.path), content(f.seed, f.size));
+  for (const f of m.deleted) Deno.removeSync(join(dir, f.path));
+}
+
+if (import.meta.main) {
+  const [name, dir] = Deno.args;
+  const spec = TREES[name];
+  if (!spec) {
+    console.error(`usage: deno run -A bench/gen.ts <${Object.keys(TREES).join("|")}> [dir]`);
+    Deno.exit(2);
+  }
+  console.log(writeTree(planTree(spec), dir));
+}

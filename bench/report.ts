@@ -1,0 +1,118 @@
+// Machine description and result formatting: a Markdown table for people (paste-able into
+// bench/README.md) and a JSON document (--json, and always saved under bench/work/results/).
+
+import { WORK_DIR } from "./gen.ts";
+import { run } from "./measure.ts";
+import type { Row } from "./scenarios.ts";
+
+export interface Machine {
+  date: string;
+  cpu: string;
+  cores: number;
+  memGiB: number;
+  kernel: string;
+  fs: string;
+  deno: string;
+  tools: Record<string, string>;
+}
+
+export async function describeMachine(tools: Record<string, string>): Promise<Machine> {
+  let cpu = "unknown";
+  try {
+    const info = await Deno.readTextFile("/proc/cpuinfo");
+    cpu = info.match(/^model name\s*:\s*(.+)$/m)?.[1].trim() ?? cpu;
+  } catch { /* not Linux */ }
+  let fs = "unknown";
+  try {
+    await Deno.mkdir(WORK_DIR, { recursive: true });
+    fs = (await run({ argv: ["stat", "-f", "-c", "%T", WORK_DIR] })).trim();
+  } catch { /* no stat */ }
+  return {
+    date: new Date().toISOString(),
+    cpu,
+    cores: navigator.hardwareConcurrency,
+    memGiB: Math.round(Deno.systemMemoryInfo().total / 2 ** 30),
+    kernel: Deno.osRelease(),
+    fs,
+    deno: Deno.version.deno,
+    tools,
+  };
+}
+
+export function machineText(m: Machine): string {
+  return [
+    `Machine: ${m.cpu}, ${m.cores} cores, ${m.memGiB} GiB RAM, Linux ${m.kernel}, work dir on ${m.fs}`,
+    `Deno ${m.deno}; ${Object.entries(m.tools).map(([k, v]) => `${k}: ${v}`).join("; ")}`,
+    `Date: ${m.date}`,
+  ].join("\n");
+}
+
+/** Fills in each row's wall-clock ratio to the rsync row of the same scenario. */
+export function addRatios(rows: Row[]): void {
+  for (const r of rows) {
+    const base = rows.find((x) => x.id === r.id && x.tool === "rsync" && x.status !== "FAILED");
+    if (base && r.status !== "FAILED" && base.wall > 0) r.ratio = r.wall / base.wall;
+  }
+}
+
+const num = (x: number, digits: number) => (Number.isFinite(x) ? x.toFixed(digits) : "—");
+
+export function table(rows: Row[]): string {
+  const head = [
+    "tree",
+    "scenario",
+    "tool",
+    "wall s",
+    "CPU s",
+    "peak RSS MiB",
+    "× rsync",
+    "runs",
+    "status",
+  ];
+  const body = rows.map((r) => [
+    r.tree,
+    r.scenario,
+    r.tool,
+    num(r.wall, 2),
+    num(r.cpu, 2),
+    num(r.rssMiB, 0),
+    r.ratio === undefined ? "—" : `${r.ratio.toFixed(2)}×`,
+    String(r.samples.length),
+    r.status === "ok" ? "ok" : `${r.status}: ${truncate(r.note ?? "", 70)}`,
+  ]);
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
+  const right = new Set([3, 4, 5, 6, 7]);
+  const line = (cells: string[]) =>
+    "| " +
+    cells.map((c, i) => (right.has(i) ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join(" | ") +
+    " |";
+  const rule = "|" +
+    widths.map((w, i) => (right.has(i) ? "-".repeat(w + 1) + ":" : "-".repeat(w + 2))).join("|") +
+    "|";
+  return [line(head), rule, ...body.map(line)].join("\n");
+}
+
+function truncate(s: string, n: number): string {
+  return s.length <= n ? s : s.slice(0, n - 1) + "…";
+}
+
+export function toJson(machine: Machine, options: Record<string, unknown>, rows: Row[]): string {
+  return JSON.stringify(
+    {
+      machine,
+      options,
+      results: rows.map((r) => ({
+        ...r,
+        wall: finite(r.wall),
+        cpu: finite(r.cpu),
+        rssMiB: finite(r.rssMiB),
+      })),
+    },
+    null,
+    2,
+  );
+}
+
+function finite(x: number): number | null {
+  return Number.isFinite(x) ? x : null;
+}

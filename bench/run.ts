@@ -1,0 +1,155 @@
+// Benchmark entry point: `deno task bench [-- flags]`. Not a test; CI never runs it.
+//
+// Generates (or reuses) the synthetic trees from gen.ts, runs every scenario from scenarios.ts
+// for every installed tool from tools.ts, alternating tools within each repetition, and prints
+// the machine description plus a Markdown table of medians (wall, CPU = user+sys, peak RSS, wall
+// ratio to rsync). Results are also saved as JSON in bench/work/results/.
+//
+// Needs GNU time (/usr/bin/time) and rsync. When either is missing and we run as root with
+// apt-get available, they are installed (`apt-get install -y time rsync`); otherwise the runner
+// says what to install and exits with status 2. restic is optional (`apt-get install -y restic`).
+
+import { join } from "node:path";
+import { planTree, type TreePlan, TREES, WORK_DIR, writeTree } from "./gen.ts";
+import { GNU_TIME, run, which } from "./measure.ts";
+import { addRatios, describeMachine, machineText, table, toJson } from "./report.ts";
+import { type Row, runScenario, scenarios } from "./scenarios.ts";
+import { ALL_TOOLS, type Tool } from "./tools.ts";
+
+const USAGE = `usage: deno task bench [-- options]
+  --quick          smoke check: 2k/10k trees instead of 20k/100k, 1 rep (unless --runs)
+  --with-1m        add "nothing changed" on a 1,000,000-file tree (generation takes minutes)
+  --runs N         repetitions per tool and scenario (default 3); the table shows medians
+  --only TEXT      only scenarios whose id contains TEXT (ids look like 20k/first-backup,
+                   100k/nothing-changed, 20k/mixed, 100k/changed1); repeatable
+  --tools a,b      only these tools (ours, rsync, cp, restic)
+  --json           print results as JSON on stdout (progress and table go to stderr)
+  --keep           keep bench/work/run/ (sources, destinations) after each scenario`;
+
+interface Options {
+  quick: boolean;
+  with1m: boolean;
+  runs: number;
+  only: string[];
+  tools: string[] | null;
+  json: boolean;
+  keep: boolean;
+}
+
+function parseArgs(args: string[]): Options {
+  const o: Options = {
+    quick: false,
+    with1m: false,
+    runs: 3,
+    only: [],
+    tools: null,
+    json: false,
+    keep: false,
+  };
+  let runsSet = false;
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    const value = () => {
+      const v = args[++i];
+      if (v === undefined) fail(`${a} needs a value`);
+      return v;
+    };
+    if (a === "--") continue; // `deno task bench -- --quick` may pass the separator through
+    else if (a === "--quick") o.quick = true;
+    else if (a === "--with-1m") o.with1m = true;
+    else if (a === "--json") o.json = true;
+    else if (a === "--keep") o.keep = true;
+    else if (a === "--runs") {
+      o.runs = Number(value());
+      runsSet = true;
+      if (!Number.isInteger(o.runs) || o.runs < 1) fail("--runs wants a positive integer");
+    } else if (a === "--only") o.only.push(value());
+    else if (a === "--tools") o.tools = value().split(",").map((s) => s.trim());
+    else if (a === "-h" || a === "--help") {
+      console.log(USAGE);
+      Deno.exit(0);
+    } else fail(`unknown option ${a}`);
+  }
+  if (o.quick && !runsSet) o.runs = 1;
+  return o;
+}
+
+function fail(msg: string): never {
+  console.error(`bench: ${msg}\n${USAGE}`);
+  Deno.exit(2);
+}
+
+async function ensurePrerequisites(): Promise<void> {
+  const missing: string[] = [];
+  try {
+    await Deno.stat(GNU_TIME);
+  } catch {
+    missing.push("time");
+  }
+  if (!(await which("rsync"))) missing.push("rsync");
+  if (missing.length === 0) return;
+  const canApt = Deno.uid() === 0 && (await which("apt-get"));
+  if (!canApt) {
+    fail(`missing ${missing.join(", ")}: install with \`apt-get install -y time rsync\``);
+  }
+  console.error(`bench: installing ${missing.join(" ")} with apt-get (running as root)`);
+  await run({ argv: ["apt-get", "update", "-qq"] });
+  await run({ argv: ["apt-get", "install", "-y", "-qq", ...missing] });
+}
+
+async function main() {
+  const opts = parseArgs(Deno.args);
+  await ensurePrerequisites();
+
+  const versions: Record<string, string> = {};
+  const tools: Tool[] = [];
+  for (const t of ALL_TOOLS) {
+    if (opts.tools && !opts.tools.includes(t.name)) continue;
+    const v = await t.version();
+    if (v === null) {
+      console.error(`bench: ${t.name} not installed, skipping it`);
+      continue;
+    }
+    versions[t.name] = v;
+    tools.push(t);
+  }
+  const machine = await describeMachine(versions);
+  console.error(machineText(machine));
+
+  const selected = scenarios(opts).filter((s) =>
+    opts.only.length === 0 || opts.only.some((o) => s.id.includes(o))
+  );
+  if (selected.length === 0) fail(`no scenario matches --only ${opts.only.join(", ")}`);
+
+  for (const t of tools) await t.warmup?.();
+  const plans = new Map<string, { plan: TreePlan; dir: string }>();
+  for (const name of new Set(selected.map((s) => s.tree))) {
+    const plan = planTree(TREES[name]);
+    plans.set(name, { plan, dir: writeTree(plan) });
+  }
+
+  const rows: Row[] = [];
+  for (const sc of selected) {
+    const { plan, dir } = plans.get(sc.tree)!;
+    const mb = (plan.bytes / 1e6).toFixed(0);
+    console.error(
+      `\n== ${sc.id}: ${sc.label} (${plan.files.length} files, ${mb} MB), ${opts.runs} rep(s)`,
+    );
+    rows.push(...(await runScenario(sc, plan, dir, tools, opts.runs, opts.keep)));
+  }
+  addRatios(rows);
+
+  const json = toJson(machine, { ...opts }, rows);
+  const resultsDir = join(WORK_DIR, "results");
+  await Deno.mkdir(resultsDir, { recursive: true });
+  const saved = join(resultsDir, `${machine.date.replace(/[:.]/g, "-")}.json`);
+  await Deno.writeTextFile(saved, json + "\n");
+
+  const out = opts.json ? console.error : console.log;
+  out(`\n${machineText(machine)}\n\n${table(rows)}\n`);
+  out(`Medians of ${opts.runs} rep(s); CPU = user + sys; × rsync = wall time relative to rsync.`);
+  out(`Saved ${saved}`);
+  if (opts.json) console.log(json);
+}
+
+if (import.meta.main) await main();

@@ -1,0 +1,134 @@
+// The tools being compared, each described by how to set up an empty destination (untimed) and
+// the one command that is timed:
+//   ours   — `deno run -A src/main.ts run --config <generated config.jsonc>` (state lives in
+//            <dst>/.backup-tool/, old versions in <dst>/versions/, run logs in <dir>/logs/)
+//   rsync  — `rsync -a --delete <src>/ <dst>/` (the baseline every ratio is against)
+//   cp     — `cp -a <src>/. <dst>/`, first backup only (it has no incremental mode)
+//   restic — `restic backup <src>` into a local repository at <dst> (only when installed)
+
+import { join } from "node:path";
+import { type CmdSpec, run, which } from "./measure.ts";
+import { dirname } from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const REPO_ROOT = dirname(dirname(fileURLToPath(import.meta.url)));
+const MAIN = join(REPO_ROOT, "src", "main.ts");
+
+export interface ToolCtx {
+  src: string; // source tree
+  dst: string; // destination: backup root, mirror or repository
+  dir: string; // the tool's scratch folder for this scenario (config, logs, caches)
+}
+
+export interface Tool {
+  name: string;
+  /** cp has no incremental mode: only the first-backup scenario applies. */
+  firstOnly: boolean;
+  /** dst mirrors src file-for-file (besides `stateDirs`), so results can be spot-checked. */
+  mirror: boolean;
+  /** Top-level names in dst that are tool state rather than backed-up files. */
+  stateDirs: string[];
+  /** Version string, or null when the tool is not installed (its rows are then skipped). */
+  version(): Promise<string | null>;
+  /** Untimed one-off preparation (e.g. warm Deno's module cache). */
+  warmup?(): Promise<void>;
+  /** Untimed: called with an empty dst to create whatever the tool needs before a first run. */
+  init(ctx: ToolCtx): Promise<void>;
+  command(ctx: ToolCtx): CmdSpec;
+}
+
+const ours: Tool = {
+  name: "ours",
+  firstOnly: false,
+  mirror: true,
+  stateDirs: [".backup-tool", "versions"],
+  async version() {
+    let rev = "uncommitted";
+    try {
+      rev = (await run({ argv: ["git", "-C", REPO_ROOT, "rev-parse", "--short", "HEAD"] })).trim();
+    } catch { /* no commit yet */ }
+    return `deno ${Deno.version.deno}, git ${rev}`;
+  },
+  async warmup() {
+    // Fetch npm packages and transpile once so no timed run pays for it. A missing or broken
+    // src/main.ts is not fatal here: the timed runs then fail and are reported as FAILED.
+    await run({ argv: [Deno.execPath(), "cache", MAIN], cwd: REPO_ROOT }).catch(() => {});
+  },
+  async init(ctx) {
+    const config = {
+      sources: [ctx.src],
+      backup_root: ctx.dst,
+      log_dir: join(ctx.dir, "logs"),
+    };
+    await Deno.writeTextFile(join(ctx.dir, "config.jsonc"), JSON.stringify(config, null, 2) + "\n");
+  },
+  command(ctx) {
+    return {
+      argv: [Deno.execPath(), "run", "-A", MAIN, "run", "--config", join(ctx.dir, "config.jsonc")],
+      cwd: REPO_ROOT,
+      env: { NO_COLOR: "1" },
+    };
+  },
+};
+
+const rsync: Tool = {
+  name: "rsync",
+  firstOnly: false,
+  mirror: true,
+  stateDirs: [],
+  async version() {
+    if (!(await which("rsync"))) return null;
+    return (await run({ argv: ["rsync", "--version"] })).split("\n")[0].replace(/\s+/g, " ");
+  },
+  async init() {},
+  command(ctx) {
+    return { argv: ["rsync", "-a", "--delete", `${ctx.src}/`, `${ctx.dst}/`] };
+  },
+};
+
+const cp: Tool = {
+  name: "cp",
+  firstOnly: true,
+  mirror: true,
+  stateDirs: [],
+  async version() {
+    return (await run({ argv: ["cp", "--version"] })).split("\n")[0];
+  },
+  async init() {},
+  command(ctx) {
+    return { argv: ["cp", "-a", `${ctx.src}/.`, `${ctx.dst}/`] };
+  },
+};
+
+function resticEnv(ctx: ToolCtx): Record<string, string> {
+  return {
+    RESTIC_REPOSITORY: ctx.dst,
+    RESTIC_PASSWORD: "bench", // throwaway repositories under bench/work only
+    RESTIC_CACHE_DIR: join(ctx.dir, "restic-cache"),
+  };
+}
+
+const restic: Tool = {
+  name: "restic",
+  firstOnly: false,
+  mirror: false,
+  stateDirs: [],
+  async version() {
+    if (!(await which("restic"))) return null;
+    return (await run({ argv: ["restic", "version"] })).trim().split(" compiled")[0];
+  },
+  async init(ctx) {
+    await Deno.remove(ctx.dst, { recursive: true }); // restic init wants to create the folder
+    await run({ argv: ["restic", "init"], env: resticEnv(ctx) });
+  },
+  command(ctx) {
+    // A fixed --host keeps parent-snapshot selection stable; restic then skips files whose
+    // path, size, mtime, ctime and inode match the parent snapshot.
+    return {
+      argv: ["restic", "backup", "--quiet", "--host", "bench", ctx.src],
+      env: resticEnv(ctx),
+    };
+  },
+};
+
+export const ALL_TOOLS: Tool[] = [ours, rsync, cp, restic];

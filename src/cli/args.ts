@@ -1,0 +1,77 @@
+/**
+ * Argument parsing shared by every command: node:util's strict `parseArgs`, with its
+ * errors turned into one usage line (exit code 2) that names the bad flag and suggests the
+ * closest known one.
+ */
+import { parseArgs } from "node:util";
+import { suggest } from "../config/suggest.ts";
+
+/** Wrong usage: unknown command or flag, missing value (exit code 2). */
+export class UsageError extends Error {
+  override name = "UsageError";
+}
+
+export interface FlagSpec {
+  boolean?: string[];
+  string?: string[];
+  /** Flags that may be repeated (string flags only). */
+  multiple?: string[];
+  short?: Record<string, string>;
+}
+
+export interface Parsed {
+  values: Record<string, string | boolean | string[] | undefined>;
+  positionals: string[];
+}
+
+/** Flags every command accepts. */
+const COMMON: FlagSpec = { boolean: ["help", "json", "quiet"], string: ["config"] };
+
+export function parseCommand(command: string, argv: string[], spec: FlagSpec): Parsed {
+  const options: Record<
+    string,
+    { type: "string" | "boolean"; multiple?: boolean; short?: string }
+  > = {};
+  for (const name of [...(COMMON.boolean ?? []), ...(spec.boolean ?? [])]) {
+    options[name] = { type: "boolean" };
+  }
+  for (const name of [...(COMMON.string ?? []), ...(spec.string ?? [])]) {
+    options[name] = { type: "string", multiple: spec.multiple?.includes(name) ?? false };
+  }
+  for (const [short, long] of Object.entries({ h: "help", q: "quiet", ...spec.short })) {
+    options[long].short = short;
+  }
+  try {
+    const { values, positionals } = parseArgs({
+      args: argv,
+      options,
+      allowPositionals: true,
+      strict: true,
+    });
+    return { values: values as Parsed["values"], positionals };
+  } catch (e) {
+    throw new UsageError(usageMessage(command, e, Object.keys(options)));
+  }
+}
+
+function usageMessage(command: string, e: unknown, known: string[]): string {
+  const text = e instanceof Error ? e.message : String(e);
+  const unknown = text.match(/Unknown option '(-{1,2})([^']*)'/);
+  if (unknown) {
+    const close = suggest(unknown[2], known);
+    const hint = close ? ` (did you mean '--${close}'?)` : "";
+    return `Unknown option '${unknown[1]}${
+      unknown[2]
+    }' for '${command}'${hint}: see '${command} --help'`;
+  }
+  return `Invalid arguments for '${command}': ${text.split("\n")[0]}: see '${command} --help'`;
+}
+
+export function str(p: Parsed, name: string): string | undefined {
+  const v = p.values[name];
+  return typeof v === "string" ? v : undefined;
+}
+
+export function flag(p: Parsed, name: string): boolean {
+  return p.values[name] === true;
+}

@@ -1,0 +1,74 @@
+/**
+ * Console output for a run or plan: the human summary (counts per action, bytes, duration,
+ * log file) and the `--json` document, whose shape README documents.
+ */
+import type { RunSummary } from "../engine/backup.ts";
+import type { Action } from "../engine/types.ts";
+
+export function formatBytes(n: number): string {
+  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
+  let i = 0;
+  while (n >= 1024 && i < units.length - 1) [n, i] = [n / 1024, i + 1];
+  return `${i === 0 ? n : n.toFixed(1)} ${units[i]}`;
+}
+
+export function humanSummary(title: string, s: RunSummary): string {
+  const c = s.counts;
+  const lines = [
+    `${title}: ${c.backup} new, ${c.modified} updated, ${c.duplicate} duplicate, ` +
+    `${c.skip} unchanged, ${c.delete} deleted, ${c.prune} pruned, ${c.failed} failed`,
+    `${formatBytes(s.bytesCopied)} ${title === "Plan" ? "to copy" : "copied"} in ` +
+    `${(s.durationMs / 1000).toFixed(2)} s` + (s.logFile ? `. Log: ${s.logFile}` : ""),
+  ];
+  if (c.exclude > 0) lines.push(`${c.exclude} newly excluded (copies kept)`);
+  if (c.special > 0) lines.push(`${c.special} special file(s) skipped (FIFOs, sockets, devices)`);
+  if (s.deleteGuard) lines.push(`Deletions held back: ${s.deleteGuard}`);
+  return lines.join("\n");
+}
+
+/** The `--json` document of `run` and `plan`. */
+export function jsonSummary(command: string, s: RunSummary, withActions: boolean): string {
+  return JSON.stringify(
+    {
+      command,
+      ok: s.exitCode === 0,
+      exitCode: s.exitCode,
+      runId: s.runId || undefined,
+      counts: s.counts,
+      bytesCopied: s.bytesCopied,
+      durationMs: s.durationMs,
+      logFile: s.logFile,
+      deleteGuard: s.deleteGuard,
+      errors: s.errors,
+      actions: withActions ? s.planned.map(publicAction) : undefined,
+    },
+    null,
+    2,
+  );
+}
+
+/** An action as a script sees it: no temporary paths, no internal ids. */
+export function publicAction(a: Action): Record<string, unknown> {
+  switch (a.type) {
+    case "backup":
+    case "modified":
+    case "duplicate":
+      return {
+        type: a.type,
+        path: a.path,
+        target: a.target,
+        hash: a.content.hash,
+        size: a.content.entry.size,
+        archiveTo: "archive" in a ? a.archive?.to : undefined,
+        original: a.type === "duplicate" ? a.original : undefined,
+      };
+    case "skip":
+      return { type: a.type, path: a.path };
+    case "delete":
+      return { type: a.type, path: a.path, from: a.from, to: a.to };
+    case "exclude":
+      return { type: a.type, path: a.path, storedAt: a.storedAt };
+    case "prune":
+      return { type: a.type, path: a.path, storedAt: a.storedAt };
+  }
+}

@@ -1,0 +1,238 @@
+/**
+ * Loads and validates config.jsonc into a `Config` with every default filled in and every
+ * path absolute. Steps: read the file (UTF-8, BOM allowed), parse JSONC (comments and
+ * trailing commas allowed), then check each key: unknown keys, JSON types, ranges, hash
+ * algorithm, and the source/backup_root paths. Relative paths resolve against the config
+ * file's folder. The first problem throws a one-line `ConfigError`; nothing is written.
+ */
+import { createHash, getHashes } from "node:crypto";
+import { dirname, join, resolve } from "node:path";
+import { ConfigError, Invalid, invalid, osDetail, quote, typeName } from "./errors.ts";
+import { parseJsonc } from "./jsonc.ts";
+import { absolute, realTarget } from "./paths.ts";
+import { Section } from "./section.ts";
+import { readSources, type Source } from "./sources.ts";
+import { didYouMean } from "./suggest.ts";
+
+export { ConfigError } from "./errors.ts";
+export { RESERVED_NAMES, type Source } from "./sources.ts";
+
+export interface Config {
+  /** Absolute path of the config file. */
+  file: string;
+  /** In config order; names unique, paths realpath'd. */
+  sources: Source[];
+  /** Absolute: realpath of the nearest existing ancestor + the rest (may not exist yet). */
+  backupRoot: string;
+  /** Absolute, same rule as backupRoot. */
+  logDir: string;
+  hashAlgorithm: string;
+  maxVersionsPerFile: number;
+  /** gitignore-style patterns, as given. */
+  exclude: string[];
+  /** rescanIntervalMs 0 = periodic rescan disabled. */
+  watch: { debounceMs: number; rescanIntervalMs: number };
+  /** 0..100 */
+  maxDeletePercent: number;
+  /** Number of newest log files kept. */
+  logRetention: number;
+  rehash: boolean;
+}
+
+/** Defaults of the optional keys, by JSON key path. */
+export const DEFAULTS = {
+  log_dir: "./logs",
+  hash_algorithm: "sha256",
+  "retention.max_versions_per_file": 10,
+  exclude: [] as readonly string[],
+  "watch.debounce_ms": 1000,
+  "watch.rescan_interval": 3600,
+  "safety.max_delete_percent": 50,
+  log_retention: 30,
+  rehash: false,
+} as const;
+
+/** Longest timer delay JS supports (setTimeout/setInterval overflow beyond it). */
+const MAX_DELAY_MS = 2 ** 31 - 1;
+
+const TOP_KEYS = [
+  "$schema",
+  "sources",
+  "backup_root",
+  "log_dir",
+  "hash_algorithm",
+  "retention",
+  "exclude",
+  "watch",
+  "safety",
+  "log_retention",
+  "rehash",
+];
+
+/** Where nested keys belong, to hint when one is written at the top level. */
+const HOMES: Record<string, string> = {
+  max_versions_per_file: "retention",
+  debounce_ms: "watch",
+  rescan_interval: "watch",
+  max_delete_percent: "safety",
+};
+
+function hashWorks(name: string): boolean {
+  if (!getHashes().includes(name)) return false;
+  try {
+    createHash(name).update("").digest();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The accepted `hash_algorithm` values this runtime supports, preferred first. */
+export const HASH_ALGORITHMS: readonly string[] = [
+  "sha256",
+  "sha512",
+  "sha384",
+  "sha224",
+  "sha1",
+  "md5",
+]
+  .filter(hashWorks);
+
+/**
+ * The config file to use: `explicit` (resolved against `cwd`) when given, else
+ * `<cwd>/config.jsonc`, else `<cwd>/config.json`. Throws `ConfigError` when neither exists.
+ */
+export function findConfigFile(explicit: string | undefined, cwd: string): string {
+  const dir = resolve(cwd);
+  if (explicit === "") throw new ConfigError("Cannot find config: --config needs a file path");
+  if (explicit !== undefined) return resolve(dir, explicit);
+  for (const name of ["config.jsonc", "config.json"]) {
+    const candidate = join(dir, name);
+    if (isFile(candidate)) return candidate;
+  }
+  throw new ConfigError(
+    `Cannot find config: neither 'config.jsonc' nor 'config.json' in ${
+      quote(dir)
+    }: pass --config FILE`,
+  );
+}
+
+function isFile(path: string): boolean {
+  try {
+    return Deno.statSync(path).isFile;
+  } catch {
+    return false;
+  }
+}
+
+/** Reads and validates a config file (relative `file` resolves against the cwd). */
+export function loadConfig(file: string): Config {
+  const abs = resolve(file);
+  const text = readText(abs);
+  try {
+    return build(abs, parseJsonc(text));
+  } catch (err) {
+    if (err instanceof Invalid) {
+      throw new ConfigError(`Cannot load config ${quote(abs)}: ${err.message}`);
+    }
+    throw err;
+  }
+}
+
+function readText(file: string): string {
+  let bytes: Uint8Array;
+  try {
+    bytes = Deno.readFileSync(file);
+  } catch (err) {
+    throw new ConfigError(`Cannot read config ${quote(file)}: ${osDetail(err)}`);
+  }
+  try {
+    return new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes);
+  } catch {
+    throw new ConfigError(`Cannot load config ${quote(file)}: the file is not UTF-8 text`);
+  }
+}
+
+function build(file: string, value: unknown): Config {
+  const top = Section.of(value, "", TOP_KEYS, HOMES);
+  const base = dirname(file);
+  top.string("$schema", "");
+  const rawSources = top.required(
+    "sources",
+    'list the folders to back up, e.g. "sources": ["./data"]',
+  );
+  top.required("backup_root", 'say where the backup goes, e.g. "backup_root": "./backup"');
+  const rootText = top.string("backup_root", "");
+  const logText = top.string("log_dir", DEFAULTS.log_dir);
+  const config = readSettings(top);
+  const backupRoot = realTarget(absolute(base, rootText, "backup_root"), "backup_root");
+  const logDir = realTarget(absolute(base, logText, "log_dir"), "log_dir");
+  const sources = readSources(rawSources, base, backupRoot);
+  return { file, sources, backupRoot, logDir, ...config };
+}
+
+type Settings = Omit<Config, "file" | "sources" | "backupRoot" | "logDir">;
+
+function readSettings(top: Section): Settings {
+  const retention = top.section("retention", ["max_versions_per_file"]);
+  const watch = top.section("watch", ["debounce_ms", "rescan_interval"]);
+  const safety = top.section("safety", ["max_delete_percent"]);
+  const rescanSeconds = watch.number(
+    "rescan_interval",
+    { min: 0, max: Math.floor(MAX_DELAY_MS / 1000) },
+    DEFAULTS["watch.rescan_interval"],
+  );
+  return {
+    hashAlgorithm: readAlgorithm(top),
+    maxVersionsPerFile: retention.integer(
+      "max_versions_per_file",
+      { min: 1 },
+      DEFAULTS["retention.max_versions_per_file"],
+    ),
+    exclude: readExclude(top),
+    watch: {
+      debounceMs: watch.integer(
+        "debounce_ms",
+        { min: 0, max: MAX_DELAY_MS },
+        DEFAULTS["watch.debounce_ms"],
+      ),
+      rescanIntervalMs: rescanSeconds === 0 ? 0 : Math.max(1, Math.round(rescanSeconds * 1000)),
+    },
+    maxDeletePercent: safety.number(
+      "max_delete_percent",
+      { min: 0, max: 100 },
+      DEFAULTS["safety.max_delete_percent"],
+    ),
+    logRetention: top.integer("log_retention", { min: 1 }, DEFAULTS.log_retention),
+    rehash: top.boolean("rehash", DEFAULTS.rehash),
+  };
+}
+
+/** `hash_algorithm`, accepted in any letter case and returned in lower case. */
+function readAlgorithm(top: Section): string {
+  const given = top.string("hash_algorithm", DEFAULTS.hash_algorithm);
+  const name = given.toLowerCase();
+  if (HASH_ALGORITHMS.includes(name)) return name;
+  invalid(
+    `unknown 'hash_algorithm' ${quote(given)}${didYouMean(given, HASH_ALGORITHMS)}:` +
+      ` use one of ${HASH_ALGORITHMS.join(", ")}`,
+  );
+}
+
+/** `exclude`: non-empty gitignore patterns, kept as given. */
+function readExclude(top: Section): string[] {
+  if (!top.has("exclude")) return [];
+  const list = top.typed("exclude", "array", "an array of patterns") as unknown[];
+  return list.map((pattern, i) => {
+    const key = `exclude[${i}]`;
+    if (typeof pattern !== "string") invalid(`'${key}' must be a string, got ${typeName(pattern)}`);
+    if (pattern.trim() === "") invalid(`'${key}' must not be empty: remove it`);
+    if (pattern.startsWith("#")) {
+      invalid(
+        `'${key}' ${quote(pattern)} is a comment in gitignore syntax and matches nothing:` +
+          ` write ${quote(`\\${pattern}`)} to match names starting with '#'`,
+      );
+    }
+    return pattern;
+  });
+}

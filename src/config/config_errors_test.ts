@@ -1,0 +1,263 @@
+/**
+ * Table tests for rejected configs. Each case writes a config into a fresh temp tree (see
+ * test_util.ts) and checks that loadConfig throws a one-line ConfigError starting with
+ * `Cannot load config '<file>': ` and containing every expected substring (`$DIR` stands
+ * for the tree's folder), so key paths, values, positions and remedies are all asserted.
+ */
+import assert from "node:assert/strict";
+import { ConfigError, loadConfig } from "./config.ts";
+import { withTree } from "./test_util.ts";
+
+const BASE = { sources: ["./data"], backup_root: "./backup" };
+
+/** [case name, config (text or JSON value), expected substrings]. */
+type Case = [string, unknown, string[]];
+
+const SYNTAX: Case[] = [
+  ["missing comma", '{\n  "sources": ["./data"]\n  "backup_root": "b"\n}', [
+    "line 3, column 3: expected ','",
+  ]],
+  ["single quotes", "{ \"sources\": ['./data'] }", ["line 1, column 14: unexpected character"]],
+  ["missing colon", '{\n  // c\n  "sources" ["x"] }', ["line 3, column 13: expected ':'"]],
+  ["unterminated string", '{ "sources": ["./data\n] }', ["line 1, column 15: unterminated string"]],
+  ["unterminated comment", '{ "sources": [] /* x', ["line 1, column 17: unterminated comment"]],
+  ["unclosed object", '{ "sources": []', ["line 1, column 16: expected '}'"]],
+  ["unclosed array", '{"a": [1,\r\n 2', ["line 2, column 3: expected ']'"]],
+  ["bad escape", '{ "a": "\\q" }', ["line 1, column 8: invalid escape character"]],
+  ["trailing garbage", "{} x", ["line 1, column 4: expected the end of the file"]],
+  ["empty file", " \n", ["the file is empty"]],
+  ["top level array", "[]", ["the top level must be an object ({ ... }), got array"]],
+  ["top level string", '"x"', ["the top level must be an object ({ ... }), got string"]],
+  ["duplicate key", '{\n  "sources": [],\n  "sources": []\n}', [
+    "line 3, column 3: duplicate key 'sources': keep only one of them",
+  ]],
+  [
+    "nested duplicate key",
+    '{ "retention": { "max_versions_per_file": 1, "max_versions_per_file": 2 } }',
+    [
+      "duplicate key 'retention.max_versions_per_file'",
+    ],
+  ],
+];
+
+const UNKNOWN_KEYS: Case[] = [
+  ["top-level typo", { ...BASE, retension: {} }, [
+    "unknown key 'retension' (did you mean 'retention'?)",
+  ]],
+  ["nested typo", { ...BASE, retention: { max_version: 3 } }, [
+    "unknown key 'retention.max_version' (did you mean 'max_versions_per_file'?)",
+  ]],
+  ["watch typo", { ...BASE, watch: { debounce: 1 } }, [
+    "unknown key 'watch.debounce' (did you mean 'debounce_ms'?)",
+  ]],
+  ["camelCase key", { ...BASE, backupRoot: "x" }, [
+    "unknown key 'backupRoot' (did you mean 'backup_root'?)",
+  ]],
+  ["nested key at top level", { ...BASE, max_versions_per_file: 3 }, [
+    "unknown key 'max_versions_per_file' (it belongs inside 'retention'",
+  ]],
+  ["source object key", { ...BASE, sources: [{ path: "./data", nmae: "d" }] }, [
+    "unknown key 'sources[0].nmae' (did you mean 'name'?)",
+  ]],
+  ["no close match", { ...BASE, frobnicate: 1 }, ["unknown key 'frobnicate'"]],
+];
+
+const WRONG_TYPES: Case[] = [
+  ["$schema", { ...BASE, $schema: 1 }, ["'$schema' must be a string, got number"]],
+  ["sources", { ...BASE, sources: "./data" }, [
+    "'sources' must be an array of folders, got string",
+  ]],
+  ["source item", { ...BASE, sources: [1] }, [
+    "'sources[0]' must be a folder path string or",
+    "got number",
+  ]],
+  ["source path", { ...BASE, sources: [{ path: 1 }] }, [
+    "'sources[0].path' must be a string, got number",
+  ]],
+  ["source name", { ...BASE, sources: [{ path: "./data", name: null }] }, [
+    "'sources[0].name' must be a string, got null",
+  ]],
+  ["backup_root", { ...BASE, backup_root: 5 }, ["'backup_root' must be a string, got number"]],
+  ["log_dir", { ...BASE, log_dir: null }, ["'log_dir' must be a string, got null"]],
+  ["hash_algorithm", { ...BASE, hash_algorithm: 256 }, [
+    "'hash_algorithm' must be a string, got number",
+  ]],
+  ["retention", { ...BASE, retention: 10 }, [
+    "'retention' must be an object ({ ... }), got number",
+  ]],
+  ["max_versions_per_file", { ...BASE, retention: { max_versions_per_file: "10" } }, [
+    "'retention.max_versions_per_file' must be an integer, got string",
+  ]],
+  ["exclude", { ...BASE, exclude: "*.tmp" }, [
+    "'exclude' must be an array of patterns, got string",
+  ]],
+  ["exclude item", { ...BASE, exclude: ["a", 1] }, ["'exclude[1]' must be a string, got number"]],
+  ["watch", { ...BASE, watch: [] }, ["'watch' must be an object ({ ... }), got array"]],
+  ["debounce_ms", { ...BASE, watch: { debounce_ms: true } }, [
+    "'watch.debounce_ms' must be an integer, got boolean",
+  ]],
+  ["rescan_interval", { ...BASE, watch: { rescan_interval: "1h" } }, [
+    "'watch.rescan_interval' must be a number, got string",
+  ]],
+  ["safety", { ...BASE, safety: "on" }, ["'safety' must be an object ({ ... }), got string"]],
+  ["max_delete_percent", { ...BASE, safety: { max_delete_percent: "50%" } }, [
+    "'safety.max_delete_percent' must be a number, got string",
+  ]],
+  ["log_retention", { ...BASE, log_retention: [30] }, [
+    "'log_retention' must be an integer, got array",
+  ]],
+  ["rehash", { ...BASE, rehash: "yes" }, ["'rehash' must be true or false, got string"]],
+];
+
+const VALUES: Case[] = [
+  ...[0, -1, 1.5].map((n): Case => [`max_versions_per_file ${n}`, {
+    ...BASE,
+    retention: { max_versions_per_file: n },
+  }, [`'retention.max_versions_per_file' must be an integer >= 1, got ${n}`]]),
+  ["debounce_ms -1", { ...BASE, watch: { debounce_ms: -1 } }, [
+    "'watch.debounce_ms' must be an integer from 0 to 2147483647, got -1",
+  ]],
+  ["rescan_interval -5", { ...BASE, watch: { rescan_interval: -5 } }, [
+    "'watch.rescan_interval' must be a number from 0 to 2147483, got -5",
+  ]],
+  ["rescan_interval too long for a timer", { ...BASE, watch: { rescan_interval: 1e10 } }, [
+    "'watch.rescan_interval' must be a number from 0 to 2147483, got 10000000000",
+  ]],
+  ["max_delete_percent 101", { ...BASE, safety: { max_delete_percent: 101 } }, [
+    "'safety.max_delete_percent' must be a number from 0 to 100, got 101",
+  ]],
+  ["log_retention 0", { ...BASE, log_retention: 0 }, [
+    "'log_retention' must be an integer >= 1, got 0",
+  ]],
+  ["unknown algorithm, close", { ...BASE, hash_algorithm: "sha-256" }, [
+    "unknown 'hash_algorithm' 'sha-256' (did you mean 'sha256'?): use one of sha256, sha512",
+  ]],
+  ["unknown algorithm", { ...BASE, hash_algorithm: "blake3" }, [
+    "unknown 'hash_algorithm' 'blake3': use one of sha256, sha512, sha384, sha224, sha1, md5",
+  ]],
+  ["empty exclude pattern", { ...BASE, exclude: ["*.tmp", " "] }, [
+    "'exclude[1]' must not be empty",
+  ]],
+  ["comment exclude pattern", { ...BASE, exclude: ["#notes"] }, [
+    "'exclude[0]' '#notes' is a comment in gitignore syntax",
+    "write '\\#notes'",
+  ]],
+  ["empty backup_root", { ...BASE, backup_root: "" }, ["'backup_root' must not be empty"]],
+  ["empty source path", { ...BASE, sources: [""] }, ["'sources[0]' must not be empty"]],
+];
+
+const PATHS: Case[] = [
+  ["missing sources", { backup_root: "./b" }, [
+    "missing required key 'sources'",
+    '"sources": ["./data"]',
+  ]],
+  ["empty sources", { ...BASE, sources: [] }, ["'sources' must not be empty"]],
+  ["missing backup_root", { sources: ["./data"] }, ["missing required key 'backup_root'"]],
+  ["missing source path", { ...BASE, sources: [{ name: "x" }] }, [
+    "missing required key 'sources[0].path'",
+  ]],
+  ["nonexistent source", { ...BASE, sources: ["./data", "./nope"] }, [
+    "source '$DIR/nope' (sources[1]) does not exist: check the path or mount the disk",
+  ]],
+  ["source through a broken symlink", { ...BASE, sources: ["./dangling"] }, [
+    "source '$DIR/dangling' (sources[0]) does not exist",
+  ]],
+  ["source is a file", { ...BASE, sources: ["./file.txt"] }, [
+    "source '$DIR/file.txt' (sources[0]) is not a folder",
+  ]],
+  ["backup_root is a source", { sources: ["./other", "./data"], backup_root: "./data" }, [
+    "'backup_root' is the same folder as source 'data' ('$DIR/data')",
+  ]],
+  ["backup_root is a source via symlink", { sources: ["./data"], backup_root: "./link" }, [
+    "'backup_root' is the same folder as source 'data'",
+  ]],
+  ["source inside backup_root", { sources: ["./data/inner"], backup_root: "./data" }, [
+    "source 'inner' ('$DIR/data/inner') is inside 'backup_root' ('$DIR/data')",
+  ]],
+  ["nested sources", { ...BASE, sources: ["./data", "./other", "./link/inner"] }, [
+    "source 'inner' ('$DIR/data/inner') is inside source 'data' ('$DIR/data')",
+  ]],
+  ["nested sources, outer second", { ...BASE, sources: ["./data/inner", "./data"] }, [
+    "source 'inner' ('$DIR/data/inner') is inside source 'data'",
+  ]],
+  ["same source twice via symlink", { ...BASE, sources: ["./data", "./link"] }, [
+    "sources[0] and sources[1] are the same folder ('$DIR/data')",
+  ]],
+  ["duplicate basenames", { ...BASE, sources: ["./a/b/source", "./c/source"] }, [
+    "sources[0] and sources[1] are both named 'source': give each source a unique \"name\"",
+    '{ "path": "./c/source", "name": "source-2" }',
+  ]],
+  ["duplicate names ignoring case", {
+    ...BASE,
+    sources: ["./x/Photos", { path: "./data", name: "photos" }],
+  }, [
+    "both named 'Photos' and 'photos' (names must differ in more than case)",
+  ]],
+  ["reserved basename", { ...BASE, sources: ["./versions"] }, [
+    "source name 'versions' (sources[0]) is reserved for the backup's own folders",
+    'give it a name: { "path": "./versions", "name": "..." }',
+  ]],
+  ...["_duplicates", "_Deleted", ".backup-tool", ".backup-tool-2", "_sources", "versions~"].map((
+    name,
+  ): Case => [`reserved name ${name}`, { ...BASE, sources: [{ path: "./data", name }] }, [
+    `source name '${name}' (sources[0].name) is reserved`,
+  ]]),
+  ["name with a slash", { ...BASE, sources: [{ path: "./data", name: "a/b" }] }, [
+    "source name 'a/b' (sources[0].name) must be a single folder name",
+  ]],
+  ["name with a backslash", { ...BASE, sources: [{ path: "./data", name: "a\\b" }] }, [
+    "must be a single folder name without '/' or '\\'",
+  ]],
+  ["name ..", { ...BASE, sources: [{ path: "./data", name: ".." }] }, [
+    "source name '..' (sources[0].name) is not",
+  ]],
+  ["empty name", { ...BASE, sources: [{ path: "./data", name: "" }] }, [
+    "'sources[0].name' must not be empty",
+  ]],
+  ["root folder has no name", { ...BASE, sources: ["/"] }, [
+    "source '/' (sources[0]) has no folder name to use",
+    '{ "path": "/", "name": "..." }',
+  ]],
+  ["backup_root is a file", { ...BASE, backup_root: "./file.txt" }, [
+    "'backup_root' '$DIR/file.txt' is not a folder: choose a folder path",
+  ]],
+  ["backup_root below a file", { ...BASE, backup_root: "./file.txt/b" }, [
+    "'backup_root' '$DIR/file.txt/b' is not a folder (its part '$DIR/file.txt' is a file)",
+  ]],
+  ["log_dir through a broken symlink", { ...BASE, log_dir: "./dangling/logs" }, [
+    "'log_dir' '$DIR/dangling/logs' goes through the broken symlink '$DIR/dangling'",
+  ]],
+];
+
+const GROUPS: [string, Case[]][] = [
+  ["syntax", SYNTAX],
+  ["unknown keys", UNKNOWN_KEYS],
+  ["wrong types", WRONG_TYPES],
+  ["bad values", VALUES],
+  ["paths and sources", PATHS],
+];
+
+for (const [group, cases] of GROUPS) {
+  Deno.test(`loadConfig rejects: ${group}`, async (t) => {
+    for (const [name, config, expected] of cases) {
+      await t.step(name, () =>
+        withTree((tree) => {
+          const file = tree.write(config);
+          assert.throws(() => loadConfig(file), (err: Error) => {
+            assert.ok(err instanceof ConfigError, String(err));
+            assert.equal(err.name, "ConfigError");
+            assert.ok(err.message.startsWith(`Cannot load config '${file}': `), err.message);
+            assert.ok(!err.message.includes("\n"), err.message);
+            for (const text of expected) {
+              const want = text.replaceAll("$DIR", tree.dir);
+              assert.ok(
+                err.message.includes(want),
+                `expected ${JSON.stringify(want)} in:\n${err.message}`,
+              );
+            }
+            return true;
+          });
+        }));
+    }
+  });
+}

@@ -1,0 +1,262 @@
+/**
+ * Tests for loading valid configs (defaults, every key, path resolution, JSONC syntax),
+ * for findConfigFile, and for read failures. Each case builds a real temp folder tree and
+ * config file (see test_util.ts); rejected configs are covered in config_errors_test.ts.
+ */
+import assert from "node:assert/strict";
+import { join, relative } from "node:path";
+import { type Config, ConfigError, findConfigFile, loadConfig } from "./config.ts";
+import { listTree, type Tree, withTree } from "./test_util.ts";
+
+const BASE = { sources: ["./data"], backup_root: "./backup" };
+
+function defaults(tree: Tree): Config {
+  return {
+    file: tree.at("config.jsonc"),
+    sources: [{ name: "data", path: tree.at("data") }],
+    backupRoot: tree.at("backup"),
+    logDir: tree.at("logs"),
+    hashAlgorithm: "sha256",
+    maxVersionsPerFile: 10,
+    exclude: [],
+    watch: { debounceMs: 1000, rescanIntervalMs: 3_600_000 },
+    maxDeletePercent: 50,
+    logRetention: 30,
+    rehash: false,
+  };
+}
+
+interface ValidCase {
+  name: string;
+  /** Config file content: text, a JSON value, or a function of the tree giving one. */
+  config: unknown;
+  /** The expected config, as changes to the defaults. */
+  expect: (tree: Tree) => Partial<Config>;
+}
+
+const FULL = `// every key, with comments and trailing commas
+{
+  "$schema": "./config.schema.json",
+  /* two sources */
+  "sources": ["./data", { "path": "./other", "name": "misc", },],
+  "backup_root": "./backups/main",
+  "log_dir": "./var/log",
+  "hash_algorithm": "sha512",
+  "retention": { "max_versions_per_file": 3, },
+  "exclude": ["*.tmp", "!keep.tmp", "cache/"],
+  "watch": { "debounce_ms": 0, "rescan_interval": 0.25 },
+  "safety": { "max_delete_percent": 12.5 },
+  "log_retention": 1,
+  "rehash": true,
+}
+`;
+
+const VALID: ValidCase[] = [
+  { name: "minimal config gets every default", config: BASE, expect: () => ({}) },
+  {
+    name: "every key set, JSONC comments and trailing commas",
+    config: FULL,
+    expect: (t) => ({
+      sources: [{ name: "data", path: t.at("data") }, { name: "misc", path: t.at("other") }],
+      backupRoot: t.at("backups/main"),
+      logDir: t.at("var/log"),
+      hashAlgorithm: "sha512",
+      maxVersionsPerFile: 3,
+      exclude: ["*.tmp", "!keep.tmp", "cache/"],
+      watch: { debounceMs: 0, rescanIntervalMs: 250 },
+      maxDeletePercent: 12.5,
+      logRetention: 1,
+      rehash: true,
+    }),
+  },
+  {
+    name: "empty nested sections keep their defaults",
+    config: { ...BASE, retention: {}, watch: {}, safety: {}, exclude: [] },
+    expect: () => ({}),
+  },
+  {
+    name: "boundary values",
+    config: {
+      ...BASE,
+      retention: { max_versions_per_file: 1 },
+      watch: { debounce_ms: 2 ** 31 - 1, rescan_interval: 2147483 },
+      safety: { max_delete_percent: 100 },
+    },
+    expect: () => ({
+      maxVersionsPerFile: 1,
+      watch: { debounceMs: 2 ** 31 - 1, rescanIntervalMs: 2_147_483_000 },
+      maxDeletePercent: 100,
+    }),
+  },
+  {
+    name: "max_delete_percent 0 and a tiny rescan interval",
+    config: { ...BASE, safety: { max_delete_percent: 0 }, watch: { rescan_interval: 0.0001 } },
+    expect: () => ({ maxDeletePercent: 0, watch: { debounceMs: 1000, rescanIntervalMs: 1 } }),
+  },
+  {
+    name: "hash_algorithm in upper case is normalized",
+    config: { ...BASE, hash_algorithm: "SHA1" },
+    expect: () => ({ hashAlgorithm: "sha1" }),
+  },
+  {
+    name: "absolute paths are kept",
+    config: (t: Tree) => ({ sources: [t.at("data")], backup_root: t.at("out") }),
+    expect: (t) => ({ backupRoot: t.at("out") }),
+  },
+  {
+    name: "backup_root inside a source is allowed",
+    config: { sources: ["./data"], backup_root: "./data/backup" },
+    expect: (t) => ({ backupRoot: t.at("data/backup") }),
+  },
+  {
+    name: "sibling folders sharing a name prefix do not overlap",
+    config: { sources: ["./a/b", "./a/bc"], backup_root: "./a/b2" },
+    expect: (t) => ({
+      sources: [{ name: "b", path: t.at("a/b") }, { name: "bc", path: t.at("a/bc") }],
+      backupRoot: t.at("a/b2"),
+    }),
+  },
+  {
+    name: "a symlinked source is realpath'd but named after the link",
+    config: { sources: ["./link/"], backup_root: "./link/../out" },
+    expect: (t) => ({ sources: [{ name: "link", path: t.at("data") }], backupRoot: t.at("out") }),
+  },
+  {
+    name: "backup_root below a symlink resolves the existing part",
+    config: { sources: ["./other"], backup_root: "./link/new/deeper" },
+    expect: (t) => ({
+      sources: [{ name: "other", path: t.at("other") }],
+      backupRoot: t.at("data/new/deeper"),
+    }),
+  },
+  {
+    name: "same basenames with explicit names",
+    config: {
+      sources: [{ path: "./a/b/source", name: "one" }, { path: "./c/source", name: "two" }],
+      backup_root: "./backup",
+    },
+    expect: (t) => ({
+      sources: [{ name: "one", path: t.at("a/b/source") }, { name: "two", path: t.at("c/source") }],
+    }),
+  },
+  {
+    name: "a reserved folder name is fine with an explicit name",
+    config: { sources: [{ path: "./versions", name: "old-versions" }], backup_root: "./backup" },
+    expect: (t) => ({ sources: [{ name: "old-versions", path: t.at("versions") }] }),
+  },
+  {
+    name: "UTF-8 BOM and CRLF line endings",
+    config: '\uFEFF{\r\n  "sources": ["./data"], // x\r\n  "backup_root": "./backup"\r\n}\r\n',
+    expect: () => ({}),
+  },
+];
+
+Deno.test("loadConfig accepts valid configs", async (t) => {
+  for (const c of VALID) {
+    await t.step(c.name, () =>
+      withTree((tree) => {
+        const content = typeof c.config === "function" ? c.config(tree) : c.config;
+        const file = tree.write(content);
+        assert.deepStrictEqual(loadConfig(file), { ...defaults(tree), ...c.expect(tree) });
+      }));
+  }
+});
+
+Deno.test("relative paths resolve against the config folder, not the cwd", () =>
+  withTree((tree) => {
+    Deno.mkdirSync(tree.at("etc/app"), { recursive: true });
+    const file = tree.write({ sources: ["../../data"], backup_root: "b" }, "etc/app/cfg.json");
+    assert.notEqual(Deno.cwd(), tree.at("etc/app"));
+    const config = loadConfig(relative(Deno.cwd(), file));
+    assert.equal(config.file, file);
+    assert.deepStrictEqual(config.sources, [{ name: "data", path: tree.at("data") }]);
+    assert.equal(config.backupRoot, tree.at("etc/app/b"));
+    assert.equal(config.logDir, tree.at("etc/app/logs"));
+  }));
+
+Deno.test("loadConfig creates and changes nothing on disk", () =>
+  withTree((tree) => {
+    const file = tree.write({ ...BASE, backup_root: "./new/backup", log_dir: "./new/logs" });
+    const before = listTree(tree.dir);
+    loadConfig(file);
+    assert.deepStrictEqual(listTree(tree.dir), before);
+  }));
+
+Deno.test("loadConfig reports unreadable files", async (t) => {
+  const cases = [
+    { name: "missing file", file: "nope.jsonc", expect: "No such file or directory" },
+    { name: "a folder", file: "data", expect: "Is a directory" },
+  ];
+  for (const c of cases) {
+    await t.step(c.name, () =>
+      withTree((tree) => {
+        const file = tree.at(c.file);
+        assert.throws(() => loadConfig(file), (err: Error) => {
+          assert.ok(err instanceof ConfigError);
+          assert.equal(err.name, "ConfigError");
+          assert.ok(
+            err.message.startsWith(`Cannot read config '${file}': ${c.expect}`),
+            err.message,
+          );
+          assert.ok(!err.message.includes("\n"));
+          return true;
+        });
+      }));
+  }
+  await t.step("invalid UTF-8", () =>
+    withTree((tree) => {
+      Deno.writeFileSync(tree.at("config.jsonc"), new Uint8Array([0x7b, 0xff, 0x7d]));
+      assert.throws(() => loadConfig(tree.at("config.jsonc")), /not UTF-8 text/);
+    }));
+});
+
+Deno.test("findConfigFile", async (t) => {
+  const cases: { name: string; files: string[]; explicit?: string; expect: string }[] = [
+    {
+      name: "prefers config.jsonc",
+      files: ["config.jsonc", "config.json"],
+      expect: "config.jsonc",
+    },
+    { name: "falls back to config.json", files: ["config.json"], expect: "config.json" },
+    {
+      name: "skips a config.jsonc folder",
+      files: ["config.jsonc/", "config.json"],
+      expect: "config.json",
+    },
+    { name: "explicit relative path", files: [], explicit: "etc/my.jsonc", expect: "etc/my.jsonc" },
+    { name: "explicit path wins", files: ["config.jsonc"], explicit: "x.json", expect: "x.json" },
+  ];
+  for (const c of cases) {
+    await t.step(c.name, () =>
+      withTree((tree) => {
+        for (const f of c.files) {
+          if (f.endsWith("/")) Deno.mkdirSync(tree.at(f));
+          else tree.write("{}", f);
+        }
+        assert.equal(findConfigFile(c.explicit, tree.dir), tree.at(c.expect));
+      }));
+  }
+  await t.step("explicit absolute path", () => {
+    assert.equal(findConfigFile("/etc/b.jsonc", "/tmp"), "/etc/b.jsonc");
+  });
+  await t.step("neither file exists", () =>
+    withTree((tree) => {
+      assert.throws(() => findConfigFile(undefined, tree.dir), (err: Error) => {
+        assert.ok(err instanceof ConfigError);
+        assert.equal(
+          err.message,
+          `Cannot find config: neither 'config.jsonc' nor 'config.json' in '${tree.dir}':` +
+            " pass --config FILE",
+        );
+        return true;
+      });
+    }));
+  await t.step("relative cwd is made absolute", () =>
+    withTree((tree) => {
+      tree.write("{}", "config.json");
+      assert.equal(
+        findConfigFile(undefined, relative(Deno.cwd(), tree.dir)),
+        join(tree.dir, "config.json"),
+      );
+    }));
+});

@@ -1,0 +1,52 @@
+/**
+ * Config errors. `ConfigError` is what callers see: a one-line message the CLI prints as is
+ * (exit code 2). Validators throw the internal `Invalid` with just the detail; `loadConfig`
+ * prefixes it with `Cannot load config '<file>': `. Helpers here keep every message one line.
+ */
+
+/** A config that cannot be found, read or accepted. The message is one line. */
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "ConfigError";
+  }
+}
+
+/** A validation detail, wrapped into a `ConfigError` by the loader. */
+export class Invalid extends Error {
+  constructor(detail: string) {
+    super(detail);
+    this.name = "Invalid";
+  }
+}
+
+/** Throws an `Invalid` with the given detail. */
+export function invalid(detail: string): never {
+  throw new Invalid(detail);
+}
+
+/** Quotes a path or name for a message, escaping control characters to keep it one line. */
+export function quote(text: string): string {
+  // deno-lint-ignore no-control-regex
+  const safe = text.replace(/[\x00-\x1f\x7f]/g, (c) => JSON.stringify(c).slice(1, -1));
+  return `'${safe}'`;
+}
+
+/** The JSON type of a value as a user would name it: string, number, array, object, null, … */
+export function typeName(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "array";
+  return typeof value;
+}
+
+/** A short JSON rendering of a value for "got …" in messages. */
+export function show(value: unknown): string {
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+}
+
+/** The OS part of a Deno error message, without the trailing `: op 'path'` Deno appends. */
+export function osDetail(err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  return message.replace(/: [a-z_]+ '.*'$/s, "").replace(/\s+/g, " ");
+}

@@ -1,0 +1,70 @@
+/**
+ * Path resolution for the config, read-only. Paths resolve against the config file's
+ * folder; existing parts are realpath'd so a symlink and its target compare equal. A path
+ * that may not exist yet (backup_root, log_dir) becomes the realpath of its nearest existing
+ * ancestor plus the missing rest. Containment is component-wise via `path.relative`.
+ */
+import { basename, dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
+import { invalid, osDetail, quote } from "./errors.ts";
+
+/** True when `child` is strictly inside `parent` (both absolute and normalized). */
+export function isInside(child: string, parent: string): boolean {
+  const rel = relative(parent, child);
+  return rel !== "" && rel !== ".." && !rel.startsWith(`..${sep}`) && !isAbsolute(rel);
+}
+
+/** `path` made absolute against `base`; NUL characters are rejected (`what` names the key). */
+export function absolute(base: string, path: string, what: string): string {
+  if (path === "") invalid(`${quote(what)} must not be empty`);
+  if (path.includes("\0")) invalid(`${quote(what)} must not contain a NUL character`);
+  return resolve(base, path);
+}
+
+function lexists(path: string): boolean {
+  try {
+    Deno.lstatSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Realpath of `path`, or undefined when it (or a parent) is missing or not a folder. */
+export function tryRealPath(path: string, what: string): string | undefined {
+  try {
+    return Deno.realPathSync(path);
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound || err instanceof Deno.errors.NotADirectory) {
+      return undefined;
+    }
+    invalid(`${what} ${quote(path)} cannot be accessed: ${osDetail(err)}`);
+  }
+}
+
+/**
+ * Realpath of an absolute path that may not exist yet: the nearest existing ancestor is
+ * resolved and the rest appended. That ancestor must be a folder (or `abs` itself one), and
+ * no part may be a dangling symlink. `key` names the config key for messages.
+ */
+export function realTarget(abs: string, key: string): string {
+  const what = `${quote(key)}`;
+  const rest: string[] = [];
+  let current = abs;
+  for (;;) {
+    const real = tryRealPath(current, what);
+    if (real !== undefined) {
+      if (!Deno.statSync(real).isDirectory) {
+        const part = rest.length === 0 ? "" : ` (its part ${quote(current)} is a file)`;
+        invalid(`${what} ${quote(abs)} is not a folder${part}: choose a folder path`);
+      }
+      return join(real, ...rest);
+    }
+    if (lexists(current)) {
+      invalid(`${what} ${quote(abs)} goes through the broken symlink ${quote(current)}`);
+    }
+    const parent = dirname(current);
+    if (parent === current) invalid(`${what} ${quote(abs)} has no existing folder above it`);
+    rest.unshift(basename(current));
+    current = parent;
+  }
+}

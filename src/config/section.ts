@@ -1,0 +1,114 @@
+/**
+ * Typed reads from one JSON object of the config, with key paths for messages. A `Section`
+ * knows its prefix (`retention`, `sources[0]`), rejects keys it does not know (with a
+ * did-you-mean), and each getter checks the JSON type and range, or returns the default
+ * when the key is absent. Every failure throws `Invalid` naming the key path and the value.
+ */
+import { invalid, quote, show, typeName } from "./errors.ts";
+import { keyPath } from "./jsonc.ts";
+import { didYouMean } from "./suggest.ts";
+
+type Json = Record<string, unknown>;
+
+/** A range for numbers: `min <= n <= max`. */
+export interface Range {
+  min: number;
+  max?: number;
+}
+
+export class Section {
+  private constructor(private readonly obj: Json, private readonly prefix: string) {}
+
+  /**
+   * Wraps `value`, which must be a JSON object, found at `path` ("" for the top level), and
+   * rejects keys not in `keys`. `homes` names the section where a misplaced key belongs.
+   */
+  static of(
+    value: unknown,
+    path: string,
+    keys: readonly string[],
+    homes: Readonly<Record<string, string>> = {},
+  ): Section {
+    if (typeName(value) !== "object") {
+      const what = path === "" ? "the top level" : quote(path);
+      invalid(`${what} must be an object ({ ... }), got ${typeName(value)}`);
+    }
+    const section = new Section(value as Json, path);
+    section.allowOnly(keys, homes);
+    return section;
+  }
+
+  /** The key path of `key` in this section. */
+  path(key: string | number): string {
+    return keyPath(this.prefix === "" ? [key] : [this.prefix, key]);
+  }
+
+  has(key: string): boolean {
+    return Object.hasOwn(this.obj, key);
+  }
+
+  /** The raw value of `key`; throws `missing required key` with `hint` when absent. */
+  required(key: string, hint: string): unknown {
+    if (!this.has(key)) invalid(`missing required key ${quote(this.path(key))}: ${hint}`);
+    return this.obj[key];
+  }
+
+  /** A nested object (absent → empty), restricted to `keys`. */
+  section(key: string, keys: readonly string[]): Section {
+    return Section.of(this.has(key) ? this.obj[key] : {}, this.path(key), keys);
+  }
+
+  string(key: string, fallback: string): string {
+    return this.has(key) ? this.typed(key, "string", "a string") as string : fallback;
+  }
+
+  boolean(key: string, fallback: boolean): boolean {
+    return this.has(key) ? this.typed(key, "boolean", "true or false") as boolean : fallback;
+  }
+
+  integer(key: string, range: Range, fallback: number): number {
+    if (!this.has(key)) return fallback;
+    const n = this.typed(key, "number", "an integer") as number;
+    if (!Number.isSafeInteger(n) || !inRange(n, range)) this.outOfRange(key, "an integer", range);
+    return n;
+  }
+
+  number(key: string, range: Range, fallback: number): number {
+    if (!this.has(key)) return fallback;
+    const n = this.typed(key, "number", "a number") as number;
+    if (!Number.isFinite(n) || !inRange(n, range)) this.outOfRange(key, "a number", range);
+    return n;
+  }
+
+  /** The value of `key`, which must have JSON type `type` (described as `what`). */
+  typed(key: string, type: string, what: string): unknown {
+    const value = this.obj[key];
+    if (typeName(value) !== type) {
+      invalid(`${quote(this.path(key))} must be ${what}, got ${typeName(value)}`);
+    }
+    return value;
+  }
+
+  private allowOnly(keys: readonly string[], homes: Readonly<Record<string, string>>): void {
+    for (const key of Object.keys(this.obj)) {
+      if (keys.includes(key)) continue;
+      let hint = didYouMean(key, keys);
+      const home = Object.hasOwn(homes, key) ? homes[key] : undefined;
+      if (hint === "" && home !== undefined) {
+        hint = ` (it belongs inside '${home}': "${home}": { "${key}": ... })`;
+      }
+      invalid(`unknown key ${quote(this.path(key))}${hint}`);
+    }
+  }
+
+  private outOfRange(key: string, what: string, range: Range): never {
+    const bounds = range.max === undefined
+      ? `>= ${range.min}`
+      : `from ${range.min} to ${range.max}`;
+    invalid(`${quote(this.path(key))} must be ${what} ${bounds}, got ${show(this.obj[key])}`);
+  }
+}
+
+function inRange(n: number, range: Range): boolean {
+  return n >= range.min && (range.max === undefined || n <= range.max);
+}

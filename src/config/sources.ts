@@ -1,0 +1,147 @@
+/**
+ * The `sources` list: each item is a path string or `{ "path", "name"? }`. Paths resolve
+ * against the config folder and must be existing folders (a symlinked root is followed);
+ * names default to the folder's basename, must be one usable path component, must not be
+ * a reserved backup folder name, and must be unique (ignoring letter case, so they cannot
+ * collide on case-insensitive disks). Sources must not overlap each other or backup_root;
+ * backup_root inside a source is allowed (the engine skips it when scanning that source).
+ */
+import { basename } from "node:path";
+import { invalid, osDetail, quote, typeName } from "./errors.ts";
+import { absolute, isInside, tryRealPath } from "./paths.ts";
+import { Section } from "./section.ts";
+
+/** One source folder: a unique name and the realpath of its root. */
+export interface Source {
+  name: string;
+  path: string;
+}
+
+/** Folder names the backup root uses for itself (compared ignoring case and trailing `~`). */
+export const RESERVED_NAMES = ["versions", "_duplicates", "_deleted", "_sources", ".backup-tool"];
+
+interface Entry extends Source {
+  key: string; // "sources[0]"
+  given: string; // the path as written
+}
+
+/** Validates the raw `sources` value and returns the sources in config order. */
+export function readSources(raw: unknown, base: string, backupRoot: string): Source[] {
+  if (!Array.isArray(raw)) invalid(`'sources' must be an array of folders, got ${typeName(raw)}`);
+  if (raw.length === 0) invalid(`'sources' must not be empty: list at least one folder to back up`);
+  const entries = raw.map((item, i) => readEntry(item, `sources[${i}]`, base));
+  checkUniqueNames(entries);
+  checkOverlaps(entries, backupRoot);
+  return entries.map(({ name, path }) => ({ name, path }));
+}
+
+function readEntry(item: unknown, key: string, base: string): Entry {
+  let given: string;
+  let name: string | undefined;
+  let pathKey = key;
+  if (typeof item === "string") {
+    given = item;
+  } else if (typeName(item) === "object") {
+    const section = Section.of(item, key, ["path", "name"]);
+    section.required("path", 'give the folder, e.g. { "path": "./data" }');
+    given = section.typed("path", "string", "a string") as string;
+    if (section.has("name")) name = section.typed("name", "string", "a string") as string;
+    pathKey = section.path("path");
+  } else {
+    invalid(`${quote(key)} must be a folder path string or { "path": ... }, got ${typeName(item)}`);
+  }
+  const abs = absolute(base, given, pathKey);
+  const path = realFolder(abs, key);
+  if (name === undefined) checkName(basename(abs), key, given, false);
+  else checkName(name, `${key}.name`, given, true);
+  return { name: name ?? basename(abs), path, key, given };
+}
+
+function realFolder(abs: string, key: string): string {
+  const real = tryRealPath(abs, `source (${key})`);
+  if (real === undefined) {
+    invalid(`source ${quote(abs)} (${key}) does not exist: check the path or mount the disk`);
+  }
+  let isDir: boolean;
+  try {
+    isDir = Deno.statSync(real).isDirectory;
+  } catch (err) {
+    invalid(`source ${quote(abs)} (${key}) cannot be accessed: ${osDetail(err)}`);
+  }
+  if (!isDir) invalid(`source ${quote(abs)} (${key}) is not a folder: sources must be folders`);
+  return real;
+}
+
+/** Rejects names that are not one plain path component or that are reserved. */
+function checkName(name: string, key: string, given: string, explicit: boolean): void {
+  const fix = explicit
+    ? "choose another name"
+    : `give it a name: { "path": ${JSON.stringify(given)}, "name": "..." }`;
+  const what = `source name ${quote(name)} (${key})`;
+  if (name === "") {
+    if (explicit) invalid(`${quote(key)} must not be empty: ${fix}`);
+    invalid(`source ${quote(given)} (${key}) has no folder name to use: ${fix}`);
+  }
+  if (/[/\\]/.test(name)) {
+    invalid(`${what} must be a single folder name without '/' or '\\': ${fix}`);
+  }
+  if (name === "." || name === "..") invalid(`${what} is not a usable folder name: ${fix}`);
+  if (name.includes("\0")) invalid(`${what} must not contain a NUL character: ${fix}`);
+  const bare = name.toLowerCase().replace(/~+$/, "");
+  if (RESERVED_NAMES.includes(bare) || bare.startsWith(".backup-tool")) {
+    invalid(
+      `${what} is reserved for the backup's own folders (${RESERVED_NAMES.join(", ")}): ${fix}`,
+    );
+  }
+}
+
+function checkUniqueNames(entries: readonly Entry[]): void {
+  const seen = new Map<string, Entry>();
+  for (const entry of entries) {
+    const other = seen.get(entry.name.toLowerCase());
+    if (other !== undefined) {
+      const names = other.name === entry.name
+        ? quote(entry.name)
+        : `${quote(other.name)} and ${quote(entry.name)} (names must differ in more than case)`;
+      const example = `{ "path": ${JSON.stringify(entry.given)}, "name": ${
+        JSON.stringify(`${entry.name}-2`)
+      } }`;
+      invalid(
+        `${other.key} and ${entry.key} are both named ${names}:` +
+          ` give each source a unique "name", e.g. ${example}`,
+      );
+    }
+    seen.set(entry.name.toLowerCase(), entry);
+  }
+}
+
+function checkOverlaps(entries: readonly Entry[], root: string): void {
+  for (const [i, a] of entries.entries()) {
+    const label = `source ${quote(a.name)} (${quote(a.path)})`;
+    if (a.path === root) {
+      invalid(`'backup_root' is the same folder as ${label}: back up to a different folder`);
+    }
+    if (isInside(a.path, root)) {
+      invalid(
+        `${label} is inside 'backup_root' (${quote(root)}): the backup would contain itself;` +
+          ` move backup_root elsewhere`,
+      );
+    }
+    for (const b of entries.slice(i + 1)) checkPair(a, b);
+  }
+}
+
+function checkPair(a: Entry, b: Entry): void {
+  const fix = "files would be backed up twice; remove one of them";
+  if (a.path === b.path) {
+    invalid(`${a.key} and ${b.key} are the same folder (${quote(a.path)}): remove one of them`);
+  }
+  const [inner, outer] = isInside(b.path, a.path) ? [b, a] : isInside(a.path, b.path) ? [a, b] : [];
+  if (inner && outer) {
+    invalid(
+      `source ${quote(inner.name)} (${quote(inner.path)}) is inside source ${quote(outer.name)} (${
+        quote(outer.path)
+      }): ${fix}`,
+    );
+  }
+}

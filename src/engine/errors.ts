@@ -1,0 +1,18 @@
+/**
+ * Error classes that carry a meaning for the CLI's exit code, and the one helper that turns
+ * any thrown value into message text.
+ */
+
+/** Another process holds the backup root's lock (exit code 3). */
+export class LockedError extends Error {
+  override name = "LockedError";
+}
+
+/** The run cannot start: a source is unreadable or missing (exit code 2, nothing changed). */
+export class PreflightError extends Error {
+  override name = "PreflightError";
+}
+
+export function errorText(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}

@@ -1,0 +1,81 @@
+/**
+ * The executor: the only code that writes into the backup root's browsable tree. Each
+ * action is a short sequence of idempotent steps (see fsops.ts) in an order that keeps
+ * every content reachable at every moment: the old copy is archived before the new one is
+ * renamed into its place. The same `finishAction` runs normally and during recovery after
+ * a crash, so a half-done action is completed, or, when it cannot be, rolled back.
+ */
+import { exists, moveOnce, nativePath, removeEmptyParents } from "./fsops.ts";
+import { applyMeta } from "./stage.ts";
+import { errorText } from "./errors.ts";
+import type { Action } from "./types.ts";
+
+export interface ActionFailure {
+  action: Action;
+  message: string;
+}
+
+/**
+ * Performs (or completes) one action's file steps. Throws when it cannot be done, after
+ * undoing what it did, so the state can simply leave that action out.
+ */
+export async function finishAction(root: string, a: Action): Promise<void> {
+  const at = (p: string) => nativePath(root, p);
+  switch (a.type) {
+    case "backup":
+    case "duplicate":
+    case "modified": {
+      const tmp = a.content.tmp;
+      if (!tmp) throw new Error(`Cannot place '${a.path}': no staged copy`);
+      if (!exists(tmp) && exists(at(a.target))) return; // already done
+      const archive = a.type === "backup" ? undefined : a.archive;
+      if (archive && !(await moveOnce(at(archive.from), at(archive.to)))) {
+        throw new Error(`Cannot archive '${archive.from}': the stored copy is missing`);
+      }
+      try {
+        if (!(await moveOnce(tmp, at(a.target)))) {
+          throw new Error(`the staged copy '${tmp}' is missing`);
+        }
+      } catch (e) {
+        if (archive) await moveOnce(at(archive.to), at(archive.from));
+        throw new Error(`Cannot place '${a.target}': ${errorText(e)}`);
+      }
+      return;
+    }
+    case "delete":
+      if (!(await moveOnce(at(a.from), at(a.to)))) {
+        throw new Error(`Cannot archive deleted '${a.from}': the stored copy is missing`);
+      }
+      removeEmptyParents(root, a.from);
+      return;
+    case "prune":
+      if (exists(at(a.storedAt))) Deno.removeSync(at(a.storedAt));
+      removeEmptyParents(root, a.storedAt);
+      return;
+    case "skip":
+      if (a.refresh && a.refresh.entry.kind === "file") {
+        applyMeta(at(a.refresh.storedAt), a.refresh.entry);
+      }
+      return;
+    case "exclude":
+      return;
+  }
+}
+
+/** Runs actions in order; returns those done and those that failed (and were undone). */
+export async function executeActions(
+  root: string,
+  actions: Action[],
+): Promise<{ done: Action[]; failed: ActionFailure[] }> {
+  const done: Action[] = [];
+  const failed: ActionFailure[] = [];
+  for (const a of actions) {
+    try {
+      await finishAction(root, a);
+      done.push(a);
+    } catch (e) {
+      failed.push({ action: a, message: errorText(e) });
+    }
+  }
+  return { done, failed };
+}

@@ -1,0 +1,84 @@
+/**
+ * Small, idempotent file operations on storage paths inside the backup root. Every move
+ * checks both ends first, so the executor and the crash recovery can run the same step
+ * again after an interruption: a move whose source is gone and whose target exists is
+ * already done. Nothing here ever replaces an existing file.
+ */
+import { dirname, join } from "node:path";
+
+/** A `/`-separated storage path, as a native absolute path under `root`. */
+export function nativePath(root: string, storage: string): string {
+  return join(root, ...storage.split("/"));
+}
+
+export function exists(path: string): boolean {
+  try {
+    Deno.lstatSync(path);
+    return true;
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound || e instanceof Deno.errors.NotADirectory) return false;
+    throw e;
+  }
+}
+
+// Windows refuses a rename while another process (an indexer, an antivirus) has the file
+// open; those holds are short, so a rename is retried for about 2 s in total.
+const RENAME_RETRIES = 20;
+const RENAME_RETRY_MS = 100;
+
+function isTransient(e: unknown): boolean {
+  const code = (e as { code?: string }).code;
+  return e instanceof Deno.errors.Busy || code === "EBUSY" || code === "EPERM" ||
+    (Deno.build.os === "windows" && e instanceof Deno.errors.PermissionDenied);
+}
+
+/** Renames, retrying a moment on EPERM/EBUSY as Windows needs. */
+export async function renameWithRetry(from: string, to: string): Promise<void> {
+  for (let attempt = 0;; attempt++) {
+    try {
+      Deno.renameSync(from, to);
+      return;
+    } catch (e) {
+      if (!isTransient(e) || attempt >= RENAME_RETRIES) throw e;
+      await new Promise((r) => setTimeout(r, RENAME_RETRY_MS));
+    }
+  }
+}
+
+/**
+ * Moves `from` to `to` unless that already happened. Refuses to replace anything at `to`.
+ * Returns false when neither end exists (the step cannot be done).
+ */
+export async function moveOnce(from: string, to: string): Promise<boolean> {
+  const src = exists(from);
+  const dst = exists(to);
+  if (!src) return dst;
+  if (dst) throw new Error(`Cannot move '${from}' to '${to}': the target already exists`);
+  Deno.mkdirSync(dirname(to), { recursive: true });
+  await renameWithRetry(from, to);
+  return true;
+}
+
+/** Removes the now-empty folders above a storage path, up to (not including) the root. */
+export function removeEmptyParents(root: string, storage: string): void {
+  const parts = storage.split("/");
+  for (let n = parts.length - 1; n > 0; n--) {
+    try {
+      Deno.removeSync(nativePath(root, parts.slice(0, n).join("/")));
+    } catch {
+      return; // not empty (or already gone): stop climbing
+    }
+  }
+}
+
+/** Flushes files to disk, `parallel` at a time: fsyncs issued together cost far less. */
+export async function syncFiles(paths: string[], parallel = 64): Promise<void> {
+  for (let i = 0; i < paths.length; i += parallel) {
+    await Promise.all(
+      paths.slice(i, i + parallel).map(async (p) => {
+        using f = await Deno.open(p, { read: true });
+        await f.syncData();
+      }),
+    );
+  }
+}

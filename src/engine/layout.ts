@@ -1,0 +1,93 @@
+/**
+ * The backup root's layout, as pure functions over `/`-separated storage paths.
+ *
+ *   <root>/<rel>                      latest copy (single-source root layout)
+ *   <root>/_sources/<name>/<rel>      latest copy of a source added to a root in use
+ *   <root>/versions/<mirror>/vN.bak   content number N of a path, once replaced
+ *   <root>/_duplicates/<mirror>       a path whose content equals another path's
+ *   <root>/_deleted/<mirror>          the last content of a path deleted from its source
+ *   <root>/.backup-tool/              state database, lock, temporary files
+ *
+ * `<mirror>` is the path's latest location. A source entry whose top-level name is one of
+ * the reserved names (any letter case, followed by any number of `~`) is stored with one
+ * more `~`: `versions` → `versions~`, `versions~` → `versions~~`. The mapping is injective,
+ * so a source can never mix with the backup's own folders.
+ *
+ * When a preferred storage path is taken, `allocatePath` picks the first free
+ * `<name>.~K` (K = 2, 3, …) at the component that collides, so nothing is overwritten.
+ */
+
+export const STATE_DIR = ".backup-tool";
+export const VERSIONS_DIR = "versions";
+export const DUPLICATES_DIR = "_duplicates";
+export const DELETED_DIR = "_deleted";
+export const SOURCES_DIR = "_sources";
+
+const RESERVED = /^(versions|_duplicates|_deleted|_sources|\.backup-tool)~*$/i;
+
+/** Escapes a top-level name that would collide with the backup's own folders. */
+export function escapeTopName(name: string): string {
+  return RESERVED.test(name) ? `${name}~` : name;
+}
+
+/** Reverses `escapeTopName`. */
+export function unescapeTopName(name: string): string {
+  return RESERVED.test(name) && name.endsWith("~") ? name.slice(0, -1) : name;
+}
+
+/** Splits a logical path `<source>/<rel>` into its source name and relative path. */
+export function splitLogical(path: string): { source: string; rel: string } {
+  const cut = path.indexOf("/");
+  return { source: path.slice(0, cut), rel: path.slice(cut + 1) };
+}
+
+/**
+ * The latest location of a logical path, given each source's storage prefix
+ * ("" for the root layout, `_sources/<name>` otherwise).
+ */
+export function mirrorPath(path: string, prefixes: ReadonlyMap<string, string>): string {
+  const { source, rel } = splitLogical(path);
+  const prefix = prefixes.get(source);
+  if (prefix === undefined) throw new Error(`No storage prefix for source '${source}'`);
+  if (prefix !== "") return `${prefix}/${rel}`;
+  const cut = rel.indexOf("/");
+  return cut < 0 ? escapeTopName(rel) : `${escapeTopName(rel.slice(0, cut))}${rel.slice(cut)}`;
+}
+
+export function versionPath(mirror: string, seq: number): string {
+  return `${VERSIONS_DIR}/${mirror}/v${seq}.bak`;
+}
+
+export function duplicatePath(mirror: string): string {
+  return `${DUPLICATES_DIR}/${mirror}`;
+}
+
+export function deletedPath(mirror: string): string {
+  return `${DELETED_DIR}/${mirror}`;
+}
+
+/** What the planner may ask about storage paths already holding (or about to hold) copies. */
+export interface Occupancy {
+  /** A copy is stored at exactly this path. */
+  isFile(path: string): boolean;
+  /** Some copy is stored below this path (so it is a folder). */
+  isDir(path: string): boolean;
+}
+
+/**
+ * The preferred path if it is free, otherwise the first free variant: a component that is
+ * a stored file where a folder is needed, or a final name already in use, gets `.~K`.
+ */
+export function allocatePath(preferred: string, occ: Occupancy): string {
+  const parts = preferred.split("/");
+  let prefix = "";
+  for (let i = 0; i < parts.length; i++) {
+    const last = i === parts.length - 1;
+    const taken = (p: string) => occ.isFile(p) || (last && occ.isDir(p));
+    let candidate = prefix + parts[i];
+    // K starts at 2: the unsuffixed name is the first of its kind.
+    for (let k = 2; taken(candidate); k++) candidate = `${prefix}${parts[i]}.~${k}`;
+    prefix = last ? candidate : `${candidate}/`;
+  }
+  return prefix;
+}

@@ -1,0 +1,63 @@
+/**
+ * The backup root's lock: an exclusive advisory lock (flock) on `.backup-tool/lock`, held
+ * for a whole run or watch session. The operating system drops it when the holder exits or
+ * is killed, so a lock left by a dead process is simply taken over; the holder's pid, host
+ * and start time are written into the file only to name it in the message a second run
+ * prints (exit code 3).
+ */
+import { hostname } from "node:os";
+import { LockedError } from "./errors.ts";
+
+export interface Lock {
+  /** The previous holder's record when it died without releasing (informational). */
+  staleHolder?: string;
+  release(): void;
+}
+
+export function acquireLock(file: string): Lock {
+  const f = Deno.openSync(file, { read: true, write: true, create: true });
+  let acquired = false;
+  try {
+    const previous = readAll(f);
+    if (!f.tryLockSync(true)) {
+      throw new LockedError(
+        `Cannot lock backup root: another run holds '${file}'${describe(previous)}: ` +
+          `wait for it to finish (or stop the watch session)`,
+      );
+    }
+    acquired = true;
+    f.truncateSync(0);
+    f.seekSync(0, Deno.SeekMode.Start);
+    const record = { pid: Deno.pid, host: hostname(), started: new Date().toISOString() };
+    f.writeSync(new TextEncoder().encode(JSON.stringify(record) + "\n"));
+    return {
+      staleHolder: previous.trim() === "" ? undefined : previous.trim(),
+      release() {
+        try {
+          f.truncateSync(0);
+          f.unlockSync();
+        } finally {
+          f.close();
+        }
+      },
+    };
+  } finally {
+    if (!acquired) f.close();
+  }
+}
+
+function readAll(f: Deno.FsFile): string {
+  const buf = new Uint8Array(4096); // a lock record is one short JSON line
+  const n = f.readSync(buf) ?? 0;
+  f.seekSync(0, Deno.SeekMode.Start);
+  return new TextDecoder().decode(buf.subarray(0, n));
+}
+
+function describe(record: string): string {
+  try {
+    const r = JSON.parse(record);
+    return ` (pid ${r.pid} on ${r.host}, started ${r.started})`;
+  } catch {
+    return "";
+  }
+}

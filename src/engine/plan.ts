@@ -1,0 +1,155 @@
+/**
+ * The planner: a pure decision engine from (scanned entries, their digests, the state) to
+ * actions. It never touches the disk; it asks a `PlanView` (backed by the state store, or
+ * by literals in tests) and remembers its own decisions in an overlay, so a run planned in
+ * several batches decides exactly what a single pass would. Entries must be fed in sorted
+ * path order, deletions first, which makes plans, logs and the layout deterministic.
+ */
+import {
+  allocatePath,
+  deletedPath,
+  duplicatePath,
+  mirrorPath,
+  type Occupancy,
+  versionPath,
+} from "./layout.ts";
+import type { Action, HashedEntry, ScanEntry, TrackedFile } from "./types.ts";
+
+/** What the planner may ask of the state. */
+export interface PlanView extends Occupancy {
+  tracked(path: string): TrackedFile | undefined;
+  /** Tracked paths whose current content has this digest, in sorted order. */
+  holdersOf(hash: string, algo: string): string[];
+  /** The highest content number ever given to this path (0 if none): numbers are never reused. */
+  lastSeq(path: string): number;
+}
+
+export interface PlanOptions {
+  algo: string;
+  /** Storage prefix of each source ("" for the root layout). */
+  prefixes: ReadonlyMap<string, string>;
+  /** Hash every file even when its fingerprint is unchanged (`--rehash`). */
+  rehash?: boolean;
+}
+
+/** A scanned entry, with its digest when it was read (fingerprint changed or untrusted). */
+export interface PlanInput {
+  entry: ScanEntry;
+  hashed?: HashedEntry;
+  /** The current stored copy re-hashed with the configured algorithm, after an algorithm change. */
+  storedHash?: string;
+}
+
+/** Whether an entry must be read: new, fingerprint changed, untrusted, or another algorithm. */
+export function needsHash(
+  entry: ScanEntry,
+  t: TrackedFile | undefined,
+  opts: PlanOptions,
+): boolean {
+  if (!t || opts.rehash || !t.trusted || t.algo !== opts.algo) return true;
+  return !sameFingerprint(entry, t) || t.kind !== entry.kind || t.status !== "current";
+}
+
+function sameFingerprint(e: ScanEntry, t: TrackedFile): boolean {
+  return e.size === t.size && e.mtimeMs === t.mtimeMs && e.ctimeMs === t.ctimeMs &&
+    e.ino === t.ino && e.dev === t.dev && e.mode === t.mode;
+}
+
+export interface Planner {
+  planDelete(path: string): Action;
+  planExclude(path: string): Action | undefined;
+  planEntry(input: PlanInput): Action;
+}
+
+export function createPlanner(view: PlanView, opts: PlanOptions): Planner {
+  const placed = new Set<string>();
+  const placedDirs = new Set<string>();
+  const vacated = new Set<string>();
+  /** Content of paths decided in this run (null: the path no longer holds any). */
+  const heldNow = new Map<string, string | null>();
+  const newHolders = new Map<string, string[]>();
+  const seqs = new Map<string, number>();
+
+  const occ: Occupancy = {
+    isFile: (p) => placed.has(p) || (!vacated.has(p) && view.isFile(p)),
+    isDir: (p) => placedDirs.has(p) || view.isDir(p),
+  };
+  const place = (p: string) => {
+    placed.add(p);
+    vacated.delete(p);
+    for (let i = p.indexOf("/"); i >= 0; i = p.indexOf("/", i + 1)) placedDirs.add(p.slice(0, i));
+  };
+  const vacate = (p: string) => {
+    vacated.add(p);
+    placed.delete(p);
+  };
+  const hashKey = (hash: string) => `${opts.algo}:${hash}`;
+  const holderOf = (hash: string, self: string): string | undefined => {
+    const key = hashKey(hash);
+    const fresh = newHolders.get(key) ?? [];
+    const known = view.holdersOf(hash, opts.algo);
+    const holds = (p: string) => !heldNow.has(p) || heldNow.get(p) === key;
+    return [...known, ...fresh].find((p) => p !== self && holds(p));
+  };
+  const release = (path: string) => heldNow.set(path, null);
+  const hold = (hash: string, path: string) => {
+    heldNow.set(path, hashKey(hash));
+    const list = newHolders.get(hashKey(hash)) ?? [];
+    list.push(path);
+    newHolders.set(hashKey(hash), list);
+  };
+  const nextSeq = (path: string, t?: TrackedFile) => {
+    const seq = Math.max(seqs.get(path) ?? view.lastSeq(path), t?.seq ?? 0) + 1;
+    seqs.set(path, seq);
+    return seq;
+  };
+  const mirror = (path: string) => mirrorPath(path, opts.prefixes);
+
+  function planDelete(path: string): Action {
+    const t = view.tracked(path)!;
+    vacate(t.storedAt);
+    release(path);
+    const to = allocatePath(deletedPath(mirror(path)), occ);
+    place(to);
+    return { type: "delete", path, copyId: t.copyId, from: t.storedAt, to };
+  }
+
+  function planExclude(path: string): Action | undefined {
+    const t = view.tracked(path)!;
+    return t.status === "excluded" ? undefined : { type: "exclude", path, storedAt: t.storedAt };
+  }
+
+  function planEntry({ entry, hashed, storedHash }: PlanInput): Action {
+    const path = entry.path;
+    const t = view.tracked(path);
+    if (!hashed) return { type: "skip", path };
+    const oldHash = t && (t.algo === opts.algo ? t.hash : storedHash);
+    if (t && t.kind === entry.kind && oldHash === hashed.hash) {
+      const rehashed = t.algo === opts.algo ? undefined : { hash: hashed.hash, algo: opts.algo };
+      return { type: "skip", path, refresh: { entry, storedAt: t.storedAt, rehashed } };
+    }
+    const content = { hash: hashed.hash, algo: opts.algo, entry, tmp: hashed.tmp };
+    let archive;
+    if (t) {
+      vacate(t.storedAt);
+      release(path);
+      const to = allocatePath(versionPath(mirror(path), t.seq), occ);
+      place(to);
+      archive = { copyId: t.copyId, from: t.storedAt, to, seq: t.seq };
+    }
+    const seq = nextSeq(path, t);
+    // Empty files and symlinks are never duplicates: they carry no content worth pointing at.
+    const original = entry.kind === "file" && entry.size > 0
+      ? holderOf(hashed.hash, path)
+      : undefined;
+    const preferred = original ? duplicatePath(mirror(path)) : mirror(path);
+    const target = allocatePath(preferred, occ);
+    place(target);
+    hold(hashed.hash, path);
+    if (original) return { type: "duplicate", path, content, seq, target, original, archive };
+    if (archive) return { type: "modified", path, content, seq, target, archive };
+    return { type: "backup", path, content, seq, target };
+  }
+
+  return { planDelete, planExclude, planEntry };
+}

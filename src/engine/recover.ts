@@ -1,0 +1,39 @@
+/**
+ * Crash recovery, run under the lock at the start of every session. A journaled batch
+ * (an intent) whose commit never happened is replayed: each action's idempotent steps are
+ * finished (or, when impossible, undone) and the actions that completed are committed, as
+ * the interrupted run would have. Then the temporary folder is emptied: what is left there
+ * was staged but never journaled, so the next pass simply reads those files again.
+ */
+import { join } from "node:path";
+import type { RunLog } from "../log/runlog.ts";
+import type { StateStore } from "../state/store.ts";
+import { executeActions } from "./execute.ts";
+
+export async function recoverInterrupted(
+  root: string,
+  tmpDir: string,
+  store: StateStore,
+  log: RunLog,
+): Promise<void> {
+  for (const intent of store.pendingIntents()) {
+    const { done, failed } = await executeActions(root, intent.actions);
+    // trustBefore 0: fingerprints recorded during recovery are re-checked by the next pass.
+    store.commitBatch(
+      done,
+      { runId: intent.runId, time: intent.createdAt, trustBefore: 0 },
+      intent.id,
+    );
+    log.line(
+      `RECOVER: completed ${done.length} action(s) of interrupted run ${intent.runId}` +
+        (failed.length ? `, undid ${failed.length}` : ""),
+    );
+    for (const f of failed) log.line(`RECOVER undone: ${f.action.path}: ${f.message}`);
+  }
+  let removed = 0;
+  for (const e of Deno.readDirSync(tmpDir)) {
+    Deno.removeSync(join(tmpDir, e.name), { recursive: true });
+    removed++;
+  }
+  if (removed > 0) log.line(`CLEANUP: removed ${removed} temporary file(s) of an interrupted run`);
+}

@@ -1,0 +1,105 @@
+/**
+ * A session: everything a run (or a whole watch session) holds open on one backup root —
+ * the lock, the state store, the run log and the run's row. Opening one checks that every
+ * source can be read before anything is created (an unmounted disk aborts with nothing
+ * changed), then takes the lock and finishes whatever an interrupted run left behind.
+ */
+import { basename, join } from "node:path";
+import type { Config } from "../config/config.ts";
+import { RunLog } from "../log/runlog.ts";
+import { StateStore } from "../state/store.ts";
+import { errorText, PreflightError } from "./errors.ts";
+import { STATE_DIR } from "./layout.ts";
+import { acquireLock, type Lock } from "./lock.ts";
+import { recoverInterrupted } from "./recover.ts";
+
+export interface Session {
+  config: Config;
+  /** The backup root (absolute). */
+  root: string;
+  /** The backup root's folder name, as log lines show it (`backup/one.txt`). */
+  rootName: string;
+  tmpDir: string;
+  store: StateStore;
+  log: RunLog;
+  prefixes: Map<string, string>;
+  runId: number;
+  /** Ends the session: records the run's outcome, releases the lock, closes the log. */
+  close(status: string, summary: unknown): void;
+}
+
+export function statePaths(root: string) {
+  const dir = join(root, STATE_DIR);
+  return { dir, db: join(dir, "state.db"), lock: join(dir, "lock"), tmp: join(dir, "tmp") };
+}
+
+/** Fails (exit code 2) when a source cannot be listed, before anything is created. */
+export function checkSourcesReadable(config: Config): void {
+  for (const s of config.sources) {
+    try {
+      for (const _ of Deno.readDirSync(s.path)) break;
+    } catch (e) {
+      throw new PreflightError(
+        `Cannot read source '${s.path}': ${
+          errorText(e)
+        }: check the path, its permissions, or mount the disk`,
+      );
+    }
+  }
+}
+
+export async function openSession(config: Config, command: string): Promise<Session> {
+  checkSourcesReadable(config);
+  const paths = statePaths(config.backupRoot);
+  Deno.mkdirSync(paths.tmp, { recursive: true });
+  const lock = acquireLock(paths.lock);
+  let store: StateStore | undefined;
+  let log: RunLog | undefined;
+  try {
+    store = StateStore.open(paths.db);
+    log = RunLog.open(config.logDir, command);
+    const now = Date.now();
+    const prefixes = store.registerSources(config.sources, now);
+    const runId = store.beginRun(command, now);
+    log.line(`Run started: ${command} (run ${runId}, pid ${Deno.pid})`);
+    if (lock.staleHolder) log.line(`LOCK: took over a stale lock left by ${lock.staleHolder}`);
+    await recoverInterrupted(config.backupRoot, paths.tmp, store, log);
+    return makeSession(config, paths.tmp, store, log, lock, prefixes, runId);
+  } catch (e) {
+    log?.close();
+    store?.close();
+    lock.release();
+    throw e;
+  }
+}
+
+function makeSession(
+  config: Config,
+  tmpDir: string,
+  store: StateStore,
+  log: RunLog,
+  lock: Lock,
+  prefixes: Map<string, string>,
+  runId: number,
+): Session {
+  return {
+    config,
+    root: config.backupRoot,
+    rootName: basename(config.backupRoot),
+    tmpDir,
+    store,
+    log,
+    prefixes,
+    runId,
+    close(status, summary) {
+      try {
+        store.finishRun(runId, status, summary, Date.now());
+        log.rotate(config.logRetention);
+      } finally {
+        log.close();
+        store.close();
+        lock.release();
+      }
+    },
+  };
+}

@@ -1,0 +1,114 @@
+/**
+ * Data shapes shared by the engine's stages: what the scanner sees, what the state
+ * remembers, and the actions the planner decides. Plain data only, so every stage can be
+ * tested with literals and an interrupted batch can be journaled as JSON and replayed.
+ */
+
+/** What the scanner saw of one source entry (never followed if it is a symlink). */
+export interface ScanEntry {
+  /** Logical path: `<source name>/<path inside the source>`, always with `/`. */
+  path: string;
+  /** Absolute path on disk. */
+  abs: string;
+  kind: "file" | "symlink";
+  size: number;
+  mtimeMs: number;
+  ctimeMs: number;
+  ino: number;
+  dev: number;
+  mode: number;
+  /** Symlink target, for kind "symlink". */
+  linkTarget?: string;
+}
+
+/** Where a stored copy lives now. */
+export type CopyLocation = "latest" | "duplicate" | "version" | "deleted" | "pruned";
+
+/** The state's record of a path that is currently tracked. */
+export interface TrackedFile {
+  path: string;
+  kind: "file" | "symlink";
+  hash: string;
+  algo: string;
+  size: number;
+  mtimeMs: number;
+  ctimeMs: number;
+  ino: number;
+  dev: number;
+  mode: number;
+  /** False when the fingerprint was taken too close to a modification to be trusted. */
+  trusted: boolean;
+  /** Id of the copies row holding the current content. */
+  copyId: number;
+  /** Content number of the current content (it becomes vN.bak when replaced). */
+  seq: number;
+  /** Storage path of the current copy, relative to the backup root, with `/`. */
+  storedAt: string;
+  /** "excluded": a pattern now excludes it; its copy is kept but no longer followed. */
+  status: "current" | "excluded";
+}
+
+/** A scanned entry whose content was read: its digest and, when staged, the temp copy. */
+export interface HashedEntry {
+  entry: ScanEntry;
+  hash: string;
+  /** Temporary copy inside the backup root, flushed, waiting to be renamed into place. */
+  tmp?: string;
+}
+
+/** The content metadata recorded with a new copy. */
+export interface NewContent {
+  hash: string;
+  algo: string;
+  entry: ScanEntry;
+  tmp?: string;
+}
+
+export type Action =
+  /** New path: place its copy at the latest location. */
+  | { type: "backup"; path: string; content: NewContent; seq: number; target: string }
+  /** New content equal to another current path's: place it in _duplicates/. */
+  | {
+    type: "duplicate";
+    path: string;
+    content: NewContent;
+    seq: number;
+    target: string;
+    original: string;
+    /** Set when this replaces an earlier content of the same path. */
+    archive?: Archive;
+  }
+  /** Changed content: archive the current copy as a version, then place the new one. */
+  | {
+    type: "modified";
+    path: string;
+    content: NewContent;
+    seq: number;
+    target: string;
+    archive: Archive;
+  }
+  /** Unchanged content. `refresh` carries what to record anew (a touch, a chmod, a new digest). */
+  | { type: "skip"; path: string; refresh?: Refresh }
+  /** The path is gone from the source: move its copy to _deleted/ and forget the path. */
+  | { type: "delete"; path: string; copyId: number; from: string; to: string }
+  /** The path became excluded: its copy stays where it is, the state marks it excluded. */
+  | { type: "exclude"; path: string; storedAt: string }
+  /** Retention drops an old version beyond the configured count. */
+  | { type: "prune"; path: string; copyId: number; seq: number; storedAt: string };
+
+export interface Refresh {
+  entry: ScanEntry;
+  /** The current copy, whose mode and mtime are brought up to date. */
+  storedAt: string;
+  /** The content's digest under a newly configured algorithm. */
+  rehashed?: { hash: string; algo: string };
+}
+
+export interface Archive {
+  copyId: number;
+  from: string;
+  to: string;
+  seq: number;
+}
+
+export type ActionType = Action["type"];

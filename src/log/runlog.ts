@@ -1,0 +1,70 @@
+/**
+ * The run log: one timestamped file per run (or watch session) in log_dir, one line per
+ * action in the reference's forms (`BACKUP: source/one.txt → backup/one.txt`). Lines are
+ * buffered and flushed at each batch boundary and on close, so a crash loses at most the
+ * lines of the batch in progress (whose effects recovery logs again). Old log files beyond
+ * `log_retention` are removed, and each removal is logged.
+ */
+import { join } from "node:path";
+
+const LOG_SUFFIX = ".log";
+/** Flush the buffer once it holds this many lines, to bound memory on huge runs. */
+const FLUSH_LINES = 4096;
+
+export class RunLog {
+  readonly path: string;
+  readonly #file: Deno.FsFile;
+  #buffer: string[] = [];
+  readonly #encoder = new TextEncoder();
+
+  private constructor(path: string, file: Deno.FsFile) {
+    this.path = path;
+    this.#file = file;
+  }
+
+  /** Creates `<log_dir>/<UTC time>-<command>.log`. */
+  static open(dir: string, command: string, now = new Date()): RunLog {
+    Deno.mkdirSync(dir, { recursive: true });
+    const stamp = now.toISOString().replace(/:/g, "-");
+    for (let n = 1;; n++) {
+      const name = `${stamp}-${command}${n === 1 ? "" : `-${n}`}${LOG_SUFFIX}`;
+      const path = join(dir, name);
+      try {
+        return new RunLog(path, Deno.openSync(path, { write: true, createNew: true }));
+      } catch (e) {
+        if (!(e instanceof Deno.errors.AlreadyExists)) throw e;
+      }
+    }
+  }
+
+  line(message: string): void {
+    this.#buffer.push(`${new Date().toISOString()} ${message.replace(/\n/g, "\\n")}\n`);
+    if (this.#buffer.length >= FLUSH_LINES) this.flush();
+  }
+
+  flush(): void {
+    if (this.#buffer.length === 0) return;
+    const data = this.#encoder.encode(this.#buffer.join(""));
+    this.#buffer = [];
+    for (let off = 0; off < data.length;) off += this.#file.writeSync(data.subarray(off));
+  }
+
+  close(): void {
+    this.flush();
+    this.#file.close();
+  }
+
+  /** Removes the oldest log files beyond `keep`, logging each removal. */
+  rotate(keep: number): void {
+    const dir = join(this.path, "..");
+    const logs = [...Deno.readDirSync(dir)]
+      .filter((e) => e.isFile && e.name.endsWith(LOG_SUFFIX))
+      .map((e) => e.name)
+      .sort();
+    for (const name of logs.slice(0, Math.max(0, logs.length - keep))) {
+      if (join(dir, name) === this.path) continue;
+      Deno.removeSync(join(dir, name));
+      this.line(`LOG ROTATE delete: ${name}`);
+    }
+  }
+}

@@ -1,0 +1,98 @@
+/**
+ * The state database's schema and its forward migrations. `PRAGMA user_version` holds the
+ * schema version; each migration runs in its own transaction, so an interrupted upgrade
+ * leaves the previous version intact and is simply redone by the next open.
+ *
+ * - sources: each source's name and storage prefix, fixed when it is first backed up.
+ * - copies:  every content ever stored for a path (content number `seq`), where its copy
+ *            lives now, and the interval in which it was the path's current content.
+ * - files:   the paths currently tracked: fingerprint and the copy holding their content.
+ * - runs:    one row per run or watch batch series, for history and audit.
+ * - intents: the journal of a batch whose file operations may be half done.
+ */
+import type { DatabaseSync } from "node:sqlite";
+
+const MIGRATIONS: string[] = [
+  `CREATE TABLE sources (
+     name TEXT PRIMARY KEY,
+     prefix TEXT NOT NULL,
+     path TEXT NOT NULL,
+     added_at INTEGER NOT NULL
+   );
+   CREATE TABLE copies (
+     id INTEGER PRIMARY KEY,
+     path TEXT NOT NULL,
+     seq INTEGER NOT NULL,
+     kind TEXT NOT NULL,
+     hash TEXT NOT NULL,
+     algo TEXT NOT NULL,
+     size INTEGER NOT NULL,
+     mtime_ms INTEGER NOT NULL,
+     mode INTEGER NOT NULL,
+     link_target TEXT,
+     location TEXT NOT NULL,
+     stored_at TEXT,
+     valid_from INTEGER NOT NULL,
+     valid_to INTEGER,
+     run_id INTEGER NOT NULL,
+     pruned_at INTEGER
+   );
+   CREATE UNIQUE INDEX copies_by_path ON copies (path, seq);
+   CREATE INDEX copies_by_storage ON copies (stored_at) WHERE stored_at IS NOT NULL;
+   CREATE INDEX copies_versions ON copies (path) WHERE location = 'version';
+   CREATE TABLE files (
+     path TEXT PRIMARY KEY,
+     copy_id INTEGER NOT NULL,
+     kind TEXT NOT NULL,
+     hash TEXT NOT NULL,
+     algo TEXT NOT NULL,
+     size INTEGER NOT NULL,
+     mtime_ms INTEGER NOT NULL,
+     ctime_ms INTEGER NOT NULL,
+     ino INTEGER NOT NULL,
+     dev INTEGER NOT NULL,
+     mode INTEGER NOT NULL,
+     trusted INTEGER NOT NULL,
+     status TEXT NOT NULL
+   ) WITHOUT ROWID;
+   CREATE INDEX files_by_hash ON files (hash);
+   CREATE TABLE runs (
+     id INTEGER PRIMARY KEY,
+     command TEXT NOT NULL,
+     started_at INTEGER NOT NULL,
+     finished_at INTEGER,
+     status TEXT NOT NULL,
+     summary TEXT
+   );
+   CREATE TABLE intents (
+     id INTEGER PRIMARY KEY,
+     run_id INTEGER NOT NULL,
+     created_at INTEGER NOT NULL,
+     actions TEXT NOT NULL
+   );`,
+];
+
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+/** Brings the database to the current schema; refuses a database from a newer version. */
+export function migrate(db: DatabaseSync, file: string): void {
+  const row = db.prepare("PRAGMA user_version").get() as { user_version: number };
+  const current = row.user_version;
+  if (current > SCHEMA_VERSION) {
+    throw new Error(
+      `Cannot open state '${file}': schema version ${current} is newer than this tool's ` +
+        `${SCHEMA_VERSION}: upgrade the tool`,
+    );
+  }
+  for (let v = current; v < SCHEMA_VERSION; v++) {
+    db.exec("BEGIN IMMEDIATE");
+    try {
+      db.exec(MIGRATIONS[v]);
+      db.exec(`PRAGMA user_version = ${v + 1}`);
+      db.exec("COMMIT");
+    } catch (e) {
+      db.exec("ROLLBACK");
+      throw e;
+    }
+  }
+}

@@ -1,0 +1,387 @@
+/**
+ * The state store: the only code that talks to SQLite. It answers the planner's questions
+ * with indexed queries, loads the tracked files in one query, and applies a batch of
+ * actions in one transaction. A batch is journaled first (`writeIntent`), its file steps
+ * run, then `commitBatch` records the results and drops the intent atomically; a run that
+ * dies between the two leaves the intent for the next run's recovery to finish.
+ *
+ * WAL is used where the filesystem allows it; elsewhere (some network and FAT-family
+ * filesystems) the default rollback journal. `synchronous = FULL`: a committed batch
+ * survives a power cut, which matters because its files are already in place.
+ */
+import { DatabaseSync, type StatementSync } from "node:sqlite";
+import type { Action, CopyLocation, NewContent, Refresh, TrackedFile } from "../engine/types.ts";
+import type { PlanView } from "../engine/plan.ts";
+import type { StoredVersion } from "../engine/retention.ts";
+import { SOURCES_DIR } from "../engine/layout.ts";
+import { migrate } from "./schema.ts";
+
+/** Times used when committing a batch. */
+export interface BatchContext {
+  runId: number;
+  /** The moment the batch's contents became current (the run's start). */
+  time: number;
+  /** Fingerprints with mtime or ctime at or after this moment are recorded as untrusted. */
+  trustBefore: number;
+}
+
+type Row = Record<string, unknown>;
+
+export class StateStore {
+  readonly #db: DatabaseSync;
+  readonly #stmts = new Map<string, StatementSync>();
+
+  private constructor(db: DatabaseSync) {
+    this.#db = db;
+  }
+
+  static open(file: string, opts: { readOnly?: boolean } = {}): StateStore {
+    const db = new DatabaseSync(file, { readOnly: opts.readOnly ?? false });
+    try {
+      db.exec("PRAGMA busy_timeout = 5000");
+      if (!opts.readOnly) {
+        useWalIfPossible(db);
+        db.exec("PRAGMA synchronous = FULL");
+        migrate(db, file);
+      }
+    } catch (e) {
+      db.close();
+      throw e;
+    }
+    return new StateStore(db);
+  }
+
+  close(): void {
+    this.#db.close();
+  }
+
+  #q(sql: string): StatementSync {
+    let s = this.#stmts.get(sql);
+    if (!s) {
+      s = this.#db.prepare(sql);
+      this.#stmts.set(sql, s);
+    }
+    return s;
+  }
+
+  #tx<T>(fn: () => T): T {
+    this.#db.exec("BEGIN IMMEDIATE");
+    try {
+      const result = fn();
+      this.#db.exec("COMMIT");
+      return result;
+    } catch (e) {
+      this.#db.exec("ROLLBACK");
+      throw e;
+    }
+  }
+
+  /**
+   * Each source's storage prefix. A source keeps the prefix it got when first seen; a new
+   * one gets the root layout ("") only when it is the first and only source of the root.
+   */
+  registerSources(sources: { name: string; path: string }[], now: number): Map<string, string> {
+    return this.#tx(() => {
+      const known = this.prefixes();
+      const rootTaken = known.size > 0;
+      for (const s of sources) {
+        if (known.has(s.name)) {
+          this.#q("UPDATE sources SET path = ? WHERE name = ?").run(s.path, s.name);
+          continue;
+        }
+        const prefix = !rootTaken && sources.length === 1 ? "" : `${SOURCES_DIR}/${s.name}`;
+        this.#q("INSERT INTO sources (name, prefix, path, added_at) VALUES (?, ?, ?, ?)")
+          .run(s.name, prefix, s.path, now);
+        known.set(s.name, prefix);
+      }
+      return known;
+    });
+  }
+
+  prefixes(): Map<string, string> {
+    const rows = this.#q("SELECT name, prefix FROM sources").all() as Row[];
+    return new Map(rows.map((r) => [r.name as string, r.prefix as string]));
+  }
+
+  /** Every tracked path with its fingerprint and current copy, in one query. */
+  loadTracked(): Map<string, TrackedFile> {
+    const rows = this.#q(
+      `SELECT f.*, c.seq, c.stored_at FROM files f JOIN copies c ON c.id = f.copy_id`,
+    ).all() as Row[];
+    const map = new Map<string, TrackedFile>();
+    for (const r of rows) map.set(r.path as string, toTracked(r));
+    return map;
+  }
+
+  /** The planner's view: the tracked map plus indexed queries for the rest. */
+  planView(tracked: ReadonlyMap<string, TrackedFile>): PlanView {
+    return {
+      tracked: (path) => tracked.get(path),
+      holdersOf: (hash, algo) =>
+        (this.#q("SELECT path FROM files WHERE hash = ? AND algo = ? ORDER BY path")
+          .all(hash, algo) as Row[]).map((r) => r.path as string),
+      lastSeq: (path) =>
+        ((this.#q("SELECT max(seq) AS s FROM copies WHERE path = ?").get(path) as Row)
+          .s as number | null) ?? 0,
+      isFile: (p) => this.#q("SELECT 1 FROM copies WHERE stored_at = ?").get(p) !== undefined,
+      isDir: (p) =>
+        this.#q("SELECT 1 FROM copies WHERE stored_at >= ? AND stored_at < ? LIMIT 1")
+          .get(`${p}/`, `${p}0`) !== undefined,
+    };
+  }
+
+  beginRun(command: string, now: number): number {
+    const r = this.#q("INSERT INTO runs (command, started_at, status) VALUES (?, ?, 'running')")
+      .run(command, now);
+    return Number(r.lastInsertRowid);
+  }
+
+  finishRun(id: number, status: string, summary: unknown, now: number): void {
+    this.#q("UPDATE runs SET finished_at = ?, status = ?, summary = ? WHERE id = ?")
+      .run(now, status, JSON.stringify(summary), id);
+  }
+
+  /** Journals a batch before its file steps; returns the intent id. */
+  writeIntent(runId: number, actions: Action[], now: number): number {
+    const r = this.#q("INSERT INTO intents (run_id, created_at, actions) VALUES (?, ?, ?)")
+      .run(runId, now, JSON.stringify(actions));
+    return Number(r.lastInsertRowid);
+  }
+
+  pendingIntents(): { id: number; runId: number; createdAt: number; actions: Action[] }[] {
+    const rows = this.#q("SELECT * FROM intents ORDER BY id").all() as Row[];
+    return rows.map((r) => ({
+      id: r.id as number,
+      runId: r.run_id as number,
+      createdAt: r.created_at as number,
+      actions: JSON.parse(r.actions as string) as Action[],
+    }));
+  }
+
+  /** Records a batch's results and drops its intent, in one transaction. */
+  commitBatch(actions: Action[], ctx: BatchContext, intentId?: number): void {
+    this.#tx(() => {
+      for (const a of actions) this.#apply(a, ctx);
+      if (intentId !== undefined) this.#q("DELETE FROM intents WHERE id = ?").run(intentId);
+    });
+  }
+
+  /** Drops an intent whose actions were all rolled back. */
+  dropIntent(id: number): void {
+    this.#q("DELETE FROM intents WHERE id = ?").run(id);
+  }
+
+  /** Versions of every path that has more than `max` of them. */
+  versionsOverLimit(max: number): StoredVersion[] {
+    const rows = this.#q(
+      `SELECT id, path, seq, stored_at FROM copies WHERE location = 'version' AND path IN (
+         SELECT path FROM copies WHERE location = 'version' GROUP BY path HAVING count(*) > ?)`,
+    ).all(max) as Row[];
+    return rows.map((r) => ({
+      path: r.path as string,
+      copyId: r.id as number,
+      seq: r.seq as number,
+      storedAt: r.stored_at as string,
+    }));
+  }
+
+  /** Every stored copy (for verify and restore). */
+  storedCopies(): StoredCopy[] {
+    const rows = this.#q(
+      "SELECT * FROM copies WHERE stored_at IS NOT NULL ORDER BY stored_at",
+    ).all() as Row[];
+    return rows.map(toStoredCopy);
+  }
+
+  /** All contents ever recorded for one logical path, oldest first. */
+  copiesOf(path: string): StoredCopy[] {
+    return (this.#q("SELECT * FROM copies WHERE path = ? ORDER BY seq").all(path) as Row[])
+      .map(toStoredCopy);
+  }
+
+  /** All copies of every path, for as-of resolution. */
+  allCopies(): StoredCopy[] {
+    return (this.#q("SELECT * FROM copies ORDER BY path, seq").all() as Row[]).map(toStoredCopy);
+  }
+
+  #apply(a: Action, ctx: BatchContext): void {
+    switch (a.type) {
+      case "backup":
+      case "duplicate":
+      case "modified": {
+        if (a.type !== "backup" && a.archive) {
+          this.#q(
+            "UPDATE copies SET location = 'version', stored_at = ?, valid_to = ? WHERE id = ?",
+          ).run(a.archive.to, ctx.time, a.archive.copyId);
+        }
+        const location: CopyLocation = a.type === "duplicate" ? "duplicate" : "latest";
+        const copyId = this.#insertCopy(a.path, a.seq, a.content, location, a.target, ctx);
+        this.#upsertFile(a.path, copyId, a.content, ctx);
+        return;
+      }
+      case "skip":
+        if (a.refresh) this.#refresh(a.path, a.refresh, ctx);
+        return;
+      case "delete":
+        this.#q(
+          "UPDATE copies SET location = 'deleted', stored_at = ?, valid_to = ? WHERE id = ?",
+        ).run(a.to, ctx.time, a.copyId);
+        this.#q("DELETE FROM files WHERE path = ?").run(a.path);
+        return;
+      case "exclude":
+        this.#q("UPDATE files SET status = 'excluded' WHERE path = ?").run(a.path);
+        return;
+      case "prune":
+        this.#q(
+          "UPDATE copies SET location = 'pruned', stored_at = NULL, pruned_at = ? WHERE id = ?",
+        ).run(ctx.time, a.copyId);
+        return;
+    }
+  }
+
+  #insertCopy(
+    path: string,
+    seq: number,
+    c: NewContent,
+    location: CopyLocation,
+    storedAt: string,
+    ctx: BatchContext,
+  ): number {
+    const e = c.entry;
+    const r = this.#q(
+      `INSERT INTO copies (path, seq, kind, hash, algo, size, mtime_ms, mode, link_target,
+         location, stored_at, valid_from, run_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    ).run(
+      path,
+      seq,
+      e.kind,
+      c.hash,
+      c.algo,
+      e.size,
+      e.mtimeMs,
+      e.mode,
+      e.linkTarget ?? null,
+      location,
+      storedAt,
+      ctx.time,
+      ctx.runId,
+    );
+    return Number(r.lastInsertRowid);
+  }
+
+  #upsertFile(path: string, copyId: number, c: NewContent, ctx: BatchContext): void {
+    const e = c.entry;
+    this.#q(
+      `INSERT OR REPLACE INTO files (path, copy_id, kind, hash, algo, size, mtime_ms, ctime_ms,
+         ino, dev, mode, trusted, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'current')`,
+    ).run(
+      path,
+      copyId,
+      e.kind,
+      c.hash,
+      c.algo,
+      e.size,
+      e.mtimeMs,
+      e.ctimeMs,
+      e.ino,
+      e.dev,
+      e.mode,
+      isTrusted(e, ctx) ? 1 : 0,
+    );
+  }
+
+  #refresh(path: string, { entry: e, rehashed }: Refresh, ctx: BatchContext): void {
+    this.#q(
+      `UPDATE files SET size = ?, mtime_ms = ?, ctime_ms = ?, ino = ?, dev = ?, mode = ?,
+         trusted = ?, status = 'current', hash = coalesce(?, hash), algo = coalesce(?, algo)
+       WHERE path = ?`,
+    ).run(
+      e.size,
+      e.mtimeMs,
+      e.ctimeMs,
+      e.ino,
+      e.dev,
+      e.mode,
+      isTrusted(e, ctx) ? 1 : 0,
+      rehashed?.hash ?? null,
+      rehashed?.algo ?? null,
+      path,
+    );
+    this.#q(
+      `UPDATE copies SET mtime_ms = ?, mode = ?, hash = coalesce(?, hash), algo = coalesce(?, algo)
+       WHERE id = (SELECT copy_id FROM files WHERE path = ?)`,
+    ).run(e.mtimeMs, e.mode, rehashed?.hash ?? null, rehashed?.algo ?? null, path);
+  }
+}
+
+/** A stored content of a path, as recorded. */
+export interface StoredCopy {
+  id: number;
+  path: string;
+  seq: number;
+  kind: "file" | "symlink";
+  hash: string;
+  algo: string;
+  size: number;
+  mtimeMs: number;
+  mode: number;
+  linkTarget: string | null;
+  location: CopyLocation;
+  storedAt: string | null;
+  validFrom: number;
+  validTo: number | null;
+  prunedAt: number | null;
+}
+
+function toStoredCopy(r: Row): StoredCopy {
+  return {
+    id: r.id as number,
+    path: r.path as string,
+    seq: r.seq as number,
+    kind: r.kind as "file" | "symlink",
+    hash: r.hash as string,
+    algo: r.algo as string,
+    size: r.size as number,
+    mtimeMs: r.mtime_ms as number,
+    mode: r.mode as number,
+    linkTarget: r.link_target as string | null,
+    location: r.location as CopyLocation,
+    storedAt: r.stored_at as string | null,
+    validFrom: r.valid_from as number,
+    validTo: r.valid_to as number | null,
+    prunedAt: r.pruned_at as number | null,
+  };
+}
+
+function toTracked(r: Row): TrackedFile {
+  return {
+    path: r.path as string,
+    kind: r.kind as "file" | "symlink",
+    hash: r.hash as string,
+    algo: r.algo as string,
+    size: r.size as number,
+    mtimeMs: r.mtime_ms as number,
+    ctimeMs: r.ctime_ms as number,
+    ino: r.ino as number,
+    dev: r.dev as number,
+    mode: r.mode as number,
+    trusted: r.trusted === 1,
+    copyId: r.copy_id as number,
+    seq: r.seq as number,
+    storedAt: r.stored_at as string,
+    status: r.status as "current" | "excluded",
+  };
+}
+
+function isTrusted(e: { mtimeMs: number; ctimeMs: number }, ctx: BatchContext): boolean {
+  return e.mtimeMs < ctx.trustBefore && e.ctimeMs < ctx.trustBefore;
+}
+
+function useWalIfPossible(db: DatabaseSync): void {
+  try {
+    const r = db.prepare("PRAGMA journal_mode = WAL").get() as { journal_mode: string };
+    if (r.journal_mode !== "wal") db.exec("PRAGMA journal_mode = DELETE");
+  } catch {
+    db.exec("PRAGMA journal_mode = DELETE");
+  }
+}
