@@ -2,8 +2,7 @@
 //
 // A tree is described by a TreeSpec. planTree() expands it with a seeded mulberry32 PRNG into a
 // list of folders and files (path, size, content seed, mtime) without touching the disk;
-// writeTree() materialises that plan; planMutation()/applyMutation() derive and apply a seeded
-// change set ("1% changed, 0.5% added, 0.5% deleted", or "1% changed"). File bytes are a pure
+// writeTree() materialises that plan (mutations live in mutate.ts). File bytes are a pure
 // function of the content seed and base mtimes are pinned, so the same spec + seed always gives a
 // byte-identical tree (content bytes are produced through a Uint32Array, i.e. little-endian on
 // x86/ARM). A marker file next to the tree records the generator version + seed + totals; a tree
@@ -44,58 +43,35 @@ export interface TreeSpec {
 // 100k: uniform 512 B..3.5 KiB has a mean of exactly 2 KiB → 100k files ≈ 205 MB.
 // 1m: uniform 100..500 B, mean 300 B → 1M files ≈ 300 MB; 100 files per folder on average.
 // 2k / 10k are the --quick stand-ins for 20k / 100k (same shapes, a tenth of the files).
-export const TREES: Record<string, TreeSpec> = {
-  "20k": {
-    name: "20k",
-    files: 20_000,
-    folders: 200,
-    dist: "log",
-    minSize: 1 * KiB,
-    maxSize: 64 * KiB,
-    large: [12 * MiB, 18 * MiB, 25 * MiB, 33 * MiB, 42 * MiB],
-    dupFraction: 0.05,
-  },
-  "100k": {
-    name: "100k",
-    files: 100_000,
-    folders: 1_000,
-    dist: "uniform",
-    minSize: 512,
-    maxSize: 3584,
-    large: [],
-    dupFraction: 0,
-  },
-  "1m": {
-    name: "1m",
-    files: 1_000_000,
-    folders: 10_000,
-    dist: "uniform",
-    minSize: 100,
-    maxSize: 500,
-    large: [],
-    dupFraction: 0,
-  },
-  "2k": {
-    name: "2k",
-    files: 2_000,
-    folders: 20,
-    dist: "log",
-    minSize: 1 * KiB,
-    maxSize: 64 * KiB,
-    large: [10 * MiB, 15 * MiB],
-    dupFraction: 0.05,
-  },
-  "10k": {
-    name: "10k",
-    files: 10_000,
-    folders: 100,
-    dist: "uniform",
-    minSize: 512,
-    maxSize: 3584,
-    large: [],
-    dupFraction: 0,
-  },
-};
+const spec = (
+  name: string,
+  files: number,
+  folders: number,
+  dist: "log" | "uniform",
+  minSize: number,
+  maxSize: number,
+  large: number[] = [],
+  dupFraction = 0,
+): TreeSpec => ({ name, files, folders, dist, minSize, maxSize, large, dupFraction });
+
+export const TREES: Record<string, TreeSpec> = Object.fromEntries(
+  [
+    spec(
+      "20k",
+      20_000,
+      200,
+      "log",
+      1 * KiB,
+      64 * KiB,
+      [12, 18, 25, 33, 42].map((m) => m * MiB),
+      0.05,
+    ),
+    spec("100k", 100_000, 1_000, "uniform", 512, 3584),
+    spec("1m", 1_000_000, 10_000, "uniform", 100, 500),
+    spec("2k", 2_000, 20, "log", 1 * KiB, 64 * KiB, [10 * MiB, 15 * MiB], 0.05),
+    spec("10k", 10_000, 100, "uniform", 512, 3584),
+  ].map((t) => [t.name, t]),
+);
 
 export interface FileEntry {
   path: string; // relative, "/"-separated
@@ -131,7 +107,7 @@ export function mix(a: number, b: number): number {
   return (h ^ (h >>> 16)) >>> 0;
 }
 
-function drawSize(spec: TreeSpec, rnd: () => number): number {
+export function drawSize(spec: TreeSpec, rnd: () => number): number {
   if (spec.dist === "uniform") {
     return spec.minSize + Math.floor(rnd() * (spec.maxSize - spec.minSize));
   }
@@ -259,67 +235,6 @@ export function writeTree(plan: TreePlan, dir = join(TREES_DIR, plan.spec.name))
   Deno.writeTextFileSync(markerPath(dir), JSON.stringify(marker));
   log(`  done in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   return dir;
-}
-
-export type MutationKind = "mixed" | "changed1";
-
-export interface MutationPlan {
-  kind: MutationKind;
-  changed: FileEntry[]; // same path and size as before, new content seed
-  deleted: FileEntry[];
-  added: FileEntry[];
-}
-
-/** Rates per kind: "mixed" = 1% changed + 0.5% added + 0.5% deleted; "changed1" = 1% changed. */
-export const MUTATION_RATES: Record<
-  MutationKind,
-  { changed: number; added: number; deleted: number }
-> = {
-  mixed: { changed: 0.01, added: 0.005, deleted: 0.005 },
-  changed1: { changed: 0.01, added: 0, deleted: 0 },
-};
-
-/** Derives a mutation deterministically from the tree plan (same seed → same change set). */
-export function planMutation(
-  plan: TreePlan,
-  kind: MutationKind,
-  seed = DEFAULT_SEED,
-): MutationPlan {
-  const rates = MUTATION_RATES[kind];
-  const rnd = mulberry32(mix(seed, kind === "mixed" ? 0xc0ffee : 0xbeef));
-  const n = plan.files.length;
-  const nChanged = Math.round(n * rates.changed);
-  const nDeleted = Math.round(n * rates.deleted);
-  const nAdded = Math.round(n * rates.added);
-  // Partial Fisher-Yates: the first nChanged + nDeleted slots are distinct random file indices.
-  const idx = new Int32Array(n).map((_, i) => i);
-  for (let i = 0; i < nChanged + nDeleted; i++) {
-    const j = i + Math.floor(rnd() * (n - i));
-    [idx[i], idx[j]] = [idx[j], idx[i]];
-  }
-  const changed = Array.from(idx.subarray(0, nChanged), (i) => ({
-    ...plan.files[i],
-    seed: mix(seed ^ 0x7a11, i),
-  }));
-  const deleted = Array.from(idx.subarray(nChanged, nChanged + nDeleted), (i) => plan.files[i]);
-  const added: FileEntry[] = [];
-  for (let k = 0; k < nAdded; k++) {
-    const f = plan.folders[Math.floor(rnd() * plan.folders.length)];
-    const name = `new${k}.dat`;
-    const size = drawSize(plan.spec, rnd);
-    added.push({ path: f ? `${f}/${name}` : name, size, seed: mix(seed ^ 0xadd, k), mtime: 0 });
-  }
-  return { kind, changed, deleted, added };
-}
-
-/**
- * Applies a mutation in place to a directory holding the base tree. Rewritten and added files
- * keep the natural mtime ("now"), which never equals a base mtime (those are all in 2024).
- */
-export function applyMutation(dir: string, m: MutationPlan): void {
-  for (const f of m.changed) Deno.writeFileSync(join(dir, f.path), content(f.seed, f.size));
-  for (const f of m.added) Deno.writeFileSync(join(dir, f.path), content(f.seed, f.size));
-  for (const f of m.deleted) Deno.removeSync(join(dir, f.path));
 }
 
 if (import.meta.main) {

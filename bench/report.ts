@@ -25,8 +25,8 @@ export async function describeMachine(tools: Record<string, string>): Promise<Ma
   let fs = "unknown";
   try {
     await Deno.mkdir(WORK_DIR, { recursive: true });
-    fs = (await run({ argv: ["stat", "-f", "-c", "%T", WORK_DIR] })).trim();
-  } catch { /* no stat */ }
+    fs = (await run({ argv: ["findmnt", "-n", "-o", "FSTYPE", "-T", WORK_DIR] })).trim();
+  } catch { /* no findmnt */ }
   return {
     date: new Date().toISOString(),
     cpu,

@@ -6,9 +6,8 @@
 //   cp     — `cp -a <src>/. <dst>/`, first backup only (it has no incremental mode)
 //   restic — `restic backup <src>` into a local repository at <dst> (only when installed)
 
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { type CmdSpec, run, which } from "./measure.ts";
-import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 
 export const REPO_ROOT = dirname(dirname(fileURLToPath(import.meta.url)));
@@ -28,6 +27,8 @@ export interface Tool {
   mirror: boolean;
   /** Top-level names in dst that are tool state rather than backed-up files. */
   stateDirs: string[];
+  /** Where in dst a source file may be stored (default: the same relative path). */
+  locate?(rel: string): string[];
   /** Version string, or null when the tool is not installed (its rows are then skipped). */
   version(): Promise<string | null>;
   /** Untimed one-off preparation (e.g. warm Deno's module cache). */
@@ -41,7 +42,10 @@ const ours: Tool = {
   name: "ours",
   firstOnly: false,
   mirror: true,
-  stateDirs: [".backup-tool", "versions"],
+  // Layout (src/engine/layout.ts): latest copies at <dst>/<rel>, except a file whose content
+  // equals another path's, stored at _duplicates/<rel>; deleted files move to _deleted/.
+  stateDirs: [".backup-tool", "versions", "_deleted"],
+  locate: (rel) => [rel, `_duplicates/${rel}`],
   async version() {
     let rev = "uncommitted";
     try {

@@ -17,14 +17,15 @@ const SYNTAX: Case[] = [
   ["missing comma", '{\n  "sources": ["./data"]\n  "backup_root": "b"\n}', [
     "line 3, column 3: expected ','",
   ]],
-  ["single quotes", "{ \"sources\": ['./data'] }", ["line 1, column 14: unexpected character"]],
+  ["single quotes", "{ \"sources\": ['./data'] }", ["line 1, column 15: unexpected character"]],
   ["missing colon", '{\n  // c\n  "sources" ["x"] }', ["line 3, column 13: expected ':'"]],
   ["unterminated string", '{ "sources": ["./data\n] }', ["line 1, column 15: unterminated string"]],
   ["unterminated comment", '{ "sources": [] /* x', ["line 1, column 17: unterminated comment"]],
   ["unclosed object", '{ "sources": []', ["line 1, column 16: expected '}'"]],
   ["unclosed array", '{"a": [1,\r\n 2', ["line 2, column 3: expected ']'"]],
   ["bad escape", '{ "a": "\\q" }', ["line 1, column 8: invalid escape character"]],
-  ["trailing garbage", "{} x", ["line 1, column 4: expected the end of the file"]],
+  ["bare word", '{ "rehash": True }', ["line 1, column 13: unexpected character or word"]],
+  ["trailing garbage", "{} {}", ["line 1, column 4: expected the end of the file"]],
   ["empty file", " \n", ["the file is empty"]],
   ["top level array", "[]", ["the top level must be an object ({ ... }), got array"]],
   ["top level string", '"x"', ["the top level must be an object ({ ... }), got string"]],
@@ -126,6 +127,13 @@ const VALUES: Case[] = [
   ["max_delete_percent 101", { ...BASE, safety: { max_delete_percent: 101 } }, [
     "'safety.max_delete_percent' must be a number from 0 to 100, got 101",
   ]],
+  [
+    "log_retention overflows",
+    '{"sources": ["./data"], "backup_root": "b", "log_retention": 1e400}',
+    [
+      "'log_retention' must be an integer >= 1, got Infinity",
+    ],
+  ],
   ["log_retention 0", { ...BASE, log_retention: 0 }, [
     "'log_retention' must be an integer >= 1, got 0",
   ]],
@@ -182,6 +190,9 @@ const PATHS: Case[] = [
   ]],
   ["same source twice via symlink", { ...BASE, sources: ["./data", "./link"] }, [
     "sources[0] and sources[1] are the same folder ('$DIR/data')",
+  ]],
+  ["same source twice", { ...BASE, sources: ["./data", "data/"] }, [
+    "sources[0] and sources[1] are the same folder ('$DIR/data'): remove one of them",
   ]],
   ["duplicate basenames", { ...BASE, sources: ["./a/b/source", "./c/source"] }, [
     "sources[0] and sources[1] are both named 'source': give each source a unique \"name\"",

@@ -41,7 +41,7 @@ export function typeName(value: unknown): string {
 
 /** A short JSON rendering of a value for "got …" in messages. */
 export function show(value: unknown): string {
-  const text = JSON.stringify(value) ?? String(value);
+  const text = typeof value === "number" ? String(value) : JSON.stringify(value) ?? String(value);
   return text.length > 60 ? `${text.slice(0, 57)}...` : text;
 }
 

@@ -10,7 +10,7 @@ import { invalid, quote } from "./errors.ts";
 const OPTIONS = { allowTrailingComma: true, disallowComments: false };
 
 const MESSAGES: Record<string, string> = {
-  InvalidSymbol: "unexpected character (strings and keys need double quotes)",
+  InvalidSymbol: "unexpected character or word (strings and keys need double quotes)",
   InvalidNumberFormat: "invalid number",
   PropertyNameExpected: "expected a key in double quotes",
   ValueExpected: "expected a value",

@@ -30,8 +30,8 @@ export function readSources(raw: unknown, base: string, backupRoot: string): Sou
   if (!Array.isArray(raw)) invalid(`'sources' must be an array of folders, got ${typeName(raw)}`);
   if (raw.length === 0) invalid(`'sources' must not be empty: list at least one folder to back up`);
   const entries = raw.map((item, i) => readEntry(item, `sources[${i}]`, base));
-  checkUniqueNames(entries);
   checkOverlaps(entries, backupRoot);
+  checkUniqueNames(entries);
   return entries.map(({ name, path }) => ({ name, path }));
 }
 

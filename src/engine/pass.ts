@@ -163,7 +163,8 @@ export async function runPass(ctx: PassContext, opts: PassOptions = {}): Promise
         fail(entry.path, errorText(e));
         continue;
       }
-      batch.add(planner.planEntry(input), tmp, entry.size);
+      // Only regular files are flushed; a staged symlink has no data to sync.
+      batch.add(planner.planEntry(input), entry.kind === "file" ? tmp : undefined, entry.size);
     }
     if (batch.full()) await batch.flush();
   }

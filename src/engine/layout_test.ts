@@ -1,0 +1,43 @@
+/** Tests of the layout's pure rules: escaping reserved names and allocating free paths. */
+import assert from "node:assert/strict";
+import { allocatePath, escapeTopName, mirrorPath, unescapeTopName } from "./layout.ts";
+
+Deno.test("layout: reserved top-level names gain one '~', others are untouched", () => {
+  const table: [string, string][] = [
+    ["versions", "versions~"],
+    ["versions~", "versions~~"],
+    ["Versions", "Versions~"],
+    ["_deleted", "_deleted~"],
+    ["_duplicates", "_duplicates~"],
+    ["_sources", "_sources~"],
+    [".backup-tool", ".backup-tool~"],
+    ["version", "version"],
+    ["versions.txt", "versions.txt"],
+    ["~versions", "~versions"],
+  ];
+  for (const [name, stored] of table) {
+    assert.equal(escapeTopName(name), stored, name);
+    assert.equal(unescapeTopName(stored), name, stored);
+  }
+});
+
+Deno.test("layout: mirror paths per source prefix", () => {
+  const prefixes = new Map([["main", ""], ["photos", "_sources/photos"]]);
+  assert.equal(mirrorPath("main/a/b.txt", prefixes), "a/b.txt");
+  assert.equal(mirrorPath("main/versions/x", prefixes), "versions~/x");
+  assert.equal(mirrorPath("photos/versions/x", prefixes), "_sources/photos/versions/x");
+});
+
+Deno.test("layout: allocatePath never returns a taken path", () => {
+  const files = new Set(["a", "d/x", "d/x.~2", "v/f"]);
+  const occ = {
+    isFile: (p: string) => files.has(p),
+    isDir: (p: string) => [...files].some((f) => f.startsWith(`${p}/`)),
+  };
+  assert.equal(allocatePath("b", occ), "b");
+  assert.equal(allocatePath("a", occ), "a.~2");
+  assert.equal(allocatePath("d/x", occ), "d/x.~3");
+  assert.equal(allocatePath("a/y", occ), "a.~2/y");
+  assert.equal(allocatePath("v", occ), "v.~2");
+  assert.equal(allocatePath("v/f/g", occ), "v/f.~2/g");
+});

@@ -1,0 +1,178 @@
+/** Table tests of the planner as a pure function: scan + state (as literals) → actions. */
+import assert from "node:assert/strict";
+import { createPlanner, needsHash, type PlanInput, type PlanView } from "./plan.ts";
+import type { Action, ScanEntry, TrackedFile } from "./types.ts";
+
+const ALGO = "sha256";
+const PREFIXES = new Map([["src", ""]]);
+
+function entry(path: string, size = 1, extra: Partial<ScanEntry> = {}): ScanEntry {
+  return {
+    path,
+    abs: `/x/${path}`,
+    kind: "file",
+    size,
+    mtimeMs: 1000,
+    ctimeMs: 1000,
+    ino: 1,
+    dev: 1,
+    mode: 0o100644,
+    ...extra,
+  };
+}
+
+function tracked(path: string, hash: string, storedAt: string, seq = 1): TrackedFile {
+  const e = entry(path);
+  return {
+    ...e,
+    hash,
+    algo: ALGO,
+    trusted: true,
+    copyId: seq * 100,
+    seq,
+    storedAt,
+    status: "current",
+  };
+}
+
+/** A view over literal state: tracked files, extra stored copies, the highest seq per path. */
+function view(
+  files: TrackedFile[],
+  stored: string[] = [],
+  seqs: Record<string, number> = {},
+): PlanView {
+  const all = [...files.map((f) => f.storedAt), ...stored];
+  return {
+    tracked: (p) => files.find((f) => f.path === p),
+    holdersOf: (h) => files.filter((f) => f.hash === h).map((f) => f.path).sort(),
+    lastSeq: (p) => seqs[p] ?? files.find((f) => f.path === p)?.seq ?? 0,
+    isFile: (p) => all.includes(p),
+    isDir: (p) => all.some((s) => s.startsWith(`${p}/`)),
+  };
+}
+
+function hashed(path: string, hash: string, size = 1): PlanInput {
+  const e = entry(path, size);
+  return { entry: e, hashed: { entry: e, hash, tmp: `/tmp/${path}` } };
+}
+
+function plan(v: PlanView, deletes: string[], inputs: PlanInput[]): Action[] {
+  const p = createPlanner(v, { algo: ALGO, prefixes: PREFIXES });
+  return [...deletes.map((d) => p.planDelete(d)), ...inputs.map((i) => p.planEntry(i))];
+}
+
+const brief = (a: Action) =>
+  a.type === "skip"
+    ? `skip ${a.path}`
+    : a.type === "delete"
+    ? `delete ${a.from} -> ${a.to}`
+    : a.type === "modified"
+    ? `modified ${a.archive.from} -> ${a.archive.to}; ${a.target} #${a.seq}`
+    : a.type === "duplicate"
+    ? `duplicate ${a.target} of ${a.original} #${a.seq}`
+    : a.type === "backup"
+    ? `backup ${a.target} #${a.seq}`
+    : a.type;
+
+const cases: {
+  name: string;
+  view: PlanView;
+  deletes?: string[];
+  inputs: PlanInput[];
+  want: string[];
+}[] = [
+  {
+    name: "new files are backed up at their own path; the later equal one is a duplicate",
+    view: view([]),
+    inputs: [hashed("src/a.txt", "H"), hashed("src/b/c.txt", "H"), hashed("src/d.txt", "D")],
+    want: ["backup a.txt #1", "duplicate _duplicates/b/c.txt of src/a.txt #1", "backup d.txt #1"],
+  },
+  {
+    name: "empty files are never duplicates",
+    view: view([]),
+    inputs: [hashed("src/a", "E", 0), hashed("src/b", "E", 0)],
+    want: ["backup a #1", "backup b #1"],
+  },
+  {
+    name: "unchanged fingerprint is a skip without reading",
+    view: view([tracked("src/a.txt", "H", "a.txt")]),
+    inputs: [{ entry: entry("src/a.txt") }],
+    want: ["skip src/a.txt"],
+  },
+  {
+    name: "same digest after a touch is a skip",
+    view: view([tracked("src/a.txt", "H", "a.txt")]),
+    inputs: [hashed("src/a.txt", "H")],
+    want: ["skip src/a.txt"],
+  },
+  {
+    name: "changed content archives the current copy as vN and places the new one",
+    view: view([tracked("src/a.txt", "H", "a.txt", 3)]),
+    inputs: [hashed("src/a.txt", "H2")],
+    want: ["modified a.txt -> versions/a.txt/v3.bak; a.txt #4"],
+  },
+  {
+    name: "content numbers are never reused after a deletion",
+    view: view([], ["_deleted/a.txt"], { "src/a.txt": 5 }),
+    inputs: [hashed("src/a.txt", "N")],
+    want: ["backup a.txt #6"],
+  },
+  {
+    name: "a second deletion of a path gets a free name, never the first one's",
+    view: view([tracked("src/a.txt", "H", "a.txt", 2)], ["_deleted/a.txt"]),
+    deletes: ["src/a.txt"],
+    inputs: [],
+    want: ["delete a.txt -> _deleted/a.txt.~2"],
+  },
+  {
+    name: "a file replaced by a folder of the same name: delete first, then the folder's files",
+    view: view([tracked("src/a", "H", "a")]),
+    deletes: ["src/a"],
+    inputs: [hashed("src/a/b", "B")],
+    want: ["delete a -> _deleted/a", "backup a/b #1"],
+  },
+  {
+    name: "a version slot taken by an old file is bumped at the colliding component",
+    view: view([tracked("src/a/v1.bak", "H", "a/v1.bak")], ["versions/a/v1.bak"]),
+    inputs: [hashed("src/a/v1.bak", "H2")],
+    want: ["modified a/v1.bak -> versions/a/v1.bak.~2/v1.bak; a/v1.bak #2"],
+  },
+  {
+    name: "a modified file whose new content equals another file becomes a duplicate",
+    view: view([tracked("src/a", "A", "a"), tracked("src/b", "B", "b")]),
+    inputs: [hashed("src/b", "A")],
+    want: ["duplicate _duplicates/b of src/a #2"],
+  },
+  {
+    name: "a path that changed away from a content no longer counts as its holder",
+    view: view([tracked("src/a", "A", "a")]),
+    inputs: [hashed("src/a", "Z"), hashed("src/b", "A")],
+    want: ["modified a -> versions/a/v1.bak; a #2", "backup b #1"],
+  },
+];
+
+for (const c of cases) {
+  Deno.test(`planner: ${c.name}`, () => {
+    assert.deepEqual(plan(c.view, c.deletes ?? [], c.inputs).map(brief), c.want);
+  });
+}
+
+Deno.test("planner: the same inputs always give the same plan", () => {
+  const inputs = [hashed("src/x", "1"), hashed("src/y", "1"), hashed("src/z", "2")];
+  const a = plan(view([]), [], inputs);
+  const b = plan(view([]), [], inputs);
+  assert.deepEqual(a, b);
+});
+
+Deno.test("needsHash: only new, changed, untrusted or re-algorithmed entries are read", () => {
+  const opts = { algo: ALGO, prefixes: PREFIXES };
+  const t = tracked("src/a", "H", "a");
+  assert.equal(needsHash(entry("src/a"), undefined, opts), true);
+  assert.equal(needsHash(entry("src/a"), t, opts), false);
+  assert.equal(needsHash(entry("src/a", 2), t, opts), true);
+  assert.equal(needsHash(entry("src/a", 1, { mtimeMs: 5 }), t, opts), true);
+  assert.equal(needsHash(entry("src/a", 1, { ino: 9 }), t, opts), true);
+  assert.equal(needsHash(entry("src/a"), { ...t, trusted: false }, opts), true);
+  assert.equal(needsHash(entry("src/a"), { ...t, algo: "md5" }, opts), true);
+  assert.equal(needsHash(entry("src/a"), t, { ...opts, rehash: true }), true);
+});

@@ -1,0 +1,158 @@
+/**
+ * Shared helpers for end-to-end tests: trees declared as data and written into temporary
+ * folders, the real CLI run as a subprocess, and polling for time-based results. The CLI
+ * is `deno run -A src/main.ts`, or the compiled binary named by BACKUP_TOOL_BIN.
+ */
+import { dirname, join, relative, sep } from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const REPO = fileURLToPath(new URL("..", import.meta.url));
+export const MAIN = join(REPO, "src", "main.ts");
+
+/** A tree as data: path (with `/`) → text or bytes. */
+export type Tree = Record<string, string | Uint8Array>;
+
+export function writeTree(root: string, tree: Tree): void {
+  for (const [path, content] of Object.entries(tree)) {
+    const abs = join(root, ...path.split("/"));
+    Deno.mkdirSync(dirname(abs), { recursive: true });
+    if (typeof content === "string") Deno.writeTextFileSync(abs, content);
+    else Deno.writeFileSync(abs, content);
+  }
+}
+
+/** Every regular file under `root` as path → text, skipping folders named in `skip`. */
+export function readTree(root: string, skip: string[] = [".backup-tool"]): Record<string, string> {
+  const out: Record<string, string> = {};
+  const walk = (dir: string) => {
+    for (const e of Deno.readDirSync(dir)) {
+      const abs = join(dir, e.name);
+      const rel = relative(root, abs).split(sep).join("/");
+      if (skip.includes(rel)) continue;
+      if (e.isDirectory) walk(abs);
+      else if (e.isFile) out[rel] = Deno.readTextFileSync(abs);
+    }
+  };
+  walk(root);
+  return Object.fromEntries(Object.entries(out).sort(([a], [b]) => (a < b ? -1 : 1)));
+}
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** The command line that runs the tool: the compiled binary when BACKUP_TOOL_BIN is set. */
+export function toolCommand(args: string[]): { cmd: string; args: string[] } {
+  const bin = Deno.env.get("BACKUP_TOOL_BIN");
+  return bin ? { cmd: bin, args } : { cmd: Deno.execPath(), args: ["run", "-A", MAIN, ...args] };
+}
+
+export async function runCli(args: string[], opts: { cwd?: string } = {}): Promise<CliResult> {
+  const { cmd, args: full } = toolCommand(args);
+  const out = await new Deno.Command(cmd, {
+    args: full,
+    cwd: opts.cwd ?? REPO,
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+  }).output();
+  const dec = new TextDecoder();
+  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}
+
+export interface Fixture {
+  dir: string;
+  source: string;
+  backup: string;
+  logs: string;
+  config: string;
+  /** Runs the CLI with `--config` of this fixture. */
+  cli(...args: string[]): Promise<CliResult>;
+  /** All log lines written so far, across log files, without their timestamps. */
+  logLines(): string[];
+  /** Lines of the newest log file, without timestamps. */
+  lastLog(): string[];
+  [Symbol.dispose](): void;
+}
+
+/** A temp folder with source/ (filled from `tree`), a config pointing at backup/ and logs/. */
+export function makeFixture(tree: Tree, config: Record<string, unknown> = {}): Fixture {
+  const dir = Deno.makeTempDirSync({ prefix: "bt-" });
+  const source = join(dir, "source");
+  Deno.mkdirSync(source);
+  writeTree(source, tree);
+  const configPath = join(dir, "config.jsonc");
+  writeConfig(configPath, {
+    sources: ["./source"],
+    backup_root: "./backup",
+    log_dir: "./logs",
+    ...config,
+  });
+  const logs = join(dir, "logs");
+  const logFiles = () => {
+    try {
+      return [...Deno.readDirSync(logs)].map((e) => e.name).sort().map((n) => join(logs, n));
+    } catch {
+      return [];
+    }
+  };
+  const lines = (file: string) =>
+    Deno.readTextFileSync(file).split("\n").filter((l) => l !== "").map((l) =>
+      l.replace(/^\S+ /, "")
+    );
+  return {
+    dir,
+    source,
+    backup: join(dir, "backup"),
+    logs,
+    config: configPath,
+    cli: (...args) => runCli([...args, "--config", configPath]),
+    logLines: () => logFiles().flatMap(lines),
+    lastLog: () => {
+      const files = logFiles();
+      return files.length ? lines(files[files.length - 1]) : [];
+    },
+    [Symbol.dispose]: () => Deno.removeSync(dir, { recursive: true }),
+  };
+}
+
+export function writeConfig(path: string, config: Record<string, unknown>): void {
+  Deno.writeTextFileSync(path, JSON.stringify(config, null, 2));
+}
+
+/** Polls `check` until it returns a value other than undefined/false, or fails at the deadline. */
+export async function poll<T>(
+  what: string,
+  check: () => T | undefined | false | Promise<T | undefined | false>,
+  timeoutMs = 30_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (let delay = 20;; delay = Math.min(delay * 2, 500)) {
+    const value = await check();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) {
+      throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
+    }
+    await new Promise((r) => setTimeout(r, delay));
+  }
+}
+
+/** Files (relative, `/`) under a folder, sorted; symlinks included, folders not. */
+export function listFiles(root: string): string[] {
+  const out: string[] = [];
+  const walk = (dir: string) => {
+    for (const e of Deno.readDirSync(dir)) {
+      const abs = join(dir, e.name);
+      if (e.isDirectory) walk(abs);
+      else out.push(relative(root, abs).split(sep).join("/"));
+    }
+  };
+  try {
+    walk(root);
+  } catch (e) {
+    if (!(e instanceof Deno.errors.NotFound)) throw e;
+  }
+  return out.sort();
+}

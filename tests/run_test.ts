@@ -1,0 +1,272 @@
+/**
+ * End-to-end tests of `run`: the reference README's Quick Test, steps 1-6, then each
+ * data-safety rule, on real temporary folders through the real CLI.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { listFiles, makeFixture, readTree, writeTree } from "./helpers.ts";
+
+const QUICK_TREE = {
+  "one.txt": "hello world\n",
+  "two.txt": "another file\n",
+  "one_copy.txt": "hello world\n",
+};
+
+Deno.test("quick test: first run copies all files, detects duplicates, writes state and log", async () => {
+  using fx = makeFixture(QUICK_TREE);
+  const r = await fx.cli("run");
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(readTree(fx.backup), {
+    "_duplicates/one_copy.txt": "hello world\n",
+    "one.txt": "hello world\n",
+    "two.txt": "another file\n",
+  });
+  assert.ok(listFiles(join(fx.backup, ".backup-tool")).includes("state.db"));
+  assert.deepEqual(fx.lastLog().slice(1), [
+    "BACKUP: source/one.txt → backup/one.txt",
+    "DUPLICATE: source/one_copy.txt → backup/_duplicates/one_copy.txt (same content as source/one.txt)",
+    "BACKUP: source/two.txt → backup/two.txt",
+    "Run complete",
+  ]);
+  assert.match(r.stdout, /2 new, 0 updated, 1 duplicate, 0 unchanged/);
+});
+
+Deno.test("quick test: modified files are archived, new ones backed up, unchanged skipped", async () => {
+  using fx = makeFixture(QUICK_TREE);
+  assert.equal((await fx.cli("run")).code, 0);
+  Deno.writeTextFileSync(join(fx.source, "one.txt"), "hello world v2\n", { append: true });
+  writeTree(fx.source, { "three.txt": "new file\n" });
+  const r = await fx.cli("run");
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(fx.lastLog().slice(1), [
+    "ARCHIVE: backup/one.txt → versions/one.txt/v1.bak",
+    "UPDATED: source/one.txt → backup/one.txt",
+    "SKIP: source/one_copy.txt",
+    "BACKUP: source/three.txt → backup/three.txt",
+    "SKIP: source/two.txt",
+    "Run complete",
+  ]);
+  const tree = readTree(fx.backup);
+  assert.equal(tree["one.txt"], "hello world\nhello world v2\n");
+  assert.equal(tree["versions/one.txt/v1.bak"], "hello world\n");
+  assert.equal(tree["three.txt"], "new file\n");
+});
+
+Deno.test("quick test: retention keeps the newest N versions and logs each deletion", async () => {
+  using fx = makeFixture({ "one.txt": "v1\n" }, { retention: { max_versions_per_file: 2 } });
+  assert.equal((await fx.cli("run")).code, 0);
+  for (let i = 2; i <= 5; i++) {
+    Deno.writeTextFileSync(join(fx.source, "one.txt"), `v${i}\n`);
+    assert.equal((await fx.cli("run")).code, 0);
+  }
+  const tree = readTree(fx.backup);
+  assert.deepEqual(Object.keys(tree).filter((p) => p.startsWith("versions/")), [
+    "versions/one.txt/v3.bak",
+    "versions/one.txt/v4.bak",
+  ]);
+  assert.equal(tree["versions/one.txt/v4.bak"], "v4\n");
+  assert.equal(tree["one.txt"], "v5\n");
+  const pruned = fx.logLines().filter((l) => l.startsWith("RETENTION delete:"));
+  assert.deepEqual(pruned, [
+    "RETENTION delete: versions/one.txt/v1.bak",
+    "RETENTION delete: versions/one.txt/v2.bak",
+  ]);
+});
+
+Deno.test("deleted files move to _deleted/, and a second deletion keeps the first copy", async () => {
+  using fx = makeFixture({ "a.txt": "first\n", "keep1.txt": "k1", "keep2.txt": "k2" });
+  assert.equal((await fx.cli("run")).code, 0);
+  Deno.removeSync(join(fx.source, "a.txt"));
+  assert.equal((await fx.cli("run")).code, 0);
+  assert.ok(fx.lastLog().includes("ARCHIVE DELETE: backup/a.txt → backup/_deleted/a.txt"));
+  assert.ok(fx.lastLog().includes("STATE REMOVE: source/a.txt"));
+  writeTree(fx.source, { "a.txt": "second\n" });
+  assert.equal((await fx.cli("run")).code, 0);
+  Deno.writeTextFileSync(join(fx.source, "a.txt"), "third\n");
+  assert.equal((await fx.cli("run")).code, 0);
+  Deno.removeSync(join(fx.source, "a.txt"));
+  assert.equal((await fx.cli("run")).code, 0);
+  const tree = readTree(fx.backup);
+  assert.equal(tree["_deleted/a.txt"], "first\n");
+  assert.equal(tree["_deleted/a.txt.~2"], "third\n");
+  // Content numbers are never reused: "first" was 1, "second" 2 (archived as v2), "third" 3.
+  assert.equal(tree["versions/a.txt/v2.bak"], "second\n");
+  assert.ok(!("a.txt" in tree));
+});
+
+Deno.test("a touch with unchanged content is a skip, not a new version", async () => {
+  using fx = makeFixture({ "a.txt": "same\n" });
+  assert.equal((await fx.cli("run")).code, 0);
+  const later = new Date(Date.now() + 60_000);
+  Deno.utimeSync(join(fx.source, "a.txt"), later, later);
+  assert.equal((await fx.cli("run")).code, 0);
+  assert.deepEqual(fx.lastLog().slice(1), ["SKIP: source/a.txt", "Run complete"]);
+  assert.deepEqual(listFiles(fx.backup).filter((p) => p.startsWith("versions/")), []);
+  assert.equal(Deno.statSync(join(fx.backup, "a.txt")).mtime?.getTime(), later.getTime());
+});
+
+Deno.test("copies keep mtime and mode; symlinks stay symlinks; FIFOs are skipped", async () => {
+  using fx = makeFixture({ "script.sh": "#!/bin/sh\n", "data.txt": "x" });
+  const when = new Date("2020-01-02T03:04:05.678Z");
+  Deno.chmodSync(join(fx.source, "script.sh"), 0o750);
+  Deno.utimeSync(join(fx.source, "data.txt"), when, when);
+  Deno.symlinkSync("data.txt", join(fx.source, "link"));
+  Deno.symlinkSync("/nonexistent/outside", join(fx.source, "dangling"));
+  const fifo = await new Deno.Command("mkfifo", { args: [join(fx.source, "pipe")] }).output();
+  const r = await fx.cli("run");
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(Deno.statSync(join(fx.backup, "script.sh")).mode! & 0o777, 0o750);
+  assert.equal(Deno.statSync(join(fx.backup, "data.txt")).mtime?.getTime(), when.getTime());
+  assert.equal(Deno.readLinkSync(join(fx.backup, "link")), "data.txt");
+  assert.equal(Deno.readLinkSync(join(fx.backup, "dangling")), "/nonexistent/outside");
+  if (fifo.success) {
+    assert.ok(fx.lastLog().includes("SKIP SPECIAL: source/pipe (FIFO, not a regular file)"));
+    assert.ok(!listFiles(fx.backup).includes("pipe"));
+  }
+});
+
+Deno.test("source entries named like the backup's own folders are escaped, never mixed", async () => {
+  using fx = makeFixture({
+    "versions/x.txt": "mine",
+    "_deleted/y.txt": "mine too",
+    "_duplicates": "a file",
+    ".backup-tool/z": "not the state",
+    "versions~/w.txt": "already tilde",
+  });
+  const r = await fx.cli("run");
+  assert.equal(r.code, 0, r.stderr);
+  const tree = readTree(fx.backup);
+  assert.equal(tree["versions~/x.txt"], "mine");
+  assert.equal(tree["_deleted~/y.txt"], "mine too");
+  assert.equal(tree["_duplicates~"], "a file");
+  assert.equal(tree["versions~~/w.txt"], "already tilde");
+  assert.equal(Deno.readTextFileSync(join(fx.backup, ".backup-tool~", "z")), "not the state");
+  assert.ok(!Object.keys(tree).some((p) => p.startsWith("versions/")));
+});
+
+Deno.test("a backup root inside the source is never backed up into itself", async () => {
+  using fx = makeFixture({ "a.txt": "a" }, { backup_root: "./source/backup" });
+  for (let i = 0; i < 2; i++) assert.equal((await fx.cli("run")).code, 0);
+  const backup = join(fx.source, "backup");
+  assert.deepEqual(readTree(backup), { "a.txt": "a" });
+});
+
+Deno.test("exclude patterns skip files; a file that becomes excluded keeps its copy", async () => {
+  using fx = makeFixture({
+    "keep.txt": "k",
+    "x.tmp": "t",
+    "node_modules/m/index.js": "m",
+    "later.log": "l",
+  }, { exclude: ["*.tmp", "node_modules/"] });
+  assert.equal((await fx.cli("run")).code, 0);
+  assert.deepEqual(Object.keys(readTree(fx.backup)), ["keep.txt", "later.log"]);
+  const cfg = JSON.parse(Deno.readTextFileSync(fx.config));
+  cfg.exclude.push("*.log");
+  Deno.writeTextFileSync(fx.config, JSON.stringify(cfg));
+  assert.equal((await fx.cli("run")).code, 0);
+  assert.deepEqual(Object.keys(readTree(fx.backup)), ["keep.txt", "later.log"]);
+  assert.ok(fx.lastLog().some((l) => l.startsWith("EXCLUDED: source/later.log")));
+});
+
+Deno.test("several sources each get their own folder; adding one moves nothing", async () => {
+  using fx = makeFixture({ "a.txt": "a" });
+  assert.equal((await fx.cli("run")).code, 0);
+  writeTree(join(fx.dir, "photos"), { "p.jpg": "jpeg" });
+  const cfg = JSON.parse(Deno.readTextFileSync(fx.config));
+  cfg.sources.push({ path: "./photos", name: "photos" });
+  Deno.writeTextFileSync(fx.config, JSON.stringify(cfg));
+  const r = await fx.cli("run");
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(readTree(fx.backup), { "_sources/photos/p.jpg": "jpeg", "a.txt": "a" });
+});
+
+Deno.test("configuration errors exit 2 and create nothing", async () => {
+  using fx = makeFixture({ "a.txt": "a" }, { retention: { max_versions_per_file: 0 } });
+  const r = await fx.cli("run");
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /retention\.max_versions_per_file/);
+  assert.equal(r.stderr.trim().split("\n").length, 1);
+  assert.deepEqual(listFiles(fx.dir), ["config.jsonc", "source/a.txt"]);
+});
+
+Deno.test("a second run while the lock is held exits 3; a dead holder's lock is taken over", async () => {
+  using fx = makeFixture({ "a.txt": "a" });
+  assert.equal((await fx.cli("run")).code, 0);
+  const lockPath = join(fx.backup, ".backup-tool", "lock");
+  {
+    using held = Deno.openSync(lockPath, { read: true, write: true });
+    held.lockSync(true);
+    const r = await fx.cli("run");
+    assert.equal(r.code, 3);
+    assert.match(r.stderr, /another run holds/);
+    held.unlockSync();
+  }
+  Deno.writeTextFileSync(lockPath, JSON.stringify({ pid: 999999, host: "gone", started: "x" }));
+  const r = await fx.cli("run");
+  assert.equal(r.code, 0, r.stderr);
+  assert.ok(fx.lastLog().some((l) => l.startsWith("LOCK: took over a stale lock")));
+});
+
+Deno.test("the mass-deletion guard holds back deletions unless --force", async () => {
+  using fx = makeFixture({ "a": "1", "b": "2", "c": "3", "d": "4" });
+  assert.equal((await fx.cli("run")).code, 0);
+  for (const n of ["a", "b", "c", "d"]) Deno.removeSync(join(fx.source, n));
+  const held = await fx.cli("run");
+  assert.equal(held.code, 1);
+  assert.match(held.stdout, /Deletions held back: 4 of 4 tracked files/);
+  assert.deepEqual(Object.keys(readTree(fx.backup)), ["a", "b", "c", "d"]);
+  const forced = await fx.cli("run", "--force");
+  assert.equal(forced.code, 0, forced.stderr);
+  assert.deepEqual(Object.keys(readTree(fx.backup)), [
+    "_deleted/a",
+    "_deleted/b",
+    "_deleted/c",
+    "_deleted/d",
+  ]);
+});
+
+Deno.test("changing hash_algorithm re-hashes without new versions", async () => {
+  using fx = makeFixture({ "a.txt": "a", "b.txt": "b" });
+  assert.equal((await fx.cli("run")).code, 0);
+  const cfg = JSON.parse(Deno.readTextFileSync(fx.config));
+  cfg.hash_algorithm = "sha512";
+  Deno.writeTextFileSync(fx.config, JSON.stringify(cfg));
+  const r = await fx.cli("run", "--json");
+  assert.equal(r.code, 0, r.stderr);
+  const summary = JSON.parse(r.stdout);
+  assert.equal(summary.counts.skip, 2);
+  assert.equal(summary.counts.modified, 0);
+  assert.deepEqual(Object.keys(readTree(fx.backup)), ["a.txt", "b.txt"]);
+});
+
+Deno.test("an unreadable file is reported with exit 1 and its backup is kept", async () => {
+  if (Deno.uid() === 0) return; // root reads everything; tests/reliability covers this unprivileged
+  using fx = makeFixture({ "a.txt": "a", "b.txt": "b" });
+  assert.equal((await fx.cli("run")).code, 0);
+  Deno.writeTextFileSync(join(fx.source, "a.txt"), "changed");
+  Deno.chmodSync(join(fx.source, "a.txt"), 0);
+  const r = await fx.cli("run");
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /source\/a\.txt/);
+  assert.equal(readTree(fx.backup)["a.txt"], "a");
+});
+
+Deno.test("the same inputs give the same layout and the same log, run after run", async () => {
+  const tree = {
+    "z/1.txt": "same",
+    "a/2.txt": "same",
+    "m.txt": "other",
+    "b/c/d.txt": "deep",
+  };
+  using one = makeFixture(tree);
+  using two = makeFixture(tree);
+  assert.equal((await one.cli("run")).code, 0);
+  assert.equal((await two.cli("run")).code, 0);
+  assert.deepEqual(readTree(one.backup), readTree(two.backup));
+  assert.deepEqual(one.lastLog().slice(1), two.lastLog().slice(1));
+  assert.ok(
+    one.lastLog().includes(
+      "DUPLICATE: source/z/1.txt → backup/_duplicates/z/1.txt (same content as source/a/2.txt)",
+    ),
+  );
+});
