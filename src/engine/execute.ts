@@ -7,6 +7,7 @@
  */
 import { exists, moveOnce, nativePath, removeEmptyParents } from "./fsops.ts";
 import { applyMeta } from "./stage.ts";
+import { faultPoint } from "./fault.ts";
 import { errorText } from "./errors.ts";
 import type { Action } from "./types.ts";
 
@@ -32,6 +33,7 @@ export async function finishAction(root: string, a: Action): Promise<void> {
       if (archive && !(await moveOnce(at(archive.from), at(archive.to)))) {
         throw new Error(`Cannot archive '${archive.from}': the stored copy is missing`);
       }
+      if (archive) faultPoint("archived");
       try {
         if (!(await moveOnce(tmp, at(a.target)))) {
           throw new Error(`the staged copy '${tmp}' is missing`);
@@ -40,16 +42,19 @@ export async function finishAction(root: string, a: Action): Promise<void> {
         if (archive) await moveOnce(at(archive.to), at(archive.from));
         throw new Error(`Cannot place '${a.target}': ${errorText(e)}`);
       }
+      faultPoint("placed");
       return;
     }
     case "delete":
       if (!(await moveOnce(at(a.from), at(a.to)))) {
         throw new Error(`Cannot archive deleted '${a.from}': the stored copy is missing`);
       }
+      faultPoint("deleted");
       removeEmptyParents(root, a.from);
       return;
     case "prune":
       if (exists(at(a.storedAt))) Deno.removeSync(at(a.storedAt));
+      faultPoint("pruned");
       removeEmptyParents(root, a.storedAt);
       return;
     case "skip":

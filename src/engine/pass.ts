@@ -16,6 +16,7 @@ import { errorText } from "./errors.ts";
 import { executeActions } from "./execute.ts";
 import { exists, nativePath, syncFiles } from "./fsops.ts";
 import { formatAction } from "./describe.ts";
+import { faultPoint } from "./fault.ts";
 import {
   createPlanner,
   needsHash,
@@ -61,8 +62,19 @@ export interface PassOptions {
   dryRun?: boolean;
   /** Per source, the absolute folders or files to scan; everything when absent. */
   scope?: Map<string, string[]>;
-  /** Called with each line as it is logged (console echo, progress). */
+  /** Called with each line as it is logged (console echo). */
   onLine?: (line: string) => void;
+  /** Called after each scanned entry is handled (a live progress line). */
+  onProgress?: (p: Progress) => void;
+}
+
+/** How far a pass is: entries handled of those scanned, bytes read of those to read. */
+export interface Progress {
+  filesDone: number;
+  filesTotal: number;
+  bytesDone: number;
+  bytesTotal: number;
+  current: string;
 }
 
 export type Counts = Record<Action["type"] | "failed" | "special", number>;
@@ -148,9 +160,21 @@ export async function runPass(ctx: PassContext, opts: PassOptions = {}): Promise
 
   const buf = new Uint8Array(READ_BUFFER_BYTES);
   let tmpCounter = 0;
-  for (const entry of scan.entries) {
+  const toRead = scan.entries.map((e) => needsHash(e, tracked.get(e.path), planOpts));
+  const progress: Progress = {
+    filesDone: 0,
+    filesTotal: scan.entries.length,
+    bytesDone: 0,
+    bytesTotal: scan.entries.reduce((sum, e, i) => sum + (toRead[i] ? e.size : 0), 0),
+    current: "",
+  };
+  for (const [i, entry] of scan.entries.entries()) {
     const t = tracked.get(entry.path);
-    if (!needsHash(entry, t, planOpts)) {
+    progress.filesDone++;
+    progress.current = entry.path;
+    if (toRead[i]) progress.bytesDone += entry.size;
+    opts.onProgress?.(progress);
+    if (!toRead[i]) {
       batch.add(planner.planEntry({ entry }));
     } else {
       const tmp = opts.dryRun ? undefined : join(ctx.tmpDir, `${ctx.runId}-${++tmpCounter}.tmp`);
@@ -216,15 +240,19 @@ class Batch {
     const store = this.ctx.store;
     const effectful = actions.filter((a) => a.type !== "skip" || a.refresh);
     await syncFiles(tmps);
+    faultPoint("staged");
     const intent = effectful.length > 0
       ? store.writeIntent(this.ctx.runId, effectful, this.time)
       : undefined;
+    faultPoint("journaled");
     const { done, failed } = await executeActions(this.ctx.root, effectful);
+    faultPoint("executed");
     store.commitBatch(done, {
       runId: this.ctx.runId,
       time: this.time,
       trustBefore: this.time - RACY_WINDOW_MS,
     }, intent);
+    faultPoint("committed");
     const failures = new Map(failed.map((f) => [f.action, f.message]));
     for (const a of actions) {
       const message = failures.get(a);
