@@ -5,7 +5,7 @@
  * renamed into its place. The same `finishAction` runs normally and during recovery after
  * a crash, so a half-done action is completed, or, when it cannot be, rolled back.
  */
-import { exists, moveOnce, nativePath, removeEmptyParents } from "./fsops.ts";
+import { exists, moveOnce, nativePath, removeEmptyParents, sameFile } from "./fsops.ts";
 import { applyMeta } from "./stage.ts";
 import { faultPoint } from "./fault.ts";
 import { errorText } from "./errors.ts";
@@ -20,7 +20,7 @@ export interface ActionFailure {
  * Performs (or completes) one action's file steps. Throws when it cannot be done, after
  * undoing what it did, so the state can simply leave that action out.
  */
-export async function finishAction(root: string, a: Action): Promise<void> {
+export async function finishAction(root: string, a: Action, recovering = false): Promise<void> {
   const at = (p: string) => nativePath(root, p);
   switch (a.type) {
     case "backup":
@@ -28,7 +28,7 @@ export async function finishAction(root: string, a: Action): Promise<void> {
     case "modified": {
       const tmp = a.content.tmp;
       if (!tmp) throw new Error(`Cannot place '${a.path}': no staged copy`);
-      if (!exists(tmp) && exists(at(a.target))) return; // already done
+      if (recovering && placedAlready(tmp, at(a.target))) return;
       const archive = a.type === "backup" ? undefined : a.archive;
       if (archive && !(await moveOnce(at(archive.from), at(archive.to)))) {
         throw new Error(`Cannot archive '${archive.from}': the stored copy is missing`);
@@ -67,16 +67,29 @@ export async function finishAction(root: string, a: Action): Promise<void> {
   }
 }
 
+/**
+ * Whether an interrupted run already placed this copy: the staged file is gone and the
+ * target exists, or both names are links of one inode (the crash fell between link and
+ * unlink), in which case the staged name is removed now.
+ */
+function placedAlready(tmp: string, target: string): boolean {
+  if (!exists(tmp)) return exists(target);
+  if (!sameFile(tmp, target)) return false;
+  Deno.removeSync(tmp);
+  return true;
+}
+
 /** Runs actions in order; returns those done and those that failed (and were undone). */
 export async function executeActions(
   root: string,
   actions: Action[],
+  recovering = false,
 ): Promise<{ done: Action[]; failed: ActionFailure[] }> {
   const done: Action[] = [];
   const failed: ActionFailure[] = [];
   for (const a of actions) {
     try {
-      await finishAction(root, a);
+      await finishAction(root, a, recovering);
       done.push(a);
     } catch (e) {
       failed.push({ action: a, message: errorText(e) });

@@ -45,11 +45,59 @@ export async function renameWithRetry(from: string, to: string): Promise<void> {
   }
 }
 
+/** lstat, or undefined when nothing is there. */
+export function lstatOrNone(path: string): Deno.FileInfo | undefined {
+  try {
+    return Deno.lstatSync(path);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound || e instanceof Deno.errors.NotADirectory) {
+      return undefined;
+    }
+    throw e;
+  }
+}
+
+/** Whether two paths name the same file (hard links of one inode). */
+export function sameFile(a: string, b: string): boolean {
+  const x = lstatOrNone(a);
+  const y = lstatOrNone(b);
+  return x !== undefined && y !== undefined && x.ino === y.ino && x.dev === y.dev;
+}
+
 /**
- * Moves `from` to `to` unless that already happened. Refuses to replace anything at `to`.
- * Returns false when neither end exists (the step cannot be done).
+ * Moves `from` to `to` unless that already happened; never replaces anything at `to`.
+ * The fast path is link(2) then unlink: link refuses an existing target atomically, so no
+ * check-then-rename window exists, and a crash between the two leaves both names on one
+ * inode, which this function (run again) recognises and finishes. Where hard links are
+ * not available it falls back to checking both ends and renaming. Returns false when
+ * neither end exists (the step cannot be done).
  */
 export async function moveOnce(from: string, to: string): Promise<boolean> {
+  for (let attempt = 0;; attempt++) {
+    try {
+      Deno.linkSync(from, to);
+      Deno.removeSync(from);
+      return true;
+    } catch (e) {
+      if (e instanceof Deno.errors.AlreadyExists) {
+        if (!sameFile(from, to)) {
+          throw new Error(`Cannot move '${from}' to '${to}': the target already exists`);
+        }
+        Deno.removeSync(from);
+        return true;
+      }
+      if (e instanceof Deno.errors.NotFound && attempt === 0) {
+        if (!lstatOrNone(from)) return lstatOrNone(to) !== undefined;
+        Deno.mkdirSync(dirname(to), { recursive: true });
+        continue;
+      }
+      return await moveByRename(from, to);
+    }
+  }
+}
+
+/** The fallback for filesystems without hard links: check both ends, then rename. */
+async function moveByRename(from: string, to: string): Promise<boolean> {
   const src = exists(from);
   const dst = exists(to);
   if (!src) return dst;

@@ -27,7 +27,7 @@ import {
 import { planRetention } from "./retention.ts";
 import { createMatcher, scanSources } from "./scan.ts";
 import { hashFile, hashText, READ_BUFFER_BYTES, stageEntry } from "./stage.ts";
-import type { Action, TrackedFile } from "./types.ts";
+import type { Action, ScanEntry, TrackedFile } from "./types.ts";
 import { join } from "node:path";
 
 /** Up to 512 files or 256 MiB per batch: one journal entry and one fsync wave each. */
@@ -180,15 +180,17 @@ export async function runPass(ctx: PassContext, opts: PassOptions = {}): Promise
       const tmp = opts.dryRun ? undefined : join(ctx.tmpDir, `${ctx.runId}-${++tmpCounter}.tmp`);
       let input: PlanInput;
       try {
-        const staged = stageEntry(entry, config.hashAlgorithm, buf, tmp);
-        input = { entry: staged.entry, hashed: staged };
-        if (t && t.algo !== config.hashAlgorithm) input.storedHash = storedDigest(ctx, t, buf);
+        input = readEntry(ctx, entry, t, buf, tmp);
       } catch (e) {
         fail(entry.path, errorText(e));
         continue;
       }
       // Only regular files are flushed; a staged symlink has no data to sync.
-      batch.add(planner.planEntry(input), entry.kind === "file" ? tmp : undefined, entry.size);
+      const action = planner.planEntry(input);
+      const staged = input.hashed?.tmp;
+      if (staged && action.type === "skip") removeQuietly(staged); // same content after all
+      const toSync = action.type !== "skip" && entry.kind === "file" ? staged : undefined;
+      batch.add(action, toSync, entry.size);
     }
     if (batch.full()) await batch.flush();
   }
@@ -253,6 +255,7 @@ class Batch {
       trustBefore: this.time - RACY_WINDOW_MS,
     }, intent);
     faultPoint("committed");
+    for (const f of failed) if ("content" in f.action) removeQuietly(f.action.content.tmp);
     const failures = new Map(failed.map((f) => [f.action, f.message]));
     for (const a of actions) {
       const message = failures.get(a);
@@ -269,6 +272,14 @@ class Batch {
     }
     for (const line of formatAction(a, this.ctx.rootName)) this.say(line);
   }
+}
+
+/** Removes a staged copy that will not be placed. */
+function removeQuietly(tmp: string | undefined): void {
+  if (!tmp) return;
+  try {
+    Deno.removeSync(tmp);
+  } catch { /* already gone */ }
 }
 
 function vanishedPaths(
@@ -315,6 +326,32 @@ function deleteGuard(deleting: number, tracked: number, maxPercent: number, forc
   return `${deleting} of ${tracked} tracked files would be archived as deleted, more than ` +
     `safety.max_delete_percent (${maxPercent}%): nothing was archived; if the source is ` +
     `mounted and the deletions are intended, run again with --force`;
+}
+
+/**
+ * Reads an entry for the planner. A tracked file of unchanged size (a touch, a chmod, an
+ * untrusted fingerprint) is hashed first without a copy, and copied only if its digest
+ * differs: unchanged files cost no write, and a changed one is read a second time (from
+ * the page cache) with the digest taken again from the bytes actually copied. Everything
+ * else is hashed and copied in one pass.
+ */
+function readEntry(
+  ctx: PassContext,
+  entry: ScanEntry,
+  t: TrackedFile | undefined,
+  buf: Uint8Array,
+  tmp: string | undefined,
+): PlanInput {
+  const algo = ctx.config.hashAlgorithm;
+  const sameAlgo = t?.algo === algo;
+  if (t && sameAlgo && t.kind === entry.kind && t.size === entry.size) {
+    const probe = stageEntry(entry, algo, buf);
+    if (probe.hash === t.hash || !tmp) return { entry: probe.entry, hashed: probe };
+  }
+  const staged = stageEntry(entry, algo, buf, tmp);
+  const input: PlanInput = { entry: staged.entry, hashed: staged };
+  if (t && !sameAlgo) input.storedHash = storedDigest(ctx, t, buf);
+  return input;
 }
 
 function storedDigest(ctx: PassContext, t: TrackedFile, buf: Uint8Array): string {

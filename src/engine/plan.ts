@@ -55,6 +55,9 @@ function sameFingerprint(e: ScanEntry, t: TrackedFile): boolean {
     e.ino === t.ino && e.dev === t.dev && e.mode === t.mode;
 }
 
+/** Bounds the planner's memo of the view's answers (about 100 bytes per entry). */
+const MEMO_LIMIT = 65536;
+
 export interface Planner {
   planDelete(path: string): Action;
   planExclude(path: string): Action | undefined;
@@ -70,9 +73,20 @@ export function createPlanner(view: PlanView, opts: PlanOptions): Planner {
   const newHolders = new Map<string, string[]>();
   const seqs = new Map<string, number>();
 
+  // The view answers for the state as the run found it, and the overlay (placed, vacated)
+  // takes precedence, so its answers can be memoized: folders repeat across many files.
+  const known = { isFile: new Map<string, boolean>(), isDir: new Map<string, boolean>() };
+  const ask = (kind: "isFile" | "isDir", p: string) => {
+    let answer = known[kind].get(p);
+    if (answer === undefined) {
+      if (known[kind].size >= MEMO_LIMIT) known[kind].clear();
+      known[kind].set(p, answer = view[kind](p));
+    }
+    return answer;
+  };
   const occ: Occupancy = {
-    isFile: (p) => placed.has(p) || (!vacated.has(p) && view.isFile(p)),
-    isDir: (p) => placedDirs.has(p) || view.isDir(p),
+    isFile: (p) => placed.has(p) || (!vacated.has(p) && ask("isFile", p)),
+    isDir: (p) => placedDirs.has(p) || ask("isDir", p),
   };
   const place = (p: string) => {
     placed.add(p);

@@ -17,7 +17,7 @@ export async function recoverInterrupted(
   log: RunLog,
 ): Promise<void> {
   for (const intent of store.pendingIntents()) {
-    const { done, failed } = await executeActions(root, intent.actions);
+    const { done, failed } = await executeActions(root, intent.actions, true);
     // trustBefore 0: fingerprints recorded during recovery are re-checked by the next pass.
     store.commitBatch(
       done,

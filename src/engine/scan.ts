@@ -35,8 +35,9 @@ export interface ScanOptions {
   scope?: Map<string, string[]>;
 }
 
-export function createMatcher(patterns: string[]): Ignore {
-  return ignore().add(patterns);
+/** A gitignore-style matcher; with no patterns, one that skips the matching work. */
+export function createMatcher(patterns: string[]): Pick<Ignore, "ignores"> {
+  return patterns.length === 0 ? { ignores: () => false } : ignore().add(patterns);
 }
 
 /** The `/`-separated path of `abs` inside `root`. */
@@ -56,11 +57,18 @@ export function scanSources(sources: Source[], opts: ScanOptions): ScanResult {
   return result;
 }
 
-function walk(source: Source, start: string, matcher: Ignore, skip: Set<string>, out: ScanResult) {
-  const stack = [start];
+/** Depth-first walk; each stack item carries its absolute and logical path. */
+function walk(
+  source: Source,
+  start: string,
+  matcher: Pick<Ignore, "ignores">,
+  skip: Set<string>,
+  out: ScanResult,
+) {
+  const rel0 = relPath(source.path, start);
+  const stack: [string, string][] = [[start, rel0]];
   while (stack.length > 0) {
-    const abs = stack.pop()!;
-    const rel = relPath(source.path, abs);
+    const [abs, rel] = stack.pop()!;
     const logical = rel === "" ? source.name : `${source.name}/${rel}`;
     let info: Deno.FileInfo;
     try {
@@ -72,7 +80,7 @@ function walk(source: Source, start: string, matcher: Ignore, skip: Set<string>,
     }
     if (info.isDirectory) {
       if (skip.has(abs) || (rel !== "" && matcher.ignores(`${rel}/`))) continue;
-      listInto(abs, logical, stack, out);
+      listInto(abs, rel, logical, stack, out);
       continue;
     }
     if (rel === "" || matcher.ignores(rel)) continue;
@@ -81,12 +89,18 @@ function walk(source: Source, start: string, matcher: Ignore, skip: Set<string>,
   }
 }
 
-function listInto(abs: string, logical: string, stack: string[], out: ScanResult): void {
+function listInto(
+  abs: string,
+  rel: string,
+  logical: string,
+  stack: [string, string][],
+  out: ScanResult,
+): void {
   try {
     const names: string[] = [];
     for (const d of Deno.readDirSync(abs)) names.push(d.name);
     names.sort().reverse(); // popped from the stack in sorted order
-    for (const name of names) stack.push(join(abs, name));
+    for (const name of names) stack.push([join(abs, name), rel === "" ? name : `${rel}/${name}`]);
   } catch (e) {
     out.unreadable.push(logical);
     out.problems.push({ path: logical, message: `Cannot list folder '${abs}': ${errorText(e)}` });

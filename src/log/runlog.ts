@@ -37,8 +37,13 @@ export class RunLog {
     }
   }
 
+  #stampMs = 0;
+  #stamp = "";
+
   line(message: string): void {
-    this.#buffer.push(`${new Date().toISOString()} ${message.replace(/\n/g, "\\n")}\n`);
+    const now = Date.now();
+    if (now !== this.#stampMs) [this.#stampMs, this.#stamp] = [now, new Date(now).toISOString()];
+    this.#buffer.push(`${this.#stamp} ${message.replace(/\n/g, "\\n")}\n`);
     if (this.#buffer.length >= FLUSH_LINES) this.flush();
   }
 
