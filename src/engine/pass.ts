@@ -4,43 +4,29 @@
  * once over everything; `watch` calls it with a scope (the folders events named); `plan`
  * calls it with `dryRun`, which hashes without staging and writes nothing at all.
  *
- * A batch is at most BATCH_FILES staged files or BATCH_BYTES staged bytes: its temporary
- * copies are flushed together, the batch is journaled, its files renamed into place and its
- * results committed in one transaction. An interruption costs at most the batch in flight,
- * which recovery completes.
+ * Planned actions are applied in batches (batch.ts); an interruption costs at most the
+ * batch in flight, which the next run's recovery completes, plus temporary copies staged
+ * for the next batch, which it removes.
  */
+import { join } from "node:path";
 import type { Config } from "../config/config.ts";
 import type { RunLog } from "../log/runlog.ts";
 import type { StateStore } from "../state/store.ts";
+import { Batch, removeQuietly } from "./batch.ts";
 import { errorText } from "./errors.ts";
-import { executeActions } from "./execute.ts";
-import { exists, nativePath, syncFiles } from "./fsops.ts";
-import { formatAction } from "./describe.ts";
-import { faultPoint } from "./fault.ts";
+import { exists, nativePath } from "./fsops.ts";
 import {
   createPlanner,
   needsHash,
   type PlanInput,
+  type Planner,
   type PlanOptions,
   type PlanView,
 } from "./plan.ts";
 import { planRetention } from "./retention.ts";
-import { createMatcher, scanSources } from "./scan.ts";
+import { createMatcher, type ScanResult, scanSources } from "./scan.ts";
 import { hashFile, hashText, READ_BUFFER_BYTES, stageEntry } from "./stage.ts";
 import type { Action, ScanEntry, TrackedFile } from "./types.ts";
-import { join } from "node:path";
-
-/** Up to 512 files or 256 MiB per batch: one journal entry and one fsync wave each. */
-const BATCH_FILES = 512;
-const BATCH_BYTES = 256 << 20;
-/** Actions (mostly skips) buffered before a flush even when nothing is staged. */
-const BATCH_ACTIONS = 8192;
-/**
- * Fingerprints whose mtime or ctime lie within 2 s of the scan are not trusted (the next
- * pass reads them again): coarse filesystems round timestamps to 1 s (ext3, HFS+) or 2 s
- * (FAT), so a change in the same tick would otherwise go unseen.
- */
-const RACY_WINDOW_MS = 2000;
 
 export interface PassContext {
   config: Config;
@@ -103,9 +89,10 @@ export function emptyCounts(): Counts {
   };
 }
 
+/** Numbers temporary copies uniquely across the passes of one process (a watch session). */
+let tmpCounter = 0;
+
 export async function runPass(ctx: PassContext, opts: PassOptions = {}): Promise<PassResult> {
-  const { config } = ctx;
-  const time = Date.now();
   const result: PassResult = { counts: emptyCounts(), bytesCopied: 0, errors: [], planned: [] };
   const say = (line: string) => {
     ctx.log?.line(line);
@@ -116,10 +103,9 @@ export async function runPass(ctx: PassContext, opts: PassOptions = {}): Promise
     result.errors.push({ path, message });
     say(`ERROR: ${path}: ${message}`);
   };
-
-  const scan = scanSources(config.sources, {
-    exclude: config.exclude,
-    skipDirs: [config.backupRoot, config.logDir],
+  const scan = scanSources(ctx.config.sources, {
+    exclude: ctx.config.exclude,
+    skipDirs: [ctx.config.backupRoot, ctx.config.logDir],
     scope: opts.scope,
   });
   for (const s of scan.specials) {
@@ -129,167 +115,106 @@ export async function runPass(ctx: PassContext, opts: PassOptions = {}): Promise
   for (const p of scan.problems) fail(p.path, p.message);
 
   const tracked = ctx.store?.loadTracked() ?? new Map<string, TrackedFile>();
-  const view = ctx.store?.planView(tracked) ?? emptyView();
   const planOpts: PlanOptions = {
-    algo: config.hashAlgorithm,
+    algo: ctx.config.hashAlgorithm,
     prefixes: ctx.prefixes,
-    rehash: opts.rehash || config.rehash,
+    rehash: opts.rehash || ctx.config.rehash,
   };
-  const planner = createPlanner(view, planOpts);
-  const batch = new Batch(ctx, opts, result, say, fail, time);
+  const planner = createPlanner(ctx.store?.planView(tracked) ?? emptyView(), planOpts);
+  const batch = new Batch(ctx, opts, result, say, fail, Date.now());
 
-  // Paths that vanished: deleted, or newly excluded (kept, not archived).
-  const gone = vanishedPaths(ctx, tracked, scan.entries.map((e) => e.path), scan.unreadable, opts);
-  const matcher = createMatcher(config.exclude);
-  const deletions: string[] = [];
-  for (const path of gone) {
-    const t = tracked.get(path)!;
-    if (isExcluded(path, matcher) && existsInSource(ctx, path)) {
-      const a = planner.planExclude(path);
-      if (a) batch.add(a);
-    } else if (t.status === "current") deletions.push(path);
-  }
-  const guard = deleteGuard(deletions.length, tracked.size, config.maxDeletePercent, opts.force);
-  if (guard) {
-    result.deleteGuard = guard;
-    say(`DELETE GUARD: ${guard}`);
-  } else {
-    for (const path of deletions) batch.add(planner.planDelete(path));
-  }
+  // Deletions first, so a path freed by a deleted file is free for what replaces it.
+  result.deleteGuard = planVanished(ctx, opts, scan, tracked, planner, batch);
+  if (result.deleteGuard) say(`DELETE GUARD: ${result.deleteGuard}`);
   await batch.flush();
-
-  const buf = new Uint8Array(READ_BUFFER_BYTES);
-  let tmpCounter = 0;
-  const toRead = scan.entries.map((e) => needsHash(e, tracked.get(e.path), planOpts));
-  const progress: Progress = {
-    filesDone: 0,
-    filesTotal: scan.entries.length,
-    bytesDone: 0,
-    bytesTotal: scan.entries.reduce((sum, e, i) => sum + (toRead[i] ? e.size : 0), 0),
-    current: "",
-  };
-  for (const [i, entry] of scan.entries.entries()) {
-    const t = tracked.get(entry.path);
-    progress.filesDone++;
-    progress.current = entry.path;
-    if (toRead[i]) progress.bytesDone += entry.size;
-    opts.onProgress?.(progress);
-    if (!toRead[i]) {
-      batch.add(planner.planEntry({ entry }));
-    } else {
-      const tmp = opts.dryRun ? undefined : join(ctx.tmpDir, `${ctx.runId}-${++tmpCounter}.tmp`);
-      let input: PlanInput;
-      try {
-        input = readEntry(ctx, entry, t, buf, tmp);
-      } catch (e) {
-        fail(entry.path, errorText(e));
-        continue;
-      }
-      // Only regular files are flushed; a staged symlink has no data to sync.
-      const action = planner.planEntry(input);
-      const staged = input.hashed?.tmp;
-      if (staged && action.type === "skip") removeQuietly(staged); // same content after all
-      const toSync = action.type !== "skip" && entry.kind === "file" ? staged : undefined;
-      batch.add(action, toSync, entry.size);
-    }
-    if (batch.full()) await batch.flush();
-  }
-  await batch.flush();
-
+  await planEntries(ctx, opts, scan.entries, tracked, planOpts, planner, batch, fail);
   for (const a of retentionActions(ctx, result.planned, opts)) batch.add(a);
   await batch.flush();
   return result;
 }
 
-/** Accumulates planned actions and applies them a batch at a time. */
-class Batch {
-  #actions: Action[] = [];
-  #tmps: string[] = [];
-  #bytes = 0;
-
-  constructor(
-    readonly ctx: PassContext,
-    readonly opts: PassOptions,
-    readonly result: PassResult,
-    readonly say: (line: string) => void,
-    readonly fail: (path: string, message: string) => void,
-    readonly time: number,
-  ) {}
-
-  add(action: Action, tmp?: string, bytes = 0): void {
-    this.#actions.push(action);
-    if (tmp) this.#tmps.push(tmp);
-    this.#bytes += bytes;
+/**
+ * Plans the tracked paths the scan no longer saw: newly excluded ones are kept, the others
+ * archived as deleted, unless they are more than the configured share (the guard's message
+ * is returned and none is archived).
+ */
+function planVanished(
+  ctx: PassContext,
+  opts: PassOptions,
+  scan: ScanResult,
+  tracked: Map<string, TrackedFile>,
+  planner: Planner,
+  batch: Batch,
+): string | undefined {
+  const gone = vanishedPaths(ctx, tracked, scan.entries, scan.unreadable, opts);
+  const matcher = createMatcher(ctx.config.exclude);
+  const deletions: string[] = [];
+  for (const path of gone) {
+    if (isExcluded(path, matcher) && existsInSource(ctx, path)) {
+      const a = planner.planExclude(path);
+      if (a) batch.add(a);
+    } else if (tracked.get(path)!.status === "current") deletions.push(path);
   }
-
-  full(): boolean {
-    return this.#tmps.length >= BATCH_FILES || this.#bytes >= BATCH_BYTES ||
-      this.#actions.length >= BATCH_ACTIONS;
-  }
-
-  async flush(): Promise<void> {
-    const actions = this.#actions;
-    const tmps = this.#tmps;
-    this.#actions = [];
-    this.#tmps = [];
-    this.#bytes = 0;
-    if (actions.length === 0) return;
-    if (this.opts.dryRun || !this.ctx.store) {
-      for (const a of actions) this.#report(a);
-      this.result.planned.push(...actions);
-      return;
-    }
-    const store = this.ctx.store;
-    const effectful = actions.filter((a) => a.type !== "skip" || a.refresh);
-    await syncFiles(tmps);
-    faultPoint("staged");
-    const intent = effectful.length > 0
-      ? store.writeIntent(this.ctx.runId, effectful, this.time)
-      : undefined;
-    faultPoint("journaled");
-    const { done, failed } = await executeActions(this.ctx.root, effectful);
-    faultPoint("executed");
-    store.commitBatch(done, {
-      runId: this.ctx.runId,
-      time: this.time,
-      trustBefore: this.time - RACY_WINDOW_MS,
-    }, intent);
-    faultPoint("committed");
-    for (const f of failed) if ("content" in f.action) removeQuietly(f.action.content.tmp);
-    const failures = new Map(failed.map((f) => [f.action, f.message]));
-    for (const a of actions) {
-      const message = failures.get(a);
-      if (message === undefined) this.#report(a);
-      else this.fail(a.path, message);
-    }
-    this.ctx.log?.flush();
-  }
-
-  #report(a: Action): void {
-    this.result.counts[a.type]++;
-    if ("content" in a && a.content.entry.kind === "file") {
-      this.result.bytesCopied += a.content.entry.size;
-    }
-    for (const line of formatAction(a, this.ctx.rootName)) this.say(line);
-  }
+  const max = ctx.config.maxDeletePercent;
+  const guard = deleteGuard(deletions.length, tracked.size, max, opts.force);
+  if (!guard) { for (const path of deletions) batch.add(planner.planDelete(path)); }
+  return guard;
 }
 
-/** Removes a staged copy that will not be placed. */
-function removeQuietly(tmp: string | undefined): void {
-  if (!tmp) return;
-  try {
-    Deno.removeSync(tmp);
-  } catch { /* already gone */ }
+/** Plans every scanned entry in order, reading those whose fingerprint says so. */
+async function planEntries(
+  ctx: PassContext,
+  opts: PassOptions,
+  entries: ScanEntry[],
+  tracked: Map<string, TrackedFile>,
+  planOpts: PlanOptions,
+  planner: Planner,
+  batch: Batch,
+  fail: (path: string, message: string) => void,
+): Promise<void> {
+  const buf = new Uint8Array(READ_BUFFER_BYTES);
+  const toRead = entries.map((e) => needsHash(e, tracked.get(e.path), planOpts));
+  const progress: Progress = {
+    filesDone: 0,
+    filesTotal: entries.length,
+    bytesDone: 0,
+    bytesTotal: entries.reduce((sum, e, i) => sum + (toRead[i] ? e.size : 0), 0),
+    current: "",
+  };
+  for (const [i, entry] of entries.entries()) {
+    progress.filesDone++;
+    progress.current = entry.path;
+    if (toRead[i]) progress.bytesDone += entry.size;
+    opts.onProgress?.(progress);
+    if (!toRead[i]) batch.add(planner.planEntry({ entry }));
+    else {
+      const tmp = opts.dryRun ? undefined : join(ctx.tmpDir, `${ctx.runId}-${++tmpCounter}.tmp`);
+      try {
+        const input = readEntry(ctx, entry, tracked.get(entry.path), buf, tmp);
+        const action = planner.planEntry(input);
+        const staged = input.hashed?.tmp;
+        if (staged && action.type === "skip") removeQuietly(staged); // same content after all
+        // Only regular files are flushed; a staged symlink has no data to sync.
+        const toSync = action.type !== "skip" && entry.kind === "file" ? staged : undefined;
+        batch.add(action, toSync, entry.size);
+      } catch (e) {
+        removeQuietly(tmp);
+        fail(entry.path, errorText(e));
+      }
+    }
+    if (batch.full()) await batch.flush();
+  }
+  await batch.flush();
 }
 
 function vanishedPaths(
   ctx: PassContext,
   tracked: Map<string, TrackedFile>,
-  seen: string[],
+  seen: ScanEntry[],
   unreadable: string[],
   opts: PassOptions,
 ): string[] {
-  const present = new Set(seen);
+  const present = new Set(seen.map((e) => e.path));
   const inScope = scopeFilter(ctx, opts.scope);
   const under = (path: string, dir: string) => path === dir || path.startsWith(`${dir}/`);
   return [...tracked.keys()]

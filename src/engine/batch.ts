@@ -1,0 +1,106 @@
+/**
+ * A batch of planned actions, applied together: the temporary copies are flushed (fsyncs
+ * issued together), the effectful actions journaled as one intent, their file steps run,
+ * and the results committed with the intent dropped in one transaction. A crash at any
+ * point leaves either nothing (before the intent) or an intent that the next run's
+ * recovery completes. On a dry run, actions are only reported and collected.
+ */
+import { executeActions } from "./execute.ts";
+import { syncFiles } from "./fsops.ts";
+import { formatAction } from "./describe.ts";
+import { faultPoint } from "./fault.ts";
+import type { PassContext, PassOptions, PassResult } from "./pass.ts";
+import type { Action } from "./types.ts";
+
+/** Up to 512 files or 256 MiB per batch: one journal entry and one fsync wave each. */
+const BATCH_FILES = 512;
+const BATCH_BYTES = 256 << 20;
+/** Actions (mostly skips) buffered before a flush even when nothing is staged. */
+const BATCH_ACTIONS = 8192;
+/**
+ * Fingerprints whose mtime or ctime lie within 2 s of the scan are not trusted (the next
+ * pass reads them again): coarse filesystems round timestamps to 1 s (ext3, HFS+) or 2 s
+ * (FAT), so a change in the same tick would otherwise go unseen.
+ */
+const RACY_WINDOW_MS = 2000;
+
+/** Accumulates planned actions and applies them a batch at a time. */
+export class Batch {
+  #actions: Action[] = [];
+  #tmps: string[] = [];
+  #bytes = 0;
+
+  constructor(
+    readonly ctx: PassContext,
+    readonly opts: PassOptions,
+    readonly result: PassResult,
+    readonly say: (line: string) => void,
+    readonly fail: (path: string, message: string) => void,
+    readonly time: number,
+  ) {}
+
+  add(action: Action, tmp?: string, bytes = 0): void {
+    this.#actions.push(action);
+    if (tmp) this.#tmps.push(tmp);
+    this.#bytes += bytes;
+  }
+
+  full(): boolean {
+    return this.#tmps.length >= BATCH_FILES || this.#bytes >= BATCH_BYTES ||
+      this.#actions.length >= BATCH_ACTIONS;
+  }
+
+  async flush(): Promise<void> {
+    const actions = this.#actions;
+    const tmps = this.#tmps;
+    this.#actions = [];
+    this.#tmps = [];
+    this.#bytes = 0;
+    if (actions.length === 0) return;
+    if (this.opts.dryRun || !this.ctx.store) {
+      for (const a of actions) this.#report(a);
+      this.result.planned.push(...actions);
+      return;
+    }
+    const store = this.ctx.store;
+    const effectful = actions.filter((a) => a.type !== "skip" || a.refresh);
+    await syncFiles(tmps);
+    faultPoint("staged");
+    const intent = effectful.length > 0
+      ? store.writeIntent(this.ctx.runId, effectful, this.time)
+      : undefined;
+    faultPoint("journaled");
+    const { done, failed } = await executeActions(this.ctx.root, effectful);
+    faultPoint("executed");
+    store.commitBatch(done, {
+      runId: this.ctx.runId,
+      time: this.time,
+      trustBefore: this.time - RACY_WINDOW_MS,
+    }, intent);
+    faultPoint("committed");
+    for (const f of failed) if ("content" in f.action) removeQuietly(f.action.content.tmp);
+    const failures = new Map(failed.map((f) => [f.action, f.message]));
+    for (const a of actions) {
+      const message = failures.get(a);
+      if (message === undefined) this.#report(a);
+      else this.fail(a.path, message);
+    }
+    this.ctx.log?.flush();
+  }
+
+  #report(a: Action): void {
+    this.result.counts[a.type]++;
+    if ("content" in a && a.content.entry.kind === "file") {
+      this.result.bytesCopied += a.content.entry.size;
+    }
+    for (const line of formatAction(a, this.ctx.rootName)) this.say(line);
+  }
+}
+
+/** Removes a staged copy that will not be placed. */
+export function removeQuietly(tmp: string | undefined): void {
+  if (!tmp) return;
+  try {
+    Deno.removeSync(tmp);
+  } catch { /* already gone */ }
+}
