@@ -10,6 +10,11 @@ import { LockedError, PreflightError } from "./engine/errors.ts";
 import { UsageError } from "./cli/args.ts";
 import { runCommand } from "./cli/run.ts";
 import { planCommand } from "./cli/plan.ts";
+import { initCommand } from "./cli/init.ts";
+import { watchCommand } from "./cli/watch.ts";
+import { restoreCommand } from "./cli/restore.ts";
+import { historyCommand } from "./cli/history.ts";
+import { verifyCommand } from "./cli/verify.ts";
 import { VERSION } from "./version.ts";
 
 type Command = { run: (argv: string[]) => Promise<number>; summary: string };
@@ -17,6 +22,11 @@ type Command = { run: (argv: string[]) => Promise<number>; summary: string };
 const COMMANDS: Record<string, Command> = {
   run: { run: runCommand, summary: "Back up every source once (the default command)" },
   plan: { run: planCommand, summary: "Show what the next run would do, changing nothing" },
+  init: { run: initCommand, summary: "Write a commented config.jsonc to start from" },
+  watch: { run: watchCommand, summary: "Back up continuously as files change, until stopped" },
+  restore: { run: restoreCommand, summary: "Restore files, the latest or as of a time or version" },
+  history: { run: historyCommand, summary: "List every stored content of one file" },
+  verify: { run: verifyCommand, summary: "Re-hash stored copies and report damage" },
 };
 
 const HELP = `backup-tool ${VERSION}: deterministic, content-hash based incremental backups
@@ -26,22 +36,36 @@ Usage: backup-tool [COMMAND] [OPTIONS]
 Commands:
 ${Object.entries(COMMANDS).map(([n, c]) => `  ${n.padEnd(9)}${c.summary}`).join("\n")}
 
-Run 'backup-tool COMMAND --help' for a command's options.
-Exit codes: 0 ok, 1 some files failed, 2 usage or configuration error, 3 backup root locked.`;
+Options:
+  -h, --help     Show this help ('backup-tool COMMAND --help' for a command's options)
+  -V, --version  Print the version
+
+Exit codes: 0 ok, 1 some files failed, 2 usage or configuration error, 3 backup root locked.
+
+Examples:
+  backup-tool init                 Write ./config.jsonc, then edit its "sources"
+  backup-tool                      Back up with ./config.jsonc (same as 'backup-tool run')
+  backup-tool plan --json          What the next run would do, as JSON
+  backup-tool run --help           Options of 'run'`;
+
+/** Flags only the tool itself takes, for a did-you-mean when one is mistyped. */
+const TOOL_FLAGS = ["help", "version"];
 
 export async function main(args: string[]): Promise<number> {
   if (args[0] === "--version" || args[0] === "-V") {
     console.log(`backup-tool ${VERSION}`);
     return 0;
   }
-  if (args[0] === "--help" || args[0] === "-h" || args[0] === "help") {
+  if (args[0] === "--help" || args[0] === "-h" || (args[0] === "help" && args.length === 1)) {
     console.log(HELP);
     return 0;
   }
+  if (args[0] === "help") return main([args[1], "--help"]);
   const named = args.length > 0 && !args[0].startsWith("-");
   const name = named ? args[0] : "run";
   const command = COMMANDS[name];
   try {
+    if (!named) checkToolFlag(args[0]);
     if (!command) {
       const close = suggest(name, Object.keys(COMMANDS));
       throw new UsageError(
@@ -51,6 +75,16 @@ export async function main(args: string[]): Promise<number> {
     return await command.run(named ? args.slice(1) : args);
   } catch (e) {
     return reportError(e);
+  }
+}
+
+/** `--verison` and the like: name the tool flag instead of a confusing error from `run`. */
+function checkToolFlag(arg: string | undefined): void {
+  const word = arg?.match(/^--?([^=]+)/)?.[1];
+  if (word === undefined || TOOL_FLAGS.includes(word)) return;
+  const close = suggest(word, TOOL_FLAGS);
+  if (close) {
+    throw new UsageError(`Unknown option '${arg}' (did you mean '--${close}'?): see --help`);
   }
 }
 

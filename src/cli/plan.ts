@@ -1,15 +1,27 @@
-/** `plan`: what the next `run` would do, changing nothing on disk. */
+/**
+ * `plan`: what the next `run` would do, changing nothing on disk. Files that changed are
+ * still read and hashed, so on a terminal a progress line shows on stderr meanwhile.
+ */
 import { findConfigFile, loadConfig } from "../config/config.ts";
 import { planOnce } from "../engine/backup.ts";
 import { formatAction } from "../engine/describe.ts";
 import { basename } from "node:path";
-import { flag, parseCommand, str } from "./args.ts";
+import { flag, parseCommand, str, UsageError } from "./args.ts";
+import { createProgress, progressEnabled } from "./progress.ts";
+import { styleFor } from "./style.ts";
 import { humanSummary, jsonSummary } from "./summary.ts";
 
-export const PLAN_HELP = `Usage: backup-tool plan [--config FILE] [--json] [--rehash]
+export const PLAN_HELP = `Usage: backup-tool plan [--config FILE] [--json] [--rehash] [--force]
 
 Prints the actions the next run would take, one per line (or a JSON document), without
 changing anything: no copy, no state, no log file, no lock.
+
+Options:
+  --config FILE  Config file (default ./config.jsonc, then ./config.json)
+  --json         Print one JSON document with every planned action (shape: docs/json.md)
+  --rehash       Plan as 'run --rehash' would: hash every file
+  --force        Plan as 'run --force' would: ignore safety.max_delete_percent
+  --quiet, -q    Print the actions but no summary (and no progress line)
 
 Examples:
   backup-tool plan
@@ -21,15 +33,31 @@ export async function planCommand(argv: string[]): Promise<number> {
     console.log(PLAN_HELP);
     return 0;
   }
+  if (p.positionals.length > 0) {
+    throw new UsageError(`Unexpected argument '${p.positionals[0]}' for 'plan': see 'plan --help'`);
+  }
   const config = loadConfig(findConfigFile(str(p, "config"), Deno.cwd()));
-  const summary = await planOnce(config, { rehash: flag(p, "rehash"), force: flag(p, "force") });
+  const progress = createProgress({
+    label: "Planning",
+    enabled: progressEnabled(flag(p, "quiet")),
+  });
+  const summary = await planOnce(config, {
+    rehash: flag(p, "rehash"),
+    force: flag(p, "force"),
+    onProgress: (state) => progress.update(state),
+  }).finally(() => progress.done());
+  const err = styleFor("stderr");
+  const printErrors = () => {
+    for (const e of summary.errors) console.error(`${err.red("ERROR")}: ${e.path}: ${e.message}`);
+  };
   if (flag(p, "json")) {
+    printErrors();
     console.log(jsonSummary("plan", summary, true));
     return summary.exitCode;
   }
   const rootName = basename(config.backupRoot);
   for (const a of summary.planned) for (const line of formatAction(a, rootName)) console.log(line);
-  for (const e of summary.errors) console.error(`ERROR: ${e.path}: ${e.message}`);
-  if (!flag(p, "quiet")) console.log(humanSummary("Plan", summary));
+  printErrors();
+  if (!flag(p, "quiet")) console.log(humanSummary("Plan", summary, styleFor("stdout")));
   return summary.exitCode;
 }

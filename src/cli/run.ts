@@ -1,8 +1,13 @@
-/** `run`: one backup pass over every source. The default command. */
-import { loadConfig } from "../config/config.ts";
-import { findConfigFile } from "../config/config.ts";
+/**
+ * `run`: one backup pass over every source. The default command. On a terminal a live
+ * progress line shows on stderr while the pass runs; the summary (or, with --json, the
+ * one JSON document) goes to stdout and errors to stderr.
+ */
+import { findConfigFile, loadConfig } from "../config/config.ts";
 import { backupOnce } from "../engine/backup.ts";
-import { flag, parseCommand, str } from "./args.ts";
+import { flag, parseCommand, str, UsageError } from "./args.ts";
+import { createProgress, progressEnabled } from "./progress.ts";
+import { styleFor } from "./style.ts";
 import { humanSummary, jsonSummary } from "./summary.ts";
 
 export const RUN_HELP =
@@ -10,16 +15,21 @@ export const RUN_HELP =
 
 Runs one incremental backup pass: new and changed files are copied, replaced contents are
 kept in versions/, deleted files move to _deleted/, old versions beyond the retention limit
-are removed. Every action is logged in log_dir.
+are removed. Every action is logged in log_dir. On a terminal, a progress line shows files
+and bytes done, rate, ETA and the current file.
 
 Options:
   --config FILE  Config file (default ./config.jsonc, then ./config.json)
-  --json         Print one JSON summary on stdout
+  --json         Print one JSON summary on stdout (shape: docs/json.md)
   --rehash       Read and hash every file, even those whose size and times are unchanged
   --force        Archive deletions even beyond safety.max_delete_percent
-  --quiet        Print nothing but errors
+  --quiet, -q    Print nothing but errors (and no progress line)
+
+Exit codes: 0 ok, 1 some files failed or deletions were held back, 2 usage or
+configuration error (nothing changed), 3 another run holds the backup root's lock.
 
 Examples:
+  backup-tool run
   backup-tool run --config ~/backup.jsonc
   backup-tool run --json | jq .counts`;
 
@@ -29,10 +39,24 @@ export async function runCommand(argv: string[]): Promise<number> {
     console.log(RUN_HELP);
     return 0;
   }
+  if (p.positionals.length > 0) {
+    throw new UsageError(`Unexpected argument '${p.positionals[0]}' for 'run': see 'run --help'`);
+  }
   const config = loadConfig(findConfigFile(str(p, "config"), Deno.cwd()));
-  const summary = await backupOnce(config, { rehash: flag(p, "rehash"), force: flag(p, "force") });
-  for (const e of summary.errors) console.error(`ERROR: ${e.path}: ${e.message}`);
+  const progress = createProgress({
+    label: "Backing up",
+    enabled: progressEnabled(flag(p, "quiet")),
+  });
+  const summary = await backupOnce(config, {
+    rehash: flag(p, "rehash"),
+    force: flag(p, "force"),
+    onProgress: (state) => progress.update(state),
+  }).finally(() => progress.done());
+  const err = styleFor("stderr");
+  for (const e of summary.errors) console.error(`${err.red("ERROR")}: ${e.path}: ${e.message}`);
   if (flag(p, "json")) console.log(jsonSummary("run", summary, false));
-  else if (!flag(p, "quiet")) console.log(humanSummary("Backup complete", summary));
+  else if (!flag(p, "quiet")) {
+    console.log(humanSummary("Backup complete", summary, styleFor("stdout")));
+  }
   return summary.exitCode;
 }

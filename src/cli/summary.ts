@@ -1,9 +1,11 @@
 /**
  * Console output for a run or plan: the human summary (counts per action, bytes, duration,
- * log file) and the `--json` document, whose shape README documents.
+ * log file; the title coloured by outcome when the style allows) and the `--json`
+ * document, whose shape docs/json.md documents.
  */
 import type { RunSummary } from "../engine/backup.ts";
 import type { Action } from "../engine/types.ts";
+import { createStyle, type Style } from "./style.ts";
 
 export function formatBytes(n: number): string {
   const units = ["B", "KiB", "MiB", "GiB", "TiB"];
@@ -12,17 +14,22 @@ export function formatBytes(n: number): string {
   return `${i === 0 ? n : n.toFixed(1)} ${units[i]}`;
 }
 
-export function humanSummary(title: string, s: RunSummary): string {
+export function humanSummary(
+  title: string,
+  s: RunSummary,
+  style: Style = createStyle(false),
+): string {
   const c = s.counts;
+  const heading = s.exitCode === 0 ? style.green(title) : style.yellow(title);
   const lines = [
-    `${title}: ${c.backup} new, ${c.modified} updated, ${c.duplicate} duplicate, ` +
+    `${heading}: ${c.backup} new, ${c.modified} updated, ${c.duplicate} duplicate, ` +
     `${c.skip} unchanged, ${c.delete} deleted, ${c.prune} pruned, ${c.failed} failed`,
     `${formatBytes(s.bytesCopied)} ${title === "Plan" ? "to copy" : "copied"} in ` +
     `${(s.durationMs / 1000).toFixed(2)} s` + (s.logFile ? `. Log: ${s.logFile}` : ""),
   ];
   if (c.exclude > 0) lines.push(`${c.exclude} newly excluded (copies kept)`);
   if (c.special > 0) lines.push(`${c.special} special file(s) skipped (FIFOs, sockets, devices)`);
-  if (s.deleteGuard) lines.push(`Deletions held back: ${s.deleteGuard}`);
+  if (s.deleteGuard) lines.push(`${style.yellow("Deletions held back")}: ${s.deleteGuard}`);
   return lines.join("\n");
 }
 

@@ -29,10 +29,12 @@ type Row = Record<string, unknown>;
 
 export class StateStore {
   readonly #db: DatabaseSync;
+  readonly #readOnly: boolean;
   readonly #stmts = new Map<string, StatementSync>();
 
-  private constructor(db: DatabaseSync) {
+  private constructor(db: DatabaseSync, readOnly: boolean) {
     this.#db = db;
+    this.#readOnly = readOnly;
   }
 
   static open(file: string, opts: { readOnly?: boolean } = {}): StateStore {
@@ -48,10 +50,21 @@ export class StateStore {
       db.close();
       throw e;
     }
-    return new StateStore(db);
+    return new StateStore(db, opts.readOnly ?? false);
   }
 
+  /**
+   * Closes the database. A writer first leaves WAL mode (which checkpoints and removes the
+   * -wal and -shm files): a read-only reader of a WAL database must create those files and
+   * cannot remove them, so `plan`, `restore` and `verify` would otherwise change the backup
+   * root. If another connection is open, the database simply stays in WAL mode.
+   */
   close(): void {
+    if (!this.#readOnly) {
+      try {
+        this.#db.exec("PRAGMA journal_mode = DELETE");
+      } catch { /* busy: another connection; WAL stays, which is safe */ }
+    }
     this.#db.close();
   }
 

@@ -1,0 +1,59 @@
+/**
+ * `history PATH`: every content the backup recorded for one file — version number, when
+ * it became current and was replaced, size, hash, and where its copy lives (or when
+ * retention removed it). Reads the state read-only, without the run lock; writes nothing.
+ */
+import { formatHistory, historyEntries } from "../restore/history.ts";
+import { loadConfigFor, resolverFor, withState } from "../restore/open.ts";
+import { flag, parseCommand, str, UsageError } from "./args.ts";
+
+export const HISTORY_HELP = `Usage: backup-tool history PATH [--config FILE] [--json]
+
+Lists every stored content of one file, oldest first: its version number (what
+'restore --version N' takes), when it became current, when it was replaced ("current"
+while it still is), size, hash, and where its copy lives: the latest copy, versions/,
+_duplicates/, _deleted/, or "pruned by retention" with the time it was removed.
+PATH is relative to the source root as the logs show it (with several sources it starts
+with the source name).
+
+Options:
+  --config FILE  Config file (default ./config.jsonc, then ./config.json)
+  --json         Print { "path": ..., "versions": [...] } with full hashes and ISO times
+
+Exit codes: 0 listed, 1 the path is not in the backup, 2 usage or configuration error.
+
+Examples:
+  backup-tool history docs/report.odt
+  backup-tool history docs/report.odt --json | jq '.versions[] | select(.storedAt != null)'`;
+
+export function historyCommand(argv: string[]): Promise<number> {
+  const p = parseCommand("history", argv, {});
+  if (flag(p, "help")) {
+    console.log(HISTORY_HELP);
+    return Promise.resolve(0);
+  }
+  if (p.positionals.length !== 1) {
+    throw new UsageError(
+      `Cannot show history: give exactly one file PATH (got ${p.positionals.length}): ` +
+        `see 'history --help'`,
+    );
+  }
+  const config = loadConfigFor(str(p, "config"));
+  const given = p.positionals[0];
+  const { path, copies, folder } = withState(config, (store) => {
+    const resolver = resolverFor(config, store, store.recordedPaths());
+    const path = resolver.toLogical(given);
+    return { path, copies: store.copiesOf(path), folder: resolver.isFolder(path) };
+  });
+  if (copies.length === 0 && folder) {
+    throw new UsageError(`Cannot show history of folder '${given}': give a file PATH under it`);
+  }
+  if (copies.length === 0) {
+    console.error(`Cannot show history of '${given}': '${path}' was never backed up`);
+    return Promise.resolve(1);
+  }
+  const entries = historyEntries(copies);
+  if (flag(p, "json")) console.log(JSON.stringify({ path, versions: entries }, null, 2));
+  else console.log(formatHistory(path, entries));
+  return Promise.resolve(0);
+}

@@ -1,0 +1,192 @@
+/**
+ * `init [DIR]`: writes a commented config.jsonc into DIR (default: the current folder),
+ * every key explained and set to its default from `DEFAULTS`, so the file documents the
+ * configuration and stays in step with the loader. The file is created with `createNew`:
+ * an existing config is never overwritten, not even by a race with another `init`.
+ */
+import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
+import { ConfigError, DEFAULTS } from "../config/config.ts";
+import { flag, parseCommand, str, UsageError } from "./args.ts";
+
+export const INIT_HELP =
+  `Usage: backup-tool init [DIR] [--source PATH]... [--backup-root PATH] [--config FILE]
+
+Writes a commented config.jsonc into DIR (default: the current folder), with every key
+explained and set to its default. An existing config is never overwritten.
+
+Options:
+  --source PATH       Folder to back up (repeatable; default ./data next to the config)
+  --backup-root PATH  Where the backup goes (default ./backup next to the config)
+  --config FILE       Write this file instead of DIR/config.jsonc
+  --quiet, -q         Print nothing but errors
+
+Relative --source and --backup-root paths are taken from the current folder.
+
+Examples:
+  backup-tool init
+  backup-tool init ~/backup --source ~/Documents --source ~/Pictures --backup-root /mnt/usb/backup`;
+
+/** Exit code 2: the config exists. */
+class ExistsError extends UsageError {}
+
+export function initCommand(argv: string[]): Promise<number> {
+  const p = parseCommand("init", argv, {
+    string: ["source", "backup-root"],
+    multiple: ["source"],
+  });
+  if (flag(p, "help")) {
+    console.log(INIT_HELP);
+    return Promise.resolve(0);
+  }
+  if (p.positionals.length > 1) {
+    throw new UsageError(
+      `Cannot init: more than one folder given (${p.positionals.join(", ")}): see 'init --help'`,
+    );
+  }
+  const file = targetFile(p.positionals[0], str(p, "config"));
+  const dir = dirname(file);
+  const sources = (p.values.source as string[] | undefined) ?? [];
+  const root = str(p, "backup-root");
+  const text = configTemplate({
+    sources: sources.length > 0 ? sources.map((s) => configPath(dir, s)) : ["./data"],
+    backupRoot: root === undefined ? "./backup" : configPath(dir, root),
+  });
+  writeNew(file, text);
+  if (!flag(p, "quiet")) console.log(nextSteps(file, dir, sources));
+  return Promise.resolve(0);
+}
+
+function targetFile(dir: string | undefined, config: string | undefined): string {
+  if (dir !== undefined && config !== undefined) {
+    throw new UsageError("Cannot init: give either DIR or --config FILE, not both");
+  }
+  if (config === "") throw new UsageError("Cannot init: --config needs a file path");
+  return config !== undefined ? resolve(config) : join(resolve(dir ?? "."), "config.jsonc");
+}
+
+/** A path as the config should hold it: relative to the config's folder when inside it. */
+function configPath(dir: string, given: string): string {
+  const abs = resolve(given);
+  const rel = relative(dir, abs);
+  if (rel === "") return ".";
+  if (rel === ".." || rel.startsWith(`..${sep}`) || isAbsolute(rel)) return abs;
+  return `./${rel.split(sep).join("/")}`;
+}
+
+function writeNew(file: string, text: string): void {
+  const other = join(dirname(file), "config.json");
+  if (file.endsWith("config.jsonc") && exists(other)) {
+    throw new ExistsError(
+      `Cannot init: '${other}' already exists and would be shadowed by a new config.jsonc:` +
+        ` edit it, or pass --config FILE to write elsewhere`,
+    );
+  }
+  try {
+    Deno.mkdirSync(dirname(file), { recursive: true });
+  } catch (e) {
+    throw cannotWrite(file, e);
+  }
+  try {
+    Deno.writeTextFileSync(file, text, { createNew: true });
+  } catch (e) {
+    if (e instanceof Deno.errors.AlreadyExists) {
+      throw new ExistsError(
+        `Cannot init: '${file}' already exists and is left unchanged:` +
+          ` edit it, delete it first, or pass --config FILE to write elsewhere`,
+      );
+    }
+    throw cannotWrite(file, e);
+  }
+}
+
+function cannotWrite(file: string, e: unknown): ConfigError {
+  return new ConfigError(
+    `Cannot write config '${file}': ${e instanceof Error ? e.message : e}:` +
+      ` check the folder and its permissions, or pass --config FILE to write elsewhere`,
+  );
+}
+
+function exists(path: string): boolean {
+  try {
+    Deno.lstatSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function nextSteps(file: string, dir: string, sources: string[]): string {
+  const missing = (sources.length > 0 ? sources.map((s) => resolve(s)) : [join(dir, "data")])
+    .filter((s) => !exists(s));
+  const lines = [`Wrote '${file}'. Next steps:`];
+  if (missing.length > 0) {
+    lines.push(`  - Create the source folder(s) or edit "sources": ${missing.join(", ")}`);
+  }
+  const flagText = file === join(resolve("."), "config.jsonc") ? "" : ` --config '${file}'`;
+  lines.push(`  - Review the file: every key is explained in it`);
+  lines.push(`  - See what would be backed up: backup-tool plan${flagText}`);
+  lines.push(`  - Back up: backup-tool run${flagText}`);
+  return lines.join("\n");
+}
+
+/** The commented config; values come from DEFAULTS so the file always matches the loader. */
+export function configTemplate(opts: { sources: string[]; backupRoot: string }): string {
+  const j = (v: unknown) => JSON.stringify(v);
+  return `// backup-tool configuration (JSONC: comments and trailing commas are allowed).
+// Written by 'backup-tool init'. Every key is explained below; all but "sources" and
+// "backup_root" may be removed to use the default shown. Relative paths resolve against
+// this file's folder.
+{
+  // Folders to back up. They must exist. With one source the backup mirrors it directly;
+  // with several, each gets a folder named after it (its basename, or a "name"):
+  //   "sources": [{ "path": "./photos", "name": "photos" }, "/srv/documents"]
+  "sources": [${opts.sources.map(j).join(", ")}],
+
+  // Where the browsable backup and its state (.backup-tool/) live. Created when missing.
+  // It may sit inside a source (it is skipped there) but a source may not sit inside it.
+  "backup_root": ${j(opts.backupRoot)},
+
+  // One log file per run (or watch session) is written here, one line per action.
+  "log_dir": ${j(DEFAULTS.log_dir)},
+
+  // How many of the newest log files to keep in log_dir; older ones are deleted and each
+  // deletion is logged ("LOG ROTATE delete: ...").
+  "log_retention": ${j(DEFAULTS.log_retention)},
+
+  // Content hash that detects changed and duplicate files:
+  // sha256 (default), sha512, sha384, sha224, sha1 or md5.
+  "hash_algorithm": ${j(DEFAULTS.hash_algorithm)},
+
+  "retention": {
+    // Older versions kept per file, as versions/<path>/vN.bak; beyond this many the
+    // oldest are deleted (and logged).
+    "max_versions_per_file": ${j(DEFAULTS["retention.max_versions_per_file"])}
+  },
+
+  // gitignore-style patterns matched against paths inside each source. Files that become
+  // excluded keep their existing copies in the backup. Examples:
+  //   "*.tmp", ".cache/", "node_modules/", "/build/", "!keep.tmp"
+  "exclude": ${j(DEFAULTS.exclude)},
+
+  "watch": {
+    // 'backup-tool watch' backs up a changed file once it has seen no further change
+    // to it for this many milliseconds.
+    "debounce_ms": ${j(DEFAULTS["watch.debounce_ms"])},
+    // Seconds between full rescans while watching, to catch changes the file system
+    // did not report (network drives, full event queues). 0 turns them off.
+    "rescan_interval": ${j(DEFAULTS["watch.rescan_interval"])}
+  },
+
+  "safety": {
+    // A run that would archive more than this percentage of the tracked files as deleted
+    // (an unmounted disk, an emptied folder) archives none of them and exits with 1;
+    // 'backup-tool run --force' archives them anyway.
+    "max_delete_percent": ${j(DEFAULTS["safety.max_delete_percent"])}
+  },
+
+  // true: read and hash every file on every run, even when its size and times are
+  // unchanged (slower; catches changes that keep them). 'run --rehash' does it once.
+  "rehash": ${j(DEFAULTS.rehash)}
+}
+`;
+}

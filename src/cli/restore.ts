@@ -1,0 +1,208 @@
+/**
+ * `restore`: brings files back from the backup, the latest contents or as of a moment or a
+ * version number, into their source folder or under `--to DIR`. Reads the state
+ * read-only without the run lock; each file is written atomically (see restore/write.ts),
+ * so an interruption leaves complete files and at most a hidden temporary file.
+ */
+import { resolve } from "node:path";
+import { isInside } from "../config/paths.ts";
+import { AT_FORMAT, isWithin, parseAt, resolveAsOf, type Selector } from "../restore/asof.ts";
+import { loadConfigFor, resolverFor, withState } from "../restore/open.ts";
+import type { PathResolver } from "../restore/paths.ts";
+import { restoreAll, type RestoreItem, type RestoreResult } from "../restore/write.ts";
+import type { StoredCopy } from "../state/store.ts";
+import { flag, parseCommand, type Parsed, str, UsageError } from "./args.ts";
+import { errorText } from "../engine/errors.ts";
+import { printRestore, type Problem } from "./restore_output.ts";
+
+export const RESTORE_HELP =
+  `Usage: backup-tool restore [PATH...] [--to DIR] [--at TIME] [--version N] [--overwrite]
+                           [--config FILE] [--json] [--quiet]
+
+Restores files from the backup. PATH is relative to the source root as the logs show it
+(with several sources it starts with the source name); a folder restores everything under
+it; no PATH restores everything. Without --at or --version: each tracked file's latest
+content (files deleted from the source are not restored unless --at names a time when
+they existed). Restored files get their recorded mode and modification time, are written
+atomically and checked against their recorded hash.
+
+Options:
+  --to DIR       Write under DIR, keeping relative paths (default: back into the source)
+  --at TIME      The tree as it was at TIME: ISO-8601, e.g. 2026-11-28T18:00:00Z, or
+                 2026-11-28T18:00 (local time), or a date alone: the end of that day
+  --version N    Content number N of one file (as 'history PATH' lists it)
+  --overwrite    Replace existing files whose content differs (default: leave them, exit 1)
+  --config FILE  Config file (default ./config.jsonc, then ./config.json)
+  --json         Print one JSON document: restored, upToDate, failed
+  --quiet        Print nothing but problems
+
+Exit codes: 0 all restored or up to date, 1 some file not restored (each is named),
+2 usage or configuration error.
+
+Examples:
+  backup-tool restore docs/report.odt --to /tmp/restored
+  backup-tool restore docs --at 2026-11-28T18:00:00Z --to /tmp/yesterday
+  backup-tool restore docs/report.odt --version 3 --overwrite
+  backup-tool restore --at 2026-11-27 --to /mnt/spare/full-restore`;
+
+interface Request {
+  at?: number;
+  version?: number;
+  to?: string;
+  overwrite: boolean;
+}
+
+export async function restoreCommand(argv: string[]): Promise<number> {
+  const p = parseCommand("restore", argv, {
+    boolean: ["overwrite"],
+    string: ["to", "at", "version"],
+  });
+  if (flag(p, "help")) {
+    console.log(RESTORE_HELP);
+    return 0;
+  }
+  const req = readRequest(p);
+  const config = loadConfigFor(str(p, "config"));
+  checkTo(req.to, config.backupRoot);
+  const { rows, resolver } = withState(config, (store) => {
+    const rows = store.allCopies();
+    return { rows, resolver: resolverFor(config, store, rows.map((c) => c.path)) };
+  });
+  const targets = p.positionals.map((t) => resolver.toLogical(t));
+  const selector = selectorFor(req, targets, p.positionals, resolver);
+  const { chosen, problems } = choose(rows, selector, targets, p.positionals, req);
+  const items = destinations(chosen, resolver, req.to, problems);
+  const quiet = flag(p, "quiet") || flag(p, "json");
+  const results = await restoreAll(config.backupRoot, items, {
+    overwrite: req.overwrite,
+    onResult: quiet ? undefined : (r) => printLine(r),
+  });
+  return printRestore(results, problems, { json: flag(p, "json"), quiet, at: req.at });
+}
+
+/** Restoring into the backup root could replace stored copies: refused. */
+function checkTo(to: string | undefined, root: string): void {
+  if (to !== undefined && (to === root || isInside(to, root))) {
+    throw new UsageError(
+      `Cannot restore into '${to}': it is inside the backup root '${root}': ` +
+        `choose a folder outside it`,
+    );
+  }
+}
+
+/** Where each content goes; one that has nowhere to go is added to `problems`. */
+function destinations(
+  chosen: StoredCopy[],
+  resolver: PathResolver,
+  to: string | undefined,
+  problems: Problem[],
+): RestoreItem[] {
+  const items: RestoreItem[] = [];
+  for (const copy of chosen) {
+    try {
+      items.push({ copy, ...resolver.destination(copy.path, to) });
+    } catch (e) {
+      problems.push({ path: copy.path, version: copy.seq, kind: "error", reason: errorText(e) });
+    }
+  }
+  return items;
+}
+
+function readRequest(p: Parsed): Request {
+  const atText = str(p, "at");
+  const versionText = str(p, "version");
+  if (atText !== undefined && versionText !== undefined) {
+    throw new UsageError("Cannot use --at with --version: pick a time or a version number");
+  }
+  const toText = str(p, "to");
+  if (toText === "") throw new UsageError("Invalid --to: give a folder path");
+  const req: Request = {
+    to: toText === undefined ? undefined : resolve(toText),
+    overwrite: flag(p, "overwrite"),
+  };
+  if (atText !== undefined) {
+    const at = parseAt(atText);
+    if (at === undefined) {
+      throw new UsageError(`Invalid --at value '${atText}': expected ${AT_FORMAT}`);
+    }
+    req.at = at;
+  }
+  if (versionText !== undefined) {
+    if (!/^[1-9]\d*$/.test(versionText)) {
+      throw new UsageError(`Invalid --version value '${versionText}': expected a number from 1 up`);
+    }
+    req.version = Number(versionText);
+  }
+  return req;
+}
+
+function selectorFor(
+  req: Request,
+  targets: string[],
+  given: string[],
+  resolver: PathResolver,
+): Selector {
+  if (req.version !== undefined) {
+    if (targets.length !== 1) {
+      throw new UsageError(
+        "Cannot use --version without exactly one file PATH: it picks one file's version",
+      );
+    }
+    if (!resolver.isFile(targets[0]) && resolver.isFolder(targets[0])) {
+      throw new UsageError(`Cannot use --version with folder '${given[0]}': give one file PATH`);
+    }
+    return { kind: "version", path: targets[0], seq: req.version };
+  }
+  return req.at === undefined ? { kind: "latest" } : { kind: "at", time: req.at };
+}
+
+/** The contents to restore, and the PATHs or contents that cannot be. */
+function choose(
+  rows: StoredCopy[],
+  selector: Selector,
+  targets: string[],
+  given: string[],
+  req: Request,
+): { chosen: StoredCopy[]; problems: Problem[] } {
+  const resolution = resolveAsOf(rows, selector);
+  const chosen = resolution.copies.filter((c) => isWithin(c.path, targets));
+  const problems: Problem[] = resolution.unavailable
+    .filter((u) => isWithin(u.copy.path, targets))
+    .map((u) => ({ path: u.copy.path, version: u.copy.seq, kind: "pruned", reason: u.reason }));
+  const found = [...chosen, ...resolution.unavailable.map((u) => u.copy)];
+  targets.forEach((t, i) => {
+    if (!found.some((c) => isWithin(c.path, [t]))) {
+      problems.push({
+        path: given[i],
+        kind: "not-found",
+        reason: notFound(rows, t, selector, req),
+      });
+    }
+  });
+  if (targets.length === 0 && found.length === 0) {
+    problems.push({ path: "", kind: "not-found", reason: notFound(rows, "", selector, req) });
+  }
+  return { chosen, problems };
+}
+
+function notFound(rows: StoredCopy[], target: string, sel: Selector, req: Request): string {
+  if (sel.kind === "version") {
+    const seqs = rows.filter((c) => c.path === target).map((c) => c.seq);
+    return seqs.length === 0
+      ? `'${target}' is not in the backup`
+      : `'${target}' has no version ${sel.seq}: it has versions ${Math.min(...seqs)} to ` +
+        `${Math.max(...seqs)} (see 'history ${target}')`;
+  }
+  const what = target === "" ? "the backup holds no files" : `'${target}' is not in the backup`;
+  if (sel.kind === "at") return `${what} as of ${new Date(req.at!).toISOString()}`;
+  if (!rows.some((c) => isWithin(c.path, [target]))) return what;
+  return target === ""
+    ? "the backup holds no current files: use --at TIME to restore files deleted since"
+    : `${what} any more: it was deleted; use --at TIME to restore it as it was`;
+}
+
+function printLine(r: RestoreResult): void {
+  if (r.outcome === "restored") {
+    console.log(`RESTORED: ${r.copy.path} (v${r.copy.seq}) → ${r.dest}`);
+  } else if (r.outcome === "up-to-date") console.log(`UP TO DATE: ${r.copy.path} (${r.dest})`);
+}

@@ -1,0 +1,130 @@
+/**
+ * `watch`: a full pass, then continuous backup of what file system events name, until
+ * SIGINT or SIGTERM. Prints one line per applied batch (or, with --json, one JSON object
+ * per line); per-file errors go to stderr. The session itself lives in src/watch/watch.ts.
+ */
+import { findConfigFile, loadConfig } from "../config/config.ts";
+import type { Counts } from "../engine/pass.ts";
+import { listenForStop } from "../watch/signals.ts";
+import { type BatchReport, startWatch, type WatchHandle } from "../watch/watch.ts";
+import { flag, parseCommand, str, UsageError } from "./args.ts";
+
+export const WATCH_HELP = `Usage: backup-tool watch [--config FILE] [--json] [--quiet]
+
+Backs up every source once, then keeps following changes: new, modified, deleted and
+renamed files are backed up once they have been quiet for watch.debounce_ms, in the same
+way as 'run'. Everything is rescanned every watch.rescan_interval seconds (0: never) and
+whenever the system reports that events were lost. The backup root stays locked while the
+watch runs. Ctrl-C (SIGINT) or SIGTERM stops it cleanly (exit 0) once the pass in
+progress ends; a second signal stops it at once (exit 130; the next run completes the
+interrupted batch).
+
+Options:
+  --config FILE  Config file (default ./config.jsonc, then ./config.json)
+  --json         Print one JSON object per line for each applied batch (time, full,
+                 paths, counts, bytesCopied, errors, deleteGuard) instead of text
+  --quiet, -q    Print nothing but errors and warnings
+
+Examples:
+  backup-tool watch --config ~/backup.jsonc
+  nohup backup-tool watch --config ~/backup.jsonc --quiet &
+  deno task watch`;
+
+/** Exit code of a watch stopped at once by a second signal (128 + SIGINT's number). */
+const FORCED_EXIT = 130;
+
+export async function watchCommand(argv: string[]): Promise<number> {
+  const p = parseCommand("watch", argv, {});
+  if (flag(p, "help")) {
+    console.log(WATCH_HELP);
+    return 0;
+  }
+  if (p.positionals.length > 0) {
+    throw new UsageError(
+      `Unexpected argument '${p.positionals[0]}' for 'watch': see 'watch --help'`,
+    );
+  }
+  const config = loadConfig(findConfigFile(str(p, "config"), Deno.cwd()));
+  const out: Output = { json: flag(p, "json"), quiet: flag(p, "quiet") };
+  return await runUntilStopped(
+    () =>
+      startWatch(config, {
+        onBatch: (b) => report(b, out),
+        onWarning: (m) => console.error(`WARNING: ${m}`),
+      }),
+    out,
+  );
+}
+
+interface Output {
+  json: boolean;
+  quiet: boolean;
+}
+
+/** Starts the session and waits until a signal has stopped it; signals are heard from the start. */
+async function runUntilStopped(start: () => Promise<WatchHandle>, out: Output): Promise<number> {
+  let handle: WatchHandle | undefined;
+  let requested = false;
+  // A failure to stop is reported through `done`, awaited below.
+  const stop = () => handle?.stop().catch(() => {});
+  const signals = listenForStop(() => {
+    requested = true;
+    if (!out.quiet && !out.json) {
+      console.log(`${clock(new Date())} stopping after the pass in progress`);
+    }
+    stop();
+  }, () => {
+    console.error("Stopping at once: the next run completes the interrupted batch");
+    Deno.exit(FORCED_EXIT);
+  });
+  try {
+    handle = await start();
+    if (requested) stop();
+    const { logFile } = handle;
+    handle.ready.then(() => {
+      if (out.quiet || out.json || requested) return;
+      console.log(`${clock(new Date())} watching; log: ${logFile}; Ctrl-C stops`);
+    });
+    await handle.done;
+    return 0;
+  } finally {
+    signals.dispose();
+  }
+}
+
+function report(b: BatchReport, out: Output): void {
+  for (const e of b.result.errors) console.error(`ERROR: ${e.path}: ${e.message}`);
+  if (b.result.deleteGuard) {
+    console.error(
+      `Deletions held back: ${b.result.deleteGuard} (stop the watch before 'run --force')`,
+    );
+  }
+  if (out.json) {
+    console.log(JSON.stringify({
+      time: b.time.toISOString(),
+      full: b.full,
+      paths: b.paths,
+      counts: b.result.counts,
+      bytesCopied: b.result.bytesCopied,
+      errors: b.result.errors,
+      deleteGuard: b.result.deleteGuard,
+    }));
+  } else if (!out.quiet) {
+    const what = b.full ? `full pass (${b.full})` : "batch";
+    const paths = b.full ? "" : ` (${b.paths} path${b.paths === 1 ? "" : "s"})`;
+    console.log(`${clock(b.time)} ${what}: ${countsText(b.result.counts)}${paths}`);
+  }
+}
+
+function countsText(c: Counts): string {
+  const parts = [`${c.backup} new`, `${c.modified} updated`];
+  if (c.duplicate > 0) parts.push(`${c.duplicate} duplicate`);
+  parts.push(`${c.delete} deleted`);
+  if (c.failed > 0) parts.push(`${c.failed} failed`);
+  return parts.join(", ");
+}
+
+/** Local wall-clock time, HH:MM:SS. */
+function clock(d: Date): string {
+  return d.toTimeString().slice(0, 8);
+}

@@ -1,0 +1,124 @@
+/**
+ * As-of resolution, pure: from every recorded content of every path (the state's `copies`
+ * rows) and a selector — the latest, a moment, or one path's content number — which
+ * content each path had, and which of those can no longer be restored because retention
+ * pruned their copy. Also the `--at` time parser. No disk and no clock, so everything here
+ * is tested with tables of rows; nothing is written, so an interruption leaves nothing.
+ *
+ * A content is the path's content at time T when valid_from <= T < (valid_to ?? ∞): the
+ * interval is half-open, so at the instant one content replaced another (two runs within
+ * the same millisecond) exactly one of them matches.
+ */
+import type { StoredCopy } from "../state/store.ts";
+
+export type Selector =
+  /** Each tracked path's current content; deleted paths are left out. */
+  | { kind: "latest" }
+  /** The tree as it was at `time` (ms since the epoch). */
+  | { kind: "at"; time: number }
+  /** Content number `seq` of one path. */
+  | { kind: "version"; path: string; seq: number };
+
+/** A content that was selected but whose copy is gone. */
+export interface Unavailable {
+  copy: StoredCopy;
+  reason: string;
+}
+
+export interface Resolution {
+  /** One content per path, sorted by path; each has a stored copy. */
+  copies: StoredCopy[];
+  unavailable: Unavailable[];
+}
+
+/** Picks, per path, the content the selector names. */
+export function resolveAsOf(rows: readonly StoredCopy[], sel: Selector): Resolution {
+  const byPath = new Map<string, StoredCopy>();
+  for (const c of rows) {
+    if (!matches(c, sel)) continue;
+    // Intervals of one path never overlap; should a damaged state say otherwise, the
+    // newest content wins.
+    const seen = byPath.get(c.path);
+    if (!seen || c.seq > seen.seq) byPath.set(c.path, c);
+  }
+  const resolution: Resolution = { copies: [], unavailable: [] };
+  for (const path of [...byPath.keys()].sort()) {
+    const c = byPath.get(path)!;
+    if (c.storedAt === null || c.location === "pruned") {
+      resolution.unavailable.push({ copy: c, reason: prunedReason(c) });
+    } else resolution.copies.push(c);
+  }
+  return resolution;
+}
+
+function matches(c: StoredCopy, sel: Selector): boolean {
+  switch (sel.kind) {
+    case "latest":
+      return c.validTo === null;
+    case "at":
+      return c.validFrom <= sel.time && (c.validTo === null || sel.time < c.validTo);
+    case "version":
+      return c.path === sel.path && c.seq === sel.seq;
+  }
+}
+
+function prunedReason(c: StoredCopy): string {
+  const when = c.prunedAt === null ? "" : ` at ${new Date(c.prunedAt).toISOString()}`;
+  return `version ${c.seq} was pruned by retention${when}: its copy no longer exists`;
+}
+
+/** Whether a logical path is one of `targets` or lies under one ("" = everything). */
+export function isWithin(path: string, targets: readonly string[]): boolean {
+  if (targets.length === 0) return true;
+  return targets.some((t) => t === "" || path === t || path.startsWith(`${t}/`));
+}
+
+const DATE_ONLY = /^(\d{4})-(\d{2})-(\d{2})(Z?)$/i;
+const DATE_TIME =
+  /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?(Z|[+-]\d{2}(?::?\d{2})?)?$/i;
+
+export const AT_FORMAT = "an ISO-8601 time such as 2026-11-28T18:00:00Z, " +
+  "2026-11-28T18:00 (local time) or a date such as 2026-11-28 (the end of that day)";
+
+/**
+ * Parses an `--at` value into ms since the epoch, or undefined when it is not one. A date
+ * alone means the last millisecond of that day; without `Z` or an offset, local time.
+ */
+export function parseAt(text: string): number | undefined {
+  const d = DATE_ONLY.exec(text.trim());
+  if (d) {
+    const [y, mo, day] = [Number(d[1]), Number(d[2]), Number(d[3])];
+    if (!validFields(y, mo, day, 0, 0, 0)) return undefined;
+    // The next midnight minus 1 ms: right even on days with a DST change.
+    const nextMidnight = d[4]
+      ? Date.UTC(y, mo - 1, day + 1)
+      : new Date(y, mo - 1, day + 1).getTime();
+    return nextMidnight - 1;
+  }
+  const m = DATE_TIME.exec(text.trim());
+  if (!m) return undefined;
+  const [y, mo, day, h, mi] = [1, 2, 3, 4, 5].map((i) => Number(m[i]));
+  const s = Number(m[6] ?? 0);
+  const ms = Number((m[7] ?? "").padEnd(3, "0").slice(0, 3));
+  if (!validFields(y, mo, day, h, mi, s)) return undefined;
+  if (!m[8]) return new Date(y, mo - 1, day, h, mi, s, ms).getTime();
+  const offset = offsetMinutes(m[8]);
+  if (offset === undefined) return undefined;
+  return Date.UTC(y, mo - 1, day, h, mi, s, ms) - offset * 60_000;
+}
+
+function validFields(y: number, mo: number, d: number, h: number, mi: number, s: number) {
+  const t = new Date(Date.UTC(y, mo - 1, d, h, mi, s));
+  return t.getUTCFullYear() === y && t.getUTCMonth() === mo - 1 && t.getUTCDate() === d &&
+    t.getUTCHours() === h && t.getUTCMinutes() === mi && t.getUTCSeconds() === s;
+}
+
+/** `Z`, `+02:00`, `+0200` or `-05` as minutes east of UTC. */
+function offsetMinutes(text: string): number | undefined {
+  if (text.toUpperCase() === "Z") return 0;
+  const digits = text.slice(1).replace(":", "");
+  const h = Number(digits.slice(0, 2));
+  const m = Number(digits.slice(2) || 0);
+  if (h > 23 || m > 59) return undefined;
+  return (text[0] === "-" ? -1 : 1) * (h * 60 + m);
+}

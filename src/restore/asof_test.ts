@@ -1,0 +1,141 @@
+/** Unit tests of as-of resolution, the `--at` parser and sampling: tables of rows, no disk. */
+import assert from "node:assert/strict";
+import type { StoredCopy } from "../state/store.ts";
+import { isWithin, parseAt, resolveAsOf, type Selector } from "./asof.ts";
+import { pick } from "./verify.ts";
+
+let nextId = 1;
+function copy(path: string, seq: number, from: number, to: number | null, extra = {}): StoredCopy {
+  return {
+    id: nextId++,
+    path,
+    seq,
+    kind: "file",
+    hash: `h-${path}-${seq}`,
+    algo: "sha256",
+    size: 1,
+    mtimeMs: from - 1,
+    mode: 0o100644,
+    linkTarget: null,
+    location: to === null ? "latest" : "version",
+    storedAt: to === null ? path : `versions/${path}/v${seq}.bak`,
+    validFrom: from,
+    validTo: to,
+    prunedAt: null,
+    ...extra,
+  };
+}
+
+// a.txt: v1 [100, 200), v2 [200, 300) pruned at 400, v3 [300, ∞)
+// b.txt: v1 [100, 250) then deleted; c.txt: v1 [250, ∞); d.txt: same-instant v1 [300, 300)
+const ROWS: StoredCopy[] = [
+  copy("s/a.txt", 1, 100, 200),
+  copy("s/a.txt", 2, 200, 300, { location: "pruned", storedAt: null, prunedAt: 400 }),
+  copy("s/a.txt", 3, 300, null),
+  copy("s/b.txt", 1, 100, 250, { location: "deleted", storedAt: "_deleted/b.txt" }),
+  copy("s/c.txt", 1, 250, null),
+  copy("s/d.txt", 1, 300, 300),
+  copy("s/d.txt", 2, 300, null),
+];
+
+function picked(sel: Selector): string[] {
+  const r = resolveAsOf(ROWS, sel);
+  return [
+    ...r.copies.map((c) => `${c.path}@${c.seq}`),
+    ...r.unavailable.map((u) => `!${u.copy.path}@${u.copy.seq}`),
+  ];
+}
+
+Deno.test("resolveAsOf: the tree at each moment, intervals half-open", () => {
+  const cases: [number, string[]][] = [
+    [99, []],
+    [100, ["s/a.txt@1", "s/b.txt@1"]],
+    [199, ["s/a.txt@1", "s/b.txt@1"]],
+    [200, ["s/b.txt@1", "!s/a.txt@2"]],
+    [250, ["s/c.txt@1", "!s/a.txt@2"]],
+    [300, ["s/a.txt@3", "s/c.txt@1", "s/d.txt@2"]],
+    [10_000, ["s/a.txt@3", "s/c.txt@1", "s/d.txt@2"]],
+  ];
+  for (const [time, expected] of cases) {
+    assert.deepEqual(picked({ kind: "at", time }), expected, `at ${time}`);
+  }
+});
+
+Deno.test("resolveAsOf: latest leaves deleted paths out", () => {
+  assert.deepEqual(picked({ kind: "latest" }), ["s/a.txt@3", "s/c.txt@1", "s/d.txt@2"]);
+});
+
+Deno.test("resolveAsOf: a version by number, pruned ones reported with the reason", () => {
+  assert.deepEqual(picked({ kind: "version", path: "s/a.txt", seq: 1 }), ["s/a.txt@1"]);
+  assert.deepEqual(picked({ kind: "version", path: "s/a.txt", seq: 9 }), []);
+  const r = resolveAsOf(ROWS, { kind: "version", path: "s/a.txt", seq: 2 });
+  assert.equal(r.unavailable.length, 1);
+  assert.match(r.unavailable[0].reason, /pruned by retention at 1970-01-01T00:00:00\.400Z/);
+});
+
+Deno.test("resolveAsOf: overlapping intervals (a damaged state) pick the newest content", () => {
+  const rows = [copy("s/x", 1, 0, null), copy("s/x", 2, 0, null)];
+  assert.deepEqual(resolveAsOf(rows, { kind: "latest" }).copies.map((c) => c.seq), [2]);
+});
+
+Deno.test("isWithin: files, folders, everything; no false prefix matches", () => {
+  assert.ok(isWithin("s/a/b.txt", []));
+  assert.ok(isWithin("s/a/b.txt", [""]));
+  assert.ok(isWithin("s/a/b.txt", ["s/a"]));
+  assert.ok(isWithin("s/a/b.txt", ["s/a/b.txt"]));
+  assert.ok(!isWithin("s/ab/c.txt", ["s/a"]));
+  assert.ok(!isWithin("s/a.txt", ["s/a"]));
+});
+
+Deno.test("parseAt: UTC, offsets, fractions", () => {
+  const utc = Date.UTC(2026, 10, 28, 18, 0, 0);
+  assert.equal(parseAt("2026-11-28T18:00:00Z"), utc);
+  assert.equal(parseAt("2026-11-28t18:00z"), utc);
+  assert.equal(parseAt("2026-11-28T19:00:00+01:00"), utc);
+  assert.equal(parseAt("2026-11-28T19:30:00+0130"), utc);
+  assert.equal(parseAt("2026-11-28T13:00:00-05"), utc);
+  assert.equal(parseAt("2026-11-28T18:00:00.5Z"), utc + 500);
+  assert.equal(parseAt("2026-11-28T18:00:00.123456Z"), utc + 123);
+  assert.equal(parseAt("2026-11-28 18:00:00Z"), utc);
+});
+
+Deno.test("parseAt: local time when no zone is given", () => {
+  assert.equal(parseAt("2026-11-28T18:00"), new Date(2026, 10, 28, 18, 0).getTime());
+  assert.equal(parseAt("2026-11-28T18:00:07"), new Date(2026, 10, 28, 18, 0, 7).getTime());
+});
+
+Deno.test("parseAt: a date alone is the last millisecond of that day", () => {
+  assert.equal(parseAt("2026-11-28Z"), Date.UTC(2026, 10, 29) - 1);
+  assert.equal(parseAt("2026-11-28"), new Date(2026, 10, 29).getTime() - 1);
+  assert.equal(parseAt("2026-12-31Z"), Date.UTC(2027, 0, 1) - 1);
+});
+
+Deno.test("parseAt: rejects what is not a valid ISO-8601 time", () => {
+  for (
+    const bad of [
+      "",
+      "yesterday",
+      "2026-13-01",
+      "2026-02-30",
+      "2026-11-28T24:00:00Z",
+      "2026-11-28T18:60Z",
+      "2026-11-28T18:00:00+25:00",
+      "28/11/2026",
+      "1764352800000",
+      "2026-11-28T18",
+    ]
+  ) {
+    assert.equal(parseAt(bad), undefined, bad);
+  }
+});
+
+Deno.test("pick: the requested share, uniformly, in original order", () => {
+  const items = Array.from({ length: 10 }, (_, i) => i);
+  assert.deepEqual(pick(items, 100, Math.random), items);
+  assert.equal(pick(items, 50, Math.random).length, 5);
+  assert.equal(pick(items, 1, Math.random).length, 1); // rounds up: never zero
+  assert.deepEqual(pick(items, 30, () => 0), [0, 1, 2]);
+  const sample = pick(items, 40, Math.random);
+  assert.deepEqual([...sample].sort((a, b) => a - b), sample);
+  assert.equal(new Set(sample).size, 4);
+});

@@ -1,0 +1,80 @@
+/**
+ * History of one path: every content the state recorded for it, oldest first, as data
+ * (`--json`) and as an aligned table. Pure formatting over `copies` rows; nothing is
+ * read from disk or written, so an interruption leaves nothing.
+ */
+import type { StoredCopy } from "../state/store.ts";
+import { formatBytes } from "../cli/summary.ts";
+
+/** Characters of the digest shown in the table; JSON always carries the full one. */
+const SHORT_HASH = 12;
+
+export interface HistoryEntry {
+  version: number;
+  kind: "file" | "symlink";
+  /** When it became the path's current content (ISO). */
+  becameCurrent: string;
+  /** When it was replaced or deleted (ISO); null while current. */
+  replaced: string | null;
+  size: number;
+  algo: string;
+  hash: string;
+  /** The source file's modification time it had (ISO). */
+  mtime: string;
+  linkTarget?: string;
+  location: StoredCopy["location"];
+  /** Storage path relative to the backup root; null once pruned. */
+  storedAt: string | null;
+  /** When retention removed the copy (ISO); null when it still exists. */
+  prunedAt: string | null;
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+export function historyEntries(copies: StoredCopy[]): HistoryEntry[] {
+  return [...copies].sort((a, b) => a.seq - b.seq).map((c) => ({
+    version: c.seq,
+    kind: c.kind,
+    becameCurrent: iso(c.validFrom),
+    replaced: c.validTo === null ? null : iso(c.validTo),
+    size: c.size,
+    algo: c.algo,
+    hash: c.hash,
+    mtime: iso(c.mtimeMs),
+    linkTarget: c.linkTarget ?? undefined,
+    location: c.location,
+    storedAt: c.storedAt,
+    prunedAt: c.prunedAt === null ? null : iso(c.prunedAt),
+  }));
+}
+
+/** Where the copy lives, in words. */
+export function whereText(e: HistoryEntry): string {
+  switch (e.location) {
+    case "latest":
+      return `latest (${e.storedAt})`;
+    case "pruned":
+      return `pruned by retention${e.prunedAt ? ` at ${e.prunedAt}` : ""}`;
+    case "deleted":
+      return `${e.storedAt} (deleted from the source)`;
+    default:
+      return e.storedAt ?? "?";
+  }
+}
+
+export function formatHistory(path: string, entries: HistoryEntry[]): string {
+  const rows = entries.map((e) => [
+    `v${e.version}`,
+    e.becameCurrent,
+    e.replaced ?? (e.location === "latest" || e.location === "duplicate" ? "current" : "?"),
+    e.kind === "symlink" ? `-> ${e.linkTarget}` : formatBytes(e.size),
+    `${e.algo}:${e.hash.slice(0, SHORT_HASH)}`,
+    whereText(e),
+  ]);
+  const header = ["VERSION", "BECAME CURRENT", "REPLACED", "SIZE", "HASH", "WHERE"];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: string[]) =>
+    cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]))).join("  ");
+  const count = `${entries.length} content${entries.length === 1 ? "" : "s"}`;
+  return [`History of ${path} (${count})`, line(header), ...rows.map(line)].join("\n");
+}

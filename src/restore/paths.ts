@@ -1,0 +1,116 @@
+/**
+ * Paths as the user gives them, as the state records them, and where restored files go.
+ * A PATH is relative to the source root as logs show it: with one source, `one.txt` and
+ * `source/one.txt` both work; with several, it starts with the source name. An absolute
+ * path inside a configured source works too. Destinations keep those relative paths, under
+ * `--to DIR` or back in the source folder. Pure apart from the paths it is given; nothing
+ * here touches the disk.
+ */
+import { isAbsolute, join, relative, sep } from "node:path";
+import type { Source } from "../config/sources.ts";
+import { UsageError } from "../cli/args.ts";
+
+export class PathResolver {
+  readonly #names: string[];
+  readonly #files = new Set<string>();
+  readonly #dirs = new Set<string>();
+
+  /**
+   * `names`: every source known to the config or the state; `sources`: the configured
+   * ones (for in-place restores); `paths`: every logical path the state ever recorded.
+   */
+  constructor(
+    names: Iterable<string>,
+    readonly sources: readonly Source[],
+    paths: Iterable<string>,
+  ) {
+    this.#names = [...new Set(names)].sort();
+    for (const p of paths) {
+      this.#files.add(p);
+      for (let cut = p.indexOf("/"); cut > 0; cut = p.indexOf("/", cut + 1)) {
+        this.#dirs.add(p.slice(0, cut));
+      }
+    }
+  }
+
+  get several(): boolean {
+    return this.#names.length > 1;
+  }
+
+  /** The recorded file exactly at this logical path, ever. */
+  isFile(path: string): boolean {
+    return this.#files.has(path);
+  }
+
+  /** Some recorded file lies under this logical path ("" = the whole backup). */
+  isFolder(path: string): boolean {
+    return path === "" || this.#dirs.has(path) || this.#names.includes(path);
+  }
+
+  /** A PATH argument as a logical path (`<source>/<rel>`, a source name, or "" for all). */
+  toLogical(input: string): string {
+    const rel = this.#normalize(input);
+    if (rel === "") return this.several ? "" : this.#names[0] ?? "";
+    if (this.several || this.#names.length === 0) {
+      const top = rel.split("/")[0];
+      if (!this.#names.includes(top)) {
+        throw new UsageError(
+          `Cannot find '${input}' in the backup: with several sources a path starts with ` +
+            `the source name (${this.#names.join(", ")})`,
+        );
+      }
+      return rel;
+    }
+    const name = this.#names[0];
+    const prefixed = rel === name || rel.startsWith(`${name}/`);
+    // `source/one.txt` as logs show it, unless the source holds a folder of its own name.
+    if (prefixed && (this.isFile(rel) || this.isFolder(rel))) return rel;
+    return `${name}/${rel}`;
+  }
+
+  #normalize(input: string): string {
+    let text = Deno.build.os === "windows" ? input.replaceAll("\\", "/") : input;
+    if (isAbsolute(input)) text = this.#fromAbsolute(input);
+    const parts = text.split("/").filter((p) => p !== "" && p !== ".");
+    if (parts.includes("..")) {
+      throw new UsageError(`Cannot use path '${input}': '..' is not allowed in a backup path`);
+    }
+    return parts.join("/");
+  }
+
+  /** An absolute path inside a configured source, as `<name>/<rel>`. */
+  #fromAbsolute(input: string): string {
+    for (const s of this.sources) {
+      const rel = relative(s.path, input);
+      if (rel === "" || (!rel.startsWith("..") && !isAbsolute(rel))) {
+        return [s.name, ...rel.split(sep)].join("/");
+      }
+    }
+    throw new UsageError(
+      `Cannot use path '${input}': it is not inside a configured source: give a path ` +
+        `relative to the source root`,
+    );
+  }
+
+  /**
+   * Where a logical path is restored (`dest`): under `to`, or back into its source folder
+   * (`base`, the folder the destination must stay inside).
+   */
+  destination(path: string, to: string | undefined): { dest: string; base: string } {
+    const parts = path.split("/");
+    if (parts.some((p) => p === "" || p === "." || p === "..")) {
+      throw new Error(`Cannot restore '${path}': the recorded path is not a safe relative path`);
+    }
+    if (to !== undefined) {
+      return { dest: join(to, ...(this.several ? parts : parts.slice(1))), base: to };
+    }
+    const source = this.sources.find((s) => s.name === parts[0]);
+    if (!source) {
+      throw new Error(
+        `Cannot restore '${path}' in place: source '${parts[0]}' is no longer in the ` +
+          `config: use --to DIR`,
+      );
+    }
+    return { dest: join(source.path, ...parts.slice(1)), base: source.path };
+  }
+}

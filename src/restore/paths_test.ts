@@ -1,0 +1,61 @@
+/** Unit tests of PATH resolution and restore destinations. */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { UsageError } from "../cli/args.ts";
+import { PathResolver } from "./paths.ts";
+
+const ONE = new PathResolver(["src"], [{ name: "src", path: "/data/src" }], [
+  "src/one.txt",
+  "src/docs/a.txt",
+  "src/src/inner.txt",
+]);
+const TWO = new PathResolver(
+  ["a", "b"],
+  [{ name: "a", path: "/data/a" }, { name: "b", path: "/data/b" }],
+  ["a/x.txt", "b/y/z.txt"],
+);
+
+Deno.test("toLogical: one source accepts paths with and without its name", () => {
+  assert.equal(ONE.toLogical("one.txt"), "src/one.txt");
+  assert.equal(ONE.toLogical("src/one.txt"), "src/one.txt");
+  assert.equal(ONE.toLogical("./docs/"), "src/docs");
+  assert.equal(ONE.toLogical("docs"), "src/docs");
+  assert.equal(ONE.toLogical("."), "src");
+  assert.equal(ONE.toLogical("src/inner.txt"), "src/src/inner.txt");
+  assert.equal(ONE.toLogical("/data/src/docs/a.txt"), "src/docs/a.txt");
+  assert.equal(ONE.toLogical("new.txt"), "src/new.txt");
+});
+
+Deno.test("toLogical: several sources need the source name", () => {
+  assert.equal(TWO.toLogical("a/x.txt"), "a/x.txt");
+  assert.equal(TWO.toLogical("b"), "b");
+  assert.equal(TWO.toLogical("."), "");
+  assert.throws(() => TWO.toLogical("x.txt"), UsageError);
+  assert.throws(() => TWO.toLogical("/elsewhere/x.txt"), UsageError);
+  assert.throws(() => ONE.toLogical("docs/../../etc"), UsageError);
+});
+
+Deno.test("isFile / isFolder", () => {
+  assert.ok(ONE.isFile("src/docs/a.txt"));
+  assert.ok(!ONE.isFile("src/docs"));
+  assert.ok(ONE.isFolder("src/docs"));
+  assert.ok(ONE.isFolder("src"));
+  assert.ok(!ONE.isFolder("src/one.txt"));
+});
+
+Deno.test("destination: in place, or under --to keeping the relative path", () => {
+  const cases: [PathResolver, string, string | undefined, string, string][] = [
+    [ONE, "src/docs/a.txt", undefined, join("/data/src", "docs", "a.txt"), "/data/src"],
+    [ONE, "src/docs/a.txt", "/out", join("/out", "docs", "a.txt"), "/out"],
+    [TWO, "b/y/z.txt", "/out", join("/out", "b", "y", "z.txt"), "/out"],
+    [TWO, "b/y/z.txt", undefined, join("/data/b", "y", "z.txt"), "/data/b"],
+  ];
+  for (const [resolver, path, to, dest, base] of cases) {
+    assert.deepEqual(resolver.destination(path, to), { dest, base });
+  }
+  const gone = new PathResolver(["a", "old"], [{ name: "a", path: "/data/a" }], []);
+  assert.throws(
+    () => gone.destination("old/f.txt", undefined),
+    /no longer in the config: use --to/,
+  );
+});

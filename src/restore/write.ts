@@ -1,0 +1,215 @@
+/**
+ * The restore writer: puts one stored content at its destination. The copy is written to a
+ * temporary file next to the destination (`.backup-tool-restore-<pid>-<n>.tmp`), hashed as
+ * it is written and compared with the recorded digest, flushed, given its recorded mode and
+ * mtime, and only then renamed to the final name. So a final name only ever holds a
+ * complete, checked file; an interruption leaves at most that hidden temporary file, which
+ * can be deleted.
+ *
+ * An existing destination with the same content is left as it is ("up to date"); one with
+ * other content is left alone and reported unless `overwrite`. A new file is linked into
+ * place (which fails if a file appeared meanwhile) rather than renamed, where the
+ * filesystem allows it, so even a file created during the restore is never clobbered.
+ * A symlink is recreated with its recorded target; its own mtime and mode are not set
+ * (Deno has no lutimes/lchmod). A destination whose parent folder became a symlink is
+ * refused, so nothing is written outside the restore folder.
+ */
+import { dirname, join, relative, sep } from "node:path";
+import { createHash } from "node:crypto";
+import type { StoredCopy } from "../state/store.ts";
+import { nativePath, renameWithRetry } from "../engine/fsops.ts";
+import { applyMeta, hashFile, hashText, READ_BUFFER_BYTES } from "../engine/stage.ts";
+import { errorText } from "../engine/errors.ts";
+
+export type Outcome = "restored" | "up-to-date" | "conflict" | "failed";
+
+export interface RestoreItem {
+  copy: StoredCopy;
+  /** Absolute destination path. */
+  dest: string;
+  /** The folder the destination must stay inside (--to DIR, or the source folder). */
+  base: string;
+}
+
+export interface RestoreResult extends RestoreItem {
+  outcome: Outcome;
+  /** Why it was not restored (conflict, failed). */
+  reason?: string;
+}
+
+export interface WriteOptions {
+  overwrite: boolean;
+  /** Read buffer, reused across files. */
+  buf: Uint8Array;
+}
+
+let tmpCounter = 0;
+
+/** Restores one content; never throws, the outcome says what happened. */
+export async function restoreOne(
+  root: string,
+  item: RestoreItem,
+  opts: WriteOptions,
+): Promise<RestoreResult> {
+  const { copy, dest } = item;
+  const tmp = join(dirname(dest), `.backup-tool-restore-${Deno.pid}-${++tmpCounter}.tmp`);
+  try {
+    checkParents(item.base, dest);
+    const existing = lstatOrUndefined(dest);
+    if (existing?.isDirectory) {
+      return { ...item, outcome: "failed", reason: `a folder is in the way at '${dest}'` };
+    }
+    if (existing && sameContent(dest, existing, copy, opts.buf)) {
+      return { ...item, outcome: "up-to-date" };
+    }
+    if (existing && !opts.overwrite) return conflict(item);
+    makeParents(dest);
+    writeChecked(nativePath(root, copy.storedAt!), tmp, copy, opts.buf);
+    if (existing || copy.kind === "symlink") {
+      if (!existing && lstatOrUndefined(dest)) return conflict(item);
+      await renameWithRetry(tmp, dest);
+    } else if (!linkNew(tmp, dest)) {
+      return conflict(item);
+    }
+    return { ...item, outcome: "restored" };
+  } catch (e) {
+    return { ...item, outcome: "failed", reason: errorText(e) };
+  } finally {
+    removeQuietly(tmp);
+  }
+}
+
+function conflict(item: RestoreItem): RestoreResult {
+  return {
+    ...item,
+    outcome: "conflict",
+    reason: `'${item.dest}' exists with other content: left alone; ` +
+      `use --overwrite to replace it, or --to DIR to restore elsewhere`,
+  };
+}
+
+/** Whether the destination already holds exactly this content. */
+function sameContent(dest: string, info: Deno.FileInfo, c: StoredCopy, buf: Uint8Array): boolean {
+  if (c.kind === "symlink") return info.isSymlink && Deno.readLinkSync(dest) === c.linkTarget;
+  return info.isFile && info.size === c.size && hashFile(dest, c.algo, buf) === c.hash;
+}
+
+/** Writes the stored copy to `tmp`, checking its digest on the way; then flush and meta. */
+function writeChecked(stored: string, tmp: string, c: StoredCopy, buf: Uint8Array): void {
+  if (c.kind === "symlink") {
+    const target = readStored(() => Deno.readLinkSync(stored), stored);
+    if (hashText(target, c.algo) !== c.hash) throw damaged(stored, c);
+    Deno.symlinkSync(target, tmp);
+    return;
+  }
+  const h = createHash(c.algo);
+  let total = 0;
+  {
+    using src = readStored(() => Deno.openSync(stored, { read: true }), stored);
+    using dst = Deno.openSync(tmp, { write: true, createNew: true, mode: 0o600 });
+    for (let n = src.readSync(buf); n !== null; n = src.readSync(buf)) {
+      const chunk = buf.subarray(0, n);
+      h.update(chunk);
+      for (let off = 0; off < n;) off += dst.writeSync(chunk.subarray(off));
+      total += n;
+    }
+    if (total !== c.size || h.digest("hex") !== c.hash) throw damaged(stored, c);
+    dst.syncSync();
+  }
+  applyMeta(tmp, c);
+}
+
+/** Opens or reads a stored copy, naming a missing one plainly. */
+function readStored<T>(read: () => T, stored: string): T {
+  try {
+    return read();
+  } catch (e) {
+    if (!(e instanceof Deno.errors.NotFound)) throw e;
+    throw new Error(`the stored copy '${stored}' is missing: run 'verify' to check the backup`);
+  }
+}
+
+function damaged(stored: string, c: StoredCopy): Error {
+  return new Error(
+    `the stored copy '${stored}' does not match its recorded ${c.algo} digest: it was ` +
+      `damaged or altered after the backup; run 'verify' to check the others`,
+  );
+}
+
+/**
+ * Puts a new file in place without ever replacing one: a hard link fails when the name is
+ * taken. Filesystems without hard links (FAT, some network shares) fall back to a rename.
+ * Returns false when a file appeared at `dest` meanwhile.
+ */
+function linkNew(tmp: string, dest: string): boolean {
+  try {
+    Deno.linkSync(tmp, dest);
+    return true;
+  } catch (e) {
+    if (e instanceof Deno.errors.AlreadyExists) return false;
+  }
+  if (lstatOrUndefined(dest)) return false;
+  Deno.renameSync(tmp, dest);
+  return true;
+}
+
+/**
+ * Refuses a destination whose existing parent folders include a symlink: writing through
+ * it would put the file outside `base` (a folder replaced by a link since the backup).
+ */
+function checkParents(base: string, dest: string): void {
+  const parts = relative(base, dirname(dest)).split(sep).filter((p) => p !== "");
+  let dir = base;
+  for (const part of parts) {
+    dir = join(dir, part);
+    const info = lstatOrUndefined(dir);
+    if (!info) return; // the rest does not exist yet: it will be created as folders
+    if (info.isSymlink) {
+      throw new Error(
+        `Cannot restore to '${dest}': '${dir}' is a symlink, and writing through it would ` +
+          `leave '${base}': restore with --to DIR, or remove the link`,
+      );
+    }
+  }
+}
+
+function makeParents(dest: string): void {
+  try {
+    Deno.mkdirSync(dirname(dest), { recursive: true });
+  } catch (e) {
+    throw new Error(`Cannot create folder '${dirname(dest)}': ${errorText(e)}`);
+  }
+}
+
+function lstatOrUndefined(path: string): Deno.FileInfo | undefined {
+  try {
+    return Deno.lstatSync(path);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound || e instanceof Deno.errors.NotADirectory) {
+      return undefined;
+    }
+    throw e;
+  }
+}
+
+function removeQuietly(path: string): void {
+  try {
+    Deno.removeSync(path);
+  } catch { /* already renamed, or never created */ }
+}
+
+/** Restores items in order, reporting each result as it is known. */
+export async function restoreAll(
+  root: string,
+  items: RestoreItem[],
+  opts: { overwrite: boolean; onResult?: (r: RestoreResult) => void },
+): Promise<RestoreResult[]> {
+  const buf = new Uint8Array(READ_BUFFER_BYTES);
+  const results: RestoreResult[] = [];
+  for (const item of items) {
+    const r = await restoreOne(root, item, { overwrite: opts.overwrite, buf });
+    results.push(r);
+    opts.onResult?.(r);
+  }
+  return results;
+}

@@ -1,0 +1,163 @@
+/**
+ * End-to-end tests of `history` and `verify` through the real CLI: every content of a
+ * path with its interval and location (versions/, _duplicates/, _deleted/, pruned), and
+ * verify catching a flipped byte, a missing copy and an unknown file while ignoring the
+ * tool's own folder and a log folder inside the backup root.
+ */
+import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
+import { join } from "node:path";
+import { type Fixture, makeFixture, writeTree } from "./helpers.ts";
+
+const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
+
+async function run(fx: Fixture): Promise<number> {
+  const r = await fx.cli("run");
+  assert.equal(r.code, 0, r.stderr);
+  return Date.now();
+}
+
+Deno.test("history lists every content with its interval, location and retention", async () => {
+  using fx = makeFixture({ "f.txt": "one\n", "k1": "1", "k2": "2", "k3": "3" }, {
+    retention: { max_versions_per_file: 2 },
+  });
+  await run(fx);
+  for (const text of ["two\n", "three\n", "four\n"]) {
+    writeTree(fx.source, { "f.txt": text });
+    await run(fx);
+  }
+  Deno.removeSync(join(fx.source, "f.txt"));
+  await run(fx);
+  const r = await fx.cli("history", "f.txt", "--json");
+  assert.equal(r.code, 0, r.stderr);
+  const doc = JSON.parse(r.stdout);
+  assert.equal(doc.path, "source/f.txt");
+  const v = doc.versions;
+  assert.deepEqual(v.map((e: { version: number }) => e.version), [1, 2, 3, 4]);
+  assert.deepEqual(
+    v.map((e: { hash: string }) => e.hash),
+    ["one\n", "two\n", "three\n", "four\n"].map(sha256),
+  );
+  assert.deepEqual(v.map((e: { location: string }) => e.location), [
+    "pruned",
+    "version",
+    "version",
+    "deleted",
+  ]);
+  assert.deepEqual(v.map((e: { storedAt: string | null }) => e.storedAt), [
+    null,
+    "versions/f.txt/v2.bak",
+    "versions/f.txt/v3.bak",
+    "_deleted/f.txt",
+  ]);
+  assert.match(v[0].prunedAt, /^\d{4}-\d\d-\d\dT/);
+  for (let i = 1; i < v.length; i++) assert.equal(v[i].becameCurrent, v[i - 1].replaced);
+  assert.ok(v[3].replaced !== null);
+  assert.equal(v[1].size, 4);
+
+  const human = await fx.cli("history", "source/f.txt");
+  assert.equal(human.code, 0);
+  const lines = human.stdout.trim().split("\n");
+  assert.equal(lines[0], "History of source/f.txt (4 contents)");
+  assert.match(lines[2], /^v1 .* pruned by retention at \d{4}-/);
+  assert.match(
+    lines[3],
+    new RegExp(`^v2 .*4 B +sha256:${sha256("two\n").slice(0, 12)} +versions/f.txt/v2.bak$`),
+  );
+  assert.match(lines[5], /^v4 .*_deleted\/f\.txt \(deleted from the source\)$/);
+});
+
+Deno.test("history shows the current copy, duplicates, and errors by exit code", async () => {
+  using fx = makeFixture({ "a.txt": "same\n", "b.txt": "same\n", "d/c.txt": "c" });
+  await run(fx);
+  const a = await fx.cli("history", "b.txt");
+  assert.match(a.stdout, /v1 .* current +5 B .* _duplicates\/b\.txt\n$/);
+  const latest = JSON.parse((await fx.cli("history", "a.txt", "--json")).stdout).versions[0];
+  assert.equal(latest.replaced, null);
+  assert.equal(latest.location, "latest");
+  const unknown = await fx.cli("history", "zzz.txt");
+  assert.equal(unknown.code, 1);
+  assert.match(
+    unknown.stderr,
+    /^Cannot show history of 'zzz\.txt': 'source\/zzz\.txt' was never backed up/,
+  );
+  assert.equal((await fx.cli("history", "d")).code, 2);
+  assert.equal((await fx.cli("history")).code, 2);
+  const help = await fx.cli("history", "--help");
+  assert.match(help.stdout, /Examples:/);
+});
+
+Deno.test("verify: an intact backup passes, with the state and logs inside the root", async () => {
+  using fx = makeFixture({ "a.txt": "a\n", "b.txt": "a\n", "d/c.txt": "c" }, {
+    log_dir: "./backup/logs",
+  });
+  await run(fx);
+  writeTree(fx.source, { "a.txt": "a2\n" });
+  Deno.symlinkSync("a.txt", join(fx.source, "link"));
+  await run(fx);
+  const r = await fx.cli("verify", "--json");
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  const doc = JSON.parse(r.stdout);
+  assert.deepEqual(
+    { ok: doc.ok, missing: doc.missing, changed: doc.changed, unknown: doc.unknown },
+    { ok: true, missing: [], changed: [], unknown: [] },
+  );
+  assert.equal(doc.checked, 5); // a.txt, v1 of a.txt, _duplicates/b.txt, d/c.txt, link
+  assert.equal(doc.total, 5);
+  const human = await fx.cli("verify");
+  assert.match(human.stdout, /^Verify: all 5 stored copies present, 5 re-hashed: intact/);
+  const sample = JSON.parse((await fx.cli("verify", "--json", "--sample", "40")).stdout);
+  assert.equal(sample.checked, 2); // ceil(5 × 40 / 100)
+});
+
+Deno.test("verify names a flipped byte, a missing copy and an unknown file", async () => {
+  using fx = makeFixture({ "a.txt": "alpha\n", "b.txt": "beta\n", "c.txt": "gamma\n" });
+  await run(fx);
+  writeTree(fx.source, { "a.txt": "alpha 2\n" });
+  await run(fx);
+  const v1 = join(fx.backup, "versions", "a.txt", "v1.bak");
+  const bytes = Deno.readFileSync(v1);
+  bytes[2] ^= 0x01;
+  Deno.writeFileSync(v1, bytes);
+  Deno.utimeSync(v1, Deno.statSync(v1).mtime!, Deno.statSync(v1).mtime!);
+  Deno.removeSync(join(fx.backup, "b.txt"));
+  writeTree(fx.backup, { "stray/file.txt": "who am I?" });
+  const r = await fx.cli("verify", "--json");
+  assert.equal(r.code, 1);
+  const doc = JSON.parse(r.stdout);
+  assert.equal(doc.ok, false);
+  assert.deepEqual(doc.missing, [{ file: "b.txt", path: "source/b.txt", version: 1 }]);
+  assert.deepEqual(doc.changed, [{
+    file: "versions/a.txt/v1.bak",
+    path: "source/a.txt",
+    version: 1,
+    algo: "sha256",
+    expected: sha256("alpha\n"),
+    found: sha256(new TextDecoder().decode(bytes)),
+  }]);
+  assert.deepEqual(doc.unknown, [{ file: "stray/file.txt" }]);
+  const human = await fx.cli("verify");
+  assert.equal(human.code, 1);
+  assert.match(human.stderr, /^MISSING: b\.txt \(source\/b\.txt v1\)$/m);
+  assert.match(
+    human.stderr,
+    /^CHANGED: versions\/a\.txt\/v1\.bak \(source\/a\.txt v1\): expected sha256 /m,
+  );
+  assert.match(human.stderr, /^UNKNOWN: stray\/file\.txt/m);
+  assert.match(human.stdout, /Verify failed: 1 missing, 1 changed, 1 unknown/);
+});
+
+Deno.test("verify: usage errors exit 2; no backup yet exits 2", async () => {
+  using fx = makeFixture({ "a.txt": "a" });
+  const none = await fx.cli("verify");
+  assert.equal(none.code, 2);
+  assert.match(none.stderr, /no backup state found/);
+  await run(fx);
+  for (const bad of ["0", "101", "abc", "-5", "1e3"]) {
+    const r = await fx.cli("verify", `--sample=${bad}`);
+    assert.equal(r.code, 2, bad);
+    assert.match(r.stderr, /^Invalid --sample value/);
+  }
+  assert.equal((await fx.cli("verify", "extra")).code, 2);
+  assert.match((await fx.cli("verify", "--help")).stdout, /Examples:/);
+});

@@ -1,0 +1,144 @@
+/**
+ * End-to-end tests of `plan`: it changes nothing on disk — every file of the backup root
+ * (the state database included) and of the log folder keeps its bytes and mtime, and no
+ * entry appears or disappears — and the actions it prints are the ones the next `run`
+ * performs.
+ */
+import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
+import { join } from "node:path";
+import { type Fixture, makeFixture, writeTree } from "./helpers.ts";
+
+/** Every entry under `root`: folders by name, files by size, mtime and SHA-256. */
+function fingerprint(root: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const walk = (dir: string, prefix: string) => {
+    let entries: Deno.DirEntry[];
+    try {
+      entries = [...Deno.readDirSync(dir)];
+    } catch (e) {
+      if (e instanceof Deno.errors.NotFound) return;
+      throw e;
+    }
+    for (const e of entries) {
+      const abs = join(dir, e.name);
+      const rel = prefix + e.name;
+      if (e.isDirectory) {
+        out[`${rel}/`] = "dir";
+        walk(abs, `${rel}/`);
+      } else if (e.isSymlink) out[rel] = `-> ${Deno.readLinkSync(abs)}`;
+      else {
+        const info = Deno.statSync(abs);
+        const hash = createHash("sha256").update(Deno.readFileSync(abs)).digest("hex");
+        out[rel] = `${info.size} ${info.mtime?.getTime()} ${hash}`;
+      }
+    }
+  };
+  walk(root, "");
+  return out;
+}
+
+/** A backed-up tree with every kind of pending change: new, modified, deleted, duplicate. */
+async function pendingChanges(config: Record<string, unknown> = {}): Promise<Fixture> {
+  const fx = makeFixture({
+    "keep.txt": "keep\n",
+    "mod.txt": "before\n",
+    "gone.txt": "bye\n",
+    "d/x.txt": "x\n",
+    "d/y.txt": "y\n",
+  }, { retention: { max_versions_per_file: 1 }, ...config });
+  for (const text of ["before 2\n", "before 3\n"]) {
+    const r = await fx.cli("run");
+    assert.equal(r.code, 0, r.stderr);
+    writeTree(fx.source, { "mod.txt": text });
+  }
+  Deno.removeSync(join(fx.source, "gone.txt"));
+  writeTree(fx.source, { "new.txt": "new\n", "copy.txt": "keep\n", "d/x.txt": "x changed\n" });
+  return fx;
+}
+
+Deno.test("plan leaves the backup root and the log folder byte-identical", async () => {
+  using fx = await pendingChanges();
+  const before = { root: fingerprint(fx.backup), logs: fingerprint(fx.logs) };
+  assert.ok(before.root[".backup-tool/state.db"]);
+  for (const args of [["plan"], ["plan", "--json"], ["plan", "--rehash"]]) {
+    const r = await fx.cli(...args);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual({ root: fingerprint(fx.backup), logs: fingerprint(fx.logs) }, before);
+  }
+});
+
+Deno.test("plan with the log folder inside the backup root writes no log", async () => {
+  using fx = await pendingChanges({ log_dir: "./backup/logs" });
+  const before = fingerprint(fx.backup);
+  const r = await fx.cli("plan");
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(fingerprint(fx.backup), before);
+});
+
+Deno.test("plan on a new backup root creates nothing", async () => {
+  using fx = makeFixture({ "a.txt": "a\n" });
+  const r = await fx.cli("plan", "--json");
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(JSON.parse(r.stdout).actions.map((a: { type: string }) => a.type), ["backup"]);
+  assert.deepEqual(fingerprint(fx.backup), {});
+  assert.deepEqual(fingerprint(fx.logs), {});
+});
+
+Deno.test("plan --json shows exactly the actions the next run performs", async () => {
+  using fx = await pendingChanges();
+  const planned = await fx.cli("plan", "--json");
+  assert.equal(planned.code, 0, planned.stderr);
+  const plan = JSON.parse(planned.stdout);
+  const human = await fx.cli("plan");
+  const run = await fx.cli("run", "--json");
+  assert.equal(run.code, 0, run.stderr);
+  assert.deepEqual(plan.counts, JSON.parse(run.stdout).counts);
+  // The human plan prints the lines the run then logs, in the same order.
+  const planLines = human.stdout.split("\n");
+  const logLines = fx.lastLog().filter((l) => !/^Run (started|complete)/.test(l));
+  assert.deepEqual(planLines.slice(0, planLines.findIndex((l) => l.startsWith("Plan:"))), logLines);
+  const types = plan.actions.map((a: { type: string; path: string }) => `${a.type} ${a.path}`);
+  assert.deepEqual(types.sort(), [
+    "backup source/new.txt",
+    "delete source/gone.txt",
+    "duplicate source/copy.txt",
+    "modified source/d/x.txt",
+    "modified source/mod.txt",
+    "prune source/mod.txt",
+    "skip source/d/y.txt",
+    "skip source/keep.txt",
+  ]);
+  for (const a of plan.actions) await assertDone(fx, a);
+});
+
+/** Checks on disk that a planned action happened as the plan described it. */
+async function assertDone(fx: Fixture, a: Record<string, string>): Promise<void> {
+  const at = (p: string) => join(fx.backup, ...p.split("/"));
+  const exists = (p: string) => {
+    try {
+      Deno.lstatSync(at(p));
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  switch (a.type) {
+    case "backup":
+    case "modified":
+    case "duplicate": {
+      const digest = createHash("sha256").update(Deno.readFileSync(at(a.target))).digest("hex");
+      assert.equal(digest, a.hash, a.path);
+      if (a.archiveTo) assert.ok(exists(a.archiveTo), a.archiveTo);
+      const history = JSON.parse((await fx.cli("history", a.path, "--json")).stdout);
+      assert.equal(history.versions.at(-1).storedAt, a.target);
+      return;
+    }
+    case "delete":
+      assert.ok(exists(a.to) && !exists(a.from), a.path);
+      return;
+    case "prune":
+      assert.ok(!exists(a.storedAt), a.storedAt);
+      return;
+  }
+}

@@ -1,0 +1,253 @@
+/**
+ * End-to-end tests of `restore` through the real CLI: a tree backed up across several runs
+ * (modifications, deletions, recreations, a duplicate, a symlink), restored as of each
+ * run's time and compared byte for byte, with mtime and mode; single files and folders;
+ * `--version`; in-place restores that refuse to clobber; usage errors.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { type Fixture, makeFixture, writeConfig, writeTree } from "./helpers.ts";
+
+/** What a restore must reproduce of one entry. */
+type Entry =
+  | { kind: "file"; bytes: Uint8Array; mtimeMs: number; mode: number }
+  | { kind: "symlink"; target: string };
+
+/** Every file and symlink under `root` (relative path → entry). */
+function snapshot(root: string): Record<string, Entry> {
+  const out: Record<string, Entry> = {};
+  const walk = (dir: string, prefix: string) => {
+    for (const e of Deno.readDirSync(dir)) {
+      const abs = join(dir, e.name);
+      const rel = prefix + e.name;
+      if (e.isDirectory) walk(abs, `${rel}/`);
+      else if (e.isSymlink) out[rel] = { kind: "symlink", target: Deno.readLinkSync(abs) };
+      else {
+        const info = Deno.statSync(abs);
+        const mode = Deno.build.os === "windows" ? 0 : info.mode! & 0o7777;
+        out[rel] = { kind: "file", bytes: Deno.readFileSync(abs), mtimeMs: mtime(abs), mode };
+      }
+    }
+  };
+  walk(root, "");
+  return Object.fromEntries(Object.entries(out).sort(([a], [b]) => (a < b ? -1 : 1)));
+}
+
+const mtime = (path: string) => Deno.statSync(path).mtime!.getTime();
+
+/** Writes files and gives each a distinct mtime in the past, so a change is always seen. */
+let clock = Date.UTC(2024, 0, 1);
+function put(root: string, files: Record<string, string | Uint8Array>): void {
+  writeTree(root, files);
+  for (const rel of Object.keys(files)) {
+    clock += 61_000; // distinct minutes: no two contents share an mtime
+    const when = new Date(clock);
+    Deno.utimeSync(join(root, ...rel.split("/")), when, when);
+  }
+}
+
+async function ok(fx: Fixture, ...args: string[]): Promise<string> {
+  const r = await fx.cli(...args);
+  assert.equal(r.code, 0, `${args.join(" ")}: ${r.stderr}${r.stdout}`);
+  return r.stdout;
+}
+
+Deno.test("restore --at gives the tree exactly as it was after each run", async () => {
+  using fx = makeFixture({});
+  put(fx.source, {
+    "a.txt": "a1\n",
+    "b.txt": "b1\n",
+    "dir/c.txt": "c1\n",
+    "dir/deep/d.bin": new Uint8Array([0, 255, 1, 254, 10, 13]),
+  });
+  Deno.chmodSync(join(fx.source, "dir/c.txt"), 0o640);
+  Deno.symlinkSync("../a.txt", join(fx.source, "dir/link"));
+  const steps: (() => void)[] = [
+    () => {}, // run 1: the initial tree
+    () => { // run 2: modify, delete, add, chmod + modify, duplicate
+      put(fx.source, { "a.txt": "a2, longer\n", "new.txt": "n1\n", "dir/c.txt": "c2\n" });
+      Deno.chmodSync(join(fx.source, "dir/c.txt"), 0o600);
+      Deno.removeSync(join(fx.source, "b.txt"));
+      put(fx.source, { "copy.txt": "n1\n" });
+    },
+    () => { // run 3: recreate b.txt, delete a folder, retarget the symlink
+      put(fx.source, { "b.txt": "b2\n", "a.txt": "a3\n" });
+      Deno.removeSync(join(fx.source, "dir/deep"), { recursive: true });
+      Deno.removeSync(join(fx.source, "dir/link"));
+      Deno.symlinkSync("../b.txt", join(fx.source, "dir/link"));
+    },
+    () => { // run 4: back to earlier contents, and the path of a folder becomes a file
+      put(fx.source, { "b.txt": "b1\n", "a.txt": "a1\n", "dir/deep": "now a file\n" });
+      Deno.removeSync(join(fx.source, "new.txt"));
+    },
+  ];
+  const states: { time: number; tree: Record<string, Entry> }[] = [];
+  for (const step of steps) {
+    step();
+    const tree = snapshot(fx.source);
+    await ok(fx, "run");
+    states.push({ time: Date.now(), tree });
+  }
+  for (const [i, { time, tree }] of states.entries()) {
+    const out = join(fx.dir, `out${i + 1}`);
+    await ok(fx, "restore", "--at", new Date(time).toISOString(), "--to", out);
+    assert.deepEqual(snapshot(out), tree, `as of run ${i + 1}`);
+  }
+  const latest = join(fx.dir, "latest");
+  await ok(fx, "restore", "--to", latest);
+  assert.deepEqual(snapshot(latest), states[3].tree);
+  const before = await fx.cli("restore", "--at", "2001-01-01Z", "--to", join(fx.dir, "none"));
+  assert.equal(before.code, 1);
+  assert.match(before.stderr, /the backup holds no files as of 2001-01-01T23:59:59\.999Z/);
+});
+
+Deno.test("restore of one file and of a folder, with --to and back in place", async () => {
+  using fx = makeFixture({});
+  put(fx.source, {
+    "top.txt": "t\n",
+    "docs/a.txt": "a\n",
+    "docs/sub/b.txt": "b\n",
+    "x/y.txt": "y",
+  });
+  await ok(fx, "run");
+  const out = join(fx.dir, "out");
+  await ok(fx, "restore", "docs/sub/b.txt", "--to", out);
+  assert.deepEqual(Object.keys(snapshot(out)), ["docs/sub/b.txt"]);
+  await ok(fx, "restore", "source/docs", "--to", out);
+  assert.deepEqual(Object.keys(snapshot(out)), ["docs/a.txt", "docs/sub/b.txt"]);
+  assert.deepEqual(snapshot(out), {
+    "docs/a.txt": snapshot(fx.source)["docs/a.txt"],
+    "docs/sub/b.txt": snapshot(fx.source)["docs/sub/b.txt"],
+  });
+  // Lost from the source since the backup: restored in place, the rest is up to date.
+  const expected = snapshot(fx.source);
+  Deno.removeSync(join(fx.source, "docs"), { recursive: true });
+  const stdout = await ok(fx, "restore");
+  assert.match(stdout, /2 restored, 2 up to date, 0 not restored/);
+  assert.deepEqual(snapshot(fx.source), expected);
+  const missing = await fx.cli("restore", "nope.txt", "--to", out);
+  assert.equal(missing.code, 1);
+  assert.match(missing.stderr, /'source\/nope\.txt' is not in the backup/);
+});
+
+Deno.test("a deleted file is restored only with --at; --version picks one content", async () => {
+  // Two files that stay, so one deletion is within the mass-deletion guard.
+  using fx = makeFixture({ "k1": "1", "k2": "2" }, { retention: { max_versions_per_file: 1 } });
+  for (const text of ["v1\n", "v2\n", "v3\n"]) {
+    put(fx.source, { "f.txt": text });
+    await ok(fx, "run");
+  }
+  const beforeDelete = Date.now();
+  Deno.removeSync(join(fx.source, "f.txt"));
+  await ok(fx, "run");
+  const out = join(fx.dir, "out");
+  const latest = await fx.cli("restore", "f.txt", "--to", out);
+  assert.equal(latest.code, 1);
+  assert.match(latest.stderr, /not in the backup any more: it was deleted; use --at TIME/);
+  await ok(fx, "restore", "f.txt", "--at", new Date(beforeDelete).toISOString(), "--to", out);
+  assert.equal(Deno.readTextFileSync(join(out, "f.txt")), "v3\n");
+  await ok(fx, "restore", "f.txt", "--version", "2", "--to", out, "--overwrite");
+  assert.equal(Deno.readTextFileSync(join(out, "f.txt")), "v2\n");
+  const pruned = await fx.cli("restore", "f.txt", "--version", "1", "--to", out, "--json");
+  assert.equal(pruned.code, 1);
+  const doc = JSON.parse(pruned.stdout);
+  assert.equal(doc.failed[0].kind, "pruned");
+  assert.match(doc.failed[0].reason, /version 1 was pruned by retention at \d{4}-/);
+  const absent = await fx.cli("restore", "f.txt", "--version", "7", "--to", out);
+  assert.equal(absent.code, 1);
+  assert.match(absent.stderr, /has no version 7: it has versions 1 to 3/);
+});
+
+Deno.test("in place, a changed file is left alone unless --overwrite", async () => {
+  using fx = makeFixture({});
+  put(fx.source, { "a.txt": "backed up\n", "same.txt": "same\n" });
+  const original = snapshot(fx.source)["a.txt"];
+  await ok(fx, "run");
+  put(fx.source, { "a.txt": "edited since\n" });
+  const edited = snapshot(fx.source);
+  const r = await fx.cli("restore");
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /source\/a\.txt \(v1\): '.*a\.txt' exists with other content: left alone/);
+  assert.match(r.stdout, /0 restored, 1 up to date, 1 not restored/);
+  assert.deepEqual(snapshot(fx.source), edited);
+  const json = JSON.parse((await fx.cli("restore", "a.txt", "--json")).stdout);
+  assert.equal(json.failed[0].kind, "conflict");
+  await ok(fx, "restore", "a.txt", "--overwrite");
+  assert.deepEqual(snapshot(fx.source)["a.txt"], original);
+  assert.deepEqual(snapshot(fx.source)["same.txt"], edited["same.txt"]);
+  assert.deepEqual(listHidden(fx.source), []);
+});
+
+/** Leftover temporary files of the writer. */
+function listHidden(dir: string): string[] {
+  return [...Deno.readDirSync(dir)].map((e) => e.name).filter((n) => n.endsWith(".tmp"));
+}
+
+Deno.test("a damaged stored copy is not restored: no file appears at the final name", async () => {
+  using fx = makeFixture({});
+  put(fx.source, { "a.txt": "precious\n" });
+  await ok(fx, "run");
+  Deno.writeTextFileSync(join(fx.backup, "a.txt"), "precioux\n");
+  const out = join(fx.dir, "out");
+  const r = await fx.cli("restore", "--to", out);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /does not match its recorded sha256 digest/);
+  assert.deepEqual(listHidden(out), []);
+  assert.deepEqual([...Deno.readDirSync(out)], []);
+});
+
+Deno.test("in place, a folder replaced by a symlink is not written through", async () => {
+  using fx = makeFixture({});
+  put(fx.source, { "docs/a.txt": "a\n" });
+  await ok(fx, "run");
+  const elsewhere = join(fx.dir, "elsewhere");
+  Deno.mkdirSync(elsewhere);
+  Deno.removeSync(join(fx.source, "docs"), { recursive: true });
+  Deno.symlinkSync(elsewhere, join(fx.source, "docs"));
+  const r = await fx.cli("restore", "docs/a.txt");
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /is a symlink, and writing through it would leave/);
+  assert.deepEqual([...Deno.readDirSync(elsewhere)], []);
+  const inside = await fx.cli("restore", "--to", join(fx.backup, "restored"));
+  assert.equal(inside.code, 2);
+  assert.match(inside.stderr, /^Cannot restore into '.*restored': it is inside the backup root/);
+});
+
+Deno.test("several sources: PATH starts with the source name, --to keeps it", async () => {
+  using fx = makeFixture({});
+  const other = join(fx.dir, "other");
+  put(fx.source, { "a.txt": "a\n" });
+  Deno.mkdirSync(other);
+  put(other, { "b.txt": "b\n" });
+  writeConfig(fx.config, { sources: ["./source", "./other"], backup_root: "./backup" });
+  await ok(fx, "run");
+  const out = join(fx.dir, "out");
+  await ok(fx, "restore", "other/b.txt", "--to", out);
+  assert.equal(Deno.readTextFileSync(join(out, "other", "b.txt")), "b\n");
+  const bare = await fx.cli("restore", "b.txt", "--to", out);
+  assert.equal(bare.code, 2);
+  assert.match(bare.stderr, /starts with the source name \(other, source\)/);
+});
+
+Deno.test("usage errors exit 2 with one clear line; --help has examples", async () => {
+  using fx = makeFixture({ "a.txt": "a", "d/b.txt": "b" });
+  await ok(fx, "run");
+  const cases: [string[], RegExp][] = [
+    [["--at", "last tuesday"], /^Invalid --at value 'last tuesday': expected an ISO-8601 time/],
+    [["--at", "2026-02-30"], /^Invalid --at value '2026-02-30'/],
+    [["d", "--version", "1"], /^Cannot use --version with folder 'd'/],
+    [["a.txt", "d/b.txt", "--version", "1"], /^Cannot use --version without exactly one file/],
+    [["a.txt", "--version", "0"], /^Invalid --version value '0'/],
+    [["a.txt", "--at", "2026-01-01", "--version", "1"], /^Cannot use --at with --version/],
+    [["--bogus"], /^Unknown option '--bogus' for 'restore'/],
+  ];
+  for (const [args, message] of cases) {
+    const r = await fx.cli("restore", ...args);
+    assert.equal(r.code, 2, args.join(" "));
+    assert.match(r.stderr, message);
+    assert.equal(r.stderr.trim().split("\n").length, 1);
+  }
+  const help = await fx.cli("restore", "--help");
+  assert.equal(help.code, 0);
+  assert.match(help.stdout, /Examples:\n {2}backup-tool restore/);
+});
