@@ -1,0 +1,258 @@
+/**
+ * End-to-end tests of the CLI surface through the real tool: help for every command,
+ * --version, unknown commands and flags (exit 2, did-you-mean), `init`, colours and the
+ * progress line (none when piped or with NO_COLOR; on a pseudo-terminal via util-linux
+ * `script`, where available), `--json` purity, log rotation, and that the permissions
+ * baked into the compiled binary are enough.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { DEFAULTS, loadConfig } from "../src/config/config.ts";
+import { VERSION } from "../src/version.ts";
+import { permissionFlags } from "../scripts/compile_all.ts";
+import { type CliResult, MAIN, makeFixture, REPO, runCli, toolCommand } from "./helpers.ts";
+
+// deno-lint-ignore no-control-regex
+const ANSI = /\x1b\[/;
+const TREE = { "one.txt": "hello world\n", "docs/two.txt": "another file\n" };
+
+type Env = Record<string, string | undefined>;
+
+/** Runs a program on pipes with `env` changes (undefined removes a variable). */
+async function spawn(cmd: string, args: string[], env: Env, cwd = REPO): Promise<CliResult> {
+  const vars = { ...Deno.env.toObject(), ...env };
+  for (const [k, v] of Object.entries(env)) if (v === undefined) delete vars[k];
+  const out = await new Deno.Command(cmd, {
+    args,
+    cwd,
+    env: vars as Record<string, string>,
+    clearEnv: true,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const dec = new TextDecoder();
+  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}
+
+/** Runs the tool on pipes with `env` changes. */
+function runEnv(args: string[], env: Env): Promise<CliResult> {
+  const { cmd, args: full } = toolCommand(args);
+  return spawn(cmd, full, env);
+}
+
+function commandNames(help: string): string[] {
+  const block = help.split("Commands:\n")[1].split("\n\n")[0];
+  return block.split("\n").map((l) => l.trim().split(/\s+/)[0]);
+}
+
+function assertUsage(r: CliResult, pattern: RegExp): void {
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(r.stderr, pattern);
+  assert.equal(r.stdout, "");
+}
+
+Deno.test("help: the tool's help lists every command, with examples", async () => {
+  for (const flag of ["--help", "-h", "help"]) {
+    const r = await runCli([flag]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /Usage: backup-tool/);
+    assert.match(r.stdout, /Examples:\n {2}backup-tool/);
+  }
+  const names = commandNames((await runCli(["--help"])).stdout);
+  for (const name of ["run", "plan", "init"]) assert.ok(names.includes(name), names.join(" "));
+});
+
+Deno.test("help: every command has --help with Usage and an example", async () => {
+  const names = commandNames((await runCli(["--help"])).stdout);
+  for (const name of names) {
+    const r = await runCli([name, "--help"]);
+    assert.equal(r.code, 0, `${name}: ${r.stderr}`);
+    assert.match(r.stdout, /Usage: backup-tool/, name);
+    assert.match(r.stdout, new RegExp(`Examples?:\\n {2}backup-tool ${name}`), name);
+    assert.equal((await runCli([name, "-h"])).stdout, r.stdout, name);
+    assert.equal((await runCli(["help", name])).stdout, r.stdout, name);
+  }
+});
+
+Deno.test("--version prints the semver from src/version.ts", async () => {
+  assert.match(VERSION, /^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$/);
+  for (const flag of ["--version", "-V"]) {
+    const r = await runCli([flag]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, `backup-tool ${VERSION}\n`);
+  }
+});
+
+Deno.test("unknown commands and flags exit 2, named, with a did-you-mean", async () => {
+  assertUsage(await runCli(["rn"]), /Unknown command 'rn' \(did you mean 'run'\?\)/);
+  assertUsage(await runCli(["iint"]), /Unknown command 'iint' \(did you mean 'init'\?\)/);
+  assertUsage(await runCli(["xyzzy"]), /^Unknown command 'xyzzy': see --help\n$/);
+  assertUsage(await runCli(["run", "--jsn"]), /Unknown option '--jsn' .*did you mean '--json'/);
+  assertUsage(await runCli(["plan", "--rehsh"]), /'--rehsh' .*did you mean '--rehash'/);
+  assertUsage(await runCli(["--verison"]), /Unknown option '--verison' .*'--version'/);
+  assertUsage(await runCli(["--hepl"]), /did you mean '--help'/);
+  assertUsage(await runCli(["run", "-x"]), /Unknown option '-x' for 'run'/);
+  assertUsage(await runCli(["run", "extra"]), /Unexpected argument 'extra' for 'run'/);
+  assertUsage(await runCli(["plan", "extra"]), /Unexpected argument 'extra' for 'plan'/);
+  assertUsage(await runCli(["init", "a", "b"]), /more than one folder/);
+});
+
+Deno.test("init: writes a commented config that loads, and run succeeds once the source exists", async () => {
+  const dir = Deno.makeTempDirSync({ prefix: "bt-init-" });
+  try {
+    const r = await runCli(["init"], { cwd: dir });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /Wrote '.*config\.jsonc'/);
+    const file = join(dir, "config.jsonc");
+    const text = Deno.readTextFileSync(file);
+    const keys = [
+      "sources",
+      "backup_root",
+      ...Object.keys(DEFAULTS).map((k) => k.split(".").pop()),
+    ];
+    for (const key of keys) {
+      assert.match(text, new RegExp(`// [^\\n]+\\n(\\s*//[^\\n]*\\n)*\\s*"${key}": `), `${key}`);
+    }
+    assert.throws(() => loadConfig(file), /does not exist/); // ./data is not there yet
+    Deno.mkdirSync(join(dir, "data"));
+    Deno.writeTextFileSync(join(dir, "data", "a.txt"), "a\n");
+    const config = loadConfig(file);
+    assert.equal(config.hashAlgorithm, DEFAULTS.hash_algorithm);
+    assert.equal(config.maxVersionsPerFile, DEFAULTS["retention.max_versions_per_file"]);
+    assert.equal(config.logRetention, DEFAULTS.log_retention);
+    assert.equal(config.watch.rescanIntervalMs, DEFAULTS["watch.rescan_interval"] * 1000);
+    const run = await runCli(["run"], { cwd: dir });
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(Deno.readTextFileSync(join(dir, "backup", "a.txt")), "a\n");
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
+
+Deno.test("init: refuses to overwrite an existing config (exit 2), file unchanged", async () => {
+  const dir = Deno.makeTempDirSync({ prefix: "bt-init-" });
+  try {
+    Deno.writeTextFileSync(join(dir, "config.jsonc"), "{ mine }");
+    const r = await runCli(["init", dir]);
+    assertUsage(r, /Cannot init: '.*config\.jsonc' already exists and is left unchanged/);
+    assert.equal(Deno.readTextFileSync(join(dir, "config.jsonc")), "{ mine }");
+    Deno.renameSync(join(dir, "config.jsonc"), join(dir, "config.json"));
+    assertUsage(await runCli(["init", dir]), /'.*config\.json' already exists/);
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
+
+Deno.test("init DIR --source --backup-root: paths from the cwd, written relative to DIR", async () => {
+  using fx = makeFixture(TREE);
+  const r = await runCli(
+    ["init", "conf", "--source", "source", "--backup-root", "elsewhere/bk", "-q"],
+    { cwd: fx.dir },
+  );
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout, "");
+  const config = loadConfig(join(fx.dir, "conf", "config.jsonc"));
+  assert.deepEqual(config.sources.map((s) => s.path), [Deno.realPathSync(fx.source)]);
+  assert.equal(config.backupRoot, join(Deno.realPathSync(fx.dir), "elsewhere", "bk"));
+});
+
+Deno.test("output: no ANSI escapes on pipes, with or without NO_COLOR", async () => {
+  using fx = makeFixture(TREE);
+  for (const NO_COLOR of [undefined, "1", ""]) {
+    for (const args of [["run"], ["plan"], ["rn"], ["--help"]]) {
+      const r = await runEnv([...args, "--config", fx.config], { NO_COLOR });
+      assert.doesNotMatch(r.stdout + r.stderr, ANSI, `${args} NO_COLOR=${NO_COLOR}`);
+    }
+  }
+});
+
+Deno.test("--json: stdout is exactly one JSON document; errors go to stderr", async () => {
+  using fx = makeFixture(TREE);
+  const run = await fx.cli("run", "--json");
+  assert.equal(run.code, 0, run.stderr);
+  const doc = JSON.parse(run.stdout);
+  assert.equal(doc.command, "run");
+  assert.equal(doc.ok, true);
+  assert.equal(doc.counts.backup, 2);
+  assert.equal(typeof doc.logFile, "string");
+  assert.equal(doc.actions, undefined);
+  Deno.writeTextFileSync(join(fx.source, "three.txt"), "three\n");
+  const plan = await fx.cli("plan", "--json");
+  assert.equal(plan.code, 0, plan.stderr);
+  const planned = JSON.parse(plan.stdout);
+  assert.equal(planned.command, "plan");
+  assert.deepEqual(
+    planned.actions.map((a: { type: string; path: string }) => `${a.type} ${a.path}`),
+    ["skip source/docs/two.txt", "skip source/one.txt", "backup source/three.txt"],
+  );
+  const bad = await runCli(["run", "--json", "--config", join(fx.dir, "missing.jsonc")]);
+  assert.equal(bad.code, 2);
+  assert.equal(bad.stdout, "");
+  assert.match(bad.stderr, /Cannot read config/);
+});
+
+Deno.test("log rotation: with log_retention 3, five runs leave three logs and log the removals", async () => {
+  using fx = makeFixture(TREE, { log_retention: 3 });
+  for (let i = 0; i < 5; i++) assert.equal((await fx.cli("run")).code, 0);
+  const logs = [...Deno.readDirSync(fx.logs)].map((e) => e.name).sort();
+  assert.equal(logs.length, 3, logs.join(", "));
+  const removed = fx.logLines().filter((l) => l.startsWith("LOG ROTATE delete: "));
+  assert.equal(removed.length, 2, removed.join("\n"));
+  for (const line of removed) {
+    assert.ok(!logs.includes(line.slice("LOG ROTATE delete: ".length)), line);
+  }
+});
+
+Deno.test("the compiled binary's permissions (deno.json compile task) suffice for init, run and plan", async () => {
+  using fx = makeFixture(TREE);
+  const perms = permissionFlags();
+  assert.ok(!perms.some((f) => /^--allow-(all|net|run|ffi)|^-A$/.test(f)), perms.join(" "));
+  const tool = (...args: string[]) =>
+    spawn(Deno.execPath(), ["run", "--no-prompt", ...perms, MAIN, ...args], {}, fx.dir);
+  const config = ["--config", fx.config];
+  for (const args of [["run", ...config], ["run", ...config], ["plan", "--json", ...config]]) {
+    const r = await tool(...args);
+    assert.equal(r.code, 0, `${args}: ${r.stderr}`);
+  }
+  assert.equal((await tool("init", "fresh")).code, 0);
+  assert.equal((await tool("--version")).stdout, `backup-tool ${VERSION}\n`);
+});
+
+const SCRIPT = "/usr/bin/script";
+const hasScript = Deno.build.os === "linux" && (() => {
+  try {
+    return Deno.statSync(SCRIPT).isFile;
+  } catch {
+    return false;
+  }
+})();
+
+/** Runs the tool on a pseudo-terminal (stdout and stderr both): what the terminal showed. */
+async function onTerminal(args: string[], env: Env): Promise<{ code: number; text: string }> {
+  const { cmd, args: full } = toolCommand(args);
+  const line = [cmd, ...full].map((a) => `'${a.replaceAll("'", `'\\''`)}'`).join(" ");
+  const r = await spawn(SCRIPT, ["-qec", line, "/dev/null"], env);
+  return { code: r.code, text: r.stdout };
+}
+
+if (hasScript) {
+  Deno.test("terminal: progress line and colours on a TTY; no colours with NO_COLOR; nothing with --quiet", async () => {
+    using fx = makeFixture(TREE);
+    const plain = await onTerminal(["run", "--config", fx.config], { NO_COLOR: undefined });
+    assert.equal(plain.code, 0, plain.text);
+    assert.match(plain.text, ANSI);
+    assert.match(plain.text, /Backing up.* 2\/2 files .*\r/);
+    for (const NO_COLOR of ["1", ""]) {
+      const r = await onTerminal(["run", "--rehash", "--config", fx.config], { NO_COLOR });
+      assert.equal(r.code, 0, r.text);
+      assert.doesNotMatch(r.text, ANSI, `NO_COLOR=${JSON.stringify(NO_COLOR)}`);
+      assert.match(r.text, /Backing up {2}2\/2 files/);
+    }
+    const quiet = await onTerminal(["run", "--quiet", "--config", fx.config], {});
+    assert.equal(quiet.code, 0, quiet.text);
+    assert.equal(quiet.text, "");
+  });
+} else {
+  console.log("skipped terminal test: util-linux 'script' (for a pseudo-terminal) not found");
+}
