@@ -59,14 +59,14 @@ export class RunLog {
     this.#file.close();
   }
 
-  /** Removes the oldest log files beyond `keep`, logging each removal. */
+  /** Removes the oldest log files beyond `keep` (oldest by modification time), logging each. */
   rotate(keep: number): void {
     const dir = join(this.path, "..");
     const logs = [...Deno.readDirSync(dir)]
       .filter((e) => e.isFile && e.name.endsWith(LOG_SUFFIX))
-      .map((e) => e.name)
-      .sort();
-    for (const name of logs.slice(0, Math.max(0, logs.length - keep))) {
+      .map((e) => ({ name: e.name, mtime: Deno.statSync(join(dir, e.name)).mtime?.getTime() ?? 0 }))
+      .sort((a, b) => a.mtime - b.mtime || (a.name < b.name ? -1 : 1));
+    for (const { name } of logs.slice(0, Math.max(0, logs.length - keep))) {
       if (join(dir, name) === this.path) continue;
       Deno.removeSync(join(dir, name));
       this.line(`LOG ROTATE delete: ${name}`);
