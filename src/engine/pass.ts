@@ -24,7 +24,7 @@ import {
   type PlanView,
 } from "./plan.ts";
 import { planRetention } from "./retention.ts";
-import { createMatcher, type ScanResult, scanSources } from "./scan.ts";
+import { createMatcher, relPath, type ScanResult, scanSources } from "./scan.ts";
 import { hashFile, hashText, READ_BUFFER_BYTES, stageEntry } from "./stage.ts";
 import type { Action, ScanEntry, TrackedFile } from "./types.ts";
 
@@ -222,17 +222,26 @@ function vanishedPaths(
     .sort();
 }
 
-/** Whether a logical path lies within the scanned scope. */
+/**
+ * Whether a logical path lies within the scanned scope: one of its ancestors (or itself)
+ * is a scoped path. Looking ancestors up in a set costs the path's depth, not the number
+ * of scoped paths, which matters for a watch batch of thousands of paths.
+ */
 function scopeFilter(ctx: PassContext, scope?: Map<string, string[]>): (path: string) => boolean {
   if (!scope) return () => true;
-  const prefixes: string[] = [];
+  const scoped = new Set<string>();
   for (const s of ctx.config.sources) {
     for (const abs of scope.get(s.name) ?? []) {
-      const rel = abs === s.path ? "" : abs.slice(s.path.length + 1).split(/[\\/]/).join("/");
-      prefixes.push(rel === "" ? s.name : `${s.name}/${rel}`);
+      const rel = relPath(s.path, abs);
+      scoped.add(rel === "" ? s.name : `${s.name}/${rel}`);
     }
   }
-  return (p) => prefixes.some((d) => p === d || p.startsWith(`${d}/`));
+  return (p) => {
+    for (let end = p.length; end > 0; end = p.lastIndexOf("/", end - 1)) {
+      if (scoped.has(p.slice(0, end))) return true;
+    }
+    return false;
+  };
 }
 
 function isExcluded(path: string, matcher: ReturnType<typeof createMatcher>): boolean {

@@ -7,6 +7,7 @@
  * Read-only: an interruption leaves nothing behind.
  */
 import { join, relative, sep } from "node:path";
+import { isInside } from "../config/paths.ts";
 import ignore, { type Ignore } from "ignore";
 import type { Source } from "../config/config.ts";
 import type { ScanEntry } from "./types.ts";
@@ -49,9 +50,10 @@ export function scanSources(sources: Source[], opts: ScanOptions): ScanResult {
   const result: ScanResult = { entries: [], specials: [], problems: [], unreadable: [] };
   const matcher = createMatcher(opts.exclude);
   const skip = new Set(opts.skipDirs);
+  const skipped = (abs: string) => opts.skipDirs.some((d) => abs === d || isInside(abs, d));
   for (const source of sources) {
     const starts = opts.scope ? opts.scope.get(source.name) ?? [] : [source.path];
-    for (const start of starts) walk(source, start, matcher, skip, result);
+    for (const start of starts) if (!skipped(start)) walk(source, start, matcher, skip, result);
   }
   result.entries.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   return result;

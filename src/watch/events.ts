@@ -1,0 +1,98 @@
+/**
+ * Follows `Deno.watchFs` on the source folders, recursively, and hands each event on.
+ * Events are hints, never the truth: the caller rescans what they name. When the watcher
+ * fails, cannot be opened (a source is missing, the system's watch limit is reached) or
+ * is restarted (a source folder itself was removed, so its watch is gone), it is reopened
+ * after a pause that doubles up to a minute. Events in the gap are lost, so `onReopen`
+ * tells the caller to run a full rescan. `close()` ends the watcher, its reading loop and
+ * the reopening timer; nothing is left behind.
+ */
+
+/** First pause before reopening a failed watcher; it doubles on each failure in a row. */
+const REOPEN_FIRST_MS = 1000;
+/** Longest pause between reopening attempts, so a source that comes back is seen soon. */
+const REOPEN_MAX_MS = 60_000;
+
+export interface EventHandlers {
+  onEvent(event: Deno.FsEvent): void;
+  /** The watcher failed for the `attempt`-th time in a row; it is reopened after `retryMs`. */
+  onError(e: unknown, attempt: number, retryMs: number): void;
+  /** A watcher was reopened after a failure: events may have been lost. */
+  onReopen(): void;
+}
+
+export interface EventFollower {
+  /** Drops the current watcher and opens a new one after the usual pause. */
+  restart(reason: string): void;
+  close(): Promise<void>;
+}
+
+export function followEvents(paths: string[], handlers: EventHandlers): EventFollower {
+  let closed = false;
+  let watcher: Deno.FsWatcher | undefined;
+  const reading = new Set<Promise<void>>();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let failures = 0;
+
+  const open = () => {
+    timer = undefined;
+    if (closed) return;
+    try {
+      watcher = Deno.watchFs(paths, { recursive: true });
+    } catch (e) {
+      fail(e);
+      return;
+    }
+    if (failures > 0) handlers.onReopen();
+    const r = read(watcher).finally(() => reading.delete(r));
+    reading.add(r);
+  };
+
+  const fail = (e: unknown) => {
+    if (closed || timer !== undefined) return;
+    failures++;
+    const pause = Math.min(REOPEN_FIRST_MS * 2 ** (failures - 1), REOPEN_MAX_MS);
+    handlers.onError(e, failures, pause);
+    timer = setTimeout(open, pause);
+  };
+
+  const read = async (w: Deno.FsWatcher) => {
+    try {
+      for await (const event of w) {
+        if (w !== watcher) break; // dropped by restart()
+        failures = 0; // working again
+        handlers.onEvent(event);
+      }
+      if (w === watcher) fail(new Error("the watcher ended unexpectedly"));
+    } catch (e) {
+      if (w === watcher) fail(e);
+    } finally {
+      closeQuietly(w);
+    }
+  };
+
+  const drop = () => {
+    if (watcher) closeQuietly(watcher);
+    watcher = undefined;
+  };
+
+  open();
+  return {
+    restart(reason) {
+      drop();
+      fail(new Error(reason));
+    },
+    async close() {
+      closed = true;
+      clearTimeout(timer);
+      drop();
+      await Promise.all(reading);
+    },
+  };
+}
+
+function closeQuietly(w: Deno.FsWatcher): void {
+  try {
+    w.close();
+  } catch { /* already closed */ }
+}

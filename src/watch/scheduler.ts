@@ -1,0 +1,145 @@
+/**
+ * The watch session's scheduler: collects event paths in a Debouncer, keeps one timer set
+ * for the moment the next path becomes due, and hands due paths (or a full rescan) to
+ * `run`, one job at a time: a job never starts while another runs, so passes are
+ * serialized. A full rescan, when requested, goes first and replaces the pending paths.
+ * It also arms the periodic rescan, and a retry after a job that threw.
+ *
+ * Timers exist only while something is pending, besides the rescan and retry timers, so
+ * an idle watch does no work. Memory only: an interruption loses the pending paths, which
+ * the full pass at the next start catches.
+ */
+import { Debouncer } from "./debounce.ts";
+
+type Timer = ReturnType<typeof setTimeout>;
+
+export type Job =
+  | { kind: "full"; reason: string }
+  | { kind: "paths"; paths: string[] };
+
+export interface SchedulerOptions {
+  debounceMs: number;
+  /** Longest a path is postponed by new events. */
+  maxWaitMs: number;
+  /** Full rescan this long after the last one ended; 0 = never. */
+  rescanIntervalMs: number;
+  /** Wait before a full rescan that retries a job that threw. */
+  retryMs: number;
+  /** Path separator, for the Debouncer. */
+  sep?: string;
+  /** Applies one job; never called while a previous call is unsettled. */
+  run(job: Job): Promise<void>;
+  /** A job threw: the scheduler retries with a full rescan after `retryMs`. */
+  onError(e: unknown): void;
+}
+
+export class Scheduler {
+  readonly #opts: SchedulerOptions;
+  readonly #debounce: Debouncer;
+  #full: string | undefined;
+  #timer: Timer | undefined;
+  #rescanTimer: Timer | undefined;
+  #retryTimer: Timer | undefined;
+  #running: Promise<void> | undefined;
+  #stopped = false;
+
+  constructor(opts: SchedulerOptions) {
+    this.#opts = opts;
+    this.#debounce = new Debouncer(opts.debounceMs, opts.maxWaitMs, opts.sep);
+  }
+
+  /** Events named these paths (already filtered). */
+  add(paths: string[]): void {
+    if (this.#stopped || paths.length === 0) return;
+    const now = Date.now();
+    for (const p of paths) this.#debounce.add(p, now);
+    // New events never bring the next due time forward, so a timer already set stays right.
+    if (this.#timer === undefined) this.#schedule();
+  }
+
+  /** Asks for a full rescan as the next job; `reason` is kept from the first request. */
+  requestFull(reason: string): void {
+    if (this.#stopped) return;
+    this.#full ??= reason;
+    this.#clearTimer();
+    this.#schedule();
+  }
+
+  /** Whether no job runs, none is requested and no path is pending. */
+  get idle(): boolean {
+    return !this.#running && this.#full === undefined && this.#debounce.size === 0;
+  }
+
+  /** Accepts nothing more, clears every timer, and waits for the job in progress. */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    this.#clearTimer();
+    clearTimeout(this.#rescanTimer);
+    clearTimeout(this.#retryTimer);
+    this.#debounce.clear();
+    await this.#running;
+  }
+
+  #schedule(): void {
+    if (this.#stopped || this.#running || this.#timer !== undefined) return;
+    const at = this.#full !== undefined ? Date.now() : this.#debounce.nextDueAt();
+    if (at === undefined) return;
+    this.#timer = setTimeout(() => this.#fire(), Math.max(0, at - Date.now()));
+  }
+
+  #clearTimer(): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+
+  async #fire(): Promise<void> {
+    this.#timer = undefined;
+    if (this.#stopped || this.#running) return;
+    const job = this.#nextJob();
+    if (job) {
+      this.#running = this.#execute(job);
+      await this.#running;
+      this.#running = undefined;
+    }
+    this.#schedule();
+  }
+
+  #nextJob(): Job | undefined {
+    if (this.#full !== undefined) {
+      const reason = this.#full;
+      this.#full = undefined;
+      this.#debounce.clear();
+      return { kind: "full", reason };
+    }
+    const paths = this.#debounce.takeDue(Date.now());
+    return paths.length > 0 ? { kind: "paths", paths } : undefined;
+  }
+
+  async #execute(job: Job): Promise<void> {
+    try {
+      await this.#opts.run(job);
+      if (job.kind === "full") this.#armRescan();
+    } catch (e) {
+      this.#opts.onError(e);
+      this.#armRetry();
+    }
+  }
+
+  #armRescan(): void {
+    clearTimeout(this.#rescanTimer);
+    this.#rescanTimer = undefined;
+    if (this.#opts.rescanIntervalMs <= 0 || this.#stopped) return;
+    this.#rescanTimer = setTimeout(() => {
+      this.#rescanTimer = undefined;
+      this.requestFull("periodic rescan");
+    }, this.#opts.rescanIntervalMs);
+  }
+
+  #armRetry(): void {
+    if (this.#retryTimer !== undefined || this.#stopped) return;
+    this.#retryTimer = setTimeout(() => {
+      this.#retryTimer = undefined;
+      this.requestFull("retry after an error");
+    }, this.#opts.retryMs);
+  }
+}

@@ -1,0 +1,112 @@
+/**
+ * Unit tests of the Scheduler with recorded jobs and short real timers: one job per burst,
+ * no overlap, retry after a failure, periodic rescans, and a stop that waits.
+ */
+import assert from "node:assert/strict";
+import { type Job, Scheduler, type SchedulerOptions } from "./scheduler.ts";
+
+/** A scheduler whose jobs are recorded; each job takes `jobMs`. */
+function recorder(opts: Partial<SchedulerOptions> = {}, jobMs = 0) {
+  const jobs: Job[] = [];
+  const errors: unknown[] = [];
+  let active = 0;
+  let overlapped = false;
+  const scheduler = new Scheduler({
+    debounceMs: 30,
+    maxWaitMs: 300,
+    rescanIntervalMs: 0,
+    retryMs: 50,
+    run: async (job) => {
+      overlapped ||= active > 0;
+      active++;
+      jobs.push(job);
+      if (jobMs > 0) await new Promise((r) => setTimeout(r, jobMs));
+      active--;
+    },
+    onError: (e) => errors.push(e),
+    ...opts,
+  });
+  return { scheduler, jobs, errors, overlapped: () => overlapped };
+}
+
+async function until(what: string, check: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+Deno.test("scheduler: a burst of events gives one job with each path once", async () => {
+  const r = recorder();
+  for (let i = 0; i < 100; i++) r.scheduler.add([`/s/f${i % 10}`]);
+  await until("a job", () => r.jobs.length > 0);
+  await until("idle", () => r.scheduler.idle);
+  await r.scheduler.stop();
+  const paths = r.jobs.flatMap((j) => (j.kind === "paths" ? j.paths : []));
+  assert.equal(paths.length, 10);
+  assert.equal(new Set(paths).size, 10);
+});
+
+Deno.test("scheduler: jobs never overlap; events during a job wait for it", async () => {
+  const r = recorder({}, 80);
+  r.scheduler.add(["/s/a"]);
+  await until("the first job", () => r.jobs.length === 1);
+  r.scheduler.add(["/s/b"]);
+  r.scheduler.requestFull("test");
+  await until("two jobs", () => r.jobs.length >= 2 && r.scheduler.idle);
+  await r.scheduler.stop();
+  assert.ok(!r.overlapped());
+  assert.deepEqual(r.jobs, [
+    { kind: "paths", paths: ["/s/a"] },
+    { kind: "full", reason: "test" }, // a full rescan replaces the pending /s/b
+  ]);
+});
+
+Deno.test("scheduler: a job that throws is reported and retried as a full rescan", async () => {
+  let calls = 0;
+  const errors: unknown[] = [];
+  const jobs: Job[] = [];
+  const scheduler = new Scheduler({
+    debounceMs: 10,
+    maxWaitMs: 100,
+    rescanIntervalMs: 0,
+    retryMs: 30,
+    run: (job) => {
+      jobs.push(job);
+      return ++calls === 1 ? Promise.reject(new Error("disk gone")) : Promise.resolve();
+    },
+    onError: (e) => errors.push(e),
+  });
+  scheduler.add(["/s/a"]);
+  await until("the retry", () => jobs.length === 2);
+  await scheduler.stop();
+  assert.equal((errors[0] as Error).message, "disk gone");
+  assert.deepEqual(jobs[1], { kind: "full", reason: "retry after an error" });
+});
+
+Deno.test("scheduler: periodic rescan after each full pass", async () => {
+  const r = recorder({ rescanIntervalMs: 40 });
+  r.scheduler.requestFull("start");
+  await until("two rescans", () => r.jobs.length >= 3);
+  await r.scheduler.stop();
+  assert.deepEqual(r.jobs.slice(0, 3).map((j) => j.kind === "full" && j.reason), [
+    "start",
+    "periodic rescan",
+    "periodic rescan",
+  ]);
+});
+
+Deno.test("scheduler: stop waits for the job in progress and drops pending paths", async () => {
+  const r = recorder({ debounceMs: 5 }, 100);
+  r.scheduler.add(["/s/a"]);
+  await until("the job", () => r.jobs.length === 1);
+  r.scheduler.add(["/s/b"]);
+  const t = Date.now();
+  await r.scheduler.stop();
+  assert.ok(Date.now() - t >= 50, "stop returned before the job ended");
+  assert.equal(r.jobs.length, 1);
+  r.scheduler.add(["/s/c"]); // ignored after stop
+  r.scheduler.requestFull("ignored");
+  assert.ok(r.scheduler.idle);
+});

@@ -1,0 +1,72 @@
+/**
+ * From event paths to a pass scope, pure: an event path is kept when it lies inside a
+ * source, outside the backup root and the log folder (so a backup root inside a source
+ * never backs itself up) and is not excluded by the config's patterns. The kept paths are
+ * grouped per source, and a path below another kept path is dropped, since the pass walks
+ * a scoped folder whole and must not see an entry twice. Whether a path is a folder, a
+ * file or gone is left to the pass, which stats each scoped path when it runs.
+ */
+import { sep as nativeSep } from "node:path";
+import type { Config, Source } from "../config/config.ts";
+import { createMatcher } from "../engine/scan.ts";
+
+/** Whether `path` is `dir` or lies below it. */
+export function isWithin(path: string, dir: string, sep = nativeSep): boolean {
+  if (path === dir) return true;
+  return path.startsWith(dir.endsWith(sep) ? dir : dir + sep);
+}
+
+/** The source holding `path` (the innermost, should sources ever nest). */
+export function sourceOf(path: string, sources: Source[], sep = nativeSep): Source | undefined {
+  let best: Source | undefined;
+  for (const s of sources) {
+    if (isWithin(path, s.path, sep) && (!best || s.path.length > best.path.length)) best = s;
+  }
+  return best;
+}
+
+export interface PathFilter {
+  (path: string): boolean;
+}
+
+/** The test an event path must pass to be applied: see the module comment. */
+export function eventFilter(
+  config: Pick<Config, "sources" | "backupRoot" | "logDir" | "exclude">,
+  sep = nativeSep,
+): PathFilter {
+  const skip = [config.backupRoot, config.logDir];
+  const matcher = createMatcher(config.exclude);
+  return (path) => {
+    const source = sourceOf(path, config.sources, sep);
+    if (!source || skip.some((d) => isWithin(path, d, sep))) return false;
+    if (path === source.path) return true;
+    const rel = path.slice(source.path.length).split(sep).filter((p) => p !== "").join("/");
+    return !matcher.ignores(rel);
+  };
+}
+
+/** Groups paths per source name, keeping only the outermost of nested paths. */
+export function toScope(
+  paths: Iterable<string>,
+  sources: Source[],
+  sep = nativeSep,
+): Map<string, string[]> {
+  const all = new Set(paths);
+  const scope = new Map<string, string[]>();
+  for (const path of [...all].sort()) {
+    if (hasAncestorIn(path, all, sep)) continue;
+    const source = sourceOf(path, sources, sep);
+    if (!source) continue;
+    const list = scope.get(source.name) ?? [];
+    list.push(path);
+    scope.set(source.name, list);
+  }
+  return scope;
+}
+
+function hasAncestorIn(path: string, set: Set<string>, sep: string): boolean {
+  for (let i = path.lastIndexOf(sep); i > 0; i = path.lastIndexOf(sep, i - 1)) {
+    if (set.has(path.slice(0, i))) return true;
+  }
+  return false;
+}

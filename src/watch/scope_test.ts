@@ -1,0 +1,67 @@
+/** Unit tests of event filtering (backup root, log folder, excludes) and scope grouping. */
+import assert from "node:assert/strict";
+import { eventFilter, isWithin, sourceOf, toScope } from "./scope.ts";
+
+const SOURCES = [{ name: "docs", path: "/h/docs" }, { name: "pics", path: "/h/pics" }];
+
+Deno.test("scope: isWithin compares whole path components", () => {
+  assert.ok(isWithin("/h/docs", "/h/docs"));
+  assert.ok(isWithin("/h/docs/a", "/h/docs"));
+  assert.ok(!isWithin("/h/docs-old/a", "/h/docs"));
+  assert.ok(isWithin("/a", "/"));
+  assert.ok(isWithin("C:\\h\\docs\\a", "C:\\h\\docs", "\\"));
+});
+
+Deno.test("scope: sourceOf finds the source holding a path", () => {
+  assert.equal(sourceOf("/h/pics/x.jpg", SOURCES)?.name, "pics");
+  assert.equal(sourceOf("/h/docs", SOURCES)?.name, "docs");
+  assert.equal(sourceOf("/h/other/x", SOURCES), undefined);
+});
+
+Deno.test("scope: the filter drops the backup root, the log folder and excluded paths", () => {
+  const keep = eventFilter({
+    sources: SOURCES,
+    backupRoot: "/h/docs/backup",
+    logDir: "/h/docs/logs",
+    exclude: ["*.tmp", "node_modules/", "/build"],
+  });
+  const cases: [string, boolean][] = [
+    ["/h/docs/a.txt", true],
+    ["/h/docs", true],
+    ["/h/docs/backup", false],
+    ["/h/docs/backup/.backup-tool/state.db-wal", false],
+    ["/h/docs/backup-notes.txt", true],
+    ["/h/docs/logs/2024.log", false],
+    ["/h/docs/draft.tmp", false],
+    ["/h/docs/app/node_modules/x/index.js", false],
+    ["/h/docs/build/out.o", false],
+    ["/h/docs/src/build/out.o", true],
+    ["/h/pics/x.jpg", true],
+    ["/h/elsewhere/x", false],
+  ];
+  for (const [path, expected] of cases) assert.equal(keep(path), expected, path);
+});
+
+Deno.test("scope: paths are grouped per source, nested ones dropped", () => {
+  const scope = toScope(
+    [
+      "/h/docs/dir/f",
+      "/h/docs/dir",
+      "/h/docs/dir-x",
+      "/h/docs/dir/sub/g",
+      "/h/pics/a.jpg",
+      "/h/docs/dir",
+      "/h/other/x",
+    ],
+    SOURCES,
+  );
+  assert.deepEqual([...scope], [
+    ["docs", ["/h/docs/dir", "/h/docs/dir-x"]],
+    ["pics", ["/h/pics/a.jpg"]],
+  ]);
+});
+
+Deno.test("scope: a source root event scopes the whole source", () => {
+  const scope = toScope(["/h/docs/a", "/h/docs"], SOURCES);
+  assert.deepEqual([...scope], [["docs", ["/h/docs"]]]);
+});

@@ -1,0 +1,30 @@
+/**
+ * Stop signals for a watch session: the first SIGINT or SIGTERM asks for a clean stop,
+ * a second one for an immediate one (the session's crash safety covers a batch cut short).
+ * SIGTERM cannot be listened to on Windows, where only SIGINT (Ctrl-C) and SIGBREAK are.
+ * `dispose()` removes the listeners; nothing else is left behind.
+ */
+
+export interface StopSignals {
+  dispose(): void;
+}
+
+export function listenForStop(
+  onStop: (signal: Deno.Signal) => void,
+  onForce: (signal: Deno.Signal) => void,
+): StopSignals {
+  const signals: Deno.Signal[] = Deno.build.os === "windows"
+    ? ["SIGINT", "SIGBREAK"]
+    : ["SIGINT", "SIGTERM"];
+  let received = 0;
+  const listeners = signals.map((signal) => {
+    const listener = () => (++received === 1 ? onStop(signal) : onForce(signal));
+    Deno.addSignalListener(signal, listener);
+    return { signal, listener };
+  });
+  return {
+    dispose() {
+      for (const { signal, listener } of listeners) Deno.removeSignalListener(signal, listener);
+    },
+  };
+}

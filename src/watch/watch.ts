@@ -1,0 +1,211 @@
+/**
+ * A watch session, the second driver of the engine: open a session (pre-flight, lock,
+ * recovery), start following file system events, run a full pass (which catches what
+ * changed while nothing watched), log `Watch started`, then apply debounced event paths as
+ * scoped passes, one at a time, with full rescans on overflow, watcher failure and every
+ * `watch.rescan_interval`. No file operation happens here: every change goes through
+ * `runPass`, as in `run`.
+ *
+ * `stop()` stops taking events, lets the pass in progress finish, closes the watcher and
+ * every timer, logs `Watch stopped` and closes the session (lock released). A process
+ * killed in the middle of a pass leaves what any interrupted run leaves: at most one
+ * journaled batch and temporary files, which the next session's recovery completes.
+ */
+import { sep } from "node:path";
+import type { Config } from "../config/config.ts";
+import { errorText } from "../engine/errors.ts";
+import { type Counts, emptyCounts, type PassResult, runPass } from "../engine/pass.ts";
+import { recoverInterrupted } from "../engine/recover.ts";
+import { openSession, type Session } from "../engine/session.ts";
+import { type EventFollower, followEvents } from "./events.ts";
+import { countFolders, readWatchLimit, watchLimitWarning } from "./limits.ts";
+import { type Job, Scheduler } from "./scheduler.ts";
+import { eventFilter, type PathFilter, toScope } from "./scope.ts";
+
+/**
+ * A path written to without pause is still applied after 10 × debounce_ms: a log file
+ * that is always being appended gets a copy now and then instead of never.
+ */
+const MAX_WAIT_FACTOR = 10;
+/** After a pass threw (backup disk gone, database error), retry with a full rescan in 30 s. */
+const RETRY_MS = 30_000;
+
+export interface BatchReport {
+  /** When the pass ended. */
+  time: Date;
+  /** Why a full pass ran ("start", "periodic rescan", …); undefined for an event batch. */
+  full?: string;
+  /** Event paths applied (before nested ones were merged); 0 for a full pass. */
+  paths: number;
+  result: PassResult;
+}
+
+export interface WatchOptions {
+  onBatch?(report: BatchReport): void;
+  /** Problems of the session itself (watcher failures, limits, a pass that threw). */
+  onWarning?(message: string): void;
+}
+
+export interface WatchTotals {
+  passes: number;
+  counts: Counts;
+  bytesCopied: number;
+}
+
+export interface WatchHandle {
+  /** The session's log file. */
+  logFile: string;
+  /** Settles once the first full pass has ended and `Watch started` is logged. */
+  ready: Promise<void>;
+  /** Stops the session (idempotent); see the module comment. */
+  stop(): Promise<WatchTotals>;
+  /** Settles when the session has stopped (by `stop()`). */
+  done: Promise<WatchTotals>;
+}
+
+export async function startWatch(config: Config, opts: WatchOptions = {}): Promise<WatchHandle> {
+  const keep = eventFilter(config);
+  const session = await openSession(config, "watch");
+  return new WatchSession(session, keep, opts).handle();
+}
+
+class WatchSession {
+  readonly #session: Session;
+  readonly #keep: PathFilter;
+  readonly #opts: WatchOptions;
+  readonly #roots: Set<string>;
+  readonly #totals: WatchTotals = { passes: 0, counts: emptyCounts(), bytesCopied: 0 };
+  readonly #scheduler: Scheduler;
+  readonly #follower: EventFollower;
+  readonly #ready = Promise.withResolvers<void>();
+  readonly #done = Promise.withResolvers<WatchTotals>();
+  #stopping: Promise<WatchTotals> | undefined;
+  /** A pass threw: its journaled batch and staged copies must be recovered first. */
+  #failed = false;
+
+  constructor(session: Session, keep: PathFilter, opts: WatchOptions) {
+    this.#session = session;
+    this.#keep = keep;
+    this.#opts = opts;
+    const { watch } = session.config;
+    this.#roots = new Set(session.config.sources.map((s) => s.path));
+    this.#scheduler = new Scheduler({
+      debounceMs: watch.debounceMs,
+      maxWaitMs: watch.debounceMs * MAX_WAIT_FACTOR,
+      rescanIntervalMs: watch.rescanIntervalMs,
+      retryMs: RETRY_MS,
+      sep,
+      run: (job) => this.#run(job),
+      onError: (e) => {
+        this.#failed = true;
+        this.#warn(
+          `Backup pass failed: ${errorText(e)}: a full rescan follows in ${RETRY_MS / 1000} s`,
+        );
+      },
+    });
+    this.#follower = followEvents([...this.#roots], {
+      onEvent: (event) => this.#onEvent(event),
+      onError: (e, attempt, retryMs) => {
+        // Only the first failure in a row is shown; the retries double up to a minute.
+        if (attempt === 1) {
+          this.#warn(`Watcher failed: ${errorText(e)}: retrying in ${retryMs / 1000} s`);
+        }
+      },
+      onReopen: () => this.#scheduler.requestFull("the watcher was reopened"),
+    });
+    this.#scheduler.requestFull("start");
+  }
+
+  handle(): WatchHandle {
+    return {
+      logFile: this.#session.log.path,
+      ready: this.#ready.promise,
+      stop: () => this.#stop(),
+      done: this.#done.promise,
+    };
+  }
+
+  #onEvent(event: Deno.FsEvent): void {
+    if (event.flag === "rescan") return this.#scheduler.requestFull("events lost: queue overflow");
+    if (event.kind === "access") return; // a file closed after writing: its modify came first
+    this.#scheduler.add(event.paths.filter(this.#keep));
+    const root = event.kind === "remove" && event.paths.find((p) => this.#roots.has(p));
+    if (root) this.#follower.restart(`source folder '${root}' was removed`);
+  }
+
+  async #run(job: Job): Promise<void> {
+    try {
+      if (this.#failed) await this.#recover();
+      await applyJob(this.#session, job, this.#totals, this.#opts);
+    } finally {
+      if (job.kind === "full" && job.reason === "start") await this.#started();
+    }
+  }
+
+  /** Completes the batch a pass that threw left journaled and empties the staging folder. */
+  async #recover(): Promise<void> {
+    const s = this.#session;
+    await recoverInterrupted(s.root, s.tmpDir, s.store, s.log);
+    this.#failed = false;
+  }
+
+  /** After the first pass: check the watch limit, then log `Watch started`. */
+  async #started(): Promise<void> {
+    const warning = await checkWatchLimit(this.#session.config);
+    if (warning) this.#warn(warning);
+    const names = this.#session.config.sources.map((s) => s.name).join(", ");
+    this.#session.log.line(`Watch started: following ${names}`);
+    this.#session.log.flush();
+    this.#ready.resolve();
+  }
+
+  #warn(message: string): void {
+    this.#session.log.line(`WARNING: ${message}`);
+    this.#session.log.flush();
+    this.#opts.onWarning?.(message);
+  }
+
+  #stop(): Promise<WatchTotals> {
+    this.#stopping ??= (async () => {
+      const halted = this.#scheduler.stop();
+      await this.#follower.close();
+      await halted;
+      this.#ready.resolve();
+      const totals = this.#totals;
+      this.#session.log.line(`Watch stopped (${totals.passes} passes)`);
+      this.#session.close(totals.counts.failed > 0 ? "partial" : "ok", totals);
+      return totals;
+    })();
+    this.#done.resolve(this.#stopping);
+    return this.#stopping;
+  }
+}
+
+/** One job: a full pass, or a pass scoped to the job's paths. */
+async function applyJob(session: Session, job: Job, totals: WatchTotals, opts: WatchOptions) {
+  const scope = job.kind === "paths" ? toScope(job.paths, session.config.sources) : undefined;
+  if (scope?.size === 0) return;
+  if (job.kind === "full" && job.reason !== "start") session.log.line(`RESCAN: ${job.reason}`);
+  try {
+    const result = await runPass(session, { scope });
+    totals.passes++;
+    for (const [k, n] of Object.entries(result.counts)) totals.counts[k as keyof Counts] += n;
+    totals.bytesCopied += result.bytesCopied;
+    opts.onBatch?.({
+      time: new Date(),
+      full: job.kind === "full" ? job.reason : undefined,
+      paths: job.kind === "paths" ? job.paths.length : 0,
+      result,
+    });
+  } finally {
+    session.log.flush();
+  }
+}
+
+/** The warning to give when the sources hold more folders than inotify may watch. */
+async function checkWatchLimit(config: Config): Promise<string | undefined> {
+  const limit = readWatchLimit();
+  if (limit === undefined) return undefined;
+  const folders = await countFolders(config.sources.map((s) => s.path), limit);
+  return watchLimitWarning(folders, limit);
+}

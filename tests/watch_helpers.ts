@@ -1,0 +1,109 @@
+/**
+ * Helpers for the watch tests: the `watch` command as a subprocess whose output is
+ * collected while it runs, waits that poll the backup, and file checks.
+ */
+import { join } from "node:path";
+import { type Fixture, poll, toolCommand } from "./helpers.ts";
+
+/** Deadline of every wait: the machine is small and shared, so generous. */
+export const DEADLINE_MS = 30_000;
+
+export interface Exit {
+  code: number;
+  signal: Deno.Signal | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** A running `watch --config <fixture config>`; dispose kills it if still running. */
+export class WatchProcess {
+  stdout = "";
+  stderr = "";
+  readonly #child: Deno.ChildProcess;
+  readonly #readers: Promise<void>[];
+  readonly #fx: Fixture;
+  readonly #startedBefore: number;
+  #exit: Promise<Exit> | undefined;
+
+  constructor(fx: Fixture, extra: string[] = [], env: Record<string, string> = {}) {
+    this.#fx = fx;
+    this.#startedBefore = countStarted(fx);
+    const { cmd, args } = toolCommand(["watch", "--config", fx.config, ...extra]);
+    this.#child = new Deno.Command(cmd, {
+      args,
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+      env: { NO_COLOR: "1", ...env },
+    }).spawn();
+    this.#readers = [
+      collect(this.#child.stdout, (t) => (this.stdout += t)),
+      collect(this.#child.stderr, (t) => (this.stderr += t)),
+    ];
+  }
+
+  /** Waits until this session logged `Watch started` (its first pass is done). */
+  async ready(): Promise<void> {
+    await poll(
+      `'Watch started' (stderr: ${this.stderr})`,
+      () => countStarted(this.#fx) > this.#startedBefore,
+      DEADLINE_MS,
+    );
+  }
+
+  /** Sends `signal` and waits for the process to end. */
+  stop(signal: Deno.Signal = "SIGTERM"): Promise<Exit> {
+    if (!this.#exit) {
+      try {
+        this.#child.kill(signal);
+      } catch { /* it has already exited */ }
+      this.#exit = this.#wait();
+    }
+    return this.#exit;
+  }
+
+  async #wait(): Promise<Exit> {
+    const status = await this.#child.status;
+    await Promise.all(this.#readers);
+    return { code: status.code, signal: status.signal, stdout: this.stdout, stderr: this.stderr };
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.stop("SIGKILL");
+  }
+}
+
+function countStarted(fx: Fixture): number {
+  return fx.logLines().filter((l) => l.startsWith("Watch started")).length;
+}
+
+async function collect(stream: ReadableStream<Uint8Array>, add: (t: string) => void) {
+  for await (const text of stream.pipeThrough(new TextDecoderStream())) add(text);
+}
+
+/** The text of a file, or undefined when it does not exist. */
+export function readOrUndefined(path: string): string | undefined {
+  try {
+    return Deno.readTextFileSync(path);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return undefined;
+    throw e;
+  }
+}
+
+/** Waits until `<root>/<rel>` holds `content` (or, with undefined, until it is gone). */
+export function backedUp(root: string, rel: string, content: string | undefined): Promise<true> {
+  const path = join(root, ...rel.split("/"));
+  return poll(
+    content === undefined ? `'${rel}' gone from the backup` : `'${rel}' in the backup`,
+    () => readOrUndefined(path) === content,
+    DEADLINE_MS,
+  );
+}
+
+/** `count` filler files, so that deleting a few stays below the mass-deletion guard. */
+export function filler(count = 10): Record<string, string> {
+  const tree: Record<string, string> = {};
+  for (let i = 0; i < count; i++) tree[`keep/k${i}.txt`] = `keep ${i}\n`;
+  return tree;
+}

@@ -1,0 +1,250 @@
+/**
+ * End-to-end tests of `watch` on real temporary folders, mostly through the real CLI as a
+ * subprocess. Every time-based wait polls for the expected result with a generous
+ * deadline; nothing sleeps a fixed time and hopes.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { loadConfig } from "../src/config/config.ts";
+import { startWatch } from "../src/watch/watch.ts";
+import { listFiles, makeFixture, poll, readTree, runCli, writeTree } from "./helpers.ts";
+import { backedUp, DEADLINE_MS, filler, readOrUndefined, WatchProcess } from "./watch_helpers.ts";
+
+/** Small debounce so the tests run fast; no periodic rescan, so events alone must do it. */
+const WATCH = { watch: { debounce_ms: 200, rescan_interval: 0 } };
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+Deno.test("watch: new, modified and deleted files are backed up", async () => {
+  using fx = makeFixture({ ...filler(), "doc.txt": "v1\n" }, WATCH);
+  await using w = new WatchProcess(fx);
+  await w.ready();
+  assert.equal(readOrUndefined(join(fx.backup, "doc.txt")), "v1\n");
+
+  writeTree(fx.source, { "new.txt": "new\n" });
+  await backedUp(fx.backup, "new.txt", "new\n");
+  Deno.writeTextFileSync(join(fx.source, "doc.txt"), "v2\n");
+  await backedUp(fx.backup, "doc.txt", "v2\n");
+  assert.equal(readOrUndefined(join(fx.backup, "versions/doc.txt/v1.bak")), "v1\n");
+  Deno.removeSync(join(fx.source, "new.txt"));
+  await backedUp(fx.backup, "_deleted/new.txt", "new\n");
+  assert.equal(readOrUndefined(join(fx.backup, "new.txt")), undefined);
+
+  const exit = await w.stop();
+  assert.equal(exit.code, 0, exit.stderr);
+  assert.match(exit.stdout, /batch: 1 new, 0 updated, 0 deleted \(1 path\)/);
+  assert.ok(fx.logLines().includes("UPDATED: source/doc.txt → backup/doc.txt"));
+});
+
+Deno.test("watch: renamed files and folders: old path archived, new path backed up", async () => {
+  using fx = makeFixture({ ...filler(), "a.txt": "a\n", "dir/x.txt": "x\n" }, WATCH);
+  await using w = new WatchProcess(fx);
+  await w.ready();
+  Deno.renameSync(join(fx.source, "a.txt"), join(fx.source, "b.txt"));
+  await backedUp(fx.backup, "b.txt", "a\n");
+  await backedUp(fx.backup, "_deleted/a.txt", "a\n");
+  Deno.renameSync(join(fx.source, "dir"), join(fx.source, "dir2"));
+  await backedUp(fx.backup, "dir2/x.txt", "x\n");
+  await backedUp(fx.backup, "_deleted/dir/x.txt", "x\n");
+  // The renamed folder is still followed.
+  writeTree(fx.source, { "dir2/y.txt": "y\n" });
+  await backedUp(fx.backup, "dir2/y.txt", "y\n");
+  assert.equal((await w.stop()).code, 0);
+});
+
+Deno.test("watch: folders created and filled at once, or moved in, are backed up", async () => {
+  using fx = makeFixture(filler(), WATCH);
+  const outside = join(fx.dir, "outside");
+  writeTree(outside, { "m/n/1.txt": "m1\n", "m/n/o/2.txt": "m2\n" });
+  await using w = new WatchProcess(fx);
+  await w.ready();
+  const tree: Record<string, string> = {};
+  for (const dir of ["deep", "deep/a", "deep/a/b", "deep/a/b/c"]) {
+    for (let i = 0; i < 20; i++) tree[`${dir}/f${i}.txt`] = `${dir} ${i}\n`;
+  }
+  writeTree(fx.source, tree);
+  Deno.renameSync(join(outside, "m"), join(fx.source, "moved"));
+  const expected = { ...tree, "moved/n/1.txt": "m1\n", "moved/n/o/2.txt": "m2\n" };
+  await poll("every new file in the backup", () => {
+    const backup = readTree(fx.backup);
+    return Object.entries(expected).every(([p, c]) => backup[p] === c);
+  }, DEADLINE_MS);
+  assert.equal((await w.stop()).code, 0);
+});
+
+Deno.test("watch: a burst of 3000 files is backed up completely", async () => {
+  using fx = makeFixture(filler(), WATCH);
+  await using w = new WatchProcess(fx);
+  await w.ready();
+  const tree: Record<string, string> = {};
+  for (let i = 0; i < 3000; i++) tree[`burst/d${i % 30}/f${i}.txt`] = `file ${i}\n`;
+  writeTree(fx.source, tree);
+  const wanted = Object.keys(tree).sort();
+  const missing = () => {
+    const have = new Set(listFiles(join(fx.backup, "burst")).map((p) => `burst/${p}`));
+    return wanted.filter((p) => !have.has(p));
+  };
+  await poll("3000 files in the backup", () => missing().length === 0, 2 * DEADLINE_MS).catch(
+    (e) => {
+      const m = missing();
+      throw new Error(
+        `${e.message}: ${m.length} missing (${m.slice(0, 5).join(", ")}…)\n` +
+          `stdout: ${w.stdout}\nstderr: ${w.stderr}`,
+      );
+    },
+  );
+  assert.equal(readOrUndefined(join(fx.backup, "burst/d7/f2707.txt")), "file 2707\n");
+  const exit = await w.stop();
+  assert.equal(exit.code, 0);
+  assert.doesNotMatch(exit.stderr, /ERROR/);
+});
+
+Deno.test("watch: a file appended to for seconds ends fully backed up", async () => {
+  using fx = makeFixture(filler(), WATCH);
+  await using w = new WatchProcess(fx);
+  await w.ready();
+  const file = join(fx.source, "app.log");
+  let final = "";
+  // 30 appends 150 ms apart: 4.5 s of writing, longer than the 10 × 200 ms postponement cap.
+  for (let i = 0; i < 30; i++) {
+    const line = `line ${i} ${"x".repeat(1000)}\n`;
+    Deno.writeTextFileSync(file, line, { append: true });
+    final += line;
+    await sleep(150);
+  }
+  await backedUp(fx.backup, "app.log", final);
+  // Copies made while it grew are kept as versions; each is a whole earlier state.
+  for (const v of listFiles(join(fx.backup, "versions/app.log"))) {
+    const text = Deno.readTextFileSync(join(fx.backup, "versions/app.log", v));
+    assert.ok(final.startsWith(text), `${v} is not an earlier state of the file`);
+  }
+  assert.equal((await w.stop()).code, 0);
+});
+
+Deno.test("watch: a backup root inside the source never backs itself up", async () => {
+  using fx = makeFixture(filler(), { ...WATCH, backup_root: "./source/backup" });
+  const backup = join(fx.source, "backup");
+  await using w = new WatchProcess(fx);
+  await w.ready();
+  writeTree(fx.source, { "one.txt": "one\n" });
+  await backedUp(backup, "one.txt", "one\n");
+  // Anything the first batch's own writes set off is applied before this second change.
+  writeTree(fx.source, { "two.txt": "two\n" });
+  await backedUp(backup, "two.txt", "two\n");
+  const exit = await w.stop();
+  assert.equal(exit.code, 0, exit.stderr);
+  const nested = listFiles(backup).filter((p) => /(^|\/)backup\//.test(p));
+  assert.deepEqual(nested, []);
+  assert.ok(!fx.logLines().some((l) => l.includes("source/backup/")));
+  assert.ok(!/batch: 0 new, 0 updated, 0 deleted/.test(exit.stdout), exit.stdout);
+});
+
+for (const signal of ["SIGTERM", "SIGINT"] as const) {
+  Deno.test(`watch: ${signal} stops it cleanly and releases the lock`, async () => {
+    using fx = makeFixture({ ...filler(), "a.txt": "a\n" }, WATCH);
+    await using w = new WatchProcess(fx);
+    await w.ready();
+    const locked = await fx.cli("run");
+    assert.equal(locked.code, 3, locked.stderr);
+    const started = Date.now();
+    const exit = await w.stop(signal);
+    assert.equal(exit.code, 0, exit.stderr);
+    assert.ok(Date.now() - started < 10_000, "took more than 10 s to stop");
+    assert.ok(fx.lastLog().some((l) => l.startsWith("Watch stopped")), fx.lastLog().join("\n"));
+    const after = await fx.cli("run");
+    assert.equal(after.code, 0, after.stderr);
+  });
+}
+
+Deno.test("watch: a signal during the first pass lets that pass finish, then stops", async () => {
+  const tree: Record<string, string> = {};
+  for (let i = 0; i < 500; i++) tree[`many/f${i}.txt`] = `${i}\n`;
+  using fx = makeFixture(tree, WATCH);
+  await using w = new WatchProcess(fx, ["--quiet"]);
+  // The signal listeners exist before the session opens its log.
+  await poll("the session's log", () => fx.logLines().length > 0, DEADLINE_MS);
+  const exit = await w.stop("SIGINT");
+  assert.equal(exit.code, 0, exit.stderr);
+  assert.equal(exit.stdout, "");
+  const log = fx.lastLog();
+  assert.equal(log[log.length - 1], "Watch stopped (1 passes)");
+  assert.equal(listFiles(join(fx.backup, "many")).length, 500);
+  assert.equal((await fx.cli("run")).code, 0);
+});
+
+Deno.test("watch: --json prints one JSON object per batch", async () => {
+  using fx = makeFixture(filler(), WATCH);
+  await using w = new WatchProcess(fx, ["--json"]);
+  await w.ready();
+  writeTree(fx.source, { "j.txt": "j\n" });
+  await backedUp(fx.backup, "j.txt", "j\n");
+  const exit = await w.stop();
+  const batches = exit.stdout.trim().split("\n").map((l) => JSON.parse(l));
+  assert.equal(batches[0].full, "start");
+  assert.equal(batches[0].counts.backup, 10);
+  assert.ok(batches.some((b) => b.full === undefined && b.counts.backup === 1 && b.paths === 1));
+});
+
+Deno.test("watch: a restart backs up what changed while it was stopped", async () => {
+  using fx = makeFixture({ ...filler(), "a.txt": "a1\n" }, WATCH);
+  {
+    await using w = new WatchProcess(fx);
+    await w.ready();
+    assert.equal((await w.stop()).code, 0);
+  }
+  writeTree(fx.source, { "a.txt": "a2\n", "b.txt": "b\n" });
+  Deno.removeSync(join(fx.source, "keep/k0.txt"));
+  await using w = new WatchProcess(fx);
+  await w.ready(); // the first pass is done when `Watch started` is logged
+  assert.equal(readOrUndefined(join(fx.backup, "a.txt")), "a2\n");
+  assert.equal(readOrUndefined(join(fx.backup, "versions/a.txt/v1.bak")), "a1\n");
+  assert.equal(readOrUndefined(join(fx.backup, "b.txt")), "b\n");
+  assert.equal(readOrUndefined(join(fx.backup, "_deleted/keep/k0.txt")), "keep 0\n");
+  assert.equal((await w.stop()).code, 0);
+});
+
+Deno.test("watch: killed in the middle of a batch, the next session completes it", async () => {
+  using fx = makeFixture(filler(), WATCH);
+  {
+    // The 2nd journaled batch (the 1st is the first pass) dies before its files move.
+    await using w = new WatchProcess(fx, [], { BACKUP_TOOL_FAULT: "journaled:2" });
+    await w.ready();
+    writeTree(fx.source, { "crash.txt": "crash\n" });
+    const exit = await w.stop("SIGCONT"); // a no-op signal: wait for the fault's own exit
+    assert.equal(exit.code, 137, exit.stderr);
+  }
+  assert.equal(readOrUndefined(join(fx.backup, "crash.txt")), undefined);
+  await using w = new WatchProcess(fx);
+  await w.ready();
+  assert.equal(readOrUndefined(join(fx.backup, "crash.txt")), "crash\n");
+  assert.ok(fx.lastLog().some((l) => l.startsWith("RECOVER: completed 1 action(s)")));
+  assert.equal((await w.stop()).code, 0);
+});
+
+Deno.test("watch: in process, stop() closes every watcher, timer and file", async () => {
+  using fx = makeFixture(filler(), WATCH);
+  const config = loadConfig(fx.config);
+  const batches: { at: number; paths: number }[] = [];
+  const handle = await startWatch(config, {
+    onBatch: (b) => batches.push({ at: Date.now(), paths: b.paths }),
+  });
+  try {
+    await handle.ready;
+    const written = Date.now();
+    writeTree(fx.source, { "fast.txt": "fast\n" });
+    await backedUp(fx.backup, "fast.txt", "fast\n");
+    const latency = Date.now() - written;
+    console.log(`event → backed up: ${latency} ms (debounce 200 ms)`);
+    assert.ok(batches.some((b) => b.paths === 1));
+  } finally {
+    const totals = await handle.stop();
+    assert.equal(totals.counts.backup, 11);
+  }
+  assert.equal(await handle.stop(), await handle.done); // idempotent
+});
+
+Deno.test("watch: --help shows usage and examples", async () => {
+  const r = await runCli(["watch", "--help"]);
+  assert.equal(r.code, 0);
+  assert.match(r.stdout, /^Usage: backup-tool watch/);
+  assert.match(r.stdout, /Examples:/);
+});
