@@ -50,6 +50,11 @@ export interface PassOptions {
   scope?: Map<string, string[]>;
   /** Called with each line as it is logged (console echo). */
   onLine?: (line: string) => void;
+  /**
+   * Stops the pass between batches (a watch session being stopped): what is committed
+   * stays, the rest is picked up by the next pass.
+   */
+  signal?: AbortSignal;
   /** Called after each scanned entry is handled (a live progress line). */
   onProgress?: (p: Progress) => void;
 }
@@ -128,6 +133,7 @@ export async function runPass(ctx: PassContext, opts: PassOptions = {}): Promise
   if (result.deleteGuard) say(`DELETE GUARD: ${result.deleteGuard}`);
   await batch.flush();
   await planEntries(ctx, opts, scan.entries, tracked, planOpts, planner, batch, fail);
+  if (opts.signal?.aborted) return result;
   for (const a of retentionActions(ctx, result.planned, opts)) batch.add(a);
   await batch.flush();
   return result;
@@ -202,7 +208,10 @@ async function planEntries(
         fail(entry.path, errorText(e));
       }
     }
-    if (batch.full()) await batch.flush();
+    if (batch.full()) {
+      await batch.flush();
+      if (opts.signal?.aborted) return;
+    }
   }
   await batch.flush();
 }

@@ -80,6 +80,8 @@ class WatchSession {
   readonly #ready = Promise.withResolvers<void>();
   readonly #done = Promise.withResolvers<WatchTotals>();
   #stopping: Promise<WatchTotals> | undefined;
+  /** Aborted by `stop()`: a long pass ends after its current batch. */
+  readonly #abort = new AbortController();
   /** A pass threw: its journaled batch and staged copies must be recovered first. */
   #failed = false;
 
@@ -136,7 +138,7 @@ class WatchSession {
   async #run(job: Job): Promise<void> {
     try {
       if (this.#failed) await this.#recover();
-      await applyJob(this.#session, job, this.#totals, this.#opts);
+      await applyJob(this.#session, job, this.#totals, this.#opts, this.#abort.signal);
     } finally {
       if (job.kind === "full" && job.reason === "start") await this.#started();
     }
@@ -167,6 +169,7 @@ class WatchSession {
 
   #stop(): Promise<WatchTotals> {
     this.#stopping ??= (async () => {
+      this.#abort.abort();
       const halted = this.#scheduler.stop();
       await this.#follower.close();
       await halted;
@@ -182,12 +185,18 @@ class WatchSession {
 }
 
 /** One job: a full pass, or a pass scoped to the job's paths. */
-async function applyJob(session: Session, job: Job, totals: WatchTotals, opts: WatchOptions) {
+async function applyJob(
+  session: Session,
+  job: Job,
+  totals: WatchTotals,
+  opts: WatchOptions,
+  signal: AbortSignal,
+) {
   const scope = job.kind === "paths" ? toScope(job.paths, session.config.sources) : undefined;
   if (scope?.size === 0) return;
   if (job.kind === "full" && job.reason !== "start") session.log.line(`RESCAN: ${job.reason}`);
   try {
-    const result = await runPass(session, { scope });
+    const result = await runPass(session, { scope, signal });
     totals.passes++;
     for (const [k, n] of Object.entries(result.counts)) totals.counts[k as keyof Counts] += n;
     totals.bytesCopied += result.bytesCopied;
