@@ -24,7 +24,8 @@ import {
   type PlanView,
 } from "./plan.ts";
 import { planRetention } from "./retention.ts";
-import { createMatcher, relPath, type ScanResult, scanSources } from "./scan.ts";
+import { createMatcher, relPath, scanSources } from "./scan.ts";
+import { type Merged, mergeScan, prefixRanges, trackedRows } from "./merge.ts";
 import { hashFile, hashText, READ_BUFFER_BYTES, stageEntry } from "./stage.ts";
 import type { Action, ScanEntry, TrackedFile } from "./types.ts";
 
@@ -119,25 +120,42 @@ export async function runPass(ctx: PassContext, opts: PassOptions = {}): Promise
   }
   for (const p of scan.problems) fail(p.path, p.message);
 
-  const tracked = ctx.store?.loadTracked() ?? new Map<string, TrackedFile>();
   const planOpts: PlanOptions = {
     algo: ctx.config.hashAlgorithm,
     prefixes: ctx.prefixes,
     rehash: opts.rehash || ctx.config.rehash,
   };
-  const planner = createPlanner(ctx.store?.planView(tracked) ?? emptyView(), planOpts);
+  const scoped = scopePrefixes(ctx, opts.scope);
+  const rows = ctx.store ? trackedRows(ctx.store, prefixRanges(scoped)) : [];
+  const merged = mergeScan(scan.entries, rows, (e, t) => needsHash(e, t, planOpts));
+  // The planner asks for the tracked record of the path it is deciding; the pass hands
+  // it over (one current record at a time), so no table of all tracked files is needed.
+  let current: TrackedFile | undefined;
+  const view = ctx.store?.planView((p) => (current?.path === p ? current : undefined));
+  const planner = createPlanner(view ?? emptyView(), planOpts);
+  const decide = <T>(t: TrackedFile | undefined, plan: () => T): T => {
+    current = t;
+    try {
+      return plan();
+    } finally {
+      current = undefined;
+    }
+  };
   const batch = new Batch(ctx, opts, result, say, fail, Date.now());
 
   // Deletions first, so a path freed by a deleted file is free for what replaces it.
-  result.deleteGuard = planVanished(ctx, opts, scan, tracked, planner, batch);
+  const vanished = merged.unmatched.filter(inside(scoped, scan.unreadable));
+  result.deleteGuard = planVanished(ctx, opts, vanished, planner, decide, batch);
   if (result.deleteGuard) say(`DELETE GUARD: ${result.deleteGuard}`);
   await batch.flush();
-  await planEntries(ctx, opts, scan.entries, tracked, planOpts, planner, batch, fail);
+  await planEntries(ctx, opts, scan.entries, merged, planner, decide, batch, fail);
   if (opts.signal?.aborted) return result;
   for (const a of retentionActions(ctx, result.planned, opts)) batch.add(a);
   await batch.flush();
   return result;
 }
+
+type Decide = <T>(t: TrackedFile | undefined, plan: () => T) => T;
 
 /**
  * Plans the tracked paths the scan no longer saw: newly excluded ones are kept, the others
@@ -147,39 +165,39 @@ export async function runPass(ctx: PassContext, opts: PassOptions = {}): Promise
 function planVanished(
   ctx: PassContext,
   opts: PassOptions,
-  scan: ScanResult,
-  tracked: Map<string, TrackedFile>,
+  vanished: TrackedFile[],
   planner: Planner,
+  decide: Decide,
   batch: Batch,
 ): string | undefined {
-  const gone = vanishedPaths(ctx, tracked, scan.entries, scan.unreadable, opts);
   const matcher = createMatcher(ctx.config.exclude);
-  const deletions: string[] = [];
-  for (const path of gone) {
-    if (isExcluded(path, matcher) && existsInSource(ctx, path)) {
-      const a = planner.planExclude(path);
+  const deletions: TrackedFile[] = [];
+  for (const t of vanished) {
+    if (isExcluded(t.path, matcher) && existsInSource(ctx, t.path)) {
+      const a = decide(t, () => planner.planExclude(t.path));
       if (a) batch.add(a);
-    } else if (tracked.get(path)!.status === "current") deletions.push(path);
+    } else if (t.status === "current") deletions.push(t);
   }
   const max = ctx.config.maxDeletePercent;
-  const guard = deleteGuard(deletions.length, tracked.size, max, opts.force);
-  if (!guard) { for (const path of deletions) batch.add(planner.planDelete(path)); }
+  const total = ctx.store?.trackedCount() ?? 0;
+  const guard = deleteGuard(deletions.length, total, max, opts.force);
+  if (!guard) { for (const t of deletions) batch.add(decide(t, () => planner.planDelete(t.path))); }
   return guard;
 }
 
-/** Plans every scanned entry in order, reading those whose fingerprint says so. */
+/** Plans every scanned entry in order, reading those the merge marked. */
 async function planEntries(
   ctx: PassContext,
   opts: PassOptions,
   entries: ScanEntry[],
-  tracked: Map<string, TrackedFile>,
-  planOpts: PlanOptions,
+  merged: Merged,
   planner: Planner,
+  decide: Decide,
   batch: Batch,
   fail: (path: string, message: string) => void,
 ): Promise<void> {
   const buf = new Uint8Array(READ_BUFFER_BYTES);
-  const toRead = entries.map((e) => needsHash(e, tracked.get(e.path), planOpts));
+  const { toRead, tracked } = merged;
   const progress: Progress = {
     filesDone: 0,
     filesTotal: entries.length,
@@ -196,8 +214,9 @@ async function planEntries(
     else {
       const tmp = opts.dryRun ? undefined : join(ctx.tmpDir, `${ctx.runId}-${++tmpCounter}.tmp`);
       try {
-        const input = readEntry(ctx, entry, tracked.get(entry.path), buf, tmp);
-        const action = planner.planEntry(input);
+        const t = tracked[i] ? ctx.store?.trackedOne(entry.path) : undefined;
+        const input = readEntry(ctx, entry, t, buf, tmp);
+        const action = decide(t, () => planner.planEntry(input));
         const staged = input.hashed?.tmp;
         if (staged && action.type === "skip") removeQuietly(staged); // same content after all
         // Only regular files are flushed; a staged symlink has no data to sync.
@@ -216,41 +235,32 @@ async function planEntries(
   await batch.flush();
 }
 
-function vanishedPaths(
-  ctx: PassContext,
-  tracked: Map<string, TrackedFile>,
-  seen: ScanEntry[],
-  unreadable: string[],
-  opts: PassOptions,
-): string[] {
-  const present = new Set(seen.map((e) => e.path));
-  const inScope = scopeFilter(ctx, opts.scope);
-  const under = (path: string, dir: string) => path === dir || path.startsWith(`${dir}/`);
-  return [...tracked.keys()]
-    .filter((p) => !present.has(p) && inScope(p) && !unreadable.some((d) => under(p, d)))
-    .sort();
+/** A filter for tracked rows: under a scoped prefix, and not below an unreadable folder. */
+function inside(prefixes: string[], unreadable: string[]): (t: TrackedFile) => boolean {
+  const scoped = new Set(prefixes);
+  const blocked = new Set(unreadable);
+  return (t) => {
+    let inScope = false;
+    for (let end = t.path.length; end > 0; end = t.path.lastIndexOf("/", end - 1)) {
+      const ancestor = t.path.slice(0, end);
+      if (blocked.has(ancestor)) return false;
+      if (scoped.has(ancestor)) inScope = true;
+    }
+    return inScope;
+  };
 }
 
-/**
- * Whether a logical path lies within the scanned scope: one of its ancestors (or itself)
- * is a scoped path. Looking ancestors up in a set costs the path's depth, not the number
- * of scoped paths, which matters for a watch batch of thousands of paths.
- */
-function scopeFilter(ctx: PassContext, scope?: Map<string, string[]>): (path: string) => boolean {
-  if (!scope) return () => true;
-  const scoped = new Set<string>();
+/** The logical paths a pass covers: every source, or the scoped paths. */
+function scopePrefixes(ctx: PassContext, scope?: Map<string, string[]>): string[] {
+  const prefixes: string[] = [];
   for (const s of ctx.config.sources) {
-    for (const abs of scope.get(s.name) ?? []) {
+    if (!scope) prefixes.push(s.name);
+    for (const abs of scope?.get(s.name) ?? []) {
       const rel = relPath(s.path, abs);
-      scoped.add(rel === "" ? s.name : `${s.name}/${rel}`);
+      prefixes.push(rel === "" ? s.name : `${s.name}/${rel}`);
     }
   }
-  return (p) => {
-    for (let end = p.length; end > 0; end = p.lastIndexOf("/", end - 1)) {
-      if (scoped.has(p.slice(0, end))) return true;
-    }
-    return false;
-  };
+  return prefixes;
 }
 
 function isExcluded(path: string, matcher: ReturnType<typeof createMatcher>): boolean {

@@ -11,6 +11,7 @@ import { isInside } from "../config/paths.ts";
 import ignore, { type Ignore } from "ignore";
 import type { Source } from "../config/config.ts";
 import type { ScanEntry } from "./types.ts";
+import { compareCodePoints } from "./merge.ts";
 import { errorText } from "./errors.ts";
 
 export interface ScanProblem {
@@ -55,7 +56,7 @@ export function scanSources(sources: Source[], opts: ScanOptions): ScanResult {
     const starts = opts.scope ? opts.scope.get(source.name) ?? [] : [source.path];
     for (const start of starts) if (!skipped(start)) walk(source, start, matcher, skip, result);
   }
-  result.entries.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  result.entries.sort((a, b) => compareCodePoints(a.path, b.path));
   return result;
 }
 

@@ -117,45 +117,64 @@ export class StateStore {
   }
 
   /**
-   * Every tracked path with its fingerprint and current copy, in one query. Rows come back
+   * Tracked files whose path lies in [from, to) and sorts after `after` (byte order, as
+   * SQLite compares text), at most `limit` of them, in path order. Read in such pages, the
+   * state is merged with the scan without ever being held in memory whole. Rows come back
    * as arrays (about 3x faster than objects for 100,000 rows, measured here).
    */
-  loadTracked(): Map<string, TrackedFile> {
+  trackedPage(from: string, to: string, after: string, limit: number): TrackedFile[] {
+    return this.#trackedRows(
+      `WHERE f.path >= ? AND f.path < ? AND f.path > ? ORDER BY f.path LIMIT ?`,
+      from,
+      to,
+      after,
+      limit,
+    );
+  }
+
+  /** One tracked file, or undefined. */
+  trackedOne(path: string): TrackedFile | undefined {
+    return this.#trackedRows("WHERE f.path = ?", path)[0];
+  }
+
+  /** How many paths are tracked. */
+  trackedCount(): number {
+    return (this.#q("SELECT count(*) AS n FROM files").get() as Row).n as number;
+  }
+
+  #trackedRows(where: string, ...params: (string | number)[]): TrackedFile[] {
     const stmt = this.#q(
       `SELECT f.path, f.kind, f.hash, f.algo, f.size, f.mtime_ms, f.ctime_ms, f.ino, f.dev,
          f.mode, f.trusted, f.copy_id, c.seq, c.stored_at, f.status
-       FROM files f JOIN copies c ON c.id = f.copy_id`,
+       FROM files f JOIN copies c ON c.id = f.copy_id ${where}`,
     );
-    (stmt as unknown as { setReturnArrays(on: boolean): void }).setReturnArrays(true);
-    const rows = stmt.all() as unknown as TrackedRow[];
-    (stmt as unknown as { setReturnArrays(on: boolean): void }).setReturnArrays(false);
-    const map = new Map<string, TrackedFile>();
-    for (const r of rows) {
-      map.set(r[0], {
-        path: r[0],
-        kind: r[1],
-        hash: r[2],
-        algo: r[3],
-        size: r[4],
-        mtimeMs: r[5],
-        ctimeMs: r[6],
-        ino: r[7],
-        dev: r[8],
-        mode: r[9],
-        trusted: r[10] === 1,
-        copyId: r[11],
-        seq: r[12],
-        storedAt: r[13],
-        status: r[14],
-      });
-    }
-    return map;
+    const arrays = stmt as unknown as { setReturnArrays(on: boolean): void };
+    arrays.setReturnArrays(true);
+    const rows = stmt.all(...params) as unknown as TrackedRow[];
+    arrays.setReturnArrays(false);
+    return rows.map((r) => ({
+      path: r[0],
+      kind: r[1],
+      hash: r[2],
+      algo: r[3],
+      size: r[4],
+      mtimeMs: r[5],
+      ctimeMs: r[6],
+      ino: r[7],
+      dev: r[8],
+      mode: r[9],
+      trusted: r[10] === 1,
+      copyId: r[11],
+      seq: r[12],
+      storedAt: r[13],
+      status: r[14],
+    }));
   }
 
-  /** The planner's view: the tracked map plus indexed queries for the rest. */
-  planView(tracked: ReadonlyMap<string, TrackedFile>): PlanView {
+  /** The planner's view: `tracked` from the caller, indexed queries for the rest. */
+  planView(tracked: (path: string) => TrackedFile | undefined): PlanView {
     return {
-      tracked: (path) => tracked.get(path),
+      tracked,
       holdersOf: (hash, algo) =>
         (this.#q("SELECT path FROM files WHERE hash = ? AND algo = ? ORDER BY path")
           .all(hash, algo) as Row[]).map((r) => r.path as string),
@@ -400,7 +419,7 @@ function toStoredCopy(r: Row): StoredCopy {
   };
 }
 
-/** A row of `loadTracked`'s query, in column order. */
+/** A row of the tracked-files query, in column order. */
 type TrackedRow = [
   string,
   "file" | "symlink",

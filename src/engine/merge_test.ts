@@ -1,0 +1,57 @@
+/** Tests of the scan/state merge and of the ordering it relies on. */
+import assert from "node:assert/strict";
+import { compareCodePoints, mergeScan, prefixRanges, trackedRows } from "./merge.ts";
+import type { ScanEntry, TrackedFile } from "./types.ts";
+
+const utf8 = new TextEncoder();
+function byteOrder(a: string, b: string): number {
+  const x = utf8.encode(a);
+  const y = utf8.encode(b);
+  for (let i = 0; i < Math.min(x.length, y.length); i++) if (x[i] !== y[i]) return x[i] - y[i];
+  return x.length - y.length;
+}
+
+Deno.test("merge: code point order equals UTF-8 byte order (SQLite's), unlike '<'", () => {
+  const names = [
+    "a",
+    "a/b",
+    "a.txt",
+    "a-b",
+    "Z",
+    "é",
+    "\uE000",
+    "\u{1F600}",
+    "\uFFFD",
+    "a/\u{10000}",
+  ];
+  for (const a of names) {
+    for (const b of names) {
+      assert.equal(Math.sign(compareCodePoints(a, b)), Math.sign(byteOrder(a, b)), `${a} vs ${b}`);
+    }
+  }
+  assert.ok("\u{1F600}" < "\uE000"); // what '<' would get wrong
+  assert.ok(compareCodePoints("\u{1F600}", "\uE000") > 0);
+});
+
+const entry = (path: string) => ({ path }) as ScanEntry;
+const row = (path: string) => ({ path }) as TrackedFile;
+
+Deno.test("merge: new, tracked and vanished paths are told apart in one pass", () => {
+  const entries = ["s/a", "s/c", "s/d"].map(entry);
+  const rows = ["s/b", "s/c", "s/e"].map(row);
+  const m = mergeScan(entries, rows, (_e, t) => t === undefined);
+  assert.deepEqual([...m.toRead], [1, 0, 1]);
+  assert.deepEqual([...m.tracked], [0, 1, 0]);
+  assert.deepEqual(m.unmatched.map((t) => t.path), ["s/b", "s/e"]);
+});
+
+Deno.test("merge: tracked rows are paged in order, overlapping ranges read once", () => {
+  const all = ["s/a", "s/b", "s.x/c", "t/d"].sort(compareCodePoints);
+  const state = {
+    trackedPage(from: string, to: string, after: string, limit: number) {
+      return all.filter((p) => p >= from && p < to && p > after).slice(0, limit).map(row);
+    },
+  };
+  const rows = [...trackedRows(state, prefixRanges(["s", "s.x", "t"]))].map((r) => r.path);
+  assert.deepEqual(rows, ["s.x/c", "s/a", "s/b", "t/d"]);
+});
