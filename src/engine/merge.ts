@@ -1,16 +1,14 @@
 /**
- * The merge of a sorted scan with the state's tracked files, read page by page in the
- * same order, so neither side is ever held in memory as a lookup table: for a million
- * files the pass keeps the scan entries and two flags per entry, not a second copy of the
- * state. It decides which entries must be read (new, or fingerprint changed) and which
- * tracked paths the scan no longer saw. Read-only.
+ * The merge of the streaming scan with the state's tracked files, read page by page in the
+ * same order, so neither side is ever held in memory: a pass over a million files keeps a
+ * page of rows and a batch of actions, not a table of all files. It finds the tracked
+ * record of each scanned entry and the tracked paths the scan no longer saw. Read-only.
  *
  * Both sides use code point order, which is UTF-8 byte order, which is how SQLite compares
  * text; JavaScript's `<` compares UTF-16 units and would disagree on characters beyond
  * U+FFFF, silently turning a present file into a "vanished" one.
  */
 import type { TrackedFile } from "./types.ts";
-import type { ScanEntry } from "./types.ts";
 
 /** Tracked rows per page: large enough to amortize the query, small enough to stay flat. */
 const PAGE_ROWS = 4096;
@@ -65,36 +63,53 @@ export function* trackedRows(
   }
 }
 
-export interface Merged {
-  /** 1 where the entry must be read: new, or its fingerprint says it may have changed. */
-  toRead: Uint8Array;
-  /** 1 where the entry is a tracked path. */
-  tracked: Uint8Array;
-  /** Tracked rows no scanned entry matched, in order. */
-  unmatched: TrackedFile[];
+/**
+ * A forward-only cursor over tracked rows: `seek(path)` passes every row before `path`
+ * (handing each to `onPassed`) and returns the row for `path`, if there is one. Paths must
+ * be sought in increasing order.
+ */
+export class RowCursor {
+  readonly #rows: Iterator<TrackedFile>;
+  #head: TrackedFile | undefined;
+  #done = false;
+
+  constructor(rows: Iterable<TrackedFile>, readonly onPassed?: (t: TrackedFile) => void) {
+    this.#rows = rows[Symbol.iterator]();
+    this.#advance();
+  }
+
+  seek(path: string): TrackedFile | undefined {
+    while (this.#head && compareCodePoints(this.#head.path, path) < 0) {
+      this.onPassed?.(this.#head);
+      this.#advance();
+    }
+    if (this.#head?.path !== path) return undefined;
+    const found = this.#head;
+    this.#advance();
+    return found;
+  }
+
+  /** Passes every remaining row. */
+  finish(): void {
+    while (this.#head) {
+      this.onPassed?.(this.#head);
+      this.#advance();
+    }
+  }
+
+  #advance(): void {
+    if (this.#done) return void (this.#head = undefined);
+    const next = this.#rows.next();
+    this.#done = next.done === true;
+    this.#head = next.done ? undefined : next.value;
+  }
 }
 
-/** Merges sorted entries with sorted tracked rows. */
-export function mergeScan(
-  entries: ScanEntry[],
-  rows: Iterable<TrackedFile>,
-  needsHash: (e: ScanEntry, t: TrackedFile | undefined) => boolean,
-): Merged {
-  const toRead = new Uint8Array(entries.length);
-  const tracked = new Uint8Array(entries.length);
+/** Tracked rows that no listed path matched (both in order). */
+export function unmatchedRows(paths: Iterable<string>, rows: Iterable<TrackedFile>): TrackedFile[] {
   const unmatched: TrackedFile[] = [];
-  let i = 0;
-  for (const t of rows) {
-    while (i < entries.length && compareCodePoints(entries[i].path, t.path) < 0) {
-      toRead[i] = needsHash(entries[i], undefined) ? 1 : 0;
-      i++;
-    }
-    if (i < entries.length && entries[i].path === t.path) {
-      tracked[i] = 1;
-      toRead[i] = needsHash(entries[i], t) ? 1 : 0;
-      i++;
-    } else unmatched.push(t);
-  }
-  for (; i < entries.length; i++) toRead[i] = needsHash(entries[i], undefined) ? 1 : 0;
-  return { toRead, tracked, unmatched };
+  const cursor = new RowCursor(rows, (t) => unmatched.push(t));
+  for (const path of paths) cursor.seek(path);
+  cursor.finish();
+  return unmatched;
 }

@@ -1,7 +1,7 @@
 /** Tests of the scan/state merge and of the ordering it relies on. */
 import assert from "node:assert/strict";
-import { compareCodePoints, mergeScan, prefixRanges, trackedRows } from "./merge.ts";
-import type { ScanEntry, TrackedFile } from "./types.ts";
+import { compareCodePoints, prefixRanges, RowCursor, trackedRows, unmatchedRows } from "./merge.ts";
+import type { TrackedFile } from "./types.ts";
 
 const utf8 = new TextEncoder();
 function byteOrder(a: string, b: string): number {
@@ -33,16 +33,18 @@ Deno.test("merge: code point order equals UTF-8 byte order (SQLite's), unlike '<
   assert.ok(compareCodePoints("\u{1F600}", "\uE000") > 0);
 });
 
-const entry = (path: string) => ({ path }) as ScanEntry;
 const row = (path: string) => ({ path }) as TrackedFile;
 
-Deno.test("merge: new, tracked and vanished paths are told apart in one pass", () => {
-  const entries = ["s/a", "s/c", "s/d"].map(entry);
+Deno.test("merge: the cursor finds tracked rows and reports those no path matched", () => {
+  const passed: string[] = [];
+  const cursor = new RowCursor(["s/b", "s/c", "s/e"].map(row), (t) => passed.push(t.path));
+  assert.equal(cursor.seek("s/a"), undefined);
+  assert.equal(cursor.seek("s/c")?.path, "s/c");
+  assert.equal(cursor.seek("s/d"), undefined);
+  cursor.finish();
+  assert.deepEqual(passed, ["s/b", "s/e"]);
   const rows = ["s/b", "s/c", "s/e"].map(row);
-  const m = mergeScan(entries, rows, (_e, t) => t === undefined);
-  assert.deepEqual([...m.toRead], [1, 0, 1]);
-  assert.deepEqual([...m.tracked], [0, 1, 0]);
-  assert.deepEqual(m.unmatched.map((t) => t.path), ["s/b", "s/e"]);
+  assert.deepEqual(unmatchedRows(["s/a", "s/c", "s/d"], rows).map((t) => t.path), ["s/b", "s/e"]);
 });
 
 Deno.test("merge: tracked rows are paged in order, overlapping ranges read once", () => {

@@ -24,8 +24,8 @@ import {
   type PlanView,
 } from "./plan.ts";
 import { planRetention } from "./retention.ts";
-import { createMatcher, relPath, scanSources } from "./scan.ts";
-import { type Merged, mergeScan, prefixRanges, trackedRows } from "./merge.ts";
+import { createMatcher, listPaths, relPath, scanEntries, type ScanOptions } from "./scan.ts";
+import { prefixRanges, RowCursor, trackedRows, unmatchedRows } from "./merge.ts";
 import { hashFile, hashText, READ_BUFFER_BYTES, stageEntry } from "./stage.ts";
 import type { Action, ScanEntry, TrackedFile } from "./types.ts";
 
@@ -109,31 +109,25 @@ export async function runPass(ctx: PassContext, opts: PassOptions = {}): Promise
     result.errors.push({ path, message });
     say(`ERROR: ${path}: ${message}`);
   };
-  const scan = scanSources(ctx.config.sources, {
-    exclude: ctx.config.exclude,
-    skipDirs: [ctx.config.backupRoot, ctx.config.logDir],
-    scope: opts.scope,
-  });
-  for (const s of scan.specials) {
-    result.counts.special++;
-    say(`SKIP SPECIAL: ${s.path} (${s.message})`);
-  }
-  for (const p of scan.problems) fail(p.path, p.message);
-
   const planOpts: PlanOptions = {
     algo: ctx.config.hashAlgorithm,
     prefixes: ctx.prefixes,
     rehash: opts.rehash || ctx.config.rehash,
   };
   const scoped = scopePrefixes(ctx, opts.scope);
-  const rows = ctx.store ? trackedRows(ctx.store, prefixRanges(scoped)) : [];
-  const merged = mergeScan(scan.entries, rows, (e, t) => needsHash(e, t, planOpts));
+  const ranges = prefixRanges(scoped);
+  const rows = () => (ctx.store ? trackedRows(ctx.store, ranges) : []);
+  const scanOpts: ScanOptions = {
+    exclude: ctx.config.exclude,
+    skipDirs: [ctx.config.backupRoot, ctx.config.logDir],
+    scope: opts.scope,
+  };
   // The planner asks for the tracked record of the path it is deciding; the pass hands
   // it over (one current record at a time), so no table of all tracked files is needed.
   let current: TrackedFile | undefined;
   const view = ctx.store?.planView((p) => (current?.path === p ? current : undefined));
   const planner = createPlanner(view ?? emptyView(), planOpts);
-  const decide = <T>(t: TrackedFile | undefined, plan: () => T): T => {
+  const decide: Decide = (t, plan) => {
     current = t;
     try {
       return plan();
@@ -143,12 +137,33 @@ export async function runPass(ctx: PassContext, opts: PassOptions = {}): Promise
   };
   const batch = new Batch(ctx, opts, result, say, fail, Date.now());
 
-  // Deletions first, so a path freed by a deleted file is free for what replaces it.
-  const vanished = merged.unmatched.filter(inside(scoped, scan.unreadable));
+  // First a listing-only walk finds what vanished, so deletions (and the guard, which
+  // needs their number) come before anything else, and a path freed by a deleted file is
+  // free for what replaces it.
+  const unreadable: string[] = [];
+  let listed = 0;
+  const counted = function* (paths: Iterable<string>) {
+    for (const p of paths) {
+      listed++;
+      yield p;
+    }
+  };
+  const paths = counted(listPaths(ctx.config.sources, scanOpts, unreadable));
+  const vanished = unmatchedRows(paths, rows()).filter(inside(scoped, unreadable));
   result.deleteGuard = planVanished(ctx, opts, vanished, planner, decide, batch);
   if (result.deleteGuard) say(`DELETE GUARD: ${result.deleteGuard}`);
   await batch.flush();
-  await planEntries(ctx, opts, scan.entries, merged, planner, decide, batch, fail);
+
+  const entries = scanEntries(ctx.config.sources, {
+    ...scanOpts,
+    onSpecial: (s) => {
+      result.counts.special++;
+      say(`SKIP SPECIAL: ${s.path} (${s.message})`);
+    },
+    onProblem: (p) => fail(p.path, p.message),
+  }, []);
+  const cursor = new RowCursor(rows());
+  await planEntries(ctx, opts, entries, cursor, listed, planOpts, planner, decide, batch, fail);
   if (opts.signal?.aborted) return result;
   for (const a of retentionActions(ctx, result.planned, opts)) batch.add(a);
   await batch.flush();
@@ -185,36 +200,40 @@ function planVanished(
   return guard;
 }
 
-/** Plans every scanned entry in order, reading those the merge marked. */
+/** Plans every scanned entry in order, reading those whose fingerprint says so. */
 async function planEntries(
   ctx: PassContext,
   opts: PassOptions,
-  entries: ScanEntry[],
-  merged: Merged,
+  entries: Iterable<ScanEntry>,
+  cursor: RowCursor,
+  expected: number,
+  planOpts: PlanOptions,
   planner: Planner,
   decide: Decide,
   batch: Batch,
   fail: (path: string, message: string) => void,
 ): Promise<void> {
   const buf = new Uint8Array(READ_BUFFER_BYTES);
-  const { toRead, tracked } = merged;
+  // The listing counted the files; their bytes are not known before they are seen.
   const progress: Progress = {
     filesDone: 0,
-    filesTotal: entries.length,
+    filesTotal: expected,
     bytesDone: 0,
-    bytesTotal: entries.reduce((sum, e, i) => sum + (toRead[i] ? e.size : 0), 0),
+    bytesTotal: 0,
     current: "",
   };
-  for (const [i, entry] of entries.entries()) {
+  for (const entry of entries) {
+    const t = cursor.seek(entry.path);
+    const toRead = needsHash(entry, t, planOpts);
     progress.filesDone++;
+    progress.filesTotal = Math.max(progress.filesTotal, progress.filesDone);
     progress.current = entry.path;
-    if (toRead[i]) progress.bytesDone += entry.size;
+    if (toRead) progress.bytesDone += entry.size;
     opts.onProgress?.(progress);
-    if (!toRead[i]) batch.add(planner.planEntry({ entry }));
+    if (!toRead) batch.add(planner.planEntry({ entry }));
     else {
       const tmp = opts.dryRun ? undefined : join(ctx.tmpDir, `${ctx.runId}-${++tmpCounter}.tmp`);
       try {
-        const t = tracked[i] ? ctx.store?.trackedOne(entry.path) : undefined;
         const input = readEntry(ctx, entry, t, buf, tmp);
         const action = decide(t, () => planner.planEntry(input));
         const staged = input.hashed?.tmp;

@@ -1,32 +1,28 @@
 /**
- * The scanner: walks each source (or parts of it), never following symlinks, and returns
- * the regular files and symlinks it found, sorted by logical path. Excluded paths (the
- * config's gitignore-style patterns), the backup root and the log folder are skipped; so
- * are FIFOs, sockets and devices, which are reported, never opened. A folder that cannot
- * be read is reported and remembered, so the paths below it are not mistaken for deleted.
- * Read-only: an interruption leaves nothing behind.
+ * The scanner: a streaming walk of each source (or of parts of it, for a watch batch) that
+ * yields entries in code point order of their logical paths — the order SQLite keeps the
+ * state in — so the pass can merge both without holding either in memory. Siblings are
+ * sorted with folders keyed as `name/`, which makes a depth-first walk produce exactly the
+ * sorted order of full paths (`a.txt` before `a/b`).
+ *
+ * Two modes: `list` reads folders only (cheap; used to find what vanished before anything
+ * is changed) and yields paths; `stat` also lstats each entry and yields `ScanEntry`s.
+ * Symlinks are never followed. Excluded paths (gitignore-style patterns), the backup root
+ * and the log folder are skipped; FIFOs, sockets and devices are reported, never opened.
+ * A folder that cannot be listed is reported and remembered, so the paths below it are
+ * not mistaken for deleted. Read-only: an interruption leaves nothing behind.
  */
 import { join, relative, sep } from "node:path";
-import { isInside } from "../config/paths.ts";
 import ignore, { type Ignore } from "ignore";
 import type { Source } from "../config/config.ts";
-import type { ScanEntry } from "./types.ts";
-import { compareCodePoints } from "./merge.ts";
+import { isInside } from "../config/paths.ts";
 import { errorText } from "./errors.ts";
+import { compareCodePoints } from "./merge.ts";
+import type { ScanEntry } from "./types.ts";
 
 export interface ScanProblem {
   path: string;
   message: string;
-}
-
-export interface ScanResult {
-  entries: ScanEntry[];
-  /** Special files skipped (FIFOs, sockets, devices), with their kind. */
-  specials: ScanProblem[];
-  /** Entries that could not be read: reported, and the run exits 1. */
-  problems: ScanProblem[];
-  /** Logical folder paths that could not be listed: nothing below them counts as deleted. */
-  unreadable: string[];
 }
 
 export interface ScanOptions {
@@ -35,7 +31,14 @@ export interface ScanOptions {
   skipDirs: string[];
   /** Per source name, the folders or files to scan (absolute); all of it when absent. */
   scope?: Map<string, string[]>;
+  /** A FIFO, socket or device was skipped (stat mode). */
+  onSpecial?: (p: ScanProblem) => void;
+  /** An entry or folder could not be read. */
+  onProblem?: (p: ScanProblem) => void;
 }
+
+/** Logical folder paths that could not be listed: nothing below them counts as deleted. */
+export type Unreadable = string[];
 
 /** A gitignore-style matcher; with no patterns, one that skips the matching work. */
 export function createMatcher(patterns: string[]): Pick<Ignore, "ignores"> {
@@ -47,77 +50,124 @@ export function relPath(root: string, abs: string): string {
   return relative(root, abs).split(sep).join("/");
 }
 
-export function scanSources(sources: Source[], opts: ScanOptions): ScanResult {
-  const result: ScanResult = { entries: [], specials: [], problems: [], unreadable: [] };
-  const matcher = createMatcher(opts.exclude);
-  const skip = new Set(opts.skipDirs);
-  const skipped = (abs: string) => opts.skipDirs.some((d) => abs === d || isInside(abs, d));
-  for (const source of sources) {
-    const starts = opts.scope ? opts.scope.get(source.name) ?? [] : [source.path];
-    for (const start of starts) if (!skipped(start)) walk(source, start, matcher, skip, result);
-  }
-  result.entries.sort((a, b) => compareCodePoints(a.path, b.path));
-  return result;
+interface Walk {
+  source: Source;
+  matcher: Pick<Ignore, "ignores">;
+  skip: Set<string>;
+  opts: ScanOptions;
+  unreadable: Unreadable;
 }
 
-/** Depth-first walk; each stack item carries its absolute and logical path. */
-function walk(
-  source: Source,
-  start: string,
-  matcher: Pick<Ignore, "ignores">,
-  skip: Set<string>,
-  out: ScanResult,
-) {
-  const rel0 = relPath(source.path, start);
-  const stack: [string, string][] = [[start, rel0]];
-  while (stack.length > 0) {
-    const [abs, rel] = stack.pop()!;
-    const logical = rel === "" ? source.name : `${source.name}/${rel}`;
+/** Logical paths of every non-folder entry, in order, reading folders only. */
+export function listPaths(sources: Source[], opts: ScanOptions, unreadable: Unreadable) {
+  return walkSources(sources, opts, unreadable, (w, _abs, rel) => logical(w.source, rel));
+}
+
+/** Every regular file and symlink, lstat'ed, in order. */
+export function scanEntries(sources: Source[], opts: ScanOptions, unreadable: Unreadable) {
+  return walkSources(sources, opts, unreadable, statEntry);
+}
+
+type Visit<T> = (w: Walk, abs: string, rel: string) => T | undefined;
+
+function* walkSources<T>(
+  sources: Source[],
+  opts: ScanOptions,
+  unreadable: Unreadable,
+  visit: Visit<T>,
+): Generator<T> {
+  const matcher = createMatcher(opts.exclude);
+  const skip = new Set(opts.skipDirs);
+  const ordered = [...sources].sort((a, b) => compareCodePoints(`${a.name}/`, `${b.name}/`));
+  for (const source of ordered) {
+    const w: Walk = { source, matcher, skip, opts, unreadable };
+    for (const [abs, rel, isDir] of startsOf(w)) {
+      if (isDir) yield* walkDir(w, abs, rel, visit);
+      else if (!matcher.ignores(rel)) {
+        const item = visit(w, abs, rel);
+        if (item !== undefined) yield item;
+      }
+    }
+  }
+}
+
+/** Where to start in a source: its root, or the scoped paths that exist, in walk order. */
+function startsOf(w: Walk): [string, string, boolean][] {
+  const { source, opts } = w;
+  if (!opts.scope) return [[source.path, "", true]];
+  const starts: [string, string, boolean][] = [];
+  for (const abs of opts.scope.get(source.name) ?? []) {
+    if (opts.skipDirs.some((d) => abs === d || isInside(abs, d))) continue;
     let info: Deno.FileInfo;
     try {
       info = Deno.lstatSync(abs);
-    } catch (e) {
-      if (e instanceof Deno.errors.NotFound) continue; // gone since it was listed
-      out.problems.push({ path: logical, message: `Cannot read '${abs}': ${errorText(e)}` });
-      continue;
+    } catch {
+      continue; // gone: the vanished-paths step sees that
     }
-    if (info.isDirectory) {
-      if (skip.has(abs) || (rel !== "" && matcher.ignores(`${rel}/`))) continue;
-      listInto(abs, rel, logical, stack, out);
-      continue;
+    const rel = relPath(source.path, abs);
+    if (info.isDirectory && rel !== "" && w.matcher.ignores(`${rel}/`)) continue;
+    starts.push([abs, rel, info.isDirectory]);
+  }
+  const key = (
+    [, rel, isDir]: [string, string, boolean],
+  ) => (isDir && rel !== "" ? `${rel}/` : rel);
+  return starts.sort((a, b) => compareCodePoints(key(a), key(b)));
+}
+
+function* walkDir<T>(w: Walk, abs: string, rel: string, visit: Visit<T>): Generator<T> {
+  const children = listSorted(w, abs, rel);
+  for (const { name, isDir } of children) {
+    const childAbs = join(abs, name);
+    const childRel = rel === "" ? name : `${rel}/${name}`;
+    if (isDir) {
+      if (w.skip.has(childAbs) || w.matcher.ignores(`${childRel}/`)) continue;
+      yield* walkDir(w, childAbs, childRel, visit);
+    } else if (!w.matcher.ignores(childRel)) {
+      const item = visit(w, childAbs, childRel);
+      if (item !== undefined) yield item;
     }
-    if (rel === "" || matcher.ignores(rel)) continue;
-    const entry = toEntry(logical, abs, info, out);
-    if (entry) out.entries.push(entry);
   }
 }
 
-function listInto(
-  abs: string,
-  rel: string,
-  logical: string,
-  stack: [string, string][],
-  out: ScanResult,
-): void {
+/** A folder's children, folders keyed as `name/`, in code point order. */
+function listSorted(w: Walk, abs: string, rel: string): { name: string; isDir: boolean }[] {
+  const children: { name: string; isDir: boolean; key: string }[] = [];
   try {
-    const names: string[] = [];
-    for (const d of Deno.readDirSync(abs)) names.push(d.name);
-    names.sort().reverse(); // popped from the stack in sorted order
-    for (const name of names) stack.push([join(abs, name), rel === "" ? name : `${rel}/${name}`]);
+    for (const d of Deno.readDirSync(abs)) {
+      children.push({
+        name: d.name,
+        isDir: d.isDirectory,
+        key: d.isDirectory ? `${d.name}/` : d.name,
+      });
+    }
   } catch (e) {
-    out.unreadable.push(logical);
-    out.problems.push({ path: logical, message: `Cannot list folder '${abs}': ${errorText(e)}` });
+    const path = logical(w.source, rel);
+    w.unreadable.push(path);
+    w.opts.onProblem?.({ path, message: `Cannot list folder '${abs}': ${errorText(e)}` });
+    return [];
   }
+  return children.sort((a, b) => compareCodePoints(a.key, b.key));
 }
 
-function toEntry(
-  logical: string,
-  abs: string,
-  info: Deno.FileInfo,
-  out: ScanResult,
-): ScanEntry | undefined {
+function logical(source: Source, rel: string): string {
+  return rel === "" ? source.name : `${source.name}/${rel}`;
+}
+
+/** lstat one listed entry into a ScanEntry (or report it and give nothing). */
+function statEntry(w: Walk, abs: string, rel: string): ScanEntry | undefined {
+  const path = logical(w.source, rel);
+  let info: Deno.FileInfo;
+  try {
+    info = Deno.lstatSync(abs);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return undefined; // gone since it was listed
+    w.opts.onProblem?.({ path, message: `Cannot read '${abs}': ${errorText(e)}` });
+    return undefined;
+  }
+  // Became a folder since it was listed: its place in the order is gone; next pass.
+  if (info.isDirectory) return undefined;
   const base = {
-    path: logical,
+    path,
     abs,
     size: info.size,
     mtimeMs: info.mtime?.getTime() ?? 0,
@@ -131,17 +181,17 @@ function toEntry(
     try {
       return { ...base, kind: "symlink", linkTarget: Deno.readLinkSync(abs) };
     } catch (e) {
-      out.problems.push({ path: logical, message: `Cannot read link '${abs}': ${errorText(e)}` });
+      w.opts.onProblem?.({ path, message: `Cannot read link '${abs}': ${errorText(e)}` });
       return undefined;
     }
   }
-  const kind = info.isFifo
-    ? "FIFO"
-    : info.isSocket
-    ? "socket"
-    : info.isBlockDevice || info.isCharDevice
-    ? "device"
-    : "special file";
-  out.specials.push({ path: logical, message: `${kind}, not a regular file` });
+  w.opts.onSpecial?.({ path, message: `${specialKind(info)}, not a regular file` });
   return undefined;
+}
+
+function specialKind(info: Deno.FileInfo): string {
+  if (info.isFifo) return "FIFO";
+  if (info.isSocket) return "socket";
+  if (info.isBlockDevice || info.isCharDevice) return "device";
+  return "special file";
 }
