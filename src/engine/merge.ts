@@ -8,7 +8,6 @@
  * text; JavaScript's `<` compares UTF-16 units and would disagree on characters beyond
  * U+FFFF, silently turning a present file into a "vanished" one.
  */
-import type { TrackedFile } from "./types.ts";
 
 /** Tracked rows per page: large enough to amortize the query, small enough to stay flat. */
 const PAGE_ROWS = 4096;
@@ -29,9 +28,8 @@ export function compareCodePoints(a: string, b: string): number {
   return a.length - b.length;
 }
 
-export interface TrackedSource {
-  trackedPage(from: string, to: string, after: string, limit: number): TrackedFile[];
-}
+/** A page reader: rows of one key range after `after`, at most `limit`, in order. */
+export type PageReader<T> = (from: string, to: string, after: string, limit: number) => T[];
 
 /**
  * The key ranges holding the tracked paths under each prefix (a source name or a scoped
@@ -43,22 +41,23 @@ export function prefixRanges(prefixes: string[]): [string, string][] {
   return [...prefixes].sort(compareCodePoints).map((p) => [p, `${p}0`]);
 }
 
-/** Tracked files in the ranges, in order, a page at a time. */
-export function* trackedRows(
-  state: TrackedSource,
+/** Rows of the ranges, in order, a page at a time; overlapping ranges give a row once. */
+export function* pagedRows<T>(
+  read: PageReader<T>,
+  key: (row: T) => string,
   ranges: [string, string][],
-): Generator<TrackedFile> {
+): Generator<T> {
   let last = "";
   for (const [from, to] of ranges) {
     for (let after = "";;) {
-      const page = state.trackedPage(from, to, after, PAGE_ROWS);
+      const page = read(from, to, after, PAGE_ROWS);
       for (const row of page) {
-        if (last !== "" && compareCodePoints(row.path, last) <= 0) continue; // overlap
-        last = row.path;
+        if (last !== "" && compareCodePoints(key(row), last) <= 0) continue;
+        last = key(row);
         yield row;
       }
       if (page.length < PAGE_ROWS) break;
-      after = page[page.length - 1].path;
+      after = key(page[page.length - 1]);
     }
   }
 }
@@ -68,17 +67,17 @@ export function* trackedRows(
  * (handing each to `onPassed`) and returns the row for `path`, if there is one. Paths must
  * be sought in increasing order.
  */
-export class RowCursor {
-  readonly #rows: Iterator<TrackedFile>;
-  #head: TrackedFile | undefined;
+export class RowCursor<T extends { path: string }> {
+  readonly #rows: Iterator<T>;
+  #head: T | undefined;
   #done = false;
 
-  constructor(rows: Iterable<TrackedFile>, readonly onPassed?: (t: TrackedFile) => void) {
+  constructor(rows: Iterable<T>, readonly onPassed?: (t: T) => void) {
     this.#rows = rows[Symbol.iterator]();
     this.#advance();
   }
 
-  seek(path: string): TrackedFile | undefined {
+  seek(path: string): T | undefined {
     while (this.#head && compareCodePoints(this.#head.path, path) < 0) {
       this.onPassed?.(this.#head);
       this.#advance();
@@ -105,10 +104,13 @@ export class RowCursor {
   }
 }
 
-/** Tracked rows that no listed path matched (both in order). */
-export function unmatchedRows(paths: Iterable<string>, rows: Iterable<TrackedFile>): TrackedFile[] {
-  const unmatched: TrackedFile[] = [];
-  const cursor = new RowCursor(rows, (t) => unmatched.push(t));
+/** Tracked paths that no listed path matched (both in order). */
+export function unmatchedPaths(paths: Iterable<string>, tracked: Iterable<string>): string[] {
+  const unmatched: string[] = [];
+  const rows = (function* () {
+    for (const path of tracked) yield { path };
+  })();
+  const cursor = new RowCursor(rows, (t) => unmatched.push(t.path));
   for (const path of paths) cursor.seek(path);
   cursor.finish();
   return unmatched;

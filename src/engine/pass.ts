@@ -25,9 +25,9 @@ import {
 } from "./plan.ts";
 import { planRetention } from "./retention.ts";
 import { createMatcher, listPaths, relPath, scanEntries, type ScanOptions } from "./scan.ts";
-import { prefixRanges, RowCursor, trackedRows, unmatchedRows } from "./merge.ts";
+import { pagedRows, prefixRanges, RowCursor, unmatchedPaths } from "./merge.ts";
 import { hashFile, hashText, READ_BUFFER_BYTES, stageEntry } from "./stage.ts";
-import type { Action, ScanEntry, TrackedFile } from "./types.ts";
+import type { Action, Fingerprint, ScanEntry, TrackedFile } from "./types.ts";
 
 export interface PassContext {
   config: Config;
@@ -116,7 +116,7 @@ export async function runPass(ctx: PassContext, opts: PassOptions = {}): Promise
   };
   const scoped = scopePrefixes(ctx, opts.scope);
   const ranges = prefixRanges(scoped);
-  const rows = () => (ctx.store ? trackedRows(ctx.store, ranges) : []);
+  const store = ctx.store;
   const scanOpts: ScanOptions = {
     exclude: ctx.config.exclude,
     skipDirs: [ctx.config.backupRoot, ctx.config.logDir],
@@ -149,7 +149,12 @@ export async function runPass(ctx: PassContext, opts: PassOptions = {}): Promise
     }
   };
   const paths = counted(listPaths(ctx.config.sources, scanOpts, unreadable));
-  const vanished = unmatchedRows(paths, rows()).filter(inside(scoped, unreadable));
+  const trackedPaths = store
+    ? pagedRows((...a) => store.trackedPaths(...a), (p: string) => p, ranges)
+    : [];
+  const vanished = unmatchedPaths(paths, trackedPaths)
+    .filter(inside(scoped, unreadable))
+    .map((p) => store!.trackedOne(p)!);
   result.deleteGuard = planVanished(ctx, opts, vanished, planner, decide, batch);
   if (result.deleteGuard) say(`DELETE GUARD: ${result.deleteGuard}`);
   await batch.flush();
@@ -162,7 +167,9 @@ export async function runPass(ctx: PassContext, opts: PassOptions = {}): Promise
     },
     onProblem: (p) => fail(p.path, p.message),
   }, []);
-  const cursor = new RowCursor(rows());
+  const cursor = new RowCursor(
+    store ? pagedRows((...a) => store.fingerprints(...a), (f: Fingerprint) => f.path, ranges) : [],
+  );
   await planEntries(ctx, opts, entries, cursor, listed, planOpts, planner, decide, batch, fail);
   if (opts.signal?.aborted) return result;
   for (const a of retentionActions(ctx, result.planned, opts)) batch.add(a);
@@ -205,7 +212,7 @@ async function planEntries(
   ctx: PassContext,
   opts: PassOptions,
   entries: Iterable<ScanEntry>,
-  cursor: RowCursor,
+  cursor: RowCursor<Fingerprint>,
   expected: number,
   planOpts: PlanOptions,
   planner: Planner,
@@ -223,8 +230,8 @@ async function planEntries(
     current: "",
   };
   for (const entry of entries) {
-    const t = cursor.seek(entry.path);
-    const toRead = needsHash(entry, t, planOpts);
+    const known = cursor.seek(entry.path);
+    const toRead = needsHash(entry, known, planOpts);
     progress.filesDone++;
     progress.filesTotal = Math.max(progress.filesTotal, progress.filesDone);
     progress.current = entry.path;
@@ -234,6 +241,7 @@ async function planEntries(
     else {
       const tmp = opts.dryRun ? undefined : join(ctx.tmpDir, `${ctx.runId}-${++tmpCounter}.tmp`);
       try {
+        const t = known && ctx.store?.trackedOne(entry.path);
         const input = readEntry(ctx, entry, t, buf, tmp);
         const action = decide(t, () => planner.planEntry(input));
         const staged = input.hashed?.tmp;
@@ -254,14 +262,14 @@ async function planEntries(
   await batch.flush();
 }
 
-/** A filter for tracked rows: under a scoped prefix, and not below an unreadable folder. */
-function inside(prefixes: string[], unreadable: string[]): (t: TrackedFile) => boolean {
+/** A filter for tracked paths: under a scoped prefix, and not below an unreadable folder. */
+function inside(prefixes: string[], unreadable: string[]): (path: string) => boolean {
   const scoped = new Set(prefixes);
   const blocked = new Set(unreadable);
-  return (t) => {
+  return (path) => {
     let inScope = false;
-    for (let end = t.path.length; end > 0; end = t.path.lastIndexOf("/", end - 1)) {
-      const ancestor = t.path.slice(0, end);
+    for (let end = path.length; end > 0; end = path.lastIndexOf("/", end - 1)) {
+      const ancestor = path.slice(0, end);
       if (blocked.has(ancestor)) return false;
       if (scoped.has(ancestor)) inScope = true;
     }

@@ -13,7 +13,7 @@ import {
   type Occupancy,
   versionPath,
 } from "./layout.ts";
-import type { Action, HashedEntry, ScanEntry, TrackedFile } from "./types.ts";
+import type { Action, Fingerprint, HashedEntry, ScanEntry, TrackedFile } from "./types.ts";
 
 /** What the planner may ask of the state. */
 export interface PlanView extends Occupancy {
@@ -43,14 +43,14 @@ export interface PlanInput {
 /** Whether an entry must be read: new, fingerprint changed, untrusted, or another algorithm. */
 export function needsHash(
   entry: ScanEntry,
-  t: TrackedFile | undefined,
+  t: Fingerprint | undefined,
   opts: PlanOptions,
 ): boolean {
   if (!t || opts.rehash || !t.trusted || t.algo !== opts.algo) return true;
   return !sameFingerprint(entry, t) || t.kind !== entry.kind || t.status !== "current";
 }
 
-function sameFingerprint(e: ScanEntry, t: TrackedFile): boolean {
+function sameFingerprint(e: ScanEntry, t: Fingerprint): boolean {
   return e.size === t.size && e.mtimeMs === t.mtimeMs && e.ctimeMs === t.ctimeMs &&
     e.ino === t.ino && e.dev === t.dev && e.mode === t.mode;
 }

@@ -24,6 +24,22 @@ export interface ScanEntry {
 /** Where a stored copy lives now. */
 export type CopyLocation = "latest" | "duplicate" | "version" | "deleted" | "pruned";
 
+/** What the state remembers of a tracked path's last scan: enough to skip reading it. */
+export type Fingerprint = Pick<
+  TrackedFile,
+  | "path"
+  | "kind"
+  | "algo"
+  | "size"
+  | "mtimeMs"
+  | "ctimeMs"
+  | "ino"
+  | "dev"
+  | "mode"
+  | "trusted"
+  | "status"
+>;
+
 /** The state's record of a path that is currently tracked. */
 export interface TrackedFile {
   path: string;

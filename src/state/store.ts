@@ -10,7 +10,14 @@
  * survives a power cut, which matters because its files are already in place.
  */
 import { DatabaseSync, type StatementSync } from "node:sqlite";
-import type { Action, CopyLocation, NewContent, Refresh, TrackedFile } from "../engine/types.ts";
+import type {
+  Action,
+  CopyLocation,
+  Fingerprint,
+  NewContent,
+  Refresh,
+  TrackedFile,
+} from "../engine/types.ts";
 import type { PlanView } from "../engine/plan.ts";
 import type { StoredVersion } from "../engine/retention.ts";
 import { SOURCES_DIR } from "../engine/layout.ts";
@@ -117,19 +124,43 @@ export class StateStore {
   }
 
   /**
-   * Tracked files whose path lies in [from, to) and sorts after `after` (byte order, as
-   * SQLite compares text), at most `limit` of them, in path order. Read in such pages, the
-   * state is merged with the scan without ever being held in memory whole. Rows come back
-   * as arrays (about 3x faster than objects for 100,000 rows, measured here).
+   * Tracked paths in [from, to) that sort after `after` (byte order, as SQLite compares
+   * text), at most `limit`, in order. Read in such pages, the state is merged with the
+   * scan without ever being held in memory whole.
    */
-  trackedPage(from: string, to: string, after: string, limit: number): TrackedFile[] {
-    return this.#trackedRows(
-      `WHERE f.path >= ? AND f.path < ? AND f.path > ? ORDER BY f.path LIMIT ?`,
-      from,
-      to,
-      after,
-      limit,
+  trackedPaths(from: string, to: string, after: string, limit: number): string[] {
+    const stmt = this.#q(
+      "SELECT path FROM files WHERE path >= ? AND path < ? AND path > ? ORDER BY path LIMIT ?",
     );
+    return (stmt.all(from, to, after, limit) as Row[]).map((r) => r.path as string);
+  }
+
+  /**
+   * Fingerprints of tracked paths, paged like `trackedPaths`. Rows come back as arrays
+   * (about 3x faster than objects for 100,000 rows, measured here).
+   */
+  fingerprints(from: string, to: string, after: string, limit: number): Fingerprint[] {
+    const stmt = this.#q(
+      `SELECT path, kind, algo, size, mtime_ms, ctime_ms, ino, dev, mode, trusted, status
+       FROM files WHERE path >= ? AND path < ? AND path > ? ORDER BY path LIMIT ?`,
+    );
+    const arrays = stmt as unknown as { setReturnArrays(on: boolean): void };
+    arrays.setReturnArrays(true);
+    const rows = stmt.all(from, to, after, limit) as unknown as FingerprintRow[];
+    arrays.setReturnArrays(false);
+    return rows.map((r) => ({
+      path: r[0],
+      kind: r[1],
+      algo: r[2],
+      size: r[3],
+      mtimeMs: r[4],
+      ctimeMs: r[5],
+      ino: r[6],
+      dev: r[7],
+      mode: r[8],
+      trusted: r[9] === 1,
+      status: r[10],
+    }));
   }
 
   /** One tracked file, or undefined. */
@@ -143,32 +174,10 @@ export class StateStore {
   }
 
   #trackedRows(where: string, ...params: (string | number)[]): TrackedFile[] {
-    const stmt = this.#q(
-      `SELECT f.path, f.kind, f.hash, f.algo, f.size, f.mtime_ms, f.ctime_ms, f.ino, f.dev,
-         f.mode, f.trusted, f.copy_id, c.seq, c.stored_at, f.status
-       FROM files f JOIN copies c ON c.id = f.copy_id ${where}`,
-    );
-    const arrays = stmt as unknown as { setReturnArrays(on: boolean): void };
-    arrays.setReturnArrays(true);
-    const rows = stmt.all(...params) as unknown as TrackedRow[];
-    arrays.setReturnArrays(false);
-    return rows.map((r) => ({
-      path: r[0],
-      kind: r[1],
-      hash: r[2],
-      algo: r[3],
-      size: r[4],
-      mtimeMs: r[5],
-      ctimeMs: r[6],
-      ino: r[7],
-      dev: r[8],
-      mode: r[9],
-      trusted: r[10] === 1,
-      copyId: r[11],
-      seq: r[12],
-      storedAt: r[13],
-      status: r[14],
-    }));
+    const rows = this.#q(
+      `SELECT f.*, c.seq, c.stored_at FROM files f JOIN copies c ON c.id = f.copy_id ${where}`,
+    ).all(...params) as Row[];
+    return rows.map(toTracked);
   }
 
   /** The planner's view: `tracked` from the caller, indexed queries for the rest. */
@@ -419,12 +428,11 @@ function toStoredCopy(r: Row): StoredCopy {
   };
 }
 
-/** A row of the tracked-files query, in column order. */
-type TrackedRow = [
+/** A row of the fingerprint query, in column order. */
+type FingerprintRow = [
   string,
   "file" | "symlink",
   string,
-  string,
   number,
   number,
   number,
@@ -432,11 +440,28 @@ type TrackedRow = [
   number,
   number,
   number,
-  number,
-  number,
-  string,
   "current" | "excluded",
 ];
+
+function toTracked(r: Row): TrackedFile {
+  return {
+    path: r.path as string,
+    kind: r.kind as "file" | "symlink",
+    hash: r.hash as string,
+    algo: r.algo as string,
+    size: r.size as number,
+    mtimeMs: r.mtime_ms as number,
+    ctimeMs: r.ctime_ms as number,
+    ino: r.ino as number,
+    dev: r.dev as number,
+    mode: r.mode as number,
+    trusted: r.trusted === 1,
+    copyId: r.copy_id as number,
+    seq: r.seq as number,
+    storedAt: r.stored_at as string,
+    status: r.status as "current" | "excluded",
+  };
+}
 
 function isTrusted(e: { mtimeMs: number; ctimeMs: number }, ctx: BatchContext): boolean {
   return e.mtimeMs < ctx.trustBefore && e.ctimeMs < ctx.trustBefore;
