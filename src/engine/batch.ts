@@ -6,7 +6,7 @@
  * recovery completes. On a dry run, actions are only reported and collected.
  */
 import { executeActions } from "./execute.ts";
-import { syncFiles } from "./fsops.ts";
+import { nativePath, syncFiles } from "./fsops.ts";
 import { formatAction } from "./describe.ts";
 import { faultPoint } from "./fault.ts";
 import type { PassContext, PassOptions, PassResult } from "./pass.ts";
@@ -78,7 +78,10 @@ export class Batch {
       trustBefore: this.time - RACY_WINDOW_MS,
     }, intent);
     faultPoint("committed");
-    for (const f of failed) if ("content" in f.action) removeQuietly(f.action.content.tmp);
+    for (const f of failed) {
+      const tmp = "content" in f.action ? f.action.content.tmp : undefined;
+      if (tmp) removeQuietly(nativePath(this.ctx.root, tmp));
+    }
     const failures = new Map(failed.map((f) => [f.action, f.message]));
     for (const a of actions) {
       const message = failures.get(a);

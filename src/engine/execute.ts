@@ -26,10 +26,13 @@ export async function finishAction(root: string, a: Action, recovering = false):
     case "backup":
     case "duplicate":
     case "modified": {
-      const tmp = a.content.tmp;
-      if (!tmp) throw new Error(`Cannot place '${a.path}': no staged copy`);
-      if (recovering && placedAlready(tmp, at(a.target))) return;
+      if (!a.content.tmp) throw new Error(`Cannot place '${a.path}': no staged copy`);
+      const tmp = at(a.content.tmp);
       const archive = a.type === "backup" ? undefined : a.archive;
+      // Placed already? Only if the old copy was archived too: the target of a modified
+      // file is its old copy's own path, which exists before anything was done.
+      const archived = !archive || exists(at(archive.to));
+      if (recovering && archived && placedAlready(tmp, at(a.target))) return;
       if (archive && !(await moveOnce(at(archive.from), at(archive.to)))) {
         throw new Error(`Cannot archive '${archive.from}': the stored copy is missing`);
       }

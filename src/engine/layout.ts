@@ -86,8 +86,20 @@ export function allocatePath(preferred: string, occ: Occupancy): string {
     const taken = (p: string) => occ.isFile(p) || (last && occ.isDir(p));
     let candidate = prefix + parts[i];
     // K starts at 2: the unsuffixed name is the first of its kind.
-    for (let k = 2; taken(candidate); k++) candidate = `${prefix}${parts[i]}.~${k}`;
+    for (let k = 2; taken(candidate); k++) candidate = prefix + withSuffix(parts[i], `.~${k}`);
     prefix = last ? candidate : `${candidate}/`;
   }
   return prefix;
+}
+
+/** Most filesystems limit one name to 255 bytes. */
+const NAME_MAX_BYTES = 255;
+const utf8 = new TextEncoder();
+
+/** `name + suffix`, dropping whole characters from the name's end until it fits. */
+export function withSuffix(name: string, suffix: string): string {
+  const room = NAME_MAX_BYTES - utf8.encode(suffix).length;
+  let chars = [...name];
+  while (chars.length > 0 && utf8.encode(chars.join("")).length > room) chars = chars.slice(0, -1);
+  return chars.join("") + suffix;
 }

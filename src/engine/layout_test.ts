@@ -1,6 +1,6 @@
 /** Tests of the layout's pure rules: escaping reserved names and allocating free paths. */
 import assert from "node:assert/strict";
-import { allocatePath, escapeTopName, mirrorPath, unescapeTopName } from "./layout.ts";
+import { allocatePath, escapeTopName, mirrorPath, unescapeTopName, withSuffix } from "./layout.ts";
 
 Deno.test("layout: reserved top-level names gain one '~', others are untouched", () => {
   const table: [string, string][] = [
@@ -40,4 +40,13 @@ Deno.test("layout: allocatePath never returns a taken path", () => {
   assert.equal(allocatePath("a/y", occ), "a.~2/y");
   assert.equal(allocatePath("v", occ), "v.~2");
   assert.equal(allocatePath("v/f/g", occ), "v/f.~2/g");
+});
+
+Deno.test("layout: a suffixed name still fits in 255 bytes", () => {
+  const long = "é".repeat(127) + "x"; // 255 bytes
+  const occ = { isFile: (p: string) => p === `d/${long}`, isDir: () => false };
+  const got = allocatePath(`d/${long}`, occ).slice(2);
+  assert.ok(new TextEncoder().encode(got).length <= 255);
+  assert.ok(got.endsWith(".~2"));
+  assert.equal(withSuffix("short", ".~3"), "short.~3");
 });

@@ -243,8 +243,11 @@ async function planEntries(
       try {
         const t = known && ctx.store?.trackedOne(entry.path);
         const input = readEntry(ctx, entry, t, buf, tmp);
+        // The journal records the staged copy relative to the backup root, so recovery
+        // finds it even when the disk comes back at another mount point.
+        if (input.hashed?.tmp) input.hashed.tmp = relPath(ctx.root, input.hashed.tmp);
         const action = decide(t, () => planner.planEntry(input));
-        const staged = input.hashed?.tmp;
+        const staged = input.hashed?.tmp && tmp;
         if (staged && action.type === "skip") removeQuietly(staged); // same content after all
         // Only regular files are flushed; a staged symlink has no data to sync.
         const toSync = action.type !== "skip" && entry.kind === "file" ? staged : undefined;

@@ -160,8 +160,11 @@ function statEntry(w: Walk, abs: string, rel: string): ScanEntry | undefined {
   try {
     info = Deno.lstatSync(abs);
   } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return undefined; // gone since it was listed
-    w.opts.onProblem?.({ path, message: `Cannot read '${abs}': ${errorText(e)}` });
+    if (e instanceof Deno.errors.NotFound && !rel.includes("\uFFFD")) return undefined; // gone
+    const detail = e instanceof Deno.errors.NotFound
+      ? "its name is not valid UTF-8, which this tool cannot address: rename it"
+      : errorText(e);
+    w.opts.onProblem?.({ path, message: `Cannot read '${abs}': ${detail}` });
     return undefined;
   }
   // Became a folder since it was listed: its place in the order is gone; next pass.

@@ -77,6 +77,7 @@ export interface NewContent {
   hash: string;
   algo: string;
   entry: ScanEntry;
+  /** The staged copy, relative to the backup root with `/` (`.backup-tool/tmp/…`). */
   tmp?: string;
 }
 

@@ -1,0 +1,221 @@
+/**
+ * Files that change while the run reads them. Background writers in the test process keep
+ * appending to, replacing (by rename) or truncating and rewriting source files for the
+ * whole duration of a run. Whatever the timing, each stored copy must be a state the file
+ * really had (never a torn mix of two versions), its recorded digest must be the digest of
+ * the stored bytes, a file that kept changing must be reported (exit 1, its name and the
+ * reason on stderr), and once the writers stop the next run must converge to the source.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { makeFixture } from "../helpers.ts";
+import { assertConverged, checkBackup, type Rng, rng, runTool, suiteSeed } from "./util.ts";
+
+/** A background writer: `step` runs in a loop (yielding to the event loop) until stopped. */
+function startWriter(step: () => Promise<void> | void): { stop(): Promise<number> } {
+  let running = true;
+  let steps = 0;
+  const loop = (async () => {
+    while (running) {
+      await step();
+      steps++;
+      await new Promise((r) => setTimeout(r, 0));
+    }
+  })();
+  return {
+    async stop() {
+      running = false;
+      await loop;
+      return steps;
+    },
+  };
+}
+
+/** The stored copy of a tracked source path, as bytes (undefined when not tracked). */
+function storedBytes(
+  backup: string,
+  rel: string,
+  check = checkBackup(backup),
+): Uint8Array | undefined {
+  const f = check.state.files.find((f) => f.path === `source/${rel}`);
+  if (!f) return undefined;
+  const c = check.state.copies.find((c) => c.id === f.copy_id)!;
+  return Deno.readFileSync(join(backup, ...c.stored_at!.split("/")));
+}
+
+function isPrefix(short: Uint8Array, long: Uint8Array): boolean {
+  if (short.length > long.length) return false;
+  for (let i = 0; i < short.length; i++) if (short[i] !== long[i]) return false;
+  return true;
+}
+
+/** `s` = next[0, j) + prev[j, s.length) for a piece boundary j. */
+function isMix(s: Uint8Array, next: Uint8Array, prev: Uint8Array): boolean {
+  if (s.length > prev.length) return false;
+  for (let j = 0; j <= Math.min(s.length, next.length); j += 16_384) {
+    if (isPrefix(s.subarray(0, j), next) && isPrefix(s.subarray(j), prev.subarray(j))) return true;
+  }
+  return false;
+}
+
+/** Problems of a run that raced with writers: exit code, reported names, consistency. */
+function checkRacedRun(
+  r: { code: number; stderr: string },
+  fx: { backup: string },
+  racing: string[],
+  context: string,
+): { reported: string[] } {
+  assert.ok(r.code === 0 || r.code === 1, `${context}: exit ${r.code}\n${r.stderr}`);
+  assert.doesNotMatch(r.stderr, /Backup failed/, context);
+  const reported = racing.filter((rel) => r.stderr.includes(`source/${rel}:`));
+  if (r.code === 1) {
+    assert.ok(reported.length > 0, `${context}: exit 1 but no racing file named:\n${r.stderr}`);
+    assert.match(r.stderr, /kept changing while being read/, context);
+  }
+  const problems = checkBackup(fx.backup).problems;
+  assert.deepEqual(problems, [], `${context}: the backup disagrees with its state`);
+  return { reported };
+}
+
+Deno.test("a file appended to during the run: stored consistently or reported, then picked up", async () => {
+  const seed = suiteSeed(0xa99e);
+  const r = rng(seed);
+  using fx = makeFixture({ "grow.log": r.bytes(12 << 20), "other.txt": "other" });
+  const first = await runTool(["run", "--config", fx.config]);
+  assert.equal(first.code, 0, first.stderr);
+  const path = join(fx.source, "grow.log");
+  const file = Deno.openSync(path, { append: true });
+  let raced: { code: number; stderr: string };
+  try {
+    const chunk = r.bytes(4096);
+    const writer = startWriter(() => void file.writeSync(chunk));
+    try {
+      Deno.writeTextFileSync(join(fx.source, "other.txt"), "other, changed");
+      raced = await runTool(["run", "--rehash", "--config", fx.config]);
+    } finally {
+      console.log(`  appends during the run: ${await writer.stop()}, exit ${raced!.code}`);
+    }
+  } finally {
+    file.close();
+  }
+  const { reported } = checkRacedRun(raced, fx, ["grow.log"], `seed ${seed}`);
+  // Appends only: whatever was stored is a prefix of what the file holds now.
+  const stored = storedBytes(fx.backup, "grow.log")!;
+  assert.ok(isPrefix(stored, Deno.readFileSync(path)), "the stored copy is not a state it had");
+  if (reported.length > 0) {
+    assert.equal(stored.length, 12 << 20, "reported, so the earlier copy is kept");
+  }
+  const after = await runTool(["run", "--config", fx.config]);
+  assert.equal(after.code, 0, after.stderr);
+  assertConverged(fx, [], "after the writer stopped");
+});
+
+/** Versions written by a replacing/rewriting writer, per path, for the "no torn copy" check. */
+type Written = Map<string, Uint8Array[]>;
+
+function version(r: Rng, rel: string, n: number): Uint8Array {
+  const head = new TextEncoder().encode(`${rel} version ${n}\n`);
+  const body = r.bytes(r.int(48_000, 80_000));
+  const out = new Uint8Array(head.length + body.length);
+  out.set(head);
+  out.set(body, head.length);
+  return out;
+}
+
+Deno.test("files replaced by rename during the run: each stored copy is one whole version", async () => {
+  const seed = suiteSeed(0x4e4a);
+  const r = rng(seed);
+  const names = Array.from({ length: 150 }, (_, i) => `r/${String(i).padStart(3, "0")}.dat`);
+  const written: Written = new Map();
+  const tree: Record<string, Uint8Array> = {};
+  for (const rel of names) {
+    const v = version(r, rel, 0);
+    tree[rel] = v;
+    written.set(rel, [v]);
+  }
+  using fx = makeFixture(tree);
+  const first = await runTool(["run", "--config", fx.config]);
+  assert.equal(first.code, 0, first.stderr);
+  const staging = join(fx.dir, "staging");
+  Deno.mkdirSync(staging);
+  let n = 0;
+  const writer = startWriter(() => {
+    const rel = r.pick(names);
+    const v = version(r, rel, ++n);
+    const tmp = join(staging, `${n}.tmp`);
+    Deno.writeFileSync(tmp, v);
+    Deno.renameSync(tmp, join(fx.source, ...rel.split("/")));
+    written.get(rel)!.push(v);
+  });
+  let raced: { code: number; stderr: string };
+  try {
+    raced = await runTool(["run", "--config", fx.config]);
+  } finally {
+    console.log(`  replacements during the run: ${await writer.stop()}`);
+  }
+  const { reported } = checkRacedRun(raced, fx, names, `seed ${seed}`);
+  console.log(`  exit ${raced.code}, ${reported.length} file(s) reported as changing`);
+  const check = checkBackup(fx.backup);
+  for (const rel of names) {
+    const stored = storedBytes(fx.backup, rel, check)!;
+    assert.ok(
+      written.get(rel)!.some((v) => v.length === stored.length && isPrefix(v, stored)),
+      `${rel}: the stored copy is not any version that was written (torn), seed ${seed}`,
+    );
+  }
+  const after = await runTool(["run", "--config", fx.config]);
+  assert.equal(after.code, 0, after.stderr);
+  assertConverged(fx, [], `after the writer stopped, seed ${seed}`);
+});
+
+Deno.test("files truncated and rewritten during the run: each stored copy is a state they had", async () => {
+  const seed = suiteSeed(0x7a0c);
+  const r = rng(seed);
+  const names = Array.from({ length: 60 }, (_, i) => `t/${i}.dat`);
+  const written: Written = new Map();
+  const tree: Record<string, Uint8Array> = {};
+  for (const rel of names) {
+    tree[rel] = version(r, rel, 0);
+    written.set(rel, [tree[rel]]);
+  }
+  using fx = makeFixture(tree);
+  const first = await runTool(["run", "--config", fx.config]);
+  assert.equal(first.code, 0, first.stderr);
+  let n = 0;
+  const writer = startWriter(async () => {
+    const rel = r.pick(names);
+    const v = version(r, rel, ++n);
+    written.get(rel)!.push(v);
+    using f = Deno.openSync(join(fx.source, ...rel.split("/")), { write: true });
+    f.truncateSync(r.next() < 0.5 ? 0 : r.int(1, 40_000));
+    f.seekSync(0, Deno.SeekMode.Start);
+    // In pieces, yielding between them: a reader can meet a half-written file.
+    for (let off = 0; off < v.length; off += 16_384) {
+      f.writeSync(v.subarray(off, Math.min(v.length, off + 16_384)));
+      await new Promise((res) => setTimeout(res, 0));
+    }
+  });
+  let raced: { code: number; stderr: string };
+  try {
+    raced = await runTool(["run", "--config", fx.config]);
+  } finally {
+    console.log(`  rewrites during the run: ${await writer.stop()}`);
+  }
+  const { reported } = checkRacedRun(raced, fx, names, `seed ${seed}`);
+  console.log(`  exit ${raced.code}, ${reported.length} file(s) reported as changing`);
+  const check = checkBackup(fx.backup);
+  for (const rel of names) {
+    const stored = storedBytes(fx.backup, rel, check)!;
+    // Truncated to k bytes, then rewritten from offset 0 in 16 KiB pieces: every state the
+    // file passes through is the next version's first j bytes (j a piece boundary)
+    // followed by what is left of the previous version after them.
+    const versions = written.get(rel)!;
+    const ok = versions.some((v, i) =>
+      isPrefix(stored, v) || (i > 0 && isMix(stored, v, versions[i - 1]))
+    );
+    assert.ok(ok, `${rel}: the stored copy is no state the file had, seed ${seed}`);
+  }
+  const after = await runTool(["run", "--config", fx.config]);
+  assert.equal(after.code, 0, after.stderr);
+  assertConverged(fx, [], `after the writer stopped, seed ${seed}`);
+});

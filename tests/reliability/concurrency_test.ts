@@ -1,0 +1,109 @@
+/**
+ * Concurrent runs on one backup root. A run holds an exclusive lock for its whole session:
+ * a second run started meanwhile exits 3 at once, changing nothing, and names the holder;
+ * a lock left by a killed run is taken over by the next run. The holder is frozen with
+ * SIGSTOP while the second run starts, so the test never depends on how fast a run is.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { makeFixture } from "../helpers.ts";
+import {
+  assertConverged,
+  killAndWait,
+  lastLogLines,
+  rng,
+  runTool,
+  snapshot,
+  spawnTool,
+  suiteSeed,
+} from "./util.ts";
+
+/** Enough data that a run is still busy when it is caught holding the lock. */
+function bigTree(seed: number): Record<string, Uint8Array> {
+  const r = rng(seed);
+  const tree: Record<string, Uint8Array> = {};
+  for (let i = 0; i < 40; i++) tree[`big/${i}.bin`] = r.bytes(512 * 1024);
+  for (let i = 0; i < 200; i++) tree[`small/${i}.txt`] = r.bytes(r.int(0, 2000));
+  return tree;
+}
+
+/** Polls (5 ms) until the lock file names `pid`; false if the child exited first. */
+async function holdsLock(child: Deno.ChildProcess, lock: string): Promise<boolean> {
+  let exited = false;
+  child.status.then(() => exited = true);
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    try {
+      if (JSON.parse(Deno.readTextFileSync(lock)).pid === child.pid) return true;
+    } catch { /* not written yet */ }
+    if (exited) return false;
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  throw new Error("the first run did not take the lock within 30 s");
+}
+
+Deno.test("two runs at once: one proceeds, the other exits 3 naming the holder", async () => {
+  const seed = suiteSeed(0x10c4);
+  using fx = makeFixture(bigTree(seed));
+  const lock = join(fx.backup, ".backup-tool", "lock");
+  const first = spawnTool(["run", "--quiet", "--config", fx.config], { output: "null" });
+  try {
+    assert.ok(await holdsLock(first, lock), `the first run finished before it was caught`);
+    first.kill("SIGSTOP"); // frozen while holding the lock
+    try {
+      const second = await runTool(["run", "--config", fx.config], { timeoutMs: 30_000 });
+      assert.equal(second.code, 3, `second run: ${second.stdout}\n${second.stderr}`);
+      assert.match(second.stderr, /another run holds/);
+      assert.match(second.stderr, new RegExp(`pid ${first.pid}\\b`));
+      assert.equal(second.stderr.trim().split("\n").length, 1, second.stderr);
+      const plan = await runTool(["plan", "--config", fx.config], { timeoutMs: 30_000 });
+      assert.ok(plan.code === 0 || plan.code === 1, `plan while locked: ${plan.stderr}`);
+    } finally {
+      first.kill("SIGCONT");
+    }
+    const status = await first.status;
+    assert.equal(status.code, 0, "the lock holder completes normally");
+  } finally {
+    await killAndWait(first);
+  }
+  assertConverged(fx, [], "after the holder finished");
+});
+
+Deno.test("many runs started together: each exits 0 or 3, at least one 0, the backup converges", async () => {
+  using fx = makeFixture({ "a.txt": "a", "b/c.txt": "c", "d.bin": new Uint8Array(300_000) });
+  const results = await Promise.all(
+    Array.from({ length: 4 }, () => runTool(["run", "--config", fx.config], { timeoutMs: 60_000 })),
+  );
+  const codes = results.map((r) => r.code);
+  assert.ok(codes.every((c) => c === 0 || c === 3), `exit codes ${codes}`);
+  assert.ok(codes.includes(0), `exit codes ${codes}`);
+  for (const r of results.filter((r) => r.code === 3)) assert.match(r.stderr, /another run holds/);
+  const again = await runTool(["run", "--config", fx.config], { timeoutMs: 30_000 });
+  assert.equal(again.code, 0, again.stderr);
+  assertConverged(fx, [...snapshot(fx.source).values()].map((s) => s.hash), "after the race");
+});
+
+Deno.test("a lock left by a SIGKILLed run is taken over by the next run", async () => {
+  const seed = suiteSeed(0x10c5);
+  using fx = makeFixture(bigTree(seed));
+  const lock = join(fx.backup, ".backup-tool", "lock");
+  const victim = spawnTool(["run", "--quiet", "--config", fx.config], { output: "null" });
+  let pid = 0;
+  try {
+    assert.ok(await holdsLock(victim, lock), "the run finished before it could be killed");
+    pid = victim.pid;
+  } finally {
+    const status = await killAndWait(victim);
+    assert.equal(status.signal, "SIGKILL");
+  }
+  // The dead holder's record is still in the lock file; the OS released the lock itself.
+  assert.equal(JSON.parse(Deno.readTextFileSync(lock)).pid, pid);
+  const next = await runTool(["run", "--config", fx.config], { timeoutMs: 60_000 });
+  assert.equal(next.code, 0, `${next.stdout}\n${next.stderr}`);
+  const log = lastLogLines(fx.logs);
+  assert.ok(
+    log.some((l) => l.startsWith("LOCK: took over a stale lock") && l.includes(`"pid":${pid}`)),
+    log.slice(0, 5).join("\n"),
+  );
+  assertConverged(fx, [], "after taking over the stale lock");
+});

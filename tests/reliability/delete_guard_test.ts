@@ -1,0 +1,133 @@
+/**
+ * The mass-deletion guard (`safety.max_delete_percent`, default 50; `--force`). An emptied
+ * source folder (a mount point with nothing mounted) must not empty the backup: the run
+ * archives nothing, says why, exits 1, and keeps doing so until `--force`. Held-back
+ * deletions do not stop the rest of the run. A missing source folder stops the run before
+ * anything changes (exit 2).
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { type Fixture, makeFixture } from "../helpers.ts";
+import {
+  assertConverged,
+  checkBackup,
+  countsOf,
+  listDir,
+  runTool,
+  snapshot,
+  type ToolResult,
+} from "./util.ts";
+
+function tree(n: number, dir = ""): Record<string, string> {
+  return Object.fromEntries(
+    Array.from({ length: n }, (_, i) => [`${dir}f${i}.txt`, `content ${dir}${i}\n`]),
+  );
+}
+
+const run = (fx: Fixture, ...args: string[]): Promise<ToolResult> =>
+  runTool([...args, "--config", fx.config], { timeoutMs: 30_000 });
+
+function assertHeld(
+  fx: Fixture,
+  r: ToolResult,
+  tracked: number,
+  context: string,
+  deletedBefore: string[] = [],
+): void {
+  assert.equal(r.code, 1, `${context}: ${r.stdout}\n${r.stderr}`);
+  assert.match(r.stdout, /Deletions held back: \d+ of \d+ tracked files/, context);
+  assert.match(r.stdout, /max_delete_percent/, context);
+  assert.match(r.stdout, /--force/, context);
+  const check = checkBackup(fx.backup);
+  assert.deepEqual(check.problems, [], context);
+  assert.equal(check.state.files.length, tracked, `${context}: paths were forgotten`);
+  assert.deepEqual(
+    listDir(join(fx.backup, "_deleted")),
+    deletedBefore,
+    `${context}: something was archived`,
+  );
+}
+
+Deno.test("an emptied source folder does not empty the backup; --force does", async () => {
+  using fx = makeFixture({ ...tree(10), ...tree(5, "sub/") });
+  assert.equal((await run(fx, "run")).code, 0);
+  const captured = [...snapshot(fx.source).values()].map((s) => s.hash);
+  const before = snapshot(fx.backup, [".backup-tool"]);
+  for (const e of Deno.readDirSync(fx.source)) {
+    Deno.removeSync(join(fx.source, e.name), { recursive: true });
+  }
+  const plan = await run(fx, "plan", "--json");
+  assert.equal(plan.code, 1, plan.stderr);
+  assert.equal(JSON.parse(plan.stdout).counts.delete, 0);
+  assert.match(JSON.parse(plan.stdout).deleteGuard, /15 of 15/);
+  for (let i = 0; i < 2; i++) {
+    const held = await run(fx, "run");
+    assertHeld(fx, held, 15, `held run ${i + 1}`);
+    assert.deepEqual(snapshot(fx.backup, [".backup-tool"]), before, "the backup changed");
+  }
+  const forced = await run(fx, "run", "--force", "--json");
+  assert.equal(forced.code, 0, forced.stderr);
+  assert.equal(countsOf(forced).delete, 15);
+  assertConverged(fx, captured, "after --force");
+  assert.equal(listDir(join(fx.backup, "_deleted")).length, 11); // 10 files + sub/
+});
+
+Deno.test("held-back deletions do not stop new and changed files from being backed up", async () => {
+  using fx = makeFixture({ ...tree(6, "photos/"), "a.txt": "a v1\n", "b.txt": "b\n" });
+  assert.equal((await run(fx, "run")).code, 0);
+  Deno.removeSync(join(fx.source, "photos"), { recursive: true });
+  Deno.writeTextFileSync(join(fx.source, "a.txt"), "a v2\n");
+  Deno.writeTextFileSync(join(fx.source, "new.txt"), "new\n");
+  const held = await run(fx, "run", "--json");
+  assert.equal(held.code, 1, held.stderr);
+  const c = countsOf(held);
+  assert.deepEqual([c.delete, c.modified, c.backup], [0, 1, 1]);
+  const check = checkBackup(fx.backup);
+  assert.deepEqual(check.problems, []);
+  assert.equal(Deno.readTextFileSync(join(fx.backup, "a.txt")), "a v2\n");
+  assert.equal(Deno.readTextFileSync(join(fx.backup, "versions/a.txt/v1.bak")), "a v1\n");
+  assert.equal(Deno.readTextFileSync(join(fx.backup, "new.txt")), "new\n");
+  assert.equal(listDir(join(fx.backup, "photos")).length, 6, "photos were archived");
+  // The folder comes back (the disk is mounted again): nothing to do for it.
+  for (const [rel, text] of Object.entries(tree(6, "photos/"))) {
+    Deno.mkdirSync(join(fx.source, "photos"), { recursive: true });
+    Deno.writeTextFileSync(join(fx.source, rel), text);
+  }
+  const back = await run(fx, "run", "--json");
+  assert.equal(back.code, 0, back.stderr);
+  const b = countsOf(back);
+  assert.equal(b.backup + b.modified + b.delete + b.duplicate, 0);
+  assertConverged(fx, [], "after the folder came back");
+});
+
+Deno.test("the guard's threshold: at the limit proceeds, above it holds; 0 holds every deletion", async () => {
+  using fx = makeFixture(tree(10), { safety: { max_delete_percent: 20 } });
+  assert.equal((await run(fx, "run")).code, 0);
+  Deno.removeSync(join(fx.source, "f0.txt"));
+  Deno.removeSync(join(fx.source, "f1.txt"));
+  const atLimit = await run(fx, "run", "--json");
+  assert.equal(atLimit.code, 0, "2 of 10 is 20%: allowed");
+  assert.equal(countsOf(atLimit).delete, 2);
+  for (const n of [2, 3, 4]) Deno.removeSync(join(fx.source, `f${n}.txt`));
+  assertHeld(fx, await run(fx, "run"), 8, "3 of 8 is above 20%", ["f0.txt", "f1.txt"]);
+
+  using zero = makeFixture(tree(10), { safety: { max_delete_percent: 0 } });
+  assert.equal((await run(zero, "run")).code, 0);
+  Deno.removeSync(join(zero.source, "f9.txt"));
+  assertHeld(zero, await run(zero, "run"), 10, "max_delete_percent 0");
+  assert.equal((await run(zero, "run", "--force")).code, 0);
+});
+
+Deno.test("a missing source folder stops the run before anything changes (exit 2)", async () => {
+  using fx = makeFixture(tree(4));
+  assert.equal((await run(fx, "run")).code, 0);
+  const before = snapshot(fx.backup);
+  const logs = listDir(fx.logs);
+  Deno.removeSync(fx.source, { recursive: true });
+  const r = await run(fx, "run");
+  assert.equal(r.code, 2, r.stderr);
+  assert.equal(r.stderr.trim().split("\n").length, 1, r.stderr);
+  assert.match(r.stderr, /does not exist/);
+  assert.deepEqual(snapshot(fx.backup), before);
+  assert.deepEqual(listDir(fx.logs), logs);
+});

@@ -1,0 +1,160 @@
+/**
+ * Disk full. The backup root is a small tmpfs (root only; skipped with a message where
+ * mounting is impossible). A run whose files do not fit must report each failure (exit 1)
+ * or abort cleanly, keep every earlier copy, leave no partial file at a final name, and
+ * agree with its state; once space is freed, the next run completes (exit 0) and
+ * converges. No fault hook is needed: the filesystem really runs out of space.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { type Fixture, makeFixture } from "../helpers.ts";
+import {
+  assertConverged,
+  checkBackup,
+  crashStateProblems,
+  isRoot,
+  latestProblems,
+  rng,
+  runTool,
+  sh,
+  snapshot,
+  suiteSeed,
+} from "./util.ts";
+
+async function mountTmpfs(dir: string, size: string): Promise<string | undefined> {
+  if (!isRoot()) return "not root (mounting a tmpfs needs root)";
+  Deno.mkdirSync(dir, { recursive: true });
+  const out = await new Deno.Command("mount", {
+    args: ["-t", "tmpfs", "-o", `size=${size}`, "tmpfs", dir],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  return out.success ? undefined : `mount failed: ${new TextDecoder().decode(out.stderr).trim()}`;
+}
+
+async function unmount(dir: string): Promise<void> {
+  const out = await new Deno.Command("umount", { args: [dir], stderr: "piped" }).output();
+  if (!out.success) await new Deno.Command("umount", { args: ["-l", dir] }).output();
+}
+
+/** Runs `body` with the fixture's backup root on a tmpfs of `size`; skips when impossible. */
+async function withSmallDisk(
+  fx: Fixture,
+  size: string,
+  body: () => Promise<void>,
+): Promise<void> {
+  const why = await mountTmpfs(fx.backup, size);
+  if (why) {
+    console.log(`SKIP disk-full test: ${why}`);
+    return;
+  }
+  try {
+    await body();
+  } finally {
+    await unmount(fx.backup);
+  }
+}
+
+/** Source files named in the run's ERROR lines. */
+function failedPaths(stderr: string): Set<string> {
+  const out = new Set<string>();
+  for (const m of stderr.matchAll(/^ERROR: source\/(.+?): /gm)) out.add(m[1]);
+  return out;
+}
+
+/** After a run that ran out of space: consistent, nothing lost, failures reported. */
+function checkAfterFull(
+  fx: Fixture,
+  r: { code: number; stdout: string; stderr: string },
+  captured: Set<string>,
+): void {
+  assert.equal(r.code, 1, `a run out of space must exit 1\n${r.stdout}\n${r.stderr}`);
+  const aborted = /^Backup failed: /m.test(r.stderr);
+  console.log(
+    `  out of space: ${
+      aborted ? r.stderr.match(/^Backup failed: .*$/m)![0] : `${failedPaths(r.stderr).size} failed`
+    }`,
+  );
+  const check = checkBackup(fx.backup);
+  // A clean abort may leave its journal and staged files for the next run to finish;
+  // a file at a final name must still be a recorded (or journaled) copy either way.
+  const problems = check.problems.filter((p) =>
+    !(aborted && (p.includes("intent(s) left") || p.startsWith("temporary files left")))
+  );
+  if (!aborted) {
+    assert.deepEqual(problems, [], "the backup disagrees with its state after ENOSPC");
+  } else {
+    // Every file at a final name is a committed copy or a journaled step, never partial.
+    assert.deepEqual(crashStateProblems(fx.backup), [], "a stray file after the abort");
+  }
+  for (const h of captured) assert.ok(check.contents.has(h), `an earlier copy was lost: ${h}`);
+  if (!aborted) {
+    assert.match(r.stderr, /No space left on device|disk is full/);
+    // Every file not reported as failed is backed up as it is now.
+    const failed = failedPaths(r.stderr);
+    const stale = latestProblems(fx.source, fx.backup, check)
+      .filter((p) => ![...failed].some((f) => p.includes(f)));
+    assert.deepEqual(stale, [], "files not reported as failed must be backed up");
+  }
+}
+
+Deno.test("disk full: a file that does not fit is reported, the rest is backed up, space freed → converges", async () => {
+  const seed = suiteSeed(0xd15c);
+  const r = rng(seed);
+  const tree: Record<string, Uint8Array> = {};
+  for (let i = 0; i < 20; i++) {
+    tree[`a${i}.bin`] = r.bytes(20_000);
+    tree[`z${i}.bin`] = r.bytes(20_000);
+  }
+  using fx = makeFixture(tree);
+  await withSmallDisk(fx, "2m", async () => {
+    const first = await runTool(["run", "--config", fx.config]);
+    assert.equal(first.code, 0, first.stderr);
+    const captured = new Set([...snapshot(fx.source).values()].map((s) => s.hash));
+    for (const name of Object.keys(tree)) {
+      Deno.writeFileSync(join(fx.source, name), r.bytes(20_000));
+    }
+    Deno.writeFileSync(join(fx.source, "m_big.bin"), r.bytes(5 << 20));
+    const full = await runTool(["run", "--config", fx.config]);
+    checkAfterFull(fx, full, captured);
+    assert.ok(failedPaths(full.stderr).has("m_big.bin"), full.stderr);
+    // The files after the big one in sort order were still backed up: one file that does
+    // not fit does not take the rest of the run down with it.
+    assert.ok(!failedPaths(full.stderr).has("z19.bin"), full.stderr);
+
+    await sh(`mount -o remount,size=64m tmpfs '${fx.backup}'`);
+    const after = await runTool(["run", "--config", fx.config]);
+    assert.equal(after.code, 0, `after growing the disk: ${after.stderr}`);
+    assertConverged(fx, captured, "after growing the disk");
+  });
+});
+
+Deno.test("disk full: the disk fills up mid-batch (state database included) → clean stop; more space → converges", async () => {
+  const seed = suiteSeed(0xd15d);
+  const r = rng(seed);
+  const tree: Record<string, Uint8Array> = {};
+  for (let i = 0; i < 10; i++) tree[`keep/${i}.bin`] = r.bytes(30_000);
+  using fx = makeFixture(tree);
+  await withSmallDisk(fx, "1m", async () => {
+    const first = await runTool(["run", "--config", fx.config]);
+    assert.equal(first.code, 0, first.stderr);
+    const captured = new Set([...snapshot(fx.source).values()].map((s) => s.hash));
+    // Modified files (archive + place) and many new ones: far more than the disk holds.
+    for (let i = 0; i < 10; i++) {
+      Deno.writeFileSync(join(fx.source, "keep", `${i}.bin`), r.bytes(30_000));
+    }
+    for (let i = 0; i < 60; i++) {
+      Deno.mkdirSync(join(fx.source, "new"), { recursive: true });
+      Deno.writeFileSync(join(fx.source, "new", `${i}.bin`), r.bytes(25_000));
+    }
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const full = await runTool(["run", "--config", fx.config]);
+      checkAfterFull(fx, full, captured);
+    }
+    // (Deleting source files frees nothing here: their copies move to _deleted/.)
+    await sh(`mount -o remount,size=64m tmpfs '${fx.backup}'`);
+    const after = await runTool(["run", "--config", fx.config]);
+    assert.equal(after.code, 0, `after freeing space: ${after.stdout}\n${after.stderr}`);
+    assertConverged(fx, captured, "after freeing space");
+  });
+});

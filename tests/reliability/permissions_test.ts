@@ -1,0 +1,158 @@
+/**
+ * Permission errors, for real: root reads everything, so (when the suite runs as root, as
+ * CI does) the CLI runs as the unprivileged user `nobody` via setpriv or runuser, on a
+ * fixture owned by that user. An unreadable file and an unreadable folder are reported
+ * (exit 1) and their earlier copies are kept where they are: not archived as deleted, not
+ * replaced. An unreadable source root stops the run before anything changes (exit 2).
+ * Skipped, with a message, when not root or when neither tool exists.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { type Fixture, makeFixture } from "../helpers.ts";
+import {
+  assertConverged,
+  checkBackup,
+  isRoot,
+  listDir,
+  readState,
+  runTool,
+  sh,
+  snapshot,
+  type ToolResult,
+} from "./util.ts";
+
+const NOBODY = 65534;
+
+function which(tool: string): string | undefined {
+  for (const dir of ["/usr/bin", "/bin", "/usr/sbin", "/sbin"]) {
+    try {
+      if (Deno.statSync(join(dir, tool)).isFile) return join(dir, tool);
+    } catch { /* not here */ }
+  }
+  return undefined;
+}
+
+/** The command prefix that runs a program as `nobody`, or why that is impossible. */
+function asNobody(denoDir: string): string[] | string {
+  if (!isRoot()) return "not running as root (the tests need root to switch to 'nobody')";
+  const env = ["env", `DENO_DIR=${denoDir}`, "DENO_NO_UPDATE_CHECK=1", "HOME=/nonexistent"];
+  const setpriv = which("setpriv");
+  if (setpriv) {
+    return [setpriv, `--reuid=${NOBODY}`, `--regid=${NOBODY}`, "--clear-groups", ...env];
+  }
+  const runuser = which("runuser");
+  if (runuser) return [runuser, "-u", "nobody", "--", ...env];
+  return "neither setpriv nor runuser is installed";
+}
+
+/** A DENO_DIR `nobody` can read, holding the npm packages already cached for root. */
+async function prepareDenoDir(dir: string): Promise<void> {
+  const info = await new Deno.Command(Deno.execPath(), {
+    args: ["info", "--json"],
+    stdout: "piped",
+  })
+    .output();
+  const npmCache = JSON.parse(new TextDecoder().decode(info.stdout)).npmCache as string;
+  Deno.mkdirSync(dir, { recursive: true });
+  await sh(`cp -r '${npmCache}' '${join(dir, "npm")}'`);
+}
+
+interface Unprivileged {
+  fx: Fixture;
+  run(...args: string[]): Promise<ToolResult>;
+}
+
+async function unprivileged(
+  tree: Record<string, string>,
+  body: (u: Unprivileged) => Promise<void>,
+): Promise<void> {
+  using fx = makeFixture(tree);
+  const denoDir = join(fx.dir, "deno-dir");
+  const prefix = asNobody(denoDir);
+  if (typeof prefix === "string") {
+    console.log(`SKIP permission tests: ${prefix}`);
+    return;
+  }
+  if (!Deno.env.get("BACKUP_TOOL_BIN")) await prepareDenoDir(denoDir);
+  await sh(`chown -R ${NOBODY}:${NOBODY} '${fx.dir}' && chmod 755 '${fx.dir}'`);
+  const run = (...args: string[]) =>
+    runTool([...args, "--config", fx.config], { prefix, timeoutMs: 60_000 });
+  const probe = await run("--version");
+  if (probe.code !== 0) {
+    console.log(`SKIP permission tests: the tool does not start as nobody: ${probe.stderr}`);
+    return;
+  }
+  await body({ fx, run });
+}
+
+Deno.test("unreadable file and folder (as nobody): reported, exit 1, earlier copies kept", async () => {
+  await unprivileged({
+    "a.txt": "readable\n",
+    "secret.txt": "secret v1\n",
+    "private/p1.txt": "private one\n",
+    "private/sub/p2.txt": "private two\n",
+    "other/o.txt": "other\n",
+  }, async ({ fx, run }) => {
+    const first = await run("run");
+    assert.equal(first.code, 0, `${first.stdout}\n${first.stderr}`);
+    const captured = [...snapshot(fx.source).values()].map((s) => s.hash);
+    const before = readState(fx.backup).files.map((f) => f.path);
+
+    Deno.writeTextFileSync(join(fx.source, "secret.txt"), "secret v2, unreadable\n");
+    Deno.chmodSync(join(fx.source, "secret.txt"), 0o000);
+    Deno.writeTextFileSync(join(fx.source, "new-secret.txt"), "never readable\n");
+    Deno.chmodSync(join(fx.source, "new-secret.txt"), 0o000);
+    Deno.chmodSync(join(fx.source, "private"), 0o000);
+    Deno.writeTextFileSync(join(fx.source, "a.txt"), "readable, changed\n");
+    await sh(`chown -R ${NOBODY}:${NOBODY} '${fx.source}'`);
+
+    const plan = await run("plan", "--json");
+    assert.equal(plan.code, 1, plan.stderr);
+    assert.equal(JSON.parse(plan.stdout).counts.delete, 0, "plan: nothing counts as deleted");
+
+    const r = await run("run");
+    assert.equal(r.code, 1, `${r.stdout}\n${r.stderr}`);
+    for (const name of ["secret.txt", "new-secret.txt", "private"]) {
+      assert.match(r.stderr, new RegExp(`ERROR: source/${name}: .*(ermission|denied)`), r.stderr);
+    }
+    assert.doesNotMatch(r.stderr, /Backup failed/);
+    const check = checkBackup(fx.backup);
+    assert.deepEqual(check.problems, []);
+    // Still tracked, still at their latest location, nothing archived as deleted.
+    assert.deepEqual(check.state.files.map((f) => f.path), before);
+    assert.deepEqual(listDir(join(fx.backup, "_deleted")), []);
+    assert.equal(Deno.readTextFileSync(join(fx.backup, "secret.txt")), "secret v1\n");
+    assert.equal(Deno.readTextFileSync(join(fx.backup, "private/sub/p2.txt")), "private two\n");
+    assert.equal(Deno.readTextFileSync(join(fx.backup, "a.txt")), "readable, changed\n");
+    for (const h of captured) assert.ok(check.contents.has(h), `earlier content lost: ${h}`);
+
+    // Readable again: the next run picks everything up.
+    Deno.chmodSync(join(fx.source, "secret.txt"), 0o644);
+    Deno.chmodSync(join(fx.source, "new-secret.txt"), 0o644);
+    Deno.chmodSync(join(fx.source, "private"), 0o755);
+    const after = await run("run");
+    assert.equal(after.code, 0, `${after.stdout}\n${after.stderr}`);
+    assertConverged(fx, captured, "after permissions were restored");
+  });
+});
+
+Deno.test("unreadable source root (as nobody): exit 2, the backup is not touched", async () => {
+  await unprivileged({ "a.txt": "a\n", "b/c.txt": "c\n" }, async ({ fx, run }) => {
+    const first = await run("run");
+    assert.equal(first.code, 0, first.stderr);
+    const before = snapshot(fx.backup, [".backup-tool"]);
+    const logs = [...Deno.readDirSync(fx.logs)].length;
+    Deno.chmodSync(fx.source, 0o000);
+    try {
+      const r = await run("run");
+      assert.equal(r.code, 2, `${r.stdout}\n${r.stderr}`);
+      assert.match(r.stderr, /Cannot read source/);
+      assert.equal(r.stderr.trim().split("\n").length, 1, r.stderr);
+    } finally {
+      Deno.chmodSync(fx.source, 0o755);
+    }
+    assert.deepEqual(snapshot(fx.backup, [".backup-tool"]), before);
+    assert.equal([...Deno.readDirSync(fx.logs)].length, logs, "no log file for a refused run");
+    assert.equal(readState(fx.backup).files.length, 2);
+  });
+});
