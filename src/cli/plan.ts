@@ -7,9 +7,9 @@ import { planOnce } from "../engine/backup.ts";
 import { formatAction } from "../engine/describe.ts";
 import { basename } from "node:path";
 import { flag, parseCommand, str, UsageError } from "./args.ts";
-import { createProgress, progressEnabled } from "./progress.ts";
+import { withProgress } from "./progress.ts";
 import { styleFor } from "./style.ts";
-import { humanSummary, jsonSummary } from "./summary.ts";
+import { humanSummary, jsonSummary, printErrors } from "./summary.ts";
 
 export const PLAN_HELP = `Usage: backup-tool plan [--config FILE] [--json] [--rehash] [--force]
 
@@ -37,27 +37,20 @@ export async function planCommand(argv: string[]): Promise<number> {
     throw new UsageError(`Unexpected argument '${p.positionals[0]}' for 'plan': see 'plan --help'`);
   }
   const config = loadConfig(findConfigFile(str(p, "config"), Deno.cwd()));
-  const progress = createProgress({
-    label: "Planning",
-    enabled: progressEnabled(flag(p, "quiet")),
-  });
-  const summary = await planOnce(config, {
-    rehash: flag(p, "rehash"),
-    force: flag(p, "force"),
-    onProgress: (state) => progress.update(state),
-  }).finally(() => progress.done());
-  const err = styleFor("stderr");
-  const printErrors = () => {
-    for (const e of summary.errors) console.error(`${err.red("ERROR")}: ${e.path}: ${e.message}`);
-  };
+  const summary = await withProgress(
+    "Planning",
+    flag(p, "quiet"),
+    (onProgress) =>
+      planOnce(config, { rehash: flag(p, "rehash"), force: flag(p, "force"), onProgress }),
+  );
   if (flag(p, "json")) {
-    printErrors();
+    printErrors(summary.errors);
     console.log(jsonSummary("plan", summary, true));
     return summary.exitCode;
   }
   const rootName = basename(config.backupRoot);
   for (const a of summary.planned) for (const line of formatAction(a, rootName)) console.log(line);
-  printErrors();
+  printErrors(summary.errors);
   if (!flag(p, "quiet")) console.log(humanSummary("Plan", summary, styleFor("stdout")));
   return summary.exitCode;
 }

@@ -51,6 +51,20 @@ export function progressEnabled(quiet: boolean): boolean {
   return !quiet && isTerminal("stderr");
 }
 
+/** Runs `work` with a live progress line (when enabled), erased when the work ends. */
+export async function withProgress<T>(
+  label: string,
+  quiet: boolean,
+  work: (onProgress: (p: ProgressState) => void) => Promise<T>,
+): Promise<T> {
+  const progress = createProgress({ label, enabled: progressEnabled(quiet) });
+  try {
+    return await work((p) => progress.update(p));
+  } finally {
+    progress.done();
+  }
+}
+
 export function createProgress(opts: ProgressOptions): ProgressReporter {
   if (!opts.enabled) return { update() {}, done() {} };
   const write = opts.write ?? writeStderr;

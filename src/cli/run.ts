@@ -6,9 +6,9 @@
 import { findConfigFile, loadConfig } from "../config/config.ts";
 import { backupOnce } from "../engine/backup.ts";
 import { flag, parseCommand, str, UsageError } from "./args.ts";
-import { createProgress, progressEnabled } from "./progress.ts";
+import { withProgress } from "./progress.ts";
 import { styleFor } from "./style.ts";
-import { humanSummary, jsonSummary } from "./summary.ts";
+import { humanSummary, jsonSummary, printErrors } from "./summary.ts";
 
 export const RUN_HELP =
   `Usage: backup-tool run [--config FILE] [--json] [--rehash] [--force] [--quiet]
@@ -43,17 +43,13 @@ export async function runCommand(argv: string[]): Promise<number> {
     throw new UsageError(`Unexpected argument '${p.positionals[0]}' for 'run': see 'run --help'`);
   }
   const config = loadConfig(findConfigFile(str(p, "config"), Deno.cwd()));
-  const progress = createProgress({
-    label: "Backing up",
-    enabled: progressEnabled(flag(p, "quiet")),
-  });
-  const summary = await backupOnce(config, {
-    rehash: flag(p, "rehash"),
-    force: flag(p, "force"),
-    onProgress: (state) => progress.update(state),
-  }).finally(() => progress.done());
-  const err = styleFor("stderr");
-  for (const e of summary.errors) console.error(`${err.red("ERROR")}: ${e.path}: ${e.message}`);
+  const summary = await withProgress(
+    "Backing up",
+    flag(p, "quiet"),
+    (onProgress) =>
+      backupOnce(config, { rehash: flag(p, "rehash"), force: flag(p, "force"), onProgress }),
+  );
+  printErrors(summary.errors);
   if (flag(p, "json")) console.log(jsonSummary("run", summary, false));
   else if (!flag(p, "quiet")) {
     console.log(humanSummary("Backup complete", summary, styleFor("stdout")));

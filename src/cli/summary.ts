@@ -4,6 +4,7 @@
  * document, whose shape docs/json.md documents.
  */
 import type { RunSummary } from "../engine/backup.ts";
+import { styleFor } from "./style.ts";
 import type { Action } from "../engine/types.ts";
 import { createStyle, type Style } from "./style.ts";
 
@@ -78,4 +79,10 @@ export function publicAction(a: Action): Record<string, unknown> {
     case "prune":
       return { type: a.type, path: a.path, storedAt: a.storedAt };
   }
+}
+
+/** Per-file errors, one line each, on stderr. */
+export function printErrors(errors: { path: string; message: string }[]): void {
+  const err = styleFor("stderr");
+  for (const e of errors) console.error(`${err.red("ERROR")}: ${e.path}: ${e.message}`);
 }

@@ -6,7 +6,7 @@
  * recovery completes. On a dry run, actions are only reported and collected.
  */
 import { executeActions } from "./execute.ts";
-import { nativePath, syncFiles } from "./fsops.ts";
+import { nativePath, removeQuietly, syncFiles } from "./fsops.ts";
 import { formatAction } from "./describe.ts";
 import { faultPoint } from "./fault.ts";
 import type { PassContext, PassOptions, PassResult } from "./pass.ts";
@@ -98,12 +98,4 @@ export class Batch {
     }
     for (const line of formatAction(a, this.ctx.rootName)) this.say(line);
   }
-}
-
-/** Removes a staged copy that will not be placed. */
-export function removeQuietly(tmp: string | undefined): void {
-  if (!tmp) return;
-  try {
-    Deno.removeSync(tmp);
-  } catch { /* already gone */ }
 }

@@ -11,14 +11,9 @@ export function nativePath(root: string, storage: string): string {
   return join(root, ...storage.split("/"));
 }
 
+/** Whether anything (file, folder, symlink, even a dangling one) is at `path`. */
 export function exists(path: string): boolean {
-  try {
-    Deno.lstatSync(path);
-    return true;
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound || e instanceof Deno.errors.NotADirectory) return false;
-    throw e;
-  }
+  return lstatOrNone(path) !== undefined;
 }
 
 // Windows refuses a rename while another process (an indexer, an antivirus) has the file
@@ -55,6 +50,14 @@ export function lstatOrNone(path: string): Deno.FileInfo | undefined {
     }
     throw e;
   }
+}
+
+/** Removes a file if it is there; a file already gone is fine. */
+export function removeQuietly(path: string | undefined): void {
+  if (!path) return;
+  try {
+    Deno.removeSync(path);
+  } catch { /* already gone (renamed away, or never created) */ }
 }
 
 /** Whether two paths name the same file (hard links of one inode). */

@@ -12,9 +12,9 @@ import { join } from "node:path";
 import type { Config } from "../config/config.ts";
 import type { RunLog } from "../log/runlog.ts";
 import type { StateStore } from "../state/store.ts";
-import { Batch, removeQuietly } from "./batch.ts";
+import { Batch } from "./batch.ts";
 import { errorText } from "./errors.ts";
-import { exists, nativePath } from "./fsops.ts";
+import { exists, nativePath, removeQuietly } from "./fsops.ts";
 import {
   createPlanner,
   needsHash,

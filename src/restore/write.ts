@@ -17,7 +17,7 @@
 import { dirname, join, relative, sep } from "node:path";
 import { createHash } from "node:crypto";
 import type { StoredCopy } from "../state/store.ts";
-import { nativePath, renameWithRetry } from "../engine/fsops.ts";
+import { lstatOrNone, nativePath, removeQuietly, renameWithRetry } from "../engine/fsops.ts";
 import { applyMeta, hashFile, hashText, READ_BUFFER_BYTES } from "../engine/stage.ts";
 import { errorText } from "../engine/errors.ts";
 
@@ -55,7 +55,7 @@ export async function restoreOne(
   const tmp = join(dirname(dest), `.backup-tool-restore-${Deno.pid}-${++tmpCounter}.tmp`);
   try {
     checkParents(item.base, dest);
-    const existing = lstatOrUndefined(dest);
+    const existing = lstatOrNone(dest);
     if (existing?.isDirectory) {
       return { ...item, outcome: "failed", reason: `a folder is in the way at '${dest}'` };
     }
@@ -66,7 +66,7 @@ export async function restoreOne(
     makeParents(dest);
     writeChecked(nativePath(root, copy.storedAt!), tmp, copy, opts.buf);
     if (existing || copy.kind === "symlink") {
-      if (!existing && lstatOrUndefined(dest)) return conflict(item);
+      if (!existing && lstatOrNone(dest)) return conflict(item);
       await renameWithRetry(tmp, dest);
     } else if (!linkNew(tmp, dest)) {
       return conflict(item);
@@ -148,7 +148,7 @@ function linkNew(tmp: string, dest: string): boolean {
   } catch (e) {
     if (e instanceof Deno.errors.AlreadyExists) return false;
   }
-  if (lstatOrUndefined(dest)) return false;
+  if (lstatOrNone(dest)) return false;
   Deno.renameSync(tmp, dest);
   return true;
 }
@@ -162,7 +162,7 @@ function checkParents(base: string, dest: string): void {
   let dir = base;
   for (const part of parts) {
     dir = join(dir, part);
-    const info = lstatOrUndefined(dir);
+    const info = lstatOrNone(dir);
     if (!info) return; // the rest does not exist yet: it will be created as folders
     if (info.isSymlink) {
       throw new Error(
@@ -179,23 +179,6 @@ function makeParents(dest: string): void {
   } catch (e) {
     throw new Error(`Cannot create folder '${dirname(dest)}': ${errorText(e)}`);
   }
-}
-
-function lstatOrUndefined(path: string): Deno.FileInfo | undefined {
-  try {
-    return Deno.lstatSync(path);
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound || e instanceof Deno.errors.NotADirectory) {
-      return undefined;
-    }
-    throw e;
-  }
-}
-
-function removeQuietly(path: string): void {
-  try {
-    Deno.removeSync(path);
-  } catch { /* already renamed, or never created */ }
 }
 
 /** Restores items in order, reporting each result as it is known. */
