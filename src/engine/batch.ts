@@ -37,6 +37,8 @@ export class Batch {
     readonly say: (line: string) => void,
     readonly fail: (path: string, message: string) => void,
     readonly time: number,
+    /** Called once a batch is committed (the planner forgets what the state now holds). */
+    readonly onCommitted: () => void = () => {},
   ) {}
 
   add(action: Action, tmp?: string, bytes = 0): void {
@@ -78,6 +80,7 @@ export class Batch {
       trustBefore: this.time - RACY_WINDOW_MS,
     }, intent);
     faultPoint("committed");
+    this.onCommitted();
     for (const f of failed) {
       const tmp = "content" in f.action ? f.action.content.tmp : undefined;
       if (tmp) removeQuietly(nativePath(this.ctx.root, tmp));

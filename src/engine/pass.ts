@@ -135,7 +135,7 @@ export async function runPass(ctx: PassContext, opts: PassOptions = {}): Promise
       current = undefined;
     }
   };
-  const batch = new Batch(ctx, opts, result, say, fail, Date.now());
+  const batch = new Batch(ctx, opts, result, say, fail, Date.now(), () => planner.forget());
 
   // First a listing-only walk finds what vanished, so deletions (and the guard, which
   // needs their number) come before anything else, and a path freed by a deleted file is

@@ -62,6 +62,11 @@ export interface Planner {
   planDelete(path: string): Action;
   planExclude(path: string): Action | undefined;
   planEntry(input: PlanInput): Action;
+  /**
+   * Forgets the decisions remembered so far. Call it only when the view already answers
+   * with all of them (their batch is committed): it keeps a long run's memory flat.
+   */
+  forget(): void;
 }
 
 export function createPlanner(view: PlanView, opts: PlanOptions): Planner {
@@ -165,5 +170,11 @@ export function createPlanner(view: PlanView, opts: PlanOptions): Planner {
     return { type: "backup", path, content, seq, target };
   }
 
-  return { planDelete, planExclude, planEntry };
+  /** Drops the overlay once the state holds every decision so far (after a commit). */
+  function forget(): void {
+    for (const set of [placed, placedDirs, vacated]) set.clear();
+    for (const map of [heldNow, newHolders, seqs, known.isFile, known.isDir]) map.clear();
+  }
+
+  return { planDelete, planExclude, planEntry, forget };
 }
