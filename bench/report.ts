@@ -13,6 +13,7 @@ export interface Machine {
   kernel: string;
   fs: string;
   deno: string;
+  loadavg: number[]; // 1/5/15-minute load before the first scenario
   tools: Record<string, string>;
 }
 
@@ -35,6 +36,7 @@ export async function describeMachine(tools: Record<string, string>): Promise<Ma
     kernel: Deno.osRelease(),
     fs,
     deno: Deno.version.deno,
+    loadavg: Deno.loadavg(),
     tools,
   };
 }
@@ -43,7 +45,9 @@ export function machineText(m: Machine): string {
   return [
     `Machine: ${m.cpu}, ${m.cores} cores, ${m.memGiB} GiB RAM, Linux ${m.kernel}, work dir on ${m.fs}`,
     `Deno ${m.deno}; ${Object.entries(m.tools).map(([k, v]) => `${k}: ${v}`).join("; ")}`,
-    `Date: ${m.date}`,
+    `Date: ${m.date}; load average at start ${m.loadavg.map((x) => x.toFixed(2)).join(" ")}`,
+    // On 2 cores a concurrent build or test run easily doubles timings.
+    ...(m.loadavg[0] > 0.5 ? ["WARNING: the machine is busy; timings will be noisy."] : []),
   ].join("\n");
 }
 
