@@ -5,7 +5,8 @@
  * point leaves either nothing (before the intent) or an intent that the next run's
  * recovery completes. On a dry run, actions are only reported and collected.
  */
-import { executeActions } from "./execute.ts";
+import { type ActionFailure, executeActions } from "./execute.ts";
+import type { StateStore } from "../state/store.ts";
 import { nativePath, removeQuietly, syncFiles } from "./fsops.ts";
 import { formatAction } from "./describe.ts";
 import { faultPoint } from "./fault.ts";
@@ -64,13 +65,23 @@ export class Batch {
       this.result.planned.push(...actions);
       return;
     }
-    const store = this.ctx.store;
     const effectful = actions.filter((a) => a.type !== "skip" || a.refresh);
+    // Only skips: nothing to flush, journal or commit.
+    const failed = effectful.length > 0 ? await this.#apply(this.ctx.store, effectful, tmps) : [];
+    const failures = new Map(failed.map((f) => [f.action, f.message]));
+    for (const a of actions) {
+      const message = failures.get(a);
+      if (message === undefined) this.#report(a);
+      else this.fail(a.path, message);
+    }
+    this.ctx.log?.flush();
+  }
+
+  /** Flush, journal, execute, commit: the crash-safe sequence for one batch. */
+  async #apply(store: StateStore, effectful: Action[], tmps: string[]): Promise<ActionFailure[]> {
     await syncFiles(tmps);
     faultPoint("staged");
-    const intent = effectful.length > 0
-      ? store.writeIntent(this.ctx.runId, effectful, this.time)
-      : undefined;
+    const intent = store.writeIntent(this.ctx.runId, effectful, this.time);
     faultPoint("journaled");
     const { done, failed } = await executeActions(this.ctx.root, effectful);
     faultPoint("executed");
@@ -85,13 +96,7 @@ export class Batch {
       const tmp = "content" in f.action ? f.action.content.tmp : undefined;
       if (tmp) removeQuietly(nativePath(this.ctx.root, tmp));
     }
-    const failures = new Map(failed.map((f) => [f.action, f.message]));
-    for (const a of actions) {
-      const message = failures.get(a);
-      if (message === undefined) this.#report(a);
-      else this.fail(a.path, message);
-    }
-    this.ctx.log?.flush();
+    return failed;
   }
 
   #report(a: Action): void {

@@ -146,7 +146,16 @@ function listSorted(w: Walk, abs: string, rel: string): { name: string; isDir: b
     w.opts.onProblem?.({ path, message: `Cannot list folder '${abs}': ${errorText(e)}` });
     return [];
   }
-  return children.sort((a, b) => compareCodePoints(a.key, b.key));
+  // Native comparison agrees with code point order unless a name holds a surrogate or a
+  // character from U+E000 up; only then is the slower comparison needed.
+  const exotic = children.some((c) => EXOTIC.test(c.name));
+  return children.sort(exotic ? (a, b) => compareCodePoints(a.key, b.key) : nativeOrder);
+}
+
+const EXOTIC = /[\uD800-\uFFFF]/;
+
+function nativeOrder(a: { key: string }, b: { key: string }): number {
+  return a.key < b.key ? -1 : a.key > b.key ? 1 : 0;
 }
 
 function logical(source: Source, rel: string): string {
