@@ -49,15 +49,14 @@ export function* pagedRows<T>(
 ): Generator<T> {
   let last = "";
   for (const [from, to] of ranges) {
-    for (let after = "";;) {
+    // A range that starts before the last row given (it overlaps an earlier one) resumes
+    // after that row, so no row is given twice and none is compared one by one.
+    let after = last !== "" && compareCodePoints(last, from) >= 0 ? last : "";
+    for (;;) {
       const page = read(from, to, after, PAGE_ROWS);
-      for (const row of page) {
-        if (last !== "" && compareCodePoints(key(row), last) <= 0) continue;
-        last = key(row);
-        yield row;
-      }
+      yield* page;
+      if (page.length > 0) last = after = key(page[page.length - 1]);
       if (page.length < PAGE_ROWS) break;
-      after = key(page[page.length - 1]);
     }
   }
 }
@@ -78,7 +77,7 @@ export class RowCursor<T extends { path: string }> {
   }
 
   seek(path: string): T | undefined {
-    while (this.#head && compareCodePoints(this.#head.path, path) < 0) {
+    while (this.#head && this.#head.path !== path && compareCodePoints(this.#head.path, path) < 0) {
       this.onPassed?.(this.#head);
       this.#advance();
     }
