@@ -235,11 +235,6 @@ export class StateStore {
     });
   }
 
-  /** Drops an intent whose actions were all rolled back. */
-  dropIntent(id: number): void {
-    this.#q("DELETE FROM intents WHERE id = ?").run(id);
-  }
-
   /** Versions of every path that has more than `max` of them. */
   versionsOverLimit(max: number): StoredVersion[] {
     const rows = this.#q(
