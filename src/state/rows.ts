@@ -1,0 +1,81 @@
+/**
+ * Row shapes of the state database and their mapping to the engine's types. Pure.
+ */
+import type { CopyLocation, TrackedFile } from "../engine/types.ts";
+
+/** A row as node:sqlite returns it. */
+export type Row = Record<string, unknown>;
+
+/** A stored content of a path, as recorded. */
+export interface StoredCopy {
+  id: number;
+  path: string;
+  seq: number;
+  kind: "file" | "symlink";
+  hash: string;
+  algo: string;
+  size: number;
+  mtimeMs: number;
+  mode: number;
+  linkTarget: string | null;
+  location: CopyLocation;
+  storedAt: string | null;
+  validFrom: number;
+  validTo: number | null;
+  prunedAt: number | null;
+}
+
+export function toStoredCopy(r: Row): StoredCopy {
+  return {
+    id: r.id as number,
+    path: r.path as string,
+    seq: r.seq as number,
+    kind: r.kind as "file" | "symlink",
+    hash: r.hash as string,
+    algo: r.algo as string,
+    size: r.size as number,
+    mtimeMs: r.mtime_ms as number,
+    mode: r.mode as number,
+    linkTarget: r.link_target as string | null,
+    location: r.location as CopyLocation,
+    storedAt: r.stored_at as string | null,
+    validFrom: r.valid_from as number,
+    validTo: r.valid_to as number | null,
+    prunedAt: r.pruned_at as number | null,
+  };
+}
+
+/** A row of the fingerprint query, in column order. */
+export type FingerprintRow = [
+  string,
+  "file" | "symlink",
+  string,
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+  "current" | "excluded",
+];
+
+export function toTracked(r: Row): TrackedFile {
+  return {
+    path: r.path as string,
+    kind: r.kind as "file" | "symlink",
+    hash: r.hash as string,
+    algo: r.algo as string,
+    size: r.size as number,
+    mtimeMs: r.mtime_ms as number,
+    ctimeMs: r.ctime_ms as number,
+    ino: r.ino as number,
+    dev: r.dev as number,
+    mode: r.mode as number,
+    trusted: r.trusted === 1,
+    copyId: r.copy_id as number,
+    seq: r.seq as number,
+    storedAt: r.stored_at as string,
+    status: r.status as "current" | "excluded",
+  };
+}
