@@ -122,19 +122,7 @@ export async function runPass(ctx: PassContext, opts: PassOptions = {}): Promise
     skipDirs: [ctx.config.backupRoot, ctx.config.logDir],
     scope: opts.scope,
   };
-  // The planner asks for the tracked record of the path it is deciding; the pass hands
-  // it over (one current record at a time), so no table of all tracked files is needed.
-  let current: TrackedFile | undefined;
-  const view = ctx.store?.planView((p) => (current?.path === p ? current : undefined));
-  const planner = createPlanner(view ?? emptyView(), planOpts);
-  const decide: Decide = (t, plan) => {
-    current = t;
-    try {
-      return plan();
-    } finally {
-      current = undefined;
-    }
-  };
+  const planner = createPlanner(store?.planView() ?? emptyView(), planOpts);
   const batch = new Batch(ctx, opts, result, say, fail, Date.now(), () => planner.forget());
 
   // First a listing-only walk finds what vanished, so deletions (and the guard, which
@@ -155,7 +143,7 @@ export async function runPass(ctx: PassContext, opts: PassOptions = {}): Promise
   const vanished = unmatchedPaths(paths, trackedPaths)
     .filter(inside(scoped, unreadable))
     .map((p) => store!.trackedOne(p)!);
-  result.deleteGuard = planVanished(ctx, opts, vanished, planner, decide, batch);
+  result.deleteGuard = planVanished(ctx, opts, vanished, planner, batch);
   if (result.deleteGuard) say(`DELETE GUARD: ${result.deleteGuard}`);
   await batch.flush();
 
@@ -170,14 +158,12 @@ export async function runPass(ctx: PassContext, opts: PassOptions = {}): Promise
   const cursor = new RowCursor(
     store ? pagedRows((...a) => store.fingerprints(...a), (f: Fingerprint) => f.path, ranges) : [],
   );
-  await planEntries(ctx, opts, entries, cursor, listed, planOpts, planner, decide, batch, fail);
+  await planEntries(ctx, opts, entries, cursor, listed, planOpts, planner, batch, fail);
   if (opts.signal?.aborted) return result;
   for (const a of retentionActions(ctx, result.planned, opts)) batch.add(a);
   await batch.flush();
   return result;
 }
-
-type Decide = <T>(t: TrackedFile | undefined, plan: () => T) => T;
 
 /**
  * Plans the tracked paths the scan no longer saw: newly excluded ones are kept, the others
@@ -189,21 +175,20 @@ function planVanished(
   opts: PassOptions,
   vanished: TrackedFile[],
   planner: Planner,
-  decide: Decide,
   batch: Batch,
 ): string | undefined {
   const matcher = createMatcher(ctx.config.exclude);
   const deletions: TrackedFile[] = [];
   for (const t of vanished) {
     if (isExcluded(t.path, matcher) && existsInSource(ctx, t.path)) {
-      const a = decide(t, () => planner.planExclude(t.path));
+      const a = planner.planExclude(t);
       if (a) batch.add(a);
     } else if (t.status === "current") deletions.push(t);
   }
   const max = ctx.config.maxDeletePercent;
   const total = ctx.store?.trackedCount() ?? 0;
   const guard = deleteGuard(deletions.length, total, max, opts.force);
-  if (!guard) { for (const t of deletions) batch.add(decide(t, () => planner.planDelete(t.path))); }
+  if (!guard) { for (const t of deletions) batch.add(planner.planDelete(t)); }
   return guard;
 }
 
@@ -216,7 +201,6 @@ async function planEntries(
   expected: number,
   planOpts: PlanOptions,
   planner: Planner,
-  decide: Decide,
   batch: Batch,
   fail: (path: string, message: string) => void,
 ): Promise<void> {
@@ -246,7 +230,7 @@ async function planEntries(
         // The journal records the staged copy relative to the backup root, so recovery
         // finds it even when the disk comes back at another mount point.
         if (input.hashed?.tmp) input.hashed.tmp = relPath(ctx.root, input.hashed.tmp);
-        const action = decide(t, () => planner.planEntry(input));
+        const action = planner.planEntry(input);
         const staged = input.hashed?.tmp && tmp;
         if (staged && action.type === "skip") removeQuietly(staged); // same content after all
         // Only regular files are flushed; a staged symlink has no data to sync.
@@ -329,10 +313,10 @@ function readEntry(
   const sameAlgo = t?.algo === algo;
   if (t && sameAlgo && t.kind === entry.kind && t.size === entry.size) {
     const probe = stageEntry(entry, algo, buf);
-    if (probe.hash === t.hash || !tmp) return { entry: probe.entry, hashed: probe };
+    if (probe.hash === t.hash || !tmp) return { entry: probe.entry, tracked: t, hashed: probe };
   }
   const staged = stageEntry(entry, algo, buf, tmp);
-  const input: PlanInput = { entry: staged.entry, hashed: staged };
+  const input: PlanInput = { entry: staged.entry, tracked: t, hashed: staged };
   if (t && !sameAlgo) input.storedHash = storedDigest(ctx, t, buf);
   return input;
 }
@@ -360,7 +344,6 @@ function retentionActions(ctx: PassContext, planned: Action[], opts: PassOptions
 
 function emptyView(): PlanView {
   return {
-    tracked: () => undefined,
     holdersOf: () => [],
     lastSeq: () => 0,
     isFile: () => false,

@@ -17,7 +17,6 @@ import type { Action, Fingerprint, HashedEntry, ScanEntry, TrackedFile } from ".
 
 /** What the planner may ask of the state. */
 export interface PlanView extends Occupancy {
-  tracked(path: string): TrackedFile | undefined;
   /** Tracked paths whose current content has this digest, in sorted order. */
   holdersOf(hash: string, algo: string): string[];
   /** The highest content number ever given to this path (0 if none): numbers are never reused. */
@@ -35,6 +34,8 @@ export interface PlanOptions {
 /** A scanned entry, with its digest when it was read (fingerprint changed or untrusted). */
 export interface PlanInput {
   entry: ScanEntry;
+  /** The state's record of the entry's path, when it is tracked (needed once it was read). */
+  tracked?: TrackedFile;
   hashed?: HashedEntry;
   /** The current stored copy re-hashed with the configured algorithm, after an algorithm change. */
   storedHash?: string;
@@ -59,8 +60,8 @@ function sameFingerprint(e: ScanEntry, t: Fingerprint): boolean {
 const MEMO_LIMIT = 65536;
 
 export interface Planner {
-  planDelete(path: string): Action;
-  planExclude(path: string): Action | undefined;
+  planDelete(t: TrackedFile): Action;
+  planExclude(t: TrackedFile): Action | undefined;
   planEntry(input: PlanInput): Action;
   /**
    * Forgets the decisions remembered so far. Call it only when the view already answers
@@ -124,8 +125,8 @@ export function createPlanner(view: PlanView, opts: PlanOptions): Planner {
   };
   const mirror = (path: string) => mirrorPath(path, opts.prefixes);
 
-  function planDelete(path: string): Action {
-    const t = view.tracked(path)!;
+  function planDelete(t: TrackedFile): Action {
+    const path = t.path;
     vacate(t.storedAt);
     release(path);
     const to = allocatePath(deletedPath(mirror(path)), occ);
@@ -133,14 +134,13 @@ export function createPlanner(view: PlanView, opts: PlanOptions): Planner {
     return { type: "delete", path, copyId: t.copyId, from: t.storedAt, to };
   }
 
-  function planExclude(path: string): Action | undefined {
-    const t = view.tracked(path)!;
-    return t.status === "excluded" ? undefined : { type: "exclude", path, storedAt: t.storedAt };
+  function planExclude(t: TrackedFile): Action | undefined {
+    if (t.status === "excluded") return undefined;
+    return { type: "exclude", path: t.path, storedAt: t.storedAt };
   }
 
-  function planEntry({ entry, hashed, storedHash }: PlanInput): Action {
+  function planEntry({ entry, tracked: t, hashed, storedHash }: PlanInput): Action {
     const path = entry.path;
-    const t = view.tracked(path);
     if (!hashed) return { type: "skip", path };
     const oldHash = t && (t.algo === opts.algo ? t.hash : storedHash);
     if (t && t.kind === entry.kind && oldHash === hashed.hash) {

@@ -69,7 +69,6 @@ class Model {
 
   view(): PlanView {
     return {
-      tracked: (p) => this.files.get(p),
       holdersOf: (hash, algo) =>
         [...this.files.values()].filter((f) => f.hash === hash && f.algo === algo)
           .map((f) => f.path).sort(),
@@ -219,16 +218,20 @@ function runOnce(model: Model, scan: Item[], maxVersions: number): Action[] {
   const present = new Set(entries.map((e) => e.path));
   const actions: Action[] = [];
   const deletions = [...model.files.keys()].filter((p) => !present.has(p)).sort()
-    .map((p) => planner.planDelete(p));
+    .map((p) => planner.planDelete(model.files.get(p)!));
   for (const a of deletions) model.apply(a);
   actions.push(...deletions);
   const planned = entries.map((entry) => {
-    const t = view.tracked(entry.path);
-    if (!needsHash(entry, t, OPTS)) return planner.planEntry({ entry });
+    const t = model.files.get(entry.path);
+    if (!needsHash(entry, t, OPTS)) return planner.planEntry({ entry, tracked: t });
     const hash = entry.kind === "symlink" ? entry.linkTarget! : entry.size === 0 ? "E" : (
       CONTENTS[entry.size]
     );
-    return planner.planEntry({ entry, hashed: { entry, hash, tmp: `/tmp/${entry.path}` } });
+    return planner.planEntry({
+      entry,
+      tracked: t,
+      hashed: { entry, hash, tmp: `/tmp/${entry.path}` },
+    });
   });
   for (const a of planned) model.apply(a);
   actions.push(...planned);

@@ -35,15 +35,18 @@ function tracked(path: string, hash: string, storedAt: string, seq = 1): Tracked
   };
 }
 
+/** Literal state: the planner's view, plus the tracked files the pass would hand over. */
+type TestView = PlanView & { files: TrackedFile[] };
+
 /** A view over literal state: tracked files, extra stored copies, the highest seq per path. */
 function view(
   files: TrackedFile[],
   stored: string[] = [],
   seqs: Record<string, number> = {},
-): PlanView {
+): TestView {
   const all = [...files.map((f) => f.storedAt), ...stored];
   return {
-    tracked: (p) => files.find((f) => f.path === p),
+    files,
     holdersOf: (h) => files.filter((f) => f.hash === h).map((f) => f.path).sort(),
     lastSeq: (p) => seqs[p] ?? files.find((f) => f.path === p)?.seq ?? 0,
     isFile: (p) => all.includes(p),
@@ -56,9 +59,13 @@ function hashed(path: string, hash: string, size = 1): PlanInput {
   return { entry: e, hashed: { entry: e, hash, tmp: `/tmp/${path}` } };
 }
 
-function plan(v: PlanView, deletes: string[], inputs: PlanInput[]): Action[] {
+function plan(v: TestView, deletes: string[], inputs: PlanInput[]): Action[] {
   const p = createPlanner(v, { algo: ALGO, prefixes: PREFIXES });
-  return [...deletes.map((d) => p.planDelete(d)), ...inputs.map((i) => p.planEntry(i))];
+  const find = (path: string) => v.files.find((f) => f.path === path);
+  return [
+    ...deletes.map((d) => p.planDelete(find(d)!)),
+    ...inputs.map((i) => p.planEntry({ ...i, tracked: find(i.entry.path) })),
+  ];
 }
 
 const brief = (a: Action) =>
@@ -76,7 +83,7 @@ const brief = (a: Action) =>
 
 const cases: {
   name: string;
-  view: PlanView;
+  view: TestView;
   deletes?: string[];
   inputs: PlanInput[];
   want: string[];

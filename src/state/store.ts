@@ -183,10 +183,9 @@ export class StateStore {
     return rows.map(toTracked);
   }
 
-  /** The planner's view: `tracked` from the caller, indexed queries for the rest. */
-  planView(tracked: (path: string) => TrackedFile | undefined): PlanView {
+  /** The planner's view: indexed queries over the stored copies and tracked hashes. */
+  planView(): PlanView {
     return {
-      tracked,
       holdersOf: (hash, algo) =>
         (this.#q("SELECT path FROM files WHERE hash = ? AND algo = ? ORDER BY path")
           .all(hash, algo) as Row[]).map((r) => r.path as string),
