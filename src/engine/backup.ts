@@ -9,7 +9,7 @@ import type { Config } from "../config/config.ts";
 import { StateStore } from "../state/store.ts";
 import { emptyCounts, type PassOptions, type PassResult, runPass } from "./pass.ts";
 import { checkSourcesReadable, openSession, statePaths } from "./session.ts";
-import { SOURCES_DIR } from "./layout.ts";
+import { assignPrefixes } from "./layout.ts";
 
 export interface RunSummary extends PassResult {
   runId: number;
@@ -48,13 +48,8 @@ export async function planOnce(config: Config, opts: PassOptions = {}): Promise<
   const paths = statePaths(config.backupRoot);
   const store = existsSync(paths.db) ? StateStore.open(paths.db, { readOnly: true }) : undefined;
   try {
-    const prefixes = store?.prefixes() ?? new Map<string, string>();
-    for (const s of config.sources) {
-      if (!prefixes.has(s.name)) {
-        const root = prefixes.size === 0 && config.sources.length === 1;
-        prefixes.set(s.name, root ? "" : `${SOURCES_DIR}/${s.name}`);
-      }
-    }
+    const known = store?.prefixes() ?? new Map<string, string>();
+    const prefixes = assignPrefixes(known, config.sources.map((s) => s.name));
     const ctx = {
       config,
       root: config.backupRoot,

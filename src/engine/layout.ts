@@ -66,6 +66,23 @@ export function deletedPath(mirror: string): string {
   return `${DELETED_DIR}/${mirror}`;
 }
 
+/**
+ * Each source's storage prefix: a source keeps the one it was given when first seen; a new
+ * source gets the root layout ("") only when it is the first and only source of the root,
+ * otherwise `_sources/<name>`. Returns the known prefixes plus those of the new sources.
+ */
+export function assignPrefixes(
+  known: ReadonlyMap<string, string>,
+  names: string[],
+): Map<string, string> {
+  const prefixes = new Map(known);
+  const rootLayout = known.size === 0 && names.length === 1;
+  for (const name of names) {
+    if (!prefixes.has(name)) prefixes.set(name, rootLayout ? "" : `${SOURCES_DIR}/${name}`);
+  }
+  return prefixes;
+}
+
 /** What the planner may ask about storage paths already holding (or about to hold) copies. */
 export interface Occupancy {
   /** A copy is stored at exactly this path. */

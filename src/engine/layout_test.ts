@@ -1,6 +1,13 @@
 /** Tests of the layout's pure rules: escaping reserved names and allocating free paths. */
 import assert from "node:assert/strict";
-import { allocatePath, escapeTopName, mirrorPath, unescapeTopName, withSuffix } from "./layout.ts";
+import {
+  allocatePath,
+  assignPrefixes,
+  escapeTopName,
+  mirrorPath,
+  unescapeTopName,
+  withSuffix,
+} from "./layout.ts";
 
 Deno.test("layout: reserved top-level names gain one '~', others are untouched", () => {
   const table: [string, string][] = [
@@ -49,4 +56,16 @@ Deno.test("layout: a suffixed name still fits in 255 bytes", () => {
   assert.ok(new TextEncoder().encode(got).length <= 255);
   assert.ok(got.endsWith(".~2"));
   assert.equal(withSuffix("short", ".~3"), "short.~3");
+});
+
+Deno.test("layout: the root layout goes only to the first and only source; known ones keep theirs", () => {
+  assert.deepEqual([...assignPrefixes(new Map(), ["main"])], [["main", ""]]);
+  assert.deepEqual([...assignPrefixes(new Map(), ["a", "b"])], [
+    ["a", "_sources/a"],
+    ["b", "_sources/b"],
+  ]);
+  assert.deepEqual([...assignPrefixes(new Map([["main", ""]]), ["main", "photos"])], [
+    ["main", ""],
+    ["photos", "_sources/photos"],
+  ]);
 });

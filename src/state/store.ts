@@ -20,7 +20,7 @@ import type {
 } from "../engine/types.ts";
 import type { PlanView } from "../engine/plan.ts";
 import type { StoredVersion } from "../engine/retention.ts";
-import { SOURCES_DIR } from "../engine/layout.ts";
+import { assignPrefixes } from "../engine/layout.ts";
 import { migrate } from "./schema.ts";
 import { type FingerprintRow, type Row, type StoredCopy, toStoredCopy, toTracked } from "./rows.ts";
 
@@ -97,25 +97,20 @@ export class StateStore {
     }
   }
 
-  /**
-   * Each source's storage prefix. A source keeps the prefix it got when first seen; a new
-   * one gets the root layout ("") only when it is the first and only source of the root.
-   */
+  /** Records the sources and returns each one's storage prefix (see `assignPrefixes`). */
   registerSources(sources: { name: string; path: string }[], now: number): Map<string, string> {
     return this.#tx(() => {
       const known = this.prefixes();
-      const rootTaken = known.size > 0;
+      const prefixes = assignPrefixes(known, sources.map((s) => s.name));
       for (const s of sources) {
         if (known.has(s.name)) {
           this.#q("UPDATE sources SET path = ? WHERE name = ?").run(s.path, s.name);
-          continue;
+        } else {
+          this.#q("INSERT INTO sources (name, prefix, path, added_at) VALUES (?, ?, ?, ?)")
+            .run(s.name, prefixes.get(s.name)!, s.path, now);
         }
-        const prefix = !rootTaken && sources.length === 1 ? "" : `${SOURCES_DIR}/${s.name}`;
-        this.#q("INSERT INTO sources (name, prefix, path, added_at) VALUES (?, ?, ?, ?)")
-          .run(s.name, prefix, s.path, now);
-        known.set(s.name, prefix);
       }
-      return known;
+      return prefixes;
     });
   }
 
