@@ -16,8 +16,12 @@ import type { Action } from "./types.ts";
 /** Up to 512 files or 256 MiB per batch: one journal entry and one fsync wave each. */
 const BATCH_FILES = 512;
 const BATCH_BYTES = 256 << 20;
-/** Actions (mostly skips) buffered before a flush even when nothing is staged. */
-const BATCH_ACTIONS = 8192;
+/**
+ * Actions (mostly skips) buffered before a flush even when nothing is staged. Kept small
+ * for the same reason as the state's page size (merge.ts): 8192 cost 55 MiB of peak RSS
+ * on a no-change run over 100,000 files, for no gain in speed (measured).
+ */
+const BATCH_ACTIONS = 1024;
 /**
  * Fingerprints whose mtime or ctime lie within 2 s of the scan are not trusted (the next
  * pass reads them again): coarse filesystems round timestamps to 1 s (ext3, HFS+) or 2 s

@@ -9,8 +9,12 @@
  * U+FFFF, silently turning a present file into a "vanished" one.
  */
 
-/** Tracked rows per page: large enough to amortize the query, small enough to stay flat. */
-const PAGE_ROWS = 4096;
+/**
+ * Tracked rows per page: large enough to amortize the query, small enough that a page
+ * dies young. With 4096 rows, pages outlived V8's young generation, which then grew: a
+ * no-change run over 100,000 files peaked at 160 MiB instead of 106 MiB (measured).
+ */
+const PAGE_ROWS = 1024;
 
 /** Compares strings by code point (= UTF-8 byte order = SQLite's BINARY collation). */
 export function compareCodePoints(a: string, b: string): number {
@@ -41,13 +45,17 @@ export function prefixRanges(prefixes: string[]): [string, string][] {
   return [...prefixes].sort(compareCodePoints).map((p) => [p, `${p}0`]);
 }
 
-/** Rows of the ranges, in order, a page at a time; overlapping ranges give a row once. */
+/**
+ * Rows of the ranges after `start` (all when ""), in order, a page at a time; overlapping
+ * ranges give a row once.
+ */
 export function* pagedRows<T>(
   read: PageReader<T>,
   key: (row: T) => string,
   ranges: [string, string][],
+  start = "",
 ): Generator<T> {
-  let last = "";
+  let last = start;
   for (const [from, to] of ranges) {
     // A range that starts before the last row given (it overlaps an earlier one) resumes
     // after that row, so no row is given twice and none is compared one by one.
@@ -87,6 +95,11 @@ export class RowCursor<T extends { path: string }> {
     return found;
   }
 
+  /** Whether no row is left. */
+  exhausted(): boolean {
+    return this.#head === undefined;
+  }
+
   /** Passes every remaining row. */
   finish(): void {
     while (this.#head) {
@@ -101,16 +114,4 @@ export class RowCursor<T extends { path: string }> {
     this.#done = next.done === true;
     this.#head = next.done ? undefined : next.value;
   }
-}
-
-/** Tracked paths that no listed path matched (both in order). */
-export function unmatchedPaths(paths: Iterable<string>, tracked: Iterable<string>): string[] {
-  const unmatched: string[] = [];
-  const rows = (function* () {
-    for (const path of tracked) yield { path };
-  })();
-  const cursor = new RowCursor(rows, (t) => unmatched.push(t.path));
-  for (const path of paths) cursor.seek(path);
-  cursor.finish();
-  return unmatched;
 }

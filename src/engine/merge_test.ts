@@ -1,6 +1,6 @@
 /** Tests of the scan/state merge and of the ordering it relies on. */
 import assert from "node:assert/strict";
-import { compareCodePoints, pagedRows, prefixRanges, RowCursor, unmatchedPaths } from "./merge.ts";
+import { compareCodePoints, pagedRows, prefixRanges, RowCursor } from "./merge.ts";
 
 const utf8 = new TextEncoder();
 function byteOrder(a: string, b: string): number {
@@ -40,9 +40,11 @@ Deno.test("merge: the cursor finds tracked rows and reports those no path matche
   assert.equal(cursor.seek("s/a"), undefined);
   assert.equal(cursor.seek("s/c")?.path, "s/c");
   assert.equal(cursor.seek("s/d"), undefined);
+  assert.equal(cursor.exhausted(), false);
   cursor.finish();
+  assert.equal(cursor.exhausted(), true);
   assert.deepEqual(passed, ["s/b", "s/e"]);
-  assert.deepEqual(unmatchedPaths(["s/a", "s/c", "s/d"], ["s/b", "s/c", "s/e"]), ["s/b", "s/e"]);
+  assert.equal(new RowCursor([]).exhausted(), true);
 });
 
 Deno.test("merge: tracked rows are paged in order, overlapping ranges read once", () => {
@@ -51,4 +53,6 @@ Deno.test("merge: tracked rows are paged in order, overlapping ranges read once"
     all.filter((p) => p >= from && p < to && p > after).slice(0, limit);
   const rows = [...pagedRows(read, (p) => p, prefixRanges(["s", "s.x", "t"]))];
   assert.deepEqual(rows, ["s.x/c", "s/a", "s/b", "t/d"]);
+  const rest = [...pagedRows(read, (p) => p, prefixRanges(["s", "s.x", "t"]), "s/a")];
+  assert.deepEqual(rest, ["s/b", "t/d"]);
 });

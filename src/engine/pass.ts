@@ -4,30 +4,29 @@
  * once over everything; `watch` calls it with a scope (the folders events named); `plan`
  * calls it with `dryRun`, which hashes without staging and writes nothing at all.
  *
+ * One walk of the sources, merged page by page with the state's fingerprints (both in the
+ * same order), sorts every entry: an unchanged one is a SKIP on the spot, a new or changed
+ * one waits, and a tracked path the walk did not see has vanished. Then the vanished paths
+ * are planned (deletions first), then the waiting entries are read and planned. When more
+ * entries wait than PENDING_LIMIT, the rest of the first walk only looks for vanished
+ * paths and a second walk, starting after the last entry handled, does the rest. When
+ * nothing is tracked in scope (a first backup), entries are handled as the walk finds them.
+ *
  * Planned actions are applied in batches (batch.ts); an interruption costs at most the
  * batch in flight, which the next run's recovery completes, plus temporary copies staged
  * for the next batch, which it removes.
  */
-import { join } from "node:path";
 import type { Config } from "../config/config.ts";
 import type { RunLog } from "../log/runlog.ts";
 import type { StateStore } from "../state/store.ts";
 import { Batch } from "./batch.ts";
-import { errorText } from "./errors.ts";
-import { exists, nativePath, removeQuietly } from "./fsops.ts";
-import {
-  createPlanner,
-  needsHash,
-  type PlanInput,
-  type Planner,
-  type PlanOptions,
-  type PlanView,
-} from "./plan.ts";
+import { EntryHandler } from "./entries.ts";
+import { compareCodePoints, pagedRows, prefixRanges, RowCursor } from "./merge.ts";
+import { createPlanner, type PlanOptions, type PlanView } from "./plan.ts";
 import { planRetention } from "./retention.ts";
-import { createMatcher, listPaths, relPath, scanEntries, type ScanOptions } from "./scan.ts";
-import { pagedRows, prefixRanges, RowCursor, unmatchedPaths } from "./merge.ts";
-import { hashFile, hashText, READ_BUFFER_BYTES, stageEntry } from "./stage.ts";
-import type { Action, Fingerprint, ScanEntry, TrackedFile } from "./types.ts";
+import { relPath, scanEntries, type ScanOptions } from "./scan.ts";
+import type { Action, Fingerprint, ScanEntry } from "./types.ts";
+import { inside, planVanished } from "./vanished.ts";
 
 export interface PassContext {
   config: Config;
@@ -95,8 +94,12 @@ export function emptyCounts(): Counts {
   };
 }
 
-/** Numbers temporary copies uniquely across the passes of one process (a watch session). */
-let tmpCounter = 0;
+/**
+ * New or changed entries held back by the first walk until deletions are applied (about
+ * 400 bytes each with their fingerprints, so at most about 10 MB). Beyond it, the rest of
+ * the tree is handled by a second walk.
+ */
+const PENDING_LIMIT = 25_000;
 
 export async function runPass(ctx: PassContext, opts: PassOptions = {}): Promise<PassResult> {
   const result: PassResult = { counts: emptyCounts(), bytesCopied: 0, errors: [], planned: [] };
@@ -115,153 +118,100 @@ export async function runPass(ctx: PassContext, opts: PassOptions = {}): Promise
     rehash: opts.rehash || ctx.config.rehash,
   };
   const scoped = scopePrefixes(ctx, opts.scope);
-  const ranges = prefixRanges(scoped);
   const store = ctx.store;
-  const scanOpts: ScanOptions = {
+  const fingerprints = (after: string, onPassed?: (f: Fingerprint) => void) =>
+    new RowCursor(
+      store
+        ? pagedRows(
+          (...a) => store.fingerprints(...a),
+          (f: Fingerprint) => f.path,
+          prefixRanges(scoped),
+          after,
+        )
+        : [],
+      onPassed,
+    );
+  const planner = createPlanner(store?.planView() ?? emptyView(), planOpts);
+  const batch = new Batch(ctx, opts, result, say, fail, Date.now(), () => planner.forget());
+  const handler = new EntryHandler(ctx, opts, planOpts, planner, batch, fail);
+  const scanOpts = (skipReport: (path: string) => boolean): ScanOptions => ({
     exclude: ctx.config.exclude,
     skipDirs: [ctx.config.backupRoot, ctx.config.logDir],
     scope: opts.scope,
-  };
-  const planner = createPlanner(store?.planView() ?? emptyView(), planOpts);
-  const batch = new Batch(ctx, opts, result, say, fail, Date.now(), () => planner.forget());
-
-  // First a listing-only walk finds what vanished, so deletions (and the guard, which
-  // needs their number) come before anything else, and a path freed by a deleted file is
-  // free for what replaces it.
-  const unreadable: string[] = [];
-  let listed = 0;
-  const counted = function* (paths: Iterable<string>) {
-    for (const p of paths) {
-      listed++;
-      yield p;
-    }
-  };
-  const paths = counted(listPaths(ctx.config.sources, scanOpts, unreadable));
-  const trackedPaths = store
-    ? pagedRows((...a) => store.trackedPaths(...a), (p: string) => p, ranges)
-    : [];
-  const vanished = unmatchedPaths(paths, trackedPaths)
-    .filter(inside(scoped, unreadable))
-    .map((p) => store!.trackedOne(p)!);
-  result.deleteGuard = planVanished(ctx, opts, vanished, planner, batch);
-  if (result.deleteGuard) say(`DELETE GUARD: ${result.deleteGuard}`);
-  await batch.flush();
-
-  const entries = scanEntries(ctx.config.sources, {
-    ...scanOpts,
     onSpecial: (s) => {
+      if (skipReport(s.path)) return;
       result.counts.special++;
       say(`SKIP SPECIAL: ${s.path} (${s.message})`);
     },
-    onProblem: (p) => fail(p.path, p.message),
-  }, []);
-  const cursor = new RowCursor(
-    store ? pagedRows((...a) => store.fingerprints(...a), (f: Fingerprint) => f.path, ranges) : [],
+    onProblem: (p) => !skipReport(p.path) && fail(p.path, p.message),
+  });
+
+  // The first walk, merged with the fingerprints: unchanged entries are skips on the spot,
+  // new and changed ones wait, and the tracked paths not seen have vanished.
+  const unreadable: string[] = [];
+  const vanished: string[] = [];
+  const cursor = fingerprints("", (f) => vanished.push(f.path));
+  // With nothing tracked in scope nothing can vanish: entries are handled as they come.
+  const immediate = cursor.exhausted();
+  const pending: { entry: ScanEntry; known?: Fingerprint }[] = [];
+  let handled = "";
+  let resumeAfter: string | undefined;
+  const later = (path: string) =>
+    resumeAfter !== undefined && compareCodePoints(path, resumeAfter) > 0;
+  for (const entry of scanEntries(ctx.config.sources, scanOpts(later), unreadable)) {
+    const known = cursor.seek(entry.path);
+    if (resumeAfter !== undefined) continue; // only looking for vanished paths now
+    const toRead = handler.mustRead(entry, known);
+    if (immediate || !toRead) {
+      if (!await handler.handle(entry, known)) return result;
+    } else if (pending.length < PENDING_LIMIT) {
+      pending.push({ entry, known });
+      handler.expect(entry, toRead);
+    } else {
+      resumeAfter = handled;
+      continue;
+    }
+    handled = entry.path;
+  }
+  cursor.finish();
+
+  // Deletions come first: the guard needs their number, and a path or a content freed by
+  // a deleted file is free for what replaces it (a renamed file is backed up at its new
+  // path, not stored as a duplicate of the old one).
+  const gone = vanished.filter(inside(scoped, unreadable)).map((p) => store!.trackedOne(p)!);
+  result.deleteGuard = planVanished(
+    gone,
+    {
+      sources: ctx.config.sources,
+      exclude: ctx.config.exclude,
+      maxDeletePercent: ctx.config.maxDeletePercent,
+      force: opts.force,
+      trackedCount: store?.trackedCount() ?? 0,
+    },
+    planner,
+    batch,
   );
-  await planEntries(ctx, opts, entries, cursor, listed, planOpts, planner, batch, fail);
+  if (result.deleteGuard) say(`DELETE GUARD: ${result.deleteGuard}`);
+  await batch.flush();
+
+  for (const { entry, known } of pending.splice(0)) {
+    if (!await handler.handle(entry, known, true)) return result;
+  }
+  if (resumeAfter !== undefined) {
+    const rest = fingerprints(resumeAfter);
+    const entries = scanEntries(ctx.config.sources, {
+      ...scanOpts(() => false),
+      after: resumeAfter,
+    }, []);
+    for (const entry of entries) {
+      if (!await handler.handle(entry, rest.seek(entry.path))) return result;
+    }
+  }
+  await batch.flush();
   if (opts.signal?.aborted) return result;
   for (const a of retentionActions(ctx, result.planned, opts)) batch.add(a);
   await batch.flush();
   return result;
-}
-
-/**
- * Plans the tracked paths the scan no longer saw: newly excluded ones are kept, the others
- * archived as deleted, unless they are more than the configured share (the guard's message
- * is returned and none is archived).
- */
-function planVanished(
-  ctx: PassContext,
-  opts: PassOptions,
-  vanished: TrackedFile[],
-  planner: Planner,
-  batch: Batch,
-): string | undefined {
-  const matcher = createMatcher(ctx.config.exclude);
-  const deletions: TrackedFile[] = [];
-  for (const t of vanished) {
-    if (isExcluded(t.path, matcher) && existsInSource(ctx, t.path)) {
-      const a = planner.planExclude(t);
-      if (a) batch.add(a);
-    } else if (t.status === "current") deletions.push(t);
-  }
-  const max = ctx.config.maxDeletePercent;
-  const total = ctx.store?.trackedCount() ?? 0;
-  const guard = deleteGuard(deletions.length, total, max, opts.force);
-  if (!guard) { for (const t of deletions) batch.add(planner.planDelete(t)); }
-  return guard;
-}
-
-/** Plans every scanned entry in order, reading those whose fingerprint says so. */
-async function planEntries(
-  ctx: PassContext,
-  opts: PassOptions,
-  entries: Iterable<ScanEntry>,
-  cursor: RowCursor<Fingerprint>,
-  expected: number,
-  planOpts: PlanOptions,
-  planner: Planner,
-  batch: Batch,
-  fail: (path: string, message: string) => void,
-): Promise<void> {
-  const buf = new Uint8Array(READ_BUFFER_BYTES);
-  // The listing counted the files; their bytes are not known before they are seen.
-  const progress: Progress = {
-    filesDone: 0,
-    filesTotal: expected,
-    bytesDone: 0,
-    bytesTotal: 0,
-    current: "",
-  };
-  for (const entry of entries) {
-    const known = cursor.seek(entry.path);
-    const toRead = needsHash(entry, known, planOpts);
-    progress.filesDone++;
-    progress.filesTotal = Math.max(progress.filesTotal, progress.filesDone);
-    progress.current = entry.path;
-    if (toRead) progress.bytesDone += entry.size;
-    opts.onProgress?.(progress);
-    if (!toRead) batch.add(planner.planEntry({ entry }));
-    else {
-      const tmp = opts.dryRun ? undefined : join(ctx.tmpDir, `${ctx.runId}-${++tmpCounter}.tmp`);
-      try {
-        const t = known && ctx.store?.trackedOne(entry.path);
-        const input = readEntry(ctx, entry, t, buf, tmp);
-        // The journal records the staged copy relative to the backup root, so recovery
-        // finds it even when the disk comes back at another mount point.
-        if (input.hashed?.tmp) input.hashed.tmp = relPath(ctx.root, input.hashed.tmp);
-        const action = planner.planEntry(input);
-        const staged = input.hashed?.tmp && tmp;
-        if (staged && action.type === "skip") removeQuietly(staged); // same content after all
-        // Only regular files are flushed; a staged symlink has no data to sync.
-        const toSync = action.type !== "skip" && entry.kind === "file" ? staged : undefined;
-        batch.add(action, toSync, entry.size);
-      } catch (e) {
-        removeQuietly(tmp);
-        fail(entry.path, errorText(e));
-      }
-    }
-    if (batch.full()) {
-      await batch.flush();
-      if (opts.signal?.aborted) return;
-    }
-  }
-  await batch.flush();
-}
-
-/** A filter for tracked paths: under a scoped prefix, and not below an unreadable folder. */
-function inside(prefixes: string[], unreadable: string[]): (path: string) => boolean {
-  const scoped = new Set(prefixes);
-  const blocked = new Set(unreadable);
-  return (path) => {
-    let inScope = false;
-    for (let end = path.length; end > 0; end = path.lastIndexOf("/", end - 1)) {
-      const ancestor = path.slice(0, end);
-      if (blocked.has(ancestor)) return false;
-      if (scoped.has(ancestor)) inScope = true;
-    }
-    return inScope;
-  };
 }
 
 /** The logical paths a pass covers: every source, or the scoped paths. */
@@ -275,56 +225,6 @@ function scopePrefixes(ctx: PassContext, scope?: Map<string, string[]>): string[
     }
   }
   return prefixes;
-}
-
-function isExcluded(path: string, matcher: ReturnType<typeof createMatcher>): boolean {
-  const rel = path.slice(path.indexOf("/") + 1);
-  return matcher.ignores(rel);
-}
-
-function existsInSource(ctx: PassContext, path: string): boolean {
-  const cut = path.indexOf("/");
-  const source = ctx.config.sources.find((s) => s.name === path.slice(0, cut));
-  return source !== undefined && exists(join(source.path, ...path.slice(cut + 1).split("/")));
-}
-
-function deleteGuard(deleting: number, tracked: number, maxPercent: number, force?: boolean) {
-  if (force || deleting === 0 || deleting * 100 <= maxPercent * tracked) return undefined;
-  return `${deleting} of ${tracked} tracked files would be archived as deleted, more than ` +
-    `safety.max_delete_percent (${maxPercent}%): nothing was archived; if the source is ` +
-    `mounted and the deletions are intended, run again with --force`;
-}
-
-/**
- * Reads an entry for the planner. A tracked file of unchanged size (a touch, a chmod, an
- * untrusted fingerprint) is hashed first without a copy, and copied only if its digest
- * differs: unchanged files cost no write, and a changed one is read a second time (from
- * the page cache) with the digest taken again from the bytes actually copied. Everything
- * else is hashed and copied in one pass.
- */
-function readEntry(
-  ctx: PassContext,
-  entry: ScanEntry,
-  t: TrackedFile | undefined,
-  buf: Uint8Array,
-  tmp: string | undefined,
-): PlanInput {
-  const algo = ctx.config.hashAlgorithm;
-  const sameAlgo = t?.algo === algo;
-  if (t && sameAlgo && t.kind === entry.kind && t.size === entry.size) {
-    const probe = stageEntry(entry, algo, buf);
-    if (probe.hash === t.hash || !tmp) return { entry: probe.entry, tracked: t, hashed: probe };
-  }
-  const staged = stageEntry(entry, algo, buf, tmp);
-  const input: PlanInput = { entry: staged.entry, tracked: t, hashed: staged };
-  if (t && !sameAlgo) input.storedHash = storedDigest(ctx, t, buf);
-  return input;
-}
-
-function storedDigest(ctx: PassContext, t: TrackedFile, buf: Uint8Array): string {
-  const at = nativePath(ctx.root, t.storedAt);
-  if (t.kind === "symlink") return hashText(Deno.readLinkSync(at), ctx.config.hashAlgorithm);
-  return hashFile(at, ctx.config.hashAlgorithm, buf);
 }
 
 /** Prunes beyond the limit: from the state, or predicted from the plan on a dry run. */

@@ -5,14 +5,14 @@
  * sorted with folders keyed as `name/`, which makes a depth-first walk produce exactly the
  * sorted order of full paths (`a.txt` before `a/b`).
  *
- * Two modes: `list` reads folders only (cheap; used to find what vanished before anything
- * is changed) and yields paths; `stat` also lstats each entry and yields `ScanEntry`s.
- * Symlinks are never followed. Excluded paths (gitignore-style patterns), the backup root
+ * Each entry is lstat'ed into a `ScanEntry`; symlinks are never followed. A walk can
+ * start after a given path (`after`), skipping whole folders that sort before it: the
+ * pass's second walk when the first one found more changes than it keeps in memory. Excluded paths (gitignore-style patterns), the backup root
  * and the log folder are skipped; FIFOs, sockets and devices are reported, never opened.
  * A folder that cannot be listed is reported and remembered, so the paths below it are
  * not mistaken for deleted. Read-only: an interruption leaves nothing behind.
  */
-import { join, relative, sep } from "node:path";
+import { relative, sep } from "node:path";
 import ignore, { type Ignore } from "ignore";
 import type { Source } from "../config/config.ts";
 import { isInside } from "../config/paths.ts";
@@ -31,6 +31,8 @@ export interface ScanOptions {
   skipDirs: string[];
   /** Per source name, the folders or files to scan (absolute); all of it when absent. */
   scope?: Map<string, string[]>;
+  /** Only entries whose logical path sorts after this one. */
+  after?: string;
   /** A FIFO, socket or device was skipped (stat mode). */
   onSpecial?: (p: ScanProblem) => void;
   /** An entry or folder could not be read. */
@@ -58,37 +60,37 @@ interface Walk {
   unreadable: Unreadable;
 }
 
-/** Logical paths of every non-folder entry, in order, reading folders only. */
-export function listPaths(sources: Source[], opts: ScanOptions, unreadable: Unreadable) {
-  return walkSources(sources, opts, unreadable, (w, _abs, rel) => logical(w.source, rel));
-}
-
 /** Every regular file and symlink, lstat'ed, in order. */
-export function scanEntries(sources: Source[], opts: ScanOptions, unreadable: Unreadable) {
-  return walkSources(sources, opts, unreadable, statEntry);
-}
-
-type Visit<T> = (w: Walk, abs: string, rel: string) => T | undefined;
-
-function* walkSources<T>(
+export function* scanEntries(
   sources: Source[],
   opts: ScanOptions,
   unreadable: Unreadable,
-  visit: Visit<T>,
-): Generator<T> {
+): Generator<ScanEntry> {
   const matcher = createMatcher(opts.exclude);
   const skip = new Set(opts.skipDirs);
   const ordered = [...sources].sort((a, b) => compareCodePoints(`${a.name}/`, `${b.name}/`));
   for (const source of ordered) {
     const w: Walk = { source, matcher, skip, opts, unreadable };
+    if (before(w, "", true)) continue;
     for (const [abs, rel, isDir] of startsOf(w)) {
-      if (isDir) yield* walkDir(w, abs, rel, visit);
-      else if (!matcher.ignores(rel)) {
-        const item = visit(w, abs, rel);
-        if (item !== undefined) yield item;
+      if (isDir) yield* walkDir(w, abs, rel);
+      else if (!matcher.ignores(rel) && !before(w, rel, false)) {
+        const entry = statEntry(w, abs, rel);
+        if (entry !== undefined) yield entry;
       }
     }
   }
+}
+
+/**
+ * Whether the entry at `rel` in the walk's source (or, for a folder, everything below it,
+ * which sorts in `[path/, path0)`) comes no later than `opts.after`: the walk passes it by.
+ */
+function before(w: Walk, rel: string, isDir: boolean): boolean {
+  const after = w.opts.after;
+  if (after === undefined) return false;
+  const path = logical(w.source, rel);
+  return compareCodePoints(isDir ? `${path}0` : path, after) <= 0;
 }
 
 /** Where to start in a source: its root, or the scoped paths that exist, in walk order. */
@@ -114,19 +116,30 @@ function startsOf(w: Walk): [string, string, boolean][] {
   return starts.sort((a, b) => compareCodePoints(key(a), key(b)));
 }
 
-function* walkDir<T>(w: Walk, abs: string, rel: string, visit: Visit<T>): Generator<T> {
+function* walkDir(w: Walk, abs: string, rel: string): Generator<ScanEntry> {
   const children = listSorted(w, abs, rel);
   for (const { name, isDir } of children) {
-    const childAbs = join(abs, name);
     const childRel = rel === "" ? name : `${rel}/${name}`;
+    if (before(w, childRel, isDir)) continue;
+    const childAbs = childPath(abs, name);
     if (isDir) {
       if (w.skip.has(childAbs) || w.matcher.ignores(`${childRel}/`)) continue;
-      yield* walkDir(w, childAbs, childRel, visit);
+      yield* walkDir(w, childAbs, childRel);
     } else if (!w.matcher.ignores(childRel)) {
-      const item = visit(w, childAbs, childRel);
-      if (item !== undefined) yield item;
+      const entry = statEntry(w, childAbs, childRel);
+      if (entry !== undefined) yield entry;
     }
   }
+}
+
+/**
+ * The path of a listed child: `join(dir, name)` without its normalization of the whole
+ * string, which took 8% of a no-change run over 100,000 files (profiled). `dir` is
+ * already normal (a source path or an earlier child path) and a listed name never holds a
+ * separator, so the result is exactly what `join` gives.
+ */
+function childPath(dir: string, name: string): string {
+  return dir.endsWith(sep) ? dir + name : dir + sep + name;
 }
 
 /** A folder's children, folders keyed as `name/`, in code point order. */
@@ -178,20 +191,10 @@ function statEntry(w: Walk, abs: string, rel: string): ScanEntry | undefined {
   }
   // Became a folder since it was listed: its place in the order is gone; next pass.
   if (info.isDirectory) return undefined;
-  const base = {
-    path,
-    abs,
-    size: info.size,
-    mtimeMs: info.mtime?.getTime() ?? 0,
-    ctimeMs: info.ctime?.getTime() ?? 0,
-    ino: info.ino ?? 0,
-    dev: info.dev ?? 0,
-    mode: info.mode ?? 0,
-  };
-  if (info.isFile) return { ...base, kind: "file" };
+  if (info.isFile) return toEntry(info, path, abs, "file");
   if (info.isSymlink) {
     try {
-      return { ...base, kind: "symlink", linkTarget: Deno.readLinkSync(abs) };
+      return { ...toEntry(info, path, abs, "symlink"), linkTarget: Deno.readLinkSync(abs) };
     } catch (e) {
       w.opts.onProblem?.({ path, message: `Cannot read link '${abs}': ${errorText(e)}` });
       return undefined;
@@ -199,6 +202,25 @@ function statEntry(w: Walk, abs: string, rel: string): ScanEntry | undefined {
   }
   w.opts.onSpecial?.({ path, message: `${specialKind(info)}, not a regular file` });
   return undefined;
+}
+
+function toEntry(
+  info: Deno.FileInfo,
+  path: string,
+  abs: string,
+  kind: "file" | "symlink",
+): ScanEntry {
+  return {
+    path,
+    abs,
+    kind,
+    size: info.size,
+    mtimeMs: info.mtime?.getTime() ?? 0,
+    ctimeMs: info.ctime?.getTime() ?? 0,
+    ino: info.ino ?? 0,
+    dev: info.dev ?? 0,
+    mode: info.mode ?? 0,
+  };
 }
 
 function specialKind(info: Deno.FileInfo): string {

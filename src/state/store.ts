@@ -120,20 +120,9 @@ export class StateStore {
   }
 
   /**
-   * Tracked paths in [from, to) that sort after `after` (byte order, as SQLite compares
-   * text), at most `limit`, in order. Read in such pages, the state is merged with the
-   * scan without ever being held in memory whole.
-   */
-  trackedPaths(from: string, to: string, after: string, limit: number): string[] {
-    const [lower, bound] = lowerBound(from, after);
-    const stmt = this.#q(
-      `SELECT path FROM files WHERE path ${lower} ? AND path < ? ORDER BY path LIMIT ?`,
-    );
-    return (stmt.all(bound, to, limit) as Row[]).map((r) => r.path as string);
-  }
-
-  /**
-   * Fingerprints of tracked paths, paged like `trackedPaths`. Rows come back as arrays
+   * Fingerprints of tracked paths in [from, to) that sort after `after` (byte order, as
+   * SQLite compares text), at most `limit`, in order. Read in such pages, the state is
+   * merged with the scan without ever being held in memory whole. Rows come back as arrays
    * (about 3x faster than objects for 100,000 rows, measured here).
    */
   fingerprints(from: string, to: string, after: string, limit: number): Fingerprint[] {

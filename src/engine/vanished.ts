@@ -1,0 +1,79 @@
+/**
+ * What a pass does with tracked paths its walk no longer saw: a path that is now excluded
+ * keeps its copy (and is marked excluded once); the others are archived as deleted, unless
+ * they are more than `safety.max_delete_percent` of everything tracked, in which case none
+ * is (the mass-deletion guard: an unmounted disk must not look like a deleted tree).
+ * Tracked paths below a folder that could not be listed, or outside the pass's scope, do
+ * not count as vanished. Planning only; the batch applies the actions.
+ */
+import { join } from "node:path";
+import type { Source } from "../config/config.ts";
+import type { Batch } from "./batch.ts";
+import { exists } from "./fsops.ts";
+import type { Planner } from "./plan.ts";
+import { createMatcher } from "./scan.ts";
+import type { TrackedFile } from "./types.ts";
+
+export interface VanishedRules {
+  sources: Source[];
+  exclude: string[];
+  maxDeletePercent: number;
+  /** Archive deletions even beyond the limit (`--force`). */
+  force?: boolean;
+  /** How many paths are tracked in all (the guard's base). */
+  trackedCount: number;
+}
+
+/** Plans the vanished paths into the batch; returns the guard's message if it held them back. */
+export function planVanished(
+  vanished: TrackedFile[],
+  rules: VanishedRules,
+  planner: Planner,
+  batch: Batch,
+): string | undefined {
+  const matcher = createMatcher(rules.exclude);
+  const deletions: TrackedFile[] = [];
+  for (const t of vanished) {
+    if (isExcluded(t.path, matcher) && existsInSource(rules.sources, t.path)) {
+      const a = planner.planExclude(t);
+      if (a) batch.add(a);
+    } else if (t.status === "current") deletions.push(t);
+  }
+  const guard = deleteGuard(deletions.length, rules);
+  if (!guard) { for (const t of deletions) batch.add(planner.planDelete(t)); }
+  return guard;
+}
+
+/** A filter for tracked paths: under a scoped prefix, and not below an unreadable folder. */
+export function inside(prefixes: string[], unreadable: string[]): (path: string) => boolean {
+  const scoped = new Set(prefixes);
+  const blocked = new Set(unreadable);
+  return (path) => {
+    let inScope = false;
+    for (let end = path.length; end > 0; end = path.lastIndexOf("/", end - 1)) {
+      const ancestor = path.slice(0, end);
+      if (blocked.has(ancestor)) return false;
+      if (scoped.has(ancestor)) inScope = true;
+    }
+    return inScope;
+  };
+}
+
+function isExcluded(path: string, matcher: ReturnType<typeof createMatcher>): boolean {
+  const rel = path.slice(path.indexOf("/") + 1);
+  return matcher.ignores(rel);
+}
+
+function existsInSource(sources: Source[], path: string): boolean {
+  const cut = path.indexOf("/");
+  const source = sources.find((s) => s.name === path.slice(0, cut));
+  return source !== undefined && exists(join(source.path, ...path.slice(cut + 1).split("/")));
+}
+
+function deleteGuard(deleting: number, rules: VanishedRules): string | undefined {
+  const { trackedCount: tracked, maxDeletePercent: max, force } = rules;
+  if (force || deleting === 0 || deleting * 100 <= max * tracked) return undefined;
+  return `${deleting} of ${tracked} tracked files would be archived as deleted, more than ` +
+    `safety.max_delete_percent (${max}%): nothing was archived; if the source is ` +
+    `mounted and the deletions are intended, run again with --force`;
+}
