@@ -57,6 +57,8 @@ export interface PassOptions {
   signal?: AbortSignal;
   /** Called after each scanned entry is handled (a live progress line). */
   onProgress?: (p: Progress) => void;
+  /** Entries the first walk holds back at most (PENDING_LIMIT); tests lower it. */
+  pendingLimit?: number;
 }
 
 /** How far a pass is: entries handled of those scanned, bytes read of those to read. */
@@ -154,6 +156,7 @@ export async function runPass(ctx: PassContext, opts: PassOptions = {}): Promise
   // With nothing tracked in scope nothing can vanish: entries are handled as they come.
   const immediate = cursor.exhausted();
   const pending: { entry: ScanEntry; known?: Fingerprint }[] = [];
+  const pendingLimit = opts.pendingLimit ?? PENDING_LIMIT;
   let handled = "";
   let resumeAfter: string | undefined;
   const later = (path: string) =>
@@ -164,7 +167,7 @@ export async function runPass(ctx: PassContext, opts: PassOptions = {}): Promise
     const toRead = handler.mustRead(entry, known);
     if (immediate || !toRead) {
       if (!await handler.handle(entry, known)) return result;
-    } else if (pending.length < PENDING_LIMIT) {
+    } else if (pending.length < pendingLimit) {
       pending.push({ entry, known });
       handler.expect(entry, toRead);
     } else {
