@@ -7,7 +7,7 @@
  */
 import { type ActionFailure, executeActions } from "./execute.ts";
 import type { StateStore } from "../state/store.ts";
-import { nativePath, removeQuietly, syncFiles } from "./fsops.ts";
+import { makeParents, nativePath, removeQuietly, syncFiles } from "./fsops.ts";
 import { formatAction } from "./describe.ts";
 import { faultPoint } from "./fault.ts";
 import type { PassContext, PassOptions, PassResult } from "./pass.ts";
@@ -83,6 +83,7 @@ export class Batch {
 
   /** Flush, journal, execute, commit: the crash-safe sequence for one batch. */
   async #apply(store: StateStore, effectful: Action[], tmps: string[]): Promise<ActionFailure[]> {
+    makeParents(this.ctx.root, effectful.flatMap(destinations));
     await syncFiles(tmps);
     faultPoint("staged");
     const intent = store.writeIntent(this.ctx.runId, effectful, this.time);
@@ -109,5 +110,20 @@ export class Batch {
       this.result.bytesCopied += a.content.entry.size;
     }
     for (const line of formatAction(a, this.ctx.rootName)) this.say(line);
+  }
+}
+
+/** The storage paths an action moves something to. */
+function destinations(a: Action): string[] {
+  switch (a.type) {
+    case "backup":
+      return [a.target];
+    case "modified":
+    case "duplicate":
+      return a.archive ? [a.archive.to, a.target] : [a.target];
+    case "delete":
+      return [a.to];
+    default:
+      return [];
   }
 }

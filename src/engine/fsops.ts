@@ -122,6 +122,27 @@ export function removeEmptyParents(root: string, storage: string): void {
   }
 }
 
+/**
+ * Creates the folders that will hold `storagePaths` (each folder once). The batch calls
+ * it before its fsync wave: created just after one, each mkdir waited for the file
+ * system's journal commit (about 0.3 ms instead of 0.04 ms on ext4, measured), which made
+ * folder creation a fifth of a small incremental run. Best effort: a folder that cannot be
+ * made here is tried again by the move, which reports the failure for its own file. A
+ * crash can leave such a folder empty, which is harmless: the next action placed there
+ * uses it.
+ */
+export function makeParents(root: string, storagePaths: Iterable<string>): void {
+  const made = new Set<string>();
+  for (const p of storagePaths) {
+    const parent = p.slice(0, Math.max(0, p.lastIndexOf("/")));
+    if (parent === "" || made.has(parent)) continue;
+    made.add(parent);
+    try {
+      Deno.mkdirSync(nativePath(root, parent), { recursive: true });
+    } catch { /* the move tries again and reports it */ }
+  }
+}
+
 /** Flushes files to disk, `parallel` at a time: fsyncs issued together cost far less. */
 export async function syncFiles(paths: string[], parallel = 64): Promise<void> {
   for (let i = 0; i < paths.length; i += parallel) {
