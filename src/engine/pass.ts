@@ -189,7 +189,7 @@ export async function runPass(ctx: PassContext, opts: PassOptions = {}): Promise
       exclude: ctx.config.exclude,
       maxDeletePercent: ctx.config.maxDeletePercent,
       force: opts.force,
-      trackedCount: store?.trackedCount() ?? 0,
+      trackedCount: () => store?.trackedCount() ?? 0,
     },
     planner,
     batch,

@@ -20,8 +20,8 @@ export interface VanishedRules {
   maxDeletePercent: number;
   /** Archive deletions even beyond the limit (`--force`). */
   force?: boolean;
-  /** How many paths are tracked in all (the guard's base). */
-  trackedCount: number;
+  /** How many paths are tracked in all (the guard's base; counted only when needed). */
+  trackedCount: () => number;
 }
 
 /** Plans the vanished paths into the batch; returns the guard's message if it held them back. */
@@ -71,8 +71,10 @@ function existsInSource(sources: Source[], path: string): boolean {
 }
 
 function deleteGuard(deleting: number, rules: VanishedRules): string | undefined {
-  const { trackedCount: tracked, maxDeletePercent: max, force } = rules;
-  if (force || deleting === 0 || deleting * 100 <= max * tracked) return undefined;
+  const { maxDeletePercent: max, force } = rules;
+  if (force || deleting === 0) return undefined;
+  const tracked = rules.trackedCount();
+  if (deleting * 100 <= max * tracked) return undefined;
   return `${deleting} of ${tracked} tracked files would be archived as deleted, more than ` +
     `safety.max_delete_percent (${max}%): nothing was archived; if the source is ` +
     `mounted and the deletions are intended, run again with --force`;
