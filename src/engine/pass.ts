@@ -24,7 +24,8 @@ import { EntryHandler } from "./entries.ts";
 import { compareCodePoints, pagedRows, prefixRanges, RowCursor } from "./merge.ts";
 import { createPlanner, type PlanOptions, type PlanView } from "./plan.ts";
 import { planRetention } from "./retention.ts";
-import { relPath, scanEntries, type ScanOptions } from "./scan.ts";
+import { relPath, type ScanOptions } from "./scan.ts";
+import { scanChunks } from "./scan_thread.ts";
 import type { Action, Fingerprint, ScanEntry } from "./types.ts";
 import { inside, planVanished } from "./vanished.ts";
 
@@ -121,6 +122,7 @@ export async function runPass(ctx: PassContext, opts: PassOptions = {}): Promise
   };
   const scoped = scopePrefixes(ctx, opts.scope);
   const store = ctx.store;
+  const sources = ctx.config.sources;
   const fingerprints = (after: string, onPassed?: (f: Fingerprint) => void) =>
     new RowCursor(
       store
@@ -161,20 +163,23 @@ export async function runPass(ctx: PassContext, opts: PassOptions = {}): Promise
   let resumeAfter: string | undefined;
   const later = (path: string) =>
     resumeAfter !== undefined && compareCodePoints(path, resumeAfter) > 0;
-  for (const entry of scanEntries(ctx.config.sources, scanOpts(later), unreadable)) {
-    const known = cursor.seek(entry.path);
-    if (resumeAfter !== undefined) continue; // only looking for vanished paths now
-    const toRead = handler.mustRead(entry, known);
-    if (immediate || !toRead) {
-      if (!await handler.handle(entry, known)) return result;
-    } else if (pending.length < pendingLimit) {
-      pending.push({ entry, known });
-      handler.expect(entry, toRead);
-    } else {
-      resumeAfter = handled;
-      continue;
+  const inWorker = !opts.scope; // a watch batch's scope is small: not worth a thread
+  for await (const chunk of scanChunks(sources, scanOpts(later), unreadable, inWorker)) {
+    for (const entry of chunk) {
+      const known = cursor.seek(entry.path);
+      if (resumeAfter !== undefined) continue; // only looking for vanished paths now
+      const toRead = handler.mustRead(entry, known);
+      if (immediate || !toRead) {
+        if (!await handler.handle(entry, known)) return result;
+      } else if (pending.length < pendingLimit) {
+        pending.push({ entry, known });
+        handler.expect(entry, toRead);
+      } else {
+        resumeAfter = handled;
+        continue;
+      }
+      handled = entry.path;
     }
-    handled = entry.path;
   }
   cursor.finish();
 
@@ -202,12 +207,11 @@ export async function runPass(ctx: PassContext, opts: PassOptions = {}): Promise
   }
   if (resumeAfter !== undefined) {
     const rest = fingerprints(resumeAfter);
-    const entries = scanEntries(ctx.config.sources, {
-      ...scanOpts(() => false),
-      after: resumeAfter,
-    }, []);
-    for (const entry of entries) {
-      if (!await handler.handle(entry, rest.seek(entry.path))) return result;
+    const restOpts = { ...scanOpts(() => false), after: resumeAfter };
+    for await (const chunk of scanChunks(sources, restOpts, [], inWorker)) {
+      for (const entry of chunk) {
+        if (!await handler.handle(entry, rest.seek(entry.path))) return result;
+      }
     }
   }
   await batch.flush();
