@@ -22,7 +22,7 @@ const USAGE = `usage: deno task bench [-- options]
   --runs N         repetitions per tool and scenario (default 3); the table shows medians
   --only TEXT      only scenarios whose id contains TEXT (ids look like 20k/first-backup,
                    100k/nothing-changed, 20k/mixed, 100k/changed1); repeatable
-  --tools a,b      only these tools (ours, rsync, cp, restic)
+  --tools a,b      only these tools (ours, rsync, rsync+sync, cp, restic)
   --json           print results as JSON on stdout (progress and table go to stderr)
   --keep           keep bench/work/run/ (sources, destinations) after each scenario`;
 

@@ -3,6 +3,8 @@
 //   ours   — `deno run -A src/main.ts run --config <generated config.jsonc>` (state lives in
 //            <dst>/.backup-tool/, old versions in <dst>/versions/, run logs in <dir>/logs/)
 //   rsync  — `rsync -a --delete <src>/ <dst>/` (the baseline every ratio is against)
+//   rsync+sync — `rsync -a --delete <src>/ <dst>/ && sync -f <dst>`, first backup only: rsync
+//            with its data on disk when it returns, the durability `ours` gives every copy
 //   cp     — `cp -a <src>/. <dst>/`, first backup only (it has no incremental mode)
 //   restic — `restic backup <src>` into a local repository at <dst> (only when installed)
 
@@ -90,6 +92,20 @@ const rsync: Tool = {
   },
 };
 
+const rsyncSync: Tool = {
+  name: "rsync+sync",
+  firstOnly: true,
+  mirror: true,
+  stateDirs: [],
+  version: rsync.version,
+  async init() {},
+  command(ctx) {
+    // `sync -f` flushes the file system holding dst (syncfs): everything rsync wrote.
+    const script = 'rsync -a --delete "$1/" "$2/" && sync -f "$2"';
+    return { argv: ["sh", "-c", script, "sh", ctx.src, ctx.dst] };
+  },
+};
+
 const cp: Tool = {
   name: "cp",
   firstOnly: true,
@@ -135,4 +151,4 @@ const restic: Tool = {
   },
 };
 
-export const ALL_TOOLS: Tool[] = [ours, rsync, cp, restic];
+export const ALL_TOOLS: Tool[] = [ours, rsync, rsyncSync, cp, restic];
