@@ -22,7 +22,7 @@ import type { StateStore } from "../state/store.ts";
 import { Batch } from "./batch.ts";
 import { EntryHandler } from "./entries.ts";
 import { compareCodePoints, pagedRows, prefixRanges, RowCursor } from "./merge.ts";
-import { createPlanner, type PlanOptions, type PlanView } from "./plan.ts";
+import { createPlanner, type Planner, type PlanOptions, type PlanView } from "./plan.ts";
 import { planRetention } from "./retention.ts";
 import { relPath, type ScanOptions } from "./scan.ts";
 import { scanChunks } from "./scan_thread.ts";
@@ -104,121 +104,193 @@ export function emptyCounts(): Counts {
  */
 const PENDING_LIMIT = 25_000;
 
-export async function runPass(ctx: PassContext, opts: PassOptions = {}): Promise<PassResult> {
-  const result: PassResult = { counts: emptyCounts(), bytesCopied: 0, errors: [], planned: [] };
-  const say = (line: string) => {
-    ctx.log?.line(line);
-    opts.onLine?.(line);
-  };
-  const fail = (path: string, message: string) => {
-    result.counts.failed++;
-    result.errors.push({ path, message });
-    say(`ERROR: ${path}: ${message}`);
-  };
-  const planOpts: PlanOptions = {
-    algo: ctx.config.hashAlgorithm,
-    prefixes: ctx.prefixes,
-    rehash: opts.rehash || ctx.config.rehash,
-  };
-  const scoped = scopePrefixes(ctx, opts.scope);
-  const store = ctx.store;
-  const sources = ctx.config.sources;
-  const fingerprints = (after: string, onPassed?: (f: Fingerprint) => void) =>
-    new RowCursor(
-      store
-        ? pagedRows(
-          (...a) => store.fingerprints(...a),
-          (f: Fingerprint) => f.path,
-          prefixRanges(scoped),
-          after,
-        )
-        : [],
-      onPassed,
+export function runPass(ctx: PassContext, opts: PassOptions = {}): Promise<PassResult> {
+  return new Pass(ctx, opts).run();
+}
+
+/** What the first walk leaves for after the deletions. */
+interface FirstWalk {
+  /** New and changed entries, in order, with the fingerprints the state has for them. */
+  pending: { entry: ScanEntry; known?: Fingerprint }[];
+  /** Tracked paths the walk did not see (outside scope or below unreadable folders too). */
+  vanished: string[];
+  unreadable: string[];
+  /** Set when `pending` filled up: the last path handled, where the second walk starts. */
+  resumeAfter?: string;
+  /** The pass is being stopped. */
+  stopped?: boolean;
+}
+
+class Pass {
+  readonly result: PassResult = { counts: emptyCounts(), bytesCopied: 0, errors: [], planned: [] };
+  readonly planOpts: PlanOptions;
+  readonly scoped: string[];
+  readonly planner: Planner;
+  readonly batch: Batch;
+  readonly handler: EntryHandler;
+  /** A watch batch's scope is small: its walk is not worth a thread. */
+  readonly inWorker: boolean;
+
+  constructor(readonly ctx: PassContext, readonly opts: PassOptions) {
+    this.planOpts = {
+      algo: ctx.config.hashAlgorithm,
+      prefixes: ctx.prefixes,
+      rehash: opts.rehash || ctx.config.rehash,
+    };
+    this.scoped = scopePrefixes(ctx, opts.scope);
+    this.planner = createPlanner(ctx.store?.planView() ?? emptyView(), this.planOpts);
+    const fail = (path: string, message: string) => this.fail(path, message);
+    const say = (line: string) => this.say(line);
+    this.batch = new Batch(
+      ctx,
+      opts,
+      this.result,
+      say,
+      fail,
+      Date.now(),
+      () => this.planner.forget(),
     );
-  const planner = createPlanner(store?.planView() ?? emptyView(), planOpts);
-  const batch = new Batch(ctx, opts, result, say, fail, Date.now(), () => planner.forget());
-  const handler = new EntryHandler(ctx, opts, planOpts, planner, batch, fail);
-  const scanOpts = (skipReport: (path: string) => boolean): ScanOptions => ({
-    exclude: ctx.config.exclude,
-    skipDirs: [ctx.config.backupRoot, ctx.config.logDir],
-    scope: opts.scope,
-    onSpecial: (s) => {
-      if (skipReport(s.path)) return;
-      result.counts.special++;
-      say(`SKIP SPECIAL: ${s.path} (${s.message})`);
-    },
-    onProblem: (p) => !skipReport(p.path) && fail(p.path, p.message),
-  });
+    this.handler = new EntryHandler(ctx, opts, this.planOpts, this.planner, this.batch, fail);
+    this.inWorker = !opts.scope;
+  }
 
-  // The first walk, merged with the fingerprints: unchanged entries are skips on the spot,
-  // new and changed ones wait, and the tracked paths not seen have vanished.
-  const unreadable: string[] = [];
-  const vanished: string[] = [];
-  const cursor = fingerprints("", (f) => vanished.push(f.path));
-  // With nothing tracked in scope nothing can vanish: entries are handled as they come.
-  const immediate = cursor.exhausted();
-  const pending: { entry: ScanEntry; known?: Fingerprint }[] = [];
-  const pendingLimit = opts.pendingLimit ?? PENDING_LIMIT;
-  let handled = "";
-  let resumeAfter: string | undefined;
-  const later = (path: string) =>
-    resumeAfter !== undefined && compareCodePoints(path, resumeAfter) > 0;
-  const inWorker = !opts.scope; // a watch batch's scope is small: not worth a thread
-  for await (const chunk of scanChunks(sources, scanOpts(later), unreadable, inWorker)) {
-    for (const entry of chunk) {
-      const known = cursor.seek(entry.path);
-      if (resumeAfter !== undefined) continue; // only looking for vanished paths now
-      const toRead = handler.mustRead(entry, known);
-      if (immediate || !toRead) {
-        if (!await handler.handle(entry, known)) return result;
-      } else if (pending.length < pendingLimit) {
-        pending.push({ entry, known });
-        handler.expect(entry, toRead);
-      } else {
-        resumeAfter = handled;
-        continue;
-      }
-      handled = entry.path;
+  async run(): Promise<PassResult> {
+    const { batch, opts } = this;
+    const first = await this.#firstWalk();
+    if (first.stopped) return this.result;
+    this.#planVanished(first);
+    await batch.flush();
+    for (const { entry, known } of first.pending.splice(0)) {
+      if (!await this.handler.handle(entry, known, true)) return this.result;
     }
+    if (first.resumeAfter !== undefined && !await this.#secondWalk(first.resumeAfter)) {
+      return this.result;
+    }
+    await batch.flush();
+    if (opts.signal?.aborted) return this.result;
+    for (const a of retentionActions(this.ctx, this.result.planned, opts)) batch.add(a);
+    await batch.flush();
+    return this.result;
   }
-  cursor.finish();
 
-  // Deletions come first: the guard needs their number, and a path or a content freed by
-  // a deleted file is free for what replaces it (a renamed file is backed up at its new
-  // path, not stored as a duplicate of the old one).
-  const gone = vanished.filter(inside(scoped, unreadable)).map((p) => store!.trackedOne(p)!);
-  result.deleteGuard = planVanished(
-    gone,
-    {
-      sources: ctx.config.sources,
-      exclude: ctx.config.exclude,
-      maxDeletePercent: ctx.config.maxDeletePercent,
-      force: opts.force,
-      trackedCount: () => store?.trackedCount() ?? 0,
-    },
-    planner,
-    batch,
-  );
-  if (result.deleteGuard) say(`DELETE GUARD: ${result.deleteGuard}`);
-  await batch.flush();
-
-  for (const { entry, known } of pending.splice(0)) {
-    if (!await handler.handle(entry, known, true)) return result;
+  say(line: string): void {
+    this.ctx.log?.line(line);
+    this.opts.onLine?.(line);
   }
-  if (resumeAfter !== undefined) {
-    const rest = fingerprints(resumeAfter);
-    const restOpts = { ...scanOpts(() => false), after: resumeAfter };
-    for await (const chunk of scanChunks(sources, restOpts, [], inWorker)) {
+
+  fail(path: string, message: string): void {
+    this.result.counts.failed++;
+    this.result.errors.push({ path, message });
+    this.say(`ERROR: ${path}: ${message}`);
+  }
+
+  /**
+   * The first walk, merged with the fingerprints: unchanged entries are skips on the spot,
+   * new and changed ones wait (or, with nothing tracked in scope, nothing can vanish and
+   * they are handled at once), and the tracked paths not seen have vanished.
+   */
+  async #firstWalk(): Promise<FirstWalk> {
+    const walk: FirstWalk = { pending: [], vanished: [], unreadable: [] };
+    const cursor = this.#fingerprints("", (f) => walk.vanished.push(f.path));
+    const immediate = cursor.exhausted();
+    const limit = this.opts.pendingLimit ?? PENDING_LIMIT;
+    // After `resumeAfter`, problems are left for the second walk to report.
+    const later = (path: string) =>
+      walk.resumeAfter !== undefined && compareCodePoints(path, walk.resumeAfter) > 0;
+    let handled = "";
+    const chunks = scanChunks(
+      this.ctx.config.sources,
+      this.#scanOptions(later),
+      walk.unreadable,
+      this.inWorker,
+    );
+    for await (const chunk of chunks) {
       for (const entry of chunk) {
-        if (!await handler.handle(entry, rest.seek(entry.path))) return result;
+        const known = cursor.seek(entry.path);
+        if (walk.resumeAfter !== undefined) continue; // only looking for vanished paths now
+        const toRead = this.handler.mustRead(entry, known);
+        if (immediate || !toRead) {
+          if (!await this.handler.handle(entry, known)) return { ...walk, stopped: true };
+        } else if (walk.pending.length < limit) {
+          walk.pending.push({ entry, known });
+          this.handler.expect(entry, toRead);
+        } else {
+          walk.resumeAfter = handled;
+          continue;
+        }
+        handled = entry.path;
       }
     }
+    cursor.finish();
+    return walk;
   }
-  await batch.flush();
-  if (opts.signal?.aborted) return result;
-  for (const a of retentionActions(ctx, result.planned, opts)) batch.add(a);
-  await batch.flush();
-  return result;
+
+  /**
+   * Deletions come first: the guard needs their number, and a path or a content freed by
+   * a deleted file is free for what replaces it (a renamed file is backed up at its new
+   * path, not stored as a duplicate of the old one).
+   */
+  #planVanished(walk: FirstWalk): void {
+    const { ctx, opts } = this;
+    const store = ctx.store;
+    const gone = walk.vanished.filter(inside(this.scoped, walk.unreadable))
+      .map((p) => store!.trackedOne(p)!);
+    this.result.deleteGuard = planVanished(
+      gone,
+      {
+        sources: ctx.config.sources,
+        exclude: ctx.config.exclude,
+        maxDeletePercent: ctx.config.maxDeletePercent,
+        force: opts.force,
+        trackedCount: () => store?.trackedCount() ?? 0,
+      },
+      this.planner,
+      this.batch,
+    );
+    if (this.result.deleteGuard) this.say(`DELETE GUARD: ${this.result.deleteGuard}`);
+  }
+
+  /** Handles every entry after `after`; false when the pass is being stopped. */
+  async #secondWalk(after: string): Promise<boolean> {
+    const rest = this.#fingerprints(after);
+    const opts = { ...this.#scanOptions(() => false), after };
+    for await (const chunk of scanChunks(this.ctx.config.sources, opts, [], this.inWorker)) {
+      for (const entry of chunk) {
+        if (!await this.handler.handle(entry, rest.seek(entry.path))) return false;
+      }
+    }
+    return true;
+  }
+
+  /** The state's fingerprints in scope after `after`, page by page. */
+  #fingerprints(after: string, onPassed?: (f: Fingerprint) => void): RowCursor<Fingerprint> {
+    const store = this.ctx.store;
+    const rows = store
+      ? pagedRows(
+        (...a) => store.fingerprints(...a),
+        (f: Fingerprint) => f.path,
+        prefixRanges(this.scoped),
+        after,
+      )
+      : [];
+    return new RowCursor(rows, onPassed);
+  }
+
+  /** The walk's options; problems and special files for which `skipReport` holds are not reported. */
+  #scanOptions(skipReport: (path: string) => boolean): ScanOptions {
+    const { config } = this.ctx;
+    return {
+      exclude: config.exclude,
+      skipDirs: [config.backupRoot, config.logDir],
+      scope: this.opts.scope,
+      onSpecial: (s) => {
+        if (skipReport(s.path)) return;
+        this.result.counts.special++;
+        this.say(`SKIP SPECIAL: ${s.path} (${s.message})`);
+      },
+      onProblem: (p) => !skipReport(p.path) && this.fail(p.path, p.message),
+    };
+  }
 }
 
 /** The logical paths a pass covers: every source, or the scoped paths. */
