@@ -93,16 +93,18 @@ export class EntryHandler {
   }
 
   /**
-   * Reads an entry for the planner. A tracked file of unchanged size (a touch, a chmod, an
-   * untrusted fingerprint) is hashed first without a copy, and copied only if its digest
-   * differs: unchanged files cost no write, and a changed one is read a second time (from
-   * the page cache) with the digest taken again from the bytes actually copied. Everything
-   * else is hashed and copied in one pass.
+   * Reads an entry for the planner. A tracked file of unchanged size and mtime (a chmod, a
+   * move within the source's file system, an untrusted fingerprint) most likely has its old
+   * content: it is hashed first without a copy, and copied only if its digest differs, so
+   * an unchanged file costs no write. Everything else, modified files included, is hashed
+   * and copied in one pass (a touch with unchanged content then costs a copy that is
+   * thrown away, which is rarer than a real modification).
    */
   #read(entry: ScanEntry, t: TrackedFile | undefined, tmp: string | undefined): PlanInput {
     const algo = this.ctx.config.hashAlgorithm;
     const sameAlgo = t?.algo === algo;
-    if (t && sameAlgo && t.kind === entry.kind && t.size === entry.size) {
+    const likelySame = t?.size === entry.size && t.mtimeMs === entry.mtimeMs;
+    if (t && sameAlgo && t.kind === entry.kind && likelySame) {
       const probe = stageEntry(entry, algo, this.#buf);
       if (probe.hash === t.hash || !tmp) return { entry: probe.entry, tracked: t, hashed: probe };
     }
