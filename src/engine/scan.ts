@@ -142,34 +142,32 @@ function childPath(dir: string, name: string): string {
   return dir.endsWith(sep) ? dir + name : dir + sep + name;
 }
 
-/** A folder's children, folders keyed as `name/`, in code point order. */
+/**
+ * A folder's children in code point order, folders keyed as `name/` (so the walk yields
+ * full paths in order). Keys are sorted by the engine's default string sort, without a
+ * comparator: sorting objects with one cost about a tenth of the walk (profiled).
+ */
 function listSorted(w: Walk, abs: string, rel: string): { name: string; isDir: boolean }[] {
-  const children: { name: string; isDir: boolean; key: string }[] = [];
+  const keys: string[] = [];
   try {
-    for (const d of Deno.readDirSync(abs)) {
-      children.push({
-        name: d.name,
-        isDir: d.isDirectory,
-        key: d.isDirectory ? `${d.name}/` : d.name,
-      });
-    }
+    for (const d of Deno.readDirSync(abs)) keys.push(d.isDirectory ? `${d.name}/` : d.name);
   } catch (e) {
     const path = logical(w.source, rel);
     w.unreadable.push(path);
     w.opts.onProblem?.({ path, message: `Cannot list folder '${abs}': ${errorText(e)}` });
     return [];
   }
-  // Native comparison agrees with code point order unless a name holds a surrogate or a
-  // character from U+E000 up; only then is the slower comparison needed.
-  const exotic = children.some((c) => EXOTIC.test(c.name));
-  return children.sort(exotic ? (a, b) => compareCodePoints(a.key, b.key) : nativeOrder);
+  // The default sort compares UTF-16 units, which agrees with code point order unless a
+  // name holds a surrogate or a character from U+E000 up; only then is the slower
+  // comparison needed.
+  if (keys.some((k) => EXOTIC.test(k))) keys.sort(compareCodePoints);
+  else keys.sort();
+  return keys.map((key) =>
+    key.endsWith("/") ? { name: key.slice(0, -1), isDir: true } : { name: key, isDir: false }
+  );
 }
 
 const EXOTIC = /[\uD800-\uFFFF]/;
-
-function nativeOrder(a: { key: string }, b: { key: string }): number {
-  return a.key < b.key ? -1 : a.key > b.key ? 1 : 0;
-}
 
 function logical(source: Source, rel: string): string {
   return rel === "" ? source.name : `${source.name}/${rel}`;
