@@ -8,7 +8,7 @@
 import type { Source } from "../config/config.ts";
 import { scanEntries, type ScanOptions, type Unreadable } from "./scan.ts";
 import type { ScanEntry } from "./types.ts";
-import { type PackedItems, unpackItems } from "./scan_pack.ts";
+import { type PackedItems, type ScanItem, unpackItems } from "./scan_pack.ts";
 
 /** Entries per chunk: large enough to amortize a message, small enough to start early. */
 export const CHUNK_ENTRIES = 512;
@@ -34,7 +34,7 @@ export async function* scanChunks(
 ): AsyncGenerator<ScanEntry[]> {
   const messages = inWorker ? startWorker(sources, opts) : undefined;
   if (!messages) {
-    yield* chunked(scanEntries(sources, opts, unreadable));
+    for (const items of walkItems(sources, opts, unreadable)) yield* inOrder(items, opts);
     return;
   }
   let received = 0;
@@ -45,22 +45,13 @@ export async function* scanChunks(
         // Not started at all (its module is missing from a build): walk here instead.
         if (received === 0) {
           messages.stop();
-          yield* chunked(scanEntries(sources, opts, unreadable));
+          for (const items of walkItems(sources, opts, unreadable)) yield* inOrder(items, opts);
           return;
         }
         throw new Error(`Cannot scan the sources: ${message.error}`);
       }
       received++;
-      let run: ScanEntry[] = [];
-      for (const item of unpackItems(message.packed)) {
-        if ("problem" in item || "special" in item) {
-          if (run.length > 0) yield run;
-          run = [];
-          if ("problem" in item) opts.onProblem?.(item.problem);
-          else opts.onSpecial?.(item.special);
-        } else run.push(item);
-      }
-      if (run.length > 0) yield run;
+      yield* inOrder(unpackItems(message.packed), opts);
       if (message.done) {
         unreadable.push(...message.done.unreadable);
         return;
@@ -72,15 +63,47 @@ export async function* scanChunks(
   }
 }
 
-function* chunked(entries: Iterable<ScanEntry>): Generator<ScanEntry[]> {
-  let chunk: ScanEntry[] = [];
-  for (const entry of entries) {
-    chunk.push(entry);
-    if (chunk.length < CHUNK_ENTRIES) continue;
-    yield chunk;
-    chunk = [];
+/**
+ * The walk's items (entries, problems, special files) in order, CHUNK_ENTRIES entries at a
+ * time; the worker posts each chunk, this thread hands it to `inOrder`.
+ */
+export function* walkItems(
+  sources: Source[],
+  opts: Omit<ScanOptions, "onSpecial" | "onProblem">,
+  unreadable: Unreadable,
+): Generator<ScanItem[]> {
+  let items: ScanItem[] = [];
+  const collecting: ScanOptions = {
+    ...opts,
+    onProblem: (problem) => items.push({ problem }),
+    onSpecial: (special) => items.push({ special }),
+  };
+  let entries = 0;
+  for (const entry of scanEntries(sources, collecting, unreadable)) {
+    items.push(entry);
+    if (++entries < CHUNK_ENTRIES) continue;
+    yield items;
+    items = [];
+    entries = 0;
   }
-  if (chunk.length > 0) yield chunk;
+  yield items;
+}
+
+/**
+ * Yields a chunk's entries in runs, calling the problem and special-file callbacks between
+ * them, so each is reported after the entries before it were handled.
+ */
+function* inOrder(items: ScanItem[], opts: ScanOptions): Generator<ScanEntry[]> {
+  let run: ScanEntry[] = [];
+  for (const item of items) {
+    if ("problem" in item || "special" in item) {
+      if (run.length > 0) yield run;
+      run = [];
+      if ("problem" in item) opts.onProblem?.(item.problem);
+      else opts.onSpecial?.(item.special);
+    } else run.push(item);
+  }
+  if (run.length > 0) yield run;
 }
 
 interface WorkerMessages {

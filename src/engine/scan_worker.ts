@@ -7,9 +7,8 @@
  * stopped worker leaves nothing behind.
  */
 /// <reference lib="deno.worker" />
-import { scanEntries, type ScanOptions } from "./scan.ts";
 import { packItems, type ScanItem } from "./scan_pack.ts";
-import { CHUNK_ENTRIES, type ScanMessage, type ScanRequest } from "./scan_thread.ts";
+import { type ScanMessage, type ScanRequest, walkItems } from "./scan_thread.ts";
 
 /** Chunks posted and not yet acknowledged, at most (about 1 MB of entries). */
 const MAX_AHEAD = 4;
@@ -29,21 +28,19 @@ self.onmessage = (e: MessageEvent<ScanRequest | { type: "ack" }>) => {
 
 async function walk(req: ScanRequest): Promise<void> {
   const unreadable: string[] = [];
-  let items: ScanItem[] = [];
-  const opts: ScanOptions = {
-    ...req.opts,
-    onProblem: (problem) => items.push({ problem }),
-    onSpecial: (special) => items.push({ special }),
-  };
-  for (const entry of scanEntries(req.sources, opts, unreadable)) {
-    items.push(entry);
-    if (items.length < CHUNK_ENTRIES) continue;
-    if (credits === 0) await new Promise<void>((resolve) => wake = resolve);
-    credits--;
-    post({ packed: packItems(items) });
-    items = [];
+  let previous: ScanItem[] | undefined;
+  // Each chunk is posted once the next exists, so the last one can carry `done`.
+  for (const items of walkItems(req.sources, req.opts, unreadable)) {
+    if (previous) await postChunk(previous);
+    previous = items;
   }
-  post({ packed: packItems(items), done: { unreadable } });
+  post({ packed: packItems(previous ?? []), done: { unreadable } });
+}
+
+async function postChunk(items: ScanItem[]): Promise<void> {
+  if (credits === 0) await new Promise<void>((resolve) => wake = resolve);
+  credits--;
+  post({ packed: packItems(items) });
 }
 
 function post(message: ScanMessage): void {
