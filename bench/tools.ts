@@ -3,8 +3,8 @@
 //   ours   — `deno run -A src/main.ts run --config <generated config.jsonc>` (state lives in
 //            <dst>/.backup-tool/, old versions in <dst>/versions/, run logs in <dir>/logs/)
 //   rsync  — `rsync -a --delete <src>/ <dst>/` (the baseline every ratio is against)
-//   rsync+sync — `rsync -a --delete <src>/ <dst>/ && sync -f <dst>`, first backup only: rsync
-//            with its data on disk when it returns, the durability `ours` gives every copy
+//   rsync+sync — `rsync -a --delete <src>/ <dst>/ && sync -f <dst>`: rsync with its data on
+//            disk when it returns, the durability `ours` gives every copy
 //   cp     — `cp -a <src>/. <dst>/`, first backup only (it has no incremental mode)
 //   restic — `restic backup <src>` into a local repository at <dst> (only when installed)
 
@@ -94,7 +94,7 @@ const rsync: Tool = {
 
 const rsyncSync: Tool = {
   name: "rsync+sync",
-  firstOnly: true,
+  firstOnly: false,
   mirror: true,
   stateDirs: [],
   version: rsync.version,
