@@ -24,11 +24,7 @@ export const TARGETS = [
 
 export const REPO = fileURLToPath(new URL("..", import.meta.url));
 
-/**
- * The `deno compile` flags of deno.json's `compile` task, without --output and the entry;
- * `--include=<path>` (the scan worker, which is loaded by URL, not imported) made absolute
- * so the flags work from any folder.
- */
+/** The `deno compile` flags of deno.json's `compile` task, without --output and the entry. */
 export function compileFlags(): string[] {
   const config = JSON.parse(Deno.readTextFileSync(join(REPO, "deno.json")));
   const task: string = config.tasks.compile;
@@ -36,9 +32,7 @@ export function compileFlags(): string[] {
   const flags: string[] = [];
   for (let i = 2; i < words.length; i++) {
     if (words[i] === "--output" || words[i] === "-o") i++;
-    else if (words[i].startsWith("--include=")) {
-      flags.push(`--include=${join(REPO, words[i].slice("--include=".length))}`);
-    } else if (words[i].startsWith("--")) flags.push(words[i]);
+    else if (words[i].startsWith("--")) flags.push(words[i]);
   }
   return flags;
 }

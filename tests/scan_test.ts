@@ -1,91 +1,68 @@
 /**
- * The scan on a worker thread gives exactly what the scan on this thread gives: the same
- * entries in the same order, problems and special files at the same place, the same
- * unreadable folders; it starts after a given path when asked, and stops cleanly when the
- * consumer gives up early. Real folders, with more entries than a few chunks hold, so the
- * worker's flow control is exercised.
+ * The scanner on real folders: entries in code point order of their logical paths (the
+ * order the state is kept in), special files reported at their place in that order, and a
+ * walk that starts after a given path (the pass's second walk) giving exactly the rest.
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import type { Source } from "../src/config/config.ts";
 import { compareCodePoints } from "../src/engine/merge.ts";
-import type { ScanOptions } from "../src/engine/scan.ts";
-import { scanChunks } from "../src/engine/scan_thread.ts";
+import { scanEntries, type ScanOptions } from "../src/engine/scan.ts";
 import { type Tree, writeTree } from "./helpers.ts";
 
-function bigTree(): Tree {
-  const tree: Tree = {};
-  for (let d = 0; d < 30; d++) {
-    for (let f = 0; f < 100; f++) tree[`d${d}/sub${f % 3}/f${f}.txt`] = `${d}/${f}`;
+function tree(): Tree {
+  const t: Tree = {};
+  for (let d = 0; d < 12; d++) {
+    for (let f = 0; f < 20; f++) t[`d${d}/sub${f % 3}/f${f}.txt`] = `${d}/${f}`;
   }
-  tree["é/\u{1F600}.txt"] = "emoji";
-  tree["skip/me.log"] = "excluded";
-  tree["top.txt"] = "top";
-  return tree;
+  t["é/\u{1F600}.txt"] = "emoji";
+  t["é/\uE000.txt"] = "private use";
+  t["skip/me.log"] = "excluded";
+  t["top.txt"] = "top";
+  t["top/inner.txt"] = "a folder named like a file's prefix";
+  return t;
 }
 
-async function scan(sources: Source[], inWorker: boolean, extra: Partial<ScanOptions> = {}) {
+function scan(root: string, extra: Partial<ScanOptions> = {}) {
   const seen: string[] = [];
-  const entries = [];
-  const unreadable: string[] = [];
   const opts: ScanOptions = {
     exclude: ["*.log"],
     skipDirs: [],
     onProblem: (p) => seen.push(`problem ${p.path}`),
-    onSpecial: (p) => seen.push(`special ${p.path}: ${p.message}`),
+    onSpecial: (p) => seen.push(`special ${p.path}`),
     ...extra,
   };
-  for await (const chunk of scanChunks(sources, opts, unreadable, inWorker)) {
-    for (const e of chunk) {
-      seen.push(e.path);
-      entries.push(e);
-    }
+  const entries = [];
+  for (const e of scanEntries([{ name: "s", path: root }], opts, [])) {
+    seen.push(e.path);
+    entries.push(e);
   }
-  return { seen, entries, unreadable };
+  return { seen, entries };
 }
 
-Deno.test("scan: the worker thread and this thread give the same walk", async () => {
+Deno.test("scan: sorted walk, special files in place, and a walk after a path", async () => {
   const dir = Deno.makeTempDirSync({ prefix: "bt-scan-" });
   try {
-    const a = join(dir, "a");
-    writeTree(a, bigTree());
-    Deno.symlinkSync("top.txt", join(a, "link"));
-    const fifo = await new Deno.Command("mkfifo", { args: [join(a, "d7", "pipe")] }).output();
+    writeTree(dir, tree());
+    Deno.symlinkSync("top.txt", join(dir, "link"));
+    const fifo = await new Deno.Command("mkfifo", { args: [join(dir, "d7", "pipe")] }).output();
     assert.ok(fifo.success);
-    const b = join(dir, "b");
-    writeTree(b, { "x.txt": "x" });
-    const sources = [{ name: "b", path: b }, { name: "a", path: a }];
 
-    const here = await scan(sources, false);
-    const worker = await scan(sources, true);
-    assert.deepEqual(worker, here);
-    assert.equal(here.entries.length, 30 * 100 + 2 + 1 + 1);
-    assert.ok(here.seen.includes("special a/d7/pipe: FIFO, not a regular file"));
-    assert.equal(here.entries.find((e) => e.path === "a/link")?.linkTarget, "top.txt");
-    assert.ok(!here.seen.includes("a/skip/me.log"));
+    const all = scan(dir);
+    const paths = all.entries.map((e) => e.path);
+    assert.deepEqual(paths, [...paths].sort(compareCodePoints));
+    assert.equal(paths.length, 12 * 20 + 2 + 2 + 1);
+    assert.ok(!paths.includes("s/skip/me.log"));
+    assert.equal(all.entries.find((e) => e.path === "s/link")?.linkTarget, "top.txt");
+    const pipe = all.seen.indexOf("special s/d7/pipe");
+    assert.equal(all.seen[pipe - 1], "s/d6/sub2/f8.txt");
+    assert.equal(all.seen[pipe + 1], "s/d7/sub0/f0.txt");
 
-    const after = "a/d2/sub1/f55.txt";
-    const later = (path: string) => compareCodePoints(path, after) > 0;
-    const pathOf = (line: string) => line.replace(/^special (.*?): .*$/, "$1");
-    const rest = await scan(sources, true, { after });
-    assert.deepEqual(rest.seen, here.seen.filter((line) => later(pathOf(line))));
-    assert.deepEqual(rest.entries, here.entries.filter((e) => later(e.path)));
-    assert.ok(rest.seen.includes("special a/d7/pipe: FIFO, not a regular file"));
-  } finally {
-    Deno.removeSync(dir, { recursive: true });
-  }
-});
-
-Deno.test("scan: a consumer that stops early stops the worker", async () => {
-  const dir = Deno.makeTempDirSync({ prefix: "bt-scan-" });
-  try {
-    writeTree(dir, bigTree());
-    const opts: ScanOptions = { exclude: [], skipDirs: [] };
-    let chunks = 0;
-    for await (const _ of scanChunks([{ name: "s", path: dir }], opts, [], true)) {
-      if (++chunks === 2) break;
+    const pathOf = (line: string) => line.replace(/^special /, "");
+    for (const after of ["s/d2/sub1/f4.txt", "s/d2", "s/d7/pipe", "s/top", "s/é"]) {
+      const later = (p: string) => compareCodePoints(p, after) > 0;
+      const rest = scan(dir, { after });
+      assert.deepEqual(rest.seen, all.seen.filter((line) => later(pathOf(line))), after);
     }
-    assert.equal(chunks, 2);
   } finally {
     Deno.removeSync(dir, { recursive: true });
   }

@@ -24,8 +24,7 @@ import { EntryHandler } from "./entries.ts";
 import { compareCodePoints, pagedRows, prefixRanges, RowCursor } from "./merge.ts";
 import { createPlanner, type Planner, type PlanOptions, type PlanView } from "./plan.ts";
 import { planRetention } from "./retention.ts";
-import { relPath, type ScanOptions } from "./scan.ts";
-import { scanChunks } from "./scan_thread.ts";
+import { relPath, scanEntries, type ScanOptions } from "./scan.ts";
 import type { Action, Fingerprint, ScanEntry } from "./types.ts";
 import { inside, planVanished } from "./vanished.ts";
 
@@ -128,8 +127,6 @@ class Pass {
   readonly planner: Planner;
   readonly batch: Batch;
   readonly handler: EntryHandler;
-  /** A watch batch's scope is small: its walk is not worth a thread. */
-  readonly inWorker: boolean;
 
   constructor(readonly ctx: PassContext, readonly opts: PassOptions) {
     this.planOpts = {
@@ -151,7 +148,6 @@ class Pass {
       () => this.planner.forget(),
     );
     this.handler = new EntryHandler(ctx, opts, this.planOpts, this.planner, this.batch, fail);
-    this.inWorker = !opts.scope;
   }
 
   async run(): Promise<PassResult> {
@@ -198,28 +194,21 @@ class Pass {
     const later = (path: string) =>
       walk.resumeAfter !== undefined && compareCodePoints(path, walk.resumeAfter) > 0;
     let handled = "";
-    const chunks = scanChunks(
-      this.ctx.config.sources,
-      this.#scanOptions(later),
-      walk.unreadable,
-      this.inWorker,
-    );
-    for await (const chunk of chunks) {
-      for (const entry of chunk) {
-        const known = cursor.seek(entry.path);
-        if (walk.resumeAfter !== undefined) continue; // only looking for vanished paths now
-        const toRead = this.handler.mustRead(entry, known);
-        if (immediate || !toRead) {
-          if (!await this.handler.handle(entry, known)) return { ...walk, stopped: true };
-        } else if (walk.pending.length < limit) {
-          walk.pending.push({ entry, known });
-          this.handler.expect(entry, toRead);
-        } else {
-          walk.resumeAfter = handled;
-          continue;
-        }
-        handled = entry.path;
+    const sources = this.ctx.config.sources;
+    for (const entry of scanEntries(sources, this.#scanOptions(later), walk.unreadable)) {
+      const known = cursor.seek(entry.path);
+      if (walk.resumeAfter !== undefined) continue; // only looking for vanished paths now
+      const toRead = this.handler.mustRead(entry, known);
+      if (immediate || !toRead) {
+        if (!await this.handler.handle(entry, known)) return { ...walk, stopped: true };
+      } else if (walk.pending.length < limit) {
+        walk.pending.push({ entry, known });
+        this.handler.expect(entry, toRead);
+      } else {
+        walk.resumeAfter = handled;
+        continue;
       }
+      handled = entry.path;
     }
     cursor.finish();
     return walk;
@@ -254,10 +243,8 @@ class Pass {
   async #secondWalk(after: string): Promise<boolean> {
     const rest = this.#fingerprints(after);
     const opts = { ...this.#scanOptions(() => false), after };
-    for await (const chunk of scanChunks(this.ctx.config.sources, opts, [], this.inWorker)) {
-      for (const entry of chunk) {
-        if (!await this.handler.handle(entry, rest.seek(entry.path))) return false;
-      }
+    for (const entry of scanEntries(this.ctx.config.sources, opts, [])) {
+      if (!await this.handler.handle(entry, rest.seek(entry.path))) return false;
     }
     return true;
   }
