@@ -208,10 +208,12 @@ function toEntry(
   abs: string,
   kind: "file" | "symlink",
 ): ScanEntry {
+  return { path, abs, kind, ...statFields(info) };
+}
+
+/** The fingerprint fields of an lstat result. */
+export function statFields(info: Deno.FileInfo) {
   return {
-    path,
-    abs,
-    kind,
     size: info.size,
     mtimeMs: info.mtime?.getTime() ?? 0,
     ctimeMs: info.ctime?.getTime() ?? 0,

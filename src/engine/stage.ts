@@ -10,6 +10,7 @@
 import { createHash } from "node:crypto";
 import type { ScanEntry } from "./types.ts";
 import { removeQuietly } from "./fsops.ts";
+import { statFields } from "./scan.ts";
 
 /** 1 MiB reads: node:crypto SHA-256 reaches about 1.1 GB/s from 1 MiB up (measured here). */
 export const READ_BUFFER_BYTES = 1 << 20;
@@ -90,14 +91,5 @@ export function applyMeta(path: string, e: { mode: number; mtimeMs: number }): v
 }
 
 function restat(entry: ScanEntry): ScanEntry {
-  const info = Deno.lstatSync(entry.abs);
-  return {
-    ...entry,
-    size: info.size,
-    mtimeMs: info.mtime?.getTime() ?? 0,
-    ctimeMs: info.ctime?.getTime() ?? 0,
-    ino: info.ino ?? 0,
-    dev: info.dev ?? 0,
-    mode: info.mode ?? 0,
-  };
+  return { ...entry, ...statFields(Deno.lstatSync(entry.abs)) };
 }
