@@ -122,20 +122,19 @@ interface FirstWalk {
 
 class Pass {
   readonly result: PassResult = { counts: emptyCounts(), bytesCopied: 0, errors: [], planned: [] };
-  readonly planOpts: PlanOptions;
   readonly scoped: string[];
   readonly planner: Planner;
   readonly batch: Batch;
   readonly handler: EntryHandler;
 
   constructor(readonly ctx: PassContext, readonly opts: PassOptions) {
-    this.planOpts = {
+    const planOpts: PlanOptions = {
       algo: ctx.config.hashAlgorithm,
       prefixes: ctx.prefixes,
       rehash: opts.rehash || ctx.config.rehash,
     };
     this.scoped = scopePrefixes(ctx, opts.scope);
-    this.planner = createPlanner(ctx.store?.planView() ?? emptyView(), this.planOpts);
+    this.planner = createPlanner(ctx.store?.planView() ?? emptyView(), planOpts);
     const fail = (path: string, message: string) => this.fail(path, message);
     const say = (line: string) => this.say(line);
     this.batch = new Batch(
@@ -147,7 +146,7 @@ class Pass {
       Date.now(),
       () => this.planner.forget(),
     );
-    this.handler = new EntryHandler(ctx, opts, this.planOpts, this.planner, this.batch, fail);
+    this.handler = new EntryHandler(ctx, opts, planOpts, this.planner, this.batch, fail);
   }
 
   async run(): Promise<PassResult> {
