@@ -25,6 +25,7 @@ import { compareCodePoints, pagedRows, prefixRanges, RowCursor } from "./merge.t
 import { createPlanner, type Planner, type PlanOptions, type PlanView } from "./plan.ts";
 import { planRetention } from "./retention.ts";
 import { relPath, scanEntries, type ScanOptions } from "./scan.ts";
+import type { SyncFs } from "./syncfs.ts";
 import type { Action, Fingerprint, ScanEntry } from "./types.ts";
 import { inside, planVanished } from "./vanished.ts";
 
@@ -38,6 +39,8 @@ export interface PassContext {
   log?: RunLog;
   prefixes: Map<string, string>;
   runId: number;
+  /** Flushes the backup root's file system whole, where that is trusted (syncfs.ts). */
+  syncFs?: SyncFs;
 }
 
 export interface PassOptions {

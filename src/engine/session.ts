@@ -12,6 +12,7 @@ import { errorText, PreflightError } from "./errors.ts";
 import { STATE_DIR } from "./layout.ts";
 import { acquireLock, type Lock } from "./lock.ts";
 import { recoverInterrupted } from "./recover.ts";
+import { openSyncFs, type SyncFs } from "./syncfs.ts";
 
 export interface Session {
   config: Config;
@@ -24,6 +25,8 @@ export interface Session {
   log: RunLog;
   prefixes: Map<string, string>;
   runId: number;
+  /** Flushes the backup root's file system whole where that is trusted (Linux, local). */
+  syncFs?: SyncFs;
   /** Ends the session: records the run's outcome, releases the lock, closes the log. */
   close(status: string, summary: unknown): void;
 }
@@ -55,6 +58,8 @@ export async function openSession(config: Config, command: string): Promise<Sess
   const lock = acquireLock(paths.lock);
   let store: StateStore | undefined;
   let log: RunLog | undefined;
+  // Opened before anything is staged: it reports write-back errors from this moment on.
+  const syncFs = openSyncFs(config.backupRoot);
   try {
     store = StateStore.open(paths.db);
     log = RunLog.open(config.logDir, command);
@@ -64,33 +69,24 @@ export async function openSession(config: Config, command: string): Promise<Sess
     log.line(`Run started: ${command} (run ${runId}, pid ${Deno.pid})`);
     if (lock.staleHolder) log.line(`LOCK: took over a stale lock left by ${lock.staleHolder}`);
     await recoverInterrupted(config.backupRoot, paths.tmp, store, log);
-    return makeSession(config, paths.tmp, store, log, lock, prefixes, runId);
+    return makeSession({ config, tmpDir: paths.tmp, store, log, lock, prefixes, runId, syncFs });
   } catch (e) {
     log?.close();
     store?.close();
+    syncFs?.close();
     lock.release();
     throw e;
   }
 }
 
-function makeSession(
-  config: Config,
-  tmpDir: string,
-  store: StateStore,
-  log: RunLog,
-  lock: Lock,
-  prefixes: Map<string, string>,
-  runId: number,
-): Session {
+type SessionParts = Omit<Session, "root" | "rootName" | "close"> & { lock: Lock };
+
+function makeSession({ lock, ...parts }: SessionParts): Session {
+  const { config, store, log, runId, syncFs } = parts;
   return {
-    config,
+    ...parts,
     root: config.backupRoot,
     rootName: basename(config.backupRoot),
-    tmpDir,
-    store,
-    log,
-    prefixes,
-    runId,
     close(status, summary) {
       try {
         store.finishRun(runId, status, summary, Date.now());
@@ -98,6 +94,7 @@ function makeSession(
       } finally {
         log.close();
         store.close();
+        syncFs?.close();
         lock.release();
       }
     },
