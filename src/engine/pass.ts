@@ -314,6 +314,7 @@ function emptyView(): PlanView {
   return {
     holdersOf: () => [],
     lastSeq: () => 0,
+    recordedUnder: () => false,
     isFile: () => false,
     isDir: () => false,
   };

@@ -21,6 +21,8 @@ export interface PlanView extends Occupancy {
   holdersOf(hash: string, algo: string): string[];
   /** The highest content number ever given to this path (0 if none): numbers are never reused. */
   lastSeq(path: string): number;
+  /** Whether any content was ever recorded for a path below this logical folder. */
+  recordedUnder(folder: string): boolean;
 }
 
 export interface PlanOptions {
@@ -81,8 +83,12 @@ export function createPlanner(view: PlanView, opts: PlanOptions): Planner {
 
   // The view answers for the state as the run found it, and the overlay (placed, vacated)
   // takes precedence, so its answers can be memoized: folders repeat across many files.
-  const known = { isFile: new Map<string, boolean>(), isDir: new Map<string, boolean>() };
-  const ask = (kind: "isFile" | "isDir", p: string) => {
+  const known = {
+    isFile: new Map<string, boolean>(),
+    isDir: new Map<string, boolean>(),
+    recordedUnder: new Map<string, boolean>(),
+  };
+  const ask = (kind: keyof typeof known, p: string) => {
     let answer = known[kind].get(p);
     if (answer === undefined) {
       if (known[kind].size >= MEMO_LIMIT) known[kind].clear();
@@ -90,14 +96,21 @@ export function createPlanner(view: PlanView, opts: PlanOptions): Planner {
     }
     return answer;
   };
+  // A folder with nothing stored below it answers for every path in it at once: one range
+  // query per folder instead of one or two point queries per file (a first backup asked
+  // 60,000 of them for 20,000 files).
+  const storedBelow = (p: string) => {
+    const cut = p.lastIndexOf("/");
+    return cut < 0 || ask("isDir", p.slice(0, cut));
+  };
   const occ: Occupancy = {
-    isFile: (p) => placed.has(p) || (!vacated.has(p) && ask("isFile", p)),
-    isDir: (p) => placedDirs.has(p) || ask("isDir", p),
+    isFile: (p) => placed.has(p) || (!vacated.has(p) && storedBelow(p) && ask("isFile", p)),
+    isDir: (p) => placedDirs.has(p) || (storedBelow(p) && ask("isDir", p)),
   };
   const place = (p: string) => {
     placed.add(p);
     vacated.delete(p);
-    for (let i = p.indexOf("/"); i >= 0; i = p.indexOf("/", i + 1)) placedDirs.add(p.slice(0, i));
+    forEachFolder(p, (dir) => placedDirs.add(dir));
   };
   const vacate = (p: string) => {
     vacated.add(p);
@@ -118,8 +131,12 @@ export function createPlanner(view: PlanView, opts: PlanOptions): Planner {
     list.push(path);
     newHolders.set(hashKey(hash), list);
   };
+  const lastSeq = (path: string) => {
+    const cut = path.lastIndexOf("/");
+    return cut < 0 || ask("recordedUnder", path.slice(0, cut)) ? view.lastSeq(path) : 0;
+  };
   const nextSeq = (path: string, t?: TrackedFile) => {
-    const seq = Math.max(seqs.get(path) ?? view.lastSeq(path), t?.seq ?? 0) + 1;
+    const seq = Math.max(seqs.get(path) ?? lastSeq(path), t?.seq ?? 0) + 1;
     seqs.set(path, seq);
     return seq;
   };
@@ -170,11 +187,26 @@ export function createPlanner(view: PlanView, opts: PlanOptions): Planner {
     return { type: "backup", path, content, seq, target };
   }
 
-  /** Drops the overlay once the state holds every decision so far (after a commit). */
+  /**
+   * Drops the overlay once the state holds every decision so far (after a commit). The
+   * view's remembered answers stay, except those the commit changed: the paths placed or
+   * vacated and their folders, and the folders of paths given a content number. Kept, they
+   * let a folder's emptiness answer for its files across batches.
+   */
   function forget(): void {
+    for (const p of [...placed, ...vacated]) {
+      known.isFile.delete(p);
+      forEachFolder(p, (dir) => known.isDir.delete(dir));
+    }
+    for (const p of seqs.keys()) forEachFolder(p, (dir) => known.recordedUnder.delete(dir));
     for (const set of [placed, placedDirs, vacated]) set.clear();
-    for (const map of [heldNow, newHolders, seqs, known.isFile, known.isDir]) map.clear();
+    for (const map of [heldNow, newHolders, seqs]) map.clear();
   }
 
   return { planDelete, planExclude, planEntry, forget };
+}
+
+/** Calls `fn` with each folder above a `/`-separated path, outermost first. */
+function forEachFolder(path: string, fn: (folder: string) => void): void {
+  for (let i = path.indexOf("/"); i >= 0; i = path.indexOf("/", i + 1)) fn(path.slice(0, i));
 }

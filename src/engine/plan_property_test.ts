@@ -74,6 +74,7 @@ class Model {
           .map((f) => f.path).sort(),
       lastSeq: (p) =>
         Math.max(0, ...[...this.copies.values()].filter((c) => c.path === p).map((c) => c.seq)),
+      recordedUnder: (dir) => [...this.copies.values()].some((c) => c.path.startsWith(`${dir}/`)),
       isFile: (p) => this.at.has(p),
       isDir: (p) => [...this.at.keys()].some((s) => s.startsWith(`${p}/`)),
     };

@@ -49,6 +49,8 @@ function view(
     files,
     holdersOf: (h) => files.filter((f) => f.hash === h).map((f) => f.path).sort(),
     lastSeq: (p) => seqs[p] ?? files.find((f) => f.path === p)?.seq ?? 0,
+    recordedUnder: (dir) =>
+      [...files.map((f) => f.path), ...Object.keys(seqs)].some((p) => p.startsWith(`${dir}/`)),
     isFile: (p) => all.includes(p),
     isDir: (p) => all.some((s) => s.startsWith(`${p}/`)),
   };

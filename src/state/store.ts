@@ -176,6 +176,9 @@ export class StateStore {
       lastSeq: (path) =>
         ((this.#q("SELECT max(seq) AS s FROM copies WHERE path = ?").get(path) as Row)
           .s as number | null) ?? 0,
+      recordedUnder: (folder) =>
+        this.#q("SELECT 1 FROM copies WHERE path >= ? AND path < ? LIMIT 1")
+          .get(`${folder}/`, `${folder}0`) !== undefined,
       isFile: (p) => this.#q("SELECT 1 FROM copies WHERE stored_at = ?").get(p) !== undefined,
       isDir: (p) =>
         this.#q("SELECT 1 FROM copies WHERE stored_at >= ? AND stored_at < ? LIMIT 1")
