@@ -16,7 +16,9 @@ import { fileURLToPath } from "node:url";
 /** Bump when the plan or content algorithm changes so cached trees are regenerated. */
 export const GEN_VERSION = 1;
 export const DEFAULT_SEED = 20240601;
+/** Everything the benchmark generates lives here (git-ignored). */
 export const WORK_DIR = join(dirname(fileURLToPath(import.meta.url)), "work");
+/** Default home of the trees; the runner passes its own (bench/work/mnt/trees with --fs-image). */
 export const TREES_DIR = join(WORK_DIR, "trees");
 
 const KiB = 1024;
@@ -198,8 +200,14 @@ function log(msg: string) {
   console.error(`[gen] ${msg}`);
 }
 
+// Generation yields to the event loop every this many files, so a SIGINT handler gets to run.
+const YIELD_EVERY = 1000;
+
 /** Writes the tree into `dir` (default bench/work/trees/<name>) unless an up-to-date copy exists. */
-export function writeTree(plan: TreePlan, dir = join(TREES_DIR, plan.spec.name)): string {
+export async function writeTree(
+  plan: TreePlan,
+  dir = join(TREES_DIR, plan.spec.name),
+): Promise<string> {
   const m = readMarker(dir);
   if (
     m && m.version === GEN_VERSION && m.seed === plan.seed && m.files === plan.files.length &&
@@ -216,12 +224,13 @@ export function writeTree(plan: TreePlan, dir = join(TREES_DIR, plan.spec.name))
   }
   for (const f of plan.folders) Deno.mkdirSync(join(dir, f), { recursive: true });
   const step = Math.ceil(plan.files.length / 10);
-  plan.files.forEach((f, i) => {
+  for (const [i, f] of plan.files.entries()) {
     const p = join(dir, f.path);
     Deno.writeFileSync(p, content(f.seed, f.size));
     Deno.utimeSync(p, f.mtime, f.mtime);
     if (i % step === step - 1) log(`  ${Math.round(((i + 1) / plan.files.length) * 100)}%`);
-  });
+    if (i % YIELD_EVERY === YIELD_EVERY - 1) await new Promise((r) => setTimeout(r, 0));
+  }
   // Children were listed after parents, so walking backwards pins child dirs before parents.
   for (let i = plan.folders.length - 1; i >= 0; i--) {
     Deno.utimeSync(join(dir, plan.folders[i]), BASE_MTIME, BASE_MTIME);
@@ -244,5 +253,5 @@ if (import.meta.main) {
     console.error(`usage: deno run -A bench/gen.ts <${Object.keys(TREES).join("|")}> [dir]`);
     Deno.exit(2);
   }
-  console.log(writeTree(planTree(spec), dir));
+  console.log(await writeTree(planTree(spec), dir));
 }

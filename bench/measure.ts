@@ -4,11 +4,17 @@
 // wall seconds, user and system CPU seconds (the command plus all the children it waited for) and
 // the peak resident set size in KiB of the largest single process in that tree. Stdout is
 // discarded, stderr is captured so a failing run can be reported by its first line. The other
-// helpers do the untimed preparation (copy, delete, flush) with plain coreutils/rsync.
+// helpers do the untimed preparation (copy, delete, flush) with plain coreutils/rsync. Every
+// command is tied to `stop`, which the runner aborts on SIGINT/SIGTERM: that kills the command
+// running then (SIGTERM), and starting another one throws, so the work file system can be
+// unmounted.
 
 import { join } from "node:path";
 
 export const GNU_TIME = "/usr/bin/time";
+
+/** Aborted on SIGINT/SIGTERM: kills the running command (SIGTERM); starting another throws. */
+export const stop = new AbortController();
 
 export interface Sample {
   wall: number; // seconds
@@ -22,10 +28,13 @@ export interface CmdSpec {
   argv: string[];
   env?: Record<string, string>;
   cwd?: string;
+  /** Not tied to `stop`: the clean-up after an interrupt (sync, umount). */
+  cleanup?: boolean;
 }
 
 /** Runs one command under GNU time. Never throws for a non-zero exit; see Sample.code. */
 export async function timed(cmd: CmdSpec, scratch: string): Promise<Sample> {
+  stop.signal.throwIfAborted();
   const out = join(scratch, `time-${crypto.randomUUID()}.txt`);
   const p = new Deno.Command(GNU_TIME, {
     args: ["-f", "%e %U %S %M", "-o", out, ...cmd.argv],
@@ -34,6 +43,7 @@ export async function timed(cmd: CmdSpec, scratch: string): Promise<Sample> {
     stdin: "null",
     stdout: "null",
     stderr: "piped",
+    signal: stop.signal,
   });
   const r = await p.output();
   const stderr = new TextDecoder().decode(r.stderr);
@@ -64,6 +74,7 @@ export function firstLine(s: string): string {
 
 /** Runs an untimed helper command; throws with its stderr if it fails. */
 export async function run(cmd: CmdSpec): Promise<string> {
+  if (!cmd.cleanup) stop.signal.throwIfAborted();
   const [bin, ...args] = cmd.argv;
   const r = await new Deno.Command(bin, {
     args,
@@ -72,6 +83,7 @@ export async function run(cmd: CmdSpec): Promise<string> {
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
+    signal: cmd.cleanup ? undefined : stop.signal,
   }).output();
   const dec = new TextDecoder();
   if (r.code !== 0) {

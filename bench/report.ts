@@ -1,9 +1,8 @@
 // Machine description and result formatting: a Markdown table for people (paste-able into
 // bench/README.md) and a JSON document (--json, and always saved under bench/work/results/).
 
-import { WORK_DIR } from "./gen.ts";
-import { run } from "./measure.ts";
 import type { Row } from "./scenarios.ts";
+import { fsWarning, type WorkFs } from "./workfs.ts";
 
 export interface Machine {
   date: string;
@@ -11,30 +10,30 @@ export interface Machine {
   cores: number;
   memGiB: number;
   kernel: string;
-  fs: string;
+  fs: string; // type of the work file system, e.g. "ext4" (details in workFs)
+  workFs: WorkFs;
   deno: string;
   loadavg: number[]; // 1/5/15-minute load before the first scenario
   tools: Record<string, string>;
 }
 
-export async function describeMachine(tools: Record<string, string>): Promise<Machine> {
+export async function describeMachine(
+  tools: Record<string, string>,
+  workFs: WorkFs,
+): Promise<Machine> {
   let cpu = "unknown";
   try {
     const info = await Deno.readTextFile("/proc/cpuinfo");
     cpu = info.match(/^model name\s*:\s*(.+)$/m)?.[1].trim() ?? cpu;
   } catch { /* not Linux */ }
-  let fs = "unknown";
-  try {
-    await Deno.mkdir(WORK_DIR, { recursive: true });
-    fs = (await run({ argv: ["findmnt", "-n", "-o", "FSTYPE", "-T", WORK_DIR] })).trim();
-  } catch { /* no findmnt */ }
   return {
     date: new Date().toISOString(),
     cpu,
     cores: navigator.hardwareConcurrency,
     memGiB: Math.round(Deno.systemMemoryInfo().total / 2 ** 30),
     kernel: Deno.osRelease(),
-    fs,
+    fs: workFs.type,
+    workFs,
     deno: Deno.version.deno,
     loadavg: Deno.loadavg(),
     tools,
@@ -42,12 +41,15 @@ export async function describeMachine(tools: Record<string, string>): Promise<Ma
 }
 
 export function machineText(m: Machine): string {
+  const fsWarn = fsWarning(m.workFs);
   return [
-    `Machine: ${m.cpu}, ${m.cores} cores, ${m.memGiB} GiB RAM, Linux ${m.kernel}, work dir on ${m.fs}`,
+    `Machine: ${m.cpu}, ${m.cores} cores, ${m.memGiB} GiB RAM, Linux ${m.kernel}`,
+    `Work fs: ${m.workFs.text}`,
     `Deno ${m.deno}; ${Object.entries(m.tools).map(([k, v]) => `${k}: ${v}`).join("; ")}`,
     `Date: ${m.date}; load average at start ${m.loadavg.map((x) => x.toFixed(2)).join(" ")}`,
     // On 2 cores a concurrent build or test run easily doubles timings.
     ...(m.loadavg[0] > 0.5 ? ["WARNING: the machine is busy; timings will be noisy."] : []),
+    ...(fsWarn ? [fsWarn] : []),
   ].join("\n");
 }
 

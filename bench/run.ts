@@ -5,16 +5,28 @@
 // the machine description plus a Markdown table of medians (wall, CPU = user+sys, peak RSS, wall
 // ratio to rsync). Results are also saved as JSON in bench/work/results/.
 //
+// Trees and scratch live in bench/work/ (trees/, run/), or with --fs-image on a loop-mounted,
+// journaled ext4 image at bench/work/mnt/ (see workfs.ts), unmounted again when the run ends,
+// fails or is interrupted (SIGINT/SIGTERM).
+//
 // Needs GNU time (/usr/bin/time) and rsync. When either is missing and we run as root with
 // apt-get available, they are installed (`apt-get install -y time rsync`); otherwise the runner
 // says what to install and exits with status 2. restic is optional (`apt-get install -y restic`).
 
 import { join } from "node:path";
 import { planTree, type TreePlan, TREES, WORK_DIR, writeTree } from "./gen.ts";
-import { GNU_TIME, run, which } from "./measure.ts";
+import { GNU_TIME, run, stop, which } from "./measure.ts";
 import { addRatios, describeMachine, machineText, table, toJson } from "./report.ts";
-import { type Row, runScenario, scenarios } from "./scenarios.ts";
+import { type Row, runScenario, type Scenario, scenarios } from "./scenarios.ts";
 import { ALL_TOOLS, type Tool } from "./tools.ts";
+import {
+  defaultDirs,
+  defaultImageGiB,
+  type Image,
+  missingForImage,
+  openImage,
+  type WorkDirs,
+} from "./workfs.ts";
 
 const USAGE = `usage: deno task bench [-- options]
   --quick          smoke check: 2k/10k trees instead of 20k/100k, 1 rep (unless --runs)
@@ -24,7 +36,12 @@ const USAGE = `usage: deno task bench [-- options]
                    100k/nothing-changed, 20k/mixed, 100k/changed1); repeatable
   --tools a,b      only these tools (ours, rsync, rsync+sync, cp, restic)
   --json           print results as JSON on stdout (progress and table go to stderr)
-  --keep           keep bench/work/run/ (sources, destinations) after each scenario`;
+  --keep           keep the scratch folders (sources, destinations) after each scenario
+  --fs-image       put trees and scratch on a journaled ext4 image loop-mounted at
+                   bench/work/mnt (needs root); bench/work/fs.img is kept for the next run
+  --fs-image-size N
+                   size of a new image in GiB (default 12, 24 with --with-1m, 4 with --quick);
+                   implies --fs-image`;
 
 interface Options {
   quick: boolean;
@@ -34,6 +51,9 @@ interface Options {
   tools: string[] | null;
   json: boolean;
   keep: boolean;
+  fsImage: boolean;
+  /** GiB; null = defaultImageGiB() for the chosen scenarios. */
+  fsImageSize: number | null;
 }
 
 function parseArgs(args: string[]): Options {
@@ -45,6 +65,8 @@ function parseArgs(args: string[]): Options {
     tools: null,
     json: false,
     keep: false,
+    fsImage: false,
+    fsImageSize: null,
   };
   let runsSet = false;
   for (let i = 0; i < args.length; i++) {
@@ -59,7 +81,14 @@ function parseArgs(args: string[]): Options {
     else if (a === "--with-1m") o.with1m = true;
     else if (a === "--json") o.json = true;
     else if (a === "--keep") o.keep = true;
-    else if (a === "--runs") {
+    else if (a === "--fs-image") o.fsImage = true;
+    else if (a === "--fs-image-size") {
+      o.fsImageSize = Number(value());
+      o.fsImage = true;
+      if (!Number.isInteger(o.fsImageSize) || o.fsImageSize < 1) {
+        fail("--fs-image-size wants a positive integer (GiB)");
+      }
+    } else if (a === "--runs") {
       o.runs = Number(value());
       runsSet = true;
       if (!Number.isInteger(o.runs) || o.runs < 1) fail("--runs wants a positive integer");
@@ -74,8 +103,8 @@ function parseArgs(args: string[]): Options {
   return o;
 }
 
-function fail(msg: string): never {
-  console.error(`bench: ${msg}\n${USAGE}`);
+function fail(msg: string, usage = true): never {
+  console.error(usage ? `bench: ${msg}\n${USAGE}` : `bench: ${msg}`);
   Deno.exit(2);
 }
 
@@ -100,6 +129,20 @@ async function ensurePrerequisites(): Promise<void> {
 async function main() {
   const opts = parseArgs(Deno.args);
   await ensurePrerequisites();
+  if (opts.fsImage) {
+    const missing = await missingForImage();
+    if (missing.length > 0) {
+      fail(
+        `--fs-image needs Linux, root, mkfs.ext4, mount, umount, losetup and a free loop device; ` +
+          `missing: ${missing.join(", ")}`,
+        false,
+      );
+    }
+  }
+  const selected = scenarios(opts).filter((s) =>
+    opts.only.length === 0 || opts.only.some((o) => s.id.includes(o))
+  );
+  if (selected.length === 0) fail(`no scenario matches --only ${opts.only.join(", ")}`);
 
   const versions: Record<string, string> = {};
   const tools: Tool[] = [];
@@ -113,19 +156,47 @@ async function main() {
     versions[t.name] = v;
     tools.push(t);
   }
-  const machine = await describeMachine(versions);
+  for (const t of tools) await t.warmup?.();
+
+  if (!opts.fsImage) return await bench(opts, selected, tools, versions, await defaultDirs());
+  let image: Image;
+  try {
+    image = await openImage(opts.fsImageSize ?? defaultImageGiB(opts));
+  } catch (e) {
+    fail((e as Error).message, false);
+  }
+  // On SIGINT/SIGTERM: kill the running command (and any the run would still start), unmount,
+  // exit with the shell's status for the signal (128 + 2 or 15).
+  const signals = ["SIGINT", "SIGTERM"] as const;
+  const handlers = signals.map((sig) => () => {
+    console.error(`\nbench: ${sig}, unmounting the image`);
+    stop.abort();
+    image.close().finally(() => Deno.exit(sig === "SIGINT" ? 130 : 143));
+  });
+  signals.forEach((sig, i) => Deno.addSignalListener(sig, handlers[i]));
+  try {
+    await bench(opts, selected, tools, versions, image.dirs);
+  } finally {
+    signals.forEach((sig, i) => Deno.removeSignalListener(sig, handlers[i]));
+    await image.close();
+  }
+}
+
+/** Generates or reuses the trees, runs the scenarios and reports. */
+async function bench(
+  opts: Options,
+  selected: Scenario[],
+  tools: Tool[],
+  versions: Record<string, string>,
+  dirs: WorkDirs,
+): Promise<void> {
+  const machine = await describeMachine(versions, dirs.fs);
   console.error(machineText(machine));
 
-  const selected = scenarios(opts).filter((s) =>
-    opts.only.length === 0 || opts.only.some((o) => s.id.includes(o))
-  );
-  if (selected.length === 0) fail(`no scenario matches --only ${opts.only.join(", ")}`);
-
-  for (const t of tools) await t.warmup?.();
   const plans = new Map<string, { plan: TreePlan; dir: string }>();
   for (const name of new Set(selected.map((s) => s.tree))) {
     const plan = planTree(TREES[name]);
-    plans.set(name, { plan, dir: writeTree(plan) });
+    plans.set(name, { plan, dir: await writeTree(plan, join(dirs.trees, name)) });
   }
 
   const rows: Row[] = [];
@@ -135,7 +206,9 @@ async function main() {
     console.error(
       `\n== ${sc.id}: ${sc.label} (${plan.files.length} files, ${mb} MB), ${opts.runs} rep(s)`,
     );
-    rows.push(...(await runScenario(sc, plan, dir, tools, opts.runs, opts.keep)));
+    rows.push(
+      ...(await runScenario(sc, plan, dir, tools, { ...opts, runDir: dirs.run })),
+    );
   }
   addRatios(rows);
 

@@ -1,8 +1,9 @@
 // Scenario definitions and the per-scenario driver.
 //
-// Every tool works in bench/work/run/<scenario>/<tool>/: `state/` holds everything the tool
-// keeps between runs (dst = backup root / mirror / repository, plus config, logs and caches),
-// `snap/` a cp -a copy of `state/` taken after the untimed baseline backup.
+// Every tool works in <run dir>/<scenario>/<tool>/ (bench/work/run, or bench/work/mnt/run with
+// --fs-image): `state/` holds everything the tool keeps between runs (dst = backup root / mirror /
+// repository, plus config, logs and caches), `snap/` a cp -a copy of `state/` taken after the
+// untimed baseline backup.
 //
 //   first backup     each rep starts from an empty `state/` (deleted and re-created untimed).
 //   nothing changed  one untimed baseline backup of the pristine tree, then every rep re-runs on
@@ -19,7 +20,7 @@
 // stays warm: trees are read once before a first-backup scenario, and baselines read them too.
 
 import { join } from "node:path";
-import { content, type FileEntry, type TreePlan, WORK_DIR } from "./gen.ts";
+import { content, type FileEntry, type TreePlan } from "./gen.ts";
 import { applyMutation, type MutationKind, type MutationPlan, planMutation } from "./mutate.ts";
 import {
   copyTree,
@@ -113,15 +114,22 @@ function verifyMirror(tool: Tool, dst: string, plan: TreePlan, m?: MutationPlan)
   return n === expected ? null : `backup has ${n} files, source ${expected}`;
 }
 
+export interface RunOptions {
+  runs: number;
+  /** Keep the scenario's scratch folder afterwards (--keep). */
+  keep: boolean;
+  /** Parent of the per-scenario scratch folders. */
+  runDir: string;
+}
+
 export async function runScenario(
   sc: Scenario,
   plan: TreePlan,
   treeDir: string,
   tools: Tool[],
-  runs: number,
-  keep: boolean,
+  { runs, keep, runDir }: RunOptions,
 ): Promise<Row[]> {
-  const scDir = join(WORK_DIR, "run", sc.id.replace("/", "-"));
+  const scDir = join(runDir, sc.id.replace("/", "-"));
   await emptyDir(scDir);
   const mutation = sc.mutation ? planMutation(plan, sc.mutation, plan.seed) : undefined;
   const src = sc.kind === "mutate" ? join(scDir, "src") : treeDir;
