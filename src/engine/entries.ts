@@ -1,7 +1,8 @@
 /**
  * Handles scanned entries one at a time for a pass: an entry whose fingerprint matches is
  * planned as a skip without being read; any other is read, hashed and (unless planning
- * only) staged as a temporary copy, then planned. The actions go into the pass's batch,
+ * only) staged as a temporary copy, then planned; an entry the staging worker has read
+ * already (`handleStaged`) is only planned. The actions go into the pass's batch,
  * which is applied whenever it is full. An interruption leaves at most staged temporary
  * copies, which the next run removes.
  */
@@ -37,6 +38,11 @@ export class EntryHandler {
     readonly fail: (path: string, message: string) => void,
   ) {}
 
+  /** A prefix for the staging worker's temporary file names, unique in this process. */
+  tmpPrefix(): string {
+    return `${this.ctx.runId}-w${++tmpCounter}`;
+  }
+
   /** Whether the entry must be read (its fingerprint does not vouch for its content). */
   mustRead(entry: ScanEntry, known: Fingerprint | undefined): boolean {
     return needsHash(entry, known, this.planOpts);
@@ -71,25 +77,49 @@ export class EntryHandler {
     this.opts.onProgress?.(p);
   }
 
+  /**
+   * Plans an entry the staging worker has read (an untracked one: see staging.ts), as
+   * `handle` would have; false when the pass is being stopped.
+   */
+  async handleStaged(item: { entry: ScanEntry; hash?: string; tmp?: string; error?: string }) {
+    const { entry, hash, tmp, error } = item;
+    this.expect(entry, true);
+    this.#report(entry, true);
+    try {
+      if (error !== undefined || hash === undefined) throw new Error(error ?? "not read");
+      this.#plan({ entry, hashed: { entry, hash, tmp } }, tmp);
+    } catch (e) {
+      removeQuietly(tmp);
+      this.fail(entry.path, errorText(e));
+    }
+    if (!this.batch.full()) return true;
+    await this.batch.flush();
+    return !this.opts.signal?.aborted;
+  }
+
   #readAndPlan(entry: ScanEntry, known: Fingerprint | undefined): void {
     const { ctx, opts } = this;
     const tmp = opts.dryRun ? undefined : join(ctx.tmpDir, `${ctx.runId}-${++tmpCounter}.tmp`);
     try {
       const t = known && ctx.store?.trackedOne(entry.path);
-      const input = this.#read(entry, t, tmp);
-      // The journal records the staged copy relative to the backup root, so recovery
-      // finds it even when the disk comes back at another mount point.
-      if (input.hashed?.tmp) input.hashed.tmp = relPath(ctx.root, input.hashed.tmp);
-      const action = this.planner.planEntry(input);
-      const staged = input.hashed?.tmp && tmp;
-      if (staged && action.type === "skip") removeQuietly(staged); // same content after all
-      // Only regular files are flushed; a staged symlink has no data to sync.
-      const toSync = action.type !== "skip" && entry.kind === "file" ? staged : undefined;
-      this.batch.add(action, toSync, entry.size);
+      this.#plan(this.#read(entry, t, tmp), tmp);
     } catch (e) {
       removeQuietly(tmp);
       this.fail(entry.path, errorText(e));
     }
+  }
+
+  /** Plans a read entry; `tmp` is where its copy was staged (absolute), if it was. */
+  #plan(input: PlanInput, tmp: string | undefined): void {
+    // The journal records the staged copy relative to the backup root, so recovery
+    // finds it even when the disk comes back at another mount point.
+    if (input.hashed?.tmp) input.hashed.tmp = relPath(this.ctx.root, input.hashed.tmp);
+    const action = this.planner.planEntry(input);
+    const staged = input.hashed?.tmp && tmp;
+    if (staged && action.type === "skip") removeQuietly(staged); // same content after all
+    // Only regular files are flushed; a staged symlink has no data to sync.
+    const toSync = action.type !== "skip" && input.entry.kind === "file" ? staged : undefined;
+    this.batch.add(action, toSync, input.entry.size);
   }
 
   /**

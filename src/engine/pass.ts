@@ -10,7 +10,9 @@
  * are planned (deletions first), then the waiting entries are read and planned. When more
  * entries wait than PENDING_LIMIT, the rest of the first walk only looks for vanished
  * paths and a second walk, starting after the last entry handled, does the rest. When
- * nothing is tracked in scope (a first backup), entries are handled as the walk finds them.
+ * nothing is tracked in scope (a first backup), entries are handled as the walk finds them,
+ * and past STAGING_AFTER of them a worker walks and stages the rest on a second core
+ * (staging.ts) while this thread plans and applies batches.
  *
  * Planned actions are applied in batches (batch.ts); an interruption costs at most the
  * batch in flight, which the next run's recovery completes, plus temporary copies staged
@@ -25,6 +27,7 @@ import { compareCodePoints, pagedRows, prefixRanges, RowCursor } from "./merge.t
 import { createPlanner, type Planner, type PlanOptions, type PlanView } from "./plan.ts";
 import { planRetention } from "./retention.ts";
 import { relPath, scanEntries, type ScanOptions } from "./scan.ts";
+import { StagingWalk } from "./staging.ts";
 import type { SyncFs } from "./syncfs.ts";
 import type { Action, Fingerprint, ScanEntry } from "./types.ts";
 import { inside, planVanished } from "./vanished.ts";
@@ -62,6 +65,11 @@ export interface PassOptions {
   onProgress?: (p: Progress) => void;
   /** Entries the first walk holds back at most (PENDING_LIMIT); tests lower it. */
   pendingLimit?: number;
+  /**
+   * Untracked entries read on the main thread before the staging worker takes over the
+   * walk (STAGING_AFTER); tests lower it.
+   */
+  stagingAfter?: number;
 }
 
 /** How far a pass is: entries handled of those scanned, bytes read of those to read. */
@@ -105,6 +113,12 @@ export function emptyCounts(): Counts {
  * the tree is handled by a second walk.
  */
 const PENDING_LIMIT = 25_000;
+/**
+ * With nothing tracked in scope, the staging worker takes over the walk after this many
+ * entries: a first backup this small is done before the worker would have started (about
+ * 50 ms to load its modules).
+ */
+const STAGING_AFTER = 1024;
 
 export function runPass(ctx: PassContext, opts: PassOptions = {}): Promise<PassResult> {
   return new Pass(ctx, opts).run();
@@ -190,7 +204,7 @@ class Pass {
   async #firstWalk(): Promise<FirstWalk> {
     const walk: FirstWalk = { pending: [], vanished: [], unreadable: [] };
     const cursor = this.#fingerprints("", (f) => walk.vanished.push(f.path));
-    const immediate = cursor.exhausted();
+    if (cursor.exhausted()) return await this.#untrackedWalk(walk);
     const limit = this.opts.pendingLimit ?? PENDING_LIMIT;
     // After `resumeAfter`, problems are left for the second walk to report.
     const later = (path: string) =>
@@ -201,7 +215,7 @@ class Pass {
       const known = cursor.seek(entry.path);
       if (walk.resumeAfter !== undefined) continue; // only looking for vanished paths now
       const toRead = this.handler.mustRead(entry, known);
-      if (immediate || !toRead) {
+      if (!toRead) {
         if (!await this.handler.handle(entry, known)) return { ...walk, stopped: true };
       } else if (walk.pending.length < limit) {
         walk.pending.push({ entry, known });
@@ -214,6 +228,47 @@ class Pass {
     }
     cursor.finish();
     return walk;
+  }
+
+  /**
+   * The first walk when nothing is tracked in scope (a first backup): nothing can have
+   * vanished, so entries are handled as they come; after STAGING_AFTER of them, the staging
+   * worker walks the rest and reads it on a second core.
+   */
+  async #untrackedWalk(walk: FirstWalk): Promise<FirstWalk> {
+    const scanOpts = this.#scanOptions(() => false);
+    const limit = this.opts.stagingAfter ?? STAGING_AFTER;
+    let after: string | undefined;
+    if (limit > 0) {
+      // Stops right after the last entry handled here, before the walk reports anything
+      // beyond it (the worker reports that).
+      let count = 0;
+      for (const entry of scanEntries(this.ctx.config.sources, scanOpts, walk.unreadable)) {
+        if (!await this.handler.handle(entry, undefined)) return { ...walk, stopped: true };
+        after = entry.path;
+        if (++count === limit) break;
+      }
+      if (count < limit) return walk;
+    }
+    const { exclude, skipDirs, scope } = scanOpts;
+    const staging = new StagingWalk({
+      sources: this.ctx.config.sources,
+      scan: { exclude, skipDirs, scope, after },
+      algo: this.ctx.config.hashAlgorithm,
+      tmpDir: this.opts.dryRun ? undefined : this.ctx.tmpDir,
+      tmpPrefix: this.handler.tmpPrefix(),
+    });
+    try {
+      for await (const item of staging.items()) {
+        if ("special" in item) scanOpts.onSpecial!(item.special);
+        else if ("problem" in item) scanOpts.onProblem!(item.problem);
+        else if (!await this.handler.handleStaged(item)) return { ...walk, stopped: true };
+      }
+      walk.unreadable.push(...staging.unreadable);
+      return walk;
+    } finally {
+      staging.close();
+    }
   }
 
   /**

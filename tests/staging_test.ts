@@ -1,0 +1,109 @@
+/**
+ * The staging worker. When nothing is tracked in scope (a first backup), the pass hands
+ * the rest of the walk to a worker that reads and stages files on a second core. Wherever
+ * the hand-over happens (from the start, after one entry, after a few, never), the pass
+ * must decide exactly the same: the same backup tree, the same log lines in the same
+ * order, special files reported once, excluded paths left out, and a dry run planning
+ * the same actions. Real folders, through the engine's entry points (the hand-over point
+ * is not a CLI option); the sanitizers check that the worker is always shut down.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { loadConfig } from "../src/config/config.ts";
+import { backupOnce, planOnce } from "../src/engine/backup.ts";
+import { makeFixture, readTree, type Tree } from "./helpers.ts";
+
+const TREE: Tree = {
+  "a/1.txt": "one",
+  "a/2.txt": "two",
+  "a/b/3.txt": "three",
+  "a/b/c/4.txt": "four",
+  "a.txt": "top",
+  "dup/1.txt": "one",
+  "dup/3.txt": "three",
+  "empty.txt": "",
+  "skip/me.log": "excluded",
+  "z/big.bin": new Uint8Array(3 << 20).map((_, i) => (i * 31) & 0xff),
+  "z/last.txt": "last",
+};
+
+/** Hand-over points: never (the default threshold is far above this tree), 0, 1 and 4. */
+const HANDOVERS = [undefined, 0, 1, 4];
+
+function fixture() {
+  const fx = makeFixture(TREE, { exclude: ["*.log"] });
+  Deno.symlinkSync("a/1.txt", join(fx.source, "link"));
+  return fx;
+}
+
+async function mkfifo(path: string): Promise<void> {
+  const r = await new Deno.Command("mkfifo", { args: [path] }).output();
+  assert.ok(r.success, `mkfifo ${path}`);
+}
+
+Deno.test({
+  name: "staging worker: a first backup decides the same wherever the worker takes over",
+  ignore: Deno.build.os === "windows",
+  fn: async () => {
+    const fxs = HANDOVERS.map(fixture);
+    try {
+      for (const fx of fxs) await mkfifo(join(fx.source, "a/b/pipe"));
+      const runs = [];
+      for (const [i, fx] of fxs.entries()) {
+        const r = await backupOnce(loadConfig(fx.config), { stagingAfter: HANDOVERS[i] });
+        assert.equal(r.exitCode, 0, JSON.stringify(r.errors));
+        runs.push({ counts: r.counts, tree: readTree(fx.backup), log: fx.lastLog() });
+      }
+      const [inline, ...staged] = runs;
+      assert.deepEqual(inline.counts, {
+        backup: 9,
+        modified: 0,
+        duplicate: 2,
+        skip: 0,
+        delete: 0,
+        exclude: 0,
+        prune: 0,
+        failed: 0,
+        special: 1,
+      });
+      assert.equal(inline.tree["_duplicates/dup/1.txt"], "one");
+      assert.equal(inline.tree["skip/me.log"], undefined);
+      assert.equal(inline.log.filter((l) => l.includes("pipe")).length, 1, "FIFO reported once");
+      assert.equal(new Set(inline.log).size, inline.log.length, "every line once");
+      for (const [i, run] of staged.entries()) {
+        const at = `worker after ${HANDOVERS[i + 1]}`;
+        assert.deepEqual(run.counts, inline.counts, at);
+        assert.deepEqual(run.tree, inline.tree, at);
+        assert.deepEqual(run.log.filter(notTimed), inline.log.filter(notTimed), at);
+      }
+      // Nothing is left staged once the worker's copies are placed.
+      for (const fx of fxs) {
+        assert.deepEqual([...Deno.readDirSync(join(fx.backup, ".backup-tool/tmp"))], []);
+      }
+    } finally {
+      for (const fx of fxs) fx[Symbol.dispose]();
+    }
+  },
+});
+
+Deno.test("staging worker: a dry run on a new backup root plans the same and writes nothing", async () => {
+  const fxs = HANDOVERS.map(fixture);
+  try {
+    const plans = [];
+    for (const [i, fx] of fxs.entries()) {
+      const r = await planOnce(loadConfig(fx.config), { stagingAfter: HANDOVERS[i] });
+      assert.equal(r.exitCode, 0, JSON.stringify(r.errors));
+      plans.push(r.planned.map((a) => ({ ...a, content: undefined })));
+      assert.throws(() => Deno.statSync(fx.backup), Deno.errors.NotFound);
+    }
+    assert.equal(plans[0].length, 11);
+    for (const plan of plans.slice(1)) assert.deepEqual(plan, plans[0]);
+  } finally {
+    for (const fx of fxs) fx[Symbol.dispose]();
+  }
+});
+
+/** Log lines whose text does not depend on timing (the run's start and summary do). */
+function notTimed(line: string): boolean {
+  return !/^(Run started|Run complete|Backup complete|.* copied in )/.test(line);
+}
