@@ -11,7 +11,8 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { loadConfig } from "../src/config/config.ts";
 import { backupOnce, planOnce } from "../src/engine/backup.ts";
-import { makeFixture, readTree, type Tree } from "./helpers.ts";
+import { permissionFlags } from "../scripts/compile_all.ts";
+import { MAIN, makeFixture, readTree, REPO, type Tree } from "./helpers.ts";
 
 const TREE: Tree = {
   "a/1.txt": "one",
@@ -101,6 +102,25 @@ Deno.test("staging worker: a dry run on a new backup root plans the same and wri
   } finally {
     for (const fx of fxs) fx[Symbol.dispose]();
   }
+});
+
+Deno.test("staging worker: with the compiled binary's permissions, a first backup past the hand-over completes", async () => {
+  // More entries than STAGING_AFTER (1,024), so the worker walks and stages the rest; the
+  // binary has no FFI permission, so large batches are flushed file by file.
+  const tree: Tree = Object.fromEntries(
+    Array.from({ length: 1300 }, (_, i) => [`d${i % 13}/f${i}.txt`, `file ${i}`]),
+  );
+  using fx = makeFixture(tree);
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "--no-prompt", ...permissionFlags(), MAIN, "run", "--config", fx.config],
+    cwd: REPO,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const dec = new TextDecoder();
+  assert.equal(out.code, 0, dec.decode(out.stderr));
+  assert.match(dec.decode(out.stdout), /1300 new, 0 updated, 0 duplicate/);
+  assert.deepEqual(readTree(fx.backup), readTree(fx.source));
 });
 
 /** Log lines whose text does not depend on timing (the run's start and summary do). */
