@@ -5,19 +5,27 @@
  * sorted with folders keyed as `name/`, which makes a depth-first walk produce exactly the
  * sorted order of full paths (`a.txt` before `a/b`).
  *
- * Each entry is lstat'ed into a `ScanEntry`; symlinks are never followed. A walk can
+ * Each entry is lstat'ed into a `ScanEntry` (a folder's files together, through statx on
+ * Linux: statat.ts); symlinks are never followed. A walk can
  * start after a given path (`after`), skipping whole folders that sort before it: the
  * pass's second walk when the first one found more changes than it keeps in memory. Excluded paths (gitignore-style patterns), the backup root
  * and the log folder are skipped; FIFOs, sockets and devices are reported, never opened.
  * A folder that cannot be listed is reported and remembered, so the paths below it are
  * not mistaken for deleted. Read-only: an interruption leaves nothing behind.
  */
-import { relative, sep } from "node:path";
+import { basename, dirname, relative, sep } from "node:path";
 import ignore, { type Ignore } from "ignore";
 import type { Source } from "../config/config.ts";
 import { isInside } from "../config/paths.ts";
 import { errorText } from "./errors.ts";
 import { compareCodePoints } from "./merge.ts";
+import {
+  denoStatChildren,
+  ffiStatChildren,
+  fromFileInfo,
+  type StatChildren,
+  type StatResult,
+} from "./statat.ts";
 import type { ScanEntry } from "./types.ts";
 
 export interface ScanProblem {
@@ -58,6 +66,7 @@ interface Walk {
   skip: Set<string>;
   opts: ScanOptions;
   unreadable: Unreadable;
+  stat: StatChildren;
 }
 
 /** Every regular file and symlink, lstat'ed, in order. */
@@ -69,16 +78,27 @@ export function* scanEntries(
   const matcher = createMatcher(opts.exclude);
   const skip = new Set(opts.skipDirs);
   const ordered = [...sources].sort((a, b) => compareCodePoints(`${a.name}/`, `${b.name}/`));
-  for (const source of ordered) {
-    const w: Walk = { source, matcher, skip, opts, unreadable };
-    if (before(w, "", true)) continue;
-    for (const [abs, rel, isDir] of startsOf(w)) {
-      if (isDir) yield* walkDir(w, abs, rel);
-      else if (!matcher.ignores(rel) && !before(w, rel, false)) {
-        const entry = statEntry(w, abs, rel);
-        if (entry !== undefined) yield entry;
+  const ffi = ffiStatChildren();
+  const stat = ffi?.statChildren ?? denoStatChildren;
+  try {
+    for (const source of ordered) {
+      const w: Walk = { source, matcher, skip, opts, unreadable, stat };
+      if (before(w, "", true)) continue;
+      for (const [abs, rel, isDir] of startsOf(w)) {
+        if (isDir) yield* walkDir(w, abs, rel);
+        else if (!matcher.ignores(rel) && !before(w, rel, false)) {
+          const entry = toScanEntry(
+            w,
+            abs,
+            rel,
+            denoStatChildren(dirname(abs), [basename(abs)])[0],
+          );
+          if (entry !== undefined) yield entry;
+        }
       }
     }
+  } finally {
+    ffi?.close();
   }
 }
 
@@ -118,15 +138,25 @@ function startsOf(w: Walk): [string, string, boolean][] {
 
 function* walkDir(w: Walk, abs: string, rel: string): Generator<ScanEntry> {
   const children = listSorted(w, abs, rel);
-  for (const { name, isDir } of children) {
+  // The folder's files are lstat'ed together (one descriptor of the folder), before any
+  // subfolder is entered; folders and passed or excluded entries are left out.
+  const files = children.filter(({ name, isDir }) => {
+    if (isDir) return false;
     const childRel = rel === "" ? name : `${rel}/${name}`;
-    if (before(w, childRel, isDir)) continue;
+    return !before(w, childRel, false) && !w.matcher.ignores(childRel);
+  });
+  const stats = w.stat(abs, files.map((f) => f.name));
+  let next = 0;
+  for (const child of children) {
+    const { name, isDir } = child;
+    const childRel = rel === "" ? name : `${rel}/${name}`;
     const childAbs = childPath(abs, name);
     if (isDir) {
+      if (before(w, childRel, true)) continue;
       if (w.skip.has(childAbs) || w.matcher.ignores(`${childRel}/`)) continue;
       yield* walkDir(w, childAbs, childRel);
-    } else if (!w.matcher.ignores(childRel)) {
-      const entry = statEntry(w, childAbs, childRel);
+    } else if (files[next] === child) {
+      const entry = toScanEntry(w, childAbs, childRel, stats[next++]);
       if (entry !== undefined) yield entry;
     }
   }
@@ -173,13 +203,16 @@ function logical(source: Source, rel: string): string {
   return rel === "" ? source.name : `${source.name}/${rel}`;
 }
 
-/** lstat one listed entry into a ScanEntry (or report it and give nothing). */
-function statEntry(w: Walk, abs: string, rel: string): ScanEntry | undefined {
+/** A listed entry's lstat result as a ScanEntry (or reported, and nothing). */
+function toScanEntry(
+  w: Walk,
+  abs: string,
+  rel: string,
+  info: StatResult | Error,
+): ScanEntry | undefined {
   const path = logical(w.source, rel);
-  let info: Deno.FileInfo;
-  try {
-    info = Deno.lstatSync(abs);
-  } catch (e) {
+  if (info instanceof Error) {
+    const e = info;
     if (e instanceof Deno.errors.NotFound && !rel.includes("\uFFFD")) return undefined; // gone
     const detail = e instanceof Deno.errors.NotFound
       ? "its name is not valid UTF-8, which this tool cannot address: rename it"
@@ -187,45 +220,26 @@ function statEntry(w: Walk, abs: string, rel: string): ScanEntry | undefined {
     w.opts.onProblem?.({ path, message: `Cannot read '${abs}': ${detail}` });
     return undefined;
   }
+  const { kind, ...fields } = info;
   // Became a folder since it was listed: its place in the order is gone; next pass.
-  if (info.isDirectory) return undefined;
-  if (info.isFile) return toEntry(info, path, abs, "file");
-  if (info.isSymlink) {
+  if (kind === "dir") return undefined;
+  if (kind === "file") return { path, abs, kind, ...fields };
+  if (kind === "symlink") {
     try {
-      return { ...toEntry(info, path, abs, "symlink"), linkTarget: Deno.readLinkSync(abs) };
+      return { path, abs, kind, ...fields, linkTarget: Deno.readLinkSync(abs) };
     } catch (e) {
       w.opts.onProblem?.({ path, message: `Cannot read link '${abs}': ${errorText(e)}` });
       return undefined;
     }
   }
-  w.opts.onSpecial?.({ path, message: `${specialKind(info)}, not a regular file` });
+  w.opts.onSpecial?.({ path, message: `${SPECIAL_KINDS[kind]}, not a regular file` });
   return undefined;
 }
 
-function toEntry(
-  info: Deno.FileInfo,
-  path: string,
-  abs: string,
-  kind: "file" | "symlink",
-): ScanEntry {
-  return { path, abs, kind, ...statFields(info) };
-}
+const SPECIAL_KINDS = { fifo: "FIFO", socket: "socket", device: "device" } as const;
 
 /** The fingerprint fields of an lstat result. */
 export function statFields(info: Deno.FileInfo) {
-  return {
-    size: info.size,
-    mtimeMs: info.mtime?.getTime() ?? 0,
-    ctimeMs: info.ctime?.getTime() ?? 0,
-    ino: info.ino ?? 0,
-    dev: info.dev ?? 0,
-    mode: info.mode ?? 0,
-  };
-}
-
-function specialKind(info: Deno.FileInfo): string {
-  if (info.isFifo) return "FIFO";
-  if (info.isSocket) return "socket";
-  if (info.isBlockDevice || info.isCharDevice) return "device";
-  return "special file";
+  const { kind: _, ...fields } = fromFileInfo(info);
+  return fields;
 }

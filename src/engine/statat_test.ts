@@ -1,0 +1,77 @@
+/**
+ * The FFI lstat must give exactly what Deno's lstat gives, or fingerprints recorded by one
+ * would not match the other's (every file would be read again after switching between
+ * `deno run -A` and the compiled binary). Compared on every kind of entry and on times
+ * Deno rounds in its own ways.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { denoStatChildren, ffiStatChildren, type StatResult } from "./statat.ts";
+
+const linux = Deno.build.os === "linux";
+
+Deno.test({
+  name: "statat: FFI statx and Deno.lstatSync agree on every kind of entry",
+  ignore: !linux,
+  fn: async () => {
+    const ffi = ffiStatChildren();
+    assert.ok(ffi, "FFI statx should be available on Linux with -A");
+    const dir = Deno.makeTempDirSync();
+    try {
+      const file = (name: string, text = "data") => {
+        Deno.writeTextFileSync(join(dir, name), text);
+        return name;
+      };
+      const names = [
+        file("plain.txt"),
+        file("empty.txt", ""),
+        file("space and ünïcode ✓.txt"),
+        file("sub-ms.txt"),
+        file("before-1970.txt"),
+        file("far-future.txt"),
+        "link",
+        "dangling",
+        "folder",
+        "pipe",
+        "missing",
+      ];
+      // Times with sub-millisecond parts, before the epoch and beyond 2^32 seconds.
+      Deno.utimeSync(join(dir, "sub-ms.txt"), 1712834713.1234567, 1712834713.4567891);
+      Deno.utimeSync(join(dir, "before-1970.txt"), -1.2345, -0.0005);
+      Deno.utimeSync(join(dir, "far-future.txt"), 5e9 + 0.5, 5e9 + 0.9999);
+      Deno.symlinkSync("plain.txt", join(dir, "link"));
+      Deno.symlinkSync("nowhere", join(dir, "dangling"));
+      Deno.mkdirSync(join(dir, "folder"));
+      const fifo = await new Deno.Command("mkfifo", { args: [join(dir, "pipe")] }).output();
+      assert.ok(fifo.success);
+
+      const viaFfi = ffi.statChildren(dir, names);
+      const viaDeno = denoStatChildren(dir, names);
+      for (const [i, name] of names.entries()) {
+        assert.deepEqual(shape(viaFfi[i]), shape(viaDeno[i]), name);
+      }
+      assert.equal((viaFfi[0] as StatResult).kind, "file");
+      assert.equal((viaFfi[names.indexOf("pipe")] as StatResult).kind, "fifo");
+      assert.ok(viaFfi[names.indexOf("missing")] instanceof Deno.errors.NotFound);
+
+      // Children of something that is not a folder, and of a folder that does not exist.
+      for (const parent of ["plain.txt", "nothing-here"]) {
+        const a = ffi.statChildren(join(dir, parent), ["x"]);
+        const b = denoStatChildren(join(dir, parent), ["x"]);
+        assert.equal(errorKind(a[0]), errorKind(b[0]), parent);
+      }
+    } finally {
+      ffi.close();
+      Deno.removeSync(dir, { recursive: true });
+    }
+  },
+});
+
+/** Results compare by value; errors by class (their messages differ in wording). */
+function shape(r: StatResult | Error): unknown {
+  return r instanceof Error ? errorKind(r) : r;
+}
+
+function errorKind(r: StatResult | Error): string {
+  return r instanceof Error ? r.constructor.name : "ok";
+}
