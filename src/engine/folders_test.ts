@@ -1,21 +1,21 @@
 /**
- * The FFI lstat must give exactly what Deno's lstat gives, or fingerprints recorded by one
+ * The FFI folder reads must give exactly what Deno's readDir and lstat give, or fingerprints recorded by one
  * would not match the other's (every file would be read again after switching between
  * `deno run -A` and the compiled binary). Compared on every kind of entry and on times
  * Deno rounds in its own ways.
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { denoStatChildren, ffiStatChildren, type StatResult } from "./statat.ts";
+import { denoFolders, ffiFolders, type StatResult } from "./folders.ts";
 
 const linux = Deno.build.os === "linux";
 
 Deno.test({
-  name: "statat: FFI statx and Deno.lstatSync agree on every kind of entry",
+  name: "folders: FFI statx and Deno.lstatSync agree on every kind of entry",
   ignore: !linux,
   fn: async () => {
-    const ffi = ffiStatChildren();
-    assert.ok(ffi, "FFI statx should be available on Linux with -A");
+    const ffi = ffiFolders();
+    assert.ok(ffi, "FFI should be available on Linux with -A");
     const dir = Deno.makeTempDirSync();
     try {
       const file = (name: string, text = "data") => {
@@ -46,7 +46,7 @@ Deno.test({
       assert.ok(fifo.success);
 
       const viaFfi = ffi.statChildren(dir, names);
-      const viaDeno = denoStatChildren(dir, names);
+      const viaDeno = denoFolders.statChildren(dir, names);
       for (const [i, name] of names.entries()) {
         assert.deepEqual(shape(viaFfi[i]), shape(viaDeno[i]), name);
       }
@@ -57,8 +57,44 @@ Deno.test({
       // Children of something that is not a folder, and of a folder that does not exist.
       for (const parent of ["plain.txt", "nothing-here"]) {
         const a = ffi.statChildren(join(dir, parent), ["x"]);
-        const b = denoStatChildren(join(dir, parent), ["x"]);
+        const b = denoFolders.statChildren(join(dir, parent), ["x"]);
         assert.equal(errorKind(a[0]), errorKind(b[0]), parent);
+      }
+    } finally {
+      ffi.close();
+      Deno.removeSync(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name: "folders: FFI getdents64 lists the same names as Deno.readDirSync",
+  ignore: !linux,
+  fn: async () => {
+    const ffi = ffiFolders();
+    assert.ok(ffi, "FFI should be available on Linux with -A");
+    const dir = Deno.makeTempDirSync();
+    try {
+      // More names than one 32 KiB getdents64 buffer holds, folders, links, a FIFO, and a
+      // name that is not valid UTF-8 (which both decode with U+FFFD).
+      for (let i = 0; i < 3000; i++) Deno.writeTextFileSync(join(dir, `file-${i}.txt`), "");
+      for (const d of ["a", "b/c", "ünï ✓"]) Deno.mkdirSync(join(dir, d), { recursive: true });
+      Deno.symlinkSync("a", join(dir, "link-to-folder"));
+      const made = await new Deno.Command("sh", {
+        args: ["-c", `mkfifo "$1/pipe" && touch "$1/$(printf 'bad\\377name')"`, "sh", dir],
+      }).output();
+      assert.ok(made.success, new TextDecoder().decode(made.stderr));
+
+      const viaFfi = ffi.listKeys(dir).sort();
+      const viaDeno = denoFolders.listKeys(dir).sort();
+      assert.equal(viaFfi.length, 3000 + 3 + 3); // files, folders, link + FIFO + bad name
+      assert.deepEqual(viaFfi, viaDeno);
+      assert.ok(viaFfi.includes("a/") && viaFfi.includes("link-to-folder"));
+      assert.ok(viaFfi.some((k) => k.includes("\uFFFD")));
+      assert.deepEqual(ffi.listKeys(join(dir, "b")), ["c/"]);
+      for (const bad of ["file-1.txt", "missing"]) {
+        assert.throws(() => ffi.listKeys(join(dir, bad)));
+        assert.throws(() => denoFolders.listKeys(join(dir, bad)));
       }
     } finally {
       ffi.close();
