@@ -8,10 +8,10 @@
  * decoded the same way, times to the millisecond with Deno's quirks (a change time in
  * whole seconds) — so fingerprints recorded by either match: folders_test.ts compares both
  * on every kind of entry. Where FFI is not permitted (the compiled binary), glibc lacks a
- * symbol, or the system is not Linux, the Deno API is used. Read-only; every descriptor is
- * closed before the call that opened it returns.
+ * symbol, or the system is not Linux, the Deno API is used. Read-only; a folder's
+ * descriptor is held while the walk is inside it (one per level of nesting) and closed
+ * when the walk leaves it or is abandoned.
  */
-import { join } from "node:path";
 
 /** What the scanner needs of an lstat result. */
 export interface StatResult {
@@ -27,10 +27,26 @@ export interface StatResult {
 export interface Folders {
   /** A folder's children, unsorted, folders with a trailing `/`; throws if it cannot be listed. */
   listKeys(dir: string): string[];
-  /** lstat of some children of a folder: a result or the error, in the order of `names`. */
-  statChildren(dir: string, names: string[]): (StatResult | Error)[];
+  /** Opens a folder to lstat its children (with FFI, one descriptor, held until closed). */
+  open(dir: string): OpenFolder;
   close(): void;
 }
+
+export interface OpenFolder {
+  /** lstat of the child `name`, whose full path is `abs`: the result, or the error. */
+  stat(name: string, abs: string): StatResult | Error;
+  close(): void;
+}
+
+function denoStat(abs: string): StatResult | Error {
+  try {
+    return fromFileInfo(Deno.lstatSync(abs));
+  } catch (e) {
+    return e as Error;
+  }
+}
+
+const DENO_FOLDER: OpenFolder = { stat: (_name, abs) => denoStat(abs), close: () => {} };
 
 /** Deno's API: one readDir per folder, one lstat per path. */
 export const denoFolders: Folders = {
@@ -39,14 +55,7 @@ export const denoFolders: Folders = {
     for (const d of Deno.readDirSync(dir)) keys.push(d.isDirectory ? `${d.name}/` : d.name);
     return keys;
   },
-  statChildren: (dir, names) =>
-    names.map((name) => {
-      try {
-        return fromFileInfo(Deno.lstatSync(join(dir, name)));
-      } catch (e) {
-        return e as Error;
-      }
-    }),
+  open: () => DENO_FOLDER,
   close: () => {},
 };
 
@@ -168,22 +177,26 @@ export function ffiFolders(): Folders | undefined {
       close(fd);
     }
   };
-  const statChildren = (dir: string, names: string[]): (StatResult | Error)[] => {
+  const openStat = (dir: string): OpenFolder => {
     const fd = openFolder(dir);
-    if (fd < 0) return denoFolders.statChildren(dir, names); // let the Deno call report it
-    try {
-      return names.map((name) => {
+    if (fd < 0) return DENO_FOLDER; // the Deno call reports the problem, child by child
+    let closed = false;
+    return {
+      stat: (name, abs) => {
         const at = cString(name);
-        if (!at || statx(fd, at, AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS, out) !== 0) {
-          return at ? failure("lstat", join(dir, name)) : denoFolders.statChildren(dir, [name])[0];
+        if (!at) return denoStat(abs);
+        if (statx(fd, at, AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS, out) !== 0) {
+          return failure("lstat", abs);
         }
         return fromStatx(view);
-      });
-    } finally {
-      close(fd);
-    }
+      },
+      close: () => {
+        if (!closed) close(fd);
+        closed = true;
+      },
+    };
   };
-  return { listKeys, statChildren, close: () => lib.close() };
+  return { listKeys, open: openStat, close: () => lib.close() };
 }
 
 /** The fields of a struct statx, as `Deno.lstatSync` reports them. */

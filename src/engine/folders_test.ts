@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { denoFolders, ffiFolders, type StatResult } from "./folders.ts";
+import { denoFolders, ffiFolders, type Folders, type StatResult } from "./folders.ts";
 
 const linux = Deno.build.os === "linux";
 
@@ -45,8 +45,8 @@ Deno.test({
       const fifo = await new Deno.Command("mkfifo", { args: [join(dir, "pipe")] }).output();
       assert.ok(fifo.success);
 
-      const viaFfi = ffi.statChildren(dir, names);
-      const viaDeno = denoFolders.statChildren(dir, names);
+      const viaFfi = statChildren(ffi, dir, names);
+      const viaDeno = statChildren(denoFolders, dir, names);
       for (const [i, name] of names.entries()) {
         assert.deepEqual(shape(viaFfi[i]), shape(viaDeno[i]), name);
       }
@@ -56,8 +56,8 @@ Deno.test({
 
       // Children of something that is not a folder, and of a folder that does not exist.
       for (const parent of ["plain.txt", "nothing-here"]) {
-        const a = ffi.statChildren(join(dir, parent), ["x"]);
-        const b = denoFolders.statChildren(join(dir, parent), ["x"]);
+        const a = statChildren(ffi, join(dir, parent), ["x"]);
+        const b = statChildren(denoFolders, join(dir, parent), ["x"]);
         assert.equal(errorKind(a[0]), errorKind(b[0]), parent);
       }
     } finally {
@@ -102,6 +102,15 @@ Deno.test({
     }
   },
 });
+
+function statChildren(folders: Folders, dir: string, names: string[]): (StatResult | Error)[] {
+  const folder = folders.open(dir);
+  try {
+    return names.map((name) => folder.stat(name, join(dir, name)));
+  } finally {
+    folder.close();
+  }
+}
 
 /** Results compare by value; errors by class (their messages differ in wording). */
 function shape(r: StatResult | Error): unknown {
