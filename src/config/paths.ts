@@ -20,14 +20,19 @@ export function absolute(base: string, path: string, what: string): string {
   return resolve(base, path);
 }
 
-function lexists(path: string): boolean {
+function lstatOrNone(path: string): Deno.FileInfo | undefined {
   try {
-    Deno.lstatSync(path);
-    return true;
+    return Deno.lstatSync(path);
   } catch {
-    return false;
+    return undefined;
   }
 }
+
+/**
+ * Times a missing part is looked at again when it appears meanwhile (another run creating
+ * the backup root or the log folder at the same moment), before it counts as broken.
+ */
+const APPEARED_RETRIES = 3;
 
 /** Realpath of `path`, or undefined when it (or a parent) is missing or not a folder. */
 export function tryRealPath(path: string, what: string): string | undefined {
@@ -50,7 +55,7 @@ export function realTarget(abs: string, key: string): string {
   const what = `${quote(key)}`;
   const rest: string[] = [];
   let current = abs;
-  for (;;) {
+  for (let retries = 0;;) {
     const real = tryRealPath(current, what);
     if (real !== undefined) {
       if (!Deno.statSync(real).isDirectory) {
@@ -59,7 +64,11 @@ export function realTarget(abs: string, key: string): string {
       }
       return join(real, ...rest);
     }
-    if (lexists(current)) {
+    const info = lstatOrNone(current);
+    // Not there for realpath, there for lstat: a symlink to nothing, or a folder another
+    // run has just created (then it resolves when looked at again).
+    if (info && !info.isSymlink && retries++ < APPEARED_RETRIES) continue;
+    if (info) {
       invalid(`${what} ${quote(abs)} goes through the broken symlink ${quote(current)}`);
     }
     const parent = dirname(current);
