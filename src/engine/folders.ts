@@ -12,16 +12,11 @@
  * descriptor is held while the walk is inside it (one per level of nesting) and closed
  * when the walk leaves it or is abandoned.
  */
+import type { StatFields } from "./types.ts";
 
 /** What the scanner needs of an lstat result. */
-export interface StatResult {
+export interface StatResult extends StatFields {
   kind: "file" | "dir" | "symlink" | "fifo" | "socket" | "device";
-  size: number;
-  mtimeMs: number;
-  ctimeMs: number;
-  ino: number;
-  dev: number;
-  mode: number;
 }
 
 export interface Folders {

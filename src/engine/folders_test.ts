@@ -1,6 +1,6 @@
 /**
- * The FFI folder reads must give exactly what Deno's readDir and lstat give, or fingerprints recorded by one
- * would not match the other's (every file would be read again after switching between
+ * The FFI folder reads must give exactly what Deno's readDir and lstat give, or
+ * fingerprints recorded by one would not match the other's (every file would be read again after switching between
  * `deno run -A` and the compiled binary). Compared on every kind of entry and on times
  * Deno rounds in its own ways.
  */
@@ -10,14 +10,24 @@ import { denoFolders, ffiFolders, type Folders, type StatResult } from "./folder
 
 const linux = Deno.build.os === "linux";
 
+/** Runs `fn` with the FFI implementation and an empty temporary folder, then cleans up. */
+async function withFfi(fn: (ffi: Folders, dir: string) => Promise<void>): Promise<void> {
+  const ffi = ffiFolders();
+  assert.ok(ffi, "FFI should be available on Linux with -A");
+  const dir = Deno.makeTempDirSync();
+  try {
+    await fn(ffi, dir);
+  } finally {
+    ffi.close();
+    Deno.removeSync(dir, { recursive: true });
+  }
+}
+
 Deno.test({
   name: "folders: FFI statx and Deno.lstatSync agree on every kind of entry",
   ignore: !linux,
-  fn: async () => {
-    const ffi = ffiFolders();
-    assert.ok(ffi, "FFI should be available on Linux with -A");
-    const dir = Deno.makeTempDirSync();
-    try {
+  fn: () =>
+    withFfi(async (ffi, dir) => {
       const file = (name: string, text = "data") => {
         Deno.writeTextFileSync(join(dir, name), text);
         return name;
@@ -60,21 +70,14 @@ Deno.test({
         const b = statChildren(denoFolders, join(dir, parent), ["x"]);
         assert.equal(errorKind(a[0]), errorKind(b[0]), parent);
       }
-    } finally {
-      ffi.close();
-      Deno.removeSync(dir, { recursive: true });
-    }
-  },
+    }),
 });
 
 Deno.test({
   name: "folders: FFI getdents64 lists the same names as Deno.readDirSync",
   ignore: !linux,
-  fn: async () => {
-    const ffi = ffiFolders();
-    assert.ok(ffi, "FFI should be available on Linux with -A");
-    const dir = Deno.makeTempDirSync();
-    try {
+  fn: () =>
+    withFfi(async (ffi, dir) => {
       // More names than one 32 KiB getdents64 buffer holds, folders, links, a FIFO, and a
       // name that is not valid UTF-8 (which both decode with U+FFFD).
       for (let i = 0; i < 3000; i++) Deno.writeTextFileSync(join(dir, `file-${i}.txt`), "");
@@ -96,11 +99,7 @@ Deno.test({
         assert.throws(() => ffi.listKeys(join(dir, bad)));
         assert.throws(() => denoFolders.listKeys(join(dir, bad)));
       }
-    } finally {
-      ffi.close();
-      Deno.removeSync(dir, { recursive: true });
-    }
-  },
+    }),
 });
 
 function statChildren(folders: Folders, dir: string, names: string[]): (StatResult | Error)[] {

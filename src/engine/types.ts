@@ -4,19 +4,23 @@
  * tested with literals and an interrupted batch can be journaled as JSON and replayed.
  */
 
-/** What the scanner saw of one source entry (never followed if it is a symlink). */
-export interface ScanEntry {
-  /** Logical path: `<source name>/<path inside the source>`, always with `/`. */
-  path: string;
-  /** Absolute path on disk. */
-  abs: string;
-  kind: "file" | "symlink";
+/** The fingerprint an lstat gives: what tells a changed file from an unchanged one. */
+export interface StatFields {
   size: number;
   mtimeMs: number;
   ctimeMs: number;
   ino: number;
   dev: number;
   mode: number;
+}
+
+/** What the scanner saw of one source entry (never followed if it is a symlink). */
+export interface ScanEntry extends StatFields {
+  /** Logical path: `<source name>/<path inside the source>`, always with `/`. */
+  path: string;
+  /** Absolute path on disk. */
+  abs: string;
+  kind: "file" | "symlink";
   /** Symlink target, for kind "symlink". */
   linkTarget?: string;
 }
