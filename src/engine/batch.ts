@@ -1,9 +1,10 @@
 /**
  * A batch of planned actions, applied together: the temporary copies are flushed (fsyncs
- * issued together, or one syncfs of the file system for a large batch), the effectful actions journaled as one intent, their file steps run,
- * and the results committed with the intent dropped in one transaction. A crash at any
- * point leaves either nothing (before the intent) or an intent that the next run's
- * recovery completes. On a dry run, actions are only reported and collected.
+ * issued together, or one syncfs of the file system for a large batch), the effectful
+ * actions journaled as one intent, their file steps run, and the results committed with
+ * the intent dropped in one transaction. A crash at any point leaves either nothing
+ * (before the intent) or an intent that the next run's recovery completes. On a dry run,
+ * actions are only reported and collected.
  */
 import { type ActionFailure, executeActions } from "./execute.ts";
 import type { StateStore } from "../state/store.ts";

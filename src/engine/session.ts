@@ -58,9 +58,10 @@ export async function openSession(config: Config, command: string): Promise<Sess
   const lock = acquireLock(paths.lock);
   let store: StateStore | undefined;
   let log: RunLog | undefined;
-  // Opened before anything is staged: it reports write-back errors from this moment on.
-  const syncFs = openSyncFs(config.backupRoot);
+  let syncFs: SyncFs | undefined;
   try {
+    // Opened before anything is staged: it reports write-back errors from this moment on.
+    syncFs = openSyncFs(config.backupRoot);
     store = StateStore.open(paths.db);
     log = RunLog.open(config.logDir, command);
     const now = Date.now();
