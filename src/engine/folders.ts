@@ -12,6 +12,7 @@
  * descriptor is held while the walk is inside it (one per level of nesting) and closed
  * when the walk leaves it or is abandoned.
  */
+import { errnoOf, FILE_SYMBOLS, O_RDONLY_CLOEXEC, openLibc } from "./libc.ts";
 import type { StatFields } from "./types.ts";
 
 /** What the scanner needs of an lstat result. */
@@ -81,17 +82,13 @@ export function fromFileInfo(info: Deno.FileInfo): StatResult {
   };
 }
 
+// Folders are opened without O_DIRECTORY (its value differs between architectures): on a
+// non-folder, getdents64 and statx fail with ENOTDIR anyway.
 const SYMBOLS = {
-  open: { parameters: ["buffer", "i32"], result: "i32" },
-  close: { parameters: ["i32"], result: "i32" },
+  ...FILE_SYMBOLS,
   statx: { parameters: ["i32", "buffer", "i32", "u32", "buffer"], result: "i32" },
   getdents64: { parameters: ["i32", "buffer", "usize"], result: "isize" },
-  __errno_location: { parameters: [], result: "pointer" },
 } as const;
-
-// open(2) flags O_RDONLY | O_CLOEXEC (the same on every Linux architecture); O_DIRECTORY
-// differs between architectures and is not needed: statx on a non-folder fails ENOTDIR.
-const O_RDONLY_CLOEXEC = 0o2000000;
 const AT_SYMLINK_NOFOLLOW = 0x100;
 /** STATX_BASIC_STATS: type, mode, nlink, uid, gid, times, ino, size, blocks. */
 const STATX_BASIC_STATS = 0x7ff;
@@ -112,15 +109,9 @@ const DT_DIR = 4;
 
 /** The FFI implementation, or undefined where it is not available or not permitted. */
 export function ffiFolders(): Folders | undefined {
-  if (Deno.build.os !== "linux") return undefined;
-  if (Deno.permissions.querySync({ name: "ffi" }).state !== "granted") return undefined;
-  let lib: Deno.DynamicLibrary<typeof SYMBOLS>;
-  try {
-    lib = Deno.dlopen("libc.so.6", SYMBOLS);
-  } catch {
-    return undefined;
-  }
-  const { open, close, statx, getdents64, __errno_location } = lib.symbols;
+  const lib = openLibc(SYMBOLS);
+  if (!lib) return undefined;
+  const { open, close, statx, getdents64 } = lib.symbols;
   const out = new Uint8Array(STATX_SIZE);
   const view = new DataView(out.buffer);
   const path = new Uint8Array(4096 + 1);
@@ -132,8 +123,7 @@ export function ffiFolders(): Folders | undefined {
     return path;
   };
   const failure = (what: string, at: string) => {
-    const ptr = __errno_location();
-    const errno = ptr === null ? 0 : new Deno.UnsafePointerView(ptr).getInt32();
+    const errno = errnoOf(lib);
     const Kind = ERRORS[errno] ?? Error;
     return new Kind(`${what} failed (os error ${errno}): '${at}'`);
   };

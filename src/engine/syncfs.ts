@@ -13,19 +13,15 @@
  * Nothing here writes; an interruption leaves nothing behind.
  */
 import { isAbsolute, sep } from "node:path";
+import { errnoOf, FILE_SYMBOLS, O_RDONLY_CLOEXEC, openLibc } from "./libc.ts";
 
 /** Local file systems whose syncfs writes back and waits, and reports write errors. */
 const SYNCFS_FILE_SYSTEMS = new Set(["ext2", "ext3", "ext4", "xfs", "btrfs", "f2fs"]);
 /** syncfs reports write-back errors from Linux 5.8 on (errseq on the superblock). */
 const MIN_KERNEL = [5, 8];
-/** open(2) flags: O_RDONLY | O_CLOEXEC (the same value on every Linux architecture). */
-const O_RDONLY_CLOEXEC = 0o2000000;
-
 const SYMBOLS = {
-  open: { parameters: ["buffer", "i32"], result: "i32" },
-  close: { parameters: ["i32"], result: "i32" },
+  ...FILE_SYMBOLS,
   syncfs: { parameters: ["i32"], result: "i32", nonblocking: true },
-  __errno_location: { parameters: [], result: "pointer" },
 } as const;
 
 /** An open handle on one file system, to flush it whole. */
@@ -37,7 +33,7 @@ export interface SyncFs {
 
 /** A handle on the file system holding `dir`, or undefined where syncfs cannot be trusted. */
 export function openSyncFs(dir: string): SyncFs | undefined {
-  if (Deno.build.os !== "linux" || !permitted() || !kernelAtLeast(MIN_KERNEL)) return undefined;
+  if (Deno.build.os !== "linux" || !sysPermitted() || !kernelAtLeast(MIN_KERNEL)) return undefined;
   let mountinfo: string;
   try {
     mountinfo = Deno.readTextFileSync("/proc/self/mountinfo");
@@ -51,12 +47,8 @@ export function openSyncFs(dir: string): SyncFs | undefined {
     return undefined;
   }
   if (type === undefined || !SYNCFS_FILE_SYSTEMS.has(type)) return undefined;
-  let lib: Deno.DynamicLibrary<typeof SYMBOLS>;
-  try {
-    lib = Deno.dlopen("libc.so.6", SYMBOLS);
-  } catch {
-    return undefined; // not glibc: flush per file
-  }
+  const lib = openLibc(SYMBOLS);
+  if (!lib) return undefined; // flush per file
   const fd = lib.symbols.open(new TextEncoder().encode(`${dir}\0`), O_RDONLY_CLOEXEC);
   if (fd < 0) {
     lib.close();
@@ -67,7 +59,7 @@ export function openSyncFs(dir: string): SyncFs | undefined {
       if (await lib.symbols.syncfs(fd) === 0) return;
       throw new Error(
         `Cannot flush the staged copies to disk under '${dir}': syncfs failed with errno ${
-          errno(lib)
+          errnoOf(lib)
         }: check the disk and run again`,
       );
     },
@@ -78,9 +70,9 @@ export function openSyncFs(dir: string): SyncFs | undefined {
   };
 }
 
-function permitted(): boolean {
-  return Deno.permissions.querySync({ name: "ffi" }).state === "granted" &&
-    Deno.permissions.querySync({ name: "sys", kind: "osRelease" }).state === "granted";
+/** The kernel's version is needed (FFI itself is checked by `openLibc`). */
+function sysPermitted(): boolean {
+  return Deno.permissions.querySync({ name: "sys", kind: "osRelease" }).state === "granted";
 }
 
 function kernelAtLeast([major, minor]: number[]): boolean {
@@ -88,11 +80,6 @@ function kernelAtLeast([major, minor]: number[]): boolean {
   if (!m) return false;
   const [a, b] = [Number(m[1]), Number(m[2])];
   return a > major || (a === major && b >= minor);
-}
-
-function errno(lib: Deno.DynamicLibrary<typeof SYMBOLS>): number {
-  const at = lib.symbols.__errno_location();
-  return at === null ? -1 : new Deno.UnsafePointerView(at).getInt32();
 }
 
 /**
