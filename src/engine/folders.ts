@@ -34,7 +34,8 @@ export interface OpenFolder {
   close(): void;
 }
 
-function denoStat(abs: string): StatResult | Error {
+/** Deno's lstat of one path: the result, or the error. */
+export function denoStat(abs: string): StatResult | Error {
   try {
     return fromFileInfo(Deno.lstatSync(abs));
   } catch (e) {
@@ -58,6 +59,12 @@ export const denoFolders: Folders = {
 /** getdents64 and statx through FFI on Linux where available, else Deno's API. */
 export function openFolders(): Folders {
   return ffiFolders() ?? denoFolders;
+}
+
+/** The fingerprint fields of an lstat result. */
+export function statFields(info: Deno.FileInfo): StatFields {
+  const { kind: _, ...fields } = fromFileInfo(info);
+  return fields;
 }
 
 export function fromFileInfo(info: Deno.FileInfo): StatResult {

@@ -19,13 +19,7 @@ import type { Source } from "../config/config.ts";
 import { isInside } from "../config/paths.ts";
 import { errorText } from "./errors.ts";
 import { compareCodePoints } from "./merge.ts";
-import {
-  denoFolders,
-  type Folders,
-  fromFileInfo,
-  openFolders,
-  type StatResult,
-} from "./folders.ts";
+import { denoStat, type Folders, openFolders, type StatResult } from "./folders.ts";
 import type { ScanEntry } from "./types.ts";
 
 export interface ScanProblem {
@@ -86,7 +80,7 @@ export function* scanEntries(
       for (const [abs, rel, isDir] of startsOf(w)) {
         if (isDir) yield* walkDir(w, abs, rel);
         else if (!matcher.ignores(rel) && !before(w, rel, false)) {
-          const entry = toScanEntry(w, abs, rel, denoFolders.open(abs).stat(rel, abs));
+          const entry = toScanEntry(w, abs, rel, denoStat(abs));
           if (entry !== undefined) yield entry;
         }
       }
@@ -248,9 +242,3 @@ function scanEntry(
 }
 
 const SPECIAL_KINDS: Record<string, string> = { fifo: "FIFO", socket: "socket", device: "device" };
-
-/** The fingerprint fields of an lstat result. */
-export function statFields(info: Deno.FileInfo) {
-  const { kind: _, ...fields } = fromFileInfo(info);
-  return fields;
-}

@@ -27,9 +27,8 @@ self.onmessage = (e: MessageEvent<{ type: "start"; job: StagingJob } | { type: "
     wake?.();
     return;
   }
-  walk(e.data.job).catch((err) => {
-    throw err; // reaches the main thread's onerror
-  });
+  // A failure is an unhandled rejection here, which reaches the main thread's onerror.
+  void walk(e.data.job);
 };
 
 async function walk(job: StagingJob): Promise<void> {
