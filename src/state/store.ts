@@ -387,10 +387,21 @@ function isTrusted(e: { mtimeMs: number; ctimeMs: number }, ctx: BatchContext): 
   return e.mtimeMs < ctx.trustBefore && e.ctimeMs < ctx.trustBefore;
 }
 
+/**
+ * WAL pages after which a commit copies the WAL back into the database (SQLite's default is
+ * 1,000). A checkpoint writes each page the WAL holds once, however many batches wrote it,
+ * and the hash index's pages are written by nearly every batch of a large run (digests
+ * arrive in random order). 8,192 pages (32 MiB at SQLite's 4 KiB pages) took a
+ * 100,000-file first backup from 18.0-19.0 s to 16.4-16.6 s; the rest is checkpointed at
+ * close, when the state leaves WAL mode.
+ */
+const WAL_CHECKPOINT_PAGES = 8192;
+
 function useWalIfPossible(db: DatabaseSync): void {
   try {
     const r = db.prepare("PRAGMA journal_mode = WAL").get() as { journal_mode: string };
     if (r.journal_mode !== "wal") db.exec("PRAGMA journal_mode = DELETE");
+    else db.exec(`PRAGMA wal_autocheckpoint = ${WAL_CHECKPOINT_PAGES}`);
   } catch {
     db.exec("PRAGMA journal_mode = DELETE");
   }
