@@ -64,9 +64,7 @@ export class EntryHandler {
     this.#report(entry, toRead);
     if (!toRead) this.batch.add(this.planner.planEntry({ entry }));
     else this.#readAndPlan(entry, known);
-    if (!this.batch.full()) return true;
-    await this.batch.flush();
-    return !this.opts.signal?.aborted;
+    return this.batch.full() ? await this.#applyBatch() : true;
   }
 
   #report(entry: ScanEntry, toRead: boolean): void {
@@ -92,7 +90,11 @@ export class EntryHandler {
       removeQuietly(tmp);
       this.fail(entry.path, errorText(e));
     }
-    if (!this.batch.full()) return true;
+    return this.batch.full() ? await this.#applyBatch() : true;
+  }
+
+  /** Applies the full batch; false when the pass is being stopped. */
+  async #applyBatch(): Promise<boolean> {
     await this.batch.flush();
     return !this.opts.signal?.aborted;
   }
