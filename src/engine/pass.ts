@@ -171,7 +171,6 @@ class Pass {
     const first = await this.#firstWalk();
     if (first.stopped) return this.result;
     this.#planVanished(first);
-    await batch.flush();
     for (const { entry, known } of first.pending.splice(0)) {
       if (!await this.handler.handle(entry, known, true)) return this.result;
     }
@@ -272,9 +271,10 @@ class Pass {
   }
 
   /**
-   * Deletions come first: the guard needs their number, and a path or a content freed by
-   * a deleted file is free for what replaces it (a renamed file is backed up at its new
-   * path, not stored as a duplicate of the old one).
+   * Deletions come first: the guard needs their number, and a path, a folder or a content
+   * freed by a deleted file is free for what replaces it (a renamed file is backed up at
+   * its new path, not stored as a duplicate of the old one). They share a batch with what
+   * follows: the planner counts what they free, and the batch moves them first.
    */
   #planVanished(walk: FirstWalk): void {
     const { ctx, opts } = this;
@@ -370,6 +370,7 @@ function emptyView(): PlanView {
     holdersOf: () => [],
     lastSeq: () => 0,
     recordedUnder: () => false,
+    storedCountBelow: () => 0,
     isFile: () => false,
     isDir: () => false,
   };

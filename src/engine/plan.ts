@@ -23,6 +23,8 @@ export interface PlanView extends Occupancy {
   lastSeq(path: string): number;
   /** Whether any content was ever recorded for a path below this logical folder. */
   recordedUnder(folder: string): boolean;
+  /** How many copies are stored below this storage folder. */
+  storedCountBelow(folder: string): number;
 }
 
 export interface PlanOptions {
@@ -76,6 +78,8 @@ export function createPlanner(view: PlanView, opts: PlanOptions): Planner {
   const placed = new Set<string>();
   const placedDirs = new Set<string>();
   const vacated = new Set<string>();
+  /** Per storage folder, how many of the vacated paths lie below it. */
+  const vacatedBelow = new Map<string, number>();
   /** Content of paths decided in this run (null: the path no longer holds any). */
   const heldNow = new Map<string, string | null>();
   const newHolders = new Map<string, string[]>();
@@ -103,16 +107,26 @@ export function createPlanner(view: PlanView, opts: PlanOptions): Planner {
     const cut = p.lastIndexOf("/");
     return cut < 0 || ask("isDir", p.slice(0, cut));
   };
+  // A folder whose every stored copy was vacated in this run (its files deleted) is free,
+  // as it will be once the batch is applied: deletions and what replaces them share one.
+  const emptied = (p: string) => {
+    const gone = vacatedBelow.get(p) ?? 0;
+    return gone > 0 && view.storedCountBelow(p) <= gone;
+  };
   const occ: Occupancy = {
     isFile: (p) => placed.has(p) || (!vacated.has(p) && storedBelow(p) && ask("isFile", p)),
-    isDir: (p) => placedDirs.has(p) || (storedBelow(p) && ask("isDir", p)),
+    isDir: (p) => placedDirs.has(p) || (storedBelow(p) && ask("isDir", p) && !emptied(p)),
   };
+  const countVacated = (p: string, by: number) =>
+    forEachFolder(p, (dir) => vacatedBelow.set(dir, (vacatedBelow.get(dir) ?? 0) + by));
   const place = (p: string) => {
     placed.add(p);
-    vacated.delete(p);
+    if (vacated.delete(p)) countVacated(p, -1);
     forEachFolder(p, (dir) => placedDirs.add(dir));
   };
+  // Only paths the view holds are vacated: the stored copies of tracked files.
   const vacate = (p: string) => {
+    if (!vacated.has(p)) countVacated(p, 1);
     vacated.add(p);
     placed.delete(p);
   };
@@ -200,7 +214,7 @@ export function createPlanner(view: PlanView, opts: PlanOptions): Planner {
     }
     for (const p of seqs.keys()) forEachFolder(p, (dir) => known.recordedUnder.delete(dir));
     for (const set of [placed, placedDirs, vacated]) set.clear();
-    for (const map of [heldNow, newHolders, seqs]) map.clear();
+    for (const map of [heldNow, newHolders, seqs, vacatedBelow]) map.clear();
   }
 
   return { planDelete, planExclude, planEntry, forget };

@@ -14,7 +14,9 @@
  * - content numbers are never reused for a path;
  * - after each run, every scanned path is tracked with its content, nothing else is
  *   tracked, and no content is lost except versions pruned by retention;
- * - same inputs → the same plans (determinism).
+ * - same inputs → the same plans (determinism);
+ * - deletions planned in the same batch as the rest (not yet applied when the rest is
+ *   planned) give the plans a run that applies them first gives.
  *
  * Set RELIABILITY_SEED to replay a failing run (fast-check prints the seed and the path).
  */
@@ -77,6 +79,7 @@ class Model {
       recordedUnder: (dir) => [...this.copies.values()].some((c) => c.path.startsWith(`${dir}/`)),
       isFile: (p) => this.at.has(p),
       isDir: (p) => [...this.at.keys()].some((s) => s.startsWith(`${p}/`)),
+      storedCountBelow: (p) => [...this.at.keys()].filter((s) => s.startsWith(`${p}/`)).length,
     };
   }
 
@@ -211,8 +214,11 @@ function toEntry(item: Item): ScanEntry {
   };
 }
 
-/** One run, as the pass does it; returns the actions in order. */
-function runOnce(model: Model, scan: Item[], maxVersions: number): Action[] {
+/**
+ * One run, as the pass does it; returns the actions in order. With `oneBatch`, the
+ * deletions are applied together with the rest, after everything is planned.
+ */
+function runOnce(model: Model, scan: Item[], maxVersions: number, oneBatch = false): Action[] {
   const view = model.view();
   const planner = createPlanner(view, OPTS);
   const entries = scan.map(toEntry).sort((a, b) => (a.path < b.path ? -1 : 1));
@@ -220,7 +226,7 @@ function runOnce(model: Model, scan: Item[], maxVersions: number): Action[] {
   const actions: Action[] = [];
   const deletions = [...model.files.keys()].filter((p) => !present.has(p)).sort()
     .map((p) => planner.planDelete(model.files.get(p)!));
-  for (const a of deletions) model.apply(a);
+  if (!oneBatch) { for (const a of deletions) model.apply(a); }
   actions.push(...deletions);
   const planned = entries.map((entry) => {
     const t = model.files.get(entry.path);
@@ -234,6 +240,7 @@ function runOnce(model: Model, scan: Item[], maxVersions: number): Action[] {
       hashed: { entry, hash, tmp: `/tmp/${entry.path}` },
     });
   });
+  if (oneBatch) { for (const a of deletions) model.apply(a); }
   for (const a of planned) model.apply(a);
   actions.push(...planned);
   const prunes = planRetention(model.versionsOverLimit(maxVersions), maxVersions);
@@ -285,11 +292,11 @@ const history = fc.record({
   maxVersions: fc.integer({ min: 1, max: 3 }),
 });
 
-function replay(h: { runs: Item[][]; maxVersions: number }): Action[][] {
+function replay(h: { runs: Item[][]; maxVersions: number }, oneBatch = false): Action[][] {
   const model = new Model();
   const plans: Action[][] = [];
   for (const scan of h.runs) {
-    const actions = runOnce(model, scan, h.maxVersions);
+    const actions = runOnce(model, scan, h.maxVersions, oneBatch);
     plans.push(actions);
     // No two actions of one run share a destination.
     const seen = new Set<string>();
@@ -331,5 +338,14 @@ Deno.test("planner property: the same inputs give the same plans", () => {
       assert.deepEqual(replay(h), replay(h));
     }),
     { numRuns: 150, seed: seed() },
+  );
+});
+
+Deno.test("planner property: deletions in the same batch as what replaces them plan alike", () => {
+  fc.assert(
+    fc.property(history, (h) => {
+      assert.deepEqual(replay(h, true), replay(h));
+    }),
+    { numRuns: 300, seed: seed() },
   );
 });

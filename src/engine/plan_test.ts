@@ -53,6 +53,7 @@ function view(
       [...files.map((f) => f.path), ...Object.keys(seqs)].some((p) => p.startsWith(`${dir}/`)),
     isFile: (p) => all.includes(p),
     isDir: (p) => all.some((s) => s.startsWith(`${p}/`)),
+    storedCountBelow: (p) => all.filter((s) => s.startsWith(`${p}/`)).length,
   };
 }
 
@@ -139,6 +140,20 @@ const cases: {
     deletes: ["src/a"],
     inputs: [hashed("src/a/b", "B")],
     want: ["delete a -> _deleted/a", "backup a/b #1"],
+  },
+  {
+    name: "a folder replaced by a file of the same name, in one batch: the file gets the path",
+    view: view([tracked("src/a/b", "B", "a/b"), tracked("src/a/c", "C", "a/c")]),
+    deletes: ["src/a/b", "src/a/c"],
+    inputs: [hashed("src/a", "A")],
+    want: ["delete a/b -> _deleted/a/b", "delete a/c -> _deleted/a/c", "backup a #1"],
+  },
+  {
+    name: "a folder that keeps a stored copy (a version) is not free for a file",
+    view: view([tracked("src/a/b", "B", "a/b")], ["a/old"]),
+    deletes: ["src/a/b"],
+    inputs: [hashed("src/a", "A")],
+    want: ["delete a/b -> _deleted/a/b", "backup a.~2 #1"],
   },
   {
     name: "a version slot taken by an old file is bumped at the colliding component",

@@ -180,6 +180,9 @@ export class StateStore {
         this.#q("SELECT 1 FROM copies WHERE path >= ? AND path < ? LIMIT 1")
           .get(`${folder}/`, `${folder}0`) !== undefined,
       isFile: (p) => this.#q("SELECT 1 FROM copies WHERE stored_at = ?").get(p) !== undefined,
+      storedCountBelow: (p) =>
+        (this.#q("SELECT count(*) AS n FROM copies WHERE stored_at >= ? AND stored_at < ?")
+          .get(`${p}/`, `${p}0`) as Row).n as number,
       isDir: (p) =>
         this.#q("SELECT 1 FROM copies WHERE stored_at >= ? AND stored_at < ? LIMIT 1")
           .get(`${p}/`, `${p}0`) !== undefined,

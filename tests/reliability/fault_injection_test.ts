@@ -10,7 +10,8 @@
  * boundary of every operation is proven, not just the ones a random kill happens to hit.
  * The last scenario does every operation in one run (and a file replaced by a folder, a
  * folder by a file, a file modified into a duplicate, a metadata refresh), so batches that
- * mix them, and the deletion → entries → retention batch order, are crashed too.
+ * mix them (deletions and the entries that replace them share one; retention follows in
+ * its own), are crashed too.
  *
  * A second test crashes the recovery itself: journal a batch (fault at `journaled`), then
  * crash the next run inside its recovery at each file step, then run clean.
@@ -279,12 +280,14 @@ for (const s of SCENARIOS) {
 
 /**
  * The file steps that recovery itself performs, and which batch of the "everything" run to
- * journal (1 deletions, 2 entries, 3 retention) so that its recovery performs them.
+ * journal (1 deletions and entries, 2 retention) so that its recovery performs them.
  */
-const RECOVERY_STEPS: [Point, number][] = [["deleted", 1], ["archived", 2], ["placed", 2], [
-  "pruned",
-  3,
-]];
+const RECOVERY_STEPS: [Point, number][] = [
+  ["deleted", 1],
+  ["archived", 1],
+  ["placed", 1],
+  ["pruned", 2],
+];
 
 Deno.test("a crash during recovery is itself recovered", async () => {
   const s = SCENARIOS[SCENARIOS.length - 1];
