@@ -43,7 +43,8 @@ export class RunLog {
   line(message: string): void {
     const now = Date.now();
     if (now !== this.#stampMs) [this.#stampMs, this.#stamp] = [now, new Date(now).toISOString()];
-    this.#buffer.push(`${this.#stamp} ${message.replace(/\n/g, "\\n")}\n`);
+    const text = message.includes("\n") ? message.replaceAll("\n", "\\n") : message;
+    this.#buffer.push(`${this.#stamp} ${text}\n`);
     if (this.#buffer.length >= FLUSH_LINES) this.flush();
   }
 
