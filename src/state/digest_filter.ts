@@ -1,0 +1,89 @@
+/**
+ * A Bloom filter over the digests of tracked files: "is this content held by any tracked
+ * file?" answered in memory, so the planner's duplicate check reaches SQLite only for a
+ * digest the filter may hold (a real duplicate, or a false positive). Nearly every file of
+ * a first backup has content seen nowhere else, and looking its digest up in the state's
+ * hash index (whose pages are scattered and rewritten by every batch) took a quarter of a
+ * 100,000-file first backup: 25.6-26.3 s with the lookups, 19.1-20.2 s without (measured).
+ *
+ * It may say "maybe" for a digest no file holds, never "no" for one a file holds: it is
+ * filled from every digest in the state, then given every digest the store writes (even
+ * in a transaction that is rolled back, which only adds false positives). Digests of
+ * files later deleted or changed stay in it, for the same reason harmless. It lives in
+ * memory only; nothing is written.
+ */
+
+/**
+ * Bits per digest at the size the filter is built for: with HASHES_PER_DIGEST positions
+ * each, about 1 false "maybe" in 400 lookups. The filter is rebuilt twice as large once it
+ * holds twice that many digests (1 in 40 by then).
+ */
+const BITS_PER_DIGEST = 16;
+const HASHES_PER_DIGEST = 4;
+/** 2^21 bits (256 KiB): room for 131,072 digests before the first rebuild. */
+const MIN_BITS_LOG2 = 21;
+
+export class DigestFilter {
+  readonly #bits: Uint32Array;
+  readonly #mask: number;
+  #count = 0;
+
+  /** An empty filter sized for `expected` digests. */
+  constructor(expected: number) {
+    let log2 = MIN_BITS_LOG2;
+    while (2 ** log2 < expected * BITS_PER_DIGEST) log2++;
+    this.#bits = new Uint32Array(2 ** (log2 - 5));
+    this.#mask = 2 ** log2 - 1;
+  }
+
+  /** Whether so many digests were added that it should be rebuilt larger. */
+  get crowded(): boolean {
+    return this.#count * BITS_PER_DIGEST > 2 * (this.#mask + 1);
+  }
+
+  get count(): number {
+    return this.#count;
+  }
+
+  add(digest: string): void {
+    this.#count++;
+    this.#probe(digest, (word, bit) => {
+      this.#bits[word] |= bit;
+      return true;
+    });
+  }
+
+  /** False only if no added digest equals this one. */
+  mayHold(digest: string): boolean {
+    return this.#probe(digest, (word, bit) => (this.#bits[word] & bit) !== 0);
+  }
+
+  /**
+   * Visits the digest's bit positions while `visit` returns true; true if all were visited.
+   * Positions come from the digest's own leading hex digits (double hashing): content
+   * digests are uniformly distributed already. Digests too short or not hex (never stored
+   * by this tool) fall back to a string hash.
+   */
+  #probe(digest: string, visit: (word: number, bit: number) => boolean): boolean {
+    let h1 = parseInt(digest.slice(0, 8), 16);
+    let h2 = parseInt(digest.slice(8, 16), 16);
+    if (!(digest.length >= 16 && h1 >= 0 && h2 >= 0)) [h1, h2] = stringHashes(digest);
+    h2 |= 1;
+    for (let i = 0; i < HASHES_PER_DIGEST; i++) {
+      const pos = (h1 + i * h2) & this.#mask;
+      if (!visit(pos >>> 5, 1 << (pos & 31))) return false;
+    }
+    return true;
+  }
+}
+
+/** Two 32-bit FNV-1a hashes of a string, with different offsets. */
+function stringHashes(s: string): [number, number] {
+  let a = 0x811c9dc5;
+  let b = 0x01000193;
+  for (let i = 0; i < s.length; i++) {
+    a = Math.imul(a ^ s.charCodeAt(i), 0x01000193);
+    b = Math.imul(b ^ s.charCodeAt(i), 0x811c9dc5);
+  }
+  return [a >>> 0, b >>> 0];
+}

@@ -1,0 +1,82 @@
+/**
+ * The store's answer to "which tracked paths hold this digest?" is the same whether SQLite
+ * or the digest filter (digest_filter.ts) answers "none": before the filter is read, after,
+ * for digests committed since, for rehashed ones, and on a fresh state (filter at once).
+ * Real SQLite databases in temporary folders.
+ */
+import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
+import { join } from "node:path";
+import { StateStore } from "./store.ts";
+import type { Action, ScanEntry } from "../engine/types.ts";
+
+const ALGO = "sha256";
+const CTX = { runId: 1, time: 1_000, trustBefore: 0 };
+const digest = (i: number) => createHash("sha256").update(String(i)).digest("hex");
+
+function entry(path: string): ScanEntry {
+  return {
+    path,
+    abs: `/x/${path}`,
+    kind: "file",
+    size: 1,
+    mtimeMs: 1,
+    ctimeMs: 1,
+    ino: 1,
+    dev: 1,
+    mode: 0o100644,
+  };
+}
+
+function backup(path: string, hash: string): Action {
+  return {
+    type: "backup",
+    path,
+    seq: 1,
+    target: path,
+    content: { hash, algo: ALGO, entry: entry(path) },
+  };
+}
+
+function withStore(fn: (store: StateStore) => void): void {
+  const dir = Deno.makeTempDirSync({ prefix: "bt-store-" });
+  const store = StateStore.open(join(dir, "state.db"));
+  try {
+    fn(store);
+  } finally {
+    store.close();
+    Deno.removeSync(dir, { recursive: true });
+  }
+}
+
+Deno.test("holders of a digest: the same answers before and after the digest filter is read", () =>
+  withStore((store) => {
+    const paths = Array.from({ length: 200 }, (_, i) => `src/f${String(i).padStart(3, "0")}`);
+    store.commitBatch(paths.map((p, i) => backup(p, digest(i))), CTX);
+    const view = store.planView();
+    // 200 tracked files: the filter is read after 200 / 16 lookups, well inside this loop.
+    for (let i = 0; i < 200; i++) {
+      assert.deepEqual(view.holdersOf(digest(i), ALGO), [paths[i]], `digest ${i}`);
+      assert.deepEqual(view.holdersOf(digest(1_000 + i), ALGO), [], `absent digest ${i}`);
+    }
+    assert.deepEqual(view.holdersOf(digest(5), "md5"), [], "another algorithm");
+    store.commitBatch([backup("src/new", digest(7)), backup("src/other", digest(500))], CTX);
+    assert.deepEqual(view.holdersOf(digest(7), ALGO), [paths[7], "src/new"]);
+    assert.deepEqual(view.holdersOf(digest(500), ALGO), ["src/other"], "committed after the read");
+    const refresh = {
+      entry: entry("src/f001"),
+      storedAt: "src/f001",
+      rehashed: { hash: digest(600), algo: ALGO },
+    };
+    store.commitBatch([{ type: "skip", path: "src/f001", refresh }], CTX);
+    assert.deepEqual(view.holdersOf(digest(600), ALGO), ["src/f001"], "rehashed");
+  }));
+
+Deno.test("holders of a digest on a fresh state: filtered from the first lookup, still exact", () =>
+  withStore((store) => {
+    const view = store.planView();
+    assert.deepEqual(view.holdersOf(digest(1), ALGO), []);
+    store.commitBatch([backup("src/a", digest(1))], CTX);
+    assert.deepEqual(view.holdersOf(digest(1), ALGO), ["src/a"]);
+    assert.deepEqual(view.holdersOf(digest(2), ALGO), []);
+  }));
