@@ -28,11 +28,11 @@ Examples:
   backup-tool verify
   backup-tool verify --sample 5 --json | jq .changed`;
 
-export function verifyCommand(argv: string[]): Promise<number> {
+export async function verifyCommand(argv: string[]): Promise<number> {
   const p = parseCommand("verify", argv, { string: ["sample"] });
   if (flag(p, "help")) {
     console.log(VERIFY_HELP);
-    return Promise.resolve(0);
+    return 0;
   }
   if (p.positionals.length > 0) {
     throw new UsageError(
@@ -43,13 +43,13 @@ export function verifyCommand(argv: string[]): Promise<number> {
   const config = loadConfigFor(str(p, "config"));
   const copies = withState(config, (store) => store.storedCopies());
   const skip = logDirInside(config);
-  const report = verifyBackup(config.backupRoot, copies, {
+  const report = await verifyBackup(config.backupRoot, copies, {
     samplePercent,
     skip: skip === undefined ? [] : [skip],
   });
   if (flag(p, "json")) console.log(JSON.stringify(report, null, 2));
   else printReport(report, flag(p, "quiet"), samplePercent);
-  return Promise.resolve(report.ok ? 0 : 1);
+  return report.ok ? 0 : 1;
 }
 
 function readSample(text: string | undefined): number | undefined {

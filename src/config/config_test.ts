@@ -5,7 +5,8 @@
  */
 import assert from "node:assert/strict";
 import { join, relative } from "node:path";
-import { type Config, ConfigError, findConfigFile, loadConfig } from "./config.ts";
+import { createHash } from "node:crypto";
+import { type Config, ConfigError, findConfigFile, HASH_ALGORITHMS, loadConfig } from "./config.ts";
 import { listTree, type Tree, withTree } from "./test_util.ts";
 
 const BASE = { sources: ["./data"], backup_root: "./backup" };
@@ -259,4 +260,10 @@ Deno.test("findConfigFile", async (t) => {
         join(tree.dir, "config.json"),
       );
     }));
+});
+
+Deno.test("every accepted hash_algorithm is computed by this runtime, with its own digest", () => {
+  const empty = HASH_ALGORITHMS.map((algo) => createHash(algo).update("").digest("hex"));
+  assert.equal(empty[0], "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  assert.equal(new Set(empty).size, HASH_ALGORITHMS.length);
 });

@@ -4,12 +4,12 @@
  * state read-only and writes nothing, not even a log file or the lock.
  */
 import { basename } from "node:path";
-import { existsSync } from "node:fs";
 import type { Config } from "../config/config.ts";
 import { StateStore } from "../state/store.ts";
 import { emptyCounts, type PassOptions, type PassResult, runPass } from "./pass.ts";
 import { checkSourcesReadable, openSession, statePaths } from "./session.ts";
 import { assignPrefixes } from "./layout.ts";
+import { exists } from "./fsops.ts";
 
 export interface RunSummary extends PassResult {
   runId: number;
@@ -46,7 +46,7 @@ export async function planOnce(config: Config, opts: PassOptions = {}): Promise<
   const started = performance.now();
   checkSourcesReadable(config);
   const paths = statePaths(config.backupRoot);
-  const store = existsSync(paths.db) ? StateStore.open(paths.db, { readOnly: true }) : undefined;
+  const store = exists(paths.db) ? StateStore.open(paths.db, { readOnly: true }) : undefined;
   try {
     const known = store?.prefixes() ?? new Map<string, string>();
     const prefixes = assignPrefixes(known, config.sources.map((s) => s.name));

@@ -14,6 +14,7 @@ import { needsHash, type PlanInput, type Planner, type PlanOptions } from "./pla
 import type { PassContext, PassOptions, Progress } from "./pass.ts";
 import { relPath } from "./scan.ts";
 import { hashFile, hashText, READ_BUFFER_BYTES, stageEntry } from "./stage.ts";
+import { digestsLoaded, loadDigests } from "./digest.ts";
 import type { Fingerprint, ScanEntry, TrackedFile } from "./types.ts";
 
 /** Numbers temporary copies uniquely across the passes of one process (a watch session). */
@@ -63,7 +64,10 @@ export class EntryHandler {
     if (!expected) this.expect(entry, toRead);
     this.#report(entry, toRead);
     if (!toRead) this.batch.add(this.planner.planEntry({ entry }));
-    else this.#readAndPlan(entry, known);
+    else {
+      if (!digestsLoaded()) await loadDigests();
+      this.#readAndPlan(entry, known);
+    }
     return this.batch.full() ? await this.#applyBatch() : true;
   }
 

@@ -5,10 +5,11 @@
  * file changed while it was read (size, mtime or length read differ from its stat), the
  * read is retried; a file that keeps changing is reported and left to the next run, so a
  * digest is never recorded for bytes that were not stored. An interruption leaves at most
- * temporary files, which the next run removes.
+ * temporary files, which the next run removes. Callers await `loadDigests()` (digest.ts)
+ * before the first call.
  */
-import { createHash } from "node:crypto";
 import type { ScanEntry } from "./types.ts";
+import { createDigest } from "./digest.ts";
 import { removeQuietly } from "./fsops.ts";
 import { statFields } from "./folders.ts";
 
@@ -43,18 +44,18 @@ export function stageEntry(entry: ScanEntry, algo: string, buf: Uint8Array, tmp?
 
 /** Digest of a stored copy, for verify and for an algorithm change. */
 export function hashFile(path: string, algo: string, buf: Uint8Array): string {
-  const h = createHash(algo);
+  const h = createDigest(algo);
   using f = Deno.openSync(path, { read: true });
   for (let n = f.readSync(buf); n !== null; n = f.readSync(buf)) h.update(buf.subarray(0, n));
   return h.digest("hex");
 }
 
 export function hashText(text: string, algo: string): string {
-  return createHash(algo).update(text).digest("hex");
+  return createDigest(algo).update(text).digest("hex");
 }
 
 function copyOnce(entry: ScanEntry, algo: string, buf: Uint8Array, tmp?: string) {
-  const h = createHash(algo);
+  const h = createDigest(algo);
   using src = Deno.openSync(entry.abs, { read: true });
   using dst = tmp ? Deno.openSync(tmp, { write: true, createNew: true, mode: 0o600 }) : undefined;
   let total = 0;

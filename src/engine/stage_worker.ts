@@ -11,6 +11,7 @@ import { errorText } from "./errors.ts";
 import { removeQuietly } from "./fsops.ts";
 import { scanEntries, type ScanProblem } from "./scan.ts";
 import { READ_BUFFER_BYTES, stageEntry } from "./stage.ts";
+import { loadDigests } from "./digest.ts";
 import type { StagedItem, StagingJob, WorkerMessage } from "./staging.ts";
 
 /** Entries per chunk: few enough messages that passing them costs nothing measurable. */
@@ -32,6 +33,7 @@ self.onmessage = (e: MessageEvent<{ type: "start"; job: StagingJob } | { type: "
 };
 
 async function walk(job: StagingJob): Promise<void> {
+  await loadDigests();
   credits = job.credits;
   const buf = new Uint8Array(READ_BUFFER_BYTES);
   let items: StagedItem[] = [];

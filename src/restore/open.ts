@@ -4,10 +4,10 @@
  * resolver over every source and path the state knows. The state is read in one go and
  * closed before any file is touched.
  */
-import { existsSync } from "node:fs";
 import { isAbsolute, relative, sep } from "node:path";
 import { type Config, findConfigFile, loadConfig } from "../config/config.ts";
 import { PreflightError } from "../engine/errors.ts";
+import { exists } from "../engine/fsops.ts";
 import { statePaths } from "../engine/session.ts";
 import { StateStore } from "../state/store.ts";
 import { PathResolver } from "./paths.ts";
@@ -19,7 +19,7 @@ export function loadConfigFor(configFlag: string | undefined): Config {
 /** Runs `fn` with the state opened read-only; exit code 2 when there is no backup yet. */
 export function withState<T>(config: Config, fn: (store: StateStore) => T): T {
   const db = statePaths(config.backupRoot).db;
-  if (!existsSync(db)) {
+  if (!exists(db)) {
     throw new PreflightError(
       `Cannot read backup '${config.backupRoot}': no backup state found at '${db}': ` +
         `run a backup first, or check backup_root in '${config.file}'`,

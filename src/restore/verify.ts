@@ -13,6 +13,7 @@ import { STATE_DIR } from "../engine/layout.ts";
 import { nativePath } from "../engine/fsops.ts";
 import { hashFile, hashText, READ_BUFFER_BYTES } from "../engine/stage.ts";
 import { errorText } from "../engine/errors.ts";
+import { loadDigests } from "../engine/digest.ts";
 
 export interface BadCopy {
   /** Storage path relative to the backup root, with `/`. */
@@ -48,11 +49,12 @@ export interface VerifyOptions {
   onProgress?: (done: number, total: number, copy: StoredCopy) => void;
 }
 
-export function verifyBackup(
+export async function verifyBackup(
   root: string,
   copies: StoredCopy[],
   opts: VerifyOptions = {},
-): VerifyReport {
+): Promise<VerifyReport> {
+  await loadDigests();
   const onDisk = walk(root, new Set([STATE_DIR, ...(opts.skip ?? [])]));
   const report: VerifyReport = {
     ok: true,

@@ -15,11 +15,11 @@
  * refused, so nothing is written outside the restore folder.
  */
 import { dirname, join, relative, sep } from "node:path";
-import { createHash } from "node:crypto";
 import type { StoredCopy } from "../state/store.ts";
 import { lstatOrNone, nativePath, removeQuietly, renameWithRetry } from "../engine/fsops.ts";
 import { applyMeta, hashFile, hashText, READ_BUFFER_BYTES } from "../engine/stage.ts";
 import { errorText } from "../engine/errors.ts";
+import { createDigest, loadDigests } from "../engine/digest.ts";
 
 export type Outcome = "restored" | "up-to-date" | "conflict" | "failed";
 
@@ -51,6 +51,7 @@ export async function restoreOne(
   item: RestoreItem,
   opts: WriteOptions,
 ): Promise<RestoreResult> {
+  await loadDigests();
   const { copy, dest } = item;
   const tmp = join(dirname(dest), `.backup-tool-restore-${Deno.pid}-${++tmpCounter}.tmp`);
   try {
@@ -102,7 +103,7 @@ function writeChecked(stored: string, tmp: string, c: StoredCopy, buf: Uint8Arra
     Deno.symlinkSync(target, tmp);
     return;
   }
-  const h = createHash(c.algo);
+  const h = createDigest(c.algo);
   let total = 0;
   {
     using src = readStored(() => Deno.openSync(stored, { read: true }), stored);
