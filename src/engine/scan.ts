@@ -6,15 +6,16 @@
  * sorted order of full paths (`a.txt` before `a/b`).
  *
  * Each entry is lstat'ed into a `ScanEntry` (through getdents64 and statx on Linux:
- * folders.ts); symlinks are never followed. A walk can
- * start after a given path (`after`), skipping whole folders that sort before it: the
- * pass's second walk when the first one found more changes than it keeps in memory. Excluded paths (gitignore-style patterns), the backup root
- * and the log folder are skipped; FIFOs, sockets and devices are reported, never opened.
+ * folders.ts); symlinks are never followed. A walk can start after a given path (`after`),
+ * skipping whole folders that sort before it: the pass's second walk when the first one
+ * found more changes than it keeps in memory. Excluded paths (gitignore-style patterns,
+ * exclude.ts), the backup root and the log folder are skipped; FIFOs, sockets and devices
+ * are reported, never opened.
  * A folder that cannot be listed is reported and remembered, so the paths below it are
  * not mistaken for deleted. Read-only: an interruption leaves nothing behind.
  */
 import { relative, sep } from "node:path";
-import ignore, { type Ignore } from "ignore";
+import { createMatcher, type Matcher } from "./exclude.ts";
 import type { Source } from "../config/config.ts";
 import { isInside } from "../config/paths.ts";
 import { errorText } from "./errors.ts";
@@ -44,11 +45,6 @@ export interface ScanOptions {
 /** Logical folder paths that could not be listed: nothing below them counts as deleted. */
 export type Unreadable = string[];
 
-/** A gitignore-style matcher; with no patterns, one that skips the matching work. */
-export function createMatcher(patterns: string[]): Pick<Ignore, "ignores"> {
-  return patterns.length === 0 ? { ignores: () => false } : ignore().add(patterns);
-}
-
 /** The `/`-separated path of `abs` inside `root`. */
 export function relPath(root: string, abs: string): string {
   return relative(root, abs).split(sep).join("/");
@@ -56,7 +52,7 @@ export function relPath(root: string, abs: string): string {
 
 interface Walk {
   source: Source;
-  matcher: Pick<Ignore, "ignores">;
+  matcher: Matcher;
   skip: Set<string>;
   opts: ScanOptions;
   unreadable: Unreadable;

@@ -11,7 +11,7 @@ import type { Source } from "../config/config.ts";
 import type { Batch } from "./batch.ts";
 import { exists } from "./fsops.ts";
 import type { Planner } from "./plan.ts";
-import { createMatcher } from "./scan.ts";
+import { createMatcher, type Matcher } from "./exclude.ts";
 import type { TrackedFile } from "./types.ts";
 
 export interface VanishedRules {
@@ -59,7 +59,7 @@ export function inside(prefixes: string[], unreadable: string[]): (path: string)
   };
 }
 
-function isExcluded(path: string, matcher: ReturnType<typeof createMatcher>): boolean {
+function isExcluded(path: string, matcher: Matcher): boolean {
   const rel = path.slice(path.indexOf("/") + 1);
   return matcher.ignores(rel);
 }
