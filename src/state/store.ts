@@ -22,7 +22,7 @@ import type { PlanView } from "../engine/plan.ts";
 import type { StoredVersion } from "../engine/retention.ts";
 import { assignPrefixes } from "../engine/layout.ts";
 import { migrate } from "./schema.ts";
-import { DigestFilter } from "./digest_filter.ts";
+import { DigestHolders } from "./digest_filter.ts";
 import { type FingerprintRow, type Row, type StoredCopy, toStoredCopy, toTracked } from "./rows.ts";
 
 export type { StoredCopy } from "./rows.ts";
@@ -40,10 +40,16 @@ export class StateStore {
   readonly #db: DatabaseSync;
   readonly #readOnly: boolean;
   readonly #stmts = new Map<string, StatementSync>();
-  /** Every digest in `files` (and possibly more): see digest_filter.ts. */
-  #digests?: DigestFilter;
-  #lookups = 0;
-  #filterAfter?: number;
+  /** Answers "who holds this digest?", mostly from memory: see digest_filter.ts. */
+  readonly #holders = new DigestHolders({
+    query: (hash, algo) =>
+      (this.#q("SELECT path FROM files WHERE hash = ? AND algo = ? ORDER BY path")
+        .all(hash, algo) as Row[]).map((r) => r.path as string),
+    count: () => this.trackedCount(),
+    page: (after, limit) =>
+      (this.#q("SELECT hash FROM files WHERE hash > ? ORDER BY hash LIMIT ?")
+        .all(after, limit) as Row[]).map((r) => r.hash as string),
+  });
 
   private constructor(db: DatabaseSync, readOnly: boolean) {
     this.#db = db;
@@ -175,7 +181,7 @@ export class StateStore {
   /** The planner's view: indexed queries over the stored copies and tracked hashes. */
   planView(): PlanView {
     return {
-      holdersOf: (hash, algo) => this.#holdersOf(hash, algo),
+      holdersOf: (hash, algo) => this.#holders.holdersOf(hash, algo),
       lastSeq: (path) =>
         ((this.#q("SELECT max(seq) AS s FROM copies WHERE path = ?").get(path) as Row)
           .s as number | null) ?? 0,
@@ -190,41 +196,6 @@ export class StateStore {
         this.#q("SELECT 1 FROM copies WHERE stored_at >= ? AND stored_at < ? LIMIT 1")
           .get(`${p}/`, `${p}0`) !== undefined,
     };
-  }
-
-  /** Tracked paths whose content has this digest; "none" mostly comes from the filter. */
-  #holdersOf(hash: string, algo: string): string[] {
-    const filter = this.#digestFilter();
-    if (filter && !filter.mayHold(hash)) return [];
-    return (this.#q("SELECT path FROM files WHERE hash = ? AND algo = ? ORDER BY path")
-      .all(hash, algo) as Row[]).map((r) => r.path as string);
-  }
-
-  /**
-   * The digest filter, once it pays: at once when nothing is tracked (a first backup),
-   * otherwise once the lookups made without it would have paid for reading every digest
-   * (LOOKUPS_PER_DIGEST_READ); rebuilt larger when crowded.
-   */
-  #digestFilter(): DigestFilter | undefined {
-    if (this.#digests && !this.#digests.crowded) return this.#digests;
-    if (!this.#digests) {
-      this.#filterAfter ??= this.trackedCount() / LOOKUPS_PER_DIGEST_READ;
-      if (this.#lookups++ < this.#filterAfter) return undefined;
-    }
-    this.#digests = this.#readDigests();
-    return this.#digests;
-  }
-
-  /** A filter of every tracked digest, read in index order a page at a time. */
-  #readDigests(): DigestFilter {
-    const filter = new DigestFilter(2 * this.trackedCount());
-    const page = this.#q("SELECT hash FROM files WHERE hash > ? ORDER BY hash LIMIT 4096");
-    for (let after = "";;) {
-      const rows = page.all(after) as Row[];
-      for (const r of rows) filter.add(r.hash as string);
-      if (rows.length < 4096) return filter;
-      after = rows[rows.length - 1].hash as string;
-    }
   }
 
   beginRun(command: string, now: number): number {
@@ -363,7 +334,7 @@ export class StateStore {
 
   #upsertFile(path: string, copyId: number, c: NewContent, ctx: BatchContext): void {
     const e = c.entry;
-    this.#digests?.add(c.hash);
+    this.#holders.added(c.hash);
     this.#q(
       `INSERT OR REPLACE INTO files (path, copy_id, kind, hash, algo, size, mtime_ms, ctime_ms,
          ino, dev, mode, trusted, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'current')`,
@@ -384,7 +355,7 @@ export class StateStore {
   }
 
   #refresh(path: string, { entry: e, rehashed }: Refresh, ctx: BatchContext): void {
-    if (rehashed) this.#digests?.add(rehashed.hash);
+    if (rehashed) this.#holders.added(rehashed.hash);
     this.#q(
       `UPDATE files SET size = ?, mtime_ms = ?, ctime_ms = ?, ino = ?, dev = ?, mode = ?,
          trusted = ?, status = 'current', hash = coalesce(?, hash), algo = coalesce(?, algo)
@@ -439,15 +410,6 @@ function isTrusted(e: { mtimeMs: number; ctimeMs: number }, ctx: BatchContext): 
  * close, when the state leaves WAL mode.
  */
 const WAL_CHECKPOINT_PAGES = 8192;
-
-/**
- * The digest filter is read once a run has made one lookup per this many tracked files:
- * reading a digest into it costs about 1 µs (pages of 4,096), a lookup in the hash index
- * 15 µs or more (60 µs during a large first backup, whose batches keep rewriting the
- * index's pages), so by then the lookups have cost what reading them all does (measured
- * here on 100,000 files).
- */
-const LOOKUPS_PER_DIGEST_READ = 16;
 
 function useWalIfPossible(db: DatabaseSync): void {
   try {
