@@ -41,10 +41,6 @@ export class DigestFilter {
     return this.#count * BITS_PER_DIGEST > 2 * (this.#mask + 1);
   }
 
-  get count(): number {
-    return this.#count;
-  }
-
   add(digest: string): void {
     this.#count++;
     this.#probe(digest, (word, bit) => {
