@@ -17,7 +17,7 @@ import type { Action, Fingerprint, HashedEntry, ScanEntry, TrackedFile } from ".
 
 /** What the planner may ask of the state. */
 export interface PlanView extends Occupancy {
-  /** Tracked paths whose current content has this digest, in sorted order. */
+  /** Tracked files (not symlinks) whose current content has this digest, in sorted order. */
   holdersOf(hash: string, algo: string): string[];
   /** The highest content number ever given to this path (0 if none): numbers are never reused. */
   lastSeq(path: string): number;
@@ -80,7 +80,7 @@ export function createPlanner(view: PlanView, opts: PlanOptions): Planner {
   const vacated = new Set<string>();
   /** Per storage folder, how many of the vacated paths lie below it. */
   const vacatedBelow = new Map<string, number>();
-  /** Content of paths decided in this run (null: the path no longer holds any). */
+  /** Content of paths decided in this run (null: the path no longer holds any to point at). */
   const heldNow = new Map<string, string | null>();
   const newHolders = new Map<string, string[]>();
   const seqs = new Map<string, number>();
@@ -131,16 +131,22 @@ export function createPlanner(view: PlanView, opts: PlanOptions): Planner {
     placed.delete(p);
   };
   const hashKey = (hash: string) => `${opts.algo}:${hash}`;
+  // The first holder in path order, whether the state or this run recorded it: so where
+  // the batches of a run are committed changes no plan.
   const holderOf = (hash: string, self: string): string | undefined => {
     const key = hashKey(hash);
-    const fresh = newHolders.get(key) ?? [];
-    const known = view.holdersOf(hash, opts.algo);
-    const holds = (p: string) => !heldNow.has(p) || heldNow.get(p) === key;
-    return [...known, ...fresh].find((p) => p !== self && holds(p));
+    const holds = (p: string) => p !== self && (!heldNow.has(p) || heldNow.get(p) === key);
+    let first: string | undefined;
+    for (const p of [...view.holdersOf(hash, opts.algo), ...newHolders.get(key) ?? []]) {
+      if (holds(p) && (first === undefined || p < first)) first = p;
+    }
+    return first;
   };
   const release = (path: string) => heldNow.set(path, null);
-  const hold = (hash: string, path: string) => {
-    heldNow.set(path, hashKey(hash));
+  /** Records a path's new content; only a file's bytes can be another path's original. */
+  const hold = (hash: string, path: string, isOriginal: boolean) => {
+    heldNow.set(path, isOriginal ? hashKey(hash) : null);
+    if (!isOriginal) return;
     const list = newHolders.get(hashKey(hash)) ?? [];
     list.push(path);
     newHolders.set(hashKey(hash), list);
@@ -188,14 +194,14 @@ export function createPlanner(view: PlanView, opts: PlanOptions): Planner {
       archive = { copyId: t.copyId, from: t.storedAt, to, seq: t.seq };
     }
     const seq = nextSeq(path, t);
-    // Empty files and symlinks are never duplicates: they carry no content worth pointing at.
-    const original = entry.kind === "file" && entry.size > 0
-      ? holderOf(hashed.hash, path)
-      : undefined;
+    // Empty files and symlinks are never duplicates, nor originals: they carry no content
+    // worth pointing at (a symlink's digest is that of its target's text).
+    const hasContent = entry.kind === "file" && entry.size > 0;
+    const original = hasContent ? holderOf(hashed.hash, path) : undefined;
     const preferred = original ? duplicatePath(mirror(path)) : mirror(path);
     const target = allocatePath(preferred, occ);
     place(target);
-    hold(hashed.hash, path);
+    hold(hashed.hash, path, hasContent);
     if (original) return { type: "duplicate", path, content, seq, target, original, archive };
     if (archive) return { type: "modified", path, content, seq, target, archive };
     return { type: "backup", path, content, seq, target };

@@ -16,7 +16,9 @@
  *   tracked, and no content is lost except versions pruned by retention;
  * - same inputs → the same plans (determinism);
  * - deletions planned in the same batch as the rest (not yet applied when the rest is
- *   planned) give the plans a run that applies them first gives.
+ *   planned) give the plans a run that applies them first gives;
+ * - commits anywhere in a run (the planner forgetting its decisions after each, as the
+ *   pass does after every batch) give the plans of a run committed once.
  *
  * Set RELIABILITY_SEED to replay a failing run (fast-check prints the seed and the path).
  */
@@ -72,7 +74,8 @@ class Model {
   view(): PlanView {
     return {
       holdersOf: (hash, algo) =>
-        [...this.files.values()].filter((f) => f.hash === hash && f.algo === algo)
+        [...this.files.values()]
+          .filter((f) => f.hash === hash && f.algo === algo && f.kind === "file")
           .map((f) => f.path).sort(),
       lastSeq: (p) =>
         Math.max(0, ...[...this.copies.values()].filter((c) => c.path === p).map((c) => c.seq)),
@@ -215,34 +218,51 @@ function toEntry(item: Item): ScanEntry {
 }
 
 /**
- * One run, as the pass does it; returns the actions in order. With `oneBatch`, the
- * deletions are applied together with the rest, after everything is planned.
+ * Where a run's batches are committed. By default the deletions are applied before the
+ * rest is planned; with `oneBatch`, together with the rest after everything is planned;
+ * with `cuts`, the planned actions are applied and the planner forgets (as after a
+ * commit) after the i-th action of the run whenever `cuts[i % cuts.length]` is true.
  */
-function runOnce(model: Model, scan: Item[], maxVersions: number, oneBatch = false): Action[] {
-  const view = model.view();
-  const planner = createPlanner(view, OPTS);
+interface Batching {
+  oneBatch?: boolean;
+  cuts?: boolean[];
+}
+
+/** One run, as the pass does it; returns the actions in order. */
+function runOnce(model: Model, scan: Item[], maxVersions: number, batching: Batching = {}) {
+  const planner = createPlanner(model.view(), OPTS);
   const entries = scan.map(toEntry).sort((a, b) => (a.path < b.path ? -1 : 1));
   const present = new Set(entries.map((e) => e.path));
   const actions: Action[] = [];
-  const deletions = [...model.files.keys()].filter((p) => !present.has(p)).sort()
-    .map((p) => planner.planDelete(model.files.get(p)!));
-  if (!oneBatch) { for (const a of deletions) model.apply(a); }
-  actions.push(...deletions);
-  const planned = entries.map((entry) => {
+  let applied = 0;
+  const commit = (forget: boolean) => {
+    for (const a of actions.slice(applied)) model.apply(a);
+    applied = actions.length;
+    if (forget) planner.forget();
+  };
+  const cuts = batching.cuts ?? [];
+  const add = (a: Action) => {
+    actions.push(a);
+    if (cuts.length > 0 && cuts[(actions.length - 1) % cuts.length]) commit(true);
+  };
+  for (const p of [...model.files.keys()].filter((p) => !present.has(p)).sort()) {
+    add(planner.planDelete(model.files.get(p)!));
+  }
+  if (!batching.oneBatch && cuts.length === 0) commit(false);
+  for (const entry of entries) {
     const t = model.files.get(entry.path);
-    if (!needsHash(entry, t, OPTS)) return planner.planEntry({ entry, tracked: t });
+    if (!needsHash(entry, t, OPTS)) {
+      add(planner.planEntry({ entry, tracked: t }));
+      continue;
+    }
     const hash = entry.kind === "symlink" ? entry.linkTarget! : entry.size === 0 ? "E" : (
       CONTENTS[entry.size]
     );
-    return planner.planEntry({
-      entry,
-      tracked: t,
-      hashed: { entry, hash, tmp: `/tmp/${entry.path}` },
-    });
-  });
-  if (oneBatch) { for (const a of deletions) model.apply(a); }
-  for (const a of planned) model.apply(a);
-  actions.push(...planned);
+    add(
+      planner.planEntry({ entry, tracked: t, hashed: { entry, hash, tmp: `/tmp/${entry.path}` } }),
+    );
+  }
+  commit(cuts.length > 0);
   const prunes = planRetention(model.versionsOverLimit(maxVersions), maxVersions);
   for (const a of prunes) model.apply(a);
   actions.push(...prunes);
@@ -290,13 +310,14 @@ const history = fc.record({
     maxLength: 6,
   }),
   maxVersions: fc.integer({ min: 1, max: 3 }),
+  cuts: fc.array(fc.boolean(), { minLength: 1, maxLength: 8 }),
 });
 
-function replay(h: { runs: Item[][]; maxVersions: number }, oneBatch = false): Action[][] {
+function replay(h: { runs: Item[][]; maxVersions: number }, batching: Batching = {}) {
   const model = new Model();
   const plans: Action[][] = [];
   for (const scan of h.runs) {
-    const actions = runOnce(model, scan, h.maxVersions, oneBatch);
+    const actions = runOnce(model, scan, h.maxVersions, batching);
     plans.push(actions);
     // No two actions of one run share a destination.
     const seen = new Set<string>();
@@ -344,7 +365,16 @@ Deno.test("planner property: the same inputs give the same plans", () => {
 Deno.test("planner property: deletions in the same batch as what replaces them plan alike", () => {
   fc.assert(
     fc.property(history, (h) => {
-      assert.deepEqual(replay(h, true), replay(h));
+      assert.deepEqual(replay(h, { oneBatch: true }), replay(h));
+    }),
+    { numRuns: 300, seed: seed() },
+  );
+});
+
+Deno.test("planner property: commits between any two actions, and forgetting, change no plan", () => {
+  fc.assert(
+    fc.property(history, (h) => {
+      assert.deepEqual(replay(h, { cuts: h.cuts }), replay(h));
     }),
     { numRuns: 300, seed: seed() },
   );

@@ -47,7 +47,8 @@ function view(
   const all = [...files.map((f) => f.storedAt), ...stored];
   return {
     files,
-    holdersOf: (h) => files.filter((f) => f.hash === h).map((f) => f.path).sort(),
+    holdersOf: (h) =>
+      files.filter((f) => f.hash === h && f.kind === "file").map((f) => f.path).sort(),
     lastSeq: (p) => seqs[p] ?? files.find((f) => f.path === p)?.seq ?? 0,
     recordedUnder: (dir) =>
       [...files.map((f) => f.path), ...Object.keys(seqs)].some((p) => p.startsWith(`${dir}/`)),
@@ -96,6 +97,22 @@ const cases: {
     view: view([]),
     inputs: [hashed("src/a.txt", "H"), hashed("src/b/c.txt", "H"), hashed("src/d.txt", "D")],
     want: ["backup a.txt #1", "duplicate _duplicates/b/c.txt of src/a.txt #1", "backup d.txt #1"],
+  },
+  {
+    name: "a file holding a symlink's target text is not its duplicate, nor the other way",
+    view: view([]),
+    inputs: [
+      {
+        entry: entry("src/a", 3, { kind: "symlink", linkTarget: "b/c" }),
+        hashed: { entry: entry("src/a", 3, { kind: "symlink" }), hash: "T", tmp: "/tmp/a" },
+      },
+      hashed("src/b", "T", 3),
+      {
+        entry: entry("src/c", 3, { kind: "symlink", linkTarget: "b/c" }),
+        hashed: { entry: entry("src/c", 3, { kind: "symlink" }), hash: "T", tmp: "/tmp/c" },
+      },
+    ],
+    want: ["backup a #1", "backup b #1", "backup c #1"],
   },
   {
     name: "empty files are never duplicates",

@@ -45,8 +45,17 @@ export interface ScanOptions {
 /** Logical folder paths that could not be listed: nothing below them counts as deleted. */
 export type Unreadable = string[];
 
-/** The `/`-separated path of `abs` inside `root`. */
+/**
+ * The `/`-separated path of `abs` inside `root`. Paths this tool built (a folder's path,
+ * `sep`, a name) are cut directly; anything else, or anything not plainly below `root`,
+ * goes through `relative`, whose normalization costs about 3 µs a call.
+ */
 export function relPath(root: string, abs: string): string {
+  const head = root.endsWith(sep) ? root : root + sep;
+  if (abs.startsWith(head)) {
+    const parts = abs.slice(head.length).split(sep);
+    if (parts.every((p) => p !== "" && p !== "." && p !== "..")) return parts.join("/");
+  }
   return relative(root, abs).split(sep).join("/");
 }
 

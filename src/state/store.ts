@@ -43,7 +43,7 @@ export class StateStore {
   /** Answers "who holds this digest?", mostly from memory: see digest_filter.ts. */
   readonly #holders = new DigestHolders({
     query: (hash, algo) =>
-      (this.#q("SELECT path FROM files WHERE hash = ? AND algo = ? ORDER BY path")
+      (this.#q("SELECT path FROM files WHERE hash = ? AND algo = ? AND kind = 'file' ORDER BY path")
         .all(hash, algo) as Row[]).map((r) => r.path as string),
     count: () => this.trackedCount(),
     page: (after, limit) =>
