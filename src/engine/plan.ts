@@ -62,6 +62,13 @@ function sameFingerprint(e: ScanEntry, t: Fingerprint): boolean {
 
 /** Bounds the planner's memo of the view's answers (about 100 bytes per entry). */
 const MEMO_LIMIT = 65536;
+/**
+ * Folders remembered as holding this run's copies (about 100 bytes each: 26 MB at the
+ * limit). Real trees have tens of files a folder (the benchmark's million files, 100), so
+ * a few million files fit; past the limit the planner asks the view about every folder,
+ * as it did before it remembered them.
+ */
+const RUN_FOLDERS_LIMIT = 262144;
 
 export interface Planner {
   planDelete(t: TrackedFile): Action;
@@ -102,10 +109,26 @@ export function createPlanner(view: PlanView, opts: PlanOptions): Planner {
   };
   // A folder with nothing stored below it answers for every path in it at once: one range
   // query per folder instead of one or two point queries per file (a first backup asked
-  // 60,000 of them for 20,000 files).
-  const storedBelow = (p: string) => {
+  // 60,000 of them for 20,000 files). Such an answer stays good for the whole run with
+  // the folders this run placed copies in (`runFolders`), so commits do not spoil it.
+  const found = new Map<string, boolean>();
+  const foundDir = (dir: string) => {
+    let answer = found.get(dir);
+    if (answer === undefined) {
+      if (found.size >= MEMO_LIMIT) found.clear();
+      found.set(dir, answer = ask("isDir", dir));
+    }
+    return answer;
+  };
+  const runFolders = new RunFolders();
+  // Whether a copy may be stored at `p`, or below it. One stored there now was either
+  // there, in the same folder, at every moment of the run, so any answer about that folder
+  // found it, or placed by this run, which `runFolders` bounds.
+  const mayHold = (p: string) => {
     const cut = p.lastIndexOf("/");
-    return cut < 0 || ask("isDir", p.slice(0, cut));
+    if (cut < 0) return true;
+    const dir = p.slice(0, cut);
+    return runFolders.mayHold(dir, p.slice(cut + 1)) || foundDir(dir);
   };
   // A folder whose every stored copy was vacated in this run (its files deleted) is free,
   // as it will be once the batch is applied: deletions and what replaces them share one.
@@ -114,13 +137,14 @@ export function createPlanner(view: PlanView, opts: PlanOptions): Planner {
     return gone > 0 && view.storedCountBelow(p) <= gone;
   };
   const occ: Occupancy = {
-    isFile: (p) => placed.has(p) || (!vacated.has(p) && storedBelow(p) && ask("isFile", p)),
-    isDir: (p) => placedDirs.has(p) || (storedBelow(p) && ask("isDir", p) && !emptied(p)),
+    isFile: (p) => placed.has(p) || (!vacated.has(p) && mayHold(p) && ask("isFile", p)),
+    isDir: (p) => placedDirs.has(p) || (mayHold(p) && ask("isDir", p) && !emptied(p)),
   };
   const countVacated = (p: string, by: number) =>
     forEachFolder(p, (dir) => vacatedBelow.set(dir, (vacatedBelow.get(dir) ?? 0) + by));
   const place = (p: string) => {
     placed.add(p);
+    runFolders.add(p);
     if (vacated.delete(p)) countVacated(p, -1);
     forEachFolder(p, (dir) => placedDirs.add(dir));
   };
@@ -210,20 +234,57 @@ export function createPlanner(view: PlanView, opts: PlanOptions): Planner {
   /**
    * Drops the overlay once the state holds every decision so far (after a commit). The
    * view's remembered answers stay, except those the commit changed: the paths placed or
-   * vacated and their folders, and the folders of paths given a content number. Kept, they
-   * let a folder's emptiness answer for its files across batches.
+   * vacated and their folders. Kept, they let a folder's emptiness answer for its files
+   * across batches. `recordedUnder` answers stay too: the content numbers a commit
+   * recorded belong to paths already planned, and a pass plans each path once (the walk
+   * gives each once, in order; deletions are of paths it did not see).
    */
   function forget(): void {
     for (const p of [...placed, ...vacated]) {
       known.isFile.delete(p);
       forEachFolder(p, (dir) => known.isDir.delete(dir));
     }
-    for (const p of seqs.keys()) forEachFolder(p, (dir) => known.recordedUnder.delete(dir));
     for (const set of [placed, placedDirs, vacated]) set.clear();
     for (const map of [heldNow, newHolders, seqs, vacatedBelow]) map.clear();
   }
 
   return { planDelete, planExclude, planEntry, forget };
+}
+
+/**
+ * For each storage folder, the greatest name at or below which the run placed a copy in
+ * it, kept for the whole run. A name beyond it was not placed, nor anything below it:
+ * with the walk in order, that is nearly every name the planner asks about. Past
+ * RUN_FOLDERS_LIMIT folders it answers "may" for every folder: the planner then asks the
+ * view, as it did before it remembered them.
+ */
+class RunFolders {
+  readonly #greatest = new Map<string, string>();
+  #full = false;
+
+  add(path: string): void {
+    if (this.#full) return;
+    let from = 0;
+    for (let cut = path.indexOf("/"); cut >= 0; cut = path.indexOf("/", from)) {
+      const dir = path.slice(0, cut);
+      from = cut + 1;
+      const end = path.indexOf("/", from);
+      const name = end < 0 ? path.slice(from) : path.slice(from, end);
+      const greatest = this.#greatest.get(dir);
+      if (greatest === undefined || name > greatest) this.#greatest.set(dir, name);
+    }
+    if (this.#greatest.size > RUN_FOLDERS_LIMIT) {
+      this.#full = true;
+      this.#greatest.clear();
+    }
+  }
+
+  /** Whether the run may have placed a copy at `dir/name` or below it. */
+  mayHold(dir: string, name: string): boolean {
+    if (this.#full) return true;
+    const greatest = this.#greatest.get(dir);
+    return greatest !== undefined && name <= greatest;
+  }
 }
 
 /** Calls `fn` with each folder above a `/`-separated path, outermost first. */

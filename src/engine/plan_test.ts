@@ -205,6 +205,31 @@ Deno.test("planner: the same inputs always give the same plan", () => {
   assert.deepEqual(a, b);
 });
 
+Deno.test("planner: copies committed earlier in the run occupy folders found empty before", () => {
+  // The state as a set of stored paths, committed to between the entries.
+  const stored = new Set<string>();
+  const below = (p: string) => [...stored].filter((s) => s.startsWith(`${p}/`));
+  const live: PlanView = {
+    holdersOf: () => [],
+    lastSeq: () => 0,
+    recordedUnder: () => false,
+    isFile: (p) => stored.has(p),
+    isDir: (p) => below(p).length > 0,
+    storedCountBelow: (p) => below(p).length,
+  };
+  const p = createPlanner(live, { algo: ALGO, prefixes: PREFIXES });
+  const commit = (a: Action) => {
+    if (a.type === "backup") stored.add(a.target);
+    p.forget();
+  };
+  // "a" and "a/b" are asked about (and found empty) while "a/b/c" is placed.
+  commit(p.planEntry(hashed("src/a/b/c", "1")));
+  commit(p.planEntry(hashed("src/a/b/d", "2")));
+  // A file now needs "a/b", a folder of this run's copies, and "a/b/c" itself.
+  const wanted = [hashed("src/a/b", "3"), hashed("src/a/b/c", "4")].map((i) => p.planEntry(i));
+  assert.deepEqual(wanted.map(brief), ["backup a/b.~2 #1", "backup a/b/c.~2 #1"]);
+});
+
 Deno.test("needsHash: only new, changed, untrusted or re-algorithmed entries are read", () => {
   const opts = { algo: ALGO, prefixes: PREFIXES };
   const t = tracked("src/a", "H", "a");
