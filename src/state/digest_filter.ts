@@ -90,8 +90,8 @@ export interface DigestQueries {
   query(digest: string, algo: string): string[];
   /** How many paths are tracked. */
   count(): number;
-  /** Up to `limit` tracked digests after `after`, in order. */
-  page(after: string, limit: number): string[];
+  /** Up to `limit` tracked files after the path `after`, in path order: [path, digest]. */
+  page(after: string, limit: number): [string, string][];
 }
 
 /**
@@ -139,14 +139,14 @@ export class DigestHolders {
     return this.#filter;
   }
 
-  /** A filter of every tracked digest, read in index order a page at a time. */
+  /** A filter of every tracked digest, read in path order a page at a time. */
   #read(): DigestFilter {
     const filter = new DigestFilter(2 * this.db.count());
     for (let after = "";;) {
-      const digests = this.db.page(after, DIGEST_PAGE_ROWS);
-      for (const d of digests) filter.add(d);
-      if (digests.length < DIGEST_PAGE_ROWS) return filter;
-      after = digests[digests.length - 1];
+      const rows = this.db.page(after, DIGEST_PAGE_ROWS);
+      for (const [, digest] of rows) filter.add(digest);
+      if (rows.length < DIGEST_PAGE_ROWS) return filter;
+      after = rows[rows.length - 1][0];
     }
   }
 }

@@ -7,6 +7,8 @@
  * - copies:  every content ever stored for a path (content number `seq`), where its copy
  *            lives now, and the interval in which it was the path's current content.
  * - files:   the paths currently tracked: fingerprint and the copy holding their content.
+ *            Which tracked files hold a digest is looked up through `copies_by_hash`, an
+ *            index of the current copies by the first 12 hex digits of their digest.
  * - runs:    one row per run or watch batch series, for history and audit.
  * - intents: the journal of a batch whose file operations may be half done.
  */
@@ -70,21 +72,34 @@ const MIGRATIONS: string[] = [
      created_at INTEGER NOT NULL,
      actions TEXT NOT NULL
    );`,
+  // 2: the digest lookup moves from files (whose index entries carry the whole digest and
+  // path, about 130 bytes, and land on random pages, so each batch of a large backup
+  // rewrote most of them) to an index of the current copies by a 48-bit digest prefix
+  // (about 20 bytes an entry): a 100,000-file first backup took 10% less time.
+  `DROP INDEX files_by_hash;
+   CREATE INDEX copies_by_hash ON copies (substr(hash, 1, 12)) WHERE valid_to IS NULL;`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
-/** Brings the database to the current schema; refuses a database from a newer version. */
-export function migrate(db: DatabaseSync, file: string): void {
-  const row = db.prepare("PRAGMA user_version").get() as { user_version: number };
-  const current = row.user_version;
+/** The database's schema version (0 for a new, empty one). */
+export function schemaVersion(db: DatabaseSync): number {
+  return (db.prepare("PRAGMA user_version").get() as { user_version: number }).user_version;
+}
+
+/**
+ * Brings the database to the current schema (or to `target`, for tests); refuses a
+ * database from a newer version.
+ */
+export function migrate(db: DatabaseSync, file: string, target = SCHEMA_VERSION): void {
+  const current = schemaVersion(db);
   if (current > SCHEMA_VERSION) {
     throw new Error(
       `Cannot open state '${file}': schema version ${current} is newer than this tool's ` +
         `${SCHEMA_VERSION}: upgrade the tool`,
     );
   }
-  for (let v = current; v < SCHEMA_VERSION; v++) {
+  for (let v = current; v < target; v++) {
     db.exec("BEGIN IMMEDIATE");
     try {
       db.exec(MIGRATIONS[v]);

@@ -21,7 +21,7 @@ import type {
 import type { PlanView } from "../engine/plan.ts";
 import type { StoredVersion } from "../engine/retention.ts";
 import { assignPrefixes } from "../engine/layout.ts";
-import { migrate } from "./schema.ts";
+import { migrate, schemaVersion } from "./schema.ts";
 import { DigestHolders } from "./digest_filter.ts";
 import { type FingerprintRow, type Row, type StoredCopy, toStoredCopy, toTracked } from "./rows.ts";
 
@@ -43,17 +43,25 @@ export class StateStore {
   /** Answers "who holds this digest?", mostly from memory: see digest_filter.ts. */
   readonly #holders = new DigestHolders({
     query: (hash, algo) =>
-      (this.#q("SELECT path FROM files WHERE hash = ? AND algo = ? AND kind = 'file' ORDER BY path")
-        .all(hash, algo) as Row[]).map((r) => r.path as string),
+      (this.#q(this.#holdersSql).all(hash, algo) as Row[]).map((r) => r.path as string),
     count: () => this.trackedCount(),
-    page: (after, limit) =>
-      (this.#q("SELECT hash FROM files WHERE hash > ? ORDER BY hash LIMIT ?")
-        .all(after, limit) as Row[]).map((r) => r.hash as string),
+    page: (after, limit) => {
+      const stmt = this.#q("SELECT path, hash FROM files WHERE path > ? ORDER BY path LIMIT ?");
+      const arrays = stmt as unknown as { setReturnArrays(on: boolean): void };
+      arrays.setReturnArrays(true);
+      const rows = stmt.all(after, limit) as unknown as [string, string][];
+      arrays.setReturnArrays(false);
+      return rows;
+    },
   });
+
+  readonly #holdersSql: string;
 
   private constructor(db: DatabaseSync, readOnly: boolean) {
     this.#db = db;
     this.#readOnly = readOnly;
+    // A state opened read-only is not migrated: one from schema 1 has its own hash index.
+    this.#holdersSql = schemaVersion(db) >= 2 ? HOLDERS_BY_COPY : HOLDERS_BY_FILE;
   }
 
   static open(file: string, opts: { readOnly?: boolean } = {}): StateStore {
@@ -61,9 +69,10 @@ export class StateStore {
     try {
       db.exec("PRAGMA busy_timeout = 5000");
       if (!opts.readOnly) {
-        useWalIfPossible(db);
         db.exec("PRAGMA synchronous = FULL");
+        // Before WAL mode, which rewrites the file's header: a refused state stays as it was.
         migrate(db, file);
+        useWalIfPossible(db);
       }
     } catch (e) {
       db.close();
@@ -386,6 +395,18 @@ export class StateStore {
       .map((r) => r.path as string);
   }
 }
+
+/**
+ * Tracked files holding a digest: candidates by the digest's prefix in the index of current
+ * copies (schema 2 on), then the tracked file holding each.
+ */
+const HOLDERS_BY_COPY = `
+  SELECT f.path FROM copies c JOIN files f ON f.path = c.path AND f.copy_id = c.id
+  WHERE substr(c.hash, 1, 12) = substr(?1, 1, 12) AND c.valid_to IS NULL
+    AND f.hash = ?1 AND f.algo = ?2 AND f.kind = 'file' ORDER BY f.path`;
+/** The same through schema 1's index of tracked files by digest. */
+const HOLDERS_BY_FILE =
+  "SELECT path FROM files WHERE hash = ?1 AND algo = ?2 AND kind = 'file' ORDER BY path";
 
 /**
  * The lower bound of a page: `>= from` for the first, `> after` for the next ones. One

@@ -80,3 +80,40 @@ Deno.test("holders of a digest on a fresh state: filtered from the first lookup,
     assert.deepEqual(view.holdersOf(digest(1), ALGO), ["src/a"]);
     assert.deepEqual(view.holdersOf(digest(2), ALGO), []);
   }));
+
+Deno.test("holders of a digest are the tracked files holding it now, never versions or links", () =>
+  withStore((store) => {
+    const link = { ...entry("src/link"), kind: "symlink" as const, linkTarget: "x" };
+    store.commitBatch([
+      backup("src/a", digest(1)),
+      backup("src/b", digest(1)),
+      {
+        type: "backup",
+        path: "src/link",
+        seq: 1,
+        target: "link",
+        content: {
+          hash: digest(1),
+          algo: ALGO,
+          entry: link,
+        },
+      },
+    ], CTX);
+    const view = store.planView();
+    assert.deepEqual(view.holdersOf(digest(1), ALGO), ["src/a", "src/b"]);
+    const a = store.trackedOne("src/a")!;
+    const b = store.trackedOne("src/b")!;
+    store.commitBatch([
+      {
+        type: "modified",
+        path: "src/a",
+        seq: 2,
+        target: "src/a",
+        content: { hash: digest(2), algo: ALGO, entry: entry("src/a") },
+        archive: { copyId: a.copyId, from: "src/a", to: "versions/src/a/v1.bak", seq: 1 },
+      },
+      { type: "delete", path: "src/b", copyId: b.copyId, from: "src/b", to: "_deleted/src/b" },
+    ], CTX);
+    assert.deepEqual(view.holdersOf(digest(1), ALGO), [], "a version and a deleted copy");
+    assert.deepEqual(view.holdersOf(digest(2), ALGO), ["src/a"]);
+  }));
