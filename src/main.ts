@@ -74,7 +74,7 @@ export async function main(args: string[]): Promise<number> {
     }
     return await command.run(named ? args.slice(1) : args);
   } catch (e) {
-    return reportError(e);
+    return reportError(e, name);
   }
 }
 
@@ -88,7 +88,7 @@ function checkToolFlag(arg: string | undefined): void {
   }
 }
 
-function reportError(e: unknown): number {
+function reportError(e: unknown, command: string): number {
   const message = e instanceof Error ? e.message : String(e);
   if (e instanceof UsageError || e instanceof ConfigError || e instanceof PreflightError) {
     console.error(message);
@@ -98,7 +98,11 @@ function reportError(e: unknown): number {
     console.error(message);
     return 3;
   }
-  console.error(`Backup failed: ${message}`);
+  // "Backup failed" for the commands that back up; "Restore failed" and so on for the others.
+  const what = command === "run" || command === "watch"
+    ? "Backup"
+    : command[0].toUpperCase() + command.slice(1);
+  console.error(`${what} failed: ${message}`);
   return 1;
 }
 

@@ -2,13 +2,16 @@
  * End-to-end tests of the CLI surface through the real tool: help for every command,
  * --version, unknown commands and flags (exit 2, did-you-mean), `init`, colours and the
  * progress line (none when piped or with NO_COLOR; on a pseudo-terminal via util-linux
- * `script`, where available), `--json` purity, log rotation, and that the permissions
- * baked into the compiled binary are enough.
+ * `script`, where available), `--json` purity, log rotation, a state from a newer version
+ * refused by every command, and that the permissions baked into the compiled binary are
+ * enough.
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { DEFAULTS, loadConfig } from "../src/config/config.ts";
 import { VERSION } from "../src/version.ts";
+import { SCHEMA_VERSION } from "../src/state/schema.ts";
+import { DatabaseSync } from "node:sqlite";
 import { permissionFlags } from "../scripts/compile_all.ts";
 import { type CliResult, MAIN, makeFixture, REPO, runCli, toolCommand } from "./helpers.ts";
 
@@ -190,6 +193,40 @@ Deno.test("--json: stdout is exactly one JSON document; errors go to stderr", as
   assert.equal(bad.code, 2);
   assert.equal(bad.stdout, "");
   assert.match(bad.stderr, /Cannot read config/);
+});
+
+Deno.test("a state written by a newer version: every command refuses it by name, untouched", async () => {
+  using fx = makeFixture(TREE);
+  assert.equal((await fx.cli("run")).code, 0);
+  const db = join(fx.backup, ".backup-tool", "state.db");
+  const state = new DatabaseSync(db);
+  state.exec(`PRAGMA user_version = ${SCHEMA_VERSION + 1}`);
+  state.close();
+  const before = Deno.readFileSync(db);
+  const cases = [
+    ["run", "Backup"],
+    ["plan", "Plan"],
+    ["verify", "Verify"],
+    ["restore", "Restore", "--to", join(fx.dir, "restored")],
+  ];
+  for (const [command, what, ...rest] of cases) {
+    const r = await fx.cli(command, ...rest);
+    assert.equal(r.code, 1, `${command}: ${r.stderr}`);
+    assert.match(
+      r.stderr,
+      new RegExp(
+        `^${what} failed: Cannot open state '.*state\\.db': schema version ${
+          SCHEMA_VERSION + 1
+        } is newer than this tool's ${SCHEMA_VERSION}: upgrade the tool$`,
+        "m",
+      ),
+    );
+  }
+  assert.deepEqual(Deno.readFileSync(db), before);
+  assert.deepEqual(
+    [...Deno.readDirSync(join(fx.backup, ".backup-tool"))].map((e) => e.name).sort(),
+    ["lock", "state.db", "tmp"],
+  );
 });
 
 Deno.test("log rotation: with log_retention 3, five runs leave three logs and log the removals", async () => {

@@ -87,18 +87,24 @@ export function schemaVersion(db: DatabaseSync): number {
   return (db.prepare("PRAGMA user_version").get() as { user_version: number }).user_version;
 }
 
+/** The schema version, unless it is newer than this tool knows. */
+export function readableVersion(db: DatabaseSync, file: string): number {
+  const version = schemaVersion(db);
+  if (version > SCHEMA_VERSION) {
+    throw new Error(
+      `Cannot open state '${file}': schema version ${version} is newer than this tool's ` +
+        `${SCHEMA_VERSION}: upgrade the tool`,
+    );
+  }
+  return version;
+}
+
 /**
  * Brings the database to the current schema (or to `target`, for tests); refuses a
  * database from a newer version.
  */
 export function migrate(db: DatabaseSync, file: string, target = SCHEMA_VERSION): void {
-  const current = schemaVersion(db);
-  if (current > SCHEMA_VERSION) {
-    throw new Error(
-      `Cannot open state '${file}': schema version ${current} is newer than this tool's ` +
-        `${SCHEMA_VERSION}: upgrade the tool`,
-    );
-  }
+  const current = readableVersion(db, file);
   for (let v = current; v < target; v++) {
     db.exec("BEGIN IMMEDIATE");
     try {

@@ -85,7 +85,12 @@ Deno.test("schema: a state from a newer version is refused, unchanged", () => {
     db.exec(`PRAGMA user_version = ${SCHEMA_VERSION + 1}`);
     db.close();
     const before = Deno.readFileSync(file);
-    assert.throws(() => StateStore.open(file), /schema version \d+ is newer .*: upgrade the tool/);
+    for (const readOnly of [false, true]) {
+      assert.throws(
+        () => StateStore.open(file, { readOnly }),
+        /schema version \d+ is newer .*: upgrade the tool/,
+      );
+    }
     assert.deepEqual(Deno.readFileSync(file), before);
     assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name), ["state.db"]);
   } finally {

@@ -21,7 +21,7 @@ import type {
 import type { PlanView } from "../engine/plan.ts";
 import type { StoredVersion } from "../engine/retention.ts";
 import { assignPrefixes } from "../engine/layout.ts";
-import { migrate, schemaVersion } from "./schema.ts";
+import { migrate, readableVersion, schemaVersion } from "./schema.ts";
 import { DigestHolders } from "./digest_filter.ts";
 import { type FingerprintRow, type Row, type StoredCopy, toStoredCopy, toTracked } from "./rows.ts";
 
@@ -68,7 +68,9 @@ export class StateStore {
     const db = new DatabaseSync(file, { readOnly: opts.readOnly ?? false });
     try {
       db.exec("PRAGMA busy_timeout = 5000");
-      if (!opts.readOnly) {
+      if (opts.readOnly) {
+        readableVersion(db, file);
+      } else {
         db.exec("PRAGMA synchronous = FULL");
         // Before WAL mode, which rewrites the file's header: a refused state stays as it was.
         migrate(db, file);
