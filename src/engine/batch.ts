@@ -1,12 +1,13 @@
 /**
  * A batch of planned actions, applied together: the temporary copies are flushed (fsyncs
  * issued together, or one syncfs of the file system for a large batch), the effectful
- * actions journaled as one intent, their file steps run, and the results committed with
- * the intent dropped in one transaction. A crash at any point leaves either nothing
- * (before the intent) or an intent that the next run's recovery completes. On a dry run,
- * actions are only reported and collected.
+ * actions journaled as one intent, and their file steps run. The results of several
+ * batches are then committed with their intents dropped in one transaction (COMMIT_ACTIONS,
+ * and at the end of the pass: `settle`), and only then reported. A crash at any point
+ * leaves either nothing (before an intent) or intents that the next run's recovery
+ * completes, in order. On a dry run, actions are only reported and collected.
  */
-import { type ActionFailure, executeActions } from "./execute.ts";
+import { executeActions } from "./execute.ts";
 import type { StateStore } from "../state/store.ts";
 import { makeParents, nativePath, removeQuietly, syncFiles } from "./fsops.ts";
 import { formatAction } from "./describe.ts";
@@ -30,17 +31,35 @@ const SYNCFS_MIN_FILES = 64;
  */
 const BATCH_ACTIONS = 1024;
 /**
+ * Actions whose results wait, applied, to be committed together. Every commit rewrites the
+ * pages of the state's hash index that its new digests land on (digests arrive in random
+ * order: most of its pages, for a batch of 512 new files), so a 100,000-file first backup
+ * committed four batches at a time wrote 676 MB instead of 810 MB and took 10.4 s instead
+ * of 11.0 s (medians of 4, +5 MiB peak RSS; 4,096 bought no more time for 20 MiB more).
+ */
+const COMMIT_ACTIONS = 2048;
+/**
  * Fingerprints whose mtime or ctime lie within 2 s of the scan are not trusted (the next
  * pass reads them again): coarse filesystems round timestamps to 1 s (ext3, HFS+) or 2 s
  * (FAT), so a change in the same tick would otherwise go unseen.
  */
 const RACY_WINDOW_MS = 2000;
 
+/** Applied batches whose results wait for one commit, with the failures to report. */
+interface Applied {
+  actions: Action[];
+  done: Action[];
+  intent?: number;
+  failures: Map<Action, string>;
+}
+
 /** Accumulates planned actions and applies them a batch at a time. */
 export class Batch {
   #actions: Action[] = [];
   #tmps: string[] = [];
   #bytes = 0;
+  #applied: Applied[] = [];
+  #waiting = 0;
 
   constructor(
     readonly ctx: PassContext,
@@ -77,19 +96,56 @@ export class Batch {
       return;
     }
     const effectful = actions.filter((a) => a.type !== "skip" || a.refresh);
-    // Only skips: nothing to flush, journal or commit.
-    const failed = effectful.length > 0 ? await this.#apply(this.ctx.store, effectful, tmps) : [];
-    const failures = new Map(failed.map((f) => [f.action, f.message]));
-    for (const a of actions) {
-      const message = failures.get(a);
-      if (message === undefined) this.#report(a);
-      else this.fail(a.path, message);
+    if (effectful.length === 0 && this.#applied.length === 0) {
+      // Only skips, nothing waiting: nothing to flush, journal or commit.
+      for (const a of actions) this.#report(a);
+      this.ctx.log?.flush();
+      return;
+    }
+    const applied = effectful.length > 0
+      ? await this.#apply(this.ctx.store, actions, effectful, tmps)
+      : { actions, done: [], failures: new Map() };
+    this.#applied.push(applied);
+    this.#waiting += actions.length;
+    if (this.#waiting >= COMMIT_ACTIONS) this.settle();
+  }
+
+  /**
+   * Commits the results of the batches applied so far, drops their intents, and reports
+   * them: at the end of a pass (and of its retention), whichever way it ends but a throw.
+   */
+  settle(): void {
+    const applied = this.#applied;
+    this.#applied = [];
+    this.#waiting = 0;
+    if (applied.length === 0) return;
+    const intents = applied.flatMap((b) => b.intent === undefined ? [] : [b.intent]);
+    if (intents.length > 0) {
+      this.ctx.store!.commitBatch(applied.flatMap((b) => b.done), {
+        runId: this.ctx.runId,
+        time: this.time,
+        trustBefore: this.time - RACY_WINDOW_MS,
+      }, intents);
+      faultPoint("committed");
+      this.onCommitted();
+    }
+    for (const { actions, failures } of applied) {
+      for (const a of actions) {
+        const message = failures.get(a);
+        if (message === undefined) this.#report(a);
+        else this.fail(a.path, message);
+      }
     }
     this.ctx.log?.flush();
   }
 
-  /** Flush, journal, execute, commit: the crash-safe sequence for one batch. */
-  async #apply(store: StateStore, effectful: Action[], tmps: string[]): Promise<ActionFailure[]> {
+  /** Flush, journal, execute: the crash-safe sequence for one batch, up to its commit. */
+  async #apply(
+    store: StateStore,
+    actions: Action[],
+    effectful: Action[],
+    tmps: string[],
+  ): Promise<Applied> {
     makeParents(this.ctx.root, effectful.flatMap(destinations));
     await this.#flushStaged(tmps);
     faultPoint("staged");
@@ -97,18 +153,11 @@ export class Batch {
     faultPoint("journaled");
     const { done, failed } = await executeActions(this.ctx.root, effectful);
     faultPoint("executed");
-    store.commitBatch(done, {
-      runId: this.ctx.runId,
-      time: this.time,
-      trustBefore: this.time - RACY_WINDOW_MS,
-    }, intent);
-    faultPoint("committed");
-    this.onCommitted();
     for (const f of failed) {
       const tmp = "content" in f.action ? f.action.content.tmp : undefined;
       if (tmp) removeQuietly(nativePath(this.ctx.root, tmp));
     }
-    return failed;
+    return { actions, done, intent, failures: new Map(failed.map((f) => [f.action, f.message])) };
   }
 
   /** Makes the staged copies durable: one syncfs for a large batch where trusted. */

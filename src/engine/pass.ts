@@ -167,21 +167,25 @@ class Pass {
   }
 
   async run(): Promise<PassResult> {
-    const { batch, opts } = this;
+    await this.#backUp();
+    this.batch.settle();
+    if (this.opts.signal?.aborted) return this.result;
+    for (const a of retentionActions(this.ctx, this.result.planned, this.opts)) this.batch.add(a);
+    await this.batch.flush();
+    this.batch.settle();
+    return this.result;
+  }
+
+  /** Everything but retention; returns early when the pass is being stopped. */
+  async #backUp(): Promise<void> {
     const first = await this.#firstWalk();
-    if (first.stopped) return this.result;
+    if (first.stopped) return;
     this.#planVanished(first);
     for (const { entry, known } of first.pending.splice(0)) {
-      if (!await this.handler.handle(entry, known, true)) return this.result;
+      if (!await this.handler.handle(entry, known, true)) return;
     }
-    if (first.resumeAfter !== undefined && !await this.#secondWalk(first.resumeAfter)) {
-      return this.result;
-    }
-    await batch.flush();
-    if (opts.signal?.aborted) return this.result;
-    for (const a of retentionActions(this.ctx, this.result.planned, opts)) batch.add(a);
-    await batch.flush();
-    return this.result;
+    if (first.resumeAfter !== undefined && !await this.#secondWalk(first.resumeAfter)) return;
+    await this.batch.flush();
   }
 
   say(line: string): void {

@@ -22,7 +22,7 @@ export async function recoverInterrupted(
     store.commitBatch(
       done,
       { runId: intent.runId, time: intent.createdAt, trustBefore: 0 },
-      intent.id,
+      [intent.id],
     );
     log.line(
       `RECOVER: completed ${done.length} action(s) of interrupted run ${intent.runId}` +

@@ -237,11 +237,11 @@ export class StateStore {
     }));
   }
 
-  /** Records a batch's results and drops its intent, in one transaction. */
-  commitBatch(actions: Action[], ctx: BatchContext, intentId?: number): void {
+  /** Records the results of one or more batches and drops their intents, in one transaction. */
+  commitBatch(actions: Action[], ctx: BatchContext, intentIds: number[] = []): void {
     this.#tx(() => {
       for (const a of actions) this.#apply(a, ctx);
-      if (intentId !== undefined) this.#q("DELETE FROM intents WHERE id = ?").run(intentId);
+      for (const id of intentIds) this.#q("DELETE FROM intents WHERE id = ?").run(id);
     });
   }
 

@@ -14,7 +14,9 @@
  * its own), are crashed too.
  *
  * A second test crashes the recovery itself: journal a batch (fault at `journaled`), then
- * crash the next run inside its recovery at each file step, then run clean.
+ * crash the next run inside its recovery at each file step, then run clean. A third
+ * crashes a run whose applied batches wait to be committed together: every one of their
+ * intents is recovered, in order.
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
@@ -366,6 +368,45 @@ Deno.test("recovery after the backup root moved (disk remounted elsewhere) keeps
     await cleanRun(join(after, "config.jsonc"), "run after the move");
     await cleanRun(join(after, "config.jsonc"), "second run after the move");
     assertConverged(fx, [sha256("old bytes\n")], "after recovery at the new path");
+  } finally {
+    Deno.removeSync(parent, { recursive: true });
+  }
+});
+
+Deno.test("a crash with several applied batches waiting for one commit: all are recovered", async () => {
+  // 1,300 new files: three batches of up to 512 staged files, committed together.
+  const many: Tree = {};
+  for (let i = 0; i < 1_300; i++) many[`many/d${i % 13}/f${i}.txt`] = `file ${i}\n`;
+  const s: Scenario = {
+    name: "many new files",
+    tree: KEEP,
+    mutate: (src) => writeTree(src, many),
+    reaches: [],
+  };
+  const parent = Deno.makeTempDirSync({ prefix: "bt-fault-many-" });
+  try {
+    const t = await makeTemplate(s, parent);
+    for (const n of [2, 3]) {
+      const context = `executed:${n}`;
+      const dir = join(parent, `executed-${n}`);
+      await cloneDir(t.dir, dir);
+      const cfg = join(dir, "config.jsonc");
+      const fx = { source: join(dir, "source"), backup: join(dir, "backup") };
+      const faulted = await runTool(["run", "--config", cfg], {
+        env: { BACKUP_TOOL_FAULT: context },
+        timeoutMs: 60_000,
+      });
+      assert.equal(faulted.code, 137, `${context}: ${faulted.stderr}`);
+      assert.equal(readState(fx.backup).intents, n, `${context}: intents waiting`);
+      const counts = await cleanRun(cfg, context);
+      assert.equal(counts.failed, 0, context);
+      const recovered = lastLogLines(join(dir, "logs"))
+        .filter((l) => l.startsWith("RECOVER: completed"));
+      assert.equal(recovered.length, n, recovered.join("\n"));
+      assertConverged(fx, t.mustKeep, `${context}: after recovery`);
+      const again = await cleanRun(cfg, `${context}: no-op run`);
+      assert.equal(again.backup + again.modified + again.duplicate + again.delete, 0, context);
+    }
   } finally {
     Deno.removeSync(parent, { recursive: true });
   }
