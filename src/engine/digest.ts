@@ -1,6 +1,7 @@
 /**
  * Content digests through node:crypto (SHA-256 at about 1.1 GB/s on 1 MiB updates here;
- * Web Crypto has no incremental digest and ran at 58 MB/s on whole buffers). The module is
+ * Web Crypto has no incremental digest, and costs 60 µs for a 22 KB buffer against 25 µs
+ * here, measured on 2026-12-01). The module is
  * loaded on first need, not at start-up: it brings in Deno's Node compatibility layer,
  * about 30 ms of every command's start (measured), which a run with nothing to read, a
  * `history` or a `plan` with no changes never needs. Await `loadDigests()` before the first
