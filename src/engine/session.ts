@@ -65,8 +65,7 @@ export async function openSession(config: Config, command: string): Promise<Sess
     store = StateStore.open(paths.db);
     log = RunLog.open(config.logDir, command);
     const now = Date.now();
-    const prefixes = store.registerSources(config.sources, now);
-    const runId = store.beginRun(command, now);
+    const { prefixes, runId } = store.beginRun(command, config.sources, now);
     log.line(`Run started: ${command} (run ${runId}, pid ${Deno.pid})`);
     if (lock.staleHolder) log.line(`LOCK: took over a stale lock left by ${lock.staleHolder}`);
     await recoverInterrupted(config.backupRoot, paths.tmp, store, log);

@@ -129,21 +129,35 @@ export class StateStore {
     }
   }
 
-  /** Records the sources and returns each one's storage prefix (see `assignPrefixes`). */
-  registerSources(sources: { name: string; path: string }[], now: number): Map<string, string> {
+  /**
+   * Starts a run: records the sources and the run in one transaction (one flush to disk,
+   * not two); returns each source's storage prefix (see `assignPrefixes`) and the run's id.
+   */
+  beginRun(
+    command: string,
+    sources: { name: string; path: string }[],
+    now: number,
+  ): { prefixes: Map<string, string>; runId: number } {
     return this.#tx(() => {
-      const known = this.prefixes();
-      const prefixes = assignPrefixes(known, sources.map((s) => s.name));
-      for (const s of sources) {
-        if (known.has(s.name)) {
-          this.#q("UPDATE sources SET path = ? WHERE name = ?").run(s.path, s.name);
-        } else {
-          this.#q("INSERT INTO sources (name, prefix, path, added_at) VALUES (?, ?, ?, ?)")
-            .run(s.name, prefixes.get(s.name)!, s.path, now);
-        }
-      }
-      return prefixes;
+      const prefixes = this.#registerSources(sources, now);
+      const r = this.#q("INSERT INTO runs (command, started_at, status) VALUES (?, ?, 'running')")
+        .run(command, now);
+      return { prefixes, runId: Number(r.lastInsertRowid) };
     });
+  }
+
+  #registerSources(sources: { name: string; path: string }[], now: number): Map<string, string> {
+    const known = this.prefixes();
+    const prefixes = assignPrefixes(known, sources.map((s) => s.name));
+    for (const s of sources) {
+      if (known.has(s.name)) {
+        this.#q("UPDATE sources SET path = ? WHERE name = ?").run(s.path, s.name);
+      } else {
+        this.#q("INSERT INTO sources (name, prefix, path, added_at) VALUES (?, ?, ?, ?)")
+          .run(s.name, prefixes.get(s.name)!, s.path, now);
+      }
+    }
+    return prefixes;
   }
 
   prefixes(): Map<string, string> {
@@ -216,12 +230,6 @@ export class StateStore {
         this.#q("SELECT 1 FROM copies WHERE stored_at >= ? AND stored_at < ? LIMIT 1")
           .get(`${p}/`, `${p}0`) !== undefined,
     };
-  }
-
-  beginRun(command: string, now: number): number {
-    const r = this.#q("INSERT INTO runs (command, started_at, status) VALUES (?, ?, 'running')")
-      .run(command, now);
-    return Number(r.lastInsertRowid);
   }
 
   finishRun(id: number, status: string, summary: unknown, now: number): void {
