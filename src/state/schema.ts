@@ -83,7 +83,7 @@ const MIGRATIONS: string[] = [
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
 /** The database's schema version (0 for a new, empty one). */
-export function schemaVersion(db: DatabaseSync): number {
+function schemaVersion(db: DatabaseSync): number {
   return (db.prepare("PRAGMA user_version").get() as { user_version: number }).user_version;
 }
 
@@ -100,10 +100,10 @@ export function readableVersion(db: DatabaseSync, file: string): number {
 }
 
 /**
- * Brings the database to the current schema (or to `target`, for tests); refuses a
- * database from a newer version.
+ * Brings the database to the current schema (or to `target`, for tests) and returns the
+ * version it is at; refuses a database from a newer version.
  */
-export function migrate(db: DatabaseSync, file: string, target = SCHEMA_VERSION): void {
+export function migrate(db: DatabaseSync, file: string, target = SCHEMA_VERSION): number {
   const current = readableVersion(db, file);
   for (let v = current; v < target; v++) {
     db.exec("BEGIN IMMEDIATE");
@@ -116,4 +116,5 @@ export function migrate(db: DatabaseSync, file: string, target = SCHEMA_VERSION)
       throw e;
     }
   }
+  return Math.max(current, target);
 }

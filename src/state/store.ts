@@ -21,7 +21,7 @@ import type {
 import type { PlanView } from "../engine/plan.ts";
 import type { StoredVersion } from "../engine/retention.ts";
 import { assignPrefixes } from "../engine/layout.ts";
-import { migrate, readableVersion, schemaVersion } from "./schema.ts";
+import { migrate, readableVersion } from "./schema.ts";
 import { DigestHolders } from "./digest_filter.ts";
 import { type FingerprintRow, type Row, type StoredCopy, toStoredCopy, toTracked } from "./rows.ts";
 
@@ -55,30 +55,32 @@ export class StateStore {
 
   readonly #holdersSql: string;
 
-  private constructor(db: DatabaseSync, readOnly: boolean) {
+  private constructor(db: DatabaseSync, readOnly: boolean, version: number) {
     this.#db = db;
     this.#readOnly = readOnly;
     // A state opened read-only is not migrated: one from schema 1 has its own hash index.
-    this.#holdersSql = schemaVersion(db) >= 2 ? HOLDERS_BY_COPY : HOLDERS_BY_FILE;
+    this.#holdersSql = version >= 2 ? HOLDERS_BY_COPY : HOLDERS_BY_FILE;
   }
 
   static open(file: string, opts: { readOnly?: boolean } = {}): StateStore {
-    const db = new DatabaseSync(file, { readOnly: opts.readOnly ?? false });
+    const readOnly = opts.readOnly ?? false;
+    const db = new DatabaseSync(file, { readOnly });
+    let version: number;
     try {
       db.exec("PRAGMA busy_timeout = 5000");
-      if (opts.readOnly) {
-        readableVersion(db, file);
+      if (readOnly) {
+        version = readableVersion(db, file);
       } else {
         db.exec("PRAGMA synchronous = FULL");
         // Before WAL mode, which rewrites the file's header: a refused state stays as it was.
-        migrate(db, file);
+        version = migrate(db, file);
         useWalIfPossible(db);
       }
     } catch (e) {
       db.close();
       throw e;
     }
-    return new StateStore(db, opts.readOnly ?? false);
+    return new StateStore(db, readOnly, version);
   }
 
   /**
