@@ -168,7 +168,12 @@ function choose(
   const chosen = resolution.copies.filter((c) => isWithin(c.path, targets));
   const problems: Problem[] = resolution.unavailable
     .filter((u) => isWithin(u.copy.path, targets))
-    .map((u) => ({ path: u.copy.path, version: u.copy.seq, kind: "pruned", reason: u.reason }));
+    .map((u) => ({
+      path: u.copy.path,
+      version: u.copy.seq,
+      kind: u.copy.location === "lost" ? "lost" : "pruned",
+      reason: u.reason,
+    }));
   const found = [...chosen, ...resolution.unavailable.map((u) => u.copy)];
   targets.forEach((t, i) => {
     if (!found.some((c) => isWithin(c.path, [t]))) {

@@ -10,7 +10,7 @@ export interface Problem {
   path: string;
   version?: number;
   to?: string;
-  kind: "not-found" | "pruned" | "conflict" | "error";
+  kind: "not-found" | "pruned" | "lost" | "conflict" | "error";
   reason: string;
 }
 

@@ -49,7 +49,7 @@ export async function runCommand(argv: string[]): Promise<number> {
     (onProgress) =>
       backupOnce(config, { rehash: flag(p, "rehash"), force: flag(p, "force"), onProgress }),
   );
-  printErrors(summary.errors);
+  printErrors(summary.errors, summary.warnings);
   if (flag(p, "json")) console.log(jsonSummary("run", summary, false));
   else if (!flag(p, "quiet")) {
     console.log(humanSummary("Backup complete", summary, styleFor("stdout")));

@@ -31,6 +31,12 @@ export function humanSummary(
   if (c.exclude > 0) lines.push(`${c.exclude} newly excluded (copies kept)`);
   if (c.special > 0) lines.push(`${c.special} special file(s) skipped (FIFOs, sockets, devices)`);
   if (s.deleteGuard) lines.push(`${style.yellow("Deletions held back")}: ${s.deleteGuard}`);
+  if (s.warnings.length > 0) {
+    lines.push(
+      `${style.yellow("Copies lost")}: ${s.warnings.length} earlier content(s) were missing ` +
+        "from the backup root (see the warnings); run 'verify'",
+    );
+  }
   return lines.join("\n");
 }
 
@@ -48,6 +54,7 @@ export function jsonSummary(command: string, s: RunSummary, withActions: boolean
       logFile: s.logFile,
       deleteGuard: s.deleteGuard,
       errors: s.errors,
+      warnings: s.warnings,
       actions: withActions ? s.planned.map(publicAction) : undefined,
     },
     null,
@@ -81,8 +88,12 @@ export function publicAction(a: Action): Record<string, unknown> {
   }
 }
 
-/** Per-file errors, one line each, on stderr. */
-export function printErrors(errors: { path: string; message: string }[]): void {
+/** Per-file errors and warnings, one line each, on stderr. */
+export function printErrors(
+  errors: { path: string; message: string }[],
+  warnings: { path: string; message: string }[] = [],
+): void {
   const err = styleFor("stderr");
   for (const e of errors) console.error(`${err.red("ERROR")}: ${e.path}: ${e.message}`);
+  for (const w of warnings) console.error(`${err.yellow("WARNING")}: ${w.path}: ${w.message}`);
 }

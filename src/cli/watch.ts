@@ -94,6 +94,7 @@ async function runUntilStopped(start: () => Promise<WatchHandle>, out: Output): 
 
 function report(b: BatchReport, out: Output): void {
   for (const e of b.result.errors) console.error(`ERROR: ${e.path}: ${e.message}`);
+  for (const w of b.result.warnings) console.error(`WARNING: ${w.path}: ${w.message}`);
   if (b.result.deleteGuard) {
     console.error(
       `Deletions held back: ${b.result.deleteGuard} (stop the watch before 'run --force')`,
@@ -107,6 +108,7 @@ function report(b: BatchReport, out: Output): void {
       counts: b.result.counts,
       bytesCopied: b.result.bytesCopied,
       errors: b.result.errors,
+      warnings: b.result.warnings,
       deleteGuard: b.result.deleteGuard,
     }));
   } else if (!out.quiet) {

@@ -6,7 +6,7 @@
 import { basename } from "node:path";
 import type { Config } from "../config/config.ts";
 import { StateStore } from "../state/store.ts";
-import { emptyCounts, type PassOptions, type PassResult, runPass } from "./pass.ts";
+import { emptyResult, type PassOptions, type PassResult, runPass } from "./pass.ts";
 import { checkSourcesReadable, openSession, statePaths } from "./session.ts";
 import { assignPrefixes } from "./layout.ts";
 import { exists } from "./fsops.ts";
@@ -15,21 +15,19 @@ export interface RunSummary extends PassResult {
   runId: number;
   durationMs: number;
   logFile?: string;
-  /** 0 ok, 1 some files failed (or deletions held back by the guard). */
+  /** 0 ok, 1 some files failed, deletions were held back, or a stored copy was lost. */
   exitCode: number;
 }
 
 export async function backupOnce(config: Config, opts: PassOptions = {}): Promise<RunSummary> {
   const started = performance.now();
   const session = await openSession(config, "run");
-  let result: PassResult = { counts: emptyCounts(), bytesCopied: 0, errors: [], planned: [] };
+  let result: PassResult = emptyResult();
   let status = "failed";
   try {
     result = await runPass(session, opts);
-    status = result.counts.failed > 0 || result.deleteGuard ? "partial" : "ok";
-    session.log.line(
-      status === "ok" ? "Run complete" : `Run complete with ${result.counts.failed} failure(s)`,
-    );
+    status = needsAttention(result) ? "partial" : "ok";
+    session.log.line(completionLine(result));
   } finally {
     session.close(status, { counts: result.counts, bytesCopied: result.bytesCopied });
   }
@@ -60,14 +58,25 @@ export async function planOnce(config: Config, opts: PassOptions = {}): Promise<
       runId: 0,
     };
     const result = await runPass(ctx, { ...opts, dryRun: true });
-    const failed = result.counts.failed > 0 || result.deleteGuard !== undefined;
     return {
       ...result,
       runId: 0,
       durationMs: Math.round(performance.now() - started),
-      exitCode: failed ? 1 : 0,
+      exitCode: needsAttention(result) ? 1 : 0,
     };
   } finally {
     store?.close();
   }
+}
+
+/** Whether a pass ends with exit code 1: failed files, held-back deletions, lost copies. */
+export function needsAttention(r: PassResult): boolean {
+  return r.counts.failed > 0 || r.deleteGuard !== undefined || r.warnings.length > 0;
+}
+
+/** The log's last line for a run: what needs attention, if anything. */
+function completionLine(r: PassResult): string {
+  if (!needsAttention(r)) return "Run complete";
+  const lost = r.warnings.length > 0 ? `, ${r.warnings.length} lost copy(ies)` : "";
+  return `Run complete with ${r.counts.failed} failure(s)${lost}`;
 }

@@ -3,7 +3,7 @@
  * `<source name>/<path>`, latest copies and _deleted/ as `<backup folder>/<path>`, and
  * versions as `versions/<path>/vN.bak`.
  */
-import type { Action } from "./types.ts";
+import type { Action, Archive } from "./types.ts";
 
 export function formatAction(a: Action, rootName: string): string[] {
   const b = (p: string) => `${rootName}/${p}`;
@@ -11,21 +11,43 @@ export function formatAction(a: Action, rootName: string): string[] {
     case "backup":
       return [`BACKUP: ${a.path} → ${b(a.target)}`];
     case "modified":
-      return [
-        `ARCHIVE: ${b(a.archive.from)} → ${a.archive.to}`,
-        `UPDATED: ${a.path} → ${b(a.target)}`,
-      ];
+      return [archiveLine(a.archive, b), `UPDATED: ${a.path} → ${b(a.target)}`];
     case "duplicate": {
-      const archived = a.archive ? [`ARCHIVE: ${b(a.archive.from)} → ${a.archive.to}`] : [];
+      const archived = a.archive ? [archiveLine(a.archive, b)] : [];
       return [...archived, `DUPLICATE: ${a.path} → ${b(a.target)} (same content as ${a.original})`];
     }
     case "skip":
       return [`SKIP: ${a.path}`];
     case "delete":
-      return [`ARCHIVE DELETE: ${b(a.from)} → ${b(a.to)}`, `STATE REMOVE: ${a.path}`];
+      return [
+        a.lost
+          ? `LOST: ${b(a.from)} (missing from the backup root)`
+          : `ARCHIVE DELETE: ${b(a.from)} → ${b(a.to)}`,
+        `STATE REMOVE: ${a.path}`,
+      ];
     case "exclude":
       return [`EXCLUDED: ${a.path} (now excluded; its copy stays at ${b(a.storedAt)})`];
     case "prune":
       return [`RETENTION delete: ${a.storedAt}`];
   }
+}
+
+function archiveLine(archive: Archive, b: (p: string) => string): string {
+  if (!archive.lost) return `ARCHIVE: ${b(archive.from)} → ${archive.to}`;
+  const why = `missing from the backup root; version ${archive.seq} recorded as lost`;
+  return `LOST: ${b(archive.from)} (${why})`;
+}
+
+/** The warning for an action that found the copy it was to archive missing, if it did. */
+export function lostCopyWarning(a: Action): string | undefined {
+  const why = "was missing from the backup root (removed by hand, or a disk fault): " +
+    "recorded as lost; run 'verify' to check the other copies";
+  if (a.type === "delete" && a.lost) {
+    return `Cannot move its copy '${a.from}' to _deleted/: it ${why}`;
+  }
+  if ((a.type === "modified" || a.type === "duplicate") && a.archive?.lost) {
+    return `Cannot archive its previous content (version ${a.archive.seq}): the copy ` +
+      `'${a.archive.from}' ${why}; the new content is backed up`;
+  }
+  return undefined;
 }

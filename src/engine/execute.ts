@@ -3,13 +3,23 @@
  * action is a short sequence of idempotent steps (see fsops.ts) in an order that keeps
  * every content reachable at every moment: the old copy is archived before the new one is
  * renamed into its place. The same `finishAction` runs normally and during recovery after
- * a crash, so a half-done action is completed, or, when it cannot be, rolled back.
+ * a crash, so a half-done action is completed, or, when it cannot be, rolled back. A copy
+ * found missing from the backup root where it was to be archived is marked `lost` on its
+ * action, for the commit to record, instead of failing the action.
  */
-import { exists, moveOnce, nativePath, removeEmptyParents, sameFile } from "./fsops.ts";
-import { applyMeta } from "./stage.ts";
+import {
+  exists,
+  lstatOrNone,
+  moveOnce,
+  nativePath,
+  removeEmptyParents,
+  sameFile,
+} from "./fsops.ts";
+import { applyMeta, hashFile, hashText, READ_BUFFER_BYTES } from "./stage.ts";
+import { loadDigests } from "./digest.ts";
 import { faultPoint } from "./fault.ts";
 import { errorText } from "./errors.ts";
-import type { Action } from "./types.ts";
+import type { Action, NewContent } from "./types.ts";
 
 export interface ActionFailure {
   action: Action;
@@ -29,12 +39,16 @@ export async function finishAction(root: string, a: Action, recovering = false):
       if (!a.content.tmp) throw new Error(`Cannot place '${a.path}': no staged copy`);
       const tmp = at(a.content.tmp);
       const archive = a.type === "backup" ? undefined : a.archive;
-      // Placed already? Only if the old copy was archived too: the target of a modified
-      // file is its old copy's own path, which exists before anything was done.
-      const archived = !archive || exists(at(archive.to));
-      if (recovering && archived && placedAlready(tmp, at(a.target))) return;
+      if (recovering && await placedAlready(tmp, at(a.target), a.content)) {
+        if (archive && !exists(at(archive.to))) archive.lost = true;
+        return;
+      }
+      // A copy missing from the backup root (removed by hand, a disk fault) cannot be
+      // archived; the new content is placed all the same, and the old one recorded as lost,
+      // rather than the file failing on every run from now on.
       if (archive && !(await moveOnce(at(archive.from), at(archive.to)))) {
-        throw new Error(`Cannot archive '${archive.from}': the stored copy is missing`);
+        archive.lost = true;
+        removeEmptyParents(root, archive.to); // made for it before the batch's flush
       }
       if (archive) faultPoint("archived");
       try {
@@ -42,15 +56,19 @@ export async function finishAction(root: string, a: Action, recovering = false):
           throw new Error(`the staged copy '${tmp}' is missing`);
         }
       } catch (e) {
-        if (archive) await moveOnce(at(archive.to), at(archive.from));
+        if (archive && !archive.lost) await moveOnce(at(archive.to), at(archive.from));
+        delete archive?.lost;
         throw new Error(`Cannot place '${a.target}': ${errorText(e)}`);
       }
       faultPoint("placed");
       return;
     }
     case "delete":
+      // A copy already missing from the backup root is recorded as lost: the path is gone
+      // from the source either way, and failing here would fail it on every run.
       if (!(await moveOnce(at(a.from), at(a.to)))) {
-        throw new Error(`Cannot archive deleted '${a.from}': the stored copy is missing`);
+        a.lost = true;
+        removeEmptyParents(root, a.to);
       }
       faultPoint("deleted");
       removeEmptyParents(root, a.from);
@@ -71,15 +89,25 @@ export async function finishAction(root: string, a: Action, recovering = false):
 }
 
 /**
- * Whether an interrupted run already placed this copy: the staged file is gone and the
- * target exists, or both names are links of one inode (the crash fell between link and
- * unlink), in which case the staged name is removed now.
+ * Whether an interrupted run already placed this copy: both names are links of one inode
+ * (the crash fell between link and unlink: the staged name is removed now), or the staged
+ * file is gone and the target holds the new content. The content is checked by its digest,
+ * not assumed: the target of a modified file is its old copy's own path, which exists
+ * before anything is done. Recovery is rare, so reading the file once is cheap enough.
  */
-function placedAlready(tmp: string, target: string): boolean {
-  if (!exists(tmp)) return exists(target);
-  if (!sameFile(tmp, target)) return false;
-  Deno.removeSync(tmp);
-  return true;
+async function placedAlready(tmp: string, target: string, content: NewContent): Promise<boolean> {
+  if (exists(tmp)) {
+    if (!sameFile(tmp, target)) return false;
+    Deno.removeSync(tmp);
+    return true;
+  }
+  const info = lstatOrNone(target);
+  if (!info) return false;
+  await loadDigests();
+  const digest = info.isSymlink
+    ? hashText(Deno.readLinkSync(target), content.algo)
+    : hashFile(target, content.algo, new Uint8Array(READ_BUFFER_BYTES));
+  return digest === content.hash;
 }
 
 /** Runs actions in order; returns those done and those that failed (and were undone). */

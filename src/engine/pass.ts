@@ -23,6 +23,7 @@ import type { RunLog } from "../log/runlog.ts";
 import type { StateStore } from "../state/store.ts";
 import { Batch } from "./batch.ts";
 import { EntryHandler } from "./entries.ts";
+import { withForeignEntries } from "./foreign.ts";
 import { compareCodePoints, pagedRows, prefixRanges, RowCursor } from "./merge.ts";
 import { createPlanner, type Planner, type PlanOptions, type PlanView } from "./plan.ts";
 import { planRetention } from "./retention.ts";
@@ -87,10 +88,16 @@ export interface PassResult {
   counts: Counts;
   bytesCopied: number;
   errors: { path: string; message: string }[];
+  /** Files backed up whose previous copy was found missing from the backup root (lost). */
+  warnings: { path: string; message: string }[];
   /** Set when the mass-deletion guard held deletions back. */
   deleteGuard?: string;
   /** The planned actions (dry run only). */
   planned: Action[];
+}
+
+export function emptyResult(): PassResult {
+  return { counts: emptyCounts(), bytesCopied: 0, errors: [], warnings: [], planned: [] };
 }
 
 export function emptyCounts(): Counts {
@@ -138,7 +145,7 @@ interface FirstWalk {
 }
 
 class Pass {
-  readonly result: PassResult = { counts: emptyCounts(), bytesCopied: 0, errors: [], planned: [] };
+  readonly result: PassResult = emptyResult();
   readonly scoped: string[];
   readonly planner: Planner;
   readonly batch: Batch;
@@ -151,7 +158,8 @@ class Pass {
       rehash: opts.rehash || ctx.config.rehash,
     };
     this.scoped = scopePrefixes(ctx, opts.scope);
-    this.planner = createPlanner(ctx.store?.planView() ?? emptyView(), planOpts);
+    const view = withForeignEntries(ctx.store?.planView() ?? emptyView(), ctx.root);
+    this.planner = createPlanner(view, planOpts);
     const fail = (path: string, message: string) => this.fail(path, message);
     const say = (line: string) => this.say(line);
     this.batch = new Batch(

@@ -9,6 +9,7 @@ import { join } from "node:path";
 import type { RunLog } from "../log/runlog.ts";
 import type { StateStore } from "../state/store.ts";
 import { executeActions } from "./execute.ts";
+import { lostCopyWarning } from "./describe.ts";
 
 export async function recoverInterrupted(
   root: string,
@@ -29,6 +30,10 @@ export async function recoverInterrupted(
         (failed.length ? `, undid ${failed.length}` : ""),
     );
     for (const f of failed) log.line(`RECOVER undone: ${f.action.path}: ${f.message}`);
+    for (const a of done) {
+      const lost = lostCopyWarning(a);
+      if (lost) log.line(`WARNING: ${a.path}: ${lost}`);
+    }
   }
   let removed = 0;
   for (const e of Deno.readDirSync(tmpDir)) {

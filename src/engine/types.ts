@@ -25,8 +25,12 @@ export interface ScanEntry extends StatFields {
   linkTarget?: string;
 }
 
-/** Where a stored copy lives now. */
-export type CopyLocation = "latest" | "duplicate" | "version" | "deleted" | "pruned";
+/**
+ * Where a stored copy lives now. "lost": the copy was found missing from the backup root
+ * when it was to be archived (removed by hand, or lost to a disk fault); the content it
+ * held is recorded but can no longer be restored.
+ */
+export type CopyLocation = "latest" | "duplicate" | "version" | "deleted" | "pruned" | "lost";
 
 /** What the state remembers of a tracked path's last scan: enough to skip reading it. */
 export type Fingerprint = Pick<
@@ -111,7 +115,15 @@ export type Action =
   /** Unchanged content. `refresh` carries what to record anew (a touch, a chmod, a new digest). */
   | { type: "skip"; path: string; refresh?: Refresh }
   /** The path is gone from the source: move its copy to _deleted/ and forget the path. */
-  | { type: "delete"; path: string; copyId: number; from: string; to: string }
+  | {
+    type: "delete";
+    path: string;
+    copyId: number;
+    from: string;
+    to: string;
+    /** Set by the executor when the copy was missing from the backup root: it is lost. */
+    lost?: true;
+  }
   /** The path became excluded: its copy stays where it is, the state marks it excluded. */
   | { type: "exclude"; path: string; storedAt: string }
   /** Retention drops an old version beyond the configured count. */
@@ -130,6 +142,11 @@ export interface Archive {
   from: string;
   to: string;
   seq: number;
+  /**
+   * Set by the executor when the copy to archive was missing from the backup root: the new
+   * content is placed all the same and the old one is recorded as lost.
+   */
+  lost?: true;
 }
 
 export type ActionType = Action["type"];

@@ -44,8 +44,8 @@ export function resolveAsOf(rows: readonly StoredCopy[], sel: Selector): Resolut
   const resolution: Resolution = { copies: [], unavailable: [] };
   for (const path of [...byPath.keys()].sort()) {
     const c = byPath.get(path)!;
-    if (c.storedAt === null || c.location === "pruned") {
-      resolution.unavailable.push({ copy: c, reason: prunedReason(c) });
+    if (c.storedAt === null || c.location === "pruned" || c.location === "lost") {
+      resolution.unavailable.push({ copy: c, reason: goneReason(c) });
     } else resolution.copies.push(c);
   }
   return resolution;
@@ -62,9 +62,11 @@ function matches(c: StoredCopy, sel: Selector): boolean {
   }
 }
 
-function prunedReason(c: StoredCopy): string {
+function goneReason(c: StoredCopy): string {
   const when = c.prunedAt === null ? "" : ` at ${new Date(c.prunedAt).toISOString()}`;
-  return `version ${c.seq} was pruned by retention${when}: its copy no longer exists`;
+  return c.location === "lost"
+    ? `version ${c.seq} was found missing from the backup root${when}: its copy is lost`
+    : `version ${c.seq} was pruned by retention${when}: its copy no longer exists`;
 }
 
 /** Whether a logical path is one of `targets` or lies under one ("" = everything). */

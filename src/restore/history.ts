@@ -25,7 +25,7 @@ export interface HistoryEntry {
   location: StoredCopy["location"];
   /** Storage path relative to the backup root; null once pruned. */
   storedAt: string | null;
-  /** When retention removed the copy (ISO); null when it still exists. */
+  /** When retention removed the copy, or it was found missing (ISO); null while it exists. */
   prunedAt: string | null;
 }
 
@@ -55,6 +55,8 @@ export function whereText(e: HistoryEntry): string {
       return `latest (${e.storedAt})`;
     case "pruned":
       return `pruned by retention${e.prunedAt ? ` at ${e.prunedAt}` : ""}`;
+    case "lost":
+      return `lost: found missing from the backup root${e.prunedAt ? ` at ${e.prunedAt}` : ""}`;
     case "deleted":
       return `${e.storedAt} (deleted from the source)`;
     default:

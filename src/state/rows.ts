@@ -22,6 +22,7 @@ export interface StoredCopy {
   storedAt: string | null;
   validFrom: number;
   validTo: number | null;
+  /** When retention removed the copy, or when it was found missing (location "lost"). */
   prunedAt: number | null;
 }
 

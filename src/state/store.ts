@@ -303,9 +303,12 @@ export class StateStore {
       case "duplicate":
       case "modified": {
         if (a.type !== "backup" && a.archive) {
-          this.#q(
-            "UPDATE copies SET location = 'version', stored_at = ?, valid_to = ? WHERE id = ?",
-          ).run(a.archive.to, ctx.time, a.archive.copyId);
+          if (a.archive.lost) this.#markLost(a.archive.copyId, ctx.time);
+          else {
+            this.#q(
+              "UPDATE copies SET location = 'version', stored_at = ?, valid_to = ? WHERE id = ?",
+            ).run(a.archive.to, ctx.time, a.archive.copyId);
+          }
         }
         const location: CopyLocation = a.type === "duplicate" ? "duplicate" : "latest";
         const copyId = this.#insertCopy(a.path, a.seq, a.content, location, a.target, ctx);
@@ -316,9 +319,12 @@ export class StateStore {
         if (a.refresh) this.#refresh(a.path, a.refresh, ctx);
         return;
       case "delete":
-        this.#q(
-          "UPDATE copies SET location = 'deleted', stored_at = ?, valid_to = ? WHERE id = ?",
-        ).run(a.to, ctx.time, a.copyId);
+        if (a.lost) this.#markLost(a.copyId, ctx.time);
+        else {
+          this.#q(
+            "UPDATE copies SET location = 'deleted', stored_at = ?, valid_to = ? WHERE id = ?",
+          ).run(a.to, ctx.time, a.copyId);
+        }
         this.#q("DELETE FROM files WHERE path = ?").run(a.path);
         return;
       case "exclude":
@@ -330,6 +336,14 @@ export class StateStore {
         ).run(ctx.time, a.copyId);
         return;
     }
+  }
+
+  /** A copy found missing from the backup root: `pruned_at` records when it was found so. */
+  #markLost(copyId: number, time: number): void {
+    this.#q(
+      `UPDATE copies SET location = 'lost', stored_at = NULL, valid_to = ?, pruned_at = ?
+       WHERE id = ?`,
+    ).run(time, time, copyId);
   }
 
   #insertCopy(

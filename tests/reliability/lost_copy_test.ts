@@ -1,0 +1,112 @@
+/**
+ * A stored copy that goes missing from the backup root (removed by hand, a disk fault)
+ * must not stop the file's new content from being backed up, on this run or any later
+ * one. The run backs it up, records the old content as lost, says so (a WARNING on stderr
+ * and in the log, exit code 1, `warnings` in --json), leaves no empty folder behind, and
+ * the next run is a clean no-op. The same holds for a deleted file, and for a crash after
+ * such a copy was placed: recovery finishes it without mistaking one content for another.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { type Fixture, makeFixture } from "../helpers.ts";
+import { listDir, readState, runTool, sha256, type ToolResult } from "./util.ts";
+
+const run = (fx: Fixture, args: string[] = ["run"], env?: Record<string, string>) =>
+  runTool([...args, "--config", fx.config], { timeoutMs: 30_000, env });
+
+function assertLostWarning(r: ToolResult, path: string, stored: string): void {
+  assert.equal(r.code, 1, `${r.stdout}\n${r.stderr}`);
+  const warnings = r.stderr.split("\n").filter((l) => l.startsWith("WARNING: "));
+  assert.equal(warnings.length, 1, r.stderr);
+  assert.ok(warnings[0].startsWith(`WARNING: ${path}: `), warnings[0]);
+  assert.ok(warnings[0].includes(`'${stored}'`), warnings[0]);
+  assert.match(warnings[0], /missing from the backup root.*recorded as lost/);
+  assert.doesNotMatch(r.stderr, /ERROR/);
+}
+
+async function assertQuietNextRun(fx: Fixture): Promise<void> {
+  const next = await run(fx);
+  assert.equal(next.code, 0, `${next.stdout}\n${next.stderr}`);
+  assert.equal(next.stderr, "");
+  assert.match(next.stdout, /0 new, 0 updated, 0 duplicate, \d+ unchanged, 0 deleted/);
+}
+
+Deno.test("a modified file whose stored copy was removed by hand is still backed up", async () => {
+  using fx = makeFixture({ "a/x.txt": "one\n", "a/keep.txt": "keep\n" });
+  assert.equal((await run(fx)).code, 0);
+  Deno.removeSync(join(fx.backup, "a/x.txt"));
+  Deno.writeTextFileSync(join(fx.source, "a/x.txt"), "two, longer\n");
+
+  const r = await run(fx);
+  assertLostWarning(r, "source/a/x.txt", "a/x.txt");
+  assert.match(r.stdout, /1 updated/);
+  assert.match(r.stdout, /Copies lost: 1/);
+  assert.equal(Deno.readTextFileSync(join(fx.backup, "a/x.txt")), "two, longer\n");
+  // The folder made for the archive that could not happen is not left behind.
+  assert.deepEqual(listDir(fx.backup).filter((n) => !n.startsWith(".")), ["a"]);
+  assert.ok(
+    fx.lastLog().some((l) => l.startsWith("LOST: backup/a/x.txt")),
+    fx.lastLog().join("\n"),
+  );
+  assert.ok(fx.lastLog().includes("Run complete with 0 failure(s), 1 lost copy(ies)"));
+
+  const copies = readState(fx.backup).copies.filter((c) => c.path === "source/a/x.txt");
+  assert.deepEqual(copies.map((c) => [c.seq, c.location, c.stored_at, c.hash]), [
+    [1, "lost", null, sha256("one\n")],
+    [2, "latest", "a/x.txt", sha256("two, longer\n")],
+  ]);
+  const history = await run(fx, ["history", "source/a/x.txt", "--json"]);
+  assert.equal(history.code, 0, history.stderr);
+  assert.equal(JSON.parse(history.stdout).versions[0].location, "lost");
+  const restore = await run(fx, ["restore", "source/a/x.txt", "--version", "1", "--to", fx.dir]);
+  assert.equal(restore.code, 1);
+  assert.match(restore.stderr + restore.stdout, /version 1 was found missing from the backup root/);
+  const verify = await run(fx, ["verify"]);
+  assert.equal(verify.code, 0, `${verify.stdout}\n${verify.stderr}`);
+  await assertQuietNextRun(fx);
+});
+
+Deno.test("a deleted file whose stored copy was removed by hand is forgotten, not failed", async () => {
+  using fx = makeFixture({ "a/gone.txt": "bye\n", "b/keep.txt": "keep\n" });
+  assert.equal((await run(fx)).code, 0);
+  Deno.removeSync(join(fx.backup, "a/gone.txt"));
+  Deno.removeSync(join(fx.source, "a/gone.txt"));
+
+  const r = await run(fx, ["run", "--json"]);
+  assert.equal(r.code, 1, r.stderr);
+  const doc = JSON.parse(r.stdout);
+  assert.equal(doc.counts.delete, 1);
+  assert.equal(doc.counts.failed, 0);
+  assert.deepEqual(doc.warnings.map((w: { path: string }) => w.path), ["source/a/gone.txt"]);
+  assert.deepEqual(listDir(fx.backup).filter((n) => !n.startsWith(".")), ["b"]);
+  const state = readState(fx.backup);
+  assert.ok(!state.files.some((f) => f.path === "source/a/gone.txt"));
+  assert.equal(state.copies.find((c) => c.path === "source/a/gone.txt")?.location, "lost");
+  await assertQuietNextRun(fx);
+});
+
+Deno.test("recovery finishes a placed copy whose archive was lost, by its content", async () => {
+  using fx = makeFixture({ "x.txt": "old\n" });
+  assert.equal((await run(fx)).code, 0);
+  Deno.removeSync(join(fx.backup, "x.txt"));
+  Deno.writeTextFileSync(join(fx.source, "x.txt"), "new content\n");
+
+  // Killed right after the new copy was placed at the old copy's own path, before the
+  // commit: the staged copy is gone, the target exists, no archive exists.
+  const crashed = await run(fx, ["run"], { BACKUP_TOOL_FAULT: "placed:1" });
+  assert.equal(crashed.code, 137, crashed.stderr);
+  const r = await run(fx);
+  assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
+  assert.equal(Deno.readTextFileSync(join(fx.backup, "x.txt")), "new content\n");
+  assert.ok(
+    fx.lastLog().some((l) => l.startsWith("WARNING: source/x.txt: ")),
+    fx.lastLog().join("\n"),
+  );
+  const copies = readState(fx.backup).copies.filter((c) => c.path === "source/x.txt");
+  assert.deepEqual(copies.map((c) => [c.seq, c.location, c.hash]), [
+    [1, "lost", sha256("old\n")],
+    [2, "latest", sha256("new content\n")],
+  ]);
+  assert.deepEqual(listDir(join(fx.backup, ".backup-tool", "tmp")), []);
+  await assertQuietNextRun(fx);
+});
