@@ -25,8 +25,9 @@ Options:
   --force        Archive deletions even beyond safety.max_delete_percent
   --quiet, -q    Print nothing but errors (and no progress line)
 
-Exit codes: 0 ok, 1 some files failed or deletions were held back, 2 usage or
-configuration error (nothing changed), 3 another run holds the backup root's lock.
+Exit codes: 0 ok, 1 some files failed, deletions were held back or a stored copy was
+found missing, 2 usage or configuration error (nothing changed), 3 another run holds the
+backup root's lock.
 
 Examples:
   backup-tool run
