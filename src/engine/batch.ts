@@ -10,7 +10,7 @@
 import { executeActions } from "./execute.ts";
 import type { StateStore } from "../state/store.ts";
 import { makeParents, nativePath, removeQuietly, syncFiles } from "./fsops.ts";
-import { formatAction, lostCopyWarning } from "./describe.ts";
+import { formatAction, missingCopyWarning } from "./describe.ts";
 import { faultPoint } from "./fault.ts";
 import type { PassContext, PassOptions, PassResult } from "./pass.ts";
 import type { Action } from "./types.ts";
@@ -172,7 +172,7 @@ export class Batch {
       this.result.bytesCopied += a.content.entry.size;
     }
     for (const line of formatAction(a, this.ctx.rootName)) this.say(line);
-    const lost = lostCopyWarning(a);
+    const lost = missingCopyWarning(a);
     if (lost) {
       this.result.warnings.push({ path: a.path, message: lost });
       this.say(`WARNING: ${a.path}: ${lost}`);

@@ -17,7 +17,13 @@ export function formatAction(a: Action, rootName: string): string[] {
       return [...archived, `DUPLICATE: ${a.path} → ${b(a.target)} (same content as ${a.original})`];
     }
     case "skip":
-      return [`SKIP: ${a.path}`];
+      return a.refresh?.recopied
+        ? [
+          `RECOPIED: ${a.path} → ${
+            b(a.refresh.storedAt)
+          } (its copy was missing; content unchanged)`,
+        ]
+        : [`SKIP: ${a.path}`];
     case "delete":
       return [
         a.lost
@@ -38,12 +44,17 @@ function archiveLine(archive: Archive, b: (p: string) => string): string {
   return `LOST: ${b(archive.from)} (${why})`;
 }
 
-/** The warning for an action that found the copy it was to archive missing, if it did. */
-export function lostCopyWarning(a: Action): string | undefined {
+/** The warning for an action that found a stored copy missing, if it did. */
+export function missingCopyWarning(a: Action): string | undefined {
   const why = "was missing from the backup root (removed by hand, or a disk fault): " +
     "recorded as lost; run 'verify' to check the other copies";
   if (a.type === "delete" && a.lost) {
     return `Cannot move its copy '${a.from}' to _deleted/: it ${why}`;
+  }
+  if (a.type === "skip" && a.refresh?.recopied) {
+    return `Its copy '${a.refresh.storedAt}' was missing from the backup root (removed by hand, ` +
+      "or a disk fault): copied again from the unchanged source; run 'verify' to check the " +
+      "other copies";
   }
   if ((a.type === "modified" || a.type === "duplicate") && a.archive?.lost) {
     return `Cannot archive its previous content (version ${a.archive.seq}): the copy ` +

@@ -5,21 +5,26 @@
  * renamed into its place. The same `finishAction` runs normally and during recovery after
  * a crash, so a half-done action is completed, or, when it cannot be, rolled back. A copy
  * found missing from the backup root where it was to be archived is marked `lost` on its
- * action, for the commit to record, instead of failing the action.
+ * action, for the commit to record, instead of failing the action; an unchanged file whose
+ * copy is missing is copied again.
  */
+import { join } from "node:path";
 import {
   exists,
   lstatOrNone,
   moveOnce,
   nativePath,
   removeEmptyParents,
+  removeQuietly,
   sameFile,
+  syncFiles,
 } from "./fsops.ts";
-import { applyMeta, hashFile, hashText, READ_BUFFER_BYTES } from "./stage.ts";
+import { applyMeta, hashFile, hashText, READ_BUFFER_BYTES, stageEntry } from "./stage.ts";
+import { STATE_DIR, TMP_DIR } from "./layout.ts";
 import { loadDigests } from "./digest.ts";
 import { faultPoint } from "./fault.ts";
 import { errorText } from "./errors.ts";
-import type { Action, NewContent } from "./types.ts";
+import type { Action, NewContent, Refresh } from "./types.ts";
 
 export interface ActionFailure {
   action: Action;
@@ -80,11 +85,39 @@ export async function finishAction(root: string, a: Action, recovering = false):
       return;
     case "skip":
       if (a.refresh && a.refresh.entry.kind === "file") {
-        applyMeta(at(a.refresh.storedAt), a.refresh.entry);
+        const stored = at(a.refresh.storedAt);
+        if (!exists(stored)) await copyAgain(root, a.refresh);
+        applyMeta(stored, a.refresh.entry);
       }
       return;
     case "exclude":
       return;
+  }
+}
+
+/**
+ * Copies an unchanged file again whose stored copy went missing (removed by hand, a disk
+ * fault): read from the source, checked against the digest just taken, flushed, then
+ * linked into place, as any copy. Without it, the refresh would fail on every run.
+ */
+async function copyAgain(root: string, r: Refresh): Promise<void> {
+  if (!r.digest) throw new Error(`Cannot update '${r.storedAt}': the stored copy is missing`);
+  const tmp = join(root, STATE_DIR, TMP_DIR, `recopy-${crypto.randomUUID()}.tmp`);
+  try {
+    await loadDigests();
+    const staged = stageEntry(r.entry, r.digest.algo, new Uint8Array(READ_BUFFER_BYTES), tmp);
+    if (staged.hash !== r.digest.hash) {
+      throw new Error(
+        `Cannot copy '${r.entry.abs}' again: it changed since it was read: it will be retried on the next run`,
+      );
+    }
+    await syncFiles([tmp]);
+    if (!(await moveOnce(tmp, nativePath(root, r.storedAt)))) {
+      throw new Error(`Cannot copy '${r.entry.abs}' again: the copy is missing`);
+    }
+    r.recopied = true;
+  } finally {
+    removeQuietly(tmp);
   }
 }
 

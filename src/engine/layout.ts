@@ -18,6 +18,8 @@
  */
 
 export const STATE_DIR = ".backup-tool";
+/** Inside STATE_DIR: copies staged before they are flushed and linked into place. */
+export const TMP_DIR = "tmp";
 export const VERSIONS_DIR = "versions";
 export const DUPLICATES_DIR = "_duplicates";
 export const DELETED_DIR = "_deleted";

@@ -206,7 +206,8 @@ export function createPlanner(view: PlanView, opts: PlanOptions): Planner {
     const oldHash = t && (t.algo === opts.algo ? t.hash : storedHash);
     if (t && t.kind === entry.kind && oldHash === hashed.hash) {
       const rehashed = t.algo === opts.algo ? undefined : { hash: hashed.hash, algo: opts.algo };
-      return { type: "skip", path, refresh: { entry, storedAt: t.storedAt, rehashed } };
+      const digest = { hash: hashed.hash, algo: opts.algo };
+      return { type: "skip", path, refresh: { entry, storedAt: t.storedAt, rehashed, digest } };
     }
     const content = { hash: hashed.hash, algo: opts.algo, entry, tmp: hashed.tmp };
     let archive;

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import type { RunLog } from "../log/runlog.ts";
 import type { StateStore } from "../state/store.ts";
 import { executeActions } from "./execute.ts";
-import { lostCopyWarning } from "./describe.ts";
+import { missingCopyWarning } from "./describe.ts";
 
 export async function recoverInterrupted(
   root: string,
@@ -31,7 +31,7 @@ export async function recoverInterrupted(
     );
     for (const f of failed) log.line(`RECOVER undone: ${f.action.path}: ${f.message}`);
     for (const a of done) {
-      const lost = lostCopyWarning(a);
+      const lost = missingCopyWarning(a);
       if (lost) log.line(`WARNING: ${a.path}: ${lost}`);
     }
   }

@@ -9,7 +9,7 @@ import type { Config } from "../config/config.ts";
 import { RunLog } from "../log/runlog.ts";
 import { StateStore } from "../state/store.ts";
 import { errorText, PreflightError } from "./errors.ts";
-import { STATE_DIR } from "./layout.ts";
+import { STATE_DIR, TMP_DIR } from "./layout.ts";
 import { acquireLock, type Lock } from "./lock.ts";
 import { recoverInterrupted } from "./recover.ts";
 import { openSyncFs, type SyncFs } from "./syncfs.ts";
@@ -33,7 +33,7 @@ export interface Session {
 
 export function statePaths(root: string) {
   const dir = join(root, STATE_DIR);
-  return { dir, db: join(dir, "state.db"), lock: join(dir, "lock"), tmp: join(dir, "tmp") };
+  return { dir, db: join(dir, "state.db"), lock: join(dir, "lock"), tmp: join(dir, TMP_DIR) };
 }
 
 /** Fails (exit code 2) when a source cannot be listed, before anything is created. */

@@ -135,6 +135,14 @@ export interface Refresh {
   storedAt: string;
   /** The content's digest under a newly configured algorithm. */
   rehashed?: { hash: string; algo: string };
+  /**
+   * The digest just read from the source (configured algorithm), so that the executor can
+   * copy the file again, checked, should its stored copy be missing. Absent in journals
+   * written before 2026-12-01.
+   */
+  digest?: { hash: string; algo: string };
+  /** Set by the executor when it found the stored copy missing and copied the file again. */
+  recopied?: true;
 }
 
 export interface Archive {

@@ -110,3 +110,36 @@ Deno.test("recovery finishes a placed copy whose archive was lost, by its conten
   assert.deepEqual(listDir(join(fx.backup, ".backup-tool", "tmp")), []);
   await assertQuietNextRun(fx);
 });
+
+Deno.test("an unchanged file whose stored copy was removed by hand is copied again", async () => {
+  using fx = makeFixture({ "a/x.txt": "same\n", "b/keep.txt": "keep\n" });
+  assert.equal((await run(fx)).code, 0);
+  Deno.removeSync(join(fx.backup, "a"), { recursive: true });
+  // A touch (new mtime, same bytes) and a chmod: both refresh the recorded metadata.
+  Deno.utimeSync(join(fx.source, "a/x.txt"), new Date(2020, 0, 1), new Date(2020, 0, 1));
+  Deno.chmodSync(join(fx.source, "b/keep.txt"), 0o600);
+  Deno.removeSync(join(fx.backup, "b/keep.txt"));
+
+  const r = await run(fx);
+  assert.equal(r.code, 1, `${r.stdout}\n${r.stderr}`);
+  const warnings = r.stderr.split("\n").filter((l) => l.startsWith("WARNING: "));
+  assert.equal(warnings.length, 2, r.stderr);
+  assert.match(warnings.join("\n"), /'a\/x.txt' was missing from the backup root.*copied again/);
+  assert.doesNotMatch(r.stderr, /ERROR/);
+  assert.equal(Deno.readTextFileSync(join(fx.backup, "a/x.txt")), "same\n");
+  assert.equal(
+    Deno.statSync(join(fx.backup, "a/x.txt")).mtime?.getTime(),
+    new Date(2020, 0, 1).getTime(),
+  );
+  assert.equal(Deno.statSync(join(fx.backup, "b/keep.txt")).mode! & 0o777, 0o600);
+  assert.ok(fx.lastLog().some((l) => l.startsWith("RECOPIED: source/a/x.txt → backup/a/x.txt")));
+  const copies = readState(fx.backup).copies;
+  assert.deepEqual(copies.map((c) => [c.path, c.seq, c.location]), [
+    ["source/a/x.txt", 1, "latest"],
+    ["source/b/keep.txt", 1, "latest"],
+  ]);
+  assert.deepEqual(listDir(join(fx.backup, ".backup-tool", "tmp")), []);
+  const verify = await run(fx, ["verify"]);
+  assert.equal(verify.code, 0, `${verify.stdout}\n${verify.stderr}`);
+  await assertQuietNextRun(fx);
+});
