@@ -241,6 +241,25 @@ Deno.test("log rotation: with log_retention 3, five runs leave three logs and lo
   }
 });
 
+Deno.test("log_dir inside a source: only the run logs are skipped and rotated, never other files", async () => {
+  using fx = makeFixture({
+    "a.txt": "a",
+    "logs/app.log": "the app's own log",
+    "logs/notes.txt": "n",
+  }, {
+    log_dir: "./source/logs",
+    log_retention: 1,
+  });
+  for (let i = 0; i < 3; i++) assert.equal((await fx.cli("run")).code, 0);
+  const inSource = [...Deno.readDirSync(join(fx.source, "logs"))].map((e) => e.name).sort();
+  assert.equal(inSource.length, 3, inSource.join(", ")); // app.log, notes.txt, the last run log
+  assert.deepEqual(inSource.slice(1), ["app.log", "notes.txt"]);
+  const stored = [...Deno.readDirSync(join(fx.backup, "logs"))].map((e) => e.name).sort();
+  assert.deepEqual(stored, ["app.log", "notes.txt"]);
+  const last = await fx.cli("run");
+  assert.match(last.stdout, /0 new, 0 updated, 0 duplicate, 3 unchanged, 0 deleted/);
+});
+
 Deno.test("the compiled binary's permissions (deno.json compile task) suffice for init, run and plan", async () => {
   using fx = makeFixture(TREE);
   const perms = permissionFlags();

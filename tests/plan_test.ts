@@ -112,6 +112,28 @@ Deno.test("plan --json shows exactly the actions the next run performs", async (
   for (const a of plan.actions) await assertDone(fx, a);
 });
 
+Deno.test("plan predicts the prunes of a lowered retention limit", async () => {
+  using fx = makeFixture({ "f.txt": "1\n", "g.txt": "g\n" }, {
+    retention: { max_versions_per_file: 3 },
+  });
+  for (const text of ["2\n", "3\n", "4\n", ""]) {
+    assert.equal((await fx.cli("run")).code, 0);
+    if (text) writeTree(fx.source, { "f.txt": text });
+  }
+  const cfg = JSON.parse(Deno.readTextFileSync(fx.config));
+  Deno.writeTextFileSync(
+    fx.config,
+    JSON.stringify({ ...cfg, retention: { max_versions_per_file: 1 } }),
+  );
+  const prunes = (doc: { actions: { type: string; storedAt?: string }[] }) =>
+    doc.actions.filter((a) => a.type === "prune").map((a) => a.storedAt);
+  const plan = JSON.parse((await fx.cli("plan", "--json")).stdout);
+  assert.deepEqual(prunes(plan), ["versions/f.txt/v1.bak", "versions/f.txt/v2.bak"]);
+  const run = await fx.cli("run", "--json");
+  assert.equal(JSON.parse(run.stdout).counts.prune, 2);
+  for (const p of prunes(plan)) await assertDone(fx, { type: "prune", storedAt: p! });
+});
+
 /** Checks on disk that a planned action happened as the plan described it. */
 async function assertDone(fx: Fixture, a: Record<string, string>): Promise<void> {
   const at = (p: string) => join(fx.backup, ...p.split("/"));

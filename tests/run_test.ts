@@ -168,6 +168,33 @@ Deno.test("exclude patterns skip files; a file that becomes excluded keeps its c
   assert.ok(fx.lastLog().some((l) => l.startsWith("EXCLUDED: source/later.log")));
 });
 
+Deno.test("an excluded file deleted from the source is archived as deleted, pattern or not", async () => {
+  // Enough other files that two deletions stay under the mass-deletion guard's 50%.
+  const keep = Object.fromEntries([1, 2, 3, 4, 5].map((i) => [`keep${i}.txt`, `k${i}`]));
+  using fx = makeFixture({ ...keep, "a.log": "a", "b.log": "b" });
+  const setExclude = (exclude: string[]) => {
+    const cfg = JSON.parse(Deno.readTextFileSync(fx.config));
+    Deno.writeTextFileSync(fx.config, JSON.stringify({ ...cfg, exclude }));
+  };
+  assert.equal((await fx.cli("run")).code, 0);
+  setExclude(["*.log"]);
+  assert.equal((await fx.cli("run")).code, 0); // both marked excluded, copies kept
+  Deno.removeSync(join(fx.source, "a.log"));
+  Deno.removeSync(join(fx.source, "b.log"));
+  assert.equal((await fx.cli("run")).code, 0); // a.log and b.log gone while excluded
+  setExclude([]);
+  assert.equal((await fx.cli("run")).code, 0);
+  assert.deepEqual(readTree(fx.backup), {
+    ...keep,
+    "_deleted/a.log": "a",
+    "_deleted/b.log": "b",
+  });
+  const history = await fx.cli("history", "a.log", "--json");
+  assert.equal(JSON.parse(history.stdout).versions[0].location, "deleted");
+  const again = await fx.cli("run");
+  assert.match(again.stdout, /0 new, 0 updated, 0 duplicate, 5 unchanged, 0 deleted/);
+});
+
 Deno.test("several sources each get their own folder; adding one moves nothing", async () => {
   using fx = makeFixture({ "a.txt": "a" });
   assert.equal((await fx.cli("run")).code, 0);

@@ -42,10 +42,9 @@ export async function verifyCommand(argv: string[]): Promise<number> {
   const samplePercent = readSample(str(p, "sample"));
   const config = loadConfigFor(str(p, "config"));
   const copies = withState(config, (store) => store.storedCopies());
-  const skip = logDirInside(config);
   const report = await verifyBackup(config.backupRoot, copies, {
     samplePercent,
-    skip: skip === undefined ? [] : [skip],
+    logFolder: logDirInside(config),
   });
   if (flag(p, "json")) console.log(JSON.stringify(report, null, 2));
   else printReport(report, flag(p, "quiet"), samplePercent);

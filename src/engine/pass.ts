@@ -337,7 +337,8 @@ class Pass {
     const { config } = this.ctx;
     return {
       exclude: config.exclude,
-      skipDirs: [config.backupRoot, config.logDir],
+      skipDirs: [config.backupRoot],
+      logDir: config.logDir,
       scope: this.opts.scope,
       onSpecial: (s) => {
         if (skipReport(s.path)) return;
@@ -374,7 +375,9 @@ function retentionActions(ctx: PassContext, planned: Action[], opts: PassOptions
       .map((c) => ({ path, copyId: c.id, seq: c.seq, storedAt: c.storedAt! })),
     { path, copyId: arch.copyId, seq: arch.seq, storedAt: arch.to },
   ]);
-  return planRetention(versions, max);
+  // Paths this plan archives nothing for may be over a limit that was lowered since.
+  const over = ctx.store.versionsOverLimit(max).filter((v) => !archived.has(v.path));
+  return planRetention([...over, ...versions], max);
 }
 
 function emptyView(): PlanView {

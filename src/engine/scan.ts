@@ -14,11 +14,12 @@
  * A folder that cannot be listed is reported and remembered, so the paths below it are
  * not mistaken for deleted. Read-only: an interruption leaves nothing behind.
  */
-import { relative, sep } from "node:path";
+import { basename, dirname, relative, sep } from "node:path";
 import { createMatcher, type Matcher } from "./exclude.ts";
 import type { Source } from "../config/config.ts";
 import { isInside } from "../config/paths.ts";
 import { errorText } from "./errors.ts";
+import { isRunLogName } from "../log/runlog.ts";
 import { compareCodePoints } from "./merge.ts";
 import { denoStat, type Folders, openFolders, type StatResult } from "./folders.ts";
 import type { ScanEntry } from "./types.ts";
@@ -30,8 +31,13 @@ export interface ScanProblem {
 
 export interface ScanOptions {
   exclude: string[];
-  /** Absolute folders never entered (the backup root, the log folder). */
+  /** Absolute folders never entered (the backup root). */
   skipDirs: string[];
+  /**
+   * The log folder: the tool's own run logs in it are never backed up (the current one
+   * changes while it is read); any other file in it is, should it lie inside a source.
+   */
+  logDir?: string;
   /** Per source name, the folders or files to scan (absolute); all of it when absent. */
   scope?: Map<string, string[]>;
   /** Only entries whose logical path sorts after this one. */
@@ -113,6 +119,7 @@ function startsOf(w: Walk): [string, string, boolean][] {
   const starts: [string, string, boolean][] = [];
   for (const abs of opts.scope.get(source.name) ?? []) {
     if (opts.skipDirs.some((d) => abs === d || isInside(abs, d))) continue;
+    if (dirname(abs) === opts.logDir && isRunLogName(basename(abs))) continue;
     let info: Deno.FileInfo;
     try {
       info = Deno.lstatSync(abs);
@@ -142,7 +149,7 @@ function* walkDir(w: Walk, abs: string, rel: string): Generator<ScanEntry> {
       if (isDir) {
         if (w.skip.has(childAbs) || w.matcher.ignores(`${childRel}/`)) continue;
         yield* walkDir(w, childAbs, childRel);
-      } else if (!w.matcher.ignores(childRel)) {
+      } else if (!w.matcher.ignores(childRel) && !(abs === w.opts.logDir && isRunLogName(name))) {
         const entry = toScanEntry(w, childAbs, childRel, folder.stat(name, childAbs));
         if (entry !== undefined) yield entry;
       }

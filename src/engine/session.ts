@@ -54,16 +54,29 @@ export function checkSourcesReadable(config: Config): void {
 export async function openSession(config: Config, command: string): Promise<Session> {
   checkSourcesReadable(config);
   const paths = statePaths(config.backupRoot);
-  Deno.mkdirSync(paths.tmp, { recursive: true });
-  const lock = acquireLock(paths.lock);
+  // The log and the backup root are made before the lock and the state: a folder that
+  // cannot be written is a configuration problem (exit 2), found before anything else.
+  const log = preflight(
+    () => RunLog.open(config.logDir, command),
+    `Cannot write a log file in log_dir '${config.logDir}'`,
+  );
+  let lock: Lock;
+  try {
+    preflight(
+      () => Deno.mkdirSync(paths.tmp, { recursive: true }),
+      `Cannot create the backup root '${config.backupRoot}'`,
+    );
+    lock = acquireLock(paths.lock);
+  } catch (e) {
+    log.discard();
+    throw e;
+  }
   let store: StateStore | undefined;
-  let log: RunLog | undefined;
   let syncFs: SyncFs | undefined;
   try {
     // Opened before anything is staged: it reports write-back errors from this moment on.
     syncFs = openSyncFs(config.backupRoot);
     store = StateStore.open(paths.db);
-    log = RunLog.open(config.logDir, command);
     const now = Date.now();
     const { prefixes, runId } = store.beginRun(command, config.sources, now);
     log.line(`Run started: ${command} (run ${runId}, pid ${Deno.pid})`);
@@ -71,11 +84,20 @@ export async function openSession(config: Config, command: string): Promise<Sess
     await recoverInterrupted(config.backupRoot, paths.tmp, store, log);
     return makeSession({ config, tmpDir: paths.tmp, store, log, lock, prefixes, runId, syncFs });
   } catch (e) {
-    log?.close();
+    log.close();
     store?.close();
     syncFs?.close();
     lock.release();
     throw e;
+  }
+}
+
+/** Runs a set-up step; a failure becomes a configuration error (exit 2) naming the folder. */
+function preflight<T>(step: () => T, what: string): T {
+  try {
+    return step();
+  } catch (e) {
+    throw new PreflightError(`${what}: ${errorText(e)}: check the path and its permissions`);
   }
 }
 

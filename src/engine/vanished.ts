@@ -1,6 +1,7 @@
 /**
  * What a pass does with tracked paths its walk no longer saw: a path that is now excluded
- * keeps its copy (and is marked excluded once); the others are archived as deleted, unless
+ * and still in its source keeps its copy (and is marked excluded once); the others, those
+ * marked excluded before included, are archived as deleted, unless
  * they are more than `safety.max_delete_percent` of everything tracked, in which case none
  * is (the mass-deletion guard: an unmounted disk must not look like a deleted tree).
  * Tracked paths below a folder that could not be listed, or outside the pass's scope, do
@@ -37,7 +38,7 @@ export function planVanished(
     if (isExcluded(t.path, matcher) && existsInSource(rules.sources, t.path)) {
       const a = planner.planExclude(t);
       if (a) batch.add(a);
-    } else if (t.status === "current") deletions.push(t);
+    } else deletions.push(t);
   }
   const guard = deleteGuard(deletions.length, rules);
   if (!guard) { for (const t of deletions) batch.add(planner.planDelete(t)); }

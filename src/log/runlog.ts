@@ -3,11 +3,19 @@
  * action in the reference's forms (`BACKUP: source/one.txt → backup/one.txt`). Lines are
  * buffered and flushed at each batch boundary and on close, so a crash loses at most the
  * lines of the batch in progress (whose effects recovery logs again). Old log files beyond
- * `log_retention` are removed, and each removal is logged.
+ * `log_retention` are removed, and each removal is logged; only files named as this tool
+ * names its logs are ever counted or removed, so other files in log_dir are safe.
  */
 import { join } from "node:path";
 
 const LOG_SUFFIX = ".log";
+/** `<UTC time>-<command>[-N].log`, as `RunLog.open` names them: nothing else is a run log. */
+const RUN_LOG_NAME = /^\d{4}-\d\d-\d\dT\d\d-\d\d-\d\d\.\d{3}Z-[a-z]+(-\d+)?\.log$/;
+
+/** Whether a file name is one of this tool's run logs. */
+export function isRunLogName(name: string): boolean {
+  return RUN_LOG_NAME.test(name);
+}
 /** Flush the buffer once it holds this many lines, to bound memory on huge runs. */
 const FLUSH_LINES = 4096;
 
@@ -60,11 +68,19 @@ export class RunLog {
     this.#file.close();
   }
 
+  /** Closes and removes the log: for a session that could not start (nothing was logged). */
+  discard(): void {
+    this.#file.close();
+    try {
+      Deno.removeSync(this.path);
+    } catch { /* already gone */ }
+  }
+
   /** Removes the oldest log files beyond `keep` (oldest by modification time), logging each. */
   rotate(keep: number): void {
     const dir = join(this.path, "..");
     const logs = [...Deno.readDirSync(dir)]
-      .filter((e) => e.isFile && e.name.endsWith(LOG_SUFFIX))
+      .filter((e) => e.isFile && isRunLogName(e.name))
       .map((e) => ({ name: e.name, mtime: Deno.statSync(join(dir, e.name)).mtime?.getTime() ?? 0 }))
       .sort((a, b) => a.mtime - b.mtime || (a.name < b.name ? -1 : 1));
     for (const { name } of logs.slice(0, Math.max(0, logs.length - keep))) {

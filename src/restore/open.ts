@@ -39,9 +39,10 @@ export function resolverFor(config: Config, store: StateStore, paths: Iterable<s
   return new PathResolver(names, config.sources, paths);
 }
 
-/** The log folder as a storage path when it lies inside the backup root. */
+/** The log folder as a storage path when it is the backup root ("") or lies inside it. */
 export function logDirInside(config: Config): string | undefined {
   const rel = relative(config.backupRoot, config.logDir);
-  if (rel === "" || rel.startsWith("..") || isAbsolute(rel)) return undefined;
+  if (rel === "") return "";
+  if (rel.startsWith("..") || isAbsolute(rel)) return undefined;
   return rel.split(sep).join("/");
 }

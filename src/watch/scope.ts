@@ -1,7 +1,7 @@
 /**
  * From event paths to a pass scope, pure: an event path is kept when it lies inside a
- * source, outside the backup root and the log folder (so a backup root inside a source
- * never backs itself up) and is not excluded by the config's patterns. The kept paths are
+ * source, outside the backup root (so a backup root inside a source never backs itself
+ * up), is not one of the tool's own run logs, and is not excluded by the config's patterns. The kept paths are
  * grouped per source, and a path below another kept path is dropped, since the pass walks
  * a scoped folder whole and must not see an entry twice. Whether a path is a folder, a
  * file or gone is left to the pass, which stats each scoped path when it runs.
@@ -9,6 +9,7 @@
 import { sep as nativeSep } from "node:path";
 import type { Config, Source } from "../config/config.ts";
 import { createMatcher } from "../engine/exclude.ts";
+import { isRunLogName } from "../log/runlog.ts";
 
 /** Whether `path` is `dir` or lies below it. */
 export function isWithin(path: string, dir: string, sep = nativeSep): boolean {
@@ -34,11 +35,12 @@ export function eventFilter(
   config: Pick<Config, "sources" | "backupRoot" | "logDir" | "exclude">,
   sep = nativeSep,
 ): PathFilter {
-  const skip = [config.backupRoot, config.logDir];
   const matcher = createMatcher(config.exclude);
   return (path) => {
     const source = sourceOf(path, config.sources, sep);
-    if (!source || skip.some((d) => isWithin(path, d, sep))) return false;
+    if (!source || isWithin(path, config.backupRoot, sep)) return false;
+    const cut = path.lastIndexOf(sep);
+    if (path.slice(0, cut) === config.logDir && isRunLogName(path.slice(cut + 1))) return false;
     if (path === source.path) return true;
     const rel = path.slice(source.path.length).split(sep).filter((p) => p !== "").join("/");
     return !matcher.ignores(rel);

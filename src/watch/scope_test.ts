@@ -1,4 +1,4 @@
-/** Unit tests of event filtering (backup root, log folder, excludes) and scope grouping. */
+/** Unit tests of event filtering (backup root, run logs, excludes) and scope grouping. */
 import assert from "node:assert/strict";
 import { eventFilter, isWithin, sourceOf, toScope } from "./scope.ts";
 
@@ -18,7 +18,7 @@ Deno.test("scope: sourceOf finds the source holding a path", () => {
   assert.equal(sourceOf("/h/other/x", SOURCES), undefined);
 });
 
-Deno.test("scope: the filter drops the backup root, the log folder and excluded paths", () => {
+Deno.test("scope: the filter drops the backup root, the run logs and excluded paths", () => {
   const keep = eventFilter({
     sources: SOURCES,
     backupRoot: "/h/docs/backup",
@@ -31,7 +31,10 @@ Deno.test("scope: the filter drops the backup root, the log folder and excluded 
     ["/h/docs/backup", false],
     ["/h/docs/backup/.backup-tool/state.db-wal", false],
     ["/h/docs/backup-notes.txt", true],
-    ["/h/docs/logs/2024.log", false],
+    ["/h/docs/logs/2026-12-01T19-45-47.431Z-run.log", false],
+    ["/h/docs/logs/2026-12-01T19-45-47.431Z-watch-2.log", false],
+    ["/h/docs/logs/2024.log", true], // not a run log: someone else's file
+    ["/h/docs/logs/sub/2026-12-01T19-45-47.431Z-run.log", true],
     ["/h/docs/draft.tmp", false],
     ["/h/docs/app/node_modules/x/index.js", false],
     ["/h/docs/build/out.o", false],

@@ -156,3 +156,28 @@ Deno.test("unreadable source root (as nobody): exit 2, the backup is not touched
     assert.equal(readState(fx.backup).files.length, 2);
   });
 });
+
+Deno.test("unwritable log_dir or backup root (as nobody): exit 2, nothing created", async () => {
+  await unprivileged({ "a.txt": "a\n" }, async ({ fx, run }) => {
+    for (const key of ["log_dir", "backup_root"]) {
+      const locked = join(fx.dir, `locked-${key}`);
+      Deno.mkdirSync(locked, { mode: 0o755 }); // owned by root: nobody cannot write in it
+      Deno.chmodSync(locked, 0o755);
+      const cfg = JSON.parse(Deno.readTextFileSync(fx.config));
+      Deno.writeTextFileSync(fx.config, JSON.stringify({ ...cfg, [key]: join(locked, "x") }));
+      const r = await run("run");
+      assert.equal(r.code, 2, `${key}: ${r.stdout}\n${r.stderr}`);
+      assert.equal(r.stderr.trim().split("\n").length, 1, r.stderr);
+      assert.match(
+        r.stderr,
+        key === "log_dir"
+          ? /^Cannot write a log file in log_dir/
+          : /^Cannot create the backup root/,
+      );
+      assert.deepEqual(listDir(locked), [], key);
+      assert.deepEqual(listDir(fx.backup), [], `${key}: the backup root was created`);
+      assert.deepEqual(listDir(fx.logs), [], `${key}: a log was left`);
+      Deno.writeTextFileSync(fx.config, JSON.stringify(cfg));
+    }
+  });
+});
