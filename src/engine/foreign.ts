@@ -17,7 +17,15 @@ import { lstatOrNone, nativePath } from "./fsops.ts";
 import type { PlanView } from "./plan.ts";
 
 export function withForeignEntries(view: PlanView, root: string): PlanView {
-  const onDisk = (p: string) => lstatOrNone(nativePath(root, p));
+  const onDisk = (p: string) => {
+    try {
+      return lstatOrNone(nativePath(root, p));
+    } catch {
+      // A stored symlink on the way (a loop, one this batch moves away) or a folder that
+      // cannot be searched: nothing of the backup root's own is there to avoid.
+      return undefined;
+    }
+  };
   return {
     ...view,
     isFile: (p) => view.isFile(p) || isNonFolder(onDisk(p)),

@@ -67,3 +67,16 @@ Deno.test("foreign entries in the backup root are left alone and never block a c
   assert.equal(restore.code, 0, `${restore.stdout}\n${restore.stderr}`);
   assert.deepEqual(readTree(to), readTree(fx.source));
 });
+
+Deno.test("a stored symlink loop replaced by a folder of the same name is backed up at once", async () => {
+  using fx = makeFixture({ "a.txt": "a\n", "b.txt": "b\n", "c.txt": "c\n" });
+  Deno.symlinkSync("dir", join(fx.source, "dir")); // a loop: it points at itself
+  const run = () => runTool(["run", "--config", fx.config]);
+  assert.equal((await run()).code, 0);
+  Deno.removeSync(join(fx.source, "dir"));
+  writeTree(fx.source, { "dir/sub/c.txt": "in the folder\n" });
+  const r = await run();
+  assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
+  assert.equal(Deno.readTextFileSync(join(fx.backup, "dir/sub/c.txt")), "in the folder\n");
+  assert.ok(Deno.lstatSync(join(fx.backup, "_deleted/dir")).isSymlink);
+});
