@@ -68,14 +68,6 @@ Deno.test("plan leaves the backup root and the log folder byte-identical", async
   }
 });
 
-Deno.test("plan with the log folder inside the backup root writes no log", async () => {
-  using fx = await pendingChanges({ log_dir: "./backup/logs" });
-  const before = fingerprint(fx.backup);
-  const r = await fx.cli("plan");
-  assert.equal(r.code, 0, r.stderr);
-  assert.deepEqual(fingerprint(fx.backup), before);
-});
-
 Deno.test("plan on a new backup root creates nothing", async () => {
   using fx = makeFixture({ "a.txt": "a\n" });
   const r = await fx.cli("plan", "--json");

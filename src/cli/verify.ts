@@ -4,7 +4,7 @@
  * backup root that the state does not know. Reads only; no lock is taken, so run it while
  * no backup is running.
  */
-import { loadConfigFor, logDirInside, withState } from "../restore/open.ts";
+import { loadConfigFor, withState } from "../restore/open.ts";
 import { verifyBackup, type VerifyReport } from "../restore/verify.ts";
 import { flag, parseCommand, str, UsageError } from "./args.ts";
 
@@ -42,10 +42,7 @@ export async function verifyCommand(argv: string[]): Promise<number> {
   const samplePercent = readSample(str(p, "sample"));
   const config = loadConfigFor(str(p, "config"));
   const copies = withState(config, (store) => store.storedCopies());
-  const report = await verifyBackup(config.backupRoot, copies, {
-    samplePercent,
-    logFolder: logDirInside(config),
-  });
+  const report = await verifyBackup(config.backupRoot, copies, { samplePercent });
   if (flag(p, "json")) console.log(JSON.stringify(report, null, 2));
   else printReport(report, flag(p, "quiet"), samplePercent);
   return report.ok ? 0 : 1;

@@ -10,7 +10,6 @@
 import { join } from "node:path";
 import type { StoredCopy } from "../state/store.ts";
 import { STATE_DIR } from "../engine/layout.ts";
-import { isRunLogName } from "../log/runlog.ts";
 import { nativePath } from "../engine/fsops.ts";
 import { hashFile, hashText, READ_BUFFER_BYTES } from "../engine/stage.ts";
 import { errorText } from "../engine/errors.ts";
@@ -42,11 +41,6 @@ export interface VerifyReport {
 export interface VerifyOptions {
   /** Percentage of copies to re-hash, 0 < p <= 100 (default 100). */
   samplePercent?: number;
-  /**
-   * The log folder's storage path when it lies inside the backup root ("" for the root
-   * itself): the tool's run logs there are not unknown files. Anything else in it is.
-   */
-  logFolder?: string;
   /** Random source in [0, 1), replaceable in tests. */
   random?: () => number;
   /** Called after each copy is re-hashed (progress display). */
@@ -59,7 +53,7 @@ export async function verifyBackup(
   opts: VerifyOptions = {},
 ): Promise<VerifyReport> {
   await loadDigests();
-  const onDisk = walk(root, opts.logFolder);
+  const onDisk = walk(root);
   const report: VerifyReport = {
     ok: true,
     checked: 0,
@@ -115,15 +109,13 @@ export function pick<T>(items: T[], percent: number, random: () => number): T[] 
   return idx.slice(0, k).sort((a, b) => a - b).map((i) => items[i]);
 }
 
-/** Every entry under `root` (storage path → kind) but the state folder and the run logs. */
-function walk(root: string, logFolder?: string): Map<string, "file" | "symlink" | "other"> {
+/** Every entry under `root` (storage path → kind) but the state folder. */
+function walk(root: string): Map<string, "file" | "symlink" | "other"> {
   const out = new Map<string, "file" | "symlink" | "other">();
-  const logPrefix = logFolder === undefined ? undefined : logFolder === "" ? "" : `${logFolder}/`;
   const visit = (dir: string, prefix: string) => {
     for (const e of Deno.readDirSync(dir)) {
       const rel = prefix + e.name;
       if (rel === STATE_DIR) continue;
-      if (prefix === logPrefix && e.isFile && isRunLogName(e.name)) continue;
       if (e.isDirectory) visit(join(dir, e.name), `${rel}/`);
       else out.set(rel, e.isFile ? "file" : e.isSymlink ? "symlink" : "other");
     }

@@ -114,6 +114,8 @@ const VALUES: Case[] = [
     "safety.max_delete_percent",
   ]],
   ["log_retention 0", v({ log_retention: 0 }), ["log_retention"]],
+  ["log_dir the backup root", v({ log_dir: "./backup" }), ["log_dir", "backup_root"]],
+  ["log_dir inside the backup root", v({ log_dir: "./backup/logs" }), ["log_dir", "backup_root"]],
   ["log_retention an array", v({ log_retention: [30] }), ["log_retention"]],
   [
     "log_retention overflows to Infinity",
