@@ -2,7 +2,7 @@
  * End-to-end tests of `history` and `verify` through the real CLI: every content of a
  * path with its interval and location (versions/, _duplicates/, _deleted/, pruned), and
  * verify catching a flipped byte, a missing copy and an unknown file while ignoring the
- * tool's own folder and a log folder inside the backup root.
+ * tool's own folder.
  */
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";

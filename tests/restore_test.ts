@@ -211,6 +211,16 @@ Deno.test("in place, a folder replaced by a symlink is not written through", asy
   const inside = await fx.cli("restore", "--to", join(fx.backup, "restored"));
   assert.equal(inside.code, 2);
   assert.match(inside.stderr, /^Cannot restore into '.*restored': it is inside the backup root/);
+  // A symlink to the backup root is the backup root: refused too, nothing replaced.
+  const link = join(fx.dir, "link-to-backup");
+  Deno.symlinkSync(fx.backup, link);
+  const before = Deno.readTextFileSync(join(fx.backup, "docs/a.txt"));
+  for (const to of [link, join(link, "sub")]) {
+    const r = await fx.cli("restore", "--to", to, "--overwrite");
+    assert.equal(r.code, 2, r.stdout + r.stderr);
+    assert.match(r.stderr, /it is inside the backup root/);
+  }
+  assert.equal(Deno.readTextFileSync(join(fx.backup, "docs/a.txt")), before);
 });
 
 Deno.test("several sources: PATH starts with the source name, --to keeps it", async () => {

@@ -5,7 +5,7 @@
  * so an interruption leaves complete files and at most a hidden temporary file.
  */
 import { resolve } from "node:path";
-import { isInside } from "../config/paths.ts";
+import { isInside, realTarget } from "../config/paths.ts";
 import { AT_FORMAT, isWithin, parseAt, resolveAsOf, type Selector } from "../restore/asof.ts";
 import { loadConfigFor, resolverFor, withState } from "../restore/open.ts";
 import type { PathResolver } from "../restore/paths.ts";
@@ -80,9 +80,19 @@ export async function restoreCommand(argv: string[]): Promise<number> {
   return printRestore(results, problems, { json: flag(p, "json"), quiet, at: req.at });
 }
 
-/** Restoring into the backup root could replace stored copies: refused. */
+/**
+ * Restoring into the backup root could replace stored copies: refused, however the folder
+ * is named (its real path is compared, so a symlink to the root does not get past).
+ */
 function checkTo(to: string | undefined, root: string): void {
-  if (to !== undefined && (to === root || isInside(to, root))) {
+  if (to === undefined) return;
+  let real: string;
+  try {
+    real = realTarget(to, "--to");
+  } catch (e) {
+    throw new UsageError(`Cannot restore into '${to}': ${errorText(e)}`);
+  }
+  if (real === root || isInside(real, root)) {
     throw new UsageError(
       `Cannot restore into '${to}': it is inside the backup root '${root}': ` +
         `choose a folder outside it`,
