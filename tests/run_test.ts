@@ -195,6 +195,24 @@ Deno.test("an excluded file deleted from the source is archived as deleted, patt
   assert.match(again.stdout, /0 new, 0 updated, 0 duplicate, 5 unchanged, 0 deleted/);
 });
 
+Deno.test("a temporary file left by a killed restore is never backed up", async () => {
+  using fx = makeFixture({
+    "a.txt": "a",
+    "d/.backup-tool-restore-4242-1.tmp": "half of a restored file",
+    "d/.backup-tool-restore-notes.tmp": "a user's file with a similar name",
+  });
+  const plan = await fx.cli("plan", "--json");
+  assert.deepEqual(JSON.parse(plan.stdout).actions.map((a: { path: string }) => a.path), [
+    "source/a.txt",
+    "source/d/.backup-tool-restore-notes.tmp",
+  ]);
+  assert.equal((await fx.cli("run")).code, 0);
+  assert.deepEqual(Object.keys(readTree(fx.backup)).sort(), [
+    "a.txt",
+    "d/.backup-tool-restore-notes.tmp",
+  ]);
+});
+
 Deno.test("several sources each get their own folder; adding one moves nothing", async () => {
   using fx = makeFixture({ "a.txt": "a" });
   assert.equal((await fx.cli("run")).code, 0);

@@ -20,6 +20,14 @@
 export const STATE_DIR = ".backup-tool";
 /** Inside STATE_DIR: copies staged before they are flushed and linked into place. */
 export const TMP_DIR = "tmp";
+/** `restore` writes each file as `<prefix><pid>-<n>.tmp` beside its destination first. */
+export const RESTORE_TMP_PREFIX = ".backup-tool-restore-";
+const RESTORE_TMP = /^\.backup-tool-restore-\d+-\d+\.tmp$/;
+
+/** Whether a file name is one of restore's temporary files (one left by a killed restore). */
+export function isRestoreTemp(name: string): boolean {
+  return RESTORE_TMP.test(name);
+}
 export const VERSIONS_DIR = "versions";
 export const DUPLICATES_DIR = "_duplicates";
 export const DELETED_DIR = "_deleted";

@@ -20,6 +20,7 @@ import type { Source } from "../config/config.ts";
 import { isInside } from "../config/paths.ts";
 import { errorText } from "./errors.ts";
 import { isRunLogName } from "../log/runlog.ts";
+import { isRestoreTemp } from "./layout.ts";
 import { compareCodePoints } from "./merge.ts";
 import { denoStat, type Folders, openFolders, type StatResult } from "./folders.ts";
 import type { ScanEntry } from "./types.ts";
@@ -119,7 +120,7 @@ function startsOf(w: Walk): [string, string, boolean][] {
   const starts: [string, string, boolean][] = [];
   for (const abs of opts.scope.get(source.name) ?? []) {
     if (opts.skipDirs.some((d) => abs === d || isInside(abs, d))) continue;
-    if (dirname(abs) === opts.logDir && isRunLogName(basename(abs))) continue;
+    if (isOwnFile(w, dirname(abs), basename(abs))) continue;
     let info: Deno.FileInfo;
     try {
       info = Deno.lstatSync(abs);
@@ -149,7 +150,7 @@ function* walkDir(w: Walk, abs: string, rel: string): Generator<ScanEntry> {
       if (isDir) {
         if (w.skip.has(childAbs) || w.matcher.ignores(`${childRel}/`)) continue;
         yield* walkDir(w, childAbs, childRel);
-      } else if (!w.matcher.ignores(childRel) && !(abs === w.opts.logDir && isRunLogName(name))) {
+      } else if (!w.matcher.ignores(childRel) && !isOwnFile(w, abs, name)) {
         const entry = toScanEntry(w, childAbs, childRel, folder.stat(name, childAbs));
         if (entry !== undefined) yield entry;
       }
@@ -157,6 +158,15 @@ function* walkDir(w: Walk, abs: string, rel: string): Generator<ScanEntry> {
   } finally {
     folder.close();
   }
+}
+
+/**
+ * The tool's own files in a source, never backed up: its run logs, when log_dir lies in a
+ * source (the current one changes while it is read), and a temporary file a killed
+ * `restore` left beside its destination (a partial file, not the user's).
+ */
+function isOwnFile(w: Walk, dir: string, name: string): boolean {
+  return (dir === w.opts.logDir && isRunLogName(name)) || isRestoreTemp(name);
 }
 
 /**

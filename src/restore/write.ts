@@ -14,6 +14,7 @@
  * (Deno has no lutimes/lchmod). A destination whose parent folder became a symlink is
  * refused, so nothing is written outside the restore folder.
  */
+import { RESTORE_TMP_PREFIX } from "../engine/layout.ts";
 import { dirname, join, relative, sep } from "node:path";
 import type { StoredCopy } from "../state/store.ts";
 import { lstatOrNone, nativePath, removeQuietly, renameWithRetry } from "../engine/fsops.ts";
@@ -53,7 +54,7 @@ export async function restoreOne(
 ): Promise<RestoreResult> {
   await loadDigests();
   const { copy, dest } = item;
-  const tmp = join(dirname(dest), `.backup-tool-restore-${Deno.pid}-${++tmpCounter}.tmp`);
+  const tmp = join(dirname(dest), `${RESTORE_TMP_PREFIX}${Deno.pid}-${++tmpCounter}.tmp`);
   try {
     checkParents(item.base, dest);
     const existing = lstatOrNone(dest);
