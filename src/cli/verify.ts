@@ -16,7 +16,7 @@ know (.backup-tool/ and the log folder are not checked). Every copy's presence i
 checked; --sample re-hashes only a random share of them.
 
 Options:
-  --sample PERCENT  Re-hash a random PERCENT (0-100, decimals allowed) of the copies
+  --sample PERCENT  Re-hash a random PERCENT (above 0, up to 100, decimals allowed) of the copies
   --config FILE     Config file (default ./config.jsonc, then ./config.json)
   --json            Print { ok, checked, total, missing, changed, unknown }
   --quiet           Print nothing but problems
