@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { join } from "node:path";
-import { type Fixture, makeFixture, writeTree } from "./helpers.ts";
+import { type Fixture, makeFixture, toolCommand, writeTree } from "./helpers.ts";
 
 /** Every entry under `root`: folders by name, files by size, mtime and SHA-256. */
 function fingerprint(root: string): Record<string, string> {
@@ -124,6 +124,26 @@ Deno.test("plan predicts the prunes of a lowered retention limit", async () => {
   const run = await fx.cli("run", "--json");
   assert.equal(JSON.parse(run.stdout).counts.prune, 2);
   for (const p of prunes(plan)) await assertDone(fx, { type: "prune", storedAt: p! });
+});
+
+Deno.test("plan after an interrupted run says that the next run completes it first", async () => {
+  using fx = makeFixture({ "a.txt": "a\n", "b.txt": "b\n" });
+  const tool = toolCommand(["run", "--config", fx.config]);
+  const crashed = await new Deno.Command(tool.cmd, {
+    args: tool.args,
+    env: { BACKUP_TOOL_FAULT: "journaled:1" },
+    stdout: "null",
+    stderr: "null",
+  }).output();
+  assert.equal(crashed.code, 137);
+  const human = await fx.cli("plan");
+  assert.equal(human.code, 0, human.stderr);
+  assert.match(human.stdout, /Note: an interrupted run left 2 journaled action\(s\)/);
+  const doc = JSON.parse((await fx.cli("plan", "--json")).stdout);
+  assert.match(doc.notice, /completes before anything else/);
+  const run = await fx.cli("run");
+  assert.equal(run.code, 0, run.stderr);
+  assert.equal(JSON.parse((await fx.cli("plan", "--json")).stdout).notice, undefined);
 });
 
 /** Checks on disk that a planned action happened as the plan described it. */

@@ -31,6 +31,7 @@ export function humanSummary(
   if (c.exclude > 0) lines.push(`${c.exclude} newly excluded (copies kept)`);
   if (c.special > 0) lines.push(`${c.special} special file(s) skipped (FIFOs, sockets, devices)`);
   if (s.deleteGuard) lines.push(`${style.yellow("Deletions held back")}: ${s.deleteGuard}`);
+  if (s.notice) lines.push(`${style.yellow("Note")}: ${s.notice}`);
   if (s.warnings.length > 0) {
     lines.push(
       `${style.yellow("Copies lost")}: ${s.warnings.length} earlier content(s) were missing ` +
@@ -53,6 +54,7 @@ export function jsonSummary(command: string, s: RunSummary, withActions: boolean
       durationMs: s.durationMs,
       logFile: s.logFile,
       deleteGuard: s.deleteGuard,
+      notice: s.notice,
       errors: s.errors,
       warnings: s.warnings,
       actions: withActions ? s.planned.map(publicAction) : undefined,

@@ -17,6 +17,8 @@ export interface RunSummary extends PassResult {
   logFile?: string;
   /** 0 ok, 1 some files failed, deletions were held back, or a stored copy was lost. */
   exitCode: number;
+  /** For `plan`: what the plan cannot show (an interrupted run the next run completes first). */
+  notice?: string;
 }
 
 export async function backupOnce(config: Config, opts: PassOptions = {}): Promise<RunSummary> {
@@ -58,8 +60,11 @@ export async function planOnce(config: Config, opts: PassOptions = {}): Promise<
       runId: 0,
     };
     const result = await runPass(ctx, { ...opts, dryRun: true });
+    const pending = store?.pendingIntents().reduce((n, i) => n + i.actions.length, 0) ?? 0;
     return {
       ...result,
+      notice: pending === 0 ? undefined : `an interrupted run left ${pending} journaled ` +
+        `action(s), which the next run completes before anything else; they are not shown here`,
       runId: 0,
       durationMs: Math.round(performance.now() - started),
       exitCode: needsAttention(result) ? 1 : 0,
