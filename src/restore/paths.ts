@@ -63,7 +63,9 @@ export class PathResolver {
     }
     const name = this.#names[0];
     const prefixed = rel === name || rel.startsWith(`${name}/`);
-    // `source/one.txt` as logs show it, unless the source holds a folder of its own name.
+    // `source/one.txt` as logs show it, when such a path was recorded; otherwise a path
+    // inside the source (which may hold a folder of the source's own name: `source/x` then
+    // means that folder's x only when the source itself has no x).
     if (prefixed && (this.isFile(rel) || this.isFolder(rel))) return rel;
     return `${name}/${rel}`;
   }
