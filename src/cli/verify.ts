@@ -2,34 +2,46 @@
  * `verify`: re-hashes the stored copies (all, or a random sample) and compares them with
  * the state; reports missing copies, changed ones (bit rot, tampering) and files in the
  * backup root that the state does not know. Reads only; no lock is taken, so run it while
- * no backup is running.
+ * no backup is running. `--repair` takes the lock and makes bad copies again (repair.ts).
  */
 import { loadConfigFor, withState } from "../restore/open.ts";
 import { verifyBackup, type VerifyReport } from "../restore/verify.ts";
-import { flag, parseCommand, str, UsageError } from "./args.ts";
+import type { Config } from "../config/config.ts";
+import { outcomeLine, verifyAndRepair } from "../restore/repair.ts";
+import { flag, parseCommand, type Parsed, str, UsageError } from "./args.ts";
 
-export const VERIFY_HELP = `Usage: backup-tool verify [--sample PERCENT] [--config FILE] [--json]
+export const VERIFY_HELP =
+  `Usage: backup-tool verify [--repair] [--sample PERCENT] [--config FILE] [--json]
 
 Checks that the backup is intact: every stored copy the state records must exist and
 still have its recorded hash, and the backup root must hold no file the state does not
-know (.backup-tool/ and the log folder are not checked). Every copy's presence is always
-checked; --sample re-hashes only a random share of them.
+know (.backup-tool/ is not checked). Every copy's presence is always checked; --sample
+re-hashes only a random share of them.
+
+With --repair, missing and changed copies are made again, under the backup root's lock:
+from a source file that holds the same content now (checked against the recorded hash),
+a symlink from its recorded target. A changed copy is moved to .backup-tool/damaged/
+first, never deleted. Copies whose content no source file holds are named.
 
 Options:
+  --repair          Make missing and changed copies again where a source still has them
   --sample PERCENT  Re-hash a random PERCENT (above 0, up to 100, decimals allowed) of the copies
   --config FILE     Config file (default ./config.jsonc, then ./config.json)
-  --json            Print { ok, checked, total, missing, changed, unknown }
+  --json            Print { ok, checked, total, missing, changed, unknown }, and with
+                    --repair also repaired and notRepaired
   --quiet           Print nothing but problems
 
-Exit codes: 0 intact, 1 something is missing, changed or unknown (each is named),
-2 usage or configuration error.
+Exit codes: 0 intact (with --repair: intact once repaired), 1 something is missing,
+changed or unknown (each is named), 2 usage or configuration error, 3 (--repair) a
+backup holds the lock.
 
 Examples:
   backup-tool verify
-  backup-tool verify --sample 5 --json | jq .changed`;
+  backup-tool verify --sample 5 --json | jq .changed
+  backup-tool verify --repair`;
 
 export async function verifyCommand(argv: string[]): Promise<number> {
-  const p = parseCommand("verify", argv, { string: ["sample"] });
+  const p = parseCommand("verify", argv, { string: ["sample"], boolean: ["repair"] });
   if (flag(p, "help")) {
     console.log(VERIFY_HELP);
     return 0;
@@ -41,11 +53,31 @@ export async function verifyCommand(argv: string[]): Promise<number> {
   }
   const samplePercent = readSample(str(p, "sample"));
   const config = loadConfigFor(str(p, "config"));
+  if (flag(p, "repair")) return await repairCommand(config, samplePercent, p);
   const copies = withState(config, (store) => store.storedCopies());
   const report = await verifyBackup(config.backupRoot, copies, { samplePercent });
   if (flag(p, "json")) console.log(JSON.stringify(report, null, 2));
   else printReport(report, flag(p, "quiet"), samplePercent);
   return report.ok ? 0 : 1;
+}
+
+async function repairCommand(config: Config, samplePercent: number | undefined, p: Parsed) {
+  const { report, outcomes, ok } = await verifyAndRepair(config, { samplePercent });
+  const repaired = outcomes.filter((o) => o.error === undefined);
+  const notRepaired = outcomes.filter((o) => o.error !== undefined);
+  if (flag(p, "json")) {
+    console.log(JSON.stringify({ ...report, ok, repaired, notRepaired }, null, 2));
+    return ok ? 0 : 1;
+  }
+  printReport(report, true, samplePercent);
+  for (const o of outcomes) (o.error ? console.error : console.log)(outcomeLine(o));
+  if (!flag(p, "quiet") || !ok) {
+    console.log(
+      `Repair: ${repaired.length} repaired, ${notRepaired.length} not repaired, ` +
+        `${report.unknown.length} unknown file(s)${ok ? ": intact" : ""}`,
+    );
+  }
+  return ok ? 0 : 1;
 }
 
 function readSample(text: string | undefined): number | undefined {

@@ -15,8 +15,8 @@ export function loadConfigFor(configFlag: string | undefined): Config {
   return loadConfig(findConfigFile(configFlag, Deno.cwd()));
 }
 
-/** Runs `fn` with the state opened read-only; exit code 2 when there is no backup yet. */
-export function withState<T>(config: Config, fn: (store: StateStore) => T): T {
+/** The state database's path; exit code 2 when there is no backup yet. */
+export function requireState(config: Config): string {
   const db = statePaths(config.backupRoot).db;
   if (!exists(db)) {
     throw new PreflightError(
@@ -24,7 +24,12 @@ export function withState<T>(config: Config, fn: (store: StateStore) => T): T {
         `run a backup first, or check backup_root in '${config.file}'`,
     );
   }
-  const store = StateStore.open(db, { readOnly: true });
+  return db;
+}
+
+/** Runs `fn` with the state opened read-only; exit code 2 when there is no backup yet. */
+export function withState<T>(config: Config, fn: (store: StateStore) => T): T {
+  const store = StateStore.open(requireState(config), { readOnly: true });
   try {
     return fn(store);
   } finally {

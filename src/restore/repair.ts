@@ -1,0 +1,186 @@
+/**
+ * `verify --repair`: stored copies that verify found missing or changed are made again.
+ * A symlink comes back from its recorded target and an empty file from nothing; any other
+ * file is read again from a source file that holds the same content now (the path's own
+ * file, or any tracked file with that digest), checked against the recorded digest while it
+ * is copied, given its recorded mode and time, flushed, and linked into place. A damaged
+ * copy is first moved to `.backup-tool/damaged/` (never deleted: it is what the backup
+ * held). A copy no current file holds cannot be made again and is named, with why.
+ *
+ * Runs under the lock. An interruption leaves at most a temporary file (the next run
+ * removes it) or a damaged copy already moved aside, whose place the next repair fills.
+ */
+import { join } from "node:path";
+import type { Config, Source } from "../config/config.ts";
+import { openSession } from "../engine/session.ts";
+import { requireState } from "./open.ts";
+import { verifyBackup, type VerifyOptions, type VerifyReport } from "./verify.ts";
+import type { StoredCopy } from "../state/store.ts";
+import { loadDigests } from "../engine/digest.ts";
+import { statFields } from "../engine/folders.ts";
+import { lstatOrNone, moveOnce, nativePath, removeQuietly, syncFiles } from "../engine/fsops.ts";
+import { allocatePath, splitLogical, STATE_DIR, TMP_DIR } from "../engine/layout.ts";
+import { applyMeta, READ_BUFFER_BYTES, stageEntry } from "../engine/stage.ts";
+import { errorText } from "../engine/errors.ts";
+
+/** Where damaged copies are moved, inside the backup root's state folder. */
+const DAMAGED_DIR = `${STATE_DIR}/damaged`;
+
+export interface RepairOutcome {
+  /** Storage path of the copy, relative to the backup root. */
+  file: string;
+  path: string;
+  version: number;
+  /** Where the content came from: a logical path, "recorded symlink target" or "empty file". */
+  from?: string;
+  /** Where the damaged copy went (relative to the backup root). */
+  damagedTo?: string;
+  /** Why it could not be repaired. */
+  error?: string;
+}
+
+export interface RepairReport {
+  report: VerifyReport;
+  outcomes: RepairOutcome[];
+  /** Everything found was repaired and nothing unknown is in the backup root. */
+  ok: boolean;
+}
+
+/**
+ * Verifies under the lock, then repairs what is missing or changed; each outcome is
+ * logged in a `verify` log file, and the session is recorded like a run.
+ */
+export async function verifyAndRepair(
+  config: Config,
+  opts: Pick<VerifyOptions, "samplePercent" | "onProgress">,
+): Promise<RepairReport> {
+  requireState(config);
+  const session = await openSession(config, "verify");
+  let status = "failed";
+  try {
+    const copies = session.store.storedCopies();
+    const report = await verifyBackup(config.backupRoot, copies, opts);
+    const byFile = new Map(copies.map((c) => [c.storedAt!, c]));
+    const todo = [
+      ...report.missing.map((b) => ({ copy: byFile.get(b.file)!, damaged: false })),
+      ...report.changed.map((b) => ({ copy: byFile.get(b.file)!, damaged: true })),
+    ];
+    const view = session.store.planView();
+    const ctx = { root: config.backupRoot, sources: config.sources, holdersOf: view.holdersOf };
+    const outcomes = await repairCopies(ctx, todo);
+    for (const o of outcomes) session.log.line(outcomeLine(o));
+    const failed = outcomes.filter((o) => o.error !== undefined).length;
+    const ok = report.unknown.length === 0 && failed === 0;
+    session.log.line(
+      `Verify complete: ${outcomes.length - failed} repaired, ${failed} not repaired, ` +
+        `${report.unknown.length} unknown file(s)`,
+    );
+    status = ok ? "ok" : "partial";
+    return { report, outcomes, ok };
+  } finally {
+    session.close(status, {});
+  }
+}
+
+/** One line per repaired (or unrepaired) copy, for the log and the terminal. */
+export function outcomeLine(o: RepairOutcome): string {
+  const copy = `${o.file} (${o.path} v${o.version})`;
+  if (o.error !== undefined) return `NOT REPAIRED: ${copy}: ${o.error}`;
+  const aside = o.damagedTo ? `; the damaged copy was moved to ${o.damagedTo}` : "";
+  return `REPAIRED: ${copy} from ${o.from}${aside}`;
+}
+
+export interface RepairContext {
+  root: string;
+  sources: readonly Source[];
+  /** Tracked files (logical paths) whose current content has this digest. */
+  holdersOf(hash: string, algo: string): string[];
+}
+
+/** Repairs each copy in turn; `damaged` copies exist but hold the wrong bytes. */
+export async function repairCopies(
+  ctx: RepairContext,
+  copies: { copy: StoredCopy; damaged: boolean }[],
+): Promise<RepairOutcome[]> {
+  await loadDigests();
+  const buf = new Uint8Array(READ_BUFFER_BYTES);
+  const outcomes: RepairOutcome[] = [];
+  for (const { copy, damaged } of copies) {
+    const outcome: RepairOutcome = { file: copy.storedAt!, path: copy.path, version: copy.seq };
+    const tmp = join(ctx.root, STATE_DIR, TMP_DIR, `repair-${crypto.randomUUID()}.tmp`);
+    try {
+      outcome.from = await remake(ctx, copy, tmp, buf);
+      if (damaged) outcome.damagedTo = await moveAside(ctx.root, copy.storedAt!);
+      if (!(await moveOnce(tmp, nativePath(ctx.root, copy.storedAt!)))) {
+        throw new Error("the new copy vanished before it was placed");
+      }
+    } catch (e) {
+      outcome.error = errorText(e);
+    } finally {
+      removeQuietly(tmp);
+    }
+    outcomes.push(outcome);
+  }
+  return outcomes;
+}
+
+/** Makes the copy's content at `tmp`, flushed; returns where it came from. */
+async function remake(
+  ctx: RepairContext,
+  copy: StoredCopy,
+  tmp: string,
+  buf: Uint8Array,
+): Promise<string> {
+  if (copy.kind === "symlink") {
+    if (copy.linkTarget === null) throw new Error("its symlink target was not recorded");
+    Deno.symlinkSync(copy.linkTarget, tmp);
+    return "recorded symlink target";
+  }
+  let from = "empty file";
+  if (copy.size === 0) Deno.writeFileSync(tmp, new Uint8Array(0), { createNew: true });
+  else from = copyFromSources(ctx, copy, tmp, buf);
+  applyMeta(tmp, copy);
+  await syncFiles([tmp]);
+  return from;
+}
+
+/** Copies the content from the first source file that holds it now; returns its path. */
+function copyFromSources(ctx: RepairContext, copy: StoredCopy, tmp: string, buf: Uint8Array) {
+  const candidates = new Set([copy.path, ...ctx.holdersOf(copy.hash, copy.algo)]);
+  for (const path of candidates) {
+    const abs = sourceFile(ctx.sources, path);
+    const info = abs === undefined ? undefined : lstatOrNone(abs);
+    if (abs === undefined || !info?.isFile || info.size !== copy.size) continue;
+    try {
+      const entry = { path, abs, kind: "file" as const, ...statFields(info) };
+      if (stageEntry(entry, copy.algo, buf, tmp).hash === copy.hash) return path;
+    } catch { /* unreadable or changing: try the next one */ }
+    removeQuietly(tmp);
+  }
+  throw new Error(
+    "no file in the sources holds this content now (the next run backs up what they hold)",
+  );
+}
+
+/** The file on disk behind a logical path, when its source is configured. */
+function sourceFile(sources: readonly Source[], path: string): string | undefined {
+  const { source, rel } = splitLogical(path);
+  const s = sources.find((x) => x.name === source);
+  return s === undefined ? undefined : join(s.path, ...rel.split("/"));
+}
+
+/** Moves a damaged copy to the first free `.backup-tool/damaged/<its path>[.~K]`. */
+async function moveAside(root: string, storedAt: string): Promise<string> {
+  const onDisk = (p: string) => lstatOrNone(nativePath(root, p));
+  const to = allocatePath(`${DAMAGED_DIR}/${storedAt}`, {
+    isFile: (p) => {
+      const info = onDisk(p);
+      return info !== undefined && !info.isDirectory;
+    },
+    isDir: (p) => onDisk(p)?.isDirectory === true,
+  });
+  if (!(await moveOnce(nativePath(root, storedAt), nativePath(root, to)))) {
+    throw new Error("the damaged copy vanished before it was moved aside");
+  }
+  return to;
+}

@@ -1,0 +1,98 @@
+/**
+ * `verify --repair` end to end: missing and changed copies are made again from a source
+ * file that holds the same content now (the path's own, or another), symlinks from their
+ * recorded target, empty files from nothing, each with its recorded mode and time; a
+ * changed copy is moved to .backup-tool/damaged/, never deleted; a copy no source file
+ * holds is named and left; the lock is respected.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { makeFixture, writeTree } from "./helpers.ts";
+
+Deno.test("verify --repair makes missing and changed copies again from the sources", async () => {
+  using fx = makeFixture({ "a/x.txt": "one\n", "a/y.txt": "two\n", "empty": "" });
+  Deno.symlinkSync("a/x.txt", join(fx.source, "link"));
+  Deno.chmodSync(join(fx.source, "a/y.txt"), 0o640);
+  assert.equal((await fx.cli("run")).code, 0);
+  writeTree(fx.source, { "a/x.txt": "three\n" }); // v1 of a/x.txt goes to versions/
+  assert.equal((await fx.cli("run")).code, 0);
+  writeTree(fx.source, { "old-copy.txt": "one\n" }); // a file holding v1's content now
+  assert.equal((await fx.cli("run")).code, 0);
+  const yInfo = Deno.statSync(join(fx.backup, "a/y.txt"));
+
+  for (const p of ["a/x.txt", "link", "empty", "versions/a/x.txt/v1.bak"]) {
+    Deno.removeSync(join(fx.backup, p));
+  }
+  Deno.writeTextFileSync(join(fx.backup, "a/y.txt"), "rot\n");
+
+  const r = await fx.cli("verify", "--repair");
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  assert.match(r.stdout, /REPAIRED: a\/x.txt \(source\/a\/x.txt v2\) from source\/a\/x.txt/);
+  assert.match(
+    r.stdout,
+    /REPAIRED: versions\/a\/x.txt\/v1.bak \(source\/a\/x.txt v1\) from source\/old-copy.txt/,
+  );
+  assert.match(r.stdout, /REPAIRED: link .* from recorded symlink target/);
+  assert.match(r.stdout, /REPAIRED: empty .* from empty file/);
+  assert.match(r.stdout, /the damaged copy was moved to .backup-tool\/damaged\/a\/y.txt/);
+  assert.match(r.stdout, /Repair: 5 repaired, 0 not repaired, 0 unknown file\(s\): intact/);
+
+  assert.equal(Deno.readTextFileSync(join(fx.backup, "a/x.txt")), "three\n");
+  assert.equal(Deno.readTextFileSync(join(fx.backup, "versions/a/x.txt/v1.bak")), "one\n");
+  assert.equal(Deno.readLinkSync(join(fx.backup, "link")), "a/x.txt");
+  assert.equal(Deno.readTextFileSync(join(fx.backup, "empty")), "");
+  assert.equal(Deno.readTextFileSync(join(fx.backup, "a/y.txt")), "two\n");
+  const repairedY = Deno.statSync(join(fx.backup, "a/y.txt"));
+  assert.equal(repairedY.mode! & 0o777, 0o640);
+  assert.equal(repairedY.mtime?.getTime(), yInfo.mtime?.getTime());
+  assert.equal(
+    Deno.readTextFileSync(join(fx.backup, ".backup-tool/damaged/a/y.txt")),
+    "rot\n",
+  );
+  assert.ok(fx.lastLog().some((l) => l.startsWith("REPAIRED: a/y.txt")), fx.lastLog().join("\n"));
+  assert.ok(
+    fx.lastLog().includes("Verify complete: 5 repaired, 0 not repaired, 0 unknown file(s)"),
+  );
+
+  const verify = await fx.cli("verify");
+  assert.equal(verify.code, 0, verify.stdout + verify.stderr);
+  const again = await fx.cli("run");
+  assert.match(again.stdout, /0 new, 0 updated, 0 duplicate, 5 unchanged, 0 deleted/);
+});
+
+Deno.test("verify --repair names what no source file holds and leaves it", async () => {
+  using fx = makeFixture({ "a.txt": "first\n", "b.txt": "bee\n" });
+  assert.equal((await fx.cli("run")).code, 0);
+  writeTree(fx.source, { "a.txt": "second\n" });
+  assert.equal((await fx.cli("run")).code, 0);
+  Deno.removeSync(join(fx.backup, "versions/a.txt/v1.bak")); // "first" is nowhere now
+  Deno.removeSync(join(fx.backup, "b.txt"));
+  writeTree(fx.source, { "b.txt": "changed since\n" }); // the source moved on
+
+  const r = await fx.cli("verify", "--repair", "--json");
+  assert.equal(r.code, 1, r.stderr);
+  const doc = JSON.parse(r.stdout);
+  assert.equal(doc.ok, false);
+  assert.deepEqual(doc.repaired, []);
+  assert.deepEqual(
+    doc.notRepaired.map((
+      o: { file: string; error: string },
+    ) => [o.file, /no file in the sources/.test(o.error)]),
+    [["b.txt", true], ["versions/a.txt/v1.bak", true]],
+  );
+  assert.deepEqual([...Deno.readDirSync(join(fx.backup, ".backup-tool/tmp"))], []);
+  const run = await fx.cli("run"); // the changed source is backed up as usual
+  assert.equal(run.code, 1, "the old copy of b.txt is missing: recorded as lost");
+  assert.equal(Deno.readTextFileSync(join(fx.backup, "b.txt")), "changed since\n");
+});
+
+Deno.test("verify --repair takes the lock: exit 3 while a backup holds it", async () => {
+  using fx = makeFixture({ "a.txt": "a\n" });
+  assert.equal((await fx.cli("run")).code, 0);
+  using held = Deno.openSync(join(fx.backup, ".backup-tool", "lock"), { read: true, write: true });
+  held.lockSync(true);
+  const r = await fx.cli("verify", "--repair");
+  assert.equal(r.code, 3, r.stdout + r.stderr);
+  const plain = await fx.cli("verify");
+  assert.equal(plain.code, 0, "a plain verify takes no lock");
+});
