@@ -75,8 +75,12 @@ Deno.test("history shows the current copy, duplicates, and errors by exit code",
   const latest = JSON.parse((await fx.cli("history", "a.txt", "--json")).stdout).versions[0];
   assert.equal(latest.replaced, null);
   assert.equal(latest.location, "latest");
+  const unknownJson = await fx.cli("history", "zzz.txt", "--json");
+  assert.equal(unknownJson.code, 1);
+  assert.deepEqual(JSON.parse(unknownJson.stdout), { path: "source/zzz.txt", versions: [] });
   const unknown = await fx.cli("history", "zzz.txt");
   assert.equal(unknown.code, 1);
+  assert.equal(unknown.stdout, "");
   assert.match(
     unknown.stderr,
     /^Cannot show history of 'zzz\.txt': 'source\/zzz\.txt' was never backed up/,

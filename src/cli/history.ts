@@ -12,13 +12,15 @@ export const HISTORY_HELP = `Usage: backup-tool history PATH [--config FILE] [--
 Lists every stored content of one file, oldest first: its version number (what
 'restore --version N' takes), when it became current, when it was replaced ("current"
 while it still is), size, hash, and where its copy lives: the latest copy, versions/,
-_duplicates/, _deleted/, or "pruned by retention" with the time it was removed.
+_duplicates/, _deleted/, "pruned by retention" with the time it was removed, or "lost"
+when its copy was found missing from the backup root.
 PATH is relative to the source root as the logs show it (with several sources it starts
 with the source name).
 
 Options:
   --config FILE  Config file (default ./config.jsonc, then ./config.json)
   --json         Print { "path": ..., "versions": [...] } with full hashes and ISO times
+                 (versions is empty, with exit code 1, for a path never backed up)
 
 Exit codes: 0 listed, 1 the path is not in the backup, 2 usage or configuration error.
 
@@ -50,6 +52,8 @@ export function historyCommand(argv: string[]): Promise<number> {
   }
   if (copies.length === 0) {
     console.error(`Cannot show history of '${given}': '${path}' was never backed up`);
+    // Exit code 1 always comes with its document (docs/json.md): here, no versions.
+    if (flag(p, "json")) console.log(JSON.stringify({ path, versions: [] }, null, 2));
     return Promise.resolve(1);
   }
   const entries = historyEntries(copies);
