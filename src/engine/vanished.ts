@@ -10,7 +10,7 @@
 import { join } from "node:path";
 import type { Source } from "../config/config.ts";
 import type { Batch } from "./batch.ts";
-import { exists } from "./fsops.ts";
+import { exists, lstatOrNone } from "./fsops.ts";
 import type { Planner } from "./plan.ts";
 import { createMatcher, type Matcher } from "./exclude.ts";
 import type { TrackedFile } from "./types.ts";
@@ -40,8 +40,14 @@ export function planVanished(
       if (a) batch.add(a);
     } else deletions.push(t);
   }
-  const guard = deleteGuard(deletions.length, rules);
-  if (!guard) { for (const t of deletions) batch.add(planner.planDelete(t)); }
+  // A file replaced by a folder of its name did not vanish with an unmounted disk: the
+  // folder is there to see. Its deletion is never held back (the folder's files need the
+  // path), and only the other deletions count against the limit.
+  const swapped = deleteGuard(deletions.length, rules) === undefined
+    ? new Set<TrackedFile>()
+    : new Set(deletions.filter((t) => isFolderInSource(rules.sources, t.path)));
+  const guard = deleteGuard(deletions.length - swapped.size, rules);
+  for (const t of deletions) if (!guard || swapped.has(t)) batch.add(planner.planDelete(t));
   return guard;
 }
 
@@ -66,9 +72,19 @@ function isExcluded(path: string, matcher: Matcher): boolean {
 }
 
 function existsInSource(sources: Source[], path: string): boolean {
+  const abs = sourcePath(sources, path);
+  return abs !== undefined && exists(abs);
+}
+
+function isFolderInSource(sources: Source[], path: string): boolean {
+  const abs = sourcePath(sources, path);
+  return abs !== undefined && lstatOrNone(abs)?.isDirectory === true;
+}
+
+function sourcePath(sources: Source[], path: string): string | undefined {
   const cut = path.indexOf("/");
   const source = sources.find((s) => s.name === path.slice(0, cut));
-  return source !== undefined && exists(join(source.path, ...path.slice(cut + 1).split("/")));
+  return source && join(source.path, ...path.slice(cut + 1).split("/"));
 }
 
 function deleteGuard(deleting: number, rules: VanishedRules): string | undefined {

@@ -100,6 +100,27 @@ Deno.test("held-back deletions do not stop new and changed files from being back
   assertConverged(fx, [], "after the folder came back");
 });
 
+Deno.test("a file replaced by a folder of its name is archived even when the guard holds the rest", async () => {
+  using fx = makeFixture({ ...tree(6, "photos/"), "a": "a file\n", "b.txt": "b\n" });
+  assert.equal((await run(fx, "run")).code, 0);
+  Deno.removeSync(join(fx.source, "photos"), { recursive: true });
+  Deno.removeSync(join(fx.source, "a"));
+  Deno.mkdirSync(join(fx.source, "a"));
+  Deno.writeTextFileSync(join(fx.source, "a", "n.txt"), "in the folder\n");
+  const held = await run(fx, "run", "--json");
+  assert.equal(held.code, 1, held.stderr);
+  assert.match(JSON.parse(held.stdout).deleteGuard, /^6 of 8 tracked files/);
+  assert.deepEqual([countsOf(held).delete, countsOf(held).backup], [1, 1]);
+  assert.equal(Deno.readTextFileSync(join(fx.backup, "_deleted/a")), "a file\n");
+  assert.equal(Deno.readTextFileSync(join(fx.backup, "a/n.txt")), "in the folder\n");
+  assert.equal(listDir(join(fx.backup, "photos")).length, 6, "photos were archived");
+  // The whole tree as the backup has it now restores: no file and folder share a name.
+  const to = join(fx.dir, "restored");
+  const restore = await run(fx, "restore", "--to", to);
+  assert.equal(restore.code, 0, `${restore.stdout}\n${restore.stderr}`);
+  assert.equal(Deno.readTextFileSync(join(to, "a", "n.txt")), "in the folder\n");
+});
+
 Deno.test("the guard's threshold: at the limit proceeds, above it holds; 0 holds every deletion", async () => {
   using fx = makeFixture(tree(10), { safety: { max_delete_percent: 20 } });
   assert.equal((await run(fx, "run")).code, 0);
