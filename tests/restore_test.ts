@@ -261,3 +261,20 @@ Deno.test("usage errors exit 2 with one clear line; --help has examples", async 
   assert.equal(help.code, 0);
   assert.match(help.stdout, /Examples:\n {2}backup-tool restore/);
 });
+
+Deno.test("a config with log_dir inside the backup root still restores; only writers refuse it", async () => {
+  using fx = makeFixture({});
+  put(fx.source, { "a.txt": "a\n" });
+  await ok(fx, "run");
+  const cfg = JSON.parse(Deno.readTextFileSync(fx.config));
+  writeConfig(fx.config, { ...cfg, log_dir: "./backup/logs" }); // allowed before 2026-12-01
+  const to = join(fx.dir, "restored");
+  const restore = await fx.cli("restore", "--to", to);
+  assert.equal(restore.code, 0, restore.stderr);
+  assert.equal(Deno.readTextFileSync(join(to, "a.txt")), "a\n");
+  assert.equal((await fx.cli("history", "a.txt")).code, 0);
+  const run = await fx.cli("run");
+  assert.equal(run.code, 2);
+  assert.match(run.stderr, /'log_dir' .* is inside 'backup_root'/);
+  assert.equal(run.stderr.trim().split("\n").length, 1);
+});

@@ -8,7 +8,7 @@
 import { dirname, join, resolve } from "node:path";
 import { ConfigError, Invalid, invalid, osDetail, quote, typeName } from "./errors.ts";
 import { parseJsonc } from "./jsonc.ts";
-import { absolute, isInside, realTarget } from "./paths.ts";
+import { absolute, realTarget } from "./paths.ts";
 import { Section } from "./section.ts";
 import { readSources, type Source } from "./sources.ts";
 import { didYouMean } from "./suggest.ts";
@@ -159,14 +159,6 @@ function build(file: string, value: unknown): Config {
   const config = readSettings(top);
   const backupRoot = realTarget(absolute(base, rootText, "backup_root"), "backup_root");
   const logDir = realTarget(absolute(base, logText, "log_dir"), "log_dir");
-  if (logDir === backupRoot || isInside(logDir, backupRoot)) {
-    // The root's folders mirror the sources: a log there could take a copy's name, and
-    // log rotation could then remove a copy.
-    invalid(
-      `'log_dir' (${quote(logDir)}) is inside 'backup_root' (${quote(backupRoot)}), whose ` +
-        `folders mirror the sources: put the logs beside it, e.g. "log_dir": "./logs"`,
-    );
-  }
   const sources = readSources(rawSources, base, backupRoot);
   return { file, sources, backupRoot, logDir, ...config };
 }

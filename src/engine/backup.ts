@@ -28,6 +28,7 @@ export async function backupOnce(config: Config, opts: PassOptions = {}): Promis
   let status = "failed";
   try {
     result = await runPass(session, opts);
+    result.warnings.unshift(...session.recovered);
     status = needsAttention(result) ? "partial" : "ok";
     session.log.line(completionLine(result));
   } finally {

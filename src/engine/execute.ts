@@ -11,12 +11,13 @@
 import { join } from "node:path";
 import {
   exists,
-  lstatOrNone,
+  isStoredCopy,
   moveOnce,
   nativePath,
   removeEmptyParents,
   removeQuietly,
   sameFile,
+  storedEntry,
   syncFiles,
 } from "./fsops.ts";
 import { applyMeta, hashFile, hashText, READ_BUFFER_BYTES, stageEntry } from "./stage.ts";
@@ -44,14 +45,14 @@ export async function finishAction(root: string, a: Action, recovering = false):
       if (!a.content.tmp) throw new Error(`Cannot place '${a.path}': no staged copy`);
       const tmp = at(a.content.tmp);
       const archive = a.type === "backup" ? undefined : a.archive;
-      if (recovering && await placedAlready(tmp, at(a.target), a.content)) {
-        if (archive && !exists(at(archive.to))) archive.lost = true;
+      if (recovering && await placedAlready(root, tmp, a.target, a.content)) {
+        if (archive && !isStoredCopy(storedEntry(root, archive.to))) archive.lost = true;
         return;
       }
-      // A copy missing from the backup root (removed by hand, a disk fault) cannot be
-      // archived; the new content is placed all the same, and the old one recorded as lost,
-      // rather than the file failing on every run from now on.
-      if (archive && !(await moveOnce(at(archive.from), at(archive.to)))) {
+      // A copy missing from the backup root (removed by hand, a disk fault, or replaced by
+      // something else) cannot be archived; the new content is placed all the same, and the
+      // old one recorded as lost, rather than the file failing on every run from now on.
+      if (archive && !(await moveStoredCopy(root, archive.from, archive.to))) {
         archive.lost = true;
         removeEmptyParents(root, archive.to); // made for it before the batch's flush
       }
@@ -71,7 +72,7 @@ export async function finishAction(root: string, a: Action, recovering = false):
     case "delete":
       // A copy already missing from the backup root is recorded as lost: the path is gone
       // from the source either way, and failing here would fail it on every run.
-      if (!(await moveOnce(at(a.from), at(a.to)))) {
+      if (!(await moveStoredCopy(root, a.from, a.to))) {
         a.lost = true;
         removeEmptyParents(root, a.to);
       }
@@ -79,20 +80,43 @@ export async function finishAction(root: string, a: Action, recovering = false):
       removeEmptyParents(root, a.from);
       return;
     case "prune":
-      if (exists(at(a.storedAt))) Deno.removeSync(at(a.storedAt));
+      // Only a stored copy reached safely is removed: never anything through a symlink
+      // someone put in the backup root, nor a folder put in the copy's place.
+      if (isStoredCopy(storedEntry(root, a.storedAt))) Deno.removeSync(at(a.storedAt));
       faultPoint("pruned");
       removeEmptyParents(root, a.storedAt);
       return;
     case "skip":
       if (a.refresh && a.refresh.entry.kind === "file") {
-        const stored = at(a.refresh.storedAt);
-        if (!exists(stored)) await copyAgain(root, a.refresh);
-        applyMeta(stored, a.refresh.entry);
+        const stored = storedEntry(root, a.refresh.storedAt);
+        if (stored === undefined) await copyAgain(root, a.refresh);
+        else if (stored === "unsafe" || !stored.isFile) {
+          throw new Error(
+            `Cannot update the stored copy '${a.refresh.storedAt}': something else is there ` +
+              `(a folder, a symlink, or a symlink or file in place of a folder on the way): ` +
+              `move it out of the backup root, then run again`,
+          );
+        }
+        applyMeta(at(a.refresh.storedAt), a.refresh.entry);
       }
       return;
     case "exclude":
       return;
   }
+}
+
+/**
+ * Moves the stored copy at `from` (a file or a symlink, reached without following a
+ * symlink) to `to`; false when no such copy is there: it is lost. Run again after a crash,
+ * a copy already at `to` with none left at `from` counts as moved.
+ */
+async function moveStoredCopy(root: string, from: string, to: string): Promise<boolean> {
+  const entry = storedEntry(root, from);
+  // Nothing to move (or something that is no copy of ours): done already if the copy is at
+  // `to`. After a crash, `from` may even sit below a file placed since (a folder replaced
+  // by a file of its name).
+  if (!isStoredCopy(entry)) return isStoredCopy(storedEntry(root, to));
+  return await moveOnce(nativePath(root, from), nativePath(root, to));
 }
 
 /**
@@ -128,14 +152,20 @@ async function copyAgain(root: string, r: Refresh): Promise<void> {
  * not assumed: the target of a modified file is its old copy's own path, which exists
  * before anything is done. Recovery is rare, so reading the file once is cheap enough.
  */
-async function placedAlready(tmp: string, target: string, content: NewContent): Promise<boolean> {
+async function placedAlready(
+  root: string,
+  tmp: string,
+  storage: string,
+  content: NewContent,
+): Promise<boolean> {
+  const info = storedEntry(root, storage);
+  if (!isStoredCopy(info)) return false;
+  const target = nativePath(root, storage);
   if (exists(tmp)) {
     if (!sameFile(tmp, target)) return false;
     Deno.removeSync(tmp);
     return true;
   }
-  const info = lstatOrNone(target);
-  if (!info) return false;
   await loadDigests();
   const digest = info.isSymlink
     ? hashText(Deno.readLinkSync(target), content.algo)

@@ -117,12 +117,41 @@ async function moveByRename(from: string, to: string): Promise<boolean> {
   return true;
 }
 
-/** Removes the now-empty folders above a storage path, up to (not including) the root. */
+/**
+ * The entry at a storage path, looked at without following any symlink below `root`:
+ * undefined when nothing is there; "unsafe" when a component on the way is not a real
+ * folder (a symlink or a file someone put in the backup root), so that nothing there is a
+ * stored copy and nothing may be done through it. The executor touches stored copies only
+ * through this, so such a symlink never leads it outside the backup root.
+ */
+export function storedEntry(root: string, storage: string): Deno.FileInfo | "unsafe" | undefined {
+  const parts = storage.split("/");
+  for (let n = 1; n < parts.length; n++) {
+    const info = lstatOrNone(nativePath(root, parts.slice(0, n).join("/")));
+    if (info === undefined) return undefined; // a folder on the way is missing
+    if (!info.isDirectory) return "unsafe";
+  }
+  return lstatOrNone(nativePath(root, storage));
+}
+
+/** Whether a stored copy (a file or a symlink) is at a storage path, reached safely. */
+export function isStoredCopy(
+  entry: Deno.FileInfo | "unsafe" | undefined,
+): entry is Deno.FileInfo {
+  return entry !== undefined && entry !== "unsafe" && (entry.isFile || entry.isSymlink);
+}
+
+/**
+ * Removes the now-empty folders above a storage path, up to (not including) the root, when
+ * all of them are real folders: a symlink someone put in their place is left alone.
+ */
 export function removeEmptyParents(root: string, storage: string): void {
+  if (storedEntry(root, storage) === "unsafe") return;
   const parts = storage.split("/");
   for (let n = parts.length - 1; n > 0; n--) {
+    const dir = nativePath(root, parts.slice(0, n).join("/"));
     try {
-      Deno.removeSync(nativePath(root, parts.slice(0, n).join("/")));
+      Deno.removeSync(dir);
     } catch {
       return; // not empty (or already gone): stop climbing
     }

@@ -11,12 +11,14 @@ import type { StateStore } from "../state/store.ts";
 import { executeActions } from "./execute.ts";
 import { missingCopyWarning } from "./describe.ts";
 
+/** Finishes the interrupted batches; returns a warning per stored copy found missing. */
 export async function recoverInterrupted(
   root: string,
   tmpDir: string,
   store: StateStore,
   log: RunLog,
-): Promise<void> {
+): Promise<{ path: string; message: string }[]> {
+  const warnings: { path: string; message: string }[] = [];
   for (const intent of store.pendingIntents()) {
     const { done, failed } = await executeActions(root, intent.actions, true);
     // trustBefore 0: fingerprints recorded during recovery are re-checked by the next pass.
@@ -32,7 +34,10 @@ export async function recoverInterrupted(
     for (const f of failed) log.line(`RECOVER undone: ${f.action.path}: ${f.message}`);
     for (const a of done) {
       const lost = missingCopyWarning(a);
-      if (lost) log.line(`WARNING: ${a.path}: ${lost}`);
+      if (lost) {
+        log.line(`WARNING: ${a.path}: ${lost}`);
+        warnings.push({ path: a.path, message: lost });
+      }
     }
   }
   let removed = 0;
@@ -41,4 +46,5 @@ export async function recoverInterrupted(
     removed++;
   }
   if (removed > 0) log.line(`CLEANUP: removed ${removed} temporary file(s) of an interrupted run`);
+  return warnings;
 }

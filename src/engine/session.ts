@@ -6,6 +6,7 @@
  */
 import { basename, join } from "node:path";
 import type { Config } from "../config/config.ts";
+import { isInside } from "../config/paths.ts";
 import { RunLog } from "../log/runlog.ts";
 import { StateStore } from "../state/store.ts";
 import { errorText, PreflightError } from "./errors.ts";
@@ -27,6 +28,8 @@ export interface Session {
   runId: number;
   /** Flushes the backup root's file system whole where that is trusted (Linux, local). */
   syncFs?: SyncFs;
+  /** Stored copies the recovery of an interrupted run found missing (see recover.ts). */
+  recovered: { path: string; message: string }[];
   /** Ends the session: records the run's outcome, releases the lock, closes the log. */
   close(status: string, summary: unknown): void;
 }
@@ -51,8 +54,26 @@ export function checkSourcesReadable(config: Config): void {
   }
 }
 
+/**
+ * Fails (exit code 2) when log_dir lies inside the backup root, before anything is created:
+ * the root's folders mirror the sources, so a log there could take a copy's name, and log
+ * rotation could then remove a copy. Only commands that write logs check it, so a config
+ * from before this rule still serves `restore`, `history`, `verify` and `plan`.
+ */
+export function checkLogDir(config: Config): void {
+  const { logDir, backupRoot, file } = config;
+  if (logDir === backupRoot || isInside(logDir, backupRoot)) {
+    throw new PreflightError(
+      `Invalid config '${file}': 'log_dir' ('${logDir}') is inside 'backup_root' ` +
+        `('${backupRoot}'), whose folders mirror the sources: put the logs beside it, ` +
+        `e.g. "log_dir": "./logs"`,
+    );
+  }
+}
+
 export async function openSession(config: Config, command: string): Promise<Session> {
   checkSourcesReadable(config);
+  checkLogDir(config);
   const paths = statePaths(config.backupRoot);
   // The log and the backup root are made before the lock and the state: a folder that
   // cannot be written is a configuration problem (exit 2), found before anything else.
@@ -81,8 +102,18 @@ export async function openSession(config: Config, command: string): Promise<Sess
     const { prefixes, runId } = store.beginRun(command, config.sources, now);
     log.line(`Run started: ${command} (run ${runId}, pid ${Deno.pid})`);
     if (lock.staleHolder) log.line(`LOCK: took over a stale lock left by ${lock.staleHolder}`);
-    await recoverInterrupted(config.backupRoot, paths.tmp, store, log);
-    return makeSession({ config, tmpDir: paths.tmp, store, log, lock, prefixes, runId, syncFs });
+    const recovered = await recoverInterrupted(config.backupRoot, paths.tmp, store, log);
+    return makeSession({
+      config,
+      tmpDir: paths.tmp,
+      store,
+      log,
+      lock,
+      prefixes,
+      runId,
+      syncFs,
+      recovered,
+    });
   } catch (e) {
     log.close();
     store?.close();

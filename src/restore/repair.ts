@@ -18,7 +18,15 @@ import { verifyBackup, type VerifyOptions, type VerifyReport } from "./verify.ts
 import type { StoredCopy } from "../state/store.ts";
 import { loadDigests } from "../engine/digest.ts";
 import { statFields } from "../engine/folders.ts";
-import { lstatOrNone, moveOnce, nativePath, removeQuietly, syncFiles } from "../engine/fsops.ts";
+import {
+  isStoredCopy,
+  lstatOrNone,
+  moveOnce,
+  nativePath,
+  removeQuietly,
+  storedEntry,
+  syncFiles,
+} from "../engine/fsops.ts";
 import { allocatePath, splitLogical, STATE_DIR, TMP_DIR } from "../engine/layout.ts";
 import { applyMeta, READ_BUFFER_BYTES, stageEntry } from "../engine/stage.ts";
 import { errorText } from "../engine/errors.ts";
@@ -61,10 +69,7 @@ export async function verifyAndRepair(
     const copies = session.store.storedCopies();
     const report = await verifyBackup(config.backupRoot, copies, opts);
     const byFile = new Map(copies.map((c) => [c.storedAt!, c]));
-    const todo = [
-      ...report.missing.map((b) => ({ copy: byFile.get(b.file)!, damaged: false })),
-      ...report.changed.map((b) => ({ copy: byFile.get(b.file)!, damaged: true })),
-    ];
+    const todo = [...report.missing, ...report.changed].map((b) => byFile.get(b.file)!);
     const view = session.store.planView();
     const ctx = { root: config.backupRoot, sources: config.sources, holdersOf: view.holdersOf };
     const outcomes = await repairCopies(ctx, todo);
@@ -97,20 +102,21 @@ export interface RepairContext {
   holdersOf(hash: string, algo: string): string[];
 }
 
-/** Repairs each copy in turn; `damaged` copies exist but hold the wrong bytes. */
+/** Repairs each copy in turn (missing, or there with the wrong bytes or of the wrong kind). */
 export async function repairCopies(
   ctx: RepairContext,
-  copies: { copy: StoredCopy; damaged: boolean }[],
+  copies: StoredCopy[],
 ): Promise<RepairOutcome[]> {
   await loadDigests();
   const buf = new Uint8Array(READ_BUFFER_BYTES);
   const outcomes: RepairOutcome[] = [];
-  for (const { copy, damaged } of copies) {
+  for (const copy of copies) {
     const outcome: RepairOutcome = { file: copy.storedAt!, path: copy.path, version: copy.seq };
     const tmp = join(ctx.root, STATE_DIR, TMP_DIR, `repair-${crypto.randomUUID()}.tmp`);
     try {
+      const there = placeFor(ctx.root, copy.storedAt!);
       outcome.from = await remake(ctx, copy, tmp, buf);
-      if (damaged) outcome.damagedTo = await moveAside(ctx.root, copy.storedAt!);
+      if (there) outcome.damagedTo = await moveAside(ctx.root, copy.storedAt!);
       if (!(await moveOnce(tmp, nativePath(ctx.root, copy.storedAt!)))) {
         throw new Error("the new copy vanished before it was placed");
       }
@@ -122,6 +128,23 @@ export async function repairCopies(
     outcomes.push(outcome);
   }
   return outcomes;
+}
+
+/**
+ * Whether a damaged copy is in the way (a file or a symlink, moved aside before the new one
+ * is placed); throws when the place cannot take a copy without following a symlink or
+ * moving something that is not a copy, both of which someone else put there.
+ */
+function placeFor(root: string, storedAt: string): boolean {
+  const entry = storedEntry(root, storedAt);
+  const fix = "move it out of the backup root, then repair again";
+  if (entry === "unsafe") {
+    throw new Error(`a folder on the way to it is a symlink or a file: ${fix}`);
+  }
+  if (entry !== undefined && !isStoredCopy(entry)) {
+    throw new Error(`a folder (or another kind of entry) is in its place: ${fix}`);
+  }
+  return entry !== undefined;
 }
 
 /** Makes the copy's content at `tmp`, flushed; returns where it came from. */
@@ -147,6 +170,12 @@ async function remake(
 /** Copies the content from the first source file that holds it now; returns its path. */
 function copyFromSources(ctx: RepairContext, copy: StoredCopy, tmp: string, buf: Uint8Array) {
   const candidates = new Set([copy.path, ...ctx.holdersOf(copy.hash, copy.algo)]);
+  if (![...candidates].some((path) => sourceFile(ctx.sources, path) !== undefined)) {
+    const { source } = splitLogical(copy.path);
+    throw new Error(
+      `its source '${source}' is not in the config, nor is any file with this content`,
+    );
+  }
   for (const path of candidates) {
     const abs = sourceFile(ctx.sources, path);
     const info = abs === undefined ? undefined : lstatOrNone(abs);

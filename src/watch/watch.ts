@@ -147,7 +147,9 @@ class WatchSession {
   /** Completes the batch a pass that threw left journaled and empties the staging folder. */
   async #recover(): Promise<void> {
     const s = this.#session;
-    await recoverInterrupted(s.root, s.tmpDir, s.store, s.log);
+    for (const w of await recoverInterrupted(s.root, s.tmpDir, s.store, s.log)) {
+      this.#opts.onWarning?.(`${w.path}: ${w.message}`);
+    }
     this.#failed = false;
   }
 
@@ -155,6 +157,7 @@ class WatchSession {
   async #started(): Promise<void> {
     const warning = await checkWatchLimit(this.#session.config);
     if (warning) this.#warn(warning);
+    for (const w of this.#session.recovered) this.#opts.onWarning?.(`${w.path}: ${w.message}`);
     const names = this.#session.config.sources.map((s) => s.name).join(", ");
     this.#session.log.line(`Watch started: following ${names}`);
     this.#session.log.flush();

@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { makeFixture, readTree, writeTree } from "../helpers.ts";
-import { runTool } from "./util.ts";
+import { readState, runTool } from "./util.ts";
 
 const FOREIGN = {
   "a/y.txt": "someone else's y\n", // where a new file of a tracked folder goes
@@ -79,4 +79,60 @@ Deno.test("a stored symlink loop replaced by a folder of the same name is backed
   assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
   assert.equal(Deno.readTextFileSync(join(fx.backup, "dir/sub/c.txt")), "in the folder\n");
   assert.ok(Deno.lstatSync(join(fx.backup, "_deleted/dir")).isSymlink);
+});
+
+Deno.test("symlinks and folders put in place of stored copies never lead the tool outside the backup root", async () => {
+  using fx = makeFixture({
+    "sub/x.txt": "x v1\n",
+    "sub/y.txt": "y v1\n",
+    "c.txt": "c\n",
+    "q.txt": "q v1\n",
+    ...Object.fromEntries([1, 2, 3, 4, 5, 6].map((i) => [`k${i}.txt`, `k${i}\n`])),
+  });
+  const run = (...args: string[]) => runTool([...args, "--config", fx.config]);
+  assert.equal((await run("run")).code, 0);
+  const outside = join(fx.dir, "outside");
+  writeTree(outside, { "x.txt": "USER X\n", "y.txt": "USER Y\n", "f": "precious\n" });
+  Deno.chmodSync(join(outside, "f"), 0o600);
+  Deno.utimeSync(join(outside, "f"), new Date(2001, 0, 1), new Date(2001, 0, 1));
+  const before = readTree(outside, []);
+  // Someone replaces a stored folder and a stored copy by symlinks, another copy by a folder.
+  Deno.removeSync(join(fx.backup, "sub"), { recursive: true });
+  Deno.symlinkSync(outside, join(fx.backup, "sub"));
+  Deno.removeSync(join(fx.backup, "c.txt"));
+  Deno.symlinkSync(join(outside, "f"), join(fx.backup, "c.txt"));
+  Deno.removeSync(join(fx.backup, "q.txt"));
+  writeTree(fx.backup, { "q.txt/note": "mine\n" });
+  // Then the sources change: a modification, a deletion, a metadata change, a modification.
+  writeTree(fx.source, { "sub/x.txt": "x v2\n", "q.txt": "q v2\n" });
+  Deno.removeSync(join(fx.source, "sub/y.txt"));
+  Deno.chmodSync(join(fx.source, "c.txt"), 0o755);
+  Deno.utimeSync(join(fx.source, "c.txt"), new Date(2030, 0, 1), new Date(2030, 0, 1));
+
+  const r = await run("run");
+  assert.equal(r.code, 1, `${r.stdout}\n${r.stderr}`);
+  assert.match(
+    r.stderr,
+    /ERROR: source\/c.txt: Cannot update the stored copy 'c.txt': something else/,
+  );
+  assert.deepEqual(readTree(outside, []), before, "nothing outside the backup root changed");
+  const f = Deno.statSync(join(outside, "f"));
+  assert.equal(f.mode! & 0o777, 0o600);
+  assert.equal(f.mtime?.getTime(), new Date(2001, 0, 1).getTime());
+  assert.ok(Deno.lstatSync(join(fx.backup, "sub")).isSymlink, "the symlink is left alone");
+  assert.equal(Deno.readTextFileSync(join(fx.backup, "q.txt/note")), "mine\n");
+  assert.equal(Deno.readTextFileSync(join(fx.backup, "sub.~2/x.txt")), "x v2\n");
+  assert.equal(Deno.readTextFileSync(join(fx.backup, "q.txt.~2")), "q v2\n");
+  const lost = readState(fx.backup).copies.filter((c) => c.location === "lost").map((c) => c.path);
+  assert.deepEqual(lost.sort(), ["source/q.txt", "source/sub/x.txt", "source/sub/y.txt"]);
+
+  // Repair puts a real copy of c.txt back, moving the symlink aside; outside stays as it was.
+  const repair = await run("verify", "--repair");
+  assert.match(repair.stdout, /REPAIRED: c.txt/);
+  assert.deepEqual(readTree(outside, []), before);
+  assert.ok(Deno.lstatSync(join(fx.backup, "c.txt")).isFile);
+  assert.ok(Deno.lstatSync(join(fx.backup, ".backup-tool/damaged/c.txt")).isSymlink);
+  const next = await run("run");
+  assert.equal(next.code, 0, `${next.stdout}\n${next.stderr}`);
+  assert.deepEqual(readTree(outside, []), before);
 });
