@@ -2,7 +2,8 @@
  * As-of resolution, pure: from every recorded content of every path (the state's `copies`
  * rows) and a selector — the latest, a moment, or one path's content number — which
  * content each path had, and which of those can no longer be restored because retention
- * pruned their copy. Also the `--at` time parser. No disk and no clock, so everything here
+ * pruned their copy or it was lost. A content whose own copy is gone but whose bytes the
+ * backup still stores for another path or version (same digest) is restored from there. Also the `--at` time parser. No disk and no clock, so everything here
  * is tested with tables of rows; nothing is written, so an interruption leaves nothing.
  *
  * A content is the path's content at time T when valid_from <= T < (valid_to ?? ∞): the
@@ -42,13 +43,37 @@ export function resolveAsOf(rows: readonly StoredCopy[], sel: Selector): Resolut
     if (!seen || c.seq > seen.seq) byPath.set(c.path, c);
   }
   const resolution: Resolution = { copies: [], unavailable: [] };
+  let stored: Map<string, string> | undefined;
   for (const path of [...byPath.keys()].sort()) {
     const c = byPath.get(path)!;
-    if (c.storedAt === null || c.location === "pruned" || c.location === "lost") {
-      resolution.unavailable.push({ copy: c, reason: goneReason(c) });
-    } else resolution.copies.push(c);
+    if (isStored(c)) {
+      resolution.copies.push(c);
+      continue;
+    }
+    stored ??= storedByContent(rows);
+    const elsewhere = stored.get(contentKey(c));
+    if (elsewhere !== undefined) resolution.copies.push({ ...c, storedAt: elsewhere });
+    else resolution.unavailable.push({ copy: c, reason: goneReason(c) });
   }
   return resolution;
+}
+
+function isStored(c: StoredCopy): boolean {
+  return c.storedAt !== null && c.location !== "pruned" && c.location !== "lost";
+}
+
+const contentKey = (c: StoredCopy) => `${c.kind}:${c.algo}:${c.hash}`;
+
+/** A stored copy of each content the backup holds (the first in storage path order). */
+function storedByContent(rows: readonly StoredCopy[]): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const c of rows) {
+    if (!isStored(c)) continue;
+    const key = contentKey(c);
+    const seen = out.get(key);
+    if (seen === undefined || c.storedAt! < seen) out.set(key, c.storedAt!);
+  }
+  return out;
 }
 
 function matches(c: StoredCopy, sel: Selector): boolean {

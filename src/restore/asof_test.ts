@@ -73,6 +73,26 @@ Deno.test("resolveAsOf: a version by number, pruned ones reported with the reaso
   assert.match(r.unavailable[0].reason, /pruned by retention at 1970-01-01T00:00:00\.400Z/);
 });
 
+Deno.test("resolveAsOf: a gone copy whose bytes are stored elsewhere is restored from there", () => {
+  const rows = [
+    copy("s/a.txt", 1, 100, 200, { location: "lost", storedAt: null, hash: "same" }),
+    copy("s/a.txt", 2, 200, null),
+    copy("s/z.txt", 1, 100, null, {
+      location: "duplicate",
+      storedAt: "_duplicates/z.txt",
+      hash: "same",
+    }),
+    copy("s/b.txt", 1, 100, null, { hash: "same" }),
+    copy("s/l", 1, 100, 200, { kind: "symlink", location: "pruned", storedAt: null, hash: "same" }),
+  ];
+  const r = resolveAsOf(rows, { kind: "at", time: 150 });
+  const a = r.copies.find((c) => c.path === "s/a.txt")!;
+  // Its own numbers, times and mode; the bytes from the first stored copy of that content.
+  assert.deepEqual([a.seq, a.validFrom, a.storedAt], [1, 100, "_duplicates/z.txt"]);
+  // Same digest but another kind (a symlink's text) is not the same content.
+  assert.deepEqual(r.unavailable.map((u) => u.copy.path), ["s/l"]);
+});
+
 Deno.test("resolveAsOf: overlapping intervals (a damaged state) pick the newest content", () => {
   const rows = [copy("s/x", 1, 0, null), copy("s/x", 2, 0, null)];
   assert.deepEqual(resolveAsOf(rows, { kind: "latest" }).copies.map((c) => c.seq), [2]);
