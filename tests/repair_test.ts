@@ -86,6 +86,20 @@ Deno.test("verify --repair names what no source file holds and leaves it", async
   assert.equal(Deno.readTextFileSync(join(fx.backup, "b.txt")), "changed since\n");
 });
 
+Deno.test("verify --repair takes the bytes from another stored copy when no source has them", async () => {
+  using fx = makeFixture({ "a.txt": "shared\n", "b.txt": "shared\n" }); // b.txt: a duplicate
+  assert.equal((await fx.cli("run")).code, 0);
+  Deno.removeSync(join(fx.backup, "a.txt"));
+  writeTree(fx.source, { "a.txt": "moved on\n", "b.txt": "moved on too\n" });
+  const r = await fx.cli("verify", "--repair");
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  assert.match(
+    r.stdout,
+    /REPAIRED: a.txt \(source\/a.txt v1\) from stored copy '_duplicates\/b.txt'/,
+  );
+  assert.equal(Deno.readTextFileSync(join(fx.backup, "a.txt")), "shared\n");
+});
+
 Deno.test("verify --repair takes the lock: exit 3 while a backup holds it", async () => {
   using fx = makeFixture({ "a.txt": "a\n" });
   assert.equal((await fx.cli("run")).code, 0);

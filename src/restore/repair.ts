@@ -69,9 +69,16 @@ export async function verifyAndRepair(
     const copies = session.store.storedCopies();
     const report = await verifyBackup(config.backupRoot, copies, opts);
     const byFile = new Map(copies.map((c) => [c.storedAt!, c]));
+    let contents: Map<string, string[]> | undefined; // built once, on the first need
+    const byContent = () => contents ??= groupByContent(copies);
     const todo = [...report.missing, ...report.changed].map((b) => byFile.get(b.file)!);
     const view = session.store.planView();
-    const ctx = { root: config.backupRoot, sources: config.sources, holdersOf: view.holdersOf };
+    const ctx: RepairContext = {
+      root: config.backupRoot,
+      sources: config.sources,
+      holdersOf: view.holdersOf,
+      storedWith: (c) => byContent().get(contentKey(c)) ?? [],
+    };
     const outcomes = await repairCopies(ctx, todo);
     for (const o of outcomes) session.log.line(outcomeLine(o));
     const failed = outcomes.filter((o) => o.error !== undefined).length;
@@ -87,6 +94,20 @@ export async function verifyAndRepair(
   }
 }
 
+const contentKey = (c: StoredCopy) => `${c.kind}:${c.algo}:${c.hash}`;
+
+/** Storage paths of the stored copies, per content (kind and digest). */
+function groupByContent(copies: StoredCopy[]): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const c of copies) {
+    const key = contentKey(c);
+    const list = out.get(key);
+    if (list) list.push(c.storedAt!);
+    else out.set(key, [c.storedAt!]);
+  }
+  return out;
+}
+
 /** One line per repaired (or unrepaired) copy, for the log and the terminal. */
 export function outcomeLine(o: RepairOutcome): string {
   const copy = `${o.file} (${o.path} v${o.version})`;
@@ -100,6 +121,8 @@ export interface RepairContext {
   sources: readonly Source[];
   /** Tracked files (logical paths) whose current content has this digest. */
   holdersOf(hash: string, algo: string): string[];
+  /** Storage paths of the stored copies with this copy's content (kind and digest). */
+  storedWith(copy: StoredCopy): string[];
 }
 
 /** Repairs each copy in turn (missing, or there with the wrong bytes or of the wrong kind). */
@@ -161,33 +184,43 @@ async function remake(
   }
   let from = "empty file";
   if (copy.size === 0) Deno.writeFileSync(tmp, new Uint8Array(0), { createNew: true });
-  else from = copyFromSources(ctx, copy, tmp, buf);
+  else from = copyContent(ctx, copy, tmp, buf);
   applyMeta(tmp, copy);
   await syncFiles([tmp]);
   return from;
 }
 
-/** Copies the content from the first source file that holds it now; returns its path. */
-function copyFromSources(ctx: RepairContext, copy: StoredCopy, tmp: string, buf: Uint8Array) {
-  const candidates = new Set([copy.path, ...ctx.holdersOf(copy.hash, copy.algo)]);
-  if (![...candidates].some((path) => sourceFile(ctx.sources, path) !== undefined)) {
-    const { source } = splitLogical(copy.path);
-    throw new Error(
-      `its source '${source}' is not in the config, nor is any file with this content`,
-    );
-  }
-  for (const path of candidates) {
-    const abs = sourceFile(ctx.sources, path);
+/**
+ * Copies the content from the first file that holds it now, checked while copying: a
+ * source file (the path's own, or any tracked file with that digest), else another copy in
+ * the backup (reached through real folders only). Returns where it came from.
+ */
+function copyContent(ctx: RepairContext, copy: StoredCopy, tmp: string, buf: Uint8Array) {
+  const fromSources = [copy.path, ...ctx.holdersOf(copy.hash, copy.algo)]
+    .map((path) => ({ label: path, abs: sourceFile(ctx.sources, path) }));
+  const fromBackup = ctx.storedWith(copy)
+    .filter((storedAt) => storedAt !== copy.storedAt)
+    .filter((storedAt) => storedEntry(ctx.root, storedAt) !== "unsafe")
+    .map((storedAt) => ({
+      label: `stored copy '${storedAt}'`,
+      abs: nativePath(ctx.root, storedAt),
+    }));
+  for (const { label, abs } of [...fromSources, ...fromBackup]) {
     const info = abs === undefined ? undefined : lstatOrNone(abs);
     if (abs === undefined || !info?.isFile || info.size !== copy.size) continue;
     try {
-      const entry = { path, abs, kind: "file" as const, ...statFields(info) };
-      if (stageEntry(entry, copy.algo, buf, tmp).hash === copy.hash) return path;
+      const entry = { path: label, abs, kind: "file" as const, ...statFields(info) };
+      if (stageEntry(entry, copy.algo, buf, tmp).hash === copy.hash) return label;
     } catch { /* unreadable or changing: try the next one */ }
     removeQuietly(tmp);
   }
+  const { source } = splitLogical(copy.path);
+  const configured = ctx.sources.some((s) => s.name === source);
   throw new Error(
-    "no file in the sources holds this content now (the next run backs up what they hold)",
+    (configured
+      ? "no file in the sources"
+      : `its source '${source}' is not in the config, and no file`) +
+      " nor any other copy in the backup holds this content now",
   );
 }
 
