@@ -260,6 +260,16 @@ Deno.test("log_dir inside a source: only the run logs are skipped and rotated, n
   assert.match(last.stdout, /0 new, 0 updated, 0 duplicate, 3 unchanged, 0 deleted/);
 });
 
+Deno.test("log_dir inside a source: a large first backup (walked by the staging worker) skips the run logs too", async () => {
+  const tree = Object.fromEntries(
+    Array.from({ length: 1100 }, (_, i) => [`d/f${i}.txt`, `file ${i}\n`]),
+  );
+  using fx = makeFixture({ ...tree, "zz-logs/notes.txt": "n" }, { log_dir: "./source/zz-logs" });
+  assert.equal((await fx.cli("run")).code, 0);
+  const stored = [...Deno.readDirSync(join(fx.backup, "zz-logs"))].map((e) => e.name);
+  assert.deepEqual(stored, ["notes.txt"]);
+});
+
 Deno.test("the compiled binary's permissions (deno.json compile task) suffice for init, run and plan", async () => {
   using fx = makeFixture(TREE);
   const perms = permissionFlags();

@@ -23,7 +23,7 @@ import type { RunLog } from "../log/runlog.ts";
 import type { StateStore } from "../state/store.ts";
 import { Batch } from "./batch.ts";
 import { EntryHandler } from "./entries.ts";
-import { withForeignEntries } from "./foreign.ts";
+import { foreignProbe } from "./foreign.ts";
 import { compareCodePoints, pagedRows, prefixRanges, RowCursor } from "./merge.ts";
 import { createPlanner, type Planner, type PlanOptions, type PlanView } from "./plan.ts";
 import { planRetention } from "./retention.ts";
@@ -158,7 +158,7 @@ class Pass {
       rehash: opts.rehash || ctx.config.rehash,
     };
     this.scoped = scopePrefixes(ctx, opts.scope);
-    const view = withForeignEntries(ctx.store?.planView() ?? emptyView(), ctx.root);
+    const view = { ...ctx.store?.planView() ?? emptyView(), foreignKind: foreignProbe(ctx.root) };
     this.planner = createPlanner(view, planOpts);
     const fail = (path: string, message: string) => this.fail(path, message);
     const say = (line: string) => this.say(line);
@@ -261,10 +261,12 @@ class Pass {
       }
       if (count < limit) return walk;
     }
-    const { exclude, skipDirs, scope } = scanOpts;
+    // Everything but the callbacks, which stay on this thread: a new scan option reaches the
+    // worker without being listed here.
+    const { onSpecial: _s, onProblem: _p, ...scan } = scanOpts;
     const staging = new StagingWalk({
       sources: this.ctx.config.sources,
-      scan: { exclude, skipDirs, scope, after },
+      scan: { ...scan, after },
       algo: this.ctx.config.hashAlgorithm,
       tmpDir: this.opts.dryRun ? undefined : this.ctx.tmpDir,
       tmpPrefix: this.handler.tmpPrefix(),

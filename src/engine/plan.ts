@@ -1,8 +1,9 @@
 /**
  * The planner: a pure decision engine from (scanned entries, their digests, the state) to
- * actions. It never touches the disk; it asks a `PlanView` (backed by the state store, or
- * by literals in tests) and remembers its own decisions in an overlay, so a run planned in
- * several batches decides exactly what a single pass would. Entries must be fed in sorted
+ * actions. It never touches the disk itself; it asks a `PlanView` (backed by the state
+ * store and a probe of the backup root's disk, or by literals in tests) and remembers its
+ * own decisions in an overlay, so a run planned in several batches decides exactly what a
+ * single pass would. Entries must be fed in sorted
  * path order, deletions first, which makes plans, logs and the layout deterministic.
  */
 import {
@@ -25,6 +26,12 @@ export interface PlanView extends Occupancy {
   recordedUnder(folder: string): boolean;
   /** How many copies are stored below this storage folder. */
   storedCountBelow(folder: string): number;
+  /**
+   * What the backup root's disk holds at a storage path (asked only where the state knows
+   * nothing): a file or folder someone else put there, or, on a disk that ignores case, a
+   * stored copy under another case. Absent: the disk is not looked at (plans in tests).
+   */
+  foreignKind?(path: string): "file" | "dir" | undefined;
 }
 
 export interface PlanOptions {
@@ -92,7 +99,8 @@ export function createPlanner(view: PlanView, opts: PlanOptions): Planner {
   const newHolders = new Map<string, string[]>();
   const seqs = new Map<string, number>();
 
-  // The view answers for the state as the run found it, and the overlay (placed, vacated)
+  // The view answers for the state as the run found it (the disk probe's answers are
+  // memoized apart, until the next commit), and the overlay (placed, vacated)
   // takes precedence, so its answers can be memoized: folders repeat across many files.
   const known = {
     isFile: new Map<string, boolean>(),
@@ -116,9 +124,28 @@ export function createPlanner(view: PlanView, opts: PlanOptions): Planner {
     let answer = found.get(dir);
     if (answer === undefined) {
       if (found.size >= MEMO_LIMIT) found.clear();
-      found.set(dir, answer = ask("isDir", dir));
+      found.set(dir, answer = ask("isDir", dir) || diskKind(dir) === "dir");
     }
     return answer;
+  };
+  // The disk, where the state knows nothing (see PlanView.foreignKind). What it shows at a
+  // path that folds, case aside, to a path this run vacates moves away with that copy
+  // before the batch places anything: on a disk that ignores case, renaming `Report.txt`
+  // to `report.txt` must not leave the new copy at `report.txt.~2`.
+  const disk = new Map<string, "file" | "dir" | undefined>();
+  const vacatedFolded = new Map<string, number>();
+  const fold = (p: string) => p.toLowerCase();
+  const diskKind = (p: string) => {
+    if (!view.foreignKind) return undefined;
+    if (!disk.has(p)) {
+      if (disk.size >= MEMO_LIMIT) disk.clear();
+      disk.set(p, view.foreignKind(p));
+    }
+    return disk.get(p);
+  };
+  const foreignAt = (p: string) => {
+    const variants = (vacatedFolded.get(fold(p)) ?? 0) - (vacated.has(p) ? 1 : 0);
+    return variants > 0 ? undefined : diskKind(p);
   };
   const runFolders = new RunFolders();
   // Whether a copy may be stored at `p`, or below it. One stored there now was either
@@ -137,20 +164,35 @@ export function createPlanner(view: PlanView, opts: PlanOptions): Planner {
     return gone > 0 && view.storedCountBelow(p) <= gone;
   };
   const occ: Occupancy = {
-    isFile: (p) => placed.has(p) || (!vacated.has(p) && mayHold(p) && ask("isFile", p)),
-    isDir: (p) => placedDirs.has(p) || (mayHold(p) && ask("isDir", p) && !emptied(p)),
+    isFile: (p) =>
+      placed.has(p) ||
+      (!vacated.has(p) && mayHold(p) && (ask("isFile", p) || foreignAt(p) === "file")),
+    isDir: (p) =>
+      placedDirs.has(p) ||
+      (mayHold(p) && (ask("isDir", p) ? !emptied(p) : foreignAt(p) === "dir")),
+  };
+  const countFolded = (p: string, by: number) => {
+    const n = (vacatedFolded.get(fold(p)) ?? 0) + by;
+    if (n > 0) vacatedFolded.set(fold(p), n);
+    else vacatedFolded.delete(fold(p));
   };
   const countVacated = (p: string, by: number) =>
     forEachFolder(p, (dir) => vacatedBelow.set(dir, (vacatedBelow.get(dir) ?? 0) + by));
   const place = (p: string) => {
     placed.add(p);
     runFolders.add(p);
-    if (vacated.delete(p)) countVacated(p, -1);
+    if (vacated.delete(p)) {
+      countVacated(p, -1);
+      countFolded(p, -1);
+    }
     forEachFolder(p, (dir) => placedDirs.add(dir));
   };
   // Only paths the view holds are vacated: the stored copies of tracked files.
   const vacate = (p: string) => {
-    if (!vacated.has(p)) countVacated(p, 1);
+    if (!vacated.has(p)) {
+      countVacated(p, 1);
+      countFolded(p, 1);
+    }
     vacated.add(p);
     placed.delete(p);
   };
@@ -246,7 +288,7 @@ export function createPlanner(view: PlanView, opts: PlanOptions): Planner {
       forEachFolder(p, (dir) => known.isDir.delete(dir));
     }
     for (const set of [placed, placedDirs, vacated]) set.clear();
-    for (const map of [heldNow, newHolders, seqs, vacatedBelow]) map.clear();
+    for (const map of [heldNow, newHolders, seqs, vacatedBelow, vacatedFolded, disk]) map.clear();
   }
 
   return { planDelete, planExclude, planEntry, forget };

@@ -230,6 +230,41 @@ Deno.test("planner: copies committed earlier in the run occupy folders found emp
   assert.deepEqual(wanted.map(brief), ["backup a/b.~2 #1", "backup a/b/c.~2 #1"]);
 });
 
+Deno.test("planner: what the disk holds where the state knows nothing is taken, case variants of vacated copies aside", () => {
+  // A disk that ignores case: it shows the stored `Photos/x.jpg` at `photos/x.jpg` too, and
+  // someone's own file at `notes.txt`.
+  const stored = ["Photos/x.jpg", "Photos/y.jpg", "Report.txt"];
+  const onDisk = [...stored, "notes.txt"];
+  const foreignKind = (p: string) => {
+    const q = p.toLowerCase();
+    if (onDisk.some((d) => d.toLowerCase() === q)) return "file" as const;
+    return onDisk.some((d) => d.toLowerCase().startsWith(`${q}/`)) ? "dir" as const : undefined;
+  };
+  const files = [
+    tracked("src/Photos/x.jpg", "X", "Photos/x.jpg"),
+    tracked("src/Photos/y.jpg", "Y", "Photos/y.jpg"),
+    tracked("src/Report.txt", "R", "Report.txt"),
+  ];
+  // Renamed in case only (both vacate their copies), and a new file where the disk has one.
+  const renamed = plan(
+    { ...view(files), foreignKind },
+    ["src/Photos/x.jpg", "src/Report.txt"],
+    [
+      hashed("src/notes.txt", "N"),
+      hashed("src/photos/x.jpg", "X2"),
+      hashed("src/report.txt", "R2"),
+    ],
+  );
+  assert.deepEqual(renamed.map(brief).slice(2), [
+    "backup notes.txt.~2 #1",
+    "backup photos/x.jpg #1",
+    "backup report.txt #1",
+  ]);
+  // Not vacated (both names in one source, on a disk that ignores case): the variant is taken.
+  const both = plan({ ...view(files), foreignKind }, [], [hashed("src/photos/y.jpg", "Y2")]);
+  assert.deepEqual(both.map(brief), ["backup photos/y.jpg.~2 #1"]);
+});
+
 Deno.test("needsHash: only new, changed, untrusted or re-algorithmed entries are read", () => {
   const opts = { algo: ALGO, prefixes: PREFIXES };
   const t = tracked("src/a", "H", "a");
