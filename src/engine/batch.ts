@@ -171,6 +171,7 @@ export class Batch {
     if ("content" in a && a.content.entry.kind === "file") {
       this.result.bytesCopied += a.content.entry.size;
     }
+    if (a.type === "skip" && a.refresh?.recopied) this.result.bytesCopied += a.refresh.entry.size;
     for (const line of formatAction(a, this.ctx.rootName)) this.say(line);
     const lost = missingCopyWarning(a);
     if (lost) {

@@ -36,8 +36,15 @@ export interface ActionFailure {
  * Performs (or completes) one action's file steps. Throws when it cannot be done, after
  * undoing what it did, so the state can simply leave that action out.
  */
-export async function finishAction(root: string, a: Action, recovering = false): Promise<void> {
+export async function finishAction(
+  root: string,
+  a: Action,
+  recovering = false,
+  /** Folders seen to be real so far in this batch (see `storedEntry`). */
+  real = new Set<string>(),
+): Promise<void> {
   const at = (p: string) => nativePath(root, p);
+  const entryAt = (p: string) => storedEntry(root, p, real);
   switch (a.type) {
     case "backup":
     case "duplicate":
@@ -45,16 +52,17 @@ export async function finishAction(root: string, a: Action, recovering = false):
       if (!a.content.tmp) throw new Error(`Cannot place '${a.path}': no staged copy`);
       const tmp = at(a.content.tmp);
       const archive = a.type === "backup" ? undefined : a.archive;
-      if (recovering && await placedAlready(root, tmp, a.target, a.content)) {
-        if (archive && !isStoredCopy(storedEntry(root, archive.to))) archive.lost = true;
+      const oldAtTarget = archive?.from === a.target;
+      if (recovering && await placedAlready(entryAt, tmp, at(a.target), a, oldAtTarget)) {
+        if (archive && !isStoredCopy(entryAt(archive.to))) archive.lost = true;
         return;
       }
       // A copy missing from the backup root (removed by hand, a disk fault, or replaced by
       // something else) cannot be archived; the new content is placed all the same, and the
       // old one recorded as lost, rather than the file failing on every run from now on.
-      if (archive && !(await moveStoredCopy(root, archive.from, archive.to))) {
+      if (archive && !(await moveStoredCopy(root, entryAt, archive.from, archive.to))) {
         archive.lost = true;
-        removeEmptyParents(root, archive.to); // made for it before the batch's flush
+        removeEmptyParents(root, archive.to, real); // made for it before the batch's flush
       }
       if (archive) faultPoint("archived");
       try {
@@ -72,23 +80,23 @@ export async function finishAction(root: string, a: Action, recovering = false):
     case "delete":
       // A copy already missing from the backup root is recorded as lost: the path is gone
       // from the source either way, and failing here would fail it on every run.
-      if (!(await moveStoredCopy(root, a.from, a.to))) {
+      if (!(await moveStoredCopy(root, entryAt, a.from, a.to))) {
         a.lost = true;
-        removeEmptyParents(root, a.to);
+        removeEmptyParents(root, a.to, real);
       }
       faultPoint("deleted");
-      removeEmptyParents(root, a.from);
+      removeEmptyParents(root, a.from, real);
       return;
     case "prune":
       // Only a stored copy reached safely is removed: never anything through a symlink
       // someone put in the backup root, nor a folder put in the copy's place.
-      if (isStoredCopy(storedEntry(root, a.storedAt))) Deno.removeSync(at(a.storedAt));
+      if (isStoredCopy(entryAt(a.storedAt))) Deno.removeSync(at(a.storedAt));
       faultPoint("pruned");
-      removeEmptyParents(root, a.storedAt);
+      removeEmptyParents(root, a.storedAt, real);
       return;
     case "skip":
       if (a.refresh && a.refresh.entry.kind === "file") {
-        const stored = storedEntry(root, a.refresh.storedAt);
+        const stored = entryAt(a.refresh.storedAt);
         if (stored === undefined) await copyAgain(root, a.refresh);
         else if (stored === "unsafe" || !stored.isFile) {
           throw new Error(
@@ -110,12 +118,25 @@ export async function finishAction(root: string, a: Action, recovering = false):
  * symlink) to `to`; false when no such copy is there: it is lost. Run again after a crash,
  * a copy already at `to` with none left at `from` counts as moved.
  */
-async function moveStoredCopy(root: string, from: string, to: string): Promise<boolean> {
-  const entry = storedEntry(root, from);
+async function moveStoredCopy(
+  root: string,
+  entryAt: (storage: string) => ReturnType<typeof storedEntry>,
+  from: string,
+  to: string,
+): Promise<boolean> {
+  const entry = entryAt(from);
   // Nothing to move (or something that is no copy of ours): done already if the copy is at
   // `to`. After a crash, `from` may even sit below a file placed since (a folder replaced
   // by a file of its name).
-  if (!isStoredCopy(entry)) return isStoredCopy(storedEntry(root, to));
+  if (!isStoredCopy(entry)) {
+    if (isStoredCopy(entryAt(to))) return true;
+    // Lost, a lasting verdict: only when the backup root itself is still there (not a disk
+    // gone from under its mount point, or a network share failing for a moment).
+    if (!exists(nativePath(root, STATE_DIR))) {
+      throw new Error(`Cannot reach the backup root '${root}': its state folder is gone`);
+    }
+    return false;
+  }
   return await moveOnce(nativePath(root, from), nativePath(root, to));
 }
 
@@ -153,24 +174,26 @@ async function copyAgain(root: string, r: Refresh): Promise<void> {
  * before anything is done. Recovery is rare, so reading the file once is cheap enough.
  */
 async function placedAlready(
-  root: string,
+  entryAt: (storage: string) => ReturnType<typeof storedEntry>,
   tmp: string,
-  storage: string,
-  content: NewContent,
+  target: string,
+  a: { target: string; content: NewContent },
+  oldAtTarget: boolean,
 ): Promise<boolean> {
-  const info = storedEntry(root, storage);
+  const info = entryAt(a.target);
   if (!isStoredCopy(info)) return false;
-  const target = nativePath(root, storage);
   if (exists(tmp)) {
     if (!sameFile(tmp, target)) return false;
     Deno.removeSync(tmp);
     return true;
   }
+  // Where nothing was before (a new path), what is there now was placed by this action.
+  if (!oldAtTarget) return true;
   await loadDigests();
   const digest = info.isSymlink
-    ? hashText(Deno.readLinkSync(target), content.algo)
-    : hashFile(target, content.algo, new Uint8Array(READ_BUFFER_BYTES));
-  return digest === content.hash;
+    ? hashText(Deno.readLinkSync(target), a.content.algo)
+    : hashFile(target, a.content.algo, new Uint8Array(READ_BUFFER_BYTES));
+  return digest === a.content.hash;
 }
 
 /** Runs actions in order; returns those done and those that failed (and were undone). */
@@ -181,9 +204,10 @@ export async function executeActions(
 ): Promise<{ done: Action[]; failed: ActionFailure[] }> {
   const done: Action[] = [];
   const failed: ActionFailure[] = [];
+  const real = new Set<string>();
   for (const a of actions) {
     try {
-      await finishAction(root, a, recovering);
+      await finishAction(root, a, recovering, real);
       done.push(a);
     } catch (e) {
       failed.push({ action: a, message: errorText(e) });

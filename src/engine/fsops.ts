@@ -121,15 +121,23 @@ async function moveByRename(from: string, to: string): Promise<boolean> {
  * The entry at a storage path, looked at without following any symlink below `root`:
  * undefined when nothing is there; "unsafe" when a component on the way is not a real
  * folder (a symlink or a file someone put in the backup root), so that nothing there is a
- * stored copy and nothing may be done through it. The executor touches stored copies only
- * through this, so such a symlink never leads it outside the backup root.
+ * stored copy and nothing may be done through it. The executor and `verify --repair` reach
+ * existing copies only through this (new copies go where the planner found nothing in the
+ * way), so such a symlink never leads them outside the backup root.
  */
-export function storedEntry(root: string, storage: string): Deno.FileInfo | "unsafe" | undefined {
-  const parts = storage.split("/");
-  for (let n = 1; n < parts.length; n++) {
-    const info = lstatOrNone(nativePath(root, parts.slice(0, n).join("/")));
+export function storedEntry(
+  root: string,
+  storage: string,
+  /** Folders already seen to be real in this batch, so each is looked at once. */
+  real = new Set<string>(),
+): Deno.FileInfo | "unsafe" | undefined {
+  for (let cut = storage.indexOf("/"); cut >= 0; cut = storage.indexOf("/", cut + 1)) {
+    const folder = storage.slice(0, cut);
+    if (real.has(folder)) continue;
+    const info = lstatOrNone(nativePath(root, folder));
     if (info === undefined) return undefined; // a folder on the way is missing
     if (!info.isDirectory) return "unsafe";
+    real.add(folder);
   }
   return lstatOrNone(nativePath(root, storage));
 }
@@ -145,8 +153,8 @@ export function isStoredCopy(
  * Removes the now-empty folders above a storage path, up to (not including) the root, when
  * all of them are real folders: a symlink someone put in their place is left alone.
  */
-export function removeEmptyParents(root: string, storage: string): void {
-  if (storedEntry(root, storage) === "unsafe") return;
+export function removeEmptyParents(root: string, storage: string, real?: Set<string>): void {
+  if (storedEntry(root, storage, real) === "unsafe") return;
   const parts = storage.split("/");
   for (let n = parts.length - 1; n > 0; n--) {
     const dir = nativePath(root, parts.slice(0, n).join("/"));

@@ -88,7 +88,10 @@ export interface PassResult {
   counts: Counts;
   bytesCopied: number;
   errors: { path: string; message: string }[];
-  /** Files backed up whose previous copy was found missing from the backup root (lost). */
+  /**
+   * Stored copies found missing from the backup root on the way (a modified or deleted
+   * file's old copy, recorded as lost; an unchanged file's copy, copied again).
+   */
   warnings: { path: string; message: string }[];
   /** Set when the mass-deletion guard held deletions back. */
   deleteGuard?: string;

@@ -41,7 +41,7 @@ Deno.test("a modified file whose stored copy was removed by hand is still backed
   const r = await run(fx);
   assertLostWarning(r, "source/a/x.txt", "a/x.txt");
   assert.match(r.stdout, /1 updated/);
-  assert.match(r.stdout, /Copies lost: 1/);
+  assert.match(r.stdout, /Copies missing: 1 stored copy\(ies\) were found missing/);
   assert.equal(Deno.readTextFileSync(join(fx.backup, "a/x.txt")), "two, longer\n");
   // The folder made for the archive that could not happen is not left behind.
   assert.deepEqual(listDir(fx.backup).filter((n) => !n.startsWith(".")), ["a"]);
@@ -49,7 +49,7 @@ Deno.test("a modified file whose stored copy was removed by hand is still backed
     fx.lastLog().some((l) => l.startsWith("LOST: backup/a/x.txt")),
     fx.lastLog().join("\n"),
   );
-  assert.ok(fx.lastLog().includes("Run complete with 0 failure(s), 1 lost copy(ies)"));
+  assert.ok(fx.lastLog().includes("Run complete with 0 failure(s), 1 missing copy(ies)"));
 
   const copies = readState(fx.backup).copies.filter((c) => c.path === "source/a/x.txt");
   assert.deepEqual(copies.map((c) => [c.seq, c.location, c.stored_at, c.hash]), [
