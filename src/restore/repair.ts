@@ -1,16 +1,18 @@
 /**
  * `verify --repair`: stored copies that verify found missing or changed are made again.
  * A symlink comes back from its recorded target and an empty file from nothing; any other
- * file is read again from a source file that holds the same content now (the path's own
- * file, or any tracked file with that digest), checked against the recorded digest while it
- * is copied, given its recorded mode and time, flushed, and linked into place. A damaged
- * copy is first moved to `.backup-tool/damaged/` (never deleted: it is what the backup
- * held). A copy no current file holds cannot be made again and is named, with why.
+ * file is read again from a file that holds the same content now (a source file: the
+ * path's own, or any tracked file with that digest; else another stored copy), checked
+ * against the recorded digest while it is copied, given its recorded mode and time,
+ * flushed, and linked into place. A damaged copy is kept in `.backup-tool/damaged/` (never
+ * deleted: it is what the backup held). A copy nothing holds any more is named, with why.
+ * Nothing is reached through a symlink or a file someone put in the backup root.
  *
  * Runs under the lock. An interruption leaves at most a temporary file (the next run
- * removes it) or a damaged copy already moved aside, whose place the next repair fills.
+ * removes it) and a damaged copy's second name in `damaged/`; the copy's own path holds
+ * the damaged copy or the new one at every moment.
  */
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import type { Config, Source } from "../config/config.ts";
 import { openSession } from "../engine/session.ts";
 import { requireState } from "./open.ts";
@@ -24,6 +26,7 @@ import {
   moveOnce,
   nativePath,
   removeQuietly,
+  renameWithRetry,
   storedEntry,
   syncFiles,
 } from "../engine/fsops.ts";
@@ -139,8 +142,8 @@ export async function repairCopies(
     try {
       const there = placeFor(ctx.root, copy.storedAt!);
       outcome.from = await remake(ctx, copy, tmp, buf);
-      if (there) outcome.damagedTo = await moveAside(ctx.root, copy.storedAt!);
-      if (!(await moveOnce(tmp, nativePath(ctx.root, copy.storedAt!)))) {
+      if (there) outcome.damagedTo = await replaceDamaged(ctx.root, copy.storedAt!, tmp);
+      else if (!(await moveOnce(tmp, nativePath(ctx.root, copy.storedAt!)))) {
         throw new Error("the new copy vanished before it was placed");
       }
     } catch (e) {
@@ -231,8 +234,13 @@ function sourceFile(sources: readonly Source[], path: string): string | undefine
   return s === undefined ? undefined : join(s.path, ...rel.split("/"));
 }
 
-/** Moves a damaged copy to the first free `.backup-tool/damaged/<its path>[.~K]`. */
-async function moveAside(root: string, storedAt: string): Promise<string> {
+/**
+ * Puts the new copy (at `tmp`) in place of a damaged one, keeping the damaged one at the
+ * first free `.backup-tool/damaged/<its path>[.~K]`: linked there first, then replaced by a
+ * rename, so its path holds one copy or the other at every moment and a kill in between
+ * loses neither. Where hard links are not available, it is moved aside first.
+ */
+async function replaceDamaged(root: string, storedAt: string, tmp: string): Promise<string> {
   const onDisk = (p: string) => lstatOrNone(nativePath(root, p));
   const to = allocatePath(`${DAMAGED_DIR}/${storedAt}`, {
     isFile: (p) => {
@@ -241,8 +249,16 @@ async function moveAside(root: string, storedAt: string): Promise<string> {
     },
     isDir: (p) => onDisk(p)?.isDirectory === true,
   });
-  if (!(await moveOnce(nativePath(root, storedAt), nativePath(root, to)))) {
-    throw new Error("the damaged copy vanished before it was moved aside");
+  const at = nativePath(root, storedAt);
+  const aside = nativePath(root, to);
+  Deno.mkdirSync(dirname(aside), { recursive: true });
+  try {
+    Deno.linkSync(at, aside);
+  } catch {
+    if (!(await moveOnce(at, aside))) throw new Error("the damaged copy vanished");
+    if (!(await moveOnce(tmp, at))) throw new Error("the new copy vanished before it was placed");
+    return to;
   }
+  await renameWithRetry(tmp, at);
   return to;
 }
