@@ -273,6 +273,12 @@ Deno.test("a config with log_dir inside the backup root still restores; only wri
   assert.equal(restore.code, 0, restore.stderr);
   assert.equal(Deno.readTextFileSync(join(to, "a.txt")), "a\n");
   assert.equal((await fx.cli("history", "a.txt")).code, 0);
+  // Run logs it wrote there before are not unknown files to verify; anything else is.
+  put(fx.backup, { "logs/2026-11-30T10-00-00.000Z-run.log": "an old run's log\n" });
+  const verify = await fx.cli("verify");
+  assert.equal(verify.code, 0, verify.stdout + verify.stderr);
+  put(fx.backup, { "logs/notes.txt": "not a log\n" });
+  assert.match((await fx.cli("verify")).stderr, /UNKNOWN: logs\/notes.txt/);
   const run = await fx.cli("run");
   assert.equal(run.code, 2);
   assert.match(run.stderr, /'log_dir' .* is inside 'backup_root'/);

@@ -4,7 +4,7 @@
  * backup root that the state does not know. Reads only; no lock is taken, so run it while
  * no backup is running. `--repair` takes the lock and makes bad copies again (repair.ts).
  */
-import { loadConfigFor, withState } from "../restore/open.ts";
+import { loadConfigFor, logDirInside, withState } from "../restore/open.ts";
 import { verifyBackup, type VerifyReport } from "../restore/verify.ts";
 import type { Config } from "../config/config.ts";
 import { outcomeLine, verifyAndRepair } from "../restore/repair.ts";
@@ -55,7 +55,10 @@ export async function verifyCommand(argv: string[]): Promise<number> {
   const config = loadConfigFor(str(p, "config"));
   if (flag(p, "repair")) return await repairCommand(config, samplePercent, p);
   const copies = withState(config, (store) => store.storedCopies());
-  const report = await verifyBackup(config.backupRoot, copies, { samplePercent });
+  const report = await verifyBackup(config.backupRoot, copies, {
+    samplePercent,
+    logFolder: logDirInside(config),
+  });
   if (flag(p, "json")) console.log(JSON.stringify(report, null, 2));
   else printReport(report, flag(p, "quiet"), samplePercent);
   return report.ok ? 0 : 1;

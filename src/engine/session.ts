@@ -64,9 +64,9 @@ export function checkLogDir(config: Config): void {
   const { logDir, backupRoot, file } = config;
   if (logDir === backupRoot || isInside(logDir, backupRoot)) {
     throw new PreflightError(
-      `Invalid config '${file}': 'log_dir' ('${logDir}') is inside 'backup_root' ` +
-        `('${backupRoot}'), whose folders mirror the sources: put the logs beside it, ` +
-        `e.g. "log_dir": "./logs"`,
+      `Cannot write logs inside the backup root: 'log_dir' ('${logDir}') in '${file}' is ` +
+        `inside 'backup_root' ('${backupRoot}'), whose folders mirror the sources: put the ` +
+        `logs beside it, e.g. "log_dir": "./logs"`,
     );
   }
 }
@@ -94,6 +94,7 @@ export async function openSession(config: Config, command: string): Promise<Sess
   }
   let store: StateStore | undefined;
   let syncFs: SyncFs | undefined;
+  let started = false;
   try {
     // Opened before anything is staged: it reports write-back errors from this moment on.
     syncFs = openSyncFs(config.backupRoot);
@@ -101,6 +102,7 @@ export async function openSession(config: Config, command: string): Promise<Sess
     const now = Date.now();
     const { prefixes, runId } = store.beginRun(command, config.sources, now);
     log.line(`Run started: ${command} (run ${runId}, pid ${Deno.pid})`);
+    started = true;
     if (lock.staleHolder) log.line(`LOCK: took over a stale lock left by ${lock.staleHolder}`);
     const recovered = await recoverInterrupted(config.backupRoot, paths.tmp, store, log);
     return makeSession({
@@ -115,7 +117,9 @@ export async function openSession(config: Config, command: string): Promise<Sess
       recovered,
     });
   } catch (e) {
-    log.close();
+    // A session that never started leaves no log (it would count toward log_retention).
+    if (started) log.close();
+    else log.discard();
     store?.close();
     syncFs?.close();
     lock.release();

@@ -4,6 +4,7 @@
  * resolver over every source and path the state knows. The state is read in one go and
  * closed before any file is touched.
  */
+import { isAbsolute, relative, sep } from "node:path";
 import { type Config, findConfigFile, loadConfig } from "../config/config.ts";
 import { PreflightError } from "../engine/errors.ts";
 import { exists } from "../engine/fsops.ts";
@@ -41,4 +42,12 @@ export function withState<T>(config: Config, fn: (store: StateStore) => T): T {
 export function resolverFor(config: Config, store: StateStore, paths: Iterable<string>) {
   const names = [...config.sources.map((s) => s.name), ...store.prefixes().keys()];
   return new PathResolver(names, config.sources, paths);
+}
+
+/** The log folder as a storage path when it is the backup root ("") or lies inside it. */
+export function logDirInside(config: Config): string | undefined {
+  const rel = relative(config.backupRoot, config.logDir);
+  if (rel === "") return "";
+  if (rel.startsWith("..") || isAbsolute(rel)) return undefined;
+  return rel.split(sep).join("/");
 }

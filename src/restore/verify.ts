@@ -1,8 +1,9 @@
 /**
  * Verify: re-hash stored copies (all, or a random sample) with the algorithm each was
  * recorded with, and walk the backup root for files the state does not know. Every copy's
- * presence is checked (a stat each, cheap); only hashing is sampled. `.backup-tool/` and the
- * log folder are not walked. Read-only: an interruption leaves nothing behind.
+ * presence is checked (a stat each, cheap); only hashing is sampled. `.backup-tool/` is not
+ * walked, nor run logs in a log folder an older config put inside the backup root.
+ * Read-only: an interruption leaves nothing behind.
  *
  * Run it while no backup runs: a run in progress moves copies between the state's view and
  * the walk, and would show up as missing or unknown files.
@@ -10,6 +11,7 @@
 import { join } from "node:path";
 import type { StoredCopy } from "../state/store.ts";
 import { STATE_DIR } from "../engine/layout.ts";
+import { isRunLogName } from "../log/runlog.ts";
 import { nativePath } from "../engine/fsops.ts";
 import { hashFile, hashText, READ_BUFFER_BYTES } from "../engine/stage.ts";
 import { errorText } from "../engine/errors.ts";
@@ -41,6 +43,11 @@ export interface VerifyReport {
 export interface VerifyOptions {
   /** Percentage of copies to re-hash, 0 < p <= 100 (default 100). */
   samplePercent?: number;
+  /**
+   * The log folder's storage path, when an older config put it inside the backup root (""
+   * for the root itself): the tool's run logs there are not unknown files.
+   */
+  logFolder?: string;
   /** Random source in [0, 1), replaceable in tests. */
   random?: () => number;
   /** Called after each copy is re-hashed (progress display). */
@@ -53,7 +60,7 @@ export async function verifyBackup(
   opts: VerifyOptions = {},
 ): Promise<VerifyReport> {
   await loadDigests();
-  const onDisk = walk(root);
+  const onDisk = walk(root, opts.logFolder);
   const report: VerifyReport = {
     ok: true,
     checked: 0,
@@ -109,13 +116,15 @@ export function pick<T>(items: T[], percent: number, random: () => number): T[] 
   return idx.slice(0, k).sort((a, b) => a - b).map((i) => items[i]);
 }
 
-/** Every entry under `root` (storage path → kind) but the state folder. */
-function walk(root: string): Map<string, "file" | "symlink" | "other"> {
+/** Every entry under `root` (storage path → kind) but the state folder and run logs. */
+function walk(root: string, logFolder?: string): Map<string, "file" | "symlink" | "other"> {
   const out = new Map<string, "file" | "symlink" | "other">();
+  const logPrefix = logFolder === undefined || logFolder === "" ? logFolder : `${logFolder}/`;
   const visit = (dir: string, prefix: string) => {
     for (const e of Deno.readDirSync(dir)) {
       const rel = prefix + e.name;
       if (rel === STATE_DIR) continue;
+      if (prefix === logPrefix && e.isFile && isRunLogName(e.name)) continue;
       if (e.isDirectory) visit(join(dir, e.name), `${rel}/`);
       else out.set(rel, e.isFile ? "file" : e.isSymlink ? "symlink" : "other");
     }
