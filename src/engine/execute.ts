@@ -1,5 +1,6 @@
 /**
- * The executor: the only code that writes into the backup root's browsable tree. Each
+ * The executor: the code that writes into the backup root's browsable tree (with
+ * `verify --repair`, which puts damaged copies back, restore/repair.ts). Each
  * action is a short sequence of idempotent steps (see fsops.ts) in an order that keeps
  * every content reachable at every moment: the old copy is archived before the new one is
  * renamed into its place. The same `finishAction` runs normally and during recovery after
@@ -146,19 +147,23 @@ async function moveStoredCopy(
  * linked into place, as any copy. Without it, the refresh would fail on every run.
  */
 async function copyAgain(root: string, r: Refresh): Promise<void> {
-  if (!r.digest) throw new Error(`Cannot update '${r.storedAt}': the stored copy is missing`);
+  if (!r.digest) {
+    // A journal written before 2026-12-01 has no digest to check a new copy against.
+    throw new Error(
+      `Cannot update '${r.storedAt}': the stored copy is missing: run 'verify --repair'`,
+    );
+  }
   const tmp = join(root, STATE_DIR, TMP_DIR, `recopy-${crypto.randomUUID()}.tmp`);
   try {
     await loadDigests();
     const staged = stageEntry(r.entry, r.digest.algo, new Uint8Array(READ_BUFFER_BYTES), tmp);
     if (staged.hash !== r.digest.hash) {
-      throw new Error(
-        `Cannot copy '${r.entry.abs}' again: it changed since it was read: it will be retried on the next run`,
-      );
+      const retry = "it will be retried on the next run";
+      throw new Error(`Cannot copy '${r.entry.abs}' again: it changed since it was read: ${retry}`);
     }
     await syncFiles([tmp]);
     if (!(await moveOnce(tmp, nativePath(root, r.storedAt)))) {
-      throw new Error(`Cannot copy '${r.entry.abs}' again: the copy is missing`);
+      throw new Error(`Cannot copy '${r.entry.abs}' again: the staged copy '${tmp}' is missing`);
     }
     r.recopied = true;
   } finally {

@@ -1,9 +1,10 @@
 /**
  * What a pass does with tracked paths its walk no longer saw: a path that is now excluded
- * and still in its source keeps its copy (and is marked excluded once); the others, those
- * marked excluded before included, are archived as deleted, unless
- * they are more than `safety.max_delete_percent` of everything tracked, in which case none
- * is (the mass-deletion guard: an unmounted disk must not look like a deleted tree).
+ * and still in its source keeps its copy (and is marked excluded once); every other one
+ * (files marked excluded earlier included) is archived as deleted, unless they are more
+ * than `safety.max_delete_percent` of everything tracked, in which case none is (the
+ * mass-deletion guard: an unmounted disk must not look like a deleted tree). A file
+ * replaced by a folder of its name is archived even then: the folder is there to see.
  * Tracked paths below a folder that could not be listed, or outside the pass's scope, do
  * not count as vanished. Planning only; the batch applies the actions.
  */

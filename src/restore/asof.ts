@@ -3,8 +3,9 @@
  * rows) and a selector — the latest, a moment, or one path's content number — which
  * content each path had, and which of those can no longer be restored because retention
  * pruned their copy or it was lost. A content whose own copy is gone but whose bytes the
- * backup still stores for another path or version (same digest) is restored from there. Also the `--at` time parser. No disk and no clock, so everything here
- * is tested with tables of rows; nothing is written, so an interruption leaves nothing.
+ * backup still stores for another path or version (same digest) is restored from there.
+ * Also the `--at` time parser. No disk and no clock, so everything here is tested with
+ * tables of rows; nothing is written, so an interruption leaves nothing.
  *
  * A content is the path's content at time T when valid_from <= T < (valid_to ?? ∞): the
  * interval is half-open, so at the instant one content replaced another (two runs within

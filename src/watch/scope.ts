@@ -1,9 +1,9 @@
 /**
  * From event paths to a pass scope, pure: an event path is kept when it lies inside a
  * source, outside the backup root (so a backup root inside a source never backs itself
- * up), is not one of the tool's own run logs, and is not excluded by the config's patterns. The kept paths are
- * grouped per source, and a path below another kept path is dropped, since the pass walks
- * a scoped folder whole and must not see an entry twice. Whether a path is a folder, a
+ * up), is not one of the tool's own run logs, and is not excluded by the config's
+ * patterns. The kept paths are grouped per source, and a path below another kept path is
+ * dropped, since the pass walks a scoped folder whole and must not see an entry twice. Whether a path is a folder, a
  * file or gone is left to the pass, which stats each scoped path when it runs.
  */
 import { sep as nativeSep } from "node:path";
