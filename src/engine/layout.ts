@@ -17,6 +17,9 @@
  * `<name>.~K` (K = 2, 3, …) at the component that collides, so nothing is overwritten.
  */
 
+import { join } from "node:path";
+import type { Source } from "../config/config.ts";
+
 export const STATE_DIR = ".backup-tool";
 /** Inside STATE_DIR: copies staged before they are flushed and linked into place. */
 export const TMP_DIR = "tmp";
@@ -26,7 +29,7 @@ const RESTORE_TMP = /^\.backup-tool-restore-\d+-\d+\.tmp$/;
 
 /** Whether a file name is one of restore's temporary files (one left by a killed restore). */
 export function isRestoreTemp(name: string): boolean {
-  return RESTORE_TMP.test(name);
+  return name.startsWith(RESTORE_TMP_PREFIX) && RESTORE_TMP.test(name);
 }
 export const VERSIONS_DIR = "versions";
 export const DUPLICATES_DIR = "_duplicates";
@@ -49,6 +52,13 @@ export function unescapeTopName(name: string): string {
 export function splitLogical(path: string): { source: string; rel: string } {
   const cut = path.indexOf("/");
   return { source: path.slice(0, cut), rel: path.slice(cut + 1) };
+}
+
+/** The file on disk behind a logical path, when its source is configured. */
+export function sourceFileOf(sources: readonly Source[], path: string): string | undefined {
+  const { source, rel } = splitLogical(path);
+  const s = sources.find((x) => x.name === source);
+  return s === undefined ? undefined : join(s.path, ...rel.split("/"));
 }
 
 /**

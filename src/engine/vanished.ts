@@ -8,12 +8,12 @@
  * Tracked paths below a folder that could not be listed, or outside the pass's scope, do
  * not count as vanished. Planning only; the batch applies the actions.
  */
-import { join } from "node:path";
 import type { Source } from "../config/config.ts";
 import type { Batch } from "./batch.ts";
 import { exists, lstatOrNone } from "./fsops.ts";
 import type { Planner } from "./plan.ts";
 import { createMatcher, type Matcher } from "./exclude.ts";
+import { sourceFileOf } from "./layout.ts";
 import type { TrackedFile } from "./types.ts";
 
 export interface VanishedRules {
@@ -73,19 +73,13 @@ function isExcluded(path: string, matcher: Matcher): boolean {
 }
 
 function existsInSource(sources: Source[], path: string): boolean {
-  const abs = sourcePath(sources, path);
+  const abs = sourceFileOf(sources, path);
   return abs !== undefined && exists(abs);
 }
 
 function isFolderInSource(sources: Source[], path: string): boolean {
-  const abs = sourcePath(sources, path);
+  const abs = sourceFileOf(sources, path);
   return abs !== undefined && lstatOrNone(abs)?.isDirectory === true;
-}
-
-function sourcePath(sources: Source[], path: string): string | undefined {
-  const cut = path.indexOf("/");
-  const source = sources.find((s) => s.name === path.slice(0, cut));
-  return source && join(source.path, ...path.slice(cut + 1).split("/"));
 }
 
 function deleteGuard(deleting: number, rules: VanishedRules): string | undefined {

@@ -63,7 +63,8 @@ function isStored(c: StoredCopy): boolean {
   return c.storedAt !== null && c.location !== "pruned" && c.location !== "lost";
 }
 
-const contentKey = (c: StoredCopy) => `${c.kind}:${c.algo}:${c.hash}`;
+/** What makes two stored copies the same content: kind and digest. */
+export const contentKey = (c: StoredCopy) => `${c.kind}:${c.algo}:${c.hash}`;
 
 /** A stored copy of each content the backup holds (the first in storage path order). */
 function storedByContent(rows: readonly StoredCopy[]): Map<string, string> {

@@ -17,6 +17,7 @@ import type { Config, Source } from "../config/config.ts";
 import { openSession } from "../engine/session.ts";
 import { requireState } from "./open.ts";
 import { verifyBackup, type VerifyOptions, type VerifyReport } from "./verify.ts";
+import { contentKey } from "./asof.ts";
 import type { StoredCopy } from "../state/store.ts";
 import { loadDigests } from "../engine/digest.ts";
 import { statFields } from "../engine/folders.ts";
@@ -30,7 +31,7 @@ import {
   storedEntry,
   syncFiles,
 } from "../engine/fsops.ts";
-import { allocatePath, splitLogical, STATE_DIR, TMP_DIR } from "../engine/layout.ts";
+import { allocatePath, sourceFileOf, splitLogical, STATE_DIR, TMP_DIR } from "../engine/layout.ts";
 import { applyMeta, READ_BUFFER_BYTES, stageEntry } from "../engine/stage.ts";
 import { errorText } from "../engine/errors.ts";
 
@@ -96,8 +97,6 @@ export async function verifyAndRepair(
     session.close(status, {});
   }
 }
-
-const contentKey = (c: StoredCopy) => `${c.kind}:${c.algo}:${c.hash}`;
 
 /** Storage paths of the stored copies, per content (kind and digest). */
 function groupByContent(copies: StoredCopy[]): Map<string, string[]> {
@@ -200,7 +199,7 @@ async function remake(
  */
 function copyContent(ctx: RepairContext, copy: StoredCopy, tmp: string, buf: Uint8Array) {
   const fromSources = [copy.path, ...ctx.holdersOf(copy.hash, copy.algo)]
-    .map((path) => ({ label: path, abs: sourceFile(ctx.sources, path) }));
+    .map((path) => ({ label: path, abs: sourceFileOf(ctx.sources, path) }));
   const fromBackup = ctx.storedWith(copy)
     .filter((storedAt) => storedAt !== copy.storedAt)
     .filter((storedAt) => storedEntry(ctx.root, storedAt) !== "unsafe")
@@ -225,13 +224,6 @@ function copyContent(ctx: RepairContext, copy: StoredCopy, tmp: string, buf: Uin
       : `its source '${source}' is not in the config, and no file`) +
       " nor any other copy in the backup holds this content now",
   );
-}
-
-/** The file on disk behind a logical path, when its source is configured. */
-function sourceFile(sources: readonly Source[], path: string): string | undefined {
-  const { source, rel } = splitLogical(path);
-  const s = sources.find((x) => x.name === source);
-  return s === undefined ? undefined : join(s.path, ...rel.split("/"));
 }
 
 /**
