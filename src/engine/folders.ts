@@ -11,6 +11,11 @@
  * symbol, or the system is not Linux, the Deno API is used. Read-only; a folder's
  * descriptor is held while the walk is inside it (one per level of nesting) and closed
  * when the walk leaves it or is abandoned.
+ *
+ * A folder is opened by its path, so a folder on the way swapped for a symlink while the
+ * walk runs would lead it elsewhere (to files the sources never held). Given the identity
+ * its parent's listing saw (`expect`), a folder whose opened descriptor (or, with Deno's
+ * API, whose lstat) is another file is refused as replaced while being walked.
  */
 import { errnoOf, FILE_SYMBOLS, O_RDONLY_CLOEXEC, openLibc } from "./libc.ts";
 import type { StatFields } from "./types.ts";
@@ -20,12 +25,27 @@ export interface StatResult extends StatFields {
   kind: "file" | "dir" | "symlink" | "fifo" | "socket" | "device";
 }
 
+/** Which file a folder is: what its parent's listing saw. */
+export interface Identity {
+  ino: number;
+  dev: number;
+}
+
 export interface Folders {
   /** A folder's children, unsorted, folders with a trailing `/`; throws if it cannot be listed. */
-  listKeys(dir: string): string[];
+  listKeys(dir: string, expect?: Identity): string[];
   /** Opens a folder to lstat its children (with FFI, one descriptor, held until closed). */
-  open(dir: string): OpenFolder;
+  open(dir: string, expect?: Identity): OpenFolder;
   close(): void;
+}
+
+/** The error for a folder that is not the one its parent's listing saw. */
+function replaced(dir: string): Error {
+  return new Error(`'${dir}' was replaced while being walked (a symlink or another folder)`);
+}
+
+function sameIdentity(a: Identity, b: Identity): boolean {
+  return a.ino === b.ino && a.dev === b.dev;
 }
 
 export interface OpenFolder {
@@ -47,7 +67,11 @@ const DENO_FOLDER: OpenFolder = { stat: (_name, abs) => denoStat(abs), close: ()
 
 /** Deno's API: one readDir per folder, one lstat per path. */
 export const denoFolders: Folders = {
-  listKeys: (dir) => {
+  listKeys: (dir, expect) => {
+    if (expect) {
+      const info = fromFileInfo(Deno.lstatSync(dir));
+      if (info.kind !== "dir" || !sameIdentity(info, expect)) throw replaced(dir);
+    }
     const keys: string[] = [];
     for (const d of Deno.readDirSync(dir)) keys.push(d.isDirectory ? `${d.name}/` : d.name);
     return keys;
@@ -97,6 +121,8 @@ const SYMBOLS = {
   getdents64: { parameters: ["i32", "buffer", "usize"], result: "isize" },
 } as const;
 const AT_SYMLINK_NOFOLLOW = 0x100;
+/** statx of the descriptor itself (an empty path). */
+const AT_EMPTY_PATH = 0x1000;
 /** STATX_BASIC_STATS: type, mode, nlink, uid, gid, times, ino, size, blocks. */
 const STATX_BASIC_STATS = 0x7ff;
 /** struct statx is 256 bytes; offsets below are from linux/stat.h (the same on all arches). */
@@ -149,18 +175,27 @@ export function ffiFolders(): Folders | undefined {
   const dents = new Uint8Array(DIRENT_BUFFER_BYTES);
   const dentView = new DataView(dents.buffer);
   const decoder = new TextDecoder(); // replaces invalid UTF-8 as Deno's readDir does
-  const openFolder = (dir: string): number => {
+  const empty = new Uint8Array(1);
+  // -1: it could not be opened (the Deno call reports why); -2: it is another file.
+  const openFolder = (dir: string, expect?: Identity): number => {
     const at = cString(dir);
-    return at ? open(at, O_RDONLY_CLOEXEC) : -1;
+    const fd = at ? open(at, O_RDONLY_CLOEXEC) : -1;
+    if (fd < 0 || !expect) return fd;
+    const ok = statx(fd, empty, AT_EMPTY_PATH, STATX_BASIC_STATS, out) === 0 &&
+      sameIdentity(fromStatx(view), expect);
+    if (ok) return fd;
+    close(fd);
+    return -2;
   };
   const isFolder = (fd: number, name: string): boolean => {
     const at = cString(name);
     return !!at && statx(fd, at, AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS, out) === 0 &&
       kindOf(view.getUint16(28, true)) === "dir";
   };
-  const listKeys = (dir: string): string[] => {
-    const fd = openFolder(dir);
-    if (fd < 0) return denoFolders.listKeys(dir); // let the Deno call report it
+  const listKeys = (dir: string, expect?: Identity): string[] => {
+    const fd = openFolder(dir, expect);
+    if (fd === -2) throw replaced(dir);
+    if (fd < 0) return denoFolders.listKeys(dir, expect); // let the Deno call report it
     try {
       const keys: string[] = [];
       for (;;) {
@@ -181,8 +216,9 @@ export function ffiFolders(): Folders | undefined {
       close(fd);
     }
   };
-  const openStat = (dir: string): OpenFolder => {
-    const fd = openFolder(dir);
+  const openStat = (dir: string, expect?: Identity): OpenFolder => {
+    const fd = openFolder(dir, expect);
+    if (fd === -2) return { stat: () => replaced(dir), close: () => {} };
     if (fd < 0) return DENO_FOLDER; // the Deno call reports the problem, child by child
     let closed = false;
     return {

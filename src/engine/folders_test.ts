@@ -119,3 +119,34 @@ function shape(r: StatResult | Error): unknown {
 function errorKind(r: StatResult | Error): string {
   return r instanceof Error ? r.constructor.name : "ok";
 }
+
+Deno.test({
+  name:
+    "folders: a folder that is not the one its parent listed (swapped for a symlink) is refused",
+  ignore: !linux,
+  fn: () =>
+    withFfi((ffi, dir) => {
+      const real = join(dir, "real");
+      const outside = join(dir, "outside");
+      Deno.mkdirSync(real);
+      Deno.mkdirSync(outside);
+      Deno.writeTextFileSync(join(outside, "secret"), "not in the source");
+      const parent = ffi.open(dir);
+      const seen = parent.stat("real", real) as StatResult;
+      const sameDir = parent.stat("outside", outside) as StatResult;
+      parent.close();
+      // The walk saw `real`; someone swaps it for a symlink to a folder outside.
+      Deno.removeSync(real);
+      Deno.symlinkSync(outside, real);
+      for (const folders of [ffi, denoFolders]) {
+        assert.throws(() => folders.listKeys(real, seen), /was replaced while being walked/);
+        const opened = folders.open(real, seen);
+        const child = opened.stat("secret", join(real, "secret"));
+        opened.close();
+        if (folders === ffi) assert.ok(child instanceof Error, "FFI: nothing statted through it");
+      }
+      // The same folder, unswapped, lists as usual.
+      assert.deepEqual(ffi.listKeys(outside, sameDir), ["secret"]);
+      return Promise.resolve();
+    }),
+});

@@ -22,7 +22,7 @@ import { errorText } from "./errors.ts";
 import { isRunLogName } from "../log/runlog.ts";
 import { isRestoreTemp } from "./layout.ts";
 import { compareCodePoints } from "./merge.ts";
-import { denoStat, type Folders, openFolders, type StatResult } from "./folders.ts";
+import { denoStat, type Folders, type Identity, openFolders, type StatResult } from "./folders.ts";
 import type { ScanEntry } from "./types.ts";
 
 export interface ScanProblem {
@@ -137,11 +137,11 @@ function startsOf(w: Walk): [string, string, boolean][] {
   return starts.sort((a, b) => compareCodePoints(key(a), key(b)));
 }
 
-function* walkDir(w: Walk, abs: string, rel: string): Generator<ScanEntry> {
-  const children = listSorted(w, abs, rel);
+function* walkDir(w: Walk, abs: string, rel: string, expect?: Identity): Generator<ScanEntry> {
+  const children = listSorted(w, abs, rel, expect);
   // The folder stays open (with FFI, one descriptor) while its children are walked: at
   // most one per level of nesting, closed when the walk leaves it or is abandoned.
-  const folder = w.folders.open(abs);
+  const folder = w.folders.open(abs, expect);
   try {
     for (const { name, isDir } of children) {
       const childRel = rel === "" ? name : `${rel}/${name}`;
@@ -149,7 +149,16 @@ function* walkDir(w: Walk, abs: string, rel: string): Generator<ScanEntry> {
       const childAbs = childPath(abs, name);
       if (isDir) {
         if (w.skip.has(childAbs) || w.matcher.ignores(`${childRel}/`)) continue;
-        yield* walkDir(w, childAbs, childRel);
+        // Which folder the listing saw, so that one swapped for a symlink since is refused.
+        const seen = folder.stat(name, childAbs);
+        if (seen instanceof Error || seen.kind !== "dir") {
+          const path = logical(w.source, childRel);
+          w.unreadable.push(path);
+          const why = seen instanceof Error ? errorText(seen) : `it is now a ${seen.kind}`;
+          w.opts.onProblem?.({ path, message: `Cannot list folder '${childAbs}': ${why}` });
+          continue;
+        }
+        yield* walkDir(w, childAbs, childRel, seen);
       } else if (!w.matcher.ignores(childRel) && !isOwnFile(w, abs, name)) {
         const entry = toScanEntry(w, childAbs, childRel, folder.stat(name, childAbs));
         if (entry !== undefined) yield entry;
@@ -184,10 +193,15 @@ function childPath(dir: string, name: string): string {
  * full paths in order). Keys are sorted by the engine's default string sort, without a
  * comparator: sorting objects with one cost about a tenth of the walk (profiled).
  */
-function listSorted(w: Walk, abs: string, rel: string): { name: string; isDir: boolean }[] {
+function listSorted(
+  w: Walk,
+  abs: string,
+  rel: string,
+  expect?: Identity,
+): { name: string; isDir: boolean }[] {
   let keys: string[];
   try {
-    keys = w.folders.listKeys(abs);
+    keys = w.folders.listKeys(abs, expect);
   } catch (e) {
     const path = logical(w.source, rel);
     w.unreadable.push(path);

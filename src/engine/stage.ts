@@ -70,6 +70,13 @@ function copyOnce(entry: ScanEntry, algo: string, buf: Uint8Array, tmp?: string)
     total += n;
   }
   const after = src.statSync();
+  if (!sameFileAs(entry, after)) {
+    // Not the file the walk saw (a folder on the way swapped for a symlink since, or the
+    // file replaced): never copied, not even retried through the same path now.
+    throw new FileChangedError(
+      `Cannot back up '${entry.abs}': it was replaced while being read: it will be retried on the next run`,
+    );
+  }
   if (
     total !== entry.size || after.size !== entry.size || after.mtime?.getTime() !== entry.mtimeMs
   ) {
@@ -78,6 +85,14 @@ function copyOnce(entry: ScanEntry, algo: string, buf: Uint8Array, tmp?: string)
   if (tmp) applyMeta(tmp, entry);
   return { entry, hash: h.digest("hex"), tmp };
 }
+
+/** Whether two looks saw the same file (where the platform gives inode numbers). */
+function sameFileAs(a: FileIds, b: FileIds): boolean {
+  if (!a.ino || !b.ino) return true;
+  return a.ino === b.ino && a.dev === b.dev;
+}
+
+type FileIds = { ino: number | null; dev: number | null };
 
 function stageSymlink(entry: ScanEntry, algo: string, tmp?: string): Staged {
   const target = entry.linkTarget ?? Deno.readLinkSync(entry.abs);
@@ -95,6 +110,11 @@ export function applyMeta(path: string, e: { mode: number; mtimeMs: number }): v
   Deno.utimeSync(path, new Date(e.mtimeMs), new Date(e.mtimeMs));
 }
 
+/** The entry looked at again after it changed: the same file (inode), else it was replaced. */
 function restat(entry: ScanEntry): ScanEntry {
-  return { ...entry, ...statFields(Deno.lstatSync(entry.abs)) };
+  const again: ScanEntry = { ...entry, ...statFields(Deno.lstatSync(entry.abs)) };
+  if (sameFileAs(entry, again)) return again;
+  throw new FileChangedError(
+    `Cannot back up '${entry.abs}': it was replaced while being read: it will be retried on the next run`,
+  );
 }

@@ -1,0 +1,36 @@
+/** Unit tests of the hasher: a file is copied only if it is the very file the walk saw. */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { statFields } from "./folders.ts";
+import { loadDigests } from "./digest.ts";
+import { FileChangedError, READ_BUFFER_BYTES, stageEntry } from "./stage.ts";
+import type { ScanEntry } from "./types.ts";
+
+Deno.test("stageEntry: a file reached through a folder swapped for a symlink since the walk is refused", async () => {
+  await loadDigests();
+  const dir = Deno.makeTempDirSync();
+  try {
+    Deno.mkdirSync(join(dir, "sub"));
+    Deno.writeTextFileSync(join(dir, "sub", "f"), "mine");
+    const abs = join(dir, "sub", "f");
+    const entry: ScanEntry = {
+      path: "s/sub/f",
+      abs,
+      kind: "file",
+      ...statFields(Deno.lstatSync(abs)),
+    };
+    const buf = new Uint8Array(READ_BUFFER_BYTES);
+    assert.equal(stageEntry(entry, "sha256", buf).entry.size, 4); // the walk's file: fine
+
+    // Someone swaps the folder for a symlink to a folder holding a file of that name.
+    Deno.renameSync(join(dir, "sub"), join(dir, "sub-old"));
+    Deno.mkdirSync(join(dir, "outside"));
+    Deno.writeTextFileSync(join(dir, "outside", "f"), "secr"); // same size, even
+    Deno.utimeSync(join(dir, "outside", "f"), entry.mtimeMs / 1000, entry.mtimeMs / 1000);
+    Deno.symlinkSync(join(dir, "outside"), join(dir, "sub"));
+    assert.throws(() => stageEntry(entry, "sha256", buf), FileChangedError);
+    assert.throws(() => stageEntry(entry, "sha256", buf), /was replaced while being read/);
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
