@@ -36,7 +36,8 @@ export class EntryHandler {
     readonly planOpts: PlanOptions,
     readonly planner: Planner,
     readonly batch: Batch,
-    readonly fail: (path: string, message: string) => void,
+    /** Reports a file that could not be read; `vanished`: it was gone (not a failure). */
+    readonly fail: (path: string, message: string, vanished?: boolean) => void,
   ) {}
 
   /** A prefix for the staging worker's temporary file names, unique in this process. */
@@ -83,7 +84,9 @@ export class EntryHandler {
    * Plans an entry the staging worker has read (an untracked one: see staging.ts), as
    * `handle` would have; false when the pass is being stopped.
    */
-  async handleStaged(item: { entry: ScanEntry; hash?: string; tmp?: string; error?: string }) {
+  async handleStaged(
+    item: { entry: ScanEntry; hash?: string; tmp?: string; error?: string; vanished?: boolean },
+  ) {
     const { entry, hash, tmp, error } = item;
     this.expect(entry, true);
     this.#report(entry, true);
@@ -92,7 +95,7 @@ export class EntryHandler {
       this.#plan({ entry, hashed: { entry, hash, tmp } }, tmp);
     } catch (e) {
       removeQuietly(tmp);
-      this.fail(entry.path, errorText(e));
+      this.fail(entry.path, errorText(e), item.vanished);
     }
     return this.batch.full() ? await this.#applyBatch() : true;
   }
@@ -111,7 +114,7 @@ export class EntryHandler {
       this.#plan(this.#read(entry, t, tmp), tmp);
     } catch (e) {
       removeQuietly(tmp);
-      this.fail(entry.path, errorText(e));
+      this.fail(entry.path, errorText(e), e instanceof Deno.errors.NotFound);
     }
   }
 

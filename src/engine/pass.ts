@@ -164,6 +164,8 @@ class Pass {
     const view = { ...ctx.store?.planView() ?? emptyView(), foreignKind: foreignProbe(ctx.root) };
     this.planner = createPlanner(view, planOpts);
     const fail = (path: string, message: string) => this.fail(path, message);
+    const problem = (path: string, message: string, vanished?: boolean) =>
+      this.problem(path, message, vanished);
     const say = (line: string) => this.say(line);
     this.batch = new Batch(
       ctx,
@@ -174,7 +176,7 @@ class Pass {
       Date.now(),
       () => this.planner.forget(),
     );
-    this.handler = new EntryHandler(ctx, opts, planOpts, this.planner, this.batch, fail);
+    this.handler = new EntryHandler(ctx, opts, planOpts, this.planner, this.batch, problem);
   }
 
   async run(): Promise<PassResult> {
@@ -202,6 +204,12 @@ class Pass {
   say(line: string): void {
     this.ctx.log?.line(line);
     this.opts.onLine?.(line);
+  }
+
+  /** A problem with one entry: a failure, unless the entry vanished (the next pass sees it). */
+  problem(path: string, message: string, vanished = false): void {
+    if (vanished) this.say(`SKIP VANISHED: ${path} (${message})`);
+    else this.fail(path, message);
   }
 
   fail(path: string, message: string): void {
@@ -350,7 +358,7 @@ class Pass {
         this.result.counts.special++;
         this.say(`SKIP SPECIAL: ${s.path} (${s.message})`);
       },
-      onProblem: (p) => !skipReport(p.path) && this.fail(p.path, p.message),
+      onProblem: (p) => !skipReport(p.path) && this.problem(p.path, p.message, p.vanished),
     };
   }
 }

@@ -28,6 +28,8 @@ import type { ScanEntry } from "./types.ts";
 export interface ScanProblem {
   path: string;
   message: string;
+  /** It was gone when looked at (removed or renamed while the walk ran): not a failure. */
+  vanished?: boolean;
 }
 
 export interface ScanOptions {
@@ -155,7 +157,12 @@ function* walkDir(w: Walk, abs: string, rel: string, expect?: Identity): Generat
           const path = logical(w.source, childRel);
           w.unreadable.push(path);
           const why = seen instanceof Error ? errorText(seen) : `it is now a ${seen.kind}`;
-          w.opts.onProblem?.({ path, message: `Cannot list folder '${childAbs}': ${why}` });
+          const vanished = seen instanceof Deno.errors.NotFound;
+          w.opts.onProblem?.({
+            path,
+            message: `Cannot list folder '${childAbs}': ${why}`,
+            vanished,
+          });
           continue;
         }
         yield* walkDir(w, childAbs, childRel, seen);
@@ -205,7 +212,11 @@ function listSorted(
   } catch (e) {
     const path = logical(w.source, rel);
     w.unreadable.push(path);
-    w.opts.onProblem?.({ path, message: `Cannot list folder '${abs}': ${errorText(e)}` });
+    w.opts.onProblem?.({
+      path,
+      message: `Cannot list folder '${abs}': ${errorText(e)}`,
+      vanished: e instanceof Deno.errors.NotFound,
+    });
     return [];
   }
   // The default sort compares UTF-16 units, which agrees with code point order unless a

@@ -59,7 +59,7 @@ async function walk(job: StagingJob): Promise<void> {
       items.push({ entry: staged.entry, hash: staged.hash, tmp: staged.tmp });
     } catch (e) {
       removeQuietly(tmp);
-      items.push({ entry, error: errorText(e) });
+      items.push({ entry, error: errorText(e), vanished: e instanceof Deno.errors.NotFound });
     }
     bytes += entry.size;
     if (items.length >= CHUNK_ITEMS || bytes >= CHUNK_BYTES) await send();

@@ -29,7 +29,7 @@ export interface StagingJob {
 
 /** One walk result, in walk order: a staged entry, or a problem the scan reported. */
 export type StagedItem =
-  | { entry: ScanEntry; hash?: string; tmp?: string; error?: string }
+  | { entry: ScanEntry; hash?: string; tmp?: string; error?: string; vanished?: boolean }
   | { special: ScanProblem }
   | { problem: ScanProblem };
 
