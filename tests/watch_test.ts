@@ -248,3 +248,25 @@ Deno.test("watch: --help shows usage and examples", async () => {
   assert.match(r.stdout, /^Usage: backup-tool watch/);
   assert.match(r.stdout, /Examples:/);
 });
+
+Deno.test("watch: a tree deleted folder by folder meets the mass-deletion guard as a whole", async () => {
+  const tree: Record<string, string> = {};
+  for (const d of ["a", "b", "c", "d"]) {
+    for (let i = 0; i < 5; i++) tree[`${d}/${i}.txt`] = `${d}${i}\n`;
+  }
+  using fx = makeFixture(tree, WATCH); // 20 files; the guard allows 50%
+  await using w = new WatchProcess(fx);
+  await w.ready();
+  // One folder at a time, each a batch of its own: 25%, then 50% (at the limit) pass.
+  for (const d of ["a", "b"]) {
+    Deno.removeSync(join(fx.source, d), { recursive: true });
+    await backedUp(fx.backup, `_deleted/${d}/4.txt`, `${d}4\n`);
+  }
+  // The third would make 75% since the session's full pass: held back, copies in place.
+  Deno.removeSync(join(fx.source, "c"), { recursive: true });
+  await poll("the guard to hold the third", () => w.stderr.includes("Deletions held back"));
+  assert.match(w.stderr, /15 of 20 tracked files would be archived as deleted since the last/);
+  assert.equal(readOrUndefined(join(fx.backup, "c/0.txt")), "c0\n");
+  assert.equal(readOrUndefined(join(fx.backup, "_deleted/c/0.txt")), undefined);
+  assert.equal((await w.stop()).code, 0);
+});

@@ -31,7 +31,7 @@ import { relPath, scanEntries, type ScanOptions } from "./scan.ts";
 import { StagingWalk } from "./staging.ts";
 import type { SyncFs } from "./syncfs.ts";
 import type { Action, Fingerprint, ScanEntry } from "./types.ts";
-import { inside, planVanished } from "./vanished.ts";
+import { type DeletionWindow, inside, planVanished } from "./vanished.ts";
 
 export interface PassContext {
   config: Config;
@@ -71,6 +71,8 @@ export interface PassOptions {
    * walk (STAGING_AFTER); tests lower it.
    */
   stagingAfter?: number;
+  /** Deletions the guard counts together with earlier passes' (watch mode). */
+  deletionWindow?: DeletionWindow;
 }
 
 /** How far a pass is: entries handled of those scanned, bytes read of those to read. */
@@ -314,6 +316,7 @@ class Pass {
         maxDeletePercent: ctx.config.maxDeletePercent,
         force: opts.force,
         trackedCount: () => store?.trackedCount() ?? 0,
+        window: opts.deletionWindow,
       },
       this.planner,
       this.batch,

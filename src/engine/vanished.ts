@@ -24,6 +24,18 @@ export interface VanishedRules {
   force?: boolean;
   /** How many paths are tracked in all (the guard's base; counted only when needed). */
   trackedCount: () => number;
+  /** Deletions counted with these (see DeletionWindow); updated with those planned. */
+  window?: DeletionWindow;
+}
+
+/**
+ * Deletions the guard counts together across passes, against the most files tracked at
+ * the start of any of them: a watch session between two full passes, where a tree deleted
+ * folder by folder would otherwise pass the guard one small batch at a time.
+ */
+export interface DeletionWindow {
+  tracked: number;
+  deleted: number;
 }
 
 /** Plans the vanished paths into the batch; returns the guard's message if it held them back. */
@@ -48,7 +60,13 @@ export function planVanished(
     ? new Set<TrackedFile>()
     : new Set(deletions.filter((t) => isFolderInSource(rules.sources, t.path)));
   const guard = deleteGuard(deletions.length - swapped.size, rules);
-  for (const t of deletions) if (!guard || swapped.has(t)) batch.add(planner.planDelete(t));
+  let planned = 0;
+  for (const t of deletions) {
+    if (guard && !swapped.has(t)) continue;
+    batch.add(planner.planDelete(t));
+    planned++;
+  }
+  if (rules.window) rules.window.deleted += planned;
   return guard;
 }
 
@@ -83,11 +101,14 @@ function isFolderInSource(sources: Source[], path: string): boolean {
 }
 
 function deleteGuard(deleting: number, rules: VanishedRules): string | undefined {
-  const { maxDeletePercent: max, force } = rules;
+  const { maxDeletePercent: max, force, window } = rules;
   if (force || deleting === 0) return undefined;
-  const tracked = rules.trackedCount();
-  if (deleting * 100 <= max * tracked) return undefined;
-  return `${deleting} of ${tracked} tracked files would be archived as deleted, more than ` +
-    `safety.max_delete_percent (${max}%): nothing was archived; if the source is ` +
+  const tracked = window ? window.tracked : rules.trackedCount();
+  const total = deleting + (window?.deleted ?? 0);
+  if (total * 100 <= max * tracked) return undefined;
+  const since = window ? " since the last full pass" : "";
+  const held = window ? `these ${deleting} were not archived` : "nothing was archived";
+  return `${total} of ${tracked} tracked files would be archived as deleted${since}, more ` +
+    `than safety.max_delete_percent (${max}%): ${held}; if the source is ` +
     `mounted and the deletions are intended, run again with --force`;
 }

@@ -17,6 +17,7 @@ import { errorText } from "../engine/errors.ts";
 import { type Counts, emptyCounts, type PassResult, runPass } from "../engine/pass.ts";
 import { recoverInterrupted } from "../engine/recover.ts";
 import { openSession, type Session } from "../engine/session.ts";
+import type { DeletionWindow } from "../engine/vanished.ts";
 import { type EventFollower, followEvents } from "./events.ts";
 import { countFolders, readWatchLimit, watchLimitWarning } from "./limits.ts";
 import { type Job, Scheduler } from "./scheduler.ts";
@@ -75,6 +76,8 @@ class WatchSession {
   readonly #opts: WatchOptions;
   readonly #roots: Set<string>;
   readonly #totals: WatchTotals = { passes: 0, counts: emptyCounts(), bytesCopied: 0 };
+  /** Deletions since the last full pass, for the mass-deletion guard (see vanished.ts). */
+  readonly #window: { current?: DeletionWindow } = {};
   readonly #scheduler: Scheduler;
   readonly #follower: EventFollower;
   readonly #ready = Promise.withResolvers<void>();
@@ -138,7 +141,14 @@ class WatchSession {
   async #run(job: Job): Promise<void> {
     try {
       if (this.#failed) await this.#recover();
-      await applyJob(this.#session, job, this.#totals, this.#opts, this.#abort.signal);
+      await applyJob(
+        this.#session,
+        job,
+        this.#totals,
+        this.#opts,
+        this.#abort.signal,
+        this.#window,
+      );
     } finally {
       if (job.kind === "full" && job.reason === "start") await this.#started();
     }
@@ -194,12 +204,18 @@ async function applyJob(
   totals: WatchTotals,
   opts: WatchOptions,
   signal: AbortSignal,
+  window: { current?: DeletionWindow },
 ) {
   const scope = job.kind === "paths" ? toScope(job.paths, session.config.sources) : undefined;
   if (scope?.size === 0) return;
   if (job.kind === "full" && job.reason !== "start") session.log.line(`RESCAN: ${job.reason}`);
+  // Deletions are counted together from one full pass to the next: a tree deleted folder
+  // by folder is held back as a whole, as `run` would hold it.
+  const tracked = session.store.trackedCount();
+  if (job.kind === "full" || !window.current) window.current = { tracked, deleted: 0 };
+  else window.current.tracked = Math.max(window.current.tracked, tracked);
   try {
-    const result = await runPass(session, { scope, signal });
+    const result = await runPass(session, { scope, signal, deletionWindow: window.current });
     totals.passes++;
     for (const [k, n] of Object.entries(result.counts)) totals.counts[k as keyof Counts] += n;
     totals.bytesCopied += result.bytesCopied;
