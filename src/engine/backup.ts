@@ -3,13 +3,14 @@
  * pass, `Run complete`, close. And `planOnce`: the same pass as a dry run that opens the
  * state read-only and writes nothing, not even a log file or the lock.
  */
-import { basename } from "node:path";
+import { basename, join } from "node:path";
 import type { Config } from "../config/config.ts";
 import { StateStore } from "../state/store.ts";
 import { emptyResult, type PassOptions, type PassResult, runPass } from "./pass.ts";
-import { checkSourcesReadable, openSession, statePaths } from "./session.ts";
+import { checkSourcesReadable, openSession, type Session, statePaths } from "./session.ts";
 import { assignPrefixes } from "./layout.ts";
-import { exists } from "./fsops.ts";
+import { exists, removeQuietly } from "./fsops.ts";
+import { errorText } from "./errors.ts";
 
 export interface RunSummary extends PassResult {
   runId: number;
@@ -31,6 +32,8 @@ export async function backupOnce(config: Config, opts: PassOptions = {}): Promis
     result.warnings.unshift(...session.recovered);
     status = needsAttention(result) ? "partial" : "ok";
     session.log.line(completionLine(result));
+  } catch (e) {
+    throw runFailure(session, e);
   } finally {
     session.close(status, { counts: result.counts, bytesCopied: result.bytesCopied });
   }
@@ -85,4 +88,26 @@ function completionLine(r: PassResult): string {
   if (!needsAttention(r)) return "Run complete";
   const missing = r.warnings.length > 0 ? `, ${r.warnings.length} missing copy(ies)` : "";
   return `Run complete with ${r.counts.failed} failure(s)${missing}`;
+}
+
+/**
+ * A run that failed as a whole: said in its log; the staged copies of a batch that was
+ * never journaled are removed (on a full disk they hold the space the next run needs);
+ * a full disk is named as such, with the remedy.
+ */
+function runFailure(session: Session, e: unknown): Error {
+  const message = errorText(e);
+  try {
+    session.log.line(`Run failed: ${message}`);
+    if (session.store.pendingIntents().length === 0) {
+      for (const entry of Deno.readDirSync(session.tmpDir)) {
+        removeQuietly(join(session.tmpDir, entry.name));
+      }
+    }
+  } catch { /* the failure itself is what to report */ }
+  if (!/disk is full|No space left on device|os error 28/i.test(message)) return e as Error;
+  return new Error(
+    `the backup disk is full (${message}): free space on the disk of '${session.root}', ` +
+      "then run again; every copy stored before is intact",
+  );
 }

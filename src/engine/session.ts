@@ -146,7 +146,12 @@ function makeSession({ lock, ...parts }: SessionParts): Session {
     rootName: basename(config.backupRoot),
     close(status, summary) {
       try {
-        store.finishRun(runId, status, summary, Date.now());
+        try {
+          store.finishRun(runId, status, summary, Date.now());
+        } catch (e) {
+          // A full disk can refuse even this; what the run did is committed already.
+          log.line(`Cannot record the end of run ${runId}: ${errorText(e)}`);
+        }
         log.rotate(config.logRetention);
       } finally {
         log.close();

@@ -86,6 +86,17 @@ function checkAfterFull(
   } else {
     // Every file at a final name is a committed copy or a journaled step, never partial.
     assert.deepEqual(crashStateProblems(fx.backup), [], "a stray file after the abort");
+    // Named as what it is, with the remedy; the log says so too.
+    assert.match(r.stderr, /^Backup failed: the backup disk is full .*free space/m);
+    assert.ok(fx.lastLog().some((l) => l.startsWith("Run failed: ")), fx.lastLog().join("\n"));
+    // Staged copies of a batch never journaled are gone: they held the space.
+    if (!check.problems.some((p) => p.includes("intent(s) left"))) {
+      assert.ok(!problems.some((p) => p.startsWith("temporary files left")));
+      assert.ok(
+        !check.problems.some((p) => p.startsWith("temporary files left")),
+        "staged copies left",
+      );
+    }
   }
   for (const h of captured) assert.ok(check.contents.has(h), `an earlier copy was lost: ${h}`);
   if (!aborted) {
