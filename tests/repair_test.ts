@@ -34,7 +34,7 @@ Deno.test("verify --repair makes missing and changed copies again from the sourc
   );
   assert.match(r.stdout, /REPAIRED: link .* from recorded symlink target/);
   assert.match(r.stdout, /REPAIRED: empty .* from empty file/);
-  assert.match(r.stdout, /the damaged copy was moved to .backup-tool\/damaged\/a\/y.txt/);
+  assert.match(r.stdout, /the damaged copy is kept at .backup-tool\/damaged\/a\/y.txt/);
   assert.match(r.stdout, /Repair: 5 repaired, 0 not repaired, 0 unknown file\(s\): intact/);
 
   assert.equal(Deno.readTextFileSync(join(fx.backup, "a/x.txt")), "three\n");

@@ -19,9 +19,9 @@ know (.backup-tool/ is not checked). Every copy's presence is always checked; --
 re-hashes only a random share of them.
 
 With --repair, missing and changed copies are made again, under the backup root's lock:
-from a source file that holds the same content now (checked against the recorded hash),
-a symlink from its recorded target. A changed copy is moved to .backup-tool/damaged/
-first, never deleted. Copies whose content no source file holds are named.
+from a file that holds the same content now (a source file, else another stored copy;
+checked against the recorded hash), a symlink from its recorded target. A changed copy
+is kept in .backup-tool/damaged/, never deleted. Copies nothing holds are named.
 
 Options:
   --repair          Make missing and changed copies again where a source still has them

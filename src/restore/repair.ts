@@ -114,7 +114,7 @@ function groupByContent(copies: StoredCopy[]): Map<string, string[]> {
 export function outcomeLine(o: RepairOutcome): string {
   const copy = `${o.file} (${o.path} v${o.version})`;
   if (o.error !== undefined) return `NOT REPAIRED: ${copy}: ${o.error}`;
-  const aside = o.damagedTo ? `; the damaged copy was moved to ${o.damagedTo}` : "";
+  const aside = o.damagedTo ? `; the damaged copy is kept at ${o.damagedTo}` : "";
   return `REPAIRED: ${copy} from ${o.from}${aside}`;
 }
 
