@@ -270,3 +270,19 @@ Deno.test("watch: a tree deleted folder by folder meets the mass-deletion guard 
   assert.equal(readOrUndefined(join(fx.backup, "_deleted/c/0.txt")), undefined);
   assert.equal((await w.stop()).code, 0);
 });
+
+Deno.test("watch: temporary files created and deleted never add up to trip the guard", async () => {
+  const tree: Record<string, string> = {};
+  for (let i = 0; i < 20; i++) tree[`f${i}.txt`] = `f${i}\n`;
+  using fx = makeFixture(tree, WATCH);
+  await using w = new WatchProcess(fx);
+  await w.ready();
+  for (let i = 0; i < 12; i++) {
+    writeTree(fx.source, { [`t${i}.tmp`]: `t${i}\n` });
+    await backedUp(fx.backup, `t${i}.tmp`, `t${i}\n`);
+    Deno.removeSync(join(fx.source, `t${i}.tmp`));
+    await backedUp(fx.backup, `_deleted/t${i}.tmp`, `t${i}\n`);
+  }
+  assert.doesNotMatch(w.stderr, /Deletions held back/);
+  assert.equal((await w.stop()).code, 0);
+});

@@ -9,7 +9,7 @@
 import { join } from "node:path";
 import type { Batch } from "./batch.ts";
 import { errorText } from "./errors.ts";
-import { nativePath, removeQuietly } from "./fsops.ts";
+import { nativePath, removeQuietly, vanishedFrom } from "./fsops.ts";
 import { needsHash, type PlanInput, type Planner, type PlanOptions } from "./plan.ts";
 import type { PassContext, PassOptions, Progress } from "./pass.ts";
 import { relPath } from "./scan.ts";
@@ -114,7 +114,7 @@ export class EntryHandler {
       this.#plan(this.#read(entry, t, tmp), tmp);
     } catch (e) {
       removeQuietly(tmp);
-      this.fail(entry.path, errorText(e), e instanceof Deno.errors.NotFound);
+      this.fail(entry.path, errorText(e), vanishedFrom(e, entry.abs));
     }
   }
 

@@ -198,3 +198,12 @@ export async function syncFiles(paths: string[], parallel = 64): Promise<void> {
     );
   }
 }
+
+/**
+ * Whether a read failed because the source file itself is gone (removed or renamed while
+ * the pass ran): not a failure, the next pass sees it. Anything else missing (a stored
+ * copy, the temporary folder) is a failure.
+ */
+export function vanishedFrom(e: unknown, abs: string): boolean {
+  return e instanceof Deno.errors.NotFound && !exists(abs);
+}

@@ -8,6 +8,7 @@
  * temporary files, which the next run removes. Callers await `loadDigests()` (digest.ts)
  * before the first call.
  */
+import { dirname } from "node:path";
 import type { ScanEntry } from "./types.ts";
 import { createDigest } from "./digest.ts";
 import { removeQuietly } from "./fsops.ts";
@@ -70,15 +71,11 @@ function copyOnce(entry: ScanEntry, algo: string, buf: Uint8Array, tmp?: string)
     total += n;
   }
   const after = src.statSync();
-  if (!sameFileAs(entry, after)) {
-    // Not the file the walk saw (a folder on the way swapped for a symlink since, or the
-    // file replaced): never copied, not even retried through the same path now.
-    throw new FileChangedError(
-      `Cannot back up '${entry.abs}': it was replaced while being read: it will be retried on the next run`,
-    );
-  }
+  // Not the file the walk saw (saved by rename since, or a folder on the way swapped for a
+  // symlink): never copied; looked at again (restat checks the way to it), then read again.
   if (
-    total !== entry.size || after.size !== entry.size || after.mtime?.getTime() !== entry.mtimeMs
+    !sameFileAs(entry, after) || total !== entry.size || after.size !== entry.size ||
+    after.mtime?.getTime() !== entry.mtimeMs
   ) {
     return undefined;
   }
@@ -110,11 +107,27 @@ export function applyMeta(path: string, e: { mode: number; mtimeMs: number }): v
   Deno.utimeSync(path, new Date(e.mtimeMs), new Date(e.mtimeMs));
 }
 
-/** The entry looked at again after it changed: the same file (inode), else it was replaced. */
+/**
+ * The entry looked at again after it changed. Another file now (saved by rename: a new
+ * inode) is taken only as a regular file reached through real folders, looked at before
+ * and after the lstat: a folder on the way swapped for a symlink would otherwise lead to
+ * a file the source never held.
+ */
 function restat(entry: ScanEntry): ScanEntry {
-  const again: ScanEntry = { ...entry, ...statFields(Deno.lstatSync(entry.abs)) };
-  if (sameFileAs(entry, again)) return again;
+  const folder = dirname(entry.abs);
+  const onRealFolders = () => {
+    try {
+      return Deno.realPathSync(folder) === folder;
+    } catch {
+      return false;
+    }
+  };
+  const before = onRealFolders();
+  const info = Deno.lstatSync(entry.abs);
+  const again: ScanEntry = { ...entry, ...statFields(info) };
+  if (sameFileAs(entry, again) || (before && info.isFile && onRealFolders())) return again;
   throw new FileChangedError(
-    `Cannot back up '${entry.abs}': it was replaced while being read: it will be retried on the next run`,
+    `Cannot back up '${entry.abs}': it was replaced through a symlink or by another kind of ` +
+      "entry while being read: it will be retried on the next run",
   );
 }

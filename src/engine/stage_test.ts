@@ -29,7 +29,30 @@ Deno.test("stageEntry: a file reached through a folder swapped for a symlink sin
     Deno.utimeSync(join(dir, "outside", "f"), entry.mtimeMs / 1000, entry.mtimeMs / 1000);
     Deno.symlinkSync(join(dir, "outside"), join(dir, "sub"));
     assert.throws(() => stageEntry(entry, "sha256", buf), FileChangedError);
-    assert.throws(() => stageEntry(entry, "sha256", buf), /was replaced while being read/);
+    assert.throws(() => stageEntry(entry, "sha256", buf), /was replaced through a symlink/);
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
+
+Deno.test("stageEntry: a file saved by rename since the walk (a new inode) is read again", async () => {
+  await loadDigests();
+  const dir = Deno.makeTempDirSync();
+  try {
+    const abs = join(dir, "doc.txt");
+    Deno.writeTextFileSync(abs, "version 1");
+    const entry: ScanEntry = {
+      path: "s/doc.txt",
+      abs,
+      kind: "file",
+      ...statFields(Deno.lstatSync(abs)),
+    };
+    // An editor's save: the new content written beside, then renamed over the old file.
+    Deno.writeTextFileSync(join(dir, ".doc.txt.swp"), "version 2, longer");
+    Deno.renameSync(join(dir, ".doc.txt.swp"), abs);
+    const staged = stageEntry(entry, "sha256", new Uint8Array(READ_BUFFER_BYTES));
+    assert.equal(staged.entry.size, "version 2, longer".length);
+    assert.notEqual(staged.entry.ino, entry.ino);
   } finally {
     Deno.removeSync(dir, { recursive: true });
   }

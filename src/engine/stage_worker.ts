@@ -8,7 +8,7 @@
 /// <reference lib="deno.worker" />
 import { join } from "node:path";
 import { errorText } from "./errors.ts";
-import { removeQuietly } from "./fsops.ts";
+import { removeQuietly, vanishedFrom } from "./fsops.ts";
 import { scanEntries, type ScanProblem } from "./scan.ts";
 import { READ_BUFFER_BYTES, stageEntry } from "./stage.ts";
 import { loadDigests } from "./digest.ts";
@@ -59,7 +59,7 @@ async function walk(job: StagingJob): Promise<void> {
       items.push({ entry: staged.entry, hash: staged.hash, tmp: staged.tmp });
     } catch (e) {
       removeQuietly(tmp);
-      items.push({ entry, error: errorText(e), vanished: e instanceof Deno.errors.NotFound });
+      items.push({ entry, error: errorText(e), vanished: vanishedFrom(e, entry.abs) });
     }
     bytes += entry.size;
     if (items.length >= CHUNK_ITEMS || bytes >= CHUNK_BYTES) await send();

@@ -29,13 +29,14 @@ export interface VanishedRules {
 }
 
 /**
- * Deletions the guard counts together across passes, against the most files tracked at
- * the start of any of them: a watch session between two full passes, where a tree deleted
- * folder by folder would otherwise pass the guard one small batch at a time.
+ * Deletions the guard judges together across passes (a watch session between two full
+ * passes), where a tree deleted folder by folder would otherwise pass the guard one small
+ * batch at a time: by how far the tracked files would shrink below the most ever tracked
+ * in the window. Files created and deleted meanwhile (temporary files) cancel out.
  */
 export interface DeletionWindow {
+  /** The most files tracked when a pass of the window met deletions. */
   tracked: number;
-  deleted: number;
 }
 
 /** Plans the vanished paths into the batch; returns the guard's message if it held them back. */
@@ -60,13 +61,7 @@ export function planVanished(
     ? new Set<TrackedFile>()
     : new Set(deletions.filter((t) => isFolderInSource(rules.sources, t.path)));
   const guard = deleteGuard(deletions.length - swapped.size, rules);
-  let planned = 0;
-  for (const t of deletions) {
-    if (guard && !swapped.has(t)) continue;
-    batch.add(planner.planDelete(t));
-    planned++;
-  }
-  if (rules.window) rules.window.deleted += planned;
+  for (const t of deletions) if (!guard || swapped.has(t)) batch.add(planner.planDelete(t));
   return guard;
 }
 
@@ -103,8 +98,11 @@ function isFolderInSource(sources: Source[], path: string): boolean {
 function deleteGuard(deleting: number, rules: VanishedRules): string | undefined {
   const { maxDeletePercent: max, force, window } = rules;
   if (force || deleting === 0) return undefined;
-  const tracked = window ? window.tracked : rules.trackedCount();
-  const total = deleting + (window?.deleted ?? 0);
+  const now = rules.trackedCount();
+  if (window) window.tracked = Math.max(window.tracked, now);
+  const tracked = window ? window.tracked : now;
+  // With a window, what it already lost counts too: the most tracked, less what remains.
+  const total = window ? tracked - (now - deleting) : deleting;
   if (total * 100 <= max * tracked) return undefined;
   const since = window ? " since the last full pass" : "";
   const held = window ? `these ${deleting} were not archived` : "nothing was archived";

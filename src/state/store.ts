@@ -126,7 +126,8 @@ export class StateStore {
       this.#db.exec("COMMIT");
       return result;
     } catch (e) {
-      this.#db.exec("ROLLBACK");
+      // A failed COMMIT (a full disk) has rolled back already: keep its error, not this.
+      if (this.#db.isTransaction) this.#db.exec("ROLLBACK");
       throw e;
     }
   }

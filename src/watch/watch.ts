@@ -211,9 +211,7 @@ async function applyJob(
   if (job.kind === "full" && job.reason !== "start") session.log.line(`RESCAN: ${job.reason}`);
   // Deletions are counted together from one full pass to the next: a tree deleted folder
   // by folder is held back as a whole, as `run` would hold it.
-  const tracked = session.store.trackedCount();
-  if (job.kind === "full" || !window.current) window.current = { tracked, deleted: 0 };
-  else window.current.tracked = Math.max(window.current.tracked, tracked);
+  if (job.kind === "full" || !window.current) window.current = { tracked: 0 };
   try {
     const result = await runPass(session, { scope, signal, deletionWindow: window.current });
     totals.passes++;

@@ -144,3 +144,18 @@ Deno.test("an unchanged file whose stored copy was removed by hand is copied aga
   assert.equal(verify.code, 0, `${verify.stdout}\n${verify.stderr}`);
   await assertQuietNextRun(fx);
 });
+
+Deno.test("a stored copy missing when the hash algorithm changes is an error, not a vanished file", async () => {
+  using fx = makeFixture({ "a.txt": "a\n", "b.txt": "b\n" });
+  assert.equal((await run(fx)).code, 0);
+  const cfg = JSON.parse(Deno.readTextFileSync(fx.config));
+  Deno.writeTextFileSync(fx.config, JSON.stringify({ ...cfg, hash_algorithm: "sha512" }));
+  Deno.removeSync(join(fx.backup, "a.txt"));
+  const r = await run(fx);
+  assert.equal(r.code, 1, `${r.stdout}\n${r.stderr}`);
+  assert.match(r.stderr, /ERROR: source\/a.txt: .*a.txt/);
+  assert.doesNotMatch(r.stderr + fx.lastLog().join("\n"), /SKIP VANISHED/);
+  // verify --repair makes the copy again; then the run completes the algorithm change.
+  assert.equal((await run(fx, ["verify", "--repair"])).code, 0);
+  assert.equal((await run(fx)).code, 0);
+});
