@@ -52,6 +52,8 @@ export interface OpenFolder {
   /** lstat of the child `name`, whose full path is `abs`: the result, or the error. */
   stat(name: string, abs: string): StatResult | Error;
   close(): void;
+  /** Set when the folder opened is not the one expected: nothing in it may be used. */
+  replaced?: Error;
 }
 
 /** Deno's lstat of one path: the result, or the error. */
@@ -218,7 +220,7 @@ export function ffiFolders(): Folders | undefined {
   };
   const openStat = (dir: string, expect?: Identity): OpenFolder => {
     const fd = openFolder(dir, expect);
-    if (fd === -2) return { stat: () => replaced(dir), close: () => {} };
+    if (fd === -2) return { stat: () => replaced(dir), close: () => {}, replaced: replaced(dir) };
     if (fd < 0) return DENO_FOLDER; // the Deno call reports the problem, child by child
     let closed = false;
     return {

@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { denoFolders, ffiFolders, type Folders, type StatResult } from "./folders.ts";
+import { scanEntries } from "./scan.ts";
 
 const linux = Deno.build.os === "linux";
 
@@ -149,4 +150,35 @@ Deno.test({
       assert.deepEqual(ffi.listKeys(outside, sameDir), ["secret"]);
       return Promise.resolve();
     }),
+});
+
+Deno.test({
+  name: "scan: a scoped pass never walks through a folder on the way swapped for a symlink",
+  ignore: !linux,
+  fn: () => {
+    const dir = Deno.realPathSync(Deno.makeTempDirSync());
+    try {
+      const src = join(dir, "src");
+      Deno.mkdirSync(join(src, "sub", "zz"), { recursive: true });
+      Deno.writeTextFileSync(join(src, "sub", "zz", "mine"), "mine");
+      Deno.mkdirSync(join(dir, "outside", "zz"), { recursive: true });
+      Deno.writeTextFileSync(join(dir, "outside", "zz", "secret"), "secret");
+      // An event for src/sub/zz is due; meanwhile `sub` is swapped for a symlink outside.
+      Deno.renameSync(join(src, "sub"), join(src, "sub-old"));
+      Deno.symlinkSync(join(dir, "outside"), join(src, "sub"));
+      const unreadable: string[] = [];
+      const problems: string[] = [];
+      const paths = [...scanEntries([{ name: "s", path: src }], {
+        exclude: [],
+        skipDirs: [],
+        scope: new Map([["s", [join(src, "sub", "zz")]]]),
+        onProblem: (p) => problems.push(p.message),
+      }, unreadable)].map((e) => e.path);
+      assert.deepEqual(paths, []);
+      assert.deepEqual(unreadable, ["s/sub/zz"]);
+      assert.match(problems[0], /replaced by a symlink/);
+    } finally {
+      Deno.removeSync(dir, { recursive: true });
+    }
+  },
 });

@@ -207,3 +207,15 @@ export async function syncFiles(paths: string[], parallel = 64): Promise<void> {
 export function vanishedFrom(e: unknown, abs: string): boolean {
   return e instanceof Deno.errors.NotFound && !exists(abs);
 }
+
+/**
+ * Whether `dir` (absolute and normalized, below a realpath'd root) is reached through real
+ * folders only: its real path is itself, so no part of it is a symlink.
+ */
+export function isRealFolderPath(dir: string): boolean {
+  try {
+    return Deno.realPathSync(dir) === dir;
+  } catch {
+    return false;
+  }
+}

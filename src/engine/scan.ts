@@ -20,9 +20,17 @@ import type { Source } from "../config/config.ts";
 import { isInside } from "../config/paths.ts";
 import { errorText } from "./errors.ts";
 import { isRunLogName } from "../log/runlog.ts";
+import { isRealFolderPath } from "./fsops.ts";
 import { isRestoreTemp } from "./layout.ts";
 import { compareCodePoints } from "./merge.ts";
-import { denoStat, type Folders, type Identity, openFolders, type StatResult } from "./folders.ts";
+import {
+  denoStat,
+  type Folders,
+  fromFileInfo,
+  type Identity,
+  openFolders,
+  type StatResult,
+} from "./folders.ts";
 import type { ScanEntry } from "./types.ts";
 
 export interface ScanProblem {
@@ -91,8 +99,8 @@ export function* scanEntries(
     for (const source of ordered) {
       const w: Walk = { source, matcher, skip, opts, unreadable, folders };
       if (before(w, "", true)) continue;
-      for (const [abs, rel, isDir] of startsOf(w)) {
-        if (isDir) yield* walkDir(w, abs, rel);
+      for (const [abs, rel, folder] of startsOf(w)) {
+        if (folder || rel === "") yield* walkDir(w, abs, rel, folder);
         else if (!matcher.ignores(rel) && !before(w, rel, false)) {
           const entry = toScanEntry(w, abs, rel, denoStat(abs));
           if (entry !== undefined) yield entry;
@@ -115,27 +123,41 @@ function before(w: Walk, rel: string, isDir: boolean): boolean {
   return compareCodePoints(isDir ? `${path}0` : path, after) <= 0;
 }
 
-/** Where to start in a source: its root, or the scoped paths that exist, in walk order. */
-function startsOf(w: Walk): [string, string, boolean][] {
+type Start = [abs: string, rel: string, folder: Identity | undefined];
+
+/**
+ * Where to start in a source: its root, or the scoped paths that exist, in walk order
+ * (`folder`: the identity of a scoped folder). A scoped path is looked at through real
+ * folders only, before and after its lstat: a folder on the way swapped for a symlink
+ * would otherwise lead the walk out of the source.
+ */
+function startsOf(w: Walk): Start[] {
   const { source, opts } = w;
-  if (!opts.scope) return [[source.path, "", true]];
-  const starts: [string, string, boolean][] = [];
+  if (!opts.scope) return [[source.path, "", undefined]];
+  const starts: Start[] = [];
   for (const abs of opts.scope.get(source.name) ?? []) {
     if (opts.skipDirs.some((d) => abs === d || isInside(abs, d))) continue;
     if (isOwnFile(w, dirname(abs), basename(abs))) continue;
+    const rel = relPath(source.path, abs);
+    const real = () => abs === source.path || isRealFolderPath(dirname(abs));
+    const before = real();
     let info: Deno.FileInfo;
     try {
       info = Deno.lstatSync(abs);
     } catch {
       continue; // gone: the vanished-paths step sees that
     }
-    const rel = relPath(source.path, abs);
+    if (!before || !real()) {
+      const path = logical(source, rel);
+      w.unreadable.push(path);
+      const why = "a folder on the way was replaced by a symlink while being walked";
+      opts.onProblem?.({ path, message: `Cannot read '${abs}': ${why}` });
+      continue;
+    }
     if (info.isDirectory && rel !== "" && w.matcher.ignores(`${rel}/`)) continue;
-    starts.push([abs, rel, info.isDirectory]);
+    starts.push([abs, rel, info.isDirectory ? fromFileInfo(info) : undefined]);
   }
-  const key = (
-    [, rel, isDir]: [string, string, boolean],
-  ) => (isDir && rel !== "" ? `${rel}/` : rel);
+  const key = ([, rel, folder]: Start) => (folder && rel !== "" ? `${rel}/` : rel);
   return starts.sort((a, b) => compareCodePoints(key(a), key(b)));
 }
 
@@ -144,6 +166,16 @@ function* walkDir(w: Walk, abs: string, rel: string, expect?: Identity): Generat
   // The folder stays open (with FFI, one descriptor) while its children are walked: at
   // most one per level of nesting, closed when the walk leaves it or is abandoned.
   const folder = w.folders.open(abs, expect);
+  if (folder.replaced) {
+    // Swapped between its listing and now: nothing below it counts as deleted either.
+    const path = logical(w.source, rel);
+    w.unreadable.push(path);
+    w.opts.onProblem?.({
+      path,
+      message: `Cannot list folder '${abs}': ${folder.replaced.message}`,
+    });
+    return;
+  }
   try {
     for (const { name, isDir } of children) {
       const childRel = rel === "" ? name : `${rel}/${name}`;
