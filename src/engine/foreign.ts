@@ -27,3 +27,16 @@ export function foreignProbe(root: string): (path: string) => "file" | "dir" | u
     return info === undefined ? undefined : info.isDirectory ? "dir" : "file";
   };
 }
+
+/** Whether two storage paths name the same entry (one inode) on the backup root's disk. */
+export function sameEntryProbe(root: string): (a: string, b: string) => boolean {
+  return (a, b) => {
+    try {
+      const x = lstatOrNone(nativePath(root, a));
+      const y = lstatOrNone(nativePath(root, b));
+      return x !== undefined && y !== undefined && x.ino === y.ino && x.dev === y.dev;
+    } catch {
+      return false;
+    }
+  };
+}

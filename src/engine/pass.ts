@@ -23,7 +23,7 @@ import type { RunLog } from "../log/runlog.ts";
 import type { StateStore } from "../state/store.ts";
 import { Batch } from "./batch.ts";
 import { EntryHandler } from "./entries.ts";
-import { foreignProbe } from "./foreign.ts";
+import { foreignProbe, sameEntryProbe } from "./foreign.ts";
 import { compareCodePoints, pagedRows, prefixRanges, RowCursor } from "./merge.ts";
 import { createPlanner, type Planner, type PlanOptions, type PlanView } from "./plan.ts";
 import { planRetention } from "./retention.ts";
@@ -163,7 +163,11 @@ class Pass {
       rehash: opts.rehash || ctx.config.rehash,
     };
     this.scoped = scopePrefixes(ctx, opts.scope);
-    const view = { ...ctx.store?.planView() ?? emptyView(), foreignKind: foreignProbe(ctx.root) };
+    const view = {
+      ...ctx.store?.planView() ?? emptyView(),
+      foreignKind: foreignProbe(ctx.root),
+      sameEntry: sameEntryProbe(ctx.root),
+    };
     this.planner = createPlanner(view, planOpts);
     const fail = (path: string, message: string) => this.fail(path, message);
     const problem = (path: string, message: string, vanished?: boolean) =>

@@ -32,6 +32,8 @@ export interface PlanView extends Occupancy {
    * stored copy under another case. Absent: the disk is not looked at (plans in tests).
    */
   foreignKind?(path: string): "file" | "dir" | undefined;
+  /** Whether two storage paths name one entry on disk (a disk that ignores case). */
+  sameEntry?(a: string, b: string): boolean;
 }
 
 export interface PlanOptions {
@@ -133,7 +135,8 @@ export function createPlanner(view: PlanView, opts: PlanOptions): Planner {
   // before the batch places anything: on a disk that ignores case, renaming `Report.txt`
   // to `report.txt` must not leave the new copy at `report.txt.~2`.
   const disk = new Map<string, "file" | "dir" | undefined>();
-  const vacatedFolded = new Map<string, number>();
+  /** Vacated paths per case-folded path. */
+  const vacatedFolded = new Map<string, Set<string>>();
   const fold = (p: string) => p.toLowerCase();
   const diskKind = (p: string) => {
     if (!view.foreignKind) return undefined;
@@ -143,9 +146,13 @@ export function createPlanner(view: PlanView, opts: PlanOptions): Planner {
     }
     return disk.get(p);
   };
+  // What the disk shows at `p` is a vacated copy under another case (the same entry, on a
+  // disk that ignores case) or, where the view cannot tell, taken to be one.
   const foreignAt = (p: string) => {
-    const variants = (vacatedFolded.get(fold(p)) ?? 0) - (vacated.has(p) ? 1 : 0);
-    return variants > 0 ? undefined : diskKind(p);
+    for (const v of vacatedFolded.get(fold(p)) ?? []) {
+      if (v !== p && (view.sameEntry?.(p, v) ?? true)) return undefined;
+    }
+    return diskKind(p);
   };
   const runFolders = new RunFolders();
   // Whether a copy may be stored at `p`, or below it. One stored there now was either
@@ -171,10 +178,13 @@ export function createPlanner(view: PlanView, opts: PlanOptions): Planner {
       placedDirs.has(p) ||
       (mayHold(p) && (ask("isDir", p) ? !emptied(p) : foreignAt(p) === "dir")),
   };
-  const countFolded = (p: string, by: number) => {
-    const n = (vacatedFolded.get(fold(p)) ?? 0) + by;
-    if (n > 0) vacatedFolded.set(fold(p), n);
-    else vacatedFolded.delete(fold(p));
+  const countFolded = (p: string, by: 1 | -1) => {
+    const key = fold(p);
+    const paths = vacatedFolded.get(key) ?? new Set<string>();
+    if (by > 0) paths.add(p);
+    else paths.delete(p);
+    if (paths.size > 0) vacatedFolded.set(key, paths);
+    else vacatedFolded.delete(key);
   };
   const countVacated = (p: string, by: number) =>
     forEachFolder(p, (dir) => vacatedBelow.set(dir, (vacatedBelow.get(dir) ?? 0) + by));

@@ -260,6 +260,14 @@ Deno.test("planner: what the disk holds where the state knows nothing is taken, 
     "backup photos/x.jpg #1",
     "backup report.txt #1",
   ]);
+  // A disk that tells entries apart (case-sensitive): someone's own `report.txt` beside
+  // the vacated `Report.txt` is a foreign file, taken.
+  const distinct = plan(
+    { ...view(files), foreignKind, sameEntry: () => false },
+    ["src/Report.txt"],
+    [hashed("src/report.txt", "R2")],
+  );
+  assert.deepEqual(distinct.map(brief).slice(1), ["backup report.txt.~2 #1"]);
   // Not vacated (both names in one source, on a disk that ignores case): the variant is taken.
   const both = plan({ ...view(files), foreignKind }, [], [hashed("src/photos/y.jpg", "Y2")]);
   assert.deepEqual(both.map(brief), ["backup photos/y.jpg.~2 #1"]);
