@@ -7,7 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { makeFixture, writeTree } from "./helpers.ts";
+import { makeFixture, toolCommand, writeTree } from "./helpers.ts";
 
 Deno.test("verify --repair makes missing and changed copies again from the sources", async () => {
   using fx = makeFixture({ "a/x.txt": "one\n", "a/y.txt": "two\n", "empty": "" });
@@ -109,4 +109,26 @@ Deno.test("verify --repair takes the lock: exit 3 while a backup holds it", asyn
   assert.equal(r.code, 3, r.stdout + r.stderr);
   const plain = await fx.cli("verify");
   assert.equal(plain.code, 0, "a plain verify takes no lock");
+});
+
+Deno.test("verify --repair killed between keeping a damaged copy and replacing it loses neither", async () => {
+  using fx = makeFixture({ "a.txt": "good\n" });
+  assert.equal((await fx.cli("run")).code, 0);
+  Deno.writeTextFileSync(join(fx.backup, "a.txt"), "rot\n");
+  const tool = toolCommand(["verify", "--repair", "--config", fx.config]);
+  const killed = await new Deno.Command(tool.cmd, {
+    args: tool.args,
+    env: { BACKUP_TOOL_FAULT: "aside:1" },
+    stdout: "null",
+    stderr: "null",
+  }).output();
+  assert.equal(killed.code, 137);
+  // The path still holds a copy (the damaged one); the damaged one has its second name too.
+  assert.equal(Deno.readTextFileSync(join(fx.backup, "a.txt")), "rot\n");
+  assert.equal(Deno.readTextFileSync(join(fx.backup, ".backup-tool/damaged/a.txt")), "rot\n");
+  const again = await fx.cli("verify", "--repair");
+  assert.equal(again.code, 0, again.stdout + again.stderr);
+  assert.equal(Deno.readTextFileSync(join(fx.backup, "a.txt")), "good\n");
+  assert.equal(Deno.readTextFileSync(join(fx.backup, ".backup-tool/damaged/a.txt.~2")), "rot\n");
+  assert.equal((await fx.cli("verify")).code, 0);
 });

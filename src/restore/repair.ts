@@ -34,6 +34,7 @@ import {
 import { allocatePath, sourceFileOf, splitLogical, STATE_DIR, TMP_DIR } from "../engine/layout.ts";
 import { applyMeta, READ_BUFFER_BYTES, stageEntry } from "../engine/stage.ts";
 import { errorText } from "../engine/errors.ts";
+import { faultPoint } from "../engine/fault.ts";
 
 /** Where damaged copies are moved, inside the backup root's state folder. */
 const DAMAGED_DIR = `${STATE_DIR}/damaged`;
@@ -251,6 +252,7 @@ async function replaceDamaged(root: string, storedAt: string, tmp: string): Prom
     if (!(await moveOnce(tmp, at))) throw new Error("the new copy vanished before it was placed");
     return to;
   }
+  faultPoint("aside");
   await renameWithRetry(tmp, at);
   return to;
 }
