@@ -7,7 +7,8 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { join } from "node:path";
-import { type Fixture, makeFixture, toolCommand, writeTree } from "./helpers.ts";
+import { type Fixture, makeFixture, writeTree } from "./helpers.ts";
+import { runTool } from "./reliability/util.ts";
 
 /** Every entry under `root`: folders by name, files by size, mtime and SHA-256. */
 function fingerprint(root: string): Record<string, string> {
@@ -128,13 +129,9 @@ Deno.test("plan predicts the prunes of a lowered retention limit", async () => {
 
 Deno.test("plan after an interrupted run says that the next run completes it first", async () => {
   using fx = makeFixture({ "a.txt": "a\n", "b.txt": "b\n" });
-  const tool = toolCommand(["run", "--config", fx.config]);
-  const crashed = await new Deno.Command(tool.cmd, {
-    args: tool.args,
+  const crashed = await runTool(["run", "--config", fx.config], {
     env: { BACKUP_TOOL_FAULT: "journaled:1" },
-    stdout: "null",
-    stderr: "null",
-  }).output();
+  });
   assert.equal(crashed.code, 137);
   const human = await fx.cli("plan");
   assert.equal(human.code, 0, human.stderr);

@@ -7,7 +7,8 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { makeFixture, toolCommand, writeTree } from "./helpers.ts";
+import { makeFixture, writeTree } from "./helpers.ts";
+import { runTool } from "./reliability/util.ts";
 
 Deno.test("verify --repair makes missing and changed copies again from the sources", async () => {
   using fx = makeFixture({ "a/x.txt": "one\n", "a/y.txt": "two\n", "empty": "" });
@@ -115,13 +116,9 @@ Deno.test("verify --repair killed between keeping a damaged copy and replacing i
   using fx = makeFixture({ "a.txt": "good\n" });
   assert.equal((await fx.cli("run")).code, 0);
   Deno.writeTextFileSync(join(fx.backup, "a.txt"), "rot\n");
-  const tool = toolCommand(["verify", "--repair", "--config", fx.config]);
-  const killed = await new Deno.Command(tool.cmd, {
-    args: tool.args,
+  const killed = await runTool(["verify", "--repair", "--config", fx.config], {
     env: { BACKUP_TOOL_FAULT: "aside:1" },
-    stdout: "null",
-    stderr: "null",
-  }).output();
+  });
   assert.equal(killed.code, 137);
   // The path still holds a copy (the damaged one); the damaged one has its second name too.
   assert.equal(Deno.readTextFileSync(join(fx.backup, "a.txt")), "rot\n");

@@ -25,6 +25,13 @@ function assertLostWarning(r: ToolResult, path: string, stored: string): void {
   assert.doesNotMatch(r.stderr, /ERROR/);
 }
 
+/** `verify` finds the backup intact, and the next run has nothing to do. */
+async function assertVerifiedAndQuiet(fx: Fixture): Promise<void> {
+  const verify = await run(fx, ["verify"]);
+  assert.equal(verify.code, 0, `${verify.stdout}\n${verify.stderr}`);
+  await assertQuietNextRun(fx);
+}
+
 async function assertQuietNextRun(fx: Fixture): Promise<void> {
   const next = await run(fx);
   assert.equal(next.code, 0, `${next.stdout}\n${next.stderr}`);
@@ -62,9 +69,7 @@ Deno.test("a modified file whose stored copy was removed by hand is still backed
   const restore = await run(fx, ["restore", "source/a/x.txt", "--version", "1", "--to", fx.dir]);
   assert.equal(restore.code, 1);
   assert.match(restore.stderr + restore.stdout, /version 1 was found missing from the backup root/);
-  const verify = await run(fx, ["verify"]);
-  assert.equal(verify.code, 0, `${verify.stdout}\n${verify.stderr}`);
-  await assertQuietNextRun(fx);
+  await assertVerifiedAndQuiet(fx);
 });
 
 Deno.test("a deleted file whose stored copy was removed by hand is forgotten, not failed", async () => {
@@ -140,9 +145,7 @@ Deno.test("an unchanged file whose stored copy was removed by hand is copied aga
     ["source/b/keep.txt", 1, "latest"],
   ]);
   assert.deepEqual(listDir(join(fx.backup, ".backup-tool", "tmp")), []);
-  const verify = await run(fx, ["verify"]);
-  assert.equal(verify.code, 0, `${verify.stdout}\n${verify.stderr}`);
-  await assertQuietNextRun(fx);
+  await assertVerifiedAndQuiet(fx);
 });
 
 Deno.test("a stored copy missing when the hash algorithm changes is an error, not a vanished file", async () => {
