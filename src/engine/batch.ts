@@ -107,7 +107,8 @@ export class Batch {
       : { actions, done: [], failures: new Map() };
     this.#applied.push(applied);
     this.#waiting += actions.length;
-    if (this.#waiting >= COMMIT_ACTIONS) this.settle();
+    // The room kept for the state was used: commit what is applied, then stop (settle).
+    if (this.#waiting >= COMMIT_ACTIONS || this.ctx.store.reserveUsed) this.settle();
   }
 
   /**
@@ -137,6 +138,12 @@ export class Batch {
       }
     }
     this.ctx.log?.flush();
+    if (this.ctx.store?.reserveUsed) {
+      throw new Error(
+        "database or disk is full: the room kept for the state was used to record what " +
+          "this run stored so far; the rest is left for a run with more room",
+      );
+    }
   }
 
   /** Flush, journal, execute: the crash-safe sequence for one batch, up to its commit. */

@@ -13,6 +13,7 @@ import { errorText, PreflightError } from "./errors.ts";
 import { STATE_DIR, TMP_DIR } from "./layout.ts";
 import { acquireLock, type Lock } from "./lock.ts";
 import { recoverInterrupted } from "./recover.ts";
+import { keepReserve, releaseReserve } from "./reserve.ts";
 import { openSyncFs, type SyncFs } from "./syncfs.ts";
 
 export interface Session {
@@ -99,6 +100,8 @@ export async function openSession(config: Config, command: string): Promise<Sess
     // Opened before anything is staged: it reports write-back errors from this moment on.
     syncFs = openSyncFs(config.backupRoot);
     store = StateStore.open(paths.db);
+    keepReserve(paths.dir);
+    store.useReserve(() => releaseReserve(paths.dir));
     const now = Date.now();
     const { prefixes, runId } = store.beginRun(command, config.sources, now);
     log.line(`Run started: ${command} (run ${runId}, pid ${Deno.pid})`);

@@ -54,6 +54,10 @@ export class StateStore {
   });
 
   readonly #holdersSql: string;
+  /** Frees room on a full disk (gives the reserve up, see reserve.ts); true if it did. */
+  #freeRoom?: () => boolean;
+  /** Set once the room kept for the state was used: the run stops once it is committed. */
+  reserveUsed = false;
 
   private constructor(db: DatabaseSync, readOnly: boolean, version: number) {
     this.#db = db;
@@ -240,10 +244,29 @@ export class StateStore {
       .run(now, status, JSON.stringify(summary), id);
   }
 
+  /** How to free room when the disk is full (see reserve.ts). */
+  useReserve(freeRoom: () => boolean): void {
+    this.#freeRoom = freeRoom;
+  }
+
+  /** Runs a write; on a full disk, once, frees the room kept for the state and retries. */
+  #evenWhenFull<T>(write: () => T): T {
+    try {
+      return write();
+    } catch (e) {
+      const full = /disk is full/i.test((e as Error).message ?? "");
+      if (!full || this.reserveUsed || !this.#freeRoom?.()) throw e;
+      this.reserveUsed = true;
+      return write();
+    }
+  }
+
   /** Journals a batch before its file steps; returns the intent id. */
   writeIntent(runId: number, actions: Action[], now: number): number {
-    const r = this.#q("INSERT INTO intents (run_id, created_at, actions) VALUES (?, ?, ?)")
-      .run(runId, now, JSON.stringify(actions));
+    const r = this.#evenWhenFull(() =>
+      this.#q("INSERT INTO intents (run_id, created_at, actions) VALUES (?, ?, ?)")
+        .run(runId, now, JSON.stringify(actions))
+    );
     return Number(r.lastInsertRowid);
   }
 
@@ -259,10 +282,12 @@ export class StateStore {
 
   /** Records the results of one or more batches and drops their intents, in one transaction. */
   commitBatch(actions: Action[], ctx: BatchContext, intentIds: number[] = []): void {
-    this.#tx(() => {
-      for (const a of actions) this.#apply(a, ctx);
-      for (const id of intentIds) this.#q("DELETE FROM intents WHERE id = ?").run(id);
-    });
+    this.#evenWhenFull(() =>
+      this.#tx(() => {
+        for (const a of actions) this.#apply(a, ctx);
+        for (const id of intentIds) this.#q("DELETE FROM intents WHERE id = ?").run(id);
+      })
+    );
   }
 
   /** Versions of every path that has more than `max` of them. */

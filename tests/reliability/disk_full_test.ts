@@ -169,3 +169,36 @@ Deno.test("disk full: the disk fills up mid-batch (state database included) → 
     assertConverged(fx, captured, "after freeing space");
   });
 });
+
+Deno.test("disk full: the room kept for the state records what fitted before the run stops", async () => {
+  const seed = suiteSeed(0xd15e);
+  const r = rng(seed);
+  using fx = makeFixture({ "first.txt": "first\n" });
+  await withSmallDisk(fx, "24m", async () => {
+    const first = await runTool(["run", "--config", fx.config]);
+    assert.equal(first.code, 0, first.stderr);
+    assert.equal(Deno.statSync(join(fx.backup, ".backup-tool", "reserve")).size, 8 << 20);
+    // More new files than the disk holds besides the reserve: copies fill the disk, and
+    // the state's journal entry needs the reserve's room.
+    for (let i = 0; i < 15; i++) {
+      Deno.writeFileSync(join(fx.source, `big${String(i).padStart(2, "0")}.bin`), r.bytes(1 << 20));
+    }
+    // Then small files up to the last block: a file that does not fit frees next to nothing.
+    for (let i = 0; i < 400; i++) {
+      Deno.writeFileSync(join(fx.source, `small${String(i).padStart(3, "0")}.bin`), r.bytes(4096));
+    }
+    const full = await runTool(["run", "--config", fx.config]);
+    assert.equal(full.code, 1, full.stdout + full.stderr);
+    assert.match(full.stderr, /^Backup failed: the backup disk is full .*room kept for the state/m);
+    const check = checkBackup(fx.backup);
+    assert.deepEqual(check.problems, [], "the backup agrees with its state");
+    const stored = check.state.files.filter((f) => f.path.startsWith("source/big")).length;
+    assert.ok(stored >= 10, `what fitted was recorded (${stored} of 15)`);
+    // Room again: the rest is backed up and the reserve is made again.
+    await sh(`mount -o remount,size=64m tmpfs '${fx.backup}'`);
+    const after = await runTool(["run", "--config", fx.config]);
+    assert.equal(after.code, 0, after.stdout + after.stderr);
+    assertConverged(fx, [], "after freeing space");
+    assert.equal(Deno.statSync(join(fx.backup, ".backup-tool", "reserve")).size, 8 << 20);
+  });
+});

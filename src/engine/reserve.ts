@@ -1,0 +1,49 @@
+/**
+ * Room kept for the state on the backup disk: `.backup-tool/reserve`, RESERVE_BYTES of
+ * written (not sparse) blocks, made once and kept. A backup disk fills up with copies;
+ * SQLite then cannot write even the journal entry of the batch at hand, and a run would
+ * store nothing at all. When the state store finds the disk full, it gives the reserve up
+ * (removes it) and tries again: the batches at hand are journaled and committed, and the
+ * run then stops as "the backup disk is full", having stored what fitted. A later run
+ * makes the reserve again once the disk has room for it. An interruption leaves at most a
+ * partial reserve, which the next session completes or, with no room, removes.
+ */
+import { join } from "node:path";
+import { removeQuietly } from "./fsops.ts";
+
+/**
+ * 8 MiB: the journal entries and the commit of the up to four batches a run commits
+ * together (2,048 actions: a few MiB of SQLite pages), with room to spare.
+ */
+export const RESERVE_BYTES = 8 << 20;
+const NAME = "reserve";
+/** Written in 1 MiB pieces, from one zeroed buffer. */
+const PIECE = new Uint8Array(1 << 20);
+
+/** Makes sure the reserve is there in full; without room for it, goes on without one. */
+export function keepReserve(stateDir: string): void {
+  const path = join(stateDir, NAME);
+  try {
+    if (Deno.statSync(path).size === RESERVE_BYTES) return;
+  } catch { /* not there yet */ }
+  try {
+    using f = Deno.openSync(path, { write: true, create: true, truncate: true });
+    for (let written = 0; written < RESERVE_BYTES;) {
+      written += f.writeSync(PIECE.subarray(0, Math.min(PIECE.length, RESERVE_BYTES - written)));
+    }
+    f.syncSync();
+  } catch {
+    removeQuietly(path); // no room: the disk is nearly full already
+  }
+}
+
+/** Gives the reserve up; true when there was one (so room was freed). */
+export function releaseReserve(stateDir: string): boolean {
+  const path = join(stateDir, NAME);
+  try {
+    Deno.removeSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
