@@ -13,7 +13,7 @@ import { nativePath, removeQuietly, vanishedFrom } from "./fsops.ts";
 import { needsHash, type PlanInput, type Planner, type PlanOptions } from "./plan.ts";
 import type { PassContext, PassOptions, Progress } from "./pass.ts";
 import { relPath } from "./scan.ts";
-import { hashFile, hashText, READ_BUFFER_BYTES, stageEntry } from "./stage.ts";
+import { hashCopy, READ_BUFFER_BYTES, stageEntry } from "./stage.ts";
 import { digestsLoaded, loadDigests } from "./digest.ts";
 import type { Fingerprint, ScanEntry, TrackedFile } from "./types.ts";
 
@@ -155,8 +155,6 @@ export class EntryHandler {
 
   #storedDigest(t: TrackedFile): string {
     const { root, config } = this.ctx;
-    const at = nativePath(root, t.storedAt);
-    if (t.kind === "symlink") return hashText(Deno.readLinkSync(at), config.hashAlgorithm);
-    return hashFile(at, config.hashAlgorithm, this.#buf);
+    return hashCopy(nativePath(root, t.storedAt), t.kind, config.hashAlgorithm, this.#buf);
   }
 }

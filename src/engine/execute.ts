@@ -21,7 +21,7 @@ import {
   storedEntry,
   syncFiles,
 } from "./fsops.ts";
-import { applyMeta, hashFile, hashText, READ_BUFFER_BYTES, stageEntry } from "./stage.ts";
+import { applyMeta, hashCopy, READ_BUFFER_BYTES, stageEntry } from "./stage.ts";
 import { STATE_DIR, TMP_DIR } from "./layout.ts";
 import { loadDigests } from "./digest.ts";
 import { faultPoint } from "./fault.ts";
@@ -195,10 +195,9 @@ async function placedAlready(
   // Where nothing was before (a new path), what is there now was placed by this action.
   if (!oldAtTarget) return true;
   await loadDigests();
-  const digest = info.isSymlink
-    ? hashText(Deno.readLinkSync(target), a.content.algo)
-    : hashFile(target, a.content.algo, new Uint8Array(READ_BUFFER_BYTES));
-  return digest === a.content.hash;
+  const kind = info.isSymlink ? "symlink" : "file";
+  const buf = new Uint8Array(READ_BUFFER_BYTES);
+  return hashCopy(target, kind, a.content.algo, buf) === a.content.hash;
 }
 
 /** Runs actions in order; returns those done and those that failed (and were undone). */

@@ -43,7 +43,17 @@ export function stageEntry(entry: ScanEntry, algo: string, buf: Uint8Array, tmp?
   }
 }
 
-/** Digest of a stored copy, for verify and for an algorithm change. */
+/** Digest of a stored copy: a symlink's target text, or a file's bytes. */
+export function hashCopy(
+  path: string,
+  kind: "file" | "symlink",
+  algo: string,
+  buf: Uint8Array,
+): string {
+  return kind === "symlink" ? hashText(Deno.readLinkSync(path), algo) : hashFile(path, algo, buf);
+}
+
+/** Digest of a file's bytes, for verify, restore and an algorithm change. */
 export function hashFile(path: string, algo: string, buf: Uint8Array): string {
   const h = createDigest(algo);
   using f = Deno.openSync(path, { read: true });

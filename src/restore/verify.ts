@@ -13,7 +13,7 @@ import type { StoredCopy } from "../state/store.ts";
 import { STATE_DIR } from "../engine/layout.ts";
 import { isRunLogName } from "../log/runlog.ts";
 import { nativePath } from "../engine/fsops.ts";
-import { hashFile, hashText, READ_BUFFER_BYTES } from "../engine/stage.ts";
+import { hashCopy, READ_BUFFER_BYTES } from "../engine/stage.ts";
 import { errorText } from "../engine/errors.ts";
 import { loadDigests } from "../engine/digest.ts";
 
@@ -95,9 +95,7 @@ function bad(c: StoredCopy): BadCopy {
 function digestOf(root: string, c: StoredCopy, buf: Uint8Array): string {
   const at = nativePath(root, c.storedAt!);
   try {
-    return c.kind === "symlink"
-      ? hashText(Deno.readLinkSync(at), c.algo)
-      : hashFile(at, c.algo, buf);
+    return hashCopy(at, c.kind, c.algo, buf);
   } catch (e) {
     return `unreadable: ${errorText(e)}`;
   }
