@@ -36,6 +36,12 @@ export interface Folders {
   listKeys(dir: string, expect?: Identity): string[];
   /** Opens a folder to lstat its children (with FFI, one descriptor, held until closed). */
   open(dir: string, expect?: Identity): OpenFolder;
+  /**
+   * What is at a full path, a symlink at its end not followed; undefined where nothing is
+   * or it cannot be looked at. With FFI a miss throws nothing: Deno's lstat turns it into
+   * an exception, about 20 µs against 4 µs for a hit.
+   */
+  kindAt(abs: string): StatResult["kind"] | undefined;
   close(): void;
 }
 
@@ -79,6 +85,10 @@ export const denoFolders: Folders = {
     return keys;
   },
   open: () => DENO_FOLDER,
+  kindAt: (abs) => {
+    const info = denoStat(abs);
+    return info instanceof Error ? undefined : info.kind;
+  },
   close: () => {},
 };
 
@@ -123,10 +133,14 @@ const SYMBOLS = {
   getdents64: { parameters: ["i32", "buffer", "usize"], result: "isize" },
 } as const;
 const AT_SYMLINK_NOFOLLOW = 0x100;
+/** A path relative to the working folder (or absolute): openat's AT_FDCWD. */
+const AT_FDCWD = -100;
 /** statx of the descriptor itself (an empty path). */
 const AT_EMPTY_PATH = 0x1000;
 /** STATX_BASIC_STATS: type, mode, nlink, uid, gid, times, ino, size, blocks. */
 const STATX_BASIC_STATS = 0x7ff;
+/** STATX_TYPE: the file type only. */
+const STATX_TYPE = 0x1;
 /** struct statx is 256 bytes; offsets below are from linux/stat.h (the same on all arches). */
 const STATX_SIZE = 256;
 const ERRORS: Record<number, new (message: string) => Error> = {
@@ -238,7 +252,13 @@ export function ffiFolders(): Folders | undefined {
       },
     };
   };
-  return { listKeys, open: openStat, close: () => lib.close() };
+  const kindAt = (abs: string) => {
+    const at = cString(abs);
+    if (!at) return denoFolders.kindAt(abs);
+    const found = statx(AT_FDCWD, at, AT_SYMLINK_NOFOLLOW, STATX_TYPE, out) === 0;
+    return found ? kindOf(view.getUint16(28, true)) : undefined;
+  };
+  return { listKeys, open: openStat, kindAt, close: () => lib.close() };
 }
 
 /** The fields of a struct statx, as `Deno.lstatSync` reports them. */

@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { denoFolders, ffiFolders, type Folders, type StatResult } from "./folders.ts";
+import { denoFolders, denoStat, ffiFolders, type Folders, type StatResult } from "./folders.ts";
 import { scanEntries } from "./scan.ts";
 
 const linux = Deno.build.os === "linux";
@@ -71,6 +71,20 @@ Deno.test({
         const b = statChildren(denoFolders, join(dir, parent), ["x"]);
         assert.equal(errorKind(a[0]), errorKind(b[0]), parent);
       }
+
+      // kindAt, by full path: the same kinds, and nothing where lstat fails.
+      const looped = join(dir, "loop");
+      Deno.symlinkSync("loop", looped);
+      for (const name of [...names, "loop/x", "plain.txt/x", "nothing-here/x"]) {
+        const abs = join(dir, name);
+        const viaLstat = denoStat(abs);
+        const expected = viaLstat instanceof Error ? undefined : viaLstat.kind;
+        assert.equal(ffi.kindAt(abs), expected, name);
+        assert.equal(denoFolders.kindAt(abs), expected, name);
+      }
+      assert.equal(ffi.kindAt(join(dir, "folder")), "dir");
+      assert.equal(ffi.kindAt(join(dir, "link")), "symlink");
+      assert.equal(ffi.kindAt(join(dir, "loop/x")), undefined);
     }),
 });
 

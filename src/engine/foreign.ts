@@ -11,32 +11,43 @@
  * the files of a folder only once that folder exists, so a first backup into an empty root
  * costs about one lstat per folder. Reads only; an interruption leaves nothing.
  */
+import { type Folders, openFolders } from "./folders.ts";
 import { lstatOrNone, nativePath } from "./fsops.ts";
 
-/** What the disk holds at a storage path, for `PlanView.foreignKind`. */
-export function foreignProbe(root: string): (path: string) => "file" | "dir" | undefined {
-  return (path) => {
-    let info: Deno.FileInfo | undefined;
-    try {
-      info = lstatOrNone(nativePath(root, path));
-    } catch {
-      // A stored symlink on the way (a loop, one this batch moves away) or a folder that
-      // cannot be searched: nothing of the backup root's own is there to avoid.
-      return undefined;
-    }
-    return info === undefined ? undefined : info.isDirectory ? "dir" : "file";
-  };
-}
+/**
+ * What the disk holds at storage paths, for `PlanView.foreignKind` and `sameEntry`. The
+ * folder reads behind it (FFI on Linux, where a path that is not there costs no exception)
+ * are opened on the first question, so a run that asks none pays nothing; `close` when done.
+ */
+export class DiskProbe {
+  #folders?: Folders;
 
-/** Whether two storage paths name the same entry (one inode) on the backup root's disk. */
-export function sameEntryProbe(root: string): (a: string, b: string) => boolean {
-  return (a, b) => {
+  constructor(readonly root: string) {}
+
+  /**
+   * The kind of entry at a storage path. A stored symlink on the way (a loop, one this
+   * batch moves away) or a folder that cannot be searched counts as nothing: nothing of the
+   * backup root's own is there to avoid.
+   */
+  readonly kind = (path: string): "file" | "dir" | undefined => {
+    this.#folders ??= openFolders();
+    const kind = this.#folders.kindAt(nativePath(this.root, path));
+    return kind === undefined ? undefined : kind === "dir" ? "dir" : "file";
+  };
+
+  /** Whether two storage paths name the same entry (one inode) on the backup root's disk. */
+  readonly sameEntry = (a: string, b: string): boolean => {
     try {
-      const x = lstatOrNone(nativePath(root, a));
-      const y = lstatOrNone(nativePath(root, b));
+      const x = lstatOrNone(nativePath(this.root, a));
+      const y = lstatOrNone(nativePath(this.root, b));
       return x !== undefined && y !== undefined && x.ino === y.ino && x.dev === y.dev;
     } catch {
       return false;
     }
   };
+
+  close(): void {
+    this.#folders?.close();
+    this.#folders = undefined;
+  }
 }

@@ -23,7 +23,7 @@ import type { RunLog } from "../log/runlog.ts";
 import type { StateStore } from "../state/store.ts";
 import { Batch } from "./batch.ts";
 import { EntryHandler } from "./entries.ts";
-import { foreignProbe, sameEntryProbe } from "./foreign.ts";
+import { DiskProbe } from "./foreign.ts";
 import { compareCodePoints, pagedRows, prefixRanges, RowCursor } from "./merge.ts";
 import { createPlanner, type Planner, type PlanOptions, type PlanView } from "./plan.ts";
 import { planRetention } from "./retention.ts";
@@ -155,6 +155,7 @@ class Pass {
   readonly planner: Planner;
   readonly batch: Batch;
   readonly handler: EntryHandler;
+  readonly #disk: DiskProbe;
 
   constructor(readonly ctx: PassContext, readonly opts: PassOptions) {
     const planOpts: PlanOptions = {
@@ -163,10 +164,11 @@ class Pass {
       rehash: opts.rehash || ctx.config.rehash,
     };
     this.scoped = scopePrefixes(ctx, opts.scope);
+    this.#disk = new DiskProbe(ctx.root);
     const view = {
       ...ctx.store?.planView() ?? emptyView(),
-      foreignKind: foreignProbe(ctx.root),
-      sameEntry: sameEntryProbe(ctx.root),
+      foreignKind: this.#disk.kind,
+      sameEntry: this.#disk.sameEntry,
     };
     this.planner = createPlanner(view, planOpts);
     const fail = (path: string, message: string) => this.fail(path, message);
@@ -186,13 +188,17 @@ class Pass {
   }
 
   async run(): Promise<PassResult> {
-    await this.#backUp();
-    this.batch.settle();
-    if (this.opts.signal?.aborted) return this.result;
-    for (const a of retentionActions(this.ctx, this.result.planned, this.opts)) this.batch.add(a);
-    await this.batch.flush();
-    this.batch.settle();
-    return this.result;
+    try {
+      await this.#backUp();
+      this.batch.settle();
+      if (this.opts.signal?.aborted) return this.result;
+      for (const a of retentionActions(this.ctx, this.result.planned, this.opts)) this.batch.add(a);
+      await this.batch.flush();
+      this.batch.settle();
+      return this.result;
+    } finally {
+      this.#disk.close();
+    }
   }
 
   /** Everything but retention; returns early when the pass is being stopped. */

@@ -35,7 +35,7 @@ import { allocatePath, sourceFileOf, splitLogical, STATE_DIR, TMP_DIR } from "..
 import { applyMeta, READ_BUFFER_BYTES, stageEntry } from "../engine/stage.ts";
 import { errorText } from "../engine/errors.ts";
 import { faultPoint } from "../engine/fault.ts";
-import { foreignProbe } from "../engine/foreign.ts";
+import { DiskProbe } from "../engine/foreign.ts";
 
 /** Where damaged copies are moved, inside the backup root's state folder. */
 const DAMAGED_DIR = `${STATE_DIR}/damaged`;
@@ -235,11 +235,16 @@ function copyContent(ctx: RepairContext, copy: StoredCopy, tmp: string, buf: Uin
  * loses neither. Where hard links are not available, it is moved aside first.
  */
 async function replaceDamaged(root: string, storedAt: string, tmp: string): Promise<string> {
-  const onDisk = foreignProbe(root);
-  const to = allocatePath(`${DAMAGED_DIR}/${storedAt}`, {
-    isFile: (p) => onDisk(p) === "file",
-    isDir: (p) => onDisk(p) === "dir",
-  });
+  const disk = new DiskProbe(root);
+  let to: string;
+  try {
+    to = allocatePath(`${DAMAGED_DIR}/${storedAt}`, {
+      isFile: (p) => disk.kind(p) === "file",
+      isDir: (p) => disk.kind(p) === "dir",
+    });
+  } finally {
+    disk.close();
+  }
   const at = nativePath(root, storedAt);
   const aside = nativePath(root, to);
   Deno.mkdirSync(dirname(aside), { recursive: true });
