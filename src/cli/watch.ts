@@ -4,7 +4,7 @@
  * per line); per-file errors go to stderr. The session itself lives in src/watch/watch.ts.
  */
 import { findConfigFile, loadConfig } from "../config/config.ts";
-import type { Counts } from "../engine/pass.ts";
+import type { Counts } from "../engine/pass_types.ts";
 import { listenForStop } from "../watch/signals.ts";
 import { type BatchReport, startWatch, type WatchHandle } from "../watch/watch.ts";
 import { flag, parseCommand, str, UsageError } from "./args.ts";

@@ -6,7 +6,8 @@
 import { basename, join } from "node:path";
 import type { Config } from "../config/config.ts";
 import { StateStore } from "../state/store.ts";
-import { emptyResult, type PassOptions, type PassResult, runPass } from "./pass.ts";
+import { runPass } from "./pass.ts";
+import { emptyResult, type PassOptions, type PassResult } from "./pass_types.ts";
 import { checkSourcesReadable, openSession, type Session, statePaths } from "./session.ts";
 import { assignPrefixes } from "./layout.ts";
 import { exists, removeQuietly } from "./fsops.ts";

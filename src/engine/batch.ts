@@ -12,7 +12,7 @@ import type { StateStore } from "../state/store.ts";
 import { makeParents, nativePath, removeQuietly, syncFiles } from "./fsops.ts";
 import { formatAction, missingCopyWarning } from "./describe.ts";
 import { faultPoint } from "./fault.ts";
-import type { PassContext, PassOptions, PassResult } from "./pass.ts";
+import type { PassContext, PassOptions, PassResult } from "./pass_types.ts";
 import type { Action } from "./types.ts";
 
 /** Up to 512 files or 256 MiB per batch: one journal entry and one fsync wave each. */

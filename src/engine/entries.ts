@@ -11,7 +11,7 @@ import type { Batch } from "./batch.ts";
 import { errorText } from "./errors.ts";
 import { nativePath, removeQuietly, vanishedFrom } from "./fsops.ts";
 import { needsHash, type PlanInput, type Planner, type PlanOptions } from "./plan.ts";
-import type { PassContext, PassOptions, Progress } from "./pass.ts";
+import type { PassContext, PassOptions, Progress } from "./pass_types.ts";
 import { relPath } from "./scan.ts";
 import { hashCopy, READ_BUFFER_BYTES, stageEntry } from "./stage.ts";
 import { digestsLoaded, loadDigests } from "./digest.ts";

@@ -16,108 +16,19 @@
  *
  * Planned actions are applied in batches (batch.ts); an interruption costs at most the
  * batch in flight, which the next run's recovery completes, plus temporary copies staged
- * for the next batch, which it removes.
+ * for the next batch, which it removes. What a pass is given and returns: pass_types.ts.
  */
-import type { Config } from "../config/config.ts";
-import type { RunLog } from "../log/runlog.ts";
-import type { StateStore } from "../state/store.ts";
 import { Batch } from "./batch.ts";
 import { EntryHandler } from "./entries.ts";
 import { DiskProbe } from "./foreign.ts";
 import { compareCodePoints, pagedRows, prefixRanges, RowCursor } from "./merge.ts";
+import { emptyResult, type PassContext, type PassOptions, type PassResult } from "./pass_types.ts";
 import { createPlanner, type Planner, type PlanOptions, type PlanView } from "./plan.ts";
 import { planRetention } from "./retention.ts";
 import { relPath, scanEntries, type ScanOptions } from "./scan.ts";
 import { StagingWalk } from "./staging.ts";
-import type { SyncFs } from "./syncfs.ts";
 import type { Action, Fingerprint, ScanEntry } from "./types.ts";
-import { type DeletionWindow, inside, planVanished } from "./vanished.ts";
-
-export interface PassContext {
-  config: Config;
-  root: string;
-  rootName: string;
-  tmpDir: string;
-  /** Absent when the backup root has no state yet (a dry run on a new root). */
-  store?: StateStore;
-  log?: RunLog;
-  prefixes: Map<string, string>;
-  runId: number;
-  /** Flushes the backup root's file system whole, where that is trusted (syncfs.ts). */
-  syncFs?: SyncFs;
-}
-
-export interface PassOptions {
-  rehash?: boolean;
-  /** Archive deletions even beyond `safety.max_delete_percent`. */
-  force?: boolean;
-  /** Plan only: hash without staging, execute nothing, write nothing. */
-  dryRun?: boolean;
-  /** Per source, the absolute folders or files to scan; everything when absent. */
-  scope?: Map<string, string[]>;
-  /** Called with each line as it is logged (console echo). */
-  onLine?: (line: string) => void;
-  /**
-   * Stops the pass between batches (a watch session being stopped): what is committed
-   * stays, the rest is picked up by the next pass.
-   */
-  signal?: AbortSignal;
-  /** Called after each scanned entry is handled (a live progress line). */
-  onProgress?: (p: Progress) => void;
-  /** Entries the first walk holds back at most (PENDING_LIMIT); tests lower it. */
-  pendingLimit?: number;
-  /**
-   * Untracked entries read on the main thread before the staging worker takes over the
-   * walk (STAGING_AFTER); tests lower it.
-   */
-  stagingAfter?: number;
-  /** Deletions the guard counts together with earlier passes' (watch mode). */
-  deletionWindow?: DeletionWindow;
-}
-
-/** How far a pass is: entries handled of those scanned, bytes read of those to read. */
-export interface Progress {
-  filesDone: number;
-  filesTotal: number;
-  bytesDone: number;
-  bytesTotal: number;
-  current: string;
-}
-
-export type Counts = Record<Action["type"] | "failed" | "special", number>;
-
-export interface PassResult {
-  counts: Counts;
-  bytesCopied: number;
-  errors: { path: string; message: string }[];
-  /**
-   * Stored copies found missing from the backup root on the way (a modified or deleted
-   * file's old copy, recorded as lost; an unchanged file's copy, copied again).
-   */
-  warnings: { path: string; message: string }[];
-  /** Set when the mass-deletion guard held deletions back. */
-  deleteGuard?: string;
-  /** The planned actions (dry run only). */
-  planned: Action[];
-}
-
-export function emptyResult(): PassResult {
-  return { counts: emptyCounts(), bytesCopied: 0, errors: [], warnings: [], planned: [] };
-}
-
-export function emptyCounts(): Counts {
-  return {
-    backup: 0,
-    duplicate: 0,
-    modified: 0,
-    skip: 0,
-    delete: 0,
-    exclude: 0,
-    prune: 0,
-    failed: 0,
-    special: 0,
-  };
-}
+import { inside, planVanished } from "./vanished.ts";
 
 /**
  * New or changed entries held back by the first walk until deletions are applied (about

@@ -14,7 +14,8 @@
 import { sep } from "node:path";
 import type { Config } from "../config/config.ts";
 import { errorText } from "../engine/errors.ts";
-import { type Counts, emptyCounts, type PassResult, runPass } from "../engine/pass.ts";
+import { runPass } from "../engine/pass.ts";
+import { type Counts, emptyCounts, type PassResult } from "../engine/pass_types.ts";
 import { recoverInterrupted } from "../engine/recover.ts";
 import { openSession, type Session } from "../engine/session.ts";
 import type { DeletionWindow } from "../engine/vanished.ts";

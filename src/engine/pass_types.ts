@@ -1,0 +1,99 @@
+/**
+ * What a pass is given and what it gives back: its context (the store, the log, the backup
+ * root), its options, its progress and its result. Shared by the pass (pass.ts), the parts
+ * it drives (batch.ts, entries.ts) and its callers (backup.ts, the watch session), and kept
+ * apart from pass.ts so that the parts it drives do not import it back. Types and empty
+ * values only: nothing here runs, and nothing is left behind.
+ */
+import type { Config } from "../config/config.ts";
+import type { RunLog } from "../log/runlog.ts";
+import type { StateStore } from "../state/store.ts";
+import type { SyncFs } from "./syncfs.ts";
+import type { Action } from "./types.ts";
+import type { DeletionWindow } from "./vanished.ts";
+
+export interface PassContext {
+  config: Config;
+  root: string;
+  rootName: string;
+  tmpDir: string;
+  /** Absent when the backup root has no state yet (a dry run on a new root). */
+  store?: StateStore;
+  log?: RunLog;
+  prefixes: Map<string, string>;
+  runId: number;
+  /** Flushes the backup root's file system whole, where that is trusted (syncfs.ts). */
+  syncFs?: SyncFs;
+}
+
+export interface PassOptions {
+  rehash?: boolean;
+  /** Archive deletions even beyond `safety.max_delete_percent`. */
+  force?: boolean;
+  /** Plan only: hash without staging, execute nothing, write nothing. */
+  dryRun?: boolean;
+  /** Per source, the absolute folders or files to scan; everything when absent. */
+  scope?: Map<string, string[]>;
+  /** Called with each line as it is logged (console echo). */
+  onLine?: (line: string) => void;
+  /**
+   * Stops the pass between batches (a watch session being stopped): what is committed
+   * stays, the rest is picked up by the next pass.
+   */
+  signal?: AbortSignal;
+  /** Called after each scanned entry is handled (a live progress line). */
+  onProgress?: (p: Progress) => void;
+  /** Entries the first walk holds back at most (PENDING_LIMIT, pass.ts); tests lower it. */
+  pendingLimit?: number;
+  /**
+   * Untracked entries read on the main thread before the staging worker takes over the
+   * walk (STAGING_AFTER, pass.ts); tests lower it.
+   */
+  stagingAfter?: number;
+  /** Deletions the guard counts together with earlier passes' (watch mode). */
+  deletionWindow?: DeletionWindow;
+}
+
+/** How far a pass is: entries handled of those scanned, bytes read of those to read. */
+export interface Progress {
+  filesDone: number;
+  filesTotal: number;
+  bytesDone: number;
+  bytesTotal: number;
+  current: string;
+}
+
+export type Counts = Record<Action["type"] | "failed" | "special", number>;
+
+export interface PassResult {
+  counts: Counts;
+  bytesCopied: number;
+  errors: { path: string; message: string }[];
+  /**
+   * Stored copies found missing from the backup root on the way (a modified or deleted
+   * file's old copy, recorded as lost; an unchanged file's copy, copied again).
+   */
+  warnings: { path: string; message: string }[];
+  /** Set when the mass-deletion guard held deletions back. */
+  deleteGuard?: string;
+  /** The planned actions (dry run only). */
+  planned: Action[];
+}
+
+export function emptyResult(): PassResult {
+  return { counts: emptyCounts(), bytesCopied: 0, errors: [], warnings: [], planned: [] };
+}
+
+export function emptyCounts(): Counts {
+  return {
+    backup: 0,
+    duplicate: 0,
+    modified: 0,
+    skip: 0,
+    delete: 0,
+    exclude: 0,
+    prune: 0,
+    failed: 0,
+    special: 0,
+  };
+}

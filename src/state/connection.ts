@@ -1,0 +1,119 @@
+/**
+ * The connection to the state database: opening it (pragmas, migration, journal mode),
+ * closing it, one prepared statement per SQL text, and transactions. The other state
+ * modules reach SQLite only through it.
+ *
+ * WAL is used where the filesystem allows it; elsewhere (some network and FAT-family
+ * filesystems) the default rollback journal. `synchronous = FULL`: a committed batch
+ * survives a power cut, which matters because its files are already in place. An
+ * interruption leaves the last committed transaction, and with WAL the -wal and -shm
+ * files, which SQLite replays and removes at the next open.
+ */
+import { DatabaseSync, type StatementSync } from "node:sqlite";
+import { migrate, readableVersion } from "./schema.ts";
+
+export class StateDb {
+  readonly #db: DatabaseSync;
+  readonly #readOnly: boolean;
+  readonly #stmts = new Map<string, StatementSync>();
+  /** The schema version the database is at (a read-only one is not migrated). */
+  readonly version: number;
+
+  private constructor(db: DatabaseSync, readOnly: boolean, version: number) {
+    this.#db = db;
+    this.#readOnly = readOnly;
+    this.version = version;
+  }
+
+  static open(file: string, readOnly: boolean): StateDb {
+    const db = new DatabaseSync(file, { readOnly });
+    let version: number;
+    try {
+      // Waits up to 5 s (in ms) for another connection's lock before giving up as busy.
+      db.exec("PRAGMA busy_timeout = 5000");
+      if (readOnly) {
+        version = readableVersion(db, file);
+      } else {
+        db.exec("PRAGMA synchronous = FULL");
+        // Before WAL mode, which rewrites the file's header: a refused state stays as it was.
+        version = migrate(db, file);
+        useWalIfPossible(db);
+      }
+    } catch (e) {
+      db.close();
+      throw e;
+    }
+    return new StateDb(db, readOnly, version);
+  }
+
+  /**
+   * Closes the database. A writer first leaves WAL mode (which checkpoints and removes the
+   * -wal and -shm files): a read-only reader of a WAL database must create those files and
+   * cannot remove them, so `plan`, `restore` and `verify` would otherwise change the backup
+   * root. If another connection is open, the database simply stays in WAL mode.
+   */
+  close(): void {
+    if (!this.#readOnly) {
+      try {
+        this.#db.exec("PRAGMA journal_mode = DELETE");
+      } catch { /* busy: another connection; WAL stays, which is safe */ }
+    }
+    this.#db.close();
+  }
+
+  /** The statement for `sql`, prepared once and kept for the life of the connection. */
+  q(sql: string): StatementSync {
+    let s = this.#stmts.get(sql);
+    if (!s) {
+      s = this.#db.prepare(sql);
+      this.#stmts.set(sql, s);
+    }
+    return s;
+  }
+
+  /** Rows as arrays, not objects: about 3x faster to read for large pages (measured). */
+  arrays<R>(sql: string, ...params: (string | number)[]): R[] {
+    const stmt = this.q(sql);
+    const arrays = stmt as unknown as { setReturnArrays(on: boolean): void };
+    arrays.setReturnArrays(true);
+    try {
+      return stmt.all(...params) as unknown as R[];
+    } finally {
+      arrays.setReturnArrays(false);
+    }
+  }
+
+  /** Runs `fn` in one write transaction: committed whole, or rolled back whole. */
+  tx<T>(fn: () => T): T {
+    this.#db.exec("BEGIN IMMEDIATE");
+    try {
+      const result = fn();
+      this.#db.exec("COMMIT");
+      return result;
+    } catch (e) {
+      // A failed COMMIT (a full disk) has rolled back already: keep its error, not this.
+      if (this.#db.isTransaction) this.#db.exec("ROLLBACK");
+      throw e;
+    }
+  }
+}
+
+/**
+ * WAL pages after which a commit copies the WAL back into the database (SQLite's default is
+ * 1,000). A checkpoint writes each page the WAL holds once, however many batches wrote it,
+ * and the hash index's pages are written by nearly every batch of a large run (digests
+ * arrive in random order). 8,192 pages (32 MiB at SQLite's 4 KiB pages) took a
+ * 100,000-file first backup from 18.0-19.0 s to 16.4-16.6 s; the rest is checkpointed at
+ * close, when the state leaves WAL mode.
+ */
+const WAL_CHECKPOINT_PAGES = 8192;
+
+function useWalIfPossible(db: DatabaseSync): void {
+  try {
+    const r = db.prepare("PRAGMA journal_mode = WAL").get() as { journal_mode: string };
+    if (r.journal_mode !== "wal") db.exec("PRAGMA journal_mode = DELETE");
+    else db.exec(`PRAGMA wal_autocheckpoint = ${WAL_CHECKPOINT_PAGES}`);
+  } catch {
+    db.exec("PRAGMA journal_mode = DELETE");
+  }
+}

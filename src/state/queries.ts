@@ -1,0 +1,180 @@
+/**
+ * The state's read queries: sources, tracked files and their fingerprints, the planner's
+ * view, pending intents, and the stored copies that retention, restore, history and verify
+ * list. Each is one SQL statement, prepared once by the connection and reused; the rows are
+ * mapped to the engine's types (rows.ts). Reads only: an interruption leaves nothing.
+ */
+import type { Action, Fingerprint, TrackedFile } from "../engine/types.ts";
+import type { PlanView } from "../engine/plan.ts";
+import type { StoredVersion } from "../engine/retention.ts";
+import type { StateDb } from "./connection.ts";
+import { DigestHolders } from "./digest_filter.ts";
+import { type FingerprintRow, type Row, type StoredCopy, toStoredCopy, toTracked } from "./rows.ts";
+
+/** A batch journaled by `writeIntent` and not yet committed. */
+export interface PendingIntent {
+  id: number;
+  runId: number;
+  createdAt: number;
+  actions: Action[];
+}
+
+export function prefixes(db: StateDb): Map<string, string> {
+  const rows = db.q("SELECT name, prefix FROM sources").all() as Row[];
+  return new Map(rows.map((r) => [r.name as string, r.prefix as string]));
+}
+
+// --- tracked files ---
+
+/** Rows come back as arrays (about 3x faster than objects for 100,000 rows, measured here). */
+export function fingerprints(
+  db: StateDb,
+  from: string,
+  to: string,
+  after: string,
+  limit: number,
+): Fingerprint[] {
+  const [lower, bound] = lowerBound(from, after);
+  const rows = db.arrays<FingerprintRow>(
+    `SELECT path, kind, algo, size, mtime_ms, ctime_ms, ino, dev, mode, trusted, status
+     FROM files WHERE path ${lower} ? AND path < ? ORDER BY path LIMIT ?`,
+    bound,
+    to,
+    limit,
+  );
+  return rows.map((r) => ({
+    path: r[0],
+    kind: r[1],
+    algo: r[2],
+    size: r[3],
+    mtimeMs: r[4],
+    ctimeMs: r[5],
+    ino: r[6],
+    dev: r[7],
+    mode: r[8],
+    trusted: r[9] === 1,
+    status: r[10],
+  }));
+}
+
+/**
+ * The lower bound of a page: `>= from` for the first, `> after` for the next ones. One
+ * bound, not both: given `path >= ? AND path > ?`, SQLite seeks by the first and filters
+ * by the second, so every page would rescan the range from its start (measured here: 100k
+ * rows paged 4096 at a time took 0.4 s that way, 0.07 s this way).
+ */
+function lowerBound(from: string, after: string): [">=" | ">", string] {
+  return after === "" ? [">=", from] : [">", after];
+}
+
+export function trackedOne(db: StateDb, path: string): TrackedFile | undefined {
+  return trackedRows(db, "WHERE f.path = ?", path)[0];
+}
+
+export function trackedCount(db: StateDb): number {
+  return (db.q("SELECT count(*) AS n FROM files").get() as Row).n as number;
+}
+
+function trackedRows(db: StateDb, where: string, ...params: (string | number)[]): TrackedFile[] {
+  const rows = db.q(
+    `SELECT f.*, c.seq, c.stored_at FROM files f JOIN copies c ON c.id = f.copy_id ${where}`,
+  ).all(...params) as Row[];
+  return rows.map(toTracked);
+}
+
+// --- the planner's view ---
+
+/** Answers "who holds this digest?", mostly from memory: see digest_filter.ts. */
+export function digestHolders(db: StateDb): DigestHolders {
+  // A state opened read-only is not migrated: one from schema 1 has its own hash index.
+  const holdersSql = db.version >= 2 ? HOLDERS_BY_COPY : HOLDERS_BY_FILE;
+  return new DigestHolders({
+    query: (hash, algo) => (db.q(holdersSql).all(hash, algo) as Row[]).map((r) => r.path as string),
+    count: () => trackedCount(db),
+    page: (after, limit) =>
+      db.arrays<[string, string]>(
+        "SELECT path, hash FROM files WHERE path > ? ORDER BY path LIMIT ?",
+        after,
+        limit,
+      ),
+  });
+}
+
+/**
+ * Tracked files holding a digest: candidates by the digest's prefix in the index of current
+ * copies (schema 2 on), then the tracked file holding each.
+ */
+const HOLDERS_BY_COPY = `
+  SELECT f.path FROM copies c JOIN files f ON f.path = c.path AND f.copy_id = c.id
+  WHERE substr(c.hash, 1, 12) = substr(?1, 1, 12) AND c.valid_to IS NULL
+    AND f.hash = ?1 AND f.algo = ?2 AND f.kind = 'file' ORDER BY f.path`;
+/** The same through schema 1's index of tracked files by digest. */
+const HOLDERS_BY_FILE =
+  "SELECT path FROM files WHERE hash = ?1 AND algo = ?2 AND kind = 'file' ORDER BY path";
+
+export function planView(db: StateDb, holders: DigestHolders): PlanView {
+  return {
+    holdersOf: (hash, algo) => holders.holdersOf(hash, algo),
+    lastSeq: (path) =>
+      ((db.q("SELECT max(seq) AS s FROM copies WHERE path = ?").get(path) as Row)
+        .s as number | null) ?? 0,
+    recordedUnder: (folder) =>
+      db.q("SELECT 1 FROM copies WHERE path >= ? AND path < ? LIMIT 1")
+        .get(`${folder}/`, `${folder}0`) !== undefined,
+    isFile: (p) => db.q("SELECT 1 FROM copies WHERE stored_at = ?").get(p) !== undefined,
+    storedCountBelow: (p) =>
+      (db.q("SELECT count(*) AS n FROM copies WHERE stored_at >= ? AND stored_at < ?")
+        .get(`${p}/`, `${p}0`) as Row).n as number,
+    isDir: (p) =>
+      db.q("SELECT 1 FROM copies WHERE stored_at >= ? AND stored_at < ? LIMIT 1")
+        .get(`${p}/`, `${p}0`) !== undefined,
+  };
+}
+
+// --- the intents journal ---
+
+export function pendingIntents(db: StateDb): PendingIntent[] {
+  const rows = db.q("SELECT * FROM intents ORDER BY id").all() as Row[];
+  return rows.map((r) => ({
+    id: r.id as number,
+    runId: r.run_id as number,
+    createdAt: r.created_at as number,
+    actions: JSON.parse(r.actions as string) as Action[],
+  }));
+}
+
+// --- stored copies: retention, restore, history and verify ---
+
+export function versionsOverLimit(db: StateDb, max: number): StoredVersion[] {
+  const rows = db.q(
+    `SELECT id, path, seq, stored_at FROM copies WHERE location = 'version' AND path IN (
+       SELECT path FROM copies WHERE location = 'version' GROUP BY path HAVING count(*) > ?)`,
+  ).all(max) as Row[];
+  return rows.map((r) => ({
+    path: r.path as string,
+    copyId: r.id as number,
+    seq: r.seq as number,
+    storedAt: r.stored_at as string,
+  }));
+}
+
+export function storedCopies(db: StateDb): StoredCopy[] {
+  const rows = db.q(
+    "SELECT * FROM copies WHERE stored_at IS NOT NULL ORDER BY stored_at",
+  ).all() as Row[];
+  return rows.map(toStoredCopy);
+}
+
+export function copiesOf(db: StateDb, path: string): StoredCopy[] {
+  return (db.q("SELECT * FROM copies WHERE path = ? ORDER BY seq").all(path) as Row[])
+    .map(toStoredCopy);
+}
+
+export function allCopies(db: StateDb): StoredCopy[] {
+  return (db.q("SELECT * FROM copies ORDER BY path, seq").all() as Row[]).map(toStoredCopy);
+}
+
+export function recordedPaths(db: StateDb): string[] {
+  return (db.q("SELECT DISTINCT path FROM copies ORDER BY path").all() as Row[])
+    .map((r) => r.path as string);
+}

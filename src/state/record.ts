@@ -1,0 +1,160 @@
+/**
+ * Recording a batch's results: each planned action, its file steps done, becomes changes
+ * to the rows of `copies` and `files` (a new copy and its tracked file, an old copy moved
+ * to the versions or the deleted, a copy found lost or pruned, a refreshed fingerprint).
+ * Every digest written is also given to the digest holders (digest_filter.ts). It runs
+ * only inside `commitBatch`'s transaction: an interruption rolls the whole batch back and
+ * leaves its intent for the next run's recovery.
+ */
+import type { Action, CopyLocation, NewContent, Refresh } from "../engine/types.ts";
+import type { StateDb } from "./connection.ts";
+import type { DigestHolders } from "./digest_filter.ts";
+
+/** Times used when committing a batch. */
+export interface BatchContext {
+  runId: number;
+  /** The moment the batch's contents became current (the run's start). */
+  time: number;
+  /** Fingerprints with mtime or ctime at or after this moment are recorded as untrusted. */
+  trustBefore: number;
+}
+
+export class BatchRecorder {
+  readonly #db: StateDb;
+  readonly #holders: DigestHolders;
+
+  constructor(db: StateDb, holders: DigestHolders) {
+    this.#db = db;
+    this.#holders = holders;
+  }
+
+  /** Records one action's result; the caller holds the transaction. */
+  record(a: Action, ctx: BatchContext): void {
+    switch (a.type) {
+      case "backup":
+      case "duplicate":
+      case "modified": {
+        if (a.type !== "backup" && a.archive) {
+          if (a.archive.lost) this.#markLost(a.archive.copyId, ctx.time);
+          else {
+            this.#db.q(
+              "UPDATE copies SET location = 'version', stored_at = ?, valid_to = ? WHERE id = ?",
+            ).run(a.archive.to, ctx.time, a.archive.copyId);
+          }
+        }
+        const location: CopyLocation = a.type === "duplicate" ? "duplicate" : "latest";
+        const copyId = this.#insertCopy(a.path, a.seq, a.content, location, a.target, ctx);
+        this.#upsertFile(a.path, copyId, a.content, ctx);
+        return;
+      }
+      case "skip":
+        if (a.refresh) this.#refresh(a.path, a.refresh, ctx);
+        return;
+      case "delete":
+        if (a.lost) this.#markLost(a.copyId, ctx.time);
+        else {
+          this.#db.q(
+            "UPDATE copies SET location = 'deleted', stored_at = ?, valid_to = ? WHERE id = ?",
+          ).run(a.to, ctx.time, a.copyId);
+        }
+        this.#db.q("DELETE FROM files WHERE path = ?").run(a.path);
+        return;
+      case "exclude":
+        this.#db.q("UPDATE files SET status = 'excluded' WHERE path = ?").run(a.path);
+        return;
+      case "prune":
+        this.#db.q(
+          "UPDATE copies SET location = 'pruned', stored_at = NULL, pruned_at = ? WHERE id = ?",
+        ).run(ctx.time, a.copyId);
+        return;
+    }
+  }
+
+  /** A copy found missing from the backup root: `pruned_at` records when it was found so. */
+  #markLost(copyId: number, time: number): void {
+    this.#db.q(
+      `UPDATE copies SET location = 'lost', stored_at = NULL, valid_to = ?, pruned_at = ?
+       WHERE id = ?`,
+    ).run(time, time, copyId);
+  }
+
+  #insertCopy(
+    path: string,
+    seq: number,
+    c: NewContent,
+    location: CopyLocation,
+    storedAt: string,
+    ctx: BatchContext,
+  ): number {
+    const e = c.entry;
+    const r = this.#db.q(
+      `INSERT INTO copies (path, seq, kind, hash, algo, size, mtime_ms, mode, link_target,
+         location, stored_at, valid_from, run_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    ).run(
+      path,
+      seq,
+      e.kind,
+      c.hash,
+      c.algo,
+      e.size,
+      e.mtimeMs,
+      e.mode,
+      e.linkTarget ?? null,
+      location,
+      storedAt,
+      ctx.time,
+      ctx.runId,
+    );
+    return Number(r.lastInsertRowid);
+  }
+
+  #upsertFile(path: string, copyId: number, c: NewContent, ctx: BatchContext): void {
+    const e = c.entry;
+    this.#holders.added(c.hash);
+    this.#db.q(
+      `INSERT OR REPLACE INTO files (path, copy_id, kind, hash, algo, size, mtime_ms, ctime_ms,
+         ino, dev, mode, trusted, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'current')`,
+    ).run(
+      path,
+      copyId,
+      e.kind,
+      c.hash,
+      c.algo,
+      e.size,
+      e.mtimeMs,
+      e.ctimeMs,
+      e.ino,
+      e.dev,
+      e.mode,
+      isTrusted(e, ctx) ? 1 : 0,
+    );
+  }
+
+  #refresh(path: string, { entry: e, rehashed }: Refresh, ctx: BatchContext): void {
+    if (rehashed) this.#holders.added(rehashed.hash);
+    this.#db.q(
+      `UPDATE files SET size = ?, mtime_ms = ?, ctime_ms = ?, ino = ?, dev = ?, mode = ?,
+         trusted = ?, status = 'current', hash = coalesce(?, hash), algo = coalesce(?, algo)
+       WHERE path = ?`,
+    ).run(
+      e.size,
+      e.mtimeMs,
+      e.ctimeMs,
+      e.ino,
+      e.dev,
+      e.mode,
+      isTrusted(e, ctx) ? 1 : 0,
+      rehashed?.hash ?? null,
+      rehashed?.algo ?? null,
+      path,
+    );
+    this.#db.q(
+      `UPDATE copies SET mtime_ms = ?, mode = ?, hash = coalesce(?, hash), algo = coalesce(?, algo)
+       WHERE id = (SELECT copy_id FROM files WHERE path = ?)`,
+    ).run(e.mtimeMs, e.mode, rehashed?.hash ?? null, rehashed?.algo ?? null, path);
+  }
+}
+
+function isTrusted(e: { mtimeMs: number; ctimeMs: number }, ctx: BatchContext): boolean {
+  return e.mtimeMs < ctx.trustBefore && e.ctimeMs < ctx.trustBefore;
+}
