@@ -28,13 +28,20 @@ export function foreignProbe(root: string): (path: string) => "file" | "dir" | u
   };
 }
 
-/** Whether two storage paths name the same entry (one inode) on the backup root's disk. */
+/**
+ * Whether two storage paths name the same entry (one inode) on the backup root's disk.
+ * Without inode numbers (`ino` null: Deno on Windows) it cannot tell, and answers as the
+ * planner does then: the same (see `foreignAt`); should they be two files after all, the
+ * move onto the path finds it taken and fails, never replacing it.
+ */
 export function sameEntryProbe(root: string): (a: string, b: string) => boolean {
   return (a, b) => {
     try {
       const x = lstatOrNone(nativePath(root, a));
       const y = lstatOrNone(nativePath(root, b));
-      return x !== undefined && y !== undefined && x.ino === y.ino && x.dev === y.dev;
+      if (x === undefined || y === undefined) return false;
+      if (x.ino === null || y.ino === null) return true;
+      return x.ino === y.ino && x.dev === y.dev;
     } catch {
       return false;
     }
