@@ -35,12 +35,19 @@ export class DiskProbe {
     return kind === undefined ? undefined : kind === "dir" ? "dir" : "file";
   };
 
-  /** Whether two storage paths name the same entry (one inode) on the backup root's disk. */
+  /**
+   * Whether two storage paths name the same entry (one inode) on the backup root's disk.
+   * Without inode numbers (`ino` null: Deno on Windows) it cannot tell, and answers as the
+   * planner does then: the same (see `foreignAt`); should they be two files after all, the
+   * move onto the path finds it taken and fails, never replacing it.
+   */
   readonly sameEntry = (a: string, b: string): boolean => {
     try {
       const x = lstatOrNone(nativePath(this.root, a));
       const y = lstatOrNone(nativePath(this.root, b));
-      return x !== undefined && y !== undefined && x.ino === y.ino && x.dev === y.dev;
+      if (x === undefined || y === undefined) return false;
+      if (x.ino === null || y.ino === null) return true;
+      return x.ino === y.ino && x.dev === y.dev;
     } catch {
       return false;
     }

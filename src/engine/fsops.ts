@@ -47,6 +47,32 @@ export async function renameWithRetry(from: string, to: string): Promise<void> {
   }
 }
 
+/**
+ * Creates a symlink: a staged copy of one, or one put back. On Windows a symlink is made
+ * either for a file or for a folder, and without being told which, Deno looks at the target
+ * (relative to the current folder, not to the link) and refuses one it cannot find ("an
+ * `options` argument is required if the target does not exist"), as a relative or dangling
+ * target mostly is from there. The kind comes from the mode recorded for the link: Deno on
+ * Windows gives a folder's symlink the folder type bits. Elsewhere the option is ignored.
+ */
+export function makeSymlink(target: string, path: string, mode: number): void {
+  try {
+    Deno.symlinkSync(target, path, { type: symlinkType(mode) });
+  } catch (e) {
+    // os error 1314: creating symlinks needs a privilege ordinary Windows accounts lack.
+    if (Deno.build.os !== "windows" || !(e instanceof Deno.errors.PermissionDenied)) throw e;
+    throw new Deno.errors.PermissionDenied(
+      `${e.message}: Windows lets only administrators create symlinks unless Developer ` +
+        "Mode is on (Settings, System, For developers); turn it on or run as administrator",
+    );
+  }
+}
+
+/** Which kind of Windows symlink a link with this recorded mode is. */
+export function symlinkType(mode: number): "file" | "dir" {
+  return (mode & 0o170000) === 0o040000 ? "dir" : "file";
+}
+
 /** lstat, or undefined when nothing is there. */
 export function lstatOrNone(path: string): Deno.FileInfo | undefined {
   try {
@@ -67,11 +93,51 @@ export function removeQuietly(path: string | undefined): void {
   } catch { /* already gone (renamed away, or never created) */ }
 }
 
-/** Whether two paths name the same file (hard links of one inode). */
+/**
+ * Whether `b` already holds what `a` holds, so that `a` may be removed: both names are hard
+ * links of one inode. Where the platform gives no inode number (`ino` is null: Deno on
+ * Windows), null === null would call any two files of a volume the same, and a caller would
+ * remove a copy that was never placed; there the two are compared by content instead (the
+ * same symlink target, or the same bytes), which is what the callers need to know.
+ */
 export function sameFile(a: string, b: string): boolean {
   const x = lstatOrNone(a);
   const y = lstatOrNone(b);
-  return x !== undefined && y !== undefined && x.ino === y.ino && x.dev === y.dev;
+  return x !== undefined && y !== undefined && holdsSame(a, x, b, y);
+}
+
+/** `sameFile` on lstat results already taken (exported for tests). */
+export function holdsSame(a: string, x: Deno.FileInfo, b: string, y: Deno.FileInfo): boolean {
+  if (x.ino !== null && y.ino !== null) return x.ino === y.ino && x.dev === y.dev;
+  if (x.isSymlink || y.isSymlink) {
+    return x.isSymlink && y.isSymlink && Deno.readLinkSync(a) === Deno.readLinkSync(b);
+  }
+  return x.isFile && y.isFile && x.size === y.size && sameBytes(a, b);
+}
+
+/** Whether two files hold the same bytes, read side by side. */
+function sameBytes(a: string, b: string): boolean {
+  using f = Deno.openSync(a, { read: true });
+  using g = Deno.openSync(b, { read: true });
+  const bufA = new Uint8Array(1 << 16);
+  const bufB = new Uint8Array(1 << 16);
+  for (;;) {
+    const n = readFull(f, bufA);
+    if (n !== readFull(g, bufB)) return false;
+    if (n === 0) return true;
+    for (let i = 0; i < n; i++) if (bufA[i] !== bufB[i]) return false;
+  }
+}
+
+/** Reads until `buf` is full or the file ends; returns the bytes read. */
+function readFull(f: Deno.FsFile, buf: Uint8Array): number {
+  let total = 0;
+  while (total < buf.length) {
+    const n = f.readSync(buf.subarray(total));
+    if (n === null) break;
+    total += n;
+  }
+  return total;
 }
 
 /**
@@ -187,12 +253,23 @@ export function makeParents(root: string, storagePaths: Iterable<string>): void 
   }
 }
 
+/**
+ * How a file is opened to flush it. On Windows, `syncData` is FlushFileBuffers, which fails
+ * ("Access is denied") on a handle without write access; elsewhere a read-only handle is
+ * enough, and needed: a copy given a read-only source's mode (0o444) cannot be opened for
+ * writing (Windows copies keep theirs: `applyMeta` does not chmod there).
+ */
+export function syncOpenOptions(os: typeof Deno.build.os = Deno.build.os): Deno.OpenOptions {
+  return os === "windows" ? { write: true } : { read: true };
+}
+
 /** Flushes files to disk, `parallel` at a time: fsyncs issued together cost far less. */
 export async function syncFiles(paths: string[], parallel = 64): Promise<void> {
+  const options = syncOpenOptions();
   for (let i = 0; i < paths.length; i += parallel) {
     await Promise.all(
       paths.slice(i, i + parallel).map(async (p) => {
-        using f = await Deno.open(p, { read: true });
+        using f = await Deno.open(p, options);
         await f.syncData();
       }),
     );

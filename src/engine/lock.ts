@@ -1,9 +1,10 @@
 /**
  * The backup root's lock: an exclusive advisory lock (flock) on `.backup-tool/lock`, held
- * for a whole run or watch session. The operating system drops it when the holder exits or
- * is killed, so a lock left by a dead process is simply taken over; the holder's pid, host
- * and start time are written into the file only to name it in the message a second run
- * prints (exit code 3).
+ * for a whole run or watch session (LockFileEx on Windows, where it is mandatory: no other
+ * process can read the file meanwhile). The operating system drops it when the holder exits
+ * or is killed, so a lock left by a dead process is simply taken over; the holder's pid,
+ * host and start time are written into the file only to name it in the message a second
+ * run prints (exit code 3), where it can be read.
  */
 import { hostname } from "node:os";
 import { LockedError } from "./errors.ts";
@@ -18,14 +19,17 @@ export function acquireLock(file: string): Lock {
   const f = Deno.openSync(file, { read: true, write: true, create: true });
   let acquired = false;
   try {
-    const previous = readAll(f);
+    // Locked first, read after: on Windows the lock is mandatory (LockFileEx), so while
+    // another process holds it, reading the file fails ("another process has locked a
+    // portion of the file") and would end the run with that instead of exit code 3.
     if (!f.tryLockSync(true)) {
       throw new LockedError(
-        `Cannot lock backup root: another run holds '${file}'${describe(previous)}: ` +
+        `Cannot lock backup root: another run holds '${file}'${describe(readHolder(f))}: ` +
           `wait for it to finish (or stop the watch session)`,
       );
     }
     acquired = true;
+    const previous = readAll(f);
     f.truncateSync(0);
     f.seekSync(0, Deno.SeekMode.Start);
     const record = { pid: Deno.pid, host: hostname(), started: new Date().toISOString() };
@@ -51,6 +55,15 @@ function readAll(f: Deno.FsFile): string {
   const n = f.readSync(buf) ?? 0;
   f.seekSync(0, Deno.SeekMode.Start);
   return new TextDecoder().decode(buf.subarray(0, n));
+}
+
+/** The holder's record, or "" where its lock keeps it from being read (Windows). */
+function readHolder(f: Deno.FsFile): string {
+  try {
+    return readAll(f);
+  } catch {
+    return "";
+  }
 }
 
 function describe(record: string): string {

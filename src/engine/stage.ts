@@ -11,7 +11,7 @@
 import { dirname } from "node:path";
 import type { ScanEntry } from "./types.ts";
 import { createDigest } from "./digest.ts";
-import { isRealFolderPath, removeQuietly } from "./fsops.ts";
+import { isRealFolderPath, makeSymlink, removeQuietly } from "./fsops.ts";
 import { statFields } from "./folders.ts";
 
 /** 1 MiB reads: node:crypto SHA-256 reaches about 1.1 GB/s from 1 MiB up (measured here). */
@@ -103,7 +103,7 @@ type FileIds = { ino: number | null; dev: number | null };
 
 function stageSymlink(entry: ScanEntry, algo: string, tmp?: string): Staged {
   const target = entry.linkTarget ?? Deno.readLinkSync(entry.abs);
-  if (tmp) Deno.symlinkSync(target, tmp);
+  if (tmp) makeSymlink(target, tmp, entry.mode);
   return { entry, hash: hashText(target, algo), tmp };
 }
 

@@ -23,6 +23,8 @@ export class PathResolver {
     names: Iterable<string>,
     readonly sources: readonly Source[],
     paths: Iterable<string>,
+    /** The system restored on: its file names are checked (see `windowsNameProblem`). */
+    readonly os: typeof Deno.build.os = Deno.build.os,
   ) {
     this.#names = [...new Set(names)].sort();
     for (const p of paths) {
@@ -104,7 +106,9 @@ export class PathResolver {
       throw new Error(`Cannot restore '${path}': the recorded path is not a safe relative path`);
     }
     if (to !== undefined) {
-      return { dest: join(to, ...(this.several ? parts : parts.slice(1))), base: to };
+      const kept = this.several ? parts : parts.slice(1);
+      this.#checkNames(path, kept);
+      return { dest: join(to, ...kept), base: to };
     }
     const source = this.sources.find((s) => s.name === parts[0]);
     if (!source) {
@@ -113,6 +117,41 @@ export class PathResolver {
           `config: use --to DIR`,
       );
     }
+    this.#checkNames(path, parts.slice(1));
     return { dest: join(source.path, ...parts.slice(1)), base: source.path };
   }
+
+  /** Refuses names this system would take for something else (Windows only). */
+  #checkNames(path: string, names: string[]): void {
+    if (this.os !== "windows") return;
+    for (const name of names) {
+      const why = windowsNameProblem(name);
+      if (why) {
+        throw new Error(
+          `Cannot restore '${path}' on Windows: the name '${name}' ${why}: restore it on ` +
+            `Linux or macOS`,
+        );
+      }
+    }
+  }
+}
+
+/**
+ * Why Windows cannot hold a file name, or undefined. A backup made on Linux or macOS may
+ * hold names that Windows takes for something else — `a:b` is the stream `b` of the file
+ * `a`, `aux.txt` the AUX device, `a\b` a file in a folder — or silently changes (a trailing
+ * dot or space is dropped), so writing them would put the content somewhere else.
+ */
+export function windowsNameProblem(name: string): string | undefined {
+  // deno-lint-ignore no-control-regex
+  if (/[<>:"|?*\\\x00-\x1f]/.test(name)) {
+    return `holds a character Windows does not allow in names (< > : " | ? * \\ or a control character)`;
+  }
+  if (/[. ]$/.test(name)) return "ends with a dot or a space, which Windows drops";
+  if (
+    /^(con|prn|aux|nul|com[0-9\u00b9\u00b2\u00b3]|lpt[0-9\u00b9\u00b2\u00b3])( *\.|$)/i.test(name)
+  ) {
+    return "is a device name on Windows";
+  }
+  return undefined;
 }

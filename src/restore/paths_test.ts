@@ -59,3 +59,27 @@ Deno.test("destination: in place, or under --to keeping the relative path", () =
     /no longer in the config: use --to/,
   );
 });
+
+Deno.test("destination: on Windows, a name Windows would take for something else is refused", () => {
+  const win = new PathResolver(
+    ["a", "b"],
+    [{ name: "a", path: "/data/a" }, { name: "b", path: "/data/b" }],
+    [],
+    "windows",
+  );
+  for (
+    const name of ["notes:v2.txt", "aux.txt", "CON", "com1.log", "dot.", "space ", "a\\b", "q?"]
+  ) {
+    assert.throws(
+      () => win.destination(`a/dir/${name}`, undefined),
+      new RegExp(`^Error: Cannot restore 'a/dir/.*' on Windows: the name '.*' `),
+      name,
+    );
+    assert.throws(() => win.destination(`a/${name}/f.txt`, "/out"), /on Windows/, name);
+  }
+  for (const name of ["console.txt", "auxiliary", "com10", ".hidden", "a.b.c", "Ärger~.txt"]) {
+    assert.equal(win.destination(`a/${name}`, undefined).dest, join("/data/a", name), name);
+  }
+  // Elsewhere such names are written as they are.
+  assert.equal(TWO.destination("a/notes:v2.txt", undefined).dest, join("/data/a", "notes:v2.txt"));
+});

@@ -24,6 +24,7 @@ import { statFields } from "../engine/folders.ts";
 import {
   isStoredCopy,
   lstatOrNone,
+  makeSymlink,
   moveOnce,
   nativePath,
   removeQuietly,
@@ -183,7 +184,7 @@ async function remake(
 ): Promise<string> {
   if (copy.kind === "symlink") {
     if (copy.linkTarget === null) throw new Error("its symlink target was not recorded");
-    Deno.symlinkSync(copy.linkTarget, tmp);
+    makeSymlink(copy.linkTarget, tmp, copy.mode);
     return "recorded symlink target";
   }
   let from = "empty file";

@@ -17,7 +17,13 @@
 import { RESTORE_TMP_PREFIX } from "../engine/layout.ts";
 import { dirname, join, relative, sep } from "node:path";
 import type { StoredCopy } from "../state/store.ts";
-import { lstatOrNone, nativePath, removeQuietly, renameWithRetry } from "../engine/fsops.ts";
+import {
+  lstatOrNone,
+  makeSymlink,
+  nativePath,
+  removeQuietly,
+  renameWithRetry,
+} from "../engine/fsops.ts";
 import { applyMeta, hashFile, hashText, READ_BUFFER_BYTES } from "../engine/stage.ts";
 import { errorText } from "../engine/errors.ts";
 import { createDigest, loadDigests } from "../engine/digest.ts";
@@ -70,7 +76,7 @@ export async function restoreOne(
     if (existing || copy.kind === "symlink") {
       if (!existing && lstatOrNone(dest)) return conflict(item);
       await renameWithRetry(tmp, dest);
-    } else if (!linkNew(tmp, dest)) {
+    } else if (!(await linkNew(tmp, dest))) {
       return conflict(item);
     }
     return { ...item, outcome: "restored" };
@@ -101,7 +107,7 @@ function writeChecked(stored: string, tmp: string, c: StoredCopy, buf: Uint8Arra
   if (c.kind === "symlink") {
     const target = readStored(() => Deno.readLinkSync(stored), stored);
     if (hashText(target, c.algo) !== c.hash) throw damaged(stored, c);
-    Deno.symlinkSync(target, tmp);
+    makeSymlink(target, tmp, c.mode);
     return;
   }
   const h = createDigest(c.algo);
@@ -143,7 +149,7 @@ function damaged(stored: string, c: StoredCopy): Error {
  * taken. Filesystems without hard links (FAT, some network shares) fall back to a rename.
  * Returns false when a file appeared at `dest` meanwhile.
  */
-function linkNew(tmp: string, dest: string): boolean {
+async function linkNew(tmp: string, dest: string): Promise<boolean> {
   try {
     Deno.linkSync(tmp, dest);
     return true;
@@ -151,7 +157,7 @@ function linkNew(tmp: string, dest: string): boolean {
     if (e instanceof Deno.errors.AlreadyExists) return false;
   }
   if (lstatOrNone(dest)) return false;
-  Deno.renameSync(tmp, dest);
+  await renameWithRetry(tmp, dest); // Windows refuses it while an indexer has the file open
   return true;
 }
 

@@ -1,0 +1,92 @@
+/**
+ * Unit tests of fsops.ts parts that behave differently off Linux: the same-file test where
+ * the platform gives no inode numbers (Deno on Windows: `ino` is null), simulated by lstat
+ * results with `ino` cleared; how a file is opened to be flushed; which kind of symlink
+ * Windows is asked for.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { holdsSame, makeSymlink, moveOnce, symlinkType, syncOpenOptions } from "./fsops.ts";
+
+function withDir(fn: (dir: string) => void | Promise<void>) {
+  return async () => {
+    const dir = Deno.makeTempDirSync();
+    try {
+      await fn(dir);
+    } finally {
+      Deno.removeSync(dir, { recursive: true });
+    }
+  };
+}
+
+/** lstat as Deno reports it on Windows: no inode number. */
+const noIno = (p: string): Deno.FileInfo => ({ ...Deno.lstatSync(p), ino: null });
+
+Deno.test(
+  "holdsSame: without inode numbers, two files of one volume are not the same unless their bytes are",
+  withDir((dir) => {
+    const [a, b, c] = ["a", "b", "c"].map((n) => join(dir, n));
+    Deno.writeTextFileSync(a, "new content");
+    Deno.writeTextFileSync(b, "old content"); // same size, other bytes
+    Deno.writeTextFileSync(c, "new content");
+    assert.equal(holdsSame(a, noIno(a), b, noIno(b)), false);
+    assert.equal(holdsSame(a, noIno(a), c, noIno(c)), true);
+    Deno.linkSync(a, join(dir, "a2"));
+    assert.equal(holdsSame(a, noIno(a), join(dir, "a2"), noIno(join(dir, "a2"))), true);
+    // With inode numbers, only hard links of one inode are the same.
+    assert.equal(holdsSame(a, Deno.lstatSync(a), c, Deno.lstatSync(c)), false);
+    assert.equal(
+      holdsSame(a, Deno.lstatSync(a), join(dir, "a2"), Deno.lstatSync(join(dir, "a2"))),
+      true,
+    );
+  }),
+);
+
+Deno.test(
+  "holdsSame: without inode numbers, symlinks are the same when their targets are",
+  withDir((dir) => {
+    const [x, y, z, f] = ["x", "y", "z", "f"].map((n) => join(dir, n));
+    Deno.symlinkSync("t1", x);
+    Deno.symlinkSync("t1", y);
+    Deno.symlinkSync("t2", z);
+    Deno.writeTextFileSync(f, "t1");
+    assert.equal(holdsSame(x, noIno(x), y, noIno(y)), true);
+    assert.equal(holdsSame(x, noIno(x), z, noIno(z)), false);
+    assert.equal(holdsSame(x, noIno(x), f, noIno(f)), false);
+  }),
+);
+
+Deno.test(
+  "moveOnce: a target already taken by another file is never treated as the move done",
+  withDir(async (dir) => {
+    const [from, to] = [join(dir, "staged.tmp"), join(dir, "copy")];
+    Deno.writeTextFileSync(from, "new");
+    Deno.writeTextFileSync(to, "old");
+    await assert.rejects(() => moveOnce(from, to), /the target already exists/);
+    assert.equal(Deno.readTextFileSync(from), "new");
+    assert.equal(Deno.readTextFileSync(to), "old");
+  }),
+);
+
+Deno.test("syncOpenOptions: a handle with write access on Windows, read-only elsewhere", () => {
+  assert.deepEqual(syncOpenOptions("windows"), { write: true });
+  assert.deepEqual(syncOpenOptions("linux"), { read: true });
+  assert.deepEqual(syncOpenOptions("darwin"), { read: true });
+});
+
+Deno.test("symlinkType: a folder's symlink (folder bits in its recorded mode) is a 'dir' link", () => {
+  assert.equal(symlinkType(0o040666), "dir"); // Deno on Windows: a symlink to a folder
+  assert.equal(symlinkType(0o100666), "file"); // Deno on Windows: a symlink to a file
+  assert.equal(symlinkType(0o120777), "file"); // Linux, macOS: the option is ignored there
+  assert.equal(symlinkType(0), "file");
+});
+
+Deno.test(
+  "makeSymlink: a relative or dangling target is linked as it is",
+  withDir((dir) => {
+    makeSymlink("../elsewhere/missing", join(dir, "l1"), 0o120777);
+    makeSymlink("sub", join(dir, "l2"), 0o040666);
+    assert.equal(Deno.readLinkSync(join(dir, "l1")), "../elsewhere/missing");
+    assert.equal(Deno.readLinkSync(join(dir, "l2")), "sub");
+  }),
+);

@@ -1,0 +1,45 @@
+/**
+ * Unit tests of the backup root's lock: a second taker is refused, naming the holder; a
+ * record left by a holder that died is reported as stale; a clean release leaves none.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { acquireLock } from "./lock.ts";
+import { LockedError } from "./errors.ts";
+
+Deno.test("acquireLock: a second taker is refused and told who holds it", () => {
+  const dir = Deno.makeTempDirSync();
+  try {
+    const file = join(dir, "lock");
+    const lock = acquireLock(file);
+    try {
+      assert.equal(lock.staleHolder, undefined);
+      assert.throws(() => acquireLock(file), LockedError);
+      assert.throws(
+        () => acquireLock(file),
+        new RegExp(`another run holds .*\\(pid ${Deno.pid} on `),
+      );
+    } finally {
+      lock.release();
+    }
+    const again = acquireLock(file);
+    assert.equal(again.staleHolder, undefined); // released cleanly: no record left
+    again.release();
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
+
+Deno.test("acquireLock: the record of a holder that died is reported as stale", () => {
+  const dir = Deno.makeTempDirSync();
+  try {
+    const file = join(dir, "lock");
+    const record = '{"pid":4242,"host":"h","started":"2026-01-01T00:00:00.000Z"}';
+    Deno.writeTextFileSync(file, `${record}\n`);
+    const lock = acquireLock(file);
+    assert.equal(lock.staleHolder, record);
+    lock.release();
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
