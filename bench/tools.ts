@@ -1,7 +1,9 @@
 // The tools being compared, each described by how to set up an empty destination (untimed) and
 // the one command that is timed:
-//   ours   — `deno run -A src/main.ts run --config <generated config.jsonc>` (state lives in
-//            <dst>/.backup-tool/, old versions in <dst>/versions/, run logs in <dir>/logs/)
+//   ours   — `deno run -A <V8 flags> src/main.ts run --config <generated config.jsonc>`, with the
+//            V8 flags the compiled binary and `deno task backup` carry (v8Flags in
+//            scripts/compile_all.ts); state lives in <dst>/.backup-tool/, old versions in
+//            <dst>/versions/, run logs in <dir>/logs/
 //   rsync  — `rsync -a --delete <src>/ <dst>/` (the baseline every ratio is against)
 //   rsync+sync — `rsync -a --delete <src>/ <dst>/ && sync -f <dst>`: rsync with its data on
 //            disk when it returns, the durability `ours` gives every copy
@@ -11,6 +13,7 @@
 import { dirname, join } from "node:path";
 import { type CmdSpec, run, which } from "./measure.ts";
 import { fileURLToPath } from "node:url";
+import { v8Flags } from "../scripts/compile_all.ts";
 
 export const REPO_ROOT = dirname(dirname(fileURLToPath(import.meta.url)));
 const MAIN = join(REPO_ROOT, "src", "main.ts");
@@ -70,7 +73,16 @@ const ours: Tool = {
   },
   command(ctx) {
     return {
-      argv: [Deno.execPath(), "run", "-A", MAIN, "run", "--config", join(ctx.dir, "config.jsonc")],
+      argv: [
+        Deno.execPath(),
+        "run",
+        "-A",
+        ...v8Flags(),
+        MAIN,
+        "run",
+        "--config",
+        join(ctx.dir, "config.jsonc"),
+      ],
       cwd: REPO_ROOT,
       env: { NO_COLOR: "1" },
     };

@@ -37,6 +37,19 @@ export function compileFlags(): string[] {
   return flags;
 }
 
+/**
+ * The V8 flags the binary is built with (`--v8-flags=...` of the `compile` task), which the
+ * `backup` and `watch` tasks and the benchmark pass to `deno run` too.
+ * `--max-semi-space-size=8` (MiB) caps V8's young generation, which otherwise grows to its
+ * 64-bit default under the stream of short-lived objects a run makes: a first backup of
+ * 100,000 files peaked at 175 MiB instead of 240 MiB, a no-change run over them at 82 MiB
+ * instead of 97 MiB, at the same speed (medians, 2026-12-01). 4 MiB saved another 19 MiB
+ * on the first backup but cost about 5% more CPU on the no-change run.
+ */
+export function v8Flags(): string[] {
+  return compileFlags().filter((f) => f.startsWith("--v8-flags="));
+}
+
 /** Only the permission flags of the `compile` task (what `deno run` accepts too). */
 export function permissionFlags(): string[] {
   return compileFlags().filter((f) => /^--(allow|deny)-/.test(f));

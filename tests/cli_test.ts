@@ -12,7 +12,7 @@ import { DEFAULTS, loadConfig } from "../src/config/config.ts";
 import { VERSION } from "../src/version.ts";
 import { SCHEMA_VERSION } from "../src/state/schema.ts";
 import { DatabaseSync } from "node:sqlite";
-import { permissionFlags } from "../scripts/compile_all.ts";
+import { permissionFlags, REPO as SCRIPTS_REPO, v8Flags } from "../scripts/compile_all.ts";
 import { type CliResult, MAIN, makeFixture, REPO, runCli, toolCommand } from "./helpers.ts";
 
 // deno-lint-ignore no-control-regex
@@ -283,6 +283,28 @@ Deno.test("the compiled binary's permissions (deno.json compile task) suffice fo
   }
   assert.equal((await tool("init", "fresh")).code, 0);
   assert.equal((await tool("--version")).stdout, `backup-tool ${VERSION}\n`);
+});
+
+Deno.test("deno task backup and watch run with the compiled binary's V8 flags", async () => {
+  const flags = v8Flags();
+  assert.equal(flags.length, 1, "the compile task should set --v8-flags once");
+  const tasks = JSON.parse(Deno.readTextFileSync(join(SCRIPTS_REPO, "deno.json"))).tasks;
+  for (const name of ["backup", "watch"]) {
+    const words: string[] = tasks[name].split(/\s+/);
+    assert.deepEqual(words.filter((w) => w.startsWith("--v8-flags")), flags, name);
+  }
+  // V8 takes them: a run with them works (an unknown flag would end Deno with an error).
+  using fx = makeFixture(TREE);
+  const r = await spawn(Deno.execPath(), [
+    "run",
+    "-A",
+    ...flags,
+    MAIN,
+    "run",
+    "--config",
+    fx.config,
+  ], {});
+  assert.equal(r.code, 0, r.stderr);
 });
 
 const SCRIPT = "/usr/bin/script";
