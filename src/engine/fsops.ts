@@ -34,17 +34,33 @@ function isTransient(e: unknown): boolean {
     (Deno.build.os === "windows" && e instanceof Deno.errors.PermissionDenied);
 }
 
-/** Renames, retrying a moment on EPERM/EBUSY as Windows needs. */
-export async function renameWithRetry(from: string, to: string): Promise<void> {
+/** Runs a file step, retrying a moment on EPERM/EBUSY as Windows needs. */
+async function withRetry(step: () => void): Promise<void> {
   for (let attempt = 0;; attempt++) {
     try {
-      Deno.renameSync(from, to);
+      step();
       return;
     } catch (e) {
       if (!isTransient(e) || attempt >= RENAME_RETRIES) throw e;
       await new Promise((r) => setTimeout(r, RENAME_RETRY_MS));
     }
   }
+}
+
+/** Renames, retrying a moment on EPERM/EBUSY as Windows needs. */
+export function renameWithRetry(from: string, to: string): Promise<void> {
+  return withRetry(() => Deno.renameSync(from, to));
+}
+
+/** Removes the name a move left behind (retried like a rename); one already gone is fine. */
+function removeMoved(path: string): Promise<void> {
+  return withRetry(() => {
+    try {
+      Deno.removeSync(path);
+    } catch (e) {
+      if (!(e instanceof Deno.errors.NotFound)) throw e;
+    }
+  });
 }
 
 /**
@@ -152,23 +168,24 @@ export async function moveOnce(from: string, to: string): Promise<boolean> {
   for (let attempt = 0;; attempt++) {
     try {
       Deno.linkSync(from, to);
-      Deno.removeSync(from);
-      return true;
     } catch (e) {
       if (e instanceof Deno.errors.AlreadyExists) {
         if (!sameFile(from, to)) {
           throw new Error(`Cannot move '${from}' to '${to}': the target already exists`);
         }
-        Deno.removeSync(from);
-        return true;
-      }
-      if (e instanceof Deno.errors.NotFound && attempt === 0) {
+      } else if (e instanceof Deno.errors.NotFound && attempt === 0) {
         if (!lstatOrNone(from)) return lstatOrNone(to) !== undefined;
         Deno.mkdirSync(dirname(to), { recursive: true });
         continue;
+      } else {
+        return await moveByRename(from, to);
       }
-      return await moveByRename(from, to);
     }
+    // Both names hold it now. A removal refused for a moment (Windows, while an indexer
+    // has the file open) is retried; one that keeps failing is this step's error, and the
+    // next run, finding both names on one file, finishes the move.
+    await removeMoved(from);
+    return true;
   }
 }
 

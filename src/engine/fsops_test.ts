@@ -90,3 +90,31 @@ Deno.test(
     assert.equal(Deno.readLinkSync(join(dir, "l2")), "sub");
   }),
 );
+
+const isRoot = Deno.uid?.() === 0;
+
+Deno.test({
+  name: "moveOnce: a removal refused after the link is reported as itself, both names kept",
+  // An append-only folder (chattr +a, root only) lets the link in and the old name not out,
+  // as a file held open does on Windows.
+  ignore: Deno.build.os !== "linux" || !isRoot,
+  fn: withDir(async (dir) => {
+    const from = join(dir, "held", "copy");
+    const to = join(dir, "versions", "v1.bak");
+    Deno.mkdirSync(join(dir, "held"));
+    Deno.writeTextFileSync(from, "content");
+    const chattr = (flag: string) =>
+      new Deno.Command("chattr", { args: [flag, join(dir, "held")] }).output();
+    if (!(await chattr("+a")).success) return; // a file system without attributes
+    try {
+      await assert.rejects(() => moveOnce(from, to), Deno.errors.PermissionDenied);
+      assert.equal(Deno.readTextFileSync(from), "content");
+      assert.equal(Deno.readTextFileSync(to), "content");
+    } finally {
+      await chattr("-a");
+    }
+    // Run again once the removal is allowed: it finishes the move.
+    assert.equal(await moveOnce(from, to), true);
+    assert.throws(() => Deno.lstatSync(from), Deno.errors.NotFound);
+  }),
+});

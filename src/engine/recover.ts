@@ -10,6 +10,7 @@ import type { RunLog } from "../log/runlog.ts";
 import type { StateStore } from "../state/store.ts";
 import { executeActions } from "./execute.ts";
 import { missingCopyWarning } from "./describe.ts";
+import { errorText } from "./errors.ts";
 
 /** Finishes the interrupted batches; returns a warning per stored copy found missing. */
 export async function recoverInterrupted(
@@ -40,11 +41,26 @@ export async function recoverInterrupted(
       }
     }
   }
-  let removed = 0;
-  for (const e of Deno.readDirSync(tmpDir)) {
-    Deno.removeSync(join(tmpDir, e.name), { recursive: true });
-    removed++;
-  }
+  const removed = emptyTmpDir(tmpDir, log);
   if (removed > 0) log.line(`CLEANUP: removed ${removed} temporary file(s) of an interrupted run`);
   return warnings;
+}
+
+/**
+ * Removes what the temporary folder holds; returns how many it removed. One that cannot be
+ * removed (on Windows, while another program holds it open) is logged and left for the
+ * next session: every run stages under names of its own, so it is in nobody's way.
+ */
+function emptyTmpDir(tmpDir: string, log: RunLog): number {
+  let removed = 0;
+  for (const e of Deno.readDirSync(tmpDir)) {
+    const path = join(tmpDir, e.name);
+    try {
+      Deno.removeSync(path, { recursive: true });
+      removed++;
+    } catch (err) {
+      log.line(`CLEANUP: cannot remove '${path}': ${errorText(err)} (left for next time)`);
+    }
+  }
+  return removed;
 }

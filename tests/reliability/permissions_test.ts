@@ -181,3 +181,28 @@ Deno.test("unwritable log_dir or backup root (as nobody): exit 2, nothing create
     }
   });
 });
+
+Deno.test({
+  name: "a temporary file that cannot be removed (immutable) is logged and left; the run goes on",
+  ignore: !isRoot() || which("chattr") === undefined,
+  fn: async () => {
+    using fx = makeFixture({ "a.txt": "a" });
+    assert.equal((await fx.cli("run")).code, 0);
+    // What a killed run left, held the way an antivirus holds a file open on Windows.
+    const stuck = join(fx.backup, ".backup-tool", "tmp", "1-7.tmp");
+    Deno.writeTextFileSync(stuck, "partial");
+    await sh(`chattr +i '${stuck}'`);
+    try {
+      Deno.writeTextFileSync(join(fx.source, "b.txt"), "b");
+      const r = await fx.cli("run");
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(Deno.readTextFileSync(join(fx.backup, "b.txt")), "b");
+      assert.ok(
+        fx.lastLog().some((l) => l.startsWith(`CLEANUP: cannot remove '${stuck}'`)),
+        fx.lastLog().join("\n"),
+      );
+    } finally {
+      await sh(`chattr -i '${stuck}'`);
+    }
+  },
+});
