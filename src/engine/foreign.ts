@@ -12,7 +12,9 @@
  * costs about one lstat per folder. Reads only; an interruption leaves nothing.
  */
 import { type Folders, openFolders } from "./folders.ts";
+import { join } from "node:path";
 import { lstatOrNone, nativePath } from "./fsops.ts";
+import { STATE_DIR } from "./layout.ts";
 
 /**
  * What the disk holds at storage paths, for `PlanView.foreignKind` and `sameEntry`. The
@@ -52,6 +54,21 @@ export class DiskProbe {
       return false;
     }
   };
+
+  /**
+   * Whether the backup root's disk ignores case: its state folder answers to its name in
+   * capitals too, as the same entry. False where there is no state folder (a dry run).
+   */
+  ignoresCase(): boolean {
+    try {
+      const x = lstatOrNone(join(this.root, STATE_DIR));
+      const y = lstatOrNone(join(this.root, STATE_DIR.toUpperCase()));
+      if (x === undefined || y === undefined) return false;
+      return x.ino === null || y.ino === null || (x.ino === y.ino && x.dev === y.dev);
+    } catch {
+      return false;
+    }
+  }
 
   close(): void {
     this.#folders?.close();

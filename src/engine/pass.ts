@@ -80,6 +80,7 @@ class Pass {
       ...ctx.store?.planView() ?? emptyView(),
       foreignKind: this.#disk.kind,
       sameEntry: this.#disk.sameEntry,
+      ignoresCase: this.#disk.ignoresCase(),
     };
     this.planner = createPlanner(view, planOpts);
     const fail = (path: string, message: string) => this.fail(path, message);

@@ -34,6 +34,11 @@ export interface PlanView extends Occupancy {
   foreignKind?(path: string): "file" | "dir" | undefined;
   /** Whether two storage paths name one entry on disk (a disk that ignores case). */
   sameEntry?(a: string, b: string): boolean;
+  /**
+   * The backup root's disk ignores case (macOS and Windows by default, exFAT): two paths
+   * placed in one run that differ only in case would be one file there.
+   */
+  ignoresCase?: boolean;
 }
 
 export interface PlanOptions {
@@ -93,6 +98,10 @@ export interface Planner {
 export function createPlanner(view: PlanView, opts: PlanOptions): Planner {
   const placed = new Set<string>();
   const placedDirs = new Set<string>();
+  // On a disk that ignores case, the placed paths case-folded too (with how many placed
+  // paths fold to each): a source on a disk that keeps case may hold `README` and `readme`.
+  const placedFolded = new Map<string, number>();
+  const placedDirsFolded = new Set<string>();
   const vacated = new Set<string>();
   /** Per storage folder, how many of the vacated paths lie below it. */
   const vacatedBelow = new Map<string, number>();
@@ -170,13 +179,24 @@ export function createPlanner(view: PlanView, opts: PlanOptions): Planner {
     const gone = vacatedBelow.get(p) ?? 0;
     return gone > 0 && view.storedCountBelow(p) <= gone;
   };
+  const ignoresCase = view.ignoresCase ?? false;
+  const placedFile = (p: string) => placed.has(p) || (ignoresCase && placedFolded.has(fold(p)));
+  const placedDir = (p: string) =>
+    placedDirs.has(p) || (ignoresCase && placedDirsFolded.has(fold(p)));
   const occ: Occupancy = {
     isFile: (p) =>
-      placed.has(p) ||
+      placedFile(p) ||
       (!vacated.has(p) && mayHold(p) && (ask("isFile", p) || foreignAt(p) === "file")),
     isDir: (p) =>
-      placedDirs.has(p) ||
+      placedDir(p) ||
       (mayHold(p) && (ask("isDir", p) ? !emptied(p) : foreignAt(p) === "dir")),
+  };
+  const countPlaced = (p: string, by: 1 | -1) => {
+    if (!ignoresCase) return;
+    const key = fold(p);
+    const n = (placedFolded.get(key) ?? 0) + by;
+    if (n > 0) placedFolded.set(key, n);
+    else placedFolded.delete(key);
   };
   const countFolded = (p: string, by: 1 | -1) => {
     const key = fold(p);
@@ -189,13 +209,17 @@ export function createPlanner(view: PlanView, opts: PlanOptions): Planner {
   const countVacated = (p: string, by: number) =>
     forEachFolder(p, (dir) => vacatedBelow.set(dir, (vacatedBelow.get(dir) ?? 0) + by));
   const place = (p: string) => {
+    if (!placed.has(p)) countPlaced(p, 1);
     placed.add(p);
     runFolders.add(p);
     if (vacated.delete(p)) {
       countVacated(p, -1);
       countFolded(p, -1);
     }
-    forEachFolder(p, (dir) => placedDirs.add(dir));
+    forEachFolder(p, (dir) => {
+      placedDirs.add(dir);
+      if (ignoresCase) placedDirsFolded.add(fold(dir));
+    });
   };
   // Only paths the view holds are vacated: the stored copies of tracked files.
   const vacate = (p: string) => {
@@ -204,7 +228,7 @@ export function createPlanner(view: PlanView, opts: PlanOptions): Planner {
       countFolded(p, 1);
     }
     vacated.add(p);
-    placed.delete(p);
+    if (placed.delete(p)) countPlaced(p, -1);
   };
   const hashKey = (hash: string) => `${opts.algo}:${hash}`;
   // The first holder in path order, whether the state or this run recorded it: so where
@@ -297,8 +321,12 @@ export function createPlanner(view: PlanView, opts: PlanOptions): Planner {
       known.isFile.delete(p);
       forEachFolder(p, (dir) => known.isDir.delete(dir));
     }
-    for (const set of [placed, placedDirs, vacated]) set.clear();
-    for (const map of [heldNow, newHolders, seqs, vacatedBelow, vacatedFolded, disk]) map.clear();
+    for (const set of [placed, placedDirs, placedDirsFolded, vacated]) set.clear();
+    for (
+      const map of [heldNow, newHolders, seqs, vacatedBelow, vacatedFolded, placedFolded, disk]
+    ) {
+      map.clear();
+    }
   }
 
   return { planDelete, planExclude, planEntry, forget };

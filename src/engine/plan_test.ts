@@ -273,6 +273,45 @@ Deno.test("planner: what the disk holds where the state knows nothing is taken, 
   assert.deepEqual(both.map(brief), ["backup photos/y.jpg.~2 #1"]);
 });
 
+Deno.test("planner: names differing only in case, placed in one run on a disk that ignores case, get .~2", () => {
+  // A source on a disk that keeps case, backed up to one that ignores it: nothing is on
+  // the backup disk yet, so only the planner's memory of this run can tell.
+  const inputs = [
+    hashed("src/Docs", "F"),
+    hashed("src/README", "A"),
+    hashed("src/docs/a.txt", "B"),
+    hashed("src/readme", "C"),
+    hashed("src/x/One.txt", "D"),
+    hashed("src/X/one.txt", "E"),
+  ];
+  assert.deepEqual(plan({ ...view([]), ignoresCase: true }, [], inputs).map(brief), [
+    "backup Docs #1",
+    "backup README #1",
+    "backup docs.~2/a.txt #1",
+    "backup readme.~2 #1",
+    "backup x/One.txt #1",
+    "backup X/one.txt.~2 #1",
+  ]);
+  // A disk that keeps case stores each at its own name.
+  assert.deepEqual(plan(view([]), [], inputs).map(brief), [
+    "backup Docs #1",
+    "backup README #1",
+    "backup docs/a.txt #1",
+    "backup readme #1",
+    "backup x/One.txt #1",
+    "backup X/one.txt #1",
+  ]);
+  // A file renamed in case only vacates its copy: the new name takes the place.
+  const files = [tracked("src/Report.txt", "R", "Report.txt")];
+  const renamed = plan({ ...view(files), ignoresCase: true }, ["src/Report.txt"], [
+    hashed("src/report.txt", "R2"),
+  ]);
+  assert.deepEqual(renamed.map(brief), [
+    "delete Report.txt -> _deleted/Report.txt",
+    "backup report.txt #1",
+  ]);
+});
+
 Deno.test("needsHash: only new, changed, untrusted or re-algorithmed entries are read", () => {
   const opts = { algo: ALGO, prefixes: PREFIXES };
   const t = tracked("src/a", "H", "a");
