@@ -149,6 +149,26 @@ Deno.test("verify names a flipped byte, a missing copy and an unknown file", asy
   assert.match(human.stdout, /Verify failed: 1 missing, 1 changed, 1 unknown/);
 });
 
+Deno.test("verify: a backup disk that lists names decomposed (HFS+) shows no missing or unknown copies", async () => {
+  const nfc = "caf\u00e9.txt"; // café.txt, as the source (and the state) name it
+  using fx = makeFixture({ [nfc]: "coffee\n", "d\u00e9j\u00e0/vu.txt": "again\n" });
+  await run(fx);
+  // HFS+ lists every name decomposed (e + U+0301); here the stored names are renamed so.
+  const nfd = (s: string) => s.normalize("NFD");
+  Deno.renameSync(join(fx.backup, nfc), join(fx.backup, nfd(nfc)));
+  Deno.renameSync(join(fx.backup, "d\u00e9j\u00e0"), join(fx.backup, nfd("d\u00e9j\u00e0")));
+  const r = await fx.cli("verify", "--json");
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  const doc = JSON.parse(r.stdout);
+  assert.deepEqual([doc.missing, doc.changed, doc.unknown], [[], [], []]);
+  assert.equal(doc.checked, 2);
+  // Damage is still found through the decomposed name.
+  Deno.writeTextFileSync(join(fx.backup, nfd(nfc)), "tea\n");
+  const damaged = JSON.parse((await fx.cli("verify", "--json")).stdout);
+  assert.deepEqual(damaged.changed.map((c: { file: string }) => c.file), [nfc]);
+  assert.deepEqual([damaged.missing, damaged.unknown], [[], []]);
+});
+
 Deno.test("verify: usage errors exit 2; no backup yet exits 2", async () => {
   using fx = makeFixture({ "a.txt": "a" });
   const none = await fx.cli("verify");

@@ -69,17 +69,22 @@ export async function verifyBackup(
     changed: [],
     unknown: [],
   };
-  const present: StoredCopy[] = [];
+  /** Copies found, each with the name it was listed under. */
+  const present: [StoredCopy, string][] = [];
+  const known = new Set(copies.map((c) => c.storedAt!));
+  const listed = listedNames(onDisk, known);
   for (const c of copies) {
-    if (onDisk.get(c.storedAt!) === c.kind) present.push(c);
-    else report.missing.push(bad(c));
+    const name = listed(c.storedAt!);
+    if (name !== undefined && onDisk.get(name) === c.kind) {
+      present.push([c, name]);
+      known.add(name);
+    } else report.missing.push(bad(c));
   }
-  const known = new Set(copies.map((c) => c.storedAt));
   for (const file of onDisk.keys()) if (!known.has(file)) report.unknown.push({ file });
   const sample = pick(present, opts.samplePercent ?? 100, opts.random ?? Math.random);
   const buf = new Uint8Array(READ_BUFFER_BYTES);
-  for (const c of sample) {
-    const found = digestOf(root, c, buf);
+  for (const [c, name] of sample) {
+    const found = digestOf(root, name, c, buf);
     if (found !== c.hash) report.changed.push({ ...bad(c), algo: c.algo, expected: c.hash, found });
     report.checked++;
     opts.onProgress?.(report.checked, sample.length, c);
@@ -88,12 +93,41 @@ export async function verifyBackup(
   return report;
 }
 
+/**
+ * The name the walk listed for a stored copy: its own or, on a disk that stores names
+ * decomposed (HFS+, the format of many older Mac backup disks, lists `é` as `e` and an
+ * accent), the one listed name that differs from it only in Unicode normalization and is
+ * no other copy's. Such a disk opens the copy by either name.
+ */
+function listedNames(
+  onDisk: Map<string, unknown>,
+  known: Set<string>,
+): (storedAt: string) => string | undefined {
+  let byNfc: Map<string, string[]> | undefined;
+  return (storedAt) => {
+    if (onDisk.has(storedAt)) return storedAt;
+    if (byNfc === undefined) {
+      byNfc = new Map();
+      for (const name of onDisk.keys()) {
+        if (known.has(name)) continue;
+        const key = name.normalize("NFC");
+        byNfc.set(key, [...byNfc.get(key) ?? [], name]);
+      }
+    }
+    const key = storedAt.normalize("NFC");
+    const candidates = byNfc.get(key) ?? [];
+    if (candidates.length !== 1) return undefined;
+    byNfc.delete(key); // claimed: no other copy is at that name
+    return candidates[0];
+  };
+}
+
 function bad(c: StoredCopy): BadCopy {
   return { file: c.storedAt!, path: c.path, version: c.seq };
 }
 
-function digestOf(root: string, c: StoredCopy, buf: Uint8Array): string {
-  const at = nativePath(root, c.storedAt!);
+function digestOf(root: string, name: string, c: StoredCopy, buf: Uint8Array): string {
+  const at = nativePath(root, name);
   try {
     return hashCopy(at, c.kind, c.algo, buf);
   } catch (e) {
