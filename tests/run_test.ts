@@ -258,7 +258,7 @@ Deno.test("the mass-deletion guard holds back deletions unless --force", async (
   for (const n of ["a", "b", "c", "d"]) Deno.removeSync(join(fx.source, n));
   const held = await fx.cli("run");
   assert.equal(held.code, 1);
-  assert.match(held.stdout, /Deletions held back: 4 of 4 tracked files/);
+  assert.match(held.stderr, /Deletions held back: 4 of 4 tracked files/);
   assert.deepEqual(Object.keys(readTree(fx.backup)), ["a", "b", "c", "d"]);
   const forced = await fx.cli("run", "--force");
   assert.equal(forced.code, 0, forced.stderr);

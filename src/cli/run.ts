@@ -50,7 +50,7 @@ export async function runCommand(argv: string[]): Promise<number> {
     (onProgress) =>
       backupOnce(config, { rehash: flag(p, "rehash"), force: flag(p, "force"), onProgress }),
   );
-  printErrors(summary.errors, summary.warnings);
+  printErrors(summary.errors, summary.warnings, summary.deleteGuard);
   if (flag(p, "json")) console.log(jsonSummary("run", summary, false));
   else if (!flag(p, "quiet")) {
     console.log(humanSummary("Backup complete", summary, styleFor("stdout")));

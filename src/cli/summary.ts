@@ -30,7 +30,10 @@ export function humanSummary(
   ];
   if (c.exclude > 0) lines.push(`${c.exclude} newly excluded (copies kept)`);
   if (c.special > 0) lines.push(`${c.special} special file(s) skipped (FIFOs, sockets, devices)`);
-  if (s.deleteGuard) lines.push(`${style.yellow("Deletions held back")}: ${s.deleteGuard}`);
+  // `run` says it on stderr (printErrors); `plan` here, as what a run would do.
+  if (s.deleteGuard && title === "Plan") {
+    lines.push(`${style.yellow("Deletions held back")}: ${s.deleteGuard}`);
+  }
   if (s.notice) lines.push(`${style.yellow("Note")}: ${s.notice}`);
   if (s.warnings.length > 0) {
     lines.push(
@@ -94,8 +97,12 @@ export function publicAction(a: Action): Record<string, unknown> {
 export function printErrors(
   errors: { path: string; message: string }[],
   warnings: { path: string; message: string }[] = [],
+  deleteGuard?: string,
 ): void {
   const err = styleFor("stderr");
   for (const e of errors) console.error(`${err.red("ERROR")}: ${e.path}: ${e.message}`);
   for (const w of warnings) console.error(`${err.yellow("WARNING")}: ${w.path}: ${w.message}`);
+  // A run that held deletions back exits 1: the reason goes where errors go, even with
+  // --quiet, so a scheduled run's mail or journal says why.
+  if (deleteGuard) console.error(`${err.yellow("Deletions held back")}: ${deleteGuard}`);
 }

@@ -238,6 +238,7 @@ class Pass {
         maxDeletePercent: ctx.config.maxDeletePercent,
         force: opts.force,
         trackedCount: () => store?.trackedCount() ?? 0,
+        trackedIn: (source) => store?.trackedIn(source) ?? 0,
         window: opts.deletionWindow,
       },
       this.planner,

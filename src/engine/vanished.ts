@@ -2,8 +2,9 @@
  * What a pass does with tracked paths its walk no longer saw: a path that is now excluded
  * and still in its source keeps its copy (and is marked excluded once); every other one
  * (files marked excluded earlier included) is archived as deleted, unless they are more
- * than `safety.max_delete_percent` of everything tracked, in which case none is (the
- * mass-deletion guard: an unmounted disk must not look like a deleted tree). A file
+ * than `safety.max_delete_percent` of everything tracked, or of one source's files where
+ * there are several, in which case none is (the mass-deletion guard: an unmounted disk
+ * must not look like a deleted tree). A file
  * replaced by a folder of its name is archived even then: the folder is there to see.
  * Tracked paths below a folder that could not be listed, or outside the pass's scope, do
  * not count as vanished. Planning only; the batch applies the actions.
@@ -24,6 +25,8 @@ export interface VanishedRules {
   force?: boolean;
   /** How many paths are tracked in all (the guard's base; counted only when needed). */
   trackedCount: () => number;
+  /** How many paths are tracked in one source (its own base, where there are several). */
+  trackedIn: (source: string) => number;
   /** Deletions counted with these (see DeletionWindow); updated with those planned. */
   window?: DeletionWindow;
 }
@@ -57,10 +60,10 @@ export function planVanished(
   // A file replaced by a folder of its name did not vanish with an unmounted disk: the
   // folder is there to see. Its deletion is never held back (the folder's files need the
   // path), and only the other deletions count against the limit.
-  const swapped = deleteGuard(deletions.length, rules) === undefined
+  const swapped = deleteGuard(deletions, rules) === undefined
     ? new Set<TrackedFile>()
     : new Set(deletions.filter((t) => isFolderInSource(rules.sources, t.path)));
-  const guard = deleteGuard(deletions.length - swapped.size, rules);
+  const guard = deleteGuard(deletions.filter((t) => !swapped.has(t)), rules);
   for (const t of deletions) if (!guard || swapped.has(t)) batch.add(planner.planDelete(t));
   return guard;
 }
@@ -95,18 +98,43 @@ function isFolderInSource(sources: Source[], path: string): boolean {
   return abs !== undefined && lstatOrNone(abs)?.isDirectory === true;
 }
 
-function deleteGuard(deleting: number, rules: VanishedRules): string | undefined {
+/**
+ * The guard's message if these deletions are too many: more than the limit of everything
+ * tracked, or of one source's files where there are several (an unmounted disk that held
+ * one small source must not empty that source's part of the backup either).
+ */
+function deleteGuard(deletions: TrackedFile[], rules: VanishedRules): string | undefined {
   const { maxDeletePercent: max, force, window } = rules;
-  if (force || deleting === 0) return undefined;
+  if (force || deletions.length === 0) return undefined;
+  const deleting = deletions.length;
   const now = rules.trackedCount();
   if (window) window.tracked = Math.max(window.tracked, now);
   const tracked = window ? window.tracked : now;
   // With a window, what it already lost counts too: the most tracked, less what remains.
   const total = window ? tracked - (now - deleting) : deleting;
-  if (total * 100 <= max * tracked) return undefined;
-  const since = window ? " since the last full pass" : "";
   const held = window ? `these ${deleting} were not archived` : "nothing was archived";
-  return `${total} of ${tracked} tracked files would be archived as deleted${since}, more ` +
-    `than safety.max_delete_percent (${max}%): ${held}; if the source is ` +
-    `mounted and the deletions are intended, run again with --force`;
+  const remedy = "if the source is mounted and the deletions are intended, run again with --force";
+  if (total * 100 > max * tracked) {
+    const since = window ? " since the last full pass" : "";
+    return `${total} of ${tracked} tracked files would be archived as deleted${since}, more ` +
+      `than safety.max_delete_percent (${max}%): ${held}; ${remedy}`;
+  }
+  if (rules.sources.length < 2) return undefined;
+  for (const [source, count] of countBySource(deletions)) {
+    const inSource = rules.trackedIn(source);
+    if (count * 100 <= max * inSource) continue;
+    return `${count} of the ${inSource} tracked files of source '${source}' would be archived ` +
+      `as deleted, more than safety.max_delete_percent (${max}%): ${held}; ${remedy}`;
+  }
+  return undefined;
+}
+
+/** How many of the paths lie in each source (a logical path starts with its source's name). */
+function countBySource(files: TrackedFile[]): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const t of files) {
+    const source = t.path.slice(0, t.path.indexOf("/"));
+    counts.set(source, (counts.get(source) ?? 0) + 1);
+  }
+  return counts;
 }

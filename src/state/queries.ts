@@ -75,6 +75,12 @@ export function trackedCount(db: StateDb): number {
   return (db.q("SELECT count(*) AS n FROM files").get() as Row).n as number;
 }
 
+/** Tracked paths in one source: those below `<name>/` (its logical paths). */
+export function trackedIn(db: StateDb, source: string): number {
+  return (db.q("SELECT count(*) AS n FROM files WHERE path >= ? AND path < ?")
+    .get(`${source}/`, `${source}0`) as Row).n as number;
+}
+
 function trackedRows(db: StateDb, where: string, ...params: (string | number)[]): TrackedFile[] {
   const rows = db.q(
     `SELECT f.*, c.seq, c.stored_at FROM files f JOIN copies c ON c.id = f.copy_id ${where}`,

@@ -110,6 +110,11 @@ export class StateStore {
     return read.trackedCount(this.#db);
   }
 
+  /** Tracked paths in one source. */
+  trackedIn(source: string): number {
+    return read.trackedIn(this.#db, source);
+  }
+
   /** The planner's view: indexed queries over the stored copies and tracked hashes. */
   planView(): PlanView {
     return read.planView(this.#db, this.#holders);

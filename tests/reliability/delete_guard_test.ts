@@ -35,9 +35,9 @@ function assertHeld(
   deletedBefore: string[] = [],
 ): void {
   assert.equal(r.code, 1, `${context}: ${r.stdout}\n${r.stderr}`);
-  assert.match(r.stdout, /Deletions held back: \d+ of \d+ tracked files/, context);
-  assert.match(r.stdout, /max_delete_percent/, context);
-  assert.match(r.stdout, /--force/, context);
+  assert.match(r.stderr, /Deletions held back: \d+ of (the )?\d+ tracked files/, context);
+  assert.match(r.stderr, /max_delete_percent/, context);
+  assert.match(r.stderr, /--force/, context);
   const check = checkBackup(fx.backup);
   assert.deepEqual(check.problems, [], context);
   assert.equal(check.state.files.length, tracked, `${context}: paths were forgotten`);
@@ -137,6 +137,37 @@ Deno.test("the guard's threshold: at the limit proceeds, above it holds; 0 holds
   Deno.removeSync(join(zero.source, "f9.txt"));
   assertHeld(zero, await run(zero, "run"), 10, "max_delete_percent 0");
   assert.equal((await run(zero, "run", "--force")).code, 0);
+});
+
+Deno.test("with several sources, one emptied (a small unmounted disk) is held back too", async () => {
+  using fx = makeFixture({ ...tree(20, "big/"), ...tree(5, "usb/") }, {
+    sources: ["./source/big", "./source/usb"],
+  });
+  assert.equal((await run(fx, "run")).code, 0);
+  for (let i = 0; i < 5; i++) Deno.removeSync(join(fx.source, "usb", `f${i}.txt`));
+  // 5 of 25 tracked files is under the limit, but all of the source 'usb'.
+  const held = await run(fx, "run");
+  assertHeld(fx, held, 25, "an emptied source");
+  assert.match(held.stderr, /5 of the 5 tracked files of source 'usb'/);
+  // A few deletions in a source are not a mass deletion.
+  Deno.removeSync(join(fx.source, "big", "f0.txt"));
+  Deno.removeSync(join(fx.source, "big", "f1.txt"));
+  const forced = await run(fx, "run", "--force");
+  assert.equal(forced.code, 0, forced.stderr);
+  assert.equal(listDir(join(fx.backup, "_deleted", "_sources", "usb")).length, 5);
+  Deno.writeTextFileSync(join(fx.source, "usb", "new.txt"), "n");
+  Deno.removeSync(join(fx.source, "big", "f2.txt"));
+  assert.equal((await run(fx, "run")).code, 0);
+});
+
+Deno.test("held-back deletions are said on stderr, with --quiet too (a scheduled run's mail)", async () => {
+  using fx = makeFixture(tree(4));
+  assert.equal((await run(fx, "run")).code, 0);
+  for (let i = 0; i < 4; i++) Deno.removeSync(join(fx.source, `f${i}.txt`));
+  const quiet = await run(fx, "run", "--quiet");
+  assertHeld(fx, quiet, 4, "--quiet");
+  assert.equal(quiet.stdout, "");
+  assert.equal(quiet.stderr.trim().split("\n").length, 1, quiet.stderr);
 });
 
 Deno.test("a missing source folder stops the run before anything changes (exit 2)", async () => {
