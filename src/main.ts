@@ -98,10 +98,8 @@ function reportError(e: unknown, command: string): number {
     console.error(message);
     return 3;
   }
-  // "Backup failed" for the commands that back up; "Restore failed" and so on for the others.
-  const what = command === "run" || command === "watch"
-    ? "Backup"
-    : command[0].toUpperCase() + command.slice(1);
+  // "Backup failed" for `run`; "Watch failed", "Restore failed" and so on for the others.
+  const what = command === "run" ? "Backup" : command[0].toUpperCase() + command.slice(1);
   console.error(`${what} failed: ${message}`);
   return 1;
 }

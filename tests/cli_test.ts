@@ -205,6 +205,7 @@ Deno.test("a state written by a newer version: every command refuses it by name,
   const before = Deno.readFileSync(db);
   const cases = [
     ["run", "Backup"],
+    ["watch", "Watch"],
     ["plan", "Plan"],
     ["verify", "Verify"],
     ["restore", "Restore", "--to", join(fx.dir, "restored")],
