@@ -178,6 +178,34 @@ Deno.test("in place, a changed file is left alone unless --overwrite", async () 
   assert.deepEqual(listHidden(fx.source), []);
 });
 
+Deno.test("in place, the same bytes with another mode or time: up to date, --overwrite sets them", async () => {
+  using fx = makeFixture({});
+  put(fx.source, { "e.sh": "echo hi\n" });
+  Deno.chmodSync(join(fx.source, "e.sh"), 0o751);
+  Deno.utimeSync(
+    join(fx.source, "e.sh"),
+    new Date("2020-01-02T03:04:05Z"),
+    new Date("2020-01-02T03:04:05Z"),
+  );
+  await ok(fx, "run");
+  const recorded = Deno.statSync(join(fx.source, "e.sh"));
+  Deno.chmodSync(join(fx.source, "e.sh"), 0o600);
+  Deno.utimeSync(join(fx.source, "e.sh"), new Date(), new Date());
+  const plain = await fx.cli("restore", "e.sh");
+  assert.equal(plain.code, 0, plain.stderr);
+  assert.match(plain.stdout, /0 restored, 1 up to date/);
+  assert.equal(Deno.statSync(join(fx.source, "e.sh")).mode! & 0o777, 0o600);
+  const forced = await fx.cli("restore", "e.sh", "--overwrite");
+  assert.equal(forced.code, 0, forced.stderr);
+  assert.match(forced.stdout, /1 restored, 0 up to date/);
+  const now = Deno.statSync(join(fx.source, "e.sh"));
+  assert.equal(now.mode! & 0o777, 0o751);
+  assert.equal(now.mtime!.getTime(), recorded.mtime!.getTime());
+  assert.equal(Deno.readTextFileSync(join(fx.source, "e.sh")), "echo hi\n");
+  // Now as recorded: up to date even with --overwrite.
+  assert.match((await fx.cli("restore", "e.sh", "--overwrite")).stdout, /0 restored, 1 up to date/);
+});
+
 /** Leftover temporary files of the writer. */
 function listHidden(dir: string): string[] {
   return [...Deno.readDirSync(dir)].map((e) => e.name).filter((n) => n.endsWith(".tmp"));

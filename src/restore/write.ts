@@ -68,7 +68,12 @@ export async function restoreOne(
       return { ...item, outcome: "failed", reason: `a folder is in the way at '${dest}'` };
     }
     if (existing && sameContent(dest, existing, copy, opts.buf)) {
-      return { ...item, outcome: "up-to-date" };
+      // The same bytes: with --overwrite, a file's recorded mode and time are set too.
+      if (!opts.overwrite || copy.kind !== "file" || sameMeta(existing, copy)) {
+        return { ...item, outcome: "up-to-date" };
+      }
+      applyMeta(dest, copy);
+      return { ...item, outcome: "restored" };
     }
     if (existing && !opts.overwrite) return conflict(item);
     makeParents(dest);
@@ -100,6 +105,12 @@ function conflict(item: RestoreItem): RestoreResult {
 function sameContent(dest: string, info: Deno.FileInfo, c: StoredCopy, buf: Uint8Array): boolean {
   if (c.kind === "symlink") return info.isSymlink && Deno.readLinkSync(dest) === c.linkTarget;
   return info.isFile && info.size === c.size && hashFile(dest, c.algo, buf) === c.hash;
+}
+
+/** Whether a file has the recorded mode (where modes are kept) and modification time. */
+function sameMeta(info: Deno.FileInfo, c: StoredCopy): boolean {
+  const mode = Deno.build.os === "windows" || ((info.mode ?? 0) & 0o7777) === (c.mode & 0o7777);
+  return mode && info.mtime?.getTime() === c.mtimeMs;
 }
 
 /** Writes the stored copy to `tmp`, checking its digest on the way; then flush and meta. */
