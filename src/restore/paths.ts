@@ -52,6 +52,7 @@ export class PathResolver {
   /** A PATH argument as a logical path (`<source>/<rel>`, a source name, or "" for all). */
   toLogical(input: string): string {
     const rel = this.#normalize(input);
+    if (isAbsolute(input)) return rel; // already `<source>/<rel>`: one meaning
     if (rel === "") return this.several ? "" : this.#names[0] ?? "";
     if (this.several || this.#names.length === 0) {
       const top = rel.split("/")[0];
@@ -65,11 +66,23 @@ export class PathResolver {
     }
     const name = this.#names[0];
     const prefixed = rel === name || rel.startsWith(`${name}/`);
+    const inside = `${name}/${rel}`;
     // `source/one.txt` as logs show it, when such a path was recorded; otherwise a path
     // inside the source (which may hold a folder of the source's own name: `source/x` then
-    // means that folder's x only when the source itself has no x).
-    if (prefixed && (this.isFile(rel) || this.isFolder(rel))) return rel;
-    return `${name}/${rel}`;
+    // means that folder's x only when the source itself has no x, and when it has both, the
+    // user must say which).
+    if (prefixed && (this.isFile(rel) || this.isFolder(rel))) {
+      if (this.isFile(inside) || this.isFolder(inside)) {
+        const first = rel === name ? "no PATH" : `'${rel.slice(name.length + 1)}'`;
+        throw new UsageError(
+          `Cannot tell which '${input}' to restore: the source '${name}' holds both ` +
+            `'${rel.slice(name.length + 1) || "."}' and '${rel}': give ${first} for the first ` +
+            `or '${inside}' for the second`,
+        );
+      }
+      return rel;
+    }
+    return inside;
   }
 
   #normalize(input: string): string {

@@ -21,9 +21,33 @@ Deno.test("toLogical: one source accepts paths with and without its name", () =>
   assert.equal(ONE.toLogical("./docs/"), "src/docs");
   assert.equal(ONE.toLogical("docs"), "src/docs");
   assert.equal(ONE.toLogical("."), "src");
+  assert.throws(() => ONE.toLogical("src"), UsageError); // the source, or its folder `src`?
   assert.equal(ONE.toLogical("src/inner.txt"), "src/src/inner.txt");
   assert.equal(ONE.toLogical("/data/src/docs/a.txt"), "src/docs/a.txt");
   assert.equal(ONE.toLogical("new.txt"), "src/new.txt");
+});
+
+Deno.test("toLogical: a path that names two recorded things in one source is refused, naming both ways", () => {
+  // The source `src` holds `a.txt` and a folder `src` holding another `a.txt`.
+  const both = new PathResolver(["src"], [{ name: "src", path: "/data/src" }], [
+    "src/a.txt",
+    "src/src/a.txt",
+    "src/b.txt",
+  ]);
+  assert.throws(
+    () => both.toLogical("src/a.txt"),
+    (e: Error) =>
+      e instanceof UsageError &&
+      e.message === "Cannot tell which 'src/a.txt' to restore: the source 'src' holds both " +
+          "'a.txt' and 'src/a.txt': give 'a.txt' for the first or 'src/src/a.txt' for the second",
+  );
+  assert.equal(both.toLogical("a.txt"), "src/a.txt");
+  assert.equal(both.toLogical("src/src/a.txt"), "src/src/a.txt");
+  assert.equal(both.toLogical("src/b.txt"), "src/b.txt"); // no `src/src/b.txt`: one meaning
+  assert.throws(() => both.toLogical("src"), /give no PATH for the first or 'src\/src'/);
+  assert.equal(both.toLogical("/data/src/src/a.txt"), "src/src/a.txt");
+  assert.equal(both.toLogical("/data/src/a.txt"), "src/a.txt");
+  assert.equal(both.toLogical("/data/src"), "src");
 });
 
 Deno.test("toLogical: several sources need the source name", () => {
