@@ -71,7 +71,10 @@ export async function finishAction(
           throw new Error(`the staged copy '${tmp}' is missing`);
         }
       } catch (e) {
-        if (archive && !archive.lost) await moveOnce(at(archive.to), at(archive.from));
+        if (archive && !archive.lost) {
+          await moveOnce(at(archive.to), at(archive.from));
+          removeEmptyParents(root, archive.to, real); // made for it before the batch's flush
+        }
         delete archive?.lost;
         throw new Error(`Cannot place '${a.target}': ${errorText(e)}`);
       }

@@ -5,6 +5,7 @@
  * already done. Nothing here ever replaces an existing file.
  */
 import { dirname, join, sep } from "node:path";
+import { errorText } from "./errors.ts";
 
 /**
  * A `/`-separated storage path, as a native absolute path under `root` (absolute and
@@ -182,9 +183,19 @@ export async function moveOnce(from: string, to: string): Promise<boolean> {
       }
     }
     // Both names hold it now. A removal refused for a moment (Windows, while an indexer
-    // has the file open) is retried; one that keeps failing is this step's error, and the
-    // next run, finding both names on one file, finishes the move.
-    await removeMoved(from);
+    // has the file open) is retried. One that keeps failing undoes the link, so the move is
+    // either done or not begun: the caller's rollback and the next run's plan both rely on
+    // `to` being free again (a kill before this point leaves both names on one file, which
+    // this function, run again by recovery, recognises and finishes).
+    try {
+      await removeMoved(from);
+    } catch (e) {
+      if (sameFile(from, to)) removeQuietly(to);
+      throw new Error(
+        `Cannot move '${from}' to '${to}': the old name cannot be removed: ${errorText(e)}: ` +
+          "close the program that holds it open, then run again",
+      );
+    }
     return true;
   }
 }

@@ -28,12 +28,14 @@ export function acquireLock(file: string): Lock {
           `wait for it to finish (or stop the watch session)`,
       );
     }
-    acquired = true;
     const previous = readAll(f);
     f.truncateSync(0);
     f.seekSync(0, Deno.SeekMode.Start);
     const record = { pid: Deno.pid, host: hostname(), started: new Date().toISOString() };
     f.writeSync(new TextEncoder().encode(JSON.stringify(record) + "\n"));
+    // Only now is the handle the caller's to close; a failure before (a full disk) closes
+    // it here, which drops the lock.
+    acquired = true;
     return {
       staleHolder: previous.trim() === "" ? undefined : previous.trim(),
       release() {

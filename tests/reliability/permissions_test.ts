@@ -206,3 +206,36 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "a staged copy that cannot be removed once placed: the step is undone, no version is lost",
+  ignore: !isRoot() || which("chattr") === undefined,
+  fn: async () => {
+    using fx = makeFixture({ "a.txt": "old content\n" });
+    assert.equal((await fx.cli("run")).code, 0);
+    Deno.writeTextFileSync(join(fx.source, "a.txt"), "new content\n");
+    // The staging folder lets a name in but none out (as a file held open on Windows).
+    const tmp = join(fx.backup, ".backup-tool", "tmp");
+    await sh(`chattr +a '${tmp}'`);
+    let failed;
+    try {
+      failed = await fx.cli("run");
+    } finally {
+      await sh(`chattr -a '${tmp}'`);
+    }
+    assert.equal(failed.code, 1, failed.stderr);
+    assert.match(failed.stderr, /the old name cannot be removed: .*close the program/);
+    // Undone: the old copy where the state says it is, nothing else in the layout.
+    assert.equal(Deno.readTextFileSync(join(fx.backup, "a.txt")), "old content\n");
+    assert.deepEqual(listDir(join(fx.backup, "versions")), []);
+    const verify = await fx.cli("verify");
+    assert.equal(verify.code, 0, verify.stdout + verify.stderr);
+    // The next run backs the change up; version 1 restores as it was.
+    assert.equal((await fx.cli("run")).code, 0);
+    assert.equal(Deno.readTextFileSync(join(fx.backup, "a.txt")), "new content\n");
+    const restored = join(fx.dir, "v1");
+    assert.equal((await fx.cli("restore", "a.txt", "--version", "1", "--to", restored)).code, 0);
+    assert.equal(Deno.readTextFileSync(join(restored, "a.txt")), "old content\n");
+    assert.equal((await fx.cli("verify")).code, 0);
+  },
+});
