@@ -147,6 +147,7 @@ export function createPlanner(view: PlanView, opts: PlanOptions): Planner {
   /** Vacated paths per case-folded path. */
   const vacatedFolded = new Map<string, Set<string>>();
   const fold = (p: string) => p.toLowerCase();
+  const ignoresCase = view.ignoresCase ?? false;
   const diskKind = (p: string) => {
     if (!view.foreignKind) return undefined;
     if (!disk.has(p)) {
@@ -163,7 +164,8 @@ export function createPlanner(view: PlanView, opts: PlanOptions): Planner {
     }
     return diskKind(p);
   };
-  const runFolders = new RunFolders();
+  // On a disk that ignores case, by case-folded names: a `Docs` placed holds `docs` too.
+  const runFolders = new RunFolders(ignoresCase ? fold : undefined);
   // Whether a copy may be stored at `p`, or below it. One stored there now was either
   // there, in the same folder, at every moment of the run, so any answer about that folder
   // found it, or placed by this run, which `runFolders` bounds.
@@ -179,7 +181,6 @@ export function createPlanner(view: PlanView, opts: PlanOptions): Planner {
     const gone = vacatedBelow.get(p) ?? 0;
     return gone > 0 && view.storedCountBelow(p) <= gone;
   };
-  const ignoresCase = view.ignoresCase ?? false;
   const placedFile = (p: string) => placed.has(p) || (ignoresCase && placedFolded.has(fold(p)));
   const placedDir = (p: string) =>
     placedDirs.has(p) || (ignoresCase && placedDirsFolded.has(fold(p)));
@@ -343,8 +344,12 @@ class RunFolders {
   readonly #greatest = new Map<string, string>();
   #full = false;
 
-  add(path: string): void {
+  /** `key`: how names compare (case-folded on a disk that ignores case). */
+  constructor(readonly key: (name: string) => string = (name) => name) {}
+
+  add(placed: string): void {
     if (this.#full) return;
+    const path = this.key(placed);
     let from = 0;
     for (let cut = path.indexOf("/"); cut >= 0; cut = path.indexOf("/", from)) {
       const dir = path.slice(0, cut);
@@ -363,8 +368,8 @@ class RunFolders {
   /** Whether the run may have placed a copy at `dir/name` or below it. */
   mayHold(dir: string, name: string): boolean {
     if (this.#full) return true;
-    const greatest = this.#greatest.get(dir);
-    return greatest !== undefined && name <= greatest;
+    const greatest = this.#greatest.get(this.key(dir));
+    return greatest !== undefined && this.key(name) <= greatest;
   }
 }
 

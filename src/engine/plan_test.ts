@@ -312,6 +312,35 @@ Deno.test("planner: names differing only in case, placed in one run on a disk th
   ]);
 });
 
+Deno.test("planner: on a disk that ignores case, a case variant placed in an earlier batch of the run is taken", () => {
+  // What batches committed so far: in the state by their own names, on the disk by any case.
+  const committed: string[] = [];
+  const v: TestView = {
+    ...view([]),
+    isFile: (p) => committed.includes(p),
+    isDir: (p) => committed.some((c) => c.startsWith(`${p}/`)),
+    storedCountBelow: (p) => committed.filter((c) => c.startsWith(`${p}/`)).length,
+    foreignKind: (p) => {
+      const q = p.toLowerCase();
+      if (committed.some((c) => c.toLowerCase() === q)) return "file";
+      return committed.some((c) => c.toLowerCase().startsWith(`${q}/`)) ? "dir" : undefined;
+    },
+    ignoresCase: true,
+  };
+  const planner = createPlanner(v, { algo: ALGO, prefixes: PREFIXES });
+  const batch = (inputs: PlanInput[]) => {
+    const actions = inputs.map((i) => planner.planEntry(i));
+    for (const a of actions) if (a.type === "backup") committed.push(a.target);
+    planner.forget(); // committed
+    return actions.map(brief);
+  };
+  assert.deepEqual(batch([hashed("src/Docs/z", "Z"), hashed("src/docs/a", "A")]), [
+    "backup Docs/z #1",
+    "backup docs/a #1",
+  ]);
+  assert.deepEqual(batch([hashed("src/docs/z", "Z2")]), ["backup docs/z.~2 #1"]);
+});
+
 Deno.test("needsHash: only new, changed, untrusted or re-algorithmed entries are read", () => {
   const opts = { algo: ALGO, prefixes: PREFIXES };
   const t = tracked("src/a", "H", "a");

@@ -124,7 +124,8 @@ function deleteGuard(deletions: TrackedFile[], rules: VanishedRules): string | u
     const inSource = rules.trackedIn(source);
     if (count * 100 <= max * inSource) continue;
     return `${count} of the ${inSource} tracked files of source '${source}' would be archived ` +
-      `as deleted, more than safety.max_delete_percent (${max}%): ${held}; ${remedy}`;
+      `as deleted, more than safety.max_delete_percent (${max}%): ${held}; if '${source}' is ` +
+      "mounted and the deletions are intended, run again with --force";
   }
   return undefined;
 }

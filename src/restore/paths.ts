@@ -75,7 +75,7 @@ export class PathResolver {
       if (this.isFile(inside) || this.isFolder(inside)) {
         const first = rel === name ? "no PATH" : `'${rel.slice(name.length + 1)}'`;
         throw new UsageError(
-          `Cannot tell which '${input}' to restore: the source '${name}' holds both ` +
+          `Cannot tell which '${input}' is meant: the source '${name}' holds both ` +
             `'${rel.slice(name.length + 1) || "."}' and '${rel}': give ${first} for the first ` +
             `or '${inside}' for the second`,
         );

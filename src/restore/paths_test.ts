@@ -38,7 +38,7 @@ Deno.test("toLogical: a path that names two recorded things in one source is ref
     () => both.toLogical("src/a.txt"),
     (e: Error) =>
       e instanceof UsageError &&
-      e.message === "Cannot tell which 'src/a.txt' to restore: the source 'src' holds both " +
+      e.message === "Cannot tell which 'src/a.txt' is meant: the source 'src' holds both " +
           "'a.txt' and 'src/a.txt': give 'a.txt' for the first or 'src/src/a.txt' for the second",
   );
   assert.equal(both.toLogical("a.txt"), "src/a.txt");
