@@ -39,7 +39,7 @@ export class DiskProbe {
 
   /**
    * Whether two storage paths name the same entry (one inode) on the backup root's disk.
-   * Without inode numbers (`ino` null: Deno on Windows) it cannot tell, and answers as the
+   * Without inode numbers (`ino` null: a platform or file system that gives none; Deno documents the file index on Windows as possibly unavailable) it cannot tell, and answers as the
    * planner does then: the same (see `foreignAt`); should they be two files after all, the
    * move onto the path finds it taken and fails, never replacing it.
    */

@@ -112,8 +112,8 @@ export function removeQuietly(path: string | undefined): void {
 
 /**
  * Whether `b` already holds what `a` holds, so that `a` may be removed: both names are hard
- * links of one inode. Where the platform gives no inode number (`ino` is null: Deno on
- * Windows), null === null would call any two files of a volume the same, and a caller would
+ * links of one inode. Where the platform gives no inode number (`ino` is null, which
+ * Deno allows on Windows), null === null would call any two files of a volume the same, and a caller would
  * remove a copy that was never placed; there the two are compared by content instead (the
  * same symlink target, or the same bytes), which is what the callers need to know.
  */

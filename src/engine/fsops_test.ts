@@ -1,6 +1,6 @@
 /**
  * Unit tests of fsops.ts parts that behave differently off Linux: the same-file test where
- * the platform gives no inode numbers (Deno on Windows: `ino` is null), simulated by lstat
+ * the platform gives no inode numbers (`ino` null, which Deno allows on Windows), simulated by lstat
  * results with `ino` cleared; how a file is opened to be flushed; which kind of symlink
  * Windows is asked for.
  */
@@ -19,7 +19,7 @@ function withDir(fn: (dir: string) => void | Promise<void>) {
   };
 }
 
-/** lstat as Deno reports it on Windows: no inode number. */
+/** lstat as Deno may report it on Windows: no inode number. */
 const noIno = (p: string): Deno.FileInfo => ({ ...Deno.lstatSync(p), ino: null });
 
 Deno.test(
