@@ -234,6 +234,16 @@ Deno.test("configuration errors exit 2 and create nothing", async () => {
   assert.deepEqual(listFiles(fx.dir), ["config.jsonc", "source/a.txt"]);
 });
 
+Deno.test("a backup root whose state folder cannot be made: exit 2 naming that folder", async () => {
+  using fx = makeFixture({ "a.txt": "a" });
+  Deno.mkdirSync(join(fx.backup, ".backup-tool"), { recursive: true });
+  Deno.writeTextFileSync(join(fx.backup, ".backup-tool", "tmp"), "not a folder");
+  const r = await fx.cli("run");
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(r.stderr, /^Cannot create the state folder '.*tmp' in the backup root: /);
+  assert.equal(r.stderr.trim().split("\n").length, 1);
+});
+
 Deno.test("a second run while the lock is held exits 3; a dead holder's lock is taken over", async () => {
   using fx = makeFixture({ "a.txt": "a" });
   assert.equal((await fx.cli("run")).code, 0);

@@ -11,6 +11,7 @@ import { RunLog } from "../log/runlog.ts";
 import { StateStore } from "../state/store.ts";
 import { errorText, PreflightError } from "./errors.ts";
 import { STATE_DIR, TMP_DIR } from "./layout.ts";
+import { exists } from "./fsops.ts";
 import { acquireLock, type Lock } from "./lock.ts";
 import { recoverInterrupted } from "./recover.ts";
 import { keepReserve, releaseReserve } from "./reserve.ts";
@@ -86,7 +87,9 @@ export async function openSession(config: Config, command: string): Promise<Sess
   try {
     preflight(
       () => Deno.mkdirSync(paths.tmp, { recursive: true }),
-      `Cannot create the backup root '${config.backupRoot}'`,
+      exists(config.backupRoot)
+        ? `Cannot create the state folder '${paths.tmp}' in the backup root`
+        : `Cannot create the backup root '${config.backupRoot}'`,
     );
     lock = acquireLock(paths.lock);
   } catch (e) {
