@@ -286,3 +286,66 @@ Deno.test("watch: temporary files created and deleted never add up to trip the g
   assert.doesNotMatch(w.stderr, /Deletions held back/);
   assert.equal((await w.stop()).code, 0);
 });
+
+/** Runs `mount`/`umount` (root only); true when it worked. */
+async function mountCommand(...args: string[]): Promise<boolean> {
+  try {
+    return (await new Deno.Command(args[0], { args: args.slice(1), stderr: "null" }).output())
+      .success;
+  } catch {
+    return false;
+  }
+}
+
+const canMount = Deno.build.os === "linux" && Deno.uid?.() === 0;
+
+Deno.test({
+  name:
+    "watch: a source disk unmounted and mounted again is followed again, guard holding meanwhile",
+  ignore: !canMount,
+  fn: async () => {
+    using fx = makeFixture({}, WATCH);
+    // The source folder is a mount point: a tmpfs stands for the user's disk.
+    if (!(await mountCommand("mount", "-t", "tmpfs", "none", fx.source))) return;
+    let mounted = true;
+    // Written before the session starts: its first pass backs them up, and no event about
+    // them is left to apply after the unmount.
+    writeTree(fx.source, { "a.txt": "a\n", "b.txt": "b\n", "c.txt": "c\n" });
+    const warnings: string[] = [];
+    const guards: string[] = [];
+    const rescans: number[] = [];
+    const handle = await startWatch(loadConfig(fx.config), {
+      rootCheckMs: 100,
+      onWarning: (m) => warnings.push(m),
+      onBatch: (b) => {
+        if (b.result.deleteGuard) guards.push(b.result.deleteGuard);
+        if (b.full === "the watcher was reopened") rescans.push(Date.now());
+      },
+    });
+    try {
+      await handle.ready;
+      await backedUp(fx.backup, "c.txt", "c\n");
+      // Unmounted: Deno.watchFs says nothing of it; the identity check does, and what the
+      // empty mount point shows is held back by the guard.
+      assert.ok(await mountCommand("umount", fx.source));
+      mounted = false;
+      await poll("the guard to hold the deletions", () => guards.length > 0, DEADLINE_MS);
+      const noticed = () => warnings.some((w) => w.includes("(a disk unmounted or mounted)"));
+      await poll(`the change to be noticed (${warnings})`, noticed, DEADLINE_MS);
+      // Mounted again: the watcher follows the new disk (no periodic rescan is configured,
+      // so only its events, or the rescan of its reopening, can bring d.txt in).
+      assert.ok(await mountCommand("mount", "-t", "tmpfs", "none", fx.source));
+      mounted = true;
+      const remounted = Date.now();
+      writeTree(fx.source, { "a.txt": "a\n", "b.txt": "b\n", "c.txt": "c\n" });
+      await poll("a rescan of the new disk", () => rescans.some((t) => t > remounted), DEADLINE_MS);
+      writeTree(fx.source, { "d.txt": "after the remount\n" });
+      await backedUp(fx.backup, "d.txt", "after the remount\n");
+      assert.deepEqual(listFiles(join(fx.backup, "_deleted")), []);
+      assert.equal(readOrUndefined(join(fx.backup, "a.txt")), "a\n");
+    } finally {
+      await handle.stop();
+      if (mounted) await mountCommand("umount", fx.source);
+    }
+  },
+});

@@ -80,6 +80,10 @@ export function followEvents(paths: string[], handlers: EventHandlers): EventFol
   return {
     restart(reason) {
       drop();
+      // A reopening already due covers this one (and asks for its rescan when it comes);
+      // otherwise a deliberate restart is said again, and reopened after the first pause.
+      if (timer !== undefined) return;
+      failures = 0;
       fail(new Error(reason));
     },
     async close() {

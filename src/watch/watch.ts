@@ -21,6 +21,7 @@ import { openSession, type Session } from "../engine/session.ts";
 import type { DeletionWindow } from "../engine/vanished.ts";
 import { type EventFollower, followEvents } from "./events.ts";
 import { countFolders, readWatchLimit, watchLimitWarning } from "./limits.ts";
+import { checkRoots, type RootCheck } from "./roots.ts";
 import { type Job, Scheduler } from "./scheduler.ts";
 import { eventFilter, type PathFilter, toScope } from "./scope.ts";
 
@@ -46,6 +47,8 @@ export interface WatchOptions {
   onBatch?(report: BatchReport): void;
   /** Problems of the session itself (watcher failures, limits, a pass that threw). */
   onWarning?(message: string): void;
+  /** How often the source folders' identity is checked (ROOT_CHECK_MS); tests lower it. */
+  rootCheckMs?: number;
 }
 
 export interface WatchTotals {
@@ -81,6 +84,7 @@ class WatchSession {
   readonly #window: { current?: DeletionWindow } = {};
   readonly #scheduler: Scheduler;
   readonly #follower: EventFollower;
+  readonly #rootCheck: RootCheck;
   readonly #ready = Promise.withResolvers<void>();
   readonly #done = Promise.withResolvers<WatchTotals>();
   #stopping: Promise<WatchTotals> | undefined;
@@ -119,6 +123,12 @@ class WatchSession {
       },
       onReopen: () => this.#scheduler.requestFull("the watcher was reopened"),
     });
+    this.#rootCheck = checkRoots(
+      [...this.#roots],
+      (root) =>
+        this.#follower.restart(`source folder '${root}' changed (a disk unmounted or mounted)`),
+      opts.rootCheckMs,
+    );
     this.#scheduler.requestFull("start");
   }
 
@@ -184,6 +194,7 @@ class WatchSession {
   #stop(): Promise<WatchTotals> {
     this.#stopping ??= (async () => {
       this.#abort.abort();
+      this.#rootCheck.close();
       const halted = this.#scheduler.stop();
       await this.#follower.close();
       await halted;
