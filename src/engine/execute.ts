@@ -13,7 +13,6 @@ import { join } from "node:path";
 import {
   exists,
   isStoredCopy,
-  moveOnce,
   nativePath,
   removeEmptyParents,
   removeQuietly,
@@ -21,6 +20,7 @@ import {
   storedEntry,
   syncFiles,
 } from "./fsops.ts";
+import { moveOnce, placeStaged } from "./move.ts";
 import { applyMeta, hashCopy, READ_BUFFER_BYTES, stageEntry } from "./stage.ts";
 import { STATE_DIR, TMP_DIR } from "./layout.ts";
 import { loadDigests } from "./digest.ts";
@@ -67,16 +67,13 @@ export async function finishAction(
       }
       if (archive) faultPoint("archived");
       try {
-        if (!(await moveOnce(tmp, at(a.target)))) {
+        if (!(await placeStaged(tmp, at(a.target)))) {
           throw new Error(`the staged copy '${tmp}' is missing`);
         }
       } catch (e) {
-        if (archive && !archive.lost) {
-          await moveOnce(at(archive.to), at(archive.from));
-          removeEmptyParents(root, archive.to, real); // made for it before the batch's flush
-        }
+        const undo = archive && !archive.lost ? await putBack(root, archive, real) : "";
         delete archive?.lost;
-        throw new Error(`Cannot place '${a.target}': ${errorText(e)}`);
+        throw new Error(`Cannot place '${a.target}': ${errorText(e)}${undo}`);
       }
       faultPoint("placed");
       return;
@@ -114,6 +111,25 @@ export async function finishAction(
       return;
     case "exclude":
       return;
+  }
+}
+
+/**
+ * Puts an archived copy back where it was, after the new copy could not be placed: what a
+ * failed step must leave is the state before it. Returns what to add to the step's error
+ * when that failed too (the old copy then stays at its archive name, unrecorded there).
+ */
+async function putBack(
+  root: string,
+  archive: { from: string; to: string },
+  real: Set<string>,
+): Promise<string> {
+  try {
+    await moveOnce(nativePath(root, archive.to), nativePath(root, archive.from));
+    removeEmptyParents(root, archive.to, real); // made for it before the batch's flush
+    return "";
+  } catch (e) {
+    return `; the old copy could not be put back from '${archive.to}': ${errorText(e)}`;
   }
 }
 
@@ -165,7 +181,7 @@ async function copyAgain(root: string, r: Refresh): Promise<void> {
       throw new Error(`Cannot copy '${r.entry.abs}' again: it changed since it was read: ${retry}`);
     }
     await syncFiles([tmp]);
-    if (!(await moveOnce(tmp, nativePath(root, r.storedAt)))) {
+    if (!(await placeStaged(tmp, nativePath(root, r.storedAt)))) {
       throw new Error(`Cannot copy '${r.entry.abs}' again: the staged copy '${tmp}' is missing`);
     }
     r.recopied = true;
@@ -192,7 +208,7 @@ async function placedAlready(
   if (!isStoredCopy(info)) return false;
   if (exists(tmp)) {
     if (!sameFile(tmp, target)) return false;
-    Deno.removeSync(tmp);
+    removeQuietly(tmp); // in place already; a name that stays is the next cleanup's
     return true;
   }
   // Where nothing was before (a new path), what is there now was placed by this action.

@@ -29,14 +29,15 @@ export function exists(path: string): boolean {
 const RENAME_RETRIES = 20;
 const RENAME_RETRY_MS = 100;
 
-function isTransient(e: unknown): boolean {
+/** A refusal that may pass in a moment (Windows: another program has the file open). */
+export function isTransient(e: unknown): boolean {
   const code = (e as { code?: string }).code;
   return e instanceof Deno.errors.Busy || code === "EBUSY" || code === "EPERM" ||
     (Deno.build.os === "windows" && e instanceof Deno.errors.PermissionDenied);
 }
 
 /** Runs a file step, retrying a moment on EPERM/EBUSY as Windows needs. */
-async function withRetry(step: () => void): Promise<void> {
+export async function withRetry(step: () => void): Promise<void> {
   for (let attempt = 0;; attempt++) {
     try {
       step();
@@ -51,17 +52,6 @@ async function withRetry(step: () => void): Promise<void> {
 /** Renames, retrying a moment on EPERM/EBUSY as Windows needs. */
 export function renameWithRetry(from: string, to: string): Promise<void> {
   return withRetry(() => Deno.renameSync(from, to));
-}
-
-/** Removes the name a move left behind (retried like a rename); one already gone is fine. */
-function removeMoved(path: string): Promise<void> {
-  return withRetry(() => {
-    try {
-      Deno.removeSync(path);
-    } catch (e) {
-      if (!(e instanceof Deno.errors.NotFound)) throw e;
-    }
-  });
 }
 
 /**
@@ -155,60 +145,6 @@ function readFull(f: Deno.FsFile, buf: Uint8Array): number {
     total += n;
   }
   return total;
-}
-
-/**
- * Moves `from` to `to` unless that already happened; never replaces anything at `to`.
- * The fast path is link(2) then unlink: link refuses an existing target atomically, so no
- * check-then-rename window exists, and a crash between the two leaves both names on one
- * inode, which this function (run again) recognises and finishes. Where hard links are
- * not available it falls back to checking both ends and renaming. Returns false when
- * neither end exists (the step cannot be done).
- */
-export async function moveOnce(from: string, to: string): Promise<boolean> {
-  for (let attempt = 0;; attempt++) {
-    try {
-      Deno.linkSync(from, to);
-    } catch (e) {
-      if (e instanceof Deno.errors.AlreadyExists) {
-        if (!sameFile(from, to)) {
-          throw new Error(`Cannot move '${from}' to '${to}': the target already exists`);
-        }
-      } else if (e instanceof Deno.errors.NotFound && attempt === 0) {
-        if (!lstatOrNone(from)) return lstatOrNone(to) !== undefined;
-        Deno.mkdirSync(dirname(to), { recursive: true });
-        continue;
-      } else {
-        return await moveByRename(from, to);
-      }
-    }
-    // Both names hold it now. A removal refused for a moment (Windows, while an indexer
-    // has the file open) is retried. One that keeps failing undoes the link, so the move is
-    // either done or not begun: the caller's rollback and the next run's plan both rely on
-    // `to` being free again (a kill before this point leaves both names on one file, which
-    // this function, run again by recovery, recognises and finishes).
-    try {
-      await removeMoved(from);
-    } catch (e) {
-      if (sameFile(from, to)) removeQuietly(to);
-      throw new Error(
-        `Cannot move '${from}' to '${to}': the old name cannot be removed: ${errorText(e)}: ` +
-          "close the program that holds it open, then run again",
-      );
-    }
-    return true;
-  }
-}
-
-/** The fallback for filesystems without hard links: check both ends, then rename. */
-async function moveByRename(from: string, to: string): Promise<boolean> {
-  const src = exists(from);
-  const dst = exists(to);
-  if (!src) return dst;
-  if (dst) throw new Error(`Cannot move '${from}' to '${to}': the target already exists`);
-  Deno.mkdirSync(dirname(to), { recursive: true });
-  await renameWithRetry(from, to);
-  return true;
 }
 
 /**

@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { holdsSame, makeSymlink, moveOnce, symlinkType, syncOpenOptions } from "./fsops.ts";
+import { holdsSame, makeSymlink, symlinkType, syncOpenOptions } from "./fsops.ts";
 
 function withDir(fn: (dir: string) => void | Promise<void>) {
   return async () => {
@@ -56,18 +56,6 @@ Deno.test(
   }),
 );
 
-Deno.test(
-  "moveOnce: a target already taken by another file is never treated as the move done",
-  withDir(async (dir) => {
-    const [from, to] = [join(dir, "staged.tmp"), join(dir, "copy")];
-    Deno.writeTextFileSync(from, "new");
-    Deno.writeTextFileSync(to, "old");
-    await assert.rejects(() => moveOnce(from, to), /the target already exists/);
-    assert.equal(Deno.readTextFileSync(from), "new");
-    assert.equal(Deno.readTextFileSync(to), "old");
-  }),
-);
-
 Deno.test("syncOpenOptions: a handle with write access on Windows, read-only elsewhere", () => {
   assert.deepEqual(syncOpenOptions("windows"), { write: true });
   assert.deepEqual(syncOpenOptions("linux"), { read: true });
@@ -90,36 +78,3 @@ Deno.test(
     assert.equal(Deno.readLinkSync(join(dir, "l2")), "sub");
   }),
 );
-
-const isRoot = Deno.uid?.() === 0;
-
-Deno.test({
-  name: "moveOnce: a removal refused after the link undoes the link and says why",
-  // An append-only folder (chattr +a, root only) lets the link in and the old name not out,
-  // as a file held open does on Windows.
-  ignore: Deno.build.os !== "linux" || !isRoot,
-  fn: withDir(async (dir) => {
-    const from = join(dir, "held", "copy");
-    const to = join(dir, "versions", "v1.bak");
-    Deno.mkdirSync(join(dir, "held"));
-    Deno.writeTextFileSync(from, "content");
-    const chattr = (flag: string) =>
-      new Deno.Command("chattr", { args: [flag, join(dir, "held")] }).output();
-    if (!(await chattr("+a")).success) return; // a file system without attributes
-    try {
-      await assert.rejects(
-        () => moveOnce(from, to),
-        /^Error: Cannot move '.*copy' to '.*v1\.bak': the old name cannot be removed: .*: close the program that holds it open, then run again$/,
-      );
-      // Not begun: the content at its old name only, the new name free for a rollback.
-      assert.equal(Deno.readTextFileSync(from), "content");
-      assert.throws(() => Deno.lstatSync(to), Deno.errors.NotFound);
-    } finally {
-      await chattr("-a");
-    }
-    // Run again once the removal is allowed: it moves.
-    assert.equal(await moveOnce(from, to), true);
-    assert.throws(() => Deno.lstatSync(from), Deno.errors.NotFound);
-    assert.equal(Deno.readTextFileSync(to), "content");
-  }),
-});

@@ -11,7 +11,6 @@ import { RunLog } from "../log/runlog.ts";
 import { StateStore } from "../state/store.ts";
 import { errorText, PreflightError } from "./errors.ts";
 import { STATE_DIR, TMP_DIR } from "./layout.ts";
-import { exists } from "./fsops.ts";
 import { acquireLock, type Lock } from "./lock.ts";
 import { recoverInterrupted } from "./recover.ts";
 import { keepReserve, releaseReserve } from "./reserve.ts";
@@ -87,9 +86,10 @@ export async function openSession(config: Config, command: string): Promise<Sess
   try {
     preflight(
       () => Deno.mkdirSync(paths.tmp, { recursive: true }),
-      exists(config.backupRoot)
-        ? `Cannot create the state folder '${paths.tmp}' in the backup root`
-        : `Cannot create the backup root '${config.backupRoot}'`,
+      () =>
+        isFolder(config.backupRoot)
+          ? `Cannot create the state folder '${paths.tmp}' in the backup root`
+          : `Cannot create the backup root '${config.backupRoot}'`,
     );
     lock = acquireLock(paths.lock);
   } catch (e) {
@@ -134,11 +134,21 @@ export async function openSession(config: Config, command: string): Promise<Sess
 }
 
 /** Runs a set-up step; a failure becomes a configuration error (exit 2) naming the folder. */
-function preflight<T>(step: () => T, what: string): T {
+function preflight<T>(step: () => T, what: string | (() => string)): T {
   try {
     return step();
   } catch (e) {
-    throw new PreflightError(`${what}: ${errorText(e)}: check the path and its permissions`);
+    const action = typeof what === "string" ? what : what();
+    throw new PreflightError(`${action}: ${errorText(e)}: check the path and its permissions`);
+  }
+}
+
+/** Whether a folder is at `path` (false where that cannot be told). */
+function isFolder(path: string): boolean {
+  try {
+    return Deno.statSync(path).isDirectory;
+  } catch {
+    return false;
   }
 }
 

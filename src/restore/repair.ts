@@ -25,13 +25,13 @@ import {
   isStoredCopy,
   lstatOrNone,
   makeSymlink,
-  moveOnce,
   nativePath,
   removeQuietly,
   renameWithRetry,
   storedEntry,
   syncFiles,
 } from "../engine/fsops.ts";
+import { moveOnce, placeStaged } from "../engine/move.ts";
 import { allocatePath, sourceFileOf, splitLogical, STATE_DIR, TMP_DIR } from "../engine/layout.ts";
 import { applyMeta, READ_BUFFER_BYTES, stageEntry } from "../engine/stage.ts";
 import { errorText } from "../engine/errors.ts";
@@ -145,7 +145,7 @@ export async function repairCopies(
       const there = placeFor(ctx.root, copy.storedAt!);
       outcome.from = await remake(ctx, copy, tmp, buf);
       if (there) outcome.damagedTo = await replaceDamaged(ctx.root, copy.storedAt!, tmp);
-      else if (!(await moveOnce(tmp, nativePath(ctx.root, copy.storedAt!)))) {
+      else if (!(await placeStaged(tmp, nativePath(ctx.root, copy.storedAt!)))) {
         throw new Error("the new copy vanished before it was placed");
       }
     } catch (e) {
@@ -253,7 +253,9 @@ async function replaceDamaged(root: string, storedAt: string, tmp: string): Prom
     Deno.linkSync(at, aside);
   } catch {
     if (!(await moveOnce(at, aside))) throw new Error("the damaged copy vanished");
-    if (!(await moveOnce(tmp, at))) throw new Error("the new copy vanished before it was placed");
+    if (!(await placeStaged(tmp, at))) {
+      throw new Error("the new copy vanished before it was placed");
+    }
     return to;
   }
   faultPoint("aside");

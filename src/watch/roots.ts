@@ -15,7 +15,8 @@
 export const ROOT_CHECK_MS = 30_000;
 
 export interface RootCheck {
-  close(): void;
+  /** Stops the timer and waits for a check in progress. */
+  close(): Promise<void>;
 }
 
 /** Starts checking `roots`; `close()` stops the timer. */
@@ -24,24 +25,50 @@ export function checkRoots(
   onChange: (root: string) => void,
   everyMs = ROOT_CHECK_MS,
 ): RootCheck {
-  const seen = new Map(roots.map((r) => [r, identity(r)]));
-  const timer = setInterval(() => {
+  const seen = new Map(roots.map((r) => [r, identityNow(r)]));
+  let closed = false;
+  // Stat'ed asynchronously, one check at a time: a source on a network share whose server
+  // hangs must not stall the session (its signals and events) with it.
+  let checking: Promise<void> | undefined;
+  const check = async () => {
     for (const [root, before] of seen) {
-      const now = identity(root);
+      const now = await identity(root);
+      if (closed) return;
       if (now === before) continue;
       seen.set(root, now);
       onChange(root);
     }
+  };
+  const timer = setInterval(() => {
+    checking ??= check().finally(() => checking = undefined);
   }, everyMs);
-  return { close: () => clearInterval(timer) };
+  return {
+    close: async () => {
+      closed = true;
+      clearInterval(timer);
+      await checking;
+    },
+  };
 }
 
 /** The folder a path names now: its device and inode, or why there is none. */
-function identity(path: string): string {
+async function identity(path: string): Promise<string> {
   try {
-    const info = Deno.statSync(path);
-    return info.isDirectory ? `${info.dev}:${info.ino}` : "not a folder";
+    return describe(await Deno.stat(path));
   } catch {
     return "missing";
   }
+}
+
+/** The same, at the start (the session has just read the sources). */
+function identityNow(path: string): string {
+  try {
+    return describe(Deno.statSync(path));
+  } catch {
+    return "missing";
+  }
+}
+
+function describe(info: Deno.FileInfo): string {
+  return info.isDirectory ? `${info.dev}:${info.ino}` : "not a folder";
 }

@@ -194,10 +194,11 @@ class WatchSession {
   #stop(): Promise<WatchTotals> {
     this.#stopping ??= (async () => {
       this.#abort.abort();
-      this.#rootCheck.close();
+      const checked = this.#rootCheck.close();
       const halted = this.#scheduler.stop();
       await this.#follower.close();
       await halted;
+      await checked;
       this.#ready.resolve();
       const totals = this.#totals;
       this.#session.log.line(`Watch stopped (${totals.passes} passes)`);
