@@ -12,6 +12,7 @@
  */
 import { dirname } from "node:path";
 import { errorText } from "./errors.ts";
+import { faultPoint } from "./fault.ts";
 import {
   exists,
   isTransient,
@@ -56,6 +57,7 @@ export async function moveOnce(from: string, to: string): Promise<boolean> {
   const linked = linkOnce(from, to);
   if (linked === "no hard links") return await moveByRename(from, to);
   if (linked !== "linked") return linked === "moved already";
+  faultPoint("linked");
   try {
     await removeMoved(from);
   } catch (e) {
@@ -74,6 +76,7 @@ export async function placeStaged(tmp: string, to: string): Promise<boolean> {
   const linked = linkOnce(tmp, to);
   if (linked === "no hard links") return await moveByRename(tmp, to);
   if (linked !== "linked") return linked === "moved already";
+  faultPoint("linked");
   removeQuietly(tmp);
   return true;
 }
