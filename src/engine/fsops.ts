@@ -1,11 +1,10 @@
 /**
- * Small, idempotent file operations on storage paths inside the backup root. Every move
- * checks both ends first, so the executor and the crash recovery can run the same step
- * again after an interruption: a move whose source is gone and whose target exists is
- * already done. Nothing here ever replaces an existing file.
+ * Small, idempotent file operations on storage paths inside the backup root: looking at
+ * entries without following symlinks, same-file tests, renames and removals retried as
+ * Windows needs, folders made and removed, flushes. The moves built on them are in
+ * move.ts. Nothing here ever replaces an existing file.
  */
-import { dirname, join, sep } from "node:path";
-import { errorText } from "./errors.ts";
+import { join, sep } from "node:path";
 
 /**
  * A `/`-separated storage path, as a native absolute path under `root` (absolute and
