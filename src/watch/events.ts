@@ -80,10 +80,14 @@ export function followEvents(paths: string[], handlers: EventHandlers): EventFol
   return {
     restart(reason) {
       drop();
-      // A reopening already due covers this one (and asks for its rescan when it comes);
-      // otherwise a deliberate restart is said again, and reopened after the first pause.
-      if (timer !== undefined) return;
-      failures = 0;
+      if (timer !== undefined) {
+        // A reopening already due covers this one (and asks for its rescan when it comes),
+        // but no later than after the first pause: the source may be back (a disk mounted).
+        clearTimeout(timer);
+        timer = setTimeout(open, REOPEN_FIRST_MS);
+        return;
+      }
+      failures = 0; // a deliberate restart: said again, and reopened after the first pause
       fail(new Error(reason));
     },
     async close() {
