@@ -157,7 +157,12 @@ async function moveStoredCopy(
     }
     return false;
   }
-  return await moveOnce(nativePath(root, from), nativePath(root, to));
+  try {
+    return await moveOnce(nativePath(root, from), nativePath(root, to));
+  } catch (e) {
+    removeEmptyParents(root, to); // made for it before the batch's flush; nothing moved
+    throw e;
+  }
 }
 
 /**

@@ -272,3 +272,33 @@ Deno.test({
     assert.equal(Deno.readTextFileSync(join(restored, "a.txt")), "old content\n");
   },
 });
+
+Deno.test({
+  name:
+    "an old copy that cannot leave its name is not archived: the step fails, nothing is left half-moved",
+  ignore: !isRoot() || which("chattr") === undefined,
+  fn: async () => {
+    using fx = makeFixture({ "a.txt": "old content\n" });
+    assert.equal((await fx.cli("run")).code, 0);
+    Deno.writeTextFileSync(join(fx.source, "a.txt"), "new content\n");
+    // The backup root lets names in but none out: the old copy can be linked into
+    // versions/, not unlinked from its own name.
+    await sh(`chattr +a '${fx.backup}'`);
+    let r;
+    try {
+      r = await fx.cli("run");
+    } finally {
+      await sh(`chattr -a '${fx.backup}'`);
+    }
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, /the old name cannot be removed: /);
+    assert.equal(Deno.readTextFileSync(join(fx.backup, "a.txt")), "old content\n");
+    assert.deepEqual(listDir(join(fx.backup, "versions")), []); // no link, no empty folder
+    assert.equal((await fx.cli("verify")).code, 0);
+    assert.equal((await fx.cli("run")).code, 0);
+    assert.equal(
+      Deno.readTextFileSync(join(fx.backup, "versions", "a.txt", "v1.bak")),
+      "old content\n",
+    );
+  },
+});
