@@ -1,23 +1,13 @@
 /**
  * Unit tests of fsops.ts parts that behave differently off Linux: the same-file test where
- * the platform gives no inode numbers (`ino` null, which Deno allows on Windows), simulated by lstat
- * results with `ino` cleared; how a file is opened to be flushed; which kind of symlink
- * Windows is asked for.
+ * the platform gives no inode numbers (`ino` null, which Deno allows on Windows), simulated
+ * by lstat results with `ino` cleared; how a file is opened to be flushed; which kind of
+ * symlink Windows is asked for.
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { holdsSame, makeSymlink, symlinkType, syncOpenOptions } from "./fsops.ts";
-
-function withDir(fn: (dir: string) => void | Promise<void>) {
-  return async () => {
-    const dir = Deno.makeTempDirSync();
-    try {
-      await fn(dir);
-    } finally {
-      Deno.removeSync(dir, { recursive: true });
-    }
-  };
-}
+import { withDir } from "./test_util.ts";
 
 /** lstat as Deno may report it on Windows: no inode number. */
 const noIno = (p: string): Deno.FileInfo => ({ ...Deno.lstatSync(p), ino: null });

@@ -5,17 +5,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { moveOnce, placeStaged } from "./move.ts";
-
-function withDir(fn: (dir: string) => void | Promise<void>) {
-  return async () => {
-    const dir = Deno.makeTempDirSync();
-    try {
-      await fn(dir);
-    } finally {
-      Deno.removeSync(dir, { recursive: true });
-    }
-  };
-}
+import { withDir } from "./test_util.ts";
 
 Deno.test(
   "moveOnce: a target already taken by another file is never treated as the move done",

@@ -47,15 +47,7 @@ const POINTS = [
 type Point = typeof POINTS[number];
 
 /** Points between the journal write and the commit: a crash there leaves an intent. */
-const LEAVES_INTENT: Point[] = [
-  "journaled",
-  "linked",
-  "archived",
-  "placed",
-  "deleted",
-  "pruned",
-  "executed",
-];
+const LEAVES_INTENT: Point[] = POINTS.filter((p) => p !== "staged" && p !== "committed");
 
 const KEEP: Tree = {
   "keep/1.txt": "keep one\n",

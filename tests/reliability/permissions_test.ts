@@ -182,9 +182,39 @@ Deno.test("unwritable log_dir or backup root (as nobody): exit 2, nothing create
   });
 });
 
+/** A fixture whose `a.txt` was backed up as "old content" and now holds "new content". */
+async function modifiedFixture(): Promise<Fixture> {
+  const fx = makeFixture({ "a.txt": "old content\n" });
+  assert.equal((await fx.cli("run")).code, 0);
+  Deno.writeTextFileSync(join(fx.source, "a.txt"), "new content\n");
+  return fx;
+}
+
+/**
+ * Runs `run` while `dir` lets names in but none out (chattr +a), as a file another program
+ * holds open does on Windows.
+ */
+async function runAppendOnly(fx: Fixture, dir: string) {
+  await sh(`chattr +a '${dir}'`);
+  try {
+    return await fx.cli("run");
+  } finally {
+    await sh(`chattr -a '${dir}'`);
+  }
+}
+
+/** Version 1 of `a.txt`, restored into a fresh folder. */
+async function restoredV1(fx: Fixture): Promise<string> {
+  const to = join(fx.dir, "v1");
+  assert.equal((await fx.cli("restore", "a.txt", "--version", "1", "--to", to)).code, 0);
+  return Deno.readTextFileSync(join(to, "a.txt"));
+}
+
+const noChattr = !isRoot() || which("chattr") === undefined;
+
 Deno.test({
   name: "a temporary file that cannot be removed (immutable) is logged and left; the run goes on",
-  ignore: !isRoot() || which("chattr") === undefined,
+  ignore: noChattr,
   fn: async () => {
     using fx = makeFixture({ "a.txt": "a" });
     assert.equal((await fx.cli("run")).code, 0);
@@ -210,20 +240,11 @@ Deno.test({
 Deno.test({
   name:
     "a staged copy whose temporary name cannot be removed is in place all the same; no version is lost",
-  ignore: !isRoot() || which("chattr") === undefined,
+  ignore: noChattr,
   fn: async () => {
-    using fx = makeFixture({ "a.txt": "old content\n" });
-    assert.equal((await fx.cli("run")).code, 0);
-    Deno.writeTextFileSync(join(fx.source, "a.txt"), "new content\n");
-    // The staging folder lets a name in but none out (as a file held open on Windows).
+    using fx = await modifiedFixture();
     const tmp = join(fx.backup, ".backup-tool", "tmp");
-    await sh(`chattr +a '${tmp}'`);
-    let r;
-    try {
-      r = await fx.cli("run");
-    } finally {
-      await sh(`chattr -a '${tmp}'`);
-    }
+    const r = await runAppendOnly(fx, tmp);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(Deno.readTextFileSync(join(fx.backup, "a.txt")), "new content\n");
     assert.equal(
@@ -234,20 +255,16 @@ Deno.test({
     assert.equal((await fx.cli("verify")).code, 0);
     assert.equal((await fx.cli("run")).code, 0);
     assert.deepEqual(listDir(tmp), []);
-    const restored = join(fx.dir, "v1");
-    assert.equal((await fx.cli("restore", "a.txt", "--version", "1", "--to", restored)).code, 0);
-    assert.equal(Deno.readTextFileSync(join(restored, "a.txt")), "old content\n");
+    assert.equal(await restoredV1(fx), "old content\n");
   },
 });
 
 Deno.test({
   name:
     "recovery of a copy linked in place but not unlinked, its staged name held: done, nothing misrecorded",
-  ignore: !isRoot() || which("chattr") === undefined,
+  ignore: noChattr,
   fn: async () => {
-    using fx = makeFixture({ "a.txt": "old content\n" });
-    assert.equal((await fx.cli("run")).code, 0);
-    Deno.writeTextFileSync(join(fx.source, "a.txt"), "new content\n");
+    using fx = await modifiedFixture();
     // Killed after the old copy was archived, before the new one was placed...
     const killed = await runTool(["run", "--config", fx.config], {
       env: { BACKUP_TOOL_FAULT: "archived:1" },
@@ -257,39 +274,22 @@ Deno.test({
     const tmp = join(fx.backup, ".backup-tool", "tmp");
     const [staged] = listDir(tmp);
     Deno.linkSync(join(tmp, staged), join(fx.backup, "a.txt"));
-    await sh(`chattr +a '${tmp}'`);
-    let r;
-    try {
-      r = await fx.cli("run");
-    } finally {
-      await sh(`chattr -a '${tmp}'`);
-    }
+    const r = await runAppendOnly(fx, tmp);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(Deno.readTextFileSync(join(fx.backup, "a.txt")), "new content\n");
     assert.equal((await fx.cli("verify")).code, 0);
-    const restored = join(fx.dir, "v1");
-    assert.equal((await fx.cli("restore", "a.txt", "--version", "1", "--to", restored)).code, 0);
-    assert.equal(Deno.readTextFileSync(join(restored, "a.txt")), "old content\n");
+    assert.equal(await restoredV1(fx), "old content\n");
   },
 });
 
 Deno.test({
   name:
     "an old copy that cannot leave its name is not archived: the step fails, nothing is left half-moved",
-  ignore: !isRoot() || which("chattr") === undefined,
+  ignore: noChattr,
   fn: async () => {
-    using fx = makeFixture({ "a.txt": "old content\n" });
-    assert.equal((await fx.cli("run")).code, 0);
-    Deno.writeTextFileSync(join(fx.source, "a.txt"), "new content\n");
-    // The backup root lets names in but none out: the old copy can be linked into
-    // versions/, not unlinked from its own name.
-    await sh(`chattr +a '${fx.backup}'`);
-    let r;
-    try {
-      r = await fx.cli("run");
-    } finally {
-      await sh(`chattr -a '${fx.backup}'`);
-    }
+    using fx = await modifiedFixture();
+    // The old copy can be linked into versions/, not unlinked from its own name.
+    const r = await runAppendOnly(fx, fx.backup);
     assert.equal(r.code, 1, r.stderr);
     assert.match(r.stderr, /the old name cannot be removed: /);
     assert.equal(Deno.readTextFileSync(join(fx.backup, "a.txt")), "old content\n");
