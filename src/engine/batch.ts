@@ -8,6 +8,7 @@
  * completes, in order. On a dry run, actions are only reported and collected.
  */
 import { executeActions } from "./execute.ts";
+import { removeLeftBehind } from "./move.ts";
 import type { StateStore } from "../state/store.ts";
 import { makeParents, nativePath, removeQuietly, syncFiles } from "./fsops.ts";
 import { formatAction, missingCopyWarning } from "./describe.ts";
@@ -128,6 +129,7 @@ export class Batch {
         trustBefore: this.time - RACY_WINDOW_MS,
       }, intents);
       faultPoint("committed");
+      removeLeftBehind();
       this.onCommitted();
     }
     for (const { actions, failures } of applied) {

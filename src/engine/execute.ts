@@ -125,7 +125,10 @@ async function putBack(
   real: Set<string>,
 ): Promise<string> {
   try {
-    await moveOnce(nativePath(root, archive.to), nativePath(root, archive.from));
+    // Back the way a staged copy is placed: at its recorded name once linked there, the
+    // archive name then removed if it can be (a name left over is the copy's own, which
+    // the next run's archiving finishes on), never undone as a stored copy's move is.
+    await placeStaged(nativePath(root, archive.to), nativePath(root, archive.from));
     removeEmptyParents(root, archive.to, real); // made for it before the batch's flush
     return "";
   } catch (e) {

@@ -70,6 +70,18 @@ export class DiskProbe {
     }
   }
 
+  /** Whether `path` is certainly another name of the file at `copy` (see PlanView). */
+  readonly otherNameOf = (path: string, copy: string): boolean => {
+    try {
+      const x = lstatOrNone(nativePath(this.root, path));
+      const y = lstatOrNone(nativePath(this.root, copy));
+      return x?.isFile === true && y?.isFile === true && x.ino !== null && x.ino === y.ino &&
+        x.dev === y.dev;
+    } catch {
+      return false;
+    }
+  };
+
   close(): void {
     this.#folders?.close();
     this.#folders = undefined;

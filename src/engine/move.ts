@@ -13,15 +13,7 @@
 import { dirname } from "node:path";
 import { errorText } from "./errors.ts";
 import { faultPoint } from "./fault.ts";
-import {
-  exists,
-  isTransient,
-  lstatOrNone,
-  removeQuietly,
-  renameWithRetry,
-  sameFile,
-  withRetry,
-} from "./fsops.ts";
+import { exists, isTransient, lstatOrNone, renameWithRetry, sameFile, withRetry } from "./fsops.ts";
 
 /** What linking `from` to `to` found: both names on one file now, or what stood in the way. */
 type Linked = "linked" | "moved already" | "neither" | "no hard links";
@@ -77,8 +69,32 @@ export async function placeStaged(tmp: string, to: string): Promise<boolean> {
   if (linked === "no hard links") return await moveByRename(tmp, to);
   if (linked !== "linked") return linked === "moved already";
   faultPoint("linked");
-  removeQuietly(tmp);
+  try {
+    Deno.removeSync(tmp);
+  } catch (e) {
+    if (!(e instanceof Deno.errors.NotFound)) leftBehind.add(tmp);
+  }
   return true;
+}
+
+/**
+ * Names `placeStaged` could not remove (on Windows, mostly a scanner that opened the new
+ * file for a moment): each is another name of a placed copy, which would keep its space
+ * taken after the copy is pruned. Tried again once a batch is committed, and in any case
+ * removed by the next session's cleanup of the staging folder.
+ */
+const leftBehind = new Set<string>();
+
+/** Tries again to remove the names `placeStaged` left behind. */
+export function removeLeftBehind(): void {
+  for (const name of leftBehind) {
+    try {
+      Deno.removeSync(name);
+      leftBehind.delete(name);
+    } catch (e) {
+      if (e instanceof Deno.errors.NotFound) leftBehind.delete(name);
+    }
+  }
 }
 
 /** Removes the name a move left behind (retried like a rename); one already gone is fine. */
@@ -99,13 +115,16 @@ function removeMoved(path: string): Promise<void> {
  */
 function undoLink(from: string, to: string, e: unknown): string {
   const why = `the old name cannot be removed: ${errorText(e)}`;
-  const remedy = isTransient(e) ? ": close the program that holds it open, then run again" : "";
+  const held = Deno.build.os === "windows" && isTransient(e);
+  const remedy = held ? ": close the program that holds it open, then run again" : "";
   let undone = true;
   try {
     if (sameFile(from, to)) Deno.removeSync(to);
   } catch {
     undone = false;
   }
+  // Left at both names, the next run's move of the copy finishes on the new one (the
+  // planner takes a name that is certainly the copy's own as free: PlanView.otherNameOf).
   return undone ? `${why}${remedy}` : `${why}; it is now at both names${remedy}`;
 }
 

@@ -80,6 +80,7 @@ class Pass {
       ...ctx.store?.planView() ?? emptyView(),
       foreignKind: this.#disk.kind,
       sameEntry: this.#disk.sameEntry,
+      otherNameOf: this.#disk.otherNameOf,
       ignoresCase: this.#disk.ignoresCase(),
     };
     this.planner = createPlanner(view, planOpts);

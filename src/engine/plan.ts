@@ -35,6 +35,12 @@ export interface PlanView extends Occupancy {
   /** Whether two storage paths name one entry on disk (a disk that ignores case). */
   sameEntry?(a: string, b: string): boolean;
   /**
+   * Whether a path the state knows nothing of is, for certain, another name of the stored
+   * copy at `copy` (one inode; false where that cannot be told): what a move interrupted
+   * by a failure leaves, with the copy at both names.
+   */
+  otherNameOf?(path: string, copy: string): boolean;
+  /**
    * The backup root's disk ignores case (macOS and Windows by default, exFAT): two paths
    * placed in one run that differ only in case would be one file there.
    */
@@ -192,6 +198,15 @@ export function createPlanner(view: PlanView, opts: PlanOptions): Planner {
       placedDir(p) ||
       (mayHold(p) && (ask("isDir", p) ? !emptied(p) : foreignAt(p) === "dir")),
   };
+  // Where a copy moves (archived, deleted): a name the disk shows for that very copy is
+  // its own, so the move finishes there (link finds it, unlink completes) instead of
+  // leaving that name as a stray beside a `.~2`.
+  const ownName = (p: string, copy: string) =>
+    !placed.has(p) && !ask("isFile", p) && (view.otherNameOf?.(p, copy) ?? false);
+  const ownNames = (copy: string): Occupancy => ({
+    isFile: (p) => occ.isFile(p) && !ownName(p, copy),
+    isDir: occ.isDir,
+  });
   const countPlaced = (p: string, by: 1 | -1) => {
     if (!ignoresCase) return;
     const key = fold(p);
@@ -267,7 +282,7 @@ export function createPlanner(view: PlanView, opts: PlanOptions): Planner {
     const path = t.path;
     vacate(t.storedAt);
     release(path);
-    const to = allocatePath(deletedPath(mirror(path)), occ);
+    const to = allocatePath(deletedPath(mirror(path)), ownNames(t.storedAt));
     place(to);
     return { type: "delete", path, copyId: t.copyId, from: t.storedAt, to };
   }
@@ -291,7 +306,7 @@ export function createPlanner(view: PlanView, opts: PlanOptions): Planner {
     if (t) {
       vacate(t.storedAt);
       release(path);
-      const to = allocatePath(versionPath(mirror(path), t.seq), occ);
+      const to = allocatePath(versionPath(mirror(path), t.seq), ownNames(t.storedAt));
       place(to);
       archive = { copyId: t.copyId, from: t.storedAt, to, seq: t.seq };
     }

@@ -302,3 +302,72 @@ Deno.test({
     );
   },
 });
+
+Deno.test({
+  name:
+    "a copy left at both names by a failed move is moved on that name by the next run, no stray",
+  ignore: noChattr,
+  fn: async () => {
+    using fx = makeFixture({ "a.txt": "A1\n" });
+    assert.equal((await fx.cli("run")).code, 0);
+    Deno.writeTextFileSync(join(fx.source, "a.txt"), "A2\n");
+    assert.equal((await fx.cli("run")).code, 0);
+    Deno.writeTextFileSync(join(fx.source, "a.txt"), "A3\n");
+    // Neither the old name nor, to undo the link, the new one can be removed.
+    const versions = join(fx.backup, "versions", "a.txt");
+    await sh(`chattr +a '${versions}'`);
+    let r;
+    try {
+      r = await runAppendOnly(fx, fx.backup);
+    } finally {
+      await sh(`chattr -a '${versions}'`);
+    }
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, /it is now at both names/);
+    assert.equal((await fx.cli("run")).code, 0);
+    assert.deepEqual(listDir(versions).sort(), ["v1.bak", "v2.bak"]);
+    assert.equal(Deno.readTextFileSync(join(fx.backup, "a.txt")), "A3\n");
+    assert.equal(Deno.lstatSync(join(versions, "v2.bak")).nlink, 1);
+    const verify = await fx.cli("verify");
+    assert.equal(verify.code, 0, verify.stdout + verify.stderr);
+    const to = join(fx.dir, "v2");
+    assert.equal((await fx.cli("restore", "a.txt", "--version", "2", "--to", to)).code, 0);
+    assert.equal(Deno.readTextFileSync(join(to, "a.txt")), "A2\n");
+  },
+});
+
+Deno.test({
+  name:
+    "an archived copy that cannot be put back from its archive name is back at its own all the same",
+  ignore: noChattr,
+  fn: async () => {
+    using fx = makeFixture({ "a.txt": "A1\n", "b.txt": "BBB\n", "c.txt": "BBB\n" });
+    assert.equal((await fx.cli("run")).code, 0);
+    Deno.writeTextFileSync(join(fx.source, "a.txt"), "A2\n");
+    assert.equal((await fx.cli("run")).code, 0);
+    // a.txt becomes a duplicate: its new copy goes to _duplicates/, which takes nothing
+    // in (immutable), and its archived copy cannot leave versions/ again.
+    Deno.writeTextFileSync(join(fx.source, "a.txt"), "BBB\n");
+    const dups = join(fx.backup, "_duplicates");
+    const versions = join(fx.backup, "versions", "a.txt");
+    await sh(`chattr +i '${dups}'`);
+    let r;
+    try {
+      r = await runAppendOnly(fx, versions);
+    } finally {
+      await sh(`chattr -i '${dups}'`);
+    }
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, /Cannot place '_duplicates\/a\.txt'/);
+    assert.equal(Deno.readTextFileSync(join(fx.backup, "a.txt")), "A2\n");
+    // The next run archives it on the name it was left at, records nothing as lost.
+    const next = await fx.cli("run");
+    assert.equal(next.code, 0, next.stderr);
+    assert.doesNotMatch(next.stderr, /lost/);
+    assert.deepEqual(listDir(versions).sort(), ["v1.bak", "v2.bak"]);
+    assert.equal((await fx.cli("verify")).code, 0);
+    const to = join(fx.dir, "v2");
+    assert.equal((await fx.cli("restore", "a.txt", "--version", "2", "--to", to)).code, 0);
+    assert.equal(Deno.readTextFileSync(join(to, "a.txt")), "A2\n");
+  },
+});
