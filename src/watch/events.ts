@@ -32,6 +32,8 @@ export function followEvents(paths: string[], handlers: EventHandlers): EventFol
   let watcher: Deno.FsWatcher | undefined;
   const reading = new Set<Promise<void>>();
   let timer: ReturnType<typeof setTimeout> | undefined;
+  /** When the pending reopening is due (Date.now() time). */
+  let dueAt = 0;
   let failures = 0;
 
   const open = () => {
@@ -53,6 +55,7 @@ export function followEvents(paths: string[], handlers: EventHandlers): EventFol
     failures++;
     const pause = Math.min(REOPEN_FIRST_MS * 2 ** (failures - 1), REOPEN_MAX_MS);
     handlers.onError(e, failures, pause);
+    dueAt = Date.now() + pause;
     timer = setTimeout(open, pause);
   };
 
@@ -83,8 +86,11 @@ export function followEvents(paths: string[], handlers: EventHandlers): EventFol
       if (timer !== undefined) {
         // A reopening already due covers this one (and asks for its rescan when it comes),
         // but no later than after the first pause: the source may be back (a disk mounted).
-        clearTimeout(timer);
-        timer = setTimeout(open, REOPEN_FIRST_MS);
+        if (dueAt - Date.now() > REOPEN_FIRST_MS) {
+          clearTimeout(timer);
+          dueAt = Date.now() + REOPEN_FIRST_MS;
+          timer = setTimeout(open, REOPEN_FIRST_MS);
+        }
         return;
       }
       failures = 0; // a deliberate restart: said again, and reopened after the first pause
