@@ -28,7 +28,8 @@ export function checkRoots(
   const seen = new Map(roots.map((r) => [r, identityNow(r)]));
   let closed = false;
   // Stat'ed asynchronously, one check at a time: a source on a network share whose server
-  // hangs must not stall the session (its signals and events) with it.
+  // hangs must not stall the session's events and signals with it (only `close`, at the
+  // end of the session, waits for a check in progress).
   let checking: Promise<void> | undefined;
   const check = async () => {
     for (const [root, before] of seen) {
