@@ -39,20 +39,13 @@ export class DiskProbe {
 
   /**
    * Whether two storage paths name the same entry (one inode) on the backup root's disk.
-   * Without inode numbers (`ino` null: a platform or file system that gives none; Deno documents the file index on Windows as possibly unavailable) it cannot tell, and answers as the
-   * planner does then: the same (see `foreignAt`); should they be two files after all, the
-   * move onto the path finds it taken and fails, never replacing it.
+   * Without inode numbers (`ino` null, which Deno allows on Windows) it cannot tell, and
+   * answers as the planner does then: the same (see `foreignAt`); should they be two files
+   * after all, the move onto the path finds it taken and fails, never replacing it.
    */
   readonly sameEntry = (a: string, b: string): boolean => {
-    try {
-      const x = lstatOrNone(nativePath(this.root, a));
-      const y = lstatOrNone(nativePath(this.root, b));
-      if (x === undefined || y === undefined) return false;
-      if (x.ino === null || y.ino === null) return true;
-      return x.ino === y.ino && x.dev === y.dev;
-    } catch {
-      return false;
-    }
+    const r = relation(nativePath(this.root, a), nativePath(this.root, b));
+    return r === "same" || r === "unknown";
   };
 
   /**
@@ -60,30 +53,38 @@ export class DiskProbe {
    * capitals too, as the same entry. False where there is no state folder (a dry run).
    */
   ignoresCase(): boolean {
-    try {
-      const x = lstatOrNone(join(this.root, STATE_DIR));
-      const y = lstatOrNone(join(this.root, STATE_DIR.toUpperCase()));
-      if (x === undefined || y === undefined) return false;
-      return x.ino === null || y.ino === null || (x.ino === y.ino && x.dev === y.dev);
-    } catch {
-      return false;
-    }
+    const r = relation(join(this.root, STATE_DIR), join(this.root, STATE_DIR.toUpperCase()));
+    return r === "same" || r === "unknown";
   }
 
   /** Whether `path` is certainly another name of the file at `copy` (see PlanView). */
-  readonly otherNameOf = (path: string, copy: string): boolean => {
-    try {
-      const x = lstatOrNone(nativePath(this.root, path));
-      const y = lstatOrNone(nativePath(this.root, copy));
-      return x?.isFile === true && y?.isFile === true && x.ino !== null && x.ino === y.ino &&
-        x.dev === y.dev;
-    } catch {
-      return false;
-    }
-  };
+  readonly otherNameOf = (path: string, copy: string): boolean =>
+    relation(nativePath(this.root, path), nativePath(this.root, copy), true) === "same";
 
   close(): void {
     this.#folders?.close();
     this.#folders = undefined;
+  }
+}
+
+/**
+ * How two paths relate on disk, symlinks not followed: one entry, two, or unknown (no inode
+ * numbers); undefined where either is missing or cannot be looked at. With `filesOnly`,
+ * anything but two regular files counts as two entries.
+ */
+function relation(
+  a: string,
+  b: string,
+  filesOnly = false,
+): "same" | "other" | "unknown" | undefined {
+  try {
+    const x = lstatOrNone(a);
+    const y = lstatOrNone(b);
+    if (x === undefined || y === undefined) return undefined;
+    if (filesOnly && !(x.isFile && y.isFile)) return "other";
+    if (x.ino === null || y.ino === null) return "unknown";
+    return x.ino === y.ino && x.dev === y.dev ? "same" : "other";
+  } catch {
+    return undefined;
   }
 }
