@@ -6,7 +6,7 @@
  * only inside `commitBatch`'s transaction: an interruption rolls the whole batch back and
  * leaves its intent for the next run's recovery.
  */
-import type { Action, CopyLocation, NewContent, Refresh } from "../engine/types.ts";
+import type { Action, CopyLocation, NewContent, Refresh, ScanEntry } from "../engine/types.ts";
 import type { StateDb } from "./connection.ts";
 import type { DigestHolders } from "./digest_filter.ts";
 
@@ -120,13 +120,7 @@ export class BatchRecorder {
       e.kind,
       c.hash,
       c.algo,
-      e.size,
-      e.mtimeMs,
-      e.ctimeMs,
-      e.ino,
-      e.dev,
-      e.mode,
-      isTrusted(e, ctx) ? 1 : 0,
+      ...fingerprintValues(e, ctx),
     );
   }
 
@@ -137,13 +131,7 @@ export class BatchRecorder {
          trusted = ?, status = 'current', hash = coalesce(?, hash), algo = coalesce(?, algo)
        WHERE path = ?`,
     ).run(
-      e.size,
-      e.mtimeMs,
-      e.ctimeMs,
-      e.ino,
-      e.dev,
-      e.mode,
-      isTrusted(e, ctx) ? 1 : 0,
+      ...fingerprintValues(e, ctx),
       rehashed?.hash ?? null,
       rehashed?.algo ?? null,
       path,
@@ -153,6 +141,11 @@ export class BatchRecorder {
        WHERE id = (SELECT copy_id FROM files WHERE path = ?)`,
     ).run(e.mtimeMs, e.mode, rehashed?.hash ?? null, rehashed?.algo ?? null, path);
   }
+}
+
+/** The fingerprint columns in their order: size, mtime_ms, ctime_ms, ino, dev, mode, trusted. */
+function fingerprintValues(e: ScanEntry, ctx: BatchContext): number[] {
+  return [e.size, e.mtimeMs, e.ctimeMs, e.ino, e.dev, e.mode, isTrusted(e, ctx) ? 1 : 0];
 }
 
 function isTrusted(e: { mtimeMs: number; ctimeMs: number }, ctx: BatchContext): boolean {
