@@ -2,9 +2,9 @@
  * What a pass does with tracked paths its walk no longer saw: a path that is now excluded
  * and still in its source keeps its copy (and is marked excluded once); every other one
  * (files marked excluded earlier included) is archived as deleted, unless they are more
- * than `safety.max_delete_percent` of everything tracked, or of one source's files where
- * there are several, in which case none is (the mass-deletion guard: an unmounted disk
- * must not look like a deleted tree). A file
+ * than `safety.max_delete_percent` of everything tracked, or of the files tracked in their
+ * source, in which case none is (the mass-deletion guard: an unmounted disk must not look
+ * like a deleted tree). A file
  * replaced by a folder of its name is archived even then: the folder is there to see.
  * Tracked paths below a folder that could not be listed, or outside the pass's scope, do
  * not count as vanished. Planning only; the batch applies the actions.
@@ -25,7 +25,7 @@ export interface VanishedRules {
   force?: boolean;
   /** How many paths are tracked in all (the guard's base; counted only when needed). */
   trackedCount: () => number;
-  /** How many paths are tracked in one source (its own base, where there are several). */
+  /** How many paths are tracked in one source (the base for that source's deletions). */
   trackedIn: (source: string) => number;
   /** Deletions counted with these (see DeletionWindow); updated with those planned. */
   window?: DeletionWindow;
@@ -100,8 +100,10 @@ function isFolderInSource(sources: Source[], path: string): boolean {
 
 /**
  * The guard's message if these deletions are too many: more than the limit of everything
- * tracked, or of one source's files where there are several (an unmounted disk that held
- * one small source must not empty that source's part of the backup either).
+ * tracked, or of one source's files (an unmounted disk that held one small source must not
+ * empty that source's part of the backup either). The second holds with one source too:
+ * the state may still track the files of a source no longer configured (a source folder
+ * renamed in the config), which would otherwise dilute the first.
  */
 function deleteGuard(deletions: TrackedFile[], rules: VanishedRules): string | undefined {
   const { maxDeletePercent: max, force, window } = rules;
@@ -119,7 +121,6 @@ function deleteGuard(deletions: TrackedFile[], rules: VanishedRules): string | u
     return `${total} of ${tracked} tracked files would be archived as deleted${since}, more ` +
       `than safety.max_delete_percent (${max}%): ${held}; ${remedy}`;
   }
-  if (rules.sources.length < 2) return undefined;
   for (const [source, count] of countBySource(deletions)) {
     const inSource = rules.trackedIn(source);
     if (count * 100 <= max * inSource) continue;

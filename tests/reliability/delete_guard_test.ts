@@ -7,7 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { type Fixture, makeFixture } from "../helpers.ts";
+import { type Fixture, makeFixture, writeConfig } from "../helpers.ts";
 import {
   assertConverged,
   checkBackup,
@@ -163,6 +163,21 @@ Deno.test("with several sources, one emptied (a small unmounted disk) is held ba
   const few = await run(fx, "run");
   assert.equal(few.code, 0, few.stderr);
   assert.equal(listDir(join(fx.backup, "_deleted", "_sources", "big")).length, 2);
+});
+
+Deno.test("files still tracked from a source no longer configured do not dilute the guard", async () => {
+  // The user renames the source folder and the config with it: the old source's files stay
+  // tracked (and kept), so an emptied new source is half of everything tracked, not more.
+  using fx = makeFixture(tree(10, "docs/"), { sources: ["./source/docs"] });
+  assert.equal((await run(fx, "run")).code, 0);
+  Deno.renameSync(join(fx.source, "docs"), join(fx.source, "Documents"));
+  writeConfig(fx.config, { sources: ["./source/Documents"], backup_root: "./backup" });
+  assert.equal((await run(fx, "run")).code, 0);
+  for (let i = 0; i < 10; i++) Deno.removeSync(join(fx.source, "Documents", `f${i}.txt`));
+  const held = await run(fx, "run");
+  assertHeld(fx, held, 20, "an emptied renamed source");
+  assert.match(held.stderr, /10 of the 10 tracked files of source 'Documents'/);
+  assert.deepEqual(listDir(join(fx.backup, "_deleted")), []);
 });
 
 Deno.test("held-back deletions are said on stderr, with --quiet too (a scheduled run's mail)", async () => {
