@@ -312,3 +312,20 @@ Deno.test("a config with log_dir inside the backup root still restores; only wri
   assert.match(run.stderr, /'log_dir' .* is inside 'backup_root'/);
   assert.equal(run.stderr.trim().split("\n").length, 1);
 });
+
+Deno.test("a lost source folder: restore (in place too), history and verify still work; run refuses", async () => {
+  using fx = makeFixture({});
+  put(fx.source, { "taxes/2025.pdf": "2025 return\n", "cv.odt": "cv\n" });
+  await ok(fx, "run");
+  const before = snapshot(fx.source);
+  Deno.removeSync(fx.source, { recursive: true }); // the disk died
+  const run = await fx.cli("run");
+  assert.equal(run.code, 2, run.stderr);
+  assert.match(run.stderr, /does not exist/);
+  assert.match(await ok(fx, "history", "taxes/2025.pdf"), /v1/);
+  assert.match(await ok(fx, "verify"), /intact/);
+  await ok(fx, "restore", "--to", join(fx.dir, "recovered"));
+  assert.deepEqual(snapshot(join(fx.dir, "recovered")), before);
+  await ok(fx, "restore");
+  assert.deepEqual(snapshot(fx.source), before);
+});

@@ -117,12 +117,22 @@ function isFile(path: string): boolean {
   }
 }
 
+/** How strictly a config is checked against the disk. */
+export interface LoadOptions {
+  /**
+   * A source folder that does not exist is taken as written instead of refused: for the
+   * commands that only read the backup (restore, history, verify), which are needed most
+   * once a source is lost.
+   */
+  sourcesMayBeMissing?: boolean;
+}
+
 /** Reads and validates a config file (relative `file` resolves against the cwd). */
-export function loadConfig(file: string): Config {
+export function loadConfig(file: string, opts: LoadOptions = {}): Config {
   const abs = resolve(file);
   const text = readText(abs);
   try {
-    return build(abs, parseJsonc(text));
+    return build(abs, parseJsonc(text), opts);
   } catch (err) {
     if (err instanceof Invalid) {
       throw new ConfigError(`Cannot load config ${quote(abs)}: ${err.message}`);
@@ -145,7 +155,7 @@ function readText(file: string): string {
   }
 }
 
-function build(file: string, value: unknown): Config {
+function build(file: string, value: unknown, opts: LoadOptions): Config {
   const top = Section.of(value, "", TOP_KEYS, HOMES);
   const base = dirname(file);
   top.string("$schema", "");
@@ -159,7 +169,7 @@ function build(file: string, value: unknown): Config {
   const config = readSettings(top);
   const backupRoot = realTarget(absolute(base, rootText, "backup_root"), "backup_root");
   const logDir = realTarget(absolute(base, logText, "log_dir"), "log_dir");
-  const sources = readSources(rawSources, base, backupRoot);
+  const sources = readSources(rawSources, base, backupRoot, opts.sourcesMayBeMissing);
   return { file, sources, backupRoot, logDir, ...config };
 }
 

@@ -1,6 +1,7 @@
 /**
  * The `sources` list: each item is a path string or `{ "path", "name"? }`. Paths resolve
- * against the config folder and must be existing folders (a symlinked root is followed);
+ * against the config folder and must be existing folders (a symlinked root is followed),
+ * unless missing ones are allowed (the commands that only read the backup);
  * names default to the folder's basename, must be one usable path component, must not be
  * a reserved backup folder name, and must be unique (ignoring letter case, so they cannot
  * collide on case-insensitive disks). Sources must not overlap each other or backup_root;
@@ -8,7 +9,7 @@
  */
 import { basename } from "node:path";
 import { invalid, osDetail, quote, typeName } from "./errors.ts";
-import { absolute, isInside, tryRealPath } from "./paths.ts";
+import { absolute, isInside, realTarget, tryRealPath } from "./paths.ts";
 import { Section } from "./section.ts";
 
 /** One source folder: a unique name and the realpath of its root. */
@@ -26,16 +27,21 @@ interface Entry extends Source {
 }
 
 /** Validates the raw `sources` value and returns the sources in config order. */
-export function readSources(raw: unknown, base: string, backupRoot: string): Source[] {
+export function readSources(
+  raw: unknown,
+  base: string,
+  backupRoot: string,
+  mayBeMissing = false,
+): Source[] {
   if (!Array.isArray(raw)) invalid(`'sources' must be an array of folders, got ${typeName(raw)}`);
   if (raw.length === 0) invalid(`'sources' must not be empty: list at least one folder to back up`);
-  const entries = raw.map((item, i) => readEntry(item, `sources[${i}]`, base));
+  const entries = raw.map((item, i) => readEntry(item, `sources[${i}]`, base, mayBeMissing));
   checkOverlaps(entries, backupRoot);
   checkUniqueNames(entries);
   return entries.map(({ name, path }) => ({ name, path }));
 }
 
-function readEntry(item: unknown, key: string, base: string): Entry {
+function readEntry(item: unknown, key: string, base: string, mayBeMissing: boolean): Entry {
   let given: string;
   let name: string | undefined;
   let pathKey = key;
@@ -51,15 +57,17 @@ function readEntry(item: unknown, key: string, base: string): Entry {
     invalid(`${quote(key)} must be a folder path string or { "path": ... }, got ${typeName(item)}`);
   }
   const abs = absolute(base, given, pathKey);
-  const path = realFolder(abs, key);
+  const path = realFolder(abs, key, mayBeMissing);
   if (name === undefined) checkName(basename(abs), key, given, false);
   else checkName(name, `${key}.name`, given, true);
   return { name: name ?? basename(abs), path, key, given };
 }
 
-function realFolder(abs: string, key: string): string {
+/** A missing folder, where allowed, as `realTarget` resolves a path that may not exist. */
+function realFolder(abs: string, key: string, mayBeMissing: boolean): string {
   const real = tryRealPath(abs, `source (${key})`);
   if (real === undefined) {
+    if (mayBeMissing) return realTarget(abs, `source (${key})`);
     invalid(`source ${quote(abs)} (${key}) does not exist: check the path or mount the disk`);
   }
   let isDir: boolean;

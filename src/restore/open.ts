@@ -13,7 +13,7 @@ import { StateStore } from "../state/store.ts";
 import { PathResolver } from "./paths.ts";
 
 export function loadConfigFor(configFlag: string | undefined): Config {
-  return loadConfig(findConfigFile(configFlag, Deno.cwd()));
+  return loadConfig(findConfigFile(configFlag, Deno.cwd()), { sourcesMayBeMissing: true });
 }
 
 /** The state database's path; exit code 2 when there is no backup yet. */
