@@ -120,7 +120,10 @@ const VALID: ValidCase[] = [
   {
     name: "a symlinked source is realpath'd but named after the link",
     config: { sources: ["./link/"], backup_root: "./link/../out" },
-    expect: (t) => ({ sources: [{ name: "link", path: t.at("data") }], backupRoot: t.at("out") }),
+    expect: (t) => ({
+      sources: [{ name: "link", path: t.at("data"), written: t.at("link") }],
+      backupRoot: t.at("out"),
+    }),
   },
   {
     name: "backup_root below a symlink resolves the existing part",

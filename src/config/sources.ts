@@ -16,6 +16,8 @@ import { Section } from "./section.ts";
 export interface Source {
   name: string;
   path: string;
+  /** The root as the config writes it, made absolute, where it differs from `path`. */
+  written?: string;
 }
 
 /** Folder names the backup root uses for itself (compared ignoring case and trailing `~`). */
@@ -38,7 +40,9 @@ export function readSources(
   const entries = raw.map((item, i) => readEntry(item, `sources[${i}]`, base, mayBeMissing));
   checkOverlaps(entries, backupRoot);
   checkUniqueNames(entries);
-  return entries.map(({ name, path }) => ({ name, path }));
+  return entries.map(({ name, path, written }) =>
+    written ? { name, path, written } : { name, path }
+  );
 }
 
 function readEntry(item: unknown, key: string, base: string, mayBeMissing: boolean): Entry {
@@ -60,7 +64,8 @@ function readEntry(item: unknown, key: string, base: string, mayBeMissing: boole
   const path = realFolder(abs, key, mayBeMissing);
   if (name === undefined) checkName(basename(abs), key, given, false);
   else checkName(name, `${key}.name`, given, true);
-  return { name: name ?? basename(abs), path, key, given };
+  const written = abs !== path ? abs : undefined;
+  return { name: name ?? basename(abs), path, written, key, given };
 }
 
 /** A missing folder, where allowed, as `realTarget` resolves a path that may not exist. */

@@ -95,12 +95,17 @@ export class PathResolver {
     return parts.join("/");
   }
 
-  /** An absolute path inside a configured source, as `<name>/<rel>`. */
+  /**
+   * An absolute path inside a configured source, as `<name>/<rel>`: below its real path or
+   * below the path the config writes (through a symlink, like macOS's `/tmp`).
+   */
   #fromAbsolute(input: string): string {
     for (const s of this.sources) {
-      const rel = relative(s.path, input);
-      if (rel === "" || (!rel.startsWith("..") && !isAbsolute(rel))) {
-        return [s.name, ...rel.split(sep)].join("/");
+      for (const root of s.written ? [s.path, s.written] : [s.path]) {
+        const rel = relative(root, input);
+        if (rel === "" || (!rel.startsWith("..") && !isAbsolute(rel))) {
+          return [s.name, ...rel.split(sep)].join("/");
+        }
       }
     }
     throw new UsageError(

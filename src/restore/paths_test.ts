@@ -27,6 +27,19 @@ Deno.test("toLogical: one source accepts paths with and without its name", () =>
   assert.equal(ONE.toLogical("new.txt"), "src/new.txt");
 });
 
+Deno.test("toLogical: an absolute path below a source written through a symlink, either way", () => {
+  // The config names `/home/u/docs`, a symlink to `/mnt/disk/docs` (macOS: `/tmp`).
+  const linked = new PathResolver(
+    ["docs"],
+    [{ name: "docs", path: "/mnt/disk/docs", written: "/home/u/docs" }],
+    ["docs/report.txt"],
+  );
+  assert.equal(linked.toLogical("/home/u/docs/report.txt"), "docs/report.txt");
+  assert.equal(linked.toLogical("/mnt/disk/docs/report.txt"), "docs/report.txt");
+  assert.equal(linked.toLogical("/home/u/docs"), "docs");
+  assert.throws(() => linked.toLogical("/home/u/other.txt"), /not inside a configured source/);
+});
+
 Deno.test("toLogical: a path that names two recorded things in one source is refused, naming both ways", () => {
   // The source `src` holds `a.txt` and a folder `src` holding another `a.txt`.
   const both = new PathResolver(["src"], [{ name: "src", path: "/data/src" }], [
