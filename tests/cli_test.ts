@@ -99,6 +99,10 @@ Deno.test("unknown commands and flags exit 2, named, with a did-you-mean", async
   assertUsage(await runCli(["run", "extra"]), /Unexpected argument 'extra' for 'run'/);
   assertUsage(await runCli(["plan", "extra"]), /Unexpected argument 'extra' for 'plan'/);
   assertUsage(await runCli(["init", "a", "b"]), /more than one folder/);
+  assertUsage(
+    await runCli(["verify", "--sample", "-1"]),
+    /^Invalid value for '--sample' of 'verify': '-1' looks like an option: .*'--sample=-1'/,
+  );
 });
 
 Deno.test("init: writes a commented config that loads, and run succeeds once the source exists", async () => {

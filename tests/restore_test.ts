@@ -168,6 +168,7 @@ Deno.test("in place, a changed file is left alone unless --overwrite", async () 
   const r = await fx.cli("restore");
   assert.equal(r.code, 1);
   assert.match(r.stderr, /source\/a\.txt \(v1\): '.*a\.txt' exists with other content: left alone/);
+  assert.match(r.stderr, /use --overwrite to replace it, or --to DIR to restore elsewhere/);
   assert.match(r.stdout, /0 restored, 1 up to date, 1 not restored/);
   assert.deepEqual(snapshot(fx.source), edited);
   const json = JSON.parse((await fx.cli("restore", "a.txt", "--json")).stdout);
@@ -234,7 +235,18 @@ Deno.test("in place, a folder replaced by a symlink is not written through", asy
   Deno.symlinkSync(elsewhere, join(fx.source, "docs"));
   const r = await fx.cli("restore", "docs/a.txt");
   assert.equal(r.code, 1);
-  assert.match(r.stderr, /is a symlink, and writing through it would leave/);
+  assert.match(
+    r.stderr,
+    /is a symlink, and writing through it would leave .*: restore with --to DIR/,
+  );
+  assert.deepEqual([...Deno.readDirSync(elsewhere)], []);
+  // Under --to, the remedy is not --to again.
+  const out = join(fx.dir, "out");
+  Deno.mkdirSync(out);
+  Deno.symlinkSync(elsewhere, join(out, "docs"));
+  const viaTo = await fx.cli("restore", "docs/a.txt", "--to", out);
+  assert.equal(viaTo.code, 1);
+  assert.match(viaTo.stderr, /would leave '.*out': remove the link, or restore to another --to/);
   assert.deepEqual([...Deno.readDirSync(elsewhere)], []);
   const inside = await fx.cli("restore", "--to", join(fx.backup, "restored"));
   assert.equal(inside.code, 2);

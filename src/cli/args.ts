@@ -50,12 +50,20 @@ export function parseCommand(command: string, argv: string[], spec: FlagSpec): P
     });
     return { values: values as Parsed["values"], positionals };
   } catch (e) {
-    throw new UsageError(usageMessage(command, e, Object.keys(options)));
+    throw new UsageError(usageMessage(command, e, Object.keys(options), argv));
   }
 }
 
-function usageMessage(command: string, e: unknown, known: string[]): string {
+function usageMessage(command: string, e: unknown, known: string[], argv: string[]): string {
   const text = e instanceof Error ? e.message : String(e);
+  // A value that starts with a dash (`--sample -1`): parseArgs calls it ambiguous.
+  const dashed = text.match(/^Option '([^']*)' argument is ambiguous/);
+  if (dashed) {
+    const given = argv[argv.indexOf(dashed[1]) + 1] ?? "";
+    const long = text.match(/use '(--[^=']+)=/)?.[1] ?? dashed[1];
+    return `Invalid value for '${dashed[1]}' of '${command}': '${given}' looks like an option: ` +
+      `give a value, or write it as '${long}=${given}' if it is one: see '${command} --help'`;
+  }
   const unknown = text.match(/Unknown option '(-{1,2})([^']*)'/);
   if (unknown) {
     const close = suggest(unknown[2], known);

@@ -6,7 +6,7 @@
  * `log_retention` are removed, and each removal is logged; only files named as this tool
  * names its logs are ever counted or removed, so other files in log_dir are safe.
  */
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 
 const LOG_SUFFIX = ".log";
 /** `<UTC time>-<command>[-N].log`, as `RunLog.open` names them: nothing else is a run log. */
@@ -25,20 +25,25 @@ export class RunLog {
   #buffer: string[] = [];
   readonly #encoder = new TextEncoder();
 
-  private constructor(path: string, file: Deno.FsFile) {
+  /** The folders `open` made for the log, innermost first: `discard` removes them again. */
+  readonly #made: string[];
+
+  private constructor(path: string, file: Deno.FsFile, made: string[]) {
     this.path = path;
     this.#file = file;
+    this.#made = made;
   }
 
-  /** Creates `<log_dir>/<UTC time>-<command>.log`. */
+  /** Creates `<log_dir>/<UTC time>-<command>.log`, and log_dir if need be. */
   static open(dir: string, command: string, now = new Date()): RunLog {
+    const made = missingFolders(dir);
     Deno.mkdirSync(dir, { recursive: true });
     const stamp = now.toISOString().replace(/:/g, "-");
     for (let n = 1;; n++) {
       const name = `${stamp}-${command}${n === 1 ? "" : `-${n}`}${LOG_SUFFIX}`;
       const path = join(dir, name);
       try {
-        return new RunLog(path, Deno.openSync(path, { write: true, createNew: true }));
+        return new RunLog(path, Deno.openSync(path, { write: true, createNew: true }), made);
       } catch (e) {
         if (!(e instanceof Deno.errors.AlreadyExists)) throw e;
       }
@@ -68,12 +73,17 @@ export class RunLog {
     this.#file.close();
   }
 
-  /** Closes and removes the log: for a session that could not start (nothing was logged). */
+  /**
+   * Closes and removes the log, and the folders made for it if they are still empty: for a
+   * session that could not start (nothing was logged, nothing is left behind).
+   */
   discard(): void {
     this.#file.close();
-    try {
-      Deno.removeSync(this.path);
-    } catch { /* already gone */ }
+    for (const path of [this.path, ...this.#made]) {
+      try {
+        Deno.removeSync(path); // never recursive: a folder something else wrote to stays
+      } catch { /* already gone, or no longer empty */ }
+    }
   }
 
   /** Removes the oldest log files beyond `keep` (oldest by modification time), logging each. */
@@ -89,4 +99,19 @@ export class RunLog {
       this.line(`LOG ROTATE delete: ${name}`);
     }
   }
+}
+
+/** The folders of `dir` and above it that do not exist yet, innermost first. */
+function missingFolders(dir: string): string[] {
+  const missing: string[] = [];
+  for (let d = dir; dirname(d) !== d; d = dirname(d)) {
+    try {
+      Deno.lstatSync(d);
+      break;
+    } catch (e) {
+      if (!(e instanceof Deno.errors.NotFound)) break;
+      missing.push(d);
+    }
+  }
+  return missing;
 }

@@ -118,7 +118,10 @@ export class PathResolver {
    * Where a logical path is restored (`dest`): under `to`, or back into its source folder
    * (`base`, the folder the destination must stay inside).
    */
-  destination(path: string, to: string | undefined): { dest: string; base: string } {
+  destination(
+    path: string,
+    to: string | undefined,
+  ): { dest: string; base: string; toDir: boolean } {
     const parts = path.split("/");
     if (parts.some((p) => p === "" || p === "." || p === "..")) {
       throw new Error(`Cannot restore '${path}': the recorded path is not a safe relative path`);
@@ -126,7 +129,7 @@ export class PathResolver {
     if (to !== undefined) {
       const kept = this.several ? parts : parts.slice(1);
       this.#checkNames(path, kept);
-      return { dest: join(to, ...kept), base: to };
+      return { dest: join(to, ...kept), base: to, toDir: true };
     }
     const source = this.sources.find((s) => s.name === parts[0]);
     if (!source) {
@@ -136,7 +139,7 @@ export class PathResolver {
       );
     }
     this.#checkNames(path, parts.slice(1));
-    return { dest: join(source.path, ...parts.slice(1)), base: source.path };
+    return { dest: join(source.path, ...parts.slice(1)), base: source.path, toDir: false };
   }
 
   /** Refuses names this system would take for something else (Windows only). */

@@ -88,7 +88,7 @@ Deno.test("destination: in place, or under --to keeping the relative path", () =
     [TWO, "b/y/z.txt", undefined, join("/data/b", "y", "z.txt"), "/data/b"],
   ];
   for (const [resolver, path, to, dest, base] of cases) {
-    assert.deepEqual(resolver.destination(path, to), { dest, base });
+    assert.deepEqual(resolver.destination(path, to), { dest, base, toDir: to !== undefined });
   }
   const gone = new PathResolver(["a", "old"], [{ name: "a", path: "/data/a" }], []);
   assert.throws(

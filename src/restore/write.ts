@@ -36,6 +36,8 @@ export interface RestoreItem {
   dest: string;
   /** The folder the destination must stay inside (--to DIR, or the source folder). */
   base: string;
+  /** Whether `base` is a `--to` folder rather than the source folder. */
+  toDir?: boolean;
 }
 
 export interface RestoreResult extends RestoreItem {
@@ -62,7 +64,7 @@ export async function restoreOne(
   const { copy, dest } = item;
   const tmp = join(dirname(dest), `${RESTORE_TMP_PREFIX}${Deno.pid}-${++tmpCounter}.tmp`);
   try {
-    checkParents(item.base, dest);
+    checkParents(item, dest);
     const existing = lstatOrNone(dest);
     if (existing?.isDirectory) {
       return { ...item, outcome: "failed", reason: `a folder is in the way at '${dest}'` };
@@ -93,11 +95,12 @@ export async function restoreOne(
 }
 
 function conflict(item: RestoreItem): RestoreResult {
+  const elsewhere = item.toDir ? "another --to folder" : "--to DIR";
   return {
     ...item,
     outcome: "conflict",
     reason: `'${item.dest}' exists with other content: left alone; ` +
-      `use --overwrite to replace it, or --to DIR to restore elsewhere`,
+      `use --overwrite to replace it, or ${elsewhere} to restore elsewhere`,
   };
 }
 
@@ -176,7 +179,7 @@ async function linkNew(tmp: string, dest: string): Promise<boolean> {
  * Refuses a destination whose existing parent folders include a symlink: writing through
  * it would put the file outside `base` (a folder replaced by a link since the backup).
  */
-function checkParents(base: string, dest: string): void {
+function checkParents({ base, toDir }: RestoreItem, dest: string): void {
   const parts = relative(base, dirname(dest)).split(sep).filter((p) => p !== "");
   let dir = base;
   for (const part of parts) {
@@ -184,9 +187,12 @@ function checkParents(base: string, dest: string): void {
     const info = lstatOrNone(dir);
     if (!info) return; // the rest does not exist yet: it will be created as folders
     if (info.isSymlink) {
+      const remedy = toDir
+        ? "remove the link, or restore to another --to folder"
+        : "restore with --to DIR, or remove the link";
       throw new Error(
         `Cannot restore to '${dest}': '${dir}' is a symlink, and writing through it would ` +
-          `leave '${base}': restore with --to DIR, or remove the link`,
+          `leave '${base}': ${remedy}`,
       );
     }
   }

@@ -177,6 +177,7 @@ Deno.test("unwritable log_dir or backup root (as nobody): exit 2, nothing create
       assert.deepEqual(listDir(locked), [], key);
       assert.deepEqual(listDir(fx.backup), [], `${key}: the backup root was created`);
       assert.deepEqual(listDir(fx.logs), [], `${key}: a log was left`);
+      assert.throws(() => Deno.lstatSync(fx.logs), Deno.errors.NotFound, `${key}: log_dir made`);
       Deno.writeTextFileSync(fx.config, JSON.stringify(cfg));
     }
   });
