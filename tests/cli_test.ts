@@ -137,6 +137,27 @@ Deno.test("init: writes a commented config that loads, and run succeeds once the
   }
 });
 
+Deno.test("init: folder names that cannot name a source get a usable name, so the config loads", async () => {
+  const dir = Deno.makeTempDirSync({ prefix: "bt-init-" });
+  try {
+    const folders = ["we\\ird", "a/docs", "b/Docs", "versions"];
+    for (const f of folders) Deno.mkdirSync(join(dir, f), { recursive: true });
+    const args = folders.flatMap((f) => ["--source", f]);
+    const r = await runCli(["init", "--quiet", ...args], { cwd: dir });
+    assert.equal(r.code, 0, r.stderr);
+    const config = loadConfig(join(dir, "config.jsonc"));
+    assert.deepEqual(config.sources.map((s) => s.name), [
+      "we_ird",
+      "docs",
+      "Docs-2",
+      "versions-source",
+    ]);
+    assert.equal(config.sources[0].path, join(Deno.realPathSync(dir), "we\\ird"));
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
+
 Deno.test("init: refuses to overwrite an existing config (exit 2), file unchanged", async () => {
   const dir = Deno.makeTempDirSync({ prefix: "bt-init-" });
   try {

@@ -4,7 +4,8 @@
  * configuration and stays in step with the loader. The file is created with `createNew`:
  * an existing config is never overwritten, not even by a race with another `init`.
  */
-import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
+import { basename, dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
+import { usableSourceName } from "../config/sources.ts";
 import { ConfigError, DEFAULTS } from "../config/config.ts";
 import { flag, parseCommand, str, UsageError } from "./args.ts";
 
@@ -48,7 +49,7 @@ export function initCommand(argv: string[]): Promise<number> {
   const sources = (p.values.source as string[] | undefined) ?? [];
   const root = str(p, "backup-root");
   const text = configTemplate({
-    sources: sources.length > 0 ? sources.map((s) => configPath(dir, s)) : ["./data"],
+    sources: sources.length > 0 ? sourceEntries(dir, sources) : ["./data"],
     backupRoot: root === undefined ? "./backup" : configPath(dir, root),
   });
   writeNew(file, text);
@@ -62,6 +63,24 @@ function targetFile(dir: string | undefined, config: string | undefined): string
   }
   if (config === "") throw new UsageError("Cannot init: --config needs a file path");
   return config !== undefined ? resolve(config) : join(resolve(dir ?? "."), "config.jsonc");
+}
+
+/**
+ * The `sources` entries: each folder's path, with a "name" where its basename cannot name
+ * a source (a `\`, a reserved name, the same name twice) and the loader would refuse it.
+ */
+function sourceEntries(
+  dir: string,
+  sources: string[],
+): (string | { path: string; name: string })[] {
+  const taken = new Set<string>();
+  return sources.map((s) => {
+    const path = configPath(dir, s);
+    const folder = basename(resolve(s));
+    const name = usableSourceName(folder, taken);
+    taken.add(name.toLowerCase());
+    return name === folder ? path : { path, name };
+  });
 }
 
 /** A path as the config should hold it: relative to the config's folder when inside it. */
@@ -130,7 +149,9 @@ function nextSteps(file: string, dir: string, sources: string[]): string {
 }
 
 /** The commented config; values come from DEFAULTS so the file always matches the loader. */
-export function configTemplate(opts: { sources: string[]; backupRoot: string }): string {
+export function configTemplate(
+  opts: { sources: (string | { path: string; name: string })[]; backupRoot: string },
+): string {
   const j = (v: unknown) => JSON.stringify(v);
   return `// backup-tool configuration (JSONC: comments and trailing commas are allowed).
 // Written by 'backup-tool init'. Every key is explained below; all but "sources" and
@@ -140,7 +161,11 @@ export function configTemplate(opts: { sources: string[]; backupRoot: string }):
   // Folders to back up. They must exist. With one source the backup mirrors it directly;
   // with several, each gets a folder named after it (its basename, or a "name"):
   //   "sources": [{ "path": "./photos", "name": "photos" }, "/srv/documents"]
-  "sources": [${opts.sources.map(j).join(", ")}],
+  "sources": [${
+    opts.sources.map((s) =>
+      typeof s === "string" ? j(s) : `{ "path": ${j(s.path)}, "name": ${j(s.name)} }`
+    ).join(", ")
+  }],
 
   // Where the browsable backup and its state (.backup-tool/) live. Created when missing.
   // It may sit inside a source (it is skipped there) but a source may not sit inside it.

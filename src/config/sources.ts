@@ -8,7 +8,7 @@
  * backup_root inside a source is allowed (the engine skips it when scanning that source).
  */
 import { basename } from "node:path";
-import { invalid, osDetail, quote, typeName } from "./errors.ts";
+import { Invalid, invalid, osDetail, quote, typeName } from "./errors.ts";
 import { absolute, isInside, realTarget, tryRealPath } from "./paths.ts";
 import { Section } from "./section.ts";
 
@@ -83,6 +83,24 @@ function realFolder(abs: string, key: string, mayBeMissing: boolean): string {
   }
   if (!isDir) invalid(`source ${quote(abs)} (${key}) is not a folder: sources must be folders`);
   return real;
+}
+
+/**
+ * A usable source name close to `wanted` (a folder's basename), not among `taken` (lower
+ * case): for `init`, which must write a config the loader accepts.
+ */
+export function usableSourceName(wanted: string, taken: ReadonlySet<string>): string {
+  let name = wanted.replace(/[/\\\0]/g, "_");
+  if (name === "" || name === "." || name === "..") name = "source";
+  try {
+    checkName(name, "name", name, true);
+  } catch (e) {
+    if (!(e instanceof Invalid)) throw e;
+    name = `${name}-source`; // a reserved name such as `versions`
+  }
+  let unique = name;
+  for (let n = 2; taken.has(unique.toLowerCase()); n++) unique = `${name}-${n}`;
+  return unique;
 }
 
 /** Rejects names that are not one plain path component or that are reserved. */
