@@ -68,7 +68,11 @@ export function hashText(text: string, algo: string): string {
 function copyOnce(entry: ScanEntry, algo: string, buf: Uint8Array, tmp?: string) {
   const h = createDigest(algo);
   using src = Deno.openSync(entry.abs, { read: true });
-  using dst = tmp ? Deno.openSync(tmp, { write: true, createNew: true, mode: 0o600 }) : undefined;
+  // Created with the source's permission bits where the umask keeps them all, so no chmod
+  // is needed (the handle may write whatever the mode says); anything else starts private.
+  const keeps = keepsMode(entry.mode);
+  const mode = keeps ? entry.mode & 0o777 : 0o600;
+  using dst = tmp ? Deno.openSync(tmp, { write: true, createNew: true, mode }) : undefined;
   // Up to the size the walk saw, without a last read to meet the end: most files take one
   // read instead of two. A file that grew or shrank since fails the check below.
   let total = 0;
@@ -89,7 +93,11 @@ function copyOnce(entry: ScanEntry, algo: string, buf: Uint8Array, tmp?: string)
   ) {
     return undefined;
   }
-  if (tmp) applyMeta(tmp, entry);
+  if (dst) {
+    if (!keeps && Deno.build.os !== "windows") Deno.chmodSync(tmp!, entry.mode & 0o7777);
+    const when = new Date(entry.mtimeMs);
+    dst.utimeSync(when, when); // after the last write, through the handle: no path lookup
+  }
   return { entry, hash: h.digest("hex"), tmp };
 }
 
@@ -109,6 +117,26 @@ function stageSymlink(entry: ScanEntry, algo: string, tmp?: string): Staged {
 
 function writeAll(f: Deno.FsFile, chunk: Uint8Array): void {
   for (let off = 0; off < chunk.length;) off += f.writeSync(chunk.subarray(off));
+}
+
+/**
+ * The process's umask where Linux shows it (/proc/self/status, read once: asking Deno for
+ * it sets it to 0 for a moment, which a file created meanwhile by another thread would
+ * get); undefined elsewhere.
+ */
+const UMASK = (() => {
+  if (Deno.build.os !== "linux") return undefined;
+  try {
+    const line = Deno.readTextFileSync("/proc/self/status").match(/^Umask:\s*([0-7]+)$/m);
+    return line ? parseInt(line[1], 8) : undefined;
+  } catch {
+    return undefined;
+  }
+})();
+
+/** Whether a file created with these permission bits gets them all (none special or masked). */
+function keepsMode(mode: number): boolean {
+  return UMASK !== undefined && (mode & 0o7000) === 0 && (mode & UMASK & 0o777) === 0;
 }
 
 /** Gives a copy its source's permission bits and modification time. */
