@@ -7,6 +7,7 @@
 import type { Action, Fingerprint, TrackedFile } from "../engine/types.ts";
 import type { Digest, HeldCopy, PlanView } from "../engine/plan.ts";
 import type { StoredVersion } from "../engine/retention.ts";
+import { DUPLICATES_DIR } from "../engine/layout.ts";
 import type { StateDb } from "./connection.ts";
 import { DigestHolders } from "./digest_filter.ts";
 import { type FingerprintRow, type Row, type StoredCopy, toStoredCopy, toTracked } from "./rows.ts";
@@ -157,12 +158,15 @@ export function planView(db: StateDb, holders: DigestHolders): PlanView {
 /**
  * Contents that tracked files hold as duplicates only, no file holding them at its own
  * path: what a pass of a tool older than promotions left (see Planner.planPromotions).
- * One scan of the copies (NOT INDEXED: through the hash index, every row would be looked
- * up apart, 9x slower), then the hash index for each current duplicate.
+ * Every duplicate is stored below `_duplicates` (`_duplicates.~2` when something else
+ * took that name), so the storage index gives them without a scan of the copies (a full
+ * scan took 33 ms over 100,000 files, this 15 ms with 5,000 duplicates among them, and
+ * next to nothing without duplicates); then the hash index tells each one's original.
  */
 const ORPHANS_BY_COPY = `
-  SELECT DISTINCT c.hash, c.algo FROM copies c NOT INDEXED
-  WHERE c.location = 'duplicate' AND c.valid_to IS NULL AND c.kind = 'file'
+  SELECT DISTINCT c.hash, c.algo FROM copies c INDEXED BY copies_by_storage
+  WHERE c.stored_at >= ?1 AND c.stored_at < ?2
+    AND c.location = 'duplicate' AND c.valid_to IS NULL AND c.kind = 'file'
     AND NOT EXISTS (SELECT 1 FROM copies o
       WHERE substr(o.hash, 1, 12) = substr(c.hash, 1, 12) AND o.valid_to IS NULL
         AND o.location = 'latest' AND o.kind = 'file' AND o.hash = c.hash AND o.algo = c.algo)`;
@@ -174,11 +178,10 @@ const ORPHANS_GROUPED = `
   HAVING max(location = 'duplicate') = 1 AND max(location = 'latest') = 0`;
 
 export function orphanedDigests(db: StateDb): Digest[] {
-  const sql = db.version >= 2 ? ORPHANS_BY_COPY : ORPHANS_GROUPED;
-  return (db.q(sql).all() as Row[]).map((r) => ({
-    hash: r.hash as string,
-    algo: r.algo as string,
-  }));
+  const rows = db.version >= 2
+    ? db.q(ORPHANS_BY_COPY).all(DUPLICATES_DIR, `${DUPLICATES_DIR}0`)
+    : db.q(ORPHANS_GROUPED).all();
+  return (rows as Row[]).map((r) => ({ hash: r.hash as string, algo: r.algo as string }));
 }
 
 // --- the intents journal ---
