@@ -82,6 +82,7 @@ Deno.test("a pass decides the same whatever the number of entries it holds back"
       delete: 2,
       exclude: 0,
       prune: 0,
+      promote: 0,
       failed: 0,
       special: 1,
     });

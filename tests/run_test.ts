@@ -44,9 +44,13 @@ Deno.test("quick test: modified files are archived, new ones backed up, unchange
     "SKIP: source/one_copy.txt",
     "BACKUP: source/three.txt → backup/three.txt",
     "SKIP: source/two.txt",
+    // one_copy.txt was a duplicate of one.txt's old content: now its own original.
+    "PROMOTED: backup/_duplicates/one_copy.txt → backup/one_copy.txt " +
+    "(its original no longer holds this content)",
     "Run complete",
   ]);
   const tree = readTree(fx.backup);
+  assert.equal(tree["one_copy.txt"], "hello world\n");
   assert.equal(tree["one.txt"], "hello world\nhello world v2\n");
   assert.equal(tree["versions/one.txt/v1.bak"], "hello world\n");
   assert.equal(tree["three.txt"], "new file\n");

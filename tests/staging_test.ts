@@ -64,6 +64,7 @@ Deno.test({
         delete: 0,
         exclude: 0,
         prune: 0,
+        promote: 0,
         failed: 0,
         special: 1,
       });

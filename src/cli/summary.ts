@@ -29,6 +29,11 @@ export function humanSummary(
     `${(s.durationMs / 1000).toFixed(2)} s` + (s.logFile ? `. Log: ${s.logFile}` : ""),
   ];
   if (c.exclude > 0) lines.push(`${c.exclude} newly excluded (copies kept)`);
+  if (c.promote > 0) {
+    lines.push(
+      `${c.promote} duplicate(s) promoted to their own path (their original was deleted or changed)`,
+    );
+  }
   if (c.special > 0) lines.push(`${c.special} special file(s) skipped (FIFOs, sockets, devices)`);
   // `run` says it on stderr (printErrors); `plan` here, as what a run would do.
   if (s.deleteGuard && title === "Plan") {
@@ -90,6 +95,8 @@ export function publicAction(a: Action): Record<string, unknown> {
       return { type: a.type, path: a.path, storedAt: a.storedAt };
     case "prune":
       return { type: a.type, path: a.path, storedAt: a.storedAt };
+    case "promote":
+      return { type: a.type, path: a.path, from: a.from, to: a.to };
   }
 }
 

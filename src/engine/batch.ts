@@ -199,6 +199,7 @@ function destinations(a: Action): string[] {
     case "duplicate":
       return a.archive ? [a.archive.to, a.target] : [a.target];
     case "delete":
+    case "promote":
       return [a.to];
     default:
       return [];

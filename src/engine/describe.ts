@@ -35,6 +35,8 @@ export function formatAction(a: Action, rootName: string): string[] {
       return [`EXCLUDED: ${a.path} (now excluded; its copy stays at ${b(a.storedAt)})`];
     case "prune":
       return [`RETENTION delete: ${a.storedAt}`];
+    case "promote":
+      return [`PROMOTED: ${b(a.from)} → ${b(a.to)} (its original no longer holds this content)`];
   }
 }
 

@@ -88,6 +88,18 @@ export async function finishAction(
       faultPoint("deleted");
       removeEmptyParents(root, a.from, real);
       return;
+    case "promote":
+      // Moved as any stored copy: done or not begun, finished by recovery after a crash.
+      if (!(await moveStoredCopy(root, entryAt, a.from, a.to))) {
+        removeEmptyParents(root, a.to, real); // made for it before the batch's flush
+        throw new Error(
+          `Cannot promote '${a.path}' to its own path: its copy '${a.from}' is missing from ` +
+            "the backup root: run 'verify --repair', then run again",
+        );
+      }
+      faultPoint("promoted");
+      removeEmptyParents(root, a.from, real);
+      return;
     case "prune":
       // Only a stored copy reached safely is removed: never anything through a symlink
       // someone put in the backup root, nor a folder put in the copy's place.

@@ -3,7 +3,8 @@
  * environment variable BACKUP_TOOL_FAULT is `<point>:<n>`, the process exits abruptly
  * (code 137, as after SIGKILL: no finally blocks, no commit, lock dropped by the OS) the
  * n-th time execution reaches `faultPoint("<point>")`. Without the variable this is a
- * no-op. Points: staged, journaled, archived, placed, deleted, pruned, executed, committed;
+ * no-op. Points: staged, journaled, archived, placed, deleted, promoted, pruned, executed,
+ * committed;
  * `linked` (inside any move: both names on the file, the old one not yet removed); and
  * `aside` (verify --repair: a damaged copy linked into damaged/, not yet replaced).
  */

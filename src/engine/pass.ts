@@ -16,7 +16,10 @@
  *
  * Planned actions are applied in batches (batch.ts); an interruption costs at most the
  * batch in flight, which the next run's recovery completes, plus temporary copies staged
- * for the next batch, which it removes. What a pass is given and returns: pass_types.ts.
+ * for the next batch, which it removes. Promotions (a duplicate whose original was deleted
+ * or changed moves to its own path) are planned once the entries are committed, and
+ * applied with retention's prunes in the last batch. What a pass is given and returns:
+ * pass_types.ts.
  */
 import { Batch } from "./batch.ts";
 import { EntryHandler } from "./entries.ts";
@@ -105,6 +108,7 @@ class Pass {
       await this.#backUp();
       this.batch.settle();
       if (this.opts.signal?.aborted) return this.result;
+      this.#planPromotions();
       for (const a of retentionActions(this.ctx, this.result.planned, this.opts)) this.batch.add(a);
       await this.batch.flush();
       this.batch.settle();
@@ -246,6 +250,19 @@ class Pass {
       this.batch,
     );
     if (this.result.deleteGuard) this.say(`DELETE GUARD: ${this.result.deleteGuard}`);
+  }
+
+  /**
+   * Promotions come after every deletion and change is committed: a content released by
+   * one path and taken up by another in the same pass (a rename) needs none, and each moves
+   * only a copy the state records, never one a batch still waiting to commit placed. A
+   * full pass also looks for contents left with duplicates only by a tool that did not
+   * promote them (or by a crash between that commit and the promotions' journal).
+   */
+  #planPromotions(): void {
+    const sweep = this.opts.scope === undefined || this.planner.releasedTooMany();
+    const orphans = sweep ? this.ctx.store?.orphanedDigests() ?? [] : [];
+    for (const a of this.planner.planPromotions(orphans)) this.batch.add(a);
   }
 
   /** Handles every entry after `after`; false when the pass is being stopped. */

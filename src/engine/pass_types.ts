@@ -93,6 +93,7 @@ export function emptyCounts(): Counts {
     delete: 0,
     exclude: 0,
     prune: 0,
+    promote: 0,
     failed: 0,
     special: 0,
   };

@@ -5,6 +5,8 @@
  * own decisions in an overlay, so a run planned in several batches decides exactly what a
  * single pass would. Entries must be fed in sorted
  * path order, deletions first, which makes plans, logs and the layout deterministic.
+ * Once every entry is planned (and committed), `planPromotions` gives each content left
+ * without an original (its original deleted or changed) one: its first duplicate.
  */
 import {
   allocatePath,
@@ -14,12 +16,37 @@ import {
   type Occupancy,
   versionPath,
 } from "./layout.ts";
-import type { Action, Fingerprint, HashedEntry, ScanEntry, TrackedFile } from "./types.ts";
+import type {
+  Action,
+  CopyLocation,
+  Fingerprint,
+  HashedEntry,
+  ScanEntry,
+  TrackedFile,
+} from "./types.ts";
+
+/** A digest under its algorithm. */
+export interface Digest {
+  hash: string;
+  algo: string;
+}
+
+/** The current copy of a tracked file that holds some content. */
+export interface HeldCopy {
+  path: string;
+  storedAt: string;
+  location: CopyLocation;
+}
 
 /** What the planner may ask of the state. */
 export interface PlanView extends Occupancy {
   /** Tracked files (not symlinks) whose current content has this digest, in sorted order. */
   holdersOf(hash: string, algo: string): string[];
+  /**
+   * The current copies of the tracked files (not symlinks) holding this digest, in path
+   * order: originals (location "latest") and duplicates. Absent: no promotions (tests).
+   */
+  copiesHolding?(hash: string, algo: string): HeldCopy[];
   /** The highest content number ever given to this path (0 if none): numbers are never reused. */
   lastSeq(path: string): number;
   /** Whether any content was ever recorded for a path below this logical folder. */
@@ -89,11 +116,26 @@ const MEMO_LIMIT = 65536;
  * as it did before it remembered them.
  */
 const RUN_FOLDERS_LIMIT = 262144;
+/**
+ * Contents released in one pass that the planner remembers for its promotions (about 150
+ * bytes each); past it, the pass looks for every content left without an original instead.
+ */
+const RELEASED_LIMIT = 65536;
 
 export interface Planner {
   planDelete(t: TrackedFile): Action;
   planExclude(t: TrackedFile): Action | undefined;
   planEntry(input: PlanInput): Action;
+  /**
+   * Plans, once every entry is planned, the promotions of the contents this pass released
+   * (their original deleted or changed) and of `orphans` (contents the state holds as
+   * duplicates only): the first duplicate in path order of each content that no file holds
+   * at its own path moves there. Call it once the batches are committed, so that it moves
+   * only copies the state records (see Pass.run).
+   */
+  planPromotions(orphans: Digest[]): Action[];
+  /** Whether the pass released more contents than it remembers (then sweep for orphans). */
+  releasedTooMany(): boolean;
   /**
    * Forgets the decisions remembered so far. Call it only when the view already answers
    * with all of them (their batch is committed): it keeps a long run's memory flat.
@@ -114,6 +156,11 @@ export function createPlanner(view: PlanView, opts: PlanOptions): Planner {
   /** Content of paths decided in this run (null: the path no longer holds any to point at). */
   const heldNow = new Map<string, string | null>();
   const newHolders = new Map<string, string[]>();
+  /** Where this run placed each new content's copy, and whether as original or duplicate. */
+  const newCopies = new Map<string, HeldCopy>();
+  /** Contents a deleted or changed file stopped holding (kept across `forget`). */
+  const released = new Map<string, Digest>();
+  let releasedOverflow = false;
   const seqs = new Map<string, number>();
 
   // The view answers for the state as the run found it (the disk probe's answers are
@@ -258,11 +305,18 @@ export function createPlanner(view: PlanView, opts: PlanOptions): Planner {
     }
     return first;
   };
-  const release = (path: string) => heldNow.set(path, null);
+  /** A tracked file stops holding its content: a duplicate of it may need promoting. */
+  const release = (t: TrackedFile) => {
+    heldNow.set(t.path, null);
+    if (t.kind !== "file" || t.size === 0) return;
+    if (released.size >= RELEASED_LIMIT) releasedOverflow = true;
+    else released.set(`${t.algo}:${t.hash}`, { hash: t.hash, algo: t.algo });
+  };
   /** Records a path's new content; only a file's bytes can be another path's original. */
-  const hold = (hash: string, path: string, isOriginal: boolean) => {
+  const hold = (hash: string, path: string, isOriginal: boolean, copy: HeldCopy) => {
     heldNow.set(path, isOriginal ? hashKey(hash) : null);
     if (!isOriginal) return;
+    newCopies.set(path, copy);
     const list = newHolders.get(hashKey(hash)) ?? [];
     list.push(path);
     newHolders.set(hashKey(hash), list);
@@ -281,7 +335,7 @@ export function createPlanner(view: PlanView, opts: PlanOptions): Planner {
   function planDelete(t: TrackedFile): Action {
     const path = t.path;
     vacate(t.storedAt);
-    release(path);
+    release(t);
     const to = allocatePath(deletedPath(mirror(path)), ownNames(t.storedAt));
     place(to);
     return { type: "delete", path, copyId: t.copyId, from: t.storedAt, to };
@@ -305,7 +359,7 @@ export function createPlanner(view: PlanView, opts: PlanOptions): Planner {
     let archive;
     if (t) {
       vacate(t.storedAt);
-      release(path);
+      release(t);
       const to = allocatePath(versionPath(mirror(path), t.seq), ownNames(t.storedAt));
       place(to);
       archive = { copyId: t.copyId, from: t.storedAt, to, seq: t.seq };
@@ -318,10 +372,47 @@ export function createPlanner(view: PlanView, opts: PlanOptions): Planner {
     const preferred = original ? duplicatePath(mirror(path)) : mirror(path);
     const target = allocatePath(preferred, occ);
     place(target);
-    hold(hashed.hash, path, hasContent);
+    const location = original ? "duplicate" : "latest";
+    hold(hashed.hash, path, hasContent, { path, storedAt: target, location });
     if (original) return { type: "duplicate", path, content, seq, target, original, archive };
     if (archive) return { type: "modified", path, content, seq, target, archive };
     return { type: "backup", path, content, seq, target };
+  }
+
+  /** The copies holding a content now: the state's, but for paths this run decided anew. */
+  function holdingNow({ hash, algo }: Digest): HeldCopy[] {
+    const key = `${algo}:${hash}`;
+    const fromState = (view.copiesHolding?.(hash, algo) ?? []).filter((c) => !heldNow.has(c.path));
+    const fromRun = (newHolders.get(key) ?? []).filter((p) => heldNow.get(p) === key)
+      .map((p) => newCopies.get(p)!);
+    return [...fromState, ...fromRun];
+  }
+
+  function planPromotions(orphans: Digest[]): Action[] {
+    const digests = new Map(released);
+    for (const d of orphans) digests.set(`${d.algo}:${d.hash}`, d);
+    released.clear();
+    releasedOverflow = false;
+    const chosen: [HeldCopy, Digest][] = [];
+    for (const digest of digests.values()) {
+      const copies = holdingNow(digest);
+      if (copies.some((c) => c.location === "latest")) continue;
+      const first = copies.filter((c) => c.location === "duplicate").sort(byPath)[0];
+      if (first) chosen.push([first, digest]);
+    }
+    // In path order, as every other action: the names they take do not depend on the digests.
+    return chosen.sort(([a], [b]) => byPath(a, b)).map(([copy, digest]) => promote(copy, digest));
+  }
+
+  /** Moves a duplicate's copy to its own path (a free name), as the content's original. */
+  function promote(copy: HeldCopy, digest: Digest): Action {
+    vacate(copy.storedAt);
+    const to = allocatePath(mirror(copy.path), ownNames(copy.storedAt));
+    place(to);
+    if (newCopies.has(copy.path)) {
+      newCopies.set(copy.path, { ...copy, storedAt: to, location: "latest" });
+    }
+    return { type: "promote", path: copy.path, hash: digest.hash, from: copy.storedAt, to };
   }
 
   /**
@@ -339,13 +430,29 @@ export function createPlanner(view: PlanView, opts: PlanOptions): Planner {
     }
     for (const set of [placed, placedDirs, placedDirsFolded, vacated]) set.clear();
     for (
-      const map of [heldNow, newHolders, seqs, vacatedBelow, vacatedFolded, placedFolded, disk]
+      const map of [
+        heldNow,
+        newHolders,
+        newCopies,
+        seqs,
+        vacatedBelow,
+        vacatedFolded,
+        placedFolded,
+        disk,
+      ]
     ) {
       map.clear();
     }
   }
 
-  return { planDelete, planExclude, planEntry, forget };
+  return {
+    planDelete,
+    planExclude,
+    planEntry,
+    planPromotions,
+    releasedTooMany: () => releasedOverflow,
+    forget,
+  };
 }
 
 /**
@@ -386,6 +493,10 @@ class RunFolders {
     const greatest = this.#greatest.get(this.key(dir));
     return greatest !== undefined && this.key(name) <= greatest;
   }
+}
+
+function byPath(a: { path: string }, b: { path: string }): number {
+  return a.path < b.path ? -1 : a.path > b.path ? 1 : 0;
 }
 
 /** Calls `fn` with each folder above a `/`-separated path, outermost first. */

@@ -127,7 +127,12 @@ export type Action =
   /** The path became excluded: its copy stays where it is, the state marks it excluded. */
   | { type: "exclude"; path: string; storedAt: string }
   /** Retention drops an old version beyond the configured count. */
-  | { type: "prune"; path: string; copyId: number; seq: number; storedAt: string };
+  | { type: "prune"; path: string; copyId: number; seq: number; storedAt: string }
+  /**
+   * A duplicate whose content no longer has an original (the original was deleted or
+   * changed): its copy moves from _duplicates/ to its own path and becomes the original.
+   */
+  | { type: "promote"; path: string; hash: string; from: string; to: string };
 
 export interface Refresh {
   entry: ScanEntry;

@@ -1,7 +1,8 @@
 /**
  * Recording a batch's results: each planned action, its file steps done, becomes changes
  * to the rows of `copies` and `files` (a new copy and its tracked file, an old copy moved
- * to the versions or the deleted, a copy found lost or pruned, a refreshed fingerprint).
+ * to the versions or the deleted, a duplicate promoted to its own path, a copy found lost or
+ * pruned, a refreshed fingerprint).
  * Every digest written is also given to the digest holders (digest_filter.ts). It runs
  * only inside `commitBatch`'s transaction: an interruption rolls the whole batch back and
  * leaves its intent for the next run's recovery.
@@ -61,6 +62,13 @@ export class BatchRecorder {
         return;
       case "exclude":
         this.#db.q("UPDATE files SET status = 'excluded' WHERE path = ?").run(a.path);
+        return;
+      case "promote":
+        // The tracked file's current copy, found at its old place: recorded once.
+        this.#db.q(
+          `UPDATE copies SET location = 'latest', stored_at = ?
+           WHERE id = (SELECT copy_id FROM files WHERE path = ?) AND stored_at = ?`,
+        ).run(a.to, a.path, a.from);
         return;
       case "prune":
         this.#db.q(

@@ -9,7 +9,7 @@
  * after the room kept for the state is given up (reserve.ts).
  */
 import type { Action, Fingerprint, TrackedFile } from "../engine/types.ts";
-import type { PlanView } from "../engine/plan.ts";
+import type { Digest, PlanView } from "../engine/plan.ts";
 import type { StoredVersion } from "../engine/retention.ts";
 import { assignPrefixes } from "../engine/layout.ts";
 import { StateDb } from "./connection.ts";
@@ -118,6 +118,11 @@ export class StateStore {
   /** The planner's view: indexed queries over the stored copies and tracked hashes. */
   planView(): PlanView {
     return read.planView(this.#db, this.#holders);
+  }
+
+  /** Contents tracked files hold as duplicates only, with no original (see queries.ts). */
+  orphanedDigests(): Digest[] {
+    return read.orphanedDigests(this.#db);
   }
 
   // --- the intents journal and commits ---

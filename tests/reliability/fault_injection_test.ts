@@ -9,7 +9,8 @@
  * no intent and no temp file is left, and one more run is a pure no-op. So every step
  * boundary of every operation is proven, not just the ones a random kill happens to hit.
  * The last scenario does every operation in one run (and a file replaced by a folder, a
- * folder by a file, a file modified into a duplicate, a metadata refresh), so batches that
+ * folder by a file, a file modified into a duplicate, an original modified so that its
+ * duplicate is promoted, a metadata refresh), so batches that
  * mix them (deletions and the entries that replace them share one; retention follows in
  * its own), are crashed too.
  *
@@ -40,6 +41,7 @@ const POINTS = [
   "archived",
   "placed",
   "deleted",
+  "promoted",
   "pruned",
   "executed",
   "committed",
@@ -112,6 +114,12 @@ const SCENARIOS: Scenario[] = [
     reaches: [...BATCH, "placed"],
   },
   {
+    name: "promotion (an original deleted: its first duplicate moves to its own path)",
+    tree: { ...KEEP, "a/orig.txt": "shared content\n", "b/dup.txt": "shared content\n" },
+    mutate: (src) => Deno.removeSync(join(src, "a"), { recursive: true }),
+    reaches: [...BATCH, "linked", "deleted", "promoted"],
+  },
+  {
     name: "everything at once (new, modified, deleted, duplicate, replaced, pruned, symlinks)",
     tree: {
       ...KEEP,
@@ -120,6 +128,8 @@ const SCENARIOS: Scenario[] = [
       "p.txt": "p v1\n",
       "dir/x.txt": "x becomes a folder\n",
       "d.txt": "own content\n",
+      "o.txt": "o's content, held by od.txt too\n",
+      "od.txt": "o's content, held by od.txt too\n",
       "t.sh": "#!/bin/sh\n",
     },
     setup: (src) => {
@@ -148,6 +158,8 @@ const SCENARIOS: Scenario[] = [
       writeTree(src, { "dir": "dir is now a file\n", "keep/empty2": "" });
       // Modified into a duplicate of another file (archive, then place in _duplicates/).
       write(src, "d.txt", "keep two\n");
+      // An original modified: its duplicate is promoted to its own path.
+      write(src, "o.txt", "o changed\n");
       // Same content, new mode and mtime: a metadata refresh.
       const later = new Date(Date.now() + 3_600_000);
       Deno.chmodSync(join(src, "t.sh"), 0o755);
@@ -250,7 +262,7 @@ async function crashAtEveryOccurrence(
       }
       assertConverged(fx, t.mustKeep, `${context}: after recovery`);
       const again = await cleanRun(cfg, `${context}: no-op run`);
-      for (const k of ["backup", "modified", "duplicate", "delete", "prune", "failed"]) {
+      for (const k of ["backup", "modified", "duplicate", "delete", "prune", "promote", "failed"]) {
         assert.equal(again[k], 0, `${context}: the run after recovery was not a no-op: ${k}`);
       }
       assertConverged(fx, t.mustKeep, `${context}: after the no-op run`);
@@ -291,6 +303,7 @@ const RECOVERY_STEPS: [Point, number][] = [
   ["deleted", 1],
   ["archived", 1],
   ["placed", 1],
+  ["promoted", 2],
   ["pruned", 2],
 ];
 

@@ -274,7 +274,8 @@ export interface BackupCheck {
 /**
  * An independent verify: every file in the backup root is a copy the state records (no
  * partial or stray file at a final name) whose bytes hash to the recorded digest; every
- * recorded copy exists; every tracked path's copy is current; no intent and no temporary
+ * recorded copy exists; every tracked path's copy is current; every duplicate's content
+ * has an original (a tracked file holding it at its own path); no intent and no temporary
  * file is left.
  */
 export function checkBackup(backup: string): BackupCheck {
@@ -303,10 +304,21 @@ export function checkBackup(backup: string): BackupCheck {
       problems.push(`tracked ${f.path}: file hash ${f.hash} != copy hash ${c.hash}`);
     }
   }
+  problems.push(...orphanProblems(state, byId));
   if (state.intents > 0) problems.push(`${state.intents} intent(s) left in the journal`);
   const tmp = tmpLeftovers(backup);
   if (tmp.length > 0) problems.push(`temporary files left: ${tmp.slice(0, 5).join(", ")}`);
   return { problems, contents: new Set(stored.values()), state, stored };
+}
+
+/** Tracked duplicates whose content no tracked file holds at its own path (an original). */
+function orphanProblems(state: StateDump, byId: Map<number, CopyRow>): string[] {
+  const current = state.files.map((f) => byId.get(f.copy_id)).filter((c) => c !== undefined);
+  const originals = new Set(
+    current.filter((c) => c.location === "latest").map((c) => `${c.algo}:${c.hash}`),
+  );
+  return current.filter((c) => c.location === "duplicate" && !originals.has(`${c.algo}:${c.hash}`))
+    .map((c) => `${c.path} is a duplicate of no file: ${c.stored_at} was never promoted`);
 }
 
 /**
@@ -338,6 +350,7 @@ export function crashStateProblems(backup: string): string[] {
       if (a.target) expected.set(a.target, a.content.hash);
       if (a.archive) expected.set(a.archive.to, byId.get(a.archive.copyId)!);
       if (a.type === "delete") expected.set(a.to, byId.get(a.copyId)!);
+      if (a.type === "promote") expected.set(a.to, a.hash);
     }
   }
   const problems: string[] = [];
