@@ -42,8 +42,8 @@ export function humanSummary(
   if (s.notice) lines.push(`${style.yellow("Note")}: ${s.notice}`);
   if (s.warnings.length > 0) {
     lines.push(
-      `${style.yellow("Copies missing")}: ${s.warnings.length} stored copy(ies) were found ` +
-        "missing from the backup root (see the warnings); run 'verify'",
+      `${style.yellow("Copies missing or damaged")}: ${s.warnings.length} stored copy(ies) ` +
+        "were found missing from the backup root or damaged (see the warnings); run 'verify'",
     );
   }
   return lines.join("\n");

@@ -11,7 +11,7 @@ import { executeActions } from "./execute.ts";
 import { removeLeftBehind } from "./move.ts";
 import type { StateStore } from "../state/store.ts";
 import { makeParents, nativePath, removeQuietly, syncFiles } from "./fsops.ts";
-import { formatAction, missingCopyWarning } from "./describe.ts";
+import { formatAction, storedCopyWarning } from "./describe.ts";
 import { faultPoint } from "./fault.ts";
 import type { PassContext, PassOptions, PassResult } from "./pass_types.ts";
 import type { Action } from "./types.ts";
@@ -182,7 +182,7 @@ export class Batch {
     }
     if (a.type === "skip" && a.refresh?.recopied) this.result.bytesCopied += a.refresh.entry.size;
     for (const line of formatAction(a, this.ctx.rootName)) this.say(line);
-    const lost = missingCopyWarning(a);
+    const lost = storedCopyWarning(a);
     if (lost) {
       this.result.warnings.push({ path: a.path, message: lost });
       this.say(`WARNING: ${a.path}: ${lost}`);

@@ -46,10 +46,12 @@ function archiveLine(archive: Archive, b: (p: string) => string): string {
   return `LOST: ${b(archive.from)} (${why})`;
 }
 
-/** The warning for an action that found a stored copy missing, if it did. */
-export function missingCopyWarning(a: Action): string | undefined {
+/** The warning for an action that found a stored copy missing or damaged, if it did. */
+export function storedCopyWarning(a: Action): string | undefined {
   const why = "was missing from the backup root (removed by hand, or a disk fault): " +
     "recorded as lost; run 'verify' to check the other copies";
+  const damaged = "no longer holds the content recorded for it (found when the new " +
+    "hash_algorithm read it: a disk fault, or changed by hand)";
   if (a.type === "delete" && a.lost) {
     return `Cannot move its copy '${a.from}' to _deleted/: it ${why}`;
   }
@@ -58,9 +60,17 @@ export function missingCopyWarning(a: Action): string | undefined {
       "or a disk fault): copied again from the unchanged source; run 'verify' to check the " +
       "other copies";
   }
+  if (a.type === "skip" && a.refresh?.damaged) {
+    return `Its copy '${a.refresh.storedAt}' ${damaged}: left as it is; run 'verify --repair' ` +
+      "to copy it again from the unchanged source";
+  }
   if ((a.type === "modified" || a.type === "duplicate") && a.archive?.lost) {
     return `Cannot archive its previous content (version ${a.archive.seq}): the copy ` +
       `'${a.archive.from}' ${why}; the new content is backed up`;
+  }
+  if ((a.type === "modified" || a.type === "duplicate") && a.archive?.damaged) {
+    return `Its previous copy '${a.archive.from}' ${damaged}: archived as version ` +
+      `${a.archive.seq} all the same, where 'verify' will flag it; the new content is backed up`;
   }
   return undefined;
 }

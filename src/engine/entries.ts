@@ -13,7 +13,7 @@ import { nativePath, removeQuietly, vanishedFrom } from "./fsops.ts";
 import { needsHash, type PlanInput, type Planner, type PlanOptions } from "./plan.ts";
 import type { PassContext, PassOptions, Progress } from "./pass_types.ts";
 import { relPath } from "./scan.ts";
-import { hashCopy, READ_BUFFER_BYTES, stageEntry } from "./stage.ts";
+import { hashCopyAs, READ_BUFFER_BYTES, stageEntry } from "./stage.ts";
 import { digestsLoaded, loadDigests } from "./digest.ts";
 import type { Fingerprint, ScanEntry, TrackedFile } from "./types.ts";
 
@@ -149,12 +149,31 @@ export class EntryHandler {
     }
     const staged = stageEntry(entry, algo, this.#buf, tmp);
     const input: PlanInput = { entry: staged.entry, tracked: t, hashed: staged };
-    if (t && !sameAlgo) input.storedHash = this.#storedDigest(t);
+    if (t && !sameAlgo) Object.assign(input, this.#storedDigest(t, staged.entry));
     return input;
   }
 
-  #storedDigest(t: TrackedFile): string {
-    const { root, config } = this.ctx;
-    return hashCopy(nativePath(root, t.storedAt), t.kind, config.hashAlgorithm, this.#buf);
+  /**
+   * After an algorithm change, the recorded content's digest under the new algorithm, read
+   * from its stored copy when that copy still holds it (its digest under the old algorithm
+   * is the recorded one). A copy found missing or damaged is reported as such, and then
+   * the source decides: if it still holds the recorded content, that is the digest (the
+   * file is unchanged: a missing copy is copied again, a damaged one is warned about);
+   * otherwise there is none (the file changed).
+   */
+  #storedDigest(t: TrackedFile, entry: ScanEntry): Pick<PlanInput, "storedHash" | "storedDamaged"> {
+    const algos = [t.algo, this.ctx.config.hashAlgorithm];
+    let stored: string[] | undefined;
+    try {
+      stored = hashCopyAs(nativePath(this.ctx.root, t.storedAt), t.kind, algos, this.#buf);
+    } catch (e) {
+      if (!(e instanceof Deno.errors.NotFound)) throw e;
+    }
+    if (stored?.[0] === t.hash) return { storedHash: stored[1] };
+    const source = t.kind === entry.kind ? hashCopyAs(entry.abs, entry.kind, algos, this.#buf) : [];
+    return {
+      storedHash: source[0] === t.hash ? source[1] : undefined,
+      storedDamaged: stored !== undefined,
+    };
   }
 }

@@ -88,8 +88,14 @@ export interface PlanInput {
   /** The state's record of the entry's path, when it is tracked (needed once it was read). */
   tracked?: TrackedFile;
   hashed?: HashedEntry;
-  /** The current stored copy re-hashed with the configured algorithm, after an algorithm change. */
+  /**
+   * After an algorithm change: the recorded content's digest under the configured algorithm
+   * (from its stored copy, or from the source where that copy is missing or damaged and the
+   * source still holds the recorded content); undefined when the file changed.
+   */
   storedHash?: string;
+  /** The stored copy no longer holds the recorded content (found after an algorithm change). */
+  storedDamaged?: boolean;
 }
 
 /** Whether an entry must be read: new, fingerprint changed, untrusted, or another algorithm. */
@@ -346,14 +352,19 @@ export function createPlanner(view: PlanView, opts: PlanOptions): Planner {
     return { type: "exclude", path: t.path, storedAt: t.storedAt };
   }
 
-  function planEntry({ entry, tracked: t, hashed, storedHash }: PlanInput): Action {
+  function planEntry({ entry, tracked: t, hashed, storedHash, storedDamaged }: PlanInput): Action {
     const path = entry.path;
     if (!hashed) return { type: "skip", path };
     const oldHash = t && (t.algo === opts.algo ? t.hash : storedHash);
     if (t && t.kind === entry.kind && oldHash === hashed.hash) {
       const rehashed = t.algo === opts.algo ? undefined : { hash: hashed.hash, algo: opts.algo };
       const digest = { hash: hashed.hash, algo: opts.algo };
-      return { type: "skip", path, refresh: { entry, storedAt: t.storedAt, rehashed, digest } };
+      const refresh = { entry, storedAt: t.storedAt, rehashed, digest };
+      return {
+        type: "skip",
+        path,
+        refresh: storedDamaged ? { ...refresh, damaged: true } : refresh,
+      };
     }
     const content = { hash: hashed.hash, algo: opts.algo, entry, tmp: hashed.tmp };
     let archive;
@@ -363,6 +374,7 @@ export function createPlanner(view: PlanView, opts: PlanOptions): Planner {
       const to = allocatePath(versionPath(mirror(path), t.seq), ownNames(t.storedAt));
       place(to);
       archive = { copyId: t.copyId, from: t.storedAt, to, seq: t.seq };
+      if (storedDamaged) archive = { ...archive, damaged: true as const };
     }
     const seq = nextSeq(path, t);
     // Empty files and symlinks are never duplicates, nor originals: they carry no content

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import type { RunLog } from "../log/runlog.ts";
 import type { StateStore } from "../state/store.ts";
 import { executeActions } from "./execute.ts";
-import { missingCopyWarning } from "./describe.ts";
+import { storedCopyWarning } from "./describe.ts";
 import { errorText } from "./errors.ts";
 
 /** Finishes the interrupted batches; returns a warning per stored copy found missing. */
@@ -34,7 +34,7 @@ export async function recoverInterrupted(
     );
     for (const f of failed) log.line(`RECOVER undone: ${f.action.path}: ${f.message}`);
     for (const a of done) {
-      const lost = missingCopyWarning(a);
+      const lost = storedCopyWarning(a);
       if (lost) {
         log.line(`WARNING: ${a.path}: ${lost}`);
         warnings.push({ path: a.path, message: lost });

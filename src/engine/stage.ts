@@ -50,7 +50,26 @@ export function hashCopy(
   algo: string,
   buf: Uint8Array,
 ): string {
-  return kind === "symlink" ? hashText(Deno.readLinkSync(path), algo) : hashFile(path, algo, buf);
+  return hashCopyAs(path, kind, [algo], buf)[0];
+}
+
+/** Digests of a stored copy (or a source entry) under several algorithms, in one read. */
+export function hashCopyAs(
+  path: string,
+  kind: "file" | "symlink",
+  algos: string[],
+  buf: Uint8Array,
+): string[] {
+  if (kind === "symlink") {
+    const target = Deno.readLinkSync(path);
+    return algos.map((algo) => hashText(target, algo));
+  }
+  const digests = algos.map(createDigest);
+  using f = Deno.openSync(path, { read: true });
+  for (let n = f.readSync(buf); n !== null; n = f.readSync(buf)) {
+    for (const h of digests) h.update(buf.subarray(0, n));
+  }
+  return digests.map((h) => h.digest("hex"));
 }
 
 /** Digest of a file's bytes, for verify, restore and an algorithm change. */

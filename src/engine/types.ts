@@ -148,6 +148,11 @@ export interface Refresh {
   digest?: { hash: string; algo: string };
   /** Set by the executor when it found the stored copy missing and copied the file again. */
   recopied?: true;
+  /**
+   * The stored copy no longer holds the recorded content (found when an algorithm change
+   * read it): left as it is, and said, for `verify --repair` to copy again.
+   */
+  damaged?: true;
 }
 
 export interface Archive {
@@ -160,6 +165,11 @@ export interface Archive {
    * content is placed all the same and the old one is recorded as lost.
    */
   lost?: true;
+  /**
+   * The copy to archive no longer holds the recorded content (found when an algorithm
+   * change read it): archived all the same, and said (`verify` flags it).
+   */
+  damaged?: true;
 }
 
 export type ActionType = Action["type"];

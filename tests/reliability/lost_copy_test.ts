@@ -48,7 +48,7 @@ Deno.test("a modified file whose stored copy was removed by hand is still backed
   const r = await run(fx);
   assertLostWarning(r, "source/a/x.txt", "a/x.txt");
   assert.match(r.stdout, /1 updated/);
-  assert.match(r.stdout, /Copies missing: 1 stored copy\(ies\) were found missing/);
+  assert.match(r.stdout, /Copies missing or damaged: 1 stored copy\(ies\) were found missing/);
   assert.equal(Deno.readTextFileSync(join(fx.backup, "a/x.txt")), "two, longer\n");
   // The folder made for the archive that could not happen is not left behind.
   assert.deepEqual(listDir(fx.backup).filter((n) => !n.startsWith(".")), ["a"]);
@@ -56,7 +56,9 @@ Deno.test("a modified file whose stored copy was removed by hand is still backed
     fx.lastLog().some((l) => l.startsWith("LOST: backup/a/x.txt")),
     fx.lastLog().join("\n"),
   );
-  assert.ok(fx.lastLog().includes("Run complete with 0 failure(s), 1 missing copy(ies)"));
+  assert.ok(
+    fx.lastLog().includes("Run complete with 0 failure(s), 1 missing or damaged copy(ies)"),
+  );
 
   const copies = readState(fx.backup).copies.filter((c) => c.path === "source/a/x.txt");
   assert.deepEqual(copies.map((c) => [c.seq, c.location, c.stored_at, c.hash]), [
@@ -148,17 +150,61 @@ Deno.test("an unchanged file whose stored copy was removed by hand is copied aga
   await assertVerifiedAndQuiet(fx);
 });
 
-Deno.test("a stored copy missing when the hash algorithm changes is an error, not a vanished file", async () => {
-  using fx = makeFixture({ "a.txt": "a\n", "b.txt": "b\n" });
+Deno.test("a hash algorithm change meeting missing and damaged copies: the source decides, each is warned about", async () => {
+  const tree = {
+    "a.txt": "a: copy missing, source unchanged\n",
+    "b.txt": "b: copy damaged, source unchanged\n",
+    "c.txt": "c: copy damaged, source changed\n",
+    "d.txt": "d: copy missing, source changed\n",
+    "e.txt": "e: intact\n",
+  };
+  using fx = makeFixture(tree);
   assert.equal((await run(fx)).code, 0);
   const cfg = JSON.parse(Deno.readTextFileSync(fx.config));
   Deno.writeTextFileSync(fx.config, JSON.stringify({ ...cfg, hash_algorithm: "sha512" }));
   Deno.removeSync(join(fx.backup, "a.txt"));
+  Deno.writeTextFileSync(join(fx.backup, "b.txt"), "flipped\n");
+  Deno.writeTextFileSync(join(fx.backup, "c.txt"), "flipped\n");
+  Deno.removeSync(join(fx.backup, "d.txt"));
+  Deno.writeTextFileSync(join(fx.source, "c.txt"), "c: new content\n");
+  Deno.writeTextFileSync(join(fx.source, "d.txt"), "d: new content\n");
   const r = await run(fx);
   assert.equal(r.code, 1, `${r.stdout}\n${r.stderr}`);
-  assert.match(r.stderr, /ERROR: source\/a.txt: .*a.txt/);
-  assert.doesNotMatch(r.stderr + fx.lastLog().join("\n"), /SKIP VANISHED/);
-  // verify --repair makes the copy again; then the run completes the algorithm change.
-  assert.equal((await run(fx, ["verify", "--repair"])).code, 0);
-  assert.equal((await run(fx)).code, 0);
+  assert.doesNotMatch(r.stderr, /ERROR/);
+  const warned = r.stderr.split("\n").filter((l) => l.startsWith("WARNING: "));
+  assert.deepEqual(warned.map((l) => l.split(":")[1].trim()), [
+    "source/a.txt",
+    "source/b.txt",
+    "source/c.txt",
+    "source/d.txt",
+  ]);
+  assert.match(warned[1], /'b.txt' no longer holds the content recorded for it.*verify --repair/);
+  assert.match(warned[2], /'c.txt' no longer holds the content.*archived as version 1/);
+  const log = fx.lastLog().join("\n");
+  assert.match(log, /RECOPIED: source\/a.txt/);
+  assert.match(log, /SKIP: source\/b.txt/);
+  assert.match(log, /UPDATED: source\/c.txt/);
+  assert.match(log, /LOST: backup\/d.txt/);
+  assert.match(log, /SKIP: source\/e.txt/);
+  // Unchanged files keep one content (no version made up by the change); changed ones get two.
+  for (
+    const [name, versions] of [["a.txt", 1], ["b.txt", 1], ["c.txt", 2], ["d.txt", 2]] as const
+  ) {
+    const history = (await run(fx, ["history", name])).stdout;
+    assert.match(history, new RegExp(`\\(${versions} content`), `${name}: ${history}`);
+  }
+  for (const name of ["a.txt", "c.txt", "d.txt", "e.txt"]) {
+    assert.equal(
+      Deno.readTextFileSync(join(fx.backup, name)),
+      Deno.readTextFileSync(join(fx.source, name)),
+    );
+  }
+  await assertQuietNextRun(fx);
+  // verify names the damaged ones; --repair copies b again from its unchanged source.
+  const verify = await run(fx, ["verify"]);
+  assert.equal(verify.code, 1);
+  assert.match(verify.stderr + verify.stdout, /CHANGED: b.txt/);
+  assert.match(verify.stderr + verify.stdout, /CHANGED: versions\/c.txt\/v1.bak/);
+  await run(fx, ["verify", "--repair"]);
+  assert.equal(Deno.readTextFileSync(join(fx.backup, "b.txt")), tree["b.txt"]);
 });
