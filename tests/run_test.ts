@@ -98,6 +98,34 @@ Deno.test("deleted files move to _deleted/, and a second deletion keeps the firs
   assert.ok(!("a.txt" in tree));
 });
 
+Deno.test("a file changed into a duplicate leaves no empty folder in the way of a file of its name", async () => {
+  using fx = makeFixture({
+    "o.txt": "dup\n",
+    "k1.txt": "1",
+    "k2.txt": "2",
+    "k3.txt": "3",
+    "d/sub/y.txt": "one\n",
+    "d/keep.txt": "keep\n",
+  });
+  const tick = (rel: string, minute: number) => {
+    const when = new Date(Date.UTC(2024, 0, 1, 0, minute));
+    Deno.utimeSync(join(fx.source, rel), when, when);
+  };
+  tick("d/sub/y.txt", 1);
+  assert.equal((await fx.cli("run")).code, 0);
+  Deno.writeTextFileSync(join(fx.source, "d/sub/y.txt"), "dup\n"); // now o.txt's content
+  tick("d/sub/y.txt", 2);
+  assert.equal((await fx.cli("run")).code, 0);
+  assert.deepEqual([...Deno.readDirSync(join(fx.backup, "d"))].map((e) => e.name), ["keep.txt"]);
+  // The folder d becomes a file d: it takes its own name in the backup, first time.
+  Deno.removeSync(join(fx.source, "d"), { recursive: true });
+  Deno.writeTextFileSync(join(fx.source, "d"), "file\n");
+  tick("d", 3);
+  const r = await fx.cli("run");
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(Deno.readTextFileSync(join(fx.backup, "d")), "file\n");
+});
+
 Deno.test("a touch with unchanged content is a skip, not a new version", async () => {
   using fx = makeFixture({ "a.txt": "same\n" });
   assert.equal((await fx.cli("run")).code, 0);

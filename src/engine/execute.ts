@@ -56,6 +56,7 @@ export async function finishAction(
       const oldAtTarget = archive?.from === a.target;
       if (recovering && await placedAlready(entryAt, tmp, at(a.target), a, oldAtTarget)) {
         if (archive && !isStoredCopy(entryAt(archive.to))) archive.lost = true;
+        if (archive && !oldAtTarget) removeEmptyParents(root, archive.from, real);
         return;
       }
       // A copy missing from the backup root (removed by hand, a disk fault, or replaced by
@@ -76,6 +77,9 @@ export async function finishAction(
         throw new Error(`Cannot place '${a.target}': ${errorText(e)}${undo}`);
       }
       faultPoint("placed");
+      // The old copy's folder, left empty when the new copy went elsewhere (a file changed
+      // into a duplicate): it would otherwise stand in the way of a file of its name.
+      if (archive && !oldAtTarget) removeEmptyParents(root, archive.from, real);
       return;
     }
     case "delete":
