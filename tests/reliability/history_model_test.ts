@@ -26,9 +26,6 @@
  * RELIABILITY_SEED=<n> replays a seed; HISTORY_MODEL_ROUNDS=<n> sets the round count;
  * HISTORY_MODEL_DEEP=1 adds `verify` after every run and `history` of every path;
  * HISTORY_MODEL_KEEP=<dir> keeps a failing case's folders (source, backup, logs) there.
- *
- * One known bug is tolerated (and has its own ignored test at the end): a run that fails
- * only because a leftover empty folder in the backup blocks a file that replaced a folder.
  */
 import assert from "node:assert/strict";
 import { dirname, join } from "node:path";
@@ -499,25 +496,6 @@ interface Moment {
   tree: Tree;
 }
 
-/**
- * Whether a failed run failed only as the known bug does: each failed path was a folder
- * before this round and is a file now, and its copy could not be placed because the
- * backup still has a folder there, left empty when a file in it became a duplicate.
- */
-function isEmptyFolderBug(stdout: string, prev: Tree, tree: Tree): boolean {
-  let errors: { path: string; message: string }[];
-  try {
-    errors = JSON.parse(stdout).errors;
-  } catch {
-    return false;
-  }
-  return errors.length > 0 && errors.every(({ path, message }) => {
-    const rel = path.replace(/^source\//, "");
-    return /^Cannot place '.*': Cannot move .* the target already exists$/.test(message) &&
-      tree.get(rel)?.kind === "file" && [...prev.keys()].some((p) => p.startsWith(`${rel}/`));
-  });
-}
-
 /** HISTORY_MODEL_KEEP=DIR: a failing case's folders are copied there to look at. */
 function keep(fx: Fixture): void {
   const to = Deno.env.get("HISTORY_MODEL_KEEP");
@@ -543,7 +521,6 @@ async function historyModel(v: Variant): Promise<void> {
   const moments: Moment[] = [];
   const contentsEver = new Set<string>();
   let forced = 0;
-  let emptyFolderBug = 0;
   const kinds = new Map<string, number>();
   const fail = (what: string): never => {
     keep(fx);
@@ -566,16 +543,8 @@ async function historyModel(v: Variant): Promise<void> {
       const force = gone * 100 > (v.maxDeletePercent - 10) * prev.size || r.next() < 0.1;
       if (force) forced++;
       if (moments.length > 0) moments[moments.length - 1].before = Date.now();
-      let run = await cli(fx, "run", "--json", ...(force ? ["--force"] : []));
+      const run = await cli(fx, "run", "--json", ...(force ? ["--force"] : []));
       journal.push(`round ${round}: run${force ? " --force" : ""} (${gone} gone)`);
-      if (run.code === 1 && isEmptyFolderBug(run.stdout, prev, tree)) {
-        // KNOWN BUG (see the ignored test below): the file is backed up by the next run.
-        emptyFolderBug++;
-        journal.push(
-          `round ${round}: known bug, a leftover empty folder blocked a copy; run again`,
-        );
-        run = await cli(fx, "run", "--json", ...(force ? ["--force"] : []));
-      }
       const time = Date.now();
       if (run.code !== 0) {
         fail(`round ${round}: run exited ${run.code}\n${run.stdout}\n${run.stderr}`);
@@ -751,10 +720,7 @@ async function historyModel(v: Variant): Promise<void> {
       if (lines.length > 0) fail(`history ${path}:\n  ${lines.join("\n  ")}`);
     }
     console.log(
-      `  ${v.name}, ${replay}: ${v.rounds} rounds (${forced} forced` +
-        `${
-          emptyFolderBug > 0 ? `, empty-folder bug hit ${emptyFolderBug} time(s)` : ""
-        }), ${jobs.length} restores ` +
+      `  ${v.name}, ${replay}: ${v.rounds} rounds (${forced} forced), ${jobs.length} restores ` +
         `(${pruned} pruned paths), mutations: ${
           [...kinds].sort().map(([k, n]) => `${k} ${n}`).join(", ")
         }`,
@@ -791,33 +757,4 @@ Deno.test("history model: with retention 2, every path matches or is reported pr
     maxDeletePercent: 100,
     churn: 6, // enough versions of a few files for retention to prune
   });
-});
-
-Deno.test({
-  name: "bug: a file turned duplicate leaves an empty folder that blocks a file of that name",
-  // KNOWN BUG, not fixed (found by this test; /tmp/model/bug1.sh): when a file becomes a
-  // duplicate its copy moves to _duplicates/ and its folder in the backup stays, empty.
-  // Replacing the source folder by a file of its name then fails: "Cannot place 'd': ...
-  // the target already exists" (exit 1); the next run puts it at 'd.~2'.
-  ignore: true,
-  fn: async () => {
-    using fx = makeFixture({ k1: "1", k2: "2", k3: "3", k4: "4", o: "dup", "d/keep": "keep" });
-    const put = (rel: string, text: string, minute: number) => {
-      Deno.writeTextFileSync(join(fx.source, rel), text);
-      const when = new Date(Date.UTC(2024, 0, 1, 0, minute));
-      Deno.utimeSync(join(fx.source, rel), when, when);
-    };
-    Deno.mkdirSync(join(fx.source, "d/sub"));
-    put("d/sub/y", "one", 1);
-    assert.equal((await fx.cli("run")).code, 0);
-    put("d/sub/y", "dup", 2); // now a duplicate of o
-    assert.equal((await fx.cli("run")).code, 0);
-    Deno.removeSync(join(fx.source, "d"), { recursive: true });
-    put("d", "a file now", 3);
-    const r = await fx.cli("run");
-    assert.equal(r.code, 0, r.stderr); // fails: exit 1, "the target already exists"
-    const out = join(fx.dir, "out");
-    assert.equal((await fx.cli("restore", "d", "--to", out)).code, 0);
-    assert.equal(Deno.readTextFileSync(join(out, "d")), "a file now");
-  },
 });
