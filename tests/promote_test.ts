@@ -180,3 +180,41 @@ Deno.test("promotion: a plain rename needs none; a renamed original's duplicate 
   await assertVerifies(fx);
   await assertNoOp(fx, "after the renames");
 });
+
+Deno.test("promotion: never of an excluded file's duplicate; the first in code point order", async () => {
+  // B.tmp, a duplicate of A, becomes excluded as A is deleted: C is promoted, not B.tmp.
+  using fx = makeFixture({
+    "A": "shared\n",
+    "B.tmp": "shared\n",
+    "C": "shared\n",
+    "O": "o\n",
+    "O2": "o2\n",
+    "O3": "o3\n",
+    "Z": "emoji\n",
+    "！": "emoji\n", // U+FF01: before U+1F600 by code point, after it in UTF-16
+    "😀": "emoji\n",
+  });
+  await run(fx);
+  const cfg = JSON.parse(Deno.readTextFileSync(fx.config));
+  Deno.writeTextFileSync(fx.config, JSON.stringify({ ...cfg, exclude: ["*.tmp"] }));
+  Deno.removeSync(join(fx.source, "A"));
+  Deno.removeSync(join(fx.source, "Z"));
+  const c = await run(fx);
+  assert.equal(c.promote, 2);
+  const log = fx.lastLog();
+  assert.ok(
+    log.includes(
+      "PROMOTED: backup/_duplicates/C → backup/C (its original no longer holds this content)",
+    ),
+    log.join("\n"),
+  );
+  assert.ok(
+    log.includes(
+      "PROMOTED: backup/_duplicates/！ → backup/！ (its original no longer holds this content)",
+    ),
+    log.join("\n"),
+  );
+  assert.ok(stored(fx).includes("_duplicates/B.tmp"));
+  assert.ok(stored(fx).includes("_duplicates/😀"));
+  await assertNoOp(fx, "after the promotions");
+});

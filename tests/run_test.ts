@@ -326,6 +326,19 @@ Deno.test("changing hash_algorithm re-hashes without new versions", async () => 
   assert.deepEqual(Object.keys(readTree(fx.backup)), ["a.txt", "b.txt"]);
 });
 
+Deno.test("changing hash_algorithm: a new file with a re-hashed file's content is its duplicate, as plan says", async () => {
+  using fx = makeFixture({ "a.txt": "same bytes\n", "b.txt": "b" });
+  assert.equal((await fx.cli("run")).code, 0);
+  const cfg = JSON.parse(Deno.readTextFileSync(fx.config));
+  Deno.writeTextFileSync(fx.config, JSON.stringify({ ...cfg, hash_algorithm: "sha512" }));
+  Deno.writeTextFileSync(join(fx.source, "z.txt"), "same bytes\n");
+  const line = "DUPLICATE: source/z.txt → backup/_duplicates/z.txt (same content as source/a.txt)";
+  const plan = await fx.cli("plan");
+  assert.ok(plan.stdout.includes(line), plan.stdout);
+  assert.equal((await fx.cli("run")).code, 0);
+  assert.ok(fx.lastLog().includes(line), fx.lastLog().join("\n"));
+});
+
 Deno.test("an unreadable file is reported with exit 1 and its backup is kept", async () => {
   if (Deno.uid() === 0) return; // root reads everything; tests/reliability covers this unprivileged
   using fx = makeFixture({ "a.txt": "a", "b.txt": "b" });

@@ -8,6 +8,7 @@
  * Once every entry is planned (and committed), `planPromotions` gives each content left
  * without an original (its original deleted or changed) one: its first duplicate.
  */
+import { compareCodePoints } from "./merge.ts";
 import {
   allocatePath,
   deletedPath,
@@ -307,7 +308,7 @@ export function createPlanner(view: PlanView, opts: PlanOptions): Planner {
     const holds = (p: string) => p !== self && (!heldNow.has(p) || heldNow.get(p) === key);
     let first: string | undefined;
     for (const p of [...view.holdersOf(hash, opts.algo), ...newHolders.get(key) ?? []]) {
-      if (holds(p) && (first === undefined || p < first)) first = p;
+      if (holds(p) && (first === undefined || compareCodePoints(p, first) < 0)) first = p;
     }
     return first;
   };
@@ -360,6 +361,12 @@ export function createPlanner(view: PlanView, opts: PlanOptions): Planner {
       const rehashed = t.algo === opts.algo ? undefined : { hash: hashed.hash, algo: opts.algo };
       const digest = { hash: hashed.hash, algo: opts.algo };
       const refresh = { entry, storedAt: t.storedAt, rehashed, digest };
+      // Re-hashed under a new algorithm, it holds its content under that one from now on:
+      // for the files planned after it, whether or not its batch is committed by then.
+      if (rehashed && entry.kind === "file" && entry.size > 0) {
+        const location = t.location === "duplicate" ? "duplicate" : "latest";
+        hold(hashed.hash, path, true, { path, storedAt: t.storedAt, location });
+      }
       return {
         type: "skip",
         path,
@@ -507,8 +514,9 @@ class RunFolders {
   }
 }
 
+/** Path order as everywhere else: by code point, as the walk and SQLite order paths. */
 function byPath(a: { path: string }, b: { path: string }): number {
-  return a.path < b.path ? -1 : a.path > b.path ? 1 : 0;
+  return compareCodePoints(a.path, b.path);
 }
 
 /** Calls `fn` with each folder above a `/`-separated path, outermost first. */

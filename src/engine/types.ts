@@ -68,6 +68,8 @@ export interface TrackedFile {
   seq: number;
   /** Storage path of the current copy, relative to the backup root, with `/`. */
   storedAt: string;
+  /** Where the current copy lives: "latest" (at its own path) or "duplicate"; "latest" if absent. */
+  location?: CopyLocation;
   /** "excluded": a pattern now excludes it; its copy is kept but no longer followed. */
   status: "current" | "excluded";
 }

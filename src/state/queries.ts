@@ -84,7 +84,7 @@ export function trackedIn(db: StateDb, source: string): number {
 
 function trackedRows(db: StateDb, where: string, ...params: (string | number)[]): TrackedFile[] {
   const rows = db.q(
-    `SELECT f.*, c.seq, c.stored_at FROM files f JOIN copies c ON c.id = f.copy_id ${where}`,
+    `SELECT f.*, c.seq, c.stored_at, c.location FROM files f JOIN copies c ON c.id = f.copy_id ${where}`,
   ).all(...params) as Row[];
   return rows.map(toTracked);
 }
@@ -119,15 +119,20 @@ const HOLDERS_BY_COPY = `
 const HOLDERS_BY_FILE =
   "SELECT path FROM files WHERE hash = ?1 AND algo = ?2 AND kind = 'file' ORDER BY path";
 
-/** The current copies of the tracked files holding a digest, through the same index. */
+/**
+ * The current copies of the tracked files holding a digest, through the same index. An
+ * excluded file's duplicate is left out: no longer followed, it is never promoted.
+ */
 const COPIES_BY_COPY = `
   SELECT f.path, c.stored_at, c.location FROM copies c
   JOIN files f ON f.path = c.path AND f.copy_id = c.id
   WHERE substr(c.hash, 1, 12) = substr(?1, 1, 12) AND c.valid_to IS NULL
-    AND f.hash = ?1 AND f.algo = ?2 AND f.kind = 'file' ORDER BY f.path`;
+    AND f.hash = ?1 AND f.algo = ?2 AND f.kind = 'file'
+    AND (c.location <> 'duplicate' OR f.status = 'current') ORDER BY f.path`;
 const COPIES_BY_FILE = `
   SELECT f.path, c.stored_at, c.location FROM files f JOIN copies c ON c.id = f.copy_id
-  WHERE f.hash = ?1 AND f.algo = ?2 AND f.kind = 'file' ORDER BY f.path`;
+  WHERE f.hash = ?1 AND f.algo = ?2 AND f.kind = 'file'
+    AND (c.location <> 'duplicate' OR f.status = 'current') ORDER BY f.path`;
 
 export function planView(db: StateDb, holders: DigestHolders): PlanView {
   const copiesSql = db.version >= 2 ? COPIES_BY_COPY : COPIES_BY_FILE;

@@ -77,6 +77,7 @@ export function toTracked(r: Row): TrackedFile {
     copyId: r.copy_id as number,
     seq: r.seq as number,
     storedAt: r.stored_at as string,
+    location: r.location as CopyLocation,
     status: r.status as "current" | "excluded",
   };
 }
