@@ -341,3 +341,35 @@ Deno.test("a lost source folder: restore (in place too), history and verify stil
   await ok(fx, "restore");
   assert.deepEqual(snapshot(fx.source), before);
 });
+
+Deno.test("a stored copy missing or damaged before any run saw it: restored from another copy of the same bytes, with a warning", async () => {
+  using fx = makeFixture({});
+  put(fx.source, { "A": "thesis chapter 1\n", "copy_of_A": "thesis chapter 1\n", "O": "o\n" });
+  await ok(fx, "run");
+  const before = snapshot(fx.source);
+  Deno.removeSync(fx.source, { recursive: true }); // the source disk is gone...
+  Deno.writeTextFileSync(join(fx.backup, "A"), "rotted\n"); // ...and A's copy rotted
+  const out = join(fx.dir, "r1");
+  const r = await fx.cli("restore", "--to", out);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(
+    r.stderr,
+    /^WARNING: source\/A \(v1\): its copy 'A' is missing or damaged: read from '_duplicates\/copy_of_A'/m,
+  );
+  assert.deepEqual(snapshot(out), before);
+  Deno.removeSync(join(fx.backup, "A")); // or gone altogether
+  const json = JSON.parse(
+    (await fx.cli("restore", "A", "--to", join(fx.dir, "r2"), "--json")).stdout,
+  );
+  assert.equal(json.exitCode, 0);
+  assert.match(json.restored[0].warning, /read from '_duplicates\/copy_of_A'/);
+  assert.equal(Deno.readTextFileSync(join(fx.dir, "r2", "A")), "thesis chapter 1\n");
+  // verify --repair makes A's copy again from its twin, the source folder lost as it is.
+  const repair = await fx.cli("verify", "--repair");
+  assert.equal(repair.code, 0, repair.stdout + repair.stderr);
+  assert.match(
+    repair.stdout,
+    /REPAIRED: A \(source\/A v1\) from stored copy '_duplicates\/copy_of_A'/,
+  );
+  assert.equal(Deno.readTextFileSync(join(fx.backup, "A")), "thesis chapter 1\n");
+});

@@ -6,7 +6,14 @@
  */
 import { resolve } from "node:path";
 import { isInside, realTarget } from "../config/paths.ts";
-import { AT_FORMAT, isWithin, parseAt, resolveAsOf, type Selector } from "../restore/asof.ts";
+import {
+  AT_FORMAT,
+  isWithin,
+  parseAt,
+  resolveAsOf,
+  sameContentElsewhere,
+  type Selector,
+} from "../restore/asof.ts";
 import { loadConfigFor, resolverFor, withState } from "../restore/open.ts";
 import type { PathResolver } from "../restore/paths.ts";
 import { restoreAll, type RestoreItem, type RestoreResult } from "../restore/write.ts";
@@ -33,7 +40,8 @@ Options:
   --version N    Content number N of one file (as 'history PATH' lists it)
   --overwrite    Replace existing files whose content differs (default: leave them, exit 1)
   --config FILE  Config file (default ./config.jsonc, then ./config.json)
-  --json         Print one JSON document: restored, upToDate, failed
+  --json         Print one JSON document: restored (with a warning where a content was
+                 read from another copy of the same bytes), upToDate, failed
   --quiet        Print nothing but problems
 
 Exit codes: 0 all restored or up to date, 1 some file not restored (each is named),
@@ -72,6 +80,8 @@ export async function restoreCommand(argv: string[]): Promise<number> {
   const selector = selectorFor(req, targets, p.positionals, resolver);
   const { chosen, problems } = choose(rows, selector, targets, p.positionals, req);
   const items = destinations(chosen, resolver, req.to, problems);
+  const elsewhere = sameContentElsewhere(rows);
+  for (const item of items) item.fallbacks = elsewhere(item.copy);
   const quiet = flag(p, "quiet") || flag(p, "json");
   const results = await restoreAll(config.backupRoot, items, {
     overwrite: req.overwrite,

@@ -1,6 +1,7 @@
 /**
- * Console output of `restore`: problems on stderr (each names the path and why), the
- * summary line, or the `--json` document `{ ok, exitCode, at, restored, upToDate, failed }`.
+ * Console output of `restore`: problems on stderr (each names the path and why), and
+ * warnings for contents read from another stored copy than their own, the summary line, or
+ * the `--json` document `{ ok, exitCode, at, restored, upToDate, failed }`.
  */
 import type { RestoreResult } from "../restore/write.ts";
 
@@ -24,6 +25,7 @@ export function printRestore(
       path: r.copy.path,
       version: r.copy.seq,
       to: r.dest,
+      ...r.note === undefined ? {} : { warning: r.note },
     }));
   const problems = [...earlier, ...results.filter((r) => r.reason !== undefined).map(toProblem)];
   const restored = done("restored");
@@ -44,6 +46,9 @@ export function printRestore(
       2,
     ));
     return exitCode;
+  }
+  for (const r of restored) {
+    if (r.warning) console.error(`WARNING: ${r.path} (v${r.version}): ${r.warning}`);
   }
   for (const p of problems) {
     const name = p.path === "" ? "" : ` ${p.path}${p.version ? ` (v${p.version})` : ""}:`;

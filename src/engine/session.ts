@@ -1,8 +1,9 @@
 /**
  * A session: everything a run (or a whole watch session) holds open on one backup root —
- * the lock, the state store, the run log and the run's row. Opening one checks that every
- * source can be read before anything is created (an unmounted disk aborts with nothing
- * changed), then takes the lock and finishes whatever an interrupted run left behind.
+ * the lock, the state store, the run log and the run's row. Opening one for a run checks
+ * that every source can be read before anything is created (an unmounted disk aborts with
+ * nothing changed), then takes the lock and finishes whatever an interrupted run left
+ * behind.
  */
 import { basename, join } from "node:path";
 import type { Config } from "../config/config.ts";
@@ -72,8 +73,17 @@ export function checkLogDir(config: Config): void {
   }
 }
 
-export async function openSession(config: Config, command: string): Promise<Session> {
-  checkSourcesReadable(config);
+/**
+ * Opens a session on the backup root. `sourcesRequired` (the default) refuses a source
+ * that cannot be read; `verify --repair`, which only takes from the sources what they
+ * still hold, does without them.
+ */
+export async function openSession(
+  config: Config,
+  command: string,
+  { sourcesRequired = true } = {},
+): Promise<Session> {
+  if (sourcesRequired) checkSourcesReadable(config);
   checkLogDir(config);
   const paths = statePaths(config.backupRoot);
   // The log and the backup root are made before the lock and the state: a folder that

@@ -63,6 +63,24 @@ function isStored(c: StoredCopy): boolean {
   return c.storedAt !== null && c.location !== "pruned" && c.location !== "lost";
 }
 
+/**
+ * For each stored copy, the other stored copies of the same content (storage path order):
+ * where a restore can read the bytes when its own copy turns out missing or damaged
+ * before any run recorded that.
+ */
+export function sameContentElsewhere(rows: readonly StoredCopy[]): (c: StoredCopy) => string[] {
+  const byContent = new Map<string, string[]>();
+  for (const c of rows) {
+    if (!isStored(c)) continue;
+    const key = contentKey(c);
+    const list = byContent.get(key);
+    if (list) list.push(c.storedAt!);
+    else byContent.set(key, [c.storedAt!]);
+  }
+  for (const list of byContent.values()) list.sort();
+  return (c) => (byContent.get(contentKey(c)) ?? []).filter((p) => p !== c.storedAt);
+}
+
 /** What makes two stored copies the same content: kind and digest. */
 export const contentKey = (c: StoredCopy) => `${c.kind}:${c.algo}:${c.hash}`;
 

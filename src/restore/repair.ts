@@ -70,7 +70,8 @@ export async function verifyAndRepair(
   opts: Pick<VerifyOptions, "samplePercent" | "onProgress">,
 ): Promise<RepairReport> {
   requireState(config);
-  const session = await openSession(config, "verify");
+  // A lost source folder is when a repair from the backup's other copies matters most.
+  const session = await openSession(config, "verify", { sourcesRequired: false });
   let status = "failed";
   try {
     const copies = session.store.storedCopies();

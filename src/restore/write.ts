@@ -38,12 +38,16 @@ export interface RestoreItem {
   base: string;
   /** Whether `base` is a `--to` folder rather than the source folder. */
   toDir?: boolean;
+  /** Other stored copies of the same content, tried if this one is missing or damaged. */
+  fallbacks?: string[];
 }
 
 export interface RestoreResult extends RestoreItem {
   outcome: Outcome;
   /** Why it was not restored (conflict, failed). */
   reason?: string;
+  /** Restored, but from another stored copy of the same content: what to know about its own. */
+  note?: string;
 }
 
 export interface WriteOptions {
@@ -79,14 +83,19 @@ export async function restoreOne(
     }
     if (existing && !opts.overwrite) return conflict(item);
     makeParents(dest);
-    writeChecked(nativePath(root, copy.storedAt!), tmp, copy, opts.buf);
+    const from = writeFromAny(root, [copy.storedAt!, ...item.fallbacks ?? []], tmp, copy, opts.buf);
     if (existing || copy.kind === "symlink") {
       if (!existing && lstatOrNone(dest)) return conflict(item);
       await renameWithRetry(tmp, dest);
     } else if (!(await linkNew(tmp, dest))) {
       return conflict(item);
     }
-    return { ...item, outcome: "restored" };
+    return from === copy.storedAt ? { ...item, outcome: "restored" } : {
+      ...item,
+      outcome: "restored",
+      note: `its copy '${copy.storedAt}' is missing or damaged: read from '${from}', ` +
+        "which holds the same content; run 'verify --repair'",
+    };
   } catch (e) {
     return { ...item, outcome: "failed", reason: errorText(e) };
   } finally {
@@ -141,18 +150,49 @@ function writeChecked(stored: string, tmp: string, c: StoredCopy, buf: Uint8Arra
   applyMeta(tmp, c);
 }
 
+/**
+ * Writes the content to `tmp` from the first of `stored` that holds it intact; returns
+ * which. Only a copy found missing or damaged makes it try the next; the error is the first
+ * copy's, should none hold it.
+ */
+function writeFromAny(
+  root: string,
+  stored: string[],
+  tmp: string,
+  c: StoredCopy,
+  buf: Uint8Array,
+): string {
+  let first: unknown;
+  for (const at of stored) {
+    try {
+      writeChecked(nativePath(root, at), tmp, c, buf);
+      return at;
+    } catch (e) {
+      if (!(e instanceof UnusableCopy)) throw e;
+      first ??= e;
+      removeQuietly(tmp);
+    }
+  }
+  throw first;
+}
+
+/** A stored copy that is missing or does not hold its recorded content. */
+class UnusableCopy extends Error {}
+
 /** Opens or reads a stored copy, naming a missing one plainly. */
 function readStored<T>(read: () => T, stored: string): T {
   try {
     return read();
   } catch (e) {
     if (!(e instanceof Deno.errors.NotFound)) throw e;
-    throw new Error(`the stored copy '${stored}' is missing: run 'verify' to check the backup`);
+    throw new UnusableCopy(
+      `the stored copy '${stored}' is missing: run 'verify' to check the backup`,
+    );
   }
 }
 
 function damaged(stored: string, c: StoredCopy): Error {
-  return new Error(
+  return new UnusableCopy(
     `the stored copy '${stored}' does not match its recorded ${c.algo} digest: it was ` +
       `damaged or altered after the backup; run 'verify' to check the others`,
   );
