@@ -34,7 +34,12 @@ export function formatAction(a: Action, rootName: string): string[] {
     case "exclude":
       return [`EXCLUDED: ${a.path} (now excluded; its copy stays at ${b(a.storedAt)})`];
     case "prune":
-      return [`RETENTION delete: ${a.storedAt}`];
+      return [
+        a.absent
+          ? `RETENTION forget: ${a.storedAt} (no copy of ours there to delete: missing, or ` +
+            "replaced by something left in place)"
+          : `RETENTION delete: ${a.storedAt}`,
+      ];
     case "promote":
       return [`PROMOTED: ${b(a.from)} → ${b(a.to)} (its original no longer holds this content)`];
   }

@@ -92,7 +92,16 @@ export async function finishAction(
       faultPoint("deleted");
       removeEmptyParents(root, a.from, real);
       return;
-    case "promote":
+    case "promote": {
+      // Something put in the copy's place by hand is never moved: it is named instead.
+      const there = entryAt(a.from);
+      if (there !== undefined && !isStoredCopy(there) && !isStoredCopy(entryAt(a.to))) {
+        throw new Error(
+          `Cannot promote '${a.path}' to its own path: something else is in its copy's place ` +
+            `'${a.from}' (a folder, or a symlink on the way): move it out of the backup root, ` +
+            "then run again",
+        );
+      }
       // Moved as any stored copy: done or not begun, finished by recovery after a crash.
       if (!(await moveStoredCopy(root, entryAt, a.from, a.to))) {
         removeEmptyParents(root, a.to, real); // made for it before the batch's flush
@@ -104,10 +113,12 @@ export async function finishAction(
       faultPoint("promoted");
       removeEmptyParents(root, a.from, real);
       return;
+    }
     case "prune":
       // Only a stored copy reached safely is removed: never anything through a symlink
       // someone put in the backup root, nor a folder put in the copy's place.
       if (isStoredCopy(entryAt(a.storedAt))) Deno.removeSync(at(a.storedAt));
+      else a.absent = true;
       faultPoint("pruned");
       removeEmptyParents(root, a.storedAt, real);
       return;

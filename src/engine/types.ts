@@ -129,7 +129,15 @@ export type Action =
   /** The path became excluded: its copy stays where it is, the state marks it excluded. */
   | { type: "exclude"; path: string; storedAt: string }
   /** Retention drops an old version beyond the configured count. */
-  | { type: "prune"; path: string; copyId: number; seq: number; storedAt: string }
+  | {
+    type: "prune";
+    path: string;
+    copyId: number;
+    seq: number;
+    storedAt: string;
+    /** Set by the executor when no copy of ours was there to remove (missing, or replaced). */
+    absent?: true;
+  }
   /**
    * A duplicate whose content no longer has an original (the original was deleted or
    * changed): its copy moves from _duplicates/ to its own path and becomes the original.

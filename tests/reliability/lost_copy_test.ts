@@ -208,3 +208,34 @@ Deno.test("a hash algorithm change meeting missing and damaged copies: the sourc
   await run(fx, ["verify", "--repair"]);
   assert.equal(Deno.readTextFileSync(join(fx.backup, "b.txt")), tree["b.txt"]);
 });
+
+Deno.test("retention of a version whose copy is missing or replaced by hand says so, and removes nothing else", async () => {
+  using fx = makeFixture({ "o.txt": "o", "o2.txt": "o2" });
+  const cfg = JSON.parse(Deno.readTextFileSync(fx.config));
+  Deno.writeTextFileSync(
+    fx.config,
+    JSON.stringify({ ...cfg, retention: { max_versions_per_file: 2 } }),
+  );
+  const edit = async (n: number) => {
+    Deno.writeTextFileSync(join(fx.source, "f"), `v${n}`);
+    const when = new Date(Date.UTC(2024, 0, 1, 0, n));
+    Deno.utimeSync(join(fx.source, "f"), when, when);
+    return await run(fx);
+  };
+  for (let n = 1; n <= 3; n++) assert.equal((await edit(n)).code, 0);
+  const versions = join(fx.backup, "versions", "f");
+  Deno.removeSync(join(versions, "v1.bak")); // lost
+  Deno.removeSync(join(versions, "v2.bak"));
+  Deno.mkdirSync(join(versions, "v2.bak")); // someone's folder in its place
+  Deno.writeTextFileSync(join(versions, "v2.bak", "precious"), "mine");
+  assert.equal((await edit(4)).code, 0);
+  assert.ok(
+    fx.lastLog().some((l) => l.startsWith("RETENTION forget: versions/f/v1.bak (no copy of ours")),
+  );
+  assert.equal((await edit(5)).code, 0);
+  assert.ok(
+    fx.lastLog().some((l) => l.startsWith("RETENTION forget: versions/f/v2.bak (no copy of ours")),
+  );
+  assert.ok(!fx.lastLog().some((l) => l.startsWith("RETENTION delete: versions/f/v2.bak")));
+  assert.equal(Deno.readTextFileSync(join(versions, "v2.bak", "precious")), "mine");
+});
