@@ -173,3 +173,16 @@ async function assertDone(fx: Fixture, a: Record<string, string>): Promise<void>
       return;
   }
 }
+
+Deno.test("plan prints one line per action, as the log writes it, a newline in a name escaped", async () => {
+  using fx = makeFixture({ "B\nC": "x", "ok.txt": "y" });
+  const plan = await fx.cli("plan", "--quiet");
+  assert.equal(plan.code, 0, plan.stderr);
+  const lines = plan.stdout.trim().split("\n").filter((l) => l.startsWith("BACKUP: "));
+  assert.deepEqual(lines, [
+    "BACKUP: source/B\\nC → backup/B\\nC",
+    "BACKUP: source/ok.txt → backup/ok.txt",
+  ]);
+  assert.equal((await fx.cli("run")).code, 0);
+  assert.deepEqual(fx.lastLog().filter((l) => l.startsWith("BACKUP: ")), lines);
+});

@@ -5,6 +5,7 @@
 import { findConfigFile, loadConfig } from "../config/config.ts";
 import { planOnce } from "../engine/backup.ts";
 import { formatAction } from "../engine/describe.ts";
+import { oneLine } from "../log/runlog.ts";
 import { basename } from "node:path";
 import { flag, parseCommand, str, UsageError } from "./args.ts";
 import { withProgress } from "./progress.ts";
@@ -49,7 +50,9 @@ export async function planCommand(argv: string[]): Promise<number> {
     return summary.exitCode;
   }
   const rootName = basename(config.backupRoot);
-  for (const a of summary.planned) for (const line of formatAction(a, rootName)) console.log(line);
+  for (const a of summary.planned) {
+    for (const line of formatAction(a, rootName)) console.log(oneLine(line)); // as the log has it
+  }
   printErrors(summary.errors);
   if (!flag(p, "quiet")) console.log(humanSummary("Plan", summary, styleFor("stdout")));
   return summary.exitCode;

@@ -16,6 +16,11 @@ const RUN_LOG_NAME = /^\d{4}-\d\d-\d\dT\d\d-\d\d-\d\d\.\d{3}Z-[a-z]+(-\d+)?\.log
 export function isRunLogName(name: string): boolean {
   return RUN_LOG_NAME.test(name);
 }
+/** A message as one line: a newline or carriage return in a name is written `\n`, `\r`. */
+export function oneLine(message: string): string {
+  return /[\n\r]/.test(message) ? message.replaceAll("\n", "\\n").replaceAll("\r", "\\r") : message;
+}
+
 /** Flush the buffer once it holds this many lines, to bound memory on huge runs. */
 const FLUSH_LINES = 4096;
 
@@ -56,7 +61,7 @@ export class RunLog {
   line(message: string): void {
     const now = Date.now();
     if (now !== this.#stampMs) [this.#stampMs, this.#stamp] = [now, new Date(now).toISOString()];
-    const text = message.includes("\n") ? message.replaceAll("\n", "\\n") : message;
+    const text = oneLine(message);
     this.#buffer.push(`${this.#stamp} ${text}\n`);
     if (this.#buffer.length >= FLUSH_LINES) this.flush();
   }
