@@ -80,11 +80,10 @@ export async function restoreCommand(argv: string[]): Promise<number> {
   const selector = selectorFor(req, targets, p.positionals, resolver);
   const { chosen, problems } = choose(rows, selector, targets, p.positionals, req);
   const items = destinations(chosen, resolver, req.to, problems);
-  const elsewhere = sameContentElsewhere(rows);
-  for (const item of items) item.fallbacks = elsewhere(item.copy);
   const quiet = flag(p, "quiet") || flag(p, "json");
   const results = await restoreAll(config.backupRoot, items, {
     overwrite: req.overwrite,
+    fallbacksOf: sameContentElsewhere(rows),
     onResult: quiet ? undefined : (r) => printLine(r),
   });
   return printRestore(results, problems, { json: flag(p, "json"), quiet, at: req.at });

@@ -69,16 +69,20 @@ function isStored(c: StoredCopy): boolean {
  * before any run recorded that.
  */
 export function sameContentElsewhere(rows: readonly StoredCopy[]): (c: StoredCopy) => string[] {
-  const byContent = new Map<string, string[]>();
-  for (const c of rows) {
-    if (!isStored(c)) continue;
-    const key = contentKey(c);
-    const list = byContent.get(key);
-    if (list) list.push(c.storedAt!);
-    else byContent.set(key, [c.storedAt!]);
-  }
-  for (const list of byContent.values()) list.sort();
-  return (c) => (byContent.get(contentKey(c)) ?? []).filter((p) => p !== c.storedAt);
+  let byContent: Map<string, string[]> | undefined; // built on the first need: rarely
+  const build = () => {
+    const out = new Map<string, string[]>();
+    for (const c of rows) {
+      if (!isStored(c)) continue;
+      const key = contentKey(c);
+      const list = out.get(key);
+      if (list) list.push(c.storedAt!);
+      else out.set(key, [c.storedAt!]);
+    }
+    for (const list of out.values()) list.sort();
+    return out;
+  };
+  return (c) => ((byContent ??= build()).get(contentKey(c)) ?? []).filter((p) => p !== c.storedAt);
 }
 
 /** What makes two stored copies the same content: kind and digest. */

@@ -38,8 +38,6 @@ export interface RestoreItem {
   base: string;
   /** Whether `base` is a `--to` folder rather than the source folder. */
   toDir?: boolean;
-  /** Other stored copies of the same content, tried if this one is missing or damaged. */
-  fallbacks?: string[];
 }
 
 export interface RestoreResult extends RestoreItem {
@@ -52,6 +50,8 @@ export interface RestoreResult extends RestoreItem {
 
 export interface WriteOptions {
   overwrite: boolean;
+  /** Other stored copies of a content, tried if its own is missing or damaged. */
+  fallbacksOf?: (c: StoredCopy) => string[];
   /** Read buffer, reused across files. */
   buf: Uint8Array;
 }
@@ -83,7 +83,7 @@ export async function restoreOne(
     }
     if (existing && !opts.overwrite) return conflict(item);
     makeParents(dest);
-    const from = writeFromAny(root, [copy.storedAt!, ...item.fallbacks ?? []], tmp, copy, opts.buf);
+    const from = writeFromAny(root, copy, tmp, opts);
     if (existing || copy.kind === "symlink") {
       if (!existing && lstatOrNone(dest)) return conflict(item);
       await renameWithRetry(tmp, dest);
@@ -151,29 +151,27 @@ function writeChecked(stored: string, tmp: string, c: StoredCopy, buf: Uint8Arra
 }
 
 /**
- * Writes the content to `tmp` from the first of `stored` that holds it intact; returns
- * which. Only a copy found missing or damaged makes it try the next; the error is the first
- * copy's, should none hold it.
+ * Writes the content to `tmp` from its own stored copy or, if that is missing or damaged,
+ * from the first other copy of the same content that holds it intact; returns which. The
+ * error is the own copy's, should none hold it.
  */
-function writeFromAny(
-  root: string,
-  stored: string[],
-  tmp: string,
-  c: StoredCopy,
-  buf: Uint8Array,
-): string {
-  let first: unknown;
-  for (const at of stored) {
+function writeFromAny(root: string, c: StoredCopy, tmp: string, opts: WriteOptions): string {
+  let first: UnusableCopy | undefined;
+  const holds = (at: string) => {
     try {
-      writeChecked(nativePath(root, at), tmp, c, buf);
-      return at;
+      writeChecked(nativePath(root, at), tmp, c, opts.buf);
+      return true;
     } catch (e) {
       if (!(e instanceof UnusableCopy)) throw e;
       first ??= e;
       removeQuietly(tmp);
+      return false;
     }
-  }
-  throw first;
+  };
+  if (holds(c.storedAt!)) return c.storedAt!;
+  const other = (opts.fallbacksOf?.(c) ?? []).find(holds);
+  if (other === undefined) throw first;
+  return other;
 }
 
 /** A stored copy that is missing or does not hold its recorded content. */
@@ -250,12 +248,12 @@ function makeParents(dest: string): void {
 export async function restoreAll(
   root: string,
   items: RestoreItem[],
-  opts: { overwrite: boolean; onResult?: (r: RestoreResult) => void },
+  opts: Omit<WriteOptions, "buf"> & { onResult?: (r: RestoreResult) => void },
 ): Promise<RestoreResult[]> {
   const buf = new Uint8Array(READ_BUFFER_BYTES);
   const results: RestoreResult[] = [];
   for (const item of items) {
-    const r = await restoreOne(root, item, { overwrite: opts.overwrite, buf });
+    const r = await restoreOne(root, item, { ...opts, buf });
     results.push(r);
     opts.onResult?.(r);
   }
