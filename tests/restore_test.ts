@@ -342,6 +342,25 @@ Deno.test("a lost source folder: restore (in place too), history and verify stil
   assert.deepEqual(snapshot(fx.source), before);
 });
 
+Deno.test("a lost source reached through a symlink, or with a file where its folder was: still restores", async () => {
+  using fx = makeFixture({});
+  const disk = join(fx.dir, "disk", "photos");
+  Deno.mkdirSync(disk, { recursive: true });
+  put(disk, { "a.jpg": "pic\n" });
+  Deno.symlinkSync(disk, join(fx.dir, "photos"));
+  writeConfig(fx.config, { sources: ["./photos"], backup_root: "./backup", log_dir: "./logs" });
+  await ok(fx, "run");
+  Deno.removeSync(join(fx.dir, "disk"), { recursive: true }); // ./photos now dangles
+  assert.match(await ok(fx, "history", "a.jpg"), /v1/);
+  await ok(fx, "restore", "--to", join(fx.dir, "r1"));
+  assert.equal(Deno.readTextFileSync(join(fx.dir, "r1", "a.jpg")), "pic\n");
+  Deno.removeSync(join(fx.dir, "photos"));
+  Deno.writeTextFileSync(join(fx.dir, "photos"), "a file where the source was\n");
+  await ok(fx, "verify");
+  await ok(fx, "restore", "--to", join(fx.dir, "r2"));
+  assert.equal(Deno.readTextFileSync(join(fx.dir, "r2", "a.jpg")), "pic\n");
+});
+
 Deno.test("a stored copy missing or damaged before any run saw it: restored from another copy of the same bytes, with a warning", async () => {
   using fx = makeFixture({});
   put(fx.source, { "A": "thesis chapter 1\n", "copy_of_A": "thesis chapter 1\n", "O": "o\n" });

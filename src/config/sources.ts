@@ -68,11 +68,14 @@ function readEntry(item: unknown, key: string, base: string, mayBeMissing: boole
   return { name: name ?? basename(abs), path, written, key, given };
 }
 
-/** A missing folder, where allowed, as `realTarget` resolves a path that may not exist. */
+/**
+ * The real path of a source folder; where a lost source is allowed (`mayBeMissing`), one
+ * that does not exist, or has a file in its place, as `missingFolder` takes it.
+ */
 function realFolder(abs: string, key: string, mayBeMissing: boolean): string {
   const real = tryRealPath(abs, `source (${key})`);
   if (real === undefined) {
-    if (mayBeMissing) return realTarget(abs, `source (${key})`);
+    if (mayBeMissing) return missingFolder(abs, key);
     invalid(`source ${quote(abs)} (${key}) does not exist: check the path or mount the disk`);
   }
   let isDir: boolean;
@@ -81,6 +84,7 @@ function realFolder(abs: string, key: string, mayBeMissing: boolean): string {
   } catch (err) {
     invalid(`source ${quote(abs)} (${key}) cannot be accessed: ${osDetail(err)}`);
   }
+  if (!isDir && mayBeMissing) return abs; // lost, a file in its place: taken as written
   if (!isDir) invalid(`source ${quote(abs)} (${key}) is not a folder: sources must be folders`);
   return real;
 }
@@ -101,6 +105,20 @@ export function usableSourceName(wanted: string, taken: ReadonlySet<string>): st
   let unique = name;
   for (let n = 2; taken.has(unique.toLowerCase()); n++) unique = `${name}-${n}`;
   return unique;
+}
+
+/**
+ * A source folder that does not exist, for the commands that only read the backup: resolved
+ * as `realTarget` does, or, where that cannot be (a dangling symlink to a lost disk, a file
+ * where a folder was), taken as written.
+ */
+function missingFolder(abs: string, key: string): string {
+  try {
+    return realTarget(abs, `source (${key})`);
+  } catch (e) {
+    if (e instanceof Invalid) return abs;
+    throw e;
+  }
 }
 
 /** Rejects names that are not one plain path component or that are reserved. */
