@@ -271,6 +271,32 @@ Deno.test("watch: a tree deleted folder by folder meets the mass-deletion guard 
   assert.equal((await w.stop()).code, 0);
 });
 
+Deno.test("watch: one source of several deleted folder by folder meets the guard as a whole too", async () => {
+  // Source "big" holds 40 files, "small" 20 in four folders: the whole stays far below the
+  // limit, but "small" alone does not once half of it is gone since the full pass.
+  const tree: Record<string, string> = {};
+  for (let i = 0; i < 40; i++) tree[`big/${i}.txt`] = `big${i}\n`;
+  for (const d of ["a", "b", "c", "d"]) {
+    for (let i = 0; i < 5; i++) tree[`small/${d}/${i}.txt`] = `${d}${i}\n`;
+  }
+  using fx = makeFixture(tree, { ...WATCH, sources: ["./source/big", "./source/small"] });
+  await using w = new WatchProcess(fx);
+  await w.ready();
+  const small = join(fx.source, "small");
+  for (const d of ["a", "b"]) {
+    Deno.removeSync(join(small, d), { recursive: true });
+    await backedUp(fx.backup, `_deleted/_sources/small/${d}/4.txt`, `${d}4\n`);
+  }
+  Deno.removeSync(join(small, "c"), { recursive: true });
+  await poll("the guard to hold the third", () => w.stderr.includes("Deletions held back"));
+  assert.match(
+    w.stderr,
+    /15 of the 20 tracked files of source 'small' would be archived as deleted since the last/,
+  );
+  assert.equal(readOrUndefined(join(fx.backup, "_sources/small/c/0.txt")), "c0\n");
+  assert.equal((await w.stop()).code, 0);
+});
+
 Deno.test("watch: temporary files created and deleted never add up to trip the guard", async () => {
   const tree: Record<string, string> = {};
   for (let i = 0; i < 20; i++) tree[`f${i}.txt`] = `f${i}\n`;

@@ -40,6 +40,8 @@ export interface VanishedRules {
 export interface DeletionWindow {
   /** The most files tracked when a pass of the window met deletions. */
   tracked: number;
+  /** The same per source (by name), for the sources whose files it met deleted. */
+  trackedIn?: Map<string, number>;
 }
 
 /** Plans the vanished paths into the batch; returns the guard's message if it held them back. */
@@ -123,10 +125,15 @@ function deleteGuard(deletions: TrackedFile[], rules: VanishedRules): string | u
   }
   for (const [source, count] of countBySource(deletions)) {
     const inSource = rules.trackedIn(source);
-    if (count * 100 <= max * inSource) continue;
-    return `${count} of the ${inSource} tracked files of source '${source}' would be archived ` +
-      `as deleted, more than safety.max_delete_percent (${max}%): ${held}; if '${source}' is ` +
-      "mounted and the deletions are intended, run again with --force";
+    // With a window, as above: the most the source tracked, less what remains of it.
+    const most = window ? Math.max(window.trackedIn?.get(source) ?? 0, inSource) : inSource;
+    if (window) (window.trackedIn ??= new Map()).set(source, most);
+    const gone = window ? most - (inSource - count) : count;
+    if (gone * 100 <= max * most) continue;
+    return `${gone} of the ${most} tracked files of source '${source}' would be archived ` +
+      `as deleted${window ? " since the last full pass" : ""}, more than ` +
+      `safety.max_delete_percent (${max}%): ${held}; if '${source}' is mounted and the ` +
+      "deletions are intended, run again with --force";
   }
   return undefined;
 }
