@@ -158,6 +158,29 @@ Deno.test("init: folder names that cannot name a source get a usable name, so th
   }
 });
 
+Deno.test("init: one folder given twice, or one inside another, is refused (exit 2), nothing written", async () => {
+  const dir = Deno.makeTempDirSync({ prefix: "bt-init-" });
+  try {
+    Deno.mkdirSync(join(dir, "photos", "2024"), { recursive: true });
+    const twice = await runCli(["init", "--source", "photos", "--source", "photos/2024/.."], {
+      cwd: dir,
+    });
+    assert.equal(twice.code, 2, twice.stderr);
+    assert.match(
+      twice.stderr,
+      /^Cannot init: '--source photos' and '--source photos\/2024\/\.\.' are one folder/,
+    );
+    const nested = await runCli(["init", "--source", "photos", "--source", "photos/2024"], {
+      cwd: dir,
+    });
+    assert.equal(nested.code, 2, nested.stderr);
+    assert.match(nested.stderr, /is inside '--source photos': sources must not overlap/);
+    assert.throws(() => Deno.lstatSync(join(dir, "config.jsonc")), Deno.errors.NotFound);
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
+
 Deno.test("init: refuses to overwrite an existing config (exit 2), file unchanged", async () => {
   const dir = Deno.makeTempDirSync({ prefix: "bt-init-" });
   try {

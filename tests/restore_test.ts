@@ -392,3 +392,25 @@ Deno.test("a stored copy missing or damaged before any run saw it: restored from
   );
   assert.equal(Deno.readTextFileSync(join(fx.backup, "A")), "thesis chapter 1\n");
 });
+
+Deno.test("a symlink whose stored link is missing is restored from the target the state records; odd names stay one line", async () => {
+  using fx = makeFixture({});
+  put(fx.source, { "docs/report.odt": "report\n", "a\nb": "x\n" });
+  Deno.symlinkSync("docs/report.odt", join(fx.source, "link"));
+  await ok(fx, "run");
+  Deno.removeSync(join(fx.backup, "link"));
+  const out = join(fx.dir, "r");
+  const r = await fx.cli("restore", "--to", out);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(Deno.readLinkSync(join(out, "link")), "docs/report.odt");
+  assert.match(
+    r.stderr,
+    /^WARNING: source\/link \(v1\): .*read from the target the state records/m,
+  );
+  // A newline in a name is escaped, as in the log: one line per file.
+  assert.ok(
+    r.stdout.split("\n").some((l) => l.startsWith("RESTORED: source/a\\nb (v1)")),
+    r.stdout,
+  );
+  assert.equal(r.stdout.trim().split("\n").length, 4, r.stdout); // 3 files and the summary
+});

@@ -6,6 +6,7 @@
  */
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import { usableSourceName } from "../config/sources.ts";
+import { isInside } from "../config/paths.ts";
 import { ConfigError, DEFAULTS } from "../config/config.ts";
 import { flag, parseCommand, str, UsageError } from "./args.ts";
 
@@ -73,6 +74,7 @@ function sourceEntries(
   dir: string,
   sources: string[],
 ): (string | { path: string; name: string })[] {
+  checkNoOverlap(sources);
   const taken = new Set<string>();
   return sources.map((s) => {
     const path = configPath(dir, s);
@@ -81,6 +83,31 @@ function sourceEntries(
     taken.add(name.toLowerCase());
     return name === folder ? path : { path, name };
   });
+}
+
+/** Refuses sources the loader would: one folder twice, or one inside another. */
+function checkNoOverlap(sources: string[]): void {
+  const real = sources.map((s) => {
+    try {
+      return Deno.realPathSync(s);
+    } catch {
+      return resolve(s); // not there yet: as written
+    }
+  });
+  for (let i = 0; i < real.length; i++) {
+    for (let j = 0; j < real.length; j++) {
+      if (i === j) continue;
+      const [a, b] = [sources[i], sources[j]];
+      if (i < j && real[i] === real[j]) {
+        throw new UsageError(`Cannot init: '--source ${a}' and '--source ${b}' are one folder`);
+      }
+      if (isInside(real[i], real[j])) {
+        throw new UsageError(
+          `Cannot init: '--source ${a}' is inside '--source ${b}': sources must not overlap`,
+        );
+      }
+    }
+  }
 }
 
 /** A path as the config should hold it: relative to the config's folder when inside it. */

@@ -21,6 +21,7 @@ import type { StoredCopy } from "../state/store.ts";
 import { flag, parseCommand, type Parsed, str, UsageError } from "./args.ts";
 import { errorText } from "../engine/errors.ts";
 import { printRestore, type Problem } from "./restore_output.ts";
+import { oneLine } from "../log/runlog.ts";
 
 export const RESTORE_HELP =
   `Usage: backup-tool restore [PATH...] [--to DIR] [--at TIME] [--version N] [--overwrite]
@@ -227,6 +228,8 @@ function notFound(rows: StoredCopy[], target: string, sel: Selector, req: Reques
 
 function printLine(r: RestoreResult): void {
   if (r.outcome === "restored") {
-    console.log(`RESTORED: ${r.copy.path} (v${r.copy.seq}) → ${r.dest}`);
-  } else if (r.outcome === "up-to-date") console.log(`UP TO DATE: ${r.copy.path} (${r.dest})`);
+    console.log(oneLine(`RESTORED: ${r.copy.path} (v${r.copy.seq}) → ${r.dest}`));
+  } else if (r.outcome === "up-to-date") {
+    console.log(oneLine(`UP TO DATE: ${r.copy.path} (${r.dest})`));
+  }
 }

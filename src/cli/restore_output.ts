@@ -4,6 +4,7 @@
  * the `--json` document `{ ok, exitCode, at, restored, upToDate, failed }`.
  */
 import type { RestoreResult } from "../restore/write.ts";
+import { oneLine } from "../log/runlog.ts";
 
 /** A PATH or content that could not be restored, and why. */
 export interface Problem {
@@ -48,11 +49,11 @@ export function printRestore(
     return exitCode;
   }
   for (const r of restored) {
-    if (r.warning) console.error(`WARNING: ${r.path} (v${r.version}): ${r.warning}`);
+    if (r.warning) console.error(oneLine(`WARNING: ${r.path} (v${r.version}): ${r.warning}`));
   }
   for (const p of problems) {
     const name = p.path === "" ? "" : ` ${p.path}${p.version ? ` (v${p.version})` : ""}:`;
-    console.error(`NOT RESTORED:${name} ${p.reason}`);
+    console.error(oneLine(`NOT RESTORED:${name} ${p.reason}`));
   }
   if (!opts.quiet || exitCode !== 0) {
     const title = exitCode === 0 ? "Restore complete" : "Restore incomplete";

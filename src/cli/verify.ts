@@ -9,6 +9,7 @@ import { verifyBackup, type VerifyReport } from "../restore/verify.ts";
 import type { Config } from "../config/config.ts";
 import { outcomeLine, verifyAndRepair } from "../restore/repair.ts";
 import { flag, parseCommand, type Parsed, str, UsageError } from "./args.ts";
+import { oneLine } from "../log/runlog.ts";
 
 export const VERIFY_HELP =
   `Usage: backup-tool verify [--repair] [--sample PERCENT] [--config FILE] [--json]
@@ -73,7 +74,7 @@ async function repairCommand(config: Config, samplePercent: number | undefined, 
     return ok ? 0 : 1;
   }
   printReport(report, true, samplePercent);
-  for (const o of outcomes) (o.error ? console.error : console.log)(outcomeLine(o));
+  for (const o of outcomes) (o.error ? console.error : console.log)(oneLine(outcomeLine(o)));
   if (!flag(p, "quiet") || !ok) {
     console.log(
       `Repair: ${repaired.length} repaired, ${notRepaired.length} not repaired, ` +
@@ -95,14 +96,16 @@ function readSample(text: string | undefined): number | undefined {
 }
 
 function printReport(r: VerifyReport, quiet: boolean, sample?: number): void {
-  for (const m of r.missing) console.error(`MISSING: ${m.file} (${m.path} v${m.version})`);
+  for (const m of r.missing) console.error(oneLine(`MISSING: ${m.file} (${m.path} v${m.version})`));
   for (const c of r.changed) {
-    console.error(
+    console.error(oneLine(
       `CHANGED: ${c.file} (${c.path} v${c.version}): expected ${c.algo} ${c.expected}, ` +
         `found ${c.found}`,
-    );
+    ));
   }
-  for (const u of r.unknown) console.error(`UNKNOWN: ${u.file} (not recorded in the state)`);
+  for (const u of r.unknown) {
+    console.error(oneLine(`UNKNOWN: ${u.file} (not recorded in the state)`));
+  }
   if (quiet && r.ok) return;
   const sampled = sample === undefined ? "" : ` (a ${sample}% sample)`;
   console.log(

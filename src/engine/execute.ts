@@ -123,6 +123,10 @@ export async function finishAction(
       removeEmptyParents(root, a.storedAt, real);
       return;
     case "skip":
+      // A symlink's missing stored link is made again too; nothing else of one is kept.
+      if (a.refresh?.entry.kind === "symlink" && entryAt(a.refresh.storedAt) === undefined) {
+        await copyAgain(root, a.refresh);
+      }
       if (a.refresh && a.refresh.entry.kind === "file") {
         const stored = entryAt(a.refresh.storedAt);
         if (stored === undefined) await copyAgain(root, a.refresh);
@@ -215,7 +219,7 @@ async function copyAgain(root: string, r: Refresh): Promise<void> {
       const retry = "it will be retried on the next run";
       throw new Error(`Cannot copy '${r.entry.abs}' again: it changed since it was read: ${retry}`);
     }
-    await syncFiles([tmp]);
+    if (r.entry.kind === "file") await syncFiles([tmp]); // a symlink has no data to flush
     if (!(await placeStaged(tmp, nativePath(root, r.storedAt)))) {
       throw new Error(`Cannot copy '${r.entry.abs}' again: the staged copy '${tmp}' is missing`);
     }

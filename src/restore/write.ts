@@ -93,8 +93,11 @@ export async function restoreOne(
     return from === copy.storedAt ? { ...item, outcome: "restored" } : {
       ...item,
       outcome: "restored",
-      note: `its copy '${copy.storedAt}' is missing or damaged: read from '${from}', ` +
-        "which holds the same content; run 'verify --repair'",
+      note: `its copy '${copy.storedAt}' is missing or damaged: read from ${
+        from === RECORDED_TARGET
+          ? "the target the state records"
+          : `'${from}', which holds the same content`
+      }; run 'verify --repair'`,
     };
   } catch (e) {
     return { ...item, outcome: "failed", reason: errorText(e) };
@@ -152,7 +155,8 @@ function writeChecked(stored: string, tmp: string, c: StoredCopy, buf: Uint8Arra
 
 /**
  * Writes the content to `tmp` from its own stored copy or, if that is missing or damaged,
- * from the first other copy of the same content that holds it intact; returns which. The
+ * from the first other copy of the same content that holds it intact, or, for a symlink,
+ * from the target the state records; returns which (RECORDED_TARGET for the last). The
  * error is the own copy's, should none hold it.
  */
 function writeFromAny(root: string, c: StoredCopy, tmp: string, opts: WriteOptions): string {
@@ -170,9 +174,17 @@ function writeFromAny(root: string, c: StoredCopy, tmp: string, opts: WriteOptio
   };
   if (holds(c.storedAt!)) return c.storedAt!;
   const other = (opts.fallbacksOf?.(c) ?? []).find(holds);
-  if (other === undefined) throw first;
-  return other;
+  if (other !== undefined) return other;
+  // A symlink is whole in the state: its recorded target, if it is the recorded content.
+  if (c.kind === "symlink" && c.linkTarget !== null && hashText(c.linkTarget, c.algo) === c.hash) {
+    makeSymlink(c.linkTarget, tmp, c.mode);
+    return RECORDED_TARGET;
+  }
+  throw first;
 }
+
+/** What `writeFromAny` returns when a symlink was made from the state's record alone. */
+const RECORDED_TARGET = "";
 
 /** A stored copy that is missing or does not hold its recorded content. */
 class UnusableCopy extends Error {}

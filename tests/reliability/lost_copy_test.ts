@@ -159,9 +159,11 @@ Deno.test("a hash algorithm change meeting missing and damaged copies: the sourc
     "e.txt": "e: intact\n",
   };
   using fx = makeFixture(tree);
+  Deno.symlinkSync("e.txt", join(fx.source, "l")); // f: a symlink whose stored link goes missing
   assert.equal((await run(fx)).code, 0);
   const cfg = JSON.parse(Deno.readTextFileSync(fx.config));
   Deno.writeTextFileSync(fx.config, JSON.stringify({ ...cfg, hash_algorithm: "sha512" }));
+  Deno.removeSync(join(fx.backup, "l"));
   Deno.removeSync(join(fx.backup, "a.txt"));
   Deno.writeTextFileSync(join(fx.backup, "b.txt"), "flipped\n");
   Deno.writeTextFileSync(join(fx.backup, "c.txt"), "flipped\n");
@@ -177,6 +179,7 @@ Deno.test("a hash algorithm change meeting missing and damaged copies: the sourc
     "source/b.txt",
     "source/c.txt",
     "source/d.txt",
+    "source/l",
   ]);
   assert.match(warned[1], /'b.txt' no longer holds the content recorded for it.*verify --repair/);
   assert.match(warned[2], /'c.txt' no longer holds the content.*archived as version 1/);
@@ -186,6 +189,8 @@ Deno.test("a hash algorithm change meeting missing and damaged copies: the sourc
   assert.match(log, /UPDATED: source\/c.txt/);
   assert.match(log, /LOST: backup\/d.txt/);
   assert.match(log, /SKIP: source\/e.txt/);
+  assert.match(log, /RECOPIED: source\/l/);
+  assert.equal(Deno.readLinkSync(join(fx.backup, "l")), "e.txt");
   // Unchanged files keep one content (no version made up by the change); changed ones get two.
   for (
     const [name, versions] of [["a.txt", 1], ["b.txt", 1], ["c.txt", 2], ["d.txt", 2]] as const
