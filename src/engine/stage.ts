@@ -74,10 +74,7 @@ export function hashCopyAs(
 
 /** Digest of a file's bytes, for verify, restore and an algorithm change. */
 export function hashFile(path: string, algo: string, buf: Uint8Array): string {
-  const h = createDigest(algo);
-  using f = Deno.openSync(path, { read: true });
-  for (let n = f.readSync(buf); n !== null; n = f.readSync(buf)) h.update(buf.subarray(0, n));
-  return h.digest("hex");
+  return hashCopyAs(path, "file", [algo], buf)[0];
 }
 
 export function hashText(text: string, algo: string): string {

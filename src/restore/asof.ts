@@ -63,6 +63,19 @@ function isStored(c: StoredCopy): boolean {
   return c.storedAt !== null && c.location !== "pruned" && c.location !== "lost";
 }
 
+/** The storage paths of the stored copies of each content (by `contentKey`), in row order. */
+export function copiesByContent(rows: readonly StoredCopy[]): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const c of rows) {
+    if (!isStored(c)) continue;
+    const key = contentKey(c);
+    const list = out.get(key);
+    if (list) list.push(c.storedAt!);
+    else out.set(key, [c.storedAt!]);
+  }
+  return out;
+}
+
 /**
  * For each stored copy, the other stored copies of the same content (storage path order):
  * where a restore can read the bytes when its own copy turns out missing or damaged
@@ -71,14 +84,7 @@ function isStored(c: StoredCopy): boolean {
 export function sameContentElsewhere(rows: readonly StoredCopy[]): (c: StoredCopy) => string[] {
   let byContent: Map<string, string[]> | undefined; // built on the first need: rarely
   const build = () => {
-    const out = new Map<string, string[]>();
-    for (const c of rows) {
-      if (!isStored(c)) continue;
-      const key = contentKey(c);
-      const list = out.get(key);
-      if (list) list.push(c.storedAt!);
-      else out.set(key, [c.storedAt!]);
-    }
+    const out = copiesByContent(rows);
     for (const list of out.values()) list.sort();
     return out;
   };
@@ -91,11 +97,8 @@ export const contentKey = (c: StoredCopy) => `${c.kind}:${c.algo}:${c.hash}`;
 /** A stored copy of each content the backup holds (the first in storage path order). */
 function storedByContent(rows: readonly StoredCopy[]): Map<string, string> {
   const out = new Map<string, string>();
-  for (const c of rows) {
-    if (!isStored(c)) continue;
-    const key = contentKey(c);
-    const seen = out.get(key);
-    if (seen === undefined || c.storedAt! < seen) out.set(key, c.storedAt!);
+  for (const [key, paths] of copiesByContent(rows)) {
+    out.set(key, paths.reduce((first, p) => (p < first ? p : first)));
   }
   return out;
 }

@@ -17,7 +17,7 @@ import type { Config, Source } from "../config/config.ts";
 import { openSession } from "../engine/session.ts";
 import { requireState } from "./open.ts";
 import { verifyBackup, type VerifyOptions, type VerifyReport } from "./verify.ts";
-import { contentKey } from "./asof.ts";
+import { contentKey, copiesByContent } from "./asof.ts";
 import type { StoredCopy } from "../state/store.ts";
 import { loadDigests } from "../engine/digest.ts";
 import { statFields } from "../engine/folders.ts";
@@ -78,7 +78,7 @@ export async function verifyAndRepair(
     const report = await verifyBackup(config.backupRoot, copies, opts);
     const byFile = new Map(copies.map((c) => [c.storedAt!, c]));
     let contents: Map<string, string[]> | undefined; // built once, on the first need
-    const byContent = () => contents ??= groupByContent(copies);
+    const byContent = () => contents ??= copiesByContent(copies);
     const todo = [...report.missing, ...report.changed].map((b) => byFile.get(b.file)!);
     const view = session.store.planView();
     const ctx: RepairContext = {
@@ -100,18 +100,6 @@ export async function verifyAndRepair(
   } finally {
     session.close(status, {});
   }
-}
-
-/** Storage paths of the stored copies, per content (kind and digest). */
-function groupByContent(copies: StoredCopy[]): Map<string, string[]> {
-  const out = new Map<string, string[]>();
-  for (const c of copies) {
-    const key = contentKey(c);
-    const list = out.get(key);
-    if (list) list.push(c.storedAt!);
-    else out.set(key, [c.storedAt!]);
-  }
-  return out;
 }
 
 /** One line per repaired (or unrepaired) copy, for the log and the terminal. */
