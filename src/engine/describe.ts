@@ -17,6 +17,12 @@ export function formatAction(a: Action, rootName: string): string[] {
       return [...archived, `DUPLICATE: ${a.path} → ${b(a.target)} (same content as ${a.original})`];
     }
     case "skip":
+      if (a.refresh?.relocatedTo !== undefined) {
+        return [
+          `RECOPIED: ${a.path} → ${b(a.refresh.relocatedTo)} (something else stands at its ` +
+          `copy's place ${b(a.refresh.storedAt)}; content unchanged)`,
+        ];
+      }
       return a.refresh?.recopied
         ? [
           `RECOPIED: ${a.path} → ${
@@ -59,6 +65,11 @@ export function storedCopyWarning(a: Action): string | undefined {
     "hash_algorithm read it: a disk fault, or changed by hand)";
   if (a.type === "delete" && a.lost) {
     return `Cannot move its copy '${a.from}' to _deleted/: it ${why}`;
+  }
+  if (a.type === "skip" && a.refresh?.relocatedTo !== undefined) {
+    return `Its copy's place '${a.refresh.storedAt}' holds something else (a folder, a symlink, ` +
+      "or a symlink or file in place of a folder on the way, put there by hand): left alone; " +
+      `the unchanged file is copied again to '${a.refresh.relocatedTo}'`;
   }
   if (a.type === "skip" && a.refresh?.recopied) {
     return `Its copy '${a.refresh.storedAt}' was missing from the backup root (removed by hand, ` +

@@ -123,6 +123,7 @@ export async function finishAction(
       removeEmptyParents(root, a.storedAt, real);
       return;
     case "skip":
+      if (a.refresh?.relocatedTo !== undefined) return await relocateCopy(root, a.refresh, real);
       // A symlink's missing stored link is made again too; nothing else of one is kept.
       if (a.refresh?.entry.kind === "symlink" && entryAt(a.refresh.storedAt) === undefined) {
         await copyAgain(root, a.refresh);
@@ -204,7 +205,7 @@ async function moveStoredCopy(
  * fault): read from the source, checked against the digest just taken, flushed, then
  * linked into place, as any copy. Without it, the refresh would fail on every run.
  */
-async function copyAgain(root: string, r: Refresh): Promise<void> {
+async function copyAgain(root: string, r: Refresh, to = r.storedAt): Promise<void> {
   if (!r.digest) {
     // A journal written before 2026-12-01 has no digest to check a new copy against.
     throw new Error(
@@ -220,13 +221,32 @@ async function copyAgain(root: string, r: Refresh): Promise<void> {
       throw new Error(`Cannot copy '${r.entry.abs}' again: it changed since it was read: ${retry}`);
     }
     if (r.entry.kind === "file") await syncFiles([tmp]); // a symlink has no data to flush
-    if (!(await placeStaged(tmp, nativePath(root, r.storedAt)))) {
+    if (!(await placeStaged(tmp, nativePath(root, to)))) {
       throw new Error(`Cannot copy '${r.entry.abs}' again: the staged copy '${tmp}' is missing`);
     }
     r.recopied = true;
   } finally {
     removeQuietly(tmp);
   }
+}
+
+/**
+ * Copies an unchanged file again at the free name planned for it, because something not
+ * the tool's own stands at its copy's place (which is left alone). Run again after a
+ * crash, a copy of its kind already at the new name was placed there by this action.
+ */
+async function relocateCopy(root: string, r: Refresh, real: Set<string>): Promise<void> {
+  const to = r.relocatedTo!;
+  const there = storedEntry(root, to, real);
+  if (there === undefined) await copyAgain(root, r, to);
+  else if (!isStoredCopy(there) || there.isFile !== (r.entry.kind === "file")) {
+    throw new Error(
+      `Cannot copy '${r.entry.abs}' again to '${to}': something else is there (a folder, ` +
+        "a symlink, or a symlink or file in place of a folder on the way): move it out of " +
+        "the backup root, then run again",
+    );
+  }
+  if (r.entry.kind === "file") applyMeta(nativePath(root, to), r.entry);
 }
 
 /**

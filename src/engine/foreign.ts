@@ -16,6 +16,9 @@ import { join } from "node:path";
 import { lstatOrNone, nativePath } from "./fsops.ts";
 import { STATE_DIR } from "./layout.ts";
 
+/** Bounds the memo of real folders (about 100 bytes an entry). */
+const REAL_FOLDERS_LIMIT = 65536;
+
 /**
  * What the disk holds at storage paths, for `PlanView.foreignKind` and `sameEntry`. The
  * folder reads behind it (FFI on Linux, where a path that is not there costs no exception)
@@ -23,6 +26,8 @@ import { STATE_DIR } from "./layout.ts";
  */
 export class DiskProbe {
   #folders?: Folders;
+  /** Storage folders seen to be real folders (bounded like the planner's memos). */
+  #realFolders = new Set<string>();
 
   constructor(readonly root: string) {}
 
@@ -35,6 +40,26 @@ export class DiskProbe {
     this.#folders ??= openFolders();
     const kind = this.#folders.kindAt(nativePath(this.root, path));
     return kind === undefined ? undefined : kind === "dir" ? "dir" : "file";
+  };
+
+  /**
+   * Whether something not the tool's own stands where a stored copy is recorded (see
+   * `PlanView.blocksCopy`). Nothing at all there is not in the way: the copy is missing,
+   * and is copied again at its own place.
+   */
+  readonly blocksCopy = (storedAt: string, kind: "file" | "symlink"): boolean => {
+    this.#folders ??= openFolders();
+    for (let cut = storedAt.indexOf("/"); cut >= 0; cut = storedAt.indexOf("/", cut + 1)) {
+      const folder = storedAt.slice(0, cut);
+      if (this.#realFolders.has(folder)) continue;
+      const found = this.#folders.kindAt(nativePath(this.root, folder));
+      if (found === undefined) return false;
+      if (found !== "dir") return true;
+      if (this.#realFolders.size >= REAL_FOLDERS_LIMIT) this.#realFolders.clear();
+      this.#realFolders.add(folder);
+    }
+    const found = this.#folders.kindAt(nativePath(this.root, storedAt));
+    return found !== undefined && (kind === "file" ? found !== "file" : found === "dir");
   };
 
   /**

@@ -84,6 +84,7 @@ class Pass {
       foreignKind: this.#disk.kind,
       sameEntry: this.#disk.sameEntry,
       otherNameOf: this.#disk.otherNameOf,
+      blocksCopy: this.#disk.blocksCopy,
       ignoresCase: this.#disk.ignoresCase(),
     };
     this.planner = createPlanner(view, planOpts);

@@ -22,6 +22,7 @@ import type {
   CopyLocation,
   Fingerprint,
   HashedEntry,
+  Refresh,
   ScanEntry,
   TrackedFile,
 } from "./types.ts";
@@ -68,6 +69,12 @@ export interface PlanView extends Occupancy {
    * by a failure leaves, with the copy at both names.
    */
   otherNameOf?(path: string, copy: string): boolean;
+  /**
+   * Whether something not the tool's own stands where a stored copy of this kind is
+   * recorded: a folder (or, for a file, anything but a file) at the path, or anything but
+   * a folder on the way there. Absent: the disk is not looked at (plans in tests).
+   */
+  blocksCopy?(storedAt: string, kind: "file" | "symlink"): boolean;
   /**
    * The backup root's disk ignores case (macOS and Windows by default, exFAT): two paths
    * placed in one run that differ only in case would be one file there.
@@ -360,18 +367,21 @@ export function createPlanner(view: PlanView, opts: PlanOptions): Planner {
     if (t && t.kind === entry.kind && oldHash === hashed.hash) {
       const rehashed = t.algo === opts.algo ? undefined : { hash: hashed.hash, algo: opts.algo };
       const digest = { hash: hashed.hash, algo: opts.algo };
-      const refresh = { entry, storedAt: t.storedAt, rehashed, digest };
+      const refresh: Refresh = { entry, storedAt: t.storedAt, rehashed, digest };
+      if (storedDamaged) refresh.damaged = true;
+      // Something put in the copy's place by hand is left alone: the copy goes elsewhere.
+      if (view.blocksCopy?.(t.storedAt, t.kind)) {
+        refresh.relocatedTo = allocatePath(t.storedAt, occ);
+        place(refresh.relocatedTo);
+      }
       // Re-hashed under a new algorithm, it holds its content under that one from now on:
       // for the files planned after it, whether or not its batch is committed by then.
       if (rehashed && entry.kind === "file" && entry.size > 0) {
         const location = t.location === "duplicate" ? "duplicate" : "latest";
-        hold(hashed.hash, path, true, { path, storedAt: t.storedAt, location });
+        const storedAt = refresh.relocatedTo ?? t.storedAt;
+        hold(hashed.hash, path, true, { path, storedAt, location });
       }
-      return {
-        type: "skip",
-        path,
-        refresh: storedDamaged ? { ...refresh, damaged: true } : refresh,
-      };
+      return { type: "skip", path, refresh };
     }
     const content = { hash: hashed.hash, algo: opts.algo, entry, tmp: hashed.tmp };
     let archive;

@@ -159,6 +159,12 @@ export interface Refresh {
   /** Set by the executor when it found the stored copy missing and copied the file again. */
   recopied?: true;
   /**
+   * Where the file is copied again, planned when something not the tool's own stands at
+   * its copy's place (a folder, a symlink, or a non-folder on the way there): the copy
+   * moves to this next free name, and whatever stands at `storedAt` is left alone.
+   */
+  relocatedTo?: string;
+  /**
    * The stored copy no longer holds the recorded content (found when an algorithm change
    * read it): left as it is, and said, for `verify --repair` to copy again.
    */

@@ -132,7 +132,7 @@ export class BatchRecorder {
     );
   }
 
-  #refresh(path: string, { entry: e, rehashed }: Refresh, ctx: BatchContext): void {
+  #refresh(path: string, { entry: e, rehashed, relocatedTo }: Refresh, ctx: BatchContext): void {
     if (rehashed) this.#holders.added(rehashed.hash);
     this.#db.q(
       `UPDATE files SET size = ?, mtime_ms = ?, ctime_ms = ?, ino = ?, dev = ?, mode = ?,
@@ -148,6 +148,10 @@ export class BatchRecorder {
       `UPDATE copies SET mtime_ms = ?, mode = ?, hash = coalesce(?, hash), algo = coalesce(?, algo)
        WHERE id = (SELECT copy_id FROM files WHERE path = ?)`,
     ).run(e.mtimeMs, e.mode, rehashed?.hash ?? null, rehashed?.algo ?? null, path);
+    if (relocatedTo === undefined) return;
+    this.#db.q(
+      "UPDATE copies SET stored_at = ? WHERE id = (SELECT copy_id FROM files WHERE path = ?)",
+    ).run(relocatedTo, path);
   }
 }
 

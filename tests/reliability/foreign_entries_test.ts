@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { makeFixture, readTree, writeTree } from "../helpers.ts";
-import { readState, runTool } from "./util.ts";
+import { cloneDir, readState, runTool } from "./util.ts";
 
 const FOREIGN = {
   "a/y.txt": "someone else's y\n", // where a new file of a tracked folder goes
@@ -111,10 +111,12 @@ Deno.test("symlinks and folders put in place of stored copies never lead the too
 
   const r = await run("run");
   assert.equal(r.code, 1, `${r.stdout}\n${r.stderr}`);
-  assert.match(
-    r.stderr,
-    /ERROR: source\/c.txt: Cannot update the stored copy 'c.txt': something else/,
-  );
+  // The metadata change re-reads c.txt: its copy goes to the next free name, not through
+  // the symlink, which stays.
+  assert.match(r.stderr, /WARNING: source\/c.txt: Its copy's place 'c.txt' holds something else/);
+  assert.doesNotMatch(r.stderr, /ERROR/);
+  assert.equal(Deno.readTextFileSync(join(fx.backup, "c.txt.~2")), "c\n");
+  assert.equal(Deno.statSync(join(fx.backup, "c.txt.~2")).mode! & 0o777, 0o755);
   assert.deepEqual(readTree(outside, []), before, "nothing outside the backup root changed");
   const f = Deno.statSync(join(outside, "f"));
   assert.equal(f.mode! & 0o777, 0o600);
@@ -126,13 +128,76 @@ Deno.test("symlinks and folders put in place of stored copies never lead the too
   const lost = readState(fx.backup).copies.filter((c) => c.location === "lost").map((c) => c.path);
   assert.deepEqual(lost.sort(), ["source/q.txt", "source/sub/x.txt", "source/sub/y.txt"]);
 
-  // Repair puts a real copy of c.txt back, moving the symlink aside; outside stays as it was.
+  // A copy replaced by a symlink after the run: repair puts a real copy back, moving the
+  // symlink aside; outside stays as it was, and so does the symlink at c.txt, where no copy
+  // is recorded any more.
+  Deno.removeSync(join(fx.backup, "k1.txt"));
+  Deno.symlinkSync(join(outside, "f"), join(fx.backup, "k1.txt"));
   const repair = await run("verify", "--repair");
-  assert.match(repair.stdout, /REPAIRED: c.txt/);
+  assert.match(repair.stdout, /REPAIRED: k1.txt/);
+  assert.doesNotMatch(repair.stdout, /REPAIRED: c.txt/);
   assert.deepEqual(readTree(outside, []), before);
-  assert.ok(Deno.lstatSync(join(fx.backup, "c.txt")).isFile);
-  assert.ok(Deno.lstatSync(join(fx.backup, ".backup-tool/damaged/c.txt")).isSymlink);
+  assert.ok(Deno.lstatSync(join(fx.backup, "k1.txt")).isFile);
+  assert.ok(Deno.lstatSync(join(fx.backup, ".backup-tool/damaged/k1.txt")).isSymlink);
+  assert.ok(Deno.lstatSync(join(fx.backup, "c.txt")).isSymlink);
   const next = await run("run");
   assert.equal(next.code, 0, `${next.stdout}\n${next.stderr}`);
   assert.deepEqual(readTree(outside, []), before);
+});
+
+Deno.test("an unchanged file whose copy's place holds something else is copied to the next free name, even across a crash", async () => {
+  const base = makeFixture({ "a.txt": "a\n", "d/b.txt": "b\n", "keep.txt": "keep\n" });
+  const run = (config: string, env: Record<string, string> = {}, ...args: string[]) =>
+    runTool(["run", ...args, "--config", config], { env });
+  try {
+    assert.equal((await run(base.config)).code, 0);
+    // Someone puts a folder where a.txt's copy was, and a file in place of folder d; then
+    // both sources are touched (same content), so the next run reads them again.
+    Deno.removeSync(join(base.backup, "a.txt"));
+    writeTree(base.backup, { "a.txt/note": "mine\n" });
+    Deno.removeSync(join(base.backup, "d"), { recursive: true });
+    writeTree(base.backup, { "d": "a file where folder d was\n" });
+    const later = new Date(Date.now() + 3_600_000);
+    for (const p of ["a.txt", "d/b.txt"]) Deno.utimeSync(join(base.source, p), later, later);
+
+    const plan = await runTool(["plan", "--config", base.config]);
+    assert.match(plan.stdout, /RECOPIED: source\/a.txt → backup\/a.txt.~2 \(something else/);
+    assert.match(plan.stdout, /RECOPIED: source\/d\/b.txt → backup\/d.~2\/b.txt/);
+
+    for (const point of ["", "journaled:1", "linked:1", "linked:2", "executed:1"]) {
+      const dir = Deno.makeTempDirSync({ prefix: "bt-relocate-" });
+      try {
+        await cloneDir(base.dir, join(dir, "case"));
+        const config = join(dir, "case", "config.jsonc");
+        const backup = join(dir, "case", "backup");
+        if (point) {
+          const crashed = await run(config, { BACKUP_TOOL_FAULT: point });
+          assert.equal(crashed.code, 137, `${point}: ${crashed.stderr}`);
+        }
+        const r = await run(config);
+        const context = `${point || "no crash"}: ${r.stdout}\n${r.stderr}`;
+        assert.notEqual(r.code, 2, context);
+        assert.doesNotMatch(r.stderr, /ERROR/, context);
+        const stored = readTree(backup);
+        assert.equal(stored["a.txt/note"], "mine\n", context);
+        assert.equal(stored["d"], "a file where folder d was\n", context);
+        assert.equal(stored["a.txt.~2"], "a\n", context);
+        assert.equal(stored["d.~2/b.txt"], "b\n", context);
+        assert.equal(Deno.statSync(join(backup, "a.txt.~2")).mtime?.getTime(), later.getTime());
+        const copies = readState(backup).copies.map((c) => c.stored_at).sort();
+        assert.deepEqual(copies, ["a.txt.~2", "d.~2/b.txt", "keep.txt"], context);
+        const again = await run(config);
+        assert.equal(again.code, 0, `${context}\n${again.stdout}\n${again.stderr}`);
+        assert.match(again.stdout, /0 new, 0 updated, 0 duplicate, 3 unchanged/);
+        const to = join(dir, "restored");
+        const restore = await runTool(["restore", "--to", to, "--config", config]);
+        assert.equal(restore.code, 0, restore.stderr);
+        assert.deepEqual(readTree(to), readTree(base.source));
+      } finally {
+        Deno.removeSync(dir, { recursive: true });
+      }
+    }
+  } finally {
+    base[Symbol.dispose]();
+  }
 });
