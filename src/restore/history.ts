@@ -1,10 +1,11 @@
 /**
  * History of one path: every content the state recorded for it, oldest first, as data
- * (`--json`) and as an aligned table. Pure formatting over `copies` rows; nothing is
+ * (`--json`) and as an aligned table, one line per content (newlines in names escaped). Pure formatting over `copies` rows; nothing is
  * read from disk or written, so an interruption leaves nothing.
  */
 import type { StoredCopy } from "../state/store.ts";
 import { formatBytes } from "../cli/summary.ts";
+import { oneLine } from "../log/runlog.ts";
 
 /** Characters of the digest shown in the table; JSON always carries the full one. */
 const SHORT_HASH = 12;
@@ -65,18 +66,20 @@ export function whereText(e: HistoryEntry): string {
 }
 
 export function formatHistory(path: string, entries: HistoryEntry[]): string {
-  const rows = entries.map((e) => [
-    `v${e.version}`,
-    e.becameCurrent,
-    e.replaced ?? (e.location === "latest" || e.location === "duplicate" ? "current" : "?"),
-    e.kind === "symlink" ? `-> ${e.linkTarget}` : formatBytes(e.size),
-    `${e.algo}:${e.hash.slice(0, SHORT_HASH)}`,
-    whereText(e),
-  ]);
+  const rows = entries.map((e) =>
+    [
+      `v${e.version}`,
+      e.becameCurrent,
+      e.replaced ?? (e.location === "latest" || e.location === "duplicate" ? "current" : "?"),
+      e.kind === "symlink" ? `-> ${e.linkTarget}` : formatBytes(e.size),
+      `${e.algo}:${e.hash.slice(0, SHORT_HASH)}`,
+      whereText(e),
+    ].map(oneLine)
+  ); // a newline in a name or a link's target would break the table
   const header = ["VERSION", "BECAME CURRENT", "REPLACED", "SIZE", "HASH", "WHERE"];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (cells: string[]) =>
     cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]))).join("  ");
   const count = `${entries.length} content${entries.length === 1 ? "" : "s"}`;
-  return [`History of ${path} (${count})`, line(header), ...rows.map(line)].join("\n");
+  return [oneLine(`History of ${path} (${count})`), line(header), ...rows.map(line)].join("\n");
 }
