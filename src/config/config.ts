@@ -86,9 +86,28 @@ export const HASH_ALGORITHMS: readonly string[] = [
   "sha512",
   "sha384",
   "sha224",
+  "sha3-256",
+  "sha3-512",
+  "sha3-384",
+  "sha3-224",
+  "blake2b512",
+  "blake2s256",
   "sha1",
   "md5",
 ];
+
+/**
+ * The names Python's hashlib gives the same algorithms (the reference tool's config took
+ * those), each recorded under its name above, so that both spellings are one algorithm.
+ */
+const HASH_ALIASES: Readonly<Record<string, string>> = {
+  "blake2b": "blake2b512",
+  "blake2s": "blake2s256",
+  "sha3_224": "sha3-224",
+  "sha3_256": "sha3-256",
+  "sha3_384": "sha3-384",
+  "sha3_512": "sha3-512",
+};
 
 /**
  * The config file to use: `explicit` (resolved against `cwd`) when given, else
@@ -210,10 +229,11 @@ function readSettings(top: Section): Settings {
   };
 }
 
-/** `hash_algorithm`, accepted in any letter case and returned in lower case. */
+/** `hash_algorithm`, accepted in any letter case, returned as named in HASH_ALGORITHMS. */
 function readAlgorithm(top: Section): string {
   const given = top.string("hash_algorithm", DEFAULTS.hash_algorithm);
-  const name = given.toLowerCase();
+  const lower = given.toLowerCase();
+  const name = Object.hasOwn(HASH_ALIASES, lower) ? HASH_ALIASES[lower] : lower;
   if (HASH_ALGORITHMS.includes(name)) return name;
   invalid(
     `unknown 'hash_algorithm' ${quote(given)}${didYouMean(given, HASH_ALGORITHMS)}:` +

@@ -270,3 +270,21 @@ Deno.test("every accepted hash_algorithm is computed by this runtime, with its o
   assert.equal(empty[0], "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
   assert.equal(new Set(empty).size, HASH_ALGORITHMS.length);
 });
+
+Deno.test("hash_algorithm takes Python hashlib's names too, as the reference's config did", () =>
+  withTree((tree) => {
+    const cases: [string, string][] = [
+      ["blake2b", "blake2b512"],
+      ["BLAKE2s", "blake2s256"],
+      ["sha3_256", "sha3-256"],
+      ["sha3-512", "sha3-512"],
+      ["SHA256", "sha256"],
+    ];
+    for (const [given, recorded] of cases) {
+      const file = tree.write(
+        JSON.stringify({ sources: ["./data"], backup_root: "./b", hash_algorithm: given }),
+        "config.json",
+      );
+      assert.equal(loadConfig(file).hashAlgorithm, recorded, given);
+    }
+  }));
