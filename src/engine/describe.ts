@@ -14,7 +14,8 @@ export function formatAction(a: Action, rootName: string): string[] {
       return [archiveLine(a.archive, b), `UPDATED: ${a.path} → ${b(a.target)}`];
     case "duplicate": {
       const archived = a.archive ? [archiveLine(a.archive, b)] : [];
-      return [...archived, `DUPLICATE: ${a.path} → ${b(a.target)} (same content as ${a.original})`];
+      // The reference's form exactly: the original is in `plan --json` (`original`).
+      return [...archived, `DUPLICATE: ${a.path} → ${b(a.target)}`];
     }
     case "skip":
       if (a.refresh?.relocatedTo !== undefined) {
