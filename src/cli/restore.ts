@@ -22,6 +22,7 @@ import { flag, parseCommand, type Parsed, str, UsageError } from "./args.ts";
 import { errorText } from "../engine/errors.ts";
 import { printRestore, type Problem } from "./restore_output.ts";
 import { oneLine } from "../log/runlog.ts";
+import { movedTo, unfinishedWarning, unfinishedWork } from "../restore/unfinished.ts";
 
 export const RESTORE_HELP =
   `Usage: backup-tool restore [PATH...] [--to DIR] [--at TIME] [--version N] [--overwrite]
@@ -73,18 +74,22 @@ export async function restoreCommand(argv: string[]): Promise<number> {
   const req = readRequest(p);
   const config = loadConfigFor(str(p, "config"));
   checkTo(req.to, config.backupRoot);
-  const { rows, resolver } = withState(config, (store) => {
+  const { rows, resolver, unfinished } = withState(config, (store) => {
     const rows = store.allCopies();
-    return { rows, resolver: resolverFor(config, store, rows.map((c) => c.path)) };
+    const unfinished = unfinishedWork(store.pendingIntents());
+    return { rows, resolver: resolverFor(config, store, rows.map((c) => c.path)), unfinished };
   });
   const targets = p.positionals.map((t) => resolver.toLogical(t));
   const selector = selectorFor(req, targets, p.positionals, resolver);
   const { chosen, problems } = choose(rows, selector, targets, p.positionals, req);
   const items = destinations(chosen, resolver, req.to, problems);
   const quiet = flag(p, "quiet") || flag(p, "json");
+  const warning = unfinishedWarning(unfinished, "restores");
+  if (warning) console.error(warning);
   const results = await restoreAll(config.backupRoot, items, {
     overwrite: req.overwrite,
     fallbacksOf: sameContentElsewhere(rows),
+    movedOf: (storedAt) => movedTo(unfinished, storedAt),
     onResult: quiet ? undefined : (r) => printLine(r),
   });
   return printRestore(results, problems, { json: flag(p, "json"), quiet, at: req.at });

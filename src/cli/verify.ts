@@ -10,6 +10,7 @@ import type { Config } from "../config/config.ts";
 import { outcomeLine, verifyAndRepair } from "../restore/repair.ts";
 import { flag, parseCommand, type Parsed, str, UsageError } from "./args.ts";
 import { oneLine } from "../log/runlog.ts";
+import { unfinishedWarning, unfinishedWork } from "../restore/unfinished.ts";
 
 export const VERIFY_HELP =
   `Usage: backup-tool verify [--repair] [--sample PERCENT] [--config FILE] [--json]
@@ -28,8 +29,8 @@ Options:
   --repair          Make missing and changed copies again where a source still has them
   --sample PERCENT  Re-hash a random PERCENT (above 0, up to 100, decimals allowed) of the copies
   --config FILE     Config file (default ./config.jsonc, then ./config.json)
-  --json            Print { ok, checked, total, missing, changed, unknown }, and with
-                    --repair also repaired and notRepaired
+  --json            Print { ok, checked, total, missing, changed, unknown, unfinished },
+                    and with --repair also repaired and notRepaired
   --quiet           Print nothing but problems
 
 Exit codes: 0 intact (with --repair: intact once repaired), 1 something is missing,
@@ -55,10 +56,16 @@ export async function verifyCommand(argv: string[]): Promise<number> {
   const samplePercent = readSample(str(p, "sample"));
   const config = loadConfigFor(str(p, "config"));
   if (flag(p, "repair")) return await repairCommand(config, samplePercent, p);
-  const copies = withState(config, (store) => store.storedCopies());
+  const { copies, unfinished } = withState(config, (store) => ({
+    copies: store.storedCopies(),
+    unfinished: unfinishedWork(store.pendingIntents()),
+  }));
+  const warning = unfinishedWarning(unfinished, "checks");
+  if (warning) console.error(warning);
   const report = await verifyBackup(config.backupRoot, copies, {
     samplePercent,
     logFolder: logDirInside(config),
+    unfinished,
   });
   if (flag(p, "json")) console.log(JSON.stringify(report, null, 2));
   else printReport(report, flag(p, "quiet"), samplePercent);

@@ -6,7 +6,9 @@
  * Read-only: an interruption leaves nothing behind.
  *
  * Run it while no backup runs: a run in progress moves copies between the state's view and
- * the walk, and would show up as missing or unknown files.
+ * the walk, and would show up as missing or unknown files. What an interrupted run left
+ * (journaled, not recorded) is taken into account: its moved copies are checked where
+ * they went.
  */
 import { join } from "node:path";
 import type { StoredCopy } from "../state/store.ts";
@@ -16,6 +18,7 @@ import { nativePath } from "../engine/fsops.ts";
 import { hashCopy, READ_BUFFER_BYTES } from "../engine/stage.ts";
 import { errorText } from "../engine/errors.ts";
 import { loadDigests } from "../engine/digest.ts";
+import { movedTo, type Unfinished } from "./unfinished.ts";
 
 export interface BadCopy {
   /** Storage path relative to the backup root, with `/`. */
@@ -38,6 +41,11 @@ export interface VerifyReport {
   missing: BadCopy[];
   changed: BadCopy[];
   unknown: { file: string }[];
+  /**
+   * Actions of an interrupted run, journaled but never recorded (0 normally): the copies
+   * they moved were checked where they went, and the copies they placed are not unknown.
+   */
+  unfinished: number;
 }
 
 export interface VerifyOptions {
@@ -52,6 +60,8 @@ export interface VerifyOptions {
   random?: () => number;
   /** Called after each copy is re-hashed (progress display). */
   onProgress?: (done: number, total: number, copy: StoredCopy) => void;
+  /** What an interrupted run left unrecorded (see unfinished.ts). */
+  unfinished?: Unfinished;
 }
 
 export async function verifyBackup(
@@ -68,24 +78,32 @@ export async function verifyBackup(
     missing: [],
     changed: [],
     unknown: [],
+    unfinished: opts.unfinished?.actions ?? 0,
   };
-  /** Copies found, each with the name it was listed under. */
-  const present: [StoredCopy, string][] = [];
-  const known = new Set(copies.map((c) => c.storedAt!));
+  const unfinished = opts.unfinished;
+  /** Copies found, each with the name it was listed under and where it may have moved. */
+  const present: [StoredCopy, string, string[]][] = [];
+  const known = new Set([...copies.map((c) => c.storedAt!), ...unfinished?.placed ?? []]);
+  for (const to of unfinished?.moved.values() ?? []) known.add(to);
   const listed = listedNames(onDisk, known);
   for (const c of copies) {
-    const name = listed(c.storedAt!);
-    if (name !== undefined && onDisk.get(name) === c.kind) {
-      present.push([c, name]);
+    const moved = unfinished ? movedTo(unfinished, c.storedAt!) : [];
+    const name = [listed(c.storedAt!), ...moved].find((n) =>
+      n !== undefined && onDisk.get(n) === c.kind
+    );
+    if (name !== undefined) {
+      present.push([c, name, moved.filter((m) => m !== name && onDisk.get(m) === c.kind)]);
       known.add(name);
     } else report.missing.push(bad(c));
   }
   for (const file of onDisk.keys()) if (!known.has(file)) report.unknown.push({ file });
   const sample = pick(present, opts.samplePercent ?? 100, opts.random ?? Math.random);
   const buf = new Uint8Array(READ_BUFFER_BYTES);
-  for (const [c, name] of sample) {
+  for (const [c, name, moved] of sample) {
     const found = digestOf(root, name, c, buf);
-    if (found !== c.hash) report.changed.push({ ...bad(c), algo: c.algo, expected: c.hash, found });
+    // Where an interrupted run placed new content over it, the old one is where it moved.
+    const intact = found === c.hash || moved.some((m) => digestOf(root, m, c, buf) === c.hash);
+    if (!intact) report.changed.push({ ...bad(c), algo: c.algo, expected: c.hash, found });
     report.checked++;
     opts.onProgress?.(report.checked, sample.length, c);
   }

@@ -52,6 +52,8 @@ export interface WriteOptions {
   overwrite: boolean;
   /** Other stored copies of a content, tried if its own is missing or damaged. */
   fallbacksOf?: (c: StoredCopy) => string[];
+  /** Where an interrupted run moved a copy without recording it (tried first). */
+  movedOf?: (storedAt: string) => string[];
   /** Read buffer, reused across files. */
   buf: Uint8Array;
 }
@@ -90,7 +92,10 @@ export async function restoreOne(
     } else if (!(await linkNew(tmp, dest))) {
       return conflict(item);
     }
-    return from === copy.storedAt ? { ...item, outcome: "restored" } : {
+    if (from === copy.storedAt) return { ...item, outcome: "restored" };
+    // Read where the interrupted run moved it: what the warning at the start says.
+    if (opts.movedOf?.(copy.storedAt!).includes(from)) return { ...item, outcome: "restored" };
+    return {
       ...item,
       outcome: "restored",
       note: `its copy '${copy.storedAt}' is missing or damaged: read from ${
@@ -173,6 +178,8 @@ function writeFromAny(root: string, c: StoredCopy, tmp: string, opts: WriteOptio
     }
   };
   if (holds(c.storedAt!)) return c.storedAt!;
+  const moved = (opts.movedOf?.(c.storedAt!) ?? []).find(holds);
+  if (moved !== undefined) return moved;
   const other = (opts.fallbacksOf?.(c) ?? []).find(holds);
   if (other !== undefined) return other;
   // A symlink is whole in the state: its recorded target, if it is the recorded content.

@@ -1,0 +1,79 @@
+/**
+ * What an interrupted run did without recording it. A run journals each batch (an intent)
+ * before its file steps and records their results at the commit; killed in between, it
+ * leaves stored copies moved (archived to `versions/`, deleted to `_deleted/`, promoted)
+ * and new copies placed that the state does not know yet. The next `run`, `watch` or
+ * `verify --repair` finishes that work first; `restore` and `verify`, which never write,
+ * see the state as of the last commit instead, so they are told where the copies went.
+ * Pure: from the journaled actions; nothing is read from disk or written.
+ */
+import type { Action } from "../engine/types.ts";
+
+export interface Unfinished {
+  /** Actions journaled and never committed. */
+  actions: number;
+  /** Where an unfinished action moves each stored copy (recorded path → new path). */
+  moved: Map<string, string>;
+  /** Storage paths where unfinished actions place copies that no record holds yet. */
+  placed: Set<string>;
+}
+
+export function unfinishedWork(intents: readonly { actions: readonly Action[] }[]): Unfinished {
+  const work: Unfinished = { actions: 0, moved: new Map(), placed: new Set() };
+  for (const intent of intents) {
+    for (const a of intent.actions) {
+      work.actions++;
+      note(work, a);
+    }
+  }
+  return work;
+}
+
+function note(work: Unfinished, a: Action): void {
+  switch (a.type) {
+    case "backup":
+      work.placed.add(a.target);
+      return;
+    case "modified":
+    case "duplicate":
+      if (a.archive) work.moved.set(a.archive.from, a.archive.to);
+      work.placed.add(a.target);
+      return;
+    case "delete":
+    case "promote":
+      work.moved.set(a.from, a.to);
+      return;
+    case "skip":
+      if (a.refresh?.relocatedTo !== undefined) work.placed.add(a.refresh.relocatedTo);
+      return;
+    case "exclude":
+    case "prune":
+      return;
+  }
+}
+
+/**
+ * Where a copy recorded at `storedAt` may be now, in the order the journal moves it (an
+ * action journaled but not begun leaves it where it was: callers look there first).
+ */
+export function movedTo(work: Unfinished, storedAt: string): string[] {
+  const places: string[] = [];
+  // A chain is at most as long as the journal; the bound only guards against a cycle.
+  for (let at = work.moved.get(storedAt); at !== undefined; at = work.moved.get(at)) {
+    if (places.length >= work.moved.size || at === storedAt) break;
+    places.push(at);
+  }
+  return places;
+}
+
+/** The warning for read-only commands when a run was interrupted before its commit. */
+export function unfinishedWarning(
+  work: Unfinished,
+  doing: "restores" | "checks",
+): string | undefined {
+  if (work.actions === 0) return undefined;
+  return `WARNING: the last run was interrupted before it recorded ${work.actions} action(s): ` +
+    `this ${doing} the backup as of the run before it, with the copies it moved where it ` +
+    "moved them; run 'verify --repair' (it needs no source folder) or the next run to finish " +
+    `it, then ${doing === "restores" ? "restore" : "verify"} again to include what it backed up`;
+}

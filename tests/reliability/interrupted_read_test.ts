@@ -1,0 +1,59 @@
+/**
+ * Read-only commands right after a crash, before any run has finished the interrupted
+ * one: the journaled batch has moved copies (archived, deleted) and placed new ones that
+ * the state does not record yet. `restore` and `verify` must not call those copies damaged
+ * or missing: they find them where the batch moved them, and say the run is unfinished.
+ * This is the disaster case: the machine crashed during a backup and the source is gone.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { makeFixture, readTree, writeTree } from "../helpers.ts";
+import { readState, runTool } from "./util.ts";
+
+Deno.test("after a crash mid-batch, restore and verify read the copies it moved, and say it is unfinished", async () => {
+  using fx = makeFixture({
+    "a.txt": "a old\n",
+    "b.txt": "b old\n",
+    "c.txt": "c, soon deleted\n",
+    "dir/d.txt": "d\n",
+  });
+  const cli = (args: string[], env: Record<string, string> = {}) =>
+    runTool([...args, "--config", fx.config], { env });
+  assert.equal((await cli(["run"])).code, 0);
+  const before = readTree(fx.source);
+  writeTree(fx.source, { "a.txt": "a new\n", "b.txt": "b new\n", "e.txt": "e new\n" });
+  Deno.removeSync(join(fx.source, "c.txt"));
+  const after = readTree(fx.source);
+  // Killed right after the first new copy is in place: c.txt is in _deleted/ already, a.txt
+  // archived to versions/ and replaced, b.txt and e.txt not begun; nothing recorded.
+  const crashed = await cli(["run"], { BACKUP_TOOL_FAULT: "placed:1" });
+  assert.equal(crashed.code, 137, crashed.stderr);
+  assert.equal(readState(fx.backup).intents, 1);
+  assert.equal(Deno.readTextFileSync(join(fx.backup, "a.txt")), "a new\n");
+  Deno.removeSync(fx.source, { recursive: true }); // and the source disk died
+
+  const to = join(fx.dir, "as-recorded");
+  const restore = await cli(["restore", "--to", to]);
+  assert.equal(restore.code, 0, `${restore.stdout}\n${restore.stderr}`);
+  const recorded = /^WARNING: the last run was interrupted before it recorded (\d+) action/
+    .exec(restore.stderr);
+  assert.ok(recorded, restore.stderr);
+  assert.doesNotMatch(restore.stderr, /damaged|NOT RESTORED/);
+  assert.deepEqual(readTree(to), before, "the backup as of the last completed run");
+
+  const verify = await cli(["verify"]);
+  assert.equal(verify.code, 0, `${verify.stdout}\n${verify.stderr}`);
+  assert.match(verify.stderr, /^WARNING: the last run was interrupted/);
+  assert.match(verify.stdout, /all 4 stored copies present, 4 re-hashed: intact/);
+  const json = JSON.parse((await cli(["verify", "--json"])).stdout);
+  assert.deepEqual([json.unfinished, json.changed, json.unknown], [Number(recorded[1]), [], []]);
+
+  // Finishing the interrupted run (no source needed) makes what it backed up restorable.
+  const repair = await cli(["verify", "--repair"]);
+  assert.equal(repair.code, 0, `${repair.stdout}\n${repair.stderr}`);
+  const latest = join(fx.dir, "latest");
+  const again = await cli(["restore", "--to", latest]);
+  assert.equal(again.code, 0, again.stderr);
+  assert.equal(again.stderr, "");
+  assert.deepEqual(readTree(latest), after);
+});
