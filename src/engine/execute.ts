@@ -14,6 +14,7 @@ import {
   exists,
   isStoredCopy,
   nativePath,
+  placeFailure,
   removeEmptyParents,
   removeQuietly,
   sameFile,
@@ -74,7 +75,7 @@ export async function finishAction(
       } catch (e) {
         const undo = archive && !archive.lost ? await putBack(root, archive, real) : "";
         delete archive?.lost;
-        throw new Error(`Cannot place '${a.target}': ${errorText(e)}${undo}`);
+        throw new Error(`Cannot place '${a.target}': ${placeFailure(a.target, e)}${undo}`);
       }
       faultPoint("placed");
       // The old copy's folder, left empty when the new copy went elsewhere (a file changed

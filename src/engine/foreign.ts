@@ -70,7 +70,7 @@ export class DiskProbe {
    */
   readonly sameEntry = (a: string, b: string): boolean => {
     const r = relation(nativePath(this.root, a), nativePath(this.root, b));
-    return r === "same" || r === "unknown";
+    return r === "same" || r === "unknown" || (r === "other" && oneListed(this.root, a, b));
   };
 
   /**
@@ -79,7 +79,8 @@ export class DiskProbe {
    */
   ignoresCase(): boolean {
     const r = relation(join(this.root, STATE_DIR), join(this.root, STATE_DIR.toUpperCase()));
-    return r === "same" || r === "unknown";
+    return r === "same" || r === "unknown" ||
+      (r === "other" && oneListed(this.root, STATE_DIR, STATE_DIR.toUpperCase()));
   }
 
   /** Whether `path` is certainly another name of the file at `copy` (see PlanView). */
@@ -89,6 +90,31 @@ export class DiskProbe {
   close(): void {
     this.#folders?.close();
     this.#folders = undefined;
+  }
+}
+
+/**
+ * Whether two storage paths that differ only in letter case, both found by lstat, are one
+ * entry all the same: at each step where their names differ, the folder lists only one of
+ * the two. Some FUSE file systems (exFAT through exfat-fuse) give one file another inode
+ * number for each spelling of its name, so inode numbers cannot tell there.
+ */
+function oneListed(root: string, a: string, b: string): boolean {
+  const as = a.split("/");
+  const bs = b.split("/");
+  if (as.length !== bs.length || a.toLowerCase() !== b.toLowerCase()) return false;
+  try {
+    for (let i = 0; i < as.length; i++) {
+      if (as[i] === bs[i]) continue;
+      const names = new Set<string>();
+      for (const e of Deno.readDirSync(nativePath(root, as.slice(0, i).join("/")))) {
+        names.add(e.name);
+      }
+      if (names.has(as[i]) === names.has(bs[i])) return false;
+    }
+    return true;
+  } catch {
+    return false;
   }
 }
 

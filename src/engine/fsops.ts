@@ -4,7 +4,8 @@
  * Windows needs, folders made and removed, flushes. The moves built on them are in
  * move.ts. Nothing here ever replaces an existing file.
  */
-import { join, sep } from "node:path";
+import { dirname, join, sep } from "node:path";
+import { errorText } from "./errors.ts";
 
 /**
  * A `/`-separated storage path, as a native absolute path under `root` (absolute and
@@ -65,6 +66,13 @@ export function makeSymlink(target: string, path: string, mode: number): void {
   try {
     Deno.symlinkSync(target, path, { type: symlinkType(mode) });
   } catch (e) {
+    if (notImplementedHere(e) || (Deno.build.os !== "windows" && isPermissionError(e))) {
+      throw new Error(
+        `Cannot make a symlink in '${dirname(path)}': its file system has none (FAT and exFAT ` +
+          "have none): exclude the symlinks, or back up to a disk formatted ext4, btrfs, " +
+          "xfs, APFS or NTFS",
+      );
+    }
     // os error 1314: creating symlinks needs a privilege ordinary Windows accounts lack.
     if (Deno.build.os !== "windows" || !(e instanceof Deno.errors.PermissionDenied)) throw e;
     throw new Deno.errors.PermissionDenied(
@@ -72,6 +80,40 @@ export function makeSymlink(target: string, path: string, mode: number): void {
         "Mode is on (Settings, System, For developers); turn it on or run as administrator",
     );
   }
+}
+
+/**
+ * A call the file system does not implement: ENOSYS or EOPNOTSUPP (Linux 38 and 95, macOS
+ * 78 and 102), which Deno reports as a plain error with the number in its text. FAT and
+ * exFAT through FUSE answer so to chmod and symlink.
+ */
+export function notImplementedHere(e: unknown): boolean {
+  if (e instanceof Deno.errors.NotSupported) return true;
+  const codes = Deno.build.os === "darwin" ? "78|102" : "38|95";
+  return new RegExp(`\\(os error (${codes})\\)`).test((e as Error)?.message ?? "");
+}
+
+function isPermissionError(e: unknown): boolean {
+  return e instanceof Deno.errors.PermissionDenied || (e as { code?: string }).code === "EPERM";
+}
+
+/**
+ * Characters FAT, exFAT and NTFS refuse in a name (besides control characters), and a
+ * trailing dot or space, which they drop: a copy named so cannot be placed on such a disk.
+ */
+const UNPORTABLE_NAME = /[:*?"<>|\\\x00-\x1f]|[. ]$/;
+
+/**
+ * Why placing a copy at a storage path failed, in words: a name the backup disk refuses
+ * (FAT and exFAT answer "no such file" or "invalid argument") is said as such.
+ */
+export function placeFailure(storage: string, e: unknown): string {
+  const refused = e instanceof Deno.errors.NotFound || e instanceof Deno.errors.InvalidData ||
+    /\(os error (22|84)\)/.test((e as Error)?.message ?? "");
+  const odd = storage.split("/").find((part) => UNPORTABLE_NAME.test(part));
+  if (!refused || odd === undefined) return errorText(e);
+  return `the backup disk does not allow the name '${odd}' (FAT, exFAT and NTFS refuse ` +
+    `: * ? " < > | \\ and a trailing dot or space): rename it in the source, or exclude it`;
 }
 
 /** Which kind of Windows symlink a link with this recorded mode is. */

@@ -2,11 +2,18 @@
  * Unit tests of fsops.ts parts that behave differently off Linux: the same-file test where
  * the platform gives no inode numbers (`ino` null, which Deno allows on Windows), simulated
  * by lstat results with `ino` cleared; how a file is opened to be flushed; which kind of
- * symlink Windows is asked for.
+ * symlink Windows is asked for; how failures on FAT and exFAT disks are explained.
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { holdsSame, makeSymlink, symlinkType, syncOpenOptions } from "./fsops.ts";
+import {
+  holdsSame,
+  makeSymlink,
+  notImplementedHere,
+  placeFailure,
+  symlinkType,
+  syncOpenOptions,
+} from "./fsops.ts";
 import { withDir } from "./test_util.ts";
 
 /** lstat as Deno may report it on Windows: no inode number. */
@@ -68,3 +75,24 @@ Deno.test(
     assert.equal(Deno.readLinkSync(join(dir, "l2")), "sub");
   }),
 );
+
+Deno.test("placeFailure: a name FAT and exFAT refuse is said as such; other failures as they are", () => {
+  const notFound = new Deno.errors.NotFound("No such file or directory (os error 2): rename 'x'");
+  assert.match(placeFailure("d/a:b.txt", notFound), /does not allow the name 'a:b.txt'/);
+  assert.match(placeFailure("dir:x/in.txt", notFound), /the name 'dir:x'/);
+  assert.match(placeFailure("d/trailing. ", notFound), /the name 'trailing. '/);
+  const invalid = new Error("Invalid argument (os error 22): rename 'x'");
+  assert.match(placeFailure("d/what?.txt", invalid), /the name 'what\?.txt'/);
+  assert.equal(placeFailure("d/plain.txt", notFound), notFound.message);
+  const denied = new Deno.errors.PermissionDenied("Permission denied (os error 13)");
+  assert.equal(placeFailure("d/a:b.txt", denied), denied.message);
+});
+
+Deno.test("notImplementedHere: ENOSYS and EOPNOTSUPP, as Deno reports them", () => {
+  const os = Deno.build.os === "darwin" ? [78, 102] : [38, 95];
+  for (const code of os) {
+    assert.ok(notImplementedHere(new Error(`Function not implemented (os error ${code}): chmod`)));
+  }
+  assert.ok(!notImplementedHere(new Error("Permission denied (os error 13): chmod 'x'")));
+  assert.ok(notImplementedHere(new Deno.errors.NotSupported("no")));
+});

@@ -11,7 +11,7 @@
 import { dirname } from "node:path";
 import type { ScanEntry } from "./types.ts";
 import { createDigest } from "./digest.ts";
-import { isRealFolderPath, makeSymlink, removeQuietly } from "./fsops.ts";
+import { isRealFolderPath, makeSymlink, notImplementedHere, removeQuietly } from "./fsops.ts";
 import { statFields } from "./folders.ts";
 
 /** 1 MiB reads: node:crypto SHA-256 reaches about 1.1 GB/s from 1 MiB up (measured here). */
@@ -157,7 +157,14 @@ function keepsMode(mode: number): boolean {
 
 /** Gives a copy its source's permission bits and modification time. */
 export function applyMeta(path: string, e: { mode: number; mtimeMs: number }): void {
-  if (Deno.build.os !== "windows") Deno.chmodSync(path, e.mode & 0o7777);
+  if (Deno.build.os !== "windows") {
+    try {
+      Deno.chmodSync(path, e.mode & 0o7777);
+    } catch (err) {
+      // A file system without permission bits (FAT or exFAT through FUSE) keeps none.
+      if (!notImplementedHere(err)) throw err;
+    }
+  }
   Deno.utimeSync(path, new Date(e.mtimeMs), new Date(e.mtimeMs));
 }
 

@@ -12,8 +12,8 @@
  * write-back error on that file system since it was opened, once, at the next syncfs.
  * Nothing here writes; an interruption leaves nothing behind.
  */
-import { isAbsolute, sep } from "node:path";
 import { errnoOf, FILE_SYMBOLS, O_RDONLY_CLOEXEC, openLibc } from "./libc.ts";
+import { fileSystemTypeOf } from "./mounts.ts";
 
 /** Local file systems whose syncfs writes back and waits, and reports write errors. */
 const SYNCFS_FILE_SYSTEMS = new Set(["ext2", "ext3", "ext4", "xfs", "btrfs", "f2fs"]);
@@ -34,18 +34,7 @@ export interface SyncFs {
 /** A handle on the file system holding `dir`, or undefined where syncfs cannot be trusted. */
 export function openSyncFs(dir: string): SyncFs | undefined {
   if (Deno.build.os !== "linux" || !sysPermitted() || !kernelAtLeast(MIN_KERNEL)) return undefined;
-  let mountinfo: string;
-  try {
-    mountinfo = Deno.readTextFileSync("/proc/self/mountinfo");
-  } catch {
-    return undefined;
-  }
-  let type: string | undefined;
-  try {
-    type = fileSystemType(mountinfo, Deno.realPathSync(dir));
-  } catch {
-    return undefined;
-  }
+  const type = fileSystemTypeOf(dir);
   if (type === undefined || !SYNCFS_FILE_SYSTEMS.has(type)) return undefined;
   const lib = openLibc(SYMBOLS);
   if (!lib) return undefined; // flush per file
@@ -80,33 +69,4 @@ function kernelAtLeast([major, minor]: number[]): boolean {
   if (!m) return false;
   const [a, b] = [Number(m[1]), Number(m[2])];
   return a > major || (a === major && b >= minor);
-}
-
-/**
- * The type of the file system mounted at the longest mount point containing `path`, from
- * the text of /proc/self/mountinfo (`id parent major:minor root mountpoint options ... -
- * type source superoptions`; spaces and backslashes in paths are escaped as octal).
- */
-export function fileSystemType(mountinfo: string, path: string): string | undefined {
-  if (!isAbsolute(path)) return undefined;
-  let best: { point: string; type: string } | undefined;
-  for (const line of mountinfo.split("\n")) {
-    const [before, after] = line.split(" - ");
-    if (after === undefined) continue;
-    const point = unescapeOctal(before.split(" ")[4] ?? "");
-    const type = after.split(" ")[0];
-    // A later mount on the same point hides the earlier one, so ties go to the later line.
-    if (!contains(point, path) || (best && best.point.length > point.length)) continue;
-    best = { point, type };
-  }
-  return best?.type;
-}
-
-function contains(point: string, path: string): boolean {
-  if (point === sep) return true;
-  return path === point || path.startsWith(`${point}${sep}`);
-}
-
-function unescapeOctal(s: string): string {
-  return s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
 }

@@ -1,6 +1,7 @@
 /** Tests of the mount table lookup that decides where syncfs is trusted, and of the handle. */
 import assert from "node:assert/strict";
-import { fileSystemType, openSyncFs } from "./syncfs.ts";
+import { openSyncFs } from "./syncfs.ts";
+import { fileSystemType } from "./mounts.ts";
 
 // Lines in the format of /proc/self/mountinfo (see proc(5)); optional fields vary in count.
 const MOUNTINFO = [

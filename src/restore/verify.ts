@@ -19,6 +19,7 @@ import { hashCopy, READ_BUFFER_BYTES } from "../engine/stage.ts";
 import { errorText } from "../engine/errors.ts";
 import { loadDigests } from "../engine/digest.ts";
 import { movedTo, type Unfinished } from "./unfinished.ts";
+import { DiskProbe } from "../engine/foreign.ts";
 
 export interface BadCopy {
   /** Storage path relative to the backup root, with `/`. */
@@ -85,7 +86,7 @@ export async function verifyBackup(
   const present: [StoredCopy, string, string[]][] = [];
   const known = new Set([...copies.map((c) => c.storedAt!), ...unfinished?.placed ?? []]);
   for (const to of unfinished?.moved.values() ?? []) known.add(to);
-  const listed = listedNames(onDisk, known);
+  const listed = listedNames(onDisk, known, new DiskProbe(root).ignoresCase());
   for (const c of copies) {
     const moved = unfinished ? movedTo(unfinished, c.storedAt!) : [];
     const name = [listed(c.storedAt!), ...moved].find((n) =>
@@ -115,12 +116,17 @@ export async function verifyBackup(
  * The name the walk listed for a stored copy: its own or, on a disk that stores names
  * decomposed (HFS+, the format of many older Mac backup disks, lists `é` as `e` and an
  * accent), the one listed name that differs from it only in Unicode normalization and is
- * no other copy's. Such a disk opens the copy by either name.
+ * no other copy's. Such a disk opens the copy by either name. On a disk that ignores case,
+ * letter case may differ too: two source folders `Docs` and `docs` are one folder there,
+ * listed under the name made first.
  */
 function listedNames(
   onDisk: Map<string, unknown>,
   known: Set<string>,
+  ignoresCase: boolean,
 ): (storedAt: string) => string | undefined {
+  const keyOf = (name: string) =>
+    ignoresCase ? name.normalize("NFC").toLowerCase() : name.normalize("NFC");
   let byNfc: Map<string, string[]> | undefined;
   return (storedAt) => {
     if (onDisk.has(storedAt)) return storedAt;
@@ -128,11 +134,11 @@ function listedNames(
       byNfc = new Map();
       for (const name of onDisk.keys()) {
         if (known.has(name)) continue;
-        const key = name.normalize("NFC");
+        const key = keyOf(name);
         byNfc.set(key, [...byNfc.get(key) ?? [], name]);
       }
     }
-    const key = storedAt.normalize("NFC");
+    const key = keyOf(storedAt);
     const candidates = byNfc.get(key) ?? [];
     if (candidates.length !== 1) return undefined;
     byNfc.delete(key); // claimed: no other copy is at that name

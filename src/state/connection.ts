@@ -3,13 +3,15 @@
  * closing it, one prepared statement per SQL text, and transactions. The other state
  * modules reach SQLite only through it.
  *
- * WAL is used where the filesystem allows it; elsewhere (some network and FAT-family
- * filesystems) the default rollback journal. `synchronous = FULL`: a committed batch
+ * WAL is used where the filesystem allows it; elsewhere (FUSE and network file systems, and
+ * where SQLite refuses it) the default rollback journal. `synchronous = FULL`: a committed batch
  * survives a power cut, which matters because its files are already in place. An
  * interruption leaves the last committed transaction, and with WAL the -wal and -shm
  * files, which SQLite replays and removes at the next open.
  */
 import { DatabaseSync, type StatementSync } from "node:sqlite";
+import { dirname } from "node:path";
+import { fileSystemTypeOf } from "../engine/mounts.ts";
 import { migrate, readableVersion } from "./schema.ts";
 
 export class StateDb {
@@ -37,7 +39,7 @@ export class StateDb {
         db.exec("PRAGMA synchronous = FULL");
         // Before WAL mode, which rewrites the file's header: a refused state stays as it was.
         version = migrate(db, file);
-        useWalIfPossible(db);
+        if (walWorksOn(fileSystemTypeOf(dirname(file)))) useWalIfPossible(db);
       }
     } catch (e) {
       db.close();
@@ -107,6 +109,33 @@ export class StateDb {
  * close, when the state leaves WAL mode.
  */
 const WAL_CHECKPOINT_PAGES = 8192;
+
+/**
+ * Whether SQLite's WAL mode can work on a file system of this type (undefined: not known,
+ * off Linux). WAL needs memory shared through the mapped -shm file: FUSE file systems (FAT
+ * and exFAT sticks through fusefat or exfat-fuse, sshfs) and network ones may accept the
+ * switch to WAL and then fail every statement with "disk I/O error" (seen with fusefat),
+ * leaving a database that no connection can open again. There a rollback journal is used.
+ */
+export function walWorksOn(type: string | undefined): boolean {
+  if (type === undefined) return true;
+  return !type.startsWith("fuse") && !NETWORK_FILE_SYSTEMS.has(type);
+}
+
+const NETWORK_FILE_SYSTEMS = new Set([
+  "nfs",
+  "nfs4",
+  "cifs",
+  "smb3",
+  "smbfs",
+  "9p",
+  "afs",
+  "ceph",
+  "glusterfs",
+  "lustre",
+  "gpfs",
+  "virtiofs",
+]);
 
 function useWalIfPossible(db: DatabaseSync): void {
   try {

@@ -1,0 +1,99 @@
+/**
+ * A backup root on FAT32 and exFAT, as on most USB sticks, mounted through Linux's FUSE
+ * drivers (fusefat, exfat-fuse): letter case ignored, no symlinks, no permission bits,
+ * some names refused, and no shared memory for SQLite's WAL on fusefat. Runs only where
+ * those tools exist and mounting is allowed (root); elsewhere it is skipped, as the CI
+ * machine may lack them.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { makeFixture, readTree, writeConfig } from "../helpers.ts";
+import { runTool, sh } from "./util.ts";
+
+const has = (tool: string) =>
+  ["/usr/bin", "/usr/sbin", "/bin", "/sbin"].some((d) => {
+    try {
+      return Deno.statSync(join(d, tool)).isFile;
+    } catch {
+      return false;
+    }
+  });
+const isRoot = Deno.build.os === "linux" && Deno.uid() === 0;
+
+/** How to make and mount each disk; exfat-fuse wants a block device, so a loop device. */
+const DISKS = [
+  {
+    name: "FAT32 (fusefat)",
+    tools: ["mkfs.vfat", "fusefat"],
+    mkfs: "mkfs.vfat -F 32",
+    mount: (img: string, mnt: string) => `fusefat -o rw+ '${img}' '${mnt}'`,
+    unmount: (mnt: string) => `fusermount -u '${mnt}' || umount '${mnt}'`,
+  },
+  {
+    name: "exFAT (exfat-fuse)",
+    tools: ["mkfs.exfat", "mount.exfat-fuse", "losetup"],
+    mkfs: "mkfs.exfat",
+    mount: (img: string, mnt: string) =>
+      `mount.exfat-fuse "$(losetup -f --show '${img}')" '${mnt}'`,
+    unmount: (mnt: string) =>
+      `dev=$(findmnt -n -o SOURCE '${mnt}'); umount '${mnt}'; ` +
+      `case "$dev" in /dev/loop*) losetup -d "$dev";; esac`,
+  },
+];
+
+for (const disk of DISKS) {
+  Deno.test({
+    name:
+      `a backup root on ${disk.name}: case folded, unstorable names and symlinks named, the rest backed up and verified`,
+    ignore: !isRoot || !disk.tools.every(has),
+    fn: async () => {
+      using fx = makeFixture({
+        "d/a.txt": "a\n",
+        "d/README.txt": "upper\n",
+        "d/Readme.txt": "mixed\n",
+        "CaseDir/x.txt": "x\n",
+        "casedir/y.txt": "y\n",
+        "d/a:b.txt": "colon\n",
+      });
+      Deno.symlinkSync("a.txt", join(fx.source, "d/link"));
+      const img = join(fx.dir, "disk.img");
+      const mnt = join(fx.dir, "mnt");
+      Deno.mkdirSync(mnt);
+      await sh(`truncate -s 64M '${img}' && ${disk.mkfs} '${img}' >/dev/null 2>&1`);
+      await sh(`${disk.mount(img, mnt)} >/dev/null 2>&1`);
+      try {
+        writeConfig(fx.config, {
+          sources: ["./source"],
+          backup_root: "./mnt/backup",
+          log_dir: "./logs",
+        });
+        const run = () => runTool(["run", "--config", fx.config]);
+        for (const round of [1, 2, 3]) {
+          const r = await run();
+          const context = `round ${round}: ${r.stdout}\n${r.stderr}`;
+          assert.equal(r.code, 1, context);
+          const errors = r.stderr.split("\n").filter((l) => l.startsWith("ERROR:"));
+          assert.equal(errors.length, 2, context);
+          assert.match(r.stderr, /ERROR: source\/d\/a:b.txt: .*does not allow the name 'a:b.txt'/);
+          assert.match(r.stderr, /ERROR: source\/d\/link: .*has none \(FAT and exFAT have none\)/);
+          if (round === 1) assert.match(r.stdout, /5 new/, context);
+          else assert.match(r.stdout, /0 new, 0 updated, 0 duplicate, 5 unchanged/, context);
+        }
+        const verify = await runTool(["verify", "--config", fx.config]);
+        assert.equal(verify.code, 0, `${verify.stdout}\n${verify.stderr}`);
+        assert.match(verify.stdout, /all 5 stored copies present, 5 re-hashed: intact/);
+        const names = readTree(join(mnt, "backup"));
+        assert.equal(names["d/Readme.txt.~2"], "mixed\n");
+        const to = join(fx.dir, "restored");
+        const restore = await runTool(["restore", "--to", to, "--config", fx.config]);
+        assert.equal(restore.code, 0, restore.stderr);
+        const expected = readTree(fx.source);
+        delete expected["d/a:b.txt"];
+        delete expected["d/link"];
+        assert.deepEqual(readTree(to), expected);
+      } finally {
+        await sh(disk.unmount(mnt));
+      }
+    },
+  });
+}
