@@ -9,6 +9,7 @@ import { flag, parseCommand, str, UsageError } from "./args.ts";
 import { withProgress } from "./progress.ts";
 import { styleFor } from "./style.ts";
 import { humanSummary, jsonSummary, printErrors } from "./summary.ts";
+import { listenForStop } from "../watch/signals.ts";
 
 export const RUN_HELP =
   `Usage: backup-tool run [--config FILE] [--json] [--rehash] [--force] [--quiet]
@@ -27,7 +28,8 @@ Options:
 
 Exit codes: 0 ok, 1 some files failed, deletions were held back or a stored copy was
 found missing, 2 usage or configuration error (nothing changed), 3 another run holds the
-backup root's lock.
+backup root's lock; 130 or 143: stopped by SIGINT (Ctrl-C) or SIGTERM after the batch in
+progress (a second signal stops at once), the rest left for the next run.
 
 Examples:
   backup-tool run
@@ -44,16 +46,47 @@ export async function runCommand(argv: string[]): Promise<number> {
     throw new UsageError(`Unexpected argument '${p.positionals[0]}' for 'run': see 'run --help'`);
   }
   const config = loadConfig(findConfigFile(str(p, "config"), Deno.cwd()));
-  const summary = await withProgress(
-    "Backing up",
-    flag(p, "quiet"),
-    (onProgress) =>
-      backupOnce(config, { rehash: flag(p, "rehash"), force: flag(p, "force"), onProgress }),
-  );
+  // A stop signal (Ctrl-C, a service stopped) ends the run after the batch in progress,
+  // committed; a second one at once, which the next run's recovery covers.
+  const stop = new AbortController();
+  let stoppedBy: Deno.Signal | undefined;
+  const signals = listenForStop((signal) => {
+    stoppedBy = signal;
+    stop.abort();
+    console.error(
+      `Stopping after the batch in progress (${signal}); a second signal stops at once`,
+    );
+  }, (signal) => {
+    console.error("Stopping at once: the next run completes the interrupted batch");
+    Deno.exit(signalExitCode(signal));
+  });
+  let summary;
+  try {
+    summary = await withProgress(
+      "Backing up",
+      flag(p, "quiet"),
+      (onProgress) =>
+        backupOnce(config, {
+          rehash: flag(p, "rehash"),
+          force: flag(p, "force"),
+          onProgress,
+          signal: stop.signal,
+        }),
+    );
+  } finally {
+    signals.dispose();
+  }
   printErrors(summary.errors, summary.warnings, summary.deleteGuard);
   if (flag(p, "json")) console.log(jsonSummary("run", summary, false));
-  else if (!flag(p, "quiet")) {
-    console.log(humanSummary("Backup complete", summary, styleFor("stdout")));
+  else if (!flag(p, "quiet") || summary.stopped) {
+    const title = summary.stopped ? "Backup stopped before it finished" : "Backup complete";
+    console.log(humanSummary(title, summary, styleFor("stdout")));
   }
-  return summary.exitCode;
+  return stoppedBy && summary.stopped ? signalExitCode(stoppedBy) : summary.exitCode;
+}
+
+/** 128 + the signal's number, as a shell reports a process a signal ended. */
+function signalExitCode(signal: Deno.Signal): number {
+  const numbers: Partial<Record<Deno.Signal, number>> = { SIGHUP: 1, SIGTERM: 15, SIGBREAK: 21 };
+  return 128 + (numbers[signal] ?? 2);
 }

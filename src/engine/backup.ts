@@ -21,6 +21,8 @@ export interface RunSummary extends PassResult {
   exitCode: number;
   /** For `plan`: what the plan cannot show (an interrupted run the next run completes first). */
   notice?: string;
+  /** Stopped by `signal` before the pass was over. */
+  stopped?: boolean;
 }
 
 export async function backupOnce(config: Config, opts: PassOptions = {}): Promise<RunSummary> {
@@ -31,8 +33,8 @@ export async function backupOnce(config: Config, opts: PassOptions = {}): Promis
   try {
     result = await runPass(session, opts);
     result.warnings.unshift(...session.recovered);
-    status = needsAttention(result) ? "partial" : "ok";
-    session.log.line(completionLine(result));
+    status = opts.signal?.aborted ? "stopped" : needsAttention(result) ? "partial" : "ok";
+    session.log.line(status === "stopped" ? STOPPED_LINE : completionLine(result));
   } catch (e) {
     throw runFailure(session, e);
   } finally {
@@ -44,8 +46,13 @@ export async function backupOnce(config: Config, opts: PassOptions = {}): Promis
     durationMs: Math.round(performance.now() - started),
     logFile: session.log.path,
     exitCode: status === "ok" ? 0 : 1,
+    stopped: status === "stopped",
   };
 }
+
+/** The log's last line for a run stopped by a signal between two batches. */
+const STOPPED_LINE = "Run stopped before it finished (a stop signal): what was committed " +
+  "stays; the rest is left for the next run";
 
 export async function planOnce(config: Config, opts: PassOptions = {}): Promise<RunSummary> {
   const started = performance.now();
@@ -108,7 +115,10 @@ function runFailure(session: Session, e: unknown): Error {
       }
     }
   } catch { /* the failure itself is what to report */ }
-  if (!/disk is full|No space left on device|os error 28/i.test(message)) return e as Error;
+  const logProblem = message.startsWith("Cannot write the log");
+  if (logProblem || !/disk is full|No space left on device|os error 28/i.test(message)) {
+    return e as Error;
+  }
   return new Error(
     `the backup disk is full (${message}): free space on the disk of '${session.root}', ` +
       "then run again; every copy stored before is intact",

@@ -7,6 +7,11 @@
  * committed;
  * `linked` (inside any move: both names on the file, the old one not yet removed); and
  * `aside` (verify --repair: a damaged copy linked into damaged/, not yet replaced).
+ *
+ * A second hook pauses instead, so that a test can change the world at an exact moment:
+ * with BACKUP_TOOL_PAUSE `<point>:<n>:<file>`, the n-th `pausePoint("<point>")` creates
+ * `<file>` and waits until the test removes it (at most a minute). Point: `folder` (the
+ * scanner entering a folder).
  */
 
 const spec = readSpec();
@@ -25,4 +30,35 @@ function readSpec(): { point: string; n: number } | undefined {
 
 export function faultPoint(point: string): void {
   if (spec?.point === point && ++hits === spec.n) Deno.exit(137);
+}
+
+const pause = readPause();
+let pauseHits = 0;
+
+function readPause(): { point: string; n: number; file: string } | undefined {
+  let raw: string | undefined;
+  try {
+    raw = Deno.env.get("BACKUP_TOOL_PAUSE");
+  } catch {
+    return undefined;
+  }
+  const m = raw?.match(/^([a-z]+):(\d+):(.+)$/);
+  return m ? { point: m[1], n: Number(m[2]), file: m[3] } : undefined;
+}
+
+/** How long a paused run waits for its test at most: the test failed if it takes longer. */
+const PAUSE_LIMIT_MS = 60_000;
+
+export function pausePoint(point: string): void {
+  if (pause?.point !== point || ++pauseHits !== pause.n) return;
+  Deno.writeTextFileSync(pause.file, `${Deno.pid}\n`);
+  const waiter = new Int32Array(new SharedArrayBuffer(4));
+  for (const end = Date.now() + PAUSE_LIMIT_MS; Date.now() < end;) {
+    try {
+      Deno.statSync(pause.file);
+    } catch {
+      return;
+    }
+    Atomics.wait(waiter, 0, 0, 5); // a synchronous 5 ms sleep: the run is held right here
+  }
 }

@@ -32,6 +32,7 @@ import { relPath, scanEntries, type ScanOptions } from "./scan.ts";
 import { StagingWalk } from "./staging.ts";
 import type { Action, Fingerprint, ScanEntry } from "./types.ts";
 import { inside, planVanished } from "./vanished.ts";
+import type { Source } from "../config/config.ts";
 
 /**
  * New or changed entries held back by the first walk until deletions are applied (about
@@ -48,6 +49,16 @@ const STAGING_AFTER = 1024;
 
 export function runPass(ctx: PassContext, opts: PassOptions = {}): Promise<PassResult> {
   return new Pass(ctx, opts).run();
+}
+
+/** A folder's device and inode (a mount point shows another once a disk is unmounted). */
+function folderIdentity(path: string): string | undefined {
+  try {
+    const info = Deno.statSync(path);
+    return info.isDirectory ? `${info.dev}:${info.ino}` : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** What the first walk leaves for after the deletions. */
@@ -70,6 +81,8 @@ class Pass {
   readonly batch: Batch;
   readonly handler: EntryHandler;
   readonly #disk: DiskProbe;
+  /** Each source folder's identity when the pass began (see `#sourceLost`). */
+  readonly #sourceIds = new Map<Source, string | undefined>();
 
   constructor(readonly ctx: PassContext, readonly opts: PassOptions) {
     const planOpts: PlanOptions = {
@@ -79,6 +92,9 @@ class Pass {
     };
     this.scoped = scopePrefixes(ctx, opts.scope);
     this.#disk = new DiskProbe(ctx.root);
+    for (const source of ctx.config.sources) {
+      this.#sourceIds.set(source, folderIdentity(source.path));
+    }
     const view = {
       ...ctx.store?.planView() ?? emptyView(),
       foreignKind: this.#disk.kind,
@@ -123,12 +139,32 @@ class Pass {
   async #backUp(): Promise<void> {
     const first = await this.#firstWalk();
     if (first.stopped) return;
-    this.#planVanished(first);
+    // A source unmounted during the walk would make its files look deleted.
+    if (!this.#sourceLost("nothing was archived as deleted")) this.#planVanished(first);
     for (const { entry, known } of first.pending.splice(0)) {
       if (!await this.handler.handle(entry, known, true)) return;
     }
     if (first.resumeAfter !== undefined && !await this.#secondWalk(first.resumeAfter)) return;
     await this.batch.flush();
+    this.#sourceLost("what it held after that was not read");
+  }
+
+  /**
+   * Fails the pass, once, if a source folder is no longer the one it began with (a disk
+   * unmounted or swapped during the run); returns whether one is.
+   */
+  #sourceLost(consequence: string): boolean {
+    for (const [source, began] of this.#sourceIds) {
+      if (began === undefined || folderIdentity(source.path) === began) continue;
+      this.#sourceIds.clear(); // said once
+      this.fail(
+        source.name,
+        `Source '${source.name}' ('${source.path}') was unmounted or replaced while the run ` +
+          `read it: ${consequence}; run again once it is back`,
+      );
+      return true;
+    }
+    return false;
   }
 
   say(line: string): void {

@@ -19,6 +19,7 @@ import { createMatcher, type Matcher } from "./exclude.ts";
 import type { Source } from "../config/config.ts";
 import { isInside } from "../config/paths.ts";
 import { errorText } from "./errors.ts";
+import { pausePoint } from "./fault.ts";
 import { isRunLogName } from "../log/runlog.ts";
 import { isRealFolderPath } from "./fsops.ts";
 import { isRestoreTemp } from "./layout.ts";
@@ -162,6 +163,7 @@ function startsOf(w: Walk): Start[] {
 }
 
 function* walkDir(w: Walk, abs: string, rel: string, expect?: Identity): Generator<ScanEntry> {
+  pausePoint("folder");
   const children = listSorted(w, abs, rel, expect);
   // The folder stays open (with FFI, one descriptor) while its children are walked: at
   // most one per level of nesting, closed when the walk leaves it or is abandoned.

@@ -70,7 +70,18 @@ export class RunLog {
     if (this.#buffer.length === 0) return;
     const data = this.#encoder.encode(this.#buffer.join(""));
     this.#buffer = [];
-    for (let off = 0; off < data.length;) off += this.#file.writeSync(data.subarray(off));
+    try {
+      for (let off = 0; off < data.length;) off += this.#file.writeSync(data.subarray(off));
+    } catch (e) {
+      // Said as the log's problem: the backup disk may well have room.
+      const full = /No space left|os error 28|quota/i.test((e as Error)?.message ?? "");
+      throw new Error(
+        `Cannot write the log '${this.path}': ${(e as Error)?.message ?? e}: ` +
+          (full
+            ? "its disk is full: free space there, or set log_dir to a folder on another disk"
+            : "check that disk, or set log_dir to a folder on another disk"),
+      );
+    }
   }
 
   close(): void {

@@ -1,5 +1,5 @@
 /**
- * Stop signals for a watch session: the first SIGINT or SIGTERM asks for a clean stop,
+ * Stop signals for a run or a watch session: the first SIGINT, SIGTERM or SIGHUP asks for a clean stop,
  * a second one for an immediate one (the session's crash safety covers a batch cut short).
  * SIGTERM cannot be listened to on Windows, where only SIGINT (Ctrl-C) and SIGBREAK are.
  * `dispose()` removes the listeners; nothing else is left behind.
@@ -15,7 +15,7 @@ export function listenForStop(
 ): StopSignals {
   const signals: Deno.Signal[] = Deno.build.os === "windows"
     ? ["SIGINT", "SIGBREAK"]
-    : ["SIGINT", "SIGTERM"];
+    : ["SIGINT", "SIGTERM", "SIGHUP"]; // SIGHUP: the terminal it ran in was closed
   let received = 0;
   const listeners = signals.map((signal) => {
     const listener = () => (++received === 1 ? onStop(signal) : onForce(signal));

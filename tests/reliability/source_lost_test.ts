@@ -1,0 +1,49 @@
+/**
+ * A source disk unplugged while a run reads it: the source folder's path then shows
+ * another folder (the empty mount point) in the middle of the walk, and the folders not
+ * yet walked are gone, as if deleted just then. Their files must not be archived as
+ * deleted (here half of them: not enough for the mass-deletion guard), and the run must
+ * not end "complete" with exit 0. The run is paused in the middle of its walk
+ * (BACKUP_TOOL_PAUSE, see engine/fault.ts) while the source is swapped for an empty folder.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { makeFixture } from "../helpers.ts";
+import { runTool, spawnTool } from "./util.ts";
+
+Deno.test("a source unplugged in the middle of a run: nothing archived as deleted, exit 1", async () => {
+  const tree: Record<string, string> = {};
+  for (let d = 0; d < 10; d++) {
+    for (let f = 0; f < 10; f++) tree[`d${d}/f${f}.txt`] = `${d}/${f}\n`;
+  }
+  using fx = makeFixture(tree);
+  assert.equal((await runTool(["run", "--config", fx.config])).code, 0);
+  const marker = join(fx.dir, "paused");
+  // The 7th folder entered is d5 (the 1st is the source itself, then d0 … d4): d5 … d9,
+  // half of the tree, are not walked yet when the disk goes.
+  const child = spawnTool(["run", "--config", fx.config], {
+    env: { BACKUP_TOOL_PAUSE: `folder:7:${marker}` },
+  });
+  const deadline = Date.now() + 30_000;
+  while (!exists(marker)) {
+    assert.ok(Date.now() < deadline, "the run never reached the pause");
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  Deno.renameSync(fx.source, `${fx.source}.unplugged`);
+  Deno.mkdirSync(fx.source);
+  Deno.removeSync(marker);
+  const out = await child.output();
+  const stderr = new TextDecoder().decode(out.stderr);
+  assert.equal(out.code, 1, stderr);
+  assert.match(stderr, /Source 'source' .* was unmounted or replaced while the run read it/);
+  assert.ok(!exists(join(fx.backup, "_deleted")), "files of the unplugged disk were archived");
+});
+
+function exists(path: string): boolean {
+  try {
+    Deno.lstatSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}

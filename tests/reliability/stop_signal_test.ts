@@ -1,0 +1,62 @@
+/**
+ * `run` stopped by SIGTERM (a service stopped, a job timed out) or Ctrl-C: it finishes and
+ * commits the batch in progress, says so on stdout and in its log, exits 128 + the
+ * signal's number, and the next run does the rest. The run is paused mid-walk
+ * (BACKUP_TOOL_PAUSE) so that the signal lands at a known moment.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { makeFixture, readTree, writeTree } from "../helpers.ts";
+import { runTool, spawnTool } from "./util.ts";
+
+for (const [signal, code] of [["SIGTERM", 143], ["SIGINT", 130]] as const) {
+  Deno.test({
+    name:
+      `run stopped by ${signal}: the batch in progress is committed, the next run does the rest`,
+    ignore: Deno.build.os === "windows",
+    fn: async () => {
+      const tree: Record<string, string> = {};
+      for (let d = 0; d < 4; d++) {
+        for (let f = 0; f < 500; f++) tree[`d${d}/f${f}.txt`] = `v1 ${d}/${f}\n`;
+      }
+      using fx = makeFixture(tree);
+      assert.equal((await runTool(["run", "--config", fx.config])).code, 0);
+      writeTree(fx.source, Object.fromEntries(Object.keys(tree).map((p) => [p, `v2 ${p}\n`])));
+      const marker = join(fx.dir, "paused");
+      const child = spawnTool(["run", "--config", fx.config], {
+        env: { BACKUP_TOOL_PAUSE: `folder:3:${marker}` },
+      });
+      const deadline = Date.now() + 30_000;
+      while (!exists(marker)) {
+        assert.ok(Date.now() < deadline, "the run never reached the pause");
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      child.kill(signal);
+      Deno.removeSync(marker);
+      const out = await child.output();
+      const [stdout, stderr] = [out.stdout, out.stderr].map((b) => new TextDecoder().decode(b));
+      assert.equal(out.code, code, `${stdout}\n${stderr}`);
+      assert.match(stderr, new RegExp(`Stopping after the batch in progress \\(${signal}\\)`));
+      assert.match(stdout, /Backup stopped before it finished: 0 new, (\d+) updated/);
+      const updated = Number(/(\d+) updated/.exec(stdout)![1]);
+      assert.ok(updated > 0 && updated < 2000, stdout);
+      const logs = [...Deno.readDirSync(fx.logs)].map((e) => e.name).sort();
+      const last = Deno.readTextFileSync(join(fx.logs, logs.at(-1)!)).trimEnd().split("\n").at(-1);
+      assert.match(last!, /Run stopped before it finished \(a stop signal\)/);
+
+      const next = await runTool(["run", "--config", fx.config]);
+      assert.equal(next.code, 0, next.stderr);
+      assert.match(next.stdout, new RegExp(`${2000 - updated} updated`));
+      assert.deepEqual(readTree(fx.backup, [".backup-tool", "versions"]), readTree(fx.source));
+    },
+  });
+}
+
+function exists(path: string): boolean {
+  try {
+    Deno.lstatSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
