@@ -101,6 +101,7 @@ function isPermissionError(e: unknown): boolean {
  * Characters FAT, exFAT and NTFS refuse in a name (besides control characters), and a
  * trailing dot or space, which they drop: a copy named so cannot be placed on such a disk.
  */
+// deno-lint-ignore no-control-regex -- control characters are what these disks refuse
 const UNPORTABLE_NAME = /[:*?"<>|\\\x00-\x1f]|[. ]$/;
 
 /**
@@ -274,8 +275,13 @@ export async function syncFiles(paths: string[], parallel = 64): Promise<void> {
   for (let i = 0; i < paths.length; i += parallel) {
     await Promise.all(
       paths.slice(i, i + parallel).map(async (p) => {
-        using f = await Deno.open(p, options);
-        await f.syncData();
+        try {
+          using f = await Deno.open(p, options);
+          await f.syncData();
+        } catch (e) {
+          // Deno names no path for a failed fsync (an I/O error: the disk is failing).
+          throw new Error(`Cannot flush '${p}' to disk: ${errorText(e)}: check the disk`);
+        }
       }),
     );
   }
