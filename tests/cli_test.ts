@@ -288,6 +288,9 @@ Deno.test("log rotation: with log_retention 3, five runs leave three logs and lo
   for (const line of removed) {
     assert.ok(!logs.includes(line.slice("LOG ROTATE delete: ".length)), line);
   }
+  // Removals come at the start: each log's last line says how its run ended.
+  assert.equal(fx.lastLog().at(-1), "Run complete");
+  assert.match(fx.lastLog()[1], /^LOG ROTATE delete: /);
 });
 
 Deno.test("log_dir inside a source: only the run logs are skipped and rotated, never other files", async () => {

@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { listFiles, makeFixture, readTree, writeTree } from "./helpers.ts";
+import { listFiles, makeFixture, readTree, writeConfig, writeTree } from "./helpers.ts";
 
 const QUICK_TREE = {
   "one.txt": "hello world\n",
@@ -372,4 +372,31 @@ Deno.test("the same inputs give the same layout and the same log, run after run"
       "DUPLICATE: source/z/1.txt → backup/_duplicates/z/1.txt",
     ),
   );
+});
+
+Deno.test("a source folder renamed: a note names the old source, whose files are kept, and the old name goes on", async () => {
+  using fx = makeFixture({});
+  const photos = join(fx.dir, "Photos");
+  writeTree(photos, { "a.jpg": "a", "b.jpg": "b" });
+  const config = (sources: unknown[]) =>
+    writeConfig(fx.config, { sources, backup_root: "./backup", log_dir: "./logs" });
+  config(["./Photos"]);
+  assert.equal((await fx.cli("run")).code, 0);
+  Deno.renameSync(photos, join(fx.dir, "Photos-2024"));
+  config(["./Photos-2024"]);
+  const renamed = await fx.cli("run");
+  assert.equal(renamed.code, 0, renamed.stderr);
+  assert.match(
+    renamed.stdout,
+    /Note: the state still tracks files of 'Photos' \(2 files\), no longer in the config/,
+  );
+  assert.ok(
+    fx.lastLog().some((l) => l.startsWith("NOTE: the state still tracks files of 'Photos'")),
+  );
+  // Named as before, the folder is the same source again: nothing new stored, no note.
+  config([{ path: "./Photos-2024", name: "Photos" }]);
+  const named = await fx.cli("run");
+  assert.doesNotMatch(named.stdout, /Note: the state still tracks files of 'Photos'/);
+  assert.match(named.stdout, /Note: the state still tracks files of 'Photos-2024' \(2 files\)/);
+  assert.match(named.stdout, /0 new, 0 updated, 0 duplicate, 2 unchanged/);
 });

@@ -186,7 +186,9 @@ export function configTemplate(
 // this file's folder.
 {
   // Folders to back up. They must exist. With one source the backup mirrors it directly;
-  // with several, each gets a folder named after it (its basename, or a "name"):
+  // with several, each gets a folder _sources/<name> (a source added later to a backup of
+  // one keeps that one at the top). The name is the basename, or a "name"; it ties a
+  // source to its files, so keep it when the folder is renamed:
   //   "sources": [{ "path": "./photos", "name": "photos" }, "/srv/documents"]
   "sources": [${
     opts.sources.map((s) =>
@@ -206,7 +208,8 @@ export function configTemplate(
   "log_retention": ${j(DEFAULTS.log_retention)},
 
   // Content hash that detects changed and duplicate files:
-  // sha256 (default), sha512, sha384, sha224, sha1 or md5.
+  // sha256 (default), sha512, sha384, sha224, sha3-256, sha3-512, sha3-384, sha3-224,
+  // blake2b512, blake2s256 (also as Python names: sha3_256, blake2b, ...), sha1 or md5.
   "hash_algorithm": ${j(DEFAULTS.hash_algorithm)},
 
   "retention": {

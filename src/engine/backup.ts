@@ -30,9 +30,12 @@ export async function backupOnce(config: Config, opts: PassOptions = {}): Promis
   const session = await openSession(config, "run");
   let result: PassResult = emptyResult();
   let status = "failed";
+  let notice: string | undefined;
   try {
     result = await runPass(session, opts);
     result.warnings.unshift(...session.recovered);
+    notice = leftSources(session);
+    if (notice) session.log.line(`NOTE: ${notice}`);
     status = opts.signal?.aborted ? "stopped" : needsAttention(result) ? "partial" : "ok";
     session.log.line(status === "stopped" ? STOPPED_LINE : completionLine(result));
   } catch (e) {
@@ -47,7 +50,26 @@ export async function backupOnce(config: Config, opts: PassOptions = {}): Promis
     logFile: session.log.path,
     exitCode: status === "ok" ? 0 : 1,
     stopped: status === "stopped",
+    notice,
   };
+}
+
+/**
+ * Sources the state still tracks files of but the config no longer names (removed, or
+ * renamed: a renamed source folder takes a new name, and its files are stored anew under
+ * it): their copies are kept as they are and no longer followed. Said on every run, as a
+ * note, so that a rename is not mistaken for an update of the same source.
+ */
+function leftSources(session: Session): string | undefined {
+  const configured = new Set(session.config.sources.map((s) => s.name));
+  const left = [...session.prefixes.keys()].filter((name) => !configured.has(name))
+    .map((name) => ({ name, files: session.store.trackedIn(name) }))
+    .filter((s) => s.files > 0);
+  if (left.length === 0) return undefined;
+  const list = left.map((s) => `'${s.name}' (${s.files} files)`).join(", ");
+  return `the state still tracks files of ${list}, no longer in the config: their copies are ` +
+    "kept and no longer followed (restore them with --to); a source folder renamed is a new " +
+    "source, stored anew under its new name";
 }
 
 /** The log's last line for a run stopped by a signal between two batches. */

@@ -120,6 +120,8 @@ export async function openSession(
     log.line(`Run started: ${command} (run ${runId}, pid ${Deno.pid})`);
     started = true;
     if (lock.staleHolder) log.line(`LOCK: took over a stale lock left by ${lock.staleHolder}`);
+    // At the start, so that the log's last line says how the run ended.
+    rotateLogs(log, config.logRetention);
     const recovered = await recoverInterrupted(config.backupRoot, paths.tmp, store, log);
     return makeSession({
       config,
@@ -178,7 +180,6 @@ function makeSession({ lock, ...parts }: SessionParts): Session {
           // A full disk can refuse even this; what the run did is committed already.
           log.line(`Cannot record the end of run ${runId}: ${errorText(e)}`);
         }
-        log.rotate(config.logRetention);
       } finally {
         log.close();
         store.close();
@@ -187,4 +188,13 @@ function makeSession({ lock, ...parts }: SessionParts): Session {
       }
     },
   };
+}
+
+/** Removes the oldest run logs beyond `keep`; one that cannot be removed is said, not fatal. */
+function rotateLogs(log: RunLog, keep: number): void {
+  try {
+    log.rotate(keep);
+  } catch (e) {
+    log.line(`LOG ROTATE failed: ${errorText(e)}`);
+  }
 }

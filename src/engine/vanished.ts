@@ -2,8 +2,8 @@
  * What a pass does with tracked paths its walk no longer saw: a path that is now excluded
  * and still in its source keeps its copy (and is marked excluded once); every other one
  * (files marked excluded earlier included) is archived as deleted, unless they are more
- * than `safety.max_delete_percent` of everything tracked, or of the files tracked in their
- * source, in which case none is (the mass-deletion guard: an unmounted disk must not look
+ * than `safety.max_delete_percent` of everything followed, or of the files followed in their
+ * source, in which case none is (excluded files, not followed, are archived all the same) (the mass-deletion guard: an unmounted disk must not look
  * like a deleted tree). A file
  * replaced by a folder of its name is archived even then: the folder is there to see.
  * Tracked paths below a folder that could not be listed, or outside the pass's scope, do
@@ -23,9 +23,9 @@ export interface VanishedRules {
   maxDeletePercent: number;
   /** Archive deletions even beyond the limit (`--force`). */
   force?: boolean;
-  /** How many paths are tracked in all (the guard's base; counted only when needed). */
+  /** How many tracked paths are followed (not excluded): the guard's base, counted if needed. */
   trackedCount: () => number;
-  /** How many paths are tracked in one source (the base for that source's deletions). */
+  /** How many tracked paths one source has followed (the base for that source's deletions). */
   trackedIn: (source: string) => number;
   /** Deletions counted with these (see DeletionWindow); updated with those planned. */
   window?: DeletionWindow;
@@ -59,14 +59,22 @@ export function planVanished(
       if (a) batch.add(a);
     } else deletions.push(t);
   }
+  // Files no longer followed (excluded) are archived when they go, but are no sign of an
+  // unmounted disk: deleting an excluded `node_modules/` must not hold back anything.
+  const unfollowed = new Set(
+    deletions.filter((t) => t.status === "excluded" || isExcluded(t.path, matcher)),
+  );
+  const followed = deletions.filter((t) => !unfollowed.has(t));
   // A file replaced by a folder of its name did not vanish with an unmounted disk: the
   // folder is there to see. Its deletion is never held back (the folder's files need the
   // path), and only the other deletions count against the limit.
-  const swapped = deleteGuard(deletions, rules) === undefined
+  const swapped = deleteGuard(followed, rules) === undefined
     ? new Set<TrackedFile>()
-    : new Set(deletions.filter((t) => isFolderInSource(rules.sources, t.path)));
-  const guard = deleteGuard(deletions.filter((t) => !swapped.has(t)), rules);
-  for (const t of deletions) if (!guard || swapped.has(t)) batch.add(planner.planDelete(t));
+    : new Set(followed.filter((t) => isFolderInSource(rules.sources, t.path)));
+  const guard = deleteGuard(followed.filter((t) => !swapped.has(t)), rules);
+  for (const t of deletions) {
+    if (!guard || swapped.has(t) || unfollowed.has(t)) batch.add(planner.planDelete(t));
+  }
   return guard;
 }
 

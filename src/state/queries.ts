@@ -72,14 +72,17 @@ export function trackedOne(db: StateDb, path: string): TrackedFile | undefined {
   return trackedRows(db, "WHERE f.path = ?", path)[0];
 }
 
+/** Tracked paths that are followed: all but those an exclude pattern took out. */
 export function trackedCount(db: StateDb): number {
-  return (db.q("SELECT count(*) AS n FROM files").get() as Row).n as number;
+  return (db.q("SELECT count(*) AS n FROM files WHERE status = 'current'").get() as Row)
+    .n as number;
 }
 
-/** Tracked paths in one source: those below `<name>/` (its logical paths). */
+/** Followed paths in one source: those below `<name>/` (its logical paths). */
 export function trackedIn(db: StateDb, source: string): number {
-  return (db.q("SELECT count(*) AS n FROM files WHERE path >= ? AND path < ?")
-    .get(`${source}/`, `${source}0`) as Row).n as number;
+  return (db.q(
+    "SELECT count(*) AS n FROM files WHERE path >= ? AND path < ? AND status = 'current'",
+  ).get(`${source}/`, `${source}0`) as Row).n as number;
 }
 
 function trackedRows(db: StateDb, where: string, ...params: (string | number)[]): TrackedFile[] {

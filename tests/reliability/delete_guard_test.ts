@@ -203,3 +203,19 @@ Deno.test("a missing source folder stops the run before anything changes (exit 2
   assert.deepEqual(snapshot(fx.backup), before);
   assert.deepEqual(listDir(fx.logs), logs);
 });
+
+Deno.test("deleting an excluded folder is archived without tripping the guard; the followed files still are guarded", async () => {
+  using fx = makeFixture({ ...tree(5, "src/"), ...tree(30, "node_modules/") });
+  assert.equal((await run(fx, "run")).code, 0);
+  const cfg = JSON.parse(Deno.readTextFileSync(fx.config));
+  writeConfig(fx.config, { ...cfg, exclude: ["node_modules/"] });
+  assert.equal((await run(fx, "run")).code, 0); // the 30 are now excluded, copies kept
+  Deno.removeSync(join(fx.source, "node_modules"), { recursive: true });
+  const r = await run(fx, "run", "--json");
+  assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
+  assert.equal(countsOf(r).delete, 30);
+  assert.equal(listDir(join(fx.backup, "_deleted", "node_modules")).length, 30);
+  // The 5 followed files going at once is still a mass deletion: held back.
+  Deno.removeSync(join(fx.source, "src"), { recursive: true });
+  assertHeld(fx, await run(fx, "run"), 5, "followed files emptied", ["node_modules"]);
+});

@@ -52,6 +52,40 @@ for (const [signal, code] of [["SIGTERM", 143], ["SIGINT", 130]] as const) {
   });
 }
 
+Deno.test({
+  name: "run --rehash (synchronous reads only) still hears SIGTERM at a batch boundary",
+  ignore: Deno.build.os === "windows",
+  fn: async () => {
+    const tree: Record<string, string> = {};
+    for (let d = 0; d < 4; d++) {
+      for (let f = 0; f < 800; f++) tree[`d${d}/f${f}.txt`] = `${d}/${f}\n`;
+    }
+    using fx = makeFixture(tree);
+    assert.equal((await runTool(["run", "--config", fx.config])).code, 0);
+    const marker = join(fx.dir, "paused");
+    const child = spawnTool(["run", "--rehash", "--config", fx.config], {
+      env: { BACKUP_TOOL_PAUSE: `folder:2:${marker}` },
+    });
+    const deadline = Date.now() + 30_000;
+    while (!exists(marker)) {
+      assert.ok(Date.now() < deadline, "the run never reached the pause");
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    child.kill("SIGTERM");
+    // Held long enough that the first batch boundary after it gives the event loop a turn.
+    await new Promise((r) => setTimeout(r, 400));
+    Deno.removeSync(marker);
+    const out = await child.output();
+    const stdout = new TextDecoder().decode(out.stdout);
+    assert.equal(out.code, 143, stdout);
+    assert.match(
+      stdout,
+      /Backup stopped before it finished: 0 new, 0 updated, 0 duplicate, \d+ unch/,
+    );
+    assert.ok(!/3200 unchanged/.test(stdout), stdout);
+  },
+});
+
 function exists(path: string): boolean {
   try {
     Deno.lstatSync(path);
