@@ -10,7 +10,7 @@
  * files, which SQLite replays and removes at the next open.
  */
 import { DatabaseSync, type StatementSync } from "node:sqlite";
-import { dirname } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { fileSystemTypeOf } from "../engine/mounts.ts";
 import { migrate, readableVersion } from "./schema.ts";
 
@@ -21,19 +21,59 @@ export class StateDb {
   /** The schema version the database is at (a read-only one is not migrated). */
   readonly version: number;
 
-  private constructor(db: DatabaseSync, readOnly: boolean, version: number) {
+  /** A private copy of the state this reader opened instead (see `openCopy`), removed at close. */
+  readonly #copyDir?: string;
+
+  private constructor(db: DatabaseSync, readOnly: boolean, version: number, copyDir?: string) {
     this.#db = db;
     this.#readOnly = readOnly;
     this.version = version;
+    this.#copyDir = copyDir;
   }
 
   static open(file: string, readOnly: boolean): StateDb {
+    if (!readOnly) return StateDb.#open(file, false);
+    try {
+      return StateDb.#open(file, true);
+    } catch (e) {
+      if (!needsWriteToRead(e)) throw e;
+      return StateDb.#openCopy(file);
+    }
+  }
+
+  /**
+   * A reader of a state a crash left mid-transaction: a hot rollback journal (the switch
+   * to or from WAL, a migration, or every commit where WAL is not used) can only be rolled
+   * back by a writer ("attempt to write a readonly database"). `restore`, `verify` and
+   * `plan` change nothing in the backup root, so they open a private copy of the state
+   * and its journals instead, where SQLite rolls back what the crash left unfinished, as
+   * the next run will; the copy is removed at close.
+   */
+  static #openCopy(file: string): StateDb {
+    const dir = Deno.makeTempDirSync({ prefix: "backup-tool-state-" });
+    try {
+      for (const suffix of ["", "-journal", "-wal"]) {
+        try {
+          Deno.copyFileSync(`${file}${suffix}`, join(dir, `${basename(file)}${suffix}`));
+        } catch (e) {
+          if (!(e instanceof Deno.errors.NotFound) || suffix === "") throw e;
+        }
+      }
+      const copy = StateDb.#open(join(dir, basename(file)), false, true);
+      return new StateDb(copy.#db, true, copy.version, dir);
+    } catch (e) {
+      Deno.removeSync(dir, { recursive: true });
+      throw e;
+    }
+  }
+
+  static #open(file: string, readOnly: boolean, asReader = readOnly): StateDb {
     const db = new DatabaseSync(file, { readOnly });
     let version: number;
     try {
       // Waits up to 5 s (in ms) for another connection's lock before giving up as busy.
       db.exec("PRAGMA busy_timeout = 5000");
-      if (readOnly) {
+      if (asReader) {
         version = readableVersion(db, file);
       } else {
         db.exec("PRAGMA synchronous = FULL");
@@ -61,6 +101,7 @@ export class StateDb {
       } catch { /* busy: another connection; WAL stays, which is safe */ }
     }
     this.#db.close();
+    if (this.#copyDir) Deno.removeSync(this.#copyDir, { recursive: true });
   }
 
   /** The statement for `sql`, prepared once and kept for the life of the connection. */
@@ -98,6 +139,11 @@ export class StateDb {
       throw e;
     }
   }
+}
+
+/** SQLite's answer to a reader that would have to write: SQLITE_READONLY_ROLLBACK, _RECOVERY. */
+function needsWriteToRead(e: unknown): boolean {
+  return /attempt to write a readonly database/i.test((e as Error)?.message ?? "");
 }
 
 /**

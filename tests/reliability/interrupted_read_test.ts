@@ -57,3 +57,42 @@ Deno.test("after a crash mid-batch, restore and verify read the copies it moved,
   assert.equal(again.stderr, "");
   assert.deepEqual(readTree(latest), after);
 });
+
+Deno.test("a crash mid-transaction leaves a hot journal: restore and verify read the state as committed, changing nothing", async () => {
+  using fx = makeFixture({ "a.txt": "a\n", "d/b.txt": "b\n" });
+  const cli = (...args: string[]) => runTool([...args, "--config", fx.config]);
+  assert.equal((await cli("run")).code, 0);
+  const db = join(fx.backup, ".backup-tool", "state.db");
+  // A writer killed inside a transaction large enough to spill to the database file: what
+  // a crash in the switch to or from WAL, or in a commit without WAL, leaves behind.
+  const writer = `
+    import { DatabaseSync } from "node:sqlite";
+    const db = new DatabaseSync(${JSON.stringify(db)});
+    db.exec("PRAGMA cache_size = 4; BEGIN; UPDATE copies SET hash = 'torn';");
+    db.exec("CREATE TABLE filler (x); INSERT INTO filler SELECT zeroblob(4000) FROM " +
+      "(WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2000) SELECT i FROM n);");
+    Deno.exit(137);`;
+  const killed = await new Deno.Command(Deno.execPath(), {
+    args: ["eval", writer],
+    stdout: "null",
+    stderr: "piped",
+  }).output();
+  assert.equal(killed.code, 137, new TextDecoder().decode(killed.stderr));
+  const journal = `${db}-journal`;
+  assert.ok(Deno.statSync(journal).size > 0, "no hot journal was left");
+  const before = [Deno.readFileSync(db), Deno.readFileSync(journal)];
+
+  const to = join(fx.dir, "restored");
+  const restore = await cli("restore", "--to", to);
+  assert.equal(restore.code, 0, `${restore.stdout}\n${restore.stderr}`);
+  assert.deepEqual(readTree(to), readTree(fx.source));
+  const verify = await cli("verify");
+  assert.equal(verify.code, 0, `${verify.stdout}\n${verify.stderr}`);
+  assert.match(await cli("history", "a.txt").then((r) => r.stdout), /v1/);
+  assert.deepEqual([Deno.readFileSync(db), Deno.readFileSync(journal)], before, "a reader wrote");
+
+  // The next run, a writer, rolls the journal back and goes on.
+  const run = await cli("run");
+  assert.equal(run.code, 0, run.stderr);
+  assert.match(run.stdout, /0 new, 0 updated, 0 duplicate, 2 unchanged/);
+});

@@ -221,19 +221,49 @@ export interface StateDump {
   intentIds: number[];
 }
 
-export function readState(backup: string): StateDump {
-  const db = new DatabaseSync(join(backup, ".backup-tool", "state.db"), { readOnly: true });
+/**
+ * Reads the state as committed, changing nothing: read-only, or, where a crash left a hot
+ * rollback journal that only a writer may roll back, from a private copy (as the tool's
+ * own readers do: state/connection.ts).
+ */
+function withCommittedState<T>(backup: string, read: (db: DatabaseSync) => T): T {
+  const file = join(backup, ".backup-tool", "state.db");
+  const db = new DatabaseSync(file, { readOnly: true });
   try {
-    return {
-      copies: db.prepare("SELECT * FROM copies ORDER BY id").all() as unknown as CopyRow[],
-      files: db.prepare("SELECT * FROM files ORDER BY path").all() as unknown as FileRow[],
-      intents: (db.prepare("SELECT count(*) AS n FROM intents").get() as { n: number }).n,
-      intentIds: (db.prepare("SELECT id FROM intents ORDER BY id").all() as { id: number }[])
-        .map((r) => r.id),
-    };
+    return read(db);
+  } catch (e) {
+    if (!/attempt to write a readonly database/.test((e as Error).message)) throw e;
   } finally {
     db.close();
   }
+  const dir = Deno.makeTempDirSync({ prefix: "bt-state-copy-" });
+  try {
+    for (const suffix of ["", "-journal", "-wal"]) {
+      try {
+        Deno.copyFileSync(`${file}${suffix}`, join(dir, `state.db${suffix}`));
+      } catch (e) {
+        if (!(e instanceof Deno.errors.NotFound)) throw e;
+      }
+    }
+    const copy = new DatabaseSync(join(dir, "state.db"));
+    try {
+      return read(copy);
+    } finally {
+      copy.close();
+    }
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+}
+
+export function readState(backup: string): StateDump {
+  return withCommittedState(backup, (db) => ({
+    copies: db.prepare("SELECT * FROM copies ORDER BY id").all() as unknown as CopyRow[],
+    files: db.prepare("SELECT * FROM files ORDER BY path").all() as unknown as FileRow[],
+    intents: (db.prepare("SELECT count(*) AS n FROM intents").get() as { n: number }).n,
+    intentIds: (db.prepare("SELECT id FROM intents ORDER BY id").all() as { id: number }[])
+      .map((r) => r.id),
+  }));
 }
 
 /** Files left in `.backup-tool/tmp` (names). */
@@ -327,16 +357,11 @@ function orphanProblems(state: StateDump, byId: Map<number, CopyRow>): string[] 
  * archived or deleted old copy) with the digest that action expects.
  */
 export function crashStateProblems(backup: string): string[] {
-  const db = new DatabaseSync(join(backup, ".backup-tool", "state.db"), { readOnly: true });
   type Row = { id: number; stored_at: string | null; hash: string };
-  let copies: Row[];
-  let intents: { actions: string }[];
-  try {
-    copies = db.prepare("SELECT id, stored_at, hash FROM copies").all() as unknown as Row[];
-    intents = db.prepare("SELECT actions FROM intents").all() as unknown as { actions: string }[];
-  } finally {
-    db.close();
-  }
+  const { copies, intents } = withCommittedState(backup, (db) => ({
+    copies: db.prepare("SELECT id, stored_at, hash FROM copies").all() as unknown as Row[],
+    intents: db.prepare("SELECT actions FROM intents").all() as unknown as { actions: string }[],
+  }));
   const recorded = new Map<string, string>();
   const byId = new Map<number, string>();
   for (const c of copies) {
