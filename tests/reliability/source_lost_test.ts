@@ -9,7 +9,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { makeFixture } from "../helpers.ts";
-import { runTool, spawnTool } from "./util.ts";
+import { exists, pausedRun, runTool } from "./util.ts";
 
 Deno.test("a source unplugged in the middle of a run: nothing archived as deleted, exit 1", async () => {
   const tree: Record<string, string> = {};
@@ -18,32 +18,15 @@ Deno.test("a source unplugged in the middle of a run: nothing archived as delete
   }
   using fx = makeFixture(tree);
   assert.equal((await runTool(["run", "--config", fx.config])).code, 0);
-  const marker = join(fx.dir, "paused");
   // The 7th folder entered is d5 (the 1st is the source itself, then d0 … d4): d5 … d9,
   // half of the tree, are not walked yet when the disk goes.
-  const child = spawnTool(["run", "--config", fx.config], {
-    env: { BACKUP_TOOL_PAUSE: `folder:7:${marker}` },
-  });
-  const deadline = Date.now() + 30_000;
-  while (!exists(marker)) {
-    assert.ok(Date.now() < deadline, "the run never reached the pause");
-    await new Promise((r) => setTimeout(r, 5));
-  }
+  const { child, resume } = await pausedRun(["run", "--config", fx.config], "folder:7", fx.dir);
   Deno.renameSync(fx.source, `${fx.source}.unplugged`);
   Deno.mkdirSync(fx.source);
-  Deno.removeSync(marker);
+  resume();
   const out = await child.output();
   const stderr = new TextDecoder().decode(out.stderr);
   assert.equal(out.code, 1, stderr);
   assert.match(stderr, /Source 'source' .* was unmounted or replaced while the run read it/);
   assert.ok(!exists(join(fx.backup, "_deleted")), "files of the unplugged disk were archived");
 });
-
-function exists(path: string): boolean {
-  try {
-    Deno.lstatSync(path);
-    return true;
-  } catch {
-    return false;
-  }
-}

@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { makeFixture, readTree, writeTree } from "../helpers.ts";
-import { runTool, spawnTool } from "./util.ts";
+import { pausedRun, runTool } from "./util.ts";
 
 for (const [signal, code] of [["SIGTERM", 143], ["SIGINT", 130]] as const) {
   Deno.test({
@@ -22,17 +22,9 @@ for (const [signal, code] of [["SIGTERM", 143], ["SIGINT", 130]] as const) {
       using fx = makeFixture(tree);
       assert.equal((await runTool(["run", "--config", fx.config])).code, 0);
       writeTree(fx.source, Object.fromEntries(Object.keys(tree).map((p) => [p, `v2 ${p}\n`])));
-      const marker = join(fx.dir, "paused");
-      const child = spawnTool(["run", "--config", fx.config], {
-        env: { BACKUP_TOOL_PAUSE: `folder:3:${marker}` },
-      });
-      const deadline = Date.now() + 30_000;
-      while (!exists(marker)) {
-        assert.ok(Date.now() < deadline, "the run never reached the pause");
-        await new Promise((r) => setTimeout(r, 5));
-      }
+      const { child, resume } = await pausedRun(["run", "--config", fx.config], "folder:3", fx.dir);
       child.kill(signal);
-      Deno.removeSync(marker);
+      resume();
       const out = await child.output();
       const [stdout, stderr] = [out.stdout, out.stderr].map((b) => new TextDecoder().decode(b));
       assert.equal(out.code, code, `${stdout}\n${stderr}`);
@@ -62,19 +54,12 @@ Deno.test({
     }
     using fx = makeFixture(tree);
     assert.equal((await runTool(["run", "--config", fx.config])).code, 0);
-    const marker = join(fx.dir, "paused");
-    const child = spawnTool(["run", "--rehash", "--config", fx.config], {
-      env: { BACKUP_TOOL_PAUSE: `folder:2:${marker}` },
-    });
-    const deadline = Date.now() + 30_000;
-    while (!exists(marker)) {
-      assert.ok(Date.now() < deadline, "the run never reached the pause");
-      await new Promise((r) => setTimeout(r, 5));
-    }
+    const args = ["run", "--rehash", "--config", fx.config];
+    const { child, resume } = await pausedRun(args, "folder:2", fx.dir);
     child.kill("SIGTERM");
     // Held long enough that the first batch boundary after it gives the event loop a turn.
     await new Promise((r) => setTimeout(r, 400));
-    Deno.removeSync(marker);
+    resume();
     const out = await child.output();
     const stdout = new TextDecoder().decode(out.stdout);
     assert.equal(out.code, 143, stdout);
@@ -85,12 +70,3 @@ Deno.test({
     assert.ok(!/3200 unchanged/.test(stdout), stdout);
   },
 });
-
-function exists(path: string): boolean {
-  try {
-    Deno.lstatSync(path);
-    return true;
-  } catch {
-    return false;
-  }
-}

@@ -527,3 +527,37 @@ export function listDir(dir: string): string[] {
     throw e;
   }
 }
+
+/** A run held at a pause point (BACKUP_TOOL_PAUSE, see engine/fault.ts) until resumed. */
+export interface PausedRun {
+  child: Deno.ChildProcess;
+  /** Lets the run go on from the pause. */
+  resume(): void;
+}
+
+/**
+ * Starts the tool and waits until it reaches the n-th `pausePoint(point)` (`at` is
+ * `<point>:<n>`), where it stays until `resume()`: the test changes the world at that
+ * exact moment. The marker file lives in `dir`.
+ */
+export async function pausedRun(args: string[], at: string, dir: string): Promise<PausedRun> {
+  const marker = join(dir, `paused-${at.replace(/\W/g, "-")}`);
+  const child = spawnTool(args, { env: { BACKUP_TOOL_PAUSE: `${at}:${marker}` } });
+  for (const deadline = Date.now() + 30_000; !exists(marker);) {
+    if (Date.now() > deadline) {
+      await killAndWait(child);
+      throw new Error(`The run never reached the pause at ${at}`);
+    }
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  return { child, resume: () => Deno.removeSync(marker) };
+}
+
+export function exists(path: string): boolean {
+  try {
+    Deno.lstatSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
