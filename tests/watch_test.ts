@@ -379,3 +379,22 @@ Deno.test({
     }
   },
 });
+
+Deno.test("watch: periodic rescans count unchanged files in one line, not a SKIP line each", async () => {
+  using fx = makeFixture(filler(20), { watch: { debounce_ms: 200, rescan_interval: 1 } });
+  await using w = new WatchProcess(fx);
+  await w.ready();
+  await poll(
+    "two rescans logged",
+    () => fx.logLines().filter((l) => l.startsWith("RESCAN done: ")).length >= 2,
+    DEADLINE_MS,
+  );
+  assert.equal((await w.stop()).code, 0);
+  const lines = fx.logLines();
+  const firstRescan = lines.findIndex((l) => l.startsWith("RESCAN: "));
+  assert.ok(firstRescan > 0, lines.join("\n"));
+  // The start pass logs each file as run does (a first backup here); rescans only count.
+  assert.equal(lines.slice(0, firstRescan).filter((l) => l.startsWith("BACKUP: ")).length, 20);
+  assert.deepEqual(lines.slice(firstRescan).filter((l) => l.startsWith("SKIP: ")), []);
+  assert.ok(lines.includes("RESCAN done: 20 unchanged"), lines.join("\n"));
+});

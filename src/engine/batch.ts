@@ -181,7 +181,10 @@ export class Batch {
       this.result.bytesCopied += a.content.entry.size;
     }
     if (a.type === "skip" && a.refresh?.recopied) this.result.bytesCopied += a.refresh.entry.size;
-    for (const line of formatAction(a, this.ctx.rootName)) this.say(line);
+    // A plain skip is counted, not logged, where the caller asked (watch's rescans).
+    const quiet = this.opts.quietSkips && a.type === "skip" && !a.refresh?.recopied &&
+      a.refresh?.relocatedTo === undefined;
+    if (!quiet) { for (const line of formatAction(a, this.ctx.rootName)) this.say(line); }
     const lost = storedCopyWarning(a);
     if (lost) {
       this.result.warnings.push({ path: a.path, message: lost });

@@ -41,6 +41,11 @@ export interface PassOptions {
    * stays, the rest is picked up by the next pass.
    */
   signal?: AbortSignal;
+  /**
+   * Unchanged files are counted, not given a `SKIP:` line each: a watch session's periodic
+   * rescans would otherwise write every file's name into its one log, hour after hour.
+   */
+  quietSkips?: boolean;
   /** Called after each scanned entry is handled (a live progress line). */
   onProgress?: (p: Progress) => void;
   /** Entries the first walk holds back at most (PENDING_LIMIT, pass.ts); tests lower it. */

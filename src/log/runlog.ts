@@ -6,7 +6,7 @@
  * `log_retention` are removed, and each removal is logged; only files named as this tool
  * names its logs are ever counted or removed, so other files in log_dir are safe.
  */
-import { dirname, join } from "node:path";
+import { basename, dirname, join } from "node:path";
 
 const LOG_SUFFIX = ".log";
 /** `<UTC time>-<command>[-N].log`, as `RunLog.open` names them: nothing else is a run log. */
@@ -25,34 +25,48 @@ export function oneLine(message: string): string {
 const FLUSH_LINES = 4096;
 
 export class RunLog {
-  readonly path: string;
-  readonly #file: Deno.FsFile;
+  /** The file written now (a watch session's log moves on to a new one: `rollOver`). */
+  path: string;
+  #file: Deno.FsFile;
+  /** Bytes written to the current file. */
+  #written = 0;
+  readonly #command: string;
   #buffer: string[] = [];
   readonly #encoder = new TextEncoder();
 
   /** The folders `open` made for the log, innermost first: `discard` removes them again. */
   readonly #made: string[];
 
-  private constructor(path: string, file: Deno.FsFile, made: string[]) {
+  private constructor(path: string, file: Deno.FsFile, made: string[], command: string) {
     this.path = path;
     this.#file = file;
     this.#made = made;
+    this.#command = command;
   }
 
   /** Creates `<log_dir>/<UTC time>-<command>.log`, and log_dir if need be. */
   static open(dir: string, command: string, now = new Date()): RunLog {
     const made = missingFolders(dir);
     Deno.mkdirSync(dir, { recursive: true });
-    const stamp = now.toISOString().replace(/:/g, "-");
-    for (let n = 1;; n++) {
-      const name = `${stamp}-${command}${n === 1 ? "" : `-${n}`}${LOG_SUFFIX}`;
-      const path = join(dir, name);
-      try {
-        return new RunLog(path, Deno.openSync(path, { write: true, createNew: true }), made);
-      } catch (e) {
-        if (!(e instanceof Deno.errors.AlreadyExists)) throw e;
-      }
-    }
+    const { path, file } = createLogFile(dir, command, now);
+    return new RunLog(path, file, made, command);
+  }
+
+  /**
+   * Once the current file holds more than `maxBytes`, goes on in a new one (each names the
+   * other) and rotates the oldest away (see `rotate`). For sessions that last.
+   */
+  rollOver(maxBytes: number, keep: number): void {
+    if (this.#written < maxBytes) return;
+    this.flush();
+    const { path, file } = createLogFile(join(this.path, ".."), this.#command, new Date());
+    this.line(`LOG continues in ${basename(path)}`);
+    this.flush();
+    this.#file.close();
+    const previous = basename(this.path);
+    [this.path, this.#file, this.#written] = [path, file, 0];
+    this.line(`LOG continued from ${previous}`);
+    this.rotate(keep);
   }
 
   #stampMs = 0;
@@ -72,6 +86,7 @@ export class RunLog {
     this.#buffer = [];
     try {
       for (let off = 0; off < data.length;) off += this.#file.writeSync(data.subarray(off));
+      this.#written += data.length;
     } catch (e) {
       // Said as the log's problem: the backup disk may well have room.
       const full = /No space left|os error 28|quota/i.test((e as Error)?.message ?? "");
@@ -113,6 +128,23 @@ export class RunLog {
       if (join(dir, name) === this.path) continue;
       Deno.removeSync(join(dir, name));
       this.line(`LOG ROTATE delete: ${name}`);
+    }
+  }
+}
+
+/** A new log file `<time>-<command>[-n].log` in `dir`, never one that exists. */
+function createLogFile(
+  dir: string,
+  command: string,
+  now: Date,
+): { path: string; file: Deno.FsFile } {
+  const stamp = now.toISOString().replace(/:/g, "-");
+  for (let n = 1;; n++) {
+    const path = join(dir, `${stamp}-${command}${n === 1 ? "" : `-${n}`}${LOG_SUFFIX}`);
+    try {
+      return { path, file: Deno.openSync(path, { write: true, createNew: true }) };
+    } catch (e) {
+      if (!(e instanceof Deno.errors.AlreadyExists)) throw e;
     }
   }
 }

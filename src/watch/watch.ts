@@ -226,7 +226,14 @@ async function applyJob(
   // by folder is held back as a whole, as `run` would hold it.
   if (job.kind === "full" || !window.current) window.current = { tracked: 0 };
   try {
-    const result = await runPass(session, { scope, signal, deletionWindow: window.current });
+    const rescan = job.kind === "full" && job.reason !== "start";
+    const result = await runPass(session, {
+      scope,
+      signal,
+      deletionWindow: window.current,
+      quietSkips: rescan,
+    });
+    if (rescan) session.log.line(`RESCAN done: ${result.counts.skip} unchanged`);
     totals.passes++;
     for (const [k, n] of Object.entries(result.counts)) totals.counts[k as keyof Counts] += n;
     totals.bytesCopied += result.bytesCopied;
@@ -238,8 +245,16 @@ async function applyJob(
     });
   } finally {
     session.log.flush();
+    session.log.rollOver(WATCH_LOG_BYTES, session.config.logRetention);
   }
 }
+
+/**
+ * A watch session's log goes on in a new file past this size (the older ones rotated by
+ * `log_retention`): a session that runs for months keeps log_dir bounded. 16 MiB is about
+ * 150,000 lines.
+ */
+const WATCH_LOG_BYTES = 16 << 20;
 
 /** The warning to give when the sources hold more folders than inotify may watch. */
 async function checkWatchLimit(config: Config): Promise<string | undefined> {

@@ -1,0 +1,30 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { RunLog } from "./runlog.ts";
+
+Deno.test("RunLog.rollOver: past the size, the log goes on in a new file, each naming the other, old ones rotated", () => {
+  const dir = Deno.makeTempDirSync({ prefix: "runlog_test_" });
+  try {
+    const log = RunLog.open(dir, "watch", new Date(Date.UTC(2026, 0, 1)));
+    const first = log.path;
+    log.line("a line of about forty bytes, written out");
+    log.flush();
+    log.rollOver(1 << 20, 5);
+    assert.equal(log.path, first, "under the size: the same file");
+    for (let i = 0; i < 3; i++) {
+      for (let n = 0; n < 50; n++) log.line(`line ${n} of round ${i}, padding padding padding`);
+      log.flush();
+      log.rollOver(1024, 2);
+    }
+    log.close();
+    const names = [...Deno.readDirSync(dir)].map((e) => e.name).sort();
+    assert.equal(names.length, 2, names.join(", "));
+    assert.ok(!names.includes(first.slice(dir.length + 1)), "the first file was rotated away");
+    const text = (name: string) => Deno.readTextFileSync(join(dir, name));
+    assert.match(text(names[0]), new RegExp(`LOG continues in ${names[1]}\\n$`));
+    assert.match(text(names[1]), new RegExp(`^\\S+ LOG continued from ${names[0]}\\n`));
+    assert.match(text(names[1]), /LOG ROTATE delete: /);
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
