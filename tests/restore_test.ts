@@ -414,3 +414,19 @@ Deno.test("a symlink whose stored link is missing is restored from the target th
   );
   assert.equal(r.stdout.trim().split("\n").length, 4, r.stdout); // 3 files and the summary
 });
+
+Deno.test("one file's pruned version is restored from another path holding the same bytes", async () => {
+  using fx = makeFixture({}, { retention: { max_versions_per_file: 1 } });
+  put(fx.source, { "a.txt": "first\n", "keep/b.txt": "other\n" });
+  await ok(fx, "run");
+  const firstRun = Date.now();
+  put(fx.source, { "a.txt": "second\n" });
+  await ok(fx, "run");
+  put(fx.source, { "a.txt": "third\n", "keep/b.txt": "first\n" }); // b now holds a's v1
+  await ok(fx, "run"); // retention prunes a's v1
+  assert.match(await ok(fx, "history", "a.txt"), /pruned by retention/);
+  // Only a.txt's records are read for this restore; b's copy is found for its bytes.
+  const to = join(fx.dir, "then");
+  await ok(fx, "restore", "a.txt", "--at", new Date(firstRun).toISOString(), "--to", to);
+  assert.equal(Deno.readTextFileSync(join(to, "a.txt")), "first\n");
+});

@@ -43,7 +43,7 @@ export function historyCommand(argv: string[]): Promise<number> {
   const config = loadConfigFor(str(p, "config"));
   const given = p.positionals[0];
   const { path, copies, folder } = withState(config, (store) => {
-    const resolver = resolverFor(config, store, store.recordedPaths());
+    const resolver = resolverFor(config, store);
     const path = resolver.toLogical(given);
     return { path, copies: store.copiesOf(path), folder: resolver.isFolder(path) };
   });

@@ -14,7 +14,7 @@ import {
   sameContentElsewhere,
   type Selector,
 } from "../restore/asof.ts";
-import { loadConfigFor, resolverFor, withState } from "../restore/open.ts";
+import { loadConfigFor, openState, resolverFor } from "../restore/open.ts";
 import type { PathResolver } from "../restore/paths.ts";
 import { restoreAll, type RestoreItem, type RestoreResult } from "../restore/write.ts";
 import type { StoredCopy } from "../state/store.ts";
@@ -74,25 +74,33 @@ export async function restoreCommand(argv: string[]): Promise<number> {
   const req = readRequest(p);
   const config = loadConfigFor(str(p, "config"));
   checkTo(req.to, config.backupRoot);
-  const { rows, resolver, unfinished } = withState(config, (store) => {
-    const rows = store.allCopies();
+  // Open while restoring: the records of the PATHs given are read, not the whole state's
+  // (which a restore of one file from a million-file backup would otherwise hold).
+  const store = openState(config);
+  try {
+    const resolver = resolverFor(config, store);
+    const targets = p.positionals.map((t) => resolver.toLogical(t));
+    const selector = selectorFor(req, targets, p.positionals, resolver);
+    const whole = targets.length === 0 || targets.includes("");
+    const rows = whole ? store.allCopies() : store.copiesWithin(targets);
+    let all: readonly StoredCopy[] | undefined; // for copies of the same bytes: rarely
+    const everything = () => all ??= whole ? rows : store.allCopies();
+    const { chosen, problems } = choose(rows, everything, selector, targets, p.positionals, req);
+    const items = destinations(chosen, resolver, req.to, problems);
+    const quiet = flag(p, "quiet") || flag(p, "json");
     const unfinished = unfinishedWork(store.pendingIntents());
-    return { rows, resolver: resolverFor(config, store, rows.map((c) => c.path)), unfinished };
-  });
-  const targets = p.positionals.map((t) => resolver.toLogical(t));
-  const selector = selectorFor(req, targets, p.positionals, resolver);
-  const { chosen, problems } = choose(rows, selector, targets, p.positionals, req);
-  const items = destinations(chosen, resolver, req.to, problems);
-  const quiet = flag(p, "quiet") || flag(p, "json");
-  const warning = unfinishedWarning(unfinished, "restores");
-  if (warning) console.error(warning);
-  const results = await restoreAll(config.backupRoot, items, {
-    overwrite: req.overwrite,
-    fallbacksOf: sameContentElsewhere(rows),
-    movedOf: (storedAt) => movedTo(unfinished, storedAt),
-    onResult: quiet ? undefined : (r) => printLine(r),
-  });
-  return printRestore(results, problems, { json: flag(p, "json"), quiet, at: req.at });
+    const warning = unfinishedWarning(unfinished, "restores");
+    if (warning) console.error(warning);
+    const results = await restoreAll(config.backupRoot, items, {
+      overwrite: req.overwrite,
+      fallbacksOf: sameContentElsewhere(everything),
+      movedOf: (storedAt) => movedTo(unfinished, storedAt),
+      onResult: quiet ? undefined : (r) => printLine(r),
+    });
+    return printRestore(results, problems, { json: flag(p, "json"), quiet, at: req.at });
+  } finally {
+    store.close();
+  }
 }
 
 /**
@@ -184,12 +192,13 @@ function selectorFor(
 /** The contents to restore, and the PATHs or contents that cannot be. */
 function choose(
   rows: StoredCopy[],
+  everything: () => readonly StoredCopy[],
   selector: Selector,
   targets: string[],
   given: string[],
   req: Request,
 ): { chosen: StoredCopy[]; problems: Problem[] } {
-  const resolution = resolveAsOf(rows, selector);
+  const resolution = resolveAsOf(rows, selector, everything);
   const chosen = resolution.copies.filter((c) => isWithin(c.path, targets));
   const problems: Problem[] = resolution.unavailable
     .filter((u) => isWithin(u.copy.path, targets))

@@ -33,8 +33,15 @@ export interface Resolution {
   unavailable: Unavailable[];
 }
 
-/** Picks, per path, the content the selector names. */
-export function resolveAsOf(rows: readonly StoredCopy[], sel: Selector): Resolution {
+/**
+ * Picks, per path, the content the selector names, from `rows`. A content whose own copy
+ * is gone is looked for among `everything` (every row of the state; asked only then).
+ */
+export function resolveAsOf(
+  rows: readonly StoredCopy[],
+  sel: Selector,
+  everything: () => readonly StoredCopy[] = () => rows,
+): Resolution {
   const byPath = new Map<string, StoredCopy>();
   for (const c of rows) {
     if (!matches(c, sel)) continue;
@@ -51,7 +58,7 @@ export function resolveAsOf(rows: readonly StoredCopy[], sel: Selector): Resolut
       resolution.copies.push(c);
       continue;
     }
-    stored ??= storedByContent(rows);
+    stored ??= storedByContent(everything());
     const elsewhere = stored.get(contentKey(c));
     if (elsewhere !== undefined) resolution.copies.push({ ...c, storedAt: elsewhere });
     else resolution.unavailable.push({ copy: c, reason: goneReason(c) });
@@ -81,10 +88,12 @@ export function copiesByContent(rows: readonly StoredCopy[]): Map<string, string
  * where a restore can read the bytes when its own copy turns out missing or damaged
  * before any run recorded that.
  */
-export function sameContentElsewhere(rows: readonly StoredCopy[]): (c: StoredCopy) => string[] {
+export function sameContentElsewhere(
+  everything: () => readonly StoredCopy[],
+): (c: StoredCopy) => string[] {
   let byContent: Map<string, string[]> | undefined; // built on the first need: rarely
   const build = () => {
-    const out = copiesByContent(rows);
+    const out = copiesByContent(everything());
     for (const list of out.values()) list.sort();
     return out;
   };

@@ -1,8 +1,8 @@
 /**
  * Opening a backup for reading, shared by restore, history and verify: the config, the
- * state opened read-only (no lock taken: a running backup may continue), and a path
- * resolver over every source and path the state knows. The state is read in one go and
- * closed before any file is touched.
+ * state opened read-only (no lock taken: a running backup may continue; an open reader
+ * holds no lock between its queries), and a path resolver over every source and path the
+ * state knows, asking the state.
  */
 import { isAbsolute, relative, sep } from "node:path";
 import { type Config, findConfigFile, loadConfig } from "../config/config.ts";
@@ -28,9 +28,14 @@ export function requireState(config: Config): string {
   return db;
 }
 
+/** The state opened read-only (close it when done); exit code 2 when there is no backup yet. */
+export function openState(config: Config): StateStore {
+  return StateStore.open(requireState(config), { readOnly: true });
+}
+
 /** Runs `fn` with the state opened read-only; exit code 2 when there is no backup yet. */
 export function withState<T>(config: Config, fn: (store: StateStore) => T): T {
-  const store = StateStore.open(requireState(config), { readOnly: true });
+  const store = openState(config);
   try {
     return fn(store);
   } finally {
@@ -38,10 +43,16 @@ export function withState<T>(config: Config, fn: (store: StateStore) => T): T {
   }
 }
 
-/** A resolver over the configured sources and everything the state recorded. */
-export function resolverFor(config: Config, store: StateStore, paths: Iterable<string>) {
+/**
+ * A resolver over the configured sources and everything the state recorded, asking the
+ * state (open while it is used) rather than holding every path in memory.
+ */
+export function resolverFor(config: Config, store: StateStore) {
   const names = [...config.sources.map((s) => s.name), ...store.prefixes().keys()];
-  return new PathResolver(names, config.sources, paths);
+  return new PathResolver(names, config.sources, {
+    isFile: (p) => store.isRecorded(p),
+    hasBelow: (p) => store.isRecordedBelow(p),
+  });
 }
 
 /** The log folder as a storage path when it is the backup root ("") or lies inside it. */

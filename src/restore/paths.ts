@@ -3,36 +3,49 @@
  * A PATH is relative to the source root as logs show it: with one source, `one.txt` and
  * `source/one.txt` both work; with several, it starts with the source name. An absolute
  * path inside a configured source works too. Destinations keep those relative paths, under
- * `--to DIR` or back in the source folder. Pure apart from the paths it is given; nothing
- * here touches the disk.
+ * `--to DIR` or back in the source folder. Pure apart from the recorded paths it asks
+ * about (the state's, or a set); nothing here touches the disk.
  */
 import { isAbsolute, join, relative, sep } from "node:path";
 import type { Source } from "../config/sources.ts";
 import { UsageError } from "../cli/args.ts";
 
+/** What the state ever recorded: asked of the state itself, or of a set (tests). */
+export interface RecordedPaths {
+  /** A file was recorded exactly at this logical path. */
+  isFile(path: string): boolean;
+  /** Some file was recorded below this logical path. */
+  hasBelow(path: string): boolean;
+}
+
+/** Recorded paths from a list of them. */
+export function recordedSet(paths: Iterable<string>): RecordedPaths {
+  const files = new Set<string>();
+  const dirs = new Set<string>();
+  for (const p of paths) {
+    files.add(p);
+    for (let cut = p.indexOf("/"); cut > 0; cut = p.indexOf("/", cut + 1)) {
+      dirs.add(p.slice(0, cut));
+    }
+  }
+  return { isFile: (p) => files.has(p), hasBelow: (p) => dirs.has(p) };
+}
+
 export class PathResolver {
   readonly #names: string[];
-  readonly #files = new Set<string>();
-  readonly #dirs = new Set<string>();
 
   /**
    * `names`: every source known to the config or the state; `sources`: the configured
-   * ones (for in-place restores); `paths`: every logical path the state ever recorded.
+   * ones (for in-place restores); `recorded`: every logical path the state ever recorded.
    */
   constructor(
     names: Iterable<string>,
     readonly sources: readonly Source[],
-    paths: Iterable<string>,
+    readonly recorded: RecordedPaths,
     /** The system restored on: its file names are checked (see `windowsNameProblem`). */
     readonly os: typeof Deno.build.os = Deno.build.os,
   ) {
     this.#names = [...new Set(names)].sort();
-    for (const p of paths) {
-      this.#files.add(p);
-      for (let cut = p.indexOf("/"); cut > 0; cut = p.indexOf("/", cut + 1)) {
-        this.#dirs.add(p.slice(0, cut));
-      }
-    }
   }
 
   get several(): boolean {
@@ -41,12 +54,12 @@ export class PathResolver {
 
   /** The recorded file exactly at this logical path, ever. */
   isFile(path: string): boolean {
-    return this.#files.has(path);
+    return this.recorded.isFile(path);
   }
 
   /** Some recorded file lies under this logical path ("" = the whole backup). */
   isFolder(path: string): boolean {
-    return path === "" || this.#dirs.has(path) || this.#names.includes(path);
+    return path === "" || this.#names.includes(path) || this.recorded.hasBelow(path);
   }
 
   /** A PATH argument as a logical path (`<source>/<rel>`, a source name, or "" for all). */

@@ -2,14 +2,23 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { UsageError } from "../cli/args.ts";
-import { PathResolver } from "./paths.ts";
+import { PathResolver, recordedSet } from "./paths.ts";
+import type { Source } from "../config/sources.ts";
 
-const ONE = new PathResolver(["src"], [{ name: "src", path: "/data/src" }], [
+/** A resolver over a list of recorded paths. */
+const resolver = (
+  names: string[],
+  sources: Source[],
+  paths: string[],
+  os?: typeof Deno.build.os,
+) => new PathResolver(names, sources, recordedSet(paths), os);
+
+const ONE = resolver(["src"], [{ name: "src", path: "/data/src" }], [
   "src/one.txt",
   "src/docs/a.txt",
   "src/src/inner.txt",
 ]);
-const TWO = new PathResolver(
+const TWO = resolver(
   ["a", "b"],
   [{ name: "a", path: "/data/a" }, { name: "b", path: "/data/b" }],
   ["a/x.txt", "b/y/z.txt"],
@@ -29,7 +38,7 @@ Deno.test("toLogical: one source accepts paths with and without its name", () =>
 
 Deno.test("toLogical: an absolute path below a source written through a symlink, either way", () => {
   // The config names `/home/u/docs`, a symlink to `/mnt/disk/docs` (macOS: `/tmp`).
-  const linked = new PathResolver(
+  const linked = resolver(
     ["docs"],
     [{ name: "docs", path: "/mnt/disk/docs", written: "/home/u/docs" }],
     ["docs/report.txt"],
@@ -42,7 +51,7 @@ Deno.test("toLogical: an absolute path below a source written through a symlink,
 
 Deno.test("toLogical: a path that names two recorded things in one source is refused, naming both ways", () => {
   // The source `src` holds `a.txt` and a folder `src` holding another `a.txt`.
-  const both = new PathResolver(["src"], [{ name: "src", path: "/data/src" }], [
+  const both = resolver(["src"], [{ name: "src", path: "/data/src" }], [
     "src/a.txt",
     "src/src/a.txt",
     "src/b.txt",
@@ -90,7 +99,7 @@ Deno.test("destination: in place, or under --to keeping the relative path", () =
   for (const [resolver, path, to, dest, base] of cases) {
     assert.deepEqual(resolver.destination(path, to), { dest, base, toDir: to !== undefined });
   }
-  const gone = new PathResolver(["a", "old"], [{ name: "a", path: "/data/a" }], []);
+  const gone = resolver(["a", "old"], [{ name: "a", path: "/data/a" }], []);
   assert.throws(
     () => gone.destination("old/f.txt", undefined),
     /no longer in the config: use --to/,
@@ -98,7 +107,7 @@ Deno.test("destination: in place, or under --to keeping the relative path", () =
 });
 
 Deno.test("destination: on Windows, a name Windows would take for something else is refused", () => {
-  const win = new PathResolver(
+  const win = resolver(
     ["a", "b"],
     [{ name: "a", path: "/data/a" }, { name: "b", path: "/data/b" }],
     [],

@@ -235,7 +235,30 @@ export function allCopies(db: StateDb): StoredCopy[] {
   return (db.q("SELECT * FROM copies ORDER BY path, seq").all() as Row[]).map(toStoredCopy);
 }
 
-export function recordedPaths(db: StateDb): string[] {
-  return (db.q("SELECT DISTINCT path FROM copies ORDER BY path").all() as Row[])
-    .map((r) => r.path as string);
+/** Whether any content was ever recorded at this logical path. */
+export function isRecorded(db: StateDb, path: string): boolean {
+  return db.q("SELECT 1 FROM copies WHERE path = ? LIMIT 1").get(path) !== undefined;
+}
+
+/** Whether any content was ever recorded below this logical folder. */
+export function isRecordedBelow(db: StateDb, folder: string): boolean {
+  return db.q("SELECT 1 FROM copies WHERE path >= ? AND path < ? LIMIT 1")
+    .get(`${folder}/`, `${folder}0`) !== undefined;
+}
+
+/** Every content of the paths at or below these logical paths, by path and number. */
+export function copiesWithin(db: StateDb, paths: readonly string[]): StoredCopy[] {
+  const out: StoredCopy[] = [];
+  const seen = new Set<number>();
+  for (const p of paths) {
+    const rows = db.q(
+      "SELECT * FROM copies WHERE path = ?1 OR (path >= ?2 AND path < ?3) ORDER BY path, seq",
+    ).all(p, `${p}/`, `${p}0`) as Row[];
+    for (const r of rows) {
+      if (seen.has(r.id as number)) continue;
+      seen.add(r.id as number);
+      out.push(toStoredCopy(r));
+    }
+  }
+  return out;
 }

@@ -190,7 +190,15 @@ export class StateStore {
   }
 
   /** Every logical path the state ever recorded a content for, sorted. */
-  recordedPaths(): string[] {
-    return read.recordedPaths(this.#db);
+  isRecorded(path: string): boolean {
+    return read.isRecorded(this.#db, path);
+  }
+
+  isRecordedBelow(folder: string): boolean {
+    return read.isRecordedBelow(this.#db, folder);
+  }
+
+  copiesWithin(paths: readonly string[]): StoredCopy[] {
+    return read.copiesWithin(this.#db, paths);
   }
 }
