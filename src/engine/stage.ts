@@ -4,8 +4,9 @@
  * the file's mode and mtime; it is flushed later, a batch at a time (`syncFiles`). If the
  * file changed while it was read (size, mtime or length read differ from its stat), the
  * read is retried; a file that keeps changing is reported and left to the next run, so a
- * digest is never recorded for bytes that were not stored, unless it only grew (appended
- * to): then its first bytes, read twice alike, are the content it had when looked at. An interruption leaves at most
+ * digest is never recorded for bytes that were not stored, nor a copy mixing two states
+ * of it. (A file that keeps growing, a busy log, is given up too: reading it twice alike
+ * cannot tell an append from a write ahead of the reader, which a growing database does.) An interruption leaves at most
  * temporary files, which the next run removes. Callers await `loadDigests()` (digest.ts)
  * before the first call.
  */
@@ -32,7 +33,7 @@ export interface Staged {
 export function stageEntry(entry: ScanEntry, algo: string, buf: Uint8Array, tmp?: string): Staged {
   if (entry.kind === "symlink") return stageSymlink(entry, algo, tmp);
   for (let attempt = 1;; attempt++) {
-    const result = copyOnce(entry, algo, buf, tmp, attempt === READ_ATTEMPTS);
+    const result = copyOnce(entry, algo, buf, tmp);
     if (result) return result;
     if (tmp) removeQuietly(tmp);
     if (attempt >= READ_ATTEMPTS) {
@@ -82,14 +83,7 @@ export function hashText(text: string, algo: string): string {
   return createDigest(algo).update(text).digest("hex");
 }
 
-function copyOnce(
-  entry: ScanEntry,
-  algo: string,
-  buf: Uint8Array,
-  tmp: string | undefined,
-  /** Take a file that only grew meanwhile as it was when looked at (see `onlyGrew`). */
-  acceptGrowth: boolean,
-) {
+function copyOnce(entry: ScanEntry, algo: string, buf: Uint8Array, tmp: string | undefined) {
   const h = createDigest(algo);
   using src = Deno.openSync(entry.abs, { read: true });
   // Created with the source's permission bits where the umask keeps them all, so no chmod
@@ -116,9 +110,8 @@ function copyOnce(
   // Not the file the walk saw (saved by rename since, or a folder on the way swapped for a
   // symlink): never copied; looked at again (restat checks the way to it), then read again.
   if (
-    (!sameFileAs(entry, after) || total !== entry.size || after.size !== entry.size ||
-      after.mtime?.getTime() !== entry.mtimeMs) &&
-    !(acceptGrowth && onlyGrew(entry, after, total, src, algo, buf, hash))
+    !sameFileAs(entry, after) || total !== entry.size || after.size !== entry.size ||
+    after.mtime?.getTime() !== entry.mtimeMs
   ) {
     return undefined;
   }
@@ -128,33 +121,6 @@ function copyOnce(
     dst.utimeSync(when, when); // after the last write, through the handle: no path lookup
   }
   return { entry, hash, tmp };
-}
-
-/**
- * Whether a file read while something appended to it (a busy log) holds, in its first
- * `entry.size` bytes, the content it had when looked at: the same file, grown, with those
- * bytes read again to the same digest. Without this, a large file written to all the time
- * would never be stored at all; with it, each run stores it as it was at its look.
- */
-function onlyGrew(
-  entry: ScanEntry,
-  after: Deno.FileInfo,
-  total: number,
-  src: Deno.FsFile,
-  algo: string,
-  buf: Uint8Array,
-  hash: string,
-): boolean {
-  if (!sameFileAs(entry, after) || total !== entry.size || after.size <= entry.size) return false;
-  src.seekSync(0, Deno.SeekMode.Start);
-  const again = createDigest(algo);
-  for (let read = 0; read < entry.size;) {
-    const n = src.readSync(buf.subarray(0, Math.min(buf.length, entry.size - read)));
-    if (n === null) return false;
-    again.update(buf.subarray(0, n));
-    read += n;
-  }
-  return again.digest("hex") === hash;
 }
 
 /** Whether two looks saw the same file (where the platform gives inode numbers). */
