@@ -5,6 +5,7 @@
  */
 import { formatHistory, historyEntries } from "../restore/history.ts";
 import { loadConfigFor, resolverFor, withState } from "../restore/open.ts";
+import { unfinishedWarning, unfinishedWork } from "../restore/unfinished.ts";
 import { flag, parseCommand, str, UsageError } from "./args.ts";
 
 export const HISTORY_HELP = `Usage: backup-tool history PATH [--config FILE] [--json]
@@ -42,11 +43,14 @@ export function historyCommand(argv: string[]): Promise<number> {
   }
   const config = loadConfigFor(str(p, "config"));
   const given = p.positionals[0];
-  const { path, copies, folder } = withState(config, (store) => {
+  const { path, copies, folder, unfinished } = withState(config, (store) => {
     const resolver = resolverFor(config, store);
     const path = resolver.toLogical(given);
-    return { path, copies: store.copiesOf(path), folder: resolver.isFolder(path) };
+    const unfinished = unfinishedWork(store.pendingIntents());
+    return { path, copies: store.copiesOf(path), folder: resolver.isFolder(path), unfinished };
   });
+  const warning = unfinishedWarning(unfinished, "shows");
+  if (warning) console.error(warning);
   if (copies.length === 0 && folder) {
     throw new UsageError(`Cannot show history of folder '${given}': give a file PATH under it`);
   }

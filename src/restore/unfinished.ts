@@ -69,11 +69,12 @@ export function movedTo(work: Unfinished, storedAt: string): string[] {
 /** The warning for read-only commands when a run was interrupted before its commit. */
 export function unfinishedWarning(
   work: Unfinished,
-  doing: "restores" | "checks",
+  doing: "restores" | "checks" | "shows",
 ): string | undefined {
   if (work.actions === 0) return undefined;
+  const again = { restores: "restore", checks: "verify", shows: "look" }[doing];
   return `WARNING: the last run was interrupted before it recorded ${work.actions} action(s): ` +
     `this ${doing} the backup as of the run before it, with the copies it moved where it ` +
     "moved them; run 'verify --repair' (it needs no source folder) or the next run to finish " +
-    `it, then ${doing === "restores" ? "restore" : "verify"} again to include what it backed up`;
+    `it, then ${again} again to include what it backed up`;
 }

@@ -144,7 +144,7 @@ function writeChecked(stored: string, tmp: string, c: StoredCopy, buf: Uint8Arra
   const h = createDigest(c.algo);
   let total = 0;
   {
-    using src = readStored(() => Deno.openSync(stored, { read: true }), stored);
+    using src = readStored(() => openStoredFile(stored), stored);
     using dst = Deno.openSync(tmp, { write: true, createNew: true, mode: 0o600 });
     for (let n = src.readSync(buf); n !== null; n = src.readSync(buf)) {
       const chunk = buf.subarray(0, n);
@@ -196,16 +196,31 @@ const RECORDED_TARGET = "";
 /** A stored copy that is missing or does not hold its recorded content. */
 class UnusableCopy extends Error {}
 
-/** Opens or reads a stored copy, naming a missing one plainly. */
+/**
+ * Opens or reads a stored copy, naming a missing one plainly. Something else in its place
+ * (a folder, or a file where a folder of the way was: what a run interrupted right after
+ * archiving the copy leaves, with the copy where its journal says) counts as missing.
+ */
 function readStored<T>(read: () => T, stored: string): T {
   try {
     return read();
   } catch (e) {
-    if (!(e instanceof Deno.errors.NotFound)) throw e;
+    const elsewhere = e instanceof Deno.errors.NotFound ||
+      e instanceof Deno.errors.NotADirectory || e instanceof Deno.errors.IsADirectory ||
+      /\(os error (20|21|22)\)/.test((e as Error)?.message ?? "");
+    if (!elsewhere) throw e;
     throw new UnusableCopy(
       `the stored copy '${stored}' is missing: run 'verify' to check the backup`,
     );
   }
+}
+
+/** A stored file opened for reading; a folder in its place is refused like a missing file. */
+function openStoredFile(stored: string): Deno.FsFile {
+  const file = Deno.openSync(stored, { read: true });
+  if (file.statSync().isFile) return file;
+  file.close();
+  throw new Deno.errors.IsADirectory(`Is not a file: '${stored}'`);
 }
 
 function damaged(stored: string, c: StoredCopy): Error {

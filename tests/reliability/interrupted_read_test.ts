@@ -96,3 +96,26 @@ Deno.test("a crash mid-transaction leaves a hot journal: restore and verify read
   assert.equal(run.code, 0, run.stderr);
   assert.match(run.stdout, /0 new, 0 updated, 0 duplicate, 2 unchanged/);
 });
+
+Deno.test("after a crash, a copy whose place the batch gave to a folder (or a folder's to a file) is read where it went", async () => {
+  using fx = makeFixture({ "b.txt": "b\n", "d/c.txt": "c\n", "k.txt": "k\n" });
+  const cli = (args: string[], env: Record<string, string> = {}) =>
+    runTool([...args, "--config", fx.config], { env });
+  assert.equal((await cli(["run"])).code, 0);
+  const before = readTree(fx.source);
+  Deno.removeSync(join(fx.source, "b.txt"));
+  writeTree(fx.source, { "b.txt/inside.txt": "now a folder\n" });
+  Deno.removeSync(join(fx.source, "d"), { recursive: true });
+  writeTree(fx.source, { "d": "now a file\n" });
+  const crashed = await cli(["run"], { BACKUP_TOOL_FAULT: "executed:1" });
+  assert.equal(crashed.code, 137, crashed.stderr);
+  assert.ok(Deno.statSync(join(fx.backup, "b.txt")).isDirectory, "the batch placed the folder");
+
+  const to = join(fx.dir, "as-recorded");
+  const restore = await cli(["restore", "--to", to]);
+  assert.equal(restore.code, 0, `${restore.stdout}\n${restore.stderr}`);
+  assert.deepEqual(readTree(to), before);
+  const history = await cli(["history", "b.txt"]);
+  assert.match(history.stderr, /^WARNING: the last run was interrupted/);
+  assert.equal((await cli(["verify"])).code, 0);
+});
