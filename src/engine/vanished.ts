@@ -53,6 +53,17 @@ export function planVanished(
 ): string | undefined {
   const matcher = createMatcher(rules.exclude);
   const deletions: TrackedFile[] = [];
+  // Files a pattern excludes from this run on are still counted as followed by the state:
+  // taken out of the guard's base here, as they are out of its deletions below.
+  const newlyExcluded = vanished.filter((t) =>
+    t.status !== "excluded" && isExcluded(t.path, matcher)
+  );
+  const newlyExcludedIn = countBySource(newlyExcluded);
+  const followedRules: VanishedRules = {
+    ...rules,
+    trackedCount: () => rules.trackedCount() - newlyExcluded.length,
+    trackedIn: (source) => rules.trackedIn(source) - (newlyExcludedIn.get(source) ?? 0),
+  };
   for (const t of vanished) {
     if (isExcluded(t.path, matcher) && existsInSource(rules.sources, t.path)) {
       const a = planner.planExclude(t);
@@ -68,10 +79,10 @@ export function planVanished(
   // A file replaced by a folder of its name did not vanish with an unmounted disk: the
   // folder is there to see. Its deletion is never held back (the folder's files need the
   // path), and only the other deletions count against the limit.
-  const swapped = deleteGuard(followed, rules) === undefined
+  const swapped = deleteGuard(followed, followedRules) === undefined
     ? new Set<TrackedFile>()
     : new Set(followed.filter((t) => isFolderInSource(rules.sources, t.path)));
-  const guard = deleteGuard(followed.filter((t) => !swapped.has(t)), rules);
+  const guard = deleteGuard(followed.filter((t) => !swapped.has(t)), followedRules);
   for (const t of deletions) {
     if (!guard || swapped.has(t) || unfollowed.has(t)) batch.add(planner.planDelete(t));
   }

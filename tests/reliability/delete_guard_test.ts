@@ -219,3 +219,15 @@ Deno.test("deleting an excluded folder is archived without tripping the guard; t
   Deno.removeSync(join(fx.source, "src"), { recursive: true });
   assertHeld(fx, await run(fx, "run"), 5, "followed files emptied", ["node_modules"]);
 });
+
+Deno.test("an exclude added in the run that finds the source emptied does not dilute the guard", async () => {
+  using fx = makeFixture({ ...tree(3, "work/"), ...tree(20, "node_modules/") });
+  assert.equal((await run(fx, "run")).code, 0);
+  const cfg = JSON.parse(Deno.readTextFileSync(fx.config));
+  writeConfig(fx.config, { ...cfg, exclude: ["node_modules/"] });
+  for (const dir of ["work", "node_modules"]) {
+    Deno.removeSync(join(fx.source, dir), { recursive: true }); // an unmounted disk
+  }
+  // The 3 followed files are all gone: held back; the 20 newly excluded ones do not count.
+  assertHeld(fx, await run(fx, "run"), 3, "emptied with a new exclude", ["node_modules"]);
+});
