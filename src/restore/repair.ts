@@ -52,6 +52,8 @@ export interface RepairOutcome {
   damagedTo?: string;
   /** Why it could not be repaired. */
   error?: string;
+  /** Where the copy was made instead, its own place holding something put there by hand. */
+  movedTo?: string;
 }
 
 export interface RepairReport {
@@ -86,6 +88,11 @@ export async function verifyAndRepair(
       sources: config.sources,
       holdersOf: view.holdersOf,
       storedWith: (c) => byContent().get(contentKey(c)) ?? [],
+      placement: {
+        isStoredAt: view.isFile,
+        isStoredBelow: view.isDir,
+        record: (c, storedAt) => session.store.recordStoredAt(c.id, storedAt),
+      },
     };
     const outcomes = await repairCopies(ctx, todo);
     for (const o of outcomes) session.log.line(outcomeLine(o));
@@ -107,7 +114,10 @@ export function outcomeLine(o: RepairOutcome): string {
   const copy = `${o.file} (${o.path} v${o.version})`;
   if (o.error !== undefined) return `NOT REPAIRED: ${copy}: ${o.error}`;
   const aside = o.damagedTo ? `; the damaged copy is kept at ${o.damagedTo}` : "";
-  return `REPAIRED: ${copy} from ${o.from}${aside}`;
+  const moved = o.movedTo
+    ? `; made at '${o.movedTo}', something put there by hand standing in its place`
+    : "";
+  return `REPAIRED: ${copy} from ${o.from}${aside}${moved}`;
 }
 
 export interface RepairContext {
@@ -117,6 +127,16 @@ export interface RepairContext {
   holdersOf(hash: string, algo: string): string[];
   /** Storage paths of the stored copies with this copy's content (kind and digest). */
   storedWith(copy: StoredCopy): string[];
+  /**
+   * Where the state stores copies, and how to record a copy made again elsewhere: with
+   * these, a copy whose place holds something put there by hand is made at the next free
+   * name (as a run does for a file it reads again); without, it is named as not repaired.
+   */
+  placement?: {
+    isStoredAt(storage: string): boolean;
+    isStoredBelow(storage: string): boolean;
+    record(copy: StoredCopy, storedAt: string): void;
+  };
 }
 
 /** Repairs each copy in turn (missing, or there with the wrong bytes or of the wrong kind). */
@@ -131,11 +151,18 @@ export async function repairCopies(
     const outcome: RepairOutcome = { file: copy.storedAt!, path: copy.path, version: copy.seq };
     const tmp = join(ctx.root, STATE_DIR, TMP_DIR, `repair-${crypto.randomUUID()}.tmp`);
     try {
-      const there = placeFor(ctx.root, copy.storedAt!);
+      const elsewhere = ctx.placement && isBlocked(ctx.root, copy.storedAt!)
+        ? nextFreePlace(ctx.root, copy.storedAt!, ctx.placement)
+        : undefined;
+      const there = elsewhere === undefined && placeFor(ctx.root, copy.storedAt!);
       outcome.from = await remake(ctx, copy, tmp, buf);
       if (there) outcome.damagedTo = await replaceDamaged(ctx.root, copy.storedAt!, tmp);
-      else if (!(await placeStaged(tmp, nativePath(ctx.root, copy.storedAt!)))) {
+      else if (!(await placeStaged(tmp, nativePath(ctx.root, elsewhere ?? copy.storedAt!)))) {
         throw new Error("the new copy vanished before it was placed");
+      }
+      if (elsewhere !== undefined) {
+        ctx.placement!.record(copy, elsewhere);
+        outcome.movedTo = elsewhere;
       }
     } catch (e) {
       outcome.error = errorText(e);
@@ -152,6 +179,27 @@ export async function repairCopies(
  * is placed); throws when the place cannot take a copy without following a symlink or
  * moving something that is not a copy, both of which someone else put there.
  */
+function isBlocked(root: string, storedAt: string): boolean {
+  const entry = storedEntry(root, storedAt);
+  return entry === "unsafe" || (entry !== undefined && !isStoredCopy(entry));
+}
+
+/**
+ * The next free name for a copy whose place is taken by something put there by hand: free
+ * on disk and in the state, a file or symlink on the way renamed past as a run does.
+ */
+function nextFreePlace(
+  root: string,
+  storedAt: string,
+  state: NonNullable<RepairContext["placement"]>,
+): string {
+  const disk = (p: string) => lstatOrNone(nativePath(root, p));
+  return allocatePath(storedAt, {
+    isFile: (p) => state.isStoredAt(p) || (disk(p) !== undefined && !disk(p)!.isDirectory),
+    isDir: (p) => state.isStoredBelow(p) || disk(p)?.isDirectory === true,
+  });
+}
+
 function placeFor(root: string, storedAt: string): boolean {
   const entry = storedEntry(root, storedAt);
   const fix = "move it out of the backup root, then repair again";

@@ -190,6 +190,11 @@ export class StateStore {
   }
 
   /** Every logical path the state ever recorded a content for, sorted. */
+  /** Records that a copy now lives at another storage path (made again there by repair). */
+  recordStoredAt(copyId: number, storedAt: string): void {
+    this.#db.q("UPDATE copies SET stored_at = ? WHERE id = ?").run(storedAt, copyId);
+  }
+
   isRecorded(path: string): boolean {
     return read.isRecorded(this.#db, path);
   }

@@ -201,3 +201,32 @@ Deno.test("an unchanged file whose copy's place holds something else is copied t
     base[Symbol.dispose]();
   }
 });
+
+Deno.test("verify --repair makes a copy whose place holds a folder put there by hand at the next free name", async () => {
+  using fx = makeFixture({ "a.txt": "a\n", "d/b.txt": "b\n", "k.txt": "k\n" });
+  const cli = (...args: string[]) => runTool([...args, "--config", fx.config]);
+  assert.equal((await cli("run")).code, 0);
+  assert.equal((await cli("run")).code, 0); // fingerprints trusted: the next run reads nothing
+  Deno.removeSync(join(fx.backup, "a.txt"));
+  writeTree(fx.backup, { "a.txt/mine.txt": "mine\n" });
+  Deno.removeSync(join(fx.backup, "d"), { recursive: true });
+  writeTree(fx.backup, { "d": "a file where folder d was\n" });
+
+  const repair = await cli("verify", "--repair");
+  assert.equal(repair.code, 1, `${repair.stdout}\n${repair.stderr}`); // the foreign entries stay
+  assert.match(repair.stdout, /REPAIRED: a.txt \(source\/a.txt v1\) .*made at 'a.txt.~2'/);
+  assert.match(repair.stdout, /REPAIRED: d\/b.txt \(source\/d\/b.txt v1\) .*made at 'd.~2\/b.txt'/);
+  const stored = readTree(fx.backup);
+  assert.equal(stored["a.txt.~2"], "a\n");
+  assert.equal(stored["d.~2/b.txt"], "b\n");
+  assert.equal(stored["a.txt/mine.txt"], "mine\n");
+  assert.equal(stored["d"], "a file where folder d was\n");
+  const verify = await cli("verify");
+  assert.match(verify.stdout, /0 missing, 0 changed, 2 unknown/);
+  const to = join(fx.dir, "restored");
+  assert.equal((await cli("restore", "--to", to)).code, 0);
+  assert.deepEqual(readTree(to), readTree(fx.source));
+  const run = await cli("run");
+  assert.equal(run.code, 0, run.stderr);
+  assert.match(run.stdout, /0 new, 0 updated, 0 duplicate, 3 unchanged/);
+});
