@@ -156,13 +156,15 @@ export async function repairCopies(
         : undefined;
       const there = elsewhere === undefined && placeFor(ctx.root, copy.storedAt!);
       outcome.from = await remake(ctx, copy, tmp, buf);
+      if (elsewhere !== undefined) {
+        // Recorded before it is placed: a kill between the two leaves a copy missing at its
+        // recorded name, which the next repair makes, never an unrecorded stray.
+        ctx.placement!.record(copy, elsewhere);
+        outcome.movedTo = elsewhere;
+      }
       if (there) outcome.damagedTo = await replaceDamaged(ctx.root, copy.storedAt!, tmp);
       else if (!(await placeStaged(tmp, nativePath(ctx.root, elsewhere ?? copy.storedAt!)))) {
         throw new Error("the new copy vanished before it was placed");
-      }
-      if (elsewhere !== undefined) {
-        ctx.placement!.record(copy, elsewhere);
-        outcome.movedTo = elsewhere;
       }
     } catch (e) {
       outcome.error = errorText(e);
