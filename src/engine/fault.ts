@@ -18,14 +18,17 @@ const spec = readSpec();
 let hits = 0;
 
 function readSpec(): { point: string; n: number } | undefined {
-  let raw: string | undefined;
-  try {
-    raw = Deno.env.get("BACKUP_TOOL_FAULT");
-  } catch {
-    return undefined; // no env permission: no faults
-  }
-  const m = raw?.match(/^([a-z]+):(\d+)$/);
+  const m = envVar("BACKUP_TOOL_FAULT")?.match(/^([a-z]+):(\d+)$/);
   return m ? { point: m[1], n: Number(m[2]) } : undefined;
+}
+
+/** A variable of the environment; none without the permission to read it (no hooks). */
+function envVar(name: string): string | undefined {
+  try {
+    return Deno.env.get(name);
+  } catch {
+    return undefined;
+  }
 }
 
 export function faultPoint(point: string): void {
@@ -36,13 +39,7 @@ const pause = readPause();
 let pauseHits = 0;
 
 function readPause(): { point: string; n: number; file: string } | undefined {
-  let raw: string | undefined;
-  try {
-    raw = Deno.env.get("BACKUP_TOOL_PAUSE");
-  } catch {
-    return undefined;
-  }
-  const m = raw?.match(/^([a-z]+):(\d+):(.+)$/);
+  const m = envVar("BACKUP_TOOL_PAUSE")?.match(/^([a-z]+):(\d+):(.+)$/);
   return m ? { point: m[1], n: Number(m[2]), file: m[3] } : undefined;
 }
 

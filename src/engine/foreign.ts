@@ -13,7 +13,7 @@
  */
 import { type Folders, openFolders } from "./folders.ts";
 import { join } from "node:path";
-import { lstatOrNone, nativePath } from "./fsops.ts";
+import { lstatOrNone, nativePath, storedEntry } from "./fsops.ts";
 import { STATE_DIR } from "./layout.ts";
 
 /** Bounds the memo of real folders (about 100 bytes an entry). */
@@ -48,18 +48,10 @@ export class DiskProbe {
    * and is copied again at its own place.
    */
   readonly blocksCopy = (storedAt: string, kind: "file" | "symlink"): boolean => {
-    this.#folders ??= openFolders();
-    for (let cut = storedAt.indexOf("/"); cut >= 0; cut = storedAt.indexOf("/", cut + 1)) {
-      const folder = storedAt.slice(0, cut);
-      if (this.#realFolders.has(folder)) continue;
-      const found = this.#folders.kindAt(nativePath(this.root, folder));
-      if (found === undefined) return false;
-      if (found !== "dir") return true;
-      if (this.#realFolders.size >= REAL_FOLDERS_LIMIT) this.#realFolders.clear();
-      this.#realFolders.add(folder);
-    }
-    const found = this.#folders.kindAt(nativePath(this.root, storedAt));
-    return found !== undefined && (kind === "file" ? found !== "file" : found === "dir");
+    if (this.#realFolders.size >= REAL_FOLDERS_LIMIT) this.#realFolders.clear();
+    const found = storedEntry(this.root, storedAt, this.#realFolders);
+    if (found === undefined) return false;
+    return found === "unsafe" || (kind === "file" ? !found.isFile : found.isDirectory);
   };
 
   /**

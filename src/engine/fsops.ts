@@ -19,6 +19,26 @@ export function nativePath(root: string, storage: string): string {
   return root.endsWith(sep) ? root + storage : root + sep + storage;
 }
 
+/**
+ * Which folder a path names now (symlinks followed): its device and inode, or why there is
+ * none. A disk unmounted from a mount point, or mounted on it, changes the answer.
+ */
+export function folderIdentity(path: string): string {
+  try {
+    return folderIdentityOf(Deno.statSync(path));
+  } catch {
+    return NO_FOLDER.missing;
+  }
+}
+
+/** `folderIdentity` from a stat result already taken. */
+export function folderIdentityOf(info: Deno.FileInfo): string {
+  return info.isDirectory ? `${info.dev}:${info.ino}` : NO_FOLDER.notAFolder;
+}
+
+/** What `folderIdentity` says where a path names no folder. */
+export const NO_FOLDER = { missing: "missing", notAFolder: "not a folder" } as const;
+
 /** Whether anything (file, folder, symlink, even a dangling one) is at `path`. */
 export function exists(path: string): boolean {
   return lstatOrNone(path) !== undefined;

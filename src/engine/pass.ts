@@ -32,6 +32,7 @@ import { relPath, scanEntries, type ScanOptions } from "./scan.ts";
 import { StagingWalk } from "./staging.ts";
 import type { Action, Fingerprint, ScanEntry } from "./types.ts";
 import { inside, planVanished } from "./vanished.ts";
+import { folderIdentity, NO_FOLDER } from "./fsops.ts";
 import type { Source } from "../config/config.ts";
 
 /**
@@ -49,16 +50,6 @@ const STAGING_AFTER = 1024;
 
 export function runPass(ctx: PassContext, opts: PassOptions = {}): Promise<PassResult> {
   return new Pass(ctx, opts).run();
-}
-
-/** A folder's device and inode (a mount point shows another once a disk is unmounted). */
-function folderIdentity(path: string): string | undefined {
-  try {
-    const info = Deno.statSync(path);
-    return info.isDirectory ? `${info.dev}:${info.ino}` : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 /** What the first walk leaves for after the deletions. */
@@ -82,7 +73,7 @@ class Pass {
   readonly handler: EntryHandler;
   readonly #disk: DiskProbe;
   /** Each source folder's identity when the pass began (see `#sourceLost`). */
-  readonly #sourceIds = new Map<Source, string | undefined>();
+  readonly #sourceIds = new Map<Source, string>();
 
   constructor(readonly ctx: PassContext, readonly opts: PassOptions) {
     const planOpts: PlanOptions = {
@@ -155,7 +146,8 @@ class Pass {
    */
   #sourceLost(consequence: string): boolean {
     for (const [source, began] of this.#sourceIds) {
-      if (began === undefined || folderIdentity(source.path) === began) continue;
+      const wasFolder = began !== NO_FOLDER.missing && began !== NO_FOLDER.notAFolder;
+      if (!wasFolder || folderIdentity(source.path) === began) continue;
       this.#sourceIds.clear(); // said once
       this.fail(
         source.name,

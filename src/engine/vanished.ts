@@ -52,12 +52,11 @@ export function planVanished(
   batch: Batch,
 ): string | undefined {
   const matcher = createMatcher(rules.exclude);
+  const excluded = new Set(vanished.filter((t) => isExcluded(t.path, matcher)));
   const deletions: TrackedFile[] = [];
   // Files a pattern excludes from this run on are still counted as followed by the state:
   // taken out of the guard's base here, as they are out of its deletions below.
-  const newlyExcluded = vanished.filter((t) =>
-    t.status !== "excluded" && isExcluded(t.path, matcher)
-  );
+  const newlyExcluded = [...excluded].filter((t) => t.status !== "excluded");
   const newlyExcludedIn = countBySource(newlyExcluded);
   const followedRules: VanishedRules = {
     ...rules,
@@ -65,16 +64,14 @@ export function planVanished(
     trackedIn: (source) => rules.trackedIn(source) - (newlyExcludedIn.get(source) ?? 0),
   };
   for (const t of vanished) {
-    if (isExcluded(t.path, matcher) && existsInSource(rules.sources, t.path)) {
+    if (excluded.has(t) && existsInSource(rules.sources, t.path)) {
       const a = planner.planExclude(t);
       if (a) batch.add(a);
     } else deletions.push(t);
   }
   // Files no longer followed (excluded) are archived when they go, but are no sign of an
   // unmounted disk: deleting an excluded `node_modules/` must not hold back anything.
-  const unfollowed = new Set(
-    deletions.filter((t) => t.status === "excluded" || isExcluded(t.path, matcher)),
-  );
+  const unfollowed = new Set(deletions.filter((t) => t.status === "excluded" || excluded.has(t)));
   const followed = deletions.filter((t) => !unfollowed.has(t));
   // A file replaced by a folder of its name did not vanish with an unmounted disk: the
   // folder is there to see. Its deletion is never held back (the folder's files need the

@@ -7,6 +7,7 @@
  * or inode, or gone), `onChange` is called, and the session reopens its watcher and
  * rescans. One stat per source per check; memory only, an interruption leaves nothing.
  */
+import { folderIdentity, folderIdentityOf, NO_FOLDER } from "../engine/fsops.ts";
 
 /**
  * Half a minute: a disk mounted again is followed within about that, for one stat per
@@ -25,7 +26,7 @@ export function checkRoots(
   onChange: (root: string) => void,
   everyMs = ROOT_CHECK_MS,
 ): RootCheck {
-  const seen = new Map(roots.map((r) => [r, identityNow(r)]));
+  const seen = new Map(roots.map((r) => [r, folderIdentity(r)]));
   let closed = false;
   // Stat'ed asynchronously, one check at a time: a source on a network share whose server
   // hangs must not stall the session's events and signals with it (only `close`, at the
@@ -52,24 +53,11 @@ export function checkRoots(
   };
 }
 
-/** The folder a path names now: its device and inode, or why there is none. */
+/** `folderIdentity`, stat'ed asynchronously (see `checkRoots`). */
 async function identity(path: string): Promise<string> {
   try {
-    return describe(await Deno.stat(path));
+    return folderIdentityOf(await Deno.stat(path));
   } catch {
-    return "missing";
+    return NO_FOLDER.missing;
   }
-}
-
-/** The same, at the start (the session has just read the sources). */
-function identityNow(path: string): string {
-  try {
-    return describe(Deno.statSync(path));
-  } catch {
-    return "missing";
-  }
-}
-
-function describe(info: Deno.FileInfo): string {
-  return info.isDirectory ? `${info.dev}:${info.ino}` : "not a folder";
 }
