@@ -4,8 +4,8 @@
  * backup root that the state does not know. Reads only; no lock is taken, so run it while
  * no backup is running. `--repair` takes the lock and makes bad copies again (repair.ts).
  */
-import { loadConfigFor, logDirInside, withState } from "../restore/open.ts";
-import { verifyBackup, type VerifyReport } from "../restore/verify.ts";
+import { loadConfigFor, logDirInside, openState } from "../restore/open.ts";
+import { catalogOf, verifyBackup, type VerifyReport } from "../restore/verify.ts";
 import type { Config } from "../config/config.ts";
 import { outcomeLine, verifyAndRepair } from "../restore/repair.ts";
 import { flag, parseCommand, type Parsed, str, UsageError } from "./args.ts";
@@ -56,17 +56,20 @@ export async function verifyCommand(argv: string[]): Promise<number> {
   const samplePercent = readSample(str(p, "sample"));
   const config = loadConfigFor(str(p, "config"));
   if (flag(p, "repair")) return await repairCommand(config, samplePercent, p);
-  const { copies, unfinished } = withState(config, (store) => ({
-    copies: store.storedCopies(),
-    unfinished: unfinishedWork(store.pendingIntents()),
-  }));
-  const warning = unfinishedWarning(unfinished, "checks");
-  if (warning) console.error(warning);
-  const report = await verifyBackup(config.backupRoot, copies, {
-    samplePercent,
-    logFolder: logDirInside(config),
-    unfinished,
-  });
+  const store = openState(config);
+  let report: VerifyReport;
+  try {
+    const unfinished = unfinishedWork(store.pendingIntents());
+    const warning = unfinishedWarning(unfinished, "checks");
+    if (warning) console.error(warning);
+    report = await verifyBackup(config.backupRoot, catalogOf(store), {
+      samplePercent,
+      logFolder: logDirInside(config),
+      unfinished,
+    });
+  } finally {
+    store.close();
+  }
   if (flag(p, "json")) console.log(JSON.stringify(report, null, 2));
   else printReport(report, flag(p, "quiet"), samplePercent);
   return report.ok ? 0 : 1;

@@ -71,7 +71,7 @@ function isStored(c: StoredCopy): boolean {
 }
 
 /** The storage paths of the stored copies of each content (by `contentKey`), in row order. */
-export function copiesByContent(rows: readonly StoredCopy[]): Map<string, string[]> {
+export function copiesByContent(rows: Iterable<StoredCopy>): Map<string, string[]> {
   const out = new Map<string, string[]>();
   for (const c of rows) {
     if (!isStored(c)) continue;

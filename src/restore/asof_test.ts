@@ -1,8 +1,7 @@
-/** Unit tests of as-of resolution, the `--at` parser and sampling: tables of rows, no disk. */
+/** Unit tests of as-of resolution and the `--at` parser: tables of rows, no disk. */
 import assert from "node:assert/strict";
 import type { StoredCopy } from "../state/store.ts";
 import { isWithin, parseAt, resolveAsOf, type Selector } from "./asof.ts";
-import { pick } from "./verify.ts";
 
 let nextId = 1;
 function copy(path: string, seq: number, from: number, to: number | null, extra = {}): StoredCopy {
@@ -147,15 +146,4 @@ Deno.test("parseAt: rejects what is not a valid ISO-8601 time", () => {
   ) {
     assert.equal(parseAt(bad), undefined, bad);
   }
-});
-
-Deno.test("pick: the requested share, uniformly, in original order", () => {
-  const items = Array.from({ length: 10 }, (_, i) => i);
-  assert.deepEqual(pick(items, 100, Math.random), items);
-  assert.equal(pick(items, 50, Math.random).length, 5);
-  assert.equal(pick(items, 1, Math.random).length, 1); // rounds up: never zero
-  assert.deepEqual(pick(items, 30, () => 0), [0, 1, 2]);
-  const sample = pick(items, 40, Math.random);
-  assert.deepEqual([...sample].sort((a, b) => a - b), sample);
-  assert.equal(new Set(sample).size, 4);
 });

@@ -16,7 +16,7 @@ import { dirname, join } from "node:path";
 import type { Config, Source } from "../config/config.ts";
 import { openSession } from "../engine/session.ts";
 import { requireState } from "./open.ts";
-import { verifyBackup, type VerifyOptions, type VerifyReport } from "./verify.ts";
+import { catalogOf, verifyBackup, type VerifyOptions, type VerifyReport } from "./verify.ts";
 import { contentKey, copiesByContent } from "./asof.ts";
 import type { StoredCopy } from "../state/store.ts";
 import { loadDigests } from "../engine/digest.ts";
@@ -69,19 +69,21 @@ export interface RepairReport {
  */
 export async function verifyAndRepair(
   config: Config,
-  opts: Pick<VerifyOptions, "samplePercent" | "onProgress">,
+  opts: Pick<VerifyOptions, "samplePercent">,
 ): Promise<RepairReport> {
   requireState(config);
   // A lost source folder is when a repair from the backup's other copies matters most.
   const session = await openSession(config, "verify", { sourcesRequired: false });
   let status = "failed";
   try {
-    const copies = session.store.storedCopies();
-    const report = await verifyBackup(config.backupRoot, copies, opts);
-    const byFile = new Map(copies.map((c) => [c.storedAt!, c]));
+    const store = session.store;
+    const report = await verifyBackup(config.backupRoot, catalogOf(store), opts);
+    const todo = [...report.missing, ...report.changed].map((b) =>
+      store.copiesAt(b.file).find((c) => c.path === b.path && c.seq === b.version)!
+    );
     let contents: Map<string, string[]> | undefined; // built once, on the first need
-    const byContent = () => contents ??= copiesByContent(copies);
-    const todo = [...report.missing, ...report.changed].map((b) => byFile.get(b.file)!);
+    const byContent = () =>
+      contents ??= copiesByContent(withContentOf(todo, store.eachStoredCopy()));
     const view = session.store.planView();
     const ctx: RepairContext = {
       root: config.backupRoot,
@@ -107,6 +109,12 @@ export async function verifyAndRepair(
   } finally {
     session.close(status, {});
   }
+}
+
+/** The copies holding the content of one of `wanted` (kind and digest), kept as they go by. */
+function* withContentOf(wanted: StoredCopy[], copies: Iterable<StoredCopy>) {
+  const keys = new Set(wanted.map(contentKey));
+  for (const c of copies) if (keys.has(contentKey(c))) yield c;
 }
 
 /** One line per repaired (or unrepaired) copy, for the log and the terminal. */

@@ -1,9 +1,10 @@
 /**
  * Verify: re-hash stored copies (all, or a random sample) with the algorithm each was
  * recorded with, and walk the backup root for files the state does not know. Every copy's
- * presence is checked (a stat each, cheap); only hashing is sampled. `.backup-tool/` is not
- * walked, nor run logs in a log folder an older config put inside the backup root.
- * Read-only: an interruption leaves nothing behind.
+ * presence is checked (from the walk's listing, cheap); only hashing is sampled.
+ * `.backup-tool/` is not walked, nor run logs in a log folder an older config put inside
+ * the backup root. The state is read as it goes, never whole (see `verifyBackup`), so a
+ * million copies cost megabytes, not gigabytes. Read-only: an interruption leaves nothing.
  *
  * Run it while no backup runs: a run in progress moves copies between the state's view and
  * the walk, and would show up as missing or unknown files. What an interrupted run left
@@ -11,7 +12,7 @@
  * they went.
  */
 import { join } from "node:path";
-import type { StoredCopy } from "../state/store.ts";
+import type { StateStore, StoredCopy } from "../state/store.ts";
 import { STATE_DIR } from "../engine/layout.ts";
 import { isRunLogName } from "../log/runlog.ts";
 import { nativePath } from "../engine/fsops.ts";
@@ -59,91 +60,203 @@ export interface VerifyOptions {
   logFolder?: string;
   /** Random source in [0, 1), replaceable in tests. */
   random?: () => number;
-  /** Called after each copy is re-hashed (progress display). */
-  onProgress?: (done: number, total: number, copy: StoredCopy) => void;
   /** What an interrupted run left unrecorded (see unfinished.ts). */
   unfinished?: Unfinished;
 }
 
+/** The stored copies verify checks, read as it goes: the state's, or a list (tests). */
+export interface CopyCatalog {
+  /** The id and kind of each copy recorded at a storage path (normally one or none). */
+  kindsAt(storedAt: string): [number, "file" | "symlink"][];
+  /** Every stored copy, in storage path order; asked once, or twice for a sample. */
+  each(): Iterable<StoredCopy>;
+}
+
+/** The state's stored copies as a catalog (open while verify runs). */
+export function catalogOf(store: StateStore): CopyCatalog {
+  return { kindsAt: (p) => store.copyKindsAt(p), each: () => store.eachStoredCopy() };
+}
+
+/**
+ * Checks in three steps, none holding every copy in memory: the walk asks the state about
+ * each name it lists (a lookup in the storage index) and keeps only what is unknown; a
+ * pass over the state's copies finds each one's name (its own, or one the walk listed under
+ * another spelling or an interrupted run moved it to) and hashes it; with a sample, a
+ * second pass hashes the chosen ones. Memory grows with what is wrong, not with the backup.
+ */
 export async function verifyBackup(
   root: string,
-  copies: StoredCopy[],
+  catalog: CopyCatalog,
   opts: VerifyOptions = {},
 ): Promise<VerifyReport> {
   await loadDigests();
-  const onDisk = walk(root, opts.logFolder);
+  const unfinished = opts.unfinished;
+  const listing = listBackup(root, catalog, unfinishedNames(unfinished), opts.logFolder);
   const report: VerifyReport = {
     ok: true,
     checked: 0,
-    total: copies.length,
+    total: 0,
     missing: [],
     changed: [],
     unknown: [],
-    unfinished: opts.unfinished?.actions ?? 0,
+    unfinished: unfinished?.actions ?? 0,
   };
-  const unfinished = opts.unfinished;
-  /** Copies found, each with the name it was listed under and where it may have moved. */
-  const present: [StoredCopy, string, string[]][] = [];
-  const known = new Set([...copies.map((c) => c.storedAt!), ...unfinished?.placed ?? []]);
-  for (const to of unfinished?.moved.values() ?? []) known.add(to);
-  const listed = listedNames(onDisk, known, new DiskProbe(root).ignoresCase());
-  for (const c of copies) {
-    const moved = unfinished ? movedTo(unfinished, c.storedAt!) : [];
-    const name = [listed(c.storedAt!), ...moved].find((n) =>
-      n !== undefined && onDisk.get(n) === c.kind
-    );
-    if (name !== undefined) {
-      present.push([c, name, moved.filter((m) => m !== name && onDisk.get(m) === c.kind)]);
-      known.add(name);
-    } else report.missing.push(bad(c));
-  }
-  for (const file of onDisk.keys()) if (!known.has(file)) report.unknown.push({ file });
-  const sample = pick(present, opts.samplePercent ?? 100, opts.random ?? Math.random);
+  /** The other names an interrupted run may have moved a copy to, holding its kind. */
+  const movedNames = (c: StoredCopy) =>
+    unfinished
+      ? movedTo(unfinished, c.storedAt!).filter((m) => listing.kinds.get(m) === c.kind)
+      : [];
+  const claim = strayClaimer(listing.strays, new DiskProbe(root).ignoresCase());
+  /** Copies found under a name other than their own, and that name. */
+  const elsewhere = new Map<number, string>();
   const buf = new Uint8Array(READ_BUFFER_BYTES);
-  for (const [c, name, moved] of sample) {
+  const check = (c: StoredCopy, name: string) => {
     const found = digestOf(root, name, c, buf);
     // Where an interrupted run placed new content over it, the old one is where it moved.
-    const intact = found === c.hash || moved.some((m) => digestOf(root, m, c, buf) === c.hash);
+    const intact = found === c.hash ||
+      movedNames(c).some((m) => m !== name && digestOf(root, m, c, buf) === c.hash);
     if (!intact) report.changed.push({ ...bad(c), algo: c.algo, expected: c.hash, found });
     report.checked++;
-    opts.onProgress?.(report.checked, sample.length, c);
+  };
+  const sampling = (opts.samplePercent ?? 100) < 100;
+  let present = 0;
+  for (const c of catalog.each()) {
+    report.total++;
+    const name = listing.matched.has(c.id)
+      ? c.storedAt!
+      : [listing.listed.has(c.id) ? undefined : claim(c.storedAt!, c.kind), ...movedNames(c)]
+        .find((n) => n !== undefined);
+    if (name === undefined) {
+      report.missing.push(bad(c));
+      continue;
+    }
+    present++;
+    if (name !== c.storedAt) elsewhere.set(c.id, name);
+    if (!sampling) check(c, name);
+  }
+  for (const file of listing.strays.keys()) report.unknown.push({ file });
+  if (sampling) {
+    const take = sampler(present, opts.samplePercent!, opts.random ?? Math.random);
+    for (const c of catalog.each()) {
+      const name = listing.matched.has(c.id) ? c.storedAt! : elsewhere.get(c.id);
+      if (name !== undefined && take()) check(c, name);
+    }
   }
   report.ok = report.missing.length + report.changed.length + report.unknown.length === 0;
   return report;
 }
 
+/** What the walk of the backup root found, kept small: see `listBackup`. */
+interface Listing {
+  /** Copies listed under their own name. */
+  listed: IdSet;
+  /** Of those, the ones listed as their recorded kind. */
+  matched: IdSet;
+  /** Names no copy is recorded at (storage path → kind), in walk order. */
+  strays: Map<string, EntryKind>;
+  /** The kind of each listed name an interrupted run placed or moved a copy to. */
+  kinds: Map<string, EntryKind>;
+}
+
+type EntryKind = "file" | "symlink" | "other";
+
+/** The names an interrupted run placed or moved copies to (none are strays). */
+function unfinishedNames(unfinished?: Unfinished): Set<string> {
+  return new Set([...unfinished?.placed ?? [], ...unfinished?.moved.values() ?? []]);
+}
+
 /**
- * The name the walk listed for a stored copy: its own or, on a disk that stores names
- * decomposed (HFS+, the format of many older Mac backup disks, lists `é` as `e` and an
- * accent), the one listed name that differs from it only in Unicode normalization and is
- * no other copy's. Such a disk opens the copy by either name. On a disk that ignores case,
- * letter case may differ too: two source folders `Docs` and `docs` are one folder there,
- * listed under the name made first.
+ * Walks everything under `root` but the state folder and run logs, asking the catalog
+ * about each name as it is listed.
  */
-function listedNames(
-  onDisk: Map<string, unknown>,
-  known: Set<string>,
+function listBackup(
+  root: string,
+  catalog: CopyCatalog,
+  unfinished: Set<string>,
+  logFolder?: string,
+): Listing {
+  const out: Listing = {
+    listed: new IdSet(),
+    matched: new IdSet(),
+    strays: new Map(),
+    kinds: new Map(),
+  };
+  const logPrefix = logFolder === undefined || logFolder === "" ? logFolder : `${logFolder}/`;
+  const visit = (dir: string, prefix: string) => {
+    for (const e of Deno.readDirSync(dir)) {
+      const rel = prefix + e.name;
+      if (rel === STATE_DIR) continue;
+      if (prefix === logPrefix && e.isFile && isRunLogName(e.name)) continue;
+      if (e.isDirectory) {
+        visit(join(dir, e.name), `${rel}/`);
+        continue;
+      }
+      const kind: EntryKind = e.isFile ? "file" : e.isSymlink ? "symlink" : "other";
+      if (unfinished.has(rel)) out.kinds.set(rel, kind);
+      const recorded = catalog.kindsAt(rel);
+      for (const [id, recordedKind] of recorded) {
+        out.listed.add(id);
+        if (recordedKind === kind) out.matched.add(id);
+      }
+      if (recorded.length === 0 && !unfinished.has(rel)) out.strays.set(rel, kind);
+    }
+  };
+  visit(root, "");
+  return out;
+}
+
+/**
+ * The name a copy not listed under its own may have, taken from the strays (and so no
+ * longer unknown): on a disk that stores names decomposed (HFS+, the format of many older
+ * Mac backup disks, lists `é` as `e` and an accent), the one stray that differs from it
+ * only in Unicode normalization. Such a disk opens the copy by either name. On a disk that
+ * ignores case, letter case may differ too: two source folders `Docs` and `docs` are one
+ * folder there, listed under the name made first. A stray of another kind is claimed but
+ * not the copy's (the copy is missing), as its name says whose it is.
+ */
+function strayClaimer(
+  strays: Map<string, EntryKind>,
   ignoresCase: boolean,
-): (storedAt: string) => string | undefined {
+): (storedAt: string, kind: "file" | "symlink") => string | undefined {
   const keyOf = (name: string) =>
     ignoresCase ? name.normalize("NFC").toLowerCase() : name.normalize("NFC");
-  let byNfc: Map<string, string[]> | undefined;
-  return (storedAt) => {
-    if (onDisk.has(storedAt)) return storedAt;
-    if (byNfc === undefined) {
-      byNfc = new Map();
-      for (const name of onDisk.keys()) {
-        if (known.has(name)) continue;
+  let byKey: Map<string, string[]> | undefined;
+  return (storedAt, kind) => {
+    if (strays.size === 0) return undefined;
+    if (byKey === undefined) {
+      byKey = new Map();
+      for (const name of strays.keys()) {
         const key = keyOf(name);
-        byNfc.set(key, [...byNfc.get(key) ?? [], name]);
+        byKey.set(key, [...byKey.get(key) ?? [], name]);
       }
     }
     const key = keyOf(storedAt);
-    const candidates = byNfc.get(key) ?? [];
+    const candidates = byKey.get(key) ?? [];
     if (candidates.length !== 1) return undefined;
-    byNfc.delete(key); // claimed: no other copy is at that name
-    return candidates[0];
+    byKey.delete(key); // claimed: no other copy is at that name
+    const name = candidates[0];
+    const listedKind = strays.get(name);
+    strays.delete(name);
+    return listedKind === kind ? name : undefined;
   };
+}
+
+/** A set of copy ids (small integers): one bit each. */
+class IdSet {
+  #bits = new Uint8Array(1024);
+
+  add(id: number): void {
+    if (id >> 3 >= this.#bits.length) {
+      const grown = new Uint8Array(Math.max(this.#bits.length * 2, (id >> 3) + 1));
+      grown.set(this.#bits);
+      this.#bits = grown;
+    }
+    this.#bits[id >> 3] |= 1 << (id & 7);
+  }
+
+  has(id: number): boolean {
+    return id >> 3 < this.#bits.length && (this.#bits[id >> 3] & (1 << (id & 7))) !== 0;
+  }
 }
 
 function bad(c: StoredCopy): BadCopy {
@@ -159,32 +272,19 @@ function digestOf(root: string, name: string, c: StoredCopy, buf: Uint8Array): s
   }
 }
 
-/** A uniform random sample of ceil(n × percent / 100) items, in their original order. */
-export function pick<T>(items: T[], percent: number, random: () => number): T[] {
-  const k = Math.min(items.length, Math.ceil((items.length * percent) / 100));
-  if (k >= items.length) return items;
-  const idx = items.map((_, i) => i);
-  // Partial Fisher–Yates: the first k slots end up a uniform k-subset.
-  for (let i = 0; i < k; i++) {
-    const j = i + Math.floor(random() * (idx.length - i));
-    [idx[i], idx[j]] = [idx[j], idx[i]];
-  }
-  return idx.slice(0, k).sort((a, b) => a - b).map((i) => items[i]);
-}
-
-/** Every entry under `root` (storage path → kind) but the state folder and run logs. */
-function walk(root: string, logFolder?: string): Map<string, "file" | "symlink" | "other"> {
-  const out = new Map<string, "file" | "symlink" | "other">();
-  const logPrefix = logFolder === undefined || logFolder === "" ? logFolder : `${logFolder}/`;
-  const visit = (dir: string, prefix: string) => {
-    for (const e of Deno.readDirSync(dir)) {
-      const rel = prefix + e.name;
-      if (rel === STATE_DIR) continue;
-      if (prefix === logPrefix && e.isFile && isRunLogName(e.name)) continue;
-      if (e.isDirectory) visit(join(dir, e.name), `${rel}/`);
-      else out.set(rel, e.isFile ? "file" : e.isSymlink ? "symlink" : "other");
-    }
+/**
+ * Selection sampling (Knuth's algorithm S): asked once for each of `n` items in turn,
+ * says yes to exactly ceil(n × percent / 100) of them, every such subset equally likely.
+ */
+export function sampler(n: number, percent: number, random: () => number): () => boolean {
+  const k = Math.min(n, Math.ceil((n * percent) / 100));
+  let seen = 0;
+  let taken = 0;
+  return () => {
+    const left = n - seen++;
+    if (taken >= k) return false;
+    const take = left <= k - taken || random() * left < k - taken;
+    if (take) taken++;
+    return take;
   };
-  visit(root, "");
-  return out;
 }

@@ -219,11 +219,44 @@ export function versionsOverLimit(db: StateDb, max: number): StoredVersion[] {
   }));
 }
 
-export function storedCopies(db: StateDb): StoredCopy[] {
-  const rows = db.q(
-    "SELECT * FROM copies WHERE stored_at IS NOT NULL ORDER BY stored_at",
-  ).all() as Row[];
-  return rows.map(toStoredCopy);
+/** Rows a page of stored copies reads: bounded memory, and no statement held open long. */
+const STORED_PAGE_ROWS = 1000;
+
+/**
+ * Every stored copy in storage path order (then id), read a page at a time through the
+ * storage index: each page is its own short statement, so a long verify neither holds the
+ * whole state in memory nor keeps a read open that would hold off a backup's commit.
+ */
+export function* eachStoredCopy(db: StateDb): Generator<StoredCopy> {
+  let after: [string, number] | undefined;
+  for (;;) {
+    const rows = (after === undefined
+      ? db.q("SELECT * FROM copies WHERE stored_at IS NOT NULL ORDER BY stored_at, id LIMIT ?")
+        .all(STORED_PAGE_ROWS)
+      : db.q(
+        `SELECT * FROM copies WHERE stored_at IS NOT NULL AND (stored_at, id) > (?, ?)
+         ORDER BY stored_at, id LIMIT ?`,
+      ).all(after[0], after[1], STORED_PAGE_ROWS)) as Row[];
+    for (const r of rows) {
+      yield toStoredCopy(r);
+    }
+    if (rows.length < STORED_PAGE_ROWS) {
+      return;
+    }
+    const last = rows[rows.length - 1];
+    after = [last.stored_at as string, last.id as number];
+  }
+}
+
+/** The id and kind of each copy recorded at a storage path (normally one or none). */
+export function copyKindsAt(db: StateDb, storedAt: string): [number, "file" | "symlink"][] {
+  return db.arrays("SELECT id, kind FROM copies WHERE stored_at = ?", storedAt);
+}
+
+/** The copies recorded at a storage path (normally one or none). */
+export function copiesAt(db: StateDb, storedAt: string): StoredCopy[] {
+  return (db.q("SELECT * FROM copies WHERE stored_at = ? ORDER BY id").all(storedAt) as Row[])
+    .map(toStoredCopy);
 }
 
 export function copiesOf(db: StateDb, path: string): StoredCopy[] {

@@ -174,9 +174,19 @@ export class StateStore {
     return read.versionsOverLimit(this.#db, max);
   }
 
-  /** Every stored copy (for verify and restore). */
-  storedCopies(): StoredCopy[] {
-    return read.storedCopies(this.#db);
+  /** Every stored copy in storage path order, read a page at a time (for verify). */
+  eachStoredCopy(): Generator<StoredCopy> {
+    return read.eachStoredCopy(this.#db);
+  }
+
+  /** The id and kind of each copy recorded at a storage path (normally one or none). */
+  copyKindsAt(storedAt: string): [number, "file" | "symlink"][] {
+    return read.copyKindsAt(this.#db, storedAt);
+  }
+
+  /** The copies recorded at a storage path (normally one or none). */
+  copiesAt(storedAt: string): StoredCopy[] {
+    return read.copiesAt(this.#db, storedAt);
   }
 
   /** All contents ever recorded for one logical path, oldest first. */
