@@ -149,6 +149,33 @@ Deno.test("verify names a flipped byte, a missing copy and an unknown file", asy
   assert.match(human.stdout, /Verify failed: 1 missing, 1 changed, 1 unknown/);
 });
 
+Deno.test("verify: a backup of several pages of the state finds each fault once, and samples exactly", async () => {
+  // 2,500 copies: the state is read 1,000 at a time, so faults sit in each page and at a
+  // page boundary (copies are read in storage path order: f0000 ... f2499).
+  const files = 2500;
+  const name = (i: number) => `f${String(i).padStart(4, "0")}.txt`;
+  using fx = makeFixture(Object.fromEntries(
+    Array.from({ length: files }, (_, i) => [name(i), `content ${i}\n`]),
+  ));
+  await run(fx);
+  const intact = JSON.parse((await fx.cli("verify", "--json")).stdout);
+  assert.deepEqual([intact.ok, intact.total, intact.checked], [true, files, files]);
+  for (const i of [0, 999, 1000, 2499]) Deno.removeSync(join(fx.backup, name(i)));
+  for (const i of [1, 1001, 2000]) Deno.writeTextFileSync(join(fx.backup, name(i)), "rot\n");
+  writeTree(fx.backup, { "f1000.txt.bak": "stray", "zz/stray.txt": "stray" });
+  const r = await fx.cli("verify", "--json");
+  assert.equal(r.code, 1);
+  const doc = JSON.parse(r.stdout);
+  const names = (list: { file: string }[]) => list.map((b) => b.file);
+  assert.deepEqual(names(doc.missing), [0, 999, 1000, 2499].map(name));
+  assert.deepEqual(names(doc.changed), [1, 1001, 2000].map(name));
+  assert.deepEqual(names(doc.unknown).sort(), ["f1000.txt.bak", "zz/stray.txt"]);
+  assert.deepEqual([doc.total, doc.checked], [files, files - 4]);
+  const sample = JSON.parse((await fx.cli("verify", "--json", "--sample", "10")).stdout);
+  assert.deepEqual([sample.total, sample.checked], [files, Math.ceil((files - 4) / 10)]);
+  assert.deepEqual(names(sample.missing), [0, 999, 1000, 2499].map(name));
+});
+
 Deno.test("verify: a backup disk that lists names decomposed (HFS+) shows no missing or unknown copies", async () => {
   const nfc = "caf\u00e9.txt"; // café.txt, as the source (and the state) name it
   using fx = makeFixture({ [nfc]: "coffee\n", "d\u00e9j\u00e0/vu.txt": "again\n" });
