@@ -6,21 +6,15 @@
  */
 import { resolve } from "node:path";
 import { isInside, realTarget } from "../config/paths.ts";
-import {
-  AT_FORMAT,
-  isWithin,
-  parseAt,
-  resolveAsOf,
-  sameContentElsewhere,
-  type Selector,
-} from "../restore/asof.ts";
+import { AT_FORMAT, parseAt, sameContentElsewhere, type Selector } from "../restore/asof.ts";
+import { selectForRestore } from "../restore/select.ts";
 import { loadConfigFor, openState, resolverFor } from "../restore/open.ts";
 import type { PathResolver } from "../restore/paths.ts";
 import { restoreAll, type RestoreItem, type RestoreResult } from "../restore/write.ts";
 import type { StoredCopy } from "../state/store.ts";
 import { flag, parseCommand, type Parsed, str, UsageError } from "./args.ts";
 import { errorText } from "../engine/errors.ts";
-import { printRestore, type Problem } from "./restore_output.ts";
+import { printRestore, type Problem, RestoreTally } from "./restore_output.ts";
 import { oneLine } from "../log/runlog.ts";
 import { movedTo, unfinishedWarning, unfinishedWork } from "../restore/unfinished.ts";
 
@@ -74,30 +68,35 @@ export async function restoreCommand(argv: string[]): Promise<number> {
   const req = readRequest(p);
   const config = loadConfigFor(str(p, "config"));
   checkTo(req.to, config.backupRoot);
-  // Open while restoring: the records of the PATHs given are read, not the whole state's
-  // (which a restore of one file from a million-file backup would otherwise hold).
+  // Open while restoring: the state is read as the restore goes (the PATHs' records, or
+  // everything a page of paths at a time), never held whole.
   const store = openState(config);
   try {
     const resolver = resolverFor(config, store);
     const targets = p.positionals.map((t) => resolver.toLogical(t));
     const selector = selectorFor(req, targets, p.positionals, resolver);
-    const whole = targets.length === 0 || targets.includes("");
-    const rows = whole ? store.allCopies() : store.copiesWithin(targets);
-    let all: readonly StoredCopy[] | undefined; // for copies of the same bytes: rarely
-    const everything = () => all ??= whole ? rows : store.allCopies();
-    const { chosen, problems } = choose(rows, everything, selector, targets, p.positionals, req);
-    const items = destinations(chosen, resolver, req.to, problems);
-    const quiet = flag(p, "quiet") || flag(p, "json");
+    const selection = selectForRestore(store, selector, targets, p.positionals, req.at);
+    const problems = selection.problems;
+    const json = flag(p, "json");
+    const quiet = flag(p, "quiet") || json;
     const unfinished = unfinishedWork(store.pendingIntents());
     const warning = unfinishedWarning(unfinished, "restores");
     if (warning) console.error(warning);
-    const results = await restoreAll(config.backupRoot, items, {
-      overwrite: req.overwrite,
-      fallbacksOf: sameContentElsewhere(everything),
-      movedOf: (storedAt) => movedTo(unfinished, storedAt),
-      onResult: quiet ? undefined : (r) => printLine(r),
-    });
-    return printRestore(results, problems, { json: flag(p, "json"), quiet, at: req.at });
+    const tally = new RestoreTally(json);
+    await restoreAll(
+      config.backupRoot,
+      destinations(selection.contents, resolver, req.to, problems),
+      {
+        overwrite: req.overwrite,
+        fallbacksOf: sameContentElsewhere(() => store.eachStoredCopy()),
+        movedOf: (storedAt) => movedTo(unfinished, storedAt),
+        onResult: (r) => {
+          tally.add(r);
+          if (!quiet) printLine(r);
+        },
+      },
+    );
+    return printRestore(tally, problems, { json, quiet, at: req.at });
   } finally {
     store.close();
   }
@@ -123,22 +122,20 @@ function checkTo(to: string | undefined, root: string): void {
   }
 }
 
-/** Where each content goes; one that has nowhere to go is added to `problems`. */
-function destinations(
-  chosen: StoredCopy[],
+/** Where each content goes, as it comes; one with nowhere to go is added to `problems`. */
+function* destinations(
+  chosen: Iterable<StoredCopy>,
   resolver: PathResolver,
   to: string | undefined,
   problems: Problem[],
-): RestoreItem[] {
-  const items: RestoreItem[] = [];
+): Generator<RestoreItem> {
   for (const copy of chosen) {
     try {
-      items.push({ copy, ...resolver.destination(copy.path, to) });
+      yield { copy, ...resolver.destination(copy.path, to) };
     } catch (e) {
       problems.push({ path: copy.path, version: copy.seq, kind: "error", reason: errorText(e) });
     }
   }
-  return items;
 }
 
 function readRequest(p: Parsed): Request {
@@ -187,57 +184,6 @@ function selectorFor(
     return { kind: "version", path: targets[0], seq: req.version };
   }
   return req.at === undefined ? { kind: "latest" } : { kind: "at", time: req.at };
-}
-
-/** The contents to restore, and the PATHs or contents that cannot be. */
-function choose(
-  rows: StoredCopy[],
-  everything: () => readonly StoredCopy[],
-  selector: Selector,
-  targets: string[],
-  given: string[],
-  req: Request,
-): { chosen: StoredCopy[]; problems: Problem[] } {
-  const resolution = resolveAsOf(rows, selector, everything);
-  const chosen = resolution.copies.filter((c) => isWithin(c.path, targets));
-  const problems: Problem[] = resolution.unavailable
-    .filter((u) => isWithin(u.copy.path, targets))
-    .map((u) => ({
-      path: u.copy.path,
-      version: u.copy.seq,
-      kind: u.copy.location === "lost" ? "lost" : "pruned",
-      reason: u.reason,
-    }));
-  const found = [...chosen, ...resolution.unavailable.map((u) => u.copy)];
-  targets.forEach((t, i) => {
-    if (!found.some((c) => isWithin(c.path, [t]))) {
-      problems.push({
-        path: given[i],
-        kind: "not-found",
-        reason: notFound(rows, t, selector, req),
-      });
-    }
-  });
-  if (targets.length === 0 && found.length === 0) {
-    problems.push({ path: "", kind: "not-found", reason: notFound(rows, "", selector, req) });
-  }
-  return { chosen, problems };
-}
-
-function notFound(rows: StoredCopy[], target: string, sel: Selector, req: Request): string {
-  if (sel.kind === "version") {
-    const seqs = rows.filter((c) => c.path === target).map((c) => c.seq);
-    return seqs.length === 0
-      ? `'${target}' is not in the backup`
-      : `'${target}' has no version ${sel.seq}: it has versions ${Math.min(...seqs)} to ` +
-        `${Math.max(...seqs)} (see 'history ${target}')`;
-  }
-  const what = target === "" ? "the backup holds no files" : `'${target}' is not in the backup`;
-  if (sel.kind === "at") return `${what} as of ${new Date(req.at!).toISOString()}`;
-  if (!rows.some((c) => isWithin(c.path, [target]))) return what;
-  return target === ""
-    ? "the backup holds no current files: use --at TIME to restore files deleted since"
-    : `${what} any more: it was deleted; use --at TIME to restore it as it was`;
 }
 
 function printLine(r: RestoreResult): void {

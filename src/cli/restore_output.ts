@@ -1,36 +1,63 @@
 /**
  * Console output of `restore`: problems on stderr (each names the path and why), and
  * warnings for contents read from another stored copy than their own, the summary line, or
- * the `--json` document `{ ok, exitCode, at, restored, upToDate, failed }`.
+ * the `--json` document `{ ok, exitCode, at, restored, upToDate, failed }`. Results are
+ * counted as they come; each file restored is kept only for `--json`, which lists them.
  */
 import type { RestoreResult } from "../restore/write.ts";
+import type { Problem } from "../restore/select.ts";
 import { oneLine } from "../log/runlog.ts";
 
-/** A PATH or content that could not be restored, and why. */
-export interface Problem {
-  /** The logical path (or the PATH as given, when it matched nothing). */
+export type { Problem } from "../restore/select.ts";
+
+/** A file restored or up to date, as `--json` lists it. */
+interface Done {
   path: string;
-  version?: number;
-  to?: string;
-  kind: "not-found" | "pruned" | "lost" | "conflict" | "error";
-  reason: string;
+  version: number;
+  to: string;
+  warning?: string;
 }
 
-export function printRestore(
-  results: RestoreResult[],
-  earlier: Problem[],
-  opts: { json: boolean; quiet: boolean; at?: number },
-): number {
-  const done = (o: RestoreResult["outcome"]) =>
-    results.filter((r) => r.outcome === o).map((r) => ({
+/** What a restore did, counted as each result comes. */
+export class RestoreTally {
+  restored = 0;
+  upToDate = 0;
+  /** Every file restored or up to date: kept only when they are all to be listed. */
+  readonly listed: { restored: Done[]; upToDate: Done[] } = { restored: [], upToDate: [] };
+  /** Files restored from another copy than their own. */
+  readonly warnings: Done[] = [];
+  readonly problems: Problem[] = [];
+
+  constructor(readonly keepAll: boolean) {}
+
+  add(r: RestoreResult): void {
+    if (r.reason !== undefined) {
+      this.problems.push(toProblem(r));
+      return;
+    }
+    const done: Done = {
       path: r.copy.path,
       version: r.copy.seq,
       to: r.dest,
       ...r.note === undefined ? {} : { warning: r.note },
-    }));
-  const problems = [...earlier, ...results.filter((r) => r.reason !== undefined).map(toProblem)];
-  const restored = done("restored");
-  const upToDate = done("up-to-date");
+    };
+    if (r.outcome === "restored") {
+      this.restored++;
+      if (this.keepAll) this.listed.restored.push(done);
+      if (done.warning !== undefined) this.warnings.push(done);
+    } else if (r.outcome === "up-to-date") {
+      this.upToDate++;
+      if (this.keepAll) this.listed.upToDate.push(done);
+    }
+  }
+}
+
+export function printRestore(
+  tally: RestoreTally,
+  earlier: Problem[],
+  opts: { json: boolean; quiet: boolean; at?: number },
+): number {
+  const problems = [...earlier, ...tally.problems];
   const exitCode = problems.length === 0 ? 0 : 1;
   if (opts.json) {
     console.log(JSON.stringify(
@@ -39,8 +66,8 @@ export function printRestore(
         ok: exitCode === 0,
         exitCode,
         at: opts.at === undefined ? undefined : new Date(opts.at).toISOString(),
-        restored,
-        upToDate,
+        restored: tally.listed.restored,
+        upToDate: tally.listed.upToDate,
         failed: problems,
       },
       null,
@@ -48,8 +75,8 @@ export function printRestore(
     ));
     return exitCode;
   }
-  for (const r of restored) {
-    if (r.warning) console.error(oneLine(`WARNING: ${r.path} (v${r.version}): ${r.warning}`));
+  for (const r of tally.warnings) {
+    console.error(oneLine(`WARNING: ${r.path} (v${r.version}): ${r.warning}`));
   }
   for (const p of problems) {
     const name = p.path === "" ? "" : ` ${p.path}${p.version ? ` (v${p.version})` : ""}:`;
@@ -58,7 +85,7 @@ export function printRestore(
   if (!opts.quiet || exitCode !== 0) {
     const title = exitCode === 0 ? "Restore complete" : "Restore incomplete";
     console.log(
-      `${title}: ${restored.length} restored, ${upToDate.length} up to date, ` +
+      `${title}: ${tally.restored} restored, ${tally.upToDate} up to date, ` +
         `${problems.length} not restored`,
     );
   }

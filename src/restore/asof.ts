@@ -35,13 +35,29 @@ export interface Resolution {
 
 /**
  * Picks, per path, the content the selector names, from `rows`. A content whose own copy
- * is gone is looked for among `everything` (every row of the state; asked only then).
+ * is gone is looked for among `everything` (every stored copy; read only then).
  */
 export function resolveAsOf(
   rows: readonly StoredCopy[],
   sel: Selector,
-  everything: () => readonly StoredCopy[] = () => rows,
+  everything: () => Iterable<StoredCopy> = () => rows,
 ): Resolution {
+  const { stored, gone } = selectContents(rows, sel);
+  if (gone.length === 0) return { copies: stored, unavailable: [] };
+  const elsewhere = findElsewhere(gone, everything());
+  const copies = [...stored, ...elsewhere.copies].sort((a, b) => a.path < b.path ? -1 : 1);
+  return { copies, unavailable: elsewhere.unavailable };
+}
+
+/**
+ * Per path of `rows` (which must hold every row of each of their paths), the content the
+ * selector names: those whose own copy is stored, and those whose copy is gone; both
+ * sorted by path.
+ */
+export function selectContents(
+  rows: readonly StoredCopy[],
+  sel: Selector,
+): { stored: StoredCopy[]; gone: StoredCopy[] } {
   const byPath = new Map<string, StoredCopy>();
   for (const c of rows) {
     if (!matches(c, sel)) continue;
@@ -50,16 +66,35 @@ export function resolveAsOf(
     const seen = byPath.get(c.path);
     if (!seen || c.seq > seen.seq) byPath.set(c.path, c);
   }
-  const resolution: Resolution = { copies: [], unavailable: [] };
-  let stored: Map<string, string> | undefined;
+  const out = { stored: [] as StoredCopy[], gone: [] as StoredCopy[] };
   for (const path of [...byPath.keys()].sort()) {
     const c = byPath.get(path)!;
-    if (isStored(c)) {
-      resolution.copies.push(c);
-      continue;
-    }
-    stored ??= storedByContent(everything());
-    const elsewhere = stored.get(contentKey(c));
+    (isStored(c) ? out.stored : out.gone).push(c);
+  }
+  return out;
+}
+
+/**
+ * Contents whose own copy is gone, restored from the first stored copy (in storage path
+ * order) of the same bytes, when the backup still holds one for another path or version;
+ * the others are unavailable, with why. `stored` is read once; only the contents of
+ * `gone` are remembered, so the cost in memory is theirs, not the backup's.
+ */
+export function findElsewhere(
+  gone: readonly StoredCopy[],
+  stored: Iterable<StoredCopy>,
+): Resolution {
+  const first = new Map<string, string | undefined>(gone.map((c) => [contentKey(c), undefined]));
+  for (const c of stored) {
+    if (!isStored(c)) continue;
+    const key = contentKey(c);
+    if (!first.has(key)) continue;
+    const seen = first.get(key);
+    if (seen === undefined || c.storedAt! < seen) first.set(key, c.storedAt!);
+  }
+  const resolution: Resolution = { copies: [], unavailable: [] };
+  for (const c of gone) {
+    const elsewhere = first.get(contentKey(c));
     if (elsewhere !== undefined) resolution.copies.push({ ...c, storedAt: elsewhere });
     else resolution.unavailable.push({ copy: c, reason: goneReason(c) });
   }
@@ -86,31 +121,24 @@ export function copiesByContent(rows: Iterable<StoredCopy>): Map<string, string[
 /**
  * For each stored copy, the other stored copies of the same content (storage path order):
  * where a restore can read the bytes when its own copy turns out missing or damaged
- * before any run recorded that.
+ * before any run recorded that. Each question reads `everything` once (it is rare: a
+ * copy damaged since the last verify), keeping only the answer.
  */
 export function sameContentElsewhere(
-  everything: () => readonly StoredCopy[],
+  everything: () => Iterable<StoredCopy>,
 ): (c: StoredCopy) => string[] {
-  let byContent: Map<string, string[]> | undefined; // built on the first need: rarely
-  const build = () => {
-    const out = copiesByContent(everything());
-    for (const list of out.values()) list.sort();
-    return out;
+  return (c) => {
+    const key = contentKey(c);
+    const out: string[] = [];
+    for (const s of everything()) {
+      if (isStored(s) && s.storedAt !== c.storedAt && contentKey(s) === key) out.push(s.storedAt!);
+    }
+    return out.sort();
   };
-  return (c) => ((byContent ??= build()).get(contentKey(c)) ?? []).filter((p) => p !== c.storedAt);
 }
 
 /** What makes two stored copies the same content: kind and digest. */
 export const contentKey = (c: StoredCopy) => `${c.kind}:${c.algo}:${c.hash}`;
-
-/** A stored copy of each content the backup holds (the first in storage path order). */
-function storedByContent(rows: readonly StoredCopy[]): Map<string, string> {
-  const out = new Map<string, string>();
-  for (const [key, paths] of copiesByContent(rows)) {
-    out.set(key, paths.reduce((first, p) => (p < first ? p : first)));
-  }
-  return out;
-}
 
 function matches(c: StoredCopy, sel: Selector): boolean {
   switch (sel.kind) {

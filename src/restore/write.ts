@@ -278,18 +278,12 @@ function makeParents(dest: string): void {
   }
 }
 
-/** Restores items in order, reporting each result as it is known. */
+/** Restores items in order (read as they come), reporting each result as it is known. */
 export async function restoreAll(
   root: string,
-  items: RestoreItem[],
-  opts: Omit<WriteOptions, "buf"> & { onResult?: (r: RestoreResult) => void },
-): Promise<RestoreResult[]> {
+  items: Iterable<RestoreItem>,
+  opts: Omit<WriteOptions, "buf"> & { onResult: (r: RestoreResult) => void },
+): Promise<void> {
   const buf = new Uint8Array(READ_BUFFER_BYTES);
-  const results: RestoreResult[] = [];
-  for (const item of items) {
-    const r = await restoreOne(root, item, { ...opts, buf });
-    results.push(r);
-    opts.onResult?.(r);
-  }
-  return results;
+  for (const item of items) opts.onResult(await restoreOne(root, item, { ...opts, buf }));
 }

@@ -264,8 +264,39 @@ export function copiesOf(db: StateDb, path: string): StoredCopy[] {
     .map(toStoredCopy);
 }
 
-export function allCopies(db: StateDb): StoredCopy[] {
-  return (db.q("SELECT * FROM copies ORDER BY path, seq").all() as Row[]).map(toStoredCopy);
+/** Rows a page of paths reads (each page then holds every row of its paths). */
+const PATH_PAGE_ROWS = 2000;
+
+/**
+ * Every recorded content, in pages of whole paths (every row of a path in one page) in
+ * path order: a restore of everything reads the state as it goes, never all of it.
+ */
+export function* copyPages(db: StateDb): Generator<StoredCopy[]> {
+  let after: string | undefined;
+  for (;;) {
+    const rows = (after === undefined
+      ? db.q("SELECT * FROM copies ORDER BY path, seq LIMIT ?").all(PATH_PAGE_ROWS)
+      : db.q("SELECT * FROM copies WHERE path > ? ORDER BY path, seq LIMIT ?")
+        .all(after, PATH_PAGE_ROWS)) as Row[];
+    if (rows.length < PATH_PAGE_ROWS) {
+      if (rows.length > 0) {
+        yield rows.map(toStoredCopy);
+      }
+      return;
+    }
+    // The last path may go on past the page: it starts the next one.
+    const last = rows[rows.length - 1].path as string;
+    const whole = rows.filter((r) =>
+      r.path !== last
+    );
+    if (whole.length === 0) { // one path with a page of contents or more
+      yield copiesOf(db, last);
+      after = last;
+      continue;
+    }
+    yield whole.map(toStoredCopy);
+    after = whole[whole.length - 1].path as string;
+  }
 }
 
 /** Whether any content was ever recorded at this logical path. */

@@ -194,9 +194,9 @@ export class StateStore {
     return read.copiesOf(this.#db, path);
   }
 
-  /** All copies of every path, for as-of resolution. */
-  allCopies(): StoredCopy[] {
-    return read.allCopies(this.#db);
+  /** Every recorded content in pages of whole paths, in path order (see queries.ts). */
+  copyPages(): Generator<StoredCopy[]> {
+    return read.copyPages(this.#db);
   }
 
   /** Every logical path the state ever recorded a content for, sorted. */

@@ -1,0 +1,110 @@
+/**
+ * Which contents a restore writes: per path the content the selector names, among the
+ * PATHs given (all of them: everything), and the PATHs or contents it cannot restore, with
+ * why. The state is read as it goes: a PATH's records at once, everything a page of paths
+ * at a time (see `StateStore.copyPages`), so a restore of a million files holds a page,
+ * not the state. Contents whose own copy is gone are found in other stored copies of the
+ * same bytes in one more read of the state, once the rest is restored. Reads only.
+ */
+import { findElsewhere, isWithin, type Resolution, selectContents, type Selector } from "./asof.ts";
+import type { StateStore, StoredCopy } from "../state/store.ts";
+
+/** A PATH or content that could not be restored, and why. */
+export interface Problem {
+  /** The logical path (or the PATH as given, when it matched nothing). */
+  path: string;
+  version?: number;
+  to?: string;
+  kind: "not-found" | "pruned" | "lost" | "conflict" | "error";
+  reason: string;
+}
+
+export interface Selection {
+  /** The contents to restore, each with a stored copy, read as they are asked for. */
+  contents: Iterable<StoredCopy>;
+  /** What cannot be restored: complete once `contents` has been read to its end. */
+  problems: Problem[];
+}
+
+/**
+ * The contents at or below `targets` (logical paths; none or "" is everything), as the
+ * PATHs were `given`; `at` is the `--at` time, for messages.
+ */
+export function selectForRestore(
+  store: StateStore,
+  sel: Selector,
+  targets: readonly string[],
+  given: readonly string[],
+  at?: number,
+): Selection {
+  const problems: Problem[] = [];
+  return { contents: chosen(store, sel, targets, given, at, problems), problems };
+}
+
+function* chosen(
+  store: StateStore,
+  sel: Selector,
+  targets: readonly string[],
+  given: readonly string[],
+  at: number | undefined,
+  problems: Problem[],
+): Generator<StoredCopy> {
+  const whole = targets.length === 0 || targets.includes("");
+  const found = targets.map(() => false);
+  let any = false;
+  let recorded = false;
+  const seen = (c: StoredCopy) => {
+    if (!isWithin(c.path, targets)) return false;
+    any = true;
+    targets.forEach((t, i) => found[i] ||= isWithin(c.path, [t]));
+    return true;
+  };
+  const gone: StoredCopy[] = [];
+  for (const page of whole ? store.copyPages() : [store.copiesWithin(targets)]) {
+    recorded ||= page.length > 0;
+    const { stored, gone: goneHere } = selectContents(page, sel);
+    for (const c of stored) if (seen(c)) yield c;
+    for (const c of goneHere) if (seen(c)) gone.push(c);
+  }
+  if (gone.length > 0) {
+    const elsewhere: Resolution = findElsewhere(gone, store.eachStoredCopy());
+    yield* elsewhere.copies;
+    for (const u of elsewhere.unavailable) {
+      const kind = u.copy.location === "lost" ? "lost" : "pruned";
+      problems.push({ path: u.copy.path, version: u.copy.seq, kind, reason: u.reason });
+    }
+  }
+  const isRecorded = (t: string) =>
+    t === "" ? recorded : store.isRecorded(t) || store.isRecordedBelow(t);
+  targets.forEach((t, i) => {
+    if (found[i]) return;
+    const reason = notFound(store, t, sel, at, isRecorded(t));
+    problems.push({ path: given[i], kind: "not-found", reason });
+  });
+  if (targets.length === 0 && !any) {
+    problems.push({ path: "", kind: "not-found", reason: notFound(store, "", sel, at, recorded) });
+  }
+}
+
+/** Why a PATH matched nothing; `recorded`: whether anything was ever recorded there. */
+function notFound(
+  store: StateStore,
+  target: string,
+  sel: Selector,
+  at: number | undefined,
+  recorded: boolean,
+): string {
+  if (sel.kind === "version") {
+    const seqs = store.copiesOf(target).map((c) => c.seq);
+    return seqs.length === 0
+      ? `'${target}' is not in the backup`
+      : `'${target}' has no version ${sel.seq}: it has versions ${Math.min(...seqs)} to ` +
+        `${Math.max(...seqs)} (see 'history ${target}')`;
+  }
+  const what = target === "" ? "the backup holds no files" : `'${target}' is not in the backup`;
+  if (sel.kind === "at") return `${what} as of ${new Date(at!).toISOString()}`;
+  if (!recorded) return what;
+  return target === ""
+    ? "the backup holds no current files: use --at TIME to restore files deleted since"
+    : `${what} any more: it was deleted; use --at TIME to restore it as it was`;
+}
