@@ -430,3 +430,41 @@ Deno.test("one file's pruned version is restored from another path holding the s
   await ok(fx, "restore", "a.txt", "--at", new Date(firstRun).toISOString(), "--to", to);
   assert.equal(Deno.readTextFileSync(join(to, "a.txt")), "first\n");
 });
+
+Deno.test("a restore of several batches: 1,300 files in nested folders, with modes and times, into new and existing folders", async () => {
+  // More files than one batch flushes (512), in folders made by the restore, folders that
+  // exist already (holding a file the restore must leave alone), and the --to folder's top.
+  const files: Record<string, string> = {};
+  for (let i = 0; i < 1300; i++) {
+    files[`d${i % 5}/s${i % 3}/f${i}.txt`] = `file ${i} ${"x".repeat(i % 97)}`;
+  }
+  files["top.txt"] = "at the top";
+  using fx = makeFixture({});
+  put(fx.source, files);
+  Deno.chmodSync(join(fx.source, "d1", "s2", "f11.txt"), 0o640);
+  Deno.chmodSync(join(fx.source, "d2", "s1", "f7.txt"), 0o4755); // setuid: set after writing
+  await ok(fx, "run");
+  const out = join(fx.dir, "out");
+  writeTree(out, { "d3/s0/mine.txt": "a file the restore must not touch" });
+  const summary = await ok(fx, "restore", "--to", out);
+  assert.match(summary, /Restore complete: 1301 restored, 0 up to date, 0 not restored/);
+  const restored = snapshot(out);
+  assert.equal(
+    new TextDecoder().decode((restored["d3/s0/mine.txt"] as { bytes: Uint8Array }).bytes),
+    "a file the restore must not touch",
+  );
+  delete restored["d3/s0/mine.txt"];
+  assert.deepEqual(restored, snapshot(fx.source));
+  // No temporary file is left anywhere.
+  const leftovers: string[] = [];
+  const walk = (dir: string) => {
+    for (const e of Deno.readDirSync(dir)) {
+      if (e.isDirectory) walk(join(dir, e.name));
+      else if (e.name.includes(".backup-tool-restore-")) leftovers.push(e.name);
+    }
+  };
+  walk(out);
+  assert.deepEqual(leftovers, []);
+  // Again over the restored tree: every file up to date, none rewritten.
+  assert.match(await ok(fx, "restore", "--to", out), /0 restored, 1301 up to date/);
+});

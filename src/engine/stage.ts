@@ -157,7 +157,7 @@ const UMASK = (() => {
 })();
 
 /** Whether a file created with these permission bits gets them all (none special or masked). */
-function keepsMode(mode: number): boolean {
+export function keepsMode(mode: number): boolean {
   return UMASK !== undefined && (mode & 0o7000) === 0 && (mode & UMASK & 0o777) === 0;
 }
 

@@ -47,7 +47,7 @@ export function openSyncFs(dir: string): SyncFs | undefined {
     async sync() {
       if (await lib.symbols.syncfs(fd) === 0) return;
       throw new Error(
-        `Cannot flush the staged copies to disk under '${dir}': syncfs failed with errno ${
+        `Cannot flush the files written under '${dir}' to disk: syncfs failed with errno ${
           errnoOf(lib)
         }: check the disk and run again`,
       );

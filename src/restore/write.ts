@@ -1,10 +1,10 @@
 /**
- * The restore writer: puts one stored content at its destination. The copy is written to a
- * temporary file next to the destination (`.backup-tool-restore-<pid>-<n>.tmp`), hashed as
- * it is written and compared with the recorded digest, flushed, given its recorded mode and
- * mtime, and only then renamed to the final name. So a final name only ever holds a
- * complete, checked file; an interruption leaves at most that hidden temporary file, which
- * can be deleted.
+ * The restore writer: puts stored contents at their destinations. Each copy is written to
+ * a temporary file next to its destination (`.backup-tool-restore-<pid>-<n>.tmp`), hashed
+ * as it is written and compared with the recorded digest, and given its recorded mode and
+ * mtime; a batch of them is flushed together, and only then is each renamed to its final
+ * name. So a final name only ever holds a complete, checked file; an interruption leaves
+ * at most a batch's hidden temporary files, which can be deleted.
  *
  * An existing destination with the same content is left as it is ("up to date"); one with
  * other content is left alone and reported unless `overwrite`. A new file is linked into
@@ -23,10 +23,12 @@ import {
   nativePath,
   removeQuietly,
   renameWithRetry,
+  syncFiles,
 } from "../engine/fsops.ts";
-import { applyMeta, hashFile, hashText, READ_BUFFER_BYTES } from "../engine/stage.ts";
+import { applyMeta, hashFile, hashText, keepsMode, READ_BUFFER_BYTES } from "../engine/stage.ts";
 import { errorText } from "../engine/errors.ts";
 import { createDigest, loadDigests } from "../engine/digest.ts";
+import { openSyncFs, type SyncFs } from "../engine/syncfs.ts";
 
 export type Outcome = "restored" | "up-to-date" | "conflict" | "failed";
 
@@ -56,22 +58,110 @@ export interface WriteOptions {
   movedOf?: (storedAt: string) => string[];
   /** Read buffer, reused across files. */
   buf: Uint8Array;
+  /**
+   * Folders this restore created (bounded: forgotten past MADE_FOLDERS_LIMIT). Nothing but
+   * what it restores is in them, so their files need no look for something in the way.
+   */
+  made?: Set<string>;
 }
+
+/** Folders remembered as made by this restore: about 100 bytes each. */
+const MADE_FOLDERS_LIMIT = 16384;
 
 let tmpCounter = 0;
 
-/** Restores one content; never throws, the outcome says what happened. */
-export async function restoreOne(
+/**
+ * Files written to temporary names before they are flushed together, and their bytes: a
+ * flush per file cost 1.6 ms each (a 100,000-file restore took 160 s, measured), fsyncs
+ * issued 64 at a time cost far less. The byte bound keeps what one flush writes back, and
+ * the hidden temporary files an interruption leaves, small.
+ */
+const RESTORE_BATCH_FILES = 512;
+const RESTORE_BATCH_BYTES = 64 * 1024 * 1024;
+/** Below this many files, fsyncs issued together cost less than a syncfs (as in batch.ts). */
+const SYNCFS_MIN_FILES = 64;
+
+/** A content written to its temporary file, checked, and waiting to be flushed and placed. */
+interface Written {
+  item: RestoreItem;
+  tmp: string;
+  /** Whether the destination held something (other content, replaced with --overwrite). */
+  replaces: boolean;
+  /** Where the bytes came from (see `writeFromAny`). */
+  from: string;
+}
+
+/**
+ * Restores items in order (read as they come), a batch at a time: each file is written to
+ * a temporary name next to its destination and checked, the batch's files are flushed
+ * together, then each is put in place. Each result is reported as it is known.
+ */
+export async function restoreAll(
   root: string,
-  item: RestoreItem,
-  opts: WriteOptions,
-): Promise<RestoreResult> {
+  items: Iterable<RestoreItem>,
+  opts: Omit<WriteOptions, "buf"> & { onResult: (r: RestoreResult) => void },
+): Promise<void> {
   await loadDigests();
+  const wopts = { ...opts, buf: new Uint8Array(READ_BUFFER_BYTES), made: new Set<string>() };
+  using flusher = new Flusher();
+  let batch: Written[] = [];
+  let bytes = 0;
+  const flush = async () => {
+    for (const r of await placeBatch(batch, flusher, wopts)) opts.onResult(r);
+    batch = [];
+    bytes = 0;
+  };
+  for (const item of items) {
+    const written = writeOne(root, item, wopts);
+    if ("outcome" in written) {
+      opts.onResult(written);
+      continue;
+    }
+    batch.push(written);
+    bytes += item.copy.kind === "file" ? item.copy.size : 0;
+    if (batch.length >= RESTORE_BATCH_FILES || bytes >= RESTORE_BATCH_BYTES) await flush();
+  }
+  await flush();
+}
+
+/**
+ * Flushes a batch's files: with one syncfs of their file system where that is trusted
+ * (see syncfs.ts) and the batch is large, else by fsyncs issued together.
+ */
+class Flusher {
+  /** Per destination base folder, its file system's handle (undefined: not trusted). */
+  readonly #byBase = new Map<string, SyncFs | undefined>();
+
+  async flush(batch: Written[]): Promise<void> {
+    const files = batch.filter((w) => w.item.copy.kind === "file");
+    const bases = new Set(files.map((w) => w.item.base));
+    if (files.length >= SYNCFS_MIN_FILES && bases.size === 1) {
+      const [base] = bases;
+      if (!this.#byBase.has(base)) this.#byBase.set(base, openSyncFs(base));
+      const fs = this.#byBase.get(base);
+      if (fs) return await fs.sync();
+    }
+    await syncFiles(files.map((w) => w.tmp));
+  }
+
+  [Symbol.dispose](): void {
+    for (const fs of this.#byBase.values()) fs?.close();
+  }
+}
+
+/**
+ * Writes one content to a temporary file next to its destination, or says why it needs
+ * none (up to date) or cannot be restored; never throws.
+ */
+function writeOne(root: string, item: RestoreItem, opts: WriteOptions): Written | RestoreResult {
   const { copy, dest } = item;
   const tmp = join(dirname(dest), `${RESTORE_TMP_PREFIX}${Deno.pid}-${++tmpCounter}.tmp`);
   try {
-    checkParents(item, dest);
-    const existing = lstatOrNone(dest);
+    const dir = dirname(dest);
+    // A folder this restore made holds nothing else; one that is missing, nothing at all.
+    const ours = opts.made?.has(dir) ?? false;
+    const missing = ours ? undefined : checkParents(item, dest);
+    const existing = ours || missing !== undefined ? undefined : lstatOrNone(dest);
     if (existing?.isDirectory) {
       return { ...item, outcome: "failed", reason: `a folder is in the way at '${dest}'` };
     }
@@ -84,10 +174,48 @@ export async function restoreOne(
       return { ...item, outcome: "restored" };
     }
     if (existing && !opts.overwrite) return conflict(item);
-    makeParents(dest);
-    const from = writeFromAny(root, copy, tmp, opts);
-    if (existing || copy.kind === "symlink") {
-      if (!existing && lstatOrNone(dest)) return conflict(item);
+    if (missing !== undefined) {
+      makeParents(dest);
+      if (opts.made) rememberMade(opts.made, missing, dir);
+    }
+    return {
+      item,
+      tmp,
+      replaces: existing !== undefined,
+      from: writeFromAny(root, copy, tmp, opts),
+    };
+  } catch (e) {
+    removeQuietly(tmp);
+    return { ...item, outcome: "failed", reason: errorText(e) };
+  }
+}
+
+/** Flushes a batch's temporary files together, then puts each in place. */
+async function placeBatch(
+  batch: Written[],
+  flusher: Flusher,
+  opts: WriteOptions,
+): Promise<RestoreResult[]> {
+  try {
+    await flusher.flush(batch);
+  } catch (e) {
+    for (const w of batch) removeQuietly(w.tmp);
+    return batch.map((w) => ({ ...w.item, outcome: "failed", reason: errorText(e) }));
+  }
+  const results: RestoreResult[] = [];
+  for (const w of batch) results.push(await placeOne(w, opts));
+  return results;
+}
+
+/** Puts a flushed temporary file at its destination; never throws. */
+async function placeOne(
+  { item, tmp, replaces, from }: Written,
+  opts: WriteOptions,
+): Promise<RestoreResult> {
+  const { copy, dest } = item;
+  try {
+    if (replaces || copy.kind === "symlink") {
+      if (!replaces && lstatOrNone(dest)) return conflict(item);
       await renameWithRetry(tmp, dest);
     } else if (!(await linkNew(tmp, dest))) {
       return conflict(item);
@@ -133,7 +261,7 @@ function sameMeta(info: Deno.FileInfo, c: StoredCopy): boolean {
   return mode && info.mtime?.getTime() === c.mtimeMs;
 }
 
-/** Writes the stored copy to `tmp`, checking its digest on the way; then flush and meta. */
+/** Writes the stored copy to `tmp`, checking its digest on the way, and gives it its meta. */
 function writeChecked(stored: string, tmp: string, c: StoredCopy, buf: Uint8Array): void {
   if (c.kind === "symlink") {
     const target = readStored(() => Deno.readLinkSync(stored), stored);
@@ -145,7 +273,11 @@ function writeChecked(stored: string, tmp: string, c: StoredCopy, buf: Uint8Arra
   let total = 0;
   {
     using src = readStored(() => openStoredFile(stored), stored);
-    using dst = Deno.openSync(tmp, { write: true, createNew: true, mode: 0o600 });
+    // Created with its recorded permission bits where the umask keeps them all (no chmod
+    // then), else private until they are set.
+    const keeps = keepsMode(c.mode);
+    const mode = keeps ? c.mode & 0o777 : 0o600;
+    using dst = Deno.openSync(tmp, { write: true, createNew: true, mode });
     for (let n = src.readSync(buf); n !== null; n = src.readSync(buf)) {
       const chunk = buf.subarray(0, n);
       h.update(chunk);
@@ -153,7 +285,11 @@ function writeChecked(stored: string, tmp: string, c: StoredCopy, buf: Uint8Arra
       total += n;
     }
     if (total !== c.size || h.digest("hex") !== c.hash) throw damaged(stored, c);
-    dst.syncSync();
+    if (keeps) {
+      const when = new Date(c.mtimeMs);
+      dst.utimeSync(when, when); // after the last write, through the handle: no path lookup
+      return;
+    }
   }
   applyMeta(tmp, c);
 }
@@ -250,14 +386,16 @@ async function linkNew(tmp: string, dest: string): Promise<boolean> {
 /**
  * Refuses a destination whose existing parent folders include a symlink: writing through
  * it would put the file outside `base` (a folder replaced by a link since the backup).
+ * Returns the first folder on the way that does not exist yet, if any.
  */
-function checkParents({ base, toDir }: RestoreItem, dest: string): void {
+function checkParents({ base, toDir }: RestoreItem, dest: string): string | undefined {
   const parts = relative(base, dirname(dest)).split(sep).filter((p) => p !== "");
+  if (parts.length === 0) return lstatOrNone(base) === undefined ? base : undefined;
   let dir = base;
   for (const part of parts) {
     dir = join(dir, part);
     const info = lstatOrNone(dir);
-    if (!info) return; // the rest does not exist yet: it will be created as folders
+    if (!info) return dir; // the rest does not exist yet: it will be created as folders
     if (info.isSymlink) {
       const remedy = toDir
         ? "remove the link, or restore to another --to folder"
@@ -268,6 +406,16 @@ function checkParents({ base, toDir }: RestoreItem, dest: string): void {
       );
     }
   }
+  return undefined;
+}
+
+/** Remembers the folders from `first` down to `dir` as made by this restore. */
+function rememberMade(made: Set<string>, first: string, dir: string): void {
+  if (made.size >= MADE_FOLDERS_LIMIT) made.clear();
+  for (let d = dir; d.length >= first.length; d = dirname(d)) {
+    made.add(d);
+    if (d === first || dirname(d) === d) break;
+  }
 }
 
 function makeParents(dest: string): void {
@@ -276,14 +424,4 @@ function makeParents(dest: string): void {
   } catch (e) {
     throw new Error(`Cannot create folder '${dirname(dest)}': ${errorText(e)}`);
   }
-}
-
-/** Restores items in order (read as they come), reporting each result as it is known. */
-export async function restoreAll(
-  root: string,
-  items: Iterable<RestoreItem>,
-  opts: Omit<WriteOptions, "buf"> & { onResult: (r: RestoreResult) => void },
-): Promise<void> {
-  const buf = new Uint8Array(READ_BUFFER_BYTES);
-  for (const item of items) opts.onResult(await restoreOne(root, item, { ...opts, buf }));
 }
