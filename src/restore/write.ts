@@ -78,6 +78,8 @@ let tmpCounter = 0;
  */
 const RESTORE_BATCH_FILES = 512;
 const RESTORE_BATCH_BYTES = 64 * 1024 * 1024;
+/** Items (up to date ones too) whose results wait for a batch: bounds what is held. */
+const RESTORE_BATCH_ITEMS = 2048;
 /** Below this many files, fsyncs issued together cost less than a syncfs (as in batch.ts). */
 const SYNCFS_MIN_FILES = 64;
 
@@ -94,7 +96,8 @@ interface Written {
 /**
  * Restores items in order (read as they come), a batch at a time: each file is written to
  * a temporary name next to its destination and checked, the batch's files are flushed
- * together, then each is put in place. Each result is reported as it is known.
+ * together, then each is put in place. The next batch is written while one is flushed.
+ * Results are reported in the items' order.
  */
 export async function restoreAll(
   root: string,
@@ -104,25 +107,38 @@ export async function restoreAll(
   await loadDigests();
   const wopts = { ...opts, buf: new Uint8Array(READ_BUFFER_BYTES), made: new Set<string>() };
   using flusher = new Flusher();
-  let batch: Written[] = [];
+  let batch: (Written | RestoreResult)[] = [];
+  let files = 0;
   let bytes = 0;
+  let placing: Promise<void> = Promise.resolve();
   const flush = async () => {
-    for (const r of await placeBatch(batch, flusher, wopts)) opts.onResult(r);
-    batch = [];
-    bytes = 0;
+    const full = batch;
+    [batch, files, bytes] = [[], 0, 0];
+    const flushed = flusher.flush(full.filter(isWritten)).then(() => undefined, (e) => e);
+    await placing; // the batch before, flushed meanwhile, goes in place first
+    placing = (async () => {
+      for (const r of await placeBatch(full, await flushed, wopts)) opts.onResult(r);
+    })();
   };
-  for (const item of items) {
-    const written = writeOne(root, item, wopts);
-    if ("outcome" in written) {
-      opts.onResult(written);
-      continue;
+  try {
+    for (const item of items) {
+      const written = writeOne(root, item, wopts);
+      batch.push(written);
+      if (isWritten(written)) {
+        files++;
+        bytes += item.copy.kind === "file" ? item.copy.size : 0;
+      }
+      if (files >= RESTORE_BATCH_FILES || bytes >= RESTORE_BATCH_BYTES) await flush();
+      else if (batch.length >= RESTORE_BATCH_ITEMS) await flush();
     }
-    batch.push(written);
-    bytes += item.copy.kind === "file" ? item.copy.size : 0;
-    if (batch.length >= RESTORE_BATCH_FILES || bytes >= RESTORE_BATCH_BYTES) await flush();
+    await flush();
+  } finally {
+    for (const w of batch.filter(isWritten)) removeQuietly(w.tmp); // left by an error
+    await placing;
   }
-  await flush();
 }
+
+const isWritten = (w: Written | RestoreResult): w is Written => !("outcome" in w);
 
 /**
  * Flushes a batch's files: with one syncfs of their file system where that is trusted
@@ -190,20 +206,24 @@ function writeOne(root: string, item: RestoreItem, opts: WriteOptions): Written 
   }
 }
 
-/** Flushes a batch's temporary files together, then puts each in place. */
+/**
+ * Puts a batch's files in place once flushed (`failure`: why the flush failed, and then
+ * none is), with the results of the items that needed no file, in order.
+ */
 async function placeBatch(
-  batch: Written[],
-  flusher: Flusher,
+  batch: (Written | RestoreResult)[],
+  failure: unknown,
   opts: WriteOptions,
 ): Promise<RestoreResult[]> {
-  try {
-    await flusher.flush(batch);
-  } catch (e) {
-    for (const w of batch) removeQuietly(w.tmp);
-    return batch.map((w) => ({ ...w.item, outcome: "failed", reason: errorText(e) }));
-  }
   const results: RestoreResult[] = [];
-  for (const w of batch) results.push(await placeOne(w, opts));
+  for (const w of batch) {
+    if (!isWritten(w)) results.push(w);
+    else if (failure === undefined) results.push(await placeOne(w, opts));
+    else {
+      removeQuietly(w.tmp);
+      results.push({ ...w.item, outcome: "failed", reason: errorText(failure) });
+    }
+  }
   return results;
 }
 
