@@ -9,6 +9,8 @@
 //   nothing changed  one untimed baseline backup of the pristine tree, then every rep re-runs on
 //                    the same tree. A no-op run leaves the state as it found it (modulo logs), so
 //                    nothing is restored between reps — that would cost minutes on the 1m tree.
+//   restore          one untimed baseline backup, then every rep restores everything into an
+//                    `out/` folder that does not exist yet (removed untimed before each rep).
 //   mutations        the source is a private copy of the tree. Baselines of all tools are taken
 //                    while it is pristine; before each timed rep the source is reset to the base
 //                    tree with rsync (only files that differ are rewritten, so unchanged files
@@ -39,7 +41,7 @@ import type { Tool, ToolCtx } from "./tools.ts";
 export interface Scenario {
   id: string; // "<tree>/<slug>", what --only matches
   tree: string;
-  kind: "first" | "nochange" | "mutate";
+  kind: "first" | "nochange" | "mutate" | "restore";
   mutation?: MutationKind;
   label: string;
 }
@@ -54,9 +56,11 @@ export function scenarios(opts: { quick: boolean; with1m: boolean }): Scenario[]
     ...(opts.with1m ? [{ tree: "1m", kind: "nochange" as const, label: "nothing changed" }] : []),
     { tree: mixedTree, kind: "mutate", mutation: "mixed", label: "1% chg +0.5% add -0.5% del" },
     { tree: tinyTree, kind: "mutate", mutation: "changed1", label: "1% changed" },
+    { tree: mixedTree, kind: "restore", label: "restore everything" },
+    { tree: tinyTree, kind: "restore", label: "restore everything" },
   ];
-  const slug = (s: Omit<Scenario, "id">) =>
-    s.kind === "first" ? "first-backup" : s.kind === "nochange" ? "nothing-changed" : s.mutation!;
+  const slugs = { first: "first-backup", nochange: "nothing-changed", restore: "restore" };
+  const slug = (s: Omit<Scenario, "id">) => s.kind === "mutate" ? s.mutation! : slugs[s.kind];
   return list.map((s) => ({ ...s, id: `${s.tree}/${slug(s)}` }));
 }
 
@@ -114,6 +118,9 @@ function verifyMirror(tool: Tool, dst: string, plan: TreePlan, m?: MutationPlan)
   return n === expected ? null : `backup has ${n} files, source ${expected}`;
 }
 
+/** What a restored tree is checked as: the source's files at their own paths, nothing else. */
+const rsyncLike = { stateDirs: [] } as unknown as Tool;
+
 export interface RunOptions {
   runs: number;
   /** Keep the scenario's scratch folder afterwards (--keep). */
@@ -142,7 +149,11 @@ export async function runScenario(
     await new Promise((resolve) => setTimeout(resolve, RACY_WINDOW_MS + 100));
   }
 
-  const active = tools.filter((t) => !(t.firstOnly && sc.kind !== "first"));
+  const active = tools.filter((t) =>
+    sc.kind === "restore" ? t.restore !== undefined : !(t.firstOnly && sc.kind !== "first")
+  );
+  /** Where a restore scenario's tool writes what it restores (emptied before each rep). */
+  const outOf = (t: Tool) => join(scDir, t.name, "out");
   const ctxs = new Map<Tool, ToolCtx>();
   const failed = new Map<Tool, string>();
   const check = new Map<Tool, string>();
@@ -182,9 +193,12 @@ export async function runScenario(
         await syncTree(treeDir, src);
         applyMutation(src, mutation!);
         await copyTree(snapOf(t), ctx.dir);
+      } else if (sc.kind === "restore") {
+        await rmrf(outOf(t)); // created by the restore, as a restore to a new folder does
       }
       await flush();
-      const s = await timed(t.command(ctx), scDir);
+      const command = sc.kind === "restore" ? t.restore!(ctx, outOf(t)) : t.command(ctx);
+      const s = await timed(command, scDir);
       log(
         sc.id,
         `rep ${rep + 1}/${runs} ${t.name}: ${
@@ -200,7 +214,9 @@ export async function runScenario(
       if (
         t.mirror && !check.has(t) && (lastRep || plan.files.length <= CHECK_EVERY_REP_MAX_FILES)
       ) {
-        const problem = verifyMirror(t, ctx.dst, plan, mutation);
+        const problem = sc.kind === "restore"
+          ? verifyMirror(rsyncLike, outOf(t), plan)
+          : verifyMirror(t, ctx.dst, plan, mutation);
         if (problem) {
           check.set(t, problem);
           log(sc.id, `${t.name}: CHECK ${problem}`);

@@ -8,6 +8,8 @@
 //   rsync+sync — `rsync -a --delete <src>/ <dst>/ && sync -f <dst>`: rsync with its data on
 //            disk when it returns, the durability `ours` gives every copy
 //   cp     — `cp -a <src>/. <dst>/`, first backup only (it has no incremental mode)
+// A restore scenario times each tool's `restore` instead: ours `restore --to <out>`, rsync and
+// cp copying their mirror back to <out> (rsync+sync then `sync -f <out>`); restic has none.
 //   restic — `restic backup <src>` into a local repository at <dst> (only when installed)
 
 import { dirname, join } from "node:path";
@@ -41,6 +43,8 @@ export interface Tool {
   /** Untimed: called with an empty dst to create whatever the tool needs before a first run. */
   init(ctx: ToolCtx): Promise<void>;
   command(ctx: ToolCtx): CmdSpec;
+  /** Restores everything backed up in ctx.dst into `out` (absent for tools that cannot). */
+  restore?(ctx: ToolCtx, out: string): CmdSpec;
 }
 
 const ours: Tool = {
@@ -87,6 +91,15 @@ const ours: Tool = {
       env: { NO_COLOR: "1" },
     };
   },
+  restore(ctx, out) {
+    const config = join(ctx.dir, "config.jsonc");
+    return {
+      argv: [Deno.execPath(), "run", "-A", ...v8Flags(), MAIN, "restore", "--to", out, "--quiet"]
+        .concat(["--config", config]),
+      cwd: REPO_ROOT,
+      env: { NO_COLOR: "1" },
+    };
+  },
 };
 
 const rsync: Tool = {
@@ -102,6 +115,9 @@ const rsync: Tool = {
   command(ctx) {
     return { argv: ["rsync", "-a", "--delete", `${ctx.src}/`, `${ctx.dst}/`] };
   },
+  restore(ctx, out) {
+    return { argv: ["rsync", "-a", `${ctx.dst}/`, `${out}/`] }; // the mirror copied back
+  },
 };
 
 const rsyncSync: Tool = {
@@ -116,6 +132,10 @@ const rsyncSync: Tool = {
     const script = 'rsync -a --delete "$1/" "$2/" && sync -f "$2"';
     return { argv: ["sh", "-c", script, "sh", ctx.src, ctx.dst] };
   },
+  restore(ctx, out) {
+    const script = 'rsync -a "$1/" "$2/" && sync -f "$2"';
+    return { argv: ["sh", "-c", script, "sh", ctx.dst, out] };
+  },
 };
 
 const cp: Tool = {
@@ -129,6 +149,9 @@ const cp: Tool = {
   async init() {},
   command(ctx) {
     return { argv: ["cp", "-a", `${ctx.src}/.`, `${ctx.dst}/`] };
+  },
+  restore(ctx, out) {
+    return { argv: ["cp", "-a", `${ctx.dst}/.`, out] };
   },
 };
 
