@@ -5,7 +5,8 @@
  */
 import { formatHistory, historyEntries } from "../restore/history.ts";
 import { loadConfigFor, resolverFor, withState } from "../restore/open.ts";
-import { unfinishedWarning, unfinishedWork } from "../restore/unfinished.ts";
+import { unfinishedWarning, unfinishedWork, whereNow } from "../restore/unfinished.ts";
+import { isStoredCopy, storedEntry } from "../engine/fsops.ts";
 import { flag, parseCommand, str, UsageError } from "./args.ts";
 
 export const HISTORY_HELP = `Usage: backup-tool history PATH [--config FILE] [--json]
@@ -14,7 +15,8 @@ Lists every stored content of one file, oldest first: its version number (what
 'restore --version N' takes), when it became current, when it was replaced ("current"
 while it still is), size, hash, and where its copy lives: the latest copy, versions/,
 _duplicates/, _deleted/, "pruned by retention" with the time it was removed, or "lost"
-when its copy was found missing from the backup root.
+when its copy was found missing from the backup root. Right after a run was interrupted,
+a copy it moved before recording it is shown where it went (JSON: "movedTo").
 PATH is relative to the source root as the logs show it (with several sources it starts
 with the source name).
 
@@ -60,7 +62,8 @@ export function historyCommand(argv: string[]): Promise<number> {
     if (flag(p, "json")) console.log(JSON.stringify({ path, versions: [] }, null, 2));
     return Promise.resolve(1);
   }
-  const entries = historyEntries(copies);
+  const held = (storage: string) => isStoredCopy(storedEntry(config.backupRoot, storage));
+  const entries = historyEntries(copies, (at) => whereNow(unfinished, at, held));
   if (flag(p, "json")) console.log(JSON.stringify({ path, versions: entries }, null, 2));
   else console.log(formatHistory(path, entries));
   return Promise.resolve(0);

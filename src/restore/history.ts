@@ -1,7 +1,8 @@
 /**
  * History of one path: every content the state recorded for it, oldest first, as data
- * (`--json`) and as an aligned table, one line per content (newlines in names escaped). Pure formatting over `copies` rows; nothing is
- * read from disk or written, so an interruption leaves nothing.
+ * (`--json`) and as an aligned table, one line per content (newlines in names escaped).
+ * Pure formatting over `copies` rows (where an interrupted run moved a copy is asked of
+ * the caller); nothing is written, so an interruption leaves nothing.
  */
 import type { StoredCopy } from "../state/store.ts";
 import { formatBytes } from "../cli/summary.ts";
@@ -28,11 +29,23 @@ export interface HistoryEntry {
   storedAt: string | null;
   /** When retention removed the copy, or it was found missing (ISO); null while it exists. */
   prunedAt: string | null;
+  /**
+   * Where the copy is now, when a run interrupted before its commit moved it from
+   * `storedAt` (what the state records until the next run finishes that work).
+   */
+  movedTo?: string;
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
-export function historyEntries(copies: StoredCopy[]): HistoryEntry[] {
+/**
+ * The entries of one path's copies; `movedTo` says where an interrupted run moved a copy
+ * (see `whereNow`), if it did.
+ */
+export function historyEntries(
+  copies: StoredCopy[],
+  movedTo: (storedAt: string) => string | undefined = () => undefined,
+): HistoryEntry[] {
   return [...copies].sort((a, b) => a.seq - b.seq).map((c) => ({
     version: c.seq,
     kind: c.kind,
@@ -46,11 +59,24 @@ export function historyEntries(copies: StoredCopy[]): HistoryEntry[] {
     location: c.location,
     storedAt: c.storedAt,
     prunedAt: c.prunedAt === null ? null : iso(c.prunedAt),
+    ...moved(c.storedAt, movedTo),
   }));
 }
 
-/** Where the copy lives, in words. */
+function moved(storedAt: string | null, movedTo: (storedAt: string) => string | undefined) {
+  const to = storedAt === null ? undefined : movedTo(storedAt);
+  return to === undefined ? {} : { movedTo: to };
+}
+
+/** Where the copy lives, in words, and where an interrupted run moved it. */
 export function whereText(e: HistoryEntry): string {
+  const recorded = recordedWhere(e);
+  return e.movedTo === undefined
+    ? recorded
+    : `${recorded}; moved to ${e.movedTo} by the interrupted run`;
+}
+
+function recordedWhere(e: HistoryEntry): string {
   switch (e.location) {
     case "latest":
       return `latest (${e.storedAt})`;

@@ -66,6 +66,22 @@ export function movedTo(work: Unfinished, storedAt: string): string[] {
   return places;
 }
 
+/**
+ * Where a copy recorded at `storedAt` is now, if an interrupted run moved it: the furthest
+ * place along its moves that holds a file or symlink (`held` asks the disk). A place
+ * further on that holds nothing means that move was never made; the recorded place may
+ * hold the new content the run put there.
+ */
+export function whereNow(
+  work: Unfinished,
+  storedAt: string,
+  held: (storage: string) => boolean,
+): string | undefined {
+  const places = movedTo(work, storedAt);
+  for (let i = places.length - 1; i >= 0; i--) if (held(places[i])) return places[i];
+  return undefined;
+}
+
 /** The warning for read-only commands when a run was interrupted before its commit. */
 export function unfinishedWarning(
   work: Unfinished,

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { movedTo, unfinishedWarning, unfinishedWork } from "./unfinished.ts";
+import { movedTo, unfinishedWarning, unfinishedWork, whereNow } from "./unfinished.ts";
 import type { Action, NewContent } from "../engine/types.ts";
 
 const content = { hash: "h", algo: "sha256" } as unknown as NewContent;
@@ -36,4 +36,14 @@ Deno.test("movedTo: follows a chain of moves, and stops on a cycle", () => {
   work.moved.set("x", "y").set("y", "z").set("p", "q").set("q", "p");
   assert.deepEqual(movedTo(work, "x"), ["y", "z"]);
   assert.deepEqual(movedTo(work, "p"), ["q"]);
+});
+
+Deno.test("whereNow: the furthest place along the moves that holds a copy", () => {
+  const work = unfinishedWork([]);
+  work.moved.set("x", "y").set("y", "z");
+  const holding = (...names: string[]) => (p: string) => names.includes(p);
+  assert.equal(whereNow(work, "x", holding("x")), undefined); // no move made yet
+  assert.equal(whereNow(work, "x", holding("x", "y")), "y"); // x holds the new content
+  assert.equal(whereNow(work, "x", holding("y", "z")), "z");
+  assert.equal(whereNow(work, "w", holding("w", "y")), undefined); // never moved
 });

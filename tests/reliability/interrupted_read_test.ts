@@ -48,6 +48,21 @@ Deno.test("after a crash mid-batch, restore and verify read the copies it moved,
   const json = JSON.parse((await cli(["verify", "--json"])).stdout);
   assert.deepEqual([json.unfinished, json.changed, json.unknown], [Number(recorded[1]), [], []]);
 
+  // history shows where the batch moved the copies it moved, and nothing for the others.
+  const history = await cli(["history", "a.txt"]);
+  assert.match(history.stderr, /^WARNING: the last run was interrupted/);
+  assert.match(
+    history.stdout,
+    /^v1 .*latest \(a\.txt\); moved to versions\/a\.txt\/v1\.bak by the interrupted run$/m,
+  );
+  const deleted = JSON.parse((await cli(["history", "c.txt", "--json"])).stdout);
+  assert.deepEqual(
+    deleted.versions.map((v: { storedAt: string; movedTo?: string }) => [v.storedAt, v.movedTo]),
+    [["c.txt", "_deleted/c.txt"]],
+  );
+  const untouched = JSON.parse((await cli(["history", "b.txt", "--json"])).stdout);
+  assert.equal(untouched.versions[0].movedTo, undefined, "b.txt's batch step was not begun");
+
   // Finishing the interrupted run (no source needed) makes what it backed up restorable.
   const repair = await cli(["verify", "--repair"]);
   assert.equal(repair.code, 0, `${repair.stdout}\n${repair.stderr}`);
