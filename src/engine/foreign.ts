@@ -13,7 +13,7 @@
  */
 import { type Folders, openFolders } from "./folders.ts";
 import { join } from "node:path";
-import { lstatOrNone, nativePath, storedEntry } from "./fsops.ts";
+import { lstatOrNone, nativePath, standsInPlace, storedEntry } from "./fsops.ts";
 import { STATE_DIR } from "./layout.ts";
 
 /** Bounds the memo of real folders (about 100 bytes an entry). */
@@ -49,9 +49,7 @@ export class DiskProbe {
    */
   readonly blocksCopy = (storedAt: string, kind: "file" | "symlink"): boolean => {
     if (this.#realFolders.size >= REAL_FOLDERS_LIMIT) this.#realFolders.clear();
-    const found = storedEntry(this.root, storedAt, this.#realFolders);
-    if (found === undefined) return false;
-    return found === "unsafe" || (kind === "file" ? !found.isFile : found.isDirectory);
+    return standsInPlace(storedEntry(this.root, storedAt, this.#realFolders), kind);
   };
 
   /**

@@ -234,6 +234,21 @@ export function storedEntry(
   return lstatOrNone(nativePath(root, storage));
 }
 
+/**
+ * Whether what `storedEntry` found at a copy's place is something else standing there (put
+ * by hand), which is left alone, the copy being made at the next free name: a path that
+ * is not safe to reach, a folder, or a symlink where a file's copy belongs. Nothing there
+ * is not in the way (the copy is missing); a file where a symlink's copy belongs is taken
+ * for that copy, damaged. Runs and `verify --repair` decide alike by this.
+ */
+export function standsInPlace(
+  found: Deno.FileInfo | "unsafe" | undefined,
+  kind: "file" | "symlink",
+): boolean {
+  if (found === undefined) return false;
+  return found === "unsafe" || (kind === "file" ? !found.isFile : found.isDirectory);
+}
+
 /** Whether a stored copy (a file or a symlink) is at a storage path, reached safely. */
 export function isStoredCopy(
   entry: Deno.FileInfo | "unsafe" | undefined,

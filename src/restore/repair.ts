@@ -28,6 +28,7 @@ import {
   nativePath,
   removeQuietly,
   renameWithRetry,
+  standsInPlace,
   storedEntry,
   syncFiles,
 } from "../engine/fsops.ts";
@@ -159,9 +160,10 @@ export async function repairCopies(
     const outcome: RepairOutcome = { file: copy.storedAt!, path: copy.path, version: copy.seq };
     const tmp = join(ctx.root, STATE_DIR, TMP_DIR, `repair-${crypto.randomUUID()}.tmp`);
     try {
-      const elsewhere = ctx.placement && isBlocked(ctx.root, copy.storedAt!)
-        ? nextFreePlace(ctx.root, copy.storedAt!, ctx.placement)
-        : undefined;
+      const elsewhere =
+        ctx.placement && standsInPlace(storedEntry(ctx.root, copy.storedAt!), copy.kind)
+          ? nextFreePlace(ctx.root, copy.storedAt!, ctx.placement)
+          : undefined;
       const there = elsewhere === undefined && placeFor(ctx.root, copy.storedAt!);
       outcome.from = await remake(ctx, copy, tmp, buf);
       if (elsewhere !== undefined) {
@@ -182,16 +184,6 @@ export async function repairCopies(
     outcomes.push(outcome);
   }
   return outcomes;
-}
-
-/**
- * Whether a damaged copy is in the way (a file or a symlink, moved aside before the new one
- * is placed); throws when the place cannot take a copy without following a symlink or
- * moving something that is not a copy, both of which someone else put there.
- */
-function isBlocked(root: string, storedAt: string): boolean {
-  const entry = storedEntry(root, storedAt);
-  return entry === "unsafe" || (entry !== undefined && !isStoredCopy(entry));
 }
 
 /**

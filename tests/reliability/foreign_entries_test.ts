@@ -128,17 +128,16 @@ Deno.test("symlinks and folders put in place of stored copies never lead the too
   const lost = readState(fx.backup).copies.filter((c) => c.location === "lost").map((c) => c.path);
   assert.deepEqual(lost.sort(), ["source/q.txt", "source/sub/x.txt", "source/sub/y.txt"]);
 
-  // A copy replaced by a symlink after the run: repair puts a real copy back, moving the
-  // symlink aside; outside stays as it was, and so does the symlink at c.txt, where no copy
-  // is recorded any more.
+  // A copy replaced by a symlink after the run: repair makes the copy at the next free name
+  // and leaves the symlink, as a run does (above, c.txt); outside stays as it was.
   Deno.removeSync(join(fx.backup, "k1.txt"));
   Deno.symlinkSync(join(outside, "f"), join(fx.backup, "k1.txt"));
   const repair = await run("verify", "--repair");
-  assert.match(repair.stdout, /REPAIRED: k1.txt/);
+  assert.match(repair.stdout, /REPAIRED: k1.txt .*; made at 'k1.txt.~2', something put there/);
   assert.doesNotMatch(repair.stdout, /REPAIRED: c.txt/);
   assert.deepEqual(readTree(outside, []), before);
-  assert.ok(Deno.lstatSync(join(fx.backup, "k1.txt")).isFile);
-  assert.ok(Deno.lstatSync(join(fx.backup, ".backup-tool/damaged/k1.txt")).isSymlink);
+  assert.ok(Deno.lstatSync(join(fx.backup, "k1.txt")).isSymlink, "the symlink is left alone");
+  assert.equal(Deno.readTextFileSync(join(fx.backup, "k1.txt.~2")), "k1\n");
   assert.ok(Deno.lstatSync(join(fx.backup, "c.txt")).isSymlink);
   const next = await run("run");
   assert.equal(next.code, 0, `${next.stdout}\n${next.stderr}`);
