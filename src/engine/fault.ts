@@ -5,8 +5,9 @@
  * n-th time execution reaches `faultPoint("<point>")`. Without the variable this is a
  * no-op. Points: staged, journaled, archived, placed, deleted, promoted, pruned, executed,
  * committed;
- * `linked` (inside any move: both names on the file, the old one not yet removed); and
- * `aside` (verify --repair: a damaged copy linked into damaged/, not yet replaced).
+ * `linked` (inside any move: both names on the file, the old one not yet removed);
+ * `aside` (verify --repair: a damaged copy linked into damaged/, not yet replaced); and
+ * `restoring` and `restored` (restore: a file written to its temporary name, or placed).
  *
  * A second hook pauses instead, so that a test can change the world at an exact moment:
  * with BACKUP_TOOL_PAUSE `<point>:<n>:<file>`, the n-th `pausePoint("<point>")` creates

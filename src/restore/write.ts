@@ -29,6 +29,7 @@ import { applyMeta, hashFile, hashText, keepsMode, READ_BUFFER_BYTES } from "../
 import { errorText } from "../engine/errors.ts";
 import { createDigest, loadDigests } from "../engine/digest.ts";
 import { openSyncFs, type SyncFs } from "../engine/syncfs.ts";
+import { faultPoint } from "../engine/fault.ts";
 
 export type Outcome = "restored" | "up-to-date" | "conflict" | "failed";
 
@@ -123,6 +124,7 @@ export async function restoreAll(
   try {
     for (const item of items) {
       const written = writeOne(root, item, wopts);
+      faultPoint("restoring");
       batch.push(written);
       if (isWritten(written)) {
         files++;
@@ -218,8 +220,10 @@ async function placeBatch(
   const results: RestoreResult[] = [];
   for (const w of batch) {
     if (!isWritten(w)) results.push(w);
-    else if (failure === undefined) results.push(await placeOne(w, opts));
-    else {
+    else if (failure === undefined) {
+      results.push(await placeOne(w, opts));
+      faultPoint("restored");
+    } else {
       removeQuietly(w.tmp);
       results.push({ ...w.item, outcome: "failed", reason: errorText(failure) });
     }
