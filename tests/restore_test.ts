@@ -468,3 +468,38 @@ Deno.test("a restore of several batches: 1,300 files in nested folders, with mod
   // Again over the restored tree: every file up to date, none rewritten.
   assert.match(await ok(fx, "restore", "--to", out), /0 restored, 1301 up to date/);
 });
+
+Deno.test("a --to folder that holds the backup root: files that would land in the root are refused, its copies untouched", async () => {
+  // The backup root is <dir>/backup; the source holds a folder named backup too.
+  using fx = makeFixture({});
+  put(fx.source, { "foo": "content A\n", "backup/foo": "content B\n", "other.txt": "o\n" });
+  await ok(fx, "run");
+  const r = await fx.cli("restore", "--to", fx.dir, "--overwrite");
+  assert.equal(r.code, 1, r.stdout + r.stderr);
+  assert.match(
+    r.stderr,
+    /^NOT RESTORED: source\/backup\/foo \(v1\): Cannot restore to '.*backup\/foo': it is inside the backup root/m,
+  );
+  assert.equal(Deno.readTextFileSync(join(fx.backup, "foo")), "content A\n"); // foo's copy
+  assert.equal(Deno.readTextFileSync(join(fx.dir, "other.txt")), "o\n");
+  assert.equal((await fx.cli("verify")).code, 0);
+});
+
+Deno.test("a file where a folder must be is named as such", async () => {
+  using fx = makeFixture({});
+  put(fx.source, { "d/e/f.txt": "f\n" });
+  await ok(fx, "run");
+  for (const inTheWay of ["d", "d/e"]) {
+    const out = join(fx.dir, `out-${inTheWay.replace("/", "-")}`);
+    writeTree(out, { [inTheWay]: "a file in the way\n" });
+    const r = await fx.cli("restore", "--to", out);
+    assert.equal(r.code, 1);
+    assert.match(
+      r.stderr,
+      new RegExp(
+        `^NOT RESTORED: source/d/e/f\\.txt \\(v1\\): Cannot restore to '.*': '.*${inTheWay}' is a file where a folder must be: move it away, or restore to another --to folder$`,
+        "m",
+      ),
+    );
+  }
+});

@@ -4,7 +4,7 @@
  * retention removed it). Reads the state read-only, without the run lock; writes nothing.
  */
 import { formatHistory, historyEntries } from "../restore/history.ts";
-import { loadConfigFor, resolverFor, withState } from "../restore/open.ts";
+import { loadConfigFor, resolverFor, runningNow, withState } from "../restore/open.ts";
 import { unfinishedWarning, unfinishedWork, whereNow } from "../restore/unfinished.ts";
 import { isStoredCopy, storedEntry } from "../engine/fsops.ts";
 import { flag, parseCommand, str, UsageError } from "./args.ts";
@@ -51,7 +51,7 @@ export function historyCommand(argv: string[]): Promise<number> {
     const unfinished = unfinishedWork(store.pendingIntents());
     return { path, copies: store.copiesOf(path), folder: resolver.isFolder(path), unfinished };
   });
-  const warning = unfinishedWarning(unfinished, "shows");
+  const warning = unfinishedWarning(unfinished, "shows", runningNow(config));
   if (warning) console.error(warning);
   if (copies.length === 0 && folder) {
     throw new UsageError(`Cannot show history of folder '${given}': give a file PATH under it`);

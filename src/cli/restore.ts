@@ -6,11 +6,13 @@
  */
 import { resolve } from "node:path";
 import { isInside, realTarget } from "../config/paths.ts";
-import { AT_FORMAT, parseAt, sameContentElsewhere, type Selector } from "../restore/asof.ts";
+import { AT_FORMAT, othersHolding, parseAt, type Selector } from "../restore/asof.ts";
 import { selectForRestore } from "../restore/select.ts";
-import { loadConfigFor, openState, resolverFor } from "../restore/open.ts";
+import { loadConfigFor, openState, resolverFor, runningNow } from "../restore/open.ts";
 import type { PathResolver } from "../restore/paths.ts";
-import { restoreAll, type RestoreItem, type RestoreResult } from "../restore/write.ts";
+import type { RestoreItem, RestoreResult } from "../restore/write.ts";
+import { restoreAll } from "../restore/batches.ts";
+import { listenForStop, signalExitCode } from "../watch/signals.ts";
 import type { StoredCopy } from "../state/store.ts";
 import { flag, parseCommand, type Parsed, str, UsageError } from "./args.ts";
 import { errorText } from "../engine/errors.ts";
@@ -40,8 +42,11 @@ Options:
                  read from another copy of the same bytes), upToDate, failed
   --quiet        Print nothing but problems
 
+Ctrl-C (SIGINT), SIGTERM or SIGHUP stops it once the files being flushed are in place
+(what it restored is complete; restore again to finish), a second signal at once.
+
 Exit codes: 0 all restored or up to date, 1 some file not restored (each is named),
-2 usage or configuration error.
+2 usage or configuration error, 130, 143 or 129 stopped by SIGINT, SIGTERM or SIGHUP.
 
 Examples:
   backup-tool restore docs/report.odt --to /tmp/restored
@@ -67,7 +72,7 @@ export async function restoreCommand(argv: string[]): Promise<number> {
   }
   const req = readRequest(p);
   const config = loadConfigFor(str(p, "config"));
-  checkTo(req.to, config.backupRoot);
+  req.to = realTo(req.to, config.backupRoot);
   // Open while restoring: the state is read as the restore goes (the PATHs' records, or
   // everything a page of paths at a time), never held whole.
   const store = openState(config);
@@ -80,34 +85,58 @@ export async function restoreCommand(argv: string[]): Promise<number> {
     const json = flag(p, "json");
     const quiet = flag(p, "quiet") || json;
     const unfinished = unfinishedWork(store.pendingIntents());
-    const warning = unfinishedWarning(unfinished, "restores");
+    const warning = unfinishedWarning(unfinished, "restores", runningNow(config));
     if (warning) console.error(warning);
     const tally = new RestoreTally(json);
-    await restoreAll(
-      config.backupRoot,
-      destinations(selection.contents, resolver, req.to, problems),
-      {
-        overwrite: req.overwrite,
-        fallbacksOf: sameContentElsewhere(() => store.eachStoredCopy()),
-        movedOf: (storedAt) => movedTo(unfinished, storedAt),
-        onResult: (r) => {
-          tally.add(r);
-          if (!quiet) printLine(r);
+    const stop = new AbortController();
+    let stoppedBy: Deno.Signal | undefined;
+    const signals = listenForStop((signal) => {
+      stoppedBy = signal;
+      stop.abort();
+      console.error(
+        `Stopping after the batch in progress (${signal}); a second signal stops at once`,
+      );
+    }, (signal) => {
+      console.error(
+        "Stopping at once: hidden .backup-tool-restore-*.tmp files may be left beside the " +
+          "files restored; delete them, or restore again and then delete them",
+      );
+      Deno.exit(signalExitCode(signal));
+    });
+    let stopped: boolean;
+    try {
+      ({ stopped } = await restoreAll(
+        config.backupRoot,
+        destinations(selection.contents, resolver, req.to, problems),
+        {
+          overwrite: req.overwrite,
+          fallbacksFor: (copies) => othersHolding(copies, store.eachStoredCopy()),
+          movedOf: (storedAt) => movedTo(unfinished, storedAt),
+          onResult: (r) => {
+            tally.add(r);
+            if (!quiet) printLine(r);
+          },
+          signal: stop.signal,
         },
-      },
-    );
-    return printRestore(tally, problems, { json, quiet, at: req.at });
+      ));
+    } finally {
+      signals.dispose();
+    }
+    const stoppedCode = stopped && stoppedBy ? signalExitCode(stoppedBy) : undefined;
+    return printRestore(tally, problems, { json, quiet, at: req.at, stoppedCode });
   } finally {
     store.close();
   }
 }
 
 /**
- * Restoring into the backup root could replace stored copies: refused, however the folder
- * is named (its real path is compared, so a symlink to the root does not get past).
+ * The `--to` folder as its real path (as given where it does not exist yet), refused when
+ * it lies inside the backup root, however it is named (a symlink to the root does not get
+ * past): restoring there could replace stored copies. One that holds the backup root is
+ * taken; the files that would land inside the root are each refused (write.ts).
  */
-function checkTo(to: string | undefined, root: string): void {
-  if (to === undefined) return;
+function realTo(to: string | undefined, root: string): string | undefined {
+  if (to === undefined) return undefined;
   let real: string;
   try {
     real = realTarget(to, "--to");
@@ -120,6 +149,7 @@ function checkTo(to: string | undefined, root: string): void {
         `choose a folder outside it`,
     );
   }
+  return real;
 }
 
 /** Where each content goes, as it comes; one with nowhere to go is added to `problems`. */

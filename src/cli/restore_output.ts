@@ -55,16 +55,19 @@ export class RestoreTally {
 export function printRestore(
   tally: RestoreTally,
   earlier: Problem[],
-  opts: { json: boolean; quiet: boolean; at?: number },
+  /** `stoppedCode`: the exit code of a restore a stop signal cut short. */
+  opts: { json: boolean; quiet: boolean; at?: number; stoppedCode?: number },
 ): number {
   const problems = [...earlier, ...tally.problems];
-  const exitCode = problems.length === 0 ? 0 : 1;
+  const stopped = opts.stoppedCode !== undefined;
+  const exitCode = opts.stoppedCode ?? (problems.length === 0 ? 0 : 1);
   if (opts.json) {
     console.log(JSON.stringify(
       {
         command: "restore",
         ok: exitCode === 0,
         exitCode,
+        ...stopped ? { stopped } : {},
         at: opts.at === undefined ? undefined : new Date(opts.at).toISOString(),
         restored: tally.listed.restored,
         upToDate: tally.listed.upToDate,
@@ -83,7 +86,11 @@ export function printRestore(
     console.error(oneLine(`NOT RESTORED:${name} ${p.reason}`));
   }
   if (!opts.quiet || exitCode !== 0) {
-    const title = exitCode === 0 ? "Restore complete" : "Restore incomplete";
+    const title = stopped
+      ? "Restore stopped before it finished"
+      : exitCode === 0
+      ? "Restore complete"
+      : "Restore incomplete";
     console.log(
       `${title}: ${tally.restored} restored, ${tally.upToDate} up to date, ` +
         `${problems.length} not restored`,

@@ -9,7 +9,7 @@ import { flag, parseCommand, str, UsageError } from "./args.ts";
 import { withProgress } from "./progress.ts";
 import { styleFor } from "./style.ts";
 import { humanSummary, jsonSummary, printErrors } from "./summary.ts";
-import { listenForStop } from "../watch/signals.ts";
+import { listenForStop, signalExitCode } from "../watch/signals.ts";
 
 export const RUN_HELP =
   `Usage: backup-tool run [--config FILE] [--json] [--rehash] [--force] [--quiet]
@@ -83,10 +83,4 @@ export async function runCommand(argv: string[]): Promise<number> {
     console.log(humanSummary(title, summary, styleFor("stdout")));
   }
   return stoppedBy && summary.stopped ? signalExitCode(stoppedBy) : summary.exitCode;
-}
-
-/** 128 + the signal's number, as a shell reports a process a signal ended. */
-function signalExitCode(signal: Deno.Signal): number {
-  const numbers: Partial<Record<Deno.Signal, number>> = { SIGHUP: 1, SIGTERM: 15, SIGBREAK: 21 };
-  return 128 + (numbers[signal] ?? 2);
 }

@@ -4,7 +4,7 @@
  * backup root that the state does not know. Reads only; no lock is taken, so run it while
  * no backup is running. `--repair` takes the lock and makes bad copies again (repair.ts).
  */
-import { loadConfigFor, logDirInside, openState } from "../restore/open.ts";
+import { loadConfigFor, logDirInside, openState, runningNow } from "../restore/open.ts";
 import { catalogOf, verifyBackup, type VerifyReport } from "../restore/verify.ts";
 import type { Config } from "../config/config.ts";
 import { outcomeLine, verifyAndRepair } from "../restore/repair.ts";
@@ -29,13 +29,13 @@ Options:
   --repair          Make missing and changed copies again where a source still has them
   --sample PERCENT  Re-hash a random PERCENT (above 0, up to 100, decimals allowed) of the copies
   --config FILE     Config file (default ./config.jsonc, then ./config.json)
-  --json            Print { ok, checked, total, missing, changed, unknown, unfinished },
-                    and with --repair also repaired and notRepaired
+  --json            Print { ok, checked, total, missing, changed, unknown, unreadable,
+                    unfinished }, and with --repair also repaired and notRepaired
   --quiet           Print nothing but problems
 
 Exit codes: 0 intact (with --repair: intact once repaired), 1 something is missing,
-changed or unknown (each is named), 2 usage or configuration error, 3 (--repair) a
-backup holds the lock.
+changed or unknown, or a folder could not be read (each is named), 2 usage or
+configuration error, 3 (--repair) a backup holds the lock.
 
 Examples:
   backup-tool verify
@@ -60,7 +60,7 @@ export async function verifyCommand(argv: string[]): Promise<number> {
   let report: VerifyReport;
   try {
     const unfinished = unfinishedWork(store.pendingIntents());
-    const warning = unfinishedWarning(unfinished, "checks");
+    const warning = unfinishedWarning(unfinished, "checks", runningNow(config));
     if (warning) console.error(warning);
     report = await verifyBackup(config.backupRoot, catalogOf(store), {
       samplePercent,
@@ -116,12 +116,20 @@ function printReport(r: VerifyReport, quiet: boolean, sample?: number): void {
   for (const u of r.unknown) {
     console.error(oneLine(`UNKNOWN: ${u.file} (not recorded in the state)`));
   }
+  for (const u of r.unreadable) {
+    console.error(oneLine(
+      `UNREADABLE: ${u.file}: ${u.error} (the copies below it could not be checked)`,
+    ));
+  }
   if (quiet && r.ok) return;
   const sampled = sample === undefined ? "" : ` (a ${sample}% sample)`;
   console.log(
     r.ok
       ? `Verify: all ${r.total} stored copies present, ${r.checked} re-hashed${sampled}: intact`
       : `Verify failed: ${r.missing.length} missing, ${r.changed.length} changed, ` +
-        `${r.unknown.length} unknown file(s); ${r.checked} re-hashed${sampled}`,
+        `${r.unknown.length} unknown file(s)${unreadable(r)}; ${r.checked} re-hashed${sampled}`,
   );
 }
+
+const unreadable = (r: VerifyReport) =>
+  r.unreadable.length === 0 ? "" : `, ${r.unreadable.length} unreadable folder(s)`;

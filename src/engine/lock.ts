@@ -15,7 +15,8 @@ export interface Lock {
   release(): void;
 }
 
-export function acquireLock(file: string): Lock {
+/** `command`: what takes it ("run", "watch", "verify --repair"), named to a second one. */
+export function acquireLock(file: string, command = "run"): Lock {
   const f = Deno.openSync(file, { read: true, write: true, create: true });
   let acquired = false;
   try {
@@ -24,14 +25,19 @@ export function acquireLock(file: string): Lock {
     // portion of the file") and would end the run with that instead of exit code 3.
     if (!f.tryLockSync(true)) {
       throw new LockedError(
-        `Cannot lock backup root: another run holds '${file}'${describe(readHolder(f))}: ` +
-          `wait for it to finish (or stop the watch session)`,
+        `Cannot lock backup root: ${describe(readHolder(f)) ?? "another run"} holds ` +
+          `'${file}': wait for it to finish (or stop the watch session)`,
       );
     }
     const previous = readAll(f);
     f.truncateSync(0);
     f.seekSync(0, Deno.SeekMode.Start);
-    const record = { pid: Deno.pid, host: hostname(), started: new Date().toISOString() };
+    const record = {
+      pid: Deno.pid,
+      host: hostname(),
+      started: new Date().toISOString(),
+      command,
+    };
     f.writeSync(new TextEncoder().encode(JSON.stringify(record) + "\n"));
     // Only now is the handle the caller's to close; a failure before (a full disk) closes
     // it here, which drops the lock.
@@ -68,11 +74,39 @@ function readHolder(f: Deno.FsFile): string {
   }
 }
 
-function describe(record: string): string {
+/**
+ * Who holds the lock now, as `describe` names it ("a run (pid …)"), or undefined when no
+ * live process does: asked by the commands that take no lock (`verify`, `restore`,
+ * `history`), whose view of a backup root that a run is changing is not settled. Takes no
+ * lock itself and writes nothing.
+ */
+export function currentHolder(file: string): string | undefined {
+  let f: Deno.FsFile;
+  try {
+    f = Deno.openSync(file, { read: true });
+  } catch {
+    return undefined; // no lock file: no run has ever held it
+  }
+  try {
+    if (f.tryLockSync(false)) {
+      f.unlockSync();
+      return undefined;
+    }
+    return describe(readHolder(f)) ?? "another run";
+  } catch {
+    return undefined; // locks not supported here: nothing to tell
+  } finally {
+    f.close();
+  }
+}
+
+/** A lock record in words: "a run (pid 12 on host, started …)". */
+function describe(record: string): string | undefined {
   try {
     const r = JSON.parse(record);
-    return ` (pid ${r.pid} on ${r.host}, started ${r.started})`;
+    const what = r.command === undefined ? "another run" : `a ${r.command}`;
+    return `${what} (pid ${r.pid} on ${r.host}, started ${r.started})`;
   } catch {
-    return "";
+    return undefined;
   }
 }

@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { acquireLock } from "./lock.ts";
+import { acquireLock, currentHolder } from "./lock.ts";
 import { LockedError } from "./errors.ts";
 
 Deno.test("acquireLock: a second taker is refused and told who holds it", () => {
@@ -17,7 +17,7 @@ Deno.test("acquireLock: a second taker is refused and told who holds it", () => 
       assert.throws(() => acquireLock(file), LockedError);
       assert.throws(
         () => acquireLock(file),
-        new RegExp(`another run holds .*\\(pid ${Deno.pid} on `),
+        new RegExp(`a run \\(pid ${Deno.pid} on .*\\) holds`),
       );
     } finally {
       lock.release();
@@ -39,6 +39,23 @@ Deno.test("acquireLock: the record of a holder that died is reported as stale", 
     const lock = acquireLock(file);
     assert.equal(lock.staleHolder, record);
     lock.release();
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
+
+Deno.test("currentHolder: names a live holder, nothing when the lock is free or never made", () => {
+  const dir = Deno.makeTempDirSync();
+  try {
+    const file = join(dir, "lock");
+    assert.equal(currentHolder(file), undefined); // no lock file yet
+    const lock = acquireLock(file, "watch");
+    try {
+      assert.match(currentHolder(file)!, new RegExp(`^a watch \\(pid ${Deno.pid} on .*\\)$`));
+    } finally {
+      lock.release();
+    }
+    assert.equal(currentHolder(file), undefined);
   } finally {
     Deno.removeSync(dir, { recursive: true });
   }

@@ -101,7 +101,7 @@ export async function openSession(
           ? `Cannot create the state folder '${paths.tmp}' in the backup root`
           : `Cannot create the backup root '${config.backupRoot}'`,
     );
-    lock = acquireLock(paths.lock);
+    lock = acquireLock(paths.lock, command === "verify" ? "verify --repair" : command);
   } catch (e) {
     log.discard();
     throw e;

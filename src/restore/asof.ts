@@ -119,22 +119,20 @@ export function copiesByContent(rows: Iterable<StoredCopy>): Map<string, string[
 }
 
 /**
- * For each stored copy, the other stored copies of the same content (storage path order):
- * where a restore can read the bytes when its own copy turns out missing or damaged
- * before any run recorded that. Each question reads `everything` once (it is rare: a
- * copy damaged since the last verify), keeping only the answer.
+ * For contents whose own copy turned out missing or damaged before any run recorded that,
+ * the other stored copies of the same bytes (storage path order), where a restore can read
+ * them instead: one read of `everything`, keeping only what `wanted` needs.
  */
-export function sameContentElsewhere(
-  everything: () => Iterable<StoredCopy>,
+export function othersHolding(
+  wanted: readonly StoredCopy[],
+  everything: Iterable<StoredCopy>,
 ): (c: StoredCopy) => string[] {
-  return (c) => {
-    const key = contentKey(c);
-    const out: string[] = [];
-    for (const s of everything()) {
-      if (isStored(s) && s.storedAt !== c.storedAt && contentKey(s) === key) out.push(s.storedAt!);
-    }
-    return out.sort();
-  };
+  const byContent = new Map<string, string[]>(wanted.map((c) => [contentKey(c), []]));
+  for (const s of everything) {
+    if (isStored(s)) byContent.get(contentKey(s))?.push(s.storedAt!);
+  }
+  for (const list of byContent.values()) list.sort();
+  return (c) => (byContent.get(contentKey(c)) ?? []).filter((p) => p !== c.storedAt);
 }
 
 /** What makes two stored copies the same content: kind and digest. */

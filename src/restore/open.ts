@@ -10,6 +10,7 @@ import { PreflightError } from "../engine/errors.ts";
 import { exists } from "../engine/fsops.ts";
 import { statePaths } from "../engine/session.ts";
 import { StateStore } from "../state/store.ts";
+import { currentHolder } from "../engine/lock.ts";
 import { PathResolver } from "./paths.ts";
 
 export function loadConfigFor(configFlag: string | undefined): Config {
@@ -26,6 +27,11 @@ export function requireState(config: Config): string {
     );
   }
   return db;
+}
+
+/** Who is changing the backup root now (a run, a watch session, a repair), if anyone. */
+export function runningNow(config: Config): string | undefined {
+  return currentHolder(statePaths(config.backupRoot).lock);
 }
 
 /** The state opened read-only (close it when done); exit code 2 when there is no backup yet. */

@@ -17,6 +17,7 @@ import type { Config, Source } from "../config/config.ts";
 import { openSession } from "../engine/session.ts";
 import { requireState } from "./open.ts";
 import { catalogOf, verifyBackup, type VerifyOptions, type VerifyReport } from "./verify.ts";
+import { standingAt } from "./verify_listing.ts";
 import { contentKey, copiesByContent } from "./asof.ts";
 import type { StoredCopy } from "../state/store.ts";
 import { loadDigests } from "../engine/digest.ts";
@@ -80,7 +81,7 @@ export async function verifyAndRepair(
     const store = session.store;
     const report = await verifyBackup(config.backupRoot, catalogOf(store), opts);
     const todo = [...report.missing, ...report.changed].map((b) =>
-      store.copiesAt(b.file).find((c) => c.path === b.path && c.seq === b.version)!
+      store.copiesOf(b.path).find((c) => c.seq === b.version)!
     );
     let contents: Map<string, string[]> | undefined; // built once, on the first need
     const byContent = () =>
@@ -97,10 +98,16 @@ export async function verifyAndRepair(
         record: (c, storedAt) => session.store.recordStoredAt(c.id, storedAt),
       },
     };
-    const outcomes = await repairCopies(ctx, todo);
-    for (const o of outcomes) session.log.line(outcomeLine(o));
+    // Logged as each is done: a repair killed midway still says what it did.
+    const outcomes = await repairCopies(ctx, todo, (o) => session.log.line(outcomeLine(o)));
+    // What stands where a copy was made elsewhere is now a file no copy is recorded at.
+    for (const o of outcomes) {
+      if (o.movedTo !== undefined) {
+        report.unknown.push(...standingAt(config.backupRoot, o.file).map((file) => ({ file })));
+      }
+    }
     const failed = outcomes.filter((o) => o.error !== undefined).length;
-    const ok = report.unknown.length === 0 && failed === 0;
+    const ok = report.unknown.length + report.unreadable.length === 0 && failed === 0;
     session.log.line(
       `Verify complete: ${outcomes.length - failed} repaired, ${failed} not repaired, ` +
         `${report.unknown.length} unknown file(s)`,
@@ -152,6 +159,7 @@ export interface RepairContext {
 export async function repairCopies(
   ctx: RepairContext,
   copies: StoredCopy[],
+  onOutcome?: (o: RepairOutcome) => void,
 ): Promise<RepairOutcome[]> {
   await loadDigests();
   const buf = new Uint8Array(READ_BUFFER_BYTES);
@@ -182,6 +190,7 @@ export async function repairCopies(
       removeQuietly(tmp);
     }
     outcomes.push(outcome);
+    onOutcome?.(outcome);
   }
   return outcomes;
 }

@@ -86,9 +86,16 @@ export function whereNow(
 export function unfinishedWarning(
   work: Unfinished,
   doing: "restores" | "checks" | "shows",
+  /** Who holds the backup root's lock now, if a live process does (lock.ts `currentHolder`). */
+  running?: string,
 ): string | undefined {
-  if (work.actions === 0) return undefined;
   const again = { restores: "restore", checks: "verify", shows: "look" }[doing];
+  if (running !== undefined) {
+    return `WARNING: ${running} is changing the backup now: this ${doing} it as of its last ` +
+      `commit, and copies it moves meanwhile can look missing or changed; ${again} again ` +
+      "once it is done";
+  }
+  if (work.actions === 0) return undefined;
   return `WARNING: the last run was interrupted before it recorded ${work.actions} action(s): ` +
     `this ${doing} the backup as of the run before it, with the copies it moved where it ` +
     "moved them; run 'verify --repair' (it needs no source folder) or the next run to finish " +

@@ -11,11 +11,9 @@
  * (journaled, not recorded) is taken into account: its moved copies are checked where
  * they went.
  */
-import { join } from "node:path";
 import type { StateStore, StoredCopy } from "../state/store.ts";
-import { STATE_DIR } from "../engine/layout.ts";
-import { isRunLogName } from "../log/runlog.ts";
-import { nativePath } from "../engine/fsops.ts";
+import { lstatOrNone, nativePath } from "../engine/fsops.ts";
+import { listBackup, strayClaimer, unfinishedNames } from "./verify_listing.ts";
 import { hashCopy, READ_BUFFER_BYTES } from "../engine/stage.ts";
 import { errorText } from "../engine/errors.ts";
 import { loadDigests } from "../engine/digest.ts";
@@ -43,6 +41,11 @@ export interface VerifyReport {
   missing: BadCopy[];
   changed: BadCopy[];
   unknown: { file: string }[];
+  /**
+   * Folders of the backup root that could not be listed (no permission, a name this system
+   * cannot give back): the copies below them are neither found nor called missing.
+   */
+  unreadable: { file: string; error: string }[];
   /**
    * Actions of an interrupted run, journaled but never recorded (0 normally): the copies
    * they moved were checked where they went, and the copies they placed are not unknown.
@@ -99,6 +102,7 @@ export async function verifyBackup(
     missing: [],
     changed: [],
     unknown: [],
+    unreadable: listing.unreadable,
     unfinished: unfinished?.actions ?? 0,
   };
   /** The other names an interrupted run may have moved a copy to, holding its kind. */
@@ -106,16 +110,29 @@ export async function verifyBackup(
     unfinished
       ? movedTo(unfinished, c.storedAt!).filter((m) => listing.kinds.get(m) === c.kind)
       : [];
-  const claim = strayClaimer(listing.strays, new DiskProbe(root).ignoresCase());
+  // Another spelling is the copy's only where the disk opens the copy by its own name too
+  // (not one inode: exFAT through FUSE numbers each spelling apart).
+  const opensAs = (storedAt: string) => {
+    const own = lstatOrNone(nativePath(root, storedAt));
+    return own !== undefined && !own.isDirectory;
+  };
+  const claim = strayClaimer(listing.strays, new DiskProbe(root).ignoresCase(), opensAs);
+  const unchecked = (c: StoredCopy) =>
+    listing.unreadable.some((u) => c.storedAt!.startsWith(`${u.file}/`));
   /** Copies found under a name other than their own, and that name. */
   const elsewhere = new Map<number, string>();
   const buf = new Uint8Array(READ_BUFFER_BYTES);
   const check = (c: StoredCopy, name: string) => {
     const found = digestOf(root, name, c, buf);
-    // Where an interrupted run placed new content over it, the old one is where it moved.
-    const intact = found === c.hash ||
-      movedNames(c).some((m) => m !== name && digestOf(root, m, c, buf) === c.hash);
-    if (!intact) report.changed.push({ ...bad(c), algo: c.algo, expected: c.hash, found });
+    // Where an interrupted run placed new content over it, the old one is where it moved:
+    // named there when it does not hold it either.
+    const moved = movedNames(c).filter((m) => m !== name);
+    const intact = found === c.hash || moved.some((m) => digestOf(root, m, c, buf) === c.hash);
+    if (!intact) {
+      const at = moved.at(-1) ?? name;
+      const there = at === name ? found : digestOf(root, at, c, buf);
+      report.changed.push({ ...bad(c), file: at, algo: c.algo, expected: c.hash, found: there });
+    }
     report.checked++;
   };
   const sampling = (opts.samplePercent ?? 100) < 100;
@@ -127,7 +144,7 @@ export async function verifyBackup(
       : [listing.listed.has(c.id) ? undefined : claim(c.storedAt!, c.kind), ...movedNames(c)]
         .find((n) => n !== undefined);
     if (name === undefined) {
-      report.missing.push(bad(c));
+      if (!unchecked(c)) report.missing.push(bad(c));
       continue;
     }
     present++;
@@ -142,121 +159,9 @@ export async function verifyBackup(
       if (name !== undefined && take()) check(c, name);
     }
   }
-  report.ok = report.missing.length + report.changed.length + report.unknown.length === 0;
+  report.ok = report.missing.length + report.changed.length + report.unknown.length +
+      report.unreadable.length === 0;
   return report;
-}
-
-/** What the walk of the backup root found, kept small: see `listBackup`. */
-interface Listing {
-  /** Copies listed under their own name. */
-  listed: IdSet;
-  /** Of those, the ones listed as their recorded kind. */
-  matched: IdSet;
-  /** Names no copy is recorded at (storage path → kind), in walk order. */
-  strays: Map<string, EntryKind>;
-  /** The kind of each listed name an interrupted run placed or moved a copy to. */
-  kinds: Map<string, EntryKind>;
-}
-
-type EntryKind = "file" | "symlink" | "other";
-
-/** The names an interrupted run placed or moved copies to (none are strays). */
-function unfinishedNames(unfinished?: Unfinished): Set<string> {
-  return new Set([...unfinished?.placed ?? [], ...unfinished?.moved.values() ?? []]);
-}
-
-/**
- * Walks everything under `root` but the state folder and run logs, asking the catalog
- * about each name as it is listed.
- */
-function listBackup(
-  root: string,
-  catalog: CopyCatalog,
-  unfinished: Set<string>,
-  logFolder?: string,
-): Listing {
-  const out: Listing = {
-    listed: new IdSet(),
-    matched: new IdSet(),
-    strays: new Map(),
-    kinds: new Map(),
-  };
-  const logPrefix = logFolder === undefined || logFolder === "" ? logFolder : `${logFolder}/`;
-  const visit = (dir: string, prefix: string) => {
-    for (const e of Deno.readDirSync(dir)) {
-      const rel = prefix + e.name;
-      if (rel === STATE_DIR) continue;
-      if (prefix === logPrefix && e.isFile && isRunLogName(e.name)) continue;
-      if (e.isDirectory) {
-        visit(join(dir, e.name), `${rel}/`);
-        continue;
-      }
-      const kind: EntryKind = e.isFile ? "file" : e.isSymlink ? "symlink" : "other";
-      if (unfinished.has(rel)) out.kinds.set(rel, kind);
-      const recorded = catalog.kindsAt(rel);
-      for (const [id, recordedKind] of recorded) {
-        out.listed.add(id);
-        if (recordedKind === kind) out.matched.add(id);
-      }
-      if (recorded.length === 0 && !unfinished.has(rel)) out.strays.set(rel, kind);
-    }
-  };
-  visit(root, "");
-  return out;
-}
-
-/**
- * The name a copy not listed under its own may have, taken from the strays (and so no
- * longer unknown): on a disk that stores names decomposed (HFS+, the format of many older
- * Mac backup disks, lists `é` as `e` and an accent), the one stray that differs from it
- * only in Unicode normalization. Such a disk opens the copy by either name. On a disk that
- * ignores case, letter case may differ too: two source folders `Docs` and `docs` are one
- * folder there, listed under the name made first. A stray of another kind is claimed but
- * not the copy's (the copy is missing), as its name says whose it is.
- */
-function strayClaimer(
-  strays: Map<string, EntryKind>,
-  ignoresCase: boolean,
-): (storedAt: string, kind: "file" | "symlink") => string | undefined {
-  const keyOf = (name: string) =>
-    ignoresCase ? name.normalize("NFC").toLowerCase() : name.normalize("NFC");
-  let byKey: Map<string, string[]> | undefined;
-  return (storedAt, kind) => {
-    if (strays.size === 0) return undefined;
-    if (byKey === undefined) {
-      byKey = new Map();
-      for (const name of strays.keys()) {
-        const key = keyOf(name);
-        byKey.set(key, [...byKey.get(key) ?? [], name]);
-      }
-    }
-    const key = keyOf(storedAt);
-    const candidates = byKey.get(key) ?? [];
-    if (candidates.length !== 1) return undefined;
-    byKey.delete(key); // claimed: no other copy is at that name
-    const name = candidates[0];
-    const listedKind = strays.get(name);
-    strays.delete(name);
-    return listedKind === kind ? name : undefined;
-  };
-}
-
-/** A set of copy ids (small integers): one bit each. */
-class IdSet {
-  #bits = new Uint8Array(1024);
-
-  add(id: number): void {
-    if (id >> 3 >= this.#bits.length) {
-      const grown = new Uint8Array(Math.max(this.#bits.length * 2, (id >> 3) + 1));
-      grown.set(this.#bits);
-      this.#bits = grown;
-    }
-    this.#bits[id >> 3] |= 1 << (id & 7);
-  }
-
-  has(id: number): boolean {
-    return id >> 3 < this.#bits.length && (this.#bits[id >> 3] & (1 << (id & 7))) !== 0;
-  }
 }
 
 function bad(c: StoredCopy): BadCopy {
@@ -277,7 +182,10 @@ function digestOf(root: string, name: string, c: StoredCopy, buf: Uint8Array): s
  * says yes to exactly ceil(n × percent / 100) of them, every such subset equally likely.
  */
 export function sampler(n: number, percent: number, random: () => number): () => boolean {
-  const k = Math.min(n, Math.ceil((n * percent) / 100));
+  // Rounded to millionths of a copy first: 1,000 × 16.1 / 100 is 161.00000000000003 in
+  // binary floating point, which would round up to 162.
+  const share = Math.ceil(Math.round(n * percent * 10_000) / 1_000_000);
+  const k = n === 0 ? 0 : Math.min(n, Math.max(1, share)); // never none of a backup
   let seen = 0;
   let taken = 0;
   return () => {

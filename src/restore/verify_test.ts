@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { sampler } from "./verify.ts";
+import { type EntryKind, strayClaimer } from "./verify_listing.ts";
 
 /** The indices of `n` items the sampler takes. */
 function taken(n: number, percent: number, random: () => number): number[] {
@@ -14,6 +15,10 @@ Deno.test("sampler: exactly the requested share, rounded up, in order", () => {
   assert.deepEqual(taken(10, 30, () => 0), [0, 1, 2]);
   assert.deepEqual(taken(10, 30, () => 0.999), [7, 8, 9]); // the end is always reached
   assert.deepEqual(taken(0, 50, Math.random), []);
+  assert.equal(taken(10, 0.0001, Math.random).length, 1); // a tiny share is still one
+  // 1,000 × 16.1 / 100 is 161.00000000000003 in floating point: still 161.
+  assert.equal(taken(1000, 16.1, () => 0.5).length, 161);
+  assert.equal(taken(1000, 64.4, () => 0.5).length, 644);
 });
 
 Deno.test("sampler: every item is about equally likely", () => {
@@ -30,4 +35,27 @@ Deno.test("sampler: every item is about equally likely", () => {
   }
   // Each of the 10 is taken in 20% of 20,000 rounds: 4,000, give or take a few percent.
   for (const c of counts) assert.ok(c > 3700 && c < 4300, `counts ${counts}`);
+});
+
+Deno.test("strayClaimer: another spelling is a copy's only where the disk opens it by its own", () => {
+  const nfc = "caf\u00e9.txt";
+  const nfd = nfc.normalize("NFD");
+  const strays = () =>
+    new Map<string, EntryKind>([[nfd, "file"], ["Docs/a.txt", "file"], ["l", "file"]]);
+  // HFS+: either spelling opens the one entry.
+  const hfs = strays();
+  const onHfs = strayClaimer(hfs, false, () => true);
+  assert.equal(onHfs(nfc, "file"), nfd);
+  assert.equal(hfs.has(nfd), false, "claimed: no longer unknown");
+  assert.equal(onHfs("docs/a.txt", "file"), undefined, "case matters on HFS+ here");
+  // A disk that ignores case: Docs and docs are one folder.
+  assert.equal(strayClaimer(strays(), true, () => true)("docs/a.txt", "file"), "Docs/a.txt");
+  // ext4 keeps both spellings apart: nothing is claimed.
+  const ext4 = strays();
+  assert.equal(strayClaimer(ext4, false, () => false)(nfc, "file"), undefined);
+  assert.equal(ext4.has(nfd), true, "still unknown");
+  // Of another kind: claimed (the name says whose it is), but not the copy.
+  const other = new Map<string, EntryKind>([["L", "file"]]);
+  assert.equal(strayClaimer(other, true, () => true)("l", "symlink"), undefined);
+  assert.equal(other.size, 0);
 });

@@ -1,20 +1,23 @@
 /**
- * The restore writer: puts stored contents at their destinations. Each copy is written to
- * a temporary file next to its destination (`.backup-tool-restore-<pid>-<n>.tmp`), hashed
- * as it is written and compared with the recorded digest, and given its recorded mode and
- * mtime; a batch of them is flushed together, and only then is each renamed to its final
- * name. So a final name only ever holds a complete, checked file; an interruption leaves
- * at most a batch's hidden temporary files, which can be deleted.
+ * The restore writer: puts one stored content at its destination, in two steps that
+ * batches.ts runs for many at a time. `writeOne` writes the copy to a temporary file next
+ * to the destination (`.backup-tool-restore-<pid>-<n>.tmp`), hashed as it is written and
+ * compared with the recorded digest, and gives it its recorded mode and mtime; once it is
+ * flushed, `placeOne` links it to the final name. So a final name only ever holds a
+ * complete, checked file; an interruption leaves at most hidden temporary files, which can
+ * be deleted.
  *
  * An existing destination with the same content is left as it is ("up to date"); one with
  * other content is left alone and reported unless `overwrite`. A new file is linked into
  * place (which fails if a file appeared meanwhile) rather than renamed, where the
  * filesystem allows it, so even a file created during the restore is never clobbered.
  * A symlink is recreated with its recorded target; its own mtime and mode are not set
- * (Deno has no lutimes/lchmod). A destination whose parent folder became a symlink is
- * refused, so nothing is written outside the restore folder.
+ * (Deno has no lutimes/lchmod). A destination whose parent folder became a symlink or a
+ * file is refused, so nothing is written outside the restore folder; nor is anything
+ * written inside the backup root.
  */
 import { RESTORE_TMP_PREFIX } from "../engine/layout.ts";
+import { isInside } from "../config/paths.ts";
 import { dirname, join, relative, sep } from "node:path";
 import type { StoredCopy } from "../state/store.ts";
 import {
@@ -23,13 +26,10 @@ import {
   nativePath,
   removeQuietly,
   renameWithRetry,
-  syncFiles,
 } from "../engine/fsops.ts";
-import { applyMeta, hashFile, hashText, keepsMode, READ_BUFFER_BYTES } from "../engine/stage.ts";
+import { applyMeta, hashFile, hashText, keepsMode } from "../engine/stage.ts";
 import { errorText } from "../engine/errors.ts";
-import { createDigest, loadDigests } from "../engine/digest.ts";
-import { openSyncFs, type SyncFs } from "../engine/syncfs.ts";
-import { faultPoint } from "../engine/fault.ts";
+import { createDigest } from "../engine/digest.ts";
 
 export type Outcome = "restored" | "up-to-date" | "conflict" | "failed";
 
@@ -49,6 +49,11 @@ export interface RestoreResult extends RestoreItem {
   reason?: string;
   /** Restored, but from another stored copy of the same content: what to know about its own. */
   note?: string;
+  /**
+   * Not restored because its own copy is missing or damaged, with no other copies asked
+   * about yet (`WriteOptions.fallbacksOf` absent): worth trying again with them.
+   */
+  unusable?: boolean;
 }
 
 export interface WriteOptions {
@@ -69,23 +74,14 @@ export interface WriteOptions {
 /** Folders remembered as made by this restore: about 100 bytes each. */
 const MADE_FOLDERS_LIMIT = 16384;
 
-let tmpCounter = 0;
-
 /**
- * Files written to temporary names before they are flushed together, and their bytes: a
- * flush per file cost 1.6 ms each (a 100,000-file restore took 160 s, measured), fsyncs
- * issued 64 at a time cost far less. The byte bound keeps what one flush writes back, and
- * the hidden temporary files an interruption leaves, small.
+ * Numbers the temporary files, from a random start: a run killed and run again under the
+ * same process id (PID 1 in a container) would otherwise meet its own leftovers' names.
  */
-const RESTORE_BATCH_FILES = 512;
-const RESTORE_BATCH_BYTES = 64 * 1024 * 1024;
-/** Items (up to date ones too) whose results wait for a batch: bounds what is held. */
-const RESTORE_BATCH_ITEMS = 2048;
-/** Below this many files, fsyncs issued together cost less than a syncfs (as in batch.ts). */
-const SYNCFS_MIN_FILES = 64;
+let tmpCounter = crypto.getRandomValues(new Uint32Array(1))[0];
 
 /** A content written to its temporary file, checked, and waiting to be flushed and placed. */
-interface Written {
+export interface Written {
   item: RestoreItem;
   tmp: string;
   /** Whether the destination held something (other content, replaced with --overwrite). */
@@ -94,87 +90,26 @@ interface Written {
   from: string;
 }
 
-/**
- * Restores items in order (read as they come), a batch at a time: each file is written to
- * a temporary name next to its destination and checked, the batch's files are flushed
- * together, then each is put in place. The next batch is written while one is flushed.
- * Results are reported in the items' order.
- */
-export async function restoreAll(
-  root: string,
-  items: Iterable<RestoreItem>,
-  opts: Omit<WriteOptions, "buf"> & { onResult: (r: RestoreResult) => void },
-): Promise<void> {
-  await loadDigests();
-  const wopts = { ...opts, buf: new Uint8Array(READ_BUFFER_BYTES), made: new Set<string>() };
-  using flusher = new Flusher();
-  let batch: (Written | RestoreResult)[] = [];
-  let files = 0;
-  let bytes = 0;
-  let placing: Promise<void> = Promise.resolve();
-  const flush = async () => {
-    const full = batch;
-    [batch, files, bytes] = [[], 0, 0];
-    const flushed = flusher.flush(full.filter(isWritten)).then(() => undefined, (e) => e);
-    await placing; // the batch before, flushed meanwhile, goes in place first
-    placing = (async () => {
-      for (const r of await placeBatch(full, await flushed, wopts)) opts.onResult(r);
-    })();
-  };
-  try {
-    for (const item of items) {
-      const written = writeOne(root, item, wopts);
-      faultPoint("restoring");
-      batch.push(written);
-      if (isWritten(written)) {
-        files++;
-        bytes += item.copy.kind === "file" ? item.copy.size : 0;
-      }
-      if (files >= RESTORE_BATCH_FILES || bytes >= RESTORE_BATCH_BYTES) await flush();
-      else if (batch.length >= RESTORE_BATCH_ITEMS) await flush();
-    }
-    await flush();
-  } finally {
-    for (const w of batch.filter(isWritten)) removeQuietly(w.tmp); // left by an error
-    await placing;
-  }
-}
-
-const isWritten = (w: Written | RestoreResult): w is Written => !("outcome" in w);
-
-/**
- * Flushes a batch's files: with one syncfs of their file system where that is trusted
- * (see syncfs.ts) and the batch is large, else by fsyncs issued together.
- */
-class Flusher {
-  /** Per destination base folder, its file system's handle (undefined: not trusted). */
-  readonly #byBase = new Map<string, SyncFs | undefined>();
-
-  async flush(batch: Written[]): Promise<void> {
-    const files = batch.filter((w) => w.item.copy.kind === "file");
-    const bases = new Set(files.map((w) => w.item.base));
-    if (files.length >= SYNCFS_MIN_FILES && bases.size === 1) {
-      const [base] = bases;
-      if (!this.#byBase.has(base)) this.#byBase.set(base, openSyncFs(base));
-      const fs = this.#byBase.get(base);
-      if (fs) return await fs.sync();
-    }
-    await syncFiles(files.map((w) => w.tmp));
-  }
-
-  [Symbol.dispose](): void {
-    for (const fs of this.#byBase.values()) fs?.close();
-  }
-}
+export const isWritten = (w: Written | RestoreResult): w is Written => !("outcome" in w);
 
 /**
  * Writes one content to a temporary file next to its destination, or says why it needs
  * none (up to date) or cannot be restored; never throws.
  */
-function writeOne(root: string, item: RestoreItem, opts: WriteOptions): Written | RestoreResult {
+export function writeOne(
+  root: string,
+  item: RestoreItem,
+  opts: WriteOptions,
+): Written | RestoreResult {
   const { copy, dest } = item;
   const tmp = join(dirname(dest), `${RESTORE_TMP_PREFIX}${Deno.pid}-${++tmpCounter}.tmp`);
   try {
+    if (dest === root || isInside(dest, root)) {
+      throw new Error(
+        `Cannot restore to '${dest}': it is inside the backup root '${root}', whose copies a ` +
+          `restore never replaces: restore with --to a folder outside it`,
+      );
+    }
     const dir = dirname(dest);
     // A folder this restore made holds nothing else; one that is missing, nothing at all.
     const ours = opts.made?.has(dir) ?? false;
@@ -204,35 +139,13 @@ function writeOne(root: string, item: RestoreItem, opts: WriteOptions): Written 
     };
   } catch (e) {
     removeQuietly(tmp);
-    return { ...item, outcome: "failed", reason: errorText(e) };
+    const unusable = e instanceof UnusableCopy && opts.fallbacksOf === undefined;
+    return { ...item, outcome: "failed", reason: errorText(e), ...unusable ? { unusable } : {} };
   }
-}
-
-/**
- * Puts a batch's files in place once flushed (`failure`: why the flush failed, and then
- * none is), with the results of the items that needed no file, in order.
- */
-async function placeBatch(
-  batch: (Written | RestoreResult)[],
-  failure: unknown,
-  opts: WriteOptions,
-): Promise<RestoreResult[]> {
-  const results: RestoreResult[] = [];
-  for (const w of batch) {
-    if (!isWritten(w)) results.push(w);
-    else if (failure === undefined) {
-      results.push(await placeOne(w, opts));
-      faultPoint("restored");
-    } else {
-      removeQuietly(w.tmp);
-      results.push({ ...w.item, outcome: "failed", reason: errorText(failure) });
-    }
-  }
-  return results;
 }
 
 /** Puts a flushed temporary file at its destination; never throws. */
-async function placeOne(
+export async function placeOne(
   { item, tmp, replaces, from }: Written,
   opts: WriteOptions,
 ): Promise<RestoreResult> {
@@ -303,10 +216,11 @@ function writeChecked(stored: string, tmp: string, c: StoredCopy, buf: Uint8Arra
     const mode = keeps ? c.mode & 0o777 : 0o600;
     using dst = Deno.openSync(tmp, { write: true, createNew: true, mode });
     for (let n = src.readSync(buf); n !== null; n = src.readSync(buf)) {
+      total += n;
+      if (total > c.size) throw damaged(stored, c); // never more than it should hold
       const chunk = buf.subarray(0, n);
       h.update(chunk);
       for (let off = 0; off < n;) off += dst.writeSync(chunk.subarray(off));
-      total += n;
     }
     if (total !== c.size || h.digest("hex") !== c.hash) throw damaged(stored, c);
     if (keeps) {
@@ -408,8 +322,9 @@ async function linkNew(tmp: string, dest: string): Promise<boolean> {
 }
 
 /**
- * Refuses a destination whose existing parent folders include a symlink: writing through
- * it would put the file outside `base` (a folder replaced by a link since the backup).
+ * Refuses a destination whose existing parent folders include a symlink (writing through
+ * it would put the file outside `base`: a folder replaced by a link since the backup) or a
+ * file where a folder must be.
  * Returns the first folder on the way that does not exist yet, if any.
  */
 function checkParents({ base, toDir }: RestoreItem, dest: string): string | undefined {
@@ -420,6 +335,12 @@ function checkParents({ base, toDir }: RestoreItem, dest: string): string | unde
     dir = join(dir, part);
     const info = lstatOrNone(dir);
     if (!info) return dir; // the rest does not exist yet: it will be created as folders
+    if (!info.isDirectory && !info.isSymlink) {
+      throw new Error(
+        `Cannot restore to '${dest}': '${dir}' is a file where a folder must be: move it ` +
+          `away, or ${toDir ? "restore to another --to folder" : "restore with --to DIR"}`,
+      );
+    }
     if (info.isSymlink) {
       const remedy = toDir
         ? "remove the link, or restore to another --to folder"

@@ -28,3 +28,9 @@ export function listenForStop(
     },
   };
 }
+
+/** 128 + the signal's number, as a shell reports a process a signal ended. */
+export function signalExitCode(signal: Deno.Signal): number {
+  const numbers: Partial<Record<Deno.Signal, number>> = { SIGHUP: 1, SIGTERM: 15, SIGBREAK: 21 };
+  return 128 + (numbers[signal] ?? 2);
+}

@@ -53,7 +53,7 @@ Deno.test("two runs at once: one proceeds, the other exits 3 naming the holder",
     try {
       const second = await runTool(["run", "--config", fx.config], { timeoutMs: 30_000 });
       assert.equal(second.code, 3, `second run: ${second.stdout}\n${second.stderr}`);
-      assert.match(second.stderr, /another run holds/);
+      assert.match(second.stderr, /a run \(pid \d+ on .*\) holds/);
       assert.match(second.stderr, new RegExp(`pid ${first.pid}\\b`));
       assert.equal(second.stderr.trim().split("\n").length, 1, second.stderr);
       const plan = await runTool(["plan", "--config", fx.config], { timeoutMs: 30_000 });
@@ -77,7 +77,9 @@ Deno.test("many runs started together: each exits 0 or 3, at least one 0, the ba
   const codes = results.map((r) => r.code);
   assert.ok(codes.every((c) => c === 0 || c === 3), `exit codes ${codes}`);
   assert.ok(codes.includes(0), `exit codes ${codes}`);
-  for (const r of results.filter((r) => r.code === 3)) assert.match(r.stderr, /another run holds/);
+  for (const r of results.filter((r) => r.code === 3)) {
+    assert.match(r.stderr, /a run \(pid \d+ .*\) holds/);
+  }
   const again = await runTool(["run", "--config", fx.config], { timeoutMs: 30_000 });
   assert.equal(again.code, 0, again.stderr);
   assertConverged(fx, [...snapshot(fx.source).values()].map((s) => s.hash), "after the race");

@@ -134,6 +134,14 @@ Deno.test("symlinks and folders put in place of stored copies never lead the too
   Deno.symlinkSync(join(outside, "f"), join(fx.backup, "k1.txt"));
   const repair = await run("verify", "--repair");
   assert.match(repair.stdout, /REPAIRED: k1.txt .*; made at 'k1.txt.~2', something put there/);
+  // What stands there is no copy now: unknown, as the next verify says too (exit 1 both).
+  assert.equal(repair.code, 1, repair.stdout + repair.stderr);
+  assert.match(repair.stderr, /^UNKNOWN: k1\.txt /m);
+  const after = JSON.parse((await run("verify", "--json")).stdout);
+  assert.deepEqual(
+    after.unknown.map((u: { file: string }) => u.file).sort(),
+    ["c.txt", "k1.txt", "q.txt/note", "sub"], // all put there by hand
+  );
   assert.doesNotMatch(repair.stdout, /REPAIRED: c.txt/);
   assert.deepEqual(readTree(outside, []), before);
   assert.ok(Deno.lstatSync(join(fx.backup, "k1.txt")).isSymlink, "the symlink is left alone");

@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { makeFixture, readTree, writeTree } from "../helpers.ts";
-import { readState, runTool } from "./util.ts";
+import { readState, runTool, sha256 } from "./util.ts";
 
 Deno.test("after a crash mid-batch, restore and verify read the copies it moved, and say it is unfinished", async () => {
   using fx = makeFixture({
@@ -47,6 +47,18 @@ Deno.test("after a crash mid-batch, restore and verify read the copies it moved,
   assert.match(verify.stdout, /all 4 stored copies present, 4 re-hashed: intact/);
   const json = JSON.parse((await cli(["verify", "--json"])).stdout);
   assert.deepEqual([json.unfinished, json.changed, json.unknown], [Number(recorded[1]), [], []]);
+
+  // A copy the batch moved, damaged where it went, is named there, with what is there.
+  const archived = join(fx.backup, "versions", "a.txt", "v1.bak");
+  const kept = Deno.readFileSync(archived);
+  Deno.writeTextFileSync(archived, "rot\n");
+  const damaged = JSON.parse((await cli(["verify", "--json"])).stdout);
+  assert.deepEqual(
+    damaged.changed.map((c: { file: string; path: string }) => [c.file, c.path]),
+    [["versions/a.txt/v1.bak", "source/a.txt"]],
+  );
+  assert.equal(damaged.changed[0].found, sha256("rot\n"));
+  Deno.writeFileSync(archived, kept);
 
   // history shows where the batch moved the copies it moved, and nothing for the others.
   const history = await cli(["history", "a.txt"]);

@@ -2,7 +2,8 @@
  * `run` stopped by SIGTERM (a service stopped, a job timed out) or Ctrl-C: it finishes and
  * commits the batch in progress, says so on stdout and in its log, exits 128 + the
  * signal's number, and the next run does the rest. The run is paused mid-walk
- * (BACKUP_TOOL_PAUSE) so that the signal lands at a known moment.
+ * (BACKUP_TOOL_PAUSE) so that the signal lands at a known moment. `restore` likewise puts
+ * the files being flushed in place, leaves no temporary file, and a rerun finishes.
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
@@ -68,5 +69,39 @@ Deno.test({
       /Backup stopped before it finished: 0 new, 0 updated, 0 duplicate, \d+ unch/,
     );
     assert.ok(!/3200 unchanged/.test(stdout), stdout);
+  },
+});
+
+Deno.test({
+  name:
+    "restore stopped by SIGINT: the files flushed are in place, no temporary file is left, a rerun finishes",
+  ignore: Deno.build.os === "windows",
+  fn: async () => {
+    const tree: Record<string, string> = {};
+    for (let i = 0; i < 2000; i++) tree[`d${i % 3}/f${i}.txt`] = `file ${i}\n`;
+    using fx = makeFixture(tree);
+    assert.equal((await runTool(["run", "--config", fx.config])).code, 0);
+    const out = join(fx.dir, "out");
+    const args = ["restore", "--to", out, "--config", fx.config];
+    // Paused before the 700th file: the first batch (512) is being flushed meanwhile.
+    const { child, resume } = await pausedRun(args, "restoring:700", fx.dir);
+    child.kill("SIGINT");
+    resume();
+    const result = await child.output();
+    const [stdout, stderr] = [result.stdout, result.stderr].map((b) => new TextDecoder().decode(b));
+    assert.equal(result.code, 130, `${stdout}\n${stderr}`);
+    assert.match(stderr, /Stopping after the batch in progress \(SIGINT\)/);
+    const done = /Restore stopped before it finished: (\d+) restored/.exec(stdout);
+    assert.ok(done, stdout);
+    const restored = Number(done[1]);
+    assert.ok(restored >= 512 && restored < 2000, stdout);
+    const files = readTree(out);
+    assert.equal(Object.keys(files).length, restored);
+    for (const [rel, text] of Object.entries(files)) assert.equal(text, tree[rel], rel);
+
+    const again = await runTool(args);
+    assert.equal(again.code, 0, again.stderr);
+    assert.match(again.stdout, new RegExp(`${2000 - restored} restored, ${restored} up to date`));
+    assert.deepEqual(readTree(out), readTree(fx.source)); // no temporary file anywhere
   },
 });

@@ -1,0 +1,163 @@
+/**
+ * Verify's walk of the backup root, kept small: each name it lists is looked up in the
+ * state's storage index (the catalog), and only what no copy is recorded at ("strays") is
+ * kept, with a bit per copy listed. Folders that cannot be listed are named, not fatal: a
+ * backup disk's `lost+found` (readable by root only) is passed over. Reads only.
+ */
+import { join } from "node:path";
+import { lstatOrNone, nativePath } from "../engine/fsops.ts";
+import { STATE_DIR } from "../engine/layout.ts";
+import { isRunLogName } from "../log/runlog.ts";
+import { errorText } from "../engine/errors.ts";
+import type { Unfinished } from "./unfinished.ts";
+import type { CopyCatalog } from "./verify.ts";
+
+/** What the walk of the backup root found, kept small: see `listBackup`. */
+export interface Listing {
+  /** Copies listed under their own name. */
+  listed: IdSet;
+  /** Of those, the ones listed as their recorded kind. */
+  matched: IdSet;
+  /** Names no copy is recorded at (storage path → kind), in walk order. */
+  strays: Map<string, EntryKind>;
+  /** The kind of each listed name an interrupted run placed or moved a copy to. */
+  kinds: Map<string, EntryKind>;
+  /** Folders that could not be listed, and why. */
+  unreadable: { file: string; error: string }[];
+}
+
+/** A file system's own folder at its top, readable by root only: not the backup's. */
+const LOST_AND_FOUND = "lost+found";
+
+export type EntryKind = "file" | "symlink" | "other";
+
+/** The names an interrupted run placed or moved copies to (none are strays). */
+export function unfinishedNames(unfinished?: Unfinished): Set<string> {
+  return new Set([...unfinished?.placed ?? [], ...unfinished?.moved.values() ?? []]);
+}
+
+/**
+ * Walks everything under `root` but the state folder and run logs, asking the catalog
+ * about each name as it is listed.
+ */
+export function listBackup(
+  root: string,
+  catalog: CopyCatalog,
+  unfinished: Set<string>,
+  logFolder?: string,
+): Listing {
+  const out: Listing = {
+    listed: new IdSet(),
+    matched: new IdSet(),
+    strays: new Map(),
+    kinds: new Map(),
+    unreadable: [],
+  };
+  const logPrefix = logFolder === undefined || logFolder === "" ? logFolder : `${logFolder}/`;
+  const visit = (dir: string, prefix: string) => {
+    let entries: Deno.DirEntry[];
+    try {
+      entries = [...Deno.readDirSync(dir)];
+    } catch (e) {
+      const file = prefix.slice(0, -1);
+      if (file === "") throw e; // the backup root itself: nothing can be checked
+      if (file !== LOST_AND_FOUND) out.unreadable.push({ file, error: errorText(e) });
+      return;
+    }
+    for (const e of entries) {
+      const rel = prefix + e.name;
+      if (rel === STATE_DIR) continue;
+      if (prefix === logPrefix && e.isFile && isRunLogName(e.name)) continue;
+      if (e.isDirectory) {
+        visit(join(dir, e.name), `${rel}/`);
+        continue;
+      }
+      const kind: EntryKind = e.isFile ? "file" : e.isSymlink ? "symlink" : "other";
+      if (unfinished.has(rel)) out.kinds.set(rel, kind);
+      const recorded = catalog.kindsAt(rel);
+      for (const [id, recordedKind] of recorded) {
+        out.listed.add(id);
+        if (recordedKind === kind) out.matched.add(id);
+      }
+      if (recorded.length === 0 && !unfinished.has(rel)) out.strays.set(rel, kind);
+    }
+  };
+  visit(root, "");
+  return out;
+}
+
+/**
+ * The name a copy not listed under its own may have, taken from the strays (and so no
+ * longer unknown): on a disk that stores names decomposed (HFS+, the format of many older
+ * Mac backup disks, lists `é` as `e` and an accent), the one stray that differs from it
+ * only in Unicode normalization. Such a disk opens the copy by either name. On a disk that
+ * ignores case, letter case may differ too: two source folders `Docs` and `docs` are one
+ * folder there, listed under the name made first. A stray of another kind is claimed but
+ * not the copy's (the copy is missing), as its name says whose it is.
+ */
+export function strayClaimer(
+  strays: Map<string, EntryKind>,
+  ignoresCase: boolean,
+  /** Whether the disk opens the copy by its own name (the stray's entry, by another). */
+  opensAs: (storedAt: string) => boolean,
+): (storedAt: string, kind: "file" | "symlink") => string | undefined {
+  const keyOf = (name: string) =>
+    ignoresCase ? name.normalize("NFC").toLowerCase() : name.normalize("NFC");
+  let byKey: Map<string, string[]> | undefined;
+  return (storedAt, kind) => {
+    if (strays.size === 0) return undefined;
+    if (byKey === undefined) {
+      byKey = new Map();
+      for (const name of strays.keys()) {
+        const key = keyOf(name);
+        byKey.set(key, [...byKey.get(key) ?? [], name]);
+      }
+    }
+    const key = keyOf(storedAt);
+    const candidates = byKey.get(key) ?? [];
+    // Elsewhere (ext4 keeps both spellings as two names) the copy is missing, the stray unknown.
+    if (candidates.length !== 1 || !opensAs(storedAt)) return undefined;
+    byKey.delete(key); // claimed: no other copy is at that name
+    const name = candidates[0];
+    const listedKind = strays.get(name);
+    strays.delete(name);
+    return listedKind === kind ? name : undefined;
+  };
+}
+
+/** A set of copy ids (small integers): one bit each. */
+class IdSet {
+  #bits = new Uint8Array(1024);
+
+  add(id: number): void {
+    if (id >> 3 >= this.#bits.length) {
+      const grown = new Uint8Array(Math.max(this.#bits.length * 2, (id >> 3) + 1));
+      grown.set(this.#bits);
+      this.#bits = grown;
+    }
+    this.#bits[id >> 3] |= 1 << (id & 7);
+  }
+
+  has(id: number): boolean {
+    return id >> 3 < this.#bits.length && (this.#bits[id >> 3] & (1 << (id & 7))) !== 0;
+  }
+}
+
+/**
+ * The files (storage paths) that stand at a storage path: the entry itself, or every file
+ * below it when it is a folder; none when nothing is there.
+ */
+export function standingAt(root: string, storage: string): string[] {
+  const info = lstatOrNone(nativePath(root, storage));
+  if (info === undefined) return [];
+  if (!info.isDirectory) return [storage];
+  const out: string[] = [];
+  const visit = (dir: string, prefix: string) => {
+    for (const e of Deno.readDirSync(dir)) {
+      if (e.isDirectory) visit(join(dir, e.name), `${prefix}${e.name}/`);
+      else out.push(prefix + e.name);
+    }
+  };
+  visit(nativePath(root, storage), `${storage}/`);
+  return out;
+}
