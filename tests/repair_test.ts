@@ -129,3 +129,18 @@ Deno.test("verify --repair killed between keeping a damaged copy and replacing i
   assert.equal(Deno.readTextFileSync(join(fx.backup, ".backup-tool/damaged/a.txt.~2")), "rot\n");
   assert.equal((await fx.cli("verify")).code, 0);
 });
+
+Deno.test("verify --repair past a folder in a copy's place names each file in it once, as verify then does", async () => {
+  using fx = makeFixture({ "a.txt": "a\n", "b.txt": "b\n" });
+  const cli = (...args: string[]) => runTool([...args, "--config", fx.config]);
+  assert.equal((await cli("run")).code, 0);
+  Deno.removeSync(join(fx.backup, "a.txt"));
+  writeTree(fx.backup, { "a.txt/x": "mine\n" });
+  const repair = await cli("verify", "--repair", "--json");
+  assert.equal(repair.code, 1, repair.stdout + repair.stderr);
+  const doc = JSON.parse(repair.stdout);
+  assert.deepEqual(doc.unknown, [{ file: "a.txt/x" }]);
+  assert.equal(doc.repaired[0].movedTo, "a.txt.~2");
+  const verify = JSON.parse((await cli("verify", "--json")).stdout);
+  assert.deepEqual([verify.unknown, verify.missing], [[{ file: "a.txt/x" }], []]);
+});

@@ -503,3 +503,33 @@ Deno.test("a file where a folder must be is named as such", async () => {
     );
   }
 });
+
+Deno.test({
+  name: "the backup root mounted elsewhere too (a bind mount) is still never restored into",
+  ignore: Deno.build.os !== "linux" || Deno.uid() !== 0, // mount --bind needs root
+  fn: async () => {
+    using fx = makeFixture({});
+    put(fx.source, { "a.txt": "one\n", "view/a.txt": "a file of a folder named view\n" });
+    await ok(fx, "run");
+    const outer = join(fx.dir, "outer");
+    const view = join(outer, "view");
+    Deno.mkdirSync(view, { recursive: true });
+    const command = (...args: string[]) =>
+      new Deno.Command(args[0], { args: args.slice(1) }).outputSync();
+    assert.equal(command("mount", "--bind", fx.backup, view).code, 0);
+    try {
+      const direct = await fx.cli("restore", "--to", view, "--overwrite");
+      assert.equal(direct.code, 2, direct.stdout + direct.stderr);
+      assert.match(direct.stderr, /inside the backup root/);
+      // A --to holding the mount: the file that would land in it is refused, the rest goes.
+      const r = await fx.cli("restore", "--to", outer, "--overwrite");
+      assert.equal(r.code, 1, r.stdout + r.stderr);
+      assert.match(r.stderr, /^NOT RESTORED: source\/view\/a\.txt \(v1\): .* is the backup root/m);
+      assert.equal(Deno.readTextFileSync(join(outer, "a.txt")), "one\n");
+      assert.equal(Deno.readTextFileSync(join(fx.backup, "a.txt")), "one\n", "the copy is intact");
+      assert.equal((await fx.cli("verify")).code, 0);
+    } finally {
+      command("umount", view);
+    }
+  },
+});

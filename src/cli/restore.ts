@@ -4,13 +4,13 @@
  * read-only without the run lock; each file is written atomically (see restore/write.ts),
  * so an interruption leaves complete files and at most a hidden temporary file.
  */
-import { resolve } from "node:path";
+import { dirname, resolve } from "node:path";
 import { isInside, realTarget } from "../config/paths.ts";
 import { AT_FORMAT, othersHolding, parseAt, type Selector } from "../restore/asof.ts";
 import { selectForRestore } from "../restore/select.ts";
 import { loadConfigFor, openState, resolverFor, runningNow } from "../restore/open.ts";
 import type { PathResolver } from "../restore/paths.ts";
-import type { RestoreItem, RestoreResult } from "../restore/write.ts";
+import { folderIdOf, type RestoreItem, type RestoreResult } from "../restore/write.ts";
 import { restoreAll } from "../restore/batches.ts";
 import { listenForStop, signalExitCode } from "../watch/signals.ts";
 import type { StoredCopy } from "../state/store.ts";
@@ -39,7 +39,8 @@ Options:
   --overwrite    Replace existing files whose content differs (default: leave them, exit 1)
   --config FILE  Config file (default ./config.jsonc, then ./config.json)
   --json         Print one JSON document: restored (with a warning where a content was
-                 read from another copy of the same bytes), upToDate, failed
+                 read from another copy of the same bytes), upToDate, failed, and
+                 stopped: true when a stop signal cut it short
   --quiet        Print nothing but problems
 
 Ctrl-C (SIGINT), SIGTERM or SIGHUP stops it once the files being flushed are in place
@@ -143,13 +144,24 @@ function realTo(to: string | undefined, root: string): string | undefined {
   } catch (e) {
     throw new UsageError(`Cannot restore into '${to}': ${errorText(e)}`);
   }
-  if (real === root || isInside(real, root)) {
+  if (real === root || isInside(real, root) || isBelowFolder(real, root)) {
     throw new UsageError(
       `Cannot restore into '${to}': it is inside the backup root '${root}': ` +
         `choose a folder outside it`,
     );
   }
   return real;
+}
+
+/** Whether `path` is the folder `root` or below it, by device and inode (a bind mount). */
+function isBelowFolder(path: string, root: string): boolean {
+  const id = folderIdOf(root);
+  if (id === undefined) return false;
+  for (let at = path;; at = dirname(at)) {
+    const here = folderIdOf(at);
+    if (here?.dev === id.dev && here.ino === id.ino) return true;
+    if (dirname(at) === at) return false;
+  }
 }
 
 /** Where each content goes, as it comes; one with nowhere to go is added to `problems`. */

@@ -24,9 +24,14 @@ export function acquireLock(file: string, command = "run"): Lock {
     // another process holds it, reading the file fails ("another process has locked a
     // portion of the file") and would end the run with that instead of exit code 3.
     if (!f.tryLockSync(true)) {
+      const record = readHolder(f);
+      const remedy = /"command":"watch"/.test(record)
+        ? "stop the watch session"
+        : /"command":/.test(record)
+        ? "wait for it to finish"
+        : "wait for it to finish (or stop the watch session)";
       throw new LockedError(
-        `Cannot lock backup root: ${describe(readHolder(f)) ?? "another run"} holds ` +
-          `'${file}': wait for it to finish (or stop the watch session)`,
+        `Cannot lock backup root: ${describe(record) ?? "another run"} holds '${file}': ${remedy}`,
       );
     }
     const previous = readAll(f);

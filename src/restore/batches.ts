@@ -19,10 +19,12 @@ import { loadDigests } from "../engine/digest.ts";
 import { openSyncFs, type SyncFs } from "../engine/syncfs.ts";
 import { faultPoint, pausePoint } from "../engine/fault.ts";
 import {
+  folderIdOf,
   isWritten,
   placeOne,
   type RestoreItem,
   type RestoreResult,
+  StoppedError,
   writeOne,
   type WriteOptions,
   type Written,
@@ -67,16 +69,20 @@ export async function restoreAll(
     movedOf: opts.movedOf,
     buf: new Uint8Array(READ_BUFFER_BYTES),
     made: new Set(),
+    rootId: folderIdOf(root),
+    signal: opts.signal,
   };
-  const retry: RestoreItem[] = [];
-  const first = await restoreBatched(root, items, wopts, flusher, opts.signal, (r) => {
-    if (r.unusable && opts.fallbacksFor) retry.push(itemOf(r));
+  const retry: RestoreResult[] = [];
+  const first = await restoreBatched(root, items, wopts, flusher, (r) => {
+    if (r.unusable && opts.fallbacksFor) retry.push(r);
     else opts.onResult(r);
   });
+  if (first.stopped) { for (const r of retry) opts.onResult(r); // not tried again: named
+   }
   if (first.stopped || retry.length === 0) return first;
   const fallbacksOf = opts.fallbacksFor!(retry.map((r) => r.copy));
   const again = { ...wopts, fallbacksOf };
-  return await restoreBatched(root, retry, again, flusher, opts.signal, opts.onResult);
+  return await restoreBatched(root, retry.map(itemOf), again, flusher, opts.onResult);
 }
 
 /** The item a result is about, without the result. */
@@ -89,9 +95,9 @@ async function restoreBatched(
   items: Iterable<RestoreItem>,
   opts: WriteOptions,
   flusher: Flusher,
-  signal: AbortSignal | undefined,
   onResult: (r: RestoreResult) => void,
 ): Promise<{ stopped: boolean }> {
+  const signal = opts.signal;
   let batch: (Written | RestoreResult)[] = [];
   let files = 0;
   let bytes = 0;
@@ -108,7 +114,13 @@ async function restoreBatched(
   try {
     for (const item of items) {
       pausePoint("restoring");
-      const written = writeOne(root, item, opts);
+      let written: Written | RestoreResult;
+      try {
+        written = await writeOne(root, item, opts);
+      } catch (e) {
+        if (e instanceof StoppedError) return { stopped: true }; // heard mid-file
+        throw e;
+      }
       faultPoint("restoring");
       batch.push(written);
       if (isWritten(written)) {

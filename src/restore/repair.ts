@@ -101,9 +101,12 @@ export async function verifyAndRepair(
     // Logged as each is done: a repair killed midway still says what it did.
     const outcomes = await repairCopies(ctx, todo, (o) => session.log.line(outcomeLine(o)));
     // What stands where a copy was made elsewhere is now a file no copy is recorded at.
+    const unknown = new Set(report.unknown.map((u) => u.file));
     for (const o of outcomes) {
-      if (o.movedTo !== undefined) {
-        report.unknown.push(...standingAt(config.backupRoot, o.file).map((file) => ({ file })));
+      if (o.movedTo === undefined) continue;
+      for (const file of standingAt(config.backupRoot, o.file)) {
+        if (!unknown.has(file)) report.unknown.push({ file }); // a folder's: listed already
+        unknown.add(file);
       }
     }
     const failed = outcomes.filter((o) => o.error !== undefined).length;

@@ -73,11 +73,17 @@ export interface CopyCatalog {
   kindsAt(storedAt: string): [number, "file" | "symlink"][];
   /** Every stored copy, in storage path order; asked once, or twice for a sample. */
   each(): Iterable<StoredCopy>;
+  /** Whether some copy is recorded below this storage folder. */
+  storedBelow(folder: string): boolean;
 }
 
 /** The state's stored copies as a catalog (open while verify runs). */
 export function catalogOf(store: StateStore): CopyCatalog {
-  return { kindsAt: (p) => store.copyKindsAt(p), each: () => store.eachStoredCopy() };
+  return {
+    kindsAt: (p) => store.copyKindsAt(p),
+    each: () => store.eachStoredCopy(),
+    storedBelow: (folder) => store.storedBelow(folder),
+  };
 }
 
 /**
@@ -124,6 +130,10 @@ export async function verifyBackup(
   const buf = new Uint8Array(READ_BUFFER_BYTES);
   const check = (c: StoredCopy, name: string) => {
     const found = digestOf(root, name, c, buf);
+    if (found.startsWith(UNREADABLE)) { // there, but not to be read: not known to be changed
+      report.unreadable.push({ file: name, error: found.slice(UNREADABLE.length) });
+      return;
+    }
     // Where an interrupted run placed new content over it, the old one is where it moved:
     // named there when it does not hold it either.
     const moved = movedNames(c).filter((m) => m !== name);
@@ -168,12 +178,15 @@ function bad(c: StoredCopy): BadCopy {
   return { file: c.storedAt!, path: c.path, version: c.seq };
 }
 
+/** What `digestOf` gives, followed by why, for a copy it cannot read. */
+const UNREADABLE = "unreadable: ";
+
 function digestOf(root: string, name: string, c: StoredCopy, buf: Uint8Array): string {
   const at = nativePath(root, name);
   try {
     return hashCopy(at, c.kind, c.algo, buf);
   } catch (e) {
-    return `unreadable: ${errorText(e)}`;
+    return `${UNREADABLE}${errorText(e)}`;
   }
 }
 

@@ -61,7 +61,10 @@ export function listBackup(
     } catch (e) {
       const file = prefix.slice(0, -1);
       if (file === "") throw e; // the backup root itself: nothing can be checked
-      if (file !== LOST_AND_FOUND) out.unreadable.push({ file, error: errorText(e) });
+      // A disk's own lost+found is passed over, unless copies are recorded in it.
+      if (file !== LOST_AND_FOUND || catalog.storedBelow(file)) {
+        out.unreadable.push({ file, error: errorText(e) });
+      }
       return;
     }
     for (const e of entries) {

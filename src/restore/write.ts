@@ -69,7 +69,35 @@ export interface WriteOptions {
    * what it restores is in them, so their files need no look for something in the way.
    */
   made?: Set<string>;
+  /** The backup root's device and inode: no folder on the way may be it (a bind mount). */
+  rootId?: FolderId;
+  /** Aborted: a file being copied is given up at its next turn (see `YIELD_MS`). */
+  signal?: AbortSignal;
 }
+
+/** A folder's device and inode, where the platform gives both. */
+export interface FolderId {
+  dev: number;
+  ino: number;
+}
+
+/** The device and inode of a folder, or undefined where they are not known (Windows). */
+export function folderIdOf(path: string): FolderId | undefined {
+  const info = lstatOrNone(path);
+  return info?.ino ? { dev: info.dev, ino: info.ino } : undefined;
+}
+
+const isFolder = (info: Deno.FileInfo, id?: FolderId) =>
+  id !== undefined && info.isDirectory && info.dev === id.dev && info.ino === id.ino;
+
+/**
+ * While one large file is copied, the event loop gets a turn this often, so that a stop
+ * signal is heard (and a second one ends the process) within about this long.
+ */
+const YIELD_MS = 250;
+
+/** A copy given up because a stop signal came while it was written. */
+export class StoppedError extends Error {}
 
 /** Folders remembered as made by this restore: about 100 bytes each. */
 const MADE_FOLDERS_LIMIT = 16384;
@@ -94,13 +122,13 @@ export const isWritten = (w: Written | RestoreResult): w is Written => !("outcom
 
 /**
  * Writes one content to a temporary file next to its destination, or says why it needs
- * none (up to date) or cannot be restored; never throws.
+ * none (up to date) or cannot be restored; throws only `StoppedError`.
  */
-export function writeOne(
+export async function writeOne(
   root: string,
   item: RestoreItem,
   opts: WriteOptions,
-): Written | RestoreResult {
+): Promise<Written | RestoreResult> {
   const { copy, dest } = item;
   const tmp = join(dirname(dest), `${RESTORE_TMP_PREFIX}${Deno.pid}-${++tmpCounter}.tmp`);
   try {
@@ -113,7 +141,7 @@ export function writeOne(
     const dir = dirname(dest);
     // A folder this restore made holds nothing else; one that is missing, nothing at all.
     const ours = opts.made?.has(dir) ?? false;
-    const missing = ours ? undefined : checkParents(item, dest);
+    const missing = ours ? undefined : checkParents(item, dest, opts.rootId);
     const existing = ours || missing !== undefined ? undefined : lstatOrNone(dest);
     if (existing?.isDirectory) {
       return { ...item, outcome: "failed", reason: `a folder is in the way at '${dest}'` };
@@ -135,10 +163,11 @@ export function writeOne(
       item,
       tmp,
       replaces: existing !== undefined,
-      from: writeFromAny(root, copy, tmp, opts),
+      from: await writeFromAny(root, copy, tmp, opts),
     };
   } catch (e) {
     removeQuietly(tmp);
+    if (e instanceof StoppedError) throw e;
     const unusable = e instanceof UnusableCopy && opts.fallbacksOf === undefined;
     return { ...item, outcome: "failed", reason: errorText(e), ...unusable ? { unusable } : {} };
   }
@@ -155,6 +184,9 @@ export async function placeOne(
       if (!replaces && lstatOrNone(dest)) return conflict(item);
       await renameWithRetry(tmp, dest);
     } else if (!(await linkNew(tmp, dest))) {
+      // Appeared meanwhile (another restore of the same backup?): the same bytes are no conflict.
+      const now = lstatOrNone(dest);
+      if (now && sameContent(dest, now, copy, opts.buf)) return { ...item, outcome: "up-to-date" };
       return conflict(item);
     }
     if (from === copy.storedAt) return { ...item, outcome: "restored" };
@@ -199,7 +231,13 @@ function sameMeta(info: Deno.FileInfo, c: StoredCopy): boolean {
 }
 
 /** Writes the stored copy to `tmp`, checking its digest on the way, and gives it its meta. */
-function writeChecked(stored: string, tmp: string, c: StoredCopy, buf: Uint8Array): void {
+async function writeChecked(
+  stored: string,
+  tmp: string,
+  c: StoredCopy,
+  opts: WriteOptions,
+): Promise<void> {
+  const buf = opts.buf;
   if (c.kind === "symlink") {
     const target = readStored(() => Deno.readLinkSync(stored), stored);
     if (hashText(target, c.algo) !== c.hash) throw damaged(stored, c);
@@ -215,7 +253,13 @@ function writeChecked(stored: string, tmp: string, c: StoredCopy, buf: Uint8Arra
     const keeps = keepsMode(c.mode);
     const mode = keeps ? c.mode & 0o777 : 0o600;
     using dst = Deno.openSync(tmp, { write: true, createNew: true, mode });
+    let turn = performance.now() + YIELD_MS;
     for (let n = src.readSync(buf); n !== null; n = src.readSync(buf)) {
+      if (performance.now() > turn) {
+        await new Promise((resolve) => setTimeout(resolve, 0)); // signals are heard here
+        if (opts.signal?.aborted) throw new StoppedError("stopped");
+        turn = performance.now() + YIELD_MS;
+      }
       total += n;
       if (total > c.size) throw damaged(stored, c); // never more than it should hold
       const chunk = buf.subarray(0, n);
@@ -238,24 +282,34 @@ function writeChecked(stored: string, tmp: string, c: StoredCopy, buf: Uint8Arra
  * from the target the state records; returns which (RECORDED_TARGET for the last). The
  * error is the own copy's, should none hold it.
  */
-function writeFromAny(root: string, c: StoredCopy, tmp: string, opts: WriteOptions): string {
+async function writeFromAny(
+  root: string,
+  c: StoredCopy,
+  tmp: string,
+  opts: WriteOptions,
+): Promise<string> {
   let first: UnusableCopy | undefined;
-  const holds = (at: string) => {
+  const errors = new Map<string, UnusableCopy>();
+  const holds = async (at: string) => {
     try {
-      writeChecked(nativePath(root, at), tmp, c, opts.buf);
+      await writeChecked(nativePath(root, at), tmp, c, opts);
       return true;
     } catch (e) {
       if (!(e instanceof UnusableCopy)) throw e;
       first ??= e;
+      errors.set(at, e);
       removeQuietly(tmp);
       return false;
     }
   };
-  if (holds(c.storedAt!)) return c.storedAt!;
-  const moved = (opts.movedOf?.(c.storedAt!) ?? []).find(holds);
-  if (moved !== undefined) return moved;
-  const other = (opts.fallbacksOf?.(c) ?? []).find(holds);
-  if (other !== undefined) return other;
+  if (await holds(c.storedAt!)) return c.storedAt!;
+  const moved = opts.movedOf?.(c.storedAt!) ?? [];
+  for (const at of moved) if (await holds(at)) return at;
+  // Where an interrupted run moved it, the copy is at the last of its moves that exists:
+  // the error is that place's, not the one its new content took.
+  const there = [...moved].reverse().find((at) => lstatOrNone(nativePath(root, at)));
+  if (there !== undefined) first = errors.get(there) ?? first;
+  for (const at of opts.fallbacksOf?.(c) ?? []) if (await holds(at)) return at;
   // A symlink is whole in the state: its recorded target, if it is the recorded content.
   if (c.kind === "symlink" && c.linkTarget !== null && hashText(c.linkTarget, c.algo) === c.hash) {
     makeSymlink(c.linkTarget, tmp, c.mode);
@@ -327,7 +381,11 @@ async function linkNew(tmp: string, dest: string): Promise<boolean> {
  * file where a folder must be.
  * Returns the first folder on the way that does not exist yet, if any.
  */
-function checkParents({ base, toDir }: RestoreItem, dest: string): string | undefined {
+function checkParents(
+  { base, toDir }: RestoreItem,
+  dest: string,
+  rootId?: FolderId,
+): string | undefined {
   const parts = relative(base, dirname(dest)).split(sep).filter((p) => p !== "");
   if (parts.length === 0) return lstatOrNone(base) === undefined ? base : undefined;
   let dir = base;
@@ -335,6 +393,12 @@ function checkParents({ base, toDir }: RestoreItem, dest: string): string | unde
     dir = join(dir, part);
     const info = lstatOrNone(dir);
     if (!info) return dir; // the rest does not exist yet: it will be created as folders
+    if (isFolder(info, rootId)) {
+      throw new Error(
+        `Cannot restore to '${dest}': '${dir}' is the backup root (mounted there too), whose ` +
+          `copies a restore never replaces: restore with --to a folder outside it`,
+      );
+    }
     if (!info.isDirectory && !info.isSymlink) {
       throw new Error(
         `Cannot restore to '${dest}': '${dir}' is a file where a folder must be: move it ` +

@@ -253,6 +253,12 @@ export function copyKindsAt(db: StateDb, storedAt: string): [number, "file" | "s
   return db.arrays("SELECT id, kind FROM copies WHERE stored_at = ?", storedAt);
 }
 
+/** Whether some copy is recorded below a storage folder (through the storage index). */
+export function storedBelow(db: StateDb, folder: string): boolean {
+  return db.q("SELECT 1 FROM copies WHERE stored_at >= ? AND stored_at < ? LIMIT 1")
+    .get(`${folder}/`, `${folder}0`) !== undefined;
+}
+
 /** The copies recorded at a storage path (normally one or none). */
 export function copiesAt(db: StateDb, storedAt: string): StoredCopy[] {
   return (db.q("SELECT * FROM copies WHERE stored_at = ? ORDER BY id").all(storedAt) as Row[])

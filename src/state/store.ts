@@ -184,6 +184,11 @@ export class StateStore {
     return read.copyKindsAt(this.#db, storedAt);
   }
 
+  /** Whether some copy is recorded below a storage folder. */
+  storedBelow(folder: string): boolean {
+    return read.storedBelow(this.#db, folder);
+  }
+
   /** The copies recorded at a storage path (normally one or none). */
   copiesAt(storedAt: string): StoredCopy[] {
     return read.copiesAt(this.#db, storedAt);
