@@ -12,7 +12,7 @@ import { loadConfigFor, openState, resolverFor, runningNow } from "../restore/op
 import type { PathResolver } from "../restore/paths.ts";
 import { folderIdOf, type RestoreItem, type RestoreResult } from "../restore/write.ts";
 import { restoreAll } from "../restore/batches.ts";
-import { listenForStop, signalExitCode } from "../watch/signals.ts";
+import { stopGracefully } from "./stop.ts";
 import type { StoredCopy } from "../state/store.ts";
 import { flag, parseCommand, type Parsed, str, UsageError } from "./args.ts";
 import { errorText } from "../engine/errors.ts";
@@ -89,21 +89,10 @@ export async function restoreCommand(argv: string[]): Promise<number> {
     const warning = unfinishedWarning(unfinished, "restores", runningNow(config));
     if (warning) console.error(warning);
     const tally = new RestoreTally(json);
-    const stop = new AbortController();
-    let stoppedBy: Deno.Signal | undefined;
-    const signals = listenForStop((signal) => {
-      stoppedBy = signal;
-      stop.abort();
-      console.error(
-        `Stopping after the batch in progress (${signal}); a second signal stops at once`,
-      );
-    }, (signal) => {
-      console.error(
-        "Stopping at once: hidden .backup-tool-restore-*.tmp files may be left beside the " +
-          "files restored; delete them, or restore again and then delete them",
-      );
-      Deno.exit(signalExitCode(signal));
-    });
+    const stop = stopGracefully(
+      "hidden .backup-tool-restore-*.tmp files may be left beside the files restored; " +
+        "delete them, or restore again and then delete them",
+    );
     let stopped: boolean;
     try {
       ({ stopped } = await restoreAll(
@@ -121,9 +110,9 @@ export async function restoreCommand(argv: string[]): Promise<number> {
         },
       ));
     } finally {
-      signals.dispose();
+      stop.dispose();
     }
-    const stoppedCode = stopped && stoppedBy ? signalExitCode(stoppedBy) : undefined;
+    const stoppedCode = stopped ? stop.exitCode() : undefined;
     return printRestore(tally, problems, { json, quiet, at: req.at, stoppedCode });
   } finally {
     store.close();

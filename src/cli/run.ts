@@ -9,7 +9,7 @@ import { flag, parseCommand, str, UsageError } from "./args.ts";
 import { withProgress } from "./progress.ts";
 import { styleFor } from "./style.ts";
 import { humanSummary, jsonSummary, printErrors } from "./summary.ts";
-import { listenForStop, signalExitCode } from "../watch/signals.ts";
+import { stopGracefully } from "./stop.ts";
 
 export const RUN_HELP =
   `Usage: backup-tool run [--config FILE] [--json] [--rehash] [--force] [--quiet]
@@ -48,18 +48,7 @@ export async function runCommand(argv: string[]): Promise<number> {
   const config = loadConfig(findConfigFile(str(p, "config"), Deno.cwd()));
   // A stop signal (Ctrl-C, a service stopped) ends the run after the batch in progress,
   // committed; a second one at once, which the next run's recovery covers.
-  const stop = new AbortController();
-  let stoppedBy: Deno.Signal | undefined;
-  const signals = listenForStop((signal) => {
-    stoppedBy = signal;
-    stop.abort();
-    console.error(
-      `Stopping after the batch in progress (${signal}); a second signal stops at once`,
-    );
-  }, (signal) => {
-    console.error("Stopping at once: the next run completes the interrupted batch");
-    Deno.exit(signalExitCode(signal));
-  });
+  const stop = stopGracefully("the next run completes the interrupted batch");
   let summary;
   try {
     summary = await withProgress(
@@ -74,7 +63,7 @@ export async function runCommand(argv: string[]): Promise<number> {
         }),
     );
   } finally {
-    signals.dispose();
+    stop.dispose();
   }
   printErrors(summary.errors, summary.warnings, summary.deleteGuard);
   if (flag(p, "json")) console.log(jsonSummary("run", summary, false));
@@ -82,5 +71,5 @@ export async function runCommand(argv: string[]): Promise<number> {
     const title = summary.stopped ? "Backup stopped before it finished" : "Backup complete";
     console.log(humanSummary(title, summary, styleFor("stdout")));
   }
-  return stoppedBy && summary.stopped ? signalExitCode(stoppedBy) : summary.exitCode;
+  return (summary.stopped ? stop.exitCode() : undefined) ?? summary.exitCode;
 }

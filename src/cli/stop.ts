@@ -1,0 +1,36 @@
+/**
+ * How `run` and `restore` answer stop signals: the first SIGINT, SIGTERM or SIGHUP asks
+ * for a clean stop (said on stderr; the command ends after the batch in progress and exits
+ * 128 + the signal's number), a second one ends the process at once. `dispose()` removes
+ * the listeners.
+ */
+import { listenForStop, signalExitCode } from "../watch/signals.ts";
+
+export interface GracefulStop {
+  /** Aborted by the first signal. */
+  readonly signal: AbortSignal;
+  /** The exit code for a stop the first signal asked for, if one came. */
+  exitCode(): number | undefined;
+  dispose(): void;
+}
+
+/** `atOnce`: what a stop at once leaves, and what to do about it. */
+export function stopGracefully(atOnce: string): GracefulStop {
+  const stop = new AbortController();
+  let first: Deno.Signal | undefined;
+  const listeners = listenForStop((signal) => {
+    first = signal;
+    stop.abort();
+    console.error(
+      `Stopping after the batch in progress (${signal}); a second signal stops at once`,
+    );
+  }, (signal) => {
+    console.error(`Stopping at once: ${atOnce}`);
+    Deno.exit(signalExitCode(signal));
+  });
+  return {
+    signal: stop.signal,
+    exitCode: () => first === undefined ? undefined : signalExitCode(first),
+    dispose: () => listeners.dispose(),
+  };
+}
