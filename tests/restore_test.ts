@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { type Fixture, makeFixture, writeConfig, writeTree } from "./helpers.ts";
+import { type Fixture, makeFixture, readTree, writeConfig, writeTree } from "./helpers.ts";
 
 /** What a restore must reproduce of one entry. */
 type Entry =
@@ -532,4 +532,20 @@ Deno.test({
       command("umount", view);
     }
   },
+});
+
+Deno.test("a folder of more than a page of records, given with a PATH inside it: each file restored once", async () => {
+  // 2,500 files in d/ make two pages of the state (2,000 rows each); d/s1 lies inside d.
+  const files: Record<string, string> = { "top.txt": "not asked for\n" };
+  for (let i = 0; i < 2500; i++) files[`d/s${i % 3}/f${i}.txt`] = `file ${i}\n`;
+  using fx = makeFixture(files);
+  await ok(fx, "run");
+  const out = join(fx.dir, "out");
+  const r = await fx.cli("restore", "d/s1", "d", "--to", out, "--json");
+  assert.equal(r.code, 0, r.stderr);
+  const doc = JSON.parse(r.stdout);
+  assert.deepEqual([doc.restored.length, doc.upToDate.length], [2500, 0]);
+  assert.equal(new Set(doc.restored.map((e: { path: string }) => e.path)).size, 2500);
+  const expected = Object.fromEntries(Object.entries(files).filter(([p]) => p.startsWith("d/")));
+  assert.deepEqual(readTree(out), expected);
 });

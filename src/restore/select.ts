@@ -1,8 +1,8 @@
 /**
  * Which contents a restore writes: per path the content the selector names, among the
  * PATHs given (all of them: everything), and the PATHs or contents it cannot restore, with
- * why. The state is read as it goes: a PATH's records at once, everything a page of paths
- * at a time (see `StateStore.copyPages`), so a restore of a million files holds a page,
+ * why. The state is read as it goes, a page of paths at a time (see
+ * `StateStore.copyPages`), so a restore of a million files holds a page,
  * not the state. Contents whose own copy is gone are found in other stored copies of the
  * same bytes in one more read of the state, once the rest is restored. Reads only.
  */
@@ -60,7 +60,7 @@ function* chosen(
     return true;
   };
   const gone: StoredCopy[] = [];
-  for (const page of whole ? store.copyPages() : [store.copiesWithin(targets)]) {
+  for (const page of whole ? store.copyPages() : pagesOf(store, targets)) {
     recorded ||= page.length > 0;
     const { stored, gone: goneHere } = selectContents(page, sel);
     for (const c of stored) if (seen(c)) yield c;
@@ -107,4 +107,18 @@ function notFound(
   return target === ""
     ? "the backup holds no current files: use --at TIME to restore files deleted since"
     : `${what} any more: it was deleted; use --at TIME to restore it as it was`;
+}
+
+/**
+ * The records at and below each PATH, a page at a time: a PATH's own (one path), then its
+ * folder's. A PATH inside another one given is left to that one, so none is read twice.
+ */
+function* pagesOf(store: StateStore, targets: readonly string[]): Generator<StoredCopy[]> {
+  const outer = targets.filter((t, i) =>
+    !targets.some((o, j) => (o === t ? j < i : isWithin(t, [o])))
+  );
+  for (const t of outer) {
+    yield store.copiesOf(t);
+    yield* store.copyPages(t);
+  }
 }

@@ -274,34 +274,35 @@ export function copiesOf(db: StateDb, path: string): StoredCopy[] {
 const PATH_PAGE_ROWS = 2000;
 
 /**
- * Every recorded content, in pages of whole paths (every row of a path in one page) in
- * path order: a restore of everything reads the state as it goes, never all of it.
+ * Every recorded content (or those below a logical folder), in pages of whole paths (every
+ * row of a path in one page) in path order: a restore reads the state as it goes, never
+ * all of it.
  */
-export function* copyPages(db: StateDb): Generator<StoredCopy[]> {
-  let after: string | undefined;
+export function* copyPages(db: StateDb, below?: string): Generator<StoredCopy[]> {
+  // A folder's paths lie between `f/` and `f0` ('0' follows '/').
+  const upper = below === undefined ? [] : [`${below}0`];
+  const where = below === undefined ? "" : " AND path < ?";
+  let bound = below === undefined ? "" : `${below}/`;
+  let first = true;
   for (;;) {
-    const rows = (after === undefined
-      ? db.q("SELECT * FROM copies ORDER BY path, seq LIMIT ?").all(PATH_PAGE_ROWS)
-      : db.q("SELECT * FROM copies WHERE path > ? ORDER BY path, seq LIMIT ?")
-        .all(after, PATH_PAGE_ROWS)) as Row[];
+    const rows = db.q(
+      `SELECT * FROM copies WHERE path ${first ? ">=" : ">"} ?${where} ORDER BY path, seq LIMIT ?`,
+    ).all(bound, ...upper, PATH_PAGE_ROWS) as Row[];
+    first = false;
     if (rows.length < PATH_PAGE_ROWS) {
-      if (rows.length > 0) {
-        yield rows.map(toStoredCopy);
-      }
+      if (rows.length > 0) yield rows.map(toStoredCopy);
       return;
     }
     // The last path may go on past the page: it starts the next one.
     const last = rows[rows.length - 1].path as string;
-    const whole = rows.filter((r) =>
-      r.path !== last
-    );
+    const whole = rows.filter((r) => r.path !== last);
     if (whole.length === 0) { // one path with a page of contents or more
       yield copiesOf(db, last);
-      after = last;
+      bound = last;
       continue;
     }
     yield whole.map(toStoredCopy);
-    after = whole[whole.length - 1].path as string;
+    bound = whole[whole.length - 1].path as string;
   }
 }
 
@@ -314,21 +315,4 @@ export function isRecorded(db: StateDb, path: string): boolean {
 export function isRecordedBelow(db: StateDb, folder: string): boolean {
   return db.q("SELECT 1 FROM copies WHERE path >= ? AND path < ? LIMIT 1")
     .get(`${folder}/`, `${folder}0`) !== undefined;
-}
-
-/** Every content of the paths at or below these logical paths, by path and number. */
-export function copiesWithin(db: StateDb, paths: readonly string[]): StoredCopy[] {
-  const out: StoredCopy[] = [];
-  const seen = new Set<number>();
-  for (const p of paths) {
-    const rows = db.q(
-      "SELECT * FROM copies WHERE path = ?1 OR (path >= ?2 AND path < ?3) ORDER BY path, seq",
-    ).all(p, `${p}/`, `${p}0`) as Row[];
-    for (const r of rows) {
-      if (seen.has(r.id as number)) continue;
-      seen.add(r.id as number);
-      out.push(toStoredCopy(r));
-    }
-  }
-  return out;
 }

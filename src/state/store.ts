@@ -199,9 +199,12 @@ export class StateStore {
     return read.copiesOf(this.#db, path);
   }
 
-  /** Every recorded content in pages of whole paths, in path order (see queries.ts). */
-  copyPages(): Generator<StoredCopy[]> {
-    return read.copyPages(this.#db);
+  /**
+   * Every recorded content (or those below a logical folder) in pages of whole paths, in
+   * path order (see queries.ts).
+   */
+  copyPages(below?: string): Generator<StoredCopy[]> {
+    return read.copyPages(this.#db, below);
   }
 
   /** Every logical path the state ever recorded a content for, sorted. */
@@ -216,9 +219,5 @@ export class StateStore {
 
   isRecordedBelow(folder: string): boolean {
     return read.isRecordedBelow(this.#db, folder);
-  }
-
-  copiesWithin(paths: readonly string[]): StoredCopy[] {
-    return read.copiesWithin(this.#db, paths);
   }
 }
