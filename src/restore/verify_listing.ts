@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { lstatOrNone, nativePath } from "../engine/fsops.ts";
 import { STATE_DIR } from "../engine/layout.ts";
 import { isRunLogName } from "../log/runlog.ts";
-import { errorText } from "../engine/errors.ts";
+import { errorText, PreflightError } from "../engine/errors.ts";
 import type { Unfinished } from "./unfinished.ts";
 import type { CopyCatalog } from "./verify.ts";
 
@@ -60,7 +60,12 @@ export function listBackup(
       entries = [...Deno.readDirSync(dir)];
     } catch (e) {
       const file = prefix.slice(0, -1);
-      if (file === "") throw e; // the backup root itself: nothing can be checked
+      if (file === "") { // the backup root itself: nothing can be checked
+        throw new PreflightError(
+          `Cannot read backup root '${root}': ${errorText(e)}: run verify as a user who can ` +
+            "read it",
+        );
+      }
       // A disk's own lost+found is passed over, unless copies are recorded in it.
       if (file !== LOST_AND_FOUND || catalog.storedBelow(file)) {
         out.unreadable.push({ file, error: errorText(e) });
