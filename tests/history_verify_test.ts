@@ -230,7 +230,10 @@ Deno.test({
     const r = await fx.cli("verify", "--json");
     assert.equal(r.code, 1, r.stdout + r.stderr);
     const doc = JSON.parse(r.stdout);
-    assert.deepEqual(doc.unreadable.map((u: { file: string }) => u.file), ["old-caf\ufffd"]);
+    assert.deepEqual(
+      doc.unreadable.map((u: { file: string; kind: string }) => [u.file, u.kind]),
+      [["old-caf\ufffd", "folder"]],
+    );
     assert.deepEqual(doc.changed.map((c: { file: string }) => c.file), ["b.txt"]);
     assert.deepEqual([doc.missing, doc.unknown, doc.checked], [[], [], 3]);
     const human = await fx.cli("verify");
@@ -240,7 +243,7 @@ Deno.test({
     );
     assert.match(
       human.stdout,
-      /Verify failed: 0 missing, 1 changed, 0 unknown file\(s\), 1 unreadable folder\(s\)/,
+      /Verify failed: 0 missing, 1 changed, 0 unknown file\(s\), 1 unreadable/,
     );
   },
 });

@@ -524,9 +524,24 @@ Deno.test({
       // A --to holding the mount: the file that would land in it is refused, the rest goes.
       const r = await fx.cli("restore", "--to", outer, "--overwrite");
       assert.equal(r.code, 1, r.stdout + r.stderr);
-      assert.match(r.stderr, /^NOT RESTORED: source\/view\/a\.txt \(v1\): .* is the backup root/m);
+      assert.match(
+        r.stderr,
+        /^NOT RESTORED: source\/view\/a\.txt \(v1\): .* inside the backup root .*\(mounted at/m,
+      );
       assert.equal(Deno.readTextFileSync(join(outer, "a.txt")), "one\n");
       assert.equal(Deno.readTextFileSync(join(fx.backup, "a.txt")), "one\n", "the copy is intact");
+      assert.equal((await fx.cli("verify")).code, 0);
+      // A folder inside the backup root mounted elsewhere is inside it too.
+      const part = join(fx.dir, "part");
+      Deno.mkdirSync(part);
+      assert.equal(command("mount", "--bind", join(fx.backup, "view"), part).code, 0);
+      try {
+        const sub = await fx.cli("restore", "view", "--to", part, "--overwrite");
+        assert.equal(sub.code, 2, sub.stdout + sub.stderr);
+        assert.match(sub.stderr, /inside the backup root/);
+      } finally {
+        command("umount", part);
+      }
       assert.equal((await fx.cli("verify")).code, 0);
     } finally {
       command("umount", view);

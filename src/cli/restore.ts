@@ -13,6 +13,7 @@ import type { PathResolver } from "../restore/paths.ts";
 import { folderIdOf, type RestoreItem, type RestoreResult } from "../restore/write.ts";
 import { restoreAll } from "../restore/batches.ts";
 import { stopGracefully } from "./stop.ts";
+import { otherMountsOf } from "../engine/mounts.ts";
 import type { StoredCopy } from "../state/store.ts";
 import { flag, parseCommand, type Parsed, str, UsageError } from "./args.ts";
 import { errorText } from "../engine/errors.ts";
@@ -133,7 +134,8 @@ function realTo(to: string | undefined, root: string): string | undefined {
   } catch (e) {
     throw new UsageError(`Cannot restore into '${to}': ${errorText(e)}`);
   }
-  if (real === root || isInside(real, root) || isBelowFolder(real, root)) {
+  const inside = (r: string) => real === r || isInside(real, r);
+  if (inside(root) || otherMountsOf(root).some(inside) || isBelowFolder(real, root)) {
     throw new UsageError(
       `Cannot restore into '${to}': it is inside the backup root '${root}': ` +
         `choose a folder outside it`,

@@ -29,7 +29,8 @@ Options:
   --repair          Make missing and changed copies again where a source still has them
   --sample PERCENT  Re-hash a random PERCENT (above 0, up to 100, decimals allowed) of the copies
   --config FILE     Config file (default ./config.jsonc, then ./config.json)
-  --json            Print { ok, checked, total, missing, changed, unknown, unreadable,
+  --json            Print { ok, checked, total, missing, changed, unknown, unreadable (each
+                    with kind folder or copy),
                     unfinished }, and with --repair also repaired and notRepaired
   --quiet           Print nothing but problems
 
@@ -117,9 +118,10 @@ function printReport(r: VerifyReport, quiet: boolean, sample?: number): void {
     console.error(oneLine(`UNKNOWN: ${u.file} (not recorded in the state)`));
   }
   for (const u of r.unreadable) {
-    console.error(oneLine(
-      `UNREADABLE: ${u.file}: ${u.error} (the copies below it could not be checked)`,
-    ));
+    const what = u.kind === "folder"
+      ? "the copies below it could not be checked"
+      : "the copy could not be re-hashed";
+    console.error(oneLine(`UNREADABLE: ${u.file}: ${u.error} (${what})`));
   }
   if (quiet && r.ok) return;
   const sampled = sample === undefined ? "" : ` (a ${sample}% sample)`;
@@ -132,4 +134,4 @@ function printReport(r: VerifyReport, quiet: boolean, sample?: number): void {
 }
 
 const unreadable = (r: VerifyReport) =>
-  r.unreadable.length === 0 ? "" : `, ${r.unreadable.length} unreadable folder(s)`;
+  r.unreadable.length === 0 ? "" : `, ${r.unreadable.length} unreadable`;

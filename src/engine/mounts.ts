@@ -1,7 +1,9 @@
 /**
  * Which kind of file system holds a folder, on Linux: from /proc/self/mountinfo, the type
  * of the longest mount point containing the folder's real path. Used where a file system's
- * kind decides what can be trusted of it (syncfs, SQLite's WAL). Reads only.
+ * kind decides what can be trusted of it (syncfs, SQLite's WAL). Also where else a folder
+ * can be seen (bind mounts), so that a restore never writes into the backup root by
+ * another way. Reads only.
  */
 import { isAbsolute, sep } from "node:path";
 
@@ -42,4 +44,46 @@ function contains(point: string, path: string): boolean {
 
 function unescapeOctal(s: string): string {
   return s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
+}
+
+/**
+ * Every other path at which `dir` (a real path), or a folder inside it, is mounted too
+ * (bind mounts of it, of a folder inside it, or of a folder holding it); none off Linux.
+ */
+export function otherMountsOf(dir: string): string[] {
+  if (Deno.build.os !== "linux") return [];
+  try {
+    return otherMounts(Deno.readTextFileSync("/proc/self/mountinfo"), dir);
+  } catch {
+    return [];
+  }
+}
+
+/** `otherMountsOf` from the text of /proc/self/mountinfo. */
+export function otherMounts(mountinfo: string, dir: string): string[] {
+  const mounts = mountinfo.split("\n").filter((l) => l.includes(" - ")).map((line) => {
+    const f = line.split(" - ")[0].split(" ");
+    return { dev: f[2], root: unescapeOctal(f[3] ?? ""), point: unescapeOctal(f[4] ?? "") };
+  });
+  // The mount `dir` is seen through, and where it lies in that file system.
+  let home: (typeof mounts)[number] | undefined;
+  for (const m of mounts) {
+    if (contains(m.point, dir) && !(home && home.point.length > m.point.length)) home = m;
+  }
+  if (!home) return [];
+  const inside = joinPath(home.root, dir.slice(home.point === sep ? 0 : home.point.length));
+  const out: string[] = [];
+  for (const m of mounts) {
+    if (m.dev !== home.dev || m.point === home.point) continue;
+    if (contains(m.root, inside)) out.push(joinPath(m.point, inside.slice(lengthOf(m.root))));
+    else if (contains(inside, m.root)) out.push(m.point);
+  }
+  return out.filter((p) => p !== dir);
+}
+
+const lengthOf = (root: string) => (root === sep ? 0 : root.length);
+
+function joinPath(a: string, rest: string): string {
+  if (rest === "") return a;
+  return a === sep ? rest : `${a}${rest}`;
 }

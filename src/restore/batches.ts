@@ -18,6 +18,7 @@ import { errorText } from "../engine/errors.ts";
 import { loadDigests } from "../engine/digest.ts";
 import { openSyncFs, type SyncFs } from "../engine/syncfs.ts";
 import { faultPoint, pausePoint } from "../engine/fault.ts";
+import { otherMountsOf } from "../engine/mounts.ts";
 import {
   folderIdOf,
   isWritten,
@@ -70,6 +71,7 @@ export async function restoreAll(
     buf: new Uint8Array(READ_BUFFER_BYTES),
     made: new Set(),
     rootId: folderIdOf(root),
+    rootAliases: otherMountsOf(root),
     signal: opts.signal,
   };
   const retry: RestoreResult[] = [];

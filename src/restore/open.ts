@@ -6,7 +6,7 @@
  */
 import { isAbsolute, relative, sep } from "node:path";
 import { type Config, findConfigFile, loadConfig } from "../config/config.ts";
-import { PreflightError } from "../engine/errors.ts";
+import { errorText, PreflightError } from "../engine/errors.ts";
 import { exists } from "../engine/fsops.ts";
 import { statePaths } from "../engine/session.ts";
 import { StateStore } from "../state/store.ts";
@@ -20,7 +20,16 @@ export function loadConfigFor(configFlag: string | undefined): Config {
 /** The state database's path; exit code 2 when there is no backup yet. */
 export function requireState(config: Config): string {
   const db = statePaths(config.backupRoot).db;
-  if (!exists(db)) {
+  let there: boolean;
+  try {
+    there = exists(db);
+  } catch (e) {
+    throw new PreflightError(
+      `Cannot read backup '${config.backupRoot}': ${errorText(e)}: run as a user who can ` +
+        "read the backup root",
+    );
+  }
+  if (!there) {
     throw new PreflightError(
       `Cannot read backup '${config.backupRoot}': no backup state found at '${db}': ` +
         `run a backup first, or check backup_root in '${config.file}'`,
@@ -36,7 +45,15 @@ export function runningNow(config: Config): string | undefined {
 
 /** The state opened read-only (close it when done); exit code 2 when there is no backup yet. */
 export function openState(config: Config): StateStore {
-  return StateStore.open(requireState(config), { readOnly: true });
+  const db = requireState(config);
+  try {
+    return StateStore.open(db, { readOnly: true });
+  } catch (e) {
+    if (!/permission denied|unable to open database/i.test(errorText(e))) throw e;
+    throw new PreflightError(
+      `Cannot read backup state '${db}': ${errorText(e)}: run as a user who can read it`,
+    );
+  }
 }
 
 /** Runs `fn` with the state opened read-only; exit code 2 when there is no backup yet. */

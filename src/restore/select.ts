@@ -38,7 +38,11 @@ export function selectForRestore(
   at?: number,
 ): Selection {
   const problems: Problem[] = [];
-  return { contents: chosen(store, sel, targets, given, at, problems), problems };
+  // A PATH given twice is one (and named once, should it match nothing).
+  const once = targets.map((t, i) => [t, given[i]] as const)
+    .filter(([t], i) => targets.indexOf(t) === i);
+  const contents = chosen(store, sel, once.map(([t]) => t), once.map(([, g]) => g), at, problems);
+  return { contents, problems };
 }
 
 function* chosen(

@@ -23,7 +23,7 @@ export interface Listing {
   /** The kind of each listed name an interrupted run placed or moved a copy to. */
   kinds: Map<string, EntryKind>;
   /** Folders that could not be listed, and why. */
-  unreadable: { file: string; error: string }[];
+  unreadable: { file: string; error: string; kind: "folder" | "copy" }[];
 }
 
 /** A file system's own folder at its top, readable by root only: not the backup's. */
@@ -68,7 +68,7 @@ export function listBackup(
       }
       // A disk's own lost+found is passed over, unless copies are recorded in it.
       if (file !== LOST_AND_FOUND || catalog.storedBelow(file)) {
-        out.unreadable.push({ file, error: errorText(e) });
+        out.unreadable.push({ file, error: errorText(e), kind: "folder" });
       }
       return;
     }

@@ -27,7 +27,7 @@ import {
   removeQuietly,
   renameWithRetry,
 } from "../engine/fsops.ts";
-import { applyMeta, hashFile, hashText, keepsMode } from "../engine/stage.ts";
+import { applyMeta, hashText, keepsMode } from "../engine/stage.ts";
 import { errorText } from "../engine/errors.ts";
 import { createDigest } from "../engine/digest.ts";
 
@@ -71,6 +71,8 @@ export interface WriteOptions {
   made?: Set<string>;
   /** The backup root's device and inode: no folder on the way may be it (a bind mount). */
   rootId?: FolderId;
+  /** Other paths where the backup root or a folder in it is mounted too (bind mounts). */
+  rootAliases?: string[];
   /** Aborted: a file being copied is given up at its next turn (see `YIELD_MS`). */
   signal?: AbortSignal;
 }
@@ -98,6 +100,20 @@ const YIELD_MS = 250;
 
 /** A copy given up because a stop signal came while it was written. */
 export class StoppedError extends Error {}
+
+/**
+ * Called for each block read: gives the event loop a turn every YIELD_MS, and throws
+ * `StoppedError` when a stop signal came meanwhile.
+ */
+function turnTaker(signal?: AbortSignal): () => Promise<void> {
+  let due = performance.now() + YIELD_MS;
+  return async () => {
+    if (performance.now() < due) return;
+    await new Promise((resolve) => setTimeout(resolve, 0)); // signals are heard here
+    if (signal?.aborted) throw new StoppedError("stopped");
+    due = performance.now() + YIELD_MS;
+  };
+}
 
 /** Folders remembered as made by this restore: about 100 bytes each. */
 const MADE_FOLDERS_LIMIT = 16384;
@@ -132,10 +148,12 @@ export async function writeOne(
   const { copy, dest } = item;
   const tmp = join(dirname(dest), `${RESTORE_TMP_PREFIX}${Deno.pid}-${++tmpCounter}.tmp`);
   try {
-    if (dest === root || isInside(dest, root)) {
+    const seenAt = [root, ...opts.rootAliases ?? []].find((r) => dest === r || isInside(dest, r));
+    if (seenAt !== undefined) {
+      const how = seenAt === root ? "" : ` (mounted at '${seenAt}' too)`;
       throw new Error(
-        `Cannot restore to '${dest}': it is inside the backup root '${root}', whose copies a ` +
-          `restore never replaces: restore with --to a folder outside it`,
+        `Cannot restore to '${dest}': it is inside the backup root '${root}'${how}, whose ` +
+          `copies a restore never replaces: restore with --to a folder outside it`,
       );
     }
     const dir = dirname(dest);
@@ -146,7 +164,7 @@ export async function writeOne(
     if (existing?.isDirectory) {
       return { ...item, outcome: "failed", reason: `a folder is in the way at '${dest}'` };
     }
-    if (existing && sameContent(dest, existing, copy, opts.buf)) {
+    if (existing && await sameContent(dest, existing, copy, opts)) {
       // The same bytes: with --overwrite, a file's recorded mode and time are set too.
       if (!opts.overwrite || copy.kind !== "file" || sameMeta(existing, copy)) {
         return { ...item, outcome: "up-to-date" };
@@ -186,7 +204,9 @@ export async function placeOne(
     } else if (!(await linkNew(tmp, dest))) {
       // Appeared meanwhile (another restore of the same backup?): the same bytes are no conflict.
       const now = lstatOrNone(dest);
-      if (now && sameContent(dest, now, copy, opts.buf)) return { ...item, outcome: "up-to-date" };
+      if (now && await sameContent(dest, now, copy, opts)) {
+        return { ...item, outcome: "up-to-date" };
+      }
       return conflict(item);
     }
     if (from === copy.storedAt) return { ...item, outcome: "restored" };
@@ -219,9 +239,22 @@ function conflict(item: RestoreItem): RestoreResult {
 }
 
 /** Whether the destination already holds exactly this content. */
-function sameContent(dest: string, info: Deno.FileInfo, c: StoredCopy, buf: Uint8Array): boolean {
+async function sameContent(
+  dest: string,
+  info: Deno.FileInfo,
+  c: StoredCopy,
+  opts: WriteOptions,
+): Promise<boolean> {
   if (c.kind === "symlink") return info.isSymlink && Deno.readLinkSync(dest) === c.linkTarget;
-  return info.isFile && info.size === c.size && hashFile(dest, c.algo, buf) === c.hash;
+  if (!info.isFile || info.size !== c.size) return false;
+  const h = createDigest(c.algo);
+  const turn = turnTaker(opts.signal);
+  using f = Deno.openSync(dest, { read: true });
+  for (let n = f.readSync(opts.buf); n !== null; n = f.readSync(opts.buf)) {
+    await turn();
+    h.update(opts.buf.subarray(0, n));
+  }
+  return h.digest("hex") === c.hash;
 }
 
 /** Whether a file has the recorded mode (where modes are kept) and modification time. */
@@ -253,13 +286,9 @@ async function writeChecked(
     const keeps = keepsMode(c.mode);
     const mode = keeps ? c.mode & 0o777 : 0o600;
     using dst = Deno.openSync(tmp, { write: true, createNew: true, mode });
-    let turn = performance.now() + YIELD_MS;
+    const turn = turnTaker(opts.signal);
     for (let n = src.readSync(buf); n !== null; n = src.readSync(buf)) {
-      if (performance.now() > turn) {
-        await new Promise((resolve) => setTimeout(resolve, 0)); // signals are heard here
-        if (opts.signal?.aborted) throw new StoppedError("stopped");
-        turn = performance.now() + YIELD_MS;
-      }
+      await turn();
       total += n;
       if (total > c.size) throw damaged(stored, c); // never more than it should hold
       const chunk = buf.subarray(0, n);
