@@ -20,16 +20,19 @@ import { RESTORE_TMP_PREFIX } from "../engine/layout.ts";
 import { isInside } from "../config/paths.ts";
 import { dirname, join, relative, sep } from "node:path";
 import type { StoredCopy } from "../state/store.ts";
-import {
-  lstatOrNone,
-  makeSymlink,
-  nativePath,
-  removeQuietly,
-  renameWithRetry,
-} from "../engine/fsops.ts";
-import { applyMeta, hashText, keepsMode } from "../engine/stage.ts";
+import { lstatOrNone, removeQuietly, renameWithRetry } from "../engine/fsops.ts";
+import { applyMeta } from "../engine/stage.ts";
 import { errorText } from "../engine/errors.ts";
 import { createDigest } from "../engine/digest.ts";
+import {
+  RECORDED_TARGET,
+  StoppedError,
+  turnTaker,
+  UnusableCopy,
+  writeFromAny,
+} from "./copy_out.ts";
+
+export { StoppedError } from "./copy_out.ts";
 
 export type Outcome = "restored" | "up-to-date" | "conflict" | "failed";
 
@@ -91,29 +94,6 @@ export function folderIdOf(path: string): FolderId | undefined {
 
 const isFolder = (info: Deno.FileInfo, id?: FolderId) =>
   id !== undefined && info.isDirectory && info.dev === id.dev && info.ino === id.ino;
-
-/**
- * While one large file is copied, the event loop gets a turn this often, so that a stop
- * signal is heard (and a second one ends the process) within about this long.
- */
-const YIELD_MS = 250;
-
-/** A copy given up because a stop signal came while it was written. */
-export class StoppedError extends Error {}
-
-/**
- * Called for each block read: gives the event loop a turn every YIELD_MS, and throws
- * `StoppedError` when a stop signal came meanwhile.
- */
-function turnTaker(signal?: AbortSignal): () => Promise<void> {
-  let due = performance.now() + YIELD_MS;
-  return async () => {
-    if (performance.now() < due) return;
-    await new Promise((resolve) => setTimeout(resolve, 0)); // signals are heard here
-    if (signal?.aborted) throw new StoppedError("stopped");
-    due = performance.now() + YIELD_MS;
-  };
-}
 
 /** Folders remembered as made by this restore: about 100 bytes each. */
 const MADE_FOLDERS_LIMIT = 16384;
@@ -261,130 +241,6 @@ async function sameContent(
 function sameMeta(info: Deno.FileInfo, c: StoredCopy): boolean {
   const mode = Deno.build.os === "windows" || ((info.mode ?? 0) & 0o7777) === (c.mode & 0o7777);
   return mode && info.mtime?.getTime() === c.mtimeMs;
-}
-
-/** Writes the stored copy to `tmp`, checking its digest on the way, and gives it its meta. */
-async function writeChecked(
-  stored: string,
-  tmp: string,
-  c: StoredCopy,
-  opts: WriteOptions,
-): Promise<void> {
-  const buf = opts.buf;
-  if (c.kind === "symlink") {
-    const target = readStored(() => Deno.readLinkSync(stored), stored);
-    if (hashText(target, c.algo) !== c.hash) throw damaged(stored, c);
-    makeSymlink(target, tmp, c.mode);
-    return;
-  }
-  const h = createDigest(c.algo);
-  let total = 0;
-  {
-    using src = readStored(() => openStoredFile(stored), stored);
-    // Created with its recorded permission bits where the umask keeps them all (no chmod
-    // then), else private until they are set.
-    const keeps = keepsMode(c.mode);
-    const mode = keeps ? c.mode & 0o777 : 0o600;
-    using dst = Deno.openSync(tmp, { write: true, createNew: true, mode });
-    const turn = turnTaker(opts.signal);
-    for (let n = src.readSync(buf); n !== null; n = src.readSync(buf)) {
-      await turn();
-      total += n;
-      if (total > c.size) throw damaged(stored, c); // never more than it should hold
-      const chunk = buf.subarray(0, n);
-      h.update(chunk);
-      for (let off = 0; off < n;) off += dst.writeSync(chunk.subarray(off));
-    }
-    if (total !== c.size || h.digest("hex") !== c.hash) throw damaged(stored, c);
-    if (keeps) {
-      const when = new Date(c.mtimeMs);
-      dst.utimeSync(when, when); // after the last write, through the handle: no path lookup
-      return;
-    }
-  }
-  applyMeta(tmp, c);
-}
-
-/**
- * Writes the content to `tmp` from its own stored copy or, if that is missing or damaged,
- * from the first other copy of the same content that holds it intact, or, for a symlink,
- * from the target the state records; returns which (RECORDED_TARGET for the last). The
- * error is the own copy's, should none hold it.
- */
-async function writeFromAny(
-  root: string,
-  c: StoredCopy,
-  tmp: string,
-  opts: WriteOptions,
-): Promise<string> {
-  let first: UnusableCopy | undefined;
-  const errors = new Map<string, UnusableCopy>();
-  const holds = async (at: string) => {
-    try {
-      await writeChecked(nativePath(root, at), tmp, c, opts);
-      return true;
-    } catch (e) {
-      if (!(e instanceof UnusableCopy)) throw e;
-      first ??= e;
-      errors.set(at, e);
-      removeQuietly(tmp);
-      return false;
-    }
-  };
-  if (await holds(c.storedAt!)) return c.storedAt!;
-  const moved = opts.movedOf?.(c.storedAt!) ?? [];
-  for (const at of moved) if (await holds(at)) return at;
-  // Where an interrupted run moved it, the copy is at the last of its moves that exists:
-  // the error is that place's, not the one its new content took.
-  const there = [...moved].reverse().find((at) => lstatOrNone(nativePath(root, at)));
-  if (there !== undefined) first = errors.get(there) ?? first;
-  for (const at of opts.fallbacksOf?.(c) ?? []) if (await holds(at)) return at;
-  // A symlink is whole in the state: its recorded target, if it is the recorded content.
-  if (c.kind === "symlink" && c.linkTarget !== null && hashText(c.linkTarget, c.algo) === c.hash) {
-    makeSymlink(c.linkTarget, tmp, c.mode);
-    return RECORDED_TARGET;
-  }
-  throw first;
-}
-
-/** What `writeFromAny` returns when a symlink was made from the state's record alone. */
-const RECORDED_TARGET = "";
-
-/** A stored copy that is missing or does not hold its recorded content. */
-class UnusableCopy extends Error {}
-
-/**
- * Opens or reads a stored copy, naming a missing one plainly. Something else in its place
- * (a folder, or a file where a folder of the way was: what a run interrupted right after
- * archiving the copy leaves, with the copy where its journal says) counts as missing.
- */
-function readStored<T>(read: () => T, stored: string): T {
-  try {
-    return read();
-  } catch (e) {
-    const elsewhere = e instanceof Deno.errors.NotFound ||
-      e instanceof Deno.errors.NotADirectory || e instanceof Deno.errors.IsADirectory ||
-      /\(os error (20|21|22)\)/.test((e as Error)?.message ?? "");
-    if (!elsewhere) throw e;
-    throw new UnusableCopy(
-      `the stored copy '${stored}' is missing: run 'verify' to check the backup`,
-    );
-  }
-}
-
-/** A stored file opened for reading; a folder in its place is refused like a missing file. */
-function openStoredFile(stored: string): Deno.FsFile {
-  const file = Deno.openSync(stored, { read: true });
-  if (file.statSync().isFile) return file;
-  file.close();
-  throw new Deno.errors.IsADirectory(`Is not a file: '${stored}'`);
-}
-
-function damaged(stored: string, c: StoredCopy): Error {
-  return new UnusableCopy(
-    `the stored copy '${stored}' does not match its recorded ${c.algo} digest: it was ` +
-      `damaged or altered after the backup; run 'verify' to check the others`,
-  );
 }
 
 /**
