@@ -79,9 +79,11 @@ export async function restoreAll(
     if (r.unusable && opts.fallbacksFor) retry.push(r);
     else opts.onResult(r);
   });
-  if (first.stopped) { for (const r of retry) opts.onResult(r); // not tried again: named
-   }
-  if (first.stopped || retry.length === 0) return first;
+  if (first.stopped) {
+    for (const r of retry) opts.onResult(r); // not tried again: named as they are
+    return first;
+  }
+  if (retry.length === 0) return first;
   const fallbacksOf = opts.fallbacksFor!(retry.map((r) => r.copy));
   const again = { ...wopts, fallbacksOf };
   return await restoreBatched(root, retry.map(itemOf), again, flusher, opts.onResult);
@@ -137,9 +139,13 @@ async function restoreBatched(
     await flush();
     return { stopped: false };
   } finally {
-    // Written, never flushed: after a stop, or an error reading the items.
-    for (const w of batch.filter(isWritten)) removeQuietly(w.tmp);
+    // Left in the batch after a stop, or an error reading the items: the files written are
+    // never flushed (their temporary files go), the results known are still reported.
     await placing;
+    for (const w of batch) {
+      if (isWritten(w)) removeQuietly(w.tmp);
+      else onResult(w);
+    }
   }
 }
 

@@ -124,7 +124,7 @@ export async function verifyBackup(
   };
   const claim = strayClaimer(listing.strays, new DiskProbe(root).ignoresCase(), opensAs);
   const unchecked = (c: StoredCopy) =>
-    listing.unreadable.some((u) => c.storedAt!.startsWith(`${u.file}/`));
+    listing.unreadable.some((u) => u.kind === "folder" && c.storedAt!.startsWith(`${u.file}/`));
   /** Copies found under a name other than their own, and that name. */
   const elsewhere = new Map<number, string>();
   const buf = new Uint8Array(READ_BUFFER_BYTES);
