@@ -34,22 +34,6 @@ export interface Resolution {
 }
 
 /**
- * Picks, per path, the content the selector names, from `rows`. A content whose own copy
- * is gone is looked for among `everything` (every stored copy; read only then).
- */
-export function resolveAsOf(
-  rows: readonly StoredCopy[],
-  sel: Selector,
-  everything: () => Iterable<StoredCopy> = () => rows,
-): Resolution {
-  const { stored, gone } = selectContents(rows, sel);
-  if (gone.length === 0) return { copies: stored, unavailable: [] };
-  const elsewhere = findElsewhere(gone, everything());
-  const copies = [...stored, ...elsewhere.copies].sort((a, b) => a.path < b.path ? -1 : 1);
-  return { copies, unavailable: elsewhere.unavailable };
-}
-
-/**
  * Per path of `rows` (which must hold every row of each of their paths), the content the
  * selector names: those whose own copy is stored, and those whose copy is gone; both
  * sorted by path.

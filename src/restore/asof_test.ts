@@ -1,7 +1,14 @@
 /** Unit tests of as-of resolution and the `--at` parser: tables of rows, no disk. */
 import assert from "node:assert/strict";
 import type { StoredCopy } from "../state/store.ts";
-import { isWithin, parseAt, resolveAsOf, type Selector } from "./asof.ts";
+import {
+  findElsewhere,
+  isWithin,
+  parseAt,
+  type Resolution,
+  selectContents,
+  type Selector,
+} from "./asof.ts";
 
 let nextId = 1;
 function copy(path: string, seq: number, from: number, to: number | null, extra = {}): StoredCopy {
@@ -23,6 +30,22 @@ function copy(path: string, seq: number, from: number, to: number | null, extra 
     prunedAt: null,
     ...extra,
   };
+}
+
+/**
+ * Picks, per path, the content the selector names, from `rows`, as a restore does (see
+ * select.ts): a content whose own copy is gone is looked for among `everything`.
+ */
+function resolveAsOf(
+  rows: readonly StoredCopy[],
+  sel: Selector,
+  everything: () => Iterable<StoredCopy> = () => rows,
+): Resolution {
+  const { stored, gone } = selectContents(rows, sel);
+  if (gone.length === 0) return { copies: stored, unavailable: [] };
+  const elsewhere = findElsewhere(gone, everything());
+  const copies = [...stored, ...elsewhere.copies].sort((a, b) => a.path < b.path ? -1 : 1);
+  return { copies, unavailable: elsewhere.unavailable };
 }
 
 // a.txt: v1 [100, 200), v2 [200, 300) pruned at 400, v3 [300, ∞)

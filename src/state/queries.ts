@@ -259,12 +259,6 @@ export function storedBelow(db: StateDb, folder: string): boolean {
     .get(`${folder}/`, `${folder}0`) !== undefined;
 }
 
-/** The copies recorded at a storage path (normally one or none). */
-export function copiesAt(db: StateDb, storedAt: string): StoredCopy[] {
-  return (db.q("SELECT * FROM copies WHERE stored_at = ? ORDER BY id").all(storedAt) as Row[])
-    .map(toStoredCopy);
-}
-
 export function copiesOf(db: StateDb, path: string): StoredCopy[] {
   return (db.q("SELECT * FROM copies WHERE path = ? ORDER BY seq").all(path) as Row[])
     .map(toStoredCopy);

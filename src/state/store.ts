@@ -189,11 +189,6 @@ export class StateStore {
     return read.storedBelow(this.#db, folder);
   }
 
-  /** The copies recorded at a storage path (normally one or none). */
-  copiesAt(storedAt: string): StoredCopy[] {
-    return read.copiesAt(this.#db, storedAt);
-  }
-
   /** All contents ever recorded for one logical path, oldest first. */
   copiesOf(path: string): StoredCopy[] {
     return read.copiesOf(this.#db, path);
