@@ -5,8 +5,14 @@
  * or is killed, so a lock left by a dead process is simply taken over; the holder's pid,
  * host and start time are written into the file only to name it in the message a second
  * run prints (exit code 3), where it can be read.
+ *
+ * Off Windows the folder holding the lock file (`.backup-tool/`, never empty while a
+ * backup exists) is locked too: a lock file deleted by hand while a run or watch session
+ * holds it would otherwise let a second one lock a new file of the same name. (Windows
+ * does not let an open file be deleted, and cannot open a folder as a file.)
  */
 import { hostname } from "node:os";
+import { dirname } from "node:path";
 import { LockedError } from "./errors.ts";
 
 export interface Lock {
@@ -17,6 +23,7 @@ export interface Lock {
 
 /** `command`: what takes it ("run", "watch", "verify --repair"), named to a second one. */
 export function acquireLock(file: string, command = "run"): Lock {
+  const folder = lockFolder(file);
   const f = Deno.openSync(file, { read: true, write: true, create: true });
   let acquired = false;
   try {
@@ -32,6 +39,13 @@ export function acquireLock(file: string, command = "run"): Lock {
         : "wait for it to finish (or stop the watch session)";
       throw new LockedError(
         `Cannot lock backup root: ${describe(record) ?? "another run"} holds '${file}': ${remedy}`,
+      );
+    }
+    // The file is ours; a holder of the folder is one whose lock file was removed.
+    if (folder && !tryLockFolder(folder)) {
+      throw new LockedError(
+        `Cannot lock backup root: another run holds '${dirname(file)}' (its lock file was ` +
+          `removed meanwhile): wait for it to finish (or stop the watch session)`,
       );
     }
     const previous = readAll(f);
@@ -55,11 +69,25 @@ export function acquireLock(file: string, command = "run"): Lock {
           f.unlockSync();
         } finally {
           f.close();
+          folder?.close();
         }
       },
     };
   } finally {
-    if (!acquired) f.close();
+    if (!acquired) {
+      f.close();
+      folder?.close();
+    }
+  }
+}
+
+/** The lock file's folder opened to be locked too, off Windows (see the module's comment). */
+function lockFolder(file: string): Deno.FsFile | undefined {
+  if (Deno.build.os === "windows") return undefined;
+  try {
+    return Deno.openSync(dirname(file), { read: true });
+  } catch {
+    return undefined; // cannot be opened: the lock file alone guards, as it always did
   }
 }
 
@@ -90,18 +118,46 @@ export function currentHolder(file: string): string | undefined {
   try {
     f = Deno.openSync(file, { read: true });
   } catch {
-    return undefined; // no lock file: no run has ever held it
+    // No lock file: no run has held it, or one whose lock file was removed meanwhile does.
+    return folderHeld(file) ? "another run" : undefined;
   }
   try {
     if (f.tryLockSync(false)) {
       f.unlockSync();
-      return undefined;
+      return folderHeld(file) ? "another run" : undefined; // its lock file removed meanwhile
     }
     return describe(readHolder(f)) ?? "another run";
   } catch {
     return undefined; // locks not supported here: nothing to tell
   } finally {
     f.close();
+  }
+}
+
+/**
+ * Locks the folder, exclusively: false when another holds it. A file system that cannot
+ * lock folders (some FUSE ones) leaves the lock file alone to guard, as it always did.
+ */
+function tryLockFolder(folder: Deno.FsFile, exclusive = true): boolean {
+  try {
+    return folder.tryLockSync(exclusive);
+  } catch {
+    return true;
+  }
+}
+
+/** Whether a live process holds the lock file's folder (off Windows). */
+function folderHeld(file: string): boolean {
+  const folder = lockFolder(file);
+  if (!folder) return false;
+  try {
+    if (!tryLockFolder(folder, false)) return true;
+    folder.unlockSync();
+    return false;
+  } catch {
+    return false;
+  } finally {
+    folder.close();
   }
 }
 

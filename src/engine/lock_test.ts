@@ -60,3 +60,27 @@ Deno.test("currentHolder: names a live holder, nothing when the lock is free or 
     Deno.removeSync(dir, { recursive: true });
   }
 });
+
+Deno.test({
+  name: "acquireLock: a lock file removed by hand while held still keeps a second taker out",
+  ignore: Deno.build.os === "windows", // an open file cannot be removed there
+  fn: () => {
+    const dir = Deno.makeTempDirSync();
+    try {
+      const file = join(dir, "lock");
+      const lock = acquireLock(file, "watch");
+      try {
+        Deno.removeSync(file);
+        assert.throws(() => acquireLock(file), LockedError);
+        assert.throws(() => acquireLock(file), /its lock file was removed meanwhile/);
+        assert.equal(currentHolder(file), "another run");
+      } finally {
+        lock.release();
+      }
+      assert.equal(currentHolder(file), undefined);
+      acquireLock(file).release(); // free again
+    } finally {
+      Deno.removeSync(dir, { recursive: true });
+    }
+  },
+});
