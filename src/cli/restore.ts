@@ -10,7 +10,8 @@ import { AT_FORMAT, othersHolding, parseAt, type Selector } from "../restore/aso
 import { selectForRestore } from "../restore/select.ts";
 import { loadConfigFor, openState, resolverFor, runningNow } from "../restore/open.ts";
 import type { PathResolver } from "../restore/paths.ts";
-import { folderIdOf, type RestoreItem, type RestoreResult } from "../restore/write.ts";
+import type { RestoreItem, RestoreResult } from "../restore/write.ts";
+import { knownFolderIdentity } from "../engine/fsops.ts";
 import { restoreAll } from "../restore/batches.ts";
 import { stopGracefully } from "./stop.ts";
 import { otherMountsOf } from "../engine/mounts.ts";
@@ -146,11 +147,10 @@ function realTo(to: string | undefined, root: string): string | undefined {
 
 /** Whether `path` is the folder `root` or below it, by device and inode (a bind mount). */
 function isBelowFolder(path: string, root: string): boolean {
-  const id = folderIdOf(root);
+  const id = knownFolderIdentity(root);
   if (id === undefined) return false;
   for (let at = path;; at = dirname(at)) {
-    const here = folderIdOf(at);
-    if (here?.dev === id.dev && here.ino === id.ino) return true;
+    if (knownFolderIdentity(at) === id) return true;
     if (dirname(at) === at) return false;
   }
 }

@@ -36,6 +36,16 @@ export function folderIdentityOf(info: Deno.FileInfo): string {
   return info.isDirectory ? `${info.dev}:${info.ino}` : NO_FOLDER.notAFolder;
 }
 
+/**
+ * The identity of the folder at `path` itself (a symlink is not followed), where the
+ * platform gives inode numbers; undefined elsewhere, or where no folder is: two folders
+ * cannot be told apart then.
+ */
+export function knownFolderIdentity(path: string): string | undefined {
+  const info = lstatOrNone(path);
+  return info?.isDirectory && info.ino ? folderIdentityOf(info) : undefined;
+}
+
 /** What `folderIdentity` says where a path names no folder. */
 export const NO_FOLDER = { missing: "missing", notAFolder: "not a folder" } as const;
 

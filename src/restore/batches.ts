@@ -12,7 +12,7 @@
  */
 import type { StoredCopy } from "../state/store.ts";
 import { dirname } from "node:path";
-import { removeQuietly, syncFiles } from "../engine/fsops.ts";
+import { knownFolderIdentity, removeQuietly, syncFiles } from "../engine/fsops.ts";
 import { READ_BUFFER_BYTES } from "../engine/stage.ts";
 import { errorText } from "../engine/errors.ts";
 import { loadDigests } from "../engine/digest.ts";
@@ -20,7 +20,6 @@ import { openSyncFs, type SyncFs } from "../engine/syncfs.ts";
 import { faultPoint, pausePoint } from "../engine/fault.ts";
 import { otherMountsOf } from "../engine/mounts.ts";
 import {
-  folderIdOf,
   isWritten,
   placeOne,
   type RestoreItem,
@@ -70,7 +69,7 @@ export async function restoreAll(
     movedOf: opts.movedOf,
     buf: new Uint8Array(READ_BUFFER_BYTES),
     made: new Set(),
-    rootId: folderIdOf(root),
+    rootId: knownFolderIdentity(root),
     rootAliases: otherMountsOf(root),
     signal: opts.signal,
   };

@@ -20,7 +20,7 @@ import { RESTORE_TMP_PREFIX } from "../engine/layout.ts";
 import { isInside } from "../config/paths.ts";
 import { dirname, join, relative, sep } from "node:path";
 import type { StoredCopy } from "../state/store.ts";
-import { lstatOrNone, removeQuietly, renameWithRetry } from "../engine/fsops.ts";
+import { folderIdentityOf, lstatOrNone, removeQuietly, renameWithRetry } from "../engine/fsops.ts";
 import { applyMeta } from "../engine/stage.ts";
 import { errorText } from "../engine/errors.ts";
 import { createDigest } from "../engine/digest.ts";
@@ -72,28 +72,15 @@ export interface WriteOptions {
    * what it restores is in them, so their files need no look for something in the way.
    */
   made?: Set<string>;
-  /** The backup root's device and inode: no folder on the way may be it (a bind mount). */
-  rootId?: FolderId;
+  /**
+   * The backup root's `knownFolderIdentity`: no folder on the way may be it (a bind mount).
+   */
+  rootId?: string;
   /** Other paths where the backup root or a folder in it is mounted too (bind mounts). */
   rootAliases?: string[];
   /** Aborted: a file being copied is given up at its next turn (see `YIELD_MS`). */
   signal?: AbortSignal;
 }
-
-/** A folder's device and inode, where the platform gives both. */
-export interface FolderId {
-  dev: number;
-  ino: number;
-}
-
-/** The device and inode of a folder, or undefined where they are not known (Windows). */
-export function folderIdOf(path: string): FolderId | undefined {
-  const info = lstatOrNone(path);
-  return info?.ino ? { dev: info.dev, ino: info.ino } : undefined;
-}
-
-const isFolder = (info: Deno.FileInfo, id?: FolderId) =>
-  id !== undefined && info.isDirectory && info.dev === id.dev && info.ino === id.ino;
 
 /** Folders remembered as made by this restore: about 100 bytes each. */
 const MADE_FOLDERS_LIMIT = 16384;
@@ -269,7 +256,7 @@ async function linkNew(tmp: string, dest: string): Promise<boolean> {
 function checkParents(
   { base, toDir }: RestoreItem,
   dest: string,
-  rootId?: FolderId,
+  rootId?: string,
 ): string | undefined {
   const parts = relative(base, dirname(dest)).split(sep).filter((p) => p !== "");
   if (parts.length === 0) return lstatOrNone(base) === undefined ? base : undefined;
@@ -278,7 +265,7 @@ function checkParents(
     dir = join(dir, part);
     const info = lstatOrNone(dir);
     if (!info) return dir; // the rest does not exist yet: it will be created as folders
-    if (isFolder(info, rootId)) {
+    if (rootId !== undefined && folderIdentityOf(info) === rootId) {
       throw new Error(
         `Cannot restore to '${dest}': '${dir}' is the backup root (mounted there too), whose ` +
           `copies a restore never replaces: restore with --to a folder outside it`,
