@@ -89,19 +89,6 @@ function isStored(c: StoredCopy): boolean {
   return c.storedAt !== null && c.location !== "pruned" && c.location !== "lost";
 }
 
-/** The storage paths of the stored copies of each content (by `contentKey`), in row order. */
-export function copiesByContent(rows: Iterable<StoredCopy>): Map<string, string[]> {
-  const out = new Map<string, string[]>();
-  for (const c of rows) {
-    if (!isStored(c)) continue;
-    const key = contentKey(c);
-    const list = out.get(key);
-    if (list) list.push(c.storedAt!);
-    else out.set(key, [c.storedAt!]);
-  }
-  return out;
-}
-
 /**
  * For contents whose own copy turned out missing or damaged before any run recorded that,
  * the other stored copies of the same bytes (storage path order), where a restore can read

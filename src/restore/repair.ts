@@ -18,7 +18,7 @@ import { openSession } from "../engine/session.ts";
 import { requireState } from "./open.ts";
 import { catalogOf, verifyBackup, type VerifyOptions, type VerifyReport } from "./verify.ts";
 import { standingAt } from "./verify_listing.ts";
-import { contentKey, copiesByContent } from "./asof.ts";
+import { othersHolding } from "./asof.ts";
 import type { StoredCopy } from "../state/store.ts";
 import { loadDigests } from "../engine/digest.ts";
 import { statFields } from "../engine/folders.ts";
@@ -83,15 +83,14 @@ export async function verifyAndRepair(
     const todo = [...report.missing, ...report.changed].map((b) =>
       store.copiesOf(b.path).find((c) => c.seq === b.version)!
     );
-    let contents: Map<string, string[]> | undefined; // built once, on the first need
-    const byContent = () =>
-      contents ??= copiesByContent(withContentOf(todo, store.eachStoredCopy()));
+    // The other copies of the bad copies' contents: one read of the state, on the first need.
+    let others: ((c: StoredCopy) => string[]) | undefined;
     const view = session.store.planView();
     const ctx: RepairContext = {
       root: config.backupRoot,
       sources: config.sources,
       holdersOf: view.holdersOf,
-      storedWith: (c) => byContent().get(contentKey(c)) ?? [],
+      storedWith: (c) => (others ??= othersHolding(todo, store.eachStoredCopy()))(c),
       placement: {
         isStoredAt: view.isFile,
         isStoredBelow: view.isDir,
@@ -122,12 +121,6 @@ export async function verifyAndRepair(
   }
 }
 
-/** The copies holding the content of one of `wanted` (kind and digest), kept as they go by. */
-function* withContentOf(wanted: StoredCopy[], copies: Iterable<StoredCopy>) {
-  const keys = new Set(wanted.map(contentKey));
-  for (const c of copies) if (keys.has(contentKey(c))) yield c;
-}
-
 /** One line per repaired (or unrepaired) copy, for the log and the terminal. */
 export function outcomeLine(o: RepairOutcome): string {
   const copy = `${o.file} (${o.path} v${o.version})`;
@@ -144,7 +137,7 @@ export interface RepairContext {
   sources: readonly Source[];
   /** Tracked files (logical paths) whose current content has this digest. */
   holdersOf(hash: string, algo: string): string[];
-  /** Storage paths of the stored copies with this copy's content (kind and digest). */
+  /** Storage paths of the other stored copies with this copy's content (kind and digest). */
   storedWith(copy: StoredCopy): string[];
   /**
    * Where the state stores copies, and how to record a copy made again elsewhere: with
