@@ -11,6 +11,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { loadConfig } from "../src/config/config.ts";
 import { backupOnce, planOnce } from "../src/engine/backup.ts";
+import type { Action } from "../src/engine/types.ts";
 import { permissionFlags } from "../scripts/compile_all.ts";
 import { MAIN, makeFixture, readTree, REPO, type Tree } from "./helpers.ts";
 
@@ -93,9 +94,13 @@ Deno.test("staging worker: a dry run on a new backup root plans the same and wri
   try {
     const plans = [];
     for (const [i, fx] of fxs.entries()) {
-      const r = await planOnce(loadConfig(fx.config), { stagingAfter: HANDOVERS[i] });
+      const planned: Action[] = [];
+      const r = await planOnce(loadConfig(fx.config), {
+        stagingAfter: HANDOVERS[i],
+        onPlanned: (a) => planned.push(a),
+      });
       assert.equal(r.exitCode, 0, JSON.stringify(r.errors));
-      plans.push(r.planned.map((a) => ({ ...a, content: undefined })));
+      plans.push(planned.map((a) => ({ ...a, content: undefined })));
       assert.throws(() => Deno.statSync(fx.backup), Deno.errors.NotFound);
     }
     assert.equal(plans[0].length, 11);

@@ -10,7 +10,9 @@ import { basename } from "node:path";
 import { flag, parseCommand, str, UsageError } from "./args.ts";
 import { withProgress } from "./progress.ts";
 import { styleFor } from "./style.ts";
-import { humanSummary, jsonSummary, printErrors } from "./summary.ts";
+import { humanSummary, jsonSummary, printErrors, publicAction } from "./summary.ts";
+import { JsonList, writeJsonDocument, writeLines } from "./json_document.ts";
+import type { Action } from "../engine/types.ts";
 
 export const PLAN_HELP = `Usage: backup-tool plan [--config FILE] [--json] [--rehash] [--force]
 
@@ -38,21 +40,31 @@ export async function planCommand(argv: string[]): Promise<number> {
     throw new UsageError(`Unexpected argument '${p.positionals[0]}' for 'plan': see 'plan --help'`);
   }
   const config = loadConfig(findConfigFile(str(p, "config"), Deno.cwd()));
+  const json = flag(p, "json");
+  // Each action is kept as text, not as the object the planner made (a third of its size).
+  const actions = new JsonList();
+  const lines: string[] = [];
+  const rootName = basename(config.backupRoot);
+  const onPlanned = json
+    ? (a: Action) => actions.push(publicAction(a))
+    : (a: Action) => lines.push(...formatAction(a, rootName).map(oneLine)); // as the log has it
   const summary = await withProgress(
     "Planning",
     flag(p, "quiet"),
     (onProgress) =>
-      planOnce(config, { rehash: flag(p, "rehash"), force: flag(p, "force"), onProgress }),
+      planOnce(config, {
+        rehash: flag(p, "rehash"),
+        force: flag(p, "force"),
+        onProgress,
+        onPlanned,
+      }),
   );
-  if (flag(p, "json")) {
+  if (json) {
     printErrors(summary.errors);
-    console.log(jsonSummary("plan", summary, true));
+    writeJsonDocument(jsonSummary("plan", summary, actions));
     return summary.exitCode;
   }
-  const rootName = basename(config.backupRoot);
-  for (const a of summary.planned) {
-    for (const line of formatAction(a, rootName)) console.log(oneLine(line)); // as the log has it
-  }
+  writeLines(lines);
   printErrors(summary.errors);
   if (!flag(p, "quiet")) console.log(humanSummary("Plan", summary, styleFor("stdout")));
   return summary.exitCode;

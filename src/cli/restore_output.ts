@@ -2,11 +2,13 @@
  * Console output of `restore`: problems on stderr (each names the path and why), and
  * warnings for contents read from another stored copy than their own, the summary line, or
  * the `--json` document `{ ok, exitCode, at, restored, upToDate, failed }`. Results are
- * counted as they come; each file restored is kept only for `--json`, which lists them.
+ * counted as they come; each file restored is kept only for `--json`, which lists them (as
+ * a line of JSON text each, written out a piece at a time).
  */
 import type { RestoreResult } from "../restore/write.ts";
 import type { Problem } from "../restore/select.ts";
 import { oneLine } from "../log/runlog.ts";
+import { JsonList, writeJsonDocument } from "./json_document.ts";
 
 export type { Problem } from "../restore/select.ts";
 
@@ -23,7 +25,7 @@ export class RestoreTally {
   restored = 0;
   upToDate = 0;
   /** Every file restored or up to date: kept only when they are all to be listed. */
-  readonly listed: { restored: Done[]; upToDate: Done[] } = { restored: [], upToDate: [] };
+  readonly listed = { restored: new JsonList(), upToDate: new JsonList() };
   /** Files restored from another copy than their own. */
   readonly warnings: Done[] = [];
   readonly problems: Problem[] = [];
@@ -62,20 +64,16 @@ export function printRestore(
   const stopped = opts.stoppedCode !== undefined;
   const exitCode = opts.stoppedCode ?? (problems.length === 0 ? 0 : 1);
   if (opts.json) {
-    console.log(JSON.stringify(
-      {
-        command: "restore",
-        ok: exitCode === 0,
-        exitCode,
-        ...stopped ? { stopped } : {},
-        at: opts.at === undefined ? undefined : new Date(opts.at).toISOString(),
-        restored: tally.listed.restored,
-        upToDate: tally.listed.upToDate,
-        failed: problems,
-      },
-      null,
-      2,
-    ));
+    writeJsonDocument({
+      command: "restore",
+      ok: exitCode === 0,
+      exitCode,
+      ...stopped ? { stopped } : {},
+      at: opts.at === undefined ? undefined : new Date(opts.at).toISOString(),
+      restored: tally.listed.restored,
+      upToDate: tally.listed.upToDate,
+      failed: problems,
+    });
     return exitCode;
   }
   for (const r of tally.warnings) {

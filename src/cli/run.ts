@@ -9,6 +9,7 @@ import { flag, parseCommand, str, UsageError } from "./args.ts";
 import { withProgress } from "./progress.ts";
 import { styleFor } from "./style.ts";
 import { humanSummary, jsonSummary, printErrors } from "./summary.ts";
+import { writeJsonDocument } from "./json_document.ts";
 import { stopGracefully } from "./stop.ts";
 
 export const RUN_HELP =
@@ -66,7 +67,7 @@ export async function runCommand(argv: string[]): Promise<number> {
     stop.dispose();
   }
   printErrors(summary.errors, summary.warnings, summary.deleteGuard);
-  if (flag(p, "json")) console.log(jsonSummary("run", summary, false));
+  if (flag(p, "json")) writeJsonDocument(jsonSummary("run", summary));
   else if (!flag(p, "quiet") || summary.stopped) {
     const title = summary.stopped ? "Backup stopped before it finished" : "Backup complete";
     console.log(humanSummary(title, summary, styleFor("stdout")));

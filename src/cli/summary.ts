@@ -7,6 +7,7 @@ import type { RunSummary } from "../engine/backup.ts";
 import { styleFor } from "./style.ts";
 import type { Action } from "../engine/types.ts";
 import { createStyle, type Style } from "./style.ts";
+import type { JsonList } from "./json_document.ts";
 
 export function formatBytes(n: number): string {
   const units = ["B", "KiB", "MiB", "GiB", "TiB"];
@@ -49,27 +50,27 @@ export function humanSummary(
   return lines.join("\n");
 }
 
-/** The `--json` document of `run` and `plan`. */
-export function jsonSummary(command: string, s: RunSummary, withActions: boolean): string {
-  return JSON.stringify(
-    {
-      command,
-      ok: s.exitCode === 0,
-      exitCode: s.exitCode,
-      runId: s.runId || undefined,
-      counts: s.counts,
-      bytesCopied: s.bytesCopied,
-      durationMs: s.durationMs,
-      logFile: s.logFile,
-      deleteGuard: s.deleteGuard,
-      notice: s.notice,
-      errors: s.errors,
-      warnings: s.warnings,
-      actions: withActions ? s.planned.map(publicAction) : undefined,
-    },
-    null,
-    2,
-  );
+/** The `--json` document of `run` and `plan` (`actions`: each as `publicAction` gives it). */
+export function jsonSummary(
+  command: string,
+  s: RunSummary,
+  actions?: JsonList,
+): Record<string, unknown> {
+  return {
+    command,
+    ok: s.exitCode === 0,
+    exitCode: s.exitCode,
+    runId: s.runId || undefined,
+    counts: s.counts,
+    bytesCopied: s.bytesCopied,
+    durationMs: s.durationMs,
+    logFile: s.logFile,
+    deleteGuard: s.deleteGuard,
+    notice: s.notice,
+    errors: s.errors,
+    warnings: s.warnings,
+    actions,
+  };
 }
 
 /** An action as a script sees it: no temporary paths, no internal ids. */

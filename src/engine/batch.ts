@@ -14,7 +14,7 @@ import { makeParents, nativePath, removeQuietly, syncFiles } from "./fsops.ts";
 import { formatAction, storedCopyWarning } from "./describe.ts";
 import { faultPoint } from "./fault.ts";
 import type { PassContext, PassOptions, PassResult } from "./pass_types.ts";
-import type { Action } from "./types.ts";
+import type { Action, Archive } from "./types.ts";
 
 /** Up to 512 files or 256 MiB per batch: one journal entry and one fsync wave each. */
 const BATCH_FILES = 512;
@@ -61,6 +61,8 @@ export class Batch {
   #bytes = 0;
   #applied: Applied[] = [];
   #waiting = 0;
+  /** Dry run: the version each planned action archives, by path (predicted retention). */
+  readonly archivedOnPlan = new Map<string, Archive>();
 
   constructor(
     readonly ctx: PassContext,
@@ -92,8 +94,11 @@ export class Batch {
     this.#bytes = 0;
     if (actions.length === 0) return;
     if (this.opts.dryRun || !this.ctx.store) {
-      for (const a of actions) this.#report(a);
-      this.result.planned.push(...actions);
+      for (const a of actions) {
+        this.#report(a);
+        if ("archive" in a && a.archive) this.archivedOnPlan.set(a.path, a.archive);
+        this.opts.onPlanned?.(a);
+      }
       return;
     }
     const effectful = actions.filter((a) => a.type !== "skip" || a.refresh);

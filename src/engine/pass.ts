@@ -30,7 +30,7 @@ import { createPlanner, type Planner, type PlanOptions, type PlanView } from "./
 import { planRetention } from "./retention.ts";
 import { relPath, scanEntries, type ScanOptions } from "./scan.ts";
 import { StagingWalk } from "./staging.ts";
-import type { Action, Fingerprint, ScanEntry } from "./types.ts";
+import type { Action, Archive, Fingerprint, ScanEntry } from "./types.ts";
 import { inside, planVanished } from "./vanished.ts";
 import { folderIdentity, NO_FOLDER } from "./fsops.ts";
 import type { Source } from "../config/config.ts";
@@ -117,7 +117,9 @@ class Pass {
       this.batch.settle();
       if (this.opts.signal?.aborted) return this.result;
       this.#planPromotions();
-      for (const a of retentionActions(this.ctx, this.result.planned, this.opts)) this.batch.add(a);
+      for (const a of retentionActions(this.ctx, this.batch.archivedOnPlan, this.opts)) {
+        this.batch.add(a);
+      }
       await this.batch.flush();
       this.batch.settle();
       return this.result;
@@ -350,12 +352,14 @@ function scopePrefixes(ctx: PassContext, scope?: Map<string, string[]>): string[
 }
 
 /** Prunes beyond the limit: from the state, or predicted from the plan on a dry run. */
-function retentionActions(ctx: PassContext, planned: Action[], opts: PassOptions): Action[] {
+function retentionActions(
+  ctx: PassContext,
+  archived: ReadonlyMap<string, Archive>,
+  opts: PassOptions,
+): Action[] {
   const max = ctx.config.maxVersionsPerFile;
   if (!ctx.store) return [];
   if (!opts.dryRun) return planRetention(ctx.store.versionsOverLimit(max), max);
-  const archived = new Map<string, { copyId: number; seq: number; to: string }>();
-  for (const a of planned) if ("archive" in a && a.archive) archived.set(a.path, a.archive);
   const versions = [...archived].flatMap(([path, arch]) => [
     ...ctx.store!.copiesOf(path).filter((c) => c.location === "version")
       .map((c) => ({ path, copyId: c.id, seq: c.seq, storedAt: c.storedAt! })),

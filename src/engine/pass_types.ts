@@ -32,6 +32,8 @@ export interface PassOptions {
   force?: boolean;
   /** Plan only: hash without staging, execute nothing, write nothing. */
   dryRun?: boolean;
+  /** Plan only: called with each planned action, in order (the pass keeps none). */
+  onPlanned?: (action: Action) => void;
   /** Per source, the absolute folders or files to scan; everything when absent. */
   scope?: Map<string, string[]>;
   /** Called with each line as it is logged (console echo). */
@@ -81,12 +83,10 @@ export interface PassResult {
   warnings: { path: string; message: string }[];
   /** Set when the mass-deletion guard held deletions back. */
   deleteGuard?: string;
-  /** The planned actions (dry run only). */
-  planned: Action[];
 }
 
 export function emptyResult(): PassResult {
-  return { counts: emptyCounts(), bytesCopied: 0, errors: [], warnings: [], planned: [] };
+  return { counts: emptyCounts(), bytesCopied: 0, errors: [], warnings: [] };
 }
 
 export function emptyCounts(): Counts {

@@ -1,0 +1,95 @@
+/**
+ * A `--json` document (or a plan's lines) written to stdout a piece at a time, so that one
+ * listing a file per element (a plan's actions, a restore's files) never exists as one
+ * string. Long lists are
+ * kept as `JsonList`s, each element serialized when added (a line of compact JSON, about a
+ * third of the object it replaces); everything else is formatted as `JSON.stringify(v,
+ * null, 2)` would. Writing stops at the first failed write (a closed pipe), which is thrown.
+ */
+
+/** A list whose elements are kept as their JSON text, one line each in the document. */
+export class JsonList {
+  readonly #items: string[] = [];
+
+  push(item: unknown): void {
+    this.#items.push(JSON.stringify(item));
+  }
+
+  get length(): number {
+    return this.#items.length;
+  }
+
+  /** The elements, parsed again (tests). */
+  parsed(): unknown[] {
+    return this.#items.map((s) => JSON.parse(s));
+  }
+
+  *lines(indent: string): Iterable<string> {
+    for (let i = 0; i < this.#items.length; i++) {
+      yield `${indent}${this.#items[i]}${i < this.#items.length - 1 ? "," : ""}\n`;
+    }
+  }
+}
+
+/**
+ * Text gathered up to 64 KiB before each write: a write per line would cost a system call
+ * each (a million for a million-file plan), one string of everything the memory this saves.
+ */
+const CHUNK_CHARS = 64 * 1024;
+
+/** Writes `doc` (keys with an undefined value left out, as JSON.stringify does) and a newline. */
+export function writeJsonDocument(
+  doc: Record<string, unknown>,
+  out: { writeSync(p: Uint8Array): number } = Deno.stdout,
+): void {
+  const writer = new ChunkWriter(out);
+  const keys = Object.keys(doc).filter((k) => doc[k] !== undefined);
+  writer.put("{\n");
+  keys.forEach((key, i) => {
+    const value = doc[key];
+    writer.put(`  ${JSON.stringify(key)}: `);
+    if (value instanceof JsonList && value.length > 0) {
+      writer.put("[\n");
+      for (const line of value.lines("    ")) writer.put(line);
+      writer.put("  ]");
+    } else if (value instanceof JsonList) {
+      writer.put("[]");
+    } else {
+      writer.put(JSON.stringify(value, null, 2).replaceAll("\n", "\n  "));
+    }
+    writer.put(i < keys.length - 1 ? ",\n" : "\n");
+  });
+  writer.put("}\n");
+  writer.flush();
+}
+
+/** Writes each line and a newline after it, as `console.log` of each would. */
+export function writeLines(
+  lines: Iterable<string>,
+  out: { writeSync(p: Uint8Array): number } = Deno.stdout,
+): void {
+  const writer = new ChunkWriter(out);
+  for (const line of lines) writer.put(`${line}\n`);
+  writer.flush();
+}
+
+class ChunkWriter {
+  #parts: string[] = [];
+  #chars = 0;
+  readonly #encoder = new TextEncoder();
+
+  constructor(readonly out: { writeSync(p: Uint8Array): number }) {}
+
+  put(text: string): void {
+    this.#parts.push(text);
+    this.#chars += text.length;
+    if (this.#chars >= CHUNK_CHARS) this.flush();
+  }
+
+  flush(): void {
+    let bytes = this.#encoder.encode(this.#parts.join(""));
+    this.#parts = [];
+    this.#chars = 0;
+    while (bytes.length > 0) bytes = bytes.subarray(this.out.writeSync(bytes));
+  }
+}
