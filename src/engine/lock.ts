@@ -13,7 +13,7 @@
  */
 import { hostname } from "node:os";
 import { dirname } from "node:path";
-import { LockedError } from "./errors.ts";
+import { errorText, LockedError } from "./errors.ts";
 
 export interface Lock {
   /** The previous holder's record when it died without releasing (informational). */
@@ -23,24 +23,14 @@ export interface Lock {
 
 /** `command`: what takes it ("run", "watch", "verify --repair"), named to a second one. */
 export function acquireLock(file: string, command = "run"): Lock {
+  const f = openLockFile(file);
   const folder = lockFolder(file);
-  const f = Deno.openSync(file, { read: true, write: true, create: true });
   let acquired = false;
   try {
     // Locked first, read after: on Windows the lock is mandatory (LockFileEx), so while
     // another process holds it, reading the file fails ("another process has locked a
     // portion of the file") and would end the run with that instead of exit code 3.
-    if (!f.tryLockSync(true)) {
-      const record = readHolder(f);
-      const remedy = /"command":"watch"/.test(record)
-        ? "stop the watch session"
-        : /"command":/.test(record)
-        ? "wait for it to finish"
-        : "wait for it to finish (or stop the watch session)";
-      throw new LockedError(
-        `Cannot lock backup root: ${describe(record) ?? "another run"} holds '${file}': ${remedy}`,
-      );
-    }
+    if (!f.tryLockSync(true)) throw heldBy(describe(readHolder(f)), file);
     // The file is ours; a holder of the folder is one whose lock file was removed.
     if (folder && !tryLockFolder(folder)) {
       throw new LockedError(
@@ -79,6 +69,33 @@ export function acquireLock(file: string, command = "run"): Lock {
       folder?.close();
     }
   }
+}
+
+/**
+ * The lock file, opened to be written. One that cannot be (a backup root mounted again
+ * read-only, while the run or watch session that holds it writes through the other
+ * mount) may still be held: that, if so, is what a second run must say (exit code 3).
+ */
+function openLockFile(file: string): Deno.FsFile {
+  try {
+    return Deno.openSync(file, { read: true, write: true, create: true });
+  } catch (e) {
+    const holder = currentHolder(file);
+    if (holder !== undefined) throw heldBy(holder, file);
+    throw new Error(`Cannot lock backup root: ${errorText(e)}: the backup root must be writable`);
+  }
+}
+
+/** The error for a lock `holder` ("a watch (pid …)", as `describe` names it) holds. */
+function heldBy(holder: string | undefined, file: string): LockedError {
+  const remedy = holder?.startsWith("a watch ")
+    ? "stop the watch session"
+    : holder?.startsWith("a ")
+    ? "wait for it to finish"
+    : "wait for it to finish (or stop the watch session)";
+  return new LockedError(
+    `Cannot lock backup root: ${holder ?? "another run"} holds '${file}': ${remedy}`,
+  );
 }
 
 /** The lock file's folder opened to be locked too, off Windows (see the module's comment). */

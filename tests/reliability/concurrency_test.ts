@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { makeFixture } from "../helpers.ts";
+import { makeFixture, writeConfig } from "../helpers.ts";
 import {
   assertConverged,
   killAndWait,
@@ -108,4 +108,52 @@ Deno.test("a lock left by a SIGKILLed run is taken over by the next run", async 
     log.slice(0, 5).join("\n"),
   );
   assertConverged(fx, [], "after taking over the stale lock");
+});
+
+Deno.test({
+  name: "a backup root mounted again read-only: a second run through it exits 3 while one holds " +
+    "the lock, and names the read-only root otherwise",
+  ignore: Deno.build.os !== "linux" || Deno.uid() !== 0, // mount --bind needs root
+  fn: async () => {
+    const seed = suiteSeed(0x10c6);
+    using fx = makeFixture(bigTree(seed));
+    assert.equal((await runTool(["run", "--quiet", "--config", fx.config])).code, 0);
+    const view = join(fx.dir, "view");
+    Deno.mkdirSync(view);
+    const viewConfig = join(fx.dir, "view.jsonc");
+    writeConfig(viewConfig, { sources: ["./source"], backup_root: "./view", log_dir: "./logs" });
+    const mount = (...args: string[]) => new Deno.Command("mount", { args }).outputSync().code;
+    assert.equal(mount("--bind", fx.backup, view), 0);
+    try {
+      assert.equal(mount("-o", "remount,ro,bind", view), 0);
+      Deno.writeFileSync(join(fx.source, "big/0.bin"), rng(seed + 1).bytes(512 * 1024));
+      const lock = join(fx.backup, ".backup-tool", "lock");
+      const first = spawnTool(["run", "--quiet", "--config", fx.config], { output: "null" });
+      try {
+        assert.ok(await holdsLock(first, lock), "the first run finished before it was caught");
+        first.kill("SIGSTOP");
+        try {
+          for (const command of [["run"], ["verify", "--repair"]]) {
+            const r = await runTool([...command, "--config", viewConfig], { timeoutMs: 30_000 });
+            assert.equal(r.code, 3, `${command}: ${r.stdout}\n${r.stderr}`);
+            assert.match(r.stderr, new RegExp(`a run \\(pid ${first.pid} .*\\) holds`));
+          }
+        } finally {
+          first.kill("SIGCONT");
+        }
+        assert.equal((await first.status).code, 0);
+      } finally {
+        await killAndWait(first);
+      }
+      const alone = await runTool(["run", "--config", viewConfig], { timeoutMs: 30_000 });
+      assert.equal(alone.code, 1, alone.stdout + alone.stderr);
+      assert.match(
+        alone.stderr,
+        /^Backup failed: Cannot lock backup root: Read-only file system .*: the backup root must be writable$/m,
+      );
+    } finally {
+      new Deno.Command("umount", { args: [view] }).outputSync();
+    }
+    assertConverged(fx, [], "after the read-only attempts");
+  },
 });
