@@ -40,11 +40,14 @@ export function compileFlags(): string[] {
 /**
  * The V8 flags the binary is built with (`--v8-flags=...` of the `compile` task), which the
  * `backup` and `watch` tasks and the benchmark pass to `deno run` too.
- * `--max-semi-space-size=8` (MiB) caps V8's young generation, which otherwise grows to its
- * 64-bit default under the stream of short-lived objects a run makes: a first backup of
- * 100,000 files peaked at 175 MiB instead of 240 MiB, a no-change run over them at 82 MiB
- * instead of 97 MiB, at the same speed (medians, 2026-12-01). 4 MiB saved another 19 MiB
- * on the first backup but cost about 5% more CPU on the no-change run.
+ * `--max-semi-space-size=4` (MiB) caps V8's young generation, which otherwise grows to its
+ * 64-bit default under the stream of short-lived objects a run makes; `--heap-growing-percent=50`
+ * lets the old generation grow to 1.5 times what survived the last full collection before the
+ * next one, where V8 would allow up to 4 times. Alternated on the 100k-file tree (tenth session,
+ * 2026-12-02, medians): a first backup peaked at 128-134 MiB instead of 177-182 MiB with the
+ * sixth session's `--max-semi-space-size=8` alone (240 MiB with neither), in the same time; a
+ * run with nothing changed at 77 MiB instead of 82 MiB, the same CPU within the noise. The 20k
+ * first backup, with its larger files, used about 10% more CPU for 122 MiB instead of 146 MiB.
  */
 export function v8Flags(): string[] {
   return compileFlags().filter((f) => f.startsWith("--v8-flags="));
