@@ -398,3 +398,56 @@ Deno.test("watch: periodic rescans count unchanged files in one line, not a SKIP
   assert.deepEqual(lines.slice(firstRescan).filter((l) => l.startsWith("SKIP: ")), []);
   assert.ok(lines.includes("RESCAN done: 20 unchanged"), lines.join("\n"));
 });
+
+Deno.test("watch: a file whose only event is a close after writing (as through a memory mapping) is backed up", async () => {
+  using fx = makeFixture({ ...filler(), "mapped.db": "v1\n" }, WATCH);
+  // A second name outside the source: writing through it makes no event in the source.
+  const link = join(fx.dir, "mapped-link.db");
+  Deno.linkSync(join(fx.source, "mapped.db"), link);
+  await using w = new WatchProcess(fx);
+  await w.ready();
+  Deno.writeTextFileSync(link, "v2\n");
+  // Opened for writing and closed unwritten: one close-after-write event ("access").
+  Deno.openSync(join(fx.source, "mapped.db"), { write: true }).close();
+  await backedUp(fx.backup, "mapped.db", "v2\n");
+  assert.equal((await w.stop()).code, 0);
+});
+
+Deno.test("watch: with an 'only these files' exclude set, a folder moved in or renamed is followed", async () => {
+  using fx = makeFixture(
+    { ...filler(), "docs/a.txt": "a\n", "docs/skip.bin": "x" },
+    { ...WATCH, exclude: ["*", "!*/", "!*.txt"] },
+  );
+  writeTree(join(fx.dir, "outside"), { "new/b.txt": "b\n", "new/deep/c.txt": "c\n" });
+  await using w = new WatchProcess(fx);
+  await w.ready();
+  Deno.renameSync(join(fx.dir, "outside", "new"), join(fx.source, "new"));
+  await backedUp(fx.backup, "new/deep/c.txt", "c\n");
+  Deno.renameSync(join(fx.source, "docs"), join(fx.source, "docs2"));
+  await backedUp(fx.backup, "docs2/a.txt", "a\n");
+  await backedUp(fx.backup, "_deleted/docs/a.txt", "a\n");
+  assert.equal(readOrUndefined(join(fx.backup, "docs2/skip.bin")), undefined, "still excluded");
+  assert.equal((await w.stop()).code, 0);
+});
+
+Deno.test({
+  name: "watch: an event for a name that is not UTF-8 leaves the watcher running, and says so once",
+  ignore: Deno.build.os !== "linux", // names are bytes on Linux; macOS and Windows refuse these
+  fn: async () => {
+    using fx = makeFixture(filler(), WATCH);
+    await using w = new WatchProcess(fx);
+    await w.ready();
+    const bad = new Deno.Command("sh", {
+      args: ["-c", 'for i in 1 2 3; do echo $i >> "$(printf "bad\\377name")"; done'],
+      cwd: fx.source,
+    }).outputSync();
+    assert.equal(bad.code, 0, new TextDecoder().decode(bad.stderr));
+    writeTree(fx.source, { "after.txt": "after\n" });
+    await backedUp(fx.backup, "after.txt", "after\n");
+    await poll("the warning", () => /not valid UTF-8/.test(w.stderr), DEADLINE_MS);
+    const exit = await w.stop();
+    assert.equal(exit.code, 0, exit.stderr);
+    assert.equal(exit.stderr.match(/not valid UTF-8/g)?.length, 1, exit.stderr);
+    assert.doesNotMatch(exit.stderr, /Watcher failed/);
+  },
+});

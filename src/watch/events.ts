@@ -15,6 +15,11 @@ const REOPEN_MAX_MS = 60_000;
 
 export interface EventHandlers {
   onEvent(event: Deno.FsEvent): void;
+  /**
+   * An event came whose path is not valid UTF-8 (Deno cannot decode it, so it is not
+   * known): the watcher goes on.
+   */
+  onUndecodable(): void;
   /** The watcher failed for the `attempt`-th time in a row; it is reopened after `retryMs`. */
   onError(e: unknown, attempt: number, retryMs: number): void;
   /** A watcher was reopened after a failure: events may have been lost. */
@@ -60,11 +65,22 @@ export function followEvents(paths: string[], handlers: EventHandlers): EventFol
   };
 
   const read = async (w: Deno.FsWatcher) => {
+    const events = w[Symbol.asyncIterator]();
     try {
-      for await (const event of w) {
-        if (w !== watcher) break; // dropped by restart()
+      while (true) {
+        let next;
+        try {
+          next = await events.next();
+        } catch (e) {
+          // Deno throws for one event it cannot decode, and delivers the next ones.
+          if (!(e instanceof TypeError && /invalid UTF-8/i.test(e.message))) throw e;
+          if (w !== watcher) break;
+          handlers.onUndecodable();
+          continue;
+        }
+        if (next.done || w !== watcher) break; // ended, or dropped by restart()
         failures = 0; // working again
-        handlers.onEvent(event);
+        handlers.onEvent(next.value);
       }
       if (w === watcher) fail(new Error("the watcher ended unexpectedly"));
     } catch (e) {

@@ -40,6 +40,7 @@ export class Scheduler {
   #timer: Timer | undefined;
   #rescanTimer: Timer | undefined;
   #retryTimer: Timer | undefined;
+  #laterTimer: Timer | undefined;
   #running: Promise<void> | undefined;
   #stopped = false;
 
@@ -65,6 +66,15 @@ export class Scheduler {
     this.#schedule();
   }
 
+  /** Asks for a full rescan in `delayMs`, once however often asked meanwhile. */
+  requestFullLater(reason: string, delayMs: number): void {
+    if (this.#stopped || this.#laterTimer !== undefined) return;
+    this.#laterTimer = setTimeout(() => {
+      this.#laterTimer = undefined;
+      this.requestFull(reason);
+    }, delayMs);
+  }
+
   /** Whether no job runs, none is requested and no path is pending. */
   get idle(): boolean {
     return !this.#running && this.#full === undefined && this.#debounce.size === 0;
@@ -76,6 +86,7 @@ export class Scheduler {
     this.#clearTimer();
     clearTimeout(this.#rescanTimer);
     clearTimeout(this.#retryTimer);
+    clearTimeout(this.#laterTimer);
     this.#debounce.clear();
     await this.#running;
   }

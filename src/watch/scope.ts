@@ -43,7 +43,8 @@ export function eventFilter(
     if (path.slice(0, cut) === config.logDir && isRunLogName(path.slice(cut + 1))) return false;
     if (path === source.path) return true;
     const rel = path.slice(source.path.length).split(sep).filter((p) => p !== "").join("/");
-    return !matcher.ignores(rel);
+    // Whether it is a folder is not known here (it may be gone): kept if either is.
+    return !matcher.ignores(rel) || !matcher.ignores(`${rel}/`);
   };
 }
 

@@ -12,6 +12,8 @@ Deno.test("scope: isWithin compares whole path components", () => {
   assert.ok(isWithin("C:\\h\\docs\\a", "C:\\h\\docs", "\\"));
 });
 
+const SOURCES_CONFIG = { sources: SOURCES, backupRoot: "/h/backup", logDir: "/h/logs" };
+
 Deno.test("scope: sourceOf finds the source holding a path", () => {
   assert.equal(sourceOf("/h/pics/x.jpg", SOURCES)?.name, "pics");
   assert.equal(sourceOf("/h/docs", SOURCES)?.name, "docs");
@@ -43,6 +45,21 @@ Deno.test("scope: the filter drops the backup root, the run logs and excluded pa
     ["/h/elsewhere/x", false],
   ];
   for (const [path, expected] of cases) assert.equal(keep(path), expected, path);
+});
+
+Deno.test("scope: a path a folder-only pattern re-includes is kept, not knowing it is a folder", () => {
+  // "Only .txt files": every name is excluded, then folders and .txt files taken back.
+  const keep = eventFilter({
+    sources: SOURCES,
+    backupRoot: "/h/backup",
+    logDir: "/h/logs",
+    exclude: ["*", "!*/", "!*.txt"],
+  });
+  assert.equal(keep("/h/docs/moved-in"), true, "a folder moved in (or a file: the pass decides)");
+  assert.equal(keep("/h/docs/moved-in/a.txt"), true);
+  assert.equal(keep("/h/docs/moved-in/renamed"), true);
+  const plain = eventFilter({ ...SOURCES_CONFIG, exclude: ["*.tmp"] });
+  assert.equal(plain("/h/docs/x.tmp"), false, "excluded as a file and as a folder");
 });
 
 Deno.test("scope: paths are grouped per source, nested ones dropped", () => {

@@ -32,6 +32,12 @@ import { eventFilter, type PathFilter, toScope } from "./scope.ts";
 const MAX_WAIT_FACTOR = 10;
 /** After a pass threw (backup disk gone, database error), retry with a full rescan in 30 s. */
 const RETRY_MS = 30_000;
+/**
+ * An event whose path is not valid UTF-8 names a file this tool cannot back up (Deno cannot
+ * name it either); only a rename to or from such a name hides a change in it, which a full
+ * rescan within a minute catches. A busy file so named costs one full rescan a minute.
+ */
+const UNDECODABLE_RESCAN_MS = 60_000;
 
 export interface BatchReport {
   /** When the pass ended. */
@@ -92,6 +98,8 @@ class WatchSession {
   readonly #abort = new AbortController();
   /** A pass threw: its journaled batch and staged copies must be recovered first. */
   #failed = false;
+  /** The warning about events with undecodable paths was given (once a session). */
+  #undecodableSaid = false;
 
   constructor(session: Session, keep: PathFilter, opts: WatchOptions) {
     this.#session = session;
@@ -122,6 +130,7 @@ class WatchSession {
         }
       },
       onReopen: () => this.#scheduler.requestFull("the watcher was reopened"),
+      onUndecodable: () => this.#onUndecodable(),
     });
     this.#rootCheck = checkRoots(
       [...this.#roots],
@@ -143,10 +152,26 @@ class WatchSession {
 
   #onEvent(event: Deno.FsEvent): void {
     if (event.flag === "rescan") return this.#scheduler.requestFull("events lost: queue overflow");
-    if (event.kind === "access") return; // a file closed after writing: its modify came first
+    // "access" is a file closed after writing (reading makes no event): usually after a
+    // "modify", but a write through a memory mapping makes this one alone.
     this.#scheduler.add(event.paths.filter(this.#keep));
     const root = event.kind === "remove" && event.paths.find((p) => this.#roots.has(p));
     if (root) this.#follower.restart(`source folder '${root}' was removed`);
+  }
+
+  #onUndecodable(): void {
+    if (!this.#undecodableSaid) {
+      this.#undecodableSaid = true;
+      this.#warn(
+        "An event named a path that is not valid UTF-8 (such names cannot be backed up): a " +
+          `full rescan follows within ${UNDECODABLE_RESCAN_MS / 1000} s, and once a minute ` +
+          "at most while such events come; rename the file to back it up",
+      );
+    }
+    this.#scheduler.requestFullLater(
+      "events named a path that is not UTF-8",
+      UNDECODABLE_RESCAN_MS,
+    );
   }
 
   async #run(job: Job): Promise<void> {
