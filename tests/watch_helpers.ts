@@ -62,6 +62,15 @@ export class WatchProcess {
     return this.#exit;
   }
 
+  /** Waits for the process to end by itself, within DEADLINE_MS. */
+  async exited(): Promise<Exit> {
+    let ended = false;
+    this.#child.status.then(() => ended = true);
+    await poll("the watch to end by itself", () => ended, DEADLINE_MS);
+    this.#exit ??= this.#wait();
+    return this.#exit;
+  }
+
   async #wait(): Promise<Exit> {
     const status = await this.#child.status;
     await Promise.all(this.#readers);

@@ -451,3 +451,22 @@ Deno.test({
     assert.doesNotMatch(exit.stderr, /Watcher failed/);
   },
 });
+
+Deno.test("watch: its backup root removed while watching, it stops at the next change (exit 1) and never writes into a new one", async () => {
+  using fx = makeFixture({ ...filler(), "a.txt": "a\n" }, WATCH);
+  await using w = new WatchProcess(fx);
+  await w.ready();
+  Deno.removeSync(fx.backup, { recursive: true }); // or another disk mounted in its place
+  // A run now makes a new backup root: the watch's lock went with the old one.
+  const run = await runCli(["run", "--config", fx.config]);
+  assert.equal(run.code, 0, run.stderr);
+  writeTree(fx.source, { "b.txt": "b\n" });
+  const exit = await w.exited();
+  assert.equal(exit.code, 1, exit.stderr);
+  assert.match(exit.stderr, /^WARNING: Watch stopped: backup root '.*' was removed or replaced/m);
+  assert.equal(readOrUndefined(join(fx.backup, "b.txt")), undefined, "the watch wrote nothing");
+  const again = await runCli(["run", "--config", fx.config]);
+  assert.equal(again.code, 0, again.stderr);
+  assert.equal(readOrUndefined(join(fx.backup, "b.txt")), "b\n");
+  assert.equal((await runCli(["verify", "--config", fx.config])).code, 0);
+});

@@ -85,8 +85,8 @@ async function runUntilStopped(start: () => Promise<WatchHandle>, out: Output): 
       if (out.quiet || out.json || requested) return;
       console.log(`${clock(new Date())} watching; log: ${logFile}; Ctrl-C stops`);
     });
-    await handle.done;
-    return 0;
+    const totals = await handle.done;
+    return totals.error === undefined ? 0 : 1; // said as a warning already
   } finally {
     signals.dispose();
   }

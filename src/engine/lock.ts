@@ -18,6 +18,12 @@ import { errorText, LockedError } from "./errors.ts";
 export interface Lock {
   /** The previous holder's record when it died without releasing (informational). */
   staleHolder?: string;
+  /**
+   * Whether the lock file's path still names the file this lock holds: removed with the
+   * backup root or its state folder, or a disk mounted over the root, it does not, and a
+   * second run may lock the new file there. True where the platform gives no inode numbers.
+   */
+  stillHeld(): boolean;
   release(): void;
 }
 
@@ -53,6 +59,7 @@ export function acquireLock(file: string, command = "run"): Lock {
     acquired = true;
     return {
       staleHolder: previous.trim() === "" ? undefined : previous.trim(),
+      stillHeld: () => sameFile(f, file),
       release() {
         try {
           f.truncateSync(0);
@@ -96,6 +103,17 @@ function heldBy(holder: string | undefined, file: string): LockedError {
   return new LockedError(
     `Cannot lock backup root: ${holder ?? "another run"} holds '${file}': ${remedy}`,
   );
+}
+
+/** Whether `path` names the file open as `f` (true where there are no inode numbers). */
+function sameFile(f: Deno.FsFile, path: string): boolean {
+  try {
+    const held = f.statSync();
+    const now = Deno.statSync(path);
+    return !held.ino || (held.dev === now.dev && held.ino === now.ino);
+  } catch {
+    return false;
+  }
 }
 
 /** The lock file's folder opened to be locked too, off Windows (see the module's comment). */

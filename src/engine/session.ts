@@ -32,6 +32,12 @@ export interface Session {
   syncFs?: SyncFs;
   /** Stored copies the recovery of an interrupted run found missing (see recover.ts). */
   recovered: { path: string; message: string }[];
+  /**
+   * Whether the backup root's lock file is still the one this session locked (see
+   * `Lock.stillHeld`): asked by a watch session, which lives long enough to see its backup
+   * root removed or replaced.
+   */
+  lockStillHeld(): boolean;
   /** Ends the session: records the run's outcome, releases the lock, closes the log. */
   close(status: string, summary: unknown): void;
 }
@@ -164,7 +170,9 @@ function isFolder(path: string): boolean {
   }
 }
 
-type SessionParts = Omit<Session, "root" | "rootName" | "close"> & { lock: Lock };
+type SessionParts = Omit<Session, "root" | "rootName" | "close" | "lockStillHeld"> & {
+  lock: Lock;
+};
 
 function makeSession({ lock, ...parts }: SessionParts): Session {
   const { config, store, log, runId, syncFs } = parts;
@@ -172,6 +180,7 @@ function makeSession({ lock, ...parts }: SessionParts): Session {
     ...parts,
     root: config.backupRoot,
     rootName: basename(config.backupRoot),
+    lockStillHeld: () => lock.stillHeld(),
     close(status, summary) {
       try {
         try {

@@ -61,6 +61,8 @@ export interface WatchTotals {
   passes: number;
   counts: Counts;
   bytesCopied: number;
+  /** Why the session stopped by itself (its backup root was removed or replaced). */
+  error?: string;
 }
 
 export interface WatchHandle {
@@ -176,6 +178,9 @@ class WatchSession {
 
   async #run(job: Job): Promise<void> {
     try {
+      // Checked before every pass, not only now and then: once the lock file is gone, a
+      // second run may lock a new one, and two writers must never share a backup root.
+      if (!this.#session.lockStillHeld()) return this.#lostRoot();
       if (this.#failed) await this.#recover();
       await applyJob(
         this.#session,
@@ -188,6 +193,15 @@ class WatchSession {
     } finally {
       if (job.kind === "full" && job.reason === "start") await this.#started();
     }
+  }
+
+  /** Stops the session by itself: its backup root is no longer the one it locked. */
+  #lostRoot(): void {
+    this.#totals.error = `Watch stopped: backup root '${this.#session.root}' was removed or ` +
+      "replaced while watching (its lock file is not the one this session holds), so " +
+      "another run may be using it: check it, then start the watch again";
+    this.#warn(this.#totals.error);
+    void this.#stop(); // waits for this job, which ends now
   }
 
   /** Completes the batch a pass that threw left journaled and empties the staging folder. */
@@ -227,7 +241,8 @@ class WatchSession {
       this.#ready.resolve();
       const totals = this.#totals;
       this.#session.log.line(`Watch stopped (${totals.passes} passes)`);
-      this.#session.close(totals.counts.failed > 0 ? "partial" : "ok", totals);
+      const status = totals.error ? "failed" : totals.counts.failed > 0 ? "partial" : "ok";
+      this.#session.close(status, totals);
       return totals;
     })();
     this.#done.resolve(this.#stopping);
