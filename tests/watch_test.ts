@@ -470,3 +470,34 @@ Deno.test("watch: its backup root removed while watching, it stops at the next c
   assert.equal(readOrUndefined(join(fx.backup, "b.txt")), "b\n");
   assert.equal((await runCli(["verify", "--config", fx.config])).code, 0);
 });
+
+Deno.test({
+  name: "watch: a folder it cannot read is left out, and everything else is still followed",
+  // Root reads every folder; the planning is tested as data in src/watch/coverage_test.ts.
+  ignore: Deno.build.os === "windows" || Deno.uid() === 0,
+  fn: async () => {
+    using fx = makeFixture({ ...filler(), "locked/l.txt": "l\n", "open/o.txt": "o1\n" }, WATCH);
+    const locked = join(fx.source, "locked");
+    Deno.chmodSync(locked, 0o000);
+    try {
+      await using w = new WatchProcess(fx);
+      await w.ready();
+      await poll(
+        "the warning",
+        () => /Cannot follow events in '.*locked'/.test(w.stderr),
+        DEADLINE_MS,
+      );
+      Deno.writeTextFileSync(join(fx.source, "open/o.txt"), "o2\n");
+      await backedUp(fx.backup, "open/o.txt", "o2\n");
+      writeTree(fx.source, { "new/deep/n.txt": "n\n" });
+      await backedUp(fx.backup, "new/deep/n.txt", "n\n");
+      Deno.chmodSync(locked, 0o755); // readable again: followed from then on
+      await backedUp(fx.backup, "locked/l.txt", "l\n");
+      writeTree(fx.source, { "locked/l2.txt": "l2\n" });
+      await backedUp(fx.backup, "locked/l2.txt", "l2\n");
+      assert.equal((await w.stop()).code, 0);
+    } finally {
+      Deno.chmodSync(locked, 0o755);
+    }
+  },
+});

@@ -4,9 +4,12 @@
  * fails, cannot be opened (a source is missing, the system's watch limit is reached) or
  * is restarted (a source folder itself was removed, so its watch is gone), it is reopened
  * after a pause that doubles up to a minute. Events in the gap are lost, so `onReopen`
- * tells the caller to run a full rescan. `close()` ends the watcher, its reading loop and
- * the reopening timer; nothing is left behind.
+ * tells the caller to run a full rescan. Where a source holds a folder that cannot be read,
+ * which fails a recursive watch as a whole, the sources are followed around it (see
+ * coverage.ts) and reopened when an event changes that plan. `close()` ends the watchers,
+ * their reading loops and the reopening timer; nothing is left behind.
  */
+import { type Coverage, planCoverage, replanTest } from "./coverage.ts";
 
 /** First pause before reopening a failed watcher; it doubles on each failure in a row. */
 const REOPEN_FIRST_MS = 1000;
@@ -24,6 +27,8 @@ export interface EventHandlers {
   onError(e: unknown, attempt: number, retryMs: number): void;
   /** A watcher was reopened after a failure: events may have been lost. */
   onReopen(): void;
+  /** The sources are followed around folders that cannot be read (listed in `plan`). */
+  onPartial(plan: Coverage): void;
 }
 
 export interface EventFollower {
@@ -34,7 +39,10 @@ export interface EventFollower {
 
 export function followEvents(paths: string[], handlers: EventHandlers): EventFollower {
   let closed = false;
-  let watcher: Deno.FsWatcher | undefined;
+  /** The watchers open now: one, or two where the sources are followed around folders. */
+  let watchers: Deno.FsWatcher[] = [];
+  /** Where followed around folders: whether an event changes that. */
+  let replan: ((event: Deno.FsEvent) => boolean) | undefined;
   const reading = new Set<Promise<void>>();
   let timer: ReturnType<typeof setTimeout> | undefined;
   /** When the pending reopening is due (Date.now() time). */
@@ -45,14 +53,38 @@ export function followEvents(paths: string[], handlers: EventHandlers): EventFol
     timer = undefined;
     if (closed) return;
     try {
-      watcher = Deno.watchFs(paths, { recursive: true });
+      watchers = openWatchers();
     } catch (e) {
       fail(e);
       return;
     }
     if (failures > 0) handlers.onReopen();
-    const r = read(watcher).finally(() => reading.delete(r));
-    reading.add(r);
+    for (const w of watchers) {
+      const r = read(w).finally(() => reading.delete(r));
+      reading.add(r);
+    }
+  };
+
+  const openWatchers = (): Deno.FsWatcher[] => {
+    replan = undefined;
+    try {
+      return [Deno.watchFs(paths, { recursive: true })];
+    } catch (e) {
+      if (!(e instanceof Deno.errors.PermissionDenied)) throw e;
+      const plan = planCoverage(paths);
+      if (plan.recursive.length + plan.flat.length === 0) throw e;
+      const opened: Deno.FsWatcher[] = [];
+      try {
+        if (plan.recursive.length > 0) opened.push(Deno.watchFs(plan.recursive));
+        if (plan.flat.length > 0) opened.push(Deno.watchFs(plan.flat, { recursive: false }));
+      } catch (e) {
+        opened.forEach(closeQuietly);
+        throw e;
+      }
+      replan = replanTest(plan);
+      handlers.onPartial(plan);
+      return opened;
+    }
   };
 
   const fail = (e: unknown) => {
@@ -74,29 +106,30 @@ export function followEvents(paths: string[], handlers: EventHandlers): EventFol
         } catch (e) {
           // Deno throws for one event it cannot decode, and delivers the next ones.
           if (!(e instanceof TypeError && /invalid UTF-8/i.test(e.message))) throw e;
-          if (w !== watcher) break;
+          if (!watchers.includes(w)) break;
           handlers.onUndecodable();
           continue;
         }
-        if (next.done || w !== watcher) break; // ended, or dropped by restart()
+        if (next.done || !watchers.includes(w)) break; // ended, or dropped by restart()
         failures = 0; // working again
         handlers.onEvent(next.value);
+        if (replan?.(next.value)) follower.restart("the folders that cannot be read changed");
       }
-      if (w === watcher) fail(new Error("the watcher ended unexpectedly"));
+      if (watchers.includes(w)) fail(new Error("the watcher ended unexpectedly"));
     } catch (e) {
-      if (w === watcher) fail(e);
+      if (watchers.includes(w)) fail(e);
     } finally {
       closeQuietly(w);
     }
   };
 
   const drop = () => {
-    if (watcher) closeQuietly(watcher);
-    watcher = undefined;
+    watchers.forEach(closeQuietly);
+    watchers = [];
   };
 
   open();
-  return {
+  const follower: EventFollower = {
     restart(reason) {
       drop();
       if (timer !== undefined) {
@@ -119,6 +152,7 @@ export function followEvents(paths: string[], handlers: EventHandlers): EventFol
       await Promise.all(reading);
     },
   };
+  return follower;
 }
 
 function closeQuietly(w: Deno.FsWatcher): void {

@@ -20,6 +20,7 @@ import { recoverInterrupted } from "../engine/recover.ts";
 import { openSession, type Session } from "../engine/session.ts";
 import type { DeletionWindow } from "../engine/vanished.ts";
 import { type EventFollower, followEvents } from "./events.ts";
+import type { Coverage } from "./coverage.ts";
 import { countFolders, readWatchLimit, watchLimitWarning } from "./limits.ts";
 import { checkRoots, type RootCheck } from "./roots.ts";
 import { type Job, Scheduler } from "./scheduler.ts";
@@ -102,6 +103,8 @@ class WatchSession {
   #failed = false;
   /** The warning about events with undecodable paths was given (once a session). */
   #undecodableSaid = false;
+  /** The folders last said not to be followed (see `#onPartial`). */
+  #unfollowed = "";
 
   constructor(session: Session, keep: PathFilter, opts: WatchOptions) {
     this.#session = session;
@@ -133,6 +136,7 @@ class WatchSession {
       },
       onReopen: () => this.#scheduler.requestFull("the watcher was reopened"),
       onUndecodable: () => this.#onUndecodable(),
+      onPartial: (plan) => this.#onPartial(plan),
     });
     this.#rootCheck = checkRoots(
       [...this.#roots],
@@ -159,6 +163,20 @@ class WatchSession {
     this.#scheduler.add(event.paths.filter(this.#keep));
     const root = event.kind === "remove" && event.paths.find((p) => this.#roots.has(p));
     if (root) this.#follower.restart(`source folder '${root}' was removed`);
+  }
+
+  /** Says which folders are not followed, when that changes. */
+  #onPartial(plan: Coverage): void {
+    const unreadable = plan.unreadable.map((u) => u.path).join("\n");
+    if (unreadable === this.#unfollowed) return;
+    this.#unfollowed = unreadable;
+    const [first, ...more] = plan.unreadable;
+    if (first === undefined) return; // readable again by the time it was walked
+    const others = more.length === 0 ? "" : ` and ${more.length} more`;
+    this.#warn(
+      `Cannot follow events in '${first.path}'${others}: ${first.error}: the rest of the ` +
+        "sources is followed; a run reports such folders until they can be read",
+    );
   }
 
   #onUndecodable(): void {

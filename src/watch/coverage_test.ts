@@ -1,0 +1,67 @@
+import assert from "node:assert/strict";
+import { planCoverage, replanTest } from "./coverage.ts";
+
+/** A tree of folders as data: each folder's subfolders, or an error for an unreadable one. */
+function lister(tree: Record<string, string[] | "denied">) {
+  return (dir: string) => {
+    const children = tree[dir] ?? [];
+    return children === "denied"
+      ? new Error("Permission denied (os error 13)")
+      : children.map((c) => `${dir}/${c}`);
+  };
+}
+
+Deno.test("coverage: a source with nothing unreadable is followed whole", () => {
+  const plan = planCoverage(["/s"], lister({ "/s": ["a", "b"], "/s/a": ["x"] }));
+  assert.deepEqual(plan, { recursive: ["/s"], flat: [], unreadable: [] });
+});
+
+Deno.test("coverage: an unreadable folder is left out, its siblings followed whole, the way to it flat", () => {
+  const plan = planCoverage(
+    ["/s", "/t"],
+    lister({
+      "/s": ["a", "b", "c"],
+      "/s/a": ["locked", "open"],
+      "/s/a/locked": "denied",
+      "/s/a/open": ["deep"],
+      "/s/b": ["x"],
+      "/t": ["y"],
+    }),
+  );
+  assert.deepEqual(plan.unreadable, [
+    { path: "/s/a/locked", error: "Permission denied (os error 13)" },
+  ]);
+  assert.deepEqual(plan.flat.sort(), ["/s", "/s/a"]);
+  assert.deepEqual(plan.recursive.sort(), ["/s/a/open", "/s/b", "/s/c", "/t"]);
+});
+
+Deno.test("coverage: an unreadable source is not followed at all", () => {
+  const plan = planCoverage(["/s"], lister({ "/s": "denied" }));
+  assert.deepEqual(plan, {
+    recursive: [],
+    flat: [],
+    unreadable: [{ path: "/s", error: "Permission denied (os error 13)" }],
+  });
+});
+
+Deno.test("coverage: events that change the plan, and events that do not", () => {
+  const plan = {
+    recursive: ["/s/a/open", "/s/b"],
+    flat: ["/s", "/s/a"],
+    unreadable: [{ path: "/s/a/locked", error: "denied" }],
+  };
+  const folders = new Set(["/s/new", "/s/a/open", "/s/b/sub"]);
+  const changes = replanTest(plan, (p) => folders.has(p));
+  const event = (kind: Deno.FsEvent["kind"], ...paths: string[]) => ({ kind, paths });
+  assert.equal(changes(event("modify", "/s/a/locked")), true, "permissions of the unreadable");
+  assert.equal(
+    changes(event("create", "/s/new")),
+    true,
+    "a folder made where only a flat watch sees",
+  );
+  assert.equal(changes(event("rename", "/s/b", "/s/b2")), true, "a followed folder renamed");
+  assert.equal(changes(event("remove", "/s/a/open")), true);
+  assert.equal(changes(event("create", "/s/file.txt")), false, "a file in a flat folder");
+  assert.equal(changes(event("modify", "/s/a/notes.txt")), false);
+  assert.equal(changes(event("create", "/s/b/sub")), false, "below a recursive watch");
+});
