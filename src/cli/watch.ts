@@ -5,7 +5,7 @@
  */
 import { findConfigFile, loadConfig } from "../config/config.ts";
 import type { Counts } from "../engine/pass_types.ts";
-import { listenForStop } from "../watch/signals.ts";
+import { listenForStop, signalExitCode } from "../watch/signals.ts";
 import { type BatchReport, startWatch, type WatchHandle } from "../watch/watch.ts";
 import { flag, parseCommand, str, UsageError } from "./args.ts";
 
@@ -29,9 +29,6 @@ Examples:
   backup-tool watch --config ~/backup.jsonc
   nohup backup-tool watch --config ~/backup.jsonc --quiet &
   deno task watch`;
-
-/** Exit code of a watch stopped at once by a second signal (128 + SIGINT's number). */
-const FORCED_EXIT = 130;
 
 export async function watchCommand(argv: string[]): Promise<number> {
   const p = parseCommand("watch", argv, {});
@@ -73,9 +70,9 @@ async function runUntilStopped(start: () => Promise<WatchHandle>, out: Output): 
       console.log(`${clock(new Date())} stopping after the pass in progress`);
     }
     stop();
-  }, () => {
+  }, (signal) => {
     console.error("Stopping at once: the next run completes the interrupted batch");
-    Deno.exit(FORCED_EXIT);
+    Deno.exit(signalExitCode(signal)); // as a shell reports a process that signal ended
   });
   try {
     handle = await start();

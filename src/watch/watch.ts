@@ -291,7 +291,10 @@ async function applyJob(
       deletionWindow: window.current,
       quietSkips: rescan,
     });
-    if (rescan) session.log.line(`RESCAN done: ${result.counts.skip} unchanged`);
+    if (rescan) {
+      const how = signal.aborted ? "stopped before it finished" : "done";
+      session.log.line(`RESCAN ${how}: ${result.counts.skip} unchanged`);
+    }
     totals.passes++;
     for (const [k, n] of Object.entries(result.counts)) totals.counts[k as keyof Counts] += n;
     totals.bytesCopied += result.bytesCopied;
