@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { join } from "node:path";
-import { type Fixture, makeFixture, writeTree } from "./helpers.ts";
+import { type Fixture, makeFixture, writeConfig, writeTree } from "./helpers.ts";
 import { runTool } from "./reliability/util.ts";
 
 /** Every entry under `root`: folders by name, files by size, mtime and SHA-256. */
@@ -185,4 +185,41 @@ Deno.test("plan prints one line per action, as the log writes it, a newline in a
   ]);
   assert.equal((await fx.cli("run")).code, 0);
   assert.deepEqual(fx.lastLog().filter((l) => l.startsWith("BACKUP: ")), lines);
+});
+
+/** Deleting one file of two is half the tree: past the mass-deletion guard's default. */
+const SAFETY_OFF = { safety: { max_delete_percent: 100 } };
+
+Deno.test("plan predicts the promotion of a duplicate whose exclude is removed in the same run", async () => {
+  for (const originalGoneFirst of [false, true]) {
+    using fx = makeFixture({ "a.txt": "K\n", "b.txt": "K\n" }, SAFETY_OFF);
+    const config = (exclude: string[]) =>
+      writeConfig(fx.config, {
+        sources: ["./source"],
+        backup_root: "./backup",
+        log_dir: "./logs",
+        exclude,
+        ...SAFETY_OFF,
+      });
+    assert.equal((await fx.cli("run")).code, 0); // b.txt: a duplicate of a.txt
+    config(["b.txt"]);
+    assert.equal((await fx.cli("run")).code, 0); // b.txt excluded, its copy kept
+    Deno.removeSync(join(fx.source, "a.txt"));
+    if (originalGoneFirst) assert.equal((await fx.cli("run")).code, 0);
+    config([]);
+    const plan = JSON.parse((await fx.cli("plan", "--json")).stdout);
+    const run = await fx.cli("run", "--json");
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(
+      JSON.parse(run.stdout).counts.promote,
+      1,
+      `original gone first: ${originalGoneFirst}`,
+    );
+    assert.deepEqual(
+      plan.counts,
+      JSON.parse(run.stdout).counts,
+      `original gone first: ${originalGoneFirst}`,
+    );
+    assert.equal(Deno.readTextFileSync(join(fx.backup, "b.txt")), "K\n");
+  }
 });

@@ -374,9 +374,10 @@ export function createPlanner(view: PlanView, opts: PlanOptions): Planner {
         refresh.relocatedTo = allocatePath(t.storedAt, occ);
         place(refresh.relocatedTo);
       }
-      // Re-hashed under a new algorithm, it holds its content under that one from now on:
-      // for the files planned after it, whether or not its batch is committed by then.
-      if (rehashed && entry.kind === "file" && entry.size > 0) {
+      // Re-hashed under a new algorithm, it holds its content under that one from now on,
+      // and so does a file excluded until now: for the files planned after it and the
+      // promotions, whether or not its batch is committed by then (a plan commits none).
+      if ((rehashed || t.status !== "current") && entry.kind === "file" && entry.size > 0) {
         const location = t.location === "duplicate" ? "duplicate" : "latest";
         const storedAt = refresh.relocatedTo ?? t.storedAt;
         hold(hashed.hash, path, true, { path, storedAt, location });
