@@ -101,6 +101,36 @@ Deno.test("verify --repair takes the bytes from another stored copy when no sour
   assert.equal(Deno.readTextFileSync(join(fx.backup, "a.txt")), "shared\n");
 });
 
+Deno.test("a copy lost before any run saw it, its bytes stored only under another hash algorithm: restored and repaired from there", async () => {
+  using fx = makeFixture({ "a.txt": "shared\n" }, { hash_algorithm: "sha256" });
+  assert.equal((await fx.cli("run")).code, 0);
+  writeTree(fx.source, { "a.txt": "moved on\n" }); // "shared" becomes a.txt's v1 (sha256)
+  assert.equal((await fx.cli("run")).code, 0);
+  const config = JSON.parse(Deno.readTextFileSync(fx.config));
+  Deno.writeTextFileSync(fx.config, JSON.stringify({ ...config, hash_algorithm: "sha512" }));
+  // Read before b.txt (storage path order): the same size, other bytes.
+  writeTree(fx.source, { "_a.txt": "sharep\n", "b.txt": "shared\n" }); // recorded under sha512
+  assert.equal((await fx.cli("run")).code, 0);
+  Deno.removeSync(join(fx.backup, "versions/a.txt/v1.bak"));
+
+  const to = join(fx.dir, "out");
+  const restore = await fx.cli("restore", "a.txt", "--version", "1", "--to", to);
+  assert.equal(restore.code, 0, restore.stdout + restore.stderr);
+  assert.match(
+    restore.stderr,
+    /its copy 'versions\/a.txt\/v1.bak' is missing .* read from 'b.txt'/,
+  );
+  assert.equal(Deno.readTextFileSync(join(to, "a.txt")), "shared\n");
+
+  const r = await fx.cli("verify", "--repair");
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  assert.match(
+    r.stdout,
+    /REPAIRED: versions\/a.txt\/v1.bak \(source\/a.txt v1\) from stored copy 'b.txt'/,
+  );
+  assert.equal(Deno.readTextFileSync(join(fx.backup, "versions/a.txt/v1.bak")), "shared\n");
+});
+
 Deno.test("verify --repair takes the lock: exit 3 while a backup holds it", async () => {
   using fx = makeFixture({ "a.txt": "a\n" });
   assert.equal((await fx.cli("run")).code, 0);

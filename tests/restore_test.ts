@@ -431,6 +431,46 @@ Deno.test("one file's pruned version is restored from another path holding the s
   assert.equal(Deno.readTextFileSync(join(to, "a.txt")), "first\n");
 });
 
+Deno.test("a pruned version is restored from a copy of its bytes recorded under another hash algorithm", async () => {
+  const config = (algo: string) => ({
+    sources: ["./source"],
+    backup_root: "./backup",
+    log_dir: "./logs",
+    hash_algorithm: algo,
+    retention: { max_versions_per_file: 1 },
+  });
+  using fx = makeFixture({}, config("sha256"));
+  put(fx.source, { "f.txt": "X1\n", "h.txt": "H1\n" });
+  await ok(fx, "run");
+  const then = new Date().toISOString();
+  put(fx.source, { "f.txt": "X2\n", "h.txt": "H2\n" });
+  await ok(fx, "run"); // f's X1 and h's H1 become versions, recorded under sha256
+  writeConfig(fx.config, config("sha512"));
+  // g.txt holds X1, recorded under sha512; a.txt, read first, has the same size, other bytes.
+  put(fx.source, { "a.txt": "Y1\n", "g.txt": "X1\n" });
+  await ok(fx, "run");
+  put(fx.source, { "f.txt": "X3\n", "h.txt": "H3\n" });
+  await ok(fx, "run"); // retention prunes both versions 1
+  assert.match(await ok(fx, "history", "f.txt"), /v1 .* sha256:\S+ +pruned by retention/);
+  assert.match(await ok(fx, "history", "g.txt"), /v1 .* sha512:/);
+
+  const to = join(fx.dir, "then");
+  const r = await fx.cli("restore", "f.txt", "--at", then, "--to", to);
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  assert.match(r.stdout, /^RESTORED: source\/f.txt \(v1\)/m);
+  assert.equal(r.stderr, "");
+  assert.deepEqual(Deno.readFileSync(join(to, "f.txt")), new TextEncoder().encode("X1\n"));
+  // H1 is stored nowhere: still named as pruned, the same-size copies read for it or not.
+  const all = await fx.cli("restore", "--at", then, "--to", join(fx.dir, "all"));
+  assert.equal(all.code, 1, all.stdout + all.stderr);
+  assert.match(
+    all.stderr,
+    /^NOT RESTORED: source\/h.txt \(v1\): version 1 was pruned by retention/m,
+  );
+  assert.doesNotMatch(all.stderr, /damaged|f\.txt/);
+  assert.equal(Deno.readTextFileSync(join(fx.dir, "all", "f.txt")), "X1\n");
+});
+
 Deno.test("a restore of several batches: 1,300 files in nested folders, with modes and times, into new and existing folders", async () => {
   // More files than one batch flushes (512), in folders made by the restore, folders that
   // exist already (holding a file the restore must leave alone), and the --to folder's top.

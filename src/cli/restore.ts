@@ -6,7 +6,8 @@
  */
 import { dirname, resolve } from "node:path";
 import { isInside, realTarget } from "../config/paths.ts";
-import { AT_FORMAT, othersHolding, parseAt, type Selector } from "../restore/asof.ts";
+import { AT_FORMAT, parseAt, type Selector } from "../restore/asof.ts";
+import { othersHoldingAnyAlgo } from "../restore/other_algos.ts";
 import { selectForRestore } from "../restore/select.ts";
 import { loadConfigFor, openState, resolverFor, runningNow } from "../restore/open.ts";
 import type { PathResolver } from "../restore/paths.ts";
@@ -83,7 +84,8 @@ export async function restoreCommand(argv: string[]): Promise<number> {
     const resolver = resolverFor(config, store);
     const targets = p.positionals.map((t) => resolver.toLogical(t));
     const selector = selectorFor(req, targets, p.positionals, resolver);
-    const selection = selectForRestore(store, selector, targets, p.positionals, req.at);
+    const root = config.backupRoot;
+    const selection = selectForRestore(store, root, selector, targets, p.positionals, req.at);
     const problems = selection.problems;
     const json = flag(p, "json");
     const quiet = flag(p, "quiet") || json;
@@ -98,11 +100,12 @@ export async function restoreCommand(argv: string[]): Promise<number> {
     let stopped: boolean;
     try {
       ({ stopped } = await restoreAll(
-        config.backupRoot,
+        root,
         destinations(selection.contents, resolver, req.to, problems),
         {
           overwrite: req.overwrite,
-          fallbacksFor: (copies) => othersHolding(copies, store.eachStoredCopy()),
+          fallbacksFor: (copies) =>
+            othersHoldingAnyAlgo(root, copies, () => store.eachStoredCopy()),
           movedOf: (storedAt) => movedTo(unfinished, storedAt),
           onResult: (r) => {
             tally.add(r);

@@ -3,7 +3,8 @@
  * rows) and a selector — the latest, a moment, or one path's content number — which
  * content each path had, and which of those can no longer be restored because retention
  * pruned their copy or it was lost. A content whose own copy is gone but whose bytes the
- * backup still stores for another path or version (same digest) is restored from there.
+ * backup still stores for another path or version (same digest) is restored from there;
+ * one recorded under another hash algorithm is found by reading it (other_algos.ts).
  * Also the `--at` time parser. No disk and no clock, so everything here is tested with
  * tables of rows; nothing is written, so an interruption leaves nothing.
  *
@@ -85,7 +86,8 @@ export function findElsewhere(
   return resolution;
 }
 
-function isStored(c: StoredCopy): boolean {
+/** Whether a recorded content's copy is (as far as the state knows) in the backup root. */
+export function isStored(c: StoredCopy): boolean {
   return c.storedAt !== null && c.location !== "pruned" && c.location !== "lost";
 }
 
@@ -106,7 +108,10 @@ export function othersHolding(
   return (c) => (byContent.get(contentKey(c)) ?? []).filter((p) => p !== c.storedAt);
 }
 
-/** What makes two stored copies the same content: kind and digest. */
+/**
+ * What makes two stored copies the same content: kind and digest. Copies recorded under
+ * different algorithms never share a key: see other_algos.ts for those.
+ */
 export const contentKey = (c: StoredCopy) => `${c.kind}:${c.algo}:${c.hash}`;
 
 function matches(c: StoredCopy, sel: Selector): boolean {

@@ -51,7 +51,7 @@ export interface RestoreAllOptions extends Pick<WriteOptions, "overwrite" | "mov
    * Where else the backup holds the contents of `copies` (their own copies found missing
    * or damaged): asked once, at the end, for all of them.
    */
-  fallbacksFor?(copies: StoredCopy[]): (c: StoredCopy) => string[];
+  fallbacksFor?(copies: StoredCopy[]): (c: StoredCopy) => Iterable<string>;
   /** Aborted: stop once the batch being flushed is in place. */
   signal?: AbortSignal;
 }

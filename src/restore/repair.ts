@@ -18,7 +18,7 @@ import { openSession } from "../engine/session.ts";
 import { requireState } from "./open.ts";
 import { catalogOf, verifyBackup, type VerifyOptions, type VerifyReport } from "./verify.ts";
 import { standingAt } from "./verify_listing.ts";
-import { othersHolding } from "./asof.ts";
+import { othersHoldingAnyAlgo } from "./other_algos.ts";
 import type { StoredCopy } from "../state/store.ts";
 import { loadDigests } from "../engine/digest.ts";
 import { statFields } from "../engine/folders.ts";
@@ -83,14 +83,16 @@ export async function verifyAndRepair(
     const todo = [...report.missing, ...report.changed].map((b) =>
       store.copiesOf(b.path).find((c) => c.seq === b.version)!
     );
-    // The other copies of the bad copies' contents: one read of the state, on the first need.
-    let others: ((c: StoredCopy) => string[]) | undefined;
+    // The other copies of the bad copies' contents: one read of the state, on the first need
+    // (and one more for copies under another hash algorithm, should one need those).
+    let others: ((c: StoredCopy) => Iterable<string>) | undefined;
+    const everyCopy = () => store.eachStoredCopy();
     const view = session.store.planView();
     const ctx: RepairContext = {
       root: config.backupRoot,
       sources: config.sources,
       holdersOf: view.holdersOf,
-      storedWith: (c) => (others ??= othersHolding(todo, store.eachStoredCopy()))(c),
+      storedWith: (c) => (others ??= othersHoldingAnyAlgo(config.backupRoot, todo, everyCopy))(c),
       placement: {
         isStoredAt: view.isFile,
         isStoredBelow: view.isDir,
@@ -137,8 +139,11 @@ export interface RepairContext {
   sources: readonly Source[];
   /** Tracked files (logical paths) whose current content has this digest. */
   holdersOf(hash: string, algo: string): string[];
-  /** Storage paths of the other stored copies with this copy's content (kind and digest). */
-  storedWith(copy: StoredCopy): string[];
+  /**
+   * Storage paths of the other stored copies with this copy's content (kind and digest, or
+   * under another algorithm, bytes hashing to it), read as they are asked for.
+   */
+  storedWith(copy: StoredCopy): Iterable<string>;
   /**
    * Where the state stores copies, and how to record a copy made again elsewhere: with
    * these, a copy whose place holds something put there by hand is made at the next free
@@ -245,16 +250,7 @@ async function remake(
  * the backup (reached through real folders only). Returns where it came from.
  */
 function copyContent(ctx: RepairContext, copy: StoredCopy, tmp: string, buf: Uint8Array) {
-  const fromSources = [copy.path, ...ctx.holdersOf(copy.hash, copy.algo)]
-    .map((path) => ({ label: path, abs: sourceFileOf(ctx.sources, path) }));
-  const fromBackup = ctx.storedWith(copy)
-    .filter((storedAt) => storedAt !== copy.storedAt)
-    .filter((storedAt) => storedEntry(ctx.root, storedAt) !== "unsafe")
-    .map((storedAt) => ({
-      label: `stored copy '${storedAt}'`,
-      abs: nativePath(ctx.root, storedAt),
-    }));
-  for (const { label, abs } of [...fromSources, ...fromBackup]) {
+  for (const { label, abs } of filesHolding(ctx, copy)) {
     const info = abs === undefined ? undefined : lstatOrNone(abs);
     if (abs === undefined || !info?.isFile || info.size !== copy.size) continue;
     try {
@@ -271,6 +267,20 @@ function copyContent(ctx: RepairContext, copy: StoredCopy, tmp: string, buf: Uin
       : `its source '${source}' is not in the config, and no file`) +
       " nor any other copy in the backup holds this content now",
   );
+}
+
+/**
+ * The files that may hold a copy's content, in the order they are tried: the sources',
+ * then the backup's (asked for only once the sources' are used up).
+ */
+function* filesHolding(ctx: RepairContext, copy: StoredCopy) {
+  for (const path of [copy.path, ...ctx.holdersOf(copy.hash, copy.algo)]) {
+    yield { label: path, abs: sourceFileOf(ctx.sources, path) };
+  }
+  for (const storedAt of ctx.storedWith(copy)) {
+    if (storedAt === copy.storedAt || storedEntry(ctx.root, storedAt) === "unsafe") continue;
+    yield { label: `stored copy '${storedAt}'`, abs: nativePath(ctx.root, storedAt) };
+  }
 }
 
 /**

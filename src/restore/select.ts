@@ -4,9 +4,12 @@
  * why. The state is read as it goes, a page of paths at a time (see
  * `StateStore.copyPages`), so a restore of a million files holds a page,
  * not the state. Contents whose own copy is gone are found in other stored copies of the
- * same bytes in one more read of the state, once the rest is restored. Reads only.
+ * same bytes in one more read of the state, once the rest is restored: by digest, and for
+ * those none holds under their own hash algorithm, in one more read that hashes the copies
+ * of their kind and size recorded under another one (other_algos.ts). Reads only.
  */
-import { findElsewhere, isWithin, type Resolution, selectContents, type Selector } from "./asof.ts";
+import { findElsewhere, isWithin, selectContents, type Selector } from "./asof.ts";
+import { holdersUnderOtherAlgos } from "./other_algos.ts";
 import type { StateStore, StoredCopy } from "../state/store.ts";
 
 /** A PATH or content that could not be restored, and why. */
@@ -28,10 +31,12 @@ export interface Selection {
 
 /**
  * The contents at or below `targets` (logical paths; none or "" is everything), as the
- * PATHs were `given`; `at` is the `--at` time, for messages.
+ * PATHs were `given`; `at` is the `--at` time, for messages. `root` is the backup root,
+ * where copies recorded under another hash algorithm are read.
  */
 export function selectForRestore(
   store: StateStore,
+  root: string,
   sel: Selector,
   targets: readonly string[],
   given: readonly string[],
@@ -41,12 +46,25 @@ export function selectForRestore(
   // A PATH given twice is one (and named once, should it match nothing).
   const once = targets.map((t, i) => [t, given[i]] as const)
     .filter(([t], i) => targets.indexOf(t) === i);
-  const contents = chosen(store, sel, once.map(([t]) => t), once.map(([, g]) => g), at, problems);
+  const contents = chosen(
+    { store, root },
+    sel,
+    once.map(([t]) => t),
+    once.map(([, g]) => g),
+    at,
+    problems,
+  );
   return { contents, problems };
 }
 
+/** Where a restore reads: the state, and the backup root. */
+interface Backup {
+  store: StateStore;
+  root: string;
+}
+
 function* chosen(
-  store: StateStore,
+  { store, root }: Backup,
   sel: Selector,
   targets: readonly string[],
   given: readonly string[],
@@ -70,14 +88,7 @@ function* chosen(
     for (const c of stored) if (seen(c)) yield c;
     for (const c of goneHere) if (seen(c)) gone.push(c);
   }
-  if (gone.length > 0) {
-    const elsewhere: Resolution = findElsewhere(gone, store.eachStoredCopy());
-    yield* elsewhere.copies;
-    for (const u of elsewhere.unavailable) {
-      const kind = u.copy.location === "lost" ? "lost" : "pruned";
-      problems.push({ path: u.copy.path, version: u.copy.seq, kind, reason: u.reason });
-    }
-  }
+  if (gone.length > 0) yield* fromElsewhere({ store, root }, gone, problems);
   const isRecorded = (t: string) =>
     t === "" ? recorded : store.isRecorded(t) || store.isRecordedBelow(t);
   targets.forEach((t, i) => {
@@ -87,6 +98,31 @@ function* chosen(
   });
   if (targets.length === 0 && !any) {
     problems.push({ path: "", kind: "not-found", reason: notFound(store, "", sel, at, recorded) });
+  }
+}
+
+/**
+ * Contents whose own copy is gone, each with another stored copy holding its bytes: one
+ * recorded with the same digest, else one under another algorithm that hashes to it. The
+ * others are added to `problems`, with why.
+ */
+function* fromElsewhere(
+  { store, root }: Backup,
+  gone: StoredCopy[],
+  problems: Problem[],
+): Generator<StoredCopy> {
+  const { copies, unavailable } = findElsewhere(gone, store.eachStoredCopy());
+  yield* copies;
+  if (unavailable.length === 0) return;
+  const wanted = unavailable.map((u) => u.copy);
+  const other = holdersUnderOtherAlgos(root, wanted, store.eachStoredCopy(), true);
+  for (const u of unavailable) {
+    const [at] = other(u.copy);
+    if (at !== undefined) yield { ...u.copy, storedAt: at }; // checked again as it is written
+    else {
+      const kind = u.copy.location === "lost" ? "lost" : "pruned";
+      problems.push({ path: u.copy.path, version: u.copy.seq, kind, reason: u.reason });
+    }
   }
 }
 

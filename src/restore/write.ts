@@ -61,8 +61,8 @@ export interface RestoreResult extends RestoreItem {
 
 export interface WriteOptions {
   overwrite: boolean;
-  /** Other stored copies of a content, tried if its own is missing or damaged. */
-  fallbacksOf?: (c: StoredCopy) => string[];
+  /** Other stored copies of a content, tried in turn if its own is missing or damaged. */
+  fallbacksOf?: (c: StoredCopy) => Iterable<string>;
   /** Where an interrupted run moved a copy without recording it (tried first). */
   movedOf?: (storedAt: string) => string[];
   /** Read buffer, reused across files. */
