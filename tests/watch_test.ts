@@ -501,3 +501,22 @@ Deno.test({
     }
   },
 });
+
+Deno.test("watch: its log folder removed meanwhile, the log goes on in a new file there", async () => {
+  using fx = makeFixture(filler(), WATCH);
+  await using w = new WatchProcess(fx);
+  await w.ready();
+  Deno.removeSync(fx.logs, { recursive: true });
+  writeTree(fx.source, { "after.txt": "after\n" });
+  await backedUp(fx.backup, "after.txt", "after\n");
+  await poll(
+    "the new log file",
+    () => fx.logLines().some((l) => l.includes("after.txt")),
+    DEADLINE_MS,
+  );
+  assert.match(fx.logLines()[0], /^LOG continued from .*-watch\.log, which was removed$/);
+  const exit = await w.stop();
+  assert.equal(exit.code, 0, exit.stderr);
+  assert.match(exit.stderr, /WARNING: The log file was removed: the log goes on in '.*'/);
+  assert.ok(fx.logLines().some((l) => /^Watch stopped \(\d+ passes\)$/.test(l)), "ends there");
+});

@@ -46,6 +46,20 @@ export function knownFolderIdentity(path: string): string | undefined {
   return info?.isDirectory && info.ino ? folderIdentityOf(info) : undefined;
 }
 
+/**
+ * Whether `path` still names the file open as `f`: false once it was removed or replaced
+ * (with its folder, or by a disk mounted over one); true where there are no inode numbers.
+ */
+export function namesOpenFile(f: Deno.FsFile, path: string): boolean {
+  try {
+    const held = f.statSync();
+    const now = Deno.statSync(path);
+    return !held.ino || (held.dev === now.dev && held.ino === now.ino);
+  } catch {
+    return false;
+  }
+}
+
 /** What `folderIdentity` says where a path names no folder. */
 export const NO_FOLDER = { missing: "missing", notAFolder: "not a folder" } as const;
 

@@ -14,6 +14,7 @@
 import { hostname } from "node:os";
 import { dirname } from "node:path";
 import { errorText, LockedError } from "./errors.ts";
+import { namesOpenFile } from "./fsops.ts";
 
 export interface Lock {
   /** The previous holder's record when it died without releasing (informational). */
@@ -59,7 +60,7 @@ export function acquireLock(file: string, command = "run"): Lock {
     acquired = true;
     return {
       staleHolder: previous.trim() === "" ? undefined : previous.trim(),
-      stillHeld: () => sameFile(f, file),
+      stillHeld: () => namesOpenFile(f, file),
       release() {
         try {
           f.truncateSync(0);
@@ -103,17 +104,6 @@ function heldBy(holder: string | undefined, file: string): LockedError {
   return new LockedError(
     `Cannot lock backup root: ${holder ?? "another run"} holds '${file}': ${remedy}`,
   );
-}
-
-/** Whether `path` names the file open as `f` (true where there are no inode numbers). */
-function sameFile(f: Deno.FsFile, path: string): boolean {
-  try {
-    const held = f.statSync();
-    const now = Deno.statSync(path);
-    return !held.ino || (held.dev === now.dev && held.ino === now.ino);
-  } catch {
-    return false;
-  }
 }
 
 /** The lock file's folder opened to be locked too, off Windows (see the module's comment). */

@@ -7,6 +7,7 @@
  * names its logs are ever counted or removed, so other files in log_dir are safe.
  */
 import { basename, dirname, join } from "node:path";
+import { namesOpenFile } from "../engine/fsops.ts";
 
 const LOG_SUFFIX = ".log";
 /** `<UTC time>-<command>[-N].log`, as `RunLog.open` names them: nothing else is a run log. */
@@ -67,6 +68,28 @@ export class RunLog {
     [this.path, this.#file, this.#written] = [path, file, 0];
     this.line(`LOG continued from ${previous}`);
     this.rotate(keep);
+  }
+
+  /**
+   * Goes on in a new file when the current one was removed (log_dir deleted or emptied while
+   * a watch session runs: what is written to a removed file is lost to everyone). True if
+   * it did; false too where log_dir cannot be made again (the lines go on into the old file).
+   */
+  reopenIfRemoved(): boolean {
+    if (namesOpenFile(this.#file, this.path)) return false;
+    let next;
+    try {
+      Deno.mkdirSync(dirname(this.path), { recursive: true });
+      next = createLogFile(dirname(this.path), this.#command, new Date());
+    } catch {
+      return false;
+    }
+    this.flush();
+    this.#file.close();
+    const previous = basename(this.path);
+    [this.path, this.#file, this.#written] = [next.path, next.file, 0];
+    this.line(`LOG continued from ${previous}, which was removed`);
+    return true;
   }
 
   #stampMs = 0;

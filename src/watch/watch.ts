@@ -199,6 +199,11 @@ class WatchSession {
       // Checked before every pass, not only now and then: once the lock file is gone, a
       // second run may lock a new one, and two writers must never share a backup root.
       if (!this.#session.lockStillHeld()) return this.#lostRoot();
+      if (this.#session.log.reopenIfRemoved()) {
+        this.#opts.onWarning?.(
+          `The log file was removed: the log goes on in '${this.#session.log.path}'`,
+        );
+      }
       if (this.#failed) await this.#recover();
       await applyJob(
         this.#session,
