@@ -367,11 +367,14 @@ const SYNC_PARALLEL = (() => {
 
 /**
  * Whether a read failed because the source file itself is gone (removed or renamed while
- * the pass ran): not a failure, the next pass sees it. Anything else missing (a stored
- * copy, the temporary folder) is a failure.
+ * the pass ran, a folder on its way replaced by a file) or is a folder now: not a failure,
+ * the next pass sees what is there. Anything else missing (a stored copy, the temporary
+ * folder) is a failure.
  */
 export function vanishedFrom(e: unknown, abs: string): boolean {
-  return e instanceof Deno.errors.NotFound && !exists(abs);
+  if (e instanceof Deno.errors.IsADirectory) return lstatOrNone(abs)?.isDirectory === true;
+  const gone = e instanceof Deno.errors.NotFound || e instanceof Deno.errors.NotADirectory;
+  return gone && !exists(abs);
 }
 
 /**

@@ -191,7 +191,8 @@ function* walkDir(w: Walk, abs: string, rel: string, expect?: Identity): Generat
           const path = logical(w.source, childRel);
           w.unreadable.push(path);
           const why = seen instanceof Error ? errorText(seen) : `it is now a ${seen.kind}`;
-          const vanished = seen instanceof Deno.errors.NotFound;
+          // Gone, or replaced by a file or symlink: the next pass sees what is there.
+          const vanished = !(seen instanceof Error) || seen instanceof Deno.errors.NotFound;
           w.opts.onProblem?.({
             path,
             message: `Cannot list folder '${childAbs}': ${why}`,
@@ -249,7 +250,7 @@ function listSorted(
     w.opts.onProblem?.({
       path,
       message: `Cannot list folder '${abs}': ${errorText(e)}`,
-      vanished: e instanceof Deno.errors.NotFound,
+      vanished: e instanceof Deno.errors.NotFound || e instanceof Deno.errors.NotADirectory,
     });
     return [];
   }

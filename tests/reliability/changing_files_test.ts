@@ -8,8 +8,17 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { makeFixture } from "../helpers.ts";
-import { assertConverged, checkBackup, type Rng, rng, runTool, suiteSeed } from "./util.ts";
+import { makeFixture, writeTree } from "../helpers.ts";
+import {
+  assertConverged,
+  checkBackup,
+  lastLogLines,
+  pausedRun,
+  type Rng,
+  rng,
+  runTool,
+  suiteSeed,
+} from "./util.ts";
 
 /** A background writer: `step` runs in a loop (yielding to the event loop) until stopped. */
 function startWriter(step: () => Promise<void> | void): { stop(): Promise<number> } {
@@ -219,4 +228,31 @@ Deno.test("files truncated and rewritten during the run: each stored copy is a s
   const after = await runTool(["run", "--config", fx.config]);
   assert.equal(after.code, 0, after.stderr);
   assertConverged(fx, [], `after the writer stopped, seed ${seed}`);
+});
+
+Deno.test("a folder replaced by a file, and a file by a folder, while the run walks: no failure", async () => {
+  using fx = makeFixture({ "a/x.txt": "x\n", "b/y.txt": "y\n", "c.txt": "c\n" });
+  assert.equal((await runTool(["run", "--config", fx.config])).code, 0);
+  // The next run has something to do in a/, and c.txt to read (its size changed).
+  writeTree(fx.source, { "a/x2.txt": "x2\n", "c.txt": "c, longer\n" });
+  // Paused entering a/, after the source folder was listed (b a folder, c.txt a file).
+  const { child, resume } = await pausedRun(["run", "--config", fx.config], "folder:2", fx.dir);
+  Deno.removeSync(join(fx.source, "b"), { recursive: true });
+  Deno.writeTextFileSync(join(fx.source, "b"), "now a file\n");
+  Deno.removeSync(join(fx.source, "c.txt"));
+  writeTree(fx.source, { "c.txt/inside.txt": "now a folder\n" });
+  resume();
+  const out = await child.output();
+  const stdout = new TextDecoder().decode(out.stdout);
+  const stderr = new TextDecoder().decode(out.stderr);
+  assert.equal(out.code, 0, stdout + stderr);
+  assert.doesNotMatch(stderr, /ERROR/);
+  const log = lastLogLines(fx.logs);
+  assert.ok(log.some((l) => /^SKIP VANISHED: source\/b \(/.test(l)), log.join("\n"));
+  // c.txt, looked at again before it is read, is gone as a file: archived as deleted.
+  assert.ok(log.includes("ARCHIVE DELETE: backup/c.txt → backup/_deleted/c.txt"), log.join("\n"));
+  assert.ok(!log.some((l) => l.startsWith("DELETED: source/b/")), "nothing below b archived");
+  // The next run sees what is there now.
+  assert.equal((await runTool(["run", "--config", fx.config])).code, 0);
+  assertConverged(fx, [], "after the swaps");
 });
