@@ -9,6 +9,7 @@ import { loadConfig } from "../src/config/config.ts";
 import { startWatch } from "../src/watch/watch.ts";
 import { listFiles, makeFixture, poll, readTree, runCli, writeTree } from "./helpers.ts";
 import { backedUp, DEADLINE_MS, filler, readOrUndefined, WatchProcess } from "./watch_helpers.ts";
+import { exists as existsNow, pausedRun } from "./reliability/util.ts";
 
 /** Small debounce so the tests run fast; no periodic rescan, so events alone must do it. */
 const WATCH = { watch: { debounce_ms: 200, rescan_interval: 0 } };
@@ -457,14 +458,22 @@ Deno.test("watch: its backup root removed while watching, it stops at the next c
   await using w = new WatchProcess(fx);
   await w.ready();
   Deno.removeSync(fx.backup, { recursive: true }); // or another disk mounted in its place
-  // A run now makes a new backup root: the watch's lock went with the old one.
-  const run = await runCli(["run", "--config", fx.config]);
-  assert.equal(run.code, 0, run.stderr);
-  writeTree(fx.source, { "b.txt": "b\n" });
-  const exit = await w.exited();
-  assert.equal(exit.code, 1, exit.stderr);
-  assert.match(exit.stderr, /^WARNING: Watch stopped: backup root '.*' was removed or replaced/m);
-  assert.equal(readOrUndefined(join(fx.backup, "b.txt")), undefined, "the watch wrote nothing");
+  // A run makes a new backup root (the watch's lock went with the old one), and is held
+  // in the middle of its pass, its state's -wal and -shm files open, while the watch stops.
+  const run = await pausedRun(["run", "--config", fx.config], "folder:2", fx.dir);
+  const wal = join(fx.backup, ".backup-tool", "state.db-wal");
+  try {
+    assert.ok(existsNow(wal), "the run's WAL");
+    writeTree(fx.source, { "b.txt": "b\n" });
+    const exit = await w.exited();
+    assert.equal(exit.code, 1, exit.stderr);
+    assert.match(exit.stderr, /^WARNING: Watch stopped: backup root '.*' was removed or replaced/m);
+    assert.equal(readOrUndefined(join(fx.backup, "b.txt")), undefined, "the watch wrote nothing");
+    assert.ok(existsNow(wal), "the stopping watch left the run's WAL alone");
+  } finally {
+    run.resume();
+  }
+  assert.equal((await run.child.output()).code, 0);
   const again = await runCli(["run", "--config", fx.config]);
   assert.equal(again.code, 0, again.stderr);
   assert.equal(readOrUndefined(join(fx.backup, "b.txt")), "b\n");

@@ -160,6 +160,11 @@ export class Batch {
     effectful: Action[],
     tmps: string[],
   ): Promise<Applied> {
+    // A backup root removed or replaced since the session locked it may be another run's
+    // now: nothing is written into it (a watch session stops at its next pass).
+    if (this.ctx.lockStillHeld?.() === false) {
+      throw new Error(`Backup root '${this.ctx.root}' was removed or replaced during the pass`);
+    }
     makeParents(this.ctx.root, effectful.flatMap(destinations));
     await this.#flushStaged(tmps);
     faultPoint("staged");

@@ -24,6 +24,8 @@ export interface PassContext {
   runId: number;
   /** Flushes the backup root's file system whole, where that is trusted (syncfs.ts). */
   syncFs?: SyncFs;
+  /** Whether the backup root's lock is still this session's (see `Lock.stillHeld`). */
+  lockStillHeld?: () => boolean;
 }
 
 export interface PassOptions {

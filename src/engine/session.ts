@@ -182,16 +182,21 @@ function makeSession({ lock, ...parts }: SessionParts): Session {
     rootName: basename(config.backupRoot),
     lockStillHeld: () => lock.stillHeld(),
     close(status, summary) {
+      // A backup root removed or replaced meanwhile (a watch session finds that) may be
+      // another run's now: its state is left open, not closed, since SQLite would remove
+      // the -wal and -shm files by their path, which are the other run's now.
+      const ours = lock.stillHeld();
       try {
         try {
-          store.finishRun(runId, status, summary, Date.now());
+          if (ours) store.finishRun(runId, status, summary, Date.now());
         } catch (e) {
           // A full disk can refuse even this; what the run did is committed already.
           log.line(`Cannot record the end of run ${runId}: ${errorText(e)}`);
         }
       } finally {
         log.close();
-        store.close();
+        if (ours) store.close();
+        else store.abandon();
         syncFs?.close();
         lock.release();
       }

@@ -14,6 +14,9 @@ import { basename, dirname, join } from "node:path";
 import { fileSystemTypeOf } from "../engine/mounts.ts";
 import { migrate, readableVersion } from "./schema.ts";
 
+/** Connections given up on (`StateDb.abandon`): referenced until the process ends. */
+const ABANDONED: DatabaseSync[] = [];
+
 export class StateDb {
   readonly #db: DatabaseSync;
   readonly #readOnly: boolean;
@@ -102,6 +105,16 @@ export class StateDb {
     }
     this.#db.close();
     if (this.#copyDir) Deno.removeSync(this.#copyDir, { recursive: true });
+  }
+
+  /**
+   * Keeps the connection open until the process exits (which closes its files without
+   * SQLite's clean-up): closing it would checkpoint and remove the -wal and -shm files by
+   * their path, which may name another run's files now. Held here so that it is never
+   * collected (and closed) meanwhile.
+   */
+  abandon(): void {
+    ABANDONED.push(this.#db);
   }
 
   /** The statement for `sql`, prepared once and kept for the life of the connection. */

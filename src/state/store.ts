@@ -46,6 +46,15 @@ export class StateStore {
     this.#db.close();
   }
 
+  /**
+   * Leaves the database open until the process ends, never closed: for a backup root
+   * removed or replaced meanwhile, whose paths now name another run's files (see
+   * `StateDb.abandon`).
+   */
+  abandon(): void {
+    this.#db.abandon();
+  }
+
   // --- runs and sources ---
 
   /**

@@ -120,6 +120,7 @@ class WatchSession {
       sep,
       run: (job) => this.#run(job),
       onError: (e) => {
+        if (!this.#session.lockStillHeld()) return this.#lostRoot(); // see Batch.#apply
         this.#failed = true;
         this.#warn(
           `Backup pass failed: ${errorText(e)}: a full rescan follows in ${RETRY_MS / 1000} s`,
