@@ -333,7 +333,12 @@ class Pass {
         this.result.counts.special++;
         this.say(`SKIP SPECIAL: ${s.path} (${s.message})`);
       },
-      onProblem: (p) => !skipReport(p.path) && this.problem(p.path, p.message, p.vanished),
+      onProblem: (p) => {
+        if (p.unlistedFolder !== undefined && !p.vanished) {
+          this.result.unlistedFolders.push(p.unlistedFolder);
+        }
+        if (!skipReport(p.path)) this.problem(p.path, p.message, p.vanished);
+      },
     };
   }
 }

@@ -85,10 +85,12 @@ export interface PassResult {
   warnings: { path: string; message: string }[];
   /** Set when the mass-deletion guard held deletions back. */
   deleteGuard?: string;
+  /** Source folders that could not be listed (not gone): a watch session plans around them. */
+  unlistedFolders: string[];
 }
 
 export function emptyResult(): PassResult {
-  return { counts: emptyCounts(), bytesCopied: 0, errors: [], warnings: [] };
+  return { counts: emptyCounts(), bytesCopied: 0, errors: [], warnings: [], unlistedFolders: [] };
 }
 
 export function emptyCounts(): Counts {

@@ -39,6 +39,8 @@ export interface ScanProblem {
   message: string;
   /** It was gone when looked at (removed or renamed while the walk ran): not a failure. */
   vanished?: boolean;
+  /** The folder that could not be listed, when that is the problem (a watch plans around it). */
+  unlistedFolder?: string;
 }
 
 export interface ScanOptions {
@@ -197,6 +199,7 @@ function* walkDir(w: Walk, abs: string, rel: string, expect?: Identity): Generat
             path,
             message: `Cannot list folder '${childAbs}': ${why}`,
             vanished,
+            unlistedFolder: vanished ? undefined : childAbs,
           });
           continue;
         }
@@ -251,6 +254,7 @@ function listSorted(
       path,
       message: `Cannot list folder '${abs}': ${errorText(e)}`,
       vanished: e instanceof Deno.errors.NotFound || e instanceof Deno.errors.NotADirectory,
+      unlistedFolder: abs,
     });
     return [];
   }

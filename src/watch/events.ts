@@ -34,6 +34,12 @@ export interface EventHandlers {
 export interface EventFollower {
   /** Drops the current watcher and opens a new one after the usual pause. */
   restart(reason: string): void;
+  /**
+   * Folders a pass could not list: one the watchers do not already go around (it appeared
+   * unreadable below a folder followed whole, which Deno.watchFs does not report) makes a
+   * new plan, once per folder.
+   */
+  noticeUnlisted(folders: string[]): void;
   close(): Promise<void>;
 }
 
@@ -43,17 +49,22 @@ export function followEvents(paths: string[], handlers: EventHandlers): EventFol
   let watchers: Deno.FsWatcher[] = [];
   /** Where followed around folders: whether an event changes that. */
   let replan: ((event: Deno.FsEvent) => boolean) | undefined;
+  /** The folders that cannot be read that the watchers go around now. */
+  let goneAround = new Set<string>();
+  /** Folders a pass could not list that made a new plan already (once each). */
+  const noticed = new Set<string>();
   const reading = new Set<Promise<void>>();
   let timer: ReturnType<typeof setTimeout> | undefined;
   /** When the pending reopening is due (Date.now() time). */
   let dueAt = 0;
   let failures = 0;
 
-  const open = () => {
+  /** `aroundUnreadable`: plan around unreadable folders without trying the sources whole. */
+  const open = (aroundUnreadable = false) => {
     timer = undefined;
     if (closed) return;
     try {
-      watchers = openWatchers();
+      watchers = aroundUnreadable ? openAround() : openWhole();
     } catch (e) {
       fail(e);
       return;
@@ -65,26 +76,40 @@ export function followEvents(paths: string[], handlers: EventHandlers): EventFol
     }
   };
 
-  const openWatchers = (): Deno.FsWatcher[] => {
-    replan = undefined;
+  const openWhole = (): Deno.FsWatcher[] => {
     try {
+      replan = undefined;
+      goneAround = new Set();
       return [Deno.watchFs(paths, { recursive: true })];
     } catch (e) {
       if (!(e instanceof Deno.errors.PermissionDenied)) throw e;
-      const plan = planCoverage(paths);
-      if (plan.recursive.length + plan.flat.length === 0) throw e;
-      const opened: Deno.FsWatcher[] = [];
-      try {
-        if (plan.recursive.length > 0) opened.push(Deno.watchFs(plan.recursive));
-        if (plan.flat.length > 0) opened.push(Deno.watchFs(plan.flat, { recursive: false }));
-      } catch (e) {
-        opened.forEach(closeQuietly);
-        throw e;
-      }
-      replan = replanTest(plan);
-      handlers.onPartial(plan);
-      return opened;
+      return openAround(e);
     }
+  };
+
+  /**
+   * Follows the sources around the folders that cannot be read (see coverage.ts). A folder
+   * that appears unreadable below one followed whole goes unreported by Deno.watchFs, and
+   * a recursive watch opened again was seen to succeed without it: so, once a pass finds
+   * one, the plan is made without trying the sources whole first.
+   */
+  const openAround = (cause?: unknown): Deno.FsWatcher[] => {
+    const plan = planCoverage(paths);
+    if (plan.recursive.length + plan.flat.length === 0) {
+      throw cause ?? new Error("no source folder can be read");
+    }
+    const opened: Deno.FsWatcher[] = [];
+    try {
+      if (plan.recursive.length > 0) opened.push(Deno.watchFs(plan.recursive));
+      if (plan.flat.length > 0) opened.push(Deno.watchFs(plan.flat, { recursive: false }));
+    } catch (e) {
+      opened.forEach(closeQuietly);
+      throw e;
+    }
+    replan = replanTest(plan);
+    goneAround = new Set(plan.unreadable.map((u) => u.path));
+    handlers.onPartial(plan);
+    return opened;
   };
 
   const fail = (e: unknown) => {
@@ -113,7 +138,7 @@ export function followEvents(paths: string[], handlers: EventHandlers): EventFol
         if (next.done || !watchers.includes(w)) break; // ended, or dropped by restart()
         failures = 0; // working again
         handlers.onEvent(next.value);
-        if (replan?.(next.value)) follower.restart("the folders that cannot be read changed");
+        if (replan?.(next.value)) planAgain();
       }
       if (watchers.includes(w)) fail(new Error("the watcher ended unexpectedly"));
     } catch (e) {
@@ -121,6 +146,14 @@ export function followEvents(paths: string[], handlers: EventHandlers): EventFol
     } finally {
       closeQuietly(w);
     }
+  };
+
+  /** A new plan of what to follow, at once (no failure: nothing to pause for or to say). */
+  const planAgain = () => {
+    if (closed || timer !== undefined) return; // a reopening is due anyway
+    drop();
+    open(true);
+    if (watchers.length > 0) handlers.onReopen(); // events in between are lost
   };
 
   const drop = () => {
@@ -144,6 +177,12 @@ export function followEvents(paths: string[], handlers: EventHandlers): EventFol
       }
       failures = 0; // a deliberate restart: said again, and reopened after the first pause
       fail(new Error(reason));
+    },
+    noticeUnlisted(folders) {
+      const fresh = folders.filter((f) => !goneAround.has(f) && !noticed.has(f));
+      if (fresh.length === 0) return;
+      for (const f of fresh) noticed.add(f);
+      planAgain();
     },
     async close() {
       closed = true;

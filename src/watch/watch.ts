@@ -206,7 +206,7 @@ class WatchSession {
         );
       }
       if (this.#failed) await this.#recover();
-      await applyJob(
+      const result = await applyJob(
         this.#session,
         job,
         this.#totals,
@@ -214,6 +214,7 @@ class WatchSession {
         this.#abort.signal,
         this.#window,
       );
+      if (result) this.#follower.noticeUnlisted(result.unlistedFolders);
     } finally {
       if (job.kind === "full" && job.reason === "start") await this.#started();
     }
@@ -282,9 +283,9 @@ async function applyJob(
   opts: WatchOptions,
   signal: AbortSignal,
   window: { current?: DeletionWindow },
-) {
+): Promise<PassResult | undefined> {
   const scope = job.kind === "paths" ? toScope(job.paths, session.config.sources) : undefined;
-  if (scope?.size === 0) return;
+  if (scope?.size === 0) return undefined;
   if (job.kind === "full" && job.reason !== "start") session.log.line(`RESCAN: ${job.reason}`);
   // Deletions are counted together from one full pass to the next: a tree deleted folder
   // by folder is held back as a whole, as `run` would hold it.
@@ -310,6 +311,7 @@ async function applyJob(
       paths: job.kind === "paths" ? job.paths.length : 0,
       result,
     });
+    return result;
   } finally {
     session.log.flush();
     session.log.rollOver(WATCH_LOG_BYTES, session.config.logRetention);
