@@ -1,10 +1,10 @@
 /**
  * A `--json` document (or a plan's lines) written to stdout a piece at a time, so that one
  * listing a file per element (a plan's actions, a restore's files) never exists as one
- * string. Long lists are
- * kept as `JsonList`s, each element serialized when added (a line of compact JSON, about a
- * third of the object it replaces); everything else is formatted as `JSON.stringify(v,
- * null, 2)` would. Writing stops at the first failed write (a closed pipe), which is thrown.
+ * string. Long lists are kept as `JsonList`s, each element serialized when added (a line of
+ * compact JSON, about a third of the object it replaces); everything else is formatted as
+ * `JSON.stringify(v, null, 2)` would. A reader that went away (a closed pipe) ends the writing quietly; a full
+ * non-blocking pipe is waited for; any other failed write is thrown.
  */
 
 /** A list whose elements are kept as their JSON text, one line each in the document. */
@@ -90,6 +90,25 @@ class ChunkWriter {
     let bytes = this.#encoder.encode(this.#parts.join(""));
     this.#parts = [];
     this.#chars = 0;
-    while (bytes.length > 0) bytes = bytes.subarray(this.out.writeSync(bytes));
+    while (bytes.length > 0 && !this.#readerGone) {
+      try {
+        bytes = bytes.subarray(this.out.writeSync(bytes));
+      } catch (e) {
+        // The reader went away (`| head -1`): the rest is not wanted, as console.log takes it.
+        if (e instanceof Deno.errors.BrokenPipe) this.#readerGone = true;
+        // A full pipe left non-blocking by whoever set up stdout: it drains.
+        else if (e instanceof Deno.errors.WouldBlock) pause(WOULD_BLOCK_PAUSE_MS);
+        else throw e;
+      }
+    }
   }
+
+  #readerGone = false;
+}
+
+/** How long to wait for a full non-blocking pipe to drain before writing again. */
+const WOULD_BLOCK_PAUSE_MS = 2;
+
+function pause(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }

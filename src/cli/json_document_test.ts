@@ -45,3 +45,31 @@ Deno.test("json document: output goes in chunks, not a write per line", () => {
   assert.equal(out.text().split("\n").length, 20001);
   assert.ok(out.writes < 20, `${out.writes} writes`);
 });
+
+Deno.test("json document: a reader that went away ends the writing quietly; a full pipe is waited for", () => {
+  let calls = 0;
+  const gone = {
+    writeSync(_: Uint8Array): number {
+      calls++;
+      throw new Deno.errors.BrokenPipe("Broken pipe (os error 32)");
+    },
+  };
+  writeLines(Array.from({ length: 50000 }, (_, i) => `line ${i}`), gone);
+  assert.equal(calls, 1, "no write after the first refused");
+  const full = sink();
+  let refusals = 3;
+  const busy = {
+    writeSync(p: Uint8Array): number {
+      if (refusals-- > 0) throw new Deno.errors.WouldBlock("Resource temporarily unavailable");
+      return full.writeSync(p);
+    },
+  };
+  writeLines(["a", "b"], busy);
+  assert.equal(full.text(), "a\nb\n");
+  const broken = {
+    writeSync: (): number => {
+      throw new Deno.errors.PermissionDenied("no");
+    },
+  };
+  assert.throws(() => writeLines(["a"], broken), Deno.errors.PermissionDenied);
+});
