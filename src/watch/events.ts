@@ -162,7 +162,7 @@ export function followEvents(paths: string[], handlers: EventHandlers): EventFol
   };
 
   open();
-  const follower: EventFollower = {
+  return {
     restart(reason) {
       drop();
       if (timer !== undefined) {
@@ -191,7 +191,6 @@ export function followEvents(paths: string[], handlers: EventHandlers): EventFol
       await Promise.all(reading);
     },
   };
-  return follower;
 }
 
 function closeQuietly(w: Deno.FsWatcher): void {
