@@ -60,13 +60,9 @@ export class RunLog {
   rollOver(maxBytes: number, keep: number): void {
     if (this.#written < maxBytes) return;
     this.flush();
-    const { path, file } = createLogFile(join(this.path, ".."), this.#command, new Date());
-    this.line(`LOG continues in ${basename(path)}`);
-    this.flush();
-    this.#file.close();
-    const previous = basename(this.path);
-    [this.path, this.#file, this.#written] = [path, file, 0];
-    this.line(`LOG continued from ${previous}`);
+    const next = createLogFile(join(this.path, ".."), this.#command, new Date());
+    this.line(`LOG continues in ${basename(next.path)}`);
+    this.#continueIn(next, "");
     this.rotate(keep);
   }
 
@@ -84,12 +80,17 @@ export class RunLog {
     } catch {
       return false;
     }
+    this.#continueIn(next, ", which was removed");
+    return true;
+  }
+
+  /** Writes what is buffered, then goes on in `next`, whose first line names this file. */
+  #continueIn(next: { path: string; file: Deno.FsFile }, why: string): void {
     this.flush();
     this.#file.close();
     const previous = basename(this.path);
     [this.path, this.#file, this.#written] = [next.path, next.file, 0];
-    this.line(`LOG continued from ${previous}, which was removed`);
-    return true;
+    this.line(`LOG continued from ${previous}${why}`);
   }
 
   #stampMs = 0;
