@@ -17,6 +17,20 @@ const RUN_LOG_NAME = /^\d{4}-\d\d-\d\dT\d\d-\d\d-\d\d\.\d{3}Z-[a-z]+(-\d+)?\.log
 export function isRunLogName(name: string): boolean {
   return RUN_LOG_NAME.test(name);
 }
+
+/**
+ * Run logs oldest first by name: by time, then by the `-N` a log made in the same
+ * millisecond gets (which plain string order puts before the first one: '-' < '.').
+ */
+export function compareRunLogNames(a: string, b: string): number {
+  const key = (name: string) => {
+    const m = name.match(RUN_LOG_NAME);
+    const n = Number(m?.[1]?.slice(1) ?? 1);
+    return `${name.slice(0, name.indexOf("Z") + 1)} ${String(n).padStart(10, "0")}`;
+  };
+  const [ka, kb] = [key(a), key(b)];
+  return ka < kb ? -1 : ka > kb ? 1 : 0;
+}
 /** A message as one line: a newline or carriage return in a name is written `\n`, `\r`. */
 export function oneLine(message: string): string {
   return /[\n\r]/.test(message) ? message.replaceAll("\n", "\\n").replaceAll("\r", "\\r") : message;
@@ -147,7 +161,7 @@ export class RunLog {
     const logs = [...Deno.readDirSync(dir)]
       .filter((e) => e.isFile && isRunLogName(e.name))
       .map((e) => ({ name: e.name, mtime: Deno.statSync(join(dir, e.name)).mtime?.getTime() ?? 0 }))
-      .sort((a, b) => a.mtime - b.mtime || (a.name < b.name ? -1 : 1));
+      .sort((a, b) => a.mtime - b.mtime || compareRunLogNames(a.name, b.name));
     for (const { name } of logs.slice(0, Math.max(0, logs.length - keep))) {
       if (join(dir, name) === this.path) continue;
       Deno.removeSync(join(dir, name));

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { RunLog } from "./runlog.ts";
+import { compareRunLogNames, RunLog } from "./runlog.ts";
 
 Deno.test("RunLog.rollOver: past the size, the log goes on in a new file, each naming the other, old ones rotated", () => {
   const dir = Deno.makeTempDirSync({ prefix: "runlog_test_" });
@@ -17,7 +17,7 @@ Deno.test("RunLog.rollOver: past the size, the log goes on in a new file, each n
       log.rollOver(1024, 2);
     }
     log.close();
-    const names = [...Deno.readDirSync(dir)].map((e) => e.name).sort();
+    const names = [...Deno.readDirSync(dir)].map((e) => e.name).sort(compareRunLogNames);
     assert.equal(names.length, 2, names.join(", "));
     assert.ok(!names.includes(first.slice(dir.length + 1)), "the first file was rotated away");
     const text = (name: string) => Deno.readTextFileSync(join(dir, name));
@@ -27,4 +27,21 @@ Deno.test("RunLog.rollOver: past the size, the log goes on in a new file, each n
   } finally {
     Deno.removeSync(dir, { recursive: true });
   }
+});
+
+Deno.test("compareRunLogNames: by time, then a log made in the same millisecond after the first", () => {
+  const names = [
+    "2026-12-02T08-08-03.891Z-watch-2.log",
+    "2026-12-02T08-08-03.897Z-watch.log",
+    "2026-12-02T08-08-03.891Z-watch-10.log",
+    "2026-12-02T08-08-03.891Z-watch.log",
+    "2026-12-02T08-08-03.888Z-run.log",
+  ];
+  assert.deepEqual(names.sort(compareRunLogNames), [
+    "2026-12-02T08-08-03.888Z-run.log",
+    "2026-12-02T08-08-03.891Z-watch.log",
+    "2026-12-02T08-08-03.891Z-watch-2.log",
+    "2026-12-02T08-08-03.891Z-watch-10.log",
+    "2026-12-02T08-08-03.897Z-watch.log",
+  ]);
 });
