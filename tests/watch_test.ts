@@ -504,9 +504,28 @@ Deno.test({
       await backedUp(fx.backup, "locked/l.txt", "l\n");
       writeTree(fx.source, { "locked/l2.txt": "l2\n" });
       await backedUp(fx.backup, "locked/l2.txt", "l2\n");
+      // One that appears unreadable below a folder followed whole, after that new plan
+      // (moved in so: writable, which moving a folder to another needs).
+      writeTree(fx.dir, { "late/x.txt": "x\n" });
+      Deno.chmodSync(join(fx.dir, "late"), 0o300);
+      Deno.renameSync(join(fx.dir, "late"), join(fx.source, "open/late"));
+      await poll(
+        "its warning",
+        () => /Cannot follow events in '.*late'/.test(w.stderr),
+        DEADLINE_MS,
+      );
+      Deno.chmodSync(join(fx.source, "open/late"), 0o755);
+      await backedUp(fx.backup, "open/late/x.txt", "x\n");
+      writeTree(fx.source, { "open/late/y.txt": "y\n" });
+      await backedUp(fx.backup, "open/late/y.txt", "y\n");
       assert.equal((await w.stop()).code, 0);
     } finally {
       Deno.chmodSync(locked, 0o755);
+      for (const late of [join(fx.dir, "late"), join(fx.source, "open/late")]) {
+        try {
+          Deno.chmodSync(late, 0o755);
+        } catch { /* not there */ }
+      }
     }
   },
 });

@@ -54,6 +54,8 @@ export function followEvents(paths: string[], handlers: EventHandlers): EventFol
   /** Folders a pass could not list that made a new plan already (once each). */
   const noticed = new Set<string>();
   const reading = new Set<Promise<void>>();
+  /** A new plan waits for the old watchers to be gone (see `planAgain`). */
+  let replanning = false;
   let timer: ReturnType<typeof setTimeout> | undefined;
   /** When the pending reopening is due (Date.now() time). */
   let dueAt = 0;
@@ -89,9 +91,8 @@ export function followEvents(paths: string[], handlers: EventHandlers): EventFol
 
   /**
    * Follows the sources around the folders that cannot be read (see coverage.ts). A folder
-   * that appears unreadable below one followed whole goes unreported by Deno.watchFs, and
-   * a recursive watch opened again was seen to succeed without it: so, once a pass finds
-   * one, the plan is made without trying the sources whole first.
+   * that appears unreadable below one followed whole goes unreported by Deno.watchFs: once
+   * a pass finds one, the plan is made without trying the sources whole first.
    */
   const openAround = (cause?: unknown): Deno.FsWatcher[] => {
     const plan = planCoverage(paths);
@@ -138,7 +139,7 @@ export function followEvents(paths: string[], handlers: EventHandlers): EventFol
         if (next.done || !watchers.includes(w)) break; // ended, or dropped by restart()
         failures = 0; // working again
         handlers.onEvent(next.value);
-        if (replan?.(next.value)) planAgain();
+        if (replan?.(next.value)) void planAgain();
       }
       if (watchers.includes(w)) fail(new Error("the watcher ended unexpectedly"));
     } catch (e) {
@@ -149,9 +150,16 @@ export function followEvents(paths: string[], handlers: EventHandlers): EventFol
   };
 
   /** A new plan of what to follow, at once (no failure: nothing to pause for or to say). */
-  const planAgain = () => {
-    if (closed || timer !== undefined) return; // a reopening is due anyway
+  const planAgain = async () => {
+    if (closed || timer !== undefined || replanning) return; // a reopening is due anyway
+    replanning = true;
     drop();
+    // Deno shares one watcher within a process: a watch whose reading ends only after the
+    // new ones are added removes theirs on the same folders (seen: a folder moved in then
+    // made no event), and one not yet removed hides an unreadable folder from the new.
+    await Promise.all(reading);
+    replanning = false;
+    if (closed || timer !== undefined) return;
     open(true);
     if (watchers.length > 0) handlers.onReopen(); // events in between are lost
   };
@@ -182,7 +190,7 @@ export function followEvents(paths: string[], handlers: EventHandlers): EventFol
       const fresh = folders.filter((f) => !goneAround.has(f) && !noticed.has(f));
       if (fresh.length === 0) return;
       for (const f of fresh) noticed.add(f);
-      planAgain();
+      void planAgain();
     },
     async close() {
       closed = true;
