@@ -3,8 +3,8 @@
  * listing a file per element (a plan's actions, a restore's files) never exists as one
  * string. Long lists are kept as `JsonList`s, each element serialized when added (a line of
  * compact JSON, about a third of the object it replaces); everything else is formatted as
- * `JSON.stringify(v, null, 2)` would. A reader that went away (a closed pipe) ends the writing quietly; a full
- * non-blocking pipe is waited for; any other failed write is thrown.
+ * `JSON.stringify(v, null, 2)` would. A reader that went away (a closed pipe) ends the
+ * writing quietly; a full non-blocking pipe is waited for; any other failed write is thrown.
  */
 
 /** A list whose elements are kept as their JSON text, one line each in the document. */
@@ -17,11 +17,6 @@ export class JsonList {
 
   get length(): number {
     return this.#items.length;
-  }
-
-  /** The elements, parsed again (tests). */
-  parsed(): unknown[] {
-    return this.#items.map((s) => JSON.parse(s));
   }
 
   *lines(indent: string): Iterable<string> {
@@ -76,6 +71,7 @@ export function writeLines(
 class ChunkWriter {
   #parts: string[] = [];
   #chars = 0;
+  #readerGone = false;
   readonly #encoder = new TextEncoder();
 
   constructor(readonly out: { writeSync(p: Uint8Array): number }) {}
@@ -102,8 +98,6 @@ class ChunkWriter {
       }
     }
   }
-
-  #readerGone = false;
 }
 
 /** How long to wait for a full non-blocking pipe to drain before writing again. */

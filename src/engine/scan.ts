@@ -199,7 +199,7 @@ function* walkDir(w: Walk, abs: string, rel: string, expect?: Identity): Generat
             path,
             message: `Cannot list folder '${childAbs}': ${why}`,
             vanished,
-            unlistedFolder: vanished ? undefined : childAbs,
+            unlistedFolder: childAbs,
           });
           continue;
         }

@@ -74,7 +74,7 @@ export class RunLog {
   rollOver(maxBytes: number, keep: number): void {
     if (this.#written < maxBytes) return;
     this.flush();
-    const next = createLogFile(join(this.path, ".."), this.#command, new Date());
+    const next = createLogFile(dirname(this.path), this.#command, new Date());
     this.line(`LOG continues in ${basename(next.path)}`);
     this.#continueIn(next, "");
     this.rotate(keep);

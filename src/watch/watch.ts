@@ -266,8 +266,8 @@ class WatchSession {
       this.#ready.resolve();
       const totals = this.#totals;
       this.#session.log.line(`Watch stopped (${totals.passes} passes)`);
-      const status = totals.error ? "failed" : totals.counts.failed > 0 ? "partial" : "ok";
-      this.#session.close(status, totals);
+      // A session stopped by `#lostRoot` records nothing: its state is another run's now.
+      this.#session.close(totals.counts.failed > 0 ? "partial" : "ok", totals);
       return totals;
     })();
     this.#done.resolve(this.#stopping);
