@@ -9,6 +9,7 @@
 import { join } from "node:path";
 import type { Batch } from "./batch.ts";
 import { errorText } from "./errors.ts";
+import { hearSignals } from "./event_turn.ts";
 import { nativePath, removeQuietly, vanishedFrom } from "./fsops.ts";
 import { needsHash, type PlanInput, type Planner, type PlanOptions } from "./plan.ts";
 import type { PassContext, PassOptions, Progress } from "./pass_types.ts";
@@ -22,7 +23,8 @@ let tmpCounter = 0;
 
 /**
  * The event loop gets a turn at least this often at batch boundaries: a stop signal is
- * heard only then. A turn costs about 2.4 ms (a timer's minimum delay), so about 1% here.
+ * heard only then (event_turn.ts). A turn costs about 2.4 ms (a timer's minimum delay and
+ * a file system call), so about 1% here.
  */
 const EVENT_LOOP_TURN_MS = 250;
 
@@ -112,7 +114,7 @@ export class EntryHandler {
     // A pass of synchronous reads (a re-hash, a run with nothing to flush) would otherwise
     // never let the event loop deliver a stop signal.
     if (performance.now() - this.#lastTurn >= EVENT_LOOP_TURN_MS) {
-      await new Promise((resolve) => setTimeout(resolve, 0));
+      await hearSignals();
       this.#lastTurn = performance.now();
     }
     return !this.opts.signal?.aborted;

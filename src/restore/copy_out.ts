@@ -9,6 +9,7 @@ import { lstatOrNone, makeSymlink, nativePath, removeQuietly } from "../engine/f
 import type { StoredCopy } from "../state/store.ts";
 import { applyMeta, hashText, keepsMode } from "../engine/stage.ts";
 import { createDigest } from "../engine/digest.ts";
+import { hearSignals } from "../engine/event_turn.ts";
 import type { WriteOptions } from "./write.ts";
 
 /**
@@ -28,7 +29,7 @@ export function turnTaker(signal?: AbortSignal): () => Promise<void> {
   let due = performance.now() + YIELD_MS;
   return async () => {
     if (performance.now() < due) return;
-    await new Promise((resolve) => setTimeout(resolve, 0)); // signals are heard here
+    await hearSignals();
     if (signal?.aborted) throw new StoppedError("stopped");
     due = performance.now() + YIELD_MS;
   };
