@@ -156,3 +156,24 @@ export function listFiles(root: string): string[] {
   }
   return out.sort();
 }
+
+/**
+ * Waits until a signal sent to process `pid` has been taken by one of its threads (its
+ * handler ran), so that a test can go on knowing it arrived: on Linux by watching the
+ * process's pending signals in /proc, elsewhere (no /proc) by a generous pause.
+ */
+export async function signalTaken(pid: number, signal: "SIGTERM" | "SIGINT"): Promise<void> {
+  const bit = 1n << BigInt((signal === "SIGTERM" ? 15 : 2) - 1);
+  const pending = () => {
+    const status = Deno.readTextFileSync(`/proc/${pid}/status`);
+    return [...status.matchAll(/^(?:SigPnd|ShdPnd):\s*([0-9a-f]+)$/gm)]
+      .some((m) => (BigInt(`0x${m[1]}`) & bit) !== 0n);
+  };
+  try {
+    pending();
+  } catch {
+    await new Promise((r) => setTimeout(r, 500));
+    return;
+  }
+  await poll(`process ${pid} to take ${signal}`, () => !pending());
+}

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { signalTaken } from "../../tests/helpers.ts";
 
 /**
  * A child process that is sent SIGTERM while it is busy, then takes one turn while a long
@@ -45,7 +46,7 @@ Deno.test({
           await new Promise((r) => setTimeout(r, 5));
         }
         child.kill("SIGTERM");
-        await new Promise((r) => setTimeout(r, 100)); // delivered while it is still busy
+        await signalTaken(child.pid, "SIGTERM"); // delivered while it is still busy
         Deno.removeSync(marker);
         const out = await child.output();
         const text = new TextDecoder().decode(out.stdout).trim();

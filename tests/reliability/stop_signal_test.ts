@@ -7,7 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { makeFixture, readTree, writeTree } from "../helpers.ts";
+import { makeFixture, readTree, signalTaken, writeTree } from "../helpers.ts";
 import { pausedRun, runTool } from "./util.ts";
 
 for (const [signal, code] of [["SIGTERM", 143], ["SIGINT", 130]] as const) {
@@ -25,6 +25,7 @@ for (const [signal, code] of [["SIGTERM", 143], ["SIGINT", 130]] as const) {
       writeTree(fx.source, Object.fromEntries(Object.keys(tree).map((p) => [p, `v2 ${p}\n`])));
       const { child, resume } = await pausedRun(["run", "--config", fx.config], "folder:3", fx.dir);
       child.kill(signal);
+      await signalTaken(child.pid, signal);
       resume();
       const out = await child.output();
       const [stdout, stderr] = [out.stdout, out.stderr].map((b) => new TextDecoder().decode(b));
@@ -58,7 +59,9 @@ Deno.test({
     const args = ["run", "--rehash", "--config", fx.config];
     const { child, resume } = await pausedRun(args, "folder:2", fx.dir);
     child.kill("SIGTERM");
-    // Held long enough that the first batch boundary after it gives the event loop a turn.
+    await signalTaken(child.pid, "SIGTERM");
+    // Held past the turn interval (250 ms), so that the first batch boundary after it gives
+    // the event loop a turn.
     await new Promise((r) => setTimeout(r, 400));
     resume();
     const out = await child.output();
@@ -86,6 +89,7 @@ Deno.test({
     // Paused before the 700th file: the first batch (512) is being flushed meanwhile.
     const { child, resume } = await pausedRun(args, "restoring:700", fx.dir);
     child.kill("SIGINT");
+    await signalTaken(child.pid, "SIGINT");
     resume();
     const result = await child.output();
     const [stdout, stderr] = [result.stdout, result.stderr].map((b) => new TextDecoder().decode(b));
