@@ -23,8 +23,8 @@ let tmpCounter = 0;
 
 /**
  * The event loop gets a turn at least this often at batch boundaries: a stop signal is
- * heard only then (event_turn.ts). A turn costs about 2.4 ms (a timer's minimum delay and
- * a file system call), so about 1% here.
+ * heard only then (event_turn.ts). A turn costs about 3.4 ms (a file system call's round
+ * trip and a timer's minimum delay), so about 1.4% here.
  */
 const EVENT_LOOP_TURN_MS = 250;
 
