@@ -57,7 +57,7 @@ export function followEvents(paths: string[], handlers: EventHandlers): EventFol
   /** A new plan waits for the old watchers to be gone (see `planAgain`). */
   let replanning = false;
   let timer: ReturnType<typeof setTimeout> | undefined;
-  /** When the pending reopening is due (Date.now() time). */
+  /** When the pending reopening is due (`performance.now()` time: monotonic). */
   let dueAt = 0;
   let failures = 0;
 
@@ -118,7 +118,7 @@ export function followEvents(paths: string[], handlers: EventHandlers): EventFol
     failures++;
     const pause = Math.min(REOPEN_FIRST_MS * 2 ** (failures - 1), REOPEN_MAX_MS);
     handlers.onError(e, failures, pause);
-    dueAt = Date.now() + pause;
+    dueAt = performance.now() + pause;
     timer = setTimeout(open, pause);
   };
 
@@ -176,9 +176,9 @@ export function followEvents(paths: string[], handlers: EventHandlers): EventFol
       if (timer !== undefined) {
         // A reopening already due covers this one (and asks for its rescan when it comes),
         // but no later than after the first pause: the source may be back (a disk mounted).
-        if (dueAt - Date.now() > REOPEN_FIRST_MS) {
+        if (dueAt - performance.now() > REOPEN_FIRST_MS) {
           clearTimeout(timer);
-          dueAt = Date.now() + REOPEN_FIRST_MS;
+          dueAt = performance.now() + REOPEN_FIRST_MS;
           timer = setTimeout(open, REOPEN_FIRST_MS);
         }
         return;

@@ -13,6 +13,13 @@ import { Debouncer } from "./debounce.ts";
 
 type Timer = ReturnType<typeof setTimeout>;
 
+/**
+ * The scheduler's clock: monotonic. With the wall clock, a clock stepped back (NTP, a
+ * suspended laptop, a wrong clock set right) found nothing due when the timer fired and
+ * waited out the whole step, holding every change back meanwhile.
+ */
+const now = () => performance.now();
+
 export type Job =
   | { kind: "full"; reason: string }
   | { kind: "paths"; paths: string[] };
@@ -52,8 +59,8 @@ export class Scheduler {
   /** Events named these paths (already filtered). */
   add(paths: string[]): void {
     if (this.#stopped || paths.length === 0) return;
-    const now = Date.now();
-    for (const p of paths) this.#debounce.add(p, now);
+    const at = now();
+    for (const p of paths) this.#debounce.add(p, at);
     // New events never bring the next due time forward, so a timer already set stays right.
     if (this.#timer === undefined) this.#schedule();
   }
@@ -93,9 +100,9 @@ export class Scheduler {
 
   #schedule(): void {
     if (this.#stopped || this.#running || this.#timer !== undefined) return;
-    const at = this.#full !== undefined ? Date.now() : this.#debounce.nextDueAt();
+    const at = this.#full !== undefined ? now() : this.#debounce.nextDueAt();
     if (at === undefined) return;
-    this.#timer = setTimeout(() => this.#fire(), Math.max(0, at - Date.now()));
+    this.#timer = setTimeout(() => this.#fire(), Math.max(0, at - now()));
   }
 
   #clearTimer(): void {
@@ -122,7 +129,7 @@ export class Scheduler {
       this.#debounce.clear();
       return { kind: "full", reason };
     }
-    const paths = this.#debounce.takeDue(Date.now());
+    const paths = this.#debounce.takeDue(now());
     return paths.length > 0 ? { kind: "paths", paths } : undefined;
   }
 

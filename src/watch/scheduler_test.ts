@@ -110,3 +110,22 @@ Deno.test("scheduler: stop waits for the job in progress and drops pending paths
   r.scheduler.requestFull("ignored");
   assert.ok(r.scheduler.idle);
 });
+
+Deno.test("scheduler: a wall clock stepped back an hour holds no change back", async () => {
+  const realNow = Date.now;
+  const r = recorder();
+  try {
+    r.scheduler.add(["/s/a"]);
+    Date.now = () => realNow() - 3_600_000; // an hour behind from here on
+    await until("the job", () => r.jobs.length === 1, 5_000);
+    r.scheduler.add(["/s/b"]);
+    await until("a second job", () => r.jobs.length === 2, 5_000);
+  } finally {
+    Date.now = realNow;
+    await r.scheduler.stop();
+  }
+  assert.deepEqual(r.jobs, [{ kind: "paths", paths: ["/s/a"] }, {
+    kind: "paths",
+    paths: ["/s/b"],
+  }]);
+});
