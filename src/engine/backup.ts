@@ -34,8 +34,9 @@ export async function backupOnce(config: Config, opts: PassOptions = {}): Promis
   try {
     result = await runPass(session, opts);
     result.warnings.unshift(...session.recovered);
-    notice = leftSources(session);
-    if (notice) session.log.line(`NOTE: ${notice}`);
+    const left = leftSources(session);
+    if (left) session.log.line(`NOTE: ${left}`);
+    notice = [session.clockNote, left].filter((n) => n !== undefined).join("; ") || undefined;
     status = opts.signal?.aborted ? "stopped" : needsAttention(result) ? "partial" : "ok";
     session.log.line(status === "stopped" ? STOPPED_LINE : completionLine(result));
   } catch (e) {

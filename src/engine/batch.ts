@@ -70,7 +70,8 @@ export class Batch {
     readonly result: PassResult,
     readonly say: (line: string) => void,
     readonly fail: (path: string, message: string) => void,
-    readonly time: number,
+    /** The pass's start: on the clock (for trust), and as recorded (see `recordedTime`). */
+    readonly started: { clock: number; recorded: number },
     /** Called once a batch is committed (the planner forgets what the state now holds). */
     readonly onCommitted: () => void = () => {},
   ) {}
@@ -130,8 +131,8 @@ export class Batch {
     if (intents.length > 0) {
       this.ctx.store!.commitBatch(applied.flatMap((b) => b.done), {
         runId: this.ctx.runId,
-        time: this.time,
-        trustBefore: this.time - RACY_WINDOW_MS,
+        time: this.started.recorded,
+        trustBefore: this.started.clock - RACY_WINDOW_MS,
       }, intents);
       faultPoint("committed");
       removeLeftBehind();
@@ -168,7 +169,7 @@ export class Batch {
     makeParents(this.ctx.root, effectful.flatMap(destinations));
     await this.#flushStaged(tmps);
     faultPoint("staged");
-    const intent = store.writeIntent(this.ctx.runId, effectful, this.time);
+    const intent = store.writeIntent(this.ctx.runId, effectful, this.started.recorded);
     faultPoint("journaled");
     const { done, failed } = await executeActions(this.ctx.root, effectful);
     faultPoint("executed");

@@ -99,13 +99,14 @@ class Pass {
     const problem = (path: string, message: string, vanished?: boolean) =>
       this.problem(path, message, vanished);
     const say = (line: string) => this.say(line);
+    const clock = Date.now();
     this.batch = new Batch(
       ctx,
       opts,
       this.result,
       say,
       fail,
-      Date.now(),
+      { clock, recorded: ctx.store?.recordedTime(clock) ?? clock },
       () => this.planner.forget(),
     );
     this.handler = new EntryHandler(ctx, opts, planOpts, this.planner, this.batch, problem);

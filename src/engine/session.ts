@@ -32,6 +32,8 @@ export interface Session {
   syncFs?: SyncFs;
   /** Stored copies the recovery of an interrupted run found missing (see recover.ts). */
   recovered: { path: string; message: string }[];
+  /** Said when the clock is behind the times already recorded (see `recordedTime`). */
+  clockNote?: string;
   /**
    * Whether the backup root's lock file is still the one this session locked (see
    * `Lock.stillHeld`): asked by a watch session, which lives long enough to see its backup
@@ -121,9 +123,12 @@ export async function openSession(
     store = StateStore.open(paths.db);
     keepReserve(paths.dir);
     store.useReserve(() => releaseReserve(paths.dir));
-    const now = Date.now();
+    const clock = Date.now();
+    const now = store.recordedTime(clock);
     const { prefixes, runId } = store.beginRun(command, config.sources, now);
     log.line(`Run started: ${command} (run ${runId}, pid ${Deno.pid})`);
+    const clockNote = now - clock > CLOCK_BEHIND_MS ? clockBehind(clock, now) : undefined;
+    if (clockNote) log.line(`CLOCK: ${clockNote}`);
     started = true;
     if (lock.staleHolder) log.line(`LOCK: took over a stale lock left by ${lock.staleHolder}`);
     // At the start, so that the log's last line says how the run ended.
@@ -139,6 +144,7 @@ export async function openSession(
       runId,
       syncFs,
       recovered,
+      clockNote,
     });
   } catch (e) {
     // A session that never started leaves no log (it would count toward log_retention).
@@ -149,6 +155,19 @@ export async function openSession(
     lock.release();
     throw e;
   }
+}
+
+/**
+ * How far behind the times already recorded the clock may be before a run says so: clocks
+ * adjusted by NTP step back by well under a second.
+ */
+const CLOCK_BEHIND_MS = 1000;
+
+function clockBehind(clock: number, recorded: number): string {
+  const iso = (t: number) => new Date(t).toISOString();
+  return `the clock (${iso(clock)}) is behind the latest time this backup recorded ` +
+    `(${iso(recorded)}): times are recorded as just after that until the clock catches up, ` +
+    `so that 'restore --at' keeps their order; check the system clock`;
 }
 
 /** Runs a set-up step; a failure becomes a configuration error (exit 2) naming the folder. */
@@ -188,7 +207,7 @@ function makeSession({ lock, ...parts }: SessionParts): Session {
       const ours = lock.stillHeld();
       try {
         try {
-          if (ours) store.finishRun(runId, status, summary, Date.now());
+          if (ours) store.finishRun(runId, status, summary, store.recordedTime());
         } catch (e) {
           // A full disk can refuse even this; what the run did is committed already.
           log.line(`Cannot record the end of run ${runId}: ${errorText(e)}`);

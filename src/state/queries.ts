@@ -25,6 +25,27 @@ export function prefixes(db: StateDb): Map<string, string> {
   return new Map(rows.map((r) => [r.name as string, r.prefix as string]));
 }
 
+/**
+ * The latest time the state records: the last run's end, or its start. A run that did not
+ * end (a crash) may have recorded later times in its passes (a watch session runs for
+ * days): then every copy's times are looked at, a full read of one table, once after a
+ * crash.
+ */
+export function latestRecordedTime(db: StateDb): number {
+  const last = db.q("SELECT started_at, finished_at FROM runs ORDER BY id DESC LIMIT 1").get() as
+    | Row
+    | undefined;
+  if (last === undefined) return 0;
+  if (last.finished_at !== null) {
+    return Math.max(last.started_at as number, last.finished_at as number);
+  }
+  const copies = db.q(
+    `SELECT max(max(valid_from, coalesce(valid_to, 0), coalesce(pruned_at, 0))) AS t
+     FROM copies`,
+  ).get() as Row;
+  return Math.max(last.started_at as number, (copies.t as number | null) ?? 0);
+}
+
 // --- tracked files ---
 
 /** Rows come back as arrays (about 3x faster than objects for 100,000 rows, measured here). */

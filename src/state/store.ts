@@ -30,6 +30,8 @@ export class StateStore {
   #freeRoom?: () => boolean;
   /** Set once the room kept for the state was used: the run stops once it is committed. */
   reserveUsed = false;
+  /** The latest time recorded so far (see `recordedTime`); read from the state at first use. */
+  #latest?: number;
 
   private constructor(db: StateDb) {
     this.#db = db;
@@ -56,6 +58,18 @@ export class StateStore {
   }
 
   // --- runs and sources ---
+
+  /**
+   * The time to record for a moment happening now: the clock's, but never earlier than a
+   * time already recorded. A clock set back (a dead clock battery, a wrong manual setting)
+   * would otherwise record history out of order, and `restore --at` could no longer reach
+   * what an earlier run saw. The times then stand for the order of events, not the hour:
+   * each a millisecond after the last.
+   */
+  recordedTime(now = Date.now()): number {
+    this.#latest = Math.max(now, (this.#latest ?? read.latestRecordedTime(this.#db)) + 1);
+    return this.#latest;
+  }
 
   /**
    * Starts a run: records the sources and the run in one transaction (one flush to disk,

@@ -243,6 +243,7 @@ class WatchSession {
     const warning = await checkWatchLimit(this.#session.config);
     if (warning) this.#warn(warning);
     for (const w of this.#session.recovered) this.#opts.onWarning?.(`${w.path}: ${w.message}`);
+    if (this.#session.clockNote) this.#opts.onWarning?.(this.#session.clockNote);
     const names = this.#session.config.sources.map((s) => s.name).join(", ");
     this.#session.log.line(`Watch started: following ${names}`);
     this.#session.log.flush();
