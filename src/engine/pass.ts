@@ -33,6 +33,7 @@ import { StagingWalk } from "./staging.ts";
 import type { Action, Archive, Fingerprint, ScanEntry } from "./types.ts";
 import { inside, planVanished } from "./vanished.ts";
 import { folderIdentity, NO_FOLDER } from "./fsops.ts";
+import type { Identity } from "./folders.ts";
 import type { Source } from "../config/config.ts";
 
 /**
@@ -235,7 +236,7 @@ class Pass {
     }
     // Everything but the callbacks, which stay on this thread: a new scan option reaches the
     // worker without being listed here.
-    const { onSpecial: _s, onProblem: _p, ...scan } = scanOpts;
+    const { onSpecial: _s, onProblem: _p, onSkipped: _k, ...scan } = scanOpts;
     const staging = new StagingWalk({
       sources: this.ctx.config.sources,
       scan: { ...scan, after },
@@ -246,6 +247,7 @@ class Pass {
     try {
       for await (const item of staging.items()) {
         if ("special" in item) scanOpts.onSpecial!(item.special);
+        else if ("skipped" in item) scanOpts.onSkipped!(item.skipped);
         else if ("problem" in item) scanOpts.onProblem!(item.problem);
         else if (!await this.handler.handleStaged(item)) return { ...walk, stopped: true };
       }
@@ -321,12 +323,24 @@ class Pass {
     return new RowCursor(rows, onPassed);
   }
 
+  /** The backup root's identity, so that the walk never enters it by another path. */
+  #rootIdentity(): Identity[] {
+    try {
+      const { ino, dev } = Deno.statSync(this.ctx.config.backupRoot);
+      return ino === null || dev === null ? [] : [{ ino, dev }];
+    } catch {
+      return [];
+    }
+  }
+
   /** The walk's options; problems and special files for which `skipReport` holds are not reported. */
   #scanOptions(skipReport: (path: string) => boolean): ScanOptions {
     const { config } = this.ctx;
     return {
       exclude: config.exclude,
       skipDirs: [config.backupRoot],
+      skipIds: this.#rootIdentity(),
+      onSkipped: (abs) => this.say(`SKIP BACKUP ROOT: ${abs} (the backup root, by another path)`),
       logDir: config.logDir,
       scope: this.opts.scope,
       onSpecial: (s) => {

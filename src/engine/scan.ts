@@ -48,6 +48,12 @@ export interface ScanOptions {
   /** Absolute folders never entered (the backup root). */
   skipDirs: string[];
   /**
+   * The same folders by identity: reached by another path (a bind mount of the backup root
+   * inside a source), they are not entered either, and `onSkipped` names the path.
+   */
+  skipIds?: Identity[];
+  onSkipped?: (abs: string) => void;
+  /**
    * The log folder: the tool's own run logs in it are never backed up (the current one
    * changes while it is read); any other file in it is, should it lie inside a source.
    */
@@ -83,6 +89,7 @@ interface Walk {
   source: Source;
   matcher: Matcher;
   skip: Set<string>;
+  skipIds: Set<string>;
   opts: ScanOptions;
   unreadable: Unreadable;
   folders: Folders;
@@ -96,11 +103,12 @@ export function* scanEntries(
 ): Generator<ScanEntry> {
   const matcher = createMatcher(opts.exclude);
   const skip = new Set(opts.skipDirs);
+  const skipIds = new Set(opts.skipIds?.map(idKey));
   const ordered = [...sources].sort((a, b) => compareCodePoints(`${a.name}/`, `${b.name}/`));
   const folders = openFolders();
   try {
     for (const source of ordered) {
-      const w: Walk = { source, matcher, skip, opts, unreadable, folders };
+      const w: Walk = { source, matcher, skip, skipIds, opts, unreadable, folders };
       if (before(w, "", true)) continue;
       for (const [abs, rel, folder] of startsOf(w)) {
         if (folder || rel === "") yield* walkDir(w, abs, rel, folder);
@@ -158,6 +166,7 @@ function startsOf(w: Walk): Start[] {
       continue;
     }
     if (info.isDirectory && rel !== "" && w.matcher.ignores(`${rel}/`)) continue;
+    if (w.skipIds.size > 0 && withinSkippedById(w, abs)) continue;
     starts.push([abs, rel, info.isDirectory ? fromFileInfo(info) : undefined]);
   }
   const key = ([, rel, folder]: Start) => (folder && rel !== "" ? `${rel}/` : rel);
@@ -203,6 +212,7 @@ function* walkDir(w: Walk, abs: string, rel: string, expect?: Identity): Generat
           });
           continue;
         }
+        if (skippedById(w, childAbs, seen)) continue;
         yield* walkDir(w, childAbs, childRel, seen);
       } else if (!w.matcher.ignores(childRel) && !isOwnFile(w, abs, name)) {
         const entry = toScanEntry(w, childAbs, childRel, folder.stat(name, childAbs));
@@ -212,6 +222,33 @@ function* walkDir(w: Walk, abs: string, rel: string, expect?: Identity): Generat
   } finally {
     folder.close();
   }
+}
+
+function idKey(id: Identity): string {
+  return `${id.dev}:${id.ino}`;
+}
+
+/** Whether a folder is one never entered, by identity; said once per walk if so. */
+function skippedById(w: Walk, abs: string, id: Identity): boolean {
+  if (!w.skipIds.has(idKey(id))) return false;
+  w.opts.onSkipped?.(abs);
+  return true;
+}
+
+/** Whether a scoped path lies in (or is) a folder never entered, by identity. */
+function withinSkippedById(w: Walk, abs: string): boolean {
+  for (let dir = abs; isInside(dir, w.source.path); dir = dirname(dir)) {
+    let info: Deno.FileInfo;
+    try {
+      info = Deno.statSync(dir);
+    } catch {
+      return false; // gone: nothing below it is walked anyway
+    }
+    if (info.ino !== null && info.dev !== null && skippedById(w, dir, info as Identity)) {
+      return true;
+    }
+  }
+  return false;
 }
 
 /**

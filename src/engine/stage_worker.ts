@@ -51,6 +51,7 @@ async function walk(job: StagingJob): Promise<void> {
     ...job.scan,
     onSpecial: (special: ScanProblem) => items.push({ special }),
     onProblem: (problem: ScanProblem) => items.push({ problem }),
+    onSkipped: (skipped: string) => items.push({ skipped }),
   };
   for (const entry of scanEntries(job.sources, scan, unreadable)) {
     const tmp = job.tmpDir ? join(job.tmpDir, `${job.tmpPrefix}-${++n}.tmp`) : undefined;

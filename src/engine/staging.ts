@@ -18,7 +18,7 @@ const CHUNK_CREDITS = 4;
 /** What the worker walks and where it stages. */
 export interface StagingJob {
   sources: Source[];
-  scan: Omit<ScanOptions, "onSpecial" | "onProblem">;
+  scan: Omit<ScanOptions, "onSpecial" | "onProblem" | "onSkipped">;
   algo: string;
   /** Folder for temporary copies; absent when planning only (hash, no copy). */
   tmpDir?: string;
@@ -31,7 +31,8 @@ export interface StagingJob {
 export type StagedItem =
   | { entry: ScanEntry; hash?: string; tmp?: string; error?: string; vanished?: boolean }
   | { special: ScanProblem }
-  | { problem: ScanProblem };
+  | { problem: ScanProblem }
+  | { skipped: string };
 
 export type WorkerMessage =
   | { type: "items"; items: StagedItem[] }
