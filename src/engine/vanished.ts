@@ -3,9 +3,10 @@
  * and still in its source keeps its copy (and is marked excluded once); every other one
  * (files marked excluded earlier included) is archived as deleted, unless they are more
  * than `safety.max_delete_percent` of everything followed, or of the files followed in their
- * source, in which case none is (excluded files, not followed, are archived all the same) (the mass-deletion guard: an unmounted disk must not look
- * like a deleted tree). A file
- * replaced by a folder of its name is archived even then: the folder is there to see.
+ * source, in which case none is (excluded files, not followed, are archived all the same)
+ * (the mass-deletion guard: an unmounted disk must not look like a deleted tree). A file
+ * replaced by a folder of its name, and the files of a folder replaced by a file or
+ * symlink, are archived even then: what replaced them is there to see.
  * Tracked paths below a folder that could not be listed, or outside the pass's scope, do
  * not count as vanished. Planning only; the batch applies the actions.
  */
@@ -73,12 +74,13 @@ export function planVanished(
   // unmounted disk: deleting an excluded `node_modules/` must not hold back anything.
   const unfollowed = new Set(deletions.filter((t) => t.status === "excluded" || excluded.has(t)));
   const followed = deletions.filter((t) => !unfollowed.has(t));
-  // A file replaced by a folder of its name did not vanish with an unmounted disk: the
-  // folder is there to see. Its deletion is never held back (the folder's files need the
-  // path), and only the other deletions count against the limit.
+  // A path swapped between a file and a folder did not vanish with an unmounted disk: what
+  // replaced it is there to see (a file replaced by a folder of its name, or a folder, with
+  // the files below it, by a file or symlink). Such a deletion is never held back (what
+  // replaced it needs the path), and only the other deletions count against the limit.
   const swapped = deleteGuard(followed, followedRules) === undefined
     ? new Set<TrackedFile>()
-    : new Set(followed.filter((t) => isFolderInSource(rules.sources, t.path)));
+    : new Set(followed.filter(swappedIn(rules.sources)));
   const guard = deleteGuard(followed.filter((t) => !swapped.has(t)), followedRules);
   for (const t of deletions) {
     if (!guard || swapped.has(t) || unfollowed.has(t)) batch.add(planner.planDelete(t));
@@ -111,9 +113,36 @@ function existsInSource(sources: Source[], path: string): boolean {
   return abs !== undefined && exists(abs);
 }
 
-function isFolderInSource(sources: Source[], path: string): boolean {
-  const abs = sourceFileOf(sources, path);
-  return abs !== undefined && lstatOrNone(abs)?.isDirectory === true;
+/**
+ * Whether a tracked path's place in its source now holds a folder, or one of the folders
+ * on the way to it (below the source's root) is now a file or symlink. Each place is
+ * looked at once.
+ */
+function swappedIn(sources: Source[]): (t: TrackedFile) => boolean {
+  const kinds = new Map<string, "folder" | "other" | "none">();
+  const kindAt = (path: string) => {
+    let kind = kinds.get(path);
+    if (kind === undefined) {
+      const abs = sourceFileOf(sources, path);
+      const info = abs === undefined ? undefined : lstatOrNone(abs);
+      kind = info === undefined ? "none" : info.isDirectory ? "folder" : "other";
+      kinds.set(path, kind);
+    }
+    return kind;
+  };
+  return ({ path }) => {
+    if (kindAt(path) === "folder") return true;
+    // From the first folder below the source's root (`source/d` of `source/d/e/f.txt`).
+    for (
+      let end = path.indexOf("/", path.indexOf("/") + 1);
+      end > 0;
+      end = path.indexOf("/", end + 1)
+    ) {
+      const kind = kindAt(path.slice(0, end));
+      if (kind !== "folder") return kind === "other";
+    }
+    return false;
+  };
 }
 
 /**

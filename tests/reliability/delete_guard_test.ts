@@ -121,6 +121,28 @@ Deno.test("a file replaced by a folder of its name is archived even when the gua
   assert.equal(Deno.readTextFileSync(join(to, "a", "n.txt")), "in the folder\n");
 });
 
+Deno.test("a folder replaced by a file or symlink of its name: its files are archived past the guard", async () => {
+  for (const replacement of ["file", "symlink"] as const) {
+    using fx = makeFixture({ ...tree(3, "d/"), "k.txt": "kept\n" });
+    assert.equal((await run(fx, "run")).code, 0);
+    Deno.removeSync(join(fx.source, "d"), { recursive: true });
+    if (replacement === "file") Deno.writeTextFileSync(join(fx.source, "d"), "now a file\n");
+    else Deno.symlinkSync("k.txt", join(fx.source, "d"));
+    // 3 of 4 tracked files gone is over the limit, but the folder's place holds something.
+    const swapped = await run(fx, "run", "--json");
+    assert.equal(swapped.code, 0, `${replacement}: ${swapped.stdout}\n${swapped.stderr}`);
+    assert.deepEqual([countsOf(swapped).delete, countsOf(swapped).backup], [3, 1], replacement);
+    assert.equal(listDir(join(fx.backup, "_deleted", "d")).length, 3, replacement);
+    const stored = join(fx.backup, "d");
+    if (replacement === "file") assert.equal(Deno.readTextFileSync(stored), "now a file\n");
+    else assert.equal(Deno.readLinkSync(stored), "k.txt");
+    const to = join(fx.dir, "restored");
+    const restore = await run(fx, "restore", "--to", to);
+    assert.equal(restore.code, 0, `${replacement}: ${restore.stdout}\n${restore.stderr}`);
+    assert.equal(Deno.lstatSync(join(to, "d")).isDirectory, false, replacement);
+  }
+});
+
 Deno.test("the guard's threshold: at the limit proceeds, above it holds; 0 holds every deletion", async () => {
   using fx = makeFixture(tree(10), { safety: { max_delete_percent: 20 } });
   assert.equal((await run(fx, "run")).code, 0);
