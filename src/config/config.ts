@@ -187,9 +187,39 @@ function build(file: string, value: unknown, opts: LoadOptions): Config {
   const logText = top.string("log_dir", DEFAULTS.log_dir);
   const config = readSettings(top);
   const backupRoot = realTarget(absolute(base, rootText, "backup_root"), "backup_root");
+  checkStateFits(backupRoot);
   const logDir = realTarget(absolute(base, logText, "log_dir"), "log_dir");
   const sources = readSources(rawSources, base, backupRoot, opts.sourcesMayBeMissing);
   return { file, sources, backupRoot, logDir, ...config };
+}
+
+/**
+ * Longest backup root, in UTF-8 bytes of its real path, whose state SQLite can open. SQLite's
+ * unix VFS takes file names of up to 512 bytes (its mxPathname), and it opens a database only
+ * when the name of its rollback journal, the database's name + "-journal", fits those (the
+ * -wal file's suffix is shorter). The state is `<backup_root>/.backup-tool/state.db` (see
+ * STATE_DIR in engine/layout.ts and `statePaths` in engine/session.ts), so the root gets
+ * 512 - "/.backup-tool/state.db-journal".length = 512 - 30 = 482 bytes. Measured with
+ * node:sqlite's DatabaseSync (SQLite 3.53.2, Deno 2.9.6, Linux): a state.db path of 504
+ * bytes opens and works in WAL and in rollback-journal mode, read-only too; one of 505
+ * fails with "unable to open database file". SQLite resolves symlinks before that check,
+ * so only the real path counts, which is what `realTarget` gives. Off Windows only: its VFS
+ * has other limits, not measured here.
+ */
+export const MAX_BACKUP_ROOT_BYTES = 482;
+
+/** Refuses a backup root too long for SQLite to open the state inside it (see above). */
+function checkStateFits(backupRoot: string): void {
+  if (Deno.build.os === "windows") return;
+  const bytes = new TextEncoder().encode(backupRoot).length;
+  if (bytes <= MAX_BACKUP_ROOT_BYTES) return;
+  invalid(
+    `'backup_root' ${quote(backupRoot)} is too long: its path is ${bytes} bytes, and SQLite` +
+      ` can open the backup state inside it only within ${MAX_BACKUP_ROOT_BYTES} bytes (its` +
+      ` file names end at 512 bytes, and '/.backup-tool/state.db-journal' takes 30):` +
+      ` choose a folder with a shorter path, or move this backup to one (a symlink does not` +
+      ` help, SQLite follows it to the long path)`,
+  );
 }
 
 type Settings = Omit<Config, "file" | "sources" | "backupRoot" | "logDir">;
