@@ -267,15 +267,28 @@ function fromStatx(v: DataView): StatResult {
   return {
     kind: kindOf(mode),
     size: u64(v, 40),
-    // Deno gives modification times to the millisecond (floored) and the change time in
-    // whole seconds.
-    mtimeMs: v.getInt32(116, true) * 2 ** 32 * 1000 + v.getUint32(112, true) * 1000 +
-      Math.floor(v.getUint32(120, true) / 1e6),
+    // Deno gives modification times to the millisecond (toward zero) and the change time
+    // in whole seconds.
+    mtimeMs: millisTowardZero(
+      v.getInt32(116, true) * 2 ** 32 + v.getUint32(112, true),
+      v.getUint32(120, true),
+    ),
     ctimeMs: (v.getInt32(100, true) * 2 ** 32 + v.getUint32(96, true)) * 1000,
     ino: u64(v, 32),
     dev: makedev(v.getUint32(136, true), v.getUint32(140, true)),
     mode,
   };
+}
+
+/**
+ * A time of `sec` seconds and `nsec` nanoseconds (0 to 999,999,999, added) in whole
+ * milliseconds cut toward zero, as Deno's lstat gives it: floored after 1970, raised
+ * before (1969-12-31T23:59:58.123456789Z is -1876). Integers only: a double holding the
+ * seconds in milliseconds has no room left for the nanoseconds' digits.
+ */
+function millisTowardZero(sec: number, nsec: number): number {
+  const floored = sec * 1000 + Math.floor(nsec / 1e6);
+  return sec < 0 && nsec % 1e6 !== 0 ? floored + 1 : floored;
 }
 
 function u64(v: DataView, at: number): number {

@@ -39,6 +39,7 @@ Deno.test({
         file("space and ünïcode ✓.txt"),
         file("sub-ms.txt"),
         file("before-1970.txt"),
+        file("before-1970-ns.txt"),
         file("far-future.txt"),
         "link",
         "dangling",
@@ -50,6 +51,11 @@ Deno.test({
       Deno.utimeSync(join(dir, "sub-ms.txt"), 1712834713.1234567, 1712834713.4567891);
       Deno.utimeSync(join(dir, "before-1970.txt"), -1.2345, -0.0005);
       Deno.utimeSync(join(dir, "far-future.txt"), 5e9 + 0.5, 5e9 + 0.9999);
+      // Nanoseconds before the epoch (seconds -2, nanoseconds 123456789): Deno cuts toward zero.
+      const touch = new Deno.Command("touch", {
+        args: ["-d", "1969-12-31 23:59:58.123456789 UTC", join(dir, "before-1970-ns.txt")],
+      });
+      assert.ok((await touch.output()).success);
       Deno.symlinkSync("plain.txt", join(dir, "link"));
       Deno.symlinkSync("nowhere", join(dir, "dangling"));
       Deno.mkdirSync(join(dir, "folder"));

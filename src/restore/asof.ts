@@ -148,6 +148,7 @@ export const AT_FORMAT = "an ISO-8601 time such as 2026-11-28T18:00:00Z, " +
 /**
  * Parses an `--at` value into ms since the epoch, or undefined when it is not one. A date
  * alone means the last millisecond of that day; without `Z` or an offset, local time.
+ * Every year from 0000 to 9999 means that year (proleptic Gregorian calendar).
  */
 export function parseAt(text: string): number | undefined {
   const d = DATE_ONLY.exec(text.trim());
@@ -156,8 +157,8 @@ export function parseAt(text: string): number | undefined {
     if (!validFields(y, mo, day, 0, 0, 0)) return undefined;
     // The next midnight minus 1 ms: right even on days with a DST change.
     const nextMidnight = d[4]
-      ? Date.UTC(y, mo - 1, day + 1)
-      : new Date(y, mo - 1, day + 1).getTime();
+      ? utcTime(y, mo, day + 1, 0, 0, 0, 0)
+      : localTime(y, mo, day + 1, 0, 0, 0, 0);
     return nextMidnight - 1;
   }
   const m = DATE_TIME.exec(text.trim());
@@ -166,16 +167,38 @@ export function parseAt(text: string): number | undefined {
   const s = Number(m[6] ?? 0);
   const ms = Number((m[7] ?? "").padEnd(3, "0").slice(0, 3));
   if (!validFields(y, mo, day, h, mi, s)) return undefined;
-  if (!m[8]) return new Date(y, mo - 1, day, h, mi, s, ms).getTime();
+  if (!m[8]) return localTime(y, mo, day, h, mi, s, ms);
   const offset = offsetMinutes(m[8]);
   if (offset === undefined) return undefined;
-  return Date.UTC(y, mo - 1, day, h, mi, s, ms) - offset * 60_000;
+  return utcTime(y, mo, day, h, mi, s, ms) - offset * 60_000;
 }
 
 function validFields(y: number, mo: number, d: number, h: number, mi: number, s: number) {
-  const t = new Date(Date.UTC(y, mo - 1, d, h, mi, s));
+  const t = new Date(utcTime(y, mo, d, h, mi, s, 0));
   return t.getUTCFullYear() === y && t.getUTCMonth() === mo - 1 && t.getUTCDate() === d &&
     t.getUTCHours() === h && t.getUTCMinutes() === mi && t.getUTCSeconds() === s;
+}
+
+// `Date.UTC` and `new Date(y, …)` read years 0–99 as 1900–1999; for those years the time is
+// built with `setUTCFullYear` / `setFullYear`, which take the year as given.
+
+/** The UTC time with these fields (`mo` from 1; out-of-range fields roll over). */
+function utcTime(y: number, mo: number, d: number, h: number, mi: number, s: number, ms: number) {
+  if (y >= 100) return Date.UTC(y, mo - 1, d, h, mi, s, ms);
+  const t = new Date(0);
+  t.setUTCFullYear(y, mo - 1, d);
+  t.setUTCHours(h, mi, s, ms);
+  return t.getTime();
+}
+
+/** The local time (in the TZ) with these fields, as `new Date(y, mo - 1, …)` gives it. */
+function localTime(y: number, mo: number, d: number, h: number, mi: number, s: number, ms: number) {
+  if (y >= 100) return new Date(y, mo - 1, d, h, mi, s, ms).getTime();
+  // Before any time zone rule, so no DST: setting the day, then the time, is exact.
+  const t = new Date(0);
+  t.setFullYear(y, mo - 1, d);
+  t.setHours(h, mi, s, ms);
+  return t.getTime();
 }
 
 /** `Z`, `+02:00`, `+0200` or `-05` as minutes east of UTC. */

@@ -152,6 +152,42 @@ Deno.test("parseAt: a date alone is the last millisecond of that day", () => {
   assert.equal(parseAt("2026-12-31Z"), Date.UTC(2027, 0, 1) - 1);
 });
 
+Deno.test("parseAt: years 0000 to 0099 mean those years, not 1900 to 1999", () => {
+  // ISO strings that `Date` parses itself are the independent reference here.
+  const iso = (text: string) => new Date(text).getTime();
+  assert.equal(parseAt("0099-12-31Z"), iso("0099-12-31T23:59:59.999Z"));
+  assert.equal(parseAt("0099-12-31"), iso("0100-01-01T00:00:00") - 1);
+  assert.equal(parseAt("0100-01-01Z"), iso("0100-01-01T23:59:59.999Z"));
+  assert.equal(parseAt("0000-01-01T00:00:00Z"), iso("0000-01-01T00:00:00Z"));
+  assert.equal(parseAt("0001-01-01T00:00Z"), -62_135_596_800_000);
+  assert.equal(parseAt("0050-06-15T12:34:56.789Z"), iso("0050-06-15T12:34:56.789Z"));
+  assert.equal(parseAt("0050-06-15t12:34:56,7z"), iso("0050-06-15T12:34:56.700Z"));
+  assert.equal(parseAt("0050-06-15 14:34+02:00"), iso("0050-06-15T12:34:00Z"));
+  assert.equal(parseAt("0050-06-15T14:34+0200"), iso("0050-06-15T12:34:00Z"));
+  assert.equal(parseAt("0050-06-15T14:34+02"), iso("0050-06-15T12:34:00Z"));
+  assert.equal(parseAt("0050-06-15T08:04:00-04:30"), iso("0050-06-15T12:34:00Z"));
+  assert.equal(parseAt("0050-06-15T12:34"), iso("0050-06-15T12:34:00"));
+  assert.equal(parseAt("0050-06-15T12:34:56"), iso("0050-06-15T12:34:56"));
+  // The date is checked in that year's calendar: 0 and 96 are leap years, 100 and 1 not.
+  assert.equal(parseAt("0000-02-29Z"), iso("0000-02-29T23:59:59.999Z"));
+  assert.equal(parseAt("0096-02-29T12:00Z"), iso("0096-02-29T12:00:00Z"));
+  for (
+    const bad of ["0100-02-29", "0001-02-29Z", "0099-13-01", "0099-12-32", "0099-12-31T24:00Z"]
+  ) {
+    assert.equal(parseAt(bad), undefined, bad);
+  }
+  // The year after 0099 is 0100, with no gap or jump between them.
+  assert.equal(parseAt("0100-01-01T00:00:00Z")! - parseAt("0099-12-31T23:59:59.999Z")!, 1);
+});
+
+Deno.test("parseAt: years around 1970 and later are unchanged", () => {
+  assert.equal(parseAt("1969-12-31T23:59:59.999Z"), -1);
+  assert.equal(parseAt("1970-01-01Z"), 86_400_000 - 1);
+  assert.equal(parseAt("1900-01-01T00:00Z"), Date.UTC(1900, 0, 1));
+  assert.equal(parseAt("1999-12-31T23:00"), new Date(1999, 11, 31, 23, 0).getTime());
+  assert.equal(parseAt("9999-12-31Z"), Date.UTC(10000, 0, 1) - 1);
+});
+
 Deno.test("parseAt: rejects what is not a valid ISO-8601 time", () => {
   for (
     const bad of [
