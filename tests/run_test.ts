@@ -400,3 +400,20 @@ Deno.test("a source folder renamed: a note names the old source, whose files are
   assert.match(named.stdout, /Note: the state still tracks files of 'Photos-2024' \(2 files\)/);
   assert.match(named.stdout, /0 new, 0 updated, 0 duplicate, 2 unchanged/);
 });
+
+Deno.test({
+  name: "the backup root a run creates is its owner's only; one that exists keeps its mode",
+  ignore: Deno.build.os === "windows", // no POSIX permission bits there
+  fn: async () => {
+    using fx = makeFixture({ "private/config": "readable by all in a private folder\n" });
+    Deno.chmodSync(join(fx.source, "private"), 0o700);
+    assert.equal((await fx.cli("run")).code, 0);
+    assert.equal(Deno.statSync(fx.backup).mode! & 0o777, 0o700);
+
+    using shared = makeFixture({ "a.txt": "a\n" });
+    Deno.mkdirSync(shared.backup, { mode: 0o755 });
+    Deno.chmodSync(shared.backup, 0o755); // whatever the umask
+    assert.equal((await shared.cli("run")).code, 0);
+    assert.equal(Deno.statSync(shared.backup).mode! & 0o777, 0o755);
+  },
+});

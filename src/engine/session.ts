@@ -5,7 +5,7 @@
  * nothing changed), then takes the lock and finishes whatever an interrupted run left
  * behind.
  */
-import { basename, join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import type { Config } from "../config/config.ts";
 import { isInside } from "../config/paths.ts";
 import { RunLog } from "../log/runlog.ts";
@@ -103,7 +103,10 @@ export async function openSession(
   let lock: Lock;
   try {
     preflight(
-      () => Deno.mkdirSync(paths.tmp, { recursive: true }),
+      () => {
+        makePrivateFolder(config.backupRoot);
+        Deno.mkdirSync(paths.tmp, { recursive: true });
+      },
       () =>
         isFolder(config.backupRoot)
           ? `Cannot create the state folder '${paths.tmp}' in the backup root`
@@ -177,6 +180,22 @@ function preflight<T>(step: () => T, what: string | (() => string)): T {
   } catch (e) {
     const action = typeof what === "string" ? what : what();
     throw new PreflightError(`${action}: ${errorText(e)}: check the path and its permissions`);
+  }
+}
+
+/**
+ * Creates the backup root, if it is not there yet, readable by its owner only (as restic
+ * makes its repository): folders in it do not keep their sources' permissions, so a file
+ * readable by all in a private source folder (`~/.ssh/config`) would otherwise be readable
+ * by all in the backup. A backup root that exists is left as its owner made it.
+ */
+function makePrivateFolder(path: string): void {
+  if (isFolder(path)) return;
+  Deno.mkdirSync(dirname(path), { recursive: true });
+  try {
+    Deno.mkdirSync(path, { mode: 0o700 });
+  } catch (e) {
+    if (!(e instanceof Deno.errors.AlreadyExists)) throw e; // made meanwhile: left as it is
   }
 }
 
