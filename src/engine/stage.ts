@@ -15,6 +15,7 @@ import type { ScanEntry } from "./types.ts";
 import { createDigest } from "./digest.ts";
 import { isRealFolderPath, makeSymlink, notImplementedHere, removeQuietly } from "./fsops.ts";
 import { statFields } from "./folders.ts";
+import { pausePoint } from "./fault.ts";
 
 /** 1 MiB reads: node:crypto SHA-256 reaches about 1.1 GB/s from 1 MiB up (measured here). */
 export const READ_BUFFER_BYTES = 1 << 20;
@@ -104,14 +105,20 @@ function copyOnce(entry: ScanEntry, algo: string, buf: Uint8Array, tmp: string |
     h.update(chunk);
     if (dst) writeAll(dst, chunk);
     total += n;
+    pausePoint("reading");
   }
   const after = src.statSync();
   const hash = h.digest("hex");
   // Not the file the walk saw (saved by rename since, or a folder on the way swapped for a
-  // symlink): never copied; looked at again (restat checks the way to it), then read again.
+  // symlink), or written to since (its change time moved, even with its modification time
+  // put back, as `cp -p` and `touch -d` do: the copy may mix two states): never copied;
+  // looked at again (restat checks the way to it), then read again. The change time is
+  // known to the second only (Deno's), so a write within the second of the one before it
+  // goes unseen here; such a fingerprint is not trusted, and the next run reads it again.
   if (
     !sameFileAs(entry, after) || total !== entry.size || after.size !== entry.size ||
-    after.mtime?.getTime() !== entry.mtimeMs
+    after.mtime?.getTime() !== entry.mtimeMs ||
+    (after.ctime !== null && after.ctime.getTime() !== entry.ctimeMs)
   ) {
     return undefined;
   }

@@ -256,3 +256,35 @@ Deno.test("a folder replaced by a file, and a file by a folder, while the run wa
   assert.equal((await runTool(["run", "--config", fx.config])).code, 0);
   assertConverged(fx, [], "after the swaps");
 });
+
+Deno.test({
+  name: "a file rewritten in place while it is read, its mtime put back: stored whole, never torn",
+  ignore: Deno.build.os === "windows",
+  fn: async () => {
+    const MiB = 1 << 20;
+    const old = new Uint8Array(4 * MiB).fill(0x41); // "A" throughout
+    using fx = makeFixture({ "big.bin": old });
+    const file = join(fx.source, "big.bin");
+    const mtime = Deno.statSync(file).mtime!;
+    // A rewrite in a later second than the file's last change: its change time then moves
+    // (Deno reads it to the second).
+    const changed = Deno.statSync(file).ctime!.getTime();
+    const { child, resume } = await pausedRun(["run", "--config", fx.config], "reading:1", fx.dir);
+    while (Math.floor(Date.now() / 1000) * 1000 <= changed) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    // The first MiB is read; the head and the tail are rewritten, the mtime put back.
+    using f = await Deno.open(file, { write: true });
+    await f.write(new Uint8Array(MiB).fill(0x42));
+    await f.seek(-MiB, Deno.SeekMode.End);
+    await f.write(new Uint8Array(MiB).fill(0x42));
+    Deno.utimeSync(file, mtime, mtime);
+    resume();
+    const out = await child.output();
+    assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+    // Compared by its three parts (assert's diff of two 4 MiB arrays takes gigabytes).
+    const stored = Deno.readFileSync(join(fx.backup, "big.bin"));
+    const parts = (b: Uint8Array) => [b.length, b[0], b[2 * MiB], b.at(-1)];
+    assert.deepEqual(parts(stored), [4 * MiB, 0x42, 0x41, 0x42], "the file as it is now");
+  },
+});
