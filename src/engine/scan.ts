@@ -146,6 +146,7 @@ function startsOf(w: Walk): Start[] {
   const { source, opts } = w;
   if (!opts.scope) return [[source.path, "", undefined]];
   const starts: Start[] = [];
+  const listings = new Map<string, Set<string>>();
   for (const abs of opts.scope.get(source.name) ?? []) {
     if (opts.skipDirs.some((d) => abs === d || isInside(abs, d))) continue;
     if (isOwnFile(w, dirname(abs), basename(abs))) continue;
@@ -158,6 +159,7 @@ function startsOf(w: Walk): Start[] {
     } catch {
       continue; // gone: the vanished-paths step sees that
     }
+    if (!listedAsSpelled(source.path, abs, listings)) continue; // gone by that spelling
     if (!before || !real()) {
       const path = logical(source, rel);
       w.unreadable.push(path);
@@ -222,6 +224,32 @@ function* walkDir(w: Walk, abs: string, rel: string, expect?: Identity): Generat
   } finally {
     folder.close();
   }
+}
+
+/**
+ * Whether each name on the way from a source's root to `abs` is listed by its folder as
+ * spelled. On a disk that ignores case or Unicode normalization (macOS, Windows, exFAT),
+ * lstat still finds `a.txt` once it is renamed `A.txt`, which a watch's event names. Each
+ * folder is listed once per walk.
+ */
+function listedAsSpelled(root: string, abs: string, listings: Map<string, Set<string>>) {
+  let dir = root;
+  for (const name of relative(root, abs).split(sep)) {
+    if (name === "") continue; // the root itself
+    let names = listings.get(dir);
+    if (names === undefined) {
+      names = new Set();
+      try {
+        for (const e of Deno.readDirSync(dir)) names.add(e.name);
+      } catch {
+        return false;
+      }
+      listings.set(dir, names);
+    }
+    if (!names.has(name)) return false;
+    dir = childPath(dir, name);
+  }
+  return true;
 }
 
 function idKey(id: Identity): string {

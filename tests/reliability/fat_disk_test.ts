@@ -3,11 +3,13 @@
  * drivers (fusefat, exfat-fuse): letter case ignored, no symlinks, no permission bits,
  * some names refused, and no shared memory for SQLite's WAL on fusefat. Runs only where
  * those tools exist and mounting is allowed (root); elsewhere it is skipped, as the CI
- * machine may lack them.
+ * machine may lack them. Also an exFAT source followed by `watch`, whose old names still
+ * answer lstat after a rename that changes only their case.
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { makeFixture, readTree, writeConfig } from "../helpers.ts";
+import { makeFixture, readTree, writeConfig, writeTree } from "../helpers.ts";
+import { backedUp, filler, WatchProcess } from "../watch_helpers.ts";
 import { runTool, sh } from "./util.ts";
 
 const has = (tool: string) =>
@@ -97,3 +99,45 @@ for (const disk of DISKS) {
     },
   });
 }
+
+Deno.test({
+  name: "a watched source on exFAT: renames that change only letter case archive the old names",
+  ignore: !isRoot || !DISKS[1].tools.every(has),
+  fn: async () => {
+    const exfat = DISKS[1];
+    using fx = makeFixture({}, { watch: { debounce_ms: 200, rescan_interval: 0 } });
+    const img = join(fx.dir, "disk.img");
+    const mnt = join(fx.dir, "mnt");
+    Deno.mkdirSync(mnt);
+    await sh(`truncate -s 16M '${img}' && ${exfat.mkfs} '${img}' >/dev/null 2>&1`);
+    await sh(`${exfat.mount(img, mnt)} >/dev/null 2>&1`);
+    try {
+      const source = join(mnt, "src");
+      // With others, so that two renames stay below the delete guard's limit.
+      writeTree(source, { ...filler(), "a.txt": "a\n", "Dir/x.txt": "x\n" });
+      writeConfig(fx.config, {
+        sources: ["./mnt/src"],
+        backup_root: "./backup",
+        log_dir: "./logs",
+        watch: { debounce_ms: 200, rescan_interval: 0 },
+      });
+      await using w = new WatchProcess(fx);
+      await w.ready();
+      // The old names still answer lstat on this disk; the watch must see them gone.
+      Deno.renameSync(join(source, "a.txt"), join(source, "A.txt"));
+      Deno.renameSync(join(source, "Dir"), join(source, "DIR"));
+      const backup = join(fx.dir, "backup");
+      await backedUp(backup, "_deleted/a.txt", "a\n");
+      await backedUp(backup, "_deleted/Dir/x.txt", "x\n");
+      await backedUp(backup, "A.txt", "a\n");
+      await backedUp(backup, "DIR/x.txt", "x\n");
+      assert.equal((await w.stop()).code, 0);
+      const to = join(fx.dir, "restored");
+      const restore = await runTool(["restore", "--to", to, "--config", fx.config]);
+      assert.equal(restore.code, 0, restore.stderr);
+      assert.deepEqual(readTree(to), { ...filler(), "A.txt": "a\n", "DIR/x.txt": "x\n" });
+    } finally {
+      await sh(exfat.unmount(mnt));
+    }
+  },
+});
