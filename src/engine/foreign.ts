@@ -14,7 +14,7 @@
 import { type Folders, openFolders } from "./folders.ts";
 import { join } from "node:path";
 import { lstatOrNone, nativePath, standsInPlace, storedEntry } from "./fsops.ts";
-import { STATE_DIR } from "./layout.ts";
+import { foldName, STATE_DIR } from "./layout.ts";
 
 /** Bounds the memo of real folders (about 100 bytes an entry). */
 const REAL_FOLDERS_LIMIT = 65536;
@@ -92,7 +92,7 @@ export class DiskProbe {
 function oneListed(root: string, a: string, b: string): boolean {
   const as = a.split("/");
   const bs = b.split("/");
-  if (as.length !== bs.length || a.toLowerCase() !== b.toLowerCase()) return false;
+  if (as.length !== bs.length || foldName(a) !== foldName(b)) return false;
   try {
     for (let i = 0; i < as.length; i++) {
       if (as[i] === bs[i]) continue;

@@ -27,6 +27,16 @@ export const TMP_DIR = "tmp";
 export const RESTORE_TMP_PREFIX = ".backup-tool-restore-";
 const RESTORE_TMP = /^\.backup-tool-restore-\d+-\d+\.tmp$/;
 
+/**
+ * The key under which a disk that ignores letter case may take two paths for one. It folds
+ * more than any one disk does (APFS and exFAT ignore Unicode normalization too, exFAT takes
+ * σ and ς for one letter, NTFS does neither): a name folded in vain only gets a `.~K` name
+ * where its own would have done, while one folded too little failed to be placed.
+ */
+export function foldName(path: string): string {
+  return path.toUpperCase().toLowerCase().normalize("NFC");
+}
+
 /** Whether a file name is one of restore's temporary files (one left by a killed restore). */
 export function isRestoreTemp(name: string): boolean {
   return name.startsWith(RESTORE_TMP_PREFIX) && RESTORE_TMP.test(name);

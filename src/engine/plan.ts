@@ -13,6 +13,7 @@ import {
   allocatePath,
   deletedPath,
   duplicatePath,
+  foldName,
   mirrorPath,
   type Occupancy,
   versionPath,
@@ -213,7 +214,7 @@ export function createPlanner(view: PlanView, opts: PlanOptions): Planner {
   const disk = new Map<string, "file" | "dir" | undefined>();
   /** Vacated paths per case-folded path. */
   const vacatedFolded = new Map<string, Set<string>>();
-  const fold = (p: string) => p.toLowerCase();
+  const fold = foldName;
   const ignoresCase = view.ignoresCase ?? false;
   const diskKind = (p: string) => {
     if (!view.foreignKind) return undefined;

@@ -273,6 +273,21 @@ Deno.test("planner: what the disk holds where the state knows nothing is taken, 
   assert.deepEqual(both.map(brief), ["backup photos/y.jpg.~2 #1"]);
 });
 
+Deno.test("planner: names a case-ignoring disk may take for one (σ and ς, NFC and NFD) get .~2", () => {
+  const inputs = [
+    hashed("src/caf\u00e9.txt", "A"), // é as one code point
+    hashed("src/cafe\u0301.txt", "B"), // e and a combining accent
+    hashed("src/\u03c3.txt", "C"), // σ
+    hashed("src/\u03c2.txt", "D"), // ς, upper-cased to Σ as σ is
+  ];
+  assert.deepEqual(plan({ ...view([]), ignoresCase: true }, [], inputs).map(brief), [
+    "backup caf\u00e9.txt #1",
+    "backup cafe\u0301.txt.~2 #1",
+    "backup \u03c3.txt #1",
+    "backup \u03c2.txt.~2 #1",
+  ]);
+});
+
 Deno.test("planner: names differing only in case, placed in one run on a disk that ignores case, get .~2", () => {
   // A source on a disk that keeps case, backed up to one that ignores it: nothing is on
   // the backup disk yet, so only the planner's memory of this run can tell.

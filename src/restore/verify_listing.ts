@@ -6,7 +6,7 @@
  */
 import { join } from "node:path";
 import { lstatOrNone, nativePath } from "../engine/fsops.ts";
-import { STATE_DIR } from "../engine/layout.ts";
+import { foldName, STATE_DIR } from "../engine/layout.ts";
 import { isRunLogName } from "../log/runlog.ts";
 import { errorText, PreflightError } from "../engine/errors.ts";
 import type { Unfinished } from "./unfinished.ts";
@@ -109,8 +109,7 @@ export function strayClaimer(
   /** Whether the disk opens the copy by its own name (the stray's entry, by another). */
   opensAs: (storedAt: string) => boolean,
 ): (storedAt: string, kind: "file" | "symlink") => string | undefined {
-  const keyOf = (name: string) =>
-    ignoresCase ? name.normalize("NFC").toLowerCase() : name.normalize("NFC");
+  const keyOf = (name: string) => ignoresCase ? foldName(name) : name.normalize("NFC");
   let byKey: Map<string, string[]> | undefined;
   return (storedAt, kind) => {
     if (strays.size === 0) return undefined;
