@@ -35,6 +35,13 @@ export interface EventFollower {
   /** Drops the current watcher and opens a new one after the usual pause. */
   restart(reason: string): void;
   /**
+   * Opens the watchers anew, now; resolves once they are open. Before a full rescan: the
+   * watchers may have fallen behind the disk (a folder made while the kernel's event queue
+   * overflowed, which Deno does not report, goes unfollowed; a folder moved out of the
+   * sources may stay followed, seen in a soak test). Events in the gap are the rescan's.
+   */
+  renew(): Promise<void>;
+  /**
    * Folders a pass could not list: one the watchers do not already go around (it appeared
    * unreadable below a folder followed whole, which Deno.watchFs does not report) makes a
    * new plan, once per folder.
@@ -149,8 +156,12 @@ export function followEvents(paths: string[], handlers: EventHandlers): EventFol
     }
   };
 
-  /** A new plan of what to follow, at once (no failure: nothing to pause for or to say). */
-  const planAgain = async () => {
+  /**
+   * The watchers opened anew, at once (no failure: nothing to pause for or to say): around
+   * unreadable folders with `around`, else whole where they can be. `onReopen` is told
+   * unless `quietly` (the caller rescans anyway).
+   */
+  const planAgain = async (around = true, quietly = false) => {
     if (closed || timer !== undefined || replanning) return; // a reopening is due anyway
     replanning = true;
     drop();
@@ -160,8 +171,8 @@ export function followEvents(paths: string[], handlers: EventHandlers): EventFol
     await Promise.all(reading);
     replanning = false;
     if (closed || timer !== undefined) return;
-    open(true);
-    if (watchers.length > 0) handlers.onReopen(); // events in between are lost
+    open(around);
+    if (watchers.length > 0 && !quietly) handlers.onReopen(); // events in between are lost
   };
 
   const drop = () => {
@@ -186,6 +197,7 @@ export function followEvents(paths: string[], handlers: EventHandlers): EventFol
       failures = 0; // a deliberate restart: said again, and reopened after the first pause
       fail(new Error(reason));
     },
+    renew: () => planAgain(replan !== undefined, true),
     noticeUnlisted(folders) {
       const fresh = folders.filter((f) => !goneAround.has(f) && !noticed.has(f));
       if (fresh.length === 0) return;

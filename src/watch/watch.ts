@@ -206,6 +206,8 @@ class WatchSession {
         );
       }
       if (this.#failed) await this.#recover();
+      // The watchers just opened for the first pass; before any later one, anew.
+      if (job.kind === "full" && job.reason !== "start") await this.#follower.renew();
       const result = await applyJob(
         this.#session,
         job,
