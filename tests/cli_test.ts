@@ -97,6 +97,13 @@ Deno.test("unknown commands and flags exit 2, named, with a did-you-mean", async
   assertUsage(await runCli(["--hepl"]), /did you mean '--help'/);
   assertUsage(await runCli(["run", "-x"]), /Unknown option '-x' for 'run'/);
   assertUsage(await runCli(["run", "extra"]), /Unexpected argument 'extra' for 'run'/);
+  assertUsage(
+    await runCli(["run", "--config", "a.jsonc", "--config", "b.jsonc"]),
+    /^Option '--config' given twice for 'run': give it once/,
+  );
+  assertUsage(await runCli(["restore", "--to", "x", "--to=y"]), /'--to' given twice/);
+  assertUsage(await runCli(["restore", ""]), /^Empty PATH for 'restore'/);
+  assertUsage(await runCli(["history", ""]), /^Empty PATH for 'history'/);
   assertUsage(await runCli(["plan", "extra"]), /Unexpected argument 'extra' for 'plan'/);
   assertUsage(await runCli(["init", "a", "b"]), /more than one folder/);
   assertUsage(

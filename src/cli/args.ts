@@ -41,16 +41,36 @@ export function parseCommand(command: string, argv: string[], spec: FlagSpec): P
   for (const [short, long] of Object.entries({ h: "help", q: "quiet", ...spec.short })) {
     options[long].short = short;
   }
+  let parsed;
   try {
-    const { values, positionals } = parseArgs({
-      args: argv,
-      options,
-      allowPositionals: true,
-      strict: true,
-    });
-    return { values: values as Parsed["values"], positionals };
+    parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true, tokens: true });
   } catch (e) {
     throw new UsageError(usageMessage(command, e, Object.keys(options), argv));
+  }
+  refuseRepeated(command, parsed.tokens, options);
+  return { values: parsed.values as Parsed["values"], positionals: parsed.positionals };
+}
+
+/**
+ * A value flag given twice (`--config a --config b`) is refused: parseArgs keeps the last
+ * one, and the first, dropped without a word, may be the one meant (`--to` twice).
+ */
+function refuseRepeated(
+  command: string,
+  tokens: { kind: string; name?: string }[],
+  options: Record<string, { type: string; multiple?: boolean }>,
+): void {
+  const seen = new Set<string>();
+  for (const t of tokens) {
+    if (t.kind !== "option" || t.name === undefined) continue;
+    const option = options[t.name];
+    if (option?.type !== "string" || option.multiple) continue;
+    if (seen.has(t.name)) {
+      throw new UsageError(
+        `Option '--${t.name}' given twice for '${command}': give it once: see '${command} --help'`,
+      );
+    }
+    seen.add(t.name);
   }
 }
 
@@ -73,6 +93,18 @@ function usageMessage(command: string, e: unknown, known: string[], argv: string
     }' for '${command}'${hint}: see '${command} --help'`;
   }
   return `Invalid arguments for '${command}': ${text.split("\n")[0]}: see '${command} --help'`;
+}
+
+/**
+ * Refuses an empty PATH argument: one from an unset shell variable (`restore "$DIR"`)
+ * would otherwise stand for nothing in particular, and `restore` would take everything.
+ */
+export function refuseEmptyPaths(command: string, p: Parsed): void {
+  if (!p.positionals.includes("")) return;
+  throw new UsageError(
+    `Empty PATH for '${command}': give a file or folder path (an unset variable?): ` +
+      `see '${command} --help'`,
+  );
 }
 
 export function str(p: Parsed, name: string): string | undefined {

@@ -7,7 +7,7 @@ import { formatHistory, historyEntries } from "../restore/history.ts";
 import { loadConfigFor, resolverFor, runningNow, withState } from "../restore/open.ts";
 import { unfinishedWarning, unfinishedWork, whereNow } from "../restore/unfinished.ts";
 import { isStoredCopy, storedEntry } from "../engine/fsops.ts";
-import { flag, parseCommand, str, UsageError } from "./args.ts";
+import { flag, parseCommand, refuseEmptyPaths, str, UsageError } from "./args.ts";
 
 export const HISTORY_HELP = `Usage: backup-tool history PATH [--config FILE] [--json]
 
@@ -37,6 +37,7 @@ export function historyCommand(argv: string[]): Promise<number> {
     console.log(HISTORY_HELP);
     return Promise.resolve(0);
   }
+  refuseEmptyPaths("history", p);
   if (p.positionals.length !== 1) {
     throw new UsageError(
       `Cannot show history: give exactly one file PATH (got ${p.positionals.length}): ` +

@@ -17,7 +17,7 @@ import { restoreAll } from "../restore/batches.ts";
 import { stopGracefully } from "./stop.ts";
 import { otherMountsOf } from "../engine/mounts.ts";
 import type { StoredCopy } from "../state/store.ts";
-import { flag, parseCommand, type Parsed, str, UsageError } from "./args.ts";
+import { flag, parseCommand, type Parsed, refuseEmptyPaths, str, UsageError } from "./args.ts";
 import { errorText } from "../engine/errors.ts";
 import { printRestore, type Problem, RestoreTally } from "./restore_output.ts";
 import { oneLine } from "../log/runlog.ts";
@@ -74,6 +74,7 @@ export async function restoreCommand(argv: string[]): Promise<number> {
     console.log(RESTORE_HELP);
     return 0;
   }
+  refuseEmptyPaths("restore", p);
   const req = readRequest(p);
   const config = loadConfigFor(str(p, "config"));
   req.to = realTo(req.to, config.backupRoot);

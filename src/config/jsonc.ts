@@ -59,6 +59,12 @@ const ESCAPES: Record<string, string> = {
 const PLAIN_PROPERTY = { writable: true, enumerable: true, configurable: true };
 const KEYWORDS: Record<string, unknown> = { true: true, false: false, null: null };
 
+/**
+ * Objects and arrays nested deeper than this are refused: a config needs four levels, and
+ * the recursive descent would otherwise run out of stack (a file of 100,000 `[` did).
+ */
+const MAX_DEPTH = 64;
+
 type Kind = "{" | "}" | "[" | "]" | ":" | "," | "string" | "scalar" | "eof";
 interface Token {
   kind: Kind;
@@ -167,6 +173,9 @@ class Parser {
 
   value(): unknown {
     const { kind, value } = this.tok;
+    if ((kind === "{" || kind === "[") && this.path.length >= MAX_DEPTH) {
+      invalid(`${at(this.text, this.start)}: nested more than ${MAX_DEPTH} levels deep`);
+    }
     if (kind === "{") return this.object();
     if (kind === "[") return this.array();
     if (kind !== "string" && kind !== "scalar") this.fail("ValueExpected");

@@ -224,3 +224,13 @@ Deno.test("parseJsonc: errors, exactly as jsonc-parser reports the first one", (
     assert.deepEqual(reference(text).outcome, { error: message }, JSON.stringify(text));
   }
 });
+
+Deno.test("parseJsonc: nesting deeper than 64 levels is a config error, not a crash", () => {
+  assert.deepEqual(parseJsonc(`${"[".repeat(64)}${"]".repeat(64)}`), nest(64));
+  assert.throws(() => parseJsonc("[".repeat(100_000)), /line 1, column 65: nested more than 64/);
+  assert.throws(() => parseJsonc(`{"a":`.repeat(70)), /nested more than 64 levels deep/);
+});
+
+function nest(depth: number): unknown {
+  return depth === 1 ? [] : [nest(depth - 1)];
+}

@@ -8,7 +8,13 @@ import type { Config } from "../config/config.ts";
 import { StateStore } from "../state/store.ts";
 import { runPass } from "./pass.ts";
 import { emptyResult, type PassOptions, type PassResult } from "./pass_types.ts";
-import { checkSourcesReadable, openSession, type Session, statePaths } from "./session.ts";
+import {
+  checkLogDir,
+  checkSourcesReadable,
+  openSession,
+  type Session,
+  statePaths,
+} from "./session.ts";
 import { assignPrefixes } from "./layout.ts";
 import { exists, removeQuietly } from "./fsops.ts";
 import { errorText } from "./errors.ts";
@@ -80,6 +86,7 @@ const STOPPED_LINE = "Run stopped before it finished (a stop signal): what was c
 export async function planOnce(config: Config, opts: PassOptions = {}): Promise<RunSummary> {
   const started = performance.now();
   checkSourcesReadable(config);
+  checkLogDir(config); // what the run would refuse, the plan refuses too
   const paths = statePaths(config.backupRoot);
   const store = exists(paths.db) ? StateStore.open(paths.db, { readOnly: true }) : undefined;
   try {

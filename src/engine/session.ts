@@ -67,8 +67,9 @@ export function checkSourcesReadable(config: Config): void {
 /**
  * Fails (exit code 2) when log_dir lies inside the backup root, before anything is created:
  * the root's folders mirror the sources, so a log there could take a copy's name, and log
- * rotation could then remove a copy. Only commands that write logs check it, so a config
- * from before this rule still serves `restore`, `history`, `verify` and `plan`.
+ * rotation could then remove a copy. Only commands that write logs check it, and `plan`,
+ * which says what a run would do, so a config from before this rule still serves
+ * `restore`, `history` and `verify`.
  */
 export function checkLogDir(config: Config): void {
   const { logDir, backupRoot, file } = config;

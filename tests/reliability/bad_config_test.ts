@@ -15,6 +15,7 @@ const BASE = { sources: ["./source"], backup_root: "./backup", log_dir: "./logs"
 type Case = [string, unknown, string[]];
 
 const SYNTAX: Case[] = [
+  ["nested 100,000 levels deep", "[".repeat(100_000), ["line 1, column 65", "nested more than"]],
   ["missing comma", '{\n  "sources": ["./source"]\n  "backup_root": "./backup"\n}', [
     "line 3, column 3",
   ]],
@@ -147,16 +148,18 @@ async function check(name: string, config: unknown, expected: string[]): Promise
   else if (config instanceof Uint8Array) Deno.writeFileSync(fx.config, config);
   else Deno.writeTextFileSync(fx.config, JSON.stringify(config, null, 2));
   const before = listing(fx.dir);
-  const r = await runTool(["run", "--config", fx.config], { timeoutMs: 30_000 });
-  const context = `${name}: exit ${r.code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`;
-  assert.equal(r.code, 2, context);
-  const lines = r.stderr.split("\n").filter((l) => l !== "");
-  assert.equal(lines.length, 1, `${name}: want exactly one stderr line\n${r.stderr}`);
-  for (const text of expected) {
-    assert.ok(lines[0].includes(text), `${name}: '${text}'? ${lines[0]}`);
+  // `plan`, which says what a run would do, refuses what `run` refuses.
+  for (const command of ["run", "plan"]) {
+    const r = await runTool([command, "--config", fx.config], { timeoutMs: 30_000 });
+    const context =
+      `${name} (${command}): exit ${r.code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`;
+    assert.equal(r.code, 2, context);
+    const lines = r.stderr.split("\n").filter((l) => l !== "");
+    assert.equal(lines.length, 1, `${context}\nwant exactly one stderr line`);
+    for (const text of expected) assert.ok(lines[0].includes(text), `'${text}'? ${context}`);
+    assert.equal(r.stdout, "", `${context}\nnothing on stdout`);
+    assert.deepEqual(listing(fx.dir), before, `${context}\nsomething was created`);
   }
-  assert.equal(r.stdout, "", `${name}: nothing on stdout`);
-  assert.deepEqual(listing(fx.dir), before, `${name}: something was created`);
 }
 
 for (const [group, cases] of [["malformed JSONC", SYNTAX], ["invalid values", VALUES]] as const) {
