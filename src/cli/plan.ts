@@ -14,7 +14,8 @@ import { humanSummary, jsonSummary, printErrors, publicAction } from "./summary.
 import { JsonList, writeJsonDocument, writeLines } from "./json_document.ts";
 import type { Action } from "../engine/types.ts";
 
-export const PLAN_HELP = `Usage: backup-tool plan [--config FILE] [--json] [--rehash] [--force]
+export const PLAN_HELP =
+  `Usage: backup-tool plan [--config FILE] [--json] [--quiet] [--rehash] [--force]
 
 Prints the actions the next run would take, one per line (or a JSON document), without
 changing anything: no copy, no state, no log file, no lock.

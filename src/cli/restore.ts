@@ -44,7 +44,7 @@ Options:
   --json         Print one JSON document: restored (with a warning where a content was
                  read from another copy of the same bytes), upToDate, failed, and
                  stopped: true when a stop signal cut it short
-  --quiet        Print nothing but problems
+  --quiet, -q    Print nothing but problems
 
 Ctrl-C (SIGINT), SIGTERM or SIGHUP stops it once the files being flushed are in place
 (what it restored is complete; restore again to finish), a second signal at once.

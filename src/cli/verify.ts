@@ -13,7 +13,7 @@ import { oneLine } from "../log/runlog.ts";
 import { unfinishedWarning, unfinishedWork } from "../restore/unfinished.ts";
 
 export const VERIFY_HELP =
-  `Usage: backup-tool verify [--repair] [--sample PERCENT] [--config FILE] [--json]
+  `Usage: backup-tool verify [--repair] [--sample PERCENT] [--config FILE] [--json] [--quiet]
 
 Checks that the backup is intact: every stored copy the state records must exist and
 still have its recorded hash, and the backup root must hold no file the state does not
@@ -32,7 +32,7 @@ Options:
   --json            Print { ok, checked, total, missing, changed, unknown, unreadable (each
                     with kind folder or copy),
                     unfinished }, and with --repair also repaired and notRepaired
-  --quiet           Print nothing but problems
+  --quiet, -q       Print nothing but problems
 
 Exit codes: 0 intact (with --repair: intact once repaired), 1 something is missing,
 changed or unknown, or a folder could not be read (each is named), 2 usage or
