@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { MAX_BACKUP_ROOT_BYTES } from "../src/config/config.ts";
 import { statePaths } from "../src/engine/session.ts";
 import { type CliResult, type Fixture, makeFixture, readTree, writeConfig } from "./helpers.ts";
+import { exists } from "./reliability/util.ts";
 
 const ignore = Deno.build.os === "windows"; // the limit is the unix VFS's
 
@@ -35,15 +36,6 @@ function listing(dir: string): string[] {
   };
   walk("");
   return out.sort();
-}
-
-function exists(path: string): boolean {
-  try {
-    Deno.lstatSync(path);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 function setRoot(fx: Fixture, root: string): void {

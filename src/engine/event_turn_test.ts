@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { signalTaken } from "../../tests/helpers.ts";
+import { exists } from "../../tests/reliability/util.ts";
 
 /**
  * A child process is sent SIGTERM while it is busy, ten times over; after each, it takes
@@ -67,12 +68,3 @@ Deno.test({
     }
   },
 });
-
-function exists(path: string): boolean {
-  try {
-    Deno.statSync(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
