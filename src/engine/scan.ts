@@ -228,28 +228,43 @@ function* walkDir(w: Walk, abs: string, rel: string, expect?: Identity): Generat
 
 /**
  * Whether each name on the way from a source's root to `abs` is listed by its folder as
- * spelled. On a disk that ignores case or Unicode normalization (macOS, Windows, exFAT),
- * lstat still finds `a.txt` once it is renamed `A.txt`, which a watch's event names. Each
- * folder is listed once per walk.
+ * spelled. On a disk that ignores case (macOS, Windows, exFAT), lstat still finds `a.txt`
+ * once it is renamed `A.txt`, which a watch's event names. A folder is listed only where
+ * the name in other letter case answers lstat too (a folder that ignores case, or holds
+ * both spellings): a listing of 100,000 names takes about 350 ms, an lstat microseconds.
+ * Each folder is listed once per walk. A name without letters, renamed only in Unicode
+ * normal form on a disk that ignores it, still answers by its old spelling.
  */
 function listedAsSpelled(root: string, abs: string, listings: Map<string, Set<string>>) {
   let dir = root;
   for (const name of relative(root, abs).split(sep)) {
     if (name === "") continue; // the root itself
-    let names = listings.get(dir);
-    if (names === undefined) {
-      names = new Set();
-      try {
-        for (const e of Deno.readDirSync(dir)) names.add(e.name);
-      } catch {
-        return false;
+    const other = name.toUpperCase() === name ? name.toLowerCase() : name.toUpperCase();
+    if (other !== name && answers(childPath(dir, other))) {
+      let names = listings.get(dir);
+      if (names === undefined) {
+        names = new Set();
+        try {
+          for (const e of Deno.readDirSync(dir)) names.add(e.name);
+        } catch {
+          return false;
+        }
+        listings.set(dir, names);
       }
-      listings.set(dir, names);
+      if (!names.has(name)) return false;
     }
-    if (!names.has(name)) return false;
     dir = childPath(dir, name);
   }
   return true;
+}
+
+function answers(path: string): boolean {
+  try {
+    Deno.lstatSync(path);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function idKey(id: Identity): string {
