@@ -21,7 +21,7 @@ import { isInside } from "../config/paths.ts";
 import { errorText } from "./errors.ts";
 import { pausePoint } from "./fault.ts";
 import { isRunLogName } from "../log/runlog.ts";
-import { isRealFolderPath } from "./fsops.ts";
+import { exists, isRealFolderPath } from "./fsops.ts";
 import { isRestoreTemp } from "./layout.ts";
 import { compareCodePoints } from "./merge.ts";
 import {
@@ -240,7 +240,7 @@ function listedAsSpelled(root: string, abs: string, listings: Map<string, Set<st
   for (const name of relative(root, abs).split(sep)) {
     if (name === "") continue; // the root itself
     const other = name.toUpperCase() === name ? name.toLowerCase() : name.toUpperCase();
-    if (other !== name && answers(childPath(dir, other))) {
+    if (other !== name && exists(childPath(dir, other))) {
       let names = listings.get(dir);
       if (names === undefined) {
         names = new Set();
@@ -256,15 +256,6 @@ function listedAsSpelled(root: string, abs: string, listings: Map<string, Set<st
     dir = childPath(dir, name);
   }
   return true;
-}
-
-function answers(path: string): boolean {
-  try {
-    Deno.lstatSync(path);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 function idKey(id: Identity): string {
