@@ -122,6 +122,8 @@ export function fromFileInfo(info: Deno.FileInfo): StatResult {
     ino: info.ino ?? 0,
     dev: info.dev ?? 0,
     mode: info.mode ?? 0,
+    uid: info.uid ?? undefined,
+    gid: info.gid ?? undefined,
   };
 }
 
@@ -277,6 +279,8 @@ function fromStatx(v: DataView): StatResult {
     ino: u64(v, 32),
     dev: makedev(v.getUint32(136, true), v.getUint32(140, true)),
     mode,
+    uid: v.getUint32(20, true),
+    gid: v.getUint32(24, true),
   };
 }
 

@@ -395,6 +395,8 @@ function scanEntry(
     ino: s.ino,
     dev: s.dev,
     mode: s.mode,
+    uid: s.uid,
+    gid: s.gid,
   };
 }
 

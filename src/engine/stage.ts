@@ -16,6 +16,7 @@ import { createDigest } from "./digest.ts";
 import { isRealFolderPath, makeSymlink, notImplementedHere, removeQuietly } from "./fsops.ts";
 import { statFields } from "./folders.ts";
 import { pausePoint } from "./fault.ts";
+import { needsOwner, type OwnedMeta, ownFile } from "./owner.ts";
 
 /** 1 MiB reads: node:crypto SHA-256 reaches about 1.1 GB/s from 1 MiB up (measured here). */
 export const READ_BUFFER_BYTES = 1 << 20;
@@ -87,9 +88,10 @@ export function hashText(text: string, algo: string): string {
 function copyOnce(entry: ScanEntry, algo: string, buf: Uint8Array, tmp: string | undefined) {
   const h = createDigest(algo);
   using src = Deno.openSync(entry.abs, { read: true });
-  // Created with the source's permission bits where the umask keeps them all, so no chmod
-  // is needed (the handle may write whatever the mode says); anything else starts private.
-  const keeps = keepsMode(entry.mode);
+  // Created with the source's permission bits where the umask keeps them all and the owner
+  // stays (owner.ts), so no chmod is needed (the handle may write whatever the mode says);
+  // anything else starts private.
+  const keeps = keepsMode(entry.mode) && !needsOwner(entry);
   const mode = keeps ? entry.mode & 0o777 : 0o600;
   using dst = tmp ? Deno.openSync(tmp, { write: true, createNew: true, mode }) : undefined;
   // Up to the size the walk saw, without a last read to meet the end: most files take one
@@ -123,7 +125,7 @@ function copyOnce(entry: ScanEntry, algo: string, buf: Uint8Array, tmp: string |
     return undefined;
   }
   if (dst) {
-    if (!keeps && Deno.build.os !== "windows") Deno.chmodSync(tmp!, entry.mode & 0o7777);
+    if (!keeps && Deno.build.os !== "windows") Deno.chmodSync(tmp!, ownedMode(tmp!, entry));
     const when = new Date(entry.mtimeMs);
     dst.utimeSync(when, when); // after the last write, through the handle: no path lookup
   }
@@ -168,11 +170,16 @@ export function keepsMode(mode: number): boolean {
   return UMASK !== undefined && (mode & 0o7000) === 0 && (mode & UMASK & 0o777) === 0;
 }
 
-/** Gives a copy its source's permission bits and modification time. */
-export function applyMeta(path: string, e: { mode: number; mtimeMs: number }): void {
+/** The permission bits a file just made gets, after its owner where one is given. */
+function ownedMode(path: string, meta: OwnedMeta): number {
+  return needsOwner(meta) ? ownFile(path, meta) : meta.mode & 0o7777;
+}
+
+/** Gives a copy its source's owner (see owner.ts), permission bits and modification time. */
+export function applyMeta(path: string, e: OwnedMeta & { mtimeMs: number }): void {
   if (Deno.build.os !== "windows") {
     try {
-      Deno.chmodSync(path, e.mode & 0o7777);
+      Deno.chmodSync(path, ownedMode(path, e));
     } catch (err) {
       // A file system without permission bits (FAT or exFAT through FUSE) keeps none.
       if (!notImplementedHere(err)) throw err;

@@ -12,6 +12,13 @@ export interface StatFields {
   ino: number;
   dev: number;
   mode: number;
+  /**
+   * Owner and group (absent where the platform has none, on Windows): recorded with each
+   * copy, and given back by a restore run as root (see owner.ts). Not part of the
+   * fingerprint: a chown moves the change time, which is.
+   */
+  uid?: number;
+  gid?: number;
 }
 
 /** What the scanner saw of one source entry (never followed if it is a symlink). */

@@ -19,6 +19,7 @@ import { loadDigests } from "../engine/digest.ts";
 import { openSyncFs, type SyncFs } from "../engine/syncfs.ts";
 import { faultPoint, pausePoint } from "../engine/fault.ts";
 import { otherMountsOf } from "../engine/mounts.ts";
+import { DestFolders } from "./pinned.ts";
 import {
   isWritten,
   placeOne,
@@ -64,17 +65,19 @@ export async function restoreAll(
 ): Promise<{ stopped: boolean }> {
   await loadDigests();
   using flusher = new Flusher();
+  const rootId = knownFolderIdentity(root);
+  using folders = new DestFolders(rootId);
   const wopts: WriteOptions = {
     overwrite: opts.overwrite,
     movedOf: opts.movedOf,
     buf: new Uint8Array(READ_BUFFER_BYTES),
     made: new Set(),
-    rootId: knownFolderIdentity(root),
+    rootId,
     rootAliases: otherMountsOf(root),
     signal: opts.signal,
   };
   const retry: RestoreResult[] = [];
-  const first = await restoreBatched(root, items, wopts, flusher, (r) => {
+  const first = await restoreBatched(root, items, wopts, { flusher, folders }, (r) => {
     if (r.unusable && opts.fallbacksFor) retry.push(r);
     else opts.onResult(r);
   });
@@ -85,7 +88,7 @@ export async function restoreAll(
   if (retry.length === 0) return first;
   const fallbacksOf = opts.fallbacksFor!(retry.map((r) => r.copy));
   const again = { ...wopts, fallbacksOf };
-  return await restoreBatched(root, retry.map(itemOf), again, flusher, opts.onResult);
+  return await restoreBatched(root, retry.map(itemOf), again, { flusher, folders }, opts.onResult);
 }
 
 /** The item a result is about, without the result. */
@@ -97,7 +100,7 @@ async function restoreBatched(
   root: string,
   items: Iterable<RestoreItem>,
   opts: WriteOptions,
-  flusher: Flusher,
+  { flusher, folders }: { flusher: Flusher; folders: DestFolders },
   onResult: (r: RestoreResult) => void,
 ): Promise<{ stopped: boolean }> {
   const signal = opts.signal;
@@ -111,7 +114,7 @@ async function restoreBatched(
     const flushed = flusher.flush(full.filter(isWritten)).then(() => undefined, (e) => e);
     await placing; // the batch before, flushed meanwhile, goes in place first
     placing = (async () => {
-      for (const r of await placeBatch(full, await flushed, opts)) onResult(r);
+      for (const r of await placeBatch(full, await flushed, opts, folders)) onResult(r);
     })();
   };
   try {
@@ -119,7 +122,7 @@ async function restoreBatched(
       pausePoint("restoring");
       let written: Written | RestoreResult;
       try {
-        written = await writeOne(root, item, opts);
+        written = await writeOne(root, item, opts, folders);
       } catch (e) {
         if (e instanceof StoppedError) return { stopped: true }; // heard mid-file
         throw e;
@@ -156,12 +159,13 @@ async function placeBatch(
   batch: (Written | RestoreResult)[],
   failure: unknown,
   opts: WriteOptions,
+  folders: DestFolders,
 ): Promise<RestoreResult[]> {
   const results: RestoreResult[] = [];
   for (const w of batch) {
     if (!isWritten(w)) results.push(w);
     else if (failure === undefined) {
-      results.push(await placeOne(w, opts));
+      results.push(await placeOne(w, opts, folders));
       faultPoint("restored");
     } else {
       removeQuietly(w.tmp);

@@ -7,9 +7,11 @@
  */
 import { lstatOrNone, makeSymlink, nativePath, removeQuietly } from "../engine/fsops.ts";
 import type { StoredCopy } from "../state/store.ts";
-import { applyMeta, hashText, keepsMode } from "../engine/stage.ts";
+import { hashText, keepsMode } from "../engine/stage.ts";
+import { closeFile, createTemp, finishMeta, writeAll } from "./dest_file.ts";
 import { createDigest } from "../engine/digest.ts";
 import { hearSignals } from "../engine/event_turn.ts";
+import { needsOwner } from "../engine/owner.ts";
 import type { WriteOptions } from "./write.ts";
 
 /**
@@ -35,10 +37,14 @@ export function turnTaker(signal?: AbortSignal): () => Promise<void> {
   };
 }
 
-/** Writes the stored copy to `tmp`, checking its digest on the way, and gives it its meta. */
+/**
+ * Writes the stored copy to `tmp` (named `named` in errors), checking its digest on the
+ * way, and gives it its meta through its descriptor (dest_file.ts).
+ */
 async function writeChecked(
   stored: string,
   tmp: string,
+  named: string,
   c: StoredCopy,
   opts: WriteOptions,
 ): Promise<void> {
@@ -51,13 +57,12 @@ async function writeChecked(
   }
   const h = createDigest(c.algo);
   let total = 0;
-  {
-    using src = readStored(() => openStoredFile(stored), stored);
-    // Created with its recorded permission bits where the umask keeps them all (no chmod
-    // then), else private until they are set.
-    const keeps = keepsMode(c.mode);
-    const mode = keeps ? c.mode & 0o777 : 0o600;
-    using dst = Deno.openSync(tmp, { write: true, createNew: true, mode });
+  using src = readStored(() => openStoredFile(stored), stored);
+  // Created with its recorded permission bits where the umask keeps them all and no owner
+  // is given (no chmod then), else private until they are set.
+  const keeps = keepsMode(c.mode) && !needsOwner(c);
+  const dst = createTemp(tmp, keeps ? c.mode & 0o777 : 0o600, named);
+  try {
     const turn = turnTaker(opts.signal);
     for (let n = src.readSync(buf); n !== null; n = src.readSync(buf)) {
       await turn();
@@ -65,16 +70,13 @@ async function writeChecked(
       if (total > c.size) throw damaged(stored, c); // never more than it should hold
       const chunk = buf.subarray(0, n);
       h.update(chunk);
-      for (let off = 0; off < n;) off += dst.writeSync(chunk.subarray(off));
+      writeAll(dst, chunk);
     }
     if (total !== c.size || h.digest("hex") !== c.hash) throw damaged(stored, c);
-    if (keeps) {
-      const when = new Date(c.mtimeMs);
-      dst.utimeSync(when, when); // after the last write, through the handle: no path lookup
-      return;
-    }
+    finishMeta(dst, c, !keeps);
+  } finally {
+    closeFile(dst);
   }
-  applyMeta(tmp, c);
 }
 
 /**
@@ -87,13 +89,14 @@ export async function writeFromAny(
   root: string,
   c: StoredCopy,
   tmp: string,
+  named: string,
   opts: WriteOptions,
 ): Promise<string> {
   let first: UnusableCopy | undefined;
   const errors = new Map<string, UnusableCopy>();
   const holds = async (at: string) => {
     try {
-      await writeChecked(nativePath(root, at), tmp, c, opts);
+      await writeChecked(nativePath(root, at), tmp, named, c, opts);
       return true;
     } catch (e) {
       if (!(e instanceof UnusableCopy)) throw e;

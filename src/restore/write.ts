@@ -18,10 +18,12 @@
  */
 import { RESTORE_TMP_PREFIX } from "../engine/layout.ts";
 import { isInside } from "../config/paths.ts";
-import { dirname, join, relative, sep } from "node:path";
+import { basename, dirname, join } from "node:path";
 import type { StoredCopy } from "../state/store.ts";
-import { folderIdentityOf, lstatOrNone, removeQuietly, renameWithRetry } from "../engine/fsops.ts";
-import { applyMeta } from "../engine/stage.ts";
+import { lstatOrNone, removeQuietly, renameWithRetry } from "../engine/fsops.ts";
+import { closeFile, finishMeta, openExisting, readInto } from "./dest_file.ts";
+import { type DestFolders, type Reached, RefusedFolder } from "./pinned.ts";
+import { hasRecordedOwner, permittedMode } from "../engine/owner.ts";
 import { errorText } from "../engine/errors.ts";
 import { createDigest } from "../engine/digest.ts";
 import {
@@ -94,7 +96,12 @@ let tmpCounter = crypto.getRandomValues(new Uint32Array(1))[0];
 /** A content written to its temporary file, checked, and waiting to be flushed and placed. */
 export interface Written {
   item: RestoreItem;
+  /** The temporary file's path as named (where it is flushed from, and errors name it). */
   tmp: string;
+  /** Its name in the destination's folder. */
+  tmpName: string;
+  /** The identity of the folder it was written in: the one it must be placed in. */
+  folderId: string | undefined;
   /** Whether the destination held something (other content, replaced with --overwrite). */
   replaces: boolean;
   /** Where the bytes came from (see `writeFromAny`). */
@@ -105,15 +112,20 @@ export const isWritten = (w: Written | RestoreResult): w is Written => !("outcom
 
 /**
  * Writes one content to a temporary file next to its destination, or says why it needs
- * none (up to date) or cannot be restored; throws only `StoppedError`.
+ * none (up to date) or cannot be restored; throws only `StoppedError`. The destination's
+ * folder is reached through `folders` (pinned.ts), and everything in it through that.
  */
 export async function writeOne(
   root: string,
   item: RestoreItem,
   opts: WriteOptions,
+  folders: DestFolders,
 ): Promise<Written | RestoreResult> {
   const { copy, dest } = item;
-  const tmp = join(dirname(dest), `${RESTORE_TMP_PREFIX}${Deno.pid}-${++tmpCounter}.tmp`);
+  const dir = dirname(dest);
+  const tmpName = `${RESTORE_TMP_PREFIX}${Deno.pid}-${++tmpCounter}.tmp`;
+  const tmp = join(dir, tmpName);
+  let folder: Reached | undefined;
   try {
     const seenAt = [root, ...opts.rootAliases ?? []].find((r) => dest === r || isInside(dest, r));
     if (seenAt !== undefined) {
@@ -123,55 +135,84 @@ export async function writeOne(
           `copies a restore never replaces: restore with --to a folder outside it`,
       );
     }
-    const dir = dirname(dest);
     // A folder this restore made holds nothing else; one that is missing, nothing at all.
     const ours = opts.made?.has(dir) ?? false;
-    const missing = ours ? undefined : checkParents(item, dest, opts.rootId);
-    const existing = ours || missing !== undefined ? undefined : lstatOrNone(dest);
+    folder = reachFolder(folders, item);
+    if (folder.made !== undefined && opts.made) rememberMade(opts.made, folder.made, dir);
+    const destAt = folder.at(basename(dest));
+    const existing = ours || folder.made !== undefined ? undefined : lstatOrNone(destAt);
     if (existing?.isDirectory) {
       return { ...item, outcome: "failed", reason: `a folder is in the way at '${dest}'` };
     }
-    if (existing && await sameContent(dest, existing, copy, opts)) {
+    if (existing && await sameContent(destAt, existing, copy, opts)) {
       // The same bytes: with --overwrite, a file's recorded mode and time are set too.
       if (!opts.overwrite || copy.kind !== "file" || sameMeta(existing, copy)) {
         return { ...item, outcome: "up-to-date" };
       }
-      applyMeta(dest, copy);
+      const fd = openExisting(destAt, existing);
+      if (fd === undefined) return conflict(item); // replaced since it was read
+      try {
+        finishMeta(fd, copy);
+      } finally {
+        closeFile(fd);
+      }
       return { ...item, outcome: "restored" };
     }
     if (existing && !opts.overwrite) return conflict(item);
-    if (missing !== undefined) {
-      makeParents(dest);
-      if (opts.made) rememberMade(opts.made, missing, dir);
+    const tmpAt = folder.at(tmpName);
+    try {
+      return {
+        item,
+        tmp,
+        tmpName,
+        folderId: folder.id,
+        replaces: existing !== undefined,
+        from: await writeFromAny(root, copy, tmpAt, tmp, opts),
+      };
+    } catch (e) {
+      removeQuietly(tmpAt);
+      throw e;
     }
-    return {
-      item,
-      tmp,
-      replaces: existing !== undefined,
-      from: await writeFromAny(root, copy, tmp, opts),
-    };
   } catch (e) {
-    removeQuietly(tmp);
     if (e instanceof StoppedError) throw e;
     const unusable = e instanceof UnusableCopy && opts.fallbacksOf === undefined;
     return { ...item, outcome: "failed", reason: errorText(e), ...unusable ? { unusable } : {} };
+  } finally {
+    folder?.release();
   }
 }
 
-/** Puts a flushed temporary file at its destination; never throws. */
+/**
+ * Puts a flushed temporary file at its destination, in the folder it was written in (one
+ * put in its place meanwhile is refused); never throws.
+ */
 export async function placeOne(
-  { item, tmp, replaces, from }: Written,
+  { item, tmp, tmpName, folderId, replaces, from }: Written,
   opts: WriteOptions,
+  folders: DestFolders,
 ): Promise<RestoreResult> {
   const { copy, dest } = item;
+  let folder: Reached | undefined;
+  let tmpAt = tmp;
   try {
+    folder = reachFolder(folders, item);
+    if (folder.id !== folderId) {
+      return {
+        ...item,
+        outcome: "failed",
+        reason: `the folder '${dirname(dest)}' was replaced while the restore ran, so ` +
+          `nothing was put there: restore it again`,
+      };
+    }
+    tmpAt = folder.at(tmpName);
+    const destAt = folder.at(basename(dest));
     if (replaces || copy.kind === "symlink") {
-      if (!replaces && lstatOrNone(dest)) return conflict(item);
-      await renameWithRetry(tmp, dest);
-    } else if (!(await linkNew(tmp, dest))) {
+      if (!replaces && lstatOrNone(destAt)) return conflict(item);
+      await renameWithRetry(tmpAt, destAt);
+    } else if (!(await linkNew(tmpAt, destAt))) {
       // Appeared meanwhile (another restore of the same backup?): the same bytes are no conflict.
-      const now = lstatOrNone(dest);
-      if (now && await sameContent(dest, now, copy, opts)) {
+      const now = lstatOrNone(destAt);
+      if (now && await sameContent(destAt, now, copy, opts)) {
         return { ...item, outcome: "up-to-date" };
       }
       return conflict(item);
@@ -191,7 +232,8 @@ export async function placeOne(
   } catch (e) {
     return { ...item, outcome: "failed", reason: errorText(e) };
   } finally {
-    removeQuietly(tmp);
+    removeQuietly(tmpAt);
+    folder?.release();
   }
 }
 
@@ -205,7 +247,10 @@ function conflict(item: RestoreItem): RestoreResult {
   };
 }
 
-/** Whether the destination already holds exactly this content. */
+/**
+ * Whether the destination already holds exactly this content (read only if it is still the
+ * regular file `info` saw: never through a symlink, nor waiting on a FIFO).
+ */
 async function sameContent(
   dest: string,
   info: Deno.FileInfo,
@@ -214,20 +259,29 @@ async function sameContent(
 ): Promise<boolean> {
   if (c.kind === "symlink") return info.isSymlink && Deno.readLinkSync(dest) === c.linkTarget;
   if (!info.isFile || info.size !== c.size) return false;
-  const h = createDigest(c.algo);
-  const turn = turnTaker(opts.signal);
-  using f = Deno.openSync(dest, { read: true });
-  for (let n = f.readSync(opts.buf); n !== null; n = f.readSync(opts.buf)) {
-    await turn();
-    h.update(opts.buf.subarray(0, n));
+  const fd = openExisting(dest, info);
+  if (fd === undefined) return false;
+  try {
+    const h = createDigest(c.algo);
+    const turn = turnTaker(opts.signal);
+    for (let n = readInto(fd, opts.buf); n > 0; n = readInto(fd, opts.buf)) {
+      await turn();
+      h.update(opts.buf.subarray(0, n));
+    }
+    return h.digest("hex") === c.hash;
+  } finally {
+    closeFile(fd);
   }
-  return h.digest("hex") === c.hash;
 }
 
-/** Whether a file has the recorded mode (where modes are kept) and modification time. */
+/**
+ * Whether a file has the recorded mode (where modes are kept), modification time and, run
+ * as root, owner. A set-ID bit the owner does not permit is not asked for (owner.ts).
+ */
 function sameMeta(info: Deno.FileInfo, c: StoredCopy): boolean {
-  const mode = Deno.build.os === "windows" || ((info.mode ?? 0) & 0o7777) === (c.mode & 0o7777);
-  return mode && info.mtime?.getTime() === c.mtimeMs;
+  const want = permittedMode(c.mode, c, { uid: info.uid ?? -1, gid: info.gid ?? -1 });
+  const mode = Deno.build.os === "windows" || ((info.mode ?? 0) & 0o7777) === want;
+  return mode && info.mtime?.getTime() === c.mtimeMs && hasRecordedOwner(info, c);
 }
 
 /**
@@ -248,46 +302,38 @@ async function linkNew(tmp: string, dest: string): Promise<boolean> {
 }
 
 /**
- * Refuses a destination whose existing parent folders include a symlink (writing through
- * it would put the file outside `base`: a folder replaced by a link since the backup) or a
- * file where a folder must be.
- * Returns the first folder on the way that does not exist yet, if any.
+ * Reaches the destination's folder (pinned.ts), refusing one on the way that is a symlink
+ * (writing through it would put the file outside `base`: a folder replaced by a link
+ * since the backup), a file where a folder must be, or the backup root.
  */
-function checkParents(
-  { base, toDir }: RestoreItem,
-  dest: string,
-  rootId?: string,
-): string | undefined {
-  const parts = relative(base, dirname(dest)).split(sep).filter((p) => p !== "");
-  if (parts.length === 0) return lstatOrNone(base) === undefined ? base : undefined;
-  let dir = base;
-  for (const part of parts) {
-    dir = join(dir, part);
-    const info = lstatOrNone(dir);
-    if (!info) return dir; // the rest does not exist yet: it will be created as folders
-    if (rootId !== undefined && folderIdentityOf(info) === rootId) {
-      throw new Error(
-        `Cannot restore to '${dest}': '${dir}' is the backup root (mounted there too), whose ` +
-          `copies a restore never replaces: restore with --to a folder outside it`,
+function reachFolder(folders: DestFolders, { base, dest, toDir }: RestoreItem): Reached {
+  try {
+    return folders.reach(base, dirname(dest));
+  } catch (e) {
+    if (!(e instanceof RefusedFolder)) {
+      throw new Error(`Cannot create folder '${dirname(dest)}': ${errorText(e)}`);
+    }
+    const dir = e.folder;
+    if (e.why === "backup-root") {
+      return fail(
+        `'${dir}' is the backup root (mounted there too), whose copies a restore never ` +
+          `replaces: restore with --to a folder outside it`,
       );
     }
-    if (!info.isDirectory && !info.isSymlink) {
-      throw new Error(
-        `Cannot restore to '${dest}': '${dir}' is a file where a folder must be: move it ` +
-          `away, or ${toDir ? "restore to another --to folder" : "restore with --to DIR"}`,
+    if (e.why === "file") {
+      return fail(
+        `'${dir}' is a file where a folder must be: move it away, or ` +
+          (toDir ? "restore to another --to folder" : "restore with --to DIR"),
       );
     }
-    if (info.isSymlink) {
-      const remedy = toDir
-        ? "remove the link, or restore to another --to folder"
-        : "restore with --to DIR, or remove the link";
-      throw new Error(
-        `Cannot restore to '${dest}': '${dir}' is a symlink, and writing through it would ` +
-          `leave '${base}': ${remedy}`,
-      );
-    }
+    const remedy = toDir
+      ? "remove the link, or restore to another --to folder"
+      : "restore with --to DIR, or remove the link";
+    return fail(`'${dir}' is a symlink, and writing through it would leave '${base}': ${remedy}`);
   }
-  return undefined;
+  function fail(why: string): never {
+    throw new Error(`Cannot restore to '${dest}': ${why}`);
+  }
 }
 
 /** Remembers the folders from `first` down to `dir` as made by this restore. */
@@ -296,13 +342,5 @@ function rememberMade(made: Set<string>, first: string, dir: string): void {
   for (let d = dir; d.length >= first.length; d = dirname(d)) {
     made.add(d);
     if (d === first || dirname(d) === d) break;
-  }
-}
-
-function makeParents(dest: string): void {
-  try {
-    Deno.mkdirSync(dirname(dest), { recursive: true });
-  } catch (e) {
-    throw new Error(`Cannot create folder '${dirname(dest)}': ${errorText(e)}`);
   }
 }

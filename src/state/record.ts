@@ -96,8 +96,9 @@ export class BatchRecorder {
   ): number {
     const e = c.entry;
     const r = this.#db.q(
-      `INSERT INTO copies (path, seq, kind, hash, algo, size, mtime_ms, mode, link_target,
-         location, stored_at, valid_from, run_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO copies (path, seq, kind, hash, algo, size, mtime_ms, mode, uid, gid,
+         link_target, location, stored_at, valid_from, run_id)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ).run(
       path,
       seq,
@@ -107,6 +108,8 @@ export class BatchRecorder {
       e.size,
       e.mtimeMs,
       e.mode,
+      e.uid ?? null,
+      e.gid ?? null,
       e.linkTarget ?? null,
       location,
       storedAt,
@@ -145,9 +148,18 @@ export class BatchRecorder {
       path,
     );
     this.#db.q(
-      `UPDATE copies SET mtime_ms = ?, mode = ?, hash = coalesce(?, hash), algo = coalesce(?, algo)
+      `UPDATE copies SET mtime_ms = ?, mode = ?, uid = ?, gid = ?, hash = coalesce(?, hash),
+         algo = coalesce(?, algo)
        WHERE id = (SELECT copy_id FROM files WHERE path = ?)`,
-    ).run(e.mtimeMs, e.mode, rehashed?.hash ?? null, rehashed?.algo ?? null, path);
+    ).run(
+      e.mtimeMs,
+      e.mode,
+      e.uid ?? null,
+      e.gid ?? null,
+      rehashed?.hash ?? null,
+      rehashed?.algo ?? null,
+      path,
+    );
     if (relocatedTo === undefined) return;
     this.#db.q(
       "UPDATE copies SET stored_at = ? WHERE id = (SELECT copy_id FROM files WHERE path = ?)",

@@ -17,6 +17,9 @@ export interface StoredCopy {
   size: number;
   mtimeMs: number;
   mode: number;
+  /** Owner and group when copied (absent: recorded before they were, or none). */
+  uid?: number;
+  gid?: number;
   linkTarget: string | null;
   location: CopyLocation;
   storedAt: string | null;
@@ -37,6 +40,8 @@ export function toStoredCopy(r: Row): StoredCopy {
     size: r.size as number,
     mtimeMs: r.mtime_ms as number,
     mode: r.mode as number,
+    uid: (r.uid as number | null | undefined) ?? undefined,
+    gid: (r.gid as number | null | undefined) ?? undefined,
     linkTarget: r.link_target as string | null,
     location: r.location as CopyLocation,
     storedAt: r.stored_at as string | null,

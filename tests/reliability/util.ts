@@ -561,3 +561,40 @@ export function exists(path: string): boolean {
     return false;
   }
 }
+
+/** The unprivileged user the permission and ownership tests run the tool as. */
+export const NOBODY = 65534;
+
+export function which(tool: string): string | undefined {
+  for (const dir of ["/usr/bin", "/bin", "/usr/sbin", "/sbin"]) {
+    try {
+      if (Deno.statSync(join(dir, tool)).isFile) return join(dir, tool);
+    } catch { /* not here */ }
+  }
+  return undefined;
+}
+
+/** The command prefix that runs a program as `nobody`, or why that is impossible. */
+export function asNobody(denoDir: string): string[] | string {
+  if (!isRoot()) return "not running as root (the tests need root to switch to 'nobody')";
+  const env = ["env", `DENO_DIR=${denoDir}`, "DENO_NO_UPDATE_CHECK=1", "HOME=/nonexistent"];
+  const setpriv = which("setpriv");
+  if (setpriv) {
+    return [setpriv, `--reuid=${NOBODY}`, `--regid=${NOBODY}`, "--clear-groups", ...env];
+  }
+  const runuser = which("runuser");
+  if (runuser) return [runuser, "-u", "nobody", "--", ...env];
+  return "neither setpriv nor runuser is installed";
+}
+
+/** A DENO_DIR `nobody` can read, holding the npm packages already cached for root. */
+export async function prepareDenoDir(dir: string): Promise<void> {
+  const info = await new Deno.Command(Deno.execPath(), {
+    args: ["info", "--json"],
+    stdout: "piped",
+  })
+    .output();
+  const npmCache = JSON.parse(new TextDecoder().decode(info.stdout)).npmCache as string;
+  Deno.mkdirSync(dir, { recursive: true });
+  await sh(`cp -r '${npmCache}' '${join(dir, "npm")}'`);
+}

@@ -1,0 +1,118 @@
+/**
+ * Owners, and the permission bits that depend on them. A stored copy and a restored file
+ * are created by this process, so they start as its user's. Run as root, they are given
+ * the recorded owner and group, as `rsync -a`, restic and tar do: a restored home folder
+ * is its user's again. Otherwise they stay the process's, which is all a user can do.
+ *
+ * The set-user-ID and set-group-ID bits are given only to a file whose owner (group) is
+ * the recorded one: a user's set-user-ID program copied by root, which keeps the bit but
+ * not the owner, would run as root for anyone who can reach it (`cp -p` and tar clear the
+ * bits for the same reason). A copy recorded before owners were (schema 3, 2026-12-02)
+ * has neither bit back. Symlinks keep the process's owner: Deno has no lchown. On Windows
+ * nothing here applies. Each call is one chown (and an lstat where a special bit is
+ * asked for) on a file this process just made; an interruption leaves that file as the
+ * callers' own temporary file, which they remove.
+ */
+import { notImplementedHere } from "./fsops.ts";
+
+/** The recorded metadata a file's owner and mode are made from. */
+export interface OwnedMeta {
+  mode: number;
+  uid?: number;
+  gid?: number;
+}
+
+interface Owner {
+  uid: number;
+  gid: number;
+}
+
+/** This process's user and group; undefined on Windows, or where they may not be asked. */
+const PROCESS: Owner | undefined = (() => {
+  if (Deno.build.os === "windows") return undefined;
+  try {
+    return { uid: Deno.uid()!, gid: Deno.gid()! };
+  } catch {
+    return undefined; // a binary built without --allow-sys=uid,gid: keeps no special bit
+  }
+})();
+
+/** Whether files this process makes can be given their recorded owner (it runs as root). */
+export const GIVES_OWNERS = PROCESS?.uid === 0;
+
+const SET_ID_BITS = 0o6000;
+
+/**
+ * Whether a file just made needs `ownFile` at all: it must change owner, or a special bit
+ * depends on who owns it. False for most files, which then skip the extra calls.
+ */
+export function needsOwner(meta: OwnedMeta): boolean {
+  if ((meta.mode & SET_ID_BITS) !== 0) return Deno.build.os !== "windows";
+  if (PROCESS === undefined) return false;
+  return GIVES_OWNERS && meta.uid !== undefined && meta.gid !== undefined &&
+    (meta.uid !== PROCESS.uid || meta.gid !== PROCESS.gid);
+}
+
+/** How a file's owner is changed and read: by its path, or through an open descriptor. */
+export interface OwnerAccess {
+  chown(uid: number, gid: number): void;
+  owner(): Owner;
+}
+
+/**
+ * Gives `path`, a file this process just made, its recorded owner where it can, and
+ * returns the permission bits it may then have (see `ownThrough`).
+ */
+export function ownFile(path: string, meta: OwnedMeta): number {
+  return ownThrough({
+    chown: (uid, gid) => Deno.chownSync(path, uid, gid),
+    owner: () => {
+      const info = Deno.lstatSync(path);
+      return { uid: info.uid ?? -1, gid: info.gid ?? -1 };
+    },
+  }, meta);
+}
+
+/**
+ * Gives a file its recorded owner where it can, and returns the permission bits it may
+ * then have: the recorded ones, less a set-ID bit whose owner or group is not the
+ * recorded one. A file system without owners (FAT through FUSE) refuses the chown: the
+ * file stays the process's.
+ */
+export function ownThrough(file: OwnerAccess, meta: OwnedMeta): number {
+  const mode = meta.mode & 0o7777;
+  if (PROCESS === undefined) return mode & ~SET_ID_BITS;
+  if (GIVES_OWNERS && meta.uid !== undefined && meta.gid !== undefined) {
+    if (meta.uid !== PROCESS.uid || meta.gid !== PROCESS.gid) {
+      try {
+        file.chown(meta.uid, meta.gid);
+      } catch (e) {
+        if (!notImplementedHere(e) && !isRefused(e)) throw e;
+      }
+    }
+  }
+  if ((mode & SET_ID_BITS) === 0) return mode;
+  // Who owns it now, really: a folder with its own set-group-ID bit gives its group.
+  return permittedMode(mode, meta, file.owner());
+}
+
+/** A chown the file system or the system refuses (Deno's error, or node:fs's code). */
+function isRefused(e: unknown): boolean {
+  const code = (e as { code?: string })?.code;
+  return e instanceof Deno.errors.PermissionDenied || code === "EPERM" || code === "ENOTSUP" ||
+    code === "EOPNOTSUPP" || code === "ENOSYS";
+}
+
+/** The recorded bits less a set-ID bit whose owner (group) is not the recorded one. */
+export function permittedMode(mode: number, meta: OwnedMeta, owner: Owner): number {
+  let m = mode & 0o7777;
+  if (meta.uid === undefined || meta.uid !== owner.uid) m &= ~0o4000;
+  if (meta.gid === undefined || meta.gid !== owner.gid) m &= ~0o2000;
+  return m;
+}
+
+/** Whether an existing file has the owner a restore would give it (always, unless root). */
+export function hasRecordedOwner(info: Deno.FileInfo, meta: OwnedMeta): boolean {
+  if (!GIVES_OWNERS || meta.uid === undefined || meta.gid === undefined) return true;
+  return info.uid === meta.uid && info.gid === meta.gid;
+}

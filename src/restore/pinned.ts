@@ -1,0 +1,245 @@
+/**
+ * A restore's destination folders, reached so that what it creates, links and renames
+ * lands in the folders it checked, even when someone who may write a folder on the way
+ * swaps it for a symlink meanwhile (root restoring a user's files in place: that user
+ * could otherwise steer root's writes anywhere). On Linux each folder from the restore's
+ * base down is opened without following a symlink, through the open folder above it, and
+ * each name inside is reached through `/proc/self/fd/<n>/`, which leads to the open
+ * folder whatever becomes of its path. Where there is no such path (macOS, Windows, no
+ * /proc) names are joined to paths and each folder on the way is checked with lstat as it
+ * is reached: a narrower race, not none (README says so).
+ *
+ * A folder on the way that is a symlink or a file is refused (`refusal`), as is the backup
+ * root reached by another path. A reached folder is held open until released; a few stay
+ * open for the next file (`KEPT_OPEN`). Nothing is written here but the folders made on
+ * the way; an interruption leaves those, empty or holding what was restored.
+ */
+import * as fs from "node:fs";
+import { join, relative, sep } from "node:path";
+import { folderIdentityOf, lstatOrNone } from "../engine/fsops.ts";
+
+/** Why a folder on the way is refused. */
+export type Refusal = "symlink" | "file" | "backup-root";
+
+export class RefusedFolder extends Error {
+  constructor(readonly why: Refusal, readonly folder: string) {
+    super(`'${folder}' is refused as a folder to restore into (${why})`);
+  }
+}
+
+/** A destination folder, reached and held until `release`. */
+export interface Reached {
+  /** The folder's path as named. */
+  readonly path: string;
+  /** Its identity (`dev:ino`) when reached; undefined where there are no inode numbers. */
+  readonly id: string | undefined;
+  /** The first folder on the way that this reach made (undefined: all of them existed). */
+  readonly made: string | undefined;
+  /** The path that reaches `name` inside this very folder, now. */
+  at(name: string): string;
+  release(): void;
+}
+
+/** Whether open folders can be named through /proc/self/fd (Linux). */
+const THROUGH_PROC = (() => {
+  if (Deno.build.os !== "linux") return false;
+  try {
+    return Deno.statSync("/proc/self/fd").isDirectory;
+  } catch {
+    return false;
+  }
+})();
+
+const C = fs.constants;
+/** Opens a folder only: a symlink at the end is not followed (ELOOP or ENOTDIR). */
+const OPEN_FOLDER = C.O_RDONLY | (C.O_DIRECTORY ?? 0) | (C.O_NOFOLLOW ?? 0);
+
+/**
+ * Folders kept open for the files after the one that reached them (a restore goes through
+ * a folder's files in a row): each costs a descriptor, and `ulimit -n 64` must still work.
+ */
+const KEPT_OPEN = 8;
+
+interface Held {
+  fd: number;
+  id: string;
+  refs: number;
+  /** No longer kept for later reaches: closed once the last holder releases it. */
+  dropped?: boolean;
+}
+
+export class DestFolders {
+  readonly #held = new Map<string, Held>();
+
+  constructor(readonly rootId?: string) {}
+
+  /** Reaches `dir` from `base`, making the folders that are missing; throws `RefusedFolder`. */
+  reach(base: string, dir: string): Reached {
+    return THROUGH_PROC ? this.#reachOpen(base, dir) : reachByPath(base, dir, this.rootId);
+  }
+
+  #reachOpen(base: string, dir: string): Reached {
+    let held = this.#held.get(dir);
+    if (held !== undefined && !stillAt(dir, held.id)) {
+      // Moved away, or replaced, since: what is open is no longer the folder at that path.
+      this.#drop(dir, held);
+      held = undefined;
+    }
+    let made: string | undefined;
+    if (held === undefined) {
+      const walked = this.#walk(base, dir);
+      made = walked.made;
+      held = { fd: walked.fd, id: walked.id, refs: 0 };
+      this.#held.set(dir, held);
+    } else {
+      this.#held.delete(dir); // to the end: the most recently used
+      this.#held.set(dir, held);
+    }
+    held.refs++;
+    this.#trim();
+    const h = held;
+    let released = false;
+    return {
+      path: dir,
+      id: h.id,
+      made,
+      at: (name) => `/proc/self/fd/${h.fd}/${name}`,
+      release: () => {
+        if (released) return;
+        released = true;
+        h.refs--;
+        if (h.dropped && h.refs === 0) fs.closeSync(h.fd);
+        this.#trim();
+      },
+    };
+  }
+
+  /** Opens each folder from `base` down to `dir` through the one above it. */
+  #walk(base: string, dir: string): { fd: number; id: string; made?: string } {
+    let made: string | undefined;
+    let fd = openOrMake(base, () => {
+      Deno.mkdirSync(base, { recursive: true });
+      made = base;
+    }, base);
+    let path = base;
+    try {
+      this.#check(fd, path);
+      for (const part of relative(base, dir).split(sep).filter((p) => p !== "")) {
+        const child = join(path, part);
+        const inside = `/proc/self/fd/${fd}/${part}`;
+        const next = openOrMake(inside, () => {
+          try {
+            Deno.mkdirSync(inside);
+          } catch (e) {
+            if (!(e instanceof Deno.errors.AlreadyExists)) throw e;
+          }
+          made ??= child;
+        }, child);
+        fs.closeSync(fd);
+        fd = next;
+        path = child;
+        this.#check(fd, path);
+      }
+      return { fd, id: identityOf(fd), made };
+    } catch (e) {
+      fs.closeSync(fd);
+      throw e;
+    }
+  }
+
+  #check(fd: number, path: string): void {
+    if (this.rootId !== undefined && identityOf(fd) === this.rootId) {
+      throw new RefusedFolder("backup-root", path);
+    }
+  }
+
+  /** Closes the least recently used folders no one holds, past `KEPT_OPEN`. */
+  #trim(): void {
+    if (this.#held.size <= KEPT_OPEN) return;
+    for (const [dir, h] of this.#held) {
+      if (this.#held.size <= KEPT_OPEN) return;
+      if (h.refs === 0) this.#drop(dir, h);
+    }
+  }
+
+  #drop(dir: string, h: Held): void {
+    this.#held.delete(dir);
+    h.dropped = true;
+    if (h.refs === 0) fs.closeSync(h.fd);
+  }
+
+  close(): void {
+    for (const h of this.#held.values()) fs.closeSync(h.fd);
+    this.#held.clear();
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
+  }
+}
+
+/**
+ * Opens the folder at `path` (through an open folder, or `base` itself, whose own symlink
+ * is followed: the user named it), making it first if it is missing.
+ */
+function openOrMake(path: string, make: () => void, named: string): number {
+  const flags = path.startsWith("/proc/self/fd/") ? OPEN_FOLDER : C.O_RDONLY | C.O_DIRECTORY;
+  for (let attempt = 0;; attempt++) {
+    try {
+      return fs.openSync(path, flags);
+    } catch (e) {
+      const code = (e as { code?: string }).code;
+      if (code === "ENOENT" && attempt === 0) {
+        make();
+        continue;
+      }
+      if (code === "ELOOP" || code === "ENOTDIR") {
+        throw new RefusedFolder(lstatOrNone(path)?.isSymlink ? "symlink" : "file", named);
+      }
+      throw e;
+    }
+  }
+}
+
+/**
+ * Whether the folder open as `id` is still the one at `dir` (a look by path, so it only
+ * keeps the report true: what is written goes through the open folder all the same).
+ */
+function stillAt(dir: string, id: string): boolean {
+  const info = lstatOrNone(dir);
+  return info !== undefined && info.isDirectory && `${info.dev}:${info.ino}` === id;
+}
+
+function identityOf(fd: number): string {
+  const s = fs.fstatSync(fd);
+  return `${s.dev}:${s.ino}`;
+}
+
+/** Without /proc: each folder on the way looked at with lstat, missing ones made. */
+function reachByPath(base: string, dir: string, rootId?: string): Reached {
+  let made: string | undefined;
+  const parts = relative(base, dir).split(sep).filter((p) => p !== "");
+  let path = base;
+  for (const folder of [base, ...parts.map((p) => (path = join(path, p)))]) {
+    let info = lstatOrNone(folder);
+    if (info === undefined) {
+      Deno.mkdirSync(folder, { recursive: true });
+      made ??= folder;
+      info = Deno.lstatSync(folder);
+    }
+    if (info.isSymlink && folder !== base) throw new RefusedFolder("symlink", folder);
+    if (info.isSymlink) info = Deno.statSync(folder);
+    if (!info.isDirectory) throw new RefusedFolder("file", folder);
+    if (rootId !== undefined && folderIdentityOf(info) === rootId) {
+      throw new RefusedFolder("backup-root", folder);
+    }
+  }
+  const id = lstatOrNone(dir);
+  return {
+    path: dir,
+    id: id?.ino ? folderIdentityOf(Deno.statSync(dir)) : undefined,
+    made,
+    at: (name) => join(dir, name),
+    release: () => {},
+  };
+}

@@ -1,0 +1,107 @@
+/**
+ * Owners, for real (root only, as CI runs; skipped with a message otherwise): run as root,
+ * stored copies and restored files keep their recorded owner and group, a chown alone is
+ * recorded by the next run, and a set-user-ID or set-group-ID bit is given only to a file
+ * that has the recorded owner (group): restored by another user, or from a copy recorded
+ * before owners were, a user's set-user-ID program never becomes someone else's.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { DatabaseSync } from "node:sqlite";
+import { makeFixture } from "../helpers.ts";
+import { asNobody, isRoot, NOBODY, prepareDenoDir, runTool, sh } from "./util.ts";
+
+const PROGRAM = "#!/bin/sh\necho hello\n";
+
+function ownerOf(path: string): { uid: number; gid: number; mode: number } {
+  const info = Deno.lstatSync(path);
+  return { uid: info.uid!, gid: info.gid!, mode: info.mode! & 0o7777 };
+}
+
+/** A fixture whose files belong to other users, one of them set-user-ID, one set-group-ID. */
+async function ownedFixture() {
+  const fx = makeFixture({
+    prog: PROGRAM,
+    sg: `${PROGRAM}# set-group-ID\n`,
+    "d/private.txt": "mine\n",
+  });
+  await sh(
+    `chown 1000:1000 prog sg && chmod 4755 prog && chmod 2755 sg && ` +
+      `chown 1234:5678 d/private.txt && chmod 600 d/private.txt`,
+    fx.source,
+  );
+  return fx;
+}
+
+Deno.test("ownership: run as root, copies and restores keep owner, group and set-ID bits", async () => {
+  if (!isRoot()) return console.log("SKIP ownership tests: not running as root");
+  using fx = await ownedFixture();
+  const first = await fx.cli("run");
+  assert.equal(first.code, 0, first.stderr);
+  assert.deepEqual(ownerOf(join(fx.backup, "prog")), { uid: 1000, gid: 1000, mode: 0o4755 });
+  assert.deepEqual(ownerOf(join(fx.backup, "sg")), { uid: 1000, gid: 1000, mode: 0o2755 });
+  assert.deepEqual(ownerOf(join(fx.backup, "d/private.txt")), {
+    uid: 1234,
+    gid: 5678,
+    mode: 0o600,
+  });
+
+  const out = join(fx.dir, "out");
+  const restored = await fx.cli("restore", "--to", out);
+  assert.equal(restored.code, 0, restored.stderr);
+  assert.deepEqual(ownerOf(join(out, "prog")), { uid: 1000, gid: 1000, mode: 0o4755 });
+  assert.deepEqual(ownerOf(join(out, "d/private.txt")), { uid: 1234, gid: 5678, mode: 0o600 });
+
+  // A chown alone (the bit set again: chown clears it) is recorded by the next run.
+  await sh("chown 1001:1002 prog && chmod 4755 prog", fx.source);
+  const second = await fx.cli("run");
+  assert.equal(second.code, 0, second.stderr);
+  assert.deepEqual(ownerOf(join(fx.backup, "prog")), { uid: 1001, gid: 1002, mode: 0o4755 });
+  const out2 = join(fx.dir, "out2");
+  assert.equal((await fx.cli("restore", "prog", "--to", out2)).code, 0);
+  assert.deepEqual(ownerOf(join(out2, "prog")), { uid: 1001, gid: 1002, mode: 0o4755 });
+
+  // In place, over a file of the same bytes that lost its owner: --overwrite gives it back.
+  await sh("chown 0:0 prog && chmod 755 prog", fx.source);
+  const again = await fx.cli("restore", "prog", "--overwrite");
+  assert.equal(again.code, 0, again.stderr);
+  assert.deepEqual(ownerOf(join(fx.source, "prog")), { uid: 1001, gid: 1002, mode: 0o4755 });
+});
+
+Deno.test("ownership: a restore by another user gives no set-ID bit it cannot own", async () => {
+  if (!isRoot()) return console.log("SKIP ownership tests: not running as root");
+  using fx = await ownedFixture();
+  assert.equal((await fx.cli("run")).code, 0);
+  const denoDir = join(fx.dir, "deno-dir");
+  const prefix = asNobody(denoDir);
+  if (typeof prefix === "string") return console.log(`SKIP ownership tests: ${prefix}`);
+  if (!Deno.env.get("BACKUP_TOOL_BIN")) await prepareDenoDir(denoDir);
+  const out = join(fx.dir, "out");
+  Deno.mkdirSync(out);
+  await sh(`chmod 755 '${fx.dir}' '${fx.backup}' && chown ${NOBODY}:${NOBODY} '${out}'`);
+  const r = await runTool(["restore", "prog", "sg", "--to", out, "--config", fx.config], {
+    prefix,
+    timeoutMs: 60_000,
+  });
+  assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
+  assert.deepEqual(ownerOf(join(out, "prog")), { uid: NOBODY, gid: NOBODY, mode: 0o755 });
+  assert.deepEqual(ownerOf(join(out, "sg")), { uid: NOBODY, gid: NOBODY, mode: 0o755 });
+});
+
+Deno.test("ownership: a copy recorded before owners were is restored without set-ID bits", async () => {
+  if (!isRoot()) return console.log("SKIP ownership tests: not running as root");
+  using fx = await ownedFixture();
+  assert.equal((await fx.cli("run")).code, 0);
+  const db = new DatabaseSync(join(fx.backup, ".backup-tool", "state.db"));
+  try {
+    db.exec("UPDATE copies SET uid = NULL, gid = NULL");
+  } finally {
+    db.close();
+  }
+  const out = join(fx.dir, "out");
+  const r = await fx.cli("restore", "--to", out);
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(ownerOf(join(out, "prog")), { uid: 0, gid: 0, mode: 0o755 });
+  assert.deepEqual(ownerOf(join(out, "sg")), { uid: 0, gid: 0, mode: 0o755 });
+  assert.deepEqual(ownerOf(join(out, "d/private.txt")), { uid: 0, gid: 0, mode: 0o600 });
+});

@@ -1,0 +1,63 @@
+/**
+ * A folder on a restore's way swapped for a symlink while the restore writes (what a user
+ * whose files root restores in place could do, to steer root's writes anywhere): nothing
+ * lands outside the restore's folder, not through a folder the restore made itself, not
+ * through one that existed. The restore is held at a pause point (BACKUP_TOOL_PAUSE)
+ * while it writes, the folder is renamed away and a symlink put in its place.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { makeFixture } from "../helpers.ts";
+import { listDir, pausedRun } from "./util.ts";
+
+/**
+ * More files than a restore batch (512, batches.ts), and the pause in the second: the
+ * first batch's files are flushed when the folder is swapped, so the flush cannot fail
+ * on them and hide what happens to the files written after.
+ */
+const FILES = Object.fromEntries(
+  Array.from({ length: 600 }, (_, i) => [`home/newdir/f${i}.txt`, `file ${i}\n`]),
+);
+const PAUSE_AT = "restoring:560";
+
+const baseName = (path: string) => path.split("/").pop()!;
+
+for (const existing of [false, true]) {
+  const how = existing ? "a folder that exists (--overwrite)" : "a folder the restore made";
+  Deno.test(`restore: ${how} swapped for a symlink mid-restore sends nothing outside`, async () => {
+    using fx = makeFixture({ ...FILES, "home/keep.txt": "kept\n" });
+    assert.equal((await fx.cli("run")).code, 0);
+    const newdir = join(fx.source, "home", "newdir");
+    if (existing) {
+      for (const name of Object.keys(FILES)) {
+        Deno.writeTextFileSync(join(fx.source, name), "changed since\n");
+      }
+    } else {
+      Deno.removeSync(newdir, { recursive: true });
+    }
+    // What the link leads to: a folder of someone else's, with names the restore would
+    // replace (--overwrite) or not.
+    const target = join(fx.dir, "target");
+    Deno.mkdirSync(target);
+    const theirs = ["victim.txt", ...existing ? Object.keys(FILES).map(baseName) : []].sort();
+    for (const name of theirs) Deno.writeTextFileSync(join(target, name), "not yours\n");
+
+    const args = ["restore", "home", "--config", fx.config, ...existing ? ["--overwrite"] : []];
+    const { child, resume } = await pausedRun(args, PAUSE_AT, fx.dir);
+    Deno.renameSync(newdir, join(fx.source, "home", "moved"));
+    Deno.symlinkSync(target, newdir);
+    resume();
+    const out = await child.output();
+    const stderr = new TextDecoder().decode(out.stderr);
+
+    // Outside: untouched, nothing added.
+    assert.deepEqual(listDir(target), theirs);
+    for (const name of theirs) {
+      assert.equal(Deno.readTextFileSync(join(target, name)), "not yours\n", name);
+    }
+    // Files not put in place are named (exit 1), and the link is still a link.
+    assert.equal(out.code, 1, stderr);
+    assert.match(stderr, /NOT RESTORED: source\/home\/newdir\/f\d\.txt/);
+    assert.ok(Deno.lstatSync(newdir).isSymlink);
+  });
+}
