@@ -402,13 +402,19 @@ Deno.test("a source folder renamed: a note names the old source, whose files are
 });
 
 Deno.test({
-  name: "the backup root a run creates is its owner's only; one that exists keeps its mode",
+  name: "the backup root and log folder a run creates are its owner's only, and its logs; " +
+    "a root that exists keeps its mode",
   ignore: Deno.build.os === "windows", // no POSIX permission bits there
   fn: async () => {
     using fx = makeFixture({ "private/config": "readable by all in a private folder\n" });
     Deno.chmodSync(join(fx.source, "private"), 0o700);
     assert.equal((await fx.cli("run")).code, 0);
     assert.equal(Deno.statSync(fx.backup).mode! & 0o777, 0o700);
+    // The log names private files too.
+    assert.equal(Deno.statSync(fx.logs).mode! & 0o777, 0o700);
+    for (const log of Deno.readDirSync(fx.logs)) {
+      assert.equal(Deno.statSync(join(fx.logs, log.name)).mode! & 0o777, 0o600, log.name);
+    }
 
     using shared = makeFixture({ "a.txt": "a\n" });
     Deno.mkdirSync(shared.backup, { mode: 0o755 });

@@ -3,6 +3,7 @@
  * it became current and was replaced, size, hash, and where its copy lives (or when
  * retention removed it). Reads the state read-only, without the run lock; writes nothing.
  */
+import { oneLine } from "../log/runlog.ts";
 import { formatHistory, historyEntries } from "../restore/history.ts";
 import { loadConfigFor, resolverFor, runningNow, withState } from "../restore/open.ts";
 import { unfinishedWarning, unfinishedWork, whereNow } from "../restore/unfinished.ts";
@@ -58,7 +59,7 @@ export function historyCommand(argv: string[]): Promise<number> {
     throw new UsageError(`Cannot show history of folder '${given}': give a file PATH under it`);
   }
   if (copies.length === 0) {
-    console.error(`Cannot show history of '${given}': '${path}' was never backed up`);
+    console.error(oneLine(`Cannot show history of '${given}': '${path}' was never backed up`));
     // Exit code 1 always comes with its document (docs/json.md): here, no versions.
     if (flag(p, "json")) console.log(JSON.stringify({ path, versions: [] }, null, 2));
     return Promise.resolve(1);
@@ -66,6 +67,6 @@ export function historyCommand(argv: string[]): Promise<number> {
   const held = (storage: string) => isStoredCopy(storedEntry(config.backupRoot, storage));
   const entries = historyEntries(copies, (at) => whereNow(unfinished, at, held));
   if (flag(p, "json")) console.log(JSON.stringify({ path, versions: entries }, null, 2));
-  else console.log(formatHistory(path, entries));
+  else console.log(formatHistory(path, entries).split("\n").map(oneLine).join("\n"));
   return Promise.resolve(0);
 }

@@ -3,6 +3,7 @@
  * SIGINT or SIGTERM. Prints one line per applied batch (or, with --json, one JSON object
  * per line); per-file errors go to stderr. The session itself lives in src/watch/watch.ts.
  */
+import { oneLine } from "../log/runlog.ts";
 import { findConfigFile, loadConfig } from "../config/config.ts";
 import type { Counts } from "../engine/pass_types.ts";
 import { listenForStop, signalExitCode } from "../watch/signals.ts";
@@ -47,7 +48,7 @@ export async function watchCommand(argv: string[]): Promise<number> {
     () =>
       startWatch(config, {
         onBatch: (b) => report(b, out),
-        onWarning: (m) => console.error(`WARNING: ${m}`),
+        onWarning: (m) => console.error(oneLine(`WARNING: ${m}`)),
       }),
     out,
   );
@@ -90,7 +91,7 @@ async function runUntilStopped(start: () => Promise<WatchHandle>, out: Output): 
 }
 
 function report(b: BatchReport, out: Output): void {
-  for (const e of b.result.errors) console.error(`ERROR: ${e.path}: ${e.message}`);
+  for (const e of b.result.errors) console.error(oneLine(`ERROR: ${e.path}: ${e.message}`));
   for (const w of b.result.warnings) console.error(`WARNING: ${w.path}: ${w.message}`);
   if (b.result.deleteGuard) {
     console.error(

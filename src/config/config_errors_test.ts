@@ -153,6 +153,13 @@ const VALUES: Case[] = [
   ]],
   ["empty backup_root", { ...BASE, backup_root: "" }, ["'backup_root' must not be empty"]],
   ["empty source path", { ...BASE, sources: [""] }, ["'sources[0]' must not be empty"]],
+  ["home folder as ~", { ...BASE, backup_root: "~/bk" }, [
+    "'backup_root' '~/bk' starts with '~', which the config does not expand: write the full path",
+  ]],
+  ["variable in a path", { ...BASE, log_dir: "$HOME/logs" }, [
+    "'log_dir' '$HOME/logs' starts with '$', which the config does not expand",
+  ]],
+  ["~ in a source", { ...BASE, sources: ["~"] }, ["'sources[0]' '~' starts with '~'"]],
 ];
 
 const PATHS: Case[] = [

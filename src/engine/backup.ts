@@ -17,7 +17,7 @@ import {
 } from "./session.ts";
 import { assignPrefixes } from "./layout.ts";
 import { exists, removeQuietly } from "./fsops.ts";
-import { errorText } from "./errors.ts";
+import { errorText, PreflightError } from "./errors.ts";
 
 export interface RunSummary extends PassResult {
   runId: number;
@@ -83,12 +83,25 @@ function leftSources(session: Session): string | undefined {
 const STOPPED_LINE = "Run stopped before it finished (a stop signal): what was committed " +
   "stays; the rest is left for the next run";
 
+/** The state, read only, if there is one; a root the user cannot read is exit 2. */
+function openForPlan(config: Config, db: string): StateStore | undefined {
+  try {
+    return exists(db) ? StateStore.open(db, { readOnly: true }) : undefined;
+  } catch (e) {
+    if (!(e instanceof Deno.errors.PermissionDenied)) throw e;
+    throw new PreflightError(
+      `Cannot read backup '${config.backupRoot}': ${errorText(e)}: run as a user who can ` +
+        "read the backup root",
+    );
+  }
+}
+
 export async function planOnce(config: Config, opts: PassOptions = {}): Promise<RunSummary> {
   const started = performance.now();
   checkSourcesReadable(config);
   checkLogDir(config); // what the run would refuse, the plan refuses too
   const paths = statePaths(config.backupRoot);
-  const store = exists(paths.db) ? StateStore.open(paths.db, { readOnly: true }) : undefined;
+  const store = openForPlan(config, paths.db);
   try {
     const known = store?.prefixes() ?? new Map<string, string>();
     const prefixes = assignPrefixes(known, config.sources.map((s) => s.name));

@@ -13,7 +13,7 @@
  */
 import { hostname } from "node:os";
 import { dirname } from "node:path";
-import { errorText, LockedError } from "./errors.ts";
+import { errorText, LockedError, PreflightError } from "./errors.ts";
 import { namesOpenFile } from "./fsops.ts";
 
 export interface Lock {
@@ -90,7 +90,9 @@ function openLockFile(file: string): Deno.FsFile {
   } catch (e) {
     const holder = currentHolder(file);
     if (holder !== undefined) throw heldBy(holder, file);
-    throw new Error(`Cannot lock backup root: ${errorText(e)}: the backup root must be writable`);
+    throw new PreflightError(
+      `Cannot lock backup root: ${errorText(e)}: the backup root must be writable`,
+    );
   }
 }
 

@@ -10,6 +10,12 @@ import { basename, dirname, join } from "node:path";
 import { namesOpenFile } from "../engine/fsops.ts";
 
 const LOG_SUFFIX = ".log";
+/**
+ * A log names every file backed up, private ones too: its owner's only, as the backup root
+ * a first run makes is (an existing log_dir keeps its mode).
+ */
+const PRIVATE_FILE = 0o600;
+const PRIVATE_FOLDER = 0o700;
 /** `<UTC time>-<command>[-N].log`, as `RunLog.open` names them: nothing else is a run log. */
 const RUN_LOG_NAME = /^\d{4}-\d\d-\d\dT\d\d-\d\d-\d\d\.\d{3}Z-[a-z]+(-\d+)?\.log$/;
 
@@ -31,9 +37,26 @@ export function compareRunLogNames(a: string, b: string): number {
   const [ka, kb] = [key(a), key(b)];
   return ka < kb ? -1 : ka > kb ? 1 : 0;
 }
-/** A message as one line: a newline or carriage return in a name is written `\n`, `\r`. */
+// deno-lint-ignore no-control-regex
+const CONTROL = /[\x00-\x08\x0a-\x1f\x7f-\x9f]/;
+const CONTROL_ALL = new RegExp(CONTROL.source, "g");
+
+/**
+ * A message as one line a terminal shows as it is: a newline or carriage return in a name
+ * is written `\n`, `\r`, any other control character (an escape sequence in a file name
+ * would otherwise set the title, clear the screen or recolour a cron mail) `\u001b`.
+ */
 export function oneLine(message: string): string {
-  return /[\n\r]/.test(message) ? message.replaceAll("\n", "\\n").replaceAll("\r", "\\r") : message;
+  if (!CONTROL.test(message)) return message;
+  return message.replace(
+    CONTROL_ALL,
+    (c) =>
+      c === "\n"
+        ? "\\n"
+        : c === "\r"
+        ? "\\r"
+        : `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
 }
 
 /** Flush the buffer once it holds this many lines, to bound memory on huge runs. */
@@ -62,7 +85,7 @@ export class RunLog {
   /** Creates `<log_dir>/<UTC time>-<command>.log`, and log_dir if need be. */
   static open(dir: string, command: string, now = new Date()): RunLog {
     const made = missingFolders(dir);
-    Deno.mkdirSync(dir, { recursive: true });
+    Deno.mkdirSync(dir, { recursive: true, mode: PRIVATE_FOLDER });
     const { path, file } = createLogFile(dir, command, now);
     return new RunLog(path, file, made, command);
   }
@@ -89,7 +112,7 @@ export class RunLog {
     if (namesOpenFile(this.#file, this.path)) return false;
     let next;
     try {
-      Deno.mkdirSync(dirname(this.path), { recursive: true });
+      Deno.mkdirSync(dirname(this.path), { recursive: true, mode: PRIVATE_FOLDER });
       next = createLogFile(dirname(this.path), this.#command, new Date());
     } catch {
       return false;
@@ -180,7 +203,8 @@ function createLogFile(
   for (let n = 1;; n++) {
     const path = join(dir, `${stamp}-${command}${n === 1 ? "" : `-${n}`}${LOG_SUFFIX}`);
     try {
-      return { path, file: Deno.openSync(path, { write: true, createNew: true }) };
+      const file = Deno.openSync(path, { write: true, createNew: true, mode: PRIVATE_FILE });
+      return { path, file };
     } catch (e) {
       if (!(e instanceof Deno.errors.AlreadyExists)) throw e;
     }

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { compareRunLogNames, RunLog } from "./runlog.ts";
+import { compareRunLogNames, oneLine, RunLog } from "./runlog.ts";
 
 Deno.test("RunLog.rollOver: past the size, the log goes on in a new file, each naming the other, old ones rotated", () => {
   const dir = Deno.makeTempDirSync({ prefix: "runlog_test_" });
@@ -44,4 +44,12 @@ Deno.test("compareRunLogNames: by time, then a log made in the same millisecond 
     "2026-12-02T08-08-03.891Z-watch-10.log",
     "2026-12-02T08-08-03.897Z-watch.log",
   ]);
+});
+
+Deno.test("oneLine: control characters in a name are written out, never sent to the terminal", () => {
+  assert.equal(oneLine("plain/name.txt"), "plain/name.txt");
+  assert.equal(oneLine("a\nb\rc"), "a\\nb\\rc");
+  assert.equal(oneLine("evil\x1b]0;PWNED\x07\x1b[2J"), "evil\\u001b]0;PWNED\\u0007\\u001b[2J");
+  assert.equal(oneLine("c1\x9bx del\x7f"), "c1\\u009bx del\\u007f");
+  assert.equal(oneLine("tab\tstays é →"), "tab\tstays é →");
 });

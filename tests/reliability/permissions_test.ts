@@ -10,52 +10,20 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { type Fixture, makeFixture } from "../helpers.ts";
 import {
+  asNobody,
   assertConverged,
   checkBackup,
   isRoot,
   listDir,
+  NOBODY,
+  prepareDenoDir,
   readState,
   runTool,
   sh,
   snapshot,
   type ToolResult,
+  which,
 } from "./util.ts";
-
-const NOBODY = 65534;
-
-function which(tool: string): string | undefined {
-  for (const dir of ["/usr/bin", "/bin", "/usr/sbin", "/sbin"]) {
-    try {
-      if (Deno.statSync(join(dir, tool)).isFile) return join(dir, tool);
-    } catch { /* not here */ }
-  }
-  return undefined;
-}
-
-/** The command prefix that runs a program as `nobody`, or why that is impossible. */
-function asNobody(denoDir: string): string[] | string {
-  if (!isRoot()) return "not running as root (the tests need root to switch to 'nobody')";
-  const env = ["env", `DENO_DIR=${denoDir}`, "DENO_NO_UPDATE_CHECK=1", "HOME=/nonexistent"];
-  const setpriv = which("setpriv");
-  if (setpriv) {
-    return [setpriv, `--reuid=${NOBODY}`, `--regid=${NOBODY}`, "--clear-groups", ...env];
-  }
-  const runuser = which("runuser");
-  if (runuser) return [runuser, "-u", "nobody", "--", ...env];
-  return "neither setpriv nor runuser is installed";
-}
-
-/** A DENO_DIR `nobody` can read, holding the npm packages already cached for root. */
-async function prepareDenoDir(dir: string): Promise<void> {
-  const info = await new Deno.Command(Deno.execPath(), {
-    args: ["info", "--json"],
-    stdout: "piped",
-  })
-    .output();
-  const npmCache = JSON.parse(new TextDecoder().decode(info.stdout)).npmCache as string;
-  Deno.mkdirSync(dir, { recursive: true });
-  await sh(`cp -r '${npmCache}' '${join(dir, "npm")}'`);
-}
 
 interface Unprivileged {
   fx: Fixture;
@@ -180,6 +148,25 @@ Deno.test("unwritable log_dir or backup root (as nobody): exit 2, nothing create
       assert.throws(() => Deno.lstatSync(fx.logs), Deno.errors.NotFound, `${key}: log_dir made`);
       Deno.writeTextFileSync(fx.config, JSON.stringify(cfg));
     }
+  });
+});
+
+Deno.test("a backup root nobody may enter: plan, history and verify exit 2 with one line", async () => {
+  await unprivileged({ "a.txt": "a\n" }, async ({ fx, run }) => {
+    assert.equal((await fx.cli("run")).code, 0); // as root: the root is root's only (0700)
+    for (const args of [["plan"], ["history", "a.txt"], ["verify"]]) {
+      const r = await run(...args);
+      assert.equal(r.code, 2, `${args[0]}: ${r.stdout}\n${r.stderr}`);
+      assert.match(
+        r.stderr,
+        /^Cannot read backup '.*': .*: run as a user who can read the backup root\n$/,
+      );
+    }
+    // And one it may read but not write: run changes nothing (exit 2), the lock names why.
+    await sh(`chmod -R a+rX '${fx.backup}' && chown -R ${NOBODY} '${fx.logs}'`);
+    const r = await run("run");
+    assert.equal(r.code, 2, `${r.stdout}\n${r.stderr}`);
+    assert.match(r.stderr, /^Cannot lock backup root: .*: the backup root must be writable\n$/);
   });
 });
 
