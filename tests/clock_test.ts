@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { loadConfig } from "../src/config/config.ts";
 import { backupOnce } from "../src/engine/backup.ts";
 import { makeFixture, readTree, writeTree } from "./helpers.ts";
+import { runTool } from "./reliability/util.ts";
 
 const HOUR = 3_600_000;
 
@@ -44,4 +45,22 @@ Deno.test("a clock set back between runs: restore --at still reaches the earlier
   for (const v of versions) {
     if (v.replaced) assert.ok(v.replaced > v.becameCurrent, JSON.stringify(v));
   }
+});
+
+Deno.test("restore --at a local time under a POSIX TZ rule Deno cannot read: exit 2, nothing restored", async () => {
+  using fx = makeFixture({ "f.txt": "content A" });
+  assert.equal((await fx.cli("run")).code, 0);
+  const out = join(fx.dir, "out");
+  const args = ["restore", "--at", "2099-01-01", "--to", out, "--config", fx.config];
+  const refused = await runTool(args, { env: { TZ: "IST-5:30" } });
+  assert.equal(refused.code, 2, refused.stderr);
+  assert.match(refused.stderr, /^Cannot read --at '2099-01-01' as a local time: TZ 'IST-5:30'/);
+  assert.throws(() => Deno.lstatSync(out), Deno.errors.NotFound);
+  // With an offset, or a zone name, it restores, and says which moment it took.
+  const offset = await runTool([...args.slice(0, 2), "2099-01-01T00:00+05:30", ...args.slice(3)], {
+    env: { TZ: "IST-5:30" },
+  });
+  assert.equal(offset.code, 0, offset.stderr);
+  assert.match(offset.stdout, /Restore complete \(as of 2098-12-31T18:30:00\.000Z\): 1 restored/);
+  assert.deepEqual(readTree(out), { "f.txt": "content A" });
 });

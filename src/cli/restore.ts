@@ -6,7 +6,13 @@
  */
 import { dirname, resolve } from "node:path";
 import { isInside, realTarget } from "../config/paths.ts";
-import { AT_FORMAT, parseAt, type Selector } from "../restore/asof.ts";
+import {
+  AT_FORMAT,
+  isLocalTime,
+  localZoneProblem,
+  parseAt,
+  type Selector,
+} from "../restore/asof.ts";
 import { othersHoldingAnyAlgo } from "../restore/other_algos.ts";
 import { selectForRestore } from "../restore/select.ts";
 import { loadConfigFor, openState, resolverFor, runningNow } from "../restore/open.ts";
@@ -18,7 +24,7 @@ import { stopGracefully } from "./stop.ts";
 import { otherMountsOf } from "../engine/mounts.ts";
 import type { StoredCopy } from "../state/store.ts";
 import { flag, parseCommand, type Parsed, refuseEmptyPaths, str, UsageError } from "./args.ts";
-import { errorText } from "../engine/errors.ts";
+import { errorText, PreflightError } from "../engine/errors.ts";
 import { printRestore, type Problem, RestoreTally } from "./restore_output.ts";
 import { oneLine } from "../log/runlog.ts";
 import { movedTo, unfinishedWarning, unfinishedWork } from "../restore/unfinished.ts";
@@ -28,11 +34,13 @@ export const RESTORE_HELP =
                            [--config FILE] [--json] [--quiet]
 
 Restores files from the backup. PATH is relative to the source root as the logs show it
-(with several sources it starts with the source name); a folder restores everything under
-it; no PATH restores everything. Without --at or --version: each tracked file's latest
+(with several sources it starts with the source name), or absolute, or, given from a
+folder inside a source, ./ or ../ from there; a folder restores everything under it; no
+PATH restores everything. Without --at or --version: each tracked file's latest
 content (files deleted from the source are not restored unless --at names a time when
-they existed). Restored files get their recorded mode and modification time, are written
-atomically and checked against their recorded hash.
+they existed). Restored files get their recorded mode and modification time (and, run as
+root, their owner and group), are written atomically and checked against their recorded
+hash.
 
 Options:
   --to DIR       Write under DIR, keeping relative paths (default: back into the source)
@@ -98,6 +106,7 @@ export async function restoreCommand(argv: string[]): Promise<number> {
       "hidden .backup-tool-restore-*.tmp files may be left beside the files restored; " +
         "delete them, or restore again and then delete them",
     );
+    if (req.to !== undefined) makeTo(req.to);
     let stopped: boolean;
     try {
       ({ stopped } = await restoreAll(
@@ -149,6 +158,20 @@ function realTo(to: string | undefined, root: string): string | undefined {
   return real;
 }
 
+/**
+ * Makes the --to folder before anything is written: one that cannot be made is one line
+ * and exit 2, not a line for every file.
+ */
+function makeTo(to: string): void {
+  try {
+    Deno.mkdirSync(to, { recursive: true });
+  } catch (e) {
+    throw new PreflightError(
+      `Cannot restore into '${to}': ${errorText(e)}: choose a folder you can write to`,
+    );
+  }
+}
+
 /** Whether `path` is the folder `root` or below it, by device and inode (a bind mount). */
 function isBelowFolder(path: string, root: string): boolean {
   const id = knownFolderIdentity(root);
@@ -191,6 +214,13 @@ function readRequest(p: Parsed): Request {
     const at = parseAt(atText);
     if (at === undefined) {
       throw new UsageError(`Invalid --at value '${atText}': expected ${AT_FORMAT}`);
+    }
+    const zone = isLocalTime(atText) ? localZoneProblem() : undefined;
+    if (zone !== undefined) {
+      throw new UsageError(
+        `Cannot read --at '${atText}' as a local time: ${zone}: give the time with Z or an ` +
+          "offset (2026-11-28T18:00+05:30), or set TZ to a zone name (Asia/Kolkata)",
+      );
     }
     req.at = at;
   }

@@ -89,8 +89,10 @@ export function printRestore(
       : exitCode === 0
       ? "Restore complete"
       : "Restore incomplete";
+    // The moment restored, as read: a local time is read in the zone Deno knows.
+    const asOf = opts.at === undefined ? "" : ` (as of ${new Date(opts.at).toISOString()})`;
     console.log(
-      `${title}: ${tally.restored} restored, ${tally.upToDate} up to date, ` +
+      `${title}${asOf}: ${tally.restored} restored, ${tally.upToDate} up to date, ` +
         `${problems.length} not restored`,
     );
   }

@@ -173,6 +173,37 @@ export function parseAt(text: string): number | undefined {
   return utcTime(y, mo, day, h, mi, s, ms) - offset * 60_000;
 }
 
+/**
+ * Why a local time cannot be read here, or undefined: TZ holds a POSIX rule with an offset
+ * or a daylight-saving part (`IST-5:30`, `CET-1CEST,M3.5.0,M10.5.0/3`), which glibc reads
+ * but Deno's time zone data (ICU) takes for UTC, so `--at 2026-12-02` would silently be
+ * another moment than the user's `date` says.
+ */
+export function localZoneProblem(tz = envTz()): string | undefined {
+  if (!tz) return undefined;
+  const zone = Intl.DateTimeFormat().resolvedOptions().timeZone as string | undefined;
+  if (zone && !/^(UTC|GMT|Etc\/(UTC|GMT|Unknown)|[+-]00:00)$/.test(zone)) return undefined;
+  const rule = /^(?:<[^>]+>|[A-Za-z]{3,})([+-]?\d{1,2}(?::\d{1,2}){0,2})(.*)$/.exec(tz);
+  if (!rule || (!/[1-9]/.test(rule[1]) && rule[2] === "")) return undefined;
+  return `TZ '${tz}' is a POSIX rule, which Deno reads as UTC`;
+}
+
+function envTz(): string | undefined {
+  try {
+    return Deno.env.get("TZ");
+  } catch {
+    return undefined; // not permitted to read it: Deno's own reading of the zone stands
+  }
+}
+
+/** Whether an `--at` value is a local time (no `Z` and no offset). */
+export function isLocalTime(text: string): boolean {
+  const d = DATE_ONLY.exec(text.trim());
+  if (d) return !d[4];
+  const m = DATE_TIME.exec(text.trim());
+  return m !== null && !m[8];
+}
+
 function validFields(y: number, mo: number, d: number, h: number, mi: number, s: number) {
   const t = new Date(utcTime(y, mo, d, h, mi, s, 0));
   return t.getUTCFullYear() === y && t.getUTCMonth() === mo - 1 && t.getUTCDate() === d &&

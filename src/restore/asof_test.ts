@@ -3,7 +3,9 @@ import assert from "node:assert/strict";
 import type { StoredCopy } from "../state/store.ts";
 import {
   findElsewhere,
+  isLocalTime,
   isWithin,
+  localZoneProblem,
   parseAt,
   type Resolution,
   selectContents,
@@ -205,4 +207,25 @@ Deno.test("parseAt: rejects what is not a valid ISO-8601 time", () => {
   ) {
     assert.equal(parseAt(bad), undefined, bad);
   }
+});
+
+Deno.test("localZoneProblem: a POSIX TZ rule Deno reads as UTC is named; zone names are not", () => {
+  // An empty TZ is no rule.
+  assert.equal(localZoneProblem(""), undefined);
+  const utcHere = /^(UTC|GMT|Etc\/(UTC|GMT|Unknown)|[+-]00:00)$/.test(
+    Intl.DateTimeFormat().resolvedOptions().timeZone ?? "UTC",
+  );
+  if (utcHere) {
+    assert.match(localZoneProblem("IST-5:30")!, /TZ 'IST-5:30' is a POSIX rule/);
+    assert.match(localZoneProblem("CET-1CEST,M3.5.0,M10.5.0/3")!, /POSIX rule/);
+    assert.match(localZoneProblem("<+14>-14")!, /POSIX rule/);
+    assert.equal(localZoneProblem("UTC0"), undefined); // a rule for UTC itself
+    assert.equal(localZoneProblem("Europe/Nowhere"), undefined); // glibc takes it for UTC too
+  }
+  assert.equal(isLocalTime("2026-11-28T18:00"), true);
+  assert.equal(isLocalTime("2026-11-28"), true);
+  assert.equal(isLocalTime("2026-11-28T18:00Z"), false);
+  assert.equal(isLocalTime("2026-11-28T18:00+05:30"), false);
+  assert.equal(isLocalTime("2026-11-28T18:00-0500"), false);
+  assert.equal(isLocalTime("2026-11-28z"), false);
 });

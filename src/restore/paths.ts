@@ -2,11 +2,12 @@
  * Paths as the user gives them, as the state records them, and where restored files go.
  * A PATH is relative to the source root as logs show it: with one source, `one.txt` and
  * `source/one.txt` both work; with several, it starts with the source name. An absolute
- * path inside a configured source works too. Destinations keep those relative paths, under
+ * path inside a configured source works too, and so does one starting with `./` or `../`
+ * given from a folder inside a source (relative to that folder). Destinations keep those relative paths, under
  * `--to DIR` or back in the source folder. Pure apart from the recorded paths it asks
  * about (the state's, or a set); nothing here touches the disk.
  */
-import { isAbsolute, join, relative, sep } from "node:path";
+import { isAbsolute, join, relative, resolve, sep } from "node:path";
 import type { Source } from "../config/sources.ts";
 import { UsageError } from "../cli/args.ts";
 
@@ -62,8 +63,16 @@ export class PathResolver {
     return path === "" || this.#names.includes(path) || this.recorded.hasBelow(path);
   }
 
-  /** A PATH argument as a logical path (`<source>/<rel>`, a source name, or "" for all). */
-  toLogical(input: string): string {
+  /**
+   * A PATH argument as a logical path (`<source>/<rel>`, a source name, or "" for all).
+   * One that starts with `./` or `../`, given from a folder inside a source (`cwd`), means
+   * a path from that folder, as an absolute one would: `cd photos/2024; restore ./a.jpg`
+   * is `photos/2024/a.jpg`, not the source's own `a.jpg`.
+   */
+  toLogical(input: string, cwd = Deno.cwd()): string {
+    if (/^\.\.?([/\\]|$)/.test(input) && this.#inSource(cwd)) {
+      return this.toLogical(resolve(cwd, input), cwd);
+    }
     const rel = this.#normalize(input);
     if (isAbsolute(input)) return rel; // already `<source>/<rel>`: one meaning
     if (rel === "") return this.several ? "" : this.#names[0] ?? "";
@@ -96,6 +105,16 @@ export class PathResolver {
       return rel;
     }
     return inside;
+  }
+
+  /** Whether `dir` (absolute) is a configured source's folder or inside one. */
+  #inSource(dir: string): boolean {
+    return this.sources.some((s) =>
+      [s.path, ...s.written ? [s.written] : []].some((root) => {
+        const rel = relative(root, dir);
+        return rel === "" || (!rel.startsWith("..") && !isAbsolute(rel));
+      })
+    );
   }
 
   #normalize(input: string): string {

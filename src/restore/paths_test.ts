@@ -24,6 +24,17 @@ const TWO = resolver(
   ["a/x.txt", "b/y/z.txt"],
 );
 
+Deno.test("toLogical: ./ and ../ from a folder inside a source start from that folder", () => {
+  assert.equal(ONE.toLogical("./a.txt", "/data/src/docs"), "src/docs/a.txt");
+  assert.equal(ONE.toLogical("../one.txt", "/data/src/docs"), "src/one.txt");
+  assert.equal(ONE.toLogical(".", "/data/src/docs"), "src/docs");
+  assert.equal(TWO.toLogical("./z.txt", "/data/b/y"), "b/y/z.txt");
+  // From outside every source, the source root as before.
+  assert.equal(ONE.toLogical("./docs/", "/home/me"), "src/docs");
+  // Leaving the sources from inside one is refused, like such an absolute path.
+  assert.throws(() => ONE.toLogical("../../etc", "/data/src/docs"), UsageError);
+});
+
 Deno.test("toLogical: one source accepts paths with and without its name", () => {
   assert.equal(ONE.toLogical("one.txt"), "src/one.txt");
   assert.equal(ONE.toLogical("src/one.txt"), "src/one.txt");

@@ -167,6 +167,15 @@ Deno.test("a backup root nobody may enter: plan, history and verify exit 2 with 
     const r = await run("run");
     assert.equal(r.code, 2, `${r.stdout}\n${r.stderr}`);
     assert.match(r.stderr, /^Cannot lock backup root: .*: the backup root must be writable\n$/);
+    // A --to it cannot make: one line, exit 2, not a line for each file.
+    const to = join(fx.dir, "root-only", "out");
+    Deno.mkdirSync(join(fx.dir, "root-only"), { mode: 0o755 });
+    const restore = await run("restore", "--to", to);
+    assert.equal(restore.code, 2, `${restore.stdout}\n${restore.stderr}`);
+    assert.match(
+      restore.stderr,
+      /^Cannot restore into '.*out': .*: choose a folder you can write to\n$/,
+    );
   });
 });
 
