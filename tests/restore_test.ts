@@ -604,3 +604,43 @@ Deno.test("a folder of more than a page of records, given with a PATH inside it:
   const expected = Object.fromEntries(Object.entries(files).filter(([p]) => p.startsWith("d/")));
   assert.deepEqual(readTree(out), expected);
 });
+
+Deno.test({
+  name: "restore gives the folders it makes the mode and time their source folders had",
+  ignore: Deno.build.os === "windows", // no POSIX permission bits there
+  fn: async () => {
+    // Over 1,024 entries, so that the folders after them are walked by the staging worker.
+    const many = Object.fromEntries(
+      Array.from({ length: 1100 }, (_, i) => [`a/f${i}.txt`, `${i}\n`]),
+    );
+    using fx = makeFixture({ ...many, "z/priv/inner/secret.txt": "s\n", "z/shared/x": "x\n" });
+    const at = (p: string) => join(fx.source, p);
+    Deno.chmodSync(at("z/priv"), 0o700);
+    Deno.chmodSync(at("z/priv/inner"), 0o711);
+    Deno.chmodSync(at("z/shared"), 0o1777);
+    const then = new Date("2020-01-01T00:00:00Z");
+    for (const d of ["z/priv/inner", "z/priv", "z/shared", "a"]) Deno.utimeSync(at(d), then, then);
+    assert.equal((await fx.cli("run")).code, 0);
+
+    const out = join(fx.dir, "out");
+    const r = await fx.cli("restore", "--to", out);
+    assert.equal(r.code, 0, r.stderr);
+    const meta = (p: string) => {
+      const info = Deno.statSync(join(out, p));
+      return { mode: info.mode! & 0o7777, mtime: info.mtime!.toISOString() };
+    };
+    const t = then.toISOString();
+    assert.deepEqual(meta("z/priv"), { mode: 0o700, mtime: t });
+    assert.deepEqual(meta("z/priv/inner"), { mode: 0o711, mtime: t });
+    assert.deepEqual(meta("z/shared"), { mode: 0o1777, mtime: t });
+    assert.deepEqual(meta("a"), { mode: Deno.statSync(at("a")).mode! & 0o7777, mtime: t });
+
+    // A folder that exists is left as it is; a mode changed since is taken by the next run.
+    Deno.chmodSync(at("z/priv"), 0o750);
+    assert.equal((await fx.cli("run")).code, 0);
+    Deno.removeSync(at("z"), { recursive: true });
+    assert.equal((await fx.cli("restore", "z")).code, 0);
+    assert.equal(Deno.statSync(at("z/priv")).mode! & 0o7777, 0o750);
+    assert.equal(Deno.statSync(at("z/priv/inner")).mtime!.toISOString(), t);
+  },
+});

@@ -4,6 +4,7 @@
  * read-only without the run lock; each file is written atomically (see restore/write.ts),
  * so an interruption leaves complete files and at most a hidden temporary file.
  */
+import type { FolderProblem } from "../restore/made_folders.ts";
 import { dirname, resolve } from "node:path";
 import { isInside, realTarget } from "../config/paths.ts";
 import {
@@ -108,8 +109,9 @@ export async function restoreCommand(argv: string[]): Promise<number> {
     );
     if (req.to !== undefined) makeTo(req.to);
     let stopped: boolean;
+    let folderProblems: FolderProblem[];
     try {
-      ({ stopped } = await restoreAll(
+      ({ stopped, folderProblems } = await restoreAll(
         root,
         destinations(selection.contents, resolver, req.to, problems),
         {
@@ -122,10 +124,16 @@ export async function restoreCommand(argv: string[]): Promise<number> {
             if (!quiet) printLine(r);
           },
           signal: stop.signal,
+          folderMetaOf: (logical) => store.folderMeta(logical),
         },
       ));
     } finally {
       stop.dispose();
+    }
+    for (const f of folderProblems) {
+      console.error(
+        oneLine(`WARNING: ${f.folder}: its recorded mode or time not set: ${f.reason}`),
+      );
     }
     const stoppedCode = stopped ? stop.exitCode() : undefined;
     return printRestore(tally, problems, { json, quiet, at: req.at, stoppedCode });

@@ -21,6 +21,7 @@
  * applied with retention's prunes in the last batch. What a pass is given and returns:
  * pass_types.ts.
  */
+import { FolderMetaRecorder } from "./folder_meta.ts";
 import { Batch } from "./batch.ts";
 import { EntryHandler } from "./entries.ts";
 import { DiskProbe } from "./foreign.ts";
@@ -72,6 +73,8 @@ class Pass {
   readonly planner: Planner;
   readonly batch: Batch;
   readonly handler: EntryHandler;
+  /** The folders the walks go through, recorded at the end (folder_meta.ts). */
+  readonly folders = new FolderMetaRecorder();
   readonly #disk: DiskProbe;
   /** Each source folder's identity when the pass began (see `#sourceLost`). */
   readonly #sourceIds = new Map<Source, string>();
@@ -124,6 +127,7 @@ class Pass {
       }
       await this.batch.flush();
       this.batch.settle();
+      if (!this.opts.dryRun) this.folders.commit(this.ctx.store);
       return this.result;
     } finally {
       this.#disk.close();
@@ -236,7 +240,7 @@ class Pass {
     }
     // Everything but the callbacks, which stay on this thread: a new scan option reaches the
     // worker without being listed here.
-    const { onSpecial: _s, onProblem: _p, onSkipped: _k, ...scan } = scanOpts;
+    const { onSpecial: _s, onProblem: _p, onSkipped: _k, onFolder: _f, ...scan } = scanOpts;
     const staging = new StagingWalk({
       sources: this.ctx.config.sources,
       scan: { ...scan, after },
@@ -249,6 +253,7 @@ class Pass {
         if ("special" in item) scanOpts.onSpecial!(item.special);
         else if ("skipped" in item) scanOpts.onSkipped!(item.skipped);
         else if ("problem" in item) scanOpts.onProblem!(item.problem);
+        else if ("folder" in item) scanOpts.onFolder!(...item.folder);
         else if (!await this.handler.handleStaged(item)) return { ...walk, stopped: true };
       }
       walk.unreadable.push(...staging.unreadable);
@@ -348,6 +353,7 @@ class Pass {
         this.result.counts.special++;
         this.say(`SKIP SPECIAL: ${s.path} (${s.message})`);
       },
+      onFolder: (path, meta) => this.folders.seen(path, meta),
       onProblem: (p) => {
         if (p.unlistedFolder !== undefined && !p.vanished) {
           this.result.unlistedFolders.push(p.unlistedFolder);

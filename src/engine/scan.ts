@@ -32,7 +32,7 @@ import {
   openFolders,
   type StatResult,
 } from "./folders.ts";
-import type { ScanEntry } from "./types.ts";
+import type { FolderMeta, ScanEntry } from "./types.ts";
 
 export interface ScanProblem {
   path: string;
@@ -66,6 +66,8 @@ export interface ScanOptions {
   onSpecial?: (p: ScanProblem) => void;
   /** An entry or folder could not be read. */
   onProblem?: (p: ScanProblem) => void;
+  /** A folder below a source's root was entered: its logical path and lstat. */
+  onFolder?: (path: string, meta: FolderMeta) => void;
 }
 
 /** Logical folder paths that could not be listed: nothing below them counts as deleted. */
@@ -215,6 +217,7 @@ function* walkDir(w: Walk, abs: string, rel: string, expect?: Identity): Generat
           continue;
         }
         if (skippedById(w, childAbs, seen)) continue;
+        w.opts.onFolder?.(logical(w.source, childRel), seen);
         yield* walkDir(w, childAbs, childRel, seen);
       } else if (!w.matcher.ignores(childRel) && !isOwnFile(w, abs, name)) {
         const entry = toScanEntry(w, childAbs, childRel, folder.stat(name, childAbs));

@@ -13,6 +13,7 @@ import { scanEntries, type ScanProblem } from "./scan.ts";
 import { READ_BUFFER_BYTES, stageEntry } from "./stage.ts";
 import { loadDigests } from "./digest.ts";
 import type { StagedItem, StagingJob, WorkerMessage } from "./staging.ts";
+import type { FolderMeta } from "./types.ts";
 
 /** Entries per chunk: few enough messages that passing them costs nothing measurable. */
 const CHUNK_ITEMS = 256;
@@ -52,6 +53,8 @@ async function walk(job: StagingJob): Promise<void> {
     onSpecial: (special: ScanProblem) => items.push({ special }),
     onProblem: (problem: ScanProblem) => items.push({ problem }),
     onSkipped: (skipped: string) => items.push({ skipped }),
+    onFolder: (path: string, m: FolderMeta) =>
+      items.push({ folder: [path, { mode: m.mode, uid: m.uid, gid: m.gid, mtimeMs: m.mtimeMs }] }),
   };
   for (const entry of scanEntries(job.sources, scan, unreadable)) {
     const tmp = job.tmpDir ? join(job.tmpDir, `${job.tmpPrefix}-${++n}.tmp`) : undefined;

@@ -10,7 +10,7 @@
  */
 import type { Source } from "../config/config.ts";
 import type { ScanOptions, ScanProblem } from "./scan.ts";
-import type { ScanEntry } from "./types.ts";
+import type { FolderMeta, ScanEntry } from "./types.ts";
 
 /** Chunks the worker may send before the main thread has taken them (4 × 256 files ahead). */
 const CHUNK_CREDITS = 4;
@@ -32,7 +32,8 @@ export type StagedItem =
   | { entry: ScanEntry; hash?: string; tmp?: string; error?: string; vanished?: boolean }
   | { special: ScanProblem }
   | { problem: ScanProblem }
-  | { skipped: string };
+  | { skipped: string }
+  | { folder: [path: string, meta: FolderMeta] };
 
 export type WorkerMessage =
   | { type: "items"; items: StagedItem[] }

@@ -21,6 +21,14 @@ export interface StatFields {
   gid?: number;
 }
 
+/** A source folder's own metadata, as the latest walk through it saw it. */
+export interface FolderMeta {
+  mode: number;
+  uid?: number;
+  gid?: number;
+  mtimeMs: number;
+}
+
 /** What the scanner saw of one source entry (never followed if it is a symlink). */
 export interface ScanEntry extends StatFields {
   /** Logical path: `<source name>/<path inside the source>`, always with `/`. */

@@ -20,6 +20,8 @@ import { openSyncFs, type SyncFs } from "../engine/syncfs.ts";
 import { faultPoint, pausePoint } from "../engine/fault.ts";
 import { otherMountsOf } from "../engine/mounts.ts";
 import { DestFolders } from "./pinned.ts";
+import { type FolderProblem, MadeFolders } from "./made_folders.ts";
+import type { FolderMeta } from "../engine/types.ts";
 import {
   isWritten,
   placeOne,
@@ -55,24 +57,47 @@ export interface RestoreAllOptions extends Pick<WriteOptions, "overwrite" | "mov
   fallbacksFor?(copies: StoredCopy[]): (c: StoredCopy) => Iterable<string>;
   /** Aborted: stop once the batch being flushed is in place. */
   signal?: AbortSignal;
+  /** A source folder's recorded metadata, for the folders the restore makes. */
+  folderMetaOf?(logical: string): FolderMeta | undefined;
 }
 
-/** Restores every item (read as they come); returns whether a stop signal cut it short. */
+/**
+ * Restores every item (read as they come), then gives the folders it made their recorded
+ * metadata; returns whether a stop signal cut it short, and the folders that could not
+ * be given theirs.
+ */
 export async function restoreAll(
   root: string,
   items: Iterable<RestoreItem>,
   opts: RestoreAllOptions,
+): Promise<{ stopped: boolean; folderProblems: FolderProblem[] }> {
+  const madeFolders = new MadeFolders();
+  const rootId = knownFolderIdentity(root);
+  using folders = new DestFolders(rootId);
+  const { stopped } = await restoreFiles(root, items, opts, folders, madeFolders);
+  // Stopped: the folders keep the umask's permissions, so that a restore again can write.
+  const folderProblems = stopped || !opts.folderMetaOf
+    ? []
+    : madeFolders.finish(folders, opts.folderMetaOf);
+  return { stopped, folderProblems };
+}
+
+async function restoreFiles(
+  root: string,
+  items: Iterable<RestoreItem>,
+  opts: RestoreAllOptions,
+  folders: DestFolders,
+  madeFolders: MadeFolders,
 ): Promise<{ stopped: boolean }> {
   await loadDigests();
   using flusher = new Flusher();
-  const rootId = knownFolderIdentity(root);
-  using folders = new DestFolders(rootId);
   const wopts: WriteOptions = {
     overwrite: opts.overwrite,
     movedOf: opts.movedOf,
     buf: new Uint8Array(READ_BUFFER_BYTES),
     made: new Set(),
-    rootId,
+    rootId: folders.rootId,
+    madeFolders,
     rootAliases: otherMountsOf(root),
     signal: opts.signal,
   };

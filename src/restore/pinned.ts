@@ -37,6 +37,8 @@ export interface Reached {
   readonly made: string | undefined;
   /** The path that reaches `name` inside this very folder, now. */
   at(name: string): string;
+  /** Its open descriptor, where folders are held open (Linux); undefined elsewhere. */
+  readonly fd?: number;
   release(): void;
 }
 
@@ -103,6 +105,7 @@ export class DestFolders {
       path: dir,
       id: h.id,
       made,
+      fd: h.fd,
       at: (name) => `/proc/self/fd/${h.fd}/${name}`,
       release: () => {
         if (released) return;

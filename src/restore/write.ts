@@ -23,6 +23,7 @@ import type { StoredCopy } from "../state/store.ts";
 import { lstatOrNone, removeQuietly, renameWithRetry } from "../engine/fsops.ts";
 import { closeFile, finishMeta, openExisting, readInto } from "./dest_file.ts";
 import { type DestFolders, type Reached, RefusedFolder } from "./pinned.ts";
+import type { MadeFolders } from "./made_folders.ts";
 import { hasRecordedOwner, permittedMode } from "../engine/owner.ts";
 import { errorText } from "../engine/errors.ts";
 import { createDigest } from "../engine/digest.ts";
@@ -80,6 +81,8 @@ export interface WriteOptions {
   rootId?: string;
   /** Other paths where the backup root or a folder in it is mounted too (bind mounts). */
   rootAliases?: string[];
+  /** The folders made, given their recorded metadata at the end (made_folders.ts). */
+  madeFolders?: MadeFolders;
   /** Aborted: a file being copied is given up at its next turn (see `YIELD_MS`). */
   signal?: AbortSignal;
 }
@@ -138,7 +141,10 @@ export async function writeOne(
     // A folder this restore made holds nothing else; one that is missing, nothing at all.
     const ours = opts.made?.has(dir) ?? false;
     folder = reachFolder(folders, item);
-    if (folder.made !== undefined && opts.made) rememberMade(opts.made, folder.made, dir);
+    if (folder.made !== undefined) {
+      if (opts.made) rememberMade(opts.made, folder.made, dir);
+      opts.madeFolders?.add(item, folder.made);
+    }
     const destAt = folder.at(basename(dest));
     const existing = ours || folder.made !== undefined ? undefined : lstatOrNone(destAt);
     if (existing?.isDirectory) {

@@ -4,7 +4,7 @@
  * list. Each is one SQL statement, prepared once by the connection and reused; the rows are
  * mapped to the engine's types (rows.ts). Reads only: an interruption leaves nothing.
  */
-import type { Action, Fingerprint, TrackedFile } from "../engine/types.ts";
+import type { Action, Fingerprint, FolderMeta, TrackedFile } from "../engine/types.ts";
 import type { Digest, HeldCopy, PlanView } from "../engine/plan.ts";
 import type { StoredVersion } from "../engine/retention.ts";
 import { DUPLICATES_DIR } from "../engine/layout.ts";
@@ -330,4 +330,24 @@ export function isRecorded(db: StateDb, path: string): boolean {
 export function isRecordedBelow(db: StateDb, folder: string): boolean {
   return db.q("SELECT 1 FROM copies WHERE path >= ? AND path < ? LIMIT 1")
     .get(`${folder}/`, `${folder}0`) !== undefined;
+}
+
+/** A folder's recorded metadata; undefined where none is, or the state predates them. */
+export function folderMeta(db: StateDb, path: string): FolderMeta | undefined {
+  let r: Row | undefined;
+  try {
+    r = db.q("SELECT mode, uid, gid, mtime_ms FROM folders WHERE path = ?").get(path) as
+      | Row
+      | undefined;
+  } catch (e) {
+    if (/no such table/.test((e as Error)?.message ?? "")) return undefined; // schema < 4
+    throw e;
+  }
+  if (r === undefined) return undefined;
+  return {
+    mode: r.mode as number,
+    uid: (r.uid as number | null) ?? undefined,
+    gid: (r.gid as number | null) ?? undefined,
+    mtimeMs: r.mtime_ms as number,
+  };
 }

@@ -11,6 +11,7 @@
  *            index of the current copies by the first 12 hex digits of their digest.
  * - runs:    one row per run or watch batch series, for history and audit.
  * - intents: the journal of a batch whose file operations may be half done.
+ * - folders: each source folder's mode, owner and mtime as last seen (not kept per moment).
  */
 import type { DatabaseSync } from "node:sqlite";
 
@@ -82,6 +83,15 @@ const MIGRATIONS: string[] = [
   // recorded before, or where the platform has none).
   `ALTER TABLE copies ADD COLUMN uid INTEGER;
    ALTER TABLE copies ADD COLUMN gid INTEGER;`,
+  // 4: each source folder's permission bits, owner and modification time as the latest
+  // walk through it saw them, so that a restore gives the folders it makes those.
+  `CREATE TABLE folders (
+     path TEXT PRIMARY KEY,
+     mode INTEGER NOT NULL,
+     uid INTEGER,
+     gid INTEGER,
+     mtime_ms INTEGER NOT NULL
+   ) WITHOUT ROWID;`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

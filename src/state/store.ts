@@ -8,7 +8,7 @@
  * recovery to finish. On a full disk the journal entry and the commit are retried once,
  * after the room kept for the state is given up (reserve.ts).
  */
-import type { Action, Fingerprint, TrackedFile } from "../engine/types.ts";
+import type { Action, Fingerprint, FolderMeta, TrackedFile } from "../engine/types.ts";
 import type { Digest, PlanView } from "../engine/plan.ts";
 import type { StoredVersion } from "../engine/retention.ts";
 import { assignPrefixes } from "../engine/layout.ts";
@@ -213,6 +213,33 @@ export class StateStore {
   }
 
   /** All contents ever recorded for one logical path, oldest first. */
+  // --- folders ---
+
+  /**
+   * Records the folders' metadata a walk saw, in one transaction; a row that holds the
+   * same already is not rewritten.
+   */
+  recordFolders(folders: ReadonlyMap<string, FolderMeta>): void {
+    if (folders.size === 0) return;
+    this.#db.tx(() => {
+      const upsert = this.#db.q(
+        `INSERT INTO folders (path, mode, uid, gid, mtime_ms) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (path) DO UPDATE SET mode = excluded.mode, uid = excluded.uid,
+           gid = excluded.gid, mtime_ms = excluded.mtime_ms
+         WHERE (mode, uid, gid, mtime_ms) IS NOT (excluded.mode, excluded.uid, excluded.gid,
+           excluded.mtime_ms)`,
+      );
+      for (const [path, m] of folders) {
+        upsert.run(path, m.mode, m.uid ?? null, m.gid ?? null, m.mtimeMs);
+      }
+    });
+  }
+
+  /** A folder's recorded metadata (none: never walked, or a state from before schema 4). */
+  folderMeta(path: string): FolderMeta | undefined {
+    return read.folderMeta(this.#db, path);
+  }
+
   copiesOf(path: string): StoredCopy[] {
     return read.copiesOf(this.#db, path);
   }

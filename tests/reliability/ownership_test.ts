@@ -1,6 +1,7 @@
 /**
  * Owners, for real (root only, as CI runs; skipped with a message otherwise): run as root,
- * stored copies and restored files keep their recorded owner and group, a chown alone is
+ * stored copies and restored files (and the folders a restore makes) keep their recorded
+ * owner and group, a chown alone is
  * recorded by the next run, and a set-user-ID or set-group-ID bit is given only to a file
  * that has the recorded owner (group): restored by another user, or from a copy recorded
  * before owners were, a user's set-user-ID program never becomes someone else's.
@@ -27,7 +28,7 @@ async function ownedFixture() {
   });
   await sh(
     `chown 1000:1000 prog sg && chmod 4755 prog && chmod 2755 sg && ` +
-      `chown 1234:5678 d/private.txt && chmod 600 d/private.txt`,
+      `chown 1234:5678 d/private.txt d && chmod 600 d/private.txt && chmod 750 d`,
     fx.source,
   );
   return fx;
@@ -51,6 +52,7 @@ Deno.test("ownership: run as root, copies and restores keep owner, group and set
   assert.equal(restored.code, 0, restored.stderr);
   assert.deepEqual(ownerOf(join(out, "prog")), { uid: 1000, gid: 1000, mode: 0o4755 });
   assert.deepEqual(ownerOf(join(out, "d/private.txt")), { uid: 1234, gid: 5678, mode: 0o600 });
+  assert.deepEqual(ownerOf(join(out, "d")), { uid: 1234, gid: 5678, mode: 0o750 }); // a folder
 
   // A chown alone (the bit set again: chown clears it) is recorded by the next run.
   await sh("chown 1001:1002 prog && chmod 4755 prog", fx.source);

@@ -1,0 +1,71 @@
+/**
+ * The folders a restore makes, and the metadata they get once every file is in place:
+ * the permission bits, owner (run as root) and modification time their source folders had
+ * when a run last walked them (engine/folder_meta.ts), deepest first, so that setting a
+ * folder's time comes after everything written in it. Each is reached through the
+ * restore's open folders (pinned.ts) and changed through its descriptor, never by a path
+ * someone could swap for a symlink meanwhile. A folder with nothing recorded (a state
+ * from before 2026-12-02, or Windows) keeps what the umask gave it. An interruption
+ * leaves the folders made so far with the umask's permissions.
+ */
+import { dirname } from "node:path";
+import type { FolderMeta } from "../engine/types.ts";
+import { errorText } from "../engine/errors.ts";
+import { applyMeta } from "../engine/stage.ts";
+import { finishMeta } from "./dest_file.ts";
+import type { DestFolders } from "./pinned.ts";
+import type { RestoreItem } from "./write.ts";
+
+/** Folders remembered (about 150 bytes each); past it, the rest keep the umask's modes. */
+const MADE_LIMIT = 262_144;
+
+export interface FolderProblem {
+  folder: string;
+  reason: string;
+}
+
+export class MadeFolders {
+  /** Destination folder → the item's base and the folder's logical path. */
+  readonly #made = new Map<string, { base: string; logical: string }>();
+
+  /** Remembers the folders from `first` down to the item's own folder as made. */
+  add(item: RestoreItem, first: string): void {
+    let dir = dirname(item.dest);
+    let logical = item.copy.path.slice(0, item.copy.path.lastIndexOf("/"));
+    while (this.#made.size < MADE_LIMIT && dir !== item.base && logical.includes("/")) {
+      this.#made.set(dir, { base: item.base, logical });
+      if (dir === first) break;
+      dir = dirname(dir);
+      logical = logical.slice(0, logical.lastIndexOf("/"));
+    }
+  }
+
+  /** Gives each made folder its recorded metadata; returns what could not be given. */
+  finish(folders: DestFolders, metaOf: (logical: string) => FolderMeta | undefined) {
+    const problems: FolderProblem[] = [];
+    const deepestFirst = [...this.#made].sort(([a], [b]) => depth(b) - depth(a));
+    for (const [dir, { base, logical }] of deepestFirst) {
+      const meta = metaOf(logical);
+      if (meta === undefined) continue;
+      try {
+        const reached = folders.reach(base, dir);
+        try {
+          if (reached.fd !== undefined) finishMeta(reached.fd, meta);
+          else applyMeta(dir, meta);
+        } finally {
+          reached.release();
+        }
+      } catch (e) {
+        problems.push({ folder: dir, reason: errorText(e) });
+      }
+    }
+    this.#made.clear();
+    return problems;
+  }
+}
+
+function depth(path: string): number {
+  let n = 0;
+  for (let i = path.indexOf("/"); i !== -1; i = path.indexOf("/", i + 1)) n++;
+  return n + (path.match(/\\/g)?.length ?? 0);
+}
