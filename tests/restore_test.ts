@@ -644,3 +644,65 @@ Deno.test({
     assert.equal(Deno.statSync(at("z/priv/inner")).mtime!.toISOString(), t);
   },
 });
+
+Deno.test({
+  name: "restore in place: a file of the same bytes whose mode was loosened since is named",
+  ignore: Deno.build.os === "windows", // no POSIX permission bits there
+  fn: async () => {
+    using fx = makeFixture({ "id_key": "secret\n" });
+    Deno.chmodSync(join(fx.source, "id_key"), 0o600);
+    assert.equal((await fx.cli("run")).code, 0);
+    Deno.chmodSync(join(fx.source, "id_key"), 0o666);
+    const r = await fx.cli("restore", "id_key");
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /UP TO DATE: source\/id_key/);
+    assert.match(
+      r.stderr,
+      /WARNING: source\/id_key \(v1\): the same bytes, but its mode is 0666, the recorded 0600: restore it with --overwrite to set them/,
+    );
+    const fixed = await fx.cli("restore", "id_key", "--overwrite");
+    assert.equal(fixed.code, 0, fixed.stderr);
+    assert.equal(Deno.statSync(join(fx.source, "id_key")).mode! & 0o777, 0o600);
+    assert.doesNotMatch((await fx.cli("restore", "id_key")).stderr, /WARNING/);
+  },
+});
+
+Deno.test("restore gives files their recorded time to the millisecond, before 1970 too", async () => {
+  using fx = makeFixture({ "a.txt": "a\n", "old.txt": "old\n", "private.txt": "p\n" });
+  const times: Record<string, number> = {
+    "a.txt": Date.parse("2026-12-01T10:00:00.123Z"), // .123 is no exact binary fraction
+    "old.txt": -1876, // 1969-12-31T23:59:58.124Z
+    "private.txt": Date.parse("2026-12-01T10:00:00.999Z"),
+  };
+  Deno.chmodSync(join(fx.source, "private.txt"), 0o600); // set through a chmod as well
+  for (const [name, ms] of Object.entries(times)) {
+    Deno.utimeSync(join(fx.source, name), new Date(ms), new Date(ms));
+  }
+  assert.equal((await fx.cli("run")).code, 0);
+  const out = join(fx.dir, "out");
+  assert.equal((await fx.cli("restore", "--to", out)).code, 0);
+  for (const [name, ms] of Object.entries(times)) {
+    assert.equal(Deno.statSync(join(out, name)).mtime!.getTime(), ms, name);
+  }
+  // Restored files are what the backup holds: restoring again over them finds them so.
+  const again = await fx.cli("restore", "--to", out, "--overwrite");
+  assert.match(again.stdout, /0 restored, 3 up to date/);
+});
+
+Deno.test("an empty file's version pruned by retention is restored all the same (no bytes to read)", async () => {
+  using fx = makeFixture({ "e": "" }, { retention: { max_versions_per_file: 1 } });
+  assert.equal((await fx.cli("run")).code, 0);
+  writeTree(fx.source, { "e": "one\n" });
+  assert.equal((await fx.cli("run")).code, 0);
+  writeTree(fx.source, { "e": "two\n" }); // version 1, the empty one, is pruned
+  const r = await fx.cli("run");
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(
+    JSON.parse((await fx.cli("history", "e", "--json")).stdout).versions[0].location,
+    "pruned",
+  );
+  const out = join(fx.dir, "out");
+  const restored = await fx.cli("restore", "e", "--version", "1", "--to", out);
+  assert.equal(restored.code, 0, restored.stderr);
+  assert.deepEqual(readTree(out), { "e": "" });
+});

@@ -50,6 +50,7 @@ export class RestoreTally {
     } else if (r.outcome === "up-to-date") {
       this.upToDate++;
       if (this.keepAll) this.listed.upToDate.push(done);
+      if (done.warning !== undefined) this.warnings.push(done);
     }
   }
 }

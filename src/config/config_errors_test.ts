@@ -114,7 +114,9 @@ const VALUES: Case[] = [
   ...[0, -1, 1.5].map((n): Case => [`max_versions_per_file ${n}`, {
     ...BASE,
     retention: { max_versions_per_file: n },
-  }, [`'retention.max_versions_per_file' must be an integer >= 1, got ${n}`]]),
+  }, [
+    `'retention.max_versions_per_file' must be an integer from 1 to 9007199254740991, got ${n}`,
+  ]]),
   ["debounce_ms -1", { ...BASE, watch: { debounce_ms: -1 } }, [
     "'watch.debounce_ms' must be an integer from 0 to 2147483647, got -1",
   ]],
@@ -131,11 +133,11 @@ const VALUES: Case[] = [
     "log_retention overflows",
     '{"sources": ["./data"], "backup_root": "b", "log_retention": 1e400}',
     [
-      "'log_retention' must be an integer >= 1, got Infinity",
+      "'log_retention' must be an integer from 1 to 9007199254740991, got Infinity",
     ],
   ],
   ["log_retention 0", { ...BASE, log_retention: 0 }, [
-    "'log_retention' must be an integer >= 1, got 0",
+    "'log_retention' must be an integer from 1 to 9007199254740991, got 0",
   ]],
   ["unknown algorithm, close", { ...BASE, hash_algorithm: "sha-256" }, [
     "unknown 'hash_algorithm' 'sha-256' (did you mean 'sha256'?): use one of sha256, sha512",

@@ -102,8 +102,9 @@ export class Section {
   }
 
   private outOfRange(key: string, what: string, range: Range): never {
+    // Without a maximum of its own, the largest integer a number holds exactly is one.
     const bounds = range.max === undefined
-      ? `>= ${range.min}`
+      ? `from ${range.min} to ${Number.MAX_SAFE_INTEGER}`
       : `from ${range.min} to ${range.max}`;
     invalid(`${quote(this.path(key))} must be ${what} ${bounds}, got ${show(this.obj[key])}`);
   }

@@ -81,6 +81,7 @@ export function findElsewhere(
   for (const c of gone) {
     const elsewhere = first.get(contentKey(c));
     if (elsewhere !== undefined) resolution.copies.push({ ...c, storedAt: elsewhere });
+    else if (c.kind === "file" && c.size === 0) resolution.copies.push(c); // no bytes to read
     else resolution.unavailable.push({ copy: c, reason: goneReason(c) });
   }
   return resolution;

@@ -73,7 +73,7 @@ async function writeChecked(
       writeAll(dst, chunk);
     }
     if (total !== c.size || h.digest("hex") !== c.hash) throw damaged(stored, c);
-    finishMeta(dst, c, !keeps);
+    finishMeta(dst, tmp, c, !keeps);
   } finally {
     closeFile(dst);
   }
@@ -92,6 +92,16 @@ export async function writeFromAny(
   named: string,
   opts: WriteOptions,
 ): Promise<string> {
+  if (isEmptyFile(c)) {
+    // No bytes to read: made whole from the record, even after retention pruned its copy.
+    const dst = createTemp(tmp, 0o600, named);
+    try {
+      finishMeta(dst, tmp, c);
+    } finally {
+      closeFile(dst);
+    }
+    return EMPTY_CONTENT;
+  }
   let first: UnusableCopy | undefined;
   const errors = new Map<string, UnusableCopy>();
   const holds = async (at: string) => {
@@ -124,6 +134,13 @@ export async function writeFromAny(
 
 /** What `writeFromAny` returns when a symlink was made from the state's record alone. */
 export const RECORDED_TARGET = "";
+/** What `writeFromAny` returns for an empty file, made from the record alone. */
+export const EMPTY_CONTENT = "\0empty";
+
+/** An empty file: its record is its whole content (the digest of no bytes). */
+export function isEmptyFile(c: StoredCopy): boolean {
+  return c.kind === "file" && c.size === 0 && createDigest(c.algo).digest("hex") === c.hash;
+}
 
 /** A stored copy that is missing or does not hold its recorded content. */
 export class UnusableCopy extends Error {}

@@ -9,6 +9,7 @@
  */
 import * as fs from "node:fs";
 import { type OwnedMeta, ownThrough } from "../engine/owner.ts";
+import { openPath } from "./pinned.ts";
 
 const C = fs.constants;
 /** Where node:fs has no such flag (Windows), 0: it means nothing there. */
@@ -34,12 +35,13 @@ export function writeAll(fd: number, chunk: Uint8Array): void {
 }
 
 /**
- * Gives the file open as `fd` its recorded owner (run as root), permission bits (those the
- * owner permits: owner.ts) and modification time. `modeToo` false: the mode is already
- * right (the file was created with it), only the time is set.
+ * Gives the file open as `fd` (at `path`) its recorded owner (run as root), permission
+ * bits (those the owner permits: owner.ts) and modification time. `modeToo` false: the
+ * mode is already right (the file was created with it), only the time is set.
  */
 export function finishMeta(
   fd: number,
+  path: string,
   meta: OwnedMeta & { mtimeMs: number },
   modeToo = true,
 ): void {
@@ -59,8 +61,11 @@ export function finishMeta(
       if (code !== "EPERM" && code !== "ENOTSUP" && code !== "EOPNOTSUPP") throw e;
     }
   }
+  // Through Deno, to the millisecond and before 1970 too: node:fs's futimes passes float
+  // seconds (a time ending in .123 became .122999906) and refuses negative ones. On Linux
+  // through the open file's /proc path, so no one can swap what it names; elsewhere by path.
   const when = new Date(meta.mtimeMs);
-  fs.futimesSync(fd, when, when);
+  Deno.utimeSync(openPath(fd) ?? path, when, when);
 }
 
 /**

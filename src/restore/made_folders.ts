@@ -50,7 +50,7 @@ export class MadeFolders {
       try {
         const reached = folders.reach(base, dir);
         try {
-          if (reached.fd !== undefined) finishMeta(reached.fd, meta);
+          if (reached.fd !== undefined) finishMeta(reached.fd, dir, meta);
           else applyMeta(dir, meta);
         } finally {
           reached.release();

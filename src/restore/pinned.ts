@@ -42,6 +42,14 @@ export interface Reached {
   release(): void;
 }
 
+/**
+ * The path that names what `fd` has open, whatever becomes of its own path since (Linux);
+ * undefined where there is no /proc/self/fd.
+ */
+export function openPath(fd: number): string | undefined {
+  return THROUGH_PROC ? `/proc/self/fd/${fd}` : undefined;
+}
+
 /** Whether open folders can be named through /proc/self/fd (Linux). */
 const THROUGH_PROC = (() => {
   if (Deno.build.os !== "linux") return false;

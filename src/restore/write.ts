@@ -28,6 +28,7 @@ import { hasRecordedOwner, permittedMode } from "../engine/owner.ts";
 import { errorText } from "../engine/errors.ts";
 import { createDigest } from "../engine/digest.ts";
 import {
+  EMPTY_CONTENT,
   RECORDED_TARGET,
   StoppedError,
   turnTaker,
@@ -153,12 +154,15 @@ export async function writeOne(
     if (existing && await sameContent(destAt, existing, copy, opts)) {
       // The same bytes: with --overwrite, a file's recorded mode and time are set too.
       if (!opts.overwrite || copy.kind !== "file" || sameMeta(existing, copy)) {
-        return { ...item, outcome: "up-to-date" };
+        // A mode or owner that differs is said (a file made readable by all since); a time
+        // alone is not worth a line for each file touched since.
+        const differs = copy.kind === "file" ? metaDifference(existing, copy, false) : undefined;
+        return { ...item, outcome: "up-to-date", ...differs ? { note: differs } : {} };
       }
       const fd = openExisting(destAt, existing);
       if (fd === undefined) return conflict(item); // replaced since it was read
       try {
-        finishMeta(fd, copy);
+        finishMeta(fd, destAt, copy);
       } finally {
         closeFile(fd);
       }
@@ -223,7 +227,7 @@ export async function placeOne(
       }
       return conflict(item);
     }
-    if (from === copy.storedAt) return { ...item, outcome: "restored" };
+    if (from === copy.storedAt || from === EMPTY_CONTENT) return { ...item, outcome: "restored" };
     // Read where the interrupted run moved it: what the warning at the start says.
     if (opts.movedOf?.(copy.storedAt!).includes(from)) return { ...item, outcome: "restored" };
     return {
@@ -285,9 +289,29 @@ async function sameContent(
  * as root, owner. A set-ID bit the owner does not permit is not asked for (owner.ts).
  */
 function sameMeta(info: Deno.FileInfo, c: StoredCopy): boolean {
+  return metaDifference(info, c, true) === undefined;
+}
+
+/** How a file of the recorded bytes differs from the recorded metadata, said for a warning. */
+function metaDifference(info: Deno.FileInfo, c: StoredCopy, time: boolean): string | undefined {
+  const differs: string[] = [];
   const want = permittedMode(c.mode, c, { uid: info.uid ?? -1, gid: info.gid ?? -1 });
-  const mode = Deno.build.os === "windows" || ((info.mode ?? 0) & 0o7777) === want;
-  return mode && info.mtime?.getTime() === c.mtimeMs && hasRecordedOwner(info, c);
+  const mode = (info.mode ?? 0) & 0o7777;
+  if (Deno.build.os !== "windows" && mode !== want) {
+    differs.push(`its mode is ${octal(mode)}, the recorded ${octal(want)}`);
+  }
+  if (!hasRecordedOwner(info, c)) {
+    differs.push(`its owner is ${info.uid}:${info.gid}, the recorded ${c.uid}:${c.gid}`);
+  }
+  if (time && info.mtime?.getTime() !== c.mtimeMs) {
+    differs.push(`its modification time is not the recorded ${new Date(c.mtimeMs).toISOString()}`);
+  }
+  if (differs.length === 0) return undefined;
+  return `the same bytes, but ${differs.join("; ")}: restore it with --overwrite to set them`;
+}
+
+function octal(mode: number): string {
+  return `0${mode.toString(8).padStart(3, "0")}`;
 }
 
 /**
