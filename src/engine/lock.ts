@@ -37,7 +37,7 @@ export function acquireLock(file: string, command = "run"): Lock {
     // Locked first, read after: on Windows the lock is mandatory (LockFileEx), so while
     // another process holds it, reading the file fails ("another process has locked a
     // portion of the file") and would end the run with that instead of exit code 3.
-    if (!f.tryLockSync(true)) throw heldBy(describe(readHolder(f)), file);
+    if (!f.tryLockSync(true)) throw heldBy(describe(holderRecord(f)), file);
     // The file is ours; a holder of the folder is one whose lock file was removed.
     if (folder && !tryLockFolder(folder)) {
       throw new LockedError(
@@ -123,6 +123,24 @@ function readAll(f: Deno.FsFile): string {
   const n = f.readSync(buf) ?? 0;
   f.seekSync(0, Deno.SeekMode.Start);
   return new TextDecoder().decode(buf.subarray(0, n));
+}
+
+/**
+ * Tries at reading a holder's record, RECORD_WAIT_MS apart: a holder that locked the file
+ * a moment ago writes its record right after (two runs started together: the second one
+ * found it empty and could not name the first).
+ */
+const RECORD_TRIES = 10;
+const RECORD_WAIT_MS = 5;
+
+/** The holder's record, read again while it is not one yet; "" where none can be read. */
+function holderRecord(f: Deno.FsFile): string {
+  const waiter = new Int32Array(new SharedArrayBuffer(4));
+  for (let tried = 1;; tried++) {
+    const record = readHolder(f);
+    if (describe(record) !== undefined || tried >= RECORD_TRIES) return record;
+    Atomics.wait(waiter, 0, 0, RECORD_WAIT_MS);
+  }
 }
 
 /** The holder's record, or "" where its lock keeps it from being read (Windows). */
