@@ -8,7 +8,7 @@
 import { lstatOrNone, makeSymlink, nativePath, removeQuietly } from "../engine/fsops.ts";
 import type { StoredCopy } from "../state/store.ts";
 import { hashText, keepsMode } from "../engine/stage.ts";
-import { closeFile, createTemp, finishMeta, writeAll } from "./dest_file.ts";
+import { createTemp, finishTemp, writeAll } from "./dest_file.ts";
 import { createDigest } from "../engine/digest.ts";
 import { hearSignals } from "../engine/event_turn.ts";
 import { needsOwner } from "../engine/owner.ts";
@@ -61,22 +61,18 @@ async function writeChecked(
   // Created with its recorded permission bits where the umask keeps them all and no owner
   // is given (no chmod then), else private until they are set.
   const keeps = keepsMode(c.mode) && !needsOwner(c);
-  const dst = createTemp(tmp, keeps ? c.mode & 0o777 : 0o600, named);
-  try {
-    const turn = turnTaker(opts.signal);
-    for (let n = src.readSync(buf); n !== null; n = src.readSync(buf)) {
-      await turn();
-      total += n;
-      if (total > c.size) throw damaged(stored, c); // never more than it should hold
-      const chunk = buf.subarray(0, n);
-      h.update(chunk);
-      writeAll(dst, chunk);
-    }
-    if (total !== c.size || h.digest("hex") !== c.hash) throw damaged(stored, c);
-    finishMeta(dst, tmp, c, !keeps);
-  } finally {
-    closeFile(dst);
+  using dst = createTemp(tmp, keeps ? c.mode & 0o777 : 0o600, named);
+  const turn = turnTaker(opts.signal);
+  for (let n = src.readSync(buf); n !== null; n = src.readSync(buf)) {
+    await turn();
+    total += n;
+    if (total > c.size) throw damaged(stored, c); // never more than it should hold
+    const chunk = buf.subarray(0, n);
+    h.update(chunk);
+    writeAll(dst, chunk);
   }
+  if (total !== c.size || h.digest("hex") !== c.hash) throw damaged(stored, c);
+  finishTemp(dst, tmp, c, !keeps);
 }
 
 /**
@@ -94,12 +90,8 @@ export async function writeFromAny(
 ): Promise<string> {
   if (isEmptyFile(c)) {
     // No bytes to read: made whole from the record, even after retention pruned its copy.
-    const dst = createTemp(tmp, 0o600, named);
-    try {
-      finishMeta(dst, tmp, c);
-    } finally {
-      closeFile(dst);
-    }
+    using dst = createTemp(tmp, 0o600, named);
+    finishTemp(dst, tmp, c, true);
     return EMPTY_CONTENT;
   }
   let first: UnusableCopy | undefined;

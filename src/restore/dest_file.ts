@@ -1,11 +1,13 @@
 /**
- * A restore's files in destination folders others may write to, handled through open
- * descriptors (node:fs gives them; Deno's handles have no chmod or chown): the temporary
- * file is created where no file or symlink is, and its owner, mode and time are set on
- * what was opened, never through a name someone could swap for a symlink meanwhile (root
- * would then change a file of that someone's choosing). An existing destination is read
- * only if it is the regular file an lstat saw, opened without following a symlink or
- * waiting on a FIFO. A temporary file left by an interruption is removed by the caller.
+ * A restore's files in destination folders others may write to. The temporary file is
+ * created where no file or symlink is (O_EXCL), written through its Deno handle, and its
+ * owner and mode are set through a node:fs descriptor (Deno's handles have no chmod or
+ * chown) opened without following a symlink and checked to be the very file written,
+ * never through a name someone could swap meanwhile (root would then change a file of
+ * that someone's choosing); its time through the handle. An existing destination is read,
+ * or given its recorded owner and mode, only if it is the regular file an lstat saw,
+ * opened without following a symlink or waiting on a FIFO. A temporary file left by an
+ * interruption is removed by the caller.
  */
 import * as fs from "node:fs";
 import { type OwnedMeta, ownThrough } from "../engine/owner.ts";
@@ -17,55 +19,76 @@ const NOFOLLOW = C.O_NOFOLLOW ?? 0;
 const NONBLOCK = C.O_NONBLOCK ?? 0;
 const IS_WINDOWS = Deno.build.os === "windows";
 
+type Meta = OwnedMeta & { mtimeMs: number };
+
 /**
  * Creates a new file at `path` (nothing may be there, not even a symlink) to write;
- * `named` is its path as errors name it.
+ * `named` is its path as errors name it (`path` may be one through /proc/self/fd).
  */
-export function createTemp(path: string, mode: number, named: string): number {
+export function createTemp(path: string, mode: number, named: string): Deno.FsFile {
   try {
-    return fs.openSync(path, C.O_WRONLY | C.O_CREAT | C.O_EXCL | NOFOLLOW, mode);
+    return Deno.openSync(path, { write: true, createNew: true, mode });
   } catch (e) {
-    throw asDenoError(e, named);
+    if (e instanceof Error && path !== named) e.message = e.message.replaceAll(path, named);
+    throw e;
   }
 }
 
 /** Writes all of `chunk`. */
-export function writeAll(fd: number, chunk: Uint8Array): void {
-  for (let off = 0; off < chunk.length;) off += fs.writeSync(fd, chunk, off);
+export function writeAll(f: Deno.FsFile, chunk: Uint8Array): void {
+  for (let off = 0; off < chunk.length;) off += f.writeSync(chunk.subarray(off));
 }
 
 /**
- * Gives the file open as `fd` (at `path`) its recorded owner (run as root), permission
- * bits (those the owner permits: owner.ts) and modification time. `modeToo` false: the
- * mode is already right (the file was created with it), only the time is set.
+ * Gives the temporary file `f`, made at `path`, its recorded owner (run as root),
+ * permission bits (those the owner permits: owner.ts) and modification time. `modeToo`
+ * false: it was created with the right bits and keeps the process's owner; only the time
+ * is set.
  */
-export function finishMeta(
-  fd: number,
-  path: string,
-  meta: OwnedMeta & { mtimeMs: number },
-  modeToo = true,
-): void {
+export function finishTemp(f: Deno.FsFile, path: string, meta: Meta, modeToo: boolean): void {
   if (modeToo && !IS_WINDOWS) {
-    const mode = ownThrough({
-      chown: (uid, gid) => fs.fchownSync(fd, uid, gid),
-      owner: () => {
-        const s = fs.fstatSync(fd);
-        return { uid: s.uid, gid: s.gid };
-      },
-    }, meta);
+    const fd = openExisting(path, f.statSync());
+    if (fd === undefined) {
+      throw new Error(`the temporary file was replaced while it was written: not restored`);
+    }
     try {
-      fs.fchmodSync(fd, mode);
-    } catch (e) {
-      // A file system without permission bits (FAT or exFAT through FUSE) keeps none.
-      const code = (e as { code?: string }).code;
-      if (code !== "EPERM" && code !== "ENOTSUP" && code !== "EOPNOTSUPP") throw e;
+      setOwnerAndMode(fd, meta);
+    } finally {
+      fs.closeSync(fd);
     }
   }
+  const when = new Date(meta.mtimeMs);
+  f.utimeSync(when, when); // after the last write, through the handle: no path lookup
+}
+
+/**
+ * Gives the file or folder open as `fd` (at `path`) its recorded owner, permission bits
+ * and modification time.
+ */
+export function finishMeta(fd: number, path: string, meta: Meta): void {
+  if (!IS_WINDOWS) setOwnerAndMode(fd, meta);
   // Through Deno, to the millisecond and before 1970 too: node:fs's futimes passes float
   // seconds (a time ending in .123 became .122999906) and refuses negative ones. On Linux
   // through the open file's /proc path, so no one can swap what it names; elsewhere by path.
   const when = new Date(meta.mtimeMs);
   Deno.utimeSync(openPath(fd) ?? path, when, when);
+}
+
+function setOwnerAndMode(fd: number, meta: Meta): void {
+  const mode = ownThrough({
+    chown: (uid, gid) => fs.fchownSync(fd, uid, gid),
+    owner: () => {
+      const s = fs.fstatSync(fd);
+      return { uid: s.uid, gid: s.gid };
+    },
+  }, meta);
+  try {
+    fs.fchmodSync(fd, mode);
+  } catch (e) {
+    // A file system without permission bits (FAT or exFAT through FUSE) keeps none.
+    const code = (e as { code?: string }).code;
+    if (code !== "EPERM" && code !== "ENOTSUP" && code !== "EOPNOTSUPP") throw e;
+  }
 }
 
 /**
@@ -80,7 +103,7 @@ export function openExisting(path: string, seen: Deno.FileInfo): number | undefi
     return undefined;
   }
   const s = fs.fstatSync(fd);
-  if (s.isFile() && (!seen.ino || s.ino === seen.ino)) return fd;
+  if (s.isFile() && (!seen.ino || (s.ino === seen.ino && s.dev === seen.dev))) return fd;
   fs.closeSync(fd);
   return undefined;
 }
@@ -92,16 +115,4 @@ export function readInto(fd: number, buf: Uint8Array): number {
 
 export function closeFile(fd: number): void {
   fs.closeSync(fd);
-}
-
-/** node:fs's error for `path` as the Deno error callers test for (AlreadyExists, ...). */
-function asDenoError(e: unknown, path: string): Error {
-  const code = (e as { code?: string }).code;
-  // node:fs says "EACCES: permission denied, open '<path>'": the path it names may be
-  // one through /proc/self/fd, so the reason is kept and the path named is the caller's.
-  const message = `${String((e as Error)?.message ?? e).split(",")[0]}: '${path}'`;
-  if (code === "EEXIST" || code === "ELOOP") return new Deno.errors.AlreadyExists(message);
-  if (code === "ENOENT") return new Deno.errors.NotFound(message);
-  if (code === "EACCES" || code === "EPERM") return new Deno.errors.PermissionDenied(message);
-  return new Error(message);
 }

@@ -66,9 +66,10 @@ const OPEN_FOLDER = C.O_RDONLY | (C.O_DIRECTORY ?? 0) | (C.O_NOFOLLOW ?? 0);
 
 /**
  * Folders kept open for the files after the one that reached them (a restore goes through
- * a folder's files in a row): each costs a descriptor, and `ulimit -n 64` must still work.
+ * a folder's files in a row, and the folders near it next), the folders above them
+ * included: each costs a descriptor, and `ulimit -n 64` must still work.
  */
-const KEPT_OPEN = 8;
+const KEPT_OPEN = 16;
 
 interface Held {
   fd: number;
@@ -83,28 +84,33 @@ export class DestFolders {
 
   constructor(readonly rootId?: string) {}
 
-  /** Reaches `dir` from `base`, making the folders that are missing; throws `RefusedFolder`. */
-  reach(base: string, dir: string): Reached {
-    return THROUGH_PROC ? this.#reachOpen(base, dir) : reachByPath(base, dir, this.rootId);
+  /**
+   * Reaches `dir` from `base`, making the folders that are missing; throws `RefusedFolder`.
+   * A folder held open is taken again as it is unless `recheck`: then, should it no longer
+   * be the one at its path (moved or replaced since), it is reached anew. A restore writes
+   * a file without that look (what it writes stays inside the folder held, wherever that
+   * went) and places it with it, so a file is never said to be where it is not; the look is
+   * an lstat per file.
+   */
+  reach(base: string, dir: string, recheck = true): Reached {
+    if (!THROUGH_PROC) return reachByPath(base, dir, this.rootId);
+    return this.#reachOpen(base, dir, recheck);
   }
 
-  #reachOpen(base: string, dir: string): Reached {
+  #reachOpen(base: string, dir: string, recheck: boolean): Reached {
     let held = this.#held.get(dir);
-    if (held !== undefined && !stillAt(dir, held.id)) {
-      // Moved away, or replaced, since: what is open is no longer the folder at that path.
+    let fresh = false;
+    if (held !== undefined && recheck && !stillAt(dir, held.id)) {
+      // Moved away, or replaced, since: what is open is no longer the folder at that path,
+      // nor perhaps the folders above it: reached anew from the base.
       this.#drop(dir, held);
       held = undefined;
+      fresh = true;
     }
     let made: string | undefined;
-    if (held === undefined) {
-      const walked = this.#walk(base, dir);
-      made = walked.made;
-      held = { fd: walked.fd, id: walked.id, refs: 0 };
-      this.#held.set(dir, held);
-    } else {
-      this.#held.delete(dir); // to the end: the most recently used
-      this.#held.set(dir, held);
-    }
+    if (held === undefined) ({ held, made } = this.#walk(base, dir, fresh));
+    this.#held.delete(dir); // to the end: the most recently used
+    this.#held.set(dir, held);
     held.refs++;
     this.#trim();
     const h = held;
@@ -125,37 +131,58 @@ export class DestFolders {
     };
   }
 
-  /** Opens each folder from `base` down to `dir` through the one above it. */
-  #walk(base: string, dir: string): { fd: number; id: string; made?: string } {
+  /**
+   * Opens each folder down to `dir` through the one above it, from the nearest one held
+   * open (a restore goes from folder to folder nearby: mostly one open), or from `base`
+   * when `fresh`. Each folder opened is held for later reaches (until trimmed).
+   */
+  #walk(base: string, dir: string, fresh: boolean): { held: Held; made?: string } {
     let made: string | undefined;
-    let fd = openOrMake(base, () => {
-      Deno.mkdirSync(base, { recursive: true });
-      made = base;
-    }, base);
-    let path = base;
+    const parts = relative(base, dir).split(sep).filter((p) => p !== "");
+    const paths = [base];
+    for (const part of parts) paths.push(join(paths[paths.length - 1], part));
+    let at = paths.length - 1;
+    while (!fresh && at >= 0 && !this.#held.has(paths[at])) at--;
+    let held = at >= 0 && !fresh ? this.#held.get(paths[at])! : undefined;
+    if (held !== undefined) {
+      this.#held.delete(paths[at]); // to the end: the most recently used
+      this.#held.set(paths[at], held);
+    } else {
+      at = 0;
+      const fd = openOrMake(base, () => {
+        Deno.mkdirSync(base, { recursive: true });
+        made = base;
+      }, base);
+      held = this.#keep(base, fd);
+    }
+    for (let i = at + 1; i < paths.length; i++) {
+      const inside = `/proc/self/fd/${held.fd}/${parts[i - 1]}`;
+      const fd = openOrMake(inside, () => {
+        try {
+          Deno.mkdirSync(inside);
+        } catch (e) {
+          if (!(e instanceof Deno.errors.AlreadyExists)) throw e;
+        }
+        made ??= paths[i];
+      }, paths[i]);
+      held = this.#keep(paths[i], fd);
+    }
+    return { held, made };
+  }
+
+  /** Holds the folder `path` open as `fd` (after checking it is not the backup root). */
+  #keep(path: string, fd: number): Held {
     try {
       this.#check(fd, path);
-      for (const part of relative(base, dir).split(sep).filter((p) => p !== "")) {
-        const child = join(path, part);
-        const inside = `/proc/self/fd/${fd}/${part}`;
-        const next = openOrMake(inside, () => {
-          try {
-            Deno.mkdirSync(inside);
-          } catch (e) {
-            if (!(e instanceof Deno.errors.AlreadyExists)) throw e;
-          }
-          made ??= child;
-        }, child);
-        fs.closeSync(fd);
-        fd = next;
-        path = child;
-        this.#check(fd, path);
-      }
-      return { fd, id: identityOf(fd), made };
     } catch (e) {
       fs.closeSync(fd);
       throw e;
     }
+    const before = this.#held.get(path);
+    if (before !== undefined) this.#drop(path, before);
+    const held: Held = { fd, id: identityOf(fd), refs: 0 };
+    this.#held.set(path, held);
+    return held;
   }
 
   #check(fd: number, path: string): void {

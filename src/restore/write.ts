@@ -141,7 +141,7 @@ export async function writeOne(
     }
     // A folder this restore made holds nothing else; one that is missing, nothing at all.
     const ours = opts.made?.has(dir) ?? false;
-    folder = reachFolder(folders, item);
+    folder = reachFolder(folders, item, false);
     if (folder.made !== undefined) {
       if (opts.made) rememberMade(opts.made, folder.made, dir);
       opts.madeFolders?.add(item, folder.made);
@@ -336,9 +336,13 @@ async function linkNew(tmp: string, dest: string): Promise<boolean> {
  * (writing through it would put the file outside `base`: a folder replaced by a link
  * since the backup), a file where a folder must be, or the backup root.
  */
-function reachFolder(folders: DestFolders, { base, dest, toDir }: RestoreItem): Reached {
+function reachFolder(
+  folders: DestFolders,
+  { base, dest, toDir }: RestoreItem,
+  recheck = true,
+): Reached {
   try {
-    return folders.reach(base, dirname(dest));
+    return folders.reach(base, dirname(dest), recheck);
   } catch (e) {
     if (!(e instanceof RefusedFolder)) {
       throw new Error(`Cannot create folder '${dirname(dest)}': ${errorText(e)}`);
