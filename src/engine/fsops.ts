@@ -353,7 +353,7 @@ export async function syncFiles(paths: string[], parallel = SYNC_PARALLEL): Prom
  * fdatasyncs in flight at once: 64 (more bought nothing, measured), but at most a quarter
  * of the open files limit where Linux shows it, so that `ulimit -n 64` still works.
  */
-const SYNC_PARALLEL = (() => {
+export const SYNC_PARALLEL = (() => {
   const most = 64;
   if (Deno.build.os !== "linux") return most;
   try {

@@ -12,7 +12,7 @@
  */
 import type { StoredCopy } from "../state/store.ts";
 import { dirname } from "node:path";
-import { knownFolderIdentity, removeQuietly, syncFiles } from "../engine/fsops.ts";
+import { knownFolderIdentity, removeQuietly } from "../engine/fsops.ts";
 import { READ_BUFFER_BYTES } from "../engine/stage.ts";
 import { errorText } from "../engine/errors.ts";
 import { loadDigests } from "../engine/digest.ts";
@@ -20,6 +20,7 @@ import { openSyncFs, type SyncFs } from "../engine/syncfs.ts";
 import { faultPoint, pausePoint } from "../engine/fault.ts";
 import { otherMountsOf } from "../engine/mounts.ts";
 import { DestFolders } from "./pinned.ts";
+import { syncTemps } from "./dest_file.ts";
 import { type FolderProblem, MadeFolders } from "./made_folders.ts";
 import type { FolderMeta } from "../engine/types.ts";
 import {
@@ -222,7 +223,7 @@ class Flusher {
       const oneDevice = files.every((w) => this.#deviceOf(dirname(w.tmp)) === device);
       if (fs && device !== null && oneDevice) return await fs.sync();
     }
-    await syncFiles(files.map((w) => w.tmp));
+    await syncTemps(files.map((w) => w.tmp));
   }
 
   #deviceOf(folder: string): number | null {

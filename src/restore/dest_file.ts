@@ -12,6 +12,7 @@
 import * as fs from "node:fs";
 import { type OwnedMeta, ownThrough } from "../engine/owner.ts";
 import { openPath } from "./pinned.ts";
+import { SYNC_PARALLEL, syncFiles } from "../engine/fsops.ts";
 
 const C = fs.constants;
 /** Where node:fs has no such flag (Windows), 0: it means nothing there. */
@@ -115,4 +116,32 @@ export function readInto(fd: number, buf: Uint8Array): number {
 
 export function closeFile(fd: number): void {
   fs.closeSync(fd);
+}
+
+/**
+ * Flushes temporary files to disk, `SYNC_PARALLEL` at a time, each opened without
+ * following a symlink and without waiting on a FIFO: someone who swapped a file's folder
+ * meanwhile cannot hold the restore up with a FIFO of that name (a file not the one
+ * written fails the flush, and its batch, which is named). Windows flushes through a
+ * handle opened to write, and has no FIFOs there: `syncFiles` serves it.
+ */
+export async function syncTemps(paths: string[]): Promise<void> {
+  if (IS_WINDOWS) return await syncFiles(paths);
+  for (let i = 0; i < paths.length; i += SYNC_PARALLEL) {
+    await Promise.all(
+      paths.slice(i, i + SYNC_PARALLEL).map(async (p) => {
+        let handle: fs.promises.FileHandle | undefined;
+        try {
+          handle = await fs.promises.open(p, C.O_RDONLY | NOFOLLOW | NONBLOCK);
+          if (!(await handle.stat()).isFile()) throw new Error("it is not a file now");
+          await handle.datasync();
+        } catch (e) {
+          const why = String((e as Error)?.message ?? e).split(",")[0];
+          throw new Error(`Cannot flush '${p}' to disk: ${why}: check the disk`);
+        } finally {
+          await handle?.close();
+        }
+      }),
+    );
+  }
 }

@@ -61,3 +61,32 @@ for (const existing of [false, true]) {
     assert.ok(Deno.lstatSync(newdir).isSymlink);
   });
 }
+
+Deno.test("restore: a temporary file swapped for a FIFO before its flush does not hang the restore", async () => {
+  using fx = makeFixture({ "d/a.txt": "a\n", "d/b.txt": "b\n", "d/c.txt": "c\n" });
+  assert.equal((await fx.cli("run")).code, 0);
+  const d = join(fx.source, "d");
+  Deno.removeSync(d, { recursive: true });
+  const args = ["restore", "--config", fx.config];
+  // Two files written to temporary names, the third about to be: none flushed yet.
+  const { child, resume } = await pausedRun(args, "restoring:3", fx.dir);
+  try {
+    const tmp = listDir(d).find((n) => n.startsWith(".backup-tool-restore-"));
+    assert.ok(tmp !== undefined, `no temporary file in ${listDir(d)}`);
+    Deno.renameSync(join(d, tmp), join(fx.dir, "moved-away"));
+    const made = new Deno.Command("mkfifo", { args: [join(d, tmp)] }).outputSync();
+    assert.equal(made.code, 0);
+  } finally {
+    resume();
+  }
+  const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
+  const out = await child.output();
+  clearTimeout(timer);
+  const stderr = new TextDecoder().decode(out.stderr);
+  assert.equal(out.signal, null, "the restore hung on the FIFO");
+  assert.equal(out.code, 1, stderr);
+  assert.match(
+    stderr,
+    /NOT RESTORED: source\/d\/\w\.txt \(v1\): Cannot flush .*: it is not a file now/,
+  );
+});
