@@ -706,3 +706,17 @@ Deno.test("an empty file's version pruned by retention is restored all the same 
   assert.equal(restored.code, 0, restored.stderr);
   assert.deepEqual(readTree(out), { "e": "" });
 });
+
+Deno.test({
+  name: "a source folder restored whole gets its own recorded mode back, not the umask's",
+  ignore: Deno.build.os === "windows", // no POSIX permission bits there
+  fn: async () => {
+    using fx = makeFixture({ "id": "key\n", "sub/x": "x\n" });
+    Deno.chmodSync(fx.source, 0o700); // a private folder, ~/.ssh
+    assert.equal((await fx.cli("run")).code, 0);
+    Deno.removeSync(fx.source, { recursive: true });
+    const r = await fx.cli("restore");
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(Deno.statSync(fx.source).mode! & 0o777, 0o700);
+  },
+});

@@ -349,21 +349,28 @@ export async function syncFiles(paths: string[], parallel = SYNC_PARALLEL): Prom
   }
 }
 
+let OPEN_FILES_LIMIT: number | undefined;
 /**
  * fdatasyncs in flight at once: 64 (more bought nothing, measured), but at most a quarter
  * of the open files limit where Linux shows it, so that `ulimit -n 64` still works.
  */
-export const SYNC_PARALLEL = (() => {
-  const most = 64;
-  if (Deno.build.os !== "linux") return most;
-  try {
-    const limits = Deno.readTextFileSync("/proc/self/limits");
-    const soft = Number(/^Max open files\s+(\d+)/m.exec(limits)?.[1]);
-    return soft > 0 ? Math.max(1, Math.min(most, Math.floor(soft / 4))) : most;
-  } catch {
-    return most;
+export const SYNC_PARALLEL = Math.max(1, Math.min(64, Math.floor(openFilesLimit() / 4)));
+
+/**
+ * The soft limit of open files where Linux shows it (/proc/self/limits, read once);
+ * elsewhere, or unlimited, 1024 (the usual default, and more than any user here needs).
+ */
+export function openFilesLimit(): number {
+  if (OPEN_FILES_LIMIT !== undefined) return OPEN_FILES_LIMIT;
+  let soft = NaN;
+  if (Deno.build.os === "linux") {
+    try {
+      const limits = Deno.readTextFileSync("/proc/self/limits");
+      soft = Number(/^Max open files\s+(\d+)/m.exec(limits)?.[1]);
+    } catch { /* not readable: the default */ }
   }
-})();
+  return OPEN_FILES_LIMIT = soft > 0 ? soft : 1024;
+}
 
 /**
  * Whether a read failed because the source file itself is gone (removed or renamed while

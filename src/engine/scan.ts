@@ -113,6 +113,7 @@ export function* scanEntries(
       const w: Walk = { source, matcher, skip, skipIds, opts, unreadable, folders };
       if (before(w, "", true)) continue;
       for (const [abs, rel, folder] of startsOf(w)) {
+        if (folder || rel === "") reportFolder(w, abs, rel, folder);
         if (folder || rel === "") yield* walkDir(w, abs, rel, folder);
         else if (!matcher.ignores(rel) && !before(w, rel, false)) {
           const entry = toScanEntry(w, abs, rel, denoStat(abs));
@@ -126,6 +127,23 @@ export function* scanEntries(
 }
 
 /**
+ * Reports a folder a walk starts at (a source's root, or a watch's scoped folder, which
+ * may be new) to `onFolder`, as walkDir does the folders below it.
+ */
+function reportFolder(w: Walk, abs: string, rel: string, seen?: StatResult): void {
+  if (!w.opts.onFolder || before(w, rel, true)) return;
+  let info = seen;
+  if (info === undefined) {
+    try {
+      info = fromFileInfo(Deno.lstatSync(abs));
+    } catch {
+      return; // gone, or not readable: the walk reports it
+    }
+  }
+  if (info.kind === "dir") w.opts.onFolder(logical(w.source, rel), info);
+}
+
+/**
  * Whether the entry at `rel` in the walk's source (or, for a folder, everything below it,
  * which sorts in `[path/, path0)`) comes no later than `opts.after`: the walk passes it by.
  */
@@ -136,7 +154,7 @@ function before(w: Walk, rel: string, isDir: boolean): boolean {
   return compareCodePoints(isDir ? `${path}0` : path, after) <= 0;
 }
 
-type Start = [abs: string, rel: string, folder: Identity | undefined];
+type Start = [abs: string, rel: string, folder: StatResult | undefined];
 
 /**
  * Where to start in a source: its root, or the scoped paths that exist, in walk order

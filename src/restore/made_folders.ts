@@ -28,15 +28,18 @@ export class MadeFolders {
   /** Destination folder → the item's base and the folder's logical path. */
   readonly #made = new Map<string, { base: string; logical: string }>();
 
-  /** Remembers the folders from `first` down to the item's own folder as made. */
+  /**
+   * Remembers the folders from `first` down to the item's own folder as made, each with
+   * its logical path (the base too, where it was made: a source root, `<source>`).
+   */
   add(item: RestoreItem, first: string): void {
     let dir = dirname(item.dest);
-    let logical = item.copy.path.slice(0, item.copy.path.lastIndexOf("/"));
-    while (this.#made.size < MADE_LIMIT && dir !== item.base && logical.includes("/")) {
+    let logical = parentOf(item.copy.path);
+    while (this.#made.size < MADE_LIMIT && logical !== "") {
       this.#made.set(dir, { base: item.base, logical });
-      if (dir === first) break;
+      if (dir === first || dir === item.base) break;
       dir = dirname(dir);
-      logical = logical.slice(0, logical.lastIndexOf("/"));
+      logical = parentOf(logical);
     }
   }
 
@@ -50,8 +53,12 @@ export class MadeFolders {
       try {
         const reached = folders.reach(base, dir);
         try {
-          if (reached.fd !== undefined) finishMeta(reached.fd, dir, meta);
-          else applyMeta(dir, meta);
+          if (reached.fd === undefined) applyMeta(dir, meta); // no /proc: by path
+          else if (reached.id === folders.madeId(dir)) finishMeta(reached.fd, dir, meta);
+          else {
+            // Not the folder this restore made (moved away, and another put there since).
+            problems.push({ folder: dir, reason: "it was replaced since the restore made it" });
+          }
         } finally {
           reached.release();
         }
@@ -62,6 +69,12 @@ export class MadeFolders {
     this.#made.clear();
     return problems;
   }
+}
+
+/** A logical path's folder ("" above a source's root). */
+function parentOf(logical: string): string {
+  const cut = logical.lastIndexOf("/");
+  return cut === -1 ? "" : logical.slice(0, cut);
 }
 
 function depth(path: string): number {

@@ -72,16 +72,19 @@ export function withState<T>(config: Config, fn: (store: StateStore) => T): T {
  */
 export function resolverFor(config: Config, store: StateStore) {
   const names = [...config.sources.map((s) => s.name), ...store.prefixes().keys()];
-  return new PathResolver(names, config.sources, {
-    isFile: (p) => store.isRecorded(p),
-    hasBelow: (p) => store.isRecordedBelow(p),
-  });
+  return new PathResolver(
+    names,
+    config.sources,
+    { isFile: (p) => store.isRecorded(p), hasBelow: (p) => store.isRecordedBelow(p) },
+    Deno.build.os,
+    store.sourcePaths(),
+  );
 }
 
 /** The log folder as a storage path when it is the backup root ("") or lies inside it. */
 export function logDirInside(config: Config): string | undefined {
   const rel = relative(config.backupRoot, config.logDir);
   if (rel === "") return "";
-  if (rel.startsWith("..") || isAbsolute(rel)) return undefined;
+  if (rel === ".." || rel.startsWith(`..${sep}`) || isAbsolute(rel)) return undefined;
   return rel.split(sep).join("/");
 }

@@ -10,6 +10,7 @@
 import { isAbsolute, join, relative, resolve, sep } from "node:path";
 import type { Source } from "../config/sources.ts";
 import { UsageError } from "../cli/args.ts";
+import { isInside } from "../config/paths.ts";
 
 /** What the state ever recorded: asked of the state itself, or of a set (tests). */
 export interface RecordedPaths {
@@ -45,6 +46,8 @@ export class PathResolver {
     readonly recorded: RecordedPaths,
     /** The system restored on: its file names are checked (see `windowsNameProblem`). */
     readonly os: typeof Deno.build.os = Deno.build.os,
+    /** Each source's folder as the last run found it (its real path). */
+    readonly lastPaths: ReadonlyMap<string, string> = new Map(),
   ) {
     this.#names = [...new Set(names)].sort();
   }
@@ -110,10 +113,7 @@ export class PathResolver {
   /** Whether `dir` (absolute) is a configured source's folder or inside one. */
   #inSource(dir: string): boolean {
     return this.sources.some((s) =>
-      [s.path, ...s.written ? [s.written] : []].some((root) => {
-        const rel = relative(root, dir);
-        return rel === "" || (!rel.startsWith("..") && !isAbsolute(rel));
-      })
+      [s.path, ...s.written ? [s.written] : []].some((root) => dir === root || isInside(dir, root))
     );
   }
 
@@ -134,8 +134,9 @@ export class PathResolver {
   #fromAbsolute(input: string): string {
     for (const s of this.sources) {
       for (const root of s.written ? [s.path, s.written] : [s.path]) {
-        const rel = relative(root, input);
-        if (rel === "" || (!rel.startsWith("..") && !isAbsolute(rel))) {
+        // A folder named `..cfg` is inside: isInside compares whole names.
+        if (input === root || isInside(input, root)) {
+          const rel = relative(root, input);
           return [s.name, ...rel.split(sep)].join("/");
         }
       }
@@ -168,6 +169,17 @@ export class PathResolver {
       throw new Error(
         `Cannot restore '${path}' in place: source '${parts[0]}' is no longer in the ` +
           `config: use --to DIR`,
+      );
+    }
+    // The config's path reaches it through a symlink that leads elsewhere than where the
+    // last run found it: changed since, perhaps by someone who may write the folder above
+    // (root restoring in place would write wherever that someone pointed it).
+    const last = this.lastPaths.get(source.name);
+    if (source.written !== undefined && last !== undefined && last !== source.path) {
+      throw new Error(
+        `Cannot restore '${path}' in place: '${source.written}' now leads to ` +
+          `'${source.path}', not to '${last}' where the last run found the source (a ` +
+          `symlink on its way was changed since): restore with --to DIR`,
       );
     }
     this.#checkNames(path, parts.slice(1));

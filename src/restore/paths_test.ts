@@ -31,6 +31,9 @@ Deno.test("toLogical: ./ and ../ from a folder inside a source start from that f
   assert.equal(TWO.toLogical("./z.txt", "/data/b/y"), "b/y/z.txt");
   // From outside every source, the source root as before.
   assert.equal(ONE.toLogical("./docs/", "/home/me"), "src/docs");
+  // A folder whose name starts with two dots is inside the source all the same.
+  assert.equal(ONE.toLogical("./b.txt", "/data/src/..cfg"), "src/..cfg/b.txt");
+  assert.equal(ONE.toLogical("/data/src/...", "/"), "src/...");
   // Leaving the sources from inside one is refused, like such an absolute path.
   assert.throws(() => ONE.toLogical("../../etc", "/data/src/docs"), UsageError);
 });

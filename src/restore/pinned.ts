@@ -15,8 +15,9 @@
  * the way; an interruption leaves those, empty or holding what was restored.
  */
 import * as fs from "node:fs";
-import { join, relative, sep } from "node:path";
-import { folderIdentityOf, lstatOrNone } from "../engine/fsops.ts";
+import { join, parse, relative, sep } from "node:path";
+import { errorText } from "../engine/errors.ts";
+import { folderIdentityOf, lstatOrNone, openFilesLimit } from "../engine/fsops.ts";
 
 /** Why a folder on the way is refused. */
 export type Refusal = "symlink" | "file" | "backup-root";
@@ -69,7 +70,9 @@ const OPEN_FOLDER = C.O_RDONLY | (C.O_DIRECTORY ?? 0) | (C.O_NOFOLLOW ?? 0);
  * a folder's files in a row, and the folders near it next), the folders above them
  * included: each costs a descriptor, and `ulimit -n 64` must still work.
  */
-const KEPT_OPEN = 16;
+const KEPT_OPEN = Math.max(2, Math.min(16, Math.floor(openFilesLimit() / 16)));
+/** Made folders whose identity is remembered (about 150 bytes each), as MadeFolders'. */
+const MADE_IDS_LIMIT = 262_144;
 
 interface Held {
   fd: number;
@@ -81,6 +84,8 @@ interface Held {
 
 export class DestFolders {
   readonly #held = new Map<string, Held>();
+  /** Folders made, and their identities (bounded as MadeFolders is, by its limit). */
+  readonly #madeIds = new Map<string, string>();
 
   constructor(readonly rootId?: string) {}
 
@@ -149,25 +154,29 @@ export class DestFolders {
       this.#held.set(paths[at], held);
     } else {
       at = 0;
-      const fd = openOrMake(base, () => {
-        Deno.mkdirSync(base, { recursive: true });
-        made = base;
-      }, base);
-      held = this.#keep(base, fd);
+      const opened = openBase(base);
+      if (opened.made) made = base;
+      held = this.#keep(base, opened.fd);
     }
     for (let i = at + 1; i < paths.length; i++) {
-      const inside = `/proc/self/fd/${held.fd}/${parts[i - 1]}`;
-      const fd = openOrMake(inside, () => {
-        try {
-          Deno.mkdirSync(inside);
-        } catch (e) {
-          if (!(e instanceof Deno.errors.AlreadyExists)) throw e;
-        }
-        made ??= paths[i];
-      }, paths[i]);
+      const fd = openChild(held.fd, parts[i - 1], paths[i], () => made ??= paths[i]);
       held = this.#keep(paths[i], fd);
+      if (made !== undefined) this.#madeId(paths[i], held.id);
     }
+    if (made === base) this.#madeId(base, this.#held.get(base)!.id);
     return { held, made };
+  }
+
+  #madeId(path: string, id: string): void {
+    if (this.#madeIds.size < MADE_IDS_LIMIT) this.#madeIds.set(path, id);
+  }
+
+  /**
+   * The identity a folder this restore made had when it made it (undefined: it made no
+   * such folder, or it was already there): a folder put in its place since is not it.
+   */
+  madeId(path: string): string | undefined {
+    return this.#madeIds.get(path);
   }
 
   /** Holds the folder `path` open as `fd` (after checking it is not the backup root). */
@@ -217,24 +226,56 @@ export class DestFolders {
 }
 
 /**
- * Opens the folder at `path` (through an open folder, or `base` itself, whose own symlink
- * is followed: the user named it), making it first if it is missing.
+ * Opens the restore's base folder from `/` down, each folder through the one above it
+ * without following a symlink, making the missing ones: the base is a real path (the
+ * config's and --to's are resolved when read), so a symlink on the way is one put there
+ * since, by someone who may write the folder above it (a user owning the folder of the
+ * source root root restores). A base on another root than `/` (Windows) is not walked.
  */
-function openOrMake(path: string, make: () => void, named: string): number {
-  const flags = path.startsWith("/proc/self/fd/") ? OPEN_FOLDER : C.O_RDONLY | C.O_DIRECTORY;
+function openBase(base: string): { fd: number; made: boolean } {
+  let made = false;
+  let fd = fs.openSync(parse(base).root, C.O_RDONLY | (C.O_DIRECTORY ?? 0));
+  let path = parse(base).root;
+  try {
+    for (const part of base.slice(path.length).split(sep).filter((p) => p !== "")) {
+      path = join(path, part);
+      const next = openChild(fd, part, path, () => made = true);
+      fs.closeSync(fd);
+      fd = next;
+    }
+    return { fd, made };
+  } catch (e) {
+    fs.closeSync(fd);
+    throw e;
+  }
+}
+
+/**
+ * Opens the folder `name` in the folder open as `parent` (its path: `named`), never
+ * through a symlink, making it first if it is missing (`onMade` then).
+ */
+function openChild(parent: number, name: string, named: string, onMade: () => void): number {
+  const inside = `/proc/self/fd/${parent}/${name}`;
   for (let attempt = 0;; attempt++) {
     try {
-      return fs.openSync(path, flags);
+      return fs.openSync(inside, OPEN_FOLDER);
     } catch (e) {
       const code = (e as { code?: string }).code;
       if (code === "ENOENT" && attempt === 0) {
-        make();
+        try {
+          Deno.mkdirSync(inside);
+          onMade();
+        } catch (made) {
+          if (!(made instanceof Deno.errors.AlreadyExists)) {
+            throw new Error(`${errorText(made).split(":")[0]}: '${named}'`);
+          }
+        }
         continue;
       }
       if (code === "ELOOP" || code === "ENOTDIR") {
-        throw new RefusedFolder(lstatOrNone(path)?.isSymlink ? "symlink" : "file", named);
+        throw new RefusedFolder(lstatOrNone(inside)?.isSymlink ? "symlink" : "file", named);
       }
-      throw e;
+      throw new Error(`${String((e as Error)?.message ?? e).split(",")[0]}: '${named}'`);
     }
   }
 }

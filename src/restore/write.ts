@@ -21,7 +21,7 @@ import { isInside } from "../config/paths.ts";
 import { basename, dirname, join } from "node:path";
 import type { StoredCopy } from "../state/store.ts";
 import { lstatOrNone, removeQuietly, renameWithRetry } from "../engine/fsops.ts";
-import { closeFile, finishMeta, openExisting, readInto } from "./dest_file.ts";
+import { closeFile, openExisting, readInto } from "./dest_file.ts";
 import { type DestFolders, type Reached, RefusedFolder } from "./pinned.ts";
 import type { MadeFolders } from "./made_folders.ts";
 import { hasRecordedOwner, permittedMode } from "../engine/owner.ts";
@@ -151,24 +151,17 @@ export async function writeOne(
     if (existing?.isDirectory) {
       return { ...item, outcome: "failed", reason: `a folder is in the way at '${dest}'` };
     }
-    if (existing && await sameContent(destAt, existing, copy, opts)) {
-      // The same bytes: with --overwrite, a file's recorded mode and time are set too.
-      if (!opts.overwrite || copy.kind !== "file" || sameMeta(existing, copy)) {
-        // A mode or owner that differs is said (a file made readable by all since); a time
-        // alone is not worth a line for each file touched since.
-        const differs = copy.kind === "file" ? metaDifference(existing, copy, false) : undefined;
-        return { ...item, outcome: "up-to-date", ...differs ? { note: differs } : {} };
-      }
-      const fd = openExisting(destAt, existing);
-      if (fd === undefined) return conflict(item); // replaced since it was read
-      try {
-        finishMeta(fd, destAt, copy);
-      } finally {
-        closeFile(fd);
-      }
-      return { ...item, outcome: "restored" };
+    const same = existing !== undefined && await sameContent(destAt, existing, copy, opts);
+    if (same && (!opts.overwrite || copy.kind !== "file" || sameMeta(existing, copy))) {
+      // A mode or owner that differs is said (a file made readable by all since); a time
+      // alone is not worth a line for each file touched since.
+      const differs = copy.kind === "file" ? metaDifference(existing, copy, false) : undefined;
+      return { ...item, outcome: "up-to-date", ...differs ? { note: differs } : {} };
     }
-    if (existing && !opts.overwrite) return conflict(item);
+    // With --overwrite, a file of the same bytes whose mode, owner or time differ is
+    // replaced by a new one, never changed in place: that name may be a hard link to
+    // someone else's file, which root would give to the owner recorded here.
+    if (existing && !same && !opts.overwrite) return conflict(item);
     const tmpAt = folder.at(tmpName);
     try {
       return {

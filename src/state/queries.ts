@@ -20,6 +20,12 @@ export interface PendingIntent {
   actions: Action[];
 }
 
+/** Each source's folder as the last run found it (its real path). */
+export function sourcePaths(db: StateDb): Map<string, string> {
+  const rows = db.q("SELECT name, path FROM sources").all() as Row[];
+  return new Map(rows.map((r) => [r.name as string, r.path as string]));
+}
+
 export function prefixes(db: StateDb): Map<string, string> {
   const rows = db.q("SELECT name, prefix FROM sources").all() as Row[];
   return new Map(rows.map((r) => [r.name as string, r.prefix as string]));

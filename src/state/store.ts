@@ -107,6 +107,11 @@ export class StateStore {
     return read.prefixes(this.#db);
   }
 
+  /** Each source's folder as the last run found it. */
+  sourcePaths(): Map<string, string> {
+    return read.sourcePaths(this.#db);
+  }
+
   finishRun(id: number, status: string, summary: unknown, now: number): void {
     this.#db.q("UPDATE runs SET finished_at = ?, status = ?, summary = ? WHERE id = ?")
       .run(now, status, JSON.stringify(summary), id);

@@ -107,3 +107,21 @@ Deno.test("ownership: a copy recorded before owners were is restored without set
   assert.deepEqual(ownerOf(join(out, "sg")), { uid: 0, gid: 0, mode: 0o755 });
   assert.deepEqual(ownerOf(join(out, "d/private.txt")), { uid: 0, gid: 0, mode: 0o600 });
 });
+
+Deno.test("ownership: --overwrite of the same bytes replaces the file, never a hard link's other name", async () => {
+  if (!isRoot()) return console.log("SKIP ownership tests: not running as root");
+  using fx = makeFixture({ "notes.txt": "shared text\n" });
+  await sh("chown 1000:1000 notes.txt && chmod 644 notes.txt", fx.source);
+  assert.equal((await fx.cli("run")).code, 0);
+  // Someone else's file of the same bytes, linked in at that name since.
+  const theirs = join(fx.dir, "theirs.txt");
+  Deno.writeTextFileSync(theirs, "shared text\n");
+  await sh(`chown 2000:2000 '${theirs}' && chmod 660 '${theirs}'`);
+  Deno.removeSync(join(fx.source, "notes.txt"));
+  Deno.linkSync(theirs, join(fx.source, "notes.txt"));
+  const r = await fx.cli("restore", "notes.txt", "--overwrite");
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(ownerOf(theirs), { uid: 2000, gid: 2000, mode: 0o660 });
+  assert.deepEqual(ownerOf(join(fx.source, "notes.txt")), { uid: 1000, gid: 1000, mode: 0o644 });
+  assert.equal(Deno.statSync(theirs).nlink, 1, "the name is a file of its own now");
+});

@@ -90,3 +90,47 @@ Deno.test("restore: a temporary file swapped for a FIFO before its flush does no
     /NOT RESTORED: source\/d\/\w\.txt \(v1\): Cannot flush .*: it is not a file now/,
   );
 });
+
+Deno.test("restore in place: a source folder swapped for a symlink since the last run is refused", async () => {
+  using fx = makeFixture({ "a.txt": "a\n", "sub/b.txt": "b\n" });
+  // The config reaches the source through a symlink, as a user's own link may.
+  const real = join(fx.dir, "real-source");
+  Deno.renameSync(fx.source, real);
+  Deno.symlinkSync(real, fx.source);
+  assert.equal((await fx.cli("run")).code, 0);
+  // Pointed elsewhere since (by whoever may write the folder holding the link).
+  const elsewhere = join(fx.dir, "elsewhere");
+  Deno.mkdirSync(elsewhere);
+  Deno.removeSync(fx.source);
+  Deno.symlinkSync(elsewhere, fx.source);
+  const r = await fx.cli("restore");
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(r.stderr, /in place: '.*source' now leads to '.*elsewhere', not to '.*real-source'/);
+  assert.deepEqual(listDir(elsewhere), []);
+  // --to still restores, and a run (which finds the source where it is now) ends the refusal.
+  assert.equal((await fx.cli("restore", "--to", join(fx.dir, "out"))).code, 0);
+});
+
+Deno.test("restore: a folder it made, replaced by another before its mode is set, is left alone", async () => {
+  using fx = makeFixture({ "proj/a/secret": "s\n", "proj/z.txt": "z\n" });
+  Deno.chmodSync(join(fx.source, "proj/a"), 0o755);
+  assert.equal((await fx.cli("run")).code, 0);
+  Deno.removeSync(join(fx.source, "proj/a"), { recursive: true });
+  // Someone's private folder, put where the restore made proj/a.
+  const other = join(fx.source, "proj/other");
+  Deno.mkdirSync(other);
+  Deno.chmodSync(other, 0o700);
+  const args = ["restore", "--config", fx.config];
+  const { child, resume } = await pausedRun(args, "restoring:2", fx.dir); // proj/a made, z next
+  try {
+    Deno.renameSync(join(fx.source, "proj/a"), join(fx.dir, "a-moved"));
+    Deno.renameSync(other, join(fx.source, "proj/a"));
+  } finally {
+    resume();
+  }
+  const out = await child.output();
+  const stderr = new TextDecoder().decode(out.stderr);
+  assert.equal(out.code, 1, stderr);
+  assert.equal(Deno.statSync(join(fx.source, "proj/a")).mode! & 0o777, 0o700, "its mode was set");
+  assert.match(stderr, /WARNING: .*proj\/a: .*replaced since the restore made it/);
+});
