@@ -162,6 +162,7 @@ const VALUES: Case[] = [
     "'log_dir' '$HOME/logs' starts with '$', which the config does not expand",
   ]],
   ["~ in a source", { ...BASE, sources: ["~"] }, ["'sources[0]' '~' starts with '~'"]],
+  ["~user in a path", { ...BASE, backup_root: "~alice/bk" }, ["'backup_root' '~alice/bk' starts"]],
 ];
 
 const PATHS: Case[] = [

@@ -19,7 +19,7 @@ export function absolute(base: string, path: string, what: string): string {
   if (path.includes("\0")) invalid(`${quote(what)} must not contain a NUL character`);
   // Only a shell expands these: taken as written, "~/backup" would be a folder named "~"
   // beside the config (and a later `rm -rf ~` to remove it, a disaster).
-  if (/^~([/\\]|$)/.test(path) || /^\$(\{?)[A-Za-z_]/.test(path)) {
+  if (/^~[^/\\]*([/\\]|$)/.test(path) || /^\$(\{?)[A-Za-z_]/.test(path)) {
     invalid(
       `${quote(what)} ${quote(path)} starts with '${path[0]}', which the config does not ` +
         "expand: write the full path",

@@ -37,14 +37,17 @@ export function compareRunLogNames(a: string, b: string): number {
   const [ka, kb] = [key(a), key(b)];
   return ka < kb ? -1 : ka > kb ? 1 : 0;
 }
+// C0 and C1 controls but tab, and the Unicode marks that reorder what a terminal shows
+// (a name `bidi\u202etxt.exe` would read as `bidiexe.txt`).
 // deno-lint-ignore no-control-regex
-const CONTROL = /[\x00-\x08\x0a-\x1f\x7f-\x9f]/;
+const CONTROL = /[\x00-\x08\x0a-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]/;
 const CONTROL_ALL = new RegExp(CONTROL.source, "g");
 
 /**
  * A message as one line a terminal shows as it is: a newline or carriage return in a name
  * is written `\n`, `\r`, any other control character (an escape sequence in a file name
- * would otherwise set the title, clear the screen or recolour a cron mail) `\u001b`.
+ * would otherwise set the title, clear the screen or recolour a cron mail), and a mark that
+ * reorders text, `\u001b`, `\u202e`.
  */
 export function oneLine(message: string): string {
   if (!CONTROL.test(message)) return message;

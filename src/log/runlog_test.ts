@@ -52,4 +52,5 @@ Deno.test("oneLine: control characters in a name are written out, never sent to 
   assert.equal(oneLine("evil\x1b]0;PWNED\x07\x1b[2J"), "evil\\u001b]0;PWNED\\u0007\\u001b[2J");
   assert.equal(oneLine("c1\x9bx del\x7f"), "c1\\u009bx del\\u007f");
   assert.equal(oneLine("tab\tstays é →"), "tab\tstays é →");
+  assert.equal(oneLine("bidi\u202etxt.exe"), "bidi\\u202etxt.exe");
 });

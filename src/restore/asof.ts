@@ -185,8 +185,18 @@ export function localZoneProblem(tz = envTz()): string | undefined {
   const zone = Intl.DateTimeFormat().resolvedOptions().timeZone as string | undefined;
   if (zone && !/^(UTC|GMT|Etc\/(UTC|GMT|Unknown)|[+-]00:00)$/.test(zone)) return undefined;
   const rule = /^(?:<[^>]+>|[A-Za-z]{3,})([+-]?\d{1,2}(?::\d{1,2}){0,2})(.*)$/.exec(tz);
-  if (!rule || (!/[1-9]/.test(rule[1]) && rule[2] === "")) return undefined;
-  return `TZ '${tz}' is a POSIX rule, which Deno reads as UTC`;
+  if (rule) {
+    if (!/[1-9]/.test(rule[1]) && rule[2] === "") return undefined; // UTC0, GMT0
+    return `TZ '${tz}' is a POSIX rule, which Deno reads as UTC`;
+  }
+  // A name for UTC itself, or one no zone data knows (a typo: Asia/Kolkatta), read as UTC.
+  if (
+    /^:?(UTC|UCT|GMT|Z|Zulu|Universal|Greenwich|Etc\/(UTC|UCT|GMT|Zulu|Universal|Greenwich)|Etc\/GMT[+-]?0)$/i
+      .test(tz)
+  ) {
+    return undefined;
+  }
+  return `TZ '${tz}' is not a time zone Deno knows, so it reads local times as UTC`;
 }
 
 function envTz(): string | undefined {

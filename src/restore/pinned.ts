@@ -70,7 +70,7 @@ const OPEN_FOLDER = C.O_RDONLY | (C.O_DIRECTORY ?? 0) | (C.O_NOFOLLOW ?? 0);
  * a folder's files in a row, and the folders near it next), the folders above them
  * included: each costs a descriptor, and `ulimit -n 64` must still work.
  */
-const KEPT_OPEN = Math.max(2, Math.min(16, Math.floor(openFilesLimit() / 16)));
+const KEPT_OPEN = Math.max(2, Math.min(64, Math.floor(openFilesLimit() / 16)));
 /** Made folders whose identity is remembered (about 150 bytes each), as MadeFolders'. */
 const MADE_IDS_LIMIT = 262_144;
 
@@ -150,8 +150,14 @@ export class DestFolders {
     while (!fresh && at >= 0 && !this.#held.has(paths[at])) at--;
     let held = at >= 0 && !fresh ? this.#held.get(paths[at])! : undefined;
     if (held !== undefined) {
-      this.#held.delete(paths[at]); // to the end: the most recently used
-      this.#held.set(paths[at], held);
+      // The folders above it held too are used again as well: to the end, the most
+      // recently used, so that a deep tree keeps its trunk open while its leaves come and go.
+      for (let i = 0; i <= at; i++) {
+        const above = this.#held.get(paths[i]);
+        if (above === undefined) continue;
+        this.#held.delete(paths[i]);
+        this.#held.set(paths[i], above);
+      }
     } else {
       at = 0;
       const opened = openBase(base);
@@ -159,7 +165,8 @@ export class DestFolders {
       held = this.#keep(base, opened.fd);
     }
     for (let i = at + 1; i < paths.length; i++) {
-      const fd = openChild(held.fd, parts[i - 1], paths[i], () => made ??= paths[i]);
+      // Below a folder made just now nothing is there yet: made without a look first.
+      const fd = openChild(held.fd, parts[i - 1], paths[i], () => made ??= paths[i], !!made);
       held = this.#keep(paths[i], fd);
       if (made !== undefined) this.#madeId(paths[i], held.id);
     }
@@ -254,10 +261,17 @@ function openBase(base: string): { fd: number; made: boolean } {
  * Opens the folder `name` in the folder open as `parent` (its path: `named`), never
  * through a symlink, making it first if it is missing (`onMade` then).
  */
-function openChild(parent: number, name: string, named: string, onMade: () => void): number {
+function openChild(
+  parent: number,
+  name: string,
+  named: string,
+  onMade: () => void,
+  missing = false,
+): number {
   const inside = `/proc/self/fd/${parent}/${name}`;
   for (let attempt = 0;; attempt++) {
     try {
+      if (missing && attempt === 0) throw Object.assign(new Error("missing"), { code: "ENOENT" });
       return fs.openSync(inside, OPEN_FOLDER);
     } catch (e) {
       const code = (e as { code?: string }).code;

@@ -106,6 +106,8 @@ export interface Written {
   tmpName: string;
   /** The identity of the folder it was written in: the one it must be placed in. */
   folderId: string | undefined;
+  /** The temporary file's inode once written: what is placed must still be it. */
+  tmpIno: number | null;
   /** Whether the destination held something (other content, replaced with --overwrite). */
   replaces: boolean;
   /** Where the bytes came from (see `writeFromAny`). */
@@ -164,14 +166,10 @@ export async function writeOne(
     if (existing && !same && !opts.overwrite) return conflict(item);
     const tmpAt = folder.at(tmpName);
     try {
-      return {
-        item,
-        tmp,
-        tmpName,
-        folderId: folder.id,
-        replaces: existing !== undefined,
-        from: await writeFromAny(root, copy, tmpAt, tmp, opts),
-      };
+      const from = await writeFromAny(root, copy, tmpAt, tmp, opts);
+      const tmpIno = lstatOrNone(tmpAt)?.ino ?? null;
+      const replaces = existing !== undefined;
+      return { item, tmp, tmpName, folderId: folder.id, tmpIno, replaces, from };
     } catch (e) {
       removeQuietly(tmpAt);
       throw e;
@@ -190,7 +188,7 @@ export async function writeOne(
  * put in its place meanwhile is refused); never throws.
  */
 export async function placeOne(
-  { item, tmp, tmpName, folderId, replaces, from }: Written,
+  { item, tmp, tmpName, folderId, tmpIno, replaces, from }: Written,
   opts: WriteOptions,
   folders: DestFolders,
 ): Promise<RestoreResult> {
@@ -209,6 +207,18 @@ export async function placeOne(
     }
     tmpAt = folder.at(tmpName);
     const destAt = folder.at(basename(dest));
+    // Swapped since it was written (for a symlink or a FIFO of someone's): never placed.
+    const now = lstatOrNone(tmpAt);
+    const kindNow = copy.kind === "file" ? now?.isFile : now?.isSymlink;
+    if (!now || !kindNow || (tmpIno !== null && now.ino !== tmpIno)) {
+      tmpAt = ""; // not ours: left where it is
+      return {
+        ...item,
+        outcome: "failed",
+        reason: `its temporary file '${tmp}' was replaced before it was put in place: ` +
+          "restore it again",
+      };
+    }
     if (replaces || copy.kind === "symlink") {
       if (!replaces && lstatOrNone(destAt)) return conflict(item);
       await renameWithRetry(tmpAt, destAt);
@@ -235,7 +245,7 @@ export async function placeOne(
   } catch (e) {
     return { ...item, outcome: "failed", reason: errorText(e) };
   } finally {
-    removeQuietly(tmpAt);
+    if (tmpAt !== "") removeQuietly(tmpAt);
     folder?.release();
   }
 }

@@ -338,17 +338,17 @@ export function isRecordedBelow(db: StateDb, folder: string): boolean {
     .get(`${folder}/`, `${folder}0`) !== undefined;
 }
 
-/** A folder's recorded metadata; undefined where none is, or the state predates them. */
+/** Whether the state has a table of this name (one added by a later schema). */
+export function hasTable(db: StateDb, name: string): boolean {
+  return db.q("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(name) !==
+    undefined;
+}
+
+/** A folder's recorded metadata; undefined where none is (see `hasTable` for schema < 4). */
 export function folderMeta(db: StateDb, path: string): FolderMeta | undefined {
-  let r: Row | undefined;
-  try {
-    r = db.q("SELECT mode, uid, gid, mtime_ms FROM folders WHERE path = ?").get(path) as
-      | Row
-      | undefined;
-  } catch (e) {
-    if (/no such table/.test((e as Error)?.message ?? "")) return undefined; // schema < 4
-    throw e;
-  }
+  const r = db.q("SELECT mode, uid, gid, mtime_ms FROM folders WHERE path = ?").get(path) as
+    | Row
+    | undefined;
   if (r === undefined) return undefined;
   return {
     mode: r.mode as number,

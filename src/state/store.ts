@@ -242,8 +242,11 @@ export class StateStore {
 
   /** A folder's recorded metadata (none: never walked, or a state from before schema 4). */
   folderMeta(path: string): FolderMeta | undefined {
-    return read.folderMeta(this.#db, path);
+    this.#hasFolders ??= read.hasTable(this.#db, "folders");
+    return this.#hasFolders ? read.folderMeta(this.#db, path) : undefined;
   }
+  /** Whether the state has the folders table (schema 4 on): asked once. */
+  #hasFolders?: boolean;
 
   copiesOf(path: string): StoredCopy[] {
     return read.copiesOf(this.#db, path);
