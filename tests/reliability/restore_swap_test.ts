@@ -134,3 +134,35 @@ Deno.test("restore: a folder it made, replaced by another before its mode is set
   assert.equal(Deno.statSync(join(fx.source, "proj/a")).mode! & 0o777, 0o700, "its mode was set");
   assert.match(stderr, /WARNING: .*proj\/a: .*replaced since the restore made it/);
 });
+
+Deno.test("restore: a temporary file swapped for a symlink before it is placed is never placed", async () => {
+  // Over 64 files: the batch is flushed by one syncfs where trusted, opening no file by name.
+  const tree = Object.fromEntries(Array.from({ length: 70 }, (_, i) => [`d/f${i}.txt`, `${i}\n`]));
+  using fx = makeFixture(tree);
+  assert.equal((await fx.cli("run")).code, 0);
+  const d = join(fx.source, "d");
+  Deno.removeSync(d, { recursive: true });
+  const outside = join(fx.dir, "outside.txt");
+  Deno.writeTextFileSync(outside, "not the restore's\n");
+  const { child, resume } = await pausedRun(
+    ["restore", "--config", fx.config],
+    "restoring:70",
+    fx.dir,
+  );
+  let swapped: string;
+  try {
+    swapped = listDir(d).find((n) => n.startsWith(".backup-tool-restore-"))!;
+    Deno.removeSync(join(d, swapped));
+    Deno.symlinkSync(outside, join(d, swapped));
+  } finally {
+    resume();
+  }
+  const out = await child.output();
+  const stderr = new TextDecoder().decode(out.stderr);
+  assert.equal(out.code, 1, stderr);
+  assert.match(stderr, /NOT RESTORED: source\/d\/f\d+\.txt/);
+  for (const name of listDir(d)) {
+    assert.ok(!Deno.lstatSync(join(d, name)).isSymlink || name === swapped, `${name} is a symlink`);
+  }
+  assert.equal(Deno.readTextFileSync(outside), "not the restore's\n");
+});
