@@ -548,3 +548,22 @@ Deno.test("watch: its log folder removed meanwhile, the log goes on in a new fil
   assert.match(exit.stderr, /WARNING: The log file was removed: the log goes on in '.*'/);
   assert.ok(fx.logLines().some((l) => /^Watch stopped \(\d+ passes\)$/.test(l)), "ends there");
 });
+
+Deno.test({
+  name: "watch: a folder made while watching has its mode recorded, and a restore gives it back",
+  ignore: Deno.build.os === "windows", // no POSIX permission bits there
+  fn: async () => {
+    using fx = makeFixture({ ...filler(), "a.txt": "a\n" }, WATCH);
+    await using w = new WatchProcess(fx);
+    await w.ready();
+    Deno.mkdirSync(join(fx.source, "private"));
+    Deno.chmodSync(join(fx.source, "private"), 0o700);
+    writeTree(fx.source, { "private/key": "k\n" });
+    await backedUp(fx.backup, "private/key", "k\n");
+    assert.equal((await w.stop()).code, 0);
+    const out = join(fx.dir, "out");
+    const r = await runCli(["restore", "private", "--to", out, "--config", fx.config]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(Deno.statSync(join(out, "private")).mode! & 0o777, 0o700);
+  },
+});

@@ -18,7 +18,7 @@
  */
 import { RESTORE_TMP_PREFIX } from "../engine/layout.ts";
 import { isInside } from "../config/paths.ts";
-import { basename, dirname, join } from "node:path";
+import { basename, dirname, join, sep } from "node:path";
 import type { StoredCopy } from "../state/store.ts";
 import { lstatOrNone, removeQuietly, renameWithRetry } from "../engine/fsops.ts";
 import { closeFile, openExisting, readInto } from "./dest_file.ts";
@@ -177,7 +177,8 @@ export async function writeOne(
   } catch (e) {
     if (e instanceof StoppedError) throw e;
     const unusable = e instanceof UnusableCopy && opts.fallbacksOf === undefined;
-    return { ...item, outcome: "failed", reason: errorText(e), ...unusable ? { unusable } : {} };
+    const reason = namedPaths(errorText(e), folder);
+    return { ...item, outcome: "failed", reason, ...unusable ? { unusable } : {} };
   } finally {
     folder?.release();
   }
@@ -243,11 +244,17 @@ export async function placeOne(
       }; run 'verify --repair'`,
     };
   } catch (e) {
-    return { ...item, outcome: "failed", reason: errorText(e) };
+    return { ...item, outcome: "failed", reason: namedPaths(errorText(e), folder) };
   } finally {
     if (tmpAt !== "") removeQuietly(tmpAt);
     folder?.release();
   }
+}
+
+/** An error's text with the paths through the open folder (pinned.ts) named as the folder's. */
+function namedPaths(text: string, folder: Reached | undefined): string {
+  if (folder?.fd === undefined) return text;
+  return text.replaceAll(`/proc/self/fd/${folder.fd}/`, `${folder.path}${sep}`);
 }
 
 function conflict(item: RestoreItem): RestoreResult {
