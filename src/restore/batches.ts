@@ -96,8 +96,6 @@ async function restoreFiles(
     overwrite: opts.overwrite,
     movedOf: opts.movedOf,
     buf: new Uint8Array(READ_BUFFER_BYTES),
-    made: new Set(),
-    rootId: folders.rootId,
     madeFolders,
     rootAliases: otherMountsOf(root),
     signal: opts.signal,

@@ -43,6 +43,11 @@ export class MadeFolders {
     }
   }
 
+  /** Whether this restore made the folder `dir` (as far as it remembers: MADE_LIMIT). */
+  has(dir: string): boolean {
+    return this.#made.has(dir);
+  }
+
   /** Gives each made folder its recorded metadata; returns what could not be given. */
   finish(folders: DestFolders, metaOf: (logical: string) => FolderMeta | undefined) {
     const problems: FolderProblem[] = [];

@@ -71,25 +71,17 @@ export interface WriteOptions {
   movedOf?: (storedAt: string) => string[];
   /** Read buffer, reused across files. */
   buf: Uint8Array;
-  /**
-   * Folders this restore created (bounded: forgotten past MADE_FOLDERS_LIMIT). Nothing but
-   * what it restores is in them, so their files need no look for something in the way.
-   */
-  made?: Set<string>;
-  /**
-   * The backup root's `knownFolderIdentity`: no folder on the way may be it (a bind mount).
-   */
-  rootId?: string;
   /** Other paths where the backup root or a folder in it is mounted too (bind mounts). */
   rootAliases?: string[];
-  /** The folders made, given their recorded metadata at the end (made_folders.ts). */
+  /**
+   * The folders this restore made, given their recorded metadata at the end
+   * (made_folders.ts). Nothing but what it restores is in them, so their files need no
+   * look for something in the way.
+   */
   madeFolders?: MadeFolders;
   /** Aborted: a file being copied is given up at its next turn (see `YIELD_MS`). */
   signal?: AbortSignal;
 }
-
-/** Folders remembered as made by this restore: about 100 bytes each. */
-const MADE_FOLDERS_LIMIT = 16384;
 
 /**
  * Numbers the temporary files, from a random start: a run killed and run again under the
@@ -142,12 +134,9 @@ export async function writeOne(
       );
     }
     // A folder this restore made holds nothing else; one that is missing, nothing at all.
-    const ours = opts.made?.has(dir) ?? false;
+    const ours = opts.madeFolders?.has(dir) ?? false;
     folder = reachFolder(folders, item, false);
-    if (folder.made !== undefined) {
-      if (opts.made) rememberMade(opts.made, folder.made, dir);
-      opts.madeFolders?.add(item, folder.made);
-    }
+    if (folder.made !== undefined) opts.madeFolders?.add(item, folder.made);
     const destAt = folder.at(basename(dest));
     const existing = ours || folder.made !== undefined ? undefined : lstatOrNone(destAt);
     if (existing?.isDirectory) {
@@ -377,14 +366,5 @@ function reachFolder(
   }
   function fail(why: string): never {
     throw new Error(`Cannot restore to '${dest}': ${why}`);
-  }
-}
-
-/** Remembers the folders from `first` down to `dir` as made by this restore. */
-function rememberMade(made: Set<string>, first: string, dir: string): void {
-  if (made.size >= MADE_FOLDERS_LIMIT) made.clear();
-  for (let d = dir; d.length >= first.length; d = dirname(d)) {
-    made.add(d);
-    if (d === first || dirname(d) === d) break;
   }
 }
