@@ -48,7 +48,12 @@ export interface Reached {
  * undefined where there is no /proc/self/fd.
  */
 export function openPath(fd: number): string | undefined {
-  return THROUGH_PROC ? `/proc/self/fd/${fd}` : undefined;
+  return THROUGH_PROC ? throughProc(fd) : undefined;
+}
+
+/** The /proc path of what `fd` has open (Linux only: callers know THROUGH_PROC holds). */
+function throughProc(fd: number): string {
+  return `/proc/self/fd/${fd}`;
 }
 
 /** Whether open folders can be named through /proc/self/fd (Linux). */
@@ -125,7 +130,7 @@ export class DestFolders {
       id: h.id,
       made,
       fd: h.fd,
-      at: (name) => `/proc/self/fd/${h.fd}/${name}`,
+      at: (name) => `${throughProc(h.fd)}/${name}`,
       release: () => {
         if (released) return;
         released = true;
@@ -268,7 +273,7 @@ function openChild(
   onMade: () => void,
   missing = false,
 ): number {
-  const inside = `/proc/self/fd/${parent}/${name}`;
+  const inside = `${throughProc(parent)}/${name}`;
   for (let attempt = 0;; attempt++) {
     try {
       if (missing && attempt === 0) throw Object.assign(new Error("missing"), { code: "ENOENT" });
@@ -300,7 +305,7 @@ function openChild(
  */
 function stillAt(dir: string, id: string): boolean {
   const info = lstatOrNone(dir);
-  return info !== undefined && info.isDirectory && `${info.dev}:${info.ino}` === id;
+  return info !== undefined && folderIdentityOf(info) === id;
 }
 
 function identityOf(fd: number): string {
@@ -327,10 +332,10 @@ function reachByPath(base: string, dir: string, rootId?: string): Reached {
       throw new RefusedFolder("backup-root", folder);
     }
   }
-  const id = lstatOrNone(dir);
+  const info = Deno.statSync(dir); // checked above: a folder (the base through its symlink)
   return {
     path: dir,
-    id: id?.ino ? folderIdentityOf(Deno.statSync(dir)) : undefined,
+    id: info.ino ? folderIdentityOf(info) : undefined,
     made,
     at: (name) => join(dir, name),
     release: () => {},

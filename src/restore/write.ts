@@ -22,7 +22,7 @@ import { basename, dirname, join, sep } from "node:path";
 import type { StoredCopy } from "../state/store.ts";
 import { lstatOrNone, removeQuietly, renameWithRetry } from "../engine/fsops.ts";
 import { closeFile, openExisting, readInto } from "./dest_file.ts";
-import { type DestFolders, type Reached, RefusedFolder } from "./pinned.ts";
+import { type DestFolders, openPath, type Reached, RefusedFolder } from "./pinned.ts";
 import type { MadeFolders } from "./made_folders.ts";
 import { hasRecordedOwner, permittedMode } from "../engine/owner.ts";
 import { errorText } from "../engine/errors.ts";
@@ -242,8 +242,8 @@ export async function placeOne(
 
 /** An error's text with the paths through the open folder (pinned.ts) named as the folder's. */
 function namedPaths(text: string, folder: Reached | undefined): string {
-  if (folder?.fd === undefined) return text;
-  return text.replaceAll(`/proc/self/fd/${folder.fd}/`, `${folder.path}${sep}`);
+  const open = folder?.fd === undefined ? undefined : openPath(folder.fd);
+  return open === undefined ? text : text.replaceAll(`${open}/`, `${folder!.path}${sep}`);
 }
 
 function conflict(item: RestoreItem): RestoreResult {
