@@ -49,6 +49,14 @@ const PENDING_LIMIT = 25_000;
  * 50 ms to load its modules).
  */
 const STAGING_AFTER = 1024;
+/**
+ * A full pass over at least this many tracked files hands the rest of its walk to the walk
+ * worker once the worker has loaded (staging.ts). Spawning a worker holds this thread for
+ * about 40 ms (Deno 2.9, measured here), and the worker saves about 2 µs a file: a
+ * no-change run over 100,000 files took 1.14 s instead of 1.32 s, one over 20,000 files
+ * 0.53 s instead of 0.51 s (medians of 8, alternated).
+ */
+const WALKER_MIN_TRACKED = 50_000;
 
 export function runPass(ctx: PassContext, opts: PassOptions = {}): Promise<PassResult> {
   return new Pass(ctx, opts).run();
@@ -131,6 +139,7 @@ class Pass {
       return this.result;
     } finally {
       this.#disk.close();
+      this.ctx.store?.endRead();
     }
   }
 
@@ -187,7 +196,8 @@ class Pass {
   /**
    * The first walk, merged with the fingerprints: unchanged entries are skips on the spot,
    * new and changed ones wait (or, with nothing tracked in scope, nothing can vanish and
-   * they are handled at once), and the tracked paths not seen have vanished.
+   * they are handled at once), and the tracked paths not seen have vanished. Over many
+   * tracked files, the walk worker takes the rest of the walk over once it has loaded.
    */
   async #firstWalk(): Promise<FirstWalk> {
     const walk: FirstWalk = { pending: [], vanished: [], unreadable: [] };
@@ -198,24 +208,89 @@ class Pass {
     const later = (path: string) =>
       walk.resumeAfter !== undefined && compareCodePoints(path, walk.resumeAfter) > 0;
     let handled = "";
-    const sources = this.ctx.config.sources;
-    for (const entry of scanEntries(sources, this.#scanOptions(later), walk.unreadable)) {
+    const take = async (entry: ScanEntry): Promise<boolean> => {
       const known = cursor.seek(entry.path);
-      if (walk.resumeAfter !== undefined) continue; // only looking for vanished paths now
+      if (walk.resumeAfter !== undefined) return true; // only looking for vanished paths now
       const toRead = this.handler.mustRead(entry, known);
       if (!toRead) {
-        if (!await this.handler.handle(entry, known)) return { ...walk, stopped: true };
+        if (!await this.handler.handle(entry, known)) return false;
       } else if (walk.pending.length < limit) {
         walk.pending.push({ entry, known });
         this.handler.expect(entry, toRead);
       } else {
         walk.resumeAfter = handled;
-        continue;
+        return true;
       }
       handled = entry.path;
+      return true;
+    };
+    const scan = this.#scanOptions(later);
+    const walker = this.#walker();
+    try {
+      const after = this.opts.walkerAfter;
+      const here = await this.#walkHere(
+        scan,
+        walk.unreadable,
+        take,
+        (count) => walker !== undefined && (after === undefined ? walker.ready : count === after),
+      );
+      if (here.stopped) return { ...walk, stopped: true };
+      if (!here.ended) {
+        walker!.start({ ...this.#job(scan, here.after), walkOnly: true });
+        if (!await walker!.each(scan, (item) => take(item.entry))) {
+          return { ...walk, stopped: true };
+        }
+        walk.unreadable.push(...walker!.unreadable);
+      }
+    } finally {
+      walker?.close();
     }
     cursor.finish();
     return walk;
+  }
+
+  /**
+   * The walk worker for a full pass over at least WALKER_MIN_TRACKED tracked files (or
+   * where a test sets the hand-over point), spawned now so that it loads meanwhile.
+   */
+  #walker(): StagingWalk | undefined {
+    if (this.opts.scope !== undefined) return undefined;
+    const forced = this.opts.walkerAfter !== undefined;
+    return forced || this.ctx.store?.tracksAtLeast(WALKER_MIN_TRACKED)
+      ? new StagingWalk()
+      : undefined;
+  }
+
+  /**
+   * Walks on this thread, each entry given to `take`, until `handOver(count)` says the worker
+   * takes over after the `count` entries walked: then returns the last one's path.
+   */
+  async #walkHere(
+    scan: ScanOptions,
+    unreadable: string[],
+    take: (entry: ScanEntry) => Promise<boolean>,
+    handOver: (count: number) => boolean,
+  ): Promise<{ stopped?: true; ended?: true; after?: string }> {
+    if (handOver(0)) return {};
+    let count = 0;
+    // Stops right after the last entry taken here, before the walk reports anything beyond
+    // it (the worker reports that).
+    for (const entry of scanEntries(this.ctx.config.sources, scan, unreadable)) {
+      if (!await take(entry)) return { stopped: true };
+      if (handOver(++count)) return { after: entry.path };
+    }
+    return { ended: true };
+  }
+
+  /** The worker's job: the rest of the walk, after `after`. */
+  #job(scan: ScanOptions, after: string | undefined) {
+    return {
+      sources: this.ctx.config.sources,
+      scan: { ...scan, after },
+      algo: this.ctx.config.hashAlgorithm,
+      tmpDir: this.opts.dryRun ? undefined : this.ctx.tmpDir,
+      tmpPrefix: this.handler.tmpPrefix(),
+    };
   }
 
   /**
@@ -224,37 +299,21 @@ class Pass {
    * worker walks the rest and reads it on a second core.
    */
   async #untrackedWalk(walk: FirstWalk): Promise<FirstWalk> {
-    const scanOpts = this.#scanOptions(() => false);
+    const scan = this.#scanOptions(() => false);
     const limit = this.opts.stagingAfter ?? STAGING_AFTER;
-    let after: string | undefined;
-    if (limit > 0) {
-      // Stops right after the last entry handled here, before the walk reports anything
-      // beyond it (the worker reports that).
-      let count = 0;
-      for (const entry of scanEntries(this.ctx.config.sources, scanOpts, walk.unreadable)) {
-        if (!await this.handler.handle(entry, undefined)) return { ...walk, stopped: true };
-        after = entry.path;
-        if (++count === limit) break;
-      }
-      if (count < limit) return walk;
-    }
-    // Everything but the callbacks, which stay on this thread: a new scan option reaches the
-    // worker without being listed here.
-    const { onSpecial: _s, onProblem: _p, onSkipped: _k, onFolder: _f, ...scan } = scanOpts;
-    const staging = new StagingWalk({
-      sources: this.ctx.config.sources,
-      scan: { ...scan, after },
-      algo: this.ctx.config.hashAlgorithm,
-      tmpDir: this.opts.dryRun ? undefined : this.ctx.tmpDir,
-      tmpPrefix: this.handler.tmpPrefix(),
-    });
+    const here = await this.#walkHere(
+      scan,
+      walk.unreadable,
+      (entry) => this.handler.handle(entry, undefined),
+      (count) => count === limit,
+    );
+    if (here.stopped) return { ...walk, stopped: true };
+    if (here.ended) return walk;
+    const staging = new StagingWalk();
     try {
-      for await (const item of staging.items()) {
-        if ("special" in item) scanOpts.onSpecial!(item.special);
-        else if ("skipped" in item) scanOpts.onSkipped!(item.skipped);
-        else if ("problem" in item) scanOpts.onProblem!(item.problem);
-        else if ("folder" in item) scanOpts.onFolder!(...item.folder);
-        else if (!await this.handler.handleStaged(item)) return { ...walk, stopped: true };
+      staging.start(this.#job(scan, here.after));
+      if (!await staging.each(scan, (item) => this.handler.handleStaged(item))) {
+        return { ...walk, stopped: true };
       }
       walk.unreadable.push(...staging.unreadable);
       return walk;

@@ -59,6 +59,12 @@ export interface PassOptions {
    * walk (STAGING_AFTER, pass.ts); tests lower it.
    */
   stagingAfter?: number;
+  /**
+   * Tracked entries walked on the main thread before the walk worker takes over (by
+   * default, it takes over once it has loaded, past WALKER_MIN_TRACKED tracked files:
+   * pass.ts); tests set it.
+   */
+  walkerAfter?: number;
   /** Deletions the guard counts together with earlier passes' (watch mode). */
   deletionWindow?: DeletionWindow;
 }

@@ -1,19 +1,27 @@
 /**
- * The staging worker (see staging.ts): walks the sources it is given and reads, hashes and
- * stages every entry, sending results in chunks of CHUNK_ITEMS entries or CHUNK_BYTES read,
- * and never more chunks ahead than the main thread has credited. Terminated mid-walk, it
- * leaves at most temporary copies, which the next run removes.
+ * The staging worker (see staging.ts): raises the flag it is sent once its modules are
+ * loaded, then walks the sources of its job and reads, hashes and stages every entry (or,
+ * for a job that only walks, sends each as lstat found it), sending results in chunks of
+ * CHUNK_ITEMS entries or CHUNK_BYTES read, and never more chunks ahead than the main
+ * thread has credited. Terminated mid-walk, it leaves at most temporary copies, which the
+ * next run removes.
  */
 /// <reference no-default-lib="true" />
 /// <reference lib="deno.worker" />
 import { join } from "node:path";
 import { errorText } from "./errors.ts";
 import { removeQuietly, vanishedFrom } from "./fsops.ts";
-import { scanEntries, type ScanProblem } from "./scan.ts";
+import { scanEntries, type ScanOptions } from "./scan.ts";
 import { READ_BUFFER_BYTES, stageEntry } from "./stage.ts";
 import { loadDigests } from "./digest.ts";
-import type { StagedItem, StagingJob, WorkerMessage } from "./staging.ts";
-import type { FolderMeta } from "./types.ts";
+import type {
+  StagedItem,
+  StagingJob,
+  WalkReport,
+  WorkerMessage,
+  WorkerRequest,
+} from "./staging.ts";
+import { ChunkWriter } from "./walk_chunk.ts";
 
 /** Entries per chunk: few enough messages that passing them costs nothing measurable. */
 const CHUNK_ITEMS = 256;
@@ -23,39 +31,74 @@ const CHUNK_BYTES = 64 << 20;
 let credits = 0;
 let wake: (() => void) | undefined;
 
-self.onmessage = (e: MessageEvent<{ type: "start"; job: StagingJob } | { type: "credit" }>) => {
-  if (e.data.type === "credit") {
+self.onmessage = (e: MessageEvent<WorkerRequest>) => {
+  const request = e.data;
+  if (request.type === "hello") {
+    Atomics.store(request.ready, 0, 1);
+  } else if (request.type === "credit") {
     credits++;
     wake?.();
-    return;
+  } else {
+    // A failure is an unhandled rejection here, which reaches the main thread's onerror.
+    void walk(request.job);
   }
-  // A failure is an unhandled rejection here, which reaches the main thread's onerror.
-  void walk(e.data.job);
 };
 
 async function walk(job: StagingJob): Promise<void> {
-  await loadDigests();
   credits = job.credits;
+  const unreadable: string[] = [];
+  if (job.walkOnly) await walkOnly(job, unreadable);
+  else await stageAll(job, unreadable);
+  post({ type: "done", unreadable });
+}
+
+/** Waits for a credit, then posts a chunk. */
+async function send(message: WorkerMessage, transfer: Transferable[] = []): Promise<void> {
+  while (credits === 0) await new Promise<void>((resolve) => wake = resolve);
+  credits--;
+  self.postMessage(message, transfer);
+}
+
+/** The scan's options with its reports passed to `report`, in walk order. */
+function reporting(job: StagingJob, report: (item: WalkReport) => void): ScanOptions {
+  return {
+    ...job.scan,
+    onSpecial: (special) => report({ special }),
+    onProblem: (problem) => report({ problem }),
+    onSkipped: (skipped) => report({ skipped }),
+    onFolder: (path, m) =>
+      report({ folder: [path, { mode: m.mode, uid: m.uid, gid: m.gid, mtimeMs: m.mtimeMs }] }),
+  };
+}
+
+/** Sends every entry as lstat found it, CHUNK_ITEMS to a chunk (see walk_chunk.ts). */
+async function walkOnly(job: StagingJob, unreadable: string[]): Promise<void> {
+  const chunk = new ChunkWriter<WalkReport>();
+  const flush = () => {
+    const walked = chunk.take();
+    return send({ type: "walked", chunk: walked }, [walked.nums.buffer]);
+  };
+  const scan = reporting(job, (item) => chunk.report(item));
+  for (const entry of scanEntries(job.sources, scan, unreadable)) {
+    chunk.add(entry);
+    if (chunk.count >= CHUNK_ITEMS) await flush();
+  }
+  if (!chunk.empty) await flush();
+}
+
+/** Reads, hashes and stages every entry. */
+async function stageAll(job: StagingJob, unreadable: string[]): Promise<void> {
+  await loadDigests();
   const buf = new Uint8Array(READ_BUFFER_BYTES);
   let items: StagedItem[] = [];
   let bytes = 0;
   let n = 0;
-  const send = async () => {
-    while (credits === 0) await new Promise<void>((resolve) => wake = resolve);
-    credits--;
-    post({ type: "items", items });
+  const flush = async () => {
+    await send({ type: "items", items });
     items = [];
     bytes = 0;
   };
-  const unreadable: string[] = [];
-  const scan = {
-    ...job.scan,
-    onSpecial: (special: ScanProblem) => items.push({ special }),
-    onProblem: (problem: ScanProblem) => items.push({ problem }),
-    onSkipped: (skipped: string) => items.push({ skipped }),
-    onFolder: (path: string, m: FolderMeta) =>
-      items.push({ folder: [path, { mode: m.mode, uid: m.uid, gid: m.gid, mtimeMs: m.mtimeMs }] }),
-  };
+  const scan = reporting(job, (item) => items.push(item));
   for (const entry of scanEntries(job.sources, scan, unreadable)) {
     const tmp = job.tmpDir ? join(job.tmpDir, `${job.tmpPrefix}-${++n}.tmp`) : undefined;
     try {
@@ -66,10 +109,9 @@ async function walk(job: StagingJob): Promise<void> {
       items.push({ entry, error: errorText(e), vanished: vanishedFrom(e, entry.abs) });
     }
     bytes += entry.size;
-    if (items.length >= CHUNK_ITEMS || bytes >= CHUNK_BYTES) await send();
+    if (items.length >= CHUNK_ITEMS || bytes >= CHUNK_BYTES) await flush();
   }
-  if (items.length > 0) await send();
-  post({ type: "done", unreadable });
+  if (items.length > 0) await flush();
 }
 
 function post(message: WorkerMessage): void {

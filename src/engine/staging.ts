@@ -1,25 +1,42 @@
 /**
- * A first backup's walk on a second core. With nothing tracked in scope, nothing needs the
- * state to decide what to read: every file is read, hashed and staged. The staging worker
- * (stage_worker.ts) walks the sources and stages each entry as it goes, sending results in
- * chunks, in walk order, while the main thread plans, applies batches and waits for their
- * flushes (single-threaded, 20,000 files: reading and staging took about half of the run,
- * batches the other half). The worker runs at most CHUNK_CREDITS chunks ahead, which bounds
- * the staged copies not yet planned. Closing terminates it; an interruption leaves at most
- * staged temporary copies, which the next run removes.
+ * The rest of a pass's walk on a second core, in the staging worker (stage_worker.ts),
+ * which walks the sources and sends what it finds in chunks, in walk order, while the main
+ * thread plans, applies batches and waits for their flushes. Two kinds of job:
+ *
+ * - A first backup's: with nothing tracked in scope, nothing needs the state to decide what
+ *   to read, so the worker reads, hashes and stages every entry as it goes (single-threaded,
+ *   20,000 files: reading and staging took about half of the run, batches the other half).
+ * - A walk only (`walkOnly`), for a pass over many tracked files: the worker lstats every
+ *   entry and the main thread merges them with the state's fingerprints. lstat is the
+ *   kernel's work (about 4.5 µs a file here, as for find), which was half of such a walk.
+ *
+ * The worker is spawned first and given its job later (`start`), so that the main thread
+ * walks on while the worker loads its modules (about 50 ms), and hands over once `ready`.
+ * It runs at most a job's credits in chunks ahead, which bounds the staged copies and the
+ * entries not yet planned. Closing terminates it; an interruption leaves at most staged
+ * temporary copies, which the next run removes.
  */
 import type { Source } from "../config/config.ts";
 import type { ScanOptions, ScanProblem } from "./scan.ts";
 import type { FolderMeta, ScanEntry } from "./types.ts";
+import { readChunk, type WalkedChunk } from "./walk_chunk.ts";
 
-/** Chunks the worker may send before the main thread has taken them (4 × 256 files ahead). */
-const CHUNK_CREDITS = 4;
+/** Chunks of staged files the worker may send ahead of the main thread (4 × 256 files). */
+const STAGING_CREDITS = 4;
+/**
+ * Chunks of walked entries the worker may send ahead (16 × 256 entries, about 2 MB): the
+ * main thread mostly keeps up, and a burst of changed files to read must not stall the
+ * walk.
+ */
+const WALK_CREDITS = 16;
 
 /** What the worker walks and where it stages. */
 export interface StagingJob {
   sources: Source[];
-  scan: Omit<ScanOptions, "onSpecial" | "onProblem" | "onSkipped">;
+  scan: Omit<ScanOptions, "onSpecial" | "onProblem" | "onSkipped" | "onFolder">;
   algo: string;
+  /** Only walk: send each entry as lstat found it, read nothing. */
+  walkOnly?: boolean;
   /** Folder for temporary copies; absent when planning only (hash, no copy). */
   tmpDir?: string;
   /** Makes the worker's temporary file names unique in the folder. */
@@ -27,27 +44,56 @@ export interface StagingJob {
   credits: number;
 }
 
-/** One walk result, in walk order: a staged entry, or a problem the scan reported. */
-export type StagedItem =
-  | { entry: ScanEntry; hash?: string; tmp?: string; error?: string; vanished?: boolean }
+/** A walked entry, staged (digest and temporary copy) unless the job only walks. */
+export type StagedEntry = {
+  entry: ScanEntry;
+  hash?: string;
+  tmp?: string;
+  error?: string;
+  vanished?: boolean;
+};
+
+/** Something the scan reported between entries. */
+export type WalkReport =
   | { special: ScanProblem }
   | { problem: ScanProblem }
   | { skipped: string }
   | { folder: [path: string, meta: FolderMeta] };
 
+/** One result of a staging job, in walk order: a staged entry, or a report. */
+export type StagedItem = StagedEntry | WalkReport;
+
 export type WorkerMessage =
   | { type: "items"; items: StagedItem[] }
+  | { type: "walked"; chunk: WalkedChunk<WalkReport> }
   | { type: "done"; unreadable: string[] };
+
+/** What the main thread sends: the flag to raise once loaded, the job, a credit. */
+export type WorkerRequest =
+  | { type: "hello"; ready: Int32Array }
+  | { type: "start"; job: StagingJob }
+  | { type: "credit" };
+
+/** Passes a report to the scan option's callback for it. */
+function passReport(scan: ScanOptions, item: WalkReport): void {
+  if ("special" in item) scan.onSpecial?.(item.special);
+  else if ("skipped" in item) scan.onSkipped?.(item.skipped);
+  else if ("problem" in item) scan.onProblem?.(item.problem);
+  else scan.onFolder?.(...item.folder);
+}
 
 export class StagingWalk {
   readonly #worker: Worker;
   readonly #inbox: WorkerMessage[] = [];
+  /** Raised by the worker once its modules are loaded (read without a turn of the loop). */
+  readonly #ready = new Int32Array(new SharedArrayBuffer(4));
   #wake?: () => void;
   #failure?: Error;
   /** Logical folders the walk could not list (complete once `items` has ended). */
   readonly unreadable: string[] = [];
 
-  constructor(job: Omit<StagingJob, "credits">) {
+  /** Spawns the worker; it loads its modules and waits for `start`. */
+  constructor() {
     this.#worker = new Worker(new URL("./stage_worker.ts", import.meta.url), { type: "module" });
     this.#worker.onmessage = (e: MessageEvent<WorkerMessage>) => this.#receive(e.data);
     this.#worker.onerror = (e) => {
@@ -55,24 +101,57 @@ export class StagingWalk {
       this.#failure = new Error(`Cannot stage files: the staging worker failed: ${e.message}`);
       this.#wake?.();
     };
-    this.#worker.postMessage({ type: "start", job: { ...job, credits: CHUNK_CREDITS } });
+    this.#post({ type: "hello", ready: this.#ready });
   }
 
-  /** The walk's results in order; throws if the worker fails. */
-  async *items(): AsyncGenerator<StagedItem> {
+  /** Whether the worker has loaded and would start walking at once. */
+  get ready(): boolean {
+    return Atomics.load(this.#ready, 0) === 1;
+  }
+
+  /**
+   * Starts the job: the walk `scan` describes (its callbacks stay on this thread, and are
+   * called by `entries`).
+   */
+  start(job: Omit<StagingJob, "credits" | "scan"> & { scan: ScanOptions }): void {
+    const { onSpecial: _s, onProblem: _p, onSkipped: _k, onFolder: _f, ...scan } = job.scan;
+    const credits = job.walkOnly ? WALK_CREDITS : STAGING_CREDITS;
+    this.#post({ type: "start", job: { ...job, scan, credits } });
+  }
+
+  /**
+   * Gives the walk's entries in order to `take`, each report between them to the callback of
+   * `scan` (the options given to `start`); returns false as soon as `take` does. Throws if
+   * the worker fails. (A plain loop over each chunk: an async generator's turn per entry
+   * cost the main thread more than the entry's own handling.)
+   */
+  async each(scan: ScanOptions, take: (item: StagedEntry) => Promise<boolean>): Promise<boolean> {
     for (;;) {
       const message = await this.#next();
       if (message.type === "done") {
         this.unreadable.push(...message.unreadable);
-        return;
+        return true;
       }
-      this.#worker.postMessage({ type: "credit" });
-      yield* message.items;
+      this.#post({ type: "credit" });
+      const report = (item: WalkReport) => passReport(scan, item);
+      if (message.type === "walked") {
+        if (!await readChunk(message.chunk, report, (entry) => take({ entry }))) return false;
+        continue;
+      }
+      for (const item of message.items) {
+        if ("entry" in item) {
+          if (!await take(item)) return false;
+        } else report(item);
+      }
     }
   }
 
   close(): void {
     this.#worker.terminate();
+  }
+
+  #post(request: WorkerRequest): void {
+    this.#worker.postMessage(request);
   }
 
   #receive(message: WorkerMessage): void {

@@ -105,6 +105,11 @@ export function trackedCount(db: StateDb): number {
     .n as number;
 }
 
+export function tracksAtLeast(db: StateDb, n: number): boolean {
+  const sql = "SELECT count(*) AS n FROM (SELECT 1 FROM files LIMIT ?)";
+  return (db.q(sql).get(n) as Row).n as number >= n;
+}
+
 /** Followed paths in one source: those below `<name>/` (its logical paths). */
 export function trackedIn(db: StateDb, source: string): number {
   return (db.q(

@@ -48,6 +48,11 @@ export class StateStore {
     this.#db.close();
   }
 
+  /** Ends the read transaction a run keeps between its writes (see connection.ts). */
+  endRead(): void {
+    this.#db.endRead();
+  }
+
   /**
    * Leaves the database open until the process ends, never closed: for a backup root
    * removed or replaced meanwhile, whose paths now name another run's files (see
@@ -136,6 +141,11 @@ export class StateStore {
   /** How many paths are tracked. */
   trackedCount(): number {
     return read.trackedCount(this.#db);
+  }
+
+  /** Whether the state tracks at least `n` paths (excluded ones too): counts no further. */
+  tracksAtLeast(n: number): boolean {
+    return read.tracksAtLeast(this.#db, n);
   }
 
   /** Tracked paths in one source. */

@@ -1,0 +1,90 @@
+import assert from "node:assert/strict";
+import { ChunkWriter, readChunk } from "./walk_chunk.ts";
+import type { ScanEntry } from "./types.ts";
+
+const FILE: ScanEntry = {
+  path: "src/a\nb/é €.txt",
+  abs: "/data/a\nb/é €.txt",
+  kind: "file",
+  size: 2 ** 40 + 3,
+  mtimeMs: -1876,
+  ctimeMs: 1_717_000_000_000,
+  ino: 2 ** 52 + 1,
+  dev: 66306,
+  mode: 0o100644,
+  uid: 1000,
+  gid: 0,
+};
+const LINK: ScanEntry = {
+  ...FILE,
+  path: "src/link",
+  abs: "/data/link",
+  kind: "symlink",
+  uid: undefined,
+  gid: undefined,
+  linkTarget: "../x\ny",
+};
+const EMPTY_LINK: ScanEntry = { ...LINK, path: "src/link2", abs: "/data/link2", linkTarget: "" };
+
+/** A chunk through a structured clone, as postMessage sends it, then read back. */
+async function roundTrip(
+  fill: (w: ChunkWriter<string>) => void,
+  stopAt?: string,
+): Promise<{ seen: (ScanEntry | string)[]; finished: boolean }> {
+  const w = new ChunkWriter<string>();
+  fill(w);
+  const chunk = structuredClone(w.take());
+  const seen: (ScanEntry | string)[] = [];
+  const finished = await readChunk(chunk, (r) => seen.push(r), (e) => {
+    seen.push(e);
+    return Promise.resolve(e.path !== stopAt);
+  });
+  return { seen, finished };
+}
+
+Deno.test("walk chunk: entries come back with every field, reports in their place", async () => {
+  const { seen, finished } = await roundTrip((w) => {
+    w.report("before all");
+    w.add(FILE);
+    w.report("between");
+    w.report("between, second");
+    w.add(LINK);
+    w.add(EMPTY_LINK);
+    w.report("after all");
+  });
+  assert.equal(finished, true);
+  assert.deepEqual(seen, [
+    "before all",
+    FILE,
+    "between",
+    "between, second",
+    LINK,
+    EMPTY_LINK,
+    "after all",
+  ]);
+  const [, file, , , link] = seen as ScanEntry[];
+  assert.equal("linkTarget" in file, false, "a file gets no link target");
+  assert.equal(link.uid, undefined);
+});
+
+Deno.test("walk chunk: a chunk of reports only, and an empty writer", async () => {
+  assert.deepEqual((await roundTrip((w) => w.report("only"))).seen, ["only"]);
+  const w = new ChunkWriter<string>();
+  assert.equal(w.empty, true);
+  w.add(FILE);
+  assert.equal(w.empty, false);
+  w.take();
+  assert.equal(w.empty, true, "take starts afresh");
+  assert.equal(w.count, 0);
+});
+
+Deno.test("walk chunk: reading stops at the entry that says stop", async () => {
+  const { seen, finished } = await roundTrip((w) => {
+    w.add(FILE);
+    w.add(LINK);
+    w.report("never seen");
+    w.add(EMPTY_LINK);
+  }, LINK.path);
+  assert.equal(finished, false);
+  assert.deepEqual(seen, [FILE, LINK]);
+});
