@@ -89,6 +89,8 @@ export class StagingWalk {
   readonly #ready = new Int32Array(new SharedArrayBuffer(4));
   #wake?: () => void;
   #failure?: Error;
+  /** What a failure of the worker could not do, for its error. */
+  #task = "Cannot stage files";
   /** Logical folders the walk could not list (complete once `items` has ended). */
   readonly unreadable: string[] = [];
 
@@ -98,7 +100,7 @@ export class StagingWalk {
     this.#worker.onmessage = (e: MessageEvent<WorkerMessage>) => this.#receive(e.data);
     this.#worker.onerror = (e) => {
       e.preventDefault();
-      this.#failure = new Error(`Cannot stage files: the staging worker failed: ${e.message}`);
+      this.#failure = new Error(`${this.#task}: the worker failed: ${e.message}`);
       this.#wake?.();
     };
     this.#post({ type: "hello", ready: this.#ready });
@@ -114,6 +116,7 @@ export class StagingWalk {
    * called by `entries`).
    */
   start(job: Omit<StagingJob, "credits" | "scan"> & { scan: ScanOptions }): void {
+    if (job.walkOnly) this.#task = "Cannot walk the sources";
     const { onSpecial: _s, onProblem: _p, onSkipped: _k, onFolder: _f, ...scan } = job.scan;
     const credits = job.walkOnly ? WALK_CREDITS : STAGING_CREDITS;
     this.#post({ type: "start", job: { ...job, scan, credits } });
