@@ -2,7 +2,10 @@
  * Owners, and the permission bits that depend on them. A stored copy and a restored file
  * are created by this process, so they start as its user's. Run as root, they are given
  * the recorded owner and group, as `rsync -a`, restic and tar do: a restored home folder
- * is its user's again. Otherwise they stay the process's, which is all a user can do.
+ * is its user's again. Otherwise they stay the process's user's, which is all a user can
+ * do, but a file recorded as the process's user's own is given its recorded group where
+ * the user belongs to it (as `cp -p` does): the system refuses any other, and the file
+ * keeps the group it was made with.
  *
  * The set-user-ID and set-group-ID bits are given only to a file whose owner (group) is
  * the recorded one: a user's set-user-ID program copied by root, which keeps the bit but
@@ -49,8 +52,18 @@ const SET_ID_BITS = 0o6000;
 export function needsOwner(meta: OwnedMeta): boolean {
   if ((meta.mode & SET_ID_BITS) !== 0) return Deno.build.os !== "windows";
   if (PROCESS === undefined) return false;
+  if (mayTakeGroup(meta)) return true;
   return GIVES_OWNERS && meta.uid !== undefined && meta.gid !== undefined &&
     (meta.uid !== PROCESS.uid || meta.gid !== PROCESS.gid);
+}
+
+/**
+ * Whether this process, not root, may try to give a file the recorded group: the file was
+ * its user's own, in another group than the user's primary one.
+ */
+function mayTakeGroup(meta: OwnedMeta): boolean {
+  return !GIVES_OWNERS && PROCESS !== undefined && meta.uid === PROCESS.uid &&
+    meta.gid !== undefined && meta.gid !== PROCESS.gid;
 }
 
 /** How a file's owner is changed and read: by its path, or through an open descriptor. */
@@ -82,13 +95,13 @@ export function ownFile(path: string, meta: OwnedMeta): number {
 export function ownThrough(file: OwnerAccess, meta: OwnedMeta): number {
   const mode = meta.mode & 0o7777;
   if (PROCESS === undefined) return mode & ~SET_ID_BITS;
-  if (GIVES_OWNERS && meta.uid !== undefined && meta.gid !== undefined) {
-    if (meta.uid !== PROCESS.uid || meta.gid !== PROCESS.gid) {
-      try {
-        file.chown(meta.uid, meta.gid);
-      } catch (e) {
-        if (!notImplementedHere(e) && !isRefused(e)) throw e;
-      }
+  const gives = GIVES_OWNERS && meta.uid !== undefined && meta.gid !== undefined &&
+    (meta.uid !== PROCESS.uid || meta.gid !== PROCESS.gid);
+  if (gives || mayTakeGroup(meta)) {
+    try {
+      file.chown(meta.uid!, meta.gid!);
+    } catch (e) {
+      if (!notImplementedHere(e) && !isRefused(e)) throw e;
     }
   }
   if ((mode & SET_ID_BITS) === 0) return mode;

@@ -125,3 +125,35 @@ Deno.test("ownership: --overwrite of the same bytes replaces the file, never a h
   assert.deepEqual(ownerOf(join(fx.source, "notes.txt")), { uid: 1000, gid: 1000, mode: 0o644 });
   assert.equal(Deno.statSync(theirs).nlink, 1, "the name is a file of its own now");
 });
+
+Deno.test("ownership: a user's restore gives their own files back a group they belong to", async () => {
+  if (!isRoot()) return console.log("SKIP ownership tests: not running as root");
+  // nobody, with 4242 among its groups (setpriv sets any group id, named or not).
+  const prefix = asNobody("");
+  if (typeof prefix === "string") return console.log(`SKIP ownership tests: ${prefix}`);
+  if (!prefix.includes("--clear-groups")) return console.log("SKIP: setpriv is needed");
+  using fx = makeFixture({ "shared.txt": "team notes\n", sg: PROGRAM, "other.txt": "theirs\n" });
+  await sh(
+    `chown ${NOBODY}:4242 shared.txt sg && chmod 640 shared.txt && chmod 2755 sg && ` +
+      `chown ${NOBODY}:5555 other.txt && chmod 640 other.txt`,
+    fx.source,
+  );
+  assert.equal((await fx.cli("run")).code, 0);
+  const denoDir = join(fx.dir, "deno-dir");
+  const inGroup = asNobody(denoDir) as string[];
+  inGroup[inGroup.indexOf("--clear-groups")] = "--groups=4242";
+  if (!Deno.env.get("BACKUP_TOOL_BIN")) await prepareDenoDir(denoDir);
+  const out = join(fx.dir, "out");
+  Deno.mkdirSync(out);
+  await sh(`chmod 755 '${fx.dir}' '${fx.backup}' && chown ${NOBODY}:${NOBODY} '${out}'`);
+  const r = await runTool(["restore", "--to", out, "--config", fx.config], {
+    prefix: inGroup,
+    timeoutMs: 60_000,
+  });
+  assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
+  assert.deepEqual(ownerOf(join(out, "shared.txt")), { uid: NOBODY, gid: 4242, mode: 0o640 });
+  // The group is the recorded one again, so its set-group-ID bit is too.
+  assert.deepEqual(ownerOf(join(out, "sg")), { uid: NOBODY, gid: 4242, mode: 0o2755 });
+  // A group the user is not in is refused by the system: the file keeps the user's.
+  assert.deepEqual(ownerOf(join(out, "other.txt")), { uid: NOBODY, gid: NOBODY, mode: 0o640 });
+});
