@@ -5,6 +5,11 @@
  */
 import { dirname, join, relative, sep } from "node:path";
 import { fileURLToPath } from "node:url";
+import assert from "node:assert/strict";
+import { loadConfig } from "../src/config/config.ts";
+import { planOnce } from "../src/engine/backup.ts";
+import type { PassOptions } from "../src/engine/pass_types.ts";
+import type { Action } from "../src/engine/types.ts";
 
 export const REPO = fileURLToPath(new URL("..", import.meta.url));
 export const MAIN = join(REPO, "src", "main.ts");
@@ -176,4 +181,12 @@ export async function signalTaken(pid: number, signal: "SIGTERM" | "SIGINT"): Pr
     return;
   }
   await poll(`process ${pid} to take ${signal}`, () => !pending());
+}
+
+/** The actions a dry run (`plan`) of the fixture's config plans, which must exit 0. */
+export async function plannedActions(config: string, opts: PassOptions = {}): Promise<Action[]> {
+  const planned: Action[] = [];
+  const r = await planOnce(loadConfig(config), { ...opts, onPlanned: (a) => planned.push(a) });
+  assert.equal(r.exitCode, 0, JSON.stringify(r.errors));
+  return planned;
 }

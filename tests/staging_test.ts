@@ -10,10 +10,9 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { loadConfig } from "../src/config/config.ts";
-import { backupOnce, planOnce } from "../src/engine/backup.ts";
-import type { Action } from "../src/engine/types.ts";
+import { backupOnce } from "../src/engine/backup.ts";
 import { permissionFlags } from "../scripts/compile_all.ts";
-import { MAIN, makeFixture, readTree, REPO, type Tree } from "./helpers.ts";
+import { MAIN, makeFixture, plannedActions, readTree, REPO, type Tree } from "./helpers.ts";
 
 const TREE: Tree = {
   "a/1.txt": "one",
@@ -94,12 +93,7 @@ Deno.test("staging worker: a dry run on a new backup root plans the same and wri
   try {
     const plans = [];
     for (const [i, fx] of fxs.entries()) {
-      const planned: Action[] = [];
-      const r = await planOnce(loadConfig(fx.config), {
-        stagingAfter: HANDOVERS[i],
-        onPlanned: (a) => planned.push(a),
-      });
-      assert.equal(r.exitCode, 0, JSON.stringify(r.errors));
+      const planned = await plannedActions(fx.config, { stagingAfter: HANDOVERS[i] });
       plans.push(planned.map((a) => ({ ...a, content: undefined })));
       assert.throws(() => Deno.statSync(fx.backup), Deno.errors.NotFound);
     }

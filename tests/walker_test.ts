@@ -12,10 +12,10 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { loadConfig } from "../src/config/config.ts";
-import { backupOnce, planOnce } from "../src/engine/backup.ts";
+import { backupOnce } from "../src/engine/backup.ts";
 import type { PassOptions } from "../src/engine/pass_types.ts";
 import type { Action } from "../src/engine/types.ts";
-import { makeFixture, readTree, type Tree } from "./helpers.ts";
+import { makeFixture, plannedActions, readTree, type Tree } from "./helpers.ts";
 
 const TREE: Tree = {
   "a/1.txt": "one",
@@ -132,12 +132,7 @@ Deno.test({
     try {
       const plans = [];
       for (const [i, fx] of fxs.entries()) {
-        const planned: Action[] = [];
-        const r = await planOnce(loadConfig(fx.config), {
-          walkerAfter: HANDOVERS[i],
-          onPlanned: (a) => planned.push(a),
-        });
-        assert.equal(r.exitCode, 0, JSON.stringify(r.errors));
+        const planned = await plannedActions(fx.config, { walkerAfter: HANDOVERS[i] });
         plans.push(planned.map(withoutDiskDetails));
       }
       assert.ok(plans[0].length >= 12, `${plans[0].length} actions`);
