@@ -19,6 +19,7 @@ import { scanEntries, type ScanOptions } from "./scan.ts";
 import { StagingWalk } from "./staging.ts";
 import type { Fingerprint, ScanEntry } from "./types.ts";
 import type { Identity } from "./folders.ts";
+import { openFilesLimit } from "./fsops.ts";
 
 /**
  * New or changed entries held back by the first walk until deletions are applied (about
@@ -40,6 +41,8 @@ const STAGING_AFTER = 1024;
  * 0.53 s instead of 0.51 s (medians of 8, alternated).
  */
 const WALKER_MIN_TRACKED = 50_000;
+/** Open files the process may have, at least, for the walk worker (see `#walker`). */
+const WALKER_MIN_OPEN_FILES = 256;
 
 /** What the first walk leaves for after the deletions. */
 export interface FirstWalk {
@@ -132,10 +135,11 @@ export class PassWalks {
    */
   #walker(): StagingWalk | undefined {
     if (this.host.opts.scope !== undefined) return undefined;
-    const forced = this.host.opts.walkerAfter !== undefined;
-    return forced || this.host.ctx.store?.tracksAtLeast(WALKER_MIN_TRACKED)
-      ? new StagingWalk()
-      : undefined;
+    if (this.host.opts.walkerAfter !== undefined) return new StagingWalk();
+    // A worker thread holds descriptors of its own (about six): under a low limit they are
+    // left for the folders of a deep tree.
+    if (openFilesLimit() < WALKER_MIN_OPEN_FILES) return undefined;
+    return this.host.ctx.store?.tracksAtLeast(WALKER_MIN_TRACKED) ? new StagingWalk() : undefined;
   }
 
   /**
