@@ -91,7 +91,7 @@ export class StagingWalk {
   #failure?: Error;
   /** What a failure of the worker could not do, for its error. */
   #task = "Cannot stage files";
-  /** Logical folders the walk could not list (complete once `items` has ended). */
+  /** Logical folders the walk could not list (complete once `each` has returned true). */
   readonly unreadable: string[] = [];
 
   /** Spawns the worker; it loads its modules and waits for `start`. */
@@ -113,7 +113,7 @@ export class StagingWalk {
 
   /**
    * Starts the job: the walk `scan` describes (its callbacks stay on this thread, and are
-   * called by `entries`).
+   * called by `each`).
    */
   start(job: Omit<StagingJob, "credits" | "scan"> & { scan: ScanOptions }): void {
     if (job.walkOnly) this.#task = "Cannot walk the sources";
