@@ -18,7 +18,7 @@ import { planTree, type TreePlan, TREES, WORK_DIR, writeTree } from "./gen.ts";
 import { GNU_TIME, run, stop, which } from "./measure.ts";
 import { addRatios, describeMachine, machineText, table, toJson } from "./report.ts";
 import { type Row, runScenario, type Scenario, scenarios } from "./scenarios.ts";
-import { ALL_TOOLS, type Tool } from "./tools.ts";
+import { type Tool, toolsNamed } from "./tools.ts";
 import {
   defaultDirs,
   defaultImageGiB,
@@ -34,7 +34,8 @@ const USAGE = `usage: deno task bench [-- options]
   --runs N         repetitions per tool and scenario (default 3); the table shows medians
   --only TEXT      only scenarios whose id contains TEXT (ids look like 20k/first-backup,
                    100k/nothing-changed, 20k/mixed, 100k/changed1); repeatable
-  --tools a,b      only these tools (ours, rsync, rsync+sync, cp, restic)
+  --tools a,b      only these tools (ours, rsync, rsync+sync, cp, restic), in this order;
+                   ours@REV is ours as committed at git revision REV (an A/B of a change)
   --json           print results as JSON on stdout (progress and table go to stderr)
   --keep           keep the scratch folders (sources, destinations) after each scenario
   --fs-image       put trees and scratch on a journaled ext4 image loop-mounted at
@@ -103,6 +104,15 @@ function parseArgs(args: string[]): Options {
   return o;
 }
 
+/** The tools `--tools` names (all by default), or a usage error. */
+function named(names: string[] | null): Tool[] {
+  try {
+    return toolsNamed(names);
+  } catch (e) {
+    fail((e as Error).message);
+  }
+}
+
 function fail(msg: string, usage = true): never {
   console.error(usage ? `bench: ${msg}\n${USAGE}` : `bench: ${msg}`);
   Deno.exit(2);
@@ -146,9 +156,8 @@ async function main() {
 
   const versions: Record<string, string> = {};
   const tools: Tool[] = [];
-  for (const t of ALL_TOOLS) {
-    if (opts.tools && !opts.tools.includes(t.name)) continue;
-    const v = await t.version();
+  for (const t of named(opts.tools)) {
+    const v = await t.version().catch((e) => fail((e as Error).message, false));
     if (v === null) {
       console.error(`bench: ${t.name} not installed, skipping it`);
       continue;

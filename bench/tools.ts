@@ -4,6 +4,7 @@
 //            V8 flags the compiled binary and `deno task backup` carry (v8Flags in
 //            scripts/compile_all.ts); state lives in <dst>/.backup-tool/, old versions in
 //            <dst>/versions/, run logs in <dir>/logs/
+//   ours@<rev> — the same, as committed at a git revision (exported to bench/work/revs/)
 //   rsync  — `rsync -a --delete <src>/ <dst>/` (the baseline every ratio is against)
 //   rsync+sync — `rsync -a --delete <src>/ <dst>/ && sync -f <dst>`: rsync with its data on
 //            disk when it returns, the durability `ours` gives every copy
@@ -18,7 +19,6 @@ import { fileURLToPath } from "node:url";
 import { v8Flags } from "../scripts/compile_all.ts";
 
 export const REPO_ROOT = dirname(dirname(fileURLToPath(import.meta.url)));
-const MAIN = join(REPO_ROOT, "src", "main.ts");
 
 export interface ToolCtx {
   src: string; // source tree
@@ -47,60 +47,100 @@ export interface Tool {
   restore?(ctx: ToolCtx, out: string): CmdSpec;
 }
 
-const ours: Tool = {
-  name: "ours",
-  firstOnly: false,
-  mirror: true,
-  // Layout (src/engine/layout.ts): latest copies at <dst>/<rel>, except a file whose content
-  // equals another path's, stored at _duplicates/<rel>; deleted files move to _deleted/.
-  stateDirs: [".backup-tool", "versions", "_deleted"],
-  locate: (rel) => [rel, `_duplicates/${rel}`],
-  async version() {
-    let rev = "uncommitted";
-    try {
-      rev = (await run({ argv: ["git", "-C", REPO_ROOT, "rev-parse", "--short", "HEAD"] })).trim();
-    } catch { /* no commit yet */ }
-    return `deno ${Deno.version.deno}, git ${rev}`;
-  },
-  async warmup() {
-    // Fetch npm packages and transpile once so no timed run pays for it. A missing or broken
-    // src/main.ts is not fatal here: the timed runs then fail and are reported as FAILED.
-    await run({ argv: [Deno.execPath(), "cache", MAIN], cwd: REPO_ROOT }).catch(() => {});
-  },
-  async init(ctx) {
-    const config = {
-      sources: [ctx.src],
-      backup_root: ctx.dst,
-      log_dir: join(ctx.dir, "logs"),
-    };
-    await Deno.writeTextFile(join(ctx.dir, "config.jsonc"), JSON.stringify(config, null, 2) + "\n");
-  },
-  command(ctx) {
-    return {
-      argv: [
-        Deno.execPath(),
-        "run",
-        "-A",
-        ...v8Flags(),
-        MAIN,
-        "run",
-        "--config",
+/**
+ * This tool as checked out (`ours`), or as committed at a git revision (`ours@<rev>`: the
+ * revision's tree exported with `git archive` into bench/work/revs/<commit>/ at warm-up), so
+ * that a change is timed against the code before it in the same run, alternated like any
+ * other tool: `--tools ours,ours@HEAD~1,rsync`.
+ */
+function oursAt(rev?: string): Tool {
+  const name = rev === undefined ? "ours" : `ours@${rev}`;
+  let root = REPO_ROOT;
+  let commit: string | undefined;
+  const main = () => join(root, "src", "main.ts");
+  return {
+    name,
+    firstOnly: false,
+    mirror: true,
+    // Layout (src/engine/layout.ts): latest copies at <dst>/<rel>, except a file whose content
+    // equals another path's, stored at _duplicates/<rel>; deleted files move to _deleted/.
+    stateDirs: [".backup-tool", "versions", "_deleted"],
+    locate: (rel) => [rel, `_duplicates/${rel}`],
+    async version() {
+      const git = (...args: string[]) => run({ argv: ["git", "-C", REPO_ROOT, ...args] });
+      if (rev !== undefined) {
+        commit = (await git("rev-parse", "--verify", "--quiet", `${rev}^{commit}`).catch(() => ""))
+          .trim();
+        if (!commit) throw new Error(`'${rev}' is not a git revision of ${REPO_ROOT}`);
+        return `deno ${Deno.version.deno}, git ${commit.slice(0, 7)}`;
+      }
+      const head = await git("rev-parse", "--short", "HEAD").catch(() => "uncommitted");
+      return `deno ${Deno.version.deno}, git ${head.trim()}`;
+    },
+    async warmup() {
+      if (commit !== undefined) root = await exportRevision(commit);
+      // Fetch npm packages and transpile once so no timed run pays for it. A missing or broken
+      // src/main.ts is not fatal here: the timed runs then fail and are reported as FAILED.
+      await run({ argv: [Deno.execPath(), "cache", main()], cwd: root }).catch(() => {});
+    },
+    async init(ctx) {
+      const config = {
+        sources: [ctx.src],
+        backup_root: ctx.dst,
+        log_dir: join(ctx.dir, "logs"),
+      };
+      await Deno.writeTextFile(
         join(ctx.dir, "config.jsonc"),
-      ],
-      cwd: REPO_ROOT,
-      env: { NO_COLOR: "1" },
-    };
-  },
-  restore(ctx, out) {
-    const config = join(ctx.dir, "config.jsonc");
-    return {
-      argv: [Deno.execPath(), "run", "-A", ...v8Flags(), MAIN, "restore", "--to", out, "--quiet"]
-        .concat(["--config", config]),
-      cwd: REPO_ROOT,
-      env: { NO_COLOR: "1" },
-    };
-  },
-};
+        JSON.stringify(config, null, 2) + "\n",
+      );
+    },
+    command(ctx) {
+      return {
+        argv: [
+          Deno.execPath(),
+          "run",
+          "-A",
+          ...v8Flags(),
+          main(),
+          "run",
+          "--config",
+          join(ctx.dir, "config.jsonc"),
+        ],
+        cwd: root,
+        env: { NO_COLOR: "1" },
+      };
+    },
+    restore(ctx, out) {
+      const config = join(ctx.dir, "config.jsonc");
+      return {
+        argv: [Deno.execPath(), "run", "-A", ...v8Flags(), main(), "restore", "--to", out]
+          .concat(["--quiet", "--config", config]),
+        cwd: root,
+        env: { NO_COLOR: "1" },
+      };
+    },
+  };
+}
+
+/** Where `ours@<rev>` runs from: the commit's tree, exported once (kept for later runs). */
+async function exportRevision(commit: string): Promise<string> {
+  const dir = join(REPO_ROOT, "bench", "work", "revs", commit);
+  try {
+    await Deno.stat(join(dir, "src", "main.ts"));
+    return dir;
+  } catch { /* not exported yet */ }
+  const partial = `${dir}.partial`;
+  await Deno.remove(partial, { recursive: true }).catch(() => {});
+  await Deno.mkdir(partial, { recursive: true });
+  await run({
+    argv: ["sh", "-c", 'git -C "$1" archive "$2" | tar -x -C "$3"', "sh"]
+      .concat([REPO_ROOT, commit, partial]),
+  });
+  await Deno.rename(partial, dir);
+  return dir;
+}
+
+const ours = oursAt();
 
 const rsync: Tool = {
   name: "rsync",
@@ -187,3 +227,16 @@ const restic: Tool = {
 };
 
 export const ALL_TOOLS: Tool[] = [ours, rsync, rsyncSync, cp, restic];
+
+/** The tools `--tools` names: any of ALL_TOOLS, and `ours@<rev>` for a git revision. */
+export function toolsNamed(names: string[] | null): Tool[] {
+  if (names === null) return ALL_TOOLS;
+  return names.map((n) => {
+    const known = ALL_TOOLS.find((t) => t.name === n);
+    if (known) return known;
+    if (n.startsWith("ours@") && n.length > 5) return oursAt(n.slice(5));
+    throw new Error(
+      `unknown tool '${n}': use ${ALL_TOOLS.map((t) => t.name).join(", ")} or ours@<git revision>`,
+    );
+  });
+}
