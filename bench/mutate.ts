@@ -2,7 +2,8 @@
 //
 // planMutation() picks, with its own seeded PRNG, which files of a TreePlan change, which are
 // deleted and which new files appear; applyMutation() performs that on a directory holding the
-// pristine tree. "mixed" = 1% changed + 0.5% added + 0.5% deleted; "changed1" = 1% changed.
+// pristine tree. "mixed" = 1% changed + 0.5% added + 0.5% deleted; "changed1" = 1% changed;
+// "promote" deletes the first holder of the most-held content (see firstHolder).
 // A changed file keeps its path and exact size (so only mtime and content reveal the change);
 // new files draw their size from the tree's ordinary-file distribution.
 
@@ -17,7 +18,7 @@ import {
   type TreePlan,
 } from "./gen.ts";
 
-export type MutationKind = "mixed" | "changed1";
+export type MutationKind = "mixed" | "changed1" | "promote";
 
 export interface MutationPlan {
   kind: MutationKind;
@@ -28,7 +29,7 @@ export interface MutationPlan {
 
 /** Rates per kind: "mixed" = 1% changed + 0.5% added + 0.5% deleted; "changed1" = 1% changed. */
 export const MUTATION_RATES: Record<
-  MutationKind,
+  Exclude<MutationKind, "promote">,
   { changed: number; added: number; deleted: number }
 > = {
   mixed: { changed: 0.01, added: 0.005, deleted: 0.005 },
@@ -41,6 +42,7 @@ export function planMutation(
   kind: MutationKind,
   seed = DEFAULT_SEED,
 ): MutationPlan {
+  if (kind === "promote") return { kind, changed: [], deleted: [firstHolder(plan)], added: [] };
   const rates = MUTATION_RATES[kind];
   const rnd = mulberry32(mix(seed, kind === "mixed" ? 0xc0ffee : 0xbeef));
   const n = plan.files.length;
@@ -66,6 +68,22 @@ export function planMutation(
     added.push({ path: f ? `${f}/${name}` : name, size, seed: mix(seed ^ 0xadd, k), mtime: 0 });
   }
   return { kind, changed, deleted, added };
+}
+
+/**
+ * The first path, in code point order (the order the tool walks and ranks holders in), of the
+ * content most files hold: the one a backup stores at its own path, the others being its
+ * duplicates. Deleting it makes the next run promote a duplicate to its own path.
+ */
+function firstHolder(plan: TreePlan): FileEntry {
+  const holders = new Map<number, FileEntry[]>();
+  for (const f of plan.files) {
+    const list = holders.get(f.seed);
+    if (list) list.push(f);
+    else holders.set(f.seed, [f]);
+  }
+  const most = [...holders.values()].reduce((a, b) => (b.length > a.length ? b : a));
+  return most.reduce((a, b) => (b.path < a.path ? b : a));
 }
 
 /**

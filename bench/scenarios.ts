@@ -49,6 +49,7 @@ export interface Scenario {
 export function scenarios(opts: { quick: boolean; with1m: boolean }): Scenario[] {
   const mixedTree = opts.quick ? "2k" : "20k";
   const tinyTree = opts.quick ? "10k" : "100k";
+  const dupTree = opts.quick ? "dups2k" : "dups";
   const list: Omit<Scenario, "id">[] = [
     { tree: mixedTree, kind: "first", label: "first backup" },
     { tree: mixedTree, kind: "nochange", label: "nothing changed" },
@@ -56,6 +57,8 @@ export function scenarios(opts: { quick: boolean; with1m: boolean }): Scenario[]
     ...(opts.with1m ? [{ tree: "1m", kind: "nochange" as const, label: "nothing changed" }] : []),
     { tree: mixedTree, kind: "mutate", mutation: "mixed", label: "1% chg +0.5% add -0.5% del" },
     { tree: tinyTree, kind: "mutate", mutation: "changed1", label: "1% changed" },
+    { tree: dupTree, kind: "first", label: "first backup" },
+    { tree: dupTree, kind: "mutate", mutation: "promote", label: "original deleted" },
     { tree: mixedTree, kind: "restore", label: "restore everything" },
     { tree: tinyTree, kind: "restore", label: "restore everything" },
   ];
