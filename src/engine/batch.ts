@@ -7,7 +7,8 @@
  * launched (folders made, flush begun) while the pass plans the next one, which the
  * staging worker has read meanwhile; it lands (journaled, executed) at the next flush,
  * always before the batch after it is launched (a 20,000-file first backup: 3.48 s, now
- * 3.0 s, medians of 10 alternated). A crash at any point leaves either nothing (before an
+ * 3.0 s, medians of 10 alternated). A batch that brings a commit due lands at once: a
+ * commit makes the planner forget its decisions, so none may be waiting unlanded. A crash at any point leaves either nothing (before an
  * intent: staged copies, which the next run removes) or intents that the next run's
  * recovery completes, in order. On a dry run, actions are only reported and collected.
  */
@@ -111,6 +112,8 @@ export class Batch {
     this.#tmps = [];
     this.#bytes = 0;
     await this.#land();
+    // The room kept for the state was used: commit what is applied, then stop (it throws).
+    if (this.ctx.store?.reserveUsed) this.#commit();
     if (actions.length === 0) return;
     if (this.opts.dryRun || !this.ctx.store) {
       for (const a of actions) {
@@ -128,10 +131,15 @@ export class Batch {
       return;
     }
     if (effectful.length === 0) this.#wait({ actions, done: [], failures: new Map() });
-    else {
-      this.#inFlight = this.#launch(actions, effectful, tmps);
-      if (!ahead) await this.#land();
-    }
+    else this.#inFlight = this.#launch(actions, effectful, tmps);
+    // A commit makes the planner forget every decision so far (`onCommitted`), so the batch
+    // that brings one due lands first: a batch left in flight lands while the next is
+    // planned, and a decision of that one forgotten would go unseen (a copy of its content
+    // stored as an original, not as a duplicate).
+    const due = this.#waiting + (this.#inFlight?.actions.length ?? 0) >= COMMIT_ACTIONS;
+    if (ahead && !due) return;
+    await this.#land();
+    if (due || this.ctx.store.reserveUsed) this.#commit();
   }
 
   /**
@@ -186,12 +194,10 @@ export class Batch {
     }
   }
 
-  /** Queues an applied batch for the next commit; commits when enough wait. */
+  /** Queues an applied batch for the next commit (see `flush`). */
   #wait(applied: Applied): void {
     this.#applied.push(applied);
     this.#waiting += applied.actions.length;
-    // The room kept for the state was used: commit what is applied, then stop (settle).
-    if (this.#waiting >= COMMIT_ACTIONS || this.ctx.store!.reserveUsed) this.#commit();
   }
 
   /**
