@@ -1,14 +1,15 @@
 /**
  * Batches in flight. A full batch's flush runs while the next batch is planned, and a
  * commit makes the planner forget its decisions: a commit must never come while a planned
- * batch has not landed, or a copy of a content that batch stores would not be known for
- * one (found by a hunt: a first backup stored such copies as originals). Real folders,
- * through the engine's entry point, with more files than one commit takes.
+ * batch has not landed, or what that batch stores would be unknown to the next one (found
+ * by a hunt: a first backup stored copies of such contents as originals, and gave a name
+ * such a batch took to a second copy, which then failed). Real folders, through the
+ * engine's entry point, with more files than one commit takes.
  */
 import assert from "node:assert/strict";
 import { loadConfig } from "../src/config/config.ts";
 import { backupOnce } from "../src/engine/backup.ts";
-import { makeFixture, readTree, type Tree } from "./helpers.ts";
+import { makeFixture, readTree, type Tree, writeTree } from "./helpers.ts";
 
 /**
  * 3,100 files: the first 2,600 of their own contents, the last 500 holding the contents of
@@ -35,4 +36,20 @@ Deno.test("a copy of a content stored by a batch still in flight is a duplicate,
     assert.equal(stored[at], contentOf(i), at);
   }
   assert.equal(Object.keys(stored).length, FILES);
+});
+
+Deno.test("a name taken by a batch still in flight is not given again after a commit", async () => {
+  // `k` comes last of the fifth batch and goes to `k.~2` (a file put in the backup root by
+  // hand has its name); `k.~2`, first of the sixth, must then go to `k.~2.~2`.
+  const tree: Tree = { "k": "k's content\n", "k.~2": "k.~2's content\n" };
+  for (let i = 0; i < 2_559; i++) tree[name(i)] = `own content ${i}\n`;
+  using fx = makeFixture(tree);
+  writeTree(fx.backup, { "k": "put here by hand\n" });
+  const r = await backupOnce(loadConfig(fx.config));
+  assert.equal(r.exitCode, 0, JSON.stringify(r.errors));
+  assert.equal(r.counts.backup, 2_561);
+  const stored = readTree(fx.backup, [".backup-tool"]);
+  assert.equal(stored["k"], "put here by hand\n");
+  assert.equal(stored["k.~2"], "k's content\n");
+  assert.equal(stored["k.~2.~2"], "k.~2's content\n");
 });
