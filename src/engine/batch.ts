@@ -3,17 +3,13 @@
  * issued together, or one syncfs of the file system for a large batch), the effectful
  * actions journaled as one intent, and their file steps run. The results of several
  * batches are then committed with their intents dropped in one transaction (COMMIT_ACTIONS,
- * and at the end of the pass: `settle`), and only then reported. A full batch is only
- * launched (folders made, flush begun) while the pass plans the next one, which the
- * staging worker has read meanwhile; it lands (journaled, executed) at the next flush,
- * always before the batch after it is launched (a 20,000-file first backup: 3.48 s, now
- * 3.0 s, medians of 10 alternated). A batch that brings a commit due lands at once: a
- * commit makes the planner forget its decisions, so none may be waiting unlanded. A crash at any point leaves either nothing (before an
- * intent: staged copies, which the next run removes) or intents that the next run's
- * recovery completes, in order. On a dry run, actions are only reported and collected.
+ * and at the end of the pass: `settle`), and only then reported. A crash at any point
+ * leaves either nothing (before an intent) or intents that the next run's recovery
+ * completes, in order. On a dry run, actions are only reported and collected.
  */
 import { executeActions } from "./execute.ts";
 import { removeLeftBehind } from "./move.ts";
+import type { StateStore } from "../state/store.ts";
 import { makeParents, nativePath, removeQuietly, syncFiles } from "./fsops.ts";
 import { formatAction, storedCopyWarning } from "./describe.ts";
 import { faultPoint } from "./fault.ts";
@@ -58,13 +54,6 @@ interface Applied {
   failures: Map<Action, string>;
 }
 
-/** A batch whose staged copies are being flushed (see `Batch.flush`). */
-interface InFlight {
-  actions: Action[];
-  effectful: Action[];
-  synced: Promise<void>;
-}
-
 /** Accumulates planned actions and applies them a batch at a time. */
 export class Batch {
   #actions: Action[] = [];
@@ -72,7 +61,6 @@ export class Batch {
   #bytes = 0;
   #applied: Applied[] = [];
   #waiting = 0;
-  #inFlight?: InFlight;
   /** Dry run: the version each planned action archives, by path (predicted retention). */
   readonly archivedOnPlan = new Map<string, Archive>();
 
@@ -99,21 +87,12 @@ export class Batch {
       this.#actions.length >= BATCH_ACTIONS;
   }
 
-  /**
-   * Applies the actions added since the last flush, and any batch still in flight first.
-   * With `ahead`, the new batch is only launched: its staged copies are being flushed while
-   * the caller plans the next one, and it is journaled and executed at the next flush (or
-   * `settle`), before anything after it.
-   */
-  async flush(ahead = false): Promise<void> {
+  async flush(): Promise<void> {
     const actions = this.#actions;
     const tmps = this.#tmps;
     this.#actions = [];
     this.#tmps = [];
     this.#bytes = 0;
-    await this.#land();
-    // The room kept for the state was used: commit what is applied, then stop (it throws).
-    if (this.ctx.store?.reserveUsed) this.#commit();
     if (actions.length === 0) return;
     if (this.opts.dryRun || !this.ctx.store) {
       for (const a of actions) {
@@ -130,39 +109,20 @@ export class Batch {
       this.ctx.log?.flush();
       return;
     }
-    if (effectful.length === 0) this.#wait({ actions, done: [], failures: new Map() });
-    else this.#inFlight = this.#launch(actions, effectful, tmps);
-    // A commit makes the planner forget every decision so far (`onCommitted`), so the batch
-    // that brings one due lands first: a batch left in flight lands while the next is
-    // planned, and a decision of that one forgotten would go unseen (a copy of its content
-    // stored as an original, not as a duplicate).
-    const due = this.#waiting + (this.#inFlight?.actions.length ?? 0) >= COMMIT_ACTIONS;
-    if (ahead && !due) return;
-    await this.#land();
-    if (due || this.ctx.store.reserveUsed) this.#commit();
+    const applied = effectful.length > 0
+      ? await this.#apply(this.ctx.store, actions, effectful, tmps)
+      : { actions, done: [], failures: new Map() };
+    this.#applied.push(applied);
+    this.#waiting += actions.length;
+    // The room kept for the state was used: commit what is applied, then stop (settle).
+    if (this.#waiting >= COMMIT_ACTIONS || this.ctx.store.reserveUsed) this.settle();
   }
 
   /**
-   * Commits the results of the batches applied so far (landing the one in flight first),
-   * drops their intents, and reports them: at the end of a pass (and of its retention),
-   * whichever way it ends but a throw.
+   * Commits the results of the batches applied so far, drops their intents, and reports
+   * them: at the end of a pass (and of its retention), whichever way it ends but a throw.
    */
-  async settle(): Promise<void> {
-    await this.#land();
-    this.#commit();
-  }
-
-  /**
-   * Lets a batch still in flight finish its flush, and drops it: for a pass that failed.
-   * Nothing of it was journaled; its staged copies are left for the next run to remove.
-   */
-  async abandon(): Promise<void> {
-    const left = this.#inFlight;
-    this.#inFlight = undefined;
-    await left?.synced.catch(() => {});
-  }
-
-  #commit(): void {
+  settle(): void {
     const applied = this.#applied;
     this.#applied = [];
     this.#waiting = 0;
@@ -194,46 +154,30 @@ export class Batch {
     }
   }
 
-  /** Queues an applied batch for the next commit (see `flush`). */
-  #wait(applied: Applied): void {
-    this.#applied.push(applied);
-    this.#waiting += applied.actions.length;
-  }
-
-  /**
-   * The first half of the crash-safe sequence for one batch: its folders made and the flush
-   * of its staged copies begun (a failure is thrown where the batch lands).
-   */
-  #launch(actions: Action[], effectful: Action[], tmps: string[]): InFlight {
+  /** Flush, journal, execute: the crash-safe sequence for one batch, up to its commit. */
+  async #apply(
+    store: StateStore,
+    actions: Action[],
+    effectful: Action[],
+    tmps: string[],
+  ): Promise<Applied> {
     // A backup root removed or replaced since the session locked it may be another run's
     // now: nothing is written into it (a watch session stops at its next pass).
     if (this.ctx.lockStillHeld?.() === false) {
       throw new Error(`Backup root '${this.ctx.root}' was removed or replaced during the pass`);
     }
     makeParents(this.ctx.root, effectful.flatMap(destinations));
-    const synced = this.#flushStaged(tmps);
-    synced.catch(() => {}); // awaited where the batch lands, or abandoned
-    return { actions, effectful, synced };
-  }
-
-  /** The second half, for the batch in flight: once flushed, journaled and executed. */
-  async #land(): Promise<void> {
-    const batch = this.#inFlight;
-    if (!batch) return;
-    this.#inFlight = undefined;
-    const store = this.ctx.store!;
-    await batch.synced;
+    await this.#flushStaged(tmps);
     faultPoint("staged");
-    const intent = store.writeIntent(this.ctx.runId, batch.effectful, this.started.recorded);
+    const intent = store.writeIntent(this.ctx.runId, effectful, this.started.recorded);
     faultPoint("journaled");
-    const { done, failed } = await executeActions(this.ctx.root, batch.effectful);
+    const { done, failed } = await executeActions(this.ctx.root, effectful);
     faultPoint("executed");
     for (const f of failed) {
       const tmp = "content" in f.action ? f.action.content.tmp : undefined;
       if (tmp) removeQuietly(nativePath(this.ctx.root, tmp));
     }
-    const failures = new Map(failed.map((f) => [f.action, f.message]));
-    this.#wait({ actions: batch.actions, done, intent, failures });
+    return { actions, done, intent, failures: new Map(failed.map((f) => [f.action, f.message])) };
   }
 
   /** Makes the staged copies durable: one syncfs for a large batch where trusted. */

@@ -110,7 +110,7 @@ export class EntryHandler {
 
   /** Applies the full batch; false when the pass is being stopped. */
   async #applyBatch(): Promise<boolean> {
-    await this.batch.flush(true);
+    await this.batch.flush();
     // A pass of synchronous reads (a re-hash, a run with nothing to flush) would otherwise
     // never let the event loop deliver a stop signal.
     if (performance.now() - this.#lastTurn >= EVENT_LOOP_TURN_MS) {

@@ -87,18 +87,17 @@ class Pass {
   async run(): Promise<PassResult> {
     try {
       await this.#backUp();
-      await this.batch.settle();
+      this.batch.settle();
       if (this.opts.signal?.aborted) return this.result;
       this.#planPromotions();
       for (const a of retentionActions(this.ctx, this.batch.archivedOnPlan, this.opts)) {
         this.batch.add(a);
       }
       await this.batch.flush();
-      await this.batch.settle();
+      this.batch.settle();
       if (!this.opts.dryRun) this.folders.commit(this.ctx.store);
       return this.result;
     } finally {
-      await this.batch.abandon();
       this.#disk.close();
       this.ctx.store?.endRead();
     }
