@@ -1,12 +1,13 @@
 /**
- * The walk worker. A full pass over many tracked files hands the rest of its walk to a
- * worker that lstats on a second core while this thread merges what it sends with the
- * state. Wherever the hand-over happens (from the start, after one entry, after a few,
- * never), a run must decide exactly the same: the same backup tree, the same versions,
- * the same log lines in the same order, special files and vanished paths reported once,
- * excluded paths left out, and a dry run planning the same actions. Real folders, through
- * the engine's entry points (the hand-over point is not a CLI option); the sanitizers
- * check that the worker is always shut down, whether it took over or not.
+ * The walk worker. A full pass over many tracked files splits its walk: this thread walks
+ * up to a tracked path and merges what it finds with the state, while a worker lstats
+ * everything after that path on a second core and sends it over. Wherever the split lies
+ * (before the first path, after one, a few, the last, or no split at all), a run must
+ * decide exactly the same: the same backup tree, the same versions, the same log lines in
+ * the same order, special files and vanished paths reported once, excluded paths left out,
+ * and a dry run planning the same actions. Real folders, through the engine's entry points
+ * (the split is not a CLI option); the sanitizers check that the worker is always shut
+ * down.
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
@@ -30,8 +31,14 @@ const TREE: Tree = {
   "z/last.txt": "last",
 };
 
-/** Hand-over points: never (the default threshold is far above this tree), 0, 1, 4, 9. */
-const HANDOVERS = [undefined, 0, 1, 4, 9];
+/**
+ * Splits, as the number of tracked paths (in path order) walked on this thread: none (the
+ * default threshold is far above this tree); 0 (the worker walks everything); 1; 4 (at
+ * `a/b/3.txt`, deleted since, in a folder both walks enter); 8 (at `gone/x.txt`, deleted with
+ * its folder); 9 (at `link`, replaced since); 10 (all: the worker walks only what is new
+ * after the last).
+ */
+const SPLITS = [undefined, 0, 1, 4, 8, 9, 10];
 
 async function mkfifo(path: string): Promise<void> {
   const r = await new Deno.Command("mkfifo", { args: [path] }).output();
@@ -56,13 +63,13 @@ async function changedFixture() {
   return fx;
 }
 
-async function runs(opts: (walkerAfter?: number) => PassOptions) {
+async function runs(opts: (walkerSplit?: number) => PassOptions) {
   const fxs = [];
-  for (let i = 0; i < HANDOVERS.length; i++) fxs.push(await changedFixture());
+  for (let i = 0; i < SPLITS.length; i++) fxs.push(await changedFixture());
   try {
     const results = [];
     for (const [i, fx] of fxs.entries()) {
-      const r = await backupOnce(loadConfig(fx.config), opts(HANDOVERS[i]));
+      const r = await backupOnce(loadConfig(fx.config), opts(SPLITS[i]));
       assert.equal(r.exitCode, 0, JSON.stringify(r.errors));
       results.push({ counts: r.counts, tree: readTree(fx.backup), log: fx.lastLog() });
       assertRecordedAsFound(fx.backup, fx.source);
@@ -76,7 +83,7 @@ async function runs(opts: (walkerAfter?: number) => PassOptions) {
 function assertSame(results: Awaited<ReturnType<typeof runs>>): void {
   const [inline, ...walked] = results;
   for (const [i, run] of walked.entries()) {
-    const at = `worker after ${HANDOVERS[i + 1]}`;
+    const at = `split after ${SPLITS[i + 1]} tracked paths`;
     assert.deepEqual(run.counts, inline.counts, at);
     assert.deepEqual(run.tree, inline.tree, at);
     assert.deepEqual(run.log.filter(notTimed), inline.log.filter(notTimed), at);
@@ -84,10 +91,10 @@ function assertSame(results: Awaited<ReturnType<typeof runs>>): void {
 }
 
 Deno.test({
-  name: "walk worker: a run over tracked files decides the same wherever the worker takes over",
+  name: "walk worker: a run over tracked files decides the same wherever the walk is split",
   ignore: Deno.build.os === "windows",
   fn: async () => {
-    const results = await runs((walkerAfter) => ({ walkerAfter }));
+    const results = await runs((walkerSplit) => ({ walkerSplit }));
     const [inline] = results;
     assert.deepEqual(inline.counts, {
       backup: 2,
@@ -117,22 +124,22 @@ Deno.test({
   fn: async () => {
     // One pending entry at most: the rest of the first walk only looks for vanished paths,
     // on whichever thread walks it, and a second walk handles the rest.
-    const results = await runs((walkerAfter) => ({ walkerAfter, pendingLimit: 1 }));
+    const results = await runs((walkerSplit) => ({ walkerSplit, pendingLimit: 1 }));
     assert.equal(results[0].counts.modified + results[0].counts.backup, 4);
     assertSame(results);
   },
 });
 
 Deno.test({
-  name: "walk worker: a dry run plans the same wherever the worker takes over",
+  name: "walk worker: a dry run plans the same wherever the walk is split",
   ignore: Deno.build.os === "windows",
   fn: async () => {
     const fxs = [];
-    for (let i = 0; i < HANDOVERS.length; i++) fxs.push(await changedFixture());
+    for (let i = 0; i < SPLITS.length; i++) fxs.push(await changedFixture());
     try {
       const plans = [];
       for (const [i, fx] of fxs.entries()) {
-        const planned = await plannedActions(fx.config, { walkerAfter: HANDOVERS[i] });
+        const planned = await plannedActions(fx.config, { walkerSplit: SPLITS[i] });
         plans.push(planned.map(withoutDiskDetails));
       }
       assert.ok(plans[0].length >= 12, `${plans[0].length} actions`);

@@ -60,11 +60,11 @@ export interface PassOptions {
    */
   stagingAfter?: number;
   /**
-   * Tracked entries walked on the main thread before the walk worker takes over (by
-   * default, it takes over once it has loaded, past WALKER_MIN_TRACKED tracked files:
-   * pass.ts); tests set it.
+   * Tracked paths (in path order) up to which the main thread walks, the walk worker
+   * walking the rest (by default a quarter of them, past WALKER_MIN_TRACKED tracked files:
+   * walks.ts); tests set it.
    */
-  walkerAfter?: number;
+  walkerSplit?: number;
   /** Deletions the guard counts together with earlier passes' (watch mode). */
   deletionWindow?: DeletionWindow;
 }

@@ -60,8 +60,17 @@ export interface ScanOptions {
   logDir?: string;
   /** Per source name, the folders or files to scan (absolute); all of it when absent. */
   scope?: Map<string, string[]>;
-  /** Only entries whose logical path sorts after this one. */
+  /**
+   * Only entries whose logical path sorts after this one. The folders on the way to it were
+   * entered by the walk that went before (up to it), which reported them: they are not
+   * reported again.
+   */
   after?: string;
+  /**
+   * Only entries whose logical path sorts at or before this one: the walk ends at the first
+   * entry or folder past it (another walk does the rest, starting `after` it).
+   */
+  until?: string;
   /** A FIFO, socket or device was skipped (stat mode). */
   onSpecial?: (p: ScanProblem) => void;
   /** An entry or folder could not be read. */
@@ -95,6 +104,8 @@ interface Walk {
   opts: ScanOptions;
   unreadable: Unreadable;
   folders: Folders;
+  /** Shared by the sources' walks: set once the walk has passed `opts.until`. */
+  end: { reached: boolean };
 }
 
 /** Every regular file and symlink, lstat'ed, in order. */
@@ -108,11 +119,14 @@ export function* scanEntries(
   const skipIds = new Set(opts.skipIds?.map(idKey));
   const ordered = [...sources].sort((a, b) => compareCodePoints(`${a.name}/`, `${b.name}/`));
   const folders = openFolders();
+  const end = { reached: false };
   try {
     for (const source of ordered) {
-      const w: Walk = { source, matcher, skip, skipIds, opts, unreadable, folders };
+      const w: Walk = { source, matcher, skip, skipIds, opts, unreadable, folders, end };
       if (before(w, "", true)) continue;
       for (const [abs, rel, folder] of startsOf(w)) {
+        if (past(w, rel, !!folder || rel === "")) end.reached = true;
+        if (end.reached) return;
         if (folder || rel === "") reportFolder(w, abs, rel, folder);
         if (folder || rel === "") yield* walkDir(w, abs, rel, folder);
         else if (!matcher.ignores(rel) && !before(w, rel, false)) {
@@ -131,7 +145,7 @@ export function* scanEntries(
  * may be new) to `onFolder`, as walkDir does the folders below it.
  */
 function reportFolder(w: Walk, abs: string, rel: string, seen?: StatResult): void {
-  if (!w.opts.onFolder || before(w, rel, true)) return;
+  if (!w.opts.onFolder || before(w, rel, true) || enteredBefore(w, rel)) return;
   let info = seen;
   if (info === undefined) {
     try {
@@ -152,6 +166,26 @@ function before(w: Walk, rel: string, isDir: boolean): boolean {
   if (after === undefined) return false;
   const path = logical(w.source, rel);
   return compareCodePoints(isDir ? `${path}0` : path, after) <= 0;
+}
+
+/**
+ * Whether the walk that ended at `opts.after` entered the folder at `rel` too (it holds
+ * entries on both sides: `path/` sorts no later than `after`), and so reported it.
+ */
+function enteredBefore(w: Walk, rel: string): boolean {
+  const after = w.opts.after;
+  return after !== undefined && compareCodePoints(`${logical(w.source, rel)}/`, after) <= 0;
+}
+
+/**
+ * Whether the entry at `rel` (for a folder, everything below it, from `path/` on) sorts
+ * after `opts.until`: there the walk ends, as everything after it does too.
+ */
+function past(w: Walk, rel: string, isDir: boolean): boolean {
+  const until = w.opts.until;
+  if (until === undefined) return false;
+  const path = logical(w.source, rel);
+  return compareCodePoints(isDir ? `${path}/` : path, until) > 0;
 }
 
 type Start = [abs: string, rel: string, folder: StatResult | undefined];
@@ -205,6 +239,7 @@ function* walkDir(w: Walk, abs: string, rel: string, expect?: Identity): Generat
     // Swapped between its listing and now: nothing below it counts as deleted either.
     const path = logical(w.source, rel);
     w.unreadable.push(path);
+    if (enteredBefore(w, rel)) return;
     w.opts.onProblem?.({
       path,
       message: `Cannot list folder '${abs}': ${folder.replaced.message}`,
@@ -215,14 +250,20 @@ function* walkDir(w: Walk, abs: string, rel: string, expect?: Identity): Generat
     for (const { name, isDir } of children) {
       const childRel = rel === "" ? name : `${rel}/${name}`;
       if (before(w, childRel, isDir)) continue;
+      if (past(w, childRel, isDir)) {
+        w.end.reached = true;
+        return;
+      }
       const childAbs = childPath(abs, name);
       if (isDir) {
         if (w.skip.has(childAbs) || w.matcher.ignores(`${childRel}/`)) continue;
         // Which folder the listing saw, so that one swapped for a symlink since is refused.
         const seen = folder.stat(name, childAbs);
+        const reported = enteredBefore(w, childRel);
         if (seen instanceof Error || seen.kind !== "dir") {
           const path = logical(w.source, childRel);
           w.unreadable.push(path);
+          if (reported) continue;
           const why = seen instanceof Error ? errorText(seen) : `it is now a ${seen.kind}`;
           // Gone, or replaced by a file or symlink: the next pass sees what is there.
           const vanished = !(seen instanceof Error) || seen instanceof Deno.errors.NotFound;
@@ -234,9 +275,10 @@ function* walkDir(w: Walk, abs: string, rel: string, expect?: Identity): Generat
           });
           continue;
         }
-        if (skippedById(w, childAbs, seen)) continue;
-        w.opts.onFolder?.(logical(w.source, childRel), seen);
+        if (skippedById(w, childAbs, seen, reported)) continue;
+        if (!reported) w.opts.onFolder?.(logical(w.source, childRel), seen);
         yield* walkDir(w, childAbs, childRel, seen);
+        if (w.end.reached) return;
       } else if (!w.matcher.ignores(childRel) && !isOwnFile(w, abs, name)) {
         const entry = toScanEntry(w, childAbs, childRel, folder.stat(name, childAbs));
         if (entry !== undefined) yield entry;
@@ -283,10 +325,13 @@ function idKey(id: Identity): string {
   return `${id.dev}:${id.ino}`;
 }
 
-/** Whether a folder is one never entered, by identity; said once per walk if so. */
-function skippedById(w: Walk, abs: string, id: Identity): boolean {
+/**
+ * Whether a folder is one never entered, by identity; said once per walk if so (unless the
+ * walk before this one said it: `reported`).
+ */
+function skippedById(w: Walk, abs: string, id: Identity, reported = false): boolean {
   if (!w.skipIds.has(idKey(id))) return false;
-  w.opts.onSkipped?.(abs);
+  if (!reported) w.opts.onSkipped?.(abs);
   return true;
 }
 
@@ -342,6 +387,7 @@ function listSorted(
   } catch (e) {
     const path = logical(w.source, rel);
     w.unreadable.push(path);
+    if (enteredBefore(w, rel)) return [];
     w.opts.onProblem?.({
       path,
       message: `Cannot list folder '${abs}': ${errorText(e)}`,

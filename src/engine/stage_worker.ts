@@ -1,6 +1,6 @@
 /**
- * The staging worker (see staging.ts): raises the flag it is sent once its modules are
- * loaded, then walks the sources of its job and reads, hashes and stages every entry (or,
+ * The staging worker (see staging.ts): walks the sources of its job once it is given
+ * one, and reads, hashes and stages every entry (or,
  * for a job that only walks, sends each as lstat found it), sending results in chunks of
  * CHUNK_ITEMS entries or CHUNK_BYTES read, and never more chunks ahead than the main
  * thread has credited. Terminated mid-walk, it leaves at most temporary copies, which the
@@ -33,9 +33,7 @@ let wake: (() => void) | undefined;
 
 self.onmessage = (e: MessageEvent<WorkerRequest>) => {
   const request = e.data;
-  if (request.type === "hello") {
-    Atomics.store(request.ready, 0, 1);
-  } else if (request.type === "credit") {
+  if (request.type === "credit") {
     credits++;
     wake?.();
   } else {

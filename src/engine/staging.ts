@@ -7,13 +7,14 @@
  *   to read, so the worker reads, hashes and stages every entry as it goes (single-threaded,
  *   20,000 files: reading and staging took about half of the run, batches the other half).
  * - A walk only (`walkOnly`), for a pass over many tracked files: the worker lstats every
- *   entry and the main thread merges them with the state's fingerprints. lstat is the
- *   kernel's work (about 4.5 µs a file here, as for find), which was half of such a walk.
+ *   entry after a split point and the main thread merges them with the state's
+ *   fingerprints, once it has walked up to that point itself. lstat is the kernel's work
+ *   (about 4.5 µs a file here, as for find), which was half of such a walk.
  *
- * The worker is spawned first and given its job later (`start`), so that the main thread
- * walks on while the worker loads its modules (about 50 ms), and hands over once `ready`.
- * It runs at most a job's credits in chunks ahead, which bounds the staged copies and the
- * entries not yet planned. Closing terminates it; an interruption leaves at most staged
+ * A first backup's worker is spawned first and given its job later (`start`), so that the
+ * main thread walks on while the worker loads its modules (about 50 ms). The worker runs at
+ * most a job's credits in chunks ahead, which bounds the staged copies and the entries not
+ * yet planned. Closing terminates it; an interruption leaves at most staged
  * temporary copies, which the next run removes.
  */
 import type { Source } from "../config/config.ts";
@@ -24,11 +25,12 @@ import { readChunk, type WalkedChunk } from "./walk_chunk.ts";
 /** Chunks of staged files the worker may send ahead of the main thread (4 × 256 files). */
 const STAGING_CREDITS = 4;
 /**
- * Chunks of walked entries the worker may send ahead (16 × 256 entries, about 2 MB): the
- * main thread mostly keeps up, and a burst of changed files to read must not stall the
- * walk.
+ * Chunks of walked entries the worker may send ahead (160 × 256 entries, about 10 MB at
+ * 250 bytes an entry): while the main thread walks up to the split (at most 25,000
+ * entries, walks.ts), the worker walks about half as many again past it; and a burst of
+ * changed files to read must not stall the walk.
  */
-const WALK_CREDITS = 16;
+const WALK_CREDITS = 160;
 
 /** What the worker walks and where it stages. */
 export interface StagingJob {
@@ -68,9 +70,8 @@ export type WorkerMessage =
   | { type: "walked"; chunk: WalkedChunk<WalkReport> }
   | { type: "done"; unreadable: string[] };
 
-/** What the main thread sends: the flag to raise once loaded, the job, a credit. */
+/** What the main thread sends: the job, a credit. */
 export type WorkerRequest =
-  | { type: "hello"; ready: Int32Array }
   | { type: "start"; job: StagingJob }
   | { type: "credit" };
 
@@ -85,8 +86,6 @@ function passReport(scan: ScanOptions, item: WalkReport): void {
 export class StagingWalk {
   readonly #worker: Worker;
   readonly #inbox: WorkerMessage[] = [];
-  /** Raised by the worker once its modules are loaded (read without a turn of the loop). */
-  readonly #ready = new Int32Array(new SharedArrayBuffer(4));
   #wake?: () => void;
   #failure?: Error;
   /** What a failure of the worker could not do, for its error. */
@@ -103,12 +102,6 @@ export class StagingWalk {
       this.#failure = new Error(`${this.#task}: the worker failed: ${e.message}`);
       this.#wake?.();
     };
-    this.#post({ type: "hello", ready: this.#ready });
-  }
-
-  /** Whether the worker has loaded and would start walking at once. */
-  get ready(): boolean {
-    return Atomics.load(this.#ready, 0) === 1;
   }
 
   /**

@@ -6,9 +6,10 @@
  * looks for vanished paths and a second walk, starting after the last entry handled, does
  * the rest. Where nothing is tracked in scope (a first backup), entries are handled as the
  * walk finds them, and past STAGING_AFTER of them the staging worker walks and stages the
- * rest on a second core; over many tracked files, the walk worker takes the walk over once
- * it has loaded (staging.ts). Whichever thread walks, the entries and what the scan
- * reports reach the pass in walk order. Reads only: what a walk's entries lead to is the
+ * rest on a second core; over many tracked files, the walk is split at a tracked path: this
+ * thread walks up to it while the walk worker walks what comes after it (staging.ts).
+ * Whichever thread walks, the entries and what the scan reports reach the pass in walk
+ * order. Reads only: what a walk's entries lead to is the
  * batch's to write.
  */
 import type { FolderMetaRecorder } from "./folder_meta.ts";
@@ -34,13 +35,22 @@ const PENDING_LIMIT = 25_000;
  */
 const STAGING_AFTER = 1024;
 /**
- * A full pass over at least this many tracked files hands the rest of its walk to the walk
- * worker once the worker has loaded (staging.ts). Spawning a worker holds this thread for
- * about 40 ms (Deno 2.9, measured here), and the worker saves about 2 µs a file: a
- * no-change run over 100,000 files took 1.14 s instead of 1.32 s, one over 20,000 files
- * 0.53 s instead of 0.51 s (medians of 8, alternated).
+ * A full pass over at least this many tracked files splits its walk with the walk worker
+ * (staging.ts). Spawning a worker holds this thread for about 40 ms (Deno 2.9, measured
+ * here), and the worker saves about 2 µs a file: a no-change run over 100,000 files took
+ * 1.14 s instead of 1.32 s, one over 20,000 files 0.53 s instead of 0.51 s (medians of 8,
+ * alternated).
  */
 const WALKER_MIN_TRACKED = 50_000;
+/**
+ * The share of the tracked paths this thread walks itself while the worker walks the rest:
+ * lstat costs the worker about 7.5 µs an entry on a busy machine and this thread about 3.5
+ * µs more an entry to merge and log it, so the two finish together when this thread walks
+ * (7.5 - 3.5) / (2 × 7.5), about a quarter. At most WALKER_SPLIT_MAX entries, which the
+ * worker walks past meanwhile and holds (see WALK_CREDITS, staging.ts).
+ */
+const WALKER_SPLIT_SHARE = 0.25;
+const WALKER_SPLIT_MAX = 25_000;
 /** Open files the process may have, at least, for the walk worker (see `#walker`). */
 const WALKER_MIN_OPEN_FILES = 256;
 
@@ -77,7 +87,7 @@ export class PassWalks {
    * The first walk, merged with the fingerprints: unchanged entries are skips on the spot,
    * new and changed ones wait (or, with nothing tracked in scope, nothing can vanish and
    * they are handled at once), and the tracked paths not seen have vanished. Over many
-   * tracked files, the walk worker takes the rest of the walk over once it has loaded.
+   * tracked files, the walk worker walks the part after the split meanwhile.
    */
   async firstWalk(): Promise<FirstWalk> {
     const walk: FirstWalk = { pending: [], vanished: [], unreadable: [] };
@@ -105,41 +115,45 @@ export class PassWalks {
       return true;
     };
     const scan = this.#scanOptions(later);
-    const walker = this.#walker();
+    const split = this.#split();
     try {
-      const after = this.host.opts.walkerAfter;
-      const here = await this.#walkHere(
-        scan,
-        walk.unreadable,
-        take,
-        (count) => walker !== undefined && (after === undefined ? walker.ready : count === after),
-      );
+      // The worker walks what comes after the split as soon as it has loaded, and holds it
+      // while this thread walks up to the split.
+      if (split) split.walker.start({ ...this.#job(scan, split.at), walkOnly: true });
+      const here = await this.#walkHere({ ...scan, until: split?.at }, walk.unreadable, take);
       if (here.stopped) return { ...walk, stopped: true };
-      if (!here.ended) {
-        walker!.start({ ...this.#job(scan, here.after), walkOnly: true });
-        if (!await walker!.each(scan, (item) => take(item.entry))) {
+      if (split) {
+        if (!await split.walker.each(scan, (item) => take(item.entry))) {
           return { ...walk, stopped: true };
         }
-        walk.unreadable.push(...walker!.unreadable);
+        walk.unreadable.push(...split.walker.unreadable);
       }
     } finally {
-      walker?.close();
+      split?.walker.close();
     }
     cursor.finish();
     return walk;
   }
 
   /**
-   * The walk worker for a full pass over at least WALKER_MIN_TRACKED tracked files (or
-   * where a test sets the hand-over point), spawned now so that it loads meanwhile.
+   * For a full pass over at least WALKER_MIN_TRACKED tracked files (or where a test sets
+   * it), where the walk is split: this thread walks up to and including the tracked path
+   * `at`, and the walk worker, spawned now, everything after it.
    */
-  #walker(): StagingWalk | undefined {
-    if (this.host.opts.scope !== undefined) return undefined;
-    if (this.host.opts.walkerAfter !== undefined) return new StagingWalk();
-    // A worker thread holds descriptors of its own (about six): under a low limit they are
-    // left for the folders of a deep tree.
-    if (openFilesLimit() < WALKER_MIN_OPEN_FILES) return undefined;
-    return this.host.ctx.store?.tracksAtLeast(WALKER_MIN_TRACKED) ? new StagingWalk() : undefined;
+  #split(): { walker: StagingWalk; at: string } | undefined {
+    const { opts, ctx } = this.host;
+    if (opts.scope !== undefined || !ctx.store) return undefined;
+    let share = opts.walkerSplit;
+    if (share === undefined) {
+      // A worker thread holds descriptors of its own (about six): under a low limit they are
+      // left for the folders of a deep tree.
+      if (openFilesLimit() < WALKER_MIN_OPEN_FILES) return undefined;
+      const tracked = ctx.store.trackedUpTo(WALKER_SPLIT_MAX / WALKER_SPLIT_SHARE);
+      if (tracked < WALKER_MIN_TRACKED) return undefined;
+      share = Math.floor(tracked * WALKER_SPLIT_SHARE);
+    }
+    const at = share === 0 ? "" : ctx.store.trackedPathAt(share - 1);
+    return at === undefined ? undefined : { walker: new StagingWalk(), at };
   }
 
   /**
@@ -150,7 +164,7 @@ export class PassWalks {
     scan: ScanOptions,
     unreadable: string[],
     take: (entry: ScanEntry) => Promise<boolean>,
-    handOver: (count: number) => boolean,
+    handOver: (count: number) => boolean = () => false,
   ): Promise<{ stopped?: true; ended?: true; after?: string }> {
     if (handOver(0)) return {};
     let count = 0;

@@ -88,7 +88,7 @@ function stringHashes(s: string): [number, number] {
 export interface DigestQueries {
   /** Tracked paths holding this digest, sorted. */
   query(digest: string, algo: string): string[];
-  /** How many paths are tracked. */
+  /** About how many paths are tracked (sizes the filter, and decides when it pays). */
   count(): number;
   /** Up to `limit` tracked files after the path `after`, in path order: [path, digest]. */
   page(after: string, limit: number): [string, string][];

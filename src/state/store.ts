@@ -138,19 +138,24 @@ export class StateStore {
     return read.trackedOne(this.#db, path);
   }
 
-  /** How many paths are tracked. */
-  trackedCount(): number {
-    return read.trackedCount(this.#db);
+  /** How many paths are followed (counted no further than `upTo` where given). */
+  trackedCount(upTo?: number): number {
+    return read.trackedCount(this.#db, upTo);
   }
 
-  /** Whether the state tracks at least `n` paths (excluded ones too): counts no further. */
-  tracksAtLeast(n: number): boolean {
-    return read.tracksAtLeast(this.#db, n);
+  /** How many paths the state tracks (excluded ones too), counting no further than `n`. */
+  trackedUpTo(n: number): number {
+    return read.trackedUpTo(this.#db, n);
   }
 
-  /** Tracked paths in one source. */
-  trackedIn(source: string): number {
-    return read.trackedIn(this.#db, source);
+  /** The tracked path at `offset` in path order (0: the first), if there are that many. */
+  trackedPathAt(offset: number): string | undefined {
+    return read.trackedPathAt(this.#db, offset);
+  }
+
+  /** Tracked paths in one source (counted no further than `upTo` where given). */
+  trackedIn(source: string, upTo?: number): number {
+    return read.trackedIn(this.#db, source, upTo);
   }
 
   /** The planner's view: indexed queries over the stored copies and tracked hashes. */
