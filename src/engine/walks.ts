@@ -148,9 +148,9 @@ export class PassWalks {
       // A worker thread holds descriptors of its own (about six): under a low limit they are
       // left for the folders of a deep tree.
       if (openFilesLimit() < WALKER_MIN_OPEN_FILES) return undefined;
-      const tracked = ctx.store.trackedUpTo(WALKER_SPLIT_MAX / WALKER_SPLIT_SHARE);
+      const tracked = ctx.store.trackedEstimate();
       if (tracked < WALKER_MIN_TRACKED) return undefined;
-      share = Math.floor(tracked * WALKER_SPLIT_SHARE);
+      share = Math.min(Math.floor(tracked * WALKER_SPLIT_SHARE), WALKER_SPLIT_MAX);
     }
     const at = share === 0 ? "" : ctx.store.trackedPathAt(share - 1);
     return at === undefined ? undefined : { walker: new StagingWalk(), at };

@@ -108,16 +108,15 @@ export function trackedCount(db: StateDb, upTo = -1): number {
   return (db.q(sql).get(upTo) as Row).n as number;
 }
 
-/** How many copies are current (their path's latest content): through `copies_by_hash`. */
-function currentCopies(db: StateDb): number {
+/**
+ * About how many paths are tracked: the current copies (each tracked path's latest
+ * content), counted on the small index `copies_by_hash` from schema 2 on, a quarter of the
+ * time a count of `files` takes (7 against 25 ms at 100,000 files).
+ */
+export function trackedEstimate(db: StateDb): number {
+  if (db.version < 2) return trackedCount(db);
   return (db.q("SELECT count(*) AS n FROM copies WHERE valid_to IS NULL").get() as Row)
     .n as number;
-}
-
-/** How many paths are tracked, counting no further than `n`. */
-export function trackedUpTo(db: StateDb, n: number): number {
-  const sql = "SELECT count(*) AS n FROM (SELECT 1 FROM files LIMIT ?)";
-  return (db.q(sql).get(n) as Row).n as number;
 }
 
 export function trackedPathAt(db: StateDb, offset: number): string | undefined {
@@ -148,10 +147,7 @@ export function digestHolders(db: StateDb): DigestHolders {
   const holdersSql = db.version >= 2 ? HOLDERS_BY_COPY : HOLDERS_BY_FILE;
   return new DigestHolders({
     query: (hash, algo) => (db.q(holdersSql).all(hash, algo) as Row[]).map((r) => r.path as string),
-    // About as many as the tracked files, counted on the small index of current copies
-    // (schema 2 on): a quarter of the time a count of `files` takes (7 against 25 ms at
-    // 100,000 files), and only an estimate is needed.
-    count: () => db.version >= 2 ? currentCopies(db) : trackedCount(db),
+    count: () => trackedEstimate(db),
     page: (after, limit) =>
       db.arrays<[string, string]>(
         "SELECT path, hash FROM files WHERE path > ? ORDER BY path LIMIT ?",

@@ -143,9 +143,9 @@ export class StateStore {
     return read.trackedCount(this.#db, upTo);
   }
 
-  /** How many paths the state tracks (excluded ones too), counting no further than `n`. */
-  trackedUpTo(n: number): number {
-    return read.trackedUpTo(this.#db, n);
+  /** About how many paths the state tracks (see queries.ts), quickly. */
+  trackedEstimate(): number {
+    return read.trackedEstimate(this.#db);
   }
 
   /** The tracked path at `offset` in path order (0: the first), if there are that many. */
