@@ -91,6 +91,8 @@ Deno.test("unknown commands and flags exit 2, named, with a did-you-mean", async
   assertUsage(await runCli(["rn"]), /Unknown command 'rn' \(did you mean 'run'\?\)/);
   assertUsage(await runCli(["iint"]), /Unknown command 'iint' \(did you mean 'init'\?\)/);
   assertUsage(await runCli(["xyzzy"]), /^Unknown command 'xyzzy': see --help\n$/);
+  // Names every object has are no commands either (once: "Constructor failed", exit 1).
+  assertUsage(await runCli(["constructor"]), /^Unknown command 'constructor': see --help\n$/);
   assertUsage(await runCli(["run", "--jsn"]), /Unknown option '--jsn' .*did you mean '--json'/);
   assertUsage(await runCli(["plan", "--rehsh"]), /'--rehsh' .*did you mean '--rehash'/);
   assertUsage(await runCli(["--verison"]), /Unknown option '--verison' .*'--version'/);
