@@ -168,7 +168,7 @@ function deleteGuard(deletions: TrackedFile[], rules: VanishedRules): string | u
   // Without a window, a base is only needed in full when it is too small: it is counted no
   // further than the smallest that lets these deletions pass (a count of 100,000 tracked
   // files takes about 25 ms; this one stops after a few hundred for a few deletions).
-  const enough = (n: number) => window || max <= 0 ? undefined : Math.ceil((n * 100) / max);
+  const enough = (n: number) => window || max <= 0 ? undefined : passingBase(n, max);
   const now = rules.trackedCount(enough(deleting));
   if (window) window.tracked = Math.max(window.tracked, now);
   const tracked = window ? window.tracked : now;
@@ -194,6 +194,17 @@ function deleteGuard(deletions: TrackedFile[], rules: VanishedRules): string | u
       "deletions are intended, run again with --force";
   }
   return undefined;
+}
+
+/**
+ * The smallest base that lets `n` deletions pass the guard's own comparison below, in the
+ * same floating point: `ceil(n × 100 / max)` alone can fall short of it (153 deletions at
+ * 40.8%: 375, but 40.8 × 375 is 15,299.999…, under 15,300).
+ */
+function passingBase(n: number, max: number): number {
+  let base = Math.ceil((n * 100) / max);
+  while (n * 100 > max * base) base++;
+  return base;
 }
 
 /** How many of the paths lie in each source (a logical path starts with its source's name). */

@@ -161,6 +161,25 @@ Deno.test("the guard's threshold: at the limit proceeds, above it holds; 0 holds
   assert.equal((await run(zero, "run", "--force")).code, 0);
 });
 
+Deno.test("a fractional limit: the base is counted only as far as needed, and judged alike", async () => {
+  // 153 of 1,000 is 15.3%, well under 40.8%; the count stops at the smallest base that
+  // lets 153 pass, 375 by ceil(15300 / 40.8), where 40.8 × 375 is 15,299.999… in floating
+  // point: that base must be judged passing too (it was not: held, "153 of 375").
+  using fx = makeFixture(tree(1000), { safety: { max_delete_percent: 40.8 } });
+  assert.equal((await run(fx, "run")).code, 0);
+  for (let i = 0; i < 153; i++) Deno.removeSync(join(fx.source, `f${i}.txt`));
+  const passed = await run(fx, "run", "--json");
+  assert.equal(passed.code, 0, passed.stderr);
+  assert.equal(countsOf(passed).delete, 153);
+  // 348 more: 348 of the 847 left is 41.1%, above it: held, with the real base named.
+  for (let i = 153; i < 501; i++) Deno.removeSync(join(fx.source, `f${i}.txt`));
+  const archived = listDir(join(fx.backup, "_deleted"));
+  assert.equal(archived.length, 153);
+  const held = await run(fx, "run");
+  assertHeld(fx, held, 847, "348 of 847 is above 40.8%", archived);
+  assert.match(held.stderr, /348 of 847 tracked files would be archived as deleted/);
+});
+
 Deno.test("with several sources, one emptied (a small unmounted disk) is held back too", async () => {
   using fx = makeFixture({ ...tree(20, "big/"), ...tree(5, "usb/") }, {
     sources: ["./source/big", "./source/usb"],
