@@ -52,7 +52,7 @@ export interface ScanOptions {
    * inside a source), they are not entered either, and `onSkipped` names the path.
    */
   skipIds?: Identity[];
-  onSkipped?: (abs: string) => void;
+  onSkipped?: (abs: string, path: string) => void;
   /**
    * The log folder: the tool's own run logs in it are never backed up (the current one
    * changes while it is read); any other file in it is, should it lie inside a source.
@@ -275,7 +275,7 @@ function* walkDir(w: Walk, abs: string, rel: string, expect?: Identity): Generat
           });
           continue;
         }
-        if (skippedById(w, childAbs, seen, reported)) continue;
+        if (skippedById(w, childAbs, childRel, seen, reported)) continue;
         if (!reported) w.opts.onFolder?.(logical(w.source, childRel), seen);
         yield* walkDir(w, childAbs, childRel, seen);
         if (w.end.reached) return;
@@ -329,9 +329,15 @@ function idKey(id: Identity): string {
  * Whether a folder is one never entered, by identity; said once per walk if so (unless the
  * walk before this one said it: `reported`).
  */
-function skippedById(w: Walk, abs: string, id: Identity, reported = false): boolean {
+function skippedById(
+  w: Walk,
+  abs: string,
+  rel: string,
+  id: Identity,
+  reported = false,
+): boolean {
   if (!w.skipIds.has(idKey(id))) return false;
-  if (!reported) w.opts.onSkipped?.(abs);
+  if (!reported) w.opts.onSkipped?.(abs, logical(w.source, rel));
   return true;
 }
 
@@ -344,7 +350,8 @@ function withinSkippedById(w: Walk, abs: string): boolean {
     } catch {
       return false; // gone: nothing below it is walked anyway
     }
-    if (info.ino !== null && info.dev !== null && skippedById(w, dir, info as Identity)) {
+    const rel = relPath(w.source.path, dir);
+    if (info.ino !== null && info.dev !== null && skippedById(w, dir, rel, info as Identity)) {
       return true;
     }
   }

@@ -63,7 +63,7 @@ function reporting(job: StagingJob, report: (item: WalkReport) => void): ScanOpt
     ...job.scan,
     onSpecial: (special) => report({ special }),
     onProblem: (problem) => report({ problem }),
-    onSkipped: (skipped) => report({ skipped }),
+    onSkipped: (abs, path) => report({ skipped: [abs, path] }),
     onFolder: (path, m) =>
       report({ folder: [path, { mode: m.mode, uid: m.uid, gid: m.gid, mtimeMs: m.mtimeMs }] }),
   };

@@ -59,7 +59,7 @@ export type StagedEntry = {
 export type WalkReport =
   | { special: ScanProblem }
   | { problem: ScanProblem }
-  | { skipped: string }
+  | { skipped: [abs: string, path: string] }
   | { folder: [path: string, meta: FolderMeta] };
 
 /** One result of a staging job, in walk order: a staged entry, or a report. */
@@ -78,7 +78,7 @@ export type WorkerRequest =
 /** Passes a report to the scan option's callback for it. */
 function passReport(scan: ScanOptions, item: WalkReport): void {
   if ("special" in item) scan.onSpecial?.(item.special);
-  else if ("skipped" in item) scan.onSkipped?.(item.skipped);
+  else if ("skipped" in item) scan.onSkipped?.(...item.skipped);
   else if ("problem" in item) scan.onProblem?.(item.problem);
   else scan.onFolder?.(...item.folder);
 }

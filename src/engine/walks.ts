@@ -2,9 +2,8 @@
  * A pass's walks of the sources (pass.ts runs them). The first walk is merged page by page
  * with the state's fingerprints (both in the same order): an unchanged entry is a SKIP on
  * the spot, a new or changed one waits, and a tracked path the walk did not see has
- * vanished. When more entries wait than PENDING_LIMIT, the rest of the first walk only
- * looks for vanished paths and a second walk, starting after the last entry handled, does
- * the rest. Where nothing is tracked in scope (a first backup), entries are handled as the
+ * vanished. Once PENDING_LIMIT entries wait, the rest of the first walk only looks for
+ * vanished paths and a second walk, starting after the last entry held, does the rest. Where nothing is tracked in scope (a first backup), entries are handled as the
  * walk finds them, and past STAGING_AFTER of them the staging worker walks and stages the
  * rest on a second core; over many tracked files, the walk is split at a tracked path: this
  * thread walks up to it while the walk worker walks what comes after it (staging.ts).
@@ -61,7 +60,7 @@ export interface FirstWalk {
   /** Tracked paths the walk did not see (outside scope or below unreadable folders too). */
   vanished: string[];
   unreadable: string[];
-  /** Set when `pending` filled up: the last path handled, where the second walk starts. */
+  /** Set when `pending` filled up: the last path held, after which the second walk starts. */
   resumeAfter?: string;
   /** The pass is being stopped. */
   stopped?: boolean;
@@ -97,21 +96,17 @@ export class PassWalks {
     // After `resumeAfter`, problems are left for the second walk to report.
     const later = (path: string) =>
       walk.resumeAfter !== undefined && compareCodePoints(path, walk.resumeAfter) > 0;
-    let handled = "";
     const take = async (entry: ScanEntry): Promise<boolean> => {
       const known = cursor.seek(entry.path);
       if (walk.resumeAfter !== undefined) return true; // only looking for vanished paths now
       const toRead = this.host.handler.mustRead(entry, known);
-      if (!toRead) {
-        if (!await this.host.handler.handle(entry, known)) return false;
-      } else if (walk.pending.length < limit) {
-        walk.pending.push({ entry, known });
-        this.host.handler.expect(entry, toRead);
-      } else {
-        walk.resumeAfter = handled;
-        return true;
-      }
-      handled = entry.path;
+      if (!toRead) return await this.host.handler.handle(entry, known);
+      walk.pending.push({ entry, known });
+      this.host.handler.expect(entry, toRead);
+      // The last one held: the second walk starts right after it, so that nothing this walk
+      // reported before it (a FIFO sorting just after it, met before the next entry) is
+      // reported twice.
+      if (walk.pending.length >= limit) walk.resumeAfter = entry.path;
       return true;
     };
     const scan = this.#scanOptions(later);
@@ -258,8 +253,10 @@ export class PassWalks {
       exclude: config.exclude,
       skipDirs: [config.backupRoot],
       skipIds: this.#rootIdentity(),
-      onSkipped: (abs) =>
-        this.host.say(`SKIP BACKUP ROOT: ${abs} (the backup root, by another path)`),
+      onSkipped: (abs, path) => {
+        if (skipReport(path)) return;
+        this.host.say(`SKIP BACKUP ROOT: ${abs} (the backup root, by another path)`);
+      },
       logDir: config.logDir,
       scope: this.host.opts.scope,
       onSpecial: (s) => {
