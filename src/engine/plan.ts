@@ -272,10 +272,16 @@ export function createPlanner(view: PlanView, opts: PlanOptions): Planner {
   // leaving that name as a stray beside a `.~2`.
   const ownName = (p: string, copy: string) =>
     !placed.has(p) && !ask("isFile", p) && (view.otherNameOf?.(p, copy) ?? false);
-  const ownNames = (copy: string): Occupancy => ({
-    isFile: (p) => occ.isFile(p) && !ownName(p, copy),
-    isDir: occ.isDir,
-  });
+  // Only a name at the depth of `to`, the move's own destination, can be one: a folder on
+  // the way is never the copy, even when something there is another name of its file (a
+  // hard link of it put there by hand, which then has to be gone around like any file).
+  const ownNames = (copy: string, to: string): Occupancy => {
+    const depth = to.split("/").length;
+    return {
+      isFile: (p) => occ.isFile(p) && !(p.split("/").length === depth && ownName(p, copy)),
+      isDir: occ.isDir,
+    };
+  };
   const countPlaced = (p: string, by: 1 | -1) => {
     if (!ignoresCase) return;
     const key = fold(p);
@@ -372,7 +378,8 @@ export function createPlanner(view: PlanView, opts: PlanOptions): Planner {
     const path = t.path;
     vacate(t.storedAt);
     release(t);
-    const to = allocatePath(deletedPath(mirror(path)), ownNames(t.storedAt));
+    const deleted = deletedPath(mirror(path));
+    const to = allocatePath(deleted, ownNames(t.storedAt, deleted));
     place(to);
     return { type: "delete", path, copyId: t.copyId, from: t.storedAt, to };
   }
@@ -411,7 +418,8 @@ export function createPlanner(view: PlanView, opts: PlanOptions): Planner {
     if (t) {
       vacate(t.storedAt);
       release(t);
-      const to = allocatePath(versionPath(mirror(path), t.seq), ownNames(t.storedAt));
+      const version = versionPath(mirror(path), t.seq);
+      const to = allocatePath(version, ownNames(t.storedAt, version));
       place(to);
       archive = { copyId: t.copyId, from: t.storedAt, to, seq: t.seq };
       if (storedDamaged) archive = { ...archive, damaged: true as const };
@@ -459,7 +467,8 @@ export function createPlanner(view: PlanView, opts: PlanOptions): Planner {
   /** Moves a duplicate's copy to its own path (a free name), as the content's original. */
   function promote(copy: HeldCopy, digest: Digest): Action {
     vacate(copy.storedAt);
-    const to = allocatePath(mirror(copy.path), ownNames(copy.storedAt));
+    const own = mirror(copy.path);
+    const to = allocatePath(own, ownNames(copy.storedAt, own));
     place(to);
     if (newCopies.has(copy.path)) {
       newCopies.set(copy.path, { ...copy, storedAt: to, location: "latest" });

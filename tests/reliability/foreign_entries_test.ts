@@ -68,6 +68,29 @@ Deno.test("foreign entries in the backup root are left alone and never block a c
   assert.deepEqual(readTree(to), readTree(fx.source));
 });
 
+Deno.test("a hard link of a stored copy put where a folder of its archive path goes is gone around", async () => {
+  // Another name of the copy's own file is taken for the copy only as the move's final
+  // name (a move interrupted after its link); on the way it is a file like any other
+  // (it was not: mkdir failed with "File exists" on every run, and a.txt never changed).
+  using fx = makeFixture({ "a.txt": "a1\n", "gone.txt": "gone\n" });
+  const run = (...args: string[]) => runTool([...args, "--config", fx.config]);
+  assert.equal((await run("run")).code, 0);
+  Deno.mkdirSync(join(fx.backup, "versions"));
+  Deno.linkSync(join(fx.backup, "a.txt"), join(fx.backup, "versions/a.txt"));
+  Deno.linkSync(join(fx.backup, "gone.txt"), join(fx.backup, "_deleted"));
+  writeTree(fx.source, { "a.txt": "a2\n" });
+  Deno.removeSync(join(fx.source, "gone.txt"));
+  const r = await run("run");
+  assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
+  const stored = readTree(fx.backup);
+  assert.equal(stored["a.txt"], "a2\n");
+  assert.equal(stored["versions/a.txt.~2/v1.bak"], "a1\n");
+  assert.equal(stored["_deleted.~2/gone.txt"], "gone\n");
+  assert.equal(stored["versions/a.txt"], "a1\n", "the foreign link is left as it was");
+  assert.equal(stored["_deleted"], "gone\n", "the foreign link is left as it was");
+  assert.equal((await run("run")).code, 0);
+});
+
 Deno.test("a stored symlink loop replaced by a folder of the same name is backed up at once", async () => {
   using fx = makeFixture({ "a.txt": "a\n", "b.txt": "b\n", "c.txt": "c\n" });
   Deno.symlinkSync("dir", join(fx.source, "dir")); // a loop: it points at itself
