@@ -73,6 +73,23 @@ export class DiskProbe {
       (r === "other" && oneListed(this.root, STATE_DIR, STATE_DIR.toUpperCase()));
   }
 
+  /**
+   * Whether anything below a storage folder is not one of `own` (see PlanView): listed
+   * folder by folder; a folder that is not there holds nothing, one that cannot be listed
+   * counts as holding something.
+   */
+  readonly holdsOtherThan = (folder: string, own: (path: string) => boolean): boolean => {
+    try {
+      for (const e of Deno.readDirSync(nativePath(this.root, folder))) {
+        const path = `${folder}/${e.name}`;
+        if (e.isDirectory ? this.holdsOtherThan(path, own) : !own(path)) return true;
+      }
+      return false;
+    } catch (e) {
+      return !(e instanceof Deno.errors.NotFound);
+    }
+  };
+
   /** Whether `path` is certainly another name of the file at `copy` (see PlanView). */
   readonly otherNameOf = (path: string, copy: string): boolean =>
     relation(nativePath(this.root, path), nativePath(this.root, copy), true) === "same";

@@ -62,6 +62,7 @@ class Pass {
       ...ctx.store?.planView() ?? emptyView(),
       foreignKind: this.#disk.kind,
       sameEntry: this.#disk.sameEntry,
+      holdsOtherThan: this.#disk.holdsOtherThan,
       otherNameOf: this.#disk.otherNameOf,
       blocksCopy: this.#disk.blocksCopy,
       ignoresCase: this.#disk.ignoresCase(),

@@ -65,6 +65,12 @@ export interface PlanView extends Occupancy {
   /** Whether two storage paths name one entry on disk (a disk that ignores case). */
   sameEntry?(a: string, b: string): boolean;
   /**
+   * Whether the disk holds anything below a storage folder but the files `own` says are
+   * the tool's (its stored copies this run moves away): what stays there once they are
+   * gone. Absent: the disk is not looked at (plans in tests).
+   */
+  holdsOtherThan?(folder: string, own: (path: string) => boolean): boolean;
+  /**
    * Whether a path the state knows nothing of is, for certain, another name of the stored
    * copy at `copy` (one inode; false where that cannot be told): what a move interrupted
    * by a failure leaves, with the copy at both names.
@@ -249,9 +255,11 @@ export function createPlanner(view: PlanView, opts: PlanOptions): Planner {
   };
   // A folder whose every stored copy was vacated in this run (its files deleted) is free,
   // as it will be once the batch is applied: deletions and what replaces them share one.
+  // Something put there by hand keeps the folder all the same.
   const emptied = (p: string) => {
     const gone = vacatedBelow.get(p) ?? 0;
-    return gone > 0 && view.storedCountBelow(p) <= gone;
+    return gone > 0 && view.storedCountBelow(p) <= gone &&
+      !(view.holdsOtherThan?.(p, (copy) => vacated.has(copy)) ?? false);
   };
   const placedFile = (p: string) => placed.has(p) || (ignoresCase && placedFolded.has(fold(p)));
   const placedDir = (p: string) =>

@@ -91,6 +91,24 @@ Deno.test("a hard link of a stored copy put where a folder of its archive path g
   assert.equal((await run("run")).code, 0);
 });
 
+Deno.test("a source folder turned into a file of its name, its copy's folder holding a foreign file", async () => {
+  // The folder's copies all move to _deleted, but the file put there by hand keeps the
+  // folder: the new file takes the next free name (it was planned at the folder's own
+  // name, and the move failed: "the target already exists").
+  using fx = makeFixture({ "del/z.txt": "z\n", "a.txt": "a\n" });
+  const run = (...args: string[]) => runTool([...args, "--config", fx.config]);
+  assert.equal((await run("run")).code, 0);
+  writeTree(fx.backup, { "del/foreign.txt": "mine\n" });
+  Deno.removeSync(join(fx.source, "del"), { recursive: true });
+  writeTree(fx.source, { "del": "now a file\n" });
+  const r = await run("run");
+  assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
+  const stored = readTree(fx.backup);
+  assert.equal(stored["del/foreign.txt"], "mine\n");
+  assert.equal(stored["del.~2"], "now a file\n");
+  assert.equal(stored["_deleted/del/z.txt"], "z\n");
+});
+
 Deno.test("a stored symlink loop replaced by a folder of the same name is backed up at once", async () => {
   using fx = makeFixture({ "a.txt": "a\n", "b.txt": "b\n", "c.txt": "c\n" });
   Deno.symlinkSync("dir", join(fx.source, "dir")); // a loop: it points at itself
