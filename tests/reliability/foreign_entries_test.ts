@@ -80,14 +80,13 @@ Deno.test("a hard link of a stored copy put where a folder of its archive path g
   Deno.linkSync(join(fx.backup, "gone.txt"), join(fx.backup, "_deleted"));
   writeTree(fx.source, { "a.txt": "a2\n" });
   Deno.removeSync(join(fx.source, "gone.txt"));
-  const r = await run("run");
-  assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
-  const stored = readTree(fx.backup);
-  assert.equal(stored["a.txt"], "a2\n");
-  assert.equal(stored["versions/a.txt.~2/v1.bak"], "a1\n");
-  assert.equal(stored["_deleted.~2/gone.txt"], "gone\n");
-  assert.equal(stored["versions/a.txt"], "a1\n", "the foreign link is left as it was");
-  assert.equal(stored["_deleted"], "gone\n", "the foreign link is left as it was");
+  await assertBackedUp(run, fx.backup, {
+    "a.txt": "a2\n",
+    "versions/a.txt.~2/v1.bak": "a1\n",
+    "_deleted.~2/gone.txt": "gone\n",
+    "versions/a.txt": "a1\n", // the foreign links, left as they were
+    "_deleted": "gone\n",
+  });
   assert.equal((await run("run")).code, 0);
 });
 
@@ -101,13 +100,24 @@ Deno.test("a source folder turned into a file of its name, its copy's folder hol
   writeTree(fx.backup, { "del/foreign.txt": "mine\n" });
   Deno.removeSync(join(fx.source, "del"), { recursive: true });
   writeTree(fx.source, { "del": "now a file\n" });
+  await assertBackedUp(run, fx.backup, {
+    "del/foreign.txt": "mine\n",
+    "del.~2": "now a file\n",
+    "_deleted/del/z.txt": "z\n",
+  });
+});
+
+/** Runs a backup, which must succeed, and checks what the backup root then holds at `expected`'s paths. */
+async function assertBackedUp(
+  run: (...args: string[]) => Promise<{ code: number; stdout: string; stderr: string }>,
+  backup: string,
+  expected: Record<string, string>,
+): Promise<void> {
   const r = await run("run");
   assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
-  const stored = readTree(fx.backup);
-  assert.equal(stored["del/foreign.txt"], "mine\n");
-  assert.equal(stored["del.~2"], "now a file\n");
-  assert.equal(stored["_deleted/del/z.txt"], "z\n");
-});
+  const stored = readTree(backup);
+  for (const [path, content] of Object.entries(expected)) assert.equal(stored[path], content, path);
+}
 
 Deno.test("a stored symlink loop replaced by a folder of the same name is backed up at once", async () => {
   using fx = makeFixture({ "a.txt": "a\n", "b.txt": "b\n", "c.txt": "c\n" });
