@@ -3,13 +3,13 @@
  * with the state's fingerprints (both in the same order): an unchanged entry is a SKIP on
  * the spot, a new or changed one waits, and a tracked path the walk did not see has
  * vanished. Once PENDING_LIMIT entries wait, the rest of the first walk only looks for
- * vanished paths and a second walk, starting after the last entry held, does the rest. Where nothing is tracked in scope (a first backup), entries are handled as the
- * walk finds them, and past STAGING_AFTER of them the staging worker walks and stages the
- * rest on a second core; over many tracked files, the walk is split at a tracked path: this
+ * vanished paths and a second walk, starting after the last entry held, does the rest.
+ * Where nothing is tracked in scope (a first backup), entries are handled as the walk
+ * finds them, and past STAGING_AFTER of them the staging worker walks and stages the rest
+ * on a second core; over many tracked files, the walk is split at a tracked path: this
  * thread walks up to it while the walk worker walks what comes after it (staging.ts).
  * Whichever thread walks, the entries and what the scan reports reach the pass in walk
- * order. Reads only: what a walk's entries lead to is the
- * batch's to write.
+ * order. Reads only: what a walk's entries lead to is the batch's to write.
  */
 import type { FolderMetaRecorder } from "./folder_meta.ts";
 import type { EntryHandler } from "./entries.ts";
@@ -50,7 +50,7 @@ const WALKER_MIN_TRACKED = 50_000;
  */
 const WALKER_SPLIT_SHARE = 0.25;
 const WALKER_SPLIT_MAX = 25_000;
-/** Open files the process may have, at least, for the walk worker (see `#walker`). */
+/** Open files the process may have, at least, for the walk worker (see `#split`). */
 const WALKER_MIN_OPEN_FILES = 256;
 
 /** What the first walk leaves for after the deletions. */
