@@ -1,10 +1,9 @@
 /**
- * The staging worker (see staging.ts): walks the sources of its job once it is given
- * one, and reads, hashes and stages every entry (or,
- * for a job that only walks, sends each as lstat found it), sending results in chunks of
- * CHUNK_ITEMS entries or CHUNK_BYTES read, and never more chunks ahead than the main
- * thread has credited. Terminated mid-walk, it leaves at most temporary copies, which the
- * next run removes.
+ * The staging worker (see staging.ts): walks the sources of its job once it is given one,
+ * and reads, hashes and stages every entry (or, for a job that only walks, sends each as
+ * lstat found it), sending results in chunks of CHUNK_ITEMS entries or CHUNK_BYTES read,
+ * and never more chunks ahead than the main thread has credited. Terminated mid-walk, it
+ * leaves at most temporary copies, which the next run removes.
  */
 /// <reference no-default-lib="true" />
 /// <reference lib="deno.worker" />

@@ -14,8 +14,8 @@
  * A first backup's worker is spawned first and given its job later (`start`), so that the
  * main thread walks on while the worker loads its modules (about 50 ms). The worker runs at
  * most a job's credits in chunks ahead, which bounds the staged copies and the entries not
- * yet planned. Closing terminates it; an interruption leaves at most staged
- * temporary copies, which the next run removes.
+ * yet planned. Closing terminates it; an interruption leaves at most staged temporary
+ * copies, which the next run removes.
  */
 import type { Source } from "../config/config.ts";
 import type { ScanOptions, ScanProblem } from "./scan.ts";
