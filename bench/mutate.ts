@@ -3,7 +3,9 @@
 // planMutation() picks, with its own seeded PRNG, which files of a TreePlan change, which are
 // deleted and which new files appear; applyMutation() performs that on a directory holding the
 // pristine tree. "mixed" = 1% changed + 0.5% added + 0.5% deleted; "changed1" = 1% changed;
-// "promote" deletes the first holder of the most-held content (see firstHolder).
+// "promote" deletes the first holder of the most-held content (see firstHolder); "ctime"
+// moves every file's change time and nothing else (a chmod to its own mode, as `chmod -R`,
+// `chown -R` or a restore of the tree by `cp -a` do to size-and-mtime-equal files).
 // A changed file keeps its path and exact size (so only mtime and content reveal the change);
 // new files draw their size from the tree's ordinary-file distribution.
 
@@ -18,18 +20,19 @@ import {
   type TreePlan,
 } from "./gen.ts";
 
-export type MutationKind = "mixed" | "changed1" | "promote";
+export type MutationKind = "mixed" | "changed1" | "promote" | "ctime";
 
 export interface MutationPlan {
   kind: MutationKind;
   changed: FileEntry[]; // same path and size as before, new content seed
   deleted: FileEntry[];
   added: FileEntry[];
+  touched: FileEntry[]; // change time moved, nothing else
 }
 
 /** Rates per kind: "mixed" = 1% changed + 0.5% added + 0.5% deleted; "changed1" = 1% changed. */
 export const MUTATION_RATES: Record<
-  Exclude<MutationKind, "promote">,
+  Exclude<MutationKind, "promote" | "ctime">,
   { changed: number; added: number; deleted: number }
 > = {
   mixed: { changed: 0.01, added: 0.005, deleted: 0.005 },
@@ -42,7 +45,10 @@ export function planMutation(
   kind: MutationKind,
   seed = DEFAULT_SEED,
 ): MutationPlan {
-  if (kind === "promote") return { kind, changed: [], deleted: [firstHolder(plan)], added: [] };
+  if (kind === "promote") {
+    return { kind, changed: [], deleted: [firstHolder(plan)], added: [], touched: [] };
+  }
+  if (kind === "ctime") return { kind, changed: [], deleted: [], added: [], touched: plan.files };
   const rates = MUTATION_RATES[kind];
   const rnd = mulberry32(mix(seed, kind === "mixed" ? 0xc0ffee : 0xbeef));
   const n = plan.files.length;
@@ -67,7 +73,7 @@ export function planMutation(
     const size = drawSize(plan.spec, rnd);
     added.push({ path: f ? `${f}/${name}` : name, size, seed: mix(seed ^ 0xadd, k), mtime: 0 });
   }
-  return { kind, changed, deleted, added };
+  return { kind, changed, deleted, added, touched: [] };
 }
 
 /**
@@ -94,4 +100,8 @@ export function applyMutation(dir: string, m: MutationPlan): void {
   for (const f of m.changed) Deno.writeFileSync(join(dir, f.path), content(f.seed, f.size));
   for (const f of m.added) Deno.writeFileSync(join(dir, f.path), content(f.seed, f.size));
   for (const f of m.deleted) Deno.removeSync(join(dir, f.path));
+  for (const f of m.touched) {
+    const path = join(dir, f.path);
+    Deno.chmodSync(path, Deno.statSync(path).mode! & 0o7777);
+  }
 }

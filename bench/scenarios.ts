@@ -57,6 +57,7 @@ export function scenarios(opts: { quick: boolean; with1m: boolean }): Scenario[]
     ...(opts.with1m ? [{ tree: "1m", kind: "nochange" as const, label: "nothing changed" }] : []),
     { tree: mixedTree, kind: "mutate", mutation: "mixed", label: "1% chg +0.5% add -0.5% del" },
     { tree: tinyTree, kind: "mutate", mutation: "changed1", label: "1% changed" },
+    { tree: tinyTree, kind: "mutate", mutation: "ctime", label: "all ctimes moved (chmod)" },
     { tree: dupTree, kind: "first", label: "first backup" },
     { tree: dupTree, kind: "mutate", mutation: "promote", label: "original deleted" },
     { tree: mixedTree, kind: "restore", label: "restore everything" },

@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { listFiles, makeFixture, readTree, writeConfig, writeTree } from "./helpers.ts";
+import { readState, sh } from "./reliability/util.ts";
 
 const QUICK_TREE = {
   "one.txt": "hello world\n",
@@ -135,6 +136,34 @@ Deno.test("a touch with unchanged content is a skip, not a new version", async (
   assert.deepEqual(fx.lastLog().slice(1), ["SKIP: source/a.txt", "Run complete"]);
   assert.deepEqual(listFiles(fx.backup).filter((p) => p.startsWith("versions/")), []);
   assert.equal(Deno.statSync(join(fx.backup, "a.txt")).mtime?.getTime(), later.getTime());
+});
+
+Deno.test({
+  name:
+    "a file saved again unchanged (new inode, same mtime) is read, recorded, its copy untouched",
+  ignore: Deno.build.os === "windows",
+  fn: async () => {
+    using fx = makeFixture({ "a.txt": "same\n", "b.txt": "other\n" });
+    assert.equal((await fx.cli("run")).code, 0);
+    const copy = join(fx.backup, "a.txt");
+    // The copy's change time to the nanosecond: a chmod or utime on it would move it.
+    const changeTime = () => sh(`stat -c %z ${JSON.stringify(copy)}`);
+    const before = await changeTime();
+    await sh("cp -p a.txt a.new && mv a.new a.txt", fx.source); // as editors save
+    const ino = Deno.statSync(join(fx.source, "a.txt")).ino;
+
+    assert.equal((await fx.cli("run")).code, 0);
+    assert.deepEqual(fx.lastLog().slice(1), [
+      "SKIP: source/a.txt",
+      "SKIP: source/b.txt",
+      "Run complete",
+    ]);
+    assert.equal(await changeTime(), before);
+    const state = readState(fx.backup);
+    assert.equal(state.files.find((f) => f.path === "source/a.txt")?.ino, ino);
+    assert.equal(state.copies.length, 2);
+    assert.equal(state.intents, 0);
+  },
 });
 
 Deno.test("copies keep mtime and mode; symlinks stay symlinks; FIFOs are skipped", async () => {

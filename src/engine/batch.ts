@@ -102,16 +102,22 @@ export class Batch {
       }
       return;
     }
-    const effectful = actions.filter((a) => a.type !== "skip" || a.refresh);
-    if (effectful.length === 0 && this.#applied.length === 0) {
+    const recorded = actions.filter((a) => a.type !== "skip" || a.refresh);
+    if (recorded.length === 0 && this.#applied.length === 0) {
       // Only skips, nothing waiting: nothing to flush, journal or commit.
       for (const a of actions) this.#report(a);
       this.ctx.log?.flush();
       return;
     }
-    const applied = effectful.length > 0
+    if (recorded.length > 0) this.#checkLock();
+    const effectful = recorded.filter(hasFileSteps);
+    const applied: Applied = effectful.length > 0
       ? await this.#apply(this.ctx.store, actions, effectful, tmps)
       : { actions, done: [], failures: new Map() };
+    // Refreshes of the state's rows only: nothing on disk to journal or do.
+    if (effectful.length < recorded.length) {
+      applied.done.push(...recorded.filter((a) => !hasFileSteps(a)));
+    }
     this.#applied.push(applied);
     this.#waiting += actions.length;
     // The room kept for the state was used: commit what is applied, then stop (settle).
@@ -128,8 +134,9 @@ export class Batch {
     this.#waiting = 0;
     if (applied.length === 0) return;
     const intents = applied.flatMap((b) => b.intent === undefined ? [] : [b.intent]);
-    if (intents.length > 0) {
-      this.ctx.store!.commitBatch(applied.flatMap((b) => b.done), {
+    const done = applied.flatMap((b) => b.done);
+    if (done.length > 0 || intents.length > 0) {
+      this.ctx.store!.commitBatch(done, {
         runId: this.ctx.runId,
         time: this.started.recorded,
         trustBefore: this.started.clock - RACY_WINDOW_MS,
@@ -161,11 +168,6 @@ export class Batch {
     effectful: Action[],
     tmps: string[],
   ): Promise<Applied> {
-    // A backup root removed or replaced since the session locked it may be another run's
-    // now: nothing is written into it (a watch session stops at its next pass).
-    if (this.ctx.lockStillHeld?.() === false) {
-      throw new Error(`Backup root '${this.ctx.root}' was removed or replaced during the pass`);
-    }
     makeParents(this.ctx.root, effectful.flatMap(destinations));
     await this.#flushStaged(tmps);
     faultPoint("staged");
@@ -178,6 +180,17 @@ export class Batch {
       if (tmp) removeQuietly(nativePath(this.ctx.root, tmp));
     }
     return { actions, done, intent, failures: new Map(failed.map((f) => [f.action, f.message])) };
+  }
+
+  /**
+   * A backup root removed or replaced since the session locked it may be another run's
+   * now: nothing is written into it, nor into its state (a watch session stops at its next
+   * pass).
+   */
+  #checkLock(): void {
+    if (this.ctx.lockStillHeld?.() === false) {
+      throw new Error(`Backup root '${this.ctx.root}' was removed or replaced during the pass`);
+    }
   }
 
   /** Makes the staged copies durable: one syncfs for a large batch where trusted. */
@@ -202,6 +215,11 @@ export class Batch {
       this.say(`WARNING: ${a.path}: ${lost}`);
     }
   }
+}
+
+/** Whether an action has steps on disk (journaled first): all but skips that only refresh a row. */
+function hasFileSteps(a: Action): boolean {
+  return a.type !== "skip" || a.refresh?.recordOnly !== true;
 }
 
 /** The storage paths an action moves something to. */

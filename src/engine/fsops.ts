@@ -241,22 +241,38 @@ function readFull(f: Deno.FsFile, buf: Uint8Array): number {
  * existing copies only through this (new copies go where the planner found nothing in the
  * way), so such a symlink never leads them outside the backup root.
  */
+export function storedEntry<T extends EntryKind>(
+  root: string,
+  storage: string,
+  real: Set<string>,
+  /** How each path is looked at, for its kind only (the last overload: by lstat). */
+  look: (abs: string) => T | undefined,
+): T | "unsafe" | undefined;
 export function storedEntry(
   root: string,
   storage: string,
   /** Folders already seen to be real in this batch, so each is looked at once. */
+  real?: Set<string>,
+): Deno.FileInfo | "unsafe" | undefined;
+export function storedEntry(
+  root: string,
+  storage: string,
   real = new Set<string>(),
-): Deno.FileInfo | "unsafe" | undefined {
+  look: (abs: string) => EntryKind | undefined = lstatOrNone,
+): EntryKind | "unsafe" | undefined {
   for (let cut = storage.indexOf("/"); cut >= 0; cut = storage.indexOf("/", cut + 1)) {
     const folder = storage.slice(0, cut);
     if (real.has(folder)) continue;
-    const info = lstatOrNone(nativePath(root, folder));
+    const info = look(nativePath(root, folder));
     if (info === undefined) return undefined; // a folder on the way is missing
     if (!info.isDirectory) return "unsafe";
     real.add(folder);
   }
-  return lstatOrNone(nativePath(root, storage));
+  return look(nativePath(root, storage));
 }
+
+/** What `storedEntry` tells of an entry: its kind. */
+export type EntryKind = Pick<Deno.FileInfo, "isFile" | "isDirectory" | "isSymlink">;
 
 /**
  * Whether what `storedEntry` found at a copy's place is something else standing there (put
@@ -266,7 +282,7 @@ export function storedEntry(
  * for that copy, damaged. Runs and `verify --repair` decide alike by this.
  */
 export function standsInPlace(
-  found: Deno.FileInfo | "unsafe" | undefined,
+  found: EntryKind | "unsafe" | undefined,
   kind: "file" | "symlink",
 ): boolean {
   if (found === undefined) return false;

@@ -123,6 +123,19 @@ export function needsHash(
   return !sameFingerprint(entry, t) || t.kind !== entry.kind || t.status !== "current";
 }
 
+/**
+ * Whether a refresh leaves the stored copy as it is: the same content under the same
+ * algorithm, at its place, and the same mode, mtime and owner as recorded with it (so
+ * that bringing the copy's metadata up to date would change nothing). A symlink's copy is
+ * always looked at (a missing link is made again).
+ */
+function keepsCopyAsIs(r: Refresh, t: TrackedFile): boolean {
+  const e = r.entry;
+  return e.kind === "file" && !r.rehashed && !r.relocatedTo && !r.damaged &&
+    e.mode === t.mode && e.mtimeMs === t.mtimeMs && (e.uid ?? null) === (t.copyUid ?? null) &&
+    (e.gid ?? null) === (t.copyGid ?? null);
+}
+
 function sameFingerprint(e: ScanEntry, t: Fingerprint): boolean {
   return e.size === t.size && e.mtimeMs === t.mtimeMs && e.ctimeMs === t.ctimeMs &&
     e.ino === t.ino && e.dev === t.dev && e.mode === t.mode;
@@ -419,6 +432,7 @@ export function createPlanner(view: PlanView, opts: PlanOptions): Planner {
         const storedAt = refresh.relocatedTo ?? t.storedAt;
         hold(hashed.hash, path, true, { path, storedAt, location });
       }
+      if (keepsCopyAsIs(refresh, t)) refresh.recordOnly = true;
       return { type: "skip", path, refresh };
     }
     const content = { hash: hashed.hash, algo: opts.algo, entry, tmp: hashed.tmp };

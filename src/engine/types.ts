@@ -87,6 +87,9 @@ export interface TrackedFile {
   location?: CopyLocation;
   /** "excluded": a pattern now excludes it; its copy is kept but no longer followed. */
   status: "current" | "excluded";
+  /** The owner and group recorded with the current copy (null: none recorded). */
+  copyUid?: number | null;
+  copyGid?: number | null;
 }
 
 /** A scanned entry whose content was read: its digest and, when staged, the temp copy. */
@@ -184,6 +187,14 @@ export interface Refresh {
    * read it): left as it is, and said, for `verify --repair` to copy again.
    */
   damaged?: true;
+  /**
+   * Only the fingerprint changed (its change time, inode or trust), not what the copy
+   * keeps (content, mode, mtime, owner): the state's row is brought up to date and the
+   * copy is left as it is, with no journal entry and no step on disk, as for any
+   * unchanged file. (A file copied in just before a run is read again by the next, which
+   * finds it so: a run that read 78,000 such files again took 5.8 s instead of 11.)
+   */
+  recordOnly?: true;
 }
 
 export interface Archive {

@@ -133,8 +133,13 @@ export function trackedIn(db: StateDb, source: string, upTo = -1): number {
 }
 
 function trackedRows(db: StateDb, where: string, ...params: (string | number)[]): TrackedFile[] {
+  // A state opened read-only is not migrated: before schema 3, copies record no owner.
+  const owner = db.version >= 3
+    ? "c.uid AS copy_uid, c.gid AS copy_gid"
+    : "NULL AS copy_uid, NULL AS copy_gid";
   const rows = db.q(
-    `SELECT f.*, c.seq, c.stored_at, c.location FROM files f JOIN copies c ON c.id = f.copy_id ${where}`,
+    `SELECT f.*, c.seq, c.stored_at, c.location, ${owner}
+     FROM files f JOIN copies c ON c.id = f.copy_id ${where}`,
   ).all(...params) as Row[];
   return rows.map(toTracked);
 }

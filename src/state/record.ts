@@ -135,7 +135,11 @@ export class BatchRecorder {
     );
   }
 
-  #refresh(path: string, { entry: e, rehashed, relocatedTo }: Refresh, ctx: BatchContext): void {
+  #refresh(
+    path: string,
+    { entry: e, rehashed, relocatedTo, recordOnly }: Refresh,
+    ctx: BatchContext,
+  ): void {
     if (rehashed) this.#holders.added(rehashed.hash);
     this.#db.q(
       `UPDATE files SET size = ?, mtime_ms = ?, ctime_ms = ?, ino = ?, dev = ?, mode = ?,
@@ -147,6 +151,7 @@ export class BatchRecorder {
       rehashed?.algo ?? null,
       path,
     );
+    if (recordOnly) return; // the copy's metadata is as recorded
     this.#db.q(
       `UPDATE copies SET mtime_ms = ?, mode = ?, uid = ?, gid = ?, hash = coalesce(?, hash),
          algo = coalesce(?, algo)

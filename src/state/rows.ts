@@ -84,5 +84,7 @@ export function toTracked(r: Row): TrackedFile {
     storedAt: r.stored_at as string,
     location: r.location as CopyLocation,
     status: r.status as "current" | "excluded",
+    copyUid: r.copy_uid as number | null,
+    copyGid: r.copy_gid as number | null,
   };
 }

@@ -211,6 +211,7 @@ export interface FileRow {
   algo: string;
   kind: string;
   status: string;
+  ino: number;
 }
 
 export interface StateDump {
