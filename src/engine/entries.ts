@@ -17,6 +17,8 @@ import { relPath } from "./scan.ts";
 import { hashCopyAs, READ_BUFFER_BYTES, stageEntry } from "./stage.ts";
 import { digestsLoaded, loadDigests } from "./digest.ts";
 import type { Fingerprint, ScanEntry, TrackedFile } from "./types.ts";
+import { type Held, ReadAhead, type ReadAheadResult } from "./read_ahead.ts";
+import type { StagingWalk } from "./staging.ts";
 
 /** Numbers temporary copies uniquely across the passes of one process (a watch session). */
 let tmpCounter = 0;
@@ -121,6 +123,69 @@ export class EntryHandler {
   }
 
   #lastTurn = performance.now();
+
+  /** Starts reading the held entries ahead on `reader` (read_ahead.ts). */
+  readAhead(held: Held[], reader: StagingWalk): ReadAhead {
+    return new ReadAhead(reader, this.ctx.config.hashAlgorithm, held, (h) => this.#tmpFor(h));
+  }
+
+  /**
+   * Plans the entries read ahead, in order, as `handle` plans held ones; false when the
+   * pass is being stopped.
+   */
+  async handleReadAhead(ahead: ReadAhead): Promise<boolean> {
+    const algo = this.ctx.config.hashAlgorithm;
+    for await (const group of ahead.groups()) {
+      for (const r of group) {
+        this.#report(r.held.entry, true);
+        // This thread reads too after an algorithm change (the stored copy's digest), or
+        // where a probed file's content differs after all.
+        if (!digestsLoaded() && r.held.known && r.held.known.algo !== algo) await loadDigests();
+        if (!this.#planReadAhead(r)) {
+          if (!digestsLoaded()) await loadDigests();
+          this.#readAndPlan(r.held.entry, r.held.known);
+        }
+        if (this.batch.full() && !await this.#applyBatch()) return false;
+      }
+    }
+    return true;
+  }
+
+  /**
+   * The temporary name to stage a held entry as: none for one only hashed, as `#read`
+   * decides (one whose size and mtime are as recorded most likely has its old content).
+   */
+  #tmpFor({ entry, known }: Held): string | undefined {
+    if (this.opts.dryRun) return undefined;
+    const likelySame = known?.algo === this.ctx.config.hashAlgorithm &&
+      known.kind === entry.kind && known.size === entry.size && known.mtimeMs === entry.mtimeMs;
+    return likelySame ? undefined : join(this.ctx.tmpDir, `${this.ctx.runId}-${++tmpCounter}.tmp`);
+  }
+
+  /**
+   * Plans an entry the worker read, as `#readAndPlan` would have; false for one only hashed
+   * whose content differs after all (the caller reads it again, staging it).
+   */
+  #planReadAhead({ held: { entry, known }, tmp, staged }: ReadAheadResult): boolean {
+    try {
+      if (staged.error !== undefined || staged.hash === undefined) {
+        this.fail(entry.path, staged.error ?? "not read", staged.vanished);
+        return true;
+      }
+      const t = known && this.ctx.store?.trackedOne(entry.path);
+      if (tmp === undefined && !this.opts.dryRun && t?.hash !== staged.hash) return false;
+      const hashed = { entry: staged.entry, hash: staged.hash, tmp: staged.tmp };
+      const input: PlanInput = { entry: staged.entry, tracked: t, hashed };
+      if (t && t.algo !== this.ctx.config.hashAlgorithm) {
+        Object.assign(input, this.#storedDigest(t, staged.entry));
+      }
+      this.#plan(input, staged.tmp);
+    } catch (e) {
+      removeQuietly(staged.tmp);
+      this.fail(entry.path, errorText(e), vanishedFrom(e, entry.abs));
+    }
+    return true;
+  }
 
   #readAndPlan(entry: ScanEntry, known: Fingerprint | undefined): void {
     const { ctx, opts } = this;

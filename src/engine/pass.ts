@@ -27,6 +27,7 @@ import { relPath } from "./scan.ts";
 import type { Action, Archive } from "./types.ts";
 import { inside, planVanished } from "./vanished.ts";
 import { type FirstWalk, PassWalks } from "./walks.ts";
+import type { Held, ReadAhead } from "./read_ahead.ts";
 import { folderIdentity, NO_FOLDER } from "./fsops.ts";
 import type { Source } from "../config/config.ts";
 
@@ -107,15 +108,35 @@ class Pass {
   /** Everything but retention; returns early when the pass is being stopped. */
   async #backUp(): Promise<void> {
     const first = await this.#walks.firstWalk();
-    if (first.stopped) return;
-    // A source unmounted during the walk would make its files look deleted.
-    if (!this.#sourceLost("nothing was archived as deleted")) this.#planVanished(first);
-    for (const { entry, known } of first.pending.splice(0)) {
-      if (!await this.handler.handle(entry, known, true)) return;
+    try {
+      if (first.stopped) return;
+      const { reader } = first;
+      const readAhead = (held: Held[]) => reader && this.handler.readAhead(held, reader);
+      const held = first.pending.splice(0);
+      const ahead = readAhead(held); // read while the deletions are planned
+      // A source unmounted during the walk would make its files look deleted.
+      if (!this.#sourceLost("nothing was archived as deleted")) this.#planVanished(first);
+      if (!await this.#handleHeld(held, ahead)) return;
+      const rest = (held: Held[]) => this.#handleHeld(held, readAhead(held));
+      if (
+        first.resumeAfter !== undefined && !await this.#walks.secondWalk(first.resumeAfter, rest)
+      ) {
+        return;
+      }
+    } finally {
+      first.reader?.close();
     }
-    if (first.resumeAfter !== undefined && !await this.#walks.secondWalk(first.resumeAfter)) return;
     await this.batch.flush();
     this.#sourceLost("what it held after that was not read");
+  }
+
+  /** Plans held entries in order, read ahead where given; false when being stopped. */
+  async #handleHeld(held: Held[], ahead?: ReadAhead): Promise<boolean> {
+    if (ahead) return await this.handler.handleReadAhead(ahead);
+    for (const { entry, known } of held) {
+      if (!await this.handler.handle(entry, known, true)) return false;
+    }
+    return true;
   }
 
   /**

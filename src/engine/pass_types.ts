@@ -65,6 +65,11 @@ export interface PassOptions {
    * walks.ts); tests set it.
    */
   walkerSplit?: number;
+  /**
+   * False: the held entries of a split walk are read on the main thread, not ahead on the
+   * walk worker (read_ahead.ts); tests compare the two.
+   */
+  readAhead?: false;
   /** Deletions the guard counts together with earlier passes' (watch mode). */
   deletionWindow?: DeletionWindow;
 }

@@ -2,8 +2,10 @@
  * The staging worker (see staging.ts): walks the sources of its job once it is given one,
  * and reads, hashes and stages every entry (or, for a job that only walks, sends each as
  * lstat found it), sending results in chunks of CHUNK_ITEMS entries or CHUNK_BYTES read,
- * and never more chunks ahead than the main thread has credited. Terminated mid-walk, it
- * leaves at most temporary copies, which the next run removes.
+ * and never more chunks ahead than the main thread has credited. Asked to read given
+ * entries (`read`, held ones: see read_ahead.ts), it reads, hashes and, where a temporary
+ * name is given, stages each, and answers each request in the order asked. Terminated
+ * mid-walk or mid-read, it leaves at most temporary copies, which the next run removes.
  */
 /// <reference no-default-lib="true" />
 /// <reference lib="deno.worker" />
@@ -13,7 +15,10 @@ import { removeQuietly, vanishedFrom } from "./fsops.ts";
 import { scanEntries, type ScanOptions } from "./scan.ts";
 import { READ_BUFFER_BYTES, stageEntry } from "./stage.ts";
 import { loadDigests } from "./digest.ts";
+import type { ScanEntry } from "./types.ts";
 import type {
+  ReadRequest,
+  StagedEntry,
   StagedItem,
   StagingJob,
   WalkReport,
@@ -29,12 +34,16 @@ const CHUNK_BYTES = 64 << 20;
 
 let credits = 0;
 let wake: (() => void) | undefined;
+/** The reads asked for, answered one request after another. */
+let reads = Promise.resolve();
 
 self.onmessage = (e: MessageEvent<WorkerRequest>) => {
   const request = e.data;
   if (request.type === "credit") {
     credits++;
     wake?.();
+  } else if (request.type === "read") {
+    reads = reads.then(() => readEach(request.algo, request.items));
   } else {
     // A failure is an unhandled rejection here, which reaches the main thread's onerror.
     void walk(request.job);
@@ -83,6 +92,27 @@ async function walkOnly(job: StagingJob, unreadable: string[]): Promise<void> {
   if (!chunk.empty) await flush();
 }
 
+/** Reads, hashes and (where a name is given) stages each entry asked for, in order. */
+async function readEach(algo: string, items: ReadRequest[]): Promise<void> {
+  await loadDigests();
+  readBuf ??= new Uint8Array(READ_BUFFER_BYTES);
+  const results = items.map(({ entry, tmp }) => stageOne(entry, algo, readBuf!, tmp));
+  post({ type: "read", results });
+}
+
+let readBuf: Uint8Array | undefined;
+
+/** One entry staged, or why it could not be. */
+function stageOne(entry: ScanEntry, algo: string, buf: Uint8Array, tmp?: string): StagedEntry {
+  try {
+    const staged = stageEntry(entry, algo, buf, tmp);
+    return { entry: staged.entry, hash: staged.hash, tmp: staged.tmp };
+  } catch (e) {
+    removeQuietly(tmp);
+    return { entry, error: errorText(e), vanished: vanishedFrom(e, entry.abs) };
+  }
+}
+
 /** Reads, hashes and stages every entry. */
 async function stageAll(job: StagingJob, unreadable: string[]): Promise<void> {
   await loadDigests();
@@ -98,13 +128,7 @@ async function stageAll(job: StagingJob, unreadable: string[]): Promise<void> {
   const scan = reporting(job, (item) => items.push(item));
   for (const entry of scanEntries(job.sources, scan, unreadable)) {
     const tmp = job.tmpDir ? join(job.tmpDir, `${job.tmpPrefix}-${++n}.tmp`) : undefined;
-    try {
-      const staged = stageEntry(entry, job.algo, buf, tmp);
-      items.push({ entry: staged.entry, hash: staged.hash, tmp: staged.tmp });
-    } catch (e) {
-      removeQuietly(tmp);
-      items.push({ entry, error: errorText(e), vanished: vanishedFrom(e, entry.abs) });
-    }
+    items.push(stageOne(entry, job.algo, buf, tmp));
     bytes += entry.size;
     if (items.length >= CHUNK_ITEMS || bytes >= CHUNK_BYTES) await flush();
   }

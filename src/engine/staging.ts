@@ -11,6 +11,9 @@
  *   fingerprints, once it has walked up to that point itself. lstat is the kernel's work
  *   (about 4.5 µs a file here, as for find), which was half of such a walk.
  *
+ * After a walk-only job, the same worker reads the entries the walks held (`read`, see
+ * read_ahead.ts), while the main thread plans them.
+ *
  * A first backup's worker is spawned first and given its job later (`start`), so that the
  * main thread walks on while the worker loads its modules (about 50 ms). The worker runs at
  * most a job's credits in chunks ahead, which bounds the staged copies and the entries not
@@ -68,12 +71,20 @@ export type StagedItem = StagedEntry | WalkReport;
 export type WorkerMessage =
   | { type: "items"; items: StagedItem[] }
   | { type: "walked"; chunk: WalkedChunk<WalkReport> }
-  | { type: "done"; unreadable: string[] };
+  | { type: "done"; unreadable: string[] }
+  | { type: "read"; results: StagedEntry[] };
 
-/** What the main thread sends: the job, a credit. */
+/** An entry to read and hash, and stage as `tmp` where given. */
+export interface ReadRequest {
+  entry: ScanEntry;
+  tmp?: string;
+}
+
+/** What the main thread sends: the job, a credit, entries to read. */
 export type WorkerRequest =
   | { type: "start"; job: StagingJob }
-  | { type: "credit" };
+  | { type: "credit" }
+  | { type: "read"; algo: string; items: ReadRequest[] };
 
 /** Passes a report to the scan option's callback for it. */
 function passReport(scan: ScanOptions, item: WalkReport): void {
@@ -85,7 +96,9 @@ function passReport(scan: ScanOptions, item: WalkReport): void {
 
 export class StagingWalk {
   readonly #worker: Worker;
-  readonly #inbox: WorkerMessage[] = [];
+  readonly #inbox: Exclude<WorkerMessage, { type: "read" }>[] = [];
+  /** Answers to `read`, oldest first. */
+  readonly #answers: StagedEntry[][] = [];
   #wake?: () => void;
   #failure?: Error;
   /** What a failure of the worker could not do, for its error. */
@@ -142,6 +155,25 @@ export class StagingWalk {
     }
   }
 
+  /**
+   * Asks the worker to read, hash and stage `items` (after its walk, if it has one); the
+   * answer comes from `nextRead`, one per call, in the order asked.
+   */
+  read(algo: string, items: ReadRequest[]): void {
+    this.#task = "Cannot read the files to back up";
+    this.#post({ type: "read", algo, items });
+  }
+
+  /** The answer to the oldest `read` not yet answered: one result per item, in order. */
+  async nextRead(): Promise<StagedEntry[]> {
+    while (this.#answers.length === 0) {
+      if (this.#failure) throw this.#failure;
+      await new Promise<void>((resolve) => this.#wake = resolve);
+      this.#wake = undefined;
+    }
+    return this.#answers.shift()!;
+  }
+
   close(): void {
     this.#worker.terminate();
   }
@@ -151,11 +183,12 @@ export class StagingWalk {
   }
 
   #receive(message: WorkerMessage): void {
-    this.#inbox.push(message);
+    if (message.type === "read") this.#answers.push(message.results);
+    else this.#inbox.push(message);
     this.#wake?.();
   }
 
-  async #next(): Promise<WorkerMessage> {
+  async #next(): Promise<Exclude<WorkerMessage, { type: "read" }>> {
     while (this.#inbox.length === 0) {
       if (this.#failure) throw this.#failure;
       await new Promise<void>((resolve) => this.#wake = resolve);
