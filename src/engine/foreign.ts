@@ -43,13 +43,14 @@ export class DiskProbe {
   };
 
   /**
-   * Whether something not the tool's own stands where a stored copy is recorded (see
-   * `PlanView.blocksCopy`). Nothing at all there is not in the way: the copy is missing,
-   * and is copied again at its own place.
+   * What stands where a stored copy is recorded (see `PlanView.copyAt`). Nothing at all
+   * there is not in the way: the copy is missing, and is copied again at its own place.
    */
-  readonly blocksCopy = (storedAt: string, kind: "file" | "symlink"): boolean => {
+  readonly copyAt = (storedAt: string, kind: "file" | "symlink") => {
     if (this.#realFolders.size >= REAL_FOLDERS_LIMIT) this.#realFolders.clear();
-    return standsInPlace(storedEntry(this.root, storedAt, this.#realFolders, this.#kindOf), kind);
+    const found = storedEntry(this.root, storedAt, this.#realFolders, this.#kindOf);
+    if (found === undefined) return "missing";
+    return standsInPlace(found, kind) ? "blocked" : "present";
   };
 
   /**

@@ -65,7 +65,7 @@ class Pass {
       sameEntry: this.#disk.sameEntry,
       holdsOtherThan: this.#disk.holdsOtherThan,
       otherNameOf: this.#disk.otherNameOf,
-      blocksCopy: this.#disk.blocksCopy,
+      copyAt: this.#disk.copyAt,
       ignoresCase: this.#disk.ignoresCase(),
     };
     this.planner = createPlanner(view, planOpts);

@@ -77,11 +77,12 @@ export interface PlanView extends Occupancy {
    */
   otherNameOf?(path: string, copy: string): boolean;
   /**
-   * Whether something not the tool's own stands where a stored copy of this kind is
-   * recorded: a folder (or, for a file, anything but a file) at the path, or anything but
-   * a folder on the way there. Absent: the disk is not looked at (plans in tests).
+   * What the disk holds where a stored copy of this kind is recorded: the copy ("present");
+   * nothing ("missing": removed by hand); or something not the tool's own ("blocked": a
+   * folder, or, for a file, anything but a file, at the path; anything but a folder on the
+   * way there). Absent: the disk is not looked at (plans in tests).
    */
-  blocksCopy?(storedAt: string, kind: "file" | "symlink"): boolean;
+  copyAt?(storedAt: string, kind: "file" | "symlink"): "present" | "missing" | "blocked";
   /**
    * The backup root's disk ignores case (macOS and Windows by default, exFAT): two paths
    * placed in one run that differ only in case would be one file there.
@@ -420,7 +421,8 @@ export function createPlanner(view: PlanView, opts: PlanOptions): Planner {
       const refresh: Refresh = { entry, storedAt: t.storedAt, rehashed, digest };
       if (storedDamaged) refresh.damaged = true;
       // Something put in the copy's place by hand is left alone: the copy goes elsewhere.
-      if (view.blocksCopy?.(t.storedAt, t.kind)) {
+      const copy = view.copyAt?.(t.storedAt, t.kind);
+      if (copy === "blocked") {
         refresh.relocatedTo = allocatePath(t.storedAt, occ);
         place(refresh.relocatedTo);
       }
@@ -432,7 +434,8 @@ export function createPlanner(view: PlanView, opts: PlanOptions): Planner {
         const storedAt = refresh.relocatedTo ?? t.storedAt;
         hold(hashed.hash, path, true, { path, storedAt, location });
       }
-      if (keepsCopyAsIs(refresh, t)) refresh.recordOnly = true;
+      // A copy found missing is made again by the executor (the refresh is journaled).
+      if (copy !== "missing" && keepsCopyAsIs(refresh, t)) refresh.recordOnly = true;
       return { type: "skip", path, refresh };
     }
     const content = { hash: hashed.hash, algo: opts.algo, entry, tmp: hashed.tmp };

@@ -150,6 +150,27 @@ Deno.test("an unchanged file whose stored copy was removed by hand is copied aga
   await assertVerifiedAndQuiet(fx);
 });
 
+Deno.test("a file read again for its change time alone, its stored copy removed by hand, is copied again", async () => {
+  using fx = makeFixture({ "a/x.txt": "same\n", "b/keep.txt": "keep\n" });
+  assert.equal((await run(fx)).code, 0);
+  Deno.removeSync(join(fx.backup, "a/x.txt"));
+  // A chmod to the same mode: only the change time moves (so does `chown -R` to the same owner).
+  Deno.chmodSync(join(fx.source, "a/x.txt"), Deno.statSync(join(fx.source, "a/x.txt")).mode!);
+
+  const r = await run(fx);
+  assert.equal(r.code, 1, `${r.stdout}\n${r.stderr}`);
+  assert.match(r.stderr, /'a\/x.txt' was missing from the backup root.*copied again/);
+  assert.equal(Deno.readTextFileSync(join(fx.backup, "a/x.txt")), "same\n");
+  assert.ok(fx.lastLog().some((l) => l.startsWith("RECOPIED: source/a/x.txt → backup/a/x.txt")));
+  const rehashed = await run(fx, ["run", "--rehash"]);
+  assert.equal(rehashed.code, 0, rehashed.stderr);
+  Deno.removeSync(join(fx.backup, "b/keep.txt"));
+  const again = await run(fx, ["run", "--rehash"]); // nothing changed: --rehash reads it all
+  assert.equal(again.code, 1, again.stderr);
+  assert.equal(Deno.readTextFileSync(join(fx.backup, "b/keep.txt")), "keep\n");
+  await assertVerifiedAndQuiet(fx);
+});
+
 Deno.test("a hash algorithm change meeting missing and damaged copies: the source decides, each is warned about", async () => {
   const tree = {
     "a.txt": "a: copy missing, source unchanged\n",
