@@ -119,7 +119,8 @@ class Pass {
       if (!await this.#handleHeld(held, ahead)) return;
       const rest = (held: Held[]) => this.#handleHeld(held, readAhead(held));
       if (
-        first.resumeAfter !== undefined && !await this.#walks.secondWalk(first.resumeAfter, rest)
+        first.resumeAfter !== undefined &&
+        !await this.#walks.secondWalk(first.resumeAfter, rest, first.unreadable)
       ) {
         return;
       }

@@ -67,6 +67,12 @@ export interface ScanOptions {
    */
   after?: string;
   /**
+   * Where given, a folder on the way to `after` that cannot be listed now counts as
+   * reported before only if it is one of these (the folders the walks before could not
+   * list): one they listed may have become unreadable since.
+   */
+  unlistedBefore?: ReadonlySet<string>;
+  /**
    * Only entries whose logical path sorts at or before this one: the walk ends at the first
    * entry or folder past it (another walk does the rest, starting `after` it).
    */
@@ -177,6 +183,12 @@ function enteredBefore(w: Walk, rel: string): boolean {
   return after !== undefined && compareCodePoints(`${logical(w.source, rel)}/`, after) <= 0;
 }
 
+/** Whether a problem with the folder at `rel` was reported by the walk before (see above). */
+function reportedBefore(w: Walk, rel: string): boolean {
+  const before = w.opts.unlistedBefore;
+  return enteredBefore(w, rel) && (before === undefined || before.has(logical(w.source, rel)));
+}
+
 /**
  * Whether the entry at `rel` (for a folder, everything below it, from `path/` on) sorts
  * after `opts.until`: there the walk ends, as everything after it does too.
@@ -239,7 +251,7 @@ function* walkDir(w: Walk, abs: string, rel: string, expect?: Identity): Generat
     // Swapped between its listing and now: nothing below it counts as deleted either.
     const path = logical(w.source, rel);
     w.unreadable.push(path);
-    if (enteredBefore(w, rel)) return;
+    if (reportedBefore(w, rel)) return;
     w.opts.onProblem?.({
       path,
       message: `Cannot list folder '${abs}': ${folder.replaced.message}`,
@@ -263,7 +275,7 @@ function* walkDir(w: Walk, abs: string, rel: string, expect?: Identity): Generat
         if (seen instanceof Error || seen.kind !== "dir") {
           const path = logical(w.source, childRel);
           w.unreadable.push(path);
-          if (reported) continue;
+          if (reportedBefore(w, childRel)) continue;
           const why = seen instanceof Error ? errorText(seen) : `it is now a ${seen.kind}`;
           // Gone, or replaced by a file or symlink: the next pass sees what is there.
           const vanished = !(seen instanceof Error) || seen instanceof Deno.errors.NotFound;
@@ -394,7 +406,7 @@ function listSorted(
   } catch (e) {
     const path = logical(w.source, rel);
     w.unreadable.push(path);
-    if (enteredBefore(w, rel)) return [];
+    if (reportedBefore(w, rel)) return [];
     w.opts.onProblem?.({
       path,
       message: `Cannot list folder '${abs}': ${errorText(e)}`,

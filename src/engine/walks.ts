@@ -238,16 +238,21 @@ export class PassWalks {
   async secondWalk(
     after: string,
     handleHeld: (held: Held[]) => Promise<boolean>,
+    /** The folders the first walk could not list (it reported them). */
+    unlisted: readonly string[],
   ): Promise<boolean> {
     const { handler, opts, ctx } = this.host;
     const limit = Math.min(opts.pendingLimit ?? PENDING_LIMIT, SEGMENT_LIMIT);
+    // A folder the walk before listed and a segment cannot is reported by that segment.
+    const unlistedBefore = new Set(unlisted);
     for (let next: string | undefined = after; next !== undefined;) {
       const from: string = next;
       const rest = this.#fingerprints(from);
-      const scan: ScanOptions = { ...this.#scanOptions(() => false), after: from };
+      const scan: ScanOptions = { ...this.#scanOptions(() => false), after: from, unlistedBefore };
       const held: Held[] = [];
+      const unreadable: string[] = [];
       next = undefined;
-      for (const entry of scanEntries(ctx.config.sources, scan, [])) {
+      for (const entry of scanEntries(ctx.config.sources, scan, unreadable)) {
         const known = rest.seek(entry.path);
         if (!handler.mustRead(entry, known)) {
           if (!await handler.handle(entry, known)) return false;
@@ -261,6 +266,7 @@ export class PassWalks {
           break;
         }
       }
+      for (const path of unreadable) unlistedBefore.add(path);
       if (!await handleHeld(held)) return false;
     }
     return true;
