@@ -68,13 +68,13 @@ async function changedFixture(): Promise<Fixture> {
   return fx;
 }
 
-/** The state's rows, without the times of this run. */
+/** The state's rows, without the times of this run (and the trust they decide). */
 function stateRows(backup: string) {
   const db = new DatabaseSync(join(backup, ".backup-tool", "state.db"), { readOnly: true });
   try {
     return {
       files: db.prepare(
-        "SELECT path, kind, hash, size, mode, trusted, status FROM files ORDER BY path",
+        "SELECT path, kind, hash, size, mode, status FROM files ORDER BY path",
       ).all(),
       copies: db.prepare(
         "SELECT path, seq, hash, mode, location, stored_at FROM copies ORDER BY path, seq",
