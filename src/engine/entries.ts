@@ -157,9 +157,9 @@ export class EntryHandler {
    */
   #tmpFor({ entry, known }: Held): string | undefined {
     if (this.opts.dryRun) return undefined;
-    const likelySame = known?.algo === this.ctx.config.hashAlgorithm &&
-      known.kind === entry.kind && known.size === entry.size && known.mtimeMs === entry.mtimeMs;
-    return likelySame ? undefined : join(this.ctx.tmpDir, `${this.ctx.runId}-${++tmpCounter}.tmp`);
+    return likelyUnchanged(known, entry, this.ctx.config.hashAlgorithm)
+      ? undefined
+      : join(this.ctx.tmpDir, `${this.ctx.runId}-${++tmpCounter}.tmp`);
   }
 
   /**
@@ -223,8 +223,7 @@ export class EntryHandler {
   #read(entry: ScanEntry, t: TrackedFile | undefined, tmp: string | undefined): PlanInput {
     const algo = this.ctx.config.hashAlgorithm;
     const sameAlgo = t?.algo === algo;
-    const likelySame = t?.size === entry.size && t.mtimeMs === entry.mtimeMs;
-    if (t && sameAlgo && t.kind === entry.kind && likelySame) {
+    if (likelyUnchanged(t, entry, algo)) {
       const probe = stageEntry(entry, algo, this.#buf);
       if (probe.hash === t.hash || !tmp) return { entry: probe.entry, tracked: t, hashed: probe };
     }
@@ -257,4 +256,18 @@ export class EntryHandler {
       storedDamaged: stored !== undefined,
     };
   }
+}
+
+/**
+ * Whether a file read again most likely holds its recorded content: the same kind, size
+ * and mtime, recorded under the configured algorithm (a chmod, a move within the source's
+ * file system, an untrusted fingerprint). Such a file is hashed before it is copied.
+ */
+function likelyUnchanged(
+  recorded: Pick<Fingerprint, "algo" | "kind" | "size" | "mtimeMs"> | undefined,
+  entry: ScanEntry,
+  algo: string,
+): recorded is Pick<Fingerprint, "algo" | "kind" | "size" | "mtimeMs"> {
+  return recorded?.algo === algo && recorded.kind === entry.kind &&
+    recorded.size === entry.size && recorded.mtimeMs === entry.mtimeMs;
 }
