@@ -3,9 +3,10 @@
  * entries it finds until the deletions are planned (walks.ts); where the walk worker
  * walked with it (a split walk), that worker is idle by then, so it reads, hashes and
  * stages them, a group of entries per request and a few groups ahead, while this thread
- * plans the ones before them in order (and so for each segment of the second walk). Planning stays in walk order and decides as if it
- * had read each entry itself (entries.ts); only the reads move. (1,000 changed files out
- * of 100,000: the main thread read them for about 80 ms.)
+ * plans the ones before them in order (and so for each segment of the second walk).
+ * Planning stays in walk order and decides as if it had read each entry itself
+ * (entries.ts); only the reads move. (1,000 changed files out of 100,000: the main thread
+ * read them for about 80 ms.)
  *
  * An entry whose size and mtime are as recorded most likely has its old content: it is
  * only hashed (no temporary name is given), and copied by the planning thread should its
