@@ -17,7 +17,15 @@
  * its parent's listing saw (`expect`), a folder whose opened descriptor (or, with Deno's
  * API, whose lstat) is another file is refused as replaced while being walked.
  */
-import { errnoOf, FILE_SYMBOLS, O_RDONLY_CLOEXEC, openLibc } from "./libc.ts";
+import {
+  callFailure,
+  cStringIn,
+  FILE_SYMBOLS,
+  O_NONBLOCK,
+  O_RDONLY_CLOEXEC,
+  openLibc,
+  PATH_BYTES,
+} from "./libc.ts";
 import type { StatFields } from "./types.ts";
 
 /** What the scanner needs of an lstat result. */
@@ -138,19 +146,13 @@ const AT_SYMLINK_NOFOLLOW = 0x100;
 /** A path relative to the working folder (or absolute): openat's AT_FDCWD. */
 const AT_FDCWD = -100;
 /** statx of the descriptor itself (an empty path). */
-const AT_EMPTY_PATH = 0x1000;
+export const AT_EMPTY_PATH = 0x1000;
 /** STATX_BASIC_STATS: type, mode, nlink, uid, gid, times, ino, size, blocks. */
-const STATX_BASIC_STATS = 0x7ff;
+export const STATX_BASIC_STATS = 0x7ff;
 /** STATX_TYPE: the file type only. */
 const STATX_TYPE = 0x1;
 /** struct statx is 256 bytes; offsets below are from linux/stat.h (the same on all arches). */
-const STATX_SIZE = 256;
-const ERRORS: Record<number, new (message: string) => Error> = {
-  2: Deno.errors.NotFound, // ENOENT
-  13: Deno.errors.PermissionDenied, // EACCES
-  1: Deno.errors.PermissionDenied, // EPERM
-  20: Deno.errors.NotADirectory, // ENOTDIR
-};
+export const STATX_SIZE = 256;
 
 /** Bytes read per getdents64 call: about 1,000 names. */
 const DIRENT_BUFFER_BYTES = 32 << 10;
@@ -165,39 +167,18 @@ export function ffiFolders(): Folders | undefined {
   const { open, close, statx, getdents64 } = lib.symbols;
   const out = new Uint8Array(STATX_SIZE);
   const view = new DataView(out.buffer);
-  const path = new Uint8Array(4096 + 1);
-  const encoder = new TextEncoder();
-  // Most names are ASCII: copied by a plain loop, they skip encodeInto's call into the
-  // runtime, which cost 0.8 µs a file (4% of a no-change run over 100,000 files).
-  const cString = (s: string): Uint8Array | undefined => {
-    let i = 0;
-    for (; i < s.length && i < path.length - 1; i++) {
-      const c = s.charCodeAt(i);
-      if (c >= 0x80) break;
-      path[i] = c;
-    }
-    if (i === s.length) {
-      path[i] = 0;
-      return path;
-    }
-    const { read, written } = encoder.encodeInto(s, path);
-    if (read < s.length || written >= path.length) return undefined; // too long for PATH_MAX
-    path[written] = 0;
-    return path;
-  };
-  const failure = (what: string, at: string) => {
-    const errno = errnoOf(lib);
-    const Kind = ERRORS[errno] ?? Error;
-    return new Kind(`${what} failed (os error ${errno}): '${at}'`);
-  };
+  const path = new Uint8Array(PATH_BYTES);
+  const cString = (s: string) => cStringIn(s, path);
+  const failure = (call: string, at: string) => callFailure(lib, call, at);
   const dents = new Uint8Array(DIRENT_BUFFER_BYTES);
   const dentView = new DataView(dents.buffer);
   const decoder = new TextDecoder(); // replaces invalid UTF-8 as Deno's readDir does
   const empty = new Uint8Array(1);
   // -1: it could not be opened (the Deno call reports why); -2: it is another file.
+  // Without waiting, should a FIFO have taken the folder's place since it was listed.
   const openFolder = (dir: string, expect?: Identity): number => {
     const at = cString(dir);
-    const fd = at ? open(at, O_RDONLY_CLOEXEC) : -1;
+    const fd = at ? open(at, O_RDONLY_CLOEXEC | O_NONBLOCK) : -1;
     if (fd < 0 || !expect) return fd;
     const ok = statx(fd, empty, AT_EMPTY_PATH, STATX_BASIC_STATS, out) === 0 &&
       sameIdentity(fromStatx(view), expect);
@@ -264,7 +245,7 @@ export function ffiFolders(): Folders | undefined {
 }
 
 /** The fields of a struct statx, as `Deno.lstatSync` reports them. */
-function fromStatx(v: DataView): StatResult {
+export function fromStatx(v: DataView): StatResult {
   const mode = v.getUint16(28, true);
   return {
     kind: kindOf(mode),

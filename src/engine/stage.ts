@@ -14,7 +14,8 @@ import { dirname } from "node:path";
 import type { ScanEntry } from "./types.ts";
 import { createDigest } from "./digest.ts";
 import { isRealFolderPath, makeSymlink, notImplementedHere, removeQuietly } from "./fsops.ts";
-import { statFields } from "./folders.ts";
+import { statFields, type StatResult } from "./folders.ts";
+import { openSource, type SourceFile } from "./source_file.ts";
 import { pausePoint } from "./fault.ts";
 import { needsOwner, type OwnedMeta, ownFile } from "./owner.ts";
 
@@ -69,10 +70,13 @@ export function hashCopyAs(
     return algos.map((algo) => hashText(target, algo));
   }
   const digests = algos.map(createDigest);
-  using f = Deno.openSync(path, { read: true });
-  for (let n = f.readSync(buf); n !== null; n = f.readSync(buf)) {
+  using f = openSource(path);
+  for (let n = f.read(buf); n > 0; n = f.read(buf)) {
     for (const h of digests) h.update(buf.subarray(0, n));
   }
+  // A FIFO put in the file's place reads as empty (opened without waiting for a writer).
+  const now = f.stat().kind;
+  if (now !== "file") throw new Error(`Cannot read '${path}': it is a ${now}, not a file`);
   return digests.map((h) => h.digest("hex"));
 }
 
@@ -87,7 +91,14 @@ export function hashText(text: string, algo: string): string {
 
 function copyOnce(entry: ScanEntry, algo: string, buf: Uint8Array, tmp: string | undefined) {
   const h = createDigest(algo);
-  using src = Deno.openSync(entry.abs, { read: true });
+  let src: SourceFile;
+  try {
+    src = openSource(entry.abs);
+  } catch (e) {
+    if (e instanceof Deno.errors.FilesystemLoop) return undefined; // a symlink now
+    throw e;
+  }
+  using _ = src;
   // Created with the source's permission bits where the umask keeps them all and the owner
   // stays (owner.ts), so no chmod is needed (the handle may write whatever the mode says);
   // anything else starts private.
@@ -97,19 +108,26 @@ function copyOnce(entry: ScanEntry, algo: string, buf: Uint8Array, tmp: string |
   // Up to the size the walk saw, without a last read to meet the end: most files take one
   // read instead of two. A file that grew or shrank since fails the check below.
   let total = 0;
-  while (total < entry.size) {
-    // Never past that size: the bytes appended meanwhile are not part of what was seen.
-    const n = src.readSync(
-      entry.size - total < buf.length ? buf.subarray(0, entry.size - total) : buf,
-    );
-    if (n === null) break;
-    const chunk = buf.subarray(0, n);
-    h.update(chunk);
-    if (dst) writeAll(dst, chunk);
-    total += n;
-    pausePoint("reading");
+  try {
+    while (total < entry.size) {
+      // Never past that size: the bytes appended meanwhile are not part of what was seen.
+      const n = src.read(
+        entry.size - total < buf.length ? buf.subarray(0, entry.size - total) : buf,
+      );
+      if (n === 0) break;
+      const chunk = buf.subarray(0, n);
+      h.update(chunk);
+      if (dst) writeAll(dst, chunk);
+      total += n;
+      pausePoint("reading");
+    }
+  } catch (e) {
+    // A FIFO, socket or device in the file's place (no data yet: EAGAIN) is not the file
+    // the walk saw; a folder's read error (EISDIR) tells the caller what happened.
+    if (isSpecial(src.stat().kind)) return undefined;
+    throw e;
   }
-  const after = src.statSync();
+  const after = src.stat();
   const hash = h.digest("hex");
   // Not the file the walk saw (saved by rename since, or a folder on the way swapped for a
   // symlink), or written to since (its change time moved, even with its modification time
@@ -117,10 +135,11 @@ function copyOnce(entry: ScanEntry, algo: string, buf: Uint8Array, tmp: string |
   // looked at again (restat checks the way to it), then read again. The change time is
   // known to the second only (Deno's), so a write within the second of the one before it
   // goes unseen here; such a fingerprint is not trusted, and the next run reads it again.
+  // (Where the system gives no change time, both are 0.)
   if (
-    !sameFileAs(entry, after) || total !== entry.size || after.size !== entry.size ||
-    after.mtime?.getTime() !== entry.mtimeMs ||
-    (after.ctime !== null && after.ctime.getTime() !== entry.ctimeMs)
+    after.kind !== "file" || !sameFileAs(entry, after) || total !== entry.size ||
+    after.size !== entry.size || after.mtimeMs !== entry.mtimeMs ||
+    after.ctimeMs !== entry.ctimeMs
   ) {
     return undefined;
   }
@@ -130,6 +149,10 @@ function copyOnce(entry: ScanEntry, algo: string, buf: Uint8Array, tmp: string |
     dst.utimeSync(when, when); // after the last write, through the handle: no path lookup
   }
   return { entry, hash, tmp };
+}
+
+function isSpecial(kind: StatResult["kind"]): boolean {
+  return kind === "fifo" || kind === "socket" || kind === "device";
 }
 
 /** Whether two looks saw the same file (where the platform gives inode numbers). */
@@ -199,7 +222,8 @@ function restat(entry: ScanEntry): ScanEntry {
   const before = isRealFolderPath(folder);
   const info = Deno.lstatSync(entry.abs);
   const again: ScanEntry = { ...entry, ...statFields(info) };
-  if (sameFileAs(entry, again) || (before && info.isFile && isRealFolderPath(folder))) {
+  // A FIFO made in the file's place may get its freed inode number: the kind is checked.
+  if (info.isFile && (sameFileAs(entry, again) || (before && isRealFolderPath(folder)))) {
     return again;
   }
   throw new FileChangedError(
