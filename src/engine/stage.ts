@@ -135,11 +135,11 @@ function copyOnce(entry: ScanEntry, algo: string, buf: Uint8Array, tmp: string |
   // looked at again (restat checks the way to it), then read again. The change time is
   // known to the second only (Deno's), so a write within the second of the one before it
   // goes unseen here; such a fingerprint is not trusted, and the next run reads it again.
-  // (Where the system gives no change time, both are 0.)
+  // (A change time of 0: the system gives none.)
   if (
     after.kind !== "file" || !sameFileAs(entry, after) || total !== entry.size ||
     after.size !== entry.size || after.mtimeMs !== entry.mtimeMs ||
-    after.ctimeMs !== entry.ctimeMs
+    (after.ctimeMs !== 0 && after.ctimeMs !== entry.ctimeMs)
   ) {
     return undefined;
   }
