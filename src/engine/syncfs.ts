@@ -12,7 +12,7 @@
  * write-back error on that file system since it was opened, once, at the next syncfs.
  * Nothing here writes; an interruption leaves nothing behind.
  */
-import { errnoOf, FILE_SYMBOLS, O_RDONLY_CLOEXEC, openLibc } from "./libc.ts";
+import { FILE_SYMBOLS, O_RDONLY_CLOEXEC, openLibc } from "./libc.ts";
 import { fileSystemTypeOf } from "./mounts.ts";
 
 /** Local file systems whose syncfs writes back and waits, and reports write errors. */
@@ -46,10 +46,11 @@ export function openSyncFs(dir: string): SyncFs | undefined {
   return {
     async sync() {
       if (await lib.symbols.syncfs(fd) === 0) return;
+      // No errno to show: the call ran on another thread, whose errno this one cannot read
+      // (syncfs fails with EIO, ENOSPC or EDQUOT for a write the disk refused).
       throw new Error(
-        `Cannot flush the files written under '${dir}' to disk: syncfs failed with errno ${
-          errnoOf(lib)
-        }: check the disk and run again`,
+        `Cannot flush the files written under '${dir}' to disk: syncfs reported a write ` +
+          "error (an I/O error, a full disk or quota): check the disk and run again",
       );
     },
     close() {
