@@ -10,6 +10,7 @@ import type { StoredCopy } from "../state/store.ts";
 import { hashText, keepsMode } from "../engine/stage.ts";
 import { createTemp, finishTemp, writeAll } from "./dest_file.ts";
 import { createDigest } from "../engine/digest.ts";
+import { openSource, type SourceFile } from "../engine/source_file.ts";
 import { hearSignals } from "../engine/event_turn.ts";
 import { needsOwner } from "../engine/owner.ts";
 import type { WriteOptions } from "./write.ts";
@@ -63,7 +64,7 @@ async function writeChecked(
   const keeps = keepsMode(c.mode) && !needsOwner(c);
   using dst = createTemp(tmp, keeps ? c.mode & 0o777 : 0o600, named);
   const turn = turnTaker(opts.signal);
-  for (let n = src.readSync(buf); n !== null; n = src.readSync(buf)) {
+  for (let n = src.read(buf); n > 0; n = src.read(buf)) {
     await turn();
     total += n;
     if (total > c.size) throw damaged(stored, c); // never more than it should hold
@@ -148,6 +149,7 @@ function readStored<T>(read: () => T, stored: string): T {
   } catch (e) {
     const elsewhere = e instanceof Deno.errors.NotFound ||
       e instanceof Deno.errors.NotADirectory || e instanceof Deno.errors.IsADirectory ||
+      e instanceof Deno.errors.FilesystemLoop || // a symlink in its place
       /\(os error (20|21|22)\)/.test((e as Error)?.message ?? "");
     if (!elsewhere) throw e;
     throw new UnusableCopy(
@@ -156,11 +158,14 @@ function readStored<T>(read: () => T, stored: string): T {
   }
 }
 
-/** A stored file opened for reading; a folder in its place is refused like a missing file. */
-function openStoredFile(stored: string): Deno.FsFile {
-  const file = Deno.openSync(stored, { read: true });
-  if (file.statSync().isFile) return file;
-  file.close();
+/**
+ * A stored file opened for reading, without following a symlink or waiting on a FIFO put
+ * in its place; anything but a file there is refused like a missing file.
+ */
+function openStoredFile(stored: string): SourceFile {
+  const file = openSource(stored);
+  if (file.stat().kind === "file") return file;
+  file[Symbol.dispose]();
   throw new Deno.errors.IsADirectory(`Is not a file: '${stored}'`);
 }
 

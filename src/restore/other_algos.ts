@@ -9,7 +9,8 @@
  * read holds nothing. Reads only; whoever then copies from a holder checks it again.
  */
 import type { StoredCopy } from "../state/store.ts";
-import { lstatOrNone, nativePath } from "../engine/fsops.ts";
+import { nativePath } from "../engine/fsops.ts";
+import { openSource } from "../engine/source_file.ts";
 import { createDigest } from "../engine/digest.ts";
 import { hashText, READ_BUFFER_BYTES } from "../engine/stage.ts";
 import { contentKey, isStored, othersHolding } from "./asof.ts";
@@ -101,11 +102,11 @@ function digestAs(root: string, s: StoredCopy, algo: string, buf: Uint8Array) {
   const h = createDigest(algo); // outside the try: digests not loaded is no per-file matter
   const path = nativePath(root, s.storedAt!);
   try {
-    const info = lstatOrNone(path); // opened only as a file: never a FIFO, never a folder
-    if (!info?.isFile || info.size !== s.size) return undefined;
-    using f = Deno.openSync(path, { read: true });
+    using f = openSource(path); // never waits on a FIFO, never follows a symlink
+    const info = f.stat();
+    if (info.kind !== "file" || info.size !== s.size) return undefined;
     let total = 0;
-    for (let n = f.readSync(buf); n !== null; n = f.readSync(buf)) {
+    for (let n = f.read(buf); n > 0; n = f.read(buf)) {
       total += n;
       if (total > s.size) return undefined; // grew since: not the bytes recorded
       h.update(buf.subarray(0, n));

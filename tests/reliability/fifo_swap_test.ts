@@ -84,3 +84,21 @@ Deno.test({
     assert.match(r.stderr, /MISSING: b\.txt/);
   },
 });
+
+Deno.test({
+  name: "restore takes a stored copy replaced by a FIFO for missing, without waiting on it",
+  ignore: Deno.build.os === "windows",
+  fn: async () => {
+    using fx = makeFixture({ "b.txt": "b\n", "c.txt": "c\n" });
+    assert.equal((await runTool(["run", "--config", fx.config])).code, 0);
+    Deno.removeSync(join(fx.backup, "b.txt"));
+    mkfifo(join(fx.backup, "b.txt"));
+    const out = join(fx.dir, "out");
+    const r = await runTool(["restore", "--to", out, "--config", fx.config], {
+      timeoutMs: FINISH_MS,
+    });
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, /b\.txt.*missing/);
+    assert.equal(Deno.readTextFileSync(join(out, "c.txt")), "c\n");
+  },
+});
