@@ -247,7 +247,8 @@ export class EntryHandler {
     try {
       stored = hashCopyAs(nativePath(this.ctx.root, t.storedAt), t.kind, algos, this.#buf);
     } catch (e) {
-      if (!(e instanceof Deno.errors.NotFound)) throw e;
+      // Missing, or a symlink put in its place (not followed): no copy of ours there.
+      if (!(e instanceof Deno.errors.NotFound || e instanceof Deno.errors.FilesystemLoop)) throw e;
     }
     if (stored?.[0] === t.hash) return { storedHash: stored[1] };
     const source = t.kind === entry.kind ? hashCopyAs(entry.abs, entry.kind, algos, this.#buf) : [];

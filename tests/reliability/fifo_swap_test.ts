@@ -102,3 +102,24 @@ Deno.test({
     assert.equal(Deno.readTextFileSync(join(out, "c.txt")), "c\n");
   },
 });
+
+Deno.test({
+  name: "after a hash algorithm change, a stored copy replaced by a symlink is not followed: " +
+    "the file is copied again, and the next run is clean",
+  ignore: Deno.build.os === "windows",
+  fn: async () => {
+    using fx = makeFixture({ "a.txt": "hello\n", "b.txt": "other\n" });
+    assert.equal((await runTool(["run", "--config", fx.config])).code, 0);
+    const text = Deno.readTextFileSync(fx.config).replace(
+      /\}\s*$/,
+      ', "hash_algorithm": "sha512"}',
+    );
+    Deno.writeTextFileSync(fx.config, text);
+    Deno.removeSync(join(fx.backup, "a.txt"));
+    Deno.symlinkSync(join(fx.source, "b.txt"), join(fx.backup, "a.txt"));
+    const r = await runTool(["run", "--config", fx.config]);
+    assert.equal(r.code, 1, r.stderr);
+    assert.doesNotMatch(r.stderr, /ERROR/);
+    assert.equal((await runTool(["run", "--config", fx.config])).code, 0);
+  },
+});
