@@ -1,5 +1,5 @@
 /**
- * A file opened to be read by the hasher (and by verify): never following a symlink at
+ * A file opened to be read by the hasher, verify and restore: never following a symlink at
  * the end of its path (O_NOFOLLOW) and never waiting on a FIFO (O_NONBLOCK). Deno's open
  * does neither, so a file replaced by a FIFO between the walk and its read blocked the
  * open until some process opened that FIFO to write: forever, for a scheduled run that
@@ -13,8 +13,9 @@
  * own stat, so it gives what Deno's lstat gives; about 17 µs. Windows has neither flag,
  * nor FIFOs among files: Deno's open, as before. Errors are Deno's classes (NotFound,
  * PermissionDenied, NotADirectory, IsADirectory, FilesystemLoop) with Deno's wording, so
- * callers tell them apart as before. Read-only; a descriptor is held until disposed (`using`), and the C
- * library is bound once per thread (each worker loads this module), for the thread's life.
+ * callers tell them apart as before. Read-only; a descriptor is held until disposed
+ * (`using`), and the C library is bound once per thread (each worker loads this module),
+ * for the thread's life.
  */
 import {
   callFailure,
