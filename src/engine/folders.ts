@@ -288,7 +288,8 @@ function makedev(major: number, minor: number): number {
   return Number(dev);
 }
 
-function kindOf(mode: number): StatResult["kind"] {
+/** The kind of entry the type bits of a `st_mode` name. */
+export function kindOf(mode: number): StatResult["kind"] {
   switch (mode & 0o170000) {
     case 0o100000:
       return "file";

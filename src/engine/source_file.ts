@@ -34,6 +34,7 @@ import {
   AT_EMPTY_PATH,
   fromFileInfo,
   fromStatx,
+  kindOf,
   type StatResult,
   STATX_BASIC_STATS,
   STATX_SIZE,
@@ -142,17 +143,7 @@ function fromNodeStats(s: import("node:fs").Stats): StatResult {
   // Deno leaves what the system does not give null; node:fs may turn it into NaN.
   const known = (n: number) => Number.isFinite(n) ? n : 0;
   return {
-    kind: s.isFile()
-      ? "file"
-      : s.isDirectory()
-      ? "dir"
-      : s.isSymbolicLink()
-      ? "symlink"
-      : s.isFIFO()
-      ? "fifo"
-      : s.isSocket()
-      ? "socket"
-      : "device",
+    kind: kindOf(s.mode), // node:fs is not used on Windows, whose modes lack the type bits
     size: s.size,
     mtimeMs: known(s.mtimeMs),
     ctimeMs: known(s.ctimeMs),
