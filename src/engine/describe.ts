@@ -33,7 +33,9 @@ export function formatAction(a: Action, rootName: string): string[] {
         : [`SKIP: ${a.path}`];
     case "delete":
       return [
-        a.lost
+        a.blocked
+          ? `LOST: ${b(a.from)} (something else stands in its place, left alone)`
+          : a.lost
           ? `LOST: ${b(a.from)} (missing from the backup root)`
           : `ARCHIVE DELETE: ${b(a.from)} → ${b(a.to)}`,
         `STATE REMOVE: ${a.path}`,
@@ -53,6 +55,10 @@ export function formatAction(a: Action, rootName: string): string[] {
 }
 
 function archiveLine(archive: Archive, b: (p: string) => string): string {
+  if (archive.blocked) {
+    return `LOST: ${b(archive.from)} (something else stands in its place, left alone; ` +
+      `version ${archive.seq} recorded as lost)`;
+  }
   if (!archive.lost) return `ARCHIVE: ${b(archive.from)} → ${archive.to}`;
   const why = `missing from the backup root; version ${archive.seq} recorded as lost`;
   return `LOST: ${b(archive.from)} (${why})`;
@@ -64,13 +70,17 @@ export function storedCopyWarning(a: Action): string | undefined {
     "recorded as lost; run 'verify' to check the other copies";
   const damaged = "no longer holds the content recorded for it (found when the new " +
     "hash_algorithm read it: a disk fault, or changed by hand)";
+  const other = "holds something else (a FIFO, a folder, a symlink, or a symlink or file in " +
+    "place of a folder on the way, put there by hand): left alone";
+  if (a.type === "delete" && a.blocked) {
+    return `Cannot move its copy to _deleted/: its place '${a.from}' ${other}; recorded as lost`;
+  }
   if (a.type === "delete" && a.lost) {
     return `Cannot move its copy '${a.from}' to _deleted/: it ${why}`;
   }
   if (a.type === "skip" && a.refresh?.relocatedTo !== undefined) {
-    return `Its copy's place '${a.refresh.storedAt}' holds something else (a folder, a symlink, ` +
-      "or a symlink or file in place of a folder on the way, put there by hand): left alone; " +
-      `the unchanged file is copied again to '${a.refresh.relocatedTo}'`;
+    return `Its copy's place '${a.refresh.storedAt}' ${other}; the unchanged file is copied ` +
+      `again to '${a.refresh.relocatedTo}'`;
   }
   if (a.type === "skip" && a.refresh?.recopied) {
     return `Its copy '${a.refresh.storedAt}' was missing from the backup root (removed by hand, ` +
@@ -80,6 +90,11 @@ export function storedCopyWarning(a: Action): string | undefined {
   if (a.type === "skip" && a.refresh?.damaged) {
     return `Its copy '${a.refresh.storedAt}' ${damaged}: left as it is; run 'verify --repair' ` +
       "to copy it again from the unchanged source";
+  }
+  if ((a.type === "modified" || a.type === "duplicate") && a.archive?.blocked) {
+    return `Cannot archive its previous content (version ${a.archive.seq}): its copy's place ` +
+      `'${a.archive.from}' ${other}; recorded as lost, and the new content is backed up at ` +
+      `'${a.target}'`;
   }
   if ((a.type === "modified" || a.type === "duplicate") && a.archive?.lost) {
     return `Cannot archive its previous content (version ${a.archive.seq}): the copy ` +

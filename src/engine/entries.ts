@@ -14,7 +14,7 @@ import { nativePath, removeQuietly, vanishedFrom } from "./fsops.ts";
 import { needsHash, type PlanInput, type Planner, type PlanOptions } from "./plan.ts";
 import type { PassContext, PassOptions, Progress } from "./pass_types.ts";
 import { relPath } from "./scan.ts";
-import { hashCopyAs, READ_BUFFER_BYTES, stageEntry } from "./stage.ts";
+import { hashCopyAs, NotAFileError, READ_BUFFER_BYTES, stageEntry } from "./stage.ts";
 import { digestsLoaded, loadDigests } from "./digest.ts";
 import type { Fingerprint, ScanEntry, TrackedFile } from "./types.ts";
 import { type Held, ReadAhead, type ReadAheadResult } from "./read_ahead.ts";
@@ -247,8 +247,11 @@ export class EntryHandler {
     try {
       stored = hashCopyAs(nativePath(this.ctx.root, t.storedAt), t.kind, algos, this.#buf);
     } catch (e) {
-      // Missing, or a symlink put in its place (not followed): no copy of ours there.
-      if (!(e instanceof Deno.errors.NotFound || e instanceof Deno.errors.FilesystemLoop)) throw e;
+      // Missing, or a symlink or FIFO put in its place (never followed, nor read): no copy
+      // of ours there.
+      const none = e instanceof Deno.errors.NotFound ||
+        e instanceof Deno.errors.FilesystemLoop || e instanceof NotAFileError;
+      if (!none) throw e;
     }
     if (stored?.[0] === t.hash) return { storedHash: stored[1] };
     const source = t.kind === entry.kind ? hashCopyAs(entry.abs, entry.kind, algos, this.#buf) : [];

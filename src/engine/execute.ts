@@ -63,7 +63,11 @@ export async function finishAction(
       // A copy missing from the backup root (removed by hand, a disk fault, or replaced by
       // something else) cannot be archived; the new content is placed all the same, and the
       // old one recorded as lost, rather than the file failing on every run from now on.
-      if (archive && !(await moveStoredCopy(root, entryAt, archive.from, archive.to))) {
+      // Something else standing there (planned as blocked) is never moved.
+      if (
+        archive &&
+        (archive.blocked || !(await moveStoredCopy(root, entryAt, archive.from, archive.to)))
+      ) {
         archive.lost = true;
         removeEmptyParents(root, archive.to, real); // made for it before the batch's flush
       }
@@ -86,7 +90,7 @@ export async function finishAction(
     case "delete":
       // A copy already missing from the backup root is recorded as lost: the path is gone
       // from the source either way, and failing here would fail it on every run.
-      if (!(await moveStoredCopy(root, entryAt, a.from, a.to))) {
+      if (a.blocked || !(await moveStoredCopy(root, entryAt, a.from, a.to))) {
         a.lost = true;
         removeEmptyParents(root, a.to, real);
       }

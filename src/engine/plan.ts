@@ -398,12 +398,15 @@ export function createPlanner(view: PlanView, opts: PlanOptions): Planner {
 
   function planDelete(t: TrackedFile): Action {
     const path = t.path;
-    vacate(t.storedAt);
+    // As for an archive (planEntry): something put in the copy's place is left alone.
+    const blocked = view.copyAt?.(t.storedAt, t.kind) === "blocked";
+    if (!blocked) vacate(t.storedAt);
     release(t);
     const deleted = deletedPath(mirror(path));
     const to = allocatePath(deleted, ownNames(t.storedAt, deleted));
     place(to);
-    return { type: "delete", path, copyId: t.copyId, from: t.storedAt, to };
+    const action = { type: "delete", path, copyId: t.copyId, from: t.storedAt, to } as const;
+    return blocked ? { ...action, blocked: true } : action;
   }
 
   function planExclude(t: TrackedFile): Action | undefined {
@@ -441,12 +444,16 @@ export function createPlanner(view: PlanView, opts: PlanOptions): Planner {
     const content = { hash: hashed.hash, algo: opts.algo, entry, tmp: hashed.tmp };
     let archive;
     if (t) {
-      vacate(t.storedAt);
+      // Something put in the copy's place by hand (a FIFO, a folder, a symlink where a
+      // file's copy belongs) is left alone, and keeps its name: the new copy goes elsewhere.
+      const blocked = view.copyAt?.(t.storedAt, t.kind) === "blocked";
+      if (!blocked) vacate(t.storedAt);
       release(t);
       const version = versionPath(mirror(path), t.seq);
       const to = allocatePath(version, ownNames(t.storedAt, version));
       place(to);
       archive = { copyId: t.copyId, from: t.storedAt, to, seq: t.seq };
+      if (blocked) archive = { ...archive, blocked: true as const };
       if (storedDamaged) archive = { ...archive, damaged: true as const };
     }
     const seq = nextSeq(path, t);

@@ -25,6 +25,8 @@ export const READ_BUFFER_BYTES = 1 << 20;
 const READ_ATTEMPTS = 3;
 
 export class FileChangedError extends Error {}
+/** A FIFO, socket or device found where a file was to be read (opened, never read). */
+export class NotAFileError extends Error {}
 
 export interface Staged {
   entry: ScanEntry;
@@ -71,12 +73,15 @@ export function hashCopyAs(
   }
   const digests = algos.map(createDigest);
   using f = openSource(path);
+  // Looked at before it is read: a FIFO in the file's place has no data or a writer's
+  // (opened without waiting), a device such as /dev/zero never ends.
+  const found = f.stat().kind;
+  if (found !== "file") {
+    throw new NotAFileError(`Cannot read '${path}': it is a ${found}, not a file`);
+  }
   for (let n = f.read(buf); n > 0; n = f.read(buf)) {
     for (const h of digests) h.update(buf.subarray(0, n));
   }
-  // A FIFO put in the file's place reads as empty (opened without waiting for a writer).
-  const now = f.stat().kind;
-  if (now !== "file") throw new Error(`Cannot read '${path}': it is a ${now}, not a file`);
   return digests.map((h) => h.digest("hex"));
 }
 
@@ -95,7 +100,8 @@ function copyOnce(entry: ScanEntry, algo: string, buf: Uint8Array, tmp: string |
   try {
     src = openSource(entry.abs);
   } catch (e) {
-    if (e instanceof Deno.errors.FilesystemLoop) return undefined; // a symlink now
+    // A symlink there now (ELOOP), or a socket (ENXIO): looked at again by the caller.
+    if (e instanceof Deno.errors.FilesystemLoop || isOtherKindNow(entry.abs)) return undefined;
     throw e;
   }
   using _ = src;
@@ -149,6 +155,15 @@ function copyOnce(entry: ScanEntry, algo: string, buf: Uint8Array, tmp: string |
     dst.utimeSync(when, when); // after the last write, through the handle: no path lookup
   }
   return { entry, hash, tmp };
+}
+
+/** Whether something other than a file stands at `path` now (after its open failed). */
+function isOtherKindNow(path: string): boolean {
+  try {
+    return !Deno.lstatSync(path).isFile;
+  } catch {
+    return false; // the open's own error says it better
+  }
 }
 
 function isSpecial(kind: StatResult["kind"]): boolean {

@@ -3,7 +3,13 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { statFields } from "./folders.ts";
 import { loadDigests } from "./digest.ts";
-import { FileChangedError, READ_BUFFER_BYTES, stageEntry } from "./stage.ts";
+import {
+  FileChangedError,
+  hashFile,
+  NotAFileError,
+  READ_BUFFER_BYTES,
+  stageEntry,
+} from "./stage.ts";
 import type { ScanEntry } from "./types.ts";
 
 Deno.test("stageEntry: a file reached through a folder swapped for a symlink since the walk is refused", async () => {
@@ -56,4 +62,27 @@ Deno.test("stageEntry: a file saved by rename since the walk (a new inode) is re
   } finally {
     Deno.removeSync(dir, { recursive: true });
   }
+});
+
+Deno.test({
+  name: "hashFile: a device or a FIFO with a writer is refused before it is read",
+  ignore: Deno.build.os === "windows",
+  fn: async () => {
+    await loadDigests();
+    const buf = new Uint8Array(READ_BUFFER_BYTES);
+    // /dev/zero never ends: read, it held a run (and its lock) for good.
+    assert.throws(() => hashFile("/dev/zero", "sha256", buf), NotAFileError);
+    const dir = Deno.makeTempDirSync();
+    try {
+      const fifo = join(dir, "pipe");
+      const made = new Deno.Command("mkfifo", { args: [fifo] }).outputSync();
+      assert.equal(made.code, 0);
+      // Opened to read and write, a FIFO has a writer at once (Linux and macOS alike).
+      using writer = Deno.openSync(fifo, { read: true, write: true });
+      writer.writeSync(new TextEncoder().encode("data"));
+      assert.throws(() => hashFile(fifo, "sha256", buf), /'.*pipe': it is a fifo, not a file/);
+    } finally {
+      Deno.removeSync(dir, { recursive: true });
+    }
+  },
 });

@@ -143,6 +143,8 @@ export type Action =
     to: string;
     /** Set by the executor when the copy was missing from the backup root: it is lost. */
     lost?: true;
+    /** Something not the tool's own stands at `from`: left alone, the copy recorded as lost. */
+    blocked?: true;
   }
   /** The path became excluded: its copy stays where it is, the state marks it excluded. */
   | { type: "exclude"; path: string; storedAt: string }
@@ -208,6 +210,11 @@ export interface Archive {
    * content is placed all the same and the old one is recorded as lost.
    */
   lost?: true;
+  /**
+   * Planned when something not the tool's own stands at `from` (see `PlanView.copyAt`):
+   * it is left alone, and the old content is recorded as lost without a move.
+   */
+  blocked?: true;
   /**
    * The copy to archive no longer holds the recorded content (found when an algorithm
    * change read it): archived all the same, and said (`verify` flags it).

@@ -2,8 +2,10 @@
  * A file replaced by a FIFO, or by a symlink to one, between the walk and its read. An
  * open of a FIFO waits for a writer, so such a run used to hang for good, holding the
  * lock; now the file is opened without waiting and without following a symlink: it is
- * reported as replaced, the rest is stored, and the next run goes on. A stored copy
- * replaced by a FIFO does not hold `verify` up either. The run is held at a pause point
+ * reported as replaced, the rest is stored, and the next run goes on; so is a socket,
+ * whose open fails. A stored copy replaced by a FIFO (or a folder) holds up neither
+ * `verify`, `restore`, an algorithm change's reading of it, nor the archiving of a new
+ * version: it is left alone, and the copy goes beside it. The run is held at a pause point
  * (BACKUP_TOOL_PAUSE) while the first changed file is read: an incremental run has walked
  * the folder by then (a first backup reads each file as the walk meets it).
  */
@@ -34,13 +36,21 @@ function mkfifo(path: string): void {
   assert.equal(r.code, 0, new TextDecoder().decode(r.stderr));
 }
 
-/** Swaps `b.txt` for a FIFO (`direct`) or a symlink to one while `a.bin` is read. */
-async function runWithSwap(fx: ReturnType<typeof makeFixture>, how: "fifo" | "symlink") {
+type Swap = "fifo" | "symlink" | "socket";
+const SWAP_NAMES: Record<Swap, string> = {
+  fifo: "FIFO",
+  symlink: "symlink to a FIFO",
+  socket: "socket (whose open fails: ENXIO)",
+};
+
+/** Swaps `b.txt` for a FIFO, a symlink to one, or a listening socket while `a.bin` is read. */
+async function runWithSwap(fx: ReturnType<typeof makeFixture>, how: Swap) {
   const b = join(fx.source, "b.txt");
   const { child, resume } = await pausedRun(["run", "--config", fx.config], "reading:1", fx.dir);
   Deno.removeSync(b);
+  using _listener = how === "socket" ? Deno.listen({ transport: "unix", path: b }) : undefined;
   if (how === "fifo") mkfifo(b);
-  else {
+  if (how === "symlink") {
     mkfifo(join(fx.dir, "pipe"));
     Deno.symlinkSync(join(fx.dir, "pipe"), b);
   }
@@ -48,9 +58,9 @@ async function runWithSwap(fx: ReturnType<typeof makeFixture>, how: "fifo" | "sy
   return await finished(child, how);
 }
 
-for (const how of ["fifo", "symlink"] as const) {
+for (const how of ["fifo", "symlink", "socket"] as const) {
   Deno.test({
-    name: `a changed file replaced by a ${how === "fifo" ? "FIFO" : "symlink to a FIFO"} ` +
+    name: `a changed file replaced by a ${SWAP_NAMES[how]} ` +
       "before the run reads it: reported, the rest stored, the next run finishes",
     ignore: Deno.build.os === "windows",
     fn: async () => {
@@ -123,3 +133,48 @@ Deno.test({
     assert.equal((await runTool(["run", "--config", fx.config])).code, 0);
   },
 });
+
+Deno.test({
+  name: "a stored copy replaced by a FIFO, its file then changed: the FIFO is left alone, the " +
+    "old version recorded as lost, the new content stored beside it, and the next run is clean",
+  ignore: Deno.build.os === "windows",
+  fn: async () => {
+    using fx = makeFixture({ "a.txt": "hello\n", "b.txt": "other\n" });
+    assert.equal((await runTool(["run", "--config", fx.config])).code, 0);
+    Deno.removeSync(join(fx.backup, "a.txt"));
+    mkfifo(join(fx.backup, "a.txt"));
+    Deno.writeTextFileSync(join(fx.source, "a.txt"), "changed\n");
+    const r = await runTool(["run", "--config", fx.config]);
+    assert.equal(r.code, 1, r.stderr);
+    assert.doesNotMatch(r.stderr, /ERROR/);
+    assert.match(r.stderr, /'a\.txt' holds something else .*backed up at 'a\.txt\.~2'/);
+    assert.ok(Deno.lstatSync(join(fx.backup, "a.txt")).isFifo, "the FIFO is left in place");
+    assert.equal(Deno.readTextFileSync(join(fx.backup, "a.txt.~2")), "changed\n");
+    assert.equal((await runTool(["run", "--config", fx.config])).code, 0);
+  },
+});
+
+for (const what of ["FIFO", "folder"] as const) {
+  Deno.test({
+    name: `after a hash algorithm change, a stored copy replaced by a ${what} is not read: ` +
+      "the file is copied again beside it, and the next run is clean",
+    ignore: Deno.build.os === "windows",
+    fn: async () => {
+      using fx = makeFixture({ "a.txt": "hello\n", "b.txt": "other\n" });
+      assert.equal((await runTool(["run", "--config", fx.config])).code, 0);
+      const text = Deno.readTextFileSync(fx.config).replace(
+        /\}\s*$/,
+        ', "hash_algorithm": "sha512"}',
+      );
+      Deno.writeTextFileSync(fx.config, text);
+      Deno.removeSync(join(fx.backup, "a.txt"));
+      if (what === "FIFO") mkfifo(join(fx.backup, "a.txt"));
+      else Deno.mkdirSync(join(fx.backup, "a.txt"));
+      const r = await runTool(["run", "--config", fx.config]);
+      assert.equal(r.code, 1, r.stderr);
+      assert.doesNotMatch(r.stderr, /ERROR/);
+      assert.equal(Deno.readTextFileSync(join(fx.backup, "a.txt.~2")), "hello\n");
+      assert.equal((await runTool(["run", "--config", fx.config])).code, 0);
+    },
+  });
+}

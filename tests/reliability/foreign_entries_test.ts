@@ -154,9 +154,15 @@ Deno.test("symlinks and folders put in place of stored copies never lead the too
   Deno.symlinkSync(join(outside, "f"), join(fx.backup, "c.txt"));
   Deno.removeSync(join(fx.backup, "q.txt"));
   writeTree(fx.backup, { "q.txt/note": "mine\n" });
-  // Then the sources change: a modification, a deletion, a metadata change, a modification.
-  writeTree(fx.source, { "sub/x.txt": "x v2\n", "q.txt": "q v2\n" });
+  for (const k of ["k2.txt", "k3.txt"]) {
+    Deno.removeSync(join(fx.backup, k));
+    Deno.symlinkSync(join(outside, "f"), join(fx.backup, k));
+  }
+  // Then the sources change: a modification, a deletion, a metadata change, a modification,
+  // and a modification and a deletion of files whose copies are symlinks now.
+  writeTree(fx.source, { "sub/x.txt": "x v2\n", "q.txt": "q v2\n", "k2.txt": "k2 v2\n" });
   Deno.removeSync(join(fx.source, "sub/y.txt"));
+  Deno.removeSync(join(fx.source, "k3.txt"));
   Deno.chmodSync(join(fx.source, "c.txt"), 0o755);
   Deno.utimeSync(join(fx.source, "c.txt"), new Date(2030, 0, 1), new Date(2030, 0, 1));
 
@@ -176,8 +182,22 @@ Deno.test("symlinks and folders put in place of stored copies never lead the too
   assert.equal(Deno.readTextFileSync(join(fx.backup, "q.txt/note")), "mine\n");
   assert.equal(Deno.readTextFileSync(join(fx.backup, "sub.~2/x.txt")), "x v2\n");
   assert.equal(Deno.readTextFileSync(join(fx.backup, "q.txt.~2")), "q v2\n");
+  // The symlinks in place of k2's and k3's copies are neither archived nor moved to _deleted/.
+  assert.equal(Deno.readTextFileSync(join(fx.backup, "k2.txt.~2")), "k2 v2\n");
+  for (const k of ["k2.txt", "k3.txt"]) {
+    assert.ok(Deno.lstatSync(join(fx.backup, k)).isSymlink, `${k}: the symlink is left alone`);
+  }
+  for (const moved of ["_deleted", "versions"]) {
+    assert.throws(() => Deno.lstatSync(join(fx.backup, moved)), Deno.errors.NotFound);
+  }
   const lost = readState(fx.backup).copies.filter((c) => c.location === "lost").map((c) => c.path);
-  assert.deepEqual(lost.sort(), ["source/q.txt", "source/sub/x.txt", "source/sub/y.txt"]);
+  assert.deepEqual(lost.sort(), [
+    "source/k2.txt",
+    "source/k3.txt",
+    "source/q.txt",
+    "source/sub/x.txt",
+    "source/sub/y.txt",
+  ]);
 
   // A copy replaced by a symlink after the run: repair makes the copy at the next free name
   // and leaves the symlink, as a run does (above, c.txt); outside stays as it was.
@@ -191,7 +211,7 @@ Deno.test("symlinks and folders put in place of stored copies never lead the too
   const after = JSON.parse((await run("verify", "--json")).stdout);
   assert.deepEqual(
     after.unknown.map((u: { file: string }) => u.file).sort(),
-    ["c.txt", "k1.txt", "q.txt/note", "sub"], // all put there by hand
+    ["c.txt", "k1.txt", "k2.txt", "k3.txt", "q.txt/note", "sub"], // all put there by hand
   );
   assert.doesNotMatch(repair.stdout, /REPAIRED: c.txt/);
   assert.deepEqual(readTree(outside, []), before);
