@@ -6,15 +6,25 @@
  * after a pause that doubles up to a minute. Events in the gap are lost, so `onReopen`
  * tells the caller to run a full rescan. Where a source holds a folder that cannot be read,
  * which fails a recursive watch as a whole, the sources are followed around it (see
- * coverage.ts) and reopened when an event changes that plan. `close()` ends the watchers,
- * their reading loops and the reopening timer; nothing is left behind.
+ * coverage.ts) and reopened when an event changes that plan. A watcher held by a FIFO
+ * (Deno opens the paths events name, and an open of a FIFO waits) is freed and reopened
+ * (see held_open.ts). `close()` ends the watchers, their reading loops and the timers;
+ * nothing is left behind.
  */
 import { type Coverage, planCoverage, replanTest } from "./coverage.ts";
+import { heldFifo, openHeldFifo } from "./held_open.ts";
 
 /** First pause before reopening a failed watcher; it doubles on each failure in a row. */
 const REOPEN_FIRST_MS = 1000;
 /** Longest pause between reopening attempts, so a source that comes back is seen soon. */
 const REOPEN_MAX_MS = 60_000;
+/**
+ * How often the watcher thread is looked at for an open held by a FIFO (held_open.ts):
+ * events stop for at most about this long; a look reads a few small /proc files.
+ */
+const HELD_CHECK_MS = 2000;
+/** How often watchers being closed are looked at for that: their loops end within a few ms. */
+const CLOSING_CHECK_MS = 50;
 
 export interface EventHandlers {
   onEvent(event: Deno.FsEvent): void;
@@ -29,6 +39,11 @@ export interface EventHandlers {
   onReopen(): void;
   /** The sources are followed around folders that cannot be read (listed in `plan`). */
   onPartial(plan: Coverage): void;
+  /**
+   * Deno's watcher was held opening the FIFO at `path` (see held_open.ts): it is freed, and
+   * the watchers are reopened (`onReopen` follows).
+   */
+  onHeld(path: string): void;
 }
 
 export interface EventFollower {
@@ -164,26 +179,52 @@ export function followEvents(paths: string[], handlers: EventHandlers): EventFol
   const planAgain = async (around = true, quietly = false) => {
     if (closed || timer !== undefined || replanning) return; // a reopening is due anyway
     replanning = true;
-    drop();
     // Deno shares one watcher within a process: a watch whose reading ends only after the
     // new ones are added removes theirs on the same folders (seen: a folder moved in then
     // made no event), and one not yet removed hides an unreadable folder from the new.
-    await Promise.all(reading);
+    await drop();
     replanning = false;
     if (closed || timer !== undefined) return;
     open(around);
     if (watchers.length > 0 && !quietly) handlers.onReopen(); // events in between are lost
   };
 
-  const drop = () => {
+  /**
+   * Closes the watchers and waits for their reading loops to end. A watcher thread held
+   * opening a FIFO would hold that end for good: the FIFO is opened here, which frees the
+   * thread, and closed only once the loops have ended and the watchers are gone, so that
+   * none takes its close up as an event and opens the FIFO again (held_open.ts).
+   */
+  const drop = async () => {
     watchers.forEach(closeQuietly);
     watchers = [];
+    // Looked for again while the loops end: the thread may take up a FIFO's event after
+    // the close (a FIFO made just before a stop), or another one once freed.
+    const freed: Deno.FsFile[] = [];
+    try {
+      let ended = false;
+      const loops = Promise.all(reading).then(() => ended = true);
+      while (!ended) {
+        const fifo = openHeldFifo();
+        if (fifo) freed.push(fifo);
+        await settledOrAfter(loops, CLOSING_CHECK_MS);
+      }
+    } finally {
+      for (const f of freed) f.close();
+    }
   };
+
+  const heldCheck = Deno.build.os !== "linux" ? undefined : setInterval(() => {
+    const path = watchers.length > 0 && !replanning ? heldFifo() : undefined;
+    if (path === undefined) return;
+    handlers.onHeld(path);
+    void planAgain(replan !== undefined);
+  }, HELD_CHECK_MS);
 
   open();
   return {
     restart(reason) {
-      drop();
+      void drop(); // reopened after a pause: by then the reading loops have ended
       if (timer !== undefined) {
         // A reopening already due covers this one (and asks for its rescan when it comes),
         // but no later than after the first pause: the source may be back (a disk mounted).
@@ -207,8 +248,8 @@ export function followEvents(paths: string[], handlers: EventHandlers): EventFol
     async close() {
       closed = true;
       clearTimeout(timer);
-      drop();
-      await Promise.all(reading);
+      clearInterval(heldCheck);
+      await drop();
     },
   };
 }
@@ -217,4 +258,14 @@ function closeQuietly(w: Deno.FsWatcher): void {
   try {
     w.close();
   } catch { /* already closed */ }
+}
+
+/** Resolves once `p` has settled, or after `ms`, whichever comes first. */
+async function settledOrAfter(p: Promise<unknown>, ms: number): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    await Promise.race([p, new Promise((resolve) => timer = setTimeout(resolve, ms))]);
+  } finally {
+    clearTimeout(timer);
+  }
 }

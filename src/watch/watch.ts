@@ -105,6 +105,8 @@ class WatchSession {
   #undecodableSaid = false;
   /** The folders last said not to be followed (see `#onPartial`). */
   #unfollowed = "";
+  /** The FIFOs said to have held Deno's watcher (see `#onHeld`). */
+  readonly #heldSaid = new Set<string>();
 
   constructor(session: Session, keep: PathFilter, opts: WatchOptions) {
     this.#session = session;
@@ -138,6 +140,7 @@ class WatchSession {
       onReopen: () => this.#scheduler.requestFull("the watcher was reopened"),
       onUndecodable: () => this.#onUndecodable(),
       onPartial: (plan) => this.#onPartial(plan),
+      onHeld: (path) => this.#onHeld(path),
     });
     this.#rootCheck = checkRoots(
       [...this.#roots],
@@ -177,6 +180,17 @@ class WatchSession {
     this.#warn(
       `Cannot follow events in '${first.path}'${others}: ${first.error}: the rest of the ` +
         "sources is followed; a run reports such folders until they can be read",
+    );
+  }
+
+  /** Says once per FIFO that Deno's watcher was held opening it (see held_open.ts). */
+  #onHeld(path: string): void {
+    if (this.#heldSaid.has(path)) return;
+    this.#heldSaid.add(path);
+    this.#warn(
+      `Deno's watcher was held opening the FIFO '${path}' (it opens each path an event ` +
+        "names, and an open of a FIFO waits for a writer): freed; the watchers are reopened " +
+        "and a full rescan follows (FIFOs are never backed up)",
     );
   }
 

@@ -11,7 +11,8 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { makeFixture } from "../helpers.ts";
+import { makeFixture, poll, writeTree } from "../helpers.ts";
+import { backedUp, DEADLINE_MS, type Exit, WatchProcess } from "../watch_helpers.ts";
 import { killAndWait, pausedRun, runTool } from "./util.ts";
 
 const MiB = 1 << 20;
@@ -178,3 +179,25 @@ for (const what of ["FIFO", "folder"] as const) {
     },
   });
 }
+
+Deno.test({
+  name: "watch: a FIFO made in a source folder neither stops its events nor holds up its end",
+  ignore: Deno.build.os !== "linux", // Deno's inotify watcher opens the paths events name
+  fn: async () => {
+    // No periodic rescan: events alone must bring the new files in.
+    using fx = makeFixture({ "a.txt": "a\n" }, { watch: { debounce_ms: 200, rescan_interval: 0 } });
+    await using w = new WatchProcess(fx);
+    await w.ready();
+    mkfifo(join(fx.source, "p"));
+    writeTree(fx.source, { "n.txt": "after the FIFO\n" });
+    await backedUp(fx.backup, "n.txt", "after the FIFO\n");
+    assert.match(w.stderr, /watcher was held opening the FIFO '.*p'/);
+    // A FIFO made just before the stop, its event taken up while the watchers close.
+    mkfifo(join(fx.source, "q"));
+    writeTree(fx.source, { "m.txt": "m\n" });
+    let exit: Exit | undefined;
+    w.stop().then((e) => exit = e);
+    await poll("the watch to stop", () => exit !== undefined, DEADLINE_MS);
+    assert.equal(exit!.code, 0, exit!.stderr);
+  },
+});

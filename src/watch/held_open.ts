@@ -1,0 +1,106 @@
+/**
+ * Frees Deno's watcher from a FIFO. For each event, Deno's watcher thread (the notify
+ * crate's "notify-rs inotify loop") opens the path the event names, to read only, and
+ * without O_NONBLOCK: a FIFO made in a followed folder holds that open until some process
+ * opens the FIFO to write. Meanwhile no event is delivered, and closing the watcher, which
+ * waits for that thread, hangs the session's end: a stopped `watch` never exits (seen with
+ * Deno 2.9.6 on Linux: the thread waits in the kernel's `wait_for_partner`).
+ *
+ * On Linux, `heldFifo` finds such a thread in /proc/self/task (by its name, and where it
+ * waits) and reads the path it is opening (the open call's argument, from /proc/self/mem).
+ * `openHeldFifo` then opens that FIFO to read and write, which never waits and completes
+ * the waiting open; the caller closes the watchers, then that handle: its close (a write
+ * end closed) is an event, which a watcher still open would take up, opening the FIFO
+ * again. Nothing is read from or written to the FIFO. Elsewhere there is no /proc, and
+ * nothing is found. Reads only /proc; an interruption leaves nothing.
+ */
+
+/** The watcher thread's name as /proc shows it (cut to 15 bytes). */
+const WATCHER_THREAD = /^notify-rs/;
+/** Where the kernel parks an open of a FIFO that waits for its other end. */
+const FIFO_WAIT = "wait_for_partner";
+/**
+ * The open calls' numbers, by architecture, and which argument is the path: openat(2) on
+ * both (x86_64 257, aarch64 56: its path is the second argument), and open(2) on x86_64 (2).
+ */
+const OPEN_CALLS: Record<string, Record<number, number>> = {
+  x86_64: { 257: 1, 2: 0 },
+  aarch64: { 56: 1 },
+};
+/** Longest path read from memory: PATH_MAX on Linux. */
+const PATH_MAX = 4096;
+
+/** The FIFO a watcher thread waits to open, if one does (Linux). */
+export function heldFifo(): string | undefined {
+  if (Deno.build.os !== "linux") return undefined;
+  for (const task of heldTasks()) {
+    const path = pathBeingOpened(task);
+    if (path !== undefined && isFifo(path)) return path;
+  }
+  return undefined;
+}
+
+/**
+ * The FIFO a watcher thread waits to open, opened to read and write (Linux opens a FIFO so
+ * at once, as both of its ends): the thread's open completes. Close it after the watchers.
+ */
+export function openHeldFifo(): Deno.FsFile | undefined {
+  const path = heldFifo();
+  if (path === undefined) return undefined;
+  try {
+    return Deno.openSync(path, { read: true, write: true });
+  } catch {
+    return undefined; // gone or replaced meanwhile: the open fails, or completed by itself
+  }
+}
+
+/** The ids of the watcher threads waiting for a FIFO's other end. */
+function heldTasks(): string[] {
+  const held: string[] = [];
+  try {
+    for (const { name } of Deno.readDirSync("/proc/self/task")) {
+      const comm = readProc(`/proc/self/task/${name}/comm`);
+      if (!comm || !WATCHER_THREAD.test(comm)) continue;
+      if (readProc(`/proc/self/task/${name}/wchan`) === FIFO_WAIT) held.push(name);
+    }
+  } catch {
+    // No /proc (a container without it): nothing can be found.
+  }
+  return held;
+}
+
+/** The path a thread's open call names, read from its arguments; undefined if not known. */
+function pathBeingOpened(task: string): string | undefined {
+  // "257 0xffffffffffffff9c 0x7f14a0001234 0x80000 ...": the call's number, then arguments.
+  const fields = readProc(`/proc/self/task/${task}/syscall`)?.split(" ");
+  const which = OPEN_CALLS[Deno.build.arch]?.[Number(fields?.[0])];
+  if (fields === undefined || which === undefined) return undefined;
+  const address = Number(fields[1 + which]);
+  if (!Number.isSafeInteger(address) || address === 0) return undefined;
+  try {
+    using mem = Deno.openSync("/proc/self/mem", { read: true });
+    mem.seekSync(address, Deno.SeekMode.Start);
+    const buf = new Uint8Array(PATH_MAX);
+    const n = mem.readSync(buf) ?? 0;
+    const end = buf.subarray(0, n).indexOf(0);
+    return end > 0 ? new TextDecoder().decode(buf.subarray(0, end)) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function isFifo(path: string): boolean {
+  try {
+    return Deno.lstatSync(path).isFifo === true;
+  } catch {
+    return false;
+  }
+}
+
+function readProc(path: string): string | undefined {
+  try {
+    return Deno.readTextFileSync(path).trim();
+  } catch {
+    return undefined;
+  }
+}
