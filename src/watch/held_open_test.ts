@@ -1,0 +1,36 @@
+/** Deno's watcher thread held opening a FIFO is found, freed, and the watcher then ends. */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { heldFifo, openHeldFifo } from "./held_open.ts";
+
+/** Generous: the thread takes the event up within milliseconds. */
+const DEADLINE_MS = 30_000;
+
+Deno.test({
+  name: "heldFifo finds the watcher thread waiting to open a FIFO; openHeldFifo frees it",
+  ignore: Deno.build.os !== "linux",
+  fn: async () => {
+    const dir = Deno.makeTempDirSync();
+    try {
+      const watcher = Deno.watchFs(dir);
+      const loop = (async () => {
+        for await (const _ of watcher) { /* events are not looked at */ }
+      })();
+      assert.equal(heldFifo(), undefined, "nothing is held before a FIFO appears");
+      const fifo = join(dir, "p");
+      assert.equal(new Deno.Command("mkfifo", { args: [fifo] }).outputSync().code, 0);
+      const started = performance.now();
+      while (heldFifo() !== fifo) {
+        assert.ok(performance.now() - started < DEADLINE_MS, "the thread was never held");
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      // Freed, the watcher's close completes; the FIFO is closed once it has.
+      using _freed = openHeldFifo();
+      watcher.close();
+      await loop;
+      assert.equal(heldFifo(), undefined);
+    } finally {
+      Deno.removeSync(dir, { recursive: true });
+    }
+  },
+});
