@@ -130,10 +130,11 @@ function denoErrors<T>(call: string, abs: string, body: () => T): T {
     return body();
   } catch (e) {
     const { code, errno, message } = e as { code?: string; errno?: number; message?: string };
-    const Kind = ERROR_CLASSES[code ?? ""];
-    if (!Kind) throw e;
+    if (code === undefined) throw e;
+    // Another errno (EAGAIN, ENXIO, EIO...) is a plain Error, worded alike.
+    const Kind = ERROR_CLASSES[code] ?? Error;
     // "ENOENT: no such file or directory, open '/x'" → "No such file or directory".
-    const what = /^\w+: ([^,]+)/.exec(message ?? "")?.[1] ?? code!;
+    const what = /^\w+: ([^,]+)/.exec(message ?? "")?.[1] ?? code;
     const number = errno === undefined ? "" : ` (os error ${Math.abs(errno)})`;
     throw new Kind(`${what[0].toUpperCase()}${what.slice(1)}${number}: ${call} '${abs}'`);
   }

@@ -77,6 +77,13 @@ for (const [name, open] of OPENERS) {
         assert.throws(() => open(join(dir, "file", "x")), Deno.errors.NotADirectory);
         using folder = open(dir);
         assert.throws(() => folder.read(new Uint8Array(8)), Deno.errors.IsADirectory);
+        // An errno without a class of Deno's (a socket cannot be opened: ENXIO), alike.
+        const socket = join(dir, "socket");
+        using _listener = Deno.listen({ transport: "unix", path: socket });
+        assert.throws(
+          () => open(socket),
+          { message: `No such device or address (os error 6): open '${socket}'` },
+        );
       }),
   });
 }
