@@ -123,7 +123,9 @@ export async function finishAction(
       // Only a stored copy reached safely is removed: never anything through a symlink
       // someone put in the backup root, nor a folder put in the copy's place.
       if (isStoredCopy(entryAt(a.storedAt))) Deno.removeSync(at(a.storedAt));
-      else a.absent = true;
+      // Gone when recovering: the interrupted run deleted it before it was killed (logged
+      // as a deletion: that run's own line was lost with it).
+      else if (!recovering) a.absent = true;
       faultPoint("pruned");
       removeEmptyParents(root, a.storedAt, real);
       return;

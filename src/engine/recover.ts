@@ -2,14 +2,15 @@
  * Crash recovery, run under the lock at the start of every session. A journaled batch
  * (an intent) whose commit never happened is replayed: each action's idempotent steps are
  * finished (or, when impossible, undone) and the actions that completed are committed, as
- * the interrupted run would have. Then the temporary folder is emptied: what is left there
+ * the interrupted run would have, and logged as it would have logged them (its log lost the
+ * lines it had not flushed yet). Then the temporary folder is emptied: what is left there
  * was staged but never journaled, so the next pass simply reads those files again.
  */
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import type { RunLog } from "../log/runlog.ts";
 import type { StateStore } from "../state/store.ts";
 import { executeActions } from "./execute.ts";
-import { storedCopyWarning } from "./describe.ts";
+import { formatAction, storedCopyWarning } from "./describe.ts";
 import { errorText } from "./errors.ts";
 
 /** Finishes the interrupted batches; returns a warning per stored copy found missing. */
@@ -30,8 +31,13 @@ export async function recoverInterrupted(
     );
     log.line(
       `RECOVER: completed ${done.length} action(s) of interrupted run ${intent.runId}` +
-        (failed.length ? `, undid ${failed.length}` : ""),
+        (failed.length ? `, undid ${failed.length}` : "") + (done.length ? ":" : ""),
     );
+    // Each one as that run would have logged it: its own log lost the lines still buffered
+    // when it was killed, and every copy moved or deleted is named in some log.
+    for (const a of done) {
+      for (const line of formatAction(a, basename(root))) log.line(line);
+    }
     for (const f of failed) log.line(`RECOVER undone: ${f.action.path}: ${f.message}`);
     for (const a of done) {
       const lost = storedCopyWarning(a);

@@ -138,6 +138,7 @@ export async function openSession(
     // At the start, so that the log's last line says how the run ended.
     rotateLogs(log, config.logRetention);
     const recovered = await recoverInterrupted(config.backupRoot, paths.tmp, store, log);
+    log.flush(); // a run killed before its first batch still leaves its start in the log
     return makeSession({
       config,
       tmpDir: paths.tmp,
