@@ -6,7 +6,7 @@
 import { oneLine } from "../log/runlog.ts";
 import { formatHistory, historyEntries } from "../restore/history.ts";
 import { loadConfigFor, resolverFor, runningNow, withState } from "../restore/open.ts";
-import { unfinishedWarning, unfinishedWork, whereNow } from "../restore/unfinished.ts";
+import { prunedNow, unfinishedWarning, unfinishedWork, whereNow } from "../restore/unfinished.ts";
 import { isStoredCopy, storedEntry } from "../engine/fsops.ts";
 import { flag, parseCommand, refuseEmptyPaths, str, UsageError } from "./args.ts";
 
@@ -65,7 +65,11 @@ export function historyCommand(argv: string[]): Promise<number> {
     return Promise.resolve(1);
   }
   const held = (storage: string) => isStoredCopy(storedEntry(config.backupRoot, storage));
-  const entries = historyEntries(copies, (at) => whereNow(unfinished, at, held));
+  const entries = historyEntries(
+    copies,
+    (at) => whereNow(unfinished, at, held),
+    (at) => prunedNow(unfinished, at, held),
+  );
   if (flag(p, "json")) console.log(JSON.stringify({ path, versions: entries }, null, 2));
   else console.log(formatHistory(path, entries).split("\n").map(oneLine).join("\n"));
   return Promise.resolve(0);

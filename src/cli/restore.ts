@@ -119,6 +119,8 @@ export async function restoreCommand(argv: string[]): Promise<number> {
           fallbacksFor: (copies) =>
             othersHoldingAnyAlgo(root, copies, () => store.eachStoredCopy()),
           movedOf: (storedAt) => movedTo(unfinished, storedAt),
+          // Asked only of a copy that could not be read.
+          prunedOf: (storedAt) => unfinished.pruned.has(storedAt),
           onResult: (r) => {
             tally.add(r);
             if (!quiet) printLine(r);

@@ -49,7 +49,8 @@ const SYNCFS_MIN_FILES = 64;
 /** Folders whose file system is remembered (about 100 bytes each). */
 const FOLDER_DEVICES_LIMIT = 16384;
 
-export interface RestoreAllOptions extends Pick<WriteOptions, "overwrite" | "movedOf"> {
+export interface RestoreAllOptions
+  extends Pick<WriteOptions, "overwrite" | "movedOf" | "prunedOf"> {
   onResult(r: RestoreResult): void;
   /**
    * Where else the backup holds the contents of `copies` (their own copies found missing
@@ -95,6 +96,7 @@ async function restoreFiles(
   const wopts: WriteOptions = {
     overwrite: opts.overwrite,
     movedOf: opts.movedOf,
+    prunedOf: opts.prunedOf,
     buf: new Uint8Array(READ_BUFFER_BYTES),
     madeFolders,
     rootAliases: otherMountsOf(root),

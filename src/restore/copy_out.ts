@@ -122,6 +122,12 @@ export async function writeFromAny(
     makeSymlink(c.linkTarget, tmp, c.mode);
     return RECORDED_TARGET;
   }
+  if (opts.prunedOf?.(c.storedAt!)) {
+    throw new UnusableCopy(
+      `version ${c.seq} was pruned by retention (by the interrupted run, which the next run ` +
+        "records): its copy no longer exists",
+    );
+  }
   throw first;
 }
 

@@ -40,13 +40,23 @@ const iso = (ms: number) => new Date(ms).toISOString();
 
 /**
  * The entries of one path's copies; `movedTo` says where an interrupted run moved a copy
- * (see `whereNow`), if it did.
+ * (see `whereNow`), if it did, and `prunedNow` whether its retention deleted it.
  */
 export function historyEntries(
   copies: StoredCopy[],
   movedTo: (storedAt: string) => string | undefined = () => undefined,
+  /** Whether an interrupted run's retention deleted the copy at a storage path. */
+  prunedNow: (storedAt: string) => boolean = () => false,
 ): HistoryEntry[] {
-  return [...copies].sort((a, b) => a.seq - b.seq).map((c) => ({
+  return [...copies].sort((a, b) => a.seq - b.seq).map((c) =>
+    c.storedAt !== null && prunedNow(c.storedAt)
+      ? { ...entryOf(c), location: "pruned" as const, storedAt: null }
+      : { ...entryOf(c), ...moved(c.storedAt, movedTo) }
+  );
+}
+
+function entryOf(c: StoredCopy): HistoryEntry {
+  return {
     version: c.seq,
     kind: c.kind,
     becameCurrent: iso(c.validFrom),
@@ -59,8 +69,7 @@ export function historyEntries(
     location: c.location,
     storedAt: c.storedAt,
     prunedAt: c.prunedAt === null ? null : iso(c.prunedAt),
-    ...moved(c.storedAt, movedTo),
-  }));
+  };
 }
 
 function moved(storedAt: string | null, movedTo: (storedAt: string) => string | undefined) {

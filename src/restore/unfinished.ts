@@ -2,7 +2,8 @@
  * What an interrupted run did without recording it. A run journals each batch (an intent)
  * before its file steps and records their results at the commit; killed in between, it
  * leaves stored copies moved (archived to `versions/`, deleted to `_deleted/`, promoted)
- * and new copies placed that the state does not know yet. The next `run`, `watch` or
+ * and new copies placed that the state does not know yet, and old versions deleted by
+ * retention that the state still lists. The next `run`, `watch` or
  * `verify --repair` finishes that work first; `restore` and `verify`, which never write,
  * see the state as of the last commit instead, so they are told where the copies went.
  * Pure: from the journaled actions; nothing is read from disk or written.
@@ -16,10 +17,12 @@ export interface Unfinished {
   moved: Map<string, string>;
   /** Storage paths where unfinished actions place copies that no record holds yet. */
   placed: Set<string>;
+  /** Stored copies unfinished actions delete (retention's prunes), by storage path. */
+  pruned: Set<string>;
 }
 
 export function unfinishedWork(intents: readonly { actions: readonly Action[] }[]): Unfinished {
-  const work: Unfinished = { actions: 0, moved: new Map(), placed: new Set() };
+  const work: Unfinished = { actions: 0, moved: new Map(), placed: new Set(), pruned: new Set() };
   for (const intent of intents) {
     for (const a of intent.actions) {
       work.actions++;
@@ -46,8 +49,10 @@ function note(work: Unfinished, a: Action): void {
     case "skip":
       if (a.refresh?.relocatedTo !== undefined) work.placed.add(a.refresh.relocatedTo);
       return;
-    case "exclude":
     case "prune":
+      work.pruned.add(a.storedAt);
+      return;
+    case "exclude":
       return;
   }
 }
@@ -80,6 +85,18 @@ export function whereNow(
   const places = movedTo(work, storedAt);
   for (let i = places.length - 1; i >= 0; i--) if (held(places[i])) return places[i];
   return undefined;
+}
+
+/**
+ * Whether an interrupted run already deleted the copy recorded at `storedAt` as retention
+ * pruned it: journaled for it, and no longer there (`held` asks the disk).
+ */
+export function prunedNow(
+  work: Unfinished,
+  storedAt: string,
+  held: (storage: string) => boolean,
+): boolean {
+  return work.pruned.has(storedAt) && !held(storedAt);
 }
 
 /** The warning for read-only commands when a run was interrupted before its commit. */

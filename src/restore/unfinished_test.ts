@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { movedTo, unfinishedWarning, unfinishedWork, whereNow } from "./unfinished.ts";
+import { movedTo, prunedNow, unfinishedWarning, unfinishedWork, whereNow } from "./unfinished.ts";
 import type { Action, NewContent } from "../engine/types.ts";
 
 const content = { hash: "h", algo: "sha256" } as unknown as NewContent;
@@ -46,4 +46,20 @@ Deno.test("whereNow: the furthest place along the moves that holds a copy", () =
   assert.equal(whereNow(work, "x", holding("x", "y")), "y"); // x holds the new content
   assert.equal(whereNow(work, "x", holding("y", "z")), "z");
   assert.equal(whereNow(work, "w", holding("w", "y")), undefined); // never moved
+});
+
+Deno.test("prunedNow: a copy journaled for pruning and no longer there", () => {
+  const work = unfinishedWork([{
+    actions: [{
+      type: "prune",
+      path: "s/a.txt",
+      copyId: 1,
+      seq: 1,
+      storedAt: "versions/a.txt/v1.bak",
+    }],
+  }]);
+  const holding = (...names: string[]) => (p: string) => names.includes(p);
+  assert.equal(prunedNow(work, "versions/a.txt/v1.bak", holding()), true);
+  assert.equal(prunedNow(work, "versions/a.txt/v1.bak", holding("versions/a.txt/v1.bak")), false);
+  assert.equal(prunedNow(work, "versions/b.txt/v1.bak", holding()), false); // never journaled
 });

@@ -154,7 +154,9 @@ export async function verifyBackup(
       : [listing.listed.has(c.id) ? undefined : claim(c.storedAt!, c.kind), ...movedNames(c)]
         .find((n) => n !== undefined);
     if (name === undefined) {
-      if (!unchecked(c)) report.missing.push(bad(c));
+      // Deleted by the interrupted run's retention (journaled): gone as planned, not missing.
+      if (unfinished?.pruned.has(c.storedAt!)) report.total--;
+      else if (!unchecked(c)) report.missing.push(bad(c));
       continue;
     }
     present++;

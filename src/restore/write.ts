@@ -69,6 +69,8 @@ export interface WriteOptions {
   fallbacksOf?: (c: StoredCopy) => Iterable<string>;
   /** Where an interrupted run moved a copy without recording it (tried first). */
   movedOf?: (storedAt: string) => string[];
+  /** Whether an interrupted run's retention was to delete the copy at a storage path. */
+  prunedOf?: (storedAt: string) => boolean;
   /** Read buffer, reused across files. */
   buf: Uint8Array;
   /** Other paths where the backup root or a folder in it is mounted too (bind mounts). */

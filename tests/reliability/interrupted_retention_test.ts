@@ -1,0 +1,77 @@
+/**
+ * A run killed while retention deletes old versions. Its deletions are in the logs:
+ * recovery finishes its journaled actions and logs each as that run would have (its own
+ * log lost the lines it had not flushed), so every copy deleted is named in some log, and
+ * a killed run's log shows at least that it started. Before any run recovers it, the
+ * read-only commands take a version that run deleted for pruned, not for missing.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { type Fixture, listFiles, makeFixture, writeConfig, writeTree } from "../helpers.ts";
+import { runTool } from "./util.ts";
+
+/** Four contents of f1, f2 and f3 (three old versions each, kept at 5), then the limit at 1. */
+async function withVersions(fx: Fixture): Promise<Set<string>> {
+  const config = (max: number) =>
+    writeConfig(fx.config, {
+      sources: ["./source"],
+      backup_root: "./backup",
+      log_dir: "./logs",
+      retention: { max_versions_per_file: max },
+    });
+  config(5);
+  for (const v of [1, 2, 3, 4]) {
+    writeTree(fx.source, { f1: `v${v} 1\n`, f2: `v${v} 2\n`, f3: `v${v} 3\n` });
+    assert.equal((await runTool(["run", "--config", fx.config])).code, 0);
+  }
+  const before = versions(fx);
+  assert.equal(before.size, 9);
+  config(1);
+  return before;
+}
+
+const versions = (fx: Fixture) => new Set(listFiles(join(fx.backup, "versions")));
+
+/** A run killed right after retention deleted its first version (as SIGKILL would). */
+async function killedPruning(fx: Fixture): Promise<void> {
+  const killed = await runTool(["run", "--config", fx.config], {
+    env: { BACKUP_TOOL_FAULT: "pruned:1" },
+  });
+  assert.equal(killed.code, 137, killed.stderr);
+}
+
+Deno.test("retention deletions finished by recovery are each logged", async () => {
+  using fx = makeFixture({});
+  const before = await withVersions(fx);
+  await killedPruning(fx);
+  assert.ok(fx.lastLog()[0]?.startsWith("Run started: run"), "the killed run's log says so");
+  assert.equal((await runTool(["run", "--config", fx.config])).code, 0);
+  const deleted = [...before].filter((v) => !versions(fx).has(v)).map((v) => `versions/${v}`);
+  assert.equal(deleted.length, 6);
+  const logged = fx.logLines().filter((l) => l.startsWith("RETENTION delete: "))
+    .map((l) => l.slice("RETENTION delete: ".length));
+  assert.deepEqual([...new Set(logged)].sort(), deleted.sort());
+  assert.ok(
+    fx.logLines().some((l) => /^RECOVER: completed 6 action\(s\) of interrupted run/.test(l)),
+  );
+});
+
+Deno.test("before recovery, verify, history and restore take a version the killed run deleted for pruned", async () => {
+  using fx = makeFixture({});
+  const before = await withVersions(fx);
+  await killedPruning(fx);
+  const gone = [...before].filter((v) => !versions(fx).has(v));
+  assert.equal(gone.length, 1);
+  const [, file, version] = /^(.+)\/v(\d+)\.bak$/.exec(gone[0])!;
+  const run = (...args: string[]) => runTool([...args, "--config", fx.config]);
+
+  const verify = await run("verify");
+  assert.equal(verify.code, 0, verify.stdout + verify.stderr);
+  assert.doesNotMatch(verify.stdout + verify.stderr, /MISSING/);
+  const history = await run("history", file);
+  assert.equal(history.code, 0, history.stderr);
+  assert.match(history.stdout, new RegExp(`^v${version} .* pruned by retention$`, "m"));
+  const restore = await run("restore", file, "--version", version, "--to", join(fx.dir, "out"));
+  assert.equal(restore.code, 1, restore.stdout + restore.stderr);
+  assert.match(restore.stdout + restore.stderr, /was pruned by retention \(by the interrupted run/);
+});
