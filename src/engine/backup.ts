@@ -84,9 +84,25 @@ const STOPPED_LINE = "Run stopped before it finished (a stop signal): what was c
   "stays; the rest is left for the next run";
 
 /** The state, read only, if there is one; a root the user cannot read is exit 2. */
-function openForPlan(config: Config, db: string): StateStore | undefined {
+/**
+ * The state a plan reads, and how many journaled actions an interrupted run left. Where it
+ * left some, a private copy of the state with them recorded, as the next run's recovery
+ * records them first: planned against the state as the crash left it, the copies that run
+ * placed would look like someone else's files, and its work would be planned again.
+ */
+function openForPlan(config: Config, db: string): { store?: StateStore; pending: number } {
   try {
-    return exists(db) ? StateStore.open(db, { readOnly: true }) : undefined;
+    if (!exists(db)) return { pending: 0 };
+    const store = StateStore.open(db, { readOnly: true });
+    const intents = store.pendingIntents();
+    if (intents.length === 0) return { store, pending: 0 };
+    store.close();
+    const copy = StateStore.openPrivateCopy(db);
+    for (const intent of copy.pendingIntents()) {
+      const ctx = { runId: intent.runId, time: intent.createdAt, trustBefore: 0 };
+      copy.commitBatch(intent.actions, ctx, [intent.id]);
+    }
+    return { store: copy, pending: intents.reduce((n, i) => n + i.actions.length, 0) };
   } catch (e) {
     if (!(e instanceof Deno.errors.PermissionDenied)) throw e;
     throw new PreflightError(
@@ -101,7 +117,7 @@ export async function planOnce(config: Config, opts: PassOptions = {}): Promise<
   checkSourcesReadable(config);
   checkLogDir(config); // what the run would refuse, the plan refuses too
   const paths = statePaths(config.backupRoot);
-  const store = openForPlan(config, paths.db);
+  const { store, pending } = openForPlan(config, paths.db);
   try {
     const known = store?.prefixes() ?? new Map<string, string>();
     const prefixes = assignPrefixes(known, config.sources.map((s) => s.name));
@@ -115,11 +131,11 @@ export async function planOnce(config: Config, opts: PassOptions = {}): Promise<
       runId: 0,
     };
     const result = await runPass(ctx, { ...opts, dryRun: true });
-    const pending = store?.pendingIntents().reduce((n, i) => n + i.actions.length, 0) ?? 0;
     return {
       ...result,
       notice: pending === 0 ? undefined : `an interrupted run left ${pending} journaled ` +
-        `action(s), which the next run completes before anything else; they are not shown here`,
+        "action(s), which the next run completes before anything else; they are not shown " +
+        "here, and the plan is of what follows them",
       runId: 0,
       durationMs: Math.round(performance.now() - started),
       exitCode: needsAttention(result) ? 1 : 0,

@@ -63,6 +63,15 @@ export class StateDb {
    * and its journals instead, where SQLite rolls back what the crash left unfinished, as
    * the next run will; the copy is removed at close.
    */
+  /**
+   * A private copy of the state, changed without changing the backup root: what `plan`
+   * reads after a crash, with the interrupted run's journaled work recorded in it, as the
+   * next run's recovery will. Removed at close.
+   */
+  static openPrivateCopy(file: string): StateDb {
+    return StateDb.#openCopy(file);
+  }
+
   static #openCopy(file: string): StateDb {
     const dir = Deno.makeTempDirSync({ prefix: "backup-tool-state-" });
     try {

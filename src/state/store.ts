@@ -43,6 +43,11 @@ export class StateStore {
     return new StateStore(StateDb.open(file, opts.readOnly ?? false));
   }
 
+  /** A private copy of the state, to change without changing the backup root (see connection.ts). */
+  static openPrivateCopy(file: string): StateStore {
+    return new StateStore(StateDb.openPrivateCopy(file));
+  }
+
   /** Closes the database, leaving WAL mode first if it writes (see connection.ts). */
   close(): void {
     this.#db.close();
