@@ -13,7 +13,15 @@ import { VERSION } from "../src/version.ts";
 import { SCHEMA_VERSION } from "../src/state/schema.ts";
 import { DatabaseSync } from "node:sqlite";
 import { permissionFlags, REPO as SCRIPTS_REPO, v8Flags } from "../scripts/compile_all.ts";
-import { type CliResult, MAIN, makeFixture, REPO, runCli, toolCommand } from "./helpers.ts";
+import {
+  type CliResult,
+  MAIN,
+  makeFixture,
+  REPO,
+  runCli,
+  toolCommand,
+  writeConfig,
+} from "./helpers.ts";
 
 // deno-lint-ignore no-control-regex
 const ANSI = /\x1b\[/;
@@ -302,23 +310,29 @@ Deno.test("log rotation: with log_retention 3, five runs leave three logs and lo
   assert.match(fx.lastLog()[1], /^LOG ROTATE delete: /);
 });
 
-Deno.test("log_dir inside a source: only the run logs are skipped and rotated, never other files", async () => {
+Deno.test("log_dir inside a source: only the run logs are skipped and rotated, never other files, even one named like them", async () => {
   using fx = makeFixture({
     "a.txt": "a",
     "logs/app.log": "the app's own log",
     "logs/notes.txt": "n",
+    "logs/2001-01-01T00-00-00.000Z-run.log": "named like a run log, but not one",
   }, {
     log_dir: "./source/logs",
     log_retention: 1,
   });
   for (let i = 0; i < 3; i++) assert.equal((await fx.cli("run")).code, 0);
   const inSource = [...Deno.readDirSync(join(fx.source, "logs"))].map((e) => e.name).sort();
-  assert.equal(inSource.length, 3, inSource.join(", ")); // app.log, notes.txt, the last run log
-  assert.deepEqual(inSource.slice(1), ["app.log", "notes.txt"]);
+  // The user's three files, and the last run log.
+  assert.equal(inSource.length, 4, inSource.join(", "));
+  assert.deepEqual([inSource[0], ...inSource.slice(2)], [
+    "2001-01-01T00-00-00.000Z-run.log",
+    "app.log",
+    "notes.txt",
+  ]);
   const stored = [...Deno.readDirSync(join(fx.backup, "logs"))].map((e) => e.name).sort();
-  assert.deepEqual(stored, ["app.log", "notes.txt"]);
+  assert.deepEqual(stored, ["2001-01-01T00-00-00.000Z-run.log", "app.log", "notes.txt"]);
   const last = await fx.cli("run");
-  assert.match(last.stdout, /0 new, 0 updated, 0 duplicate, 3 unchanged, 0 deleted/);
+  assert.match(last.stdout, /0 new, 0 updated, 0 duplicate, 4 unchanged, 0 deleted/);
 });
 
 Deno.test("log_dir inside a source: a large first backup (walked by the staging worker) skips the run logs too", async () => {
@@ -405,3 +419,27 @@ if (hasScript) {
 } else {
   console.log("skipped terminal test: util-linux 'script' (for a pseudo-terminal) not found");
 }
+
+Deno.test("log rotation: two jobs sharing a log_dir each rotate their own logs, never another's or a file merely named so", async () => {
+  using fx = makeFixture(TREE, { log_retention: 2 });
+  const other = join(fx.dir, "other.jsonc");
+  writeConfig(other, {
+    sources: ["./source"],
+    backup_root: "./backup2",
+    log_dir: "./logs",
+    log_retention: 2,
+  });
+  const notOurs = join(fx.logs, "2001-01-01T00-00-00.000Z-run.log");
+  Deno.mkdirSync(fx.logs, { recursive: true });
+  Deno.writeTextFileSync(notOurs, "someone's own notes\n");
+  for (let i = 0; i < 3; i++) assert.equal((await fx.cli("run")).code, 0);
+  for (let i = 0; i < 3; i++) {
+    assert.equal((await runCli(["run", "--config", other])).code, 0);
+  }
+  const logs = [...Deno.readDirSync(fx.logs)].map((e) => e.name).sort();
+  const rootOf = (name: string) =>
+    /for backup root '(.*)'$/m.exec(Deno.readTextFileSync(join(fx.logs, name)))?.[1];
+  const roots = logs.map(rootOf).filter((r) => r !== undefined).map((r) => r!.slice(fx.dir.length));
+  assert.deepEqual(roots.sort(), ["/backup", "/backup", "/backup2", "/backup2"]);
+  assert.equal(Deno.readTextFileSync(notOurs), "someone's own notes\n");
+});

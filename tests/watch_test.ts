@@ -542,7 +542,10 @@ Deno.test("watch: its log folder removed meanwhile, the log goes on in a new fil
     () => fx.logLines().some((l) => l.includes("after.txt")),
     DEADLINE_MS,
   );
-  assert.match(fx.logLines()[0], /^LOG continued from .*-watch\.log, which was removed$/);
+  assert.match(
+    fx.logLines()[0],
+    /^LOG continued from .*-watch\.log, which was removed for backup root '.*backup'$/,
+  );
   const exit = await w.stop();
   assert.equal(exit.code, 0, exit.stderr);
   assert.match(exit.stderr, /WARNING: The log file was removed: the log goes on in '.*'/);

@@ -20,7 +20,7 @@ import type { Source } from "../config/config.ts";
 import { isInside } from "../config/paths.ts";
 import { errorText } from "./errors.ts";
 import { pausePoint } from "./fault.ts";
-import { isRunLogName } from "../log/runlog.ts";
+import { isRunLogFile } from "../log/runlog.ts";
 import { exists, isRealFolderPath } from "./fsops.ts";
 import { isRestoreTemp } from "./layout.ts";
 import { compareCodePoints } from "./merge.ts";
@@ -376,7 +376,7 @@ function withinSkippedById(w: Walk, abs: string): boolean {
  * `restore` left beside its destination (a partial file, not the user's).
  */
 function isOwnFile(w: Walk, dir: string, name: string): boolean {
-  return (dir === w.opts.logDir && isRunLogName(name)) || isRestoreTemp(name);
+  return (dir === w.opts.logDir && isRunLogFile(childPath(dir, name))) || isRestoreTemp(name);
 }
 
 /**

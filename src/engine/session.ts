@@ -98,7 +98,7 @@ export async function openSession(
   // The log and the backup root are made before the lock and the state: a folder that
   // cannot be written is a configuration problem (exit 2), found before anything else.
   const log = preflight(
-    () => RunLog.open(config.logDir, command),
+    () => RunLog.open(config.logDir, command, new Date(), config.backupRoot),
     `Cannot write a log file in log_dir '${config.logDir}'`,
   );
   let lock: Lock;
@@ -130,7 +130,7 @@ export async function openSession(
     const clock = Date.now();
     const now = store.recordedTime(clock);
     const { prefixes, runId } = store.beginRun(command, config.sources, now);
-    log.line(`Run started: ${command} (run ${runId}, pid ${Deno.pid})`);
+    log.line(`Run started: ${command} (run ${runId}, pid ${Deno.pid})${log.ownerSuffix()}`);
     const clockNote = now - clock > CLOCK_BEHIND_MS ? clockBehind(clock, now) : undefined;
     if (clockNote) log.line(`CLOCK: ${clockNote}`);
     started = true;

@@ -24,6 +24,38 @@ export function isRunLogName(name: string): boolean {
   return RUN_LOG_NAME.test(name);
 }
 
+/** The first line of every file of a log: a session's start, or where it went on from. */
+const FIRST_LINE = /^\S+ (Run started: |LOG continued from )/;
+/** How a first line names the backup root its session was for (since 2026-12-03). */
+const OWNER = / for backup root '(.*)'$/;
+/** Longest first line read: a backup root's path is at most PATH_MAX (4096) bytes. */
+const FIRST_LINE_BYTES = 8192;
+
+/**
+ * Whether a file in log_dir is one of this tool's run logs: named as they are, and empty
+ * (a run killed before its first line reached the disk) or starting as each of them does.
+ * With `owner`, only a log of a session for that backup root, or of a version that did
+ * not name it: several jobs may share a log_dir, and one job's rotation must not remove
+ * another's logs (nor a file of someone's that merely has such a name).
+ */
+export function isRunLogFile(path: string, owner?: string): boolean {
+  if (!isRunLogName(basename(path))) return false;
+  let first: string;
+  try {
+    using f = Deno.openSync(path, { read: true });
+    const buf = new Uint8Array(FIRST_LINE_BYTES);
+    const n = f.readSync(buf) ?? 0;
+    const text = new TextDecoder().decode(buf.subarray(0, n));
+    first = text.slice(0, text.includes("\n") ? text.indexOf("\n") : text.length);
+  } catch {
+    return false; // not readable as a file: not one to remove
+  }
+  if (first === "") return true;
+  if (!FIRST_LINE.test(first)) return false;
+  const named = OWNER.exec(first)?.[1];
+  return owner === undefined || named === undefined || named === oneLine(owner);
+}
+
 /**
  * Run logs oldest first by name: by time, then by the `-N` a log made in the same
  * millisecond gets (which plain string order puts before the first one: '-' < '.').
@@ -78,19 +110,37 @@ export class RunLog {
   /** The folders `open` made for the log, innermost first: `discard` removes them again. */
   readonly #made: string[];
 
-  private constructor(path: string, file: Deno.FsFile, made: string[], command: string) {
+  /** The backup root whose sessions this log is of: named in each file's first line. */
+  readonly owner: string | undefined;
+
+  private constructor(
+    path: string,
+    file: Deno.FsFile,
+    made: string[],
+    command: string,
+    owner?: string,
+  ) {
     this.path = path;
     this.#file = file;
     this.#made = made;
     this.#command = command;
+    this.owner = owner;
   }
 
-  /** Creates `<log_dir>/<UTC time>-<command>.log`, and log_dir if need be. */
-  static open(dir: string, command: string, now = new Date()): RunLog {
+  /**
+   * Creates `<log_dir>/<UTC time>-<command>.log`, and log_dir if need be. Its first line
+   * should be `Run started: …` followed by `ownerSuffix()`.
+   */
+  static open(dir: string, command: string, now = new Date(), owner?: string): RunLog {
     const made = missingFolders(dir);
     Deno.mkdirSync(dir, { recursive: true, mode: PRIVATE_FOLDER });
     const { path, file } = createLogFile(dir, command, now);
-    return new RunLog(path, file, made, command);
+    return new RunLog(path, file, made, command, owner);
+  }
+
+  /** ` for backup root '<root>'`, which ends each file's first line (see `isRunLogFile`). */
+  ownerSuffix(): string {
+    return this.owner === undefined ? "" : ` for backup root '${this.owner}'`;
   }
 
   /**
@@ -130,7 +180,7 @@ export class RunLog {
     this.#file.close();
     const previous = basename(this.path);
     [this.path, this.#file, this.#written] = [next.path, next.file, 0];
-    this.line(`LOG continued from ${previous}${why}`);
+    this.line(`LOG continued from ${previous}${why}${this.ownerSuffix()}`);
   }
 
   #stampMs = 0;
@@ -181,11 +231,14 @@ export class RunLog {
     }
   }
 
-  /** Removes the oldest log files beyond `keep` (oldest by modification time), logging each. */
+  /**
+   * Removes the oldest log files of this log's backup root beyond `keep` (oldest by
+   * modification time), logging each.
+   */
   rotate(keep: number): void {
     const dir = join(this.path, "..");
     const logs = [...Deno.readDirSync(dir)]
-      .filter((e) => e.isFile && isRunLogName(e.name))
+      .filter((e) => e.isFile && isRunLogFile(join(dir, e.name), this.owner))
       .map((e) => ({ name: e.name, mtime: Deno.statSync(join(dir, e.name)).mtime?.getTime() ?? 0 }))
       .sort((a, b) => a.mtime - b.mtime || compareRunLogNames(a.name, b.name));
     for (const { name } of logs.slice(0, Math.max(0, logs.length - keep))) {

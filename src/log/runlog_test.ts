@@ -7,7 +7,7 @@ Deno.test("RunLog.rollOver: past the size, the log goes on in a new file, each n
   try {
     const log = RunLog.open(dir, "watch", new Date(Date.UTC(2026, 0, 1)));
     const first = log.path;
-    log.line("a line of about forty bytes, written out");
+    log.line("Run started: watch (a test)"); // how every session's log begins
     log.flush();
     log.rollOver(1 << 20, 5);
     assert.equal(log.path, first, "under the size: the same file");
