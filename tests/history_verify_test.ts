@@ -268,3 +268,13 @@ Deno.test("verify, restore and history while a backup holds the lock: a warning 
   }
   assert.equal((await fx.cli("verify")).stderr, "");
 });
+
+Deno.test("history of a name backed up in the other Unicode form says which form was", async () => {
+  const decomposed = "cafe\u0301.txt"; // as macOS writes it; shown as café.txt
+  using fx = makeFixture({ [decomposed]: "x" });
+  assert.equal((await fx.cli("run")).code, 0);
+  const r = await fx.cli("history", decomposed.normalize("NFC"));
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /never backed up, but the same name written decomposed \(NFD/);
+  assert.equal((await fx.cli("history", decomposed)).code, 0);
+});

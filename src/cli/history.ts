@@ -47,11 +47,19 @@ export function historyCommand(argv: string[]): Promise<number> {
   }
   const config = loadConfigFor(str(p, "config"));
   const given = p.positionals[0];
-  const { path, copies, folder, unfinished } = withState(config, (store) => {
+  const { path, copies, folder, unfinished, otherForm } = withState(config, (store) => {
     const resolver = resolverFor(config, store);
     const path = resolver.toLogical(given);
     const unfinished = unfinishedWork(store.pendingIntents());
-    return { path, copies: store.copiesOf(path), folder: resolver.isFolder(path), unfinished };
+    const copies = store.copiesOf(path);
+    // The same name in the other Unicode form (what a Mac's file system gives: é as e
+    // and an accent), which a terminal shows alike.
+    const otherForm = copies.length > 0
+      ? undefined
+      : [path.normalize("NFC"), path.normalize("NFD")].find((p) =>
+        p !== path && store.copiesOf(p).length > 0
+      );
+    return { path, copies, folder: resolver.isFolder(path), unfinished, otherForm };
   });
   const warning = unfinishedWarning(unfinished, "shows", runningNow(config));
   if (warning) console.error(warning);
@@ -59,7 +67,14 @@ export function historyCommand(argv: string[]): Promise<number> {
     throw new UsageError(`Cannot show history of folder '${given}': give a file PATH under it`);
   }
   if (copies.length === 0) {
-    console.error(oneLine(`Cannot show history of '${given}': '${path}' was never backed up`));
+    const hint = otherForm === undefined
+      ? ""
+      : `, but the same name written ${
+        unicodeForm(otherForm)
+      } was: give the path as the disk spells it (the two look alike on screen)`;
+    console.error(
+      oneLine(`Cannot show history of '${given}': '${path}' was never backed up${hint}`),
+    );
     // Exit code 1 always comes with its document (docs/json.md): here, no versions.
     if (flag(p, "json")) console.log(JSON.stringify({ path, versions: [] }, null, 2));
     return Promise.resolve(1);
@@ -73,4 +88,11 @@ export function historyCommand(argv: string[]): Promise<number> {
   if (flag(p, "json")) console.log(JSON.stringify({ path, versions: entries }, null, 2));
   else console.log(formatHistory(path, entries).split("\n").map(oneLine).join("\n"));
   return Promise.resolve(0);
+}
+
+/** Which Unicode normal form a name is written in, as people know them. */
+function unicodeForm(name: string): string {
+  return name === name.normalize("NFD")
+    ? "decomposed (NFD, as macOS writes names)"
+    : "composed (NFC)";
 }
