@@ -570,3 +570,23 @@ Deno.test({
     assert.equal(Deno.statSync(join(out, "private")).mode! & 0o777, 0o700);
   },
 });
+
+Deno.test("watch: a source folder removed and made again is followed again after one full rescan, not in a loop", async () => {
+  using fx = makeFixture({ "a.txt": "a\n" }, {
+    ...WATCH,
+    safety: { max_delete_percent: 100 }, // the removal archives a.txt
+  });
+  await using w = new WatchProcess(fx);
+  await w.ready();
+  Deno.removeSync(fx.source, { recursive: true });
+  Deno.mkdirSync(fx.source);
+  writeTree(fx.source, { "b.txt": "b\n" });
+  await backedUp(fx.backup, "b.txt", "b\n");
+  // Followed again: a later change comes as an event (no periodic rescan here).
+  writeTree(fx.source, { "c.txt": "c\n" });
+  await backedUp(fx.backup, "c.txt", "c\n");
+  // Each full pass renewed the watchers, which asked for another: 150 passes a second.
+  const rescans = fx.logLines().filter((l) => l === "RESCAN: the watcher was reopened");
+  assert.ok(rescans.length <= 2, `${rescans.length} rescans`);
+  assert.equal((await w.stop()).code, 0);
+});

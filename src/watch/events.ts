@@ -82,6 +82,13 @@ export function followEvents(paths: string[], handlers: EventHandlers): EventFol
   /** When the pending reopening is due (`performance.now()` time: monotonic). */
   let dueAt = 0;
   let failures = 0;
+  /**
+   * Events may have been lost since the last `onReopen` (a watcher failed or was dropped):
+   * said once, at the next opening. Not `failures`, which counts on until an event comes:
+   * every opening before then, a full rescan's own renewal among them, asked for another
+   * rescan, which renewed the watchers again, 150 times a second.
+   */
+  let lost = false;
 
   /** `aroundUnreadable`: plan around unreadable folders without trying the sources whole. */
   const open = (aroundUnreadable = false) => {
@@ -93,7 +100,10 @@ export function followEvents(paths: string[], handlers: EventHandlers): EventFol
       fail(e);
       return;
     }
-    if (failures > 0) handlers.onReopen();
+    if (lost) {
+      lost = false;
+      handlers.onReopen();
+    }
     for (const w of watchers) {
       const r = read(w).finally(() => reading.delete(r));
       reading.add(r);
@@ -138,6 +148,7 @@ export function followEvents(paths: string[], handlers: EventHandlers): EventFol
   const fail = (e: unknown) => {
     if (closed || timer !== undefined) return;
     failures++;
+    lost = true;
     const pause = Math.min(REOPEN_FIRST_MS * 2 ** (failures - 1), REOPEN_MAX_MS);
     handlers.onError(e, failures, pause);
     dueAt = performance.now() + pause;
