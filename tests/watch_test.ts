@@ -269,6 +269,12 @@ Deno.test("watch: a tree deleted folder by folder meets the mass-deletion guard 
   assert.match(w.stderr, /15 of 20 tracked files would be archived as deleted since the last/);
   assert.equal(readOrUndefined(join(fx.backup, "c/0.txt")), "c0\n");
   assert.equal(readOrUndefined(join(fx.backup, "_deleted/c/0.txt")), undefined);
+  // The fourth is held back too: the third, held back but gone, counts with it (it used to
+  // be left out, which put the fourth at 10 of 20, archived).
+  Deno.removeSync(join(fx.source, "d"), { recursive: true });
+  await poll("the guard to hold the fourth", () => w.stderr.includes("20 of 20 tracked"));
+  assert.equal(readOrUndefined(join(fx.backup, "d/0.txt")), "d0\n");
+  assert.equal(readOrUndefined(join(fx.backup, "_deleted/d/0.txt")), undefined);
   assert.equal((await w.stop()).code, 0);
 });
 

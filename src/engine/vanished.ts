@@ -46,6 +46,13 @@ export interface DeletionWindow {
   tracked: number;
   /** The same per source (by name), for the sources whose files it met deleted. */
   trackedIn?: Map<string, number>;
+  /**
+   * The paths of the deletions the guard held back in the window: still tracked, so the
+   * tracked count does not show them gone, yet gone all the same. Counted with every later
+   * deletion of the window, which would otherwise pass one folder at a time once the
+   * first, larger one was held back.
+   */
+  heldBack?: Set<string>;
 }
 
 /** Plans the vanished paths into the batch; returns the guard's message if it held them back. */
@@ -90,7 +97,12 @@ export function planVanished(
   const swapped = deleteGuard(followed, followedRules) === undefined
     ? new Set<TrackedFile>()
     : new Set(followed.filter(swappedIn(rules.sources)));
-  const guard = deleteGuard(followed.filter((t) => !swapped.has(t)), followedRules);
+  const judged = followed.filter((t) => !swapped.has(t));
+  const guard = deleteGuard(judged, followedRules);
+  if (guard && rules.window) {
+    const held = rules.window.heldBack ??= new Set();
+    for (const t of judged) held.add(t.path);
+  }
   for (const t of deletions) {
     if (!guard || swapped.has(t) || unfollowed.has(t)) batch.add(planner.planDelete(t));
   }
@@ -172,8 +184,12 @@ function deleteGuard(deletions: TrackedFile[], rules: VanishedRules): string | u
   const now = rules.trackedCount(enough(deleting));
   if (window) window.tracked = Math.max(window.tracked, now);
   const tracked = window ? window.tracked : now;
-  // With a window, what it already lost counts too: the most tracked, less what remains.
-  const total = window ? tracked - (now - deleting) : deleting;
+  // Held back earlier in the window (still tracked), and not among these.
+  const current = new Set(deletions.map((t) => t.path));
+  const heldBefore = [...window?.heldBack ?? []].filter((p) => !current.has(p));
+  // With a window, what it already lost counts too: the most tracked, less what remains,
+  // and what it held back.
+  const total = window ? tracked - (now - deleting) + heldBefore.length : deleting;
   const held = window ? `these ${deleting} were not archived` : "nothing was archived";
   const remedy = "if the source is mounted and the deletions are intended, run again with --force";
   if (total * 100 > max * tracked) {
@@ -181,12 +197,14 @@ function deleteGuard(deletions: TrackedFile[], rules: VanishedRules): string | u
     return `${total} of ${tracked} tracked files would be archived as deleted${since}, more ` +
       `than safety.max_delete_percent (${max}%): ${held}; ${remedy}`;
   }
+  const heldIn = countBySource(heldBefore.map((path) => ({ path })));
   for (const [source, count] of countBySource(deletions)) {
     const inSource = rules.trackedIn(source, enough(count));
-    // With a window, as above: the most the source tracked, less what remains of it.
+    // With a window, as above: the most the source tracked, less what remains of it, and
+    // what was held back in it.
     const most = window ? Math.max(window.trackedIn?.get(source) ?? 0, inSource) : inSource;
     if (window) (window.trackedIn ??= new Map()).set(source, most);
-    const gone = window ? most - (inSource - count) : count;
+    const gone = window ? most - (inSource - count) + (heldIn.get(source) ?? 0) : count;
     if (gone * 100 <= max * most) continue;
     return `${gone} of the ${most} tracked files of source '${source}' would be archived ` +
       `as deleted${window ? " since the last full pass" : ""}, more than ` +
@@ -208,7 +226,7 @@ function passingBase(n: number, max: number): number {
 }
 
 /** How many of the paths lie in each source (a logical path starts with its source's name). */
-function countBySource(files: TrackedFile[]): Map<string, number> {
+function countBySource(files: { path: string }[]): Map<string, number> {
   const counts = new Map<string, number>();
   for (const t of files) {
     const source = t.path.slice(0, t.path.indexOf("/"));
