@@ -80,8 +80,11 @@ export async function verifyAndRepair(
   try {
     const store = session.store;
     const report = await verifyBackup(config.backupRoot, catalogOf(store), opts);
-    const todo = [...report.missing, ...report.changed].map((b) =>
-      store.copiesOf(b.path).find((c) => c.seq === b.version)!
+    // A copy that cannot be read (its permissions changed by hand) is as good as damaged:
+    // restore cannot read it either. It is kept aside, like a changed one.
+    const unreadable = report.unreadable.filter((u) => u.kind === "copy" && u.path !== undefined);
+    const todo = [...report.missing, ...report.changed, ...unreadable].map((b) =>
+      store.copiesOf(b.path!).find((c) => c.seq === b.version)!
     );
     // The other copies of the bad copies' contents: one read of the state, on the first need
     // (and one more for copies under another hash algorithm, should one need those).
@@ -111,7 +114,9 @@ export async function verifyAndRepair(
       }
     }
     const failed = outcomes.filter((o) => o.error !== undefined).length;
-    const ok = report.unknown.length + report.unreadable.length === 0 && failed === 0;
+    const repaired = new Set(outcomes.filter((o) => o.error === undefined).map((o) => o.file));
+    const unreadableLeft = report.unreadable.filter((u) => !repaired.has(u.file));
+    const ok = report.unknown.length + unreadableLeft.length === 0 && failed === 0;
     session.log.line(
       `Verify complete: ${outcomes.length - failed} repaired, ${failed} not repaired, ` +
         `${report.unknown.length} unknown file(s)`,

@@ -45,12 +45,22 @@ export interface VerifyReport {
    * Folders of the backup root that could not be listed (no permission, a name this system
    * cannot give back): the copies below them are neither found nor called missing.
    */
-  unreadable: { file: string; error: string; kind: "folder" | "copy" }[];
+  unreadable: Unreadable[];
   /**
    * Actions of an interrupted run, journaled but never recorded (0 normally): the copies
    * they moved were checked where they went, and the copies they placed are not unknown.
    */
   unfinished: number;
+}
+
+/** What verify could not read: a folder of the backup root, or a copy (whose own it names). */
+export interface Unreadable {
+  file: string;
+  error: string;
+  kind: "folder" | "copy";
+  /** A copy's logical path and content number. */
+  path?: string;
+  version?: number;
 }
 
 export interface VerifyOptions {
@@ -131,7 +141,8 @@ export async function verifyBackup(
   const check = (c: StoredCopy, name: string) => {
     const found = digestOf(root, name, c, buf);
     if (found.startsWith(UNREADABLE)) { // there, but not to be read: not known to be changed
-      report.unreadable.push({ file: name, error: found.slice(UNREADABLE.length), kind: "copy" });
+      const error = found.slice(UNREADABLE.length);
+      report.unreadable.push({ file: name, error, kind: "copy", path: c.path, version: c.seq });
       return;
     }
     // Where an interrupted run placed new content over it, the old one is where it moved:

@@ -368,3 +368,21 @@ Deno.test({
     assert.equal(Deno.readTextFileSync(join(to, "a.txt")), "A2\n");
   },
 });
+
+Deno.test("a stored copy nobody can read (as nobody): verify --repair makes it again, keeps it aside, and restore works", async () => {
+  await unprivileged({ "a.txt": "a\n", "b.txt": "b\n" }, async ({ fx, run }) => {
+    assert.equal((await run("run")).code, 0);
+    Deno.chmodSync(join(fx.backup, "a.txt"), 0o000);
+    const repair = await run("verify", "--repair");
+    assert.equal(repair.code, 0, repair.stdout + repair.stderr);
+    assert.match(
+      repair.stdout,
+      /REPAIRED: a\.txt .* from source\/a\.txt; the damaged copy is kept/,
+    );
+    assert.match(repair.stdout, /Repair: 1 repaired, 0 not repaired/);
+    const out = join(fx.dir, "out");
+    assert.equal((await run("restore", "a.txt", "--to", out)).code, 0);
+    assert.equal(Deno.readTextFileSync(join(out, "a.txt")), "a\n");
+    assert.equal((await run("verify")).code, 0);
+  });
+});
