@@ -26,11 +26,12 @@ checked against the recorded hash), a symlink from its recorded target. A change
 is kept in .backup-tool/damaged/, never deleted. Copies nothing holds are named.
 
 Options:
-  --repair          Make missing and changed copies again where a source still has them
+  --repair          Make missing, changed and unreadable copies again from a source file or
+                    another copy that still holds their content
   --sample PERCENT  Re-hash a random PERCENT (above 0, up to 100, decimals allowed) of the copies
   --config FILE     Config file (default ./config.jsonc, then ./config.json)
   --json            Print { ok, checked, total, missing, changed, unknown, unreadable (each
-                    with kind folder or copy),
+                    with kind folder or copy; a copy with its path and version),
                     unfinished }, and with --repair also repaired and notRepaired
   --quiet, -q       Print nothing but problems
 
