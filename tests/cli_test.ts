@@ -175,7 +175,7 @@ Deno.test("init: folder names that cannot name a source get a usable name, so th
   }
 });
 
-Deno.test("init: one folder given twice, or one inside another, is refused (exit 2), nothing written", async () => {
+Deno.test("init: one folder given twice, one inside another, or a backup root holding a source is refused (exit 2), nothing written", async () => {
   const dir = Deno.makeTempDirSync({ prefix: "bt-init-" });
   try {
     Deno.mkdirSync(join(dir, "photos", "2024"), { recursive: true });
@@ -192,7 +192,19 @@ Deno.test("init: one folder given twice, or one inside another, is refused (exit
     });
     assert.equal(nested.code, 2, nested.stderr);
     assert.match(nested.stderr, /is inside '--source photos': sources must not overlap/);
-    assert.throws(() => Deno.lstatSync(join(dir, "config.jsonc")), Deno.errors.NotFound);
+    // A backup root that is a source, or holds one, as every command would then refuse.
+    for (const [root, why] of [["photos/2024", "is the same folder as"], ["photos", "is inside"]]) {
+      const r = await runCli(["init", "--source", "photos/2024", "--backup-root", root], {
+        cwd: dir,
+      });
+      assert.equal(r.code, 2, r.stderr);
+      assert.match(r.stderr, new RegExp(why));
+    }
+    const inSource = await runCli(["init", "--source", "photos", "--backup-root", "photos/bk"], {
+      cwd: dir,
+    });
+    assert.equal(inSource.code, 0, inSource.stderr); // skipped by every run: allowed
+    Deno.removeSync(join(dir, "config.jsonc"));
   } finally {
     Deno.removeSync(dir, { recursive: true });
   }

@@ -49,6 +49,7 @@ export function initCommand(argv: string[]): Promise<number> {
   const dir = dirname(file);
   const sources = (p.values.source as string[] | undefined) ?? [];
   const root = str(p, "backup-root");
+  if (root !== undefined) checkRootApart(root, sources);
   const text = configTemplate({
     sources: sources.length > 0 ? sourceEntries(dir, sources) : ["./data"],
     backupRoot: root === undefined ? "./backup" : configPath(dir, root),
@@ -87,13 +88,7 @@ function sourceEntries(
 
 /** Refuses sources the loader would: one folder twice, or one inside another. */
 function checkNoOverlap(sources: string[]): void {
-  const real = sources.map((s) => {
-    try {
-      return Deno.realPathSync(s);
-    } catch {
-      return resolve(s); // not there yet: as written
-    }
-  });
+  const real = sources.map(realOrAsWritten);
   for (let i = 0; i < real.length; i++) {
     for (let j = 0; j < real.length; j++) {
       if (i === j) continue;
@@ -107,6 +102,37 @@ function checkNoOverlap(sources: string[]): void {
         );
       }
     }
+  }
+}
+
+/**
+ * Refuses a backup root the loader would: a source's own folder, or one holding a source
+ * (the backup would contain itself). A backup root inside a source is fine: it is skipped.
+ */
+function checkRootApart(root: string, sources: string[]): void {
+  const realRoot = realOrAsWritten(root);
+  for (const s of sources) {
+    const real = realOrAsWritten(s);
+    if (real === realRoot) {
+      throw new UsageError(
+        `Cannot init: '--backup-root ${root}' is the same folder as '--source ${s}': ` +
+          "give a backup root apart from the sources",
+      );
+    }
+    if (isInside(real, realRoot)) {
+      throw new UsageError(
+        `Cannot init: '--source ${s}' is inside '--backup-root ${root}': the backup would ` +
+          "contain itself; give a backup root outside the sources",
+      );
+    }
+  }
+}
+
+function realOrAsWritten(path: string): string {
+  try {
+    return Deno.realPathSync(path);
+  } catch {
+    return resolve(path); // not there yet: as written
   }
 }
 
