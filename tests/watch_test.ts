@@ -167,7 +167,7 @@ Deno.test("watch: a signal during the first pass lets that pass finish, then sto
   assert.equal(exit.code, 0, exit.stderr);
   assert.equal(exit.stdout, "");
   const log = fx.lastLog();
-  assert.equal(log[log.length - 1], "Watch stopped (1 passes)");
+  assert.equal(log[log.length - 1], "Watch stopped (1 pass)");
   assert.equal(listFiles(join(fx.backup, "many")).length, 500);
   assert.equal((await fx.cli("run")).code, 0);
 });

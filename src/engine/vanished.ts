@@ -190,7 +190,11 @@ function deleteGuard(deletions: TrackedFile[], rules: VanishedRules): string | u
   // With a window, what it already lost counts too: the most tracked, less what remains,
   // and what it held back.
   const total = window ? tracked - (now - deleting) + heldBefore.length : deleting;
-  const held = window ? `these ${deleting} were not archived` : "nothing was archived";
+  const held = !window
+    ? "nothing was archived"
+    : deleting === 1
+    ? "this one was not archived"
+    : `these ${deleting} were not archived`;
   const remedy = "if the source is mounted and the deletions are intended, run again with --force";
   if (total * 100 > max * tracked) {
     const since = window ? " since the last full pass" : "";

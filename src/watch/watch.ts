@@ -282,7 +282,8 @@ class WatchSession {
       await checked;
       this.#ready.resolve();
       const totals = this.#totals;
-      this.#session.log.line(`Watch stopped (${totals.passes} passes)`);
+      const passes = totals.passes === 1 ? "1 pass" : `${totals.passes} passes`;
+      this.#session.log.line(`Watch stopped (${passes})`);
       // A session stopped by `#lostRoot` records nothing: its state is another run's now.
       this.#session.close(totals.counts.failed > 0 ? "partial" : "ok", totals);
       return totals;
