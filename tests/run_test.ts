@@ -413,6 +413,9 @@ Deno.test("a source folder renamed: a note names the old source, whose files are
   assert.equal((await fx.cli("run")).code, 0);
   Deno.renameSync(photos, join(fx.dir, "Photos-2024"));
   config(["./Photos-2024"]);
+  // The plan says so too: without it, a preview of the rename showed every file stored anew.
+  const preview = JSON.parse((await fx.cli("plan", "--json")).stdout);
+  assert.match(preview.notice, /the state still tracks files of 'Photos' \(2 files\)/);
   const renamed = await fx.cli("run");
   assert.equal(renamed.code, 0, renamed.stderr);
   assert.match(

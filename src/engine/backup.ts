@@ -40,7 +40,7 @@ export async function backupOnce(config: Config, opts: PassOptions = {}): Promis
   try {
     result = await runPass(session, opts);
     result.warnings.unshift(...session.recovered);
-    const left = leftSources(session);
+    const left = leftSources(config, session.prefixes, session.store);
     if (left) session.log.line(`NOTE: ${left}`);
     notice = [session.clockNote, left].filter((n) => n !== undefined).join("; ") || undefined;
     status = opts.signal?.aborted ? "stopped" : needsAttention(result) ? "partial" : "ok";
@@ -67,13 +67,18 @@ export async function backupOnce(config: Config, opts: PassOptions = {}): Promis
  * it): their copies are kept as they are and no longer followed. Said on every run, as a
  * note, so that a rename is not mistaken for an update of the same source.
  */
-function leftSources(session: Session): string | undefined {
-  const configured = new Set(session.config.sources.map((s) => s.name));
-  const left = [...session.prefixes.keys()].filter((name) => !configured.has(name))
-    .map((name) => ({ name, files: session.store.trackedIn(name) }))
+function leftSources(
+  config: Config,
+  prefixes: ReadonlyMap<string, string>,
+  store: StateStore,
+): string | undefined {
+  const configured = new Set(config.sources.map((s) => s.name));
+  const left = [...prefixes.keys()].filter((name) => !configured.has(name))
+    .map((name) => ({ name, files: store.trackedIn(name) }))
     .filter((s) => s.files > 0);
   if (left.length === 0) return undefined;
-  const list = left.map((s) => `'${s.name}' (${s.files} files)`).join(", ");
+  const list = left.map((s) => `'${s.name}' (${s.files} ${s.files === 1 ? "file" : "files"})`)
+    .join(", ");
   return `the state still tracks files of ${list}, no longer in the config: their copies are ` +
     "kept and no longer followed (restore them with --to); a source folder renamed is a new " +
     "source, stored anew under its new name";
@@ -131,11 +136,14 @@ export async function planOnce(config: Config, opts: PassOptions = {}): Promise<
       runId: 0,
     };
     const result = await runPass(ctx, { ...opts, dryRun: true });
+    const interrupted = pending === 0 ? undefined : `an interrupted run left ${pending} ` +
+      "journaled action(s), which the next run completes before anything else; they are not " +
+      "shown here, and the plan is of what follows them";
+    // What the run will note too: a source renamed in the config plans every file anew.
+    const left = store ? leftSources(config, prefixes, store) : undefined;
     return {
       ...result,
-      notice: pending === 0 ? undefined : `an interrupted run left ${pending} journaled ` +
-        "action(s), which the next run completes before anything else; they are not shown " +
-        "here, and the plan is of what follows them",
+      notice: [interrupted, left].filter((n) => n !== undefined).join("; ") || undefined,
       runId: 0,
       durationMs: Math.round(performance.now() - started),
       exitCode: needsAttention(result) ? 1 : 0,
