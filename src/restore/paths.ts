@@ -1,7 +1,8 @@
 /**
  * Paths as the user gives them, as the state records them, and where restored files go.
  * A PATH is relative to the source root as logs show it: with one source, `one.txt` and
- * `source/one.txt` both work; with several, it starts with the source name. An absolute
+ * `source/one.txt` both work; with several, it starts with the source name (but for the
+ * configured one's, where the config names one and the state knows others too). An absolute
  * path inside a configured source works too, and so does one starting with `./` or `../`
  * given from a folder inside a source (relative to that folder). Destinations keep those relative paths, under
  * `--to DIR` or back in the source folder. Pure apart from the recorded paths it asks
@@ -81,6 +82,11 @@ export class PathResolver {
     if (rel === "") return this.several ? "" : this.#names[0] ?? "";
     if (this.several || this.#names.length === 0) {
       const top = rel.split("/")[0];
+      // The config names one source (the state knows others, removed since): a plain path
+      // is under it, as with one source ever; another source's paths start with its name.
+      if (!this.#names.includes(top) && this.sources.length === 1) {
+        return `${this.sources[0].name}/${rel}`;
+      }
       if (!this.#names.includes(top)) {
         throw new UsageError(
           `Cannot find '${input}' in the backup: with several sources a path starts with ` +

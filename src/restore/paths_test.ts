@@ -95,6 +95,16 @@ Deno.test("toLogical: several sources need the source name", () => {
   assert.throws(() => ONE.toLogical("docs/../../etc"), UsageError);
 });
 
+Deno.test("toLogical: one source configured, another known only to the state: plain paths are the configured one's", () => {
+  const left = resolver(["old", "src"], [{ name: "src", path: "/data/src" }], [
+    "old/x.txt",
+    "src/one.txt",
+  ]);
+  assert.equal(left.toLogical("one.txt"), "src/one.txt");
+  assert.equal(left.toLogical("old/x.txt"), "old/x.txt"); // the other by its name
+  assert.equal(left.toLogical("src/one.txt"), "src/one.txt");
+});
+
 Deno.test("isFile / isFolder", () => {
   assert.ok(ONE.isFile("src/docs/a.txt"));
   assert.ok(!ONE.isFile("src/docs"));
