@@ -12,7 +12,7 @@
  * nothing is left behind.
  */
 import { type Coverage, planCoverage, replanTest } from "./coverage.ts";
-import { heldFifo, openHeldFifo } from "./held_open.ts";
+import { freeWatcher, heldFifo, watcherHeld } from "./held_open.ts";
 
 /** First pause before reopening a failed watcher; it doubles on each failure in a row. */
 const REOPEN_FIRST_MS = 1000;
@@ -44,6 +44,12 @@ export interface EventHandlers {
    * the watchers are reopened (`onReopen` follows).
    */
   onHeld(path: string): void;
+  /**
+   * Deno's watcher waits on a FIFO removed while it opened it, which nothing can free: no
+   * event comes any more, and no watcher can be opened or closed (both would wait for it).
+   * The watchers are given up; only a new process watches again.
+   */
+  onStuck(): void;
 }
 
 export interface EventFollower {
@@ -82,6 +88,8 @@ export function followEvents(paths: string[], handlers: EventHandlers): EventFol
   /** When the pending reopening is due (`performance.now()` time: monotonic). */
   let dueAt = 0;
   let failures = 0;
+  /** Deno's watcher thread cannot be freed (see `onStuck`): nothing more is opened. */
+  let stuck = false;
   /**
    * Events may have been lost since the last `onReopen` (a watcher failed or was dropped):
    * said once, at the next opening. Not `failures`, which counts on until an event comes:
@@ -93,7 +101,7 @@ export function followEvents(paths: string[], handlers: EventHandlers): EventFol
   /** `aroundUnreadable`: plan around unreadable folders without trying the sources whole. */
   const open = (aroundUnreadable = false) => {
     timer = undefined;
-    if (closed) return;
+    if (closed || stuck) return;
     try {
       watchers = aroundUnreadable ? openAround() : openWhole();
     } catch (e) {
@@ -202,22 +210,21 @@ export function followEvents(paths: string[], handlers: EventHandlers): EventFol
 
   /**
    * Closes the watchers and waits for their reading loops to end. A watcher thread held
-   * opening a FIFO would hold that end for good: the FIFO is opened here, which frees the
-   * thread, and closed only once the loops have ended and the watchers are gone, so that
-   * none takes its close up as an event and opens the FIFO again (held_open.ts).
+   * opening a FIFO would make the close wait for it, on this thread, for good: it is freed
+   * first (held_open.ts), and again while the loops end (a FIFO made just before a stop),
+   * and the FIFOs opened to free it are closed only once the watchers are gone, so that
+   * none takes their close up as an event and opens a FIFO again.
    */
   const drop = async () => {
-    watchers.forEach(closeQuietly);
-    watchers = [];
-    // Looked for again while the loops end: the thread may take up a FIFO's event after
-    // the close (a FIFO made just before a stop), or another one once freed.
     const freed: Deno.FsFile[] = [];
     try {
+      if (!freeWatcher(freed)) return giveUp();
+      watchers.forEach(closeQuietly);
+      watchers = [];
       let ended = false;
       const loops = Promise.all(reading).then(() => ended = true);
       while (!ended) {
-        const fifo = openHeldFifo();
-        if (fifo) freed.push(fifo);
+        if (!freeWatcher(freed)) return giveUp();
         await settledOrAfter(loops, CLOSING_CHECK_MS);
       }
     } finally {
@@ -225,11 +232,19 @@ export function followEvents(paths: string[], handlers: EventHandlers): EventFol
     }
   };
 
+  /** The watchers are left as they are, never closed (see `onStuck`), and said once. */
+  const giveUp = () => {
+    watchers = [];
+    if (stuck) return;
+    stuck = true;
+    handlers.onStuck();
+  };
+
   const heldCheck = Deno.build.os !== "linux" ? undefined : setInterval(() => {
-    const path = watchers.length > 0 && !replanning ? heldFifo() : undefined;
-    if (path === undefined) return;
-    handlers.onHeld(path);
-    void planAgain(replan !== undefined);
+    if (watchers.length === 0 || replanning || !watcherHeld()) return;
+    const path = heldFifo();
+    if (path !== undefined) handlers.onHeld(path);
+    void planAgain(replan !== undefined); // frees it, or finds it held for good
   }, HELD_CHECK_MS);
 
   open();

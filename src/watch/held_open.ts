@@ -11,7 +11,11 @@
  * `openHeldFifo` then opens that FIFO to read and write, which never waits and completes
  * the waiting open; the caller closes the watchers, then that handle: its close (a write
  * end closed) is an event, which a watcher still open would take up, opening the FIFO
- * again. Nothing is read from or written to the FIFO. Elsewhere there is no /proc, and
+ * again. `freeWatcher` does so for each FIFO in turn. Nothing is read from or written to
+ * the FIFO, but a program waiting to read it at that moment is let through too, and then
+ * sees its end (no writer left): Linux gives no way to complete one waiting open and not
+ * another. A FIFO removed while the thread opened it cannot be opened again: nothing frees
+ * that thread, and the caller gives the watchers up. Elsewhere there is no /proc, and
  * nothing is found. Reads only /proc; an interruption leaves nothing.
  */
 
@@ -29,6 +33,38 @@ const OPEN_CALLS: Record<string, Record<number, number>> = {
 };
 /** Longest path read from memory: PATH_MAX on Linux. */
 const PATH_MAX = 4096;
+
+/** Whether a watcher thread waits for a FIFO's other end (Linux). */
+export function watcherHeld(): boolean {
+  return Deno.build.os === "linux" && heldTasks().length > 0;
+}
+
+/** Rounds of `freeWatcher`: as many FIFOs made at once as it frees in one go. */
+const FREE_ROUNDS = 100;
+/** The pause after each freed FIFO, for the thread to take up the next event (measured: µs). */
+const FREE_PAUSE_MS = 5;
+/** Looks at a held thread whose FIFO cannot be found before it counts as held for good. */
+const UNKNOWN_LOOKS = 3;
+
+/**
+ * Frees the watcher thread from each FIFO it waits on in turn (several made at once hold
+ * it one after the other), adding each opened FIFO to `freed` for the caller to close once
+ * the watchers are gone. True when the thread is no longer held; false when it waits on a
+ * FIFO that is not there any more (removed, or renamed, while the thread opened it), which
+ * nothing can free.
+ */
+export function freeWatcher(freed: Deno.FsFile[]): boolean {
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  let unknown = 0;
+  for (let round = 0; round < FREE_ROUNDS && watcherHeld(); round++) {
+    const fifo = openHeldFifo();
+    if (fifo) freed.push(fifo);
+    // Looked at again first: the thread may have been let through meanwhile.
+    else if (++unknown >= UNKNOWN_LOOKS) return false;
+    Atomics.wait(pause, 0, 0, FREE_PAUSE_MS); // a synchronous pause: the thread goes on
+  }
+  return !watcherHeld();
+}
 
 /** The FIFO a watcher thread waits to open, if one does (Linux). */
 export function heldFifo(): string | undefined {

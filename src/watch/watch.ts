@@ -141,6 +141,7 @@ class WatchSession {
       onUndecodable: () => this.#onUndecodable(),
       onPartial: (plan) => this.#onPartial(plan),
       onHeld: (path) => this.#onHeld(path),
+      onStuck: () => this.#onStuck(),
     });
     this.#rootCheck = checkRoots(
       [...this.#roots],
@@ -192,6 +193,15 @@ class WatchSession {
         "names, and an open of a FIFO waits for a writer): freed; the watchers are reopened " +
         "and a full rescan follows (FIFOs are never backed up)",
     );
+  }
+
+  /** Ends the session: no event would come any more (see EventHandlers.onStuck). */
+  #onStuck(): void {
+    this.#totals.error = "Watch stopped: Deno's watcher waits to open a FIFO that was " +
+      "removed while it opened it, which nothing can free, so no change would be seen any " +
+      "more: start the watch again (a service manager restarting it on failure does)";
+    this.#warn(this.#totals.error);
+    void this.#stop();
   }
 
   #onUndecodable(): void {
