@@ -205,6 +205,10 @@ Deno.test("init: one folder given twice, one inside another, or a backup root ho
     });
     assert.equal(inSource.code, 0, inSource.stderr); // skipped by every run: allowed
     Deno.removeSync(join(dir, "config.jsonc"));
+    // Without --source, the config's source is ./data.
+    const onDefault = await runCli(["init", "--backup-root", "data"], { cwd: dir });
+    assert.equal(onDefault.code, 2, onDefault.stderr);
+    assert.match(onDefault.stderr, /is the same folder as the default source/);
   } finally {
     Deno.removeSync(dir, { recursive: true });
   }

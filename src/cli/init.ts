@@ -49,7 +49,12 @@ export function initCommand(argv: string[]): Promise<number> {
   const dir = dirname(file);
   const sources = (p.values.source as string[] | undefined) ?? [];
   const root = str(p, "backup-root");
-  if (root !== undefined) checkRootApart(root, sources);
+  if (root !== undefined) {
+    // Without --source, the config's source is `data` beside it.
+    const named = sources.map((s) => [s, `'--source ${s}'`] as const);
+    const data = join(dir, "data");
+    checkRootApart(root, named.length > 0 ? named : [[data, `the default source '${data}'`]]);
+  }
   const text = configTemplate({
     sources: sources.length > 0 ? sourceEntries(dir, sources) : ["./data"],
     backupRoot: root === undefined ? "./backup" : configPath(dir, root),
@@ -109,20 +114,20 @@ function checkNoOverlap(sources: string[]): void {
  * Refuses a backup root the loader would: a source's own folder, or one holding a source
  * (the backup would contain itself). A backup root inside a source is fine: it is skipped.
  */
-function checkRootApart(root: string, sources: string[]): void {
+function checkRootApart(root: string, sources: readonly (readonly [string, string])[]): void {
   const realRoot = realOrAsWritten(root);
-  for (const s of sources) {
+  for (const [s, label] of sources) {
     const real = realOrAsWritten(s);
     if (real === realRoot) {
       throw new UsageError(
-        `Cannot init: '--backup-root ${root}' is the same folder as '--source ${s}': ` +
-          "give a backup root apart from the sources",
+        `Cannot init: '--backup-root ${root}' is the same folder as ${label}: give a backup ` +
+          "root apart from the sources",
       );
     }
     if (isInside(real, realRoot)) {
       throw new UsageError(
-        `Cannot init: '--source ${s}' is inside '--backup-root ${root}': the backup would ` +
-          "contain itself; give a backup root outside the sources",
+        `Cannot init: ${label} is inside '--backup-root ${root}': the backup would contain ` +
+          "itself; give a backup root outside the sources",
       );
     }
   }
