@@ -283,6 +283,25 @@ Deno.test("watch: a tree deleted folder by folder meets the mass-deletion guard 
   assert.equal((await w.stop()).code, 0);
 });
 
+Deno.test("watch: files the guard held back that come back no longer count as deleted", async () => {
+  const tree: Record<string, string> = {};
+  for (let i = 0; i < 10; i++) tree[`f${i}.txt`] = `${i}\n`;
+  using fx = makeFixture(tree, WATCH); // the guard allows 50%
+  await using w = new WatchProcess(fx);
+  await w.ready();
+  const away = join(fx.dir, "away");
+  Deno.mkdirSync(away);
+  const moved = [0, 1, 2, 3, 4, 5].map((i) => `f${i}.txt`);
+  for (const f of moved) Deno.renameSync(join(fx.source, f), join(away, f));
+  await poll("the guard to hold them", () => w.stderr.includes("Deletions held back"));
+  for (const f of moved) Deno.renameSync(join(away, f), join(fx.source, f));
+  // Back in place: a later single deletion is 1 (or, with what was archived before the
+  // guard held the rest, a few) of 10, not 7 of 10.
+  Deno.removeSync(join(fx.source, "f9.txt"));
+  await backedUp(fx.backup, "_deleted/f9.txt", "9\n");
+  assert.equal((await w.stop()).code, 0);
+});
+
 Deno.test("watch: one source of several deleted folder by folder meets the guard as a whole too", async () => {
   // Source "big" holds 40 files, "small" 20 in four folders: the whole stays far below the
   // limit, but "small" alone does not once half of it is gone since the full pass.

@@ -97,6 +97,9 @@ export function planVanished(
   const swapped = deleteGuard(followed, followedRules) === undefined
     ? new Set<TrackedFile>()
     : new Set(followed.filter(swappedIn(rules.sources)));
+  // Held back earlier and back in their source since (a disk mounted again): not gone.
+  const held = rules.window?.heldBack;
+  for (const path of held ?? []) if (existsInSource(rules.sources, path)) held!.delete(path);
   const judged = followed.filter((t) => !swapped.has(t));
   const guard = deleteGuard(judged, followedRules);
   if (guard && rules.window) {
