@@ -620,3 +620,19 @@ Deno.test("watch: a source folder removed and made again is followed again after
   assert.ok(rescans.length <= 2, `${rescans.length} rescans`);
   assert.equal((await w.stop()).code, 0);
 });
+
+Deno.test("watch: with one source of two gone (a disk unmounted), the other is still followed", async () => {
+  using fx = makeFixture({}, {
+    ...WATCH,
+    sources: ["./one", "./two"],
+  });
+  writeTree(join(fx.dir, "one"), { "a.txt": "a\n" });
+  writeTree(join(fx.dir, "two"), { "b.txt": "b\n" });
+  await using w = new WatchProcess(fx);
+  await w.ready();
+  Deno.renameSync(join(fx.dir, "two"), join(fx.dir, "two-away"));
+  await poll("the watchers to go around it", () => w.stderr.includes("Cannot follow events in"));
+  writeTree(join(fx.dir, "one"), { "new.txt": "new\n" });
+  await backedUp(fx.backup, "_sources/one/new.txt", "new\n");
+  assert.equal((await w.stop()).code, 0);
+});

@@ -124,7 +124,10 @@ export function followEvents(paths: string[], handlers: EventHandlers): EventFol
       goneAround = new Set();
       return [Deno.watchFs(paths, { recursive: true })];
     } catch (e) {
-      if (!(e instanceof Deno.errors.PermissionDenied)) throw e;
+      // A folder that cannot be read, or a source missing (a disk unmounted: the others
+      // are followed meanwhile; the roots' check sees it come back).
+      const around = e instanceof Deno.errors.PermissionDenied || e instanceof Deno.errors.NotFound;
+      if (!around) throw e;
       return openAround(e);
     }
   };
