@@ -67,3 +67,22 @@ Deno.test("scan: sorted walk, special files in place, and a walk after a path", 
     Deno.removeSync(dir, { recursive: true });
   }
 });
+
+Deno.test("scan: a scoped walk of a source folder replaced by a symlink to another follows it, as a full walk does", () => {
+  const dir = Deno.makeTempDirSync({ prefix: "bt-scan-" });
+  try {
+    writeTree(dir, { "src/a.txt": "a", "real/a.txt": "a", "real/sub/b.txt": "b" });
+    const root = join(dir, "src");
+    Deno.removeSync(root, { recursive: true });
+    Deno.symlinkSync(join(dir, "real"), root); // as a disk mounted on the source's folder
+    const scope = new Map([["s", [join(root, "a.txt"), join(root, "sub", "b.txt")]]]);
+    const { seen } = scan(root, { scope });
+    assert.deepEqual(seen, ["s/a.txt", "s/sub/b.txt"]);
+    // A folder below the root swapped for a symlink is still refused.
+    Deno.renameSync(join(dir, "real", "sub"), join(dir, "sub-elsewhere"));
+    Deno.symlinkSync(join(dir, "sub-elsewhere"), join(dir, "real", "sub"));
+    assert.deepEqual(scan(root, { scope }).seen, ["problem s/sub/b.txt", "s/a.txt"]);
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});

@@ -4,7 +4,7 @@
  * Windows needs, folders made and removed, flushes. The moves built on them are in
  * move.ts. Nothing here ever replaces an existing file.
  */
-import { dirname, join, sep } from "node:path";
+import { dirname, join, relative, sep } from "node:path";
 import { errorText } from "./errors.ts";
 
 /**
@@ -409,5 +409,29 @@ export function isRealFolderPath(dir: string): boolean {
     return Deno.realPathSync(dir) === dir;
   } catch {
     return false;
+  }
+}
+
+/**
+ * Whether `dir`, at or below `root`, is reached through real folders below the root: the
+ * root itself may resolve elsewhere (a source folder replaced by a symlink to another,
+ * as a disk mounted there is followed), given as `rootReal`, its real path now.
+ */
+export function isRealFolderBelow(root: string, rootReal: string | undefined, dir: string) {
+  if (dir === root) return true;
+  if (rootReal === undefined) return false;
+  try {
+    return Deno.realPathSync(dir) === join(rootReal, relative(root, dir));
+  } catch {
+    return false;
+  }
+}
+
+/** A path's real path, or undefined where it cannot be resolved (gone). */
+export function realPathOrNone(path: string): string | undefined {
+  try {
+    return Deno.realPathSync(path);
+  } catch {
+    return undefined;
   }
 }

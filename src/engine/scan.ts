@@ -21,7 +21,7 @@ import { isInside } from "../config/paths.ts";
 import { errorText } from "./errors.ts";
 import { pausePoint } from "./fault.ts";
 import { isRunLogFile } from "../log/runlog.ts";
-import { exists, isRealFolderPath } from "./fsops.ts";
+import { exists, isRealFolderBelow, realPathOrNone } from "./fsops.ts";
 import { isRestoreTemp } from "./layout.ts";
 import { compareCodePoints } from "./merge.ts";
 import {
@@ -213,11 +213,13 @@ function startsOf(w: Walk): Start[] {
   if (!opts.scope) return [[source.path, "", undefined]];
   const starts: Start[] = [];
   const listings = new Map<string, Set<string>>();
+  const rootReal = realPathOrNone(source.path);
   for (const abs of opts.scope.get(source.name) ?? []) {
     if (opts.skipDirs.some((d) => abs === d || isInside(abs, d))) continue;
     if (isOwnFile(w, dirname(abs), basename(abs))) continue;
     const rel = relPath(source.path, abs);
-    const real = () => abs === source.path || isRealFolderPath(dirname(abs));
+    const real = () =>
+      abs === source.path || isRealFolderBelow(source.path, rootReal, dirname(abs));
     const before = real();
     let info: Deno.FileInfo;
     try {
