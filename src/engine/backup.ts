@@ -88,12 +88,12 @@ function leftSources(
 const STOPPED_LINE = "Run stopped before it finished (a stop signal): what was committed " +
   "stays; the rest is left for the next run";
 
-/** The state, read only, if there is one; a root the user cannot read is exit 2. */
 /**
- * The state a plan reads, and how many journaled actions an interrupted run left. Where it
- * left some, a private copy of the state with them recorded, as the next run's recovery
- * records them first: planned against the state as the crash left it, the copies that run
- * placed would look like someone else's files, and its work would be planned again.
+ * The state a plan reads (read only; none before the first run), and how many journaled
+ * actions an interrupted run left. Where it left some, a private copy of the state with
+ * them recorded, as the next run's recovery records them first: planned against the state
+ * as the crash left it, the copies that run placed would look like someone else's files,
+ * and its work would be planned again. A root the user cannot read is exit 2.
  */
 function openForPlan(config: Config, db: string): { store?: StateStore; pending: number } {
   try {

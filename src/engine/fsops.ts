@@ -417,7 +417,11 @@ export function isRealFolderPath(dir: string): boolean {
  * root itself may resolve elsewhere (a source folder replaced by a symlink to another,
  * as a disk mounted there is followed), given as `rootReal`, its real path now.
  */
-export function isRealFolderBelow(root: string, rootReal: string | undefined, dir: string) {
+export function isRealFolderBelow(
+  root: string,
+  rootReal: string | undefined,
+  dir: string,
+): boolean {
   if (dir === root) return true;
   if (rootReal === undefined) return false;
   try {
