@@ -90,6 +90,11 @@ export function planVanished(
   // unmounted disk: deleting an excluded `node_modules/` must not hold back anything.
   const unfollowed = new Set(deletions.filter((t) => t.status === "excluded" || excluded.has(t)));
   const followed = deletions.filter((t) => !unfollowed.has(t));
+  // Held back earlier and back in their source since (a disk mounted again): not gone.
+  const heldBack = rules.window?.heldBack;
+  for (const path of heldBack ?? []) {
+    if (existsInSource(rules.sources, path)) heldBack!.delete(path);
+  }
   // A path swapped between a file and a folder did not vanish with an unmounted disk: what
   // replaced it is there to see (a file replaced by a folder of its name, or a folder, with
   // the files below it, by a file or symlink). Such a deletion is never held back (what
@@ -97,14 +102,11 @@ export function planVanished(
   const swapped = deleteGuard(followed, followedRules) === undefined
     ? new Set<TrackedFile>()
     : new Set(followed.filter(swappedIn(rules.sources)));
-  // Held back earlier and back in their source since (a disk mounted again): not gone.
-  const held = rules.window?.heldBack;
-  for (const path of held ?? []) if (existsInSource(rules.sources, path)) held!.delete(path);
   const judged = followed.filter((t) => !swapped.has(t));
   const guard = deleteGuard(judged, followedRules);
   if (guard && rules.window) {
-    const held = rules.window.heldBack ??= new Set();
-    for (const t of judged) held.add(t.path);
+    rules.window.heldBack ??= new Set();
+    for (const t of judged) rules.window.heldBack.add(t.path);
   }
   for (const t of deletions) {
     if (!guard || swapped.has(t) || unfollowed.has(t)) batch.add(planner.planDelete(t));
