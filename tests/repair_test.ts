@@ -174,3 +174,22 @@ Deno.test("verify --repair past a folder in a copy's place names each file in it
   const verify = JSON.parse((await cli("verify", "--json")).stdout);
   assert.deepEqual([verify.unknown, verify.missing], [[{ file: "a.txt/x" }], []]);
 });
+
+Deno.test("verify --repair after a hash_algorithm change: an old version whose only holder is a copy repaired in the same session is repaired too", async () => {
+  using fx = makeFixture({ "a.txt": "X\n" });
+  const run = (...args: string[]) => runTool([...args, "--config", fx.config]);
+  assert.equal((await run("run")).code, 0); // X recorded under sha256
+  writeTree(fx.source, { "a.txt": "Y\n" });
+  assert.equal((await run("run")).code, 0); // X archived as versions/a.txt/v1.bak
+  const cfg = JSON.parse(Deno.readTextFileSync(fx.config));
+  Deno.writeTextFileSync(fx.config, JSON.stringify({ ...cfg, hash_algorithm: "sha512" }));
+  writeTree(fx.source, { "z.txt": "X\n" });
+  assert.equal((await run("run")).code, 0); // X again, at z.txt, recorded under sha512
+  Deno.writeTextFileSync(join(fx.backup, "versions/a.txt/v1.bak"), "Q\n");
+  Deno.writeTextFileSync(join(fx.backup, "z.txt"), "Q\n");
+  const r = await run("verify", "--repair");
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  assert.match(r.stdout, /Repair: 2 repaired, 0 not repaired/);
+  assert.equal(Deno.readTextFileSync(join(fx.backup, "versions/a.txt/v1.bak")), "X\n");
+  assert.equal(Deno.readTextFileSync(join(fx.backup, "z.txt")), "X\n");
+});

@@ -103,7 +103,19 @@ export async function verifyAndRepair(
       },
     };
     // Logged as each is done: a repair killed midway still says what it did.
-    const outcomes = await repairCopies(ctx, todo, (o) => session.log.line(outcomeLine(o)));
+    const logged = (o: RepairOutcome) => session.log.line(outcomeLine(o));
+    let outcomes = await repairCopies(ctx, todo, (o) => o.error === undefined && logged(o));
+    // A copy made again may be what another one lacked: after a hash_algorithm change, a
+    // source file recorded under the new algorithm is found only through its stored copy,
+    // which may have been among the damaged. The others are tried once more, the copies
+    // under other algorithms looked at anew.
+    const firstFailed = outcomes.filter((o) => o.error !== undefined);
+    if (firstFailed.length > 0 && firstFailed.length < outcomes.length) {
+      others = undefined;
+      const retry = new Set(firstFailed.map((o) => o.file));
+      const again = await repairCopies(ctx, todo.filter((c) => retry.has(c.storedAt!)), logged);
+      outcomes = [...outcomes.filter((o) => o.error === undefined), ...again];
+    } else firstFailed.forEach(logged);
     // What stands where a copy was made elsewhere is now a file no copy is recorded at.
     const unknown = new Set(report.unknown.map((u) => u.file));
     for (const o of outcomes) {
