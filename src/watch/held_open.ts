@@ -51,7 +51,7 @@ const UNKNOWN_LOOKS = 3;
  * it one after the other), adding each opened FIFO to `freed` for the caller to close once
  * the watchers are gone. True when the thread is no longer held; false when it waits on a
  * FIFO that is not there any more (removed, or renamed, while the thread opened it), which
- * nothing can free.
+ * nothing can free, or still waits after FREE_ROUNDS FIFOs.
  */
 export function freeWatcher(freed: Deno.FsFile[]): boolean {
   const pause = new Int32Array(new SharedArrayBuffer(4));

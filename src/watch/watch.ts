@@ -197,9 +197,10 @@ class WatchSession {
 
   /** Ends the session: no event would come any more (see EventHandlers.onStuck). */
   #onStuck(): void {
-    this.#totals.error = "Watch stopped: Deno's watcher waits to open a FIFO that was " +
-      "removed while it opened it, which nothing can free, so no change would be seen any " +
-      "more: start the watch again (a service manager restarting it on failure does)";
+    this.#totals.error = "Watch stopped: Deno's watcher waits to open a FIFO it cannot be " +
+      "freed from (one removed while it opened it, or more than 100 made at once), so no " +
+      "change would be seen any more: start the watch again (a service manager restarting " +
+      "it on failure does)";
     this.#warn(this.#totals.error);
     void this.#stop();
   }

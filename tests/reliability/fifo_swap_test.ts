@@ -218,7 +218,7 @@ Deno.test({
       assert.equal(exit.code, 1, exit.stderr);
       assert.match(
         exit.stderr,
-        /Watch stopped: Deno's watcher waits to open a FIFO that was removed/,
+        /Watch stopped: Deno's watcher waits to open a FIFO it cannot be freed from/,
       );
     }
   },
