@@ -9,6 +9,7 @@ import { usableSourceName } from "../config/sources.ts";
 import { isInside } from "../config/paths.ts";
 import { ConfigError, DEFAULTS } from "../config/config.ts";
 import { flag, parseCommand, str, UsageError } from "./args.ts";
+import { realPathOrNone } from "../engine/fsops.ts";
 
 export const INIT_HELP =
   `Usage: backup-tool init [DIR] [--source PATH]... [--backup-root PATH] [--config FILE]
@@ -134,11 +135,7 @@ function checkRootApart(root: string, sources: readonly (readonly [string, strin
 }
 
 function realOrAsWritten(path: string): string {
-  try {
-    return Deno.realPathSync(path);
-  } catch {
-    return resolve(path); // not there yet: as written
-  }
+  return realPathOrNone(path) ?? resolve(path); // not there yet: as written
 }
 
 /** A path as the config should hold it: relative to the config's folder when inside it. */

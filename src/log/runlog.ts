@@ -45,8 +45,7 @@ export function isRunLogFile(path: string, owner?: string): boolean {
     using f = Deno.openSync(path, { read: true });
     const buf = new Uint8Array(FIRST_LINE_BYTES);
     const n = f.readSync(buf) ?? 0;
-    const text = new TextDecoder().decode(buf.subarray(0, n));
-    first = text.slice(0, text.includes("\n") ? text.indexOf("\n") : text.length);
+    first = new TextDecoder().decode(buf.subarray(0, n)).split("\n", 1)[0];
   } catch {
     return false; // not readable as a file: not one to remove
   }
