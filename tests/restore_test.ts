@@ -708,6 +708,32 @@ Deno.test("an empty file's version pruned by retention is restored all the same 
 });
 
 Deno.test({
+  name: "a symlink's version pruned by retention is restored from the target the state records",
+  ignore: Deno.build.os === "windows", // symlinks need a privilege there
+  fn: async () => {
+    using fx = makeFixture({ "a.txt": "a\n" }, { retention: { max_versions_per_file: 1 } });
+    Deno.symlinkSync("a.txt", join(fx.source, "link"));
+    assert.equal((await fx.cli("run")).code, 0);
+    const firstRun = Date.now();
+    for (const target of ["b.txt", "c.txt"]) { // version 1 is pruned by the second retarget
+      Deno.removeSync(join(fx.source, "link"));
+      Deno.symlinkSync(target, join(fx.source, "link"));
+      const r = await fx.cli("run");
+      assert.equal(r.code, 0, r.stderr);
+    }
+    const history = JSON.parse((await fx.cli("history", "link", "--json")).stdout);
+    assert.equal(history.versions[0].location, "pruned");
+    for (const args of [["--version", "1"], ["--at", new Date(firstRun).toISOString()]]) {
+      const out = join(fx.dir, `out${args[0]}`);
+      const r = await fx.cli("restore", "link", ...args, "--to", out);
+      assert.equal(r.code, 0, `${args.join(" ")}: ${r.stderr}${r.stdout}`);
+      assert.equal(Deno.readLinkSync(join(out, "link")), "a.txt");
+      assert.equal(r.stderr, "", "nothing to repair: retention removed the copy on purpose");
+    }
+  },
+});
+
+Deno.test({
   name: "a source folder restored whole gets its own recorded mode back, not the umask's",
   ignore: Deno.build.os === "windows", // no POSIX permission bits there
   fn: async () => {

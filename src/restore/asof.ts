@@ -81,10 +81,19 @@ export function findElsewhere(
   for (const c of gone) {
     const elsewhere = first.get(contentKey(c));
     if (elsewhere !== undefined) resolution.copies.push({ ...c, storedAt: elsewhere });
-    else if (c.kind === "file" && c.size === 0) resolution.copies.push(c); // no bytes to read
+    else if (isWholeInRecord(c)) resolution.copies.push(c);
     else resolution.unavailable.push({ copy: c, reason: goneReason(c) });
   }
   return resolution;
+}
+
+/**
+ * Whether the state's record alone makes the content, with no copy to read: an empty file
+ * (no bytes), or a symlink (its target). The record is checked against its digest as the
+ * content is made (copy_out.ts).
+ */
+export function isWholeInRecord(c: StoredCopy): boolean {
+  return c.kind === "file" ? c.size === 0 : c.linkTarget !== null;
 }
 
 /** Whether a recorded content's copy is (as far as the state knows) in the backup root. */
@@ -126,7 +135,8 @@ function matches(c: StoredCopy, sel: Selector): boolean {
   }
 }
 
-function goneReason(c: StoredCopy): string {
+/** Why a content's copy is gone, as the state records it (pruned or lost). */
+export function goneReason(c: StoredCopy): string {
   const when = c.prunedAt === null ? "" : ` at ${new Date(c.prunedAt).toISOString()}`;
   return c.location === "lost"
     ? `version ${c.seq} was found missing from the backup root${when}: its copy is lost`

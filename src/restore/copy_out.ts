@@ -14,6 +14,7 @@ import { openSource, type SourceFile } from "../engine/source_file.ts";
 import { hearSignals } from "../engine/event_turn.ts";
 import { needsOwner } from "../engine/owner.ts";
 import type { WriteOptions } from "./write.ts";
+import { goneReason, isStored } from "./asof.ts";
 
 /**
  * While one large file is copied, the event loop gets a turn this often, so that a stop
@@ -128,6 +129,7 @@ export async function writeFromAny(
         "records): its copy no longer exists",
     );
   }
+  if (!isStored(c)) throw new UnusableCopy(goneReason(c)); // a record that does not hold it
   throw first;
 }
 

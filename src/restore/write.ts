@@ -20,6 +20,7 @@ import { RESTORE_TMP_PREFIX } from "../engine/layout.ts";
 import { isInside } from "../config/paths.ts";
 import { basename, dirname, join, sep } from "node:path";
 import type { StoredCopy } from "../state/store.ts";
+import { isStored } from "./asof.ts";
 import { lstatOrNone, removeQuietly, renameWithRetry } from "../engine/fsops.ts";
 import { closeFile, openExisting, readInto } from "./dest_file.ts";
 import { type DestFolders, openPath, type Reached, RefusedFolder } from "./pinned.ts";
@@ -222,7 +223,9 @@ export async function placeOne(
       }
       return conflict(item);
     }
-    if (from === copy.storedAt || from === EMPTY_CONTENT) return { ...item, outcome: "restored" };
+    // Made from the record alone where the state knows its copy is gone: nothing to repair.
+    const fromRecord = from === EMPTY_CONTENT || (from === RECORDED_TARGET && !isStored(copy));
+    if (from === copy.storedAt || fromRecord) return { ...item, outcome: "restored" };
     // Read where the interrupted run moved it: what the warning at the start says.
     if (opts.movedOf?.(copy.storedAt!).includes(from)) return { ...item, outcome: "restored" };
     return {
