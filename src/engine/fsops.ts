@@ -60,6 +60,18 @@ export function namesOpenFile(f: Deno.FsFile, path: string): boolean {
   }
 }
 
+/**
+ * Whether `path` names the file open as `f` itself: a regular file there, not a symlink
+ * to it (nor to anything else); true where the platform gives no inode numbers and a
+ * regular file is there.
+ */
+export function isOpenFileItself(f: Deno.FsFile, path: string): boolean {
+  const at = lstatOrNone(path);
+  if (!at?.isFile) return false;
+  const held = f.statSync();
+  return !held.ino || (held.dev === at.dev && held.ino === at.ino);
+}
+
 /** What `folderIdentity` says where a path names no folder. */
 export const NO_FOLDER = { missing: "missing", notAFolder: "not a folder" } as const;
 

@@ -14,7 +14,7 @@
 import { hostname } from "node:os";
 import { dirname } from "node:path";
 import { errorText, LockedError, PreflightError } from "./errors.ts";
-import { namesOpenFile } from "./fsops.ts";
+import { isOpenFileItself, namesOpenFile } from "./fsops.ts";
 
 export interface Lock {
   /** The previous holder's record when it died without releasing (informational). */
@@ -85,8 +85,9 @@ export function acquireLock(file: string, command = "run"): Lock {
  * mount) may still be held: that, if so, is what a second run must say (exit code 3).
  */
 function openLockFile(file: string): Deno.FsFile {
+  let f: Deno.FsFile;
   try {
-    return Deno.openSync(file, { read: true, write: true, create: true });
+    f = Deno.openSync(file, { read: true, write: true, create: true });
   } catch (e) {
     const holder = currentHolder(file);
     if (holder !== undefined) throw heldBy(holder, file);
@@ -94,6 +95,16 @@ function openLockFile(file: string): Deno.FsFile {
       `Cannot lock backup root: ${errorText(e)}: the backup root must be writable`,
     );
   }
+  // Never written through a symlink put in its place (state_folder.ts checks first; this
+  // closes the moment between): the lock file is truncated once it is held.
+  if (!isOpenFileItself(f, file)) {
+    f.close();
+    throw new PreflightError(
+      `Cannot lock backup root: '${file}' is not a file of its own (a symlink was put ` +
+        "there?): remove it, then run again",
+    );
+  }
+  return f;
 }
 
 /** The error for a lock `holder` ("a watch (pid …)", as `describe` names it) holds. */

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { acquireLock, currentHolder } from "./lock.ts";
-import { LockedError } from "./errors.ts";
+import { LockedError, PreflightError } from "./errors.ts";
 
 Deno.test("acquireLock: a second taker is refused and told who holds it", () => {
   const dir = Deno.makeTempDirSync();
@@ -79,6 +79,24 @@ Deno.test({
       }
       assert.equal(currentHolder(file), undefined);
       acquireLock(file).release(); // free again
+    } finally {
+      Deno.removeSync(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name: "acquireLock: a symlink in the lock file's place is refused, its target left whole",
+  ignore: Deno.build.os === "windows", // symlinks need a privilege there
+  fn: () => {
+    const dir = Deno.makeTempDirSync();
+    try {
+      const target = join(dir, "someone's file");
+      Deno.writeTextFileSync(target, "precious\n");
+      Deno.symlinkSync(target, join(dir, "lock"));
+      assert.throws(() => acquireLock(join(dir, "lock")), PreflightError);
+      assert.throws(() => acquireLock(join(dir, "lock")), /is not a file of its own/);
+      assert.equal(Deno.readTextFileSync(target), "precious\n");
     } finally {
       Deno.removeSync(dir, { recursive: true });
     }

@@ -12,6 +12,7 @@ import type { StateStore } from "../state/store.ts";
 import { executeActions } from "./execute.ts";
 import { formatAction, storedCopyWarning } from "./describe.ts";
 import { errorText } from "./errors.ts";
+import { lstatOrNone } from "./fsops.ts";
 
 /** Finishes the interrupted batches; returns a warning per stored copy found missing. */
 export async function recoverInterrupted(
@@ -59,6 +60,12 @@ export async function recoverInterrupted(
  */
 function emptyTmpDir(tmpDir: string, log: RunLog): number {
   let removed = 0;
+  // Never a folder elsewhere, reached through a symlink put in its place (state_folder.ts
+  // refuses one at the start; this closes the moment between).
+  if (!lstatOrNone(tmpDir)?.isDirectory) {
+    log.line(`CLEANUP: '${tmpDir}' is not a folder of its own: left alone`);
+    return 0;
+  }
   for (const e of Deno.readDirSync(tmpDir)) {
     const path = join(tmpDir, e.name);
     try {

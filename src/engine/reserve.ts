@@ -9,7 +9,7 @@
  * partial reserve, which the next session completes or, with no room, removes.
  */
 import { join } from "node:path";
-import { removeQuietly } from "./fsops.ts";
+import { isOpenFileItself, lstatOrNone, removeQuietly } from "./fsops.ts";
 
 /**
  * 8 MiB: the journal entries and the commit of the up to four batches a run commits
@@ -23,14 +23,17 @@ const PIECE = new Uint8Array(1 << 20);
 /** Makes sure the reserve is there in full; without room for it, goes on without one. */
 export function keepReserve(stateDir: string): void {
   const path = join(stateDir, NAME);
+  const now = lstatOrNone(path);
+  if (now?.isFile && now.size === RESERVE_BYTES) return;
+  if (now && !now.isFile) return; // not ours (state_folder.ts refuses it before this)
   try {
-    if (Deno.statSync(path).size === RESERVE_BYTES) return;
-  } catch { /* not there yet */ }
-  try {
-    using f = Deno.openSync(path, { write: true, create: true, truncate: true });
+    using f = Deno.openSync(path, { write: true, create: true });
+    // Never written through a symlink put there meanwhile.
+    if (!isOpenFileItself(f, path)) return;
     for (let written = 0; written < RESERVE_BYTES;) {
       written += f.writeSync(PIECE.subarray(0, Math.min(PIECE.length, RESERVE_BYTES - written)));
     }
+    f.truncateSync(RESERVE_BYTES); // a longer one, cut to size
     f.syncSync();
   } catch {
     removeQuietly(path); // no room: the disk is nearly full already

@@ -14,6 +14,7 @@ import { errorText, PreflightError } from "./errors.ts";
 import { STATE_DIR, TMP_DIR } from "./layout.ts";
 import { acquireLock, type Lock } from "./lock.ts";
 import { recoverInterrupted } from "./recover.ts";
+import { checkStateFolder } from "./state_folder.ts";
 import { keepReserve, releaseReserve } from "./reserve.ts";
 import { openSyncFs, type SyncFs } from "./syncfs.ts";
 
@@ -103,6 +104,7 @@ export async function openSession(
   );
   let lock: Lock;
   try {
+    checkStateFolder(config.backupRoot, paths.dir);
     preflight(
       () => {
         makePrivateFolder(config.backupRoot);

@@ -1,0 +1,70 @@
+/**
+ * The backup root's state folder (`.backup-tool/`), checked before a writer (`run`,
+ * `watch`, `verify --repair`) makes or touches anything in it: the folder and what this
+ * tool keeps there must be what it makes there, never a symlink or another kind of entry.
+ * Whoever can write the backup root (a disk mounted as a user's, which root backs up to)
+ * could otherwise point them elsewhere, and root's next run would empty the folder `tmp`
+ * names (the clean-up after an interrupted run), truncate the file `lock` names, or fill
+ * the file `reserve` names with zeros. A finding is a configuration error (exit 2) that
+ * names the entry; nothing is removed: what the user put there is theirs to look at.
+ * Read-only: an interruption leaves nothing.
+ */
+import { join } from "node:path";
+import { PreflightError } from "./errors.ts";
+import { lstatOrNone } from "./fsops.ts";
+import { STATE_DIR, TMP_DIR } from "./layout.ts";
+
+/** What the tool keeps in the state folder, and the kind each must be. */
+const KEPT: Record<string, "folder" | "file"> = {
+  [TMP_DIR]: "folder",
+  damaged: "folder", // verify --repair's (repair.ts)
+  lock: "file",
+  reserve: "file",
+  "state.db": "file",
+  "state.db-journal": "file",
+  "state.db-wal": "file",
+  "state.db-shm": "file",
+};
+
+/**
+ * Refuses a state folder (`dir`, inside `backupRoot`) that is a symlink or holds one (or
+ * a FIFO, a folder where a file goes…) where the tool keeps its own entries. Absent
+ * entries pass: they are made later.
+ */
+export function checkStateFolder(backupRoot: string, dir: string): void {
+  refuseOther(backupRoot, dir, STATE_DIR, "folder");
+  if (!lstatOrNone(dir)) return;
+  for (const [name, kind] of Object.entries(KEPT)) {
+    refuseOther(backupRoot, join(dir, name), `${STATE_DIR}/${name}`, kind);
+  }
+}
+
+function refuseOther(root: string, path: string, named: string, kind: "folder" | "file"): void {
+  const info = lstatOrNone(path);
+  if (!info) return;
+  const found = kindOf(info);
+  if (found === kind) return;
+  const remedy = info.isSymlink
+    ? "remove the symlink (what it points to is left alone)"
+    : "move it out of the backup root";
+  const target = info.isSymlink ? ` to '${readLinkOrNone(path)}'` : "";
+  throw new PreflightError(
+    `Cannot use the backup root '${root}': '${named}' is a ${found}${target}, where this ` +
+      `tool keeps a ${kind} of its own: ${remedy}, then run again`,
+  );
+}
+
+function kindOf(info: Deno.FileInfo): string {
+  if (info.isSymlink) return "symlink";
+  if (info.isDirectory) return "folder";
+  if (info.isFile) return "file";
+  return "special file (a FIFO, socket or device)";
+}
+
+function readLinkOrNone(path: string): string {
+  try {
+    return Deno.readLinkSync(path);
+  } catch {
+    return "?";
+  }
+}
