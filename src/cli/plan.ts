@@ -62,7 +62,7 @@ export async function planCommand(argv: string[]): Promise<number> {
   );
   if (json) {
     printErrors(summary.errors);
-    writeJsonDocument(jsonSummary("plan", summary, actions));
+    writeJsonDocument(jsonSummary("plan", summary, { actions }));
     return summary.exitCode;
   }
   writeLines(lines);

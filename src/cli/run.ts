@@ -67,10 +67,11 @@ export async function runCommand(argv: string[]): Promise<number> {
     stop.dispose();
   }
   printErrors(summary.errors, summary.warnings, summary.deleteGuard);
-  if (flag(p, "json")) writeJsonDocument(jsonSummary("run", summary));
+  const stoppedCode = summary.stopped ? stop.exitCode() : undefined;
+  if (flag(p, "json")) writeJsonDocument(jsonSummary("run", summary, { stoppedCode }));
   else if (!flag(p, "quiet") || summary.stopped) {
     const title = summary.stopped ? "Backup stopped before it finished" : "Backup complete";
     console.log(humanSummary(title, summary, styleFor("stdout")));
   }
-  return (summary.stopped ? stop.exitCode() : undefined) ?? summary.exitCode;
+  return stoppedCode ?? summary.exitCode;
 }

@@ -51,16 +51,21 @@ export function humanSummary(
   return lines.join("\n");
 }
 
-/** The `--json` document of `run` and `plan` (`actions`: each as `publicAction` gives it). */
+/**
+ * The `--json` document of `run` and `plan` (`actions`: each as `publicAction` gives it);
+ * `stoppedCode`: the exit code of a run a stop signal cut short (130, 143 or 129).
+ */
 export function jsonSummary(
   command: string,
   s: RunSummary,
-  actions?: JsonList,
+  { actions, stoppedCode }: { actions?: JsonList; stoppedCode?: number } = {},
 ): Record<string, unknown> {
+  const exitCode = stoppedCode ?? s.exitCode;
   return {
     command,
-    ok: s.exitCode === 0,
-    exitCode: s.exitCode,
+    ok: exitCode === 0,
+    exitCode,
+    stopped: stoppedCode === undefined ? undefined : true,
     runId: s.runId || undefined,
     counts: s.counts,
     bytesCopied: s.bytesCopied,

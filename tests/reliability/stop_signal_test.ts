@@ -47,6 +47,33 @@ for (const [signal, code] of [["SIGTERM", 143], ["SIGINT", 130]] as const) {
 }
 
 Deno.test({
+  name: "run --json stopped by SIGTERM: the document's exitCode is the process's, with stopped",
+  ignore: Deno.build.os === "windows",
+  fn: async () => {
+    const tree: Record<string, string> = {};
+    for (let d = 0; d < 4; d++) {
+      for (let f = 0; f < 300; f++) tree[`d${d}/f${f}.txt`] = `${d}/${f}\n`;
+    }
+    using fx = makeFixture(tree);
+    const args = ["run", "--json", "--config", fx.config];
+    const { child, resume } = await pausedRun(args, "folder:2", fx.dir);
+    child.kill("SIGTERM");
+    await signalTaken(child.pid, "SIGTERM");
+    resume();
+    const out = await child.output();
+    const stdout = new TextDecoder().decode(out.stdout);
+    assert.equal(out.code, 143, stdout);
+    const doc = JSON.parse(stdout);
+    assert.equal(doc.exitCode, 143);
+    assert.equal(doc.ok, false);
+    assert.equal(doc.stopped, true);
+    assert.ok(doc.counts.backup > 0 && doc.counts.backup < 1200, stdout);
+    const done = JSON.parse((await runTool(args)).stdout);
+    assert.deepEqual([done.exitCode, done.stopped], [0, undefined]);
+  },
+});
+
+Deno.test({
   name: "run --rehash (synchronous reads only) still hears SIGTERM at a batch boundary",
   ignore: Deno.build.os === "windows",
   fn: async () => {
