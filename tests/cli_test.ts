@@ -285,22 +285,21 @@ Deno.test("a state written by a newer version: every command refuses it by name,
   state.close();
   const before = Deno.readFileSync(db);
   const cases = [
-    ["run", "Backup"],
-    ["watch", "Watch"],
-    ["plan", "Plan"],
-    ["verify", "Verify"],
-    ["restore", "Restore", "--to", join(fx.dir, "restored")],
+    ["run"],
+    ["watch"],
+    ["plan"],
+    ["verify"],
+    ["restore", "--to", join(fx.dir, "restored")],
   ];
-  for (const [command, what, ...rest] of cases) {
+  for (const [command, ...rest] of cases) {
     const r = await fx.cli(command, ...rest);
-    assert.equal(r.code, 1, `${command}: ${r.stderr}`);
+    assert.equal(r.code, 2, `${command}: ${r.stderr}`);
     assert.match(
       r.stderr,
       new RegExp(
-        `^${what} failed: Cannot open state '.*state\\.db': schema version ${
+        `^Cannot read backup state '.*state\\.db': schema version ${
           SCHEMA_VERSION + 1
-        } is newer than this tool's ${SCHEMA_VERSION}: upgrade the tool$`,
-        "m",
+        } is newer than this tool's ${SCHEMA_VERSION}: upgrade the tool\n$`,
       ),
     );
   }
@@ -309,6 +308,36 @@ Deno.test("a state written by a newer version: every command refuses it by name,
     [...Deno.readDirSync(join(fx.backup, ".backup-tool"))].map((e) => e.name).sort(),
     ["lock", "reserve", "state.db", "tmp"], // as the first, normal run left it
   );
+});
+
+Deno.test("a damaged state file: every command exits 2 naming it and what to do, nothing made", async () => {
+  using fx = makeFixture(TREE);
+  const stateDir = join(fx.backup, ".backup-tool");
+  Deno.mkdirSync(stateDir, { recursive: true });
+  const db = join(stateDir, "state.db");
+  Deno.writeTextFileSync(db, "not a database\n".repeat(300));
+  const cases = [
+    ["run"],
+    ["verify", "--repair"],
+    ["plan"],
+    ["verify"],
+    ["history", "a.txt"],
+    ["restore", "--to", join(fx.dir, "restored")],
+  ];
+  for (const args of cases) {
+    const r = await fx.cli(...args);
+    assert.equal(r.code, 2, `${args}: ${r.stderr}`);
+    assert.equal(r.stdout, "");
+    assert.ok(
+      r.stderr.startsWith(`Cannot read backup state '${db}': file is not a database: `),
+      r.stderr,
+    );
+    assert.match(r.stderr, /put back a copy of it if you have one, or move it aside/);
+    assert.equal(r.stderr.trim().split("\n").length, 1, r.stderr);
+    assert.deepEqual([...Deno.readDirSync(stateDir)].map((e) => e.name), ["state.db"]);
+    assert.deepEqual(fx.logLines(), []);
+  }
+  assert.throws(() => Deno.lstatSync(join(fx.dir, "restored")), Deno.errors.NotFound);
 });
 
 Deno.test("log rotation: with log_retention 3, five runs leave three logs and log the removals", async () => {

@@ -10,11 +10,13 @@ import type { Config } from "../config/config.ts";
 import { isInside } from "../config/paths.ts";
 import { RunLog } from "../log/runlog.ts";
 import { StateStore } from "../state/store.ts";
+import { stateProblem } from "../state/connection.ts";
 import { errorText, PreflightError } from "./errors.ts";
 import { STATE_DIR, TMP_DIR } from "./layout.ts";
 import { acquireLock, type Lock } from "./lock.ts";
 import { recoverInterrupted } from "./recover.ts";
 import { checkStateFolder } from "./state_folder.ts";
+import { exists } from "./fsops.ts";
 import { keepReserve, releaseReserve } from "./reserve.ts";
 import { openSyncFs, type SyncFs } from "./syncfs.ts";
 
@@ -102,6 +104,10 @@ export async function openSession(
     () => RunLog.open(config.logDir, command, new Date(), config.backupRoot),
     `Cannot write a log file in log_dir '${config.logDir}'`,
   );
+  // What this session makes in the backup root, removed again should it refuse to start
+  // (exit 2 changes nothing): innermost first.
+  const made = [paths.db, join(paths.dir, "reserve"), paths.lock, paths.tmp, paths.dir]
+    .concat(config.backupRoot).filter((path) => !exists(path));
   let lock: Lock;
   try {
     checkStateFolder(config.backupRoot, paths.dir);
@@ -118,6 +124,8 @@ export async function openSession(
     lock = acquireLock(paths.lock, command === "verify" ? "verify --repair" : command);
   } catch (e) {
     log.discard();
+    // Folders only, and only if empty: without the lock, a file may be another run's.
+    if (e instanceof PreflightError) removeMade(made, { files: false });
     throw e;
   }
   let store: StateStore | undefined;
@@ -131,7 +139,10 @@ export async function openSession(
     store.useReserve(() => releaseReserve(paths.dir));
     const clock = Date.now();
     const now = store.recordedTime(clock);
-    const { prefixes, runId } = store.beginRun(command, config.sources, now);
+    const { prefixes, runId } = firstWrite(
+      paths.db,
+      () => store!.beginRun(command, config.sources, now),
+    );
     log.line(`Run started: ${command} (run ${runId}, pid ${Deno.pid})${log.ownerSuffix()}`);
     const clockNote = now - clock > CLOCK_BEHIND_MS ? clockBehind(clock, now) : undefined;
     if (clockNote) log.line(`CLOCK: ${clockNote}`);
@@ -159,8 +170,30 @@ export async function openSession(
     else log.discard();
     store?.close();
     syncFs?.close();
+    if (e instanceof PreflightError) removeMade(made, { files: true }); // under the lock
     lock.release();
     throw e;
+  }
+}
+
+/**
+ * Removes what a session that refused to start made: its files (`files`: only while it
+ * holds the lock, so they are its own) and its folders, each only if empty.
+ */
+function removeMade(made: string[], { files }: { files: boolean }): void {
+  for (const path of made) {
+    try {
+      if (files || Deno.lstatSync(path).isDirectory) Deno.removeSync(path);
+    } catch { /* gone, or a folder someone filled meanwhile: left */ }
+  }
+}
+
+/** The run's first write to the state: one it may only read is exit 2, naming the file. */
+function firstWrite<T>(db: string, write: () => T): T {
+  try {
+    return write();
+  } catch (e) {
+    throw stateProblem(db, e, true) ?? e;
   }
 }
 

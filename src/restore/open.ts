@@ -45,15 +45,7 @@ export function runningNow(config: Config): string | undefined {
 
 /** The state opened read-only (close it when done); exit code 2 when there is no backup yet. */
 export function openState(config: Config): StateStore {
-  const db = requireState(config);
-  try {
-    return StateStore.open(db, { readOnly: true });
-  } catch (e) {
-    if (!/permission denied|unable to open database/i.test(errorText(e))) throw e;
-    throw new PreflightError(
-      `Cannot read backup state '${db}': ${errorText(e)}: run as a user who can read it`,
-    );
-  }
+  return StateStore.open(requireState(config), { readOnly: true });
 }
 
 /** Runs `fn` with the state opened read-only; exit code 2 when there is no backup yet. */

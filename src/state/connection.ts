@@ -21,6 +21,7 @@
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import { basename, dirname, join } from "node:path";
 import { fileSystemTypeOf } from "../engine/mounts.ts";
+import { errorText, PreflightError } from "../engine/errors.ts";
 import { migrate, readableVersion } from "./schema.ts";
 
 /** Connections given up on (`StateDb.abandon`): referenced until the process ends. */
@@ -46,12 +47,16 @@ export class StateDb {
   }
 
   static open(file: string, readOnly: boolean): StateDb {
-    if (!readOnly) return StateDb.#open(file, false);
     try {
-      return StateDb.#open(file, true);
+      if (!readOnly) return StateDb.#open(file, false);
+      try {
+        return StateDb.#open(file, true);
+      } catch (e) {
+        if (!needsWriteToRead(e)) throw e;
+        return StateDb.#openCopy(file);
+      }
     } catch (e) {
-      if (!needsWriteToRead(e)) throw e;
-      return StateDb.#openCopy(file);
+      throw stateProblem(file, e, !readOnly) ?? e;
     }
   }
 
@@ -194,6 +199,37 @@ export class StateDb {
       throw e;
     }
   }
+}
+
+/**
+ * A state that cannot be opened (or, `writing`, written) for a reason the user must fix,
+ * as a configuration error (exit 2) naming the file and what to do; undefined for other
+ * errors. The first write is a run's `beginRun`: SQLite opens a file it may only read
+ * without a word and refuses the first write.
+ */
+export function stateProblem(
+  file: string,
+  e: unknown,
+  writing: boolean,
+): PreflightError | undefined {
+  const detail = errorText(e);
+  if (/file is not a database|database disk image is malformed/i.test(detail)) {
+    return new PreflightError(
+      `Cannot read backup state '${file}': ${detail}: the state is damaged; put back a copy ` +
+        "of it if you have one, or move it aside: the next run then starts a new state, " +
+        "leaving the files already in the backup root as they are",
+    );
+  }
+  const denied = e instanceof Deno.errors.PermissionDenied ||
+    /unable to open database file|attempt to write a readonly database|permission denied/i
+      .test(detail);
+  if (!denied) return undefined;
+  return new PreflightError(
+    writing
+      ? `Cannot write backup state '${file}': ${detail}: run as the user who owns the ` +
+        "backup root, or give this one write access to its folder and files"
+      : `Cannot read backup state '${file}': ${detail}: run as a user who can read it`,
+  );
 }
 
 /** SQLite's answer to a reader that would have to write: SQLITE_READONLY_ROLLBACK, _RECOVERY. */

@@ -14,6 +14,7 @@
  * - folders: each source folder's mode, owner and mtime as last seen (not kept per moment).
  */
 import type { DatabaseSync } from "node:sqlite";
+import { PreflightError } from "../engine/errors.ts";
 
 const MIGRATIONS: string[] = [
   `CREATE TABLE sources (
@@ -105,9 +106,9 @@ function schemaVersion(db: DatabaseSync): number {
 export function readableVersion(db: DatabaseSync, file: string): number {
   const version = schemaVersion(db);
   if (version > SCHEMA_VERSION) {
-    throw new Error(
-      `Cannot open state '${file}': schema version ${version} is newer than this tool's ` +
-        `${SCHEMA_VERSION}: upgrade the tool`,
+    throw new PreflightError(
+      `Cannot read backup state '${file}': schema version ${version} is newer than this ` +
+        `tool's ${SCHEMA_VERSION}: upgrade the tool`,
     );
   }
   return version;

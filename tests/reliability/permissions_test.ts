@@ -179,6 +179,33 @@ Deno.test("a backup root nobody may enter: plan, history and verify exit 2 with 
   });
 });
 
+Deno.test("a state file nobody may read, or only read (as nobody): every command exits 2 naming it, nothing made", async () => {
+  await unprivileged({ "a.txt": "a\n" }, async ({ fx, run }) => {
+    assert.equal((await fx.cli("run")).code, 0); // as root
+    const db = join(fx.backup, ".backup-tool", "state.db");
+    await sh(`chmod -R a+rwX '${fx.backup}' && chown -R ${NOBODY} '${fx.logs}'`);
+    // Readable by root only: the readers (plan too) say so, exit 2.
+    Deno.chmodSync(db, 0o600);
+    for (const args of [["plan"], ["plan", "--json"], ["history", "a.txt"], ["verify"]]) {
+      const r = await run(...args);
+      assert.equal(r.code, 2, `${args}: ${r.stdout}\n${r.stderr}`);
+      assert.equal(r.stdout, "");
+      assert.ok(r.stderr.startsWith(`Cannot read backup state '${db}': `), r.stderr);
+      assert.match(r.stderr, /: run as a user who can read it\n$/);
+    }
+    // Readable, not writable: run says it cannot write it (not "Backup failed", exit 1).
+    Deno.chmodSync(db, 0o644);
+    Deno.writeTextFileSync(join(fx.source, "b.txt"), "b\n");
+    const before = snapshot(fx.backup);
+    const r = await run("run");
+    assert.equal(r.code, 2, `${r.stdout}\n${r.stderr}`);
+    assert.ok(r.stderr.startsWith(`Cannot write backup state '${db}': `), r.stderr);
+    assert.match(r.stderr, /run as the user who owns the backup root/);
+    assert.equal(r.stderr.trim().split("\n").length, 1, r.stderr);
+    assert.deepEqual(snapshot(fx.backup), before, "the backup root changed");
+  });
+});
+
 /** A fixture whose `a.txt` was backed up as "old content" and now holds "new content". */
 async function modifiedFixture(): Promise<Fixture> {
   const fx = makeFixture({ "a.txt": "old content\n" });
