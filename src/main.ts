@@ -6,9 +6,10 @@
  */
 import { ConfigError } from "./config/config.ts";
 import { suggest } from "./config/suggest.ts";
-import { LockedError, PreflightError } from "./engine/errors.ts";
+import { errorText, LockedError, PreflightError } from "./engine/errors.ts";
 import { UsageError } from "./cli/args.ts";
 import { VERSION } from "./version.ts";
+import { say, stdout } from "./cli/stdout.ts";
 
 type CommandMain = (argv: string[]) => Promise<number>;
 
@@ -60,11 +61,11 @@ const TOOL_FLAGS = ["help", "version"];
 
 export async function main(args: string[]): Promise<number> {
   if (args[0] === "--version" || args[0] === "-V") {
-    console.log(`backup-tool ${VERSION}`);
+    say(`backup-tool ${VERSION}`);
     return 0;
   }
   if (args[0] === "--help" || args[0] === "-h" || (args[0] === "help" && args.length === 1)) {
-    console.log(HELP);
+    say(HELP);
     return 0;
   }
   if (args[0] === "help") return main([args[1], "--help"]);
@@ -113,4 +114,17 @@ function reportError(e: unknown, command: string): number {
   return 1;
 }
 
-if (import.meta.main) Deno.exit(await main(Deno.args));
+/**
+ * The command's exit code, or 1 where it succeeded but its output could not be written
+ * (see cli/stdout.ts): said in one line, for the work itself was done.
+ */
+function withOutputChecked(code: number): number {
+  if (stdout.failure === undefined) return code;
+  console.error(
+    `Cannot write to standard output: ${errorText(stdout.failure)}: the command ran to ` +
+      "its end, only what it printed was cut short",
+  );
+  return Math.max(code, 1);
+}
+
+if (import.meta.main) Deno.exit(withOutputChecked(await main(Deno.args)));

@@ -17,10 +17,12 @@ import {
   type CliResult,
   MAIN,
   makeFixture,
+  readTree,
   REPO,
   runCli,
   toolCommand,
   writeConfig,
+  writeTree,
 } from "./helpers.ts";
 
 // deno-lint-ignore no-control-regex
@@ -487,4 +489,47 @@ Deno.test("log rotation: two jobs sharing a log_dir each rotate their own logs, 
   const roots = logs.map(rootOf).filter((r) => r !== undefined).map((r) => r!.slice(fx.dir.length));
   assert.deepEqual(roots.sort(), ["/backup", "/backup", "/backup2", "/backup2"]);
   assert.equal(Deno.readTextFileSync(notOurs), "someone's own notes\n");
+});
+
+/** The tool run with its standard output on `/dev/full` (every write fails: disk full). */
+async function withStdoutFull(args: string[]): Promise<{ code: number; stderr: string }> {
+  const { cmd, args: full } = toolCommand(args);
+  const quoted = [cmd, ...full].map((a) => `'${a.replaceAll("'", `'\\''`)}'`).join(" ");
+  const out = await new Deno.Command("sh", {
+    args: ["-c", `${quoted} > /dev/full`],
+    cwd: REPO,
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+  }).output();
+  return { code: out.code, stderr: new TextDecoder().decode(out.stderr) };
+}
+
+Deno.test({
+  name: "stdout on a full disk: run and restore do their whole work, say so in one line, exit 1",
+  ignore: Deno.build.os !== "linux", // /dev/full
+  fn: async () => {
+    const tree: Record<string, string> = {};
+    for (let i = 0; i < 1200; i++) tree[`d${i % 9}/f${i}.txt`] = `file ${i}\n`;
+    using fx = makeFixture(tree);
+    const full =
+      /^Cannot write to standard output: .*No space left on device.*: the command ran to its end, only what it printed was cut short\n$/;
+    for (const json of [[], ["--json"]]) {
+      writeTree(fx.source, { "new.txt": `new ${json}\n` });
+      const r = await withStdoutFull(["run", ...json, "--config", fx.config]);
+      assert.equal(r.code, 1, r.stderr);
+      assert.match(r.stderr, full);
+      assert.equal(Deno.readTextFileSync(join(fx.backup, "new.txt")), `new ${json}\n`);
+      assert.match(fx.lastLog().at(-1)!, /Run complete/);
+    }
+    // A restore prints a line per file: the first write fails, and every file is restored,
+    // no temporary file left.
+    const to = join(fx.dir, "restored");
+    const r = await withStdoutFull(["restore", "--to", to, "--config", fx.config]);
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, full);
+    const restored = readTree(to);
+    assert.equal(Object.keys(restored).length, 1201);
+    assert.ok(!Object.keys(restored).some((p) => p.includes(".backup-tool-restore-")));
+    assert.equal(restored["d3/f3.txt"], "file 3\n");
+  },
 });

@@ -9,6 +9,7 @@ import { loadConfigFor, resolverFor, runningNow, withState } from "../restore/op
 import { prunedNow, unfinishedWarning, unfinishedWork, whereNow } from "../restore/unfinished.ts";
 import { isStoredCopy, storedEntry } from "../engine/fsops.ts";
 import { flag, parseCommand, refuseEmptyPaths, str, UsageError } from "./args.ts";
+import { say } from "./stdout.ts";
 
 export const HISTORY_HELP = `Usage: backup-tool history PATH [--config FILE] [--json]
 
@@ -35,7 +36,7 @@ Examples:
 export function historyCommand(argv: string[]): Promise<number> {
   const p = parseCommand("history", argv, {});
   if (flag(p, "help")) {
-    console.log(HISTORY_HELP);
+    say(HISTORY_HELP);
     return Promise.resolve(0);
   }
   refuseEmptyPaths("history", p);
@@ -76,7 +77,7 @@ export function historyCommand(argv: string[]): Promise<number> {
       oneLine(`Cannot show history of '${given}': '${path}' was never backed up${hint}`),
     );
     // Exit code 1 always comes with its document (docs/json.md): here, no versions.
-    if (flag(p, "json")) console.log(JSON.stringify({ path, versions: [] }, null, 2));
+    if (flag(p, "json")) say(JSON.stringify({ path, versions: [] }, null, 2));
     return Promise.resolve(1);
   }
   const held = (storage: string) => isStoredCopy(storedEntry(config.backupRoot, storage));
@@ -85,8 +86,8 @@ export function historyCommand(argv: string[]): Promise<number> {
     (at) => whereNow(unfinished, at, held),
     (at) => prunedNow(unfinished, at, held),
   );
-  if (flag(p, "json")) console.log(JSON.stringify({ path, versions: entries }, null, 2));
-  else console.log(formatHistory(path, entries).split("\n").map(oneLine).join("\n"));
+  if (flag(p, "json")) say(JSON.stringify({ path, versions: entries }, null, 2));
+  else say(formatHistory(path, entries).split("\n").map(oneLine).join("\n"));
   return Promise.resolve(0);
 }
 

@@ -10,6 +10,7 @@ import { isInside } from "../config/paths.ts";
 import { ConfigError, DEFAULTS } from "../config/config.ts";
 import { flag, parseCommand, str, UsageError } from "./args.ts";
 import { realPathOrNone } from "../engine/fsops.ts";
+import { say } from "./stdout.ts";
 
 export const INIT_HELP =
   `Usage: backup-tool init [DIR] [--source PATH]... [--backup-root PATH] [--config FILE]
@@ -38,7 +39,7 @@ export function initCommand(argv: string[]): Promise<number> {
     multiple: ["source"],
   });
   if (flag(p, "help")) {
-    console.log(INIT_HELP);
+    say(INIT_HELP);
     return Promise.resolve(0);
   }
   if (p.positionals.length > 1) {
@@ -61,7 +62,7 @@ export function initCommand(argv: string[]): Promise<number> {
     backupRoot: root === undefined ? "./backup" : configPath(dir, root),
   });
   writeNew(file, text);
-  if (!flag(p, "quiet")) console.log(nextSteps(file, dir, sources));
+  if (!flag(p, "quiet")) say(nextSteps(file, dir, sources));
   return Promise.resolve(0);
 }
 

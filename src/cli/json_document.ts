@@ -3,9 +3,11 @@
  * listing a file per element (a plan's actions, a restore's files) never exists as one
  * string. Long lists are kept as `JsonList`s, each element serialized when added (a line of
  * compact JSON, about a third of the object it replaces); everything else is formatted as
- * `JSON.stringify(v, null, 2)` would. A reader that went away (a closed pipe) ends the
- * writing quietly; a full non-blocking pipe is waited for; any other failed write is thrown.
+ * `JSON.stringify(v, null, 2)` would. Written through stdout.ts: a failed write never stops
+ * the command.
  */
+
+import { type Output, stdout } from "./stdout.ts";
 
 /** A list whose elements are kept as their JSON text, one line each in the document. */
 export class JsonList {
@@ -35,7 +37,7 @@ const CHUNK_CHARS = 64 * 1024;
 /** Writes `doc` (keys with an undefined value left out, as JSON.stringify does) and a newline. */
 export function writeJsonDocument(
   doc: Record<string, unknown>,
-  out: { writeSync(p: Uint8Array): number } = Deno.stdout,
+  out: Output = stdout,
 ): void {
   const writer = new ChunkWriter(out);
   const keys = Object.keys(doc).filter((k) => doc[k] !== undefined);
@@ -61,7 +63,7 @@ export function writeJsonDocument(
 /** Writes each line and a newline after it, as `console.log` of each would. */
 export function writeLines(
   lines: Iterable<string>,
-  out: { writeSync(p: Uint8Array): number } = Deno.stdout,
+  out: Output = stdout,
 ): void {
   const writer = new ChunkWriter(out);
   for (const line of lines) writer.put(`${line}\n`);
@@ -71,10 +73,9 @@ export function writeLines(
 class ChunkWriter {
   #parts: string[] = [];
   #chars = 0;
-  #readerGone = false;
   readonly #encoder = new TextEncoder();
 
-  constructor(readonly out: { writeSync(p: Uint8Array): number }) {}
+  constructor(readonly out: Output) {}
 
   put(text: string): void {
     this.#parts.push(text);
@@ -83,26 +84,8 @@ class ChunkWriter {
   }
 
   flush(): void {
-    let bytes = this.#encoder.encode(this.#parts.join(""));
+    this.out.write(this.#encoder.encode(this.#parts.join("")));
     this.#parts = [];
     this.#chars = 0;
-    while (bytes.length > 0 && !this.#readerGone) {
-      try {
-        bytes = bytes.subarray(this.out.writeSync(bytes));
-      } catch (e) {
-        // The reader went away (`| head -1`): the rest is not wanted, as console.log takes it.
-        if (e instanceof Deno.errors.BrokenPipe) this.#readerGone = true;
-        // A full pipe left non-blocking by whoever set up stdout: it drains.
-        else if (e instanceof Deno.errors.WouldBlock) pause(WOULD_BLOCK_PAUSE_MS);
-        else throw e;
-      }
-    }
   }
-}
-
-/** How long to wait for a full non-blocking pipe to drain before writing again. */
-const WOULD_BLOCK_PAUSE_MS = 2;
-
-function pause(ms: number): void {
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { JsonList, writeJsonDocument, writeLines } from "./json_document.ts";
+import { Output } from "./stdout.ts";
 
 /** A sink that takes at most `max` bytes a write, as a pipe may. */
 function sink(max = Infinity) {
@@ -19,7 +20,7 @@ function sink(max = Infinity) {
 Deno.test("json document: without lists it is JSON.stringify's own, indented by two", () => {
   const doc = { command: "run", ok: true, nothing: undefined, counts: { a: 1 }, errors: [] };
   const out = sink();
-  writeJsonDocument(doc, out);
+  writeJsonDocument(doc, new Output(out));
   assert.equal(out.text(), JSON.stringify(doc, null, 2) + "\n");
 });
 
@@ -32,7 +33,10 @@ Deno.test("json document: lists are written a line per element, whole even throu
     expected.push(item);
   }
   const out = sink(1000);
-  writeJsonDocument({ command: "restore", restored: files, upToDate: new JsonList() }, out);
+  writeJsonDocument(
+    { command: "restore", restored: files, upToDate: new JsonList() },
+    new Output(out),
+  );
   const text = out.text();
   assert.deepEqual(JSON.parse(text), { command: "restore", restored: expected, upToDate: [] });
   assert.equal(text.split("\n").length, 5000 + 7, "one line per element");
@@ -41,7 +45,7 @@ Deno.test("json document: lists are written a line per element, whole even throu
 
 Deno.test("json document: output goes in chunks, not a write per line", () => {
   const out = sink();
-  writeLines(Array.from({ length: 20000 }, (_, i) => `SKIP: file ${i}`), out);
+  writeLines(Array.from({ length: 20000 }, (_, i) => `SKIP: file ${i}`), new Output(out));
   assert.equal(out.text().split("\n").length, 20001);
   assert.ok(out.writes < 20, `${out.writes} writes`);
 });
@@ -54,7 +58,7 @@ Deno.test("json document: a reader that went away ends the writing quietly; a fu
       throw new Deno.errors.BrokenPipe("Broken pipe (os error 32)");
     },
   };
-  writeLines(Array.from({ length: 50000 }, (_, i) => `line ${i}`), gone);
+  writeLines(Array.from({ length: 50000 }, (_, i) => `line ${i}`), new Output(gone));
   assert.equal(calls, 1, "no write after the first refused");
   const full = sink();
   let refusals = 3;
@@ -64,12 +68,21 @@ Deno.test("json document: a reader that went away ends the writing quietly; a fu
       return full.writeSync(p);
     },
   };
-  writeLines(["a", "b"], busy);
+  writeLines(["a", "b"], new Output(busy));
   assert.equal(full.text(), "a\nb\n");
-  const broken = {
+});
+
+Deno.test("stdout: any other failed write is remembered, never thrown, and nothing more is written", () => {
+  let calls = 0;
+  const full = {
     writeSync: (): number => {
-      throw new Deno.errors.PermissionDenied("no");
+      calls++;
+      throw new Error("No space left on device (os error 28)");
     },
   };
-  assert.throws(() => writeLines(["a"], broken), Deno.errors.PermissionDenied);
+  const out = new Output(full);
+  writeLines(Array.from({ length: 50000 }, (_, i) => `line ${i}`), out);
+  out.line("and one more");
+  assert.equal(calls, 1, "no write after the first failed");
+  assert.match(String(out.failure), /No space left on device/);
 });

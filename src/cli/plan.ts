@@ -13,6 +13,7 @@ import { styleFor } from "./style.ts";
 import { humanSummary, jsonSummary, printErrors, publicAction } from "./summary.ts";
 import { JsonList, writeJsonDocument, writeLines } from "./json_document.ts";
 import type { Action } from "../engine/types.ts";
+import { say } from "./stdout.ts";
 
 export const PLAN_HELP =
   `Usage: backup-tool plan [--config FILE] [--json] [--quiet] [--rehash] [--force]
@@ -34,7 +35,7 @@ Examples:
 export async function planCommand(argv: string[]): Promise<number> {
   const p = parseCommand("plan", argv, { boolean: ["rehash", "force"] });
   if (flag(p, "help")) {
-    console.log(PLAN_HELP);
+    say(PLAN_HELP);
     return 0;
   }
   if (p.positionals.length > 0) {
@@ -67,6 +68,6 @@ export async function planCommand(argv: string[]): Promise<number> {
   }
   writeLines(lines);
   printErrors(summary.errors);
-  if (!flag(p, "quiet")) console.log(humanSummary("Plan", summary, styleFor("stdout")));
+  if (!flag(p, "quiet")) say(humanSummary("Plan", summary, styleFor("stdout")));
   return summary.exitCode;
 }

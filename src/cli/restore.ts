@@ -29,6 +29,7 @@ import { errorText, PreflightError } from "../engine/errors.ts";
 import { printRestore, type Problem, RestoreTally } from "./restore_output.ts";
 import { oneLine } from "../log/runlog.ts";
 import { movedTo, unfinishedWarning, unfinishedWork } from "../restore/unfinished.ts";
+import { say } from "./stdout.ts";
 
 export const RESTORE_HELP =
   `Usage: backup-tool restore [PATH...] [--to DIR] [--at TIME] [--version N] [--overwrite]
@@ -80,7 +81,7 @@ export async function restoreCommand(argv: string[]): Promise<number> {
     string: ["to", "at", "version"],
   });
   if (flag(p, "help")) {
-    console.log(RESTORE_HELP);
+    say(RESTORE_HELP);
     return 0;
   }
   refuseEmptyPaths("restore", p);
@@ -265,8 +266,8 @@ function selectorFor(
 
 function printLine(r: RestoreResult): void {
   if (r.outcome === "restored") {
-    console.log(oneLine(`RESTORED: ${r.copy.path} (v${r.copy.seq}) → ${r.dest}`));
+    say(oneLine(`RESTORED: ${r.copy.path} (v${r.copy.seq}) → ${r.dest}`));
   } else if (r.outcome === "up-to-date") {
-    console.log(oneLine(`UP TO DATE: ${r.copy.path} (${r.dest})`));
+    say(oneLine(`UP TO DATE: ${r.copy.path} (${r.dest})`));
   }
 }

@@ -9,6 +9,7 @@ import type { RestoreResult } from "../restore/write.ts";
 import type { Problem } from "../restore/select.ts";
 import { oneLine } from "../log/runlog.ts";
 import { JsonList, writeJsonDocument } from "./json_document.ts";
+import { say } from "./stdout.ts";
 
 export type { Problem } from "../restore/select.ts";
 
@@ -92,7 +93,7 @@ export function printRestore(
       : "Restore incomplete";
     // The moment restored, as read: a local time is read in the zone Deno knows.
     const asOf = opts.at === undefined ? "" : ` (as of ${new Date(opts.at).toISOString()})`;
-    console.log(
+    say(
       `${title}${asOf}: ${tally.restored} restored, ${tally.upToDate} up to date, ` +
         `${problems.length} not restored`,
     );

@@ -11,6 +11,7 @@ import { styleFor } from "./style.ts";
 import { humanSummary, jsonSummary, printErrors } from "./summary.ts";
 import { writeJsonDocument } from "./json_document.ts";
 import { stopGracefully } from "./stop.ts";
+import { say } from "./stdout.ts";
 
 export const RUN_HELP =
   `Usage: backup-tool run [--config FILE] [--json] [--rehash] [--force] [--quiet]
@@ -40,7 +41,7 @@ Examples:
 export async function runCommand(argv: string[]): Promise<number> {
   const p = parseCommand("run", argv, { boolean: ["rehash", "force"] });
   if (flag(p, "help")) {
-    console.log(RUN_HELP);
+    say(RUN_HELP);
     return 0;
   }
   if (p.positionals.length > 0) {
@@ -71,7 +72,7 @@ export async function runCommand(argv: string[]): Promise<number> {
   if (flag(p, "json")) writeJsonDocument(jsonSummary("run", summary, { stoppedCode }));
   else if (!flag(p, "quiet") || summary.stopped) {
     const title = summary.stopped ? "Backup stopped before it finished" : "Backup complete";
-    console.log(humanSummary(title, summary, styleFor("stdout")));
+    say(humanSummary(title, summary, styleFor("stdout")));
   }
   return stoppedCode ?? summary.exitCode;
 }

@@ -11,6 +11,7 @@ import { outcomeLine, verifyAndRepair } from "../restore/repair.ts";
 import { flag, parseCommand, type Parsed, str, UsageError } from "./args.ts";
 import { oneLine } from "../log/runlog.ts";
 import { unfinishedWarning, unfinishedWork } from "../restore/unfinished.ts";
+import { say } from "./stdout.ts";
 
 export const VERIFY_HELP =
   `Usage: backup-tool verify [--repair] [--sample PERCENT] [--config FILE] [--json] [--quiet]
@@ -47,7 +48,7 @@ Examples:
 export async function verifyCommand(argv: string[]): Promise<number> {
   const p = parseCommand("verify", argv, { string: ["sample"], boolean: ["repair"] });
   if (flag(p, "help")) {
-    console.log(VERIFY_HELP);
+    say(VERIFY_HELP);
     return 0;
   }
   if (p.positionals.length > 0) {
@@ -72,7 +73,7 @@ export async function verifyCommand(argv: string[]): Promise<number> {
   } finally {
     store.close();
   }
-  if (flag(p, "json")) console.log(JSON.stringify(report, null, 2));
+  if (flag(p, "json")) say(JSON.stringify(report, null, 2));
   else printReport(report, flag(p, "quiet"), samplePercent);
   return report.ok ? 0 : 1;
 }
@@ -82,13 +83,13 @@ async function repairCommand(config: Config, samplePercent: number | undefined, 
   const repaired = outcomes.filter((o) => o.error === undefined);
   const notRepaired = outcomes.filter((o) => o.error !== undefined);
   if (flag(p, "json")) {
-    console.log(JSON.stringify({ ...report, ok, repaired, notRepaired }, null, 2));
+    say(JSON.stringify({ ...report, ok, repaired, notRepaired }, null, 2));
     return ok ? 0 : 1;
   }
   printReport(report, true, samplePercent);
-  for (const o of outcomes) (o.error ? console.error : console.log)(oneLine(outcomeLine(o)));
+  for (const o of outcomes) (o.error ? console.error : say)(oneLine(outcomeLine(o)));
   if (!flag(p, "quiet") || !ok) {
-    console.log(
+    say(
       `Repair: ${repaired.length} repaired, ${notRepaired.length} not repaired, ` +
         `${report.unknown.length} unknown file(s)${ok ? ": intact" : ""}`,
     );
@@ -126,7 +127,7 @@ function printReport(r: VerifyReport, quiet: boolean, sample?: number): void {
   }
   if (quiet && r.ok) return;
   const sampled = sample === undefined ? "" : ` (a ${sample}% sample)`;
-  console.log(
+  say(
     r.ok
       ? `Verify: all ${r.total} stored copies present, ${r.checked} re-hashed${sampled}: intact`
       : `Verify failed: ${r.missing.length} missing, ${r.changed.length} changed, ` +

@@ -9,6 +9,7 @@ import type { Counts } from "../engine/pass_types.ts";
 import { listenForStop, signalExitCode } from "../watch/signals.ts";
 import { type BatchReport, startWatch, type WatchHandle } from "../watch/watch.ts";
 import { flag, parseCommand, str, UsageError } from "./args.ts";
+import { say } from "./stdout.ts";
 
 export const WATCH_HELP = `Usage: backup-tool watch [--config FILE] [--json] [--quiet]
 
@@ -34,7 +35,7 @@ Examples:
 export async function watchCommand(argv: string[]): Promise<number> {
   const p = parseCommand("watch", argv, {});
   if (flag(p, "help")) {
-    console.log(WATCH_HELP);
+    say(WATCH_HELP);
     return 0;
   }
   if (p.positionals.length > 0) {
@@ -68,7 +69,7 @@ async function runUntilStopped(start: () => Promise<WatchHandle>, out: Output): 
   const signals = listenForStop(() => {
     requested = true;
     if (!out.quiet && !out.json) {
-      console.log(`${clock(new Date())} stopping after the pass in progress`);
+      say(`${clock(new Date())} stopping after the pass in progress`);
     }
     stop();
   }, (signal) => {
@@ -81,7 +82,7 @@ async function runUntilStopped(start: () => Promise<WatchHandle>, out: Output): 
     const { logFile } = handle;
     handle.ready.then(() => {
       if (out.quiet || out.json || requested) return;
-      console.log(`${clock(new Date())} watching; log: ${logFile}; Ctrl-C stops`);
+      say(`${clock(new Date())} watching; log: ${logFile}; Ctrl-C stops`);
     });
     const totals = await handle.done;
     return totals.error === undefined ? 0 : 1; // said as a warning already
@@ -99,7 +100,7 @@ function report(b: BatchReport, out: Output): void {
     );
   }
   if (out.json) {
-    console.log(JSON.stringify({
+    say(JSON.stringify({
       time: b.time.toISOString(),
       full: b.full,
       paths: b.paths,
@@ -112,7 +113,7 @@ function report(b: BatchReport, out: Output): void {
   } else if (!out.quiet) {
     const what = b.full ? `full pass (${b.full})` : "batch";
     const paths = b.full ? "" : ` (${b.paths} path${b.paths === 1 ? "" : "s"})`;
-    console.log(`${clock(b.time)} ${what}: ${countsText(b.result.counts)}${paths}`);
+    say(`${clock(b.time)} ${what}: ${countsText(b.result.counts)}${paths}`);
   }
 }
 

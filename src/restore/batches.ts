@@ -167,13 +167,16 @@ async function restoreBatched(
     await flush();
     return { stopped: false };
   } finally {
-    // Left in the batch after a stop, or an error reading the items: the files written are
-    // never flushed (their temporary files go), the results known are still reported.
-    await placing;
+    // Left in the batch after a stop, or an error (reading the items, placing the batch
+    // before): the files written are never flushed (their temporary files go), the results
+    // known are still reported, and the error is thrown once they are.
+    const failed = await placing.then(() => undefined, (e: unknown) => ({ e }));
     for (const w of batch) {
       if (isWritten(w)) removeQuietly(w.tmp);
-      else onResult(w);
+      else if (!failed) onResult(w);
     }
+    // deno-lint-ignore no-unsafe-finally
+    if (failed) throw failed.e;
   }
 }
 

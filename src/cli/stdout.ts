@@ -1,0 +1,50 @@
+/**
+ * Standard output, written so that failing to write it never stops the work it reports on.
+ * The reader gone (`| head -1`) drops the rest quietly, as `console.log` does; any other
+ * failure (a full disk behind `> file`, `/dev/full`, a descriptor closed) is remembered
+ * and the rest dropped, and `main` ends the command with one line on stderr naming it and
+ * at least exit code 1: a run's backup, a restore's files, are finished all the same. A
+ * full non-blocking pipe drains. Nothing is kept, so an interruption leaves nothing.
+ */
+
+/** How long to wait for a full non-blocking pipe to drain before writing again. */
+const WOULD_BLOCK_PAUSE_MS = 2;
+
+export class Output {
+  /** Why writing failed, once it did (the reader going away is no failure). */
+  failure: unknown;
+  #readerGone = false;
+  readonly #encoder = new TextEncoder();
+
+  constructor(readonly out: { writeSync(p: Uint8Array): number }) {}
+
+  /** `text` and a newline, as `console.log(text)` writes it. */
+  line(text: string): void {
+    this.write(this.#encoder.encode(`${text}\n`));
+  }
+
+  write(bytes: Uint8Array): void {
+    while (bytes.length > 0 && !this.#readerGone && this.failure === undefined) {
+      try {
+        bytes = bytes.subarray(this.out.writeSync(bytes));
+      } catch (e) {
+        if (e instanceof Deno.errors.BrokenPipe) this.#readerGone = true;
+        // A full pipe left non-blocking by whoever set up stdout: it drains.
+        else if (e instanceof Deno.errors.WouldBlock) pause(WOULD_BLOCK_PAUSE_MS);
+        else this.failure = e;
+      }
+    }
+  }
+}
+
+/** The process's standard output. */
+export const stdout = new Output(Deno.stdout);
+
+/** One line on standard output (see the module's comment). */
+export function say(text: string): void {
+  stdout.line(text);
+}
+
+function pause(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
