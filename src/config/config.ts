@@ -144,6 +144,13 @@ export interface LoadOptions {
    * once a source is lost.
    */
   sourcesMayBeMissing?: boolean;
+  /**
+   * A `log_dir` that cannot be reached (under a folder this user may not enter, or a file)
+   * is taken as written instead of refused: for the commands that write no log (plan,
+   * restore, history, verify), which a monitoring user may run on root's backup. A command
+   * that writes one then names the folder it cannot write.
+   */
+  logDirMayBeUnreachable?: boolean;
 }
 
 /** Reads and validates a config file (relative `file` resolves against the cwd). */
@@ -188,9 +195,22 @@ function build(file: string, value: unknown, opts: LoadOptions): Config {
   const config = readSettings(top);
   const backupRoot = realTarget(absolute(base, rootText, "backup_root"), "backup_root");
   checkStateFits(backupRoot);
-  const logDir = realTarget(absolute(base, logText, "log_dir"), "log_dir");
+  const logAbs = absolute(base, logText, "log_dir");
+  const logDir = opts.logDirMayBeUnreachable
+    ? realTargetOr(logAbs, "log_dir")
+    : realTarget(logAbs, "log_dir");
   const sources = readSources(rawSources, base, backupRoot, opts.sourcesMayBeMissing);
   return { file, sources, backupRoot, logDir, ...config };
+}
+
+/** `realTarget`, or `abs` as written where that finds it unusable. */
+function realTargetOr(abs: string, key: string): string {
+  try {
+    return realTarget(abs, key);
+  } catch (err) {
+    if (err instanceof Invalid) return abs;
+    throw err;
+  }
 }
 
 /**

@@ -14,7 +14,10 @@ import { currentHolder } from "../engine/lock.ts";
 import { PathResolver } from "./paths.ts";
 
 export function loadConfigFor(configFlag: string | undefined): Config {
-  return loadConfig(findConfigFile(configFlag, Deno.cwd()), { sourcesMayBeMissing: true });
+  return loadConfig(findConfigFile(configFlag, Deno.cwd()), {
+    sourcesMayBeMissing: true,
+    logDirMayBeUnreachable: true,
+  });
 }
 
 /** The state database's path; exit code 2 when there is no backup yet. */

@@ -206,6 +206,29 @@ Deno.test("a state file nobody may read, or only read (as nobody): every command
   });
 });
 
+Deno.test("a log_dir nobody may reach: plan, history, verify and restore need none and work; run says so (exit 2)", async () => {
+  await unprivileged({ "a.txt": "a\n" }, async ({ fx, run }) => {
+    const hidden = join(fx.dir, "root-only");
+    Deno.mkdirSync(hidden, { mode: 0o700 }); // owned by root: nobody cannot enter it
+    const cfg = JSON.parse(Deno.readTextFileSync(fx.config));
+    Deno.writeTextFileSync(fx.config, JSON.stringify({ ...cfg, log_dir: join(hidden, "logs") }));
+    assert.equal((await fx.cli("run")).code, 0); // as root
+    await sh(`chmod -R a+rX '${fx.backup}'`);
+    const to = join(fx.dir, "out");
+    await sh(`mkdir '${to}' && chown ${NOBODY} '${to}'`);
+    const cases = [["plan"], ["history", "a.txt"], ["verify"], ["restore", "--to", to]];
+    for (const args of cases) {
+      const r = await run(...args);
+      assert.equal(r.code, 0, `${args}: ${r.stdout}\n${r.stderr}`);
+    }
+    assert.equal(Deno.readTextFileSync(join(to, "a.txt")), "a\n");
+    await sh(`chmod -R a+w '${fx.backup}'`);
+    const r = await run("run");
+    assert.equal(r.code, 2, `${r.stdout}\n${r.stderr}`);
+    assert.match(r.stderr, /^Cannot load config .*'log_dir' .* cannot be accessed: /);
+  });
+});
+
 /** A fixture whose `a.txt` was backed up as "old content" and now holds "new content". */
 async function modifiedFixture(): Promise<Fixture> {
   const fx = makeFixture({ "a.txt": "old content\n" });
