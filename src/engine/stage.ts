@@ -105,6 +105,7 @@ function copyOnce(entry: ScanEntry, algo: string, buf: Uint8Array, tmp: string |
     throw e;
   }
   using _ = src;
+  const opened = src.stat();
   // Created with the source's permission bits where the umask keeps them all and the owner
   // stays (owner.ts), so no chmod is needed (the handle may write whatever the mode says);
   // anything else starts private.
@@ -137,15 +138,18 @@ function copyOnce(entry: ScanEntry, algo: string, buf: Uint8Array, tmp: string |
   const hash = h.digest("hex");
   // Not the file the walk saw (saved by rename since, or a folder on the way swapped for a
   // symlink), or written to since (its change time moved, even with its modification time
-  // put back, as `cp -p` and `touch -d` do: the copy may mix two states): never copied;
-  // looked at again (restat checks the way to it), then read again. The change time is
-  // known to the second only (Deno's), so a write within the second of the one before it
-  // goes unseen here; such a fingerprint is not trusted, and the next run reads it again.
+  // put back, as `cp -p`, `touch -r` and `rsync --inplace -t` do: the copy may mix two
+  // states): never copied; looked at again (restat checks the way to it), then read again.
+  // The walk knows the change time to the second only (Deno's); the open file's, looked at
+  // before and after the read, to the nanosecond where the system says (statx), so a write
+  // during the read within that second is seen too. A write between the walk and the open
+  // within the second is not, but then what is read is one state the file had: the later.
   // (A change time of 0: the system gives none.)
   if (
     after.kind !== "file" || !sameFileAs(entry, after) || total !== entry.size ||
     after.size !== entry.size || after.mtimeMs !== entry.mtimeMs ||
-    (after.ctimeMs !== 0 && after.ctimeMs !== entry.ctimeMs)
+    (after.ctimeMs !== 0 && after.ctimeMs !== entry.ctimeMs) ||
+    after.ctimeExact !== opened.ctimeExact
   ) {
     return undefined;
   }
