@@ -53,6 +53,7 @@ class Pass {
       algo: ctx.config.hashAlgorithm,
       prefixes: ctx.prefixes,
       rehash: opts.rehash || ctx.config.rehash,
+      reread: opts.reread,
     };
     this.scoped = scopePrefixes(ctx, opts.scope);
     this.#disk = new DiskProbe(ctx.root);

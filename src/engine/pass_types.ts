@@ -30,6 +30,12 @@ export interface PassContext {
 
 export interface PassOptions {
   rehash?: boolean;
+  /**
+   * Absolute paths read even where their fingerprint vouches for them: files a watch saw
+   * closed after writing (a write through a memory mapping whose pages were already dirty
+   * moves neither the modification nor the change time).
+   */
+  reread?: ReadonlySet<string>;
   /** Archive deletions even beyond `safety.max_delete_percent`. */
   force?: boolean;
   /** Plan only: hash without staging, execute nothing, write nothing. */

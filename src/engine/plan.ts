@@ -24,6 +24,8 @@ export interface PlanOptions {
   prefixes: ReadonlyMap<string, string>;
   /** Hash every file even when its fingerprint is unchanged (`--rehash`). */
   rehash?: boolean;
+  /** These files (absolute paths) likewise (see PassOptions). */
+  reread?: ReadonlySet<string>;
 }
 
 /** A scanned entry, with its digest when it was read (fingerprint changed or untrusted). */
@@ -49,6 +51,7 @@ export function needsHash(
   opts: PlanOptions,
 ): boolean {
   if (!t || opts.rehash || !t.trusted || t.algo !== opts.algo) return true;
+  if (opts.reread?.has(entry.abs)) return true;
   return !sameFingerprint(entry, t) || t.kind !== entry.kind || t.status !== "current";
 }
 

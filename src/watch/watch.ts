@@ -107,6 +107,8 @@ class WatchSession {
   #unfollowed = "";
   /** The FIFOs said to have held Deno's watcher (see `#onHeld`). */
   readonly #heldSaid = new Set<string>();
+  /** Paths named by a close after writing, until a pass reads them (see `#onEvent`). */
+  readonly #closedAfterWrite = new Set<string>();
 
   constructor(session: Session, keep: PathFilter, opts: WatchOptions) {
     this.#session = session;
@@ -164,8 +166,11 @@ class WatchSession {
   #onEvent(event: Deno.FsEvent): void {
     if (event.flag === "rescan") return this.#scheduler.requestFull("events lost: queue overflow");
     // "access" is a file closed after writing (reading makes no event): usually after a
-    // "modify", but a write through a memory mapping makes this one alone.
-    this.#scheduler.add(event.paths.filter(this.#keep));
+    // "modify", but a write through a memory mapping makes this one alone, and may leave
+    // the file's times as they were (its pages already dirty): such a file is read again.
+    const paths = event.paths.filter(this.#keep);
+    if (event.kind === "access") { for (const p of paths) this.#closedAfterWrite.add(p); }
+    this.#scheduler.add(paths);
     const root = event.kind === "remove" && event.paths.find((p) => this.#roots.has(p));
     if (root) this.#follower.restart(`source folder '${root}' was removed`);
   }
@@ -238,13 +243,23 @@ class WatchSession {
         job,
         this.#totals,
         this.#opts,
-        this.#abort.signal,
+        { signal: this.#abort.signal, reread: this.#takeClosed(job) },
         this.#window,
       );
       if (result) this.#follower.noticeUnlisted(result.unlistedFolders);
     } finally {
       if (job.kind === "full" && job.reason === "start") await this.#started();
     }
+  }
+
+  /** The paths closed after writing that `job` covers (all, for a full pass), taken. */
+  #takeClosed(job: Job): Set<string> {
+    const closed = this.#closedAfterWrite;
+    const taken = job.kind === "full"
+      ? new Set(closed)
+      : new Set(job.paths.filter((p) => closed.has(p)));
+    for (const p of taken) closed.delete(p);
+    return taken;
   }
 
   /** Stops the session by itself: its backup root is no longer the one it locked. */
@@ -310,7 +325,7 @@ async function applyJob(
   job: Job,
   totals: WatchTotals,
   opts: WatchOptions,
-  signal: AbortSignal,
+  { signal, reread }: { signal: AbortSignal; reread: ReadonlySet<string> },
   window: { current?: DeletionWindow },
 ): Promise<PassResult | undefined> {
   const scope = job.kind === "paths" ? toScope(job.paths, session.config.sources) : undefined;
@@ -324,6 +339,7 @@ async function applyJob(
     const result = await runPass(session, {
       scope,
       signal,
+      reread,
       deletionWindow: window.current,
       quietSkips: rescan,
     });
