@@ -455,3 +455,31 @@ Deno.test({
     assert.equal(Deno.statSync(shared.backup).mode! & 0o777, 0o755);
   },
 });
+
+Deno.test("a backup root whose backup is gone while the logs name it (a disk not mounted): refused, exit 2, nothing made", async () => {
+  using fx = makeFixture({ "a.txt": "a\n" });
+  assert.equal((await fx.cli("run")).code, 0);
+  const logs = [...Deno.readDirSync(fx.logs)].map((e) => e.name);
+  for (const gone of ["removed", "emptied"]) {
+    if (gone === "removed") Deno.removeSync(fx.backup, { recursive: true });
+    else Deno.mkdirSync(fx.backup); // an empty mount point
+    for (const command of ["run", "watch"]) {
+      const r = await fx.cli(command);
+      assert.equal(r.code, 2, `${gone} ${command}: ${r.stdout}${r.stderr}`);
+      assert.equal(
+        r.stderr,
+        `Cannot back up to '${fx.backup}': it holds no backup, but a log in '${fx.logs}' ` +
+          `records earlier runs into it (the newest: '${logs[0]}'): is its disk mounted? ` +
+          "Mount it and run again; to start a new backup there instead, move those logs out " +
+          "of log_dir first\n",
+      );
+      if (gone === "removed") assert.throws(() => Deno.lstatSync(fx.backup), Deno.errors.NotFound);
+      else assert.deepEqual([...Deno.readDirSync(fx.backup)], []);
+      assert.deepEqual([...Deno.readDirSync(fx.logs)].map((e) => e.name), logs);
+    }
+  }
+  // Its logs moved away, a new backup starts there.
+  Deno.renameSync(fx.logs, join(fx.dir, "old-logs"));
+  assert.equal((await fx.cli("run")).code, 0);
+  assert.equal(Deno.readTextFileSync(join(fx.backup, "a.txt")), "a\n");
+});

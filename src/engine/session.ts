@@ -8,7 +8,7 @@
 import { basename, dirname, join } from "node:path";
 import type { Config } from "../config/config.ts";
 import { isInside } from "../config/paths.ts";
-import { RunLog } from "../log/runlog.ts";
+import { logsNaming, RunLog } from "../log/runlog.ts";
 import { StateStore } from "../state/store.ts";
 import { stateProblem } from "../state/connection.ts";
 import { errorText, PreflightError } from "./errors.ts";
@@ -110,6 +110,9 @@ export async function openSession(
     .concat(config.backupRoot).filter((path) => !exists(path));
   let lock: Lock;
   try {
+    if (!made.includes(paths.db) || command === "verify") {
+      // A backup to continue (verify --repair reads the state and says when there is none).
+    } else refuseForgottenRoot(config);
     checkStateFolder(config.backupRoot, paths.dir);
     preflight(
       () => {
@@ -186,6 +189,25 @@ function removeMade(made: string[], { files }: { files: boolean }): void {
       if (files || Deno.lstatSync(path).isDirectory) Deno.removeSync(path);
     } catch { /* gone, or a folder someone filled meanwhile: left */ }
   }
+}
+
+/**
+ * Refuses (exit 2) to start a new backup in a backup root that the logs say had one: the
+ * disk it lives on is most likely not mounted (a scheduled run would otherwise fill the
+ * empty mount point, on the system disk, with a new full backup and report success).
+ * Someone who removed the backup on purpose moves its logs away first.
+ */
+function refuseForgottenRoot(config: Config): void {
+  const earlier = logsNaming(config.logDir, config.backupRoot);
+  if (earlier.length === 0) return;
+  const count = earlier.length === 1 ? "a log" : `${earlier.length} logs`;
+  const verb = earlier.length === 1 ? "records" : "record";
+  throw new PreflightError(
+    `Cannot back up to '${config.backupRoot}': it holds no backup, but ${count} in ` +
+      `'${config.logDir}' ${verb} earlier runs into it (the newest: '${earlier.at(-1)}'): ` +
+      "is its disk mounted? Mount it and run again; to start a new backup there instead, " +
+      "move those logs out of log_dir first",
+  );
 }
 
 /** The run's first write to the state: one it may only read is exit 2, naming the file. */

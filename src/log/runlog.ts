@@ -40,19 +40,42 @@ const FIRST_LINE_BYTES = 8192;
  */
 export function isRunLogFile(path: string, owner?: string): boolean {
   if (!isRunLogName(basename(path))) return false;
-  let first: string;
-  try {
-    using f = Deno.openSync(path, { read: true });
-    const buf = new Uint8Array(FIRST_LINE_BYTES);
-    const n = f.readSync(buf) ?? 0;
-    first = new TextDecoder().decode(buf.subarray(0, n)).split("\n", 1)[0];
-  } catch {
-    return false; // not readable as a file: not one to remove
-  }
+  const first = firstLine(path);
+  if (first === undefined) return false; // not readable as a file: not one to remove
   if (first === "") return true;
   if (!FIRST_LINE.test(first)) return false;
   const named = OWNER.exec(first)?.[1];
   return owner === undefined || named === undefined || named === oneLine(owner);
+}
+
+/**
+ * The run logs in `dir` whose first line names the backup root `owner` (a session that
+ * started there, with a state), by name, oldest first; none where `dir` cannot be listed.
+ */
+export function logsNaming(dir: string, owner: string): string[] {
+  const names: string[] = [];
+  try {
+    for (const e of Deno.readDirSync(dir)) {
+      if (!e.isFile || !isRunLogName(e.name)) continue;
+      const first = firstLine(join(dir, e.name));
+      if (first && FIRST_LINE.test(first) && OWNER.exec(first)?.[1] === oneLine(owner)) {
+        names.push(e.name);
+      }
+    }
+  } catch { /* no log_dir yet, or one this user cannot list */ }
+  return names.sort(compareRunLogNames);
+}
+
+/** A file's first line (up to FIRST_LINE_BYTES); undefined where it cannot be read. */
+function firstLine(path: string): string | undefined {
+  try {
+    using f = Deno.openSync(path, { read: true });
+    const buf = new Uint8Array(FIRST_LINE_BYTES);
+    const n = f.readSync(buf) ?? 0;
+    return new TextDecoder().decode(buf.subarray(0, n)).split("\n", 1)[0];
+  } catch {
+    return undefined;
+  }
 }
 
 /**
