@@ -301,7 +301,10 @@ Deno.test("a backup root whose state folder cannot be made: exit 2 naming that f
   Deno.writeTextFileSync(join(fx.backup, ".backup-tool", "tmp"), "not a folder");
   const r = await fx.cli("run");
   assert.equal(r.code, 2, r.stderr);
-  assert.match(r.stderr, /^Cannot create the state folder '.*tmp' in the backup root: /);
+  assert.match(
+    r.stderr,
+    /^Cannot use the backup root '.*': '\.backup-tool\/tmp' is a file, where this tool keeps a folder of its own: move it out of the backup root, then run again\n$/,
+  );
   assert.equal(r.stderr.trim().split("\n").length, 1);
 });
 

@@ -490,7 +490,12 @@ Deno.test("watch: its backup root removed while watching, it stops at the next c
   Deno.removeSync(fx.backup, { recursive: true }); // or another disk mounted in its place
   // A run makes a new backup root (the watch's lock went with the old one), and is held
   // in the middle of its pass, its state's -wal and -shm files open, while the watch stops.
-  const run = await pausedRun(["run", "--config", fx.config], "folder:2", fx.dir);
+  // It logs elsewhere: with this log_dir, whose logs name the root, it would refuse to
+  // start a new backup there (a disk not mounted, it would think).
+  const other = join(fx.dir, "other.jsonc");
+  const cfg = JSON.parse(Deno.readTextFileSync(fx.config));
+  Deno.writeTextFileSync(other, JSON.stringify({ ...cfg, log_dir: "./other-logs" }));
+  const run = await pausedRun(["run", "--config", other], "folder:2", fx.dir);
   const wal = join(fx.backup, ".backup-tool", "state.db-wal");
   try {
     assert.ok(existsNow(wal), "the run's WAL");

@@ -6,10 +6,9 @@
 import { parseArgs } from "node:util";
 import { suggest } from "../config/suggest.ts";
 
-/** Wrong usage: unknown command or flag, missing value (exit code 2). */
-export class UsageError extends Error {
-  override name = "UsageError";
-}
+import { UsageError } from "../engine/errors.ts";
+
+export { UsageError };
 
 export interface FlagSpec {
   boolean?: string[];

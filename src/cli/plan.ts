@@ -41,9 +41,7 @@ export async function planCommand(argv: string[]): Promise<number> {
   if (p.positionals.length > 0) {
     throw new UsageError(`Unexpected argument '${p.positionals[0]}' for 'plan': see 'plan --help'`);
   }
-  const config = loadConfig(findConfigFile(str(p, "config"), Deno.cwd()), {
-    logDirMayBeUnreachable: true, // a plan writes no log
-  });
+  const config = loadConfig(findConfigFile(str(p, "config"), Deno.cwd()));
   const json = flag(p, "json");
   // Each action is kept as text, not as the object the planner made (a third of its size).
   const actions = new JsonList();

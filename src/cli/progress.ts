@@ -10,7 +10,7 @@
  * width, shortening the current path from the left. `done` erases the line. A disabled
  * reporter (stderr not a terminal, or --quiet) does nothing at all.
  */
-import { formatBytes } from "./summary.ts";
+import { formatBytes } from "../engine/format_bytes.ts";
 import { isTerminal, type Style, styleFor } from "./style.ts";
 
 /** At most 10 redraws a second: smooth to the eye, negligible cost on huge trees. */

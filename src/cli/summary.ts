@@ -9,13 +9,7 @@ import { styleFor } from "./style.ts";
 import type { Action } from "../engine/types.ts";
 import { createStyle, type Style } from "./style.ts";
 import type { JsonList } from "./json_document.ts";
-
-export function formatBytes(n: number): string {
-  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
-  let i = 0;
-  while (n >= 1024 && i < units.length - 1) [n, i] = [n / 1024, i + 1];
-  return `${i === 0 ? n : n.toFixed(1)} ${units[i]}`;
-}
+import { formatBytes } from "../engine/format_bytes.ts";
 
 export function humanSummary(
   title: string,

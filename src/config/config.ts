@@ -146,9 +146,10 @@ export interface LoadOptions {
   sourcesMayBeMissing?: boolean;
   /**
    * A `log_dir` that cannot be reached (under a folder this user may not enter, or a file)
-   * is taken as written instead of refused: for the commands that write no log (plan,
-   * restore, history, verify), which a monitoring user may run on root's backup. A command
-   * that writes one then names the folder it cannot write.
+   * is taken as written instead of refused: for the commands that write no log (restore,
+   * history, verify), which a monitoring user may run on root's backup. `plan` refuses it
+   * as the run it previews would; `verify --repair`, which writes a log, names the folder
+   * it cannot write.
    */
   logDirMayBeUnreachable?: boolean;
 }

@@ -3,6 +3,11 @@
  * any thrown value into message text.
  */
 
+/** Wrong usage: unknown command or flag, missing value, a PATH that names nothing (exit code 2). */
+export class UsageError extends Error {
+  override name = "UsageError";
+}
+
 /** Another process holds the backup root's lock (exit code 3). */
 export class LockedError extends Error {
   override name = "LockedError";

@@ -5,7 +5,7 @@
  * the caller); nothing is written, so an interruption leaves nothing.
  */
 import type { StoredCopy } from "../state/store.ts";
-import { formatBytes } from "../cli/summary.ts";
+import { formatBytes } from "../engine/format_bytes.ts";
 import { oneLine } from "../log/runlog.ts";
 
 /** Characters of the digest shown in the table; JSON always carries the full one. */

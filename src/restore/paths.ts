@@ -10,7 +10,7 @@
  */
 import { isAbsolute, join, relative, resolve, sep } from "node:path";
 import type { Source } from "../config/sources.ts";
-import { UsageError } from "../cli/args.ts";
+import { UsageError } from "../engine/errors.ts";
 import { isInside } from "../config/paths.ts";
 
 /** What the state ever recorded: asked of the state itself, or of a set (tests). */

@@ -1,7 +1,7 @@
 /** Unit tests of PATH resolution and restore destinations. */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { UsageError } from "../cli/args.ts";
+import { UsageError } from "../engine/errors.ts";
 import { PathResolver, recordedSet } from "./paths.ts";
 import type { Source } from "../config/sources.ts";
 
