@@ -746,3 +746,20 @@ Deno.test({
     assert.equal(Deno.statSync(fx.source).mode! & 0o777, 0o700);
   },
 });
+
+Deno.test("a restore that restores nothing leaves no --to folder behind; one that was there stays", async () => {
+  using fx = makeFixture({ "a.txt": "a\n" });
+  await ok(fx, "run");
+  const made = join(fx.dir, "new", "deep", "out");
+  const r = await fx.cli("restore", "typo.txt", "--to", made);
+  assert.equal(r.code, 1, r.stderr);
+  assert.throws(() => Deno.lstatSync(join(fx.dir, "new")), Deno.errors.NotFound);
+  const there = join(fx.dir, "there");
+  Deno.mkdirSync(there);
+  const before = await fx.cli("restore", "--at", "1999-01-01", "--to", there);
+  assert.equal(before.code, 1, before.stderr);
+  assert.ok(Deno.statSync(there).isDirectory);
+  // And one that restores something keeps what it made.
+  await ok(fx, "restore", "a.txt", "--to", made);
+  assert.equal(Deno.readTextFileSync(join(made, "a.txt")), "a\n");
+});

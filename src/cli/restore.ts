@@ -19,7 +19,7 @@ import { selectForRestore } from "../restore/select.ts";
 import { loadConfigFor, openState, resolverFor, runningNow } from "../restore/open.ts";
 import type { PathResolver } from "../restore/paths.ts";
 import type { RestoreItem, RestoreResult } from "../restore/write.ts";
-import { knownFolderIdentity } from "../engine/fsops.ts";
+import { exists, knownFolderIdentity } from "../engine/fsops.ts";
 import { restoreAll } from "../restore/batches.ts";
 import { stopGracefully } from "./stop.ts";
 import { otherMountsOf } from "../engine/mounts.ts";
@@ -108,7 +108,7 @@ export async function restoreCommand(argv: string[]): Promise<number> {
       "hidden .backup-tool-restore-*.tmp files may be left beside the files restored; " +
         "delete them, or restore again and then delete them",
     );
-    if (req.to !== undefined) makeTo(req.to);
+    const madeTo = req.to === undefined ? [] : makeTo(req.to);
     let stopped: boolean;
     let folderProblems: FolderProblem[];
     try {
@@ -132,6 +132,8 @@ export async function restoreCommand(argv: string[]): Promise<number> {
       ));
     } finally {
       stop.dispose();
+      // Nothing restored: the --to folders made for it go again (each only if empty).
+      if (tally.restored === 0 && tally.upToDate === 0) madeTo.forEach(removeEmptyFolder);
     }
     for (const f of folderProblems) {
       console.error(
@@ -171,9 +173,11 @@ function realTo(to: string | undefined, root: string): string | undefined {
 
 /**
  * Makes the --to folder before anything is written: one that cannot be made is one line
- * and exit 2, not a line for every file.
+ * and exit 2, not a line for every file. Returns the folders it made, deepest first.
  */
-function makeTo(to: string): void {
+function makeTo(to: string): string[] {
+  const made: string[] = [];
+  for (let at = to; !exists(at) && dirname(at) !== at; at = dirname(at)) made.push(at);
   try {
     Deno.mkdirSync(to, { recursive: true });
   } catch (e) {
@@ -181,6 +185,13 @@ function makeTo(to: string): void {
       `Cannot restore into '${to}': ${errorText(e)}: choose a folder you can write to`,
     );
   }
+  return made;
+}
+
+function removeEmptyFolder(path: string): void {
+  try {
+    Deno.removeSync(path); // refused when not empty
+  } catch { /* not empty, or gone */ }
 }
 
 /** Whether `path` is the folder `root` or below it, by device and inode (a bind mount). */
