@@ -110,9 +110,8 @@ export async function openSession(
     .concat(config.backupRoot).filter((path) => !exists(path));
   let lock: Lock;
   try {
-    if (!made.includes(paths.db) || command === "verify") {
-      // A backup to continue (verify --repair reads the state and says when there is none).
-    } else refuseForgottenRoot(config);
+    // A new backup (verify --repair reads the state, and says when there is none).
+    if (made.includes(paths.db) && command !== "verify") refuseForgottenRoot(config);
     checkStateFolder(config.backupRoot, paths.dir);
     preflight(
       () => {
