@@ -218,6 +218,7 @@ Deno.test("a damaged stored copy is not restored: no file appears at the final n
   await ok(fx, "run");
   Deno.writeTextFileSync(join(fx.backup, "a.txt"), "precioux\n");
   const out = join(fx.dir, "out");
+  Deno.mkdirSync(out); // there before: kept, and looked into (one made for it would go)
   const r = await fx.cli("restore", "--to", out);
   assert.equal(r.code, 1);
   assert.match(r.stderr, /does not match its recorded sha256 digest/);
