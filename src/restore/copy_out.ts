@@ -110,26 +110,30 @@ export async function writeFromAny(
       return false;
     }
   };
-  if (await holds(c.storedAt!)) return c.storedAt!;
-  const moved = opts.movedOf?.(c.storedAt!) ?? [];
-  for (const at of moved) if (await holds(at)) return at;
-  // Where an interrupted run moved it, the copy is at the last of its moves that exists:
-  // the error is that place's, not the one its new content took.
-  const there = [...moved].reverse().find((at) => lstatOrNone(nativePath(root, at)));
-  if (there !== undefined) first = errors.get(there) ?? first;
+  // Its own copy (none once retention pruned it: a symlink's record may still make it).
+  const own = c.storedAt;
+  if (own !== null) {
+    if (await holds(own)) return own;
+    const moved = opts.movedOf?.(own) ?? [];
+    for (const at of moved) if (await holds(at)) return at;
+    // Where an interrupted run moved it, the copy is at the last of its moves that exists:
+    // the error is that place's, not the one its new content took.
+    const there = [...moved].reverse().find((at) => lstatOrNone(nativePath(root, at)));
+    if (there !== undefined) first = errors.get(there) ?? first;
+  }
   for (const at of opts.fallbacksOf?.(c) ?? []) if (await holds(at)) return at;
   // A symlink is whole in the state: its recorded target, if it is the recorded content.
   if (c.kind === "symlink" && c.linkTarget !== null && hashText(c.linkTarget, c.algo) === c.hash) {
     makeSymlink(c.linkTarget, tmp, c.mode);
     return RECORDED_TARGET;
   }
-  if (opts.prunedOf?.(c.storedAt!)) {
+  if (own !== null && opts.prunedOf?.(own)) {
     throw new UnusableCopy(
       `version ${c.seq} was pruned by retention (by the interrupted run, which the next run ` +
         "records): its copy no longer exists",
     );
   }
-  if (!isStored(c)) throw new UnusableCopy(goneReason(c)); // a record that does not hold it
+  if (!isStored(c) || first === undefined) throw new UnusableCopy(goneReason(c));
   throw first;
 }
 

@@ -223,9 +223,11 @@ export async function placeOne(
       }
       return conflict(item);
     }
-    // Made from the record alone where the state knows its copy is gone: nothing to repair.
-    const fromRecord = from === EMPTY_CONTENT || (from === RECORDED_TARGET && !isStored(copy));
-    if (from === copy.storedAt || fromRecord) return { ...item, outcome: "restored" };
+    // Its own copy, or none to repair: an empty file made from nothing, or a content whose
+    // copy the state knows is gone (pruned, lost), made from elsewhere or from its record.
+    if (from === copy.storedAt || from === EMPTY_CONTENT || !isStored(copy)) {
+      return { ...item, outcome: "restored" };
+    }
     // Read where the interrupted run moved it: what the warning at the start says.
     if (opts.movedOf?.(copy.storedAt!).includes(from)) return { ...item, outcome: "restored" };
     return {
