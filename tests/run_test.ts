@@ -486,3 +486,17 @@ Deno.test("a backup root whose backup is gone while the logs name it (a disk not
   assert.equal((await fx.cli("run")).code, 0);
   assert.equal(Deno.readTextFileSync(join(fx.backup, "a.txt")), "a\n");
 });
+
+Deno.test("a damaged state moved aside, as its message says: the next run starts a new state beside the files", async () => {
+  using fx = makeFixture({ "a.txt": "a\n" });
+  assert.equal((await fx.cli("run")).code, 0);
+  const db = join(fx.backup, ".backup-tool", "state.db");
+  Deno.writeTextFileSync(db, "not a database\n".repeat(300));
+  const refused = await fx.cli("run");
+  assert.equal(refused.code, 2, refused.stderr);
+  assert.match(refused.stderr, /or move it aside: the next run then starts a new state/);
+  Deno.renameSync(db, `${db}.damaged`);
+  const r = await fx.cli("run");
+  assert.equal(r.code, 0, r.stderr); // not taken for a disk that is not mounted
+  assert.equal(Deno.readTextFileSync(join(fx.backup, "a.txt")), "a\n");
+});

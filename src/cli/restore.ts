@@ -19,7 +19,7 @@ import { selectForRestore } from "../restore/select.ts";
 import { loadConfigFor, openState, resolverFor, runningNow } from "../restore/open.ts";
 import type { PathResolver } from "../restore/paths.ts";
 import type { RestoreItem, RestoreResult } from "../restore/write.ts";
-import { exists, knownFolderIdentity } from "../engine/fsops.ts";
+import { knownFolderIdentity, missingFolders, removeQuietly } from "../engine/fsops.ts";
 import { restoreAll } from "../restore/batches.ts";
 import { stopGracefully } from "./stop.ts";
 import { otherMountsOf } from "../engine/mounts.ts";
@@ -133,7 +133,7 @@ export async function restoreCommand(argv: string[]): Promise<number> {
     } finally {
       stop.dispose();
       // Nothing restored: the --to folders made for it go again (each only if empty).
-      if (tally.restored === 0 && tally.upToDate === 0) madeTo.forEach(removeEmptyFolder);
+      if (tally.restored === 0 && tally.upToDate === 0) madeTo.forEach(removeQuietly);
     }
     for (const f of folderProblems) {
       console.error(
@@ -176,8 +176,7 @@ function realTo(to: string | undefined, root: string): string | undefined {
  * and exit 2, not a line for every file. Returns the folders it made, deepest first.
  */
 function makeTo(to: string): string[] {
-  const made: string[] = [];
-  for (let at = to; !exists(at) && dirname(at) !== at; at = dirname(at)) made.push(at);
+  const made = missingFolders(to);
   try {
     Deno.mkdirSync(to, { recursive: true });
   } catch (e) {
@@ -186,12 +185,6 @@ function makeTo(to: string): string[] {
     );
   }
   return made;
-}
-
-function removeEmptyFolder(path: string): void {
-  try {
-    Deno.removeSync(path); // refused when not empty
-  } catch { /* not empty, or gone */ }
 }
 
 /** Whether `path` is the folder `root` or below it, by device and inode (a bind mount). */

@@ -190,7 +190,27 @@ export function lstatOrNone(path: string): Deno.FileInfo | undefined {
   }
 }
 
-/** Removes a file if it is there; a file already gone is fine. */
+/**
+ * Whether nothing is at `path` (false where that cannot be told: a folder on the way this
+ * user may not enter): what a caller made there may then be removed again.
+ */
+export function isMissing(path: string): boolean {
+  try {
+    Deno.lstatSync(path);
+    return false;
+  } catch (e) {
+    return e instanceof Deno.errors.NotFound || e instanceof Deno.errors.NotADirectory;
+  }
+}
+
+/** `path` and those of its parents that are missing (see `isMissing`), deepest first. */
+export function missingFolders(path: string): string[] {
+  const missing: string[] = [];
+  for (let at = path; dirname(at) !== at && isMissing(at); at = dirname(at)) missing.push(at);
+  return missing;
+}
+
+/** Removes a file (or an empty folder) if it is there; one already gone is fine. */
 export function removeQuietly(path: string | undefined): void {
   if (!path) return;
   try {

@@ -23,6 +23,14 @@ import type { Source } from "../config/config.ts";
 export const STATE_DIR = ".backup-tool";
 /** Inside STATE_DIR: copies staged before they are flushed and linked into place. */
 export const TMP_DIR = "tmp";
+/** Inside STATE_DIR: the state (SQLite), with its journals beside it. */
+export const STATE_DB = "state.db";
+/** Inside STATE_DIR: the lock file (lock.ts). */
+export const LOCK_FILE = "lock";
+/** Inside STATE_DIR: room kept for the state on a full disk (reserve.ts). */
+export const RESERVE_FILE = "reserve";
+/** Inside STATE_DIR: damaged copies `verify --repair` moved aside (repair.ts). */
+export const DAMAGED_DIR = "damaged";
 /** `restore` writes each file as `<prefix><pid>-<n>.tmp` beside its destination first. */
 export const RESTORE_TMP_PREFIX = ".backup-tool-restore-";
 const RESTORE_TMP = /^\.backup-tool-restore-\d+-\d+\.tmp$/;

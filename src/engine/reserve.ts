@@ -9,6 +9,7 @@
  * partial reserve, which the next session completes or, with no room, removes.
  */
 import { join } from "node:path";
+import { RESERVE_FILE } from "./layout.ts";
 import { isOpenFileItself, lstatOrNone, removeQuietly } from "./fsops.ts";
 
 /**
@@ -16,13 +17,12 @@ import { isOpenFileItself, lstatOrNone, removeQuietly } from "./fsops.ts";
  * together (2,048 actions: a few MiB of SQLite pages), with room to spare.
  */
 export const RESERVE_BYTES = 8 << 20;
-const NAME = "reserve";
 /** Written in 1 MiB pieces, from one zeroed buffer. */
 const PIECE = new Uint8Array(1 << 20);
 
 /** Makes sure the reserve is there in full; without room for it, goes on without one. */
 export function keepReserve(stateDir: string): void {
-  const path = join(stateDir, NAME);
+  const path = join(stateDir, RESERVE_FILE);
   const now = lstatOrNone(path);
   if (now?.isFile && now.size === RESERVE_BYTES) return;
   if (now && !now.isFile) return; // not ours (state_folder.ts refuses it before this)
@@ -42,7 +42,7 @@ export function keepReserve(stateDir: string): void {
 
 /** Gives the reserve up; true when there was one (so room was freed). */
 export function releaseReserve(stateDir: string): boolean {
-  const path = join(stateDir, NAME);
+  const path = join(stateDir, RESERVE_FILE);
   try {
     Deno.removeSync(path);
     return true;

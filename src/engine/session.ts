@@ -12,11 +12,11 @@ import { logsNaming, RunLog } from "../log/runlog.ts";
 import { StateStore } from "../state/store.ts";
 import { stateProblem } from "../state/connection.ts";
 import { errorText, PreflightError } from "./errors.ts";
-import { STATE_DIR, TMP_DIR } from "./layout.ts";
+import { LOCK_FILE, RESERVE_FILE, STATE_DB, STATE_DIR, TMP_DIR } from "./layout.ts";
 import { acquireLock, type Lock } from "./lock.ts";
 import { recoverInterrupted } from "./recover.ts";
 import { checkStateFolder } from "./state_folder.ts";
-import { exists } from "./fsops.ts";
+import { isMissing, lstatOrNone, missingFolders, removeQuietly } from "./fsops.ts";
 import { keepReserve, releaseReserve } from "./reserve.ts";
 import { openSyncFs, type SyncFs } from "./syncfs.ts";
 
@@ -49,7 +49,13 @@ export interface Session {
 
 export function statePaths(root: string) {
   const dir = join(root, STATE_DIR);
-  return { dir, db: join(dir, "state.db"), lock: join(dir, "lock"), tmp: join(dir, TMP_DIR) };
+  return {
+    dir,
+    db: join(dir, STATE_DB),
+    lock: join(dir, LOCK_FILE),
+    reserve: join(dir, RESERVE_FILE),
+    tmp: join(dir, TMP_DIR),
+  };
 }
 
 /** Fails (exit code 2) when a source cannot be listed, before anything is created. */
@@ -104,10 +110,10 @@ export async function openSession(
     () => RunLog.open(config.logDir, command, new Date(), config.backupRoot),
     `Cannot write a log file in log_dir '${config.logDir}'`,
   );
-  // What this session makes in the backup root, removed again should it refuse to start
-  // (exit 2 changes nothing): innermost first.
-  const made = [paths.db, join(paths.dir, "reserve"), paths.lock, paths.tmp, paths.dir]
-    .concat(config.backupRoot).filter((path) => !exists(path));
+  // What this session makes, removed again should it refuse to start (exit 2 changes
+  // nothing): innermost first. What cannot be looked at is not counted as made.
+  const made = [paths.db, paths.reserve, paths.lock, paths.tmp, paths.dir].filter(isMissing)
+    .concat(missingFolders(config.backupRoot));
   let lock: Lock;
   try {
     // A new backup (verify --repair reads the state, and says when there is none).
@@ -185,18 +191,20 @@ export async function openSession(
 function removeMade(made: string[], { files }: { files: boolean }): void {
   for (const path of made) {
     try {
-      if (files || Deno.lstatSync(path).isDirectory) Deno.removeSync(path);
-    } catch { /* gone, or a folder someone filled meanwhile: left */ }
+      if (files || lstatOrNone(path)?.isDirectory) removeQuietly(path); // a folder: if empty
+    } catch { /* cannot be looked at: left */ }
   }
 }
 
 /**
- * Refuses (exit 2) to start a new backup in a backup root that the logs say had one: the
- * disk it lives on is most likely not mounted (a scheduled run would otherwise fill the
- * empty mount point, on the system disk, with a new full backup and report success).
- * Someone who removed the backup on purpose moves its logs away first.
+ * Refuses (exit 2) to start a new backup in a backup root that is missing or empty while
+ * the logs say it had one: the disk it lives on is most likely not mounted (a scheduled run
+ * would otherwise fill the empty mount point, on the system disk, with a new full backup
+ * and report success). Someone who removed the backup on purpose moves its logs away
+ * first. A root that holds files but no state (one moved aside as damaged) starts anew.
  */
 function refuseForgottenRoot(config: Config): void {
+  if (!isEmptyOrMissing(config.backupRoot)) return;
   const earlier = logsNaming(config.logDir, config.backupRoot);
   if (earlier.length === 0) return;
   const count = earlier.length === 1 ? "a log" : `${earlier.length} logs`;
@@ -207,6 +215,15 @@ function refuseForgottenRoot(config: Config): void {
       "is its disk mounted? Mount it and run again; to start a new backup there instead, " +
       "move those logs out of log_dir first",
   );
+}
+
+function isEmptyOrMissing(folder: string): boolean {
+  try {
+    for (const _ of Deno.readDirSync(folder)) return false;
+    return true;
+  } catch (e) {
+    return e instanceof Deno.errors.NotFound;
+  }
 }
 
 /** The run's first write to the state: one it may only read is exit 2, naming the file. */

@@ -12,18 +12,18 @@
 import { join } from "node:path";
 import { PreflightError } from "./errors.ts";
 import { lstatOrNone } from "./fsops.ts";
-import { STATE_DIR, TMP_DIR } from "./layout.ts";
+import { DAMAGED_DIR, LOCK_FILE, RESERVE_FILE, STATE_DB, STATE_DIR, TMP_DIR } from "./layout.ts";
 
 /** What the tool keeps in the state folder, and the kind each must be. */
 const KEPT: Record<string, "folder" | "file"> = {
   [TMP_DIR]: "folder",
-  damaged: "folder", // verify --repair's (repair.ts)
-  lock: "file",
-  reserve: "file",
-  "state.db": "file",
-  "state.db-journal": "file",
-  "state.db-wal": "file",
-  "state.db-shm": "file",
+  [DAMAGED_DIR]: "folder",
+  [LOCK_FILE]: "file",
+  [RESERVE_FILE]: "file",
+  [STATE_DB]: "file",
+  [`${STATE_DB}-journal`]: "file",
+  [`${STATE_DB}-wal`]: "file",
+  [`${STATE_DB}-shm`]: "file",
 };
 
 /**
@@ -33,14 +33,14 @@ const KEPT: Record<string, "folder" | "file"> = {
  */
 export function checkStateFolder(backupRoot: string, dir: string): void {
   refuseOther(backupRoot, dir, STATE_DIR, "folder");
-  if (!lstatOrNone(dir)) return;
+  if (!lstatOrNoneOrUnknown(dir)) return;
   for (const [name, kind] of Object.entries(KEPT)) {
     refuseOther(backupRoot, join(dir, name), `${STATE_DIR}/${name}`, kind);
   }
 }
 
 function refuseOther(root: string, path: string, named: string, kind: "folder" | "file"): void {
-  const info = lstatOrNone(path);
+  const info = lstatOrNoneOrUnknown(path);
   if (!info) return;
   const found = kindOf(info);
   if (found === kind) return;
@@ -52,6 +52,16 @@ function refuseOther(root: string, path: string, named: string, kind: "folder" |
     `Cannot use the backup root '${root}': '${named}' is a ${found}${target}, where this ` +
       `tool keeps a ${kind} of its own: ${remedy}, then run again`,
   );
+}
+
+/** Its lstat; none where nothing is there, or where it cannot be looked at (what comes next,
+ * making or opening it, then says why). */
+function lstatOrNoneOrUnknown(path: string): Deno.FileInfo | undefined {
+  try {
+    return lstatOrNone(path);
+  } catch {
+    return undefined;
+  }
 }
 
 function kindOf(info: Deno.FileInfo): string {

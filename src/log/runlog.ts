@@ -7,7 +7,7 @@
  * names its logs are ever counted or removed, so other files in log_dir are safe.
  */
 import { basename, dirname, join } from "node:path";
-import { namesOpenFile } from "../engine/fsops.ts";
+import { missingFolders, namesOpenFile, removeQuietly } from "../engine/fsops.ts";
 
 const LOG_SUFFIX = ".log";
 /**
@@ -246,11 +246,8 @@ export class RunLog {
    */
   discard(): void {
     this.#file.close();
-    for (const path of [this.path, ...this.#made]) {
-      try {
-        Deno.removeSync(path); // never recursive: a folder something else wrote to stays
-      } catch { /* already gone, or no longer empty */ }
-    }
+    // Never recursive: a folder something else wrote to stays.
+    for (const path of [this.path, ...this.#made]) removeQuietly(path);
   }
 
   /**
@@ -287,19 +284,4 @@ function createLogFile(
       if (!(e instanceof Deno.errors.AlreadyExists)) throw e;
     }
   }
-}
-
-/** The folders of `dir` and above it that do not exist yet, innermost first. */
-function missingFolders(dir: string): string[] {
-  const missing: string[] = [];
-  for (let d = dir; dirname(d) !== d; d = dirname(d)) {
-    try {
-      Deno.lstatSync(d);
-      break;
-    } catch (e) {
-      if (!(e instanceof Deno.errors.NotFound)) break;
-      missing.push(d);
-    }
-  }
-  return missing;
 }

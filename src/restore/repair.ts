@@ -34,14 +34,21 @@ import {
   syncFiles,
 } from "../engine/fsops.ts";
 import { moveOnce, placeStaged } from "../engine/move.ts";
-import { allocatePath, sourceFileOf, splitLogical, STATE_DIR, TMP_DIR } from "../engine/layout.ts";
+import {
+  allocatePath,
+  DAMAGED_DIR,
+  sourceFileOf,
+  splitLogical,
+  STATE_DIR,
+  TMP_DIR,
+} from "../engine/layout.ts";
 import { applyMeta, READ_BUFFER_BYTES, stageEntry } from "../engine/stage.ts";
 import { errorText } from "../engine/errors.ts";
 import { faultPoint } from "../engine/fault.ts";
 import { DiskProbe } from "../engine/foreign.ts";
 
 /** Where damaged copies are moved, inside the backup root's state folder. */
-const DAMAGED_DIR = `${STATE_DIR}/damaged`;
+const DAMAGED = `${STATE_DIR}/${DAMAGED_DIR}`;
 
 export interface RepairOutcome {
   /** Storage path of the copy, relative to the backup root. */
@@ -310,7 +317,7 @@ async function replaceDamaged(root: string, storedAt: string, tmp: string): Prom
   const disk = new DiskProbe(root);
   let to: string;
   try {
-    to = allocatePath(`${DAMAGED_DIR}/${storedAt}`, {
+    to = allocatePath(`${DAMAGED}/${storedAt}`, {
       isFile: (p) => disk.kind(p) === "file",
       isDir: (p) => disk.kind(p) === "dir",
     });

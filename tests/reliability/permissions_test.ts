@@ -231,6 +231,25 @@ Deno.test("a log_dir nobody may reach: history, verify and restore need none and
   });
 });
 
+Deno.test("a state folder nobody may enter (as nobody): run exits 2 naming it, no log left", async () => {
+  await unprivileged({ "a.txt": "a\n" }, async ({ fx, run }) => {
+    assert.equal((await fx.cli("run")).code, 0); // as root: .backup-tool is root's
+    const stateDir = join(fx.backup, ".backup-tool");
+    await sh(
+      `chmod 777 '${fx.backup}' && chmod 700 '${stateDir}' && chown -R ${NOBODY} '${fx.logs}'`,
+    );
+    const logs = listDir(fx.logs);
+    const r = await run("run");
+    assert.equal(r.code, 2, `${r.stdout}\n${r.stderr}`);
+    assert.match(
+      r.stderr,
+      /^Cannot (lock backup root|create the state folder).*: Permission denied/,
+    );
+    assert.equal(r.stderr.trim().split("\n").length, 1, r.stderr);
+    assert.deepEqual(listDir(fx.logs), logs, "a log was left");
+  });
+});
+
 /** A fixture whose `a.txt` was backed up as "old content" and now holds "new content". */
 async function modifiedFixture(): Promise<Fixture> {
   const fx = makeFixture({ "a.txt": "old content\n" });
