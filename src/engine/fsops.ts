@@ -210,6 +210,19 @@ export function missingFolders(path: string): string[] {
   return missing;
 }
 
+/**
+ * Creates the file if nothing is at its path: exclusively (O_EXCL), which never follows a
+ * symlink, so a dangling one put there makes nothing at its target. Whatever is there
+ * already is left to the open that follows (and the check after it).
+ */
+export function createIfMissing(file: string): void {
+  try {
+    Deno.openSync(file, { write: true, createNew: true }).close();
+  } catch (e) {
+    if (!(e instanceof Deno.errors.AlreadyExists)) throw e;
+  }
+}
+
 /** Removes a file (or an empty folder) if it is there; one already gone is fine. */
 export function removeQuietly(path: string | undefined): void {
   if (!path) return;

@@ -14,7 +14,7 @@
 import { hostname } from "node:os";
 import { dirname } from "node:path";
 import { errorText, LockedError, PreflightError } from "./errors.ts";
-import { isOpenFileItself, namesOpenFile } from "./fsops.ts";
+import { createIfMissing, isOpenFileItself, namesOpenFile } from "./fsops.ts";
 
 export interface Lock {
   /** The previous holder's record when it died without releasing (informational). */
@@ -87,7 +87,8 @@ export function acquireLock(file: string, command = "run"): Lock {
 function openLockFile(file: string): Deno.FsFile {
   let f: Deno.FsFile;
   try {
-    f = Deno.openSync(file, { read: true, write: true, create: true });
+    createIfMissing(file);
+    f = Deno.openSync(file, { read: true, write: true });
   } catch (e) {
     const holder = currentHolder(file);
     if (holder !== undefined) throw heldBy(holder, file);

@@ -102,3 +102,19 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "acquireLock: a dangling symlink in the lock file's place makes nothing at its target",
+  ignore: Deno.build.os === "windows", // symlinks need a privilege there
+  fn: () => {
+    const dir = Deno.makeTempDirSync();
+    try {
+      const target = join(dir, "nologin");
+      Deno.symlinkSync(target, join(dir, "lock"));
+      assert.throws(() => acquireLock(join(dir, "lock")));
+      assert.throws(() => Deno.lstatSync(target), Deno.errors.NotFound);
+    } finally {
+      Deno.removeSync(dir, { recursive: true });
+    }
+  },
+});

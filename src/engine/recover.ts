@@ -11,7 +11,7 @@ import type { RunLog } from "../log/runlog.ts";
 import type { StateStore } from "../state/store.ts";
 import { executeActions } from "./execute.ts";
 import { formatAction, storedCopyWarning } from "./describe.ts";
-import { errorText } from "./errors.ts";
+import { errorText, PreflightError } from "./errors.ts";
 import { lstatOrNone } from "./fsops.ts";
 
 /** Finishes the interrupted batches; returns a warning per stored copy found missing. */
@@ -20,6 +20,8 @@ export async function recoverInterrupted(
   tmpDir: string,
   store: StateStore,
   log: RunLog,
+  /** Whether the state folder is still the one locked (not swapped for a symlink since). */
+  stillOurs: () => boolean,
 ): Promise<{ path: string; message: string }[]> {
   const warnings: { path: string; message: string }[] = [];
   for (const intent of store.pendingIntents()) {
@@ -48,7 +50,7 @@ export async function recoverInterrupted(
       }
     }
   }
-  const removed = emptyTmpDir(tmpDir, log);
+  const removed = emptyTmpDir(tmpDir, log, stillOurs);
   if (removed > 0) log.line(`CLEANUP: removed ${removed} temporary file(s) of an interrupted run`);
   return warnings;
 }
@@ -58,13 +60,16 @@ export async function recoverInterrupted(
  * removed (on Windows, while another program holds it open) is logged and left for the
  * next session: every run stages under names of its own, so it is in nobody's way.
  */
-function emptyTmpDir(tmpDir: string, log: RunLog): number {
+function emptyTmpDir(tmpDir: string, log: RunLog, stillOurs: () => boolean): number {
   let removed = 0;
-  // Never a folder elsewhere, reached through a symlink put in its place (state_folder.ts
-  // refuses one at the start; this closes the moment between).
-  if (!lstatOrNone(tmpDir)?.isDirectory) {
-    log.line(`CLEANUP: '${tmpDir}' is not a folder of its own: left alone`);
-    return 0;
+  // Never a folder elsewhere, reached through a symlink put in the place of it or of the
+  // state folder (state_folder.ts refuses one at the start; this closes the moment between).
+  if (!lstatOrNone(tmpDir)?.isDirectory || !stillOurs()) {
+    throw new PreflightError(
+      `Cannot use the temporary folder '${tmpDir}': it, or the state folder holding it, was ` +
+        "replaced (by a symlink?) since the run locked it: nothing in it was removed; check " +
+        "the backup root, then run again",
+    );
   }
   for (const e of Deno.readDirSync(tmpDir)) {
     const path = join(tmpDir, e.name);

@@ -10,7 +10,7 @@
  */
 import { join } from "node:path";
 import { RESERVE_FILE } from "./layout.ts";
-import { isOpenFileItself, lstatOrNone, removeQuietly } from "./fsops.ts";
+import { createIfMissing, isOpenFileItself, lstatOrNone, removeQuietly } from "./fsops.ts";
 
 /**
  * 8 MiB: the journal entries and the commit of the up to four batches a run commits
@@ -27,7 +27,8 @@ export function keepReserve(stateDir: string): void {
   if (now?.isFile && now.size === RESERVE_BYTES) return;
   if (now && !now.isFile) return; // not ours (state_folder.ts refuses it before this)
   try {
-    using f = Deno.openSync(path, { write: true, create: true });
+    createIfMissing(path);
+    using f = Deno.openSync(path, { write: true });
     // Never written through a symlink put there meanwhile.
     if (!isOpenFileItself(f, path)) return;
     for (let written = 0; written < RESERVE_BYTES;) {

@@ -158,7 +158,13 @@ export async function openSession(
     if (lock.staleHolder) log.line(`LOCK: took over a stale lock left by ${lock.staleHolder}`);
     // At the start, so that the log's last line says how the run ended.
     rotateLogs(log, config.logRetention);
-    const recovered = await recoverInterrupted(config.backupRoot, paths.tmp, store, log);
+    const recovered = await recoverInterrupted(
+      config.backupRoot,
+      paths.tmp,
+      store,
+      log,
+      () => lock.stillHeld(),
+    );
     log.flush(); // a run killed before its first batch still leaves its start in the log
     return makeSession({
       config,

@@ -134,14 +134,20 @@ async function restoreBatched(
   let files = 0;
   let bytes = 0;
   let placing: Promise<void> = Promise.resolve();
+  // Why placing a batch failed (an error, not a file's failure): kept at once, so that no
+  // rejection goes unhandled while the next batch is written, and thrown at the next flush.
+  let placeFailure: { error: unknown } | undefined;
   const flush = async () => {
     const full = batch;
     [batch, files, bytes] = [[], 0, 0];
     const flushed = flusher.flush(full.filter(isWritten)).then(() => undefined, (e) => e);
     await placing; // the batch before, flushed meanwhile, goes in place first
+    if (placeFailure) throw placeFailure.error;
     placing = (async () => {
       for (const r of await placeBatch(full, await flushed, opts, folders)) onResult(r);
-    })();
+    })().catch((error) => {
+      placeFailure ??= { error };
+    });
   };
   try {
     for (const item of items) {
@@ -168,15 +174,16 @@ async function restoreBatched(
     return { stopped: false };
   } finally {
     // Left in the batch after a stop, or an error (reading the items, placing the batch
-    // before): the files written are never flushed (their temporary files go), the results
-    // known are still reported, and the error is thrown once they are.
-    const failed = await placing.then(() => undefined, (e: unknown) => ({ e }));
+    // before): the files written are never flushed (their temporary files go); the results
+    // known are still reported, unless placing failed (reporting may be what failed), whose
+    // error is thrown once the temporary files are gone.
+    await placing;
     for (const w of batch) {
       if (isWritten(w)) removeQuietly(w.tmp);
-      else if (!failed) onResult(w);
+      else if (!placeFailure) onResult(w);
     }
     // deno-lint-ignore no-unsafe-finally
-    if (failed) throw failed.e;
+    if (placeFailure) throw placeFailure.error;
   }
 }
 

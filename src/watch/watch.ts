@@ -274,7 +274,8 @@ class WatchSession {
   /** Completes the batch a pass that threw left journaled and empties the staging folder. */
   async #recover(): Promise<void> {
     const s = this.#session;
-    for (const w of await recoverInterrupted(s.root, s.tmpDir, s.store, s.log)) {
+    const ours = () => s.lockStillHeld();
+    for (const w of await recoverInterrupted(s.root, s.tmpDir, s.store, s.log, ours)) {
       this.#opts.onWarning?.(`${w.path}: ${w.message}`);
     }
     this.#failed = false;
