@@ -121,8 +121,10 @@ function reportError(e: unknown, command: string): number {
 function withOutputChecked(code: number): number {
   if (stdout.failure === undefined) return code;
   console.error(
-    `Cannot write to standard output: ${errorText(stdout.failure)}: the command ran to ` +
-      "its end, only what it printed was cut short",
+    `Cannot write to standard output: ${errorText(stdout.failure)}: ` +
+      (code === 0
+        ? "the command ran to its end, only what it printed was cut short"
+        : "some of what it printed was lost"),
   );
   return Math.max(code, 1);
 }

@@ -32,11 +32,11 @@ import type { StatFields } from "./types.ts";
 export interface StatResult extends StatFields {
   kind: "file" | "dir" | "symlink" | "fifo" | "socket" | "device";
   /**
-   * The change time to the system's precision (milliseconds with their fraction), where it
-   * is known: `ctimeMs` is to the second, as Deno gives it, so that fingerprints taken
-   * with and without FFI compare. Two looks at one open file compare this.
+   * The change time to the nanosecond as `<seconds>.<nanoseconds>` (statx), where it is
+   * known: `ctimeMs` is to the second, as Deno gives it, so that fingerprints taken with
+   * and without FFI compare. Two looks at one open file compare this.
    */
-  ctimeExact?: number;
+  ctimeExact?: string;
 }
 
 /** Which file a folder is: what its parent's listing saw. */
@@ -263,8 +263,9 @@ export function fromStatx(v: DataView): StatResult {
       v.getUint32(120, true),
     ),
     ctimeMs: (v.getInt32(100, true) * 2 ** 32 + v.getUint32(96, true)) * 1000,
-    ctimeExact: (v.getInt32(100, true) * 2 ** 32 + v.getUint32(96, true)) * 1000 +
-      v.getUint32(104, true) / 1e6,
+    ctimeExact: `${v.getInt32(100, true) * 2 ** 32 + v.getUint32(96, true)}.${
+      v.getUint32(104, true)
+    }`,
     ino: u64(v, 32),
     dev: makedev(v.getUint32(136, true), v.getUint32(140, true)),
     mode,

@@ -147,8 +147,7 @@ function fromNodeStats(s: import("node:fs").Stats): StatResult {
     kind: kindOf(s.mode), // node:fs is not used on Windows, whose modes lack the type bits
     size: s.size,
     mtimeMs: known(s.mtimeMs),
-    ctimeMs: Math.floor(known(s.ctimeMs) / 1000) * 1000, // to the second, as Deno's
-    ctimeExact: Number.isFinite(s.ctimeMs) ? s.ctimeMs : undefined,
+    ctimeMs: known(s.ctimeMs), // to the second, as Deno's own (node:fs is Deno's here)
     ino: known(s.ino),
     dev: known(s.dev),
     mode: known(s.mode),

@@ -141,10 +141,11 @@ function copyOnce(entry: ScanEntry, algo: string, buf: Uint8Array, tmp: string |
   // put back, as `cp -p`, `touch -r` and `rsync --inplace -t` do: the copy may mix two
   // states): never copied; looked at again (restat checks the way to it), then read again.
   // The walk knows the change time to the second only (Deno's); the open file's, looked at
-  // before and after the read, to the nanosecond where the system says (statx), so a write
-  // during the read within that second is seen too. A write between the walk and the open
-  // within the second is not, but then what is read is one state the file had: the later.
-  // (A change time of 0: the system gives none.)
+  // before and after the read, as exactly as the system stamps it (statx on Linux: the
+  // kernel's clock tick, a few milliseconds at most), so a write during the read within
+  // that second is seen too. A write between the walk and the open within the second is
+  // not, but then what is read is one state the file had: the later. (A change time of 0:
+  // the system gives none.)
   if (
     after.kind !== "file" || !sameFileAs(entry, after) || total !== entry.size ||
     after.size !== entry.size || after.mtimeMs !== entry.mtimeMs ||

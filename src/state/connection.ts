@@ -78,7 +78,15 @@ export class StateDb {
   }
 
   static #openCopy(file: string): StateDb {
-    const dir = Deno.makeTempDirSync({ prefix: "backup-tool-state-" });
+    let dir: string;
+    try {
+      dir = Deno.makeTempDirSync({ prefix: "backup-tool-state-" });
+    } catch (e) {
+      throw new PreflightError(
+        `Cannot make a private copy of the state in the temporary folder: ${errorText(e)}: ` +
+          "set TMPDIR to a folder you can write to",
+      );
+    }
     try {
       for (const suffix of ["", "-journal", "-wal"]) {
         try {
@@ -220,9 +228,10 @@ export function stateProblem(
         "leaving the files already in the backup root as they are",
     );
   }
+  if (e instanceof PreflightError) return e;
   const denied = e instanceof Deno.errors.PermissionDenied ||
-    /unable to open database file|attempt to write a readonly database|permission denied/i
-      .test(detail);
+    /attempt to write a readonly database|permission denied/i.test(detail) ||
+    (/unable to open database file/i.test(detail) && !mayOpen(file, writing));
   if (!denied) return undefined;
   return new PreflightError(
     writing
@@ -230,6 +239,20 @@ export function stateProblem(
         "backup root, or give this one write access to its folder and files"
       : `Cannot read backup state '${file}': ${detail}: run as a user who can read it`,
   );
+}
+
+/**
+ * Whether this user may open `file` (to write, `writing`): SQLite's "unable to open database
+ * file" also stands for too many open files or a missing folder, which no change of user
+ * mends.
+ */
+function mayOpen(file: string, writing: boolean): boolean {
+  try {
+    Deno.openSync(file, { read: true, write: writing }).close();
+    return true;
+  } catch (e) {
+    return !(e instanceof Deno.errors.PermissionDenied);
+  }
 }
 
 /** SQLite's answer to a reader that would have to write: SQLITE_READONLY_ROLLBACK, _RECOVERY. */

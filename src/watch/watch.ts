@@ -238,14 +238,17 @@ class WatchSession {
       if (this.#failed) await this.#recover();
       // The watchers just opened for the first pass; before any later one, anew.
       if (job.kind === "full" && job.reason !== "start") await this.#follower.renew();
-      const result = await applyJob(
-        this.#session,
-        job,
-        this.#totals,
-        this.#opts,
-        { signal: this.#abort.signal, reread: this.#takeClosed(job) },
-        this.#window,
-      );
+      const reread = this.#takeClosed(job);
+      let result: PassResult | undefined;
+      let done = false;
+      try {
+        const how = { signal: this.#abort.signal, reread };
+        result = await applyJob(this.#session, job, this.#totals, this.#opts, how, this.#window);
+        done = !this.#abort.signal.aborted;
+      } finally {
+        // A pass that failed or was stopped may not have read them: the next one does.
+        if (!done) { for (const p of reread) this.#closedAfterWrite.add(p); }
+      }
       if (result) this.#follower.noticeUnlisted(result.unlistedFolders);
     } finally {
       if (job.kind === "full" && job.reason === "start") await this.#started();
