@@ -61,14 +61,16 @@ export function namesOpenFile(f: Deno.FsFile, path: string): boolean {
 }
 
 /**
- * Whether `path` names the file open as `f` itself: a regular file there, not a symlink
- * to it (nor to anything else); true where the platform gives no inode numbers and a
- * regular file is there.
+ * Whether `path` names the file open as `f` itself, and only it: a regular file there, not
+ * a symlink to it (nor to anything else), with no other name (a hard link elsewhere would
+ * change with it); true where the platform gives no inode numbers and a regular file is
+ * there.
  */
 export function isOpenFileItself(f: Deno.FsFile, path: string): boolean {
   const at = lstatOrNone(path);
   if (!at?.isFile) return false;
   const held = f.statSync();
+  if ((held.nlink ?? 1) > 1) return false;
   return !held.ino || (held.dev === at.dev && held.ino === at.ino);
 }
 

@@ -101,8 +101,8 @@ function openLockFile(file: string): Deno.FsFile {
   if (!isOpenFileItself(f, file)) {
     f.close();
     throw new PreflightError(
-      `Cannot lock backup root: '${file}' is not a file of its own (a symlink was put ` +
-        "there?): remove it, then run again",
+      `Cannot lock backup root: '${file}' is not a file of its own (a symlink or a hard ` +
+        "link was put there?): remove it, then run again",
     );
   }
   return f;

@@ -118,3 +118,16 @@ Deno.test({
     }
   },
 });
+
+Deno.test("acquireLock: a hard link in the lock file's place is refused, its other name left whole", () => {
+  const dir = Deno.makeTempDirSync();
+  try {
+    const victim = join(dir, "someone's file");
+    Deno.writeTextFileSync(victim, "precious\n");
+    Deno.linkSync(victim, join(dir, "lock"));
+    assert.throws(() => acquireLock(join(dir, "lock")), /is not a file of its own/);
+    assert.equal(Deno.readTextFileSync(victim), "precious\n");
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});

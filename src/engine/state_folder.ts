@@ -28,8 +28,10 @@ const KEPT: Record<string, "folder" | "file"> = {
 
 /**
  * Refuses a state folder (`dir`, inside `backupRoot`) that is a symlink or holds one (or
- * a FIFO, a folder where a file goes…) where the tool keeps its own entries. Absent
- * entries pass: they are made later.
+ * a FIFO, a folder where a file goes…) where the tool keeps its own entries, or a file of
+ * its own with another name elsewhere (a hard link: the state and the lock are written in
+ * place, so a hard-link snapshot made with `cp -al`, or a link to a file outside, would
+ * change with them). Absent entries pass: they are made later.
  */
 export function checkStateFolder(backupRoot: string, dir: string): void {
   refuseOther(backupRoot, dir, STATE_DIR, "folder");
@@ -43,7 +45,15 @@ function refuseOther(root: string, path: string, named: string, kind: "folder" |
   const info = lstatOrNoneOrUnknown(path);
   if (!info) return;
   const found = kindOf(info);
-  if (found === kind) return;
+  if (found === kind && !(info.isFile && (info.nlink ?? 1) > 1)) return;
+  if (found === kind) {
+    throw new PreflightError(
+      `Cannot use the backup root '${root}': '${named}' has ${info.nlink} names (hard links), ` +
+        "and the tool writes it in place, which would change the others too (a snapshot " +
+        "made with 'cp -al'?): give it a name of its own (copy it, then move the copy over " +
+        "it), then run again",
+    );
+  }
   const remedy = info.isSymlink
     ? "remove the symlink (what it points to is left alone)"
     : "move it out of the backup root";

@@ -70,3 +70,28 @@ Deno.test("state folder: a folder where the lock file goes is refused before any
   assert.equal((await fx.cli("run")).code, 0);
   assert.equal(Deno.readTextFileSync(join(fx.backup, "a.txt")), "a\n");
 });
+
+Deno.test("state folder: a hard link in place of the state or the lock (a 'cp -al' snapshot) is refused, both names left whole", async () => {
+  using fx = makeFixture({ "a.txt": "a\n" });
+  assert.equal((await fx.cli("run")).code, 0);
+  const snap = join(fx.dir, "snap");
+  const cp = await new Deno.Command("cp", { args: ["-al", fx.backup, snap] }).output();
+  assert.ok(cp.success);
+  const db = join(snap, ".backup-tool", "state.db");
+  const before = Deno.readFileSync(db);
+  writeTree(fx.source, { "a.txt": "a2\n", "b.txt": "b\n" });
+  const r = await fx.cli("run");
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(r.stderr, /'\.backup-tool\/(lock|reserve|state\.db)' has 2 names \(hard links\)/);
+  assert.deepEqual(Deno.readFileSync(db), before, "the snapshot's state changed");
+  // A link only to a file outside: the lock truncated it before.
+  Deno.removeSync(snap, { recursive: true });
+  const victim = join(fx.dir, "victim");
+  Deno.writeTextFileSync(victim, "keep me\n");
+  Deno.removeSync(join(fx.backup, ".backup-tool", "lock"));
+  Deno.linkSync(victim, join(fx.backup, ".backup-tool", "lock"));
+  const again = await fx.cli("run");
+  assert.equal(again.code, 2, again.stderr);
+  assert.match(again.stderr, /'\.backup-tool\/lock' has 2 names/);
+  assert.equal(Deno.readTextFileSync(victim), "keep me\n");
+});
