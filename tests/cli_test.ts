@@ -533,3 +533,30 @@ Deno.test({
     assert.equal(restored["d3/f3.txt"], "file 3\n");
   },
 });
+
+Deno.test("a state file emptied, or replaced by another program's database, beside the copies: every command exits 2, nothing taken over", async () => {
+  for (const kind of ["empty", "foreign"]) {
+    using fx = makeFixture(TREE);
+    assert.equal((await fx.cli("run")).code, 0);
+    const db = join(fx.backup, ".backup-tool", "state.db");
+    Deno.removeSync(db);
+    if (kind === "empty") Deno.writeFileSync(db, new Uint8Array(0));
+    else {
+      const other = new DatabaseSync(db);
+      other.exec("CREATE TABLE photos (id INTEGER PRIMARY KEY, name TEXT)");
+      other.close();
+    }
+    const before = Deno.readFileSync(db);
+    const cases = [["run"], ["plan"], ["verify"], ["history", "a.txt"], ["verify", "--repair"]];
+    for (const args of cases) {
+      const r = await fx.cli(...args);
+      assert.equal(r.code, 2, `${kind} ${args}: ${r.stderr}`);
+      assert.ok(
+        r.stderr.startsWith(`Cannot read backup state '${db}': it holds no state of this tool`),
+        r.stderr,
+      );
+      assert.equal(r.stderr.trim().split("\n").length, 1, r.stderr);
+    }
+    assert.deepEqual(Deno.readFileSync(db), before, `${kind}: the state file was changed`);
+  }
+});

@@ -12,11 +12,13 @@ import {
   checkLogDir,
   checkSourcesReadable,
   openSession,
+  refuseForgottenRoot,
   type Session,
   statePaths,
 } from "./session.ts";
+import { checkStateFolder } from "./state_folder.ts";
 import { assignPrefixes } from "./layout.ts";
-import { exists, removeQuietly } from "./fsops.ts";
+import { exists, isMissing, removeQuietly } from "./fsops.ts";
 import { errorText, PreflightError } from "./errors.ts";
 
 export interface RunSummary extends PassResult {
@@ -122,6 +124,8 @@ export async function planOnce(config: Config, opts: PassOptions = {}): Promise<
   checkSourcesReadable(config);
   checkLogDir(config); // what the run would refuse, the plan refuses too
   const paths = statePaths(config.backupRoot);
+  checkStateFolder(config.backupRoot, paths.dir);
+  if (isMissing(paths.db)) refuseForgottenRoot(config);
   const { store, pending } = openForPlan(config, paths.db);
   try {
     const known = store?.prefixes() ?? new Map<string, string>();

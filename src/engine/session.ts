@@ -209,7 +209,7 @@ function removeMade(made: string[], { files }: { files: boolean }): void {
  * and report success). Someone who removed the backup on purpose moves its logs away
  * first. A root that holds files but no state (one moved aside as damaged) starts anew.
  */
-function refuseForgottenRoot(config: Config): void {
+export function refuseForgottenRoot(config: Config): void {
   if (!isEmptyOrMissing(config.backupRoot)) return;
   const earlier = logsNaming(config.logDir, config.backupRoot);
   if (earlier.length === 0) return;

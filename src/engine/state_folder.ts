@@ -31,21 +31,33 @@ const KEPT: Record<string, "folder" | "file"> = {
  * a FIFO, a folder where a file goes…) where the tool keeps its own entries, or a file of
  * its own with another name elsewhere (a hard link: the state and the lock are written in
  * place, so a hard-link snapshot made with `cp -al`, or a link to a file outside, would
- * change with them). Absent entries pass: they are made later.
+ * change with them). Absent entries pass: they are made later. `plan` checks as the run it
+ * previews would; `restore`, `history` and `verify` (`reading`) take hard links.
  */
-export function checkStateFolder(backupRoot: string, dir: string): void {
-  refuseOther(backupRoot, dir, STATE_DIR, "folder");
+export function checkStateFolder(
+  backupRoot: string,
+  dir: string,
+  { reading = false }: { reading?: boolean } = {},
+): void {
+  refuseOther(backupRoot, dir, STATE_DIR, "folder", reading);
   if (!lstatOrNoneOrUnknown(dir)) return;
   for (const [name, kind] of Object.entries(KEPT)) {
-    refuseOther(backupRoot, join(dir, name), `${STATE_DIR}/${name}`, kind);
+    refuseOther(backupRoot, join(dir, name), `${STATE_DIR}/${name}`, kind, reading);
   }
 }
 
-function refuseOther(root: string, path: string, named: string, kind: "folder" | "file"): void {
+/** `reading`: for a reader, which writes nothing, hard links do no harm. */
+function refuseOther(
+  root: string,
+  path: string,
+  named: string,
+  kind: "folder" | "file",
+  reading: boolean,
+): void {
   const info = lstatOrNoneOrUnknown(path);
   if (!info) return;
   const found = kindOf(info);
-  if (found === kind && !(info.isFile && (info.nlink ?? 1) > 1)) return;
+  if (found === kind && (reading || !(info.isFile && (info.nlink ?? 1) > 1))) return;
   if (found === kind) {
     throw new PreflightError(
       `Cannot use the backup root '${root}': '${named}' has ${info.nlink} names (hard links), ` +

@@ -9,6 +9,7 @@ import { type Config, findConfigFile, loadConfig } from "../config/config.ts";
 import { errorText, PreflightError } from "../engine/errors.ts";
 import { exists } from "../engine/fsops.ts";
 import { statePaths } from "../engine/session.ts";
+import { checkStateFolder } from "../engine/state_folder.ts";
 import { StateStore } from "../state/store.ts";
 import { currentHolder } from "../engine/lock.ts";
 import { PathResolver } from "./paths.ts";
@@ -22,7 +23,8 @@ export function loadConfigFor(configFlag: string | undefined): Config {
 
 /** The state database's path; exit code 2 when there is no backup yet. */
 export function requireState(config: Config): string {
-  const db = statePaths(config.backupRoot).db;
+  const { dir, db } = statePaths(config.backupRoot);
+  checkStateFolder(config.backupRoot, dir, { reading: true }); // a FIFO there would hang
   let there: boolean;
   try {
     there = exists(db);

@@ -22,7 +22,7 @@ import { DatabaseSync, type StatementSync } from "node:sqlite";
 import { basename, dirname, join } from "node:path";
 import { fileSystemTypeOf } from "../engine/mounts.ts";
 import { errorText, PreflightError } from "../engine/errors.ts";
-import { migrate, readableVersion } from "./schema.ts";
+import { migrate, notOurs, stateVersion } from "./schema.ts";
 
 /** Connections given up on (`StateDb.abandon`): referenced until the process ends. */
 const ABANDONED: DatabaseSync[] = [];
@@ -104,13 +104,17 @@ export class StateDb {
   }
 
   static #open(file: string, readOnly: boolean, asReader = readOnly): StateDb {
+    // An empty state file where the backup root holds copies: a damaged state, not a new one.
+    if (!asReader && isEmptyFile(file) && holdsMoreThanState(file)) {
+      throw notOurs(file, "an empty file, while the backup root holds copies");
+    }
     const db = new DatabaseSync(file, { readOnly });
     let version: number;
     try {
       // Waits up to 5 s (in ms) for another connection's lock before giving up as busy.
       db.exec("PRAGMA busy_timeout = 5000");
       if (asReader) {
-        version = readableVersion(db, file);
+        version = stateVersion(db, file);
       } else {
         db.exec("PRAGMA synchronous = FULL");
         // Before WAL mode, which rewrites the file's header: a refused state stays as it was.
@@ -253,6 +257,26 @@ function mayOpen(file: string, writing: boolean): boolean {
   } catch (e) {
     return !(e instanceof Deno.errors.PermissionDenied);
   }
+}
+
+function isEmptyFile(file: string): boolean {
+  try {
+    const info = Deno.lstatSync(file);
+    return info.isFile && info.size === 0;
+  } catch {
+    return false;
+  }
+}
+
+/** Whether the backup root of the state `file` (its folder's folder) holds anything else. */
+function holdsMoreThanState(file: string): boolean {
+  const stateDir = dirname(file);
+  try {
+    for (const e of Deno.readDirSync(dirname(stateDir))) {
+      if (e.name !== basename(stateDir)) return true;
+    }
+  } catch { /* cannot be listed: the open says what is wrong */ }
+  return false;
 }
 
 /** SQLite's answer to a reader that would have to write: SQLITE_READONLY_ROLLBACK, _RECOVERY. */

@@ -102,6 +102,29 @@ function schemaVersion(db: DatabaseSync): number {
   return (db.prepare("PRAGMA user_version").get() as { user_version: number }).user_version;
 }
 
+/**
+ * The schema version of a state a reader opens: one this tool wrote, not newer than it
+ * knows (an empty file, or another program's database, is refused).
+ */
+export function stateVersion(db: DatabaseSync, file: string): number {
+  const version = readableVersion(db, file);
+  if (version > 0) return version;
+  throw notOurs(file, hasTables(db) ? "another program's SQLite database" : "an empty file");
+}
+
+function hasTables(db: DatabaseSync): boolean {
+  return db.prepare("SELECT 1 FROM sqlite_master LIMIT 1").get() !== undefined;
+}
+
+/** A state file that holds no state of this tool (`what` it holds instead). */
+export function notOurs(file: string, what: string): PreflightError {
+  return new PreflightError(
+    `Cannot read backup state '${file}': it holds no state of this tool (${what}): put back ` +
+      "a copy of the state if you have one, or move it aside: the next run then starts a " +
+      "new state, leaving the files already in the backup root as they are",
+  );
+}
+
 /** The schema version, unless it is newer than this tool knows. */
 export function readableVersion(db: DatabaseSync, file: string): number {
   const version = schemaVersion(db);
@@ -120,6 +143,7 @@ export function readableVersion(db: DatabaseSync, file: string): number {
  */
 export function migrate(db: DatabaseSync, file: string, target = SCHEMA_VERSION): number {
   const current = readableVersion(db, file);
+  if (current === 0 && hasTables(db)) throw notOurs(file, "another program's SQLite database");
   for (let v = current; v < target; v++) {
     db.exec("BEGIN IMMEDIATE");
     try {

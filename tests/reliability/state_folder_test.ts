@@ -95,3 +95,23 @@ Deno.test("state folder: a hard link in place of the state or the lock (a 'cp -a
   assert.match(again.stderr, /'\.backup-tool\/lock' has 2 names/);
   assert.equal(Deno.readTextFileSync(victim), "keep me\n");
 });
+
+Deno.test({
+  name:
+    "state folder: a FIFO in place of the state stops every reader at once (exit 2), never a hang",
+  ignore: Deno.build.os === "windows", // no FIFOs there
+  fn: async () => {
+    using fx = makeFixture({ "a.txt": "a\n" });
+    assert.equal((await fx.cli("run")).code, 0);
+    const db = join(fx.backup, ".backup-tool", "state.db");
+    Deno.removeSync(db);
+    const made = await new Deno.Command("mkfifo", { args: [db] }).output();
+    assert.ok(made.success);
+    const cases = [["plan"], ["history", "a.txt"], ["verify"], ["restore", "--to", fx.dir]];
+    for (const args of cases) {
+      const r = await fx.cli(...args); // a hang would time the test out
+      assert.equal(r.code, 2, `${args}: ${r.stderr}`);
+      assert.match(r.stderr, /'\.backup-tool\/state\.db' is a special file \(a FIFO/);
+    }
+  },
+});
