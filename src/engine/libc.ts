@@ -38,7 +38,13 @@ export function openLibc<const S extends Deno.ForeignLibraryInterface>(
   }
 }
 
-type FileLibrary = Deno.DynamicLibrary<typeof FILE_SYMBOLS>;
+/** What reading errno takes: any library bound with FILE_SYMBOLS' errno calls. */
+type FileLibrary = {
+  symbols: Pick<
+    Deno.DynamicLibrary<typeof FILE_SYMBOLS>["symbols"],
+    "__errno_location" | "strerror"
+  >;
+};
 
 /** The calling thread's errno, right after a failed call. */
 export function errnoOf(lib: FileLibrary): number {

@@ -14,7 +14,8 @@
 import { hostname } from "node:os";
 import { dirname } from "node:path";
 import { errorText, LockedError, PreflightError } from "./errors.ts";
-import { createIfMissing, isOpenFileItself, namesOpenFile } from "./fsops.ts";
+import { namesOpenFile } from "./fsops.ts";
+import { NotOwnFileError, openOwnFile } from "./own_file.ts";
 
 export interface Lock {
   /** The previous holder's record when it died without releasing (informational). */
@@ -85,27 +86,23 @@ export function acquireLock(file: string, command = "run"): Lock {
  * mount) may still be held: that, if so, is what a second run must say (exit code 3).
  */
 function openLockFile(file: string): Deno.FsFile {
-  let f: Deno.FsFile;
   try {
-    createIfMissing(file);
-    f = Deno.openSync(file, { read: true, write: true });
+    // Never through a symlink, a FIFO or a hard link put in its place (own_file.ts): the
+    // lock file is truncated once it is held.
+    return openOwnFile(file);
   } catch (e) {
+    if (e instanceof NotOwnFileError) {
+      throw new PreflightError(
+        `Cannot lock backup root: '${file}' is not a file of its own (a symlink or a hard ` +
+          "link was put there?): remove it, then run again",
+      );
+    }
     const holder = currentHolder(file);
     if (holder !== undefined) throw heldBy(holder, file);
     throw new PreflightError(
       `Cannot lock backup root: ${errorText(e)}: the backup root must be writable`,
     );
   }
-  // Never written through a symlink put in its place (state_folder.ts checks first; this
-  // closes the moment between): the lock file is truncated once it is held.
-  if (!isOpenFileItself(f, file)) {
-    f.close();
-    throw new PreflightError(
-      `Cannot lock backup root: '${file}' is not a file of its own (a symlink or a hard ` +
-        "link was put there?): remove it, then run again",
-    );
-  }
-  return f;
 }
 
 /** The error for a lock `holder` ("a watch (pid …)", as `describe` names it) holds. */

@@ -10,7 +10,8 @@
  */
 import { join } from "node:path";
 import { RESERVE_FILE } from "./layout.ts";
-import { createIfMissing, isOpenFileItself, lstatOrNone, removeQuietly } from "./fsops.ts";
+import { lstatOrNone, removeQuietly } from "./fsops.ts";
+import { NotOwnFileError, openOwnFile } from "./own_file.ts";
 
 /**
  * 8 MiB: the journal entries and the commit of the up to four batches a run commits
@@ -27,16 +28,15 @@ export function keepReserve(stateDir: string): void {
   if (now?.isFile && now.size === RESERVE_BYTES) return;
   if (now && !now.isFile) return; // not ours (state_folder.ts refuses it before this)
   try {
-    createIfMissing(path);
-    using f = Deno.openSync(path, { write: true });
-    // Never written through a symlink put there meanwhile.
-    if (!isOpenFileItself(f, path)) return;
+    // Never written through a symlink, a FIFO or a hard link put there (own_file.ts).
+    using f = openOwnFile(path);
     for (let written = 0; written < RESERVE_BYTES;) {
       written += f.writeSync(PIECE.subarray(0, Math.min(PIECE.length, RESERVE_BYTES - written)));
     }
     f.truncateSync(RESERVE_BYTES); // a longer one, cut to size
     f.syncSync();
-  } catch {
+  } catch (e) {
+    if (e instanceof NotOwnFileError) return; // not ours: left as it is
     removeQuietly(path); // no room: the disk is nearly full already
   }
 }

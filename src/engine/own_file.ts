@@ -1,0 +1,85 @@
+/**
+ * A file the tool keeps in its state folder (the lock, the reserve), opened to be written
+ * only where its path names a regular file of its own: never through a symlink, never a
+ * FIFO (whose open for writing would wait for a reader for good), never a file with other
+ * names (a hard link elsewhere would change with it). Whoever can write the backup root
+ * could otherwise swap one in at the moment root's run opens it (state_folder.ts checks
+ * each before; this closes the moment between).
+ *
+ * On Linux with FFI: open(2) with O_NOFOLLOW | O_NONBLOCK (and O_CREAT, which with
+ * O_NOFOLLOW never makes a file at a dangling symlink's target) gives a descriptor of
+ * exactly what is there, reopened for Deno through /proc/self/fd (the same file, not the
+ * path), then checked. Elsewhere (the compiled binary, which has no FFI; macOS; Windows):
+ * made exclusively (O_EXCL, which follows no symlink) if missing, opened by Deno and
+ * checked before anything is written; a FIFO swapped in at that moment would hold the
+ * open. Nothing is written here; an interruption leaves at most the empty file made.
+ */
+import { createIfMissing, isOpenFileItself } from "./fsops.ts";
+import { callFailure, cStringIn, O_NOFOLLOW, O_NONBLOCK, openLibc, PATH_BYTES } from "./libc.ts";
+
+/** open(2) O_RDWR | O_CREAT | O_CLOEXEC: the same on every Linux architecture. */
+const O_RDWR_CREAT_CLOEXEC = 0o2 | 0o100 | 0o2000000;
+/** Permission bits of a file made here, before the umask (as Deno's own open makes them). */
+const NEW_FILE_MODE = 0o666;
+
+const SYMBOLS = {
+  open: { parameters: ["buffer", "i32", "u32"], result: "i32" },
+  close: { parameters: ["i32"], result: "i32" },
+  __errno_location: { parameters: [], result: "pointer" },
+  strerror: { parameters: ["i32"], result: "pointer" },
+} as const;
+
+let lib: Deno.DynamicLibrary<typeof SYMBOLS> | null | undefined;
+
+/** Thrown where the path names something else than a regular file of its own. */
+export class NotOwnFileError extends Error {}
+
+/**
+ * `path` opened to read and write, made (empty) if nothing is there; NotOwnFileError where
+ * a symlink, a FIFO or anything but a regular file is there, or one with other names.
+ */
+export function openOwnFile(path: string): Deno.FsFile {
+  const f = openThroughFd(path) ?? openByPath(path);
+  if (!isOpenFileItself(f, path)) {
+    f.close();
+    throw new NotOwnFileError(`'${path}' is not a file of its own`);
+  }
+  return f;
+}
+
+function openThroughFd(path: string): Deno.FsFile | undefined {
+  lib ??= openLibc(SYMBOLS) ?? null;
+  if (!lib || !hasProcFds()) return undefined;
+  const name = cStringIn(path, new Uint8Array(PATH_BYTES));
+  if (!name) return undefined;
+  const fd = lib.symbols.open(name, O_RDWR_CREAT_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, NEW_FILE_MODE);
+  if (fd < 0) {
+    const e = callFailure(lib, "open", path);
+    // A symlink at the end (ELOOP): not a file of its own.
+    throw e instanceof Deno.errors.FilesystemLoop ? new NotOwnFileError(e.message) : e;
+  }
+  try {
+    return Deno.openSync(`/proc/self/fd/${fd}`, { read: true, write: true });
+  } finally {
+    lib.symbols.close(fd);
+  }
+}
+
+function openByPath(path: string): Deno.FsFile {
+  createIfMissing(path);
+  return Deno.openSync(path, { read: true, write: true });
+}
+
+let procFds: boolean | undefined;
+
+/** Whether /proc is mounted (it may not be in a minimal container). */
+function hasProcFds(): boolean {
+  if (procFds === undefined) {
+    try {
+      procFds = Deno.statSync("/proc/self/fd").isDirectory;
+    } catch {
+      procFds = false;
+    }
+  }
+  return procFds;
+}
