@@ -29,7 +29,8 @@ const SYMBOLS = {
   strerror: { parameters: ["i32"], result: "pointer" },
 } as const;
 
-let lib: Deno.DynamicLibrary<typeof SYMBOLS> | null | undefined;
+/** Bound when the module loads (as source_file.ts binds its own), held for the process. */
+const lib = openLibc(SYMBOLS);
 
 /** Thrown where the path names something else than a regular file of its own. */
 export class NotOwnFileError extends Error {}
@@ -48,7 +49,6 @@ export function openOwnFile(path: string): Deno.FsFile {
 }
 
 function openThroughFd(path: string): Deno.FsFile | undefined {
-  lib ??= openLibc(SYMBOLS) ?? null;
   if (!lib || !hasProcFds()) return undefined;
   const name = cStringIn(path, new Uint8Array(PATH_BYTES));
   if (!name) return undefined;
