@@ -6,6 +6,7 @@
 import { basename, join } from "node:path";
 import type { Config } from "../config/config.ts";
 import { StateStore } from "../state/store.ts";
+import { NoStateYet } from "../state/schema.ts";
 import { runPass } from "./pass.ts";
 import { emptyResult, type PassOptions, type PassResult } from "./pass_types.ts";
 import {
@@ -100,7 +101,13 @@ const STOPPED_LINE = "Run stopped before it finished (a stop signal): what was c
 function openForPlan(config: Config, db: string): { store?: StateStore; pending: number } {
   try {
     if (!exists(db)) return { pending: 0 };
-    const store = StateStore.open(db, { readOnly: true });
+    let store: StateStore;
+    try {
+      store = StateStore.open(db, { readOnly: true });
+    } catch (e) {
+      if (e instanceof NoStateYet) return { pending: 0 }; // a first run under way: none yet
+      throw e;
+    }
     const intents = store.pendingIntents();
     if (intents.length === 0) return { store, pending: 0 };
     store.close();

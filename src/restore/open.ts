@@ -11,6 +11,7 @@ import { exists } from "../engine/fsops.ts";
 import { statePaths } from "../engine/session.ts";
 import { checkStateFolder } from "../engine/state_folder.ts";
 import { StateStore } from "../state/store.ts";
+import { NoStateYet } from "../state/schema.ts";
 import { currentHolder } from "../engine/lock.ts";
 import { PathResolver } from "./paths.ts";
 
@@ -34,13 +35,15 @@ export function requireState(config: Config): string {
         "read the backup root",
     );
   }
-  if (!there) {
-    throw new PreflightError(
-      `Cannot read backup '${config.backupRoot}': no backup state found at '${db}': ` +
-        `run a backup first, or check backup_root in '${config.file}'`,
-    );
-  }
+  if (!there) throw noStateFound(config, db);
   return db;
+}
+
+function noStateFound(config: Config, db: string): PreflightError {
+  return new PreflightError(
+    `Cannot read backup '${config.backupRoot}': no backup state found at '${db}': ` +
+      `run a backup first, or check backup_root in '${config.file}'`,
+  );
 }
 
 /** Who is changing the backup root now (a run, a watch session, a repair), if anyone. */
@@ -50,7 +53,13 @@ export function runningNow(config: Config): string | undefined {
 
 /** The state opened read-only (close it when done); exit code 2 when there is no backup yet. */
 export function openState(config: Config): StateStore {
-  return StateStore.open(requireState(config), { readOnly: true });
+  const db = requireState(config);
+  try {
+    return StateStore.open(db, { readOnly: true });
+  } catch (e) {
+    if (e instanceof NoStateYet) throw noStateFound(config, db); // a first run is under way
+    throw e;
+  }
 }
 
 /** Runs `fn` with the state opened read-only; exit code 2 when there is no backup yet. */

@@ -95,7 +95,7 @@ export class StateDb {
           if (!(e instanceof Deno.errors.NotFound) || suffix === "") throw e;
         }
       }
-      const copy = StateDb.#open(join(dir, basename(file)), false, true);
+      const copy = StateDb.#open(join(dir, basename(file)), false, true, file);
       return new StateDb(copy.#db, true, copy.version, dir);
     } catch (e) {
       Deno.removeSync(dir, { recursive: true });
@@ -103,7 +103,7 @@ export class StateDb {
     }
   }
 
-  static #open(file: string, readOnly: boolean, asReader = readOnly): StateDb {
+  static #open(file: string, readOnly: boolean, asReader = readOnly, original = file): StateDb {
     // An empty state file where the backup root holds copies: a damaged state, not a new one.
     if (!asReader && isEmptyFile(file) && holdsMoreThanState(file)) {
       throw notOurs(file, "an empty file, while the backup root holds copies");
@@ -114,7 +114,7 @@ export class StateDb {
       // Waits up to 5 s (in ms) for another connection's lock before giving up as busy.
       db.exec("PRAGMA busy_timeout = 5000");
       if (asReader) {
-        version = stateVersion(db, file);
+        version = stateVersion(db, original, () => holdsMoreThanState(original));
       } else {
         db.exec("PRAGMA synchronous = FULL");
         // Before WAL mode, which rewrites the file's header: a refused state stays as it was.

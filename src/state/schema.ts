@@ -104,13 +104,22 @@ function schemaVersion(db: DatabaseSync): number {
 
 /**
  * The schema version of a state a reader opens: one this tool wrote, not newer than it
- * knows (an empty file, or another program's database, is refused).
+ * knows. Another program's database is refused; an empty one (a first run that has not
+ * committed yet) is NoStateYet, unless `holdsCopies` (its backup root holds more than the
+ * state folder: a damaged state), which is refused.
  */
-export function stateVersion(db: DatabaseSync, file: string): number {
+export function stateVersion(db: DatabaseSync, file: string, holdsCopies: () => boolean): number {
   const version = readableVersion(db, file);
   if (version > 0) return version;
-  throw notOurs(file, hasTables(db) ? "another program's SQLite database" : "an empty file");
+  if (hasTables(db)) throw notOurs(file, "another program's SQLite database");
+  if (holdsCopies()) throw notOurs(file, "an empty file, while the backup root holds copies");
+  throw new NoStateYet(
+    `Cannot read backup state '${file}': it is empty (a first run has not finished)`,
+  );
 }
+
+/** A state file a first run has made but not written yet: no backup to read so far. */
+export class NoStateYet extends Error {}
 
 function hasTables(db: DatabaseSync): boolean {
   return db.prepare("SELECT 1 FROM sqlite_master LIMIT 1").get() !== undefined;
