@@ -534,29 +534,48 @@ Deno.test({
   },
 });
 
-Deno.test("a state file emptied, or replaced by another program's database, beside the copies: every command exits 2, nothing taken over", async () => {
-  for (const kind of ["empty", "foreign"]) {
-    using fx = makeFixture(TREE);
-    assert.equal((await fx.cli("run")).code, 0);
-    const db = join(fx.backup, ".backup-tool", "state.db");
-    Deno.removeSync(db);
-    if (kind === "empty") Deno.writeFileSync(db, new Uint8Array(0));
-    else {
-      const other = new DatabaseSync(db);
-      other.exec("CREATE TABLE photos (id INTEGER PRIMARY KEY, name TEXT)");
-      other.close();
-    }
-    const before = Deno.readFileSync(db);
-    const cases = [["run"], ["plan"], ["verify"], ["history", "a.txt"], ["verify", "--repair"]];
-    for (const args of cases) {
-      const r = await fx.cli(...args);
-      assert.equal(r.code, 2, `${kind} ${args}: ${r.stderr}`);
-      assert.ok(
-        r.stderr.startsWith(`Cannot read backup state '${db}': it holds no state of this tool`),
-        r.stderr,
-      );
-      assert.equal(r.stderr.trim().split("\n").length, 1, r.stderr);
-    }
-    assert.deepEqual(Deno.readFileSync(db), before, `${kind}: the state file was changed`);
+Deno.test("another program's SQLite database in place of the state: every command exits 2, nothing taken over", async () => {
+  using fx = makeFixture(TREE);
+  assert.equal((await fx.cli("run")).code, 0);
+  const db = join(fx.backup, ".backup-tool", "state.db");
+  Deno.removeSync(db);
+  const other = new DatabaseSync(db);
+  other.exec("PRAGMA journal_mode = WAL"); // a reader of a WAL database makes -wal and -shm
+  other.exec("CREATE TABLE photos (id INTEGER PRIMARY KEY, name TEXT)");
+  other.close();
+  const before = Deno.readFileSync(db);
+  const listing = () =>
+    [...Deno.readDirSync(join(fx.backup, ".backup-tool"))].map((e) => e.name).sort();
+  const files = listing();
+  const cases = [["plan"], ["verify"], ["history", "a.txt"], ["run"], ["verify", "--repair"]];
+  for (const args of cases) {
+    const r = await fx.cli(...args);
+    assert.equal(r.code, 2, `${args}: ${r.stderr}`);
+    assert.ok(
+      r.stderr.startsWith(
+        `Cannot read backup state '${db}': it holds no state of this tool (another program's`,
+      ),
+      r.stderr,
+    );
+    assert.equal(r.stderr.trim().split("\n").length, 1, r.stderr);
+    assert.deepEqual(listing(), files, `${args}: something was made beside the state`);
   }
+  assert.deepEqual(Deno.readFileSync(db), before, "the database was changed");
+});
+
+Deno.test("an empty state (a first run killed before its first commit): plan and run agree, a new state starts", async () => {
+  using fx = makeFixture(TREE);
+  const stateDir = join(fx.backup, ".backup-tool");
+  Deno.mkdirSync(join(fx.backup, "lost+found"), { recursive: true }); // a fresh disk's
+  Deno.mkdirSync(stateDir);
+  Deno.writeFileSync(join(stateDir, "state.db"), new Uint8Array(0));
+  const plan = await fx.cli("plan");
+  assert.equal(plan.code, 0, plan.stderr);
+  assert.match(plan.stdout, /Plan: 2 new/);
+  const verify = await fx.cli("verify");
+  assert.equal(verify.code, 2, verify.stderr);
+  assert.match(verify.stderr, /no backup state found .*: run a backup first/);
+  const r = await fx.cli("run");
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal((await fx.cli("verify")).code, 0);
 });

@@ -94,7 +94,8 @@ function openLockFile(file: string): Deno.FsFile {
     if (e instanceof NotOwnFileError) {
       throw new PreflightError(
         `Cannot lock backup root: '${file}' is not a file of its own (a symlink or a hard ` +
-          "link was put there?): remove it, then run again",
+          "link was put there, or another program replaced it meanwhile): check it, then " +
+          "run again",
       );
     }
     const holder = currentHolder(file);

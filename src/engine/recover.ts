@@ -66,9 +66,9 @@ function emptyTmpDir(tmpDir: string, log: RunLog, stillOurs: () => boolean): num
   // state folder (state_folder.ts refuses one at the start; this closes the moment between).
   if (!lstatOrNone(tmpDir)?.isDirectory || !stillOurs()) {
     throw new PreflightError(
-      `Cannot use the temporary folder '${tmpDir}': it, or the state folder holding it, was ` +
-        "replaced (by a symlink?) since the run locked it: nothing in it was removed; check " +
-        "the backup root, then run again",
+      `Cannot empty the temporary folder '${tmpDir}': it, the state folder holding it or ` +
+        "the lock file was replaced since the run locked it (by a symlink, or by another " +
+        "program): nothing in it was removed; check the backup root, then run again",
     );
   }
   for (const e of Deno.readDirSync(tmpDir)) {

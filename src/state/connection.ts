@@ -22,7 +22,7 @@ import { DatabaseSync, type StatementSync } from "node:sqlite";
 import { basename, dirname, join } from "node:path";
 import { fileSystemTypeOf } from "../engine/mounts.ts";
 import { errorText, PreflightError } from "../engine/errors.ts";
-import { migrate, notOurs, stateVersion } from "./schema.ts";
+import { checkHeader, migrate, stateVersion } from "./schema.ts";
 
 /** Connections given up on (`StateDb.abandon`): referenced until the process ends. */
 const ABANDONED: DatabaseSync[] = [];
@@ -104,17 +104,14 @@ export class StateDb {
   }
 
   static #open(file: string, readOnly: boolean, asReader = readOnly, original = file): StateDb {
-    // An empty state file where the backup root holds copies: a damaged state, not a new one.
-    if (!asReader && isEmptyFile(file) && holdsMoreThanState(file)) {
-      throw notOurs(file, "an empty file, while the backup root holds copies");
-    }
+    if (asReader) checkHeader(original);
     const db = new DatabaseSync(file, { readOnly });
     let version: number;
     try {
       // Waits up to 5 s (in ms) for another connection's lock before giving up as busy.
       db.exec("PRAGMA busy_timeout = 5000");
       if (asReader) {
-        version = stateVersion(db, original, () => holdsMoreThanState(original));
+        version = stateVersion(db, original);
       } else {
         db.exec("PRAGMA synchronous = FULL");
         // Before WAL mode, which rewrites the file's header: a refused state stays as it was.
@@ -224,6 +221,7 @@ export function stateProblem(
   e: unknown,
   writing: boolean,
 ): PreflightError | undefined {
+  if (e instanceof PreflightError) return e; // worded already (schema.ts, the copy's folder)
   const detail = errorText(e);
   if (/file is not a database|database disk image is malformed/i.test(detail)) {
     return new PreflightError(
@@ -232,7 +230,6 @@ export function stateProblem(
         "leaving the files already in the backup root as they are",
     );
   }
-  if (e instanceof PreflightError) return e;
   const denied = e instanceof Deno.errors.PermissionDenied ||
     /attempt to write a readonly database|permission denied/i.test(detail) ||
     (/unable to open database file/i.test(detail) && !mayOpen(file, writing));
@@ -257,26 +254,6 @@ function mayOpen(file: string, writing: boolean): boolean {
   } catch (e) {
     return !(e instanceof Deno.errors.PermissionDenied);
   }
-}
-
-function isEmptyFile(file: string): boolean {
-  try {
-    const info = Deno.lstatSync(file);
-    return info.isFile && info.size === 0;
-  } catch {
-    return false;
-  }
-}
-
-/** Whether the backup root of the state `file` (its folder's folder) holds anything else. */
-function holdsMoreThanState(file: string): boolean {
-  const stateDir = dirname(file);
-  try {
-    for (const e of Deno.readDirSync(dirname(stateDir))) {
-      if (e.name !== basename(stateDir)) return true;
-    }
-  } catch { /* cannot be listed: the open says what is wrong */ }
-  return false;
 }
 
 /** SQLite's answer to a reader that would have to write: SQLITE_READONLY_ROLLBACK, _RECOVERY. */

@@ -104,19 +104,58 @@ function schemaVersion(db: DatabaseSync): number {
 
 /**
  * The schema version of a state a reader opens: one this tool wrote, not newer than it
- * knows. Another program's database is refused; an empty one (a first run that has not
- * committed yet) is NoStateYet, unless `holdsCopies` (its backup root holds more than the
- * state folder: a damaged state), which is refused.
+ * knows. Another program's database is refused; an empty one (a first run killed, or not
+ * finished, before its first commit) is NoStateYet: no backup to read, as a run takes it.
  */
-export function stateVersion(db: DatabaseSync, file: string, holdsCopies: () => boolean): number {
+export function stateVersion(db: DatabaseSync, file: string): number {
   const version = readableVersion(db, file);
   if (version > 0) return version;
   if (hasTables(db)) throw notOurs(file, "another program's SQLite database");
-  if (holdsCopies()) throw notOurs(file, "an empty file, while the backup root holds copies");
-  throw new NoStateYet(
-    `Cannot read backup state '${file}': it is empty (a first run has not finished)`,
+  throw new NoStateYet(`Cannot read backup state '${file}': it is empty (no run has committed)`);
+}
+
+/**
+ * What a reader can tell of a state from its file's first 100 bytes (SQLite's header),
+ * before SQLite opens it: a state to refuse is then refused without SQLite making its
+ * -wal and -shm files beside it (a reader of a WAL database does), so that the refusal
+ * changes nothing. The header's user_version is current for this tool's states: every
+ * writer leaves WAL mode at close, and migrations run before it enters it.
+ */
+export function checkHeader(file: string): void {
+  const head = new Uint8Array(100);
+  let n = 0;
+  try {
+    using f = Deno.openSync(file, { read: true });
+    for (let got = 1; n < head.length && got > 0; n += got) got = f.readSync(head.subarray(n)) ?? 0;
+  } catch {
+    return; // SQLite's own open says why
+  }
+  if (n === 0) throw new NoStateYet(`Cannot read backup state '${file}': it is empty`);
+  if (n < head.length || !SQLITE_MAGIC.every((b, i) => head[i] === b)) {
+    throw new PreflightError(
+      `Cannot read backup state '${file}': file is not a database: the state is damaged; put ` +
+        "back a copy of it if you have one, or move it aside: the next run then starts a new " +
+        "state, leaving the files already in the backup root as they are",
+    );
+  }
+  const view = new DataView(head.buffer);
+  const userVersion = view.getUint32(60); // big-endian, as SQLite writes its header
+  const schemaCookie = view.getUint32(40);
+  if (userVersion > SCHEMA_VERSION) throw newerState(file, userVersion);
+  if (userVersion === 0 && schemaCookie !== 0) {
+    throw notOurs(file, "another program's SQLite database");
+  }
+}
+
+function newerState(file: string, version: number): PreflightError {
+  return new PreflightError(
+    `Cannot read backup state '${file}': schema version ${version} is newer than this ` +
+      `tool's ${SCHEMA_VERSION}: upgrade the tool`,
   );
 }
+
+/** "SQLite format 3" and its NUL: the first 16 bytes of every SQLite database. */
+const SQLITE_MAGIC = [...new TextEncoder().encode("SQLite format 3"), 0];
 
 /** A state file a first run has made but not written yet: no backup to read so far. */
 export class NoStateYet extends Error {}
@@ -138,10 +177,7 @@ export function notOurs(file: string, what: string): PreflightError {
 export function readableVersion(db: DatabaseSync, file: string): number {
   const version = schemaVersion(db);
   if (version > SCHEMA_VERSION) {
-    throw new PreflightError(
-      `Cannot read backup state '${file}': schema version ${version} is newer than this ` +
-        `tool's ${SCHEMA_VERSION}: upgrade the tool`,
-    );
+    throw newerState(file, version);
   }
   return version;
 }
