@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { acquireLock, currentHolder } from "./lock.ts";
 import { LockedError, PreflightError } from "./errors.ts";
+import { withDir } from "./test_util.ts";
 
 Deno.test("acquireLock: a second taker is refused and told who holds it", () => {
   const dir = Deno.makeTempDirSync();
@@ -88,46 +89,34 @@ Deno.test({
 Deno.test({
   name: "acquireLock: a symlink in the lock file's place is refused, its target left whole",
   ignore: Deno.build.os === "windows", // symlinks need a privilege there
-  fn: () => {
-    const dir = Deno.makeTempDirSync();
-    try {
-      const target = join(dir, "someone's file");
-      Deno.writeTextFileSync(target, "precious\n");
-      Deno.symlinkSync(target, join(dir, "lock"));
-      assert.throws(() => acquireLock(join(dir, "lock")), PreflightError);
-      assert.throws(() => acquireLock(join(dir, "lock")), /is not a file of its own/);
-      assert.equal(Deno.readTextFileSync(target), "precious\n");
-    } finally {
-      Deno.removeSync(dir, { recursive: true });
-    }
-  },
+  fn: withDir((dir) => {
+    const target = join(dir, "someone's file");
+    Deno.writeTextFileSync(target, "precious\n");
+    Deno.symlinkSync(target, join(dir, "lock"));
+    assert.throws(() => acquireLock(join(dir, "lock")), PreflightError);
+    assert.throws(() => acquireLock(join(dir, "lock")), /is not a file of its own/);
+    assert.equal(Deno.readTextFileSync(target), "precious\n");
+  }),
 });
 
 Deno.test({
   name: "acquireLock: a dangling symlink in the lock file's place makes nothing at its target",
   ignore: Deno.build.os === "windows", // symlinks need a privilege there
-  fn: () => {
-    const dir = Deno.makeTempDirSync();
-    try {
-      const target = join(dir, "nologin");
-      Deno.symlinkSync(target, join(dir, "lock"));
-      assert.throws(() => acquireLock(join(dir, "lock")));
-      assert.throws(() => Deno.lstatSync(target), Deno.errors.NotFound);
-    } finally {
-      Deno.removeSync(dir, { recursive: true });
-    }
-  },
+  fn: withDir((dir) => {
+    const target = join(dir, "nologin");
+    Deno.symlinkSync(target, join(dir, "lock"));
+    assert.throws(() => acquireLock(join(dir, "lock")));
+    assert.throws(() => Deno.lstatSync(target), Deno.errors.NotFound);
+  }),
 });
 
-Deno.test("acquireLock: a hard link in the lock file's place is refused, its other name left whole", () => {
-  const dir = Deno.makeTempDirSync();
-  try {
+Deno.test(
+  "acquireLock: a hard link in the lock file's place is refused, its other name left whole",
+  withDir((dir) => {
     const victim = join(dir, "someone's file");
     Deno.writeTextFileSync(victim, "precious\n");
     Deno.linkSync(victim, join(dir, "lock"));
     assert.throws(() => acquireLock(join(dir, "lock")), /is not a file of its own/);
     assert.equal(Deno.readTextFileSync(victim), "precious\n");
-  } finally {
-    Deno.removeSync(dir, { recursive: true });
-  }
-});
+  }),
+);

@@ -1,17 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { NotOwnFileError, openOwnFile } from "./own_file.ts";
-
-function withDir(fn: (dir: string) => Promise<void> | void) {
-  return async () => {
-    const dir = Deno.makeTempDirSync();
-    try {
-      await fn(dir);
-    } finally {
-      Deno.removeSync(dir, { recursive: true });
-    }
-  };
-}
+import { withDir } from "./test_util.ts";
 
 Deno.test(
   "openOwnFile: made where missing, opened where a file of its own is",

@@ -1,35 +1,29 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { keepReserve, RESERVE_BYTES } from "./reserve.ts";
+import { withDir } from "./test_util.ts";
 
-Deno.test("keepReserve: made in full, kept, cut to size when longer", () => {
-  const dir = Deno.makeTempDirSync();
-  try {
+Deno.test(
+  "keepReserve: made in full, kept, cut to size when longer",
+  withDir((dir) => {
     keepReserve(dir);
     assert.equal(Deno.statSync(join(dir, "reserve")).size, RESERVE_BYTES);
     Deno.writeFileSync(join(dir, "reserve"), new Uint8Array(RESERVE_BYTES + 100));
     keepReserve(dir);
     assert.equal(Deno.statSync(join(dir, "reserve")).size, RESERVE_BYTES);
-  } finally {
-    Deno.removeSync(dir, { recursive: true });
-  }
-});
+  }),
+);
 
 Deno.test({
   name: "keepReserve: a symlink in its place, dangling or not, is never written through",
   ignore: Deno.build.os === "windows", // symlinks need a privilege there
-  fn: () => {
-    const dir = Deno.makeTempDirSync();
-    try {
-      const target = join(dir, "someone's file");
-      Deno.symlinkSync(target, join(dir, "reserve"));
-      keepReserve(dir);
-      assert.throws(() => Deno.lstatSync(target), Deno.errors.NotFound);
-      Deno.writeTextFileSync(target, "precious\n");
-      keepReserve(dir);
-      assert.equal(Deno.readTextFileSync(target), "precious\n");
-    } finally {
-      Deno.removeSync(dir, { recursive: true });
-    }
-  },
+  fn: withDir((dir) => {
+    const target = join(dir, "someone's file");
+    Deno.symlinkSync(target, join(dir, "reserve"));
+    keepReserve(dir);
+    assert.throws(() => Deno.lstatSync(target), Deno.errors.NotFound);
+    Deno.writeTextFileSync(target, "precious\n");
+    keepReserve(dir);
+    assert.equal(Deno.readTextFileSync(target), "precious\n");
+  }),
 });
