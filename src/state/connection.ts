@@ -22,7 +22,7 @@ import { DatabaseSync, type StatementSync } from "node:sqlite";
 import { basename, dirname, join } from "node:path";
 import { fileSystemTypeOf } from "../engine/mounts.ts";
 import { errorText, PreflightError } from "../engine/errors.ts";
-import { checkHeader, migrate, stateVersion } from "./schema.ts";
+import { checkHeader, damagedState, migrate, stateVersion } from "./schema.ts";
 
 /** Connections given up on (`StateDb.abandon`): referenced until the process ends. */
 const ABANDONED: DatabaseSync[] = [];
@@ -224,11 +224,7 @@ export function stateProblem(
   if (e instanceof PreflightError) return e; // worded already (schema.ts, the copy's folder)
   const detail = errorText(e);
   if (/file is not a database|database disk image is malformed/i.test(detail)) {
-    return new PreflightError(
-      `Cannot read backup state '${file}': ${detail}: the state is damaged; put back a copy ` +
-        "of it if you have one, or move it aside: the next run then starts a new state, " +
-        "leaving the files already in the backup root as they are",
-    );
+    return damagedState(file, detail);
   }
   const denied = e instanceof Deno.errors.PermissionDenied ||
     /attempt to write a readonly database|permission denied/i.test(detail) ||

@@ -132,11 +132,7 @@ export function checkHeader(file: string): void {
   }
   if (n === 0) throw new NoStateYet(`Cannot read backup state '${file}': it is empty`);
   if (n < head.length || !SQLITE_MAGIC.every((b, i) => head[i] === b)) {
-    throw new PreflightError(
-      `Cannot read backup state '${file}': file is not a database: the state is damaged; put ` +
-        "back a copy of it if you have one, or move it aside: the next run then starts a new " +
-        "state, leaving the files already in the backup root as they are",
-    );
+    throw damagedState(file, "file is not a database");
   }
   const view = new DataView(head.buffer);
   const userVersion = view.getUint32(60); // big-endian, as SQLite writes its header
@@ -167,11 +163,21 @@ function hasTables(db: DatabaseSync): boolean {
 /** A state file that holds no state of this tool (`what` it holds instead). */
 export function notOurs(file: string, what: string): PreflightError {
   return new PreflightError(
-    `Cannot read backup state '${file}': it holds no state of this tool (${what}): put back ` +
-      "a copy of the state if you have one, or move it aside: the next run then starts a " +
-      "new state, leaving the files already in the backup root as they are",
+    `Cannot read backup state '${file}': it holds no state of this tool (${what}): ` +
+      MOVE_ASIDE,
   );
 }
+
+/** A state SQLite or its header calls damaged (`detail`: how). */
+export function damagedState(file: string, detail: string): PreflightError {
+  return new PreflightError(
+    `Cannot read backup state '${file}': ${detail}: the state is damaged; ${MOVE_ASIDE}`,
+  );
+}
+
+/** What to do about a state that cannot be used. */
+const MOVE_ASIDE = "put back a copy of it if you have one, or move it aside: the next run " +
+  "then starts a new state, leaving the files already in the backup root as they are";
 
 /** The schema version, unless it is newer than this tool knows. */
 export function readableVersion(db: DatabaseSync, file: string): number {
