@@ -115,8 +115,8 @@ function reportError(e: unknown, command: string): number {
 }
 
 /**
- * The command's exit code, or 1 where it succeeded but its output could not be written
- * (see cli/stdout.ts): said in one line, for the work itself was done.
+ * The command's exit code, at least 1 where its output could not be written (see
+ * cli/stdout.ts), which one line says: the work itself went on regardless.
  */
 function withOutputChecked(code: number): number {
   if (stdout.failure === undefined) return code;
