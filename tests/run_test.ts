@@ -500,39 +500,3 @@ Deno.test("a damaged state moved aside, as its message says: the next run starts
   assert.equal(r.code, 0, r.stderr); // not taken for a disk that is not mounted
   assert.equal(Deno.readTextFileSync(join(fx.backup, "a.txt")), "a\n");
 });
-
-Deno.test({
-  name:
-    "a hard-link snapshot of the backup root ('cp -al') keeps its copies' modes and times when a run updates them",
-  ignore: Deno.build.os === "windows",
-  fn: async () => {
-    using fx = makeFixture({ "a.txt": "a\n", "b.txt": "b\n" });
-    Deno.chmodSync(join(fx.source, "a.txt"), 0o644);
-    assert.equal((await fx.cli("run")).code, 0);
-    const snap = join(fx.dir, "snap");
-    await sh(`cp -al '${fx.backup}' '${snap}'`);
-    // The state folder's files get names of their own, as the refusal says to do.
-    const stateDir = join(fx.backup, ".backup-tool");
-    for (const e of Deno.readDirSync(stateDir)) {
-      if (!e.isFile) continue;
-      const file = join(stateDir, e.name);
-      Deno.copyFileSync(file, `${file}.own`);
-      Deno.renameSync(`${file}.own`, file);
-    }
-    const before = Deno.statSync(join(snap, "a.txt"));
-    Deno.chmodSync(join(fx.source, "a.txt"), 0o600); // its mode alone changes
-    const r = await fx.cli("run");
-    assert.equal(r.code, 0, r.stderr);
-    assert.equal(Deno.statSync(join(fx.backup, "a.txt")).mode! & 0o777, 0o600);
-    const after = Deno.statSync(join(snap, "a.txt"));
-    assert.equal(after.mode! & 0o777, 0o644, "the snapshot's copy changed with the backup's");
-    assert.equal(after.mtime!.getTime(), before.mtime!.getTime());
-    assert.equal(Deno.readTextFileSync(join(fx.backup, "a.txt")), "a\n");
-    assert.equal(Deno.statSync(join(fx.backup, "a.txt")).nlink, 1);
-    assert.equal(
-      Deno.statSync(join(fx.backup, "b.txt")).nlink,
-      2,
-      "an unchanged copy stays shared",
-    );
-  },
-});

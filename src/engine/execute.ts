@@ -17,7 +17,6 @@ import {
   placeFailure,
   removeEmptyParents,
   removeQuietly,
-  renameWithRetry,
   sameFile,
   storedEntry,
   syncFiles,
@@ -146,7 +145,7 @@ export async function finishAction(
               `move it out of the backup root, then run again`,
           );
         }
-        await refreshMeta(root, a.refresh, stored?.nlink ?? 1); // copied again: one name
+        applyMeta(at(a.refresh.storedAt), a.refresh.entry);
       }
       return;
     case "exclude":
@@ -205,27 +204,6 @@ async function moveStoredCopy(
   } catch (e) {
     removeEmptyParents(root, to); // made for it before the batch's flush; nothing moved
     throw e;
-  }
-}
-
-/**
- * Gives a stored copy its source's new owner, mode and time. One that shares its inode
- * with another name (a hard-link snapshot of the backup root: `cp -al`, `rsync
- * --link-dest`) is copied first and the copy, flushed, put in its place, so that the other
- * name keeps what it had; the bytes are the same. An interruption leaves the copy as it
- * was, or the new one in place, and at most a temporary file the next session removes.
- */
-async function refreshMeta(root: string, r: Refresh, links: number): Promise<void> {
-  const path = nativePath(root, r.storedAt);
-  if (links <= 1) return applyMeta(path, r.entry);
-  const tmp = join(root, STATE_DIR, TMP_DIR, `unshare-${crypto.randomUUID()}.tmp`);
-  try {
-    Deno.copyFileSync(path, tmp);
-    applyMeta(tmp, r.entry);
-    await syncFiles([tmp]);
-    await renameWithRetry(tmp, path);
-  } finally {
-    removeQuietly(tmp);
   }
 }
 
