@@ -579,3 +579,38 @@ Deno.test("an empty state (a first run killed before its first commit): plan and
   assert.equal(r.code, 0, r.stderr);
   assert.equal((await fx.cli("verify")).code, 0);
 });
+
+Deno.test("another program's database with a user_version of its own, or its commits still in a WAL: refused, left byte for byte", async () => {
+  for (const shape of ["versioned", "wal"]) {
+    using fx = makeFixture(TREE);
+    assert.equal((await fx.cli("run")).code, 0);
+    const db = join(fx.backup, ".backup-tool", "state.db");
+    Deno.removeSync(db);
+    const other = new DatabaseSync(db);
+    try {
+      if (shape === "wal") {
+        other.exec("PRAGMA journal_mode = WAL");
+        other.exec("PRAGMA wal_autocheckpoint = 0"); // its commits stay in the WAL
+      } else other.exec("PRAGMA user_version = 3");
+      other.exec("CREATE TABLE notes (id INTEGER PRIMARY KEY, text TEXT)");
+      other.exec("INSERT INTO notes (text) VALUES ('mine')");
+      const files = () =>
+        [...Deno.readDirSync(join(fx.backup, ".backup-tool"))].filter((e) =>
+          e.name.startsWith("state")
+        )
+          .map((e) => [e.name, Deno.readFileSync(join(fx.backup, ".backup-tool", e.name)).length]);
+      const before = [Deno.readFileSync(db), files()];
+      for (const args of [["run"], ["verify"], ["plan"], ["verify", "--repair"]]) {
+        const r = await fx.cli(...args);
+        assert.equal(r.code, 2, `${shape} ${args}: ${r.stderr}`);
+        assert.match(
+          r.stderr,
+          /it holds no state of this tool \(another program's SQLite database\)/,
+        );
+        assert.deepEqual([Deno.readFileSync(db), files()], before, `${shape} ${args}: changed`);
+      }
+    } finally {
+      other.close();
+    }
+  }
+});

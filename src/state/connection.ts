@@ -22,7 +22,7 @@ import { DatabaseSync, type StatementSync } from "node:sqlite";
 import { basename, dirname, join } from "node:path";
 import { fileSystemTypeOf } from "../engine/mounts.ts";
 import { errorText, PreflightError } from "../engine/errors.ts";
-import { checkHeader, damagedState, migrate, stateVersion } from "./schema.ts";
+import { checkHeader, damagedState, migrate, NoStateYet, stateVersion } from "./schema.ts";
 
 /** Connections given up on (`StateDb.abandon`): referenced until the process ends. */
 const ABANDONED: DatabaseSync[] = [];
@@ -104,7 +104,10 @@ export class StateDb {
   }
 
   static #open(file: string, readOnly: boolean, asReader = readOnly, original = file): StateDb {
+    // Refused from its header, before SQLite opens it: a writer's connection would copy a
+    // WAL into another program's database as it closed (a state just made is empty).
     if (asReader) checkHeader(original);
+    else checkHeaderUnlessEmpty(file);
     const db = new DatabaseSync(file, { readOnly });
     let version: number;
     try {
@@ -249,6 +252,14 @@ function mayOpen(file: string, writing: boolean): boolean {
     return true;
   } catch (e) {
     return !(e instanceof Deno.errors.PermissionDenied);
+  }
+}
+
+function checkHeaderUnlessEmpty(file: string): void {
+  try {
+    checkHeader(file);
+  } catch (e) {
+    if (!(e instanceof NoStateYet)) throw e;
   }
 }
 

@@ -109,7 +109,7 @@ function schemaVersion(db: DatabaseSync): number {
  */
 export function stateVersion(db: DatabaseSync, file: string): number {
   const version = readableVersion(db, file);
-  if (version > 0) return version;
+  if (version > 0) return ourVersion(db, file, version);
   if (hasTables(db)) throw notOurs(file, "another program's SQLite database");
   throw new NoStateYet(`Cannot read backup state '${file}': it is empty (no run has committed)`);
 }
@@ -138,8 +138,19 @@ export function checkHeader(file: string): void {
   const userVersion = view.getUint32(60); // big-endian, as SQLite writes its header
   const schemaCookie = view.getUint32(40);
   if (userVersion > SCHEMA_VERSION) throw newerState(file, userVersion);
-  if (userVersion === 0 && schemaCookie !== 0) {
+  // This tool's states have their version before they ever have a WAL (migrations run in
+  // the rollback journal mode); a version 0 with commits waiting in a WAL is someone else's.
+  if (userVersion === 0 && (schemaCookie !== 0 || walHasFrames(file))) {
     throw notOurs(file, "another program's SQLite database");
+  }
+}
+
+/** Whether a -wal file beside `file` holds more than its 32-byte header: commits. */
+function walHasFrames(file: string): boolean {
+  try {
+    return Deno.lstatSync(`${file}-wal`).size > 32;
+  } catch {
+    return false;
   }
 }
 
@@ -155,6 +166,18 @@ const SQLITE_MAGIC = [...new TextEncoder().encode("SQLite format 3"), 0];
 
 /** A state file a first run has made but not written yet: no backup to read so far. */
 export class NoStateYet extends Error {}
+
+/**
+ * `version`, where the tables every version of this tool's state has are there: another
+ * program's database may set a user_version of its own.
+ */
+function ourVersion(db: DatabaseSync, file: string, version: number): number {
+  const found = db.prepare(
+    "SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name IN ('sources', 'copies')",
+  ).get() as { n: number };
+  if (found.n !== 2) throw notOurs(file, "another program's SQLite database");
+  return version;
+}
 
 function hasTables(db: DatabaseSync): boolean {
   return db.prepare("SELECT 1 FROM sqlite_master LIMIT 1").get() !== undefined;
@@ -195,6 +218,7 @@ export function readableVersion(db: DatabaseSync, file: string): number {
 export function migrate(db: DatabaseSync, file: string, target = SCHEMA_VERSION): number {
   const current = readableVersion(db, file);
   if (current === 0 && hasTables(db)) throw notOurs(file, "another program's SQLite database");
+  if (current > 0) ourVersion(db, file, current);
   for (let v = current; v < target; v++) {
     db.exec("BEGIN IMMEDIATE");
     try {
