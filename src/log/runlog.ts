@@ -44,8 +44,13 @@ export function isRunLogFile(path: string, owner?: string): boolean {
   if (first === undefined) return false; // not readable as a file: not one to remove
   if (first === "") return true;
   if (!FIRST_LINE.test(first)) return false;
-  const named = OWNER.exec(first)?.[1];
+  const named = ownerNamed(first);
   return owner === undefined || named === undefined || named === oneLine(owner);
+}
+
+/** The backup root a log's first line names (undefined: a version that did not name it). */
+function ownerNamed(first: string): string | undefined {
+  return OWNER.exec(first)?.[1];
 }
 
 /**
@@ -58,7 +63,7 @@ export function logsNaming(dir: string, owner: string): string[] {
     for (const e of Deno.readDirSync(dir)) {
       if (!e.isFile || !isRunLogName(e.name)) continue;
       const first = firstLine(join(dir, e.name));
-      if (first && FIRST_LINE.test(first) && OWNER.exec(first)?.[1] === oneLine(owner)) {
+      if (first && FIRST_LINE.test(first) && ownerNamed(first) === oneLine(owner)) {
         names.push(e.name);
       }
     }

@@ -108,9 +108,8 @@ function schemaVersion(db: DatabaseSync): number {
  * finished, before its first commit) is NoStateYet: no backup to read, as a run takes it.
  */
 export function stateVersion(db: DatabaseSync, file: string): number {
-  const version = readableVersion(db, file);
-  if (version > 0) return ourVersion(db, file, version);
-  if (hasTables(db)) throw notOurs(file, "another program's SQLite database");
+  const version = ourVersion(db, file);
+  if (version > 0) return version;
   throw new NoStateYet(`Cannot read backup state '${file}': it is empty (no run has committed)`);
 }
 
@@ -141,7 +140,7 @@ export function checkHeader(file: string): void {
   // This tool's states have their version before they ever have a WAL (migrations run in
   // the rollback journal mode); a version 0 with commits waiting in a WAL is someone else's.
   if (userVersion === 0 && (schemaCookie !== 0 || walHasFrames(file))) {
-    throw notOurs(file, "another program's SQLite database");
+    throw notOurs(file, FOREIGN);
   }
 }
 
@@ -168,23 +167,25 @@ const SQLITE_MAGIC = [...new TextEncoder().encode("SQLite format 3"), 0];
 export class NoStateYet extends Error {}
 
 /**
- * `version`, where the tables every version of this tool's state has are there: another
- * program's database may set a user_version of its own.
+ * The schema version of a database that is this tool's state (0: empty, none yet), unless
+ * it is newer than this tool knows. Another program's is refused: tables at version 0, or
+ * a user_version of its own without the tables every version of this tool's state has.
  */
-function ourVersion(db: DatabaseSync, file: string, version: number): number {
-  const found = db.prepare(
-    "SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name IN ('sources', 'copies')",
-  ).get() as { n: number };
-  if (found.n !== 2) throw notOurs(file, "another program's SQLite database");
+function ourVersion(db: DatabaseSync, file: string): number {
+  const version = readableVersion(db, file);
+  const ours = version === 0
+    ? db.prepare("SELECT 1 FROM sqlite_master LIMIT 1").get() === undefined
+    : (db.prepare(
+      "SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name IN ('sources', 'copies')",
+    ).get() as { n: number }).n === 2;
+  if (!ours) throw notOurs(file, FOREIGN);
   return version;
 }
 
-function hasTables(db: DatabaseSync): boolean {
-  return db.prepare("SELECT 1 FROM sqlite_master LIMIT 1").get() !== undefined;
-}
+const FOREIGN = "another program's SQLite database";
 
 /** A state file that holds no state of this tool (`what` it holds instead). */
-export function notOurs(file: string, what: string): PreflightError {
+function notOurs(file: string, what: string): PreflightError {
   return new PreflightError(
     `Cannot read backup state '${file}': it holds no state of this tool (${what}): ` +
       MOVE_ASIDE,
@@ -216,9 +217,7 @@ export function readableVersion(db: DatabaseSync, file: string): number {
  * version it is at; refuses a database from a newer version.
  */
 export function migrate(db: DatabaseSync, file: string, target = SCHEMA_VERSION): number {
-  const current = readableVersion(db, file);
-  if (current === 0 && hasTables(db)) throw notOurs(file, "another program's SQLite database");
-  if (current > 0) ourVersion(db, file, current);
+  const current = ourVersion(db, file);
   for (let v = current; v < target; v++) {
     db.exec("BEGIN IMMEDIATE");
     try {
