@@ -22,7 +22,8 @@ import {
   syncFiles,
 } from "./fsops.ts";
 import { moveOnce, placeStaged } from "./move.ts";
-import { applyMeta, hashCopy, READ_BUFFER_BYTES, stageEntry } from "./stage.ts";
+import { hashCopy, READ_BUFFER_BYTES, stageEntry } from "./stage.ts";
+import { removeCopy, updateCopyMeta } from "./copy_in_place.ts";
 import { STATE_DIR, TMP_DIR } from "./layout.ts";
 import { loadDigests } from "./digest.ts";
 import { faultPoint } from "./fault.ts";
@@ -122,7 +123,7 @@ export async function finishAction(
     case "prune":
       // Only a stored copy reached safely is removed: never anything through a symlink
       // someone put in the backup root, nor a folder put in the copy's place.
-      if (isStoredCopy(entryAt(a.storedAt))) Deno.removeSync(at(a.storedAt));
+      if (isStoredCopy(entryAt(a.storedAt))) removeCopy(root, a.storedAt);
       // Gone when recovering: the interrupted run deleted it before it was killed (logged
       // as a deletion: that run's own line was lost with it).
       else if (!recovering) a.absent = true;
@@ -137,6 +138,7 @@ export async function finishAction(
       }
       if (a.refresh && a.refresh.entry.kind === "file") {
         const stored = entryAt(a.refresh.storedAt);
+        // A copy made again is staged with the source's owner, bits and time already.
         if (stored === undefined) await copyAgain(root, a.refresh);
         else if (stored === "unsafe" || !stored.isFile) {
           throw new Error(
@@ -144,8 +146,7 @@ export async function finishAction(
               `(a folder, a symlink, or a symlink or file in place of a folder on the way): ` +
               `move it out of the backup root, then run again`,
           );
-        }
-        applyMeta(at(a.refresh.storedAt), a.refresh.entry);
+        } else updateCopyMeta(root, a.refresh.storedAt, stored, a.refresh.entry);
       }
       return;
     case "exclude":
@@ -252,8 +253,7 @@ async function relocateCopy(root: string, r: Refresh, real: Set<string>): Promis
         "a symlink, or a symlink or file in place of a folder on the way): move it out of " +
         "the backup root, then run again",
     );
-  }
-  if (r.entry.kind === "file") applyMeta(nativePath(root, to), r.entry);
+  } else if (r.entry.kind === "file") updateCopyMeta(root, to, there, r.entry);
 }
 
 /**

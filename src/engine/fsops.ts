@@ -486,3 +486,23 @@ export function realPathOrNone(path: string): string | undefined {
     return undefined;
   }
 }
+
+/**
+ * The path that names what `fd` has open, whatever becomes of its own path since (Linux:
+ * `/proc/self/fd/<fd>`); undefined where there is no /proc/self/fd (macOS, Windows, a
+ * container without /proc).
+ */
+export function openPath(fd: number): string | undefined {
+  procFds ??= (() => {
+    if (Deno.build.os !== "linux") return false;
+    try {
+      return Deno.statSync("/proc/self/fd").isDirectory;
+    } catch {
+      return false;
+    }
+  })();
+  return procFds ? `/proc/self/fd/${fd}` : undefined;
+}
+
+/** Whether /proc/self/fd is there: looked at once, on first use. */
+let procFds: boolean | undefined;

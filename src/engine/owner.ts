@@ -12,7 +12,7 @@
  * not the owner, would run as root for anyone who can reach it (`cp -p` and tar clear the
  * bits for the same reason). A copy recorded before owners were (schema 3, 2026-12-02)
  * has neither bit back. Symlinks keep the process's owner: Deno has no lchown. On Windows
- * nothing here applies. Each call is one chown (and an lstat where a special bit is
+ * nothing here applies. Each call is one chown (and a stat where a special bit is
  * asked for) on a file this process just made; an interruption leaves that file as the
  * callers' own temporary file, which they remove.
  */
@@ -73,14 +73,15 @@ export interface OwnerAccess {
 }
 
 /**
- * Gives `path`, a file this process just made, its recorded owner where it can, and
+ * Gives `path`, a file this process just made (or one reached through its open descriptor's
+ * /proc path), its recorded owner where it can, and
  * returns the permission bits it may then have (see `ownThrough`).
  */
 export function ownFile(path: string, meta: OwnedMeta): number {
   return ownThrough({
     chown: (uid, gid) => Deno.chownSync(path, uid, gid),
     owner: () => {
-      const info = Deno.lstatSync(path);
+      const info = Deno.statSync(path); // followed: `path` may be a /proc/self/fd one
       return { uid: info.uid ?? -1, gid: info.gid ?? -1 };
     },
   }, meta);

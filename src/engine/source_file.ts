@@ -45,6 +45,8 @@ export interface SourceFile extends Disposable {
   read(buf: Uint8Array): number;
   /** What the open file is now: its kind and fingerprint fields, as an lstat gives them. */
   stat(): StatResult;
+  /** Its descriptor, where it is a system one (not Windows, whose handle Deno keeps). */
+  readonly fd?: number;
 }
 
 export type Opener = (path: string) => SourceFile;
@@ -84,6 +86,7 @@ export function ffiOpener(): Opener | undefined {
     if (fd < 0) throw callFailure(lib, "open", abs);
     let open_ = true;
     return {
+      fd,
       read: (buf) => {
         const n = retried(() => Number(read(fd, buf, BigInt(buf.length))));
         if (n < 0) throw callFailure(lib, "read", abs);
@@ -114,6 +117,7 @@ export function nodeOpener(fs: typeof import("node:fs")): Opener {
     const fd = denoErrors("open", abs, () => fs.openSync(abs, flags));
     let open = true;
     return {
+      fd,
       read: (buf) => denoErrors("read", abs, () => fs.readSync(fd, buf, 0, buf.length, null)),
       stat: () => fromNodeStats(denoErrors("fstat", abs, () => fs.fstatSync(fd))),
       [Symbol.dispose]: () => {

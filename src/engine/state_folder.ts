@@ -39,32 +39,43 @@ export function checkStateFolder(
   dir: string,
   { reading = false }: { reading?: boolean } = {},
 ): void {
-  refuseOther(backupRoot, dir, STATE_DIR, "folder", reading);
+  const linked: string[] = []; // all named in one refusal: a `cp -al` links every one
+  refuseOther(backupRoot, dir, STATE_DIR, "folder", reading, linked);
   if (!lstatOrNoneOrUnknown(dir)) return;
   for (const [name, kind] of Object.entries(KEPT)) {
-    refuseOther(backupRoot, join(dir, name), `${STATE_DIR}/${name}`, kind, reading);
+    refuseOther(backupRoot, join(dir, name), `${STATE_DIR}/${name}`, kind, reading, linked);
   }
+  if (linked.length === 0) return;
+  const names = linked.map((n) => `'${n}'`).join(", ");
+  throw new PreflightError(
+    `Cannot use the backup root '${backupRoot}': ${names} ${
+      linked.length === 1 ? "has" : "have"
+    } other names (hard links), ` +
+      "and the tool writes them in place, which would change the others too (a snapshot " +
+      "made with 'cp -al'?): give each a name of its own (copy it, then move the copy over " +
+      "it), then run again",
+  );
 }
 
-/** `reading`: for a reader, which writes nothing, hard links do no harm. */
+/**
+ * Throws where `path` is of another kind than `kind`; a file of its own with other names
+ * (`reading` aside: for a reader, which writes nothing, hard links do no harm) is added
+ * to `linked`.
+ */
 function refuseOther(
   root: string,
   path: string,
   named: string,
   kind: "folder" | "file",
   reading: boolean,
+  linked: string[],
 ): void {
   const info = lstatOrNoneOrUnknown(path);
   if (!info) return;
   const found = kindOf(info);
-  if (found === kind && (reading || !(info.isFile && (info.nlink ?? 1) > 1))) return;
   if (found === kind) {
-    throw new PreflightError(
-      `Cannot use the backup root '${root}': '${named}' has ${info.nlink} names (hard links), ` +
-        "and the tool writes it in place, which would change the others too (a snapshot " +
-        "made with 'cp -al'?): give it a name of its own (copy it, then move the copy over " +
-        "it), then run again",
-    );
+    if (!reading && info.isFile && (info.nlink ?? 1) > 1) linked.push(named);
+    return;
   }
   const remedy = info.isSymlink
     ? "remove the symlink (what it points to is left alone)"

@@ -11,8 +11,7 @@
  */
 import * as fs from "node:fs";
 import { type OwnedMeta, ownThrough } from "../engine/owner.ts";
-import { openPath } from "./pinned.ts";
-import { SYNC_PARALLEL, syncFiles } from "../engine/fsops.ts";
+import { openPath, SYNC_PARALLEL, syncFiles } from "../engine/fsops.ts";
 
 const C = fs.constants;
 /** Where node:fs has no such flag (Windows), 0: it means nothing there. */

@@ -17,7 +17,7 @@
 import * as fs from "node:fs";
 import { join, parse, relative, sep } from "node:path";
 import { errorText } from "../engine/errors.ts";
-import { folderIdentityOf, lstatOrNone, openFilesLimit } from "../engine/fsops.ts";
+import { folderIdentityOf, lstatOrNone, openFilesLimit, openPath } from "../engine/fsops.ts";
 
 /** Why a folder on the way is refused. */
 export type Refusal = "symlink" | "file" | "backup-root";
@@ -43,28 +43,13 @@ export interface Reached {
   release(): void;
 }
 
-/**
- * The path that names what `fd` has open, whatever becomes of its own path since (Linux);
- * undefined where there is no /proc/self/fd.
- */
-export function openPath(fd: number): string | undefined {
-  return THROUGH_PROC ? throughProc(fd) : undefined;
-}
-
 /** The /proc path of what `fd` has open (Linux only: callers know THROUGH_PROC holds). */
 function throughProc(fd: number): string {
-  return `/proc/self/fd/${fd}`;
+  return openPath(fd)!;
 }
 
 /** Whether open folders can be named through /proc/self/fd (Linux). */
-const THROUGH_PROC = (() => {
-  if (Deno.build.os !== "linux") return false;
-  try {
-    return Deno.statSync("/proc/self/fd").isDirectory;
-  } catch {
-    return false;
-  }
-})();
+const THROUGH_PROC = openPath(0) !== undefined;
 
 const C = fs.constants;
 /** Opens a folder only: a symlink at the end is not followed (ELOOP or ENOTDIR). */

@@ -22,6 +22,7 @@ import { DatabaseSync, type StatementSync } from "node:sqlite";
 import { basename, dirname, join } from "node:path";
 import { fileSystemTypeOf } from "../engine/mounts.ts";
 import { errorText, PreflightError } from "../engine/errors.ts";
+import { checkStateFolder } from "../engine/state_folder.ts";
 import { checkHeader, damagedState, migrate, NoStateYet, stateVersion } from "./schema.ts";
 
 /** Connections given up on (`StateDb.abandon`): referenced until the process ends. */
@@ -229,6 +230,11 @@ export function stateProblem(
   if (/file is not a database|database disk image is malformed/i.test(detail)) {
     return damagedState(file, detail);
   }
+  // A symlink or FIFO put in place of a journal after the state folder was checked.
+  if (/unable to open database file/i.test(detail)) {
+    const swapped = stateFolderProblem(file, writing);
+    if (swapped) return swapped;
+  }
   const denied = e instanceof Deno.errors.PermissionDenied ||
     /attempt to write a readonly database|permission denied/i.test(detail) ||
     (/unable to open database file/i.test(detail) && !mayOpen(file, writing));
@@ -239,6 +245,16 @@ export function stateProblem(
         "backup root, or give this one write access to its folder and files"
       : `Cannot read backup state '${file}': ${detail}: run as a user who can read it`,
   );
+}
+
+/** What `checkStateFolder` finds wrong with the state folder holding `file` now. */
+function stateFolderProblem(file: string, writing: boolean): PreflightError | undefined {
+  try {
+    checkStateFolder(dirname(dirname(file)), dirname(file), { reading: !writing });
+    return undefined;
+  } catch (e) {
+    return e instanceof PreflightError ? e : undefined;
+  }
 }
 
 /**

@@ -1,0 +1,97 @@
+/**
+ * What a run changes of a stored copy where it stands: its owner, permission bits and
+ * modification time set again (after only they changed in the source: a chmod, a chown, a
+ * touch), and its removal by retention. A run does these by root's hand in the backup
+ * root, so whoever can write the backup root (a user's own USB disk) must not be able to
+ * lead them elsewhere by swapping a folder on the copy's way for a symlink: a chown and
+ * chmod of a file named like the user's own copy (`/etc/shadow`, say) to the user's owner
+ * and bits would hand them the system, and a removal would delete it. Moves and links
+ * cannot leave the backup root's file system, so they can only be led to its other files.
+ *
+ * On Linux the copy (or, to remove it, its folder) is opened without following a symlink
+ * or waiting on a FIFO, checked to stand at its own path below the backup root's real path
+ * (the kernel's name for the open file, read from /proc/self/fd), and reached through
+ * that descriptor's /proc path, which leads to the open file whatever becomes of its path
+ * since. Elsewhere (no /proc: macOS, Windows) by path, after `storedEntry` checked the
+ * folders on the way: a narrower race, not none. An interruption leaves some of the three
+ * set, which the next run sets again (the state records them once the batch commits), or
+ * the copy removed, which that run takes as done.
+ */
+import { applyMeta } from "./stage.ts";
+import { nativePath, openPath } from "./fsops.ts";
+import { openSource, type SourceFile } from "./source_file.ts";
+import type { OwnedMeta } from "./owner.ts";
+
+/**
+ * Gives the stored copy at `storage` below `root`, seen as `seen` by `storedEntry`, the
+ * recorded owner, bits and time of `meta`. Throws where it is no longer that file at that
+ * path.
+ */
+export function updateCopyMeta(
+  root: string,
+  storage: string,
+  seen: Deno.FileInfo,
+  meta: OwnedMeta & { mtimeMs: number },
+): void {
+  const path = nativePath(root, storage);
+  if (openPath(0) === undefined) return applyMeta(path, meta);
+  using copy = openAt(path, "update", storage);
+  const through = copy.fd === undefined ? undefined : openPath(copy.fd);
+  if (through === undefined) return applyMeta(path, meta);
+  const now = copy.stat();
+  const same = now.kind === "file" && (!seen.ino || (now.ino === seen.ino && now.dev === seen.dev));
+  if (!same || !standsAt(root, storage, through)) throw replaced("update", storage);
+  applyMeta(through, meta);
+}
+
+/**
+ * Removes the stored copy (a file or a symlink) at `storage` below `root`, through its
+ * folder. Throws where that folder is no longer the one at its path.
+ */
+export function removeCopy(root: string, storage: string): void {
+  const path = nativePath(root, storage);
+  const cut = storage.lastIndexOf("/");
+  if (cut < 0 || openPath(0) === undefined) return Deno.removeSync(path);
+  const parent = storage.slice(0, cut);
+  using folder = openAt(nativePath(root, parent), "remove", storage);
+  const through = folder.fd === undefined ? undefined : openPath(folder.fd);
+  if (through === undefined) return Deno.removeSync(path);
+  if (folder.stat().kind !== "dir" || !standsAt(root, parent, through)) {
+    throw replaced("remove", storage);
+  }
+  Deno.removeSync(`${through}/${storage.slice(cut + 1)}`);
+}
+
+/** `path` opened (not followed, not waited on); a symlink at its end: `replaced`. */
+function openAt(path: string, what: Doing, storage: string): SourceFile {
+  try {
+    return openSource(path);
+  } catch (e) {
+    if (e instanceof Deno.errors.FilesystemLoop) throw replaced(what, storage);
+    throw e;
+  }
+}
+
+/** Whether what `through` (a /proc/self/fd path) has open is at `storage` below `root`. */
+function standsAt(root: string, storage: string, through: string): boolean {
+  return Deno.readLinkSync(through) === nativePath(realRoot(root), storage);
+}
+
+type Doing = "update" | "remove";
+
+function replaced(what: Doing, storage: string): Error {
+  return new Error(
+    `Cannot ${what} the stored copy '${storage}': it, or a folder on its way, was replaced ` +
+      "while the run went on (a symlink or another file): make sure only the backup's owner " +
+      "can write the backup root, then run again",
+  );
+}
+
+/** The backup root's real path, resolved once per root for the process's life. */
+function realRoot(root: string): string {
+  let real = realRoots.get(root);
+  if (real === undefined) realRoots.set(root, real = Deno.realPathSync(root));
+  return real;
+}
+
+const realRoots = new Map<string, string>();
