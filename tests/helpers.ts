@@ -10,6 +10,7 @@ import { loadConfig } from "../src/config/config.ts";
 import { planOnce } from "../src/engine/backup.ts";
 import type { PassOptions } from "../src/engine/pass_types.ts";
 import type { Action } from "../src/engine/types.ts";
+import { permissionFlags } from "../scripts/compile_all.ts";
 
 export const REPO = fileURLToPath(new URL("..", import.meta.url));
 export const MAIN = join(REPO, "src", "main.ts");
@@ -48,10 +49,18 @@ export interface CliResult {
   stderr: string;
 }
 
-/** The command line that runs the tool: the compiled binary when BACKUP_TOOL_BIN is set. */
+/**
+ * The command line that runs the tool: the compiled binary when BACKUP_TOOL_BIN is set;
+ * with BACKUP_TOOL_PERMISSIONS=binary, `deno run` with the binary's permissions (no FFI:
+ * the code paths the compiled binary takes, without building it); else `deno run -A`.
+ */
 export function toolCommand(args: string[]): { cmd: string; args: string[] } {
   const bin = Deno.env.get("BACKUP_TOOL_BIN");
-  return bin ? { cmd: bin, args } : { cmd: Deno.execPath(), args: ["run", "-A", MAIN, ...args] };
+  if (bin) return { cmd: bin, args };
+  const perms = Deno.env.get("BACKUP_TOOL_PERMISSIONS") === "binary"
+    ? ["--no-prompt", ...permissionFlags()]
+    : ["-A"];
+  return { cmd: Deno.execPath(), args: ["run", ...perms, MAIN, ...args] };
 }
 
 export async function runCli(args: string[], opts: { cwd?: string } = {}): Promise<CliResult> {

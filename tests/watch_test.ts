@@ -328,6 +328,31 @@ Deno.test("watch: one source of several deleted folder by folder meets the guard
   assert.equal((await w.stop()).code, 0);
 });
 
+Deno.test("watch: one source of several moved away and back is followed again at once", async () => {
+  using fx = makeFixture({ "a/1.txt": "a1\n", "b/1.txt": "b1\n" }, {
+    ...WATCH,
+    sources: ["./source/a", "./source/b"],
+  });
+  await using w = new WatchProcess(fx);
+  await w.ready();
+  const a = join(fx.source, "a");
+  Deno.renameSync(a, join(fx.source, "a.away"));
+  // The watchers are reopened around it: the other source is followed meanwhile.
+  await poll(
+    "the watchers to go around it",
+    () => w.stderr.includes(`Cannot follow events in '${a}'`),
+  );
+  Deno.renameSync(join(fx.source, "a.away"), a);
+  // Back well within the half-minute check of the sources' folders, which never saw it
+  // gone (before, it was then never followed again: only a rescan found its changes).
+  writeTree(a, { "1.txt": "a1 changed\n", "2.txt": "a2\n" });
+  await backedUp(fx.backup, "_sources/a/2.txt", "a2\n");
+  await backedUp(fx.backup, "_sources/a/1.txt", "a1 changed\n");
+  writeTree(a, { "3.txt": "a3\n" }); // followed by events again, not just rescanned once
+  await backedUp(fx.backup, "_sources/a/3.txt", "a3\n");
+  assert.equal((await w.stop()).code, 0);
+});
+
 Deno.test("watch: temporary files created and deleted never add up to trip the guard", async () => {
   const tree: Record<string, string> = {};
   for (let i = 0; i < 20; i++) tree[`f${i}.txt`] = `f${i}\n`;

@@ -6,7 +6,8 @@
  * after a pause that doubles up to a minute. Events in the gap are lost, so `onReopen`
  * tells the caller to run a full rescan. Where a source holds a folder that cannot be read,
  * which fails a recursive watch as a whole, the sources are followed around it (see
- * coverage.ts) and reopened when an event changes that plan. A watcher held by a FIFO
+ * coverage.ts) and reopened when an event changes that plan, or when a source missing or
+ * unreadable meanwhile can be listed again (looked at after the same pauses). A watcher held by a FIFO
  * (Deno opens the paths events name, and an open of a FIFO waits) is freed and reopened
  * (see held_open.ts). `close()` ends the watchers, their reading loops and the timers;
  * nothing is left behind.
@@ -97,6 +98,12 @@ export function followEvents(paths: string[], handlers: EventHandlers): EventFol
    * rescan, which renewed the watchers again, 150 times a second.
    */
   let lost = false;
+  /**
+   * A source itself missing or unreadable, with others followed (see `lookForRoots`): the
+   * next look, and how many were made in a row.
+   */
+  let rootsTimer: ReturnType<typeof setTimeout> | undefined;
+  let rootsLooks = 0;
 
   /** `aroundUnreadable`: plan around unreadable folders without trying the sources whole. */
   const open = (aroundUnreadable = false) => {
@@ -122,7 +129,9 @@ export function followEvents(paths: string[], handlers: EventHandlers): EventFol
     try {
       replan = undefined;
       goneAround = new Set();
-      return [Deno.watchFs(paths, { recursive: true })];
+      const whole = [Deno.watchFs(paths, { recursive: true })];
+      lookForRoots([]);
+      return whole;
     } catch (e) {
       // A folder that cannot be read, or a source missing (a disk unmounted: the others
       // are followed meanwhile; the roots' check sees it come back).
@@ -152,8 +161,32 @@ export function followEvents(paths: string[], handlers: EventHandlers): EventFol
     }
     replan = replanTest(plan);
     goneAround = new Set(plan.unreadable.map((u) => u.path));
+    lookForRoots(paths.filter((p) => goneAround.has(p)));
     handlers.onPartial(plan);
     return opened;
+  };
+
+  /**
+   * Looks again, after a pause that doubles up to a minute, whether a source that is
+   * missing or unreadable while the others are followed can be listed now; once one can,
+   * the watchers are opened anew (and `onReopen` asks for the rescan). No event would say
+   * so: nothing above a source is followed, and the roots' check (roots.ts) sees a folder
+   * come back only where one of its looks fell while it was gone, not after a brief move.
+   */
+  const lookForRoots = (roots: string[]) => {
+    clearTimeout(rootsTimer);
+    rootsTimer = undefined;
+    if (roots.length === 0) {
+      rootsLooks = 0;
+      return;
+    }
+    const pause = Math.min(REOPEN_FIRST_MS * 2 ** rootsLooks++, REOPEN_MAX_MS);
+    rootsTimer = setTimeout(() => {
+      rootsTimer = undefined;
+      if (closed || stuck) return;
+      if (roots.some(canList)) void planAgain(false);
+      else lookForRoots(roots);
+    }, pause);
   };
 
   const fail = (e: unknown) => {
@@ -277,10 +310,21 @@ export function followEvents(paths: string[], handlers: EventHandlers): EventFol
     async close() {
       closed = true;
       clearTimeout(timer);
+      clearTimeout(rootsTimer);
       clearInterval(heldCheck);
       await drop();
     },
   };
+}
+
+/** Whether `dir` is a folder that can be listed now. */
+function canList(dir: string): boolean {
+  try {
+    Deno.readDirSync(dir)[Symbol.iterator]().next();
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function closeQuietly(w: Deno.FsWatcher): void {
