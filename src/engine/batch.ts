@@ -2,10 +2,12 @@
  * A batch of planned actions, applied together: the temporary copies are flushed (fsyncs
  * issued together, or one syncfs of the file system for a large batch), the effectful
  * actions journaled as one intent, and their file steps run. The results of several
- * batches are then committed with their intents dropped in one transaction (COMMIT_ACTIONS,
- * and at the end of the pass: `settle`), and only then reported. A crash at any point
- * leaves either nothing (before an intent) or intents that the next run's recovery
- * completes, in order. On a dry run, actions are only reported and collected.
+ * batches are then reported, their log lines written, and committed with their intents
+ * dropped in one transaction (COMMIT_ACTIONS, and at the end of the pass: `settle`). A
+ * crash at any point leaves either nothing (before an intent) or intents that the next
+ * run's recovery completes, in order, and logs again: every action is logged at least once
+ * (lines written after the commit were lost with a run killed before it wrote them, or
+ * whose log's disk was full). On a dry run, actions are only reported and collected.
  */
 import { executeActions } from "./execute.ts";
 import { removeLeftBehind } from "./move.ts";
@@ -135,6 +137,16 @@ export class Batch {
     if (applied.length === 0) return;
     const intents = applied.flatMap((b) => b.intent === undefined ? [] : [b.intent]);
     const done = applied.flatMap((b) => b.done);
+    // Logged before the commit, which drops the intents that recovery would log them from.
+    for (const { actions, failures } of applied) {
+      for (const a of actions) {
+        const message = failures.get(a);
+        if (message === undefined) this.#report(a);
+        else this.fail(a.path, message);
+      }
+    }
+    this.ctx.log?.flush();
+    faultPoint("logged");
     if (done.length > 0 || intents.length > 0) {
       this.ctx.store!.commitBatch(done, {
         runId: this.ctx.runId,
@@ -145,14 +157,6 @@ export class Batch {
       removeLeftBehind();
       this.onCommitted();
     }
-    for (const { actions, failures } of applied) {
-      for (const a of actions) {
-        const message = failures.get(a);
-        if (message === undefined) this.#report(a);
-        else this.fail(a.path, message);
-      }
-    }
-    this.ctx.log?.flush();
     if (this.ctx.store?.reserveUsed) {
       throw new Error(
         "database or disk is full: the room kept for the state was used to record what " +

@@ -4,7 +4,7 @@
  * (code 137, as after SIGKILL: no finally blocks, no commit, lock dropped by the OS) the
  * n-th time execution reaches `faultPoint("<point>")`. Without the variable this is a
  * no-op. Points: staged, journaled, archived, placed, deleted, promoted, pruned, executed,
- * committed;
+ * logged (a batch's lines written, before its commit), committed;
  * `linked` (inside any move: both names on the file, the old one not yet removed);
  * `aside` (verify --repair: a damaged copy linked into damaged/, not yet replaced); and
  * `restoring` and `restored` (restore: a file written to its temporary name, or placed).

@@ -202,3 +202,43 @@ Deno.test("disk full: the room kept for the state records what fitted before the
     assert.equal(Deno.statSync(join(fx.backup, ".backup-tool", "reserve")).size, 8 << 20);
   });
 });
+
+Deno.test("disk full on log_dir: a run that cannot write its log lines commits nothing unlogged; the next run logs every deletion", async () => {
+  const tree = Object.fromEntries(
+    Array.from({ length: 200 }, (_, i) => [`f${String(i).padStart(3, "0")}.txt`, `v1 ${i}\n`]),
+  );
+  using fx = makeFixture(tree, { retention: { max_versions_per_file: 1 } });
+  const why = await mountTmpfs(fx.logs, "256k");
+  if (why) return console.log(`SKIP log disk-full test: ${why}`);
+  const filler = join(fx.logs, "filler");
+  try {
+    assert.equal((await fx.cli("run")).code, 0);
+    const names = Object.keys(tree);
+    const edit = (v: number) => {
+      for (const n of names.slice(0, 60)) {
+        Deno.writeTextFileSync(join(fx.source, n), `v${v} ${n}\n`);
+      }
+    };
+    edit(2);
+    assert.equal((await fx.cli("run")).code, 0);
+    edit(3); // retention prunes each v1
+    for (const n of names.slice(60, 150)) Deno.removeSync(join(fx.source, n));
+    // One page left on the log's disk: the run's lines (about 20 KB) do not fit.
+    await sh(
+      `head -c $(( ($(df -k --output=avail '${fx.logs}' | tail -1) - 4) * 1024 )) /dev/zero > '${filler}'`,
+    );
+    const full = await fx.cli("run");
+    assert.equal(full.code, 1, full.stderr);
+    assert.match(full.stderr, /Cannot write the log .*its disk is full/);
+    Deno.removeSync(filler);
+    assert.equal((await fx.cli("run")).code, 0);
+    const lines = fx.logLines();
+    for (const n of names.slice(60, 150)) {
+      assert.ok(lines.some((l) => l.startsWith(`ARCHIVE DELETE: backup/${n} `)), n);
+    }
+    const pruned = lines.filter((l) => l.startsWith("RETENTION delete: versions/"));
+    assert.equal(new Set(pruned).size, 60, pruned.join("\n"));
+  } finally {
+    await unmount(fx.logs);
+  }
+});

@@ -44,6 +44,7 @@ const POINTS = [
   "promoted",
   "pruned",
   "executed",
+  "logged",
   "committed",
 ] as const;
 type Point = typeof POINTS[number];
@@ -77,7 +78,7 @@ interface Scenario {
 
 const write = (src: string, rel: string, text: string) =>
   Deno.writeTextFileSync(join(src, ...rel.split("/")), text);
-const BATCH: Point[] = ["staged", "journaled", "executed", "committed"];
+const BATCH: Point[] = ["staged", "journaled", "executed", "logged", "committed"];
 
 const SCENARIOS: Scenario[] = [
   {

@@ -75,3 +75,30 @@ Deno.test("before recovery, verify, history and restore take a version the kille
   assert.equal(restore.code, 1, restore.stdout + restore.stderr);
   assert.match(restore.stdout + restore.stderr, /was pruned by retention \(by the interrupted run/);
 });
+
+Deno.test("a run killed right after a commit has logged every deletion and retention deletion of it", async () => {
+  using fx = makeFixture({});
+  const before = await withVersions(fx);
+  Deno.removeSync(join(fx.source, "f3"));
+  writeTree(fx.source, { f1: "v5 1\n", f2: "v5 2\n" });
+  // The first commit: the pass's batch (f3 archived as deleted, f1 and f2 updated); the
+  // second: retention's. Both logged before the commit, so nothing is left to recover.
+  for (const n of [1, 2]) {
+    const killed = await runTool(["run", "--config", fx.config], {
+      env: { BACKUP_TOOL_FAULT: `committed:${n}` },
+    });
+    assert.equal(killed.code, 137, killed.stderr);
+    assert.equal((await runTool(["run", "--config", fx.config])).code, 0);
+    if (n === 1) {
+      Deno.removeSync(join(fx.source, "f2"));
+      writeTree(fx.source, { f1: "v6 1\n" });
+    }
+  }
+  const lines = fx.logLines();
+  for (const f of ["f3", "f2"]) {
+    assert.ok(lines.some((l) => l.startsWith(`ARCHIVE DELETE: backup/${f} `)), `${f}: ${lines}`);
+  }
+  const deleted = [...before].filter((v) => !versions(fx).has(v)).map((v) => `versions/${v}`);
+  assert.ok(deleted.length > 0);
+  for (const d of deleted) assert.ok(lines.includes(`RETENTION delete: ${d}`), `${d}: ${lines}`);
+});
