@@ -20,7 +20,7 @@ import {
 import { checkStateFolder } from "./state_folder.ts";
 import { assignPrefixes } from "./layout.ts";
 import { exists, isMissing, removeQuietly } from "./fsops.ts";
-import { errorText, PreflightError } from "./errors.ts";
+import { diskFullError, errorText, isDiskFull, PreflightError } from "./errors.ts";
 
 export interface RunSummary extends PassResult {
   runId: number;
@@ -194,11 +194,6 @@ function runFailure(session: Session, e: unknown): Error {
     }
   } catch { /* the failure itself is what to report */ }
   const logProblem = message.startsWith("Cannot write the log");
-  if (logProblem || !/disk is full|No space left on device|os error 28/i.test(message)) {
-    return e as Error;
-  }
-  return new Error(
-    `the backup disk is full (${message}): free space on the disk of '${session.root}', ` +
-      "then run again; every copy stored before is intact",
-  );
+  if (logProblem || !isDiskFull(message)) return e as Error;
+  return diskFullError(session.root, message);
 }

@@ -21,3 +21,16 @@ export class PreflightError extends Error {
 export function errorText(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
+
+/** Whether an error's text says the disk had no room (SQLite's, or the system's ENOSPC). */
+export function isDiskFull(message: string): boolean {
+  return /disk is full|No space left on device|os error 28/i.test(message);
+}
+
+/** A run stopped by a full backup disk, worded with the remedy. */
+export function diskFullError(root: string, message: string): Error {
+  return new Error(
+    `the backup disk is full (${message}): free space on the disk of '${root}', ` +
+      "then run again; every copy stored before is intact",
+  );
+}

@@ -11,7 +11,7 @@ import { isInside } from "../config/paths.ts";
 import { logsNaming, RunLog } from "../log/runlog.ts";
 import { StateStore } from "../state/store.ts";
 import { stateProblem } from "../state/connection.ts";
-import { errorText, PreflightError } from "./errors.ts";
+import { diskFullError, errorText, isDiskFull, PreflightError } from "./errors.ts";
 import { LOCK_FILE, RESERVE_FILE, STATE_DB, STATE_DIR, TMP_DIR } from "./layout.ts";
 import { acquireLock, type Lock } from "./lock.ts";
 import { recoverInterrupted } from "./recover.ts";
@@ -148,6 +148,7 @@ export async function openSession(
     const clock = Date.now();
     const now = store.recordedTime(clock);
     const { prefixes, runId } = firstWrite(
+      config.backupRoot,
       paths.db,
       () => store!.beginRun(command, config.sources, now),
     );
@@ -233,11 +234,13 @@ function isEmptyOrMissing(folder: string): boolean {
 }
 
 /** The run's first write to the state: one it may only read is exit 2, naming the file. */
-function firstWrite<T>(db: string, write: () => T): T {
+function firstWrite<T>(root: string, db: string, write: () => T): T {
   try {
     return write();
   } catch (e) {
-    throw stateProblem(db, e, true) ?? e;
+    const problem = stateProblem(db, e, true);
+    if (problem) throw problem;
+    throw isDiskFull(errorText(e)) ? diskFullError(root, errorText(e)) : e;
   }
 }
 

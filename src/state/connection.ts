@@ -120,7 +120,8 @@ export class StateDb {
         db.exec("PRAGMA synchronous = FULL");
         // Before WAL mode, which rewrites the file's header: a refused state stays as it was.
         version = migrate(db, file);
-        if (walWorksOn(fileSystemTypeOf(dirname(file)))) useWalIfPossible(db);
+        const dir = dirname(file);
+        if (walWorksOn(fileSystemTypeOf(dir)) && blocksHoldPages(dir)) useWalIfPossible(db);
       }
     } catch (e) {
       db.close();
@@ -305,6 +306,26 @@ export function walWorksOn(type: string | undefined): boolean {
   if (type === undefined) return true;
   return !type.startsWith("fuse") && !NETWORK_FILE_SYSTEMS.has(type);
 }
+
+/**
+ * Whether the file system's blocks are at least a memory page (4 KiB) large. SQLite extends
+ * its mapped -shm file by writing one byte at the end of each page, which allocates a whole
+ * page only where a block is one: on ext4 with 1 KiB blocks (what mkfs makes of a disk
+ * under 512 MiB) the rest of each page is allocated at its first write through the
+ * mapping, which a full disk answers with SIGBUS. A run on such a disk, full, died with
+ * exit 135 and no word (hunt, 2026-12-03); there a rollback journal is used.
+ */
+function blocksHoldPages(dir: string): boolean {
+  try {
+    const { blksize } = Deno.statSync(dir);
+    return blksize === null || blksize === 0 || blksize >= PAGE_BYTES;
+  } catch {
+    return true; // opening the state says what is wrong
+  }
+}
+
+/** A memory page on the systems Deno runs on (x86_64; aarch64 may use larger ones). */
+const PAGE_BYTES = 4096;
 
 const NETWORK_FILE_SYSTEMS = new Set([
   "nfs",

@@ -90,13 +90,15 @@ export class StateStore {
     sources: { name: string; path: string }[],
     now: number,
   ): { prefixes: Map<string, string>; runId: number } {
-    return this.#db.tx(() => {
-      const prefixes = this.#registerSources(sources, now);
-      const r = this.#db.q(
-        "INSERT INTO runs (command, started_at, status) VALUES (?, ?, 'running')",
-      ).run(command, now);
-      return { prefixes, runId: Number(r.lastInsertRowid) };
-    });
+    return this.#evenWhenFull(() =>
+      this.#db.tx(() => {
+        const prefixes = this.#registerSources(sources, now);
+        const r = this.#db.q(
+          "INSERT INTO runs (command, started_at, status) VALUES (?, ?, 'running')",
+        ).run(command, now);
+        return { prefixes, runId: Number(r.lastInsertRowid) };
+      })
+    );
   }
 
   #registerSources(sources: { name: string; path: string }[], now: number): Map<string, string> {

@@ -7,7 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { type Fixture, makeFixture } from "../helpers.ts";
+import { type Fixture, makeFixture, writeTree } from "../helpers.ts";
 import {
   assertConverged,
   checkBackup,
@@ -240,5 +240,39 @@ Deno.test("disk full on log_dir: a run that cannot write its log lines commits n
     assert.equal(new Set(pruned).size, 60, pruned.join("\n"));
   } finally {
     await unmount(fx.logs);
+  }
+});
+
+Deno.test("disk full on a disk of 1 KiB blocks: the run stops with the disk-full line, never a SIGBUS", async () => {
+  using fx = makeFixture({});
+  if (!isRoot()) return console.log("SKIP 1 KiB-block disk-full test: not root (needs mount)");
+  const img = join(fx.dir, "disk.img");
+  Deno.mkdirSync(fx.backup);
+  const made = await sh(
+    `truncate -s 32M '${img}' && mkfs.ext4 -q -b 1024 '${img}' && ` +
+      `mount -o loop '${img}' '${fx.backup}' && echo mounted`,
+  ).catch((e) => String(e));
+  if (!made.includes("mounted")) {
+    return console.log(`SKIP 1 KiB-block disk-full test: cannot make the disk: ${made}`);
+  }
+  try {
+    const files = (v: number) =>
+      Object.fromEntries(
+        Array.from({ length: 300 }, (_, i) => [`f${i}`, `${v} ${i} `.repeat(800)]),
+      );
+    writeTree(fx.source, files(1));
+    assert.equal((await fx.cli("run")).code, 0);
+    for (let round = 2; round < 14; round++) {
+      writeTree(fx.source, Object.fromEntries(Object.entries(files(round)).slice(0, 30)));
+      await sh(`dd if=/dev/zero of='${fx.backup}/filler' bs=64k status=none || true`);
+      const full = await fx.cli("run");
+      assert.equal(full.code, 1, `round ${round}: exit ${full.code}: ${full.stderr}`);
+      assert.match(full.stderr, /^Backup failed: the backup disk is full \(/m);
+      Deno.removeSync(join(fx.backup, "filler"));
+      assert.equal((await fx.cli("run")).code, 0, `round ${round}, with room again`);
+    }
+    assert.equal((await fx.cli("verify")).code, 0);
+  } finally {
+    await unmount(fx.backup);
   }
 });
