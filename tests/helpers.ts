@@ -10,7 +10,6 @@ import { loadConfig } from "../src/config/config.ts";
 import { planOnce } from "../src/engine/backup.ts";
 import type { PassOptions } from "../src/engine/pass_types.ts";
 import type { Action } from "../src/engine/types.ts";
-import { permissionFlags } from "../scripts/compile_all.ts";
 
 export const REPO = fileURLToPath(new URL("..", import.meta.url));
 export const MAIN = join(REPO, "src", "main.ts");
@@ -50,15 +49,27 @@ export interface CliResult {
 }
 
 /**
+ * Permissions without FFI and without /proc/self (which Deno opens to --allow-all only):
+ * the fallbacks that macOS, Windows and a C library other than glibc take, on Linux.
+ */
+export const RESTRICTED_PERMISSIONS = [
+  "--no-prompt",
+  "--allow-read",
+  "--allow-write",
+  "--allow-env",
+  "--allow-sys=hostname,uid,gid",
+];
+
+/**
  * The command line that runs the tool: the compiled binary when BACKUP_TOOL_BIN is set;
- * with BACKUP_TOOL_PERMISSIONS=binary, `deno run` with the binary's permissions (no FFI:
- * the code paths the compiled binary takes, without building it); else `deno run -A`.
+ * with BACKUP_TOOL_PERMISSIONS=restricted, `deno run` with RESTRICTED_PERMISSIONS (the
+ * whole suite through the fallbacks); else `deno run -A`, as the binary is built.
  */
 export function toolCommand(args: string[]): { cmd: string; args: string[] } {
   const bin = Deno.env.get("BACKUP_TOOL_BIN");
   if (bin) return { cmd: bin, args };
-  const perms = Deno.env.get("BACKUP_TOOL_PERMISSIONS") === "binary"
-    ? ["--no-prompt", ...permissionFlags()]
+  const perms = Deno.env.get("BACKUP_TOOL_PERMISSIONS") === "restricted"
+    ? RESTRICTED_PERMISSIONS
     : ["-A"];
   return { cmd: Deno.execPath(), args: ["run", ...perms, MAIN, ...args] };
 }

@@ -392,24 +392,46 @@ export function syncOpenOptions(os: typeof Deno.build.os = Deno.build.os): Deno.
 }
 
 /** Flushes files to disk, `parallel` at a time: fsyncs issued together cost far less. */
-export async function syncFiles(paths: string[], parallel = SYNC_PARALLEL): Promise<void> {
+export function syncFiles(paths: string[], parallel = SYNC_PARALLEL): Promise<void> {
   const options = syncOpenOptions();
+  return inWaves(paths, parallel, async (p) => {
+    using f = await Deno.open(p, options);
+    await f.syncData();
+  }, flushFailure);
+}
+
+/**
+ * `flush` for each path, `parallel` at a time. Where the open files limit is lower than
+ * SYNC_PARALLEL knows (it cannot read it off Linux), the paths that found no descriptor
+ * (EMFILE) are done again, half as many at a time; any other failure is `failure`'s error.
+ */
+export async function inWaves(
+  paths: string[],
+  parallel: number,
+  flush: (path: string) => Promise<void>,
+  failure: (path: string, e: unknown) => Error,
+): Promise<void> {
+  const short: string[] = [];
   for (let i = 0; i < paths.length; i += parallel) {
-    await Promise.all(
-      paths.slice(i, i + parallel).map(async (p) => {
-        try {
-          using f = await Deno.open(p, options);
-          await f.syncData();
-        } catch (e) {
-          // Deno names no path for a failed fsync (an I/O error: the disk is failing).
-          const remedy = /os error 24\b/.test(errorText(e))
-            ? "raise the open files limit (ulimit -n)"
-            : "check the disk";
-          throw new Error(`Cannot flush '${p}' to disk: ${errorText(e)}: ${remedy}`);
-        }
-      }),
-    );
+    const wave = paths.slice(i, i + parallel);
+    const results = await Promise.allSettled(wave.map(flush));
+    for (const [n, r] of results.entries()) {
+      if (r.status === "fulfilled") continue;
+      if (tooManyOpen(r.reason) && parallel > 1) short.push(wave[n]);
+      else throw failure(wave[n], r.reason);
+    }
   }
+  if (short.length > 0) await inWaves(short, Math.floor(parallel / 2), flush, failure);
+}
+
+function tooManyOpen(e: unknown): boolean {
+  return /os error 24\b|EMFILE/.test(errorText(e));
+}
+
+function flushFailure(path: string, e: unknown): Error {
+  // Deno names no path for a failed fsync (an I/O error: the disk is failing).
+  const remedy = tooManyOpen(e) ? "raise the open files limit (ulimit -n)" : "check the disk";
+  return new Error(`Cannot flush '${path}' to disk: ${errorText(e)}: ${remedy}`);
 }
 
 let OPEN_FILES_LIMIT: number | undefined;
@@ -420,8 +442,9 @@ let OPEN_FILES_LIMIT: number | undefined;
 export const SYNC_PARALLEL = Math.max(1, Math.min(64, Math.floor(openFilesLimit() / 4)));
 
 /**
- * The soft limit of open files where Linux shows it (/proc/self/limits, read once);
- * elsewhere, or unlimited, 1024 (the usual default, and more than any user here needs).
+ * The soft limit of open files where Linux shows it (/proc/self/limits, read once; an
+ * unlimited one as 1,048,576, Linux's own ceiling); elsewhere 256 (macOS's default, below
+ * Linux's 1,024).
  */
 export function openFilesLimit(): number {
   if (OPEN_FILES_LIMIT !== undefined) return OPEN_FILES_LIMIT;
@@ -429,10 +452,11 @@ export function openFilesLimit(): number {
   if (Deno.build.os === "linux") {
     try {
       const limits = Deno.readTextFileSync("/proc/self/limits");
-      soft = Number(/^Max open files\s+(\d+)/m.exec(limits)?.[1]);
+      const shown = /^Max open files\s+(\d+|unlimited)/m.exec(limits)?.[1];
+      soft = shown === "unlimited" ? 1 << 20 : Number(shown);
     } catch { /* not readable: the default */ }
   }
-  return OPEN_FILES_LIMIT = soft > 0 ? soft : 1024;
+  return OPEN_FILES_LIMIT = soft > 0 ? soft : 256;
 }
 
 /**

@@ -39,7 +39,7 @@ export function stageEntry(entry: ScanEntry, algo: string, buf: Uint8Array, tmp?
   if (entry.kind === "symlink") return stageSymlink(entry, algo, tmp);
   for (let attempt = 1;; attempt++) {
     const result = copyOnce(entry, algo, buf, tmp);
-    if (result) return result;
+    if (result && (!result.unsure || sameOnceMore(result, algo, buf))) return result.staged;
     if (tmp) removeQuietly(tmp);
     if (attempt >= READ_ATTEMPTS) {
       throw new FileChangedError(
@@ -94,7 +94,25 @@ export function hashText(text: string, algo: string): string {
   return createDigest(algo).update(text).digest("hex");
 }
 
+/**
+ * Whether a file read once without a change time to the nanosecond reads the same again
+ * (see `copyOnce`): a write during the first read, in the second of the file's last
+ * change and with its mtime put back, shows in no time Deno gives, but a torn read differs
+ * from the next, which gives what the file holds once the writer is done.
+ */
+function sameOnceMore(first: { staged: Staged }, algo: string, buf: Uint8Array): boolean {
+  return copyOnce(first.staged.entry, algo, buf, undefined)?.staged.hash === first.staged.hash;
+}
+
+/**
+ * How long after the second of a file's last change a read must begin for that change to
+ * be surely over, where the change time is known to the second only: the second itself,
+ * and a margin for the kernel's file clock, which may lag the one Date.now reads by a tick.
+ */
+const CHANGE_SECOND_MS = 1000 + 100;
+
 function copyOnce(entry: ScanEntry, algo: string, buf: Uint8Array, tmp: string | undefined) {
+  const began = Date.now();
   const h = createDigest(algo);
   let src: SourceFile;
   try {
@@ -159,7 +177,11 @@ function copyOnce(entry: ScanEntry, algo: string, buf: Uint8Array, tmp: string |
     const when = new Date(entry.mtimeMs);
     dst.utimeSync(when, when); // after the last write, through the handle: no path lookup
   }
-  return { entry, hash, tmp };
+  // Without the change time to the nanosecond (no FFI: the compiled binary, macOS,
+  // Windows), a change in the second the read began is not ruled out: read once more.
+  const unsure = after.ctimeExact === undefined && after.ctimeMs !== 0 &&
+    after.ctimeMs + CHANGE_SECOND_MS > began;
+  return { staged: { entry, hash, tmp }, unsure };
 }
 
 /** Whether something other than a file stands at `path` now (after its open failed). */

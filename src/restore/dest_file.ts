@@ -11,7 +11,7 @@
  */
 import * as fs from "node:fs";
 import { type OwnedMeta, ownThrough } from "../engine/owner.ts";
-import { openPath, SYNC_PARALLEL, syncFiles } from "../engine/fsops.ts";
+import { inWaves, openPath, SYNC_PARALLEL, syncFiles } from "../engine/fsops.ts";
 
 const C = fs.constants;
 /** Where node:fs has no such flag (Windows), 0: it means nothing there. */
@@ -126,21 +126,16 @@ export function closeFile(fd: number): void {
  */
 export async function syncTemps(paths: string[]): Promise<void> {
   if (IS_WINDOWS) return await syncFiles(paths);
-  for (let i = 0; i < paths.length; i += SYNC_PARALLEL) {
-    await Promise.all(
-      paths.slice(i, i + SYNC_PARALLEL).map(async (p) => {
-        let handle: fs.promises.FileHandle | undefined;
-        try {
-          handle = await fs.promises.open(p, C.O_RDONLY | NOFOLLOW | NONBLOCK);
-          if (!(await handle.stat()).isFile()) throw new Error("it is not a file now");
-          await handle.datasync();
-        } catch (e) {
-          const why = String((e as Error)?.message ?? e).split(",")[0];
-          throw new Error(`Cannot flush '${p}' to disk: ${why}: check the disk`);
-        } finally {
-          await handle?.close();
-        }
-      }),
-    );
-  }
+  await inWaves(paths, SYNC_PARALLEL, async (p) => {
+    const handle = await fs.promises.open(p, C.O_RDONLY | NOFOLLOW | NONBLOCK);
+    try {
+      if (!(await handle.stat()).isFile()) throw new Error("it is not a file now");
+      await handle.datasync();
+    } finally {
+      await handle.close();
+    }
+  }, (p, e) => {
+    const why = String((e as Error)?.message ?? e).split(",")[0];
+    return new Error(`Cannot flush '${p}' to disk: ${why}: check the disk`);
+  });
 }
