@@ -146,8 +146,8 @@ export class Batch {
       }
     }
     this.ctx.log?.flush();
-    faultPoint("logged");
     if (done.length > 0 || intents.length > 0) {
+      faultPoint("logged");
       this.ctx.store!.commitBatch(done, {
         runId: this.ctx.runId,
         time: this.started.recorded,

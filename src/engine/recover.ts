@@ -3,7 +3,7 @@
  * (an intent) whose commit never happened is replayed: each action's idempotent steps are
  * finished (or, when impossible, undone) and the actions that completed are committed, as
  * the interrupted run would have, and logged as it would have logged them (its log lost the
- * lines it had not flushed yet). Then the temporary folder is emptied: what is left there
+ * lines it had not flushed yet), each intent's lines written before its commit. Then the temporary folder is emptied: what is left there
  * was staged but never journaled, so the next pass simply reads those files again.
  */
 import { basename, join } from "node:path";
@@ -13,6 +13,7 @@ import { executeActions } from "./execute.ts";
 import { formatAction, storedCopyWarning } from "./describe.ts";
 import { errorText, PreflightError } from "./errors.ts";
 import { lstatOrNone } from "./fsops.ts";
+import { faultPoint } from "./fault.ts";
 
 /** Finishes the interrupted batches; returns a warning per stored copy found missing. */
 export async function recoverInterrupted(
@@ -26,12 +27,6 @@ export async function recoverInterrupted(
   const warnings: { path: string; message: string }[] = [];
   for (const intent of store.pendingIntents()) {
     const { done, failed } = await executeActions(root, intent.actions, true);
-    // trustBefore 0: fingerprints recorded during recovery are re-checked by the next pass.
-    store.commitBatch(
-      done,
-      { runId: intent.runId, time: intent.createdAt, trustBefore: 0 },
-      [intent.id],
-    );
     log.line(
       `RECOVER: completed ${done.length} action(s) of interrupted run ${intent.runId}` +
         (failed.length ? `, undid ${failed.length}` : "") + (done.length ? ":" : ""),
@@ -49,6 +44,16 @@ export async function recoverInterrupted(
         warnings.push({ path: a.path, message: lost });
       }
     }
+    // Logged before the commit drops the intent, as a run's batches are (see batch.ts):
+    // a recovery killed, or whose log cannot be written, leaves it for the next one.
+    log.flush();
+    faultPoint("logged");
+    // trustBefore 0: fingerprints recorded during recovery are re-checked by the next pass.
+    store.commitBatch(
+      done,
+      { runId: intent.runId, time: intent.createdAt, trustBefore: 0 },
+      [intent.id],
+    );
   }
   const removed = emptyTmpDir(tmpDir, log, stillOurs);
   if (removed > 0) log.line(`CLEANUP: removed ${removed} temporary file(s) of an interrupted run`);

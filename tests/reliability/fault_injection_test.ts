@@ -301,6 +301,7 @@ for (const s of SCENARIOS) {
  * journal (1 deletions and entries, 2 retention) so that its recovery performs them.
  */
 const RECOVERY_STEPS: [Point, number][] = [
+  ["logged", 1],
   ["deleted", 1],
   ["archived", 1],
   ["placed", 1],

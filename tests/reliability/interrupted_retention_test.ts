@@ -102,3 +102,19 @@ Deno.test("a run killed right after a commit has logged every deletion and reten
   assert.ok(deleted.length > 0);
   for (const d of deleted) assert.ok(lines.includes(`RETENTION delete: ${d}`), `${d}: ${lines}`);
 });
+
+Deno.test("a recovery killed between its log lines and its commit leaves them to the next, which logs every deletion", async () => {
+  using fx = makeFixture({});
+  await withVersions(fx);
+  Deno.removeSync(join(fx.source, "f3")); // one of three: below the deletion guard
+  const run = (fault?: string) =>
+    runTool(["run", "--config", fx.config], fault ? { env: { BACKUP_TOOL_FAULT: fault } } : {});
+  assert.equal((await run("executed:1")).code, 137); // the deletions journaled, not committed
+  assert.equal((await run("logged:1")).code, 137); // recovered and logged, not committed
+  const clean = await run();
+  assert.equal(clean.code, 0, clean.stderr);
+  const lines = fx.logLines();
+  assert.ok(lines.some((l) => l.startsWith("ARCHIVE DELETE: backup/f3 ")), lines.join("\n"));
+  const recovered = lines.filter((l) => l.startsWith("RECOVER: completed"));
+  assert.equal(recovered.length, 2, recovered.join("\n")); // logged twice, never lost
+});
