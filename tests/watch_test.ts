@@ -328,7 +328,7 @@ Deno.test("watch: one source of several deleted folder by folder meets the guard
   assert.equal((await w.stop()).code, 0);
 });
 
-Deno.test("watch: one source of several moved away and back is followed again at once", async () => {
+Deno.test("watch: one source of several moved away and back is followed again within seconds", async () => {
   using fx = makeFixture({ "a/1.txt": "a1\n", "b/1.txt": "b1\n" }, {
     ...WATCH,
     sources: ["./source/a", "./source/b"],

@@ -12,13 +12,15 @@
  * or waiting on a FIFO, checked to stand at its own path below the backup root's real path
  * (the kernel's name for the open file, read from /proc/self/fd), and reached through
  * that descriptor's /proc path, which leads to the open file whatever becomes of its path
- * since. Elsewhere (no /proc: macOS, Windows) by path, after `storedEntry` checked the
- * folders on the way: a narrower race, not none. An interruption leaves some of the three
+ * since. Elsewhere (no /proc: macOS, Windows), and where this user may not open the copy
+ * (a run as the copy's owner, not root), by path, after `storedEntry` checked the folders on
+ * the way: a narrower race, not none. An interruption leaves some of the three
  * set, which the next run sets again (the state records them once the batch commits), or
  * the copy removed, which that run takes as done.
  */
 import { applyMeta } from "./stage.ts";
-import { nativePath, openPath } from "./fsops.ts";
+import { hasOpenPaths, nativePath, openPath } from "./fsops.ts";
+import { errorText } from "./errors.ts";
 import { openSource, type SourceFile } from "./source_file.ts";
 import type { OwnedMeta } from "./owner.ts";
 
@@ -34,11 +36,10 @@ export function updateCopyMeta(
   meta: OwnedMeta & { mtimeMs: number },
 ): void {
   const path = nativePath(root, storage);
-  if (openPath(0) === undefined) return applyMeta(path, meta);
-  using copy = openAt(path, "update", storage);
-  const through = copy.fd === undefined ? undefined : openPath(copy.fd);
+  using copy = hasOpenPaths() ? openAt(path, "update", storage) : undefined;
+  const through = copy?.fd === undefined ? undefined : openPath(copy.fd);
   if (through === undefined) return applyMeta(path, meta);
-  const now = copy.stat();
+  const now = copy!.stat();
   const same = now.kind === "file" && (!seen.ino || (now.ino === seen.ino && now.dev === seen.dev));
   if (!same || !standsAt(root, storage, through)) throw replaced("update", storage);
   applyMeta(through, meta);
@@ -51,24 +52,30 @@ export function updateCopyMeta(
 export function removeCopy(root: string, storage: string): void {
   const path = nativePath(root, storage);
   const cut = storage.lastIndexOf("/");
-  if (cut < 0 || openPath(0) === undefined) return Deno.removeSync(path);
   const parent = storage.slice(0, cut);
-  using folder = openAt(nativePath(root, parent), "remove", storage);
-  const through = folder.fd === undefined ? undefined : openPath(folder.fd);
+  using folder = cut >= 0 && hasOpenPaths()
+    ? openAt(nativePath(root, parent), "remove", storage)
+    : undefined;
+  const through = folder?.fd === undefined ? undefined : openPath(folder.fd);
   if (through === undefined) return Deno.removeSync(path);
-  if (folder.stat().kind !== "dir" || !standsAt(root, parent, through)) {
+  if (folder!.stat().kind !== "dir" || !standsAt(root, parent, through)) {
     throw replaced("remove", storage);
   }
   Deno.removeSync(`${through}/${storage.slice(cut + 1)}`);
 }
 
-/** `path` opened (not followed, not waited on); a symlink at its end: `replaced`. */
-function openAt(path: string, what: Doing, storage: string): SourceFile {
+/**
+ * `path` opened (not followed, not waited on); a symlink at its end: `replaced`. Undefined
+ * where this user may not read it (a copy without read permission, run as its owner, not
+ * root): it is changed by path then, as a user's run can lead nothing but to its own files.
+ */
+function openAt(path: string, what: Doing, storage: string): SourceFile | undefined {
   try {
     return openSource(path);
   } catch (e) {
     if (e instanceof Deno.errors.FilesystemLoop) throw replaced(what, storage);
-    throw e;
+    if (e instanceof Deno.errors.PermissionDenied) return undefined;
+    throw new Error(`Cannot ${what} the stored copy '${storage}': ${errorText(e)}`);
   }
 }
 

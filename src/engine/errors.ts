@@ -22,9 +22,12 @@ export function errorText(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
-/** Whether an error's text says the disk had no room (SQLite's, or the system's ENOSPC). */
+/**
+ * Whether an error's text says the disk had no room: SQLite's words, or the system's
+ * ENOSPC (28) or EDQUOT (122, a quota: the same remedy).
+ */
 export function isDiskFull(message: string): boolean {
-  return /disk is full|No space left on device|os error 28/i.test(message);
+  return /disk is full|No space left on device|quota exceeded|os error (28|122)\b/i.test(message);
 }
 
 /** A run stopped by a full backup disk, worded with the remedy. */

@@ -528,5 +528,10 @@ export function openPath(fd: number): string | undefined {
   return procFds ? `/proc/self/fd/${fd}` : undefined;
 }
 
+/** Whether `openPath` names open files here (Linux with /proc mounted). */
+export function hasOpenPaths(): boolean {
+  return openPath(0) !== undefined;
+}
+
 /** Whether /proc/self/fd is there: looked at once, on first use. */
 let procFds: boolean | undefined;

@@ -14,7 +14,7 @@
  * checked before anything is written; a FIFO swapped in at that moment would hold the
  * open. Nothing is written here; an interruption leaves at most the empty file made.
  */
-import { createIfMissing, isOpenFileItself, openPath } from "./fsops.ts";
+import { createIfMissing, hasOpenPaths, isOpenFileItself, openPath } from "./fsops.ts";
 import { callFailure, cStringIn, O_NOFOLLOW, O_NONBLOCK, openLibc, PATH_BYTES } from "./libc.ts";
 
 /** open(2) O_RDWR | O_CREAT | O_CLOEXEC: the same on every Linux architecture. */
@@ -49,7 +49,7 @@ export function openOwnFile(path: string): Deno.FsFile {
 }
 
 function openThroughFd(path: string): Deno.FsFile | undefined {
-  if (!lib || openPath(0) === undefined) return undefined;
+  if (!lib || !hasOpenPaths()) return undefined;
   const name = cStringIn(path, new Uint8Array(PATH_BYTES));
   if (!name) return undefined;
   const fd = lib.symbols.open(name, O_RDWR_CREAT_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, NEW_FILE_MODE);

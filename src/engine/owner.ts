@@ -13,8 +13,9 @@
  * bits for the same reason). A copy recorded before owners were (schema 3, 2026-12-02)
  * has neither bit back. Symlinks keep the process's owner: Deno has no lchown. On Windows
  * nothing here applies. Each call is one chown (and a stat where a special bit is
- * asked for) on a file this process just made; an interruption leaves that file as the
- * callers' own temporary file, which they remove.
+ * asked for) on a file this process just made, which an interruption leaves as the
+ * callers' own temporary file, for them to remove; or on a stored copy reached through its
+ * open descriptor (copy_in_place.ts), which the next run gives its owner again.
  */
 import { notImplementedHere } from "./fsops.ts";
 

@@ -47,13 +47,12 @@ export function checkStateFolder(
   }
   if (linked.length === 0) return;
   const names = linked.map((n) => `'${n}'`).join(", ");
+  const [has, them, each] = linked.length === 1 ? ["has", "it", "it"] : ["have", "them", "each"];
   throw new PreflightError(
-    `Cannot use the backup root '${backupRoot}': ${names} ${
-      linked.length === 1 ? "has" : "have"
-    } other names (hard links), ` +
-      "and the tool writes them in place, which would change the others too (a snapshot " +
-      "made with 'cp -al'?): give each a name of its own (copy it, then move the copy over " +
-      "it), then run again",
+    `Cannot use the backup root '${backupRoot}': ${names} ${has} other names (hard links), ` +
+      `and the tool writes ${them} in place, which would change the others too (a snapshot ` +
+      `made with 'cp -al'?): give ${each} a name of its own (copy it, then move the copy ` +
+      "over it), then run again",
   );
 }
 

@@ -8,6 +8,7 @@
  */
 import { basename, dirname, join } from "node:path";
 import { missingFolders, namesOpenFile, removeQuietly } from "../engine/fsops.ts";
+import { errorText, isDiskFull } from "../engine/errors.ts";
 
 const LOG_SUFFIX = ".log";
 /**
@@ -230,7 +231,7 @@ export class RunLog {
       this.#written += data.length;
     } catch (e) {
       // Said as the log's problem: the backup disk may well have room.
-      const full = /No space left|os error 28|quota/i.test((e as Error)?.message ?? "");
+      const full = isDiskFull(errorText(e));
       throw new Error(
         `Cannot write the log '${this.path}': ${(e as Error)?.message ?? e}: ` +
           (full

@@ -17,7 +17,13 @@
 import * as fs from "node:fs";
 import { join, parse, relative, sep } from "node:path";
 import { errorText } from "../engine/errors.ts";
-import { folderIdentityOf, lstatOrNone, openFilesLimit, openPath } from "../engine/fsops.ts";
+import {
+  folderIdentityOf,
+  hasOpenPaths,
+  lstatOrNone,
+  openFilesLimit,
+  openPath,
+} from "../engine/fsops.ts";
 
 /** Why a folder on the way is refused. */
 export type Refusal = "symlink" | "file" | "backup-root";
@@ -49,7 +55,7 @@ function throughProc(fd: number): string {
 }
 
 /** Whether open folders can be named through /proc/self/fd (Linux). */
-const THROUGH_PROC = openPath(0) !== undefined;
+const THROUGH_PROC = hasOpenPaths();
 
 const C = fs.constants;
 /** Opens a folder only: a symlink at the end is not followed (ELOOP or ENOTDIR). */

@@ -13,6 +13,7 @@ import type { Digest, PlanView } from "../engine/plan.ts";
 import type { StoredVersion } from "../engine/retention.ts";
 import { assignPrefixes } from "../engine/layout.ts";
 import { StateDb } from "./connection.ts";
+import { errorText, isDiskFull } from "../engine/errors.ts";
 import type { DigestHolders } from "./digest_filter.ts";
 import * as read from "./queries.ts";
 import { type BatchContext, BatchRecorder } from "./record.ts";
@@ -187,7 +188,7 @@ export class StateStore {
     try {
       return write();
     } catch (e) {
-      const full = /disk is full/i.test((e as Error).message ?? "");
+      const full = isDiskFull(errorText(e));
       if (!full || this.reserveUsed || !this.#freeRoom?.()) throw e;
       this.reserveUsed = true;
       return write();
