@@ -48,6 +48,54 @@ export function openOwnFile(path: string): Deno.FsFile {
   return f;
 }
 
+/** A file made to be written, with the path of its held descriptor where there is one. */
+export interface MadeFile extends Disposable {
+  readonly file: Deno.FsFile;
+  /**
+   * `/proc/self/fd/<n>` of a descriptor held open with it (Linux with FFI), which leads to
+   * this very file whatever becomes of its path: its owner and mode are set through it.
+   */
+  readonly through: string | undefined;
+}
+
+/**
+ * A new file at `path` (nothing may be there: O_EXCL, which follows no symlink) to write,
+ * created with `mode` (less the umask). `held`: with a descriptor held (see MadeFile),
+ * where one can be: a staged copy in the backup root, whose owner and mode root's run sets
+ * after reading a source whose owner decides how long that takes (someone who can write
+ * the backup root could otherwise swap the state folder meanwhile, and a symlink at the
+ * copy's name would lead the chown and chmod to a file of their choosing).
+ */
+export function makeFile(path: string, mode: number, held: boolean): MadeFile {
+  if (held && lib && hasOpenPaths()) {
+    const name = cStringIn(path, new Uint8Array(PATH_BYTES));
+    const fd = name ? lib.symbols.open(name, O_WRONLY_CREAT_EXCL_CLOEXEC | O_NOFOLLOW, mode) : -1;
+    if (fd < 0 && name) throw callFailure(lib, "open", path);
+    if (fd >= 0) {
+      const through = openPath(fd)!;
+      try {
+        const file = Deno.openSync(through, { write: true });
+        return {
+          file,
+          through,
+          [Symbol.dispose]: () => {
+            file.close();
+            lib.symbols.close(fd);
+          },
+        };
+      } catch (e) {
+        lib.symbols.close(fd);
+        throw e;
+      }
+    }
+  }
+  const file = Deno.openSync(path, { write: true, createNew: true, mode });
+  return { file, through: undefined, [Symbol.dispose]: () => file.close() };
+}
+
+/** open(2) O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC: the same on every Linux architecture. */
+const O_WRONLY_CREAT_EXCL_CLOEXEC = 0o1 | 0o100 | 0o200 | 0o2000000;
+
 function openThroughFd(path: string): Deno.FsFile | undefined {
   if (!lib || !hasOpenPaths()) return undefined;
   const name = cStringIn(path, new Uint8Array(PATH_BYTES));

@@ -16,6 +16,7 @@ import { createDigest } from "./digest.ts";
 import { isRealFolderPath, makeSymlink, notImplementedHere, removeQuietly } from "./fsops.ts";
 import { statFields, type StatResult } from "./folders.ts";
 import { openSource, type SourceFile } from "./source_file.ts";
+import { makeFile } from "./own_file.ts";
 import { pausePoint } from "./fault.ts";
 import { needsOwner, type OwnedMeta, ownFile } from "./owner.ts";
 
@@ -129,7 +130,7 @@ function copyOnce(entry: ScanEntry, algo: string, buf: Uint8Array, tmp: string |
   // anything else starts private.
   const keeps = keepsMode(entry.mode) && !needsOwner(entry);
   const mode = keeps ? entry.mode & 0o777 : 0o600;
-  using dst = tmp ? Deno.openSync(tmp, { write: true, createNew: true, mode }) : undefined;
+  using dst = tmp ? makeFile(tmp, mode, !keeps) : undefined;
   // Up to the size the walk saw, without a last read to meet the end: most files take one
   // read instead of two. A file that grew or shrank since fails the check below.
   let total = 0;
@@ -142,7 +143,7 @@ function copyOnce(entry: ScanEntry, algo: string, buf: Uint8Array, tmp: string |
       if (n === 0) break;
       const chunk = buf.subarray(0, n);
       h.update(chunk);
-      if (dst) writeAll(dst, chunk);
+      if (dst) writeAll(dst.file, chunk);
       total += n;
       pausePoint("reading");
     }
@@ -173,9 +174,11 @@ function copyOnce(entry: ScanEntry, algo: string, buf: Uint8Array, tmp: string |
     return undefined;
   }
   if (dst) {
-    if (!keeps && Deno.build.os !== "windows") Deno.chmodSync(tmp!, ownedMode(tmp!, entry));
+    // Through the held descriptor where there is one: never through a name (own_file.ts).
+    const at = dst.through ?? tmp!;
+    if (!keeps && Deno.build.os !== "windows") Deno.chmodSync(at, ownedMode(at, entry));
     const when = new Date(entry.mtimeMs);
-    dst.utimeSync(when, when); // after the last write, through the handle: no path lookup
+    dst.file.utimeSync(when, when); // after the last write, through the handle: no path lookup
   }
   // Without the change time to the nanosecond (no FFI: the compiled binary, macOS,
   // Windows), a change in the second the read began is not ruled out: read once more.

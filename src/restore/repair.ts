@@ -12,7 +12,7 @@
  * removes it) and a damaged copy's second name in `damaged/`; the copy's own path holds
  * the damaged copy or the new one at every moment.
  */
-import { dirname, join } from "node:path";
+import { dirname, join, relative, sep } from "node:path";
 import type { Config, Source } from "../config/config.ts";
 import { openSession } from "../engine/session.ts";
 import { requireState } from "./open.ts";
@@ -42,7 +42,8 @@ import {
   STATE_DIR,
   TMP_DIR,
 } from "../engine/layout.ts";
-import { applyMeta, READ_BUFFER_BYTES, stageEntry } from "../engine/stage.ts";
+import { READ_BUFFER_BYTES, stageEntry } from "../engine/stage.ts";
+import { updateCopyMeta } from "../engine/copy_in_place.ts";
 import { errorText } from "../engine/errors.ts";
 import { faultPoint } from "../engine/fault.ts";
 import { DiskProbe } from "../engine/foreign.ts";
@@ -263,7 +264,9 @@ async function remake(
   let from = "empty file";
   if (copy.size === 0) Deno.writeFileSync(tmp, new Uint8Array(0), { createNew: true });
   else from = copyContent(ctx, copy, tmp, buf);
-  applyMeta(tmp, copy);
+  // Through its descriptor, checked to stand at its own path (see copy_in_place.ts).
+  const storage = relative(ctx.root, tmp).split(sep).join("/");
+  updateCopyMeta(ctx.root, storage, Deno.lstatSync(tmp), copy);
   await syncFiles([tmp]);
   return from;
 }
