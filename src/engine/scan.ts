@@ -278,9 +278,15 @@ function* walkDir(w: Walk, abs: string, rel: string, expect?: Identity): Generat
           const path = logical(w.source, childRel);
           w.unreadable.push(path);
           if (reportedBefore(w, childRel)) continue;
-          const why = seen instanceof Error ? errorText(seen) : `it is now a ${seen.kind}`;
+          const badName = seen instanceof Error && undecodable(seen, childRel);
+          const why = badName
+            ? NOT_UTF8
+            : seen instanceof Error
+            ? errorText(seen)
+            : `it is now a ${seen.kind}`;
           // Gone, or replaced by a file or symlink: the next pass sees what is there.
-          const vanished = !(seen instanceof Error) || seen instanceof Deno.errors.NotFound;
+          const vanished = !badName &&
+            (!(seen instanceof Error) || seen instanceof Deno.errors.NotFound);
           w.opts.onProblem?.({
             path,
             message: `Cannot list folder '${childAbs}': ${why}`,
@@ -409,10 +415,12 @@ function listSorted(
     const path = logical(w.source, rel);
     w.unreadable.push(path);
     if (reportedBefore(w, rel)) return [];
+    const badName = undecodable(e, rel);
     w.opts.onProblem?.({
       path,
-      message: `Cannot list folder '${abs}': ${errorText(e)}`,
-      vanished: e instanceof Deno.errors.NotFound || e instanceof Deno.errors.NotADirectory,
+      message: `Cannot list folder '${abs}': ${badName ? NOT_UTF8 : errorText(e)}`,
+      vanished: !badName &&
+        (e instanceof Deno.errors.NotFound || e instanceof Deno.errors.NotADirectory),
       unlistedFolder: abs,
     });
     return [];
@@ -433,6 +441,17 @@ function logical(source: Source, rel: string): string {
   return rel === "" ? source.name : `${source.name}/${rel}`;
 }
 
+/**
+ * Whether an entry listed but not found is one whose name is not valid UTF-8: Deno decodes
+ * it with U+FFFD in place of the bad bytes, and that name leads nowhere. It is named as a
+ * failure (exit 1), never passed over as gone, a folder no more than a file.
+ */
+function undecodable(e: unknown, rel: string): boolean {
+  return e instanceof Deno.errors.NotFound && rel.includes("\uFFFD");
+}
+
+const NOT_UTF8 = "its name is not valid UTF-8, which this tool cannot address: rename it";
+
 /** A listed entry's lstat result as a ScanEntry (or reported, and nothing). */
 function toScanEntry(
   w: Walk,
@@ -443,10 +462,8 @@ function toScanEntry(
   const path = logical(w.source, rel);
   if (info instanceof Error) {
     const e = info;
-    if (e instanceof Deno.errors.NotFound && !rel.includes("\uFFFD")) return undefined; // gone
-    const detail = e instanceof Deno.errors.NotFound
-      ? "its name is not valid UTF-8, which this tool cannot address: rename it"
-      : errorText(e);
+    if (e instanceof Deno.errors.NotFound && !undecodable(e, rel)) return undefined; // gone
+    const detail = undecodable(e, rel) ? NOT_UTF8 : errorText(e);
     w.opts.onProblem?.({ path, message: `Cannot read '${abs}': ${detail}` });
     return undefined;
   }

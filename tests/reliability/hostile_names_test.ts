@@ -223,6 +223,10 @@ Deno.test("names Deno cannot address (invalid UTF-8, a path over 4096 bytes) are
   assert.equal(Deno.readTextFileSync(join(fx.backup, "plain.txt")), "plain");
   const skipped = checkExact(fx, r, "names Deno cannot address");
   assert.equal(skipped.length, 3, JSON.stringify(skipped));
+  // A failure each, the folder too (it was passed over as vanished, its files unsaid).
+  for (const name of ["invalid-utf8-", "invalid-dir-"]) {
+    assert.match(r.stderr, new RegExp(`^ERROR: source/${name}.*not valid UTF-8`, "m"), name);
+  }
 });
 
 Deno.test("a 255-byte name can be deleted, re-created and deleted again", async () => {
