@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { type Fixture, makeFixture, writeConfig, writeTree } from "./helpers.ts";
-import { runTool } from "./reliability/util.ts";
+import { pausedRun, runTool } from "./reliability/util.ts";
 
 /** Every entry under `root`: folders by name, files by size, mtime and SHA-256. */
 function fingerprint(root: string): Record<string, string> {
@@ -222,4 +222,21 @@ Deno.test("plan predicts the promotion of a duplicate whose exclude is removed i
     );
     assert.equal(Deno.readTextFileSync(join(fx.backup, "b.txt")), "K\n");
   }
+});
+
+Deno.test("plan while a run commits the deletions it walked past: no crash, the rest planned", async () => {
+  const tree: Record<string, string> = { "a/1.txt": "a1\n", "a/2.txt": "a2\n" };
+  for (let i = 0; i < 20; i++) tree[`z/${i}.txt`] = `z${i}\n`;
+  using fx = makeFixture(tree);
+  assert.equal((await fx.cli("run")).code, 0);
+  for (const f of ["1.txt", "2.txt"]) Deno.removeSync(join(fx.source, "a", f));
+  writeTree(fx.source, { "z/new.txt": "new\n" });
+  // Held on entering z/ (the source, a/, then z/): a/'s deletions are merged by then.
+  const plan = await pausedRun(["plan", "--config", fx.config], "folder:3", fx.dir);
+  assert.equal((await fx.cli("run")).code, 0); // commits them: the state no longer has a/
+  plan.resume();
+  const out = await plan.child.output();
+  const text = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
+  assert.equal(out.code, 0, text);
+  assert.match(text, /BACKUP: source\/z\/new\.txt/);
 });

@@ -24,7 +24,7 @@ import { emptyResult, type PassContext, type PassOptions, type PassResult } from
 import { createPlanner, type Planner, type PlanOptions, type PlanView } from "./plan.ts";
 import { planRetention } from "./retention.ts";
 import { relPath } from "./scan.ts";
-import type { Action, Archive } from "./types.ts";
+import type { Action, Archive, TrackedFile } from "./types.ts";
 import { inside, planVanished } from "./vanished.ts";
 import { type FirstWalk, PassWalks } from "./walks.ts";
 import type { Held, ReadAhead } from "./read_ahead.ts";
@@ -186,8 +186,11 @@ class Pass {
   #planVanished(walk: FirstWalk): void {
     const { ctx, opts } = this;
     const store = ctx.store;
+    // Tracked when the walk was merged; `plan` holds no lock, and a run may have committed
+    // the path's deletion since (it then crashed on the row no longer there).
     const gone = walk.vanished.filter(inside(this.scoped, walk.unreadable))
-      .map((p) => store!.trackedOne(p)!);
+      .map((p) => store!.trackedOne(p))
+      .filter((t): t is TrackedFile => t !== undefined);
     this.result.deleteGuard = planVanished(
       gone,
       {
