@@ -193,3 +193,15 @@ Deno.test("verify --repair after a hash_algorithm change: an old version whose o
   assert.equal(Deno.readTextFileSync(join(fx.backup, "versions/a.txt/v1.bak")), "X\n");
   assert.equal(Deno.readTextFileSync(join(fx.backup, "z.txt")), "X\n");
 });
+
+Deno.test("verify --repair killed midway has logged each copy it made again before", async () => {
+  using fx = makeFixture({ "a.txt": "a good\n", "b.txt": "b good\n" });
+  assert.equal((await fx.cli("run")).code, 0);
+  for (const f of ["a.txt", "b.txt"]) Deno.writeTextFileSync(join(fx.backup, f), "rot\n");
+  const killed = await runTool(["verify", "--repair", "--config", fx.config], {
+    env: { BACKUP_TOOL_FAULT: "aside:2" }, // in the second copy's repair
+  });
+  assert.equal(killed.code, 137);
+  assert.equal(Deno.readTextFileSync(join(fx.backup, "a.txt")), "a good\n");
+  assert.ok(fx.logLines().some((l) => /^REPAIRED: a\.txt /.test(l)), fx.logLines().join("\n"));
+});

@@ -110,8 +110,12 @@ export async function verifyAndRepair(
         record: (c, storedAt) => session.store.recordStoredAt(c.id, storedAt),
       },
     };
-    // Logged as each is done: a repair killed midway still says what it did.
-    const logged = (o: RepairOutcome) => session.log.line(outcomeLine(o));
+    // Logged, and written out, as each is done: a repair killed midway still says what it
+    // did (the log holds up to 4,096 lines otherwise; each copy costs an fsync anyway).
+    const logged = (o: RepairOutcome) => {
+      session.log.line(outcomeLine(o));
+      session.log.flush();
+    };
     let outcomes = await repairCopies(ctx, todo, (o) => o.error === undefined && logged(o));
     // A copy made again may be what another one lacked: after a hash_algorithm change, a
     // source file recorded under the new algorithm is found only through its stored copy,
