@@ -213,7 +213,7 @@ export async function placeOne(
       };
     }
     if (replaces || copy.kind === "symlink") {
-      if (!replaces && lstatOrNone(destAt)) return conflict(item);
+      if (!replaces && lstatOrNone(destAt)) return conflict(item, true);
       await renameWithRetry(tmpAt, destAt);
     } else if (!(await linkNew(tmpAt, destAt))) {
       // Appeared meanwhile (another restore of the same backup?): the same bytes are no conflict.
@@ -221,7 +221,7 @@ export async function placeOne(
       if (now && await sameContent(destAt, now, copy, opts)) {
         return { ...item, outcome: "up-to-date" };
       }
-      return conflict(item);
+      return conflict(item, true);
     }
     // Its own copy, or none to repair: an empty file made from nothing, or a content whose
     // copy the state knows is gone (pruned, lost), made from elsewhere or from its record.
@@ -253,13 +253,21 @@ function namedPaths(text: string, folder: Reached | undefined): string {
   return open === undefined ? text : text.replaceAll(`${open}/`, `${folder!.path}${sep}`);
 }
 
-function conflict(item: RestoreItem): RestoreResult {
+/**
+ * A destination holding other content, left alone. `appeared`: made by someone else while
+ * this file was restored (with --overwrite too: what was not there when it was looked at
+ * is not replaced), to be restored again.
+ */
+function conflict(item: RestoreItem, appeared = false): RestoreResult {
   const elsewhere = item.toDir ? "another --to folder" : "--to DIR";
   return {
     ...item,
     outcome: "conflict",
-    reason: `'${item.dest}' exists with other content: left alone; ` +
-      `use --overwrite to replace it, or ${elsewhere} to restore elsewhere`,
+    reason: appeared
+      ? `'${item.dest}' appeared while it was restored, with other content: left alone; ` +
+        `restore it again with --overwrite to replace it, or use ${elsewhere} to restore elsewhere`
+      : `'${item.dest}' exists with other content: left alone; ` +
+        `use --overwrite to replace it, or ${elsewhere} to restore elsewhere`,
   };
 }
 
