@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { makeFixture, readTree, type Tree } from "./helpers.ts";
+import { runTool } from "./reliability/util.ts";
 
 /** More staged files than one batch flushes per file (SYNCFS_MIN_FILES, 64) several times over. */
 const FILES = 300;
@@ -44,4 +45,20 @@ Deno.test("large batches: 300 new files, then 150 of them changed, are stored an
   }
   const verify = await fx.cli("verify");
   assert.equal(verify.code, 0, verify.stdout + verify.stderr);
+});
+
+Deno.test("a run stopped before its next batch has logged the batches it applied, not yet committed", async () => {
+  const tree: Tree = {};
+  for (let i = 0; i < 700; i++) tree[`d${i % 7}/f${i}.txt`] = `file ${i}\n`;
+  using fx = makeFixture(tree);
+  // Killed before the second batch's copies are flushed: the first (512 files) is in place,
+  // journaled and waiting for the commit that comes every 2,048 actions.
+  const killed = await runTool(["run", "--config", fx.config], {
+    env: { BACKUP_TOOL_FAULT: "staged:2" },
+  });
+  assert.equal(killed.code, 137, killed.stderr);
+  const logged = fx.lastLog().filter((l) => l.startsWith("BACKUP: "));
+  assert.equal(logged.length, 512, "the first batch's lines are in the killed run's own log");
+  assert.equal((await fx.cli("run")).code, 0);
+  assert.deepEqual(readTree(fx.backup), readTree(fx.source));
 });

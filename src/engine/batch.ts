@@ -1,13 +1,14 @@
 /**
  * A batch of planned actions, applied together: the temporary copies are flushed (fsyncs
  * issued together, or one syncfs of the file system for a large batch), the effectful
- * actions journaled as one intent, and their file steps run. The results of several
- * batches are then reported, their log lines written, and committed with their intents
+ * actions journaled as one intent, and their file steps run. The batch's lines are then
+ * written to the log, and the results of several batches committed with their intents
  * dropped in one transaction (COMMIT_ACTIONS, and at the end of the pass: `settle`). A
  * crash at any point leaves either nothing (before an intent) or intents that the next
  * run's recovery completes, in order, and logs again: every action is logged at least once
- * (lines written after the commit were lost with a run killed before it wrote them, or
- * whose log's disk was full). On a dry run, actions are only reported and collected.
+ * (lines written after the commit were lost with a run killed before it wrote them, whose
+ * log's disk was full, or whose next batch failed). On a dry run, actions are only
+ * reported and collected.
  */
 import { executeActions } from "./execute.ts";
 import { removeLeftBehind } from "./move.ts";
@@ -120,6 +121,9 @@ export class Batch {
     if (effectful.length < recorded.length) {
       applied.done.push(...recorded.filter((a) => !hasFileSteps(a)));
     }
+    // Logged once applied, as journaled: a run that stops before the commit (killed, its
+    // next batch failing) has said what it did, and recovery says it again.
+    this.#reportAll(applied);
     this.#applied.push(applied);
     this.#waiting += actions.length;
     // The room kept for the state was used: commit what is applied, then stop (settle).
@@ -127,8 +131,8 @@ export class Batch {
   }
 
   /**
-   * Commits the results of the batches applied so far, drops their intents, and reports
-   * them: at the end of a pass (and of its retention), whichever way it ends but a throw.
+   * Commits the results of the batches applied (and reported) so far and drops their
+   * intents: at the end of a pass (and of its retention), whichever way it ends but a throw.
    */
   settle(): void {
     const applied = this.#applied;
@@ -137,15 +141,6 @@ export class Batch {
     if (applied.length === 0) return;
     const intents = applied.flatMap((b) => b.intent === undefined ? [] : [b.intent]);
     const done = applied.flatMap((b) => b.done);
-    // Logged before the commit, which drops the intents that recovery would log them from.
-    for (const { actions, failures } of applied) {
-      for (const a of actions) {
-        const message = failures.get(a);
-        if (message === undefined) this.#report(a);
-        else this.fail(a.path, message);
-      }
-    }
-    this.ctx.log?.flush();
     if (done.length > 0 || intents.length > 0) {
       faultPoint("logged");
       this.ctx.store!.commitBatch(done, {
@@ -163,6 +158,19 @@ export class Batch {
           "this run stored so far; the rest is left for a run with more room",
       );
     }
+  }
+
+  /**
+   * Reports an applied batch's actions and writes its log lines out: before the commit,
+   * which drops the intent that recovery would log them from.
+   */
+  #reportAll({ actions, failures }: Applied): void {
+    for (const a of actions) {
+      const message = failures.get(a);
+      if (message === undefined) this.#report(a);
+      else this.fail(a.path, message);
+    }
+    this.ctx.log?.flush();
   }
 
   /** Flush, journal, execute: the crash-safe sequence for one batch, up to its commit. */
