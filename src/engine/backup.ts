@@ -21,6 +21,7 @@ import { checkStateFolder } from "./state_folder.ts";
 import { assignPrefixes } from "./layout.ts";
 import { exists, isMissing, removeQuietly } from "./fsops.ts";
 import { diskFullError, errorText, isDiskFull, PreflightError } from "./errors.ts";
+import { cannotOpen, noRoomAt } from "./reserve.ts";
 
 export interface RunSummary extends PassResult {
   runId: number;
@@ -194,6 +195,7 @@ function runFailure(session: Session, e: unknown): Error {
     }
   } catch { /* the failure itself is what to report */ }
   const logProblem = message.startsWith("Cannot write the log");
-  if (logProblem || !isDiskFull(message)) return e as Error;
+  const full = isDiskFull(message) || (cannotOpen(message) && noRoomAt(session.tmpDir));
+  if (logProblem || !full) return e as Error;
   return diskFullError(session.root, message);
 }

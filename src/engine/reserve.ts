@@ -12,6 +12,7 @@ import { join } from "node:path";
 import { RESERVE_FILE } from "./layout.ts";
 import { lstatOrNone, removeQuietly } from "./fsops.ts";
 import { NotOwnFileError, openOwnFile } from "./own_file.ts";
+import { errorText, isDiskFull } from "./errors.ts";
 
 /**
  * 8 MiB: the journal entries and the commit of the up to four batches a run commits
@@ -50,4 +51,25 @@ export function releaseReserve(stateDir: string): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * Whether the disk holding `dir` refuses a new file for want of room (blocks or inodes).
+ * SQLite says only "unable to open database file" when it cannot make its journal, which
+ * on a disk out of inodes is the disk being full: looked at then, by making an empty file.
+ */
+export function noRoomAt(dir: string): boolean {
+  const probe = join(dir, `room-${crypto.randomUUID()}.probe`);
+  try {
+    Deno.writeFileSync(probe, new Uint8Array(0), { createNew: true });
+    removeQuietly(probe);
+    return false;
+  } catch (e) {
+    return isDiskFull(errorText(e));
+  }
+}
+
+/** SQLite's words for a file it could not open or make (its journal, on a full disk). */
+export function cannotOpen(message: string): boolean {
+  return /unable to open database file/i.test(message);
 }

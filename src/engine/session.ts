@@ -17,7 +17,7 @@ import { acquireLock, type Lock } from "./lock.ts";
 import { recoverInterrupted } from "./recover.ts";
 import { checkStateFolder } from "./state_folder.ts";
 import { isMissing, lstatOrNone, missingFolders, removeQuietly } from "./fsops.ts";
-import { keepReserve, releaseReserve } from "./reserve.ts";
+import { cannotOpen, keepReserve, noRoomAt, releaseReserve } from "./reserve.ts";
 import { openSyncFs, type SyncFs } from "./syncfs.ts";
 
 export interface Session {
@@ -144,7 +144,7 @@ export async function openSession(
     syncFs = openSyncFs(config.backupRoot);
     store = StateStore.open(paths.db);
     keepReserve(paths.dir);
-    store.useReserve(() => releaseReserve(paths.dir));
+    store.useReserve(() => releaseReserve(paths.dir), () => noRoomAt(paths.tmp));
     const clock = Date.now();
     const now = store.recordedTime(clock);
     const { prefixes, runId } = firstWrite(
@@ -238,9 +238,10 @@ function firstWrite<T>(root: string, db: string, write: () => T): T {
   try {
     return write();
   } catch (e) {
-    const problem = stateProblem(db, e, true);
-    if (problem) throw problem;
-    throw isDiskFull(errorText(e)) ? diskFullError(root, errorText(e)) : e;
+    const text = errorText(e);
+    const full = isDiskFull(text) || (cannotOpen(text) && noRoomAt(dirname(db)));
+    if (full) throw diskFullError(root, text);
+    throw stateProblem(db, e, true) ?? e;
   }
 }
 

@@ -122,6 +122,7 @@ export class StateDb {
         version = migrate(db, file);
         const dir = dirname(file);
         if (walWorksOn(fileSystemTypeOf(dir)) && blocksHoldPages(dir)) useWalIfPossible(db);
+        else useRollbackJournal(db);
       }
     } catch (e) {
       db.close();
@@ -132,7 +133,7 @@ export class StateDb {
 
   /**
    * Closes the database. A writer first leaves WAL mode (which checkpoints and removes the
-   * -wal and -shm files): a read-only reader of a WAL database must create those files and
+   * -wal and -shm files) or its kept rollback journal (which removes it): a read-only reader of a WAL database must create those files and
    * cannot remove them, so `plan`, `restore` and `verify` would otherwise change the backup
    * root. If another connection is open, the database simply stays in WAL mode.
    */
@@ -345,9 +346,19 @@ const NETWORK_FILE_SYSTEMS = new Set([
 function useWalIfPossible(db: DatabaseSync): void {
   try {
     const r = db.prepare("PRAGMA journal_mode = WAL").get() as { journal_mode: string };
-    if (r.journal_mode !== "wal") db.exec("PRAGMA journal_mode = DELETE");
+    if (r.journal_mode !== "wal") useRollbackJournal(db);
     else db.exec(`PRAGMA wal_autocheckpoint = ${WAL_CHECKPOINT_PAGES}`);
   } catch {
-    db.exec("PRAGMA journal_mode = DELETE");
+    useRollbackJournal(db);
   }
+}
+
+/**
+ * A rollback journal kept for the session (PERSIST: its header zeroed after each commit, the
+ * file left), as WAL's files are: a journal made anew for each commit needs a free inode
+ * each time, and a disk out of inodes (the batch's staged copies took the last ones) failed
+ * every commit with "unable to open database file", run after run. `close` removes it.
+ */
+function useRollbackJournal(db: DatabaseSync): void {
+  db.exec("PRAGMA journal_mode = PERSIST");
 }

@@ -14,6 +14,7 @@ import type { StoredVersion } from "../engine/retention.ts";
 import { assignPrefixes } from "../engine/layout.ts";
 import { StateDb } from "./connection.ts";
 import { errorText, isDiskFull } from "../engine/errors.ts";
+import { cannotOpen } from "../engine/reserve.ts";
 import type { DigestHolders } from "./digest_filter.ts";
 import * as read from "./queries.ts";
 import { type BatchContext, BatchRecorder } from "./record.ts";
@@ -29,6 +30,8 @@ export class StateStore {
   readonly #recorder: BatchRecorder;
   /** Frees room on a full disk (gives the reserve up, see reserve.ts); true if it did. */
   #freeRoom?: () => boolean;
+  /** Whether the disk refuses a new file: SQLite's "unable to open" then means full. */
+  #noRoom?: () => boolean;
   /** Set once the room kept for the state was used: the run stops once it is committed. */
   reserveUsed = false;
   /** The latest time recorded so far (see `recordedTime`); read from the state at first use. */
@@ -179,8 +182,9 @@ export class StateStore {
   // --- the intents journal and commits ---
 
   /** How to free room when the disk is full (see reserve.ts). */
-  useReserve(freeRoom: () => boolean): void {
+  useReserve(freeRoom: () => boolean, noRoom: () => boolean = () => false): void {
     this.#freeRoom = freeRoom;
+    this.#noRoom = noRoom;
   }
 
   /** Runs a write; on a full disk, once, frees the room kept for the state and retries. */
@@ -188,7 +192,8 @@ export class StateStore {
     try {
       return write();
     } catch (e) {
-      const full = isDiskFull(errorText(e));
+      const text = errorText(e);
+      const full = isDiskFull(text) || (cannotOpen(text) && this.#noRoom?.() === true);
       if (!full || this.reserveUsed || !this.#freeRoom?.()) throw e;
       this.reserveUsed = true;
       return write();

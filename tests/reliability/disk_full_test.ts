@@ -243,7 +243,7 @@ Deno.test("disk full on log_dir: a run that cannot write its log lines commits n
   }
 });
 
-Deno.test("disk full on a disk of 1 KiB blocks: the run stops with the disk-full line, never a SIGBUS", async () => {
+Deno.test("disk full on a disk of 1 KiB blocks: what does not fit is said, never a SIGBUS", async () => {
   using fx = makeFixture({});
   if (!isRoot()) return console.log("SKIP 1 KiB-block disk-full test: not root (needs mount)");
   const img = join(fx.dir, "disk.img");
@@ -267,9 +267,45 @@ Deno.test("disk full on a disk of 1 KiB blocks: the run stops with the disk-full
       await sh(`dd if=/dev/zero of='${fx.backup}/filler' bs=64k status=none || true`);
       const full = await fx.cli("run");
       assert.equal(full.code, 1, `round ${round}: exit ${full.code}: ${full.stderr}`);
-      assert.match(full.stderr, /^Backup failed: the backup disk is full \(/m);
+      // Each file that does not fit named, or the run stopped as a full disk: said either way.
+      assert.match(
+        full.stderr,
+        /^(ERROR: .*No space left on device|Backup failed: the backup disk is full \()/m,
+      );
       Deno.removeSync(join(fx.backup, "filler"));
       assert.equal((await fx.cli("run")).code, 0, `round ${round}, with room again`);
+    }
+    assert.equal((await fx.cli("verify")).code, 0);
+  } finally {
+    await unmount(fx.backup);
+  }
+});
+
+Deno.test("out of inodes on a disk of 1 KiB blocks: a run stores what fits, and no run fails as 'unable to open database file'", async () => {
+  using fx = makeFixture({});
+  if (!isRoot()) return console.log("SKIP out-of-inodes test: not root (needs mount)");
+  const img = join(fx.dir, "disk.img");
+  Deno.mkdirSync(fx.backup);
+  const made = await sh(
+    `truncate -s 64M '${img}' && mkfs.ext4 -q -N 2048 -b 1024 '${img}' && ` +
+      `mount -o loop '${img}' '${fx.backup}' && echo mounted`,
+  ).catch((e) => String(e));
+  if (!made.includes("mounted")) {
+    return console.log(`SKIP out-of-inodes test: cannot make the disk: ${made}`);
+  }
+  try {
+    const files = (v: number) =>
+      Object.fromEntries(Array.from({ length: 1500 }, (_, i) => [`s${i}`, `v${v} ${i}\n`]));
+    writeTree(fx.source, files(0));
+    assert.equal((await fx.cli("run")).code, 0);
+    writeTree(fx.source, files(1)); // each archived version needs a folder: inodes run out
+    for (const round of [1, 2]) {
+      const r = await fx.cli("run");
+      assert.equal(r.code, 1, `round ${round}: ${r.stderr.slice(-500)}`);
+      assert.doesNotMatch(r.stderr, /unable to open database file/);
+      assert.match(r.stderr, /^ERROR: source\/s\d+: No space left on device/m);
+      // The first stores what fits; the second finds no inode left, and says so per file.
+      if (round === 1) assert.ok(fx.lastLog().some((l) => l.startsWith("UPDATED: ")));
     }
     assert.equal((await fx.cli("verify")).code, 0);
   } finally {
