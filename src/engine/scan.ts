@@ -428,14 +428,38 @@ function listSorted(
   // The default sort compares UTF-16 units, which agrees with code point order unless a
   // name holds a surrogate or a character from U+E000 up; only then is the slower
   // comparison needed.
-  if (keys.some((k) => EXOTIC.test(k))) keys.sort(compareCodePoints);
-  else keys.sort();
+  if (keys.some((k) => EXOTIC.test(k))) {
+    keys.sort(compareCodePoints);
+    keys = withoutTwins(w, abs, rel, keys);
+  } else keys.sort();
   return keys.map((key) =>
     key.endsWith("/") ? { name: key.slice(0, -1), isDir: true } : { name: key, isDir: false }
   );
 }
 
 const EXOTIC = /[\uD800-\uFFFF]/;
+
+/**
+ * Sorted keys with a name listed twice taken once: Deno decodes a name that is not valid
+ * UTF-8 with U+FFFD in place of its bad bytes, which may give the very name of an entry
+ * beside it that holds U+FFFD itself. Only that one can be reached; the other is named as a
+ * failure (before, it was passed over without a word, and the one reached was walked
+ * twice, stored again at a new name every run).
+ */
+function withoutTwins(w: Walk, abs: string, rel: string, keys: string[]): string[] {
+  const once = keys.filter((k, i) => i === 0 || k !== keys[i - 1]);
+  if (once.length === keys.length) return keys;
+  for (const [i, k] of keys.entries()) {
+    if (i === 0 || k !== keys[i - 1]) continue;
+    const name = k.endsWith("/") ? k.slice(0, -1) : k;
+    const childRel = rel === "" ? name : `${rel}/${name}`;
+    w.opts.onProblem?.({
+      path: logical(w.source, childRel),
+      message: `Cannot read '${childPath(abs, name)}' (its twin): ${NOT_UTF8}`,
+    });
+  }
+  return once;
+}
 
 function logical(source: Source, rel: string): string {
   return rel === "" ? source.name : `${source.name}/${rel}`;

@@ -8,7 +8,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { makeFixture } from "../helpers.ts";
+import { listFiles, makeFixture } from "../helpers.ts";
 import {
   allLogLines,
   checkBackup,
@@ -250,4 +250,20 @@ Deno.test("a 255-byte name can be deleted, re-created and deleted again", async 
   for (const text of ["first", "second"]) {
     assert.ok(check.contents.has(sha256(text)), `the content '${text}' was lost`);
   }
+});
+
+Deno.test("a name that is not valid UTF-8 beside its decoded twin: named each run, the twin stored once", async () => {
+  using fx = makeFixture({});
+  // \xff decodes to U+FFFD, which is the twin's first character (UTF-8 EF BF BD).
+  await sh(
+    `mkdir $'\\xffdir' $'\\xef\\xbf\\xbddir' && printf lost > $'\\xffdir/b' && ` +
+      `printf kept > $'\\xef\\xbf\\xbddir/g'`,
+    fx.source,
+  );
+  for (const round of [1, 2]) {
+    const r = await runTool(["run", "--config", fx.config]);
+    assert.equal(r.code, 1, `round ${round}: ${r.stderr}`);
+    assert.match(r.stderr, /^ERROR: source\/\uFFFDdir: .*its twin.*not valid UTF-8/m);
+  }
+  assert.deepEqual(listFiles(join(fx.backup, "\uFFFDdir")), ["g"]); // not g.~2, g.~3...
 });
