@@ -241,9 +241,19 @@ export class RunLog {
     }
   }
 
+  /**
+   * Writes out what is left and closes the log. One that could not take even its first
+   * line (its disk full) is removed, not left empty: with no first line naming its backup
+   * root, rotation would never remove it, and every refused run would leave one more.
+   */
   close(): void {
-    this.flush();
-    this.#file.close();
+    try {
+      this.flush();
+    } finally {
+      const empty = this.#written === 0 && this.#file.statSync().size === 0;
+      this.#file.close();
+      if (empty) removeQuietly(this.path);
+    }
   }
 
   /**

@@ -312,3 +312,21 @@ Deno.test("out of inodes on a disk of 1 KiB blocks: a run stores what fits, and 
     await unmount(fx.backup);
   }
 });
+
+Deno.test("log_dir full from the start: the run fails naming the log, and leaves no empty log behind", async () => {
+  using fx = makeFixture({ "a.txt": "a\n" });
+  const why = await mountTmpfs(fx.logs, "64k");
+  if (why) return console.log(`SKIP full log_dir test: ${why}`);
+  try {
+    await sh(`head -c 1M /dev/zero > '${join(fx.logs, "filler")}' || true`);
+    for (const round of [1, 2]) {
+      const r = await fx.cli("run");
+      assert.equal(r.code, 1, `round ${round}: ${r.stderr}`);
+      assert.match(r.stderr, /Cannot write the log .*its disk is full/);
+    }
+    const logs = [...Deno.readDirSync(fx.logs)].map((e) => e.name).filter((n) => n !== "filler");
+    assert.deepEqual(logs, [], "empty logs were left, which rotation never removes");
+  } finally {
+    await unmount(fx.logs);
+  }
+});
