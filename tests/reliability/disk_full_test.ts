@@ -243,19 +243,36 @@ Deno.test("disk full on log_dir: a run that cannot write its log lines commits n
   }
 });
 
-Deno.test("disk full on a disk of 1 KiB blocks: what does not fit is said, never a SIGBUS", async () => {
-  using fx = makeFixture({});
-  if (!isRoot()) return console.log("SKIP 1 KiB-block disk-full test: not root (needs mount)");
+/**
+ * Runs `body` with the fixture's backup root on a loop-mounted ext4 image of `size`, made
+ * with `mkfs` options; skips (saying why) where that cannot be done.
+ */
+async function withExt4(
+  fx: Fixture,
+  size: string,
+  mkfs: string,
+  body: () => Promise<void>,
+): Promise<void> {
+  if (!isRoot()) return console.log("SKIP ext4 image test: not root (needs mount)");
   const img = join(fx.dir, "disk.img");
   Deno.mkdirSync(fx.backup);
   const made = await sh(
-    `truncate -s 32M '${img}' && mkfs.ext4 -q -b 1024 '${img}' && ` +
+    `truncate -s ${size} '${img}' && mkfs.ext4 -q ${mkfs} '${img}' && ` +
       `mount -o loop '${img}' '${fx.backup}' && echo mounted`,
   ).catch((e) => String(e));
   if (!made.includes("mounted")) {
-    return console.log(`SKIP 1 KiB-block disk-full test: cannot make the disk: ${made}`);
+    return console.log(`SKIP ext4 image test: cannot make the disk: ${made}`);
   }
   try {
+    await body();
+  } finally {
+    await unmount(fx.backup);
+  }
+}
+
+Deno.test("disk full on a disk of 1 KiB blocks: what does not fit is said, never a SIGBUS", async () => {
+  using fx = makeFixture({});
+  await withExt4(fx, "32M", "-b 1024", async () => {
     const files = (v: number) =>
       Object.fromEntries(
         Array.from({ length: 300 }, (_, i) => [`f${i}`, `${v} ${i} `.repeat(800)]),
@@ -276,24 +293,12 @@ Deno.test("disk full on a disk of 1 KiB blocks: what does not fit is said, never
       assert.equal((await fx.cli("run")).code, 0, `round ${round}, with room again`);
     }
     assert.equal((await fx.cli("verify")).code, 0);
-  } finally {
-    await unmount(fx.backup);
-  }
+  });
 });
 
 Deno.test("out of inodes on a disk of 1 KiB blocks: a run stores what fits, and no run fails as 'unable to open database file'", async () => {
   using fx = makeFixture({});
-  if (!isRoot()) return console.log("SKIP out-of-inodes test: not root (needs mount)");
-  const img = join(fx.dir, "disk.img");
-  Deno.mkdirSync(fx.backup);
-  const made = await sh(
-    `truncate -s 64M '${img}' && mkfs.ext4 -q -N 2048 -b 1024 '${img}' && ` +
-      `mount -o loop '${img}' '${fx.backup}' && echo mounted`,
-  ).catch((e) => String(e));
-  if (!made.includes("mounted")) {
-    return console.log(`SKIP out-of-inodes test: cannot make the disk: ${made}`);
-  }
-  try {
+  await withExt4(fx, "64M", "-N 2048 -b 1024", async () => {
     const files = (v: number) =>
       Object.fromEntries(Array.from({ length: 1500 }, (_, i) => [`s${i}`, `v${v} ${i}\n`]));
     writeTree(fx.source, files(0));
@@ -308,9 +313,7 @@ Deno.test("out of inodes on a disk of 1 KiB blocks: a run stores what fits, and 
       if (round === 1) assert.ok(fx.lastLog().some((l) => l.startsWith("UPDATED: ")));
     }
     assert.equal((await fx.cli("verify")).code, 0);
-  } finally {
-    await unmount(fx.backup);
-  }
+  });
 });
 
 Deno.test("log_dir full from the start: the run fails naming the log, and leaves no empty log behind", async () => {

@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { makeFixture, poll } from "../helpers.ts";
-import { isRoot, runTool } from "./util.ts";
+import { exists, isRoot, runTool } from "./util.ts";
 
 Deno.test({
   name: "a state folder swapped while a file is read never leads root's chown and chmod outside",
@@ -40,12 +40,3 @@ Deno.test({
     assert.equal(Deno.readTextFileSync(victim), "root:secret\n");
   },
 });
-
-function exists(path: string): boolean {
-  try {
-    Deno.lstatSync(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
