@@ -20,8 +20,8 @@ import {
 import { checkStateFolder } from "./state_folder.ts";
 import { assignPrefixes } from "./layout.ts";
 import { exists, isMissing, removeQuietly } from "./fsops.ts";
-import { diskFullError, errorText, isDiskFull, PreflightError } from "./errors.ts";
-import { cannotOpen, noRoomAt } from "./reserve.ts";
+import { cannotOpen, diskFullError, errorText, isDiskFull, PreflightError } from "./errors.ts";
+import { noRoomAt } from "./reserve.ts";
 
 export interface RunSummary extends PassResult {
   runId: number;

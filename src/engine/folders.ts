@@ -7,7 +7,7 @@
  * run went from 1.6 s to 1.2 s). They give exactly what the Deno calls give — names
  * decoded the same way, times to the millisecond with Deno's quirks (a change time in
  * whole seconds) — so fingerprints recorded by either match: folders_test.ts compares both
- * on every kind of entry. Where FFI is not permitted (the compiled binary), glibc lacks a
+ * on every kind of entry. Where FFI is not permitted (`deno run` without -A), glibc lacks a
  * symbol, or the system is not Linux, the Deno API is used. Read-only; a folder's
  * descriptor is held while the walk is inside it (one per level of nesting) and closed
  * when the walk leaves it or is abandoned.

@@ -9,7 +9,7 @@
  * On Linux with FFI: open(2) with O_NOFOLLOW | O_NONBLOCK (and O_CREAT, which with
  * O_NOFOLLOW never makes a file at a dangling symlink's target) gives a descriptor of
  * exactly what is there, reopened for Deno through /proc/self/fd (the same file, not the
- * path), then checked. Elsewhere (the compiled binary, which has no FFI; macOS; Windows):
+ * path), then checked. Elsewhere (no FFI: another C library than glibc; macOS; Windows):
  * made exclusively (O_EXCL, which follows no symlink) if missing, opened by Deno and
  * checked before anything is written; a FIFO swapped in at that moment would hold the
  * open. Nothing is written here; an interruption leaves at most the empty file made.
@@ -68,7 +68,7 @@ export interface MadeFile extends Disposable {
  */
 export function makeFile(path: string, mode: number, held: boolean): MadeFile {
   if (held && lib && hasOpenPaths()) {
-    const name = cStringIn(path, new Uint8Array(PATH_BYTES));
+    const name = cStringIn(path, pathBytes);
     const fd = name ? lib.symbols.open(name, O_WRONLY_CREAT_EXCL_CLOEXEC | O_NOFOLLOW, mode) : -1;
     if (fd < 0 && name) throw callFailure(lib, "open", path);
     if (fd >= 0) {
@@ -92,6 +92,9 @@ export function makeFile(path: string, mode: number, held: boolean): MadeFile {
   const file = Deno.openSync(path, { write: true, createNew: true, mode });
   return { file, through: undefined, [Symbol.dispose]: () => file.close() };
 }
+
+/** The C string of the path opened last (reused: `cStringIn`). */
+const pathBytes = new Uint8Array(PATH_BYTES);
 
 /** open(2) O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC: the same on every Linux architecture. */
 const O_WRONLY_CREAT_EXCL_CLOEXEC = 0o1 | 0o100 | 0o200 | 0o2000000;

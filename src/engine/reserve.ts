@@ -68,8 +68,3 @@ export function noRoomAt(dir: string): boolean {
     return isDiskFull(errorText(e));
   }
 }
-
-/** SQLite's words for a file it could not open or make (its journal, on a full disk). */
-export function cannotOpen(message: string): boolean {
-  return /unable to open database file/i.test(message);
-}

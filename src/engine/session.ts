@@ -11,13 +11,13 @@ import { isInside } from "../config/paths.ts";
 import { logsNaming, RunLog } from "../log/runlog.ts";
 import { StateStore } from "../state/store.ts";
 import { stateProblem } from "../state/connection.ts";
-import { diskFullError, errorText, isDiskFull, PreflightError } from "./errors.ts";
+import { cannotOpen, diskFullError, errorText, isDiskFull, PreflightError } from "./errors.ts";
 import { LOCK_FILE, RESERVE_FILE, STATE_DB, STATE_DIR, TMP_DIR } from "./layout.ts";
 import { acquireLock, type Lock } from "./lock.ts";
 import { recoverInterrupted } from "./recover.ts";
 import { checkStateFolder } from "./state_folder.ts";
 import { isMissing, lstatOrNone, missingFolders, removeQuietly } from "./fsops.ts";
-import { cannotOpen, keepReserve, noRoomAt, releaseReserve } from "./reserve.ts";
+import { keepReserve, noRoomAt, releaseReserve } from "./reserve.ts";
 import { openSyncFs, type SyncFs } from "./syncfs.ts";
 
 export interface Session {

@@ -8,7 +8,7 @@
  *
  * On Linux with glibc and FFI permitted: open, read, statx and close of the C library,
  * about 6 µs for a small file against 10 µs for Deno's open, read, stat and close (5,000
- * files of 2 KiB, measured here). Elsewhere on Linux and on macOS (the compiled binary):
+ * files of 2 KiB, measured here). Elsewhere on Linux (another C library) and on macOS:
  * node:fs, whose open passes both flags to the system and whose fstat Deno builds from its
  * own stat, so it gives what Deno's lstat gives; about 17 µs. Windows has neither flag,
  * nor FIFOs among files: Deno's open, as before. Errors are Deno's classes (NotFound,

@@ -180,7 +180,7 @@ function copyOnce(entry: ScanEntry, algo: string, buf: Uint8Array, tmp: string |
     const when = new Date(entry.mtimeMs);
     dst.file.utimeSync(when, when); // after the last write, through the handle: no path lookup
   }
-  // Without the change time to the nanosecond (no FFI: the compiled binary, macOS,
+  // Without the change time to the nanosecond (no FFI: another C library than glibc, macOS,
   // Windows), a change in the second the read began is not ruled out: read once more.
   const unsure = after.ctimeExact === undefined && after.ctimeMs !== 0 &&
     after.ctimeMs + CHANGE_SECOND_MS > began;

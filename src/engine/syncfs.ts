@@ -7,7 +7,7 @@
  * It is used only where it is known to be honest: Linux 5.8 or later (earlier kernels do
  * not report write-back errors from syncfs), a local file system from SYNCFS_FILE_SYSTEMS
  * (FUSE and network file systems may return success without flushing anything), and FFI
- * permitted (`deno run -A`; the compiled binary is built without it and flushes per file).
+ * permitted (`deno run -A` and the compiled binary; elsewhere batches are flushed per file).
  * The descriptor is opened when the session starts: the kernel reports through it every
  * write-back error on that file system since it was opened, once, at the next syncfs.
  * Nothing here writes; an interruption leaves nothing behind.
