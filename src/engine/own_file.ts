@@ -12,7 +12,9 @@
  * path), then checked. Elsewhere (no FFI: another C library than glibc; macOS; Windows):
  * made exclusively (O_EXCL, which follows no symlink) if missing, opened by Deno and
  * checked before anything is written; a FIFO swapped in at that moment would hold the
- * open. Nothing is written here; an interruption leaves at most the empty file made.
+ * open. `makeFile` makes the other files the tool writes in the backup root and changes
+ * afterwards (staged copies), holding a descriptor to change them through. Nothing is
+ * written here; an interruption leaves at most the empty file made.
  */
 import { createIfMissing, hasOpenPaths, isOpenFileItself, openPath } from "./fsops.ts";
 import { callFailure, cStringIn, O_NOFOLLOW, O_NONBLOCK, openLibc, PATH_BYTES } from "./libc.ts";
