@@ -455,7 +455,8 @@ function withoutTwins(w: Walk, abs: string, rel: string, keys: string[]): string
     const childRel = rel === "" ? name : `${rel}/${name}`;
     w.opts.onProblem?.({
       path: logical(w.source, childRel),
-      message: `Cannot read '${childPath(abs, name)}' (its twin): ${NOT_UTF8}`,
+      message: `Cannot read an entry of '${abs}' whose name is not valid UTF-8: it reads as ` +
+        `'${name}', the name of the entry beside it (which is backed up): rename it`,
     });
   }
   return once;
