@@ -1,10 +1,12 @@
 /**
  * Crash recovery, run under the lock at the start of every session. A journaled batch
  * (an intent) whose commit never happened is replayed: each action's idempotent steps are
- * finished (or, when impossible, undone) and the actions that completed are committed, as
- * the interrupted run would have, and logged as it would have logged them (its log lost the
- * lines it had not flushed yet), each intent's lines written before its commit. Then the temporary folder is emptied: what is left there
- * was staged but never journaled, so the next pass simply reads those files again.
+ * finished (or, when impossible, undone) and the actions that completed are logged as the
+ * interrupted run would have logged them (its log lost the lines it had not flushed yet),
+ * then committed, as that run would have: each intent's lines are written before its
+ * commit, so a recovery killed between the two leaves them for the next one to log again.
+ * Then the temporary folder is emptied: what is left there was staged but never journaled,
+ * so the next pass simply reads those files again.
  */
 import { basename, join } from "node:path";
 import type { RunLog } from "../log/runlog.ts";
