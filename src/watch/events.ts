@@ -7,10 +7,10 @@
  * tells the caller to run a full rescan. Where a source holds a folder that cannot be read,
  * which fails a recursive watch as a whole, the sources are followed around it (see
  * coverage.ts) and reopened when an event changes that plan, or when a source missing or
- * unreadable meanwhile can be listed again (looked at after the same pauses). A watcher held by a FIFO
- * (Deno opens the paths events name, and an open of a FIFO waits) is freed and reopened
- * (see held_open.ts). `close()` ends the watchers, their reading loops and the timers;
- * nothing is left behind.
+ * unreadable meanwhile can be listed again (looked at after the same pauses). A watcher
+ * held by a FIFO (Deno opens the paths events name, and an open of a FIFO waits) is freed
+ * and reopened (see held_open.ts). `close()` ends the watchers, their reading loops and
+ * the timers; nothing is left behind.
  */
 import { type Coverage, planCoverage, replanTest } from "./coverage.ts";
 import { freeWatcher, heldFifo, watcherHeld } from "./held_open.ts";
