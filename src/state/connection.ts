@@ -133,9 +133,10 @@ export class StateDb {
 
   /**
    * Closes the database. A writer first leaves WAL mode (which checkpoints and removes the
-   * -wal and -shm files) or its kept rollback journal (which removes it): a read-only reader of a WAL database must create those files and
-   * cannot remove them, so `plan`, `restore` and `verify` would otherwise change the backup
-   * root. If another connection is open, the database simply stays in WAL mode.
+   * -wal and -shm files) or its kept rollback journal (which removes it): a read-only
+   * reader of a WAL database must create those files and cannot remove them, so `plan`,
+   * `restore` and `verify` would otherwise change the backup root. If another connection
+   * is open, the database simply stays in WAL mode.
    */
   close(): void {
     if (!this.#readOnly) {
