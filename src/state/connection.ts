@@ -23,6 +23,7 @@ import { basename, dirname, join } from "node:path";
 import { fileSystemTypeOf } from "../engine/mounts.ts";
 import { errorText, PreflightError } from "../engine/errors.ts";
 import { checkStateFolder } from "../engine/state_folder.ts";
+import { makeCopyDir } from "./copy_dir.ts";
 import { checkHeader, damagedState, migrate, NoStateYet, stateVersion } from "./schema.ts";
 
 /** Connections given up on (`StateDb.abandon`): referenced until the process ends. */
@@ -81,7 +82,7 @@ export class StateDb {
   static #openCopy(file: string): StateDb {
     let dir: string;
     try {
-      dir = Deno.makeTempDirSync({ prefix: "backup-tool-state-" });
+      dir = makeCopyDir();
     } catch (e) {
       throw new PreflightError(
         `Cannot make a private copy of the state in the temporary folder: ${errorText(e)}: ` +
