@@ -20,8 +20,8 @@ import {
 import { checkStateFolder } from "./state_folder.ts";
 import { assignPrefixes } from "./layout.ts";
 import { exists, isMissing, removeQuietly } from "./fsops.ts";
-import { cannotOpen, diskFullError, errorText, isDiskFull, PreflightError } from "./errors.ts";
-import { noRoomAt } from "./reserve.ts";
+import { diskFullError, errorText, PreflightError } from "./errors.ts";
+import { diskFullAt } from "./reserve.ts";
 
 export interface RunSummary extends PassResult {
   runId: number;
@@ -195,7 +195,6 @@ function runFailure(session: Session, e: unknown): Error {
     }
   } catch { /* the failure itself is what to report */ }
   const logProblem = message.startsWith("Cannot write the log");
-  const full = isDiskFull(message) || (cannotOpen(message) && noRoomAt(session.tmpDir));
-  if (logProblem || !full) return e as Error;
+  if (logProblem || !diskFullAt(message, session.tmpDir)) return e as Error;
   return diskFullError(session.root, message);
 }

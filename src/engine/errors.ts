@@ -37,8 +37,3 @@ export function diskFullError(root: string, message: string): Error {
       "then run again; every copy stored before is intact",
   );
 }
-
-/** SQLite's words for a file it could not open or make (its journal, on a full disk). */
-export function cannotOpen(message: string): boolean {
-  return /unable to open database file/i.test(message);
-}

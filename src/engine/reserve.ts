@@ -54,11 +54,16 @@ export function releaseReserve(stateDir: string): boolean {
 }
 
 /**
- * Whether the disk holding `dir` refuses a new file for want of room (blocks or inodes).
- * SQLite says only "unable to open database file" when it cannot make its journal, which
- * on a disk out of inodes is the disk being full: looked at then, by making an empty file.
+ * Whether a failure's text `message` means the disk holding `dir` is full: the words of
+ * the system or SQLite, or SQLite's "unable to open database file" (all it says when it
+ * cannot make its journal) where the disk refuses a new file, for want of blocks or inodes.
  */
-export function noRoomAt(dir: string): boolean {
+export function diskFullAt(message: string, dir: string): boolean {
+  return isDiskFull(message) || (/unable to open database file/i.test(message) && noRoomAt(dir));
+}
+
+/** Whether the disk holding `dir` refuses a new file: an empty one is made to see. */
+function noRoomAt(dir: string): boolean {
   const probe = join(dir, `room-${crypto.randomUUID()}.probe`);
   try {
     Deno.writeFileSync(probe, new Uint8Array(0), { createNew: true });

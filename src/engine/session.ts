@@ -11,13 +11,13 @@ import { isInside } from "../config/paths.ts";
 import { logsNaming, RunLog } from "../log/runlog.ts";
 import { StateStore } from "../state/store.ts";
 import { stateProblem } from "../state/connection.ts";
-import { cannotOpen, diskFullError, errorText, isDiskFull, PreflightError } from "./errors.ts";
+import { diskFullError, errorText, PreflightError } from "./errors.ts";
 import { LOCK_FILE, RESERVE_FILE, STATE_DB, STATE_DIR, TMP_DIR } from "./layout.ts";
 import { acquireLock, type Lock } from "./lock.ts";
 import { recoverInterrupted } from "./recover.ts";
 import { checkStateFolder } from "./state_folder.ts";
 import { isMissing, lstatOrNone, missingFolders, removeQuietly } from "./fsops.ts";
-import { keepReserve, noRoomAt, releaseReserve } from "./reserve.ts";
+import { diskFullAt, keepReserve, releaseReserve } from "./reserve.ts";
 import { openSyncFs, type SyncFs } from "./syncfs.ts";
 
 export interface Session {
@@ -144,7 +144,7 @@ export async function openSession(
     syncFs = openSyncFs(config.backupRoot);
     store = StateStore.open(paths.db);
     keepReserve(paths.dir);
-    store.useReserve(() => releaseReserve(paths.dir), () => noRoomAt(paths.tmp));
+    store.useReserve(() => releaseReserve(paths.dir), (text) => diskFullAt(text, paths.tmp));
     const clock = Date.now();
     const now = store.recordedTime(clock);
     const { prefixes, runId } = firstWrite(
@@ -239,8 +239,7 @@ function firstWrite<T>(root: string, db: string, write: () => T): T {
     return write();
   } catch (e) {
     const text = errorText(e);
-    const full = isDiskFull(text) || (cannotOpen(text) && noRoomAt(dirname(db)));
-    if (full) throw diskFullError(root, text);
+    if (diskFullAt(text, dirname(db))) throw diskFullError(root, text);
     throw stateProblem(db, e, true) ?? e;
   }
 }

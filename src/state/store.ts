@@ -13,7 +13,7 @@ import type { Digest, PlanView } from "../engine/plan.ts";
 import type { StoredVersion } from "../engine/retention.ts";
 import { assignPrefixes } from "../engine/layout.ts";
 import { StateDb } from "./connection.ts";
-import { cannotOpen, errorText, isDiskFull } from "../engine/errors.ts";
+import { errorText, isDiskFull } from "../engine/errors.ts";
 import type { DigestHolders } from "./digest_filter.ts";
 import * as read from "./queries.ts";
 import { type BatchContext, BatchRecorder } from "./record.ts";
@@ -29,8 +29,8 @@ export class StateStore {
   readonly #recorder: BatchRecorder;
   /** Frees room on a full disk (gives the reserve up, see reserve.ts); true if it did. */
   #freeRoom?: () => boolean;
-  /** Whether the disk refuses a new file: SQLite's "unable to open" then means full. */
-  #noRoom?: () => boolean;
+  /** Whether a failure's text means the disk is full (see `useReserve`). */
+  #isFull: (message: string) => boolean = isDiskFull;
   /** Set once the room kept for the state was used: the run stops once it is committed. */
   reserveUsed = false;
   /** The latest time recorded so far (see `recordedTime`); read from the state at first use. */
@@ -180,10 +180,13 @@ export class StateStore {
 
   // --- the intents journal and commits ---
 
-  /** How to free room when the disk is full (see reserve.ts). */
-  useReserve(freeRoom: () => boolean, noRoom: () => boolean = () => false): void {
+  /**
+   * How to free room when the disk is full (see reserve.ts), and how to tell a failure's
+   * text means it is (`diskFullAt`: SQLite's "unable to open" too, on a disk out of room).
+   */
+  useReserve(freeRoom: () => boolean, isFull: (message: string) => boolean = isDiskFull): void {
     this.#freeRoom = freeRoom;
-    this.#noRoom = noRoom;
+    this.#isFull = isFull;
   }
 
   /** Runs a write; on a full disk, once, frees the room kept for the state and retries. */
@@ -191,9 +194,7 @@ export class StateStore {
     try {
       return write();
     } catch (e) {
-      const text = errorText(e);
-      const full = isDiskFull(text) || (cannotOpen(text) && this.#noRoom?.() === true);
-      if (!full || this.reserveUsed || !this.#freeRoom?.()) throw e;
+      if (!this.#isFull(errorText(e)) || this.reserveUsed || !this.#freeRoom?.()) throw e;
       this.reserveUsed = true;
       return write();
     }
