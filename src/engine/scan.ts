@@ -447,10 +447,12 @@ const EXOTIC = /[\uD800-\uFFFF]/;
  * twice, stored again at a new name every run).
  */
 function withoutTwins(w: Walk, abs: string, rel: string, keys: string[]): string[] {
-  const once = keys.filter((k, i) => i === 0 || k !== keys[i - 1]);
-  if (once.length === keys.length) return keys;
-  for (const [i, k] of keys.entries()) {
-    if (i === 0 || k !== keys[i - 1]) continue;
+  const once: string[] = [];
+  for (const k of keys) {
+    if (k !== once.at(-1)) {
+      once.push(k);
+      continue;
+    }
     const name = k.endsWith("/") ? k.slice(0, -1) : k;
     const childRel = rel === "" ? name : `${rel}/${name}`;
     w.opts.onProblem?.({
