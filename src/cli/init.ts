@@ -9,7 +9,7 @@ import { usableSourceName } from "../config/sources.ts";
 import { isInside } from "../config/paths.ts";
 import { ConfigError, DEFAULTS } from "../config/config.ts";
 import { flag, parseCommand, str, UsageError } from "./args.ts";
-import { realPathOrNone } from "../engine/fsops.ts";
+import { realPathOrNone } from "../engine/identity.ts";
 import { say } from "./stdout.ts";
 
 export const INIT_HELP =

@@ -13,7 +13,8 @@
 import { executeActions } from "./execute.ts";
 import { removeLeftBehind } from "./move.ts";
 import type { StateStore } from "../state/store.ts";
-import { makeParents, nativePath, removeQuietly, syncFiles } from "./fsops.ts";
+import { syncFiles } from "./flush.ts";
+import { makeParents, nativePath, removeQuietly } from "./fsops.ts";
 import { formatAction, storedCopyWarning } from "./describe.ts";
 import { faultPoint } from "./fault.ts";
 import type { PassContext, PassOptions, PassResult } from "./pass_types.ts";

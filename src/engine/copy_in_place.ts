@@ -19,7 +19,8 @@
  * removed, which that run takes as done.
  */
 import { applyMeta } from "./stage.ts";
-import { hasOpenPaths, nativePath, openPath } from "./fsops.ts";
+import { nativePath } from "./fsops.ts";
+import { hasOpenPaths, openPath } from "./identity.ts";
 import { errorText } from "./errors.ts";
 import { openSource, type SourceFile } from "./source_file.ts";
 import type { OwnedMeta } from "./owner.ts";

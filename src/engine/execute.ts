@@ -10,17 +10,17 @@
  * copy is missing is copied again.
  */
 import { join } from "node:path";
+import { syncFiles } from "./flush.ts";
 import {
   exists,
   isStoredCopy,
   nativePath,
-  placeFailure,
   removeEmptyParents,
   removeQuietly,
-  sameFile,
   storedEntry,
-  syncFiles,
 } from "./fsops.ts";
+import { sameFile } from "./identity.ts";
+import { placeFailure } from "./portability.ts";
 import { moveOnce, placeStaged } from "./move.ts";
 import { hashCopy, READ_BUFFER_BYTES, stageEntry } from "./stage.ts";
 import { removeCopy, updateCopyMeta } from "./copy_in_place.ts";

@@ -14,7 +14,7 @@
 import { hostname } from "node:os";
 import { dirname } from "node:path";
 import { errorText, LockedError, PreflightError } from "./errors.ts";
-import { namesOpenFile } from "./fsops.ts";
+import { namesOpenFile } from "./identity.ts";
 import { NotOwnFileError, openOwnFile } from "./own_file.ts";
 
 export interface Lock {

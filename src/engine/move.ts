@@ -13,7 +13,9 @@
 import { dirname } from "node:path";
 import { errorText } from "./errors.ts";
 import { faultPoint } from "./fault.ts";
-import { exists, isTransient, lstatOrNone, renameWithRetry, sameFile, withRetry } from "./fsops.ts";
+import { exists, lstatOrNone } from "./fsops.ts";
+import { sameFile } from "./identity.ts";
+import { isTransient, renameWithRetry, withRetry } from "./portability.ts";
 
 /** What linking `from` to `to` found: both names on one file now, or what stood in the way. */
 type Linked = "linked" | "moved already" | "neither" | "no hard links";

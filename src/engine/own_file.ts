@@ -16,7 +16,8 @@
  * afterwards (staged copies), holding a descriptor to change them through. Nothing is
  * written here; an interruption leaves at most the empty file made.
  */
-import { createIfMissing, hasOpenPaths, isOpenFileItself, openPath } from "./fsops.ts";
+import { createIfMissing } from "./fsops.ts";
+import { hasOpenPaths, isOpenFileItself, openPath } from "./identity.ts";
 import { callFailure, cStringIn, O_NOFOLLOW, O_NONBLOCK, openLibc, PATH_BYTES } from "./libc.ts";
 
 /** open(2) O_RDWR | O_CREAT | O_CLOEXEC: the same on every Linux architecture. */

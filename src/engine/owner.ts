@@ -17,7 +17,7 @@
  * callers' own temporary file, for them to remove; or on a stored copy reached through its
  * open descriptor (copy_in_place.ts), which the next run gives its owner again.
  */
-import { notImplementedHere } from "./fsops.ts";
+import { notImplementedHere } from "./portability.ts";
 
 /** The recorded metadata a file's owner and mode are made from. */
 export interface OwnedMeta {

@@ -28,7 +28,7 @@ import type { Action, Archive, TrackedFile } from "./types.ts";
 import { inside, planVanished } from "./vanished.ts";
 import { type FirstWalk, PassWalks } from "./walks.ts";
 import type { Held, ReadAhead } from "./read_ahead.ts";
-import { folderIdentity, NO_FOLDER } from "./fsops.ts";
+import { folderIdentity, NO_FOLDER } from "./identity.ts";
 import type { Source } from "../config/config.ts";
 
 export function runPass(ctx: PassContext, opts: PassOptions = {}): Promise<PassResult> {

@@ -21,7 +21,8 @@ import { isInside } from "../config/paths.ts";
 import { errorText } from "./errors.ts";
 import { pausePoint } from "./fault.ts";
 import { isRunLogFile } from "../log/runlog.ts";
-import { exists, isRealFolderBelow, realPathOrNone } from "./fsops.ts";
+import { exists } from "./fsops.ts";
+import { isRealFolderBelow, realPathOrNone } from "./identity.ts";
 import { isRestoreTemp } from "./layout.ts";
 import { compareCodePoints } from "./merge.ts";
 import {

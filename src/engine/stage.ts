@@ -13,7 +13,9 @@
 import { dirname } from "node:path";
 import type { ScanEntry } from "./types.ts";
 import { createDigest } from "./digest.ts";
-import { isRealFolderPath, makeSymlink, notImplementedHere, removeQuietly } from "./fsops.ts";
+import { removeQuietly } from "./fsops.ts";
+import { isRealFolderPath } from "./identity.ts";
+import { makeSymlink, notImplementedHere } from "./portability.ts";
 import { statFields, type StatResult } from "./folders.ts";
 import { openSource, type SourceFile } from "./source_file.ts";
 import { makeFile } from "./own_file.ts";

@@ -22,7 +22,7 @@ import { StagingWalk } from "./staging.ts";
 import type { Fingerprint, ScanEntry } from "./types.ts";
 import type { Held } from "./read_ahead.ts";
 import type { Identity } from "./folders.ts";
-import { openFilesLimit } from "./fsops.ts";
+import { openFilesLimit } from "./flush.ts";
 
 /**
  * New or changed entries held back by the first walk until deletions are applied (about

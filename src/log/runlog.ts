@@ -7,7 +7,8 @@
  * names its logs are ever counted or removed, so other files in log_dir are safe.
  */
 import { basename, dirname, join } from "node:path";
-import { missingFolders, namesOpenFile, removeQuietly } from "../engine/fsops.ts";
+import { missingFolders, removeQuietly } from "../engine/fsops.ts";
+import { namesOpenFile } from "../engine/identity.ts";
 import { errorText, isDiskFull } from "../engine/errors.ts";
 
 const LOG_SUFFIX = ".log";

@@ -12,7 +12,8 @@
  */
 import type { StoredCopy } from "../state/store.ts";
 import { dirname } from "node:path";
-import { knownFolderIdentity, removeQuietly } from "../engine/fsops.ts";
+import { removeQuietly } from "../engine/fsops.ts";
+import { knownFolderIdentity } from "../engine/identity.ts";
 import { READ_BUFFER_BYTES } from "../engine/stage.ts";
 import { errorText } from "../engine/errors.ts";
 import { loadDigests } from "../engine/digest.ts";

@@ -5,7 +5,8 @@
  * target the state records. A long read gives the event loop a turn now and then, so that
  * a stop signal is heard. Writes only the temporary file, which the caller removes.
  */
-import { lstatOrNone, makeSymlink, nativePath, removeQuietly } from "../engine/fsops.ts";
+import { lstatOrNone, nativePath, removeQuietly } from "../engine/fsops.ts";
+import { makeSymlink } from "../engine/portability.ts";
 import type { StoredCopy } from "../state/store.ts";
 import { hashText, keepsMode } from "../engine/stage.ts";
 import { createTemp, finishTemp, writeAll } from "./dest_file.ts";

@@ -11,7 +11,8 @@
  */
 import * as fs from "node:fs";
 import { type OwnedMeta, ownThrough } from "../engine/owner.ts";
-import { inWaves, openPath, SYNC_PARALLEL, syncFiles } from "../engine/fsops.ts";
+import { inWaves, SYNC_PARALLEL, syncFiles } from "../engine/flush.ts";
+import { openPath } from "../engine/identity.ts";
 
 const C = fs.constants;
 /** Where node:fs has no such flag (Windows), 0: it means nothing there. */

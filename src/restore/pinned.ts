@@ -17,13 +17,9 @@
 import * as fs from "node:fs";
 import { join, parse, relative, sep } from "node:path";
 import { errorText } from "../engine/errors.ts";
-import {
-  folderIdentityOf,
-  hasOpenPaths,
-  lstatOrNone,
-  openFilesLimit,
-  openPath,
-} from "../engine/fsops.ts";
+import { openFilesLimit } from "../engine/flush.ts";
+import { lstatOrNone } from "../engine/fsops.ts";
+import { folderIdentityOf, hasOpenPaths, openPath } from "../engine/identity.ts";
 
 /** Why a folder on the way is refused. */
 export type Refusal = "symlink" | "file" | "backup-root";

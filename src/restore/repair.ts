@@ -22,17 +22,16 @@ import { othersHoldingAnyAlgo } from "./other_algos.ts";
 import type { StoredCopy } from "../state/store.ts";
 import { loadDigests } from "../engine/digest.ts";
 import { statFields } from "../engine/folders.ts";
+import { syncFiles } from "../engine/flush.ts";
 import {
   isStoredCopy,
   lstatOrNone,
-  makeSymlink,
   nativePath,
   removeQuietly,
-  renameWithRetry,
   standsInPlace,
   storedEntry,
-  syncFiles,
 } from "../engine/fsops.ts";
+import { makeSymlink, renameWithRetry } from "../engine/portability.ts";
 import { moveOnce, placeStaged } from "../engine/move.ts";
 import {
   allocatePath,

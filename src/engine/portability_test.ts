@@ -1,19 +1,14 @@
 /**
- * Unit tests of fsops.ts parts that behave differently off Linux: the same-file test where
+ * Unit tests of file operations that behave differently off Linux: the same-file test where
  * the platform gives no inode numbers (`ino` null, which Deno allows on Windows), simulated
  * by lstat results with `ino` cleared; how a file is opened to be flushed; which kind of
  * symlink Windows is asked for; how failures on FAT and exFAT disks are explained.
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import {
-  holdsSame,
-  makeSymlink,
-  notImplementedHere,
-  placeFailure,
-  symlinkType,
-  syncOpenOptions,
-} from "./fsops.ts";
+import { syncOpenOptions } from "./flush.ts";
+import { holdsSame } from "./identity.ts";
+import { makeSymlink, notImplementedHere, placeFailure, symlinkType } from "./portability.ts";
 import { withDir } from "./test_util.ts";
 
 /** lstat as Deno may report it on Windows: no inode number. */

@@ -1,0 +1,107 @@
+/**
+ * What differs between the platforms and file systems a backup lands on: Windows' brief
+ * refusals of a rename (another program holds the file; retried for a moment), symlinks
+ * that need a kind or a privilege there, names FAT, exFAT and NTFS refuse, and calls a
+ * file system does not implement. Each step is a single call: an interruption leaves the
+ * file at its old name or its new one.
+ */
+import { dirname } from "node:path";
+import { errorText } from "./errors.ts";
+
+// Windows refuses a rename while another process (an indexer, an antivirus) has the file
+// open; those holds are short, so a rename is retried for about 2 s in total.
+const RENAME_RETRIES = 20;
+const RENAME_RETRY_MS = 100;
+
+/** A refusal that may pass in a moment (Windows: another program has the file open). */
+export function isTransient(e: unknown): boolean {
+  const code = (e as { code?: string }).code;
+  return e instanceof Deno.errors.Busy || code === "EBUSY" || code === "EPERM" ||
+    (Deno.build.os === "windows" && e instanceof Deno.errors.PermissionDenied);
+}
+
+/** Runs a file step, retrying a moment on EPERM/EBUSY as Windows needs. */
+export async function withRetry(step: () => void): Promise<void> {
+  for (let attempt = 0;; attempt++) {
+    try {
+      step();
+      return;
+    } catch (e) {
+      if (!isTransient(e) || attempt >= RENAME_RETRIES) throw e;
+      await new Promise((r) => setTimeout(r, RENAME_RETRY_MS));
+    }
+  }
+}
+
+/** Renames, retrying a moment on EPERM/EBUSY as Windows needs. */
+export function renameWithRetry(from: string, to: string): Promise<void> {
+  return withRetry(() => Deno.renameSync(from, to));
+}
+
+/**
+ * Creates a symlink: a staged copy of one, or one put back. On Windows a symlink is made
+ * either for a file or for a folder, and without being told which, Deno looks at the target
+ * (relative to the current folder, not to the link) and refuses one it cannot find ("an
+ * `options` argument is required if the target does not exist"), as a relative or dangling
+ * target mostly is from there. The kind comes from the mode recorded for the link: Deno on
+ * Windows gives a folder's symlink the folder type bits. Elsewhere the option is ignored.
+ */
+export function makeSymlink(target: string, path: string, mode: number): void {
+  try {
+    Deno.symlinkSync(target, path, { type: symlinkType(mode) });
+  } catch (e) {
+    if (notImplementedHere(e) || (Deno.build.os !== "windows" && isPermissionError(e))) {
+      throw new Error(
+        `Cannot make a symlink in '${dirname(path)}': its file system has none (FAT and exFAT ` +
+          "have none): exclude the symlinks, or back up to a disk formatted ext4, btrfs, " +
+          "xfs, APFS or NTFS",
+      );
+    }
+    // os error 1314: creating symlinks needs a privilege ordinary Windows accounts lack.
+    if (Deno.build.os !== "windows" || !(e instanceof Deno.errors.PermissionDenied)) throw e;
+    throw new Deno.errors.PermissionDenied(
+      `${e.message}: Windows lets only administrators create symlinks unless Developer ` +
+        "Mode is on (Settings, System, For developers); turn it on or run as administrator",
+    );
+  }
+}
+
+/**
+ * A call the file system does not implement: ENOSYS or EOPNOTSUPP (Linux 38 and 95, macOS
+ * 78 and 102), which Deno reports as a plain error with the number in its text. FAT and
+ * exFAT through FUSE answer so to chmod and symlink.
+ */
+export function notImplementedHere(e: unknown): boolean {
+  if (e instanceof Deno.errors.NotSupported) return true;
+  const codes = Deno.build.os === "darwin" ? "78|102" : "38|95";
+  return new RegExp(`\\(os error (${codes})\\)`).test((e as Error)?.message ?? "");
+}
+
+function isPermissionError(e: unknown): boolean {
+  return e instanceof Deno.errors.PermissionDenied || (e as { code?: string }).code === "EPERM";
+}
+
+/**
+ * Characters FAT, exFAT and NTFS refuse in a name (besides control characters), and a
+ * trailing dot or space, which they drop: a copy named so cannot be placed on such a disk.
+ */
+// deno-lint-ignore no-control-regex -- control characters are what these disks refuse
+const UNPORTABLE_NAME = /[:*?"<>|\\\x00-\x1f]|[. ]$/;
+
+/**
+ * Why placing a copy at a storage path failed, in words: a name the backup disk refuses
+ * (FAT and exFAT answer "no such file" or "invalid argument") is said as such.
+ */
+export function placeFailure(storage: string, e: unknown): string {
+  const refused = e instanceof Deno.errors.NotFound || e instanceof Deno.errors.InvalidData ||
+    /\(os error (22|84)\)/.test((e as Error)?.message ?? "");
+  const odd = storage.split("/").find((part) => UNPORTABLE_NAME.test(part));
+  if (!refused || odd === undefined) return errorText(e);
+  return `the backup disk does not allow the name '${odd}' (FAT, exFAT and NTFS refuse ` +
+    `: * ? " < > | \\ and a trailing dot or space): rename it in the source, or exclude it`;
+}
+
+/** Which kind of Windows symlink a link with this recorded mode is. */
+export function symlinkType(mode: number): "file" | "dir" {
+  return (mode & 0o170000) === 0o040000 ? "dir" : "file";
+}
