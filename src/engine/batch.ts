@@ -143,6 +143,7 @@ export class Batch {
     const intents = applied.flatMap((b) => b.intent === undefined ? [] : [b.intent]);
     const done = applied.flatMap((b) => b.done);
     if (done.length > 0 || intents.length > 0) {
+      this.ctx.log?.sync();
       faultPoint("logged");
       this.ctx.store!.commitBatch(done, {
         runId: this.ctx.runId,

@@ -48,7 +48,7 @@ export async function recoverInterrupted(
     }
     // Logged before the commit drops the intent, as a run's batches are (see batch.ts):
     // a recovery killed, or whose log cannot be written, leaves it for the next one.
-    log.flush();
+    log.sync();
     faultPoint("logged");
     // trustBefore 0: fingerprints recorded during recovery are re-checked by the next pass.
     store.commitBatch(

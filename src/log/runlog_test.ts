@@ -54,3 +54,21 @@ Deno.test("oneLine: control characters in a name are written out, never sent to 
   assert.equal(oneLine("tab\tstays é →"), "tab\tstays é →");
   assert.equal(oneLine("bidi\u202etxt.exe"), "bidi\\u202etxt.exe");
 });
+
+Deno.test("RunLog.sync: what is buffered is written out before a commit, and stays the log's", () => {
+  const dir = Deno.makeTempDirSync({ prefix: "runlog_test_" });
+  try {
+    const log = RunLog.open(dir, "run", new Date(Date.UTC(2026, 0, 1)));
+    log.line("Run started: run (a test)");
+    log.line("DELETE a.txt -> _deleted/a.txt");
+    assert.equal(Deno.readTextFileSync(log.path), "", "buffered until written out");
+    log.sync();
+    assert.match(Deno.readTextFileSync(log.path), /Run started[^\n]*\n\S+ DELETE a\.txt[^\n]*\n$/);
+    log.line("DELETE b.txt -> _deleted/b.txt");
+    log.sync(); // the folder's entry once per file: a second sync only flushes
+    assert.match(Deno.readTextFileSync(log.path), /DELETE b\.txt/);
+    log.close();
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});

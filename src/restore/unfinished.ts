@@ -9,6 +9,7 @@
  * Pure: from the journaled actions; nothing is read from disk or written.
  */
 import type { Action } from "../engine/types.ts";
+import type { InterruptedRun } from "../state/queries.ts";
 
 export interface Unfinished {
   /** Actions journaled and never committed. */
@@ -99,12 +100,18 @@ export function prunedNow(
   return work.pruned.has(storedAt) && !held(storedAt);
 }
 
-/** The warning for read-only commands when a run was interrupted before its commit. */
+/**
+ * The warning for read-only commands when a run was interrupted: before a commit (`work`:
+ * what it journaled), or after one, its work recorded in part (`cut`, told only to a
+ * restore of the latest state or of a moment since that run began, which mixes its files
+ * with the run before it).
+ */
 export function unfinishedWarning(
   work: Unfinished,
   doing: "restores" | "checks" | "shows",
   /** Who holds the backup root's lock now, if a live process does (lock.ts `currentHolder`). */
   running?: string,
+  cut?: InterruptedRun,
 ): string | undefined {
   const again = { restores: "restore", checks: "verify", shows: "look" }[doing];
   if (running !== undefined) {
@@ -112,9 +119,23 @@ export function unfinishedWarning(
       `commit, and copies it moves meanwhile can look missing or changed; ${again} again ` +
       "once it is done";
   }
-  if (work.actions === 0) return undefined;
-  return `WARNING: the last run was interrupted before it recorded ${work.actions} action(s): ` +
-    `this ${doing} the backup as of the run before it, with the copies it moved where it ` +
-    "moved them; run 'verify --repair' (it needs no source folder) or the next run to finish " +
-    `it, then ${again} again to include what it backed up`;
+  const before = cut === undefined ? "" : `; restore with --at ${iso(cut)} for the backup as ` +
+    "it was before that run";
+  if (work.actions > 0) {
+    const asOf = cut === undefined
+      ? "as of the run before it"
+      : "as its last commit left it (part of that run's work, the rest as of the run before it)";
+    return `WARNING: the last run was interrupted before it recorded ${work.actions} ` +
+      `action(s): this ${doing} the backup ${asOf}, with the copies it moved where it moved ` +
+      "them; run 'verify --repair' (it needs no source folder) or the next run to finish " +
+      `it, then ${again} again to include what it backed up${before}`;
+  }
+  if (cut === undefined) return undefined;
+  return `WARNING: run ${cut.id} (started ${iso(cut)}) was interrupted after it recorded part ` +
+    `of its work: this ${doing} each file as last recorded, some as that run backed them up ` +
+    `and the rest as of the run before it${before}; the next run finishes the backup`;
+}
+
+function iso(cut: InterruptedRun): string {
+  return new Date(cut.startedAt).toISOString();
 }

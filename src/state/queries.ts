@@ -249,6 +249,32 @@ export function orphanedDigests(db: StateDb): Digest[] {
   return (rows as Row[]).map((r) => ({ hash: r.hash as string, algo: r.algo as string }));
 }
 
+/** A `run` that never finished (killed, or its machine lost power) but recorded some work. */
+export interface InterruptedRun {
+  id: number;
+  startedAt: number;
+}
+
+/**
+ * The last session, if it was a `run` that did not finish and whose commits recorded some
+ * of its work (a run commits every few thousand actions): the backup's latest state then
+ * mixes its files with the run before it. What a run records carries its id (a new copy) or
+ * a time recorded after its start (an old copy's `valid_to`, `pruned_at`): recorded times
+ * never go back. The copies are read only in that case.
+ * A watch session is left out: it records file by file for as long as it runs.
+ */
+export function interruptedRun(db: StateDb): InterruptedRun | undefined {
+  const last = db.q(
+    "SELECT id, command, started_at, finished_at FROM runs ORDER BY id DESC LIMIT 1",
+  ).get() as Row | undefined;
+  if (last === undefined || last.finished_at !== null || last.command !== "run") return undefined;
+  const [id, t] = [last.id as number, last.started_at as number];
+  const recorded = db.q(
+    "SELECT 1 FROM copies WHERE run_id = ? OR valid_to >= ? OR pruned_at >= ? LIMIT 1",
+  ).get(id, t, t);
+  return recorded === undefined ? undefined : { id, startedAt: t };
+}
+
 // --- the intents journal ---
 
 export function pendingIntents(db: StateDb): PendingIntent[] {

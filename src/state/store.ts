@@ -213,6 +213,11 @@ export class StateStore {
     return read.pendingIntents(this.#db);
   }
 
+  /** The last session, if it was a run cut short after recording part of its work. */
+  interruptedRun(): read.InterruptedRun | undefined {
+    return read.interruptedRun(this.#db);
+  }
+
   /** Records the results of one or more batches and drops their intents, in one transaction. */
   commitBatch(actions: Action[], ctx: BatchContext, intentIds: number[] = []): void {
     this.#evenWhenFull(() =>

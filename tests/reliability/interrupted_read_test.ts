@@ -146,3 +146,49 @@ Deno.test("after a crash, a copy whose place the batch gave to a folder (or a fo
   assert.match(history.stderr, /^WARNING: the last run was interrupted/);
   assert.equal((await cli(["verify"])).code, 0);
 });
+
+Deno.test("a run killed after a commit: restore says its files are mixed with the run before, and --at before it gives that run's tree", async () => {
+  // More files than a commit takes (2,048 actions, batch.ts): the first commit records
+  // part of the run's work, and the kill comes right after it.
+  const files = 2_100;
+  const tree = (word: string) =>
+    Object.fromEntries(
+      Array.from(
+        { length: files },
+        (_, i) => [`f${String(i).padStart(4, "0")}.txt`, `${word} ${i}\n`],
+      ),
+    );
+  using fx = makeFixture(tree("old"));
+  const cli = (args: string[], env: Record<string, string> = {}) =>
+    runTool([...args, "--config", fx.config], { env });
+  assert.equal((await cli(["run"])).code, 0);
+  writeTree(fx.source, tree("new"));
+  const crashed = await cli(["run"], { BACKUP_TOOL_FAULT: "committed:1" });
+  assert.equal(crashed.code, 137, crashed.stderr);
+  assert.equal(readState(fx.backup).intents, 0, "the commit dropped its batch's intent");
+
+  const latest = join(fx.dir, "latest");
+  const restore = await cli(["restore", "--to", latest]);
+  assert.equal(restore.code, 0, `${restore.stdout}\n${restore.stderr}`);
+  const warned =
+    /^WARNING: run 2 \(started (\S+)\) was interrupted after it recorded part of its work: this restores each file as last recorded, .*restore with --at (\S+) for the backup as it was before that run/m
+      .exec(restore.stderr);
+  assert.ok(warned, restore.stderr);
+  const restored = Object.values(readTree(latest));
+  const newer = restored.filter((t) => t.startsWith("new")).length;
+  assert.ok(newer >= 2048 && newer < files, `${newer} of ${files} as the killed run stored them`);
+
+  const asBefore = join(fx.dir, "before");
+  const at = await cli(["restore", "--at", warned[2], "--to", asBefore]);
+  assert.equal(at.code, 0, `${at.stdout}\n${at.stderr}`);
+  assert.doesNotMatch(at.stderr, /WARNING/, "a moment before the killed run is not mixed");
+  assert.deepEqual(readTree(asBefore), tree("old"));
+  const version = await cli(["restore", "f0000.txt", "--version", "1", "--to", join(fx.dir, "v")]);
+  assert.doesNotMatch(version.stderr, /WARNING/, "a version asked for by number is not mixed");
+
+  assert.equal((await cli(["run"])).code, 0, "the next run finishes the backup");
+  const after = join(fx.dir, "after");
+  const again = await cli(["restore", "--to", after]);
+  assert.equal(again.stderr, "");
+  assert.deepEqual(readTree(after), tree("new"));
+});
