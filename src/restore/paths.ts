@@ -84,9 +84,8 @@ export class PathResolver {
       const top = rel.split("/")[0];
       // The config names one source (the state knows others, removed since): a plain path
       // is under it, as with one source ever; another source's paths start with its name.
-      if (!this.#names.includes(top) && this.sources.length === 1) {
-        return `${this.sources[0].name}/${rel}`;
-      }
+      const single = this.sources.length === 1 ? this.sources[0].name : undefined;
+      if (single !== undefined && top !== single) return this.#underSingle(input, rel, single);
       if (!this.#names.includes(top)) {
         throw new UsageError(
           `Cannot find '${input}' in the backup: with several sources a path starts with ` +
@@ -114,6 +113,27 @@ export class PathResolver {
       return rel;
     }
     return inside;
+  }
+
+  /**
+   * A plain path where the config names one source (`single`) and the state knows others:
+   * under `single`, unless it starts with another source's name and `single` holds no such
+   * path; where both hold it, the user must say which (before, the other source's was taken
+   * without a word, and a file only `single` held was "not in the backup").
+   */
+  #underSingle(input: string, rel: string, single: string): string {
+    const top = rel.split("/")[0];
+    const inside = `${single}/${rel}`;
+    if (!this.#names.includes(top)) return inside;
+    const inSingle = this.isFile(inside) || this.isFolder(inside);
+    if (!inSingle) return rel;
+    if (!this.isFile(rel) && !this.isFolder(rel)) return inside;
+    const rest = rel.slice(top.length + 1) || ".";
+    throw new UsageError(
+      `Cannot tell which '${input}' is meant: the source '${single}' holds '${rel}', and ` +
+        `'${top}', a source the config no longer names, holds '${rest}': give '${inside}' ` +
+        `for the first; for the second, restore with a config that names '${top}' too`,
+    );
   }
 
   /** Whether `dir` (absolute) is a configured source's folder or inside one. */

@@ -105,6 +105,33 @@ Deno.test("toLogical: one source configured, another known only to the state: pl
   assert.equal(left.toLogical("src/one.txt"), "src/one.txt");
 });
 
+Deno.test("toLogical: a path under the configured source that starts with a dropped source's name", () => {
+  const left = resolver(["beta", "one"], [{ name: "one", path: "/data/one" }], [
+    "beta/x.txt",
+    "beta/only-beta.txt",
+    "one/beta/x.txt",
+    "one/beta/z.txt",
+  ]);
+  // Only the configured source holds it: its path, not "not in the backup".
+  assert.equal(left.toLogical("beta/z.txt"), "one/beta/z.txt");
+  // Only the dropped source holds it: the dropped source's, by its name.
+  assert.equal(left.toLogical("beta/only-beta.txt"), "beta/only-beta.txt");
+  // Both: neither is taken without a word; the message gives the way to each.
+  for (const [given, rest] of [["beta/x.txt", "x.txt"], ["beta", "."]]) {
+    assert.throws(
+      () => left.toLogical(given),
+      (e) =>
+        e instanceof UsageError &&
+        e.message ===
+          `Cannot tell which '${given}' is meant: the source 'one' holds '${given}', and ` +
+            `'beta', a source the config no longer names, holds '${rest}': give ` +
+            `'one/${given}' for the first; for the second, restore with a config that names ` +
+            "'beta' too",
+    );
+  }
+  assert.equal(left.toLogical("one/beta/x.txt"), "one/beta/x.txt");
+});
+
 Deno.test("isFile / isFolder", () => {
   assert.ok(ONE.isFile("src/docs/a.txt"));
   assert.ok(!ONE.isFile("src/docs"));
