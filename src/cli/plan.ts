@@ -62,12 +62,13 @@ export async function planCommand(argv: string[]): Promise<number> {
       }),
   );
   if (json) {
-    printErrors(summary.errors);
+    printErrors(summary.errors, [], summary.deleteGuard);
     writeJsonDocument(jsonSummary("plan", summary, { actions }));
     return summary.exitCode;
   }
   writeLines(lines);
-  printErrors(summary.errors);
+  // The guard's reason on stderr, as `run` gives it: `plan -q` exits 1 saying why.
+  printErrors(summary.errors, [], summary.deleteGuard);
   if (!flag(p, "quiet")) say(humanSummary("Plan", summary, styleFor("stdout")));
   return summary.exitCode;
 }

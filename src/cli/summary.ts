@@ -31,10 +31,7 @@ export function humanSummary(
     );
   }
   if (c.special > 0) lines.push(`${c.special} special file(s) skipped (FIFOs, sockets, devices)`);
-  // `run` says it on stderr (printErrors); `plan` here, as what a run would do.
-  if (s.deleteGuard && title === "Plan") {
-    lines.push(`${style.yellow("Deletions held back")}: ${s.deleteGuard}`);
-  }
+  // Held-back deletions are said on stderr (printErrors), by `run` and `plan` alike.
   if (s.notice) lines.push(`${style.yellow("Note")}: ${s.notice}`);
   if (s.warnings.length > 0) {
     lines.push(

@@ -173,10 +173,11 @@ export function needsAttention(r: PassResult): boolean {
 /** The log's last line for a run: what needs attention, if anything. */
 function completionLine(r: PassResult): string {
   if (!needsAttention(r)) return "Run complete";
+  const held = r.deleteGuard !== undefined ? ", deletions held back by the deletion guard" : "";
   const missing = r.warnings.length > 0
     ? `, ${r.warnings.length} missing or damaged copy(ies)`
     : "";
-  return `Run complete with ${r.counts.failed} failure(s)${missing}`;
+  return `Run complete with ${r.counts.failed} failure(s)${held}${missing}`;
 }
 
 /**

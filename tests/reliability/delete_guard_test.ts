@@ -38,6 +38,12 @@ function assertHeld(
   assert.match(r.stderr, /Deletions held back: \d+ of (the )?\d+ tracked files/, context);
   assert.match(r.stderr, /max_delete_percent/, context);
   assert.match(r.stderr, /--force/, context);
+  // The log's last line says why a run with no failed file exits 1.
+  assert.match(
+    fx.lastLog().at(-1) ?? "",
+    /Run complete with \d+ failure\(s\), deletions held back by the deletion guard$/,
+    context,
+  );
   const check = checkBackup(fx.backup);
   assert.deepEqual(check.problems, [], context);
   assert.equal(check.state.files.length, tracked, `${context}: paths were forgotten`);
@@ -60,6 +66,11 @@ Deno.test("an emptied source folder does not empty the backup; --force does", as
   assert.equal(plan.code, 1, plan.stderr);
   assert.equal(JSON.parse(plan.stdout).counts.delete, 0);
   assert.match(JSON.parse(plan.stdout).deleteGuard, /15 of 15/);
+  // As a run says it: on stderr, with --quiet too (it exits 1, and says why).
+  const quietPlan = await run(fx, "plan", "-q");
+  assert.equal(quietPlan.code, 1, quietPlan.stderr);
+  assert.match(quietPlan.stderr, /^Deletions held back: 15 of 15 tracked files/m);
+  assert.doesNotMatch(quietPlan.stdout, /held back/);
   for (let i = 0; i < 2; i++) {
     const held = await run(fx, "run");
     assertHeld(fx, held, 15, `held run ${i + 1}`);
