@@ -107,7 +107,10 @@ Deno.test("verify: an intact backup passes, with the state inside the root", asy
   );
   assert.equal(doc.checked, 5); // a.txt, v1 of a.txt, _duplicates/b.txt, d/c.txt, link
   assert.equal(doc.total, 5);
+  // The backup disk's own lost+found, readable here, holding what fsck found: not the backup's.
+  writeTree(join(fx.backup, "lost+found"), { "#1234": "a block fsck found\n" });
   const human = await fx.cli("verify");
+  assert.equal(human.code, 0, human.stdout + human.stderr);
   assert.match(human.stdout, /^Verify: all 5 stored copies present, 5 re-hashed: intact/);
   const sample = JSON.parse((await fx.cli("verify", "--json", "--sample", "40")).stdout);
   assert.equal(sample.checked, 2); // ceil(5 × 40 / 100)

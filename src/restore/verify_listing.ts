@@ -1,8 +1,8 @@
 /**
  * Verify's walk of the backup root, kept small: each name it lists is looked up in the
  * state's storage index (the catalog), and only what no copy is recorded at ("strays") is
- * kept, with a bit per copy listed. Folders that cannot be listed are named, not fatal: a
- * backup disk's `lost+found` (readable by root only) is passed over. Reads only.
+ * kept, with a bit per copy listed. Folders that cannot be listed are named, not fatal; a
+ * backup disk's own `lost+found` is passed over. Reads only.
  */
 import { join } from "node:path";
 import { lstatOrNone, nativePath } from "../engine/fsops.ts";
@@ -26,7 +26,7 @@ export interface Listing {
   unreadable: { file: string; error: string; kind: "folder" | "copy" }[];
 }
 
-/** A file system's own folder at its top, readable by root only: not the backup's. */
+/** A file system's own folder at its top (fsck puts what it finds there): not the backup's. */
 const LOST_AND_FOUND = "lost+found";
 
 export type EntryKind = "file" | "symlink" | "other";
@@ -66,10 +66,7 @@ export function listBackup(
             "read it",
         );
       }
-      // A disk's own lost+found is passed over, unless copies are recorded in it.
-      if (file !== LOST_AND_FOUND || catalog.storedBelow(file)) {
-        out.unreadable.push({ file, error: errorText(e), kind: "folder" });
-      }
+      out.unreadable.push({ file, error: errorText(e), kind: "folder" });
       return;
     }
     for (const e of entries) {
@@ -77,6 +74,9 @@ export function listBackup(
       if (rel === STATE_DIR) continue;
       if (prefix === logPrefix && e.isFile && isRunLogName(e.name)) continue;
       if (e.isDirectory) {
+        // A disk's own lost+found is passed over, readable or not (fsck's finds in it are
+        // not the backup's), unless copies are recorded in it.
+        if (rel === LOST_AND_FOUND && !catalog.storedBelow(rel)) continue;
         visit(join(dir, e.name), `${rel}/`);
         continue;
       }
