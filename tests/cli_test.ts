@@ -119,6 +119,9 @@ Deno.test("unknown commands and flags exit 2, named, with a did-you-mean", async
   assertUsage(await runCli(["history", ""]), /^Empty PATH for 'history'/);
   assertUsage(await runCli(["plan", "extra"]), /Unexpected argument 'extra' for 'plan'/);
   assertUsage(await runCli(["init", "a", "b"]), /more than one folder/);
+  // An option that means nothing to its command is refused, not ignored.
+  assertUsage(await runCli(["history", "a.txt", "-q"]), /^Unknown option '-q' for 'history'/);
+  assertUsage(await runCli(["init", "--json"]), /^Unknown option '--json' for 'init'/);
   assertUsage(
     await runCli(["verify", "--sample", "-1"]),
     /^Invalid value for '--sample' of 'verify': '-1' looks like an option: .*'--sample=-1'/,

@@ -23,8 +23,11 @@ export interface Parsed {
   positionals: string[];
 }
 
-/** Flags every command accepts. */
-const COMMON: FlagSpec = { boolean: ["help", "json", "quiet"], string: ["config"] };
+/**
+ * Flags every command accepts. `--json` and `--quiet` (`-q`) are each command's own, so
+ * that one given where it means nothing (`history -q`, `init --json`) is refused.
+ */
+const COMMON: FlagSpec = { boolean: ["help"], string: ["config"] };
 
 export function parseCommand(command: string, argv: string[], spec: FlagSpec): Parsed {
   const options: Record<
@@ -37,9 +40,8 @@ export function parseCommand(command: string, argv: string[], spec: FlagSpec): P
   for (const name of [...(COMMON.string ?? []), ...(spec.string ?? [])]) {
     options[name] = { type: "string", multiple: spec.multiple?.includes(name) ?? false };
   }
-  for (const [short, long] of Object.entries({ h: "help", q: "quiet", ...spec.short })) {
-    options[long].short = short;
-  }
+  const shorts = { h: "help", ...(options.quiet ? { q: "quiet" } : {}), ...spec.short };
+  for (const [short, long] of Object.entries(shorts)) options[long].short = short;
   let parsed;
   try {
     parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true, tokens: true });

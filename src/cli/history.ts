@@ -34,7 +34,7 @@ Examples:
   backup-tool history docs/report.odt --json | jq '.versions[] | select(.storedAt != null)'`;
 
 export function historyCommand(argv: string[]): Promise<number> {
-  const p = parseCommand("history", argv, {});
+  const p = parseCommand("history", argv, { boolean: ["json"] });
   if (flag(p, "help")) {
     say(HISTORY_HELP);
     return Promise.resolve(0);

@@ -33,7 +33,7 @@ Examples:
   backup-tool plan --json | jq '.actions[] | select(.type != "skip")'`;
 
 export async function planCommand(argv: string[]): Promise<number> {
-  const p = parseCommand("plan", argv, { boolean: ["rehash", "force"] });
+  const p = parseCommand("plan", argv, { boolean: ["json", "quiet", "rehash", "force"] });
   if (flag(p, "help")) {
     say(PLAN_HELP);
     return 0;

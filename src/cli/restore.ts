@@ -78,7 +78,7 @@ interface Request {
 
 export async function restoreCommand(argv: string[]): Promise<number> {
   const p = parseCommand("restore", argv, {
-    boolean: ["overwrite"],
+    boolean: ["json", "quiet", "overwrite"],
     string: ["to", "at", "version"],
   });
   if (flag(p, "help")) {

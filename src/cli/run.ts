@@ -39,7 +39,7 @@ Examples:
   backup-tool run --json | jq .counts`;
 
 export async function runCommand(argv: string[]): Promise<number> {
-  const p = parseCommand("run", argv, { boolean: ["rehash", "force"] });
+  const p = parseCommand("run", argv, { boolean: ["json", "quiet", "rehash", "force"] });
   if (flag(p, "help")) {
     say(RUN_HELP);
     return 0;

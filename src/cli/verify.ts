@@ -46,7 +46,10 @@ Examples:
   backup-tool verify --repair`;
 
 export async function verifyCommand(argv: string[]): Promise<number> {
-  const p = parseCommand("verify", argv, { string: ["sample"], boolean: ["repair"] });
+  const p = parseCommand("verify", argv, {
+    string: ["sample"],
+    boolean: ["json", "quiet", "repair"],
+  });
   if (flag(p, "help")) {
     say(VERIFY_HELP);
     return 0;

@@ -33,7 +33,7 @@ Examples:
   deno task watch`;
 
 export async function watchCommand(argv: string[]): Promise<number> {
-  const p = parseCommand("watch", argv, {});
+  const p = parseCommand("watch", argv, { boolean: ["json", "quiet"] });
   if (flag(p, "help")) {
     say(WATCH_HELP);
     return 0;
