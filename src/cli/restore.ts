@@ -102,15 +102,9 @@ export async function restoreCommand(argv: string[]): Promise<number> {
     const json = flag(p, "json");
     const quiet = flag(p, "quiet") || json;
     const unfinished = unfinishedWork(store.pendingIntents());
-    // A run cut short after a commit matters to the latest state and to moments since.
-    const cut = req.version === undefined ? store.interruptedRun() : undefined;
-    const mixed = cut !== undefined && (req.at === undefined || req.at > cut.startedAt);
-    const warning = unfinishedWarning(
-      unfinished,
-      "restores",
-      runningNow(config),
-      mixed ? cut : undefined,
-    );
+    // Runs cut short after a commit, as of the moment restored (a version is itself).
+    const cut = req.version === undefined ? store.cutRuns(req.at) : undefined;
+    const warning = unfinishedWarning(unfinished, "restores", runningNow(config), cut, req.at);
     if (warning) console.error(warning);
     const tally = new RestoreTally(json);
     const stop = stopGracefully(

@@ -22,6 +22,7 @@ import { assignPrefixes } from "./layout.ts";
 import { exists, isMissing, removeQuietly } from "./fsops.ts";
 import { diskFullError, errorText, PreflightError } from "./errors.ts";
 import { diskFullAt } from "./reserve.ts";
+import { LogError } from "../log/runlog.ts";
 
 export interface RunSummary extends PassResult {
   runId: number;
@@ -195,7 +196,6 @@ function runFailure(session: Session, e: unknown): Error {
       }
     }
   } catch { /* the failure itself is what to report */ }
-  const logProblem = message.startsWith("Cannot write the log");
-  if (logProblem || !diskFullAt(message, session.tmpDir)) return e as Error;
+  if (e instanceof LogError || !diskFullAt(message, session.tmpDir)) return e as Error;
   return diskFullError(session.root, message);
 }

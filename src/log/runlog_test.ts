@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { compareRunLogNames, oneLine, RunLog } from "./runlog.ts";
+import { compareRunLogNames, LogError, oneLine, RunLog } from "./runlog.ts";
 
 Deno.test("RunLog.rollOver: past the size, the log goes on in a new file, each naming the other, old ones rotated", () => {
   const dir = Deno.makeTempDirSync({ prefix: "runlog_test_" });
@@ -71,4 +71,18 @@ Deno.test("RunLog.sync: what is buffered is written out before a commit, and sta
   } finally {
     Deno.removeSync(dir, { recursive: true });
   }
+});
+
+Deno.test("LogError: a log that cannot be written or flushed is said as the log's problem, with its remedy", () => {
+  const full = new LogError(
+    "Cannot flush the log '/l/x.log' to disk",
+    new Error("No space left on device (os error 28)"),
+  );
+  assert.equal(
+    full.message,
+    "Cannot flush the log '/l/x.log' to disk: No space left on device (os error 28): its disk " +
+      "is full: free space there, or set log_dir to a folder on another disk",
+  );
+  const failing = new LogError("Cannot write the log '/l/x.log'", new Error("Input/output error"));
+  assert.match(failing.message, /: check that disk, or set log_dir to a folder on another disk$/);
 });

@@ -9,7 +9,7 @@
  * Pure: from the journaled actions; nothing is read from disk or written.
  */
 import type { Action } from "../engine/types.ts";
-import type { InterruptedRun } from "../state/queries.ts";
+import type { CutRun, CutRuns } from "../state/queries.ts";
 
 export interface Unfinished {
   /** Actions journaled and never committed. */
@@ -102,16 +102,17 @@ export function prunedNow(
 
 /**
  * The warning for read-only commands when a run was interrupted: before a commit (`work`:
- * what it journaled), or after one, its work recorded in part (`cut`, told only to a
- * restore of the latest state or of a moment since that run began, which mixes its files
- * with the run before it).
+ * what it journaled), or after one, its work recorded in part (`cut`: such runs since the
+ * last that finished, as of the moment restored, `at`, or now), which mixes their files
+ * with older ones.
  */
 export function unfinishedWarning(
   work: Unfinished,
   doing: "restores" | "checks" | "shows",
   /** Who holds the backup root's lock now, if a live process does (lock.ts `currentHolder`). */
   running?: string,
-  cut?: InterruptedRun,
+  cut?: CutRuns,
+  at?: number,
 ): string | undefined {
   const again = { restores: "restore", checks: "verify", shows: "look" }[doing];
   if (running !== undefined) {
@@ -119,23 +120,34 @@ export function unfinishedWarning(
       `commit, and copies it moves meanwhile can look missing or changed; ${again} again ` +
       "once it is done";
   }
-  const before = cut === undefined ? "" : `; restore with --at ${iso(cut)} for the backup as ` +
-    "it was before that run";
+  const before = cut === undefined || cut.noneFinished
+    ? ""
+    : `; restore with --at ${iso(cut.earliest)} for the backup as the last finished run left it`;
+  const [runs, they] = cut !== undefined && cut.count > 1 ? ["runs", "they"] : ["run", "it"];
+  const mix = `as the unfinished ${runs} backed it up where ${they} got to it, as the last ` +
+    "finished run left it elsewhere";
   if (work.actions > 0) {
     const asOf = cut === undefined
       ? "as of the run before it"
-      : "as its last commit left it (part of that run's work, the rest as of the run before it)";
+      : `as its last commit left it (each file ${mix})`;
     return `WARNING: the last run was interrupted before it recorded ${work.actions} ` +
       `action(s): this ${doing} the backup ${asOf}, with the copies it moved where it moved ` +
       "them; run 'verify --repair' (it needs no source folder) or the next run to finish " +
       `it, then ${again} again to include what it backed up${before}`;
   }
   if (cut === undefined) return undefined;
-  return `WARNING: run ${cut.id} (started ${iso(cut)}) was interrupted after it recorded part ` +
-    `of its work: this ${doing} each file as last recorded, some as that run backed them up ` +
-    `and the rest as of the run before it${before}; the next run finishes the backup`;
+  const which = `run ${cut.last.id} (started ${iso(cut.last)})` +
+    (cut.count > 1 ? `, and ${cut.count - 1} run(s) before it,` : "");
+  const then = at === undefined ? "" : ` as of ${new Date(at).toISOString()}`;
+  const next = at === undefined ? "; the next run finishes the backup" : "";
+  if (cut.noneFinished) {
+    return `WARNING: ${which} did not finish, after it recorded part of its work, and no run ` +
+      `had finished before it: this ${doing} only the files backed up so far${then}${next}`;
+  }
+  return `WARNING: ${which} did not finish, after it recorded part of its work: this ` +
+    `${doing} each file as last recorded${then}, ${mix}${before}${next}`;
 }
 
-function iso(cut: InterruptedRun): string {
-  return new Date(cut.startedAt).toISOString();
+function iso(run: CutRun): string {
+  return new Date(run.startedAt).toISOString();
 }

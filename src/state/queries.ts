@@ -249,31 +249,63 @@ export function orphanedDigests(db: StateDb): Digest[] {
   return (rows as Row[]).map((r) => ({ hash: r.hash as string, algo: r.algo as string }));
 }
 
-/** A `run` that never finished (killed, or its machine lost power) but recorded some work. */
-export interface InterruptedRun {
+/**
+ * A session's status once it committed part of its work (set in the commit's transaction),
+ * until it ends; one that ends short (stopped, failed) gets AFTER_COMMIT after its status.
+ */
+export const COMMITTED = "committed";
+export const AFTER_COMMIT = " after commit";
+
+/** A `run` that did not finish (killed, stopped, failed) after recording part of its work. */
+export interface CutRun {
   id: number;
   startedAt: number;
 }
 
-/**
- * The last session, if it was a `run` that did not finish and whose commits recorded some
- * of its work (a run commits every few thousand actions): the backup's latest state then
- * mixes its files with the run before it. What a run records carries its id (a new copy) or
- * a time recorded after its start (an old copy's `valid_to`, `pruned_at`): recorded times
- * never go back. The copies are read only in that case.
- * A watch session is left out: it records file by file for as long as it runs.
- */
-export function interruptedRun(db: StateDb): InterruptedRun | undefined {
-  const last = db.q(
-    "SELECT id, command, started_at, finished_at FROM runs ORDER BY id DESC LIMIT 1",
-  ).get() as Row | undefined;
-  if (last === undefined || last.finished_at !== null || last.command !== "run") return undefined;
-  const [id, t] = [last.id as number, last.started_at as number];
-  const recorded = db.q(
-    "SELECT 1 FROM copies WHERE run_id = ? OR valid_to >= ? OR pruned_at >= ? LIMIT 1",
-  ).get(id, t, t);
-  return recorded === undefined ? undefined : { id, startedAt: t };
+/** The runs cut short since the last one that finished (none, or not all of the sources). */
+export interface CutRuns {
+  /** The newest cut run. */
+  last: CutRun;
+  /** The oldest cut run since the last finished one: the backup before it is whole. */
+  earliest: CutRun;
+  count: number;
+  /** No run ever finished: no moment holds a whole backup. */
+  noneFinished: boolean;
 }
+
+/**
+ * The `run`s that did not finish after recording part of their work, since the last that
+ * finished (as of `at`, or now): the backup's state then holds their files beside older
+ * ones. Sessions
+ * that recorded nothing, and `verify --repair`, are passed over; a watch session ends the
+ * look (it records file by file for as long as it runs). Reads the runs table from its end:
+ * a row or a few.
+ */
+export function cutRuns(db: StateDb, at = Number.MAX_SAFE_INTEGER): CutRuns | undefined {
+  const cut: CutRun[] = [];
+  let finished = false;
+  // What a run records carries times after its start: as of `at`, the runs begun before it.
+  // A thousand sessions back at most: a finished run or a watch session comes long before.
+  const rows = db.q(
+    `SELECT id, command, started_at, status FROM runs WHERE started_at < ?
+     ORDER BY id DESC LIMIT 1000`,
+  ).all(at) as Row[];
+  for (const r of rows) {
+    if (r.command === "watch" || (r.command === "run" && FINISHED.has(r.status as string))) {
+      finished = true;
+      break;
+    }
+    const status = r.status as string;
+    if (r.command === "run" && (status === COMMITTED || status.endsWith(AFTER_COMMIT))) {
+      cut.push({ id: r.id as number, startedAt: r.started_at as number });
+    }
+  }
+  if (cut.length === 0) return undefined;
+  return { last: cut[0], earliest: cut.at(-1)!, count: cut.length, noneFinished: !finished };
+}
+
+/** How a run that went through all of its sources ends (`partial`: some files failed). */
+const FINISHED = new Set(["ok", "partial"]);
 
 // --- the intents journal ---
 

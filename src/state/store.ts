@@ -16,6 +16,7 @@ import { StateDb } from "./connection.ts";
 import { errorText, isDiskFull } from "../engine/errors.ts";
 import type { DigestHolders } from "./digest_filter.ts";
 import * as read from "./queries.ts";
+import { AFTER_COMMIT, COMMITTED } from "./queries.ts";
 import { type BatchContext, BatchRecorder } from "./record.ts";
 import type { StoredCopy } from "./rows.ts";
 
@@ -128,8 +129,13 @@ export class StateStore {
   }
 
   finishRun(id: number, status: string, summary: unknown, now: number): void {
-    this.#db.q("UPDATE runs SET finished_at = ?, status = ?, summary = ? WHERE id = ?")
-      .run(now, status, JSON.stringify(summary), id);
+    // A session that ends short of its end (stopped, failed) after a commit keeps saying so.
+    this.#db.q(
+      `UPDATE runs SET finished_at = ?1, summary = ?3, status = CASE
+         WHEN status = '${COMMITTED}' AND ?2 NOT IN ('ok', 'partial') THEN ?2 || '${AFTER_COMMIT}'
+         ELSE ?2 END
+       WHERE id = ?4`,
+    ).run(now, status, JSON.stringify(summary), id);
   }
 
   // --- tracked files and the planner's view ---
@@ -213,9 +219,12 @@ export class StateStore {
     return read.pendingIntents(this.#db);
   }
 
-  /** The last session, if it was a run cut short after recording part of its work. */
-  interruptedRun(): read.InterruptedRun | undefined {
-    return read.interruptedRun(this.#db);
+  /**
+   * The runs cut short after recording part of their work, since the last that finished
+   * (as of `at`, or now).
+   */
+  cutRuns(at?: number): read.CutRuns | undefined {
+    return read.cutRuns(this.#db, at);
   }
 
   /** Records the results of one or more batches and drops their intents, in one transaction. */
@@ -224,6 +233,12 @@ export class StateStore {
       this.#db.tx(() => {
         for (const a of actions) this.#recorder.record(a, ctx);
         for (const id of intentIds) this.#db.q("DELETE FROM intents WHERE id = ?").run(id);
+        // In the same transaction: a session cut short later is known to have recorded
+        // part of its work (see `interruptedRuns`).
+        if (actions.length > 0) {
+          this.#db.q(`UPDATE runs SET status = '${COMMITTED}' WHERE id = ? AND status = 'running'`)
+            .run(ctx.runId);
+        }
       })
     );
   }

@@ -81,7 +81,9 @@ Deno.test("after a crash mid-batch, restore and verify read the copies it moved,
   const latest = join(fx.dir, "latest");
   const again = await cli(["restore", "--to", latest]);
   assert.equal(again.code, 0, again.stderr);
-  assert.equal(again.stderr, "");
+  // The batch is recorded now, but the run never went on past it: said, with the moment
+  // before it (here the batch was the whole run, so nothing older is mixed in).
+  assert.match(again.stderr, /^WARNING: run 2 \(started \S+\) did not finish, after it recorded/);
   assert.deepEqual(readTree(latest), after);
 });
 
@@ -171,7 +173,7 @@ Deno.test("a run killed after a commit: restore says its files are mixed with th
   const restore = await cli(["restore", "--to", latest]);
   assert.equal(restore.code, 0, `${restore.stdout}\n${restore.stderr}`);
   const warned =
-    /^WARNING: run 2 \(started (\S+)\) was interrupted after it recorded part of its work: this restores each file as last recorded, .*restore with --at (\S+) for the backup as it was before that run/m
+    /^WARNING: run 2 \(started (\S+)\) did not finish, after it recorded part of its work: this restores each file as last recorded, .*restore with --at (\S+) for the backup as the last finished run left it/m
       .exec(restore.stderr);
   assert.ok(warned, restore.stderr);
   const restored = Object.values(readTree(latest));
@@ -186,9 +188,28 @@ Deno.test("a run killed after a commit: restore says its files are mixed with th
   const version = await cli(["restore", "f0000.txt", "--version", "1", "--to", join(fx.dir, "v")]);
   assert.doesNotMatch(version.stderr, /WARNING/, "a version asked for by number is not mixed");
 
+  // verify --repair finishes no run; another run cut short after its commit: the moment
+  // given is still the one before the first of them.
+  assert.equal((await cli(["verify", "--repair"])).code, 0);
+  assert.match((await cli(["restore", "--to", join(fx.dir, "l2")])).stderr, /^WARNING: run 2 /m);
+  const second = await cli(["run"], { BACKUP_TOOL_FAULT: "committed:1" });
+  assert.equal(second.code, 137, second.stderr);
+  const twice = await cli(["restore", "--to", join(fx.dir, "l3")]);
+  assert.match(twice.stderr, /^WARNING: run 4 \(started \S+\), and 1 run\(s\) before it, did not/m);
+  assert.ok(twice.stderr.includes(`restore with --at ${warned[2]} for`), twice.stderr);
+  const meanwhile = new Date().toISOString();
+
   assert.equal((await cli(["run"])).code, 0, "the next run finishes the backup");
   const after = join(fx.dir, "after");
   const again = await cli(["restore", "--to", after]);
   assert.equal(again.stderr, "");
   assert.deepEqual(readTree(after), tree("new"));
+  // A moment before it, after the cut runs, still restores their mix: said as such.
+  const then = await cli(["restore", "--at", meanwhile, "--to", join(fx.dir, "then")]);
+  assert.match(
+    then.stderr,
+    /^WARNING: run 4 .* as last recorded as of \S+, as the unfinished runs/m,
+  );
+  assert.ok(then.stderr.includes(`--at ${warned[2]} for`), then.stderr);
+  assert.doesNotMatch(then.stderr, /the next run finishes/);
 });

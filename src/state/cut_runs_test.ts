@@ -1,0 +1,88 @@
+/**
+ * Which runs the latest state holds unfinished work of (`cutRuns`): a run that did not
+ * finish (killed, stopped by a signal, failed) after one of its commits, since the last run
+ * that finished. Real SQLite databases in temporary folders, sessions recorded as the
+ * engine records them: begun, committed batch by batch, finished with a status.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { StateStore } from "./store.ts";
+import type { Action } from "../engine/types.ts";
+
+const SOURCES = [{ name: "src", path: "/data/src" }];
+let clock = 1_000;
+
+/** One session: begun, `commits` batches committed, then ended with `status` (or killed). */
+function session(
+  store: StateStore,
+  command: string,
+  commits: number,
+  status?: string,
+): { id: number; startedAt: number } {
+  const startedAt = ++clock;
+  const { runId } = store.beginRun(command, SOURCES, startedAt);
+  for (let i = 0; i < commits; i++) {
+    const action: Action = { type: "exclude", path: `src/f${runId}-${i}`, storedAt: "x" };
+    store.commitBatch([action], { runId, time: ++clock, trustBefore: 0 });
+  }
+  if (status !== undefined) store.finishRun(runId, status, {}, ++clock);
+  return { id: runId, startedAt };
+}
+
+function withStore(fn: (store: StateStore) => void): void {
+  const dir = Deno.makeTempDirSync({ prefix: "bt-cut-" });
+  const store = StateStore.open(join(dir, "state.db"));
+  try {
+    fn(store);
+  } finally {
+    store.close();
+    Deno.removeSync(dir, { recursive: true });
+  }
+}
+
+Deno.test("cutRuns: none after runs that finished, or were cut before any commit", () =>
+  withStore((store) => {
+    session(store, "run", 2, "ok");
+    assert.equal(store.cutRuns(), undefined);
+    session(store, "run", 1, "partial"); // some files failed: it went through everything
+    session(store, "run", 0); // killed during its walk: recorded nothing
+    session(store, "run", 0, "stopped");
+    assert.equal(store.cutRuns(), undefined);
+  }));
+
+Deno.test("cutRuns: killed, stopped or failed after a commit, back to the last finished run", () =>
+  withStore((store) => {
+    session(store, "run", 3, "ok");
+    const killed = session(store, "run", 1);
+    assert.deepEqual(store.cutRuns(), {
+      last: killed,
+      earliest: killed,
+      count: 1,
+      noneFinished: false,
+    });
+    session(store, "verify", 1, "ok"); // verify --repair finished its journal only
+    session(store, "run", 0); // and the next run killed before recording anything
+    session(store, "run", 2, "stopped");
+    const failed = session(store, "run", 1, "failed");
+    assert.deepEqual(store.cutRuns(), {
+      last: failed,
+      earliest: killed,
+      count: 3,
+      noneFinished: false,
+    });
+    session(store, "run", 1, "ok");
+    assert.equal(store.cutRuns(), undefined, "a run that finished makes the backup whole");
+  }));
+
+Deno.test("cutRuns: a first backup cut short has no finished run to go back to; a watch ends the look", () =>
+  withStore((store) => {
+    const first = session(store, "run", 1);
+    assert.deepEqual(store.cutRuns(), {
+      last: first,
+      earliest: first,
+      count: 1,
+      noneFinished: true,
+    });
+    session(store, "watch", 4); // killed too: it records file by file, no run to finish
+    assert.equal(store.cutRuns(), undefined);
+  }));
