@@ -666,3 +666,38 @@ Deno.test("watch: with one source of two gone (a disk unmounted), the other is s
   await backedUp(fx.backup, "_sources/one/new.txt", "new\n");
   assert.equal((await w.stop()).code, 0);
 });
+
+Deno.test("watch: its one source moved away is planned around, nothing archived, and followed again once back", async () => {
+  using fx = makeFixture({ "a.txt": "a\n", "b.txt": "b\n" }, {
+    ...WATCH,
+    safety: { max_delete_percent: 100 }, // the guard would not stop deletions here
+  });
+  await using w = new WatchProcess(fx);
+  await w.ready();
+  const away = join(fx.dir, "source.away");
+  Deno.renameSync(fx.source, away);
+  await poll("the missing source to be said", () => w.stderr.includes("it is missing (moved"));
+  assert.ok(!existsNow(join(fx.backup, "_deleted")), "a source moved away is not a deletion");
+  assert.doesNotMatch(w.stderr, /DELETE GUARD|--force/);
+  Deno.renameSync(away, fx.source);
+  writeTree(fx.source, { "c.txt": "c\n" });
+  await backedUp(fx.backup, "c.txt", "c\n");
+  const exit = await w.stop();
+  assert.equal(exit.code, 0, exit.stderr);
+  assert.ok(!existsNow(join(fx.backup, "_deleted")), "nothing archived on its return either");
+  assert.ok(!fx.logLines().some((l) => l.includes("ARCHIVE DELETE")));
+});
+
+Deno.test("watch: a file in log_dir named as a run log but not one is backed up as it changes", async () => {
+  using fx = makeFixture({ "notes.txt": "n\n" }, { ...WATCH, log_dir: "./source/logs" });
+  await using w = new WatchProcess(fx);
+  await backedUp(fx.backup, "notes.txt", "n\n"); // the first pass (its log is not fx's)
+  // Another job's file, or a user's, of such a name: run backs it up, and so must watch.
+  const name = "2021-01-01T00-00-00.000Z-notes.log";
+  writeTree(join(fx.source, "logs"), { [name]: "not a run log\n" });
+  await backedUp(fx.backup, `logs/${name}`, "not a run log\n");
+  // Its own log, written all along, is still never backed up.
+  assert.equal((await w.stop()).code, 0);
+  const stored = listFiles(join(fx.backup, "logs"));
+  assert.deepEqual(stored, [name]);
+});

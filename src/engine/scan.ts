@@ -213,10 +213,21 @@ type Start = [abs: string, rel: string, folder: StatResult | undefined];
 function startsOf(w: Walk): Start[] {
   const { source, opts } = w;
   if (!opts.scope) return [[source.path, "", undefined]];
+  const scoped = opts.scope.get(source.name) ?? [];
+  if (scoped.length === 0) return [];
+  try {
+    Deno.statSync(source.path);
+  } catch (e) {
+    // Nothing scoped in it is gone: the source itself is (moved away, unmounted).
+    if (isGone(e)) {
+      sourceMissing(w, source.path);
+      return [];
+    }
+  }
   const starts: Start[] = [];
   const listings = new Map<string, Set<string>>();
   const rootReal = realPathOrNone(source.path);
-  for (const abs of opts.scope.get(source.name) ?? []) {
+  for (const abs of scoped) {
     if (opts.skipDirs.some((d) => abs === d || isInside(abs, d))) continue;
     if (isOwnFile(w, dirname(abs), basename(abs))) continue;
     const rel = relPath(source.path, abs);
@@ -399,6 +410,26 @@ function childPath(dir: string, name: string): string {
   return dir.endsWith(sep) ? dir + name : dir + sep + name;
 }
 
+function isGone(e: unknown): boolean {
+  return e instanceof Deno.errors.NotFound || e instanceof Deno.errors.NotADirectory;
+}
+
+/**
+ * A source folder missing at a pass of a watch (`run` refuses to start without it): moved
+ * away, or its disk unmounted. Its files are kept as they are, never taken for deleted (as
+ * everything in it was, or held back by the deletion guard with advice to --force), and
+ * the watch follows it again once it is back (`unlistedFolder`).
+ */
+function sourceMissing(w: Walk, abs: string): void {
+  w.unreadable.push(w.source.name);
+  w.opts.onProblem?.({
+    path: w.source.name,
+    message: `Cannot read source '${abs}': it is missing (moved away, or its disk ` +
+      "unmounted): its files are kept as they are, and followed again once it is back",
+    unlistedFolder: abs,
+  });
+}
+
 /**
  * A folder's children in code point order, folders keyed as `name/` (so the walk yields
  * full paths in order). Keys are sorted by the engine's default string sort, without a
@@ -415,14 +446,17 @@ function listSorted(
     keys = w.folders.listKeys(abs, expect);
   } catch (e) {
     const path = logical(w.source, rel);
+    if (rel === "" && isGone(e)) {
+      sourceMissing(w, abs);
+      return [];
+    }
     w.unreadable.push(path);
     if (reportedBefore(w, rel)) return [];
     const badName = undecodable(e, rel);
     w.opts.onProblem?.({
       path,
       message: `Cannot list folder '${abs}': ${badName ? NOT_UTF8 : errorText(e)}`,
-      vanished: !badName &&
-        (e instanceof Deno.errors.NotFound || e instanceof Deno.errors.NotADirectory),
+      vanished: !badName && isGone(e),
       unlistedFolder: abs,
     });
     return [];

@@ -1,8 +1,8 @@
 /**
- * From event paths to a pass scope, pure: an event path is kept when it lies inside a
- * source, outside the backup root (so a backup root inside a source never backs itself
- * up), is not one of the tool's own run logs, and is not excluded by the config's
- * patterns. The kept paths are grouped per source, and a path below another kept path is
+ * From event paths to a pass scope, pure but for the run-log test it is given: an event
+ * path is kept when it lies inside a source, outside the backup root (so a backup root
+ * inside a source never backs itself up), is not one of the tool's own run logs, and is
+ * not excluded by the config's patterns. The kept paths are grouped per source, and a path below another kept path is
  * dropped, since the pass walks a scoped folder whole and must not see an entry twice. Whether a path is a folder, a
  * file or gone is left to the pass, which stats each scoped path when it runs.
  */
@@ -30,9 +30,14 @@ export interface PathFilter {
   (path: string): boolean;
 }
 
-/** The test an event path must pass to be applied: see the module comment. */
+/**
+ * The test an event path must pass to be applied: see the module comment. `isRunLog` says
+ * whether a file in log_dir named as a run log is one (the session's own, or one whose
+ * first line says so): another job's file of such a name, or a user's, is backed up.
+ */
 export function eventFilter(
   config: Pick<Config, "sources" | "backupRoot" | "logDir" | "exclude">,
+  isRunLog: (path: string) => boolean,
   sep = nativeSep,
 ): PathFilter {
   const matcher = createMatcher(config.exclude);
@@ -40,7 +45,8 @@ export function eventFilter(
     const source = sourceOf(path, config.sources, sep);
     if (!source || isWithin(path, config.backupRoot, sep)) return false;
     const cut = path.lastIndexOf(sep);
-    if (path.slice(0, cut) === config.logDir && isRunLogName(path.slice(cut + 1))) return false;
+    const inLogDir = path.slice(0, cut) === config.logDir;
+    if (inLogDir && isRunLogName(path.slice(cut + 1)) && isRunLog(path)) return false;
     if (path === source.path) return true;
     const rel = path.slice(source.path.length).split(sep).filter((p) => p !== "").join("/");
     // Whether it is a folder is not known here (it may be gone): kept if either is.

@@ -19,6 +19,7 @@ import { type Counts, emptyCounts, type PassResult } from "../engine/pass_types.
 import { recoverInterrupted } from "../engine/recover.ts";
 import { openSession, type Session } from "../engine/session.ts";
 import type { DeletionWindow } from "../engine/vanished.ts";
+import { isRunLogFile } from "../log/runlog.ts";
 import { type EventFollower, followEvents } from "./events.ts";
 import type { Coverage } from "./coverage.ts";
 import { countFolders, readWatchLimit, watchLimitWarning } from "./limits.ts";
@@ -78,8 +79,9 @@ export interface WatchHandle {
 }
 
 export async function startWatch(config: Config, opts: WatchOptions = {}): Promise<WatchHandle> {
-  const keep = eventFilter(config);
   const session = await openSession(config, "watch");
+  // The session's own log (written all along) by its path; any other by its first line.
+  const keep = eventFilter(config, (p) => p === session.log.path || isRunLogFile(p));
   return new WatchSession(session, keep, opts).handle();
 }
 
