@@ -701,3 +701,38 @@ Deno.test("watch: a file in log_dir named as a run log but not one is backed up 
   const stored = listFiles(join(fx.backup, "logs"));
   assert.deepEqual(stored, [name]);
 });
+
+Deno.test("watch: stopped during its first pass, it says so, and the next run backs up the rest", async () => {
+  const tree: Record<string, string> = {};
+  for (let d = 0; d < 40; d++) {
+    for (let i = 0; i < 50; i++) tree[`d${d}/f${i}.txt`] = `${d} ${i}\n`;
+  }
+  using fx = makeFixture(tree, WATCH);
+  const marker = join(fx.dir, "paused");
+  // Held as the first pass enters its third folder, so the signal comes in the pass.
+  await using w = new WatchProcess(fx, [], { BACKUP_TOOL_PAUSE: `folder:3:${marker}` });
+  await poll("the first pass to be held", () => existsNow(marker));
+  const stopping = w.stop("SIGINT");
+  Deno.removeSync(marker);
+  const exit = await stopping;
+  assert.equal(exit.code, 0, exit.stderr);
+  assert.match(exit.stdout, /full pass \(start\): .*; stopped before it finished: what it did not/);
+  const log = fx.lastLog();
+  assert.ok(log.some((l) => l.startsWith("FIRST PASS stopped before it finished")), log.join("\n"));
+  assert.ok(!log.some((l) => l.startsWith("Watch started")), "it never followed anything");
+  assert.ok(listFiles(fx.backup).filter((p) => p.endsWith(".txt")).length < 2000);
+  assert.equal((await fx.cli("run")).code, 0);
+  assert.equal(listFiles(fx.backup).filter((p) => p.endsWith(".txt")).length, 2000);
+});
+
+Deno.test("watch: a config edited while it runs is said to need a restart, not silently ignored", async () => {
+  using fx = makeFixture({ "a.txt": "a\n" }, WATCH);
+  await using w = new WatchProcess(fx);
+  await w.ready();
+  const config = JSON.parse(Deno.readTextFileSync(fx.config));
+  Deno.writeTextFileSync(fx.config, JSON.stringify({ ...config, exclude: ["*.log"] }));
+  writeTree(fx.source, { "x.log": "x\n" });
+  await poll("the warning", () => w.stderr.includes("changed since this watch started"));
+  assert.equal((await w.stop()).code, 0);
+  assert.ok(fx.logLines().some((l) => l.startsWith("WARNING: The config '")));
+});

@@ -7,7 +7,7 @@ import { oneLine } from "../log/runlog.ts";
 import { findConfigFile, loadConfig } from "../config/config.ts";
 import type { Counts } from "../engine/pass_types.ts";
 import { listenForStop, signalExitCode } from "../watch/signals.ts";
-import { type BatchReport, startWatch, type WatchHandle } from "../watch/watch.ts";
+import { type BatchReport, startWatch, STOPPED_FIRST, type WatchHandle } from "../watch/watch.ts";
 import { flag, parseCommand, str, UsageError } from "./args.ts";
 import { say } from "./stdout.ts";
 
@@ -17,9 +17,10 @@ Backs up every source once, then keeps following changes: new, modified, deleted
 renamed files are backed up once they have been quiet for watch.debounce_ms, in the same
 way as 'run'. Everything is rescanned every watch.rescan_interval seconds (0: never) and
 whenever the system reports that events were lost. The backup root stays locked while the
-watch runs. Ctrl-C (SIGINT) or SIGTERM stops it cleanly (exit 0) once the pass in
-progress ends; a second signal stops it at once (exit 130; the next run completes the
-interrupted batch).
+watch runs. The config is read once, at start: after editing it, stop the watch and
+start it again (a change is warned about at the next pass). Ctrl-C (SIGINT) or SIGTERM
+stops it cleanly (exit 0) once the batch in progress ends; a second signal, a moment
+later, stops it at once (exit 130; the next run completes the interrupted batch).
 
 Options:
   --config FILE  Config file (default ./config.jsonc, then ./config.json)
@@ -113,7 +114,10 @@ function report(b: BatchReport, out: Output): void {
   } else if (!out.quiet) {
     const what = b.full ? `full pass (${b.full})` : "batch";
     const paths = b.full ? "" : ` (${b.paths} path${b.paths === 1 ? "" : "s"})`;
-    say(`${clock(b.time)} ${what}: ${countsText(b.result.counts)}${paths}`);
+    const cut = b.full === "start" && b.stopped
+      ? `; stopped before it finished: ${STOPPED_FIRST}`
+      : "";
+    say(`${clock(b.time)} ${what}: ${countsText(b.result.counts)}${paths}${cut}`);
   }
 }
 

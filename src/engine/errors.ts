@@ -37,3 +37,7 @@ export function diskFullError(root: string, message: string): Error {
       "then run again; every copy stored before is intact",
   );
 }
+
+/** What becomes of a file that could not be read as one state: said after its failure. */
+export const RETRIED =
+  "it will be retried on the next pass (the next run, or a watch's next batch)";

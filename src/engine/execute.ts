@@ -27,7 +27,7 @@ import { removeCopy, updateCopyMeta } from "./copy_in_place.ts";
 import { STATE_DIR, TMP_DIR } from "./layout.ts";
 import { loadDigests } from "./digest.ts";
 import { faultPoint } from "./fault.ts";
-import { errorText } from "./errors.ts";
+import { errorText, RETRIED } from "./errors.ts";
 import type { Action, NewContent, Refresh } from "./types.ts";
 
 export interface ActionFailure {
@@ -225,8 +225,9 @@ async function copyAgain(root: string, r: Refresh, to = r.storedAt): Promise<voi
     await loadDigests();
     const staged = stageEntry(r.entry, r.digest.algo, new Uint8Array(READ_BUFFER_BYTES), tmp);
     if (staged.hash !== r.digest.hash) {
-      const retry = "it will be retried on the next run";
-      throw new Error(`Cannot copy '${r.entry.abs}' again: it changed since it was read: ${retry}`);
+      throw new Error(
+        `Cannot copy '${r.entry.abs}' again: it changed since it was read: ${RETRIED}`,
+      );
     }
     if (r.entry.kind === "file") await syncFiles([tmp]); // a symlink has no data to flush
     if (!(await placeStaged(tmp, nativePath(root, to)))) {

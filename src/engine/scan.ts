@@ -244,7 +244,8 @@ function startsOf(w: Walk): Start[] {
     if (!before || !real()) {
       const path = logical(source, rel);
       w.unreadable.push(path);
-      const why = "a folder on the way was replaced by a symlink while being walked";
+      const why =
+        "a folder on the way was renamed, removed or replaced by a symlink while being walked";
       opts.onProblem?.({ path, message: `Cannot read '${abs}': ${why}` });
       continue;
     }

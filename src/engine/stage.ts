@@ -20,6 +20,7 @@ import { statFields, type StatResult } from "./folders.ts";
 import { openSource, type SourceFile } from "./source_file.ts";
 import { makeFile } from "./own_file.ts";
 import { pausePoint } from "./fault.ts";
+import { RETRIED } from "./errors.ts";
 import { needsOwner, type OwnedMeta, ownFile } from "./owner.ts";
 
 /** 1 MiB reads: node:crypto SHA-256 reaches about 1.1 GB/s from 1 MiB up (measured here). */
@@ -46,7 +47,7 @@ export function stageEntry(entry: ScanEntry, algo: string, buf: Uint8Array, tmp?
     if (tmp) removeQuietly(tmp);
     if (attempt >= READ_ATTEMPTS) {
       throw new FileChangedError(
-        `Cannot back up '${entry.abs}': it kept changing while being read: it will be retried on the next run`,
+        `Cannot back up '${entry.abs}': it kept changing while being read: ${RETRIED}`,
       );
     }
     entry = restat(entry);
@@ -275,6 +276,6 @@ function restat(entry: ScanEntry): ScanEntry {
   }
   throw new FileChangedError(
     `Cannot back up '${entry.abs}': it was replaced through a symlink or by another kind of ` +
-      "entry while being read: it will be retried on the next run",
+      `entry while being read: ${RETRIED}`,
   );
 }

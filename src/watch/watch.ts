@@ -24,6 +24,7 @@ import { type EventFollower, followEvents } from "./events.ts";
 import type { Coverage } from "./coverage.ts";
 import { countFolders, readWatchLimit, watchLimitWarning } from "./limits.ts";
 import { checkRoots, type RootCheck } from "./roots.ts";
+import { configChangeNotice } from "./config_change.ts";
 import { type Job, Scheduler } from "./scheduler.ts";
 import { eventFilter, type PathFilter, toScope } from "./scope.ts";
 
@@ -49,7 +50,12 @@ export interface BatchReport {
   /** Event paths applied (before nested ones were merged); 0 for a full pass. */
   paths: number;
   result: PassResult;
+  /** The session was being stopped: the pass ended after its batch in progress. */
+  stopped: boolean;
 }
+
+/** What a first pass stopped by a signal leaves (said in the log and on stdout). */
+export const STOPPED_FIRST = "what it did not reach is backed up by the next session or run";
 
 export interface WatchOptions {
   onBatch?(report: BatchReport): void;
@@ -111,6 +117,8 @@ class WatchSession {
   readonly #heldSaid = new Set<string>();
   /** Paths named by a close after writing, until a pass reads them (see `#onEvent`). */
   readonly #closedAfterWrite = new Set<string>();
+  /** The warning, once per change, that the config changed since the session began. */
+  readonly #configChanged: () => string | undefined;
 
   constructor(session: Session, keep: PathFilter, opts: WatchOptions) {
     this.#session = session;
@@ -118,6 +126,7 @@ class WatchSession {
     this.#opts = opts;
     const { watch } = session.config;
     this.#roots = new Set(session.config.sources.map((s) => s.path));
+    this.#configChanged = configChangeNotice(session.config.file);
     this.#scheduler = new Scheduler({
       debounceMs: watch.debounceMs,
       maxWaitMs: watch.debounceMs * MAX_WAIT_FACTOR,
@@ -237,6 +246,8 @@ class WatchSession {
           `The log file was removed: the log goes on in '${this.#session.log.path}'`,
         );
       }
+      const changed = this.#configChanged();
+      if (changed) this.#warn(changed);
       if (this.#failed) await this.#recover();
       // The watchers just opened for the first pass; before any later one, anew.
       if (job.kind === "full" && job.reason !== "start") await this.#follower.renew();
@@ -293,7 +304,8 @@ class WatchSession {
     for (const w of this.#session.recovered) this.#opts.onWarning?.(`${w.path}: ${w.message}`);
     if (this.#session.clockNote) this.#opts.onWarning?.(this.#session.clockNote);
     const names = this.#session.config.sources.map((s) => s.name).join(", ");
-    this.#session.log.line(`Watch started: following ${names}`);
+    // Stopped during its first pass, a session never followed anything: not said to.
+    if (!this.#abort.signal.aborted) this.#session.log.line(`Watch started: following ${names}`);
     this.#session.log.flush();
     this.#ready.resolve();
   }
@@ -352,6 +364,8 @@ async function applyJob(
     if (rescan) {
       const how = signal.aborted ? "stopped before it finished" : "done";
       session.log.line(`RESCAN ${how}: ${result.counts.skip} unchanged`);
+    } else if (job.kind === "full" && signal.aborted) {
+      session.log.line(`FIRST PASS stopped before it finished: ${STOPPED_FIRST}`);
     }
     totals.passes++;
     for (const [k, n] of Object.entries(result.counts)) totals.counts[k as keyof Counts] += n;
@@ -361,6 +375,7 @@ async function applyJob(
       full: job.kind === "full" ? job.reason : undefined,
       paths: job.kind === "paths" ? job.paths.length : 0,
       result,
+      stopped: signal.aborted,
     });
     return result;
   } finally {

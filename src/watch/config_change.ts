@@ -1,0 +1,29 @@
+/**
+ * A watch session reads its config once, at start. A change to the file afterwards (an
+ * exclude added, a source added, a typo) is not applied until the watch is started again,
+ * so it is said, once per change: otherwise a user who added an exclude would see the
+ * files it names backed up still, without a word. One stat of the config file before each
+ * pass; memory only, an interruption leaves nothing.
+ */
+
+/** Returns, before each pass, the warning to give if the config changed since last said. */
+export function configChangeNotice(file: string): () => string | undefined {
+  let said = fingerprint(file);
+  return () => {
+    const now = fingerprint(file);
+    if (now === said) return undefined;
+    said = now;
+    return `The config '${file}' changed since this watch started: the watch goes on with ` +
+      "the config it started with; stop it and start it again to apply the change";
+  };
+}
+
+/** Size and modification time (or that it is gone): enough to notice an edit. */
+function fingerprint(file: string): string {
+  try {
+    const info = Deno.statSync(file);
+    return `${info.size}:${info.mtime?.getTime()}`;
+  } catch {
+    return "gone";
+  }
+}
