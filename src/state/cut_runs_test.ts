@@ -5,8 +5,8 @@
  * engine records them: begun, committed batch by batch, finished with a status.
  */
 import assert from "node:assert/strict";
-import { join } from "node:path";
-import { StateStore } from "./store.ts";
+import type { StateStore } from "./store.ts";
+import { withStore } from "./test_util.ts";
 import type { Action } from "../engine/types.ts";
 
 const SOURCES = [{ name: "src", path: "/data/src" }];
@@ -27,17 +27,6 @@ function session(
   }
   if (status !== undefined) store.finishRun(runId, status, {}, ++clock);
   return { id: runId, startedAt };
-}
-
-function withStore(fn: (store: StateStore) => void): void {
-  const dir = Deno.makeTempDirSync({ prefix: "bt-cut-" });
-  const store = StateStore.open(join(dir, "state.db"));
-  try {
-    fn(store);
-  } finally {
-    store.close();
-    Deno.removeSync(dir, { recursive: true });
-  }
 }
 
 Deno.test("cutRuns: none after runs that finished, or were cut before any commit", () =>

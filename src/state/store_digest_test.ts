@@ -6,8 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { join } from "node:path";
-import { StateStore } from "./store.ts";
+import { withStore } from "./test_util.ts";
 import type { Action, ScanEntry } from "../engine/types.ts";
 
 const ALGO = "sha256";
@@ -36,17 +35,6 @@ function backup(path: string, hash: string): Action {
     target: path,
     content: { hash, algo: ALGO, entry: entry(path) },
   };
-}
-
-function withStore(fn: (store: StateStore) => void): void {
-  const dir = Deno.makeTempDirSync({ prefix: "bt-store-" });
-  const store = StateStore.open(join(dir, "state.db"));
-  try {
-    fn(store);
-  } finally {
-    store.close();
-    Deno.removeSync(dir, { recursive: true });
-  }
 }
 
 Deno.test("holders of a digest: the same answers before and after the digest filter is read", () =>
