@@ -25,7 +25,8 @@ later, stops it at once (exit 130; the next run completes the interrupted batch)
 Options:
   --config FILE  Config file (default ./config.jsonc, then ./config.json)
   --json         Print one JSON object per line for each applied batch (time, full,
-                 paths, counts, bytesCopied, errors, deleteGuard) instead of text
+                 paths, counts, bytesCopied, errors, deleteGuard, and stopped: true for
+                 a first pass a signal cut short) instead of text
   --quiet, -q    Print nothing but errors and warnings
 
 Examples:
@@ -110,6 +111,7 @@ function report(b: BatchReport, out: Output): void {
       errors: b.result.errors,
       warnings: b.result.warnings,
       deleteGuard: b.result.deleteGuard,
+      stopped: b.full === "start" && b.stopped ? true : undefined,
     }));
   } else if (!out.quiet) {
     const what = b.full ? `full pass (${b.full})` : "batch";

@@ -416,7 +416,8 @@ function isGone(e: unknown): boolean {
 }
 
 /**
- * A source folder missing at a pass of a watch (`run` refuses to start without it): moved
+ * A source folder missing at a watch's pass scoped to it (`run` refuses to start without it,
+ * and a full pass finds its root unlistable, which keeps its files too): moved
  * away, or its disk unmounted. Its files are kept as they are, never taken for deleted (as
  * everything in it was, or held back by the deletion guard with advice to --force), and
  * the watch follows it again once it is back (`unlistedFolder`).
@@ -426,7 +427,8 @@ function sourceMissing(w: Walk, abs: string): void {
   w.opts.onProblem?.({
     path: w.source.name,
     message: `Cannot read source '${abs}': it is missing (moved away, or its disk ` +
-      "unmounted): its files are kept as they are, and followed again once it is back",
+      "unmounted): its files are kept as they are, and followed again once it is back; if " +
+      "it was removed or renamed for good, change the config and start the watch again",
     unlistedFolder: abs,
   });
 }
@@ -447,10 +449,6 @@ function listSorted(
     keys = w.folders.listKeys(abs, expect);
   } catch (e) {
     const path = logical(w.source, rel);
-    if (rel === "" && isGone(e)) {
-      sourceMissing(w, abs);
-      return [];
-    }
     w.unreadable.push(path);
     if (reportedBefore(w, rel)) return [];
     const badName = undecodable(e, rel);

@@ -9,6 +9,7 @@
 import { basename, dirname, join } from "node:path";
 import { missingFolders, removeQuietly } from "../engine/fsops.ts";
 import { namesOpenFile } from "../engine/identity.ts";
+import { notImplementedHere } from "../engine/portability.ts";
 import { errorText, isDiskFull } from "../engine/errors.ts";
 
 const LOG_SUFFIX = ".log";
@@ -76,6 +77,8 @@ export function logsNaming(dir: string, owner: string): string[] {
 /** A file's first line (up to FIRST_LINE_BYTES); undefined where it cannot be read. */
 function firstLine(path: string): string | undefined {
   try {
+    // Only a regular file is opened: a FIFO of such a name would hold the open forever.
+    if (!Deno.lstatSync(path).isFile) return undefined;
     using f = Deno.openSync(path, { read: true });
     const buf = new Uint8Array(FIRST_LINE_BYTES);
     const n = f.readSync(buf) ?? 0;
@@ -125,6 +128,18 @@ export function oneLine(message: string): string {
 
 /** Flush the buffer once it holds this many lines, to bound memory on huge runs. */
 const FLUSH_LINES = 4096;
+
+/**
+ * A folder that cannot be flushed where the system does not do that: Windows (no folder
+ * opened for reading is flushed; NTFS journals the entry itself), and file systems without
+ * fsync for folders (EINVAL, EBADF, ENOTSUP: some FUSE, 9p, CIFS and vboxsf mounts) or that
+ * refuse to open one (EACCES). As PostgreSQL and SQLite do, the log goes on there: only a
+ * failing disk (EIO) stops the run.
+ */
+export function folderSyncUnsupported(e: unknown): boolean {
+  return Deno.build.os === "windows" || notImplementedHere(e) ||
+    e instanceof Deno.errors.PermissionDenied || /\(os error (9|22)\)/.test(errorText(e));
+}
 
 /**
  * The log could not be written or flushed: said as the log's problem, with its remedy (the
@@ -270,8 +285,7 @@ export class RunLog {
       using folder = Deno.openSync(dirname(this.path), { read: true });
       folder.syncSync();
     } catch (e) {
-      // Windows flushes no folder opened for reading; NTFS journals the entry itself.
-      if (Deno.build.os !== "windows") {
+      if (!folderSyncUnsupported(e)) {
         throw new LogError(`Cannot flush the log folder '${dirname(this.path)}' to disk`, e);
       }
     }

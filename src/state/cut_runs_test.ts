@@ -63,7 +63,17 @@ Deno.test("cutRuns: killed, stopped or failed after a commit, back to the last f
     assert.equal(store.cutRuns(), undefined, "a run that finished makes the backup whole");
   }));
 
-Deno.test("cutRuns: a first backup cut short has no finished run to go back to; a watch ends the look", () =>
+Deno.test("cutRuns: a run that failed before its commit is cut short once recovery records its batch", () =>
+  withStore((store) => {
+    session(store, "run", 1, "ok");
+    const failed = session(store, "run", 0, "failed"); // its batch left journaled
+    assert.equal(store.cutRuns(), undefined, "nothing of it recorded yet");
+    const recovery = { type: "exclude", path: "src/recovered", storedAt: "x" } as const;
+    store.commitBatch([recovery], { runId: failed.id, time: ++clock, trustBefore: 0 });
+    assert.deepEqual(store.cutRuns()?.last, failed);
+  }));
+
+Deno.test("cutRuns: a first backup cut short has nothing whole before it; a watch is whole once a full pass is done", () =>
   withStore((store) => {
     const first = session(store, "run", 1);
     assert.deepEqual(store.cutRuns(), {
@@ -72,6 +82,23 @@ Deno.test("cutRuns: a first backup cut short has no finished run to go back to; 
       count: 1,
       noneFinished: true,
     });
-    session(store, "watch", 4); // killed too: it records file by file, no run to finish
+    // A watch stopped in its first pass went through part of the sources too.
+    const watch = session(store, "watch", 2, "stopped");
+    assert.deepEqual(store.cutRuns(), {
+      last: watch,
+      earliest: first,
+      count: 2,
+      noneFinished: true,
+    });
+    // One whose first full pass was done is whole from then on, even killed later.
+    const following = session(store, "watch", 1);
+    store.markFollowing(following.id);
+    store.commitBatch([{ type: "exclude", path: "src/later", storedAt: "x" }], {
+      runId: following.id,
+      time: ++clock,
+      trustBefore: 0,
+    });
     assert.equal(store.cutRuns(), undefined);
+    // As of a moment before it began, the cut sessions before it still are.
+    assert.equal(store.cutRuns(following.startedAt)?.count, 2);
   }));

@@ -252,60 +252,71 @@ export function orphanedDigests(db: StateDb): Digest[] {
 /**
  * A session's status once it committed part of its work (set in the commit's transaction),
  * until it ends; one that ends short (stopped, failed) gets AFTER_COMMIT after its status.
+ * A watch session is FOLLOWING once its first full pass is done.
  */
 export const COMMITTED = "committed";
 export const AFTER_COMMIT = " after commit";
+export const FOLLOWING = "following";
 
-/** A `run` that did not finish (killed, stopped, failed) after recording part of its work. */
+/** A session (`run` or `watch`) that did not finish after recording part of its work. */
 export interface CutRun {
   id: number;
   startedAt: number;
 }
 
-/** The runs cut short since the last one that finished (none, or not all of the sources). */
+/** The sessions cut short since the last one that finished (none, or not all of them). */
 export interface CutRuns {
-  /** The newest cut run. */
+  /** The newest cut session. */
   last: CutRun;
-  /** The oldest cut run since the last finished one: the backup before it is whole. */
+  /** The oldest cut session since the last finished one: the backup before it is whole. */
   earliest: CutRun;
   count: number;
-  /** No run ever finished: no moment holds a whole backup. */
+  /** No session ever finished: no moment holds a whole backup. */
   noneFinished: boolean;
 }
 
 /**
- * The `run`s that did not finish after recording part of their work, since the last that
- * finished (as of `at`, or now): the backup's state then holds their files beside older
- * ones. Sessions
- * that recorded nothing, and `verify --repair`, are passed over; a watch session ends the
- * look (it records file by file for as long as it runs). Reads the runs table from its end:
- * a row or a few.
+ * The `run`s (and watch sessions stopped or killed in their first pass) that did not
+ * finish after recording part of their work, since the last session that went through all
+ * of the sources (as of `at`, or now): the backup's state then holds their files beside
+ * older ones. What a session records carries times after its start, so as of `at` only
+ * those begun before it count. Two queries: the last whole session, then those after it.
  */
 export function cutRuns(db: StateDb, at = Number.MAX_SAFE_INTEGER): CutRuns | undefined {
-  const cut: CutRun[] = [];
-  let finished = false;
-  // What a run records carries times after its start: as of `at`, the runs begun before it.
-  // A thousand sessions back at most: a finished run or a watch session comes long before.
-  const rows = db.q(
-    `SELECT id, command, started_at, status FROM runs WHERE started_at < ?
-     ORDER BY id DESC LIMIT 1000`,
-  ).all(at) as Row[];
-  for (const r of rows) {
-    if (r.command === "watch" || (r.command === "run" && FINISHED.has(r.status as string))) {
-      finished = true;
-      break;
-    }
-    const status = r.status as string;
-    if (r.command === "run" && (status === COMMITTED || status.endsWith(AFTER_COMMIT))) {
-      cut.push({ id: r.id as number, startedAt: r.started_at as number });
-    }
-  }
+  const whole = db.q(
+    `SELECT max(id) AS id FROM runs WHERE started_at < ? AND command IN ('run', 'watch')
+     AND status IN ('ok', 'partial', '${FOLLOWING}')`,
+  ).get(at) as Row;
+  const after = db.q(
+    `SELECT id, started_at, status FROM runs WHERE id > ? AND started_at < ?
+     AND command IN ('run', 'watch') ORDER BY id DESC`,
+  ).all((whole.id as number | null) ?? 0, at) as Row[];
+  const cut = after.filter((r) => recordedPart(db, r)).map((r) => ({
+    id: r.id as number,
+    startedAt: r.started_at as number,
+  }));
   if (cut.length === 0) return undefined;
-  return { last: cut[0], earliest: cut.at(-1)!, count: cut.length, noneFinished: !finished };
+  return {
+    last: cut[0],
+    earliest: cut.at(-1)!,
+    count: cut.length,
+    noneFinished: whole.id === null,
+  };
 }
 
-/** How a run that went through all of its sources ends (`partial`: some files failed). */
-const FINISHED = new Set(["ok", "partial"]);
+/**
+ * Whether a session that did not finish recorded part of its work: its status says so, or
+ * (`running`: killed before a commit, or by a version that did not mark commits) a copy
+ * carries its id or a time since its start.
+ */
+function recordedPart(db: StateDb, r: Row): boolean {
+  const status = r.status as string;
+  if (status === COMMITTED || status.endsWith(AFTER_COMMIT)) return true;
+  if (status !== "running") return false;
+  const t = r.started_at as number;
+  return db.q("SELECT 1 FROM copies WHERE run_id = ? OR valid_to >= ? OR pruned_at >= ? LIMIT 1")
+    .get(r.id as number, t, t) !== undefined;
+}
 
 // --- the intents journal ---
 

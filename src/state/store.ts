@@ -17,6 +17,17 @@ import { errorText, isDiskFull } from "../engine/errors.ts";
 import type { DigestHolders } from "./digest_filter.ts";
 import * as read from "./queries.ts";
 import { AFTER_COMMIT, COMMITTED } from "./queries.ts";
+
+/**
+ * A session's row once a commit recorded part of its work: `committed` while it runs (a
+ * run's; a watch that follows already stays as it is), `<end> after commit` for one that
+ * ended short (failed, stopped) and whose batch the next session's recovery recorded.
+ */
+const MARK_COMMITTED = `UPDATE runs SET status = CASE
+    WHEN status = 'running' THEN '${COMMITTED}'
+    WHEN status IN ('stopped', 'failed') THEN status || '${AFTER_COMMIT}'
+    ELSE status END
+  WHERE id = ?`;
 import { type BatchContext, BatchRecorder } from "./record.ts";
 import type { StoredCopy } from "./rows.ts";
 
@@ -206,6 +217,14 @@ export class StateStore {
     }
   }
 
+  /**
+   * A watch session's first full pass is done: from now on its backup is whole (it goes on
+   * file by file), whatever ends the session (see `cutRuns`).
+   */
+  markFollowing(runId: number): void {
+    this.#db.q(`UPDATE runs SET status = '${read.FOLLOWING}' WHERE id = ?`).run(runId);
+  }
+
   /** Journals a batch before its file steps; returns the intent id. */
   writeIntent(runId: number, actions: Action[], now: number): number {
     const r = this.#evenWhenFull(() =>
@@ -235,10 +254,7 @@ export class StateStore {
         for (const id of intentIds) this.#db.q("DELETE FROM intents WHERE id = ?").run(id);
         // In the same transaction: a session cut short later is known to have recorded
         // part of its work (see `interruptedRuns`).
-        if (actions.length > 0) {
-          this.#db.q(`UPDATE runs SET status = '${COMMITTED}' WHERE id = ? AND status = 'running'`)
-            .run(ctx.runId);
-        }
+        if (actions.length > 0) this.#db.q(MARK_COMMITTED).run(ctx.runId);
       })
     );
   }

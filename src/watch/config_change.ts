@@ -2,8 +2,9 @@
  * A watch session reads its config once, at start. A change to the file afterwards (an
  * exclude added, a source added, a typo) is not applied until the watch is started again,
  * so it is said, once per change: otherwise a user who added an exclude would see the
- * files it names backed up still, without a word. One stat of the config file before each
- * pass; memory only, an interruption leaves nothing.
+ * files it names backed up still, without a word. The file is read when the watch begins,
+ * before anything else, and again before each pass; memory only, an interruption leaves
+ * nothing.
  */
 
 /** Returns, before each pass, the warning to give if the config changed since last said. */
@@ -18,12 +19,14 @@ export function configChangeNotice(file: string): () => string | undefined {
   };
 }
 
-/** Size and modification time (or that it is gone): enough to notice an edit. */
-function fingerprint(file: string): string {
+/**
+ * The file's text (or that it is gone): a save that changes nothing (`touch`, an editor
+ * saving again) is no change. A config is a few hundred bytes, read once a pass.
+ */
+function fingerprint(file: string): string | undefined {
   try {
-    const info = Deno.statSync(file);
-    return `${info.size}:${info.mtime?.getTime()}`;
+    return Deno.readTextFileSync(file);
   } catch {
-    return "gone";
+    return undefined;
   }
 }

@@ -85,10 +85,12 @@ export interface WatchHandle {
 }
 
 export async function startWatch(config: Config, opts: WatchOptions = {}): Promise<WatchHandle> {
+  // Read first: an edit made while the session opens (its recovery may take a while) counts.
+  const configChanged = configChangeNotice(config.file);
   const session = await openSession(config, "watch");
   // The session's own log (written all along) by its path; any other by its first line.
   const keep = eventFilter(config, (p) => p === session.log.path || isRunLogFile(p));
-  return new WatchSession(session, keep, opts).handle();
+  return new WatchSession(session, keep, configChanged, opts).handle();
 }
 
 class WatchSession {
@@ -117,16 +119,23 @@ class WatchSession {
   readonly #heldSaid = new Set<string>();
   /** Paths named by a close after writing, until a pass reads them (see `#onEvent`). */
   readonly #closedAfterWrite = new Set<string>();
+  /** A full pass went through every source, recorded so: the backup is whole since. */
+  #following = false;
   /** The warning, once per change, that the config changed since the session began. */
   readonly #configChanged: () => string | undefined;
 
-  constructor(session: Session, keep: PathFilter, opts: WatchOptions) {
+  constructor(
+    session: Session,
+    keep: PathFilter,
+    configChanged: () => string | undefined,
+    opts: WatchOptions,
+  ) {
     this.#session = session;
     this.#keep = keep;
+    this.#configChanged = configChanged;
     this.#opts = opts;
     const { watch } = session.config;
     this.#roots = new Set(session.config.sources.map((s) => s.path));
-    this.#configChanged = configChangeNotice(session.config.file);
     this.#scheduler = new Scheduler({
       debounceMs: watch.debounceMs,
       maxWaitMs: watch.debounceMs * MAX_WAIT_FACTOR,
@@ -258,6 +267,10 @@ class WatchSession {
         const how = { signal: this.#abort.signal, reread };
         result = await applyJob(this.#session, job, this.#totals, this.#opts, how, this.#window);
         done = !this.#abort.signal.aborted;
+        // The first full pass to go through every source makes the backup whole.
+        if (done && job.kind === "full" && !this.#following) {
+          this.#following = this.#markFollowing();
+        }
       } finally {
         // A pass that failed or was stopped may not have read them: the next one does.
         if (!done) { for (const p of reread) this.#closedAfterWrite.add(p); }
@@ -310,6 +323,18 @@ class WatchSession {
     this.#ready.resolve();
   }
 
+  /** Records that a full pass went through every source (see `cutRuns`); true once it is. */
+  #markFollowing(): boolean {
+    try {
+      this.#session.store.markFollowing(this.#session.runId);
+      return true;
+    } catch (e) {
+      // The disk full, say: the session goes on, recorded as cut short if it ends so.
+      this.#warn(`Cannot record that the first pass is done: ${errorText(e)}`);
+      return false;
+    }
+  }
+
   #warn(message: string): void {
     this.#session.log.line(`WARNING: ${message}`);
     this.#session.log.flush();
@@ -329,7 +354,9 @@ class WatchSession {
       const passes = totals.passes === 1 ? "1 pass" : `${totals.passes} passes`;
       this.#session.log.line(`Watch stopped (${passes})`);
       // A session stopped by `#lostRoot` records nothing: its state is another run's now.
-      this.#session.close(totals.counts.failed > 0 ? "partial" : "ok", totals);
+      // One stopped in its first pass went through part of the sources only.
+      const whole = totals.counts.failed > 0 ? "partial" : "ok";
+      this.#session.close(this.#following ? whole : "stopped", totals);
       return totals;
     })();
     this.#done.resolve(this.#stopping);
