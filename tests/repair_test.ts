@@ -204,4 +204,7 @@ Deno.test("verify --repair killed midway has logged each copy it made again befo
   assert.equal(killed.code, 137);
   assert.equal(Deno.readTextFileSync(join(fx.backup, "a.txt")), "a good\n");
   assert.ok(fx.logLines().some((l) => /^REPAIRED: a\.txt /.test(l)), fx.logLines().join("\n"));
+  // And on the terminal: what verify found, then each copy as it was made again.
+  assert.match(killed.stderr, /^CHANGED: a\.txt /m);
+  assert.match(killed.stdout, /^REPAIRED: a\.txt /m);
 });

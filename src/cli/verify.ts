@@ -82,15 +82,26 @@ export async function verifyCommand(argv: string[]): Promise<number> {
 }
 
 async function repairCommand(config: Config, samplePercent: number | undefined, p: Parsed) {
-  const { report, outcomes, ok } = await verifyAndRepair(config, { samplePercent });
+  const json = flag(p, "json");
+  // In text, what verify found and each copy made again are said as they come (a repair
+  // killed midway has said what it did); what could not be repaired, at the end.
+  let unknownSaid = 0;
+  const { report, outcomes, ok } = await verifyAndRepair(config, {
+    samplePercent,
+    onReport: json ? undefined : (r) => {
+      printReport(r, true, samplePercent);
+      unknownSaid = r.unknown.length;
+    },
+    onRepaired: json ? undefined : (o) => say(oneLine(outcomeLine(o))),
+  });
   const repaired = outcomes.filter((o) => o.error === undefined);
   const notRepaired = outcomes.filter((o) => o.error !== undefined);
-  if (flag(p, "json")) {
+  if (json) {
     say(JSON.stringify({ ...report, ok, repaired, notRepaired }, null, 2));
     return ok ? 0 : 1;
   }
-  printReport(report, true, samplePercent);
-  for (const o of outcomes) (o.error ? console.error : say)(oneLine(outcomeLine(o)));
+  for (const u of report.unknown.slice(unknownSaid)) printUnknown(u.file);
+  for (const o of notRepaired) console.error(oneLine(outcomeLine(o)));
   if (!flag(p, "quiet") || !ok) {
     say(
       `Repair: ${repaired.length} repaired, ${notRepaired.length} not repaired, ` +
@@ -119,9 +130,7 @@ function printReport(r: VerifyReport, quiet: boolean, sample?: number): void {
         `found ${c.found}`,
     ));
   }
-  for (const u of r.unknown) {
-    console.error(oneLine(`UNKNOWN: ${u.file} (not recorded in the state)`));
-  }
+  for (const u of r.unknown) printUnknown(u.file);
   for (const u of r.unreadable) {
     const what = u.kind === "folder"
       ? "the copies below it could not be checked"
@@ -136,6 +145,10 @@ function printReport(r: VerifyReport, quiet: boolean, sample?: number): void {
       : `Verify failed: ${r.missing.length} missing, ${r.changed.length} changed, ` +
         `${r.unknown.length} unknown file(s)${unreadable(r)}; ${r.checked} re-hashed${sampled}`,
   );
+}
+
+function printUnknown(file: string): void {
+  console.error(oneLine(`UNKNOWN: ${file} (not recorded in the state)`));
 }
 
 const unreadable = (r: VerifyReport) =>

@@ -78,7 +78,12 @@ export interface RepairReport {
  */
 export async function verifyAndRepair(
   config: Config,
-  opts: Pick<VerifyOptions, "samplePercent">,
+  opts: Pick<VerifyOptions, "samplePercent"> & {
+    /** What verify found, before anything is repaired. */
+    onReport?: (report: VerifyReport) => void;
+    /** Each copy as it is made again: a repair killed midway has said what it did. */
+    onRepaired?: (o: RepairOutcome) => void;
+  },
 ): Promise<RepairReport> {
   requireState(config);
   // A lost source folder is when a repair from the backup's other copies matters most.
@@ -87,6 +92,7 @@ export async function verifyAndRepair(
   try {
     const store = session.store;
     const report = await verifyBackup(config.backupRoot, catalogOf(store), opts);
+    opts.onReport?.(report);
     // A copy that cannot be read (its permissions changed by hand) is as good as damaged:
     // restore cannot read it either. It is kept aside, like a changed one.
     const unreadable = report.unreadable.filter((u) => u.kind === "copy" && u.path !== undefined);
@@ -111,9 +117,18 @@ export async function verifyAndRepair(
     };
     // Logged, and written out, as each is done: a repair killed midway still says what it
     // did (the log holds up to 4,096 lines otherwise; each copy costs an fsync anyway).
+    // A copy that could not be repaired because nothing else holds its content, and that
+    // could not be read itself, may be intact: its permissions changed, say.
+    const unreadableWhy = new Map(unreadable.map((u) => [u.file, u.error]));
     const logged = (o: RepairOutcome) => {
+      const why = o.error === undefined ? undefined : unreadableWhy.get(o.file);
+      if (why !== undefined) {
+        o.error += `; the copy itself could not be read (${why}): if only its permissions ` +
+          "were changed, give them back and verify again";
+      }
       session.log.line(outcomeLine(o));
       session.log.flush();
+      if (o.error === undefined) opts.onRepaired?.(o);
     };
     let outcomes = await repairCopies(ctx, todo, (o) => o.error === undefined && logged(o));
     // A copy made again may be what another one lacked: after a hash_algorithm change, a

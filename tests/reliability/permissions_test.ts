@@ -457,3 +457,21 @@ Deno.test("a stored copy nobody can read (as nobody): verify --repair makes it a
     assert.equal((await run("verify")).code, 0);
   });
 });
+
+Deno.test("verify --repair (as nobody): an unreadable copy nothing else holds is said to be perhaps intact", async () => {
+  await unprivileged({ "a.txt": "a\n", "b.txt": "b\n" }, async ({ fx, run }) => {
+    assert.equal((await run("run")).code, 0);
+    Deno.removeSync(join(fx.source, "a.txt")); // only the copy in _deleted/ holds it now
+    assert.equal((await run("run")).code, 0);
+    const copy = join(fx.backup, "_deleted", "a.txt");
+    Deno.chmodSync(copy, 0o000);
+    const r = await run("verify", "--repair");
+    assert.equal(r.code, 1, `${r.stdout}\n${r.stderr}`);
+    assert.match(
+      r.stderr,
+      /^NOT REPAIRED: _deleted\/a\.txt .*; the copy itself could not be read \(.*\): if only its permissions were changed, give them back and verify again$/m,
+    );
+    Deno.chmodSync(copy, 0o644);
+    assert.equal((await run("verify")).code, 0, "intact once its mode is given back");
+  });
+});
