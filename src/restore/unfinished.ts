@@ -20,11 +20,18 @@ export interface Unfinished {
   placed: Set<string>;
   /** Stored copies unfinished actions delete (retention's prunes), by storage path. */
   pruned: Set<string>;
+  /** The time the earliest of them was to be recorded at: a moment before it holds none. */
+  since?: number;
 }
 
-export function unfinishedWork(intents: readonly { actions: readonly Action[] }[]): Unfinished {
+export function unfinishedWork(
+  intents: readonly { actions: readonly Action[]; createdAt?: number }[],
+): Unfinished {
   const work: Unfinished = { actions: 0, moved: new Map(), placed: new Set(), pruned: new Set() };
   for (const intent of intents) {
+    if (intent.createdAt !== undefined) {
+      work.since = Math.min(work.since ?? intent.createdAt, intent.createdAt);
+    }
     for (const a of intent.actions) {
       work.actions++;
       note(work, a);
@@ -126,7 +133,11 @@ export function unfinishedWarning(
   const [runs, they] = cut !== undefined && cut.count > 1 ? ["runs", "they"] : ["run", "it"];
   const mix = `as the unfinished ${runs} backed it up where ${they} got to it, as the last ` +
     "finished run left it elsewhere";
-  if (work.actions > 0) {
+  // A moment before the interrupted batches would have been recorded holds none of them
+  // (their copies are read where they went all the same): nothing to finish for it.
+  const journaled = work.actions > 0 && (at === undefined || work.since === undefined ||
+    at >= work.since);
+  if (journaled) {
     const asOf = cut === undefined
       ? "as of the run before it"
       : `as its last commit left it (each file ${mix})`;

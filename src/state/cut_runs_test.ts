@@ -102,3 +102,34 @@ Deno.test("cutRuns: a first backup cut short has nothing whole before it; a watc
     // As of a moment before it began, the cut sessions before it still are.
     assert.equal(store.cutRuns(following.startedAt)?.count, 2);
   }));
+
+Deno.test("cutRuns: a run killed before any commit is not counted for what a later one recorded", () =>
+  withStore((store) => {
+    const ok = store.beginRun("run", SOURCES, ++clock).runId;
+    const entry = {
+      path: "src/a",
+      abs: "/data/src/a",
+      kind: "file" as const,
+      size: 1,
+      mtimeMs: 1,
+      ctimeMs: 1,
+      ino: 1,
+      dev: 1,
+      mode: 0o100644,
+    };
+    const content = { hash: "0".repeat(64), algo: "sha256", entry };
+    store.commitBatch(
+      [{ type: "backup", path: "src/a", seq: 1, target: "a", content }],
+      { runId: ok, time: ++clock, trustBefore: 0 },
+    );
+    store.finishRun(ok, "ok", {}, ++clock);
+    session(store, "run", 0); // killed in its walk: 'running', nothing of its own recorded
+    const cut = store.beginRun("run", SOURCES, ++clock).runId; // archives a's copy, killed
+    const copyId = store.copiesOf("src/a")[0].id;
+    store.commitBatch(
+      [{ type: "delete", path: "src/a", copyId, from: "a", to: "_deleted/a" }],
+      { runId: cut, time: ++clock, trustBefore: 0 },
+    );
+    assert.equal(store.cutRuns()?.count, 1, "only the run that recorded something");
+    assert.equal(store.cutRuns()?.last.id, cut);
+  }));

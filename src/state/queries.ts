@@ -313,9 +313,16 @@ function recordedPart(db: StateDb, r: Row): boolean {
   const status = r.status as string;
   if (status === COMMITTED || status.endsWith(AFTER_COMMIT)) return true;
   if (status !== "running") return false;
+  // Times recorded from its start to the next session's start (or since) are its own.
   const t = r.started_at as number;
-  return db.q("SELECT 1 FROM copies WHERE run_id = ? OR valid_to >= ? OR pruned_at >= ? LIMIT 1")
-    .get(r.id as number, t, t) !== undefined;
+  const next = db.q("SELECT min(started_at) AS t FROM runs WHERE id > ?").get(
+    r.id as number,
+  ) as Row;
+  const end = (next.t as number | null) ?? Number.MAX_SAFE_INTEGER;
+  return db.q(
+    `SELECT 1 FROM copies WHERE run_id = ?1 OR (valid_to >= ?2 AND valid_to < ?3)
+     OR (pruned_at >= ?2 AND pruned_at < ?3) LIMIT 1`,
+  ).get(r.id as number, t, end) !== undefined;
 }
 
 // --- the intents journal ---

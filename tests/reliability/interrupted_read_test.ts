@@ -24,6 +24,7 @@ Deno.test("after a crash mid-batch, restore and verify read the copies it moved,
   writeTree(fx.source, { "a.txt": "a new\n", "b.txt": "b new\n", "e.txt": "e new\n" });
   Deno.removeSync(join(fx.source, "c.txt"));
   const after = readTree(fx.source);
+  const beforeCrash = new Date().toISOString();
   // Killed right after the first new copy is in place: c.txt is in _deleted/ already, a.txt
   // archived to versions/ and replaced, b.txt and e.txt not begun; nothing recorded.
   const crashed = await cli(["run"], { BACKUP_TOOL_FAULT: "placed:1" });
@@ -40,6 +41,12 @@ Deno.test("after a crash mid-batch, restore and verify read the copies it moved,
   assert.ok(recorded, restore.stderr);
   assert.doesNotMatch(restore.stderr, /damaged|NOT RESTORED/);
   assert.deepEqual(readTree(to), before, "the backup as of the last completed run");
+  // A moment before that run holds nothing it journaled: the same tree, nothing to finish.
+  const earlier = join(fx.dir, "earlier");
+  const at = await cli(["restore", "--at", beforeCrash, "--to", earlier]);
+  assert.equal(at.code, 0, `${at.stdout}\n${at.stderr}`);
+  assert.equal(at.stderr, "");
+  assert.deepEqual(readTree(earlier), before);
 
   const verify = await cli(["verify"]);
   assert.equal(verify.code, 0, `${verify.stdout}\n${verify.stderr}`);
