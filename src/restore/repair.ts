@@ -119,9 +119,12 @@ export async function verifyAndRepair(
     // did (the log holds up to 4,096 lines otherwise; each copy costs an fsync anyway).
     // A copy that could not be repaired because nothing else holds its content, and that
     // could not be read itself, may be intact: its permissions changed, say.
-    const unreadableWhy = new Map(unreadable.map((u) => [u.file, u.error]));
+    // By record, not by name: verify names a copy as the disk lists it (which a disk that
+    // ignores case may spell otherwise).
+    const key = (c: { path?: string; version?: number }) => `${c.path}\0${c.version}`;
+    const unreadableWhy = new Map(unreadable.map((u) => [key(u), u.error]));
     const logged = (o: RepairOutcome) => {
-      const why = o.error === undefined ? undefined : unreadableWhy.get(o.file);
+      const why = o.error?.includes(NOTHING_HOLDS) ? unreadableWhy.get(key(o)) : undefined;
       if (why !== undefined) {
         o.error += `; the copy itself could not be read (${why}): if only its permissions ` +
           "were changed, give them back and verify again";
@@ -152,8 +155,10 @@ export async function verifyAndRepair(
       }
     }
     const failed = outcomes.filter((o) => o.error !== undefined).length;
-    const repaired = new Set(outcomes.filter((o) => o.error === undefined).map((o) => o.file));
-    const unreadableLeft = report.unreadable.filter((u) => !repaired.has(u.file));
+    const repaired = new Set(outcomes.filter((o) => o.error === undefined).map(key));
+    const unreadableLeft = report.unreadable.filter((u) =>
+      u.kind !== "copy" || u.path === undefined || !repaired.has(key(u))
+    );
     const ok = report.unknown.length + unreadableLeft.length === 0 && failed === 0;
     session.log.line(
       `Verify complete: ${outcomes.length - failed} repaired, ${failed} not repaired, ` +
@@ -309,10 +314,12 @@ function copyContent(ctx: RepairContext, copy: StoredCopy, tmp: string, buf: Uin
   throw new Error(
     (configured
       ? "no file in the sources"
-      : `its source '${source}' is not in the config, and no file`) +
-      " nor any other copy in the backup holds this content now",
+      : `its source '${source}' is not in the config, and no file`) + NOTHING_HOLDS,
   );
 }
+
+/** How a copy nothing holds the content of is said (see `copyContent`). */
+const NOTHING_HOLDS = " nor any other copy in the backup holds this content now";
 
 /**
  * The files that may hold a copy's content, in the order they are tried: the sources',
