@@ -23,6 +23,7 @@ import type { StoredCopy } from "../state/store.ts";
 import { loadDigests } from "../engine/digest.ts";
 import { statFields } from "../engine/folders.ts";
 import { syncFiles } from "../engine/flush.ts";
+import { sameFile } from "../engine/identity.ts";
 import {
   isStoredCopy,
   lstatOrNone,
@@ -342,21 +343,24 @@ function* filesHolding(ctx: RepairContext, copy: StoredCopy) {
  * loses neither. Where hard links are not available, it is moved aside first.
  */
 async function replaceDamaged(root: string, storedAt: string, tmp: string): Promise<string> {
+  const at = nativePath(root, storedAt);
+  // A name there that is this very file already (a repair killed after linking it there)
+  // is taken again: one damaged copy is kept once, not at a second name each try.
+  const isThis = (p: string) => sameFile(at, nativePath(root, p));
   const disk = new DiskProbe(root);
   let to: string;
   try {
     to = allocatePath(`${DAMAGED}/${storedAt}`, {
-      isFile: (p) => disk.kind(p) === "file",
+      isFile: (p) => disk.kind(p) === "file" && !isThis(p),
       isDir: (p) => disk.kind(p) === "dir",
     });
   } finally {
     disk.close();
   }
-  const at = nativePath(root, storedAt);
   const aside = nativePath(root, to);
   Deno.mkdirSync(dirname(aside), { recursive: true });
   try {
-    Deno.linkSync(at, aside);
+    if (!isThis(to)) Deno.linkSync(at, aside);
   } catch {
     if (!(await moveOnce(at, aside))) throw new Error("the damaged copy vanished");
     if (!(await placeStaged(tmp, at))) {
