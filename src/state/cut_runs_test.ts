@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import type { StateStore } from "./store.ts";
-import { withStore } from "./test_util.ts";
+import { backupAction, withStore } from "./test_util.ts";
 import type { Action } from "../engine/types.ts";
 
 const SOURCES = [{ name: "src", path: "/data/src" }];
@@ -106,22 +106,11 @@ Deno.test("cutRuns: a first backup cut short has nothing whole before it; a watc
 Deno.test("cutRuns: a run killed before any commit is not counted for what a later one recorded", () =>
   withStore((store) => {
     const ok = store.beginRun("run", SOURCES, ++clock).runId;
-    const entry = {
-      path: "src/a",
-      abs: "/data/src/a",
-      kind: "file" as const,
-      size: 1,
-      mtimeMs: 1,
-      ctimeMs: 1,
-      ino: 1,
-      dev: 1,
-      mode: 0o100644,
-    };
-    const content = { hash: "0".repeat(64), algo: "sha256", entry };
-    store.commitBatch(
-      [{ type: "backup", path: "src/a", seq: 1, target: "a", content }],
-      { runId: ok, time: ++clock, trustBefore: 0 },
-    );
+    store.commitBatch([backupAction("src/a", "0".repeat(64))], {
+      runId: ok,
+      time: ++clock,
+      trustBefore: 0,
+    });
     store.finishRun(ok, "ok", {}, ++clock);
     session(store, "run", 0); // killed in its walk: 'running', nothing of its own recorded
     const cut = store.beginRun("run", SOURCES, ++clock).runId; // archives a's copy, killed

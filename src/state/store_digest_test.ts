@@ -6,36 +6,13 @@
  */
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { withStore } from "./test_util.ts";
-import type { Action, ScanEntry } from "../engine/types.ts";
+import { backupAction, fileEntry as entry, withStore } from "./test_util.ts";
 
 const ALGO = "sha256";
 const CTX = { runId: 1, time: 1_000, trustBefore: 0 };
 const digest = (i: number) => createHash("sha256").update(String(i)).digest("hex");
 
-function entry(path: string): ScanEntry {
-  return {
-    path,
-    abs: `/x/${path}`,
-    kind: "file",
-    size: 1,
-    mtimeMs: 1,
-    ctimeMs: 1,
-    ino: 1,
-    dev: 1,
-    mode: 0o100644,
-  };
-}
-
-function backup(path: string, hash: string): Action {
-  return {
-    type: "backup",
-    path,
-    seq: 1,
-    target: path,
-    content: { hash, algo: ALGO, entry: entry(path) },
-  };
-}
+const backup = (path: string, hash: string) => backupAction(path, hash, ALGO);
 
 Deno.test("holders of a digest: the same answers before and after the digest filter is read", () =>
   withStore((store) => {
