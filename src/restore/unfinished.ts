@@ -6,7 +6,8 @@
  * retention that the state still lists. The next `run`, `watch` or
  * `verify --repair` finishes that work first; `restore` and `verify`, which never write,
  * see the state as of the last commit instead, so they are told where the copies went.
- * Pure: from the journaled actions; nothing is read from disk or written.
+ * Runs cut short after a commit (see `cutRuns` in the state) are said too, to a restore.
+ * Pure: from the journaled actions and the runs given; nothing is read or written.
  */
 import type { Action } from "../engine/types.ts";
 import type { CutRun, CutRuns } from "../state/queries.ts";

@@ -16,7 +16,8 @@ import { StateDb } from "./connection.ts";
 import { errorText, isDiskFull } from "../engine/errors.ts";
 import type { DigestHolders } from "./digest_filter.ts";
 import * as read from "./queries.ts";
-import { AFTER_COMMIT, COMMITTED } from "./queries.ts";
+import { type BatchContext, BatchRecorder } from "./record.ts";
+import type { StoredCopy } from "./rows.ts";
 
 /**
  * A session's row once a commit recorded part of its work: `committed` while it runs (a
@@ -24,12 +25,10 @@ import { AFTER_COMMIT, COMMITTED } from "./queries.ts";
  * ended short (failed, stopped) and whose batch the next session's recovery recorded.
  */
 const MARK_COMMITTED = `UPDATE runs SET status = CASE
-    WHEN status = 'running' THEN '${COMMITTED}'
-    WHEN status IN ('stopped', 'failed') THEN status || '${AFTER_COMMIT}'
+    WHEN status = 'running' THEN '${read.COMMITTED}'
+    WHEN status IN ('stopped', 'failed') THEN status || '${read.AFTER_COMMIT}'
     ELSE status END
   WHERE id = ?`;
-import { type BatchContext, BatchRecorder } from "./record.ts";
-import type { StoredCopy } from "./rows.ts";
 
 export type { StoredCopy } from "./rows.ts";
 export type { BatchContext } from "./record.ts";
@@ -143,7 +142,8 @@ export class StateStore {
     // A session that ends short of its end (stopped, failed) after a commit keeps saying so.
     this.#db.q(
       `UPDATE runs SET finished_at = ?1, summary = ?3, status = CASE
-         WHEN status = '${COMMITTED}' AND ?2 NOT IN ('ok', 'partial') THEN ?2 || '${AFTER_COMMIT}'
+         WHEN status = '${read.COMMITTED}' AND ?2 NOT IN ('ok', 'partial')
+         THEN ?2 || '${read.AFTER_COMMIT}'
          ELSE ?2 END
        WHERE id = ?4`,
     ).run(now, status, JSON.stringify(summary), id);
@@ -253,7 +253,7 @@ export class StateStore {
         for (const a of actions) this.#recorder.record(a, ctx);
         for (const id of intentIds) this.#db.q("DELETE FROM intents WHERE id = ?").run(id);
         // In the same transaction: a session cut short later is known to have recorded
-        // part of its work (see `interruptedRuns`).
+        // part of its work (see `cutRuns`).
         if (actions.length > 0) this.#db.q(MARK_COMMITTED).run(ctx.runId);
       })
     );
