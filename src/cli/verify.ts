@@ -86,7 +86,7 @@ async function repairCommand(config: Config, samplePercent: number | undefined, 
   // In text, what verify found and each copy made again are said as they come (a repair
   // killed midway has said what it did); what could not be repaired, at the end.
   let unknownSaid = 0;
-  const { report, outcomes, ok } = await verifyAndRepair(config, {
+  const { report, outcomes, ok, unreadableLeft } = await verifyAndRepair(config, {
     samplePercent,
     onReport: json ? undefined : (r) => {
       printReport(r, true, samplePercent);
@@ -105,7 +105,9 @@ async function repairCommand(config: Config, samplePercent: number | undefined, 
   if (!flag(p, "quiet") || !ok) {
     say(
       `Repair: ${repaired.length} repaired, ${notRepaired.length} not repaired, ` +
-        `${report.unknown.length} unknown file(s)${ok ? ": intact" : ""}`,
+        `${report.unknown.length} unknown file(s)` +
+        (unreadableLeft > 0 ? `, ${unreadableLeft} unreadable (see above)` : "") +
+        (ok ? ": intact" : ""),
     );
   }
   return ok ? 0 : 1;

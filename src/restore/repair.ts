@@ -71,6 +71,8 @@ export interface RepairReport {
   outcomes: RepairOutcome[];
   /** Everything found was repaired and nothing unknown is in the backup root. */
   ok: boolean;
+  /** Copies and folders that could not be read, and were not made again. */
+  unreadableLeft: number;
 }
 
 /**
@@ -166,7 +168,7 @@ export async function verifyAndRepair(
         `${report.unknown.length} unknown file(s)`,
     );
     status = ok ? "ok" : "partial";
-    return { report, outcomes, ok };
+    return { report, outcomes, ok, unreadableLeft: unreadableLeft.length };
   } finally {
     session.close(status, {});
   }

@@ -473,5 +473,19 @@ Deno.test("verify --repair (as nobody): an unreadable copy nothing else holds is
     );
     Deno.chmodSync(copy, 0o644);
     assert.equal((await run("verify")).code, 0, "intact once its mode is given back");
+    // A folder of copies it may not enter: counted in the repair's last line, not "0, 0".
+    const folder = join(fx.backup, "_deleted");
+    Deno.chmodSync(folder, 0o000);
+    try {
+      const blocked = await run("verify", "--repair");
+      assert.equal(blocked.code, 1, `${blocked.stdout}\n${blocked.stderr}`);
+      assert.match(blocked.stderr, /^UNREADABLE: _deleted: /m);
+      assert.match(
+        blocked.stdout,
+        /^Repair: 0 repaired, 0 not repaired, 0 unknown file\(s\), 1 unreadable \(see above\)$/m,
+      );
+    } finally {
+      Deno.chmodSync(folder, 0o755);
+    }
   });
 });
