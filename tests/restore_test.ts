@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { type Fixture, makeFixture, readTree, writeConfig, writeTree } from "./helpers.ts";
+import { pausedRun } from "./reliability/util.ts";
 
 /** What a restore must reproduce of one entry. */
 type Entry =
@@ -763,4 +764,25 @@ Deno.test("a restore that restores nothing leaves no --to folder behind; one tha
   // And one that restores something keeps what it made.
   await ok(fx, "restore", "a.txt", "--to", made);
   assert.equal(Deno.readTextFileSync(join(made, "a.txt")), "a\n");
+});
+
+Deno.test("in place with --overwrite, a file put at the destination while it was restored is left alone", async () => {
+  using fx = makeFixture({ "a.txt": "backed up a\n", "b.txt": "backed up b\n" });
+  await ok(fx, "run");
+  writeTree(fx.source, { "a.txt": "edited a\n", "b.txt": "edited b\n" });
+  // Held before b.txt is written: a.txt's restored copy is written, not yet in place.
+  const restore = await pausedRun(
+    ["restore", "--overwrite", "--config", fx.config],
+    "restoring:2",
+    fx.dir,
+  );
+  Deno.removeSync(join(fx.source, "a.txt"));
+  Deno.writeTextFileSync(join(fx.source, "a.txt"), "saved meanwhile\n"); // another file
+  restore.resume();
+  const out = await restore.child.output();
+  const stderr = new TextDecoder().decode(out.stderr);
+  assert.equal(out.code, 1, stderr);
+  assert.match(stderr, /'.*a\.txt' appeared or changed while it was restored: left alone/);
+  assert.equal(Deno.readTextFileSync(join(fx.source, "a.txt")), "saved meanwhile\n");
+  assert.equal(Deno.readTextFileSync(join(fx.source, "b.txt")), "backed up b\n");
 });

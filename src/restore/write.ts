@@ -107,6 +107,12 @@ export interface Written {
   tmpIno: number | null;
   /** Whether the destination held something (other content, replaced with --overwrite). */
   replaces: boolean;
+  /**
+   * The file seen at the destination (`replaces`), by inode and change time: only it is
+   * replaced, as it was, not one put there meanwhile (a freed inode number is soon given
+   * to a new file) nor one written to since.
+   */
+  replacedId?: string;
   /** Where the bytes came from (see `writeFromAny`). */
   from: string;
 }
@@ -163,7 +169,8 @@ export async function writeOne(
       const from = await writeFromAny(root, copy, tmpAt, tmp, opts);
       const tmpIno = lstatOrNone(tmpAt)?.ino ?? null;
       const replaces = existing !== undefined;
-      return { item, tmp, tmpName, folderId: folder.id, tmpIno, replaces, from };
+      const replacedId = existing && fileIdentity(existing);
+      return { item, tmp, tmpName, folderId: folder.id, tmpIno, replaces, replacedId, from };
     } catch (e) {
       removeQuietly(tmpAt);
       throw e;
@@ -183,7 +190,7 @@ export async function writeOne(
  * put in its place meanwhile is refused); never throws.
  */
 export async function placeOne(
-  { item, tmp, tmpName, folderId, tmpIno, replaces, from }: Written,
+  { item, tmp, tmpName, folderId, tmpIno, replaces, replacedId, from }: Written,
   opts: WriteOptions,
   folders: DestFolders,
 ): Promise<RestoreResult> {
@@ -214,8 +221,13 @@ export async function placeOne(
           "restore it again",
       };
     }
-    if (replaces || copy.kind === "symlink") {
-      if (!replaces && lstatOrNone(destAt)) return conflict(item, true);
+    // With --overwrite, only what was seen there is replaced: a file removed meanwhile is
+    // placed as a new one, and one put there or written to meanwhile is left alone.
+    const there = replaces ? lstatOrNone(destAt) : undefined;
+    const replacing = there !== undefined;
+    if (replacing && fileIdentity(there) !== replacedId) return conflict(item, true);
+    if (replacing || copy.kind === "symlink") {
+      if (!replacing && lstatOrNone(destAt)) return conflict(item, true);
       await renameWithRetry(tmpAt, destAt);
     } else if (!(await linkNew(tmpAt, destAt))) {
       // Appeared meanwhile (another restore of the same backup?): the same bytes are no conflict.
@@ -249,6 +261,11 @@ export async function placeOne(
   }
 }
 
+/** An entry's inode, change time and size: another file, or the same one written to, differ. */
+function fileIdentity(info: Deno.FileInfo): string {
+  return `${info.ino}:${info.ctime?.getTime()}:${info.size}`;
+}
+
 /** An error's text with the paths through the open folder (pinned.ts) named as the folder's. */
 function namedPaths(text: string, folder: Reached | undefined): string {
   const open = folder?.fd === undefined ? undefined : openPath(folder.fd);
@@ -266,7 +283,7 @@ function conflict(item: RestoreItem, appeared = false): RestoreResult {
     ...item,
     outcome: "conflict",
     reason: appeared
-      ? `'${item.dest}' appeared while it was restored, with other content: left alone; ` +
+      ? `'${item.dest}' appeared or changed while it was restored: left alone; ` +
         `restore it again with --overwrite to replace it, or use ${elsewhere} to restore elsewhere`
       : `'${item.dest}' exists with other content: left alone; ` +
         `use --overwrite to replace it, or ${elsewhere} to restore elsewhere`,
