@@ -135,8 +135,16 @@ export async function syncTemps(paths: string[]): Promise<void> {
     } finally {
       await handle.close();
     }
-  }, (p, e) => {
-    const why = String((e as Error)?.message ?? e).split(",")[0];
-    return new Error(`Cannot flush '${p}' to disk: ${why}: check the disk`);
-  });
+  }, tempFlushFailure);
+}
+
+/** Why a temporary file could not be flushed, with what to do (exported for tests). */
+export function tempFlushFailure(path: string, e: unknown): Error {
+  const why = String((e as Error)?.message ?? e).split(",")[0];
+  // Gone: its folder was moved or removed while the restore ran, not a failing disk.
+  const gone = (e as { code?: string })?.code === "ENOENT";
+  const remedy = gone
+    ? "its folder was moved or removed while the restore ran: restore it again"
+    : "check the disk";
+  return new Error(`Cannot flush '${path}' to disk: ${why}: ${remedy}`);
 }
