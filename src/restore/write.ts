@@ -396,7 +396,10 @@ function reachFolder(
     const remedy = toDir
       ? "remove the link, or restore to another --to folder"
       : "restore with --to DIR, or remove the link";
-    return fail(`'${dir}' is a symlink, and writing through it would leave '${base}': ${remedy}`);
+    return fail(
+      `'${dir}' is a symlink, which a restore never writes through (it may lead outside ` +
+        `'${base}'): ${remedy}`,
+    );
   }
   function fail(why: string): never {
     throw new Error(`Cannot restore to '${dest}': ${why}`);
