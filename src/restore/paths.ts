@@ -101,8 +101,8 @@ export class PathResolver {
     // inside the source (which may hold a folder of the source's own name: `source/x` then
     // means that folder's x only when the source itself has no x, and when it has both, the
     // user must say which).
-    if (prefixed && (this.isFile(rel) || this.isFolder(rel))) {
-      if (this.isFile(inside) || this.isFolder(inside)) {
+    if (prefixed && this.#holds(rel)) {
+      if (this.#holds(inside)) {
         const first = rel === name ? "no PATH" : `'${rel.slice(name.length + 1)}'`;
         throw new UsageError(
           `Cannot tell which '${input}' is meant: the source '${name}' holds both ` +
@@ -125,15 +125,19 @@ export class PathResolver {
     const top = rel.split("/")[0];
     const inside = `${single}/${rel}`;
     if (!this.#names.includes(top)) return inside;
-    const inSingle = this.isFile(inside) || this.isFolder(inside);
-    if (!inSingle) return rel;
-    if (!this.isFile(rel) && !this.isFolder(rel)) return inside;
+    if (!this.#holds(inside)) return rel;
+    if (!this.#holds(rel)) return inside;
     const rest = rel.slice(top.length + 1) || ".";
     throw new UsageError(
       `Cannot tell which '${input}' is meant: the source '${single}' holds '${rel}', and ` +
         `'${top}', a source the config no longer names, holds '${rest}': give '${inside}' ` +
         `for the first; for the second, restore with a config that names '${top}' too`,
     );
+  }
+
+  /** Whether a file was recorded at this logical path, or below it. */
+  #holds(path: string): boolean {
+    return this.isFile(path) || this.isFolder(path);
   }
 
   /** Whether `dir` (absolute) is a configured source's folder or inside one. */

@@ -222,12 +222,11 @@ export async function placeOne(
       };
     }
     // With --overwrite, only what was seen there is replaced: a file removed meanwhile is
-    // placed as a new one, and one put there or written to meanwhile is left alone.
-    const there = replaces ? lstatOrNone(destAt) : undefined;
-    const replacing = there !== undefined;
-    if (replacing && fileIdentity(there) !== replacedId) return conflict(item, true);
-    if (replacing || copy.kind === "symlink") {
-      if (!replacing && lstatOrNone(destAt)) return conflict(item, true);
+    // placed as a new one, and one put there or written to meanwhile is left alone (as is
+    // anything at a symlink's place: a rename would replace it).
+    const there = replaces || copy.kind === "symlink" ? lstatOrNone(destAt) : undefined;
+    if (there && (!replaces || fileIdentity(there) !== replacedId)) return conflict(item, true);
+    if (there || copy.kind === "symlink") {
       await renameWithRetry(tmpAt, destAt);
     } else if (!(await linkNew(tmpAt, destAt))) {
       // Appeared meanwhile (another restore of the same backup?): the same bytes are no conflict.
