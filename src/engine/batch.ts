@@ -3,7 +3,8 @@
  * issued together, or one syncfs of the file system for a large batch), the effectful
  * actions journaled as one intent, and their file steps run. The batch's lines are then
  * written to the log, and the results of several batches committed with their intents
- * dropped in one transaction (COMMIT_ACTIONS, and at the end of the pass: `settle`). A
+ * dropped in one transaction (COMMIT_ACTIONS, and at the end of the pass: `settle`), once
+ * the folders their moves changed are flushed, and the log. A
  * crash at any point leaves either nothing (before an intent) or intents that the next
  * run's recovery completes, in order, and logs again: every action is logged at least once
  * (lines written after the commit were lost with a run killed before it wrote them, whose
@@ -13,7 +14,8 @@
 import { executeActions } from "./execute.ts";
 import { removeLeftBehind } from "./move.ts";
 import type { StateStore } from "../state/store.ts";
-import { syncFiles } from "./flush.ts";
+import { changedFolders } from "./changed_folders.ts";
+import { syncFiles, syncFolders } from "./flush.ts";
 import { makeParents, nativePath, removeQuietly } from "./fsops.ts";
 import { formatAction, storedCopyWarning } from "./describe.ts";
 import { faultPoint } from "./fault.ts";
@@ -26,7 +28,8 @@ const BATCH_BYTES = 256 << 20;
 /**
  * Batches with fewer staged files are flushed file by file even where syncfs is available:
  * one wave of 64 parallel fdatasyncs (syncFiles) costs less than writing back everything
- * dirty on the file system, which may hold other programs' writes too.
+ * dirty on the file system, which may hold other programs' writes too. The same for the
+ * folders a commit's moves changed.
  */
 const SYNCFS_MIN_FILES = 64;
 /**
@@ -65,6 +68,8 @@ export class Batch {
   #bytes = 0;
   #applied: Applied[] = [];
   #waiting = 0;
+  /** Folders of the backup root whose entries applied batches changed, not yet flushed. */
+  #changed = new Set<string>();
   /** Dry run: the version each planned action archives, by path (predicted retention). */
   readonly archivedOnPlan = new Map<string, Archive>();
 
@@ -128,14 +133,14 @@ export class Batch {
     this.#applied.push(applied);
     this.#waiting += actions.length;
     // The room kept for the state was used: commit what is applied, then stop (settle).
-    if (this.#waiting >= COMMIT_ACTIONS || this.ctx.store.reserveUsed) this.settle();
+    if (this.#waiting >= COMMIT_ACTIONS || this.ctx.store.reserveUsed) await this.settle();
   }
 
   /**
    * Commits the results of the batches applied (and reported) so far and drops their
    * intents: at the end of a pass (and of its retention), whichever way it ends but a throw.
    */
-  settle(): void {
+  async settle(): Promise<void> {
     const applied = this.#applied;
     this.#applied = [];
     this.#waiting = 0;
@@ -143,6 +148,7 @@ export class Batch {
     const intents = applied.flatMap((b) => b.intent === undefined ? [] : [b.intent]);
     const done = applied.flatMap((b) => b.done);
     if (done.length > 0 || intents.length > 0) {
+      await this.#flushFolders();
       this.ctx.log?.sync();
       faultPoint("logged");
       this.ctx.store!.commitBatch(done, {
@@ -189,6 +195,7 @@ export class Batch {
     faultPoint("journaled");
     const { done, failed } = await executeActions(this.ctx.root, effectful);
     faultPoint("executed");
+    changedFolders(effectful, this.#changed); // failed ones too: undoing moves names back
     for (const f of failed) {
       const tmp = "content" in f.action ? f.action.content.tmp : undefined;
       if (tmp) removeQuietly(nativePath(this.ctx.root, tmp));
@@ -211,6 +218,19 @@ export class Batch {
   #flushStaged(tmps: string[]): Promise<void> {
     const fs = this.ctx.syncFs;
     return fs && tmps.length >= SYNCFS_MIN_FILES ? fs.sync() : syncFiles(tmps);
+  }
+
+  /**
+   * Makes the moves of the batches applied so far durable, before the commit records them
+   * (a power cut may otherwise undo a move the state holds as done): their folders flushed,
+   * or, for many folders where trusted, the file system whole (as `#flushStaged`).
+   */
+  #flushFolders(): Promise<void> {
+    const folders = [...this.#changed];
+    this.#changed.clear();
+    const fs = this.ctx.syncFs;
+    if (fs && folders.length >= SYNCFS_MIN_FILES) return fs.sync();
+    return syncFolders(folders.map((f) => f === "" ? this.ctx.root : nativePath(this.ctx.root, f)));
   }
 
   #report(a: Action): void {

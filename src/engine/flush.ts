@@ -5,6 +5,7 @@
  * has them, which the callers' next flush or rename order makes safe.
  */
 import { errorText } from "./errors.ts";
+import { notImplementedHere } from "./portability.ts";
 
 /**
  * How a file is opened to flush it. On Windows, `syncData` is FlushFileBuffers, which fails
@@ -47,6 +48,41 @@ export async function inWaves(
     }
   }
   if (short.length > 0) await inWaves(short, Math.floor(parallel / 2), flush, failure);
+}
+
+/**
+ * A folder that cannot be flushed where the system does not do that: Windows (no folder
+ * opened for reading is flushed; NTFS journals the entry itself), and file systems without
+ * fsync for folders (EINVAL, EBADF, ENOTSUP: some FUSE, 9p, CIFS and vboxsf mounts) or that
+ * refuse to open one (EACCES). As PostgreSQL and SQLite do, a run goes on there: only a
+ * failing disk (EIO) stops it.
+ */
+export function folderSyncUnsupported(e: unknown): boolean {
+  return Deno.build.os === "windows" || notImplementedHere(e) ||
+    e instanceof Deno.errors.PermissionDenied || /\(os error (9|22)\)/.test(errorText(e));
+}
+
+/**
+ * Flushes folders' entries to disk (the names linked into them and removed from them),
+ * `parallel` at a time: a rename is durable only once its folders are, and a commit must
+ * not record a move that a power cut can still undo (btrfs, for one, writes back another
+ * file's names only at its next transaction, up to 30 s later, when one file is fsynced).
+ * A folder gone meanwhile (emptied and removed) has nothing left to flush, nor has one
+ * replaced by something else (looked at first: a FIFO put there would hold the open up);
+ * one where the system cannot flush folders is passed over (`folderSyncUnsupported`).
+ */
+export function syncFolders(paths: Iterable<string>, parallel = SYNC_PARALLEL): Promise<void> {
+  if (Deno.build.os === "windows") return Promise.resolve(); // NTFS journals names itself
+  return inWaves([...paths], parallel, async (p) => {
+    try {
+      if (!(await Deno.lstat(p)).isDirectory) return;
+      using folder = await Deno.open(p, { read: true });
+      await folder.sync();
+    } catch (e) {
+      const gone = e instanceof Deno.errors.NotFound || e instanceof Deno.errors.NotADirectory;
+      if (!gone && !folderSyncUnsupported(e)) throw e;
+    }
+  }, flushFailure);
 }
 
 function tooManyOpen(e: unknown): boolean {

@@ -90,14 +90,14 @@ class Pass {
   async run(): Promise<PassResult> {
     try {
       await this.#backUp();
-      this.batch.settle();
+      await this.batch.settle();
       if (this.opts.signal?.aborted) return this.result;
       this.#planPromotions();
       for (const a of retentionActions(this.ctx, this.batch.archivedOnPlan, this.opts)) {
         this.batch.add(a);
       }
       await this.batch.flush();
-      this.batch.settle();
+      await this.batch.settle();
       if (!this.opts.dryRun) this.folders.commit(this.ctx.store);
       return this.result;
     } finally {

@@ -14,7 +14,9 @@ import type { StateStore } from "../state/store.ts";
 import { executeActions } from "./execute.ts";
 import { formatAction, storedCopyWarning } from "./describe.ts";
 import { errorText, PreflightError } from "./errors.ts";
-import { lstatOrNone } from "./fsops.ts";
+import { changedFolders } from "./changed_folders.ts";
+import { syncFolders } from "./flush.ts";
+import { lstatOrNone, nativePath } from "./fsops.ts";
 import { faultPoint } from "./fault.ts";
 
 /** Finishes the interrupted batches; returns a warning per stored copy found missing. */
@@ -46,8 +48,10 @@ export async function recoverInterrupted(
         warnings.push({ path: a.path, message: lost });
       }
     }
-    // Logged before the commit drops the intent, as a run's batches are (see batch.ts):
-    // a recovery killed, or whose log cannot be written, leaves it for the next one.
+    // Its moves made durable, then logged, before the commit drops the intent, as a run's
+    // batches are (see batch.ts): a recovery killed, or whose log cannot be written, leaves
+    // it for the next one.
+    await syncFolders([...changedFolders(intent.actions)].map((f) => nativePath(root, f)));
     log.sync();
     faultPoint("logged");
     // trustBefore 0: fingerprints recorded during recovery are re-checked by the next pass.

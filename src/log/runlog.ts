@@ -9,7 +9,7 @@
 import { basename, dirname, join } from "node:path";
 import { missingFolders, removeQuietly } from "../engine/fsops.ts";
 import { namesOpenFile } from "../engine/identity.ts";
-import { notImplementedHere } from "../engine/portability.ts";
+import { folderSyncUnsupported } from "../engine/flush.ts";
 import { errorText, isDiskFull } from "../engine/errors.ts";
 
 const LOG_SUFFIX = ".log";
@@ -128,18 +128,6 @@ export function oneLine(message: string): string {
 
 /** Flush the buffer once it holds this many lines, to bound memory on huge runs. */
 const FLUSH_LINES = 4096;
-
-/**
- * A folder that cannot be flushed where the system does not do that: Windows (no folder
- * opened for reading is flushed; NTFS journals the entry itself), and file systems without
- * fsync for folders (EINVAL, EBADF, ENOTSUP: some FUSE, 9p, CIFS and vboxsf mounts) or that
- * refuse to open one (EACCES). As PostgreSQL and SQLite do, the log goes on there: only a
- * failing disk (EIO) stops the run.
- */
-export function folderSyncUnsupported(e: unknown): boolean {
-  return Deno.build.os === "windows" || notImplementedHere(e) ||
-    e instanceof Deno.errors.PermissionDenied || /\(os error (9|22)\)/.test(errorText(e));
-}
 
 /**
  * The log could not be written or flushed: said as the log's problem, with its remedy (the
@@ -281,14 +269,10 @@ export class RunLog {
       throw new LogError(`Cannot flush the log '${this.path}' to disk`, e);
     }
     if (this.#entrySynced === this.path) return;
-    try {
-      using folder = Deno.openSync(dirname(this.path), { read: true });
-      folder.syncSync();
-    } catch (e) {
-      if (!folderSyncUnsupported(e)) {
-        throw new LogError(`Cannot flush the log folder '${dirname(this.path)}' to disk`, e);
-      }
-    }
+    syncFolder(dirname(this.path));
+    // log_dir made by this run: its own entry (and those of the folders above it that were
+    // made with it) must outlive a power cut too, or the flushed file is not found again.
+    if (this.#entrySynced === "") { for (const made of this.#made) syncFolder(dirname(made)); }
     this.#entrySynced = this.path;
   }
 
@@ -334,6 +318,18 @@ export class RunLog {
       if (join(dir, name) === this.path) continue;
       Deno.removeSync(join(dir, name));
       this.line(`LOG ROTATE delete: ${name}`);
+    }
+  }
+}
+
+/** Flushes a folder's entries to disk, where the system does (see `folderSyncUnsupported`). */
+function syncFolder(dir: string): void {
+  try {
+    using folder = Deno.openSync(dir, { read: true });
+    folder.syncSync();
+  } catch (e) {
+    if (!folderSyncUnsupported(e)) {
+      throw new LogError(`Cannot flush the log folder '${dir}' to disk`, e);
     }
   }
 }

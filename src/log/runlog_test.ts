@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { compareRunLogNames, folderSyncUnsupported, LogError, oneLine, RunLog } from "./runlog.ts";
+import { folderSyncUnsupported } from "../engine/flush.ts";
+import { compareRunLogNames, LogError, oneLine, RunLog } from "./runlog.ts";
 
 Deno.test("RunLog.rollOver: past the size, the log goes on in a new file, each naming the other, old ones rotated", () => {
   const dir = Deno.makeTempDirSync({ prefix: "runlog_test_" });
@@ -68,6 +69,12 @@ Deno.test("RunLog.sync: what is buffered is written out before a commit, and sta
     log.sync(); // the folder's entry once per file: a second sync only flushes
     assert.match(Deno.readTextFileSync(log.path), /DELETE b\.txt/);
     log.close();
+    // A log_dir the run makes, folders above it too: their entries are flushed with the file's.
+    const nested = RunLog.open(join(dir, "a", "b"), "run");
+    nested.line("Run started: run (a test)");
+    nested.sync();
+    assert.match(Deno.readTextFileSync(nested.path), /Run started/);
+    nested.close();
   } finally {
     Deno.removeSync(dir, { recursive: true });
   }

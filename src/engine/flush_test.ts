@@ -1,0 +1,21 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { syncFolders } from "./flush.ts";
+
+Deno.test("syncFolders: flushes folders; one gone or replaced since (a file, a FIFO) is passed over, not waited on", async () => {
+  const dir = Deno.makeTempDirSync({ prefix: "flush_test_" });
+  try {
+    Deno.mkdirSync(join(dir, "a", "b"), { recursive: true });
+    Deno.writeTextFileSync(join(dir, "file"), "x");
+    const paths = [dir, join(dir, "a"), join(dir, "a", "b"), join(dir, "gone"), join(dir, "file")];
+    if (Deno.build.os !== "windows") {
+      const made = await new Deno.Command("mkfifo", { args: [join(dir, "pipe")] }).output();
+      assert.ok(made.success, "mkfifo");
+      paths.push(join(dir, "pipe"));
+    }
+    // Waves of two; a FIFO opened for reading would wait for a writer that never comes.
+    await syncFolders([...paths, join(dir, "file", "below")], 2);
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
