@@ -64,3 +64,48 @@ Deno.test("restore --at a local time under a POSIX TZ rule Deno cannot read: exi
   assert.match(offset.stdout, /Restore complete \(as of 2098-12-31T18:30:00\.000Z\): 1 restored/);
   assert.deepEqual(readTree(out), { "f.txt": "content A" });
 });
+
+Deno.test("a run made with the clock ahead: restore --at after it is warned about, history says so, and a quiet run says the clock is behind", async () => {
+  using fx = makeFixture({ "a.txt": "A" });
+  assert.equal((await fx.cli("run")).code, 0);
+  const between = new Date().toISOString();
+  writeTree(fx.source, { "b.txt": "B" });
+  const realNow = Date.now;
+  try {
+    Date.now = () => realNow() + 30 * 24 * HOUR; // a clock a month ahead at boot
+    assert.equal((await backupOnce(loadConfig(fx.config))).exitCode, 0);
+  } finally {
+    Date.now = realNow;
+  }
+  writeTree(fx.source, { "d.txt": "D" });
+  const quiet = await fx.cli("run", "-q");
+  assert.equal(quiet.code, 0, quiet.stderr);
+  assert.equal(quiet.stdout, "");
+  assert.match(quiet.stderr, /^Note: the clock \(.*\) is behind the latest time this backup/);
+
+  // Before the clock went wrong: in order, nothing to say.
+  const first = JSON.parse((await fx.cli("history", "a.txt", "--json")).stdout).versions[0];
+  const before = await fx.cli("restore", "--at", first.becameCurrent, "--to", join(fx.dir, "a"));
+  assert.equal(before.code, 0, before.stderr);
+  assert.equal(before.stderr, "");
+  assert.deepEqual(readTree(join(fx.dir, "a")), { "a.txt": "A" });
+  // After it (the hour the user remembers): what it gives is said to miss what was stored.
+  for (const at of [between, new Date().toISOString()]) {
+    const out = join(fx.dir, `at-${at}`);
+    const restored = await fx.cli("restore", "--at", at, "--to", out);
+    assert.equal(restored.code, 0, restored.stderr);
+    assert.match(restored.stderr, /^WARNING: --at .*: the backup recorded times up to .* later/);
+    assert.match(restored.stderr, /leave --at out to restore the latest/);
+    assert.deepEqual(readTree(out), { "a.txt": "A" });
+  }
+  const latest = await fx.cli("restore", "--to", join(fx.dir, "latest"));
+  assert.equal(latest.code, 0, latest.stderr);
+  assert.deepEqual(readTree(join(fx.dir, "latest")), { "a.txt": "A", "b.txt": "B", "d.txt": "D" });
+
+  const history = await fx.cli("history", "d.txt");
+  assert.equal(history.code, 0, history.stderr);
+  assert.match(
+    history.stderr,
+    /^Note: the backup recorded times up to .*: times after .* give the order/,
+  );
+});

@@ -3,6 +3,7 @@
  * it became current and was replaced, size, hash, and where its copy lives (or when
  * retention removed it). Reads the state read-only, without the run lock; writes nothing.
  */
+import { historyTimesNote } from "../restore/clock_ahead.ts";
 import { oneLine } from "../log/runlog.ts";
 import { formatHistory, historyEntries } from "../restore/history.ts";
 import { loadConfigFor, resolverFor, runningNow, withState } from "../restore/open.ts";
@@ -48,7 +49,7 @@ export function historyCommand(argv: string[]): Promise<number> {
   }
   const config = loadConfigFor(str(p, "config"));
   const given = p.positionals[0];
-  const { path, copies, folder, unfinished, otherForm } = withState(config, (store) => {
+  const { path, copies, folder, unfinished, otherForm, latest } = withState(config, (store) => {
     const resolver = resolverFor(config, store);
     const path = resolver.toLogical(given);
     const unfinished = unfinishedWork(store.pendingIntents());
@@ -60,10 +61,13 @@ export function historyCommand(argv: string[]): Promise<number> {
       : [path.normalize("NFC"), path.normalize("NFD")].find((p) =>
         p !== path && store.copiesOf(p).length > 0
       );
-    return { path, copies, folder: resolver.isFolder(path), unfinished, otherForm };
+    const latest = store.latestRunTime();
+    return { path, copies, folder: resolver.isFolder(path), unfinished, otherForm, latest };
   });
   const warning = unfinishedWarning(unfinished, "shows", runningNow(config));
   if (warning) console.error(warning);
+  const clockNote = copies.length > 0 ? historyTimesNote(latest, Date.now()) : undefined;
+  if (clockNote) console.error(clockNote);
   if (copies.length === 0 && folder) {
     throw new UsageError(`Cannot show history of folder '${given}': give a file PATH under it`);
   }

@@ -30,6 +30,7 @@ import { errorText, PreflightError } from "../engine/errors.ts";
 import { printRestore, type Problem, RestoreTally } from "./restore_output.ts";
 import { oneLine } from "../log/runlog.ts";
 import { movedTo, unfinishedWarning, unfinishedWork } from "../restore/unfinished.ts";
+import { atWarning } from "../restore/clock_ahead.ts";
 import { say } from "./stdout.ts";
 
 export const RESTORE_HELP =
@@ -93,6 +94,12 @@ export async function restoreCommand(argv: string[]): Promise<number> {
   // everything a page of paths at a time), never held whole.
   const store = openState(config);
   try {
+    if (req.at !== undefined) {
+      const clock = Date.now();
+      const times = { latest: store.latestRunTime(), inOrder: store.latestRunTime(clock), clock };
+      const ahead = atWarning(req.at, times);
+      if (ahead) console.error(ahead);
+    }
     const resolver = resolverFor(config, store);
     const targets = p.positionals.map((t) => resolver.toLogical(t));
     const selector = selectorFor(req, targets, p.positionals, resolver);

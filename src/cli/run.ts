@@ -3,6 +3,7 @@
  * progress line shows on stderr while the pass runs; the summary (or, with --json, the
  * one JSON document) goes to stdout and errors to stderr.
  */
+import { oneLine } from "../log/runlog.ts";
 import { findConfigFile, loadConfig } from "../config/config.ts";
 import { backupOnce } from "../engine/backup.ts";
 import { flag, parseCommand, str, UsageError } from "./args.ts";
@@ -73,6 +74,9 @@ export async function runCommand(argv: string[]): Promise<number> {
   else if (!flag(p, "quiet") || summary.stopped) {
     const title = summary.stopped ? "Backup stopped before it finished" : "Backup complete";
     say(humanSummary(title, summary, styleFor("stdout")));
+  } else if (summary.clockNote) {
+    // A quiet run still says the system clock is wrong: a scheduled job's mail should.
+    console.error(oneLine(`Note: ${summary.clockNote}`));
   }
   return stoppedCode ?? summary.exitCode;
 }

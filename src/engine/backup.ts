@@ -32,6 +32,8 @@ export interface RunSummary extends PassResult {
   exitCode: number;
   /** For `plan`: what the plan cannot show (an interrupted run the next run completes first). */
   notice?: string;
+  /** The clock is behind the times recorded (part of `notice`): said even by a quiet run. */
+  clockNote?: string;
   /** Stopped by `signal` before the pass was over. */
   stopped?: boolean;
 }
@@ -63,6 +65,7 @@ export async function backupOnce(config: Config, opts: PassOptions = {}): Promis
     exitCode: status === "ok" ? 0 : 1,
     stopped: status === "stopped",
     notice,
+    clockNote: session.clockNote,
   };
 }
 

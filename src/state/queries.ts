@@ -52,6 +52,18 @@ export function latestRecordedTime(db: StateDb): number {
   return Math.max(last.started_at as number, (copies.t as number | null) ?? 0);
 }
 
+/**
+ * The latest start or end time of a run, of those not after `notAfter` (0 if none): one
+ * read of the runs table, a row a session.
+ */
+export function latestRunTime(db: StateDb, notAfter = Number.MAX_SAFE_INTEGER): number {
+  const row = db.q(
+    `SELECT max(max(started_at, coalesce(finished_at, 0))) AS t FROM runs
+     WHERE max(started_at, coalesce(finished_at, 0)) <= ?`,
+  ).get(notAfter) as Row;
+  return (row.t as number | null) ?? 0;
+}
+
 // --- tracked files ---
 
 /** Rows come back as arrays (about 3x faster than objects for 100,000 rows, measured here). */

@@ -95,6 +95,11 @@ export class StateStore {
     return this.#latest;
   }
 
+  /** The latest start or end time of a run, of those not after `notAfter` (0 if none). */
+  latestRunTime(notAfter?: number): number {
+    return read.latestRunTime(this.#db, notAfter);
+  }
+
   /**
    * Starts a run: records the sources and the run in one transaction (one flush to disk,
    * not two); returns each source's storage prefix (see `assignPrefixes`) and the run's id.

@@ -1,0 +1,47 @@
+/**
+ * Times a backup recorded ahead of the clock. A run made while the system clock was ahead
+ * (a clock wrong at boot, a real-time clock kept in local time) records its clock's times,
+ * and every later run records times just after them until the clock catches up (the state
+ * keeps its times in order: `StateStore.recordedTime`). A moment given to `restore --at` is
+ * then compared with times that are not the hour things happened, which is said (the
+ * moment itself stands: it may be one of those times, copied from `history`), as `history`
+ * says its times after the clock's now are an order, not an hour. Pure: the clock is given.
+ */
+
+/** How far recorded times may run ahead of the clock unsaid: NTP steps are far smaller. */
+export const CLOCK_AHEAD_MS = 1000;
+
+const iso = (t: number) => new Date(t).toISOString();
+
+/** What is amiss when the backup's latest time is ahead of the clock; else undefined. */
+export function aheadOfClock(latestRecorded: number, clock: number): string | undefined {
+  if (latestRecorded - clock <= CLOCK_AHEAD_MS) return undefined;
+  return `the backup recorded times up to ${iso(latestRecorded)}, later than this machine's ` +
+    `clock (${iso(clock)}): a run was made while the clock was ahead, or the clock is ` +
+    "behind now";
+}
+
+/**
+ * What `restore --at` says of its moment when the backup holds times ahead of the clock,
+ * or undefined. The moment is kept as given (a time copied from `history` is one of the
+ * times recorded), but one after `inOrder`, the latest time recorded before the clock went
+ * wrong, may leave out what runs recorded ahead stored before it, in the hour of the clock.
+ */
+export function atWarning(
+  at: number,
+  { latest, inOrder, clock }: { latest: number; inOrder: number; clock: number },
+): string | undefined {
+  const ahead = aheadOfClock(latest, clock);
+  if (ahead === undefined || at <= inOrder) return undefined;
+  return `WARNING: --at ${iso(at)}: ${ahead}: the runs recorded after ${iso(inOrder)} ` +
+    "may have stored files before this moment that it leaves out: leave --at out to " +
+    "restore the latest, or see 'history PATH' for a file's contents in the order they " +
+    "were stored and restore one by '--version N'";
+}
+
+/** `history`'s note when some of its times are ahead of the clock; else undefined. */
+export function historyTimesNote(latestRecorded: number, clock: number): string | undefined {
+  const ahead = aheadOfClock(latestRecorded, clock);
+  return ahead && `Note: ${ahead}: times after ${iso(clock)} give the order contents were ` +
+      "stored in, not the hour";
+}

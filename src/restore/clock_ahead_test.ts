@@ -1,0 +1,30 @@
+import assert from "node:assert/strict";
+import { atWarning, CLOCK_AHEAD_MS, historyTimesNote } from "./clock_ahead.ts";
+
+const clock = Date.UTC(2026, 11, 3, 17, 0, 0);
+const inOrder = clock - 3_600_000; // the last run made with a right clock, an hour ago
+const latest = Date.UTC(2027, 0, 1, 0, 0, 0, 130); // then one made a month ahead
+
+Deno.test("atWarning: times in order, nothing to say", () => {
+  for (const l of [clock - 60_000, clock, clock + CLOCK_AHEAD_MS]) {
+    for (const at of [inOrder - 1, clock - 5, clock + 5, latest + 1]) {
+      assert.equal(atWarning(at, { latest: l, inOrder: l, clock }), undefined);
+    }
+  }
+  assert.equal(historyTimesNote(clock + CLOCK_AHEAD_MS, clock), undefined);
+});
+
+Deno.test("atWarning: a moment after the last time recorded in order, with times recorded ahead, is warned about", () => {
+  const times = { latest, inOrder, clock };
+  assert.equal(atWarning(inOrder, times), undefined, "before the runs recorded ahead were made");
+  for (const at of [inOrder + 1, clock, latest + 1]) {
+    const w = atWarning(at, times)!;
+    assert.match(w, new RegExp(`^WARNING: --at ${new Date(at).toISOString()}: the backup`));
+    assert.match(w, /recorded times up to 2027-01-01T00:00:00\.130Z, later than this machine's/);
+    assert.match(w, /the runs recorded after 2026-12-03T16:00:00\.000Z may have stored files/);
+  }
+  assert.match(
+    historyTimesNote(latest, clock)!,
+    /^Note: .*: times after 2026-12-03T17:00:00\.000Z give the order/,
+  );
+});
