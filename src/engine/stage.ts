@@ -40,10 +40,52 @@ export interface Staged {
 
 /** Digest of a file's bytes (or a symlink's target), and a temporary copy when `tmp` is given. */
 export function stageEntry(entry: ScanEntry, algo: string, buf: Uint8Array, tmp?: string): Staged {
+  const steps = stageSteps(entry, algo, buf, tmp);
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+  }
+}
+
+/**
+ * `stageEntry` on a thread that must hear a stop signal while it reads one large file (the
+ * main thread): `turn` is awaited between the file's blocks, and throws `StoppedError`
+ * (event_turn.ts) once a signal came. The file is then given up, its temporary copy left
+ * to the caller to remove, as on any failure.
+ */
+export async function stageEntryHeard(
+  entry: ScanEntry,
+  algo: string,
+  buf: Uint8Array,
+  tmp: string | undefined,
+  turn: () => Promise<void>,
+): Promise<Staged> {
+  const steps = stageSteps(entry, algo, buf, tmp);
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+    try {
+      await turn();
+    } catch (e) {
+      steps.return(undefined as never); // closes the files it holds open
+      throw e;
+    }
+  }
+}
+
+/** `stageEntry`'s work, pausing (yield) between the blocks of a file read. */
+function* stageSteps(
+  entry: ScanEntry,
+  algo: string,
+  buf: Uint8Array,
+  tmp?: string,
+): Generator<void, Staged> {
   if (entry.kind === "symlink") return stageSymlink(entry, algo, tmp);
   for (let attempt = 1;; attempt++) {
-    const result = copyOnce(entry, algo, buf, tmp);
-    if (result && (!result.unsure || sameOnceMore(result, algo, buf))) return result.staged;
+    const result = yield* copyOnce(entry, algo, buf, tmp);
+    if (result && (!result.unsure || (yield* sameOnceMore(result, algo, buf)))) {
+      return result.staged;
+    }
     if (tmp) removeQuietly(tmp);
     if (attempt >= READ_ATTEMPTS) {
       throw new FileChangedError(
@@ -104,18 +146,44 @@ export function hashText(text: string, algo: string): string {
  * change and with its mtime put back, shows in no time Deno gives, but a torn read differs
  * from the next, which gives what the file holds once the writer is done.
  */
-function sameOnceMore(first: { staged: Staged }, algo: string, buf: Uint8Array): boolean {
-  return copyOnce(first.staged.entry, algo, buf, undefined)?.staged.hash === first.staged.hash;
+function* sameOnceMore(first: { staged: Staged }, algo: string, buf: Uint8Array) {
+  return (yield* copyOnce(first.staged.entry, algo, buf, undefined))?.staged.hash ===
+    first.staged.hash;
 }
 
 /**
- * How long after the second of a file's last change a read must begin for that change to
- * be surely over, where the change time is known to the second only: the second itself,
- * and a margin for the kernel's file clock, which may lag the one Date.now reads by a tick.
+ * How long after a file's last change time a read must begin for the change times looked
+ * at around it to show any write made during it; a read begun sooner is made once more,
+ * and the two must agree (`sameOnceMore`). A change time is stamped from a clock that
+ * ticks: Deno gives it to the second (CHANGE_SECOND_MS: the second itself and a margin for
+ * the kernel's file clock, which may lag the one Date.now reads by a tick); file systems
+ * that keep whole seconds (ext4 with 128-byte inodes, made so for small disks by older
+ * mkfs) or two (FAT) give no nanoseconds (CHANGE_COARSE_MS); the others stamp with the
+ * kernel's tick, 10 ms at most (HZ=100), before Linux 6.13 (CHANGE_TICK_MS, with margin).
  */
 const CHANGE_SECOND_MS = 1000 + 100;
+const CHANGE_COARSE_MS = 2000 + 100;
+const CHANGE_TICK_MS = 50;
 
-function copyOnce(entry: ScanEntry, algo: string, buf: Uint8Array, tmp: string | undefined) {
+/**
+ * Whether a read begun at `began` (Date.now) may have missed a write made during it,
+ * unseen in the change times looked at around it: the last change is too recent for
+ * their resolution. False where the system gives no change time (0).
+ */
+export function changeTooRecent(s: Pick<StatResult, "ctimeMs" | "ctimeExact">, began: number) {
+  if (s.ctimeMs === 0) return false;
+  if (s.ctimeExact === undefined) return s.ctimeMs + CHANGE_SECOND_MS > began;
+  const [seconds, nanos] = s.ctimeExact.split(".").map(Number);
+  if (nanos === 0) return seconds * 1000 + CHANGE_COARSE_MS > began;
+  return seconds * 1000 + nanos / 1e6 + CHANGE_TICK_MS > began;
+}
+
+function* copyOnce(
+  entry: ScanEntry,
+  algo: string,
+  buf: Uint8Array,
+  tmp: string | undefined,
+): Generator<void, { staged: Staged; unsure: boolean } | undefined> {
   const began = Date.now();
   const h = createDigest(algo);
   let src: SourceFile;
@@ -149,6 +217,7 @@ function copyOnce(entry: ScanEntry, algo: string, buf: Uint8Array, tmp: string |
       if (dst) writeAll(dst.file, chunk);
       total += n;
       pausePoint("reading");
+      if (total < entry.size) yield; // between blocks: `stageEntryHeard` may give up here
     }
   } catch (e) {
     // A FIFO, socket or device in the file's place (no data yet: EAGAIN) is not the file
@@ -183,11 +252,7 @@ function copyOnce(entry: ScanEntry, algo: string, buf: Uint8Array, tmp: string |
     const when = new Date(entry.mtimeMs);
     dst.file.utimeSync(when, when); // after the last write, through the handle: no path lookup
   }
-  // Without the change time to the nanosecond (no FFI: another C library than glibc, macOS,
-  // Windows), a change in the second the read began is not ruled out: read once more.
-  const unsure = after.ctimeExact === undefined && after.ctimeMs !== 0 &&
-    after.ctimeMs + CHANGE_SECOND_MS > began;
-  return { staged: { entry, hash, tmp }, unsure };
+  return { staged: { entry, hash, tmp }, unsure: changeTooRecent(after, began) };
 }
 
 /** Whether something other than a file stands at `path` now (after its open failed). */

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { statFields } from "./folders.ts";
 import { loadDigests } from "./digest.ts";
 import {
+  changeTooRecent,
   FileChangedError,
   hashFile,
   NotAFileError,
@@ -85,4 +86,26 @@ Deno.test({
       Deno.removeSync(dir, { recursive: true });
     }
   },
+});
+
+Deno.test("changeTooRecent: a read begun within its change time's resolution of the last change is made once more", () => {
+  const began = Date.UTC(2026, 11, 3, 17, 0, 5, 0);
+  const seconds = (ms: number) => Math.floor(ms / 1000);
+  const exact = (ms: number, nanos: number) => ({
+    ctimeMs: seconds(ms) * 1000,
+    ctimeExact: `${seconds(ms)}.${nanos}`,
+  });
+  // Stamped to the nanosecond: a kernel tick (before Linux 6.13) and a margin.
+  assert.equal(changeTooRecent(exact(began - 1000, 1), began), false);
+  assert.equal(changeTooRecent(exact(began - 1000, 960_000_000), began), true); // 40 ms ago
+  assert.equal(changeTooRecent(exact(began - 1000, 940_000_000), began), false); // 60 ms ago
+  // No nanoseconds: a file system of whole seconds (or FAT's two): a torn copy went unseen.
+  assert.equal(changeTooRecent(exact(began - 1000, 0), began), true);
+  assert.equal(changeTooRecent(exact(began - 2000, 0), began), true);
+  assert.equal(changeTooRecent(exact(began - 3000, 0), began), false);
+  // Deno's own stat (no FFI): the second only.
+  assert.equal(changeTooRecent({ ctimeMs: began - 1000 }, began), true);
+  assert.equal(changeTooRecent({ ctimeMs: began - 2000 }, began), false);
+  // No change time at all: nothing to go by.
+  assert.equal(changeTooRecent({ ctimeMs: 0 }, began), false);
 });
