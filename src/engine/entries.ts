@@ -9,12 +9,12 @@
 import { join } from "node:path";
 import type { Batch } from "./batch.ts";
 import { errorText } from "./errors.ts";
-import { hearSignals } from "./event_turn.ts";
+import { hearSignals, StoppedError, turnTaker } from "./event_turn.ts";
 import { nativePath, removeQuietly, vanishedFrom } from "./fsops.ts";
 import { needsHash, type PlanInput, type Planner, type PlanOptions } from "./plan.ts";
 import type { PassContext, PassOptions, Progress } from "./pass_types.ts";
 import { relPath } from "./scan.ts";
-import { hashCopyAs, NotAFileError, READ_BUFFER_BYTES, stageEntry } from "./stage.ts";
+import { hashCopyAs, NotAFileError, READ_BUFFER_BYTES, stageEntryHeard } from "./stage.ts";
 import { digestsLoaded, loadDigests } from "./digest.ts";
 import type { Fingerprint, ScanEntry, TrackedFile } from "./types.ts";
 import { type Held, ReadAhead, type ReadAheadResult } from "./read_ahead.ts";
@@ -77,9 +77,9 @@ export class EntryHandler {
     if (!toRead) this.batch.add(this.planner.planEntry({ entry }));
     else {
       if (!digestsLoaded()) await loadDigests();
-      this.#readAndPlan(entry, known);
+      await this.#readAndPlan(entry, known);
     }
-    return this.batch.full() ? await this.#applyBatch() : true;
+    return this.batch.full() || this.opts.signal?.aborted ? await this.#applyBatch() : true;
   }
 
   #report(entry: ScanEntry, toRead: boolean): void {
@@ -143,9 +143,10 @@ export class EntryHandler {
         if (!digestsLoaded() && r.held.known && r.held.known.algo !== algo) await loadDigests();
         if (!this.#planReadAhead(r)) {
           if (!digestsLoaded()) await loadDigests();
-          this.#readAndPlan(r.held.entry, r.held.known);
+          await this.#readAndPlan(r.held.entry, r.held.known);
         }
-        if (this.batch.full() && !await this.#applyBatch()) return false;
+        const due = this.batch.full() || this.opts.signal?.aborted;
+        if (due && !await this.#applyBatch()) return false;
       }
     }
     return true;
@@ -187,15 +188,18 @@ export class EntryHandler {
     return true;
   }
 
-  #readAndPlan(entry: ScanEntry, known: Fingerprint | undefined): void {
+  /** Reads and plans an entry; a stop signal heard during its read gives it up unsaid. */
+  async #readAndPlan(entry: ScanEntry, known: Fingerprint | undefined): Promise<void> {
     const { ctx, opts } = this;
     const tmp = opts.dryRun ? undefined : join(ctx.tmpDir, `${ctx.runId}-${++tmpCounter}.tmp`);
     try {
       const t = known && ctx.store?.trackedOne(entry.path);
-      this.#plan(this.#read(entry, t, tmp), tmp);
+      this.#plan(await this.#read(entry, t, tmp), tmp);
     } catch (e) {
       removeQuietly(tmp);
-      this.fail(entry.path, errorText(e), vanishedFrom(e, entry.abs));
+      if (!(e instanceof StoppedError)) {
+        this.fail(entry.path, errorText(e), vanishedFrom(e, entry.abs));
+      }
     }
   }
 
@@ -220,14 +224,20 @@ export class EntryHandler {
    * and copied in one pass (a touch with unchanged content then costs a copy that is
    * thrown away, which is rarer than a real modification).
    */
-  #read(entry: ScanEntry, t: TrackedFile | undefined, tmp: string | undefined): PlanInput {
+  async #read(
+    entry: ScanEntry,
+    t: TrackedFile | undefined,
+    tmp: string | undefined,
+  ): Promise<PlanInput> {
     const algo = this.ctx.config.hashAlgorithm;
     const sameAlgo = t?.algo === algo;
+    // A large file's read gives the event loop turns: a stop signal is heard mid-file.
+    const turn = turnTaker(this.opts.signal);
     if (likelyUnchanged(t, entry, algo)) {
-      const probe = stageEntry(entry, algo, this.#buf);
+      const probe = await stageEntryHeard(entry, algo, this.#buf, undefined, turn);
       if (probe.hash === t.hash || !tmp) return { entry: probe.entry, tracked: t, hashed: probe };
     }
-    const staged = stageEntry(entry, algo, this.#buf, tmp);
+    const staged = await stageEntryHeard(entry, algo, this.#buf, tmp, turn);
     const input: PlanInput = { entry: staged.entry, tracked: t, hashed: staged };
     if (t && !sameAlgo) Object.assign(input, this.#storedDigest(t, staged.entry));
     return input;

@@ -15,3 +15,26 @@ export async function hearSignals(): Promise<void> {
   await Deno.lstat(".").catch(() => undefined); // the answer does not matter, the trip does
   await new Promise((resolve) => setTimeout(resolve, 0));
 }
+
+/**
+ * While one large file is read, the event loop gets a turn this often, so that a stop
+ * signal is heard (and a second one ends the process) within about this long.
+ */
+const YIELD_MS = 250;
+
+/** A read given up because a stop signal came meanwhile. */
+export class StoppedError extends Error {}
+
+/**
+ * Called for each block read: gives the event loop a turn every YIELD_MS, and throws
+ * `StoppedError` when a stop signal came meanwhile.
+ */
+export function turnTaker(signal?: AbortSignal): () => Promise<void> {
+  let due = performance.now() + YIELD_MS;
+  return async () => {
+    if (performance.now() < due) return;
+    await hearSignals();
+    if (signal?.aborted) throw new StoppedError("stopped");
+    due = performance.now() + YIELD_MS;
+  };
+}

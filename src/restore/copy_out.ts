@@ -12,33 +12,10 @@ import { hashText, keepsMode } from "../engine/stage.ts";
 import { createTemp, finishTemp, writeAll } from "./dest_file.ts";
 import { createDigest } from "../engine/digest.ts";
 import { openSource, type SourceFile } from "../engine/source_file.ts";
-import { hearSignals } from "../engine/event_turn.ts";
+import { turnTaker } from "../engine/event_turn.ts";
 import { needsOwner } from "../engine/owner.ts";
 import type { WriteOptions } from "./write.ts";
 import { goneReason, isStored } from "./asof.ts";
-
-/**
- * While one large file is copied, the event loop gets a turn this often, so that a stop
- * signal is heard (and a second one ends the process) within about this long.
- */
-const YIELD_MS = 250;
-
-/** A copy given up because a stop signal came while it was written. */
-export class StoppedError extends Error {}
-
-/**
- * Called for each block read: gives the event loop a turn every YIELD_MS, and throws
- * `StoppedError` when a stop signal came meanwhile.
- */
-export function turnTaker(signal?: AbortSignal): () => Promise<void> {
-  let due = performance.now() + YIELD_MS;
-  return async () => {
-    if (performance.now() < due) return;
-    await hearSignals();
-    if (signal?.aborted) throw new StoppedError("stopped");
-    due = performance.now() + YIELD_MS;
-  };
-}
 
 /**
  * Writes the stored copy to `tmp` (named `named` in errors), checking its digest on the

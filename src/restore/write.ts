@@ -30,16 +30,10 @@ import type { MadeFolders } from "./made_folders.ts";
 import { hasRecordedOwner, permittedMode } from "../engine/owner.ts";
 import { errorText } from "../engine/errors.ts";
 import { createDigest } from "../engine/digest.ts";
-import {
-  EMPTY_CONTENT,
-  RECORDED_TARGET,
-  StoppedError,
-  turnTaker,
-  UnusableCopy,
-  writeFromAny,
-} from "./copy_out.ts";
+import { EMPTY_CONTENT, RECORDED_TARGET, UnusableCopy, writeFromAny } from "./copy_out.ts";
+import { StoppedError, turnTaker } from "../engine/event_turn.ts";
 
-export { StoppedError } from "./copy_out.ts";
+export { StoppedError } from "../engine/event_turn.ts";
 
 export type Outcome = "restored" | "up-to-date" | "conflict" | "failed";
 

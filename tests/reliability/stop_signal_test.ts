@@ -105,6 +105,37 @@ Deno.test({
 });
 
 Deno.test({
+  name: "run stopped by SIGTERM while it reads one large file gives that file up at once",
+  ignore: Deno.build.os === "windows",
+  fn: async () => {
+    using fx = makeFixture({ "a.txt": "a" });
+    assert.equal((await runTool(["run", "--config", fx.config])).code, 0);
+    // 128 MiB: read in 1 MiB blocks, held after the second, about a quarter of a second
+    // of reading left, in which the event loop gets its turns (event_turn.ts).
+    Deno.writeFileSync(join(fx.source, "big.img"), new Uint8Array(128 << 20).fill(7));
+    const { child, resume } = await pausedRun(["run", "--config", fx.config], "reading:2", fx.dir);
+    child.kill("SIGTERM");
+    await signalTaken(child.pid, "SIGTERM");
+    await new Promise((r) => setTimeout(r, 400)); // past the turn interval, as above
+    resume();
+    const out = await child.output();
+    const stdout = new TextDecoder().decode(out.stdout);
+    assert.equal(out.code, 143, stdout);
+    // Before, the whole file was read and stored first (a disk image: minutes, past a
+    // service manager's stop timeout, then killed).
+    assert.match(
+      stdout,
+      /Backup stopped before it finished: 0 new, 0 updated, 0 duplicate, 1 unch/,
+    );
+    assert.deepEqual(readTree(fx.backup, [".backup-tool"]), { "a.txt": "a" });
+    assert.deepEqual([...Deno.readDirSync(join(fx.backup, ".backup-tool", "tmp"))], []);
+    const next = await runTool(["run", "--config", fx.config]);
+    assert.equal(next.code, 0, next.stderr);
+    assert.match(next.stdout, /1 new/);
+  },
+});
+
+Deno.test({
   name:
     "restore stopped by SIGINT: the files flushed are in place, no temporary file is left, a rerun finishes",
   ignore: Deno.build.os === "windows",
