@@ -9,7 +9,7 @@ import { suggest } from "./config/suggest.ts";
 import { errorText, LockedError, PreflightError } from "./engine/errors.ts";
 import { UsageError } from "./cli/args.ts";
 import { VERSION } from "./version.ts";
-import { say, stdout } from "./cli/stdout.ts";
+import { say, stdout, warn } from "./cli/stdout.ts";
 
 type CommandMain = (argv: string[]) => Promise<number>;
 
@@ -101,16 +101,16 @@ function checkToolFlag(arg: string | undefined): void {
 function reportError(e: unknown, command: string): number {
   const message = e instanceof Error ? e.message : String(e);
   if (e instanceof UsageError || e instanceof ConfigError || e instanceof PreflightError) {
-    console.error(message);
+    warn(message);
     return 2;
   }
   if (e instanceof LockedError) {
-    console.error(message);
+    warn(message);
     return 3;
   }
   // "Backup failed" for `run`; "Watch failed", "Restore failed" and so on for the others.
   const what = command === "run" ? "Backup" : command[0].toUpperCase() + command.slice(1);
-  console.error(`${what} failed: ${message}`);
+  warn(`${what} failed: ${message}`);
   return 1;
 }
 
@@ -120,7 +120,7 @@ function reportError(e: unknown, command: string): number {
  */
 function withOutputChecked(code: number): number {
   if (stdout.failure === undefined) return code;
-  console.error(
+  warn(
     `Cannot write to standard output: ${errorText(stdout.failure)}: ` +
       (code === 0
         ? "the command ran to its end, only what it printed was cut short"

@@ -501,16 +501,45 @@ Deno.test("log rotation: two jobs sharing a log_dir each rotate their own logs, 
 
 /** The tool run with its standard output on `/dev/full` (every write fails: disk full). */
 async function withStdoutFull(args: string[]): Promise<{ code: number; stderr: string }> {
-  const { cmd, args: full } = toolCommand(args);
-  const quoted = [cmd, ...full].map((a) => `'${a.replaceAll("'", `'\\''`)}'`).join(" ");
-  const out = await new Deno.Command("sh", {
-    args: ["-c", `${quoted} > /dev/full`],
-    cwd: REPO,
-    stderr: "piped",
-    env: { NO_COLOR: "1" },
-  }).output();
+  const out = await onFull(args, ">");
   return { code: out.code, stderr: new TextDecoder().decode(out.stderr) };
 }
+
+/** The tool run with `>` (stdout) or `2>` (stderr) on `/dev/full`. */
+function onFull(args: string[], redirect: ">" | "2>"): Promise<Deno.CommandOutput> {
+  const { cmd, args: full } = toolCommand(args);
+  const quoted = [cmd, ...full].map((a) => `'${a.replaceAll("'", `'\\''`)}'`).join(" ");
+  return new Deno.Command("sh", {
+    args: ["-c", `${quoted} ${redirect} /dev/full`],
+    cwd: REPO,
+    stdout: redirect === ">" ? "null" : "piped",
+    stderr: redirect === ">" ? "piped" : "null",
+    env: { NO_COLOR: "1" },
+  }).output();
+}
+
+Deno.test({
+  name: "stderr on a full disk (2>> a log on a full disk): exit codes and --json stand",
+  ignore: Deno.build.os !== "linux", // /dev/full
+  fn: async () => {
+    using fx = makeFixture(TREE);
+    const bad = join(fx.dir, "bad.jsonc");
+    Deno.writeTextFileSync(bad, Deno.readTextFileSync(fx.config).replace("{", '{"bogus": 1,'));
+    assert.equal((await onFull(["run", "-q", "--config", bad], "2>")).code, 2);
+    assert.deepEqual([...Deno.readDirSync(fx.dir)].map((e) => e.name).includes("backup"), false);
+    // A file it cannot back up (a name not valid UTF-8): its ERROR line is lost, the exit
+    // code and the document are not (before, the failed write ended the run with exit 1
+    // and no document).
+    const made = await new Deno.Command("bash", {
+      args: ["-c", `touch "$1/bad-$(printf '\\377')"`, "_", fx.source],
+    }).output();
+    assert.ok(made.success);
+    const r = await onFull(["run", "--json", "--config", fx.config], "2>");
+    const doc = JSON.parse(new TextDecoder().decode(r.stdout));
+    assert.deepEqual([r.code, doc.exitCode, doc.errors.length], [1, 1, 1]);
+    assert.equal(doc.counts.backup, Object.keys(TREE).length);
+  },
+});
 
 Deno.test({
   name: "stdout on a full disk: run and restore do their whole work, say so in one line, exit 1",

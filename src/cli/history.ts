@@ -10,7 +10,7 @@ import { loadConfigFor, resolverFor, runningNow, withState } from "../restore/op
 import { prunedNow, unfinishedWarning, unfinishedWork, whereNow } from "../restore/unfinished.ts";
 import { isStoredCopy, storedEntry } from "../engine/fsops.ts";
 import { flag, parseCommand, refuseEmptyPaths, str, UsageError } from "./args.ts";
-import { say } from "./stdout.ts";
+import { say, warn } from "./stdout.ts";
 
 export const HISTORY_HELP = `Usage: backup-tool history PATH [--config FILE] [--json]
 
@@ -65,9 +65,9 @@ export function historyCommand(argv: string[]): Promise<number> {
     return { path, copies, folder: resolver.isFolder(path), unfinished, otherForm, latest };
   });
   const warning = unfinishedWarning(unfinished, "shows", runningNow(config));
-  if (warning) console.error(warning);
+  if (warning) warn(warning);
   const clockNote = copies.length > 0 ? historyTimesNote(latest, Date.now()) : undefined;
-  if (clockNote) console.error(clockNote);
+  if (clockNote) warn(clockNote);
   if (copies.length === 0 && folder) {
     throw new UsageError(`Cannot show history of folder '${given}': give a file PATH under it`);
   }
@@ -77,7 +77,7 @@ export function historyCommand(argv: string[]): Promise<number> {
       : `, but the same name written ${
         unicodeForm(otherForm)
       } was: give the path as the disk spells it (the two look alike on screen)`;
-    console.error(
+    warn(
       oneLine(`Cannot show history of '${given}': '${path}' was never backed up${hint}`),
     );
     // Exit code 1 always comes with its document (docs/json.md): here, no versions.

@@ -31,7 +31,7 @@ import { printRestore, type Problem, RestoreTally } from "./restore_output.ts";
 import { oneLine } from "../log/runlog.ts";
 import { movedTo, unfinishedWarning, unfinishedWork } from "../restore/unfinished.ts";
 import { atWarning } from "../restore/clock_ahead.ts";
-import { say } from "./stdout.ts";
+import { say, warn } from "./stdout.ts";
 
 export const RESTORE_HELP =
   `Usage: backup-tool restore [PATH...] [--to DIR] [--at TIME] [--version N] [--overwrite]
@@ -98,7 +98,7 @@ export async function restoreCommand(argv: string[]): Promise<number> {
       const clock = Date.now();
       const times = { latest: store.latestRunTime(), inOrder: store.latestRunTime(clock), clock };
       const ahead = atWarning(req.at, times);
-      if (ahead) console.error(ahead);
+      if (ahead) warn(ahead);
     }
     const resolver = resolverFor(config, store);
     const targets = p.positionals.map((t) => resolver.toLogical(t));
@@ -112,7 +112,7 @@ export async function restoreCommand(argv: string[]): Promise<number> {
     // Runs cut short after a commit, as of the moment restored (a version is itself).
     const cut = req.version === undefined ? store.cutRuns(req.at) : undefined;
     const warning = unfinishedWarning(unfinished, "restores", runningNow(config), cut, req.at);
-    if (warning) console.error(warning);
+    if (warning) warn(warning);
     const tally = new RestoreTally(json);
     const stop = stopGracefully(
       "hidden .backup-tool-restore-*.tmp files may be left beside the files restored; " +
@@ -146,7 +146,7 @@ export async function restoreCommand(argv: string[]): Promise<number> {
       if (tally.restored === 0 && tally.upToDate === 0) madeTo.forEach(removeQuietly);
     }
     for (const f of folderProblems) {
-      console.error(
+      warn(
         oneLine(`WARNING: ${f.folder}: its recorded mode or time not set: ${f.reason}`),
       );
     }

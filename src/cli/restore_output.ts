@@ -9,7 +9,7 @@ import type { RestoreResult } from "../restore/write.ts";
 import type { Problem } from "../restore/select.ts";
 import { oneLine } from "../log/runlog.ts";
 import { JsonList, writeJsonDocument } from "./json_document.ts";
-import { say } from "./stdout.ts";
+import { say, warn } from "./stdout.ts";
 
 export type { Problem } from "../restore/select.ts";
 
@@ -79,11 +79,11 @@ export function printRestore(
     return exitCode;
   }
   for (const r of tally.warnings) {
-    console.error(oneLine(`WARNING: ${r.path} (v${r.version}): ${r.warning}`));
+    warn(oneLine(`WARNING: ${r.path} (v${r.version}): ${r.warning}`));
   }
   for (const p of problems) {
     const name = p.path === "" ? "" : ` ${p.path}${p.version ? ` (v${p.version})` : ""}:`;
-    console.error(oneLine(`NOT RESTORED:${name} ${p.reason}`));
+    warn(oneLine(`NOT RESTORED:${name} ${p.reason}`));
   }
   if (!opts.quiet || exitCode !== 0) {
     const title = stopped

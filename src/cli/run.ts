@@ -12,7 +12,7 @@ import { styleFor } from "./style.ts";
 import { humanSummary, jsonSummary, printErrors } from "./summary.ts";
 import { writeJsonDocument } from "./json_document.ts";
 import { stopGracefully } from "./stop.ts";
-import { say } from "./stdout.ts";
+import { say, warn } from "./stdout.ts";
 
 export const RUN_HELP =
   `Usage: backup-tool run [--config FILE] [--json] [--rehash] [--force] [--quiet]
@@ -76,7 +76,7 @@ export async function runCommand(argv: string[]): Promise<number> {
     say(humanSummary(title, summary, styleFor("stdout")));
   } else if (summary.clockNote) {
     // A quiet run still says the system clock is wrong: a scheduled job's mail should.
-    console.error(oneLine(`Note: ${summary.clockNote}`));
+    warn(oneLine(`Note: ${summary.clockNote}`));
   }
   return stoppedCode ?? summary.exitCode;
 }

@@ -1,10 +1,13 @@
 /**
- * Standard output, written so that failing to write it never stops the work it reports on.
- * The reader gone (`| head -1`) drops the rest quietly, as `console.log` does; any other
- * failure (a full disk behind `> file`, `/dev/full`, a descriptor closed) is remembered
- * and the rest dropped, and `main` ends the command with one line on stderr naming it and
- * at least exit code 1: a run's backup, a restore's files, are finished all the same. A
- * full non-blocking pipe drains. Nothing is kept, so an interruption leaves nothing.
+ * Standard output and error, written so that failing to write them never stops the work
+ * they report on. On standard output, the reader gone (`| head -1`) drops the rest
+ * quietly, as `console.log` does; any other failure (a full disk behind `> file`,
+ * `/dev/full`, a descriptor closed) is remembered and the rest dropped, and `main` ends the
+ * command with one line on stderr naming it and at least exit code 1: a run's backup, a
+ * restore's files, are finished all the same. What cannot be written to standard error
+ * (a full disk behind `2>> file`) is dropped: nothing is left to say it on, and the exit
+ * code stands. A full non-blocking pipe drains. Nothing is kept, so an interruption leaves
+ * nothing.
  */
 
 /** How long to wait for a full non-blocking pipe to drain before writing again. */
@@ -47,4 +50,12 @@ export function say(text: string): void {
 
 function pause(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+/** The process's standard error: what cannot be written there is dropped (see above). */
+const stderr = new Output(Deno.stderr);
+
+/** One line on standard error: a problem, a warning, a note. */
+export function warn(text: string): void {
+  stderr.line(text);
 }

@@ -4,6 +4,7 @@
  * 128 + the signal's number), a second one ends the process at once. `dispose()` removes
  * the listeners.
  */
+import { warn } from "./stdout.ts";
 import { listenForStop, signalExitCode } from "../watch/signals.ts";
 
 export interface GracefulStop {
@@ -21,11 +22,11 @@ export function stopGracefully(atOnce: string): GracefulStop {
   const listeners = listenForStop((signal) => {
     first = signal;
     stop.abort();
-    console.error(
+    warn(
       `Stopping after the batch in progress (${signal}); a second signal stops at once`,
     );
   }, (signal) => {
-    console.error(`Stopping at once: ${atOnce}`);
+    warn(`Stopping at once: ${atOnce}`);
     Deno.exit(signalExitCode(signal));
   });
   return {

@@ -3,6 +3,7 @@
  * log file; the title coloured by outcome when the style allows) and the `--json`
  * document, whose shape docs/json.md documents.
  */
+import { warn } from "./stdout.ts";
 import { oneLine } from "../log/runlog.ts";
 import type { RunSummary } from "../engine/backup.ts";
 import { styleFor } from "./style.ts";
@@ -106,12 +107,12 @@ export function printErrors(
 ): void {
   const err = styleFor("stderr");
   for (const e of errors) {
-    console.error(`${err.red("ERROR")}: ${oneLine(`${e.path}: ${e.message}`)}`);
+    warn(`${err.red("ERROR")}: ${oneLine(`${e.path}: ${e.message}`)}`);
   }
   for (const w of warnings) {
-    console.error(`${err.yellow("WARNING")}: ${oneLine(`${w.path}: ${w.message}`)}`);
+    warn(`${err.yellow("WARNING")}: ${oneLine(`${w.path}: ${w.message}`)}`);
   }
   // A run that held deletions back exits 1: the reason goes where errors go, even with
   // --quiet, so a scheduled run's mail or journal says why.
-  if (deleteGuard) console.error(`${err.yellow("Deletions held back")}: ${oneLine(deleteGuard)}`);
+  if (deleteGuard) warn(`${err.yellow("Deletions held back")}: ${oneLine(deleteGuard)}`);
 }

@@ -11,7 +11,7 @@ import { outcomeLine, verifyAndRepair } from "../restore/repair.ts";
 import { flag, parseCommand, type Parsed, str, UsageError } from "./args.ts";
 import { oneLine } from "../log/runlog.ts";
 import { unfinishedWarning, unfinishedWork } from "../restore/unfinished.ts";
-import { say } from "./stdout.ts";
+import { say, warn } from "./stdout.ts";
 
 export const VERIFY_HELP =
   `Usage: backup-tool verify [--repair] [--sample PERCENT] [--config FILE] [--json] [--quiet]
@@ -67,7 +67,7 @@ export async function verifyCommand(argv: string[]): Promise<number> {
   try {
     const unfinished = unfinishedWork(store.pendingIntents());
     const warning = unfinishedWarning(unfinished, "checks", runningNow(config));
-    if (warning) console.error(warning);
+    if (warning) warn(warning);
     report = await verifyBackup(config.backupRoot, catalogOf(store), {
       samplePercent,
       logFolder: logDirInside(config),
@@ -101,7 +101,7 @@ async function repairCommand(config: Config, samplePercent: number | undefined, 
     return ok ? 0 : 1;
   }
   for (const u of report.unknown.slice(unknownSaid)) printUnknown(u.file);
-  for (const o of notRepaired) console.error(oneLine(outcomeLine(o)));
+  for (const o of notRepaired) warn(oneLine(outcomeLine(o)));
   if (!flag(p, "quiet") || !ok) {
     say(
       `Repair: ${repaired.length} repaired, ${notRepaired.length} not repaired, ` +
@@ -125,9 +125,9 @@ function readSample(text: string | undefined): number | undefined {
 }
 
 function printReport(r: VerifyReport, quiet: boolean, sample?: number): void {
-  for (const m of r.missing) console.error(oneLine(`MISSING: ${m.file} (${m.path} v${m.version})`));
+  for (const m of r.missing) warn(oneLine(`MISSING: ${m.file} (${m.path} v${m.version})`));
   for (const c of r.changed) {
-    console.error(oneLine(
+    warn(oneLine(
       `CHANGED: ${c.file} (${c.path} v${c.version}): expected ${c.algo} ${c.expected}, ` +
         `found ${c.found}`,
     ));
@@ -137,7 +137,7 @@ function printReport(r: VerifyReport, quiet: boolean, sample?: number): void {
     const what = u.kind === "folder"
       ? "the copies below it could not be checked"
       : "the copy could not be re-hashed";
-    console.error(oneLine(`UNREADABLE: ${u.file}: ${u.error} (${what})`));
+    warn(oneLine(`UNREADABLE: ${u.file}: ${u.error} (${what})`));
   }
   if (quiet && r.ok) return;
   const sampled = sample === undefined ? "" : ` (a ${sample}% sample)`;
@@ -150,7 +150,7 @@ function printReport(r: VerifyReport, quiet: boolean, sample?: number): void {
 }
 
 function printUnknown(file: string): void {
-  console.error(oneLine(`UNKNOWN: ${file} (not recorded in the state)`));
+  warn(oneLine(`UNKNOWN: ${file} (not recorded in the state)`));
 }
 
 const unreadable = (r: VerifyReport) =>

@@ -9,7 +9,7 @@ import type { Counts } from "../engine/pass_types.ts";
 import { listenForStop, signalExitCode } from "../watch/signals.ts";
 import { type BatchReport, startWatch, STOPPED_FIRST, type WatchHandle } from "../watch/watch.ts";
 import { flag, parseCommand, str, UsageError } from "./args.ts";
-import { say } from "./stdout.ts";
+import { say, warn } from "./stdout.ts";
 
 export const WATCH_HELP = `Usage: backup-tool watch [--config FILE] [--json] [--quiet]
 
@@ -51,7 +51,7 @@ export async function watchCommand(argv: string[]): Promise<number> {
     () =>
       startWatch(config, {
         onBatch: (b) => report(b, out),
-        onWarning: (m) => console.error(oneLine(`WARNING: ${m}`)),
+        onWarning: (m) => warn(oneLine(`WARNING: ${m}`)),
       }),
     out,
   );
@@ -75,7 +75,7 @@ async function runUntilStopped(start: () => Promise<WatchHandle>, out: Output): 
     }
     stop();
   }, (signal) => {
-    console.error("Stopping at once: the next run completes the interrupted batch");
+    warn("Stopping at once: the next run completes the interrupted batch");
     Deno.exit(signalExitCode(signal)); // as a shell reports a process that signal ended
   });
   try {
@@ -94,10 +94,10 @@ async function runUntilStopped(start: () => Promise<WatchHandle>, out: Output): 
 }
 
 function report(b: BatchReport, out: Output): void {
-  for (const e of b.result.errors) console.error(oneLine(`ERROR: ${e.path}: ${e.message}`));
-  for (const w of b.result.warnings) console.error(`WARNING: ${w.path}: ${w.message}`);
+  for (const e of b.result.errors) warn(oneLine(`ERROR: ${e.path}: ${e.message}`));
+  for (const w of b.result.warnings) warn(`WARNING: ${w.path}: ${w.message}`);
   if (b.result.deleteGuard) {
-    console.error(
+    warn(
       `Deletions held back: ${b.result.deleteGuard} (stop the watch before 'run --force')`,
     );
   }
