@@ -44,7 +44,7 @@ import {
 } from "../engine/layout.ts";
 import { READ_BUFFER_BYTES, stageEntry } from "../engine/stage.ts";
 import { updateCopyMeta } from "../engine/copy_in_place.ts";
-import { errorText } from "../engine/errors.ts";
+import { diskFullError, errorText, isDiskFull } from "../engine/errors.ts";
 import { faultPoint } from "../engine/fault.ts";
 import { DiskProbe } from "../engine/foreign.ts";
 
@@ -303,21 +303,30 @@ async function remake(
  * the backup (reached through real folders only). Returns where it came from.
  */
 function copyContent(ctx: RepairContext, copy: StoredCopy, tmp: string, buf: Uint8Array) {
+  let failed: { label: string; error: string } | undefined;
   for (const { label, abs } of filesHolding(ctx, copy)) {
     const info = abs === undefined ? undefined : lstatOrNone(abs);
     if (abs === undefined || !info?.isFile || info.size !== copy.size) continue;
     try {
       const entry = { path: label, abs, kind: "file" as const, ...statFields(info) };
       if (stageEntry(entry, copy.algo, buf, tmp).hash === copy.hash) return label;
-    } catch { /* unreadable or changing: try the next one */ }
+    } catch (e) {
+      removeQuietly(tmp);
+      // The new copy cannot be written: no other file would do better.
+      if (isDiskFull(errorText(e))) throw diskFullError(ctx.root, errorText(e));
+      failed = { label, error: errorText(e) }; // unreadable or changing: the next one
+    }
     removeQuietly(tmp);
   }
   const { source } = splitLogical(copy.path);
   const configured = ctx.sources.some((s) => s.name === source);
+  // A file that may hold it but could not be copied (a disk error) is named: the content
+  // may well not be lost.
+  const but = failed ? `; '${failed.label}' might, but could not be copied: ${failed.error}` : "";
   throw new Error(
     (configured
       ? "no file in the sources"
-      : `its source '${source}' is not in the config, and no file`) + NOTHING_HOLDS,
+      : `its source '${source}' is not in the config, and no file`) + NOTHING_HOLDS + but,
   );
 }
 

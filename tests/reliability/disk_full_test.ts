@@ -333,3 +333,22 @@ Deno.test("log_dir full from the start: the run fails naming the log, and leaves
     await unmount(fx.logs);
   }
 });
+
+Deno.test("disk full under verify --repair: a missing copy its source still holds is said not repaired for the full disk, not as content gone", async () => {
+  using fx = makeFixture({ "a.bin": new Uint8Array(600_000).fill(3), "b.txt": "b" });
+  await withSmallDisk(fx, "2m", async () => {
+    assert.equal((await runTool(["run", "--config", fx.config])).code, 0);
+    Deno.removeSync(join(fx.backup, "a.bin"));
+    // The disk filled but for 256 KiB: room for the repair's session, not for the copy.
+    const avail = Number(await sh(`df --output=avail -B1 '${fx.backup}' | tail -1`));
+    Deno.writeFileSync(join(fx.backup, "fill"), new Uint8Array(avail - (256 << 10)));
+    const full = await runTool(["verify", "--repair", "--config", fx.config]);
+    assert.equal(full.code, 1, full.stderr);
+    assert.match(full.stdout + full.stderr, /NOT REPAIRED: a\.bin .*the backup disk is full/);
+    assert.doesNotMatch(full.stdout + full.stderr, /nor any other copy in the backup holds/);
+    Deno.removeSync(join(fx.backup, "fill"));
+    const repaired = await runTool(["verify", "--repair", "--config", fx.config]);
+    assert.equal(repaired.code, 0, repaired.stdout + repaired.stderr);
+    assert.match(repaired.stdout, /REPAIRED: a\.bin/);
+  });
+});
