@@ -21,9 +21,11 @@ export interface Lock {
   /** The previous holder's record when it died without releasing (informational). */
   staleHolder?: string;
   /**
-   * Whether the lock file's path still names the file this lock holds: removed with the
-   * backup root or its state folder, or a disk mounted over the root, it does not, and a
-   * second run may lock the new file there. True where the platform gives no inode numbers.
+   * Whether the lock still keeps other writers out: the lock file's path names the file it
+   * holds, or (off Windows) the state folder's path the folder it holds, which a lock file
+   * removed by hand leaves so. Removed with the backup root or its state folder, or a disk
+   * mounted over the root, it does not, and a second run may lock the new one there. True
+   * where the platform gives no inode numbers.
    */
   stillHeld(): boolean;
   release(): void;
@@ -42,8 +44,9 @@ export function acquireLock(file: string, command = "run"): Lock {
     // The file is ours; a holder of the folder is one whose lock file was removed.
     if (folder && !tryLockFolder(folder)) {
       throw new LockedError(
-        `Cannot lock backup root: another run holds '${dirname(file)}' (its lock file was ` +
-          `removed meanwhile): wait for it to finish (or stop the watch session)`,
+        `Cannot lock backup root: another process holds a lock on '${dirname(file)}' (a run ` +
+          "or watch session whose lock file was removed, or any program that locked that " +
+          `folder: 'fuser -v ${dirname(file)}' names it): wait for it to finish, or stop it`,
       );
     }
     const previous = readAll(f);
@@ -61,7 +64,10 @@ export function acquireLock(file: string, command = "run"): Lock {
     acquired = true;
     return {
       staleHolder: previous.trim() === "" ? undefined : previous.trim(),
-      stillHeld: () => namesOpenFile(f, file),
+      // The lock file removed (or made again by a second run, which then found the folder
+      // locked): the folder's lock still keeps every other writer out.
+      stillHeld: () =>
+        namesOpenFile(f, file) || (folder !== undefined && namesOpenFile(folder, dirname(file))),
       release() {
         try {
           f.truncateSync(0);
@@ -101,7 +107,8 @@ function openLockFile(file: string): Deno.FsFile {
     const holder = currentHolder(file);
     if (holder !== undefined) throw heldBy(holder, file);
     throw new PreflightError(
-      `Cannot lock backup root: ${errorText(e)}: the backup root must be writable`,
+      `Cannot lock backup root: cannot open '${file}' to write: ${errorText(e)}: it and ` +
+        "the backup root must be writable by the user running this tool",
     );
   }
 }

@@ -73,8 +73,13 @@ Deno.test({
       try {
         Deno.removeSync(file);
         assert.throws(() => acquireLock(file), LockedError);
-        assert.throws(() => acquireLock(file), /its lock file was removed meanwhile/);
+        assert.throws(
+          () => acquireLock(file),
+          /another process holds a lock on .*whose lock file was removed/,
+        );
         assert.equal(currentHolder(file), "another run");
+        // Its holder goes on (a run used to fail as if the backup root were replaced).
+        assert.equal(lock.stillHeld(), true);
       } finally {
         lock.release();
       }
@@ -120,3 +125,29 @@ Deno.test(
     assert.equal(Deno.readTextFileSync(victim), "precious\n");
   }),
 );
+
+Deno.test({
+  name:
+    "acquireLock: a lock whose folder was replaced (a disk mounted over the root) is no longer held",
+  ignore: Deno.build.os === "windows",
+  fn: () => {
+    const dir = Deno.makeTempDirSync();
+    try {
+      const state = join(dir, "state");
+      Deno.mkdirSync(state);
+      const lock = acquireLock(join(state, "lock"));
+      try {
+        assert.equal(lock.stillHeld(), true);
+        Deno.renameSync(state, join(dir, "moved"));
+        Deno.mkdirSync(state);
+        assert.equal(lock.stillHeld(), false);
+        Deno.writeTextFileSync(join(state, "lock"), "");
+        assert.equal(lock.stillHeld(), false);
+      } finally {
+        lock.release();
+      }
+    } finally {
+      Deno.removeSync(dir, { recursive: true });
+    }
+  },
+});

@@ -166,7 +166,10 @@ Deno.test("a backup root nobody may enter: plan, history and verify exit 2 with 
     await sh(`chmod -R a+rX '${fx.backup}' && chown -R ${NOBODY} '${fx.logs}'`);
     const r = await run("run");
     assert.equal(r.code, 2, `${r.stdout}\n${r.stderr}`);
-    assert.match(r.stderr, /^Cannot lock backup root: .*: the backup root must be writable\n$/);
+    assert.match(
+      r.stderr,
+      /^Cannot lock backup root: cannot open .*: it and the backup root must be writable by the user running this tool\n$/,
+    );
     // A --to it cannot make: one line, exit 2, not a line for each file.
     const to = join(fx.dir, "root-only", "out");
     Deno.mkdirSync(join(fx.dir, "root-only"), { mode: 0o755 });
