@@ -7,13 +7,8 @@
 import type { FolderProblem } from "../restore/made_folders.ts";
 import { dirname, resolve } from "node:path";
 import { isInside, realTarget } from "../config/paths.ts";
-import {
-  AT_FORMAT,
-  isLocalTime,
-  localZoneProblem,
-  parseAt,
-  type Selector,
-} from "../restore/asof.ts";
+import { AT_FORMAT, isLocalTime, parseAt, type Selector } from "../restore/asof.ts";
+import { localZoneProblem } from "../restore/local_zone.ts";
 import { othersHoldingAnyAlgo } from "../restore/other_algos.ts";
 import { selectForRestore } from "../restore/select.ts";
 import { loadConfigFor, openState, resolverFor, runningNow } from "../restore/open.ts";

@@ -184,39 +184,6 @@ export function parseAt(text: string): number | undefined {
   return utcTime(y, mo, day, h, mi, s, ms) - offset * 60_000;
 }
 
-/**
- * Why a local time cannot be read here, or undefined: TZ holds a POSIX rule with an offset
- * or a daylight-saving part (`IST-5:30`, `CET-1CEST,M3.5.0,M10.5.0/3`), which glibc reads
- * but Deno's time zone data (ICU) takes for UTC, so `--at 2026-12-02` would silently be
- * another moment than the user's `date` says.
- */
-export function localZoneProblem(tz = envTz()): string | undefined {
-  if (!tz) return undefined;
-  const zone = Intl.DateTimeFormat().resolvedOptions().timeZone as string | undefined;
-  if (zone && !/^(UTC|GMT|Etc\/(UTC|GMT|Unknown)|[+-]00:00)$/.test(zone)) return undefined;
-  const rule = /^(?:<[^>]+>|[A-Za-z]{3,})([+-]?\d{1,2}(?::\d{1,2}){0,2})(.*)$/.exec(tz);
-  if (rule) {
-    if (!/[1-9]/.test(rule[1]) && rule[2] === "") return undefined; // UTC0, GMT0
-    return `TZ '${tz}' is a POSIX rule, which Deno reads as UTC`;
-  }
-  // A name for UTC itself, or one no zone data knows (a typo: Asia/Kolkatta), read as UTC.
-  if (
-    /^:?(UTC|UCT|GMT|Z|Zulu|Universal|Greenwich|Etc\/(UTC|UCT|GMT|Zulu|Universal|Greenwich)|Etc\/GMT[+-]?0)$/i
-      .test(tz)
-  ) {
-    return undefined;
-  }
-  return `TZ '${tz}' is not a time zone Deno knows, so it reads local times as UTC`;
-}
-
-function envTz(): string | undefined {
-  try {
-    return Deno.env.get("TZ");
-  } catch {
-    return undefined; // not permitted to read it: Deno's own reading of the zone stands
-  }
-}
-
 /** Whether an `--at` value is a local time (no `Z` and no offset). */
 export function isLocalTime(text: string): boolean {
   const d = DATE_ONLY.exec(text.trim());
