@@ -100,6 +100,11 @@ Deno.test("restore --at gives the tree exactly as it was after each run", async 
   const before = await fx.cli("restore", "--at", "2001-01-01Z", "--to", join(fx.dir, "none"));
   assert.equal(before.code, 1);
   assert.match(before.stderr, /the backup holds no files as of 2001-01-01T23:59:59\.999Z/);
+  assert.match(before.stdout, /Restore incomplete \(as of .*\): 0 restored, 0 up to date, 0 not/);
+  // A version number past what a number holds exactly is refused as given, not rounded.
+  const huge = await fx.cli("restore", "a.txt", "--version", "9999999999999999999");
+  assert.equal(huge.code, 2);
+  assert.match(huge.stderr, /^Invalid --version value '9999999999999999999': expected a number/);
 });
 
 Deno.test("restore of one file and of a folder, with --to and back in place", async () => {

@@ -245,7 +245,7 @@ function readRequest(p: Parsed): Request {
     req.at = at;
   }
   if (versionText !== undefined) {
-    if (!/^[1-9]\d*$/.test(versionText)) {
+    if (!/^[1-9]\d*$/.test(versionText) || !Number.isSafeInteger(Number(versionText))) {
       throw new UsageError(`Invalid --version value '${versionText}': expected a number from 1 up`);
     }
     req.version = Number(versionText);

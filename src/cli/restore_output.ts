@@ -93,9 +93,11 @@ export function printRestore(
       : "Restore incomplete";
     // The moment restored, as read: a local time is read in the zone Deno knows.
     const asOf = opts.at === undefined ? "" : ` (as of ${new Date(opts.at).toISOString()})`;
+    // A backup with nothing to restore (as of a moment before its first run) is no file.
+    const files = problems.filter((p) => p.path !== "").length;
     say(
       `${title}${asOf}: ${tally.restored} restored, ${tally.upToDate} up to date, ` +
-        `${problems.length} not restored`,
+        `${files} not restored`,
     );
   }
   return exitCode;
