@@ -59,6 +59,7 @@ async function mutate(fx: Fixture): Promise<void> {
   // `a/3.zpipe` lies between the last entry a limit of 1 holds (`a/2.txt`, then `a/3.txt`
   // unchanged) and the next changed one (`a/4.txt`): the first walk meets it before it
   // knows it is full, and it must still be reported once (it was twice).
+  if (Deno.build.os === "windows") return; // no FIFOs there
   for (const pipe of ["c/pipe", "a/3.zpipe"]) {
     const fifo = await new Deno.Command("mkfifo", { args: [join(fx.source, pipe)] }).output();
     assert.ok(fifo.success);

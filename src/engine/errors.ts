@@ -24,10 +24,14 @@ export function errorText(e: unknown): string {
 
 /**
  * Whether an error's text says the disk had no room: SQLite's words, or the system's
- * ENOSPC (28) or EDQUOT (122, a quota: the same remedy).
+ * ENOSPC or EDQUOT (a quota: the same remedy): Linux 28 and 122, macOS 28 and 69, Windows
+ * ERROR_DISK_FULL and ERROR_HANDLE_DISK_FULL (112, "There is not enough space on the disk",
+ * and 39).
  */
-export function isDiskFull(message: string): boolean {
-  return /disk is full|No space left on device|quota exceeded|os error (28|122)\b/i.test(message);
+export function isDiskFull(message: string, os: string = Deno.build.os): boolean {
+  const codes = { darwin: "28|69", windows: "112|39" }[os] ?? "28|122";
+  return /disk is full|No space left on device|not enough space on the disk|quota exceeded/i
+    .test(message) || new RegExp(`os error (${codes})\\b`).test(message);
 }
 
 /** A run stopped by a full backup disk, worded with the remedy. */

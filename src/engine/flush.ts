@@ -22,8 +22,23 @@ export function syncFiles(paths: string[], parallel = SYNC_PARALLEL): Promise<vo
   const options = syncOpenOptions();
   return inWaves(paths, parallel, async (p) => {
     using f = await Deno.open(p, options);
-    await f.syncData();
+    await f.syncData().catch(unlessFullFlushRefused);
   }, flushFailure);
+}
+
+/**
+ * Rethrows a flush's error, but for a full flush a file system refuses: on macOS, Deno
+ * flushes with F_FULLFSYNC (to the disk's platters, past its cache), which SMB mounts (a
+ * NAS) refuse with ENOTSUP; the data is then the server's to keep, as with the plain fsync
+ * Go falls back to there, which Deno cannot call.
+ */
+export function unlessFullFlushRefused(e: unknown): void {
+  if (!fullFlushRefused(e)) throw e;
+}
+
+/** Whether a flush failed only as `unlessFullFlushRefused` lets pass. */
+export function fullFlushRefused(e: unknown, os: string = Deno.build.os): boolean {
+  return os === "darwin" && notImplementedHere(e, os);
 }
 
 /**

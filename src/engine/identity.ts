@@ -80,11 +80,17 @@ export function sameFile(a: string, b: string): boolean {
 
 /** `sameFile` on lstat results already taken (exported for tests). */
 export function holdsSame(a: string, x: Deno.FileInfo, b: string, y: Deno.FileInfo): boolean {
-  if (x.ino !== null && y.ino !== null) return x.ino === y.ino && x.dev === y.dev;
+  // Inode numbers past 2^53 (NTFS file ids once their sequence number grows) lose their
+  // low bits to a JavaScript number: two files could compare alike, so bytes decide.
+  if (safeId(x.ino) && safeId(y.ino)) return x.ino === y.ino && x.dev === y.dev;
   if (x.isSymlink || y.isSymlink) {
     return x.isSymlink && y.isSymlink && Deno.readLinkSync(a) === Deno.readLinkSync(b);
   }
   return x.isFile && y.isFile && x.size === y.size && sameBytes(a, b);
+}
+
+function safeId(ino: number | null): ino is number {
+  return ino !== null && Number.isSafeInteger(ino);
 }
 
 /** Whether two files hold the same bytes, read side by side. */

@@ -57,23 +57,28 @@ export function makeSymlink(target: string, path: string, mode: number): void {
           "xfs, APFS or NTFS",
       );
     }
-    // os error 1314: creating symlinks needs a privilege ordinary Windows accounts lack.
-    if (Deno.build.os !== "windows" || !(e instanceof Deno.errors.PermissionDenied)) throw e;
+    // os error 1314: creating symlinks needs a privilege ordinary Windows accounts lack
+    // (Deno gives it as a plain error, its code EPERM).
+    if (Deno.build.os !== "windows" || !isPermissionError(e)) throw e;
     throw new Deno.errors.PermissionDenied(
-      `${e.message}: Windows lets only administrators create symlinks unless Developer ` +
+      `${
+        (e as Error).message
+      }: Windows lets only administrators create symlinks unless Developer ` +
         "Mode is on (Settings, System, For developers); turn it on or run as administrator",
     );
   }
 }
 
 /**
- * A call the file system does not implement: ENOSYS or EOPNOTSUPP (Linux 38 and 95, macOS
- * 78 and 102), which Deno reports as a plain error with the number in its text. FAT and
- * exFAT through FUSE answer so to chmod and symlink.
+ * A call the file system does not implement: ENOSYS, ENOTSUP or EOPNOTSUPP (Linux 38 and
+ * 95, macOS 78, 45 and 102, Windows ERROR_INVALID_FUNCTION and ERROR_NOT_SUPPORTED, 1 and
+ * 50), which Deno reports as a plain error with the number in its text. FAT and exFAT
+ * through FUSE answer so to chmod and symlink, and SMB mounts on macOS to a full flush
+ * (F_FULLFSYNC, which Deno's flushes are there).
  */
-export function notImplementedHere(e: unknown): boolean {
+export function notImplementedHere(e: unknown, os: string = Deno.build.os): boolean {
   if (e instanceof Deno.errors.NotSupported) return true;
-  const codes = Deno.build.os === "darwin" ? "78|102" : "38|95";
+  const codes = { darwin: "78|45|102", windows: "1|50" }[os] ?? "38|95";
   return new RegExp(`\\(os error (${codes})\\)`).test((e as Error)?.message ?? "");
 }
 

@@ -6,7 +6,8 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { syncOpenOptions } from "./flush.ts";
+import { fullFlushRefused, syncOpenOptions } from "./flush.ts";
+import { isDiskFull } from "./errors.ts";
 import { holdsSame } from "./identity.ts";
 import { makeSymlink, notImplementedHere, placeFailure, symlinkType } from "./portability.ts";
 import { withDir } from "./test_util.ts";
@@ -90,4 +91,47 @@ Deno.test("notImplementedHere: ENOSYS and EOPNOTSUPP, as Deno reports them", () 
   }
   assert.ok(!notImplementedHere(new Error("Permission denied (os error 13): chmod 'x'")));
   assert.ok(notImplementedHere(new Deno.errors.NotSupported("no")));
+});
+
+Deno.test("notImplementedHere: each system's numbers for a call its file system lacks", () => {
+  const error = (n: number) => new Error(`Operation not supported (os error ${n})`);
+  assert.ok(notImplementedHere(error(95), "linux"));
+  assert.ok(notImplementedHere(error(38), "linux"));
+  assert.ok(!notImplementedHere(error(45), "linux")); // EL2NSYNC there, not ENOTSUP
+  // macOS: ENOTSUP (45) is what an SMB mount answers a full flush (F_FULLFSYNC) with.
+  for (const n of [45, 78, 102]) assert.ok(notImplementedHere(error(n), "darwin"), `${n}`);
+  assert.ok(fullFlushRefused(error(45), "darwin"));
+  assert.ok(!fullFlushRefused(error(45), "linux"));
+  assert.ok(!fullFlushRefused(new Error("Input/output error (os error 5)"), "darwin"));
+  // Windows: ERROR_INVALID_FUNCTION and ERROR_NOT_SUPPORTED (a FAT disk's symlink).
+  for (const n of [1, 50]) assert.ok(notImplementedHere(error(n), "windows"), `${n}`);
+  assert.ok(!notImplementedHere(error(5), "windows"));
+});
+
+Deno.test("isDiskFull: each system's words and numbers for a full disk or a quota", () => {
+  assert.ok(isDiskFull("No space left on device (os error 28)", "linux"));
+  assert.ok(isDiskFull("Disk quota exceeded (os error 122)", "linux"));
+  assert.ok(isDiskFull("database or disk is full", "linux"));
+  assert.ok(isDiskFull("Disc quota exceeded (os error 69)", "darwin"));
+  assert.ok(isDiskFull("There is not enough space on the disk. (os error 112)", "windows"));
+  assert.ok(isDiskFull("The disk is full. (os error 39)", "windows"));
+  // os error 122 is ERROR_INSUFFICIENT_BUFFER on Windows: no full disk.
+  assert.ok(
+    !isDiskFull("The data area passed to a system call is too small. (os error 122)", "windows"),
+  );
+});
+
+Deno.test("holdsSame: inode numbers past 2^53 (NTFS ids) prove nothing: the bytes decide", () => {
+  withDir((dir) => {
+    const [a, b] = [join(dir, "a"), join(dir, "b")];
+    Deno.writeTextFileSync(a, "one");
+    Deno.writeTextFileSync(b, "two");
+    const x = Deno.lstatSync(a);
+    const y = Deno.lstatSync(b);
+    const big = 2 ** 60; // both rounded to the same number
+    assert.equal(holdsSame(a, { ...x, ino: big, dev: 1 }, b, { ...y, ino: big, dev: 1 }), false);
+    Deno.writeTextFileSync(b, "one");
+    assert.equal(holdsSame(a, { ...x, ino: big, dev: 1 }, b, { ...y, ino: big, dev: 1 }), true);
+    assert.equal(holdsSame(a, { ...x, ino: 7, dev: 1 }, b, { ...y, ino: 7, dev: 1 }), true);
+  });
 });

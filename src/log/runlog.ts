@@ -9,7 +9,7 @@
 import { basename, dirname, join } from "node:path";
 import { missingFolders, removeQuietly } from "../engine/fsops.ts";
 import { namesOpenFile } from "../engine/identity.ts";
-import { folderSyncUnsupported } from "../engine/flush.ts";
+import { folderSyncUnsupported, fullFlushRefused } from "../engine/flush.ts";
 import { errorText, isDiskFull } from "../engine/errors.ts";
 
 const LOG_SUFFIX = ".log";
@@ -266,7 +266,9 @@ export class RunLog {
     try {
       this.#file.syncDataSync();
     } catch (e) {
-      throw new LogError(`Cannot flush the log '${this.path}' to disk`, e);
+      if (!fullFlushRefused(e)) {
+        throw new LogError(`Cannot flush the log '${this.path}' to disk`, e);
+      }
     }
     if (this.#entrySynced === this.path) return;
     syncFolder(dirname(this.path));

@@ -11,7 +11,7 @@
  */
 import * as fs from "node:fs";
 import { type OwnedMeta, ownThrough } from "../engine/owner.ts";
-import { inWaves, SYNC_PARALLEL, syncFiles } from "../engine/flush.ts";
+import { inWaves, SYNC_PARALLEL, syncFiles, unlessFullFlushRefused } from "../engine/flush.ts";
 import { openPath } from "../engine/identity.ts";
 
 const C = fs.constants;
@@ -131,7 +131,7 @@ export async function syncTemps(paths: string[]): Promise<void> {
     const handle = await fs.promises.open(p, C.O_RDONLY | NOFOLLOW | NONBLOCK);
     try {
       if (!(await handle.stat()).isFile()) throw new Error("it is not a file now");
-      await handle.datasync();
+      await handle.datasync().catch(unlessFullFlushRefused);
     } finally {
       await handle.close();
     }
