@@ -86,18 +86,32 @@ export function folderSyncUnsupported(e: unknown): boolean {
  * replaced by something else (looked at first: a FIFO put there would hold the open up);
  * one where the system cannot flush folders is passed over (`folderSyncUnsupported`).
  */
-export function syncFolders(paths: Iterable<string>, parallel = SYNC_PARALLEL): Promise<void> {
-  if (Deno.build.os === "windows") return Promise.resolve(); // NTFS journals names itself
-  return inWaves([...paths], parallel, async (p) => {
-    try {
-      if (!(await Deno.lstat(p)).isDirectory) return;
-      using folder = await Deno.open(p, { read: true });
-      await folder.sync();
-    } catch (e) {
-      const gone = e instanceof Deno.errors.NotFound || e instanceof Deno.errors.NotADirectory;
-      if (!gone && !folderSyncUnsupported(e)) throw e;
-    }
-  }, flushFailure);
+export async function syncFolders(
+  paths: Iterable<string>,
+  parallel = SYNC_PARALLEL,
+): Promise<void> {
+  if (Deno.build.os === "windows") return; // NTFS journals names itself
+  if (Deno.build.os === "darwin") {
+    // A folder's flush there is F_FULLFSYNC, which commits the file system's journal whole
+    // (APFS, HFS+) and empties the disk's cache, each time: one does for every folder.
+    for (const p of paths) if (await syncFolder(p)) return;
+    return;
+  }
+  await inWaves([...paths], parallel, async (p) => void await syncFolder(p), flushFailure);
+}
+
+/** Flushes one folder's entries; false where it was gone or could not be flushed. */
+async function syncFolder(path: string): Promise<boolean> {
+  try {
+    if (!(await Deno.lstat(path)).isDirectory) return false;
+    using folder = await Deno.open(path, { read: true });
+    await folder.sync();
+    return true;
+  } catch (e) {
+    const gone = e instanceof Deno.errors.NotFound || e instanceof Deno.errors.NotADirectory;
+    if (!gone && !folderSyncUnsupported(e)) throw e;
+    return false;
+  }
 }
 
 function tooManyOpen(e: unknown): boolean {
