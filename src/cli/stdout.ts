@@ -19,10 +19,15 @@ export class Output {
   #readerGone = false;
   readonly #encoder = new TextEncoder();
 
-  constructor(readonly out: { writeSync(p: Uint8Array): number }) {}
+  constructor(
+    readonly out: { writeSync(p: Uint8Array): number },
+    /** Whether a failed write drops every later one too (else only the line it was in). */
+    readonly sticky = true,
+  ) {}
 
   /** `text` and a newline, as `console.log(text)` writes it. */
   line(text: string): void {
+    if (!this.sticky) this.failure = undefined;
     this.write(this.#encoder.encode(`${text}\n`));
   }
 
@@ -53,7 +58,7 @@ function pause(ms: number): void {
 }
 
 /** The process's standard error: what cannot be written there is dropped (see above). */
-const stderr = new Output(Deno.stderr);
+const stderr = new Output(Deno.stderr, false);
 
 /** One line on standard error: a problem, a warning, a note. */
 export function warn(text: string): void {

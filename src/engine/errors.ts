@@ -34,11 +34,11 @@ export function isDiskFull(message: string, os: string = Deno.build.os): boolean
     .test(message) || new RegExp(`os error (${codes})\\b`).test(message);
 }
 
-/** A run stopped by a full backup disk, worded with the remedy. */
-export function diskFullError(root: string, message: string): Error {
+/** A run (or `what`) stopped by a full backup disk, worded with the remedy. */
+export function diskFullError(root: string, message: string, what = "run"): Error {
   return new Error(
     `the backup disk is full (${message}): free space on the disk of '${root}', ` +
-      "then run again; every copy stored before is intact",
+      `then ${what} again; every copy stored before is intact`,
   );
 }
 

@@ -155,13 +155,13 @@ function* sameOnceMore(first: { staged: Staged }, algo: string, buf: Uint8Array)
  * How long after a file's last change time a read must begin for the change times looked
  * at around it to show any write made during it; a read begun sooner is made once more,
  * and the two must agree (`sameOnceMore`). A change time is stamped from a clock that
- * ticks: Deno gives it to the second (CHANGE_SECOND_MS: the second itself and a margin for
- * the kernel's file clock, which may lag the one Date.now reads by a tick); file systems
- * that keep whole seconds (ext4 with 128-byte inodes, made so for small disks by older
- * mkfs) or two (FAT) give no nanoseconds (CHANGE_COARSE_MS); the others stamp with the
- * kernel's tick, 10 ms at most (HZ=100), before Linux 6.13 (CHANGE_TICK_MS, with margin).
+ * ticks: file systems that keep whole seconds (ext4 with 128-byte inodes, made so for small
+ * disks by older mkfs) or two (FAT, whose change time macOS gives as its modification time)
+ * give no nanoseconds, nor does Deno's own stat (CHANGE_COARSE_MS: two seconds and a margin
+ * for the kernel's file clock, which may lag the one Date.now reads by a tick); the others
+ * stamp with the kernel's tick, 10 ms at most (HZ=100), before Linux 6.13 (CHANGE_TICK_MS,
+ * with margin).
  */
-const CHANGE_SECOND_MS = 1000 + 100;
 const CHANGE_COARSE_MS = 2000 + 100;
 const CHANGE_TICK_MS = 50;
 
@@ -172,7 +172,7 @@ const CHANGE_TICK_MS = 50;
  */
 export function changeTooRecent(s: Pick<StatResult, "ctimeMs" | "ctimeExact">, began: number) {
   if (s.ctimeMs === 0) return false;
-  if (s.ctimeExact === undefined) return s.ctimeMs + CHANGE_SECOND_MS > began;
+  if (s.ctimeExact === undefined) return s.ctimeMs + CHANGE_COARSE_MS > began;
   const [seconds, nanos] = s.ctimeExact.split(".").map(Number);
   if (nanos === 0) return seconds * 1000 + CHANGE_COARSE_MS > began;
   return seconds * 1000 + nanos / 1e6 + CHANGE_TICK_MS > began;

@@ -171,6 +171,7 @@ export class RunLog {
     this.path = path;
     this.#file = file;
     this.#made = made;
+    this.#madeUnsynced = made;
     this.#command = command;
     this.owner = owner;
   }
@@ -213,8 +214,10 @@ export class RunLog {
     if (namesOpenFile(this.#file, this.path)) return false;
     let next;
     try {
+      const made = missingFolders(dirname(this.path));
       Deno.mkdirSync(dirname(this.path), { recursive: true, mode: PRIVATE_FOLDER });
       next = createLogFile(dirname(this.path), this.#command, new Date());
+      this.#madeUnsynced = made;
     } catch {
       return false;
     }
@@ -271,12 +274,18 @@ export class RunLog {
       }
     }
     if (this.#entrySynced === this.path) return;
-    syncFolder(dirname(this.path));
-    // log_dir made by this run: its own entry (and those of the folders above it that were
-    // made with it) must outlive a power cut too, or the flushed file is not found again.
-    if (this.#entrySynced === "") { for (const made of this.#made) syncFolder(dirname(made)); }
+    syncFolder(dirname(this.path), "the log folder");
+    // log_dir made by this session: its own entry (and those of the folders above it that
+    // were made with it) must outlive a power cut too, or the flushed file is not found.
+    for (const made of this.#madeUnsynced) {
+      syncFolder(dirname(made), "a folder above the log folder");
+    }
+    this.#madeUnsynced = [];
     this.#entrySynced = this.path;
   }
+
+  /** Folders made for the log whose entries `sync` has not flushed yet. */
+  #madeUnsynced: string[];
 
   /** The file whose folder entry `sync` has made durable. */
   #entrySynced = "";
@@ -324,15 +333,16 @@ export class RunLog {
   }
 }
 
-/** Flushes a folder's entries to disk, where the system does (see `folderSyncUnsupported`). */
-function syncFolder(dir: string): void {
+/**
+ * Flushes a folder's entries to disk, where the system does (see `folderSyncUnsupported`);
+ * `what` names it in the error ("the log folder").
+ */
+function syncFolder(dir: string, what: string): void {
   try {
     using folder = Deno.openSync(dir, { read: true });
     folder.syncSync();
   } catch (e) {
-    if (!folderSyncUnsupported(e)) {
-      throw new LogError(`Cannot flush the log folder '${dir}' to disk`, e);
-    }
+    if (!folderSyncUnsupported(e)) throw new LogError(`Cannot flush ${what} '${dir}' to disk`, e);
   }
 }
 

@@ -33,7 +33,10 @@ export function atWarning(
 ): string | undefined {
   const ahead = aheadOfClock(latest, clock);
   if (ahead === undefined || at <= inOrder) return undefined;
-  return `WARNING: --at ${iso(at)}: ${ahead}: the runs recorded after ${iso(inOrder)} ` +
+  const runs = inOrder === 0
+    ? "all its runs were recorded ahead of the clock and"
+    : `the runs recorded after ${iso(inOrder)}`;
+  return `WARNING: --at ${iso(at)}: ${ahead}: ${runs} ` +
     "may have stored files before this moment that it leaves out: leave --at out to " +
     "restore the latest, or see 'history PATH' for a file's contents in the order they " +
     "were stored and restore one by '--version N'";

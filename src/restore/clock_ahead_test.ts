@@ -23,6 +23,11 @@ Deno.test("atWarning: a moment after the last time recorded in order, with times
     assert.match(w, /recorded times up to 2027-01-01T00:00:00\.130Z, later than this machine's/);
     assert.match(w, /the runs recorded after 2026-12-03T16:00:00\.000Z may have stored files/);
   }
+  // A clock reset behind every run: no run was recorded in order.
+  assert.match(
+    atWarning(clock - 5, { latest, inOrder: 0, clock })!,
+    /: all its runs were recorded ahead of the clock and may have stored files/,
+  );
   assert.match(
     historyTimesNote(latest, clock)!,
     /^Note: .*: times after 2026-12-03T17:00:00\.000Z give the order/,

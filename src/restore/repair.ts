@@ -42,7 +42,7 @@ import {
   STATE_DIR,
   TMP_DIR,
 } from "../engine/layout.ts";
-import { READ_BUFFER_BYTES, stageEntry } from "../engine/stage.ts";
+import { FileChangedError, READ_BUFFER_BYTES, stageEntry } from "../engine/stage.ts";
 import { updateCopyMeta } from "../engine/copy_in_place.ts";
 import { diskFullError, errorText, isDiskFull } from "../engine/errors.ts";
 import { faultPoint } from "../engine/fault.ts";
@@ -303,7 +303,7 @@ async function remake(
  * the backup (reached through real folders only). Returns where it came from.
  */
 function copyContent(ctx: RepairContext, copy: StoredCopy, tmp: string, buf: Uint8Array) {
-  let failed: { label: string; error: string } | undefined;
+  let unread: { label: string; why: string } | undefined;
   for (const { label, abs } of filesHolding(ctx, copy)) {
     const info = abs === undefined ? undefined : lstatOrNone(abs);
     if (abs === undefined || !info?.isFile || info.size !== copy.size) continue;
@@ -311,22 +311,31 @@ function copyContent(ctx: RepairContext, copy: StoredCopy, tmp: string, buf: Uin
       const entry = { path: label, abs, kind: "file" as const, ...statFields(info) };
       if (stageEntry(entry, copy.algo, buf, tmp).hash === copy.hash) return label;
     } catch (e) {
-      removeQuietly(tmp);
       // The new copy cannot be written: no other file would do better.
-      if (isDiskFull(errorText(e))) throw diskFullError(ctx.root, errorText(e));
-      failed = { label, error: errorText(e) }; // unreadable or changing: the next one
+      if (isDiskFull(errorText(e))) {
+        removeQuietly(tmp);
+        throw diskFullError(ctx.root, errorText(e), "repair");
+      }
+      // Unreadable or changing: the next one, and named if none does.
+      const why = e instanceof FileChangedError ? "it kept changing while read" : errorText(e);
+      unread ??= { label, why };
     }
     removeQuietly(tmp);
   }
+  // A file that may hold it could not be read: the content may well not be lost.
+  if (unread) {
+    throw new Error(
+      `'${unread.label}' may hold this content (it has its size) but could not be read: ` +
+        `${unread.why}: ` +
+        "see to it, then repair again",
+    );
+  }
   const { source } = splitLogical(copy.path);
   const configured = ctx.sources.some((s) => s.name === source);
-  // A file that may hold it but could not be copied (a disk error) is named: the content
-  // may well not be lost.
-  const but = failed ? `; '${failed.label}' might, but could not be copied: ${failed.error}` : "";
   throw new Error(
     (configured
       ? "no file in the sources"
-      : `its source '${source}' is not in the config, and no file`) + NOTHING_HOLDS + but,
+      : `its source '${source}' is not in the config, and no file`) + NOTHING_HOLDS,
   );
 }
 
