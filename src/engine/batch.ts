@@ -3,8 +3,8 @@
  * issued together, or one syncfs of the file system for a large batch), the effectful
  * actions journaled as one intent, and their file steps run. The batch's lines are then
  * written to the log, and the results of several batches committed with their intents
- * dropped in one transaction (COMMIT_ACTIONS, and at the end of the pass: `settle`), once
- * the folders their moves changed are flushed, and the log. A
+ * dropped in one transaction (COMMIT_ACTIONS, and at the end of the pass: `settle`), after
+ * the folders their moves changed, and the log, are flushed (move_flush.ts). A
  * crash at any point leaves either nothing (before an intent) or intents that the next
  * run's recovery completes, in order, and logs again: every action is logged at least once
  * (lines written after the commit were lost with a run killed before it wrote them, whose
@@ -14,8 +14,8 @@
 import { executeActions } from "./execute.ts";
 import { removeLeftBehind } from "./move.ts";
 import type { StateStore } from "../state/store.ts";
-import { changedFolders } from "./changed_folders.ts";
-import { syncFiles, syncFolders } from "./flush.ts";
+import { flushMoves } from "./move_flush.ts";
+import { syncFiles } from "./flush.ts";
 import { makeParents, nativePath, removeQuietly } from "./fsops.ts";
 import { formatAction, storedCopyWarning } from "./describe.ts";
 import { faultPoint } from "./fault.ts";
@@ -28,8 +28,7 @@ const BATCH_BYTES = 256 << 20;
 /**
  * Batches with fewer staged files are flushed file by file even where syncfs is available:
  * one wave of 64 parallel fdatasyncs (syncFiles) costs less than writing back everything
- * dirty on the file system, which may hold other programs' writes too. The same for the
- * folders a commit's moves changed.
+ * dirty on the file system, which may hold other programs' writes too.
  */
 const SYNCFS_MIN_FILES = 64;
 /**
@@ -68,8 +67,8 @@ export class Batch {
   #bytes = 0;
   #applied: Applied[] = [];
   #waiting = 0;
-  /** Folders of the backup root whose entries applied batches changed, not yet flushed. */
-  #changed = new Set<string>();
+  /** The actions with steps on disk of the batches applied since the last commit. */
+  #moved: Action[] = [];
   /** Dry run: the version each planned action archives, by path (predicted retention). */
   readonly archivedOnPlan = new Map<string, Archive>();
 
@@ -148,7 +147,9 @@ export class Batch {
     const intents = applied.flatMap((b) => b.intent === undefined ? [] : [b.intent]);
     const done = applied.flatMap((b) => b.done);
     if (done.length > 0 || intents.length > 0) {
-      await this.#flushFolders();
+      // Failed ones too: undoing a move changes names back.
+      await flushMoves(this.ctx.root, this.#moved, { syncFs: this.ctx.syncFs, done: true });
+      this.#moved = [];
       this.ctx.log?.sync();
       faultPoint("logged");
       this.ctx.store!.commitBatch(done, {
@@ -195,7 +196,7 @@ export class Batch {
     faultPoint("journaled");
     const { done, failed } = await executeActions(this.ctx.root, effectful);
     faultPoint("executed");
-    changedFolders(effectful, this.#changed); // failed ones too: undoing moves names back
+    this.#moved.push(...effectful);
     for (const f of failed) {
       const tmp = "content" in f.action ? f.action.content.tmp : undefined;
       if (tmp) removeQuietly(nativePath(this.ctx.root, tmp));
@@ -217,20 +218,7 @@ export class Batch {
   /** Makes the staged copies durable: one syncfs for a large batch where trusted. */
   #flushStaged(tmps: string[]): Promise<void> {
     const fs = this.ctx.syncFs;
-    return fs && tmps.length >= SYNCFS_MIN_FILES ? fs.sync() : syncFiles(tmps);
-  }
-
-  /**
-   * Makes the moves of the batches applied so far durable, before the commit records them
-   * (a power cut may otherwise undo a move the state holds as done): their folders flushed,
-   * or, for many folders where trusted, the file system whole (as `#flushStaged`).
-   */
-  #flushFolders(): Promise<void> {
-    const folders = [...this.#changed];
-    this.#changed.clear();
-    const fs = this.ctx.syncFs;
-    if (fs && folders.length >= SYNCFS_MIN_FILES) return fs.sync();
-    return syncFolders(folders.map((f) => f === "" ? this.ctx.root : nativePath(this.ctx.root, f)));
+    return fs?.reportsErrors && tmps.length >= SYNCFS_MIN_FILES ? fs.sync() : syncFiles(tmps);
   }
 
   #report(a: Action): void {

@@ -1,14 +1,19 @@
 /**
- * The folders of the backup root whose entries a batch's actions change: the parents of
- * every storage path a copy is linked to, moved from or removed at, and the folders above
- * them (a folder the batch made is a new entry in its own parent). The batch flushes them
- * before its commit (batch.ts, recover.ts), so that no commit records a move a power cut
- * can still undo. Pure: storage paths in, storage paths out ("" is the backup root).
+ * The folders of the backup root whose entries actions change: the parents of every
+ * storage path a copy is linked to, moved from or removed at, and every folder above them
+ * up to the backup root (more than a move needs, unless its folder was made or removed
+ * with it, which is not told apart: a flush of a folder whose entries are already on disk
+ * costs next to nothing). move_flush.ts flushes them before the commit that records the
+ * moves. Pure: storage paths in, storage paths out ("" is the backup root).
  */
 import type { Action } from "./types.ts";
 
-/** The storage paths an action links, moves or removes a copy at. */
-export function pathsChanged(a: Action): string[] {
+/**
+ * The storage paths an action links, moves or removes a copy at. `done`: the action was
+ * carried out by this process, which knows whether a refresh made a copy again; otherwise
+ * (an interrupted run's, finished by recovery) whatever it may have done counts.
+ */
+export function pathsChanged(a: Action, done = true): string[] {
   switch (a.type) {
     case "backup":
       return [a.target];
@@ -23,7 +28,9 @@ export function pathsChanged(a: Action): string[] {
     case "skip": {
       const r = a.refresh;
       if (r?.relocatedTo !== undefined) return [r.relocatedTo];
-      return r && !r.recordOnly ? [r.storedAt] : []; // a copy made again if it was missing
+      // A copy's mode or time brought up to date changes no folder entry; one made again does.
+      if (!r || r.recordOnly || (done && !r.recopied)) return [];
+      return [r.storedAt];
     }
     case "exclude":
       return [];
@@ -31,16 +38,17 @@ export function pathsChanged(a: Action): string[] {
 }
 
 /** Every folder holding a changed path, and each folder above it up to the backup root. */
-export function changedFolders(actions: Iterable<Action>, into = new Set<string>()): Set<string> {
+export function changedFolders(actions: Iterable<Action>, done = true): Set<string> {
+  const folders = new Set<string>();
   for (const a of actions) {
-    for (const path of pathsChanged(a)) {
+    for (const path of pathsChanged(a, done)) {
       for (let end = path.lastIndexOf("/"); end > 0; end = path.lastIndexOf("/", end - 1)) {
         const folder = path.slice(0, end);
-        if (into.has(folder)) break; // and so are the folders above it
-        into.add(folder);
+        if (folders.has(folder)) break; // and so are the folders above it
+        folders.add(folder);
       }
-      into.add("");
+      folders.add("");
     }
   }
-  return into;
+  return folders;
 }

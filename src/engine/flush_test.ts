@@ -7,7 +7,9 @@ Deno.test("syncFolders: flushes folders; one gone or replaced since (a file, a F
   try {
     Deno.mkdirSync(join(dir, "a", "b"), { recursive: true });
     Deno.writeTextFileSync(join(dir, "file"), "x");
+    Deno.symlinkSync(join(dir, "a"), join(dir, "link")); // never flushed through
     const paths = [dir, join(dir, "a"), join(dir, "a", "b"), join(dir, "gone"), join(dir, "file")];
+    paths.push(join(dir, "link"));
     if (Deno.build.os !== "windows") {
       const made = await new Deno.Command("mkfifo", { args: [join(dir, "pipe")] }).output();
       assert.ok(made.success, "mkfifo");

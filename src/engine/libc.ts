@@ -16,6 +16,8 @@ export const O_RDONLY_CLOEXEC = 0o2000000;
 export const O_NONBLOCK = 0o4000;
 /** O_NOFOLLOW: a symlink at the path's end fails the open (ELOOP). aarch64 has its own. */
 export const O_NOFOLLOW = Deno.build.arch === "aarch64" ? 0o100000 : 0o400000;
+/** O_DIRECTORY: anything but a folder fails the open (ENOTDIR). aarch64 has its own. */
+export const O_DIRECTORY = Deno.build.arch === "aarch64" ? 0o40000 : 0o200000;
 
 /** The symbols every user needs: a descriptor's open and close, errno and its text. */
 export const FILE_SYMBOLS = {

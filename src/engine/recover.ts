@@ -14,9 +14,9 @@ import type { StateStore } from "../state/store.ts";
 import { executeActions } from "./execute.ts";
 import { formatAction, storedCopyWarning } from "./describe.ts";
 import { errorText, PreflightError } from "./errors.ts";
-import { changedFolders } from "./changed_folders.ts";
-import { syncFolders } from "./flush.ts";
-import { lstatOrNone, nativePath } from "./fsops.ts";
+import { flushMoves } from "./move_flush.ts";
+import { lstatOrNone } from "./fsops.ts";
+import type { SyncFs } from "./syncfs.ts";
 import { faultPoint } from "./fault.ts";
 
 /** Finishes the interrupted batches; returns a warning per stored copy found missing. */
@@ -27,6 +27,7 @@ export async function recoverInterrupted(
   log: RunLog,
   /** Whether the state folder is still the one locked (not swapped for a symlink since). */
   stillOurs: () => boolean,
+  syncFs?: SyncFs,
 ): Promise<{ path: string; message: string }[]> {
   const warnings: { path: string; message: string }[] = [];
   for (const intent of store.pendingIntents()) {
@@ -51,7 +52,7 @@ export async function recoverInterrupted(
     // Its moves made durable, then logged, before the commit drops the intent, as a run's
     // batches are (see batch.ts): a recovery killed, or whose log cannot be written, leaves
     // it for the next one.
-    await syncFolders([...changedFolders(intent.actions)].map((f) => nativePath(root, f)));
+    await flushMoves(root, intent.actions, { syncFs, done: false });
     log.sync();
     faultPoint("logged");
     // trustBefore 0: fingerprints recorded during recovery are re-checked by the next pass.

@@ -165,6 +165,7 @@ export async function openSession(
       store,
       log,
       () => lock.stillHeld(),
+      syncFs,
     );
     log.flush(); // a run killed before its first batch still leaves its start in the log
     return makeSession({

@@ -4,10 +4,13 @@
  * files it replaces hundreds of fdatasyncs, each of which forces its own journal commit on
  * ext4 (20,000-file first backup on journaled ext4: 2.1 s of fsync waves became 0.85 s).
  *
- * It is used only where it is known to be honest: Linux 5.8 or later (earlier kernels do
- * not report write-back errors from syncfs), a local file system from SYNCFS_FILE_SYSTEMS
- * (FUSE and network file systems may return success without flushing anything), and FFI
- * permitted (`deno run -A` and the compiled binary; elsewhere batches are flushed per file).
+ * It is used only where it is known to be honest: a local file system from
+ * SYNCFS_FILE_SYSTEMS (FUSE and network file systems may return success without flushing
+ * anything) and FFI permitted (`deno run -A` and the compiled binary; elsewhere batches are
+ * flushed per file); for staged copies, whose write errors it must report, only from Linux
+ * 5.8 on (`reportsErrors`: earlier kernels do not report write-back errors from syncfs),
+ * while the folder entries moves changed it flushes on any kernel (an error writing them
+ * back stops the file system's journal, which the next write then meets).
  * The descriptor is opened when the session starts: the kernel reports through it every
  * write-back error on that file system since it was opened, once, at the next syncfs.
  * Nothing here writes; an interruption leaves nothing behind.
@@ -28,12 +31,14 @@ const SYMBOLS = {
 export interface SyncFs {
   /** Writes back everything dirty on the file system; throws on a write-back error. */
   sync(): Promise<void>;
+  /** Whether `sync` reports a file's write-back error (Linux 5.8 on). */
+  reportsErrors: boolean;
   close(): void;
 }
 
 /** A handle on the file system holding `dir`, or undefined where syncfs cannot be trusted. */
 export function openSyncFs(dir: string): SyncFs | undefined {
-  if (Deno.build.os !== "linux" || !sysPermitted() || !kernelAtLeast(MIN_KERNEL)) return undefined;
+  if (Deno.build.os !== "linux" || !sysPermitted()) return undefined;
   const type = fileSystemTypeOf(dir);
   if (type === undefined || !SYNCFS_FILE_SYSTEMS.has(type)) return undefined;
   const lib = openLibc(SYMBOLS);
@@ -44,6 +49,7 @@ export function openSyncFs(dir: string): SyncFs | undefined {
     return undefined;
   }
   return {
+    reportsErrors: kernelAtLeast(MIN_KERNEL),
     async sync() {
       if (await lib.symbols.syncfs(fd) === 0) return;
       // No errno to show: the call ran on another thread, whose errno this one cannot read

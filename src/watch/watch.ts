@@ -304,7 +304,7 @@ class WatchSession {
   async #recover(): Promise<void> {
     const s = this.#session;
     const ours = () => s.lockStillHeld();
-    for (const w of await recoverInterrupted(s.root, s.tmpDir, s.store, s.log, ours)) {
+    for (const w of await recoverInterrupted(s.root, s.tmpDir, s.store, s.log, ours, s.syncFs)) {
       this.#opts.onWarning?.(`${w.path}: ${w.message}`);
     }
     this.#failed = false;

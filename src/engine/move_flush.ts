@@ -1,0 +1,35 @@
+/**
+ * Making moves durable before the commit that records them: a rename or a link is on disk
+ * only once the folders whose entries it changed are (btrfs, for one, writes the names
+ * other files' moves changed back only at its next transaction, up to 30 s later, when one
+ * file is fsynced; ext4 may make a commit of the state durable without the journal
+ * transaction that holds them), and no commit may record a move a power cut can still
+ * undo. The folders (changed_folders.ts) are flushed one by one (syncFolders: each system's
+ * way), or, when they are many and syncfs can be used, the file system whole. Nothing here
+ * writes: an interruption leaves the moves as the kernel has them, with their intent in
+ * the journal for recovery.
+ */
+import { changedFolders } from "./changed_folders.ts";
+import { syncFolders } from "./flush.ts";
+import { nativePath } from "./fsops.ts";
+import type { SyncFs } from "./syncfs.ts";
+import type { Action } from "./types.ts";
+
+/**
+ * From this many folders on, one syncfs flushes them: a journal commit, where each
+ * folder's flush costs four system calls through Deno's thread pool (about 0.4 ms; 14,500
+ * of them added 5.5 s to a run that modified 10,000 files, measured without syncfs).
+ */
+const SYNCFS_MIN_FOLDERS = 64;
+
+/** Flushes the folders `actions` changed (`done`: see `pathsChanged`). */
+export function flushMoves(
+  root: string,
+  actions: Iterable<Action>,
+  { syncFs, done }: { syncFs?: SyncFs; done: boolean },
+): Promise<void> {
+  const folders = changedFolders(actions, done);
+  if (folders.size === 0) return Promise.resolve();
+  if (syncFs && folders.size >= SYNCFS_MIN_FOLDERS) return syncFs.sync();
+  return syncFolders([...folders].map((f) => f === "" ? root : nativePath(root, f)));
+}
