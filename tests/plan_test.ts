@@ -224,6 +224,34 @@ Deno.test("plan predicts the promotion of a duplicate whose exclude is removed i
   }
 });
 
+Deno.test("plan promotes no duplicate that becomes excluded in the run its original goes, as the run does not", async () => {
+  for (const third of [false, true]) {
+    const tree: Record<string, string> = { "a.txt": "K\n", "b.txt": "K\n", "x.txt": "x\n" };
+    if (third) tree["c.txt"] = "K\n";
+    using fx = makeFixture(tree, SAFETY_OFF);
+    assert.equal((await fx.cli("run")).code, 0); // b.txt (and c.txt): duplicates of a.txt
+    writeConfig(fx.config, {
+      sources: ["./source"],
+      backup_root: "./backup",
+      log_dir: "./logs",
+      exclude: ["b.txt"],
+      ...SAFETY_OFF,
+    });
+    Deno.removeSync(join(fx.source, "a.txt"));
+    const plan = JSON.parse((await fx.cli("plan", "--json")).stdout);
+    const run = await fx.cli("run", "--json");
+    assert.equal(run.code, 0, run.stderr);
+    const done = JSON.parse(run.stdout);
+    assert.deepEqual(plan.counts, done.counts, `third copy: ${third}`);
+    const promoted = plan.actions.filter((a: { type: string }) => a.type === "promote")
+      .map((a: { path: string }) => a.path);
+    assert.deepEqual(promoted, third ? ["source/c.txt"] : [], `third copy: ${third}`);
+    // The run did the same: c.txt at its own path, the excluded b.txt's copy left where it was.
+    if (third) assert.equal(Deno.readTextFileSync(join(fx.backup, "c.txt")), "K\n");
+    assert.throws(() => Deno.lstatSync(join(fx.backup, "b.txt")), Deno.errors.NotFound);
+  }
+});
+
 Deno.test("plan while a run commits the deletions it walked past: no crash, the rest planned", async () => {
   const tree: Record<string, string> = { "a/1.txt": "a1\n", "a/2.txt": "a2\n" };
   for (let i = 0; i < 20; i++) tree[`z/${i}.txt`] = `z${i}\n`;

@@ -127,6 +127,7 @@ export function createPlanner(view: PlanView, opts: PlanOptions): Planner {
 
   function planExclude(t: TrackedFile): Action | undefined {
     if (t.status === "excluded") return undefined;
+    holders.exclude(t);
     return { type: "exclude", path: t.path, storedAt: t.storedAt };
   }
 

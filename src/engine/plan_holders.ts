@@ -64,6 +64,14 @@ export class ContentHolders {
     else this.#released.set(`${t.algo}:${t.hash}`, { hash: t.hash, algo: t.algo });
   }
 
+  /**
+   * A tracked duplicate becomes excluded: its copy stays, but is no candidate to promote
+   * (as the state holds it, once the exclusion is committed: `plan` commits nothing).
+   */
+  exclude(t: TrackedFile): void {
+    if (t.location === "duplicate") this.#heldNow.set(t.path, null);
+  }
+
   /** Records a path's new content; only a file's bytes can be another path's original. */
   hold(hash: string, path: string, isOriginal: boolean, copy: HeldCopy): void {
     const key = this.#key(hash);
