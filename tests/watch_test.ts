@@ -36,6 +36,20 @@ Deno.test("watch: new, modified and deleted files are backed up", async () => {
   assert.ok(fx.logLines().includes("UPDATED: source/doc.txt → backup/doc.txt"));
 });
 
+Deno.test("watch: an excluded file the backup holds, deleted, is archived as run archives it", async () => {
+  using fx = makeFixture({ ...filler(), "z.key": "secret\n" }, WATCH);
+  assert.equal((await runCli(["run", "--config", fx.config])).code, 0);
+  const config = JSON.parse(Deno.readTextFileSync(fx.config));
+  Deno.writeTextFileSync(fx.config, JSON.stringify({ ...config, exclude: ["*.key"] }));
+  await using w = new WatchProcess(fx);
+  await w.ready(); // its first pass marks z.key excluded, its copy kept
+  assert.equal(readOrUndefined(join(fx.backup, "z.key")), "secret\n");
+  Deno.removeSync(join(fx.source, "z.key"));
+  await backedUp(fx.backup, "_deleted/z.key", "secret\n"); // before: only the next run did
+  const exit = await w.stop();
+  assert.equal(exit.code, 0, exit.stderr);
+});
+
 Deno.test("watch: renamed files and folders: old path archived, new path backed up", async () => {
   using fx = makeFixture({ ...filler(), "a.txt": "a\n", "dir/x.txt": "x\n" }, WATCH);
   await using w = new WatchProcess(fx);

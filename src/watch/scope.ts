@@ -1,10 +1,12 @@
 /**
- * From event paths to a pass scope, pure but for the run-log test it is given: an event
- * path is kept when it lies inside a source, outside the backup root (so a backup root
- * inside a source never backs itself up), is not one of the tool's own run logs, and is
- * not excluded by the config's patterns. The kept paths are grouped per source, and a path below another kept path is
- * dropped, since the pass walks a scoped folder whole and must not see an entry twice. Whether a path is a folder, a
- * file or gone is left to the pass, which stats each scoped path when it runs.
+ * From event paths to a pass scope, pure but for the tests it is given: an event path is
+ * kept when it lies inside a source, outside the backup root (so a backup root inside a
+ * source never backs itself up), is not one of the tool's own run logs, and is not
+ * excluded by the config's patterns, or, excluded, is a tracked file or folder that is
+ * gone (archived as `run` archives it). The kept paths are grouped per source, and a path
+ * below another kept path is dropped, since the pass walks a scoped folder whole and must
+ * not see an entry twice. Whether a path is a folder, a file or gone is otherwise left to
+ * the pass, which stats each scoped path when it runs.
  */
 import { sep as nativeSep } from "node:path";
 import type { Config, Source } from "../config/config.ts";
@@ -38,6 +40,8 @@ export interface PathFilter {
 export function eventFilter(
   config: Pick<Config, "sources" | "backupRoot" | "logDir" | "exclude">,
   isRunLog: (path: string) => boolean,
+  /** Whether an excluded path (absolute, and logical) is a tracked one now gone. */
+  goneTracked: (path: string, logical: string) => boolean = () => false,
   sep = nativeSep,
 ): PathFilter {
   const matcher = createMatcher(config.exclude);
@@ -50,7 +54,8 @@ export function eventFilter(
     if (path === source.path) return true;
     const rel = path.slice(source.path.length).split(sep).filter((p) => p !== "").join("/");
     // Whether it is a folder is not known here (it may be gone): kept if either is.
-    return !matcher.ignores(rel) || !matcher.ignores(`${rel}/`);
+    if (!matcher.ignores(rel) || !matcher.ignores(`${rel}/`)) return true;
+    return goneTracked(path, `${source.name}/${rel}`);
   };
 }
 

@@ -65,6 +65,23 @@ Deno.test("scope: a path a folder-only pattern re-includes is kept, not knowing 
   assert.equal(plain("/h/docs/x.tmp"), false, "excluded as a file and as a folder");
 });
 
+Deno.test("scope: an excluded path the state tracks, gone, is kept: run archives it too", () => {
+  const asked: string[] = [];
+  const keep = eventFilter(
+    { ...SOURCES_CONFIG, exclude: ["*.key", "cache/"] },
+    () => true,
+    (path, logical) => {
+      asked.push(logical);
+      return path === "/h/docs/z.key";
+    },
+  );
+  assert.equal(keep("/h/docs/z.key"), true, "a tracked excluded file removed");
+  assert.equal(keep("/h/pics/cache"), true, "kept as it may be a file (the pass decides)");
+  assert.equal(keep("/h/docs/new.key"), false, "an excluded file made, or never tracked");
+  assert.equal(keep("/h/docs/a.txt"), true);
+  assert.deepEqual(asked, ["docs/z.key", "docs/new.key"]); // excluded ones only
+});
+
 Deno.test("scope: paths are grouped per source, nested ones dropped", () => {
   const scope = toScope(
     [

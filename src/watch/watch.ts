@@ -14,6 +14,7 @@
 import { sep } from "node:path";
 import type { Config } from "../config/config.ts";
 import { errorText } from "../engine/errors.ts";
+import { exists } from "../engine/fsops.ts";
 import { runPass } from "../engine/pass.ts";
 import { type Counts, emptyCounts, type PassResult } from "../engine/pass_types.ts";
 import { recoverInterrupted } from "../engine/recover.ts";
@@ -89,7 +90,15 @@ export async function startWatch(config: Config, opts: WatchOptions = {}): Promi
   const configChanged = configChangeNotice(config.file);
   const session = await openSession(config, "watch");
   // The session's own log (written all along) by its path; any other by its first line.
-  const keep = eventFilter(config, (p) => p === session.log.path || isRunLogFile(p));
+  // An excluded file or folder the state tracks, gone: archived, as `run` archives it.
+  const goneTracked = (path: string, logical: string) =>
+    !exists(path) &&
+    (session.store.trackedOne(logical) !== undefined || session.store.isRecordedBelow(logical));
+  const keep = eventFilter(
+    config,
+    (p) => p === session.log.path || isRunLogFile(p),
+    goneTracked,
+  );
   return new WatchSession(session, keep, configChanged, opts).handle();
 }
 
