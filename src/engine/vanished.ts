@@ -3,8 +3,9 @@
  * and still in its source keeps its copy (and is marked excluded once); every other one
  * (files marked excluded earlier included) is archived as deleted, unless they are more
  * than `safety.max_delete_percent` of everything followed, or of the files followed in their
- * source, in which case none is (excluded files, not followed, are archived all the same)
- * (the mass-deletion guard: an unmounted disk must not look like a deleted tree). A file
+ * source, in which case none is (the mass-deletion guard: an unmounted disk must not look
+ * like a deleted tree; excluded files, not followed, are not counted, but held back with
+ * the others, gone with the same disk). A file
  * replaced by a folder of its name, and the files of a folder replaced by a file or
  * symlink, are archived even then: what replaced them is there to see.
  * Tracked paths below a folder that could not be listed, or outside the pass's scope, do
@@ -109,7 +110,7 @@ export function planVanished(
     for (const t of judged) rules.window.heldBack.add(t.path);
   }
   for (const t of deletions) {
-    if (!guard || swapped.has(t) || unfollowed.has(t)) batch.add(planner.planDelete(t));
+    if (!guard || swapped.has(t)) batch.add(planner.planDelete(t));
   }
   return guard;
 }

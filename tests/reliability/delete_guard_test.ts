@@ -7,7 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { type Fixture, makeFixture, writeConfig } from "../helpers.ts";
+import { type Fixture, makeFixture, writeConfig, writeTree } from "../helpers.ts";
 import {
   assertConverged,
   checkBackup,
@@ -280,6 +280,24 @@ Deno.test("an exclude added in the run that finds the source emptied does not di
   for (const dir of ["work", "node_modules"]) {
     Deno.removeSync(join(fx.source, dir), { recursive: true }); // an unmounted disk
   }
-  // The 3 followed files are all gone: held back; the 20 newly excluded ones do not count.
-  assertHeld(fx, await run(fx, "run"), 3, "emptied with a new exclude", ["node_modules"]);
+  // The 3 followed files are all gone: held back; the 20 newly excluded ones do not count,
+  // and are held back with them (they were archived, under "nothing was archived").
+  assertHeld(fx, await run(fx, "run"), 23, "emptied with a new exclude");
+});
+
+Deno.test("a source emptied (a disk unmounted) holds back its excluded files' deletions too", async () => {
+  using fx = makeFixture({ ...tree(4, "docs/"), ...tree(4, "big/") });
+  assert.equal((await run(fx, "run")).code, 0);
+  const cfg = JSON.parse(Deno.readTextFileSync(fx.config));
+  writeConfig(fx.config, { ...cfg, exclude: ["big/"] });
+  assert.equal((await run(fx, "run")).code, 0); // the 4 are now excluded, copies kept
+  for (const e of Deno.readDirSync(fx.source)) {
+    Deno.removeSync(join(fx.source, e.name), { recursive: true });
+  }
+  assertHeld(fx, await run(fx, "run"), 8, "emptied, with excluded files");
+  // Back (mounted again): nothing to do, and the excluded files' copies never left.
+  writeTree(fx.source, { ...tree(4, "docs/"), ...tree(4, "big/") });
+  const back = await run(fx, "run", "--json");
+  assert.equal(back.code, 0, back.stderr);
+  assert.equal(countsOf(back).delete, 0);
 });
