@@ -8,6 +8,7 @@
 import { dirname, join, resolve } from "node:path";
 import { ConfigError, Invalid, invalid, osDetail, quote, typeName } from "./errors.ts";
 import { parseJsonc } from "./jsonc.ts";
+import { patternProblem } from "./pattern_check.ts";
 import { absolute, realTarget } from "./paths.ts";
 import { Section } from "./section.ts";
 import { readSources, type Source } from "./sources.ts";
@@ -306,6 +307,8 @@ function readExclude(top: Section): string[] {
           ` write ${quote(`\\${pattern}`)} to match names starting with '#'`,
       );
     }
+    const problem = patternProblem(pattern);
+    if (problem) invalid(`'${key}' ${quote(pattern)} ${problem}`);
     return pattern;
   });
 }

@@ -153,6 +153,12 @@ const VALUES: Case[] = [
     "'exclude[0]' '#notes' is a comment in gitignore syntax",
     "write '\\#notes'",
   ]],
+  ["exclude pattern with an unclosed bracket", { ...BASE, exclude: ["*.tmp", "[abc"] }, [
+    "'exclude[1]' '[abc' has a '[' that no ']' closes, which matches nothing",
+  ]],
+  ["exclude pattern naming nothing", { ...BASE, exclude: ["/"] }, [
+    "'exclude[0]' '/' names nothing",
+  ]],
   ["empty backup_root", { ...BASE, backup_root: "" }, ["'backup_root' must not be empty"]],
   ["empty source path", { ...BASE, sources: [""] }, ["'sources[0]' must not be empty"]],
   ["home folder as ~", { ...BASE, backup_root: "~/bk" }, [

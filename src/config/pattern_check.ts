@@ -1,0 +1,82 @@
+/**
+ * Mistakes in an `exclude` pattern that gitignore syntax (and the `ignore` package that
+ * reads it) take without a word, matching nothing or not what was meant: a pattern that
+ * names nothing (`/`, `!`), a `\` that escapes nothing, a `[` no `]` closes, an unknown
+ * character class, a backwards range. Said as the config's error (exit 2), with the fix.
+ * Pure.
+ */
+
+/** The POSIX character classes gitignore knows. */
+const CLASSES = new Set([
+  "alnum",
+  "alpha",
+  "blank",
+  "cntrl",
+  "digit",
+  "graph",
+  "lower",
+  "print",
+  "punct",
+  "space",
+  "upper",
+  "xdigit",
+]);
+
+/** What is wrong with a pattern, or undefined. */
+export function patternProblem(pattern: string): string | undefined {
+  if (pattern.replace(/^!/, "").replace(/\//g, "").trim() === "") {
+    return "names nothing (only '!' and '/'): remove it, or write the name to exclude";
+  }
+  for (let i = 0; i < pattern.length; i++) {
+    if (pattern[i] === "\\") {
+      if (i === pattern.length - 1) {
+        return "ends with a '\\' that escapes nothing: remove it, or write '\\\\' for a backslash";
+      }
+      i++;
+    } else if (pattern[i] === "[") {
+      const end = bracketEnd(pattern, i);
+      if (typeof end === "string") return end;
+      i = end;
+    }
+  }
+  return undefined;
+}
+
+/** Where the bracket expression opened at `open` closes, or what is wrong with it. */
+function bracketEnd(p: string, open: number): number | string {
+  let j = open + 1;
+  if (p[j] === "!" || p[j] === "^") j++;
+  if (p[j] === "]") j++; // a ']' first is one of the characters
+  for (; j < p.length && p[j] !== "]"; j++) {
+    if (p.startsWith("[:", j)) {
+      const close = p.indexOf(":]", j + 2);
+      if (close < 0) break;
+      const name = p.slice(j + 2, close);
+      if (!CLASSES.has(name)) {
+        return `has an unknown character class '[:${name}:]': use one of ${
+          [...CLASSES].join(", ")
+        }`;
+      }
+      j = close + 1;
+      continue;
+    }
+    const [lo, afterLo] = charAt(p, j);
+    if (p[afterLo] === "-" && afterLo + 1 < p.length && p[afterLo + 1] !== "]") {
+      const [hi, afterHi] = charAt(p, afterLo + 1);
+      if (hi < lo) {
+        return `has a backwards range '${lo}-${hi}', which matches nothing: write '${hi}-${lo}'`;
+      }
+      j = afterHi - 1;
+    } else j = afterLo - 1;
+  }
+  if (j >= p.length) {
+    return "has a '[' that no ']' closes, which matches nothing: write '\\[' to match the character itself";
+  }
+  return j;
+}
+
+/** The character at `i` (an escaped one as itself) and where the next begins. */
+function charAt(p: string, i: number): [string, number] {
+  if (p[i] === "\\" && i + 1 < p.length) return [p[i + 1], i + 2];
+  return [p[i], i + 1];
+}
