@@ -3,7 +3,7 @@
  * it became current and was replaced, size, hash, and where its copy lives (or when
  * retention removed it). Reads the state read-only, without the run lock; writes nothing.
  */
-import { historyTimesNote } from "../restore/clock_ahead.ts";
+import { historyTimesNote } from "../engine/clock_ahead.ts";
 import { oneLine } from "../log/runlog.ts";
 import { formatHistory, historyEntries } from "../restore/history.ts";
 import { loadConfigFor, resolverFor, runningNow, withState } from "../restore/open.ts";

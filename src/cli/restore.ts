@@ -25,7 +25,7 @@ import { errorText, PreflightError } from "../engine/errors.ts";
 import { printRestore, type Problem, RestoreTally } from "./restore_output.ts";
 import { oneLine } from "../log/runlog.ts";
 import { movedTo, unfinishedWarning, unfinishedWork } from "../restore/unfinished.ts";
-import { atWarning } from "../restore/clock_ahead.ts";
+import { atWarning } from "../engine/clock_ahead.ts";
 import { say, warn } from "./stdout.ts";
 
 export const RESTORE_HELP =

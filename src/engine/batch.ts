@@ -14,6 +14,7 @@
 import { executeActions } from "./execute.ts";
 import { removeLeftBehind } from "./move.ts";
 import type { StateStore } from "../state/store.ts";
+import { pathsLinked } from "./changed_folders.ts";
 import { flushMoves } from "./move_flush.ts";
 import { syncFiles } from "./flush.ts";
 import { makeParents, nativePath, removeQuietly } from "./fsops.ts";
@@ -189,7 +190,7 @@ export class Batch {
     effectful: Action[],
     tmps: string[],
   ): Promise<Applied> {
-    makeParents(this.ctx.root, effectful.flatMap(destinations));
+    makeParents(this.ctx.root, effectful.flatMap(pathsLinked));
     await this.#flushStaged(tmps);
     faultPoint("staged");
     const intent = store.writeIntent(this.ctx.runId, effectful, this.started.recorded);
@@ -242,20 +243,4 @@ export class Batch {
 /** Whether an action has steps on disk (journaled first): all but skips that only refresh a row. */
 function hasFileSteps(a: Action): boolean {
   return a.type !== "skip" || a.refresh?.recordOnly !== true;
-}
-
-/** The storage paths an action moves something to. */
-function destinations(a: Action): string[] {
-  switch (a.type) {
-    case "backup":
-      return [a.target];
-    case "modified":
-    case "duplicate":
-      return a.archive ? [a.archive.to, a.target] : [a.target];
-    case "delete":
-    case "promote":
-      return [a.to];
-    default:
-      return [];
-  }
 }

@@ -8,18 +8,33 @@
  */
 import type { Action } from "./types.ts";
 
-/**
- * The storage paths an action links, moves or removes a copy at. `done`: the action was
- * carried out by this process, which knows whether a refresh made a copy again; otherwise
- * (an interrupted run's, finished by recovery) whatever it may have done counts.
- */
-export function pathsChanged(a: Action, done = true): string[] {
+/** The storage paths an action links or moves a copy to (the batch makes their folders). */
+export function pathsLinked(a: Action): string[] {
   switch (a.type) {
     case "backup":
       return [a.target];
     case "modified":
     case "duplicate":
-      return a.archive ? [a.target, a.archive.from, a.archive.to] : [a.target];
+      return a.archive ? [a.archive.to, a.target] : [a.target];
+    case "delete":
+    case "promote":
+      return [a.to];
+    default:
+      return [];
+  }
+}
+
+/**
+ * The storage paths an action links, moves or removes a copy at: `pathsLinked`, and where
+ * copies were moved from or removed. `done`: the action was carried out by this process,
+ * which knows whether a refresh made a copy again; otherwise (an interrupted run's,
+ * finished by recovery) whatever it may have done counts.
+ */
+export function pathsChanged(a: Action, done = true): string[] {
+  switch (a.type) {
+    case "modified":
+    case "duplicate":
+      return a.archive ? [...pathsLinked(a), a.archive.from] : pathsLinked(a);
     case "delete":
     case "promote":
       return [a.from, a.to];
@@ -32,8 +47,8 @@ export function pathsChanged(a: Action, done = true): string[] {
       if (!r || r.recordOnly || (done && !r.recopied)) return [];
       return [r.storedAt];
     }
-    case "exclude":
-      return [];
+    default:
+      return pathsLinked(a);
   }
 }
 

@@ -22,9 +22,9 @@ const deleted: Action = {
 Deno.test("pathsChanged: every name a copy is linked at, moved from or removed at", () => {
   assert.deepEqual(pathsChanged(backupAction("x/y.txt", "h")), ["x/y.txt"]);
   assert.deepEqual(pathsChanged(modified), [
-    "docs/a.txt",
-    "docs/a.txt",
     "versions/docs/a.txt/v1.bak",
+    "docs/a.txt",
+    "docs/a.txt",
   ]);
   assert.deepEqual(pathsChanged(deleted), ["old/b.txt", "_deleted/old/b.txt"]);
   assert.deepEqual(

@@ -2,14 +2,14 @@
  * Handles scanned entries one at a time for a pass: an entry whose fingerprint matches is
  * planned as a skip without being read; any other is read, hashed and (unless planning
  * only) staged as a temporary copy, then planned; an entry the staging worker has read
- * already (`handleStaged`) is only planned. The actions go into the pass's batch,
- * which is applied whenever it is full. An interruption leaves at most staged temporary
- * copies, which the next run removes.
+ * already (`handleStaged`) is only planned. The actions go into the pass's batch, which
+ * is applied whenever it is full, or once a stop signal came. An interruption leaves at
+ * most staged temporary copies, which the next run removes.
  */
 import { join } from "node:path";
 import type { Batch } from "./batch.ts";
 import { errorText } from "./errors.ts";
-import { hearSignals, StoppedError, turnTaker } from "./event_turn.ts";
+import { StoppedError, turnEvery, turnTaker } from "./event_turn.ts";
 import { nativePath, removeQuietly, vanishedFrom } from "./fsops.ts";
 import { needsHash, type PlanInput, type Planner, type PlanOptions } from "./plan.ts";
 import type { PassContext, PassOptions, Progress } from "./pass_types.ts";
@@ -22,13 +22,6 @@ import type { StagingWalk } from "./staging.ts";
 
 /** Numbers temporary copies uniquely across the passes of one process (a watch session). */
 let tmpCounter = 0;
-
-/**
- * The event loop gets a turn at least this often at batch boundaries: a stop signal is
- * heard only then (event_turn.ts). A turn costs about 3.4 ms (a file system call's round
- * trip and a timer's minimum delay), so about 1.4% here.
- */
-const EVENT_LOOP_TURN_MS = 250;
 
 export class EntryHandler {
   readonly #buf = new Uint8Array(READ_BUFFER_BYTES);
@@ -79,7 +72,7 @@ export class EntryHandler {
       if (!digestsLoaded()) await loadDigests();
       await this.#readAndPlan(entry, known);
     }
-    return this.batch.full() || this.opts.signal?.aborted ? await this.#applyBatch() : true;
+    return await this.#applyIfDue();
   }
 
   #report(entry: ScanEntry, toRead: boolean): void {
@@ -107,22 +100,25 @@ export class EntryHandler {
       removeQuietly(tmp);
       this.fail(entry.path, errorText(e), item.vanished);
     }
-    return this.batch.full() ? await this.#applyBatch() : true;
+    return await this.#applyIfDue();
   }
 
-  /** Applies the full batch; false when the pass is being stopped. */
-  async #applyBatch(): Promise<boolean> {
+  /** Applies the batch when it is full or a stop signal came; false when being stopped. */
+  async #applyIfDue(): Promise<boolean> {
+    if (!this.batch.full() && !this.opts.signal?.aborted) return true;
     await this.batch.flush();
     // A pass of synchronous reads (a re-hash, a run with nothing to flush) would otherwise
     // never let the event loop deliver a stop signal.
-    if (performance.now() - this.#lastTurn >= EVENT_LOOP_TURN_MS) {
-      await hearSignals();
-      this.#lastTurn = performance.now();
-    }
+    await this.#turn();
     return !this.opts.signal?.aborted;
   }
 
-  #lastTurn = performance.now();
+  readonly #turn = turnEvery();
+
+  /** A new temporary copy's name, unique in this process. */
+  #newTmp(): string {
+    return join(this.ctx.tmpDir, `${this.ctx.runId}-${++tmpCounter}.tmp`);
+  }
 
   /** Starts reading the held entries ahead on `reader` (read_ahead.ts). */
   readAhead(held: Held[], reader: StagingWalk): ReadAhead {
@@ -145,8 +141,7 @@ export class EntryHandler {
           if (!digestsLoaded()) await loadDigests();
           await this.#readAndPlan(r.held.entry, r.held.known);
         }
-        const due = this.batch.full() || this.opts.signal?.aborted;
-        if (due && !await this.#applyBatch()) return false;
+        if (!await this.#applyIfDue()) return false;
       }
     }
     return true;
@@ -160,7 +155,7 @@ export class EntryHandler {
     if (this.opts.dryRun) return undefined;
     return likelyUnchanged(known, entry, this.ctx.config.hashAlgorithm)
       ? undefined
-      : join(this.ctx.tmpDir, `${this.ctx.runId}-${++tmpCounter}.tmp`);
+      : this.#newTmp();
   }
 
   /**
@@ -191,7 +186,7 @@ export class EntryHandler {
   /** Reads and plans an entry; a stop signal heard during its read gives it up unsaid. */
   async #readAndPlan(entry: ScanEntry, known: Fingerprint | undefined): Promise<void> {
     const { ctx, opts } = this;
-    const tmp = opts.dryRun ? undefined : join(ctx.tmpDir, `${ctx.runId}-${++tmpCounter}.tmp`);
+    const tmp = opts.dryRun ? undefined : this.#newTmp();
     try {
       const t = known && ctx.store?.trackedOne(entry.path);
       this.#plan(await this.#read(entry, t, tmp), tmp);

@@ -6,17 +6,6 @@
  */
 import { errorText } from "./errors.ts";
 import { notImplementedHere } from "./portability.ts";
-import {
-  callFailure,
-  cStringIn,
-  FILE_SYMBOLS,
-  O_DIRECTORY,
-  O_NOFOLLOW,
-  O_NONBLOCK,
-  O_RDONLY_CLOEXEC,
-  openLibc,
-  PATH_BYTES,
-} from "./libc.ts";
 
 /**
  * How a file is opened to flush it. On Windows, `syncData` is FlushFileBuffers, which fails
@@ -76,106 +65,11 @@ export async function inWaves(
   if (short.length > 0) await inWaves(short, Math.floor(parallel / 2), flush, failure);
 }
 
-/**
- * A folder that cannot be flushed where the system does not do that: Windows (no folder
- * opened for reading is flushed; NTFS journals the entry itself), and file systems without
- * fsync for folders (EINVAL, EBADF, ENOTSUP: some FUSE, 9p, CIFS and vboxsf mounts) or that
- * refuse to open one (EACCES). As PostgreSQL and SQLite do, a run goes on there: only a
- * failing disk (EIO) stops it.
- */
-export function folderSyncUnsupported(e: unknown): boolean {
-  return Deno.build.os === "windows" || notImplementedHere(e) ||
-    e instanceof Deno.errors.PermissionDenied || /\(os error (9|22)\)/.test(errorText(e));
-}
-
-/**
- * Flushes folders' entries to disk (the names linked into them and removed from them),
- * `parallel` at a time: a rename is durable only once its folders are, and a commit must
- * not record a move that a power cut can still undo (btrfs, for one, writes back another
- * file's names only at its next transaction, up to 30 s later, when one file is fsynced).
- * A folder gone meanwhile (emptied and removed) has nothing left to flush, nor has one
- * replaced by something else (looked at first: a FIFO put there would hold the open up);
- * one where the system cannot flush folders is passed over (`folderSyncUnsupported`).
- */
-export async function syncFolders(
-  paths: Iterable<string>,
-  parallel = SYNC_PARALLEL,
-): Promise<void> {
-  if (Deno.build.os === "windows") return; // NTFS journals names itself
-  if (Deno.build.os === "darwin") {
-    // A folder's flush there is F_FULLFSYNC, which commits the file system's journal whole
-    // (APFS, HFS+) and empties the disk's cache, each time: one does for every folder.
-    for (const p of paths) if (await syncFolder(p)) return;
-    return;
-  }
-  await inWaves([...paths], parallel, async (p) => void await syncFolder(p), flushFailure);
-}
-
-/** Flushes one folder's entries; false where it was gone or could not be flushed. */
-async function syncFolder(path: string): Promise<boolean> {
-  if (FOLDER_LIBRARY) return await syncFolderC(FOLDER_LIBRARY, path);
-  try {
-    // Looked at first, not to wait on a FIFO put there (a moment is left between the two).
-    if (!(await Deno.lstat(path)).isDirectory) return false;
-    using folder = await Deno.open(path, { read: true });
-    await folder.sync();
-    return true;
-  } catch (e) {
-    const gone = e instanceof Deno.errors.NotFound || e instanceof Deno.errors.NotADirectory;
-    if (!gone && !folderSyncUnsupported(e)) throw e;
-    return false;
-  }
-}
-
-const FOLDER_SYMBOLS = {
-  ...FILE_SYMBOLS,
-  fsync: { parameters: ["i32"], result: "i32", nonblocking: true },
-} as const;
-type FolderLibrary = Deno.DynamicLibrary<typeof FOLDER_SYMBOLS>;
-/**
- * The C library for `syncFolderC` (Linux with glibc and FFI), bound when the module loads
- * (as source_file.ts binds its own: before any test starts, whose resource check would
- * count it as leaked), held for the process.
- */
-const FOLDER_LIBRARY = openLibc(FOLDER_SYMBOLS);
-
-/**
- * `syncFolder` through the C library: opened as a folder only (O_DIRECTORY), never through
- * a symlink, never waiting on a FIFO, whatever took the folder's place meanwhile.
- */
-async function syncFolderC(lib: FolderLibrary, path: string): Promise<boolean> {
-  const name = cStringIn(path, new Uint8Array(PATH_BYTES));
-  const flags = O_RDONLY_CLOEXEC | O_DIRECTORY | O_NOFOLLOW | O_NONBLOCK;
-  const fd = name ? lib.symbols.open(name, flags) : -1;
-  if (fd < 0) {
-    const e = callFailure(lib, "open", path);
-    const gone = e instanceof Deno.errors.NotFound || e instanceof Deno.errors.NotADirectory ||
-      e instanceof Deno.errors.FilesystemLoop;
-    if (gone || folderSyncUnsupported(e)) return false;
-    throw e;
-  }
-  try {
-    // No errno to read after a call on another thread: EIO, or a file system without
-    // folder flushes (EINVAL), told apart by Deno's own call, made once more.
-    if (await lib.symbols.fsync(fd) === 0) return true;
-  } finally {
-    lib.symbols.close(fd);
-  }
-  using folder = await Deno.open(path, { read: true });
-  try {
-    await folder.sync();
-  } catch (e) {
-    if (!folderSyncUnsupported(e)) throw e;
-    return false;
-  }
-  return true;
-}
-
 function tooManyOpen(e: unknown): boolean {
   return /os error 24\b|EMFILE/.test(errorText(e));
 }
 
-function flushFailure(path: string, e: unknown): Error {
+export function flushFailure(path: string, e: unknown): Error {
   // Deno names no path for a failed fsync (an I/O error: the disk is failing).
   const remedy = tooManyOpen(e) ? "raise the open files limit (ulimit -n)" : "check the disk";
   return new Error(`Cannot flush '${path}' to disk: ${errorText(e)}: ${remedy}`);

@@ -1,23 +1,9 @@
 import assert from "node:assert/strict";
-import { join } from "node:path";
-import { syncFolders } from "./flush.ts";
+import { fullFlushRefused } from "./flush.ts";
 
-Deno.test("syncFolders: flushes folders; one gone or replaced since (a file, a FIFO) is passed over, not waited on", async () => {
-  const dir = Deno.makeTempDirSync({ prefix: "flush_test_" });
-  try {
-    Deno.mkdirSync(join(dir, "a", "b"), { recursive: true });
-    Deno.writeTextFileSync(join(dir, "file"), "x");
-    Deno.symlinkSync(join(dir, "a"), join(dir, "link")); // never flushed through
-    const paths = [dir, join(dir, "a"), join(dir, "a", "b"), join(dir, "gone"), join(dir, "file")];
-    paths.push(join(dir, "link"));
-    if (Deno.build.os !== "windows") {
-      const made = await new Deno.Command("mkfifo", { args: [join(dir, "pipe")] }).output();
-      assert.ok(made.success, "mkfifo");
-      paths.push(join(dir, "pipe"));
-    }
-    // Waves of two; a FIFO opened for reading would wait for a writer that never comes.
-    await syncFolders([...paths, join(dir, "file", "below")], 2);
-  } finally {
-    Deno.removeSync(dir, { recursive: true });
-  }
+Deno.test("fullFlushRefused: only macOS's full flush an SMB mount refuses (ENOTSUP) is let pass", () => {
+  const notSupported = new Error("Operation not supported (os error 45)");
+  assert.ok(fullFlushRefused(notSupported, "darwin"));
+  assert.ok(!fullFlushRefused(notSupported, "linux"));
+  assert.ok(!fullFlushRefused(new Error("Input/output error (os error 5)"), "darwin"));
 });

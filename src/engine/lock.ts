@@ -44,9 +44,9 @@ export function acquireLock(file: string, command = "run"): Lock {
     // The file is ours; a holder of the folder is one whose lock file was removed.
     if (folder && !tryLockFolder(folder)) {
       throw new LockedError(
-        `Cannot lock backup root: another process holds a lock on '${dirname(file)}' (a run ` +
-          "or watch session whose lock file was removed, or any program that locked that " +
-          `folder: 'fuser -v ${dirname(file)}' names it): wait for it to finish, or stop it`,
+        `Cannot lock backup root: another process holds '${dirname(file)}' locked (a run or ` +
+          "watch session whose lock file was removed, or another program): find it with " +
+          `'lsof ${dirname(file)}', then wait for it to finish or stop it`,
       );
     }
     const previous = readAll(f);

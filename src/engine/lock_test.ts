@@ -75,7 +75,7 @@ Deno.test({
         assert.throws(() => acquireLock(file), LockedError);
         assert.throws(
           () => acquireLock(file),
-          /another process holds a lock on .*whose lock file was removed/,
+          /another process holds .* locked \(a run or watch session whose lock file was removed/,
         );
         assert.equal(currentHolder(file), "another run");
         // Its holder goes on (a run used to fail as if the backup root were replaced).

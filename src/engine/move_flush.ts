@@ -1,16 +1,12 @@
 /**
- * Making moves durable before the commit that records them: a rename or a link is on disk
- * only once the folders whose entries it changed are (btrfs, for one, writes the names
- * other files' moves changed back only at its next transaction, up to 30 s later, when one
- * file is fsynced; ext4 may make a commit of the state durable without the journal
- * transaction that holds them), and no commit may record a move a power cut can still
- * undo. The folders (changed_folders.ts) are flushed one by one (syncFolders: each system's
- * way), or, when they are many and syncfs can be used, the file system whole. Nothing here
- * writes: an interruption leaves the moves as the kernel has them, with their intent in
- * the journal for recovery.
+ * Making moves durable before the commit that records them (why: folder_flush.ts): the
+ * folders whose entries the actions changed (changed_folders.ts) are flushed as
+ * `syncFolders` does on each system, or, when they are many and syncfs can be used, the
+ * file system whole. Nothing here writes: an interruption leaves the moves as the kernel
+ * has them, with their intent in the journal for recovery.
  */
 import { changedFolders } from "./changed_folders.ts";
-import { syncFolders } from "./flush.ts";
+import { syncFolders } from "./folder_flush.ts";
 import { nativePath } from "./fsops.ts";
 import type { SyncFs } from "./syncfs.ts";
 import type { Action } from "./types.ts";

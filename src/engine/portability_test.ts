@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { fullFlushRefused, syncOpenOptions } from "./flush.ts";
+import { syncOpenOptions } from "./flush.ts";
 import { isDiskFull } from "./errors.ts";
 import { holdsSame } from "./identity.ts";
 import { makeSymlink, notImplementedHere, placeFailure, symlinkType } from "./portability.ts";
@@ -100,9 +100,6 @@ Deno.test("notImplementedHere: each system's numbers for a call its file system 
   assert.ok(!notImplementedHere(error(45), "linux")); // EL2NSYNC there, not ENOTSUP
   // macOS: ENOTSUP (45) is what an SMB mount answers a full flush (F_FULLFSYNC) with.
   for (const n of [45, 78, 102]) assert.ok(notImplementedHere(error(n), "darwin"), `${n}`);
-  assert.ok(fullFlushRefused(error(45), "darwin"));
-  assert.ok(!fullFlushRefused(error(45), "linux"));
-  assert.ok(!fullFlushRefused(new Error("Input/output error (os error 5)"), "darwin"));
   // Windows: ERROR_INVALID_FUNCTION and ERROR_NOT_SUPPORTED (a FAT disk's symlink).
   for (const n of [1, 50]) assert.ok(notImplementedHere(error(n), "windows"), `${n}`);
   assert.ok(!notImplementedHere(error(5), "windows"));

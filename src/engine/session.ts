@@ -5,6 +5,7 @@
  * nothing changed), then takes the lock and finishes whatever an interrupted run left
  * behind.
  */
+import { CLOCK_AHEAD_MS } from "./clock_ahead.ts";
 import { basename, dirname, join } from "node:path";
 import type { Config } from "../config/config.ts";
 import { isInside } from "../config/paths.ts";
@@ -153,7 +154,7 @@ export async function openSession(
       () => store!.beginRun(command, config.sources, now),
     );
     log.line(`Run started: ${command} (run ${runId}, pid ${Deno.pid})${log.ownerSuffix()}`);
-    const clockNote = now - clock > CLOCK_BEHIND_MS ? clockBehind(clock, now) : undefined;
+    const clockNote = now - clock > CLOCK_AHEAD_MS ? clockBehind(clock, now) : undefined;
     if (clockNote) log.line(`CLOCK: ${clockNote}`);
     started = true;
     if (lock.staleHolder) log.line(`LOCK: took over a stale lock left by ${lock.staleHolder}`);
@@ -244,12 +245,6 @@ function firstWrite<T>(root: string, db: string, write: () => T): T {
     throw stateProblem(db, e, true) ?? e;
   }
 }
-
-/**
- * How far behind the times already recorded the clock may be before a run says so: clocks
- * adjusted by NTP step back by well under a second.
- */
-const CLOCK_BEHIND_MS = 1000;
 
 function clockBehind(clock: number, recorded: number): string {
   const iso = (t: number) => new Date(t).toISOString();

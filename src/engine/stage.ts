@@ -6,9 +6,9 @@
  * read is retried; a file that keeps changing is reported and left to the next run, so a
  * digest is never recorded for bytes that were not stored, nor a copy mixing two states
  * of it. (A file that keeps growing, a busy log, is given up too: reading it twice alike
- * cannot tell an append from a write ahead of the reader, which a growing database does.) An interruption leaves at most
- * temporary files, which the next run removes. Callers await `loadDigests()` (digest.ts)
- * before the first call.
+ * cannot tell an append from a write ahead of the reader, which a growing database does.)
+ * An interruption leaves at most temporary files, which the next run removes. Callers
+ * await `loadDigests()` (digest.ts) before the first call.
  */
 import { dirname } from "node:path";
 import type { ScanEntry } from "./types.ts";

@@ -9,7 +9,8 @@
 import { basename, dirname, join } from "node:path";
 import { missingFolders, removeQuietly } from "../engine/fsops.ts";
 import { namesOpenFile } from "../engine/identity.ts";
-import { folderSyncUnsupported, fullFlushRefused } from "../engine/flush.ts";
+import { fullFlushRefused } from "../engine/flush.ts";
+import { folderSyncUnsupported } from "../engine/folder_flush.ts";
 import { errorText, isDiskFull } from "../engine/errors.ts";
 
 const LOG_SUFFIX = ".log";
@@ -274,11 +275,11 @@ export class RunLog {
       }
     }
     if (this.#entrySynced === this.path) return;
-    syncFolder(dirname(this.path), "the log folder");
+    syncLogFolder(dirname(this.path), "the log folder");
     // log_dir made by this session: its own entry (and those of the folders above it that
     // were made with it) must outlive a power cut too, or the flushed file is not found.
     for (const made of this.#madeUnsynced) {
-      syncFolder(dirname(made), "a folder above the log folder");
+      syncLogFolder(dirname(made), "a folder above the log folder");
     }
     this.#madeUnsynced = [];
     this.#entrySynced = this.path;
@@ -337,7 +338,7 @@ export class RunLog {
  * Flushes a folder's entries to disk, where the system does (see `folderSyncUnsupported`);
  * `what` names it in the error ("the log folder").
  */
-function syncFolder(dir: string, what: string): void {
+function syncLogFolder(dir: string, what: string): void {
   try {
     using folder = Deno.openSync(dir, { read: true });
     folder.syncSync();

@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { folderSyncUnsupported } from "../engine/flush.ts";
 import { compareRunLogNames, LogError, oneLine, RunLog } from "./runlog.ts";
 
 Deno.test("RunLog.rollOver: past the size, the log goes on in a new file, each naming the other, old ones rotated", () => {
@@ -92,16 +91,4 @@ Deno.test("LogError: a log that cannot be written or flushed is said as the log'
   );
   const failing = new LogError("Cannot write the log '/l/x.log'", new Error("Input/output error"));
   assert.match(failing.message, /: check that disk, or set log_dir to a folder on another disk$/);
-});
-
-Deno.test("folderSyncUnsupported: a file system without folder fsync goes on; a failing disk does not", () => {
-  const unsupported = [
-    new Error("Invalid argument (os error 22)"), // EINVAL: no fsync for folders there
-    new Error("Bad file descriptor (os error 9)"),
-    new Error("Operation not supported (os error 95)"),
-    new Deno.errors.PermissionDenied("Permission denied (os error 13)"),
-  ];
-  for (const e of unsupported) assert.ok(folderSyncUnsupported(e), e.message);
-  const failing = new Error("Input/output error (os error 5)");
-  assert.equal(folderSyncUnsupported(failing), Deno.build.os === "windows");
 });

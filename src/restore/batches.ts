@@ -10,6 +10,7 @@
  * An interruption leaves at most two batches' hidden temporary files; a stop signal ends
  * the restore after the batch being flushed is in place, removing the one being written.
  */
+import { StoppedError } from "../engine/event_turn.ts";
 import type { StoredCopy } from "../state/store.ts";
 import { dirname } from "node:path";
 import { removeQuietly } from "../engine/fsops.ts";
@@ -29,7 +30,6 @@ import {
   placeOne,
   type RestoreItem,
   type RestoreResult,
-  StoppedError,
   writeOne,
   type WriteOptions,
   type Written,

@@ -11,14 +11,15 @@
 /** How Deno reads local times in this process: its zone, if it named one, and its offsets. */
 export interface LocalReading {
   zone?: string;
-  /** Minutes east of UTC on 1 January and 1 July. */
+  /** Minutes east of UTC on 1 January and 1 July of `year`. */
   offsets: [number, number];
+  year: number;
 }
 
 export function localReading(year = new Date().getFullYear()): LocalReading {
   const zone = Intl.DateTimeFormat().resolvedOptions().timeZone as string | undefined;
   const east = (month: number) => -new Date(year, month, 1, 12).getTimezoneOffset();
-  return { zone, offsets: [east(0), east(6)] };
+  return { zone, offsets: [east(0), east(6)], year };
 }
 
 const UTC_ZONE = /^(UTC|GMT|Etc\/(UTC|GMT|Unknown)|[+-]00:00)$/;
@@ -47,8 +48,7 @@ export function localZoneProblem(
   }
   const name = zoneFileName(tz, realPath);
   if (name !== undefined) {
-    const year = new Date().getFullYear();
-    const meant = [0, 6].map((m) => zoneOffset(name, new Date(Date.UTC(year, m, 1, 12))));
+    const meant = [0, 6].map((m) => zoneOffset(name, new Date(Date.UTC(reading.year, m, 1, 12))));
     if (meant.every((o, i) => o === reading.offsets[i])) return undefined;
     if (meant[0] !== undefined) {
       return `TZ '${tz}' is a zone file, which Deno reads without its daylight saving time ` +

@@ -326,8 +326,7 @@ function copyContent(ctx: RepairContext, copy: StoredCopy, tmp: string, buf: Uin
   if (unread) {
     throw new Error(
       `'${unread.label}' may hold this content (it has its size) but could not be read: ` +
-        `${unread.why}: ` +
-        "see to it, then repair again",
+        `${unread.why}: make it readable, or wait until it stops changing, then repair again`,
     );
   }
   const { source } = splitLogical(copy.path);

@@ -33,8 +33,6 @@ import { createDigest } from "../engine/digest.ts";
 import { EMPTY_CONTENT, RECORDED_TARGET, UnusableCopy, writeFromAny } from "./copy_out.ts";
 import { StoppedError, turnTaker } from "../engine/event_turn.ts";
 
-export { StoppedError } from "../engine/event_turn.ts";
-
 export type Outcome = "restored" | "up-to-date" | "conflict" | "failed";
 
 export interface RestoreItem {
@@ -78,7 +76,7 @@ export interface WriteOptions {
    * look for something in the way.
    */
   madeFolders?: MadeFolders;
-  /** Aborted: a file being copied is given up at its next turn (see `YIELD_MS`). */
+  /** Aborted: a file being copied is given up at its next turn (see `turnTaker`, event_turn.ts). */
   signal?: AbortSignal;
 }
 

@@ -16,6 +16,7 @@ import { StateDb } from "./connection.ts";
 import { errorText, isDiskFull } from "../engine/errors.ts";
 import type { DigestHolders } from "./digest_filter.ts";
 import * as read from "./queries.ts";
+import * as copies from "./copy_queries.ts";
 import { type BatchContext, BatchRecorder } from "./record.ts";
 import type { StoredCopy } from "./rows.ts";
 
@@ -268,22 +269,22 @@ export class StateStore {
 
   /** Versions of every path that has more than `max` of them. */
   versionsOverLimit(max: number): StoredVersion[] {
-    return read.versionsOverLimit(this.#db, max);
+    return copies.versionsOverLimit(this.#db, max);
   }
 
   /** Every stored copy in storage path order, read a page at a time (for verify). */
   eachStoredCopy(): Generator<StoredCopy> {
-    return read.eachStoredCopy(this.#db);
+    return copies.eachStoredCopy(this.#db);
   }
 
   /** The id and kind of each copy recorded at a storage path (normally one or none). */
   copyKindsAt(storedAt: string): [number, "file" | "symlink"][] {
-    return read.copyKindsAt(this.#db, storedAt);
+    return copies.copyKindsAt(this.#db, storedAt);
   }
 
   /** Whether some copy is recorded below a storage folder. */
   storedBelow(folder: string): boolean {
-    return read.storedBelow(this.#db, folder);
+    return copies.storedBelow(this.#db, folder);
   }
 
   /** All contents ever recorded for one logical path, oldest first. */
@@ -312,13 +313,13 @@ export class StateStore {
   /** A folder's recorded metadata (none: never walked, or a state from before schema 4). */
   folderMeta(path: string): FolderMeta | undefined {
     this.#hasFolders ??= read.hasTable(this.#db, "folders");
-    return this.#hasFolders ? read.folderMeta(this.#db, path) : undefined;
+    return this.#hasFolders ? copies.folderMeta(this.#db, path) : undefined;
   }
   /** Whether the state has the folders table (schema 4 on): asked once. */
   #hasFolders?: boolean;
 
   copiesOf(path: string): StoredCopy[] {
-    return read.copiesOf(this.#db, path);
+    return copies.copiesOf(this.#db, path);
   }
 
   /**
@@ -326,7 +327,7 @@ export class StateStore {
    * path order (see queries.ts).
    */
   copyPages(below?: string): Generator<StoredCopy[]> {
-    return read.copyPages(this.#db, below);
+    return copies.copyPages(this.#db, below);
   }
 
   /** Every logical path the state ever recorded a content for, sorted. */
@@ -336,10 +337,10 @@ export class StateStore {
   }
 
   isRecorded(path: string): boolean {
-    return read.isRecorded(this.#db, path);
+    return copies.isRecorded(this.#db, path);
   }
 
   isRecordedBelow(folder: string): boolean {
-    return read.isRecordedBelow(this.#db, folder);
+    return copies.isRecordedBelow(this.#db, folder);
   }
 }

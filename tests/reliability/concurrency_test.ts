@@ -172,7 +172,10 @@ Deno.test({
     Deno.removeSync(join(fx.backup, ".backup-tool", "lock"));
     const second = await runTool(["run", "--config", fx.config]);
     assert.equal(second.code, 3, second.stderr);
-    assert.match(second.stderr, /another process holds a lock on .*whose lock file was removed/);
+    assert.match(
+      second.stderr,
+      /another process holds .* locked \(a run or watch session whose lock file was removed/,
+    );
     resume();
     const out = await child.output();
     const stderr = new TextDecoder().decode(out.stderr);

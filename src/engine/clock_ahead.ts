@@ -8,7 +8,10 @@
  * says its times after the clock's now are an order, not an hour. Pure: the clock is given.
  */
 
-/** How far recorded times may run ahead of the clock unsaid: NTP steps are far smaller. */
+/**
+ * How far recorded times may run ahead of the clock unsaid (here, and by a run: session.ts):
+ * clocks adjusted by NTP step back by well under a second.
+ */
 export const CLOCK_AHEAD_MS = 1000;
 
 const iso = (t: number) => new Date(t).toISOString();

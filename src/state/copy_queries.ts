@@ -1,0 +1,136 @@
+/**
+ * The state's read queries on stored copies: the versions retention prunes, and the copies
+ * restore, history and verify list, a page at a time. Each is one SQL statement, prepared
+ * once by the connection and reused; rows are mapped by rows.ts. Reads only: an
+ * interruption leaves nothing.
+ */
+import type { FolderMeta } from "../engine/types.ts";
+import type { StoredVersion } from "../engine/retention.ts";
+import type { StateDb } from "./connection.ts";
+import { type Row, type StoredCopy, toStoredCopy } from "./rows.ts";
+
+export function versionsOverLimit(db: StateDb, max: number): StoredVersion[] {
+  const rows = db.q(
+    `SELECT id, path, seq, stored_at FROM copies WHERE location = 'version' AND path IN (
+       SELECT path FROM copies WHERE location = 'version' GROUP BY path HAVING count(*) > ?)`,
+  ).all(max) as Row[];
+  return rows.map((r) => ({
+    path: r.path as string,
+    copyId: r.id as number,
+    seq: r.seq as number,
+    storedAt: r.stored_at as string,
+  }));
+}
+
+/**
+ * Rows a page of stored copies reads: bounded memory (a few hundred KiB of rows), and no
+ * statement held open long; a size chosen, not tuned (a query a thousand copies costs
+ * nothing beside reading the copies).
+ */
+const STORED_PAGE_ROWS = 1000;
+
+/**
+ * Every stored copy in storage path order (then id), read a page at a time through the
+ * storage index: each page is its own short statement, so a long verify neither holds the
+ * whole state in memory nor keeps a read open that would hold off a backup's commit.
+ */
+export function* eachStoredCopy(db: StateDb): Generator<StoredCopy> {
+  let after: [string, number] | undefined;
+  for (;;) {
+    const rows = (after === undefined
+      ? db.q("SELECT * FROM copies WHERE stored_at IS NOT NULL ORDER BY stored_at, id LIMIT ?")
+        .all(STORED_PAGE_ROWS)
+      : db.q(
+        `SELECT * FROM copies WHERE stored_at IS NOT NULL AND (stored_at, id) > (?, ?)
+         ORDER BY stored_at, id LIMIT ?`,
+      ).all(after[0], after[1], STORED_PAGE_ROWS)) as Row[];
+    for (const r of rows) {
+      yield toStoredCopy(r);
+    }
+    if (rows.length < STORED_PAGE_ROWS) {
+      return;
+    }
+    const last = rows[rows.length - 1];
+    after = [last.stored_at as string, last.id as number];
+  }
+}
+
+/** The id and kind of each copy recorded at a storage path (normally one or none). */
+export function copyKindsAt(db: StateDb, storedAt: string): [number, "file" | "symlink"][] {
+  return db.arrays("SELECT id, kind FROM copies WHERE stored_at = ?", storedAt);
+}
+
+/** Whether some copy is recorded below a storage folder (through the storage index). */
+export function storedBelow(db: StateDb, folder: string): boolean {
+  return db.q("SELECT 1 FROM copies WHERE stored_at >= ? AND stored_at < ? LIMIT 1")
+    .get(`${folder}/`, `${folder}0`) !== undefined;
+}
+
+export function copiesOf(db: StateDb, path: string): StoredCopy[] {
+  return (db.q("SELECT * FROM copies WHERE path = ? ORDER BY seq").all(path) as Row[])
+    .map(toStoredCopy);
+}
+
+/**
+ * Rows a page of paths reads (each page then holds every row of its paths): as
+ * STORED_PAGE_ROWS, chosen, not tuned.
+ */
+const PATH_PAGE_ROWS = 2000;
+
+/**
+ * Every recorded content (or those below a logical folder), in pages of whole paths (every
+ * row of a path in one page) in path order: a restore reads the state as it goes, never
+ * all of it.
+ */
+export function* copyPages(db: StateDb, below?: string): Generator<StoredCopy[]> {
+  // A folder's paths lie between `f/` and `f0` ('0' follows '/').
+  const upper = below === undefined ? [] : [`${below}0`];
+  const where = below === undefined ? "" : " AND path < ?";
+  let bound = below === undefined ? "" : `${below}/`;
+  let first = true;
+  for (;;) {
+    const rows = db.q(
+      `SELECT * FROM copies WHERE path ${first ? ">=" : ">"} ?${where} ORDER BY path, seq LIMIT ?`,
+    ).all(bound, ...upper, PATH_PAGE_ROWS) as Row[];
+    first = false;
+    if (rows.length < PATH_PAGE_ROWS) {
+      if (rows.length > 0) yield rows.map(toStoredCopy);
+      return;
+    }
+    // The last path may go on past the page: it starts the next one.
+    const last = rows[rows.length - 1].path as string;
+    const whole = rows.filter((r) => r.path !== last);
+    if (whole.length === 0) { // one path with a page of contents or more
+      yield copiesOf(db, last);
+      bound = last;
+      continue;
+    }
+    yield whole.map(toStoredCopy);
+    bound = whole[whole.length - 1].path as string;
+  }
+}
+
+/** Whether any content was ever recorded at this logical path. */
+export function isRecorded(db: StateDb, path: string): boolean {
+  return db.q("SELECT 1 FROM copies WHERE path = ? LIMIT 1").get(path) !== undefined;
+}
+
+/** Whether any content was ever recorded below this logical folder. */
+export function isRecordedBelow(db: StateDb, folder: string): boolean {
+  return db.q("SELECT 1 FROM copies WHERE path >= ? AND path < ? LIMIT 1")
+    .get(`${folder}/`, `${folder}0`) !== undefined;
+}
+
+/** A folder's recorded metadata; undefined where none is (see `hasTable` for schema < 4). */
+export function folderMeta(db: StateDb, path: string): FolderMeta | undefined {
+  const r = db.q("SELECT mode, uid, gid, mtime_ms FROM folders WHERE path = ?").get(path) as
+    | Row
+    | undefined;
+  if (r === undefined) return undefined;
+  return {
+    mode: r.mode as number,
+    uid: (r.uid as number | null) ?? undefined,
+    gid: (r.gid as number | null) ?? undefined,
+    mtimeMs: r.mtime_ms as number,
+  };
+}
