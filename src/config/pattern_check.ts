@@ -1,9 +1,9 @@
 /**
  * Mistakes in an `exclude` pattern that gitignore syntax (and the `ignore` package that
  * reads it) take without a word, matching nothing or not what was meant: a pattern that
- * names nothing (`/`, `!`), a `\` that escapes nothing, a `[` no `]` closes, an unknown
- * character class, a backwards range. Said as the config's error (exit 2), with the fix.
- * Pure.
+ * names nothing (`/`, `!`), a `.` or `..` part, a `\` that escapes nothing, a `[` no `]`
+ * closes, an unknown character class or a collating element, a backwards range. Said as
+ * the config's error (exit 2), with the fix. Pure.
  */
 
 /** The POSIX character classes gitignore knows. */
@@ -27,6 +27,9 @@ export function patternProblem(pattern: string): string | undefined {
   if (pattern.replace(/^!/, "").replace(/\//g, "").trim() === "") {
     return "names nothing (only '!' and '/'): remove it, or write the name to exclude";
   }
+  if (pattern.replace(/^!/, "").split("/").some((part) => part === "." || part === "..")) {
+    return "has a '.' or '..' part, which no path in a source has: write the path without it";
+  }
   for (let i = 0; i < pattern.length; i++) {
     if (pattern[i] === "\\") {
       if (i === pattern.length - 1) {
@@ -48,6 +51,10 @@ function bracketEnd(p: string, open: number): number | string {
   if (p[j] === "!" || p[j] === "^") j++;
   if (p[j] === "]") j++; // a ']' first is one of the characters
   for (; j < p.length && p[j] !== "]"; j++) {
+    if (p.startsWith("[.", j) || p.startsWith("[=", j)) {
+      return `has a collating element '${p.slice(j, j + 2)}…', which matches nothing here: ` +
+        "write the character itself";
+    }
     if (p.startsWith("[:", j)) {
       const close = p.indexOf(":]", j + 2);
       if (close < 0) break;

@@ -18,6 +18,9 @@ Deno.test("patternProblem: gitignore patterns that work are taken", () => {
       "a\\\\",
       "x\\ ",
       "[a-a]",
+      ".cache/",
+      "a..b",
+      "*.",
     ]
   ) {
     assert.equal(patternProblem(p), undefined, p);
@@ -38,6 +41,10 @@ Deno.test("patternProblem: what matches nothing, or not what was meant, is named
     ["[!]", /no '\]' closes/],
     ["[[:foo:]]", /unknown character class '\[:foo:\]'/],
     ["[z-a]", /backwards range 'z-a'.*write 'a-z'/],
+    ["z/[[.a.]]", /collating element '\[\.…'/],
+    ["z/[[=a=]]", /collating element '\[=…'/],
+    ["z/./a", /has a '\.' or '\.\.' part/],
+    ["../z/a", /has a '\.' or '\.\.' part/],
   ];
   for (const [p, why] of cases) assert.match(patternProblem(p) ?? "", why, p);
 });

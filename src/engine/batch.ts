@@ -212,7 +212,10 @@ export class Batch {
    */
   #checkLock(): void {
     if (this.ctx.lockStillHeld?.() === false) {
-      throw new Error(`Backup root '${this.ctx.root}' was removed or replaced during the pass`);
+      throw new Error(
+        `Backup root '${this.ctx.root}' or its state folder '.backup-tool' was removed or ` +
+          "replaced during the pass: nothing more was written; check it, then run again",
+      );
     }
   }
 

@@ -35,7 +35,8 @@ export function atWarning(
   { latest, inOrder, clock }: { latest: number; inOrder: number; clock: number },
 ): string | undefined {
   const ahead = aheadOfClock(latest, clock);
-  if (ahead === undefined || at <= inOrder) return undefined;
+  // Before the clock went wrong, or after every time recorded (the latest tree): in order.
+  if (ahead === undefined || at <= inOrder || at >= latest) return undefined;
   const runs = inOrder === 0
     ? "all its runs were recorded ahead of the clock and"
     : `the runs recorded after ${iso(inOrder)}`;

@@ -17,7 +17,8 @@ Deno.test("atWarning: times in order, nothing to say", () => {
 Deno.test("atWarning: a moment after the last time recorded in order, with times recorded ahead, is warned about", () => {
   const times = { latest, inOrder, clock };
   assert.equal(atWarning(inOrder, times), undefined, "before the runs recorded ahead were made");
-  for (const at of [inOrder + 1, clock, latest + 1]) {
+  assert.equal(atWarning(latest, times), undefined, "after every time recorded: the latest");
+  for (const at of [inOrder + 1, clock, latest - 1]) {
     const w = atWarning(at, times)!;
     assert.match(w, new RegExp(`^WARNING: --at ${new Date(at).toISOString()}: the backup`));
     assert.match(w, /recorded times up to 2027-01-01T00:00:00\.130Z, later than this machine's/);

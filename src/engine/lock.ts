@@ -13,7 +13,7 @@
  */
 import { hostname } from "node:os";
 import { dirname } from "node:path";
-import { errorText, LockedError, PreflightError } from "./errors.ts";
+import { diskFullError, errorText, isDiskFull, LockedError, PreflightError } from "./errors.ts";
 import { namesOpenFile } from "./identity.ts";
 import { NotOwnFileError, openOwnFile } from "./own_file.ts";
 
@@ -50,15 +50,12 @@ export function acquireLock(file: string, command = "run"): Lock {
       );
     }
     const previous = readAll(f);
-    f.truncateSync(0);
-    f.seekSync(0, Deno.SeekMode.Start);
-    const record = {
+    writeRecord(f, file, {
       pid: Deno.pid,
       host: hostname(),
       started: new Date().toISOString(),
       command,
-    };
-    f.writeSync(new TextEncoder().encode(JSON.stringify(record) + "\n"));
+    });
     // Only now is the handle the caller's to close; a failure before (a full disk) closes
     // it here, which drops the lock.
     acquired = true;
@@ -109,6 +106,28 @@ function openLockFile(file: string): Deno.FsFile {
     throw new PreflightError(
       `Cannot lock backup root: cannot open '${file}' to write: ${errorText(e)}: it and ` +
         "the backup root must be writable by the user running this tool",
+    );
+  }
+}
+
+/**
+ * Writes the holder's record over the previous one, then cuts the file to it: over blocks
+ * the file has, so that a full disk (the record needs no new one) still takes it, and a
+ * write that fails leaves the previous record whole. A disk too full for even that is
+ * said so, with the remedy.
+ */
+function writeRecord(f: Deno.FsFile, file: string, record: Record<string, unknown>): void {
+  const bytes = new TextEncoder().encode(JSON.stringify(record) + "\n");
+  try {
+    f.seekSync(0, Deno.SeekMode.Start);
+    for (let off = 0; off < bytes.length;) off += f.writeSync(bytes.subarray(off));
+    f.truncateSync(bytes.length);
+  } catch (e) {
+    if (!isDiskFull(errorText(e))) throw e;
+    throw new Error(
+      `Cannot lock backup root: cannot write '${file}': ${
+        diskFullError(dirname(dirname(file)), errorText(e)).message
+      }`,
     );
   }
 }

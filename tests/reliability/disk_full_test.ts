@@ -352,3 +352,23 @@ Deno.test("disk full under verify --repair: a missing copy its source still hold
     assert.match(repaired.stdout, /REPAIRED: a\.bin/);
   });
 });
+
+Deno.test("disk full to the last block: run and verify --repair say the disk is full, with the remedy, changing nothing", async () => {
+  using fx = makeFixture({ "a.bin": new Uint8Array(300_000).fill(5) });
+  await withSmallDisk(fx, "2m", async () => {
+    assert.equal((await runTool(["run", "--config", fx.config])).code, 0);
+    writeTree(fx.source, { "b.txt": "b\n" });
+    const avail = Number(await sh(`df --output=avail -B1 '${fx.backup}' | tail -1`));
+    Deno.writeFileSync(join(fx.backup, "fill"), new Uint8Array(avail));
+    for (const args of [["run"], ["verify", "--repair"]]) {
+      const r = await runTool([...args, "--config", fx.config]);
+      assert.equal(r.code, 1, `${args}: ${r.stderr}`);
+      // Before, a bare "No space left on device (os error 28)".
+      assert.match(r.stderr, /Cannot lock backup root: .*the backup disk is full .*free space on/);
+    }
+    Deno.removeSync(join(fx.backup, "fill"));
+    const after = await runTool(["run", "--config", fx.config]);
+    assert.equal(after.code, 0, after.stderr);
+    assert.equal(Deno.readTextFileSync(join(fx.backup, "b.txt")), "b\n");
+  });
+});
