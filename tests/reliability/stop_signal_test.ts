@@ -73,6 +73,23 @@ Deno.test({
   },
 });
 
+/**
+ * The run held at `at`, sent SIGTERM there, and held on past the turn interval (250 ms,
+ * event_turn.ts), so that its first turn after the pause hears the signal; its stdout,
+ * once it exited 143.
+ */
+async function termWhilePaused(args: string[], at: string, dir: string): Promise<string> {
+  const { child, resume } = await pausedRun(args, at, dir);
+  child.kill("SIGTERM");
+  await signalTaken(child.pid, "SIGTERM");
+  await new Promise((r) => setTimeout(r, 400));
+  resume();
+  const out = await child.output();
+  const stdout = new TextDecoder().decode(out.stdout);
+  assert.equal(out.code, 143, stdout);
+  return stdout;
+}
+
 Deno.test({
   name: "run --rehash (synchronous reads only) still hears SIGTERM at a batch boundary",
   ignore: Deno.build.os === "windows",
@@ -86,16 +103,7 @@ Deno.test({
     using fx = makeFixture(tree);
     assert.equal((await runTool(["run", "--config", fx.config])).code, 0);
     const args = ["run", "--rehash", "--config", fx.config];
-    const { child, resume } = await pausedRun(args, "folder:2", fx.dir);
-    child.kill("SIGTERM");
-    await signalTaken(child.pid, "SIGTERM");
-    // Held past the turn interval (250 ms), so that the first batch boundary after it gives
-    // the event loop a turn.
-    await new Promise((r) => setTimeout(r, 400));
-    resume();
-    const out = await child.output();
-    const stdout = new TextDecoder().decode(out.stdout);
-    assert.equal(out.code, 143, stdout);
+    const stdout = await termWhilePaused(args, "folder:2", fx.dir);
     assert.match(
       stdout,
       /Backup stopped before it finished: 0 new, 0 updated, 0 duplicate, \d+ unch/,
@@ -113,14 +121,7 @@ Deno.test({
     // 128 MiB: read in 1 MiB blocks, held after the second, about a quarter of a second
     // of reading left, in which the event loop gets its turns (event_turn.ts).
     Deno.writeFileSync(join(fx.source, "big.img"), new Uint8Array(128 << 20).fill(7));
-    const { child, resume } = await pausedRun(["run", "--config", fx.config], "reading:2", fx.dir);
-    child.kill("SIGTERM");
-    await signalTaken(child.pid, "SIGTERM");
-    await new Promise((r) => setTimeout(r, 400)); // past the turn interval, as above
-    resume();
-    const out = await child.output();
-    const stdout = new TextDecoder().decode(out.stdout);
-    assert.equal(out.code, 143, stdout);
+    const stdout = await termWhilePaused(["run", "--config", fx.config], "reading:2", fx.dir);
     // Before, the whole file was read and stored first (a disk image: minutes, past a
     // service manager's stop timeout, then killed).
     assert.match(
