@@ -220,6 +220,58 @@ Deno.test("init: one folder given twice, one inside another, or a backup root ho
   }
 });
 
+Deno.test("init: an empty DIR, --source or --backup-root (an unset variable) is refused, nothing written", async () => {
+  const dir = Deno.makeTempDirSync({ prefix: "bt-init-" });
+  try {
+    const cases: [string[], RegExp][] = [
+      [["init", ""], /^Empty PATH for 'init'/],
+      [
+        ["init", "--source", ""],
+        /^Cannot init: --source needs a folder path \(an unset variable\?\)/,
+      ],
+      [["init", "--source", "a", "--source", ""], /--source needs a folder path/],
+      [["init", "--backup-root", ""], /^Cannot init: --backup-root needs a folder path/],
+    ];
+    for (const [args, why] of cases) {
+      assertUsage(await runCli(args, { cwd: dir }), why);
+      assert.deepEqual([...Deno.readDirSync(dir)], [], `${args}: something was written`);
+    }
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
+
+Deno.test({
+  name:
+    "--config naming a FIFO, a device, a folder or a huge file is refused at once (exit 2); a broken config.jsonc is not passed over",
+  ignore: Deno.build.os === "windows",
+  fn: async () => {
+    const dir = Deno.makeTempDirSync({ prefix: "bt-cfg-" });
+    try {
+      const fifo = join(dir, "ff");
+      assert.ok((await new Deno.Command("mkfifo", { args: [fifo] }).output()).success);
+      Deno.mkdirSync(join(dir, "folder"));
+      const big = join(dir, "big.jsonc");
+      Deno.writeTextFileSync(big, " ".repeat((1 << 20) + 1));
+      const cases: [string, RegExp][] = [
+        [fifo, /it is not a regular file/], // before, it waited for a writer for ever
+        ["/dev/zero", /it is not a regular file/], // before, it read until memory ran out
+        [join(dir, "folder"), /it is a folder/],
+        [big, /larger than any config/],
+      ];
+      for (const [config, why] of cases) {
+        assertUsage(await runCli(["plan", "--config", config], { cwd: dir }), why);
+      }
+      // The default lookup takes config.jsonc when it is there at all, broken or not.
+      Deno.writeTextFileSync(join(dir, "config.json"), "{}");
+      Deno.mkdirSync(join(dir, "config.jsonc"));
+      assertUsage(await runCli(["plan"], { cwd: dir }), /config\.jsonc': it is a folder/);
+    } finally {
+      Deno.removeSync(dir, { recursive: true });
+    }
+  },
+});
+
 Deno.test("init: refuses to overwrite an existing config (exit 2), file unchanged", async () => {
   const dir = Deno.makeTempDirSync({ prefix: "bt-init-" });
   try {

@@ -114,6 +114,9 @@ Deno.test("verify: an intact backup passes, with the state inside the root", asy
   assert.match(human.stdout, /^Verify: all 5 stored copies present, 5 re-hashed: intact/);
   const sample = JSON.parse((await fx.cli("verify", "--json", "--sample", "40")).stdout);
   assert.equal(sample.checked, 2); // ceil(5 × 40 / 100)
+  // A decimal without its leading 0, as "decimals allowed" reads.
+  const half = JSON.parse((await fx.cli("verify", "--json", "--sample", ".5")).stdout);
+  assert.equal(half.checked, 1); // ceil(5 × 0.5 / 100)
 });
 
 Deno.test("verify names a flipped byte, a missing copy and an unknown file", async () => {

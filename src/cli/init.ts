@@ -8,7 +8,7 @@ import { basename, dirname, isAbsolute, join, relative, resolve, sep } from "nod
 import { usableSourceName } from "../config/sources.ts";
 import { isInside } from "../config/paths.ts";
 import { ConfigError, DEFAULTS } from "../config/config.ts";
-import { flag, parseCommand, str, UsageError } from "./args.ts";
+import { flag, parseCommand, refuseEmptyPaths, str, UsageError } from "./args.ts";
 import { realPathOrNone } from "../engine/identity.ts";
 import { say } from "./stdout.ts";
 
@@ -47,6 +47,16 @@ export function initCommand(argv: string[]): Promise<number> {
     throw new UsageError(
       `Cannot init: more than one folder given (${p.positionals.join(", ")}): see 'init --help'`,
     );
+  }
+  refuseEmptyPaths("init", p);
+  // An empty value (an unset variable) would name the current folder.
+  for (const name of ["source", "backup-root"]) {
+    const given = p.values[name];
+    if ((Array.isArray(given) ? given : [given]).includes("")) {
+      throw new UsageError(
+        `Cannot init: --${name} needs a folder path (an unset variable?): see 'init --help'`,
+      );
+    }
   }
   const file = targetFile(p.positionals[0], str(p, "config"));
   const dir = dirname(file);

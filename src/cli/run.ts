@@ -31,8 +31,8 @@ Options:
 
 Exit codes: 0 ok, 1 some files failed, deletions were held back or a stored copy was
 found missing, 2 usage or configuration error (nothing changed), 3 another run holds the
-backup root's lock; 130 or 143: stopped by SIGINT (Ctrl-C) or SIGTERM after the batch in
-progress (a second signal stops at once), the rest left for the next run.
+backup root's lock; 130, 143 or 129: stopped by SIGINT (Ctrl-C), SIGTERM or SIGHUP after
+the batch in progress (a second signal stops at once), the rest left for the next run.
 
 Examples:
   backup-tool run

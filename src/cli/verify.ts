@@ -115,7 +115,7 @@ async function repairCommand(config: Config, samplePercent: number | undefined, 
 
 function readSample(text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
-  const n = /^\d+(\.\d+)?$/.test(text) ? Number(text) : NaN;
+  const n = /^(\d+(\.\d+)?|\.\d+)$/.test(text) ? Number(text) : NaN;
   if (!(n > 0 && n <= 100)) {
     throw new UsageError(
       `Invalid --sample value '${text}': expected a percentage above 0 and at most 100, e.g. 5`,

@@ -118,9 +118,11 @@ export function findConfigFile(explicit: string | undefined, cwd: string): strin
   const dir = resolve(cwd);
   if (explicit === "") throw new ConfigError("Cannot find config: --config needs a file path");
   if (explicit !== undefined) return resolve(dir, explicit);
+  // The first name that is there at all: a config.jsonc made a folder or a dangling link by
+  // mistake is said (by loadConfig), not passed over for a config.json meant for another job.
   for (const name of ["config.jsonc", "config.json"]) {
     const candidate = join(dir, name);
-    if (isFile(candidate)) return candidate;
+    if (isThere(candidate)) return candidate;
   }
   throw new ConfigError(
     `Cannot find config: neither 'config.jsonc' nor 'config.json' in ${
@@ -129,9 +131,10 @@ export function findConfigFile(explicit: string | undefined, cwd: string): strin
   );
 }
 
-function isFile(path: string): boolean {
+function isThere(path: string): boolean {
   try {
-    return Deno.statSync(path).isFile;
+    Deno.lstatSync(path);
+    return true;
   } catch {
     return false;
   }
@@ -169,11 +172,34 @@ export function loadConfig(file: string, opts: LoadOptions = {}): Config {
   }
 }
 
+/**
+ * The largest config read: a real one is a few KiB; a file that never ends (`/dev/zero`)
+ * or a wrong one (a disk image) is refused before it is read into memory.
+ */
+const MAX_CONFIG_BYTES = 1 << 20;
+
 function readText(file: string): string {
   let bytes: Uint8Array;
   try {
+    // Looked at first: a FIFO would hold the read up, a device never end.
+    const info = Deno.statSync(file);
+    if (!info.isFile) {
+      throw new ConfigError(
+        `Cannot read config ${quote(file)}: it is ${
+          info.isDirectory ? "a folder" : "not a regular file"
+        }: ` +
+          "pass --config FILE naming the config file",
+      );
+    }
+    if (info.size > MAX_CONFIG_BYTES) {
+      throw new ConfigError(
+        `Cannot read config ${quote(file)}: it is ${info.size} bytes, larger than any config ` +
+          `(${MAX_CONFIG_BYTES} at most): pass --config FILE naming the config file`,
+      );
+    }
     bytes = Deno.readFileSync(file);
   } catch (err) {
+    if (err instanceof ConfigError) throw err;
     throw new ConfigError(`Cannot read config ${quote(file)}: ${osDetail(err)}`);
   }
   try {

@@ -18,7 +18,7 @@ import { keyPath, lineColumn, MESSAGES, parseJsonc } from "./jsonc.ts";
 const SEED = 20261201;
 const OPTIONS = { allowTrailingComma: true, disallowComments: false };
 const SYMBOL = "unexpected character or word (strings and keys need double quotes)";
-const EMPTY = 'the file is empty: it must hold an object like { "sources": [...] }';
+const EMPTY = 'the file holds no JSON value: it must hold an object like { "sources": [...] }';
 
 type Outcome = { value: unknown } | { error: string };
 
