@@ -75,6 +75,7 @@ export async function main(args: string[]): Promise<number> {
   const load = Object.hasOwn(COMMANDS, name) ? COMMANDS[name as CommandName] : undefined;
   try {
     if (!named) checkToolFlag(args[0]);
+    if (!named) checkCommandLast(args);
     if (!load) {
       const close = suggest(name, Object.keys(COMMANDS));
       throw new UsageError(
@@ -86,6 +87,19 @@ export async function main(args: string[]): Promise<number> {
   } catch (e) {
     return reportError(e, name);
   }
+}
+
+/**
+ * `--config x run`: options before the command name; said as such, instead of a confusing
+ * "unexpected argument 'run' for 'run'". (`--config x` with no command is `run`'s.)
+ */
+function checkCommandLast(args: string[]): void {
+  const at = args.findIndex((a) => Object.hasOwn(COMMANDS, a));
+  if (at <= 0) return;
+  const rest = [...args.slice(0, at), ...args.slice(at + 1)].join(" ");
+  throw new UsageError(
+    `Options go after the command: write '${args[at]} ${rest}': see '${args[at]} --help'`,
+  );
 }
 
 /** `--verison` and the like: name the tool flag instead of a confusing error from `run`. */

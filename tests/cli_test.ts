@@ -126,6 +126,22 @@ Deno.test("unknown commands and flags exit 2, named, with a did-you-mean", async
     await runCli(["verify", "--sample", "-1"]),
     /^Invalid value for '--sample' of 'verify': '-1' looks like an option: .*'--sample=-1'/,
   );
+  // A PATH starting with a dash: the way to give it is said.
+  assertUsage(
+    await runCli(["restore", "-a.txt"]),
+    /^Unknown option '-a' for 'restore' \(did you mean '--at'\?; a PATH starting with '-' goes after '--'\)/,
+  );
+  // Options before the command: said so, with the line to write.
+  assertUsage(
+    await runCli(["--config=x.jsonc", "plan"]),
+    /^Options go after the command: write 'plan --config=x\.jsonc': see 'plan --help'/,
+  );
+  // Asked for help, the help is given, whatever else is wrong with the line.
+  for (const args of [["run", "--help", "--bogus"], ["watch", "-h", "--bogus"]]) {
+    const r = await runCli(args);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, new RegExp(`^Usage: backup-tool ${args[0]} `));
+  }
 });
 
 Deno.test("init: writes a commented config that loads, and run succeeds once the source exists", async () => {

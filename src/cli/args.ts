@@ -46,10 +46,18 @@ export function parseCommand(command: string, argv: string[], spec: FlagSpec): P
   try {
     parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true, tokens: true });
   } catch (e) {
+    // Asked for help: that wins over whatever else is wrong with the line.
+    if (asksHelp(argv)) return { values: { help: true }, positionals: [] };
     throw new UsageError(usageMessage(command, e, Object.keys(options), argv));
   }
   refuseRepeated(command, parsed.tokens, options);
   return { values: parsed.values as Parsed["values"], positionals: parsed.positionals };
+}
+
+/** Whether `--help` or `-h` is among the options (before any `--`). */
+function asksHelp(argv: string[]): boolean {
+  const end = argv.indexOf("--");
+  return (end < 0 ? argv : argv.slice(0, end)).some((a) => a === "--help" || a === "-h");
 }
 
 /**
@@ -88,7 +96,10 @@ function usageMessage(command: string, e: unknown, known: string[], argv: string
   const unknown = text.match(/Unknown option '(-{1,2})([^']*)'/);
   if (unknown) {
     const close = suggest(unknown[2], known);
-    const hint = close ? ` (did you mean '--${close}'?)` : "";
+    const hints = close ? [`did you mean '--${close}'?`] : [];
+    // `-a.txt` is read as options: a PATH that starts with a dash is given after `--`.
+    if (unknown[1] === "-") hints.push("a PATH starting with '-' goes after '--'");
+    const hint = hints.length > 0 ? ` (${hints.join("; ")})` : "";
     return `Unknown option '${unknown[1]}${
       unknown[2]
     }' for '${command}'${hint}: see '${command} --help'`;
