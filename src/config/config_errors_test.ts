@@ -26,7 +26,7 @@ const SYNTAX: Case[] = [
   ["bad escape", '{ "a": "\\q" }', ["line 1, column 8: invalid escape character"]],
   ["bare word", '{ "rehash": True }', ["line 1, column 13: unexpected character or word"]],
   ["trailing garbage", "{} {}", ["line 1, column 4: expected the end of the file"]],
-  ["empty file", " \n", ["the file holds no JSON value"]],
+  ["empty file", " \n", ["the file holds only white space"]],
   ["top level array", "[]", ["the top level must be an object ({ ... }), got array"]],
   ["top level string", '"x"', ["the top level must be an object ({ ... }), got string"]],
   ["duplicate key", '{\n  "sources": [],\n  "sources": []\n}', [

@@ -246,7 +246,8 @@ class Parser {
 /** Parses config text; throws `Invalid` on the first syntax error or a duplicate key. */
 export function parseJsonc(text: string): unknown {
   if (text.trim() === "") {
-    invalid('the file holds no JSON value: it must hold an object like { "sources": [...] }');
+    const what = text === "" ? "is empty" : "holds only white space";
+    invalid(`the file ${what}: it must hold an object like { "sources": [...] }`);
   }
   const parser = new Parser(text);
   const value = parser.value();

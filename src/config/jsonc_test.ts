@@ -18,7 +18,8 @@ import { keyPath, lineColumn, MESSAGES, parseJsonc } from "./jsonc.ts";
 const SEED = 20261201;
 const OPTIONS = { allowTrailingComma: true, disallowComments: false };
 const SYMBOL = "unexpected character or word (strings and keys need double quotes)";
-const EMPTY = 'the file holds no JSON value: it must hold an object like { "sources": [...] }';
+const EMPTY = 'the file is empty: it must hold an object like { "sources": [...] }';
+const BLANK = 'the file holds only white space: it must hold an object like { "sources": [...] }';
 
 type Outcome = { value: unknown } | { error: string };
 
@@ -57,7 +58,7 @@ function firstDuplicate(text: string): string | undefined {
 
 /** The reference outcome, and which error it is (a ParseErrorCode name, "duplicate", ...). */
 function reference(text: string): { outcome: Outcome; kind: string } {
-  if (text.trim() === "") return { outcome: { error: EMPTY }, kind: "empty" };
+  if (text.trim() === "") return { outcome: { error: text === "" ? EMPTY : BLANK }, kind: "empty" };
   const errors: ParseError[] = [];
   const tree = parseTree(text, errors, OPTIONS);
   if (errors.length > 0) {
@@ -180,7 +181,8 @@ Deno.test("parseJsonc: a __proto__ key is an own property, as with JSON.parse", 
 
 Deno.test("parseJsonc: errors, exactly as jsonc-parser reports the first one", () => {
   const cases: [string, string][] = [
-    [" \n\t", EMPTY],
+    ["", EMPTY],
+    [" \n\t", BLANK],
     ["// only a comment", "line 1, column 18: expected a value"],
     ["{} {}", "line 1, column 4: expected the end of the file after the top-level value"],
     ['{\n  "a": 1\n  "b": 2\n}', "line 3, column 3: expected ','"],

@@ -30,7 +30,7 @@ const SYNTAX: Case[] = [
     "line 1, column 58",
   ]],
   ["empty file", "", ["empty"]],
-  ["whitespace only", " \n\t\n", ["empty"]],
+  ["whitespace only", " \n\t\n", ["only white space"]],
   ["top-level array", '["./source"]', ["top level"]],
   ["top-level number", "42", ["top level"]],
   ["duplicate key", '{\n "sources": ["./source"],\n "backup_root": "a",\n "backup_root": "b"\n}', [
