@@ -62,6 +62,11 @@ export class WatchProcess {
     return this.#exit;
   }
 
+  /** Settles when the process has ended, however (no timer of its own: nothing to leak). */
+  get ended(): Promise<unknown> {
+    return this.#child.status;
+  }
+
   /** Waits for the process to end by itself, within DEADLINE_MS. */
   async exited(): Promise<Exit> {
     let ended = false;
