@@ -75,7 +75,6 @@ export async function main(args: string[]): Promise<number> {
   const load = Object.hasOwn(COMMANDS, name) ? COMMANDS[name as CommandName] : undefined;
   try {
     if (!named) checkToolFlag(args[0]);
-    if (!named) checkCommandLast(args);
     if (!load) {
       const close = suggest(name, Object.keys(COMMANDS));
       throw new UsageError(
@@ -85,20 +84,20 @@ export async function main(args: string[]): Promise<number> {
     const run = await load();
     return await run(named ? args.slice(1) : args);
   } catch (e) {
-    return reportError(e, name);
+    return reportError(named ? e : optionsFirst(e), name);
   }
 }
 
 /**
- * `--config x run`: options before the command name; said as such, instead of a confusing
- * "unexpected argument 'run' for 'run'". (`--config x` with no command is `run`'s.)
+ * `--config x plan`: options before the command, which `run` (the default) found as an
+ * unexpected argument: said as such.
  */
-function checkCommandLast(args: string[]): void {
-  const at = args.findIndex((a) => Object.hasOwn(COMMANDS, a));
-  if (at <= 0) return;
-  const rest = [...args.slice(0, at), ...args.slice(at + 1)].join(" ");
-  throw new UsageError(
-    `Options go after the command: write '${args[at]} ${rest}': see '${args[at]} --help'`,
+function optionsFirst(e: unknown): unknown {
+  const command = e instanceof UsageError &&
+    /^Unexpected argument '([^']*)' for 'run'/.exec(e.message)?.[1];
+  if (!command || !Object.hasOwn(COMMANDS, command)) return e;
+  return new UsageError(
+    `Options go after the command: 'backup-tool ${command} [OPTIONS]': see '${command} --help'`,
   );
 }
 

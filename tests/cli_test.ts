@@ -134,7 +134,7 @@ Deno.test("unknown commands and flags exit 2, named, with a did-you-mean", async
   // Options before the command: said so, with the line to write.
   assertUsage(
     await runCli(["--config=x.jsonc", "plan"]),
-    /^Options go after the command: write 'plan --config=x\.jsonc': see 'plan --help'/,
+    /^Options go after the command: 'backup-tool plan \[OPTIONS\]': see 'plan --help'/,
   );
   // Asked for help, the help is given, whatever else is wrong with the line.
   for (const args of [["run", "--help", "--bogus"], ["watch", "-h", "--bogus"]]) {
@@ -278,6 +278,22 @@ Deno.test({
       for (const [config, why] of cases) {
         assertUsage(await runCli(["plan", "--config", config], { cwd: dir }), why);
       }
+      // A pipe the shell passes (`--config <(generate)`, `/dev/stdin`) is read.
+      const valid = join(dir, "valid.jsonc");
+      Deno.writeTextFileSync(
+        valid,
+        JSON.stringify({ sources: [dir], backup_root: join(dir, "bk"), log_dir: join(dir, "l") }),
+      );
+      const piped = await new Deno.Command("bash", {
+        args: [
+          "-c",
+          `cat '${valid}' | "$@"`,
+          "_",
+          ...toolArgs(["plan", "-q", "--config", "/dev/stdin"]),
+        ],
+        cwd: REPO,
+      }).output();
+      assert.equal(piped.code, 0, new TextDecoder().decode(piped.stderr));
       // The default lookup takes config.jsonc when it is there at all, broken or not.
       Deno.writeTextFileSync(join(dir, "config.json"), "{}");
       Deno.mkdirSync(join(dir, "config.jsonc"));
@@ -571,6 +587,12 @@ Deno.test("log rotation: two jobs sharing a log_dir each rotate their own logs, 
 async function withStdoutFull(args: string[]): Promise<{ code: number; stderr: string }> {
   const out = await onFull(args, ">");
   return { code: out.code, stderr: new TextDecoder().decode(out.stderr) };
+}
+
+/** The tool's command line, program first. */
+function toolArgs(args: string[]): string[] {
+  const { cmd, args: full } = toolCommand(args);
+  return [cmd, ...full];
 }
 
 /** The tool run with `>` (stdout) or `2>` (stderr) on `/dev/full`. */

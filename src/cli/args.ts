@@ -15,6 +15,8 @@ export interface FlagSpec {
   string?: string[];
   /** Flags that may be repeated (string flags only). */
   multiple?: string[];
+  /** The command takes PATHs (a PATH starting with '-' is then told to go after '--'). */
+  paths?: boolean;
   short?: Record<string, string>;
 }
 
@@ -48,8 +50,9 @@ export function parseCommand(command: string, argv: string[], spec: FlagSpec): P
   } catch (e) {
     // Asked for help: that wins over whatever else is wrong with the line.
     if (asksHelp(argv)) return { values: { help: true }, positionals: [] };
-    throw new UsageError(usageMessage(command, e, Object.keys(options), argv));
+    throw new UsageError(usageMessage(command, e, Object.keys(options), argv, spec.paths));
   }
+  if (parsed.values.help === true) return { values: { help: true }, positionals: [] };
   refuseRepeated(command, parsed.tokens, options);
   return { values: parsed.values as Parsed["values"], positionals: parsed.positionals };
 }
@@ -83,7 +86,13 @@ function refuseRepeated(
   }
 }
 
-function usageMessage(command: string, e: unknown, known: string[], argv: string[]): string {
+function usageMessage(
+  command: string,
+  e: unknown,
+  known: string[],
+  argv: string[],
+  takesPaths = false,
+): string {
   const text = e instanceof Error ? e.message : String(e);
   // A value that starts with a dash (`--sample -1`): parseArgs calls it ambiguous.
   const dashed = text.match(/^Option '([^']*)' argument is ambiguous/);
@@ -98,7 +107,7 @@ function usageMessage(command: string, e: unknown, known: string[], argv: string
     const close = suggest(unknown[2], known);
     const hints = close ? [`did you mean '--${close}'?`] : [];
     // `-a.txt` is read as options: a PATH that starts with a dash is given after `--`.
-    if (unknown[1] === "-") hints.push("a PATH starting with '-' goes after '--'");
+    if (takesPaths && unknown[1] === "-") hints.push("a PATH starting with '-' goes after '--'");
     const hint = hints.length > 0 ? ` (${hints.join("; ")})` : "";
     return `Unknown option '${unknown[1]}${
       unknown[2]

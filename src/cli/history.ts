@@ -35,7 +35,10 @@ Examples:
   backup-tool history docs/report.odt --json | jq '.versions[] | select(.storedAt != null)'`;
 
 export function historyCommand(argv: string[]): Promise<number> {
-  const p = parseCommand("history", argv, { boolean: ["json"] });
+  const p = parseCommand("history", argv, {
+    paths: true,
+    boolean: ["json"],
+  });
   if (flag(p, "help")) {
     say(HISTORY_HELP);
     return Promise.resolve(0);

@@ -35,6 +35,7 @@ class ExistsError extends UsageError {}
 
 export function initCommand(argv: string[]): Promise<number> {
   const p = parseCommand("init", argv, {
+    paths: true,
     boolean: ["quiet"],
     string: ["source", "backup-root"],
     multiple: ["source"],

@@ -74,6 +74,7 @@ interface Request {
 
 export async function restoreCommand(argv: string[]): Promise<number> {
   const p = parseCommand("restore", argv, {
+    paths: true,
     boolean: ["json", "quiet", "overwrite"],
     string: ["to", "at", "version"],
   });

@@ -178,26 +178,44 @@ export function loadConfig(file: string, opts: LoadOptions = {}): Config {
  */
 const MAX_CONFIG_BYTES = 1 << 20;
 
+function tooLarge(file: string, size: number | string): ConfigError {
+  return new ConfigError(
+    `Cannot read config ${quote(file)}: it is ${size} bytes, larger than any config ` +
+      `(${MAX_CONFIG_BYTES} at most): pass --config FILE naming the config file`,
+  );
+}
+
+/** A pipe's bytes, refused past MAX_CONFIG_BYTES. */
+function readBounded(file: string): Uint8Array {
+  using f = Deno.openSync(file, { read: true });
+  const buf = new Uint8Array(MAX_CONFIG_BYTES + 1);
+  let n = 0;
+  for (let got; n < buf.length && (got = f.readSync(buf.subarray(n))) !== null;) n += got;
+  if (n > MAX_CONFIG_BYTES) throw tooLarge(file, `more than ${MAX_CONFIG_BYTES}`);
+  return buf.slice(0, n);
+}
+
+/**
+ * A pipe the shell gives a command (`--config <(generate)`, `--config /dev/stdin`): read,
+ * up to the size limit; a FIFO found anywhere else may never get a writer.
+ */
+const PASSED_PIPE = /^\/(dev\/(stdin|fd\/\d+)|proc\/self\/fd\/\d+)$/;
+
 function readText(file: string): string {
   let bytes: Uint8Array;
   try {
     // Looked at first: a FIFO would hold the read up, a device never end.
     const info = Deno.statSync(file);
-    if (!info.isFile) {
+    if (!info.isFile && PASSED_PIPE.test(file)) bytes = readBounded(file);
+    else if (!info.isFile) {
+      const kind = info.isDirectory ? "a folder" : "not a regular file";
       throw new ConfigError(
-        `Cannot read config ${quote(file)}: it is ${
-          info.isDirectory ? "a folder" : "not a regular file"
-        }: ` +
-          "pass --config FILE naming the config file",
+        `Cannot read config ${
+          quote(file)
+        }: it is ${kind}: pass --config FILE naming the config file`,
       );
-    }
-    if (info.size > MAX_CONFIG_BYTES) {
-      throw new ConfigError(
-        `Cannot read config ${quote(file)}: it is ${info.size} bytes, larger than any config ` +
-          `(${MAX_CONFIG_BYTES} at most): pass --config FILE naming the config file`,
-      );
-    }
-    bytes = Deno.readFileSync(file);
+    } else if (info.size > MAX_CONFIG_BYTES) throw tooLarge(file, info.size);
+    else bytes = Deno.readFileSync(file);
   } catch (err) {
     if (err instanceof ConfigError) throw err;
     throw new ConfigError(`Cannot read config ${quote(file)}: ${osDetail(err)}`);

@@ -24,7 +24,8 @@ const CLASSES = new Set([
 
 /** What is wrong with a pattern, or undefined. */
 export function patternProblem(pattern: string): string | undefined {
-  if (pattern.replace(/^!/, "").replace(/\//g, "").trim() === "") {
+  // Trailing spaces go unless escaped (` / ` names a folder called " ").
+  if (pattern.replace(/(?<!\\) +$/, "").replace(/^!/, "").replace(/\//g, "") === "") {
     return "names nothing (only '!' and '/'): remove it, or write the name to exclude";
   }
   if (pattern.replace(/^!/, "").split("/").some((part) => part === "." || part === "..")) {
@@ -51,8 +52,11 @@ function bracketEnd(p: string, open: number): number | string {
   if (p[j] === "!" || p[j] === "^") j++;
   if (p[j] === "]") j++; // a ']' first is one of the characters
   for (; j < p.length && p[j] !== "]"; j++) {
-    if (p.startsWith("[.", j) || p.startsWith("[=", j)) {
-      return `has a collating element '${p.slice(j, j + 2)}…', which matches nothing here: ` +
+    // `[.a.]`, `[=a=]`: POSIX collating elements, which gitignore matches as nothing (`[[.]`
+    // alone is a bracket of '[' and '.').
+    const collating = /^\[([.=])[^\]]*?\1\]/.exec(p.slice(j))?.[0];
+    if (collating) {
+      return `has a collating element '${collating}', which matches nothing here: ` +
         "write the character itself";
     }
     if (p.startsWith("[:", j)) {
@@ -71,7 +75,10 @@ function bracketEnd(p: string, open: number): number | string {
     if (p[afterLo] === "-" && afterLo + 1 < p.length && p[afterLo + 1] !== "]") {
       const [hi, afterHi] = charAt(p, afterLo + 1);
       if (hi < lo) {
-        return `has a backwards range '${lo}-${hi}', which matches nothing: write '${hi}-${lo}'`;
+        // Matching ignores case: `[a-Z]` meant `a-z`.
+        const [a, b] = [lo.toLowerCase(), hi.toLowerCase()];
+        const meant = a <= b ? `${a}-${b}` : `${hi}-${lo}`;
+        return `has a backwards range '${lo}-${hi}', which matches only '${lo}': write '${meant}'`;
       }
       j = afterHi - 1;
     } else j = afterLo - 1;

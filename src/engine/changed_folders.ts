@@ -19,7 +19,9 @@ export function pathsLinked(a: Action): string[] {
     case "delete":
     case "promote":
       return [a.to];
-    default:
+    case "prune":
+    case "skip":
+    case "exclude":
       return [];
   }
 }
@@ -47,7 +49,8 @@ export function pathsChanged(a: Action, done = true): string[] {
       if (!r || r.recordOnly || (done && !r.recopied)) return [];
       return [r.storedAt];
     }
-    default:
+    case "backup":
+    case "exclude":
       return pathsLinked(a);
   }
 }

@@ -5,9 +5,9 @@
  * next transaction, up to 30 s later, when one file is fsynced). Each system its way:
  * Linux flushes each folder, in parallel waves; macOS one, whose full flush (F_FULLFSYNC)
  * commits the file system's journal whole; Windows none (NTFS journals names itself). On
- * Linux with glibc and FFI a folder is opened through the C library (bound when the module
- * loads, held for the process), as a folder only, never through a symlink, never waiting
- * on a FIFO put in its place. Nothing here writes: an interruption leaves the folders as
+ * Linux with glibc and FFI a folder is opened and flushed through the C library (bound when
+ * the module loads, held for the process), as a folder only, never through a symlink, never
+ * waiting on a FIFO put in its place. Nothing here writes: an interruption leaves the folders as
  * the kernel has them.
  */
 import { errorText } from "./errors.ts";
@@ -73,16 +73,30 @@ async function syncFolderByDeno(path: string): Promise<boolean> {
   }
 }
 
+/**
+ * fsync on the calling thread, so that its errno can be read: a folder's flush is short (a
+ * journal commit at most, the folders after it nothing), and a failure must be told apart
+ * (a file system without folder flushes, or a failing disk, which a second open would not
+ * hear of: Linux reports a write-back error to the descriptors open when it happened).
+ */
 const FOLDER_SYMBOLS = {
   ...FILE_SYMBOLS,
-  fsync: { parameters: ["i32"], result: "i32", nonblocking: true },
+  fsync: { parameters: ["i32"], result: "i32" },
 } as const;
 type FolderLibrary = Deno.DynamicLibrary<typeof FOLDER_SYMBOLS>;
 /** Bound when the module loads: before any test starts, whose resource check would count it. */
 const FOLDER_LIBRARY = openLibc(FOLDER_SYMBOLS);
 
 /** `syncFolder` through the C library: a folder only, never through a symlink or a FIFO. */
-async function syncFolderC(lib: FolderLibrary, path: string): Promise<boolean> {
+function syncFolderC(lib: FolderLibrary, path: string): Promise<boolean> {
+  try {
+    return Promise.resolve(syncFolderNow(lib, path));
+  } catch (e) {
+    return Promise.reject(e);
+  }
+}
+
+function syncFolderNow(lib: FolderLibrary, path: string): boolean {
   const name = cStringIn(path, new Uint8Array(PATH_BYTES));
   const flags = O_RDONLY_CLOEXEC | O_DIRECTORY | O_NOFOLLOW | O_NONBLOCK;
   const fd = name ? lib.symbols.open(name, flags) : -1;
@@ -94,11 +108,11 @@ async function syncFolderC(lib: FolderLibrary, path: string): Promise<boolean> {
     throw e;
   }
   try {
-    if (await lib.symbols.fsync(fd) === 0) return true;
+    if (lib.symbols.fsync(fd) === 0) return true;
+    const e = callFailure(lib, "fsync", path);
+    if (folderSyncUnsupported(e)) return false;
+    throw e;
   } finally {
     lib.symbols.close(fd);
   }
-  // No errno to read after a call on another thread: a failing disk (EIO), or a file
-  // system without folder flushes (EINVAL), told apart by Deno's own call, made once more.
-  return await syncFolderByDeno(path);
 }

@@ -112,9 +112,9 @@ function openLockFile(file: string): Deno.FsFile {
 
 /**
  * Writes the holder's record over the previous one, then cuts the file to it: over blocks
- * the file has, so that a full disk (the record needs no new one) still takes it, and a
- * write that fails leaves the previous record whole. A disk too full for even that is
- * said so, with the remedy.
+ * the file has, where a full disk still takes it (a record released is cut to nothing,
+ * though). A write cut short leaves a record no reader parses, which they take as none. A
+ * disk too full for the record is said so, with the remedy.
  */
 function writeRecord(f: Deno.FsFile, file: string, record: Record<string, unknown>): void {
   const bytes = new TextEncoder().encode(JSON.stringify(record) + "\n");

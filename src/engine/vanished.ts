@@ -104,7 +104,7 @@ export function planVanished(
     ? new Set<TrackedFile>()
     : new Set(followed.filter(swappedIn(rules.sources)));
   const judged = followed.filter((t) => !swapped.has(t));
-  const guard = deleteGuard(judged, followedRules);
+  const guard = withExcluded(deleteGuard(judged, followedRules), unfollowed.size);
   if (guard && rules.window) {
     rules.window.heldBack ??= new Set();
     for (const t of judged) rules.window.heldBack.add(t.path);
@@ -113,6 +113,14 @@ export function planVanished(
     if (!guard || swapped.has(t)) batch.add(planner.planDelete(t));
   }
   return guard;
+}
+
+/** The guard's message, saying too the excluded files' deletions it held back with them. */
+function withExcluded(guard: string | undefined, excluded: number): string | undefined {
+  if (guard === undefined || excluded === 0) return guard;
+  const cut = guard.indexOf("; if ");
+  const also = ` (nor were ${excluded} excluded file(s) deleted with them)`;
+  return cut < 0 ? guard + also : guard.slice(0, cut) + also + guard.slice(cut);
 }
 
 /** A filter for tracked paths: under a scoped prefix, and not below an unreadable folder. */

@@ -172,6 +172,10 @@ export class StateStore {
   }
 
   /** How many paths are followed (counted no further than `upTo` where given). */
+  isTrackedBelow(folder: string): boolean {
+    return read.isTrackedBelow(this.#db, folder);
+  }
+
   trackedCount(upTo?: number): number {
     return read.trackedCount(this.#db, upTo);
   }

@@ -90,10 +90,16 @@ export async function startWatch(config: Config, opts: WatchOptions = {}): Promi
   const configChanged = configChangeNotice(config.file);
   const session = await openSession(config, "watch");
   // The session's own log (written all along) by its path; any other by its first line.
-  // An excluded file or folder the state tracks, gone: archived, as `run` archives it.
-  const goneTracked = (path: string, logical: string) =>
-    !exists(path) &&
-    (session.store.trackedOne(logical) !== undefined || session.store.isRecordedBelow(logical));
+  // An excluded file or folder the state tracks, gone: archived, as `run` archives it. Two
+  // indexed lookups for an excluded path gone; kept where they fail (the pass then looks).
+  const goneTracked = (path: string, logical: string) => {
+    try {
+      return !exists(path) &&
+        (session.store.trackedOne(logical) !== undefined || session.store.isTrackedBelow(logical));
+    } catch {
+      return true;
+    }
+  };
   const keep = eventFilter(
     config,
     (p) => p === session.log.path || isRunLogFile(p),

@@ -294,7 +294,12 @@ Deno.test("a source emptied (a disk unmounted) holds back its excluded files' de
   for (const e of Deno.readDirSync(fx.source)) {
     Deno.removeSync(join(fx.source, e.name), { recursive: true });
   }
-  assertHeld(fx, await run(fx, "run"), 8, "emptied, with excluded files");
+  const held = await run(fx, "run");
+  assertHeld(fx, held, 8, "emptied, with excluded files");
+  assert.match(
+    held.stderr,
+    /nothing was archived \(nor were 4 excluded file\(s\) deleted with them\)/,
+  );
   // Back (mounted again): nothing to do, and the excluded files' copies never left.
   writeTree(fx.source, { ...tree(4, "docs/"), ...tree(4, "big/") });
   const back = await run(fx, "run", "--json");
