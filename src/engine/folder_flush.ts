@@ -89,11 +89,7 @@ const FOLDER_LIBRARY = openLibc(FOLDER_SYMBOLS);
 
 /** `syncFolder` through the C library: a folder only, never through a symlink or a FIFO. */
 function syncFolderC(lib: FolderLibrary, path: string): Promise<boolean> {
-  try {
-    return Promise.resolve(syncFolderNow(lib, path));
-  } catch (e) {
-    return Promise.reject(e);
-  }
+  return new Promise((resolve) => resolve(syncFolderNow(lib, path))); // a throw rejects it
 }
 
 function syncFolderNow(lib: FolderLibrary, path: string): boolean {
