@@ -278,22 +278,23 @@ Deno.test({
       for (const [config, why] of cases) {
         assertUsage(await runCli(["plan", "--config", config], { cwd: dir }), why);
       }
-      // A pipe the shell passes (`--config <(generate)`, `/dev/stdin`) is read.
+      // A pipe the shell passes (`--config <(generate)`, `/dev/stdin`) is read, its relative
+      // paths taken from the working folder (they went under /dev: /dev/bk, /dev/logs).
       const valid = join(dir, "valid.jsonc");
-      Deno.writeTextFileSync(
-        valid,
-        JSON.stringify({ sources: [dir], backup_root: join(dir, "bk"), log_dir: join(dir, "l") }),
-      );
+      Deno.writeTextFileSync(valid, JSON.stringify({ sources: ["src"], backup_root: "bk" }));
+      writeTree(join(dir, "src"), { "a.txt": "a\n" });
       const piped = await new Deno.Command("bash", {
         args: [
           "-c",
           `cat '${valid}' | "$@"`,
           "_",
-          ...toolArgs(["plan", "-q", "--config", "/dev/stdin"]),
+          ...toolArgs(["run", "-q", "--config", "/dev/stdin"]),
         ],
-        cwd: REPO,
+        cwd: dir,
       }).output();
       assert.equal(piped.code, 0, new TextDecoder().decode(piped.stderr));
+      assert.equal(Deno.readTextFileSync(join(dir, "bk", "a.txt")), "a\n");
+      assert.ok(Deno.statSync(join(dir, "logs")).isDirectory);
       // The default lookup takes config.jsonc when it is there at all, broken or not.
       Deno.writeTextFileSync(join(dir, "config.json"), "{}");
       Deno.mkdirSync(join(dir, "config.jsonc"));

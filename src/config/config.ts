@@ -162,8 +162,10 @@ export interface LoadOptions {
 export function loadConfig(file: string, opts: LoadOptions = {}): Config {
   const abs = resolve(file);
   const text = readText(abs);
+  // A pipe's folder (/dev, /proc/<pid>/fd) is no place for paths: the working folder is.
+  const base = PASSED_PIPE.test(abs) ? Deno.cwd() : dirname(abs);
   try {
-    return build(abs, parseJsonc(text), opts);
+    return build(abs, base, parseJsonc(text), opts);
   } catch (err) {
     if (err instanceof Invalid) {
       throw new ConfigError(`Cannot load config ${quote(abs)}: ${err.message}`);
@@ -197,7 +199,8 @@ function readBounded(file: string): Uint8Array {
 
 /**
  * A pipe the shell gives a command (`--config <(generate)`, `--config /dev/stdin`): read,
- * up to the size limit; a FIFO found anywhere else may never get a writer.
+ * up to the size limit, its relative paths taken from the working folder; a FIFO found
+ * anywhere else may never get a writer.
  */
 const PASSED_PIPE = /^\/(dev\/(stdin|fd\/\d+)|proc\/self\/fd\/\d+)$/;
 
@@ -206,7 +209,8 @@ function readText(file: string): string {
   try {
     // Looked at first: a FIFO would hold the read up, a device never end.
     const info = Deno.statSync(file);
-    if (!info.isFile && PASSED_PIPE.test(file)) bytes = readBounded(file);
+    // A terminal on stdin would wait for typing; a socket cannot be opened by its path.
+    if (info.isFifo && PASSED_PIPE.test(file)) bytes = readBounded(file);
     else if (!info.isFile) {
       const kind = info.isDirectory ? "a folder" : "not a regular file";
       throw new ConfigError(
@@ -227,9 +231,8 @@ function readText(file: string): string {
   }
 }
 
-function build(file: string, value: unknown, opts: LoadOptions): Config {
+function build(file: string, base: string, value: unknown, opts: LoadOptions): Config {
   const top = Section.of(value, "", TOP_KEYS, HOMES);
-  const base = dirname(file);
   top.string("$schema", "");
   const rawSources = top.required(
     "sources",

@@ -25,6 +25,8 @@ export function configChangeNotice(file: string): () => string | undefined {
  */
 function fingerprint(file: string): string | undefined {
   try {
+    // A pipe the config came through (`--config <(…)`) is read once, at the start.
+    if (!Deno.statSync(file).isFile) return "not a file";
     return Deno.readTextFileSync(file);
   } catch {
     return undefined;
