@@ -84,18 +84,23 @@ export async function main(args: string[]): Promise<number> {
     const run = await load();
     return await run(named ? args.slice(1) : args);
   } catch (e) {
-    return reportError(named ? e : optionsFirst(e), name);
+    return reportError(named ? e : optionsFirst(e, args), name);
   }
 }
 
 /**
  * `--config x plan`: options before the command, which `run` (the default) found as an
- * unexpected argument: said as such.
+ * unexpected argument or an unknown option: said as such.
  */
-function optionsFirst(e: unknown): unknown {
-  const command = e instanceof UsageError &&
-    /^Unexpected argument '([^']*)' for 'run'/.exec(e.message)?.[1];
-  if (!command || !Object.hasOwn(COMMANDS, command)) return e;
+function optionsFirst(e: unknown, args: string[]): unknown {
+  if (
+    !(e instanceof UsageError) ||
+    !/^(Unexpected argument|Unknown option) .* for 'run'/.test(e.message)
+  ) {
+    return e;
+  }
+  const command = args.find((a) => Object.hasOwn(COMMANDS, a));
+  if (command === undefined) return e;
   return new UsageError(
     `Options go after the command: 'backup-tool ${command} [OPTIONS]': see '${command} --help'`,
   );

@@ -136,6 +136,10 @@ Deno.test("unknown commands and flags exit 2, named, with a did-you-mean", async
     await runCli(["--config=x.jsonc", "plan"]),
     /^Options go after the command: 'backup-tool plan \[OPTIONS\]': see 'plan --help'/,
   );
+  assertUsage(
+    await runCli(["--source", "x", "init"]),
+    /^Options go after the command: 'backup-tool init/,
+  );
   // Asked for help, the help is given, whatever else is wrong with the line.
   for (const args of [["run", "--help", "--bogus"], ["watch", "-h", "--bogus"]]) {
     const r = await runCli(args);

@@ -52,11 +52,11 @@ function bracketEnd(p: string, open: number): number | string {
   if (p[j] === "!" || p[j] === "^") j++;
   if (p[j] === "]") j++; // a ']' first is one of the characters
   for (; j < p.length && p[j] !== "]"; j++) {
-    // `[.a.]`, `[=a=]`: POSIX collating elements, which gitignore matches as nothing (`[[.]`
-    // alone is a bracket of '[' and '.').
+    // `[[.a.]]`, `[[=a=]]`: POSIX collating elements, which gitignore does not take as such
+    // (`[[.]` and `[[.a.]` are brackets of the characters they hold).
     const collating = /^\[([.=])[^\]]*?\1\]/.exec(p.slice(j))?.[0];
-    if (collating) {
-      return `has a collating element '${collating}', which matches nothing here: ` +
+    if (collating && p.indexOf("]", j + collating.length) >= 0) {
+      return `has a collating element '${collating}', which gitignore does not read as one: ` +
         "write the character itself";
     }
     if (p.startsWith("[:", j)) {
@@ -78,7 +78,7 @@ function bracketEnd(p: string, open: number): number | string {
         // Matching ignores case: `[a-Z]` meant `a-z`.
         const [a, b] = [lo.toLowerCase(), hi.toLowerCase()];
         const meant = a <= b ? `${a}-${b}` : `${hi}-${lo}`;
-        return `has a backwards range '${lo}-${hi}', which matches only '${lo}': write '${meant}'`;
+        return `has a backwards range '${lo}-${hi}', which stands for '${lo}' alone: write '${meant}'`;
       }
       j = afterHi - 1;
     } else j = afterLo - 1;
