@@ -7,8 +7,10 @@
  * items' order, but for contents whose own copy turned out missing or damaged: those are
  * tried again at the end from the other copies of the same bytes, asked for all at once.
  *
- * An interruption leaves at most two batches' hidden temporary files; a stop signal ends
- * the restore after the batch being flushed is in place, removing the one being written.
+ * Once done (or stopped), the folders files were placed in are flushed, and those above
+ * them to the destination. An interruption leaves at most two batches' hidden temporary
+ * files; a stop signal ends the restore after the batch being flushed is in place,
+ * removing the one being written.
  */
 import { StoppedError } from "../engine/event_turn.ts";
 import type { StoredCopy } from "../state/store.ts";
@@ -23,6 +25,7 @@ import { faultPoint, pausePoint } from "../engine/fault.ts";
 import { otherMountsOf } from "../engine/mounts.ts";
 import { DestFolders } from "./pinned.ts";
 import { syncTemps } from "./dest_file.ts";
+import { syncFolders } from "../engine/folder_flush.ts";
 import { type FolderProblem, MadeFolders } from "./made_folders.ts";
 import type { FolderMeta } from "../engine/types.ts";
 import {
@@ -77,12 +80,31 @@ export async function restoreAll(
   const madeFolders = new MadeFolders();
   const rootId = knownFolderIdentity(root);
   using folders = new DestFolders(rootId);
-  const { stopped } = await restoreFiles(root, items, opts, folders, madeFolders);
+  const placed = new Set<string>();
+  const onResult = (r: RestoreResult) => {
+    if (r.outcome === "restored") addFolders(placed, dirname(r.dest), r.base);
+    opts.onResult(r);
+  };
+  const { stopped } = await restoreFiles(root, items, { ...opts, onResult }, folders, madeFolders);
+  // The names placed, made durable before the restore says it is done (or stopped): a
+  // power cut right after must not undo them (folder_flush.ts).
+  await syncFolders(placed);
   // Stopped: the folders keep the umask's permissions, so that a restore again can write.
   const folderProblems = stopped || !opts.folderMetaOf
     ? []
     : madeFolders.finish(folders, opts.folderMetaOf);
   return { stopped, folderProblems };
+}
+
+/**
+ * `dir` and the folders above it up to `base`'s parent (each may have been made for the
+ * restore, `--to` the base itself).
+ */
+function addFolders(into: Set<string>, dir: string, base: string): void {
+  for (let d = dir; !into.has(d); d = dirname(d)) {
+    into.add(d);
+    if (d === dirname(base) || dirname(d) === d) return;
+  }
 }
 
 async function restoreFiles(
@@ -232,7 +254,8 @@ class Flusher {
       const fs = this.#byBase.get(base);
       const device = this.#deviceOf(base);
       const oneDevice = files.every((w) => this.#deviceOf(dirname(w.tmp)) === device);
-      if (fs && device !== null && oneDevice) return await fs.sync();
+      // Only where syncfs reports write-back errors (Linux 5.8 on): these are file data.
+      if (fs?.reportsErrors && device !== null && oneDevice) return await fs.sync();
     }
     await syncTemps(files.map((w) => w.tmp));
   }
