@@ -171,11 +171,12 @@ export class StateStore {
     return read.trackedOne(this.#db, path);
   }
 
-  /** How many paths are followed (counted no further than `upTo` where given). */
+  /** Whether any file below a logical folder is tracked. */
   isTrackedBelow(folder: string): boolean {
     return read.isTrackedBelow(this.#db, folder);
   }
 
+  /** How many paths are followed (counted no further than `upTo` where given). */
   trackedCount(upTo?: number): number {
     return read.trackedCount(this.#db, upTo);
   }
