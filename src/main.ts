@@ -68,7 +68,7 @@ export async function main(args: string[]): Promise<number> {
     say(HELP);
     return 0;
   }
-  if (args[0] === "help") return main([args[1], "--help"]);
+  if (args[0] === "help") return args.length === 2 ? main([args[1], "--help"]) : helpTooMany(args);
   const named = args.length > 0 && !args[0].startsWith("-");
   const name = named ? args[0] : "run";
   // Own keys only: `constructor` and the like are no commands.
@@ -99,10 +99,22 @@ function optionsFirst(e: unknown, args: string[]): unknown {
   ) {
     return e;
   }
-  const command = args.find((a) => Object.hasOwn(COMMANDS, a));
+  // `--config plan --bogus`: 'plan' there is the config's name, not a command.
+  const command = args.find((a, i) => Object.hasOwn(COMMANDS, a) && args[i - 1] !== "--config");
   if (command === undefined) return e;
   return new UsageError(
     `Options go after the command: 'backup-tool ${command} [OPTIONS]': see '${command} --help'`,
+  );
+}
+
+/** `help run extra`: one command's help at a time. */
+function helpTooMany(args: string[]): number {
+  return reportError(
+    new UsageError(
+      `Too many words for 'help': '${args.slice(1).join(" ")}': give one command, ` +
+        `such as 'help ${args[1]}'`,
+    ),
+    "help",
   );
 }
 

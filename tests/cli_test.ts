@@ -140,6 +140,12 @@ Deno.test("unknown commands and flags exit 2, named, with a did-you-mean", async
     await runCli(["--source", "x", "init"]),
     /^Options go after the command: 'backup-tool init/,
   );
+  // A config named like a command is no command.
+  assertUsage(
+    await runCli(["--config", "plan", "--bogus"]),
+    /^Unknown option '--bogus' for 'run': see 'run --help'\n$/,
+  );
+  assertUsage(await runCli(["help", "run", "extra"]), /^Too many words for 'help': 'run extra'/);
   // Asked for help, the help is given, whatever else is wrong with the line.
   for (const args of [["run", "--help", "--bogus"], ["watch", "-h", "--bogus"]]) {
     const r = await runCli(args);
@@ -318,6 +324,19 @@ Deno.test("init: refuses to overwrite an existing config (exit 2), file unchange
     assert.equal(Deno.readTextFileSync(join(dir, "config.jsonc")), "{ mine }");
     Deno.renameSync(join(dir, "config.jsonc"), join(dir, "config.json"));
     assertUsage(await runCli(["init", dir]), /'.*config\.json' already exists/);
+    // A folder named as the config: named as a folder, not as a file to edit or delete.
+    Deno.mkdirSync(join(dir, "conf"));
+    assertUsage(
+      await runCli(["init", "--config", "conf"], { cwd: dir }),
+      /^Cannot init: '.*conf' is a folder: pass --config FILE .*conf[/\\]config\.jsonc'\)\n$/,
+    );
+    assert.deepEqual(Array.from(Deno.readDirSync(join(dir, "conf"))), []);
+    // `-q-x`: once read as `-q -- -x`, which made a folder '-x' to write in.
+    assertUsage(await runCli(["init", "-q-x"], { cwd: dir }), /^Unknown option '-q-x' for 'init'/);
+    assert.deepEqual(Array.from(Deno.readDirSync(dir)).map((e) => e.name).sort(), [
+      "conf",
+      "config.json",
+    ]);
   } finally {
     Deno.removeSync(dir, { recursive: true });
   }

@@ -46,6 +46,7 @@ export function parseCommand(command: string, argv: string[], spec: FlagSpec): P
   for (const [short, long] of Object.entries(shorts)) options[long].short = short;
   let parsed;
   try {
+    refuseDashInShortGroup(argv);
     parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true, tokens: true });
   } catch (e) {
     // Asked for help: that wins over whatever else is wrong with the line.
@@ -55,6 +56,18 @@ export function parseCommand(command: string, argv: string[], spec: FlagSpec): P
   if (parsed.values.help === true) return { values: { help: true }, positionals: [] };
   refuseRepeated(command, parsed.tokens, options);
   return { values: parsed.values as Parsed["values"], positionals: parsed.positionals };
+}
+
+/**
+ * `-q-x`: parseArgs reads a short group letter by letter, so its `-` became `--`, the end of
+ * the options, and `-x` a PATH (`init -q-x` made a folder '-x'). Such a word is refused as
+ * the unknown option it is.
+ */
+function refuseDashInShortGroup(argv: string[]): void {
+  for (const arg of argv) {
+    if (arg === "--") return;
+    if (/^-[^-][^=]*-/.test(arg)) throw new Error(`Unknown option '${arg}'`);
+  }
 }
 
 /** Whether `--help` or `-h` is among the options (before any `--`). */

@@ -160,6 +160,21 @@ function configPath(dir: string, given: string): string {
   return `./${rel.split(sep).join("/")}`;
 }
 
+/** What is at `file` already, said with what to do: a folder is not a file to edit. */
+function existsError(file: string): ExistsError {
+  let folder = false;
+  try {
+    folder = Deno.statSync(file).isDirectory;
+  } catch { /* gone since: said as a file */ }
+  return new ExistsError(
+    folder
+      ? `Cannot init: '${file}' is a folder: pass --config FILE to name the file to write ` +
+        `(such as '${join(file, "config.jsonc")}')`
+      : `Cannot init: '${file}' already exists and is left unchanged:` +
+        ` edit it, delete it first, or pass --config FILE to write elsewhere`,
+  );
+}
+
 function writeNew(file: string, text: string): void {
   const other = join(dirname(file), "config.json");
   if (file.endsWith("config.jsonc") && exists(other)) {
@@ -176,12 +191,7 @@ function writeNew(file: string, text: string): void {
   try {
     Deno.writeTextFileSync(file, text, { createNew: true });
   } catch (e) {
-    if (e instanceof Deno.errors.AlreadyExists) {
-      throw new ExistsError(
-        `Cannot init: '${file}' already exists and is left unchanged:` +
-          ` edit it, delete it first, or pass --config FILE to write elsewhere`,
-      );
-    }
+    if (e instanceof Deno.errors.AlreadyExists) throw existsError(file);
     throw cannotWrite(file, e);
   }
 }
