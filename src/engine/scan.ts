@@ -24,6 +24,7 @@ import { isRunLogFile } from "../log/runlog.ts";
 import { exists } from "./fsops.ts";
 import { isRealFolderBelow, realPathOrNone } from "./identity.ts";
 import { isRestoreTemp } from "./layout.ts";
+import { sourceClashes } from "./source_clash.ts";
 import { compareCodePoints } from "./merge.ts";
 import {
   denoStat,
@@ -49,6 +50,8 @@ export interface ScanOptions {
   exclude: string[];
   /** Absolute folders never entered (the backup root). */
   skipDirs: string[];
+  /** The backup root: a source that is it, in it or another source by identity is not walked. */
+  backupRoot?: string;
   /**
    * The same folders by identity: reached by another path (a bind mount of the backup root
    * inside a source), they are not entered either, and `onSkipped` names the path.
@@ -126,12 +129,21 @@ export function* scanEntries(
   const skip = new Set(opts.skipDirs);
   const skipIds = new Set(opts.skipIds?.map(idKey));
   const ordered = [...sources].sort((a, b) => compareCodePoints(`${a.name}/`, `${b.name}/`));
+  const clashes = opts.backupRoot === undefined
+    ? new Map<string, string>()
+    : sourceClashes(ordered, opts.backupRoot);
   const folders = openFolders();
   const end = { reached: false };
   try {
     for (const source of ordered) {
       const w: Walk = { source, matcher, skip, skipIds, opts, unreadable, folders, end };
       if (before(w, "", true)) continue;
+      const clash = clashes.get(source.name);
+      if (clash !== undefined) {
+        if (past(w, "", true)) return;
+        sourceClashing(w, clash);
+        continue;
+      }
       for (const [abs, rel, folder] of startsOf(w)) {
         if (past(w, rel, !!folder || rel === "")) end.reached = true;
         if (end.reached) return;
@@ -431,6 +443,16 @@ function sourceMissing(w: Walk, abs: string): void {
       "it was removed or renamed for good, change the config and start the watch again",
     unlistedFolder: abs,
   });
+}
+
+/**
+ * A source that is the backup root, in it, or another source by another path (see
+ * source_clash.ts): not walked, its files kept as they are (as for a missing source).
+ */
+function sourceClashing(w: Walk, clash: string): void {
+  w.unreadable.push(w.source.name);
+  if (enteredBefore(w, "")) return; // the walk before this one said so
+  w.opts.onProblem?.({ path: w.source.name, message: `${clash}; its files are kept as they are` });
 }
 
 /**

@@ -20,6 +20,7 @@ import { checkStateFolder } from "./state_folder.ts";
 import { isMissing, lstatOrNone, missingFolders, removeQuietly } from "./fsops.ts";
 import { diskFullAt, keepReserve, releaseReserve } from "./reserve.ts";
 import { openSyncFs, type SyncFs } from "./syncfs.ts";
+import { sourceClashes } from "./source_clash.ts";
 
 export interface Session {
   config: Config;
@@ -59,7 +60,10 @@ export function statePaths(root: string) {
   };
 }
 
-/** Fails (exit code 2) when a source cannot be listed, before anything is created. */
+/**
+ * Fails (exit code 2) when a source cannot be listed, or is the backup root, a folder in
+ * it or another source by another path (see source_clash.ts), before anything is created.
+ */
 export function checkSourcesReadable(config: Config): void {
   for (const s of config.sources) {
     try {
@@ -72,6 +76,8 @@ export function checkSourcesReadable(config: Config): void {
       );
     }
   }
+  const [clash] = sourceClashes(config.sources, config.backupRoot).values();
+  if (clash !== undefined) throw new PreflightError(`${clash} in '${config.file}'`);
 }
 
 /**

@@ -302,6 +302,7 @@ export class PassWalks {
     return {
       exclude: config.exclude,
       skipDirs: [config.backupRoot],
+      backupRoot: config.backupRoot,
       skipIds: this.#rootIdentity(),
       onSkipped: (abs, path) => {
         if (skipReport(path)) return;
