@@ -106,25 +106,31 @@ export function compareRunLogNames(a: string, b: string): number {
 // (a name `bidi\u202etxt.exe` would read as `bidiexe.txt`).
 // deno-lint-ignore no-control-regex
 const CONTROL = /[\x00-\x08\x0a-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]/;
+// The same, and the backslash, which starts an escape: a file named `a\nb` (a backslash and
+// an n, which Linux and macOS allow) is written `a\\nb`, told apart from one holding a
+// newline. Windows names hold no backslash (its paths' separator) nor control character.
+// deno-lint-ignore no-control-regex
+const ESCAPED = /[\\\x00-\x08\x0a-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]/;
 const CONTROL_ALL = new RegExp(CONTROL.source, "g");
+const ESCAPED_ALL = new RegExp(ESCAPED.source, "g");
 
 /**
- * A message as one line a terminal shows as it is: a newline or carriage return in a name
- * is written `\n`, `\r`, any other control character (an escape sequence in a file name
- * would otherwise set the title, clear the screen or recolour a cron mail), and a mark that
- * reorders text, `\u001b`, `\u202e`.
+ * A message as one line a terminal shows as it is, which reads back to one text only: a
+ * newline or carriage return in a name is written `\n`, `\r`, any other control character
+ * (an escape sequence in a file name would otherwise set the title, clear the screen or
+ * recolour a cron mail), and a mark that reorders text, `\u001b`, `\u202e`; a backslash
+ * `\\` (but on Windows, where it only separates folders).
  */
-export function oneLine(message: string): string {
-  if (!CONTROL.test(message)) return message;
-  return message.replace(
-    CONTROL_ALL,
-    (c) =>
-      c === "\n"
-        ? "\\n"
-        : c === "\r"
-        ? "\\r"
-        : `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
-  );
+export function oneLine(message: string, os: typeof Deno.build.os = Deno.build.os): string {
+  const [any, all] = os === "windows" ? [CONTROL, CONTROL_ALL] : [ESCAPED, ESCAPED_ALL];
+  return any.test(message) ? message.replace(all, escapeChar) : message;
+}
+
+function escapeChar(c: string): string {
+  if (c === "\\") return "\\\\";
+  if (c === "\n") return "\\n";
+  if (c === "\r") return "\\r";
+  return `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`;
 }
 
 /** Flush the buffer once it holds this many lines, to bound memory on huge runs. */

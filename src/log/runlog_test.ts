@@ -53,6 +53,13 @@ Deno.test("oneLine: control characters in a name are written out, never sent to 
   assert.equal(oneLine("c1\x9bx del\x7f"), "c1\\u009bx del\\u007f");
   assert.equal(oneLine("tab\tstays é →"), "tab\tstays é →");
   assert.equal(oneLine("bidi\u202etxt.exe"), "bidi\\u202etxt.exe");
+  // A backslash starts an escape, so it is one too: a name holding a backslash and an n
+  // reads back apart from one holding a newline (but on Windows, where it separates folders).
+  assert.equal(oneLine("a\\nb", "linux"), "a\\\\nb");
+  assert.notEqual(oneLine("a\\nb", "darwin"), oneLine("a\nb", "darwin"));
+  assert.equal(oneLine("e\\u001bx", "linux"), "e\\\\u001bx");
+  assert.equal(oneLine("C:\\Users\\nick", "windows"), "C:\\Users\\nick");
+  assert.equal(oneLine("C:\\a\nb", "windows"), "C:\\a\\nb");
 });
 
 Deno.test("RunLog.sync: what is buffered is written out before a commit, and stays the log's", () => {
