@@ -467,6 +467,8 @@ Deno.test("a backup root whose backup is gone while the logs name it (a disk not
   using fx = makeFixture({ "a.txt": "a\n" });
   assert.equal((await fx.cli("run")).code, 0);
   const logs = [...Deno.readDirSync(fx.logs)].map((e) => e.name);
+  // Not even a log file made and removed again: log_dir is left as it was, its time too.
+  const logDirTime = Deno.statSync(fx.logs).mtime?.getTime();
   for (const gone of ["removed", "emptied"]) {
     if (gone === "removed") Deno.removeSync(fx.backup, { recursive: true });
     else Deno.mkdirSync(fx.backup); // an empty mount point
@@ -483,6 +485,7 @@ Deno.test("a backup root whose backup is gone while the logs name it (a disk not
       if (gone === "removed") assert.throws(() => Deno.lstatSync(fx.backup), Deno.errors.NotFound);
       else assert.deepEqual([...Deno.readDirSync(fx.backup)], []);
       assert.deepEqual([...Deno.readDirSync(fx.logs)].map((e) => e.name), logs);
+      assert.equal(Deno.statSync(fx.logs).mtime?.getTime(), logDirTime, `${gone} ${command}`);
     }
   }
   // Its logs moved away, a new backup starts there.

@@ -111,6 +111,9 @@ export async function openSession(
   if (sourcesRequired) checkSourcesReadable(config);
   checkLogDir(config);
   const paths = statePaths(config.backupRoot);
+  // A new backup (verify --repair reads the state, and says when there is none) where logs
+  // record earlier runs: refused before even a log file is made.
+  if (command !== "verify" && isMissing(paths.db)) refuseForgottenRoot(config);
   // The log and the backup root are made before the lock and the state: a folder that
   // cannot be written is a configuration problem (exit 2), found before anything else.
   const log = preflight(
@@ -123,8 +126,6 @@ export async function openSession(
     .concat(missingFolders(config.backupRoot));
   let lock: Lock;
   try {
-    // A new backup (verify --repair reads the state, and says when there is none).
-    if (made.includes(paths.db) && command !== "verify") refuseForgottenRoot(config);
     checkStateFolder(config.backupRoot, paths.dir);
     preflight(
       () => {
