@@ -59,13 +59,20 @@ export function eventFilter(
   };
 }
 
-/** Groups paths per source name, keeping only the outermost of nested paths. */
+/**
+ * Groups paths per source name, keeping only the outermost of nested paths. A path below
+ * one the state tracks as a file (`isTrackedFile`, by logical path) stands for that one: a
+ * file `x` replaced by a folder `x` whose `x/y` went quiet first would otherwise have
+ * `x/y` placed while the old `x` still held its name (at `x.~2/y`, for good); the pass
+ * scoped to `x` archives the old file first, as `run` does.
+ */
 export function toScope(
   paths: Iterable<string>,
   sources: Source[],
+  isTrackedFile: (logical: string) => boolean = () => false,
   sep = nativeSep,
 ): Map<string, string[]> {
-  const all = new Set(paths);
+  const all = new Set([...paths].map((p) => belowTrackedFile(p, sources, isTrackedFile, sep)));
   const scope = new Map<string, string[]>();
   for (const path of [...all].sort()) {
     if (hasAncestorIn(path, all, sep)) continue;
@@ -83,4 +90,23 @@ function hasAncestorIn(path: string, set: Set<string>, sep: string): boolean {
     if (set.has(path.slice(0, i))) return true;
   }
   return false;
+}
+
+/** `path`, or the outermost folder above it the state tracks as a file (see `toScope`). */
+function belowTrackedFile(
+  path: string,
+  sources: Source[],
+  isTrackedFile: (logical: string) => boolean,
+  sep: typeof nativeSep,
+): string {
+  const source = sourceOf(path, sources, sep);
+  if (!source || path === source.path) return path;
+  const parts = path.slice(source.path.length).split(sep).filter((p) => p !== "");
+  for (let i = 1; i < parts.length; i++) {
+    if (isTrackedFile(`${source.name}/${parts.slice(0, i).join("/")}`)) {
+      const rest = parts.slice(0, i).join(sep);
+      return source.path.endsWith(sep) ? source.path + rest : source.path + sep + rest;
+    }
+  }
+  return path;
 }

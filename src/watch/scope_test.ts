@@ -105,3 +105,22 @@ Deno.test("scope: a source root event scopes the whole source", () => {
   const scope = toScope(["/h/docs/a", "/h/docs"], SOURCES);
   assert.deepEqual([...scope], [["docs", ["/h/docs"]]]);
 });
+
+Deno.test("scope: a path below a tracked file stands for that file (a file replaced by a folder)", () => {
+  const asked: string[] = [];
+  const tracked = (logical: string) => {
+    asked.push(logical);
+    return logical === "docs/x" || logical === "docs/x/y";
+  };
+  const scope = toScope(
+    ["/h/docs/x/y/z", "/h/docs/x/w", "/h/docs/a/b", "/h/pics/p"],
+    SOURCES,
+    tracked,
+  );
+  assert.deepEqual([...scope], [
+    ["docs", ["/h/docs/a/b", "/h/docs/x"]],
+    ["pics", ["/h/pics/p"]],
+  ]);
+  // The folders above each path, outermost first, up to the first tracked file.
+  assert.deepEqual(asked, ["docs/x", "docs/x", "docs/a"]);
+});

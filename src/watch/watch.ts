@@ -379,6 +379,27 @@ class WatchSession {
   }
 }
 
+/**
+ * Whether the state tracks a file at a logical path, each asked once per job (a burst of
+ * events in one folder asks about the same folders above them); a lookup that fails is
+ * taken as no (the path is then scoped as given, as before).
+ */
+function trackedFileIn(session: Session): (logical: string) => boolean {
+  const known = new Map<string, boolean>();
+  return (logical) => {
+    let tracked = known.get(logical);
+    if (tracked === undefined) {
+      try {
+        tracked = session.store.trackedOne(logical) !== undefined;
+      } catch {
+        tracked = false;
+      }
+      known.set(logical, tracked);
+    }
+    return tracked;
+  };
+}
+
 /** One job: a full pass, or a pass scoped to the job's paths. */
 async function applyJob(
   session: Session,
@@ -388,7 +409,9 @@ async function applyJob(
   { signal, reread }: { signal: AbortSignal; reread: ReadonlySet<string> },
   window: { current?: DeletionWindow },
 ): Promise<PassResult | undefined> {
-  const scope = job.kind === "paths" ? toScope(job.paths, session.config.sources) : undefined;
+  const scope = job.kind === "paths"
+    ? toScope(job.paths, session.config.sources, trackedFileIn(session))
+    : undefined;
   if (scope?.size === 0) return undefined;
   if (job.kind === "full" && job.reason !== "start") session.log.line(`RESCAN: ${job.reason}`);
   // Deletions are counted together from one full pass to the next: a tree deleted folder
