@@ -5,6 +5,7 @@
  */
 import { dirname, join, relative, sep } from "node:path";
 import { fileURLToPath } from "node:url";
+import { createHash } from "node:crypto";
 import assert from "node:assert/strict";
 import { loadConfig } from "../src/config/config.ts";
 import { planOnce } from "../src/engine/backup.ts";
@@ -209,4 +210,33 @@ export async function plannedActions(config: string, opts: PassOptions = {}): Pr
   const r = await planOnce(loadConfig(config), { ...opts, onPlanned: (a) => planned.push(a) });
   assert.equal(r.exitCode, 0, JSON.stringify(r.errors));
   return planned;
+}
+
+/** Every entry under `root`: folders by name and mode, files by size, mtime, mode and SHA-256. */
+export function fingerprint(root: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const walk = (dir: string, prefix: string) => {
+    let entries: Deno.DirEntry[];
+    try {
+      entries = [...Deno.readDirSync(dir)];
+    } catch (e) {
+      if (e instanceof Deno.errors.NotFound) return;
+      throw e;
+    }
+    for (const e of entries) {
+      const abs = join(dir, e.name);
+      const rel = prefix + e.name;
+      if (e.isDirectory) {
+        out[`${rel}/`] = `dir ${Deno.statSync(abs).mode}`;
+        walk(abs, `${rel}/`);
+      } else if (e.isSymlink) out[rel] = `-> ${Deno.readLinkSync(abs)}`;
+      else {
+        const info = Deno.statSync(abs);
+        const hash = createHash("sha256").update(Deno.readFileSync(abs)).digest("hex");
+        out[rel] = `${info.size} ${info.mtime?.getTime()} ${info.mode} ${hash}`;
+      }
+    }
+  };
+  walk(root, "");
+  return out;
 }

@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { acquireLock } from "../src/engine/lock.ts";
-import { type Fixture, makeFixture, writeTree } from "./helpers.ts";
+import { fingerprint, type Fixture, makeFixture, writeTree } from "./helpers.ts";
 
 const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
 
@@ -126,9 +126,10 @@ Deno.test("verify names a flipped byte, a missing copy and an unknown file", asy
   await run(fx);
   const v1 = join(fx.backup, "versions", "a.txt", "v1.bak");
   const bytes = Deno.readFileSync(v1);
+  const mtime = Deno.statSync(v1).mtime!;
   bytes[2] ^= 0x01;
   Deno.writeFileSync(v1, bytes);
-  Deno.utimeSync(v1, Deno.statSync(v1).mtime!, Deno.statSync(v1).mtime!);
+  Deno.utimeSync(v1, mtime, mtime); // bit rot: the bytes change, the time does not
   Deno.removeSync(join(fx.backup, "b.txt"));
   writeTree(fx.backup, { "stray/file.txt": "who am I?" });
   const r = await fx.cli("verify", "--json");
@@ -283,4 +284,40 @@ Deno.test("history of a name backed up in the other Unicode form says which form
   assert.equal(r.code, 1);
   assert.match(r.stderr, /never backed up, but the same name written decomposed \(NFD/);
   assert.equal((await fx.cli("history", decomposed)).code, 0);
+});
+
+Deno.test("restore, history and verify leave the backup root and the log folder byte-identical", async () => {
+  using fx = makeFixture({ "a.txt": "a1\n", "d/b.txt": "b\n", "gone.txt": "g\n" }, {
+    retention: { max_versions_per_file: 2 },
+  });
+  assert.equal((await fx.cli("run", "-q")).code, 0);
+  const firstRun = new Date().toISOString();
+  writeTree(fx.source, { "a.txt": "a2\n", "copy.txt": "b\n" });
+  Deno.removeSync(join(fx.source, "gone.txt"));
+  assert.equal((await fx.cli("run", "-q")).code, 0);
+  const to = join(fx.dir, "restored");
+  const before = { root: fingerprint(fx.backup), logs: fingerprint(fx.logs) };
+  assert.ok(before.root[".backup-tool/state.db"] && before.root["_deleted/gone.txt"]);
+  const commands = [
+    ["restore", "--to", join(to, "1")],
+    ["restore", "--at", firstRun, "--to", join(to, "2")],
+    ["restore", "a.txt", "--version", "1", "--to", join(to, "3")],
+    ["restore", "--json", "--to", join(to, "4")],
+    ["restore", "gone.txt", "--at", firstRun], // in place: into the source
+    ["history", "a.txt"],
+    ["history", "--json", "d/b.txt"],
+    ["verify"],
+    ["verify", "--sample", "50", "--json"],
+  ];
+  for (const args of commands) {
+    const r = await fx.cli(...args);
+    assert.equal(r.code, 0, `${args.join(" ")}: ${r.stderr}`);
+    assert.deepEqual(
+      { root: fingerprint(fx.backup), logs: fingerprint(fx.logs) },
+      before,
+      args.join(" "),
+    );
+  }
+  assert.equal(Deno.readTextFileSync(join(fx.source, "gone.txt")), "g\n");
+  assert.equal(Deno.readTextFileSync(join(to, "2", "a.txt")), "a1\n");
 });

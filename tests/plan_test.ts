@@ -7,37 +7,8 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { join } from "node:path";
-import { type Fixture, makeFixture, writeConfig, writeTree } from "./helpers.ts";
+import { fingerprint, type Fixture, makeFixture, writeConfig, writeTree } from "./helpers.ts";
 import { pausedRun, runTool } from "./reliability/util.ts";
-
-/** Every entry under `root`: folders by name, files by size, mtime and SHA-256. */
-function fingerprint(root: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  const walk = (dir: string, prefix: string) => {
-    let entries: Deno.DirEntry[];
-    try {
-      entries = [...Deno.readDirSync(dir)];
-    } catch (e) {
-      if (e instanceof Deno.errors.NotFound) return;
-      throw e;
-    }
-    for (const e of entries) {
-      const abs = join(dir, e.name);
-      const rel = prefix + e.name;
-      if (e.isDirectory) {
-        out[`${rel}/`] = "dir";
-        walk(abs, `${rel}/`);
-      } else if (e.isSymlink) out[rel] = `-> ${Deno.readLinkSync(abs)}`;
-      else {
-        const info = Deno.statSync(abs);
-        const hash = createHash("sha256").update(Deno.readFileSync(abs)).digest("hex");
-        out[rel] = `${info.size} ${info.mtime?.getTime()} ${hash}`;
-      }
-    }
-  };
-  walk(root, "");
-  return out;
-}
 
 /** A backed-up tree with every kind of pending change: new, modified, deleted, duplicate. */
 async function pendingChanges(config: Record<string, unknown> = {}): Promise<Fixture> {

@@ -55,7 +55,7 @@ export async function syncFolders(
 }
 
 /** Flushes one folder's entries; false where it was gone or could not be flushed. */
-function syncFolder(path: string): Promise<boolean> {
+export function syncFolder(path: string): Promise<boolean> {
   return FOLDER_LIBRARY ? syncFolderC(FOLDER_LIBRARY, path) : syncFolderByDeno(path);
 }
 

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { folderSyncUnsupported, syncFolders } from "./folder_flush.ts";
+import { folderSyncUnsupported, syncFolder, syncFolders } from "./folder_flush.ts";
 
 Deno.test("syncFolders: flushes folders; one gone or replaced since (a file, a FIFO) is passed over, not waited on", async () => {
   const dir = Deno.makeTempDirSync({ prefix: "flush_test_" });
@@ -17,6 +17,15 @@ Deno.test("syncFolders: flushes folders; one gone or replaced since (a file, a F
     }
     // Waves of two; a FIFO opened for reading would wait for a writer that never comes.
     await syncFolders([...paths, join(dir, "file", "below")], 2);
+    // One by one: the folders are flushed, what is not a folder (or not there) is not
+    // (Windows flushes no folder: syncFolders does nothing there).
+    if (Deno.build.os === "windows") return;
+    const flushed = [];
+    for (const p of [...paths, join(dir, "file", "below")]) flushed.push(await syncFolder(p));
+    assert.deepEqual(
+      flushed,
+      [true, true, true, false, false, false, ...(paths.length > 6 ? [false] : []), false],
+    );
   } finally {
     Deno.removeSync(dir, { recursive: true });
   }
