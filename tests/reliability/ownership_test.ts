@@ -34,126 +34,142 @@ async function ownedFixture() {
   return fx;
 }
 
-Deno.test("ownership: run as root, copies and restores keep owner, group and set-ID bits", async () => {
-  if (!isRoot()) return console.log("SKIP ownership tests: not running as root");
-  using fx = await ownedFixture();
-  const first = await fx.cli("run");
-  assert.equal(first.code, 0, first.stderr);
-  assert.deepEqual(ownerOf(join(fx.backup, "prog")), { uid: 1000, gid: 1000, mode: 0o4755 });
-  assert.deepEqual(ownerOf(join(fx.backup, "sg")), { uid: 1000, gid: 1000, mode: 0o2755 });
-  assert.deepEqual(ownerOf(join(fx.backup, "d/private.txt")), {
-    uid: 1234,
-    gid: 5678,
-    mode: 0o600,
-  });
+Deno.test({
+  name: "ownership: run as root, copies and restores keep owner, group and set-ID bits",
+  ignore: !isRoot(),
+  fn: async () => {
+    using fx = await ownedFixture();
+    const first = await fx.cli("run");
+    assert.equal(first.code, 0, first.stderr);
+    assert.deepEqual(ownerOf(join(fx.backup, "prog")), { uid: 1000, gid: 1000, mode: 0o4755 });
+    assert.deepEqual(ownerOf(join(fx.backup, "sg")), { uid: 1000, gid: 1000, mode: 0o2755 });
+    assert.deepEqual(ownerOf(join(fx.backup, "d/private.txt")), {
+      uid: 1234,
+      gid: 5678,
+      mode: 0o600,
+    });
 
-  const out = join(fx.dir, "out");
-  const restored = await fx.cli("restore", "--to", out);
-  assert.equal(restored.code, 0, restored.stderr);
-  assert.deepEqual(ownerOf(join(out, "prog")), { uid: 1000, gid: 1000, mode: 0o4755 });
-  assert.deepEqual(ownerOf(join(out, "d/private.txt")), { uid: 1234, gid: 5678, mode: 0o600 });
-  assert.deepEqual(ownerOf(join(out, "d")), { uid: 1234, gid: 5678, mode: 0o750 }); // a folder
+    const out = join(fx.dir, "out");
+    const restored = await fx.cli("restore", "--to", out);
+    assert.equal(restored.code, 0, restored.stderr);
+    assert.deepEqual(ownerOf(join(out, "prog")), { uid: 1000, gid: 1000, mode: 0o4755 });
+    assert.deepEqual(ownerOf(join(out, "d/private.txt")), { uid: 1234, gid: 5678, mode: 0o600 });
+    assert.deepEqual(ownerOf(join(out, "d")), { uid: 1234, gid: 5678, mode: 0o750 }); // a folder
 
-  // A chown alone (the bit set again: chown clears it) is recorded by the next run.
-  await sh("chown 1001:1002 prog && chmod 4755 prog", fx.source);
-  const second = await fx.cli("run");
-  assert.equal(second.code, 0, second.stderr);
-  assert.deepEqual(ownerOf(join(fx.backup, "prog")), { uid: 1001, gid: 1002, mode: 0o4755 });
-  const out2 = join(fx.dir, "out2");
-  assert.equal((await fx.cli("restore", "prog", "--to", out2)).code, 0);
-  assert.deepEqual(ownerOf(join(out2, "prog")), { uid: 1001, gid: 1002, mode: 0o4755 });
+    // A chown alone (the bit set again: chown clears it) is recorded by the next run.
+    await sh("chown 1001:1002 prog && chmod 4755 prog", fx.source);
+    const second = await fx.cli("run");
+    assert.equal(second.code, 0, second.stderr);
+    assert.deepEqual(ownerOf(join(fx.backup, "prog")), { uid: 1001, gid: 1002, mode: 0o4755 });
+    const out2 = join(fx.dir, "out2");
+    assert.equal((await fx.cli("restore", "prog", "--to", out2)).code, 0);
+    assert.deepEqual(ownerOf(join(out2, "prog")), { uid: 1001, gid: 1002, mode: 0o4755 });
 
-  // In place, over a file of the same bytes that lost its owner: --overwrite gives it back.
-  await sh("chown 0:0 prog && chmod 755 prog", fx.source);
-  const again = await fx.cli("restore", "prog", "--overwrite");
-  assert.equal(again.code, 0, again.stderr);
-  assert.deepEqual(ownerOf(join(fx.source, "prog")), { uid: 1001, gid: 1002, mode: 0o4755 });
+    // In place, over a file of the same bytes that lost its owner: --overwrite gives it back.
+    await sh("chown 0:0 prog && chmod 755 prog", fx.source);
+    const again = await fx.cli("restore", "prog", "--overwrite");
+    assert.equal(again.code, 0, again.stderr);
+    assert.deepEqual(ownerOf(join(fx.source, "prog")), { uid: 1001, gid: 1002, mode: 0o4755 });
+  },
 });
 
-Deno.test("ownership: a restore by another user gives no set-ID bit it cannot own", async () => {
-  if (!isRoot()) return console.log("SKIP ownership tests: not running as root");
-  using fx = await ownedFixture();
-  assert.equal((await fx.cli("run")).code, 0);
-  const denoDir = join(fx.dir, "deno-dir");
-  const prefix = asNobody(denoDir);
-  if (typeof prefix === "string") return console.log(`SKIP ownership tests: ${prefix}`);
-  if (!Deno.env.get("BACKUP_TOOL_BIN")) await prepareDenoDir(denoDir);
-  const out = join(fx.dir, "out");
-  Deno.mkdirSync(out);
-  await sh(`chmod 755 '${fx.dir}' '${fx.backup}' && chown ${NOBODY}:${NOBODY} '${out}'`);
-  const r = await runTool(["restore", "prog", "sg", "--to", out, "--config", fx.config], {
-    prefix,
-    timeoutMs: 60_000,
-  });
-  assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
-  assert.deepEqual(ownerOf(join(out, "prog")), { uid: NOBODY, gid: NOBODY, mode: 0o755 });
-  assert.deepEqual(ownerOf(join(out, "sg")), { uid: NOBODY, gid: NOBODY, mode: 0o755 });
+Deno.test({
+  name: "ownership: a restore by another user gives no set-ID bit it cannot own",
+  ignore: !isRoot(),
+  fn: async () => {
+    using fx = await ownedFixture();
+    assert.equal((await fx.cli("run")).code, 0);
+    const denoDir = join(fx.dir, "deno-dir");
+    const prefix = asNobody(denoDir);
+    if (typeof prefix === "string") return console.log(`SKIP ownership tests: ${prefix}`);
+    if (!Deno.env.get("BACKUP_TOOL_BIN")) await prepareDenoDir(denoDir);
+    const out = join(fx.dir, "out");
+    Deno.mkdirSync(out);
+    await sh(`chmod 755 '${fx.dir}' '${fx.backup}' && chown ${NOBODY}:${NOBODY} '${out}'`);
+    const r = await runTool(["restore", "prog", "sg", "--to", out, "--config", fx.config], {
+      prefix,
+      timeoutMs: 60_000,
+    });
+    assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
+    assert.deepEqual(ownerOf(join(out, "prog")), { uid: NOBODY, gid: NOBODY, mode: 0o755 });
+    assert.deepEqual(ownerOf(join(out, "sg")), { uid: NOBODY, gid: NOBODY, mode: 0o755 });
+  },
 });
 
-Deno.test("ownership: a copy recorded before owners were is restored without set-ID bits", async () => {
-  if (!isRoot()) return console.log("SKIP ownership tests: not running as root");
-  using fx = await ownedFixture();
-  assert.equal((await fx.cli("run")).code, 0);
-  const db = new DatabaseSync(join(fx.backup, ".backup-tool", "state.db"));
-  try {
-    db.exec("UPDATE copies SET uid = NULL, gid = NULL");
-  } finally {
-    db.close();
-  }
-  const out = join(fx.dir, "out");
-  const r = await fx.cli("restore", "--to", out);
-  assert.equal(r.code, 0, r.stderr);
-  assert.deepEqual(ownerOf(join(out, "prog")), { uid: 0, gid: 0, mode: 0o755 });
-  assert.deepEqual(ownerOf(join(out, "sg")), { uid: 0, gid: 0, mode: 0o755 });
-  assert.deepEqual(ownerOf(join(out, "d/private.txt")), { uid: 0, gid: 0, mode: 0o600 });
+Deno.test({
+  name: "ownership: a copy recorded before owners were is restored without set-ID bits",
+  ignore: !isRoot(),
+  fn: async () => {
+    using fx = await ownedFixture();
+    assert.equal((await fx.cli("run")).code, 0);
+    const db = new DatabaseSync(join(fx.backup, ".backup-tool", "state.db"));
+    try {
+      db.exec("UPDATE copies SET uid = NULL, gid = NULL");
+    } finally {
+      db.close();
+    }
+    const out = join(fx.dir, "out");
+    const r = await fx.cli("restore", "--to", out);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(ownerOf(join(out, "prog")), { uid: 0, gid: 0, mode: 0o755 });
+    assert.deepEqual(ownerOf(join(out, "sg")), { uid: 0, gid: 0, mode: 0o755 });
+    assert.deepEqual(ownerOf(join(out, "d/private.txt")), { uid: 0, gid: 0, mode: 0o600 });
+  },
 });
 
-Deno.test("ownership: --overwrite of the same bytes replaces the file, never a hard link's other name", async () => {
-  if (!isRoot()) return console.log("SKIP ownership tests: not running as root");
-  using fx = makeFixture({ "notes.txt": "shared text\n" });
-  await sh("chown 1000:1000 notes.txt && chmod 644 notes.txt", fx.source);
-  assert.equal((await fx.cli("run")).code, 0);
-  // Someone else's file of the same bytes, linked in at that name since.
-  const theirs = join(fx.dir, "theirs.txt");
-  Deno.writeTextFileSync(theirs, "shared text\n");
-  await sh(`chown 2000:2000 '${theirs}' && chmod 660 '${theirs}'`);
-  Deno.removeSync(join(fx.source, "notes.txt"));
-  Deno.linkSync(theirs, join(fx.source, "notes.txt"));
-  const r = await fx.cli("restore", "notes.txt", "--overwrite");
-  assert.equal(r.code, 0, r.stderr);
-  assert.deepEqual(ownerOf(theirs), { uid: 2000, gid: 2000, mode: 0o660 });
-  assert.deepEqual(ownerOf(join(fx.source, "notes.txt")), { uid: 1000, gid: 1000, mode: 0o644 });
-  assert.equal(Deno.statSync(theirs).nlink, 1, "the name is a file of its own now");
+Deno.test({
+  name:
+    "ownership: --overwrite of the same bytes replaces the file, never a hard link's other name",
+  ignore: !isRoot(),
+  fn: async () => {
+    using fx = makeFixture({ "notes.txt": "shared text\n" });
+    await sh("chown 1000:1000 notes.txt && chmod 644 notes.txt", fx.source);
+    assert.equal((await fx.cli("run")).code, 0);
+    // Someone else's file of the same bytes, linked in at that name since.
+    const theirs = join(fx.dir, "theirs.txt");
+    Deno.writeTextFileSync(theirs, "shared text\n");
+    await sh(`chown 2000:2000 '${theirs}' && chmod 660 '${theirs}'`);
+    Deno.removeSync(join(fx.source, "notes.txt"));
+    Deno.linkSync(theirs, join(fx.source, "notes.txt"));
+    const r = await fx.cli("restore", "notes.txt", "--overwrite");
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(ownerOf(theirs), { uid: 2000, gid: 2000, mode: 0o660 });
+    assert.deepEqual(ownerOf(join(fx.source, "notes.txt")), { uid: 1000, gid: 1000, mode: 0o644 });
+    assert.equal(Deno.statSync(theirs).nlink, 1, "the name is a file of its own now");
+  },
 });
 
-Deno.test("ownership: a user's restore gives their own files back a group they belong to", async () => {
-  if (!isRoot()) return console.log("SKIP ownership tests: not running as root");
-  // nobody, with 4242 among its groups (setpriv sets any group id, named or not).
-  const prefix = asNobody("");
-  if (typeof prefix === "string") return console.log(`SKIP ownership tests: ${prefix}`);
-  if (!prefix.includes("--clear-groups")) return console.log("SKIP: setpriv is needed");
-  using fx = makeFixture({ "shared.txt": "team notes\n", sg: PROGRAM, "other.txt": "theirs\n" });
-  await sh(
-    `chown ${NOBODY}:4242 shared.txt sg && chmod 640 shared.txt && chmod 2755 sg && ` +
-      `chown ${NOBODY}:5555 other.txt && chmod 640 other.txt`,
-    fx.source,
-  );
-  assert.equal((await fx.cli("run")).code, 0);
-  const denoDir = join(fx.dir, "deno-dir");
-  const inGroup = asNobody(denoDir) as string[];
-  inGroup[inGroup.indexOf("--clear-groups")] = "--groups=4242";
-  if (!Deno.env.get("BACKUP_TOOL_BIN")) await prepareDenoDir(denoDir);
-  const out = join(fx.dir, "out");
-  Deno.mkdirSync(out);
-  await sh(`chmod 755 '${fx.dir}' '${fx.backup}' && chown ${NOBODY}:${NOBODY} '${out}'`);
-  const r = await runTool(["restore", "--to", out, "--config", fx.config], {
-    prefix: inGroup,
-    timeoutMs: 60_000,
-  });
-  assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
-  assert.deepEqual(ownerOf(join(out, "shared.txt")), { uid: NOBODY, gid: 4242, mode: 0o640 });
-  // The group is the recorded one again, so its set-group-ID bit is too.
-  assert.deepEqual(ownerOf(join(out, "sg")), { uid: NOBODY, gid: 4242, mode: 0o2755 });
-  // A group the user is not in is refused by the system: the file keeps the user's.
-  assert.deepEqual(ownerOf(join(out, "other.txt")), { uid: NOBODY, gid: NOBODY, mode: 0o640 });
+Deno.test({
+  name: "ownership: a user's restore gives their own files back a group they belong to",
+  ignore: !isRoot(),
+  fn: async () => {
+    // nobody, with 4242 among its groups (setpriv sets any group id, named or not).
+    const prefix = asNobody("");
+    if (typeof prefix === "string") return console.log(`SKIP ownership tests: ${prefix}`);
+    if (!prefix.includes("--clear-groups")) return console.log("SKIP: setpriv is needed");
+    using fx = makeFixture({ "shared.txt": "team notes\n", sg: PROGRAM, "other.txt": "theirs\n" });
+    await sh(
+      `chown ${NOBODY}:4242 shared.txt sg && chmod 640 shared.txt && chmod 2755 sg && ` +
+        `chown ${NOBODY}:5555 other.txt && chmod 640 other.txt`,
+      fx.source,
+    );
+    assert.equal((await fx.cli("run")).code, 0);
+    const denoDir = join(fx.dir, "deno-dir");
+    const inGroup = asNobody(denoDir) as string[];
+    inGroup[inGroup.indexOf("--clear-groups")] = "--groups=4242";
+    if (!Deno.env.get("BACKUP_TOOL_BIN")) await prepareDenoDir(denoDir);
+    const out = join(fx.dir, "out");
+    Deno.mkdirSync(out);
+    await sh(`chmod 755 '${fx.dir}' '${fx.backup}' && chown ${NOBODY}:${NOBODY} '${out}'`);
+    const r = await runTool(["restore", "--to", out, "--config", fx.config], {
+      prefix: inGroup,
+      timeoutMs: 60_000,
+    });
+    assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
+    assert.deepEqual(ownerOf(join(out, "shared.txt")), { uid: NOBODY, gid: 4242, mode: 0o640 });
+    // The group is the recorded one again, so its set-group-ID bit is too.
+    assert.deepEqual(ownerOf(join(out, "sg")), { uid: NOBODY, gid: 4242, mode: 0o2755 });
+    // A group the user is not in is refused by the system: the file keeps the user's.
+    assert.deepEqual(ownerOf(join(out, "other.txt")), { uid: NOBODY, gid: NOBODY, mode: 0o640 });
+  },
 });
