@@ -234,7 +234,7 @@ Deno.test("plan while a run commits the deletions it walked past: no crash, the 
   for (const f of ["1.txt", "2.txt"]) Deno.removeSync(join(fx.source, "a", f));
   writeTree(fx.source, { "z/new.txt": "new\n" });
   // Held on entering z/ (the source, a/, then z/): a/'s deletions are merged by then.
-  const plan = await pausedRun(["plan", "--config", fx.config], "folder:3", fx.dir);
+  await using plan = await pausedRun(["plan", "--config", fx.config], "folder:3", fx.dir);
   assert.equal((await fx.cli("run")).code, 0); // commits them: the state no longer has a/
   plan.resume();
   const out = await plan.child.output();

@@ -779,7 +779,7 @@ Deno.test("in place with --overwrite, a file put at the destination while it was
   await ok(fx, "run");
   writeTree(fx.source, { "a.txt": "edited a\n", "b.txt": "edited b\n" });
   // Held before b.txt is written: a.txt's restored copy is written, not yet in place.
-  const restore = await pausedRun(
+  await using restore = await pausedRun(
     ["restore", "--overwrite", "--config", fx.config],
     "restoring:2",
     fx.dir,

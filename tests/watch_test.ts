@@ -534,7 +534,7 @@ Deno.test("watch: its backup root removed while watching, it stops at the next c
   const other = join(fx.dir, "other.jsonc");
   const cfg = JSON.parse(Deno.readTextFileSync(fx.config));
   Deno.writeTextFileSync(other, JSON.stringify({ ...cfg, log_dir: "./other-logs" }));
-  const run = await pausedRun(["run", "--config", other], "folder:2", fx.dir);
+  await using run = await pausedRun(["run", "--config", other], "folder:2", fx.dir);
   const wal = join(fx.backup, ".backup-tool", "state.db-wal");
   try {
     assert.ok(existsNow(wal), "the run's WAL");

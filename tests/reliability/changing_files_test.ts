@@ -236,7 +236,8 @@ Deno.test("a folder replaced by a file, and a file by a folder, while the run wa
   // The next run has something to do in a/, and c.txt to read (its size changed).
   writeTree(fx.source, { "a/x2.txt": "x2\n", "c.txt": "c, longer\n" });
   // Paused entering a/, after the source folder was listed (b a folder, c.txt a file).
-  const { child, resume } = await pausedRun(["run", "--config", fx.config], "folder:2", fx.dir);
+  await using paused = await pausedRun(["run", "--config", fx.config], "folder:2", fx.dir);
+  const { child, resume } = paused;
   Deno.removeSync(join(fx.source, "b"), { recursive: true });
   Deno.writeTextFileSync(join(fx.source, "b"), "now a file\n");
   Deno.removeSync(join(fx.source, "c.txt"));
@@ -271,7 +272,8 @@ Deno.test({
       const file = join(fx.source, "big.bin");
       const { mtime, ctime } = Deno.statSync(file);
       const args = ["run", "--config", fx.config];
-      const { child, resume } = await pausedRun(args, "reading:1", fx.dir);
+      await using paused = await pausedRun(args, "reading:1", fx.dir);
+      const { child, resume } = paused;
       // The first MiB is read; the head and the tail are rewritten, the mtime put back.
       using f = await Deno.open(file, { write: true });
       await f.write(new Uint8Array(MiB).fill(0x42));
@@ -308,7 +310,8 @@ Deno.test({
     // clock that may lag the one Date.now reads by a tick (once seen under load: a torn copy
     // stored, the rewrite stamped in the same second).
     const changed = Deno.statSync(file).ctime!.getTime();
-    const { child, resume } = await pausedRun(["run", "--config", fx.config], "reading:1", fx.dir);
+    await using paused = await pausedRun(["run", "--config", fx.config], "reading:1", fx.dir);
+    const { child, resume } = paused;
     while (Date.now() < Math.floor(changed / 1000) * 1000 + 1050) {
       await new Promise((r) => setTimeout(r, 20));
     }

@@ -168,7 +168,8 @@ Deno.test({
     const tree: Record<string, string> = {};
     for (let i = 0; i < 300; i++) tree[`d${i % 3}/f${i}.txt`] = `${i}\n`;
     using fx = makeFixture(tree);
-    const { child, resume } = await pausedRun(["run", "--config", fx.config], "folder:2", fx.dir);
+    await using paused = await pausedRun(["run", "--config", fx.config], "folder:2", fx.dir);
+    const { child, resume } = paused;
     Deno.removeSync(join(fx.backup, ".backup-tool", "lock"));
     const second = await runTool(["run", "--config", fx.config]);
     assert.equal(second.code, 3, second.stderr);

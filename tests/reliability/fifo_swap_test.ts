@@ -53,7 +53,8 @@ const SWAP_NAMES: Record<Swap, string> = {
 /** Swaps `b.txt` for a FIFO, a symlink to one, or a listening socket while `a.bin` is read. */
 async function runWithSwap(fx: ReturnType<typeof makeFixture>, how: Swap) {
   const b = join(fx.source, "b.txt");
-  const { child, resume } = await pausedRun(["run", "--config", fx.config], "reading:1", fx.dir);
+  await using paused = await pausedRun(["run", "--config", fx.config], "reading:1", fx.dir);
+  const { child, resume } = paused;
   Deno.removeSync(b);
   using _listener = how === "socket" ? Deno.listen({ transport: "unix", path: b }) : undefined;
   if (how === "fifo") mkfifo(b);

@@ -43,7 +43,8 @@ for (const existing of [false, true]) {
     for (const name of theirs) Deno.writeTextFileSync(join(target, name), "not yours\n");
 
     const args = ["restore", "home", "--config", fx.config, ...existing ? ["--overwrite"] : []];
-    const { child, resume } = await pausedRun(args, PAUSE_AT, fx.dir);
+    await using paused = await pausedRun(args, PAUSE_AT, fx.dir);
+    const { child, resume } = paused;
     Deno.renameSync(newdir, join(fx.source, "home", "moved"));
     Deno.symlinkSync(target, newdir);
     resume();
@@ -69,7 +70,8 @@ Deno.test("restore: a temporary file swapped for a FIFO before its flush does no
   Deno.removeSync(d, { recursive: true });
   const args = ["restore", "--config", fx.config];
   // Two files written to temporary names, the third about to be: none flushed yet.
-  const { child, resume } = await pausedRun(args, "restoring:3", fx.dir);
+  await using paused = await pausedRun(args, "restoring:3", fx.dir);
+  const { child, resume } = paused;
   try {
     const tmp = listDir(d).find((n) => n.startsWith(".backup-tool-restore-"));
     assert.ok(tmp !== undefined, `no temporary file in ${listDir(d)}`);
@@ -121,7 +123,8 @@ Deno.test("restore: a folder it made, replaced by another before its mode is set
   Deno.mkdirSync(other);
   Deno.chmodSync(other, 0o700);
   const args = ["restore", "--config", fx.config];
-  const { child, resume } = await pausedRun(args, "restoring:2", fx.dir); // proj/a made, z next
+  await using paused = await pausedRun(args, "restoring:2", fx.dir); // proj/a made, z next
+  const { child, resume } = paused;
   try {
     Deno.renameSync(join(fx.source, "proj/a"), join(fx.dir, "a-moved"));
     Deno.renameSync(other, join(fx.source, "proj/a"));
@@ -144,11 +147,12 @@ Deno.test("restore: a temporary file swapped for a symlink before it is placed i
   Deno.removeSync(d, { recursive: true });
   const outside = join(fx.dir, "outside.txt");
   Deno.writeTextFileSync(outside, "not the restore's\n");
-  const { child, resume } = await pausedRun(
+  await using paused = await pausedRun(
     ["restore", "--config", fx.config],
     "restoring:70",
     fx.dir,
   );
+  const { child, resume } = paused;
   let swapped: string;
   try {
     swapped = listDir(d).find((n) => n.startsWith(".backup-tool-restore-"))!;

@@ -20,7 +20,8 @@ Deno.test("a source unplugged in the middle of a run: nothing archived as delete
   assert.equal((await runTool(["run", "--config", fx.config])).code, 0);
   // The 7th folder entered is d5 (the 1st is the source itself, then d0 … d4): d5 … d9,
   // half of the tree, are not walked yet when the disk goes.
-  const { child, resume } = await pausedRun(["run", "--config", fx.config], "folder:7", fx.dir);
+  await using paused = await pausedRun(["run", "--config", fx.config], "folder:7", fx.dir);
+  const { child, resume } = paused;
   Deno.renameSync(fx.source, `${fx.source}.unplugged`);
   Deno.mkdirSync(fx.source);
   resume();

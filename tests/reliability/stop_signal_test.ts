@@ -23,7 +23,8 @@ for (const [signal, code] of [["SIGTERM", 143], ["SIGINT", 130]] as const) {
       using fx = makeFixture(tree);
       assert.equal((await runTool(["run", "--config", fx.config])).code, 0);
       writeTree(fx.source, Object.fromEntries(Object.keys(tree).map((p) => [p, `v2 ${p}\n`])));
-      const { child, resume } = await pausedRun(["run", "--config", fx.config], "folder:3", fx.dir);
+      await using paused = await pausedRun(["run", "--config", fx.config], "folder:3", fx.dir);
+      const { child, resume } = paused;
       child.kill(signal);
       await signalTaken(child.pid, signal);
       resume();
@@ -56,7 +57,8 @@ Deno.test({
     }
     using fx = makeFixture(tree);
     const args = ["run", "--json", "--config", fx.config];
-    const { child, resume } = await pausedRun(args, "folder:2", fx.dir);
+    await using paused = await pausedRun(args, "folder:2", fx.dir);
+    const { child, resume } = paused;
     child.kill("SIGTERM");
     await signalTaken(child.pid, "SIGTERM");
     resume();
@@ -79,7 +81,8 @@ Deno.test({
  * once it exited 143.
  */
 async function termWhilePaused(args: string[], at: string, dir: string): Promise<string> {
-  const { child, resume } = await pausedRun(args, at, dir);
+  await using paused = await pausedRun(args, at, dir);
+  const { child, resume } = paused;
   child.kill("SIGTERM");
   await signalTaken(child.pid, "SIGTERM");
   await new Promise((r) => setTimeout(r, 400));
@@ -148,7 +151,8 @@ Deno.test({
     const out = join(fx.dir, "out");
     const args = ["restore", "--to", out, "--config", fx.config];
     // Paused before the 700th file: the first batch (512) is being flushed meanwhile.
-    const { child, resume } = await pausedRun(args, "restoring:700", fx.dir);
+    await using paused = await pausedRun(args, "restoring:700", fx.dir);
+    const { child, resume } = paused;
     child.kill("SIGINT");
     await signalTaken(child.pid, "SIGINT");
     resume();

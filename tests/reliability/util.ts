@@ -529,8 +529,12 @@ export function listDir(dir: string): string[] {
   }
 }
 
-/** A run held at a pause point (BACKUP_TOOL_PAUSE, see engine/fault.ts) until resumed. */
-export interface PausedRun {
+/**
+ * A run held at a pause point (BACKUP_TOOL_PAUSE, see engine/fault.ts) until resumed.
+ * Disposed (`await using`), it is killed if still running and its output drained: a test
+ * that fails while it is held leaves no process nor open pipe behind to hide its failure.
+ */
+export interface PausedRun extends AsyncDisposable {
   child: Deno.ChildProcess;
   /** Lets the run go on from the pause. */
   resume(): void;
@@ -551,7 +555,20 @@ export async function pausedRun(args: string[], at: string, dir: string): Promis
     }
     await new Promise((r) => setTimeout(r, 5));
   }
-  return { child, resume: () => Deno.removeSync(marker) };
+  return {
+    child,
+    resume: () => Deno.removeSync(marker),
+    [Symbol.asyncDispose]: async () => {
+      try {
+        child.kill("SIGKILL");
+      } catch { /* it has exited */ }
+      try {
+        await child.output(); // drains and closes its pipes, unless the test read them
+      } catch {
+        await child.status;
+      }
+    },
+  };
 }
 
 export function exists(path: string): boolean {
