@@ -49,7 +49,7 @@ export async function planCommand(argv: string[]): Promise<number> {
   const rootName = basename(config.backupRoot);
   const onPlanned = json
     ? (a: Action) => actions.push(publicAction(a))
-    : (a: Action) => lines.push(...formatAction(a, rootName).map(oneLine)); // as the log has it
+    : (a: Action) => lines.push(...formatAction(a, rootName).map((line) => oneLine(line))); // as the log has it
   const summary = await withProgress(
     "Planning",
     flag(p, "quiet"),

@@ -109,7 +109,7 @@ export function formatHistory(path: string, entries: HistoryEntry[]): string {
       e.kind === "symlink" ? `-> ${e.linkTarget}` : formatBytes(e.size),
       `${e.algo}:${e.hash.slice(0, SHORT_HASH)}`,
       whereText(e),
-    ].map(oneLine)
+    ].map((line) => oneLine(line))
   ); // a newline in a name or a link's target would break the table
   const header = ["VERSION", "BECAME CURRENT", "REPLACED", "SIZE", "HASH", "WHERE"];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
