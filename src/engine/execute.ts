@@ -20,6 +20,7 @@ import {
   storedEntry,
 } from "./fsops.ts";
 import { sameFile } from "./identity.ts";
+import { placedUnderOtherSpelling } from "./placed_alias.ts";
 import { placeFailure } from "./portability.ts";
 import { moveOnce, placeStaged } from "./move.ts";
 import { hashCopy, READ_BUFFER_BYTES, stageEntry } from "./stage.ts";
@@ -45,9 +46,13 @@ export async function finishAction(
   recovering = false,
   /** Folders seen to be real so far in this batch (see `storedEntry`). */
   real = new Set<string>(),
+  /** Recovering: whether a name now leads to a copy placed under another spelling. */
+  placedAlias?: (storage: string) => boolean,
 ): Promise<void> {
   const at = (p: string) => nativePath(root, p);
   const entryAt = (p: string) => storedEntry(root, p, real);
+  const moveCopy = (from: string, to: string) =>
+    moveStoredCopy(root, entryAt, from, to, placedAlias);
   switch (a.type) {
     case "backup":
     case "duplicate":
@@ -67,7 +72,7 @@ export async function finishAction(
       // Something else standing there (planned as blocked) is never moved.
       if (
         archive &&
-        (archive.blocked || !(await moveStoredCopy(root, entryAt, archive.from, archive.to)))
+        (archive.blocked || !(await moveCopy(archive.from, archive.to)))
       ) {
         archive.lost = true;
         removeEmptyParents(root, archive.to, real); // made for it before the batch's flush
@@ -91,7 +96,7 @@ export async function finishAction(
     case "delete":
       // A copy already missing from the backup root is recorded as lost: the path is gone
       // from the source either way, and failing here would fail it on every run.
-      if (a.blocked || !(await moveStoredCopy(root, entryAt, a.from, a.to))) {
+      if (a.blocked || !(await moveCopy(a.from, a.to))) {
         a.lost = true;
         removeEmptyParents(root, a.to, real);
       }
@@ -109,7 +114,7 @@ export async function finishAction(
         );
       }
       // Moved as any stored copy: done or not begun, finished by recovery after a crash.
-      if (!(await moveStoredCopy(root, entryAt, a.from, a.to))) {
+      if (!(await moveCopy(a.from, a.to))) {
         removeEmptyParents(root, a.to, real); // made for it before the batch's flush
         throw new Error(
           `Cannot promote '${a.path}' to its own path: its copy '${a.from}' is missing from ` +
@@ -186,8 +191,12 @@ async function moveStoredCopy(
   entryAt: (storage: string) => ReturnType<typeof storedEntry>,
   from: string,
   to: string,
+  placedAlias?: (storage: string) => boolean,
 ): Promise<boolean> {
   const entry = entryAt(from);
+  // Recovering on a disk that ignores case: `from` may lead to a copy this batch placed
+  // under another spelling, the old one moved already (see placed_alias.ts).
+  if (placedAlias?.(from) && isStoredCopy(entryAt(to))) return true;
   // Nothing to move (or something that is no copy of ours): done already if the copy is at
   // `to`. After a crash, `from` may even sit below a file placed since (a folder replaced
   // by a file of its name).
@@ -295,9 +304,12 @@ export async function executeActions(
   const done: Action[] = [];
   const failed: ActionFailure[] = [];
   const real = new Set<string>();
+  const placedAlias = recovering
+    ? placedUnderOtherSpelling(actions, (p) => nativePath(root, p))
+    : undefined;
   for (const a of actions) {
     try {
-      await finishAction(root, a, recovering, real);
+      await finishAction(root, a, recovering, real, placedAlias);
       done.push(a);
     } catch (e) {
       failed.push({ action: a, message: errorText(e) });

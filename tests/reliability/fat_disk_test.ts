@@ -141,3 +141,53 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name:
+    "a backup root on exFAT: a crash after a folder renamed in case only was backed up is recovered, old and new copies apart",
+  ignore: !isRoot || !DISKS[1].tools.every(has),
+  fn: async () => {
+    const exfat = DISKS[1];
+    const files = ["f1", "f2", "f3"];
+    using fx = makeFixture({
+      ...filler(),
+      ...Object.fromEntries(files.map((f) => [`d1/${f}`, `old ${f}\n`])),
+    }, { safety: { max_delete_percent: 100 } });
+    const img = join(fx.dir, "disk.img");
+    const mnt = join(fx.dir, "mnt");
+    Deno.mkdirSync(mnt);
+    await sh(`truncate -s 64M '${img}' && ${exfat.mkfs} '${img}' >/dev/null 2>&1`);
+    await sh(`${exfat.mount(img, mnt)} >/dev/null 2>&1`);
+    try {
+      writeConfig(fx.config, {
+        sources: ["./source"],
+        backup_root: "./mnt/backup",
+        log_dir: "./logs",
+        safety: { max_delete_percent: 100 },
+      });
+      const run = (env: Record<string, string> = {}) =>
+        runTool(["run", "--config", fx.config], { env });
+      assert.equal((await run()).code, 0);
+      Deno.renameSync(join(fx.source, "d1"), join(fx.source, "D1"));
+      for (const f of files) Deno.writeTextFileSync(join(fx.source, "D1", f), `new ${f}\n`);
+      // Killed once the old copies were moved away and the new ones placed: `d1/f1` now
+      // opens `D1/f1` on this disk.
+      const killed = await run({ BACKUP_TOOL_FAULT: `placed:${files.length}` });
+      assert.equal(killed.code, 137, killed.stderr);
+      const recovered = await run();
+      assert.equal(recovered.code, 0, `${recovered.stdout}\n${recovered.stderr}`);
+      assert.doesNotMatch(recovered.stderr, /RECOVER undone/);
+      const backup = join(mnt, "backup");
+      for (const f of files) {
+        assert.equal(Deno.readTextFileSync(join(backup, "D1", f)), `new ${f}\n`);
+        assert.equal(Deno.readTextFileSync(join(backup, "_deleted", "d1", f)), `old ${f}\n`);
+      }
+      const verify = await runTool(["verify", "--config", fx.config]);
+      assert.equal(verify.code, 0, `${verify.stdout}\n${verify.stderr}`);
+      const again = await run();
+      assert.match(again.stdout, /0 new, 0 updated/, again.stdout);
+    } finally {
+      await sh(exfat.unmount(mnt));
+    }
+  },
+});
