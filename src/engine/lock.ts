@@ -121,7 +121,7 @@ function writeRecord(f: Deno.FsFile, file: string, record: Record<string, unknow
   try {
     f.seekSync(0, Deno.SeekMode.Start);
     for (let off = 0; off < bytes.length;) off += f.writeSync(bytes.subarray(off));
-    f.truncateSync(bytes.length);
+    if (f.statSync().size > bytes.length) cutTo(f, bytes);
   } catch (e) {
     if (!isDiskFull(errorText(e))) throw e;
     throw new Error(
@@ -129,6 +129,23 @@ function writeRecord(f: Deno.FsFile, file: string, record: Record<string, unknow
         diskFullError(dirname(dirname(file)), errorText(e)).message
       }`,
     );
+  }
+}
+
+/**
+ * Cuts the lock file to the record just written over a longer one. fusefat (FAT32 through
+ * FUSE) refuses to cut an open file to any length but nothing (EPERM; a cut to its own
+ * length too, which is why only a longer file is cut): there it is emptied and the record
+ * written again.
+ */
+function cutTo(f: Deno.FsFile, bytes: Uint8Array): void {
+  try {
+    f.truncateSync(bytes.length);
+  } catch (e) {
+    if (!(e instanceof Deno.errors.PermissionDenied)) throw e;
+    f.truncateSync(0);
+    f.seekSync(0, Deno.SeekMode.Start);
+    for (let off = 0; off < bytes.length;) off += f.writeSync(bytes.subarray(off));
   }
 }
 

@@ -34,7 +34,9 @@ export function keepReserve(stateDir: string): void {
     for (let written = 0; written < RESERVE_BYTES;) {
       written += f.writeSync(PIECE.subarray(0, Math.min(PIECE.length, RESERVE_BYTES - written)));
     }
-    f.truncateSync(RESERVE_BYTES); // a longer one, cut to size
+    // A longer one, cut to size; only then: fusefat refuses a cut to the file's own length
+    // (EPERM), and the reserve removed after that left its state unreadable (EPERM) there.
+    if (f.statSync().size > RESERVE_BYTES) f.truncateSync(RESERVE_BYTES);
     f.syncSync();
   } catch (e) {
     if (e instanceof NotOwnFileError) return; // not ours: left as it is

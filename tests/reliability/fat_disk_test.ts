@@ -26,6 +26,10 @@ const isRoot = Deno.build.os === "linux" && Deno.uid() === 0;
 const DISKS = [
   {
     name: "FAT32 (fusefat)",
+    // Debian's fusefat 0.1a loses the growth of the state file (pread EPERM inside it, a
+    // smaller file after a remount): every run after the first fails with "disk I/O error"
+    // (docs/operations.md). Run with BACKUP_TOOL_TRY_FUSEFAT=1 to try another fusefat.
+    broken: !Deno.env.get("BACKUP_TOOL_TRY_FUSEFAT"),
     tools: ["mkfs.vfat", "fusefat"],
     mkfs: "mkfs.vfat -F 32",
     mount: (img: string, mnt: string) => `fusefat -o rw+ '${img}' '${mnt}'`,
@@ -33,6 +37,7 @@ const DISKS = [
   },
   {
     name: "exFAT (exfat-fuse)",
+    broken: false,
     tools: ["mkfs.exfat", "mount.exfat-fuse", "losetup"],
     mkfs: "mkfs.exfat",
     mount: (img: string, mnt: string) =>
@@ -47,7 +52,7 @@ for (const disk of DISKS) {
   Deno.test({
     name:
       `a backup root on ${disk.name}: case folded, unstorable names and symlinks named, the rest backed up and verified`,
-    ignore: !isRoot || !disk.tools.every(has),
+    ignore: disk.broken || !isRoot || !disk.tools.every(has),
     fn: async () => {
       using fx = makeFixture({
         "d/a.txt": "a\n",
