@@ -49,7 +49,16 @@ export function isRunLogFile(path: string, owner?: string): boolean {
   if (first === "") return true;
   if (!FIRST_LINE.test(first)) return false;
   const named = ownerNamed(first);
-  return owner === undefined || named === undefined || named === oneLine(owner);
+  return owner === undefined || named === undefined || namesOwner(named, owner);
+}
+
+/**
+ * Whether a log's first line names the backup root `owner`: as this version writes it, or
+ * as versions before 2026-12-03 did, which wrote a backslash in a path as it is (a root
+ * `bk\root` was named so; it is now `bk\\root`).
+ */
+function namesOwner(named: string, owner: string): boolean {
+  return named === oneLine(owner) || named === oneLine(owner, "windows");
 }
 
 /** The backup root a log's first line names (undefined: a version that did not name it). */
@@ -67,7 +76,8 @@ export function logsNaming(dir: string, owner: string): string[] {
     for (const e of Deno.readDirSync(dir)) {
       if (!e.isFile || !isRunLogName(e.name)) continue;
       const first = firstLine(join(dir, e.name));
-      if (first && FIRST_LINE.test(first) && ownerNamed(first) === oneLine(owner)) {
+      const named = first && FIRST_LINE.test(first) ? ownerNamed(first) : undefined;
+      if (named !== undefined && namesOwner(named, owner)) {
         names.push(e.name);
       }
     }

@@ -1,6 +1,13 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { compareRunLogNames, LogError, oneLine, RunLog } from "./runlog.ts";
+import {
+  compareRunLogNames,
+  isRunLogFile,
+  LogError,
+  logsNaming,
+  oneLine,
+  RunLog,
+} from "./runlog.ts";
 
 Deno.test("RunLog.rollOver: past the size, the log goes on in a new file, each naming the other, old ones rotated", () => {
   const dir = Deno.makeTempDirSync({ prefix: "runlog_test_" });
@@ -98,4 +105,29 @@ Deno.test("LogError: a log that cannot be written or flushed is said as the log'
   );
   const failing = new LogError("Cannot write the log '/l/x.log'", new Error("Input/output error"));
   assert.match(failing.message, /: check that disk, or set log_dir to a folder on another disk$/);
+});
+
+Deno.test("logsNaming and isRunLogFile: a backup root with a backslash is found in logs of either escaping", () => {
+  if (Deno.build.os === "windows") return; // a backslash separates folders there
+  const dir = Deno.makeTempDirSync({ prefix: "runlog_test_" });
+  try {
+    const owner = join(dir, "bk\\root");
+    const first = (named: string) =>
+      `2026-12-01T00:00:00.000Z Run started: run for backup root '${named}'\n`;
+    // Written before backslashes were escaped, and since.
+    Deno.writeTextFileSync(join(dir, "2026-12-01T00-00-00.000Z-run.log"), first(owner));
+    Deno.writeTextFileSync(join(dir, "2026-12-02T00-00-00.000Z-run.log"), first(oneLine(owner)));
+    Deno.writeTextFileSync(
+      join(dir, "2026-12-03T00-00-00.000Z-run.log"),
+      first(join(dir, "other")),
+    );
+    assert.deepEqual(logsNaming(dir, owner), [
+      "2026-12-01T00-00-00.000Z-run.log",
+      "2026-12-02T00-00-00.000Z-run.log",
+    ]);
+    assert.ok(isRunLogFile(join(dir, "2026-12-01T00-00-00.000Z-run.log"), owner));
+    assert.ok(!isRunLogFile(join(dir, "2026-12-03T00-00-00.000Z-run.log"), owner));
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
 });
