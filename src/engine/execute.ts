@@ -304,9 +304,7 @@ export async function executeActions(
   const done: Action[] = [];
   const failed: ActionFailure[] = [];
   const real = new Set<string>();
-  const placedAlias = recovering
-    ? placedUnderOtherSpelling(actions, (p) => nativePath(root, p))
-    : undefined;
+  const placedAlias = recovering ? placedUnderOtherSpelling(root, actions) : undefined;
   for (const a of actions) {
     try {
       await finishAction(root, a, recovering, real, placedAlias);

@@ -4,33 +4,41 @@
  * placed under another spelling: a folder renamed `d1` → `D1` in the source deletes
  * `d1/f1` and places `D1/f1`, and once both were done, `d1/f1` opens the new copy. Recovery
  * must then take the move as done instead of finding its target taken (and, in the run
- * after, archiving the new copy as the old content). Memory only.
- *
- * Told by name, not by inode: exfat-fuse gives each spelling of a name its own inode
- * number. A batch moves copies away before it places any, and the planner gives each move
- * a free target: with that target taken and another spelling of the old name placed, the
- * move was done.
+ * after, archiving the new copy as the old content). Only on a disk that ignores case (the
+ * state folder answers to its name in capitals), and told as the planner tells it
+ * (`DiskProbe.sameEntry`: exfat-fuse gives each spelling its own inode number). The caller
+ * also asks that the move's target be taken by a stored copy: the planner gives each move a
+ * free target, and a batch moves copies away before it places any. Reads only.
  */
-import { exists } from "./fsops.ts";
+import { DiskProbe } from "./foreign.ts";
+import { foldName } from "./layout.ts";
 import type { Action } from "./types.ts";
 
 /**
- * Whether a name (storage path) folds to the same as a name one of `actions` placed a
- * copy at, spelled otherwise, that is there now.
+ * Whether a name (storage path) is, on the backup root's disk, another spelling of a name
+ * one of `actions` placed a copy at; undefined where the disk does not ignore case.
  */
 export function placedUnderOtherSpelling(
+  root: string,
   actions: readonly Action[],
-  at: (storage: string) => string,
-): (name: string) => boolean {
+): ((name: string) => boolean) | undefined {
+  const disk = new DiskProbe(root);
+  try {
+    if (!disk.ignoresCase()) return undefined;
+  } finally {
+    disk.close();
+  }
   const placed = new Map<string, string[]>();
   for (const a of actions) {
     for (const name of namesPlaced(a)) {
-      const key = fold(name);
+      const key = foldName(name);
       placed.set(key, [...placed.get(key) ?? [], name]);
     }
   }
   return (name) =>
-    (placed.get(fold(name)) ?? []).some((other) => other !== name && exists(at(other)));
+    (placed.get(foldName(name)) ?? []).some((other) =>
+      other !== name && disk.sameEntry(name, other)
+    );
 }
 
 /** The names an action puts a copy at. */
@@ -47,9 +55,4 @@ function namesPlaced(a: Action): string[] {
     default:
       return [];
   }
-}
-
-/** How a disk that ignores case and normal form compares names. */
-function fold(name: string): string {
-  return name.normalize("NFC").toLowerCase();
 }
