@@ -24,7 +24,6 @@ import { isRunLogFile } from "../log/runlog.ts";
 import { exists } from "./fsops.ts";
 import { isRealFolderBelow, realPathOrNone } from "./identity.ts";
 import { isRestoreTemp } from "./layout.ts";
-import { sourceClashes } from "./source_clash.ts";
 import { compareCodePoints } from "./merge.ts";
 import {
   denoStat,
@@ -50,8 +49,11 @@ export interface ScanOptions {
   exclude: string[];
   /** Absolute folders never entered (the backup root). */
   skipDirs: string[];
-  /** The backup root: a source that is it, in it or another source by identity is not walked. */
-  backupRoot?: string;
+  /**
+   * Per source name, why it is not walked: it is the backup root, in it, or another source
+   * by another path (see source_clash.ts; worked out once a pass, by the caller).
+   */
+  clashes?: Map<string, string>;
   /**
    * The same folders by identity: reached by another path (a bind mount of the backup root
    * inside a source), they are not entered either, and `onSkipped` names the path.
@@ -129,9 +131,7 @@ export function* scanEntries(
   const skip = new Set(opts.skipDirs);
   const skipIds = new Set(opts.skipIds?.map(idKey));
   const ordered = [...sources].sort((a, b) => compareCodePoints(`${a.name}/`, `${b.name}/`));
-  const clashes = opts.backupRoot === undefined
-    ? new Map<string, string>()
-    : sourceClashes(ordered, opts.backupRoot);
+  const clashes = opts.clashes ?? new Map<string, string>();
   const folders = openFolders();
   const end = { reached: false };
   try {

@@ -18,6 +18,7 @@ import type { EntryHandler } from "./entries.ts";
 import { compareCodePoints, pagedRows, prefixRanges, RowCursor } from "./merge.ts";
 import type { PassContext, PassOptions, PassResult } from "./pass_types.ts";
 import { scanEntries, type ScanOptions } from "./scan.ts";
+import { sourceClashes } from "./source_clash.ts";
 import { StagingWalk } from "./staging.ts";
 import type { Fingerprint, ScanEntry } from "./types.ts";
 import type { Held } from "./read_ahead.ts";
@@ -92,6 +93,9 @@ export interface WalkHost {
 }
 
 export class PassWalks {
+  /** The sources not walked in this pass, and why (see source_clash.ts): looked at once. */
+  #clashes?: Map<string, string>;
+
   constructor(readonly host: WalkHost) {}
 
   /**
@@ -302,7 +306,7 @@ export class PassWalks {
     return {
       exclude: config.exclude,
       skipDirs: [config.backupRoot],
-      backupRoot: config.backupRoot,
+      clashes: this.#clashes ??= sourceClashes(config.sources, config.backupRoot),
       skipIds: this.#rootIdentity(),
       onSkipped: (abs, path) => {
         if (skipReport(path)) return;
