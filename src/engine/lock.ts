@@ -138,7 +138,10 @@ function writeRecord(f: Deno.FsFile, file: string, record: Record<string, unknow
  * length too, which is why only a longer file is cut): there it is emptied and the record
  * written again.
  */
-function cutTo(f: Deno.FsFile, bytes: Uint8Array): void {
+export function cutTo(
+  f: Pick<Deno.FsFile, "truncateSync" | "seekSync" | "writeSync">,
+  bytes: Uint8Array,
+): void {
   try {
     f.truncateSync(bytes.length);
   } catch (e) {

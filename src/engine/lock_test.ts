@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { acquireLock, currentHolder } from "./lock.ts";
+import { acquireLock, currentHolder, cutTo } from "./lock.ts";
 import { LockedError, PreflightError } from "./errors.ts";
 import { withDir } from "./test_util.ts";
 
@@ -150,4 +150,38 @@ Deno.test({
       Deno.removeSync(dir, { recursive: true });
     }
   },
+});
+
+Deno.test("cutTo: where only a cut to nothing is allowed (fusefat), the record is written again after it", () => {
+  const record = new TextEncoder().encode('{"pid":1}\n');
+  let content = new TextEncoder().encode('{"pid":1}\n and the end of a longer record\n');
+  let at = 0;
+  const file = {
+    truncateSync(len?: number) {
+      if (len) throw new Deno.errors.PermissionDenied("Operation not permitted (os error 1)");
+      content = new Uint8Array(0);
+    },
+    seekSync(offset: number | bigint) {
+      at = Number(offset);
+      return at;
+    },
+    writeSync(p: Uint8Array) {
+      const grown = new Uint8Array(Math.max(content.length, at + p.length));
+      grown.set(content);
+      grown.set(p, at);
+      content = grown;
+      at += p.length;
+      return p.length;
+    },
+  };
+  cutTo(file, record);
+  assert.equal(new TextDecoder().decode(content), '{"pid":1}\n');
+  // Any other failure is the caller's to report.
+  const failing = {
+    ...file,
+    truncateSync: () => {
+      throw new Deno.errors.Busy("busy");
+    },
+  };
+  assert.throws(() => cutTo(failing, record), Deno.errors.Busy);
 });
