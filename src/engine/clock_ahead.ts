@@ -9,7 +9,7 @@
  */
 
 /**
- * How far recorded times may run ahead of the clock unsaid (here, and by a run: session.ts):
+ * How far recorded times may run ahead of the clock unsaid (by a run too):
  * clocks adjusted by NTP step back by well under a second.
  */
 export const CLOCK_AHEAD_MS = 1000;
@@ -22,6 +22,17 @@ export function aheadOfClock(latestRecorded: number, clock: number): string | un
   return `the backup recorded times up to ${iso(latestRecorded)}, later than this machine's ` +
     `clock (${iso(clock)}): a run was made while the clock was ahead, or the clock is ` +
     "behind now";
+}
+
+/**
+ * What a run says when its clock is behind the time it records (`recorded`: just after the
+ * latest the backup holds); else undefined.
+ */
+export function clockBehindNote(recorded: number, clock: number): string | undefined {
+  if (recorded - clock <= CLOCK_AHEAD_MS) return undefined;
+  return `the clock (${iso(clock)}) is behind the latest time this backup recorded ` +
+    `(${iso(recorded)}): times are recorded as just after that until the clock catches up, ` +
+    `so that 'restore --at' keeps their order; check the system clock`;
 }
 
 /**

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { atWarning, CLOCK_AHEAD_MS, historyTimesNote } from "./clock_ahead.ts";
+import { atWarning, CLOCK_AHEAD_MS, clockBehindNote, historyTimesNote } from "./clock_ahead.ts";
 
 const clock = Date.UTC(2026, 11, 3, 17, 0, 0);
 const inOrder = clock - 3_600_000; // the last run made with a right clock, an hour ago
@@ -32,5 +32,14 @@ Deno.test("atWarning: a moment after the last time recorded in order, with times
   assert.match(
     historyTimesNote(latest, clock)!,
     /^Note: .*: times after 2026-12-03T17:00:00\.000Z give the order/,
+  );
+});
+
+Deno.test("clockBehindNote: said only past CLOCK_AHEAD_MS, naming both times", () => {
+  const now = Date.parse("2026-12-03T10:00:00Z");
+  assert.equal(clockBehindNote(now + CLOCK_AHEAD_MS, now), undefined);
+  assert.match(
+    clockBehindNote(now + CLOCK_AHEAD_MS + 1, now)!,
+    /^the clock \(2026-12-03T10:00:00\.000Z\) is behind the latest time this backup recorded \(2026-12-03T10:00:01\.001Z\)/,
   );
 });

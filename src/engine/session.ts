@@ -5,7 +5,7 @@
  * nothing changed), then takes the lock and finishes whatever an interrupted run left
  * behind.
  */
-import { CLOCK_AHEAD_MS } from "./clock_ahead.ts";
+import { clockBehindNote } from "./clock_ahead.ts";
 import { basename, dirname, join } from "node:path";
 import type { Config } from "../config/config.ts";
 import { isInside } from "../config/paths.ts";
@@ -161,7 +161,7 @@ export async function openSession(
       () => store!.beginRun(command, config.sources, now),
     );
     log.line(`Run started: ${command} (run ${runId}, pid ${Deno.pid})${log.ownerSuffix()}`);
-    const clockNote = now - clock > CLOCK_AHEAD_MS ? clockBehind(clock, now) : undefined;
+    const clockNote = clockBehindNote(now, clock);
     if (clockNote) log.line(`CLOCK: ${clockNote}`);
     started = true;
     if (lock.staleHolder) log.line(`LOCK: took over a stale lock left by ${lock.staleHolder}`);
@@ -251,13 +251,6 @@ function firstWrite<T>(root: string, db: string, write: () => T): T {
     if (diskFullAt(text, dirname(db))) throw diskFullError(root, text);
     throw stateProblem(db, e, true) ?? e;
   }
-}
-
-function clockBehind(clock: number, recorded: number): string {
-  const iso = (t: number) => new Date(t).toISOString();
-  return `the clock (${iso(clock)}) is behind the latest time this backup recorded ` +
-    `(${iso(recorded)}): times are recorded as just after that until the clock catches up, ` +
-    `so that 'restore --at' keeps their order; check the system clock`;
 }
 
 /** Runs a set-up step; a failure becomes a configuration error (exit 2) naming the folder. */
