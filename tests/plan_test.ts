@@ -54,11 +54,11 @@ Deno.test("plan --json shows exactly the actions the next run performs", async (
   const planned = await fx.cli("plan", "--json");
   assert.equal(planned.code, 0, planned.stderr);
   const plan = JSON.parse(planned.stdout);
-  const human = await fx.cli("plan");
+  const human = await fx.cli("plan", "--all");
   const run = await fx.cli("run", "--json");
   assert.equal(run.code, 0, run.stderr);
   assert.deepEqual(plan.counts, JSON.parse(run.stdout).counts);
-  // The human plan prints the lines the run then logs, in the same order.
+  // The human plan (--all) prints the lines the run then logs, in the same order.
   const planLines = human.stdout.split("\n");
   const logLines = fx.lastLog().filter((l) => !/^Run (started|complete)/.test(l));
   assert.deepEqual(planLines.slice(0, planLines.findIndex((l) => l.startsWith("Plan:"))), logLines);
@@ -159,6 +159,18 @@ Deno.test("plan prints one line per action, as the log writes it, a newline in a
   ]);
   assert.equal((await fx.cli("run")).code, 0);
   assert.deepEqual(fx.lastLog().filter((l) => l.startsWith("BACKUP: ")), lines);
+  // Unchanged files are counted, not listed; --all lists them as the log does.
+  writeTree(fx.source, { "new.txt": "n" });
+  const quiet = await fx.cli("plan");
+  assert.deepEqual(quiet.stdout.split("\n").filter((l) => /^[A-Z ]+: /.test(l)), [
+    "BACKUP: source/new.txt → backup/new.txt",
+  ]);
+  assert.match(quiet.stdout, /Plan: 1 new, 0 updated, 0 duplicate, \d+ unchanged/);
+  const all = await fx.cli("plan", "--all", "-q");
+  assert.equal((await fx.cli("run")).code, 0);
+  const actionLines = (text: string[]) => text.filter((l) => /^(SKIP|BACKUP): /.test(l));
+  assert.deepEqual(actionLines(all.stdout.trim().split("\n")), actionLines(fx.lastLog()));
+  assert.ok(all.stdout.includes("SKIP: source/ok.txt\n"), all.stdout);
 });
 
 /** Deleting one file of two is half the tree: past the mass-deletion guard's default. */

@@ -16,14 +16,16 @@ import type { Action } from "../engine/types.ts";
 import { say } from "./stdout.ts";
 
 export const PLAN_HELP =
-  `Usage: backup-tool plan [--config FILE] [--json] [--quiet] [--rehash] [--force]
+  `Usage: backup-tool plan [--config FILE] [--json] [--all] [--quiet] [--rehash] [--force]
 
 Prints the actions the next run would take, one per line (or a JSON document), without
-changing anything: no copy, no state, no log file, no lock.
+changing anything: no copy, no state, no log file, no lock. Unchanged files are counted
+in the summary, not listed (the run's log has a SKIP line for each: --all prints them too).
 
 Options:
   --config FILE  Config file (default ./config.jsonc, then ./config.json)
   --json         Print one JSON document with every planned action (shape: docs/json.md)
+  --all          Print a line for every file, unchanged ones too, as the run's log has them
   --rehash       Plan as 'run --rehash' would: hash every file
   --force        Plan as 'run --force' would: ignore safety.max_delete_percent
   --quiet, -q    Print the actions but no summary (and no progress line)
@@ -32,8 +34,13 @@ Examples:
   backup-tool plan
   backup-tool plan --json | jq '.actions[] | select(.type != "skip")'`;
 
+/** How the log says a file is left as it is. */
+const UNCHANGED = "SKIP: ";
+
 export async function planCommand(argv: string[]): Promise<number> {
-  const p = parseCommand("plan", argv, { boolean: ["json", "quiet", "rehash", "force"] });
+  const p = parseCommand("plan", argv, {
+    boolean: ["json", "all", "quiet", "rehash", "force"],
+  });
   if (flag(p, "help")) {
     say(PLAN_HELP);
     return 0;
@@ -47,9 +54,14 @@ export async function planCommand(argv: string[]): Promise<number> {
   const actions = new JsonList();
   const lines: string[] = [];
   const rootName = basename(config.backupRoot);
-  const onPlanned = json
-    ? (a: Action) => actions.push(publicAction(a))
-    : (a: Action) => lines.push(...formatAction(a, rootName).map((line) => oneLine(line))); // as the log has it
+  // As the log has them; a file left as it is (a plain `SKIP:`) only with --all: over
+  // 100,000 files, a plan of ten changes was 100,000 lines.
+  const all = flag(p, "all");
+  const onPlanned = json ? (a: Action) => actions.push(publicAction(a)) : (a: Action) => {
+    for (const line of formatAction(a, rootName)) {
+      if (all || !line.startsWith(UNCHANGED)) lines.push(oneLine(line));
+    }
+  };
   const summary = await withProgress(
     "Planning",
     flag(p, "quiet"),
