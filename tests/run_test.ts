@@ -4,6 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { WatchProcess } from "./watch_helpers.ts";
 import { listFiles, makeFixture, readTree, writeConfig, writeTree } from "./helpers.ts";
 import { readState, sh } from "./reliability/util.ts";
 
@@ -506,4 +507,21 @@ Deno.test("a damaged state moved aside, as its message says: the next run starts
   const r = await fx.cli("run");
   assert.equal(r.code, 0, r.stderr); // not taken for a disk that is not mounted
   assert.equal(Deno.readTextFileSync(join(fx.backup, "a.txt")), "a\n");
+});
+
+Deno.test("log_unchanged false: unchanged files are counted in one log line, not named each, by run and watch", async () => {
+  using fx = makeFixture({ "a.txt": "a\n", "b.txt": "b\n" }, { log_unchanged: false });
+  assert.equal((await fx.cli("run")).code, 0);
+  writeTree(fx.source, { "c.txt": "c\n" });
+  assert.equal((await fx.cli("run")).code, 0);
+  const second = fx.lastLog();
+  assert.ok(second.includes("BACKUP: source/c.txt → backup/c.txt"), second.join("\n"));
+  assert.ok(second.includes("UNCHANGED: 2 file(s), not named one by one (log_unchanged is false)"));
+  assert.ok(!second.some((l) => l.startsWith("SKIP: ")), second.join("\n"));
+  await using w = new WatchProcess(fx);
+  await w.ready();
+  assert.equal((await w.stop()).code, 0);
+  const session = fx.lastLog();
+  assert.ok(session.some((l) => l.startsWith("UNCHANGED: 3 file(s)")), session.join("\n"));
+  assert.ok(!session.some((l) => l.startsWith("SKIP: ")), session.join("\n"));
 });

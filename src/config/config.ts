@@ -36,6 +36,8 @@ export interface Config {
   maxDeletePercent: number;
   /** Number of newest log files kept. */
   logRetention: number;
+  /** Whether a run's log names each unchanged file (`SKIP:`), as the reference's did. */
+  logUnchanged: boolean;
   rehash: boolean;
 }
 
@@ -49,6 +51,7 @@ export const DEFAULTS = {
   "watch.rescan_interval": 3600,
   "safety.max_delete_percent": 50,
   log_retention: 30,
+  log_unchanged: true,
   rehash: false,
 } as const;
 
@@ -66,6 +69,7 @@ const TOP_KEYS = [
   "watch",
   "safety",
   "log_retention",
+  "log_unchanged",
   "rehash",
 ];
 
@@ -324,6 +328,7 @@ function readSettings(top: Section): Settings {
       DEFAULTS["safety.max_delete_percent"],
     ),
     logRetention: top.integer("log_retention", { min: 1 }, DEFAULTS.log_retention),
+    logUnchanged: top.boolean("log_unchanged", DEFAULTS.log_unchanged),
     rehash: top.boolean("rehash", DEFAULTS.rehash),
   };
 }

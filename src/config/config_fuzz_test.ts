@@ -91,6 +91,7 @@ const KEYS = [
   "safety",
   "safety.max_delete_percent",
   "log_retention",
+  "log_unchanged",
   "rehash",
   "sources.0",
   "sources.0.path",

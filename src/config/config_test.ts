@@ -23,6 +23,7 @@ function defaults(tree: Tree): Config {
     watch: { debounceMs: 1000, rescanIntervalMs: 3_600_000 },
     maxDeletePercent: 50,
     logRetention: 30,
+    logUnchanged: true,
     rehash: false,
   };
 }
@@ -48,6 +49,7 @@ const FULL = `// every key, with comments and trailing commas
   "watch": { "debounce_ms": 0, "rescan_interval": 0.25 },
   "safety": { "max_delete_percent": 12.5 },
   "log_retention": 1,
+  "log_unchanged": false,
   "rehash": true,
 }
 `;
@@ -67,6 +69,7 @@ const VALID: ValidCase[] = [
       watch: { debounceMs: 0, rescanIntervalMs: 250 },
       maxDeletePercent: 12.5,
       logRetention: 1,
+      logUnchanged: false,
       rehash: true,
     }),
   },

@@ -23,6 +23,7 @@ import { exists, isMissing, removeQuietly } from "./fsops.ts";
 import { diskFullError, errorText, PreflightError } from "./errors.ts";
 import { diskFullAt } from "./reserve.ts";
 import { LogError } from "../log/runlog.ts";
+import { unchangedLine } from "./describe.ts";
 
 export interface RunSummary extends PassResult {
   runId: number;
@@ -45,7 +46,10 @@ export async function backupOnce(config: Config, opts: PassOptions = {}): Promis
   let status = "failed";
   let notice: string | undefined;
   try {
-    result = await runPass(session, opts);
+    // Unchanged files counted in one line instead of named each (see `log_unchanged`).
+    const quietSkips = opts.quietSkips || !config.logUnchanged;
+    result = await runPass(session, { ...opts, quietSkips });
+    if (quietSkips) session.log.line(unchangedLine(result.counts.skip));
     result.warnings.unshift(...session.recovered);
     const left = leftSources(config, session.prefixes, session.store);
     if (left) session.log.line(`NOTE: ${left}`);

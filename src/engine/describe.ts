@@ -106,3 +106,8 @@ export function storedCopyWarning(a: Action): string | undefined {
   }
   return undefined;
 }
+
+/** The log's one line for the unchanged files of a pass not named one by one (`log_unchanged`). */
+export function unchangedLine(count: number): string {
+  return `UNCHANGED: ${count} file(s), not named one by one (log_unchanged is false)`;
+}

@@ -26,6 +26,7 @@ import type { Coverage } from "./coverage.ts";
 import { countFolders, readWatchLimit, watchLimitWarning } from "./limits.ts";
 import { checkRoots, type RootCheck } from "./roots.ts";
 import { configChangeNotice } from "./config_change.ts";
+import { unchangedLine } from "../engine/describe.ts";
 import { type Job, Scheduler } from "./scheduler.ts";
 import { eventFilter, type PathFilter, toScope } from "./scope.ts";
 
@@ -424,8 +425,11 @@ async function applyJob(
       signal,
       reread,
       deletionWindow: window.current,
-      quietSkips: rescan,
+      quietSkips: rescan || !session.config.logUnchanged,
     });
+    if (job.kind === "full" && !rescan && !session.config.logUnchanged) {
+      session.log.line(unchangedLine(result.counts.skip));
+    }
     if (rescan) {
       const how = signal.aborted ? "stopped before it finished" : "done";
       session.log.line(`RESCAN ${how}: ${result.counts.skip} unchanged`);
