@@ -211,7 +211,7 @@ function deleteGuard(deletions: TrackedFile[], rules: VanishedRules): string | u
     : `these ${deleting} were not archived`;
   const remedy = "if the source is mounted and the deletions are intended, run again with --force";
   if (total * 100 > max * tracked) {
-    const since = window ? " since the last full pass" : "";
+    const since = window ? " since the watch began or last rescanned" : "";
     return `${total} of ${tracked} tracked files would be archived as deleted${since}, more ` +
       `than safety.max_delete_percent (${max}%): ${held}; ${remedy}`;
   }
@@ -225,7 +225,7 @@ function deleteGuard(deletions: TrackedFile[], rules: VanishedRules): string | u
     const gone = window ? most - (inSource - count) + (heldIn.get(source) ?? 0) : count;
     if (gone * 100 <= max * most) continue;
     return `${gone} of the ${most} tracked files of source '${source}' would be archived ` +
-      `as deleted${window ? " since the last full pass" : ""}, more than ` +
+      `as deleted${window ? " since the watch began or last rescanned" : ""}, more than ` +
       `safety.max_delete_percent (${max}%): ${held}; if '${source}' is mounted and the ` +
       "deletions are intended, run again with --force";
   }

@@ -117,7 +117,7 @@ class WatchSession {
   readonly #opts: WatchOptions;
   readonly #roots: Set<string>;
   readonly #totals: WatchTotals = { passes: 0, counts: emptyCounts(), bytesCopied: 0 };
-  /** Deletions since the last full pass, for the mass-deletion guard (see vanished.ts). */
+  /** Deletions since the start or the last periodic rescan, for the guard (see vanished.ts). */
   readonly #window: { current?: DeletionWindow } = {};
   readonly #scheduler: Scheduler;
   readonly #follower: EventFollower;
