@@ -321,3 +321,19 @@ Deno.test("restore, history and verify leave the backup root and the log folder 
   assert.equal(Deno.readTextFileSync(join(fx.source, "gone.txt")), "g\n");
   assert.equal(Deno.readTextFileSync(join(to, "2", "a.txt")), "a1\n");
 });
+
+Deno.test("history escapes a name once, as the log does: a newline as \\n, a backslash as \\\\", async () => {
+  const slash: Record<string, string> = Deno.build.os === "windows" ? {} : { "back\\slash": "b" };
+  using fx = makeFixture({ "nl\nname": "n", ...slash });
+  assert.equal((await fx.cli("run", "-q")).code, 0);
+  const nl = await fx.cli("history", "nl\nname");
+  assert.equal(nl.code, 0, nl.stderr);
+  assert.match(nl.stdout, /^History of source\/nl\\nname \(1 content\)\n/);
+  assert.ok(fx.lastLog().includes("BACKUP: source/nl\\nname → backup/nl\\nname"));
+  if (Deno.build.os === "windows") return;
+  const back = await fx.cli("history", "back\\slash");
+  assert.equal(back.code, 0, back.stderr);
+  assert.match(back.stdout, /^History of source\/back\\\\slash \(1 content\)\n/);
+  assert.match(back.stdout, /latest \(back\\\\slash\)\n$/);
+  assert.ok(fx.lastLog().includes("BACKUP: source/back\\\\slash → backup/back\\\\slash"));
+});

@@ -94,7 +94,7 @@ export function historyCommand(argv: string[]): Promise<number> {
     (at) => prunedNow(unfinished, at, held),
   );
   if (flag(p, "json")) say(JSON.stringify({ path, versions: entries }, null, 2));
-  else say(formatHistory(path, entries).split("\n").map((line) => oneLine(line)).join("\n"));
+  else say(formatHistory(path, entries)); // escaped there, cell by cell
   return Promise.resolve(0);
 }
 
