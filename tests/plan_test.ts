@@ -171,6 +171,12 @@ Deno.test("plan prints one line per action, as the log writes it, a newline in a
   const actionLines = (text: string[]) => text.filter((l) => /^(SKIP|BACKUP): /.test(l));
   assert.deepEqual(actionLines(all.stdout.trim().split("\n")), actionLines(fx.lastLog()));
   assert.ok(all.stdout.includes("SKIP: source/ok.txt\n"), all.stdout);
+  // A file whose copy's mode the run brings up to date is listed (as the log has it).
+  if (Deno.build.os !== "windows") {
+    Deno.chmodSync(join(fx.source, "ok.txt"), 0o600);
+    const mode = await fx.cli("plan", "-q");
+    assert.deepEqual(mode.stdout.trim().split("\n"), ["SKIP: source/ok.txt"]);
+  }
 });
 
 /** Deleting one file of two is half the tree: past the mass-deletion guard's default. */

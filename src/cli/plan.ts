@@ -25,7 +25,7 @@ in the summary, not listed (the run's log has a SKIP line for each: --all prints
 Options:
   --config FILE  Config file (default ./config.jsonc, then ./config.json)
   --json         Print one JSON document with every planned action (shape: docs/json.md)
-  --all          Print a line for every file, unchanged ones too, as the run's log has them
+  --all          Print a line for every file planned, unchanged ones too, as the run logs them
   --rehash       Plan as 'run --rehash' would: hash every file
   --force        Plan as 'run --force' would: ignore safety.max_delete_percent
   --quiet, -q    Print the actions but no summary (and no progress line)
@@ -34,8 +34,10 @@ Examples:
   backup-tool plan
   backup-tool plan --json | jq '.actions[] | select(.type != "skip")'`;
 
-/** How the log says a file is left as it is. */
-const UNCHANGED = "SKIP: ";
+/** Whether the run leaves a file's copy as it is (at most its row in the state renewed). */
+function leftAsIs(a: Action): boolean {
+  return a.type === "skip" && (a.refresh === undefined || a.refresh.recordOnly === true);
+}
 
 export async function planCommand(argv: string[]): Promise<number> {
   const p = parseCommand("plan", argv, {
@@ -54,13 +56,12 @@ export async function planCommand(argv: string[]): Promise<number> {
   const actions = new JsonList();
   const lines: string[] = [];
   const rootName = basename(config.backupRoot);
-  // As the log has them; a file left as it is (a plain `SKIP:`) only with --all: over
-  // 100,000 files, a plan of ten changes was 100,000 lines.
+  // As the log has them; a file whose copy is left as it is only with --all: over 100,000
+  // files, a plan of ten changes was 100,000 lines. (A copy whose mode or time the run
+  // brings up to date is listed: its log line is a `SKIP:` too.)
   const all = flag(p, "all");
   const onPlanned = json ? (a: Action) => actions.push(publicAction(a)) : (a: Action) => {
-    for (const line of formatAction(a, rootName)) {
-      if (all || !line.startsWith(UNCHANGED)) lines.push(oneLine(line));
-    }
+    if (all || !leftAsIs(a)) lines.push(...formatAction(a, rootName).map((l) => oneLine(l)));
   };
   const summary = await withProgress(
     "Planning",
