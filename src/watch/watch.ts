@@ -37,6 +37,14 @@ import { eventFilter, type PathFilter, toScope } from "./scope.ts";
 const MAX_WAIT_FACTOR = 10;
 /** The full passes that start a new window of deletions for the guard (see `applyJob`). */
 const FRESH_WINDOW = ["start", "periodic rescan"];
+/** How long a window lasts at most where there is no periodic rescan (see `applyJob`). */
+const HOUR_MS = 3_600_000;
+
+/** The guard's window of deletions (see vanished.ts), and when it began. */
+interface GuardWindow {
+  current?: DeletionWindow;
+  started?: number;
+}
 /** After a pass threw (backup disk gone, database error), retry with a full rescan in 30 s. */
 const RETRY_MS = 30_000;
 /**
@@ -118,7 +126,7 @@ class WatchSession {
   readonly #roots: Set<string>;
   readonly #totals: WatchTotals = { passes: 0, counts: emptyCounts(), bytesCopied: 0 };
   /** Deletions since the start or the last periodic rescan, for the guard (see vanished.ts). */
-  readonly #window: { current?: DeletionWindow } = {};
+  readonly #window: GuardWindow = {};
   readonly #scheduler: Scheduler;
   readonly #follower: EventFollower;
   readonly #rootCheck: RootCheck;
@@ -410,7 +418,7 @@ async function applyJob(
   totals: WatchTotals,
   opts: WatchOptions,
   { signal, reread }: { signal: AbortSignal; reread: ReadonlySet<string> },
-  window: { current?: DeletionWindow },
+  window: GuardWindow,
 ): Promise<PassResult | undefined> {
   const scope = job.kind === "paths"
     ? toScope(job.paths, session.config.sources, trackedFileIn(session))
@@ -423,8 +431,13 @@ async function applyJob(
   // in the same window: a large `rm -rf` overflows the event queue, and each such pass,
   // judged alone against the files still tracked, let its share through (15,239 of 29,400
   // files archived before the guard held the rest).
-  if (!window.current || (job.kind === "full" && FRESH_WINDOW.includes(job.reason))) {
+  // Such passes restart the periodic rescan's timer, so one that comes more than a rescan
+  // interval (or an hour) after the window began starts a new one all the same.
+  const now = Date.now();
+  const old = now - (window.started ?? now) > (session.config.watch.rescanIntervalMs || HOUR_MS);
+  if (!window.current || (job.kind === "full" && (FRESH_WINDOW.includes(job.reason) || old))) {
     window.current = { tracked: 0 };
+    window.started = now;
   }
   try {
     const rescan = job.kind === "full" && job.reason !== "start";
