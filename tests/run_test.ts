@@ -518,6 +518,12 @@ Deno.test("log_unchanged false: unchanged files are counted in one log line, not
   assert.ok(second.includes("BACKUP: source/c.txt → backup/c.txt"), second.join("\n"));
   assert.ok(second.includes("UNCHANGED: 2 file(s), not named one by one (log_unchanged is false)"));
   assert.ok(!second.some((l) => l.startsWith("SKIP: ")), second.join("\n"));
+  // A copy made again is named, and not counted with those left as they are.
+  Deno.removeSync(join(fx.backup, "a.txt"));
+  assert.equal((await fx.cli("run")).code, 1); // a copy was found missing
+  const third = fx.lastLog();
+  assert.ok(third.some((l) => l.startsWith("RECOPIED: source/a.txt")), third.join("\n"));
+  assert.ok(third.includes("UNCHANGED: 2 file(s), not named one by one (log_unchanged is false)"));
   await using w = new WatchProcess(fx);
   await w.ready();
   assert.equal((await w.stop()).code, 0);

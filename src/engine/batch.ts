@@ -234,7 +234,8 @@ export class Batch {
     // A plain skip is counted, not logged, where the caller asked (watch's rescans).
     const quiet = this.opts.quietSkips && a.type === "skip" && !a.refresh?.recopied &&
       a.refresh?.relocatedTo === undefined;
-    if (!quiet) { for (const line of formatAction(a, this.ctx.rootName)) this.say(line); }
+    if (quiet) this.result.quietSkips = (this.result.quietSkips ?? 0) + 1;
+    else for (const line of formatAction(a, this.ctx.rootName)) this.say(line);
     const lost = storedCopyWarning(a);
     if (lost) {
       this.result.warnings.push({ path: a.path, message: lost });

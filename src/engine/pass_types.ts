@@ -104,6 +104,8 @@ export interface PassResult {
   deleteGuard?: string;
   /** Source folders that could not be listed (not gone): a watch session plans around them. */
   unlistedFolders: string[];
+  /** Unchanged files counted but not given a `SKIP:` line each (`quietSkips`). */
+  quietSkips?: number;
 }
 
 export function emptyResult(): PassResult {

@@ -449,7 +449,7 @@ async function applyJob(
       quietSkips: rescan || !session.config.logUnchanged,
     });
     if (job.kind === "full" && !rescan && !session.config.logUnchanged) {
-      session.log.line(unchangedLine(result.counts.skip));
+      session.log.line(unchangedLine(result.quietSkips ?? 0));
     }
     if (rescan) {
       const how = signal.aborted ? "stopped before it finished" : "done";
