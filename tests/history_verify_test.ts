@@ -336,4 +336,14 @@ Deno.test("history escapes a name once, as the log does: a newline as \\n, a bac
   assert.match(back.stdout, /^History of source\/back\\\\slash \(1 content\)\n/);
   assert.match(back.stdout, /latest \(back\\\\slash\)\n$/);
   assert.ok(fx.lastLog().includes("BACKUP: source/back\\\\slash → backup/back\\\\slash"));
+  // A path copied from a log line is taken back, by history and restore.
+  for (const copied of ["source/back\\\\slash", "source/nl\\nname"]) {
+    const h = await fx.cli("history", copied);
+    assert.equal(h.code, 0, `${copied}: ${h.stderr}`);
+  }
+  const to = join(fx.dir, "r");
+  const r = await fx.cli("restore", "source/nl\\nname", "source/back\\\\slash", "--to", to);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(Deno.readTextFileSync(join(to, "nl\nname")), "n");
+  assert.equal(Deno.readTextFileSync(join(to, "back\\slash")), "b");
 });

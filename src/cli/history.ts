@@ -5,6 +5,7 @@
  */
 import { historyTimesNote } from "../engine/clock_ahead.ts";
 import { oneLine } from "../log/runlog.ts";
+import { asRecorded } from "../restore/paths.ts";
 import { formatHistory, historyEntries } from "../restore/history.ts";
 import { loadConfigFor, resolverFor, runningNow, withState } from "../restore/open.ts";
 import { prunedNow, unfinishedWarning, unfinishedWork, whereNow } from "../restore/unfinished.ts";
@@ -54,7 +55,7 @@ export function historyCommand(argv: string[]): Promise<number> {
   const given = p.positionals[0];
   const { path, copies, folder, unfinished, otherForm, latest } = withState(config, (store) => {
     const resolver = resolverFor(config, store);
-    const path = resolver.toLogical(given);
+    const path = asRecorded(resolver, given);
     const unfinished = unfinishedWork(store.pendingIntents());
     const copies = store.copiesOf(path);
     // The same name in the other Unicode form (what a Mac's file system gives: é as e

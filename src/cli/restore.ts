@@ -24,6 +24,7 @@ import { flag, parseCommand, type Parsed, refuseEmptyPaths, str, UsageError } fr
 import { errorText, PreflightError } from "../engine/errors.ts";
 import { printRestore, type Problem, RestoreTally } from "./restore_output.ts";
 import { oneLine } from "../log/runlog.ts";
+import { asRecorded } from "../restore/paths.ts";
 import { movedTo, unfinishedWarning, unfinishedWork } from "../restore/unfinished.ts";
 import { atWarning } from "../engine/clock_ahead.ts";
 import { say, warn } from "./stdout.ts";
@@ -97,7 +98,7 @@ export async function restoreCommand(argv: string[]): Promise<number> {
       if (ahead) warn(ahead);
     }
     const resolver = resolverFor(config, store);
-    const targets = p.positionals.map((t) => resolver.toLogical(t));
+    const targets = p.positionals.map((t) => asRecorded(resolver, t));
     const selector = selectorFor(req, targets, p.positionals, resolver);
     const root = config.backupRoot;
     const selection = selectForRestore(store, root, selector, targets, p.positionals, req.at);

@@ -136,6 +136,24 @@ export function oneLine(message: string, os: typeof Deno.build.os = Deno.build.o
   return any.test(message) ? message.replace(all, escapeChar) : message;
 }
 
+/**
+ * A name as `oneLine` wrote it (on Linux or macOS), read back: a path copied from a log
+ * line. Only its escapes are read; any other backslash stays as it is.
+ */
+export function readOneLine(text: string): string {
+  return text.replace(
+    /\\(\\|n|r|u[0-9a-f]{4})/g,
+    (_, e: string) =>
+      e === "\\"
+        ? "\\"
+        : e === "n"
+        ? "\n"
+        : e === "r"
+        ? "\r"
+        : String.fromCharCode(parseInt(e.slice(1), 16)),
+  );
+}
+
 function escapeChar(c: string): string {
   if (c === "\\") return "\\\\";
   if (c === "\n") return "\\n";

@@ -6,6 +6,7 @@ import {
   LogError,
   logsNaming,
   oneLine,
+  readOneLine,
   RunLog,
 } from "./runlog.ts";
 
@@ -130,4 +131,24 @@ Deno.test("logsNaming and isRunLogFile: a backup root with a backslash is found 
   } finally {
     Deno.removeSync(dir, { recursive: true });
   }
+});
+
+Deno.test("readOneLine: what oneLine wrote reads back to the name (Linux, macOS)", () => {
+  for (
+    const name of [
+      "plain",
+      "a\nb",
+      "a\\nb",
+      "back\\slash",
+      "e\x1bx",
+      "tab\tkept",
+      "\\\\",
+      "x\\u0041",
+      "bidi\u202e",
+    ]
+  ) {
+    assert.equal(readOneLine(oneLine(name, "linux")), name, JSON.stringify(name));
+  }
+  // A backslash oneLine did not write stays.
+  assert.equal(readOneLine("a\\qb"), "a\\qb");
 });

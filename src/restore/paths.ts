@@ -12,6 +12,7 @@ import { isAbsolute, join, relative, resolve, sep } from "node:path";
 import type { Source } from "../config/sources.ts";
 import { UsageError } from "../engine/errors.ts";
 import { isInside } from "../config/paths.ts";
+import { readOneLine } from "../log/runlog.ts";
 
 /** What the state ever recorded: asked of the state itself, or of a set (tests). */
 export interface RecordedPaths {
@@ -229,6 +230,21 @@ export class PathResolver {
       }
     }
   }
+}
+
+/**
+ * A PATH argument as the logical path recorded (`toLogical`): as given, or, where nothing
+ * was ever recorded there, as read back from the log's escapes if something was (a path
+ * copied from a log line: `a\nb` for a name with a newline, `back\\slash` for one with a
+ * backslash).
+ */
+export function asRecorded(resolver: PathResolver, given: string): string {
+  const held = (p: string) => resolver.isFile(p) || resolver.isFolder(p);
+  const path = resolver.toLogical(given);
+  const plain = readOneLine(given);
+  if (held(path) || plain === given) return path;
+  const read = resolver.toLogical(plain);
+  return held(read) ? read : path;
 }
 
 /**
