@@ -22,6 +22,28 @@ const has = (tool: string) =>
   });
 const isRoot = Deno.build.os === "linux" && Deno.uid() === 0;
 
+/**
+ * Runs `body` with a new disk of `size` (`truncate` units) made and mounted at `dir/mnt`,
+ * unmounted again after it, whatever happens.
+ */
+async function withDisk(
+  disk: typeof DISKS[number],
+  dir: string,
+  size: string,
+  body: (mnt: string) => Promise<void>,
+): Promise<void> {
+  const img = join(dir, "disk.img");
+  const mnt = join(dir, "mnt");
+  Deno.mkdirSync(mnt);
+  await sh(`truncate -s ${size} '${img}' && ${disk.mkfs} '${img}' >/dev/null 2>&1`);
+  await sh(`${disk.mount(img, mnt)} >/dev/null 2>&1`);
+  try {
+    await body(mnt);
+  } finally {
+    await sh(disk.unmount(mnt));
+  }
+}
+
 /** How to make and mount each disk; exfat-fuse wants a block device, so a loop device. */
 const DISKS = [
   {
@@ -63,12 +85,7 @@ for (const disk of DISKS) {
         "d/a:b.txt": "colon\n",
       });
       Deno.symlinkSync("a.txt", join(fx.source, "d/link"));
-      const img = join(fx.dir, "disk.img");
-      const mnt = join(fx.dir, "mnt");
-      Deno.mkdirSync(mnt);
-      await sh(`truncate -s 64M '${img}' && ${disk.mkfs} '${img}' >/dev/null 2>&1`);
-      await sh(`${disk.mount(img, mnt)} >/dev/null 2>&1`);
-      try {
+      await withDisk(disk, fx.dir, "64M", async (mnt) => {
         writeConfig(fx.config, {
           sources: ["./source"],
           backup_root: "./mnt/backup",
@@ -98,9 +115,7 @@ for (const disk of DISKS) {
         delete expected["d/a:b.txt"];
         delete expected["d/link"];
         assert.deepEqual(readTree(to), expected);
-      } finally {
-        await sh(disk.unmount(mnt));
-      }
+      });
     },
   });
 }
@@ -111,12 +126,7 @@ Deno.test({
   fn: async () => {
     const exfat = DISKS[1];
     using fx = makeFixture({}, { watch: { debounce_ms: 200, rescan_interval: 0 } });
-    const img = join(fx.dir, "disk.img");
-    const mnt = join(fx.dir, "mnt");
-    Deno.mkdirSync(mnt);
-    await sh(`truncate -s 16M '${img}' && ${exfat.mkfs} '${img}' >/dev/null 2>&1`);
-    await sh(`${exfat.mount(img, mnt)} >/dev/null 2>&1`);
-    try {
+    await withDisk(exfat, fx.dir, "16M", async (mnt) => {
       const source = join(mnt, "src");
       // With others, so that two renames stay below the delete guard's limit.
       writeTree(source, { ...filler(), "a.txt": "a\n", "Dir/x.txt": "x\n" });
@@ -141,9 +151,7 @@ Deno.test({
       const restore = await runTool(["restore", "--to", to, "--config", fx.config]);
       assert.equal(restore.code, 0, restore.stderr);
       assert.deepEqual(readTree(to), { ...filler(), "A.txt": "a\n", "DIR/x.txt": "x\n" });
-    } finally {
-      await sh(exfat.unmount(mnt));
-    }
+    });
   },
 });
 
@@ -157,13 +165,8 @@ Deno.test({
     using fx = makeFixture({
       ...filler(),
       ...Object.fromEntries(files.map((f) => [`d1/${f}`, `old ${f}\n`])),
-    }, { safety: { max_delete_percent: 100 } });
-    const img = join(fx.dir, "disk.img");
-    const mnt = join(fx.dir, "mnt");
-    Deno.mkdirSync(mnt);
-    await sh(`truncate -s 64M '${img}' && ${exfat.mkfs} '${img}' >/dev/null 2>&1`);
-    await sh(`${exfat.mount(img, mnt)} >/dev/null 2>&1`);
-    try {
+    });
+    await withDisk(exfat, fx.dir, "64M", async (mnt) => {
       writeConfig(fx.config, {
         sources: ["./source"],
         backup_root: "./mnt/backup",
@@ -191,8 +194,6 @@ Deno.test({
       assert.equal(verify.code, 0, `${verify.stdout}\n${verify.stderr}`);
       const again = await run();
       assert.match(again.stdout, /0 new, 0 updated/, again.stdout);
-    } finally {
-      await sh(exfat.unmount(mnt));
-    }
+    });
   },
 });
