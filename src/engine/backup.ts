@@ -49,7 +49,7 @@ export async function backupOnce(config: Config, opts: PassOptions = {}): Promis
     // Unchanged files counted in one line instead of named each (see `log_unchanged`).
     const quietSkips = opts.quietSkips || !config.logUnchanged;
     result = await runPass(session, { ...opts, quietSkips });
-    if (quietSkips) session.log.line(unchangedLine(result.quietSkips ?? 0));
+    if (quietSkips) session.log.line(unchangedLine(result.unnamedSkips ?? 0));
     result.warnings.unshift(...session.recovered);
     const left = leftSources(config, session.prefixes, session.store);
     if (left) session.log.line(`NOTE: ${left}`);

@@ -234,7 +234,7 @@ export class Batch {
     // A plain skip is counted, not logged, where the caller asked (watch's rescans).
     const quiet = this.opts.quietSkips && a.type === "skip" && !a.refresh?.recopied &&
       a.refresh?.relocatedTo === undefined;
-    if (quiet) this.result.quietSkips = (this.result.quietSkips ?? 0) + 1;
+    if (quiet) this.result.unnamedSkips = (this.result.unnamedSkips ?? 0) + 1;
     else for (const line of formatAction(a, this.ctx.rootName)) this.say(line);
     const lost = storedCopyWarning(a);
     if (lost) {

@@ -105,7 +105,7 @@ export interface PassResult {
   /** Source folders that could not be listed (not gone): a watch session plans around them. */
   unlistedFolders: string[];
   /** Unchanged files counted but not given a `SKIP:` line each (`quietSkips`). */
-  quietSkips?: number;
+  unnamedSkips?: number;
 }
 
 export function emptyResult(): PassResult {

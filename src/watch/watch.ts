@@ -449,7 +449,7 @@ async function applyJob(
       quietSkips: rescan || !session.config.logUnchanged,
     });
     if (job.kind === "full" && !rescan && !session.config.logUnchanged) {
-      session.log.line(unchangedLine(result.quietSkips ?? 0));
+      session.log.line(unchangedLine(result.unnamedSkips ?? 0));
     }
     if (rescan) {
       const how = signal.aborted ? "stopped before it finished" : "done";
