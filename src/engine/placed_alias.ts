@@ -22,12 +22,9 @@ export function placedUnderOtherSpelling(
   root: string,
   actions: readonly Action[],
 ): ((name: string) => boolean) | undefined {
+  // Asked by path only (lstat, a folder's listing): the probe opens nothing to close.
   const disk = new DiskProbe(root);
-  try {
-    if (!disk.ignoresCase()) return undefined;
-  } finally {
-    disk.close();
-  }
+  if (!disk.ignoresCase()) return undefined;
   const placed = new Map<string, string[]>();
   for (const a of actions) {
     for (const name of namesPlaced(a)) {

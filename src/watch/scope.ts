@@ -52,7 +52,7 @@ export function eventFilter(
     const inLogDir = path.slice(0, cut) === config.logDir;
     if (inLogDir && isRunLogName(path.slice(cut + 1)) && isRunLog(path)) return false;
     if (path === source.path) return true;
-    const rel = path.slice(source.path.length).split(sep).filter((p) => p !== "").join("/");
+    const rel = namesBelow(source, path, sep).join("/");
     // Whether it is a folder is not known here (it may be gone): kept if either is.
     if (!matcher.ignores(rel) || !matcher.ignores(`${rel}/`)) return true;
     return goneTracked(path, `${source.name}/${rel}`);
@@ -92,6 +92,11 @@ function hasAncestorIn(path: string, set: Set<string>, sep: string): boolean {
   return false;
 }
 
+/** The names on the way from a source's root to `path`, a path inside it. */
+function namesBelow(source: Source, path: string, sep: string): string[] {
+  return path.slice(source.path.length).split(sep).filter((p) => p !== "");
+}
+
 /** `path`, or the outermost folder above it the state tracks as a file (see `toScope`). */
 function belowTrackedFile(
   path: string,
@@ -101,7 +106,7 @@ function belowTrackedFile(
 ): string {
   const source = sourceOf(path, sources, sep);
   if (!source || path === source.path) return path;
-  const parts = path.slice(source.path.length).split(sep).filter((p) => p !== "");
+  const parts = namesBelow(source, path, sep);
   for (let i = 1; i < parts.length; i++) {
     if (isTrackedFile(`${source.name}/${parts.slice(0, i).join("/")}`)) {
       const rest = parts.slice(0, i).join(sep);
