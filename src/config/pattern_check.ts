@@ -2,8 +2,9 @@
  * Mistakes in an `exclude` pattern that gitignore syntax (and the `ignore` package that
  * reads it) take without a word, matching nothing or not what was meant: a pattern that
  * names nothing (`/`, `!`), a `.` or `..` part, a `\` that escapes nothing, a `[` no `]`
- * closes, an unknown character class or a collating element, a backwards range. Said as
- * the config's error (exit 2), with the fix. Pure.
+ * closes, an unknown character class or a collating element, a backwards range, and on
+ * Windows a `\` written to separate folders (`AppData\Local\Temp`), which gitignore reads
+ * as an escape (`AppDataLocalTemp`). Said as the config's error (exit 2), with the fix. Pure.
  */
 
 /** The POSIX character classes gitignore knows. */
@@ -22,8 +23,18 @@ const CLASSES = new Set([
   "xdigit",
 ]);
 
-/** What is wrong with a pattern, or undefined. */
-export function patternProblem(pattern: string): string | undefined {
+/**
+ * What a `\` may usefully escape in a pattern on Windows, whose names hold neither `\` nor
+ * `*` or `?`: a bracket, a leading `!` or `#`, a trailing space. Anything else after one is
+ * a folder separator written the Windows way (`docs\*.tmp` meant `docs/*.tmp`).
+ */
+const WINDOWS_ESCAPABLE = new Set(["[", "]", "!", "#", " "]);
+
+/** What is wrong with a pattern, or undefined (`os`: the system whose names it matches). */
+export function patternProblem(
+  pattern: string,
+  os: typeof Deno.build.os = Deno.build.os,
+): string | undefined {
   // Trailing spaces go unless escaped (` / ` names a folder called " ").
   if (pattern.replace(/(?<!\\) +$/, "").replace(/^!/, "").replace(/\//g, "") === "") {
     return "names nothing (only '!' and '/'): remove it, or write the name to exclude";
@@ -33,6 +44,11 @@ export function patternProblem(pattern: string): string | undefined {
   }
   for (let i = 0; i < pattern.length; i++) {
     if (pattern[i] === "\\") {
+      if (os === "windows" && !WINDOWS_ESCAPABLE.has(pattern[i + 1])) {
+        return "has a '\\', which patterns read as an escape, not as a folder separator " +
+          "(Windows names hold no backslash, so it would match nothing meant): separate " +
+          "folders with '/' (AppData/Local/Temp/)";
+      }
       if (i === pattern.length - 1) {
         return "ends with a '\\' that escapes nothing: remove it, or write '\\\\' for a backslash";
       }

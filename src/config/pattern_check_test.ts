@@ -54,3 +54,20 @@ Deno.test("patternProblem: what matches nothing, or not what was meant, is named
   ];
   for (const [p, why] of cases) assert.match(patternProblem(p) ?? "", why, p);
 });
+
+Deno.test("patternProblem: on Windows a backslash written as a folder separator is refused", () => {
+  // gitignore reads `\L` as `L`: `AppData\Local\Temp` matched `AppDataLocalTemp`, nothing a
+  // Windows source can hold, and the folder meant was backed up without a word.
+  for (const p of ["AppData\\Local\\Temp", "build\\", "docs\\*.tmp", "a\\\\b", "x\\.cache"]) {
+    assert.match(patternProblem(p, "windows") ?? "", /separate folders with '\/'/, p);
+  }
+  // What a backslash does escape there (a bracket, a leading `!` or `#`, a trailing
+  // space) is taken, as are the same patterns elsewhere.
+  for (const p of ["\\[abc", "\\!keep", "\\#x", "x\\ ", "[a\\]]"]) {
+    assert.equal(patternProblem(p, "windows"), undefined, p);
+  }
+  for (const p of ["AppData\\Local\\Temp", "a\\\\b"]) {
+    assert.equal(patternProblem(p, "linux"), undefined, p);
+    assert.equal(patternProblem(p, "darwin"), undefined, p);
+  }
+});
