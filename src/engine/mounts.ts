@@ -1,14 +1,29 @@
 /**
- * Which kind of file system holds a folder, on Linux: from /proc/self/mountinfo, the type
- * of the longest mount point containing the folder's real path. Used where a file system's
- * kind decides what can be trusted of it (syncfs, SQLite's WAL). Also where else a folder
- * can be seen (bind mounts), so that a restore never writes into the backup root by
- * another way. Reads only.
+ * Which kind of file system holds a folder: on Linux from /proc/self/mountinfo, the type
+ * of the longest mount point containing the folder's real path; on macOS from the mount
+ * table `mount` prints, alike; on Windows a network share only, told by its UNC path (a
+ * mapped drive's real path is one). Used where a file system's kind decides what can be
+ * trusted of it (syncfs, SQLite's WAL). Also where else a folder can be seen (bind
+ * mounts), so that a restore never writes into the backup root by another way. Reads only.
  */
 import { isAbsolute, sep } from "node:path";
 
-/** The file system type holding `dir` ("ext4", "fuseblk", "nfs4", ...); undefined off Linux. */
+/**
+ * The file system type holding `dir` ("ext4", "fuseblk", "nfs4", "smbfs", ...); undefined
+ * where it cannot be told (on Windows, any local disk).
+ */
 export function fileSystemTypeOf(dir: string): string | undefined {
+  if (Deno.build.os === "windows") return windowsFileSystemType(realPathOr(dir));
+  if (Deno.build.os === "darwin") {
+    try {
+      const mount = new Deno.Command("/sbin/mount", { stdout: "piped", stderr: "null" });
+      const out = mount.outputSync();
+      if (!out.success) return undefined;
+      return darwinFileSystemType(new TextDecoder().decode(out.stdout), Deno.realPathSync(dir));
+    } catch {
+      return undefined;
+    }
+  }
   if (Deno.build.os !== "linux") return undefined;
   try {
     return fileSystemType(Deno.readTextFileSync("/proc/self/mountinfo"), Deno.realPathSync(dir));
@@ -35,6 +50,42 @@ export function fileSystemType(mountinfo: string, path: string): string | undefi
     best = { point, type };
   }
   return best?.type;
+}
+
+/**
+ * On Windows, "smbfs" for a folder on a network share (`\\server\share\…`, as the real
+ * path of a mapped drive reads too, or `\\?\UNC\server\…`); undefined for anything else,
+ * whose kind cannot be told without the Windows API.
+ */
+export function windowsFileSystemType(path: string): string | undefined {
+  return /^(\\\\\?\\UNC\\|[\\/]{2}(?![?.][\\/]))[^\\/]/i.test(path) ? "smbfs" : undefined;
+}
+
+/**
+ * The type of the file system mounted at the longest mount point containing `path`, from
+ * what macOS's `mount` prints, a line a mount: `//me@nas/share on /Volumes/share (smbfs,
+ * nodev, nosuid, mounted by me)`.
+ */
+export function darwinFileSystemType(mounts: string, path: string): string | undefined {
+  if (!isAbsolute(path)) return undefined;
+  let best: { point: string; type: string } | undefined;
+  for (const line of mounts.split("\n")) {
+    const m = / on (\/.*) \(([^,()]+)[,)]/.exec(line);
+    if (!m) continue;
+    const [, point, type] = m;
+    if (!contains(point, path) || (best && best.point.length > point.length)) continue;
+    best = { point, type };
+  }
+  return best?.type;
+}
+
+/** A path's real path, or the path itself where it cannot be resolved. */
+function realPathOr(path: string): string {
+  try {
+    return Deno.realPathSync(path);
+  } catch {
+    return path;
+  }
 }
 
 function contains(point: string, path: string): boolean {

@@ -300,14 +300,16 @@ const WAL_CHECKPOINT_PAGES = 8192;
 
 /**
  * Whether SQLite's WAL mode can work on a file system of this type (undefined: not known,
- * off Linux). WAL needs memory shared through the mapped -shm file: FUSE file systems (FAT
- * and exFAT sticks through fusefat or exfat-fuse, sshfs) and network ones may accept the
- * switch to WAL and then fail every statement with "disk I/O error" (seen with fusefat),
- * leaving a database that no connection can open again. There a rollback journal is used.
+ * a local disk on Windows). WAL needs memory shared through the mapped -shm file: FUSE file
+ * systems (FAT and exFAT sticks through fusefat or exfat-fuse, sshfs; macFUSE on macOS)
+ * and network ones (a NAS through SMB, NFS, AFP or WebDAV, on Linux, macOS or Windows) may
+ * accept the switch to WAL and then fail every statement with "disk I/O error" (seen with
+ * fusefat), leaving a database that no connection can open again; and SQLite says WAL does
+ * not work over a network file system at all. There a rollback journal is used.
  */
 export function walWorksOn(type: string | undefined): boolean {
   if (type === undefined) return true;
-  return !type.startsWith("fuse") && !NETWORK_FILE_SYSTEMS.has(type);
+  return !type.includes("fuse") && !NETWORK_FILE_SYSTEMS.has(type);
 }
 
 /**
@@ -336,6 +338,8 @@ const NETWORK_FILE_SYSTEMS = new Set([
   "cifs",
   "smb3",
   "smbfs",
+  "afpfs",
+  "webdav",
   "9p",
   "afs",
   "ceph",

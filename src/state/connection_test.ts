@@ -9,6 +9,11 @@ Deno.test("walWorksOn: not on FUSE or network file systems, where shared memory 
   for (const t of ["fuseblk", "fuse", "fuse.sshfs", "nfs4", "cifs", "9p", "virtiofs"]) {
     assert.ok(!walWorksOn(t), t);
   }
+  // What macOS's mount table names (and Windows' shares, as mounts.ts names them).
+  for (const t of ["smbfs", "nfs", "afpfs", "webdav", "macfuse", "osxfuse"]) {
+    assert.ok(!walWorksOn(t), t);
+  }
+  for (const t of ["apfs", "hfs", "exfat", "msdos"]) assert.ok(walWorksOn(t), t);
 });
 
 Deno.test({
