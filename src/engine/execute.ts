@@ -21,7 +21,7 @@ import {
 } from "./fsops.ts";
 import { sameFile } from "./identity.ts";
 import { placedUnderOtherSpelling } from "./placed_alias.ts";
-import { placeFailure } from "./portability.ts";
+import { placeFailure, withRetry } from "./portability.ts";
 import { moveOnce, placeStaged } from "./move.ts";
 import { hashCopy, READ_BUFFER_BYTES, stageEntry } from "./stage.ts";
 import { removeCopy, updateCopyMeta } from "./copy_in_place.ts";
@@ -127,8 +127,10 @@ export async function finishAction(
     }
     case "prune":
       // Only a stored copy reached safely is removed: never anything through a symlink
-      // someone put in the backup root, nor a folder put in the copy's place.
-      if (isStoredCopy(entryAt(a.storedAt))) removeCopy(root, a.storedAt);
+      // someone put in the backup root, nor a folder put in the copy's place. A removal
+      // refused for a moment (Windows, while an indexer or a virus scanner has the old
+      // version open) is retried, as moves are.
+      if (isStoredCopy(entryAt(a.storedAt))) await withRetry(() => removeCopy(root, a.storedAt));
       // Gone when recovering: the interrupted run deleted it before it was killed (logged
       // as a deletion: that run's own line was lost with it).
       else if (!recovering) a.absent = true;
