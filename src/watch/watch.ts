@@ -19,7 +19,6 @@ import { runPass } from "../engine/pass.ts";
 import { type Counts, emptyCounts, type PassResult } from "../engine/pass_types.ts";
 import { recoverInterrupted } from "../engine/recover.ts";
 import { openSession, type Session } from "../engine/session.ts";
-import type { DeletionWindow } from "../engine/vanished.ts";
 import { isRunLogFile } from "../log/runlog.ts";
 import { type EventFollower, followEvents } from "./events.ts";
 import type { Coverage } from "./coverage.ts";
@@ -29,22 +28,13 @@ import { configChangeNotice } from "./config_change.ts";
 import { unchangedLine } from "../engine/describe.ts";
 import { type Job, Scheduler } from "./scheduler.ts";
 import { eventFilter, type PathFilter, toScope } from "./scope.ts";
+import { type GuardWindow, windowFor } from "./guard_window.ts";
 
 /**
  * A path written to without pause is still applied after 10 × debounce_ms: a log file
  * that is always being appended gets a copy now and then instead of never.
  */
 const MAX_WAIT_FACTOR = 10;
-/** The full passes that start a new window of deletions for the guard (see `applyJob`). */
-const FRESH_WINDOW = ["start", "periodic rescan"];
-/** How long a window lasts at most where there is no periodic rescan (see `applyJob`). */
-const HOUR_MS = 3_600_000;
-
-/** The guard's window of deletions (see vanished.ts), and when it began. */
-interface GuardWindow {
-  current?: DeletionWindow;
-  started?: number;
-}
 /** After a pass threw (backup disk gone, database error), retry with a full rescan in 30 s. */
 const RETRY_MS = 30_000;
 /**
@@ -425,27 +415,19 @@ async function applyJob(
     : undefined;
   if (scope?.size === 0) return undefined;
   if (job.kind === "full" && job.reason !== "start") session.log.line(`RESCAN: ${job.reason}`);
-  // Deletions are counted together from one full pass to the next: a tree deleted folder
-  // by folder is held back as a whole, as `run` would hold it. A full pass the session
-  // asks for in the middle of things (events lost, its watcher reopened, a retry) counts on
-  // in the same window: a large `rm -rf` overflows the event queue, and each such pass,
-  // judged alone against the files still tracked, let its share through (15,239 of 29,400
-  // files archived before the guard held the rest).
-  // Such passes restart the periodic rescan's timer, so one that comes more than a rescan
-  // interval (or an hour) after the window began starts a new one all the same.
-  const now = Date.now();
-  const old = now - (window.started ?? now) > (session.config.watch.rescanIntervalMs || HOUR_MS);
-  if (!window.current || (job.kind === "full" && (FRESH_WINDOW.includes(job.reason) || old))) {
-    window.current = { tracked: 0 };
-    window.started = now;
-  }
+  const deletionWindow = windowFor(
+    window,
+    job,
+    Date.now(),
+    session.config.watch.rescanIntervalMs,
+  );
   try {
     const rescan = job.kind === "full" && job.reason !== "start";
     const result = await runPass(session, {
       scope,
       signal,
       reread,
-      deletionWindow: window.current,
+      deletionWindow,
       quietSkips: rescan || !session.config.logUnchanged,
     });
     if (job.kind === "full" && !rescan && !session.config.logUnchanged) {
