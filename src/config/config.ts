@@ -226,13 +226,26 @@ function readText(file: string): string {
     else bytes = Deno.readFileSync(file);
   } catch (err) {
     if (err instanceof ConfigError) throw err;
-    throw new ConfigError(`Cannot read config ${quote(file)}: ${osDetail(err)}`);
+    throw new ConfigError(
+      `Cannot read config ${quote(file)}: ${osDetail(err)}${readRemedy(file, err)}`,
+    );
   }
   try {
     return new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes);
   } catch {
     throw new ConfigError(`Cannot load config ${quote(file)}: the file is not UTF-8 text`);
   }
+}
+
+/** What to do about a config file that cannot be read, after the system's reason. */
+function readRemedy(file: string, err: unknown): string {
+  if (err instanceof Deno.errors.NotFound) {
+    return `: check the path, or create it with backup-tool init --config ${quote(file)}`;
+  }
+  if (err instanceof Deno.errors.PermissionDenied) {
+    return ": run as a user who can read it, or pass --config FILE naming a readable copy";
+  }
+  return "";
 }
 
 function build(file: string, base: string, value: unknown, opts: LoadOptions): Config {

@@ -191,7 +191,12 @@ Deno.test("loadConfig creates and changes nothing on disk", () =>
 
 Deno.test("loadConfig reports unreadable files", async (t) => {
   const cases = [
-    { name: "missing file", file: "nope.jsonc", expect: "No such file or directory" },
+    {
+      name: "missing file",
+      file: "nope.jsonc",
+      expect: "No such file or directory",
+      remedy: ": check the path, or create it with backup-tool init --config '",
+    },
     { name: "a folder", file: "data", expect: "it is a folder" },
   ];
   for (const c of cases) {
@@ -206,6 +211,7 @@ Deno.test("loadConfig reports unreadable files", async (t) => {
             err.message,
           );
           assert.ok(!err.message.includes("\n"));
+          if (c.remedy) assert.ok(err.message.endsWith(`${c.remedy}${file}'`), err.message);
           return true;
         });
       }));
