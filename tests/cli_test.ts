@@ -765,3 +765,27 @@ Deno.test("another program's database with a user_version of its own, or its com
     }
   }
 });
+
+/** Every entry under `dir` (symlinks not followed), sorted. */
+function entriesUnder(dir: string, prefix = ""): string[] {
+  const out: string[] = [];
+  for (const e of Deno.readDirSync(join(dir, prefix))) {
+    const rel = join(prefix, e.name);
+    out.push(rel);
+    if (e.isDirectory) out.push(...entriesUnder(dir, rel));
+  }
+  return out.sort();
+}
+
+Deno.test("init DIR and restore --to whose last folder cannot be made (exit 2) leave no folder made on the way", async () => {
+  using fx = makeFixture(TREE);
+  assert.equal((await fx.cli("run")).code, 0);
+  const tooLong = "x".repeat(300); // longer than a name may be (255 bytes)
+  const before = entriesUnder(fx.dir);
+  const init = await runCli(["init", join(fx.dir, "new", "deeper", tooLong)]);
+  assertUsage(init, /^Cannot write config '.*config\.jsonc': .*\n$/);
+  assert.deepEqual(entriesUnder(fx.dir), before);
+  const restore = await fx.cli("restore", "--to", join(fx.dir, "out", "deeper", tooLong));
+  assertUsage(restore, /^Cannot restore into '.*': .*choose a folder you can write to\n$/);
+  assert.deepEqual(entriesUnder(fx.dir), before);
+});

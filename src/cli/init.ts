@@ -10,6 +10,7 @@ import { isInside } from "../config/paths.ts";
 import { ConfigError, DEFAULTS } from "../config/config.ts";
 import { flag, parseCommand, refuseEmptyPaths, str, UsageError } from "./args.ts";
 import { realPathOrNone } from "../engine/identity.ts";
+import { missingFolders, removeQuietly } from "../engine/fsops.ts";
 import { say } from "./stdout.ts";
 
 export const INIT_HELP =
@@ -183,14 +184,19 @@ function writeNew(file: string, text: string): void {
         ` edit it, or pass --config FILE to write elsewhere`,
     );
   }
+  // Exit code 2 changes nothing: folders made for a config that could not be written go
+  // again (deepest first, each only if empty).
+  const made = missingFolders(dirname(file));
   try {
     Deno.mkdirSync(dirname(file), { recursive: true });
   } catch (e) {
+    made.forEach(removeQuietly);
     throw cannotWrite(file, e);
   }
   try {
     Deno.writeTextFileSync(file, text, { createNew: true });
   } catch (e) {
+    made.forEach(removeQuietly);
     if (e instanceof Deno.errors.AlreadyExists) throw existsError(file);
     throw cannotWrite(file, e);
   }

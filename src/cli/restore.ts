@@ -187,6 +187,8 @@ function makeTo(to: string): string[] {
   try {
     Deno.mkdirSync(to, { recursive: true });
   } catch (e) {
+    // Exit code 2 changes nothing: the folders made before the one that failed go again.
+    made.forEach(removeQuietly);
     throw new PreflightError(
       `Cannot restore into '${to}': ${errorText(e)}: choose a folder you can write to`,
     );
