@@ -81,6 +81,8 @@ export async function main(args: string[]): Promise<number> {
         `Unknown command '${name}'${close ? ` (did you mean '${close}'?)` : ""}: see --help`,
       );
     }
+    // Help needs no folder.
+    if (!args.some((a) => a === "--help" || a === "-h")) checkWorkingFolder();
     const run = await load();
     return await run(named ? args.slice(1) : args);
   } catch (e) {
@@ -105,6 +107,23 @@ function optionsFirst(e: unknown, args: string[]): unknown {
   return new UsageError(
     `Options go after the command: 'backup-tool ${command} [OPTIONS]': see '${command} --help'`,
   );
+}
+
+/**
+ * Every command reads paths from the working folder (the config by default, relative
+ * PATHs, `--to`): one removed meanwhile (a shell left in a deleted folder) is said as
+ * such before anything is done, not met halfway as a bare "No such file or directory"
+ * (`init` had then written its config, and said it failed).
+ */
+function checkWorkingFolder(): void {
+  try {
+    Deno.cwd();
+  } catch (e) {
+    throw new UsageError(
+      `Cannot read the working folder: ${errorText(e)}: it was removed or cannot be ` +
+        "entered; change to an existing folder (cd) and run the command again",
+    );
+  }
 }
 
 /** `help run extra`: one command's help at a time. */

@@ -789,3 +789,27 @@ Deno.test("init DIR and restore --to whose last folder cannot be made (exit 2) l
   assertUsage(restore, /^Cannot restore into '.*': .*choose a folder you can write to\n$/);
   assert.deepEqual(entriesUnder(fx.dir), before);
 });
+
+Deno.test("a working folder removed meanwhile: one line naming it, exit 2, nothing written", async () => {
+  const dir = Deno.makeTempDirSync({ prefix: "bt-cwd-" });
+  try {
+    const gone = join(dir, "gone");
+    const target = join(dir, "made");
+    // `deno run` itself needs the folder to start (the compiled binary does not): the
+    // tool's main is started in it, and the folder removed before it is called.
+    const code = `
+      import { main } from ${JSON.stringify(MAIN)};
+      Deno.mkdirSync(${JSON.stringify(gone)});
+      Deno.chdir(${JSON.stringify(gone)});
+      Deno.removeSync(${JSON.stringify(gone)});
+      Deno.exit(await main(["init", ${JSON.stringify(target)}]));`;
+    const r = await spawn(Deno.execPath(), ["eval", code], {});
+    assertUsage(
+      r,
+      /^Cannot read the working folder: .*: it was removed or cannot be entered; change to an existing folder \(cd\) and run the command again\n$/,
+    );
+    assert.deepEqual(entriesUnder(dir), []);
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
