@@ -5,6 +5,7 @@
  * decisions live in the engine.
  */
 import { ConfigError } from "./config/config.ts";
+import { controlsEscaped } from "./config/errors.ts";
 import { suggest } from "./config/suggest.ts";
 import { errorText, LockedError, PreflightError } from "./engine/errors.ts";
 import { UsageError } from "./cli/args.ts";
@@ -148,7 +149,9 @@ function checkToolFlag(arg: string | undefined): void {
 }
 
 function reportError(e: unknown, command: string): number {
-  const message = e instanceof Error ? e.message : String(e);
+  // One line, whatever the arguments or paths in it hold (a newline in a --to folder's
+  // name, an escape sequence): each control character is written as an escape.
+  const message = controlsEscaped(e instanceof Error ? e.message : String(e));
   if (e instanceof UsageError || e instanceof ConfigError || e instanceof PreflightError) {
     warn(message);
     return 2;

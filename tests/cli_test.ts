@@ -813,3 +813,20 @@ Deno.test("a working folder removed meanwhile: one line naming it, exit 2, nothi
     Deno.removeSync(dir, { recursive: true });
   }
 });
+
+Deno.test("an error naming an argument that holds a newline is still one line (exit 2)", async () => {
+  using fx = makeFixture(TREE);
+  assert.equal((await fx.cli("run")).code, 0);
+  const before = entriesUnder(fx.dir);
+  const cases: [string[], RegExp][] = [
+    [["restore", "--to", join(fx.backup, "a\nb")], /^Cannot restore into '.*a\\nb': it is inside/],
+    [["restore", "--at", "2026\nx"], /^Invalid --at value '2026\\nx'/],
+    [["bo\ngus"], /^Unknown command 'bo\\ngus'/],
+  ];
+  for (const [args, pattern] of cases) {
+    const r = await fx.cli(...args);
+    assertUsage(r, pattern);
+    assert.equal(r.stderr.split("\n").length, 2, r.stderr); // one line and its newline
+  }
+  assert.deepEqual(entriesUnder(fx.dir), before);
+});

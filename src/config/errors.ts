@@ -27,9 +27,13 @@ export function invalid(detail: string): never {
 
 /** Quotes a path or name for a message, escaping control characters to keep it one line. */
 export function quote(text: string): string {
+  return `'${controlsEscaped(text)}'`;
+}
+
+/** `text` with each control character written as JSON writes it (`\n`, `\u001b`): one line. */
+export function controlsEscaped(text: string): string {
   // deno-lint-ignore no-control-regex
-  const safe = text.replace(/[\x00-\x1f\x7f]/g, (c) => JSON.stringify(c).slice(1, -1));
-  return `'${safe}'`;
+  return text.replace(/[\x00-\x1f\x7f]/g, (c) => JSON.stringify(c).slice(1, -1));
 }
 
 /** The JSON type of a value as a user would name it: string, number, array, object, null, … */
