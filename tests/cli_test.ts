@@ -830,3 +830,28 @@ Deno.test("an error naming an argument that holds a newline is still one line (e
   }
   assert.deepEqual(entriesUnder(fx.dir), before);
 });
+
+Deno.test("init: a --source or --backup-root that is a file, or lies below one, is refused (exit 2), nothing written", async () => {
+  const dir = Deno.makeTempDirSync({ prefix: "bt-init-" });
+  try {
+    const file = join(dir, "notes.txt");
+    Deno.writeTextFileSync(file, "a file\n");
+    const target = join(dir, "conf");
+    const cases: [string[], RegExp][] = [
+      [
+        ["--source", file],
+        /^Cannot init: '--source .*notes\.txt' is not a folder: give a folder path\n$/,
+      ],
+      [
+        ["--backup-root", join(file, "b")],
+        /^Cannot init: '--backup-root .*notes\.txt[/\\]b' is not a folder \(its part '.*notes\.txt' is a file\)/,
+      ],
+    ];
+    for (const [args, pattern] of cases) {
+      assertUsage(await runCli(["init", target, ...args]), pattern);
+      assert.deepEqual(entriesUnder(dir), ["notes.txt"]);
+    }
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});

@@ -61,6 +61,9 @@ export function initCommand(argv: string[]): Promise<number> {
     }
   }
   const file = targetFile(p.positionals[0], str(p, "config"));
+  for (const s of (p.values.source as string[] | undefined) ?? []) refuseNonFolder("source", s);
+  const rootFlag = str(p, "backup-root");
+  if (rootFlag !== undefined) refuseNonFolder("backup-root", rootFlag);
   const dir = dirname(file);
   const sources = (p.values.source as string[] | undefined) ?? [];
   const root = str(p, "backup-root");
@@ -104,6 +107,27 @@ function sourceEntries(
     taken.add(name.toLowerCase());
     return name === folder ? path : { path, name };
   });
+}
+
+/**
+ * Refuses a path the loader would: a file (or anything but a folder) where a folder goes,
+ * or a file on the way to one. One that does not exist yet is fine: it is made later.
+ */
+function refuseNonFolder(flagName: string, path: string): void {
+  for (let at = resolve(path), rest = "";; rest = ` (its part '${at}' is a file)`) {
+    let info: Deno.FileInfo | undefined;
+    try {
+      info = Deno.statSync(at);
+    } catch { /* not there (or not to be looked at): the folder above is */ }
+    if (info !== undefined) {
+      if (info.isDirectory) return;
+      throw new UsageError(
+        `Cannot init: '--${flagName} ${path}' is not a folder${rest}: give a folder path`,
+      );
+    }
+    if (dirname(at) === at) return;
+    at = dirname(at);
+  }
 }
 
 /** Refuses sources the loader would: one folder twice, or one inside another. */
