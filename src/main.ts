@@ -7,6 +7,7 @@
 import { ConfigError } from "./config/config.ts";
 import { controlsEscaped } from "./config/errors.ts";
 import { suggest } from "./config/suggest.ts";
+import { explainedDamage } from "./state/damage.ts";
 import { errorText, LockedError, PreflightError } from "./engine/errors.ts";
 import { UsageError } from "./cli/args.ts";
 import { VERSION } from "./version.ts";
@@ -148,7 +149,9 @@ function checkToolFlag(arg: string | undefined): void {
   }
 }
 
-function reportError(e: unknown, command: string): number {
+function reportError(error: unknown, command: string): number {
+  // SQLite's bare "database disk image is malformed", met by a query: the file and a remedy.
+  const e = explainedDamage(error);
   // One line, whatever the arguments or paths in it hold (a newline in a --to folder's
   // name, an escape sequence): each control character is written as an escape.
   const message = controlsEscaped(e instanceof Error ? e.message : String(e));

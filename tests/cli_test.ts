@@ -454,6 +454,34 @@ Deno.test("a damaged state file: every command exits 2 naming it and what to do,
   assert.throws(() => Deno.lstatSync(join(fx.dir, "restored")), Deno.errors.NotFound);
 });
 
+Deno.test("a state damaged past its first page: every command names it and what to do", async () => {
+  // Opened without a word (its header is intact); SQLite then says only "database disk
+  // image is malformed" from the first query that meets the page.
+  const tree = Object.fromEntries(
+    Array.from({ length: 600 }, (_, i) => [`d${i % 20}/f${i}.txt`, `file ${i}\n`]),
+  );
+  using fx = makeFixture(tree);
+  assert.equal((await fx.cli("run")).code, 0);
+  const db = join(fx.backup, ".backup-tool", "state.db");
+  const bytes = Deno.readFileSync(db);
+  bytes.fill(0x5a, 16_384, bytes.length - 16_384); // pages 5 to the last but four
+  Deno.writeFileSync(db, bytes);
+  const cases = [
+    ["run"],
+    ["plan"],
+    ["verify"],
+    ["history", "d1/f1.txt"],
+    ["restore", "--to", join(fx.dir, "restored")],
+  ];
+  for (const args of cases) {
+    const r = await fx.cli(...args);
+    assert.notEqual(r.code, 0, `${args}: ${r.stderr}`);
+    const line = r.stderr.trim().split("\n").at(-1)!;
+    assert.ok(line.includes(`Cannot read backup state '${db}': `), `${args}: ${r.stderr}`);
+    assert.match(line, /the state is damaged; put back a copy of it if you have one/);
+  }
+});
+
 Deno.test("log rotation: with log_retention 3, five runs leave three logs and log the removals", async () => {
   using fx = makeFixture(TREE, { log_retention: 3 });
   for (let i = 0; i < 5; i++) assert.equal((await fx.cli("run")).code, 0);

@@ -369,7 +369,9 @@ function reachFolder(
     return folders.reach(base, dirname(dest), recheck);
   } catch (e) {
     if (!(e instanceof RefusedFolder)) {
-      throw new Error(`Cannot create folder '${dirname(dest)}': ${errorText(e)}`);
+      // A folder that is there but cannot be entered (mode 000) is not one to create.
+      const verb = isFolder(dirname(dest)) ? "enter" : "create";
+      throw new Error(`Cannot ${verb} folder '${dirname(dest)}': ${errorText(e)}`);
     }
     const dir = e.folder;
     if (e.why === "backup-root") {
@@ -394,5 +396,14 @@ function reachFolder(
   }
   function fail(why: string): never {
     throw new Error(`Cannot restore to '${dest}': ${why}`);
+  }
+}
+
+/** Whether a folder is at `path` (a symlink at its end not followed). */
+function isFolder(path: string): boolean {
+  try {
+    return Deno.lstatSync(path).isDirectory;
+  } catch {
+    return false;
   }
 }

@@ -24,6 +24,7 @@ import { fileSystemTypeOf } from "../engine/mounts.ts";
 import { errorText, PreflightError } from "../engine/errors.ts";
 import { checkStateFolder } from "../engine/state_folder.ts";
 import { makeCopyDir } from "./copy_dir.ts";
+import { noteStateOpened, saysDamaged } from "./damage.ts";
 import { checkHeader, damagedState, migrate, NoStateYet, stateVersion } from "./schema.ts";
 
 /** Connections given up on (`StateDb.abandon`): referenced until the process ends. */
@@ -110,6 +111,7 @@ export class StateDb {
     // WAL into another program's database as it closed (a state just made is empty).
     if (asReader) checkHeader(original);
     else checkHeaderUnlessEmpty(file);
+    noteStateOpened(original);
     const db = new DatabaseSync(file, { readOnly });
     let version: number;
     try {
@@ -231,7 +233,7 @@ export function stateProblem(
 ): PreflightError | undefined {
   if (e instanceof PreflightError) return e; // worded already (schema.ts, the copy's folder)
   const detail = errorText(e);
-  if (/file is not a database|database disk image is malformed/i.test(detail)) {
+  if (saysDamaged(detail)) {
     return damagedState(file, detail);
   }
   // A symlink or FIFO put in place of a journal after the state folder was checked.

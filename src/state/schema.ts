@@ -15,6 +15,7 @@
  */
 import type { DatabaseSync } from "node:sqlite";
 import { PreflightError } from "../engine/errors.ts";
+import { damagedStateMessage, MOVE_ASIDE } from "./damage.ts";
 
 const MIGRATIONS: string[] = [
   `CREATE TABLE sources (
@@ -194,14 +195,8 @@ function notOurs(file: string, what: string): PreflightError {
 
 /** A state SQLite or its header calls damaged (`detail`: how). */
 export function damagedState(file: string, detail: string): PreflightError {
-  return new PreflightError(
-    `Cannot read backup state '${file}': ${detail}: the state is damaged; ${MOVE_ASIDE}`,
-  );
+  return new PreflightError(damagedStateMessage(file, detail));
 }
-
-/** What to do about a state that cannot be used. */
-const MOVE_ASIDE = "put back a copy of it if you have one, or move it aside: the next run " +
-  "then starts a new state, leaving the files already in the backup root as they are";
 
 /** The schema version, unless it is newer than this tool knows. */
 export function readableVersion(db: DatabaseSync, file: string): number {
