@@ -24,14 +24,12 @@ import { isStored } from "./asof.ts";
 import { lstatOrNone, removeQuietly } from "../engine/fsops.ts";
 import { openPath } from "../engine/identity.ts";
 import { renameWithRetry } from "../engine/portability.ts";
-import { closeFile, openExisting, readInto } from "./dest_file.ts";
 import { type DestFolders, type Reached, RefusedFolder } from "./pinned.ts";
 import type { MadeFolders } from "./made_folders.ts";
-import { hasRecordedOwner, permittedMode } from "../engine/owner.ts";
 import { errorText } from "../engine/errors.ts";
-import { createDigest } from "../engine/digest.ts";
 import { EMPTY_CONTENT, RECORDED_TARGET, UnusableCopy, writeFromAny } from "./copy_out.ts";
-import { StoppedError, turnTaker } from "../engine/event_turn.ts";
+import { StoppedError } from "../engine/event_turn.ts";
+import { metaDifference, sameContent, sameMeta } from "./dest_compare.ts";
 
 export type Outcome = "restored" | "up-to-date" | "conflict" | "failed";
 
@@ -279,63 +277,6 @@ function conflict(item: RestoreItem, appeared = false): RestoreResult {
       : `'${item.dest}' exists with other content: left alone; ` +
         `use --overwrite to replace it, or ${elsewhere} to restore elsewhere`,
   };
-}
-
-/**
- * Whether the destination already holds exactly this content (read only if it is still the
- * regular file `info` saw: never through a symlink, nor waiting on a FIFO).
- */
-async function sameContent(
-  dest: string,
-  info: Deno.FileInfo,
-  c: StoredCopy,
-  opts: WriteOptions,
-): Promise<boolean> {
-  if (c.kind === "symlink") return info.isSymlink && Deno.readLinkSync(dest) === c.linkTarget;
-  if (!info.isFile || info.size !== c.size) return false;
-  const fd = openExisting(dest, info);
-  if (fd === undefined) return false;
-  try {
-    const h = createDigest(c.algo);
-    const turn = turnTaker(opts.signal);
-    for (let n = readInto(fd, opts.buf); n > 0; n = readInto(fd, opts.buf)) {
-      await turn();
-      h.update(opts.buf.subarray(0, n));
-    }
-    return h.digest("hex") === c.hash;
-  } finally {
-    closeFile(fd);
-  }
-}
-
-/**
- * Whether a file has the recorded mode (where modes are kept), modification time and, run
- * as root, owner. A set-ID bit the owner does not permit is not asked for (owner.ts).
- */
-function sameMeta(info: Deno.FileInfo, c: StoredCopy): boolean {
-  return metaDifference(info, c, true) === undefined;
-}
-
-/** How a file of the recorded bytes differs from the recorded metadata, said for a warning. */
-function metaDifference(info: Deno.FileInfo, c: StoredCopy, time: boolean): string | undefined {
-  const differs: string[] = [];
-  const want = permittedMode(c.mode, c, { uid: info.uid ?? -1, gid: info.gid ?? -1 });
-  const mode = (info.mode ?? 0) & 0o7777;
-  if (Deno.build.os !== "windows" && mode !== want) {
-    differs.push(`its mode is ${octal(mode)}, the recorded ${octal(want)}`);
-  }
-  if (!hasRecordedOwner(info, c)) {
-    differs.push(`its owner is ${info.uid}:${info.gid}, the recorded ${c.uid}:${c.gid}`);
-  }
-  if (time && info.mtime?.getTime() !== c.mtimeMs) {
-    differs.push(`its modification time is not the recorded ${new Date(c.mtimeMs).toISOString()}`);
-  }
-  if (differs.length === 0) return undefined;
-  return `the same bytes, but ${differs.join("; ")}: restore it with --overwrite to set them`;
-}
-
-function octal(mode: number): string {
-  return `0${mode.toString(8).padStart(3, "0")}`;
 }
 
 /**
