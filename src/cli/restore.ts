@@ -10,7 +10,7 @@ import { isInside, realTarget } from "../config/paths.ts";
 import { AT_FORMAT, isLocalTime, parseAt, type Selector } from "../restore/asof.ts";
 import { localZoneProblem } from "../restore/local_zone.ts";
 import { othersHoldingAnyAlgo } from "../restore/other_algos.ts";
-import { selectForRestore } from "../restore/select.ts";
+import { restoredHere, selectForRestore } from "../restore/select.ts";
 import { loadConfigFor, openState, resolverFor, runningNow } from "../restore/open.ts";
 import type { PathResolver } from "../restore/paths.ts";
 import type { RestoreItem, RestoreResult } from "../restore/write.ts";
@@ -135,6 +135,7 @@ export async function restoreCommand(argv: string[]): Promise<number> {
           },
           signal: stop.signal,
           folderMetaOf: (logical) => store.folderMeta(logical),
+          restoredHere: restoredHere(store, selector, targets),
         },
       ));
     } finally {

@@ -10,6 +10,7 @@ import type { Problem } from "../restore/select.ts";
 import { oneLine } from "../log/runlog.ts";
 import { JsonList, writeJsonDocument } from "./json_document.ts";
 import { say, warn } from "./stdout.ts";
+import { twinText } from "../restore/twins.ts";
 
 export type { Problem } from "../restore/select.ts";
 
@@ -25,6 +26,8 @@ interface Done {
 export class RestoreTally {
   restored = 0;
   upToDate = 0;
+  /** Of those, twins restored under another name (restore/twins.ts). */
+  renamed = 0;
   /** Every file restored or up to date: kept only when they are all to be listed. */
   readonly listed = { restored: new JsonList(), upToDate: new JsonList() };
   /** Files restored from another copy than their own. */
@@ -38,11 +41,15 @@ export class RestoreTally {
       this.problems.push(toProblem(r));
       return;
     }
+    // A twin under another name: said first (its other note, if any, after it).
+    const twin = r.twin && twinText(r.twin, { as: r.dest });
+    const warning = [twin, r.note].filter((w) => w !== undefined).join("; ");
+    if (twin !== undefined) this.renamed++;
     const done: Done = {
       path: r.copy.path,
       version: r.copy.seq,
       to: r.dest,
-      ...r.note === undefined ? {} : { warning: r.note },
+      ...warning === "" ? {} : { warning },
     };
     if (r.outcome === "restored") {
       this.restored++;
@@ -95,9 +102,12 @@ export function printRestore(
     const asOf = opts.at === undefined ? "" : ` (as of ${new Date(opts.at).toISOString()})`;
     // A backup with nothing to restore (as of a moment before its first run) is no file.
     const files = problems.filter((p) => p.path !== "").length;
+    const renamed = tally.renamed === 0
+      ? ""
+      : `; ${tally.renamed} under another name, as this disk takes theirs for others'`;
     say(
       `${title}${asOf}: ${tally.restored} restored, ${tally.upToDate} up to date, ` +
-        `${files} not restored`,
+        `${files} not restored${renamed}`,
     );
   }
   return exitCode;

@@ -5,7 +5,9 @@
  * trusted and they all lie on it, else fsyncs issued together), and only then is each put
  * in place. The next batch is written while one is flushed. Results are reported in the
  * items' order, but for contents whose own copy turned out missing or damaged: those are
- * tried again at the end from the other copies of the same bytes, asked for all at once.
+ * tried again at the end from the other copies of the same bytes, asked for all at once;
+ * and for twins whose name the other took while they were written (twins.ts): those are
+ * written again at the end, under another name.
  *
  * Once done (or stopped), the folders files were placed in are flushed, and those above
  * them to the destination. An interruption leaves at most two batches' hidden temporary
@@ -27,6 +29,7 @@ import { DestFolders } from "./pinned.ts";
 import { syncTemps } from "./dest_file.ts";
 import { syncFolders } from "../engine/folder_flush.ts";
 import { type FolderProblem, MadeFolders } from "./made_folders.ts";
+import { type RestoredHere, Twins } from "./twins.ts";
 import type { FolderMeta } from "../engine/types.ts";
 import {
   isWritten,
@@ -65,6 +68,11 @@ export interface RestoreAllOptions
   signal?: AbortSignal;
   /** A source folder's recorded metadata, for the folders the restore makes. */
   folderMetaOf?(logical: string): FolderMeta | undefined;
+  /**
+   * Whether this restore restores a file at or below a logical path: where given, a twin
+   * the disk takes for another's name is restored under the next free one (twins.ts).
+   */
+  restoredHere?: RestoredHere;
 }
 
 /**
@@ -124,10 +132,11 @@ async function restoreFiles(
     madeFolders,
     rootAliases: otherMountsOf(root),
     signal: opts.signal,
+    twins: opts.restoredHere && new Twins(opts.restoredHere),
   };
   const retry: RestoreResult[] = [];
   const first = await restoreBatched(root, items, wopts, { flusher, folders }, (r) => {
-    if (r.unusable && opts.fallbacksFor) retry.push(r);
+    if ((r.unusable && opts.fallbacksFor) || r.again) retry.push(r);
     else opts.onResult(r);
   });
   if (first.stopped) {
@@ -135,14 +144,16 @@ async function restoreFiles(
     return first;
   }
   if (retry.length === 0) return first;
-  const fallbacksOf = opts.fallbacksFor!(retry.map((r) => r.copy));
-  const again = { ...wopts, fallbacksOf };
+  // Twins whose name the other took while they were written go again, looked at first.
+  const unusable = retry.filter((r) => r.unusable).map((r) => r.copy);
+  const fallbacksOf = unusable.length === 0 ? undefined : opts.fallbacksFor!(unusable);
+  const again = { ...wopts, fallbacksOf, lookFirst: true };
   return await restoreBatched(root, retry.map(itemOf), again, { flusher, folders }, opts.onResult);
 }
 
 /** The item a result is about, without the result. */
-function itemOf({ copy, dest, base, toDir }: RestoreResult): RestoreItem {
-  return { copy, dest, base, toDir };
+function itemOf({ copy, dest, base, toDir, twin }: RestoreResult): RestoreItem {
+  return { copy, dest, base, toDir, ...twin ? { twin } : {} };
 }
 
 async function restoreBatched(

@@ -57,6 +57,29 @@ export function selectForRestore(
   return { contents, problems };
 }
 
+/**
+ * Whether the restore of `targets` as `sel` selects restores a file at or below a logical
+ * path (a content whose copy is gone counts too): asked of the state, for a twin's name
+ * (twins.ts), so rarely.
+ */
+export function restoredHere(
+  store: Pick<StateStore, "copiesOf" | "copyPages">,
+  sel: Selector,
+  targets: readonly string[],
+): (logical: string) => boolean {
+  const chosen = (rows: StoredCopy[]) => {
+    const { stored, gone } = selectContents(rows, sel);
+    return [...stored, ...gone].some((c) => isWithin(c.path, targets));
+  };
+  return (logical) => {
+    if (chosen(store.copiesOf(logical))) return true;
+    const near = (t: string) => t === "" || isWithin(t, [logical]) || isWithin(logical, [t]);
+    if (targets.length > 0 && !targets.some(near)) return false;
+    for (const page of store.copyPages(logical)) if (chosen(page)) return true;
+    return false;
+  };
+}
+
 /** Where a restore reads: the state, and the backup root. */
 interface Backup {
   store: StateStore;

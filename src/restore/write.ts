@@ -10,7 +10,8 @@
  * An existing destination with the same content is left as it is ("up to date"); one with
  * other content is left alone and reported unless `overwrite`. A new file is linked into
  * place (which fails if a file appeared meanwhile) rather than renamed, where the
- * filesystem allows it, so even a file created during the restore is never clobbered.
+ * filesystem allows it, so even a file created during the restore is never clobbered,
+ * nor one this restore placed under a name the disk takes for this one's (twins.ts).
  * A symlink is recreated with its recorded target; its own mtime and mode are not set
  * (Deno has no lutimes/lchmod). A destination whose parent folder became a symlink or a
  * file is refused, so nothing is written outside the restore folder; nor is anything
@@ -29,6 +30,7 @@ import type { MadeFolders } from "./made_folders.ts";
 import { errorText } from "../engine/errors.ts";
 import { EMPTY_CONTENT, RECORDED_TARGET, UnusableCopy, writeFromAny } from "./copy_out.ts";
 import { StoppedError } from "../engine/event_turn.ts";
+import { type Twin, type Twins, twinText } from "./twins.ts";
 import { metaDifference, sameContent, sameMeta } from "./dest_compare.ts";
 
 export type Outcome = "restored" | "up-to-date" | "conflict" | "failed";
@@ -41,6 +43,8 @@ export interface RestoreItem {
   base: string;
   /** Whether `base` is a `--to` folder rather than the source folder. */
   toDir?: boolean;
+  /** Put under another name, as the disk takes its own for another's (twins.ts). */
+  twin?: Twin;
 }
 
 export interface RestoreResult extends RestoreItem {
@@ -54,6 +58,11 @@ export interface RestoreResult extends RestoreItem {
    * about yet (`WriteOptions.fallbacksOf` absent): worth trying again with them.
    */
   unusable?: boolean;
+  /**
+   * Not placed because its name was found taken by a twin this restore placed meanwhile
+   * (twins.ts): to be written again once every other file is in place, then renamed.
+   */
+  again?: boolean;
 }
 
 export interface WriteOptions {
@@ -76,6 +85,10 @@ export interface WriteOptions {
   madeFolders?: MadeFolders;
   /** Aborted: a file being copied is given up at its next turn (see `turnTaker`, event_turn.ts). */
   signal?: AbortSignal;
+  /** Names the disk takes for another's that this restore restores too (twins.ts). */
+  twins?: Twins;
+  /** Every destination is looked at, even in a folder this restore made (files again). */
+  lookFirst?: boolean;
 }
 
 /**
@@ -135,11 +148,28 @@ export async function writeOne(
       );
     }
     // A folder this restore made holds nothing else; one that is missing, nothing at all.
-    const ours = opts.madeFolders?.has(dir) ?? false;
-    folder = reachFolder(folders, item, false);
+    const ours = !opts.lookFirst && (opts.madeFolders?.has(dir) ?? false);
+    folder = reachFolder(folders, item, false, opts.twins);
     if (folder.made !== undefined) opts.madeFolders?.add(item, folder.made);
     const destAt = folder.at(basename(dest));
     const existing = ours || folder.made !== undefined ? undefined : lstatOrNone(destAt);
+    // Its name taken by a twin's file on a disk that ignores case: under another name.
+    const twins = existing && item.twin === undefined ? opts.twins : undefined;
+    const twin = twins && (opts.lookFirst || twins.mayFold(folder, item, tmpName))
+      ? twins.twinOf(item)
+      : undefined;
+    if (twin) {
+      folder.release();
+      folder = undefined;
+      const renamed = twins!.renamed(item, twin);
+      if (renamed === undefined) {
+        const reason = twinText(twin, {
+          refused: `and no other name is free there: ${elsewhere(item)}`,
+        });
+        return { ...item, outcome: "failed", reason };
+      }
+      return await writeOne(root, renamed, opts, folders);
+    }
     if (existing?.isDirectory) {
       return { ...item, outcome: "failed", reason: `a folder is in the way at '${dest}'` };
     }
@@ -215,10 +245,13 @@ export async function placeOne(
     // placed as a new one, and one put there or written to meanwhile is left alone (as is
     // anything at a symlink's place: a rename would replace it).
     const there = replaces || copy.kind === "symlink" ? lstatOrNone(destAt) : undefined;
-    if (there && (!replaces || fileIdentity(there) !== replacedId)) return conflict(item, true);
+    if (there && (!replaces || fileIdentity(there) !== replacedId)) return taken(item, opts);
     if (there || copy.kind === "symlink") {
       await renameWithRetry(tmpAt, destAt);
     } else if (!(await linkNew(tmpAt, destAt))) {
+      // A twin this restore placed meanwhile is never taken for this file, nor replaced.
+      const twin = item.twin === undefined ? opts.twins?.twinOf(item) : undefined;
+      if (twin !== undefined) return placedTwin(item, twin);
       // Appeared meanwhile (another restore of the same backup?): the same bytes are no conflict.
       const now = lstatOrNone(destAt);
       if (now && await sameContent(destAt, now, copy, opts)) {
@@ -261,6 +294,27 @@ function namedPaths(text: string, folder: Reached | undefined): string {
   return open === undefined ? text : text.replaceAll(`${open}/`, `${folder!.path}${sep}`);
 }
 
+/** A destination found taken when the file was placed: by a twin (twins.ts), or a conflict. */
+function taken(item: RestoreItem, opts: WriteOptions): RestoreResult {
+  const twin = item.twin === undefined ? opts.twins?.twinOf(item) : undefined;
+  return twin === undefined ? conflict(item, true) : placedTwin(item, twin);
+}
+
+/** A file whose name a twin this restore placed meanwhile took: to be written again. */
+function placedTwin(item: RestoreItem, twin: Twin): RestoreResult {
+  const reason = twinText(twin, {
+    refused: "and placed it while this file was restored: restore it again to restore it " +
+      "under another name",
+  });
+  return { ...item, outcome: "failed", reason, again: true };
+}
+
+/** How to restore a twin elsewhere, said as a remedy. */
+function elsewhere(item: RestoreItem): string {
+  return `restore '${item.copy.path}' alone with --to another folder, or onto a disk that tells ` +
+    "letter case apart";
+}
+
 /**
  * A destination holding other content, left alone. `appeared`: made by someone else while
  * this file was restored (with --overwrite too: what was not there when it was looked at
@@ -268,13 +322,18 @@ function namedPaths(text: string, folder: Reached | undefined): string {
  */
 function conflict(item: RestoreItem, appeared = false): RestoreResult {
   const elsewhere = item.toDir ? "another --to folder" : "--to DIR";
+  // A twin's other name (twins.ts): said which it is.
+  const dest = item.twin === undefined
+    ? `'${item.dest}'`
+    : `'${item.dest}' (its name here, as this disk takes its own for that of ` +
+      `'${item.twin.otherPath}')`;
   return {
     ...item,
     outcome: "conflict",
     reason: appeared
-      ? `'${item.dest}' appeared or changed while it was restored: left alone; ` +
+      ? `${dest} appeared or changed while it was restored: left alone; ` +
         `restore it again with --overwrite to replace it, or use ${elsewhere} to restore elsewhere`
-      : `'${item.dest}' exists with other content: left alone; ` +
+      : `${dest} exists with other content: left alone; ` +
         `use --overwrite to replace it, or ${elsewhere} to restore elsewhere`,
   };
 }
@@ -303,9 +362,11 @@ async function linkNew(tmp: string, dest: string): Promise<boolean> {
  */
 function reachFolder(
   folders: DestFolders,
-  { base, dest, toDir }: RestoreItem,
+  item: RestoreItem,
   recheck = true,
+  twins?: Twins,
 ): Reached {
+  const { base, dest, toDir } = item;
   try {
     return folders.reach(base, dirname(dest), recheck);
   } catch (e) {
@@ -319,6 +380,14 @@ function reachFolder(
       return fail(
         `'${dir}' is the backup root (mounted there too), whose copies a restore never ` +
           `replaces: restore with --to a folder outside it`,
+      );
+    }
+    const twin = e.why === "file" ? twins?.folderTwinOf(item, dir) : undefined;
+    if (twin !== undefined) {
+      return fail(
+        `this disk takes the folder '${dir}' for the file '${twin.other}', restored ` +
+          `here too from '${twin.otherPath}' (it ignores letter case or Unicode ` +
+          `normalization): ${elsewhere(item)}`,
       );
     }
     if (e.why === "file") {
