@@ -197,3 +197,70 @@ Deno.test({
     });
   },
 });
+
+Deno.test({
+  name:
+    "a restore onto exFAT of twins made on Linux (README and readme, Docs/ and docs/): the later one under another name, none replaced, with --overwrite too",
+  ignore: !isRoot || !DISKS[1].tools.every(has),
+  fn: async () => {
+    const exfat = DISKS[1];
+    const nfc = "caf\u00e9";
+    const nfd = "cafe\u0301";
+    using fx = makeFixture({
+      "d/README": "upper\n",
+      "d/readme": "lower\n",
+      // exfat-fuse tells Unicode normal forms apart: these two keep their names.
+      [`d/${nfc}`]: "nfc\n",
+      [`d/${nfd}`]: "nfd\n",
+      "Docs/a.txt": "a\n",
+      "Docs/b.txt": "B\n",
+      "docs/b.txt": "b\n",
+      "docs/c.txt": "c\n",
+      "x/Sub": "file\n",
+      "x/sub/g": "g\n",
+    });
+    const restored = {
+      "d/README": "upper\n",
+      "d/readme.~2": "lower\n",
+      [`d/${nfc}`]: "nfc\n",
+      [`d/${nfd}`]: "nfd\n",
+      "Docs/a.txt": "a\n",
+      "Docs/b.txt": "B\n",
+      "Docs/b.txt.~2": "b\n",
+      "Docs/c.txt": "c\n",
+      "x/Sub.~2": "file\n",
+      "x/sub/g": "g\n",
+    };
+    await withDisk(exfat, fx.dir, "16M", async (mnt) => {
+      assert.equal((await runTool(["run", "--config", fx.config])).code, 0);
+      const to = join(mnt, "restored");
+      const restore = (...args: string[]) =>
+        runTool(["restore", "--to", to, ...args, "--config", fx.config]);
+      for (const args of [[], [], ["--overwrite"]]) {
+        const r = await restore(...args);
+        const context = `${args}: ${r.stdout}\n${r.stderr}`;
+        assert.equal(r.code, 0, context);
+        assert.deepEqual(readTree(to), restored, context);
+        assert.match(r.stdout, /0 not restored; 3 under another name/, context);
+        assert.match(
+          r.stderr,
+          /WARNING: source\/d\/readme \(v1\): restored as '[^']*\/d\/readme\.~2': this disk takes its name for that of 'source\/d\/README', restored here too/,
+          context,
+        );
+        assert.match(r.stderr, /source\/docs\/b.txt \(v1\): restored as '[^']*\/docs\/b.txt.~2'/);
+        assert.doesNotMatch(r.stderr, /NOT RESTORED|appeared or changed/, context);
+      }
+      // A folder whose name a file of the restore holds there is refused, naming that file.
+      const again = join(mnt, "again");
+      const one = await runTool(["restore", "x/Sub", "--to", again, "--config", fx.config]);
+      assert.equal(one.code, 0, one.stderr);
+      const all = await runTool(["restore", "--to", again, "--overwrite", "--config", fx.config]);
+      assert.equal(all.code, 1, all.stderr);
+      assert.match(
+        all.stderr,
+        /NOT RESTORED: source\/x\/sub\/g \(v1\): Cannot restore to '[^']*\/x\/sub\/g': this disk takes the folder '[^']*\/x\/sub' for the file '[^']*\/x\/Sub', restored here too from 'source\/x\/Sub'/,
+      );
+      assert.equal(readTree(again)["x/Sub"], "file\n");
+    });
+  },
+});
