@@ -6,6 +6,7 @@
 import { historyTimesNote } from "../engine/clock_ahead.ts";
 import { oneLine } from "../log/runlog.ts";
 import { asRecorded } from "../restore/paths.ts";
+import { spellingHint } from "../restore/select.ts";
 import { formatHistory, historyEntries } from "../restore/history.ts";
 import { loadConfigFor, resolverFor, runningNow, withState } from "../restore/open.ts";
 import { prunedNow, unfinishedWarning, unfinishedWork, whereNow } from "../restore/unfinished.ts";
@@ -53,21 +54,26 @@ export function historyCommand(argv: string[]): Promise<number> {
   }
   const config = loadConfigFor(str(p, "config"));
   const given = p.positionals[0];
-  const { path, copies, folder, unfinished, otherForm, latest } = withState(config, (store) => {
-    const resolver = resolverFor(config, store);
-    const path = asRecorded(resolver, given);
-    const unfinished = unfinishedWork(store.pendingIntents());
-    const copies = store.copiesOf(path);
-    // The same name in the other Unicode form (what a Mac's file system gives: é as e
-    // and an accent), which a terminal shows alike.
-    const otherForm = copies.length > 0
-      ? undefined
-      : [path.normalize("NFC"), path.normalize("NFD")].find((p) =>
-        p !== path && store.copiesOf(p).length > 0
-      );
-    const latest = store.latestRunTime();
-    return { path, copies, folder: resolver.isFolder(path), unfinished, otherForm, latest };
-  });
+  const { path, copies, folder, unfinished, otherForm, latest, spelled } = withState(
+    config,
+    (store) => {
+      const resolver = resolverFor(config, store);
+      const path = asRecorded(resolver, given);
+      const unfinished = unfinishedWork(store.pendingIntents());
+      const copies = store.copiesOf(path);
+      // The same name in the other Unicode form (what a Mac's file system gives: é as e
+      // and an accent), which a terminal shows alike.
+      const otherForm = copies.length > 0
+        ? undefined
+        : [path.normalize("NFC"), path.normalize("NFD")].find((p) =>
+          p !== path && store.copiesOf(p).length > 0
+        );
+      const latest = store.latestRunTime();
+      const folder = resolver.isFolder(path);
+      const spelled = copies.length > 0 || folder || otherForm ? "" : spellingHint(store, path);
+      return { path, copies, folder, unfinished, otherForm, latest, spelled };
+    },
+  );
   const warning = unfinishedWarning(unfinished, "shows", runningNow(config));
   if (warning) warn(warning);
   const clockNote = copies.length > 0 ? historyTimesNote(latest, Date.now()) : undefined;
@@ -77,7 +83,7 @@ export function historyCommand(argv: string[]): Promise<number> {
   }
   if (copies.length === 0) {
     const hint = otherForm === undefined
-      ? ""
+      ? spelled
       : `, but the same name written ${
         unicodeForm(otherForm)
       } was: give the path as the disk spells it (the two look alike on screen)`;

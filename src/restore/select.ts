@@ -166,10 +166,30 @@ function notFound(
   }
   const what = target === "" ? "the backup holds no files" : `'${target}' is not in the backup`;
   if (sel.kind === "at") return `${what} as of ${new Date(at!).toISOString()}`;
-  if (!recorded) return what;
+  if (!recorded) return `${what}${spellingHint(store, target)}`;
   return target === ""
     ? "the backup holds no current files: use --at TIME to restore files deleted since"
     : `${what} any more: it was deleted; use --at TIME to restore it as it was`;
+}
+
+/**
+ * Where nothing is recorded under a path's spelling but a path or folder is under another
+ * (letter case, Unicode form: as a disk that ignores them shows it), which; never taken
+ * for it.
+ */
+export function spellingHint(
+  store: Pick<StateStore, "otherSpellings">,
+  path: string,
+): string {
+  if (path === "") return "";
+  const others = store.otherSpellings(path, 3);
+  if (others.length === 0) return "";
+  const names = others.map((o) => `'${o}'`);
+  if (names.length === 3) names[2] = "…";
+  return names.length === 1
+    ? `: did you mean ${names[0]}? (recorded so; the backup tells letter case apart)`
+    : `: it is recorded under other spellings: ${names.join(", ")} (the backup tells letter ` +
+      "case apart)";
 }
 
 /**

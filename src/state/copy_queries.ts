@@ -115,6 +115,23 @@ export function isRecorded(db: StateDb, path: string): boolean {
   return db.q("SELECT 1 FROM copies WHERE path = ? LIMIT 1").get(path) !== undefined;
 }
 
+/**
+ * The other spellings recorded of a logical path or folder, differing from it only in
+ * letter case (ASCII: SQLite's lower()) or Unicode normal form; at most `limit`. A scan of
+ * every path, for a message about a path that matched nothing.
+ */
+export function otherSpellings(db: StateDb, path: string, limit = 2): string[] {
+  const found = new Set<string>();
+  for (const form of new Set([path, path.normalize("NFC"), path.normalize("NFD")])) {
+    const rows = db.q(
+      `SELECT DISTINCT substr(path, 1, ?1) AS p FROM copies WHERE lower(substr(path, 1, ?1)) =
+       lower(?2) AND (length(path) = ?1 OR substr(path, ?1 + 1, 1) = '/') LIMIT ?3`,
+    ).all([...form].length, form, limit + 1) as { p: string }[];
+    for (const { p } of rows) if (p !== path) found.add(p);
+  }
+  return [...found].slice(0, limit);
+}
+
 /** Whether any content was ever recorded below this logical folder. */
 export function isRecordedBelow(db: StateDb, folder: string): boolean {
   return db.q("SELECT 1 FROM copies WHERE path >= ? AND path < ? LIMIT 1")

@@ -348,4 +348,9 @@ export class StateStore {
   isRecordedBelow(folder: string): boolean {
     return copies.isRecordedBelow(this.#db, folder);
   }
+
+  /** Other recorded spellings of a path or folder (letter case, Unicode form). */
+  otherSpellings(path: string, limit?: number): string[] {
+    return copies.otherSpellings(this.#db, path, limit);
+  }
 }
