@@ -95,12 +95,17 @@ async function collect(stream: ReadableStream<Uint8Array>, add: (t: string) => v
   for await (const text of stream.pipeThrough(new TextDecoderStream())) add(text);
 }
 
-/** The text of a file, or undefined when it does not exist. */
+/**
+ * The text of a file, or undefined when it does not exist (nor can yet: a file is where
+ * a folder on its way will be, as in a backup that has not caught up with a type change).
+ */
 export function readOrUndefined(path: string): string | undefined {
   try {
     return Deno.readTextFileSync(path);
   } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return undefined;
+    if (e instanceof Deno.errors.NotFound || e instanceof Deno.errors.NotADirectory) {
+      return undefined;
+    }
     throw e;
   }
 }
