@@ -50,8 +50,9 @@ Options:
   --overwrite    Replace existing files whose content differs (default: leave them, exit 1)
   --config FILE  Config file (default ./config.jsonc, then ./config.json)
   --json         Print one JSON document: restored (with a warning where a content was
-                 read from another copy of the same bytes), upToDate, failed, and
-                 stopped: true when a stop signal cut it short
+                 read from another copy of the same bytes), upToDate, failed,
+                 notes (a disk that keeps no modes, where met), and stopped: true
+                 when a stop signal cut it short
   --quiet, -q    Print nothing but problems
 
 Ctrl-C (SIGINT), SIGTERM or SIGHUP stops it once the files being flushed are in place
@@ -118,8 +119,9 @@ export async function restoreCommand(argv: string[]): Promise<number> {
     const madeTo = req.to === undefined ? [] : makeTo(req.to);
     let stopped: boolean;
     let folderProblems: FolderProblem[];
+    let notes: string[];
     try {
-      ({ stopped, folderProblems } = await restoreAll(
+      ({ stopped, folderProblems, notes } = await restoreAll(
         root,
         destinations(selection.contents, resolver, req.to, problems),
         {
@@ -149,7 +151,7 @@ export async function restoreCommand(argv: string[]): Promise<number> {
       );
     }
     const stoppedCode = stopped ? stop.exitCode() : undefined;
-    return printRestore(tally, problems, { json, quiet, at: req.at, stoppedCode });
+    return printRestore(tally, problems, { json, quiet, at: req.at, stoppedCode, notes });
   } finally {
     store.close();
   }

@@ -67,8 +67,10 @@ export function printRestore(
   tally: RestoreTally,
   earlier: Problem[],
   /** `stoppedCode`: the exit code of a restore a stop signal cut short. */
-  opts: { json: boolean; quiet: boolean; at?: number; stoppedCode?: number },
+  /** `notes`: said once each, such as a disk that keeps no modes (restore/kept_meta.ts). */
+  opts: { json: boolean; quiet: boolean; at?: number; stoppedCode?: number; notes?: string[] },
 ): number {
+  const notes = opts.notes ?? [];
   const problems = [...earlier, ...tally.problems];
   const stopped = opts.stoppedCode !== undefined;
   const exitCode = opts.stoppedCode ?? (problems.length === 0 ? 0 : 1);
@@ -82,9 +84,11 @@ export function printRestore(
       restored: tally.listed.restored,
       upToDate: tally.listed.upToDate,
       failed: problems,
+      ...notes.length > 0 ? { notes } : {},
     });
     return exitCode;
   }
+  if (!opts.quiet) { for (const n of notes) warn(oneLine(`NOTE: ${n}`)); }
   for (const r of tally.warnings) {
     warn(oneLine(`WARNING: ${r.path} (v${r.version}): ${r.warning}`));
   }

@@ -30,6 +30,7 @@ import { syncTemps } from "./dest_file.ts";
 import { syncFolders } from "../engine/folder_flush.ts";
 import { type FolderProblem, MadeFolders } from "./made_folders.ts";
 import { type RestoredHere, Twins } from "./twins.ts";
+import { KeptMeta } from "./kept_meta.ts";
 import type { FolderMeta } from "../engine/types.ts";
 import {
   isWritten,
@@ -84,8 +85,9 @@ export async function restoreAll(
   root: string,
   items: Iterable<RestoreItem>,
   opts: RestoreAllOptions,
-): Promise<{ stopped: boolean; folderProblems: FolderProblem[] }> {
+): Promise<{ stopped: boolean; folderProblems: FolderProblem[]; notes: string[] }> {
   const madeFolders = new MadeFolders();
+  const keptMeta = new KeptMeta();
   const rootId = knownFolderIdentity(root);
   using folders = new DestFolders(rootId);
   const placed = new Set<string>();
@@ -93,7 +95,13 @@ export async function restoreAll(
     if (r.outcome === "restored") addFolders(placed, dirname(r.dest), r.base);
     opts.onResult(r);
   };
-  const { stopped } = await restoreFiles(root, items, { ...opts, onResult }, folders, madeFolders);
+  const { stopped } = await restoreFiles(
+    root,
+    items,
+    { ...opts, onResult },
+    folders,
+    { madeFolders, keptMeta },
+  );
   // The names placed, made durable before the restore says it is done (or stopped): a
   // power cut right after must not undo them (folder_flush.ts).
   await syncFolders(placed);
@@ -101,7 +109,7 @@ export async function restoreAll(
   const folderProblems = stopped || !opts.folderMetaOf
     ? []
     : madeFolders.finish(folders, opts.folderMetaOf);
-  return { stopped, folderProblems };
+  return { stopped, folderProblems, notes: keptMeta.notes };
 }
 
 /**
@@ -120,7 +128,7 @@ async function restoreFiles(
   items: Iterable<RestoreItem>,
   opts: RestoreAllOptions,
   folders: DestFolders,
-  madeFolders: MadeFolders,
+  { madeFolders, keptMeta }: { madeFolders: MadeFolders; keptMeta: KeptMeta },
 ): Promise<{ stopped: boolean }> {
   await loadDigests();
   using flusher = new Flusher();
@@ -133,6 +141,7 @@ async function restoreFiles(
     rootAliases: otherMountsOf(root),
     signal: opts.signal,
     twins: opts.restoredHere && new Twins(opts.restoredHere),
+    keptMeta,
   };
   const retry: RestoreResult[] = [];
   const first = await restoreBatched(root, items, wopts, { flusher, folders }, (r) => {

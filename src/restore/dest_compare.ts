@@ -9,6 +9,7 @@ import { hasRecordedOwner, permittedMode } from "../engine/owner.ts";
 import { createDigest } from "../engine/digest.ts";
 import { turnTaker } from "../engine/event_turn.ts";
 import type { WriteOptions } from "./write.ts";
+import { ALL_KEPT, type DiskKeeps } from "./kept_meta.ts";
 
 /**
  * Whether the destination already holds exactly this content (read only if it is still the
@@ -39,10 +40,11 @@ export async function sameContent(
 
 /**
  * Whether a file has the recorded mode (where modes are kept), modification time and, run
- * as root, owner. A set-ID bit the owner does not permit is not asked for (owner.ts).
+ * as root, owner. A set-ID bit the owner does not permit is not asked for (owner.ts), nor
+ * what its disk does not keep (`keeps`: kept_meta.ts).
  */
-export function sameMeta(info: Deno.FileInfo, c: StoredCopy): boolean {
-  return metaDifference(info, c, true) === undefined;
+export function sameMeta(info: Deno.FileInfo, c: StoredCopy, keeps = ALL_KEPT): boolean {
+  return metaDifference(info, c, true, keeps) === undefined;
 }
 
 /** How a file of the recorded bytes differs from the recorded metadata, said for a warning. */
@@ -50,17 +52,18 @@ export function metaDifference(
   info: Deno.FileInfo,
   c: StoredCopy,
   time: boolean,
+  keeps: DiskKeeps = ALL_KEPT,
 ): string | undefined {
   const differs: string[] = [];
   const want = permittedMode(c.mode, c, { uid: info.uid ?? -1, gid: info.gid ?? -1 });
   const mode = (info.mode ?? 0) & 0o7777;
-  if (Deno.build.os !== "windows" && mode !== want) {
+  if (Deno.build.os !== "windows" && keeps.modes && mode !== want) {
     differs.push(`its mode is ${octal(mode)}, the recorded ${octal(want)}`);
   }
-  if (!hasRecordedOwner(info, c)) {
+  if (keeps.owners && !hasRecordedOwner(info, c)) {
     differs.push(`its owner is ${info.uid}:${info.gid}, the recorded ${c.uid}:${c.gid}`);
   }
-  if (time && info.mtime?.getTime() !== c.mtimeMs) {
+  if (time && !(Math.abs((info.mtime?.getTime() ?? NaN) - c.mtimeMs) < keeps.timeStepMs)) {
     differs.push(`its modification time is not the recorded ${new Date(c.mtimeMs).toISOString()}`);
   }
   if (differs.length === 0) return undefined;

@@ -31,6 +31,7 @@ import { errorText } from "../engine/errors.ts";
 import { EMPTY_CONTENT, RECORDED_TARGET, UnusableCopy, writeFromAny } from "./copy_out.ts";
 import { StoppedError } from "../engine/event_turn.ts";
 import { type Twin, type Twins, twinText } from "./twins.ts";
+import type { KeptMeta } from "./kept_meta.ts";
 import { metaDifference, sameContent, sameMeta } from "./dest_compare.ts";
 
 export type Outcome = "restored" | "up-to-date" | "conflict" | "failed";
@@ -87,6 +88,8 @@ export interface WriteOptions {
   signal?: AbortSignal;
   /** Names the disk takes for another's that this restore restores too (twins.ts). */
   twins?: Twins;
+  /** What each destination disk keeps of a file's mode and owner (kept_meta.ts). */
+  keptMeta?: KeptMeta;
   /** Every destination is looked at, even in a folder this restore made (files again). */
   lookFirst?: boolean;
 }
@@ -173,11 +176,15 @@ export async function writeOne(
     if (existing?.isDirectory) {
       return { ...item, outcome: "failed", reason: `a folder is in the way at '${dest}'` };
     }
+    // What the disk does not keep (a FAT stick's modes) is neither said nor set again.
+    const keeps = opts.keptMeta?.of(folder, tmpName);
     const same = existing !== undefined && await sameContent(destAt, existing, copy, opts);
-    if (same && (!opts.overwrite || copy.kind !== "file" || sameMeta(existing, copy))) {
+    if (same && (!opts.overwrite || copy.kind !== "file" || sameMeta(existing, copy, keeps))) {
       // A mode or owner that differs is said (a file made readable by all since); a time
       // alone is not worth a line for each file touched since.
-      const differs = copy.kind === "file" ? metaDifference(existing, copy, false) : undefined;
+      const differs = copy.kind === "file"
+        ? metaDifference(existing, copy, false, keeps)
+        : undefined;
       return { ...item, outcome: "up-to-date", ...differs ? { note: differs } : {} };
     }
     // With --overwrite, a file of the same bytes whose mode, owner or time differ is

@@ -264,3 +264,37 @@ Deno.test({
     });
   },
 });
+
+Deno.test({
+  name:
+    "a restore onto exFAT, which keeps no modes: said once, not warned for every file, and --overwrite writes no file of the same bytes again",
+  ignore: !isRoot || !DISKS[1].tools.every(has),
+  fn: async () => {
+    using fx = makeFixture({ "d/a.txt": "a\n", "d/b.sh": "b\n", "c.txt": "c\n" });
+    Deno.chmodSync(join(fx.source, "d", "a.txt"), 0o600);
+    Deno.chmodSync(join(fx.source, "d", "b.sh"), 0o755);
+    await withDisk(DISKS[1], fx.dir, "16M", async (mnt) => {
+      assert.equal((await runTool(["run", "--config", fx.config])).code, 0);
+      const to = join(mnt, "restored");
+      const restore = (...args: string[]) =>
+        runTool(["restore", "--to", to, ...args, "--config", fx.config]);
+      const first = await restore();
+      assert.equal(first.code, 0, first.stderr);
+      assert.match(first.stdout, /3 restored, 0 up to date, 0 not restored/);
+      const notes = first.stderr.split("\n").filter((l) => l.startsWith("NOTE: "));
+      assert.equal(notes.length, 1, first.stderr);
+      assert.match(notes[0], /^NOTE: the disk of '[^']*' keeps no file modes/);
+      const inodes = () =>
+        ["d/a.txt", "d/b.sh", "c.txt"].map((p) => Deno.lstatSync(join(to, p)).ino);
+      const before = inodes();
+      for (const args of [[], ["--overwrite"]]) {
+        const r = await restore(...args);
+        assert.equal(r.code, 0, `${args}: ${r.stderr}`);
+        assert.match(r.stdout, /0 restored, 3 up to date, 0 not restored/, `${args}`);
+        assert.doesNotMatch(r.stderr, /WARNING|its mode is/, `${args}: ${r.stderr}`);
+      }
+      assert.deepEqual(inodes(), before);
+      assert.deepEqual(readTree(to), { "c.txt": "c\n", "d/a.txt": "a\n", "d/b.sh": "b\n" });
+    });
+  },
+});

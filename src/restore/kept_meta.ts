@@ -1,0 +1,120 @@
+/**
+ * What a destination disk keeps of a file's metadata. FAT and exFAT sticks (and NTFS
+ * through ntfs-3g without its permission mapping) give every file one mode (0777 or 0755)
+ * and one owner whatever chmod and chown ask, mostly without a word. A restore there then
+ * warned, again, for every file of the same bytes that "its mode is 0777, the recorded
+ * 0644: restore it with --overwrite", and `--overwrite` wrote each of them anew for
+ * nothing. Asked once per file system (device) of the folder a file goes to: a temporary
+ * file made there (with a restore's temporary name), given another mode (and, run as
+ * root, another owner, and a modification time in odd milliseconds), looked at and
+ * removed. What a disk does not keep is not compared, and said once, as a note; times are
+ * compared to the step the disk keeps them in (FAT's 2 s), without a word. An interruption may leave that temporary file, as it may any
+ * of a restore's (its name says so).
+ */
+import { join } from "node:path";
+import { lstatOrNone, removeQuietly } from "../engine/fsops.ts";
+import { GIVES_OWNERS } from "../engine/owner.ts";
+import { createTemp } from "./dest_file.ts";
+import type { Reached } from "./pinned.ts";
+
+/** Which of a file's attributes a disk keeps as set. */
+export interface DiskKeeps {
+  modes: boolean;
+  owners: boolean;
+  /** The steps its modification times are kept in, in ms: 1, 10 (exFAT), 2,000 (FAT). */
+  timeStepMs: number;
+}
+
+/** What every disk is taken to keep until it is found not to (and off Unix: modes unasked). */
+export const ALL_KEPT: DiskKeeps = { modes: true, owners: true, timeStepMs: 1 };
+
+/**
+ * A modification time the probe asks for, its milliseconds the most a disk can cut off
+ * (an odd second, .999): what comes back tells the disk's step.
+ */
+const PROBE_TIME_MS = 1_700_000_001_999;
+/** The steps disks keep times in (ms): exact, exFAT, some FUSE file systems, seconds, FAT. */
+const TIME_STEPS_MS = [1, 10, 100, 1000, 2000];
+
+/** The mode the probe asks for: any other than the 0o600 it is made with. */
+const PROBE_MODE = 0o640;
+/** The owner the probe asks for, run as root: `daemon` (1:1) on Linux and macOS. */
+const PROBE_OWNER = 1;
+
+export class KeptMeta {
+  readonly #byDevice = new Map<string, DiskKeeps>();
+  /** One line per disk found to keep less, for the restore to say once. */
+  readonly notes: string[] = [];
+
+  /** What the disk of `folder` keeps, asked with a temporary file named `probe` there. */
+  of(folder: Reached, probe: string): DiskKeeps {
+    if (Deno.build.os === "windows") return ALL_KEPT;
+    const device = folder.id?.split(":")[0] ?? folder.path;
+    let keeps = this.#byDevice.get(device);
+    if (keeps === undefined) {
+      keeps = probeDisk(folder, probe);
+      this.#byDevice.set(device, keeps);
+      const lost = [!keeps.modes && "modes", !keeps.owners && "owners"].filter((s) => s);
+      if (lost.length > 0) {
+        this.notes.push(
+          `the disk of '${folder.path}' keeps no file ${lost.join(" or ")} (FAT, exFAT): ` +
+            `the files restored there have the disk's own, and theirs are not compared`,
+        );
+      }
+    }
+    return keeps;
+  }
+}
+
+/** Asks the disk of `folder`; a probe that cannot be made there tells nothing (all kept). */
+function probeDisk(folder: Reached, probe: string): DiskKeeps {
+  const at = folder.at(probe);
+  try {
+    createTemp(at, 0o600, join(folder.path, probe)).close();
+  } catch {
+    return ALL_KEPT;
+  }
+  try {
+    return {
+      modes: takes(at, () => Deno.chmodSync(at, PROBE_MODE), modeIs),
+      owners: ownersKept(at),
+      timeStepMs: timeStep(at),
+    };
+  } finally {
+    removeQuietly(at);
+  }
+}
+
+/** The step the disk keeps modification times in: the smallest that covers what it cut off. */
+function timeStep(at: string): number {
+  try {
+    const when = new Date(PROBE_TIME_MS);
+    Deno.utimeSync(at, when, when);
+    const kept = lstatOrNone(at)?.mtime?.getTime();
+    if (kept === undefined) return 1;
+    const lost = Math.abs(PROBE_TIME_MS - kept);
+    return TIME_STEPS_MS.find((step) => lost < step) ?? 1;
+  } catch {
+    return 1; // cannot be told: compared exactly, as before
+  }
+}
+
+function ownersKept(at: string): boolean {
+  if (!GIVES_OWNERS) return true; // only root gives owners: nothing to compare otherwise
+  return takes(at, () => Deno.chownSync(at, PROBE_OWNER, PROBE_OWNER), ownerIs);
+}
+
+/** Whether `set` succeeds and the file then shows it. */
+function takes(at: string, set: () => void, shows: (info: Deno.FileInfo) => boolean): boolean {
+  try {
+    set();
+  } catch (e) {
+    // Refused outright (vfat without `quiet`: EPERM): not kept. Anything else: unknown.
+    return !(e instanceof Deno.errors.PermissionDenied || e instanceof Deno.errors.NotSupported);
+  }
+  const info = lstatOrNone(at);
+  return info === undefined || shows(info);
+}
+
+const modeIs = (info: Deno.FileInfo) => ((info.mode ?? 0) & 0o7777) === PROBE_MODE;
+const ownerIs = (info: Deno.FileInfo) => info.uid === PROBE_OWNER && info.gid === PROBE_OWNER;
