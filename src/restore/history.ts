@@ -112,7 +112,10 @@ export function formatHistory(path: string, entries: HistoryEntry[]): string {
     ].map((line) => oneLine(line))
   ); // a newline in a name or a link's target would break the table
   const header = ["VERSION", "BECAME CURRENT", "REPLACED", "SIZE", "HASH", "WHERE"];
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  // A loop, not Math.max(...rows): a path with some 120,000 contents (a file a watch backs
+  // up every ten seconds for two weeks) would pass more arguments than the stack holds.
+  const widths = header.map((h) => h.length);
+  for (const r of rows) r.forEach((cell, i) => widths[i] = Math.max(widths[i], cell.length));
   const line = (cells: string[]) =>
     cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]))).join("  ");
   const count = `${entries.length} content${entries.length === 1 ? "" : "s"}`;

@@ -158,11 +158,11 @@ function notFound(
   recorded: boolean,
 ): string {
   if (sel.kind === "version") {
-    const seqs = store.copiesOf(target).map((c) => c.seq);
-    return seqs.length === 0
+    const range = seqRange(store.copiesOf(target));
+    return range === undefined
       ? `'${target}' is not in the backup`
-      : `'${target}' has no version ${sel.seq}: it has versions ${Math.min(...seqs)} to ` +
-        `${Math.max(...seqs)} (see 'history ${target}')`;
+      : `'${target}' has no version ${sel.seq}: it has versions ${range[0]} to ` +
+        `${range[1]} (see 'history ${target}')`;
   }
   const what = target === "" ? "the backup holds no files" : `'${target}' is not in the backup`;
   if (sel.kind === "at") return `${what} as of ${new Date(at!).toISOString()}`;
@@ -204,4 +204,18 @@ function* pagesOf(store: StateStore, targets: readonly string[]): Generator<Stor
     yield store.copiesOf(t);
     yield* store.copyPages(t);
   }
+}
+
+/**
+ * The lowest and highest content numbers of a path's copies (undefined for none), by a
+ * loop: Math.min(...seqs) overflows the stack past some 120,000 contents.
+ */
+export function seqRange(copies: readonly { seq: number }[]): [number, number] | undefined {
+  if (copies.length === 0) return undefined;
+  let lo = copies[0].seq, hi = copies[0].seq;
+  for (const c of copies) {
+    if (c.seq < lo) lo = c.seq;
+    if (c.seq > hi) hi = c.seq;
+  }
+  return [lo, hi];
 }
