@@ -139,12 +139,34 @@ export function allocatePath(preferred: string, occ: Occupancy): string {
   for (let i = 0; i < parts.length; i++) {
     const last = i === parts.length - 1;
     const taken = (p: string) => occ.isFile(p) || (last && occ.isDir(p));
-    let candidate = prefix + parts[i];
+    const named = (k: number) => prefix + withSuffix(parts[i], `.~${k}`);
     // K starts at 2: the unsuffixed name is the first of its kind.
-    for (let k = 2; taken(candidate); k++) candidate = prefix + withSuffix(parts[i], `.~${k}`);
+    const candidate = taken(prefix + parts[i])
+      ? named(freeSuffix((k) => taken(named(k))))
+      : prefix + parts[i];
     prefix = last ? candidate : `${candidate}/`;
   }
   return prefix;
+}
+
+/**
+ * A K from 2 up whose name is free, in about 2 log K looks instead of K: K doubles while
+ * taken, then a binary search between the last taken and the first free K. Where every
+ * name below is taken (what the tool itself makes: `.~2`, `.~3`, … in turn), that is the
+ * first free one, as a look at each would find; where names were freed in between (a copy
+ * removed by hand), some free one. A path deleted 2,000 times before took a look of the
+ * state for each of its `_deleted/` names (2,000 files: 2.9 s a run instead of 0.3 s).
+ */
+function freeSuffix(taken: (k: number) => boolean): number {
+  let lo = 1; // the unsuffixed name, taken
+  let hi = 2;
+  while (taken(hi)) [lo, hi] = [hi, 2 * hi - 1]; // 2, 3, 5, 9, 17, …
+  while (hi - lo > 1) {
+    const mid = lo + Math.floor((hi - lo) / 2);
+    if (taken(mid)) lo = mid;
+    else hi = mid;
+  }
+  return hi;
 }
 
 /** Most filesystems limit one name to 255 bytes. */

@@ -49,6 +49,29 @@ Deno.test("layout: allocatePath never returns a taken path", () => {
   assert.equal(allocatePath("v/f/g", occ), "v/f.~2/g");
 });
 
+Deno.test("layout: allocatePath finds the next .~K in a few looks, the first free one where none is freed", () => {
+  for (let n = 0; n <= 70; n++) {
+    // `x`, `x.~2` … `x.~n` taken, as repeated deletions of one path leave them.
+    const files = new Set(["d/x", ...Array.from({ length: n - 1 }, (_, i) => `d/x.~${i + 2}`)]);
+    const occ = { isFile: (p: string) => files.has(p), isDir: () => false };
+    assert.equal(allocatePath("d/x", occ), `d/x.~${Math.max(n + 1, 2)}`, `${n} taken`);
+  }
+  const looked: string[] = [];
+  const occ = {
+    isFile: (p: string) => {
+      looked.push(p);
+      return p === "x" || Number(p.match(/^x\.~(\d+)$/)?.[1]) <= 2000;
+    },
+    isDir: () => false,
+  };
+  assert.equal(allocatePath("x", occ), "x.~2001");
+  assert.ok(looked.length < 30, `${looked.length} looks`);
+  // With names freed in between (removed by hand), a free one all the same.
+  const gaps = new Set(["x", "x.~2", "x.~3", "x.~5", "x.~6", "x.~7", "x.~8", "x.~9"]);
+  const got = allocatePath("x", { isFile: (p) => gaps.has(p), isDir: () => false });
+  assert.ok(!gaps.has(got) && /^x\.~\d+$/.test(got), got);
+});
+
 Deno.test("layout: a suffixed name still fits in 255 bytes", () => {
   const long = "é".repeat(127) + "x"; // 255 bytes
   const occ = { isFile: (p: string) => p === `d/${long}`, isDir: () => false };
