@@ -29,6 +29,7 @@ import { unchangedLine } from "../engine/describe.ts";
 import { type Job, Scheduler } from "./scheduler.ts";
 import { eventFilter, type PathFilter, toScope } from "./scope.ts";
 import { type GuardWindow, windowFor } from "./guard_window.ts";
+import { explainedDamage } from "../state/damage.ts";
 
 /**
  * A path written to without pause is still applied after 10 × debounce_ms: a log file
@@ -163,7 +164,8 @@ class WatchSession {
         if (!this.#session.lockStillHeld()) return this.#lostRoot(); // see Batch.#apply
         this.#failed = true;
         this.#warn(
-          `Backup pass failed: ${errorText(e)}: a full rescan follows in ${RETRY_MS / 1000} s`,
+          `Backup pass failed: ${errorText(explainedDamage(e))}: a full rescan follows in ` +
+            `${RETRY_MS / 1000} s`,
         );
       },
     });
