@@ -101,6 +101,32 @@ Deno.test("verify --repair takes the bytes from another stored copy when no sour
   assert.equal(Deno.readTextFileSync(join(fx.backup, "a.txt")), "shared\n");
 });
 
+Deno.test("verify --repair takes the bytes from a file renamed by hand in the backup root, and leaves that file", async () => {
+  using fx = makeFixture({ "a.txt": "first\n" });
+  assert.equal((await fx.cli("run")).code, 0);
+  writeTree(fx.source, { "a.txt": "second\n" }); // "first" goes to versions/ only
+  assert.equal((await fx.cli("run")).code, 0);
+  Deno.renameSync(
+    join(fx.backup, "versions/a.txt/v1.bak"),
+    join(fx.backup, "versions/a.txt/v1-kept.bak"),
+  );
+  writeTree(fx.backup, { "stray.txt": "other\n" }); // the same size, another content
+
+  const r = await fx.cli("verify", "--repair");
+  assert.equal(r.code, 1, "the unknown files stay, and are named");
+  assert.match(
+    r.stdout,
+    /REPAIRED: versions\/a.txt\/v1.bak \(source\/a.txt v1\) from unknown file 'versions\/a.txt\/v1-kept.bak'/,
+  );
+  assert.match(r.stdout, /Repair: 1 repaired, 0 not repaired, 2 unknown file\(s\)/);
+  assert.equal(Deno.readTextFileSync(join(fx.backup, "versions/a.txt/v1.bak")), "first\n");
+  assert.equal(Deno.readTextFileSync(join(fx.backup, "versions/a.txt/v1-kept.bak")), "first\n");
+  const to = join(fx.dir, "restored");
+  const restore = await fx.cli("restore", "a.txt", "--version", "1", "--to", to);
+  assert.equal(restore.code, 0, restore.stdout + restore.stderr);
+  assert.equal(Deno.readTextFileSync(join(to, "a.txt")), "first\n");
+});
+
 Deno.test("a copy lost before any run saw it, its bytes stored only under another hash algorithm: restored and repaired from there", async () => {
   using fx = makeFixture({ "a.txt": "shared\n" }, { hash_algorithm: "sha256" });
   assert.equal((await fx.cli("run")).code, 0);

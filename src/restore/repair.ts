@@ -2,7 +2,8 @@
  * `verify --repair`: stored copies that verify found missing or changed are made again.
  * A symlink comes back from its recorded target and an empty file from nothing; any other
  * file is read again from a file that holds the same content now (a source file: the
- * path's own, or any tracked file with that digest; else another stored copy), checked
+ * path's own, or any tracked file with that digest; else another stored copy; else a file
+ * in the backup root no copy is recorded at, of the same size, which stays there), checked
  * against the recorded digest while it is copied, given its recorded mode and time,
  * flushed, and linked into place. A damaged copy is kept in `.backup-tool/damaged/` (never
  * deleted: it is what the backup held). A copy nothing holds any more is named, with why.
@@ -107,11 +108,16 @@ export async function verifyAndRepair(
     let others: ((c: StoredCopy) => Iterable<string>) | undefined;
     const everyCopy = () => store.eachStoredCopy();
     const view = session.store.planView();
+    let strays: ((size: number) => readonly string[]) | undefined;
     const ctx: RepairContext = {
       root: config.backupRoot,
       sources: config.sources,
       holdersOf: view.holdersOf,
       storedWith: (c) => (others ??= othersHoldingAnyAlgo(config.backupRoot, todo, everyCopy))(c),
+      // Files verify found that no copy is recorded at: a copy renamed by hand, or one a
+      // copy of the backup root made while a run went on holds under its old name.
+      unknownOfSize: (size) =>
+        (strays ??= straysBySize(config.backupRoot, report.unknown.map((u) => u.file)))(size),
       placement: {
         isStoredAt: view.isFile,
         isStoredBelow: view.isDir,
@@ -195,6 +201,12 @@ export interface RepairContext {
    * under another algorithm, bytes hashing to it), read as they are asked for.
    */
   storedWith(copy: StoredCopy): Iterable<string>;
+  /**
+   * Files in the backup root that no copy is recorded at (verify's unknown files) of this
+   * size, as storage paths: tried last, each checked against the recorded digest while it
+   * is copied, never moved.
+   */
+  unknownOfSize?(size: number): readonly string[];
   /**
    * Where the state stores copies, and how to record a copy made again elsewhere: with
    * these, a copy whose place holds something put there by hand is made at the next free
@@ -353,6 +365,27 @@ function* filesHolding(ctx: RepairContext, copy: StoredCopy) {
     if (storedAt === copy.storedAt || storedEntry(ctx.root, storedAt) === "unsafe") continue;
     yield { label: `stored copy '${storedAt}'`, abs: nativePath(ctx.root, storedAt) };
   }
+  for (const file of ctx.unknownOfSize?.(copy.size) ?? []) {
+    if (file === copy.storedAt || storedEntry(ctx.root, file) === "unsafe") continue;
+    yield { label: `unknown file '${file}'`, abs: nativePath(ctx.root, file) };
+  }
+}
+
+/**
+ * The files among `files` (storage paths) that are regular files reached through real
+ * folders, by size: looked at once, on the first need.
+ */
+function straysBySize(root: string, files: string[]): (size: number) => readonly string[] {
+  const bySize = new Map<number, string[]>();
+  const real = new Set<string>();
+  for (const file of files) {
+    const info = storedEntry(root, file, real);
+    if (info === undefined || info === "unsafe" || !info.isFile) continue;
+    const list = bySize.get(info.size);
+    if (list) list.push(file);
+    else bySize.set(info.size, [file]);
+  }
+  return (size) => bySize.get(size) ?? [];
 }
 
 /**
