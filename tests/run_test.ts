@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { WatchProcess } from "./watch_helpers.ts";
-import { listFiles, makeFixture, readTree, writeConfig, writeTree } from "./helpers.ts";
+import { listFiles, makeFixture, readTree, runCli, writeConfig, writeTree } from "./helpers.ts";
 import { readState, sh } from "./reliability/util.ts";
 
 const QUICK_TREE = {
@@ -530,4 +530,24 @@ Deno.test("log_unchanged false: unchanged files are counted in one log line, not
   const session = fx.lastLog();
   assert.ok(session.some((l) => l.startsWith("UNCHANGED: 3 file(s)")), session.join("\n"));
   assert.ok(!session.some((l) => l.startsWith("SKIP: ")), session.join("\n"));
+});
+
+Deno.test("a source found at another folder than last time is said, in the log and on the console", async () => {
+  // Two configs sharing a backup root, each naming a folder `source` (alice's, then bob's):
+  // bob's files would look like modified versions of alice's, and hers deleted.
+  using fx = makeFixture({ "common.txt": "alice\n", "a.txt": "a\n" });
+  assert.equal((await fx.cli("run")).code, 0);
+  const bob = join(fx.dir, "bob", "source");
+  writeTree(bob, { "common.txt": "bob\n" });
+  const bobConfig = join(fx.dir, "bob.jsonc");
+  writeConfig(bobConfig, { sources: [bob], backup_root: fx.backup, log_dir: fx.logs });
+  const r = await runCli(["run", "--config", bobConfig]);
+  const note = `source 'source' was backed up from '${fx.source}' last time, and is now ` +
+    `'${bob}': its files are compared with those backed up from there`;
+  assert.ok(r.stdout.includes(`Note: ${note}`) || r.stderr.includes(note), r.stdout + r.stderr);
+  assert.ok(fx.lastLog().some((l) => l.startsWith(`NOTE: ${note}`)), fx.lastLog().join("\n"));
+  // Said while the folder differs from the one last backed up from, not after.
+  const again = await runCli(["run", "--config", bobConfig, "--force"]);
+  assert.doesNotMatch(again.stdout + again.stderr, /was backed up from/);
+  assert.ok(!fx.lastLog().some((l) => l.includes("was backed up from")));
 });

@@ -53,7 +53,8 @@ export async function backupOnce(config: Config, opts: PassOptions = {}): Promis
     result.warnings.unshift(...session.recovered);
     const left = leftSources(config, session.prefixes, session.store);
     if (left) session.log.line(`NOTE: ${left}`);
-    notice = [session.clockNote, left].filter((n) => n !== undefined).join("; ") || undefined;
+    notice = [session.clockNote, ...session.movedNotes, left].filter((n) => n !== undefined)
+      .join("; ") || undefined;
     status = opts.signal?.aborted ? "stopped" : needsAttention(result) ? "partial" : "ok";
     session.log.line(status === "stopped" ? STOPPED_LINE : completionLine(result));
   } catch (e) {

@@ -39,6 +39,8 @@ export interface Session {
   recovered: { path: string; message: string }[];
   /** Said when the clock is behind the times already recorded (see `recordedTime`). */
   clockNote?: string;
+  /** Said for each source found at another folder than last time (see `movedSourceNote`). */
+  movedNotes: string[];
   /**
    * Whether the backup root's lock file is still the one this session locked (see
    * `Lock.stillHeld`): asked by a watch session, which lives long enough to see its backup
@@ -155,6 +157,7 @@ export async function openSession(
     store.useReserve(() => releaseReserve(paths.dir), (text) => diskFullAt(text, paths.tmp));
     const clock = Date.now();
     const now = store.recordedTime(clock);
+    const movedNotes = movedSourceNotes(config.sources, store.sourcePaths());
     const { prefixes, runId } = firstWrite(
       config.backupRoot,
       paths.db,
@@ -163,6 +166,7 @@ export async function openSession(
     log.line(`Run started: ${command} (run ${runId}, pid ${Deno.pid})${log.ownerSuffix()}`);
     const clockNote = clockBehindNote(now, clock);
     if (clockNote) log.line(`CLOCK: ${clockNote}`);
+    for (const note of movedNotes) log.line(`NOTE: ${note}`);
     started = true;
     if (lock.staleHolder) log.line(`LOCK: took over a stale lock left by ${lock.staleHolder}`);
     // At the start, so that the log's last line says how the run ended.
@@ -187,6 +191,7 @@ export async function openSession(
       syncFs,
       recovered,
       clockNote,
+      movedNotes,
     });
   } catch (e) {
     // A session that never started leaves no log (it would count toward log_retention).
@@ -198,6 +203,29 @@ export async function openSession(
     lock.release();
     throw e;
   }
+}
+
+/**
+ * A note for each source the state knows by its name at another folder than the config's
+ * now: a folder moved (its files are then compared with those backed up from the old
+ * one, as they should be), or another folder given the same name by mistake (a second
+ * config sharing the backup root, `alice/docs` and `bob/docs`): then the first's files look
+ * deleted and the second's modified, which the mass-deletion guard may hold back, and
+ * nothing else said why.
+ */
+export function movedSourceNotes(
+  sources: readonly { name: string; path: string }[],
+  recorded: ReadonlyMap<string, string>,
+): string[] {
+  return sources.flatMap((s) => {
+    const was = recorded.get(s.name);
+    if (was === undefined || was === s.path) return [];
+    return [
+      `source '${s.name}' was backed up from '${was}' last time, and is now '${s.path}': ` +
+      "its files are compared with those backed up from there (a folder moved); if it is " +
+      `another folder, give it a "name" of its own in the config`,
+    ];
+  });
 }
 
 /**

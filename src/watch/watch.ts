@@ -334,6 +334,7 @@ class WatchSession {
     if (warning) this.#warn(warning);
     for (const w of this.#session.recovered) this.#opts.onWarning?.(`${w.path}: ${w.message}`);
     if (this.#session.clockNote) this.#opts.onWarning?.(this.#session.clockNote);
+    for (const note of this.#session.movedNotes) this.#opts.onWarning?.(note);
     const names = this.#session.config.sources.map((s) => s.name).join(", ");
     // Stopped during its first pass, a session never followed anything: not said to.
     if (!this.#abort.signal.aborted) this.#session.log.line(`Watch started: following ${names}`);
