@@ -37,8 +37,9 @@ export function isDiskFull(message: string, os: string = Deno.build.os): boolean
 /** A run (or `what`) stopped by a full backup disk, worded with the remedy. */
 export function diskFullError(root: string, message: string, what = "run"): Error {
   return new Error(
-    `the backup disk is full (${message}): free space on the disk of '${root}', ` +
-      `then ${what} again; every copy stored before is intact`,
+    `the backup disk is full (${message}): free space on the disk of '${root}' (a lower ` +
+      `max_versions_per_file has the next run remove old versions), then ${what} again; ` +
+      "every copy stored before is intact",
   );
 }
 
