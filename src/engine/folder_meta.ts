@@ -2,7 +2,7 @@
  * The source folders' own metadata (permission bits, owner, modification time), gathered
  * as a pass walks and recorded once it has finished, in one transaction: a folder is not
  * a content, has no versions, and is recorded as last seen, so that a restore can give
- * the folders it makes what the source's had (restore/folders.ts). A pass stopped or
+ * the folders it makes what the source's had (restore/made_folders.ts). A pass stopped or
  * killed before the end records none of it; the next full walk does.
  */
 import type { FolderMeta } from "./types.ts";

@@ -39,7 +39,7 @@ export interface Session {
   recovered: { path: string; message: string }[];
   /** Said when the clock is behind the times already recorded (see `recordedTime`). */
   clockNote?: string;
-  /** Said for each source found at another folder than last time (see `movedSourceNote`). */
+  /** Said for each source found at another folder than last time (see `movedSourceNotes`). */
   movedNotes: string[];
   /**
    * Whether the backup root's lock file is still the one this session locked (see

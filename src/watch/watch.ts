@@ -161,7 +161,7 @@ class WatchSession {
       sep,
       run: (job) => this.#run(job),
       onError: (e) => {
-        if (!this.#session.lockStillHeld()) return this.#lostRoot(); // see Batch.#apply
+        if (!this.#session.lockStillHeld()) return this.#lostRoot(); // see Batch.#checkLock
         this.#failed = true;
         this.#warn(
           `Backup pass failed: ${errorText(explainedDamage(e))}: a full rescan follows in ` +
