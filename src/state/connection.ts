@@ -3,11 +3,13 @@
  * closing it, one prepared statement per SQL text, and transactions. The other state
  * modules reach SQLite only through it.
  *
- * WAL is used where the filesystem allows it; elsewhere (FUSE and network file systems, and
- * where SQLite refuses it) the default rollback journal. `synchronous = FULL`: a committed batch
- * survives a power cut, which matters because its files are already in place. An
- * interruption leaves the last committed transaction, and with WAL the -wal and -shm
- * files, which SQLite replays and removes at the next open.
+ * WAL is used where the filesystem allows it; elsewhere (FUSE and network file systems,
+ * blocks smaller than a memory page, and where SQLite refuses it) a rollback journal kept
+ * for the session (PERSIST, see `useRollbackJournal`). `synchronous = FULL`: a committed
+ * batch survives a power cut, which matters because its files are already in place. An
+ * interruption leaves the last committed transaction, and the -wal and -shm files or the
+ * kept -journal, which SQLite replays or rolls back at the next open and a writer's
+ * `close` removes.
  *
  * The writer (a run, which holds the backup root's lock, so no other connection writes)
  * reads inside one read transaction, begun by the first read and ended by the next write
@@ -64,14 +66,6 @@ export class StateDb {
   }
 
   /**
-   * A reader of a state a crash left mid-transaction: a hot rollback journal (the switch
-   * to or from WAL, a migration, or every commit where WAL is not used) can only be rolled
-   * back by a writer ("attempt to write a readonly database"). `restore`, `verify` and
-   * `plan` change nothing in the backup root, so they open a private copy of the state
-   * and its journals instead, where SQLite rolls back what the crash left unfinished, as
-   * the next run will; the copy is removed at close.
-   */
-  /**
    * A private copy of the state, changed without changing the backup root: what `plan`
    * reads after a crash, with the interrupted run's journaled work recorded in it, as the
    * next run's recovery will. Removed at close.
@@ -80,6 +74,14 @@ export class StateDb {
     return StateDb.#openCopy(file);
   }
 
+  /**
+   * A reader of a state a crash left mid-transaction: a hot rollback journal (the switch
+   * to or from WAL, a migration, or every commit where WAL is not used) can only be rolled
+   * back by a writer ("attempt to write a readonly database"). `restore`, `verify` and
+   * `plan` change nothing in the backup root, so they open a private copy of the state
+   * and its journals instead, where SQLite rolls back what the crash left unfinished, as
+   * the next run will; the copy is removed at close.
+   */
   static #openCopy(file: string): StateDb {
     let dir: string;
     try {

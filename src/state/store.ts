@@ -292,7 +292,6 @@ export class StateStore {
     return copies.storedBelow(this.#db, folder);
   }
 
-  /** All contents ever recorded for one logical path, oldest first. */
   // --- folders ---
 
   /**
@@ -323,6 +322,7 @@ export class StateStore {
   /** Whether the state has the folders table (schema 4 on): asked once. */
   #hasFolders?: boolean;
 
+  /** All contents ever recorded for one logical path, oldest first. */
   copiesOf(path: string): StoredCopy[] {
     return copies.copiesOf(this.#db, path);
   }
@@ -335,7 +335,6 @@ export class StateStore {
     return copies.copyPages(this.#db, below);
   }
 
-  /** Every logical path the state ever recorded a content for, sorted. */
   /** Records that a copy now lives at another storage path (made again there by repair). */
   recordStoredAt(copyId: number, storedAt: string): void {
     this.#db.q("UPDATE copies SET stored_at = ? WHERE id = ?").run(storedAt, copyId);
