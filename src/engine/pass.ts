@@ -9,12 +9,12 @@
  * vanished paths are planned (deletions first), then the waiting entries are read and
  * planned, then what a second walk finds, if the first held back too many.
  *
- * Planned actions are applied in batches (batch.ts); an interruption costs at most the
- * batch in flight, which the next run's recovery completes, plus temporary copies staged
- * for the next batch, which it removes. Promotions (a duplicate whose original was deleted
- * or changed moves to its own path) are planned once the entries are committed, and
- * applied with retention's prunes in the last batch. What a pass is given and returns:
- * pass_types.ts.
+ * Planned actions are applied in batches (batch.ts); an interruption leaves journaled the
+ * batch in flight and those applied since the last commit (up to COMMIT_ACTIONS actions),
+ * which the next run's recovery completes, plus temporary copies staged for the next
+ * batch, which it removes. Promotions (a duplicate whose original was deleted or changed
+ * moves to its own path) are planned once the entries are committed, and applied with
+ * retention's prunes in the last batch. What a pass is given and returns: pass_types.ts.
  */
 import { FolderMetaRecorder } from "./folder_meta.ts";
 import { Batch } from "./batch.ts";

@@ -37,10 +37,11 @@ export interface VanishedRules {
 }
 
 /**
- * Deletions the guard judges together across passes (a watch session between two full
- * passes), where a tree deleted folder by folder would otherwise pass the guard one small
- * batch at a time: by how far the tracked files would shrink below the most ever tracked
- * in the window. Files created and deleted meanwhile (temporary files) cancel out.
+ * Deletions the guard judges together across passes (a watch session's, from one full
+ * pass that begins a window to the next: guard_window.ts), where a tree deleted folder by
+ * folder would otherwise pass the guard one small batch at a time: by how far the tracked
+ * files would shrink below the most ever tracked in the window. Files created and deleted
+ * meanwhile (temporary files) cancel out.
  */
 export interface DeletionWindow {
   /** The most files tracked when a pass of the window met deletions. */

@@ -26,7 +26,7 @@ import type { Identity } from "./folders.ts";
 import { openFilesLimit } from "./flush.ts";
 
 /**
- * New or changed entries held back by the first walk until deletions are applied (about
+ * New or changed entries held back by the first walk until deletions are planned (about
  * 400 bytes each with their fingerprints, so at most about 10 MB). Beyond it, the rest of
  * the tree is handled by a second walk.
  */

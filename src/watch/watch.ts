@@ -6,10 +6,11 @@
  * `watch.rescan_interval`. No file operation happens here: every change goes through
  * `runPass`, as in `run`.
  *
- * `stop()` stops taking events, lets the pass in progress finish, closes the watcher and
- * every timer, logs `Watch stopped` and closes the session (lock released). A process
- * killed in the middle of a pass leaves what any interrupted run leaves: at most one
- * journaled batch and temporary files, which the next session's recovery completes.
+ * `stop()` stops taking events, ends the pass in progress after its batch in progress (and
+ * commits what it applied), closes the watcher and every timer, logs `Watch stopped` and
+ * closes the session (lock released). A process killed in the middle of a pass leaves what
+ * any interrupted run leaves: the batches journaled since its last commit and temporary
+ * files, which the next session's recovery completes.
  */
 import { sep } from "node:path";
 import type { Config } from "../config/config.ts";
@@ -116,7 +117,7 @@ class WatchSession {
   readonly #opts: WatchOptions;
   readonly #roots: Set<string>;
   readonly #totals: WatchTotals = { passes: 0, counts: emptyCounts(), bytesCopied: 0 };
-  /** Deletions since the start or the last periodic rescan, for the guard (see vanished.ts). */
+  /** The deletions the guard counts together, and since when (see guard_window.ts). */
   readonly #window: GuardWindow = {};
   readonly #scheduler: Scheduler;
   readonly #follower: EventFollower;
@@ -126,7 +127,7 @@ class WatchSession {
   #stopping: Promise<WatchTotals> | undefined;
   /** Aborted by `stop()`: a long pass ends after its current batch. */
   readonly #abort = new AbortController();
-  /** A pass threw: its journaled batch and staged copies must be recovered first. */
+  /** A pass threw: its journaled batches and staged copies must be recovered first. */
   #failed = false;
   /** The warning about events with undecodable paths was given (once a session). */
   #undecodableSaid = false;
@@ -318,7 +319,7 @@ class WatchSession {
     void this.#stop(); // waits for this job, which ends now
   }
 
-  /** Completes the batch a pass that threw left journaled and empties the staging folder. */
+  /** Completes the batches a pass that threw left journaled and empties the staging folder. */
   async #recover(): Promise<void> {
     const s = this.#session;
     const ours = () => s.lockStillHeld();
