@@ -13,8 +13,9 @@
  * more `~`: `versions` → `versions~`, `versions~` → `versions~~`. The mapping is injective,
  * so a source can never mix with the backup's own folders.
  *
- * When a preferred storage path is taken, `allocatePath` picks the first free
- * `<name>.~K` (K = 2, 3, …) at the component that collides, so nothing is overwritten.
+ * When a preferred storage path is taken, `allocatePath` picks a free `<name>.~K` (K = 2,
+ * 3, …; the first free one unless names below it were freed) at the component that
+ * collides, so nothing is overwritten.
  */
 
 import { join } from "node:path";
@@ -130,8 +131,9 @@ export interface Occupancy {
 }
 
 /**
- * The preferred path if it is free, otherwise the first free variant: a component that is
- * a stored file where a folder is needed, or a final name already in use, gets `.~K`.
+ * The preferred path if it is free, otherwise a free variant (see `freeSuffix`): a
+ * component that is a stored file where a folder is needed, or a final name already in
+ * use, gets `.~K`.
  */
 export function allocatePath(preferred: string, occ: Occupancy): string {
   const parts = preferred.split("/");

@@ -113,7 +113,8 @@ function removeMoved(path: string): Promise<void> {
 /**
  * Takes the new name off again after the old one could not be removed; says what is left.
  * Where that fails too (on Windows a file held open cannot lose any of its names), both
- * names stay on the one file: nothing is lost, and the next run finds the new name taken.
+ * names stay on the one file: nothing is lost, and the next run's move of the copy
+ * finishes on the new name (see below).
  */
 function undoLink(from: string, to: string, e: unknown): string {
   const why = `the old name cannot be removed: ${errorText(e)}`;
