@@ -2,7 +2,8 @@
  * `restore`: brings files back from the backup, the latest contents or as of a moment or a
  * version number, into their source folder or under `--to DIR`. Reads the state
  * read-only without the run lock; each file is written atomically (see restore/write.ts),
- * so an interruption leaves complete files and at most a hidden temporary file.
+ * so an interruption leaves complete files and at most two batches of hidden temporary
+ * files (restore/batches.ts).
  */
 import type { FolderProblem } from "../restore/made_folders.ts";
 import { dirname, resolve } from "node:path";

@@ -1,9 +1,9 @@
 /**
  * Console output of `restore`: problems on stderr (each names the path and why), and
  * warnings for contents read from another stored copy than their own, the summary line, or
- * the `--json` document `{ ok, exitCode, at, restored, upToDate, failed }`. Results are
- * counted as they come; each file restored is kept only for `--json`, which lists them (as
- * a line of JSON text each, written out a piece at a time).
+ * the `--json` document `{ command, ok, exitCode, stopped?, at, restored, upToDate, failed,
+ * notes? }`. Results are counted as they come; each file restored is kept only for
+ * `--json`, which lists them (as a line of JSON text each, written out a piece at a time).
  */
 import type { RestoreResult } from "../restore/write.ts";
 import type { Problem } from "../restore/select.ts";
