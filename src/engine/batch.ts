@@ -47,6 +47,13 @@ const BATCH_ACTIONS = 1024;
  */
 const COMMIT_ACTIONS = 2048;
 /**
+ * Batches applied to be committed together at most, full or not: four full ones make
+ * COMMIT_ACTIONS, and batches full by their bytes (256 MiB of large files, a few actions
+ * each) are bounded alike, so that a run killed has at most four batches journaled to
+ * recover, and the reserve holds their journal (reserve.ts).
+ */
+const COMMIT_BATCHES = 4;
+/**
  * Fingerprints whose mtime or ctime lie within 2 s of the scan are not trusted (the next
  * pass reads them again): coarse filesystems round timestamps to 1 s (ext3, HFS+) or 2 s
  * (FAT), so a change in the same tick would otherwise go unseen.
@@ -133,7 +140,12 @@ export class Batch {
     this.#applied.push(applied);
     this.#waiting += actions.length;
     // The room kept for the state was used: commit what is applied, then stop (settle).
-    if (this.#waiting >= COMMIT_ACTIONS || this.ctx.store.reserveUsed) await this.settle();
+    if (
+      this.#waiting >= COMMIT_ACTIONS || this.#applied.length >= COMMIT_BATCHES ||
+      this.ctx.store.reserveUsed
+    ) {
+      await this.settle();
+    }
   }
 
   /**
