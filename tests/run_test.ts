@@ -541,10 +541,16 @@ Deno.test("a source found at another folder than last time is said, in the log a
   writeTree(bob, { "common.txt": "bob\n" });
   const bobConfig = join(fx.dir, "bob.jsonc");
   writeConfig(bobConfig, { sources: [bob], backup_root: fx.backup, log_dir: fx.logs });
+  const plan = await runCli(["plan", "--config", bobConfig]);
   const r = await runCli(["run", "--config", bobConfig]);
   const note = `source 'source' was backed up from '${fx.source}' last time, and is now ` +
     `'${bob}': its files are compared with those backed up from there`;
-  assert.ok(r.stdout.includes(`Note: ${note}`) || r.stderr.includes(note), r.stdout + r.stderr);
+  for (const out of [plan, r]) {
+    assert.ok(
+      out.stdout.includes(`Note: ${note}`) || out.stderr.includes(note),
+      out.stdout + out.stderr,
+    );
+  }
   assert.ok(fx.lastLog().some((l) => l.startsWith(`NOTE: ${note}`)), fx.lastLog().join("\n"));
   // Said while the folder differs from the one last backed up from, not after.
   const again = await runCli(["run", "--config", bobConfig, "--force"]);

@@ -12,6 +12,7 @@ import { emptyResult, type PassOptions, type PassResult } from "./pass_types.ts"
 import {
   checkLogDir,
   checkSourcesReadable,
+  movedSourceNotes,
   openSession,
   refuseForgottenRoot,
   type Session,
@@ -162,9 +163,11 @@ export async function planOnce(config: Config, opts: PassOptions = {}): Promise<
       "shown here, and the plan is of what follows them";
     // What the run will note too: a source renamed in the config plans every file anew.
     const left = store ? leftSources(config, prefixes, store) : undefined;
+    const moved = store ? movedSourceNotes(config.sources, store.sourcePaths()) : [];
     return {
       ...result,
-      notice: [interrupted, left].filter((n) => n !== undefined).join("; ") || undefined,
+      notice: [interrupted, ...moved, left].filter((n) => n !== undefined).join("; ") ||
+        undefined,
       runId: 0,
       durationMs: Math.round(performance.now() - started),
       exitCode: needsAttention(result) ? 1 : 0,
