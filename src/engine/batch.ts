@@ -132,7 +132,7 @@ export class Batch {
       : { actions, done: [], failures: new Map() };
     // Refreshes of the state's rows only: nothing on disk to journal or do.
     if (effectful.length < recorded.length) {
-      applied.done.push(...recorded.filter((a) => !hasFileSteps(a)));
+      for (const a of recorded) if (!hasFileSteps(a)) applied.done.push(a);
     }
     // Logged once applied, as journaled: a run that stops before the commit (killed, its
     // next batch failing) has said what it did, and recovery says it again.
@@ -209,7 +209,10 @@ export class Batch {
     faultPoint("journaled");
     const { done, failed } = await executeActions(this.ctx.root, effectful);
     faultPoint("executed");
-    this.#moved.push(...effectful);
+    // A loop, not push(...effectful): a batch holds every deletion of the pass (vanished.ts),
+    // and a spread of some 125,000 of them overflowed the stack (`run --force` after a mass
+    // deletion failed with "Maximum call stack size exceeded", its moves done, uncommitted).
+    for (const a of effectful) this.#moved.push(a);
     for (const f of failed) {
       const tmp = "content" in f.action ? f.action.content.tmp : undefined;
       if (tmp) removeQuietly(nativePath(this.ctx.root, tmp));
