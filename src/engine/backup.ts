@@ -51,7 +51,7 @@ export async function backupOnce(config: Config, opts: PassOptions = {}): Promis
     const quietSkips = opts.quietSkips || !config.logUnchanged;
     result = await runPass(session, { ...opts, quietSkips });
     if (quietSkips) session.log.line(unchangedLine(result.unnamedSkips ?? 0));
-    result.warnings.unshift(...session.recovered);
+    result.warnings = [...session.recovered, ...result.warnings];
     const left = leftSources(config, session.prefixes, session.store);
     if (left) session.log.line(`NOTE: ${left}`);
     notice = [session.clockNote, ...session.movedNotes, left].filter((n) => n !== undefined)

@@ -138,7 +138,7 @@ export class StagingWalk {
     for (;;) {
       const message = await this.#next();
       if (message.type === "done") {
-        this.unreadable.push(...message.unreadable);
+        for (const path of message.unreadable) this.unreadable.push(path);
         return true;
       }
       this.#post({ type: "credit" });

@@ -137,7 +137,7 @@ export class PassWalks {
         if (!await split.walker.each(scan, (item) => take(item.entry))) {
           return { ...walk, stopped: true };
         }
-        walk.unreadable.push(...split.walker.unreadable);
+        for (const path of split.walker.unreadable) walk.unreadable.push(path);
         // Idle now, and loaded: it reads the held entries while this thread plans them.
         if (walk.pending.length > 0 && this.host.opts.readAhead !== false) {
           walk.reader = split.walker;
@@ -225,7 +225,9 @@ export class PassWalks {
       if (!await staging.each(scan, (item) => this.host.handler.handleStaged(item))) {
         return { ...walk, stopped: true };
       }
-      walk.unreadable.push(...staging.unreadable);
+      // A loop, not push(...): past some 125,000 folders that cannot be listed (names not
+      // valid UTF-8, no permission) a spread overflowed the stack and failed the run.
+      for (const path of staging.unreadable) walk.unreadable.push(path);
       return walk;
     } finally {
       staging.close();
