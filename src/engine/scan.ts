@@ -30,6 +30,7 @@ import {
   type Folders,
   fromFileInfo,
   type Identity,
+  type OpenFolder,
   openFolders,
   type StatResult,
 } from "./folders.ts";
@@ -269,36 +270,45 @@ function startsOf(w: Walk): Start[] {
   return starts.sort((a, b) => compareCodePoints(key(a), key(b)));
 }
 
+/** A folder being walked: its children in order, the next one to take, its open folder. */
+interface Level {
+  abs: string;
+  rel: string;
+  children: { name: string; isDir: boolean }[];
+  next: number;
+  folder: OpenFolder;
+}
+
+/**
+ * The entries below one folder, depth first. An explicit stack of the folders being
+ * walked, not a generator per folder: each step of nested `yield*` generators runs through
+ * every level, and some 2,000 levels (names of one character fit 2,047 of them in Linux's
+ * PATH_MAX) overflowed the stack, failing every run of such a source (shape hunt).
+ */
 function* walkDir(w: Walk, abs: string, rel: string, expect?: Identity): Generator<ScanEntry> {
-  pausePoint("folder");
-  const children = listSorted(w, abs, rel, expect);
-  // The folder stays open (with FFI, one descriptor) while its children are walked: at
-  // most one per level of nesting, closed when the walk leaves it or is abandoned.
-  const folder = w.folders.open(abs, expect);
-  if (folder.replaced) {
-    // Swapped between its listing and now: nothing below it counts as deleted either.
-    const path = logical(w.source, rel);
-    w.unreadable.push(path);
-    if (reportedBefore(w, rel)) return;
-    w.opts.onProblem?.({
-      path,
-      message: `Cannot list folder '${abs}': ${folder.replaced.message}`,
-    });
-    return;
-  }
+  const levels: Level[] = [];
   try {
-    for (const { name, isDir } of children) {
-      const childRel = rel === "" ? name : `${rel}/${name}`;
+    const top = enterDir(w, abs, rel, expect);
+    if (top !== undefined) levels.push(top);
+    while (levels.length > 0) {
+      const level = levels[levels.length - 1];
+      if (level.next >= level.children.length) {
+        levels.pop();
+        level.folder.close();
+        continue;
+      }
+      const { name, isDir } = level.children[level.next++];
+      const childRel = level.rel === "" ? name : `${level.rel}/${name}`;
       if (before(w, childRel, isDir)) continue;
       if (past(w, childRel, isDir)) {
         w.end.reached = true;
         return;
       }
-      const childAbs = childPath(abs, name);
+      const childAbs = childPath(level.abs, name);
       if (isDir) {
         if (w.skip.has(childAbs) || w.matcher.ignores(`${childRel}/`)) continue;
         // Which folder the listing saw, so that one swapped for a symlink since is refused.
-        const seen = folder.stat(name, childAbs);
+        const seen = level.folder.stat(name, childAbs);
         const reported = enteredBefore(w, childRel);
         if (seen instanceof Error || seen.kind !== "dir") {
           const path = logical(w.source, childRel);
@@ -323,16 +333,39 @@ function* walkDir(w: Walk, abs: string, rel: string, expect?: Identity): Generat
         }
         if (skippedById(w, childAbs, childRel, seen, reported)) continue;
         if (!reported) w.opts.onFolder?.(logical(w.source, childRel), seen);
-        yield* walkDir(w, childAbs, childRel, seen);
-        if (w.end.reached) return;
-      } else if (!w.matcher.ignores(childRel) && !isOwnFile(w, abs, name)) {
-        const entry = toScanEntry(w, childAbs, childRel, folder.stat(name, childAbs));
+        const inner = enterDir(w, childAbs, childRel, seen);
+        if (inner !== undefined) levels.push(inner);
+      } else if (!w.matcher.ignores(childRel) && !isOwnFile(w, level.abs, name)) {
+        const entry = toScanEntry(w, childAbs, childRel, level.folder.stat(name, childAbs));
         if (entry !== undefined) yield entry;
       }
     }
   } finally {
-    folder.close();
+    // Innermost first, as the walk leaves them.
+    for (let i = levels.length - 1; i >= 0; i--) levels[i].folder.close();
   }
+}
+
+/**
+ * Lists a folder and opens it to lstat its children (with FFI, one descriptor, held while
+ * the walk is inside it); undefined for one swapped between its listing and now.
+ */
+function enterDir(w: Walk, abs: string, rel: string, expect?: Identity): Level | undefined {
+  pausePoint("folder");
+  const children = listSorted(w, abs, rel, expect);
+  const folder = w.folders.open(abs, expect);
+  if (folder.replaced) {
+    // Swapped between its listing and now: nothing below it counts as deleted either.
+    const path = logical(w.source, rel);
+    w.unreadable.push(path);
+    if (reportedBefore(w, rel)) return undefined;
+    w.opts.onProblem?.({
+      path,
+      message: `Cannot list folder '${abs}': ${folder.replaced.message}`,
+    });
+    return undefined;
+  }
+  return { abs, rel, children, next: 0, folder };
 }
 
 /**
