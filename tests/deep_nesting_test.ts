@@ -7,11 +7,9 @@
  * of about 1 MiB, where 600 levels overflowed the old walk: a small tree shows it.
  */
 import assert from "node:assert/strict";
-import { fileURLToPath } from "node:url";
-import { makeFixture } from "./helpers.ts";
+import { makeFixture, runOnSmallStack } from "./helpers.ts";
 
 const LEVELS = 600;
-const MAIN = fileURLToPath(new URL("../src/main.ts", import.meta.url));
 
 Deno.test("a source 600 folders deep is walked and backed up with a small stack", () => {
   using fx = makeFixture({ "top.txt": "top\n" });
@@ -25,12 +23,8 @@ Deno.test("a source 600 folders deep is walked and backed up with a small stack"
     cwd: fx.source,
   }).outputSync();
   assert.equal(made.code, 0, new TextDecoder().decode(made.stderr));
-  const run = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "--v8-flags=--stack-size=128", MAIN, "run", "--config", fx.config],
-  }).outputSync();
-  const stdout = new TextDecoder().decode(run.stdout);
-  const stderr = new TextDecoder().decode(run.stderr);
-  assert.equal(run.code, 0, stderr.slice(-500));
+  const { code, stdout, stderr } = runOnSmallStack(fx.config);
+  assert.equal(code, 0, stderr.slice(-500));
   assert.match(stdout, new RegExp(`${LEVELS / 10 + 1} new, .* 0 failed`));
   const deepest = fx.backup + "/a".repeat(LEVELS) + "/f";
   assert.equal(Deno.readTextFileSync(deepest), `level ${LEVELS}\n`);

@@ -88,6 +88,20 @@ export async function runCli(args: string[], opts: { cwd?: string } = {}): Promi
   return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
 }
 
+/**
+ * `run --config FILE` with V8's stack cut to 128 KiB (about 1 MiB by default): a recursion
+ * or a spread into one call that the tree's shape drives overflows at a tenth of the size,
+ * so a tree a test can make in seconds shows it.
+ */
+export function runOnSmallStack(config: string): CliResult {
+  const out = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "--v8-flags=--stack-size=128", MAIN, "run", "--config", config],
+    env: { NO_COLOR: "1" },
+  }).outputSync();
+  const dec = new TextDecoder();
+  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}
+
 export interface Fixture {
   dir: string;
   source: string;

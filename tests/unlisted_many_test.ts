@@ -10,13 +10,11 @@
  * Their names are made with bash (Deno cannot hold them), many to one `mkdir` by xargs.
  */
 import assert from "node:assert/strict";
-import { fileURLToPath } from "node:url";
-import { makeFixture, type Tree } from "./helpers.ts";
+import { makeFixture, runOnSmallStack, type Tree } from "./helpers.ts";
 
 const UNLISTED = 24_000;
 /** More files than the first backup walks before its staging worker takes over (1,024). */
 const FILES = 1_100;
-const MAIN = fileURLToPath(new URL("../src/main.ts", import.meta.url));
 
 Deno.test("a first backup beside thousands of folders it cannot list names each and stores the rest", () => {
   const tree: Tree = {};
@@ -27,13 +25,9 @@ Deno.test("a first backup beside thousands of folders it cannot list names each 
     cwd: fx.source,
   }).outputSync();
   assert.equal(made.code, 0, new TextDecoder().decode(made.stderr));
-  const run = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "--v8-flags=--stack-size=128", MAIN, "run", "--config", fx.config],
-  }).outputSync();
-  const stdout = new TextDecoder().decode(run.stdout);
-  const stderr = new TextDecoder().decode(run.stderr);
+  const { code, stdout, stderr } = runOnSmallStack(fx.config);
   assert.doesNotMatch(stderr, /Backup failed/);
-  assert.equal(run.code, 1, stderr.slice(-500));
+  assert.equal(code, 1, stderr.slice(-500));
   assert.match(stdout, new RegExp(`${FILES} new, .* ${UNLISTED} failed`));
   assert.equal(stderr.match(/not valid UTF-8/g)?.length, UNLISTED);
 });

@@ -13,6 +13,9 @@ import * as fs from "node:fs";
 import { type OwnedMeta, ownThrough } from "../engine/owner.ts";
 import { inWaves, SYNC_PARALLEL, syncFiles, unlessFullFlushRefused } from "../engine/flush.ts";
 import { openPath } from "../engine/identity.ts";
+import { removeQuietly } from "../engine/fsops.ts";
+import { join } from "node:path";
+import type { Reached } from "./pinned.ts";
 
 const C = fs.constants;
 /** Where node:fs has no such flag (Windows), 0: it means nothing there. */
@@ -32,6 +35,30 @@ export function createTemp(path: string, mode: number, named: string): Deno.FsFi
   } catch (e) {
     if (e instanceof Error && path !== named) e.message = e.message.replaceAll(path, named);
     throw e;
+  }
+}
+
+/**
+ * Makes an empty temporary file `name` in `folder` (a restore's temporary name: one an
+ * interruption leaves is said as such), asks `ask` about it by the path that reaches it,
+ * and removes it; `none` where it cannot be made. How a destination disk is probed.
+ */
+export function withProbeFile<T>(
+  folder: Reached,
+  name: string,
+  none: T,
+  ask: (at: string) => T,
+): T {
+  const at = folder.at(name);
+  try {
+    createTemp(at, 0o600, join(folder.path, name)).close();
+  } catch {
+    return none;
+  }
+  try {
+    return ask(at);
+  } finally {
+    removeQuietly(at);
   }
 }
 

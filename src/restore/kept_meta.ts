@@ -11,10 +11,9 @@
  * compared to the step the disk keeps them in (FAT's 2 s), without a word. An interruption may leave that temporary file, as it may any
  * of a restore's (its name says so).
  */
-import { join } from "node:path";
-import { lstatOrNone, removeQuietly } from "../engine/fsops.ts";
+import { lstatOrNone } from "../engine/fsops.ts";
 import { GIVES_OWNERS } from "../engine/owner.ts";
-import { createTemp } from "./dest_file.ts";
+import { withProbeFile } from "./dest_file.ts";
 import type { Reached } from "./pinned.ts";
 
 /** Which of a file's attributes a disk keeps as set. */
@@ -68,21 +67,11 @@ export class KeptMeta {
 
 /** Asks the disk of `folder`; a probe that cannot be made there tells nothing (all kept). */
 function probeDisk(folder: Reached, probe: string): DiskKeeps {
-  const at = folder.at(probe);
-  try {
-    createTemp(at, 0o600, join(folder.path, probe)).close();
-  } catch {
-    return ALL_KEPT;
-  }
-  try {
-    return {
-      modes: takes(at, () => Deno.chmodSync(at, PROBE_MODE), modeIs),
-      owners: ownersKept(at),
-      timeStepMs: timeStep(at),
-    };
-  } finally {
-    removeQuietly(at);
-  }
+  return withProbeFile(folder, probe, ALL_KEPT, (at) => ({
+    modes: takes(at, () => Deno.chmodSync(at, PROBE_MODE), modeIs),
+    owners: ownersKept(at),
+    timeStepMs: timeStep(at),
+  }));
 }
 
 /** The step the disk keeps modification times in: the smallest that covers what it cut off. */

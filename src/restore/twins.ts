@@ -19,8 +19,8 @@
  */
 import { basename, dirname, join, relative, sep } from "node:path";
 import { foldName, withSuffix } from "../engine/layout.ts";
-import { lstatOrNone, removeQuietly } from "../engine/fsops.ts";
-import { createTemp } from "./dest_file.ts";
+import { lstatOrNone } from "../engine/fsops.ts";
+import { withProbeFile } from "./dest_file.ts";
 import type { Reached } from "./pinned.ts";
 import type { RestoreItem } from "./write.ts";
 
@@ -160,24 +160,18 @@ export class Twins {
  * cannot be made counts as ignoring it (the listings then tell, name by name).
  */
 function ignoresCase(folder: Reached, probe: string): boolean {
-  const at = folder.at(probe);
-  try {
-    createTemp(at, 0o600, join(folder.path, probe)).close();
-  } catch {
-    return true;
-  }
-  try {
-    const upper = lstatOrNone(folder.at(probe.toUpperCase()));
-    if (upper === undefined) return false;
-    const own = lstatOrNone(at);
-    if (own?.ino == null || upper.ino === null || own.ino === upper.ino) return true;
-    const names = new Set(Array.from(Deno.readDirSync(folder.at(".")), (e) => e.name));
-    return !names.has(probe.toUpperCase());
-  } catch {
-    return true;
-  } finally {
-    removeQuietly(at);
-  }
+  return withProbeFile(folder, probe, true, (at) => {
+    try {
+      const upper = lstatOrNone(folder.at(probe.toUpperCase()));
+      if (upper === undefined) return false;
+      const own = lstatOrNone(at);
+      if (own?.ino == null || upper.ino === null || own.ino === upper.ino) return true;
+      const names = new Set(Array.from(Deno.readDirSync(folder.at(".")), (e) => e.name));
+      return !names.has(probe.toUpperCase());
+    } catch {
+      return true;
+    }
+  });
 }
 
 /**
