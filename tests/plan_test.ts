@@ -179,6 +179,25 @@ Deno.test("plan prints one line per action, as the log writes it, a newline in a
   }
 });
 
+Deno.test({
+  name:
+    "plan --all lists a special file's SKIP SPECIAL line where the run logs it; plan alone does not",
+  ignore: Deno.build.os === "windows", // no FIFOs there
+  fn: async () => {
+    using fx = makeFixture({ "a.txt": "a", "z.txt": "z" });
+    const made = new Deno.Command("mkfifo", { args: [join(fx.source, "m.pipe")] }).outputSync();
+    assert.equal(made.code, 0);
+    const all = await fx.cli("plan", "--all", "-q");
+    const plain = await fx.cli("plan", "-q");
+    assert.equal((await fx.cli("run")).code, 0);
+    const entryLines = (text: string[]) => text.filter((l) => /^(SKIP[A-Z ]*|BACKUP): /.test(l));
+    const logged = entryLines(fx.lastLog());
+    assert.ok(logged.some((l) => l.startsWith("SKIP SPECIAL: source/m.pipe")), logged.join("\n"));
+    assert.deepEqual(entryLines(all.stdout.trim().split("\n")), logged);
+    assert.doesNotMatch(plain.stdout, /SKIP SPECIAL/);
+  },
+});
+
 /** Deleting one file of two is half the tree: past the mass-deletion guard's default. */
 const SAFETY_OFF = { safety: { max_delete_percent: 100 } };
 

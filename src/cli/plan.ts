@@ -63,6 +63,12 @@ export async function planCommand(argv: string[]): Promise<number> {
   const onPlanned = json ? (a: Action) => actions.push(publicAction(a)) : (a: Action) => {
     if (all || !leftAsIs(a)) lines.push(...formatAction(a, rootName).map((l) => oneLine(l)));
   };
+  // With --all, the run's other lines for one entry each, in their place: a special file, a
+  // file gone while read, the backup root by another path (`SKIP …`). Errors and the guard
+  // are said apart, below, as `run` says them.
+  const onLine = json || !all
+    ? undefined
+    : (line: string) => line.startsWith("SKIP ") && lines.push(oneLine(line));
   const summary = await withProgress(
     "Planning",
     flag(p, "quiet"),
@@ -72,6 +78,7 @@ export async function planCommand(argv: string[]): Promise<number> {
         force: flag(p, "force"),
         onProgress,
         onPlanned,
+        onLine,
       }),
   );
   if (json) {
