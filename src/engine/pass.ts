@@ -10,7 +10,7 @@
  * planned, then what a second walk finds, if the first held back too many.
  *
  * Planned actions are applied in batches (batch.ts); an interruption leaves journaled the
- * batch in flight and those applied since the last commit (up to COMMIT_ACTIONS actions),
+ * batch in flight and those applied since the last commit (four at most: batch.ts),
  * which the next run's recovery completes, plus temporary copies staged for the next
  * batch, which it removes. Promotions (a duplicate whose original was deleted or changed
  * moves to its own path) are planned once the entries are committed, and applied with
