@@ -105,6 +105,20 @@ export function storedEntry(
   real = new Set<string>(),
   look: (abs: string) => EntryKind | undefined = lstatOrNone,
 ): EntryKind | "unsafe" | undefined {
+  const way = foldersOnWay(root, storage, real, look);
+  return way === "real" ? look(nativePath(root, storage)) : way;
+}
+
+/**
+ * Whether the folders on the way to a storage path (below the root) are real folders,
+ * each looked at once (`real`): "unsafe" where one is not, undefined where one is missing.
+ */
+function foldersOnWay(
+  root: string,
+  storage: string,
+  real: Set<string>,
+  look: (abs: string) => EntryKind | undefined,
+): "real" | "unsafe" | undefined {
   for (let cut = storage.indexOf("/"); cut >= 0; cut = storage.indexOf("/", cut + 1)) {
     const folder = storage.slice(0, cut);
     if (real.has(folder)) continue;
@@ -113,7 +127,7 @@ export function storedEntry(
     if (!info.isDirectory) return "unsafe";
     real.add(folder);
   }
-  return look(nativePath(root, storage));
+  return "real";
 }
 
 /** What `storedEntry` tells of an entry: its kind. */
@@ -145,8 +159,14 @@ export function isStoredCopy(
  * Removes the now-empty folders above a storage path, up to (not including) the root, when
  * all of them are real folders: a symlink someone put in their place is left alone.
  */
-export function removeEmptyParents(root: string, storage: string, real?: Set<string>): void {
-  if (storedEntry(root, storage, real) === "unsafe") return;
+export function removeEmptyParents(
+  root: string,
+  storage: string,
+  real = new Set<string>(),
+): void {
+  // The folders on the way only: the entry itself, mostly just moved away, is not looked
+  // at (a failed lstat costs an exception: 100,000 deletions spent 1.3 s on them).
+  if (foldersOnWay(root, storage, real, lstatOrNone) === "unsafe") return;
   const parts = storage.split("/");
   for (let n = parts.length - 1; n > 0; n--) {
     const dir = nativePath(root, parts.slice(0, n).join("/"));

@@ -24,8 +24,8 @@ import { emptyResult, type PassContext, type PassOptions, type PassResult } from
 import { createPlanner, type Planner, type PlanOptions, type PlanView } from "./plan.ts";
 import { planRetention } from "./retention.ts";
 import { relPath } from "./scan.ts";
-import type { Action, Archive, TrackedFile } from "./types.ts";
-import { inside, planVanished } from "./vanished.ts";
+import type { Action, Archive } from "./types.ts";
+import { inside, judgeVanished, planVerdict } from "./vanished.ts";
 import { type FirstWalk, PassWalks } from "./walks.ts";
 import type { Held, ReadAhead } from "./read_ahead.ts";
 import { folderIdentity, NO_FOLDER } from "./identity.ts";
@@ -116,7 +116,9 @@ class Pass {
       const held = first.pending.splice(0);
       const ahead = readAhead(held); // read while the deletions are planned
       // A source unmounted during the walk would make its files look deleted.
-      if (!this.#sourceLost("nothing was archived as deleted")) this.#planVanished(first);
+      if (!this.#sourceLost("nothing was archived as deleted")) {
+        if (!await this.#planVanished(first)) return;
+      }
       if (!await this.#handleHeld(held, ahead)) return;
       const rest = (held: Held[]) => this.#handleHeld(held, readAhead(held));
       if (
@@ -180,32 +182,34 @@ class Pass {
   /**
    * Deletions come first: the guard needs their number, and a path, a folder or a content
    * freed by a deleted file is free for what replaces it (a renamed file is backed up at
-   * its new path, not stored as a duplicate of the old one). They share a batch with what
-   * follows: the planner counts what they free, and the batch moves them first.
+   * its new path, not stored as a duplicate of the old one). The last of them share a
+   * batch with what follows: the planner counts what they free, and the batch moves them
+   * first. False once the pass is being stopped.
    */
-  #planVanished(walk: FirstWalk): void {
+  async #planVanished(walk: FirstWalk): Promise<boolean> {
     const { ctx, opts } = this;
     const store = ctx.store;
+    const covered = inside(this.scoped, walk.unreadable);
+    const verdict = judgeVanished(walk.vanished.filter((t) => covered(t.path)), {
+      sources: ctx.config.sources,
+      exclude: ctx.config.exclude,
+      maxDeletePercent: ctx.config.maxDeletePercent,
+      force: opts.force,
+      trackedCount: (upTo) => store?.trackedCount(upTo) ?? 0,
+      trackedIn: (source, upTo) => store?.trackedIn(source, upTo) ?? 0,
+      window: opts.deletionWindow,
+    });
+    this.result.deleteGuard = verdict.guard;
+    if (verdict.guard) this.say(`DELETE GUARD: ${verdict.guard}`);
     // Tracked when the walk was merged; `plan` holds no lock, and a run may have committed
     // the path's deletion since (it then crashed on the row no longer there).
-    const gone = walk.vanished.filter(inside(this.scoped, walk.unreadable))
-      .map((p) => store!.trackedOne(p))
-      .filter((t): t is TrackedFile => t !== undefined);
-    this.result.deleteGuard = planVanished(
-      gone,
-      {
-        sources: ctx.config.sources,
-        exclude: ctx.config.exclude,
-        maxDeletePercent: ctx.config.maxDeletePercent,
-        force: opts.force,
-        trackedCount: (upTo) => store?.trackedCount(upTo) ?? 0,
-        trackedIn: (source, upTo) => store?.trackedIn(source, upTo) ?? 0,
-        window: opts.deletionWindow,
-      },
+    return await planVerdict(
+      verdict,
+      (paths) => store?.trackedMany(paths) ?? [],
       this.planner,
       this.batch,
+      () => this.opts.signal?.aborted === true,
     );
-    if (this.result.deleteGuard) this.say(`DELETE GUARD: ${this.result.deleteGuard}`);
   }
 
   /**

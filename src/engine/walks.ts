@@ -23,6 +23,7 @@ import { StagingWalk } from "./staging.ts";
 import type { Fingerprint, ScanEntry } from "./types.ts";
 import type { Held } from "./read_ahead.ts";
 import type { Identity } from "./folders.ts";
+import type { VanishedPath } from "./vanished.ts";
 import { openFilesLimit } from "./flush.ts";
 
 /**
@@ -69,7 +70,7 @@ export interface FirstWalk {
   /** New and changed entries, in order, with the fingerprints the state has for them. */
   pending: { entry: ScanEntry; known?: Fingerprint }[];
   /** Tracked paths the walk did not see (outside scope or below unreadable folders too). */
-  vanished: string[];
+  vanished: VanishedPath[];
   unreadable: string[];
   /** Set when `pending` filled up: the last path held, after which the second walk starts. */
   resumeAfter?: string;
@@ -106,7 +107,9 @@ export class PassWalks {
    */
   async firstWalk(): Promise<FirstWalk> {
     const walk: FirstWalk = { pending: [], vanished: [], unreadable: [] };
-    const cursor = this.#fingerprints("", (f) => walk.vanished.push(f.path));
+    const cursor = this.#fingerprints("", (f) => {
+      walk.vanished.push({ path: f.path, status: f.status });
+    });
     if (cursor.exhausted()) return await this.#untrackedWalk(walk);
     const limit = this.host.opts.pendingLimit ?? PENDING_LIMIT;
     // After `resumeAfter`, problems are left for the second walk to report.

@@ -111,6 +111,25 @@ export function trackedOne(db: StateDb, path: string): TrackedFile | undefined {
 }
 
 /**
+ * The tracked files among these paths, in the order given (a path not tracked is left
+ * out): one query, each path looked up by the files' primary key.
+ */
+export function trackedMany(db: StateDb, paths: string[]): TrackedFile[] {
+  const rows = trackedRows(
+    db,
+    "WHERE f.path IN (SELECT value FROM json_each(?))",
+    JSON.stringify(paths),
+  );
+  const byPath = new Map(rows.map((t) => [t.path, t]));
+  const found: TrackedFile[] = [];
+  for (const path of paths) {
+    const t = byPath.get(path);
+    if (t !== undefined) found.push(t);
+  }
+  return found;
+}
+
+/**
  * Tracked paths that are followed: all but those an exclude pattern took out; no more than
  * `upTo` where given (the count then stops there; SQLite takes a negative LIMIT as none).
  */

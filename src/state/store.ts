@@ -171,6 +171,11 @@ export class StateStore {
     return read.trackedOne(this.#db, path);
   }
 
+  /** The tracked files among these paths, in their order (see queries.ts). */
+  trackedMany(paths: string[]): TrackedFile[] {
+    return read.trackedMany(this.#db, paths);
+  }
+
   /** Whether any file below a logical folder is tracked. */
   isTrackedBelow(folder: string): boolean {
     return read.isTrackedBelow(this.#db, folder);

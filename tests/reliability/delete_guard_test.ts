@@ -306,3 +306,39 @@ Deno.test("a source emptied (a disk unmounted) holds back its excluded files' de
   assert.equal(back.code, 0, back.stderr);
   assert.equal(countsOf(back).delete, 0);
 });
+
+Deno.test("thousands of deletions: judged together, applied a batch at a time, emptied folders removed", async () => {
+  // 2,050 of 2,501 tracked files go, more than the two batches of 1,024 actions a pass
+  // applies them in (vanished.ts): 20 folders whole, half of another.
+  const files: Record<string, string> = { "keep.txt": "kept\n" };
+  for (let d = 0; d < 25; d++) Object.assign(files, tree(100, `d${d}/`));
+  using fx = makeFixture(files);
+  assert.equal((await run(fx, "run")).code, 0);
+  const captured = [...snapshot(fx.source).values()].map((s) => s.hash);
+  for (let d = 0; d < 20; d++) Deno.removeSync(join(fx.source, `d${d}`), { recursive: true });
+  for (let i = 0; i < 50; i++) Deno.removeSync(join(fx.source, "d20", `f${i}.txt`));
+  assertHeld(fx, await run(fx, "run"), 2501, "2,050 of 2,501 held back");
+  assert.match(fx.lastLog().join("\n"), /DELETE GUARD: 2050 of 2501 tracked files/);
+
+  const forced = await run(fx, "run", "--force", "--json");
+  assert.equal(forced.code, 0, forced.stderr);
+  assert.equal(countsOf(forced).delete, 2050);
+  assertConverged(fx, captured, "after --force");
+  const deleted = join(fx.backup, "_deleted");
+  assert.deepEqual(listDir(deleted), [...Array.from({ length: 21 }, (_, d) => `d${d}`)].sort());
+  for (let d = 0; d < 20; d++) {
+    assert.equal(listDir(join(deleted, `d${d}`)).length, 100, `_deleted/d${d}`);
+    assert.equal(Deno.readTextFileSync(join(deleted, `d${d}`, "f99.txt")), `content d${d}/99\n`);
+  }
+  assert.equal(listDir(join(deleted, "d20")).length, 50);
+  // The mirror keeps no emptied folder, and every folder that still holds files.
+  assert.deepEqual(
+    listDir(fx.backup).filter((n) => /^d\d+$/.test(n)),
+    ["d20", "d21", "d22", "d23", "d24"],
+  );
+  assert.equal(listDir(join(fx.backup, "d20")).length, 50);
+  const log = fx.lastLog();
+  assert.equal(log.filter((l) => l.startsWith("ARCHIVE DELETE: ")).length, 2050);
+  const verify = await run(fx, "verify");
+  assert.equal(verify.code, 0, `${verify.stdout}\n${verify.stderr}`);
+});
