@@ -8,13 +8,15 @@ import { loadConfigFor, logDirInside, openState, runningNow } from "../restore/o
 import { catalogOf, verifyBackup, type VerifyReport } from "../restore/verify.ts";
 import type { Config } from "../config/config.ts";
 import { outcomeLine, verifyAndRepair } from "../restore/repair.ts";
+import { forgottenLine } from "../restore/forget.ts";
 import { flag, parseCommand, type Parsed, str, UsageError } from "./args.ts";
 import { oneLine } from "../log/runlog.ts";
 import { unfinishedWarning, unfinishedWork } from "../restore/unfinished.ts";
 import { say, warn } from "./stdout.ts";
 
 export const VERIFY_HELP =
-  `Usage: backup-tool verify [--repair] [--sample PERCENT] [--config FILE] [--json] [--quiet]
+  `Usage: backup-tool verify [--repair [--forget-missing [--force]]] [--sample PERCENT]
+                         [--config FILE] [--json] [--quiet]
 
 Checks that the backup is intact: every stored copy the state records must exist and
 still have its recorded hash, and the backup root must hold no file the state does not
@@ -26,14 +28,24 @@ from a file that holds the same content now (a source file, else another stored 
 checked against the recorded hash), a symlink from its recorded target. A changed copy
 is kept in .backup-tool/damaged/, never deleted. Copies nothing holds are named.
 
+With --forget-missing (which implies --repair), old versions and deleted files whose
+copies are missing and that nothing holds any more (removed by hand to free space) are
+recorded as lost, each logged: verify stops naming them, history shows them lost, and a
+restore of a moment that needs one says so. Current copies are never forgotten (the next
+run copies them again, or records them lost as it archives them). Refused when more than
+safety.max_delete_percent of the stored copies would be, unless --force.
+
 Options:
   --repair          Make missing, changed and unreadable copies again from a source file or
                     another copy that still holds their content
+  --forget-missing  Record old copies that are missing and cannot be made again as lost
+  --force           With --forget-missing: beyond safety.max_delete_percent too
   --sample PERCENT  Re-hash a random PERCENT (above 0, up to 100, decimals allowed) of the copies
   --config FILE     Config file (default ./config.jsonc, then ./config.json)
   --json            Print { ok, checked, total, missing, changed, unknown, unreadable (each
                     with kind folder or copy; a copy with its path and version),
-                    unfinished }, and with --repair also repaired and notRepaired
+                    unfinished }, and with --repair also repaired and notRepaired, and
+                    with --forget-missing forgotten and forgetRefused
   --quiet, -q       Print nothing but problems
 
 Exit codes: 0 intact (with --repair: intact once repaired), 1 something is missing,
@@ -43,12 +55,13 @@ configuration error, 3 (--repair) a backup holds the lock.
 Examples:
   backup-tool verify
   backup-tool verify --sample 5 --json | jq .changed
-  backup-tool verify --repair`;
+  backup-tool verify --repair
+  backup-tool verify --forget-missing`;
 
 export async function verifyCommand(argv: string[]): Promise<number> {
   const p = parseCommand("verify", argv, {
     string: ["sample"],
-    boolean: ["json", "quiet", "repair"],
+    boolean: ["json", "quiet", "repair", "forget-missing", "force"],
   });
   if (flag(p, "help")) {
     say(VERIFY_HELP);
@@ -59,9 +72,16 @@ export async function verifyCommand(argv: string[]): Promise<number> {
       `Unexpected argument '${p.positionals[0]}' for 'verify': see 'verify --help'`,
     );
   }
+  if (flag(p, "force") && !flag(p, "forget-missing")) {
+    throw new UsageError(
+      "Option '--force' of 'verify' applies to --forget-missing only: see 'verify --help'",
+    );
+  }
   const samplePercent = readSample(str(p, "sample"));
   const config = loadConfigFor(str(p, "config"));
-  if (flag(p, "repair")) return await repairCommand(config, samplePercent, p);
+  if (flag(p, "repair") || flag(p, "forget-missing")) {
+    return await repairCommand(config, samplePercent, p);
+  }
   const store = openState(config);
   let report: VerifyReport;
   try {
@@ -86,26 +106,35 @@ async function repairCommand(config: Config, samplePercent: number | undefined, 
   // In text, what verify found and each copy made again are said as they come (a repair
   // killed midway has said what it did); what could not be repaired, at the end.
   let unknownSaid = 0;
-  const { report, outcomes, ok, unreadableLeft } = await verifyAndRepair(config, {
-    samplePercent,
-    onReport: json ? undefined : (r) => {
-      printReport(r, true, samplePercent);
-      unknownSaid = r.unknown.length;
+  const { report, outcomes, ok, unreadableLeft, forgotten, forgetRefused } = await verifyAndRepair(
+    config,
+    {
+      samplePercent,
+      forgetMissing: flag(p, "forget-missing"),
+      force: flag(p, "force"),
+      onReport: json ? undefined : (r) => {
+        printReport(r, true, samplePercent);
+        unknownSaid = r.unknown.length;
+      },
+      onRepaired: json ? undefined : (o) => say(oneLine(outcomeLine(o))),
     },
-    onRepaired: json ? undefined : (o) => say(oneLine(outcomeLine(o))),
-  });
+  );
   const repaired = outcomes.filter((o) => o.error === undefined);
   const notRepaired = outcomes.filter((o) => o.error !== undefined);
   if (json) {
-    say(JSON.stringify({ ...report, ok, repaired, notRepaired }, null, 2));
+    const forgetting = flag(p, "forget-missing") ? { forgotten, forgetRefused } : {};
+    say(JSON.stringify({ ...report, ok, repaired, notRepaired, ...forgetting }, null, 2));
     return ok ? 0 : 1;
   }
   for (const u of report.unknown.slice(unknownSaid)) printUnknown(u.file);
+  for (const o of forgotten) say(oneLine(forgottenLine(o)));
   for (const o of notRepaired) warn(oneLine(outcomeLine(o)));
+  if (forgetRefused) warn(oneLine(forgetRefused));
   if (!flag(p, "quiet") || !ok) {
+    const forgottenSaid = flag(p, "forget-missing") ? `${forgotten.length} forgotten, ` : "";
     say(
       `Repair: ${repaired.length} repaired, ${notRepaired.length} not repaired, ` +
-        `${report.unknown.length} unknown file(s)` +
+        `${forgottenSaid}${report.unknown.length} unknown file(s)` +
         (unreadableLeft > 0 ? `, ${unreadableLeft} unreadable (see above)` : "") +
         (ok ? ": intact" : ""),
     );

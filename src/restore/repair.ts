@@ -6,7 +6,8 @@
  * in the backup root no copy is recorded at, of the same size, which stays there), checked
  * against the recorded digest while it is copied, given its recorded mode and time,
  * flushed, and linked into place. A damaged copy is kept in `.backup-tool/damaged/` (never
- * deleted: it is what the backup held). A copy nothing holds any more is named, with why.
+ * deleted: it is what the backup held). A copy nothing holds any more is named, with why;
+ * with `forgetMissing`, an old one missing is recorded as lost instead (forget.ts).
  * Nothing is reached through a symlink or a file someone put in the backup root.
  *
  * Runs under the lock. An interruption leaves at most a temporary file (the next run
@@ -48,6 +49,7 @@ import { updateCopyMeta } from "../engine/copy_in_place.ts";
 import { diskFullError, errorText, isDiskFull } from "../engine/errors.ts";
 import { faultPoint } from "../engine/fault.ts";
 import { DiskProbe } from "../engine/foreign.ts";
+import { copyKey, forgetMissing, forgottenLine } from "./forget.ts";
 
 /** Where damaged copies are moved, inside the backup root's state folder. */
 const DAMAGED = `${STATE_DIR}/${DAMAGED_DIR}`;
@@ -74,6 +76,10 @@ export interface RepairReport {
   ok: boolean;
   /** Copies and folders that could not be read, and were not made again. */
   unreadableLeft: number;
+  /** With `forgetMissing`: the old copies recorded as lost (not among `outcomes`). */
+  forgotten: RepairOutcome[];
+  /** Why none was forgotten, when the limit held them back. */
+  forgetRefused?: string;
 }
 
 /**
@@ -87,6 +93,10 @@ export async function verifyAndRepair(
     onReport?: (report: VerifyReport) => void;
     /** Each copy as it is made again: a repair killed midway has said what it did. */
     onRepaired?: (o: RepairOutcome) => void;
+    /** Old copies missing and not repaired are recorded as lost (forget.ts). */
+    forgetMissing?: boolean;
+    /** Forget them beyond `safety.max_delete_percent` too. */
+    force?: boolean;
   },
 ): Promise<RepairReport> {
   requireState(config);
@@ -130,7 +140,7 @@ export async function verifyAndRepair(
     // could not be read itself, may be intact: its permissions changed, say.
     // By record, not by name: verify names a copy as the disk lists it (which a disk that
     // ignores case may spell otherwise).
-    const key = (c: { path?: string; version?: number }) => `${c.path}\0${c.version}`;
+    const key = (c: { path?: string; version?: number }) => copyKey(c.path!, c.version!);
     const unreadableWhy = new Map(unreadable.map((u) => [key(u), u.error]));
     const logged = (o: RepairOutcome) => {
       const why = o.error?.includes(NOTHING_HOLDS) ? unreadableWhy.get(key(o)) : undefined;
@@ -163,18 +173,39 @@ export async function verifyAndRepair(
         unknown.add(file);
       }
     }
+    const forget = opts.forgetMissing
+      ? forgetMissing(
+        store,
+        outcomes.filter((o) => o.error !== undefined),
+        new Set(report.missing.map(key)),
+        todo,
+        { total: report.total, maxPercent: config.maxDeletePercent, force: opts.force === true },
+      )
+      : { forgotten: [] };
+    for (const o of forget.forgotten) session.log.line(forgottenLine(o));
+    if (forget.refused) session.log.line(`ERROR: ${forget.refused}`);
+    const forgotten = new Set(forget.forgotten);
+    outcomes = outcomes.filter((o) => !forgotten.has(o));
     const failed = outcomes.filter((o) => o.error !== undefined).length;
     const repaired = new Set(outcomes.filter((o) => o.error === undefined).map(key));
     const unreadableLeft = report.unreadable.filter((u) =>
       u.kind !== "copy" || u.path === undefined || !repaired.has(key(u))
     );
     const ok = report.unknown.length + unreadableLeft.length === 0 && failed === 0;
+    const forgottenSaid = opts.forgetMissing ? `, ${forgotten.size} forgotten` : "";
     session.log.line(
-      `Verify complete: ${outcomes.length - failed} repaired, ${failed} not repaired, ` +
-        `${report.unknown.length} unknown file(s)`,
+      `Verify complete: ${outcomes.length - failed} repaired, ${failed} not repaired` +
+        `${forgottenSaid}, ${report.unknown.length} unknown file(s)`,
     );
     status = ok ? "ok" : "partial";
-    return { report, outcomes, ok, unreadableLeft: unreadableLeft.length };
+    return {
+      report,
+      outcomes,
+      ok,
+      unreadableLeft: unreadableLeft.length,
+      forgotten: forget.forgotten,
+      forgetRefused: forget.refused,
+    };
   } finally {
     session.close(status, {});
   }

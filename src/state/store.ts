@@ -345,6 +345,23 @@ export class StateStore {
     this.#db.q("UPDATE copies SET stored_at = ? WHERE id = ?").run(storedAt, copyId);
   }
 
+  /**
+   * Records old copies found missing from the backup root as lost (`verify
+   * --forget-missing`), at `time`, in one transaction: as a run records a copy it finds
+   * missing, but keeping when each stopped being current. A copy recorded elsewhere since
+   * verify looked (a run moved it) is left as it is.
+   */
+  forgetMissing(found: { id: number; storedAt: string }[], time: number): void {
+    this.#db.tx(() => {
+      for (const c of found) {
+        this.#db.q(
+          `UPDATE copies SET location = 'lost', stored_at = NULL, pruned_at = ?
+           WHERE id = ? AND stored_at = ? AND location IN ('version', 'deleted')`,
+        ).run(time, c.id, c.storedAt);
+      }
+    });
+  }
+
   isRecorded(path: string): boolean {
     return copies.isRecorded(this.#db, path);
   }

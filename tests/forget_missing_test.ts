@@ -1,0 +1,102 @@
+/**
+ * `verify --forget-missing`: old versions and deleted files whose copies were removed by
+ * hand (to free space) are recorded as lost, so that verify passes again; current copies
+ * are never forgotten; more than `safety.max_delete_percent` of the copies is refused
+ * (a wrong disk) unless `--force`.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { makeFixture, writeTree } from "./helpers.ts";
+
+Deno.test("verify --forget-missing records removed old copies as lost, never a current one", async () => {
+  using fx = makeFixture({ "a.txt": "a1\n", "b.txt": "b\n", "c.txt": "c1\n", "d.txt": "d\n" });
+  assert.equal((await fx.cli("run")).code, 0);
+  const whileB = new Date().toISOString();
+  writeTree(fx.source, { "a.txt": "a2\n" });
+  Deno.removeSync(join(fx.source, "b.txt"));
+  assert.equal((await fx.cli("run")).code, 0);
+  // Removed by hand: an old version, a deleted file's copy, and a current copy whose source
+  // changed since (nothing holds its content any more).
+  Deno.removeSync(join(fx.backup, "versions/a.txt/v1.bak"));
+  Deno.removeSync(join(fx.backup, "_deleted/b.txt"));
+  Deno.removeSync(join(fx.backup, "c.txt"));
+  writeTree(fx.source, { "c.txt": "c2\n" });
+
+  const forgot = await fx.cli("verify", "--forget-missing", "--json");
+  assert.equal(forgot.code, 1, forgot.stdout + forgot.stderr);
+  const report = JSON.parse(forgot.stdout);
+  assert.deepEqual(
+    report.forgotten.map((o: { file: string }) => o.file).sort(),
+    ["_deleted/b.txt", "versions/a.txt/v1.bak"],
+  );
+  assert.deepEqual(report.notRepaired.map((o: { file: string }) => o.file), ["c.txt"]);
+  const log = fx.lastLog();
+  assert.ok(
+    log.some((l) => l.startsWith("FORGOTTEN: _deleted/b.txt (source/b.txt v1)")),
+    log.join("\n"),
+  );
+  assert.ok(log.some((l) => l.startsWith("FORGOTTEN: versions/a.txt/v1.bak (source/a.txt v1)")));
+  assert.ok(
+    log.includes("Verify complete: 0 repaired, 1 not repaired, 2 forgotten, 0 unknown file(s)"),
+  );
+
+  // verify names only the current copy now; history and restore say the others are lost.
+  const verify = await fx.cli("verify");
+  assert.equal(verify.code, 1);
+  assert.deepEqual(verify.stderr.trim().split("\n"), ["MISSING: c.txt (source/c.txt v1)"]);
+  const history = await fx.cli("history", "source/b.txt");
+  assert.match(history.stdout, /lost: found missing from the backup root at /);
+  const restore = await fx.cli(
+    "restore",
+    "source/b.txt",
+    "--at",
+    whileB,
+    "--to",
+    join(fx.dir, "r"),
+  );
+  assert.equal(restore.code, 1);
+  assert.match(restore.stderr, /its copy is lost/);
+
+  // The run archives the changed file, finds its copy missing, and records it lost itself
+  // (with a warning: exit 1).
+  const run = await fx.cli("run");
+  assert.equal(run.code, 1, run.stdout + run.stderr);
+  assert.match(run.stderr, /the copy 'c.txt' was missing from the backup root .*recorded as lost/);
+  const intact = await fx.cli("verify");
+  assert.equal(intact.code, 0, intact.stdout + intact.stderr);
+});
+
+Deno.test("verify --forget-missing: more than max_delete_percent is refused, changing nothing, until --force", async () => {
+  using fx = makeFixture({ "a.txt": "a1\n", "b.txt": "b1\n", "c.txt": "c\n" });
+  assert.equal((await fx.cli("run")).code, 0);
+  writeTree(fx.source, { "a.txt": "a2\n", "b.txt": "b2\n" });
+  assert.equal((await fx.cli("run")).code, 0);
+  Deno.removeSync(join(fx.backup, "versions"), { recursive: true });
+
+  const usage = await fx.cli("verify", "--force");
+  assert.equal(usage.code, 2);
+  assert.match(usage.stderr, /'--force' of 'verify' applies to --forget-missing only/);
+
+  // 2 of 5 copies is 40%: over a limit of 30.
+  const config = JSON.parse(Deno.readTextFileSync(fx.config));
+  Deno.writeTextFileSync(
+    fx.config,
+    JSON.stringify({ ...config, safety: { max_delete_percent: 30 } }),
+  );
+  const refused = await fx.cli("verify", "--forget-missing");
+  assert.equal(refused.code, 1, refused.stdout + refused.stderr);
+  assert.match(
+    refused.stderr,
+    /Cannot forget the missing copies: 2 of the 5 stored copies would be forgotten, more than safety.max_delete_percent \(30%\).*--force/,
+  );
+  assert.match(refused.stdout, /0 forgotten/);
+  assert.equal((await fx.cli("verify")).code, 1, "something was forgotten");
+
+  const forced = await fx.cli("verify", "--forget-missing", "--force");
+  assert.equal(forced.code, 0, forced.stdout + forced.stderr);
+  assert.match(
+    forced.stdout,
+    /Repair: 0 repaired, 0 not repaired, 2 forgotten, 0 unknown file\(s\): intact/,
+  );
+  assert.equal((await fx.cli("verify")).code, 0);
+});
