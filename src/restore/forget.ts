@@ -27,8 +27,9 @@ export interface ForgetRules {
 }
 
 /**
- * Forgets the copies among `failed` (repairs that failed) that verify found missing and
- * that are no path's current copy; `copies`: the copies repair was given.
+ * Forgets the copies among `failed` (repairs that failed because nothing holds their content
+ * any more) that verify found missing and that are no path's current copy; `copies`: the
+ * copies repair was given.
  */
 export function forgetMissing(
   store: StateStore,

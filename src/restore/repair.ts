@@ -173,10 +173,13 @@ export async function verifyAndRepair(
         unknown.add(file);
       }
     }
+    // Only a copy that nothing holds the content of any more is forgotten: one that failed
+    // for want of room, or because a file that may hold it could not be read, is made
+    // again by a later repair, and a copy recorded as lost never is.
     const forget = opts.forgetMissing
       ? forgetMissing(
         store,
-        outcomes.filter((o) => o.error !== undefined),
+        outcomes.filter((o) => o.error?.includes(NOTHING_HOLDS)),
         new Set(report.missing.map(key)),
         todo,
         { total: report.total, maxPercent: config.maxDeletePercent, force: opts.force === true },

@@ -447,3 +447,37 @@ Deno.test({
     });
   },
 });
+
+Deno.test({
+  name:
+    "disk full: verify --forget-missing forgets no old copy it failed to make again for want of room",
+  ignore: !TMPFS,
+  fn: async () => {
+    const r = rng(suiteSeed(0xd160));
+    const old = r.bytes(100_000);
+    using fx = makeFixture({ "a.bin": old, "b.txt": "b\n" });
+    await withSmallDisk(fx, "2m", async () => {
+      assert.equal((await runTool(["run", "--config", fx.config])).code, 0);
+      Deno.writeFileSync(join(fx.source, "a.bin"), r.bytes(100_000));
+      assert.equal((await runTool(["run", "--config", fx.config])).code, 0);
+      // The old version removed by hand, and its content back in the source since: a repair
+      // with room makes it again.
+      Deno.removeSync(join(fx.backup, "versions/a.bin/v1.bak"));
+      Deno.writeFileSync(join(fx.source, "a.bin"), old);
+      // Room left for the lock and the state, not for the copy.
+      const free = Number((await sh(`df -k --output=avail '${fx.backup}' | tail -1`)).trim());
+      const filler = join(fx.backup, ".backup-tool", "filler");
+      Deno.writeFileSync(filler, new Uint8Array((free - 60) * 1024));
+      const full = await runTool(["verify", "--forget-missing", "--config", fx.config]);
+      assert.equal(full.code, 1, full.stdout + full.stderr);
+      assert.match(full.stderr, /NOT REPAIRED: versions\/a\.bin\/v1\.bak .*disk is full/);
+      assert.match(full.stdout, /Repair: 0 repaired, 1 not repaired, 0 forgotten/);
+      assert.ok(!fx.lastLog().some((l) => l.startsWith("FORGOTTEN: ")), fx.lastLog().join("\n"));
+
+      Deno.removeSync(filler);
+      const repaired = await runTool(["verify", "--repair", "--config", fx.config]);
+      assert.equal(repaired.code, 0, repaired.stdout + repaired.stderr);
+      assert.match(repaired.stdout, /REPAIRED: versions\/a\.bin\/v1\.bak \(source\/a\.bin v1\)/);
+    });
+  },
+});
