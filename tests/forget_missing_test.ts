@@ -36,6 +36,11 @@ Deno.test("verify --forget-missing records removed old copies as lost, never a c
     log.join("\n"),
   );
   assert.ok(log.some((l) => l.startsWith("FORGOTTEN: versions/a.txt/v1.bak (source/a.txt v1)")));
+  // Each copy named once: forgotten, or not repaired.
+  assert.deepEqual(
+    log.filter((l) => l.startsWith("NOT REPAIRED: ")).map((l) => l.split(" ")[2]),
+    ["c.txt"],
+  );
   assert.ok(
     log.includes("Verify complete: 0 repaired, 1 not repaired, 2 forgotten, 0 unknown file(s)"),
   );

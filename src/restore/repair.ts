@@ -148,6 +148,9 @@ export async function verifyAndRepair(
         o.error += `; the copy itself could not be read (${why}): if only its permissions ` +
           "were changed, give them back and verify again";
       }
+      // With forgetMissing, a failure is logged once it is known not to be forgotten
+      // instead: the log would otherwise name one copy both NOT REPAIRED and FORGOTTEN.
+      if (o.error !== undefined && opts.forgetMissing) return;
       session.log.line(outcomeLine(o));
       session.log.flush();
       if (o.error === undefined) opts.onRepaired?.(o);
@@ -186,9 +189,12 @@ export async function verifyAndRepair(
       )
       : { forgotten: [] };
     for (const o of forget.forgotten) session.log.line(forgottenLine(o));
-    if (forget.refused) session.log.line(`ERROR: ${forget.refused}`);
     const forgotten = new Set(forget.forgotten);
     outcomes = outcomes.filter((o) => !forgotten.has(o));
+    if (opts.forgetMissing) {
+      for (const o of outcomes) if (o.error !== undefined) session.log.line(outcomeLine(o));
+    }
+    if (forget.refused) session.log.line(`ERROR: ${forget.refused}`);
     const failed = outcomes.filter((o) => o.error !== undefined).length;
     const repaired = new Set(outcomes.filter((o) => o.error === undefined).map(key));
     const unreadableLeft = report.unreadable.filter((u) =>
