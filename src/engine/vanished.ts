@@ -21,6 +21,7 @@ import type { Planner } from "./plan.ts";
 import { createMatcher, type Matcher } from "./exclude.ts";
 import { sourceFileOf } from "./layout.ts";
 import type { Action, TrackedFile } from "./types.ts";
+import { turnEvery } from "./event_turn.ts";
 
 export interface VanishedRules {
   sources: Source[];
@@ -164,6 +165,9 @@ export async function planVerdict(
     [verdict.keep, (t) => planner.planExclude(t)],
     [verdict.delete, (t) => planner.planDelete(t)],
   ];
+  // A deletion's moves are synchronous calls: without a turn of the event loop, a stop
+  // signal would be heard only once every batch of them was applied.
+  const turn = turnEvery();
   for (const [paths, plan] of steps) {
     for (let i = 0; i < paths.length; i += PLAN_CHUNK) {
       const chunk = paths.slice(i, i + PLAN_CHUNK).map((t) => t.path);
@@ -172,6 +176,7 @@ export async function planVerdict(
         if (a) batch.add(a);
       }
       if (batch.full()) await batch.flush();
+      await turn();
       if (stopped()) return false;
     }
   }

@@ -116,6 +116,35 @@ Deno.test({
 });
 
 Deno.test({
+  name: "run --force stopped by SIGTERM during a mass deletion stops between its batches",
+  ignore: Deno.build.os === "windows",
+  fn: async () => {
+    const tree: Record<string, string> = {};
+    for (let d = 0; d < 4; d++) {
+      for (let f = 0; f < (d === 0 ? 100 : 4000); f++) tree[`d${d}/f${f}.txt`] = `${d}/${f}\n`;
+    }
+    using fx = makeFixture(tree);
+    assert.equal((await runTool(["run", "--config", fx.config])).code, 0);
+    for (const d of ["d1", "d2", "d3"]) Deno.removeSync(join(fx.source, d), { recursive: true });
+    // Held in the walk, before the deletions are planned (the files left fill no batch that
+    // would hear the signal first): their moves are synchronous calls, so only a turn of
+    // the event loop between their batches hears it.
+    const args = ["run", "--force", "--config", fx.config];
+    const stdout = await termWhilePaused(args, "folder:2", fx.dir);
+    const done = /Backup stopped before it finished: .* (\d+) deleted/.exec(stdout);
+    assert.ok(done, stdout);
+    const deleted = Number(done[1]);
+    assert.ok(deleted > 0 && deleted < 12000, stdout);
+
+    const next = await runTool(args);
+    assert.equal(next.code, 0, next.stderr);
+    assert.match(next.stdout, new RegExp(`${12000 - deleted} deleted`));
+    assert.equal((await runTool(["verify", "--config", fx.config])).code, 0);
+    assert.deepEqual(readTree(fx.backup, [".backup-tool", "_deleted"]), readTree(fx.source));
+  },
+});
+
+Deno.test({
   name: "run stopped by SIGTERM while it reads one large file gives that file up at once",
   ignore: Deno.build.os === "windows",
   fn: async () => {
