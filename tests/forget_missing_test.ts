@@ -9,10 +9,19 @@ import { join } from "node:path";
 import { makeFixture, writeTree } from "./helpers.ts";
 
 Deno.test("verify --forget-missing records removed old copies as lost, never a current one", async () => {
-  using fx = makeFixture({ "a.txt": "a1\n", "b.txt": "b\n", "c.txt": "c1\n", "d.txt": "d\n" });
+  using fx = makeFixture({
+    "a.txt": "a1\n",
+    "b.txt": "b\n",
+    "c.txt": "c1\n",
+    "d.txt": "d\n",
+    "e.txt": "e1\n",
+  });
   assert.equal((await fx.cli("run")).code, 0);
   const whileB = new Date().toISOString();
-  writeTree(fx.source, { "a.txt": "a2\n" });
+  // Two old copies kept, so that the two removed are half of them: within the limit.
+  writeTree(fx.source, { "a.txt": "a2\n", "e.txt": "e2\n" });
+  assert.equal((await fx.cli("run")).code, 0);
+  writeTree(fx.source, { "e.txt": "e3\n" });
   Deno.removeSync(join(fx.source, "b.txt"));
   assert.equal((await fx.cli("run")).code, 0);
   // Removed by hand: an old version, a deleted file's copy, and a current copy whose source
@@ -72,27 +81,23 @@ Deno.test("verify --forget-missing records removed old copies as lost, never a c
 });
 
 Deno.test("verify --forget-missing: more than max_delete_percent is refused, changing nothing, until --force", async () => {
-  using fx = makeFixture({ "a.txt": "a1\n", "b.txt": "b1\n", "c.txt": "c\n" });
+  using fx = makeFixture({ "a.txt": "a1\n", "b.txt": "b1\n", "c.txt": "c\n", "d.txt": "d\n" });
   assert.equal((await fx.cli("run")).code, 0);
   writeTree(fx.source, { "a.txt": "a2\n", "b.txt": "b2\n" });
+  Deno.removeSync(join(fx.source, "c.txt"));
   assert.equal((await fx.cli("run")).code, 0);
+  // 2 of the 3 old copies: more than the default limit of 50%, though only 2 of all 6.
   Deno.removeSync(join(fx.backup, "versions"), { recursive: true });
 
   const usage = await fx.cli("verify", "--force");
   assert.equal(usage.code, 2);
   assert.match(usage.stderr, /'--force' of 'verify' applies to --forget-missing only/);
 
-  // 2 of 5 copies is 40%: over a limit of 30.
-  const config = JSON.parse(Deno.readTextFileSync(fx.config));
-  Deno.writeTextFileSync(
-    fx.config,
-    JSON.stringify({ ...config, safety: { max_delete_percent: 30 } }),
-  );
   const refused = await fx.cli("verify", "--forget-missing");
   assert.equal(refused.code, 1, refused.stdout + refused.stderr);
   assert.match(
     refused.stderr,
-    /Cannot forget the missing copies: 2 of the 5 stored copies would be forgotten, more than safety.max_delete_percent \(30%\).*--force/,
+    /Cannot forget the missing copies: 2 of the 3 stored old copies \(versions and deleted files\) would be forgotten, more than safety.max_delete_percent \(50%\).*--force/,
   );
   assert.match(refused.stdout, /0 forgotten/);
   assert.equal((await fx.cli("verify")).code, 1, "something was forgotten");

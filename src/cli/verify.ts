@@ -33,7 +33,7 @@ copies are missing and that nothing holds any more (removed by hand to free spac
 recorded as lost, each logged: verify stops naming them, history shows them lost, and a
 restore of a moment that needs one says so. Current copies are never forgotten (the next
 run copies them again, or records them lost as it archives them). Refused when more than
-safety.max_delete_percent of the stored copies would be, unless --force.
+safety.max_delete_percent of the old copies would be, unless --force.
 
 Options:
   --repair          Make missing, changed and unreadable copies again from a source file or

@@ -5,8 +5,8 @@
  * stops naming them, `history` shows them lost, and a restore of a moment that needs one
  * says so. Current copies are never forgotten: the next run copies an unchanged file
  * again, or records its copy lost as it archives it. Refused, like the deletion guard,
- * when more than `safety.max_delete_percent` of the stored copies would be forgotten (a
- * backup disk not mounted where the state expects it), unless `--force`. One transaction:
+ * when more than `safety.max_delete_percent` of the stored old copies would be forgotten
+ * (a backup disk not mounted where the state expects it), unless `--force`. One transaction:
  * an interruption forgets all of them or none.
  */
 import type { StateStore, StoredCopy } from "../state/store.ts";
@@ -20,7 +20,11 @@ export interface ForgetResult {
 }
 
 export interface ForgetRules {
-  /** The stored copies verify checked: the limit's base. */
+  /**
+   * The old copies (versions, deleted files) the state records as stored: the limit's
+   * base. Not every stored copy: current copies are never forgotten, and an unmounted
+   * disk that held only old ones (`versions/` mounted apart) must be held back too.
+   */
   total: number;
   maxPercent: number;
   force: boolean;
@@ -50,8 +54,9 @@ export function forgetMissing(
   if (!force && chosen.length * 100 > maxPercent * total) {
     return {
       forgotten: [],
-      refused: `Cannot forget the missing copies: ${chosen.length} of the ${total} stored ` +
-        `copies would be forgotten, more than safety.max_delete_percent (${maxPercent}%): ` +
+      refused: `Cannot forget the missing copies: ${chosen.length} of the ${total} stored old ` +
+        "copies (versions and deleted files) would be forgotten, more than " +
+        `safety.max_delete_percent (${maxPercent}%): ` +
         "check that the backup root is the right disk, mounted; if the copies were removed " +
         "on purpose, run again with --force",
     };

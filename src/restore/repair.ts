@@ -185,7 +185,11 @@ export async function verifyAndRepair(
         outcomes.filter((o) => o.error?.includes(NOTHING_HOLDS)),
         new Set(report.missing.map(key)),
         todo,
-        { total: report.total, maxPercent: config.maxDeletePercent, force: opts.force === true },
+        {
+          total: store.storedOldCopies(),
+          maxPercent: config.maxDeletePercent,
+          force: opts.force === true,
+        },
       )
       : { forgotten: [] };
     for (const o of forget.forgotten) session.log.line(forgottenLine(o));

@@ -111,6 +111,14 @@ export function* copyPages(db: StateDb, below?: string): Generator<StoredCopy[]>
 }
 
 /** Whether any content was ever recorded at this logical path. */
+/** How many versions and deleted files have a stored copy (`verify --forget-missing`'s base). */
+export function storedOldCopies(db: StateDb): number {
+  return (db.q(
+    `SELECT count(*) AS n FROM copies
+     WHERE stored_at IS NOT NULL AND location IN ('version', 'deleted')`,
+  ).get() as Row).n as number;
+}
+
 export function isRecorded(db: StateDb, path: string): boolean {
   return db.q("SELECT 1 FROM copies WHERE path = ? LIMIT 1").get(path) !== undefined;
 }

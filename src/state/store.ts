@@ -362,6 +362,11 @@ export class StateStore {
     });
   }
 
+  /** How many old copies (versions, deleted files) are recorded as stored. */
+  storedOldCopies(): number {
+    return copies.storedOldCopies(this.#db);
+  }
+
   isRecorded(path: string): boolean {
     return copies.isRecorded(this.#db, path);
   }
