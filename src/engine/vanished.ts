@@ -143,7 +143,9 @@ export function judgeVanished(vanished: VanishedPath[], rules: VanishedRules): V
 
 /**
  * Tracked files looked up and planned at a time. A batch applies 1,024 actions
- * (batch.ts), so a chunk fills about one: memory stays flat however many paths vanished.
+ * (batch.ts), so a chunk fills about one: the records, actions, journal entries and lines
+ * held stay bounded however many paths vanished; only the list of their paths grows (about
+ * 0.2 KiB a path: 300,000 held back took 138 MiB).
  */
 const PLAN_CHUNK = 1024;
 
