@@ -9,8 +9,9 @@
  * whole seconds) — so fingerprints recorded by either match: folders_test.ts compares both
  * on every kind of entry. Where FFI is not permitted (`deno run` without -A), glibc lacks a
  * symbol, or the system is not Linux, the Deno API is used. Read-only; a folder's
- * descriptor is held while the walk is inside it (one per level of nesting) and closed
- * when the walk leaves it or is abandoned.
+ * descriptor is held while the walk is inside it (one per level of nesting, up to
+ * `heldFoldersLimit`: deeper folders are looked at by path) and closed when the walk leaves
+ * it or is abandoned.
  *
  * A folder is opened by its path, so a folder on the way swapped for a symlink while the
  * walk runs would lead it elsewhere (to files the sources never held). Given the identity
@@ -27,6 +28,7 @@ import {
   PATH_BYTES,
 } from "./libc.ts";
 import type { StatFields } from "./types.ts";
+import { openFilesLimit } from "./flush.ts";
 
 /** What the scanner needs of an lstat result. */
 export interface StatResult extends StatFields {
@@ -166,8 +168,21 @@ const DIRENT_BUFFER_BYTES = 32 << 10;
 const DT_UNKNOWN = 0;
 const DT_DIR = 4;
 
+/**
+ * Folders a walk holds open at once, at most: an eighth of the open files limit (128 under
+ * Linux's usual 1,024), and two walks may run at once (the walk worker's). One descriptor a
+ * level had a folder 34 levels deep fail to list under `ulimit -n 64`, every file below it
+ * left out of every run, and some 1,000 levels under the usual 1,024 (limits hunt). A
+ * folder deeper than this is looked at by path, as with Deno's API: its children's lstat
+ * cost about 2 µs more each, and a folder swapped for a symlink between its listing and
+ * its children's lstat goes unseen, as it does there.
+ */
+export function heldFoldersLimit(): number {
+  return Math.max(4, Math.floor(openFilesLimit() / 8));
+}
+
 /** The FFI implementation, or undefined where it is not available or not permitted. */
-export function ffiFolders(): Folders | undefined {
+export function ffiFolders(held = heldFoldersLimit()): Folders | undefined {
   const lib = openLibc(SYMBOLS);
   if (!lib) return undefined;
   const { open, close, statx, getdents64 } = lib.symbols;
@@ -221,10 +236,14 @@ export function ffiFolders(): Folders | undefined {
       close(fd);
     }
   };
+  let holding = 0;
   const openStat = (dir: string, expect?: Identity): OpenFolder => {
+    // Too deep to hold one more: by path, once its listing (just now) found it was `expect`.
+    if (holding >= held) return DENO_FOLDER;
     const fd = openFolder(dir, expect);
     if (fd === -2) return { stat: () => replaced(dir), close: () => {}, replaced: replaced(dir) };
     if (fd < 0) return DENO_FOLDER; // the Deno call reports the problem, child by child
+    holding++;
     let closed = false;
     return {
       stat: (name, abs) => {
@@ -236,7 +255,10 @@ export function ffiFolders(): Folders | undefined {
         return fromStatx(view);
       },
       close: () => {
-        if (!closed) close(fd);
+        if (!closed) {
+          close(fd);
+          holding--;
+        }
         closed = true;
       },
     };

@@ -43,3 +43,32 @@ Deno.test({
     assert.deepEqual(readTree(out), readTree(fx.source));
   },
 });
+
+/** A tree `depth` folders deep, a file at each of its last levels, and a file beside it. */
+function deepTree(depth: number): Record<string, string> {
+  const tree: Record<string, string> = { "top.txt": "top\n" };
+  let path = "";
+  for (let level = 0; level < depth; level++) {
+    path += `d${level}/`;
+    if (level >= depth - 3) tree[`${path}f.txt`] = `level ${level}\n`;
+  }
+  return tree;
+}
+
+Deno.test({
+  name: "with ulimit -n 64, a tree 60 folders deep is backed up whole, run after run",
+  ignore: Deno.build.os === "windows",
+  fn: async () => {
+    // The walk held one descriptor per level: the folder 34 levels deep could not be listed,
+    // and what lay below it was left out of every run (limits hunt).
+    using fx = makeFixture(deepTree(60));
+    for (const round of [1, 2]) {
+      if (round === 2) Deno.writeTextFileSync(`${fx.source}/top.txt`, "changed\n");
+      const r = await runTool(["run", "--config", fx.config], {
+        prefix: ["bash", "-c", 'ulimit -n 64 && exec "$0" "$@"'],
+      });
+      assert.equal(r.code, 0, `round ${round}: ${r.stdout}\n${r.stderr}`);
+      assert.deepEqual(readTree(fx.backup, [".backup-tool", "versions"]), readTree(fx.source));
+    }
+  },
+});
