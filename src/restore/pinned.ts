@@ -155,14 +155,21 @@ export class DestFolders {
       const opened = openBase(base);
       if (opened.made) made = base;
       held = this.#keep(base, opened.fd);
+      if (made === base) this.#madeId(base, held.id);
     }
     for (let i = at + 1; i < paths.length; i++) {
       // Below a folder made just now nothing is there yet: made without a look first.
       const fd = openChild(held.fd, parts[i - 1], paths[i], () => made ??= paths[i], !!made);
       held = this.#keep(paths[i], fd);
       if (made !== undefined) this.#madeId(paths[i], held.id);
+      // Trimmed on the way down, not once there: a folder 60 levels deep held every folder
+      // above it open at once, which `ulimit -n 64` does not allow, and the descriptors of a
+      // walk that failed so stayed held, so every later file failed too (limits hunt: 5,060
+      // files, none restored). The one just opened is kept: the next is opened through it.
+      held.refs++;
+      this.#trim();
+      held.refs--;
     }
-    if (made === base) this.#madeId(base, this.#held.get(base)!.id);
     return { held, made };
   }
 

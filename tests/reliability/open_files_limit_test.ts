@@ -72,3 +72,22 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "with ulimit -n 64, a restore of a tree 60 folders deep restores it, and what follows",
+  ignore: Deno.build.os === "windows",
+  fn: async () => {
+    // Reaching the deepest folder held every folder above it open at once, and the walk that
+    // failed kept them: every file restored after it failed too (limits hunt).
+    const tree = deepTree(60);
+    for (let f = 0; f < 20; f++) tree[`wide/f${f}.txt`] = `file ${f}\n`;
+    using fx = makeFixture(tree);
+    assert.equal((await runTool(["run", "--config", fx.config])).code, 0);
+    const out = `${fx.dir}/out`;
+    const r = await runTool(["restore", "--to", out, "--config", fx.config], {
+      prefix: ["bash", "-c", 'ulimit -n 64 && exec "$0" "$@"'],
+    });
+    assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
+    assert.deepEqual(readTree(out), readTree(fx.source));
+  },
+});
