@@ -130,6 +130,36 @@ Deno.test("staging worker: without FFI, a first backup past the hand-over comple
   assert.deepEqual(readTree(fx.backup), readTree(fx.source));
 });
 
+Deno.test("staging worker: where no thread can be made, a run does the worker's part itself", async () => {
+  // Under a limit of threads (`ulimit -u`, a container's pids limit) `new Worker` throws
+  // WouldBlock: every first backup past the hand-over failed with 'Resource temporarily
+  // unavailable (os error 11)', and so would every split walk (limits hunt: --nproc=7).
+  using fx = fixture();
+  using reference = fixture();
+  const twoRuns = async (dir: { source: string; config: string }) => {
+    const first = await backupOnce(loadConfig(dir.config), { stagingAfter: 1 });
+    assert.equal(first.exitCode, 0, JSON.stringify(first.errors));
+    assert.equal(first.counts.backup, 9);
+    Deno.writeTextFileSync(join(dir.source, "z/last.txt"), "changed");
+    const second = await backupOnce(loadConfig(dir.config), { walkerSplit: 0 });
+    assert.equal(second.exitCode, 0, JSON.stringify(second.errors));
+    assert.equal(second.counts.modified, 1);
+  };
+  await twoRuns(reference);
+  const real = globalThis.Worker;
+  globalThis.Worker = class {
+    constructor() {
+      throw new Deno.errors.WouldBlock("Resource temporarily unavailable (os error 11)");
+    }
+  } as unknown as typeof Worker;
+  try {
+    await twoRuns(fx);
+  } finally {
+    globalThis.Worker = real;
+  }
+  assert.deepEqual(readTree(fx.backup), readTree(reference.backup));
+});
+
 /** Log lines whose text does not depend on timing (the run's start and summary do). */
 function notTimed(line: string): boolean {
   return !/^(Run started|Run complete|Backup complete|.* copied in )/.test(line);

@@ -94,6 +94,22 @@ function passReport(scan: ScanOptions, item: WalkReport): void {
   else scan.onFolder?.(...item.folder);
 }
 
+/**
+ * Spawns a worker, or undefined where no thread can be made now: under a limit of
+ * threads (`ulimit -u`, a container's or a service's `TasksMax`) Deno's `new Worker`
+ * throws `WouldBlock` (EAGAIN), and every first backup of over STAGING_AFTER files failed
+ * with 'Resource temporarily unavailable (os error 11)' (limits hunt: --nproc=7). The
+ * caller then does the worker's part on its own thread, which is only slower.
+ */
+export function spawnStaging(): StagingWalk | undefined {
+  try {
+    return new StagingWalk();
+  } catch (e) {
+    if (e instanceof Deno.errors.WouldBlock) return undefined;
+    throw e;
+  }
+}
+
 export class StagingWalk {
   readonly #worker: Worker;
   readonly #inbox: Exclude<WorkerMessage, { type: "read" }>[] = [];

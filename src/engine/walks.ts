@@ -19,7 +19,7 @@ import { compareCodePoints, pagedRows, prefixRanges, RowCursor } from "./merge.t
 import type { PassContext, PassOptions, PassResult } from "./pass_types.ts";
 import { scanEntries, type ScanOptions } from "./scan.ts";
 import { sourceClashes } from "./source_clash.ts";
-import { StagingWalk } from "./staging.ts";
+import { spawnStaging, type StagingWalk } from "./staging.ts";
 import type { Fingerprint, ScanEntry } from "./types.ts";
 import type { Held } from "./read_ahead.ts";
 import type { Identity } from "./folders.ts";
@@ -171,7 +171,8 @@ export class PassWalks {
       share = Math.min(Math.floor(tracked * WALKER_SPLIT_SHARE), WALKER_SPLIT_MAX);
     }
     const at = share === 0 ? "" : ctx.store.trackedPathAt(share - 1);
-    return at === undefined ? undefined : { walker: new StagingWalk(), at };
+    const walker = at === undefined ? undefined : spawnStaging();
+    return walker === undefined ? undefined : { walker, at: at! };
   }
 
   /**
@@ -222,7 +223,14 @@ export class PassWalks {
     );
     if (here.stopped) return { ...walk, stopped: true };
     if (here.ended) return walk;
-    const staging = new StagingWalk();
+    const staging = spawnStaging();
+    if (staging === undefined) {
+      // No thread to be had: the rest is walked and read here, as a small backup is.
+      const rest = { ...scan, after: here.after };
+      const take = (entry: ScanEntry) => this.host.handler.handle(entry, undefined);
+      const there = await this.#walkHere(rest, walk.unreadable, take);
+      return there.stopped ? { ...walk, stopped: true } : walk;
+    }
     try {
       staging.start(this.#job(scan, here.after));
       if (!await staging.each(scan, (item) => this.host.handler.handleStaged(item))) {
