@@ -8,7 +8,14 @@ import { ConfigError } from "./config/config.ts";
 import { controlsEscaped } from "./config/errors.ts";
 import { suggest } from "./config/suggest.ts";
 import { explainedDamage } from "./state/damage.ts";
-import { errorText, LockedError, PreflightError } from "./engine/errors.ts";
+import {
+  errorText,
+  isOutOfOpenFiles,
+  LockedError,
+  openFilesRemedy,
+  PreflightError,
+} from "./engine/errors.ts";
+import { openFilesLimit } from "./engine/flush.ts";
 import { UsageError } from "./cli/args.ts";
 import { VERSION } from "./version.ts";
 import { say, stdout, warn } from "./cli/stdout.ts";
@@ -154,7 +161,11 @@ function reportError(error: unknown, command: string): number {
   const e = explainedDamage(error);
   // One line, whatever the arguments or paths in it hold (a newline in a --to folder's
   // name, an escape sequence): each control character is written as an escape.
-  const message = controlsEscaped(e instanceof Error ? e.message : String(e));
+  const text = e instanceof Error ? e.message : String(e);
+  // Out of file descriptors, the failure's own remedy ("check the path, its permissions")
+  // points elsewhere: the limit is named, and what to do (limits hunt: ulimit -n 20).
+  const hint = isOutOfOpenFiles(text) ? `; ${openFilesRemedy(openFilesLimit())}` : "";
+  const message = controlsEscaped(text + hint);
   if (e instanceof UsageError || e instanceof ConfigError || e instanceof PreflightError) {
     warn(message);
     return 2;

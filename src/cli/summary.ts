@@ -11,6 +11,8 @@ import type { Action } from "../engine/types.ts";
 import { createStyle, type Style } from "./style.ts";
 import type { JsonList } from "./json_document.ts";
 import { formatBytes } from "../engine/format_bytes.ts";
+import { isOutOfOpenFiles, openFilesRemedy } from "../engine/errors.ts";
+import { openFilesLimit } from "../engine/flush.ts";
 
 export function humanSummary(
   title: string,
@@ -111,6 +113,10 @@ export function printErrors(
   }
   for (const w of warnings) {
     warn(`${err.yellow("WARNING")}: ${oneLine(`${w.path}: ${w.message}`)}`);
+  }
+  // Said once, not on each file's line: under a low limit, many files fail alike.
+  if (errors.some((e) => isOutOfOpenFiles(e.message))) {
+    warn(`${err.red("ERROR")}: ${openFilesRemedy(openFilesLimit())}`);
   }
   // A run that held deletions back exits 1: the reason goes where errors go, even with
   // --quiet, so a scheduled run's mail or journal says why.

@@ -43,6 +43,23 @@ export function diskFullError(root: string, message: string, what = "run"): Erro
   );
 }
 
+/**
+ * Whether an error's text says the process ran out of file descriptors: EMFILE, 24 on
+ * Linux and macOS ("Too many open files"); Windows has no such per-process limit.
+ */
+export function isOutOfOpenFiles(message: string): boolean {
+  return /Too many open files|os error 24\b/.test(message);
+}
+
+/**
+ * The remedy for a failure for want of file descriptors, given the open files limit: the
+ * failure's own text ("check the path, its permissions") would point elsewhere.
+ */
+export function openFilesRemedy(limit: number): string {
+  return `the process ran out of open files (the limit, 'ulimit -n', is ${limit}): raise it ` +
+    "(to 1024 or more) and run again";
+}
+
 /** What becomes of a file that could not be read as one state: said after its failure. */
 export const RETRIED =
   "it will be retried on the next pass (the next run, or a watch's next batch)";

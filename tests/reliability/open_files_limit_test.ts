@@ -91,3 +91,34 @@ Deno.test({
     assert.deepEqual(readTree(out), readTree(fx.source));
   },
 });
+
+Deno.test({
+  name: "out of open files, the error names the limit and the remedy, not the path's permissions",
+  ignore: Deno.build.os === "windows",
+  fn: async () => {
+    const tree: Record<string, string> = {};
+    for (let i = 0; i < 30; i++) tree[`d${i}/f.txt`] = `file ${i}\n`;
+    using fx = makeFixture(tree);
+    // Where a run fails for want of descriptors depends on how many the process starts with
+    // (and below some 24, Deno itself cannot start): every limit in a range is tried, and
+    // wherever the tool says "Too many open files", it says the limit and the remedy.
+    const said: number[] = [];
+    for (let limit = 18; limit <= 40; limit += 2) {
+      const r = await runTool(["run", "--config", fx.config], {
+        prefix: ["bash", "-c", `ulimit -n ${limit} && exec "$0" "$@"`],
+      });
+      if (!r.stderr.includes("Too many open files") || /Deno has panicked|error: /.test(r.stderr)) {
+        continue;
+      }
+      assert.notEqual(r.code, 0, `ulimit -n ${limit}: ${r.stdout}\n${r.stderr}`);
+      const remedy = `the process ran out of open files (the limit, 'ulimit -n', is ${limit}): ` +
+        "raise it (to 1024 or more) and run again";
+      assert.ok(r.stderr.includes(remedy), `ulimit -n ${limit}: ${r.stderr}`);
+      said.push(limit);
+    }
+    assert.ok(said.length >= 2, `the remedy was said under too few limits: ${said}`);
+    const normal = await runTool(["run", "--config", fx.config]);
+    assert.equal(normal.code, 0, normal.stderr);
+    assert.deepEqual(readTree(fx.backup), readTree(fx.source));
+  },
+});
