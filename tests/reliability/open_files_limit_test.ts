@@ -6,6 +6,11 @@ import assert from "node:assert/strict";
 import { makeFixture, readTree } from "../helpers.ts";
 import { runTool } from "./util.ts";
 
+/** The tool run with an open files limit of `limit` (`ulimit -n`). */
+function runUnderLimit(limit: number, args: string[]) {
+  return runTool(args, { prefix: ["bash", "-c", `ulimit -n ${limit} && exec "$0" "$@"`] });
+}
+
 Deno.test({
   name: "with ulimit -n 64, a batch of new files is flushed and backed up, run after run",
   ignore: Deno.build.os === "windows",
@@ -15,9 +20,7 @@ Deno.test({
     for (let i = 0; i < 60; i++) tree[`f${i}.txt`] = `file ${i}\n`;
     using fx = makeFixture(tree);
     for (const round of [1, 2]) {
-      const r = await runTool(["run", "--config", fx.config], {
-        prefix: ["bash", "-c", 'ulimit -n 64 && exec "$0" "$@"'],
-      });
+      const r = await runUnderLimit(64, ["run", "--config", fx.config]);
       assert.equal(r.code, 0, `round ${round}: ${r.stdout}\n${r.stderr}`);
     }
     assert.deepEqual(readTree(fx.backup), readTree(fx.source));
@@ -36,9 +39,7 @@ Deno.test({
     using fx = makeFixture(tree);
     assert.equal((await runTool(["run", "--config", fx.config])).code, 0);
     const out = `${fx.dir}/out`;
-    const r = await runTool(["restore", "--to", out, "--config", fx.config], {
-      prefix: ["bash", "-c", 'ulimit -n 64 && exec "$0" "$@"'],
-    });
+    const r = await runUnderLimit(64, ["restore", "--to", out, "--config", fx.config]);
     assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
     assert.deepEqual(readTree(out), readTree(fx.source));
   },
@@ -64,9 +65,7 @@ Deno.test({
     using fx = makeFixture(deepTree(60));
     for (const round of [1, 2]) {
       if (round === 2) Deno.writeTextFileSync(`${fx.source}/top.txt`, "changed\n");
-      const r = await runTool(["run", "--config", fx.config], {
-        prefix: ["bash", "-c", 'ulimit -n 64 && exec "$0" "$@"'],
-      });
+      const r = await runUnderLimit(64, ["run", "--config", fx.config]);
       assert.equal(r.code, 0, `round ${round}: ${r.stdout}\n${r.stderr}`);
       assert.deepEqual(readTree(fx.backup, [".backup-tool", "versions"]), readTree(fx.source));
     }
@@ -84,9 +83,7 @@ Deno.test({
     using fx = makeFixture(tree);
     assert.equal((await runTool(["run", "--config", fx.config])).code, 0);
     const out = `${fx.dir}/out`;
-    const r = await runTool(["restore", "--to", out, "--config", fx.config], {
-      prefix: ["bash", "-c", 'ulimit -n 64 && exec "$0" "$@"'],
-    });
+    const r = await runUnderLimit(64, ["restore", "--to", out, "--config", fx.config]);
     assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
     assert.deepEqual(readTree(out), readTree(fx.source));
   },
@@ -104,9 +101,7 @@ Deno.test({
     // wherever the tool says "Too many open files", it says the limit and the remedy.
     const said: number[] = [];
     for (let limit = 18; limit <= 40; limit += 2) {
-      const r = await runTool(["run", "--config", fx.config], {
-        prefix: ["bash", "-c", `ulimit -n ${limit} && exec "$0" "$@"`],
-      });
+      const r = await runUnderLimit(limit, ["run", "--config", fx.config]);
       if (!r.stderr.includes("Too many open files") || /Deno has panicked|error: /.test(r.stderr)) {
         continue;
       }
