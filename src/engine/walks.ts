@@ -171,8 +171,9 @@ export class PassWalks {
       share = Math.min(Math.floor(tracked * WALKER_SPLIT_SHARE), WALKER_SPLIT_MAX);
     }
     const at = share === 0 ? "" : ctx.store.trackedPathAt(share - 1);
-    const walker = at === undefined ? undefined : spawnStaging();
-    return walker === undefined ? undefined : { walker, at: at! };
+    if (at === undefined) return undefined;
+    const walker = spawnStaging(); // none where no thread can be made: this one walks all
+    return walker && { walker, at };
   }
 
   /**
