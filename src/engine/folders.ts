@@ -177,14 +177,15 @@ const DT_DIR = 4;
  * cost about 2 µs more each, and a folder swapped for a symlink between its listing and
  * its children's lstat goes unseen, as it does there.
  */
-export function heldFoldersLimit(): number {
+function heldFoldersLimit(): number {
   return Math.max(4, Math.floor(openFilesLimit() / 8));
 }
 
 /** The FFI implementation, or undefined where it is not available or not permitted. */
-export function ffiFolders(held = heldFoldersLimit()): Folders | undefined {
+export function ffiFolders(): Folders | undefined {
   const lib = openLibc(SYMBOLS);
   if (!lib) return undefined;
+  const held = heldFoldersLimit();
   const { open, close, statx, getdents64 } = lib.symbols;
   const out = new Uint8Array(STATX_SIZE);
   const view = new DataView(out.buffer);
