@@ -20,6 +20,7 @@
  */
 import { applyMeta } from "./stage.ts";
 import { nativePath } from "./fsops.ts";
+import { parentOf } from "./layout.ts";
 import { hasOpenPaths, openPath } from "./identity.ts";
 import { errorText } from "./errors.ts";
 import { openSource, type SourceFile } from "./source_file.ts";
@@ -52,9 +53,8 @@ export function updateCopyMeta(
  */
 export function removeCopy(root: string, storage: string): void {
   const path = nativePath(root, storage);
-  const cut = storage.lastIndexOf("/");
-  const parent = storage.slice(0, cut);
-  using folder = cut >= 0 && hasOpenPaths()
+  const parent = parentOf(storage);
+  using folder = parent !== "" && hasOpenPaths()
     ? openAt(nativePath(root, parent), "remove", storage)
     : undefined;
   const through = folder?.fd === undefined ? undefined : openPath(folder.fd);
@@ -62,7 +62,7 @@ export function removeCopy(root: string, storage: string): void {
   if (folder!.stat().kind !== "dir" || !standsAt(root, parent, through)) {
     throw replaced("remove", storage);
   }
-  Deno.removeSync(`${through}/${storage.slice(cut + 1)}`);
+  Deno.removeSync(`${through}/${storage.slice(parent.length + 1)}`);
 }
 
 /**

@@ -25,7 +25,7 @@ import { placeFailure, withRetry } from "./portability.ts";
 import { moveOnce, placeStaged } from "./move.ts";
 import { hashCopy, READ_BUFFER_BYTES, stageEntry } from "./stage.ts";
 import { removeCopy, updateCopyMeta } from "./copy_in_place.ts";
-import { STATE_DIR, TMP_DIR } from "./layout.ts";
+import { parentOf, STATE_DIR, TMP_DIR } from "./layout.ts";
 import { loadDigests } from "./digest.ts";
 import { faultPoint } from "./fault.ts";
 import { errorText, RETRIED } from "./errors.ts";
@@ -340,7 +340,7 @@ export async function executeActions(
 function lastDeletionsFrom(actions: Action[]): Set<Action> {
   const last = new Map<string, Action>();
   for (const a of actions) {
-    if (a.type === "delete") last.set(a.from.slice(0, Math.max(0, a.from.lastIndexOf("/"))), a);
+    if (a.type === "delete") last.set(parentOf(a.from), a);
   }
   return new Set(last.values());
 }

@@ -7,6 +7,7 @@
  * file.
  */
 import { dirname, join, sep } from "node:path";
+import { parentOf } from "./layout.ts";
 
 /**
  * A `/`-separated storage path, as a native absolute path under `root` (absolute and
@@ -190,7 +191,7 @@ export function removeEmptyParents(
 export function makeParents(root: string, storagePaths: Iterable<string>): void {
   const made = new Set<string>();
   for (const p of storagePaths) {
-    const parent = p.slice(0, Math.max(0, p.lastIndexOf("/")));
+    const parent = parentOf(p);
     if (parent === "" || made.has(parent)) continue;
     made.add(parent);
     try {

@@ -67,6 +67,12 @@ export function unescapeTopName(name: string): string {
   return RESERVED.test(name) && name.endsWith("~") ? name.slice(0, -1) : name;
 }
 
+/** The folder holding a `/`-separated path: "" for a name at the top. */
+export function parentOf(path: string): string {
+  const cut = path.lastIndexOf("/");
+  return cut < 0 ? "" : path.slice(0, cut);
+}
+
 /** Splits a logical path `<source>/<rel>` into its source name and relative path. */
 export function splitLogical(path: string): { source: string; rel: string } {
   const cut = path.indexOf("/");

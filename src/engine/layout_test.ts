@@ -5,6 +5,7 @@ import {
   assignPrefixes,
   escapeTopName,
   mirrorPath,
+  parentOf,
   unescapeTopName,
   withSuffix,
 } from "./layout.ts";
@@ -26,6 +27,12 @@ Deno.test("layout: reserved top-level names gain one '~', others are untouched",
     assert.equal(escapeTopName(name), stored, name);
     assert.equal(unescapeTopName(stored), name, stored);
   }
+});
+
+Deno.test("layout: a path's folder, none for a name at the top", () => {
+  assert.equal(parentOf("src/a/b.txt"), "src/a");
+  assert.equal(parentOf("src/b.txt"), "src");
+  assert.equal(parentOf("b.txt"), "");
 });
 
 Deno.test("layout: mirror paths per source prefix", () => {

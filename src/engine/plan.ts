@@ -10,7 +10,14 @@
  * (its original deleted or changed) one: its first duplicate.
  */
 import { compareCodePoints } from "./merge.ts";
-import { allocatePath, deletedPath, duplicatePath, mirrorPath, versionPath } from "./layout.ts";
+import {
+  allocatePath,
+  deletedPath,
+  duplicatePath,
+  mirrorPath,
+  parentOf,
+  versionPath,
+} from "./layout.ts";
 import { ContentHolders } from "./plan_holders.ts";
 import { StorageNames } from "./plan_names.ts";
 import type { Digest, HeldCopy, PlanView } from "./plan_view.ts";
@@ -102,8 +109,8 @@ export function createPlanner(view: PlanView, opts: PlanOptions): Planner {
   const vacate = (p: string) => names.vacate(p);
   const seqs = new Map<string, number>();
   const lastSeq = (path: string) => {
-    const cut = path.lastIndexOf("/");
-    return cut < 0 || names.recordedUnder(path.slice(0, cut)) ? view.lastSeq(path) : 0;
+    const parent = parentOf(path);
+    return parent === "" || names.recordedUnder(parent) ? view.lastSeq(path) : 0;
   };
   const nextSeq = (path: string, t?: TrackedFile) => {
     const seq = Math.max(seqs.get(path) ?? lastSeq(path), t?.seq ?? 0) + 1;

@@ -11,6 +11,7 @@
 import { dirname } from "node:path";
 import type { FolderMeta } from "../engine/types.ts";
 import { errorText } from "../engine/errors.ts";
+import { parentOf } from "../engine/layout.ts";
 import { applyMeta } from "../engine/stage.ts";
 import { finishMeta } from "./dest_file.ts";
 import type { DestFolders } from "./pinned.ts";
@@ -74,12 +75,6 @@ export class MadeFolders {
     this.#made.clear();
     return problems;
   }
-}
-
-/** A logical path's folder ("" above a source's root). */
-function parentOf(logical: string): string {
-  const cut = logical.lastIndexOf("/");
-  return cut === -1 ? "" : logical.slice(0, cut);
 }
 
 function depth(path: string): number {

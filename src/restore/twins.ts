@@ -18,7 +18,7 @@
  * renamed twins are remembered (few), so two twins never get names that are twins again.
  */
 import { basename, dirname, join, relative, sep } from "node:path";
-import { foldName, withSuffix } from "../engine/layout.ts";
+import { foldName, parentOf, withSuffix } from "../engine/layout.ts";
 import { lstatOrNone } from "../engine/fsops.ts";
 import { withProbeFile } from "./dest_file.ts";
 import type { Reached } from "./pinned.ts";
@@ -97,7 +97,7 @@ export class Twins {
   renamed(item: RestoreItem, twin: Twin): RestoreItem | undefined {
     const dir = dirname(item.dest);
     const name = basename(item.dest);
-    const logicalDir = item.copy.path.slice(0, item.copy.path.lastIndexOf("/"));
+    const logicalDir = parentOf(item.copy.path);
     for (let k = 2; k <= MAX_SUFFIX; k++) {
       const candidate = withSuffix(name, `.~${k}`);
       const dest = join(dir, candidate);
