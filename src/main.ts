@@ -15,7 +15,7 @@ import {
   openFilesRemedy,
   PreflightError,
 } from "./engine/errors.ts";
-import { openFilesLimit } from "./engine/flush.ts";
+import { descriptorsRunningOut, openFilesLimit } from "./engine/flush.ts";
 import { UsageError } from "./cli/args.ts";
 import { VERSION } from "./version.ts";
 import { say, stdout, warn } from "./cli/stdout.ts";
@@ -163,8 +163,11 @@ function reportError(error: unknown, command: string): number {
   // name, an escape sequence): each control character is written as an escape.
   const text = e instanceof Error ? e.message : String(e);
   // Out of file descriptors, the failure's own remedy ("check the path, its permissions")
-  // points elsewhere: the limit is named, and what to do (limits hunt: ulimit -n 20).
-  const hint = isOutOfOpenFiles(text) ? `; ${openFilesRemedy(openFilesLimit())}` : "";
+  // points elsewhere: the limit is named, and what to do (limits hunt: ulimit -n 20). SQLite
+  // says only "unable to open database file": the descriptors left are counted.
+  const outOfFiles = isOutOfOpenFiles(text) ||
+    (/unable to open database file/i.test(text) && descriptorsRunningOut());
+  const hint = outOfFiles ? `; ${openFilesRemedy(openFilesLimit())}` : "";
   const message = controlsEscaped(text + hint);
   if (e instanceof UsageError || e instanceof ConfigError || e instanceof PreflightError) {
     warn(message);

@@ -54,6 +54,15 @@ export function isOutOfOpenFiles(message: string): boolean {
 }
 
 /**
+ * `: <remedy>` to follow an error's detail, or nothing where the error is the process out of
+ * open files: "check the path and its permissions" would point elsewhere, and the remedy
+ * that fits, the limit raised, is added where the error is reported (main.ts).
+ */
+export function remedyUnlessOutOfFiles(e: unknown, remedy: string): string {
+  return isOutOfOpenFiles(errorText(e)) ? "" : `: ${remedy}`;
+}
+
+/**
  * The remedy for a failure for want of file descriptors, given the open files limit: the
  * failure's own text ("check the path, its permissions") would point elsewhere.
  */

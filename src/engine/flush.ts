@@ -4,7 +4,7 @@
  * that limit is lower than it looks. A flush interrupted leaves the files as the kernel
  * has them, which the callers' next flush or rename order makes safe.
  */
-import { errorText } from "./errors.ts";
+import { errorText, isOutOfOpenFiles } from "./errors.ts";
 import { notImplementedHere } from "./portability.ts";
 
 /**
@@ -81,6 +81,29 @@ let OPEN_FILES_LIMIT: number | undefined;
  * of the open files limit where Linux shows it, so that `ulimit -n 64` still works.
  */
 export const SYNC_PARALLEL = Math.max(1, Math.min(64, Math.floor(openFilesLimit() / 4)));
+
+/**
+ * Descriptors a failed open may have wanted at once and given back since: SQLite opens a
+ * state with its -wal and -shm files and a folder to flush, four at most.
+ */
+const FEW_DESCRIPTORS = 8;
+
+/**
+ * Whether the process is out of open files, or nearly, now: on Linux, fewer than
+ * FEW_DESCRIPTORS are left below the limit, or none to list the open ones with; elsewhere
+ * nothing tells (false). For failures whose own words do not say so: SQLite's "unable to
+ * open database file" stands for a missing folder or a permission as well.
+ */
+export function descriptorsRunningOut(): boolean {
+  if (Deno.build.os !== "linux") return false;
+  let open = 0;
+  try {
+    for (const _ of Deno.readDirSync("/proc/self/fd")) open++;
+  } catch (e) {
+    return isOutOfOpenFiles(errorText(e));
+  }
+  return openFilesLimit() - open < FEW_DESCRIPTORS;
+}
 
 /**
  * The soft limit of open files where Linux shows it (/proc/self/limits, read once; an

@@ -13,7 +13,14 @@
  */
 import { hostname } from "node:os";
 import { dirname } from "node:path";
-import { diskFullError, errorText, isDiskFull, LockedError, PreflightError } from "./errors.ts";
+import {
+  diskFullError,
+  errorText,
+  isDiskFull,
+  LockedError,
+  PreflightError,
+  remedyUnlessOutOfFiles,
+} from "./errors.ts";
 import { namesOpenFile } from "./identity.ts";
 import { NotOwnFileError, openOwnFile } from "./own_file.ts";
 
@@ -103,9 +110,12 @@ function openLockFile(file: string): Deno.FsFile {
     }
     const holder = currentHolder(file);
     if (holder !== undefined) throw heldBy(holder, file);
+    const remedy = remedyUnlessOutOfFiles(
+      e,
+      "it and the backup root must be writable by the user running this tool",
+    );
     throw new PreflightError(
-      `Cannot lock backup root: cannot open '${file}' to write: ${errorText(e)}: it and ` +
-        "the backup root must be writable by the user running this tool",
+      `Cannot lock backup root: cannot open '${file}' to write: ${errorText(e)}${remedy}`,
     );
   }
 }

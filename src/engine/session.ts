@@ -12,7 +12,7 @@ import { isInside } from "../config/paths.ts";
 import { logsNaming, RunLog } from "../log/runlog.ts";
 import { StateStore } from "../state/store.ts";
 import { stateProblem } from "../state/connection.ts";
-import { diskFullError, errorText, PreflightError } from "./errors.ts";
+import { diskFullError, errorText, PreflightError, remedyUnlessOutOfFiles } from "./errors.ts";
 import { LOCK_FILE, RESERVE_FILE, STATE_DB, STATE_DIR, TMP_DIR } from "./layout.ts";
 import { acquireLock, type Lock } from "./lock.ts";
 import { recoverInterrupted } from "./recover.ts";
@@ -71,11 +71,11 @@ export function checkSourcesReadable(config: Config): void {
     try {
       for (const _ of Deno.readDirSync(s.path)) break;
     } catch (e) {
-      throw new PreflightError(
-        `Cannot read source '${s.path}': ${
-          errorText(e)
-        }: check the path, its permissions, or mount the disk`,
+      const remedy = remedyUnlessOutOfFiles(
+        e,
+        "check the path, its permissions, or mount the disk",
       );
+      throw new PreflightError(`Cannot read source '${s.path}': ${errorText(e)}${remedy}`);
     }
   }
   const [clash] = sourceClashes(config.sources, config.backupRoot).values();
@@ -287,7 +287,8 @@ function preflight<T>(step: () => T, what: string | (() => string)): T {
     return step();
   } catch (e) {
     const action = typeof what === "string" ? what : what();
-    throw new PreflightError(`${action}: ${errorText(e)}: check the path and its permissions`);
+    const remedy = remedyUnlessOutOfFiles(e, "check the path and its permissions");
+    throw new PreflightError(`${action}: ${errorText(e)}${remedy}`);
   }
 }
 

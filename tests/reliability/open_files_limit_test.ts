@@ -98,14 +98,14 @@ Deno.test({
     using fx = makeFixture(tree);
     // Where a run fails for want of descriptors depends on how many the process starts with
     // (and below some 24, Deno itself cannot start): every limit in a range is tried, and
-    // wherever the tool says "Too many open files", it says the limit and the remedy.
+    // wherever the tool fails, it says the limit and the remedy, and no other: SQLite's
+    // "unable to open database file" (limits 26 to 29 here) included, which never says why.
     const said: number[] = [];
-    for (let limit = 18; limit <= 40; limit += 2) {
+    for (let limit = 18; limit <= 40; limit++) {
       const r = await runUnderLimit(limit, ["run", "--config", fx.config]);
-      if (!r.stderr.includes("Too many open files") || /Deno has panicked|error: /.test(r.stderr)) {
-        continue;
-      }
-      assert.notEqual(r.code, 0, `ulimit -n ${limit}: ${r.stdout}\n${r.stderr}`);
+      if (/panicked|error: /.test(r.stderr)) continue; // Deno's own failure, before the tool's
+      if (r.code === 0) continue;
+      assert.ok(!/must be writable|permissions/.test(r.stderr), `ulimit -n ${limit}: ${r.stderr}`);
       const remedy = `the process ran out of open files (the limit, 'ulimit -n', is ${limit}): ` +
         "raise it (to 1024 or more) and run again";
       assert.ok(r.stderr.includes(remedy), `ulimit -n ${limit}: ${r.stderr}`);
