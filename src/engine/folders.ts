@@ -10,8 +10,9 @@
  * on every kind of entry. Where FFI is not permitted (`deno run` without -A), glibc lacks a
  * symbol, or the system is not Linux, the Deno API is used. Read-only; a folder's
  * descriptor is held while the walk is inside it (one per level of nesting, up to
- * `heldFoldersLimit`: deeper folders are looked at by path) and closed when the walk leaves
- * it or is abandoned.
+ * `heldFoldersLimit`; deeper, only the folder the walk is in holds one, given up when the
+ * walk goes deeper and opened anew when it comes back) and closed when the walk leaves it
+ * or is abandoned.
  *
  * A folder is opened by its path, so a folder on the way swapped for a symlink while the
  * walk runs would lead it elsewhere (to files the sources never held). Given the identity
@@ -172,10 +173,11 @@ const DT_DIR = 4;
  * Folders a walk holds open at once, at most: an eighth of the open files limit (128 under
  * Linux's usual 1,024), and two walks may run at once (the walk worker's). One descriptor a
  * level had a folder 34 levels deep fail to list under `ulimit -n 64`, every file below it
- * left out of every run, and some 1,000 levels under the usual 1,024 (limits hunt). A
- * folder deeper than this is looked at by path, as with Deno's API: its children's lstat
- * cost about 2 µs more each, and a folder swapped for a symlink between its listing and
- * its children's lstat goes unseen, as it does there.
+ * left out of every run, and some 1,000 levels under the usual 1,024 (limits hunt). Deeper,
+ * one folder at a time holds one more (see `openStat`): each return to a folder from one
+ * below it costs an open and a statx, and a folder swapped for a symlink is still refused.
+ * (From 2026-12-04 to this fix, such folders were looked at by path, where a swap between
+ * a folder's listing and its children's lstat went unseen.)
  */
 function heldFoldersLimit(): number {
   return Math.max(4, Math.floor(openFilesLimit() / 8));
@@ -238,29 +240,56 @@ export function ffiFolders(): Folders | undefined {
     }
   };
   let holding = 0;
+  /** The one folder past `held` that holds a descriptor now (see `openStat`). */
+  let lent: { release(): void } | undefined;
+  const identityOf = (fd: number): Identity | undefined =>
+    statx(fd, empty, AT_EMPTY_PATH, STATX_BASIC_STATS, out) === 0 ? fromStatx(view) : undefined;
+  // Past `held` folders deep, one folder at a time holds a descriptor: the one the walk is
+  // in. It gives it up when the walk enters a folder below, and opens its folder anew when
+  // the walk comes back, refused if it is no longer the folder it was (a folder swapped for
+  // a symlink meanwhile leads nowhere, at any depth).
   const openStat = (dir: string, expect?: Identity): OpenFolder => {
-    // Too deep to hold one more: by path, once its listing (just now) found it was `expect`.
-    if (holding >= held) return DENO_FOLDER;
-    const fd = openFolder(dir, expect);
+    const deep = holding >= held;
+    if (deep) lent?.release();
+    let fd = openFolder(dir, expect);
     if (fd === -2) return { stat: () => replaced(dir), close: () => {}, replaced: replaced(dir) };
     if (fd < 0) return DENO_FOLDER; // the Deno call reports the problem, child by child
     holding++;
+    const id = deep ? expect ?? identityOf(fd) : undefined;
+    const release = () => {
+      if (fd < 0) return;
+      close(fd);
+      fd = -1;
+      holding--;
+    };
+    const lender = { release };
+    if (deep) lent = lender;
     let closed = false;
+    const reopen = (): number | Error => {
+      if (closed) return new Error(`Cannot look in folder '${dir}': it was closed`);
+      lent?.release();
+      const again = id ? openFolder(dir, id) : -2;
+      if (again === -2) return replaced(dir);
+      if (again < 0) return failure("open", dir);
+      holding++;
+      lent = lender;
+      return fd = again;
+    };
     return {
       stat: (name, abs) => {
+        const folder = fd >= 0 ? fd : reopen(); // before the name takes the path buffer
+        if (folder instanceof Error) return folder;
         const at = cString(name);
         if (!at) return denoStat(abs);
-        if (statx(fd, at, AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS, out) !== 0) {
+        if (statx(folder, at, AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS, out) !== 0) {
           return failure("lstat", abs);
         }
         return fromStatx(view);
       },
       close: () => {
-        if (!closed) {
-          close(fd);
-          holding--;
-        }
         closed = true;
+        release();
+        if (lent === lender) lent = undefined;
       },
     };
   };

@@ -3,12 +3,18 @@
  * staged copies are flushed a few at a time, never more at once than the limit allows.
  */
 import assert from "node:assert/strict";
+import { join } from "node:path";
 import { makeFixture, readTree } from "../helpers.ts";
-import { runTool } from "./util.ts";
+import { pausedRun, runTool } from "./util.ts";
 
-/** The tool run with an open files limit of `limit` (`ulimit -n`). */
+/** A command prefix that runs the tool with an open files limit of `limit` (`ulimit -n`). */
+function underLimit(limit: number): string[] {
+  return ["bash", "-c", `ulimit -n ${limit} && exec "$0" "$@"`];
+}
+
+/** The tool run with an open files limit of `limit`. */
 function runUnderLimit(limit: number, args: string[]) {
-  return runTool(args, { prefix: ["bash", "-c", `ulimit -n ${limit} && exec "$0" "$@"`] });
+  return runTool(args, { prefix: underLimit(limit) });
 }
 
 Deno.test({
@@ -115,5 +121,39 @@ Deno.test({
     const normal = await runTool(["run", "--config", fx.config]);
     assert.equal(normal.code, 0, normal.stderr);
     assert.deepEqual(readTree(fx.backup), readTree(fx.source));
+  },
+});
+
+Deno.test({
+  name: "with ulimit -n 64, a folder deeper than the walk holds open, swapped for a symlink " +
+    "mid-walk, leads nowhere",
+  ignore: Deno.build.os !== "linux",
+  fn: async () => {
+    // Twelve levels: past the eight folders a walk holds open under this limit. The walk
+    // lists `l11`, enters `l11/in` and `l11/in/most` (the 15th folder entered, where it is
+    // paused while `l11` is swapped), and only then comes back to `l11` for `zz.txt`.
+    const deep = Array.from({ length: 12 }, (_, i) => `l${i}`).join("/");
+    using fx = makeFixture({
+      [`${deep}/in/most/a.txt`]: "inside\n",
+      [`${deep}/zz.txt`]: "the source's own\n",
+    });
+    const outside = join(fx.dir, "outside");
+    Deno.mkdirSync(outside);
+    Deno.writeTextFileSync(join(outside, "zz.txt"), "a secret outside the source\n");
+    const args = ["run", "--config", fx.config];
+    await using paused = await pausedRun(args, "folder:15", fx.dir, { prefix: underLimit(64) });
+    const folder = join(fx.source, deep);
+    Deno.renameSync(folder, `${folder}.away`);
+    Deno.symlinkSync(outside, folder);
+    paused.resume();
+    const out = await paused.child.output();
+    const stderr = new TextDecoder().decode(out.stderr);
+    assert.equal(out.code, 1, stderr);
+    assert.match(
+      stderr,
+      /zz\.txt: Cannot read '[^']*zz\.txt': '[^']*l11' was replaced while being walked/,
+    );
+    const backedUp = readTree(fx.backup);
+    assert.equal(backedUp[`${deep}/zz.txt`], undefined, "a file outside the source backed up");
   },
 });

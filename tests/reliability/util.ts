@@ -545,9 +545,15 @@ export interface PausedRun extends AsyncDisposable {
  * `<point>:<n>`), where it stays until `resume()`: the test changes the world at that
  * exact moment. The marker file lives in `dir`.
  */
-export async function pausedRun(args: string[], at: string, dir: string): Promise<PausedRun> {
+export async function pausedRun(
+  args: string[],
+  at: string,
+  dir: string,
+  opts: ToolOptions = {},
+): Promise<PausedRun> {
   const marker = join(dir, `paused-${at.replace(/\W/g, "-")}`);
-  const child = spawnTool(args, { env: { BACKUP_TOOL_PAUSE: `${at}:${marker}` } });
+  const env = { ...opts.env, BACKUP_TOOL_PAUSE: `${at}:${marker}` };
+  const child = spawnTool(args, { ...opts, env });
   for (const deadline = Date.now() + 30_000; !exists(marker);) {
     if (Date.now() > deadline) {
       await killAndWait(child);
