@@ -293,8 +293,9 @@ export function configTemplate(
   "log_unchanged": ${j(DEFAULTS.log_unchanged)},
 
   // Content hash that detects changed and duplicate files:
-  // sha256 (default), sha512, sha384, sha224, sha3-256, sha3-512, sha3-384, sha3-224,
-  // blake2b512, blake2s256 (also as Python names: sha3_256, blake2b, ...), sha1 or md5.
+  // sha256 (default), sha512, sha384, sha224, sha512-256, sha512-224, sha3-256, sha3-512,
+  // sha3-384, sha3-224, blake2b512, blake2s256 (also as Python names: sha3_256, blake2b,
+  // sha512_256, ...), sha1 or md5.
   "hash_algorithm": ${j(DEFAULTS.hash_algorithm)},
 
   "retention": {

@@ -91,6 +91,8 @@ export const HASH_ALGORITHMS: readonly string[] = [
   "sha512",
   "sha384",
   "sha224",
+  "sha512-256",
+  "sha512-224",
   "sha3-256",
   "sha3-512",
   "sha3-384",
@@ -112,6 +114,8 @@ const HASH_ALIASES: Readonly<Record<string, string>> = {
   "sha3_256": "sha3-256",
   "sha3_384": "sha3-384",
   "sha3_512": "sha3-512",
+  "sha512_224": "sha512-224",
+  "sha512_256": "sha512-256",
 };
 
 /**

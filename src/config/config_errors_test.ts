@@ -143,8 +143,8 @@ const VALUES: Case[] = [
     "unknown 'hash_algorithm' 'sha-256' (did you mean 'sha256'?): use one of sha256, sha512",
   ]],
   ["unknown algorithm", { ...BASE, hash_algorithm: "blake3" }, [
-    "unknown 'hash_algorithm' 'blake3': use one of sha256, sha512, sha384, sha224, sha3-256, " +
-    "sha3-512, sha3-384, sha3-224, blake2b512, blake2s256, sha1, md5",
+    "unknown 'hash_algorithm' 'blake3': use one of sha256, sha512, sha384, sha224, sha512-256, " +
+    "sha512-224, sha3-256, sha3-512, sha3-384, sha3-224, blake2b512, blake2s256, sha1, md5",
   ]],
   ["empty exclude pattern", { ...BASE, exclude: ["*.tmp", " "] }, [
     "'exclude[1]' must not be empty",

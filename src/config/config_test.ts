@@ -289,6 +289,9 @@ Deno.test("hash_algorithm takes Python hashlib's names too, as the reference's c
       ["sha3_256", "sha3-256"],
       ["sha3-512", "sha3-512"],
       ["SHA256", "sha256"],
+      ["sha512_256", "sha512-256"],
+      ["sha512_224", "sha512-224"],
+      ["SHA512-256", "sha512-256"],
     ];
     for (const [given, recorded] of cases) {
       const file = tree.write(
