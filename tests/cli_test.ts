@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { DEFAULTS, loadConfig } from "../src/config/config.ts";
 import { VERSION } from "../src/version.ts";
 import { SCHEMA_VERSION } from "../src/state/schema.ts";
+import { signalExitCode } from "../src/watch/signals.ts";
 import { DatabaseSync } from "node:sqlite";
 import { permissionFlags, REPO as SCRIPTS_REPO, v8Flags } from "../scripts/compile_all.ts";
 import {
@@ -87,6 +88,15 @@ Deno.test("help: every command has --help with Usage and an example", async () =
     assert.equal((await runCli([name, "-h"])).stdout, r.stdout, name);
     assert.equal((await runCli(["help", name])).stdout, r.stdout, name);
   }
+});
+
+Deno.test("help: watch names every signal that stops it and every exit code it gives", async () => {
+  const help = (await runCli(["watch", "--help"])).stdout.replace(/\s+/g, " ");
+  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
+    assert.ok(help.includes(signal), signal);
+    assert.ok(help.includes(String(signalExitCode(signal))), `${signal}: ${help}`);
+  }
+  assert.match(help, /Exit codes: 0 [^]*1 [^]*2 [^]*3 /);
 });
 
 Deno.test("--version prints the semver from src/version.ts", async () => {

@@ -1,6 +1,6 @@
 /**
  * `watch`: a full pass, then continuous backup of what file system events name, until
- * SIGINT or SIGTERM. Prints one line per applied batch (or, with --json, one JSON object
+ * SIGINT, SIGTERM or SIGHUP. Prints one line per applied batch (or, with --json, one JSON object
  * per line); per-file errors go to stderr. The session itself lives in src/watch/watch.ts.
  */
 import { oneLine } from "../log/runlog.ts";
@@ -18,9 +18,10 @@ renamed files are backed up once they have been quiet for watch.debounce_ms, in 
 way as 'run'. Everything is rescanned every watch.rescan_interval seconds (0: never) and
 whenever the system reports that events were lost. The backup root stays locked while the
 watch runs. The config is read once, at start: after editing it, stop the watch and
-start it again (a change is warned about at the next pass). Ctrl-C (SIGINT) or SIGTERM
-stops it cleanly (exit 0) once the batch in progress ends; a second signal, a moment
-later, stops it at once (exit 130; the next run completes the interrupted batch).
+start it again (a change is warned about at the next pass). Ctrl-C (SIGINT), SIGTERM or
+SIGHUP (its terminal closed) stops it cleanly (exit 0) once the batch in progress ends; a
+second signal, a moment later, stops it at once (the next run completes the interrupted
+batch).
 
 Options:
   --config FILE  Config file (default ./config.jsonc, then ./config.json)
@@ -28,6 +29,11 @@ Options:
                  paths, counts, bytesCopied, errors, deleteGuard, and stopped: true for
                  a first pass a signal cut short) instead of text
   --quiet, -q    Print nothing but errors and warnings
+
+Exit codes: 0 stopped by a signal, 1 it stopped by itself (its backup root was removed
+or replaced, or Deno's watcher is held for good by a FIFO: it says why), 2 usage or
+configuration error (nothing changed), 3 another run holds the backup root's lock;
+130, 143 or 129: a second SIGINT, SIGTERM or SIGHUP stopped it at once.
 
 Examples:
   backup-tool watch --config ~/backup.jsonc
