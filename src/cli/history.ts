@@ -22,8 +22,9 @@ while it still is), size, hash, and where its copy lives: the latest copy, versi
 _duplicates/, _deleted/, "pruned by retention" with the time it was removed, or "lost"
 when its copy was found missing from the backup root. Right after a run was interrupted,
 a copy it moved before recording it is shown where it went (JSON: "movedTo").
-PATH is relative to the source root as the logs show it (with several sources it starts
-with the source name).
+PATH is relative to the source root (docs/a.txt), or written as the logs show it, the
+source's name in front (source/docs/a.txt; required with several sources), or absolute,
+or, given from a folder inside a source, ./ or ../ from there.
 
 Options:
   --config FILE  Config file (default ./config.jsonc, then ./config.json)

@@ -34,14 +34,14 @@ export const RESTORE_HELP =
   `Usage: backup-tool restore [PATH...] [--to DIR] [--at TIME] [--version N] [--overwrite]
                            [--config FILE] [--json] [--quiet]
 
-Restores files from the backup. PATH is relative to the source root as the logs show it
-(with several sources it starts with the source name), or absolute, or, given from a
-folder inside a source, ./ or ../ from there; a folder restores everything under it; no
-PATH restores everything. Without --at or --version: each tracked file's latest
-content (files deleted from the source are not restored unless --at names a time when
-they existed). Restored files get their recorded mode and modification time (and, run as
-root, their owner and group), are written atomically and checked against their recorded
-hash.
+Restores files from the backup. PATH is relative to the source root (docs/a.txt), or
+written as the logs show it, the source's name in front (source/docs/a.txt; required
+with several sources), or absolute, or, given from a folder inside a source, ./ or ../
+from there; a folder restores everything under it; no PATH restores everything.
+Without --at or --version: each tracked file's latest content (files deleted from the
+source are not restored unless --at names a time when they existed). Restored files get
+their recorded mode and modification time (and, run as root, their owner and group), are
+written atomically and checked against their recorded hash.
 
 Options:
   --to DIR       Write under DIR, keeping relative paths (default: back into the source)
