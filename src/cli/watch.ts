@@ -26,8 +26,8 @@ batch).
 Options:
   --config FILE  Config file (default ./config.jsonc, then ./config.json)
   --json         Print one JSON object per line for each applied batch (time, full,
-                 paths, counts, bytesCopied, errors, deleteGuard, and stopped: true for
-                 a first pass a signal cut short) instead of text
+                 paths, counts, bytesCopied, errors, warnings, deleteGuard, and stopped:
+                 true for a first pass a signal cut short) instead of text
   --quiet, -q    Print nothing but errors and warnings
 
 Exit codes: 0 stopped by a signal, 1 it stopped by itself (its backup root was removed
