@@ -78,10 +78,10 @@ export async function backupOnce(config: Config, opts: PassOptions = {}): Promis
 /**
  * Sources the state still tracks files of but the config no longer names (removed, or
  * renamed: a renamed source folder takes a new name, and its files are stored anew under
- * it): their copies are kept as they are and no longer followed. Said on every run, as a
- * note, so that a rename is not mistaken for an update of the same source.
+ * it): their copies are kept as they are and no longer followed. Said on every run and
+ * watch session, as a note, so that a rename is not mistaken for an update of the same source.
  */
-function leftSources(
+export function leftSources(
   config: Config,
   prefixes: ReadonlyMap<string, string>,
   store: StateStore,

@@ -14,6 +14,7 @@
  */
 import { sep } from "node:path";
 import type { Config } from "../config/config.ts";
+import { leftSources } from "../engine/backup.ts";
 import { errorText } from "../engine/errors.ts";
 import { exists } from "../engine/fsops.ts";
 import { runPass } from "../engine/pass.ts";
@@ -336,11 +337,25 @@ class WatchSession {
     for (const w of this.#session.recovered) this.#opts.onWarning?.(`${w.path}: ${w.message}`);
     if (this.#session.clockNote) this.#opts.onWarning?.(this.#session.clockNote);
     for (const note of this.#session.movedNotes) this.#opts.onWarning?.(note);
+    this.#noteLeftSources();
     const names = this.#session.config.sources.map((s) => s.name).join(", ");
     // Stopped during its first pass, a session never followed anything: not said to.
     if (!this.#abort.signal.aborted) this.#session.log.line(`Watch started: following ${names}`);
     this.#session.log.flush();
     this.#ready.resolve();
+  }
+
+  /**
+   * Sources the state tracks that the config no longer names, said as `run` says them: a
+   * source folder renamed before a watch (a service's usual way to run) is otherwise stored
+   * anew under its new name without a word of why.
+   */
+  #noteLeftSources(): void {
+    const s = this.#session;
+    const left = leftSources(s.config, s.prefixes, s.store);
+    if (left === undefined) return;
+    s.log.line(`NOTE: ${left}`);
+    this.#opts.onWarning?.(left);
   }
 
   /** Records that a full pass went through every source (see `cutRuns`); true once it is. */
