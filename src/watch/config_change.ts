@@ -6,17 +6,41 @@
  * before anything else, and again before each pass; memory only, an interruption leaves
  * nothing.
  */
+import { ConfigError, loadConfig } from "../config/config.ts";
 
 /** Returns, before each pass, the warning to give if the config changed since last said. */
 export function configChangeNotice(file: string): () => string | undefined {
-  let said = fingerprint(file);
+  const start = fingerprint(file);
+  let said = start;
   return () => {
     const now = fingerprint(file);
     if (now === said) return undefined;
     said = now;
+    // An edit undone: the earlier warning's change is no longer there to apply.
+    if (now === start) {
+      return `The config '${file}' is again the one this watch started with: nothing to apply`;
+    }
     return `The config '${file}' changed since this watch started: the watch goes on with ` +
-      "the config it started with; stop it and start it again to apply the change";
+      `the config it started with; ${remedy(file, now)}`;
   };
+}
+
+/**
+ * What to do about the change. Starting again applies it only if the file still loads: a
+ * config removed or broken meanwhile would make the next start (a service restarted, a
+ * reboot) fail, which is said now, with the loader's own reason, while it can be fixed.
+ */
+function remedy(file: string, text: string | undefined): string {
+  if (text === undefined) {
+    return "it is gone, and a watch started again would find no config: put it back";
+  }
+  try {
+    loadConfig(file);
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    return `a watch started again would refuse it (${e.message}): fix it first`;
+  }
+  return "stop it and start it again to apply the change";
 }
 
 /**

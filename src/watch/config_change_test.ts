@@ -7,6 +7,7 @@ Deno.test(
   "configChangeNotice: said once per change of the config file, nothing while it stays",
   withDir((dir) => {
     const file = join(dir, "config.jsonc");
+    Deno.mkdirSync(join(dir, "s")); // a config that loads: the change is one to apply
     Deno.writeTextFileSync(file, '{ "sources": ["./s"], "backup_root": "./b" }\n');
     const changed = configChangeNotice(file);
     assert.equal(changed(), undefined);
@@ -23,5 +24,39 @@ Deno.test(
     assert.equal(changed(), undefined, "the same text is no change");
     Deno.removeSync(file);
     assert.match(changed()!, /changed since this watch started/, "removed is a change too");
+  }),
+);
+
+Deno.test(
+  "configChangeNotice: an edit undone is said as such, not as a change to apply",
+  withDir((dir) => {
+    const file = join(dir, "config.jsonc");
+    Deno.mkdirSync(join(dir, "s"));
+    const first = '{ "sources": ["./s"], "backup_root": "./b" }\n';
+    Deno.writeTextFileSync(file, first);
+    const changed = configChangeNotice(file);
+    Deno.writeTextFileSync(file, '{ "sources": ["./s"], "backup_root": "./b", "rehash": true }');
+    assert.match(changed()!, /changed since this watch started: .*start it again to apply/);
+    Deno.writeTextFileSync(file, first);
+    const undone = changed()!;
+    assert.match(undone, /is again the one this watch started with: nothing to apply/);
+    assert.doesNotMatch(undone, /changed since/);
+  }),
+);
+
+Deno.test(
+  "configChangeNotice: a config broken or removed meanwhile says a new start would fail",
+  withDir((dir) => {
+    const file = join(dir, "config.jsonc");
+    Deno.mkdirSync(join(dir, "s"));
+    Deno.writeTextFileSync(file, '{ "sources": ["./s"], "backup_root": "./b" }\n');
+    const changed = configChangeNotice(file);
+    Deno.writeTextFileSync(file, '{ "sources": ["./s"], "backup_root": "./b", "retension": 3 }');
+    const broken = changed()!;
+    assert.match(broken, /changed since this watch started/);
+    assert.match(broken, /would refuse it \(.*unknown key 'retension'.*\): fix it first$/);
+    assert.doesNotMatch(broken, /to apply the change/);
+    Deno.removeSync(file);
+    assert.match(changed()!, /it is gone, and a watch started again would find no config/);
   }),
 );
