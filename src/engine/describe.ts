@@ -41,7 +41,11 @@ export function formatAction(a: Action, rootName: string): string[] {
         `STATE REMOVE: ${a.path}`,
       ];
     case "exclude":
-      return [`EXCLUDED: ${a.path} (now excluded; its copy stays at ${b(a.storedAt)})`];
+      return [
+        a.missing
+          ? `EXCLUDED: ${a.path} (now excluded; its copy ${b(a.storedAt)} is missing)`
+          : `EXCLUDED: ${a.path} (now excluded; its copy stays at ${b(a.storedAt)})`,
+      ];
     case "prune":
       return [
         a.absent
@@ -74,6 +78,12 @@ export function storedCopyWarning(a: Action): string | undefined {
     "place of a folder on the way, put there by hand): left alone";
   if (a.type === "delete" && a.blocked) {
     return `Cannot move its copy to _deleted/: its place '${a.from}' ${other}; recorded as lost`;
+  }
+  if (a.type === "exclude" && a.missing) {
+    return `Its copy '${a.storedAt}' was missing from the backup root (removed by hand, or ` +
+      "a disk fault), and a run no longer copies the file now that it is excluded: run " +
+      "'verify --repair' while the file still holds the content backed up, or remove the " +
+      "pattern and run again";
   }
   if (a.type === "delete" && a.lost) {
     return `Cannot move its copy '${a.from}' to _deleted/: it ${why}`;

@@ -162,6 +162,9 @@ export async function finishAction(
       }
       return;
     case "exclude":
+      // Looked at once, now: from here on no run copies the file again, so a copy already
+      // gone (removed by hand, a disk fault) would be noticed by `verify` alone.
+      if (entryAt(a.storedAt) === undefined) a.missing = true;
       return;
   }
 }

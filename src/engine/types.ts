@@ -146,8 +146,11 @@ export type Action =
     /** Something not the tool's own stands at `from`: left alone, the copy recorded as lost. */
     blocked?: true;
   }
-  /** The path became excluded: its copy stays where it is, the state marks it excluded. */
-  | { type: "exclude"; path: string; storedAt: string }
+  /**
+   * The path became excluded: its copy stays where it is, the state marks it excluded.
+   * `missing`: the run found no copy there (set by the executor; a plan does not look).
+   */
+  | { type: "exclude"; path: string; storedAt: string; missing?: boolean }
   /** Retention drops an old version beyond the configured count. */
   | {
     type: "prune";

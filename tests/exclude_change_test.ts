@@ -1,0 +1,31 @@
+/**
+ * An `exclude` added to the config after files were backed up: what a run says about the
+ * copies it leaves in place, through the real CLI.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { makeFixture, writeConfig } from "./helpers.ts";
+
+Deno.test("run: a file newly excluded whose copy is missing is warned about, not said kept", async () => {
+  using fx = makeFixture({ "a.txt": "a\n", "x.tmp": "kept\n", "y.tmp": "lost\n" });
+  assert.equal((await fx.cli("run")).code, 0);
+  Deno.removeSync(join(fx.backup, "y.tmp")); // removed by hand, or a disk fault
+  writeConfig(fx.config, {
+    sources: ["./source"],
+    backup_root: "./backup",
+    log_dir: "./logs",
+    exclude: ["*.tmp"],
+  });
+  const r = await fx.cli("run");
+  // From now on no run copies y.tmp again: said once, now, while the file can repair it.
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(r.stderr, /source\/y\.tmp: Its copy 'y\.tmp' was missing .*verify --repair/);
+  const log = fx.lastLog();
+  assert.ok(
+    log.includes("EXCLUDED: source/y.tmp (now excluded; its copy backup/y.tmp is missing)"),
+  );
+  assert.ok(log.includes("EXCLUDED: source/x.tmp (now excluded; its copy stays at backup/x.tmp)"));
+  assert.equal((await fx.cli("verify", "--repair")).code, 0, "repaired from the source");
+  assert.equal(Deno.readTextFileSync(join(fx.backup, "y.tmp")), "lost\n");
+  assert.equal((await fx.cli("run")).code, 0, "said once");
+});
