@@ -6,7 +6,8 @@
  * before anything else, and again before each pass; memory only, an interruption leaves
  * nothing.
  */
-import { ConfigError, loadConfig } from "../config/config.ts";
+import { loadConfig } from "../config/config.ts";
+import { errorText } from "../engine/errors.ts";
 
 /** Returns, before each pass, the warning to give if the config changed since last said. */
 export function configChangeNotice(file: string): () => string | undefined {
@@ -37,8 +38,8 @@ function remedy(file: string, text: string | undefined): string {
   try {
     loadConfig(file);
   } catch (e) {
-    if (!(e instanceof ConfigError)) throw e;
-    return `a watch started again would refuse it (${e.message}): fix it first`;
+    // Any other failure is said as well: a notice must never fail the pass it precedes.
+    return `a watch started again would refuse it (${errorText(e)}): fix it first`;
   }
   return "stop it and start it again to apply the change";
 }
