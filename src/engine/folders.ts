@@ -244,12 +244,14 @@ export function ffiFolders(): Folders | undefined {
   let lent: { release(): void } | undefined;
   const identityOf = (fd: number): Identity | undefined =>
     statx(fd, empty, AT_EMPTY_PATH, STATX_BASIC_STATS, out) === 0 ? fromStatx(view) : undefined;
-  // Past `held` folders deep, one folder at a time holds a descriptor: the one the walk is
-  // in. It gives it up when the walk enters a folder below, and opens its folder anew when
-  // the walk comes back, refused if it is no longer the folder it was (a folder swapped for
-  // a symlink meanwhile leads nowhere, at any depth).
+  // Past `held - 1` folders deep, one folder at a time holds a descriptor: the one the walk
+  // is in (the `held`-th: never more than `held` at once; one more each, with the walk
+  // worker's walk, failed runs under limits they fitted before, `ulimit -n 36`). It gives it
+  // up when the walk enters a folder below, and opens its folder anew when the walk comes
+  // back, refused if it is no longer the folder it was (a folder swapped for a symlink
+  // meanwhile leads nowhere, at any depth).
   const openStat = (dir: string, expect?: Identity): OpenFolder => {
-    const deep = holding >= held;
+    const deep = holding >= held - 1;
     if (deep) lent?.release();
     let fd = openFolder(dir, expect);
     if (fd === -2) return { stat: () => replaced(dir), close: () => {}, replaced: replaced(dir) };

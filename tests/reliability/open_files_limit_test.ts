@@ -157,3 +157,58 @@ Deno.test({
     assert.equal(backedUp[`${deep}/zz.txt`], undefined, "a file outside the source backed up");
   },
 });
+
+Deno.test({
+  name: "with ulimit -n 64, a walk past the folders it may hold open holds no more than that",
+  ignore: Deno.build.os !== "linux",
+  fn: async () => {
+    // Eight folders under this limit (an eighth of it), the one the walk is in included: a
+    // walk that held one more each, with the walk worker's, failed runs that fit before.
+    const dir = Deno.makeTempDirSync();
+    try {
+      const levels = Array.from({ length: 14 }, (_, i) => `l${i}`);
+      Deno.mkdirSync(join(dir, ...levels), { recursive: true });
+      const script = join(dir, "walk.ts");
+      const folders = new URL("../../src/engine/folders.ts", import.meta.url).href;
+      Deno.writeTextFileSync(
+        script,
+        `import { ffiFolders } from ${JSON.stringify(folders)};
+const fds = () => [...Deno.readDirSync("/proc/self/fd")].length;
+const ffi = ffiFolders()!;
+const before = fds();
+const names = ${JSON.stringify(levels)};
+let path = ${JSON.stringify(dir)};
+const open = [ffi.open(path)];
+let most = 0;
+for (const name of names) {
+  const seen = open[open.length - 1].stat(name, path + "/" + name);
+  if (seen instanceof Error) throw seen;
+  path += "/" + name;
+  open.push(ffi.open(path, seen));
+  most = Math.max(most, fds() - before);
+}
+for (let i = open.length - 1; i >= 0; i--) {
+  const back = open[i].stat("missing", "missing");
+  if (!(back instanceof Deno.errors.NotFound)) throw new Error("level " + i + ": " + back);
+  most = Math.max(most, fds() - before);
+  open[i].close();
+}
+console.log(JSON.stringify({ most, left: fds() - before }));
+ffi.close();
+`,
+      );
+      const out = await new Deno.Command("bash", {
+        args: ["-c", `ulimit -n 64 && exec "$0" run -A "$1"`, Deno.execPath(), script],
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      const stderr = new TextDecoder().decode(out.stderr);
+      assert.equal(out.code, 0, stderr);
+      const { most, left } = JSON.parse(new TextDecoder().decode(out.stdout));
+      assert.equal(left, 0, "every descriptor given back");
+      assert.ok(most <= 8, `${most} descriptors held at once`);
+    } finally {
+      Deno.removeSync(dir, { recursive: true });
+    }
+  },
+});
