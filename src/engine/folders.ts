@@ -174,8 +174,9 @@ const DT_DIR = 4;
  * Linux's usual 1,024), and two walks may run at once (the walk worker's). One descriptor a
  * level had a folder 34 levels deep fail to list under `ulimit -n 64`, every file below it
  * left out of every run, and some 1,000 levels under the usual 1,024 (limits hunt). Deeper,
- * one folder at a time holds one more (see `openStat`): each return to a folder from one
- * below it costs an open and a statx, and a folder swapped for a symlink is still refused.
+ * the last of them is held by one folder at a time (see `openStat`): each return to a
+ * folder from one below it costs an open and a statx, and a folder swapped for a symlink is
+ * still refused.
  * (From 2026-12-04 to this fix, such folders were looked at by path, where a swap between
  * a folder's listing and its children's lstat went unseen.)
  */
