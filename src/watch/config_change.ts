@@ -7,15 +7,19 @@
  * nothing.
  */
 import { loadConfig } from "../config/config.ts";
-import { errorText } from "../engine/errors.ts";
+import { errorText, isOutOfOpenFiles } from "../engine/errors.ts";
 
 /** Returns, before each pass, the warning to give if the config changed since last said. */
 export function configChangeNotice(file: string): () => string | undefined {
-  const start = fingerprint(file);
+  let start = fingerprint(file);
   let said = start;
   return () => {
     const now = fingerprint(file);
-    if (now === said) return undefined;
+    if (now === said || now === UNKNOWN) return undefined;
+    if (start === UNKNOWN) { // not looked at, at the start: the first look stands for it
+      start = said = now;
+      return undefined;
+    }
     said = now;
     // An edit undone: the earlier warning's change is no longer there to apply.
     if (now === start) {
@@ -38,6 +42,8 @@ function remedy(file: string, text: string | undefined): string {
   try {
     loadConfig(file);
   } catch (e) {
+    // Out of open files for a moment, the loader says nothing of the config itself.
+    if (isOutOfOpenFiles(errorText(e))) return "stop it and start it again to apply the change";
     // Any other failure is said as well: a notice must never fail the pass it precedes.
     return `a watch started again would refuse it (${errorText(e)}): fix it first`;
   }
@@ -53,7 +59,16 @@ function fingerprint(file: string): string | undefined {
     // A pipe the config came through (`--config <(…)`) is read once, at the start.
     if (!Deno.statSync(file).isFile) return "not a file";
     return Deno.readTextFileSync(file);
-  } catch {
-    return undefined;
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound || e instanceof Deno.errors.NotADirectory) {
+      return undefined;
+    }
+    // The process out of open files (a low limit, a moment's peak) knows nothing of the
+    // file: looked at again before the next pass. It was no change, and not "gone".
+    if (isOutOfOpenFiles(errorText(e))) return UNKNOWN;
+    return `cannot be read: ${errorText(e)}`; // said as a start would say it (see remedy)
   }
 }
+
+/** A fingerprint that tells nothing: the file could not be looked at just now. */
+const UNKNOWN = "\0unknown";

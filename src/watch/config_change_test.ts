@@ -60,3 +60,37 @@ Deno.test(
     assert.match(changed()!, /it is gone, and a watch started again would find no config/);
   }),
 );
+
+Deno.test({
+  name:
+    "configChangeNotice: out of open files for a moment, the config is neither changed nor gone",
+  ignore: Deno.build.os !== "linux",
+  fn: withDir(async (dir) => {
+    // In a process of its own, its open files limit low and every descriptor taken.
+    const file = join(dir, "config.jsonc");
+    Deno.mkdirSync(join(dir, "s"));
+    Deno.writeTextFileSync(file, '{ "sources": ["./s"], "backup_root": "./b" }\n');
+    const script = join(dir, "notice.ts");
+    const notice = new URL("./config_change.ts", import.meta.url).href;
+    Deno.writeTextFileSync(
+      script,
+      `import { configChangeNotice } from ${JSON.stringify(notice)};
+const changed = configChangeNotice(${JSON.stringify(file)});
+const taken: Deno.FsFile[] = [];
+try {
+  for (;;) taken.push(Deno.openSync("/dev/null"));
+} catch { /* out of open files */ }
+const out = changed();
+for (const f of taken) f.close();
+console.log(JSON.stringify([out ?? null, changed() ?? null]));
+`,
+    );
+    const out = await new Deno.Command("bash", {
+      args: ["-c", `ulimit -n 64 && exec "$0" run -A "$1"`, Deno.execPath(), script],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+    assert.deepEqual(JSON.parse(new TextDecoder().decode(out.stdout)), [null, null]);
+  }),
+});
