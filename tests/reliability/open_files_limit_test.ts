@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { makeFixture, readTree } from "../helpers.ts";
-import { pausedRun, runTool } from "./util.ts";
+import { pausedRun, runTool, spawnTool } from "./util.ts";
 
 /** A command prefix that runs the tool with an open files limit of `limit` (`ulimit -n`). */
 function underLimit(limit: number): string[] {
@@ -210,5 +210,34 @@ ffi.close();
     } finally {
       Deno.removeSync(dir, { recursive: true });
     }
+  },
+});
+
+Deno.test({
+  name: "out of open files, watch names the limit and the remedy with the files it failed on",
+  ignore: Deno.build.os === "windows",
+  fn: async () => {
+    const tree: Record<string, string> = {};
+    for (let i = 0; i < 30; i++) tree[`d${i}/f.txt`] = `file ${i}\n`;
+    using fx = makeFixture(tree, { watch: { debounce_ms: 100, rescan_interval: 0 } });
+    assert.equal((await runTool(["run", "--config", fx.config])).code, 0);
+    // As for `run` above: where the first pass's listings fail depends on how many
+    // descriptors the process starts with, so a range of limits is tried.
+    const said: number[] = [];
+    for (let limit = 26; limit <= 36; limit++) {
+      const child = spawnTool(["watch", "--config", fx.config, "--quiet"], {
+        prefix: underLimit(limit),
+      });
+      const stop = setTimeout(() => child.kill("SIGINT"), 2_500);
+      const out = await child.output();
+      clearTimeout(stop);
+      const stderr = new TextDecoder().decode(out.stderr);
+      if (!/^ERROR: .*Too many open files/m.test(stderr)) continue; // the pass's own errors
+      const remedy = `the process ran out of open files (the limit, 'ulimit -n', is ${limit}): ` +
+        "raise it (to 1024 or more) and run again";
+      assert.ok(stderr.includes(remedy), `ulimit -n ${limit}: ${stderr}`);
+      said.push(limit);
+    }
+    assert.ok(said.length >= 1, "no limit had the pass fail for want of descriptors");
   },
 });
