@@ -29,3 +29,27 @@ Deno.test("run: a file newly excluded whose copy is missing is warned about, not
   assert.equal(Deno.readTextFileSync(join(fx.backup, "y.tmp")), "lost\n");
   assert.equal((await fx.cli("run")).code, 0, "said once");
 });
+
+Deno.test("run: a newly excluded file whose copy's place holds no copy (a folder, a symlink on the way) is warned about too", async () => {
+  using fx = makeFixture({ "x.tmp": "x\n", "d/y.tmp": "y\n" });
+  assert.equal((await fx.cli("run")).code, 0);
+  // Its place taken by a folder; a folder on the way swapped for a symlink elsewhere.
+  Deno.removeSync(join(fx.backup, "x.tmp"));
+  Deno.mkdirSync(join(fx.backup, "x.tmp"));
+  const elsewhere = join(fx.dir, "elsewhere");
+  Deno.mkdirSync(elsewhere);
+  Deno.renameSync(join(fx.backup, "d"), join(fx.dir, "d.away"));
+  Deno.symlinkSync(elsewhere, join(fx.backup, "d"));
+  writeConfig(fx.config, {
+    sources: ["./source"],
+    backup_root: "./backup",
+    log_dir: "./logs",
+    exclude: ["*.tmp"],
+  });
+  const r = await fx.cli("run");
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(r.stderr, /source\/x\.tmp: Its copy 'x\.tmp' was missing/);
+  assert.match(r.stderr, /source\/d\/y\.tmp: Its copy 'd\/y\.tmp' was missing/);
+  const log = fx.lastLog();
+  assert.ok(!log.some((l) => l.includes("its copy stays at")), log.join("\n"));
+});

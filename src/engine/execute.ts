@@ -164,18 +164,20 @@ export async function finishAction(
     case "exclude":
       // Looked at once, now: from here on no run copies the file again, so a copy already
       // gone (removed by hand, a disk fault) would be noticed by `verify` alone.
-      if (seenMissing(() => entryAt(a.storedAt))) a.missing = true;
+      if (seenMissing(() => isStoredCopy(entryAt(a.storedAt)))) a.missing = true;
       return;
   }
 }
 
 /**
- * Whether a look at a copy's place found nothing there. A look that fails (a folder this
- * user may not enter) tells nothing, and must not fail an action that moves nothing.
+ * Whether a look at a copy's place found no copy there: nothing, or something else (a
+ * folder, or a folder on the way swapped for a symlink: `storedEntry`'s "unsafe"). A look
+ * that fails (a folder this user may not enter) tells nothing, and must not fail an action
+ * that moves nothing.
  */
-function seenMissing(look: () => unknown): boolean {
+function seenMissing(isCopy: () => boolean): boolean {
   try {
-    return look() === undefined;
+    return !isCopy();
   } catch {
     return false;
   }
