@@ -10,6 +10,7 @@ import type { Problem } from "../restore/select.ts";
 import { oneLine } from "../log/runlog.ts";
 import { JsonList, writeJsonDocument } from "./json_document.ts";
 import { say, warn } from "./stdout.ts";
+import { sayOpenFilesRemedy } from "./summary.ts";
 import { twinText } from "../restore/twins.ts";
 
 export type { Problem } from "../restore/select.ts";
@@ -96,6 +97,7 @@ export function printRestore(
     const name = p.path === "" ? "" : ` ${p.path}${p.version ? ` (v${p.version})` : ""}:`;
     warn(oneLine(`NOT RESTORED:${name} ${p.reason}`));
   }
+  sayOpenFilesRemedy(problems.map((p) => p.reason));
   if (!opts.quiet || exitCode !== 0) {
     const title = stopped
       ? "Restore stopped before it finished"

@@ -101,6 +101,17 @@ export function publicAction(a: Action): Record<string, unknown> {
   }
 }
 
+/**
+ * The open files limit and the remedy, on stderr, where some failure's text says the process
+ * ran out of them. Said once, not on each file's line: under a low limit, many files fail
+ * alike, and their own words ("check the permissions") point elsewhere.
+ */
+export function sayOpenFilesRemedy(messages: readonly (string | undefined)[]): void {
+  if (messages.some((m) => m !== undefined && isOutOfOpenFiles(m))) {
+    warn(`${styleFor("stderr").red("ERROR")}: ${openFilesRemedy(openFilesLimit())}`);
+  }
+}
+
 /** Per-file errors and warnings, one line each, on stderr. */
 export function printErrors(
   errors: { path: string; message: string }[],
@@ -114,10 +125,7 @@ export function printErrors(
   for (const w of warnings) {
     warn(`${err.yellow("WARNING")}: ${oneLine(`${w.path}: ${w.message}`)}`);
   }
-  // Said once, not on each file's line: under a low limit, many files fail alike.
-  if (errors.some((e) => isOutOfOpenFiles(e.message))) {
-    warn(`${err.red("ERROR")}: ${openFilesRemedy(openFilesLimit())}`);
-  }
+  sayOpenFilesRemedy(errors.map((e) => e.message));
   // A run that held deletions back exits 1: the reason goes where errors go, even with
   // --quiet, so a scheduled run's mail or journal says why.
   if (deleteGuard) warn(`${err.yellow("Deletions held back")}: ${oneLine(deleteGuard)}`);

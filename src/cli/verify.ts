@@ -13,6 +13,7 @@ import { flag, parseCommand, type Parsed, str, UsageError } from "./args.ts";
 import { oneLine } from "../log/runlog.ts";
 import { unfinishedWarning, unfinishedWork } from "../restore/unfinished.ts";
 import { say, warn } from "./stdout.ts";
+import { sayOpenFilesRemedy } from "./summary.ts";
 
 export const VERIFY_HELP =
   `Usage: backup-tool verify [--repair [--forget-missing [--force]]] [--sample PERCENT]
@@ -129,6 +130,7 @@ async function repairCommand(config: Config, samplePercent: number | undefined, 
   for (const u of report.unknown.slice(unknownSaid)) printUnknown(u.file);
   for (const o of forgotten) say(oneLine(forgottenLine(o)));
   for (const o of notRepaired) warn(oneLine(outcomeLine(o)));
+  sayOpenFilesRemedy(notRepaired.map((o) => o.error));
   if (forgetRefused) warn(oneLine(forgetRefused));
   if (!flag(p, "quiet") || !ok) {
     const forgottenSaid = flag(p, "forget-missing") ? `${forgotten.length} forgotten, ` : "";

@@ -10,8 +10,7 @@ import { listenForStop, signalExitCode } from "../watch/signals.ts";
 import { type BatchReport, startWatch, STOPPED_FIRST, type WatchHandle } from "../watch/watch.ts";
 import { flag, parseCommand, str, UsageError } from "./args.ts";
 import { say, warn } from "./stdout.ts";
-import { isOutOfOpenFiles, openFilesRemedy } from "../engine/errors.ts";
-import { openFilesLimit } from "../engine/flush.ts";
+import { sayOpenFilesRemedy } from "./summary.ts";
 
 export const WATCH_HELP = `Usage: backup-tool watch [--config FILE] [--json] [--quiet]
 
@@ -105,10 +104,7 @@ async function runUntilStopped(start: () => Promise<WatchHandle>, out: Output): 
 function report(b: BatchReport, out: Output): void {
   for (const e of b.result.errors) warn(oneLine(`ERROR: ${e.path}: ${e.message}`));
   for (const w of b.result.warnings) warn(`WARNING: ${w.path}: ${w.message}`);
-  // Said once a batch, as `run` says it once (summary.ts): many files fail alike.
-  if (b.result.errors.some((e) => isOutOfOpenFiles(e.message))) {
-    warn(`ERROR: ${openFilesRemedy(openFilesLimit())}`);
-  }
+  sayOpenFilesRemedy(b.result.errors.map((e) => e.message)); // once a batch, as run does
   if (b.result.deleteGuard) {
     warn(
       `Deletions held back: ${b.result.deleteGuard} (stop the watch before 'run --force')`,

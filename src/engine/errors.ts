@@ -45,12 +45,12 @@ export function diskFullError(root: string, message: string, what = "run"): Erro
 
 /**
  * Whether an error's text says the process ran out of file descriptors: EMFILE, 24 on
- * Linux and macOS ("Too many open files"); Windows has no such per-process limit. Not
- * ENFILE ("Too many open files in system", 23): the whole system's limit, which `ulimit`
- * does not raise.
+ * Linux and macOS ("Too many open files", or as node:fs says it, "EMFILE: too many open
+ * files"); Windows has no such per-process limit. Not ENFILE ("Too many open files in
+ * system", 23): the whole system's limit, which `ulimit` does not raise.
  */
 export function isOutOfOpenFiles(message: string): boolean {
-  return /Too many open files(?! in system)|os error 24\b/.test(message);
+  return /Too many open files(?! in system)|os error 24\b|\bEMFILE\b/.test(message);
 }
 
 /**

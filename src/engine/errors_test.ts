@@ -6,6 +6,9 @@ Deno.test("isOutOfOpenFiles: the process's limit (EMFILE), not the system's (ENF
   assert.ok(isOutOfOpenFiles("readdir '/a': os error 24"));
   assert.ok(!isOutOfOpenFiles("Too many open files in system (os error 23): open '/a'"));
   assert.ok(!isOutOfOpenFiles("No space left on device (os error 28)"));
+  // node:fs's words for it (restore writes through node:fs).
+  assert.ok(isOutOfOpenFiles("EMFILE: too many open files, open '/'"));
+  assert.ok(!isOutOfOpenFiles("ENFILE: file table overflow, open '/'"));
 });
 
 Deno.test("remedyUnlessOutOfFiles: a failure's remedy, but none where the process is out of open files", () => {

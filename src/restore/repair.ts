@@ -46,7 +46,7 @@ import {
 } from "../engine/layout.ts";
 import { FileChangedError, READ_BUFFER_BYTES, stageEntry } from "../engine/stage.ts";
 import { updateCopyMeta } from "../engine/copy_in_place.ts";
-import { diskFullError, errorText, isDiskFull } from "../engine/errors.ts";
+import { diskFullError, errorText, isDiskFull, isOutOfOpenFiles } from "../engine/errors.ts";
 import { faultPoint } from "../engine/fault.ts";
 import { DiskProbe } from "../engine/foreign.ts";
 import { copyKey, forgetMissing, forgottenLine } from "./forget.ts";
@@ -371,6 +371,12 @@ function copyContent(ctx: RepairContext, copy: StoredCopy, tmp: string, buf: Uin
       if (isDiskFull(errorText(e))) {
         removeQuietly(tmp);
         throw diskFullError(ctx.root, errorText(e), "repair");
+      }
+      // Out of open files, neither the file nor the copy is at fault: said as it is (the
+      // limit and the remedy follow, verify.ts), not as a file to make readable.
+      if (isOutOfOpenFiles(errorText(e))) {
+        removeQuietly(tmp);
+        throw e;
       }
       // Unreadable or changing: the next one, and named if none does.
       const why = e instanceof FileChangedError ? "it kept changing while read" : errorText(e);

@@ -241,3 +241,45 @@ Deno.test({
     assert.ok(said.length >= 1, "no limit had the pass fail for want of descriptors");
   },
 });
+
+Deno.test({
+  name: "out of open files, restore and verify --repair name the limit and the remedy, not " +
+    "a file to make readable",
+  ignore: Deno.build.os === "windows",
+  fn: async () => {
+    const tree: Record<string, string> = {};
+    for (let i = 0; i < 20; i++) {
+      for (let j = 0; j < 3; j++) tree[`d${i}/e/f${j}.txt`] = `file ${i} ${j}\n`;
+    }
+    using fx = makeFixture(tree);
+    assert.equal((await runTool(["run", "--config", fx.config])).code, 0);
+    const damage = () => {
+      for (let i = 0; i < 5; i++) {
+        Deno.writeTextFileSync(join(fx.backup, `d${i}/e/f0.txt`), "bad\n");
+      }
+    };
+    const said = { restore: [] as number[], repair: [] as number[] };
+    const outOfFiles = /too many open files/i;
+    for (let limit = 20; limit <= 36; limit++) {
+      const remedy = `the process ran out of open files (the limit, 'ulimit -n', is ${limit}): ` +
+        "raise it (to 1024 or more) and run again";
+      const to = join(fx.dir, `restored-${limit}`);
+      const restore = await runUnderLimit(limit, ["restore", "--to", to, "--config", fx.config]);
+      if (!/panicked|error: /.test(restore.stderr) && outOfFiles.test(restore.stderr)) {
+        assert.ok(
+          restore.stderr.includes(remedy),
+          `restore, ulimit -n ${limit}: ${restore.stderr}`,
+        );
+        said.restore.push(limit);
+      }
+      damage();
+      const repair = await runUnderLimit(limit, ["verify", "--repair", "--config", fx.config]);
+      if (!/panicked|error: /.test(repair.stderr) && outOfFiles.test(repair.stderr)) {
+        assert.ok(repair.stderr.includes(remedy), `repair, ulimit -n ${limit}: ${repair.stderr}`);
+        assert.ok(!/make it readable/.test(repair.stderr), `ulimit -n ${limit}: ${repair.stderr}`);
+        said.repair.push(limit);
+      }
+    }
+    assert.ok(said.restore.length >= 1 && said.repair.length >= 1, JSON.stringify(said));
+  },
+});
