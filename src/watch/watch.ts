@@ -15,7 +15,8 @@
 import { sep } from "node:path";
 import type { Config } from "../config/config.ts";
 import { leftSources } from "../engine/backup.ts";
-import { errorText } from "../engine/errors.ts";
+import { errorText, isOutOfOpenFiles, openFilesRemedy } from "../engine/errors.ts";
+import { openFilesLimit } from "../engine/flush.ts";
 import { exists } from "../engine/fsops.ts";
 import { runPass } from "../engine/pass.ts";
 import { type Counts, emptyCounts, type PassResult } from "../engine/pass_types.ts";
@@ -87,6 +88,15 @@ export interface WatchHandle {
   stop(): Promise<WatchTotals>;
   /** Settles when the session has stopped (by `stop()`). */
   done: Promise<WatchTotals>;
+}
+
+/**
+ * The open files limit and the remedy, after an error that is the process out of them: a
+ * watch's own failures are retried, and would otherwise be retried in vain without a word
+ * of what to change.
+ */
+function outOfFiles(e: unknown): string {
+  return isOutOfOpenFiles(errorText(e)) ? ` (${openFilesRemedy(openFilesLimit())})` : "";
 }
 
 export async function startWatch(config: Config, opts: WatchOptions = {}): Promise<WatchHandle> {
@@ -166,8 +176,8 @@ class WatchSession {
         if (!this.#session.lockStillHeld()) return this.#lostRoot(); // see Batch.#checkLock
         this.#failed = true;
         this.#warn(
-          `Backup pass failed: ${errorText(explainedDamage(e))}: a full rescan follows in ` +
-            `${RETRY_MS / 1000} s`,
+          `Backup pass failed: ${errorText(explainedDamage(e))}${outOfFiles(e)}: a full ` +
+            `rescan follows in ${RETRY_MS / 1000} s`,
         );
       },
     });
@@ -176,7 +186,9 @@ class WatchSession {
       onError: (e, attempt, retryMs) => {
         // Only the first failure in a row is shown; the retries double up to a minute.
         if (attempt === 1) {
-          this.#warn(`Watcher failed: ${errorText(e)}: retrying in ${retryMs / 1000} s`);
+          this.#warn(
+            `Watcher failed: ${errorText(e)}${outOfFiles(e)}: retrying in ${retryMs / 1000} s`,
+          );
         }
       },
       onReopen: () => this.#scheduler.requestFull("the watcher was reopened"),
