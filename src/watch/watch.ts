@@ -364,7 +364,14 @@ class WatchSession {
    */
   #noteLeftSources(): void {
     const s = this.#session;
-    const left = leftSources(s.config, s.prefixes, s.store);
+    let left: string | undefined;
+    try {
+      left = leftSources(s.config, s.prefixes, s.store);
+    } catch {
+      // A note only: a state that cannot count them now (busy, an I/O error) must not fail
+      // the pass just made, nor keep the session from being said started (#started).
+      return;
+    }
     if (left === undefined) return;
     s.log.line(`NOTE: ${left}`);
     this.#opts.onWarning?.(left);
