@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { type Fixture, listFiles, makeFixture, readTree } from "./helpers.ts";
+import { runTool } from "./reliability/util.ts";
 
 async function run(fx: Fixture, ...args: string[]): Promise<Record<string, number>> {
   const r = await fx.cli("run", "--json", ...args);
@@ -236,4 +237,27 @@ Deno.test("promotion: a content with many duplicates whose original is renamed: 
   assert.equal(stored(fx).filter((p) => p.startsWith("_duplicates/")).length, 59);
   await assertNoOp(fx, "after the rename");
   await assertVerifies(fx);
+});
+
+Deno.test("promotion: a run killed before its promotions leaves the layout an uninterrupted one gives", async () => {
+  // `a` is the original of `d`; `a` is deleted, and the run dies once that is committed,
+  // before promoting `d`. A new `c` of the same bytes then sorts before `d`: it was
+  // promoted in `d`'s place, where an uninterrupted run had made `d` the original.
+  const layouts = [];
+  for (const fault of [undefined, "committed:1"]) {
+    using fx = makeFixture({ "a": "same\n", "d": "same\n", "other": "other\n" });
+    await run(fx);
+    Deno.removeSync(join(fx.source, "a"));
+    const env: Record<string, string> = fault ? { BACKUP_TOOL_FAULT: fault } : {};
+    const cut = await runTool(["run", "--config", fx.config], { env });
+    assert.equal(cut.code, fault ? 137 : 0, cut.stderr);
+    Deno.writeTextFileSync(join(fx.source, "c"), "same\n");
+    const plan = JSON.parse((await fx.cli("plan", "--json")).stdout);
+    const c = await run(fx);
+    assert.deepEqual(plan.counts, c, "the plan predicts the run");
+    layouts.push(stored(fx));
+    await assertNoOp(fx, fault ?? "uninterrupted");
+  }
+  assert.deepEqual(layouts[0], ["_deleted/a", "_duplicates/c", "d", "other"]);
+  assert.deepEqual(layouts[1], layouts[0]);
 });

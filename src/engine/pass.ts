@@ -89,6 +89,7 @@ class Pass {
 
   async run(): Promise<PassResult> {
     try {
+      await this.#promoteLeftovers();
       await this.#backUp();
       await this.batch.settle();
       if (this.opts.signal?.aborted) return this.result;
@@ -210,6 +211,22 @@ class Pass {
       this.batch,
       () => this.opts.signal?.aborted === true,
     );
+  }
+
+  /**
+   * A run cut short after committing a release but before its promotions (killed, stopped,
+   * failed) leaves contents held by duplicates only. A full pass promotes them first, as
+   * that run would have at its end: planned after this pass's new files, a new file of
+   * that content sorting first was promoted instead, so the layout depended on whether an
+   * earlier run had been interrupted.
+   */
+  async #promoteLeftovers(): Promise<void> {
+    if (this.opts.scope !== undefined) return;
+    const orphans = this.ctx.store?.orphanedDigests() ?? [];
+    if (orphans.length === 0) return;
+    for (const a of this.planner.planPromotions(orphans)) this.batch.add(a);
+    await this.batch.flush();
+    await this.batch.settle();
   }
 
   /**

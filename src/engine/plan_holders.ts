@@ -33,6 +33,11 @@ export class ContentHolders {
    * held N times, they made a run's duplicates cost N² (6,000 equal files: 15.7 s).
    */
   readonly #stateHolders = new Map<string, string[]>();
+  /**
+   * Copies the state records as duplicates that this run promoted, at their new place: a
+   * plan commits nothing, so the view still gives them as duplicates.
+   */
+  readonly #promotedNow = new Map<string, HeldCopy>();
   /** Contents a deleted or changed file stopped holding (kept across `forget`). */
   #released = new Map<string, Digest>();
   #releasedOverflow = false;
@@ -87,17 +92,19 @@ export class ContentHolders {
   holdingNow({ hash, algo }: Digest): HeldCopy[] {
     const key = `${algo}:${hash}`;
     const fromState = (this.#view.copiesHolding?.(hash, algo) ?? [])
-      .filter((c) => !this.#heldNow.has(c.path));
+      .filter((c) => !this.#heldNow.has(c.path))
+      .map((c) => this.#promotedNow.get(c.path) ?? c);
     const fromRun = (this.#newHolders.get(key) ?? [])
       .filter((p) => this.#heldNow.get(p) === key)
       .map((p) => this.#newCopies.get(p)!);
     return [...fromState, ...fromRun];
   }
 
-  /** A copy this run placed was promoted to `storedAt`, its path's own. */
+  /** A copy was promoted to `storedAt`, its path's own (one this run placed, or the state's). */
   promoted(path: string, storedAt: string): void {
     const copy = this.#newCopies.get(path);
     if (copy) this.#newCopies.set(path, { ...copy, storedAt, location: "latest" });
+    else this.#promotedNow.set(path, { path, storedAt, location: "latest" });
   }
 
   /** The contents released so far (for the promotions), from now on none. */
@@ -119,6 +126,7 @@ export class ContentHolders {
     this.#newHolders.clear();
     this.#stateHolders.clear();
     this.#newCopies.clear();
+    this.#promotedNow.clear();
   }
 
   #key(hash: string): string {
