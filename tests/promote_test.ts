@@ -261,3 +261,24 @@ Deno.test("promotion: a run killed before its promotions leaves the layout an un
   assert.deepEqual(layouts[0], ["_deleted/a", "_duplicates/c", "d", "other"]);
   assert.deepEqual(layouts[1], layouts[0]);
 });
+
+Deno.test("promotion: plan after a killed run predicts the change of a duplicate it promotes first", async () => {
+  using fx = makeFixture({ "a": "same\n", "d": "same\n" });
+  await run(fx);
+  Deno.removeSync(join(fx.source, "a"));
+  const cut = await runTool(["run", "--config", fx.config], {
+    env: { BACKUP_TOOL_FAULT: "committed:1" },
+  });
+  assert.equal(cut.code, 137, cut.stderr);
+  Deno.writeTextFileSync(join(fx.source, "d"), "changed\n");
+  // The plan commits nothing: it must archive `d` from where it promoted it, as the run does.
+  const plan = (await fx.cli("plan", "--all")).stdout.split("\n");
+  await run(fx);
+  const steps = (lines: string[]) => lines.filter((l) => /^(PROMOTED|ARCHIVE|UPDATED):/.test(l));
+  assert.deepEqual(steps(plan), [
+    "PROMOTED: backup/_duplicates/d → backup/d (its original no longer holds this content)",
+    "ARCHIVE: backup/d → versions/d/v1.bak",
+    "UPDATED: source/d → backup/d",
+  ]);
+  assert.deepEqual(steps(fx.lastLog()), steps(plan));
+});

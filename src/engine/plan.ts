@@ -118,8 +118,16 @@ export function createPlanner(view: PlanView, opts: PlanOptions): Planner {
     return seq;
   };
   const mirror = (path: string) => mirrorPath(path, opts.prefixes);
+  // Where this run promoted a tracked file's copy: a plan commits nothing, so the state
+  // still gives its old place to the planning of that file's change or deletion.
+  const promotedTo = new Map<string, string>();
+  const current = (t: TrackedFile): TrackedFile => {
+    const storedAt = promotedTo.get(t.path);
+    return storedAt === undefined ? t : { ...t, storedAt, location: "latest" };
+  };
 
-  function planDelete(t: TrackedFile): Action {
+  function planDelete(tracked: TrackedFile): Action {
+    const t = current(tracked);
     const path = t.path;
     // As for an archive (planEntry): something put in the copy's place is left alone.
     const blocked = view.copyAt?.(t.storedAt, t.kind) === "blocked";
@@ -132,14 +140,16 @@ export function createPlanner(view: PlanView, opts: PlanOptions): Planner {
     return blocked ? { ...action, blocked: true } : action;
   }
 
-  function planExclude(t: TrackedFile): Action | undefined {
+  function planExclude(tracked: TrackedFile): Action | undefined {
+    const t = current(tracked);
     if (t.status === "excluded") return undefined;
     holders.exclude(t);
     return { type: "exclude", path: t.path, storedAt: t.storedAt };
   }
 
-  function planEntry({ entry, tracked: t, hashed, storedHash, storedDamaged }: PlanInput): Action {
+  function planEntry({ entry, tracked, hashed, storedHash, storedDamaged }: PlanInput): Action {
     const path = entry.path;
+    const t = tracked && current(tracked);
     if (!hashed) return { type: "skip", path };
     const oldHash = t && (t.algo === opts.algo ? t.hash : storedHash);
     if (t && t.kind === entry.kind && oldHash === hashed.hash) {
@@ -216,6 +226,7 @@ export function createPlanner(view: PlanView, opts: PlanOptions): Planner {
     const to = allocatePath(own, names.ownNames(copy.storedAt, own));
     place(to);
     holders.promoted(copy.path, to);
+    promotedTo.set(copy.path, to);
     return { type: "promote", path: copy.path, hash: digest.hash, from: copy.storedAt, to };
   }
 
@@ -224,6 +235,7 @@ export function createPlanner(view: PlanView, opts: PlanOptions): Planner {
     names.forget();
     holders.forget();
     seqs.clear();
+    promotedTo.clear();
   }
 
   return {
