@@ -160,10 +160,14 @@ export class Batch {
     const intents = applied.flatMap((b) => b.intent === undefined ? [] : [b.intent]);
     const done = applied.flatMap((b) => b.done);
     if (done.length > 0 || intents.length > 0) {
+      // The log's lines written first: a syncfs of the file system they are on flushes them
+      // too, and their own fdatasync is then left out (runlog.ts).
+      const log = this.ctx.log?.written();
       // Failed ones too: undoing a move changes names back.
-      await flushMoves(this.ctx.root, this.#moved, { syncFs: this.ctx.syncFs, done: true });
+      const fs = this.ctx.syncFs;
+      const whole = await flushMoves(this.ctx.root, this.#moved, { syncFs: fs, done: true });
       this.#moved = [];
-      this.ctx.log?.sync();
+      this.ctx.log?.sync(whole && fs?.reportsErrors && log ? { dev: fs.dev, log } : undefined);
       faultPoint("logged");
       this.ctx.store!.commitBatch(done, {
         runId: this.ctx.runId,

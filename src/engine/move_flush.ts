@@ -18,14 +18,21 @@ import type { Action } from "./types.ts";
  */
 const SYNCFS_MIN_FOLDERS = 64;
 
-/** Flushes the folders `actions` changed (`done`: see `pathsChanged`). */
-export function flushMoves(
+/**
+ * Flushes the folders `actions` changed (`done`: see `pathsChanged`). True when it did so
+ * by one syncfs, which flushed everything written on that file system before it, too.
+ */
+export async function flushMoves(
   root: string,
   actions: Iterable<Action>,
   { syncFs, done }: { syncFs?: SyncFs; done: boolean },
-): Promise<void> {
+): Promise<boolean> {
   const folders = changedFolders(actions, done);
-  if (folders.size === 0) return Promise.resolve();
-  if (syncFs && folders.size >= SYNCFS_MIN_FOLDERS) return syncFs.sync();
-  return syncFolders([...folders].map((f) => f === "" ? root : nativePath(root, f)));
+  if (folders.size === 0) return false;
+  if (syncFs && folders.size >= SYNCFS_MIN_FOLDERS) {
+    await syncFs.sync();
+    return true;
+  }
+  await syncFolders([...folders].map((f) => f === "" ? root : nativePath(root, f)));
+  return false;
 }

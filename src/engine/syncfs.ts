@@ -33,6 +33,8 @@ export interface SyncFs {
   sync(): Promise<void>;
   /** Whether `sync` reports a file's write-back error (Linux 5.8 on). */
   reportsErrors: boolean;
+  /** The file system's device number (`Deno.FileInfo.dev`), as its files have it. */
+  dev: number | null;
   close(): void;
 }
 
@@ -48,8 +50,13 @@ export function openSyncFs(dir: string): SyncFs | undefined {
     lib.close();
     return undefined;
   }
+  let dev: number | null = null;
+  try {
+    dev = Deno.statSync(dir).dev;
+  } catch { /* not known: nothing is taken as flushed by `sync` but what it is asked for */ }
   return {
     reportsErrors: kernelAtLeast(MIN_KERNEL),
+    dev,
     async sync() {
       if (await lib.symbols.syncfs(fd) === 0) return;
       // No errno to show: the call ran on another thread, whose errno this one cannot read

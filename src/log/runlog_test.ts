@@ -94,6 +94,44 @@ Deno.test("RunLog.sync: what is buffered is written out before a commit, and sta
   }
 });
 
+Deno.test("RunLog.sync: its fdatasync is left out only after a flush of its file system that followed its last write", () => {
+  const dir = Deno.makeTempDirSync({ prefix: "runlog_test_" });
+  const proto = Deno.FsFile.prototype;
+  const original = proto.syncDataSync;
+  let syncs = 0;
+  proto.syncDataSync = function (this: Deno.FsFile) {
+    syncs++;
+    return original.call(this);
+  };
+  try {
+    const log = RunLog.open(dir, "run", new Date(Date.UTC(2026, 0, 1)));
+    const dev = Deno.statSync(dir).dev;
+    log.line("Run started: run (a test)");
+    const before = log.written();
+    assert.match(Deno.readTextFileSync(log.path), /Run started/, "written before the flush");
+    log.sync({ dev, log: before }); // nothing written since: the flush took it
+    assert.equal(syncs, 0);
+    log.line("DELETE a.txt -> _deleted/a.txt"); // buffered after the flush
+    log.sync({ dev, log: before });
+    assert.equal(syncs, 1);
+    const mark = log.written();
+    log.line("DELETE b.txt -> _deleted/b.txt");
+    log.flush(); // written after the flush began
+    log.sync({ dev, log: mark });
+    assert.equal(syncs, 2);
+    const again = log.written();
+    log.sync({ dev: dev === null ? null : dev + 1, log: again }); // another file system
+    log.sync({ dev: null, log: again }); // one not known
+    log.sync();
+    assert.equal(syncs, 5);
+    assert.match(Deno.readTextFileSync(log.path), /DELETE a\.txt[^\n]*\n\S+ DELETE b\.txt/);
+    log.close();
+  } finally {
+    proto.syncDataSync = original;
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
+
 Deno.test("LogError: a log that cannot be written or flushed is said as the log's problem, with its remedy", () => {
   const full = new LogError(
     "Cannot flush the log '/l/x.log' to disk",
