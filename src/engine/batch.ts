@@ -22,6 +22,7 @@ import { formatAction, storedCopyWarning } from "./describe.ts";
 import { faultPoint } from "./fault.ts";
 import type { PassContext, PassOptions, PassResult } from "./pass_types.ts";
 import type { Action, Archive } from "./types.ts";
+import type { FolderMetaRecorder } from "./folder_meta.ts";
 
 /** Up to 512 files or 256 MiB per batch: one journal entry and one fsync wave each. */
 const BATCH_FILES = 512;
@@ -151,8 +152,10 @@ export class Batch {
   /**
    * Commits the results of the batches applied (and reported) so far and drops their
    * intents: at the end of a pass (and of its retention), whichever way it ends but a throw.
+   * `folders`: the pass's folders, recorded in the same transaction if there is one (one
+   * commit's flush fewer: 3-10 ms of a 20k mixed run on the benchmark's image, by strace).
    */
-  async settle(): Promise<void> {
+  async settle(folders?: FolderMetaRecorder): Promise<void> {
     const applied = this.#applied;
     this.#applied = [];
     this.#waiting = 0;
@@ -169,11 +172,16 @@ export class Batch {
       this.#moved = [];
       this.ctx.log?.sync(whole && fs?.reportsErrors && log ? { dev: fs.dev, log } : undefined);
       faultPoint("logged");
-      this.ctx.store!.commitBatch(done, {
-        runId: this.ctx.runId,
-        time: this.started.recorded,
-        trustBefore: this.started.clock - RACY_WINDOW_MS,
-      }, intents);
+      this.ctx.store!.commitBatch(
+        done,
+        {
+          runId: this.ctx.runId,
+          time: this.started.recorded,
+          trustBefore: this.started.clock - RACY_WINDOW_MS,
+        },
+        intents,
+        folders?.take(),
+      );
       faultPoint("committed");
       removeLeftBehind();
       this.onCommitted();

@@ -2,8 +2,10 @@
  * The source folders' own metadata (permission bits, owner, modification time), gathered
  * as a pass walks and recorded once it has finished, in one transaction: a folder is not
  * a content, has no versions, and is recorded as last seen, so that a restore can give
- * the folders it makes what the source's had (restore/made_folders.ts). A pass stopped or
- * killed before the end records none of it; the next full walk does.
+ * the folders it makes what the source's had (restore/made_folders.ts): with the first
+ * commit once the walks are done where there is one, which saves a transaction's flush
+ * (pass.ts). A pass stopped or killed before its walks end records none of it; the next
+ * full walk does.
  */
 import type { FolderMeta } from "./types.ts";
 
@@ -14,7 +16,7 @@ import type { FolderMeta } from "./types.ts";
 const FOLDERS_LIMIT = 1_000_000;
 
 export class FolderMetaRecorder {
-  readonly #seen = new Map<string, FolderMeta>();
+  #seen = new Map<string, FolderMeta>();
 
   seen(path: string, meta: FolderMeta): void {
     if (this.#seen.size >= FOLDERS_LIMIT) return;
@@ -23,7 +25,13 @@ export class FolderMetaRecorder {
   }
 
   commit(store: { recordFolders(f: ReadonlyMap<string, FolderMeta>): void } | undefined): void {
-    store?.recordFolders(this.#seen);
-    this.#seen.clear();
+    store?.recordFolders(this.take());
+  }
+
+  /** The folders seen since the last `take` or `commit`, to record. */
+  take(): ReadonlyMap<string, FolderMeta> {
+    const seen = this.#seen;
+    this.#seen = new Map();
+    return seen;
   }
 }

@@ -91,15 +91,19 @@ class Pass {
     try {
       await this.#promoteLeftovers();
       await this.#backUp();
-      await this.batch.settle();
+      // The walks are done unless the pass is being stopped (a stopped pass records no
+      // folders): the folders go with the first commit from here on, or with one of their
+      // own where there is none.
+      const folders = this.opts.dryRun || this.opts.signal?.aborted ? undefined : this.folders;
+      await this.batch.settle(folders);
       if (this.opts.signal?.aborted) return this.result;
       this.#planPromotions();
       for (const a of retentionActions(this.ctx, this.batch.archivedOnPlan, this.opts)) {
         this.batch.add(a);
       }
       await this.batch.flush();
-      await this.batch.settle();
-      if (!this.opts.dryRun) this.folders.commit(this.ctx.store);
+      await this.batch.settle(folders);
+      folders?.commit(this.ctx.store);
       return this.result;
     } finally {
       this.#disk.close();

@@ -262,10 +262,19 @@ export class StateStore {
     return read.cutRuns(this.#db, at);
   }
 
-  /** Records the results of one or more batches and drops their intents, in one transaction. */
-  commitBatch(actions: Action[], ctx: BatchContext, intentIds: number[] = []): void {
+  /**
+   * Records the results of one or more batches and drops their intents, in one transaction,
+   * with the folders' metadata (`recordFolders`) where given.
+   */
+  commitBatch(
+    actions: Action[],
+    ctx: BatchContext,
+    intentIds: number[] = [],
+    folders?: ReadonlyMap<string, FolderMeta>,
+  ): void {
     this.#evenWhenFull(() =>
       this.#db.tx(() => {
+        if (folders) this.#upsertFolders(folders);
         for (const a of actions) this.#recorder.record(a, ctx);
         for (const id of intentIds) this.#db.q("DELETE FROM intents WHERE id = ?").run(id);
         // In the same transaction: a session cut short later is known to have recorded
@@ -305,18 +314,21 @@ export class StateStore {
    */
   recordFolders(folders: ReadonlyMap<string, FolderMeta>): void {
     if (folders.size === 0) return;
-    this.#db.tx(() => {
-      const upsert = this.#db.q(
-        `INSERT INTO folders (path, mode, uid, gid, mtime_ms) VALUES (?, ?, ?, ?, ?)
+    this.#db.tx(() => this.#upsertFolders(folders));
+  }
+
+  #upsertFolders(folders: ReadonlyMap<string, FolderMeta>): void {
+    if (folders.size === 0) return;
+    const upsert = this.#db.q(
+      `INSERT INTO folders (path, mode, uid, gid, mtime_ms) VALUES (?, ?, ?, ?, ?)
          ON CONFLICT (path) DO UPDATE SET mode = excluded.mode, uid = excluded.uid,
            gid = excluded.gid, mtime_ms = excluded.mtime_ms
          WHERE (mode, uid, gid, mtime_ms) IS NOT (excluded.mode, excluded.uid, excluded.gid,
            excluded.mtime_ms)`,
-      );
-      for (const [path, m] of folders) {
-        upsert.run(path, m.mode, m.uid ?? null, m.gid ?? null, m.mtimeMs);
-      }
-    });
+    );
+    for (const [path, m] of folders) {
+      upsert.run(path, m.mode, m.uid ?? null, m.gid ?? null, m.mtimeMs);
+    }
   }
 
   /** A folder's recorded metadata (none: never walked, or a state from before schema 4). */
