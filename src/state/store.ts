@@ -223,13 +223,13 @@ export class StateStore {
   }
 
   /** Runs a write; on a full disk, once, frees the room kept for the state and retries. */
-  #evenWhenFull<T>(write: () => T): T {
+  #evenWhenFull<T>(write: (retry: boolean) => T): T {
     try {
-      return write();
+      return write(false);
     } catch (e) {
       if (!this.#isFull(errorText(e)) || this.reserveUsed || !this.#freeRoom?.()) throw e;
       this.reserveUsed = true;
-      return write();
+      return write(true);
     }
   }
 
@@ -272,9 +272,12 @@ export class StateStore {
     intentIds: number[] = [],
     folders?: ReadonlyMap<string, FolderMeta>,
   ): void {
-    this.#evenWhenFull(() =>
+    // Not in the room kept (`#evenWhenFull`): it is for the batches' results, and a large
+    // walk's folders (a row each, megabytes of them) did not fit beside them there. The run
+    // stops as full after this commit; the next full walk records them.
+    this.#evenWhenFull((retry) =>
       this.#db.tx(() => {
-        if (folders) this.#upsertFolders(folders);
+        if (folders && !retry) this.#upsertFolders(folders);
         for (const a of actions) this.#recorder.record(a, ctx);
         for (const id of intentIds) this.#db.q("DELETE FROM intents WHERE id = ?").run(id);
         // In the same transaction: a session cut short later is known to have recorded

@@ -8,6 +8,9 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { type Fixture, makeFixture, writeTree } from "../helpers.ts";
+import { StateStore } from "../../src/state/store.ts";
+import { backupAction } from "../../src/state/test_util.ts";
+import type { FolderMeta } from "../../src/engine/types.ts";
 import {
   assertConverged,
   checkBackup,
@@ -478,6 +481,41 @@ Deno.test({
       const repaired = await runTool(["verify", "--repair", "--config", fx.config]);
       assert.equal(repaired.code, 0, repaired.stdout + repaired.stderr);
       assert.match(repaired.stdout, /REPAIRED: versions\/a\.bin\/v1\.bak \(source\/a\.bin v1\)/);
+    });
+  },
+});
+
+Deno.test({
+  name:
+    "disk full: the room kept commits the batches at hand even where the folders a pass saw ride with them",
+  ignore: !TMPFS,
+  fn: async () => {
+    using fx = makeFixture({});
+    await withSmallDisk(fx, "1m", async () => {
+      const store = StateStore.open(join(fx.backup, "state.db"));
+      try {
+        const { runId } = store.beginRun("run", [{ name: "source", path: fx.source }], 1);
+        const actions = [backupAction("a.txt", "a".repeat(64))];
+        const intent = store.writeIntent(runId, actions, 1);
+        // The disk filled up but for the room kept (a reserve of 64 KiB, as reserve.ts keeps
+        // one): the batch's results fit in it, the 20,000 folders of a large walk do not.
+        const free = Number((await sh(`df -k --output=avail '${fx.backup}' | tail -1`)).trim());
+        const reserve = join(fx.backup, "reserve");
+        Deno.writeFileSync(reserve, new Uint8Array(64 * 1024));
+        try {
+          Deno.writeFileSync(join(fx.backup, "filler"), new Uint8Array((free - 64) * 1024));
+        } catch { /* full: as meant */ }
+        store.useReserve(() => (Deno.removeSync(reserve), true));
+        const folders = new Map<string, FolderMeta>();
+        for (let i = 0; i < 20_000; i++) {
+          folders.set(`source/some/deeper/folder-${i}`, { mode: 0o755, mtimeMs: i });
+        }
+        store.commitBatch(actions, { runId, time: 1, trustBefore: 0 }, [intent], folders);
+        assert.ok(store.reserveUsed);
+        assert.deepEqual(store.pendingIntents(), [], "the batch was committed");
+      } finally {
+        store.close();
+      }
     });
   },
 });
