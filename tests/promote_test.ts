@@ -282,3 +282,29 @@ Deno.test("promotion: plan after a killed run predicts the change of a duplicate
   ]);
   assert.deepEqual(steps(fx.lastLog()), steps(plan));
 });
+
+Deno.test("promotion: a leftover duplicate whose copy is missing is copied again, then promoted, in one run, with no failure", async () => {
+  using fx = makeFixture({ "a": "same\n", "d": "same\n", "x1": "1\n", "x2": "2\n", "x3": "3\n" });
+  await run(fx);
+  Deno.removeSync(join(fx.source, "a"));
+  const cut = await runTool(["run", "--config", fx.config], {
+    env: { BACKUP_TOOL_FAULT: "committed:1" },
+  });
+  assert.equal(cut.code, 137, cut.stderr);
+  // Lost from the backup since (by hand, or a disk fault): the run copies it again from the
+  // unchanged source, as it does every missing copy, and only then promotes it.
+  Deno.removeSync(join(fx.backup, "_duplicates/d"));
+  const plan = JSON.parse((await fx.cli("plan", "--json")).stdout);
+  const r = await fx.cli("run", "--json");
+  // Exit 1 for the missing copy it names (a warning), as for any; no failure.
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(r.stderr, /WARNING: source\/d: Its copy '_duplicates\/d' was missing/);
+  const c = JSON.parse(r.stdout).counts;
+  assert.equal(c.promote, 1);
+  assert.equal(c.failed, 0, r.stderr);
+  assert.deepEqual(plan.counts, c, "the plan predicts the run");
+  assert.ok(!fx.lastLog().some((l) => l.startsWith("ERROR")), fx.lastLog().join("\n"));
+  assert.deepEqual(stored(fx), ["_deleted/a", "d", "x1", "x2", "x3"]);
+  await assertNoOp(fx, "after the promotion");
+  await assertVerifies(fx);
+});

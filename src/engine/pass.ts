@@ -228,7 +228,9 @@ class Pass {
     if (this.opts.scope !== undefined) return;
     const orphans = this.ctx.store?.orphanedDigests() ?? [];
     if (orphans.length === 0) return;
-    for (const a of this.planner.planPromotions(orphans)) this.batch.add(a);
+    // One whose copy is not in its place (missing, or something else there) waits for the
+    // promotions at the end: the walk copies it again from an unchanged source first.
+    for (const a of this.planner.planPromotions(orphans, true)) this.batch.add(a);
     await this.batch.flush();
     await this.batch.settle();
   }

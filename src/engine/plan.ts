@@ -89,9 +89,11 @@ export interface Planner {
    * (their original deleted or changed) and of `orphans` (contents the state holds as
    * duplicates only): the first duplicate in path order of each content that no file holds
    * at its own path moves there. Call it once the batches are committed, so that it moves
-   * only copies the state records (see Pass.run).
+   * only copies the state records (see Pass.run). `presentOnly`: before the walks (a
+   * killed run's leftovers), a content whose duplicate's copy is not in its place is left
+   * to the promotions at the end, once the walk has copied it again.
    */
-  planPromotions(orphans: Digest[]): Action[];
+  planPromotions(orphans: Digest[], presentOnly?: boolean): Action[];
   /** Whether the pass released more contents than it remembers (then sweep for orphans). */
   releasedTooMany(): boolean;
   /**
@@ -205,7 +207,7 @@ export function createPlanner(view: PlanView, opts: PlanOptions): Planner {
     return { type: "backup", path, content, seq, target };
   }
 
-  function planPromotions(orphans: Digest[]): Action[] {
+  function planPromotions(orphans: Digest[], presentOnly = false): Action[] {
     const digests = holders.takeReleased();
     for (const d of orphans) digests.set(`${d.algo}:${d.hash}`, d);
     const chosen: [HeldCopy, Digest][] = [];
@@ -213,7 +215,12 @@ export function createPlanner(view: PlanView, opts: PlanOptions): Planner {
       const copies = holders.holdingNow(digest);
       if (copies.some((c) => c.location === "latest")) continue;
       const first = copies.filter((c) => c.location === "duplicate").sort(byPath)[0];
-      if (first) chosen.push([first, digest]);
+      if (!first) continue;
+      // Decided before any change to the planner's memory, so that a plan predicts alike.
+      if (presentOnly && (view.copyAt?.(first.storedAt, "file") ?? "present") !== "present") {
+        continue;
+      }
+      chosen.push([first, digest]);
     }
     // In path order, as every other action: the names they take do not depend on the digests.
     return chosen.sort(([a], [b]) => byPath(a, b)).map(([copy, digest]) => promote(copy, digest));
