@@ -4,18 +4,23 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { makeFixture, writeConfig } from "./helpers.ts";
+import { type Fixture, makeFixture, writeConfig } from "./helpers.ts";
 
-Deno.test("run: a file newly excluded whose copy is missing is warned about, not said kept", async () => {
-  using fx = makeFixture({ "a.txt": "a\n", "x.tmp": "kept\n", "y.tmp": "lost\n" });
-  assert.equal((await fx.cli("run")).code, 0);
-  Deno.removeSync(join(fx.backup, "y.tmp")); // removed by hand, or a disk fault
+/** `*.tmp` added to the fixture's config's exclude patterns. */
+function excludeTmp(fx: Fixture): void {
   writeConfig(fx.config, {
     sources: ["./source"],
     backup_root: "./backup",
     log_dir: "./logs",
     exclude: ["*.tmp"],
   });
+}
+
+Deno.test("run: a file newly excluded whose copy is missing is warned about, not said kept", async () => {
+  using fx = makeFixture({ "a.txt": "a\n", "x.tmp": "kept\n", "y.tmp": "lost\n" });
+  assert.equal((await fx.cli("run")).code, 0);
+  Deno.removeSync(join(fx.backup, "y.tmp")); // removed by hand, or a disk fault
+  excludeTmp(fx);
   const r = await fx.cli("run");
   // From now on no run copies y.tmp again: said once, now, while the file can repair it.
   assert.equal(r.code, 1, r.stderr);
@@ -40,12 +45,7 @@ Deno.test("run: a newly excluded file whose copy's place holds no copy (a folder
   Deno.mkdirSync(elsewhere);
   Deno.renameSync(join(fx.backup, "d"), join(fx.dir, "d.away"));
   Deno.symlinkSync(elsewhere, join(fx.backup, "d"));
-  writeConfig(fx.config, {
-    sources: ["./source"],
-    backup_root: "./backup",
-    log_dir: "./logs",
-    exclude: ["*.tmp"],
-  });
+  excludeTmp(fx);
   const r = await fx.cli("run");
   assert.equal(r.code, 1, r.stderr);
   assert.match(r.stderr, /source\/x\.tmp: Its copy 'x\.tmp' was missing/);

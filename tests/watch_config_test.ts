@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { makeFixture, writeConfig } from "./helpers.ts";
+import { type Fixture, makeFixture, writeConfig } from "./helpers.ts";
 import { WatchProcess } from "./watch_helpers.ts";
 import { loadConfig } from "../src/config/config.ts";
 import { StateStore } from "../src/state/store.ts";
@@ -13,10 +13,8 @@ import { startWatch } from "../src/watch/watch.ts";
 
 const WATCH = { watch: { debounce_ms: 200, rescan_interval: 0 } };
 
-Deno.test("watch: a source the config no longer names is said, as run says it", async () => {
-  using fx = makeFixture({ "a.txt": "a\n" }, WATCH);
-  assert.equal((await fx.cli("run")).code, 0);
-  // The source folder renamed, and the config with it: a new source, its files stored anew.
+/** The source folder renamed, and the config with it: a new source, its files stored anew. */
+function renameSource(fx: Fixture): void {
   Deno.renameSync(fx.source, join(fx.dir, "renamed"));
   writeConfig(fx.config, {
     sources: ["./renamed"],
@@ -24,6 +22,12 @@ Deno.test("watch: a source the config no longer names is said, as run says it", 
     log_dir: "./logs",
     ...WATCH,
   });
+}
+
+Deno.test("watch: a source the config no longer names is said, as run says it", async () => {
+  using fx = makeFixture({ "a.txt": "a\n" }, WATCH);
+  assert.equal((await fx.cli("run")).code, 0);
+  renameSource(fx);
   await using w = new WatchProcess(fx);
   await w.ready();
   const exit = await w.stop();
@@ -36,13 +40,7 @@ Deno.test("watch: a source the config no longer names is said, as run says it", 
 Deno.test("watch: a note on left sources that cannot be made fails no pass, and the session starts", async () => {
   using fx = makeFixture({ "a.txt": "a\n" }, WATCH);
   assert.equal((await fx.cli("run")).code, 0);
-  Deno.renameSync(fx.source, join(fx.dir, "renamed"));
-  writeConfig(fx.config, {
-    sources: ["./renamed"],
-    backup_root: "./backup",
-    log_dir: "./logs",
-    ...WATCH,
-  });
+  renameSource(fx);
   // The state fails to count the left source's files (busy, an I/O error): a note only.
   const counted = StateStore.prototype.trackedIn;
   StateStore.prototype.trackedIn = function (source, upTo) {
