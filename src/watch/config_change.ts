@@ -36,6 +36,7 @@ export function configChangeNotice(file: string): () => string | undefined {
  * reboot) fail, which is said now, with the loader's own reason, while it can be fixed.
  */
 function remedy(file: string, text: string | undefined): string {
+  const apply = "stop it and start it again to apply the change";
   if (text === undefined) {
     return "it is gone, and a watch started again would find no config: put it back";
   }
@@ -43,11 +44,11 @@ function remedy(file: string, text: string | undefined): string {
     loadConfig(file);
   } catch (e) {
     // Out of open files for a moment, the loader says nothing of the config itself.
-    if (isOutOfOpenFiles(errorText(e))) return "stop it and start it again to apply the change";
+    if (isOutOfOpenFiles(errorText(e))) return apply;
     // Any other failure is said as well: a notice must never fail the pass it precedes.
     return `a watch started again would refuse it (${errorText(e)}): fix it first`;
   }
-  return "stop it and start it again to apply the change";
+  return apply;
 }
 
 /**
