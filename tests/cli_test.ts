@@ -136,6 +136,22 @@ Deno.test("unknown commands and flags exit 2, named, with a did-you-mean", async
     await runCli(["verify", "--sample", "-1"]),
     /^Invalid value for '--sample' of 'verify': '-1' looks like an option: .*'--sample=-1'/,
   );
+  // A value flag last on the line, or a value given to a flag that takes none: said in the
+  // tool's words, not node:util's ("Option '--to <value>' argument missing").
+  assertUsage(
+    await runCli(["restore", "--to"]),
+    /^Missing value for '--to' of 'restore': write '--to DIR': see 'restore --help'\n$/,
+  );
+  assertUsage(
+    await runCli(["run", "--config"]),
+    /^Missing value for '--config' of 'run': write '--config FILE': see 'run --help'\n$/,
+  );
+  assertUsage(
+    await runCli(["plan", "--json=yes"]),
+    /^Invalid value for '--json' of 'plan': it takes none: write '--json' alone: see 'plan --help'\n$/,
+  );
+  // `-q=1` is no `-q`, `-=` and `-1`: the word given is named, not a '-=' never typed.
+  assertUsage(await runCli(["restore", "-q=1"]), /^Unknown option '-q=1' for 'restore'/);
   // A PATH starting with a dash: the way to give it is said.
   assertUsage(
     await runCli(["restore", "-a.txt"]),

@@ -60,13 +60,14 @@ export function parseCommand(command: string, argv: string[], spec: FlagSpec): P
 
 /**
  * `-q-x`: parseArgs reads a short group letter by letter, so its `-` became `--`, the end of
- * the options, and `-x` a PATH (`init -q-x` made a folder '-x'). Such a word is refused as
- * the unknown option it is.
+ * the options, and `-x` a PATH (`init -q-x` made a folder '-x'). `-q=1` likewise became the
+ * options `-q`, `-=` and `-1`, and the error named '-=', which was never typed. Such a word
+ * is refused as the unknown option it is.
  */
 function refuseDashInShortGroup(argv: string[]): void {
   for (const arg of argv) {
     if (arg === "--") return;
-    if (/^-[^-][^=]*-/.test(arg)) throw new Error(`Unknown option '${arg}'`);
+    if (/^-[^-][^=]*-|^-[^-].*=/.test(arg)) throw new Error(`Unknown option '${arg}'`);
   }
 }
 
@@ -99,6 +100,17 @@ function refuseRepeated(
   }
 }
 
+/** What each value flag takes, as the commands' help names it. */
+const VALUE_NAMES: Record<string, string> = {
+  config: "FILE",
+  to: "DIR",
+  at: "TIME",
+  version: "N",
+  sample: "PERCENT",
+  source: "PATH",
+  "backup-root": "PATH",
+};
+
 function usageMessage(
   command: string,
   e: unknown,
@@ -114,6 +126,19 @@ function usageMessage(
     const long = text.match(/use '(--[^=']+)=/)?.[1] ?? dashed[1];
     return `Invalid value for '${dashed[1]}' of '${command}': '${given}' looks like an option: ` +
       `give a value, or write it as '${long}=${given}' if it is one: see '${command} --help'`;
+  }
+  // `--to` last on the line, or `--json=yes`: said in the tool's words, not parseArgs'
+  // ("Option '--to <value>' argument missing").
+  const missing = text.match(/^Option '(?:-[^-], )?(--[^ ']+) <value>' argument missing/);
+  if (missing) {
+    const value = VALUE_NAMES[missing[1].slice(2)] ?? "VALUE";
+    return `Missing value for '${missing[1]}' of '${command}': write '${missing[1]} ${value}': ` +
+      `see '${command} --help'`;
+  }
+  const valued = text.match(/^Option '(?:-[^-], )?(--[^ ']+)' does not take an argument/);
+  if (valued) {
+    return `Invalid value for '${valued[1]}' of '${command}': it takes none: write ` +
+      `'${valued[1]}' alone: see '${command} --help'`;
   }
   const unknown = text.match(/Unknown option '(-{1,2})([^']*)'/);
   if (unknown) {
