@@ -753,3 +753,23 @@ Deno.test("watch: a config edited while it runs is said to need a restart, not s
   assert.equal((await w.stop()).code, 0);
   assert.ok(fx.logLines().some((l) => l.startsWith("WARNING: The config '")));
 });
+
+Deno.test({
+  name: "watch: a warning naming a file with a newline in its name is one line, as run writes it",
+  ignore: Deno.build.os === "windows", // no newline in a file name there
+  fn: async () => {
+    const name = "new\nline.txt";
+    using fx = makeFixture({ ...filler(), [name]: "v1\n" }, WATCH);
+    assert.equal((await fx.cli("run", "-q")).code, 0);
+    // Its copy gone by hand, then changed: the pass archives it and warns the copy was lost.
+    Deno.removeSync(join(fx.backup, name));
+    Deno.writeTextFileSync(join(fx.source, name), "v2\n");
+    await using w = new WatchProcess(fx);
+    await w.ready();
+    const exit = await w.stop();
+    assert.equal(exit.code, 0, exit.stderr);
+    const warning = exit.stderr.split("\n").find((l) => l.startsWith("WARNING: source/new"));
+    assert.ok(warning, exit.stderr);
+    assert.match(warning, /^WARNING: source\/new\\nline\.txt: .*'new\\nline\.txt' was missing/);
+  },
+});

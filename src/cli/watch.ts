@@ -103,12 +103,13 @@ async function runUntilStopped(start: () => Promise<WatchHandle>, out: Output): 
 
 function report(b: BatchReport, out: Output): void {
   for (const e of b.result.errors) warn(oneLine(`ERROR: ${e.path}: ${e.message}`));
-  for (const w of b.result.warnings) warn(`WARNING: ${w.path}: ${w.message}`);
+  // One line each, whatever the names hold (a newline), as `run` writes them.
+  for (const w of b.result.warnings) warn(oneLine(`WARNING: ${w.path}: ${w.message}`));
   sayOpenFilesRemedy(b.result.errors.map((e) => e.message)); // once a batch, as run does
   if (b.result.deleteGuard) {
-    warn(
+    warn(oneLine(
       `Deletions held back: ${b.result.deleteGuard} (stop the watch before 'run --force')`,
-    );
+    ));
   }
   if (out.json) {
     say(JSON.stringify({
