@@ -231,7 +231,7 @@ function readText(file: string): string {
   } catch (err) {
     if (err instanceof ConfigError) throw err;
     throw new ConfigError(
-      `Cannot read config ${quote(file)}: ${osDetail(err)}${readRemedy(file, err)}`,
+      `Cannot read config ${quote(file)}: ${readFailure(file, err)}`,
     );
   }
   try {
@@ -241,11 +241,28 @@ function readText(file: string): string {
   }
 }
 
-/** What to do about a config file that cannot be read, after the system's reason. */
-function readRemedy(file: string, err: unknown): string {
-  if (err instanceof Deno.errors.NotFound) {
-    return `: check the path, or create it with backup-tool init --config ${quote(file)}`;
+/**
+ * Why a config file could not be read: one missing is said so in words, as a missing source
+ * is (not the system's "No such file or directory (os error 2)"), and a symlink to nothing
+ * names where it leads; any other failure in the system's words.
+ */
+function readFailure(file: string, err: unknown): string {
+  if (!(err instanceof Deno.errors.NotFound)) return `${osDetail(err)}${readRemedy(err)}`;
+  let target;
+  try {
+    target = Deno.readLinkSync(file);
+  } catch {
+    return `it does not exist: check the path, or create it with backup-tool init --config ${
+      quote(file)
+    }`;
   }
+  // `init` would not write through it: the link is what to look at.
+  return `it is a symlink to ${quote(target)}, which does not exist: check the symlink, ` +
+    "or pass --config FILE naming the config file";
+}
+
+/** What to do about a config file that cannot be read, after the system's reason. */
+function readRemedy(err: unknown): string {
   if (err instanceof Deno.errors.PermissionDenied) {
     return ": run as a user who can read it, or pass --config FILE naming a readable copy";
   }

@@ -194,8 +194,15 @@ Deno.test("loadConfig reports unreadable files", async (t) => {
     {
       name: "missing file",
       file: "nope.jsonc",
-      expect: "No such file or directory",
+      expect: "it does not exist",
       remedy: ": check the path, or create it with backup-tool init --config '",
+    },
+    {
+      name: "a symlink to nothing",
+      file: "dangling.jsonc",
+      link: "nowhere.jsonc",
+      expect: "it is a symlink to 'nowhere.jsonc', which does not exist: check the " +
+        "symlink, or pass --config FILE naming the config file",
     },
     { name: "a folder", file: "data", expect: "it is a folder" },
   ];
@@ -203,6 +210,7 @@ Deno.test("loadConfig reports unreadable files", async (t) => {
     await t.step(c.name, () =>
       withTree((tree) => {
         const file = tree.at(c.file);
+        if (c.link) Deno.symlinkSync(c.link, file);
         assert.throws(() => loadConfig(file), (err: Error) => {
           assert.ok(err instanceof ConfigError);
           assert.equal(err.name, "ConfigError");
