@@ -905,6 +905,14 @@ Deno.test("init: a --source or --backup-root that is a file, or lies below one, 
       assertUsage(await runCli(["init", target, ...args]), pattern);
       assert.deepEqual(entriesUnder(dir), ["notes.txt"]);
     }
+    // The config itself to go below that file: the file is named, not the system's
+    // "File exists (os error 17): mkdir '…'".
+    const below =
+      /^Cannot write config '.*notes\.txt[/\\].*config\.jsonc': '.*notes\.txt' on its way is not a folder: pass --config FILE to write elsewhere\n$/;
+    for (const args of [[file], ["--config", join(file, "deeper", "config.jsonc")]]) {
+      assertUsage(await runCli(["init", ...args]), below);
+      assert.deepEqual(entriesUnder(dir), ["notes.txt"]);
+    }
   } finally {
     Deno.removeSync(dir, { recursive: true });
   }
