@@ -841,6 +841,19 @@ Deno.test("init DIR and restore --to whose last folder cannot be made (exit 2) l
   assert.deepEqual(entriesUnder(fx.dir), before);
   const restore = await fx.cli("restore", "--to", join(fx.dir, "out", "deeper", tooLong));
   assertUsage(restore, /^Cannot restore into '.*': .*choose a folder you can write to\n$/);
+  // The path once, not again in the "mkdir '…'" Deno appends to its reason.
+  assert.ok(!restore.stderr.includes("mkdir"), restore.stderr);
+  assert.deepEqual(entriesUnder(fx.dir), before);
+  // A --to that is a file, or lies below one: its path said once, not twice.
+  const file = join(fx.source, "one.txt");
+  assertUsage(
+    await fx.cli("restore", "--to", file),
+    /^Cannot restore into '.*one\.txt': it is not a folder: choose a folder path\n$/,
+  );
+  assertUsage(
+    await fx.cli("restore", "--to", join(file, "out")),
+    /^Cannot restore into '.*one\.txt[/\\]out': it is not a folder \(its part '.*one\.txt' is a file\): choose a folder path\n$/,
+  );
   assert.deepEqual(entriesUnder(fx.dir), before);
 });
 

@@ -8,6 +8,7 @@
 import type { FolderProblem } from "../restore/made_folders.ts";
 import { dirname, resolve } from "node:path";
 import { isInside, realTarget } from "../config/paths.ts";
+import { osDetail } from "../config/errors.ts";
 import { AT_FORMAT, isLocalTime, parseAt, type Selector } from "../restore/asof.ts";
 import { localZoneProblem } from "../restore/local_zone.ts";
 import { othersHoldingAnyAlgo } from "../restore/other_algos.ts";
@@ -168,7 +169,7 @@ function realTo(to: string | undefined, root: string): string | undefined {
   if (to === undefined) return undefined;
   let real: string;
   try {
-    real = realTarget(to, "--to");
+    real = realTarget(to, "--to", "it");
   } catch (e) {
     throw new UsageError(`Cannot restore into '${to}': ${errorText(e)}`);
   }
@@ -194,7 +195,7 @@ function makeTo(to: string): string[] {
     // Exit code 2 changes nothing: the folders made before the one that failed go again.
     made.forEach(removeQuietly);
     throw new PreflightError(
-      `Cannot restore into '${to}': ${errorText(e)}: choose a folder you can write to`,
+      `Cannot restore into '${to}': ${osDetail(e)}: choose a folder you can write to`,
     );
   }
   return made;

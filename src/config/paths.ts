@@ -59,8 +59,11 @@ export function tryRealPath(path: string, what: string): string | undefined {
  * resolved and the rest appended. That ancestor must be a folder (or `abs` itself one), and
  * no part may be a dangling symlink. `key` names the config key for messages.
  */
-export function realTarget(abs: string, key: string): string {
+export function realTarget(abs: string, key: string, subject?: string): string {
   const what = `${quote(key)}`;
+  // What the messages below say things of: the key and its path, or (where the caller's
+  // own words name the path already) `subject`.
+  const it = subject ?? `${what} ${quote(abs)}`;
   const rest: string[] = [];
   let current = abs;
   for (let retries = 0;;) {
@@ -68,7 +71,7 @@ export function realTarget(abs: string, key: string): string {
     if (real !== undefined) {
       if (!Deno.statSync(real).isDirectory) {
         const part = rest.length === 0 ? "" : ` (its part ${quote(current)} is a file)`;
-        invalid(`${what} ${quote(abs)} is not a folder${part}: choose a folder path`);
+        invalid(`${it} is not a folder${part}: choose a folder path`);
       }
       return join(real, ...rest);
     }
@@ -77,10 +80,10 @@ export function realTarget(abs: string, key: string): string {
     // run has just created (then it resolves when looked at again).
     if (info && !info.isSymlink && retries++ < APPEARED_RETRIES) continue;
     if (info) {
-      invalid(`${what} ${quote(abs)} goes through the broken symlink ${quote(current)}`);
+      invalid(`${it} goes through the broken symlink ${quote(current)}`);
     }
     const parent = dirname(current);
-    if (parent === current) invalid(`${what} ${quote(abs)} has no existing folder above it`);
+    if (parent === current) invalid(`${it} has no existing folder above it`);
     rest.unshift(basename(current));
     current = parent;
   }
