@@ -99,7 +99,21 @@ Deno.test("restore --at gives the tree exactly as it was after each run", async 
   assert.deepEqual(snapshot(latest), states[3].tree);
   const before = await fx.cli("restore", "--at", "2001-01-01Z", "--to", join(fx.dir, "none"));
   assert.equal(before.code, 1);
-  assert.match(before.stderr, /the backup holds no files as of 2001-01-01T23:59:59\.999Z/);
+  // Before the first backup: the time to give instead is said, for the whole and a file.
+  const said = before.stderr.match(
+    /^NOT RESTORED: the backup holds no files as of 2001-01-01T23:59:59\.999Z: its first files were backed up at (\S+Z): give that time or a later one to --at\n$/,
+  );
+  assert.ok(said, before.stderr);
+  // That time is the one to give: it restores.
+  const atFirst = await fx.cli("restore", "--at", said[1], "--to", join(fx.dir, "first"));
+  assert.equal(atFirst.code, 0, atFirst.stderr);
+  assert.match(atFirst.stdout, /Restore complete .*: [1-9]\d* restored/);
+  const early = await fx.cli("restore", "a.txt", "--at", "2001-01-01Z", "--to", join(fx.dir, "no"));
+  assert.equal(early.code, 1);
+  assert.match(
+    early.stderr,
+    /^NOT RESTORED: a\.txt: '.*a\.txt' is not in the backup as of 2001-01-01T23:59:59\.999Z: it was first backed up at \S+Z: give that time or a later one to --at\n$/,
+  );
   assert.match(before.stdout, /Restore incomplete \(as of .*\): 0 restored, 0 up to date, 0 not/);
   // A version number past what a number holds exactly is refused as given, not rounded.
   const huge = await fx.cli("restore", "a.txt", "--version", "9999999999999999999");

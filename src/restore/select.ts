@@ -165,11 +165,31 @@ function notFound(
         `${range[1]} (see 'history ${target}')`;
   }
   const what = target === "" ? "the backup holds no files" : `'${target}' is not in the backup`;
-  if (sel.kind === "at") return `${what} as of ${new Date(at!).toISOString()}`;
+  if (sel.kind === "at") {
+    return `${what} as of ${new Date(at!).toISOString()}${tooEarly(store, target, at!)}`;
+  }
   if (!recorded) return `${what}${spellingHint(store, target)}`;
   return target === ""
     ? "the backup holds no current files: use --at TIME to restore files deleted since"
     : `${what} any more: it was deleted; use --at TIME to restore it as it was`;
+}
+
+/**
+ * Where an `--at` moment comes before the backup's first files (or a file's first content),
+ * that time, to give instead: else nothing. A folder PATH gets nothing: its files' times
+ * are not looked up for a hint.
+ */
+function tooEarly(store: StateStore, target: string, at: number): string {
+  const first = target === ""
+    ? store.firstRecordedTime()
+    : store.copiesOf(target).reduce<number | undefined>(
+      (min, c) => min === undefined || c.validFrom < min ? c.validFrom : min,
+      undefined,
+    );
+  if (first === undefined || first <= at) return "";
+  const what = target === "" ? "its first files were" : "it was first";
+  return `: ${what} backed up at ${new Date(first).toISOString()}: give that time or a later ` +
+    "one to --at";
 }
 
 /**

@@ -96,6 +96,11 @@ export class StateStore {
     return this.#latest;
   }
 
+  /** The earliest time a content became current (undefined when nothing is recorded). */
+  firstRecordedTime(): number | undefined {
+    return read.firstRecordedTime(this.#db);
+  }
+
   /** The latest start or end time of a run, of those not after `notAfter` (0 if none). */
   latestRunTime(notAfter?: number): number {
     return read.latestRunTime(this.#db, notAfter);
