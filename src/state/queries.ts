@@ -51,16 +51,16 @@ export function latestRecordedTime(db: StateDb): number {
   return Math.max(last.started_at as number, (copies.t as number | null) ?? 0);
 }
 
-/**
- * The latest start or end time of a run, of those not after `notAfter` (0 if none): one
- * read of the runs table, a row a session.
- */
 /** The earliest time a content became current (undefined when nothing is recorded). */
 export function firstRecordedTime(db: StateDb): number | undefined {
   const row = db.q("SELECT min(valid_from) AS t FROM copies").get() as Row;
   return (row.t as number | null) ?? undefined;
 }
 
+/**
+ * The latest start or end time of a run, of those not after `notAfter` (0 if none): one
+ * read of the runs table, a row a session.
+ */
 export function latestRunTime(db: StateDb, notAfter = Number.MAX_SAFE_INTEGER): number {
   const row = db.q(
     `SELECT max(max(started_at, coalesce(finished_at, 0))) AS t FROM runs
