@@ -340,7 +340,7 @@ export function configTemplate(
     // to it for this many milliseconds.
     "debounce_ms": ${j(DEFAULTS["watch.debounce_ms"])},
     // Seconds between full rescans while watching, to catch changes the file system
-    // did not report (network drives, full event queues). 0 turns them off.
+    // did not report (network drives, full event queues), at least 1. 0 turns them off.
     "rescan_interval": ${j(DEFAULTS["watch.rescan_interval"])}
   },
 

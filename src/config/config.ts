@@ -6,7 +6,7 @@
  * file's folder. The first problem throws a one-line `ConfigError`; nothing is written.
  */
 import { dirname, join, resolve } from "node:path";
-import { ConfigError, Invalid, invalid, osDetail, quote, typeName } from "./errors.ts";
+import { ConfigError, Invalid, invalid, osDetail, quote, show, typeName } from "./errors.ts";
 import { parseJsonc } from "./jsonc.ts";
 import { patternProblem } from "./pattern_check.ts";
 import { absolute, realTarget } from "./paths.ts";
@@ -335,11 +335,7 @@ function readSettings(top: Section): Settings {
   const retention = top.section("retention", ["max_versions_per_file"]);
   const watch = top.section("watch", ["debounce_ms", "rescan_interval"]);
   const safety = top.section("safety", ["max_delete_percent"]);
-  const rescanSeconds = watch.number(
-    "rescan_interval",
-    { min: 0, max: Math.floor(MAX_DELAY_MS / 1000) },
-    DEFAULTS["watch.rescan_interval"],
-  );
+  const rescanSeconds = readRescanInterval(watch);
   return {
     hashAlgorithm: readAlgorithm(top),
     maxVersionsPerFile: retention.integer(
@@ -354,7 +350,7 @@ function readSettings(top: Section): Settings {
         { min: 0, max: MAX_DELAY_MS },
         DEFAULTS["watch.debounce_ms"],
       ),
-      rescanIntervalMs: rescanSeconds === 0 ? 0 : Math.max(1, Math.round(rescanSeconds * 1000)),
+      rescanIntervalMs: Math.round(rescanSeconds * 1000),
     },
     maxDeletePercent: safety.number(
       "max_delete_percent",
@@ -365,6 +361,28 @@ function readSettings(top: Section): Settings {
     logUnchanged: top.boolean("log_unchanged", DEFAULTS.log_unchanged),
     rehash: top.boolean("rehash", DEFAULTS.rehash),
   };
+}
+
+/** The shortest time between a watch's periodic rescans, in seconds (0 turns them off). */
+export const MIN_RESCAN_SECONDS = 1;
+
+/**
+ * `watch.rescan_interval` in seconds: 0 (none) or from MIN_RESCAN_SECONDS on. Less would have
+ * a watch do nothing but rescan, one full pass right after the other (0.001: 600 a second).
+ */
+function readRescanInterval(watch: Section): number {
+  const max = Math.floor(MAX_DELAY_MS / 1000);
+  const seconds = watch.number(
+    "rescan_interval",
+    { min: 0, max },
+    DEFAULTS["watch.rescan_interval"],
+  );
+  if (seconds === 0 || seconds >= MIN_RESCAN_SECONDS) return seconds;
+  invalid(
+    `'watch.rescan_interval' must be 0 (no periodic rescans) or a number of seconds from` +
+      ` ${MIN_RESCAN_SECONDS} to ${max}, got ${show(seconds)}: a shorter interval would keep` +
+      " the watch rescanning everything without a pause",
+  );
 }
 
 /** `hash_algorithm`, accepted in any letter case, returned as named in HASH_ALGORITHMS. */

@@ -123,6 +123,14 @@ const VALUES: Case[] = [
   ["rescan_interval -5", { ...BASE, watch: { rescan_interval: -5 } }, [
     "'watch.rescan_interval' must be a number from 0 to 2147483, got -5",
   ]],
+  ...[0.001, 0.5, 0.999].map((n): Case => [`rescan_interval ${n}`, {
+    ...BASE,
+    watch: { rescan_interval: n },
+  }, [
+    `'watch.rescan_interval' must be 0 (no periodic rescans) or a number of seconds from 1 to ` +
+    `2147483, got ${n}: a shorter interval would keep the watch rescanning everything without ` +
+    "a pause",
+  ]]),
   ["rescan_interval too long for a timer", { ...BASE, watch: { rescan_interval: 1e10 } }, [
     "'watch.rescan_interval' must be a number from 0 to 2147483, got 10000000000",
   ]],

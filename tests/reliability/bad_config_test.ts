@@ -104,6 +104,10 @@ const VALUES: Case[] = [
     "watch.rescan_interval",
   ]],
   ["rescan_interval negative", v({ watch: { rescan_interval: -5 } }), ["watch.rescan_interval"]],
+  ["rescan_interval 0.001 (a watch that only rescans)", v({ watch: { rescan_interval: 0.001 } }), [
+    "'watch.rescan_interval' must be 0 (no periodic rescans) or a number of seconds from 1",
+    "got 0.001",
+  ]],
   ["safety a string", v({ safety: "on" }), ["safety"]],
   ["max_delete_percent 101", v({ safety: { max_delete_percent: 101 } }), [
     "safety.max_delete_percent",
