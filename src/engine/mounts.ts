@@ -4,7 +4,8 @@
  * table `mount` prints, alike; on Windows a network share only, told by its UNC path (a
  * mapped drive's real path is one). Used where a file system's kind decides what can be
  * trusted of it (syncfs, SQLite's WAL). Also where else a folder can be seen (bind
- * mounts), so that a restore never writes into the backup root by another way. Reads only.
+ * mounts), so that a restore never writes into the backup root by another way; and whether
+ * the disk /etc/fstab mounts over a folder is mounted (a backup disk forgotten). Reads only.
  */
 import { isAbsolute, sep } from "node:path";
 
@@ -137,4 +138,50 @@ const lengthOf = (root: string) => (root === sep ? 0 : root.length);
 function joinPath(a: string, rest: string): string {
   if (rest === "") return a;
   return a === sep ? rest : `${a}${rest}`;
+}
+
+/**
+ * The mount point `fstab` (the file system table, /etc/fstab) names for `path` when nothing
+ * is mounted there now: the longest one containing `path`, "/" aside. `path` then lies on
+ * the disk below that mount point, not on the one the table puts there (a backup disk not
+ * mounted). Undefined where the table names none, where it is mounted, or off Linux.
+ */
+export function unmountedTablePointOf(path: string, fstab = "/etc/fstab"): string | undefined {
+  if (Deno.build.os !== "linux") return undefined;
+  try {
+    const table = Deno.readTextFileSync(fstab);
+    const mountinfo = Deno.readTextFileSync("/proc/self/mountinfo");
+    return unmountedTablePoint(table, mountinfo, path, realPathOr);
+  } catch {
+    return undefined; // no table, or no mount table to compare it with: nothing to tell
+  }
+}
+
+/**
+ * `unmountedTablePointOf` from the texts of fstab (`device mountpoint type options …`, a
+ * line a mount, `#` comments, spaces in paths written `\040`) and /proc/self/mountinfo.
+ * `resolve` gives a table's mount point as the mount table writes it (its real path).
+ */
+export function unmountedTablePoint(
+  fstab: string,
+  mountinfo: string,
+  path: string,
+  resolve: (point: string) => string = (p) => p,
+): string | undefined {
+  let best: string | undefined;
+  for (const line of fstab.split("\n")) {
+    const fields = line.trim().split(/\s+/);
+    if (fields.length < 2 || fields[0].startsWith("#")) continue;
+    const written = unescapeOctal(fields[1]).replace(/\/+$/, "");
+    if (!isAbsolute(written)) continue; // "/" (now ""), swap's "none"
+    const point = resolve(written);
+    if (point !== sep && contains(point, path) && !(best && best.length >= point.length)) {
+      best = point;
+    }
+  }
+  if (best === undefined) return undefined;
+  const mounted = mountinfo.split("\n").some((line) =>
+    line.includes(" - ") && unescapeOctal(line.split(" ")[4] ?? "") === best
+  );
+  return mounted ? undefined : best;
 }

@@ -1,5 +1,10 @@
 import assert from "node:assert/strict";
-import { darwinFileSystemType, otherMounts, windowsFileSystemType } from "./mounts.ts";
+import {
+  darwinFileSystemType,
+  otherMounts,
+  unmountedTablePoint,
+  windowsFileSystemType,
+} from "./mounts.ts";
 
 const MOUNTINFO = [
   "27 1 253:0 / / rw - ext4 /dev/vda rw",
@@ -60,4 +65,34 @@ Deno.test("darwinFileSystemType: the longest mount point in macOS's mount table 
   assert.equal(darwinFileSystemType(mounts, "/Volumes/USB (2)/b"), "exfat");
   assert.equal(darwinFileSystemType(mounts, "/Volumes/old/b"), "afpfs");
   assert.equal(darwinFileSystemType(mounts, "relative"), undefined);
+});
+
+Deno.test("unmountedTablePoint: the longest mount point fstab names for a path, where nothing is mounted", () => {
+  const fstab = [
+    "# /etc/fstab: static file system information.",
+    "UUID=1 / ext4 errors=remount-ro 0 1",
+    "UUID=2 none swap sw 0 0",
+    "/dev/sdb1  /mnt/disk/  ext4  noauto,nofail  0  2", // written with a trailing slash
+    "/dev/sdc1 /mnt/disk/inner ext4 noauto 0 2",
+    "LABEL=x /media/my\\040disk vfat noauto 0 0",
+    "   ",
+  ].join("\n");
+  const mountinfo = "27 1 253:0 / / rw - ext4 /dev/vda rw\n";
+  assert.equal(unmountedTablePoint(fstab, mountinfo, "/mnt/disk"), "/mnt/disk");
+  assert.equal(unmountedTablePoint(fstab, mountinfo, "/mnt/disk/backup"), "/mnt/disk");
+  assert.equal(unmountedTablePoint(fstab, mountinfo, "/mnt/disk/inner/b"), "/mnt/disk/inner");
+  assert.equal(unmountedTablePoint(fstab, mountinfo, "/media/my disk/b"), "/media/my disk");
+  // "/" and swap aside, a path under no mount point of the table: nothing to tell.
+  assert.equal(unmountedTablePoint(fstab, mountinfo, "/home/me/backup"), undefined);
+  assert.equal(unmountedTablePoint(fstab, mountinfo, "/mnt/diskette"), undefined);
+  // Mounted: the path is on the disk the table puts there.
+  const withDisk = `${mountinfo}90 27 8:17 / /mnt/disk rw - ext4 /dev/sdb1 rw\n`;
+  assert.equal(unmountedTablePoint(fstab, withDisk, "/mnt/disk/backup"), undefined);
+  assert.equal(unmountedTablePoint(fstab, withDisk, "/mnt/disk/inner/b"), "/mnt/disk/inner");
+  // A mount point written through a symlink is compared as the mount table writes it.
+  const resolve = (p: string) => p.replace(/^\/backups/, "/mnt/disk");
+  assert.equal(
+    unmountedTablePoint("/dev/sdb1 /backups ext4 noauto 0 2", mountinfo, "/mnt/disk/b", resolve),
+    "/mnt/disk",
+  );
 });

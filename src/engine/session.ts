@@ -21,6 +21,7 @@ import { isMissing, lstatOrNone, missingFolders, removeQuietly } from "./fsops.t
 import { diskFullAt, keepReserve, releaseReserve } from "./reserve.ts";
 import { openSyncFs, type SyncFs } from "./syncfs.ts";
 import { sourceClashes } from "./source_clash.ts";
+import { unmountedTablePointOf } from "./mounts.ts";
 
 export interface Session {
   config: Config;
@@ -242,15 +243,26 @@ function removeMade(made: string[], { files }: { files: boolean }): void {
 
 /**
  * Refuses (exit 2) to start a new backup in a backup root that is missing or empty while
- * the logs say it had one: the disk it lives on is most likely not mounted (a scheduled run
- * would otherwise fill the empty mount point, on the system disk, with a new full backup
- * and report success). Someone who removed the backup on purpose moves its logs away
- * first. A root that holds files but no state (one moved aside as damaged) starts anew.
+ * the logs say it had one, or while /etc/fstab mounts a disk over it that is not mounted:
+ * the disk it lives on is most likely not mounted (a scheduled run would otherwise fill the
+ * empty mount point, on the system disk, with a new full backup and report success; the
+ * table is asked too because logs are not there to ask where `log_dir` was changed or lies
+ * on that disk). Someone who removed the backup on purpose moves its logs away first. A
+ * root that holds files but no state (one moved aside as damaged) starts anew. `fstab`:
+ * the table's path (tests give their own).
  */
-export function refuseForgottenRoot(config: Config): void {
+export function refuseForgottenRoot(config: Config, fstab = "/etc/fstab"): void {
   if (!isEmptyOrMissing(config.backupRoot)) return;
   const earlier = logsNaming(config.logDir, config.backupRoot);
-  if (earlier.length === 0) return;
+  if (earlier.length === 0) {
+    const point = unmountedTablePointOf(config.backupRoot, fstab);
+    if (point === undefined) return;
+    throw new PreflightError(
+      `Cannot back up to '${config.backupRoot}': it holds no backup, and '${fstab}' mounts ` +
+        `a disk on '${point}', where nothing is mounted now: mount it and run again (if that ` +
+        `disk is no longer used, remove its line from '${fstab}' first)`,
+    );
+  }
   const count = earlier.length === 1 ? "a log" : `${earlier.length} logs`;
   const verb = earlier.length === 1 ? "records" : "record";
   throw new PreflightError(
