@@ -1,10 +1,10 @@
 /**
- * An `exclude` added to the config after files were backed up: what a run says about the
- * copies it leaves in place, through the real CLI.
+ * An `exclude` added to the config after files were backed up: what a run (and the plan
+ * before it) says about the copies it leaves in place, through the real CLI.
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { type Fixture, makeFixture, writeConfig } from "./helpers.ts";
+import { fingerprint, type Fixture, makeFixture, writeConfig } from "./helpers.ts";
 
 /** `*.tmp` added to the fixture's config's exclude patterns. */
 function excludeTmp(fx: Fixture): void {
@@ -52,4 +52,29 @@ Deno.test("run: a newly excluded file whose copy's place holds no copy (a folder
   assert.match(r.stderr, /source\/d\/y\.tmp: Its copy 'd\/y\.tmp' was missing/);
   const log = fx.lastLog();
   assert.ok(!log.some((l) => l.includes("its copy stays at")), log.join("\n"));
+});
+
+Deno.test("plan: a file newly excluded whose copy is missing is said as the run will say it, exit 1", async () => {
+  using fx = makeFixture({ "a.txt": "a\n", "x.tmp": "kept\n", "y.tmp": "lost\n" });
+  assert.equal((await fx.cli("run")).code, 0);
+  Deno.removeSync(join(fx.backup, "y.tmp"));
+  excludeTmp(fx);
+  const before = fingerprint(fx.dir);
+  const plan = await fx.cli("plan");
+  assert.equal(plan.code, 1, plan.stdout + plan.stderr);
+  assert.ok(
+    plan.stdout.includes("EXCLUDED: source/y.tmp (now excluded; its copy backup/y.tmp is missing)"),
+    plan.stdout,
+  );
+  assert.ok(
+    plan.stdout.includes("EXCLUDED: source/x.tmp (now excluded; its copy stays at backup/x.tmp)"),
+  );
+  const warning = /source\/y\.tmp: Its copy 'y\.tmp' was missing .*verify --repair/;
+  assert.match(plan.stderr, warning);
+  const json = JSON.parse((await fx.cli("plan", "--json")).stdout);
+  assert.deepEqual(json.warnings.map((w: { path: string }) => w.path), ["source/y.tmp"]);
+  assert.deepEqual(fingerprint(fx.dir), before, "the plan changed nothing");
+  const run = await fx.cli("run");
+  assert.equal(run.code, 1, run.stderr);
+  assert.match(run.stderr, warning);
 });

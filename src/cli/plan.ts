@@ -82,13 +82,14 @@ export async function planCommand(argv: string[]): Promise<number> {
       }),
   );
   if (json) {
-    printErrors(summary.errors, [], summary.deleteGuard);
+    printErrors(summary.errors, summary.warnings, summary.deleteGuard);
     writeJsonDocument(jsonSummary("plan", summary, { actions }));
     return summary.exitCode;
   }
   writeLines(lines);
-  // The guard's reason on stderr, as `run` gives it: `plan -q` exits 1 saying why.
-  printErrors(summary.errors, [], summary.deleteGuard);
+  // The guard's reason on stderr, as `run` gives it: `plan -q` exits 1 saying why (and a
+  // newly excluded file's copy missing, which the plan looks for too).
+  printErrors(summary.errors, summary.warnings, summary.deleteGuard);
   if (!flag(p, "quiet")) say(humanSummary("Plan", summary, styleFor("stdout")));
   return summary.exitCode;
 }

@@ -11,7 +11,7 @@
  * log's disk was full, or whose next batch failed). On a dry run, actions are only
  * reported and collected.
  */
-import { executeActions } from "./execute.ts";
+import { executeActions, markExcludedMissing } from "./execute.ts";
 import { removeLeftBehind } from "./move.ts";
 import type { StateStore } from "../state/store.ts";
 import { pathsLinked } from "./changed_folders.ts";
@@ -127,6 +127,7 @@ export class Batch {
     if (actions.length === 0) return;
     if (this.opts.dryRun || !this.ctx.store) {
       for (const a of actions) {
+        if (a.type === "exclude") markExcludedMissing(this.ctx.root, a);
         this.#report(a);
         if ("archive" in a && a.archive) this.archivedOnPlan.set(a.path, a.archive);
         this.opts.onPlanned?.(a);

@@ -162,11 +162,23 @@ export async function finishAction(
       }
       return;
     case "exclude":
-      // Looked at once, now: from here on no run copies the file again, so a copy already
-      // gone (removed by hand, a disk fault) would be noticed by `verify` alone.
-      if (seenMissing(() => isStoredCopy(entryAt(a.storedAt)))) a.missing = true;
+      markExcludedMissing(root, a, real);
       return;
   }
+}
+
+/**
+ * Marks a newly excluded file whose copy is not in its place (`missing`). Looked at once,
+ * now: from here on no run copies the file again, so a copy already gone (removed by hand,
+ * a disk fault) would be noticed by `verify` alone. A plan looks too (it only reads), and
+ * so says what the run will.
+ */
+export function markExcludedMissing(
+  root: string,
+  a: Extract<Action, { type: "exclude" }>,
+  real = new Set<string>(),
+): void {
+  if (seenMissing(() => isStoredCopy(storedEntry(root, a.storedAt, real)))) a.missing = true;
 }
 
 /**
