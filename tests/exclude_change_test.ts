@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { fingerprint, type Fixture, makeFixture, writeConfig } from "./helpers.ts";
+import { fingerprint, type Fixture, makeFixture, writeConfig, writeTree } from "./helpers.ts";
 
 /** `*.tmp` added to the fixture's config's exclude patterns. */
 function excludeTmp(fx: Fixture): void {
@@ -77,4 +77,47 @@ Deno.test("plan: a file newly excluded whose copy is missing is said as the run 
   const run = await fx.cli("run");
   assert.equal(run.code, 1, run.stderr);
   assert.match(run.stderr, warning);
+});
+
+Deno.test("run: an excluded file replaced by an excluded folder of its name is archived as deleted, as a followed one is", async () => {
+  using fx = makeFixture({
+    "a.txt": "a\n",
+    "old.tmp": "old\n",
+    "new.tmp": "new\n",
+    "f.txt": "f\n",
+  });
+  assert.equal((await fx.cli("run")).code, 0);
+  const config = { sources: ["./source"], backup_root: "./backup", log_dir: "./logs" };
+  writeConfig(fx.config, { ...config, exclude: ["old.tmp"] });
+  assert.equal((await fx.cli("run")).code, 0); // old.tmp excluded here
+  excludeTmp(fx); // new.tmp in the run that finds it replaced
+  for (const name of ["old.tmp", "new.tmp", "f.txt"]) {
+    Deno.removeSync(join(fx.source, name));
+    writeTree(join(fx.source, name), { "inner.txt": "inner\n" });
+  }
+  const expected = [
+    "ARCHIVE DELETE: backup/f.txt → backup/_deleted/f.txt",
+    "ARCHIVE DELETE: backup/new.tmp → backup/_deleted/new.tmp",
+    "ARCHIVE DELETE: backup/old.tmp → backup/_deleted/old.tmp",
+  ];
+  const archived = (lines: string[]) =>
+    lines.filter((l) => l.startsWith("ARCHIVE DELETE: ")).sort();
+  const plan = await fx.cli("plan");
+  assert.equal(plan.code, 0, plan.stderr);
+  assert.deepEqual(archived(plan.stdout.split("\n")), expected, plan.stdout);
+  assert.ok(!plan.stdout.includes("EXCLUDED: "), plan.stdout);
+  const r = await fx.cli("run");
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(archived(fx.lastLog()), expected, fx.lastLog().join("\n"));
+  for (const name of ["old.tmp", "new.tmp"]) {
+    assert.equal(
+      Deno.readTextFileSync(join(fx.backup, "_deleted", name)),
+      name.replace(".tmp", "\n"),
+    );
+    assert.throws(() => Deno.lstatSync(join(fx.backup, name)), Deno.errors.NotFound);
+    const history = await fx.cli("history", name);
+    assert.match(history.stdout, /\(deleted from the source\)/, history.stdout);
+  }
+  // The followed file's folder is backed up; the excluded ones' are not.
+  assert.equal(Deno.readTextFileSync(join(fx.backup, "f.txt", "inner.txt")), "inner\n");
 });

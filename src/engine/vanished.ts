@@ -16,7 +16,7 @@
  */
 import type { Source } from "../config/config.ts";
 import type { Batch } from "./batch.ts";
-import { exists, lstatOrNone } from "./fsops.ts";
+import { lstatOrNone } from "./fsops.ts";
 import type { Planner } from "./plan.ts";
 import { createMatcher, type Matcher } from "./exclude.ts";
 import { sourceFileOf } from "./layout.ts";
@@ -218,9 +218,15 @@ function isExcluded(path: string, matcher: Matcher): boolean {
   return matcher.ignores(rel);
 }
 
+/**
+ * Whether a tracked path's file (or symlink) is still in its source: a folder of its name
+ * there now is not it (an excluded file replaced by an excluded folder is archived as
+ * deleted, as a followed one replaced by a folder is).
+ */
 function existsInSource(sources: Source[], path: string): boolean {
   const abs = sourceFileOf(sources, path);
-  return abs !== undefined && exists(abs);
+  const info = abs === undefined ? undefined : lstatOrNone(abs);
+  return info !== undefined && !info.isDirectory;
 }
 
 /**
