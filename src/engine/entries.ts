@@ -13,7 +13,7 @@ import { StoppedError, turnEvery, turnTaker } from "./event_turn.ts";
 import { nativePath, removeQuietly, vanishedFrom } from "./fsops.ts";
 import { needsHash, type PlanInput, type Planner, type PlanOptions } from "./plan.ts";
 import type { PassContext, PassOptions, Progress } from "./pass_types.ts";
-import { relPath } from "./scan.ts";
+import { relPath } from "./rel_path.ts";
 import { hashCopyAs, NotAFileError, READ_BUFFER_BYTES, stageEntryHeard } from "./stage.ts";
 import { digestsLoaded, loadDigests } from "./digest.ts";
 import type { Fingerprint, ScanEntry, TrackedFile } from "./types.ts";

@@ -23,7 +23,7 @@ import { DiskProbe } from "./foreign.ts";
 import { emptyResult, type PassContext, type PassOptions, type PassResult } from "./pass_types.ts";
 import { createPlanner, type Planner, type PlanOptions, type PlanView } from "./plan.ts";
 import { planRetention } from "./retention.ts";
-import { relPath } from "./scan.ts";
+import { relPath } from "./rel_path.ts";
 import type { Action, Archive } from "./types.ts";
 import { inside, judgeVanished, planVerdict } from "./vanished.ts";
 import { type FirstWalk, PassWalks } from "./walks.ts";

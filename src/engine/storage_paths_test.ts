@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { join, relative, sep } from "node:path";
 import { nativePath } from "./fsops.ts";
-import { relPath } from "./scan.ts";
+import { relPath } from "./rel_path.ts";
 
 const ROOTS = [join(sep, "backup"), join(sep, "backup", "root") + sep, sep];
 
