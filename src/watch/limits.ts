@@ -6,6 +6,7 @@
  * is told how to raise the limit. Read-only: an interruption leaves nothing behind.
  */
 import { join } from "node:path";
+import type { Config } from "../config/config.ts";
 
 export const WATCH_LIMIT_FILE = "/proc/sys/fs/inotify/max_user_watches";
 /**
@@ -50,4 +51,12 @@ export function watchLimitWarning(folders: number, limit: number): string | unde
     `periodic rescan: run 'sudo sysctl fs.inotify.max_user_watches=${SUGGESTED_LIMIT}' ` +
     `(and add 'fs.inotify.max_user_watches=${SUGGESTED_LIMIT}' to /etc/sysctl.conf to ` +
     `keep it after a reboot)`;
+}
+
+/** The warning to give when the sources hold more folders than inotify may watch. */
+export async function checkWatchLimit(config: Config): Promise<string | undefined> {
+  const limit = readWatchLimit();
+  if (limit === undefined) return undefined;
+  const folders = await countFolders(config.sources.map((s) => s.path), limit);
+  return watchLimitWarning(folders, limit);
 }

@@ -6,6 +6,10 @@
  * `watch.rescan_interval`. No file operation happens here: every change goes through
  * `runPass`, as in `run`.
  *
+ * This file holds the session and its pass scheduling (the scheduler, recovery after a pass
+ * that threw, the notes after the first pass, stopping). The events it follows and the
+ * paths they name are watch_events.ts; one job run as a pass is job_pass.ts.
+ *
  * `stop()` stops taking events, ends the pass in progress after its batch in progress (and
  * commits what it applied), closes the watcher and every timer, logs `Watch stopped` and
  * closes the session (lock released). A process killed in the middle of a pass leaves what
@@ -15,23 +19,21 @@
 import { sep } from "node:path";
 import type { Config } from "../config/config.ts";
 import { leftSources } from "../engine/backup.ts";
-import { errorText, isOutOfOpenFiles, openFilesRemedy } from "../engine/errors.ts";
-import { openFilesLimit } from "../engine/flush.ts";
+import { errorText } from "../engine/errors.ts";
 import { exists } from "../engine/fsops.ts";
-import { runPass } from "../engine/pass.ts";
 import { type Counts, emptyCounts, type PassResult } from "../engine/pass_types.ts";
 import { recoverInterrupted } from "../engine/recover.ts";
 import { openSession, type Session } from "../engine/session.ts";
 import { isRunLogFile } from "../log/runlog.ts";
-import { type EventFollower, followEvents } from "./events.ts";
-import type { Coverage } from "./coverage.ts";
-import { countFolders, readWatchLimit, watchLimitWarning } from "./limits.ts";
+import type { EventFollower } from "./events.ts";
+import { checkWatchLimit } from "./limits.ts";
 import { checkRoots, type RootCheck } from "./roots.ts";
 import { configChangeNotice } from "./config_change.ts";
-import { unchangedLine } from "../engine/describe.ts";
 import { type Job, Scheduler } from "./scheduler.ts";
-import { eventFilter, type PathFilter, toScope } from "./scope.ts";
-import { type GuardWindow, windowFor } from "./guard_window.ts";
+import { eventFilter, type PathFilter } from "./scope.ts";
+import type { GuardWindow } from "./guard_window.ts";
+import { applyJob, type BatchReport } from "./job_pass.ts";
+import { outOfFiles, WatchEvents } from "./watch_events.ts";
 import { explainedDamage } from "../state/damage.ts";
 
 /**
@@ -41,27 +43,6 @@ import { explainedDamage } from "../state/damage.ts";
 const MAX_WAIT_FACTOR = 10;
 /** After a pass threw (backup disk gone, database error), retry with a full rescan in 30 s. */
 const RETRY_MS = 30_000;
-/**
- * An event whose path is not valid UTF-8 names a file this tool cannot back up (Deno cannot
- * name it either); only a rename to or from such a name hides a change in it, which a full
- * rescan within a minute catches. A busy file so named costs one full rescan a minute.
- */
-const UNDECODABLE_RESCAN_MS = 60_000;
-
-export interface BatchReport {
-  /** When the pass ended. */
-  time: Date;
-  /** Why a full pass ran ("start", "periodic rescan", …); undefined for an event batch. */
-  full?: string;
-  /** Event paths applied (before nested ones were merged); 0 for a full pass. */
-  paths: number;
-  result: PassResult;
-  /** The session was being stopped: the pass ended after its batch in progress. */
-  stopped: boolean;
-}
-
-/** What a first pass stopped by a signal leaves (said in the log and on stdout). */
-export const STOPPED_FIRST = "what it did not reach is backed up by the next session or run";
 
 export interface WatchOptions {
   onBatch?(report: BatchReport): void;
@@ -90,15 +71,6 @@ export interface WatchHandle {
   done: Promise<WatchTotals>;
 }
 
-/**
- * The open files limit and the remedy, after an error that is the process out of them: a
- * watch's own failures are retried, and would otherwise be retried in vain without a word
- * of what to change.
- */
-function outOfFiles(e: unknown): string {
-  return isOutOfOpenFiles(errorText(e)) ? ` (${openFilesRemedy(openFilesLimit())})` : "";
-}
-
 export async function startWatch(config: Config, opts: WatchOptions = {}): Promise<WatchHandle> {
   // Read first: an edit made while the session opens (its recovery may take a while) counts.
   const configChanged = configChangeNotice(config.file);
@@ -124,13 +96,14 @@ export async function startWatch(config: Config, opts: WatchOptions = {}): Promi
 
 class WatchSession {
   readonly #session: Session;
-  readonly #keep: PathFilter;
   readonly #opts: WatchOptions;
   readonly #roots: Set<string>;
   readonly #totals: WatchTotals = { passes: 0, counts: emptyCounts(), bytesCopied: 0 };
   /** The deletions the guard counts together, and since when (see guard_window.ts). */
   readonly #window: GuardWindow = {};
   readonly #scheduler: Scheduler;
+  /** The events followed, and the paths closed after writing (watch_events.ts). */
+  readonly #events: WatchEvents;
   readonly #follower: EventFollower;
   readonly #rootCheck: RootCheck;
   readonly #ready = Promise.withResolvers<void>();
@@ -140,14 +113,6 @@ class WatchSession {
   readonly #abort = new AbortController();
   /** A pass threw: its journaled batches and staged copies must be recovered first. */
   #failed = false;
-  /** The warning about events with undecodable paths was given (once a session). */
-  #undecodableSaid = false;
-  /** The folders last said not to be followed (see `#onPartial`). */
-  #unfollowed = "";
-  /** The FIFOs said to have held Deno's watcher (see `#onHeld`). */
-  readonly #heldSaid = new Set<string>();
-  /** Paths named by a close after writing, until a pass reads them (see `#onEvent`). */
-  readonly #closedAfterWrite = new Set<string>();
   /** A full pass went through every source, recorded so: the backup is whole since. */
   #following = false;
   /** The warning, once per change, that the config changed since the session began. */
@@ -160,7 +125,6 @@ class WatchSession {
     opts: WatchOptions,
   ) {
     this.#session = session;
-    this.#keep = keep;
     this.#configChanged = configChanged;
     this.#opts = opts;
     const { watch } = session.config;
@@ -181,22 +145,14 @@ class WatchSession {
         );
       },
     });
-    this.#follower = followEvents([...this.#roots], {
-      onEvent: (event) => this.#onEvent(event),
-      onError: (e, attempt, retryMs) => {
-        // Only the first failure in a row is shown; the retries double up to a minute.
-        if (attempt === 1) {
-          this.#warn(
-            `Watcher failed: ${errorText(e)}${outOfFiles(e)}: retrying in ${retryMs / 1000} s`,
-          );
-        }
-      },
-      onReopen: () => this.#scheduler.requestFull("the watcher was reopened"),
-      onUndecodable: () => this.#onUndecodable(),
-      onPartial: (plan) => this.#onPartial(plan),
-      onHeld: (path) => this.#onHeld(path),
-      onStuck: () => this.#onStuck(),
-    });
+    this.#events = new WatchEvents(
+      this.#roots,
+      keep,
+      this.#scheduler,
+      (message) => this.#warn(message),
+      () => this.#onStuck(),
+    );
+    this.#follower = this.#events.follower;
     this.#rootCheck = checkRoots(
       [...this.#roots],
       (root) =>
@@ -215,43 +171,6 @@ class WatchSession {
     };
   }
 
-  #onEvent(event: Deno.FsEvent): void {
-    if (event.flag === "rescan") return this.#scheduler.requestFull("events lost: queue overflow");
-    // "access" is a file closed after writing (reading makes no event): usually after a
-    // "modify", but a write through a memory mapping makes this one alone, and may leave
-    // the file's times as they were (its pages already dirty): such a file is read again.
-    const paths = event.paths.filter(this.#keep);
-    if (event.kind === "access") { for (const p of paths) this.#closedAfterWrite.add(p); }
-    this.#scheduler.add(paths);
-    const root = event.kind === "remove" && event.paths.find((p) => this.#roots.has(p));
-    if (root) this.#follower.restart(`source folder '${root}' was removed`);
-  }
-
-  /** Says which folders are not followed, when that changes. */
-  #onPartial(plan: Coverage): void {
-    const unreadable = plan.unreadable.map((u) => u.path).join("\n");
-    if (unreadable === this.#unfollowed) return;
-    this.#unfollowed = unreadable;
-    const [first, ...more] = plan.unreadable;
-    if (first === undefined) return; // readable again by the time it was walked
-    const others = more.length === 0 ? "" : ` and ${more.length} more`;
-    this.#warn(
-      `Cannot follow events in '${first.path}'${others}: ${first.error}: the rest of the ` +
-        "sources is followed; a run reports such folders until they can be read",
-    );
-  }
-
-  /** Says once per FIFO that Deno's watcher was held opening it (see held_open.ts). */
-  #onHeld(path: string): void {
-    if (this.#heldSaid.has(path)) return;
-    this.#heldSaid.add(path);
-    this.#warn(
-      `Deno's watcher was held opening the FIFO '${path}' (it opens each path an event ` +
-        "names, and an open of a FIFO waits for a writer): freed; the watchers are reopened " +
-        "and a full rescan follows (FIFOs are never backed up)",
-    );
-  }
-
   /** Ends the session: no event would come any more (see EventHandlers.onStuck). */
   #onStuck(): void {
     this.#totals.error = "Watch stopped: Deno's watcher waits to open a FIFO it cannot be " +
@@ -260,21 +179,6 @@ class WatchSession {
       "it on failure does)";
     this.#warn(this.#totals.error);
     void this.#stop();
-  }
-
-  #onUndecodable(): void {
-    if (!this.#undecodableSaid) {
-      this.#undecodableSaid = true;
-      this.#warn(
-        "An event named a path that is not valid UTF-8 (such names cannot be backed up): a " +
-          `full rescan follows within ${UNDECODABLE_RESCAN_MS / 1000} s, and once a minute ` +
-          "at most while such events come; rename the file to back it up",
-      );
-    }
-    this.#scheduler.requestFullLater(
-      "events named a path that is not UTF-8",
-      UNDECODABLE_RESCAN_MS,
-    );
   }
 
   async #run(job: Job): Promise<void> {
@@ -292,7 +196,7 @@ class WatchSession {
       if (this.#failed) await this.#recover();
       // The watchers just opened for the first pass; before any later one, anew.
       if (job.kind === "full" && job.reason !== "start") await this.#follower.renew();
-      const reread = this.#takeClosed(job);
+      const reread = this.#events.takeClosed(job);
       let result: PassResult | undefined;
       let done = false;
       try {
@@ -305,22 +209,12 @@ class WatchSession {
         }
       } finally {
         // A pass that failed or was stopped may not have read them: the next one does.
-        if (!done) { for (const p of reread) this.#closedAfterWrite.add(p); }
+        if (!done) { for (const p of reread) this.#events.closedAfterWrite.add(p); }
       }
       if (result) this.#follower.noticeUnlisted(result.unlistedFolders);
     } finally {
       if (job.kind === "full" && job.reason === "start") await this.#started();
     }
-  }
-
-  /** The paths closed after writing that `job` covers (all, for a full pass), taken. */
-  #takeClosed(job: Job): Set<string> {
-    const closed = this.#closedAfterWrite;
-    const taken = job.kind === "full"
-      ? new Set(closed)
-      : new Set(job.paths.filter((p) => closed.has(p)));
-    for (const p of taken) closed.delete(p);
-    return taken;
   }
 
   /** Stops the session by itself: its backup root is no longer the one it locked. */
@@ -416,95 +310,4 @@ class WatchSession {
     this.#done.resolve(this.#stopping);
     return this.#stopping;
   }
-}
-
-/**
- * Whether the state tracks a file at a logical path, each asked once per job (a burst of
- * events in one folder asks about the same folders above them); a lookup that fails is
- * taken as no (the path is then scoped as given, as before).
- */
-function trackedFileIn(session: Session): (logical: string) => boolean {
-  const known = new Map<string, boolean>();
-  return (logical) => {
-    let tracked = known.get(logical);
-    if (tracked === undefined) {
-      try {
-        tracked = session.store.trackedOne(logical) !== undefined;
-      } catch {
-        tracked = false;
-      }
-      known.set(logical, tracked);
-    }
-    return tracked;
-  };
-}
-
-/** One job: a full pass, or a pass scoped to the job's paths. */
-async function applyJob(
-  session: Session,
-  job: Job,
-  totals: WatchTotals,
-  opts: WatchOptions,
-  { signal, reread }: { signal: AbortSignal; reread: ReadonlySet<string> },
-  window: GuardWindow,
-): Promise<PassResult | undefined> {
-  const scope = job.kind === "paths"
-    ? toScope(job.paths, session.config.sources, trackedFileIn(session))
-    : undefined;
-  if (scope?.size === 0) return undefined;
-  if (job.kind === "full" && job.reason !== "start") session.log.line(`RESCAN: ${job.reason}`);
-  const deletionWindow = windowFor(
-    window,
-    job,
-    Date.now(),
-    session.config.watch.rescanIntervalMs,
-  );
-  try {
-    const rescan = job.kind === "full" && job.reason !== "start";
-    const result = await runPass(session, {
-      scope,
-      signal,
-      reread,
-      deletionWindow,
-      quietSkips: rescan || !session.config.logUnchanged,
-    });
-    if (job.kind === "full" && !rescan && !session.config.logUnchanged) {
-      session.log.line(unchangedLine(result.unnamedSkips ?? 0));
-    }
-    if (rescan) {
-      const how = signal.aborted ? "stopped before it finished" : "done";
-      session.log.line(`RESCAN ${how}: ${result.counts.skip} unchanged`);
-    } else if (job.kind === "full" && signal.aborted) {
-      session.log.line(`FIRST PASS stopped before it finished: ${STOPPED_FIRST}`);
-    }
-    totals.passes++;
-    for (const [k, n] of Object.entries(result.counts)) totals.counts[k as keyof Counts] += n;
-    totals.bytesCopied += result.bytesCopied;
-    opts.onBatch?.({
-      time: new Date(),
-      full: job.kind === "full" ? job.reason : undefined,
-      paths: job.kind === "paths" ? job.paths.length : 0,
-      result,
-      stopped: signal.aborted,
-    });
-    return result;
-  } finally {
-    session.log.flush();
-    session.log.rollOver(WATCH_LOG_BYTES, session.config.logRetention);
-  }
-}
-
-/**
- * A watch session's log goes on in a new file past this size (the older ones rotated by
- * `log_retention`): a session that runs for months keeps log_dir bounded. 16 MiB is about
- * 150,000 lines.
- */
-const WATCH_LOG_BYTES = 16 << 20;
-
-/** The warning to give when the sources hold more folders than inotify may watch. */
-async function checkWatchLimit(config: Config): Promise<string | undefined> {
-  const limit = readWatchLimit();
-  if (limit === undefined) return undefined;
-  const folders = await countFolders(config.sources.map((s) => s.path), limit);
-  return watchLimitWarning(folders, limit);
 }

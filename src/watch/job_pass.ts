@@ -1,0 +1,115 @@
+/**
+ * One job of a watch session run as a pass: a full pass, or one scoped to the job's event
+ * paths (scope.ts, each path asked of the state once per job), with the deletions counted
+ * in the guard's window (guard_window.ts). It logs how a rescan or first pass ended, adds
+ * the pass to the session's totals, reports it (`onBatch`) and rolls the log over past
+ * WATCH_LOG_BYTES. Every file operation goes through `runPass`: a pass interrupted leaves
+ * what any interrupted run leaves (batches journaled since its last commit, temporary
+ * files), which the next session's recovery completes.
+ */
+import { runPass } from "../engine/pass.ts";
+import type { Counts, PassResult } from "../engine/pass_types.ts";
+import type { Session } from "../engine/session.ts";
+import { unchangedLine } from "../engine/describe.ts";
+import type { Job } from "./scheduler.ts";
+import { toScope } from "./scope.ts";
+import { type GuardWindow, windowFor } from "./guard_window.ts";
+import type { WatchOptions, WatchTotals } from "./watch.ts";
+
+export interface BatchReport {
+  /** When the pass ended. */
+  time: Date;
+  /** Why a full pass ran ("start", "periodic rescan", …); undefined for an event batch. */
+  full?: string;
+  /** Event paths applied (before nested ones were merged); 0 for a full pass. */
+  paths: number;
+  result: PassResult;
+  /** The session was being stopped: the pass ended after its batch in progress. */
+  stopped: boolean;
+}
+
+/** What a first pass stopped by a signal leaves (said in the log and on stdout). */
+export const STOPPED_FIRST = "what it did not reach is backed up by the next session or run";
+
+/**
+ * Whether the state tracks a file at a logical path, each asked once per job (a burst of
+ * events in one folder asks about the same folders above them); a lookup that fails is
+ * taken as no (the path is then scoped as given, as before).
+ */
+function trackedFileIn(session: Session): (logical: string) => boolean {
+  const known = new Map<string, boolean>();
+  return (logical) => {
+    let tracked = known.get(logical);
+    if (tracked === undefined) {
+      try {
+        tracked = session.store.trackedOne(logical) !== undefined;
+      } catch {
+        tracked = false;
+      }
+      known.set(logical, tracked);
+    }
+    return tracked;
+  };
+}
+
+/** One job: a full pass, or a pass scoped to the job's paths. */
+export async function applyJob(
+  session: Session,
+  job: Job,
+  totals: WatchTotals,
+  opts: WatchOptions,
+  { signal, reread }: { signal: AbortSignal; reread: ReadonlySet<string> },
+  window: GuardWindow,
+): Promise<PassResult | undefined> {
+  const scope = job.kind === "paths"
+    ? toScope(job.paths, session.config.sources, trackedFileIn(session))
+    : undefined;
+  if (scope?.size === 0) return undefined;
+  if (job.kind === "full" && job.reason !== "start") session.log.line(`RESCAN: ${job.reason}`);
+  const deletionWindow = windowFor(
+    window,
+    job,
+    Date.now(),
+    session.config.watch.rescanIntervalMs,
+  );
+  try {
+    const rescan = job.kind === "full" && job.reason !== "start";
+    const result = await runPass(session, {
+      scope,
+      signal,
+      reread,
+      deletionWindow,
+      quietSkips: rescan || !session.config.logUnchanged,
+    });
+    if (job.kind === "full" && !rescan && !session.config.logUnchanged) {
+      session.log.line(unchangedLine(result.unnamedSkips ?? 0));
+    }
+    if (rescan) {
+      const how = signal.aborted ? "stopped before it finished" : "done";
+      session.log.line(`RESCAN ${how}: ${result.counts.skip} unchanged`);
+    } else if (job.kind === "full" && signal.aborted) {
+      session.log.line(`FIRST PASS stopped before it finished: ${STOPPED_FIRST}`);
+    }
+    totals.passes++;
+    for (const [k, n] of Object.entries(result.counts)) totals.counts[k as keyof Counts] += n;
+    totals.bytesCopied += result.bytesCopied;
+    opts.onBatch?.({
+      time: new Date(),
+      full: job.kind === "full" ? job.reason : undefined,
+      paths: job.kind === "paths" ? job.paths.length : 0,
+      result,
+      stopped: signal.aborted,
+    });
+    return result;
+  } finally {
+    session.log.flush();
+    session.log.rollOver(WATCH_LOG_BYTES, session.config.logRetention);
+  }
+}
+
+/**
+ * A watch session's log goes on in a new file past this size (the older ones rotated by
+ * `log_retention`): a session that runs for months keeps log_dir bounded. 16 MiB is about
+ * 150,000 lines.
+ */
+const WATCH_LOG_BYTES = 16 << 20;

@@ -1,0 +1,143 @@
+/**
+ * The events side of a watch session: follows file system events in the sources
+ * (events.ts), hands the paths the session's filter keeps to the scheduler, asks for a full
+ * rescan where events were lost (a queue overflow, a reopened watcher, a path that is not
+ * UTF-8), restarts the watchers when a source folder is removed, and says once what it
+ * cannot follow. Paths named by a close after writing are remembered until a pass takes
+ * them (`takeClosed`). Writes nothing but the session's warnings: an interruption leaves
+ * nothing behind.
+ */
+import { errorText, isOutOfOpenFiles, openFilesRemedy } from "../engine/errors.ts";
+import { openFilesLimit } from "../engine/flush.ts";
+import { type EventFollower, followEvents } from "./events.ts";
+import type { Coverage } from "./coverage.ts";
+import type { Job, Scheduler } from "./scheduler.ts";
+import type { PathFilter } from "./scope.ts";
+
+/**
+ * An event whose path is not valid UTF-8 names a file this tool cannot back up (Deno cannot
+ * name it either); only a rename to or from such a name hides a change in it, which a full
+ * rescan within a minute catches. A busy file so named costs one full rescan a minute.
+ */
+const UNDECODABLE_RESCAN_MS = 60_000;
+
+/**
+ * The open files limit and the remedy, after an error that is the process out of them: a
+ * watch's own failures are retried, and would otherwise be retried in vain without a word
+ * of what to change.
+ */
+export function outOfFiles(e: unknown): string {
+  return isOutOfOpenFiles(errorText(e)) ? ` (${openFilesRemedy(openFilesLimit())})` : "";
+}
+
+/** The events of one watch session: what they ask of its scheduler, what a pass rereads. */
+export class WatchEvents {
+  /** The watchers: renewed before a full pass, restarted and closed by the session. */
+  readonly follower: EventFollower;
+  /** Paths named by a close after writing, until a pass reads them (see `#onEvent`). */
+  readonly closedAfterWrite = new Set<string>();
+  readonly #keep: PathFilter;
+  readonly #roots: Set<string>;
+  readonly #scheduler: Scheduler;
+  readonly #warn: (message: string) => void;
+  /** No event would come any more (see EventHandlers.onStuck): the session ends. */
+  readonly #onStuck: () => void;
+  /** The warning about events with undecodable paths was given (once a session). */
+  #undecodableSaid = false;
+  /** The folders last said not to be followed (see `#onPartial`). */
+  #unfollowed = "";
+  /** The FIFOs said to have held Deno's watcher (see `#onHeld`). */
+  readonly #heldSaid = new Set<string>();
+
+  constructor(
+    roots: Set<string>,
+    keep: PathFilter,
+    scheduler: Scheduler,
+    warn: (message: string) => void,
+    onStuck: () => void,
+  ) {
+    this.#roots = roots;
+    this.#keep = keep;
+    this.#scheduler = scheduler;
+    this.#warn = warn;
+    this.#onStuck = onStuck;
+    this.follower = followEvents([...this.#roots], {
+      onEvent: (event) => this.#onEvent(event),
+      onError: (e, attempt, retryMs) => {
+        // Only the first failure in a row is shown; the retries double up to a minute.
+        if (attempt === 1) {
+          this.#warn(
+            `Watcher failed: ${errorText(e)}${outOfFiles(e)}: retrying in ${retryMs / 1000} s`,
+          );
+        }
+      },
+      onReopen: () => this.#scheduler.requestFull("the watcher was reopened"),
+      onUndecodable: () => this.#onUndecodable(),
+      onPartial: (plan) => this.#onPartial(plan),
+      onHeld: (path) => this.#onHeld(path),
+      onStuck: () => this.#onStuck(),
+    });
+  }
+
+  #onEvent(event: Deno.FsEvent): void {
+    if (event.flag === "rescan") return this.#scheduler.requestFull("events lost: queue overflow");
+    // "access" is a file closed after writing (reading makes no event): usually after a
+    // "modify", but a write through a memory mapping makes this one alone, and may leave
+    // the file's times as they were (its pages already dirty): such a file is read again.
+    const paths = event.paths.filter(this.#keep);
+    if (event.kind === "access") { for (const p of paths) this.closedAfterWrite.add(p); }
+    this.#scheduler.add(paths);
+    const root = event.kind === "remove" && event.paths.find((p) => this.#roots.has(p));
+    if (root) this.follower.restart(`source folder '${root}' was removed`);
+  }
+
+  /** Says which folders are not followed, when that changes. */
+  #onPartial(plan: Coverage): void {
+    const unreadable = plan.unreadable.map((u) => u.path).join("\n");
+    if (unreadable === this.#unfollowed) return;
+    this.#unfollowed = unreadable;
+    const [first, ...more] = plan.unreadable;
+    if (first === undefined) return; // readable again by the time it was walked
+    const others = more.length === 0 ? "" : ` and ${more.length} more`;
+    this.#warn(
+      `Cannot follow events in '${first.path}'${others}: ${first.error}: the rest of the ` +
+        "sources is followed; a run reports such folders until they can be read",
+    );
+  }
+
+  /** Says once per FIFO that Deno's watcher was held opening it (see held_open.ts). */
+  #onHeld(path: string): void {
+    if (this.#heldSaid.has(path)) return;
+    this.#heldSaid.add(path);
+    this.#warn(
+      `Deno's watcher was held opening the FIFO '${path}' (it opens each path an event ` +
+        "names, and an open of a FIFO waits for a writer): freed; the watchers are reopened " +
+        "and a full rescan follows (FIFOs are never backed up)",
+    );
+  }
+
+  #onUndecodable(): void {
+    if (!this.#undecodableSaid) {
+      this.#undecodableSaid = true;
+      this.#warn(
+        "An event named a path that is not valid UTF-8 (such names cannot be backed up): a " +
+          `full rescan follows within ${UNDECODABLE_RESCAN_MS / 1000} s, and once a minute ` +
+          "at most while such events come; rename the file to back it up",
+      );
+    }
+    this.#scheduler.requestFullLater(
+      "events named a path that is not UTF-8",
+      UNDECODABLE_RESCAN_MS,
+    );
+  }
+
+  /** The paths closed after writing that `job` covers (all, for a full pass), taken. */
+  takeClosed(job: Job): Set<string> {
+    const closed = this.closedAfterWrite;
+    const taken = job.kind === "full"
+      ? new Set(closed)
+      : new Set(job.paths.filter((p) => closed.has(p)));
+    for (const p of taken) closed.delete(p);
+    return taken;
+  }
+}
