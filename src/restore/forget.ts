@@ -10,7 +10,7 @@
  * an interruption forgets all of them or none.
  */
 import type { StateStore, StoredCopy } from "../state/store.ts";
-import type { RepairOutcome } from "./repair.ts";
+import type { RepairOutcome } from "./repair_copies.ts";
 
 export interface ForgetResult {
   /** The copies recorded as lost. */
