@@ -4,7 +4,7 @@
  * retention removed it). Reads the state read-only, without the run lock; writes nothing.
  */
 import { historyTimesNote } from "../engine/clock_ahead.ts";
-import { oneLine } from "../log/runlog.ts";
+import { oneLine } from "../log/one_line.ts";
 import { asRecorded } from "../restore/paths.ts";
 import { spellingHint } from "../restore/select.ts";
 import { formatHistory, historyEntries } from "../restore/history.ts";

@@ -5,7 +5,7 @@
 import { findConfigFile, loadConfig } from "../config/config.ts";
 import { planOnce } from "../engine/backup.ts";
 import { formatAction } from "../engine/describe.ts";
-import { oneLine } from "../log/runlog.ts";
+import { oneLine } from "../log/one_line.ts";
 import { basename } from "node:path";
 import { flag, parseCommand, str, UsageError } from "./args.ts";
 import { withProgress } from "./progress.ts";

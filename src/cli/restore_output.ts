@@ -7,7 +7,7 @@
  */
 import type { RestoreResult } from "../restore/write.ts";
 import type { Problem } from "../restore/select.ts";
-import { oneLine } from "../log/runlog.ts";
+import { oneLine } from "../log/one_line.ts";
 import { JsonList, writeJsonDocument } from "./json_document.ts";
 import { say, warn } from "./stdout.ts";
 import { sayOpenFilesRemedy } from "./summary.ts";

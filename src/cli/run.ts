@@ -3,7 +3,7 @@
  * progress line shows on stderr while the pass runs; the summary (or, with --json, the
  * one JSON document) goes to stdout and errors to stderr.
  */
-import { oneLine } from "../log/runlog.ts";
+import { oneLine } from "../log/one_line.ts";
 import { findConfigFile, loadConfig } from "../config/config.ts";
 import { backupOnce } from "../engine/backup.ts";
 import { flag, parseCommand, str, UsageError } from "./args.ts";

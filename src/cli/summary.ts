@@ -4,7 +4,7 @@
  * document, whose shape docs/json.md documents.
  */
 import { warn } from "./stdout.ts";
-import { oneLine } from "../log/runlog.ts";
+import { oneLine } from "../log/one_line.ts";
 import type { RunSummary } from "../engine/backup.ts";
 import { styleFor } from "./style.ts";
 import type { Action } from "../engine/types.ts";

@@ -10,7 +10,7 @@ import type { Config } from "../config/config.ts";
 import { outcomeLine, verifyAndRepair } from "../restore/repair.ts";
 import { forgottenLine } from "../restore/forget.ts";
 import { flag, parseCommand, type Parsed, str, UsageError } from "./args.ts";
-import { oneLine } from "../log/runlog.ts";
+import { oneLine } from "../log/one_line.ts";
 import { unfinishedWarning, unfinishedWork } from "../restore/unfinished.ts";
 import { say, warn } from "./stdout.ts";
 import { sayOpenFilesRemedy } from "./summary.ts";

@@ -3,7 +3,7 @@
  * SIGINT, SIGTERM or SIGHUP. Prints one line per applied batch (or, with --json, one JSON object
  * per line); per-file errors go to stderr. The session itself lives in src/watch/watch.ts.
  */
-import { oneLine } from "../log/runlog.ts";
+import { oneLine } from "../log/one_line.ts";
 import { findConfigFile, loadConfig } from "../config/config.ts";
 import type { Counts } from "../engine/pass_types.ts";
 import { listenForStop, signalExitCode } from "../watch/signals.ts";

@@ -15,7 +15,7 @@ import type { Matcher } from "./exclude.ts";
 import type { Source } from "../config/config.ts";
 import { errorText } from "./errors.ts";
 import { pausePoint } from "./fault.ts";
-import { isRunLogFile } from "../log/runlog.ts";
+import { isRunLogFile } from "../log/log_files.ts";
 import { isRestoreTemp } from "./layout.ts";
 import { compareCodePoints } from "./merge.ts";
 import type { Folders, Identity, OpenFolder } from "./folders.ts";

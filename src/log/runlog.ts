@@ -4,7 +4,8 @@
  * buffered and flushed at each batch boundary and on close, so a crash loses at most the
  * lines of the batch in progress (whose effects recovery logs again). Old log files beyond
  * `log_retention` are removed, and each removal is logged; only files named as this tool
- * names its logs are ever counted or removed, so other files in log_dir are safe.
+ * names its logs are ever counted or removed, so other files in log_dir are safe (which
+ * files those are: log_files.ts; how a line is escaped: one_line.ts).
  */
 import { basename, dirname, join } from "node:path";
 import { missingFolders, removeQuietly } from "../engine/fsops.ts";
@@ -12,6 +13,8 @@ import { namesOpenFile } from "../engine/identity.ts";
 import { fullFlushRefused } from "../engine/flush.ts";
 import { folderSyncUnsupported } from "../engine/folder_flush.ts";
 import { errorText, isDiskFull } from "../engine/errors.ts";
+import { compareRunLogNames, isRunLogFile } from "./log_files.ts";
+import { oneLine } from "./one_line.ts";
 
 const LOG_SUFFIX = ".log";
 /**
@@ -20,146 +23,6 @@ const LOG_SUFFIX = ".log";
  */
 const PRIVATE_FILE = 0o600;
 const PRIVATE_FOLDER = 0o700;
-/** `<UTC time>-<command>[-N].log`, as `RunLog.open` names them: nothing else is a run log. */
-const RUN_LOG_NAME = /^\d{4}-\d\d-\d\dT\d\d-\d\d-\d\d\.\d{3}Z-[a-z]+(-\d+)?\.log$/;
-
-/** Whether a file name is one of this tool's run logs. */
-export function isRunLogName(name: string): boolean {
-  return RUN_LOG_NAME.test(name);
-}
-
-/** The first line of every file of a log: a session's start, or where it went on from. */
-const FIRST_LINE = /^\S+ (Run started: |LOG continued from )/;
-/** How a first line names the backup root its session was for (since 2026-12-03). */
-const OWNER = / for backup root '(.*)'$/;
-/** Longest first line read: a backup root's path is at most PATH_MAX (4096) bytes. */
-const FIRST_LINE_BYTES = 8192;
-
-/**
- * Whether a file in log_dir is one of this tool's run logs: named as they are, and empty
- * (a run killed before its first line reached the disk) or starting as each of them does.
- * With `owner`, only a log of a session for that backup root, or of a version that did
- * not name it: several jobs may share a log_dir, and one job's rotation must not remove
- * another's logs (nor a file of someone's that merely has such a name).
- */
-export function isRunLogFile(path: string, owner?: string): boolean {
-  if (!isRunLogName(basename(path))) return false;
-  const first = firstLine(path);
-  if (first === undefined) return false; // not readable as a file: not one to remove
-  if (first === "") return true;
-  if (!FIRST_LINE.test(first)) return false;
-  const named = ownerNamed(first);
-  return owner === undefined || named === undefined || namesOwner(named, owner);
-}
-
-/**
- * Whether a log's first line names the backup root `owner`: as this version writes it, or
- * as versions before 2026-12-03 did, which wrote a backslash in a path as it is (a root
- * `bk\root` was named so; it is now `bk\\root`).
- */
-function namesOwner(named: string, owner: string): boolean {
-  return named === oneLine(owner) || named === oneLine(owner, "windows");
-}
-
-/** The backup root a log's first line names (undefined: a version that did not name it). */
-function ownerNamed(first: string): string | undefined {
-  return OWNER.exec(first)?.[1];
-}
-
-/**
- * The run logs in `dir` whose first line names the backup root `owner` (a session that
- * started there, with a state), by name, oldest first; none where `dir` cannot be listed.
- */
-export function logsNaming(dir: string, owner: string): string[] {
-  const names: string[] = [];
-  try {
-    for (const e of Deno.readDirSync(dir)) {
-      if (!e.isFile || !isRunLogName(e.name)) continue;
-      const first = firstLine(join(dir, e.name));
-      const named = first && FIRST_LINE.test(first) ? ownerNamed(first) : undefined;
-      if (named !== undefined && namesOwner(named, owner)) {
-        names.push(e.name);
-      }
-    }
-  } catch { /* no log_dir yet, or one this user cannot list */ }
-  return names.sort(compareRunLogNames);
-}
-
-/** A file's first line (up to FIRST_LINE_BYTES); undefined where it cannot be read. */
-function firstLine(path: string): string | undefined {
-  try {
-    // Only a regular file is opened: a FIFO of such a name would hold the open forever.
-    if (!Deno.lstatSync(path).isFile) return undefined;
-    using f = Deno.openSync(path, { read: true });
-    const buf = new Uint8Array(FIRST_LINE_BYTES);
-    const n = f.readSync(buf) ?? 0;
-    return new TextDecoder().decode(buf.subarray(0, n)).split("\n", 1)[0];
-  } catch {
-    return undefined;
-  }
-}
-
-/**
- * Run logs oldest first by name: by time, then by the `-N` a log made in the same
- * millisecond gets (which plain string order puts before the first one: '-' < '.').
- */
-export function compareRunLogNames(a: string, b: string): number {
-  const key = (name: string) => {
-    const m = name.match(RUN_LOG_NAME);
-    const n = Number(m?.[1]?.slice(1) ?? 1);
-    return `${name.slice(0, name.indexOf("Z") + 1)} ${String(n).padStart(10, "0")}`;
-  };
-  const [ka, kb] = [key(a), key(b)];
-  return ka < kb ? -1 : ka > kb ? 1 : 0;
-}
-// C0 and C1 controls but tab, and the Unicode marks that reorder what a terminal shows
-// (a name `bidi\u202etxt.exe` would read as `bidiexe.txt`).
-// deno-lint-ignore no-control-regex
-const CONTROL = /[\x00-\x08\x0a-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]/;
-// The same, and the backslash, which starts an escape: a file named `a\nb` (a backslash and
-// an n, which Linux and macOS allow) is written `a\\nb`, told apart from one holding a
-// newline. Windows names hold no backslash (its paths' separator) nor control character.
-// deno-lint-ignore no-control-regex
-const ESCAPED = /[\\\x00-\x08\x0a-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]/;
-const CONTROL_ALL = new RegExp(CONTROL.source, "g");
-const ESCAPED_ALL = new RegExp(ESCAPED.source, "g");
-
-/**
- * A message as one line a terminal shows as it is, which reads back to one text only: a
- * newline or carriage return in a name is written `\n`, `\r`, any other control character
- * (an escape sequence in a file name would otherwise set the title, clear the screen or
- * recolour a cron mail), and a mark that reorders text, `\u001b`, `\u202e`; a backslash
- * `\\` (but on Windows, where it only separates folders).
- */
-export function oneLine(message: string, os: typeof Deno.build.os = Deno.build.os): string {
-  const [any, all] = os === "windows" ? [CONTROL, CONTROL_ALL] : [ESCAPED, ESCAPED_ALL];
-  return any.test(message) ? message.replace(all, escapeChar) : message;
-}
-
-/**
- * A name as `oneLine` wrote it (on Linux or macOS), read back: a path copied from a log
- * line. Only its escapes are read; any other backslash stays as it is.
- */
-export function readOneLine(text: string): string {
-  return text.replace(
-    /\\(\\|n|r|u[0-9a-f]{4})/g,
-    (_, e: string) =>
-      e === "\\"
-        ? "\\"
-        : e === "n"
-        ? "\n"
-        : e === "r"
-        ? "\r"
-        : String.fromCharCode(parseInt(e.slice(1), 16)),
-  );
-}
-
-function escapeChar(c: string): string {
-  if (c === "\\") return "\\\\";
-  if (c === "\n") return "\\n";
-  if (c === "\r") return "\\r";
-  return `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`;
-}
 
 /** Flush the buffer once it holds this many lines, to bound memory on huge runs. */
 const FLUSH_LINES = 4096;

@@ -1,14 +1,8 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import {
-  compareRunLogNames,
-  isRunLogFile,
-  LogError,
-  logsNaming,
-  oneLine,
-  readOneLine,
-  RunLog,
-} from "./runlog.ts";
+import { compareRunLogNames, isRunLogFile, logsNaming } from "./log_files.ts";
+import { oneLine, readOneLine } from "./one_line.ts";
+import { LogError, RunLog } from "./runlog.ts";
 
 Deno.test("RunLog.rollOver: past the size, the log goes on in a new file, each naming the other, old ones rotated", () => {
   const dir = Deno.makeTempDirSync({ prefix: "runlog_test_" });

@@ -6,7 +6,7 @@
  */
 import type { StoredCopy } from "../state/store.ts";
 import { formatBytes } from "../engine/format_bytes.ts";
-import { oneLine } from "../log/runlog.ts";
+import { oneLine } from "../log/one_line.ts";
 
 /** Characters of the digest shown in the table; JSON always carries the full one. */
 const SHORT_HASH = 12;

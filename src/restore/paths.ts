@@ -12,7 +12,7 @@ import { isAbsolute, join, relative, resolve, sep } from "node:path";
 import type { Source } from "../config/sources.ts";
 import { UsageError } from "../engine/errors.ts";
 import { isInside } from "../config/paths.ts";
-import { readOneLine } from "../log/runlog.ts";
+import { readOneLine } from "../log/one_line.ts";
 
 /** What the state ever recorded: asked of the state itself, or of a set (tests). */
 export interface RecordedPaths {

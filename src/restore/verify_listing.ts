@@ -7,7 +7,7 @@
 import { join } from "node:path";
 import { lstatOrNone, nativePath } from "../engine/fsops.ts";
 import { foldName, STATE_DIR } from "../engine/layout.ts";
-import { isRunLogName } from "../log/runlog.ts";
+import { isRunLogName } from "../log/log_files.ts";
 import { errorText, PreflightError } from "../engine/errors.ts";
 import type { Unfinished } from "./unfinished.ts";
 import type { CopyCatalog } from "./verify.ts";

@@ -11,7 +11,7 @@
 import { sep as nativeSep } from "node:path";
 import type { Config, Source } from "../config/config.ts";
 import { createMatcher } from "../engine/exclude.ts";
-import { isRunLogName } from "../log/runlog.ts";
+import { isRunLogName } from "../log/log_files.ts";
 
 /** Whether `path` is `dir` or lies below it. */
 export function isWithin(path: string, dir: string, sep = nativeSep): boolean {

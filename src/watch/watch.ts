@@ -24,7 +24,7 @@ import { exists } from "../engine/fsops.ts";
 import { type Counts, emptyCounts, type PassResult } from "../engine/pass_types.ts";
 import { recoverInterrupted } from "../engine/recover.ts";
 import { openSession, type Session } from "../engine/session.ts";
-import { isRunLogFile } from "../log/runlog.ts";
+import { isRunLogFile } from "../log/log_files.ts";
 import type { EventFollower } from "./events.ts";
 import { checkWatchLimit } from "./limits.ts";
 import { checkRoots, type RootCheck } from "./roots.ts";
