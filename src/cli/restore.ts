@@ -15,7 +15,7 @@ import { othersHoldingAnyAlgo } from "../restore/other_algos.ts";
 import { restoredHere, selectForRestore } from "../restore/select.ts";
 import { loadConfigFor, openState, resolverFor, runningNow } from "../restore/open.ts";
 import type { PathResolver } from "../restore/paths.ts";
-import type { RestoreItem, RestoreResult } from "../restore/write.ts";
+import type { RestoreItem, RestoreResult } from "../restore/restore_item.ts";
 import { missingFolders, removeQuietly } from "../engine/fsops.ts";
 import { knownFolderIdentity } from "../engine/identity.ts";
 import { restoreAll } from "../restore/batches.ts";

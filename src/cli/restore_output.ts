@@ -5,7 +5,7 @@
  * notes? }`. Results are counted as they come; each file restored is kept only for
  * `--json`, which lists them (as a line of JSON text each, written out a piece at a time).
  */
-import type { RestoreResult } from "../restore/write.ts";
+import type { RestoreResult } from "../restore/restore_item.ts";
 import type { Problem } from "../restore/select.ts";
 import { oneLine } from "../log/one_line.ts";
 import { JsonList, writeJsonDocument } from "./json_document.ts";

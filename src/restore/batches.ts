@@ -32,15 +32,8 @@ import { type FolderProblem, MadeFolders } from "./made_folders.ts";
 import { type RestoredHere, Twins } from "./twins.ts";
 import { KeptMeta } from "./kept_meta.ts";
 import type { FolderMeta } from "../engine/types.ts";
-import {
-  isWritten,
-  placeOne,
-  type RestoreItem,
-  type RestoreResult,
-  writeOne,
-  type WriteOptions,
-  type Written,
-} from "./write.ts";
+import { isWritten, placeOne, writeOne, type WriteOptions, type Written } from "./write.ts";
+import type { RestoreItem, RestoreResult } from "./restore_item.ts";
 
 /**
  * Files written to temporary names before they are flushed together, and their bytes: a

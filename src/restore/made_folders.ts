@@ -15,7 +15,7 @@ import { parentOf } from "../engine/layout.ts";
 import { applyMeta } from "../engine/stage.ts";
 import { finishMeta } from "./dest_file.ts";
 import type { DestFolders } from "./pinned.ts";
-import type { RestoreItem } from "./write.ts";
+import type { RestoreItem } from "./restore_item.ts";
 
 /** Folders remembered (about 150 bytes each); past it, the rest keep the umask's modes. */
 const MADE_LIMIT = 262_144;

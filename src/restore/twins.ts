@@ -22,7 +22,7 @@ import { foldName, parentOf, withSuffix } from "../engine/layout.ts";
 import { lstatOrNone } from "../engine/fsops.ts";
 import { withProbeFile } from "./dest_file.ts";
 import type { Reached } from "./pinned.ts";
-import type { RestoreItem } from "./write.ts";
+import type { RestoreItem } from "./restore_item.ts";
 
 /** Whether this restore restores a file at or below a logical path. */
 export type RestoredHere = (logical: string) => boolean;
@@ -186,4 +186,10 @@ export function twinText(twin: Twin, how: { as: string } | { refused: string }):
     : `Cannot restore to '${twin.wanted}': ${
       disk.replace("its name", "that name")
     }, ${how.refused}`;
+}
+
+/** How to restore a twin elsewhere, said as a remedy. */
+export function elsewhere(item: RestoreItem): string {
+  return `restore '${item.copy.path}' alone with --to another folder, or onto a disk that tells ` +
+    "letter case apart";
 }

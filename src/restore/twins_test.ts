@@ -11,7 +11,7 @@ import type { StoredCopy } from "../state/store.ts";
 import { restoredHere } from "./select.ts";
 import { type Twin, Twins, twinText } from "./twins.ts";
 import type { Reached } from "./pinned.ts";
-import type { RestoreItem } from "./write.ts";
+import type { RestoreItem } from "./restore_item.ts";
 
 function copy(path: string, from = 1, to: number | null = null): StoredCopy {
   return {

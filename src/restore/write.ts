@@ -14,8 +14,9 @@
  * nor one this restore placed under a name the disk takes for this one's (twins.ts).
  * A symlink is recreated with its recorded target; its own mtime and mode are not set
  * (Deno has no lutimes/lchmod). A destination whose parent folder became a symlink or a
- * file is refused, so nothing is written outside the restore folder; nor is anything
- * written inside the backup root.
+ * file is refused (dest_folder.ts), so nothing is written outside the restore folder; nor
+ * is anything written inside the backup root. What a restore item is and what became of
+ * it: restore_item.ts.
  */
 import { RESTORE_TMP_PREFIX } from "../engine/layout.ts";
 import { isInside } from "../config/paths.ts";
@@ -25,46 +26,16 @@ import { isStored } from "./asof.ts";
 import { lstatOrNone, removeQuietly } from "../engine/fsops.ts";
 import { openPath } from "../engine/identity.ts";
 import { renameWithRetry } from "../engine/portability.ts";
-import { type DestFolders, type Reached, RefusedFolder } from "./pinned.ts";
+import type { DestFolders, Reached } from "./pinned.ts";
 import type { MadeFolders } from "./made_folders.ts";
 import { errorText } from "../engine/errors.ts";
 import { EMPTY_CONTENT, RECORDED_TARGET, UnusableCopy, writeFromAny } from "./copy_out.ts";
 import { StoppedError } from "../engine/event_turn.ts";
-import { type Twin, type Twins, twinText } from "./twins.ts";
+import { elsewhere, type Twin, type Twins, twinText } from "./twins.ts";
 import type { KeptMeta } from "./kept_meta.ts";
 import { metaDifference, sameContent, sameMeta } from "./dest_compare.ts";
-
-export type Outcome = "restored" | "up-to-date" | "conflict" | "failed";
-
-export interface RestoreItem {
-  copy: StoredCopy;
-  /** Absolute destination path. */
-  dest: string;
-  /** The folder the destination must stay inside (--to DIR, or the source folder). */
-  base: string;
-  /** Whether `base` is a `--to` folder rather than the source folder. */
-  toDir?: boolean;
-  /** Put under another name, as the disk takes its own for another's (twins.ts). */
-  twin?: Twin;
-}
-
-export interface RestoreResult extends RestoreItem {
-  outcome: Outcome;
-  /** Why it was not restored (conflict, failed). */
-  reason?: string;
-  /** Restored, but from another stored copy of the same content: what to know about its own. */
-  note?: string;
-  /**
-   * Not restored because its own copy is missing or damaged, with no other copies asked
-   * about yet (`WriteOptions.fallbacksOf` absent): worth trying again with them.
-   */
-  unusable?: boolean;
-  /**
-   * Not placed because its name was found taken by a twin this restore placed meanwhile
-   * (twins.ts): to be written again once every other file is in place, then renamed.
-   */
-  again?: boolean;
-}
+import { reachFolder } from "./dest_folder.ts";
+import type { RestoreItem, RestoreResult } from "./restore_item.ts";
 
 export interface WriteOptions {
   overwrite: boolean;
@@ -316,12 +287,6 @@ function placedTwin(item: RestoreItem, twin: Twin): RestoreResult {
   return { ...item, outcome: "failed", reason, again: true };
 }
 
-/** How to restore a twin elsewhere, said as a remedy. */
-function elsewhere(item: RestoreItem): string {
-  return `restore '${item.copy.path}' alone with --to another folder, or onto a disk that tells ` +
-    "letter case apart";
-}
-
 /**
  * A destination holding other content, left alone. `appeared`: made by someone else while
  * this file was restored (with --overwrite too: what was not there when it was looked at
@@ -360,67 +325,4 @@ async function linkNew(tmp: string, dest: string): Promise<boolean> {
   if (lstatOrNone(dest)) return false;
   await renameWithRetry(tmp, dest); // Windows refuses it while an indexer has the file open
   return true;
-}
-
-/**
- * Reaches the destination's folder (pinned.ts), refusing one on the way that is a symlink
- * (writing through it would put the file outside `base`: a folder replaced by a link
- * since the backup), a file where a folder must be, or the backup root.
- */
-function reachFolder(
-  folders: DestFolders,
-  item: RestoreItem,
-  recheck = true,
-  twins?: Twins,
-): Reached {
-  const { base, dest, toDir } = item;
-  try {
-    return folders.reach(base, dirname(dest), recheck);
-  } catch (e) {
-    if (!(e instanceof RefusedFolder)) {
-      // A folder that is there but cannot be entered (mode 000) is not one to create.
-      const verb = isFolder(dirname(dest)) ? "enter" : "create";
-      throw new Error(`Cannot ${verb} folder '${dirname(dest)}': ${errorText(e)}`);
-    }
-    const dir = e.folder;
-    if (e.why === "backup-root") {
-      return fail(
-        `'${dir}' is the backup root (mounted there too), whose copies a restore never ` +
-          `replaces: restore with --to a folder outside it`,
-      );
-    }
-    const twin = e.why === "file" ? twins?.folderTwinOf(item, dir) : undefined;
-    if (twin !== undefined) {
-      return fail(
-        `this disk takes the folder '${dir}' for the file '${twin.other}', restored ` +
-          `here too from '${twin.otherPath}' (it ignores letter case or Unicode ` +
-          `normalization): ${elsewhere(item)}`,
-      );
-    }
-    if (e.why === "file") {
-      return fail(
-        `'${dir}' is a file where a folder must be: move it away, or ` +
-          (toDir ? "restore to another --to folder" : "restore with --to DIR"),
-      );
-    }
-    const remedy = toDir
-      ? "remove the link, or restore to another --to folder"
-      : "restore with --to DIR, or remove the link";
-    return fail(
-      `'${dir}' is a symlink, which a restore never writes through (it may lead outside ` +
-        `'${base}'): ${remedy}`,
-    );
-  }
-  function fail(why: string): never {
-    throw new Error(`Cannot restore to '${dest}': ${why}`);
-  }
-}
-
-/** Whether a folder is at `path` (a symlink at its end not followed). */
-function isFolder(path: string): boolean {
-  try {
-    return Deno.lstatSync(path).isDirectory;
-  } catch {
-    return false;
-  }
 }

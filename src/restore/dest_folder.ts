@@ -1,0 +1,75 @@
+/**
+ * Reaches a destination's folder through the restore's pinned folders (pinned.ts), and
+ * says why one is refused: a symlink on the way (writing through it would put the file
+ * outside the restore folder), a file where a folder must be (maybe a twin's, twins.ts),
+ * the backup root, or a folder that cannot be made or entered. Makes the folders on the
+ * way (through pinned.ts); an interruption leaves at most those folders, empty.
+ */
+import { dirname } from "node:path";
+import { type DestFolders, type Reached, RefusedFolder } from "./pinned.ts";
+import { errorText } from "../engine/errors.ts";
+import { elsewhere, type Twins } from "./twins.ts";
+import type { RestoreItem } from "./restore_item.ts";
+
+/**
+ * Reaches the destination's folder (pinned.ts), refusing one on the way that is a symlink
+ * (writing through it would put the file outside `base`: a folder replaced by a link
+ * since the backup), a file where a folder must be, or the backup root.
+ */
+export function reachFolder(
+  folders: DestFolders,
+  item: RestoreItem,
+  recheck = true,
+  twins?: Twins,
+): Reached {
+  const { base, dest, toDir } = item;
+  try {
+    return folders.reach(base, dirname(dest), recheck);
+  } catch (e) {
+    if (!(e instanceof RefusedFolder)) {
+      // A folder that is there but cannot be entered (mode 000) is not one to create.
+      const verb = isFolder(dirname(dest)) ? "enter" : "create";
+      throw new Error(`Cannot ${verb} folder '${dirname(dest)}': ${errorText(e)}`);
+    }
+    const dir = e.folder;
+    if (e.why === "backup-root") {
+      return fail(
+        `'${dir}' is the backup root (mounted there too), whose copies a restore never ` +
+          `replaces: restore with --to a folder outside it`,
+      );
+    }
+    const twin = e.why === "file" ? twins?.folderTwinOf(item, dir) : undefined;
+    if (twin !== undefined) {
+      return fail(
+        `this disk takes the folder '${dir}' for the file '${twin.other}', restored ` +
+          `here too from '${twin.otherPath}' (it ignores letter case or Unicode ` +
+          `normalization): ${elsewhere(item)}`,
+      );
+    }
+    if (e.why === "file") {
+      return fail(
+        `'${dir}' is a file where a folder must be: move it away, or ` +
+          (toDir ? "restore to another --to folder" : "restore with --to DIR"),
+      );
+    }
+    const remedy = toDir
+      ? "remove the link, or restore to another --to folder"
+      : "restore with --to DIR, or remove the link";
+    return fail(
+      `'${dir}' is a symlink, which a restore never writes through (it may lead outside ` +
+        `'${base}'): ${remedy}`,
+    );
+  }
+  function fail(why: string): never {
+    throw new Error(`Cannot restore to '${dest}': ${why}`);
+  }
+}
+
+/** Whether a folder is at `path` (a symlink at its end not followed). */
+function isFolder(path: string): boolean {
+  try {
+    return Deno.lstatSync(path).isDirectory;
+  } catch {
+    return false;
+  }
+}

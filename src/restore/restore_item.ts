@@ -1,0 +1,38 @@
+/**
+ * A file a restore puts somewhere (`RestoreItem`: the stored copy, its destination, the
+ * folder it must stay in) and what became of it (`RestoreResult`). Pure: types only.
+ */
+import type { StoredCopy } from "../state/store.ts";
+import type { Twin } from "./twins.ts";
+
+export type Outcome = "restored" | "up-to-date" | "conflict" | "failed";
+
+export interface RestoreItem {
+  copy: StoredCopy;
+  /** Absolute destination path. */
+  dest: string;
+  /** The folder the destination must stay inside (--to DIR, or the source folder). */
+  base: string;
+  /** Whether `base` is a `--to` folder rather than the source folder. */
+  toDir?: boolean;
+  /** Put under another name, as the disk takes its own for another's (twins.ts). */
+  twin?: Twin;
+}
+
+export interface RestoreResult extends RestoreItem {
+  outcome: Outcome;
+  /** Why it was not restored (conflict, failed). */
+  reason?: string;
+  /** Restored, but from another stored copy of the same content: what to know about its own. */
+  note?: string;
+  /**
+   * Not restored because its own copy is missing or damaged, with no other copies asked
+   * about yet (`WriteOptions.fallbacksOf` absent): worth trying again with them.
+   */
+  unusable?: boolean;
+  /**
+   * Not placed because its name was found taken by a twin this restore placed meanwhile
+   * (twins.ts): to be written again once every other file is in place, then renamed.
+   */
+  again?: boolean;
+}
