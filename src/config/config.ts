@@ -8,7 +8,7 @@
  */
 import { dirname, join, resolve } from "node:path";
 import { ConfigError, Invalid, invalid, quote, show, typeName } from "./errors.ts";
-import { PASSED_PIPE, readText } from "./config_text.ts";
+import { PASSED_PIPE, readConfigText } from "./config_text.ts";
 import { parseJsonc } from "./jsonc.ts";
 import { patternProblem } from "./pattern_check.ts";
 import { absolute, realTarget } from "./paths.ts";
@@ -171,7 +171,7 @@ export interface LoadOptions {
 /** Reads and validates a config file (relative `file` resolves against the cwd). */
 export function loadConfig(file: string, opts: LoadOptions = {}): Config {
   const abs = resolve(file);
-  const text = readText(abs);
+  const text = readConfigText(abs);
   // A pipe's folder (/dev, /proc/<pid>/fd) is no place for paths: the working folder is.
   const base = PASSED_PIPE.test(abs) ? Deno.cwd() : dirname(abs);
   try {

@@ -37,7 +37,7 @@ function readBounded(file: string): Uint8Array {
  */
 export const PASSED_PIPE = /^\/(dev\/(stdin|fd\/\d+)|proc\/self\/fd\/\d+)$/;
 
-export function readText(file: string): string {
+export function readConfigText(file: string): string {
   let bytes: Uint8Array;
   try {
     // Looked at first: a FIFO would hold the read up, a device never end.

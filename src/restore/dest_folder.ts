@@ -8,7 +8,7 @@
 import { dirname } from "node:path";
 import { type DestFolders, type Reached, RefusedFolder } from "./pinned.ts";
 import { errorText } from "../engine/errors.ts";
-import { elsewhere, type Twins } from "./twins.ts";
+import { twinElsewhereRemedy, type Twins } from "./twins.ts";
 import type { RestoreItem } from "./restore_item.ts";
 
 /**
@@ -43,7 +43,7 @@ export function reachFolder(
       return fail(
         `this disk takes the folder '${dir}' for the file '${twin.other}', restored ` +
           `here too from '${twin.otherPath}' (it ignores letter case or Unicode ` +
-          `normalization): ${elsewhere(item)}`,
+          `normalization): ${twinElsewhereRemedy(item)}`,
       );
     }
     if (e.why === "file") {

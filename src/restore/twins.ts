@@ -189,7 +189,7 @@ export function twinText(twin: Twin, how: { as: string } | { refused: string }):
 }
 
 /** How to restore a twin elsewhere, said as a remedy. */
-export function elsewhere(item: RestoreItem): string {
+export function twinElsewhereRemedy(item: RestoreItem): string {
   return `restore '${item.copy.path}' alone with --to another folder, or onto a disk that tells ` +
     "letter case apart";
 }

@@ -31,7 +31,7 @@ import type { MadeFolders } from "./made_folders.ts";
 import { errorText } from "../engine/errors.ts";
 import { EMPTY_CONTENT, RECORDED_TARGET, UnusableCopy, writeFromAny } from "./copy_out.ts";
 import { StoppedError } from "../engine/event_turn.ts";
-import { elsewhere, type Twin, type Twins, twinText } from "./twins.ts";
+import { type Twin, twinElsewhereRemedy, type Twins, twinText } from "./twins.ts";
 import type { KeptMeta } from "./kept_meta.ts";
 import { metaDifference, sameContent, sameMeta } from "./dest_compare.ts";
 import { reachFolder } from "./dest_folder.ts";
@@ -138,7 +138,7 @@ export async function writeOne(
       const renamed = twins!.renamed(item, twin);
       if (renamed === undefined) {
         const reason = twinText(twin, {
-          refused: `and no other name is free there: ${elsewhere(item)}`,
+          refused: `and no other name is free there: ${twinElsewhereRemedy(item)}`,
         });
         return { ...item, outcome: "failed", reason };
       }
