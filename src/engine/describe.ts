@@ -111,8 +111,11 @@ export function storedCopyWarning(a: Action): string | undefined {
       `'${a.archive.from}' ${why}; the new content is backed up`;
   }
   if ((a.type === "modified" || a.type === "duplicate") && a.archive?.damaged) {
-    return `Its previous copy '${a.archive.from}' ${damaged}: archived as version ` +
-      `${a.archive.seq} all the same, where 'verify' will flag it; the new content is backed up`;
+    return `Its previous copy '${a.archive.from}' no longer holds the content recorded for it ` +
+      "(a disk fault, a change by hand, or a state older than the backup root's files: a " +
+      "copy of the root taken during a run, or '.backup-tool/' put back from an older one): " +
+      `archived as version ${a.archive.seq} all the same; the new content is backed up; run ` +
+      "'verify --repair', which puts the recorded content back where it finds it";
   }
   return undefined;
 }

@@ -10,7 +10,7 @@ import { join } from "node:path";
 import type { Batch } from "./batch.ts";
 import { errorText } from "./errors.ts";
 import { StoppedError, turnEvery, turnTaker } from "./event_turn.ts";
-import { nativePath, removeQuietly, vanishedFrom } from "./fsops.ts";
+import { isStoredCopy, nativePath, removeQuietly, storedEntry, vanishedFrom } from "./fsops.ts";
 import { needsHash, type PlanInput, type Planner, type PlanOptions } from "./plan.ts";
 import type { PassContext, PassOptions, Progress } from "./pass_types.ts";
 import { relPath } from "./rel_path.ts";
@@ -25,6 +25,8 @@ let tmpCounter = 0;
 
 export class EntryHandler {
   readonly #buf = new Uint8Array(READ_BUFFER_BYTES);
+  /** Backup root folders seen to be real on the way to copies (see `#copyChanged`). */
+  readonly #realFolders = new Set<string>();
   readonly #progress: Progress = {
     filesDone: 0,
     filesTotal: 0,
@@ -174,7 +176,7 @@ export class EntryHandler {
       const input: PlanInput = { entry: staged.entry, tracked: t, hashed };
       if (t && t.algo !== this.ctx.config.hashAlgorithm) {
         Object.assign(input, this.#storedDigest(t, staged.entry));
-      }
+      } else if (t && t.hash !== staged.hash && this.#copyChanged(t)) input.storedDamaged = true;
       this.#plan(input, staged.tmp);
     } catch (e) {
       removeQuietly(staged.tmp);
@@ -235,7 +237,32 @@ export class EntryHandler {
     const staged = await stageEntryHeard(entry, algo, this.#buf, tmp, turn);
     const input: PlanInput = { entry: staged.entry, tracked: t, hashed: staged };
     if (t && !sameAlgo) Object.assign(input, this.#storedDigest(t, staged.entry));
+    else if (t && t.hash !== staged.hash && this.#copyChanged(t)) input.storedDamaged = true;
     return input;
+  }
+
+  /**
+   * Whether the copy a changed file's archive would move holds other bytes than the state
+   * records for it: a state older than the backup root's files (a copy of the root taken
+   * during a run, or `.backup-tool/` put back from an older one), a disk fault, a change by
+   * hand. Archived all the same (the new content is backed up), but said, never recorded as
+   * that version unsaid. Its size and time as recorded vouch for it (what a run keeps them
+   * at); otherwise it is read, so a lossy copy of the root (`cp -r`) costs a read, not a
+   * false alarm. A run only: a plan reads no copies; a missing copy is the archive's to say.
+   */
+  #copyChanged(t: TrackedFile): boolean {
+    if (this.opts.dryRun || t.kind !== "file") return false;
+    if (this.#realFolders.size >= 65536) this.#realFolders.clear();
+    const copy = storedEntry(this.ctx.root, t.storedAt, this.#realFolders);
+    if (!isStoredCopy(copy) || !copy.isFile) return false;
+    if (copy.size !== t.size) return true;
+    if (copy.mtime?.getTime() === t.mtimeMs) return false;
+    try {
+      return hashCopyAs(nativePath(this.ctx.root, t.storedAt), "file", [t.algo], this.#buf)[0] !==
+        t.hash;
+    } catch {
+      return false; // cannot be read now: the archive meets it as it is
+    }
   }
 
   /**

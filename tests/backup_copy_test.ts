@@ -1,0 +1,62 @@
+/**
+ * A backup root copied or put back whole or in part (`cp -r`, `.backup-tool/` from an older
+ * snapshot, a copy taken while a run went on): a state older than the files beside it must
+ * not have a run record other bytes as an old version unsaid, and a copy that lost only its
+ * times must not be taken for a damaged one.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { makeFixture } from "./helpers.ts";
+
+const STATE = ".backup-tool/state.db";
+
+function write(path: string, text: string, mtimeSec: number): void {
+  Deno.writeTextFileSync(path, text);
+  Deno.utimeSync(path, mtimeSec, mtimeSec);
+}
+
+Deno.test("a state put back older than the files: the copy archived under a content it does not hold is warned about, and repaired", async () => {
+  using fx = makeFixture({ "keep.txt": "keep\n" });
+  const a = join(fx.source, "a.txt");
+  write(a, "one\n", 1_700_000_000);
+  assert.equal((await fx.cli("run")).code, 0);
+  const older = join(fx.dir, "state-after-run-1.db");
+  Deno.copyFileSync(join(fx.backup, STATE), older);
+  write(a, "two\n", 1_700_000_100); // same size: only the bytes tell the copies apart
+  assert.equal((await fx.cli("run")).code, 0); // one\n now at versions/a.txt/v1.bak
+  Deno.copyFileSync(older, join(fx.backup, STATE)); // the state of run 1 beside run 2's files
+  write(a, "six\n", 1_700_000_200);
+
+  const r = await fx.cli("run");
+  assert.equal(r.code, 1, `${r.stdout}\n${r.stderr}`);
+  const warned = r.stderr.split("\n").filter((l) => l.startsWith("WARNING: "));
+  assert.equal(warned.length, 1, r.stderr);
+  assert.match(warned[0], /^WARNING: source\/a.txt: Its previous copy 'a.txt' no longer holds/);
+  assert.match(warned[0], /state older than the backup root's files.*verify --repair/);
+  assert.equal(Deno.readTextFileSync(join(fx.backup, "a.txt")), "six\n");
+
+  const verify = await fx.cli("verify");
+  assert.equal(verify.code, 1);
+  assert.match(verify.stderr + verify.stdout, /CHANGED: versions\/a.txt\/v1.bak.~2/);
+  const repair = await fx.cli("verify", "--repair");
+  assert.match(repair.stdout + repair.stderr, /REPAIRED: versions\/a.txt\/v1.bak.~2/);
+  const out = join(fx.dir, "restored");
+  const restored = await fx.cli("restore", "a.txt", "--version", "1", "--to", out);
+  assert.equal(restored.code, 0, restored.stderr);
+  assert.equal(Deno.readTextFileSync(join(out, "a.txt")), "one\n");
+});
+
+Deno.test("a copy of the backup root that lost its times (cp -r) archives a changed file's copy without a warning", async () => {
+  using fx = makeFixture({ "keep.txt": "keep\n" });
+  const a = join(fx.source, "a.txt");
+  write(a, "one\n", 1_700_000_000);
+  assert.equal((await fx.cli("run")).code, 0);
+  const now = Date.now() / 1000;
+  Deno.utimeSync(join(fx.backup, "a.txt"), now, now); // as `cp -r` leaves it
+  write(a, "two\n", 1_700_000_100);
+
+  const r = await fx.cli("run");
+  assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
+  assert.equal(r.stderr, "");
+  assert.equal((await fx.cli("verify")).code, 0);
+});
