@@ -144,7 +144,8 @@ function joinPath(a: string, rest: string): string {
  * The mount point `fstab` (the file system table, /etc/fstab) names for `path` when nothing
  * is mounted there now: the longest one containing `path`, "/" aside. `path` then lies on
  * the disk below that mount point, not on the one the table puts there (a backup disk not
- * mounted). Undefined where the table names none, where it is mounted, or off Linux.
+ * mounted). Undefined where the table names none, where it (or a folder between it and
+ * `path`) is mounted, or off Linux.
  */
 export function unmountedTablePointOf(path: string, fstab = "/etc/fstab"): string | undefined {
   if (Deno.build.os !== "linux") return undefined;
@@ -180,8 +181,13 @@ export function unmountedTablePoint(
     }
   }
   if (best === undefined) return undefined;
-  const mounted = mountinfo.split("\n").some((line) =>
-    line.includes(" - ") && unescapeOctal(line.split(" ")[4] ?? "") === best
-  );
-  return mounted ? undefined : best;
+  // Mounted there, or on a folder between it and `path` (a disk mounted by hand, or by
+  // another tool, below it): `path` then lies on that disk, not on the one below the point.
+  const table = best;
+  const mounted = mountinfo.split("\n").some((line) => {
+    if (!line.includes(" - ")) return false;
+    const point = unescapeOctal(line.split(" ")[4] ?? "");
+    return contains(table, point) && contains(point, path);
+  });
+  return mounted ? undefined : table;
 }

@@ -96,3 +96,15 @@ Deno.test("unmountedTablePoint: the longest mount point fstab names for a path, 
     "/mnt/disk",
   );
 });
+
+Deno.test("unmountedTablePoint: a disk mounted below the table's point, holding the path, is where the path lies", () => {
+  const fstab = "/dev/sdb1 /mnt/disk ext4 noauto 0 2\n";
+  // A disk the table does not name, mounted by hand below its unmounted point.
+  const mountinfo = "27 1 253:0 / / rw - ext4 /dev/vda rw\n" +
+    "91 27 8:33 / /mnt/disk/usb rw - vfat /dev/sdc1 rw\n";
+  assert.equal(unmountedTablePoint(fstab, mountinfo, "/mnt/disk/usb/backup"), undefined);
+  assert.equal(unmountedTablePoint(fstab, mountinfo, "/mnt/disk/usb"), undefined);
+  // Beside it, the path is still below the empty mount point.
+  assert.equal(unmountedTablePoint(fstab, mountinfo, "/mnt/disk/backup"), "/mnt/disk");
+  assert.equal(unmountedTablePoint(fstab, mountinfo, "/mnt/disk/usb2/b"), "/mnt/disk");
+});
