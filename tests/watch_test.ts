@@ -50,6 +50,21 @@ Deno.test("watch: an excluded file the backup holds, deleted, is archived as run
   assert.equal(exit.code, 0, exit.stderr);
 });
 
+Deno.test("watch: an excluded file the backup holds, replaced by a folder at once, is archived as run archives it", async () => {
+  using fx = makeFixture({ ...filler(), "z.key": "secret\n" }, WATCH);
+  assert.equal((await runCli(["run", "--config", fx.config])).code, 0);
+  const config = JSON.parse(Deno.readTextFileSync(fx.config));
+  Deno.writeTextFileSync(fx.config, JSON.stringify({ ...config, exclude: ["*.key"] }));
+  await using w = new WatchProcess(fx);
+  await w.ready(); // its first pass marks z.key excluded, its copy kept
+  // Both done before the watch reads the events: each then names a folder.
+  Deno.removeSync(join(fx.source, "z.key"));
+  Deno.mkdirSync(join(fx.source, "z.key"));
+  await backedUp(fx.backup, "_deleted/z.key", "secret\n"); // before: kept as current
+  const exit = await w.stop();
+  assert.equal(exit.code, 0, exit.stderr);
+});
+
 Deno.test("watch: renamed files and folders: old path archived, new path backed up", async () => {
   using fx = makeFixture({ ...filler(), "a.txt": "a\n", "dir/x.txt": "x\n" }, WATCH);
   await using w = new WatchProcess(fx);

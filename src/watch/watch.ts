@@ -20,7 +20,7 @@ import { sep } from "node:path";
 import type { Config } from "../config/config.ts";
 import { leftSources } from "../engine/backup.ts";
 import { errorText } from "../engine/errors.ts";
-import { exists } from "../engine/fsops.ts";
+import { lstatOrNone } from "../engine/fsops.ts";
 import { type Counts, emptyCounts, type PassResult } from "../engine/pass_types.ts";
 import { recoverInterrupted } from "../engine/recover.ts";
 import { openSession, type Session } from "../engine/session.ts";
@@ -78,10 +78,14 @@ export async function startWatch(config: Config, opts: WatchOptions = {}): Promi
   // The session's own log (written all along) by its path; any other by its first line.
   // An excluded file or folder the state tracks, gone: archived, as `run` archives it. Two
   // indexed lookups for an excluded path gone; kept where they fail (the pass then looks).
+  // A folder now where the state tracks a file is not that file (see vanished.ts): that
+  // file is gone too (removed and a folder made at once, its events read after both).
   const goneTracked = (path: string, logical: string) => {
     try {
-      return !exists(path) &&
-        (session.store.trackedOne(logical) !== undefined || session.store.isTrackedBelow(logical));
+      const info = lstatOrNone(path);
+      if (info !== undefined && !info.isDirectory) return false;
+      return session.store.trackedOne(logical) !== undefined ||
+        (info === undefined && session.store.isTrackedBelow(logical));
     } catch {
       return true;
     }
