@@ -7,7 +7,7 @@
  * mounts), so that a restore never writes into the backup root by another way; and whether
  * the disk /etc/fstab mounts over a folder is mounted (a backup disk forgotten). Reads only.
  */
-import { isAbsolute, sep } from "node:path";
+import { basename, dirname, isAbsolute, join, sep } from "node:path";
 
 /**
  * The file system type holding `dir` ("ext4", "fuseblk", "nfs4", "smbfs", ...); undefined
@@ -152,7 +152,10 @@ export function unmountedTablePointOf(path: string, fstab = "/etc/fstab"): strin
   try {
     const table = Deno.readTextFileSync(fstab);
     const mountinfo = Deno.readTextFileSync("/proc/self/mountinfo");
-    return unmountedTablePoint(table, mountinfo, path, realPathOr);
+    // The mount point's folder resolved, not the point itself: looking at it would wait on
+    // whatever is mounted there (an NFS server that no longer answers) for every fstab line.
+    const resolve = (point: string) => join(realPathOr(dirname(point)), basename(point));
+    return unmountedTablePoint(table, mountinfo, path, resolve);
   } catch {
     return undefined; // no table, or no mount table to compare it with: nothing to tell
   }

@@ -148,7 +148,7 @@ export type Action =
   }
   /**
    * The path became excluded: its copy stays where it is, the state marks it excluded.
-   * `missing`: the run found no copy there (set by the executor; a plan does not look).
+   * `missing`: no copy was found there (set by the executor, and by a plan, which looks too).
    */
   | { type: "exclude"; path: string; storedAt: string; missing?: boolean }
   /** Retention drops an old version beyond the configured count. */
