@@ -75,11 +75,16 @@ export function toolCommand(args: string[]): { cmd: string; args: string[] } {
   return { cmd: Deno.execPath(), args: ["run", ...perms, MAIN, ...args] };
 }
 
-export async function runCli(args: string[], opts: { cwd?: string } = {}): Promise<CliResult> {
+export function runCli(args: string[], opts: { cwd?: string } = {}): Promise<CliResult> {
   const { cmd, args: full } = toolCommand(args);
+  return runProgram(cmd, full, opts.cwd);
+}
+
+/** A program run to its end from `cwd` (the repository), its output captured, without colour. */
+export async function runProgram(cmd: string, args: string[], cwd = REPO): Promise<CliResult> {
   const out = await new Deno.Command(cmd, {
-    args: full,
-    cwd: opts.cwd ?? REPO,
+    args,
+    cwd,
     stdout: "piped",
     stderr: "piped",
     env: { NO_COLOR: "1" },

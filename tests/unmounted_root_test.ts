@@ -7,7 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { type CliResult, makeFixture, toolCommand, writeConfig } from "./helpers.ts";
+import { type CliResult, makeFixture, runProgram, toolCommand, writeConfig } from "./helpers.ts";
 
 /** Runs `cmd` (root only); true when it worked. */
 async function succeeds(cmd: string, ...args: string[]): Promise<boolean> {
@@ -20,17 +20,13 @@ async function succeeds(cmd: string, ...args: string[]): Promise<boolean> {
 }
 
 /** The CLI with `fstab` seen as /etc/fstab (a mount namespace of its own). */
-async function cliWithTable(fstab: string, args: string[]): Promise<CliResult> {
+function cliWithTable(fstab: string, args: string[]): Promise<CliResult> {
   const { cmd, args: full } = toolCommand(args);
   const script = 'mount --bind "$0" /etc/fstab && exec "$@"';
-  const out = await new Deno.Command("unshare", {
-    args: ["--mount", "--propagation", "private", "sh", "-c", script, fstab, cmd, ...full],
-    stdout: "piped",
-    stderr: "piped",
-    env: { NO_COLOR: "1" },
-  }).output();
-  const dec = new TextDecoder();
-  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+  return runProgram(
+    "unshare",
+    ["--mount", "--propagation", "private", "sh", "-c", script, fstab, cmd, ...full],
+  );
 }
 
 const canMount = Deno.build.os === "linux" && Deno.uid?.() === 0 &&

@@ -36,11 +36,17 @@ Deno.test("watch: new, modified and deleted files are backed up", async () => {
   assert.ok(fx.logLines().includes("UPDATED: source/doc.txt → backup/doc.txt"));
 });
 
-Deno.test("watch: an excluded file the backup holds, deleted, is archived as run archives it", async () => {
-  using fx = makeFixture({ ...filler(), "z.key": "secret\n" }, WATCH);
+/** A backup of `z.key` and filler, then a config that excludes `*.key`. */
+async function keyBackedUpThenExcluded() {
+  const fx = makeFixture({ ...filler(), "z.key": "secret\n" }, WATCH);
   assert.equal((await runCli(["run", "--config", fx.config])).code, 0);
   const config = JSON.parse(Deno.readTextFileSync(fx.config));
   Deno.writeTextFileSync(fx.config, JSON.stringify({ ...config, exclude: ["*.key"] }));
+  return fx;
+}
+
+Deno.test("watch: an excluded file the backup holds, deleted, is archived as run archives it", async () => {
+  using fx = await keyBackedUpThenExcluded();
   await using w = new WatchProcess(fx);
   await w.ready(); // its first pass marks z.key excluded, its copy kept
   assert.equal(readOrUndefined(join(fx.backup, "z.key")), "secret\n");
@@ -51,10 +57,7 @@ Deno.test("watch: an excluded file the backup holds, deleted, is archived as run
 });
 
 Deno.test("watch: an excluded file the backup holds, replaced by a folder at once, is archived as run archives it", async () => {
-  using fx = makeFixture({ ...filler(), "z.key": "secret\n" }, WATCH);
-  assert.equal((await runCli(["run", "--config", fx.config])).code, 0);
-  const config = JSON.parse(Deno.readTextFileSync(fx.config));
-  Deno.writeTextFileSync(fx.config, JSON.stringify({ ...config, exclude: ["*.key"] }));
+  using fx = await keyBackedUpThenExcluded();
   await using w = new WatchProcess(fx);
   await w.ready(); // its first pass marks z.key excluded, its copy kept
   // Both done before the watch reads the events: each then names a folder.
