@@ -60,3 +60,46 @@ Deno.test("a copy of the backup root that lost its times (cp -r) archives a chan
   assert.equal(r.stderr, "");
   assert.equal((await fx.cli("verify")).code, 0);
 });
+
+Deno.test("a state put back older than the files: a deleted file's copy holding other bytes is warned about as it moves to _deleted/", async () => {
+  using fx = makeFixture({ "keep.txt": "keep\n" });
+  const a = join(fx.source, "a.txt");
+  write(a, "one\n", 1_700_000_000);
+  assert.equal((await fx.cli("run")).code, 0);
+  const older = join(fx.dir, "state-after-run-1.db");
+  Deno.copyFileSync(join(fx.backup, STATE), older);
+  write(a, "two\n", 1_700_000_100); // same size: only the bytes tell the copies apart
+  assert.equal((await fx.cli("run")).code, 0);
+  Deno.copyFileSync(older, join(fx.backup, STATE)); // the state of run 1 beside run 2's files
+  Deno.removeSync(a);
+
+  const r = await fx.cli("run");
+  assert.equal(r.code, 1, `${r.stdout}\n${r.stderr}`);
+  const warned = r.stderr.split("\n").filter((l) => l.startsWith("WARNING: "));
+  assert.equal(warned.length, 1, r.stderr);
+  assert.match(
+    warned[0],
+    /^WARNING: source\/a.txt: Its copy 'a.txt' no longer held the content recorded for it/,
+  );
+  assert.match(warned[0], /state older than the backup root's files.*verify --repair/);
+  assert.equal(Deno.readTextFileSync(join(fx.backup, "_deleted/a.txt")), "two\n");
+  const verify = await fx.cli("verify");
+  assert.equal(verify.code, 1);
+  assert.match(verify.stderr + verify.stdout, /CHANGED: _deleted\/a.txt/);
+});
+
+Deno.test("a copy of the backup root that lost its times (cp -r) moves a deleted file's copy without a warning", async () => {
+  using fx = makeFixture({ "keep.txt": "keep\n" });
+  const a = join(fx.source, "a.txt");
+  write(a, "one\n", 1_700_000_000);
+  assert.equal((await fx.cli("run")).code, 0);
+  const now = Date.now() / 1000;
+  Deno.utimeSync(join(fx.backup, "a.txt"), now, now); // as `cp -r` leaves it
+  Deno.removeSync(a);
+
+  const r = await fx.cli("run");
+  assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
+  assert.equal(r.stderr, "");
+  assert.equal(Deno.readTextFileSync(join(fx.backup, "_deleted/a.txt")), "one\n");
+  assert.equal((await fx.cli("verify")).code, 0);
+});

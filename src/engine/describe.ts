@@ -74,6 +74,9 @@ export function storedCopyWarning(a: Action): string | undefined {
     "recorded as lost; run 'verify' to check the other copies";
   const damaged = "no longer holds the content recorded for it (found when the new " +
     "hash_algorithm read it: a disk fault, or changed by hand)";
+  const otherBytes = "a disk fault, a change by hand, or a state older than the backup " +
+    "root's files: a copy of the root taken during a run, or '.backup-tool/' put back from an " +
+    "older one";
   const other = "holds something else (a FIFO, a folder, a symlink, or a symlink or file in " +
     "place of a folder on the way, put there by hand): left alone";
   if (a.type === "delete" && a.blocked) {
@@ -87,6 +90,11 @@ export function storedCopyWarning(a: Action): string | undefined {
   }
   if (a.type === "delete" && a.lost) {
     return `Cannot move its copy '${a.from}' to _deleted/: it ${why}`;
+  }
+  if (a.type === "delete" && a.damaged) {
+    return `Its copy '${a.from}' no longer held the content recorded for it (${otherBytes}): ` +
+      `moved to '${a.to}' all the same; run 'verify --repair', which puts the recorded content ` +
+      "back where it finds it";
   }
   if (a.type === "skip" && a.refresh?.relocatedTo !== undefined) {
     return `Its copy's place '${a.refresh.storedAt}' ${other}; the unchanged file is copied ` +
@@ -112,9 +120,8 @@ export function storedCopyWarning(a: Action): string | undefined {
   }
   if ((a.type === "modified" || a.type === "duplicate") && a.archive?.damaged) {
     return `Its previous copy '${a.archive.from}' no longer holds the content recorded for it ` +
-      "(a disk fault, a change by hand, or a state older than the backup root's files: a " +
-      "copy of the root taken during a run, or '.backup-tool/' put back from an older one): " +
-      `archived as version ${a.archive.seq} all the same; the new content is backed up; run ` +
+      `(${otherBytes}): archived as version ${a.archive.seq} all the same; the new content ` +
+      "is backed up; run " +
       "'verify --repair', which puts the recorded content back where it finds it";
   }
   return undefined;

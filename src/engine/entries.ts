@@ -15,6 +15,7 @@ import { needsHash, type PlanInput, type Planner, type PlanOptions } from "./pla
 import type { PassContext, PassOptions, Progress } from "./pass_types.ts";
 import { relPath } from "./rel_path.ts";
 import { hashCopyAs, NotAFileError, READ_BUFFER_BYTES, stageEntryHeard } from "./stage.ts";
+import { holdsOtherContent } from "./copy_check.ts";
 import { digestsLoaded, loadDigests } from "./digest.ts";
 import type { Fingerprint, ScanEntry, TrackedFile } from "./types.ts";
 import { type Held, ReadAhead, type ReadAheadResult } from "./read_ahead.ts";
@@ -243,26 +244,16 @@ export class EntryHandler {
 
   /**
    * Whether the copy a changed file's archive would move holds other bytes than the state
-   * records for it: a state older than the backup root's files (a copy of the root taken
-   * during a run, or `.backup-tool/` put back from an older one), a disk fault, a change by
-   * hand. Archived all the same (the new content is backed up), but said, never recorded as
-   * that version unsaid. Its size and time as recorded vouch for it (what a run keeps them
-   * at); otherwise it is read, so a lossy copy of the root (`cp -r`) costs a read, not a
-   * false alarm. A run only: a plan reads no copies; a missing copy is the archive's to say.
+   * records for it (copy_check.ts): archived all the same (the new content is backed up),
+   * but said, never recorded as that version unsaid. A run only: a plan reads no copies; a
+   * missing copy is the archive's to say.
    */
   #copyChanged(t: TrackedFile): boolean {
     if (this.opts.dryRun || t.kind !== "file") return false;
     if (this.#realFolders.size >= 65536) this.#realFolders.clear();
     const copy = storedEntry(this.ctx.root, t.storedAt, this.#realFolders);
-    if (!isStoredCopy(copy) || !copy.isFile) return false;
-    if (copy.size !== t.size) return true;
-    if (copy.mtime?.getTime() === t.mtimeMs) return false;
-    try {
-      return hashCopyAs(nativePath(this.ctx.root, t.storedAt), "file", [t.algo], this.#buf)[0] !==
-        t.hash;
-    } catch {
-      return false; // cannot be read now: the archive meets it as it is
-    }
+    if (!isStoredCopy(copy)) return false;
+    return holdsOtherContent(nativePath(this.ctx.root, t.storedAt), copy, t, this.#buf);
   }
 
   /**

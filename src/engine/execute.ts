@@ -29,7 +29,8 @@ import { parentOf, STATE_DIR, TMP_DIR } from "./layout.ts";
 import { loadDigests } from "./digest.ts";
 import { faultPoint } from "./fault.ts";
 import { errorText, RETRIED } from "./errors.ts";
-import type { Action, NewContent, Refresh } from "./types.ts";
+import type { Action, NewContent, RecordedContent, Refresh } from "./types.ts";
+import { holdsOtherContent } from "./copy_check.ts";
 
 export interface ActionFailure {
   action: Action;
@@ -56,8 +57,8 @@ export async function finishAction(
 ): Promise<void> {
   const at = (p: string) => nativePath(root, p);
   const entryAt = (p: string) => storedEntry(root, p, real);
-  const moveCopy = (from: string, to: string) =>
-    moveStoredCopy(root, entryAt, from, to, placedAlias);
+  const moveCopy = (from: string, to: string, seen?: (copy: Deno.FileInfo) => void) =>
+    moveStoredCopy(root, entryAt, from, to, placedAlias, seen);
   switch (a.type) {
     case "backup":
     case "duplicate":
@@ -98,16 +99,21 @@ export async function finishAction(
       if (archive && !oldAtTarget) removeEmptyParents(root, archive.from, real);
       return;
     }
-    case "delete":
+    case "delete": {
       // A copy already missing from the backup root is recorded as lost: the path is gone
-      // from the source either way, and failing here would fail it on every run.
-      if (a.blocked || !(await moveCopy(a.from, a.to))) {
+      // from the source either way, and failing here would fail it on every run. One that
+      // holds other bytes than recorded is moved all the same, and said.
+      let moved: Deno.FileInfo | undefined;
+      if (a.blocked || !(await moveCopy(a.from, a.to, (copy) => moved = copy))) {
         a.lost = true;
         removeEmptyParents(root, a.to, real);
+      } else if (a.recorded && moved && await movedOtherContent(at(a.to), moved, a.recorded)) {
+        a.damaged = true;
       }
       faultPoint("deleted");
       if (tidy) removeEmptyParents(root, a.from, real);
       return;
+    }
     case "promote": {
       // Something put in the copy's place by hand is never moved: it is named instead.
       const there = entryAt(a.from);
@@ -228,6 +234,8 @@ async function moveStoredCopy(
   from: string,
   to: string,
   placedAlias?: (storage: string) => boolean,
+  /** Told the copy as it was found, when it is moved now (not when moved already). */
+  seen?: (copy: Deno.FileInfo) => void,
 ): Promise<boolean> {
   const entry = entryAt(from);
   // Recovering on a disk that ignores case: `from` may lead to a copy this batch placed
@@ -245,12 +253,34 @@ async function moveStoredCopy(
     }
     return false;
   }
+  seen?.(entry);
   try {
     return await moveOnce(nativePath(root, from), nativePath(root, to));
   } catch (e) {
     removeEmptyParents(root, to); // made for it before the batch's flush; nothing moved
     throw e;
   }
+}
+
+/** Read buffer for copies checked against their record (see `movedOtherContent`). */
+let checkBuf: Uint8Array | undefined;
+
+/**
+ * Whether a copy just moved to `_deleted/` (at `path`, `copy` its lstat before the move)
+ * holds other bytes than recorded (copy_check.ts): a state older than the backup root's
+ * files would otherwise file them as the deleted content unsaid.
+ */
+async function movedOtherContent(
+  path: string,
+  copy: Deno.FileInfo,
+  recorded: RecordedContent,
+): Promise<boolean> {
+  if (copy.isFile && copy.size === recorded.size && copy.mtime?.getTime() === recorded.mtimeMs) {
+    return false; // said by its size and time, as nearly always: nothing to load or read
+  }
+  await loadDigests();
+  checkBuf ??= new Uint8Array(READ_BUFFER_BYTES);
+  return holdsOtherContent(path, copy, recorded, checkBuf);
 }
 
 /**

@@ -138,7 +138,10 @@ export function createPlanner(view: PlanView, opts: PlanOptions): Planner {
     const deleted = deletedPath(mirror(path));
     const to = allocatePath(deleted, names.ownNames(t.storedAt, deleted));
     place(to);
-    const action = { type: "delete", path, copyId: t.copyId, from: t.storedAt, to } as const;
+    const action: Action = { type: "delete", path, copyId: t.copyId, from: t.storedAt, to };
+    if (t.kind === "file") {
+      action.recorded = { size: t.size, mtimeMs: t.mtimeMs, hash: t.hash, algo: t.algo };
+    }
     return blocked ? { ...action, blocked: true } : action;
   }
 

@@ -145,6 +145,14 @@ export type Action =
     lost?: true;
     /** Something not the tool's own stands at `from`: left alone, the copy recorded as lost. */
     blocked?: true;
+    /**
+     * A file's content as the state records it, to tell a copy at `from` that holds other
+     * bytes (a state older than the backup root's files). Absent for a symlink, and in
+     * journals written before 2026-12-04.
+     */
+    recorded?: RecordedContent;
+    /** Set by the executor: the copy held other bytes than `recorded`; moved all the same. */
+    damaged?: true;
   }
   /**
    * The path became excluded: its copy stays where it is, the state marks it excluded.
@@ -166,6 +174,14 @@ export type Action =
    * changed): its copy moves from _duplicates/ to its own path and becomes the original.
    */
   | { type: "promote"; path: string; hash: string; from: string; to: string };
+
+/** A stored copy's content as recorded: its size and time, then its digest. */
+export interface RecordedContent {
+  size: number;
+  mtimeMs: number;
+  hash: string;
+  algo: string;
+}
 
 export interface Refresh {
   entry: ScanEntry;
