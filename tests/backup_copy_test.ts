@@ -15,16 +15,36 @@ function write(path: string, text: string, mtimeSec: number): void {
   Deno.utimeSync(path, mtimeSec, mtimeSec);
 }
 
-Deno.test("a state put back older than the files: the copy archived under a content it does not hold is warned about, and repaired", async () => {
-  using fx = makeFixture({ "keep.txt": "keep\n" });
+/**
+ * `a.txt` backed up as "one", then as "two" (the same size: only the bytes tell the copies
+ * apart), then the state of the first run put back beside the second run's files.
+ */
+async function stateOlderThanFiles() {
+  const fx = makeFixture({ "keep.txt": "keep\n" });
   const a = join(fx.source, "a.txt");
   write(a, "one\n", 1_700_000_000);
   assert.equal((await fx.cli("run")).code, 0);
   const older = join(fx.dir, "state-after-run-1.db");
   Deno.copyFileSync(join(fx.backup, STATE), older);
-  write(a, "two\n", 1_700_000_100); // same size: only the bytes tell the copies apart
-  assert.equal((await fx.cli("run")).code, 0); // one\n now at versions/a.txt/v1.bak
-  Deno.copyFileSync(older, join(fx.backup, STATE)); // the state of run 1 beside run 2's files
+  write(a, "two\n", 1_700_000_100);
+  assert.equal((await fx.cli("run")).code, 0);
+  Deno.copyFileSync(older, join(fx.backup, STATE));
+  return fx;
+}
+
+/** `a.txt` backed up as "one", its copy's time then reset, as `cp -r` of the root leaves it. */
+async function copyLostItsTimes() {
+  const fx = makeFixture({ "keep.txt": "keep\n" });
+  write(join(fx.source, "a.txt"), "one\n", 1_700_000_000);
+  assert.equal((await fx.cli("run")).code, 0);
+  const now = Date.now() / 1000;
+  Deno.utimeSync(join(fx.backup, "a.txt"), now, now);
+  return fx;
+}
+
+Deno.test("a state put back older than the files: the copy archived under a content it does not hold is warned about, and repaired", async () => {
+  using fx = await stateOlderThanFiles(); // one\n now at versions/a.txt/v1.bak
+  const a = join(fx.source, "a.txt");
   write(a, "six\n", 1_700_000_200);
 
   const r = await fx.cli("run");
@@ -47,12 +67,8 @@ Deno.test("a state put back older than the files: the copy archived under a cont
 });
 
 Deno.test("a copy of the backup root that lost its times (cp -r) archives a changed file's copy without a warning", async () => {
-  using fx = makeFixture({ "keep.txt": "keep\n" });
+  using fx = await copyLostItsTimes();
   const a = join(fx.source, "a.txt");
-  write(a, "one\n", 1_700_000_000);
-  assert.equal((await fx.cli("run")).code, 0);
-  const now = Date.now() / 1000;
-  Deno.utimeSync(join(fx.backup, "a.txt"), now, now); // as `cp -r` leaves it
   write(a, "two\n", 1_700_000_100);
 
   const r = await fx.cli("run");
@@ -62,15 +78,8 @@ Deno.test("a copy of the backup root that lost its times (cp -r) archives a chan
 });
 
 Deno.test("a state put back older than the files: a deleted file's copy holding other bytes is warned about as it moves to _deleted/", async () => {
-  using fx = makeFixture({ "keep.txt": "keep\n" });
+  using fx = await stateOlderThanFiles();
   const a = join(fx.source, "a.txt");
-  write(a, "one\n", 1_700_000_000);
-  assert.equal((await fx.cli("run")).code, 0);
-  const older = join(fx.dir, "state-after-run-1.db");
-  Deno.copyFileSync(join(fx.backup, STATE), older);
-  write(a, "two\n", 1_700_000_100); // same size: only the bytes tell the copies apart
-  assert.equal((await fx.cli("run")).code, 0);
-  Deno.copyFileSync(older, join(fx.backup, STATE)); // the state of run 1 beside run 2's files
   Deno.removeSync(a);
 
   const r = await fx.cli("run");
@@ -89,12 +98,8 @@ Deno.test("a state put back older than the files: a deleted file's copy holding 
 });
 
 Deno.test("a copy of the backup root that lost its times (cp -r) moves a deleted file's copy without a warning", async () => {
-  using fx = makeFixture({ "keep.txt": "keep\n" });
+  using fx = await copyLostItsTimes();
   const a = join(fx.source, "a.txt");
-  write(a, "one\n", 1_700_000_000);
-  assert.equal((await fx.cli("run")).code, 0);
-  const now = Date.now() / 1000;
-  Deno.utimeSync(join(fx.backup, "a.txt"), now, now); // as `cp -r` leaves it
   Deno.removeSync(a);
 
   const r = await fx.cli("run");
