@@ -11,19 +11,29 @@ import type { RecordedContent } from "./types.ts";
 import { hashCopyAs } from "./stage.ts";
 
 /**
- * True when the file `info` (an lstat of the copy at `path`) holds other bytes than
- * `recorded`. A copy that cannot be read now counts as holding them: the move meets it as
- * it is. `loadDigests()` (digest.ts) must have been awaited.
+ * What the copy's lstat (`info`) tells: true, other bytes (another size); false, the
+ * recorded content (its size and time as recorded), or not a file; undefined, only a read
+ * can tell (`readsAsOtherContent`).
  */
-export function holdsOtherContent(
-  path: string,
+export function copyOfOtherContent(
   info: Deno.FileInfo,
+  recorded: RecordedContent,
+): boolean | undefined {
+  if (!info.isFile) return false;
+  if (info.size !== recorded.size) return true;
+  return info.mtime?.getTime() === recorded.mtimeMs ? false : undefined;
+}
+
+/**
+ * Whether the copy at `path`, read, holds other bytes than `recorded`. One that cannot be
+ * read now counts as the recorded content: the move meets it as it is. `loadDigests()`
+ * (digest.ts) must have been awaited.
+ */
+export function readsAsOtherContent(
+  path: string,
   recorded: RecordedContent,
   buf: Uint8Array,
 ): boolean {
-  if (!info.isFile) return false;
-  if (info.size !== recorded.size) return true;
-  if (info.mtime?.getTime() === recorded.mtimeMs) return false;
   try {
     return hashCopyAs(path, "file", [recorded.algo], buf)[0] !== recorded.hash;
   } catch {

@@ -15,7 +15,7 @@ import { needsHash, type PlanInput, type Planner, type PlanOptions } from "./pla
 import type { PassContext, PassOptions, Progress } from "./pass_types.ts";
 import { relPath } from "./rel_path.ts";
 import { hashCopyAs, NotAFileError, READ_BUFFER_BYTES, stageEntryHeard } from "./stage.ts";
-import { holdsOtherContent } from "./copy_check.ts";
+import { copyOfOtherContent, readsAsOtherContent } from "./copy_check.ts";
 import { digestsLoaded, loadDigests } from "./digest.ts";
 import type { Fingerprint, ScanEntry, TrackedFile } from "./types.ts";
 import { type Held, ReadAhead, type ReadAheadResult } from "./read_ahead.ts";
@@ -26,7 +26,7 @@ let tmpCounter = 0;
 
 export class EntryHandler {
   readonly #buf = new Uint8Array(READ_BUFFER_BYTES);
-  /** Backup root folders seen to be real on the way to copies (see `#copyChanged`). */
+  /** Backup root folders seen to be real on the way to copies (see `#storedCopy`). */
   readonly #realFolders = new Set<string>();
   readonly #progress: Progress = {
     filesDone: 0,
@@ -175,9 +175,7 @@ export class EntryHandler {
       if (tmp === undefined && !this.opts.dryRun && t?.hash !== staged.hash) return false;
       const hashed = { entry: staged.entry, hash: staged.hash, tmp: staged.tmp };
       const input: PlanInput = { entry: staged.entry, tracked: t, hashed };
-      if (t && t.algo !== this.ctx.config.hashAlgorithm) {
-        Object.assign(input, this.#storedDigest(t, staged.entry));
-      } else if (t && t.hash !== staged.hash && this.#copyChanged(t)) input.storedDamaged = true;
+      if (t) Object.assign(input, this.#storedCopy(t, staged.entry, staged.hash));
       this.#plan(input, staged.tmp);
     } catch (e) {
       removeQuietly(staged.tmp);
@@ -228,7 +226,6 @@ export class EntryHandler {
     tmp: string | undefined,
   ): Promise<PlanInput> {
     const algo = this.ctx.config.hashAlgorithm;
-    const sameAlgo = t?.algo === algo;
     // A large file's read gives the event loop turns: a stop signal is heard mid-file.
     const turn = turnTaker(this.opts.signal);
     if (likelyUnchanged(t, entry, algo)) {
@@ -237,23 +234,31 @@ export class EntryHandler {
     }
     const staged = await stageEntryHeard(entry, algo, this.#buf, tmp, turn);
     const input: PlanInput = { entry: staged.entry, tracked: t, hashed: staged };
-    if (t && !sameAlgo) Object.assign(input, this.#storedDigest(t, staged.entry));
-    else if (t && t.hash !== staged.hash && this.#copyChanged(t)) input.storedDamaged = true;
+    if (t) Object.assign(input, this.#storedCopy(t, staged.entry, staged.hash));
     return input;
   }
 
   /**
-   * Whether the copy a changed file's archive would move holds other bytes than the state
-   * records for it (copy_check.ts): archived all the same (the new content is backed up),
-   * but said, never recorded as that version unsaid. A run only: a plan reads no copies; a
-   * missing copy is the archive's to say.
+   * What the planner needs to know of a tracked file's stored copy, read as `entry` (digest
+   * `hash`): after an algorithm change, its digest under the new one (`#storedDigest`);
+   * else, when the content changed, whether the copy its archive would move holds other
+   * bytes than the state records for it (copy_check.ts): archived all the same (the new
+   * content is backed up), but said, never recorded as that version unsaid. A plan reads no
+   * copies for this; a missing copy is the archive's to say.
    */
-  #copyChanged(t: TrackedFile): boolean {
-    if (this.opts.dryRun || t.kind !== "file") return false;
+  #storedCopy(
+    t: TrackedFile,
+    entry: ScanEntry,
+    hash: string,
+  ): Pick<PlanInput, "storedHash" | "storedDamaged"> {
+    if (t.algo !== this.ctx.config.hashAlgorithm) return this.#storedDigest(t, entry);
+    if (t.hash === hash || this.opts.dryRun || t.kind !== "file") return {};
     if (this.#realFolders.size >= 65536) this.#realFolders.clear();
     const copy = storedEntry(this.ctx.root, t.storedAt, this.#realFolders);
-    if (!isStoredCopy(copy)) return false;
-    return holdsOtherContent(nativePath(this.ctx.root, t.storedAt), copy, t, this.#buf);
+    if (!isStoredCopy(copy)) return {};
+    const at = nativePath(this.ctx.root, t.storedAt);
+    const other = copyOfOtherContent(copy, t) ?? readsAsOtherContent(at, t, this.#buf);
+    return other ? { storedDamaged: true } : {};
   }
 
   /**

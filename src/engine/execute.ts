@@ -30,7 +30,7 @@ import { loadDigests } from "./digest.ts";
 import { faultPoint } from "./fault.ts";
 import { errorText, RETRIED } from "./errors.ts";
 import type { Action, NewContent, RecordedContent, Refresh } from "./types.ts";
-import { holdsOtherContent } from "./copy_check.ts";
+import { copyOfOtherContent, readsAsOtherContent } from "./copy_check.ts";
 
 export interface ActionFailure {
   action: Action;
@@ -275,12 +275,12 @@ async function movedOtherContent(
   copy: Deno.FileInfo,
   recorded: RecordedContent,
 ): Promise<boolean> {
-  if (copy.isFile && copy.size === recorded.size && copy.mtime?.getTime() === recorded.mtimeMs) {
-    return false; // said by its size and time, as nearly always: nothing to load or read
-  }
+  // Told by its lstat, as nearly always: nothing to load or read.
+  const told = copyOfOtherContent(copy, recorded);
+  if (told !== undefined) return told;
   await loadDigests();
   checkBuf ??= new Uint8Array(READ_BUFFER_BYTES);
-  return holdsOtherContent(path, copy, recorded, checkBuf);
+  return readsAsOtherContent(path, recorded, checkBuf);
 }
 
 /**
