@@ -96,6 +96,16 @@ export function storedCopyWarning(a: Action): string | undefined {
       `moved to '${a.to}' all the same; run 'verify --repair', which puts the recorded content ` +
       "back where it finds it";
   }
+  if (a.type === "promote" && a.damaged) {
+    return `Its copy '${a.from}' no longer held the content recorded for it (${otherBytes}): ` +
+      `promoted to '${a.to}' all the same; run 'verify --repair', which puts the recorded ` +
+      "content back where it finds it";
+  }
+  if (a.type === "skip" && a.refresh?.otherBytes) {
+    return `Its copy '${a.refresh.storedAt}' no longer holds the content recorded for it ` +
+      `(${otherBytes}): left as it is; run 'verify --repair', which puts the recorded content ` +
+      "back where it finds it";
+  }
   if (a.type === "skip" && a.refresh?.relocatedTo !== undefined) {
     return `Its copy's place '${a.refresh.storedAt}' ${other}; the unchanged file is copied ` +
       `again to '${a.refresh.relocatedTo}'`;

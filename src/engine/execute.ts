@@ -29,8 +29,8 @@ import { parentOf, STATE_DIR, TMP_DIR } from "./layout.ts";
 import { loadDigests } from "./digest.ts";
 import { faultPoint } from "./fault.ts";
 import { errorText, RETRIED } from "./errors.ts";
-import type { Action, NewContent, RecordedContent, Refresh } from "./types.ts";
-import { copyOfOtherContent, readsAsOtherContent } from "./copy_check.ts";
+import type { Action, NewContent, Refresh } from "./types.ts";
+import { holdsOtherContent } from "./copy_check.ts";
 
 export interface ActionFailure {
   action: Action;
@@ -107,7 +107,7 @@ export async function finishAction(
       if (a.blocked || !(await moveCopy(a.from, a.to, (copy) => moved = copy))) {
         a.lost = true;
         removeEmptyParents(root, a.to, real);
-      } else if (a.recorded && moved && await movedOtherContent(at(a.to), moved, a.recorded)) {
+      } else if (a.recorded && moved && await holdsOtherContent(at(a.to), moved, a.recorded)) {
         a.damaged = true;
       }
       faultPoint("deleted");
@@ -125,12 +125,17 @@ export async function finishAction(
         );
       }
       // Moved as any stored copy: done or not begun, finished by recovery after a crash.
-      if (!(await moveCopy(a.from, a.to))) {
+      // One that holds other bytes than recorded is moved all the same, and said.
+      let moved: Deno.FileInfo | undefined;
+      if (!(await moveCopy(a.from, a.to, (copy) => moved = copy))) {
         removeEmptyParents(root, a.to, real); // made for it before the batch's flush
         throw new Error(
           `Cannot promote '${a.path}' to its own path: its copy '${a.from}' is missing from ` +
             "the backup root: run 'verify --repair', then run again",
         );
+      }
+      if (a.recorded && moved && await holdsOtherContent(at(a.to), moved, a.recorded)) {
+        a.damaged = true;
       }
       faultPoint("promoted");
       removeEmptyParents(root, a.from, real);
@@ -164,7 +169,7 @@ export async function finishAction(
               `(a folder, a symlink, or a symlink or file in place of a folder on the way): ` +
               `move it out of the backup root, then run again`,
           );
-        } else updateCopyMeta(root, a.refresh.storedAt, stored, a.refresh.entry);
+        } else await refreshCopy(root, a.refresh, stored);
       }
       return;
     case "exclude":
@@ -262,25 +267,15 @@ async function moveStoredCopy(
   }
 }
 
-/** Read buffer for copies checked against their record (see `movedOtherContent`). */
-let checkBuf: Uint8Array | undefined;
-
 /**
- * Whether a copy just moved to `_deleted/` (at `path`, `copy` its lstat before the move)
- * holds other bytes than recorded (copy_check.ts): a state older than the backup root's
- * files would otherwise file them as the deleted content unsaid.
+ * Brings an unchanged file's copy (`stored`: its lstat) to the file's mode, time and owner;
+ * a copy holding other bytes than recorded (copy_check.ts) is left as it is, and said:
+ * given the file's time, it would pass for the recorded content at its next move.
  */
-async function movedOtherContent(
-  path: string,
-  copy: Deno.FileInfo,
-  recorded: RecordedContent,
-): Promise<boolean> {
-  // Told by its lstat, as nearly always: nothing to load or read.
-  const told = copyOfOtherContent(copy, recorded);
-  if (told !== undefined) return told;
-  await loadDigests();
-  checkBuf ??= new Uint8Array(READ_BUFFER_BYTES);
-  return readsAsOtherContent(path, recorded, checkBuf);
+async function refreshCopy(root: string, r: Refresh, stored: Deno.FileInfo): Promise<void> {
+  if (r.recorded && await holdsOtherContent(nativePath(root, r.storedAt), stored, r.recorded)) {
+    r.otherBytes = true;
+  } else updateCopyMeta(root, r.storedAt, stored, r.entry);
 }
 
 /**

@@ -21,7 +21,15 @@ import {
 import { ContentHolders } from "./plan_holders.ts";
 import { StorageNames } from "./plan_names.ts";
 import type { Digest, HeldCopy, PlanView } from "./plan_view.ts";
-import type { Action, Fingerprint, HashedEntry, Refresh, ScanEntry, TrackedFile } from "./types.ts";
+import type {
+  Action,
+  Fingerprint,
+  HashedEntry,
+  RecordedContent,
+  Refresh,
+  ScanEntry,
+  TrackedFile,
+} from "./types.ts";
 
 export type { Digest, HeldCopy, PlanView } from "./plan_view.ts";
 
@@ -139,9 +147,7 @@ export function createPlanner(view: PlanView, opts: PlanOptions): Planner {
     const to = allocatePath(deleted, names.ownNames(t.storedAt, deleted));
     place(to);
     const action: Action = { type: "delete", path, copyId: t.copyId, from: t.storedAt, to };
-    if (t.kind === "file") {
-      action.recorded = { size: t.size, mtimeMs: t.mtimeMs, hash: t.hash, algo: t.algo };
-    }
+    if (t.kind === "file") action.recorded = recordedContent(t);
     return blocked ? { ...action, blocked: true } : action;
   }
 
@@ -178,6 +184,8 @@ export function createPlanner(view: PlanView, opts: PlanOptions): Planner {
       }
       // A copy found missing is made again by the executor (the refresh is journaled).
       if (copy !== "missing" && keepsCopyAsIs(refresh, t)) refresh.recordOnly = true;
+      // A copy the executor brings up to date is told from one holding other bytes.
+      else if (entry.kind === "file" && !rehashed) refresh.recorded = recordedContent(t);
       return { type: "skip", path, refresh };
     }
     const content = { hash: hashed.hash, algo: opts.algo, entry, tmp: hashed.tmp };
@@ -237,7 +245,18 @@ export function createPlanner(view: PlanView, opts: PlanOptions): Planner {
     place(to);
     holders.promoted(copy.path, to);
     promotedTo.set(copy.path, to);
-    return { type: "promote", path: copy.path, hash: digest.hash, from: copy.storedAt, to };
+    const action: Action = {
+      type: "promote",
+      path: copy.path,
+      hash: digest.hash,
+      from: copy.storedAt,
+      to,
+    };
+    const { size, mtimeMs } = copy;
+    if (size !== undefined && mtimeMs !== undefined) {
+      action.recorded = { size, mtimeMs, hash: digest.hash, algo: digest.algo };
+    }
+    return action;
   }
 
   /** Drops what was decided so far, once the state holds it all (after a commit). */
@@ -256,6 +275,11 @@ export function createPlanner(view: PlanView, opts: PlanOptions): Planner {
     releasedTooMany: () => holders.releasedTooMany(),
     forget,
   };
+}
+
+/** A tracked file's content as recorded, to tell a copy holding other bytes (copy_check.ts). */
+function recordedContent(t: TrackedFile): RecordedContent {
+  return { size: t.size, mtimeMs: t.mtimeMs, hash: t.hash, algo: t.algo };
 }
 
 /** Path order as everywhere else: by code point, as the walk and SQLite order paths. */

@@ -17,6 +17,9 @@ export interface HeldCopy {
   path: string;
   storedAt: string;
   location: CopyLocation;
+  /** The copy's size and time as the state records them (absent: not told, in tests). */
+  size?: number;
+  mtimeMs?: number;
 }
 
 /** What the planner may ask of the state. */

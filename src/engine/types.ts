@@ -173,7 +173,21 @@ export type Action =
    * A duplicate whose content no longer has an original (the original was deleted or
    * changed): its copy moves from _duplicates/ to its own path and becomes the original.
    */
-  | { type: "promote"; path: string; hash: string; from: string; to: string };
+  | {
+    type: "promote";
+    path: string;
+    hash: string;
+    from: string;
+    to: string;
+    /**
+     * The content as the state records it for the copy at `from`, to tell one that holds
+     * other bytes (a state older than the backup root's files). Absent in journals written
+     * before 2026-12-04.
+     */
+    recorded?: RecordedContent;
+    /** Set by the executor: the copy held other bytes than `recorded`; moved all the same. */
+    damaged?: true;
+  };
 
 /** A stored copy's content as recorded: its size and time, then its digest. */
 export interface RecordedContent {
@@ -208,6 +222,15 @@ export interface Refresh {
    * read it): left as it is, and said, for `verify --repair` to copy again.
    */
   damaged?: true;
+  /**
+   * The content as the state records it for the copy at `storedAt`, where the executor
+   * brings that copy's time or mode up to date (a file's, not re-hashed): a copy holding
+   * other bytes is then told (a state older than the backup root's files). Absent in
+   * journals written before 2026-12-04.
+   */
+  recorded?: RecordedContent;
+  /** Set by the executor: the copy held other bytes than `recorded`; left as it is. */
+  otherBytes?: true;
   /**
    * Only the fingerprint changed (its change time, inode or trust), not what the copy
    * keeps (content, mode, mtime, owner), and the copy is in its place: the state's row is

@@ -221,13 +221,13 @@ const HOLDERS_BY_FILE =
  * excluded file's duplicate is left out: no longer followed, it is never promoted.
  */
 const COPIES_BY_COPY = `
-  SELECT f.path, c.stored_at, c.location FROM copies c
+  SELECT f.path, c.stored_at, c.location, c.size, c.mtime_ms FROM copies c
   JOIN files f ON f.path = c.path AND f.copy_id = c.id
   WHERE substr(c.hash, 1, 12) = substr(?1, 1, 12) AND c.valid_to IS NULL
     AND f.hash = ?1 AND f.algo = ?2 AND f.kind = 'file'
     AND (c.location <> 'duplicate' OR f.status = 'current') ORDER BY f.path`;
 const COPIES_BY_FILE = `
-  SELECT f.path, c.stored_at, c.location FROM files f JOIN copies c ON c.id = f.copy_id
+  SELECT f.path, c.stored_at, c.location, c.size, c.mtime_ms FROM files f JOIN copies c ON c.id = f.copy_id
   WHERE f.hash = ?1 AND f.algo = ?2 AND f.kind = 'file'
     AND (c.location <> 'duplicate' OR f.status = 'current') ORDER BY f.path`;
 
@@ -240,6 +240,8 @@ export function planView(db: StateDb, holders: DigestHolders): PlanView {
         path: r.path as string,
         storedAt: r.stored_at as string,
         location: r.location as HeldCopy["location"],
+        size: r.size as number,
+        mtimeMs: r.mtime_ms as number,
       })),
     lastSeq: (path) =>
       ((db.q("SELECT max(seq) AS s FROM copies WHERE path = ?").get(path) as Row)
