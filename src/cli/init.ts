@@ -6,7 +6,7 @@
  */
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import { usableSourceName } from "../config/sources.ts";
-import { isInside } from "../config/paths.ts";
+import { isInside, nonFolderAbove } from "../config/paths.ts";
 import { ConfigError, DEFAULTS } from "../config/config.ts";
 import { osDetail } from "../config/errors.ts";
 import { flag, parseCommand, refuseEmptyPaths, str, UsageError } from "./args.ts";
@@ -230,7 +230,7 @@ function writeNew(file: string, text: string): void {
 function cannotWrite(file: string, e: unknown): ConfigError {
   // A file on the way (`init notes.txt`): named, not the system's "File exists (os error
   // 17): mkdir '…'" or "Not a directory", which left the user to guess which part.
-  const blocker = notAFolderAbove(file);
+  const blocker = nonFolderAbove(file);
   if (blocker !== undefined) {
     return new ConfigError(
       `Cannot write config '${file}': '${blocker}' on its way is not a folder: pass ` +
@@ -241,22 +241,6 @@ function cannotWrite(file: string, e: unknown): ConfigError {
     `Cannot write config '${file}': ${osDetail(e)}:` +
       ` check the folder and its permissions, or pass --config FILE to write elsewhere`,
   );
-}
-
-/** The nearest existing path above `file`, where it is something other than a folder. */
-function notAFolderAbove(file: string): string | undefined {
-  for (let at = dirname(file); dirname(at) !== at; at = dirname(at)) {
-    let info;
-    try {
-      info = Deno.statSync(at);
-    } catch (e) {
-      // Missing, or below the file looked for: the one above says.
-      if (e instanceof Deno.errors.NotFound || e instanceof Deno.errors.NotADirectory) continue;
-      return undefined;
-    }
-    return info.isDirectory ? undefined : at;
-  }
-  return undefined;
 }
 
 function exists(path: string): boolean {

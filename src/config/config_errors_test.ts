@@ -198,6 +198,10 @@ const PATHS: Case[] = [
   ["source is a file", { ...BASE, sources: ["./file.txt"] }, [
     "source '$DIR/file.txt' (sources[0]) is not a folder",
   ]],
+  ["source below a file", { ...BASE, sources: ["./file.txt/data"] }, [
+    "source '$DIR/file.txt/data' (sources[0]) does not exist ('$DIR/file.txt' is a file, not" +
+    " a folder): check the path or mount the disk",
+  ]],
   ["backup_root is a source", { sources: ["./other", "./data"], backup_root: "./data" }, [
     "'backup_root' is the same folder as source 'data' ('$DIR/data')",
   ]],

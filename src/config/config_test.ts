@@ -224,6 +224,20 @@ Deno.test("loadConfig reports unreadable files", async (t) => {
         });
       }));
   }
+  // The system says only "Not a directory (os error 20)", leaving which part to guess.
+  await t.step("a path below a file", () =>
+    withTree((tree) => {
+      const file = tree.at("file.txt/config.jsonc");
+      assert.throws(() => loadConfig(file), (err: Error) => {
+        assert.ok(err instanceof ConfigError);
+        assert.equal(
+          err.message,
+          `Cannot read config '${file}': '${tree.at("file.txt")}' is a file, not a folder: ` +
+            "check the path, or pass --config FILE naming the config file",
+        );
+        return true;
+      });
+    }));
   await t.step("invalid UTF-8", () =>
     withTree((tree) => {
       Deno.writeFileSync(tree.at("config.jsonc"), new Uint8Array([0x7b, 0xff, 0x7d]));

@@ -6,6 +6,7 @@
  * and what to do. Reads only: an interruption leaves nothing behind.
  */
 import { ConfigError, osDetail, quote } from "./errors.ts";
+import { nonFolderAbove, notAFolder } from "./paths.ts";
 
 /**
  * The largest config read: a real one is a few KiB; a file that never ends (`/dev/zero`)
@@ -68,10 +69,17 @@ export function readConfigText(file: string): string {
 
 /**
  * Why a config file could not be read: one missing is said so in words, as a missing source
- * is (not the system's "No such file or directory (os error 2)"), and a symlink to nothing
- * names where it leads; any other failure in the system's words.
+ * is (not the system's "No such file or directory (os error 2)"), a file on its way is named
+ * (not "Not a directory (os error 20)"), and a symlink to nothing names where it leads; any
+ * other failure in the system's words.
  */
 function readFailure(file: string, err: unknown): string {
+  if (err instanceof Deno.errors.NotADirectory) {
+    const blocker = nonFolderAbove(file);
+    if (blocker !== undefined) {
+      return `${notAFolder(blocker)}: check the path, or pass --config FILE naming the config file`;
+    }
+  }
   if (!(err instanceof Deno.errors.NotFound)) return `${osDetail(err)}${readRemedy(err)}`;
   let target;
   try {

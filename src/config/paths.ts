@@ -37,6 +37,34 @@ function lstatOrNone(path: string): Deno.FileInfo | undefined {
 }
 
 /**
+ * The nearest existing path above `path` where it is something other than a folder (a file
+ * on the way, which the system reports only as "Not a directory"), or undefined.
+ */
+export function nonFolderAbove(path: string): string | undefined {
+  for (let at = dirname(path); dirname(at) !== at; at = dirname(at)) {
+    let info;
+    try {
+      info = Deno.statSync(at);
+    } catch (e) {
+      // Missing, or below the one looked for: the one above says.
+      if (e instanceof Deno.errors.NotFound || e instanceof Deno.errors.NotADirectory) continue;
+      return undefined;
+    }
+    return info.isDirectory ? undefined : at;
+  }
+  return undefined;
+}
+
+/** `'<at>' is a file, not a folder` (or `… is not a folder`, for a device, FIFO or socket). */
+export function notAFolder(at: string): string {
+  let file = false;
+  try {
+    file = Deno.statSync(at).isFile;
+  } catch { /* gone meanwhile: said without its kind */ }
+  return `${quote(at)} ${file ? "is a file, not a folder" : "is not a folder"}`;
+}
+
+/**
  * Times a missing part is looked at again when it appears meanwhile (another run creating
  * the backup root or the log folder at the same moment), before it counts as broken.
  */

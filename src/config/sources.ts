@@ -9,7 +9,14 @@
  */
 import { basename } from "node:path";
 import { Invalid, invalid, osDetail, quote, typeName } from "./errors.ts";
-import { absolute, isInside, realTarget, tryRealPath } from "./paths.ts";
+import {
+  absolute,
+  isInside,
+  nonFolderAbove,
+  notAFolder,
+  realTarget,
+  tryRealPath,
+} from "./paths.ts";
 import { Section } from "./section.ts";
 
 /** One source folder: a unique name and the realpath of its root. */
@@ -76,7 +83,10 @@ function realFolder(abs: string, key: string, mayBeMissing: boolean): string {
   const real = tryRealPath(abs, `source (${key})`);
   if (real === undefined) {
     if (mayBeMissing) return missingFolder(abs, key);
-    invalid(`source ${quote(abs)} (${key}) does not exist: check the path or mount the disk`);
+    // A file on the way is named: "check the path or mount the disk" alone left it to guess.
+    const blocker = nonFolderAbove(abs);
+    const why = blocker === undefined ? "" : ` (${notAFolder(blocker)})`;
+    invalid(`source ${quote(abs)} (${key}) does not exist${why}: check the path or mount the disk`);
   }
   let isDir: boolean;
   try {
