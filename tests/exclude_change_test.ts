@@ -16,6 +16,28 @@ function excludeTmp(fx: Fixture): void {
   });
 }
 
+Deno.test("run and plan: the summary says newly excluded files are no longer backed up and their copies stay in the backup root", async () => {
+  using fx = makeFixture({ "a.txt": "a\n", "x.tmp": "x\n", "y.tmp": "y\n" });
+  assert.equal((await fx.cli("run")).code, 0);
+  excludeTmp(fx);
+  const line = (where: string) =>
+    "\n2 file(s) newly excluded: no longer backed up; their copies stay where they are in the " +
+    `backup root (${where})\n`;
+  const plan = await fx.cli("plan");
+  assert.equal(plan.code, 0, plan.stderr);
+  assert.ok(plan.stdout.includes(line("the EXCLUDED: lines above name each")), plan.stdout);
+  const r = await fx.cli("run");
+  assert.equal(r.code, 0, r.stderr);
+  assert.ok(r.stdout.includes(line("the log's EXCLUDED: lines name each")), r.stdout);
+  assert.equal(Deno.readTextFileSync(join(fx.backup, "x.tmp")), "x\n");
+  assert.ok(
+    fx.lastLog().includes("EXCLUDED: source/y.tmp (now excluded; its copy stays at backup/y.tmp)"),
+  );
+  // Said once: the next run finds them excluded already.
+  const again = await fx.cli("run");
+  assert.doesNotMatch(again.stdout, /newly excluded/);
+});
+
 Deno.test("run: a file newly excluded whose copy is missing is warned about, not said kept", async () => {
   using fx = makeFixture({ "a.txt": "a\n", "x.tmp": "kept\n", "y.tmp": "lost\n" });
   assert.equal((await fx.cli("run")).code, 0);
@@ -30,6 +52,14 @@ Deno.test("run: a file newly excluded whose copy is missing is warned about, not
     log.includes("EXCLUDED: source/y.tmp (now excluded; its copy backup/y.tmp is missing)"),
   );
   assert.ok(log.includes("EXCLUDED: source/x.tmp (now excluded; its copy stays at backup/x.tmp)"));
+  assert.ok(
+    r.stdout.includes(
+      "\n2 file(s) newly excluded: no longer backed up; their copies stay where they are in " +
+        "the backup root (the log's EXCLUDED: lines name each), but for 1 found missing (see " +
+        "the warnings)\n",
+    ),
+    r.stdout,
+  );
   assert.equal((await fx.cli("verify", "--repair")).code, 0, "repaired from the source");
   assert.equal(Deno.readTextFileSync(join(fx.backup, "y.tmp")), "lost\n");
   assert.equal((await fx.cli("run")).code, 0, "said once");
@@ -52,6 +82,13 @@ Deno.test("run: a newly excluded file whose copy's place holds no copy (a folder
   assert.match(r.stderr, /source\/d\/y\.tmp: Its copy 'd\/y\.tmp' was missing/);
   const log = fx.lastLog();
   assert.ok(!log.some((l) => l.includes("its copy stays at")), log.join("\n"));
+  assert.ok(
+    r.stdout.includes(
+      "\n2 file(s) newly excluded: no longer backed up; their copies were found missing from " +
+        "the backup root (see the warnings)\n",
+    ),
+    r.stdout,
+  );
 });
 
 Deno.test("plan: a file newly excluded whose copy is missing is said as the run will say it, exit 1", async () => {
@@ -68,6 +105,14 @@ Deno.test("plan: a file newly excluded whose copy is missing is said as the run 
   );
   assert.ok(
     plan.stdout.includes("EXCLUDED: source/x.tmp (now excluded; its copy stays at backup/x.tmp)"),
+  );
+  assert.ok(
+    plan.stdout.includes(
+      "\n2 file(s) newly excluded: no longer backed up; their copies stay where they are in " +
+        "the backup root (the EXCLUDED: lines above name each), but for 1 found missing (see " +
+        "the warnings)\n",
+    ),
+    plan.stdout,
   );
   const warning = /source\/y\.tmp: Its copy 'y\.tmp' was missing .*verify --repair/;
   assert.match(plan.stderr, warning);

@@ -27,7 +27,7 @@ export function humanSummary(
     `${formatBytes(s.bytesCopied)} ${title === "Plan" ? "to copy" : "copied"} in ` +
     `${(s.durationMs / 1000).toFixed(2)} s` + (s.logFile ? `. Log: ${s.logFile}` : ""),
   ];
-  if (c.exclude > 0) lines.push(`${c.exclude} newly excluded (copies kept)`);
+  if (c.exclude > 0) lines.push(excludedLine(c.exclude, s.excludedMissing ?? 0, title === "Plan"));
   if (c.promote > 0) {
     lines.push(
       `${c.promote} duplicate(s) promoted to their own path (their original was deleted or changed)`,
@@ -43,6 +43,22 @@ export function humanSummary(
     );
   }
   return lines.join("\n");
+}
+
+/**
+ * What became of the files an `exclude` pattern matched for the first time, and where their
+ * copies are: no longer updated, they stay where they are in the backup root (the file's
+ * own path, or `_duplicates/`), each named in an `EXCLUDED:` line (the log's, or the plan's
+ * own above). Those found missing are warned about apart, and not said to stay.
+ */
+function excludedLine(n: number, missing: number, plan: boolean): string {
+  const head = `${n} file(s) newly excluded: no longer backed up; their copies`;
+  if (missing >= n) return `${head} were found missing from the backup root (see the warnings)`;
+  const where = plan
+    ? "the EXCLUDED: lines above name each"
+    : "the log's EXCLUDED: lines name each";
+  const but = missing > 0 ? `, but for ${missing} found missing (see the warnings)` : "";
+  return `${head} stay where they are in the backup root (${where})${but}`;
 }
 
 /**

@@ -269,6 +269,9 @@ export class Batch {
 
   #report(a: Action): void {
     this.result.counts[a.type]++;
+    if (a.type === "exclude" && a.missing) {
+      this.result.excludedMissing = (this.result.excludedMissing ?? 0) + 1;
+    }
     if ("content" in a && a.content.entry.kind === "file") {
       this.result.bytesCopied += a.content.entry.size;
     }

@@ -106,6 +106,8 @@ export interface PassResult {
   unlistedFolders: string[];
   /** Unchanged files counted but not given a `SKIP:` line each (`quietSkips`). */
   unnamedSkips?: number;
+  /** Of `counts.exclude`, the files whose copy was found missing (each also a warning). */
+  excludedMissing?: number;
 }
 
 export function emptyResult(): PassResult {
