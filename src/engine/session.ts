@@ -12,7 +12,7 @@ import { isInside } from "../config/paths.ts";
 import { logsNaming } from "../log/log_files.ts";
 import { RunLog } from "../log/runlog.ts";
 import { StateStore } from "../state/store.ts";
-import { stateProblem } from "../state/connection.ts";
+import { checkHeaderUnlessEmpty, stateProblem } from "../state/connection.ts";
 import { diskFullError, errorText, PreflightError, remedyUnlessOutOfFiles } from "./errors.ts";
 import { LOCK_FILE, RESERVE_FILE, STATE_DB, STATE_DIR, TMP_DIR } from "./layout.ts";
 import { acquireLock, type Lock } from "./lock.ts";
@@ -118,34 +118,46 @@ export async function openSession(
   // A new backup (verify --repair reads the state, and says when there is none) where logs
   // record earlier runs: refused before even a log file is made.
   if (command !== "verify" && isMissing(paths.db)) refuseForgottenRoot(config);
-  // The log and the backup root are made before the lock and the state: a folder that
-  // cannot be written is a configuration problem (exit 2), found before anything else.
-  const log = preflight(
-    () => RunLog.open(config.logDir, command, new Date(), config.backupRoot),
-    `Cannot write a log file in log_dir '${config.logDir}'`,
-  );
+  // Looked at only (lstat): a symlink or another kind of entry there is refused before
+  // anything is made or opened to write.
+  checkStateFolder(config.backupRoot, paths.dir);
   // What this session makes, removed again should it refuse to start (exit 2 changes
   // nothing): innermost first. What cannot be looked at is not counted as made.
   const made = [paths.db, paths.reserve, paths.lock, paths.tmp, paths.dir].filter(isMissing)
     .concat(missingFolders(config.backupRoot));
-  let lock: Lock;
+  let lock: Lock | undefined;
+  let log: RunLog;
   try {
-    checkStateFolder(config.backupRoot, paths.dir);
     preflight(
       () => {
         makePrivateFolder(config.backupRoot);
-        Deno.mkdirSync(paths.tmp, { recursive: true });
+        Deno.mkdirSync(paths.dir, { recursive: true });
       },
       () =>
         isFolder(config.backupRoot)
-          ? `Cannot create the state folder '${paths.tmp}' in the backup root`
+          ? `Cannot create the state folder '${paths.dir}' in the backup root`
           : `Cannot create the backup root '${config.backupRoot}'`,
     );
     lock = acquireLock(paths.lock, command === "verify" ? "verify --repair" : command);
+    // What the state's header shows (not a database, a newer tool's, another program's) is
+    // refused here, under the lock (no run writes it meanwhile), before the state opens.
+    checkHeaderUnlessEmpty(paths.db);
+    preflight(
+      () => Deno.mkdirSync(paths.tmp, { recursive: true }),
+      `Cannot create the state folder '${paths.tmp}' in the backup root`,
+    );
+    // The log is made once the lock is held and the state's header passed: a run refused
+    // for either (another run holds the lock: exit 3) leaves log_dir as it was, not with a
+    // log file made and removed again. A log_dir that cannot be written is still refused
+    // (exit 2) before the state is opened, which may migrate it.
+    log = preflight(
+      () => RunLog.open(config.logDir, command, new Date(), config.backupRoot),
+      `Cannot write a log file in log_dir '${config.logDir}'`,
+    );
   } catch (e) {
-    log.discard();
-    // Folders only, and only if empty: without the lock, a file may be another run's.
-    if (e instanceof PreflightError) removeMade(made, { files: false });
+    // Files only under the lock, so that they are this session's own; folders only if empty.
+    if (e instanceof PreflightError) removeMade(made, { files: lock !== undefined });
+    lock?.release();
     throw e;
   }
   let store: StateStore | undefined;

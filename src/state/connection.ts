@@ -279,7 +279,11 @@ function mayOpen(file: string, writing: boolean): boolean {
   }
 }
 
-function checkHeaderUnlessEmpty(file: string): void {
+/**
+ * Refuses a state its header shows this tool must not open (not a database, a newer tool's,
+ * another program's: `checkHeader`); an empty one, or none, is a new state. Reads 100 bytes.
+ */
+export function checkHeaderUnlessEmpty(file: string): void {
   try {
     checkHeader(file);
   } catch (e) {
