@@ -3,11 +3,20 @@
  * tmpfs mounted and unmounted by the test (root only), and the CLI runs in a mount
  * namespace of its own (`unshare -m`) where a table written by the test is bind-mounted
  * over /etc/fstab, so the machine's own table is neither read nor changed. The logs alone
- * could not tell the disk is missing here: `log_dir` was changed meanwhile.
+ * could not tell the disk is missing here: `log_dir` was changed meanwhile. And a backup
+ * root below /mnt whose disk's folder is missing (a disk an automounter or a person mounts
+ * there), for which neither the logs nor the table can tell.
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { type CliResult, makeFixture, runProgram, toolCommand, writeConfig } from "./helpers.ts";
+import {
+  type CliResult,
+  makeFixture,
+  runCli,
+  runProgram,
+  toolCommand,
+  writeConfig,
+} from "./helpers.ts";
 
 /** Runs `cmd` (root only); true when it worked. */
 async function succeeds(cmd: string, ...args: string[]): Promise<boolean> {
@@ -81,6 +90,45 @@ Deno.test({
       assert.equal(Deno.readTextFileSync(join(backup, "a.txt")), "a\n");
     } finally {
       if (mounted) await succeeds("umount", backup);
+    }
+  },
+});
+
+const hasMnt = Deno.build.os !== "windows" && (() => {
+  try {
+    return Deno.statSync("/mnt").isDirectory;
+  } catch {
+    return false;
+  }
+})();
+
+Deno.test({
+  name:
+    "a backup root below /mnt whose disk's folder is missing, no logs, no table: run, watch and plan refuse (exit 2), nothing made",
+  ignore: !hasMnt,
+  fn: async () => {
+    using fx = makeFixture({ "a.txt": "a\n" });
+    const disk = `/mnt/bt-test-disk-${Deno.pid}-${Date.now()}`;
+    const backup = join(disk, "backup");
+    writeConfig(fx.config, { sources: ["./source"], backup_root: backup, log_dir: "./logs" });
+    const before = [...Deno.readDirSync(fx.dir)].map((e) => e.name).sort();
+    try {
+      for (const command of ["run", "watch", "plan"]) {
+        const r = await runCli([command, "--config", fx.config]);
+        assert.equal(r.code, 2, `${command}: ${r.stdout}${r.stderr}`);
+        assert.equal(
+          r.stderr,
+          `Cannot back up to '${backup}': '${disk}' does not exist, and a removable disk is ` +
+            "mounted there when it is plugged in: mount the disk and run again (to keep the " +
+            `backup on this computer's own disk, create '${disk}' first)\n`,
+        );
+        assert.throws(() => Deno.statSync(disk), Deno.errors.NotFound, `${command} made it`);
+        assert.deepEqual([...Deno.readDirSync(fx.dir)].map((e) => e.name).sort(), before);
+      }
+    } finally {
+      try {
+        Deno.removeSync(disk, { recursive: true });
+      } catch { /* not made */ }
     }
   },
 });

@@ -14,11 +14,11 @@ import {
   checkSourcesReadable,
   movedSourceNotes,
   openSession,
-  refuseForgottenRoot,
   type Session,
   statePaths,
 } from "./session.ts";
 import { checkStateFolder } from "./state_folder.ts";
+import { refuseForgottenRoot } from "./forgotten_root.ts";
 import { assignPrefixes } from "./layout.ts";
 import { exists, isMissing, removeQuietly } from "./fsops.ts";
 import { diskFullError, errorText, PreflightError } from "./errors.ts";

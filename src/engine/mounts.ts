@@ -4,8 +4,9 @@
  * table `mount` prints, alike; on Windows a network share only, told by its UNC path (a
  * mapped drive's real path is one). Used where a file system's kind decides what can be
  * trusted of it (syncfs, SQLite's WAL). Also where else a folder can be seen (bind
- * mounts), so that a restore never writes into the backup root by another way; and whether
- * the disk /etc/fstab mounts over a folder is mounted (a backup disk forgotten). Reads only.
+ * mounts), so that a restore never writes into the backup root by another way; whether
+ * the disk /etc/fstab mounts over a folder is mounted, and whether a folder would be made
+ * where removable disks are mounted (a backup disk forgotten). Reads only.
  */
 import { basename, dirname, isAbsolute, join, sep } from "node:path";
 
@@ -193,4 +194,52 @@ export function unmountedTablePoint(
     return contains(table, point) && contains(point, path);
   });
   return mounted ? undefined : table;
+}
+
+/**
+ * Folders in which removable disks get a folder of their own while they are mounted, one
+ * removed again when they are unmounted: udisks (GNOME, KDE, most desktops) mounts at
+ * /media/<user>/<label> (Debian, Ubuntu) or /run/media/<user>/<label> (Fedora, Arch), macOS
+ * at /Volumes/<name>; and /mnt is where a disk is mounted by hand.
+ */
+export const REMOVABLE_MEDIA_FOLDERS = ["/media", "/run/media", "/mnt", "/Volumes"];
+
+/**
+ * The first folder missing on the way to `path` (it included) where making it would put
+ * it on the file system of a folder in `bases` (REMOVABLE_MEDIA_FOLDERS), not on a disk
+ * mounted below that folder: for a backup root `/media/alice/Disk/backup`, the folder
+ * `/media/alice/Disk` while that disk is not mounted (its parent, `/media/alice`, then lies
+ * on the same file system as `/media`), but not `/media/alice/Disk/backup` while it is.
+ * Making it would put a new backup on the system disk, whatever the logs and /etc/fstab
+ * say. Undefined where nothing on the way is missing, or it would be made elsewhere; off
+ * Windows only.
+ */
+export function missingMediaFolderOf(
+  path: string,
+  bases: readonly string[] = REMOVABLE_MEDIA_FOLDERS,
+): string | undefined {
+  if (Deno.build.os === "windows" || !isAbsolute(path)) return undefined;
+  let missing: string | undefined;
+  for (let p = path; deviceOf(p) === undefined; p = dirname(p)) {
+    missing = p;
+    if (dirname(p) === p) return undefined;
+  }
+  if (missing === undefined) return undefined;
+  const first = missing;
+  const base = bases.find((b) => first.startsWith(b + sep));
+  const there = deviceOf(dirname(first));
+  const onBase = typeof there === "number" && base !== undefined && there === deviceOf(base);
+  return onBase ? first : undefined;
+}
+
+/**
+ * The device of the file system holding `path` (a symlink followed); undefined where
+ * nothing is there, or its device cannot be told (then counted as there: nothing to say).
+ */
+function deviceOf(path: string): number | undefined | null {
+  try {
+    return Deno.statSync(path).dev;
+  } catch (e) {
+    return e instanceof Deno.errors.NotFound ? undefined : null;
+  }
 }

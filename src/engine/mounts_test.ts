@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
+import { join } from "node:path";
 import {
   darwinFileSystemType,
+  missingMediaFolderOf,
   otherMounts,
   unmountedTablePoint,
   windowsFileSystemType,
@@ -107,4 +109,39 @@ Deno.test("unmountedTablePoint: a disk mounted below the table's point, holding 
   // Beside it, the path is still below the empty mount point.
   assert.equal(unmountedTablePoint(fstab, mountinfo, "/mnt/disk/backup"), "/mnt/disk");
   assert.equal(unmountedTablePoint(fstab, mountinfo, "/mnt/disk/usb2/b"), "/mnt/disk");
+});
+
+Deno.test({
+  name:
+    "missingMediaFolderOf: a folder to be made on the media folder's own disk is named; one on a disk mounted below it, or below no media folder, is not",
+  ignore: Deno.build.os === "windows",
+  fn: () => {
+    const dir = Deno.realPathSync(Deno.makeTempDirSync());
+    try {
+      const media = join(dir, "media");
+      Deno.mkdirSync(join(media, "alice"), { recursive: true });
+      // The disk's own folder is gone (unmounted): it, not the root below it, is named.
+      const root = join(media, "alice", "Disk", "backup");
+      assert.equal(missingMediaFolderOf(root, [media]), join(media, "alice", "Disk"));
+      // A root at the mount point itself, missing.
+      assert.equal(missingMediaFolderOf(join(media, "Disk"), [media]), join(media, "Disk"));
+      // Below no media folder: a first backup anywhere else makes its folders as before.
+      assert.equal(missingMediaFolderOf(root, [join(dir, "elsewhere")]), undefined);
+      // Nothing missing on the way.
+      Deno.mkdirSync(root, { recursive: true });
+      assert.equal(missingMediaFolderOf(root, [media]), undefined);
+      // On another file system than the media folder's (a disk mounted there), a missing
+      // folder is made: /dev/shm is a tmpfs of its own below /dev on Linux.
+      const other = "/dev/shm";
+      const mounted = Deno.build.os === "linux" &&
+        Deno.statSync(other).dev !== Deno.statSync("/dev").dev;
+      if (mounted) {
+        const name = `bt-media-test-${Deno.pid}`;
+        assert.equal(missingMediaFolderOf(join(other, name, "backup"), ["/dev"]), undefined);
+        assert.equal(missingMediaFolderOf(join("/dev", name, "backup"), ["/dev"]), `/dev/${name}`);
+      }
+    } finally {
+      Deno.removeSync(dir, { recursive: true });
+    }
+  },
 });

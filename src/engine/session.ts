@@ -9,7 +9,6 @@ import { clockBehindNote } from "./clock_ahead.ts";
 import { basename, dirname, join } from "node:path";
 import type { Config } from "../config/config.ts";
 import { isInside } from "../config/paths.ts";
-import { logsNaming } from "../log/log_files.ts";
 import { RunLog } from "../log/runlog.ts";
 import { StateStore } from "../state/store.ts";
 import { checkHeaderUnlessEmpty, stateProblem } from "../state/connection.ts";
@@ -22,7 +21,7 @@ import { isMissing, lstatOrNone, missingFolders, removeQuietly } from "./fsops.t
 import { diskFullAt, keepReserve, releaseReserve } from "./reserve.ts";
 import { openSyncFs, type SyncFs } from "./syncfs.ts";
 import { sourceClashes } from "./source_clash.ts";
-import { unmountedTablePointOf } from "./mounts.ts";
+import { refuseForgottenRoot } from "./forgotten_root.ts";
 
 export interface Session {
   config: Config;
@@ -251,47 +250,6 @@ function removeMade(made: string[], { files }: { files: boolean }): void {
     try {
       if (files || lstatOrNone(path)?.isDirectory) removeQuietly(path); // a folder: if empty
     } catch { /* cannot be looked at: left */ }
-  }
-}
-
-/**
- * Refuses (exit 2) to start a new backup in a backup root that is missing or empty while
- * the logs say it had one, or while /etc/fstab mounts a disk over it that is not mounted:
- * the disk it lives on is most likely not mounted (a scheduled run would otherwise fill the
- * empty mount point, on the system disk, with a new full backup and report success; the
- * table is asked too because logs are not there to ask where `log_dir` was changed or lies
- * on that disk). Someone who removed the backup on purpose moves its logs away first. A
- * root that holds files but no state (one moved aside as damaged) starts anew. `fstab`:
- * the table's path (tests give their own).
- */
-export function refuseForgottenRoot(config: Config, fstab = "/etc/fstab"): void {
-  if (!isEmptyOrMissing(config.backupRoot)) return;
-  const earlier = logsNaming(config.logDir, config.backupRoot);
-  if (earlier.length === 0) {
-    const point = unmountedTablePointOf(config.backupRoot, fstab);
-    if (point === undefined) return;
-    throw new PreflightError(
-      `Cannot back up to '${config.backupRoot}': it holds no backup, and '${fstab}' mounts ` +
-        `a disk on '${point}', where nothing is mounted now: mount it and run again (if that ` +
-        `disk is no longer used, remove its line from '${fstab}' first)`,
-    );
-  }
-  const count = earlier.length === 1 ? "a log" : `${earlier.length} logs`;
-  const verb = earlier.length === 1 ? "records" : "record";
-  throw new PreflightError(
-    `Cannot back up to '${config.backupRoot}': it holds no backup, but ${count} in ` +
-      `'${config.logDir}' ${verb} earlier runs into it (the newest: '${earlier.at(-1)}'): ` +
-      "is its disk mounted? Mount it and run again; to start a new backup there instead, " +
-      "move those logs out of log_dir first",
-  );
-}
-
-function isEmptyOrMissing(folder: string): boolean {
-  try {
-    for (const _ of Deno.readDirSync(folder)) return false;
-    return true;
-  } catch (e) {
-    return e instanceof Deno.errors.NotFound;
   }
 }
 
