@@ -85,3 +85,36 @@ Deno.test("a run refused for its state (exit 2: a newer tool's, not a database, 
   Deno.removeSync(join(stateDir, "tmp"));
   assert.equal((await fx.cli("run")).code, 0, "put right, a run goes on");
 });
+
+Deno.test("a run refused after taking a stale lock (exit 2) leaves the lock file as it was: the next run logs the takeover", async () => {
+  using fx = makeFixture({ "a.txt": "a\n" });
+  assert.equal((await fx.cli("run")).code, 0);
+  const lock = join(fx.backup, ".backup-tool", "lock");
+  const db = join(fx.backup, ".backup-tool", "state.db");
+  const saved = Deno.readFileSync(db);
+  // What a run killed with SIGKILL leaves: its record, no holder.
+  const record = JSON.stringify({
+    pid: 2147483646,
+    host: "gone-host",
+    started: "2020-01-02T03:04:05.678Z",
+    command: "run",
+  }) + "\n";
+  Deno.writeTextFileSync(lock, record);
+  Deno.utimeSync(lock, LONG_AGO, LONG_AGO);
+  Deno.writeTextFileSync(db, "not a database\n".repeat(300));
+  for (const args of COMMANDS) {
+    const r = await fx.cli(...args);
+    assert.equal(r.code, 2, `${args.join(" ")}: ${r.stdout}\n${r.stderr}`);
+    assert.equal(Deno.readTextFileSync(lock), record, `${args.join(" ")} emptied the lock file`);
+    assert.equal(Deno.statSync(lock).mtime?.getTime(), LONG_AGO.getTime(), args.join(" "));
+  }
+  Deno.writeFileSync(db, saved);
+  assert.equal((await fx.cli("run")).code, 0);
+  assert.ok(
+    fx.lastLog().some((l) =>
+      l.startsWith(`LOCK: took over a stale lock left by {"pid":2147483646,"host":"gone-host"`)
+    ),
+    fx.lastLog().join("\n"),
+  );
+  assert.equal(Deno.readTextFileSync(lock), "", "released by the run");
+});

@@ -35,7 +35,12 @@ export interface Lock {
    * where the platform gives no inode numbers.
    */
   stillHeld(): boolean;
-  release(): void;
+  /**
+   * Unlocks. `restore`: the lock file is given back what it held before, and its time, not
+   * emptied: a session refused before it started (exit 2) leaves it as it found it, a dead
+   * holder's record with it, for the next run to log the takeover (see `staleHolder`).
+   */
+  release(opts?: { restore?: boolean }): void;
 }
 
 /** `command`: what takes it ("run", "watch", "verify --repair"), named to a second one. */
@@ -56,7 +61,8 @@ export function acquireLock(file: string, command = "run"): Lock {
           `'lsof ${dirname(file)}', then wait for it to finish or stop it`,
       );
     }
-    const previous = readAll(f);
+    const before = readBefore(f);
+    const previous = new TextDecoder().decode(before.bytes);
     writeRecord(f, file, {
       pid: Deno.pid,
       host: hostname(),
@@ -72,9 +78,9 @@ export function acquireLock(file: string, command = "run"): Lock {
       // locked): the folder's lock still keeps every other writer out.
       stillHeld: () =>
         namesOpenFile(f, file) || (folder !== undefined && namesOpenFile(folder, dirname(file))),
-      release() {
+      release({ restore = false } = {}) {
         try {
-          f.truncateSync(0);
+          if (!restore || !giveBack(f, before)) f.truncateSync(0);
           f.unlockSync();
         } finally {
           f.close();
@@ -184,11 +190,48 @@ function lockFolder(file: string): Deno.FsFile | undefined {
   }
 }
 
-function readAll(f: Deno.FsFile): string {
+/** What the lock file held when it was locked, and its times: see `giveBack`. */
+interface Before {
+  bytes: Uint8Array;
+  /** Whether `bytes` are all it held (a record is one short line; anything longer is not). */
+  whole: boolean;
+  atime: Date | null;
+  mtime: Date | null;
+}
+
+function readBefore(f: Deno.FsFile): Before {
+  const { size, atime, mtime } = f.statSync();
+  const bytes = readBytes(f);
+  return { bytes, whole: bytes.length === size, atime, mtime };
+}
+
+/**
+ * Writes back what the lock file held before it was taken, and its times (a refused
+ * session's release); false where it cannot (it held more than a record, or the write
+ * failed), for the caller to empty it as any release does.
+ */
+function giveBack(f: Deno.FsFile, before: Before): boolean {
+  if (!before.whole) return false;
+  try {
+    f.truncateSync(0);
+    f.seekSync(0, Deno.SeekMode.Start);
+    for (let off = 0; off < before.bytes.length;) off += f.writeSync(before.bytes.subarray(off));
+    if (before.mtime) f.utimeSync(before.atime ?? before.mtime, before.mtime);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function readBytes(f: Deno.FsFile): Uint8Array {
   const buf = new Uint8Array(4096); // a lock record is one short JSON line
   const n = f.readSync(buf) ?? 0;
   f.seekSync(0, Deno.SeekMode.Start);
-  return new TextDecoder().decode(buf.subarray(0, n));
+  return buf.slice(0, n);
+}
+
+function readAll(f: Deno.FsFile): string {
+  return new TextDecoder().decode(readBytes(f));
 }
 
 /**

@@ -45,6 +45,30 @@ Deno.test("acquireLock: the record of a holder that died is reported as stale", 
   }
 });
 
+Deno.test("acquireLock: released with restore, the lock file holds its record and time again", () => {
+  const dir = Deno.makeTempDirSync();
+  try {
+    const file = join(dir, "lock");
+    const record = '{"pid":4242,"host":"h","started":"2026-01-01T00:00:00.000Z"}\n';
+    const longAgo = new Date("2020-01-02T03:04:05.678Z");
+    Deno.writeTextFileSync(file, record);
+    Deno.utimeSync(file, longAgo, longAgo);
+    acquireLock(file).release({ restore: true });
+    assert.equal(Deno.readTextFileSync(file), record);
+    assert.equal(Deno.statSync(file).mtime?.getTime(), longAgo.getTime());
+    const again = acquireLock(file);
+    assert.equal(again.staleHolder, record.trim()); // the next taker still sees it
+    again.release();
+    assert.equal(Deno.readTextFileSync(file), "");
+    // More than a record (not all read at the lock): emptied, as any release does.
+    Deno.writeTextFileSync(file, "x".repeat(5000));
+    acquireLock(file).release({ restore: true });
+    assert.equal(Deno.readTextFileSync(file), "");
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
+
 Deno.test("currentHolder: names a live holder, nothing when the lock is free or never made", () => {
   const dir = Deno.makeTempDirSync();
   try {

@@ -156,7 +156,9 @@ export async function openSession(
   } catch (e) {
     // Files only under the lock, so that they are this session's own; folders only if empty.
     if (e instanceof PreflightError) removeMade(made, { files: lock !== undefined });
-    lock?.release();
+    // The lock file as it was found: a dead holder's record in it is the next run's to log
+    // (a takeover said nowhere else), and its time is kept (exit 2 changes nothing).
+    lock?.release({ restore: true });
     throw e;
   }
   let store: StateStore | undefined;
@@ -213,7 +215,8 @@ export async function openSession(
     store?.close();
     syncFs?.close();
     if (e instanceof PreflightError) removeMade(made, { files: true }); // under the lock
-    lock.release();
+    // Not started, nothing logged: a stale lock's takeover is left for the next run to log.
+    lock.release({ restore: !started });
     throw e;
   }
 }

@@ -151,6 +151,36 @@ Deno.test("unwritable log_dir or backup root (as nobody): exit 2, nothing create
   });
 });
 
+Deno.test("unwritable log_dir (as nobody) after a killed run: exit 2, the lock file as it was, the next run logs the takeover", async () => {
+  await unprivileged({ "a.txt": "a\n" }, async ({ fx, run }) => {
+    assert.equal((await run("run")).code, 0);
+    const lock = join(fx.backup, ".backup-tool", "lock");
+    // What a run killed with SIGKILL leaves: its record, no holder.
+    const record = JSON.stringify({
+      pid: 2147483646,
+      host: "gone-host",
+      started: "2020-01-02T03:04:05.678Z",
+      command: "run",
+    }) + "\n";
+    Deno.writeTextFileSync(lock, record);
+    const mtime = Deno.statSync(lock).mtime?.getTime();
+    await sh(`chown root:root '${fx.logs}' && chmod 755 '${fx.logs}'`);
+    const r = await run("run");
+    assert.equal(r.code, 2, `${r.stdout}\n${r.stderr}`);
+    assert.match(r.stderr, /^Cannot write a log file in log_dir/);
+    assert.equal(Deno.readTextFileSync(lock), record, "the dead run's record was lost");
+    assert.equal(Deno.statSync(lock).mtime?.getTime(), mtime);
+    await sh(`chown -R ${NOBODY}:${NOBODY} '${fx.logs}'`);
+    assert.equal((await run("run")).code, 0);
+    assert.ok(
+      fx.lastLog().some((l) =>
+        l.startsWith(`LOCK: took over a stale lock left by {"pid":2147483646,"host":"gone-host"`)
+      ),
+      fx.lastLog().join("\n"),
+    );
+  });
+});
+
 Deno.test("a backup root nobody may enter: plan, history and verify exit 2 with one line", async () => {
   await unprivileged({ "a.txt": "a\n" }, async ({ fx, run }) => {
     assert.equal((await fx.cli("run")).code, 0); // as root: the root is root's only (0700)
