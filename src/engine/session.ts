@@ -22,6 +22,7 @@ import { diskFullAt, keepReserve, releaseReserve } from "./reserve.ts";
 import { openSyncFs, type SyncFs } from "./syncfs.ts";
 import { sourceClashes } from "./source_clash.ts";
 import { refuseForgottenRoot } from "./forgotten_root.ts";
+import { pausePoint } from "./fault.ts";
 
 export interface Session {
   config: Config;
@@ -122,7 +123,7 @@ export async function openSession(
   checkStateFolder(config.backupRoot, paths.dir);
   // What this session makes, removed again should it refuse to start (exit 2 changes
   // nothing): innermost first. What cannot be looked at is not counted as made.
-  const made = [paths.db, paths.reserve, paths.lock, paths.tmp, paths.dir].filter(isMissing)
+  let made = [paths.db, paths.reserve, paths.lock, paths.tmp, paths.dir].filter(isMissing)
     .concat(missingFolders(config.backupRoot));
   let lock: Lock | undefined;
   let log: RunLog;
@@ -137,7 +138,11 @@ export async function openSession(
           ? `Cannot create the state folder '${paths.dir}' in the backup root`
           : `Cannot create the backup root '${config.backupRoot}'`,
     );
+    pausePoint("locking");
     lock = acquireLock(paths.lock, command === "verify" ? "verify --repair" : command);
+    // A state there now was made by a run that began and ended while this one waited for
+    // the lock: not this session's to remove should it refuse to start.
+    made = made.filter((p) => (p !== paths.db && p !== paths.reserve) || isMissing(p));
     // What the state's header shows (not a database, a newer tool's, another program's) is
     // refused here, under the lock (no run writes it meanwhile), before the state opens.
     checkHeaderUnlessEmpty(paths.db);
