@@ -259,3 +259,18 @@ export function fingerprint(root: string): Record<string, string> {
   walk(root, "");
   return out;
 }
+
+/** What a run killed with SIGKILL leaves in the lock file: its record, and no holder. */
+export const DEAD_HOLDER_RECORD = JSON.stringify({
+  pid: 2147483646,
+  host: "gone-host",
+  started: "2020-01-02T03:04:05.678Z",
+  command: "run",
+}) + "\n";
+
+/** Whether a run's log says it took over the lock DEAD_HOLDER_RECORD left. */
+export function loggedDeadHolderTakeover(log: string[]): boolean {
+  return log.some((l) =>
+    l.startsWith(`LOCK: took over a stale lock left by {"pid":2147483646,"host":"gone-host"`)
+  );
+}

@@ -8,7 +8,12 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
-import { type Fixture, makeFixture } from "./helpers.ts";
+import {
+  DEAD_HOLDER_RECORD,
+  type Fixture,
+  loggedDeadHolderTakeover,
+  makeFixture,
+} from "./helpers.ts";
 
 /** A moment no run of the test comes near: any change to a folder moves its time off it. */
 const LONG_AGO = new Date("2020-01-02T03:04:05.678Z");
@@ -92,13 +97,7 @@ Deno.test("a run refused after taking a stale lock (exit 2) leaves the lock file
   const lock = join(fx.backup, ".backup-tool", "lock");
   const db = join(fx.backup, ".backup-tool", "state.db");
   const saved = Deno.readFileSync(db);
-  // What a run killed with SIGKILL leaves: its record, no holder.
-  const record = JSON.stringify({
-    pid: 2147483646,
-    host: "gone-host",
-    started: "2020-01-02T03:04:05.678Z",
-    command: "run",
-  }) + "\n";
+  const record = DEAD_HOLDER_RECORD;
   Deno.writeTextFileSync(lock, record);
   Deno.utimeSync(lock, LONG_AGO, LONG_AGO);
   Deno.writeTextFileSync(db, "not a database\n".repeat(300));
@@ -111,9 +110,7 @@ Deno.test("a run refused after taking a stale lock (exit 2) leaves the lock file
   Deno.writeFileSync(db, saved);
   assert.equal((await fx.cli("run")).code, 0);
   assert.ok(
-    fx.lastLog().some((l) =>
-      l.startsWith(`LOCK: took over a stale lock left by {"pid":2147483646,"host":"gone-host"`)
-    ),
+    loggedDeadHolderTakeover(fx.lastLog()),
     fx.lastLog().join("\n"),
   );
   assert.equal(Deno.readTextFileSync(lock), "", "released by the run");

@@ -8,7 +8,12 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { type Fixture, makeFixture } from "../helpers.ts";
+import {
+  DEAD_HOLDER_RECORD,
+  type Fixture,
+  loggedDeadHolderTakeover,
+  makeFixture,
+} from "../helpers.ts";
 import {
   asNobody,
   assertConverged,
@@ -155,13 +160,7 @@ Deno.test("unwritable log_dir (as nobody) after a killed run: exit 2, the lock f
   await unprivileged({ "a.txt": "a\n" }, async ({ fx, run }) => {
     assert.equal((await run("run")).code, 0);
     const lock = join(fx.backup, ".backup-tool", "lock");
-    // What a run killed with SIGKILL leaves: its record, no holder.
-    const record = JSON.stringify({
-      pid: 2147483646,
-      host: "gone-host",
-      started: "2020-01-02T03:04:05.678Z",
-      command: "run",
-    }) + "\n";
+    const record = DEAD_HOLDER_RECORD;
     Deno.writeTextFileSync(lock, record);
     const mtime = Deno.statSync(lock).mtime?.getTime();
     await sh(`chown root:root '${fx.logs}' && chmod 755 '${fx.logs}'`);
@@ -173,9 +172,7 @@ Deno.test("unwritable log_dir (as nobody) after a killed run: exit 2, the lock f
     await sh(`chown -R ${NOBODY}:${NOBODY} '${fx.logs}'`);
     assert.equal((await run("run")).code, 0);
     assert.ok(
-      fx.lastLog().some((l) =>
-        l.startsWith(`LOCK: took over a stale lock left by {"pid":2147483646,"host":"gone-host"`)
-      ),
+      loggedDeadHolderTakeover(fx.lastLog()),
       fx.lastLog().join("\n"),
     );
   });
