@@ -71,7 +71,9 @@ export function historyCommand(argv: string[]): Promise<number> {
         );
       const latest = store.latestRunTime();
       const folder = resolver.isFolder(path);
-      const spelled = copies.length > 0 || folder || otherForm ? "" : spellingHint(store, path);
+      const spelled = copies.length > 0 || folder || otherForm
+        ? ""
+        : spellingHint(store, path, resolver.otherReading(given));
       return { path, copies, folder, unfinished, otherForm, latest, spelled };
     },
   );

@@ -104,7 +104,16 @@ export async function restoreCommand(argv: string[]): Promise<number> {
     const targets = p.positionals.map((t) => asRecorded(resolver, t));
     const selector = selectorFor(req, targets, p.positionals, resolver);
     const root = config.backupRoot;
-    const selection = selectForRestore(store, root, selector, targets, p.positionals, req.at);
+    const others = p.positionals.map((t) => resolver.otherReading(t));
+    const selection = selectForRestore(
+      store,
+      root,
+      selector,
+      targets,
+      p.positionals,
+      req.at,
+      others,
+    );
     const problems = selection.problems;
     const json = flag(p, "json");
     const quiet = flag(p, "quiet") || json;

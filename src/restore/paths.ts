@@ -117,6 +117,22 @@ export class PathResolver {
   }
 
   /**
+   * The other logical path a PATH may mean, where `toLogical` took one of two: with one
+   * source, `source/x` is `x` as logs show it, or the x of the source's own folder named
+   * `source`. Where neither is recorded, the hint at other spellings (a letter case, a
+   * Unicode form) looks under both: `source/Docs/a.txt`, copied from a log in another
+   * case, was said "not in the backup" with no hint, as `source/source/Docs/a.txt`.
+   */
+  otherReading(input: string, cwd = Deno.cwd()): string | undefined {
+    if (isAbsolute(input) || this.#names.length !== 1) return undefined;
+    if (/^\.\.?([/\\]|$)/.test(input) && this.#inSource(cwd)) return undefined;
+    const rel = this.#normalize(input);
+    const name = this.#names[0];
+    if (rel !== name && !rel.startsWith(`${name}/`)) return undefined;
+    return this.toLogical(input, cwd) === rel ? `${name}/${rel}` : rel;
+  }
+
+  /**
    * A plain path where the config names one source (`single`) and the state knows others:
    * under `single`, unless it starts with another source's name and `single` holds no such
    * path; where both hold it, the user must say which (before, the other source's was taken

@@ -32,7 +32,8 @@ export interface Selection {
 /**
  * The contents at or below `targets` (logical paths; none or "" is everything), as the
  * PATHs were `given`; `at` is the `--at` time, for messages. `root` is the backup root,
- * where copies recorded under another hash algorithm are read.
+ * where copies recorded under another hash algorithm are read. `others`: each PATH's other
+ * reading, where it has one (`PathResolver.otherReading`), for the hint at its spellings.
  */
 export function selectForRestore(
   store: StateStore,
@@ -41,10 +42,11 @@ export function selectForRestore(
   targets: readonly string[],
   given: readonly string[],
   at?: number,
+  others: readonly (string | undefined)[] = [],
 ): Selection {
   const problems: Problem[] = [];
   // A PATH given twice is one (and named once, should it match nothing).
-  const once = targets.map((t, i) => [t, given[i]] as const)
+  const once = targets.map((t, i) => [t, given[i], others[i]] as const)
     .filter(([t], i) => targets.indexOf(t) === i);
   const contents = chosen(
     { store, root },
@@ -53,6 +55,7 @@ export function selectForRestore(
     once.map(([, g]) => g),
     at,
     problems,
+    once.map(([, , o]) => o),
   );
   return { contents, problems };
 }
@@ -93,6 +96,7 @@ function* chosen(
   given: readonly string[],
   at: number | undefined,
   problems: Problem[],
+  others: readonly (string | undefined)[],
 ): Generator<StoredCopy> {
   const whole = targets.length === 0 || targets.includes("");
   const found = targets.map(() => false);
@@ -116,7 +120,7 @@ function* chosen(
     t === "" ? recorded : store.isRecorded(t) || store.isRecordedBelow(t);
   targets.forEach((t, i) => {
     if (found[i]) return;
-    const reason = notFound(store, t, sel, at, isRecorded(t));
+    const reason = notFound(store, t, sel, at, isRecorded(t), others[i]);
     problems.push({ path: given[i], kind: "not-found", reason });
   });
   if (targets.length === 0 && !any) {
@@ -156,6 +160,7 @@ function notFound(
   sel: Selector,
   at: number | undefined,
   recorded: boolean,
+  other?: string,
 ): string {
   if (sel.kind === "version") {
     const range = seqRange(store.copiesOf(target));
@@ -168,7 +173,7 @@ function notFound(
   if (sel.kind === "at") {
     return `${what} as of ${new Date(at!).toISOString()}${tooEarly(store, target, at!)}`;
   }
-  if (!recorded) return `${what}${spellingHint(store, target)}`;
+  if (!recorded) return `${what}${spellingHint(store, target, other)}`;
   return target === ""
     ? "the backup holds no current files: use --at TIME to restore files deleted since"
     : `${what} any more: it was deleted; use --at TIME to restore it as it was`;
@@ -200,9 +205,15 @@ function tooEarly(store: StateStore, target: string, at: number): string {
 export function spellingHint(
   store: Pick<StateStore, "otherSpellings">,
   path: string,
+  /** The PATH's other reading, if it has one (`PathResolver.otherReading`). */
+  other?: string,
 ): string {
   if (path === "") return "";
-  const others = store.otherSpellings(path, 3);
+  const others = [
+    ...new Set(
+      [path, ...other === undefined ? [] : [other]].flatMap((p) => store.otherSpellings(p, 3)),
+    ),
+  ].slice(0, 3);
   if (others.length === 0) return "";
   const names = others.map((o) => `'${o}'`);
   if (names.length === 3) names[2] = "…";

@@ -1,0 +1,31 @@
+/**
+ * A PATH recorded only in another letter case is named, as README says, however the PATH
+ * is written: relative to the source root, or as the logs show it, with the source's name
+ * in front (which, with one source, also reads as the source's own folder of that name).
+ */
+import assert from "node:assert/strict";
+import { makeFixture } from "./helpers.ts";
+
+Deno.test("restore and history name the recorded spelling of a PATH given with the source's name in front", async () => {
+  using fx = makeFixture({ "docs/a.txt": "a\n" });
+  assert.equal((await fx.cli("run")).code, 0);
+  const hint =
+    "did you mean 'source/docs/a.txt'? (recorded so; the backup tells letter case apart)";
+  for (const given of ["Docs/a.txt", "source/Docs/a.txt"]) {
+    const restore = await fx.cli("restore", given, "--to", `${fx.dir}/r`);
+    assert.equal(restore.code, 1, restore.stderr);
+    assert.ok(restore.stderr.includes(hint), `restore ${given}: ${restore.stderr}`);
+    const history = await fx.cli("history", given);
+    assert.equal(history.code, 1, history.stderr);
+    assert.ok(history.stderr.includes(hint), `history ${given}: ${history.stderr}`);
+  }
+});
+
+Deno.test("with one source holding a folder of its own name, both readings are looked at", async () => {
+  using fx = makeFixture({ "source/b.txt": "b\n" });
+  assert.equal((await fx.cli("run")).code, 0);
+  // `source/B.txt`: the source's `B.txt`, or its folder `source`'s: recorded as the second.
+  const restore = await fx.cli("restore", "source/B.txt", "--to", `${fx.dir}/r`);
+  assert.equal(restore.code, 1, restore.stderr);
+  assert.match(restore.stderr, /did you mean 'source\/source\/b\.txt'\?/);
+});
