@@ -3,8 +3,8 @@
  * files that exist, in walk order. A scoped path is checked before it is walked: reached
  * through real folders only (not a symlink swapped in on the way), listed by its folder as
  * spelled (a disk that ignores case), not excluded, not the backup root by path or by
- * identity, not the tool's own file. A source missing at a scoped pass is reported, its
- * files kept. Read-only: an interruption leaves nothing behind.
+ * identity, not the tool's own file. A source missing at a pass is reported, its files
+ * kept. Read-only: an interruption leaves nothing behind.
  */
 import { basename, dirname, relative, sep } from "node:path";
 import { isInside } from "../config/paths.ts";
@@ -26,18 +26,20 @@ type Start = [abs: string, rel: string, folder: StatResult | undefined];
  */
 export function startsOf(w: Walk): Start[] {
   const { source, opts } = w;
-  if (!opts.scope) return [[source.path, "", undefined]];
-  const scoped = opts.scope.get(source.name) ?? [];
-  if (scoped.length === 0) return [];
+  const scoped = opts.scope?.get(source.name);
+  if (opts.scope && (scoped ?? []).length === 0) return [];
   try {
     Deno.statSync(source.path);
   } catch (e) {
-    // Nothing scoped in it is gone: the source itself is (moved away, unmounted).
+    // Nothing in it is gone: the source itself is (moved away, unmounted). A full pass says
+    // so too (a watch's rescan: before, it logged the root as a folder that vanished
+    // meanwhile, `SKIP VANISHED`, and said nothing on stderr).
     if (isGone(e)) {
       sourceMissing(w, source.path);
       return [];
     }
   }
+  if (!scoped) return [[source.path, "", undefined]];
   const starts: Start[] = [];
   const listings = new Map<string, Set<string>>();
   const rootReal = realPathOrNone(source.path);
@@ -121,11 +123,10 @@ function withinSkippedById(w: Walk, abs: string): boolean {
 }
 
 /**
- * A source folder missing at a watch's pass scoped to it (`run` refuses to start without it,
- * and a full pass finds its root unlistable, which keeps its files too): moved
- * away, or its disk unmounted. Its files are kept as they are, never taken for deleted (as
- * everything in it was, or held back by the deletion guard with advice to --force), and
- * the watch follows it again once it is back (`unlistedFolder`).
+ * A source folder missing at a watch's pass, scoped to it or full (`run` refuses to start
+ * without it): moved away, or its disk unmounted. Its files are kept as they are, never
+ * taken for deleted (as everything in it was, or held back by the deletion guard with
+ * advice to --force), and the watch follows it again once it is back (`unlistedFolder`).
  */
 function sourceMissing(w: Walk, abs: string): void {
   w.unreadable.push(w.source.name);
