@@ -29,3 +29,20 @@ Deno.test("with one source holding a folder of its own name, both readings are l
   assert.equal(restore.code, 1, restore.stderr);
   assert.match(restore.stderr, /did you mean 'source\/source\/b\.txt'\?/);
 });
+
+Deno.test("restore --at and --version name the recorded spelling of a PATH too", async () => {
+  using fx = makeFixture({ "docs/a.txt": "a\n" });
+  assert.equal((await fx.cli("run")).code, 0);
+  const hint =
+    "did you mean 'source/docs/a.txt'? (recorded so; the backup tells letter case apart)";
+  const at = new Date(Date.now() + 60_000).toISOString();
+  for (const how of [["--at", at], ["--version", "1"]]) {
+    const restore = await fx.cli("restore", "Docs/a.txt", ...how, "--to", `${fx.dir}/r`);
+    assert.equal(restore.code, 1, restore.stderr);
+    assert.ok(restore.stderr.includes(hint), `restore ${how[0]}: ${restore.stderr}`);
+  }
+  // A file recorded at that spelling but not at that moment gets no hint: it is that file.
+  const before = await fx.cli("restore", "docs/a.txt", "--at", "2000-01-01", "--to", `${fx.dir}/r`);
+  assert.equal(before.code, 1, before.stderr);
+  assert.doesNotMatch(before.stderr, /did you mean/);
+});

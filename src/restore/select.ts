@@ -162,18 +162,22 @@ function notFound(
   recorded: boolean,
   other?: string,
 ): string {
+  // Nothing ever recorded there: named with its recorded spelling where it has one, as of
+  // any moment and for any version (before, only a restore of the latest said it).
+  const spelled = recorded ? "" : spellingHint(store, target, other);
   if (sel.kind === "version") {
     const range = seqRange(store.copiesOf(target));
     return range === undefined
-      ? `'${target}' is not in the backup`
+      ? `'${target}' is not in the backup${spelled}`
       : `'${target}' has no version ${sel.seq}: it has versions ${range[0]} to ` +
         `${range[1]} (see 'history ${target}')`;
   }
   const what = target === "" ? "the backup holds no files" : `'${target}' is not in the backup`;
   if (sel.kind === "at") {
-    return `${what} as of ${new Date(at!).toISOString()}${tooEarly(store, target, at!)}`;
+    const early = tooEarly(store, target, at!);
+    return `${what} as of ${new Date(at!).toISOString()}${early || spelled}`;
   }
-  if (!recorded) return `${what}${spellingHint(store, target, other)}`;
+  if (!recorded) return `${what}${spelled}`;
   return target === ""
     ? "the backup holds no current files: use --at TIME to restore files deleted since"
     : `${what} any more: it was deleted; use --at TIME to restore it as it was`;
