@@ -50,7 +50,7 @@ Deno.test("a state put back older than the files: the copy archived under a cont
 
   const r = await fx.cli("run");
   assert.equal(r.code, 1, `${r.stdout}\n${r.stderr}`);
-  const warned = r.stderr.split("\n").filter((l) => l.startsWith("WARNING: "));
+  const warned = warnings(r.stderr);
   assert.equal(warned.length, 1, r.stderr);
   assert.match(warned[0], /^WARNING: source\/a.txt: Its previous copy 'a.txt' no longer holds/);
   assert.match(warned[0], /state older than the backup root's files.*verify --repair/);
@@ -85,7 +85,7 @@ Deno.test("a state put back older than the files: a deleted file's copy holding 
 
   const r = await fx.cli("run");
   assert.equal(r.code, 1, `${r.stdout}\n${r.stderr}`);
-  const warned = r.stderr.split("\n").filter((l) => l.startsWith("WARNING: "));
+  const warned = warnings(r.stderr);
   assert.equal(warned.length, 1, r.stderr);
   assert.match(
     warned[0],
