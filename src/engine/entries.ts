@@ -10,7 +10,14 @@ import { join } from "node:path";
 import type { Batch } from "./batch.ts";
 import { errorText } from "./errors.ts";
 import { StoppedError, turnEvery, turnTaker } from "./event_turn.ts";
-import { isStoredCopy, nativePath, removeQuietly, storedEntry, vanishedFrom } from "./fsops.ts";
+import {
+  copyState,
+  isStoredCopy,
+  nativePath,
+  removeQuietly,
+  storedEntry,
+  vanishedFrom,
+} from "./fsops.ts";
 import { needsHash, type PlanInput, type Planner, type PlanOptions } from "./plan.ts";
 import type { PassContext, PassOptions, Progress } from "./pass_types.ts";
 import { relPath } from "./rel_path.ts";
@@ -250,15 +257,17 @@ export class EntryHandler {
     t: TrackedFile,
     entry: ScanEntry,
     hash: string,
-  ): Pick<PlanInput, "storedHash" | "storedDamaged"> {
+  ): Pick<PlanInput, "storedHash" | "storedDamaged" | "copyFound"> {
     if (t.algo !== this.ctx.config.hashAlgorithm) return this.#storedDigest(t, entry);
     if (t.hash === hash || this.opts.dryRun || t.kind !== "file") return {};
     if (this.#realFolders.size >= 65536) this.#realFolders.clear();
     const copy = storedEntry(this.ctx.root, t.storedAt, this.#realFolders);
-    if (!isStoredCopy(copy)) return {};
+    // What the planner would look for there again (a file's copy in its place, or not).
+    const copyFound = { storedAt: t.storedAt, state: copyState(copy, "file") };
+    if (!isStoredCopy(copy)) return { copyFound };
     const at = nativePath(this.ctx.root, t.storedAt);
     const other = copyOfOtherContent(copy, t) ?? readsAsOtherContent(at, t, this.#buf);
-    return other ? { storedDamaged: true } : {};
+    return other ? { storedDamaged: true, copyFound } : { copyFound };
   }
 
   /**

@@ -13,7 +13,7 @@
  */
 import { type Folders, openFolders } from "./folders.ts";
 import { join } from "node:path";
-import { type EntryKind, lstatOrNone, nativePath, standsInPlace, storedEntry } from "./fsops.ts";
+import { copyState, type EntryKind, lstatOrNone, nativePath, storedEntry } from "./fsops.ts";
 import { foldName, STATE_DIR } from "./layout.ts";
 
 /** Bounds the memo of real folders (about 100 bytes an entry). */
@@ -42,15 +42,10 @@ export class DiskProbe {
     return kind === undefined ? undefined : kind === "dir" ? "dir" : "file";
   };
 
-  /**
-   * What stands where a stored copy is recorded (see `PlanView.copyAt`). Nothing at all
-   * there is not in the way: the copy is missing, and is copied again at its own place.
-   */
+  /** What stands where a stored copy is recorded (see `PlanView.copyAt`, `copyState`). */
   readonly copyAt = (storedAt: string, kind: "file" | "symlink") => {
     if (this.#realFolders.size >= REAL_FOLDERS_LIMIT) this.#realFolders.clear();
-    const found = storedEntry(this.root, storedAt, this.#realFolders, this.#kindOf);
-    if (found === undefined) return "missing";
-    return standsInPlace(found, kind) ? "blocked" : "present";
+    return copyState(storedEntry(this.root, storedAt, this.#realFolders, this.#kindOf), kind);
   };
 
   /**

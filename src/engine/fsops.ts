@@ -6,6 +6,7 @@
  * flush.ts, and the moves built on them in move.ts. Nothing here ever replaces an existing
  * file.
  */
+import type { CopyState } from "./plan_view.ts";
 import { dirname, join, sep } from "node:path";
 import { parentOf } from "./layout.ts";
 
@@ -147,6 +148,19 @@ export function standsInPlace(
 ): boolean {
   if (found === undefined) return false;
   return found === "unsafe" || (kind === "file" ? !found.isFile : found.isDirectory);
+}
+
+/**
+ * What stands where a stored copy of `kind` is recorded, from what was found there (see
+ * `PlanView.copyAt`): nothing at all is not in the way (the copy is missing, and is copied
+ * again at its own place); anything else of another kind, or on the way, is.
+ */
+export function copyState(
+  found: EntryKind | "unsafe" | undefined,
+  kind: "file" | "symlink",
+): CopyState {
+  if (found === undefined) return "missing";
+  return standsInPlace(found, kind) ? "blocked" : "present";
 }
 
 /** Whether a stored copy (a file or a symlink) is at a storage path, reached safely. */

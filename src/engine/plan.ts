@@ -20,7 +20,7 @@ import {
 } from "./layout.ts";
 import { ContentHolders } from "./plan_holders.ts";
 import { StorageNames } from "./plan_names.ts";
-import type { Digest, HeldCopy, PlanView } from "./plan_view.ts";
+import type { CopyState, Digest, HeldCopy, PlanView } from "./plan_view.ts";
 import type {
   Action,
   Fingerprint,
@@ -57,6 +57,11 @@ export interface PlanInput {
   storedHash?: string;
   /** The stored copy no longer holds the recorded content (found after an algorithm change). */
   storedDamaged?: boolean;
+  /**
+   * What was found at the tracked file's copy's place (`storedAt`) as the file was read:
+   * the planner then does not look again (`PlanView.copyAt`).
+   */
+  copyFound?: { storedAt: string; state: CopyState };
 }
 
 /** Whether an entry must be read: new, fingerprint changed, untrusted, or another algorithm. */
@@ -158,10 +163,13 @@ export function createPlanner(view: PlanView, opts: PlanOptions): Planner {
     return { type: "exclude", path: t.path, storedAt: t.storedAt };
   }
 
-  function planEntry({ entry, tracked, hashed, storedHash, storedDamaged }: PlanInput): Action {
+  function planEntry(input: PlanInput): Action {
+    const { entry, tracked, hashed, storedHash, storedDamaged, copyFound } = input;
     const path = entry.path;
     const t = tracked && current(tracked);
     if (!hashed) return { type: "skip", path };
+    const copyAt = (t: TrackedFile) =>
+      copyFound?.storedAt === t.storedAt ? copyFound.state : view.copyAt?.(t.storedAt, t.kind);
     const oldHash = t && (t.algo === opts.algo ? t.hash : storedHash);
     if (t && t.kind === entry.kind && oldHash === hashed.hash) {
       const rehashed = t.algo === opts.algo ? undefined : { hash: hashed.hash, algo: opts.algo };
@@ -169,7 +177,7 @@ export function createPlanner(view: PlanView, opts: PlanOptions): Planner {
       const refresh: Refresh = { entry, storedAt: t.storedAt, rehashed, digest };
       if (storedDamaged) refresh.damaged = true;
       // Something put in the copy's place by hand is left alone: the copy goes elsewhere.
-      const copy = view.copyAt?.(t.storedAt, t.kind);
+      const copy = copyAt(t);
       if (copy === "blocked") {
         refresh.relocatedTo = allocatePath(t.storedAt, occ);
         place(refresh.relocatedTo);
@@ -193,7 +201,7 @@ export function createPlanner(view: PlanView, opts: PlanOptions): Planner {
     if (t) {
       // Something put in the copy's place by hand (a FIFO, a folder, a symlink where a
       // file's copy belongs) is left alone, and keeps its name: the new copy goes elsewhere.
-      const blocked = view.copyAt?.(t.storedAt, t.kind) === "blocked";
+      const blocked = copyAt(t) === "blocked";
       if (!blocked) vacate(t.storedAt);
       holders.release(t);
       const version = versionPath(mirror(path), t.seq);

@@ -13,6 +13,9 @@ export interface Digest {
 }
 
 /** The current copy of a tracked file that holds some content. */
+/** What stands where a stored copy is recorded: it, nothing, or something in the way. */
+export type CopyState = "present" | "missing" | "blocked";
+
 export interface HeldCopy {
   path: string;
   storedAt: string;
@@ -63,7 +66,7 @@ export interface PlanView extends Occupancy {
    * folder, or, for a file, anything but a file, at the path; anything but a folder on the
    * way there). Absent: the disk is not looked at (plans in tests).
    */
-  copyAt?(storedAt: string, kind: "file" | "symlink"): "present" | "missing" | "blocked";
+  copyAt?(storedAt: string, kind: "file" | "symlink"): CopyState;
   /**
    * The backup root's disk ignores case (macOS and Windows by default, exFAT): two paths
    * placed in one run that differ only in case would be one file there.
