@@ -46,6 +46,15 @@ export function readOneLine(text: string): string {
   );
 }
 
+/**
+ * A name as `oneLine` writes it, but each escape as `\uXXXX`, a backslash's too (`\u005c`):
+ * a spelling `readOneLine` reads back to the name, to tell it apart from a name of the very
+ * characters of its log spelling (`a\nb`: a name with a newline, or one with a backslash).
+ */
+export function spelledOut(text: string): string {
+  return text.replace(ESCAPED_ALL, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+}
+
 function escapeChar(c: string): string {
   if (c === "\\") return "\\\\";
   if (c === "\n") return "\\n";

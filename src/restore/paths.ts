@@ -12,7 +12,7 @@ import { isAbsolute, join, relative, resolve, sep } from "node:path";
 import type { Source } from "../config/sources.ts";
 import { UsageError } from "../engine/errors.ts";
 import { isInside } from "../config/paths.ts";
-import { readOneLine } from "../log/one_line.ts";
+import { oneLine, readOneLine, spelledOut } from "../log/one_line.ts";
 
 /** What the state ever recorded: asked of the state itself, or of a set (tests). */
 export interface RecordedPaths {
@@ -258,9 +258,27 @@ export function asRecorded(resolver: PathResolver, given: string): string {
   const held = (p: string) => resolver.isFile(p) || resolver.isFolder(p);
   const path = resolver.toLogical(given);
   const plain = readOneLine(given);
-  if (held(path) || plain === given) return path;
-  const read = resolver.toLogical(plain);
-  return held(read) ? read : path;
+  if (plain === given) return path;
+  if (!held(path)) {
+    const read = resolver.toLogical(plain);
+    return held(read) ? read : path;
+  }
+  // Held as written: the log's spelling of another recorded name too (`a\nb` copied from
+  // the line of a name with a newline, beside a name with a backslash and an n) is said,
+  // never taken for the one as written (before, that one was restored, without a word).
+  let read: string;
+  try {
+    read = resolver.toLogical(plain);
+  } catch {
+    return path;
+  }
+  if (read === path || !held(read)) return path;
+  throw new UsageError(
+    `Cannot tell which '${given}' is meant: the backup holds a name of these very ` +
+      `characters (logged as '${oneLine(path)}') and one a log writes so (its escapes ` +
+      `standing for other characters): give '${oneLine(path)}' for the first or ` +
+      `'${spelledOut(read)}' for the second`,
+  );
 }
 
 /**

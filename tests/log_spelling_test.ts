@@ -1,0 +1,69 @@
+/**
+ * A path copied from a log line names the file that line was about. Logs write a newline in
+ * a name as `\n` and a backslash as `\\`, so the log spelling of one name can be another
+ * name's very characters (`a\nb`: a name with a newline, and one with a backslash and an
+ * n). Where both are recorded, `restore` and `history` name the two ways to say each and
+ * change nothing (exit 2), as README says; a spelling of each is taken.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { makeFixture } from "./helpers.ts";
+
+const unix = Deno.build.os !== "windows";
+
+Deno.test({
+  name: "a log's spelling that is another recorded name's very characters is named, never taken",
+  ignore: !unix,
+  fn: async () => {
+    using fx = makeFixture({ "nl\nname": "newline", "nl\\nname": "backslash" });
+    assert.equal((await fx.cli("run", "-q")).code, 0);
+    const log = fx.lastLog();
+    assert.ok(log.includes("BACKUP: source/nl\\nname → backup/nl\\nname"), log.join("\n"));
+    assert.ok(log.includes("BACKUP: source/nl\\\\nname → backup/nl\\\\nname"), log.join("\n"));
+    // Copied from the newline file's line: before, the backslash file was restored (exit 0).
+    const copied = "source/nl\\nname";
+    const to = join(fx.dir, "r");
+    const restore = await fx.cli("restore", copied, "--to", to);
+    assert.equal(restore.code, 2, restore.stderr);
+    assert.equal(
+      restore.stderr.trim(),
+      "Cannot tell which 'source/nl\\nname' is meant: the backup holds a name of these very " +
+        "characters (logged as 'source/nl\\\\nname') and one a log writes so (its escapes " +
+        "standing for other characters): give 'source/nl\\\\nname' for the first or " +
+        "'source/nl\\u000aname' for the second",
+    );
+    assert.throws(() => Deno.statSync(to), Deno.errors.NotFound);
+    const history = await fx.cli("history", copied);
+    assert.equal(history.code, 2, history.stderr);
+    assert.match(history.stderr, /^Cannot tell which 'source\/nl\\nname' is meant: /);
+    assert.equal(history.stdout, "");
+    // Each spelling the message gives is taken, for the file it names.
+    for (
+      const [given, name, content] of [
+        ["source/nl\\\\nname", "nl\\nname", "backslash"],
+        ["source/nl\\u000aname", "nl\nname", "newline"],
+      ]
+    ) {
+      const h = await fx.cli("history", given);
+      assert.equal(h.code, 0, h.stderr);
+      const dir = join(fx.dir, content);
+      const r = await fx.cli("restore", given, "--to", dir);
+      assert.equal(r.code, 0, r.stderr);
+      assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name), [name]);
+      assert.equal(Deno.readTextFileSync(join(dir, name)), content);
+    }
+  },
+});
+
+Deno.test({
+  name: "a log's spelling read back where only the escaped name is recorded, as before",
+  ignore: !unix,
+  fn: async () => {
+    using fx = makeFixture({ "nl\nname": "newline" });
+    assert.equal((await fx.cli("run", "-q")).code, 0);
+    const to = join(fx.dir, "r");
+    const r = await fx.cli("restore", "source/nl\\nname", "--to", to);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(Deno.readTextFileSync(join(to, "nl\nname")), "newline");
+  },
+});
