@@ -67,3 +67,28 @@ Deno.test({
     assert.equal(Deno.readTextFileSync(join(to, "nl\nname")), "newline");
   },
 });
+
+Deno.test({
+  name: "with several sources, a log's path under a source named with a newline is taken",
+  ignore: !unix,
+  fn: async () => {
+    using fx = makeFixture({ "a.txt": "a" }, { sources: ["./source", "./s\nrc"] });
+    Deno.mkdirSync(join(fx.dir, "s\nrc"));
+    Deno.writeTextFileSync(join(fx.dir, "s\nrc", "f.txt"), "f");
+    assert.equal((await fx.cli("run", "-q")).code, 0);
+    assert.ok(fx.lastLog().includes("BACKUP: s\\nrc/f.txt → backup/_sources/s\\nrc/f.txt"));
+    // Before, refused: "Cannot find 's\nrc/f.txt' in the backup: with several sources a
+    // path starts with the source name (s\nrc, source)".
+    const history = await fx.cli("history", "s\\nrc/f.txt");
+    assert.equal(history.code, 0, history.stderr);
+    assert.match(history.stdout, /^History of s\\nrc\/f\.txt \(1 content\)\n/);
+    const to = join(fx.dir, "r");
+    const restore = await fx.cli("restore", "s\\nrc", "--to", to);
+    assert.equal(restore.code, 0, restore.stderr);
+    assert.equal(Deno.readTextFileSync(join(to, "s\nrc", "f.txt")), "f");
+    // A path under no source, as written or as read, is still refused as such.
+    const none = await fx.cli("history", "x\\nrc/f.txt");
+    assert.equal(none.code, 2, none.stderr);
+    assert.match(none.stderr, /^Cannot find 'x\\nrc\/f\.txt' in the backup: with several sources/);
+  },
+});

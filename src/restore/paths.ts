@@ -256,9 +256,22 @@ export class PathResolver {
  */
 export function asRecorded(resolver: PathResolver, given: string): string {
   const held = (p: string) => resolver.isFile(p) || resolver.isFolder(p);
-  const path = resolver.toLogical(given);
   const plain = readOneLine(given);
-  if (plain === given) return path;
+  if (plain === given) return resolver.toLogical(given);
+  let path: string;
+  try {
+    path = resolver.toLogical(given);
+  } catch (e) {
+    // As written it starts with no source's name, as read it may: `s\nrc/a.txt` copied from
+    // the log of a source named with a newline, beside others, means that source (before,
+    // it was refused as naming none).
+    if (!(e instanceof UsageError)) throw e;
+    try {
+      return resolver.toLogical(plain);
+    } catch {
+      throw e;
+    }
+  }
   if (!held(path)) {
     const read = resolver.toLogical(plain);
     return held(read) ? read : path;
