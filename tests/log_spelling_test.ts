@@ -92,3 +92,28 @@ Deno.test({
     assert.match(none.stderr, /^Cannot find 'x\\nrc\/f\.txt' in the backup: with several sources/);
   },
 });
+
+Deno.test("a line or paragraph separator and the Arabic letter mark in a name are escaped, and read back", async () => {
+  // U+2028 ends a line for JavaScript's `^`/`$` and Python's splitlines; U+061C reorders
+  // text as the other bidi marks do. Before, both were written as they are.
+  const names = ["ls\u2028sep", "ps\u2029sep", "alm\u061cx"];
+  using fx = makeFixture(Object.fromEntries(names.map((n) => [n, n])));
+  assert.equal((await fx.cli("run", "-q")).code, 0);
+  const log = Deno.readTextFileSync(
+    join(fx.logs, [...Deno.readDirSync(fx.logs)].map((e) => e.name).sort().at(-1)!),
+  );
+  assert.doesNotMatch(log, /[\u061c\u2028\u2029]/);
+  assert.equal(log.split(/^/m).length, log.split("\n").length - 1);
+  const spelt = ["source/ls\\u2028sep", "source/ps\\u2029sep", "source/alm\\u061cx"];
+  for (const s of spelt) assert.ok(log.includes(`BACKUP: ${s} → backup/${s.slice(7)}\n`), s);
+  const plan = await fx.cli("plan", "--all");
+  assert.doesNotMatch(plan.stdout, /[\u061c\u2028\u2029]/);
+  const to = join(fx.dir, "r");
+  const restore = await fx.cli("restore", ...spelt, "--to", to);
+  assert.equal(restore.code, 0, restore.stderr);
+  assert.doesNotMatch(restore.stdout, /[\u061c\u2028\u2029]/);
+  for (const n of names) assert.equal(Deno.readTextFileSync(join(to, n)), n);
+  const history = await fx.cli("history", spelt[0]);
+  assert.equal(history.code, 0, history.stderr);
+  assert.match(history.stdout, /^History of source\/ls\\u2028sep \(1 content\)\n/);
+});

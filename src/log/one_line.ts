@@ -4,15 +4,17 @@
  * can neither break a log line nor send a sequence to the terminal; `readOneLine` reads a
  * name so written back. Pure.
  */
-// C0 and C1 controls but tab, and the Unicode marks that reorder what a terminal shows
-// (a name `bidi\u202etxt.exe` would read as `bidiexe.txt`).
+// C0 and C1 controls but tab, the Unicode marks that reorder what a terminal shows (a name
+// `bidi\u202etxt.exe` would read as `bidiexe.txt`: all of Unicode's Bidi_Control, the
+// Arabic letter mark U+061C too), and the line and paragraph separators U+2028 and U+2029,
+// which end a line for JavaScript's `^` and `$`, Python's `splitlines` and editors.
 // deno-lint-ignore no-control-regex
-const CONTROL = /[\x00-\x08\x0a-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]/;
+const CONTROL = /[\x00-\x08\x0a-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/;
 // The same, and the backslash, which starts an escape: a file named `a\nb` (a backslash and
 // an n, which Linux and macOS allow) is written `a\\nb`, told apart from one holding a
 // newline. Windows names hold no backslash (its paths' separator) nor control character.
 // deno-lint-ignore no-control-regex
-const ESCAPED = /[\\\x00-\x08\x0a-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]/;
+const ESCAPED = /[\\\x00-\x08\x0a-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/;
 const CONTROL_ALL = new RegExp(CONTROL.source, "g");
 const ESCAPED_ALL = new RegExp(ESCAPED.source, "g");
 
