@@ -117,3 +117,21 @@ Deno.test("a line or paragraph separator and the Arabic letter mark in a name ar
   assert.equal(history.code, 0, history.stderr);
   assert.match(history.stdout, /^History of source\/ls\\u2028sep \(1 content\)\n/);
 });
+
+Deno.test("an error naming a path writes a C1 control and a bidi mark in it as the log does", async () => {
+  // Before, `Cannot show history of folder '…'` sent U+009B (a terminal's CSI) and U+202E
+  // to the terminal as they are, where the log wrote `\u009b` and `\u202e`.
+  using fx = makeFixture({ "c1\x9bdir/f": "f", "rlo\u202edir/g": "g" });
+  assert.equal((await fx.cli("run", "-q")).code, 0);
+  for (
+    const [folder, spelt] of [["c1\x9bdir", "c1\\u009bdir"], ["rlo\u202edir", "rlo\\u202edir"]]
+  ) {
+    assert.ok(fx.lastLog().some((l) => l.startsWith(`BACKUP: source/${spelt}/`)), spelt);
+    const h = await fx.cli("history", folder);
+    assert.equal(h.code, 2, h.stderr);
+    assert.equal(
+      h.stderr,
+      `Cannot show history of folder '${spelt}': give a file PATH under it\n`,
+    );
+  }
+});

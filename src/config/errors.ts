@@ -30,10 +30,22 @@ export function quote(text: string): string {
   return `'${controlsEscaped(text)}'`;
 }
 
-/** `text` with each control character written as JSON writes it (`\n`, `\u001b`): one line. */
+/**
+ * `text` with each control character written as JSON writes it (`\n`, `\u001b`): one line.
+ * A C1 control (U+009B starts a terminal sequence as ESC [ does), a mark that reorders text
+ * and a line or paragraph separator are written `\uXXXX`, as logs write them (one_line.ts),
+ * which JSON leaves as they are: before, an error naming a path that held one sent it to
+ * the terminal (`history` of a folder named `c1\u009bdir`).
+ */
 export function controlsEscaped(text: string): string {
-  // deno-lint-ignore no-control-regex
-  return text.replace(/[\x00-\x1f\x7f]/g, (c) => JSON.stringify(c).slice(1, -1));
+  return text.replace(
+    // deno-lint-ignore no-control-regex
+    /[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/g,
+    (c) =>
+      c < "\x80"
+        ? JSON.stringify(c).slice(1, -1)
+        : `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
 }
 
 /** The JSON type of a value as a user would name it: string, number, array, object, null, … */
