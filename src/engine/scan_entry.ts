@@ -75,6 +75,9 @@ export function undecodable(e: unknown, rel: string): boolean {
 
 export const NOT_UTF8 = "its name is not valid UTF-8, which this tool cannot address: rename it";
 
+export const LINK_NOT_UTF8 = "its target is not valid UTF-8, which this tool cannot store: " +
+  "point the link at a path of valid UTF-8, or exclude it";
+
 /** A listed entry's lstat result as a ScanEntry (or reported, and nothing). */
 export function toScanEntry(
   w: EntryContext,
@@ -98,7 +101,10 @@ export function toScanEntry(
     try {
       return { ...scanEntry(path, abs, kind, info), linkTarget: Deno.readLinkSync(abs) };
     } catch (e) {
-      w.opts.onProblem?.({ path, message: `Cannot read link '${abs}': ${errorText(e)}` });
+      // Deno cannot hold a target that is not valid UTF-8 ("File name or path … is not
+      // valid UTF-8"): said with what to do, as a name that is not.
+      const detail = /is not valid UTF-8/.test(errorText(e)) ? LINK_NOT_UTF8 : errorText(e);
+      w.opts.onProblem?.({ path, message: `Cannot read link '${abs}': ${detail}` });
       return undefined;
     }
   }
