@@ -101,9 +101,21 @@ export function placeFailure(storage: string, e: unknown): string {
   const refused = e instanceof Deno.errors.NotFound || e instanceof Deno.errors.InvalidData ||
     /\(os error (22|84)\)/.test((e as Error)?.message ?? "");
   const odd = storage.split("/").find((part) => UNPORTABLE_NAME.test(part));
+  if (isNameTooLong(e)) {
+    return `${errorText(e)}: its path in the backup is too long (a path holds at most 4095 ` +
+      "bytes, the backup root's included, and a name 255): shorten the path in the source, " +
+      "or exclude it; the copy stored before, if any, is kept";
+  }
   if (!refused || odd === undefined) return errorText(e);
   return `the backup disk does not allow the name '${odd}' (FAT, exFAT and NTFS refuse ` +
     `: * ? " < > | \\ and a trailing dot or space): rename it in the source, or exclude it`;
+}
+
+/** ENAMETOOLONG: Linux and macOS 36 and 63 ("File name too long"), Windows 206. */
+function isNameTooLong(e: unknown): boolean {
+  return /File name too long|filename or extension is too long|os error (36|63|206)\b/.test(
+    errorText(e),
+  );
 }
 
 /** Which kind of Windows symlink a link with this recorded mode is. */

@@ -1,0 +1,52 @@
+/**
+ * What a run cannot store is named with what to do, and the run exits 1, the other files
+ * backed up: a symlink whose target is not valid UTF-8 (Deno reads a target as a string),
+ * a file whose path below the backup root is longer than the system allows.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { makeFixture } from "./helpers.ts";
+
+Deno.test({
+  name: "a symlink whose target is not valid UTF-8 is named with a remedy, never skipped silently",
+  ignore: Deno.build.os === "windows",
+  fn: async () => {
+    using fx = makeFixture({ "a.txt": "a" });
+    const made = new Deno.Command("bash", {
+      args: ["-c", `ln -s $'tar\\xffget' ${JSON.stringify(join(fx.source, "badlink"))}`],
+    }).outputSync();
+    assert.equal(made.code, 0, new TextDecoder().decode(made.stderr));
+    const run = await fx.cli("run", "-q");
+    assert.equal(run.code, 1, run.stderr);
+    const line = `ERROR: source/badlink: Cannot read link '${join(fx.source, "badlink")}': ` +
+      "its target is not valid UTF-8, which this tool cannot store: point the link at a path " +
+      "of valid UTF-8, or exclude it";
+    assert.equal(run.stderr, `${line}\n`);
+    assert.ok(fx.lastLog().includes(line), fx.lastLog().join("\n"));
+    assert.equal(Deno.readTextFileSync(join(fx.backup, "a.txt")), "a");
+  },
+});
+
+Deno.test({
+  name: "a file whose path in the backup is too long is named with a remedy",
+  ignore: Deno.build.os === "windows",
+  fn: async () => {
+    // The source path fits in 4095 bytes, its path below the longer backup root does not.
+    using fx = makeFixture({ "a.txt": "a" }, { backup_root: "./backup-of-a-longer-name" });
+    let dir = fx.source;
+    while (dir.length < 4095 - 260) {
+      dir = join(dir, "d".repeat(200));
+      Deno.mkdirSync(dir);
+    }
+    const file = join(dir, "f".repeat(4095 - dir.length - 1 - 4));
+    assert.equal(file.length, 4091); // 4091 + 18 more bytes in the backup root's name
+    Deno.writeTextFileSync(file, "deep");
+    const run = await fx.cli("run", "-q");
+    assert.equal(run.code, 1, run.stderr);
+    assert.match(
+      run.stderr,
+      /^ERROR: source\/d+\/.*: Cannot place '.*': File name too long \(os error 36\): .*: its path in the backup is too long \(a path holds at most 4095 bytes, the backup root's included, and a name 255\): shorten the path in the source, or exclude it; the copy stored before, if any, is kept\n$/,
+    );
+    assert.equal(Deno.readTextFileSync(join(fx.dir, "backup-of-a-longer-name", "a.txt")), "a");
+  },
+});
