@@ -141,8 +141,13 @@ export async function openSession(
     pausePoint("locking");
     lock = acquireLock(paths.lock, command === "verify" ? "verify --repair" : command);
     // A state there now was made by a run that began and ended while this one waited for
-    // the lock: not this session's to remove should it refuse to start.
-    made = made.filter((p) => (p !== paths.db && p !== paths.reserve) || isMissing(p));
+    // the lock: not this session's to remove should it refuse to start. Nor is a lock file
+    // that held a record: made meanwhile by a run that was killed, whose record the lock
+    // file is given back for the next run to log as a stale lock taken over.
+    const stale = lock.staleHolder !== undefined;
+    made = made.filter((p) =>
+      p === paths.lock ? !stale : (p !== paths.db && p !== paths.reserve) || isMissing(p)
+    );
     // What the state's header shows (not a database, a newer tool's, another program's) is
     // refused here, under the lock (no run writes it meanwhile), before the state opens.
     checkHeaderUnlessEmpty(paths.db);
