@@ -768,7 +768,7 @@ Deno.test("another program's SQLite database in place of the state: every comman
   assert.deepEqual(Deno.readFileSync(db), before, "the database was changed");
 });
 
-Deno.test("an empty state (a first run killed before its first commit): plan and run agree, a new state starts", async () => {
+Deno.test("an empty state (a first run killed before its first commit): plan and run agree, verify and verify --repair find no backup, a new state starts", async () => {
   using fx = makeFixture(TREE);
   const stateDir = join(fx.backup, ".backup-tool");
   Deno.mkdirSync(join(fx.backup, "lost+found"), { recursive: true }); // a fresh disk's
@@ -780,6 +780,13 @@ Deno.test("an empty state (a first run killed before its first commit): plan and
   const verify = await fx.cli("verify");
   assert.equal(verify.code, 2, verify.stderr);
   assert.match(verify.stderr, /no backup state found .*: run a backup first/);
+  // verify --repair finds no backup either: it neither makes a state of the empty one nor
+  // calls it intact, and makes no log.
+  const repair = await fx.cli("verify", "--repair");
+  assert.equal(repair.code, 2, repair.stdout + repair.stderr);
+  assert.match(repair.stderr, /no backup state found .*: run a backup first/);
+  assert.equal(Deno.statSync(join(stateDir, "state.db")).size, 0);
+  assert.deepEqual(fx.logLines(), []);
   const r = await fx.cli("run");
   assert.equal(r.code, 0, r.stderr);
   assert.equal((await fx.cli("verify")).code, 0);

@@ -39,6 +39,26 @@ export function requireState(config: Config): string {
   return db;
 }
 
+/**
+ * The state database's path, for `verify --repair`, which writes: exit code 2 when there
+ * is no backup yet, as for a reader, an empty state too (a first run killed before its
+ * first commit). Its session would otherwise make a new state of one, with nothing in it
+ * to verify, and call the backup intact (exit 0) where `verify` finds none (exit 2).
+ * Anything else the state shows is said by the session's own open, under the lock.
+ */
+export function requireBackup(config: Config): string {
+  const db = requireState(config);
+  let store: StateStore;
+  try {
+    store = StateStore.open(db, { readOnly: true });
+  } catch (e) {
+    if (e instanceof NoStateYet) throw noStateFound(config, db);
+    return db;
+  }
+  store.close();
+  return db;
+}
+
 function noStateFound(config: Config, db: string): PreflightError {
   return new PreflightError(
     `Cannot read backup '${config.backupRoot}': no backup state found at '${db}': ` +

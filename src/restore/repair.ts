@@ -14,7 +14,7 @@
  */
 import type { Config } from "../config/config.ts";
 import { openSession } from "../engine/session.ts";
-import { requireState } from "./open.ts";
+import { requireBackup } from "./open.ts";
 import { catalogOf, verifyBackup, type VerifyOptions, type VerifyReport } from "./verify.ts";
 import { standingAt } from "./verify_listing.ts";
 import { othersHoldingAnyAlgo } from "./other_algos.ts";
@@ -58,7 +58,7 @@ export async function verifyAndRepair(
     force?: boolean;
   },
 ): Promise<RepairReport> {
-  requireState(config);
+  requireBackup(config);
   // A lost source folder is when a repair from the backup's other copies matters most.
   const session = await openSession(config, "verify", { sourcesRequired: false });
   let status = "failed";
