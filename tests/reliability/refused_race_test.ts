@@ -7,28 +7,42 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { makeFixture, poll, runCli, writeConfig } from "../helpers.ts";
+import { type Fixture, makeFixture, poll, runCli, writeConfig } from "../helpers.ts";
 import { exists, runTool } from "./util.ts";
 
-Deno.test("a run refused after waiting for the lock leaves another run's new state in place", async () => {
-  using fx = makeFixture({ "a.txt": "a\n", "b.txt": "b\n" });
-  // The same backup root, logs of its own: made unusable while it waits.
+/**
+ * A run of the fixture's backup root with logs of its own, held where it is about to take
+ * the lock; `release` makes those logs unusable (a file in their place), lets it go on,
+ * and gives its result, refused.
+ */
+async function lateRun(fx: Fixture) {
   const late = join(fx.dir, "late.jsonc");
   writeConfig(late, { sources: ["./source"], backup_root: "./backup", log_dir: "./late-logs" });
   const pause = join(fx.dir, "pause");
+  // It looks for what it will make before the other run makes anything.
   const waiting = runTool(["run", "--config", late], {
     env: { BACKUP_TOOL_PAUSE: `locking:1:${pause}` },
   });
   await poll("the late run to reach the lock", () => exists(pause));
+  return {
+    async release() {
+      Deno.writeTextFileSync(join(fx.dir, "late-logs"), "not a folder\n");
+      Deno.removeSync(pause);
+      const refused = await waiting;
+      assert.equal(refused.code, 2, refused.stderr);
+      assert.match(refused.stderr, /Cannot write a log file in log_dir/);
+    },
+  };
+}
+
+Deno.test("a run refused after waiting for the lock leaves another run's new state in place", async () => {
+  using fx = makeFixture({ "a.txt": "a\n", "b.txt": "b\n" });
+  const late = await lateRun(fx);
   const first = await runCli(["run", "--config", fx.config]);
   assert.equal(first.code, 0, first.stderr);
   const db = join(fx.backup, ".backup-tool", "state.db");
   assert.ok(exists(db));
-  Deno.writeTextFileSync(join(fx.dir, "late-logs"), "not a folder\n");
-  Deno.removeSync(pause);
-  const refused = await waiting;
-  assert.equal(refused.code, 2, refused.stderr);
-  assert.match(refused.stderr, /Cannot write a log file in log_dir/);
+  await late.release();
   assert.ok(exists(db), "the refused run removed the state another run made");
   const again = await runCli(["run", "--config", fx.config]);
   assert.equal(again.code, 0, again.stderr);
@@ -37,14 +51,7 @@ Deno.test("a run refused after waiting for the lock leaves another run's new sta
 
 Deno.test("a run refused after waiting for the lock leaves a killed run's lock record for the next run to log", async () => {
   using fx = makeFixture({ "a.txt": "a\n", "b.txt": "b\n" });
-  const late = join(fx.dir, "late.jsonc");
-  writeConfig(late, { sources: ["./source"], backup_root: "./backup", log_dir: "./late-logs" });
-  const pause = join(fx.dir, "pause");
-  // It looks for what it will make before the first run makes the lock file.
-  const waiting = runTool(["run", "--config", late], {
-    env: { BACKUP_TOOL_PAUSE: `locking:1:${pause}` },
-  });
-  await poll("the late run to reach the lock", () => exists(pause));
+  const late = await lateRun(fx);
   // A first backup killed once it committed, as SIGKILL leaves it: its record in the lock.
   const killed = await runTool(["run", "--config", fx.config], {
     env: { BACKUP_TOOL_FAULT: "committed:1" },
@@ -53,11 +60,7 @@ Deno.test("a run refused after waiting for the lock leaves a killed run's lock r
   const lock = join(fx.backup, ".backup-tool", "lock");
   const record = Deno.readTextFileSync(lock);
   assert.match(record, /"pid":/);
-  Deno.writeTextFileSync(join(fx.dir, "late-logs"), "not a folder\n");
-  Deno.removeSync(pause);
-  const refused = await waiting;
-  assert.equal(refused.code, 2, refused.stderr);
-  assert.match(refused.stderr, /Cannot write a log file in log_dir/);
+  await late.release();
   assert.ok(exists(lock), "the refused run removed the lock file another run made");
   assert.equal(Deno.readTextFileSync(lock), record);
   const next = await runCli(["run", "--config", fx.config]);
