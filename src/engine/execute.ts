@@ -7,10 +7,8 @@
  * a crash, so a half-done action is completed, or, when it cannot be, rolled back. A copy
  * found missing from the backup root where it was to be archived is marked `lost` on its
  * action, for the commit to record, instead of failing the action; an unchanged file whose
- * copy is missing is copied again.
+ * copy is missing is copied again (refresh_copy.ts).
  */
-import { join } from "node:path";
-import { syncFiles } from "./flush.ts";
 import {
   exists,
   isStoredCopy,
@@ -23,18 +21,33 @@ import { sameFile } from "./identity.ts";
 import { placedUnderOtherSpelling } from "./placed_alias.ts";
 import { placeFailure, withRetry } from "./portability.ts";
 import { moveOnce, placeStaged } from "./move.ts";
-import { hashCopy, READ_BUFFER_BYTES, stageEntry } from "./stage.ts";
-import { removeCopy, updateCopyMeta } from "./copy_in_place.ts";
-import { parentOf, STATE_DIR, TMP_DIR } from "./layout.ts";
+import { hashCopy, READ_BUFFER_BYTES } from "./stage.ts";
+import { removeCopy } from "./copy_in_place.ts";
+import { refreshStoredCopy } from "./refresh_copy.ts";
+import { parentOf, STATE_DIR } from "./layout.ts";
 import { loadDigests } from "./digest.ts";
 import { faultPoint } from "./fault.ts";
-import { errorText, RETRIED } from "./errors.ts";
-import type { Action, NewContent, Refresh } from "./types.ts";
+import { errorText } from "./errors.ts";
+import type { Action, NewContent } from "./types.ts";
 import { holdsOtherContent } from "./copy_check.ts";
 
 export interface ActionFailure {
   action: Action;
   message: string;
+}
+
+/** What an action's steps work with: the backup root and how a batch reaches its copies. */
+interface Steps {
+  root: string;
+  recovering: boolean;
+  /** Folders seen to be real so far in this batch (see `storedEntry`). */
+  real: Set<string>;
+  /** Recovering: whether a name now leads to a copy placed under another spelling. */
+  placedAlias?: (storage: string) => boolean;
+  at(storage: string): string;
+  entryAt(storage: string): ReturnType<typeof storedEntry>;
+  /** Moves a stored copy (see `moveStoredCopy`); false when it is lost. */
+  moveCopy(from: string, to: string, seen?: (copy: Deno.FileInfo) => void): Promise<boolean>;
 }
 
 /**
@@ -55,127 +68,144 @@ export async function finishAction(
    */
   tidy = true,
 ): Promise<void> {
-  const at = (p: string) => nativePath(root, p);
   const entryAt = (p: string) => storedEntry(root, p, real);
-  const moveCopy = (from: string, to: string, seen?: (copy: Deno.FileInfo) => void) =>
-    moveStoredCopy(root, entryAt, from, to, placedAlias, seen);
+  const steps: Steps = {
+    root,
+    recovering,
+    real,
+    placedAlias,
+    at: (p) => nativePath(root, p),
+    entryAt,
+    moveCopy: (from, to, seen) => moveStoredCopy(root, entryAt, from, to, placedAlias, seen),
+  };
   switch (a.type) {
     case "backup":
     case "duplicate":
-    case "modified": {
-      if (!a.content.tmp) throw new Error(`Cannot place '${a.path}': no staged copy`);
-      const tmp = at(a.content.tmp);
-      const archive = a.type === "backup" ? undefined : a.archive;
-      const oldAtTarget = archive?.from === a.target;
-      if (recovering && await placedAlready(entryAt, tmp, at(a.target), a, oldAtTarget)) {
-        if (archive && !isStoredCopy(entryAt(archive.to))) archive.lost = true;
-        if (archive && !oldAtTarget) removeEmptyParents(root, archive.from, real);
-        return;
-      }
-      // A copy missing from the backup root (removed by hand, a disk fault, or replaced by
-      // something else) cannot be archived; the new content is placed all the same, and the
-      // old one recorded as lost, rather than the file failing on every run from now on.
-      // Something else standing there (planned as blocked) is never moved.
-      if (
-        archive &&
-        (archive.blocked || !(await moveCopy(archive.from, archive.to)))
-      ) {
-        archive.lost = true;
-        removeEmptyParents(root, archive.to, real); // made for it before the batch's flush
-      }
-      if (archive) faultPoint("archived");
-      try {
-        if (!(await placeStaged(tmp, at(a.target)))) {
-          throw new Error(`the staged copy '${tmp}' is missing`);
-        }
-      } catch (e) {
-        const undo = archive && !archive.lost ? await putBack(root, archive, real) : "";
-        delete archive?.lost;
-        throw new Error(`Cannot place '${a.target}': ${placeFailure(a.target, e)}${undo}`);
-      }
-      faultPoint("placed");
-      // The old copy's folder, left empty when the new copy went elsewhere (a file changed
-      // into a duplicate): it would otherwise stand in the way of a file of its name.
-      if (archive && !oldAtTarget) removeEmptyParents(root, archive.from, real);
-      return;
-    }
-    case "delete": {
-      // A copy already missing from the backup root is recorded as lost: the path is gone
-      // from the source either way, and failing here would fail it on every run. One that
-      // holds other bytes than recorded is moved all the same, and said.
-      let moved: Deno.FileInfo | undefined;
-      if (a.blocked || !(await moveCopy(a.from, a.to, (copy) => moved = copy))) {
-        a.lost = true;
-        removeEmptyParents(root, a.to, real);
-      } else if (a.recorded && moved && await holdsOtherContent(at(a.to), moved, a.recorded)) {
-        a.damaged = true;
-      }
-      faultPoint("deleted");
-      if (tidy) removeEmptyParents(root, a.from, real);
-      return;
-    }
-    case "promote": {
-      // Something put in the copy's place by hand is never moved: it is named instead.
-      const there = entryAt(a.from);
-      if (there !== undefined && !isStoredCopy(there) && !isStoredCopy(entryAt(a.to))) {
-        throw new Error(
-          `Cannot promote '${a.path}' to its own path: something else is in its copy's place ` +
-            `'${a.from}' (a folder, or a symlink on the way): move it out of the backup root, ` +
-            "then run again",
-        );
-      }
-      // Moved as any stored copy: done or not begun, finished by recovery after a crash.
-      // One that holds other bytes than recorded is moved all the same, and said.
-      let moved: Deno.FileInfo | undefined;
-      if (!(await moveCopy(a.from, a.to, (copy) => moved = copy))) {
-        removeEmptyParents(root, a.to, real); // made for it before the batch's flush
-        throw new Error(
-          `Cannot promote '${a.path}' to its own path: its copy '${a.from}' is missing from ` +
-            "the backup root: run 'verify --repair', then run again",
-        );
-      }
-      if (a.recorded && moved && await holdsOtherContent(at(a.to), moved, a.recorded)) {
-        a.damaged = true;
-      }
-      faultPoint("promoted");
-      removeEmptyParents(root, a.from, real);
-      return;
-    }
+    case "modified":
+      return await placeNewCopy(steps, a);
+    case "delete":
+      return await moveToDeleted(steps, a, tidy);
+    case "promote":
+      return await promoteCopy(steps, a);
     case "prune":
-      // Only a stored copy reached safely is removed: never anything through a symlink
-      // someone put in the backup root, nor a folder put in the copy's place. A removal
-      // refused for a moment (Windows, while an indexer or a virus scanner has the old
-      // version open) is retried, as moves are.
-      if (isStoredCopy(entryAt(a.storedAt))) await withRetry(() => removeCopy(root, a.storedAt));
-      // Gone when recovering: the interrupted run deleted it before it was killed (logged
-      // as a deletion: that run's own line was lost with it).
-      else if (!recovering) a.absent = true;
-      faultPoint("pruned");
-      removeEmptyParents(root, a.storedAt, real);
-      return;
+      return await pruneCopy(steps, a);
     case "skip":
-      if (a.refresh?.relocatedTo !== undefined) return await relocateCopy(root, a.refresh, real);
-      // A symlink's missing stored link is made again too; nothing else of one is kept.
-      if (a.refresh?.entry.kind === "symlink" && entryAt(a.refresh.storedAt) === undefined) {
-        await copyAgain(root, a.refresh);
-      }
-      if (a.refresh && a.refresh.entry.kind === "file") {
-        const stored = entryAt(a.refresh.storedAt);
-        // A copy made again is staged with the source's owner, bits and time already.
-        if (stored === undefined) await copyAgain(root, a.refresh);
-        else if (stored === "unsafe" || !stored.isFile) {
-          throw new Error(
-            `Cannot update the stored copy '${a.refresh.storedAt}': something else is there ` +
-              `(a folder, a symlink, or a symlink or file in place of a folder on the way): ` +
-              `move it out of the backup root, then run again`,
-          );
-        } else await refreshCopy(root, a.refresh, stored);
-      }
+      if (a.refresh) await refreshStoredCopy(root, a.refresh, real);
       return;
     case "exclude":
       markExcludedMissing(root, a, real);
       return;
   }
+}
+
+/**
+ * A new content's copy: the old copy archived first (a file changed), then the staged copy
+ * renamed into its place, so that each content stays reachable; the archive put back when
+ * the new copy cannot be placed.
+ */
+async function placeNewCopy(
+  s: Steps,
+  a: Extract<Action, { type: "backup" | "duplicate" | "modified" }>,
+): Promise<void> {
+  if (!a.content.tmp) throw new Error(`Cannot place '${a.path}': no staged copy`);
+  const tmp = s.at(a.content.tmp);
+  const archive = a.type === "backup" ? undefined : a.archive;
+  const oldAtTarget = archive?.from === a.target;
+  if (s.recovering && await placedAlready(s.entryAt, tmp, s.at(a.target), a, oldAtTarget)) {
+    if (archive && !isStoredCopy(s.entryAt(archive.to))) archive.lost = true;
+    if (archive && !oldAtTarget) removeEmptyParents(s.root, archive.from, s.real);
+    return;
+  }
+  // A copy missing from the backup root (removed by hand, a disk fault, or replaced by
+  // something else) cannot be archived; the new content is placed all the same, and the
+  // old one recorded as lost, rather than the file failing on every run from now on.
+  // Something else standing there (planned as blocked) is never moved.
+  if (archive && (archive.blocked || !(await s.moveCopy(archive.from, archive.to)))) {
+    archive.lost = true;
+    removeEmptyParents(s.root, archive.to, s.real); // made for it before the batch's flush
+  }
+  if (archive) faultPoint("archived");
+  try {
+    if (!(await placeStaged(tmp, s.at(a.target)))) {
+      throw new Error(`the staged copy '${tmp}' is missing`);
+    }
+  } catch (e) {
+    const undo = archive && !archive.lost ? await putBack(s.root, archive, s.real) : "";
+    delete archive?.lost;
+    throw new Error(`Cannot place '${a.target}': ${placeFailure(a.target, e)}${undo}`);
+  }
+  faultPoint("placed");
+  // The old copy's folder, left empty when the new copy went elsewhere (a file changed
+  // into a duplicate): it would otherwise stand in the way of a file of its name.
+  if (archive && !oldAtTarget) removeEmptyParents(s.root, archive.from, s.real);
+}
+
+/**
+ * A deleted file's copy moved to `_deleted/`. A copy already missing from the backup root
+ * is recorded as lost: the path is gone from the source either way, and failing here would
+ * fail it on every run. One that holds other bytes than recorded is moved all the same, and
+ * said.
+ */
+async function moveToDeleted(
+  s: Steps,
+  a: Extract<Action, { type: "delete" }>,
+  tidy: boolean,
+): Promise<void> {
+  let moved: Deno.FileInfo | undefined;
+  if (a.blocked || !(await s.moveCopy(a.from, a.to, (copy) => moved = copy))) {
+    a.lost = true;
+    removeEmptyParents(s.root, a.to, s.real);
+  } else if (a.recorded && moved && await holdsOtherContent(s.at(a.to), moved, a.recorded)) {
+    a.damaged = true;
+  }
+  faultPoint("deleted");
+  if (tidy) removeEmptyParents(s.root, a.from, s.real);
+}
+
+/**
+ * A duplicate's copy moved from `_duplicates/` to its own path. Something put in the
+ * copy's place by hand is never moved: it is named instead. Moved as any stored copy: done
+ * or not begun, finished by recovery after a crash; one that holds other bytes than
+ * recorded is moved all the same, and said.
+ */
+async function promoteCopy(s: Steps, a: Extract<Action, { type: "promote" }>): Promise<void> {
+  const there = s.entryAt(a.from);
+  if (there !== undefined && !isStoredCopy(there) && !isStoredCopy(s.entryAt(a.to))) {
+    throw new Error(
+      `Cannot promote '${a.path}' to its own path: something else is in its copy's place ` +
+        `'${a.from}' (a folder, or a symlink on the way): move it out of the backup root, ` +
+        "then run again",
+    );
+  }
+  let moved: Deno.FileInfo | undefined;
+  if (!(await s.moveCopy(a.from, a.to, (copy) => moved = copy))) {
+    removeEmptyParents(s.root, a.to, s.real); // made for it before the batch's flush
+    throw new Error(
+      `Cannot promote '${a.path}' to its own path: its copy '${a.from}' is missing from ` +
+        "the backup root: run 'verify --repair', then run again",
+    );
+  }
+  if (a.recorded && moved && await holdsOtherContent(s.at(a.to), moved, a.recorded)) {
+    a.damaged = true;
+  }
+  faultPoint("promoted");
+  removeEmptyParents(s.root, a.from, s.real);
+}
+
+/**
+ * A version retention let go. Only a stored copy reached safely is removed: never anything
+ * through a symlink someone put in the backup root, nor a folder put in the copy's place.
+ * A removal refused for a moment (Windows, while an indexer or a virus scanner has the old
+ * version open) is retried, as moves are.
+ */
+async function pruneCopy(s: Steps, a: Extract<Action, { type: "prune" }>): Promise<void> {
+  const there = s.entryAt(a.storedAt);
+  if (isStoredCopy(there)) await withRetry(() => removeCopy(s.root, a.storedAt));
+  // Gone when recovering: the interrupted run deleted it before it was killed (logged as a
+  // deletion: that run's own line was lost with it).
+  else if (!s.recovering) a.absent = true;
+  faultPoint("pruned");
+  removeEmptyParents(s.root, a.storedAt, s.real);
 }
 
 /**
@@ -265,66 +295,6 @@ async function moveStoredCopy(
     removeEmptyParents(root, to); // made for it before the batch's flush; nothing moved
     throw e;
   }
-}
-
-/**
- * Brings an unchanged file's copy (`stored`: its lstat) to the file's mode, time and owner;
- * a copy holding other bytes than recorded (copy_check.ts) is left as it is, and said:
- * given the file's time, it would pass for the recorded content at its next move.
- */
-async function refreshCopy(root: string, r: Refresh, stored: Deno.FileInfo): Promise<void> {
-  if (r.recorded && await holdsOtherContent(nativePath(root, r.storedAt), stored, r.recorded)) {
-    r.otherBytes = true;
-  } else updateCopyMeta(root, r.storedAt, stored, r.entry);
-}
-
-/**
- * Copies an unchanged file again whose stored copy went missing (removed by hand, a disk
- * fault): read from the source, checked against the digest just taken, flushed, then
- * linked into place, as any copy. Without it, the refresh would fail on every run.
- */
-async function copyAgain(root: string, r: Refresh, to = r.storedAt): Promise<void> {
-  if (!r.digest) {
-    // A journal written before 2026-12-01 has no digest to check a new copy against.
-    throw new Error(
-      `Cannot update '${r.storedAt}': the stored copy is missing: run 'verify --repair'`,
-    );
-  }
-  const tmp = join(root, STATE_DIR, TMP_DIR, `recopy-${crypto.randomUUID()}.tmp`);
-  try {
-    await loadDigests();
-    const staged = stageEntry(r.entry, r.digest.algo, new Uint8Array(READ_BUFFER_BYTES), tmp);
-    if (staged.hash !== r.digest.hash) {
-      throw new Error(
-        `Cannot copy '${r.entry.abs}' again: it changed since it was read: ${RETRIED}`,
-      );
-    }
-    if (r.entry.kind === "file") await syncFiles([tmp]); // a symlink has no data to flush
-    if (!(await placeStaged(tmp, nativePath(root, to)))) {
-      throw new Error(`Cannot copy '${r.entry.abs}' again: the staged copy '${tmp}' is missing`);
-    }
-    r.recopied = true;
-  } finally {
-    removeQuietly(tmp);
-  }
-}
-
-/**
- * Copies an unchanged file again at the free name planned for it, because something not
- * the tool's own stands at its copy's place (which is left alone). Run again after a
- * crash, a copy of its kind already at the new name was placed there by this action.
- */
-async function relocateCopy(root: string, r: Refresh, real: Set<string>): Promise<void> {
-  const to = r.relocatedTo!;
-  const there = storedEntry(root, to, real);
-  if (there === undefined) await copyAgain(root, r, to);
-  else if (!isStoredCopy(there) || there.isFile !== (r.entry.kind === "file")) {
-    throw new Error(
-      `Cannot copy '${r.entry.abs}' again to '${to}': something else is there (a folder, ` +
-        "a symlink, or a symlink or file in place of a folder on the way): move it out of " +
-        "the backup root, then run again",
-    );
-  } else if (r.entry.kind === "file") updateCopyMeta(root, to, there, r.entry);
 }
 
 /**
