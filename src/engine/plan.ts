@@ -23,6 +23,7 @@ import { StorageNames } from "./plan_names.ts";
 import type { CopyState, Digest, HeldCopy, PlanView } from "./plan_view.ts";
 import type {
   Action,
+  Archive,
   Fingerprint,
   HashedEntry,
   RecordedContent,
@@ -172,45 +173,10 @@ export function createPlanner(view: PlanView, opts: PlanOptions): Planner {
       copyFound?.storedAt === t.storedAt ? copyFound.state : view.copyAt?.(t.storedAt, t.kind);
     const oldHash = t && (t.algo === opts.algo ? t.hash : storedHash);
     if (t && t.kind === entry.kind && oldHash === hashed.hash) {
-      const rehashed = t.algo === opts.algo ? undefined : { hash: hashed.hash, algo: opts.algo };
-      const digest = { hash: hashed.hash, algo: opts.algo };
-      const refresh: Refresh = { entry, storedAt: t.storedAt, rehashed, digest };
-      if (storedDamaged) refresh.damaged = true;
-      // Something put in the copy's place by hand is left alone: the copy goes elsewhere.
-      const copy = copyAt(t);
-      if (copy === "blocked") {
-        refresh.relocatedTo = allocatePath(t.storedAt, occ);
-        place(refresh.relocatedTo);
-      }
-      // Re-hashed under a new algorithm, it holds its content under that one from now on,
-      // and so does a file excluded until now: for the files planned after it and the
-      // promotions, whether or not its batch is committed by then (a plan commits none).
-      if ((rehashed || t.status !== "current") && entry.kind === "file" && entry.size > 0) {
-        const location = t.location === "duplicate" ? "duplicate" : "latest";
-        const storedAt = refresh.relocatedTo ?? t.storedAt;
-        holders.hold(hashed.hash, path, true, { path, storedAt, location });
-      }
-      // A copy found missing is made again by the executor (the refresh is journaled).
-      if (copy !== "missing" && keepsCopyAsIs(refresh, t)) refresh.recordOnly = true;
-      // A copy the executor brings up to date is told from one holding other bytes.
-      else if (entry.kind === "file" && !rehashed) refresh.recorded = recordedContent(t);
-      return { type: "skip", path, refresh };
+      return planUnchanged(entry, t, hashed.hash, copyAt(t), storedDamaged);
     }
     const content = { hash: hashed.hash, algo: opts.algo, entry, tmp: hashed.tmp };
-    let archive;
-    if (t) {
-      // Something put in the copy's place by hand (a FIFO, a folder, a symlink where a
-      // file's copy belongs) is left alone, and keeps its name: the new copy goes elsewhere.
-      const blocked = copyAt(t) === "blocked";
-      if (!blocked) vacate(t.storedAt);
-      holders.release(t);
-      const version = versionPath(mirror(path), t.seq);
-      const to = allocatePath(version, names.ownNames(t.storedAt, version));
-      place(to);
-      archive = { copyId: t.copyId, from: t.storedAt, to, seq: t.seq };
-      if (blocked) archive = { ...archive, blocked: true as const };
-      if (storedDamaged) archive = { ...archive, damaged: true as const };
-    }
+    const archive = t && planArchive(path, t, copyAt(t) === "blocked", storedDamaged);
     const seq = nextSeq(path, t);
     // Empty files and symlinks are never duplicates, nor originals: they carry no content
     // worth pointing at (a symlink's digest is that of its target's text).
@@ -224,6 +190,61 @@ export function createPlanner(view: PlanView, opts: PlanOptions): Planner {
     if (original) return { type: "duplicate", path, content, seq, target, original, archive };
     if (archive) return { type: "modified", path, content, seq, target, archive };
     return { type: "backup", path, content, seq, target };
+  }
+
+  /** A file whose content is its copy's: a skip, with what its copy and record need. */
+  function planUnchanged(
+    entry: ScanEntry,
+    t: TrackedFile,
+    hash: string,
+    copy: CopyState | undefined,
+    storedDamaged?: boolean,
+  ): Action {
+    const path = entry.path;
+    const rehashed = t.algo === opts.algo ? undefined : { hash, algo: opts.algo };
+    const digest = { hash, algo: opts.algo };
+    const refresh: Refresh = { entry, storedAt: t.storedAt, rehashed, digest };
+    if (storedDamaged) refresh.damaged = true;
+    // Something put in the copy's place by hand is left alone: the copy goes elsewhere.
+    if (copy === "blocked") {
+      refresh.relocatedTo = allocatePath(t.storedAt, occ);
+      place(refresh.relocatedTo);
+    }
+    // Re-hashed under a new algorithm, it holds its content under that one from now on,
+    // and so does a file excluded until now: for the files planned after it and the
+    // promotions, whether or not its batch is committed by then (a plan commits none).
+    if ((rehashed || t.status !== "current") && entry.kind === "file" && entry.size > 0) {
+      const location = t.location === "duplicate" ? "duplicate" : "latest";
+      const storedAt = refresh.relocatedTo ?? t.storedAt;
+      holders.hold(hash, path, true, { path, storedAt, location });
+    }
+    // A copy found missing is made again by the executor (the refresh is journaled).
+    if (copy !== "missing" && keepsCopyAsIs(refresh, t)) refresh.recordOnly = true;
+    // A copy the executor brings up to date is told from one holding other bytes.
+    else if (entry.kind === "file" && !rehashed) refresh.recorded = recordedContent(t);
+    return { type: "skip", path, refresh };
+  }
+
+  /**
+   * Where a changed file's old copy goes: `versions/<path>/vN.bak` (a free name). Something
+   * put in the copy's place by hand (`blocked`: a FIFO, a folder, a symlink where a file's
+   * copy belongs) is left alone, and keeps its name: the new copy goes elsewhere.
+   */
+  function planArchive(
+    path: string,
+    t: TrackedFile,
+    blocked: boolean,
+    storedDamaged?: boolean,
+  ): Archive {
+    if (!blocked) vacate(t.storedAt);
+    holders.release(t);
+    const version = versionPath(mirror(path), t.seq);
+    const to = allocatePath(version, names.ownNames(t.storedAt, version));
+    place(to);
+    let archive: Archive = { copyId: t.copyId, from: t.storedAt, to, seq: t.seq };
+    if (blocked) archive = { ...archive, blocked: true as const };
+    if (storedDamaged) archive = { ...archive, damaged: true as const };
+    return archive;
   }
 
   function planPromotions(orphans: Digest[], presentOnly = false): Action[] {
