@@ -13,8 +13,9 @@
  * with BACKUP_TOOL_PAUSE `<point>:<n>:<file>`, the n-th `pausePoint("<point>")` creates
  * `<file>` and waits until the test removes it (at most a minute). Points: `folder` (the
  * scanner entering a folder), `reading` (a block of a file being copied read),
- * `restoring` (restore about to write a file) and `locking` (a session about to take the
- * backup root's lock).
+ * `restoring` (restore about to write a file), `locking` (a session about to take the
+ * backup root's lock) and `locked` (a session that holds it, its state not opened yet: a
+ * first run there has committed nothing).
  */
 
 const spec = readSpec();
