@@ -10,6 +10,10 @@
  * backup exists) is locked too: a lock file deleted by hand while a run or watch session
  * holds it would otherwise let a second one lock a new file of the same name. (Windows
  * does not let an open file be deleted, and cannot open a folder as a file.)
+ *
+ * A record is only ever written over the one before, in one write (`overwrite`): a kill at
+ * any moment leaves the file holding one whole record, the old one or the new, so a dead
+ * holder's record given back by a refused session is never lost on the way.
  */
 import { hostname } from "node:os";
 import { dirname } from "node:path";
@@ -23,6 +27,7 @@ import {
 } from "./errors.ts";
 import { namesOpenFile } from "./identity.ts";
 import { NotOwnFileError, openOwnFile } from "./own_file.ts";
+import { faultPoint } from "./fault.ts";
 
 export interface Lock {
   /** The previous holder's record when it died without releasing (informational). */
@@ -80,7 +85,9 @@ export function acquireLock(file: string, command = "run"): Lock {
         namesOpenFile(f, file) || (folder !== undefined && namesOpenFile(folder, dirname(file))),
       release({ restore = false } = {}) {
         try {
-          if (!restore || !giveBack(f, before)) f.truncateSync(0);
+          // More than a record (not all read at the lock) is emptied, as any release does.
+          if (restore && before.whole) giveBack(f, before);
+          else f.truncateSync(0);
           f.unlockSync();
         } finally {
           f.close();
@@ -127,17 +134,14 @@ function openLockFile(file: string): Deno.FsFile {
 }
 
 /**
- * Writes the holder's record over the previous one, then cuts the file to it: over blocks
- * the file has, where a full disk still takes it (a record released is cut to nothing,
- * though). A write cut short leaves a record no reader parses, which they take as none. A
- * disk too full for the record is said so, with the remedy.
+ * Writes the holder's record over the previous one (`overwrite`): over blocks the file has,
+ * where a full disk still takes it (a record released is cut to nothing, though). A disk
+ * too full for the record is said so, with the remedy.
  */
 function writeRecord(f: Deno.FsFile, file: string, record: Record<string, unknown>): void {
   const bytes = new TextEncoder().encode(JSON.stringify(record) + "\n");
   try {
-    f.seekSync(0, Deno.SeekMode.Start);
-    for (let off = 0; off < bytes.length;) off += f.writeSync(bytes.subarray(off));
-    if (f.statSync().size > bytes.length) cutTo(f, bytes);
+    overwrite(f, bytes);
   } catch (e) {
     if (!isDiskFull(errorText(e))) throw e;
     throw new Error(
@@ -148,23 +152,44 @@ function writeRecord(f: Deno.FsFile, file: string, record: Record<string, unknow
   }
 }
 
+/** What pads a record written over a longer one: JSON, and a reader's trim, pass over it. */
+const PAD = " ".charCodeAt(0);
+
 /**
- * Cuts the lock file to the record just written over a longer one. fusefat (FAT32 through
- * FUSE) refuses to cut an open file to any length but nothing (EPERM; a cut to its own
- * length too, which is why only a longer file is cut): there it is emptied and the record
- * written again.
+ * The most a lock file holding a record holds, read whole at the lock: a record is one
+ * short JSON line, and one memory page at most, which a kill never tears a write of.
  */
-export function cutTo(
-  f: Pick<Deno.FsFile, "truncateSync" | "seekSync" | "writeSync">,
+const RECORD_BYTES = 4096;
+
+/**
+ * Writes `bytes` (a record, or what the file held before) over what the lock file holds,
+ * in one write from its start, then cuts the file to them: where it holds more, they are
+ * padded with spaces to its length first. So the file holds one whole record at every
+ * moment, the one before or the new one (padded until the cut), never none: a kill between
+ * the write and the cut leaves the new one padded, and a write of a record (`RECORD_BYTES`)
+ * is never torn by a kill. Nothing is emptied first, and the file is neither replaced nor
+ * renamed over: its lock, on this inode, is what other runs wait on (and Windows lets no
+ * locked file be renamed over). fusefat (FAT32 through FUSE) refuses to cut an open file
+ * to any length but nothing (EPERM; a cut to its own length too, which is why only a
+ * longer file is cut): there the padding stays.
+ */
+export function overwrite(
+  f: Pick<Deno.FsFile, "truncateSync" | "seekSync" | "writeSync" | "statSync">,
   bytes: Uint8Array,
 ): void {
+  const size = f.statSync().size;
+  // More than a record is not one to keep: written over, unpadded.
+  const padded = new Uint8Array(Math.max(size <= RECORD_BYTES ? size : 0, bytes.length))
+    .fill(PAD);
+  padded.set(bytes);
+  f.seekSync(0, Deno.SeekMode.Start);
+  for (let off = 0; off < padded.length;) off += f.writeSync(padded.subarray(off));
+  faultPoint("overwritten");
+  if (size <= bytes.length) return;
   try {
     f.truncateSync(bytes.length);
   } catch (e) {
     if (!(e instanceof Deno.errors.PermissionDenied)) throw e;
-    f.truncateSync(0);
-    f.seekSync(0, Deno.SeekMode.Start);
-    for (let off = 0; off < bytes.length;) off += f.writeSync(bytes.subarray(off));
   }
 }
 
@@ -207,24 +232,19 @@ function readBefore(f: Deno.FsFile): Before {
 
 /**
  * Writes back what the lock file held before it was taken, and its times (a refused
- * session's release); false where it cannot (it held more than a record, or the write
- * failed), for the caller to empty it as any release does.
+ * session's release), over this session's record (`overwrite`: a dead holder's record
+ * given back is never lost to a kill meanwhile). A write that fails leaves the file as it
+ * is, never emptied.
  */
-function giveBack(f: Deno.FsFile, before: Before): boolean {
-  if (!before.whole) return false;
+function giveBack(f: Deno.FsFile, before: Before): void {
   try {
-    f.truncateSync(0);
-    f.seekSync(0, Deno.SeekMode.Start);
-    for (let off = 0; off < before.bytes.length;) off += f.writeSync(before.bytes.subarray(off));
+    overwrite(f, before.bytes);
     if (before.mtime) f.utimeSync(before.atime ?? before.mtime, before.mtime);
-    return true;
-  } catch {
-    return false;
-  }
+  } catch { /* left as it is: a record, this session's or the one before */ }
 }
 
 function readBytes(f: Deno.FsFile): Uint8Array {
-  const buf = new Uint8Array(4096); // a lock record is one short JSON line
+  const buf = new Uint8Array(RECORD_BYTES);
   const n = f.readSync(buf) ?? 0;
   f.seekSync(0, Deno.SeekMode.Start);
   return buf.slice(0, n);
