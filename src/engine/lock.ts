@@ -13,7 +13,11 @@
  *
  * A record is only ever written over the one before, in one write (`overwrite`): a kill at
  * any moment leaves the file holding one whole record, the old one or the new, so a dead
- * holder's record given back by a refused session is never lost on the way.
+ * holder's record given back by a refused session is never lost on the way. A session
+ * that takes over a stale lock carries the dead holders' records in its own until its log
+ * says so on disk (`takeoverLogged`; the record's form: lock_record.ts): killed before
+ * that, it leaves them to the next run, and released before that (refused, or failed
+ * before it logged them), it gives the lock file back what it held.
  */
 import { hostname } from "node:os";
 import { dirname } from "node:path";
@@ -28,10 +32,21 @@ import {
 import { namesOpenFile } from "./identity.ts";
 import { NotOwnFileError, openOwnFile } from "./own_file.ts";
 import { faultPoint } from "./fault.ts";
+import { describe, type Holders, holdersIn, RECORD_BYTES, recordBytes } from "./lock_record.ts";
 
 export interface Lock {
-  /** The previous holder's record when it died without releasing (informational). */
-  staleHolder?: string;
+  /**
+   * The holders that died without releasing the lock, as their records name them, the
+   * latest first: the one this session took it from, then those that one had taken over
+   * and was killed before it logged. None where the lock was free.
+   */
+  staleHolders: Holders;
+  /**
+   * Said once the takeover of `staleHolders` is in the log, on disk: this session's record
+   * stops carrying them (a failure to write it leaves them carried, logged again by the
+   * next run after a kill: twice, never none).
+   */
+  takeoverLogged(): void;
   /**
    * Whether the lock still keeps other writers out: the lock file's path names the file it
    * holds, or (off Windows) the state folder's path the folder it holds, which a lock file
@@ -41,9 +56,10 @@ export interface Lock {
    */
   stillHeld(): boolean;
   /**
-   * Unlocks. `restore`: the lock file is given back what it held before, and its time, not
-   * emptied: a session refused before it started (exit 2) leaves it as it found it, a dead
-   * holder's record with it, for the next run to log the takeover (see `staleHolder`).
+   * Unlocks. `restore`, or a takeover not logged yet: the lock file is given back what it
+   * held before, and its time, not emptied: a session refused before it started (exit 2),
+   * or one that failed before it logged the takeover, leaves it as it found it, the dead
+   * holders' records with it, for the next run to log (see `staleHolders`).
    */
   release(opts?: { restore?: boolean }): void;
 }
@@ -67,18 +83,22 @@ export function acquireLock(file: string, command = "run"): Lock {
       );
     }
     const before = readBefore(f);
-    const previous = new TextDecoder().decode(before.bytes);
-    writeRecord(f, file, {
-      pid: Deno.pid,
-      host: hostname(),
-      started: new Date().toISOString(),
-      command,
-    });
+    const stale = holdersIn(new TextDecoder().decode(before.bytes));
+    const own = { pid: Deno.pid, host: hostname(), started: new Date().toISOString(), command };
+    writeRecord(f, file, recordBytes(own, stale));
+    let logged = stale.records.length === 0;
     // Only now is the handle the caller's to close; a failure before (a full disk) closes
     // it here, which drops the lock.
     acquired = true;
     return {
-      staleHolder: previous.trim() === "" ? undefined : previous.trim(),
+      staleHolders: stale,
+      takeoverLogged() {
+        if (logged) return;
+        logged = true;
+        try {
+          overwrite(f, recordBytes(own));
+        } catch { /* still carried: logged again after a kill, never lost */ }
+      },
       // The lock file removed (or made again by a second run, which then found the folder
       // locked): the folder's lock still keeps every other writer out.
       stillHeld: () =>
@@ -86,7 +106,7 @@ export function acquireLock(file: string, command = "run"): Lock {
       release({ restore = false } = {}) {
         try {
           // More than a record (not all read at the lock) is emptied, as any release does.
-          if (restore && before.whole) giveBack(f, before);
+          if ((restore || !logged) && before.whole) giveBack(f, before);
           else f.truncateSync(0);
           f.unlockSync();
         } finally {
@@ -138,8 +158,7 @@ function openLockFile(file: string): Deno.FsFile {
  * where a full disk still takes it (a record released is cut to nothing, though). A disk
  * too full for the record is said so, with the remedy.
  */
-function writeRecord(f: Deno.FsFile, file: string, record: Record<string, unknown>): void {
-  const bytes = new TextEncoder().encode(JSON.stringify(record) + "\n");
+function writeRecord(f: Deno.FsFile, file: string, bytes: Uint8Array): void {
   try {
     overwrite(f, bytes);
   } catch (e) {
@@ -154,12 +173,6 @@ function writeRecord(f: Deno.FsFile, file: string, record: Record<string, unknow
 
 /** What pads a record written over a longer one: JSON, and a reader's trim, pass over it. */
 const PAD = " ".charCodeAt(0);
-
-/**
- * The most a lock file holding a record holds, read whole at the lock: a record is one
- * short JSON line, and one memory page at most, which a kill never tears a write of.
- */
-const RECORD_BYTES = 4096;
 
 /**
  * Writes `bytes` (a record, or what the file held before) over what the lock file holds,
@@ -332,16 +345,5 @@ function folderHeld(file: string): boolean {
     return false;
   } finally {
     folder.close();
-  }
-}
-
-/** A lock record in words: "a run (pid 12 on host, started …)". */
-function describe(record: string): string | undefined {
-  try {
-    const r = JSON.parse(record);
-    const what = r.command === undefined ? "another run" : `a ${r.command}`;
-    return `${what} (pid ${r.pid} on ${r.host}, started ${r.started})`;
-  } catch {
-    return undefined;
   }
 }

@@ -15,6 +15,7 @@ import { checkHeaderUnlessEmpty, stateProblem } from "../state/connection.ts";
 import { diskFullError, errorText, PreflightError, remedyUnlessOutOfFiles } from "./errors.ts";
 import { LOCK_FILE, RESERVE_FILE, STATE_DB, STATE_DIR, TMP_DIR } from "./layout.ts";
 import { acquireLock, type Lock } from "./lock.ts";
+import { takeoverLines } from "./lock_record.ts";
 import { recoverInterrupted } from "./recover.ts";
 import { checkStateFolder } from "./state_folder.ts";
 import { isMissing, lstatOrNone, missingFolders, removeQuietly } from "./fsops.ts";
@@ -159,7 +160,7 @@ export async function openSession(
     // the lock: not this session's to remove should it refuse to start. Nor is a lock file
     // that held a record: made meanwhile by a run that was killed, whose record the lock
     // file is given back for the next run to log as a stale lock taken over.
-    const stale = lock.staleHolder !== undefined;
+    const stale = lock.staleHolders.records.length > 0;
     made = made.filter((p) =>
       p === paths.lock ? !stale : (p !== paths.db && p !== paths.reserve) || isMissing(p)
     );
@@ -209,7 +210,7 @@ export async function openSession(
     if (clockNote) log.line(`CLOCK: ${clockNote}`);
     for (const note of movedNotes) log.line(`NOTE: ${note}`);
     started = true;
-    if (lock.staleHolder) log.line(`LOCK: took over a stale lock left by ${lock.staleHolder}`);
+    logTakeover(log, lock);
     // At the start, so that the log's last line says how the run ended.
     rotateLogs(log, config.logRetention);
     const recovered = await recoverInterrupted(
@@ -245,6 +246,19 @@ export async function openSession(
     lock.release({ restore: !started });
     throw e;
   }
+}
+
+/**
+ * Logs the stale locks this session took over (`takeoverLines`), and makes the lines
+ * durable (fdatasync) before the lock's record stops carrying them (`takeoverLogged`): a
+ * session killed before that leaves them to the next one to log.
+ */
+function logTakeover(log: RunLog, lock: Lock): void {
+  const lines = takeoverLines(lock.staleHolders);
+  if (lines.length === 0) return;
+  for (const line of lines) log.line(line);
+  log.sync();
+  lock.takeoverLogged();
 }
 
 /**
