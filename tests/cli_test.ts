@@ -16,6 +16,9 @@ import { DatabaseSync } from "node:sqlite";
 import { permissionFlags, REPO as SCRIPTS_REPO, v8Flags } from "../scripts/compile_all.ts";
 import {
   type CliResult,
+  DEAD_HOLDER_RECORD,
+  fingerprint,
+  loggedDeadHolderTakeover,
   MAIN,
   makeFixture,
   readTree,
@@ -26,6 +29,7 @@ import {
   writeConfig,
   writeTree,
 } from "./helpers.ts";
+import { exists, pausedRun } from "./reliability/util.ts";
 
 // deno-lint-ignore no-control-regex
 const ANSI = /\x1b\[/;
@@ -790,6 +794,49 @@ Deno.test("an empty state (a first run killed before its first commit): plan and
   const r = await fx.cli("run");
   assert.equal(r.code, 0, r.stderr);
   assert.equal((await fx.cli("verify")).code, 0);
+});
+
+Deno.test("verify --repair on a state a killed first run left empty, its lock record beside it: exit 2, nothing changed", async () => {
+  using fx = makeFixture(TREE);
+  const stateDir = join(fx.backup, ".backup-tool");
+  Deno.mkdirSync(join(stateDir, "tmp"), { recursive: true });
+  Deno.writeFileSync(join(stateDir, "state.db"), new Uint8Array(0));
+  Deno.writeTextFileSync(join(stateDir, "lock"), DEAD_HOLDER_RECORD);
+  const longAgo = new Date("2020-01-02T03:04:05.678Z");
+  for (const path of ["lock", "tmp", ""]) Deno.utimeSync(join(stateDir, path), longAgo, longAgo);
+  const before = fingerprint(fx.backup);
+  const repair = await fx.cli("verify", "--repair");
+  assert.equal(repair.code, 2, repair.stdout + repair.stderr);
+  assert.match(repair.stderr, /no backup state found .*: run a backup first/);
+  assert.deepEqual(fingerprint(fx.backup), before);
+  assert.equal(Deno.statSync(stateDir).mtime?.getTime(), longAgo.getTime());
+  assert.equal(Deno.statSync(join(stateDir, "lock")).mtime?.getTime(), longAgo.getTime());
+  assert.ok(!exists(fx.logs), "a log was made");
+  const r = await fx.cli("run");
+  assert.equal(r.code, 0, r.stderr);
+  assert.ok(loggedDeadHolderTakeover(fx.lastLog()), fx.lastLog().join("\n"));
+});
+
+Deno.test("verify --repair while a first run holds the lock, nothing committed yet (no state, or one a killed first run left empty): exit 3, not 'no backup'", async () => {
+  for (const leftEmpty of [false, true]) {
+    using fx = makeFixture(TREE);
+    const stateDir = join(fx.backup, ".backup-tool");
+    if (leftEmpty) {
+      Deno.mkdirSync(stateDir, { recursive: true });
+      Deno.writeFileSync(join(stateDir, "state.db"), new Uint8Array(0));
+    }
+    // Held where it holds the lock and has not opened its state yet.
+    await using first = await pausedRun(["run", "--config", fx.config], "locked:1", fx.dir);
+    const repair = await fx.cli("verify", "--repair");
+    assert.equal(repair.code, 3, `${leftEmpty}: ${repair.stdout}${repair.stderr}`);
+    assert.match(repair.stderr, /^Cannot lock backup root: a run \(pid \d+ .*\) holds '/);
+    first.resume();
+    const done = await first.child.output();
+    assert.equal(done.code, 0, new TextDecoder().decode(done.stderr));
+    const again = await fx.cli("verify", "--repair");
+    assert.equal(again.code, 0, again.stdout + again.stderr);
+    assert.match(again.stdout, /Repair: 0 repaired, 0 not repaired, 0 unknown file\(s\): intact/);
+  }
 });
 
 Deno.test("another program's database with a user_version of its own, or its commits still in a WAL: refused, left byte for byte", async () => {

@@ -3,7 +3,8 @@
  * lock; exit 2: the state folder holds something else, or the state's header shows a
  * state this tool must not open) decides so before it makes a log file or anything in the
  * state folder: the log folder and `.backup-tool/` are left with their modification times,
- * not with an entry made and removed again.
+ * not with an entry made and removed again. A refused run that took a stale lock gives the
+ * lock file back its record, which a kill meanwhile does not lose.
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
@@ -14,6 +15,7 @@ import {
   loggedDeadHolderTakeover,
   makeFixture,
 } from "./helpers.ts";
+import { runTool } from "./reliability/util.ts";
 
 /** A moment no run of the test comes near: any change to a folder moves its time off it. */
 const LONG_AGO = new Date("2020-01-02T03:04:05.678Z");
@@ -114,4 +116,30 @@ Deno.test("a run refused after taking a stale lock (exit 2) leaves the lock file
     fx.lastLog().join("\n"),
   );
   assert.equal(Deno.readTextFileSync(lock), "", "released by the run");
+});
+
+Deno.test("a run refused after taking a stale lock, killed while it gives the lock file back its record: the next run still logs the takeover", async () => {
+  using fx = makeFixture({ "a.txt": "a\n" });
+  assert.equal((await fx.cli("run")).code, 0);
+  const lock = join(fx.backup, ".backup-tool", "lock");
+  // Shorter than the refused run's own record, which the record given back is written over.
+  const record = '{"pid":7,"host":"h","started":"2020-01-02T03:04:05.678Z"}\n';
+  Deno.writeTextFileSync(lock, record);
+  const db = join(fx.backup, ".backup-tool", "state.db");
+  const saved = Deno.readFileSync(db);
+  Deno.writeTextFileSync(db, "not a database\n".repeat(300)); // refused under the lock (exit 2)
+  // Killed as it gives the record back: its own record written at the lock (1), then the
+  // one it gives back (2), the file not yet cut to it.
+  const killed = await runTool(["run", "--config", fx.config], {
+    env: { BACKUP_TOOL_FAULT: "overwritten:2" },
+  });
+  assert.equal(killed.code, 137, killed.stderr);
+  assert.equal(Deno.readTextFileSync(lock).trim(), record.trim(), "the dead run's record was lost");
+  assert.ok(Deno.statSync(lock).size > record.length, "not killed before the cut");
+  Deno.writeFileSync(db, saved);
+  assert.equal((await fx.cli("run")).code, 0);
+  assert.ok(
+    fx.lastLog().includes(`LOCK: took over a stale lock left by ${record.trim()}`),
+    fx.lastLog().join("\n"),
+  );
 });

@@ -6,15 +6,18 @@
  * no-op. Points: staged, journaled, archived, placed, deleted, promoted, pruned, executed,
  * logged (a batch's lines written, before its commit), committed;
  * `linked` (inside any move: both names on the file, the old one not yet removed);
- * `aside` (verify --repair: a damaged copy linked into damaged/, not yet replaced); and
- * `restoring` and `restored` (restore: a file written to its temporary name, or placed).
+ * `aside` (verify --repair: a damaged copy linked into damaged/, not yet replaced);
+ * `restoring` and `restored` (restore: a file written to its temporary name, or placed); and
+ * `overwritten` (the lock file: a record written over the one before, the file not yet cut
+ * to it).
  *
  * A second hook pauses instead, so that a test can change the world at an exact moment:
  * with BACKUP_TOOL_PAUSE `<point>:<n>:<file>`, the n-th `pausePoint("<point>")` creates
  * `<file>` and waits until the test removes it (at most a minute). Points: `folder` (the
  * scanner entering a folder), `reading` (a block of a file being copied read),
- * `restoring` (restore about to write a file) and `locking` (a session about to take the
- * backup root's lock).
+ * `restoring` (restore about to write a file), `locking` (a session about to take the
+ * backup root's lock) and `locked` (a session that holds it, its state not opened yet: a
+ * first run there has committed nothing).
  */
 
 const spec = readSpec();

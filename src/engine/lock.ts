@@ -10,6 +10,14 @@
  * backup exists) is locked too: a lock file deleted by hand while a run or watch session
  * holds it would otherwise let a second one lock a new file of the same name. (Windows
  * does not let an open file be deleted, and cannot open a folder as a file.)
+ *
+ * A record is only ever written over the one before, in one write (`overwrite`): a kill at
+ * any moment leaves the file holding one whole record, the old one or the new, so a dead
+ * holder's record given back by a refused session is never lost on the way. A session
+ * that takes over a stale lock carries the dead holders' records in its own until its log
+ * says so on disk (`takeoverLogged`; the record's form: lock_record.ts): killed before
+ * that, it leaves them to the next run, and released before that (refused, or failed
+ * before it logged them), it gives the lock file back what it held.
  */
 import { hostname } from "node:os";
 import { dirname } from "node:path";
@@ -23,10 +31,22 @@ import {
 } from "./errors.ts";
 import { namesOpenFile } from "./identity.ts";
 import { NotOwnFileError, openOwnFile } from "./own_file.ts";
+import { faultPoint } from "./fault.ts";
+import { describe, type Holders, holdersIn, RECORD_BYTES, recordBytes } from "./lock_record.ts";
 
 export interface Lock {
-  /** The previous holder's record when it died without releasing (informational). */
-  staleHolder?: string;
+  /**
+   * The holders that died without releasing the lock, as their records name them, the
+   * latest first: the one this session took it from, then those that one had taken over
+   * and was killed before it logged. None where the lock was free.
+   */
+  staleHolders: Holders;
+  /**
+   * Said once the takeover of `staleHolders` is in the log, on disk: this session's record
+   * stops carrying them (a failure to write it leaves them carried, logged again by the
+   * next run after a kill: twice, never none).
+   */
+  takeoverLogged(): void;
   /**
    * Whether the lock still keeps other writers out: the lock file's path names the file it
    * holds, or (off Windows) the state folder's path the folder it holds, which a lock file
@@ -36,9 +56,10 @@ export interface Lock {
    */
   stillHeld(): boolean;
   /**
-   * Unlocks. `restore`: the lock file is given back what it held before, and its time, not
-   * emptied: a session refused before it started (exit 2) leaves it as it found it, a dead
-   * holder's record with it, for the next run to log the takeover (see `staleHolder`).
+   * Unlocks. `restore`, or a takeover not logged yet: the lock file is given back what it
+   * held before, and its time, not emptied: a session refused before it started (exit 2),
+   * or one that failed before it logged the takeover, leaves it as it found it, the dead
+   * holders' records with it, for the next run to log (see `staleHolders`).
    */
   release(opts?: { restore?: boolean }): void;
 }
@@ -62,25 +83,31 @@ export function acquireLock(file: string, command = "run"): Lock {
       );
     }
     const before = readBefore(f);
-    const previous = new TextDecoder().decode(before.bytes);
-    writeRecord(f, file, {
-      pid: Deno.pid,
-      host: hostname(),
-      started: new Date().toISOString(),
-      command,
-    });
+    const stale = holdersIn(new TextDecoder().decode(before.bytes));
+    const own = { pid: Deno.pid, host: hostname(), started: new Date().toISOString(), command };
+    writeRecord(f, file, recordBytes(own, stale));
+    let logged = stale.records.length === 0;
     // Only now is the handle the caller's to close; a failure before (a full disk) closes
     // it here, which drops the lock.
     acquired = true;
     return {
-      staleHolder: previous.trim() === "" ? undefined : previous.trim(),
+      staleHolders: stale,
+      takeoverLogged() {
+        if (logged) return;
+        logged = true;
+        try {
+          overwrite(f, recordBytes(own));
+        } catch { /* still carried: logged again after a kill, never lost */ }
+      },
       // The lock file removed (or made again by a second run, which then found the folder
       // locked): the folder's lock still keeps every other writer out.
       stillHeld: () =>
         namesOpenFile(f, file) || (folder !== undefined && namesOpenFile(folder, dirname(file))),
       release({ restore = false } = {}) {
         try {
-          if (!restore || !giveBack(f, before)) f.truncateSync(0);
+          // More than a record (not all read at the lock) is emptied, as any release does.
+          if ((restore || !logged) && before.whole) giveBack(f, before);
+          else f.truncateSync(0);
           f.unlockSync();
         } finally {
           f.close();
@@ -127,17 +154,13 @@ function openLockFile(file: string): Deno.FsFile {
 }
 
 /**
- * Writes the holder's record over the previous one, then cuts the file to it: over blocks
- * the file has, where a full disk still takes it (a record released is cut to nothing,
- * though). A write cut short leaves a record no reader parses, which they take as none. A
- * disk too full for the record is said so, with the remedy.
+ * Writes the holder's record over the previous one (`overwrite`): over blocks the file has,
+ * where a full disk still takes it (a record released is cut to nothing, though). A disk
+ * too full for the record is said so, with the remedy.
  */
-function writeRecord(f: Deno.FsFile, file: string, record: Record<string, unknown>): void {
-  const bytes = new TextEncoder().encode(JSON.stringify(record) + "\n");
+function writeRecord(f: Deno.FsFile, file: string, bytes: Uint8Array): void {
   try {
-    f.seekSync(0, Deno.SeekMode.Start);
-    for (let off = 0; off < bytes.length;) off += f.writeSync(bytes.subarray(off));
-    if (f.statSync().size > bytes.length) cutTo(f, bytes);
+    overwrite(f, bytes);
   } catch (e) {
     if (!isDiskFull(errorText(e))) throw e;
     throw new Error(
@@ -148,23 +171,38 @@ function writeRecord(f: Deno.FsFile, file: string, record: Record<string, unknow
   }
 }
 
+/** What pads a record written over a longer one: JSON, and a reader's trim, pass over it. */
+const PAD = " ".charCodeAt(0);
+
 /**
- * Cuts the lock file to the record just written over a longer one. fusefat (FAT32 through
- * FUSE) refuses to cut an open file to any length but nothing (EPERM; a cut to its own
- * length too, which is why only a longer file is cut): there it is emptied and the record
- * written again.
+ * Writes `bytes` (a record, or what the file held before) over what the lock file holds,
+ * in one write from its start, then cuts the file to them: where it holds more, they are
+ * padded with spaces to its length first. So the file holds one whole record at every
+ * moment, the one before or the new one (padded until the cut), never none: a kill between
+ * the write and the cut leaves the new one padded, and a write of a record (`RECORD_BYTES`)
+ * is never torn by a kill. Nothing is emptied first, and the file is neither replaced nor
+ * renamed over: its lock, on this inode, is what other runs wait on (and Windows lets no
+ * locked file be renamed over). fusefat (FAT32 through FUSE) refuses to cut an open file
+ * to any length but nothing (EPERM; a cut to its own length too, which is why only a
+ * longer file is cut): there the padding stays.
  */
-export function cutTo(
-  f: Pick<Deno.FsFile, "truncateSync" | "seekSync" | "writeSync">,
+export function overwrite(
+  f: Pick<Deno.FsFile, "truncateSync" | "seekSync" | "writeSync" | "statSync">,
   bytes: Uint8Array,
 ): void {
+  const size = f.statSync().size;
+  // More than a record is not one to keep: written over, unpadded.
+  const padded = new Uint8Array(Math.max(size <= RECORD_BYTES ? size : 0, bytes.length))
+    .fill(PAD);
+  padded.set(bytes);
+  f.seekSync(0, Deno.SeekMode.Start);
+  for (let off = 0; off < padded.length;) off += f.writeSync(padded.subarray(off));
+  faultPoint("overwritten");
+  if (size <= bytes.length) return;
   try {
     f.truncateSync(bytes.length);
   } catch (e) {
     if (!(e instanceof Deno.errors.PermissionDenied)) throw e;
-    f.truncateSync(0);
-    f.seekSync(0, Deno.SeekMode.Start);
-    for (let off = 0; off < bytes.length;) off += f.writeSync(bytes.subarray(off));
   }
 }
 
@@ -207,24 +245,19 @@ function readBefore(f: Deno.FsFile): Before {
 
 /**
  * Writes back what the lock file held before it was taken, and its times (a refused
- * session's release); false where it cannot (it held more than a record, or the write
- * failed), for the caller to empty it as any release does.
+ * session's release), over this session's record (`overwrite`: a dead holder's record
+ * given back is never lost to a kill meanwhile). A write that fails leaves the file as it
+ * is, never emptied.
  */
-function giveBack(f: Deno.FsFile, before: Before): boolean {
-  if (!before.whole) return false;
+function giveBack(f: Deno.FsFile, before: Before): void {
   try {
-    f.truncateSync(0);
-    f.seekSync(0, Deno.SeekMode.Start);
-    for (let off = 0; off < before.bytes.length;) off += f.writeSync(before.bytes.subarray(off));
+    overwrite(f, before.bytes);
     if (before.mtime) f.utimeSync(before.atime ?? before.mtime, before.mtime);
-    return true;
-  } catch {
-    return false;
-  }
+  } catch { /* left as it is: a record, this session's or the one before */ }
 }
 
 function readBytes(f: Deno.FsFile): Uint8Array {
-  const buf = new Uint8Array(4096); // a lock record is one short JSON line
+  const buf = new Uint8Array(RECORD_BYTES);
   const n = f.readSync(buf) ?? 0;
   f.seekSync(0, Deno.SeekMode.Start);
   return buf.slice(0, n);
@@ -312,16 +345,5 @@ function folderHeld(file: string): boolean {
     return false;
   } finally {
     folder.close();
-  }
-}
-
-/** A lock record in words: "a run (pid 12 on host, started …)". */
-function describe(record: string): string | undefined {
-  try {
-    const r = JSON.parse(record);
-    const what = r.command === undefined ? "another run" : `a ${r.command}`;
-    return `${what} (pid ${r.pid} on ${r.host}, started ${r.started})`;
-  } catch {
-    return undefined;
   }
 }

@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { acquireLock, currentHolder, cutTo } from "./lock.ts";
+import { acquireLock, currentHolder, overwrite } from "./lock.ts";
 import { LockedError, PreflightError } from "./errors.ts";
 import { withDir } from "./test_util.ts";
 
@@ -14,7 +14,7 @@ Deno.test("acquireLock: a second taker is refused and told who holds it", () => 
     const file = join(dir, "lock");
     const lock = acquireLock(file);
     try {
-      assert.equal(lock.staleHolder, undefined);
+      assert.deepEqual(lock.staleHolders.records, []);
       assert.throws(() => acquireLock(file), LockedError);
       assert.throws(
         () => acquireLock(file),
@@ -24,7 +24,7 @@ Deno.test("acquireLock: a second taker is refused and told who holds it", () => 
       lock.release();
     }
     const again = acquireLock(file);
-    assert.equal(again.staleHolder, undefined); // released cleanly: no record left
+    assert.deepEqual(again.staleHolders.records, []); // released cleanly: no record left
     again.release();
   } finally {
     Deno.removeSync(dir, { recursive: true });
@@ -38,7 +38,7 @@ Deno.test("acquireLock: the record of a holder that died is reported as stale", 
     const record = '{"pid":4242,"host":"h","started":"2026-01-01T00:00:00.000Z"}';
     Deno.writeTextFileSync(file, `${record}\n`);
     const lock = acquireLock(file);
-    assert.equal(lock.staleHolder, record);
+    assert.deepEqual(lock.staleHolders.records, [record]);
     lock.release();
   } finally {
     Deno.removeSync(dir, { recursive: true });
@@ -57,7 +57,8 @@ Deno.test("acquireLock: released with restore, the lock file holds its record an
     assert.equal(Deno.readTextFileSync(file), record);
     assert.equal(Deno.statSync(file).mtime?.getTime(), longAgo.getTime());
     const again = acquireLock(file);
-    assert.equal(again.staleHolder, record.trim()); // the next taker still sees it
+    assert.deepEqual(again.staleHolders.records, [record.trim()]); // the next taker sees it
+    again.takeoverLogged();
     again.release();
     assert.equal(Deno.readTextFileSync(file), "");
     // More than a record (not all read at the lock): emptied, as any release does.
@@ -68,6 +69,40 @@ Deno.test("acquireLock: released with restore, the lock file holds its record an
     Deno.removeSync(dir, { recursive: true });
   }
 });
+
+Deno.test(
+  "acquireLock: a stale lock's record is carried in the taker's own until its takeover is logged, and given back by a release before",
+  withDir((dir) => {
+    const file = join(dir, "lock");
+    const dead = '{"pid":4242,"host":"h","started":"2026-01-01T00:00:00.000Z","command":"run"}';
+    Deno.writeTextFileSync(file, `${dead}\n`);
+    // Killed before it logged the takeover: its record names the dead holder too.
+    const killed = acquireLock(file);
+    const carrying = JSON.parse(Deno.readTextFileSync(file));
+    assert.equal(carrying.pid, Deno.pid);
+    assert.deepEqual(carrying.tookOver, [dead]);
+    killed.release({ restore: true }); // as the record is left (the lock dropped with the process)
+    Deno.writeTextFileSync(file, `${JSON.stringify(carrying)}\n`);
+    // The next taker finds both, the latest first.
+    const next = acquireLock(file);
+    const { tookOver: _, ...killedOwn } = carrying;
+    assert.deepEqual(next.staleHolders.records, [JSON.stringify(killedOwn), dead]);
+    assert.deepEqual(JSON.parse(Deno.readTextFileSync(file)).tookOver, [
+      JSON.stringify(killedOwn),
+      dead,
+    ]);
+    // Released before it logged them (it failed): the lock file as it found it.
+    next.release();
+    assert.deepEqual(JSON.parse(Deno.readTextFileSync(file)), carrying);
+    // Logged: its record carries nothing more, and its release empties the file.
+    const logged = acquireLock(file);
+    logged.takeoverLogged();
+    const own = JSON.parse(Deno.readTextFileSync(file));
+    assert.deepEqual(Object.keys(own), ["pid", "host", "started", "command"]);
+    logged.release();
+    assert.equal(Deno.readTextFileSync(file), "");
+  }),
+);
 
 Deno.test("currentHolder: names a live holder, nothing when the lock is free or never made", () => {
   const dir = Deno.makeTempDirSync();
@@ -176,36 +211,53 @@ Deno.test({
   },
 });
 
-Deno.test("cutTo: where only a cut to nothing is allowed (fusefat), the record is written again after it", () => {
-  const record = new TextEncoder().encode('{"pid":1}\n');
-  let content = new TextEncoder().encode('{"pid":1}\n and the end of a longer record\n');
-  let at = 0;
-  const file = {
-    truncateSync(len?: number) {
-      if (len) throw new Deno.errors.PermissionDenied("Operation not permitted (os error 1)");
-      content = new Uint8Array(0);
-    },
-    seekSync(offset: number | bigint) {
-      at = Number(offset);
-      return at;
-    },
-    writeSync(p: Uint8Array) {
-      const grown = new Uint8Array(Math.max(content.length, at + p.length));
-      grown.set(content);
-      grown.set(p, at);
-      content = grown;
-      at += p.length;
-      return p.length;
-    },
-  };
-  cutTo(file, record);
-  assert.equal(new TextDecoder().decode(content), '{"pid":1}\n');
-  // Any other failure is the caller's to report.
-  const failing = {
-    ...file,
-    truncateSync: () => {
-      throw new Deno.errors.Busy("busy");
-    },
-  };
-  assert.throws(() => cutTo(failing, record), Deno.errors.Busy);
-});
+Deno.test(
+  "overwrite: a record over a longer one is padded, then cut; where only a cut to nothing is allowed (fusefat), the padding stays",
+  withDir((dir) => {
+    const record = new TextEncoder().encode('{"pid":1}\n');
+    const longer = '{"pid":1}\n and the end of a longer record\n';
+    let content = new TextEncoder().encode(longer);
+    let at = 0;
+    const writes: string[] = [];
+    const file = {
+      statSync: () => ({ size: content.length }) as Deno.FileInfo,
+      truncateSync(len?: number) {
+        if (len) throw new Deno.errors.PermissionDenied("Operation not permitted (os error 1)");
+        content = new Uint8Array(0);
+      },
+      seekSync(offset: number | bigint) {
+        at = Number(offset);
+        return at;
+      },
+      writeSync(p: Uint8Array) {
+        const grown = new Uint8Array(Math.max(content.length, at + p.length));
+        grown.set(content);
+        grown.set(p, at);
+        content = grown;
+        at += p.length;
+        writes.push(new TextDecoder().decode(p));
+        return p.length;
+      },
+    };
+    overwrite(file, record);
+    // One write, of the record padded to the file's length, and no cut to nothing.
+    assert.deepEqual(writes, [`{"pid":1}\n${" ".repeat(longer.length - record.length)}`]);
+    assert.equal(new TextDecoder().decode(content).trim(), '{"pid":1}');
+    assert.deepEqual(JSON.parse(new TextDecoder().decode(content)), { pid: 1 });
+    // Any other failure is the caller's to report.
+    const failing = {
+      ...file,
+      truncateSync: () => {
+        throw new Deno.errors.Busy("busy");
+      },
+    };
+    content = new TextEncoder().encode(longer);
+    assert.throws(() => overwrite(failing, record), Deno.errors.Busy);
+    // On a file system that cuts: the record, exactly.
+    const path = join(dir, "lock");
+    Deno.writeTextFileSync(path, longer);
+    using f = Deno.openSync(path, { read: true, write: true });
+    overwrite(f, record);
+    assert.equal(Deno.readTextFileSync(path), '{"pid":1}\n');
+  }),
+);

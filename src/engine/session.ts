@@ -15,6 +15,7 @@ import { checkHeaderUnlessEmpty, stateProblem } from "../state/connection.ts";
 import { diskFullError, errorText, PreflightError, remedyUnlessOutOfFiles } from "./errors.ts";
 import { LOCK_FILE, RESERVE_FILE, STATE_DB, STATE_DIR, TMP_DIR } from "./layout.ts";
 import { acquireLock, type Lock } from "./lock.ts";
+import { takeoverLines } from "./lock_record.ts";
 import { recoverInterrupted } from "./recover.ts";
 import { checkStateFolder } from "./state_folder.ts";
 import { isMissing, lstatOrNone, missingFolders, removeQuietly } from "./fsops.ts";
@@ -103,21 +104,35 @@ export function checkLogDir(config: Config): void {
 }
 
 /**
+ * The error (exit code 2) for a backup root with no backup in it yet: no state, or an empty
+ * one (a first run killed, or not finished, before its first commit).
+ */
+export function noStateFound(config: Config, db: string): PreflightError {
+  return new PreflightError(
+    `Cannot read backup '${config.backupRoot}': no backup state found at '${db}': ` +
+      `run a backup first, or check backup_root in '${config.file}'`,
+  );
+}
+
+/**
  * Opens a session on the backup root. `sourcesRequired` (the default) refuses a source
  * that cannot be read; `verify --repair`, which only takes from the sources what they
- * still hold, does without them.
+ * still hold, does without them. `backupRequired` (`verify --repair`) refuses a state with
+ * no backup in it yet (`noStateFound`), as readers do, where a run would begin one: told
+ * under the lock, so that a first run under way, nothing committed yet, is a lock held
+ * (exit code 3), and a state it left empty is refused with nothing changed.
  */
 export async function openSession(
   config: Config,
   command: string,
-  { sourcesRequired = true } = {},
+  { sourcesRequired = true, backupRequired = false } = {},
 ): Promise<Session> {
   if (sourcesRequired) checkSourcesReadable(config);
   checkLogDir(config);
   const paths = statePaths(config.backupRoot);
   // A new backup (verify --repair reads the state, and says when there is none) where logs
   // record earlier runs: refused before even a log file is made.
-  if (command !== "verify" && isMissing(paths.db)) refuseForgottenRoot(config);
+  if (!backupRequired && isMissing(paths.db)) refuseForgottenRoot(config);
   // Looked at only (lstat): a symlink or another kind of entry there is refused before
   // anything is made or opened to write.
   checkStateFolder(config.backupRoot, paths.dir);
@@ -140,17 +155,19 @@ export async function openSession(
     );
     pausePoint("locking");
     lock = acquireLock(paths.lock, command === "verify" ? "verify --repair" : command);
+    pausePoint("locked");
     // A state there now was made by a run that began and ended while this one waited for
     // the lock: not this session's to remove should it refuse to start. Nor is a lock file
     // that held a record: made meanwhile by a run that was killed, whose record the lock
     // file is given back for the next run to log as a stale lock taken over.
-    const stale = lock.staleHolder !== undefined;
+    const stale = lock.staleHolders.records.length > 0;
     made = made.filter((p) =>
       p === paths.lock ? !stale : (p !== paths.db && p !== paths.reserve) || isMissing(p)
     );
     // What the state's header shows (not a database, a newer tool's, another program's) is
-    // refused here, under the lock (no run writes it meanwhile), before the state opens.
-    checkHeaderUnlessEmpty(paths.db);
+    // refused here, under the lock (no run writes it meanwhile), before the state opens; so
+    // is a state with no backup yet, where one is required.
+    if (checkHeaderUnlessEmpty(paths.db) && backupRequired) throw noStateFound(config, paths.db);
     preflight(
       () => Deno.mkdirSync(paths.tmp, { recursive: true }),
       `Cannot create the state folder '${paths.tmp}' in the backup root`,
@@ -193,7 +210,7 @@ export async function openSession(
     if (clockNote) log.line(`CLOCK: ${clockNote}`);
     for (const note of movedNotes) log.line(`NOTE: ${note}`);
     started = true;
-    if (lock.staleHolder) log.line(`LOCK: took over a stale lock left by ${lock.staleHolder}`);
+    logTakeover(log, lock);
     // At the start, so that the log's last line says how the run ended.
     rotateLogs(log, config.logRetention);
     const recovered = await recoverInterrupted(
@@ -229,6 +246,19 @@ export async function openSession(
     lock.release({ restore: !started });
     throw e;
   }
+}
+
+/**
+ * Logs the stale locks this session took over (`takeoverLines`), and makes the lines
+ * durable (fdatasync) before the lock's record stops carrying them (`takeoverLogged`): a
+ * session killed before that leaves them to the next one to log.
+ */
+function logTakeover(log: RunLog, lock: Lock): void {
+  const lines = takeoverLines(lock.staleHolders);
+  if (lines.length === 0) return;
+  for (const line of lines) log.line(line);
+  log.sync();
+  lock.takeoverLogged();
 }
 
 /**

@@ -8,10 +8,11 @@ import { isAbsolute, relative, sep } from "node:path";
 import { type Config, findConfigFile, loadConfig } from "../config/config.ts";
 import { errorText, PreflightError } from "../engine/errors.ts";
 import { exists } from "../engine/fsops.ts";
-import { statePaths } from "../engine/session.ts";
+import { noStateFound, statePaths } from "../engine/session.ts";
 import { checkStateFolder } from "../engine/state_folder.ts";
 import { StateStore } from "../state/store.ts";
 import { NoStateYet } from "../state/schema.ts";
+import { checkHeaderUnlessEmpty } from "../state/connection.ts";
 import { currentHolder } from "../engine/lock.ts";
 import { PathResolver } from "./paths.ts";
 
@@ -26,44 +27,35 @@ export function loadConfigFor(configFlag: string | undefined): Config {
 export function requireState(config: Config): string {
   const { dir, db } = statePaths(config.backupRoot);
   checkStateFolder(config.backupRoot, dir, { reading: true }); // a FIFO there would hang
-  let there: boolean;
+  if (!readableThere(config, db)) throw noStateFound(config, db);
+  return db;
+}
+
+/**
+ * For `verify --repair`, before its session: exit code 2 when the backup root cannot be
+ * read, or holds no backup while no run has begun one (no lock file: a run makes it before
+ * the state), before the session would make the lock file to take the lock. A state with no
+ * backup beside a lock file (a first run under way, or one killed before its first commit)
+ * is the session's to refuse, under the lock (`backupRequired`): exit code 3 while a run
+ * holds it. Reads the state's header at most, never opens the state.
+ */
+export function requireBackup(config: Config): void {
+  const { dir, db, lock } = statePaths(config.backupRoot);
+  checkStateFolder(config.backupRoot, dir, { reading: true });
+  if (readableThere(config, lock)) return;
+  if (!readableThere(config, db) || checkHeaderUnlessEmpty(db)) throw noStateFound(config, db);
+}
+
+/** Whether something is at `path` in the backup root; exit code 2 when that cannot be told. */
+function readableThere(config: Config, path: string): boolean {
   try {
-    there = exists(db);
+    return exists(path);
   } catch (e) {
     throw new PreflightError(
       `Cannot read backup '${config.backupRoot}': ${errorText(e)}: run as a user who can ` +
         "read the backup root",
     );
   }
-  if (!there) throw noStateFound(config, db);
-  return db;
-}
-
-/**
- * The state database's path, for `verify --repair`, which writes: exit code 2 when there
- * is no backup yet, as for a reader, an empty state too (a first run killed before its
- * first commit). Its session would otherwise make a new state of one, with nothing in it
- * to verify, and call the backup intact (exit 0) where `verify` finds none (exit 2).
- * Anything else the state shows is said by the session's own open, under the lock.
- */
-export function requireBackup(config: Config): string {
-  const db = requireState(config);
-  let store: StateStore;
-  try {
-    store = StateStore.open(db, { readOnly: true });
-  } catch (e) {
-    if (e instanceof NoStateYet) throw noStateFound(config, db);
-    return db;
-  }
-  store.close();
-  return db;
-}
-
-function noStateFound(config: Config, db: string): PreflightError {
-  return new PreflightError(
-    `Cannot read backup '${config.backupRoot}': no backup state found at '${db}': ` +
-      `run a backup first, or check backup_root in '${config.file}'`,
-  );
 }
 
 /** Who is changing the backup root now (a run, a watch session, a repair), if anyone. */

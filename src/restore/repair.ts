@@ -60,7 +60,10 @@ export async function verifyAndRepair(
 ): Promise<RepairReport> {
   requireBackup(config);
   // A lost source folder is when a repair from the backup's other copies matters most.
-  const session = await openSession(config, "verify", { sourcesRequired: false });
+  const session = await openSession(config, "verify", {
+    sourcesRequired: false,
+    backupRequired: true,
+  });
   let status = "failed";
   try {
     const store = session.store;

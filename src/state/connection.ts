@@ -25,6 +25,7 @@ import { basename, dirname, join } from "node:path";
 import { fileSystemTypeOf } from "../engine/mounts.ts";
 import { errorText, PreflightError } from "../engine/errors.ts";
 import { checkStateFolder } from "../engine/state_folder.ts";
+import { isMissing } from "../engine/fsops.ts";
 import { makeCopyDir } from "./copy_dir.ts";
 import { noteStateOpened, saysDamaged } from "./damage.ts";
 import { checkHeader, damagedState, migrate, NoStateYet, stateVersion } from "./schema.ts";
@@ -281,13 +282,18 @@ function mayOpen(file: string, writing: boolean): boolean {
 
 /**
  * Refuses a state its header shows this tool must not open (not a database, a newer tool's,
- * another program's: `checkHeader`); an empty one, or none, is a new state. Reads 100 bytes.
+ * another program's: `checkHeader`); true where it holds no state yet (none there, or an
+ * empty one: a first run under way, or one killed before its first commit), which a run
+ * begins as a new state. Reads 100 bytes.
  */
-export function checkHeaderUnlessEmpty(file: string): void {
+export function checkHeaderUnlessEmpty(file: string): boolean {
+  if (isMissing(file)) return true;
   try {
     checkHeader(file);
+    return false;
   } catch (e) {
     if (!(e instanceof NoStateYet)) throw e;
+    return true;
   }
 }
 

@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { stateProblem, walWorksOn } from "./connection.ts";
+import { DatabaseSync } from "node:sqlite";
+import { checkHeaderUnlessEmpty, stateProblem, walWorksOn } from "./connection.ts";
+import { StateStore } from "./store.ts";
 import { PreflightError } from "../engine/errors.ts";
 import { withDir } from "../engine/test_util.ts";
 
@@ -33,3 +35,22 @@ Deno.test({
     assert.equal(stateProblem(db, new Error("unable to open database file"), true), undefined);
   }),
 });
+
+Deno.test(
+  "checkHeaderUnlessEmpty: no state yet where none is there, an empty file or a header with nothing below it; a state is one; another file is refused",
+  withDir((dir) => {
+    const db = join(dir, "state.db");
+    assert.equal(checkHeaderUnlessEmpty(db), true);
+    Deno.writeFileSync(db, new Uint8Array(0));
+    assert.equal(checkHeaderUnlessEmpty(db), true);
+    const sqlite = new DatabaseSync(db);
+    sqlite.exec("PRAGMA user_version = 0"); // writes SQLite's header, and nothing else
+    sqlite.close();
+    assert.ok(Deno.statSync(db).size >= 100);
+    assert.equal(checkHeaderUnlessEmpty(db), true);
+    StateStore.open(db).close();
+    assert.equal(checkHeaderUnlessEmpty(db), false);
+    Deno.writeTextFileSync(db, "not a database\n".repeat(300));
+    assert.throws(() => checkHeaderUnlessEmpty(db), /file is not a database/);
+  }),
+);

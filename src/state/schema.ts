@@ -143,6 +143,8 @@ export function checkHeader(file: string): void {
   if (userVersion === 0 && (schemaCookie !== 0 || walHasFrames(file))) {
     throw notOurs(file, FOREIGN);
   }
+  // A header and nothing ever written below it: no more a state than a file of no bytes.
+  if (userVersion === 0) throw new NoStateYet(`Cannot read backup state '${file}': it is empty`);
 }
 
 /** Whether a -wal file beside `file` holds more than its 32-byte header: commits. */

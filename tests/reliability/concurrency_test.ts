@@ -1,8 +1,10 @@
 /**
  * Concurrent runs on one backup root. A run holds an exclusive lock for its whole session:
  * a second run started meanwhile exits 3 at once, changing nothing, and names the holder;
- * a lock left by a killed run is taken over by the next run. The holder is frozen with
- * SIGSTOP while the second run starts, so the test never depends on how fast a run is.
+ * a lock left by a killed run is taken over by the next run, which names it in its log even
+ * when runs that took it over before were killed before they logged it. The holder is
+ * frozen with SIGSTOP while the second run starts, so the test never depends on how fast a
+ * run is.
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
@@ -109,6 +111,34 @@ Deno.test("a lock left by a SIGKILLed run is taken over by the next run", async 
     log.slice(0, 5).join("\n"),
   );
   assertConverged(fx, [], "after taking over the stale lock");
+});
+
+Deno.test("a stale lock taken over by runs killed before they logged it: the next run names every dead holder", async () => {
+  using fx = makeFixture({ "a.txt": "a\n", "b.txt": "b\n" });
+  const lock = join(fx.backup, ".backup-tool", "lock");
+  // A first backup killed once it committed, as SIGKILL leaves it: its record in the lock.
+  const first = await runTool(["run", "--config", fx.config], {
+    env: { BACKUP_TOOL_FAULT: "committed:1" },
+  });
+  assert.equal(first.code, 137, first.stderr);
+  const dead = [JSON.parse(Deno.readTextFileSync(lock)).pid]; // the latest first
+  // Two runs in turn take the stale lock over and are killed before their logs say so.
+  for (let i = 0; i < 2; i++) {
+    await using taker = await pausedRun(["run", "--config", fx.config], "locked:1", fx.dir);
+    assert.equal((await killAndWait(taker.child)).signal, "SIGKILL");
+    taker.resume(); // its pause's marker removed, for the next one
+    dead.unshift(taker.child.pid);
+  }
+  const next = await runTool(["run", "--config", fx.config]);
+  assert.equal(next.code, 0, next.stderr);
+  const log = lastLogLines(fx.logs);
+  const named = log.filter((l) => l.startsWith("LOCK: took over a stale lock left by {"))
+    .map((l) => Number(l.match(/"pid":(\d+)/)?.[1]));
+  assert.deepEqual(named, dead, log.slice(0, 6).join("\n"));
+  assert.equal(Deno.readTextFileSync(lock), "", "released by the run");
+  const after = await runTool(["run", "--config", fx.config]);
+  assert.equal(after.code, 0, after.stderr);
+  assert.ok(!lastLogLines(fx.logs).some((l) => l.startsWith("LOCK:")), "logged twice");
 });
 
 Deno.test({
