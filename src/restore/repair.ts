@@ -13,7 +13,7 @@
  * one at every moment.
  */
 import type { Config } from "../config/config.ts";
-import { openSession } from "../engine/session.ts";
+import { openSession, type Session } from "../engine/session.ts";
 import { requireBackup } from "./open.ts";
 import { catalogOf, verifyBackup, type VerifyOptions, type VerifyReport } from "./verify.ts";
 import { standingAt } from "./verify_listing.ts";
@@ -41,22 +41,25 @@ export interface RepairReport {
   forgetRefused?: string;
 }
 
+/** What `verifyAndRepair` is told, beside the config. */
+export type RepairOptions = Pick<VerifyOptions, "samplePercent"> & {
+  /** What verify found, before anything is repaired. */
+  onReport?: (report: VerifyReport) => void;
+  /** Each copy as it is made again: a repair killed midway has said what it did. */
+  onRepaired?: (o: RepairOutcome) => void;
+  /** Old copies missing and not repaired are recorded as lost (forget.ts). */
+  forgetMissing?: boolean;
+  /** Forget them beyond `safety.max_delete_percent` too. */
+  force?: boolean;
+};
+
 /**
  * Verifies under the lock, then repairs what is missing or changed; each outcome is
  * logged in a `verify` log file, and the session is recorded like a run.
  */
 export async function verifyAndRepair(
   config: Config,
-  opts: Pick<VerifyOptions, "samplePercent"> & {
-    /** What verify found, before anything is repaired. */
-    onReport?: (report: VerifyReport) => void;
-    /** Each copy as it is made again: a repair killed midway has said what it did. */
-    onRepaired?: (o: RepairOutcome) => void;
-    /** Old copies missing and not repaired are recorded as lost (forget.ts). */
-    forgetMissing?: boolean;
-    /** Forget them beyond `safety.max_delete_percent` too. */
-    force?: boolean;
-  },
+  opts: RepairOptions,
 ): Promise<RepairReport> {
   requireBackup(config);
   // A lost source folder is when a repair from the backup's other copies matters most.
@@ -66,123 +69,183 @@ export async function verifyAndRepair(
   });
   let status = "failed";
   try {
-    const store = session.store;
-    const report = await verifyBackup(config.backupRoot, catalogOf(store), opts);
+    const report = await verifyBackup(config.backupRoot, catalogOf(session.store), opts);
     opts.onReport?.(report);
-    // A copy that cannot be read (its permissions changed by hand) is as good as damaged:
-    // restore cannot read it either. It is kept aside, like a changed one.
-    const unreadable = report.unreadable.filter((u) => u.kind === "copy" && u.path !== undefined);
-    const todo = [...report.missing, ...report.changed, ...unreadable].map((b) =>
-      store.copiesOf(b.path!).find((c) => c.seq === b.version)!
-    );
-    // The other copies of the bad copies' contents: one read of the state, on the first need
-    // (and one more for copies under another hash algorithm, should one need those).
-    let others: ((c: StoredCopy) => Iterable<string>) | undefined;
-    const everyCopy = () => store.eachStoredCopy();
-    const view = session.store.planView();
-    let strays: ((size: number) => readonly string[]) | undefined;
-    const ctx: RepairContext = {
-      root: config.backupRoot,
-      sources: config.sources,
-      holdersOf: view.holdersOf,
-      storedWith: (c) => (others ??= othersHoldingAnyAlgo(config.backupRoot, todo, everyCopy))(c),
-      // Files verify found that no copy is recorded at: a copy renamed by hand, or one a
-      // copy of the backup root made while a run went on holds under its old name.
-      unknownOfSize: (size) =>
-        (strays ??= straysBySize(config.backupRoot, report.unknown.map((u) => u.file)))(size),
-      placement: {
-        isStoredAt: view.isFile,
-        isStoredBelow: view.isDir,
-        record: (c, storedAt) => session.store.recordStoredAt(c.id, storedAt),
-      },
-    };
-    // Logged, and written out, as each is done: a repair killed midway still says what it
-    // did (the log holds up to 4,096 lines otherwise; each copy costs an fsync anyway).
-    // A copy that could not be repaired because nothing else holds its content, and that
-    // could not be read itself, may be intact: its permissions changed, say.
-    // By record, not by name: verify names a copy as the disk lists it (which a disk that
-    // ignores case may spell otherwise).
-    const key = (c: { path?: string; version?: number }) => copyKey(c.path!, c.version!);
-    const unreadableWhy = new Map(unreadable.map((u) => [key(u), u.error]));
-    const logged = (o: RepairOutcome) => {
-      const why = o.error?.includes(NOTHING_HOLDS) ? unreadableWhy.get(key(o)) : undefined;
-      if (why !== undefined) {
-        o.error += `; the copy itself could not be read (${why}): if only its permissions ` +
-          "were changed, give them back and verify again";
-      }
-      // With forgetMissing, a failure is logged once it is known not to be forgotten
-      // instead: the log would otherwise name one copy both NOT REPAIRED and FORGOTTEN.
-      if (o.error !== undefined && opts.forgetMissing) return;
-      session.log.line(outcomeLine(o));
-      session.log.flush();
-      if (o.error === undefined) opts.onRepaired?.(o);
-    };
-    let outcomes = await repairCopies(ctx, todo, (o) => o.error === undefined && logged(o));
-    // A copy made again may be what another one lacked: after a hash_algorithm change, a
-    // source file recorded under the new algorithm is found only through its stored copy,
-    // which may have been among the damaged. The others are tried once more, the copies
-    // under other algorithms looked at anew.
-    const firstFailed = outcomes.filter((o) => o.error !== undefined);
-    if (firstFailed.length > 0 && firstFailed.length < outcomes.length) {
-      others = undefined;
-      const retry = new Set(firstFailed.map((o) => o.file));
-      const again = await repairCopies(ctx, todo.filter((c) => retry.has(c.storedAt!)), logged);
-      outcomes = [...outcomes.filter((o) => o.error === undefined), ...again];
-    } else firstFailed.forEach(logged);
-    // What stands where a copy was made elsewhere is now a file no copy is recorded at.
-    const unknown = new Set(report.unknown.map((u) => u.file));
-    for (const o of outcomes) {
-      if (o.movedTo === undefined) continue;
-      for (const file of standingAt(config.backupRoot, o.file)) {
-        if (!unknown.has(file)) report.unknown.push({ file }); // a folder's: listed already
-        unknown.add(file);
-      }
-    }
-    // Only a copy that nothing holds the content of any more is forgotten: one that failed
-    // for want of room, or because a file that may hold it could not be read, is made
-    // again by a later repair, and a copy recorded as lost never is.
-    const forget = opts.forgetMissing
-      ? forgetMissing(
-        store,
-        outcomes.filter((o) => o.error?.includes(NOTHING_HOLDS)),
-        new Set(report.missing.map(key)),
-        todo,
-        {
-          total: store.storedOldCopies(),
-          maxPercent: config.maxDeletePercent,
-          force: opts.force === true,
-        },
-      )
-      : { forgotten: [] };
-    for (const o of forget.forgotten) session.log.line(forgottenLine(o));
-    const forgotten = new Set(forget.forgotten);
-    outcomes = outcomes.filter((o) => !forgotten.has(o));
-    if (opts.forgetMissing) {
-      for (const o of outcomes) if (o.error !== undefined) session.log.line(outcomeLine(o));
-    }
-    if (forget.refused) session.log.line(`ERROR: ${forget.refused}`);
-    const failed = outcomes.filter((o) => o.error !== undefined).length;
-    const repaired = new Set(outcomes.filter((o) => o.error === undefined).map(key));
-    const unreadableLeft = report.unreadable.filter((u) =>
-      u.kind !== "copy" || u.path === undefined || !repaired.has(key(u))
-    );
-    const ok = report.unknown.length + unreadableLeft.length === 0 && failed === 0;
-    const forgottenSaid = opts.forgetMissing ? `, ${forgotten.size} forgotten` : "";
-    session.log.line(
-      `Verify complete: ${outcomes.length - failed} repaired, ${failed} not repaired` +
-        `${forgottenSaid}, ${report.unknown.length} unknown file(s)`,
-    );
-    status = ok ? "ok" : "partial";
-    return {
-      report,
-      outcomes,
-      ok,
-      unreadableLeft: unreadableLeft.length,
-      forgotten: forget.forgotten,
-      forgetRefused: forget.refused,
-    };
+    const repaired = await repairFound(config, session, report, opts);
+    status = repaired.ok ? "ok" : "partial";
+    return repaired;
   } finally {
     session.close(status, {});
+  }
+}
+
+/** Makes again the copies `report` found bad, forgets what it must, and logs the outcome. */
+async function repairFound(
+  config: Config,
+  session: Session,
+  report: VerifyReport,
+  opts: RepairOptions,
+): Promise<RepairReport> {
+  const store = session.store;
+  // A copy that cannot be read (its permissions changed by hand) is as good as damaged:
+  // restore cannot read it either. It is kept aside, like a changed one.
+  const unreadable = report.unreadable.filter((u) => u.kind === "copy" && u.path !== undefined);
+  const todo = [...report.missing, ...report.changed, ...unreadable].map((b) =>
+    store.copiesOf(b.path!).find((c) => c.seq === b.version)!
+  );
+  const sourcesOf = copySources(config, session, report, todo);
+  const logged = outcomeLogger(session, unreadable, opts);
+  let outcomes = await repairCopies(sourcesOf.ctx, todo, (o) => o.error === undefined && logged(o));
+  // A copy made again may be what another one lacked: after a hash_algorithm change, a
+  // source file recorded under the new algorithm is found only through its stored copy,
+  // which may have been among the damaged. The others are tried once more, the copies
+  // under other algorithms looked at anew.
+  const firstFailed = outcomes.filter((o) => o.error !== undefined);
+  if (firstFailed.length > 0 && firstFailed.length < outcomes.length) {
+    sourcesOf.lookAgain();
+    const retry = new Set(firstFailed.map((o) => o.file));
+    const again = await repairCopies(
+      sourcesOf.ctx,
+      todo.filter((c) => retry.has(c.storedAt!)),
+      logged,
+    );
+    outcomes = [...outcomes.filter((o) => o.error === undefined), ...again];
+  } else firstFailed.forEach(logged);
+  noteMadeElsewhere(config.backupRoot, outcomes, report);
+  const forget = forgetUnrepairable(config, session, report, todo, outcomes, opts);
+  outcomes = forget.outcomes;
+  const failed = outcomes.filter((o) => o.error !== undefined).length;
+  const repaired = new Set(outcomes.filter((o) => o.error === undefined).map(copyKeyOf));
+  const unreadableLeft = report.unreadable.filter((u) =>
+    u.kind !== "copy" || u.path === undefined || !repaired.has(copyKeyOf(u))
+  );
+  const forgottenSaid = opts.forgetMissing ? `, ${forget.forgotten.length} forgotten` : "";
+  session.log.line(
+    `Verify complete: ${outcomes.length - failed} repaired, ${failed} not repaired` +
+      `${forgottenSaid}, ${report.unknown.length} unknown file(s)`,
+  );
+  return {
+    report,
+    outcomes,
+    ok: report.unknown.length + unreadableLeft.length === 0 && failed === 0,
+    unreadableLeft: unreadableLeft.length,
+    forgotten: forget.forgotten,
+    forgetRefused: forget.refused,
+  };
+}
+
+/**
+ * With `forgetMissing`, records as lost the old copies missing that nothing holds the
+ * content of any more (one that failed for want of room, or because a file that may hold it
+ * could not be read, is made again by a later repair, and a copy recorded as lost never
+ * is), and logs them, and the failures left, once each; returns the outcomes left.
+ */
+function forgetUnrepairable(
+  config: Config,
+  session: Session,
+  report: VerifyReport,
+  todo: StoredCopy[],
+  outcomes: RepairOutcome[],
+  opts: RepairOptions,
+): { outcomes: RepairOutcome[]; forgotten: RepairOutcome[]; refused?: string } {
+  if (!opts.forgetMissing) return { outcomes, forgotten: [] };
+  const store = session.store;
+  const forget = forgetMissing(
+    store,
+    outcomes.filter((o) => o.error?.includes(NOTHING_HOLDS)),
+    new Set(report.missing.map(copyKeyOf)),
+    todo,
+    {
+      total: store.storedOldCopies(),
+      maxPercent: config.maxDeletePercent,
+      force: opts.force === true,
+    },
+  );
+  for (const o of forget.forgotten) session.log.line(forgottenLine(o));
+  const forgotten = new Set(forget.forgotten);
+  const left = outcomes.filter((o) => !forgotten.has(o));
+  for (const o of left) if (o.error !== undefined) session.log.line(outcomeLine(o));
+  if (forget.refused) session.log.line(`ERROR: ${forget.refused}`);
+  return { outcomes: left, forgotten: forget.forgotten, refused: forget.refused };
+}
+
+/**
+ * By record, not by name: verify names a copy as the disk lists it (which a disk that
+ * ignores case may spell otherwise).
+ */
+function copyKeyOf(c: { path?: string; version?: number }): string {
+  return copyKey(c.path!, c.version!);
+}
+
+/**
+ * Where the bad copies may be made again from: the state's holders of their contents, the
+ * other copies of them (one read of the state, on the first need, and one more for copies
+ * under another hash algorithm, should one need those; read anew after `lookAgain`), and
+ * the files verify found that no copy is recorded at (a copy renamed by hand, or one a
+ * copy of the backup root made while a run went on holds under its old name).
+ */
+function copySources(
+  config: Config,
+  session: Session,
+  report: VerifyReport,
+  todo: StoredCopy[],
+): { ctx: RepairContext; lookAgain(): void } {
+  let others: ((c: StoredCopy) => Iterable<string>) | undefined;
+  const everyCopy = () => session.store.eachStoredCopy();
+  const view = session.store.planView();
+  let strays: ((size: number) => readonly string[]) | undefined;
+  const ctx: RepairContext = {
+    root: config.backupRoot,
+    sources: config.sources,
+    holdersOf: view.holdersOf,
+    storedWith: (c) => (others ??= othersHoldingAnyAlgo(config.backupRoot, todo, everyCopy))(c),
+    unknownOfSize: (size) =>
+      (strays ??= straysBySize(config.backupRoot, report.unknown.map((u) => u.file)))(size),
+    placement: {
+      isStoredAt: view.isFile,
+      isStoredBelow: view.isDir,
+      record: (c, storedAt) => session.store.recordStoredAt(c.id, storedAt),
+    },
+  };
+  return { ctx, lookAgain: () => others = undefined };
+}
+
+/**
+ * Logs an outcome, and writes the log out, as each is done: a repair killed midway still
+ * says what it did (the log holds up to 4,096 lines otherwise; each copy costs an fsync
+ * anyway). A copy that could not be repaired because nothing else holds its content, and
+ * that could not be read itself, may be intact: its permissions changed, say.
+ */
+function outcomeLogger(
+  session: Session,
+  unreadable: VerifyReport["unreadable"],
+  opts: RepairOptions,
+): (o: RepairOutcome) => void {
+  const unreadableWhy = new Map(unreadable.map((u) => [copyKeyOf(u), u.error]));
+  return (o) => {
+    const why = o.error?.includes(NOTHING_HOLDS) ? unreadableWhy.get(copyKeyOf(o)) : undefined;
+    if (why !== undefined) {
+      o.error += `; the copy itself could not be read (${why}): if only its permissions ` +
+        "were changed, give them back and verify again";
+    }
+    // With forgetMissing, a failure is logged once it is known not to be forgotten
+    // instead: the log would otherwise name one copy both NOT REPAIRED and FORGOTTEN.
+    if (o.error !== undefined && opts.forgetMissing) return;
+    session.log.line(outcomeLine(o));
+    session.log.flush();
+    if (o.error === undefined) opts.onRepaired?.(o);
+  };
+}
+
+/** What stands where a copy was made elsewhere is now a file no copy is recorded at. */
+function noteMadeElsewhere(root: string, outcomes: RepairOutcome[], report: VerifyReport): void {
+  const unknown = new Set(report.unknown.map((u) => u.file));
+  for (const o of outcomes) {
+    if (o.movedTo === undefined) continue;
+    for (const file of standingAt(root, o.file)) {
+      if (!unknown.has(file)) report.unknown.push({ file }); // a folder's: listed already
+      unknown.add(file);
+    }
   }
 }
 
