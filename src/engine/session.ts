@@ -2,8 +2,9 @@
  * A session: everything a run (or a whole watch session) holds open on one backup root —
  * the lock, the state store, the run log and the run's row. Opening one for a run checks
  * that every source can be read before anything is created (an unmounted disk aborts with
- * nothing changed), then takes the lock and finishes whatever an interrupted run left
- * behind.
+ * nothing changed), then claims the backup root (its folders, the lock, the state's
+ * header, the log: claim_root.ts, undone on a refusal), opens the state and finishes
+ * whatever an interrupted run left behind.
  */
 import { clockBehindNote } from "./clock_ahead.ts";
 import { basename, dirname, join } from "node:path";
@@ -11,19 +12,19 @@ import type { Config } from "../config/config.ts";
 import { isInside } from "../config/paths.ts";
 import { RunLog } from "../log/runlog.ts";
 import { StateStore } from "../state/store.ts";
-import { checkHeaderUnlessEmpty, stateProblem } from "../state/connection.ts";
+import { stateProblem } from "../state/connection.ts";
 import { diskFullError, errorText, PreflightError, remedyUnlessOutOfFiles } from "./errors.ts";
 import { LOCK_FILE, RESERVE_FILE, STATE_DB, STATE_DIR, TMP_DIR } from "./layout.ts";
-import { acquireLock, type Lock } from "./lock.ts";
+import type { Lock } from "./lock.ts";
+import { claimBackupRoot, type ClaimedRoot, removeMade } from "./claim_root.ts";
 import { takeoverLines } from "./lock_record.ts";
 import { recoverInterrupted } from "./recover.ts";
 import { checkStateFolder } from "./state_folder.ts";
-import { isMissing, lstatOrNone, missingFolders, removeQuietly } from "./fsops.ts";
+import { isMissing } from "./fsops.ts";
 import { diskFullAt, keepReserve, releaseReserve } from "./reserve.ts";
 import { openSyncFs, type SyncFs } from "./syncfs.ts";
 import { sourceClashes } from "./source_clash.ts";
 import { refuseForgottenRoot } from "./forgotten_root.ts";
-import { pausePoint } from "./fault.ts";
 
 export interface Session {
   config: Config;
@@ -53,6 +54,9 @@ export interface Session {
   /** Ends the session: records the run's outcome, releases the lock, closes the log. */
   close(status: string, summary: unknown): void;
 }
+
+/** Where the state folder keeps what it holds. */
+export type StatePaths = ReturnType<typeof statePaths>;
 
 export function statePaths(root: string) {
   const dir = join(root, STATE_DIR);
@@ -104,17 +108,6 @@ export function checkLogDir(config: Config): void {
 }
 
 /**
- * The error (exit code 2) for a backup root with no backup in it yet: no state, or an empty
- * one (a first run killed, or not finished, before its first commit).
- */
-export function noStateFound(config: Config, db: string): PreflightError {
-  return new PreflightError(
-    `Cannot read backup '${config.backupRoot}': no backup state found at '${db}': ` +
-      `run a backup first, or check backup_root in '${config.file}'`,
-  );
-}
-
-/**
  * Opens a session on the backup root. `sourcesRequired` (the default) refuses a source
  * that cannot be read; `verify --repair`, which only takes from the sources what they
  * still hold, does without them. `backupRequired` (`verify --repair`) refuses a state with
@@ -136,58 +129,21 @@ export async function openSession(
   // Looked at only (lstat): a symlink or another kind of entry there is refused before
   // anything is made or opened to write.
   checkStateFolder(config.backupRoot, paths.dir);
-  // What this session makes, removed again should it refuse to start (exit 2 changes
-  // nothing): innermost first. What cannot be looked at is not counted as made.
-  let made = [paths.db, paths.reserve, paths.lock, paths.tmp, paths.dir].filter(isMissing)
-    .concat(missingFolders(config.backupRoot));
-  let lock: Lock | undefined;
-  let log: RunLog;
-  try {
-    preflight(
-      () => {
-        makePrivateFolder(config.backupRoot);
-        Deno.mkdirSync(paths.dir, { recursive: true });
-      },
-      () =>
-        isFolder(config.backupRoot)
-          ? `Cannot create the state folder '${paths.dir}' in the backup root`
-          : `Cannot create the backup root '${config.backupRoot}'`,
-    );
-    pausePoint("locking");
-    lock = acquireLock(paths.lock, command === "verify" ? "verify --repair" : command);
-    pausePoint("locked");
-    // A state there now was made by a run that began and ended while this one waited for
-    // the lock: not this session's to remove should it refuse to start. Nor is a lock file
-    // that held a record: made meanwhile by a run that was killed, whose record the lock
-    // file is given back for the next run to log as a stale lock taken over.
-    const stale = lock.staleHolders.records.length > 0;
-    made = made.filter((p) =>
-      p === paths.lock ? !stale : (p !== paths.db && p !== paths.reserve) || isMissing(p)
-    );
-    // What the state's header shows (not a database, a newer tool's, another program's) is
-    // refused here, under the lock (no run writes it meanwhile), before the state opens; so
-    // is a state with no backup yet, where one is required.
-    if (checkHeaderUnlessEmpty(paths.db) && backupRequired) throw noStateFound(config, paths.db);
-    preflight(
-      () => Deno.mkdirSync(paths.tmp, { recursive: true }),
-      `Cannot create the state folder '${paths.tmp}' in the backup root`,
-    );
-    // The log is made once the lock is held and the state's header passed: a run refused
-    // for either (another run holds the lock: exit 3) leaves log_dir as it was, not with a
-    // log file made and removed again. A log_dir that cannot be written is still refused
-    // (exit 2) before the state is opened, which may migrate it.
-    log = preflight(
-      () => RunLog.open(config.logDir, command, new Date(), config.backupRoot),
-      `Cannot write a log file in log_dir '${config.logDir}'`,
-    );
-  } catch (e) {
-    // Files only under the lock, so that they are this session's own; folders only if empty.
-    if (e instanceof PreflightError) removeMade(made, { files: lock !== undefined });
-    // The lock file as it was found: a dead holder's record in it is the next run's to log
-    // (a takeover said nowhere else), and its time is kept (exit 2 changes nothing).
-    lock?.release({ restore: true });
-    throw e;
-  }
+  const locked = claimBackupRoot(config, command, paths, backupRequired);
+  return await startSession(config, command, paths, locked);
+}
+
+/**
+ * Opens the state (migrating it), records the run, logs its start and the stale locks it
+ * took over, and finishes an interrupted run's journaled work. A failure closes what was
+ * opened; a session that never started leaves no log, and the lock file as it was found.
+ */
+async function startSession(
+  config: Config,
+  command: string,
+  paths: StatePaths,
+  { lock, log, made }: ClaimedRoot,
+): Promise<Session> {
   let store: StateStore | undefined;
   let syncFs: SyncFs | undefined;
   let started = false;
@@ -284,18 +240,6 @@ export function movedSourceNotes(
   });
 }
 
-/**
- * Removes what a session that refused to start made: its files (`files`: only while it
- * holds the lock, so they are its own) and its folders, each only if empty.
- */
-function removeMade(made: string[], { files }: { files: boolean }): void {
-  for (const path of made) {
-    try {
-      if (files || lstatOrNone(path)?.isDirectory) removeQuietly(path); // a folder: if empty
-    } catch { /* cannot be looked at: left */ }
-  }
-}
-
 /** The run's first write to the state: one it may only read is exit 2, naming the file. */
 function firstWrite<T>(root: string, db: string, write: () => T): T {
   try {
@@ -304,42 +248,6 @@ function firstWrite<T>(root: string, db: string, write: () => T): T {
     const text = errorText(e);
     if (diskFullAt(text, dirname(db))) throw diskFullError(root, text);
     throw stateProblem(db, e, true) ?? e;
-  }
-}
-
-/** Runs a set-up step; a failure becomes a configuration error (exit 2) naming the folder. */
-function preflight<T>(step: () => T, what: string | (() => string)): T {
-  try {
-    return step();
-  } catch (e) {
-    const action = typeof what === "string" ? what : what();
-    const remedy = remedyUnlessOutOfFiles(e, "check the path and its permissions");
-    throw new PreflightError(`${action}: ${errorText(e)}${remedy}`);
-  }
-}
-
-/**
- * Creates the backup root, if it is not there yet, readable by its owner only (as restic
- * makes its repository): folders in it do not keep their sources' permissions, so a file
- * readable by all in a private source folder (`~/.ssh/config`) would otherwise be readable
- * by all in the backup. A backup root that exists is left as its owner made it.
- */
-function makePrivateFolder(path: string): void {
-  if (isFolder(path)) return;
-  Deno.mkdirSync(dirname(path), { recursive: true });
-  try {
-    Deno.mkdirSync(path, { mode: 0o700 });
-  } catch (e) {
-    if (!(e instanceof Deno.errors.AlreadyExists)) throw e; // made meanwhile: left as it is
-  }
-}
-
-/** Whether a folder is at `path` (false where that cannot be told). */
-function isFolder(path: string): boolean {
-  try {
-    return Deno.statSync(path).isDirectory;
-  } catch {
-    return false;
   }
 }
 
