@@ -42,7 +42,8 @@ from there; a folder restores everything under it; no PATH restores everything.
 Without --at or --version: each tracked file's latest content (files deleted from the
 source are not restored unless --at names a time when they existed). Restored files get
 their recorded mode and modification time (and, run as root, their owner and group), are
-written atomically and checked against their recorded hash.
+written atomically and checked against their recorded hash. Names the backup recorded as
+one file (hard links) are restored as hard links of one another, where the disk allows.
 
 Options:
   --to DIR       Write under DIR, keeping relative paths (default: back into the source)
@@ -52,8 +53,9 @@ Options:
   --overwrite    Replace existing files whose content differs (default: leave them, exit 1)
   --config FILE  Config file (default ./config.jsonc, then ./config.json)
   --json         Print one JSON document: restored (with a warning where a content was
-                 read from another copy of the same bytes), upToDate, failed,
-                 notes (a disk that keeps no modes, where met), and stopped: true
+                 read from another copy of the same bytes, and hardLinkOf where a file
+                 was made a hard link of another), upToDate, failed, notes (a disk
+                 that keeps no modes or no hard links, where met), and stopped: true
                  when a stop signal cut it short
   --quiet, -q    Print nothing but problems
 
@@ -293,7 +295,8 @@ function selectorFor(
 
 function printLine(r: RestoreResult): void {
   if (r.outcome === "restored") {
-    say(oneLine(`RESTORED: ${r.copy.path} (v${r.copy.seq}) → ${r.dest}`));
+    const link = r.hardLinkOf === undefined ? "" : ` (a hard link of '${r.hardLinkOf}')`;
+    say(oneLine(`RESTORED: ${r.copy.path} (v${r.copy.seq}) → ${r.dest}${link}`));
   } else if (r.outcome === "up-to-date") {
     say(oneLine(`UP TO DATE: ${r.copy.path} (${r.dest})`));
   }

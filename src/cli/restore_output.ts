@@ -2,7 +2,7 @@
  * Console output of `restore`: problems on stderr (each names the path and why), and
  * warnings for contents read from another stored copy than their own, the summary line, or
  * the `--json` document `{ command, ok, exitCode, stopped?, at, restored, upToDate, failed,
- * notes? }`. Results are counted as they come; each file restored is kept only for
+ * notes? }` (a file restored as a hard link of another names it: `hardLinkOf`). Results are counted as they come; each file restored is kept only for
  * `--json`, which lists them (as a line of JSON text each, written out a piece at a time).
  */
 import type { RestoreResult } from "../restore/restore_item.ts";
@@ -20,6 +20,8 @@ interface Done {
   path: string;
   version: number;
   to: string;
+  /** Restored as a hard link of this file (restore/hard_links.ts). */
+  hardLinkOf?: string;
   warning?: string;
 }
 
@@ -29,6 +31,8 @@ export class RestoreTally {
   upToDate = 0;
   /** Of those, twins restored under another name (restore/twins.ts). */
   renamed = 0;
+  /** Of those restored, the ones made hard links of another (restore/hard_links.ts). */
+  linked = 0;
   /** Every file restored or up to date: kept only when they are all to be listed. */
   readonly listed = { restored: new JsonList(), upToDate: new JsonList() };
   /** Files restored from another copy than their own. */
@@ -50,10 +54,12 @@ export class RestoreTally {
       path: r.copy.path,
       version: r.copy.seq,
       to: r.dest,
+      ...r.hardLinkOf === undefined ? {} : { hardLinkOf: r.hardLinkOf },
       ...warning === "" ? {} : { warning },
     };
     if (r.outcome === "restored") {
       this.restored++;
+      if (r.hardLinkOf !== undefined) this.linked++;
       if (this.keepAll) this.listed.restored.push(done);
       if (done.warning !== undefined) this.warnings.push(done);
     } else if (r.outcome === "up-to-date") {
@@ -111,9 +117,12 @@ export function printRestore(
     const renamed = tally.renamed === 0
       ? ""
       : `; ${tally.renamed} under another name, as this disk takes theirs for others'`;
+    const linked = tally.linked === 0
+      ? ""
+      : `; ${tally.linked} as hard links of another file, as the backup recorded them`;
     say(
       `${title}${asOf}: ${tally.restored} restored, ${tally.upToDate} up to date, ` +
-        `${files} not restored${renamed}`,
+        `${files} not restored${renamed}${linked}`,
     );
   }
   return exitCode;

@@ -141,6 +141,7 @@ export function fromFileInfo(info: Deno.FileInfo): StatResult {
     mode: info.mode ?? 0,
     uid: info.uid ?? undefined,
     gid: info.gid ?? undefined,
+    nlink: info.nlink ?? undefined,
   };
 }
 
@@ -326,6 +327,7 @@ export function fromStatx(v: DataView): StatResult {
     mode,
     uid: v.getUint32(20, true),
     gid: v.getUint32(24, true),
+    nlink: v.getUint32(16, true), // stx_nlink: in STATX_BASIC_STATS, no call of its own
   };
 }
 

@@ -41,6 +41,7 @@ Deno.test({
         file("before-1970.txt"),
         file("before-1970-ns.txt"),
         file("far-future.txt"),
+        "hard-link.txt",
         "link",
         "dangling",
         "folder",
@@ -56,6 +57,7 @@ Deno.test({
         args: ["-d", "1969-12-31 23:59:58.123456789 UTC", join(dir, "before-1970-ns.txt")],
       });
       assert.ok((await touch.output()).success);
+      Deno.linkSync(join(dir, "plain.txt"), join(dir, "hard-link.txt")); // nlink 2, both ways
       Deno.symlinkSync("plain.txt", join(dir, "link"));
       Deno.symlinkSync("nowhere", join(dir, "dangling"));
       Deno.mkdirSync(join(dir, "folder"));
@@ -68,6 +70,7 @@ Deno.test({
         assert.deepEqual(shape(viaFfi[i]), shape(viaDeno[i]), name);
       }
       assert.equal((viaFfi[0] as StatResult).kind, "file");
+      assert.equal((viaFfi[0] as StatResult).nlink, 2);
       assert.equal((viaFfi[names.indexOf("pipe")] as StatResult).kind, "fifo");
       assert.ok(viaFfi[names.indexOf("missing")] instanceof Deno.errors.NotFound);
 

@@ -131,6 +131,7 @@ function scanEntry(
     mode: s.mode,
     uid: s.uid,
     gid: s.gid,
+    nlink: s.nlink,
   };
 }
 

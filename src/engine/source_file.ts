@@ -157,6 +157,7 @@ function fromNodeStats(s: import("node:fs").Stats): StatResult {
     mode: known(s.mode),
     uid: Number.isFinite(s.uid) ? s.uid : undefined,
     gid: Number.isFinite(s.gid) ? s.gid : undefined,
+    nlink: Number.isFinite(s.nlink) ? s.nlink : undefined,
   };
 }
 

@@ -19,6 +19,13 @@ export interface StatFields {
    */
   uid?: number;
   gid?: number;
+  /**
+   * Its number of names (hard links), as the same lstat gives it (absent where the
+   * platform gives none: taken as 1). A new copy of a file with more than one records its
+   * inode, so that a restore can make the names one file again (restore/hard_links.ts).
+   * Not part of the fingerprint: a link made or removed moves the change time, which is.
+   */
+  nlink?: number;
 }
 
 /** A source folder's own metadata, as the latest walk through it saw it. */

@@ -10,12 +10,15 @@
  */
 import type { ScanEntry } from "./types.ts";
 
-/** Numbers per entry: size, mtime, ctime, inode, device, mode, uid, gid, kind. */
-const FIELDS = 9;
+/** Numbers per entry: size, mtime, ctime, inode, device, mode, uid, gid, kind, nlink. */
+const FIELDS = 10;
 const KINDS: ScanEntry["kind"][] = ["file", "symlink"];
 const SEP = "\0";
 
-/** A chunk as posted: `nums` holds FIELDS numbers an entry (NaN for an absent uid or gid). */
+/**
+ * A chunk as posted: `nums` holds FIELDS numbers an entry (NaN for an absent uid, gid or
+ * nlink).
+ */
 export interface WalkedChunk<R> {
   count: number;
   paths: string;
@@ -58,6 +61,7 @@ export class ChunkWriter<R> {
       e.uid ?? NaN,
       e.gid ?? NaN,
       KINDS.indexOf(e.kind),
+      e.nlink ?? NaN,
     );
   }
 
@@ -86,7 +90,7 @@ export class ChunkWriter<R> {
 
 /**
  * Visits a chunk in walk order: each report, and each entry rebuilt with the fields the
- * scan gave it (an absent uid, gid or link target stays absent). Stops, returning false,
+ * scan gave it (an absent uid, gid, nlink or link target stays absent). Stops, returning false,
  * as soon as `onEntry` returns false.
  */
 export async function readChunk<R>(
@@ -119,6 +123,7 @@ export async function readChunk<R>(
       mode: n[at + 5],
       uid: Number.isNaN(n[at + 6]) ? undefined : n[at + 6],
       gid: Number.isNaN(n[at + 7]) ? undefined : n[at + 7],
+      nlink: Number.isNaN(n[at + 9]) ? undefined : n[at + 9],
     };
     if (kind === "symlink") entry.linkTarget = links[link++];
     if (!await onEntry(entry)) return false;

@@ -14,6 +14,7 @@ const FILE: ScanEntry = {
   mode: 0o100644,
   uid: 1000,
   gid: 0,
+  nlink: 3,
 };
 const LINK: ScanEntry = {
   ...FILE,
@@ -22,6 +23,7 @@ const LINK: ScanEntry = {
   kind: "symlink",
   uid: undefined,
   gid: undefined,
+  nlink: undefined,
   linkTarget: "../x\ny",
 };
 const EMPTY_LINK: ScanEntry = { ...LINK, path: "src/link2", abs: "/data/link2", linkTarget: "" };

@@ -9,10 +9,11 @@
  * and for twins whose name the other took while they were written (twins.ts): those are
  * written again at the end, under another name.
  *
- * Once done (or stopped), the folders files were placed in are flushed, and those above
- * them to the destination. An interruption leaves at most two batches' hidden temporary
- * files; a stop signal ends the restore after the batch being flushed is in place,
- * removing the one being written.
+ * Files the backup recorded as one file under several names are restored as hard links of
+ * the first one (hard_links.ts). Once done (or stopped), the folders files were placed in
+ * are flushed, and those above them to the destination. An interruption leaves at most two
+ * batches' hidden temporary files; a stop signal ends the restore after the batch being
+ * flushed is in place, removing the one being written.
  */
 import { StoppedError } from "../engine/event_turn.ts";
 import type { StoredCopy } from "../state/store.ts";
@@ -31,6 +32,7 @@ import { syncFolders } from "../engine/folder_flush.ts";
 import { type FolderProblem, MadeFolders } from "./made_folders.ts";
 import { type RestoredHere, Twins } from "./twins.ts";
 import { KeptMeta } from "./kept_meta.ts";
+import { HardLinks } from "./hard_links.ts";
 import type { FolderMeta } from "../engine/types.ts";
 import { isWritten, placeOne, writeOne, type WriteOptions, type Written } from "./write.ts";
 import type { RestoreItem, RestoreResult } from "./restore_item.ts";
@@ -81,6 +83,7 @@ export async function restoreAll(
 ): Promise<{ stopped: boolean; folderProblems: FolderProblem[]; notes: string[] }> {
   const madeFolders = new MadeFolders();
   const keptMeta = new KeptMeta();
+  const links = new HardLinks();
   const rootId = knownFolderIdentity(root);
   using folders = new DestFolders(rootId);
   const placed = new Set<string>();
@@ -93,7 +96,7 @@ export async function restoreAll(
     items,
     { ...opts, onResult },
     folders,
-    { madeFolders, keptMeta },
+    { madeFolders, keptMeta, links },
   );
   // The names placed, made durable before the restore says it is done (or stopped): a
   // power cut right after must not undo them (folder_flush.ts).
@@ -102,7 +105,7 @@ export async function restoreAll(
   const folderProblems = stopped || !opts.folderMetaOf
     ? []
     : madeFolders.finish(folders, opts.folderMetaOf);
-  return { stopped, folderProblems, notes: keptMeta.notes };
+  return { stopped, folderProblems, notes: [...keptMeta.notes, ...links.notes] };
 }
 
 /**
@@ -121,7 +124,11 @@ async function restoreFiles(
   items: Iterable<RestoreItem>,
   opts: RestoreAllOptions,
   folders: DestFolders,
-  { madeFolders, keptMeta }: { madeFolders: MadeFolders; keptMeta: KeptMeta },
+  { madeFolders, keptMeta, links }: {
+    madeFolders: MadeFolders;
+    keptMeta: KeptMeta;
+    links: HardLinks;
+  },
 ): Promise<{ stopped: boolean }> {
   await loadDigests();
   using flusher = new Flusher();
@@ -135,6 +142,7 @@ async function restoreFiles(
     signal: opts.signal,
     twins: opts.restoredHere && new Twins(opts.restoredHere),
     keptMeta,
+    links,
   };
   const retry: RestoreResult[] = [];
   const first = await restoreBatched(root, items, wopts, { flusher, folders }, (r) => {
@@ -199,7 +207,9 @@ async function restoreBatched(
       batch.push(written);
       if (isWritten(written)) {
         files++;
-        bytes += item.copy.kind === "file" ? item.copy.size : 0;
+        // A hard link of a file written before holds no bytes to flush of its own.
+        const own = item.copy.kind === "file" && written.linkedTo === undefined;
+        bytes += own ? item.copy.size : 0;
       }
       const full = files >= RESTORE_BATCH_FILES || bytes >= RESTORE_BATCH_BYTES ||
         batch.length >= RESTORE_BATCH_ITEMS;
@@ -237,7 +247,9 @@ async function placeBatch(
   for (const w of batch) {
     if (!isWritten(w)) results.push(w);
     else if (failure === undefined) {
-      results.push(await placeOne(w, opts, folders));
+      const placed = await placeOne(w, opts, folders);
+      opts.links?.settled(placed);
+      results.push(placed);
       faultPoint("restored");
     } else {
       removeQuietly(w.tmp);

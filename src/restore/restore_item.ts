@@ -26,6 +26,11 @@ export interface RestoreResult extends RestoreItem {
   /** Restored, but from another stored copy of the same content: what to know about its own. */
   note?: string;
   /**
+   * Restored as a hard link of this file, restored before it: the backup recorded them as
+   * one file under several names (hard_links.ts).
+   */
+  hardLinkOf?: string;
+  /**
    * Not restored because its own copy is missing or damaged, with no other copies asked
    * about yet (`WriteOptions.fallbacksOf` absent): worth trying again with them.
    */

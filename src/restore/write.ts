@@ -13,10 +13,12 @@
  * filesystem allows it, so even a file created during the restore is never clobbered,
  * nor one this restore placed under a name the disk takes for this one's (twins.ts).
  * A symlink is recreated with its recorded target; its own mtime and mode are not set
- * (Deno has no lutimes/lchmod). A destination whose parent folder became a symlink or a
- * file is refused (dest_folder.ts), so nothing is written outside the restore folder; nor
- * is anything written inside the backup root. What a restore item is and what became of
- * it: restore_item.ts.
+ * (Deno has no lutimes/lchmod). A file the backup recorded as another name of a file
+ * restored before it gets a temporary file that is a hard link of that one instead of a
+ * copy (hard_links.ts), placed the same way. A destination whose parent folder became a
+ * symlink or a file is refused (dest_folder.ts), so nothing is written outside the restore
+ * folder; nor is anything written inside the backup root. What a restore item is and what
+ * became of it: restore_item.ts.
  */
 import { RESTORE_TMP_PREFIX } from "../engine/layout.ts";
 import { isInside } from "../config/paths.ts";
@@ -36,6 +38,7 @@ import type { KeptMeta } from "./kept_meta.ts";
 import { metaDifference, sameContent, sameMeta } from "./dest_compare.ts";
 import { reachFolder } from "./dest_folder.ts";
 import type { RestoreItem, RestoreResult } from "./restore_item.ts";
+import type { HardLinks } from "./hard_links.ts";
 
 export interface WriteOptions {
   overwrite: boolean;
@@ -63,6 +66,8 @@ export interface WriteOptions {
   keptMeta?: KeptMeta;
   /** Every destination is looked at, even in a folder this restore made (files again). */
   lookFirst?: boolean;
+  /** Files recorded as one file under several names, restored as hard links (hard_links.ts). */
+  links?: HardLinks;
 }
 
 /**
@@ -92,6 +97,8 @@ export interface Written {
   replacedId?: string;
   /** Where the bytes came from (see `writeFromAny`). */
   from: string;
+  /** Made a hard link of this restored file instead (hard_links.ts): its destination. */
+  linkedTo?: string;
 }
 
 export const isWritten = (w: Written | RestoreResult): w is Written => !("outcome" in w);
@@ -150,7 +157,10 @@ export async function writeOne(
     // What the disk does not keep (a FAT stick's modes) is neither said nor set again.
     const keeps = opts.keptMeta?.of(folder, tmpName);
     const same = existing !== undefined && await sameContent(destAt, existing, copy, opts);
-    if (same && (!opts.overwrite || copy.kind !== "file" || sameMeta(existing, copy, keeps))) {
+    const asRecorded = same && copy.kind === "file" && sameMeta(existing, copy, keeps);
+    if (same && (!opts.overwrite || copy.kind !== "file" || asRecorded)) {
+      // Exactly as recorded, it is what the other names of its file are linked to.
+      if (asRecorded) opts.links?.found(item, folder, existing);
       // A mode or owner that differs is said (a file made readable by all since); a time
       // alone is not worth a line for each file touched since.
       const differs = copy.kind === "file"
@@ -164,11 +174,18 @@ export async function writeOne(
     if (existing && !same && !opts.overwrite) return conflict(item);
     const tmpAt = folder.at(tmpName);
     try {
-      const from = await writeFromAny(root, copy, tmpAt, tmp, opts);
-      const tmpIno = lstatOrNone(tmpAt)?.ino ?? null;
       const replaces = existing !== undefined;
       const replacedId = existing && fileIdentity(existing);
-      return { item, tmp, tmpName, folderId: folder.id, tmpIno, replaces, replacedId, from };
+      const written = { item, tmp, tmpName, folderId: folder.id, replaces, replacedId };
+      const anchor = opts.links?.linkTemp(item, folder, tmpName, folders);
+      if (anchor) {
+        const linkedTo = anchor.item.dest;
+        return { ...written, tmpIno: anchor.ino, from: copy.storedAt ?? "", linkedTo };
+      }
+      const from = await writeFromAny(root, copy, tmpAt, tmp, opts);
+      const made = lstatOrNone(tmpAt);
+      opts.links?.wrote(item, folder, tmpName, made);
+      return { ...written, tmpIno: made?.ino ?? null, from };
     } catch (e) {
       removeQuietly(tmpAt);
       throw e;
@@ -188,7 +205,7 @@ export async function writeOne(
  * put in its place meanwhile is refused); never throws.
  */
 export async function placeOne(
-  { item, tmp, tmpName, folderId, tmpIno, replaces, replacedId, from }: Written,
+  { item, tmp, tmpName, folderId, tmpIno, replaces, replacedId, from, linkedTo }: Written,
   opts: WriteOptions,
   folders: DestFolders,
 ): Promise<RestoreResult> {
@@ -237,6 +254,7 @@ export async function placeOne(
       }
       return conflict(item, true);
     }
+    if (linkedTo !== undefined) return { ...item, outcome: "restored", hardLinkOf: linkedTo };
     // Its own copy, or none to repair: an empty file made from nothing, or a content whose
     // copy the state knows is gone (pruned, lost), made from elsewhere or from its record.
     if (from === copy.storedAt || from === EMPTY_CONTENT || !isStored(copy)) {

@@ -2,7 +2,8 @@
  * Recording a batch's results: each planned action, its file steps done, becomes changes
  * to the rows of `copies` and `files` (a new copy and its tracked file, an old copy moved
  * to the versions or the deleted, a duplicate promoted to its own path, a copy found lost or
- * pruned, a refreshed fingerprint).
+ * pruned, a refreshed fingerprint, with the copy's link identity where its file has other
+ * names: hard_links.ts in restore/ reads it).
  * Every digest written is also given to the digest holders (digest_filter.ts). It runs
  * only inside `commitBatch`'s transaction: an interruption rolls the whole batch back and
  * leaves its intent for the next run's recovery.
@@ -97,8 +98,8 @@ export class BatchRecorder {
     const e = c.entry;
     const r = this.#db.q(
       `INSERT INTO copies (path, seq, kind, hash, algo, size, mtime_ms, mode, uid, gid,
-         link_target, location, stored_at, valid_from, run_id)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         link_target, location, stored_at, valid_from, run_id, hardlink_dev, hardlink_ino)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ).run(
       path,
       seq,
@@ -115,6 +116,7 @@ export class BatchRecorder {
       storedAt,
       ctx.time,
       ctx.runId,
+      ...hardLinkValues(e),
     );
     return Number(r.lastInsertRowid);
   }
@@ -151,10 +153,19 @@ export class BatchRecorder {
       rehashed?.algo ?? null,
       path,
     );
-    if (recordOnly) return; // the copy's metadata is as recorded
+    if (recordOnly) {
+      // The copy's metadata is as recorded; its file's names may not be (a link made or
+      // removed moves the change time only): written only where they changed.
+      this.#db.q(
+        `UPDATE copies SET hardlink_dev = ?1, hardlink_ino = ?2
+         WHERE id = (SELECT copy_id FROM files WHERE path = ?3)
+           AND (hardlink_dev IS NOT ?1 OR hardlink_ino IS NOT ?2)`,
+      ).run(...hardLinkValues(e), path);
+      return;
+    }
     this.#db.q(
       `UPDATE copies SET mtime_ms = ?, mode = ?, uid = ?, gid = ?, hash = coalesce(?, hash),
-         algo = coalesce(?, algo)
+         algo = coalesce(?, algo), hardlink_dev = ?, hardlink_ino = ?
        WHERE id = (SELECT copy_id FROM files WHERE path = ?)`,
     ).run(
       e.mtimeMs,
@@ -163,6 +174,7 @@ export class BatchRecorder {
       e.gid ?? null,
       rehashed?.hash ?? null,
       rehashed?.algo ?? null,
+      ...hardLinkValues(e),
       path,
     );
     if (relocatedTo === undefined) return;
@@ -170,6 +182,15 @@ export class BatchRecorder {
       "UPDATE copies SET stored_at = ? WHERE id = (SELECT copy_id FROM files WHERE path = ?)",
     ).run(relocatedTo, path);
   }
+}
+
+/**
+ * The link identity columns, hardlink_dev and hardlink_ino: a file's device and inode
+ * where it has other names (more than one link), else NULL (one name, a symlink, or a
+ * platform or journal that gives no count).
+ */
+function hardLinkValues(e: ScanEntry): [number, number] | [null, null] {
+  return e.kind === "file" && (e.nlink ?? 1) > 1 ? [e.dev, e.ino] : [null, null];
 }
 
 /** The fingerprint columns in their order: size, mtime_ms, ctime_ms, ino, dev, mode, trusted. */

@@ -20,6 +20,12 @@ export interface StoredCopy {
   /** Owner and group when copied (absent: recorded before they were, or none). */
   uid?: number;
   gid?: number;
+  /**
+   * The device and inode of its file as last seen where it had other names (hard links):
+   * copies sharing them and their content are restored as one file (absent: one name, or
+   * recorded before schema 5).
+   */
+  hardLink?: { dev: number; ino: number };
   linkTarget: string | null;
   location: CopyLocation;
   storedAt: string | null;
@@ -42,6 +48,7 @@ export function toStoredCopy(r: Row): StoredCopy {
     mode: r.mode as number,
     uid: (r.uid as number | null | undefined) ?? undefined,
     gid: (r.gid as number | null | undefined) ?? undefined,
+    ...hardLinkOf(r),
     linkTarget: r.link_target as string | null,
     location: r.location as CopyLocation,
     storedAt: r.stored_at as string | null,
@@ -49,6 +56,13 @@ export function toStoredCopy(r: Row): StoredCopy {
     validTo: r.valid_to as number | null,
     prunedAt: r.pruned_at as number | null,
   };
+}
+
+/** A copy row's link identity, where it has one (the columns are absent before schema 5). */
+function hardLinkOf(r: Row): Pick<StoredCopy, "hardLink"> {
+  const dev = r.hardlink_dev as number | null | undefined;
+  const ino = r.hardlink_ino as number | null | undefined;
+  return dev == null || ino == null ? {} : { hardLink: { dev, ino } };
 }
 
 /** A row of the fingerprint query, in column order. */

@@ -5,7 +5,8 @@
  *
  * - sources: each source's name and storage prefix, fixed when it is first backed up.
  * - copies:  every content ever stored for a path (content number `seq`), where its copy
- *            lives now, and the interval in which it was the path's current content.
+ *            lives now, and the interval in which it was the path's current content; for a
+ *            file that had other names (hard links), its device and inode (schema 5 on).
  * - files:   the paths currently tracked: fingerprint and the copy holding their content.
  *            Which tracked files hold a digest is looked up through `copies_by_hash`, an
  *            index of the current copies by the first 12 hex digits of their digest.
@@ -94,6 +95,11 @@ const MIGRATIONS: string[] = [
      gid INTEGER,
      mtime_ms INTEGER NOT NULL
    ) WITHOUT ROWID;`,
+  // 5: the device and inode of a copy's file when it had more than one name (hard links),
+  // as last seen, so that a restore makes the names that shared them one file again (NULL:
+  // one name, none known, or recorded before).
+  `ALTER TABLE copies ADD COLUMN hardlink_dev INTEGER;
+   ALTER TABLE copies ADD COLUMN hardlink_ino INTEGER;`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -298,3 +298,39 @@ Deno.test({
     });
   },
 });
+
+Deno.test({
+  name:
+    "a restore onto exFAT, which keeps no hard links: the names of one file restored as separate copies, said once, exit 0",
+  ignore: !isRoot || !DISKS[1].tools.every(has),
+  fn: async () => {
+    const text = "one file, three names\n";
+    using fx = makeFixture({ "d/one.txt": text, "dup.txt": text, "e/other.txt": "other\n" });
+    Deno.linkSync(join(fx.source, "d/one.txt"), join(fx.source, "d/two.txt"));
+    Deno.mkdirSync(join(fx.source, "f"));
+    Deno.linkSync(join(fx.source, "d/one.txt"), join(fx.source, "f/three.txt"));
+    await withDisk(DISKS[1], fx.dir, "16M", async (mnt) => {
+      assert.equal((await runTool(["run", "--config", fx.config])).code, 0);
+      const to = join(mnt, "restored");
+      const r = await runTool(["restore", "--to", to, "--config", fx.config]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /5 restored, 0 up to date, 0 not restored\n/);
+      const notes = r.stderr.split("\n").filter((l) => l.includes("hard links"));
+      assert.equal(notes.length, 1, r.stderr);
+      assert.match(
+        notes[0],
+        /^NOTE: hard links could not be made in '[^']*' \(.*\): files the backup recorded as one file under several names were restored there as separate copies$/,
+      );
+      assert.deepEqual(readTree(to), {
+        "d/one.txt": text,
+        "d/two.txt": text,
+        "dup.txt": text,
+        "e/other.txt": "other\n",
+        "f/three.txt": text,
+      });
+      const again = await runTool(["restore", "--to", to, "--config", fx.config]);
+      assert.equal(again.code, 0, again.stderr);
+      assert.match(again.stdout, /0 restored, 5 up to date, 0 not restored\n/);
+    });
+  },
+});

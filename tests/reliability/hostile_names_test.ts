@@ -170,6 +170,11 @@ Deno.test("hostile names and shapes: backed up and restored exactly; never a cra
   const restore = await run("restore", "--to", restored);
   assert.equal(restore.code, 0, `restore: ${restore.stdout}\n${restore.stderr}`);
   assert.deepEqual(reachable(restored).files, reachable(fx.source).files, "restore differs");
+  // Hard links come back as hard links: one file under both names, an empty one's too.
+  for (const [a, b] of [["hl_a", "hl_b"], ["empty", "hl_empty"]]) {
+    const ino = (name: string) => Deno.lstatSync(join(restored, name)).ino;
+    assert.equal(ino(a), ino(b), `${a} and ${b} restored as one file`);
+  }
   // What the layout promises for the names the backup uses itself.
   const stored = checkBackup(fx.backup).stored;
   for (

@@ -1,0 +1,175 @@
+/**
+ * Hard links given back, as restic and Time Machine do: files the backup recorded as one
+ * file under several names (copies that carry the same device and inode, as the run that
+ * last saw them found them, and the same content, mode, owner and time: state/record.ts)
+ * are restored as one file again. The first of them a restore writes, or finds up to date
+ * with exactly its recorded bytes, mode, owner and time, is the group's anchor; each later
+ * one's temporary file is made a hard link of it, looked at before and after the link (it
+ * must be the very inode this restore wrote or checked, never a file put in its place),
+ * and is then put in place as every restored file is (write.ts), so every rule on
+ * existing files (`--overwrite` or not) holds as for a copy. Where a link cannot be made
+ * (FAT and exFAT keep none, another file system, a file's limit of names) the file is
+ * written as a copy of its own, which the later names then link to, and the restore says
+ * so once per disk (a note). Only the temporary file is made here: an interruption leaves
+ * at most it, named as every temporary file of a restore is.
+ */
+import { basename } from "node:path";
+import type { StoredCopy } from "../state/store.ts";
+import { lstatOrNone, removeQuietly } from "../engine/fsops.ts";
+import { errorText } from "../engine/errors.ts";
+import type { DestFolders, Reached } from "./pinned.ts";
+import { reachFolder } from "./dest_folder.ts";
+import type { RestoreItem, RestoreResult } from "./restore_item.ts";
+
+/**
+ * Groups whose anchor is remembered, about 300 bytes each: a tree of very many groups (a
+ * folder of snapshots made with `cp -al`) keeps at most this many, the oldest forgotten
+ * first; a later name of a forgotten group is written as a copy of its own (and anchors
+ * the names after it).
+ */
+const ANCHORS_LIMIT = 100_000;
+
+/**
+ * Link failures that are the file's, not the disk's: EXDEV (the anchor on another file
+ * system) and EMLINK (the file has as many names as it may): other links there are tried.
+ */
+const PER_FILE = /\(os error (18|31)\)/;
+
+/** The file a group's later names are made links of. */
+export interface Anchor {
+  item: RestoreItem;
+  /** The identity of the folder it is in (`Reached.id`). */
+  folderId: string;
+  /** Its names there, tried in turn: its temporary name until it is placed, then its own. */
+  names: string[];
+  ino: number;
+  dev: number;
+}
+
+export class HardLinks {
+  readonly #anchors = new Map<string, Anchor>();
+  /** Devices of destination folders where links failed: none is tried there again. */
+  readonly #refused = new Set<string>();
+  readonly #noted = new Set<string>();
+  /** One line per disk where the links could not be kept, for the restore to say once. */
+  readonly notes: string[] = [];
+
+  /**
+   * Makes `tmpName` in `folder` a hard link of the anchor of the item's group, checked to be
+   * it: that anchor, or undefined where there is none or no link was made (the item is then
+   * written as a copy of its own).
+   */
+  linkTemp(
+    item: RestoreItem,
+    folder: Reached,
+    tmpName: string,
+    folders: DestFolders,
+  ): Anchor | undefined {
+    const key = keyOf(item.copy);
+    const anchor = key === undefined ? undefined : this.#anchors.get(key);
+    if (anchor === undefined || folder.id === undefined) return undefined;
+    if (this.#refused.has(deviceOf(folder))) return undefined;
+    const there = anchor.folderId === folder.id ? folder : reachedOrNone(folders, anchor);
+    if (there === undefined) return undefined;
+    try {
+      return this.#linkFrom(anchor, there, folder, tmpName) ? anchor : undefined;
+    } finally {
+      if (there !== folder) there.release();
+    }
+  }
+
+  /** The item's copy was written as `info` to `tmpName` in `folder`: its group's anchor now. */
+  wrote(item: RestoreItem, folder: Reached, tmpName: string, info?: Deno.FileInfo): void {
+    this.#anchor(item, folder, [tmpName, basename(item.dest)], info);
+  }
+
+  /** The item's destination `info` was found to hold its recorded bytes, mode, owner, time. */
+  found(item: RestoreItem, folder: Reached, info: Deno.FileInfo): void {
+    const key = keyOf(item.copy);
+    if (key !== undefined && !this.#anchors.has(key)) {
+      this.#anchor(item, folder, [basename(item.dest)], info);
+    }
+  }
+
+  /** What became of a written item: an anchor placed is linked to under its own name. */
+  settled(r: RestoreResult): void {
+    const key = keyOf(r.copy);
+    const anchor = key === undefined ? undefined : this.#anchors.get(key);
+    if (anchor === undefined || anchor.item.dest !== r.dest) return;
+    if (r.outcome === "restored") anchor.names = [basename(r.dest)];
+    else this.#anchors.delete(key!); // not placed: the next name written anchors the group
+  }
+
+  #anchor(item: RestoreItem, folder: Reached, names: string[], info?: Deno.FileInfo): void {
+    const key = keyOf(item.copy);
+    if (key === undefined || folder.id === undefined || !info?.isFile || !info.ino) return;
+    this.#anchors.delete(key); // to the end: forgotten last
+    if (this.#anchors.size >= ANCHORS_LIMIT) {
+      this.#anchors.delete(this.#anchors.keys().next().value!);
+    }
+    this.#anchors.set(key, { item, folderId: folder.id, names, ino: info.ino, dev: info.dev! });
+  }
+
+  /** Links the anchor, found in `there` under one of its names, as `tmpName` in `folder`. */
+  #linkFrom(anchor: Anchor, there: Reached, folder: Reached, tmpName: string): boolean {
+    const tmpAt = folder.at(tmpName);
+    for (const name of anchor.names) {
+      const from = there.at(name);
+      if (!isAnchor(lstatOrNone(from), anchor)) continue;
+      try {
+        Deno.linkSync(from, tmpAt);
+      } catch (e) {
+        if (e instanceof Deno.errors.NotFound) continue; // placed meanwhile: its own name next
+        if (!(e instanceof Deno.errors.AlreadyExists)) this.#cannotLink(folder, e);
+        return false;
+      }
+      if (isAnchor(lstatOrNone(tmpAt), anchor)) return true;
+      removeQuietly(tmpAt); // another file took the anchor's name between the look and the link
+    }
+    return false;
+  }
+
+  #cannotLink(folder: Reached, e: unknown): void {
+    const device = deviceOf(folder);
+    const why = errorText(e).split(":")[0];
+    if (!PER_FILE.test(why)) this.#refused.add(device);
+    if (this.#noted.has(device)) return;
+    this.#noted.add(device);
+    this.notes.push(
+      `hard links could not be made in '${folder.path}' (${why}): files the backup ` +
+        `recorded as one file under several names were restored there as separate copies`,
+    );
+  }
+}
+
+/**
+ * What ties copies restored as one file: their recorded device and inode, content, mode,
+ * owner and time (one file has one of each; copies recorded at other moments may not).
+ */
+function keyOf(c: StoredCopy): string | undefined {
+  if (c.kind !== "file" || c.hardLink === undefined) return undefined;
+  const { dev, ino } = c.hardLink;
+  return [dev, ino, c.algo, c.hash, c.size, c.mode, c.uid, c.gid, c.mtimeMs].join(":");
+}
+
+function isAnchor(info: Deno.FileInfo | undefined, anchor: Anchor): boolean {
+  return info !== undefined && info.isFile && info.ino === anchor.ino && info.dev === anchor.dev;
+}
+
+/** The file system a reached folder is on (its identity's device). */
+function deviceOf(folder: Reached): string {
+  return folder.id?.split(":")[0] ?? folder.path;
+}
+
+/** The anchor's folder, if it is still the one the anchor was made in. */
+function reachedOrNone(folders: DestFolders, anchor: Anchor): Reached | undefined {
+  let there: Reached;
+  try {
+    there = reachFolder(folders, anchor.item, false);
+  } catch {
+    return undefined;
+  }
+  if (there.id === anchor.folderId) return there;
+  there.release();
+  return undefined;
+}
