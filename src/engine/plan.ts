@@ -219,9 +219,14 @@ export function createPlanner(view: PlanView, opts: PlanOptions): Planner {
       holders.hold(hash, path, true, { path, storedAt, location });
     }
     // A copy found missing is made again by the executor (the refresh is journaled).
-    if (copy !== "missing" && keepsCopyAsIs(refresh, t)) refresh.recordOnly = true;
-    // A copy the executor brings up to date is told from one holding other bytes.
-    else if (entry.kind === "file" && !rehashed) refresh.recorded = recordedContent(t);
+    if (copy !== "missing" && keepsCopyAsIs(refresh, t)) {
+      refresh.recordOnly = true;
+      const otherFile = entry.ino !== t.ino || entry.dev !== t.dev;
+      if (otherFile || (entry.nlink ?? 1) > 1) refresh.checkLinks = true;
+    } else if (entry.kind === "file" && !rehashed) {
+      // A copy the executor brings up to date is told from one holding other bytes.
+      refresh.recorded = recordedContent(t);
+    }
     return { type: "skip", path, refresh };
   }
 

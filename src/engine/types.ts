@@ -247,6 +247,14 @@ export interface Refresh {
    * instead of 11.)
    */
   recordOnly?: true;
+  /**
+   * With `recordOnly`: the file has other names, or is another file (device, inode) than
+   * the record's, so its copy's link identity (state/record.ts) is written again where it
+   * differs. Absent, the same file with one name: an identity its copy carries still names
+   * it (no other file can hold that inode while it does), and no copy row is touched, which
+   * would cost a statement for each of the files a `touch` or a checkout moved.
+   */
+  checkLinks?: true;
 }
 
 export interface Archive {

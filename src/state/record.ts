@@ -139,7 +139,7 @@ export class BatchRecorder {
 
   #refresh(
     path: string,
-    { entry: e, rehashed, relocatedTo, recordOnly }: Refresh,
+    { entry: e, rehashed, relocatedTo, recordOnly, checkLinks }: Refresh,
     ctx: BatchContext,
   ): void {
     if (rehashed) this.#holders.added(rehashed.hash);
@@ -156,6 +156,7 @@ export class BatchRecorder {
     if (recordOnly) {
       // The copy's metadata is as recorded; its file's names may not be (a link made or
       // removed moves the change time only): written only where they changed.
+      if (!checkLinks) return;
       this.#db.q(
         `UPDATE copies SET hardlink_dev = ?1, hardlink_ino = ?2
          WHERE id = (SELECT copy_id FROM files WHERE path = ?3)
