@@ -4,13 +4,15 @@
  * `--to` and in place), `--at` before and after one name was replaced, a link broken by
  * hand (the inode recorded before is not kept), names more than a restore batch apart,
  * existing files (`--overwrite` or not, and one that is not as recorded: never linked
- * to), a single file, and a state written before link identities were recorded (schema 4).
+ * to), a single file, a state written before link identities were recorded (schema 4), and
+ * a first name not put in place after all (a file appeared at its name while it was written).
  * The disk without hard links is in reliability/fat_disk_test.ts.
  */
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { join } from "node:path";
 import { type Fixture, makeFixture, writeTree } from "./helpers.ts";
+import { pausedRun } from "./reliability/util.ts";
 
 const TEXT = "the same bytes under several names\n";
 
@@ -188,4 +190,32 @@ Deno.test("hard links: a state from before link identities (schema 4) restores s
   await ok(fx, "run");
   await ok(fx, "restore", "--to", to("r6"));
   assert.deepEqual(linkGroups(to("r6"), ALL), [GROUP, ["dup.txt"], ["other.txt"]]);
+});
+
+Deno.test("hard links: a first name not put in place (a file appeared there) leaves the others one file, named as such", async () => {
+  using fx = linkedFixture();
+  await ok(fx, "run");
+  const to = join(fx.dir, "r");
+  // Held before the second name is written: one.txt is written to its temporary file,
+  // not placed yet, and another file takes its name meanwhile.
+  const args = ["restore", "--to", to, "--json", "--config", fx.config];
+  await using paused = await pausedRun(args, "restoring:2", fx.dir);
+  Deno.writeTextFileSync(join(to, "a/one.txt"), "mine\n");
+  paused.resume();
+  const out = await paused.child.output();
+  const json = JSON.parse(new TextDecoder().decode(out.stdout));
+  assert.equal(out.code, 1);
+  assert.deepEqual(json.failed.map((f: { path: string }) => f.path), ["source/a/one.txt"]);
+  assert.equal(Deno.readTextFileSync(join(to, "a/one.txt")), "mine\n");
+  // two.txt and three.txt: the recorded file, one file, and neither named a link of the
+  // one.txt there (someone else's); three.txt a link of two.txt, which it is.
+  assert.deepEqual(linkGroups(to, GROUP), [["a/one.txt"], ["a/two.txt", "b/three.txt"]]);
+  for (const p of ["a/two.txt", "b/three.txt"]) {
+    assert.equal(Deno.readTextFileSync(join(to, p)), TEXT);
+  }
+  const linkOf = Object.fromEntries(
+    json.restored.map((d: { path: string; hardLinkOf?: string }) => [d.path, d.hardLinkOf]),
+  );
+  assert.equal(linkOf["source/a/two.txt"], undefined);
+  assert.equal(linkOf["source/b/three.txt"], join(to, "a/two.txt"));
 });

@@ -248,8 +248,7 @@ async function placeBatch(
     if (!isWritten(w)) results.push(w);
     else if (failure === undefined) {
       const placed = await placeOne(w, opts, folders);
-      opts.links?.settled(placed);
-      results.push(placed);
+      results.push(opts.links?.settled(w, placed) ?? placed);
       faultPoint("restored");
     } else {
       removeQuietly(w.tmp);

@@ -10,8 +10,11 @@
  * existing files (`--overwrite` or not) holds as for a copy. Where a link cannot be made
  * (FAT and exFAT keep none, another file system, a file's limit of names) the file is
  * written as a copy of its own, which the later names then link to, and the restore says
- * so once per disk (a note). Only the temporary file is made here: an interruption leaves
- * at most it, named as every temporary file of a restore is.
+ * so once per disk (a note). An anchor that is not put in place after all (a file appeared
+ * at its name meanwhile, its folder replaced) leaves the names linked to it one file
+ * without it: the first of them placed takes its role, and the others are named links of
+ * that one. Only the temporary file is made here: an interruption leaves at most it, named
+ * as every temporary file of a restore is.
  */
 import { basename } from "node:path";
 import type { StoredCopy } from "../state/store.ts";
@@ -44,6 +47,11 @@ export interface Anchor {
   names: string[];
   ino: number;
   dev: number;
+  /**
+   * Set once it was not put in place (a conflict, its folder replaced): `heir` is the
+   * first name linked to it that was, which the others linked to it are links of.
+   */
+  notPlaced?: { heir?: string };
 }
 
 export class HardLinks {
@@ -78,9 +86,17 @@ export class HardLinks {
     }
   }
 
-  /** The item's copy was written as `info` to `tmpName` in `folder`: its group's anchor now. */
-  wrote(item: RestoreItem, folder: Reached, tmpName: string, info?: Deno.FileInfo): void {
-    this.#anchor(item, folder, [tmpName, basename(item.dest)], info);
+  /**
+   * The item's copy was written as `info` to `tmpName` in `folder`: its group's anchor now,
+   * returned, for `settled` to be told what became of it.
+   */
+  wrote(
+    item: RestoreItem,
+    folder: Reached,
+    tmpName: string,
+    info?: Deno.FileInfo,
+  ): Anchor | undefined {
+    return this.#anchor(item, folder, [tmpName, basename(item.dest)], info);
   }
 
   /** The item's destination `info` was found to hold its recorded bytes, mode, owner, time. */
@@ -91,23 +107,59 @@ export class HardLinks {
     }
   }
 
-  /** What became of a written item: an anchor placed is linked to under its own name. */
-  settled(r: RestoreResult): void {
+  /**
+   * What became of a written item (`anchor`: the group it anchors; `linkedTo`: the anchor
+   * it was linked to), and its result as it is to be said: an anchor placed is linked to
+   * under its own name; one not placed is forgotten, and the names linked to it are no
+   * links of it: the first of them placed anchors the group in its stead (not said to be a
+   * link of anything), and those after it are said to be links of that one.
+   */
+  settled(
+    { anchor, linkedTo, folderId }: { anchor?: Anchor; linkedTo?: Anchor; folderId?: string },
+    r: RestoreResult,
+  ): RestoreResult {
     const key = keyOf(r.copy);
-    const anchor = key === undefined ? undefined : this.#anchors.get(key);
-    if (anchor === undefined || anchor.item.dest !== r.dest) return;
-    if (r.outcome === "restored") anchor.names = [basename(r.dest)];
-    else this.#anchors.delete(key!); // not placed: the next name written anchors the group
+    if (key === undefined) return r;
+    if (anchor !== undefined) {
+      if (r.outcome === "restored") anchor.names = [basename(r.dest)];
+      else {
+        anchor.notPlaced = {};
+        // Not placed: the next name placed or written anchors the group.
+        if (this.#anchors.get(key) === anchor) this.#anchors.delete(key);
+      }
+      return r;
+    }
+    const lost = linkedTo?.notPlaced;
+    if (lost === undefined || r.outcome !== "restored") return r;
+    if (lost.heir !== undefined) return { ...r, hardLinkOf: lost.heir };
+    lost.heir = r.dest;
+    const { hardLinkOf: _, ...own } = r;
+    if (!this.#anchors.has(key) && folderId !== undefined) {
+      const { ino, dev } = linkedTo!;
+      this.#remember(key, { item: own, folderId, names: [basename(r.dest)], ino, dev });
+    }
+    return own;
   }
 
-  #anchor(item: RestoreItem, folder: Reached, names: string[], info?: Deno.FileInfo): void {
+  #anchor(
+    item: RestoreItem,
+    folder: Reached,
+    names: string[],
+    info?: Deno.FileInfo,
+  ): Anchor | undefined {
     const key = keyOf(item.copy);
     if (key === undefined || folder.id === undefined || !info?.isFile || !info.ino) return;
+    const anchor = { item, folderId: folder.id, names, ino: info.ino, dev: info.dev! };
+    this.#remember(key, anchor);
+    return anchor;
+  }
+
+  #remember(key: string, anchor: Anchor): void {
     this.#anchors.delete(key); // to the end: forgotten last
     if (this.#anchors.size >= ANCHORS_LIMIT) {
       this.#anchors.delete(this.#anchors.keys().next().value!);
     }
-    this.#anchors.set(key, { item, folderId: folder.id, names, ino: info.ino, dev: info.dev! });
+    this.#anchors.set(key, anchor);
   }
 
   /** Links the anchor, found in `there` under one of its names, as `tmpName` in `folder`. */

@@ -38,7 +38,7 @@ import type { KeptMeta } from "./kept_meta.ts";
 import { metaDifference, sameContent, sameMeta } from "./dest_compare.ts";
 import { reachFolder } from "./dest_folder.ts";
 import type { RestoreItem, RestoreResult } from "./restore_item.ts";
-import type { HardLinks } from "./hard_links.ts";
+import type { Anchor, HardLinks } from "./hard_links.ts";
 
 export interface WriteOptions {
   overwrite: boolean;
@@ -97,8 +97,10 @@ export interface Written {
   replacedId?: string;
   /** Where the bytes came from (see `writeFromAny`). */
   from: string;
-  /** Made a hard link of this restored file instead (hard_links.ts): its destination. */
-  linkedTo?: string;
+  /** Made a hard link of this restored file instead (hard_links.ts): its group's anchor. */
+  linkedTo?: Anchor;
+  /** Written as the anchor of its group (hard_links.ts), the file later names link to. */
+  anchor?: Anchor;
 }
 
 export const isWritten = (w: Written | RestoreResult): w is Written => !("outcome" in w);
@@ -177,15 +179,14 @@ export async function writeOne(
       const replaces = existing !== undefined;
       const replacedId = existing && fileIdentity(existing);
       const written = { item, tmp, tmpName, folderId: folder.id, replaces, replacedId };
-      const anchor = opts.links?.linkTemp(item, folder, tmpName, folders);
-      if (anchor) {
-        const linkedTo = anchor.item.dest;
-        return { ...written, tmpIno: anchor.ino, from: copy.storedAt ?? "", linkedTo };
+      const linkedTo = opts.links?.linkTemp(item, folder, tmpName, folders);
+      if (linkedTo) {
+        return { ...written, tmpIno: linkedTo.ino, from: copy.storedAt ?? "", linkedTo };
       }
       const from = await writeFromAny(root, copy, tmpAt, tmp, opts);
       const made = lstatOrNone(tmpAt);
-      opts.links?.wrote(item, folder, tmpName, made);
-      return { ...written, tmpIno: made?.ino ?? null, from };
+      const anchor = opts.links?.wrote(item, folder, tmpName, made);
+      return { ...written, tmpIno: made?.ino ?? null, from, ...anchor ? { anchor } : {} };
     } catch (e) {
       removeQuietly(tmpAt);
       throw e;
@@ -254,7 +255,9 @@ export async function placeOne(
       }
       return conflict(item, true);
     }
-    if (linkedTo !== undefined) return { ...item, outcome: "restored", hardLinkOf: linkedTo };
+    if (linkedTo !== undefined) {
+      return { ...item, outcome: "restored", hardLinkOf: linkedTo.item.dest };
+    }
     // Its own copy, or none to repair: an empty file made from nothing, or a content whose
     // copy the state knows is gone (pruned, lost), made from elsewhere or from its record.
     if (from === copy.storedAt || from === EMPTY_CONTENT || !isStored(copy)) {
