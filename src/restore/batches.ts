@@ -252,7 +252,8 @@ async function placeBatch(
       faultPoint("restored");
     } else {
       removeQuietly(w.tmp);
-      results.push({ ...w.item, outcome: "failed", reason: errorText(failure) });
+      const failed: RestoreResult = { ...w.item, outcome: "failed", reason: errorText(failure) };
+      results.push(opts.links?.settled(w, failed) ?? failed);
     }
   }
   return results;
