@@ -13,8 +13,10 @@
  * with BACKUP_TOOL_PAUSE `<point>:<n>:<file>`, the n-th `pausePoint("<point>")` creates
  * `<file>` and waits until the test removes it (at most a minute). Points: `folder` (the
  * scanner entering a folder), `reading` (a block of a file being copied read),
- * `restoring` (restore about to write a file) and `locking` (a session about to take the
- * backup root's lock).
+ * `restoring` (restore about to write a file), `locking` (a session about to take the
+ * backup root's lock), `dropping` (a watch about to close its watchers, nothing looked at
+ * yet) and `unwatching` (its watchers closed, the last look for a FIFO holding Deno's
+ * watcher made, their ends not yet awaited: see events.ts).
  */
 
 const spec = readSpec();
