@@ -154,9 +154,14 @@ function pathBeingOpened(task: string): string | undefined {
   }
 }
 
+/**
+ * Whether `path` is a FIFO, or a symlink to one: Deno's thread follows a symlink (one in a
+ * source, to a FIFO anywhere, held it as well), and so does the open that frees it. Taken
+ * for no FIFO before, such a symlink stopped a watch as held for good (stress hunt).
+ */
 function isFifo(path: string): boolean {
   try {
-    return Deno.lstatSync(path).isFifo === true;
+    return Deno.statSync(path).isFifo === true;
   } catch {
     return false;
   }
