@@ -51,15 +51,42 @@ export class WatchProcess {
     );
   }
 
-  /** Sends `signal` and waits for the process to end. */
+  /** The process id, to look at its threads in /proc. */
+  get pid(): number {
+    return this.#child.pid;
+  }
+
+  /**
+   * Sends `signal` and waits for the process to end, within DEADLINE_MS: one still running
+   * then is killed (SIGKILL), and the wait fails, saying it hung. Before, a watch that did
+   * not end held its test forever (the disposal waited on this same wait, killing nothing).
+   */
   stop(signal: Deno.Signal = "SIGTERM"): Promise<Exit> {
     if (!this.#exit) {
       try {
         this.#child.kill(signal);
       } catch { /* it has already exited */ }
-      this.#exit = this.#wait();
+      this.#exit = this.#waitOrKill(signal);
     }
     return this.#exit;
+  }
+
+  async #waitOrKill(signal: Deno.Signal): Promise<Exit> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<boolean>((resolve) => timer = setTimeout(resolve, DEADLINE_MS, true));
+    try {
+      if (await Promise.race([this.#child.status.then(() => false), late])) {
+        this.#kill();
+        const { stderr } = await this.#wait();
+        throw new Error(
+          `The watch did not end within ${DEADLINE_MS} ms of ${signal}: it hung and was ` +
+            `killed (stderr: ${stderr})`,
+        );
+      }
+    } finally {
+      clearTimeout(timer);
+    }
+    return await this.#wait();
   }
 
   /** Settles when the process has ended, however (no timer of its own: nothing to leak). */
@@ -82,8 +109,16 @@ export class WatchProcess {
     return { code: status.code, signal: status.signal, stdout: this.stdout, stderr: this.stderr };
   }
 
+  #kill(): void {
+    try {
+      this.#child.kill("SIGKILL");
+    } catch { /* it has already exited */ }
+  }
+
+  /** Kills the process if it still runs, even one a stop was sent to (it may hang). */
   async [Symbol.asyncDispose](): Promise<void> {
-    await this.stop("SIGKILL");
+    this.#kill();
+    await this.#wait();
   }
 }
 

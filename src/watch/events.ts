@@ -9,10 +9,14 @@
  * coverage.ts) and reopened when an event changes that plan, or when a source missing or
  * unreadable meanwhile can be listed again (looked at after the same pauses). A watcher
  * held by a FIFO (Deno opens the paths events name, and an open of a FIFO waits) is freed
- * and reopened (see held_open.ts). `close()` ends the watchers, their reading loops and
- * the timers; nothing is left behind.
+ * and reopened (see held_open.ts); every watch opened or closed is so under the FIFO guard
+ * (fifo_guard.ts), since Deno's watcher held so would hold this thread too, for good.
+ * `close()` ends the watchers, their reading loops, the guard and the timers; nothing is
+ * left behind.
  */
+import { pausePoint } from "../engine/fault.ts";
 import { type Coverage, planCoverage, replanTest } from "./coverage.ts";
+import { type GuardContext, startGuard } from "./fifo_guard.ts";
 import { freeWatcher, heldFifo, watcherHeld } from "./held_open.ts";
 
 /** First pause before reopening a failed watcher; it doubles on each failure in a row. */
@@ -51,6 +55,11 @@ export interface EventHandlers {
    * The watchers are given up; only a new process watches again.
    */
   onStuck(): void;
+  /**
+   * Where to say it, and with which exit code to end the process, if a watch being opened or
+   * closed waits on Deno's watcher held so for good (see fifo_guard.ts).
+   */
+  ending(): GuardContext;
 }
 
 export interface EventFollower {
@@ -104,16 +113,23 @@ export function followEvents(paths: string[], handlers: EventHandlers): EventFol
    */
   let rootsTimer: ReturnType<typeof setTimeout> | undefined;
   let rootsLooks = 0;
+  /** Frees Deno's watcher thread while a watch is opened or closed (see fifo_guard.ts). */
+  const guard = startGuard(() => handlers.ending());
 
   /** `aroundUnreadable`: plan around unreadable folders without trying the sources whole. */
   const open = (aroundUnreadable = false) => {
     timer = undefined;
     if (closed || stuck) return;
+    const off = guard.on();
     try {
       watchers = aroundUnreadable ? openAround() : openWhole();
     } catch (e) {
       fail(e);
       return;
+    } finally {
+      // A FIFO the guard opened meanwhile is closed now: Deno's watcher, held again by that
+      // close, is freed by the next look (HELD_CHECK_MS), the watchers reopened.
+      void off();
     }
     if (lost) {
       lost = false;
@@ -222,7 +238,13 @@ export function followEvents(paths: string[], handlers: EventHandlers): EventFol
     } catch (e) {
       if (watchers.includes(w)) fail(e);
     } finally {
-      closeQuietly(w);
+      // Its reading ended, the watch ends with its close, which waits for Deno's thread:
+      // never one given up (see `giveUp`), which would wait for good, with nothing to free it.
+      if (!stuck) {
+        const off = guard.on();
+        closeQuietly(w);
+        void off();
+      }
     }
   };
 
@@ -245,14 +267,19 @@ export function followEvents(paths: string[], handlers: EventHandlers): EventFol
   };
 
   /**
-   * Closes the watchers and waits for their reading loops to end. A watcher thread held
-   * opening a FIFO would make the close wait for it, on this thread, for good: it is freed
-   * first (held_open.ts), and again while the loops end (a FIFO made just before a stop),
-   * and the FIFOs opened to free it are closed only once the watchers are gone, so that
-   * none takes their close up as an event and opens a FIFO again.
+   * Closes the watchers and waits for their reading loops to end. Each watch ends once its
+   * loop has (Deno removes it then), which waits for Deno's watcher thread: one held opening
+   * a FIFO would hold this thread with it, for good. It is freed first (held_open.ts), and
+   * again while the loops end (a FIFO made just before a stop), and the guard frees it from
+   * another thread if a FIFO comes after the last look (seen: a FIFO made as a watch
+   * stopped held it in a futex, deaf to SIGINT). The FIFOs opened to free it are closed only
+   * once the watchers are gone, so that none takes their close up as an event and opens a
+   * FIFO again.
    */
   const drop = async () => {
+    pausePoint("dropping"); // tests: Deno's watcher held here is found by the first look
     const freed: Deno.FsFile[] = [];
+    const off = guard.on();
     try {
       if (!freeWatcher(freed)) return giveUp();
       watchers.forEach(closeQuietly);
@@ -261,14 +288,19 @@ export function followEvents(paths: string[], handlers: EventHandlers): EventFol
       const loops = Promise.all(reading).then(() => ended = true);
       while (!ended) {
         if (!freeWatcher(freed)) return giveUp();
+        pausePoint("unwatching"); // tests: a FIFO made here comes after the last look
         await settledOrAfter(loops, CLOSING_CHECK_MS);
       }
     } finally {
       for (const f of freed) f.close();
+      await off();
     }
   };
 
-  /** The watchers are left as they are, never closed (see `onStuck`), and said once. */
+  /**
+   * The watchers are left as they are, never closed (see `onStuck`), and said once: their
+   * reading loops, which end at their next event, leave them too.
+   */
   const giveUp = () => {
     watchers = [];
     if (stuck) return;
@@ -312,7 +344,11 @@ export function followEvents(paths: string[], handlers: EventHandlers): EventFol
       clearTimeout(timer);
       clearTimeout(rootsTimer);
       clearInterval(heldCheck);
-      await drop();
+      try {
+        await drop();
+      } finally {
+        guard.close();
+      }
     },
   };
 }

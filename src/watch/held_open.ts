@@ -39,31 +39,47 @@ export function watcherHeld(): boolean {
   return Deno.build.os === "linux" && heldTasks().length > 0;
 }
 
-/** Rounds of `freeWatcher`: as many FIFOs made at once as it frees in one go. */
+/** Looks of `freeWatcher`: as many FIFOs made at once as it frees in one go. */
 const FREE_ROUNDS = 100;
 /** The pause after each freed FIFO, for the thread to take up the next event (measured: µs). */
 const FREE_PAUSE_MS = 5;
-/** Looks at a held thread whose FIFO cannot be found before it counts as held for good. */
-const UNKNOWN_LOOKS = 3;
+/**
+ * Looks in a row that find the thread held opening the same path, no FIFO any more (removed
+ * or renamed meanwhile), before it counts as held for good. In a row, and the same path: a
+ * look can fall just as the thread is let through (by this thread, or by the FIFO guard's
+ * worker: fifo_guard.ts) and read what it does next.
+ */
+const GONE_LOOKS = 3;
 
 /**
  * Frees the watcher thread from each FIFO it waits on in turn (several made at once hold
  * it one after the other), adding each opened FIFO to `freed` for the caller to close once
- * the watchers are gone. True when the thread is no longer held; false when it waits on a
- * FIFO that is not there any more (removed, or renamed, while the thread opened it), which
- * nothing can free, or still waits after FREE_ROUNDS FIFOs.
+ * the watchers are gone. False when the thread waits on a FIFO that is not there any more
+ * (removed, or renamed, while the thread opened it), which nothing can free: held for good.
+ * True otherwise, even where FIFOs made one after the other hold it again as soon as it is
+ * let through (the caller's next look, or the guard, frees it then): taken for held for good,
+ * such a stream, the thread held again after a look found it free, stopped a watch by itself,
+ * and left its watchers to a close that nothing guarded any more (stress hunt, 2026-12-04).
  */
 export function freeWatcher(freed: Deno.FsFile[]): boolean {
   const pause = new Int32Array(new SharedArrayBuffer(4));
-  let unknown = 0;
+  let gone: string | undefined;
+  let looks = 0;
   for (let round = 0; round < FREE_ROUNDS && watcherHeld(); round++) {
     const fifo = openHeldFifo();
-    if (fifo) freed.push(fifo);
-    // Looked at again first: the thread may have been let through meanwhile.
-    else if (++unknown >= UNKNOWN_LOOKS) return false;
+    if (fifo) {
+      freed.push(fifo);
+      looks = 0;
+    } else {
+      // Looked at again first: the thread may have been let through meanwhile.
+      const path = heldPath();
+      looks = path !== undefined && path === gone ? looks + 1 : 1;
+      gone = path;
+      if (gone !== undefined && looks >= GONE_LOOKS) return false;
+    }
     Atomics.wait(pause, 0, 0, FREE_PAUSE_MS); // a synchronous pause: the thread goes on
   }
-  return !watcherHeld();
+  return true;
 }
 
 /** The FIFO a watcher thread waits to open, if one does (Linux). */
@@ -72,6 +88,19 @@ export function heldFifo(): string | undefined {
   for (const task of heldTasks()) {
     const path = pathBeingOpened(task);
     if (path !== undefined && isFifo(path)) return path;
+  }
+  return undefined;
+}
+
+/**
+ * The path a held watcher thread is opening, FIFO or not (one removed or renamed while the
+ * thread opened it is no FIFO any more), if one is held and the path can be read (Linux).
+ */
+export function heldPath(): string | undefined {
+  if (Deno.build.os !== "linux") return undefined;
+  for (const task of heldTasks()) {
+    const path = pathBeingOpened(task);
+    if (path !== undefined) return path;
   }
   return undefined;
 }
@@ -125,9 +154,14 @@ function pathBeingOpened(task: string): string | undefined {
   }
 }
 
+/**
+ * Whether `path` is a FIFO, or a symlink to one: Deno's thread follows a symlink (one in a
+ * source, to a FIFO anywhere, held it as well), and so does the open that frees it. Taken
+ * for no FIFO before, such a symlink stopped a watch as held for good (stress hunt).
+ */
 function isFifo(path: string): boolean {
   try {
-    return Deno.lstatSync(path).isFifo === true;
+    return Deno.statSync(path).isFifo === true;
   } catch {
     return false;
   }

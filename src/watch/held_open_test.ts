@@ -34,3 +34,34 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "heldFifo finds the watcher thread held by a symlink to a FIFO (anywhere); it is freed so",
+  ignore: Deno.build.os !== "linux",
+  fn: async () => {
+    const dir = Deno.makeTempDirSync();
+    const elsewhere = Deno.makeTempDirSync();
+    try {
+      const watcher = Deno.watchFs(dir);
+      const loop = (async () => {
+        for await (const _ of watcher) { /* events are not looked at */ }
+      })();
+      const fifo = join(elsewhere, "p");
+      assert.equal(new Deno.Command("mkfifo", { args: [fifo] }).outputSync().code, 0);
+      const link = join(dir, "link");
+      Deno.symlinkSync(fifo, link);
+      const started = performance.now();
+      while (heldFifo() !== link) {
+        assert.ok(performance.now() - started < DEADLINE_MS, "the held symlink was never found");
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      using _freed = openHeldFifo();
+      watcher.close();
+      await loop;
+      assert.equal(heldFifo(), undefined);
+    } finally {
+      Deno.removeSync(dir, { recursive: true });
+      Deno.removeSync(elsewhere, { recursive: true });
+    }
+  },
+});

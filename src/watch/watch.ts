@@ -11,10 +11,12 @@
  * paths they name are watch_events.ts; one job run as a pass is job_pass.ts.
  *
  * `stop()` stops taking events, ends the pass in progress after its batch in progress (and
- * commits what it applied), closes the watcher and every timer, logs `Watch stopped` and
- * closes the session (lock released). A process killed in the middle of a pass leaves what
- * any interrupted run leaves: the batches journaled since its last commit and temporary
- * files, which the next session's recovery completes.
+ * commits what it applied), closes every timer, logs `Watch stopped` and closes the session
+ * (lock released), and only then closes the watchers: that waits on Deno's watcher thread,
+ * which a FIFO can hold (see fifo_guard.ts), so the session is complete before. A process
+ * killed in the middle of a pass leaves what any interrupted run leaves: the batches
+ * journaled since its last commit and temporary files, which the next session's recovery
+ * completes.
  */
 import { sep } from "node:path";
 import type { Config } from "../config/config.ts";
@@ -29,12 +31,14 @@ import type { EventFollower } from "./events.ts";
 import { checkWatchLimit } from "./limits.ts";
 import { checkRoots, type RootCheck } from "./roots.ts";
 import { configChangeNotice } from "./config_change.ts";
+import type { GuardContext } from "./fifo_guard.ts";
 import { type Job, Scheduler } from "./scheduler.ts";
 import { eventFilter, type PathFilter } from "./scope.ts";
 import type { GuardWindow } from "./guard_window.ts";
 import { applyJob, type BatchReport } from "./job_pass.ts";
 import { outOfFiles, WatchEvents } from "./watch_events.ts";
 import { explainedDamage } from "../state/damage.ts";
+import { oneLine } from "../log/one_line.ts";
 
 /**
  * A path written to without pause is still applied after 10 × debounce_ms: a log file
@@ -112,7 +116,10 @@ class WatchSession {
   readonly #rootCheck: RootCheck;
   readonly #ready = Promise.withResolvers<void>();
   readonly #done = Promise.withResolvers<WatchTotals>();
+  /** Set as soon as a stop is asked for (a signal, or the session's own reason). */
   #stopping: Promise<WatchTotals> | undefined;
+  /** The session is closed (its log too): the watchers are being closed, last. */
+  #closed = false;
   /** Aborted by `stop()`: a long pass ends after its current batch. */
   readonly #abort = new AbortController();
   /** A pass threw: its journaled batches and staged copies must be recovered first. */
@@ -155,6 +162,7 @@ class WatchSession {
       this.#scheduler,
       (message) => this.#warn(message),
       () => this.#onStuck(),
+      () => this.#ending(),
     );
     this.#follower = this.#events.follower;
     this.#rootCheck = checkRoots(
@@ -177,12 +185,27 @@ class WatchSession {
 
   /** Ends the session: no event would come any more (see EventHandlers.onStuck). */
   #onStuck(): void {
-    this.#totals.error = "Watch stopped: Deno's watcher waits to open a FIFO it cannot be " +
-      "freed from (one removed while it opened it, or more than 100 made at once), so no " +
-      "change would be seen any more: start the watch again (a service manager restarting " +
-      "it on failure does)";
+    const held = "Deno's watcher waits to open a FIFO it cannot be freed from (one removed " +
+      "or renamed while it opened it)";
+    if (this.#stopping !== undefined) {
+      // Stopping already, as asked: nothing is lost, and the exit code stays the stop's.
+      this.#warn(`${held}: its watches are left as they are; the watch stops as asked`);
+      return;
+    }
+    this.#totals.error = `Watch stopped: ${held}, so no change would be seen any more: ` +
+      "start the watch again (a service manager restarting it on failure does)";
     this.#warn(this.#totals.error);
     void this.#stop();
+  }
+
+  /**
+   * Where the FIFO guard says why, and the exit code it ends the process with, if a watch
+   * waits on Deno's watcher held for good (see fifo_guard.ts): 0 when a stop was asked for
+   * (the session was stopping as asked), 1 when it stops by itself.
+   */
+  #ending(): GuardContext {
+    const asked = this.#stopping !== undefined && this.#totals.error === undefined;
+    return { logFile: this.#session.log.path, code: asked ? 0 : 1 };
   }
 
   async #run(job: Job): Promise<void> {
@@ -288,18 +311,28 @@ class WatchSession {
   }
 
   #warn(message: string): void {
+    this.#opts.onWarning?.(message);
+    if (this.#closed) return appendAfterClose(this.#session.log.path, `WARNING: ${message}`);
     this.#session.log.line(`WARNING: ${message}`);
     this.#session.log.flush();
-    this.#opts.onWarning?.(message);
   }
 
+  /** Asks for the stop (idempotent: `#stopping` is set before anything runs). */
   #stop(): Promise<WatchTotals> {
-    this.#stopping ??= (async () => {
-      this.#abort.abort();
-      const checked = this.#rootCheck.close();
-      const halted = this.#scheduler.stop();
-      await this.#follower.close();
-      await halted;
+    if (this.#stopping === undefined) {
+      const stopping = Promise.withResolvers<WatchTotals>();
+      this.#stopping = stopping.promise;
+      this.#done.resolve(stopping.promise);
+      this.#stopNow().then(stopping.resolve, stopping.reject);
+    }
+    return this.#stopping;
+  }
+
+  async #stopNow(): Promise<WatchTotals> {
+    this.#abort.abort();
+    const checked = this.#rootCheck.close();
+    try {
+      await this.#scheduler.stop();
       await checked;
       this.#ready.resolve();
       const totals = this.#totals;
@@ -308,10 +341,27 @@ class WatchSession {
       // A session stopped by `#lostRoot` records nothing: its state is another run's now.
       // One stopped in its first pass went through part of the sources only.
       const whole = totals.counts.failed > 0 ? "partial" : "ok";
-      this.#session.close(this.#following ? whole : "stopped", totals);
+      try {
+        this.#session.close(this.#following ? whole : "stopped", totals);
+      } finally {
+        this.#closed = true;
+      }
       return totals;
-    })();
-    this.#done.resolve(this.#stopping);
-    return this.#stopping;
+    } finally {
+      // Last, once the session is complete: closing a watch waits on Deno's watcher thread,
+      // which a FIFO can hold; if nothing frees it, the guard ends the process.
+      await this.#follower.close();
+    }
+  }
+}
+
+/** A line added to a log already closed (a warning while the watchers close, last). */
+function appendAfterClose(path: string, message: string): void {
+  try {
+    Deno.writeTextFileSync(path, `${new Date().toISOString()} ${oneLine(message)}\n`, {
+      append: true,
+    });
+  } catch {
+    // Said on stderr already; the log is complete without it.
   }
 }

@@ -11,6 +11,7 @@ import { errorText, isOutOfOpenFiles, openFilesRemedy } from "../engine/errors.t
 import { openFilesLimit } from "../engine/flush.ts";
 import { type EventFollower, followEvents } from "./events.ts";
 import type { Coverage } from "./coverage.ts";
+import type { GuardContext } from "./fifo_guard.ts";
 import type { Job, Scheduler } from "./scheduler.ts";
 import type { PathFilter } from "./scope.ts";
 
@@ -42,6 +43,8 @@ export class WatchEvents {
   readonly #warn: (message: string) => void;
   /** No event would come any more (see EventHandlers.onStuck): the session ends. */
   readonly #onStuck: () => void;
+  /** Where and how the process ends if a watch waits on Deno's watcher for good. */
+  readonly #ending: () => GuardContext;
   /** The warning about events with undecodable paths was given (once a session). */
   #undecodableSaid = false;
   /** The folders last said not to be followed (see `#onPartial`). */
@@ -55,12 +58,14 @@ export class WatchEvents {
     scheduler: Scheduler,
     warn: (message: string) => void,
     onStuck: () => void,
+    ending: () => GuardContext,
   ) {
     this.#roots = roots;
     this.#keep = keep;
     this.#scheduler = scheduler;
     this.#warn = warn;
     this.#onStuck = onStuck;
+    this.#ending = ending;
     this.follower = followEvents([...this.#roots], {
       onEvent: (event) => this.#onEvent(event),
       onError: (e, attempt, retryMs) => {
@@ -76,6 +81,7 @@ export class WatchEvents {
       onPartial: (plan) => this.#onPartial(plan),
       onHeld: (path) => this.#onHeld(path),
       onStuck: () => this.#onStuck(),
+      ending: () => this.#ending(),
     });
   }
 
