@@ -104,7 +104,10 @@ export function toScanEntry(
       // Deno cannot hold a target that is not valid UTF-8 ("File name or path … is not
       // valid UTF-8"): said with what to do, as a name that is not.
       const detail = /is not valid UTF-8/.test(errorText(e)) ? LINK_NOT_UTF8 : errorText(e);
-      w.opts.onProblem?.({ path, message: `Cannot read link '${abs}': ${detail}` });
+      // Removed, or its folder moved, since its lstat: gone, as a file gone before its read
+      // is (`SKIP VANISHED`, not a failure; until 2026-12-04 an ERROR, and `run` exit 1).
+      const vanished = e instanceof Deno.errors.NotFound || e instanceof Deno.errors.NotADirectory;
+      w.opts.onProblem?.({ path, message: `Cannot read link '${abs}': ${detail}`, vanished });
       return undefined;
     }
   }

@@ -1,11 +1,17 @@
 /**
- * Which folders a watch session follows when it cannot follow its sources whole.
- * `Deno.watchFs` on a folder, recursively, fails as a whole when any folder below it cannot
- * be read (inotify needs read permission on each): one root-owned folder in a home folder
- * would leave the whole source unwatched. Then the sources are walked (folders only,
- * symlinks not followed) and covered by recursive watches of the largest subtrees that
- * hold no unreadable folder, plus plain watches of the folders on the way to one; an
- * unreadable folder is not followed (a run cannot read it either, and reports it).
+ * Which folders a watch session follows, and how. `Deno.watchFs` on a folder, recursively,
+ * fails as a whole when any folder below it cannot be read (inotify needs read permission
+ * on each): one root-owned folder in a home folder would leave the whole source unwatched.
+ * It also follows every symlink to a folder it meets below (Deno 2.9.6): a symlink to `/`
+ * (wine's `dosdevices/z:`) had it walk the whole system and fail on a folder of /proc, so
+ * the source was never followed; one to a large tree cost a kernel watch for each of its
+ * folders; and one to a followed folder made it name that folder's events by the link's
+ * path (one watch per folder, named by the last path it was added under). So the sources
+ * are walked first (folders only, symlinks not followed) and covered by recursive watches
+ * of the largest subtrees that hold no unreadable folder and no symlink to a folder, plus
+ * plain watches of the folders on the way to one (a plain watch follows nothing): an
+ * unreadable folder is not followed (a run cannot read it either, and reports it), nor
+ * what a symlink leads to (a run stores the symlink, never what it leads to).
  *
  * `planCoverage` is pure over `listFolders`; `replanTest` says when an event changes the
  * plan (a folder made or moved where only a plain watch sees it, an unreadable folder
@@ -20,37 +26,72 @@ export interface Coverage {
   flat: string[];
   /** Folders that could not be listed, not followed, and why. */
   unreadable: { path: string; error: string }[];
+  /** Symlinks to folders, gone around: what they lead to is not followed through them. */
+  linked: string[];
 }
 
-/** A folder's subfolders (full paths), or the error listing it gave. */
-export type ListFolders = (dir: string) => string[] | Error;
+/** What a folder holds that the plan looks at: full paths. */
+export interface Listing {
+  /** Its subfolders (symlinks are not folders). */
+  folders: string[];
+  /** Its symlinks that lead to a folder. */
+  linked: string[];
+}
+
+/** A folder's listing, or the error listing it gave. */
+export type ListFolders = (dir: string) => Listing | Error;
+
+/** Whether `plan` follows every source whole (one recursive watch of them all will do). */
+export function followsWhole(plan: Coverage, roots: string[]): boolean {
+  return plan.flat.length === 0 && plan.unreadable.length === 0 &&
+    plan.recursive.length === roots.length;
+}
 
 export function planCoverage(roots: string[], listFolders: ListFolders = subfolders): Coverage {
-  const plan: Coverage = { recursive: [], flat: [], unreadable: [] };
+  const plan: Coverage = { recursive: [], flat: [], unreadable: [], linked: [] };
   for (const root of roots) if (cover(root, listFolders, plan)) plan.recursive.push(root);
   return plan;
 }
 
-/** True when nothing below `dir` is unreadable (its caller follows it whole). */
+/**
+ * True when nothing below `dir` is unreadable or a symlink to a folder (its caller follows
+ * it whole).
+ */
 function cover(dir: string, listFolders: ListFolders, plan: Coverage): boolean {
-  const children = listFolders(dir);
-  if (children instanceof Error) {
-    plan.unreadable.push({ path: dir, error: children.message });
+  const listing = listFolders(dir);
+  if (listing instanceof Error) {
+    plan.unreadable.push({ path: dir, error: listing.message });
     return false;
   }
-  const whole = children.filter((child) => cover(child, listFolders, plan));
-  if (whole.length === children.length) return true;
+  plan.linked.push(...listing.linked);
+  const whole = listing.folders.filter((child) => cover(child, listFolders, plan));
+  if (whole.length === listing.folders.length && listing.linked.length === 0) return true;
   plan.flat.push(dir);
   plan.recursive.push(...whole);
   return false;
 }
 
-/** Subfolders as the disk lists them (symlinks to folders are not followed). */
-function subfolders(dir: string): string[] | Error {
+/** Subfolders as the disk lists them, and the symlinks that lead to a folder (not followed). */
+function subfolders(dir: string): Listing | Error {
+  const listing: Listing = { folders: [], linked: [] };
   try {
-    return [...Deno.readDirSync(dir)].filter((e) => e.isDirectory).map((e) => join(dir, e.name));
+    for (const e of Deno.readDirSync(dir)) {
+      const path = join(dir, e.name);
+      if (e.isDirectory) listing.folders.push(path);
+      else if (e.isSymlink && leadsToFolder(path)) listing.linked.push(path);
+    }
+    return listing;
   } catch (e) {
     return e instanceof Error ? e : new Error(String(e));
+  }
+}
+
+/** Whether the symlink at `path` leads to a folder now (one that leads nowhere does not). */
+function leadsToFolder(path: string): boolean {
+  try {
+    return Deno.statSync(path).isDirectory;
+  } catch {
+    return false;
   }
 }
 

@@ -1,19 +1,35 @@
 import assert from "node:assert/strict";
 import { planCoverage, replanTest } from "./coverage.ts";
 
-/** A tree of folders as data: each folder's subfolders, or an error for an unreadable one. */
+/**
+ * A tree of folders as data: each folder's subfolders (a name ending in `@` is a symlink
+ * to a folder), or an error for an unreadable one.
+ */
 function lister(tree: Record<string, string[] | "denied">) {
   return (dir: string) => {
     const children = tree[dir] ?? [];
-    return children === "denied"
-      ? new Error("Permission denied (os error 13)")
-      : children.map((c) => `${dir}/${c}`);
+    if (children === "denied") return new Error("Permission denied (os error 13)");
+    const paths = (links: boolean) =>
+      children.filter((c) => c.endsWith("@") === links).map((c) => `${dir}/${c.replace("@", "")}`);
+    return { folders: paths(false), linked: paths(true) };
   };
 }
 
 Deno.test("coverage: a source with nothing unreadable is followed whole", () => {
   const plan = planCoverage(["/s"], lister({ "/s": ["a", "b"], "/s/a": ["x"] }));
-  assert.deepEqual(plan, { recursive: ["/s"], flat: [], unreadable: [] });
+  assert.deepEqual(plan, { recursive: ["/s"], flat: [], unreadable: [], linked: [] });
+});
+
+Deno.test("coverage: a symlink to a folder is gone around: its folder followed flat, its siblings whole", () => {
+  // Deno.watchFs follows every symlink to a folder below a folder it follows recursively.
+  const plan = planCoverage(
+    ["/s"],
+    lister({ "/s": ["a", "b"], "/s/a": ["z@", "open"], "/s/a/open": ["deep"], "/s/b": ["x"] }),
+  );
+  assert.deepEqual(plan.linked, ["/s/a/z"]);
+  assert.deepEqual(plan.unreadable, []);
+  assert.deepEqual(plan.flat.sort(), ["/s", "/s/a"]);
+  assert.deepEqual(plan.recursive.sort(), ["/s/a/open", "/s/b"]);
 });
 
 Deno.test("coverage: an unreadable folder is left out, its siblings followed whole, the way to it flat", () => {
@@ -41,6 +57,7 @@ Deno.test("coverage: an unreadable source is not followed at all", () => {
     recursive: [],
     flat: [],
     unreadable: [{ path: "/s", error: "Permission denied (os error 13)" }],
+    linked: [],
   });
 });
 
@@ -49,6 +66,7 @@ Deno.test("coverage: events that change the plan, and events that do not", () =>
     recursive: ["/s/a/open", "/s/b"],
     flat: ["/s", "/s/a"],
     unreadable: [{ path: "/s/a/locked", error: "denied" }],
+    linked: [],
   };
   const folders = new Set(["/s/new", "/s/a/open", "/s/b/sub"]);
   const changes = replanTest(plan, (p) => folders.has(p));

@@ -5,9 +5,11 @@
  * is restarted (a source folder itself was removed, so its watch is gone), it is reopened
  * after a pause that doubles up to a minute. Events in the gap are lost, so `onReopen`
  * tells the caller to run a full rescan. Where a source holds a folder that cannot be read,
- * which fails a recursive watch as a whole, the sources are followed around it (see
- * coverage.ts) and reopened when an event changes that plan, or when a source missing or
- * unreadable meanwhile can be listed again (looked at after the same pauses). A watcher
+ * which fails a recursive watch as a whole, or a symlink to a folder, which a recursive
+ * watch follows, the sources are followed around it (see coverage.ts) and reopened when an
+ * event changes that plan, when events come named through such a symlink (one Deno
+ * followed in a folder made or moved in since), or when a source missing or unreadable
+ * meanwhile can be listed again (looked at after the same pauses). A watcher
  * held by a FIFO (Deno opens the paths events name, and an open of a FIFO waits) is freed
  * and reopened (see held_open.ts); every watch opened or closed is so under the FIFO guard
  * (fifo_guard.ts), since Deno's watcher held so would hold this thread too, for good.
@@ -15,7 +17,7 @@
  * left behind.
  */
 import { pausePoint } from "../engine/fault.ts";
-import { type Coverage, planCoverage, replanTest } from "./coverage.ts";
+import { type Coverage, followsWhole, planCoverage, replanTest } from "./coverage.ts";
 import { type GuardContext, startGuard } from "./fifo_guard.ts";
 import { freeWatcher, heldFifo, watcherHeld } from "./held_open.ts";
 
@@ -78,6 +80,13 @@ export interface EventFollower {
    * new plan, once per folder.
    */
   noticeUnlisted(folders: string[]): void;
+  /**
+   * Events named paths through a symlink to a folder: Deno followed one below a folder made
+   * or moved in (it follows them as it adds that folder's watches), and names that folder's
+   * events by the link's path since. The watchers are opened anew, around it, and
+   * `onReopen` asks for the rescan that finds what those events were of.
+   */
+  noticeLinked(): void;
   close(): Promise<void>;
 }
 
@@ -141,7 +150,13 @@ export function followEvents(paths: string[], handlers: EventHandlers): EventFol
     }
   };
 
+  /**
+   * Follows the sources whole where nothing in them is unreadable or a symlink to a folder
+   * (the plan's walk says), else around those (see coverage.ts).
+   */
   const openWhole = (): Deno.FsWatcher[] => {
+    const plan = planCoverage(paths);
+    if (!followsWhole(plan, paths)) return openAround(undefined, plan);
     try {
       replan = undefined;
       goneAround = new Set();
@@ -149,8 +164,8 @@ export function followEvents(paths: string[], handlers: EventHandlers): EventFol
       lookForRoots([]);
       return whole;
     } catch (e) {
-      // A folder that cannot be read, or a source missing (a disk unmounted: the others
-      // are followed meanwhile; the roots' check sees it come back).
+      // A folder made unreadable, or a source gone (a disk unmounted: the others are
+      // followed meanwhile; the roots' check sees it come back), since the plan's walk.
       const around = e instanceof Deno.errors.PermissionDenied || e instanceof Deno.errors.NotFound;
       if (!around) throw e;
       return openAround(e);
@@ -158,12 +173,12 @@ export function followEvents(paths: string[], handlers: EventHandlers): EventFol
   };
 
   /**
-   * Follows the sources around the folders that cannot be read (see coverage.ts). A folder
-   * that appears unreadable below one followed whole goes unreported by Deno.watchFs: once
-   * a pass finds one, the plan is made without trying the sources whole first.
+   * Follows the sources around the folders that cannot be read and the symlinks to folders
+   * (see coverage.ts). A folder that appears unreadable below one followed whole goes
+   * unreported by Deno.watchFs: once a pass finds one, the plan is made without trying the
+   * sources whole first.
    */
-  const openAround = (cause?: unknown): Deno.FsWatcher[] => {
-    const plan = planCoverage(paths);
+  const openAround = (cause?: unknown, plan = planCoverage(paths)): Deno.FsWatcher[] => {
     if (plan.recursive.length + plan.flat.length === 0) {
       throw cause ?? new Error("no source folder can be read");
     }
@@ -337,6 +352,9 @@ export function followEvents(paths: string[], handlers: EventHandlers): EventFol
       const fresh = folders.filter((f) => !goneAround.has(f) && !noticed.has(f));
       if (fresh.length === 0) return;
       for (const f of fresh) noticed.add(f);
+      void planAgain();
+    },
+    noticeLinked() {
       void planAgain();
     },
     async close() {

@@ -208,7 +208,8 @@ class WatchSession {
     return { logFile: this.#session.log.path, code: asked ? 0 : 1 };
   }
 
-  async #run(job: Job): Promise<void> {
+  async #run(named: Job): Promise<void> {
+    const job = this.#events.leaveLinked(named);
     try {
       // Checked before every pass, not only now and then: once the lock file is gone, a
       // second run may lock a new one, and two writers must never share a backup root.

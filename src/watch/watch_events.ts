@@ -4,16 +4,19 @@
  * rescan where events were lost (a queue overflow, a reopened watcher, a path that is not
  * UTF-8), restarts the watchers when a source folder is removed, and says once what it
  * cannot follow. Paths named by a close after writing are remembered until a pass takes
- * them (`takeClosed`). Writes nothing but the session's warnings: an interruption leaves
- * nothing behind.
+ * them (`takeClosed`). Paths named through a symlink to a folder are left out of a pass,
+ * and the watchers opened anew around it (`leaveLinked`). Writes nothing but the
+ * session's warnings: an interruption leaves nothing behind.
  */
+import { dirname, join, relative } from "node:path";
 import { errorText, isOutOfOpenFiles, openFilesRemedy } from "../engine/errors.ts";
 import { openFilesLimit } from "../engine/flush.ts";
+import { realPathOrNone } from "../engine/identity.ts";
 import { type EventFollower, followEvents } from "./events.ts";
 import type { Coverage } from "./coverage.ts";
 import type { GuardContext } from "./fifo_guard.ts";
 import type { Job, Scheduler } from "./scheduler.ts";
-import type { PathFilter } from "./scope.ts";
+import { isWithin, type PathFilter } from "./scope.ts";
 
 /**
  * An event whose path is not valid UTF-8 names a file this tool cannot back up (Deno cannot
@@ -51,6 +54,8 @@ export class WatchEvents {
   #unfollowed = "";
   /** The FIFOs said to have held Deno's watcher (see `#onHeld`). */
   readonly #heldSaid = new Set<string>();
+  /** Events named through a symlink to a folder were said (once a session: `leaveLinked`). */
+  #linkedSaid = false;
 
   constructor(
     roots: Set<string>,
@@ -135,6 +140,49 @@ export class WatchEvents {
       "events named a path that is not UTF-8",
       UNDECODABLE_RESCAN_MS,
     );
+  }
+
+  /**
+   * `job` without the paths named through a symlink to a folder on the way. Deno's watcher
+   * follows the symlinks to folders in a folder made or moved in, and names the events of
+   * the folder one leads to by the link's path from then on (coverage.ts): a pass took such
+   * a path for a folder replaced by a symlink while walked (an error each) or, the link
+   * tracked, for the link itself, and the change it was of waited for the next periodic
+   * rescan. The watchers are opened anew, around the link, and a full rescan follows
+   * (`EventFollower.noticeLinked`). A path whose folder is gone is kept: the pass sees it
+   * gone. One realpath per folder named.
+   */
+  leaveLinked(job: Job): Job {
+    if (job.kind !== "paths") return job;
+    const roots = new Map<string, string | undefined>();
+    const linked = new Map<string, boolean>();
+    const kept = job.paths.filter((path) => {
+      const root = [...this.#roots].find((r) => isWithin(path, r));
+      const dir = dirname(path);
+      if (root === undefined || path === root || dir === root) return true;
+      if (!roots.has(root)) roots.set(root, realPathOrNone(root));
+      let through = linked.get(dir);
+      if (through === undefined) {
+        const real = realPathOrNone(dir);
+        const rootReal = roots.get(root);
+        through = real !== undefined && rootReal !== undefined &&
+          real !== join(rootReal, relative(root, dir));
+        linked.set(dir, through);
+      }
+      return !through;
+    });
+    if (kept.length === job.paths.length) return job;
+    if (!this.#linkedSaid) {
+      this.#linkedSaid = true;
+      const first = job.paths.find((p) => !kept.includes(p));
+      this.#warn(
+        `Events named '${first}' through a symlink to a folder (Deno's watcher follows the ` +
+          "symlinks in a folder made or moved in): the watchers are opened anew around it, " +
+          "and a full rescan follows",
+      );
+    }
+    this.follower.noticeLinked();
+    return { kind: "paths", paths: kept };
   }
 
   /** The paths closed after writing that `job` covers (all, for a full pass), taken. */
