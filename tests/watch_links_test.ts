@@ -3,7 +3,8 @@
  * every symlink to a folder below a folder it follows recursively: a symlink to `/` (wine's
  * `dosdevices/z:`) failed it for good, and one to a followed folder, met in a folder moved
  * in, had it name that folder's changes by the link's path, which the passes never backed
- * up. Found by the soak hunt of 2026-12-04 (see src/watch/coverage.ts).
+ * up, and one followed from the start took that folder's watch with it when removed. Found
+ * by the soak hunt of 2026-12-04 (see src/watch/coverage.ts).
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
@@ -60,5 +61,31 @@ Deno.test({
     assert.equal(exit.code, 0, exit.stderr);
     assert.doesNotMatch(exit.stderr, /ERROR/);
     assert.doesNotMatch(exit.stderr, /Watcher failed/);
+  },
+});
+
+Deno.test({
+  name: "watch: a symlink to a followed folder, removed, leaves that folder followed",
+  ignore,
+  fn: async () => {
+    // Deno watched the folder once under both names (one kernel watch), and the link's
+    // removal removed that watch: the folder's changes waited for the next periodic rescan.
+    using fx = makeFixture({ ...filler(), "docs/a.txt": "v1\n" }, WATCH);
+    Deno.mkdirSync(join(fx.source, "links"));
+    Deno.symlinkSync("../docs", join(fx.source, "links", "lnk"));
+    await using w = new WatchProcess(fx);
+    await w.ready();
+    Deno.removeSync(join(fx.source, "links", "lnk"));
+    await poll("the link archived", () => {
+      try {
+        return Deno.lstatSync(join(fx.backup, "_deleted", "links", "lnk")).isSymlink;
+      } catch {
+        return false;
+      }
+    }, DEADLINE_MS);
+    Deno.writeTextFileSync(join(fx.source, "docs", "a.txt"), "v2\n");
+    await backedUp(fx.backup, "docs/a.txt", "v2\n");
+    const exit = await w.stop();
+    assert.equal(exit.code, 0, exit.stderr);
   },
 });

@@ -11,7 +11,8 @@
  * of the largest subtrees that hold no unreadable folder and no symlink to a folder, plus
  * plain watches of the folders on the way to one (a plain watch follows nothing): an
  * unreadable folder is not followed (a run cannot read it either, and reports it), nor
- * what a symlink leads to (a run stores the symlink, never what it leads to).
+ * what a symlink leads to (a run stores the symlink, never what it leads to). A folder gone
+ * while the sources are walked (removed or renamed meanwhile) is passed over.
  *
  * `planCoverage` is pure over `listFolders`; `replanTest` says when an event changes the
  * plan (a folder made or moved where only a plain watch sees it, an unreadable folder
@@ -49,26 +50,48 @@ export function followsWhole(plan: Coverage, roots: string[]): boolean {
 
 export function planCoverage(roots: string[], listFolders: ListFolders = subfolders): Coverage {
   const plan: Coverage = { recursive: [], flat: [], unreadable: [], linked: [] };
-  for (const root of roots) if (cover(root, listFolders, plan)) plan.recursive.push(root);
+  for (const root of roots) {
+    if (cover(root, listFolders, plan, true) === WHOLE) plan.recursive.push(root);
+  }
   return plan;
 }
 
+/** How a folder is covered: whole by its caller's watch, in parts, or not at all (gone). */
+const WHOLE = "whole";
+const PARTS = "parts";
+const GONE = "gone";
+
 /**
- * True when nothing below `dir` is unreadable or a symlink to a folder (its caller follows
- * it whole).
+ * WHOLE when nothing below `dir` is unreadable or a symlink to a folder (its caller follows
+ * it whole); GONE for a folder below a source removed or renamed since its parent was
+ * listed (a tree changing as it is planned: before, it was said to be unreadable and gone
+ * around, with a warning); else PARTS.
  */
-function cover(dir: string, listFolders: ListFolders, plan: Coverage): boolean {
+function cover(
+  dir: string,
+  listFolders: ListFolders,
+  plan: Coverage,
+  root = false,
+): typeof WHOLE | typeof PARTS | typeof GONE {
   const listing = listFolders(dir);
   if (listing instanceof Error) {
+    if (!root && isGone(listing)) return GONE;
     plan.unreadable.push({ path: dir, error: listing.message });
-    return false;
+    return PARTS;
   }
   plan.linked.push(...listing.linked);
-  const whole = listing.folders.filter((child) => cover(child, listFolders, plan));
-  if (whole.length === listing.folders.length && listing.linked.length === 0) return true;
+  const covered = listing.folders.map((child) => [child, cover(child, listFolders, plan)] as const)
+    .filter(([, how]) => how !== GONE);
+  const whole = covered.filter(([, how]) => how === WHOLE).map(([child]) => child);
+  if (whole.length === covered.length && listing.linked.length === 0) return WHOLE;
   plan.flat.push(dir);
   plan.recursive.push(...whole);
-  return false;
+  return PARTS;
+}
+
+/** Whether listing a folder failed because it is no longer there. */
+function isGone(e: Error): boolean {
+  return e instanceof Deno.errors.NotFound || e instanceof Deno.errors.NotADirectory;
 }
 
 /** Subfolders as the disk lists them, and the symlinks that lead to a folder (not followed). */

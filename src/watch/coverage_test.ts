@@ -5,10 +5,11 @@ import { planCoverage, replanTest } from "./coverage.ts";
  * A tree of folders as data: each folder's subfolders (a name ending in `@` is a symlink
  * to a folder), or an error for an unreadable one.
  */
-function lister(tree: Record<string, string[] | "denied">) {
+function lister(tree: Record<string, string[] | "denied" | "gone">) {
   return (dir: string) => {
     const children = tree[dir] ?? [];
     if (children === "denied") return new Error("Permission denied (os error 13)");
+    if (children === "gone") return new Deno.errors.NotFound("No such file or directory");
     const paths = (links: boolean) =>
       children.filter((c) => c.endsWith("@") === links).map((c) => `${dir}/${c.replace("@", "")}`);
     return { folders: paths(false), linked: paths(true) };
@@ -49,6 +50,22 @@ Deno.test("coverage: an unreadable folder is left out, its siblings followed who
   ]);
   assert.deepEqual(plan.flat.sort(), ["/s", "/s/a"]);
   assert.deepEqual(plan.recursive.sort(), ["/s/a/open", "/s/b", "/s/c", "/t"]);
+});
+
+Deno.test("coverage: a folder gone while the sources are walked is passed over, not said unreadable", () => {
+  // A soak under churn: removed between its parent's listing and its own, it was warned
+  // about as a folder that cannot be read, and its parent followed flat around it.
+  const plan = planCoverage(
+    ["/s"],
+    lister({ "/s": ["a", "b"], "/s/a": ["gone"], "/s/a/gone": "gone", "/s/b": ["z@"] }),
+  );
+  assert.deepEqual(plan.unreadable, []);
+  assert.deepEqual(plan.flat.sort(), ["/s", "/s/b"]);
+  assert.deepEqual(plan.recursive, ["/s/a"]);
+  // A source itself gone is another matter: it is looked for again (events.ts).
+  assert.deepEqual(planCoverage(["/s"], lister({ "/s": "gone" })).unreadable, [
+    { path: "/s", error: "No such file or directory" },
+  ]);
 });
 
 Deno.test("coverage: an unreadable source is not followed at all", () => {

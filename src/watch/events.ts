@@ -32,6 +32,14 @@ const REOPEN_MAX_MS = 60_000;
 const HELD_CHECK_MS = 2000;
 /** How often watchers being closed are looked at for that: their loops end within a few ms. */
 const CLOSING_CHECK_MS = 50;
+/**
+ * Openings tried in a row, each on a plan made anew, when a folder planned is gone by the
+ * time Deno watches it (removed or renamed meanwhile, a tree changing as it is planned or
+ * as Deno walks it): before, the first such failure was a `Watcher failed` warning, a
+ * second with no events followed, and a full rescan (a soak under folder churn: six in ten
+ * minutes).
+ */
+const OPEN_ATTEMPTS = 5;
 
 export interface EventHandlers {
   onEvent(event: Deno.FsEvent): void;
@@ -90,7 +98,12 @@ export interface EventFollower {
   close(): Promise<void>;
 }
 
-export function followEvents(paths: string[], handlers: EventHandlers): EventFollower {
+export function followEvents(
+  paths: string[],
+  handlers: EventHandlers,
+  /** Deno's; tests give one that fails as a tree changing under it makes it fail. */
+  watchFs: typeof Deno.watchFs = Deno.watchFs,
+): EventFollower {
   let closed = false;
   /** The watchers open now: one, or two where the sources are followed around folders. */
   let watchers: Deno.FsWatcher[] = [];
@@ -131,7 +144,7 @@ export function followEvents(paths: string[], handlers: EventHandlers): EventFol
     if (closed || stuck) return;
     const off = guard.on();
     try {
-      watchers = aroundUnreadable ? openAround() : openWhole();
+      watchers = openAnew(aroundUnreadable);
     } catch (e) {
       fail(e);
       return;
@@ -150,9 +163,22 @@ export function followEvents(paths: string[], handlers: EventHandlers): EventFol
     }
   };
 
+  /** Opens the watchers, on a plan made anew while a folder planned is gone when watched. */
+  const openAnew = (aroundUnreadable: boolean): Deno.FsWatcher[] => {
+    for (let attempt = 1;; attempt++) {
+      try {
+        return aroundUnreadable ? openAround() : openWhole();
+      } catch (e) {
+        if (!(e instanceof Deno.errors.NotFound) || attempt >= OPEN_ATTEMPTS) throw e;
+      }
+    }
+  };
+
   /**
    * Follows the sources whole where nothing in them is unreadable or a symlink to a folder
-   * (the plan's walk says), else around those (see coverage.ts).
+   * (the plan's walk says), else around those (see coverage.ts). A source gone (a disk
+   * unmounted) is planned around: the others are followed meanwhile, and the roots' check
+   * sees it come back.
    */
   const openWhole = (): Deno.FsWatcher[] => {
     const plan = planCoverage(paths);
@@ -160,14 +186,12 @@ export function followEvents(paths: string[], handlers: EventHandlers): EventFol
     try {
       replan = undefined;
       goneAround = new Set();
-      const whole = [Deno.watchFs(paths, { recursive: true })];
+      const whole = [watchFs(paths, { recursive: true })];
       lookForRoots([]);
       return whole;
     } catch (e) {
-      // A folder made unreadable, or a source gone (a disk unmounted: the others are
-      // followed meanwhile; the roots' check sees it come back), since the plan's walk.
-      const around = e instanceof Deno.errors.PermissionDenied || e instanceof Deno.errors.NotFound;
-      if (!around) throw e;
+      // A folder made unreadable since the plan's walk; one gone is planned anew.
+      if (!(e instanceof Deno.errors.PermissionDenied)) throw e;
       return openAround(e);
     }
   };
@@ -180,12 +204,13 @@ export function followEvents(paths: string[], handlers: EventHandlers): EventFol
    */
   const openAround = (cause?: unknown, plan = planCoverage(paths)): Deno.FsWatcher[] => {
     if (plan.recursive.length + plan.flat.length === 0) {
-      throw cause ?? new Error("no source folder can be read");
+      const why = plan.unreadable[0]?.error;
+      throw cause ?? new Error(`no source folder can be read${why ? ` (${why})` : ""}`);
     }
     const opened: Deno.FsWatcher[] = [];
     try {
-      if (plan.recursive.length > 0) opened.push(Deno.watchFs(plan.recursive));
-      if (plan.flat.length > 0) opened.push(Deno.watchFs(plan.flat, { recursive: false }));
+      if (plan.recursive.length > 0) opened.push(watchFs(plan.recursive));
+      if (plan.flat.length > 0) opened.push(watchFs(plan.flat, { recursive: false }));
     } catch (e) {
       opened.forEach(closeQuietly);
       throw e;
