@@ -6,6 +6,15 @@ import { heldFifo, openHeldFifo } from "./held_open.ts";
 /** Generous: the thread takes the event up within milliseconds. */
 const DEADLINE_MS = 30_000;
 
+/** Waits, polling, until the watcher thread is held opening `path`. */
+async function untilHeldBy(path: string): Promise<void> {
+  const started = performance.now();
+  while (heldFifo() !== path) {
+    assert.ok(performance.now() - started < DEADLINE_MS, `the thread was never held by '${path}'`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
 Deno.test({
   name: "heldFifo finds the watcher thread waiting to open a FIFO; openHeldFifo frees it",
   ignore: Deno.build.os !== "linux",
@@ -19,11 +28,7 @@ Deno.test({
       assert.equal(heldFifo(), undefined, "nothing is held before a FIFO appears");
       const fifo = join(dir, "p");
       assert.equal(new Deno.Command("mkfifo", { args: [fifo] }).outputSync().code, 0);
-      const started = performance.now();
-      while (heldFifo() !== fifo) {
-        assert.ok(performance.now() - started < DEADLINE_MS, "the thread was never held");
-        await new Promise((r) => setTimeout(r, 20));
-      }
+      await untilHeldBy(fifo);
       // Freed, the watcher's close completes; the FIFO is closed once it has.
       using _freed = openHeldFifo();
       watcher.close();
@@ -50,11 +55,7 @@ Deno.test({
       assert.equal(new Deno.Command("mkfifo", { args: [fifo] }).outputSync().code, 0);
       const link = join(dir, "link");
       Deno.symlinkSync(fifo, link);
-      const started = performance.now();
-      while (heldFifo() !== link) {
-        assert.ok(performance.now() - started < DEADLINE_MS, "the held symlink was never found");
-        await new Promise((r) => setTimeout(r, 20));
-      }
+      await untilHeldBy(link);
       using _freed = openHeldFifo();
       watcher.close();
       await loop;
