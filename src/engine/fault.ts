@@ -14,7 +14,8 @@
  * A second hook pauses instead, so that a test can change the world at an exact moment:
  * with BACKUP_TOOL_PAUSE `<point>:<n>:<file>`, the n-th `pausePoint("<point>")` creates
  * `<file>` and waits until the test removes it (at most a minute). Points: `folder` (the
- * scanner entering a folder), `reading` (a block of a file being copied read),
+ * scanner entering a folder), `scoped` (a watch's pass about to check that a path it was
+ * given is reached through real folders), `reading` (a block of a file being copied read),
  * `restoring` (restore about to write a file), `locking` (a session about to take the
  * backup root's lock), `locked` (a session that holds it, its state not opened yet: a
  * first run there has committed nothing), `dropping` (a watch about to close its watchers,

@@ -9,6 +9,7 @@
 import { basename, dirname, relative, sep } from "node:path";
 import { isInside } from "../config/paths.ts";
 import { exists } from "./fsops.ts";
+import { pausePoint } from "./fault.ts";
 import { isRealFolderBelow, realPathOrNone } from "./identity.ts";
 import { compareCodePoints } from "./merge.ts";
 import { fromFileInfo, type Identity, type StatResult } from "./folders.ts";
@@ -57,12 +58,19 @@ export function startsOf(w: Walk): Start[] {
       continue; // gone: the vanished-paths step sees that
     }
     if (!listedAsSpelled(source.path, abs, listings)) continue; // gone by that spelling
+    pausePoint("scoped");
     if (!before || !real()) {
       const path = logical(source, rel);
       w.unreadable.push(path);
       const why =
         "a folder on the way was renamed, removed or replaced by a symlink while being walked";
-      opts.onProblem?.({ path, message: `Cannot read '${abs}': ${why}` });
+      // Gone by now (a folder on the way renamed or removed): not a failure, as a file gone
+      // before its read is not (until 2026-12-04 an ERROR: a soak under folder churn).
+      let vanished = false;
+      try {
+        vanished = !exists(abs);
+      } catch { /* there, but cannot be looked at: said as it is */ }
+      opts.onProblem?.({ path, message: `Cannot read '${abs}': ${why}`, vanished });
       continue;
     }
     if (info.isDirectory && rel !== "" && w.matcher.ignores(`${rel}/`)) continue;

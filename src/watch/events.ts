@@ -34,8 +34,8 @@ const HELD_CHECK_MS = 2000;
 const CLOSING_CHECK_MS = 50;
 /**
  * Openings tried in a row, each on a plan made anew, when a folder planned is gone by the
- * time Deno watches it (removed or renamed meanwhile, a tree changing as it is planned or
- * as Deno walks it): before, the first such failure was a `Watcher failed` warning, a
+ * time Deno watches it (removed, renamed or replaced by a file meanwhile, a tree changing
+ * as it is planned or as Deno walks it): before, the first such failure was a `Watcher failed` warning, a
  * second with no events followed, and a full rescan (a soak under folder churn: six in ten
  * minutes).
  */
@@ -169,7 +169,8 @@ export function followEvents(
       try {
         return aroundUnreadable ? openAround() : openWhole();
       } catch (e) {
-        if (!(e instanceof Deno.errors.NotFound) || attempt >= OPEN_ATTEMPTS) throw e;
+        const gone = e instanceof Deno.errors.NotFound || e instanceof Deno.errors.NotADirectory;
+        if (!gone || attempt >= OPEN_ATTEMPTS) throw e;
       }
     }
   };

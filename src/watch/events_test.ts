@@ -24,24 +24,29 @@ function noting() {
 }
 
 /** `Deno.watchFs`, but the first `failures` calls fail as for a folder gone meanwhile. */
-function failingFirst(failures: number) {
+function failingFirst(failures: number, gone: Error) {
   let calls = 0;
   const watchFs: typeof Deno.watchFs = (paths, options) => {
-    if (++calls <= failures) throw new Deno.errors.NotFound("No path was found.");
+    if (++calls <= failures) throw gone;
     return Deno.watchFs(paths, options);
   };
   return { watchFs, calls: () => calls };
 }
 
-for (
-  const [what, linked, failures] of [["whole", false, 2], ["around a symlink", true, 1]] as const
-) {
+const removed = new Deno.errors.NotFound("No path was found.");
+const madeFile = new Deno.errors.NotADirectory("Not a directory (os error 20)");
+const cases = [
+  ["whole", false, 2, removed],
+  ["around a symlink", true, 1, removed],
+  ["replaced by a file", true, 1, madeFile],
+] as const;
+for (const [what, linked, failures, gone] of cases) {
   Deno.test(`events: a folder gone before it is watched is planned anew, no failure said (${what})`, async () => {
     const dir = Deno.makeTempDirSync();
     Deno.mkdirSync(join(dir, "a"));
     if (linked) Deno.symlinkSync("a", join(dir, "l")); // followed around: flat and a piece
     const { handlers, errors, reopened } = noting();
-    const fake = failingFirst(failures);
+    const fake = failingFirst(failures, gone);
     const follower = followEvents([dir], handlers, fake.watchFs);
     try {
       assert.deepEqual(errors, []);
