@@ -5,7 +5,18 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { makeFixture, readTree } from "../helpers.ts";
-import { pausedRun, runTool, spawnTool } from "./util.ts";
+import { pausedRun, prepareDenoDir, runTool, spawnTool } from "./util.ts";
+
+/**
+ * A DENO_DIR of these tests' own (the npm packages copied in), removed when they end: Deno,
+ * short of descriptors, takes its cache databases for damaged and deletes them ("Could not
+ * initialize cache database … deleting and retrying"), which in the shared one failed
+ * every other Deno process opening them at that moment (CI saw Deno's warning on another
+ * test's output). A compiled binary (BACKUP_TOOL_BIN) needs none.
+ */
+const denoDir = Deno.makeTempDirSync({ prefix: "bt-deno-" });
+globalThis.addEventListener("unload", () => Deno.removeSync(denoDir, { recursive: true }));
+if (!Deno.env.get("BACKUP_TOOL_BIN")) await prepareDenoDir(denoDir);
 
 /** A command prefix that runs the tool with an open files limit of `limit` (`ulimit -n`). */
 function underLimit(limit: number): string[] {
@@ -13,7 +24,7 @@ function underLimit(limit: number): string[] {
   // file on a thread of its own, which on a loaded machine can meet the limit the tool has
   // reached and print Deno's own "Ignoring extra certs … Too many open files" warning.
   const shell = ["bash", "-c", `ulimit -n ${limit} && exec "$0" "$@"`];
-  return ["env", "-u", "NODE_EXTRA_CA_CERTS", ...shell];
+  return ["env", "-u", "NODE_EXTRA_CA_CERTS", `DENO_DIR=${denoDir}`, ...shell];
 }
 
 /** The tool run with an open files limit of `limit`. */
