@@ -11,6 +11,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { type Fixture, makeFixture, poll } from "./helpers.ts";
 import { DEADLINE_MS, WatchProcess } from "./watch_helpers.ts";
+import { exists } from "./reliability/util.ts";
 
 /** How long a FIFO's event may take to hold Deno's watcher thread: a few ms, idle. */
 const HOLD_MS = 2000;
@@ -18,15 +19,6 @@ const HOLD_MS = 2000;
 function mkfifo(path: string): void {
   const r = new Deno.Command("mkfifo", { args: [path] }).outputSync();
   assert.equal(r.code, 0, new TextDecoder().decode(r.stderr));
-}
-
-function exists(path: string): boolean {
-  try {
-    Deno.lstatSync(path);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** Whether a thread of process `pid` waits for a FIFO's other end. */

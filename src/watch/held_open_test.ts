@@ -6,13 +6,32 @@ import { heldFifo, openHeldFifo } from "./held_open.ts";
 /** Generous: the thread takes the event up within milliseconds. */
 const DEADLINE_MS = 30_000;
 
-/** Waits, polling, until the watcher thread is held opening `path`. */
-async function untilHeldBy(path: string): Promise<void> {
+/** A watcher on `dir` whose events are read (and not looked at), and its reading loop. */
+function watching(dir: string): { watcher: Deno.FsWatcher; loop: Promise<void> } {
+  const watcher = Deno.watchFs(dir);
+  const loop = (async () => {
+    for await (const _ of watcher) { /* events are not looked at */ }
+  })();
+  return { watcher, loop };
+}
+
+/**
+ * Waits, polling, until the watcher thread is held opening `path`, frees it, and closes the
+ * watcher: freed, the watcher's close completes; the FIFO is closed once it has.
+ */
+async function freeAndClose(
+  { watcher, loop }: { watcher: Deno.FsWatcher; loop: Promise<void> },
+  path: string,
+): Promise<void> {
   const started = performance.now();
   while (heldFifo() !== path) {
     assert.ok(performance.now() - started < DEADLINE_MS, `the thread was never held by '${path}'`);
     await new Promise((r) => setTimeout(r, 20));
   }
+  using _freed = openHeldFifo();
+  watcher.close();
+  await loop;
+  assert.equal(heldFifo(), undefined);
 }
 
 Deno.test({
@@ -21,19 +40,11 @@ Deno.test({
   fn: async () => {
     const dir = Deno.makeTempDirSync();
     try {
-      const watcher = Deno.watchFs(dir);
-      const loop = (async () => {
-        for await (const _ of watcher) { /* events are not looked at */ }
-      })();
+      const watch = watching(dir);
       assert.equal(heldFifo(), undefined, "nothing is held before a FIFO appears");
       const fifo = join(dir, "p");
       assert.equal(new Deno.Command("mkfifo", { args: [fifo] }).outputSync().code, 0);
-      await untilHeldBy(fifo);
-      // Freed, the watcher's close completes; the FIFO is closed once it has.
-      using _freed = openHeldFifo();
-      watcher.close();
-      await loop;
-      assert.equal(heldFifo(), undefined);
+      await freeAndClose(watch, fifo);
     } finally {
       Deno.removeSync(dir, { recursive: true });
     }
@@ -47,19 +58,12 @@ Deno.test({
     const dir = Deno.makeTempDirSync();
     const elsewhere = Deno.makeTempDirSync();
     try {
-      const watcher = Deno.watchFs(dir);
-      const loop = (async () => {
-        for await (const _ of watcher) { /* events are not looked at */ }
-      })();
+      const watch = watching(dir);
       const fifo = join(elsewhere, "p");
       assert.equal(new Deno.Command("mkfifo", { args: [fifo] }).outputSync().code, 0);
       const link = join(dir, "link");
       Deno.symlinkSync(fifo, link);
-      await untilHeldBy(link);
-      using _freed = openHeldFifo();
-      watcher.close();
-      await loop;
-      assert.equal(heldFifo(), undefined);
+      await freeAndClose(watch, link);
     } finally {
       Deno.removeSync(dir, { recursive: true });
       Deno.removeSync(elsewhere, { recursive: true });
