@@ -44,11 +44,20 @@ self.onmessage = (e: MessageEvent<WorkerRequest>) => {
     wake?.();
   } else if (request.type === "read") {
     reads = reads.then(() => readEach(request.algo, request.items));
+  } else if (request.type === "prepare") {
+    void prepare(request.ready);
   } else {
     // A failure is an unhandled rejection here, which reaches the main thread's onerror.
     void walk(request.job);
   }
 };
+
+/** Loads the hash, then says so: at once through `ready`, and by a message. */
+async function prepare(ready: Int32Array): Promise<void> {
+  await loadDigests();
+  Atomics.store(ready, 0, 1);
+  post({ type: "prepared" });
+}
 
 async function walk(job: StagingJob): Promise<void> {
   credits = job.credits;
