@@ -95,6 +95,26 @@ Deno.test({
   },
 });
 
+Deno.test("staging worker: handed over wherever this thread got to while it got ready, the same backup", async () => {
+  // Past STAGING_AFTER (128) entries the worker is spawned, and this thread walks on until
+  // it is ready: the hand-over point depends on timing, the outcome must not.
+  const tree: Tree = Object.fromEntries(
+    Array.from({ length: 900 }, (_, i) => [`d${i % 7}/e${i % 5}/f${i}.txt`, `file ${i % 850}`]),
+  );
+  using walkedOn = makeFixture(tree);
+  using alone = makeFixture(tree);
+  const a = await backupOnce(loadConfig(walkedOn.config));
+  const b = await backupOnce(loadConfig(alone.config), { stagingAfter: 1_000_000 });
+  assert.equal(a.exitCode, 0, JSON.stringify(a.errors));
+  assert.equal(b.exitCode, 0, JSON.stringify(b.errors));
+  assert.equal(a.counts.backup, 850);
+  assert.equal(a.counts.duplicate, 50);
+  assert.deepEqual(a.counts, b.counts);
+  assert.deepEqual(readTree(walkedOn.backup), readTree(alone.backup));
+  assert.deepEqual(walkedOn.lastLog().filter(notTimed), alone.lastLog().filter(notTimed));
+  assert.deepEqual([...Deno.readDirSync(join(walkedOn.backup, ".backup-tool/tmp"))], []);
+});
+
 Deno.test("staging worker: a dry run on a new backup root plans the same and writes nothing", async () => {
   const fxs = HANDOVERS.map(fixture);
   try {
@@ -112,7 +132,7 @@ Deno.test("staging worker: a dry run on a new backup root plans the same and wri
 });
 
 Deno.test("staging worker: without FFI, a first backup past the hand-over completes", async () => {
-  // More entries than STAGING_AFTER (1,024), so the worker walks and stages the rest;
+  // More entries than STAGING_AFTER (128), so the worker walks and stages the rest;
   // without FFI (macOS, another C library) large batches are flushed file by file.
   const tree: Tree = Object.fromEntries(
     Array.from({ length: 1300 }, (_, i) => [`d${i % 13}/f${i}.txt`, `file ${i}`]),
