@@ -62,7 +62,8 @@ export interface PassOptions {
   pendingLimit?: number;
   /**
    * Untracked entries read on the main thread before the staging worker takes over the
-   * walk (STAGING_AFTER, pass.ts); tests lower it.
+   * walk (STAGING_AFTER, walks.ts); tests set it to fix the hand-over point, which is then
+   * kept exactly (without it, this thread walks on until the worker is ready).
    */
   stagingAfter?: number;
   /**

@@ -7,8 +7,8 @@
  * segments that hold their changed entries alike (so that they can be read ahead:
  * read_ahead.ts).
  * Where nothing is tracked in scope (a first backup), entries are handled as the walk
- * finds them, and past STAGING_AFTER of them the staging worker walks and stages the rest
- * on a second core; over many tracked files, the walk is split at a tracked path: this
+ * finds them; past STAGING_AFTER of them the staging worker is spawned, and once it is
+ * ready it walks and stages the rest on a second core; over many tracked files, the walk is split at a tracked path: this
  * thread walks up to it while the walk worker walks what comes after it (staging.ts).
  * Whichever thread walks, the entries and what the scan reports reach the pass in walk
  * order. Reads only: what a walk's entries lead to is the batch's to write.
