@@ -40,6 +40,11 @@ export interface StatResult extends StatFields {
    * and without FFI compare. Two looks at one open file compare this.
    */
   ctimeExact?: string;
+  /**
+   * 512-byte units the file occupies on disk (st_blocks), where the system says (not
+   * Windows): below its size, the file has holes (sparse.ts). Not part of the fingerprint.
+   */
+  blocks?: number;
 }
 
 /** Which file a folder is: what its parent's listing saw. */
@@ -116,7 +121,7 @@ export function openFolders(): Folders {
 
 /** The fingerprint fields of an lstat result. */
 export function statFields(info: Deno.FileInfo): StatFields {
-  const { kind: _, ...fields } = fromFileInfo(info);
+  const { kind: _, blocks: _blocks, ...fields } = fromFileInfo(info);
   return fields;
 }
 
@@ -142,6 +147,7 @@ export function fromFileInfo(info: Deno.FileInfo): StatResult {
     uid: info.uid ?? undefined,
     gid: info.gid ?? undefined,
     nlink: info.nlink ?? undefined,
+    blocks: info.blocks ?? undefined,
   };
 }
 
@@ -159,6 +165,8 @@ const AT_FDCWD = -100;
 export const AT_EMPTY_PATH = 0x1000;
 /** STATX_BASIC_STATS: type, mode, nlink, uid, gid, times, ino, size, blocks. */
 export const STATX_BASIC_STATS = 0x7ff;
+/** STATX_BLOCKS: stx_blocks, in STATX_BASIC_STATS; a file system may leave it out. */
+const STATX_BLOCKS = 0x400;
 /** STATX_TYPE: the file type only. */
 const STATX_TYPE = 0x1;
 /** struct statx is 256 bytes; offsets below are from linux/stat.h (the same on all arches). */
@@ -328,6 +336,8 @@ export function fromStatx(v: DataView): StatResult {
     uid: v.getUint32(20, true),
     gid: v.getUint32(24, true),
     nlink: v.getUint32(16, true), // stx_nlink: in STATX_BASIC_STATS, no call of its own
+    // stx_blocks, where stx_mask says the file system filled it in (STATX_BLOCKS).
+    blocks: (v.getUint32(0, true) & STATX_BLOCKS) !== 0 ? u64(v, 48) : undefined,
   };
 }
 

@@ -158,6 +158,7 @@ function fromNodeStats(s: import("node:fs").Stats): StatResult {
     uid: Number.isFinite(s.uid) ? s.uid : undefined,
     gid: Number.isFinite(s.gid) ? s.gid : undefined,
     nlink: Number.isFinite(s.nlink) ? s.nlink : undefined,
+    blocks: Number.isFinite(s.blocks) ? s.blocks : undefined,
   };
 }
 

@@ -22,6 +22,7 @@ import { makeFile } from "./own_file.ts";
 import { pausePoint } from "./fault.ts";
 import { RETRIED } from "./errors.ts";
 import { needsOwner, type OwnedMeta, ownFile } from "./owner.ts";
+import { hasHoles, holeWriter } from "./sparse.ts";
 
 /** 1 MiB reads: node:crypto SHA-256 reaches about 1.1 GB/s from 1 MiB up (measured here). */
 export const READ_BUFFER_BYTES = 1 << 20;
@@ -202,6 +203,8 @@ function* copyOnce(
   const keeps = keepsMode(entry.mode) && !needsOwner(entry);
   const mode = keeps ? entry.mode & 0o777 : 0o600;
   using dst = tmp ? makeFile(tmp, mode, !keeps) : undefined;
+  // A sparse source's copy keeps its holes (sparse.ts); any other is written as it reads.
+  const holes = dst && hasHoles(opened) ? holeWriter(dst.file) : undefined;
   // Up to the size the walk saw, without a last read to meet the end: most files take one
   // read instead of two. A file that grew or shrank since fails the check below.
   let total = 0;
@@ -214,7 +217,8 @@ function* copyOnce(
       if (n === 0) break;
       const chunk = buf.subarray(0, n);
       h.update(chunk);
-      if (dst) writeAll(dst.file, chunk);
+      if (holes) holes.write(chunk);
+      else if (dst) writeAll(dst.file, chunk);
       total += n;
       pausePoint("reading");
       if (total < entry.size) yield; // between blocks: `stageEntryHeard` may give up here
@@ -225,6 +229,7 @@ function* copyOnce(
     if (isSpecial(src.stat().kind)) return undefined;
     throw e;
   }
+  holes?.end(); // its full length, after a last hole too
   const after = src.stat();
   const hash = h.digest("hex");
   // Not the file the walk saw (saved by rename since, or a folder on the way swapped for a

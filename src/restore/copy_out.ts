@@ -2,8 +2,9 @@
  * Reading a content out of the backup root into a temporary file: from its own stored
  * copy, checked against the recorded digest while it is written, else from where an
  * interrupted run moved it, another stored copy of the same bytes, or (a symlink) the
- * target the state records. A long read gives the event loop a turn now and then, so that
- * a stop signal is heard. Writes only the temporary file, which the caller removes.
+ * target the state records. A stored copy with holes (a sparse file's) is written with them
+ * (sparse.ts). A long read gives the event loop a turn now and then, so that a stop signal
+ * is heard. Writes only the temporary file, which the caller removes.
  */
 import { lstatOrNone, nativePath, removeQuietly } from "../engine/fsops.ts";
 import { makeSymlink } from "../engine/portability.ts";
@@ -12,10 +13,12 @@ import { hashText, keepsMode } from "../engine/stage.ts";
 import { createTemp, finishTemp, writeAll } from "./dest_file.ts";
 import { createDigest } from "../engine/digest.ts";
 import { openSource, type SourceFile } from "../engine/source_file.ts";
+import type { StatResult } from "../engine/folders.ts";
 import { turnTaker } from "../engine/event_turn.ts";
 import { needsOwner } from "../engine/owner.ts";
 import type { WriteOptions } from "./write.ts";
 import { goneReason, isStored } from "./asof.ts";
+import { hasHoles, holeWriter } from "../engine/sparse.ts";
 
 /**
  * Writes the stored copy to `tmp` (named `named` in errors), checking its digest on the
@@ -37,11 +40,14 @@ async function writeChecked(
   }
   const h = createDigest(c.algo);
   let total = 0;
-  using src = readStored(() => openStoredFile(stored), stored);
+  const opened = readStored(() => openStoredFile(stored), stored);
+  using src = opened.file;
   // Created with its recorded permission bits where the umask keeps them all and no owner
   // is given (no chmod then), else private until they are set.
   const keeps = keepsMode(c.mode) && !needsOwner(c);
   using dst = createTemp(tmp, keeps ? c.mode & 0o777 : 0o600, named);
+  // A sparse stored copy is restored with its holes (sparse.ts), any other as it reads.
+  const holes = hasHoles(opened.info) ? holeWriter(dst) : undefined;
   const turn = turnTaker(opts.signal);
   for (let n = src.read(buf); n > 0; n = src.read(buf)) {
     await turn();
@@ -49,9 +55,11 @@ async function writeChecked(
     if (total > c.size) throw damaged(stored, c); // never more than it should hold
     const chunk = buf.subarray(0, n);
     h.update(chunk);
-    writeAll(dst, chunk);
+    if (holes) holes.write(chunk);
+    else writeAll(dst, chunk);
   }
   if (total !== c.size || h.digest("hex") !== c.hash) throw damaged(stored, c);
+  holes?.end(); // its full length, after a last hole too
   finishTemp(dst, tmp, c, !keeps);
 }
 
@@ -150,11 +158,13 @@ function readStored<T>(read: () => T, stored: string): T {
 
 /**
  * A stored file opened for reading, without following a symlink or waiting on a FIFO put
- * in its place; anything but a file there is refused like a missing file.
+ * in its place, with what its stat gave; anything but a file there is refused like a
+ * missing file.
  */
-function openStoredFile(stored: string): SourceFile {
+function openStoredFile(stored: string): { file: SourceFile; info: StatResult } {
   const file = openSource(stored);
-  if (file.stat().kind === "file") return file;
+  const info = file.stat();
+  if (info.kind === "file") return { file, info };
   file[Symbol.dispose]();
   throw new Deno.errors.IsADirectory(`Is not a file: '${stored}'`);
 }
