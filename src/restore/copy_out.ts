@@ -2,14 +2,17 @@
  * Reading a content out of the backup root into a temporary file: from its own stored
  * copy, checked against the recorded digest while it is written, else from where an
  * interrupted run moved it, another stored copy of the same bytes, or (a symlink) the
- * target the state records. A long read gives the event loop a turn now and then, so that
+ * target the state records; a file gets its recorded metadata, extended attributes too
+ * (dest_file.ts). A long read gives the event loop a turn now and then, so that
  * a stop signal is heard. Writes only the temporary file, which the caller removes.
  */
 import { lstatOrNone, nativePath, removeQuietly } from "../engine/fsops.ts";
 import { makeSymlink } from "../engine/portability.ts";
 import type { StoredCopy } from "../state/store.ts";
 import { hashText, keepsMode } from "../engine/stage.ts";
-import { createTemp, finishTemp, writeAll } from "./dest_file.ts";
+import { createTemp, finishTemp, type OnRefused, writeAll } from "./dest_file.ts";
+import { XATTRS_KEPT } from "../engine/xattrs.ts";
+import { dirname } from "node:path";
 import { createDigest } from "../engine/digest.ts";
 import { openSource, type SourceFile } from "../engine/source_file.ts";
 import { turnTaker } from "../engine/event_turn.ts";
@@ -39,8 +42,8 @@ async function writeChecked(
   let total = 0;
   using src = readStored(() => openStoredFile(stored), stored);
   // Created with its recorded permission bits where the umask keeps them all and no owner
-  // is given (no chmod then), else private until they are set.
-  const keeps = keepsMode(c.mode) && !needsOwner(c);
+  // or extended attribute is given (no chmod then), else private until they are set.
+  const keeps = keepsMode(c.mode) && !needsOwner(c) && !(XATTRS_KEPT && c.xattrs);
   using dst = createTemp(tmp, keeps ? c.mode & 0o777 : 0o600, named);
   const turn = turnTaker(opts.signal);
   for (let n = src.read(buf); n > 0; n = src.read(buf)) {
@@ -52,7 +55,13 @@ async function writeChecked(
     writeAll(dst, chunk);
   }
   if (total !== c.size || h.digest("hex") !== c.hash) throw damaged(stored, c);
-  finishTemp(dst, tmp, c, !keeps);
+  finishTemp(dst, tmp, c, !keeps, refusalsSaid(named, opts));
+}
+
+/** Where a file restored as `named` says the attributes its disk would not take. */
+function refusalsSaid(named: string, opts: WriteOptions): OnRefused | undefined {
+  const notes = opts.xattrNotes;
+  return notes && ((refused, dev) => notes.refused(dirname(named), dev, refused));
 }
 
 /**
@@ -71,7 +80,7 @@ export async function writeFromAny(
   if (isEmptyFile(c)) {
     // No bytes to read: made whole from the record, even after retention pruned its copy.
     using dst = createTemp(tmp, 0o600, named);
-    finishTemp(dst, tmp, c, true);
+    finishTemp(dst, tmp, c, true, refusalsSaid(named, opts));
     return EMPTY_CONTENT;
   }
   let first: UnusableCopy | undefined;
