@@ -46,6 +46,9 @@ export const XATTRS_KEPT = lib !== undefined;
 
 /** XATTR_LIST_MAX: the longest name list Linux gives for one file, in bytes (64 KiB). */
 const LIST_MAX_BYTES = 65536;
+/** The sizes the calls are given, as the FFI's usize (made once, not per call). */
+const LIST_SIZE = BigInt(LIST_MAX_BYTES);
+const VALUE_SIZE = BigInt(VALUE_MAX_BYTES);
 
 /** errno values told apart (Linux's numbers). */
 const ENODATA = 61;
@@ -72,14 +75,14 @@ export function readXattrs(fd: number | undefined): string | undefined {
 function readAll(fd: number): Xattr[] {
   const { flistxattr, fgetxattr } = lib!.symbols;
   listBuf ??= new Uint8Array(LIST_MAX_BYTES);
-  const n = retried(() => Number(flistxattr(fd, listBuf!, BigInt(LIST_MAX_BYTES))));
+  const n = retried(() => Number(flistxattr(fd, listBuf!, LIST_SIZE)));
   if (n <= 0) return []; // none; or none can be listed (ENOTSUP: a disk without them)
   const attrs: Xattr[] = [];
   for (const name of namesIn(listBuf, n)) {
     if (!isKeptName(name)) continue;
     valueBuf ??= new Uint8Array(VALUE_MAX_BYTES);
     const c = cName(name);
-    const size = retried(() => Number(fgetxattr(fd, c, valueBuf!, BigInt(VALUE_MAX_BYTES))));
+    const size = retried(() => Number(fgetxattr(fd, c, valueBuf!, VALUE_SIZE)));
     // Removed since it was listed (ENODATA), or refused: left out, the file read all the same.
     if (size >= 0) attrs.push({ name, value: valueBuf.slice(0, size) });
   }
@@ -138,10 +141,9 @@ export function applyXattrs(
 function listed(target: XattrTarget): Uint8Array[] {
   const { flistxattr, llistxattr } = lib!.symbols;
   listBuf ??= new Uint8Array(LIST_MAX_BYTES);
-  const size = BigInt(LIST_MAX_BYTES);
   const n = "fd" in target
-    ? retried(() => Number(flistxattr(target.fd, listBuf!, size)))
-    : retried(() => Number(llistxattr(cString(target.path), listBuf!, size)));
+    ? retried(() => Number(flistxattr(target.fd, listBuf!, LIST_SIZE)))
+    : retried(() => Number(llistxattr(cString(target.path), listBuf!, LIST_SIZE)));
   return n <= 0 ? [] : namesIn(listBuf, n);
 }
 
