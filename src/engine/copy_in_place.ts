@@ -14,7 +14,7 @@
  * that descriptor's /proc path, which leads to the open file whatever becomes of its path
  * since. Elsewhere (no /proc: macOS, Windows), and where this user may not open the copy
  * (a run as the copy's owner, not root), by path, after `storedEntry` checked the folders on
- * the way: a narrower race, not none. An interruption leaves some of the three set, which
+ * the way: a narrower race, not none. An interruption leaves some of the four set, which
  * the next run sets again (the state records them once the batch commits), or the copy
  * removed, which that run takes as done.
  */
