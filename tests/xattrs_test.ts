@@ -4,10 +4,11 @@
  * without any records nothing), a change of them alone is recorded as a chmod is (the copy's
  * metadata brought up to date, no new version), `--at` a moment before a content change
  * gives that content's, a restore of a tree (`--to`, in place, one file) gives them back,
- * and a `watch` records a change of them alone. Needs `setfattr`/`getfattr` (Debian's
- * `attr`) and `setfacl`/`getfacl` (`acl`), and a temporary folder whose file system keeps
- * user.* attributes; skipped otherwise, saying why. A disk that refuses them:
- * reliability/fat_disk_test.ts.
+ * a `watch` records a change of them alone, and a state from before them (schema 5) is read
+ * and migrated. Needs `setfattr`/`getfattr` (Debian's `attr`) and `setfacl`/`getfacl`
+ * (`acl`), and a temporary folder whose file system keeps user.* attributes; skipped
+ * otherwise, saying why. A disk that refuses them: reliability/fat_disk_test.ts; root's
+ * attributes and another user's restore: reliability/ownership_test.ts.
  */
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
@@ -186,5 +187,36 @@ Deno.test({
     const exit = await w.stop();
     assert.equal(exit.code, 0, exit.stderr);
     assert.equal(recorded(fx, "source/w.txt")[0] instanceof Uint8Array, true);
+  },
+});
+
+Deno.test({
+  name: "xattrs: a state from before them (schema 5) restores without them; a run migrates " +
+    "it, and a file's next read records them",
+  ignore: SKIP !== undefined,
+  fn: async () => {
+    using fx = taggedFixture();
+    // Past the 2 s in which a fingerprint is not trusted: the next runs read no file again.
+    await new Promise((r) => setTimeout(r, 2100));
+    await ok(fx, "run");
+    const state = join(fx.backup, ".backup-tool", "state.db");
+    const db = new DatabaseSync(state);
+    db.exec("ALTER TABLE copies DROP COLUMN xattrs; PRAGMA user_version = 5;");
+    db.close();
+    // Read as it is (readers never migrate): none recorded, none given.
+    const r5 = join(fx.dir, "r5");
+    await ok(fx, "restore", "--to", r5);
+    assert.equal(attr(join(r5, "a.txt"), "user.color"), undefined);
+    // A run migrates it; the copies recorded before stay without them while unchanged.
+    await ok(fx, "run");
+    assert.deepEqual(recorded(fx, "source/a.txt"), [null]);
+    // Its change time moved (a touch), the file is read again and its attributes recorded.
+    const a = join(fx.source, "a.txt");
+    Deno.utimeSync(a, new Date(), new Date());
+    await ok(fx, "run");
+    const r6 = join(fx.dir, "r6");
+    await ok(fx, "restore", "a.txt", "--to", r6);
+    assert.equal(attr(join(r6, "a.txt"), "user.color"), "blue");
+    assert.deepEqual(aclEntries(join(r6, "a.txt")), ["user:65534:rw-"]);
   },
 });
