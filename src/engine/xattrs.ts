@@ -118,8 +118,14 @@ export function applyXattrs(
   exact: boolean,
 ): Refusal[] {
   if (!lib) return [];
-  const blob = typeof encoded === "string" ? Uint8Array.fromBase64(encoded) : encoded;
-  const wanted = blob === undefined ? [] : decodeXattrs(blob);
+  let wanted: Xattr[];
+  try {
+    const blob = typeof encoded === "string" ? Uint8Array.fromBase64(encoded) : encoded;
+    wanted = blob === undefined ? [] : decodeXattrs(blob);
+  } catch (e) {
+    // A record this tool cannot read (a damaged state): the file goes without, said.
+    return [{ name: "(all)", kind: "other", why: (e as Error).message }];
+  }
   const refused: Refusal[] = [];
   const failed = (name: Uint8Array) => {
     const refusal = refusalOf(name, errnoOf(lib));

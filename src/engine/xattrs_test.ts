@@ -84,3 +84,17 @@ Deno.test({
       assert.deepEqual(readBack(path), []);
     }),
 });
+
+Deno.test({
+  name: "xattrs: a record that cannot be read is a refusal, never an error",
+  ignore,
+  fn: () =>
+    inTempDir((dir) => {
+      const path = join(dir, "f");
+      Deno.writeTextFileSync(path, "f");
+      const refused = applyXattrs({ path }, new Uint8Array([1, 5, 0x75]), false);
+      assert.deepEqual(refused.map((r) => r.kind), ["other"]);
+      assert.match(refused[0].why, /cut short/);
+      assert.deepEqual(readBack(path), []);
+    }),
+});
