@@ -4,16 +4,24 @@
  * without any records nothing), a change of them alone is recorded as a chmod is (the copy's
  * metadata brought up to date, no new version), `--at` a moment before a content change
  * gives that content's, a restore of a tree (`--to`, in place, one file) gives them back,
- * a `watch` records a change of them alone, and a state from before them (schema 5) is read
- * and migrated. Needs `setfattr`/`getfattr` (Debian's `attr`) and `setfacl`/`getfacl`
- * (`acl`), and a temporary folder whose file system keeps user.* attributes; skipped
- * otherwise, saying why. A disk that refuses them: reliability/fat_disk_test.ts; root's
- * attributes and another user's restore: reliability/ownership_test.ts.
+ * a `watch` records a change of them alone, a state from before them (schema 5) is read
+ * and migrated, and a run and a restore without FFI neither read, drop nor give them.
+ * Needs `setfattr`/`getfattr` (Debian's `attr`) and `setfacl`/`getfacl` (`acl`), and a
+ * temporary folder whose file system keeps user.* attributes; skipped otherwise, saying
+ * why. A disk that refuses them: reliability/fat_disk_test.ts; root's attributes and
+ * another user's restore: reliability/ownership_test.ts.
  */
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { join } from "node:path";
-import { type Fixture, makeFixture, poll } from "./helpers.ts";
+import {
+  type Fixture,
+  MAIN,
+  makeFixture,
+  poll,
+  RESTRICTED_PERMISSIONS,
+  runProgram,
+} from "./helpers.ts";
 import { DEADLINE_MS, WatchProcess } from "./watch_helpers.ts";
 
 /** Runs a tool; its stdout, or undefined where it fails or is missing. */
@@ -218,5 +226,35 @@ Deno.test({
     await ok(fx, "restore", "a.txt", "--to", r6);
     assert.equal(attr(join(r6, "a.txt"), "user.color"), "blue");
     assert.deepEqual(aclEntries(join(r6, "a.txt")), ["user:65534:rw-"]);
+  },
+});
+
+Deno.test({
+  name: "xattrs: without FFI none are read or given, and those recorded stay as recorded",
+  ignore: SKIP !== undefined,
+  fn: async () => {
+    using fx = taggedFixture();
+    const restricted = (...args: string[]) =>
+      runProgram(Deno.execPath(), [
+        "run",
+        ...RESTRICTED_PERMISSIONS,
+        MAIN,
+        ...args,
+        "--config",
+        fx.config,
+      ]);
+    await ok(fx, "run");
+    const before = recorded(fx, "source/a.txt");
+    // A change the run without FFI reads the file for (its time): the record keeps them.
+    const a = join(fx.source, "a.txt");
+    Deno.utimeSync(a, new Date(2_000_000_000_000), new Date(2_000_000_000_000));
+    const run = await restricted("run");
+    assert.equal(run.code, 0, run.stderr);
+    assert.deepEqual(recorded(fx, "source/a.txt"), before);
+    const to = join(fx.dir, "r");
+    const restore = await restricted("restore", "--to", to);
+    assert.equal(restore.code, 0, restore.stderr);
+    assert.equal(attr(join(to, "a.txt"), "user.color"), undefined);
+    assert.doesNotMatch(restore.stderr, /extended attributes/);
   },
 });
