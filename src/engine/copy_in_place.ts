@@ -1,7 +1,7 @@
 /**
- * What a run changes of a stored copy where it stands: its owner, permission bits and
- * modification time set again (after only they changed in the source: a chmod, a chown, a
- * touch), and its removal by retention. A run does these by root's hand in the backup
+ * What a run changes of a stored copy where it stands: its owner, permission bits,
+ * modification time and extended attributes set again (after only they changed in the
+ * source: a chmod, a chown, a touch, a setfattr), and its removal by retention. A run does these by root's hand in the backup
  * root, so whoever can write the backup root (a user's own USB disk) must not be able to
  * lead them elsewhere by swapping a folder on the copy's way for a symlink: a chown and
  * chmod of a file named like the user's own copy (`/etc/shadow`, say) to the user's owner
@@ -14,7 +14,7 @@
  * that descriptor's /proc path, which leads to the open file whatever becomes of its path
  * since. Elsewhere (no /proc: macOS, Windows), and where this user may not open the copy
  * (a run as the copy's owner, not root), by path, after `storedEntry` checked the folders on
- * the way: a narrower race, not none. An interruption leaves some of the three set, which
+ * the way: a narrower race, not none. An interruption leaves some of the four set, which
  * the next run sets again (the state records them once the batch commits), or the copy
  * removed, which that run takes as done.
  */
@@ -35,16 +35,16 @@ export function updateCopyMeta(
   root: string,
   storage: string,
   seen: Deno.FileInfo,
-  meta: OwnedMeta & { mtimeMs: number },
+  meta: OwnedMeta & { mtimeMs: number; xattrs?: string | Uint8Array },
 ): void {
   const path = nativePath(root, storage);
   using copy = hasOpenPaths() ? openAt(path, "update", storage) : undefined;
   const through = copy?.fd === undefined ? undefined : openPath(copy.fd);
-  if (through === undefined) return applyMeta(path, meta);
+  if (through === undefined) return applyMeta(path, meta, { path });
   const now = copy!.stat();
   const same = now.kind === "file" && (!seen.ino || (now.ino === seen.ino && now.dev === seen.dev));
   if (!same || !standsAt(root, storage, through)) throw replaced("update", storage);
-  applyMeta(through, meta);
+  applyMeta(through, meta, { fd: copy!.fd! });
 }
 
 /**

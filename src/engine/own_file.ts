@@ -59,6 +59,8 @@ export interface MadeFile extends Disposable {
    * this very file whatever becomes of its path: its owner and mode are set through it.
    */
   readonly through: string | undefined;
+  /** That descriptor's number (Linux with FFI): its extended attributes are set through it. */
+  readonly fd?: number;
 }
 
 /**
@@ -81,6 +83,7 @@ export function makeFile(path: string, mode: number, held: boolean): MadeFile {
         return {
           file,
           through,
+          fd,
           [Symbol.dispose]: () => {
             file.close();
             lib.symbols.close(fd);

@@ -22,6 +22,7 @@ import { EntryHandler } from "./entries.ts";
 import { DiskProbe } from "./foreign.ts";
 import { emptyResult, type PassContext, type PassOptions, type PassResult } from "./pass_types.ts";
 import { createPlanner, type Planner, type PlanOptions, type PlanView } from "./plan.ts";
+import { XATTRS_KEPT } from "./xattrs.ts";
 import { planRetention } from "./retention.ts";
 import { relPath } from "./rel_path.ts";
 import type { Action, Archive } from "./types.ts";
@@ -54,6 +55,7 @@ class Pass {
       prefixes: ctx.prefixes,
       rehash: opts.rehash || ctx.config.rehash,
       reread: opts.reread,
+      xattrs: XATTRS_KEPT,
     };
     this.scoped = scopePrefixes(ctx, opts.scope);
     this.#disk = new DiskProbe(ctx.root);

@@ -42,6 +42,11 @@ export interface PlanOptions {
   rehash?: boolean;
   /** These files (absolute paths) likewise (see PassOptions). */
   reread?: ReadonlySet<string>;
+  /**
+   * Whether read files' extended attributes are known (xattrs.ts): they are then compared
+   * with their copy's, as the mode is. Absent, a file's are left as recorded.
+   */
+  xattrs?: boolean;
 }
 
 /** A scanned entry, with its digest when it was read (fingerprint changed or untrusted). */
@@ -78,15 +83,17 @@ export function needsHash(
 
 /**
  * Whether a refresh leaves the stored copy as it is: the same content under the same
- * algorithm, at its place, and the same mode, mtime and owner as recorded with it (so
- * that bringing the copy's metadata up to date would change nothing). A symlink's copy is
- * always looked at (a missing link is made again).
+ * algorithm, at its place, and the same mode, mtime, owner and (where they are read:
+ * `xattrs`) extended attributes as recorded with it (so that bringing the copy's metadata
+ * up to date would change nothing). A symlink's copy is always looked at (a missing link
+ * is made again).
  */
-function keepsCopyAsIs(r: Refresh, t: TrackedFile): boolean {
+function keepsCopyAsIs(r: Refresh, t: TrackedFile, xattrs: boolean): boolean {
   const e = r.entry;
   return e.kind === "file" && !r.rehashed && !r.relocatedTo && !r.damaged &&
     e.mode === t.mode && e.mtimeMs === t.mtimeMs && (e.uid ?? null) === (t.copyUid ?? null) &&
-    (e.gid ?? null) === (t.copyGid ?? null);
+    (e.gid ?? null) === (t.copyGid ?? null) &&
+    (!xattrs || (e.xattrs ?? null) === (t.copyXattrs ?? null));
 }
 
 function sameFingerprint(e: ScanEntry, t: Fingerprint): boolean {
@@ -219,7 +226,7 @@ export function createPlanner(view: PlanView, opts: PlanOptions): Planner {
       holders.hold(hash, path, true, { path, storedAt, location });
     }
     // A copy found missing is made again by the executor (the refresh is journaled).
-    if (copy !== "missing" && keepsCopyAsIs(refresh, t)) {
+    if (copy !== "missing" && keepsCopyAsIs(refresh, t, opts.xattrs ?? false)) {
       refresh.recordOnly = true;
       const otherFile = entry.ino !== t.ino || entry.dev !== t.dev;
       if (otherFile || (entry.nlink ?? 1) > 1) refresh.checkLinks = true;

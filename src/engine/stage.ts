@@ -1,7 +1,8 @@
 /**
  * The hasher: reads a source file once, feeding each buffer both to the digest and, when
  * staging, to a temporary copy inside the backup root (`.backup-tool/tmp/`). The copy gets
- * the file's mode and mtime; it is flushed later, a batch at a time (`syncFiles`). If the
+ * the file's mode, mtime and extended attributes (read from the open file before its bytes:
+ * xattrs.ts); it is flushed later, a batch at a time (`syncFiles`). If the
  * file changed while it was read (size, mtime or length read differ from its stat), the
  * read is retried; a file that keeps changing is reported and left to the next run, so a
  * digest is never recorded for bytes that were not stored, nor a copy mixing two states
@@ -23,6 +24,7 @@ import { pausePoint } from "./fault.ts";
 import { RETRIED } from "./errors.ts";
 import { needsOwner, type OwnedMeta, ownFile } from "./owner.ts";
 import { hasHoles, holeWriter } from "./sparse.ts";
+import { applyXattrs, readXattrs, type XattrTarget } from "./xattrs.ts";
 
 /** 1 MiB reads: node:crypto SHA-256 reaches about 1.1 GB/s from 1 MiB up (measured here). */
 export const READ_BUFFER_BYTES = 1 << 20;
@@ -197,10 +199,14 @@ function* copyOnce(
   }
   using _ = src;
   const opened = src.stat();
+  // Those of the bytes read: a change to them meanwhile moves the change time (checked below).
+  const xattrs = readXattrs(src.fd);
   // Created with the source's permission bits where the umask keeps them all and the owner
   // stays (owner.ts), so no chmod is needed (the handle may write whatever the mode says);
-  // anything else starts private.
-  const keeps = keepsMode(entry.mode) && !needsOwner(entry);
+  // anything else starts private, and so does a file with extended attributes, which are set
+  // before its mode (a user.* attribute needs the owner's write permission; an ACL sets the
+  // group bits, which the chmod after it gives their recorded value again).
+  const keeps = keepsMode(entry.mode) && !needsOwner(entry) && xattrs === undefined;
   const mode = keeps ? entry.mode & 0o777 : 0o600;
   using dst = tmp ? makeFile(tmp, mode, !keeps) : undefined;
   // A sparse source's copy keeps its holes (sparse.ts); any other is written as it reads.
@@ -253,11 +259,26 @@ function* copyOnce(
   if (dst) {
     // Through the held descriptor where there is one: never through a name (own_file.ts).
     const at = dst.through ?? tmp!;
-    if (!keeps && Deno.build.os !== "windows") Deno.chmodSync(at, ownedMode(at, entry));
+    if (!keeps && Deno.build.os !== "windows") {
+      const mode = ownedMode(at, entry);
+      // After the chown, which clears file capabilities; a backup disk that keeps none
+      // (exFAT) keeps them in the state only, from which a restore gives them.
+      const target: XattrTarget = dst.fd === undefined ? { path: tmp! } : { fd: dst.fd };
+      if (xattrs !== undefined) applyXattrs(target, xattrs, false);
+      Deno.chmodSync(at, mode);
+    }
     const when = new Date(entry.mtimeMs);
     dst.file.utimeSync(when, when); // after the last write, through the handle: no path lookup
   }
-  return { staged: { entry, hash, tmp }, unsure: changeTooRecent(after, began) };
+  const read = withXattrs(entry, xattrs);
+  return { staged: { entry: read, hash, tmp }, unsure: changeTooRecent(after, began) };
+}
+
+/** The entry with the attributes read from its file (an entry looked at again had older). */
+function withXattrs(entry: ScanEntry, xattrs: string | undefined): ScanEntry {
+  if (entry.xattrs === xattrs) return entry;
+  const { xattrs: _, ...rest } = entry;
+  return xattrs === undefined ? rest : { ...rest, xattrs };
 }
 
 /** Whether something other than a file stands at `path` now (after its open failed). */
@@ -316,11 +337,21 @@ function ownedMode(path: string, meta: OwnedMeta): number {
   return needsOwner(meta) ? ownFile(path, meta) : meta.mode & 0o7777;
 }
 
-/** Gives a copy its source's owner (see owner.ts), permission bits and modification time. */
-export function applyMeta(path: string, e: OwnedMeta & { mtimeMs: number }): void {
+/**
+ * Gives a copy its source's owner (see owner.ts), permission bits and modification time,
+ * and, where `xattrsAt` says how to reach it, exactly the extended attributes recorded
+ * (`e.xattrs`: none where absent); a disk that keeps none is passed over.
+ */
+export function applyMeta(
+  path: string,
+  e: OwnedMeta & { mtimeMs: number; xattrs?: string | Uint8Array },
+  xattrsAt?: XattrTarget,
+): void {
   if (Deno.build.os !== "windows") {
     try {
-      Deno.chmodSync(path, ownedMode(path, e));
+      const mode = ownedMode(path, e);
+      if (xattrsAt) applyXattrs(xattrsAt, e.xattrs, true); // after the chown, as above
+      Deno.chmodSync(path, mode);
     } catch (err) {
       // A file system without permission bits (FAT or exFAT through FUSE) keeps none.
       if (!notImplementedHere(err)) throw err;

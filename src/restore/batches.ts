@@ -33,6 +33,7 @@ import { type FolderProblem, MadeFolders } from "./made_folders.ts";
 import { type RestoredHere, Twins } from "./twins.ts";
 import { KeptMeta } from "./kept_meta.ts";
 import { HardLinks } from "./hard_links.ts";
+import { XattrNotes } from "./xattr_notes.ts";
 import type { FolderMeta } from "../engine/types.ts";
 import { isWritten, placeOne, writeOne, type WriteOptions, type Written } from "./write.ts";
 import type { RestoreItem, RestoreResult } from "./restore_item.ts";
@@ -84,6 +85,7 @@ export async function restoreAll(
   const madeFolders = new MadeFolders();
   const keptMeta = new KeptMeta();
   const links = new HardLinks();
+  const xattrNotes = new XattrNotes();
   const rootId = knownFolderIdentity(root);
   using folders = new DestFolders(rootId);
   const placed = new Set<string>();
@@ -96,7 +98,7 @@ export async function restoreAll(
     items,
     { ...opts, onResult },
     folders,
-    { madeFolders, keptMeta, links },
+    { madeFolders, keptMeta, links, xattrNotes },
   );
   // The names placed, made durable before the restore says it is done (or stopped): a
   // power cut right after must not undo them (folder_flush.ts).
@@ -105,7 +107,8 @@ export async function restoreAll(
   const folderProblems = stopped || !opts.folderMetaOf
     ? []
     : madeFolders.finish(folders, opts.folderMetaOf);
-  return { stopped, folderProblems, notes: [...keptMeta.notes, ...links.notes] };
+  const notes = [...keptMeta.notes, ...links.notes, ...xattrNotes.notes];
+  return { stopped, folderProblems, notes };
 }
 
 /**
@@ -124,10 +127,11 @@ async function restoreFiles(
   items: Iterable<RestoreItem>,
   opts: RestoreAllOptions,
   folders: DestFolders,
-  { madeFolders, keptMeta, links }: {
+  { madeFolders, keptMeta, links, xattrNotes }: {
     madeFolders: MadeFolders;
     keptMeta: KeptMeta;
     links: HardLinks;
+    xattrNotes: XattrNotes;
   },
 ): Promise<{ stopped: boolean }> {
   await loadDigests();
@@ -143,6 +147,7 @@ async function restoreFiles(
     twins: opts.restoredHere && new Twins(opts.restoredHere),
     keptMeta,
     links,
+    xattrNotes,
   };
   const retry: RestoreResult[] = [];
   const first = await restoreBatched(root, items, wopts, { flusher, folders }, (r) => {

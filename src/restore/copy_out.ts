@@ -2,7 +2,8 @@
  * Reading a content out of the backup root into a temporary file: from its own stored
  * copy, checked against the recorded digest while it is written, else from where an
  * interrupted run moved it, another stored copy of the same bytes, or (a symlink) the
- * target the state records. A stored copy with holes (a sparse file's) is written with them
+ * target the state records; a file gets its recorded metadata, extended attributes too
+ * (dest_file.ts). A stored copy with holes (a sparse file's) is written with them
  * (sparse.ts). A long read gives the event loop a turn now and then, so that a stop signal
  * is heard. Writes only the temporary file, which the caller removes.
  */
@@ -10,7 +11,9 @@ import { lstatOrNone, nativePath, removeQuietly } from "../engine/fsops.ts";
 import { makeSymlink } from "../engine/portability.ts";
 import type { StoredCopy } from "../state/store.ts";
 import { hashText, keepsMode } from "../engine/stage.ts";
-import { createTemp, finishTemp, writeAll } from "./dest_file.ts";
+import { createTemp, finishTemp, type OnRefused, writeAll } from "./dest_file.ts";
+import { XATTRS_KEPT } from "../engine/xattrs.ts";
+import { dirname } from "node:path";
 import { createDigest } from "../engine/digest.ts";
 import { openSource, type SourceFile } from "../engine/source_file.ts";
 import type { StatResult } from "../engine/folders.ts";
@@ -43,8 +46,8 @@ async function writeChecked(
   const opened = readStored(() => openStoredFile(stored), stored);
   using src = opened.file;
   // Created with its recorded permission bits where the umask keeps them all and no owner
-  // is given (no chmod then), else private until they are set.
-  const keeps = keepsMode(c.mode) && !needsOwner(c);
+  // or extended attribute is given (no chmod then), else private until they are set.
+  const keeps = keepsMode(c.mode) && !needsOwner(c) && !(XATTRS_KEPT && c.xattrs);
   using dst = createTemp(tmp, keeps ? c.mode & 0o777 : 0o600, named);
   // A sparse stored copy is restored with its holes (sparse.ts), any other as it reads.
   const holes = hasHoles(opened.info) ? holeWriter(dst) : undefined;
@@ -60,7 +63,13 @@ async function writeChecked(
   }
   if (total !== c.size || h.digest("hex") !== c.hash) throw damaged(stored, c);
   holes?.end(); // its full length, after a last hole too
-  finishTemp(dst, tmp, c, !keeps);
+  finishTemp(dst, tmp, c, !keeps, refusalsSaid(named, opts));
+}
+
+/** Where a file restored as `named` says the attributes its disk would not take. */
+function refusalsSaid(named: string, opts: WriteOptions): OnRefused | undefined {
+  const notes = opts.xattrNotes;
+  return notes && ((refused, dev) => notes.refused(dirname(named), dev, refused));
 }
 
 /**
@@ -79,7 +88,7 @@ export async function writeFromAny(
   if (isEmptyFile(c)) {
     // No bytes to read: made whole from the record, even after retention pruned its copy.
     using dst = createTemp(tmp, 0o600, named);
-    finishTemp(dst, tmp, c, true);
+    finishTemp(dst, tmp, c, true, refusalsSaid(named, opts));
     return EMPTY_CONTENT;
   }
   let first: UnusableCopy | undefined;

@@ -11,6 +11,7 @@
  */
 import * as fs from "node:fs";
 import { type OwnedMeta, ownThrough } from "../engine/owner.ts";
+import { applyXattrs, type Refusal } from "../engine/xattrs.ts";
 import { inWaves, SYNC_PARALLEL, syncFiles, unlessFullFlushRefused } from "../engine/flush.ts";
 import { openPath } from "../engine/identity.ts";
 import { removeQuietly } from "../engine/fsops.ts";
@@ -24,6 +25,10 @@ const NONBLOCK = C.O_NONBLOCK ?? 0;
 const IS_WINDOWS = Deno.build.os === "windows";
 
 type Meta = OwnedMeta & { mtimeMs: number };
+/** A file's recorded metadata with its extended attributes (xattr_codec.ts's encoding). */
+type FileMeta = Meta & { xattrs?: Uint8Array };
+/** Takes the attributes a file would not take (xattrs.ts), with the device it is on. */
+export type OnRefused = (refusals: Refusal[], dev: number) => void;
 
 /**
  * Creates a new file at `path` (nothing may be there, not even a symlink) to write;
@@ -68,19 +73,25 @@ export function writeAll(f: Deno.FsFile, chunk: Uint8Array): void {
 }
 
 /**
- * Gives the temporary file `f`, made at `path`, its recorded owner (run as root),
- * permission bits (those the owner permits: owner.ts) and modification time. `modeToo`
- * false: it was created with the right bits and keeps the process's owner; only the time
- * is set.
+ * Gives the temporary file `f`, made at `path`, its recorded owner (run as root), extended
+ * attributes (those it takes: the others go to `onRefused`), permission bits (those the
+ * owner permits: owner.ts) and modification time. `modeToo` false: it was created with the
+ * right bits, keeps the process's owner and has no attributes to set; only the time is set.
  */
-export function finishTemp(f: Deno.FsFile, path: string, meta: Meta, modeToo: boolean): void {
+export function finishTemp(
+  f: Deno.FsFile,
+  path: string,
+  meta: FileMeta,
+  modeToo: boolean,
+  onRefused?: OnRefused,
+): void {
   if (modeToo && !IS_WINDOWS) {
     const fd = openExisting(path, f.statSync());
     if (fd === undefined) {
       throw new Error(`the temporary file was replaced while it was written: not restored`);
     }
     try {
-      setOwnerAndMode(fd, meta);
+      setOwnerAndMode(fd, meta, onRefused);
     } finally {
       fs.closeSync(fd);
     }
@@ -102,7 +113,7 @@ export function finishMeta(fd: number, path: string, meta: Meta): void {
   Deno.utimeSync(openPath(fd) ?? path, when, when);
 }
 
-function setOwnerAndMode(fd: number, meta: Meta): void {
+function setOwnerAndMode(fd: number, meta: FileMeta, onRefused?: OnRefused): void {
   const mode = ownThrough({
     chown: (uid, gid) => fs.fchownSync(fd, uid, gid),
     owner: () => {
@@ -110,6 +121,12 @@ function setOwnerAndMode(fd: number, meta: Meta): void {
       return { uid: s.uid, gid: s.gid };
     },
   }, meta);
+  // After the chown, which clears file capabilities, and before the chmod: an ACL sets the
+  // group bits, which the recorded mode then gives again.
+  if (meta.xattrs !== undefined) {
+    const refused = applyXattrs({ fd }, meta.xattrs, false);
+    if (refused.length > 0) onRefused?.(refused, fs.fstatSync(fd).dev);
+  }
   try {
     fs.fchmodSync(fd, mode);
   } catch (e) {

@@ -1,8 +1,9 @@
 /**
  * Hard links given back, as restic and Time Machine do: files the backup recorded as one
  * file under several names (copies that carry the same device and inode, as the run that
- * last saw them found them, and the same content, mode, owner and time: state/record.ts)
- * are restored as one file again. The first of them a restore writes, or finds up to date
+ * last saw them found them, and the same content, mode, owner, time and extended
+ * attributes: state/record.ts) are restored as one file again. The first of them a restore
+ * writes, or finds up to date
  * with exactly its recorded bytes, mode, owner and time, is the group's anchor; each later
  * one's temporary file is made a hard link of it, looked at before and after the link (it
  * must be the very inode this restore wrote or checked, never a file put in its place),
@@ -201,7 +202,8 @@ export class HardLinks {
 function keyOf(c: StoredCopy): string | undefined {
   if (c.kind !== "file" || c.hardLink === undefined) return undefined;
   const { dev, ino } = c.hardLink;
-  return [dev, ino, c.algo, c.hash, c.size, c.mode, c.uid, c.gid, c.mtimeMs].join(":");
+  const xattrs = c.xattrs?.toBase64() ?? "";
+  return [dev, ino, c.algo, c.hash, c.size, c.mode, c.uid, c.gid, c.mtimeMs, xattrs].join(":");
 }
 
 function isAnchor(info: Deno.FileInfo | undefined, anchor: Anchor): boolean {

@@ -39,6 +39,7 @@ import { metaDifference, sameContent, sameMeta } from "./dest_compare.ts";
 import { reachFolder } from "./dest_folder.ts";
 import type { RestoreItem, RestoreResult } from "./restore_item.ts";
 import type { Anchor, HardLinks } from "./hard_links.ts";
+import type { XattrNotes } from "./xattr_notes.ts";
 
 export interface WriteOptions {
   overwrite: boolean;
@@ -68,6 +69,8 @@ export interface WriteOptions {
   lookFirst?: boolean;
   /** Files recorded as one file under several names, restored as hard links (hard_links.ts). */
   links?: HardLinks;
+  /** Says once per disk the extended attributes it would not take (xattr_notes.ts). */
+  xattrNotes?: XattrNotes;
 }
 
 /**

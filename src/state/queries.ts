@@ -179,8 +179,9 @@ function trackedRows(db: StateDb, where: string, ...params: (string | number)[])
   const owner = db.version >= 3
     ? "c.uid AS copy_uid, c.gid AS copy_gid"
     : "NULL AS copy_uid, NULL AS copy_gid";
+  const xattrs = db.version >= 6 ? "c.xattrs AS copy_xattrs" : "NULL AS copy_xattrs";
   const rows = db.q(
-    `SELECT f.*, c.seq, c.stored_at, c.location, ${owner}
+    `SELECT f.*, c.seq, c.stored_at, c.location, ${owner}, ${xattrs}
      FROM files f JOIN copies c ON c.id = f.copy_id ${where}`,
   ).all(...params) as Row[];
   return rows.map(toTracked);

@@ -3,7 +3,8 @@
  * to the rows of `copies` and `files` (a new copy and its tracked file, an old copy moved
  * to the versions or the deleted, a duplicate promoted to its own path, a copy found lost or
  * pruned, a refreshed fingerprint, with the copy's link identity where its file has other
- * names: hard_links.ts in restore/ reads it).
+ * names: hard_links.ts in restore/ reads it; and the copy's extended attributes, which a
+ * change of them alone brings up to date as a chmod does the mode).
  * Every digest written is also given to the digest holders (digest_filter.ts). It runs
  * only inside `commitBatch`'s transaction: an interruption rolls the whole batch back and
  * leaves its intent for the next run's recovery.
@@ -11,6 +12,7 @@
 import type { Action, CopyLocation, NewContent, Refresh, ScanEntry } from "../engine/types.ts";
 import type { StateDb } from "./connection.ts";
 import type { DigestHolders } from "./digest_filter.ts";
+import { XATTRS_KEPT } from "../engine/xattrs.ts";
 
 /** Times used when committing a batch. */
 export interface BatchContext {
@@ -98,8 +100,9 @@ export class BatchRecorder {
     const e = c.entry;
     const r = this.#db.q(
       `INSERT INTO copies (path, seq, kind, hash, algo, size, mtime_ms, mode, uid, gid,
-         link_target, location, stored_at, valid_from, run_id, hardlink_dev, hardlink_ino)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         link_target, location, stored_at, valid_from, run_id, hardlink_dev, hardlink_ino,
+         xattrs)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ).run(
       path,
       seq,
@@ -117,6 +120,7 @@ export class BatchRecorder {
       ctx.time,
       ctx.runId,
       ...hardLinkValues(e),
+      xattrsValue(e),
     );
     return Number(r.lastInsertRowid);
   }
@@ -164,9 +168,12 @@ export class BatchRecorder {
       ).run(...hardLinkValues(e), path);
       return;
     }
+    // Where this process reads no extended attributes, the recorded ones stay (it cannot
+    // tell whether they changed).
     this.#db.q(
       `UPDATE copies SET mtime_ms = ?, mode = ?, uid = ?, gid = ?, hash = coalesce(?, hash),
-         algo = coalesce(?, algo), hardlink_dev = ?, hardlink_ino = ?
+         algo = coalesce(?, algo), hardlink_dev = ?, hardlink_ino = ?,
+         xattrs = CASE WHEN ? THEN ? ELSE xattrs END
        WHERE id = (SELECT copy_id FROM files WHERE path = ?)`,
     ).run(
       e.mtimeMs,
@@ -176,6 +183,8 @@ export class BatchRecorder {
       rehashed?.hash ?? null,
       rehashed?.algo ?? null,
       ...hardLinkValues(e),
+      XATTRS_KEPT ? 1 : 0,
+      xattrsValue(e),
       path,
     );
     if (relocatedTo === undefined) return;
@@ -192,6 +201,11 @@ export class BatchRecorder {
  */
 function hardLinkValues(e: ScanEntry): [number, number] | [null, null] {
   return e.kind === "file" && (e.nlink ?? 1) > 1 ? [e.dev, e.ino] : [null, null];
+}
+
+/** The xattrs column: the entry's extended attributes as read (NULL: none, or not read). */
+function xattrsValue(e: ScanEntry): Uint8Array | null {
+  return e.xattrs === undefined ? null : Uint8Array.fromBase64(e.xattrs);
 }
 
 /** The fingerprint columns in their order: size, mtime_ms, ctime_ms, ino, dev, mode, trusted. */

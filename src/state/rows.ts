@@ -26,6 +26,11 @@ export interface StoredCopy {
    * recorded before schema 5).
    */
   hardLink?: { dev: number; ino: number };
+  /**
+   * Its extended attributes as last seen with its content (xattr_codec.ts's encoding):
+   * absent where it had none, or they were not recorded (before schema 6, or not read).
+   */
+  xattrs?: Uint8Array;
   linkTarget: string | null;
   location: CopyLocation;
   storedAt: string | null;
@@ -49,6 +54,7 @@ export function toStoredCopy(r: Row): StoredCopy {
     uid: (r.uid as number | null | undefined) ?? undefined,
     gid: (r.gid as number | null | undefined) ?? undefined,
     ...hardLinkOf(r),
+    ...r.xattrs == null ? {} : { xattrs: r.xattrs as Uint8Array },
     linkTarget: r.link_target as string | null,
     location: r.location as CopyLocation,
     storedAt: r.stored_at as string | null,
@@ -100,5 +106,6 @@ export function toTracked(r: Row): TrackedFile {
     status: r.status as "current" | "excluded",
     copyUid: r.copy_uid as number | null,
     copyGid: r.copy_gid as number | null,
+    copyXattrs: r.copy_xattrs == null ? null : (r.copy_xattrs as Uint8Array).toBase64(),
   };
 }

@@ -6,7 +6,8 @@
  * - sources: each source's name and storage prefix, fixed when it is first backed up.
  * - copies:  every content ever stored for a path (content number `seq`), where its copy
  *            lives now, and the interval in which it was the path's current content; for a
- *            file that had other names (hard links), its device and inode (schema 5 on).
+ *            file that had other names (hard links), its device and inode (schema 5 on);
+ *            a file's extended attributes, ACLs and capabilities (schema 6 on).
  * - files:   the paths currently tracked: fingerprint and the copy holding their content.
  *            Which tracked files hold a digest is looked up through `copies_by_hash`, an
  *            index of the current copies by the first 12 hex digits of their digest.
@@ -100,6 +101,10 @@ const MIGRATIONS: string[] = [
   // one name, none known, or recorded before).
   `ALTER TABLE copies ADD COLUMN hardlink_dev INTEGER;
    ALTER TABLE copies ADD COLUMN hardlink_ino INTEGER;`,
+  // 6: a copy's extended attributes (user.*, trusted.*, file capabilities, POSIX ACLs) as
+  // last seen with its content, in xattr_codec.ts's encoding, so that a restore gives them
+  // back (NULL: none, recorded before, or where they are not read: engine/xattrs.ts).
+  `ALTER TABLE copies ADD COLUMN xattrs BLOB;`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

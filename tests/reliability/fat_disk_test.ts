@@ -334,3 +334,29 @@ Deno.test({
     });
   },
 });
+
+Deno.test({
+  name:
+    "a restore onto exFAT, which keeps no extended attributes: the bytes restored, said once, exit 0",
+  ignore: !isRoot || !DISKS[1].tools.every(has) || !has("setfattr"),
+  fn: async () => {
+    using fx = makeFixture({ "d/a.txt": "a\n", "d/b.txt": "b\n", "c.txt": "c\n" });
+    for (const p of ["d/a.txt", "d/b.txt"]) {
+      await sh(`setfattr -n user.tag -v kept '${join(fx.source, p)}'`);
+    }
+    await withDisk(DISKS[1], fx.dir, "16M", async (mnt) => {
+      assert.equal((await runTool(["run", "--config", fx.config])).code, 0);
+      const to = join(mnt, "restored");
+      const r = await runTool(["restore", "--to", to, "--config", fx.config]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /3 restored, 0 up to date, 0 not restored/);
+      const notes = r.stderr.split("\n").filter((l) => l.includes("extended attributes"));
+      assert.equal(notes.length, 1, r.stderr);
+      assert.match(
+        notes[0],
+        /^NOTE: the disk of '[^']*' keeps no extended attributes \(FAT, exFAT, some network shares\): the files restored there are without those recorded \('user\.tag'\)$/,
+      );
+      assert.deepEqual(readTree(to), { "c.txt": "c\n", "d/a.txt": "a\n", "d/b.txt": "b\n" });
+    });
+  },
+});

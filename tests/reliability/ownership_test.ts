@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { makeFixture } from "../helpers.ts";
-import { asNobody, isRoot, NOBODY, prepareDenoDir, runTool, sh } from "./util.ts";
+import { asNobody, isRoot, NOBODY, prepareDenoDir, runTool, sh, which } from "./util.ts";
 
 const PROGRAM = "#!/bin/sh\necho hello\n";
 
@@ -171,5 +171,76 @@ Deno.test({
     assert.deepEqual(ownerOf(join(out, "sg")), { uid: NOBODY, gid: 4242, mode: 0o2755 });
     // A group the user is not in is refused by the system: the file keeps the user's.
     assert.deepEqual(ownerOf(join(out, "other.txt")), { uid: NOBODY, gid: NOBODY, mode: 0o640 });
+  },
+});
+
+/** A file's attributes as `getfattr -d -m -` dumps them (name=value lines; none: []). */
+async function xattrsOf(path: string): Promise<string[]> {
+  const out = await sh(`getfattr -d -m - --absolute-names '${path}' 2>/dev/null || true`);
+  return out.split("\n").filter((l) => l.includes("="));
+}
+
+const XATTR_TOOLS = isRoot() && which("setfattr") !== undefined && which("setcap") !== undefined;
+
+/** Another user's program with a file capability; a file with trusted.* and user.* ones. */
+async function capabilityFixture() {
+  const fx = makeFixture({ ping: PROGRAM, "notes.txt": "notes\n" });
+  // The chown first: a chown clears a file's capabilities (the tool must set them after it).
+  await sh(
+    "chown 1000:1000 ping && chmod 755 ping && setcap cap_net_raw+ep ping && " +
+      "setfattr -n trusted.origin -v root-only notes.txt && " +
+      "setfattr -n user.tag -v everyone notes.txt",
+    fx.source,
+  );
+  return fx;
+}
+
+Deno.test({
+  name: "ownership: run as root, a capability and trusted.* attributes are kept on the copy " +
+    "and restored, after the owner",
+  ignore: !XATTR_TOOLS,
+  fn: async () => {
+    using fx = await capabilityFixture();
+    const first = await fx.cli("run");
+    assert.equal(first.code, 0, first.stderr);
+    const out = join(fx.dir, "out");
+    assert.equal((await fx.cli("restore", "--to", out)).code, 0);
+    for (const root of [fx.backup, out]) {
+      assert.match(await sh(`getcap '${join(root, "ping")}'`), /cap_net_raw[=+]ep/, root);
+      assert.deepEqual(ownerOf(join(root, "ping")), { uid: 1000, gid: 1000, mode: 0o755 });
+      assert.deepEqual(await xattrsOf(join(root, "notes.txt")), [
+        'trusted.origin="root-only"',
+        'user.tag="everyone"',
+      ]);
+    }
+  },
+});
+
+Deno.test({
+  name: "ownership: a restore by another user gives no capability nor trusted.* attribute, " +
+    "says so once, exit 0",
+  ignore: !XATTR_TOOLS,
+  fn: async () => {
+    using fx = await capabilityFixture();
+    assert.equal((await fx.cli("run")).code, 0);
+    const denoDir = join(fx.dir, "deno-dir");
+    const prefix = asNobody(denoDir);
+    if (typeof prefix === "string") return console.log(`SKIP ownership tests: ${prefix}`);
+    if (!Deno.env.get("BACKUP_TOOL_BIN")) await prepareDenoDir(denoDir);
+    const out = join(fx.dir, "out");
+    Deno.mkdirSync(out);
+    await sh(`chmod 755 '${fx.dir}' '${fx.backup}' && chown ${NOBODY}:${NOBODY} '${out}'`);
+    const r = await runTool(["restore", "--to", out, "--config", fx.config], {
+      prefix,
+      timeoutMs: 60_000,
+    });
+    assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
+    assert.match(r.stdout, /2 restored, 0 up to date, 0 not restored/);
+    const notes = r.stderr.split("\n").filter((l) => l.includes("extended attributes"));
+    assert.equal(notes.length, 1, r.stderr);
+    assert.match(notes[0], /^NOTE: only root may set extended attributes such as '[^']+'/);
+    assert.equal((await sh(`getcap '${join(out, "ping")}'`)).trim(), "");
+    assert.deepEqual(await xattrsOf(join(out, "notes.txt")), ['user.tag="everyone"']);
+    assert.equal(Deno.readTextFileSync(join(out, "notes.txt")), "notes\n");
   },
 });
