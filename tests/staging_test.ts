@@ -15,6 +15,7 @@ import {
   MAIN,
   makeFixture,
   plannedActions,
+  poll,
   readTree,
   REPO,
   RESTRICTED_PERMISSIONS,
@@ -113,6 +114,35 @@ Deno.test("staging worker: handed over wherever this thread got to while it got 
   assert.deepEqual(readTree(walkedOn.backup), readTree(alone.backup));
   assert.deepEqual(walkedOn.lastLog().filter(notTimed), alone.lastLog().filter(notTimed));
   assert.deepEqual([...Deno.readDirSync(join(walkedOn.backup, ".backup-tool/tmp"))], []);
+});
+
+Deno.test("staging worker: a stop is heard while the worker is held in a file's read", async () => {
+  // The main thread waits for the worker's next chunk; a worker reading one large file (or
+  // held, here by the pause hook, which the worker reads from the environment as it loads)
+  // sends none for as long. Before, a stop waited for it: for good here, the pause's minute.
+  using fx = makeFixture({ "a/big.bin": new Uint8Array(3 << 20).fill(7), "b.txt": "b" });
+  const marker = join(fx.dir, "held");
+  Deno.env.set("BACKUP_TOOL_PAUSE", `reading:1:${marker}`);
+  const stop = new AbortController();
+  try {
+    const run = backupOnce(loadConfig(fx.config), { stagingAfter: 0, signal: stop.signal });
+    await poll("the worker to be held in its read", () => {
+      try {
+        return Deno.statSync(marker).isFile;
+      } catch {
+        return false;
+      }
+    });
+    const asked = Date.now();
+    stop.abort();
+    const r = await run;
+    assert.ok(Date.now() - asked < 10_000, `the stop took ${Date.now() - asked} ms`);
+    assert.equal(r.stopped, true);
+  } finally {
+    Deno.env.delete("BACKUP_TOOL_PAUSE");
+    Deno.removeSync(marker, { recursive: true });
+  }
+  assert.equal((await backupOnce(loadConfig(fx.config))).counts.backup, 2);
 });
 
 Deno.test("staging worker: a dry run on a new backup root plans the same and writes nothing", async () => {

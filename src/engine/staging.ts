@@ -177,13 +177,34 @@ export class StagingWalk {
 
   /**
    * Gives the walk's entries in order to `take`, each report between them to the callback of
-   * `scan` (the options given to `start`); returns false as soon as `take` does. Throws if
-   * the worker fails. (A plain loop over each chunk: an async generator's turn per entry
-   * cost the main thread more than the entry's own handling.)
+   * `scan` (the options given to `start`); returns false as soon as `take` does, or as soon
+   * as `signal` is aborted while it waits for the worker (which may be reading one large
+   * file for minutes, or held: a stop must not wait for it). Throws if the worker fails. (A
+   * plain loop over each chunk: an async generator's turn per entry cost the main thread
+   * more than the entry's own handling.)
    */
-  async each(scan: ScanOptions, take: (item: StagedEntry) => Promise<boolean>): Promise<boolean> {
+  async each(
+    scan: ScanOptions,
+    take: (item: StagedEntry) => Promise<boolean>,
+    signal?: AbortSignal,
+  ): Promise<boolean> {
+    const wake = () => this.#wake?.();
+    signal?.addEventListener("abort", wake);
+    try {
+      return await this.#each(scan, take, signal);
+    } finally {
+      signal?.removeEventListener("abort", wake);
+    }
+  }
+
+  async #each(
+    scan: ScanOptions,
+    take: (item: StagedEntry) => Promise<boolean>,
+    signal?: AbortSignal,
+  ): Promise<boolean> {
     for (;;) {
-      const message = await this.#next();
+      const message = await this.#next(signal);
+      if (message === undefined) return false;
       if (message.type === "done") {
         for (const path of message.unreadable) this.unreadable.push(path);
         return true;
@@ -236,9 +257,13 @@ export class StagingWalk {
     this.#wake?.();
   }
 
-  async #next(): Promise<Exclude<WorkerMessage, { type: "read" | "prepared" }>> {
+  /** The next message of the walk; undefined once `signal` is aborted. */
+  async #next(
+    signal?: AbortSignal,
+  ): Promise<Exclude<WorkerMessage, { type: "read" | "prepared" }> | undefined> {
     while (this.#inbox.length === 0) {
       if (this.#failure) throw this.#failure;
+      if (signal?.aborted) return undefined;
       await new Promise<void>((resolve) => this.#wake = resolve);
       this.#wake = undefined;
     }

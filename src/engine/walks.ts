@@ -19,7 +19,7 @@ import { compareCodePoints, pagedRows, prefixRanges, RowCursor } from "./merge.t
 import type { PassContext, PassOptions, PassResult } from "./pass_types.ts";
 import { scanEntries, type ScanOptions } from "./scan.ts";
 import { sourceClashes } from "./source_clash.ts";
-import { spawnStaging, type StagingWalk } from "./staging.ts";
+import { spawnStaging, type StagedEntry, type StagingWalk } from "./staging.ts";
 import type { Fingerprint, ScanEntry } from "./types.ts";
 import type { Held } from "./read_ahead.ts";
 import type { Identity } from "./folders.ts";
@@ -141,7 +141,7 @@ export class PassWalks {
       const here = await this.#walkHere({ ...scan, until: split?.at }, walk.unreadable, take);
       if (here.stopped) return { ...walk, stopped: true };
       if (split) {
-        if (!await split.walker.each(scan, (item) => take(item.entry))) {
+        if (!await split.walker.each(scan, (item) => take(item.entry), this.host.opts.signal)) {
           return { ...walk, stopped: true };
         }
         for (const path of split.walker.unreadable) walk.unreadable.push(path);
@@ -244,7 +244,8 @@ export class PassWalks {
         if (here.ended) return walk;
       }
       staging.start(this.#job(scan, here.after));
-      if (!await staging.each(scan, (item) => this.host.handler.handleStaged(item))) {
+      const handle = (item: StagedEntry) => this.host.handler.handleStaged(item);
+      if (!await staging.each(scan, handle, this.host.opts.signal)) {
         return { ...walk, stopped: true };
       }
       // A loop, not push(...): past some 125,000 folders that cannot be listed (names not
