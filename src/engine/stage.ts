@@ -353,8 +353,9 @@ export function applyMeta(
       if (xattrsAt && XATTRS_KEPT) {
         // A user.* attribute is set or removed only with write permission on the file: a
         // read-only copy is made writable to its owner first (a run as the copy's owner,
-        // not root, left a read-only file's copy with its old ones, and said nothing).
-        if ((Deno.statSync(path).mode! & 0o200) === 0) Deno.chmodSync(path, 0o600);
+        // not root, left a read-only file's copy with its old ones, and said nothing). At
+        // best: where that is refused, so are the attributes, and the chmod below says why.
+        if ((Deno.statSync(path).mode! & 0o200) === 0) tryChmod(path, 0o600);
         applyXattrs(xattrsAt, e.xattrs, true); // after the chown, as above
       }
       Deno.chmodSync(path, mode);
@@ -364,6 +365,14 @@ export function applyMeta(
     }
   }
   Deno.utimeSync(path, new Date(e.mtimeMs), new Date(e.mtimeMs));
+}
+
+function tryChmod(path: string, mode: number): void {
+  try {
+    Deno.chmodSync(path, mode);
+  } catch {
+    // as the caller says
+  }
 }
 
 /**
