@@ -24,7 +24,7 @@ import { pausePoint } from "./fault.ts";
 import { RETRIED } from "./errors.ts";
 import { needsOwner, type OwnedMeta, ownFile } from "./owner.ts";
 import { hasHoles, holeWriter } from "./sparse.ts";
-import { applyXattrs, readXattrs, type XattrTarget } from "./xattrs.ts";
+import { applyXattrs, readXattrs, XATTRS_KEPT, type XattrTarget } from "./xattrs.ts";
 
 /** 1 MiB reads: node:crypto SHA-256 reaches about 1.1 GB/s from 1 MiB up (measured here). */
 export const READ_BUFFER_BYTES = 1 << 20;
@@ -350,7 +350,14 @@ export function applyMeta(
   if (Deno.build.os !== "windows") {
     try {
       const mode = ownedMode(path, e);
-      if (xattrsAt) applyXattrs(xattrsAt, e.xattrs, true); // after the chown, as above
+      if (xattrsAt && XATTRS_KEPT) {
+        // A user.* attribute is set or removed only with write permission on the file: a
+        // read-only copy is made writable to its owner first (a run as the copy's owner,
+        // not root, left a read-only file's copy with its old ones, and said nothing). At
+        // best: where that is refused, so are the attributes, and the chmod below says why.
+        if ((Deno.statSync(path).mode! & 0o200) === 0) tryChmod(path, 0o600);
+        applyXattrs(xattrsAt, e.xattrs, true); // after the chown, as above
+      }
       Deno.chmodSync(path, mode);
     } catch (err) {
       // A file system without permission bits (FAT or exFAT through FUSE) keeps none.
@@ -358,6 +365,14 @@ export function applyMeta(
     }
   }
   Deno.utimeSync(path, new Date(e.mtimeMs), new Date(e.mtimeMs));
+}
+
+function tryChmod(path: string, mode: number): void {
+  try {
+    Deno.chmodSync(path, mode);
+  } catch {
+    // as the caller says
+  }
 }
 
 /**

@@ -244,3 +244,51 @@ Deno.test({
     assert.equal(Deno.readTextFileSync(join(out, "notes.txt")), "notes\n");
   },
 });
+
+Deno.test({
+  name: "ownership: a run by the files' owner brings a read-only copy's user.* attributes " +
+    "up to date after a change of them alone",
+  ignore: !XATTR_TOOLS,
+  fn: async () => {
+    using fx = makeFixture({ "ro.txt": "kept read-only\n", "rw.txt": "was read-only\n" });
+    await sh(
+      "setfattr -n user.tag -v one ro.txt && setfattr -n user.gone -v x ro.txt && " +
+        "setfattr -n user.tag -v one rw.txt && chmod 444 ro.txt rw.txt",
+      fx.source,
+    );
+    const denoDir = join(fx.dir, "deno-dir");
+    const prefix = asNobody(denoDir);
+    if (typeof prefix === "string") return console.log(`SKIP ownership tests: ${prefix}`);
+    if (!Deno.env.get("BACKUP_TOOL_BIN")) await prepareDenoDir(denoDir);
+    await sh(`chown -R ${NOBODY}:${NOBODY} '${fx.dir}' && chmod 755 '${fx.dir}'`);
+    const run = async () => {
+      const r = await runTool(["run", "--config", fx.config], { prefix, timeoutMs: 60_000 });
+      assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
+    };
+    await run();
+    assert.deepEqual(await xattrsOf(join(fx.backup, "ro.txt")), [
+      'user.gone="x"',
+      'user.tag="one"',
+    ]);
+    // Changed as the owner would (the file made writable meanwhile); one of them made
+    // writable for good, its copy read-only until the run.
+    await sh(
+      "setfattr -n user.tag -v two ro.txt && setfattr -x user.gone ro.txt && " +
+        "setfattr -n user.tag -v two rw.txt && chmod 644 rw.txt",
+      fx.source,
+    );
+    await run();
+    assert.deepEqual(await xattrsOf(join(fx.backup, "ro.txt")), ['user.tag="two"']);
+    assert.deepEqual(await xattrsOf(join(fx.backup, "rw.txt")), ['user.tag="two"']);
+    assert.deepEqual(ownerOf(join(fx.backup, "ro.txt")), {
+      uid: NOBODY,
+      gid: NOBODY,
+      mode: 0o444,
+    });
+    assert.deepEqual(ownerOf(join(fx.backup, "rw.txt")), {
+      uid: NOBODY,
+      gid: NOBODY,
+      mode: 0o644,
+    });
+  },
+});
