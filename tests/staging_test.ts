@@ -145,6 +145,35 @@ Deno.test("staging worker: a stop is heard while the worker is held in a file's 
   assert.equal((await backupOnce(loadConfig(fx.config))).counts.backup, 2);
 });
 
+Deno.test("staging worker: a stop is heard while the walk worker is held reading a changed file ahead", async () => {
+  using fx = makeFixture({ "a/big.bin": new Uint8Array(3 << 20).fill(7), "b.txt": "b" });
+  assert.equal((await backupOnce(loadConfig(fx.config))).exitCode, 0);
+  Deno.writeFileSync(join(fx.source, "a/big.bin"), new Uint8Array(3 << 20).fill(8));
+  const marker = join(fx.dir, "held");
+  Deno.env.set("BACKUP_TOOL_PAUSE", `reading:1:${marker}`);
+  const stop = new AbortController();
+  try {
+    // walkerSplit 0: the worker walks everything, then reads what changed (read_ahead.ts).
+    const run = backupOnce(loadConfig(fx.config), { walkerSplit: 0, signal: stop.signal });
+    await poll("the worker to be held in its read", () => {
+      try {
+        return Deno.statSync(marker).isFile;
+      } catch {
+        return false;
+      }
+    });
+    const asked = Date.now();
+    stop.abort();
+    const r = await run;
+    assert.ok(Date.now() - asked < 10_000, `the stop took ${Date.now() - asked} ms`);
+    assert.equal(r.stopped, true);
+  } finally {
+    Deno.env.delete("BACKUP_TOOL_PAUSE");
+    Deno.removeSync(marker, { recursive: true });
+  }
+  assert.equal((await backupOnce(loadConfig(fx.config))).counts.modified, 1);
+});
+
 Deno.test("staging worker: a dry run on a new backup root plans the same and writes nothing", async () => {
   const fxs = HANDOVERS.map(fixture);
   try {

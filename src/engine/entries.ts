@@ -141,7 +141,7 @@ export class EntryHandler {
    */
   async handleReadAhead(ahead: ReadAhead): Promise<boolean> {
     const algo = this.ctx.config.hashAlgorithm;
-    for await (const group of ahead.groups()) {
+    for await (const group of ahead.groups(this.opts.signal)) {
       for (const r of group) {
         this.#report(r.held.entry, true);
         // This thread reads too after an algorithm change (the stored copy's digest), or
@@ -154,7 +154,7 @@ export class EntryHandler {
         if (!await this.#applyIfDue()) return false;
       }
     }
-    return true;
+    return !this.opts.signal?.aborted;
   }
 
   /**

@@ -63,10 +63,11 @@ export class ReadAhead {
     this.#ask();
   }
 
-  /** The results, a group at a time, in the order held. */
-  async *groups(): AsyncGenerator<ReadAheadResult[]> {
+  /** The results, a group at a time, in the order held; none more once `signal` is aborted. */
+  async *groups(signal?: AbortSignal): AsyncGenerator<ReadAheadResult[]> {
     while (this.#asked.length > 0) {
-      const results = await this.reader.nextRead();
+      const results = await this.reader.nextRead(signal);
+      if (results === undefined) return;
       const { group, tmps, bytes } = this.#asked.shift()!;
       this.#aheadEntries -= group.length;
       this.#aheadBytes -= bytes;

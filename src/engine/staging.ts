@@ -232,14 +232,24 @@ export class StagingWalk {
     this.#post({ type: "read", algo, items });
   }
 
-  /** The answer to the oldest `read` not yet answered: one result per item, in order. */
-  async nextRead(): Promise<StagedEntry[]> {
-    while (this.#answers.length === 0) {
-      if (this.#failure) throw this.#failure;
-      await new Promise<void>((resolve) => this.#wake = resolve);
-      this.#wake = undefined;
+  /**
+   * The answer to the oldest `read` not yet answered: one result per item, in order;
+   * undefined once `signal` is aborted while it waits (see `each`).
+   */
+  async nextRead(signal?: AbortSignal): Promise<StagedEntry[] | undefined> {
+    const wake = () => this.#wake?.();
+    signal?.addEventListener("abort", wake);
+    try {
+      while (this.#answers.length === 0) {
+        if (this.#failure) throw this.#failure;
+        if (signal?.aborted) return undefined;
+        await new Promise<void>((resolve) => this.#wake = resolve);
+        this.#wake = undefined;
+      }
+      return this.#answers.shift()!;
+    } finally {
+      signal?.removeEventListener("abort", wake);
     }
-    return this.#answers.shift()!;
   }
 
   close(): void {
