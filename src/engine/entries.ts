@@ -113,6 +113,15 @@ export class EntryHandler {
     return await this.#applyIfDue();
   }
 
+  /**
+   * Applies what the batch holds, as a stop signal does at the next entry: for a wait on the
+   * worker that heard the signal first (staging.ts `each`, read_ahead.ts). Returns false.
+   */
+  async applyStopped(): Promise<false> {
+    await this.batch.flush();
+    return false;
+  }
+
   /** Applies the batch when it is full or a stop signal came; false when being stopped. */
   async #applyIfDue(): Promise<boolean> {
     if (!this.batch.full() && !this.opts.signal?.aborted) return true;
@@ -154,7 +163,7 @@ export class EntryHandler {
         if (!await this.#applyIfDue()) return false;
       }
     }
-    return !this.opts.signal?.aborted;
+    return this.opts.signal?.aborted ? await this.applyStopped() : true;
   }
 
   /**

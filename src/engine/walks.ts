@@ -142,6 +142,7 @@ export class PassWalks {
       if (here.stopped) return { ...walk, stopped: true };
       if (split) {
         if (!await split.walker.each(scan, (item) => take(item.entry), this.host.opts.signal)) {
+          await this.host.handler.applyStopped();
           return { ...walk, stopped: true };
         }
         for (const path of split.walker.unreadable) walk.unreadable.push(path);
@@ -246,6 +247,7 @@ export class PassWalks {
       staging.start(this.#job(scan, here.after));
       const handle = (item: StagedEntry) => this.host.handler.handleStaged(item);
       if (!await staging.each(scan, handle, this.host.opts.signal)) {
+        await this.host.handler.applyStopped();
         return { ...walk, stopped: true };
       }
       // A loop, not push(...): past some 125,000 folders that cannot be listed (names not
