@@ -20,7 +20,7 @@
  * backup root's lock), `locked` (a session that holds it, its state not opened yet: a
  * first run there has committed nothing), `dropping` (a watch about to close its watchers,
  * nothing looked at yet) and `unwatching` (its watchers closed, the last look for a FIFO
- * holding Deno's watcher made, their ends not yet awaited: see events.ts).
+ * holding Deno's watcher made, their ends not yet awaited: see fifo_freeing.ts).
  */
 
 const spec = readSpec();

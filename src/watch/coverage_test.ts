@@ -62,7 +62,7 @@ Deno.test("coverage: a folder gone while the sources are walked is passed over, 
   assert.deepEqual(plan.unreadable, []);
   assert.deepEqual(plan.flat.sort(), ["/s", "/s/b"]);
   assert.deepEqual(plan.recursive, ["/s/a"]);
-  // A source itself gone is another matter: it is looked for again (events.ts).
+  // A source itself gone is another matter: it is looked for again (missing_roots.ts).
   assert.deepEqual(planCoverage(["/s"], lister({ "/s": "gone" })).unreadable, [
     { path: "/s", error: "No such file or directory" },
   ]);
