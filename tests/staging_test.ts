@@ -11,6 +11,8 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { loadConfig } from "../src/config/config.ts";
 import { backupOnce } from "../src/engine/backup.ts";
+import type { PassOptions } from "../src/engine/pass_types.ts";
+import { exists as existsNow } from "./reliability/util.ts";
 import {
   MAIN,
   makeFixture,
@@ -120,48 +122,37 @@ Deno.test("staging worker: a stop is heard while the worker is held in a file's 
   // The main thread waits for the worker's next chunk; a worker reading one large file (or
   // held, here by the pause hook, which the worker reads from the environment as it loads)
   // sends none for as long. Before, a stop waited for it: for good here, the pause's minute.
-  using fx = makeFixture({ "a/big.bin": new Uint8Array(3 << 20).fill(7), "b.txt": "b" });
-  const marker = join(fx.dir, "held");
-  Deno.env.set("BACKUP_TOOL_PAUSE", `reading:1:${marker}`);
-  const stop = new AbortController();
-  try {
-    const run = backupOnce(loadConfig(fx.config), { stagingAfter: 0, signal: stop.signal });
-    await poll("the worker to be held in its read", () => {
-      try {
-        return Deno.statSync(marker).isFile;
-      } catch {
-        return false;
-      }
-    });
-    const asked = Date.now();
-    stop.abort();
-    const r = await run;
-    assert.ok(Date.now() - asked < 10_000, `the stop took ${Date.now() - asked} ms`);
-    assert.equal(r.stopped, true);
-  } finally {
-    Deno.env.delete("BACKUP_TOOL_PAUSE");
-    Deno.removeSync(marker, { recursive: true });
-  }
+  using fx = makeFixture(BIG);
+  await stoppedWhileWorkerReads(fx, { stagingAfter: 0 });
   assert.equal((await backupOnce(loadConfig(fx.config))).counts.backup, 2);
 });
 
 Deno.test("staging worker: a stop is heard while the walk worker is held reading a changed file ahead", async () => {
-  using fx = makeFixture({ "a/big.bin": new Uint8Array(3 << 20).fill(7), "b.txt": "b" });
+  using fx = makeFixture(BIG);
   assert.equal((await backupOnce(loadConfig(fx.config))).exitCode, 0);
   Deno.writeFileSync(join(fx.source, "a/big.bin"), new Uint8Array(3 << 20).fill(8));
+  // walkerSplit 0: the worker walks everything, then reads what changed (read_ahead.ts).
+  await stoppedWhileWorkerReads(fx, { walkerSplit: 0 });
+  assert.equal((await backupOnce(loadConfig(fx.config))).counts.modified, 1);
+});
+
+/** A file of several blocks, so that a read is held between two. */
+const BIG: Tree = { "a/big.bin": new Uint8Array(3 << 20).fill(7), "b.txt": "b" };
+
+/**
+ * Runs a backup whose worker is held at its first block read (the pause hook), stops it
+ * there, and asserts it ends at once, stopped.
+ */
+async function stoppedWhileWorkerReads(
+  fx: { config: string; dir: string },
+  opts: PassOptions,
+): Promise<void> {
   const marker = join(fx.dir, "held");
   Deno.env.set("BACKUP_TOOL_PAUSE", `reading:1:${marker}`);
   const stop = new AbortController();
   try {
-    // walkerSplit 0: the worker walks everything, then reads what changed (read_ahead.ts).
-    const run = backupOnce(loadConfig(fx.config), { walkerSplit: 0, signal: stop.signal });
-    await poll("the worker to be held in its read", () => {
-      try {
-        return Deno.statSync(marker).isFile;
-      } catch {
-        return false;
-      }
-    });
+    const run = backupOnce(loadConfig(fx.config), { ...opts, signal: stop.signal });
+    await poll("the worker to be held in its read", () => existsNow(marker));
     const asked = Date.now();
     stop.abort();
     const r = await run;
@@ -171,8 +162,7 @@ Deno.test("staging worker: a stop is heard while the walk worker is held reading
     Deno.env.delete("BACKUP_TOOL_PAUSE");
     Deno.removeSync(marker, { recursive: true });
   }
-  assert.equal((await backupOnce(loadConfig(fx.config))).counts.modified, 1);
-});
+}
 
 Deno.test("staging worker: a dry run on a new backup root plans the same and writes nothing", async () => {
   const fxs = HANDOVERS.map(fixture);

@@ -157,11 +157,7 @@ export class StagingWalk {
 
   /** Waits until the worker is prepared. Throws if it fails. */
   async whenPrepared(): Promise<void> {
-    while (!this.#prepared) {
-      if (this.#failure) throw this.#failure;
-      await new Promise<void>((resolve) => this.#wake = resolve);
-      this.#wake = undefined;
-    }
+    await this.#until(() => this.#prepared);
   }
 
   /**
@@ -184,20 +180,6 @@ export class StagingWalk {
    * more than the entry's own handling.)
    */
   async each(
-    scan: ScanOptions,
-    take: (item: StagedEntry) => Promise<boolean>,
-    signal?: AbortSignal,
-  ): Promise<boolean> {
-    const wake = () => this.#wake?.();
-    signal?.addEventListener("abort", wake);
-    try {
-      return await this.#each(scan, take, signal);
-    } finally {
-      signal?.removeEventListener("abort", wake);
-    }
-  }
-
-  async #each(
     scan: ScanOptions,
     take: (item: StagedEntry) => Promise<boolean>,
     signal?: AbortSignal,
@@ -237,19 +219,9 @@ export class StagingWalk {
    * undefined once `signal` is aborted while it waits (see `each`).
    */
   async nextRead(signal?: AbortSignal): Promise<StagedEntry[] | undefined> {
-    const wake = () => this.#wake?.();
-    signal?.addEventListener("abort", wake);
-    try {
-      while (this.#answers.length === 0) {
-        if (this.#failure) throw this.#failure;
-        if (signal?.aborted) return undefined;
-        await new Promise<void>((resolve) => this.#wake = resolve);
-        this.#wake = undefined;
-      }
-      return this.#answers.shift()!;
-    } finally {
-      signal?.removeEventListener("abort", wake);
-    }
+    return await this.#until(() => this.#answers.length > 0, signal)
+      ? this.#answers.shift()!
+      : undefined;
   }
 
   close(): void {
@@ -271,12 +243,28 @@ export class StagingWalk {
   async #next(
     signal?: AbortSignal,
   ): Promise<Exclude<WorkerMessage, { type: "read" | "prepared" }> | undefined> {
-    while (this.#inbox.length === 0) {
-      if (this.#failure) throw this.#failure;
-      if (signal?.aborted) return undefined;
-      await new Promise<void>((resolve) => this.#wake = resolve);
-      this.#wake = undefined;
+    return await this.#until(() => this.#inbox.length > 0, signal)
+      ? this.#inbox.shift()!
+      : undefined;
+  }
+
+  /**
+   * Waits for the worker's messages until `ready` holds (true) or `signal` is aborted
+   * (false). Throws if the worker failed.
+   */
+  async #until(ready: () => boolean, signal?: AbortSignal): Promise<boolean> {
+    const wake = () => this.#wake?.();
+    signal?.addEventListener("abort", wake);
+    try {
+      while (!ready()) {
+        if (this.#failure) throw this.#failure;
+        if (signal?.aborted) return false;
+        await new Promise<void>((resolve) => this.#wake = resolve);
+        this.#wake = undefined;
+      }
+      return true;
+    } finally {
+      signal?.removeEventListener("abort", wake);
     }
-    return this.#inbox.shift()!;
   }
 }
