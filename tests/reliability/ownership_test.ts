@@ -79,13 +79,9 @@ Deno.test({
   fn: async () => {
     using fx = await ownedFixture();
     assert.equal((await fx.cli("run")).code, 0);
-    const denoDir = join(fx.dir, "deno-dir");
-    const prefix = asNobody(denoDir);
+    const prefix = await nobodyPrefix(fx.dir);
     if (typeof prefix === "string") return console.log(`SKIP ownership tests: ${prefix}`);
-    if (!Deno.env.get("BACKUP_TOOL_BIN")) await prepareDenoDir(denoDir);
-    const out = join(fx.dir, "out");
-    Deno.mkdirSync(out);
-    await sh(`chmod 755 '${fx.dir}' '${fx.backup}' && chown ${NOBODY}:${NOBODY} '${out}'`);
+    const out = await nobodysOut(fx);
     const r = await runTool(["restore", "prog", "sg", "--to", out, "--config", fx.config], {
       prefix,
       timeoutMs: 60_000,
@@ -154,13 +150,9 @@ Deno.test({
       fx.source,
     );
     assert.equal((await fx.cli("run")).code, 0);
-    const denoDir = join(fx.dir, "deno-dir");
-    const inGroup = asNobody(denoDir) as string[];
+    const inGroup = await nobodyPrefix(fx.dir) as string[];
     inGroup[inGroup.indexOf("--clear-groups")] = "--groups=4242";
-    if (!Deno.env.get("BACKUP_TOOL_BIN")) await prepareDenoDir(denoDir);
-    const out = join(fx.dir, "out");
-    Deno.mkdirSync(out);
-    await sh(`chmod 755 '${fx.dir}' '${fx.backup}' && chown ${NOBODY}:${NOBODY} '${out}'`);
+    const out = await nobodysOut(fx);
     const r = await runTool(["restore", "--to", out, "--config", fx.config], {
       prefix: inGroup,
       timeoutMs: 60_000,
@@ -223,13 +215,9 @@ Deno.test({
   fn: async () => {
     using fx = await capabilityFixture();
     assert.equal((await fx.cli("run")).code, 0);
-    const denoDir = join(fx.dir, "deno-dir");
-    const prefix = asNobody(denoDir);
+    const prefix = await nobodyPrefix(fx.dir);
     if (typeof prefix === "string") return console.log(`SKIP ownership tests: ${prefix}`);
-    if (!Deno.env.get("BACKUP_TOOL_BIN")) await prepareDenoDir(denoDir);
-    const out = join(fx.dir, "out");
-    Deno.mkdirSync(out);
-    await sh(`chmod 755 '${fx.dir}' '${fx.backup}' && chown ${NOBODY}:${NOBODY} '${out}'`);
+    const out = await nobodysOut(fx);
     const r = await runTool(["restore", "--to", out, "--config", fx.config], {
       prefix,
       timeoutMs: 60_000,
@@ -256,10 +244,8 @@ Deno.test({
         "setfattr -n user.tag -v one rw.txt && chmod 444 ro.txt rw.txt",
       fx.source,
     );
-    const denoDir = join(fx.dir, "deno-dir");
-    const prefix = asNobody(denoDir);
+    const prefix = await nobodyPrefix(fx.dir);
     if (typeof prefix === "string") return console.log(`SKIP ownership tests: ${prefix}`);
-    if (!Deno.env.get("BACKUP_TOOL_BIN")) await prepareDenoDir(denoDir);
     await sh(`chown -R ${NOBODY}:${NOBODY} '${fx.dir}' && chmod 755 '${fx.dir}'`);
     const run = async () => {
       const r = await runTool(["run", "--config", fx.config], { prefix, timeoutMs: 60_000 });
@@ -292,3 +278,24 @@ Deno.test({
     });
   },
 });
+
+/**
+ * The command prefix that runs the tool as nobody, with a Deno cache of its own under
+ * `dir` (made ready unless a compiled binary is tested), or why it cannot be.
+ */
+async function nobodyPrefix(dir: string): Promise<string[] | string> {
+  const denoDir = join(dir, "deno-dir");
+  const prefix = asNobody(denoDir);
+  if (typeof prefix !== "string" && !Deno.env.get("BACKUP_TOOL_BIN")) {
+    await prepareDenoDir(denoDir);
+  }
+  return prefix;
+}
+
+/** A folder `out` nobody may restore into, the backup root readable on the way to it. */
+async function nobodysOut(fx: { dir: string; backup: string }): Promise<string> {
+  const out = join(fx.dir, "out");
+  Deno.mkdirSync(out);
+  await sh(`chmod 755 '${fx.dir}' '${fx.backup}' && chown ${NOBODY}:${NOBODY} '${out}'`);
+  return out;
+}
