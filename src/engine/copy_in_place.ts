@@ -1,8 +1,8 @@
 /**
  * What a run changes of a stored copy where it stands: its owner, permission bits,
  * modification time and extended attributes set again (after only they changed in the
- * source: a chmod, a chown, a touch, a setfattr), and its removal by retention. A run does these by root's hand in the backup
- * root, so whoever can write the backup root (a user's own USB disk) must not be able to
+ * source: a chmod, a chown, a touch, a setfattr), and its removal by retention. A run does
+ * these by root's hand in the backup root, so whoever can write the backup root (a user's own USB disk) must not be able to
  * lead them elsewhere by swapping a folder on the copy's way for a symlink: a chown and
  * chmod of a file named like the user's own copy (`/etc/shadow`, say) to the user's owner
  * and bits would hand them the system, and a removal would delete it. Moves and links
@@ -40,11 +40,13 @@ export function updateCopyMeta(
   const path = nativePath(root, storage);
   using copy = hasOpenPaths() ? openAt(path, "update", storage) : undefined;
   const through = copy?.fd === undefined ? undefined : openPath(copy.fd);
-  if (through === undefined) return applyMeta(path, meta, { path });
+  if (through === undefined) {
+    return applyMeta(path, meta, { at: { path }, mode: seen.mode ?? 0 });
+  }
   const now = copy!.stat();
   const same = now.kind === "file" && (!seen.ino || (now.ino === seen.ino && now.dev === seen.dev));
   if (!same || !standsAt(root, storage, through)) throw replaced("update", storage);
-  applyMeta(through, meta, { fd: copy!.fd! });
+  applyMeta(through, meta, { at: { fd: copy!.fd! }, mode: now.mode ?? 0 });
 }
 
 /**

@@ -339,24 +339,25 @@ function ownedMode(path: string, meta: OwnedMeta): number {
 
 /**
  * Gives a copy its source's owner (see owner.ts), permission bits and modification time,
- * and, where `xattrsAt` says how to reach it, exactly the extended attributes recorded
- * (`e.xattrs`: none where absent); a disk that keeps none is passed over.
+ * and, where `xattrs` says how to reach it (`at`) and what permission bits it has now
+ * (`mode`: its caller's look at it), exactly the extended attributes recorded (`e.xattrs`:
+ * none where absent); a disk that keeps none is passed over.
  */
 export function applyMeta(
   path: string,
   e: OwnedMeta & { mtimeMs: number; xattrs?: string | Uint8Array },
-  xattrsAt?: XattrTarget,
+  xattrs?: { at: XattrTarget; mode: number },
 ): void {
   if (Deno.build.os !== "windows") {
     try {
       const mode = ownedMode(path, e);
-      if (xattrsAt && XATTRS_KEPT) {
+      if (xattrs && XATTRS_KEPT) {
         // A user.* attribute is set or removed only with write permission on the file: a
         // read-only copy is made writable to its owner first (a run as the copy's owner,
         // not root, left a read-only file's copy with its old ones, and said nothing). At
         // best: where that is refused, so are the attributes, and the chmod below says why.
-        if ((Deno.statSync(path).mode! & 0o200) === 0) tryChmod(path, 0o600);
-        applyXattrs(xattrsAt, e.xattrs, true); // after the chown, as above
+        if ((xattrs.mode & 0o200) === 0) tryChmod(path, 0o600);
+        applyXattrs(xattrs.at, e.xattrs, true); // after the chown, as above
       }
       Deno.chmodSync(path, mode);
     } catch (err) {
