@@ -87,7 +87,7 @@ Deno.test("history shows the current copy, duplicates, and errors by exit code",
     /^Cannot show history of 'zzz\.txt': 'source\/zzz\.txt' was never backed up/,
   );
   assert.equal((await fx.cli("history", "d")).code, 2);
-  assert.equal((await fx.cli("history")).code, 2);
+  assert.equal((await fx.cli("history", "f.txt", "d")).code, 2);
   const help = await fx.cli("history", "--help");
   assert.match(help.stdout, /Examples:/);
 });

@@ -1,22 +1,31 @@
 /**
  * `history PATH`: every content the backup recorded for one file — version number, when
  * it became current and was replaced, size, hash, and where its copy lives (or when
- * retention removed it). Reads the state read-only, without the run lock; writes nothing.
+ * retention removed it). `history` alone: every run, when it ended and what it did.
+ * Reads the state read-only, without the run lock; writes nothing.
  */
 import { historyTimesNote } from "../engine/clock_ahead.ts";
 import { oneLine } from "../log/one_line.ts";
 import { asRecorded } from "../restore/paths.ts";
 import { spellingHint } from "../restore/select.ts";
 import { formatHistory, historyEntries } from "../restore/history.ts";
+import { formatRuns, runEntries } from "../restore/runs.ts";
+import type { Config } from "../config/config.ts";
 import { loadConfigFor, resolverFor, runningNow, withState } from "../restore/open.ts";
 import { prunedNow, unfinishedWarning, unfinishedWork, whereNow } from "../restore/unfinished.ts";
 import { isStoredCopy, storedEntry } from "../engine/fsops.ts";
 import { flag, parseCommand, refuseEmptyPaths, str, UsageError } from "./args.ts";
 import { say, warn } from "./stdout.ts";
 
-export const HISTORY_HELP = `Usage: backup-tool history PATH [--config FILE] [--json]
+export const HISTORY_HELP = `Usage: backup-tool history [PATH] [--config FILE] [--json]
 
-Lists every stored content of one file, oldest first: its version number (what
+Without PATH, lists every run of the backup, oldest first: its number, kind (run, watch,
+repair), when it started and ended, how it ended (finished, finished with problems,
+stopped, failed, interrupted, running, watching; "part-way" when it ended short after
+recording part of its work) and its counts as its summary gave them. A run's ENDED time is
+the moment 'restore --at' takes for the tree as that run left it.
+
+With PATH, lists every stored content of one file, oldest first: its version number (what
 'restore --version N' takes), when it became current, when it was replaced ("current"
 while it still is), size, hash, and where its copy lives: the latest copy, versions/,
 _duplicates/, _deleted/, "pruned by retention" with the time it was removed, or "lost"
@@ -29,11 +38,13 @@ or, given from a folder inside a source, ./ or ../ from there.
 Options:
   --config FILE  Config file (default ./config.jsonc, then ./config.json)
   --json         Print { "path": ..., "versions": [...] } with full hashes and ISO times
-                 (versions is empty, with exit code 1, for a path never backed up)
+                 (versions is empty, with exit code 1, for a path never backed up);
+                 without PATH, { "backupRoot": ..., "runs": [...] }
 
 Exit codes: 0 listed, 1 the path is not in the backup, 2 usage or configuration error.
 
 Examples:
+  backup-tool history
   backup-tool history docs/report.odt
   backup-tool history docs/report.odt --json | jq '.versions[] | select(.storedAt != null)'`;
 
@@ -47,13 +58,14 @@ export function historyCommand(argv: string[]): Promise<number> {
     return Promise.resolve(0);
   }
   refuseEmptyPaths("history", p);
-  if (p.positionals.length !== 1) {
+  if (p.positionals.length > 1) {
     throw new UsageError(
-      `Cannot show history: give exactly one file PATH (got ${p.positionals.length}): ` +
-        `see 'history --help'`,
+      `Cannot show history: give one file PATH, or none for the list of runs (got ` +
+        `${p.positionals.length}): see 'history --help'`,
     );
   }
   const config = loadConfigFor(str(p, "config"));
+  if (p.positionals.length === 0) return Promise.resolve(listRuns(config, flag(p, "json")));
   const given = p.positionals[0];
   const { path, copies, folder, unfinished, otherForm, latest, spelled } = withState(
     config,
@@ -106,6 +118,21 @@ export function historyCommand(argv: string[]): Promise<number> {
   if (flag(p, "json")) say(JSON.stringify({ path, versions: entries }, null, 2));
   else say(formatHistory(path, entries)); // escaped there, cell by cell
   return Promise.resolve(0);
+}
+
+/** `history` without a path: every run of the backup. */
+function listRuns(config: Config, json: boolean): number {
+  const { recorded, unfinished } = withState(config, (store) => ({
+    recorded: store.recordedRuns(),
+    unfinished: unfinishedWork(store.pendingIntents()),
+  }));
+  const holder = runningNow(config);
+  const warning = unfinishedWarning(unfinished, "shows", holder);
+  if (warning) warn(warning);
+  const runs = runEntries(recorded, holder !== undefined);
+  if (json) say(JSON.stringify({ backupRoot: config.backupRoot, runs }, null, 2));
+  else say(formatRuns(config.backupRoot, runs));
+  return 0;
 }
 
 /** Which Unicode normal form a name is written in, as people know them. */

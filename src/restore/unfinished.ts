@@ -10,7 +10,7 @@
  * Pure: from the journaled actions and the runs given; nothing is read or written.
  */
 import type { Action } from "../engine/types.ts";
-import type { CutRun, CutRuns } from "../state/queries.ts";
+import type { CutRun, CutRuns } from "../state/run_queries.ts";
 
 export interface Unfinished {
   /** Actions journaled and never committed. */

@@ -1,8 +1,9 @@
 /**
  * The state's read queries: sources, tracked files and their fingerprints, the planner's
- * view, runs and pending intents (the stored copies that retention, restore, history and
- * verify list: copy_queries.ts). Each is one SQL statement, prepared once by the connection and reused; the rows are
- * mapped to the engine's types (rows.ts). Reads only: an interruption leaves nothing.
+ * view and pending intents (the runs: run_queries.ts; the stored copies that retention,
+ * restore, history and verify list: copy_queries.ts). Each is one SQL statement, prepared
+ * once by the connection and reused; the rows are mapped to the engine's types (rows.ts).
+ * Reads only: an interruption leaves nothing.
  */
 import type { Action, Fingerprint, TrackedFile } from "../engine/types.ts";
 import type { Digest, HeldCopy, PlanView } from "../engine/plan.ts";
@@ -55,18 +56,6 @@ export function latestRecordedTime(db: StateDb): number {
 export function firstRecordedTime(db: StateDb): number | undefined {
   const row = db.q("SELECT min(valid_from) AS t FROM copies").get() as Row;
   return (row.t as number | null) ?? undefined;
-}
-
-/**
- * The latest start or end time of a run, of those not after `notAfter` (0 if none): one
- * read of the runs table, a row a session.
- */
-export function latestRunTime(db: StateDb, notAfter = Number.MAX_SAFE_INTEGER): number {
-  const row = db.q(
-    `SELECT max(max(started_at, coalesce(finished_at, 0))) AS t FROM runs
-     WHERE max(started_at, coalesce(finished_at, 0)) <= ?`,
-  ).get(notAfter) as Row;
-  return (row.t as number | null) ?? 0;
 }
 
 // --- tracked files ---
@@ -292,82 +281,6 @@ export function orphanedDigests(db: StateDb): Digest[] {
     ? db.q(ORPHANS_BY_COPY).all(DUPLICATES_DIR, `${DUPLICATES_DIR}0`)
     : db.q(ORPHANS_GROUPED).all();
   return (rows as Row[]).map((r) => ({ hash: r.hash as string, algo: r.algo as string }));
-}
-
-/**
- * A session's status once it committed part of its work (set in the commit's transaction),
- * until it ends; one that ends short (stopped, failed) gets AFTER_COMMIT after its status.
- * A watch session is FOLLOWING once its first full pass is done.
- */
-export const COMMITTED = "committed";
-export const AFTER_COMMIT = " after commit";
-export const FOLLOWING = "following";
-
-/** A session (`run` or `watch`) that did not finish after recording part of its work. */
-export interface CutRun {
-  id: number;
-  startedAt: number;
-}
-
-/** The sessions cut short since the last one that finished (none, or not all of them). */
-export interface CutRuns {
-  /** The newest cut session. */
-  last: CutRun;
-  /** The oldest cut session since the last finished one: the backup before it is whole. */
-  earliest: CutRun;
-  count: number;
-  /** No session ever finished: no moment holds a whole backup. */
-  noneFinished: boolean;
-}
-
-/**
- * The `run`s (and watch sessions stopped or killed in their first pass) that did not
- * finish after recording part of their work, since the last session that went through all
- * of the sources (as of `at`, or now): the backup's state then holds their files beside
- * older ones. What a session records carries times after its start, so as of `at` only
- * those begun before it count. Two queries: the last whole session, then those after it.
- */
-export function cutRuns(db: StateDb, at = Number.MAX_SAFE_INTEGER): CutRuns | undefined {
-  const whole = db.q(
-    `SELECT max(id) AS id FROM runs WHERE started_at < ? AND command IN ('run', 'watch')
-     AND status IN ('ok', 'partial', '${FOLLOWING}')`,
-  ).get(at) as Row;
-  const after = db.q(
-    `SELECT id, started_at, status FROM runs WHERE id > ? AND started_at < ?
-     AND command IN ('run', 'watch') ORDER BY id DESC`,
-  ).all((whole.id as number | null) ?? 0, at) as Row[];
-  const cut = after.filter((r) => recordedPart(db, r)).map((r) => ({
-    id: r.id as number,
-    startedAt: r.started_at as number,
-  }));
-  if (cut.length === 0) return undefined;
-  return {
-    last: cut[0],
-    earliest: cut.at(-1)!,
-    count: cut.length,
-    noneFinished: whole.id === null,
-  };
-}
-
-/**
- * Whether a session that did not finish recorded part of its work: its status says so, or
- * (`running`: killed before a commit, or by a version that did not mark commits) a copy
- * carries its id or a time since its start.
- */
-function recordedPart(db: StateDb, r: Row): boolean {
-  const status = r.status as string;
-  if (status === COMMITTED || status.endsWith(AFTER_COMMIT)) return true;
-  if (status !== "running") return false;
-  // Times recorded from its start to the next session's start (or since) are its own.
-  const t = r.started_at as number;
-  const next = db.q("SELECT min(started_at) AS t FROM runs WHERE id > ?").get(
-    r.id as number,
-  ) as Row;
-  const end = (next.t as number | null) ?? Number.MAX_SAFE_INTEGER;
-  return db.q(
-    `SELECT 1 FROM copies WHERE run_id = ?1 OR (valid_to >= ?2 AND valid_to < ?3)
-     OR (pruned_at >= ?2 AND pruned_at < ?3) LIMIT 1`,
-  ).get(r.id as number, t, end) !== undefined;
 }
 
 // --- the intents journal ---

@@ -16,6 +16,7 @@ import { StateDb } from "./connection.ts";
 import { errorText, isDiskFull } from "../engine/errors.ts";
 import type { DigestHolders } from "./digest_filter.ts";
 import * as read from "./queries.ts";
+import * as runs from "./run_queries.ts";
 import * as copies from "./copy_queries.ts";
 import { type BatchContext, BatchRecorder } from "./record.ts";
 import type { StoredCopy } from "./rows.ts";
@@ -26,8 +27,8 @@ import type { StoredCopy } from "./rows.ts";
  * ended short (failed, stopped) and whose batch the next session's recovery recorded.
  */
 const MARK_COMMITTED = `UPDATE runs SET status = CASE
-    WHEN status = 'running' THEN '${read.COMMITTED}'
-    WHEN status IN ('stopped', 'failed') THEN status || '${read.AFTER_COMMIT}'
+    WHEN status = 'running' THEN '${runs.COMMITTED}'
+    WHEN status IN ('stopped', 'failed') THEN status || '${runs.AFTER_COMMIT}'
     ELSE status END
   WHERE id = ?`;
 
@@ -103,7 +104,7 @@ export class StateStore {
 
   /** The latest start or end time of a run, of those not after `notAfter` (0 if none). */
   latestRunTime(notAfter?: number): number {
-    return read.latestRunTime(this.#db, notAfter);
+    return runs.latestRunTime(this.#db, notAfter);
   }
 
   /**
@@ -153,8 +154,8 @@ export class StateStore {
     // A session that ends short of its end (stopped, failed) after a commit keeps saying so.
     this.#db.q(
       `UPDATE runs SET finished_at = ?1, summary = ?3, status = CASE
-         WHEN status = '${read.COMMITTED}' AND ?2 NOT IN ('ok', 'partial')
-         THEN ?2 || '${read.AFTER_COMMIT}'
+         WHEN status = '${runs.COMMITTED}' AND ?2 NOT IN ('ok', 'partial')
+         THEN ?2 || '${runs.AFTER_COMMIT}'
          ELSE ?2 END
        WHERE id = ?4`,
     ).run(now, status, JSON.stringify(summary), id);
@@ -243,7 +244,7 @@ export class StateStore {
    * file by file), whatever ends the session (see `cutRuns`).
    */
   markFollowing(runId: number): void {
-    this.#db.q(`UPDATE runs SET status = '${read.FOLLOWING}' WHERE id = ?`).run(runId);
+    this.#db.q(`UPDATE runs SET status = '${runs.FOLLOWING}' WHERE id = ?`).run(runId);
   }
 
   /** Journals a batch before its file steps; returns the intent id. */
@@ -263,8 +264,13 @@ export class StateStore {
    * The runs cut short after recording part of their work, since the last that finished
    * (as of `at`, or now).
    */
-  cutRuns(at?: number): read.CutRuns | undefined {
-    return read.cutRuns(this.#db, at);
+  cutRuns(at?: number): runs.CutRuns | undefined {
+    return runs.cutRuns(this.#db, at);
+  }
+
+  /** Every run, oldest first, with how it ended and what it recorded. */
+  recordedRuns(): runs.RecordedRun[] {
+    return runs.recordedRuns(this.#db);
   }
 
   /**

@@ -1,0 +1,135 @@
+/**
+ * The backup's runs for `history` without a path, as data (`--json`) and as an aligned
+ * table, oldest first: when each began and ended (the end is the moment `restore --at`
+ * takes for the tree as that run left it), how it ended, and what it did. Pure formatting
+ * over the state's `runs` rows (run_queries.ts); nothing is written, so an interruption
+ * leaves nothing.
+ */
+import type { RecordedRun } from "../state/run_queries.ts";
+import { formatBytes } from "../engine/format_bytes.ts";
+import { oneLine } from "../log/one_line.ts";
+
+/** How a run ended, in the words the table and `--json` use. */
+export type RunOutcome =
+  | "finished"
+  | "finished with problems"
+  | "stopped"
+  | "failed"
+  | "interrupted"
+  | "running"
+  | "watching";
+
+export interface RunEntry {
+  run: number;
+  /** `run`, `watch` or `verify` (a `verify --repair`). */
+  command: string;
+  startedAt: string;
+  /** Null while it runs, and for one killed (its last recorded time is not kept). */
+  endedAt: string | null;
+  outcome: RunOutcome;
+  /**
+   * It ended short (stopped, failed, interrupted) after recording part of its work: from
+   * then until a later run finished, the backup held its new files beside older ones.
+   */
+  cutShort: boolean;
+  /** Its counts by action, as its summary line gave them; null when it did not end itself. */
+  counts: Record<string, number> | null;
+  bytesCopied: number | null;
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+/**
+ * The entries of the state's runs; `heldNow` says whether a run, watch session or repair
+ * holds the backup root's lock now: then the newest, if it has not ended, is that one.
+ */
+export function runEntries(runs: RecordedRun[], heldNow: boolean): RunEntry[] {
+  const newest = runs.at(-1)?.id;
+  return runs.map((r) => {
+    const live = heldNow && r.id === newest && r.finishedAt === null;
+    return {
+      run: r.id,
+      command: r.command,
+      startedAt: iso(r.startedAt),
+      endedAt: r.finishedAt === null ? null : iso(r.finishedAt),
+      outcome: outcomeOf(r.status, live),
+      cutShort: !live && r.cutShort,
+      counts: r.summary?.counts ?? null,
+      bytesCopied: r.summary?.bytesCopied ?? null,
+    };
+  });
+}
+
+function outcomeOf(status: string, live: boolean): RunOutcome {
+  const ended = status.replace(/ after commit$/, "");
+  switch (ended) {
+    case "ok":
+      return "finished";
+    case "partial":
+      return "finished with problems";
+    case "stopped":
+    case "failed":
+      return ended;
+    case "following":
+      return live ? "watching" : "interrupted";
+    default: // running, committed: killed unless it holds the lock now
+      return live ? "running" : "interrupted";
+  }
+}
+
+/** Counts shown as columns: the action each counts, under the summary line's word. */
+const COUNT_COLUMNS: [header: string, action: string][] = [
+  ["NEW", "backup"],
+  ["DUPLICATE", "duplicate"],
+  ["UPDATED", "modified"],
+  ["DELETED", "delete"],
+  ["PRUNED", "prune"],
+  ["FAILED", "failed"],
+];
+
+export function formatRuns(root: string, entries: RunEntry[]): string {
+  const rows = entries.map((e) => [
+    String(e.run),
+    e.command === "verify" ? "repair" : e.command,
+    e.startedAt,
+    e.endedAt ?? "-",
+    e.cutShort ? `${e.outcome} part-way` : e.outcome,
+    ...COUNT_COLUMNS.map(([, action]) => e.counts ? String(e.counts[action] ?? 0) : "-"),
+    e.bytesCopied === null ? "-" : formatBytes(e.bytesCopied),
+  ]);
+  const header = [
+    "RUN",
+    "KIND",
+    "STARTED",
+    "ENDED",
+    "OUTCOME",
+    ...COUNT_COLUMNS.map(([h]) => h),
+    "COPIED",
+  ];
+  // A loop, not Math.max(...rows): a run every five minutes for a year is 105,000 rows.
+  const widths = header.map((h) => h.length);
+  for (const r of rows) r.forEach((cell, i) => widths[i] = Math.max(widths[i], cell.length));
+  const line = (cells: string[]) =>
+    cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]))).join("  ");
+  const count = `${entries.length} run${entries.length === 1 ? "" : "s"}`;
+  return [
+    oneLine(`Runs of backup '${root}' (${count}, oldest first)`),
+    line(header),
+    ...rows.map(line),
+    ...notes(entries),
+  ].join("\n");
+}
+
+function notes(entries: RunEntry[]): string[] {
+  const lines = [
+    "'restore --at' a run's ENDED time gives the tree as that run left it.",
+  ];
+  if (entries.some((e) => e.cutShort)) {
+    lines.push(
+      "A run 'part-way' ended after recording part of its work: until a later run finished, " +
+        "the backup held its new files beside older ones; for a whole tree, give the ENDED " +
+        "time of a finished run.",
+    );
+  }
+  return lines;
+}

@@ -1,0 +1,151 @@
+/**
+ * The state's read queries on runs (a row a `run`, `watch` session or `verify --repair`):
+ * what each recorded and how it ended, for `history` without a path, and which were cut
+ * short, for restore's and history's warnings. Reads only: an interruption leaves nothing.
+ */
+import type { StateDb } from "./connection.ts";
+import type { Row } from "./rows.ts";
+
+/**
+ * A session's status once it committed part of its work (set in the commit's transaction),
+ * until it ends; one that ends short (stopped, failed) gets AFTER_COMMIT after its status.
+ * A watch session is FOLLOWING once its first full pass is done.
+ */
+export const COMMITTED = "committed";
+export const AFTER_COMMIT = " after commit";
+export const FOLLOWING = "following";
+
+/** A session (`run` or `watch`) that did not finish after recording part of its work. */
+export interface CutRun {
+  id: number;
+  startedAt: number;
+}
+
+/** The sessions cut short since the last one that finished (none, or not all of them). */
+export interface CutRuns {
+  /** The newest cut session. */
+  last: CutRun;
+  /** The oldest cut session since the last finished one: the backup before it is whole. */
+  earliest: CutRun;
+  count: number;
+  /** No session ever finished: no moment holds a whole backup. */
+  noneFinished: boolean;
+}
+
+/**
+ * The `run`s (and watch sessions stopped or killed in their first pass) that did not
+ * finish after recording part of their work, since the last session that went through all
+ * of the sources (as of `at`, or now): the backup's state then holds their files beside
+ * older ones. What a session records carries times after its start, so as of `at` only
+ * those begun before it count. Two queries: the last whole session, then those after it.
+ */
+export function cutRuns(db: StateDb, at = Number.MAX_SAFE_INTEGER): CutRuns | undefined {
+  const whole = db.q(
+    `SELECT max(id) AS id FROM runs WHERE started_at < ? AND command IN ('run', 'watch')
+     AND status IN ('ok', 'partial', '${FOLLOWING}')`,
+  ).get(at) as Row;
+  const after = db.q(
+    `SELECT id, started_at, status FROM runs WHERE id > ? AND started_at < ?
+     AND command IN ('run', 'watch') ORDER BY id DESC`,
+  ).all((whole.id as number | null) ?? 0, at) as Row[];
+  const cut = after.filter((r) => recordedPart(db, r)).map((r) => ({
+    id: r.id as number,
+    startedAt: r.started_at as number,
+  }));
+  if (cut.length === 0) return undefined;
+  return {
+    last: cut[0],
+    earliest: cut.at(-1)!,
+    count: cut.length,
+    noneFinished: whole.id === null,
+  };
+}
+
+/**
+ * Whether a session that did not finish recorded part of its work: its status says so, or
+ * (`running`: killed before a commit, or by a version that did not mark commits) a copy
+ * carries its id or a time since its start.
+ */
+function recordedPart(db: StateDb, r: Row): boolean {
+  const status = r.status as string;
+  if (status === COMMITTED || status.endsWith(AFTER_COMMIT)) return true;
+  if (status !== "running") return false;
+  // Times recorded from its start to the next session's start (or since) are its own.
+  const t = r.started_at as number;
+  const next = db.q("SELECT min(started_at) AS t FROM runs WHERE id > ?").get(
+    r.id as number,
+  ) as Row;
+  const end = (next.t as number | null) ?? Number.MAX_SAFE_INTEGER;
+  return db.q(
+    `SELECT 1 FROM copies WHERE run_id = ?1 OR (valid_to >= ?2 AND valid_to < ?3)
+     OR (pruned_at >= ?2 AND pruned_at < ?3) LIMIT 1`,
+  ).get(r.id as number, t, end) !== undefined;
+}
+
+/**
+ * The latest start or end time of a run, of those not after `notAfter` (0 if none): one
+ * read of the runs table, a row a session.
+ */
+export function latestRunTime(db: StateDb, notAfter = Number.MAX_SAFE_INTEGER): number {
+  const row = db.q(
+    `SELECT max(max(started_at, coalesce(finished_at, 0))) AS t FROM runs
+     WHERE max(started_at, coalesce(finished_at, 0)) <= ?`,
+  ).get(notAfter) as Row;
+  return (row.t as number | null) ?? 0;
+}
+
+/** A run as the state records it, for `history` without a path. */
+export interface RecordedRun {
+  id: number;
+  /** `run`, `watch` or `verify` (a repair). */
+  command: string;
+  startedAt: number;
+  /** Null while it runs, or when it was killed. */
+  finishedAt: number | null;
+  /** As stored: `ok`, `partial`, `stopped`, `failed` (either with AFTER_COMMIT), `running`,
+   * COMMITTED or FOLLOWING. */
+  status: string;
+  /** What its summary recorded (the run's counts), when it ended by itself. */
+  summary: RunSummary | null;
+  /**
+   * It ended short of its end (stopped, failed, killed) after recording part of its work,
+   * so that the backup held its new files beside older ones until a later run finished.
+   */
+  cutShort: boolean;
+}
+
+/** The counts a run or watch session records at its end (`backup.ts`, `watch.ts`). */
+export interface RunSummary {
+  counts?: Record<string, number>;
+  bytesCopied?: number;
+}
+
+/** Every run, oldest first: a row each, and a look at the copies for those killed. */
+export function recordedRuns(db: StateDb): RecordedRun[] {
+  const rows = db.q(
+    "SELECT id, command, started_at, finished_at, status, summary FROM runs ORDER BY id",
+  ).all() as Row[];
+  return rows.map((r) => {
+    const status = r.status as string;
+    return {
+      id: r.id as number,
+      command: r.command as string,
+      startedAt: r.started_at as number,
+      finishedAt: r.finished_at as number | null,
+      status,
+      summary: parseSummary(r.summary as string | null),
+      cutShort: (r.command === "run" || r.command === "watch") && recordedPart(db, r),
+    };
+  });
+}
+
+/** A summary as stored; one that cannot be read (written by hand, say) is none. */
+function parseSummary(text: string | null): RunSummary | null {
+  if (text === null) return null;
+  try {
+    const value = JSON.parse(text);
+    return typeof value === "object" && value !== null ? value as RunSummary : null;
+  } catch {
+    return null;
+  }
+}
