@@ -258,3 +258,33 @@ Deno.test({
     assert.doesNotMatch(restore.stderr, /extended attributes/);
   },
 });
+
+Deno.test({
+  name: "xattrs: a restore over files of the same bytes says a recorded attribute they lack, " +
+    "--overwrite gives it back; one they have beyond the record is theirs",
+  ignore: SKIP !== undefined,
+  fn: async () => {
+    using fx = taggedFixture();
+    await ok(fx, "run");
+    const to = join(fx.dir, "r");
+    await ok(fx, "restore", "--to", to);
+    // Restored as recorded (the ACL included): a second restore finds all up to date.
+    const again = await ok(fx, "restore", "--to", to);
+    assert.doesNotMatch(again.stderr, /WARNING/);
+    assert.match(again.stdout, /0 restored, 3 up to date/);
+    const a = join(to, "a.txt");
+    tool("setfattr", "-x", "user.color", a);
+    setAttr(join(to, "plain.txt"), "user.extra", "mine");
+    const said = await ok(fx, "restore", "--to", to);
+    assert.match(
+      said.stderr,
+      /WARNING: source\/a\.txt \(v1\): the same bytes, but its extended attribute 'user\.color' is not as recorded: restore it with --overwrite to set them/,
+    );
+    assert.equal(said.stderr.match(/WARNING/g)?.length, 1, said.stderr);
+    assert.equal(attr(a, "user.color"), undefined); // said, not changed
+    const over = await ok(fx, "restore", "--to", to, "--overwrite");
+    assert.match(over.stdout, /1 restored, 2 up to date/);
+    assertTagged(to);
+    assert.equal(attr(join(to, "plain.txt"), "user.extra"), "mine");
+  },
+});

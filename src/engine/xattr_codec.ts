@@ -41,6 +41,16 @@ export function isKeptName(name: Uint8Array): boolean {
     KEPT_NAMES.some((n) => n.length === name.length && startsWith(name, n));
 }
 
+const ROOT_ONLY = [encoder.encode("trusted."), encoder.encode("security.capability")];
+
+/**
+ * Whether only root (CAP_SYS_ADMIN, CAP_SETFCAP) may read or give an attribute of this
+ * name: trusted.* and file capabilities.
+ */
+export function isRootOnlyName(name: Uint8Array): boolean {
+  return ROOT_ONLY.some((p) => startsWith(name, p));
+}
+
 /**
  * The names in a listxattr(2) result: `n` bytes of `list`, each name ended by a NUL. The
  * names are copies (the list's buffer is reused).

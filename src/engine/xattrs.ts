@@ -20,6 +20,7 @@ import {
   decodeXattrs,
   encodeXattrs,
   isKeptName,
+  isRootOnlyName,
   namesIn,
   nameText,
   sameBytes,
@@ -87,6 +88,28 @@ function readAll(fd: number): Xattr[] {
     if (size >= 0) attrs.push({ name, value: valueBuf.slice(0, size) });
   }
   return attrs;
+}
+
+/**
+ * The names of the attributes `encoded` records that the file open as `fd` lacks or holds
+ * with another value, of those this process could give (`root`: trusted.* and file
+ * capabilities too); what the file has beyond them is its own (a folder's default ACL
+ * gives a new file one). None where attributes are not read here, or the record cannot be
+ * read (said where it is given).
+ */
+export function missingXattrs(fd: number, encoded: Uint8Array, root: boolean): string[] {
+  if (!lib) return [];
+  let wanted: Xattr[];
+  try {
+    wanted = decodeXattrs(encoded);
+  } catch {
+    return [];
+  }
+  const have = readAll(fd);
+  return wanted.filter((a) =>
+    (root || !isRootOnlyName(a.name)) &&
+    !have.some((h) => sameBytes(h.name, a.name) && sameBytes(h.value, a.value))
+  ).map((a) => nameText(a.name));
 }
 
 /** Where attributes are given: an open descriptor, or a path (its end never followed). */

@@ -2,12 +2,13 @@
  * Extended attributes through the C library, on real files (Linux with FFI; skipped where
  * the tool reads none, or the temporary folder's file system keeps no user.* attributes):
  * what is set by path or descriptor reads back from an open descriptor as set, a file
- * without any reads as none, and an exact set removes the kept names it does not hold.
+ * without any reads as none, an exact set removes the kept names it does not hold, and the
+ * recorded ones a file lacks are named.
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { openSource } from "./source_file.ts";
-import { applyXattrs, readXattrs, XATTRS_KEPT } from "./xattrs.ts";
+import { applyXattrs, missingXattrs, readXattrs, XATTRS_KEPT } from "./xattrs.ts";
 import { decodeXattrs, encodeXattrs, nameText, type Xattr } from "./xattr_codec.ts";
 
 const bytes = (s: string) => new TextEncoder().encode(s);
@@ -96,5 +97,37 @@ Deno.test({
       assert.deepEqual(refused.map((r) => r.kind), ["other"]);
       assert.match(refused[0].why, /cut short/);
       assert.deepEqual(readBack(path), []);
+    }),
+});
+
+Deno.test({
+  name: "xattrs: the recorded ones a file lacks or holds otherwise are named, those only " +
+    "root gives only for root, and its own beyond the record are not",
+  ignore,
+  fn: () =>
+    inTempDir((dir) => {
+      const path = join(dir, "f");
+      Deno.writeTextFileSync(path, "f");
+      applyXattrs({ path }, encodeXattrs([attr("user.same", "1"), attr("user.own", "x")]), false);
+      const record = encodeXattrs([
+        attr("user.same", "1"),
+        attr("user.other", "2"),
+        attr("trusted.t", "3"),
+        attr("security.capability", "4"),
+      ])!;
+      using f = openSource(path);
+      assert.deepEqual(missingXattrs(f.fd!, record, false), ["user.other"]);
+      assert.deepEqual(missingXattrs(f.fd!, record, true), [
+        "security.capability",
+        "trusted.t",
+        "user.other",
+      ]);
+      assert.deepEqual(missingXattrs(f.fd!, encodeXattrs([attr("user.same", "1")])!, true), []);
+      // Another value is not the recorded one.
+      assert.deepEqual(missingXattrs(f.fd!, encodeXattrs([attr("user.own", "y")])!, true), [
+        "user.own",
+      ]);
+      // A record that cannot be read asks for nothing (applyXattrs says it where it is given).
+      assert.deepEqual(missingXattrs(f.fd!, new Uint8Array([1, 5, 0x75]), true), []);
     }),
 });

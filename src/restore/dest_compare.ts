@@ -1,11 +1,12 @@
 /**
  * How an existing destination compares with a stored content: the same bytes (hashed as
  * read, only if it is still the regular file an lstat saw), and the same recorded mode,
- * owner and time. Reads only.
+ * owner, time and extended attributes. Reads only.
  */
 import type { StoredCopy } from "../state/store.ts";
 import { closeFile, openExisting, readInto } from "./dest_file.ts";
-import { hasRecordedOwner, permittedMode } from "../engine/owner.ts";
+import { GIVES_OWNERS, hasRecordedOwner, permittedMode } from "../engine/owner.ts";
+import { missingXattrs, XATTRS_KEPT } from "../engine/xattrs.ts";
 import { createDigest } from "../engine/digest.ts";
 import { turnTaker } from "../engine/event_turn.ts";
 import type { WriteOptions } from "./write.ts";
@@ -39,12 +40,45 @@ export async function sameContent(
 }
 
 /**
+ * The recorded extended attributes a destination of the recorded bytes (the regular file
+ * `info` saw) lacks or holds with another value, said for a warning; undefined where it
+ * has them all, where the disk keeps none (`keeps`), or where this process gives none
+ * (engine/xattrs.ts). Those only root may give are asked of root only; what it has beyond
+ * them is its own.
+ */
+export function xattrDifference(
+  dest: string,
+  info: Deno.FileInfo,
+  c: StoredCopy,
+  keeps = ALL_KEPT,
+): string | undefined {
+  if (!XATTRS_KEPT || !keeps.xattrs || c.kind !== "file" || !c.xattrs) return undefined;
+  const fd = openExisting(dest, info);
+  if (fd === undefined) return undefined;
+  try {
+    const missing = missingXattrs(fd, c.xattrs, GIVES_OWNERS);
+    if (missing.length === 0) return undefined;
+    return `its extended attribute${missing.length === 1 ? "" : "s"} ` +
+      `${missing.map((n) => `'${n}'`).join(", ")} ${missing.length === 1 ? "is" : "are"} ` +
+      "not as recorded";
+  } finally {
+    closeFile(fd);
+  }
+}
+
+/**
  * Whether a file has the recorded mode (where modes are kept), modification time and, run
  * as root, owner. A set-ID bit the owner does not permit is not asked for (owner.ts), nor
- * what its disk does not keep (`keeps`: kept_meta.ts).
+ * what its disk does not keep (`keeps`: kept_meta.ts). `attrs`: how its extended
+ * attributes differ (`xattrDifference`).
  */
-export function sameMeta(info: Deno.FileInfo, c: StoredCopy, keeps = ALL_KEPT): boolean {
-  return metaDifference(info, c, true, keeps) === undefined;
+export function sameMeta(
+  info: Deno.FileInfo,
+  c: StoredCopy,
+  keeps = ALL_KEPT,
+  attrs?: string,
+): boolean {
+  return metaDifference(info, c, true, keeps, attrs) === undefined;
 }
 
 /** How a file of the recorded bytes differs from the recorded metadata, said for a warning. */
@@ -53,6 +87,7 @@ export function metaDifference(
   c: StoredCopy,
   time: boolean,
   keeps: DiskKeeps = ALL_KEPT,
+  attrs?: string,
 ): string | undefined {
   const differs: string[] = [];
   const want = permittedMode(c.mode, c, { uid: info.uid ?? -1, gid: info.gid ?? -1 });
@@ -66,6 +101,7 @@ export function metaDifference(
   if (time && !(Math.abs((info.mtime?.getTime() ?? NaN) - c.mtimeMs) < keeps.timeStepMs)) {
     differs.push(`its modification time is not the recorded ${new Date(c.mtimeMs).toISOString()}`);
   }
+  if (attrs !== undefined) differs.push(attrs);
   if (differs.length === 0) return undefined;
   return `the same bytes, but ${differs.join("; ")}: restore it with --overwrite to set them`;
 }

@@ -5,13 +5,17 @@
  * warned, again, for every file of the same bytes that "its mode is 0777, the recorded
  * 0644: restore it with --overwrite", and `--overwrite` wrote each of them anew for
  * nothing. Asked once per file system (device) of the folder a file goes to: a temporary
- * file made there (with a restore's temporary name), given another mode (and, run as
- * root, another owner, and a modification time in odd milliseconds), looked at and
- * removed. What a disk does not keep is not compared, and said once, as a note; times are
- * compared to the step the disk keeps them in (FAT's 2 s), without a word. An interruption may leave that temporary file, as it may any
- * of a restore's (its name says so).
+ * file made there (with a restore's temporary name) is given another mode (and, run as
+ * root, another owner), a modification time in odd milliseconds and a user.* extended
+ * attribute, looked at and removed. What a disk does not keep is not compared, and modes
+ * and owners not kept are said once, as a note (extended attributes where one is given:
+ * xattr_notes.ts); times are compared to the step the disk keeps them in (FAT's 2 s),
+ * without a word. An interruption may leave that temporary file, as it may any of a
+ * restore's (its name says so).
  */
 import { lstatOrNone } from "../engine/fsops.ts";
+import { applyXattrs, XATTRS_KEPT } from "../engine/xattrs.ts";
+import { encodeXattrs } from "../engine/xattr_codec.ts";
 import { GIVES_OWNERS } from "../engine/owner.ts";
 import { withProbeFile } from "./dest_file.ts";
 import type { Reached } from "./pinned.ts";
@@ -22,10 +26,12 @@ export interface DiskKeeps {
   owners: boolean;
   /** The steps its modification times are kept in, in ms: 1, 10 (exFAT), 2,000 (FAT). */
   timeStepMs: number;
+  /** Extended attributes (false where this process gives none: engine/xattrs.ts). */
+  xattrs: boolean;
 }
 
 /** What every disk is taken to keep until it is found not to (and off Unix: modes unasked). */
-export const ALL_KEPT: DiskKeeps = { modes: true, owners: true, timeStepMs: 1 };
+export const ALL_KEPT: DiskKeeps = { modes: true, owners: true, timeStepMs: 1, xattrs: true };
 
 /**
  * A modification time the probe asks for, its milliseconds the most a disk can cut off
@@ -71,7 +77,20 @@ function probeDisk(folder: Reached, probe: string): DiskKeeps {
     modes: takes(at, () => Deno.chmodSync(at, PROBE_MODE), modeIs),
     owners: ownersKept(at),
     timeStepMs: timeStep(at),
+    xattrs: xattrsKept(at),
   }));
+}
+
+/** An attribute the probe asks for: any user.* one, which the file's owner may give. */
+const PROBE_XATTRS = encodeXattrs([{
+  name: new TextEncoder().encode("user.backup-tool-probe"),
+  value: new Uint8Array([1]),
+}]);
+
+/** Whether the disk keeps extended attributes (those this process gives: xattrs.ts). */
+function xattrsKept(at: string): boolean {
+  if (!XATTRS_KEPT) return false;
+  return !applyXattrs({ path: at }, PROBE_XATTRS, false).some((r) => r.kind === "unsupported");
 }
 
 /** The step the disk keeps modification times in: the smallest that covers what it cut off. */

@@ -3,6 +3,23 @@ import { join } from "node:path";
 import { ALL_KEPT, KeptMeta } from "./kept_meta.ts";
 import type { Reached } from "./pinned.ts";
 import { withDir } from "../engine/test_util.ts";
+import { applyXattrs, XATTRS_KEPT } from "../engine/xattrs.ts";
+import { encodeXattrs } from "../engine/xattr_codec.ts";
+
+/** Whether files in `dir` take a user.* attribute from this process (a scratch file asked). */
+function takesXattrs(dir: string): boolean {
+  const scratch = join(dir, "scratch");
+  Deno.writeTextFileSync(scratch, "");
+  try {
+    const set = encodeXattrs([{
+      name: new TextEncoder().encode("user.t"),
+      value: new Uint8Array(),
+    }]);
+    return XATTRS_KEPT && applyXattrs({ path: scratch }, set, false).length === 0;
+  } finally {
+    Deno.removeSync(scratch);
+  }
+}
 
 function reached(dir: string): Reached {
   return {
@@ -15,11 +32,12 @@ function reached(dir: string): Reached {
 }
 
 Deno.test(
-  "KeptMeta: a disk that keeps modes, owners and exact times is found so once, without a trace or a note",
+  "KeptMeta: a disk that keeps modes, owners, exact times and extended attributes is found so once, without a trace or a note",
   withDir((dir) => {
     const kept = new KeptMeta();
     const folder = reached(dir);
-    assert.deepEqual(kept.of(folder, ".probe-1.tmp"), ALL_KEPT);
+    const all = { ...ALL_KEPT, xattrs: takesXattrs(dir) };
+    assert.deepEqual(kept.of(folder, ".probe-1.tmp"), all);
     assert.deepEqual([...Deno.readDirSync(dir)], []);
     // Asked once per disk: a second folder on it is not probed.
     Deno.mkdirSync(join(dir, "sub"));
@@ -27,7 +45,7 @@ Deno.test(
       ...reached(join(dir, "sub")),
       at: () => assert.fail("probed again"),
     };
-    assert.deepEqual(kept.of(sub, ".probe-2.tmp"), ALL_KEPT);
+    assert.deepEqual(kept.of(sub, ".probe-2.tmp"), all);
     assert.deepEqual(kept.notes, []);
   }),
 );

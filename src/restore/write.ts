@@ -35,7 +35,7 @@ import { EMPTY_CONTENT, RECORDED_TARGET, UnusableCopy, writeFromAny } from "./co
 import { StoppedError } from "../engine/event_turn.ts";
 import { type Twin, twinElsewhereRemedy, type Twins, twinText } from "./twins.ts";
 import type { KeptMeta } from "./kept_meta.ts";
-import { metaDifference, sameContent, sameMeta } from "./dest_compare.ts";
+import { metaDifference, sameContent, sameMeta, xattrDifference } from "./dest_compare.ts";
 import { reachFolder } from "./dest_folder.ts";
 import type { RestoreItem, RestoreResult } from "./restore_item.ts";
 import type { Anchor, HardLinks } from "./hard_links.ts";
@@ -162,20 +162,21 @@ export async function writeOne(
     // What the disk does not keep (a FAT stick's modes) is neither said nor set again.
     const keeps = opts.keptMeta?.of(folder, tmpName);
     const same = existing !== undefined && await sameContent(destAt, existing, copy, opts);
-    const asRecorded = same && copy.kind === "file" && sameMeta(existing, copy, keeps);
+    const attrs = same ? xattrDifference(destAt, existing, copy, keeps) : undefined;
+    const asRecorded = same && copy.kind === "file" && sameMeta(existing, copy, keeps, attrs);
     if (same && (!opts.overwrite || copy.kind !== "file" || asRecorded)) {
       // Exactly as recorded, it is what the other names of its file are linked to.
       if (asRecorded) opts.links?.found(item, folder, existing);
-      // A mode or owner that differs is said (a file made readable by all since); a time
-      // alone is not worth a line for each file touched since.
+      // A mode, owner or extended attribute that differs is said (a file made readable by
+      // all since); a time alone is not worth a line for each file touched since.
       const differs = copy.kind === "file"
-        ? metaDifference(existing, copy, false, keeps)
+        ? metaDifference(existing, copy, false, keeps, attrs)
         : undefined;
       return { ...item, outcome: "up-to-date", ...differs ? { note: differs } : {} };
     }
-    // With --overwrite, a file of the same bytes whose mode, owner or time differ is
-    // replaced by a new one, never changed in place: that name may be a hard link to
-    // someone else's file, which root would give to the owner recorded here.
+    // With --overwrite, a file of the same bytes whose mode, owner, time or extended
+    // attributes differ is replaced by a new one, never changed in place: that name may be
+    // a hard link to someone else's file, which root would give to the owner recorded here.
     if (existing && !same && !opts.overwrite) return conflict(item);
     const tmpAt = folder.at(tmpName);
     try {
