@@ -181,10 +181,12 @@ export class PathResolver {
   #fromAbsolute(input: string): string {
     for (const s of this.sources) {
       for (const root of s.written ? [s.path, s.written] : [s.path]) {
-        // A folder named `..cfg` is inside: isInside compares whole names.
-        if (input === root || isInside(input, root)) {
-          const rel = relative(root, input);
-          return [s.name, ...rel.split(sep)].join("/");
+        // A folder named `..cfg` is inside: isInside compares whole names. The root itself
+        // is told by `relative` too, as written with a trailing separator (`C:\data\src\`,
+        // `/data/src/`) or, on Windows, in another letter case (`c:\Data\src`).
+        const rel = relative(root, input);
+        if (rel === "" || isInside(input, root)) {
+          return [s.name, ...rel.split(sep).filter((p) => p !== "")].join("/");
         }
       }
     }

@@ -50,6 +50,14 @@ Deno.test("toLogical: one source accepts paths with and without its name", () =>
   assert.equal(ONE.toLogical("new.txt"), "src/new.txt");
 });
 
+Deno.test("toLogical: a source's own folder given with a trailing separator is that source", () => {
+  // Was "not inside a configured source": the root itself was told by an exact string
+  // match, which `C:\data\src\` (and, on Windows, `c:\Data\src`) never made.
+  assert.equal(ONE.toLogical("/data/src/", "/"), "src");
+  assert.equal(TWO.toLogical("/data/b/", "/"), "b");
+  assert.equal(ONE.toLogical("/data/src/docs/", "/"), "src/docs");
+});
+
 Deno.test("toLogical: an absolute path below a source written through a symlink, either way", () => {
   // The config names `/home/u/docs`, a symlink to `/mnt/disk/docs` (macOS: `/tmp`).
   const linked = resolver(
