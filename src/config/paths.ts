@@ -13,10 +13,29 @@ export function isInside(child: string, parent: string): boolean {
   return rel !== "" && rel !== ".." && !rel.startsWith(`..${sep}`) && !isAbsolute(rel);
 }
 
-/** `path` made absolute against `base`; NUL characters are rejected (`what` names the key). */
-export function absolute(base: string, path: string, what: string): string {
+/**
+ * `path` made absolute against `base`; NUL characters are rejected (`what` names the key),
+ * and on Windows (`os`) any control character: no Windows name holds one, and one there
+ * is a backslash JSON took for an escape (`"C:\\backup"` reads as `C:`, a backspace and
+ * `ackup`; `\t`, `\n`, `\f` and `\r` alike), which a run met only as the system's "The
+ * filename, directory name, or volume label syntax is incorrect" (os error 123).
+ */
+export function absolute(
+  base: string,
+  path: string,
+  what: string,
+  os: typeof Deno.build.os = Deno.build.os,
+): string {
   if (path === "") invalid(`${quote(what)} must not be empty`);
   if (path.includes("\0")) invalid(`${quote(what)} must not contain a NUL character`);
+  // deno-lint-ignore no-control-regex -- control characters are what is refused
+  if (os === "windows" && /[\x01-\x1f]/.test(path)) {
+    invalid(
+      `${quote(what)} ${quote(path)} holds a control character, which Windows does not ` +
+        "allow in a path: in a JSON string a backslash starts an escape ('\\b', '\\t', " +
+        "'\\n'...): write each backslash twice (\"C:\\\\backup\") or use '/' (\"C:/backup\")",
+    );
+  }
   // Only a shell expands these: taken as written, "~/backup" would be a folder named "~"
   // beside the config (and a later `rm -rf ~` to remove it, a disaster).
   if (/^~[^/\\]*([/\\]|$)/.test(path) || /^\$(\{?)[A-Za-z_]/.test(path)) {
