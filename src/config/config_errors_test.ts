@@ -177,6 +177,9 @@ const VALUES: Case[] = [
   ]],
   ["~ in a source", { ...BASE, sources: ["~"] }, ["'sources[0]' '~' starts with '~'"]],
   ["~user in a path", { ...BASE, backup_root: "~alice/bk" }, ["'backup_root' '~alice/bk' starts"]],
+  ["a Windows %VARIABLE%", { ...BASE, backup_root: "%USERPROFILE%\\bk" }, [
+    "'backup_root' '%USERPROFILE%\\bk' starts with '%', which the config does not expand",
+  ]],
 ];
 
 const PATHS: Case[] = [

@@ -37,8 +37,12 @@ export function absolute(
     );
   }
   // Only a shell expands these: taken as written, "~/backup" would be a folder named "~"
-  // beside the config (and a later `rm -rf ~` to remove it, a disaster).
-  if (/^~[^/\\]*([/\\]|$)/.test(path) || /^\$(\{?)[A-Za-z_]/.test(path)) {
+  // beside the config (and a later `rm -rf ~` to remove it, a disaster); so would
+  // "%USERPROFILE%\backup", which only cmd.exe expands.
+  if (
+    /^~[^/\\]*([/\\]|$)/.test(path) || /^\$(\{?)[A-Za-z_]/.test(path) ||
+    /^%[A-Za-z_][\w()]*%/.test(path)
+  ) {
     invalid(
       `${quote(what)} ${quote(path)} starts with '${path[0]}', which the config does not ` +
         "expand: write the full path",

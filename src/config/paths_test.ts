@@ -18,3 +18,18 @@ Deno.test("absolute: on Windows, a backslash JSON took for an escape is refused,
   // Linux and macOS names may hold control characters: taken as written there.
   assert.equal(absolute("/cfg", "a\tb", "log_dir", "linux"), "/cfg/a\tb");
 });
+
+Deno.test("absolute: a path starting with a %VARIABLE% is refused, as ~ and $HOME are", () => {
+  assert.throws(
+    () => absolute("/cfg", "%USERPROFILE%\\backup", "backup_root", "linux"),
+    (e: unknown) =>
+      e instanceof Invalid &&
+      e.message ===
+        "'backup_root' '%USERPROFILE%\\backup' starts with '%', which the config does not " +
+          "expand: write the full path",
+  );
+  assert.throws(() => absolute("/cfg", "%ProgramFiles(x86)%/x", "log_dir", "linux"), Invalid);
+  // A name that merely holds a % is a name.
+  assert.equal(absolute("/cfg", "%20/x", "log_dir", "linux"), "/cfg/%20/x");
+  assert.equal(absolute("/cfg", "100%", "log_dir", "linux"), "/cfg/100%");
+});
