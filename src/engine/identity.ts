@@ -93,6 +93,18 @@ function safeId(ino: number | null): ino is number {
   return ino !== null && Number.isSafeInteger(ino);
 }
 
+/**
+ * A folder's device and inode where they tell it from every other folder: not where the
+ * platform gives none, nor past 2^53 (NTFS file ids once their sequence number grows, as
+ * above), where neighbouring folders of one volume may round to one number.
+ */
+export function exactIdentity(
+  info: Pick<Deno.FileInfo, "ino" | "dev">,
+): { ino: number; dev: number } | undefined {
+  const { ino, dev } = info;
+  return safeId(ino) && ino !== 0 && dev !== null ? { ino, dev } : undefined;
+}
+
 /** Whether two files hold the same bytes, read side by side. */
 function sameBytes(a: string, b: string): boolean {
   using f = Deno.openSync(a, { read: true });

@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { syncOpenOptions } from "./flush.ts";
 import { isDiskFull } from "./errors.ts";
-import { holdsSame } from "./identity.ts";
+import { exactIdentity, holdsSame } from "./identity.ts";
 import { makeSymlink, notImplementedHere, placeFailure, symlinkType } from "./portability.ts";
 import { withDir } from "./test_util.ts";
 
@@ -48,6 +48,16 @@ Deno.test(
     assert.equal(holdsSame(x, noIno(x), f, noIno(f)), false);
   }),
 );
+
+Deno.test("exactIdentity: none past 2^53 (NTFS file ids round there), nor without a number", () => {
+  assert.deepEqual(exactIdentity({ ino: 1234, dev: 5 }), { ino: 1234, dev: 5 });
+  // Sequence number 64 and MFT records 9 and 10: one number once read as a JavaScript number.
+  const [a, b] = [64n << 48n | 9n, 64n << 48n | 10n].map(Number);
+  assert.equal(a, b);
+  assert.equal(exactIdentity({ ino: a, dev: 5 }), undefined);
+  assert.equal(exactIdentity({ ino: null, dev: 5 }), undefined);
+  assert.equal(exactIdentity({ ino: 0, dev: 5 }), undefined);
+});
 
 Deno.test("syncOpenOptions: a handle with write access on Windows, read-only elsewhere", () => {
   assert.deepEqual(syncOpenOptions("windows"), { write: true });

@@ -25,6 +25,7 @@ import type { Held } from "./read_ahead.ts";
 import type { Identity } from "./folders.ts";
 import type { VanishedPath } from "./vanished.ts";
 import { openFilesLimit } from "./flush.ts";
+import { exactIdentity } from "./identity.ts";
 
 /**
  * New or changed entries held back by the first walk until deletions are planned (about
@@ -317,11 +318,15 @@ export class PassWalks {
     return new RowCursor(rows, onPassed);
   }
 
-  /** The backup root's identity, so that the walk never enters it by another path. */
+  /**
+   * The backup root's identity, so that the walk never enters it by another path; none
+   * where it is not exact (identity.ts): a source folder whose rounded NTFS file id met
+   * the root's was skipped as the root, and its files, unseen, were taken for deleted.
+   */
   #rootIdentity(): Identity[] {
     try {
-      const { ino, dev } = Deno.statSync(this.host.ctx.config.backupRoot);
-      return ino === null || dev === null ? [] : [{ ino, dev }];
+      const id = exactIdentity(Deno.statSync(this.host.ctx.config.backupRoot));
+      return id === undefined ? [] : [id];
     } catch {
       return [];
     }
