@@ -87,19 +87,23 @@ function isPermissionError(e: unknown): boolean {
 }
 
 /**
- * Characters FAT, exFAT and NTFS refuse in a name (besides control characters), and a
- * trailing dot or space, which they drop: a copy named so cannot be placed on such a disk.
+ * Characters FAT, exFAT and NTFS refuse in a name (besides control characters), a
+ * trailing dot or space, which they drop, and the device names Windows reserves (`aux`,
+ * `con.txt`; refused by ntfs-3g's `windows_names` too): a copy named so cannot be placed
+ * on such a disk.
  */
-// deno-lint-ignore no-control-regex -- control characters are what these disks refuse
-const UNPORTABLE_NAME = /[:*?"<>|\\\x00-\x1f]|[. ]$/;
+const UNPORTABLE_NAME =
+  // deno-lint-ignore no-control-regex -- control characters are what these disks refuse
+  /[:*?"<>|\\\x00-\x1f]|[. ]$|^(con|prn|aux|nul|com[0-9\u00b9\u00b2\u00b3]|lpt[0-9\u00b9\u00b2\u00b3])( *\.|$)/i;
 
 /**
  * Why placing a copy at a storage path failed, in words: a name the backup disk refuses
- * (FAT and exFAT answer "no such file" or "invalid argument") is said as such.
+ * (FAT and exFAT answer "no such file" or "invalid argument", Windows
+ * ERROR_INVALID_NAME, 123) is said as such.
  */
 export function placeFailure(storage: string, e: unknown): string {
   const refused = e instanceof Deno.errors.NotFound || e instanceof Deno.errors.InvalidData ||
-    /\(os error (22|84)\)/.test((e as Error)?.message ?? "");
+    /\(os error (22|84|123)\)/.test((e as Error)?.message ?? "");
   const odd = storage.split("/").find((part) => UNPORTABLE_NAME.test(part));
   if (isNameTooLong(e)) {
     return `${errorText(e)}: its path in the backup is too long (a path holds at most 4095 ` +
@@ -108,7 +112,8 @@ export function placeFailure(storage: string, e: unknown): string {
   }
   if (!refused || odd === undefined) return errorText(e);
   return `the backup disk does not allow the name '${odd}' (FAT, exFAT and NTFS refuse ` +
-    `: * ? " < > | \\ and a trailing dot or space): rename it in the source, or exclude it`;
+    `: * ? " < > | \\ and a trailing dot or space, and Windows the device names CON, PRN, ` +
+    `AUX, NUL, COM1-9 and LPT1-9, with any extension): rename it in the source, or exclude it`;
 }
 
 /** ENAMETOOLONG: Linux and macOS 36 and 63 ("File name too long"), Windows 206. */

@@ -94,6 +94,23 @@ Deno.test("placeFailure: a name FAT and exFAT refuse is said as such; other fail
   assert.equal(placeFailure("d/a:b.txt", denied), denied.message);
 });
 
+Deno.test("placeFailure: a Windows device name, and Windows' own refusal (os error 123), are said as such", () => {
+  const invalid = new Error("Invalid argument (os error 22): link 'x'"); // ntfs-3g windows_names
+  assert.match(
+    placeFailure("d/aux.txt", invalid),
+    /does not allow the name 'aux.txt'.*device names/,
+  );
+  assert.match(placeFailure("CON/a.txt", invalid), /the name 'CON'/);
+  assert.match(placeFailure("d/lpt1.tar.gz", invalid), /the name 'lpt1.tar.gz'/);
+  const windows = new Error(
+    "The filename, directory name, or volume label syntax is incorrect. (os error 123)",
+  );
+  assert.match(placeFailure("d/a:b.txt", windows), /does not allow the name 'a:b.txt'/);
+  // Names that only start like one are names.
+  assert.equal(placeFailure("d/auxiliary.txt", invalid), invalid.message);
+  assert.equal(placeFailure("d/com10", invalid), invalid.message);
+});
+
 Deno.test("notImplementedHere: ENOSYS and EOPNOTSUPP, as Deno reports them", () => {
   const os = Deno.build.os === "darwin" ? [78, 102] : [38, 95];
   for (const code of os) {
