@@ -90,7 +90,7 @@ export class StateDb {
     } catch (e) {
       throw new PreflightError(
         `Cannot make a private copy of the state in the temporary folder: ${errorText(e)}: ` +
-          "set TMPDIR to a folder you can write to",
+          `set ${tempFolderVariable()} to a folder you can write to`,
       );
     }
     try {
@@ -362,6 +362,11 @@ const NETWORK_FILE_SYSTEMS = new Set([
   "gpfs",
   "virtiofs",
 ]);
+
+/** The variable that names the temporary folder: TMP on Windows (GetTempPath), else TMPDIR. */
+export function tempFolderVariable(os: typeof Deno.build.os = Deno.build.os): string {
+  return os === "windows" ? "TMP" : "TMPDIR";
+}
 
 function useWalIfPossible(db: DatabaseSync): void {
   try {

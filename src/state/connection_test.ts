@@ -1,7 +1,12 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
-import { checkHeaderUnlessEmpty, stateProblem, walWorksOn } from "./connection.ts";
+import {
+  checkHeaderUnlessEmpty,
+  stateProblem,
+  tempFolderVariable,
+  walWorksOn,
+} from "./connection.ts";
 import { StateStore } from "./store.ts";
 import { PreflightError } from "../engine/errors.ts";
 import { withDir } from "../engine/test_util.ts";
@@ -54,3 +59,9 @@ Deno.test(
     assert.throws(() => checkHeaderUnlessEmpty(db), /file is not a database/);
   }),
 );
+
+Deno.test("tempFolderVariable: the remedy names the variable each system takes its temporary folder from", () => {
+  assert.equal(tempFolderVariable("windows"), "TMP"); // GetTempPath2W reads TMP, then TEMP
+  assert.equal(tempFolderVariable("linux"), "TMPDIR");
+  assert.equal(tempFolderVariable("darwin"), "TMPDIR");
+});
