@@ -1,11 +1,14 @@
 /**
  * Flushing files to disk: many fdatasyncs issued together (one at a time cost several times
  * as much), as many at once as the open files limit allows, retried in smaller waves where
- * that limit is lower than it looks. A flush interrupted leaves the files as the kernel
+ * that limit is lower than it looks; on macOS a plain fsync each and one full flush
+ * (barrier_flush.ts). A flush interrupted leaves the files as the kernel
  * has them, which the callers' next flush or rename order makes safe.
  */
+import * as fs from "node:fs";
 import { errorText, isOutOfOpenFiles } from "./errors.ts";
 import { notImplementedHere } from "./portability.ts";
+import { flushWithBarrier, plainFsync, type WriteOut } from "./barrier_flush.ts";
 
 /**
  * How a file is opened to flush it. On Windows, `syncData` is FlushFileBuffers, which fails
@@ -17,13 +20,38 @@ export function syncOpenOptions(os: typeof Deno.build.os = Deno.build.os): Deno.
   return os === "windows" ? { write: true } : { read: true };
 }
 
-/** Flushes files to disk, `parallel` at a time: fsyncs issued together cost far less. */
+/**
+ * Flushes files to disk, `parallel` at a time: fsyncs issued together cost far less. On
+ * macOS, with FFI, each is written out and the drive's cache flushed once (barrier_flush.ts).
+ */
 export function syncFiles(paths: string[], parallel = SYNC_PARALLEL): Promise<void> {
-  const options = syncOpenOptions();
-  return inWaves(paths, parallel, async (p) => {
-    using f = await Deno.open(p, options);
-    await f.syncData().catch(unlessFullFlushRefused);
-  }, flushFailure);
+  const writeOut = writeOutHere();
+  if (writeOut) {
+    return flushWithBarrier(paths, parallel, {
+      writeOut,
+      open: (p) => fs.promises.open(p, "r"),
+      full: fullFlush,
+      failure: flushFailure,
+    });
+  }
+  return inWaves(paths, parallel, fullFlush, flushFailure);
+}
+
+/** Deno's flush of one file: fdatasync, and on macOS F_FULLFSYNC (through the drive's cache). */
+export async function fullFlush(path: string): Promise<void> {
+  using f = await Deno.open(path, syncOpenOptions());
+  await f.syncData().catch(unlessFullFlushRefused);
+}
+
+/** The plain fsync(2) batches use on macOS (barrier_flush.ts), bound at the first flush. */
+let boundWriteOut: WriteOut | undefined | null = null;
+
+/** The plain fsync(2) of this system where batches use one: macOS with FFI. */
+export function writeOutHere(): WriteOut | undefined {
+  if (boundWriteOut === null) {
+    boundWriteOut = Deno.build.os === "darwin" ? plainFsync("darwin") : undefined;
+  }
+  return boundWriteOut;
 }
 
 /**

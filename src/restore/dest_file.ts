@@ -12,7 +12,14 @@
 import * as fs from "node:fs";
 import { type OwnedMeta, ownThrough } from "../engine/owner.ts";
 import { applyXattrs, type Refusal } from "../engine/xattrs.ts";
-import { inWaves, SYNC_PARALLEL, syncFiles, unlessFullFlushRefused } from "../engine/flush.ts";
+import {
+  inWaves,
+  SYNC_PARALLEL,
+  syncFiles,
+  unlessFullFlushRefused,
+  writeOutHere,
+} from "../engine/flush.ts";
+import { flushWithBarrier } from "../engine/barrier_flush.ts";
 import { openPath } from "../engine/identity.ts";
 import { removeQuietly } from "../engine/fsops.ts";
 import { join } from "node:path";
@@ -171,15 +178,33 @@ export function closeFile(fd: number): void {
  */
 export async function syncTemps(paths: string[]): Promise<void> {
   if (IS_WINDOWS) return await syncFiles(paths);
-  await inWaves(paths, SYNC_PARALLEL, async (p) => {
-    const handle = await fs.promises.open(p, C.O_RDONLY | NOFOLLOW | NONBLOCK);
-    try {
-      if (!(await handle.stat()).isFile()) throw new Error("it is not a file now");
-      await handle.datasync().catch(unlessFullFlushRefused);
-    } finally {
-      await handle.close();
-    }
-  }, tempFlushFailure);
+  const writeOut = writeOutHere();
+  if (!writeOut) return await inWaves(paths, SYNC_PARALLEL, flushTemp, tempFlushFailure);
+  // macOS: each written out, then one full flush (barrier_flush.ts).
+  const steps = { writeOut, open: openTemp, full: flushTemp, failure: tempFlushFailure };
+  await flushWithBarrier(paths, SYNC_PARALLEL, steps);
+}
+
+/** A temporary file's full flush (on macOS F_FULLFSYNC), if it is still a file. */
+async function flushTemp(path: string): Promise<void> {
+  const handle = await openTemp(path);
+  try {
+    await handle.datasync().catch(unlessFullFlushRefused);
+  } finally {
+    await handle.close();
+  }
+}
+
+/** A temporary file opened to flush it, if it is still a file (see `syncTemps`). */
+async function openTemp(path: string): Promise<fs.promises.FileHandle> {
+  const handle = await fs.promises.open(path, C.O_RDONLY | NOFOLLOW | NONBLOCK);
+  try {
+    if (!(await handle.stat()).isFile()) throw new Error("it is not a file now");
+  } catch (e) {
+    await handle.close();
+    throw e;
+  }
+  return handle;
 }
 
 /** Why a temporary file could not be flushed, with what to do (exported for tests). */

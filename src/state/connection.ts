@@ -5,11 +5,11 @@
  *
  * WAL is used where the filesystem allows it; elsewhere (FUSE and network file systems,
  * blocks smaller than a memory page, and where SQLite refuses it) a rollback journal kept
- * for the session (PERSIST, see `useRollbackJournal`). `synchronous = FULL`: a committed
- * batch survives a power cut, which matters because its files are already in place. An
- * interruption leaves the last committed transaction, and the -wal and -shm files or the
- * kept -journal, which SQLite replays or rolls back at the next open and a writer's
- * `close` removes.
+ * for the session (PERSIST, see `useRollbackJournal`). `synchronous = FULL` (and on macOS
+ * `fullfsync`): a committed batch survives a power cut, which matters because its files
+ * are already in place. An interruption leaves the last committed transaction, and the
+ * -wal and -shm files or the kept -journal, which SQLite replays or rolls back at the next
+ * open and a writer's `close` removes.
  *
  * The writer (a run, which holds the backup root's lock, so no other connection writes)
  * reads inside one read transaction, begun by the first read and ended by the next write
@@ -124,6 +124,11 @@ export class StateDb {
         version = stateVersion(db, original);
       } else {
         db.exec("PRAGMA synchronous = FULL");
+        // On macOS a plain fsync leaves the data in the drive's cache, which may write it
+        // late and out of order: commits and checkpoints flush it through (F_FULLFSYNC), as
+        // the batches' copies are (barrier_flush.ts). SQLite heeds these on Apple systems
+        // only; elsewhere its fsync already does so.
+        db.exec("PRAGMA fullfsync = ON; PRAGMA checkpoint_fullfsync = ON");
         // Before WAL mode, which rewrites the file's header: a refused state stays as it was.
         version = migrate(db, file);
         const dir = dirname(file);

@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import {
   checkHeaderUnlessEmpty,
+  StateDb,
   stateProblem,
   tempFolderVariable,
   walWorksOn,
@@ -65,3 +66,19 @@ Deno.test("tempFolderVariable: the remedy names the variable each system takes i
   assert.equal(tempFolderVariable("linux"), "TMPDIR");
   assert.equal(tempFolderVariable("darwin"), "TMPDIR");
 });
+
+Deno.test(
+  "a writer's connection flushes commits and checkpoints through the drive's cache (macOS: F_FULLFSYNC)",
+  withDir((dir) => {
+    const db = StateDb.open(join(dir, "state.db"), false);
+    try {
+      assert.equal((db.q("PRAGMA fullfsync").get() as { fullfsync: number }).fullfsync, 1);
+      const checkpoint = db.q("PRAGMA checkpoint_fullfsync").get() as {
+        checkpoint_fullfsync: number;
+      };
+      assert.equal(checkpoint.checkpoint_fullfsync, 1);
+    } finally {
+      db.close();
+    }
+  }),
+);

@@ -1,0 +1,72 @@
+import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import { join } from "node:path";
+import { type BarrierSteps, flushWithBarrier, plainFsync } from "./barrier_flush.ts";
+import { withDir } from "./test_util.ts";
+
+/**
+ * glibc's fsync stands in for macOS's: the same call, bound the same way (here, outside the
+ * tests: the library is held for the process, as the tool holds it).
+ */
+const glibcFsync = Deno.build.os === "linux" ? plainFsync("linux") : undefined;
+
+/** Steps that record what is done, in order, around real files and a real plain fsync. */
+function recording(writeOut: BarrierSteps["writeOut"]) {
+  const done: string[] = [];
+  const steps: BarrierSteps = {
+    writeOut: async (fd) => {
+      const r = await writeOut(fd);
+      done.push(`out:${r}`);
+      return r;
+    },
+    open: (p) => fs.promises.open(p, "r"),
+    full: (p) => {
+      done.push(`full:${p.split("/").pop()}`);
+      return Promise.resolve();
+    },
+    failure: (p, e) => new Error(`Cannot flush '${p}': ${(e as Error).message}`),
+  };
+  return { done, steps };
+}
+
+Deno.test({
+  name: "flushWithBarrier: each file written out, then one full flush of the last, after them all",
+  ignore: Deno.build.os !== "linux",
+  fn: withDir(async (dir) => {
+    const writeOut = glibcFsync;
+    assert.ok(writeOut, "fsync binds from glibc with FFI permitted");
+    const paths = ["a", "b", "c", "d", "e"].map((n) => join(dir, n));
+    for (const p of paths) Deno.writeTextFileSync(p, p);
+    const { done, steps } = recording(writeOut);
+    await flushWithBarrier(paths, 2, steps);
+    assert.deepEqual(done, ["out:0", "out:0", "out:0", "out:0", "out:0", "full:e"]);
+    const none = recording(writeOut);
+    await flushWithBarrier([], 2, none.steps);
+    assert.deepEqual(none.done, []);
+  }),
+});
+
+Deno.test(
+  "flushWithBarrier: a file whose plain fsync fails gets a full flush; one that cannot be opened fails the batch, named",
+  withDir(async (dir) => {
+    const paths = ["a", "b"].map((n) => join(dir, n));
+    for (const p of paths) Deno.writeTextFileSync(p, p);
+    const { done, steps } = recording(() => Promise.resolve(-1));
+    await flushWithBarrier(paths, 4, steps);
+    // Within a wave the files go side by side; the batch's full flush comes after them all.
+    assert.deepEqual(done.slice(0, -1).sort(), ["full:a", "full:b", "out:-1", "out:-1"]);
+    assert.equal(done.at(-1), "full:b");
+    const gone = recording(() => Promise.resolve(0));
+    await assert.rejects(
+      flushWithBarrier([join(dir, "missing")], 4, gone.steps),
+      /Cannot flush '.*missing': ENOENT/,
+    );
+    assert.deepEqual(gone.done, []); // no full flush after a batch that failed
+  }),
+);
+
+Deno.test("plainFsync: bound only on the system it is asked for", () => {
+  const other = Deno.build.os === "darwin" ? "linux" : "darwin";
+  assert.equal(plainFsync(other), undefined);
+  assert.equal(plainFsync("windows"), undefined);
+});
