@@ -3,7 +3,7 @@
  * then the drive's cache flushed once, by a full flush (F_FULLFSYNC) of one of them, as
  * git's `core.fsyncMethod = batch` does there. On macOS fsync(2) moves a file's data to
  * the drive but not through its cache; F_FULLFSYNC asks the drive to write all it holds,
- * so one after the plain ones makes the whole batch durable. Deno's own flushes are full
+ * so one after the plain ones (one a disk) makes the whole batch durable. Deno's own flushes are full
  * ones there (Rust's sync_data), one per file: Apple's drives take some tens of those a
  * second (Hector Martin measured 46 on an M1 in 2022), which for 20,000 new files would be
  * minutes. fsync(2) itself is reached through the system's C library by FFI, run off the
@@ -50,26 +50,29 @@ export interface BarrierSteps {
 }
 
 /**
- * Writes each file out, `parallel` at a time, then flushes the drive's cache once, through
- * the last of them. A file whose plain fsync fails gets a full flush of its own instead.
+ * Writes each file out, `parallel` at a time, then flushes each drive's cache once, through
+ * the last file written out on it (a restore's folders may span disks). A file whose plain
+ * fsync fails gets a full flush of its own instead.
  */
 export async function flushWithBarrier(
   paths: string[],
   parallel: number,
   steps: BarrierSteps,
 ): Promise<void> {
-  if (paths.length === 0) return;
+  const lastOn = new Map<number, string>();
   await inWaves(paths, parallel, async (p) => {
     const handle = await steps.open(p);
     try {
-      if (await steps.writeOut(handle.fd) === 0) return;
+      const { dev } = await handle.stat();
+      if (await steps.writeOut(handle.fd) === 0) return void lastOn.set(dev, p);
     } finally {
       await handle.close();
     }
     await steps.full(p); // its error says why (the plain call's errno is another thread's)
   }, steps.failure);
-  const last = paths[paths.length - 1];
-  await steps.full(last).catch((e) => {
-    throw steps.failure(last, e);
-  });
+  for (const last of lastOn.values()) {
+    await steps.full(last).catch((e) => {
+      throw steps.failure(last, e);
+    });
+  }
 }
