@@ -32,7 +32,10 @@ export interface RunEntry {
    * then until a later run finished, the backup held its new files beside older ones.
    */
   cutShort: boolean;
-  /** Its counts by action, as its summary line gave them; null when it did not end itself. */
+  /**
+   * Its counts by action, as its summary line gave them; null when it did not end itself,
+   * or failed (a failed run records the zeros it started from, whatever it did).
+   */
   counts: Record<string, number> | null;
   bytesCopied: number | null;
 }
@@ -47,15 +50,18 @@ export function runEntries(runs: RecordedRun[], heldNow: boolean): RunEntry[] {
   const newest = runs.at(-1)?.id;
   return runs.map((r) => {
     const live = heldNow && r.id === newest && r.finishedAt === null;
+    const outcome = outcomeOf(r.status, live);
+    // A run that failed records the counts it began with (backup.ts), not what it did.
+    const summary = outcome === "failed" ? null : r.summary;
     return {
       run: r.id,
       command: r.command,
       startedAt: iso(r.startedAt),
       endedAt: r.finishedAt === null ? null : iso(r.finishedAt),
-      outcome: outcomeOf(r.status, live),
+      outcome,
       cutShort: !live && r.cutShort,
-      counts: r.summary?.counts ?? null,
-      bytesCopied: r.summary?.bytesCopied ?? null,
+      counts: summary?.counts ?? null,
+      bytesCopied: summary?.bytesCopied ?? null,
     };
   });
 }

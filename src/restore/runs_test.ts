@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import type { RecordedRun } from "../state/run_queries.ts";
 import { formatRuns, runEntries } from "./runs.ts";
+import { emptyResult } from "../engine/pass_types.ts";
 
 const T = Date.UTC(2026, 11, 4, 12);
 
@@ -75,4 +76,20 @@ Deno.test("the table aligns its columns and marks what a run did not record", ()
       "of a finished run.",
     ].join("\n"),
   );
+});
+
+Deno.test("a failed run's counts are unknown: its summary holds the zeros it began with", () => {
+  // What backup.ts records for a run that failed, whatever it had done: emptyResult's.
+  const { counts, bytesCopied } = emptyResult();
+  const failed = recorded(5, "failed after commit", {
+    summary: { counts: { ...counts }, bytesCopied },
+    cutShort: true,
+  });
+  const [entry] = runEntries([failed], false);
+  assert.deepEqual([entry.outcome, entry.counts, entry.bytesCopied], ["failed", null, null]);
+  const row = formatRuns("/b", [entry]).split("\n")[2];
+  assert.match(row, /^5 +run +\S+ +\S+ +failed part-way +- +- +- +- +- +- +-$/);
+  // A run stopped by a signal records what it did.
+  const stopped = runEntries([recorded(6, "stopped")], false)[0];
+  assert.equal(stopped.counts?.backup, 6);
 });
