@@ -99,11 +99,17 @@ const UNPORTABLE_NAME =
 /**
  * Why placing a copy at a storage path failed, in words: a name the backup disk refuses
  * (FAT and exFAT answer "no such file" or "invalid argument", Windows
- * ERROR_INVALID_NAME, 123) is said as such.
+ * ERROR_INVALID_NAME, 123) is said as such. 123 is Windows' only: on Linux it is
+ * ENOMEDIUM, a card pulled from its reader, which no name causes.
  */
-export function placeFailure(storage: string, e: unknown): string {
+export function placeFailure(
+  storage: string,
+  e: unknown,
+  os: typeof Deno.build.os = Deno.build.os,
+): string {
+  const codes = os === "windows" ? /\(os error (22|84|123)\)/ : /\(os error (22|84)\)/;
   const refused = e instanceof Deno.errors.NotFound || e instanceof Deno.errors.InvalidData ||
-    /\(os error (22|84|123)\)/.test((e as Error)?.message ?? "");
+    codes.test((e as Error)?.message ?? "");
   const odd = storage.split("/").find((part) => UNPORTABLE_NAME.test(part));
   if (isNameTooLong(e)) {
     return `${errorText(e)}: its path in the backup is too long (a path holds at most 4095 ` +

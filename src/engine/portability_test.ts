@@ -105,7 +105,10 @@ Deno.test("placeFailure: a Windows device name, and Windows' own refusal (os err
   const windows = new Error(
     "The filename, directory name, or volume label syntax is incorrect. (os error 123)",
   );
-  assert.match(placeFailure("d/a:b.txt", windows), /does not allow the name 'a:b.txt'/);
+  assert.match(
+    placeFailure("d/a:b.txt", windows, "windows"),
+    /does not allow the name 'a:b.txt'/,
+  );
   // Names that only start like one are names.
   assert.equal(placeFailure("d/auxiliary.txt", invalid), invalid.message);
   assert.equal(placeFailure("d/com10", invalid), invalid.message);
@@ -158,4 +161,11 @@ Deno.test("holdsSame: inode numbers past 2^53 (NTFS ids) prove nothing: the byte
     assert.equal(holdsSame(a, { ...x, ino: big, dev: 1 }, b, { ...y, ino: big, dev: 1 }), true);
     assert.equal(holdsSame(a, { ...x, ino: 7, dev: 1 }, b, { ...y, ino: 7, dev: 1 }), true);
   });
+});
+
+Deno.test("placeFailure: os error 123 off Windows is ENOMEDIUM, a disk gone, not a name refused", () => {
+  // A backup to an SD card pulled from its reader, of a folder named `aux` (LaTeX's).
+  const gone = new Error("No medium found (os error 123): link 'x'");
+  assert.equal(placeFailure("d/aux/a.txt", gone, "linux"), gone.message);
+  assert.match(placeFailure("d/aux/a.txt", gone, "windows"), /does not allow the name 'aux'/);
 });
