@@ -41,6 +41,15 @@ export function isKeptName(name: Uint8Array): boolean {
     KEPT_NAMES.some((n) => n.length === name.length && startsWith(name, n));
 }
 
+const ACL_NAMES = ["system.posix_acl_access", "system.posix_acl_default"].map((n) =>
+  encoder.encode(n)
+);
+
+/** Whether an attribute is a POSIX ACL, which a disk may refuse while it keeps user.* ones. */
+export function isAclName(name: Uint8Array): boolean {
+  return ACL_NAMES.some((n) => n.length === name.length && startsWith(name, n));
+}
+
 const ROOT_ONLY = [encoder.encode("trusted."), encoder.encode("security.capability")];
 
 /**

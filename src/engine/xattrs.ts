@@ -20,7 +20,6 @@ import {
   decodeXattrs,
   encodeXattrs,
   isKeptName,
-  isRootOnlyName,
   namesIn,
   nameText,
   sameBytes,
@@ -92,12 +91,16 @@ function readAll(fd: number): Xattr[] {
 
 /**
  * The names of the attributes `encoded` records that the file open as `fd` lacks or holds
- * with another value, of those this process could give (`root`: trusted.* and file
- * capabilities too); what the file has beyond them is its own (a folder's default ACL
- * gives a new file one). None where attributes are not read here, or the record cannot be
- * read (said where it is given).
+ * with another value, of those `asked` (those this process could give there, and see: a
+ * root without CAP_SYS_ADMIN is shown no trusted.* one); what the file has beyond them is
+ * its own (a folder's default ACL gives a new file one). None where attributes are not
+ * read here, or the record cannot be read (said where it is given).
  */
-export function missingXattrs(fd: number, encoded: Uint8Array, root: boolean): string[] {
+export function missingXattrs(
+  fd: number,
+  encoded: Uint8Array,
+  asked: (name: Uint8Array) => boolean,
+): string[] {
   if (!lib) return [];
   let wanted: Xattr[];
   try {
@@ -107,7 +110,7 @@ export function missingXattrs(fd: number, encoded: Uint8Array, root: boolean): s
   }
   const have = readAll(fd);
   return wanted.filter((a) =>
-    (root || !isRootOnlyName(a.name)) &&
+    asked(a.name) &&
     !have.some((h) => sameBytes(h.name, a.name) && sameBytes(h.value, a.value))
   ).map((a) => nameText(a.name));
 }

@@ -7,6 +7,7 @@ import type { StoredCopy } from "../state/store.ts";
 import { closeFile, openExisting, readInto } from "./dest_file.ts";
 import { GIVES_OWNERS, hasRecordedOwner, permittedMode } from "../engine/owner.ts";
 import { missingXattrs, XATTRS_KEPT } from "../engine/xattrs.ts";
+import { isAclName, isRootOnlyName } from "../engine/xattr_codec.ts";
 import { createDigest } from "../engine/digest.ts";
 import { turnTaker } from "../engine/event_turn.ts";
 import type { WriteOptions } from "./write.ts";
@@ -42,9 +43,9 @@ export async function sameContent(
 /**
  * The recorded extended attributes a destination of the recorded bytes (the regular file
  * `info` saw) lacks or holds with another value, said for a warning; undefined where it
- * has them all, where the disk keeps none (`keeps`), or where this process gives none
- * (engine/xattrs.ts). Those only root may give are asked of root only; what it has beyond
- * them is its own.
+ * has them all, or where this process gives none (engine/xattrs.ts). Only those it could
+ * give there are asked: of the kinds the disk keeps (`keeps`: user.*, ACLs), and those
+ * only root may give of a root that gives them there; what it has beyond them is its own.
  */
 export function xattrDifference(
   dest: string,
@@ -52,11 +53,20 @@ export function xattrDifference(
   c: StoredCopy,
   keeps = ALL_KEPT,
 ): string | undefined {
-  if (!XATTRS_KEPT || !keeps.xattrs || c.kind !== "file" || !c.xattrs) return undefined;
+  if (!XATTRS_KEPT || c.kind !== "file" || !c.xattrs) return undefined;
   const fd = openExisting(dest, info);
   if (fd === undefined) return undefined;
   try {
-    const missing = missingXattrs(fd, c.xattrs, GIVES_OWNERS);
+    const missing = missingXattrs(
+      fd,
+      c.xattrs,
+      (name) =>
+        isRootOnlyName(name)
+          ? GIVES_OWNERS && keeps.rootXattrs
+          : isAclName(name)
+          ? keeps.acls
+          : keeps.xattrs,
+    );
     if (missing.length === 0) return undefined;
     return `its extended attribute${missing.length === 1 ? "" : "s"} ` +
       `${missing.map((n) => `'${n}'`).join(", ")} ${missing.length === 1 ? "is" : "are"} ` +

@@ -6,8 +6,8 @@
  * 0644: restore it with --overwrite", and `--overwrite` wrote each of them anew for
  * nothing. Asked once per file system (device) of the folder a file goes to: a temporary
  * file made there (with a restore's temporary name) is given another mode (and, run as
- * root, another owner), a modification time in odd milliseconds and a user.* extended
- * attribute, looked at and removed. What a disk does not keep is not compared, and modes
+ * root, another owner), a modification time in odd milliseconds, a user.* extended
+ * attribute, a minimal ACL and, run as root, a trusted.* attribute, looked at and removed. What a disk does not keep is not compared, and modes
  * and owners not kept are said once, as a note (extended attributes where one is given:
  * xattr_notes.ts); times are compared to the step the disk keeps them in (FAT's 2 s),
  * without a word. An interruption may leave that temporary file, as it may any of a
@@ -26,12 +26,28 @@ export interface DiskKeeps {
   owners: boolean;
   /** The steps its modification times are kept in, in ms: 1, 10 (exFAT), 2,000 (FAT). */
   timeStepMs: number;
-  /** Extended attributes (false where this process gives none: engine/xattrs.ts). */
+  /** Extended attributes, user.* ones (false where this process gives none: engine/xattrs.ts). */
   xattrs: boolean;
+  /**
+   * POSIX ACLs, which a disk may refuse while it keeps user.* attributes (an SMB share
+   * through cifs, NFS), and trusted.* attributes, which root gives only with CAP_SYS_ADMIN
+   * (a container's root has none, and is shown none of them): a restore compares only
+   * what it could give, or an attribute the file holds, unseen, would be said missing and
+   * `--overwrite` would write the file anew without it.
+   */
+  acls: boolean;
+  rootXattrs: boolean;
 }
 
 /** What every disk is taken to keep until it is found not to (and off Unix: modes unasked). */
-export const ALL_KEPT: DiskKeeps = { modes: true, owners: true, timeStepMs: 1, xattrs: true };
+export const ALL_KEPT: DiskKeeps = {
+  modes: true,
+  owners: true,
+  timeStepMs: 1,
+  xattrs: true,
+  acls: true,
+  rootXattrs: true,
+};
 
 /**
  * A modification time the probe asks for, its milliseconds the most a disk can cut off
@@ -77,20 +93,35 @@ function probeDisk(folder: Reached, probe: string): DiskKeeps {
     modes: takes(at, () => Deno.chmodSync(at, PROBE_MODE), modeIs),
     owners: ownersKept(at),
     timeStepMs: timeStep(at),
-    xattrs: xattrsKept(at),
+    xattrs: xattrsKept(at, "user.backup-tool-probe", new Uint8Array([1])),
+    acls: xattrsKept(at, "system.posix_acl_access", PROBE_ACL),
+    rootXattrs: GIVES_OWNERS && xattrsKept(at, "trusted.backup-tool-probe", new Uint8Array([1])),
   }));
 }
 
-/** An attribute the probe asks for: any user.* one, which the file's owner may give. */
-const PROBE_XATTRS = encodeXattrs([{
-  name: new TextEncoder().encode("user.backup-tool-probe"),
-  value: new Uint8Array([1]),
-}]);
+/**
+ * The ACL the probe asks for: the minimal one of its mode 0640 (user::rw-, group::r--,
+ * other::---, each with no id), which a disk that keeps ACLs takes as a chmod, storing
+ * nothing: Linux's posix_acl_xattr format, version 2, entries of tag, permissions and id.
+ */
+const PROBE_ACL = new Uint8Array([
+  ...[2, 0, 0, 0],
+  ...[0x01, 0, 6, 0, 0xff, 0xff, 0xff, 0xff],
+  ...[0x04, 0, 4, 0, 0xff, 0xff, 0xff, 0xff],
+  ...[0x20, 0, 0, 0, 0xff, 0xff, 0xff, 0xff],
+]);
 
-/** Whether the disk keeps extended attributes (those this process gives: xattrs.ts). */
-function xattrsKept(at: string): boolean {
+/**
+ * Whether attributes such as `name` (user.*, an ACL, trusted.*) are given there by this
+ * process (xattrs.ts): not where the disk keeps none of them or the process may not give
+ * them; any other refusal (no room left) tells nothing, and they are compared.
+ */
+function xattrsKept(at: string, name: string, value: Uint8Array): boolean {
   if (!XATTRS_KEPT) return false;
-  return !applyXattrs({ path: at }, PROBE_XATTRS, false).some((r) => r.kind === "unsupported");
+  const set = encodeXattrs([{ name: new TextEncoder().encode(name), value }]);
+  return !applyXattrs({ path: at }, set, false).some((r) =>
+    r.kind === "unsupported" || r.kind === "denied"
+  );
 }
 
 /** The step the disk keeps modification times in: the smallest that covers what it cut off. */

@@ -5,20 +5,34 @@ import type { Reached } from "./pinned.ts";
 import { withDir } from "../engine/test_util.ts";
 import { applyXattrs, XATTRS_KEPT } from "../engine/xattrs.ts";
 import { encodeXattrs } from "../engine/xattr_codec.ts";
+import { GIVES_OWNERS } from "../engine/owner.ts";
 
-/** Whether files in `dir` take a user.* attribute from this process (a scratch file asked). */
-function takesXattrs(dir: string): boolean {
+/** Whether files in `dir` take such an attribute from this process (a scratch file asked). */
+function takesXattr(dir: string, name: string, value = new Uint8Array()): boolean {
   const scratch = join(dir, "scratch");
   Deno.writeTextFileSync(scratch, "");
   try {
-    const set = encodeXattrs([{
-      name: new TextEncoder().encode("user.t"),
-      value: new Uint8Array(),
-    }]);
+    const set = encodeXattrs([{ name: new TextEncoder().encode(name), value }]);
     return XATTRS_KEPT && applyXattrs({ path: scratch }, set, false).length === 0;
   } finally {
     Deno.removeSync(scratch);
   }
+}
+
+/** What a restore compares in `dir` besides modes, owners and times, asked as `setfacl` would. */
+function attributesKept(dir: string) {
+  // An ACL of mode 0600's bits: user::rw-, group::---, other::---.
+  const acl = new Uint8Array([
+    ...[2, 0, 0, 0],
+    ...[1, 0, 6, 0, 255, 255, 255, 255],
+    ...[4, 0, 0, 0, 255, 255, 255, 255],
+    ...[32, 0, 0, 0, 255, 255, 255, 255],
+  ]);
+  return {
+    xattrs: takesXattr(dir, "user.t"),
+    acls: takesXattr(dir, "system.posix_acl_access", acl),
+    rootXattrs: GIVES_OWNERS && takesXattr(dir, "trusted.t"),
+  };
 }
 
 function reached(dir: string): Reached {
@@ -36,7 +50,7 @@ Deno.test(
   withDir((dir) => {
     const kept = new KeptMeta();
     const folder = reached(dir);
-    const all = { ...ALL_KEPT, xattrs: takesXattrs(dir) };
+    const all = { ...ALL_KEPT, ...attributesKept(dir) };
     assert.deepEqual(kept.of(folder, ".probe-1.tmp"), all);
     assert.deepEqual([...Deno.readDirSync(dir)], []);
     // Asked once per disk: a second folder on it is not probed.
