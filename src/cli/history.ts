@@ -120,16 +120,15 @@ export function historyCommand(argv: string[]): Promise<number> {
   return Promise.resolve(0);
 }
 
-/** `history` without a path: every run of the backup. */
+/**
+ * `history` without a path: every run of the backup. A run that holds the backup root is
+ * asked for before the state is read and after (one that ended between the two is not
+ * taken for one killed); the list itself shows runs interrupted, without a warning.
+ */
 function listRuns(config: Config, json: boolean): number {
-  const { recorded, unfinished } = withState(config, (store) => ({
-    recorded: store.recordedRuns(),
-    unfinished: unfinishedWork(store.pendingIntents()),
-  }));
-  const holder = runningNow(config);
-  const warning = unfinishedWarning(unfinished, "shows", holder);
-  if (warning) warn(warning);
-  const runs = runEntries(recorded, holder !== undefined);
+  const heldBefore = runningNow(config) !== undefined;
+  const recorded = withState(config, (store) => store.recordedRuns());
+  const runs = runEntries(recorded, heldBefore || runningNow(config) !== undefined);
   if (json) say(JSON.stringify({ backupRoot: config.backupRoot, runs }, null, 2));
   else say(formatRuns(config.backupRoot, runs));
   return 0;

@@ -94,7 +94,7 @@ function isPermissionError(e: unknown): boolean {
  */
 const UNPORTABLE_NAME =
   // deno-lint-ignore no-control-regex -- control characters are what these disks refuse
-  /[:*?"<>|\\\x00-\x1f]|[. ]$|^(con|prn|aux|nul|com[0-9\u00b9\u00b2\u00b3]|lpt[0-9\u00b9\u00b2\u00b3])( *\.|$)/i;
+  /[:*?"<>|\\\x00-\x1f]|[. ]$|^(con|prn|aux|nul|com[1-9\u00b9\u00b2\u00b3]|lpt[1-9\u00b9\u00b2\u00b3])( *\.|$)/i;
 
 /**
  * Why placing a copy at a storage path failed, in words: a name the backup disk refuses

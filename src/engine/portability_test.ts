@@ -5,6 +5,7 @@
  * symlink Windows is asked for; how failures on FAT and exFAT disks are explained.
  */
 import assert from "node:assert/strict";
+import { errorText } from "./errors.ts";
 import { join } from "node:path";
 import { syncOpenOptions } from "./flush.ts";
 import { isDiskFull } from "./errors.ts";
@@ -102,6 +103,9 @@ Deno.test("placeFailure: a Windows device name, and Windows' own refusal (os err
   );
   assert.match(placeFailure("CON/a.txt", invalid), /the name 'CON'/);
   assert.match(placeFailure("d/lpt1.tar.gz", invalid), /the name 'lpt1.tar.gz'/);
+  // COM0 and LPT0 are not reserved (COM1-9, LPT1-9 and the superscript digits are).
+  assert.equal(placeFailure("d/com0.txt", invalid), errorText(invalid));
+  assert.match(placeFailure("d/COM\u00b2", invalid), /the name 'COM\u00b2'/);
   const windows = new Error(
     "The filename, directory name, or volume label syntax is incorrect. (os error 123)",
   );

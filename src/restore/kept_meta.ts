@@ -7,11 +7,11 @@
  * nothing. Asked once per file system (device) of the folder a file goes to: a temporary
  * file made there (with a restore's temporary name) is given another mode (and, run as
  * root, another owner), a modification time in odd milliseconds, a user.* extended
- * attribute, a minimal ACL and, run as root, a trusted.* attribute, looked at and removed. What a disk does not keep is not compared, and modes
- * and owners not kept are said once, as a note (extended attributes where one is given:
- * xattr_notes.ts); times are compared to the step the disk keeps them in (FAT's 2 s),
- * without a word. An interruption may leave that temporary file, as it may any of a
- * restore's (its name says so).
+ * attribute, a minimal ACL and, run as root, a trusted.* attribute, looked at and removed.
+ * What a disk does not keep is not compared, and modes and owners not kept are said once,
+ * as a note (extended attributes where one is given: xattr_notes.ts); times are compared
+ * to the step the disk keeps them in (FAT's 2 s), without a word. An interruption may
+ * leave that temporary file, as it may any of a restore's (its name says so).
  */
 import { lstatOrNone } from "../engine/fsops.ts";
 import { applyXattrs, XATTRS_KEPT } from "../engine/xattrs.ts";
