@@ -7,12 +7,19 @@
  * Keeps only the notes: nothing on disk, so an interruption leaves nothing behind.
  */
 import type { Refusal } from "../engine/xattrs.ts";
+import { GIVES_OWNERS } from "../engine/owner.ts";
 
 export class XattrNotes {
   /** Disk and kind of refusal already said: `<device>:<kind>`. */
   readonly #said = new Set<string>();
   /** One line per disk and kind of refusal, for the restore to say once. */
   readonly notes: string[] = [];
+  /** Whether this process runs as root (asked for a refusal only root could overcome). */
+  readonly #asRoot: boolean;
+
+  constructor(asRoot = GIVES_OWNERS) {
+    this.#asRoot = asRoot;
+  }
 
   /** Takes the refusals met giving a file in `folder`, on device `dev`, its attributes. */
   refused(folder: string, dev: number, refusals: readonly Refusal[]): void {
@@ -20,20 +27,23 @@ export class XattrNotes {
       const key = `${dev}:${r.kind}`;
       if (this.#said.has(key)) continue;
       this.#said.add(key);
-      this.notes.push(noteOf(folder, r));
+      this.notes.push(noteOf(folder, r, this.#asRoot));
     }
   }
 }
 
-function noteOf(folder: string, r: Refusal): string {
+function noteOf(folder: string, r: Refusal, asRoot: boolean): string {
   switch (r.kind) {
     case "unsupported":
       return `the disk of '${folder}' keeps no extended attributes (FAT, exFAT, some ` +
         `network shares): the files restored there are without those recorded ('${r.name}')`;
     case "denied":
       return `only root may set extended attributes such as '${r.name}' (trusted.*, file ` +
-        `capabilities): the files restored to '${folder}' are without them; restore as ` +
-        `root to give them back`;
+        `capabilities): the files restored to '${folder}' are without them; ` +
+        (asRoot
+          ? "this root may not (a container's root lacks CAP_SYS_ADMIN and CAP_SETFCAP): " +
+            "restore where root has them, on the host, to give them back"
+          : "restore as root to give them back");
     case "other":
       return `the disk of '${folder}' refused extended attribute '${r.name}': ${r.why}: ` +
         `some files restored there are without those recorded`;
