@@ -12,7 +12,7 @@
  * error names the cause. Nothing here writes: an interruption leaves the files as the
  * system has them, which the caller's rename order makes safe.
  */
-import * as fs from "node:fs";
+import type { FileHandle } from "node:fs/promises";
 import { inWaves } from "./flush.ts";
 
 /** The C library a plain fsync comes from, by system: macOS's, or glibc (for the tests). */
@@ -43,7 +43,7 @@ export function plainFsync(os: typeof Deno.build.os = Deno.build.os): WriteOut |
 export interface BarrierSteps {
   writeOut: WriteOut;
   /** Opens a file to write it out (node:fs flags); a file not to flush throws. */
-  open(path: string): Promise<fs.promises.FileHandle>;
+  open(path: string): Promise<FileHandle>;
   /** A full flush of one file: its data and the drive's cache (Deno's, F_FULLFSYNC). */
   full(path: string): Promise<void>;
   failure(path: string, e: unknown): Error;
