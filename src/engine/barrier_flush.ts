@@ -3,14 +3,14 @@
  * then the drive's cache flushed once, by a full flush (F_FULLFSYNC) of one of them, as
  * git's `core.fsyncMethod = batch` does there. On macOS fsync(2) moves a file's data to
  * the drive but not through its cache; F_FULLFSYNC asks the drive to write all it holds,
- * so one after the plain ones (one a disk) makes the whole batch durable. Deno's own flushes are full
- * ones there (Rust's sync_data), one per file: Apple's drives take some tens of those a
- * second (Hector Martin measured 46 on an M1 in 2022), which for 20,000 new files would be
- * minutes. fsync(2) itself is reached through the system's C library by FFI, run off the
- * main thread (`nonblocking`); without FFI (`--allow-ffi` refused) every file gets Deno's
- * full flush, as before. A plain fsync that fails is done again as a full flush, whose
- * error names the cause. Nothing here writes: an interruption leaves the files as the
- * system has them, which the caller's rename order makes safe.
+ * so one after the plain ones (one a disk) makes the whole batch durable. Deno's own
+ * flushes are full ones there (Rust's sync_data), one per file: Apple's drives take some
+ * tens of those a second (Hector Martin measured 46 on an M1 in 2022), which for 20,000 new
+ * files would be minutes. fsync(2) itself is reached through the system's C library by
+ * FFI, run off the main thread (`nonblocking`); without FFI (`--allow-ffi` refused) every
+ * file gets Deno's full flush, as before. A plain fsync that fails is done again as a full
+ * flush, whose error names the cause. Nothing here writes: an interruption leaves the
+ * files as the system has them, which the caller's rename order makes safe.
  */
 import type { FileHandle } from "node:fs/promises";
 import { inWaves } from "./flush.ts";

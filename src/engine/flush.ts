@@ -2,8 +2,8 @@
  * Flushing files to disk: many fdatasyncs issued together (one at a time cost several times
  * as much), as many at once as the open files limit allows, retried in smaller waves where
  * that limit is lower than it looks; on macOS a plain fsync each and one full flush
- * (barrier_flush.ts). A flush interrupted leaves the files as the kernel
- * has them, which the callers' next flush or rename order makes safe.
+ * (barrier_flush.ts). A flush interrupted leaves the files as the kernel has them, which
+ * the callers' next flush or rename order makes safe.
  */
 import { errorText, isOutOfOpenFiles } from "./errors.ts";
 import { notImplementedHere } from "./portability.ts";
