@@ -39,7 +39,7 @@ export interface DiskKeeps {
   rootXattrs: boolean;
 }
 
-/** What every disk is taken to keep until it is found not to (and off Unix: modes unasked). */
+/** What every disk is taken to keep until it is found not to (on Windows, all but the time step). */
 export const ALL_KEPT: DiskKeeps = {
   modes: true,
   owners: true,
@@ -64,16 +64,21 @@ const PROBE_OWNER = 1;
 
 export class KeptMeta {
   readonly #byDevice = new Map<string, DiskKeeps>();
+  readonly #os: typeof Deno.build.os;
   /** One line per disk found to keep less, for the restore to say once. */
   readonly notes: string[] = [];
 
+  constructor(os: typeof Deno.build.os = Deno.build.os) {
+    this.#os = os;
+  }
+
   /** What the disk of `folder` keeps, asked with a temporary file named `probe` there. */
   of(folder: Reached, probe: string): DiskKeeps {
-    if (Deno.build.os === "windows") return ALL_KEPT;
     const device = folder.id?.split(":")[0] ?? folder.path;
     let keeps = this.#byDevice.get(device);
     if (keeps === undefined) {
-      keeps = probeDisk(folder, probe);
+      // Windows keeps no modes to ask of any disk: only the time step is (a FAT stick's 2 s).
+      keeps = this.#os === "windows" ? probeTimeStep(folder, probe) : probeDisk(folder, probe);
       this.#byDevice.set(device, keeps);
       const lost = [!keeps.modes && "modes", !keeps.owners && "owners"].filter((s) => s);
       if (lost.length > 0) {
@@ -85,6 +90,16 @@ export class KeptMeta {
     }
     return keeps;
   }
+}
+
+/** Asks the disk of `folder` its time step only; the rest is taken as kept. */
+function probeTimeStep(folder: Reached, probe: string): DiskKeeps {
+  return withProbeFile(
+    folder,
+    probe,
+    ALL_KEPT,
+    (at) => ({ ...ALL_KEPT, timeStepMs: timeStep(at) }),
+  );
 }
 
 /** Asks the disk of `folder`; a probe that cannot be made there tells nothing (all kept). */

@@ -4,13 +4,16 @@
  * some names refused, and no shared memory for SQLite's WAL on fusefat. Runs only where
  * those tools exist and mounting is allowed (root); elsewhere it is skipped, as the CI
  * machine may lack them. Also an exFAT source followed by `watch`, whose old names still
- * answer lstat after a rename that changes only their case.
+ * answer lstat after a rename that changes only their case, and a restore's look at what
+ * an exFAT disk keeps (its time step asked on Windows too).
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { makeFixture, readTree, writeConfig, writeTree } from "../helpers.ts";
 import { backedUp, filler, WatchProcess } from "../watch_helpers.ts";
 import { runTool, sh } from "./util.ts";
+import { ALL_KEPT, KeptMeta } from "../../src/restore/kept_meta.ts";
+import type { Reached } from "../../src/restore/pinned.ts";
 
 const has = (tool: string) =>
   ["/usr/bin", "/usr/sbin", "/bin", "/sbin"].some((d) => {
@@ -358,5 +361,37 @@ Deno.test({
       );
       assert.deepEqual(readTree(to), { "c.txt": "c\n", "d/a.txt": "a\n", "d/b.txt": "b\n" });
     });
+  },
+});
+
+Deno.test({
+  name: "a restore's look at an exFAT disk finds its coarse time step, asked as on Windows too " +
+    "(where modes are not asked)",
+  ignore: !isRoot || !DISKS[1].tools.every(has),
+  fn: async () => {
+    const dir = Deno.makeTempDirSync();
+    try {
+      await withDisk(DISKS[1], dir, "16M", (mnt) => {
+        const { dev, ino } = Deno.statSync(mnt);
+        const folder: Reached = {
+          path: mnt,
+          id: `${dev}:${ino}`,
+          made: undefined,
+          at: (n) => join(mnt, n),
+          release() {},
+        };
+        const linux = new KeptMeta("linux").of(folder, ".probe-1.tmp");
+        // exFAT keeps 10 ms, exfat-fuse passes whole seconds: coarser than exact, either way.
+        assert.equal(linux.modes, false);
+        assert.ok(linux.timeStepMs >= 10, String(linux.timeStepMs));
+        const windows = new KeptMeta("windows").of(folder, ".probe-2.tmp");
+        assert.deepEqual({ ...windows, timeStepMs: 1 }, ALL_KEPT);
+        assert.equal(windows.timeStepMs, linux.timeStepMs);
+        assert.deepEqual([...Deno.readDirSync(mnt)], []); // no probe left behind
+        return Promise.resolve();
+      });
+    } finally {
+      Deno.removeSync(dir, { recursive: true });
+    }
   },
 });
