@@ -87,14 +87,22 @@ function isPermissionError(e: unknown): boolean {
 }
 
 /**
- * Characters FAT, exFAT and NTFS refuse in a name (besides control characters), a
- * trailing dot or space, which they drop, and the device names Windows reserves (`aux`,
- * `con.txt`; refused by ntfs-3g's `windows_names` too): a copy named so cannot be placed
- * on such a disk.
+ * The device names Windows reserves, with or without an extension (`aux`, `con.txt`,
+ * `COM²`), as Microsoft's "Naming Files" lists them (COM0 and LPT0 too), and the console's
+ * `CONIN$` and `CONOUT$`; refused by ntfs-3g's `windows_names` too.
  */
-const UNPORTABLE_NAME =
-  // deno-lint-ignore no-control-regex -- control characters are what these disks refuse
-  /[:*?"<>|\\\x00-\x1f]|[. ]$|^(con|prn|aux|nul|com[1-9\u00b9\u00b2\u00b3]|lpt[1-9\u00b9\u00b2\u00b3])( *\.|$)/i;
+export const WINDOWS_DEVICE_NAME =
+  /^(con|prn|aux|nul|conin\$|conout\$|com[0-9\u00b9\u00b2\u00b3]|lpt[0-9\u00b9\u00b2\u00b3])( *\.|$)/i;
+
+/**
+ * Characters FAT, exFAT and NTFS refuse in a name (besides control characters), a
+ * trailing dot or space, which they drop, and Windows' device names: a copy named so
+ * cannot be placed on such a disk.
+ */
+// deno-lint-ignore no-control-regex -- control characters are what these disks refuse
+const UNPORTABLE_CHARACTERS = /[:*?"<>|\\\x00-\x1f]|[. ]$/;
+const isUnportableName = (name: string) =>
+  UNPORTABLE_CHARACTERS.test(name) || WINDOWS_DEVICE_NAME.test(name);
 
 /**
  * Why placing a copy at a storage path failed, in words: a name the backup disk refuses
@@ -110,7 +118,7 @@ export function placeFailure(
   const codes = os === "windows" ? /\(os error (22|84|123)\)/ : /\(os error (22|84)\)/;
   const refused = e instanceof Deno.errors.NotFound || e instanceof Deno.errors.InvalidData ||
     codes.test((e as Error)?.message ?? "");
-  const odd = storage.split("/").find((part) => UNPORTABLE_NAME.test(part));
+  const odd = storage.split("/").find(isUnportableName);
   if (isNameTooLong(e)) {
     return `${errorText(e)}: its path in the backup is too long (a path holds at most 4095 ` +
       "bytes, the backup root's included, and a name 255): shorten the path in the source, " +
@@ -119,7 +127,8 @@ export function placeFailure(
   if (!refused || odd === undefined) return errorText(e);
   return `the backup disk does not allow the name '${odd}' (FAT, exFAT and NTFS refuse ` +
     `: * ? " < > | \\ and a trailing dot or space, and Windows the device names CON, PRN, ` +
-    `AUX, NUL, COM1-9 and LPT1-9, with any extension): rename it in the source, or exclude it`;
+    `AUX, NUL, COM0-9, LPT0-9, CONIN$ and CONOUT$, with any extension): rename it in the ` +
+    "source, or exclude it";
 }
 
 /** ENAMETOOLONG: Linux and macOS 36 and 63 ("File name too long"), Windows 206. */

@@ -103,8 +103,10 @@ Deno.test("placeFailure: a Windows device name, and Windows' own refusal (os err
   );
   assert.match(placeFailure("CON/a.txt", invalid), /the name 'CON'/);
   assert.match(placeFailure("d/lpt1.tar.gz", invalid), /the name 'lpt1.tar.gz'/);
-  // COM0 and LPT0 are not reserved (COM1-9, LPT1-9 and the superscript digits are).
-  assert.equal(placeFailure("d/com0.txt", invalid), errorText(invalid));
+  // As Microsoft lists them: COM0 and LPT0 too, and the console's CONIN$ and CONOUT$.
+  assert.match(placeFailure("d/com0.txt", invalid), /the name 'com0.txt'/);
+  assert.match(placeFailure("d/CONOUT$", invalid), /the name 'CONOUT\$'/);
+  assert.equal(placeFailure("d/console.txt", invalid), errorText(invalid));
   assert.match(placeFailure("d/COM\u00b2", invalid), /the name 'COM\u00b2'/);
   const windows = new Error(
     "The filename, directory name, or volume label syntax is incorrect. (os error 123)",

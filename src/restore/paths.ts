@@ -12,6 +12,7 @@ import { isAbsolute, join, relative, resolve, sep } from "node:path";
 import type { Source } from "../config/sources.ts";
 import { UsageError } from "../engine/errors.ts";
 import { isInside } from "../config/paths.ts";
+import { WINDOWS_DEVICE_NAME } from "../engine/portability.ts";
 import { oneLine, readOneLine, spelledOut } from "../log/one_line.ts";
 
 /** What the state ever recorded: asked of the state itself, or of a set (tests). */
@@ -308,10 +309,6 @@ export function windowsNameProblem(name: string): string | undefined {
     return `holds a character Windows does not allow in names (< > : " | ? * \\ or a control character)`;
   }
   if (/[. ]$/.test(name)) return "ends with a dot or a space, which Windows drops";
-  if (
-    /^(con|prn|aux|nul|com[0-9\u00b9\u00b2\u00b3]|lpt[0-9\u00b9\u00b2\u00b3])( *\.|$)/i.test(name)
-  ) {
-    return "is a device name on Windows";
-  }
+  if (WINDOWS_DEVICE_NAME.test(name)) return "is a device name on Windows";
   return undefined;
 }

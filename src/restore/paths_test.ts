@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { UsageError } from "../engine/errors.ts";
-import { PathResolver, recordedSet } from "./paths.ts";
+import { PathResolver, recordedSet, windowsNameProblem } from "./paths.ts";
 import type { Source } from "../config/sources.ts";
 
 /** A resolver over a list of recorded paths. */
@@ -187,4 +187,13 @@ Deno.test("destination: on Windows, a name Windows would take for something else
   }
   // Elsewhere such names are written as they are.
   assert.equal(TWO.destination("a/notes:v2.txt", undefined).dest, join("/data/a", "notes:v2.txt"));
+});
+
+Deno.test("windowsNameProblem: Windows' device names, with or without an extension, and no others", () => {
+  for (const name of ["aux", "CON.txt", "com0", "LPT9.tar.gz", "COM\u00b2", "CONIN$", "conout$"]) {
+    assert.equal(windowsNameProblem(name), "is a device name on Windows", name);
+  }
+  for (const name of ["console", "auxiliary.txt", "com10", "nul-device", "conin"]) {
+    assert.equal(windowsNameProblem(name), undefined, name);
+  }
 });
