@@ -122,3 +122,26 @@ Deno.test("history refuses more than one path, naming the list of runs", async (
   assert.equal(r.code, 2);
   assert.match(r.stderr, /give one file PATH, or none for the list of runs \(got 2\)/);
 });
+
+Deno.test("history does not take a killed run for one that holds the lock but has no row yet", async () => {
+  using fx = makeFixture({ "a.txt": "one\n" });
+  await backUp(fx);
+  writeTree(fx.source, { "a.txt": "two, killed\n" });
+  const killed = await runTool(["run", "--config", fx.config], {
+    env: { BACKUP_TOOL_FAULT: "staged:1" },
+  });
+  assert.equal(killed.code, 137, killed.stderr);
+  {
+    // The next run holds the lock, its state not opened yet: no row of its own.
+    await using held = await pausedRun(["run", "--config", fx.config], "locked:1", fx.dir);
+    const now = await runs(fx);
+    assert.deepEqual(now.map((r) => r.outcome), ["finished", "interrupted"]);
+    held.resume();
+    assert.equal((await held.child.status).code, 0);
+  }
+  assert.deepEqual((await runs(fx)).map((r) => r.outcome), [
+    "finished",
+    "interrupted",
+    "finished",
+  ]);
+});

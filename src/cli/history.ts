@@ -11,7 +11,7 @@ import { spellingHint } from "../restore/select.ts";
 import { formatHistory, historyEntries } from "../restore/history.ts";
 import { formatRuns, runEntries } from "../restore/runs.ts";
 import type { Config } from "../config/config.ts";
-import { loadConfigFor, resolverFor, runningNow, withState } from "../restore/open.ts";
+import { holderNow, loadConfigFor, resolverFor, runningNow, withState } from "../restore/open.ts";
 import { prunedNow, unfinishedWarning, unfinishedWork, whereNow } from "../restore/unfinished.ts";
 import { isStoredCopy, storedEntry } from "../engine/fsops.ts";
 import { flag, parseCommand, refuseEmptyPaths, str, UsageError } from "./args.ts";
@@ -126,9 +126,9 @@ export function historyCommand(argv: string[]): Promise<number> {
  * taken for one killed); the list itself shows runs interrupted, without a warning.
  */
 function listRuns(config: Config, json: boolean): number {
-  const heldBefore = runningNow(config) !== undefined;
+  const before = holderNow(config);
   const recorded = withState(config, (store) => store.recordedRuns());
-  const runs = runEntries(recorded, heldBefore || runningNow(config) !== undefined);
+  const runs = runEntries(recorded, before ?? holderNow(config));
   if (json) say(JSON.stringify({ backupRoot: config.backupRoot, runs }, null, 2));
   else say(formatRuns(config.backupRoot, runs));
   return 0;

@@ -32,7 +32,14 @@ import {
 import { namesOpenFile } from "./identity.ts";
 import { NotOwnFileError, openOwnFile } from "./own_file.ts";
 import { faultPoint } from "./fault.ts";
-import { describe, type Holders, holdersIn, RECORD_BYTES, recordBytes } from "./lock_record.ts";
+import {
+  describe,
+  type Holders,
+  holdersIn,
+  RECORD_BYTES,
+  recordBytes,
+  startedOf,
+} from "./lock_record.ts";
 
 export interface Lock {
   /**
@@ -301,19 +308,32 @@ function readHolder(f: Deno.FsFile): string {
  * lock itself and writes nothing.
  */
 export function currentHolder(file: string): string | undefined {
+  return currentHolderRecord(file)?.text;
+}
+
+/**
+ * `currentHolder`, with the moment its holder took the lock (ms) where its record says so
+ * (`history` tells by it which run row is that holder's).
+ */
+export function currentHolderRecord(
+  file: string,
+): { text: string; startedMs?: number } | undefined {
   let f: Deno.FsFile;
+  const other = { text: "another run" };
   try {
     f = Deno.openSync(file, { read: true });
   } catch {
     // No lock file: no run has held it, or one whose lock file was removed meanwhile does.
-    return folderHeld(file) ? "another run" : undefined;
+    return folderHeld(file) ? other : undefined;
   }
   try {
     if (f.tryLockSync(false)) {
       f.unlockSync();
-      return folderHeld(file) ? "another run" : undefined; // its lock file removed meanwhile
+      return folderHeld(file) ? other : undefined; // its lock file removed meanwhile
     }
-    return describe(readHolder(f)) ?? "another run";
+    const record = readHolder(f);
+    const text = describe(record);
+    return text === undefined ? other : { text, startedMs: startedOf(record) };
   } catch {
     return undefined; // locks not supported here: nothing to tell
   } finally {

@@ -94,6 +94,16 @@ export function takeoverLines({ records, more }: Holders): string[] {
   return lines;
 }
 
+/** When a lock record's holder took the lock (ms), where the record says so. */
+export function startedOf(record: string): number | undefined {
+  try {
+    const ms = Date.parse(JSON.parse(record).started);
+    return Number.isFinite(ms) ? ms : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** A lock record in words: "a run (pid 12 on host, started …)". */
 export function describe(record: string): string | undefined {
   try {

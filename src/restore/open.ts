@@ -14,7 +14,7 @@ import { checkStateFolder } from "../engine/state_folder.ts";
 import { StateStore } from "../state/store.ts";
 import { NoStateYet } from "../state/schema.ts";
 import { checkHeaderUnlessEmpty } from "../state/connection.ts";
-import { currentHolder } from "../engine/lock.ts";
+import { currentHolder, currentHolderRecord } from "../engine/lock.ts";
 import { PathResolver } from "./paths.ts";
 
 export function loadConfigFor(configFlag: string | undefined): Config {
@@ -62,6 +62,11 @@ function readableThere(config: Config, path: string): boolean {
 /** Who is changing the backup root now (a run, a watch session, a repair), if anyone. */
 export function runningNow(config: Config): string | undefined {
   return currentHolder(statePaths(config.backupRoot).lock);
+}
+
+/** `runningNow`, with when the holder took the lock where its record says so. */
+export function holderNow(config: Config): { text: string; startedMs?: number } | undefined {
+  return currentHolderRecord(statePaths(config.backupRoot).lock);
 }
 
 /** The state opened read-only (close it when done); exit code 2 when there is no backup yet. */

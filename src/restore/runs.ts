@@ -42,14 +42,26 @@ export interface RunEntry {
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
+/** Who holds the backup root's lock now, as `history` asks it (lock.ts). */
+export interface Holder {
+  /** When it took the lock (ms), where its record says so. */
+  startedMs?: number;
+}
+
 /**
- * The entries of the state's runs; `heldNow` says whether a run, watch session or repair
- * holds the backup root's lock now: then the newest, if it has not ended, is that one.
+ * The entries of the state's runs; `holder`: a run, watch session or repair that holds the
+ * backup root's lock now. The newest run, if it has not ended and began once the lock was
+ * taken, is that one (a session that took the lock has not always made its row yet: an
+ * older one, killed, is not taken for it).
  */
-export function runEntries(runs: RecordedRun[], heldNow: boolean): RunEntry[] {
-  const newest = runs.at(-1)?.id;
+export function runEntries(runs: RecordedRun[], holder?: Holder): RunEntry[] {
+  const newest = runs.at(-1);
+  const liveId = newest && holder && newest.finishedAt === null &&
+      newest.startedAt >= (holder.startedMs ?? -Infinity)
+    ? newest.id
+    : undefined;
   return runs.map((r) => {
-    const live = heldNow && r.id === newest && r.finishedAt === null;
+    const live = r.id === liveId;
     const outcome = outcomeOf(r.status, live);
     // A run that failed records the counts it began with (backup.ts), not what it did.
     const summary = outcome === "failed" ? null : r.summary;

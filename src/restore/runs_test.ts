@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import type { RecordedRun } from "../state/run_queries.ts";
-import { formatRuns, runEntries } from "./runs.ts";
+import { formatRuns, type Holder, runEntries } from "./runs.ts";
 import { emptyResult } from "../engine/pass_types.ts";
 
 const T = Date.UTC(2026, 11, 4, 12);
@@ -20,15 +20,15 @@ function recorded(id: number, status: string, over: Partial<RecordedRun> = {}): 
 
 Deno.test("each stored status reads as the outcome the table and JSON give", () => {
   const ended = recorded(9, "ok");
-  const cases: [RecordedRun, boolean, string][] = [
-    [ended, false, "finished"],
-    [recorded(1, "partial"), false, "finished with problems"],
-    [recorded(1, "stopped"), false, "stopped"],
-    [recorded(1, "stopped after commit", { cutShort: true }), false, "stopped"],
-    [recorded(1, "failed after commit", { cutShort: true }), false, "failed"],
-    [recorded(1, "running", { finishedAt: null, summary: null }), false, "interrupted"],
-    [recorded(1, "committed", { finishedAt: null, summary: null }), false, "interrupted"],
-    [recorded(1, "following", { command: "watch", finishedAt: null }), false, "interrupted"],
+  const cases: [RecordedRun, Holder | undefined, string][] = [
+    [ended, undefined, "finished"],
+    [recorded(1, "partial"), undefined, "finished with problems"],
+    [recorded(1, "stopped"), undefined, "stopped"],
+    [recorded(1, "stopped after commit", { cutShort: true }), undefined, "stopped"],
+    [recorded(1, "failed after commit", { cutShort: true }), undefined, "failed"],
+    [recorded(1, "running", { finishedAt: null, summary: null }), undefined, "interrupted"],
+    [recorded(1, "committed", { finishedAt: null, summary: null }), undefined, "interrupted"],
+    [recorded(1, "following", { command: "watch", finishedAt: null }), undefined, "interrupted"],
   ];
   for (const [run, held, outcome] of cases) {
     assert.equal(runEntries([run], held)[0].outcome, outcome, run.status);
@@ -38,15 +38,24 @@ Deno.test("each stored status reads as the outcome the table and JSON give", () 
 Deno.test("only the newest run that has not ended is live while the lock is held", () => {
   const killed = recorded(1, "committed", { finishedAt: null, summary: null, cutShort: true });
   const watching = recorded(2, "following", { command: "watch", finishedAt: null });
-  const held = runEntries([killed, watching], true);
+  const held = runEntries([killed, watching], {});
   assert.deepEqual(held.map((e) => [e.outcome, e.cutShort]), [
     ["interrupted", true],
     ["watching", false],
   ]);
   const running = recorded(3, "running", { finishedAt: null, summary: null });
-  assert.equal(runEntries([running], true)[0].outcome, "running");
+  assert.equal(runEntries([running], {})[0].outcome, "running");
   // A lock held with the newest run ended (a repair starting, say): nothing is running.
-  assert.equal(runEntries([recorded(4, "ok")], true)[0].outcome, "finished");
+  assert.equal(runEntries([recorded(4, "ok")], {})[0].outcome, "finished");
+  // A session that took the lock after the newest row began has not made its own row yet:
+  // that row is a run killed before, not the one running.
+  const killedBefore = recorded(5, "running", { finishedAt: null, summary: null });
+  const later = { startedMs: killedBefore.startedAt + 1 };
+  assert.equal(runEntries([killedBefore], later)[0].outcome, "interrupted");
+  assert.equal(
+    runEntries([killedBefore], { startedMs: killedBefore.startedAt })[0].outcome,
+    "running",
+  );
 });
 
 Deno.test("the table aligns its columns and marks what a run did not record", () => {
@@ -56,7 +65,7 @@ Deno.test("the table aligns its columns and marks what a run did not record", ()
       recorded(1, "ok"),
       recorded(12, "committed", { finishedAt: null, summary: null, cutShort: true }),
       recorded(13, "ok", { command: "verify", summary: {} }),
-    ], false),
+    ], undefined),
   );
   assert.equal(
     text,
@@ -85,11 +94,11 @@ Deno.test("a failed run's counts are unknown: its summary holds the zeros it beg
     summary: { counts: { ...counts }, bytesCopied },
     cutShort: true,
   });
-  const [entry] = runEntries([failed], false);
+  const [entry] = runEntries([failed]);
   assert.deepEqual([entry.outcome, entry.counts, entry.bytesCopied], ["failed", null, null]);
   const row = formatRuns("/b", [entry]).split("\n")[2];
   assert.match(row, /^5 +run +\S+ +\S+ +failed part-way +- +- +- +- +- +- +-$/);
   // A run stopped by a signal records what it did.
-  const stopped = runEntries([recorded(6, "stopped")], false)[0];
+  const stopped = runEntries([recorded(6, "stopped")])[0];
   assert.equal(stopped.counts?.backup, 6);
 });
