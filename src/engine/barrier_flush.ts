@@ -8,9 +8,12 @@
  * tens of those a second (Hector Martin measured 46 on an M1 in 2022), which for 20,000 new
  * files would be minutes. fsync(2) itself is reached through the system's C library by
  * FFI, run off the main thread (`nonblocking`); without FFI (`--allow-ffi` refused) every
- * file gets Deno's full flush, as before. A plain fsync that fails is done again as a full
- * flush, whose error names the cause. Nothing here writes: an interruption leaves the
- * files as the system has them, which the caller's rename order makes safe.
+ * file gets Deno's full flush, as before. A plain fsync that fails fails the batch: its
+ * errno is another thread's, so a full flush is made to name the cause, but its success
+ * proves nothing (a write-back error is told once, and pages that failed to be written may
+ * be dropped: a second flush then finds nothing to write). Nothing here writes: an
+ * interruption leaves the files as the system has them, which the caller's rename order
+ * makes safe.
  */
 import type { FileHandle } from "node:fs/promises";
 import { inWaves } from "./flush.ts";
@@ -52,7 +55,7 @@ export interface BarrierSteps {
 /**
  * Writes each file out, `parallel` at a time, then flushes each drive's cache once, through
  * the last file written out on it (a restore's folders may span disks). A file whose plain
- * fsync fails gets a full flush of its own instead.
+ * fsync fails fails the batch, named (see the module's comment).
  */
 export async function flushWithBarrier(
   paths: string[],
@@ -68,7 +71,10 @@ export async function flushWithBarrier(
     } finally {
       await handle.close();
     }
-    await steps.full(p); // its error says why (the plain call's errno is another thread's)
+    // Its error says why (the plain call's errno is another thread's); its success does not
+    // undo the failure, whose data may be lost with nothing left to flush.
+    await steps.full(p);
+    throw new Error("fsync failed (the system gave no reason)");
   }, steps.failure);
   for (const last of lastOn.values()) {
     await steps.full(last).catch((e) => {
