@@ -42,6 +42,18 @@ export function plainFsync(os: typeof Deno.build.os = Deno.build.os): WriteOut |
   }
 }
 
+/**
+ * The plain fsync(2) batches use here: macOS's, with FFI (flush.ts). Bound when the module
+ * loads and held for the process: bound at the first flush, inside whichever test made it
+ * first, it failed that test's resource check ("A dynamic library was loaded during the
+ * test"). Here, after what it uses, not in flush.ts: the two import each other, and this
+ * module may be the one loaded first (its test), its constants not yet made when flush.ts
+ * runs.
+ */
+export const WRITE_OUT_HERE: WriteOut | undefined = Deno.build.os === "darwin"
+  ? plainFsync("darwin")
+  : undefined;
+
 /** How one file is opened to be written out, and how a full flush of one is made. */
 export interface BarrierSteps {
   writeOut: WriteOut;

@@ -3,6 +3,7 @@ import * as fs from "node:fs";
 import { join } from "node:path";
 import { type BarrierSteps, flushWithBarrier, plainFsync } from "./barrier_flush.ts";
 import { withDir } from "./test_util.ts";
+import { writeOutHere } from "./flush.ts";
 
 /**
  * glibc's fsync stands in for macOS's: the same call, bound the same way (here, outside the
@@ -91,3 +92,16 @@ Deno.test("plainFsync: bound only on the system it is asked for", () => {
   assert.equal(plainFsync(other), undefined);
   assert.equal(plainFsync("windows"), undefined);
 });
+
+Deno.test(
+  "writeOutHere: bound before any test, so that a test's first flush loads no library " +
+    "(macOS; elsewhere there is none)",
+  () => {
+    const writeOut = writeOutHere();
+    assert.equal(writeOut !== undefined, Deno.build.os === "darwin" && ffiGranted());
+  },
+);
+
+function ffiGranted(): boolean {
+  return Deno.permissions.querySync({ name: "ffi" }).state === "granted";
+}

@@ -7,7 +7,7 @@
  */
 import { errorText, isOutOfOpenFiles } from "./errors.ts";
 import { notImplementedHere } from "./portability.ts";
-import { flushWithBarrier, plainFsync, type WriteOut } from "./barrier_flush.ts";
+import { flushWithBarrier, WRITE_OUT_HERE, type WriteOut } from "./barrier_flush.ts";
 
 /**
  * How a file is opened to flush it. On Windows, `syncData` is FlushFileBuffers, which fails
@@ -43,15 +43,9 @@ export async function fullFlush(path: string): Promise<void> {
   await f.syncData().catch(unlessFullFlushRefused);
 }
 
-/** The plain fsync(2) batches use on macOS (barrier_flush.ts), bound at the first flush. */
-let boundWriteOut: WriteOut | undefined | null = null;
-
 /** The plain fsync(2) of this system where batches use one: macOS with FFI. */
 export function writeOutHere(): WriteOut | undefined {
-  if (boundWriteOut === null) {
-    boundWriteOut = Deno.build.os === "darwin" ? plainFsync("darwin") : undefined;
-  }
-  return boundWriteOut;
+  return WRITE_OUT_HERE;
 }
 
 /**
