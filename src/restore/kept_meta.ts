@@ -50,10 +50,15 @@ export const ALL_KEPT: DiskKeeps = {
 };
 
 /**
- * A modification time the probe asks for, its milliseconds the most a disk can cut off
- * (an odd second, .999): what comes back tells the disk's step.
+ * A modification time the probe asks for: 1.455 s past an even second (FAT's 2 s steps
+ * hold in local time too: every zone's offset is a whole number of minutes). A disk that
+ * cuts it down or rounds it up to its step (Windows rounds FAT times up, so that a copy is
+ * never older) gives back a multiple of that step and of no larger one, so the largest
+ * step what comes back is a multiple of tells it; a second or a 2 s step rounding up are
+ * alike (2 s taken). Not .999 of an odd second: Windows' FAT gave back the next even
+ * second, 1 ms off, taken for exFAT's 10 ms step.
  */
-const PROBE_TIME_MS = 1_700_000_001_999;
+const PROBE_TIME_MS = 1_700_000_001_455;
 /** The steps disks keep times in (ms): exact, exFAT, some FUSE file systems, seconds, FAT. */
 const TIME_STEPS_MS = [1, 10, 100, 1000, 2000];
 
@@ -145,12 +150,20 @@ function timeStep(at: string): number {
     const when = new Date(PROBE_TIME_MS);
     Deno.utimeSync(at, when, when);
     const kept = lstatOrNone(at)?.mtime?.getTime();
-    if (kept === undefined) return 1;
-    const lost = Math.abs(PROBE_TIME_MS - kept);
-    return TIME_STEPS_MS.find((step) => lost < step) ?? 1;
+    return kept === undefined ? 1 : timeStepOf(kept);
   } catch {
     return 1; // cannot be told: compared exactly, as before
   }
+}
+
+/**
+ * The step of a disk that kept PROBE_TIME_MS as `keptMs` (see PROBE_TIME_MS); 1 (compared
+ * exactly) where it kept something else (exported for tests).
+ */
+export function timeStepOf(keptMs: number): number {
+  const lost = Math.abs(PROBE_TIME_MS - keptMs);
+  const steps = TIME_STEPS_MS.filter((step) => keptMs % step === 0 && lost < step);
+  return steps.at(-1) ?? 1;
 }
 
 function ownersKept(at: string): boolean {

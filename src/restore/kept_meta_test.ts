@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { ALL_KEPT, KeptMeta } from "./kept_meta.ts";
+import { ALL_KEPT, KeptMeta, timeStepOf } from "./kept_meta.ts";
 import type { Reached } from "./pinned.ts";
 import { withDir } from "../engine/test_util.ts";
 import { applyXattrs, XATTRS_KEPT } from "../engine/xattrs.ts";
@@ -77,3 +77,24 @@ Deno.test(
     assert.deepEqual(new KeptMeta().of(folder, ".probe.tmp"), ALL_KEPT);
   }),
 );
+
+Deno.test("timeStepOf: a disk's step is told whether it cuts times down, rounds them or rounds them up (Windows' FAT)", () => {
+  const probe = 1_700_000_001_455; // PROBE_TIME_MS
+  const down = (step: number) => Math.floor(probe / step) * step;
+  const up = (step: number) => Math.ceil(probe / step) * step;
+  const nearest = (step: number) => Math.round(probe / step) * step;
+  assert.equal(timeStepOf(probe), 1);
+  for (const step of [10, 100, 1000, 2000]) {
+    for (const [how, kept] of [["down", down(step)], ["nearest", nearest(step)]] as const) {
+      assert.equal(timeStepOf(kept), step, `${how} to ${step} ms`);
+    }
+    // Rounded up: a 1 s step rounding up cannot be told from FAT's 2 s (the coarser taken).
+    assert.equal(timeStepOf(up(step)), step === 1000 ? 2000 : step, `up to ${step} ms`);
+  }
+  // Any time a disk keeps is within the step told of the one asked for.
+  for (const kept of [down(2000), up(2000), down(10), up(10)]) {
+    assert.ok(Math.abs(kept - probe) < timeStepOf(kept));
+  }
+  // A time the disk did not take (set to now instead) tells nothing: compared exactly.
+  assert.equal(timeStepOf(probe + 86_400_000 + 7), 1);
+});
