@@ -14,13 +14,23 @@ const glibcFsync = Deno.build.os === "linux" ? plainFsync("linux") : undefined;
 /** Steps that record what is done, in order, around real files and a real plain fsync. */
 function recording(writeOut: BarrierSteps["writeOut"]) {
   const done: string[] = [];
+  const opened = new Map<number, string>();
   const steps: BarrierSteps = {
     writeOut: async (fd) => {
+      // The descriptor node:fs gives is the system's own, the file's (Deno 1 gave its own
+      // resource ids: fsync would then have flushed some other file, or failed).
+      if (Deno.build.os === "linux") {
+        assert.equal(Deno.readLinkSync(`/proc/self/fd/${fd}`), Deno.realPathSync(opened.get(fd)!));
+      }
       const r = await writeOut(fd);
       done.push(`out:${r}`);
       return r;
     },
-    open: (p) => fs.promises.open(p, "r"),
+    open: async (p) => {
+      const handle = await fs.promises.open(p, "r");
+      opened.set(handle.fd, p);
+      return handle;
+    },
     full: (p) => {
       done.push(`full:${p.split("/").pop()}`);
       return Promise.resolve();
