@@ -41,7 +41,8 @@ function noteOf(folder: string, r: Refusal, asRoot: boolean): string {
       return `only root may set extended attributes such as '${r.name}' (trusted.*, file ` +
         `capabilities): the files restored to '${folder}' are without them; ` +
         (asRoot
-          ? "this root may not (a container's root lacks CAP_SYS_ADMIN and CAP_SETFCAP): " +
+          ? "this root may not (a container's root may lack CAP_SYS_ADMIN, for trusted.*, or " +
+            "CAP_SETFCAP, for capabilities): " +
             "restore where root has them, on the host, to give them back"
           : "restore as root to give them back");
     case "other":
