@@ -1,9 +1,13 @@
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import { join } from "node:path";
-import { type BarrierSteps, flushWithBarrier, plainFsync } from "./barrier_flush.ts";
+import {
+  type BarrierSteps,
+  flushWithBarrier,
+  plainFsync,
+  WRITE_OUT_HERE,
+} from "./barrier_flush.ts";
 import { withDir } from "./test_util.ts";
-import { writeOutHere } from "./flush.ts";
 
 /**
  * glibc's fsync stands in for macOS's: the same call, bound the same way (here, outside the
@@ -104,11 +108,10 @@ Deno.test("plainFsync: bound only on the system it is asked for", () => {
 });
 
 Deno.test(
-  "writeOutHere: bound before any test, so that a test's first flush loads no library " +
+  "WRITE_OUT_HERE: bound before any test, so that a test's first flush loads no library " +
     "(macOS; elsewhere there is none)",
   () => {
-    const writeOut = writeOutHere();
-    assert.equal(writeOut !== undefined, Deno.build.os === "darwin" && ffiGranted());
+    assert.equal(WRITE_OUT_HERE !== undefined, Deno.build.os === "darwin" && ffiGranted());
   },
 );
 

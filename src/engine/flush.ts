@@ -7,7 +7,7 @@
  */
 import { errorText, isOutOfOpenFiles } from "./errors.ts";
 import { notImplementedHere } from "./portability.ts";
-import { flushWithBarrier, WRITE_OUT_HERE, type WriteOut } from "./barrier_flush.ts";
+import { flushWithBarrier, WRITE_OUT_HERE } from "./barrier_flush.ts";
 
 /**
  * How a file is opened to flush it. On Windows, `syncData` is FlushFileBuffers, which fails
@@ -24,7 +24,7 @@ export function syncOpenOptions(os: typeof Deno.build.os = Deno.build.os): Deno.
  * macOS, with FFI, each is written out and the drive's cache flushed once (barrier_flush.ts).
  */
 export function syncFiles(paths: string[], parallel = SYNC_PARALLEL): Promise<void> {
-  const writeOut = writeOutHere();
+  const writeOut = WRITE_OUT_HERE;
   if (writeOut) {
     return flushWithBarrier(paths, parallel, {
       writeOut,
@@ -41,11 +41,6 @@ export function syncFiles(paths: string[], parallel = SYNC_PARALLEL): Promise<vo
 export async function fullFlush(path: string): Promise<void> {
   using f = await Deno.open(path, syncOpenOptions());
   await f.syncData().catch(unlessFullFlushRefused);
-}
-
-/** The plain fsync(2) of this system where batches use one: macOS with FFI. */
-export function writeOutHere(): WriteOut | undefined {
-  return WRITE_OUT_HERE;
 }
 
 /**

@@ -12,14 +12,8 @@
 import * as fs from "node:fs";
 import { type OwnedMeta, ownThrough } from "../engine/owner.ts";
 import { applyXattrs, type Refusal } from "../engine/xattrs.ts";
-import {
-  inWaves,
-  SYNC_PARALLEL,
-  syncFiles,
-  unlessFullFlushRefused,
-  writeOutHere,
-} from "../engine/flush.ts";
-import { flushWithBarrier } from "../engine/barrier_flush.ts";
+import { inWaves, SYNC_PARALLEL, syncFiles, unlessFullFlushRefused } from "../engine/flush.ts";
+import { flushWithBarrier, WRITE_OUT_HERE } from "../engine/barrier_flush.ts";
 import { openPath } from "../engine/identity.ts";
 import { removeQuietly } from "../engine/fsops.ts";
 import { join } from "node:path";
@@ -178,7 +172,7 @@ export function closeFile(fd: number): void {
  */
 export async function syncTemps(paths: string[]): Promise<void> {
   if (IS_WINDOWS) return await syncFiles(paths);
-  const writeOut = writeOutHere();
+  const writeOut = WRITE_OUT_HERE;
   if (!writeOut) return await inWaves(paths, SYNC_PARALLEL, flushTemp, tempFlushFailure);
   // macOS: each written out, then one full flush (barrier_flush.ts).
   const steps = { writeOut, open: openTemp, full: flushTemp, failure: tempFlushFailure };
