@@ -32,22 +32,20 @@ const VALUE_LENGTH_BYTES = 4;
 
 const encoder = new TextEncoder();
 const KEPT_PREFIXES = ["user.", "trusted."].map((p) => encoder.encode(p));
-const KEPT_NAMES = ["security.capability", "system.posix_acl_access", "system.posix_acl_default"]
-  .map((n) => encoder.encode(n));
+const ACL_NAMES = ["system.posix_acl_access", "system.posix_acl_default"].map((n) =>
+  encoder.encode(n)
+);
+const KEPT_NAMES = [encoder.encode("security.capability"), ...ACL_NAMES];
 
 /** Whether an attribute of this name is kept (see the module's comment). */
 export function isKeptName(name: Uint8Array): boolean {
   return KEPT_PREFIXES.some((p) => startsWith(name, p)) ||
-    KEPT_NAMES.some((n) => n.length === name.length && startsWith(name, n));
+    KEPT_NAMES.some((n) => sameBytes(n, name));
 }
-
-const ACL_NAMES = ["system.posix_acl_access", "system.posix_acl_default"].map((n) =>
-  encoder.encode(n)
-);
 
 /** Whether an attribute is a POSIX ACL, which a disk may refuse while it keeps user.* ones. */
 export function isAclName(name: Uint8Array): boolean {
-  return ACL_NAMES.some((n) => n.length === name.length && startsWith(name, n));
+  return ACL_NAMES.some((n) => sameBytes(n, name));
 }
 
 const ROOT_ONLY = [encoder.encode("trusted."), encoder.encode("security.capability")];

@@ -14,7 +14,7 @@ import { checkStateFolder } from "../engine/state_folder.ts";
 import { StateStore } from "../state/store.ts";
 import { NoStateYet } from "../state/schema.ts";
 import { checkHeaderUnlessEmpty } from "../state/connection.ts";
-import { currentHolder, currentHolderRecord } from "../engine/lock.ts";
+import { currentHolderRecord } from "../engine/lock.ts";
 import { PathResolver } from "./paths.ts";
 
 export function loadConfigFor(configFlag: string | undefined): Config {
@@ -61,7 +61,7 @@ function readableThere(config: Config, path: string): boolean {
 
 /** Who is changing the backup root now (a run, a watch session, a repair), if anyone. */
 export function runningNow(config: Config): string | undefined {
-  return currentHolder(statePaths(config.backupRoot).lock);
+  return holderNow(config)?.text;
 }
 
 /** `runningNow`, with when the holder took the lock where its record says so. */
