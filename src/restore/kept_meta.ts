@@ -6,7 +6,7 @@
  * 0644: restore it with --overwrite", and `--overwrite` wrote each of them anew for
  * nothing. Asked once per file system (device) of the folder a file goes to: a temporary
  * file made there (with a restore's temporary name) is given another mode (and, run as
- * root, another owner), a modification time in odd milliseconds, a user.* extended
+ * root, another owner), a modification time off every disk's step, a user.* extended
  * attribute, a minimal ACL and, run as root, a trusted.* attribute, looked at and removed.
  * What a disk does not keep is not compared, and modes and owners not kept are said once,
  * as a note (extended attributes where one is given: xattr_notes.ts); times are compared
