@@ -12,12 +12,10 @@ import { join } from "node:path";
 import { loadConfig } from "../src/config/config.ts";
 import { backupOnce } from "../src/engine/backup.ts";
 import type { PassOptions } from "../src/engine/pass_types.ts";
-import { exists as existsNow } from "./reliability/util.ts";
 import {
   MAIN,
   makeFixture,
   plannedActions,
-  poll,
   readTree,
   REPO,
   RESTRICTED_PERMISSIONS,
@@ -141,27 +139,45 @@ const BIG: Tree = { "a/big.bin": new Uint8Array(3 << 20).fill(7), "b.txt": "b" }
 
 /**
  * Runs a backup whose worker is held at its first block read (the pause hook), stops it
- * there, and asserts it ends at once, stopped.
+ * there, and asserts it ends at once, stopped. The run is a child process: the hook is read
+ * from the environment, and setting it in this one would reach every child that tests
+ * running beside this one start (they share the process, and so its environment).
  */
 async function stoppedWhileWorkerReads(
   fx: { config: string; dir: string },
   opts: PassOptions,
 ): Promise<void> {
   const marker = join(fx.dir, "held");
-  Deno.env.set("BACKUP_TOOL_PAUSE", `reading:1:${marker}`);
-  const stop = new AbortController();
-  try {
-    const run = backupOnce(loadConfig(fx.config), { ...opts, signal: stop.signal });
-    await poll("the worker to be held in its read", () => existsNow(marker));
+  const url = (path: string) => JSON.stringify(new URL(path, import.meta.url).href);
+  const script = `
+    const { loadConfig } = await import(${url("../src/config/config.ts")});
+    const { backupOnce } = await import(${url("../src/engine/backup.ts")});
+    const marker = ${JSON.stringify(marker)};
+    const held = () => { try { Deno.statSync(marker); return true; } catch { return false; } };
+    const stop = new AbortController();
+    const run = backupOnce(loadConfig(${JSON.stringify(fx.config)}), {
+      ...${JSON.stringify(opts)}, signal: stop.signal,
+    });
+    for (const end = Date.now() + 30_000; !held() && Date.now() < end;) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
     const asked = Date.now();
     stop.abort();
     const r = await run;
-    assert.ok(Date.now() - asked < 10_000, `the stop took ${Date.now() - asked} ms`);
-    assert.equal(r.stopped, true);
-  } finally {
-    Deno.env.delete("BACKUP_TOOL_PAUSE");
-    Deno.removeSync(marker, { recursive: true });
-  }
+    console.log(JSON.stringify({ held: held(), stopped: r.stopped, tookMs: Date.now() - asked }));
+    if (held()) Deno.removeSync(marker);`;
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["eval", script],
+    env: { BACKUP_TOOL_PAUSE: `reading:1:${marker}` },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const dec = new TextDecoder();
+  assert.equal(out.code, 0, dec.decode(out.stderr));
+  const r = JSON.parse(dec.decode(out.stdout).trim().split("\n").at(-1)!);
+  assert.equal(r.held, true, "the worker was never held in its read");
+  assert.ok(r.tookMs < 10_000, `the stop took ${r.tookMs} ms`);
+  assert.equal(r.stopped, true);
 }
 
 Deno.test("staging worker: a dry run on a new backup root plans the same and writes nothing", async () => {
