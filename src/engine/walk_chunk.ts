@@ -89,6 +89,20 @@ export class ChunkWriter<R> {
 }
 
 /**
+ * The entry with strings of its own. The entries `readChunk` gives out hold substrings of
+ * their chunk's joined strings, and V8 cuts a substring of 13 characters or more out of
+ * its parent without copying it, keeping the parent alive: one entry kept keeps its whole
+ * chunk. The 1,000 changed entries a 100,000-file run held until its walk ended kept 10 MiB
+ * of chunks alive that way, half of the main thread's live heap then (a heap snapshot).
+ * Whatever keeps an entry after its chunk keeps this copy. JSON makes the copy: a string
+ * it parses is a new one.
+ */
+export function ownStrings(e: ScanEntry): ScanEntry {
+  const [path, abs, linkTarget] = JSON.parse(JSON.stringify([e.path, e.abs, e.linkTarget]));
+  return linkTarget === null ? { ...e, path, abs } : { ...e, path, abs, linkTarget };
+}
+
+/**
  * Visits a chunk in walk order: each report, and each entry rebuilt with the fields the
  * scan gave it (an absent uid, gid, nlink or link target stays absent). Stops, returning false,
  * as soon as `onEntry` returns false.

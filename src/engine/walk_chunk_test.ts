@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { ChunkWriter, readChunk } from "./walk_chunk.ts";
+import { ChunkWriter, ownStrings, readChunk } from "./walk_chunk.ts";
 import type { ScanEntry } from "./types.ts";
 
 const FILE: ScanEntry = {
@@ -89,4 +89,11 @@ Deno.test("walk chunk: reading stops at the entry that says stop", async () => {
   }, LINK.path);
   assert.equal(finished, false);
   assert.deepEqual(seen, [FILE, LINK]);
+});
+
+Deno.test("walk chunk: an entry kept past its chunk is the same entry, with strings of its own", async () => {
+  const { seen } = await roundTrip((w) => [FILE, LINK, EMPTY_LINK].forEach((e) => w.add(e)));
+  const kept = (seen as ScanEntry[]).map(ownStrings);
+  assert.deepEqual(kept, [FILE, LINK, EMPTY_LINK]);
+  assert.equal("linkTarget" in kept[0], false, "a file still has no link target");
 });

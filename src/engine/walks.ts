@@ -21,6 +21,7 @@ import { scanEntries, type ScanOptions } from "./scan.ts";
 import { sourceClashes } from "./source_clash.ts";
 import { spawnStaging, type StagedEntry, type StagingWalk } from "./staging.ts";
 import type { Fingerprint, ScanEntry } from "./types.ts";
+import { ownStrings } from "./walk_chunk.ts";
 import type { Held } from "./read_ahead.ts";
 import type { Identity } from "./folders.ts";
 import type { VanishedPath } from "./vanished.ts";
@@ -125,7 +126,8 @@ export class PassWalks {
       if (walk.resumeAfter !== undefined) return true; // only looking for vanished paths now
       const toRead = this.host.handler.mustRead(entry, known);
       if (!toRead) return await this.host.handler.handle(entry, known);
-      walk.pending.push({ entry, known });
+      // Its own strings: an entry from the walk worker's chunk would keep the chunk.
+      walk.pending.push({ entry: ownStrings(entry), known });
       this.host.handler.expect(entry, toRead);
       // The last one held: the second walk starts right after it, so that nothing this walk
       // reported before it (a FIFO sorting just after it, met before the next entry) is
