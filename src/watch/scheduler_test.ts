@@ -5,8 +5,8 @@
 import assert from "node:assert/strict";
 import { type Job, Scheduler, type SchedulerOptions } from "./scheduler.ts";
 
-/** A scheduler whose jobs are recorded; each job takes `jobMs`. */
-function recorder(opts: Partial<SchedulerOptions> = {}, jobMs = 0) {
+/** A scheduler whose jobs are recorded; each job takes `hold` ms, or until it settles. */
+function recorder(opts: Partial<SchedulerOptions> = {}, hold: number | Promise<void> = 0) {
   const jobs: Job[] = [];
   const errors: unknown[] = [];
   let active = 0;
@@ -21,7 +21,8 @@ function recorder(opts: Partial<SchedulerOptions> = {}, jobMs = 0) {
       overlapped ||= active > 0;
       active++;
       jobs.push(job);
-      if (jobMs > 0) await new Promise((r) => setTimeout(r, jobMs));
+      if (typeof hold !== "number") await hold;
+      else if (hold > 0) await new Promise((r) => setTimeout(r, hold));
       active--;
       finished++;
     },
@@ -51,11 +52,16 @@ Deno.test("scheduler: a burst of events gives one job with each path once", asyn
 });
 
 Deno.test("scheduler: jobs never overlap; events during a job wait for it", async () => {
-  const r = recorder({}, 80);
+  // The first job lasts until the events are in (not a time a late poll may outlast).
+  const release = Promise.withResolvers<void>();
+  const r = recorder({}, release.promise);
   r.scheduler.add(["/s/a"]);
   await until("the first job", () => r.jobs.length === 1);
   r.scheduler.add(["/s/b"]);
   r.scheduler.requestFull("test");
+  await new Promise((res) => setTimeout(res, 50));
+  assert.equal(r.jobs.length, 1, "a job started while another ran");
+  release.resolve();
   await until("two jobs", () => r.jobs.length >= 2 && r.scheduler.idle);
   await r.scheduler.stop();
   assert.ok(!r.overlapped());
@@ -100,12 +106,20 @@ Deno.test("scheduler: periodic rescan after each full pass", async () => {
 });
 
 Deno.test("scheduler: stop waits for the job in progress and drops pending paths", async () => {
-  const r = recorder({ debounceMs: 5 }, 100);
+  // The job ends when the test lets it, not after a time: a poll late by more than a
+  // job's 100 ms (a loaded machine) found it ended before the stop was even asked.
+  const release = Promise.withResolvers<void>();
+  const r = recorder({ debounceMs: 5 }, release.promise);
   r.scheduler.add(["/s/a"]);
   await until("the job", () => r.jobs.length === 1);
   r.scheduler.add(["/s/b"]);
-  assert.equal(r.finished(), 0, "the job (100 ms) is still running");
-  await r.scheduler.stop();
+  assert.equal(r.finished(), 0);
+  let stopped = false;
+  const stopping = r.scheduler.stop().then(() => stopped = true);
+  await new Promise((res) => setTimeout(res, 50));
+  assert.equal(stopped, false, "stop returned while the job still ran");
+  release.resolve();
+  await stopping;
   assert.equal(r.finished(), 1, "stop returned before the job ended");
   assert.equal(r.jobs.length, 1);
   r.scheduler.add(["/s/c"]); // ignored after stop
