@@ -1,72 +1,96 @@
-/** Deno's watcher thread held opening a FIFO is found, freed, and the watcher then ends. */
+/**
+ * Deno's watcher thread held opening a FIFO is found, freed, and the watcher then ends.
+ * Each case runs in a process of its own: `heldFifo` looks at every watcher thread of the
+ * process (/proc/self/task), so in the test process it saw those of test files running
+ * beside this one (`--parallel`: one process), and their watches' own freeing (the FIFO
+ * guard, `dropWatchers`) could let this one's thread through, or hold it again, meanwhile.
+ */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { heldFifo, openHeldFifo } from "./held_open.ts";
 
 /** Generous: the thread takes the event up within milliseconds. */
 const DEADLINE_MS = 30_000;
 
-/** A watcher on `dir` whose events are read (and not looked at), and its reading loop. */
-function watching(dir: string): { watcher: Deno.FsWatcher; loop: Promise<void> } {
-  const watcher = Deno.watchFs(dir);
-  const loop = (async () => {
-    for await (const _ of watcher) { /* events are not looked at */ }
-  })();
-  return { watcher, loop };
-}
-
 /**
- * Waits, polling, until the watcher thread is held opening `path`, frees it, and closes the
- * watcher: freed, the watcher's close completes; the FIFO is closed once it has.
+ * Arguments: a folder holding `watched/` and `elsewhere/`, then `fifo` (a FIFO made in the
+ * watched folder) or `link` (a symlink there to a FIFO elsewhere). Watches the folder,
+ * makes the FIFO, waits, polling, until the watcher thread is held opening it, frees it,
+ * and closes the watcher: freed, the watcher's close completes; the FIFO is closed once it
+ * has. Prints `freed` then.
  */
-async function freeAndClose(
-  { watcher, loop }: { watcher: Deno.FsWatcher; loop: Promise<void> },
-  path: string,
-): Promise<void> {
-  const started = performance.now();
-  while (heldFifo() !== path) {
-    assert.ok(performance.now() - started < DEADLINE_MS, `the thread was never held by '${path}'`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
+const PROGRAM = `
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { heldFifo, openHeldFifo } from ${
+  JSON.stringify(new URL("./held_open.ts", import.meta.url).href)
+};
+const [dir, how] = Deno.args;
+const watched = join(dir, "watched");
+const watcher = Deno.watchFs(watched);
+const loop = (async () => { for await (const _ of watcher) { /* not looked at */ } })();
+assert.equal(heldFifo(), undefined, "nothing is held before a FIFO appears");
+const mkfifo = (path) =>
+  assert.equal(new Deno.Command("mkfifo", { args: [path] }).outputSync().code, 0);
+let path = join(watched, "p");
+if (how === "fifo") mkfifo(path);
+else {
+  const fifo = join(dir, "elsewhere", "p");
+  mkfifo(fifo);
+  path = join(watched, "link");
+  Deno.symlinkSync(fifo, path);
+}
+const started = performance.now();
+while (heldFifo() !== path) {
+  assert.ok(performance.now() - started < ${DEADLINE_MS}, "the thread was never held by " + path);
+  await new Promise((r) => setTimeout(r, 20));
+}
+{
   using _freed = openHeldFifo();
   watcher.close();
   await loop;
-  assert.equal(heldFifo(), undefined);
+}
+assert.equal(heldFifo(), undefined);
+console.log("freed");
+`;
+
+/** Runs PROGRAM for `how`; fails if it fails, or still runs past the deadline (killed). */
+async function heldAndFreed(how: "fifo" | "link"): Promise<void> {
+  const dir = Deno.makeTempDirSync();
+  try {
+    Deno.mkdirSync(join(dir, "watched"));
+    Deno.mkdirSync(join(dir, "elsewhere"));
+    const program = join(dir, "program.js");
+    Deno.writeTextFileSync(program, PROGRAM);
+    const child = new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", program, dir, how],
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    let late = false;
+    const timer = setTimeout(() => {
+      late = true;
+      child.kill("SIGKILL");
+    }, 2 * DEADLINE_MS);
+    const out = await child.output();
+    clearTimeout(timer);
+    const dec = new TextDecoder();
+    const said = `${dec.decode(out.stdout)}\n${dec.decode(out.stderr)}`;
+    assert.ok(!late, `the watcher's close hung: ${said}`);
+    assert.equal(out.code, 0, said);
+    assert.match(dec.decode(out.stdout), /^freed$/m);
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
 }
 
 Deno.test({
   name: "heldFifo finds the watcher thread waiting to open a FIFO; openHeldFifo frees it",
   ignore: Deno.build.os !== "linux",
-  fn: async () => {
-    const dir = Deno.makeTempDirSync();
-    try {
-      const watch = watching(dir);
-      assert.equal(heldFifo(), undefined, "nothing is held before a FIFO appears");
-      const fifo = join(dir, "p");
-      assert.equal(new Deno.Command("mkfifo", { args: [fifo] }).outputSync().code, 0);
-      await freeAndClose(watch, fifo);
-    } finally {
-      Deno.removeSync(dir, { recursive: true });
-    }
-  },
+  fn: () => heldAndFreed("fifo"),
 });
 
 Deno.test({
   name: "heldFifo finds the watcher thread held by a symlink to a FIFO (anywhere); it is freed so",
   ignore: Deno.build.os !== "linux",
-  fn: async () => {
-    const dir = Deno.makeTempDirSync();
-    const elsewhere = Deno.makeTempDirSync();
-    try {
-      const watch = watching(dir);
-      const fifo = join(elsewhere, "p");
-      assert.equal(new Deno.Command("mkfifo", { args: [fifo] }).outputSync().code, 0);
-      const link = join(dir, "link");
-      Deno.symlinkSync(fifo, link);
-      await freeAndClose(watch, link);
-    } finally {
-      Deno.removeSync(dir, { recursive: true });
-      Deno.removeSync(elsewhere, { recursive: true });
-    }
-  },
+  fn: () => heldAndFreed("link"),
 });
