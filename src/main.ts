@@ -42,7 +42,7 @@ const SUMMARIES: Record<CommandName, string> = {
   init: "Write a commented config.jsonc to start from",
   watch: "Back up continuously as files change, until stopped",
   restore: "Restore files, the latest or as of a time or version",
-  history: "List every stored content of one file",
+  history: "List every run, or every stored content of one file",
   verify: "Re-hash stored copies and report damage",
 };
 

@@ -82,6 +82,11 @@ Deno.test("help: the tool's help lists every command, with examples", async () =
   for (const name of ["run", "plan", "init"]) assert.ok(names.includes(name), names.join(" "));
 });
 
+Deno.test("help: the tool's help gives history both uses, the runs and one file's contents", async () => {
+  const line = (await runCli(["--help"])).stdout.split("\n").find((l) => /^ {2}history /.test(l));
+  assert.match(line ?? "", /every run\b.*\bone file/, line);
+});
+
 Deno.test("help: every command has --help with Usage and an example", async () => {
   const names = commandNames((await runCli(["--help"])).stdout);
   for (const name of names) {
