@@ -15,6 +15,8 @@ Deno.test("restore and history name the recorded spelling of a PATH given with t
     const restore = await fx.cli("restore", given, "--to", `${fx.dir}/r`);
     assert.equal(restore.code, 1, restore.stderr);
     assert.ok(restore.stderr.includes(hint), `restore ${given}: ${restore.stderr}`);
+    // Named as given, with the source's name in front once (not `source/source/Docs/a.txt`).
+    assert.ok(restore.stderr.includes("'source/Docs/a.txt' is not in the backup"), restore.stderr);
     const history = await fx.cli("history", given);
     assert.equal(history.code, 1, history.stderr);
     assert.ok(history.stderr.includes(hint), `history ${given}: ${history.stderr}`);

@@ -102,8 +102,9 @@ export class PathResolver {
     // `source/one.txt` as logs show it, when such a path was recorded; otherwise a path
     // inside the source (which may hold a folder of the source's own name: `source/x` then
     // means that folder's x only when the source itself has no x, and when it has both, the
-    // user must say which).
-    if (prefixed && this.#holds(rel)) {
+    // user must say which). Recorded under neither, it is named as the logs would: before,
+    // `source/Notes/a.txt` was said not to be in the backup as `source/source/Notes/a.txt`.
+    if (prefixed && (this.#holds(rel) || !this.#holds(inside))) {
       if (this.#holds(inside)) {
         const first = rel === name ? "no PATH" : `'${rel.slice(name.length + 1)}'`;
         throw new UsageError(
