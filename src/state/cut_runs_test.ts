@@ -5,7 +5,9 @@
  * engine records them: begun, committed batch by batch, finished with a status.
  */
 import assert from "node:assert/strict";
-import type { StateStore } from "./store.ts";
+import { join } from "node:path";
+import { DatabaseSync } from "node:sqlite";
+import { StateStore } from "./store.ts";
 import { backupAction, withStore } from "./test_util.ts";
 import type { Action } from "../engine/types.ts";
 
@@ -122,3 +124,56 @@ Deno.test("cutRuns: a run killed before any commit is not counted for what a lat
     assert.equal(store.cutRuns()?.count, 1, "only the run that recorded something");
     assert.equal(store.cutRuns()?.last.id, cut);
   }));
+
+Deno.test("cutRuns and recordedRuns: sessions marked running by a version that did not mark commits are told apart by what they recorded", () => {
+  const dir = Deno.makeTempDirSync({ prefix: "bt-store-" });
+  const file = join(dir, "state.db");
+  try {
+    let store = StateStore.open(file);
+    const ok = store.beginRun("run", SOURCES, ++clock).runId;
+    store.commitBatch([backupAction("src/a", "0".repeat(64))], {
+      runId: ok,
+      time: ++clock,
+      trustBefore: 0,
+    });
+    store.finishRun(ok, "ok", {}, ++clock);
+    // Killed after recording a copy of its own (its id on the copy).
+    const copied = store.beginRun("run", SOURCES, ++clock).runId;
+    store.commitBatch([backupAction("src/b", "1".repeat(64))], {
+      runId: copied,
+      time: ++clock,
+      trustBefore: 0,
+    });
+    const nothing = session(store, "run", 0).id; // killed before recording anything
+    // Killed after archiving a's copy only (a time within its span on the copy).
+    const archived = store.beginRun("run", SOURCES, ++clock).runId;
+    const copyId = store.copiesOf("src/a")[0].id;
+    store.commitBatch([{ type: "delete", path: "src/a", copyId, from: "a", to: "_deleted/a" }], {
+      runId: archived,
+      time: ++clock,
+      trustBefore: 0,
+    });
+    const last = session(store, "watch", 0).id; // killed too, nothing recorded
+    store.close();
+    // As an older version left them: no mark of their commits.
+    const db = new DatabaseSync(file);
+    db.prepare("UPDATE runs SET status = 'running' WHERE id IN (?, ?)").run(copied, archived);
+    db.close();
+    store = StateStore.open(file);
+    try {
+      const cut = new Map(store.recordedRuns().map((r) => [r.id, r.cutShort]));
+      assert.deepEqual(
+        [ok, copied, nothing, archived, last].map((id) => cut.get(id)),
+        [false, true, false, true, false],
+      );
+      const runs = store.cutRuns();
+      assert.equal(runs?.count, 2);
+      assert.equal(runs?.earliest.id, copied);
+      assert.equal(runs?.last.id, archived);
+    } finally {
+      store.close();
+    }
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
