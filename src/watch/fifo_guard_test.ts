@@ -6,6 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { type ChildOutcome, runChildProgram } from "./test_util.ts";
 
 /** Generous: the thread takes the event up within milliseconds, the guard within 10 ms. */
 const DEADLINE_MS = 30_000;
@@ -41,11 +42,8 @@ guard.close();
 console.log("ended");
 `;
 
-interface Outcome {
-  /** The exit code, or undefined where the process still ran after `waitMs` (killed). */
-  code: number | undefined;
-  stdout: string;
-  stderr: string;
+/** The program's outcome (its code undefined where it still ran after `waitMs`), its log. */
+interface Outcome extends ChildOutcome {
   log: string;
 }
 
@@ -55,29 +53,12 @@ async function runProgram(how: "guard" | "bare", remove: boolean, waitMs: number
     Deno.mkdirSync(join(dir, "src"));
     const program = join(dir, "program.ts");
     Deno.writeTextFileSync(program, PROGRAM);
-    const child = new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", program, dir, how, remove ? "remove" : "keep"],
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
-    let late = false;
-    const timer = setTimeout(() => {
-      late = true;
-      child.kill("SIGKILL");
-    }, waitMs);
-    const out = await child.output();
-    clearTimeout(timer);
-    const text = (b: Uint8Array) => new TextDecoder().decode(b);
+    const out = await runChildProgram(program, [dir, how, remove ? "remove" : "keep"], waitMs);
     let log = "";
     try {
       log = Deno.readTextFileSync(join(dir, "log"));
     } catch { /* none written */ }
-    return {
-      code: late ? undefined : out.code,
-      stdout: text(out.stdout),
-      stderr: text(out.stderr),
-      log,
-    } satisfies Outcome;
+    return { ...out, log } satisfies Outcome;
   } finally {
     Deno.removeSync(dir, { recursive: true });
   }

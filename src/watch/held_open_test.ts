@@ -7,6 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { runChildProgram } from "./test_util.ts";
 
 /** Generous: the thread takes the event up within milliseconds. */
 const DEADLINE_MS = 30_000;
@@ -61,23 +62,11 @@ async function heldAndFreed(how: "fifo" | "link"): Promise<void> {
     Deno.mkdirSync(join(dir, "elsewhere"));
     const program = join(dir, "program.js");
     Deno.writeTextFileSync(program, PROGRAM);
-    const child = new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", program, dir, how],
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
-    let late = false;
-    const timer = setTimeout(() => {
-      late = true;
-      child.kill("SIGKILL");
-    }, 2 * DEADLINE_MS);
-    const out = await child.output();
-    clearTimeout(timer);
-    const dec = new TextDecoder();
-    const said = `${dec.decode(out.stdout)}\n${dec.decode(out.stderr)}`;
-    assert.ok(!late, `the watcher's close hung: ${said}`);
+    const out = await runChildProgram(program, [dir, how], 2 * DEADLINE_MS);
+    const said = `${out.stdout}\n${out.stderr}`;
+    assert.notEqual(out.code, undefined, `the watcher's close hung: ${said}`);
     assert.equal(out.code, 0, said);
-    assert.match(dec.decode(out.stdout), /^freed$/m);
+    assert.match(out.stdout, /^freed$/m);
   } finally {
     Deno.removeSync(dir, { recursive: true });
   }
