@@ -31,6 +31,20 @@ function session(
   return { id: runId, startedAt };
 }
 
+/** A session that committed `actions` in one batch, then ended with `status` (or was killed). */
+function sessionOf(store: StateStore, actions: Action[], status?: string): number {
+  const { runId } = store.beginRun("run", SOURCES, ++clock);
+  store.commitBatch(actions, { runId, time: ++clock, trustBefore: 0 });
+  if (status !== undefined) store.finishRun(runId, status, {}, ++clock);
+  return runId;
+}
+
+/** The deletion of a's copy (archived to `_deleted/`). */
+const deleteA = (store: StateStore): Action => {
+  const copyId = store.copiesOf("src/a")[0].id;
+  return { type: "delete", path: "src/a", copyId, from: "a", to: "_deleted/a" };
+};
+
 Deno.test("cutRuns: none after runs that finished, or were cut before any commit", () =>
   withStore((store) => {
     session(store, "run", 2, "ok");
@@ -107,20 +121,9 @@ Deno.test("cutRuns: a first backup cut short has nothing whole before it; a watc
 
 Deno.test("cutRuns: a run killed before any commit is not counted for what a later one recorded", () =>
   withStore((store) => {
-    const ok = store.beginRun("run", SOURCES, ++clock).runId;
-    store.commitBatch([backupAction("src/a", "0".repeat(64))], {
-      runId: ok,
-      time: ++clock,
-      trustBefore: 0,
-    });
-    store.finishRun(ok, "ok", {}, ++clock);
+    sessionOf(store, [backupAction("src/a", "0".repeat(64))], "ok");
     session(store, "run", 0); // killed in its walk: 'running', nothing of its own recorded
-    const cut = store.beginRun("run", SOURCES, ++clock).runId; // archives a's copy, killed
-    const copyId = store.copiesOf("src/a")[0].id;
-    store.commitBatch(
-      [{ type: "delete", path: "src/a", copyId, from: "a", to: "_deleted/a" }],
-      { runId: cut, time: ++clock, trustBefore: 0 },
-    );
+    const cut = sessionOf(store, [deleteA(store)]); // archives a's copy, killed
     assert.equal(store.cutRuns()?.count, 1, "only the run that recorded something");
     assert.equal(store.cutRuns()?.last.id, cut);
   }));
@@ -130,29 +133,12 @@ Deno.test("cutRuns and recordedRuns: sessions marked running by a version that d
   const file = join(dir, "state.db");
   try {
     let store = StateStore.open(file);
-    const ok = store.beginRun("run", SOURCES, ++clock).runId;
-    store.commitBatch([backupAction("src/a", "0".repeat(64))], {
-      runId: ok,
-      time: ++clock,
-      trustBefore: 0,
-    });
-    store.finishRun(ok, "ok", {}, ++clock);
+    const ok = sessionOf(store, [backupAction("src/a", "0".repeat(64))], "ok");
     // Killed after recording a copy of its own (its id on the copy).
-    const copied = store.beginRun("run", SOURCES, ++clock).runId;
-    store.commitBatch([backupAction("src/b", "1".repeat(64))], {
-      runId: copied,
-      time: ++clock,
-      trustBefore: 0,
-    });
+    const copied = sessionOf(store, [backupAction("src/b", "1".repeat(64))]);
     const nothing = session(store, "run", 0).id; // killed before recording anything
     // Killed after archiving a's copy only (a time within its span on the copy).
-    const archived = store.beginRun("run", SOURCES, ++clock).runId;
-    const copyId = store.copiesOf("src/a")[0].id;
-    store.commitBatch([{ type: "delete", path: "src/a", copyId, from: "a", to: "_deleted/a" }], {
-      runId: archived,
-      time: ++clock,
-      trustBefore: 0,
-    });
+    const archived = sessionOf(store, [deleteA(store)]);
     const last = session(store, "watch", 0).id; // killed too, nothing recorded
     store.close();
     // As an older version left them: no mark of their commits.
