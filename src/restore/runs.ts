@@ -90,7 +90,7 @@ function outcomeOf(status: string, live: boolean): RunOutcome {
       return ended;
     case "following":
       return live ? "watching" : "interrupted";
-    default: // running, committed: killed unless it holds the lock now
+    default: // started, committed (or an older version's running): killed unless it holds the lock
       return live ? "running" : "interrupted";
   }
 }
