@@ -166,14 +166,19 @@ async function stoppedWhileWorkerReads(
     const r = await run;
     console.log(JSON.stringify({ held: held(), stopped: r.stopped, tookMs: Date.now() - asked }));
     if (held()) Deno.removeSync(marker);`;
-  const out = await new Deno.Command(Deno.execPath(), {
+  const child = new Deno.Command(Deno.execPath(), {
     args: ["eval", script],
+    cwd: REPO, // for deno.json's imports
     env: { BACKUP_TOOL_PAUSE: `reading:1:${marker}` },
     stdout: "piped",
     stderr: "piped",
-  }).output();
+  }).spawn();
+  // Past the pause's own minute, a hang: killed, and said so.
+  const timer = setTimeout(() => child.kill("SIGKILL"), 90_000);
+  const out = await child.output();
+  clearTimeout(timer);
   const dec = new TextDecoder();
-  assert.equal(out.code, 0, dec.decode(out.stderr));
+  assert.equal(out.code, 0, `the run hung, or failed: ${dec.decode(out.stderr)}`);
   const r = JSON.parse(dec.decode(out.stdout).trim().split("\n").at(-1)!);
   assert.equal(r.held, true, "the worker was never held in its read");
   assert.ok(r.tookMs < 10_000, `the stop took ${r.tookMs} ms`);

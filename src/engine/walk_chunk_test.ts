@@ -91,7 +91,7 @@ Deno.test("walk chunk: reading stops at the entry that says stop", async () => {
   assert.deepEqual(seen, [FILE, LINK]);
 });
 
-Deno.test("walk chunk: an entry kept past its chunk is the same entry, with strings of its own", async () => {
+Deno.test("walk chunk: an entry copied to be kept past its chunk keeps every field as it was", async () => {
   const { seen } = await roundTrip((w) => [FILE, LINK, EMPTY_LINK].forEach((e) => w.add(e)));
   const kept = (seen as ScanEntry[]).map(ownStrings);
   assert.deepEqual(kept, [FILE, LINK, EMPTY_LINK]);

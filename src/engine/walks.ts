@@ -127,12 +127,13 @@ export class PassWalks {
       const toRead = this.host.handler.mustRead(entry, known);
       if (!toRead) return await this.host.handler.handle(entry, known);
       // Its own strings: an entry from the walk worker's chunk would keep the chunk.
-      walk.pending.push({ entry: ownStrings(entry), known });
+      const held = ownStrings(entry);
+      walk.pending.push({ entry: held, known });
       this.host.handler.expect(entry, toRead);
       // The last one held: the second walk starts right after it, so that nothing this walk
       // reported before it (a FIFO sorting just after it, met before the next entry) is
       // reported twice.
-      if (walk.pending.length >= limit) walk.resumeAfter = entry.path;
+      if (walk.pending.length >= limit) walk.resumeAfter = held.path;
       return true;
     };
     const scan = this.#scanOptions(later);
