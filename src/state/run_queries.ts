@@ -111,26 +111,6 @@ function recordedWhileRunning(db: StateDb, rows: Row[]): Set<number> {
 }
 
 /**
- * Gives the sessions an older version left `running` the status this version would have
- * given them: COMMITTED where a copy shows they recorded part of their work, STARTED
- * where none does. A writer's (it holds the lock: none of them still runs), once per state,
- * so that readers no longer look for them in the copies. Statements only; the caller
- * holds the transaction.
- */
-export function settleOlderSessions(db: StateDb): void {
-  const older = db.q(`SELECT id, status FROM runs WHERE status = '${RUNNING}'`).all() as Row[];
-  if (older.length === 0) return;
-  const recorded = recordedWhileRunning(db, older);
-  for (const r of older) {
-    const id = r.id as number;
-    db.q("UPDATE runs SET status = ? WHERE id = ?").run(
-      recorded.has(id) ? COMMITTED : STARTED,
-      id,
-    );
-  }
-}
-
-/**
  * The latest start or end time of a run, of those not after `notAfter` (0 if none): one
  * read of the runs table, a row a session.
  */

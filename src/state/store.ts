@@ -109,9 +109,7 @@ export class StateStore {
 
   /**
    * Starts a run: records the sources and the run in one transaction (one flush to disk,
-   * not two), with the statuses of sessions an older version left running settled (see
-   * `settleOlderSessions`); returns each source's storage prefix (see `assignPrefixes`) and
-   * the run's id.
+   * not two); returns each source's storage prefix (see `assignPrefixes`) and the run's id.
    */
   beginRun(
     command: string,
@@ -121,7 +119,6 @@ export class StateStore {
     return this.#evenWhenFull(() =>
       this.#db.tx(() => {
         const prefixes = this.#registerSources(sources, now);
-        runs.settleOlderSessions(this.#db);
         const r = this.#db.q(
           `INSERT INTO runs (command, started_at, status) VALUES (?, ?, '${runs.STARTED}')`,
         ).run(command, now);
