@@ -87,9 +87,9 @@ function recordedPart(r: Row, recorded: ReadonlySet<number>): boolean {
  * Of `rows`, the sessions an older version left `running` that a copy shows recorded
  * something: one that carries its id, or a time from its start to the next session's
  * start (or since). One scan of the copies for them all (those columns are not indexed);
- * sessions this version begins are never `running`, so a state holds only the few from
- * before (a scan each took 14 ms at 100,000 copies, and every session killed before its
- * first commit, which always came out empty, added one).
+ * sessions this version begins are never `running`, so a state made or used since holds
+ * only the few from before (a scan each took 14 ms at 100,000 copies, and sessions killed
+ * before their first commit, which a scan each never ruled out, used to pile up).
  */
 function recordedWhileRunning(db: StateDb, rows: Row[]): Set<number> {
   const killed = rows.filter((r) => r.status === RUNNING).map((r) => r.id as number);
