@@ -90,7 +90,7 @@ function outcomeOf(status: string, live: boolean): RunOutcome {
       return ended;
     case "following":
       return live ? "watching" : "interrupted";
-    default: // started, committed (or an older version's running): killed unless it holds the lock
+    default: // running, committed: killed unless it holds the lock now
       return live ? "running" : "interrupted";
   }
 }

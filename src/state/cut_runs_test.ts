@@ -147,10 +147,7 @@ Deno.test("cutRuns and recordedRuns: sessions marked running by a version that d
     db.close();
     store = StateStore.open(file);
     try {
-      const recorded = store.recordedRuns();
-      // This version's session killed before a commit says so itself; no copy is looked at.
-      assert.equal(recorded.find((r) => r.id === nothing)?.status, "started");
-      const cut = new Map(recorded.map((r) => [r.id, r.cutShort]));
+      const cut = new Map(store.recordedRuns().map((r) => [r.id, r.cutShort]));
       assert.deepEqual(
         [ok, copied, nothing, archived, last].map((id) => cut.get(id)),
         [false, true, false, true, false],

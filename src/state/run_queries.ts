@@ -12,15 +12,6 @@ import type { Row } from "./rows.ts";
  * A watch session is FOLLOWING once its first full pass is done.
  */
 export const COMMITTED = "committed";
-/**
- * A session's status from its start to its first commit. Versions before 2026-12-05 wrote
- * `running` there and, before 2026-12-03, did not mark commits either: what a session left
- * `running` recorded is found in the copies (`recordedWhileRunning`); one left `started`
- * recorded nothing.
- */
-export const STARTED = "started";
-/** The status older versions began a session with (see STARTED). */
-export const RUNNING = "running";
 export const AFTER_COMMIT = " after commit";
 export const FOLLOWING = "following";
 
@@ -74,25 +65,24 @@ export function cutRuns(db: StateDb, at = Number.MAX_SAFE_INTEGER): CutRuns | un
 
 /**
  * Whether a session that did not finish recorded part of its work: its status says so, or
- * (`running`, left by an older version: see STARTED) it is among those
- * `recordedWhileRunning` found.
+ * (`running`: killed before a commit, or by a version that did not mark commits) it is
+ * among those `recordedWhileRunning` found.
  */
 function recordedPart(r: Row, recorded: ReadonlySet<number>): boolean {
   const status = r.status as string;
   if (status === COMMITTED || status.endsWith(AFTER_COMMIT)) return true;
-  return status === RUNNING && recorded.has(r.id as number);
+  return status === "running" && recorded.has(r.id as number);
 }
 
 /**
- * Of `rows`, the sessions an older version left `running` that a copy shows recorded
- * something: one that carries its id, or a time from its start to the next session's
- * start (or since). One scan of the copies for them all (those columns are not indexed);
- * sessions this version begins are never `running`, so a state made or used since holds
- * only the few from before (a scan each took 14 ms at 100,000 copies, and sessions killed
- * before their first commit, which a scan each never ruled out, used to pile up).
+ * Of `rows`, the sessions marked `running` that a copy shows recorded something: one that
+ * carries its id, or a time from its start to the next session's start (or since). One
+ * scan of the copies for them all, none of those columns being indexed: a scan each took
+ * 14 ms at 100,000 copies, so 20 sessions killed over the years made `history` take 0.3 s
+ * there (and ten times that at a million); now 15 ms, however many.
  */
 function recordedWhileRunning(db: StateDb, rows: Row[]): Set<number> {
-  const killed = rows.filter((r) => r.status === RUNNING).map((r) => r.id as number);
+  const killed = rows.filter((r) => r.status === "running").map((r) => r.id as number);
   if (killed.length === 0) return new Set();
   const found = db.q(
     `WITH k AS MATERIALIZED (
@@ -130,8 +120,8 @@ export interface RecordedRun {
   startedAt: number;
   /** Null while it runs, or when it was killed. */
   finishedAt: number | null;
-  /** As stored: `ok`, `partial`, `stopped`, `failed` (either with AFTER_COMMIT), STARTED,
-   * RUNNING (an older version's), COMMITTED or FOLLOWING. */
+  /** As stored: `ok`, `partial`, `stopped`, `failed` (either with AFTER_COMMIT), `running`,
+   * COMMITTED or FOLLOWING. */
   status: string;
   /** What its summary recorded (the run's counts), when it ended by itself. */
   summary: RunSummary | null;

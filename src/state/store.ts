@@ -27,7 +27,7 @@ import type { StoredCopy } from "./rows.ts";
  * ended short (failed, stopped) and whose batch the next session's recovery recorded.
  */
 const MARK_COMMITTED = `UPDATE runs SET status = CASE
-    WHEN status IN ('${runs.STARTED}', '${runs.RUNNING}') THEN '${runs.COMMITTED}'
+    WHEN status = 'running' THEN '${runs.COMMITTED}'
     WHEN status IN ('stopped', 'failed') THEN status || '${runs.AFTER_COMMIT}'
     ELSE status END
   WHERE id = ?`;
@@ -120,7 +120,7 @@ export class StateStore {
       this.#db.tx(() => {
         const prefixes = this.#registerSources(sources, now);
         const r = this.#db.q(
-          `INSERT INTO runs (command, started_at, status) VALUES (?, ?, '${runs.STARTED}')`,
+          "INSERT INTO runs (command, started_at, status) VALUES (?, ?, 'running')",
         ).run(command, now);
         return { prefixes, runId: Number(r.lastInsertRowid) };
       })
