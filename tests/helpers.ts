@@ -80,6 +80,22 @@ export function runCli(args: string[], opts: { cwd?: string } = {}): Promise<Cli
   return runProgram(cmd, full, opts.cwd);
 }
 
+/**
+ * A started child's output; past `deadlineMs` it is killed (SIGKILL: `signal` says so), a
+ * hang the test then reports rather than waits on.
+ */
+export async function outputWithin(
+  child: Deno.ChildProcess,
+  deadlineMs: number,
+): Promise<Deno.CommandOutput> {
+  const timer = setTimeout(() => child.kill("SIGKILL"), deadlineMs);
+  try {
+    return await child.output();
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** A program run to its end from `cwd` (the repository), its output captured, without colour. */
 export async function runProgram(cmd: string, args: string[], cwd = REPO): Promise<CliResult> {
   const out = await new Deno.Command(cmd, {

@@ -15,6 +15,7 @@ import type { PassOptions } from "../src/engine/pass_types.ts";
 import {
   MAIN,
   makeFixture,
+  outputWithin,
   plannedActions,
   readTree,
   REPO,
@@ -173,10 +174,7 @@ async function stoppedWhileWorkerReads(
     stdout: "piped",
     stderr: "piped",
   }).spawn();
-  // Past the pause's own minute, a hang: killed, and said so.
-  const timer = setTimeout(() => child.kill("SIGKILL"), 90_000);
-  const out = await child.output();
-  clearTimeout(timer);
+  const out = await outputWithin(child, 90_000); // past the pause's own minute: a hang
   const dec = new TextDecoder();
   assert.equal(out.code, 0, `the run hung, or failed: ${dec.decode(out.stderr)}`);
   const r = JSON.parse(dec.decode(out.stdout).trim().split("\n").at(-1)!);

@@ -3,6 +3,7 @@
  * thread of the test process would be seen by other test files running beside it), killed
  * if it outlives a deadline, which a test then reports as a hang.
  */
+import { outputWithin } from "../../tests/helpers.ts";
 
 /** What the program printed, and its exit code; undefined where it was killed as late. */
 export interface ChildOutcome {
@@ -22,13 +23,8 @@ export async function runChildProgram(
     stdout: "piped",
     stderr: "piped",
   }).spawn();
-  let late = false;
-  const timer = setTimeout(() => {
-    late = true;
-    child.kill("SIGKILL");
-  }, deadlineMs);
-  const out = await child.output();
-  clearTimeout(timer);
+  const out = await outputWithin(child, deadlineMs);
   const text = (b: Uint8Array) => new TextDecoder().decode(b);
+  const late = out.signal === "SIGKILL";
   return { code: late ? undefined : out.code, stdout: text(out.stdout), stderr: text(out.stderr) };
 }

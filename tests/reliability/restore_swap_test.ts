@@ -7,7 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { makeFixture } from "../helpers.ts";
+import { makeFixture, outputWithin } from "../helpers.ts";
 import { listDir, pausedRun } from "./util.ts";
 
 /**
@@ -81,9 +81,7 @@ Deno.test("restore: a temporary file swapped for a FIFO before its flush does no
   } finally {
     resume();
   }
-  const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
-  const out = await child.output();
-  clearTimeout(timer);
+  const out = await outputWithin(child, 30_000);
   const stderr = new TextDecoder().decode(out.stderr);
   assert.equal(out.signal, null, "the restore hung on the FIFO");
   assert.equal(out.code, 1, stderr);
