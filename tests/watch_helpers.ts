@@ -25,10 +25,17 @@ export class WatchProcess {
   readonly #startedBefore: number;
   #exit: Promise<Exit> | undefined;
 
-  constructor(fx: Fixture, extra: string[] = [], env: Record<string, string> = {}) {
+  /** `prefix`: a command that runs the tool, as `asNobody` gives one (reliability/util.ts). */
+  constructor(
+    fx: Fixture,
+    extra: string[] = [],
+    env: Record<string, string> = {},
+    prefix: string[] = [],
+  ) {
     this.#fx = fx;
     this.#startedBefore = countStarted(fx);
-    const { cmd, args } = toolCommand(["watch", "--config", fx.config, ...extra]);
+    const tool = toolCommand(["watch", "--config", fx.config, ...extra]);
+    const [cmd, ...args] = [...prefix, tool.cmd, ...tool.args];
     this.#child = new Deno.Command(cmd, {
       args,
       stdin: "null",
