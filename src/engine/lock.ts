@@ -4,7 +4,10 @@
  * process can read the file meanwhile). The operating system drops it when the holder exits
  * or is killed, so a lock left by a dead process is simply taken over; the holder's pid,
  * host and start time are written into the file only to name it in the message a second
- * run prints (exit code 3), where it can be read.
+ * run prints (exit code 3), where it can be read. A record a holder that died left, read
+ * while another process holds the lock (one taking it over, not yet written over it, or a
+ * program that writes none, `flock`), is not taken for that process's on Linux, where
+ * /proc/locks names who holds the lock.
  *
  * Off Windows the folder holding the lock file (`.backup-tool/`, never empty while a
  * backup exists) is locked too: a lock file deleted by hand while a run or watch session
@@ -80,7 +83,7 @@ export function acquireLock(file: string, command = "run"): Lock {
     // Locked first, read after: on Windows the lock is mandatory (LockFileEx), so while
     // another process holds it, reading the file fails ("another process has locked a
     // portion of the file") and would end the run with that instead of exit code 3.
-    if (!f.tryLockSync(true)) throw heldBy(describe(holderRecord(f)), file);
+    if (!f.tryLockSync(true)) throw heldBy(holderRecord(f), file);
     // The file is ours; a holder of the folder is one whose lock file was removed.
     if (folder && !tryLockFolder(folder)) {
       throw new LockedError(
@@ -148,8 +151,10 @@ function openLockFile(file: string): Deno.FsFile {
           "run again",
       );
     }
-    const holder = currentHolder(file);
-    if (holder !== undefined) throw heldBy(holder, file);
+    const holder = currentHolderRecord(file);
+    if (holder !== undefined) {
+      throw heldBy(holder.gone ? { gone: holder.gone } : { holder: holder.text }, file);
+    }
     const remedy = remedyUnlessOutOfFiles(
       e,
       "it and the backup root must be writable by the user running this tool",
@@ -213,8 +218,21 @@ export function overwrite(
   }
 }
 
-/** The error for a lock `holder` ("a watch (pid …)", as `describe` names it) holds. */
-function heldBy(holder: string | undefined, file: string): LockedError {
+/**
+ * The error for a lock `holder` ("a watch (pid …)", as `describe` names it) holds; `gone`:
+ * the holder a record names that no longer holds the lock (see `namesAnotherHolder`).
+ */
+function heldBy(
+  { holder, gone }: { holder?: string; gone?: string },
+  file: string,
+): LockedError {
+  if (gone !== undefined) {
+    return new LockedError(
+      `Cannot lock backup root: another process holds '${file}', not ${gone}, which its ` +
+        `record names (it ended without clearing it): find it with 'lsof ${file}', then ` +
+        "wait for it to finish or stop it",
+    );
+  }
   const remedy = holder?.startsWith("a watch ")
     ? "stop the watch session"
     : holder?.startsWith("a ")
@@ -282,14 +300,52 @@ function readAll(f: Deno.FsFile): string {
 const RECORD_TRIES = 10;
 const RECORD_WAIT_MS = 5;
 
-/** The holder's record, read again while it is not one yet; "" where none can be read. */
-function holderRecord(f: Deno.FsFile): string {
+/**
+ * The holder, as its record names it, read again while it is not one yet, or names a
+ * holder that died (the one a run taking the lock over is about to write over, or one a
+ * process that writes none, `flock`, holds the lock under): `gone` then names that one.
+ */
+function holderRecord(f: Deno.FsFile): { holder?: string; gone?: string } {
   const waiter = new Int32Array(new SharedArrayBuffer(4));
   for (let tried = 1;; tried++) {
     const record = readHolder(f);
-    if (describe(record) !== undefined || tried >= RECORD_TRIES) return record;
+    const holder = describe(record);
+    const gone = holder !== undefined && namesAnotherHolder(record, f);
+    if ((holder !== undefined && !gone) || tried >= RECORD_TRIES) {
+      return gone ? { gone: holder } : { holder };
+    }
     Atomics.wait(waiter, 0, 0, RECORD_WAIT_MS);
   }
+}
+
+/**
+ * Whether the lock file open as `f` is held by a process other than the one `record` names
+ * (Linux: /proc/locks names who holds each lock): a record a killed holder left, its pid
+ * gone or given to another process since, read while something else holds the lock. False
+ * wherever that cannot be told: another host's record, no /proc/locks, a holder in another
+ * pid namespace (shown there as pid 0).
+ */
+function namesAnotherHolder(record: string, f: Deno.FsFile): boolean {
+  if (Deno.build.os !== "linux") return false;
+  try {
+    const { pid, host } = JSON.parse(record);
+    const { ino } = f.statSync();
+    if (host !== hostname() || !Number.isSafeInteger(pid) || !ino) return false;
+    const holders = flockHolders(Deno.readTextFileSync("/proc/locks"), ino);
+    return holders.length > 0 && holders.every((p) => p > 0 && p !== pid);
+  } catch {
+    return false;
+  }
+}
+
+/** The pids /proc/locks `table` shows holding a flock on inode `ino` (waiters left out). */
+export function flockHolders(table: string, ino: number): number[] {
+  const pids: number[] = [];
+  for (const line of table.split("\n")) {
+    const m = /^\d+: FLOCK +\S+ +\S+ +(-?\d+) +[0-9a-f]+:[0-9a-f]+:(\d+) /.exec(line);
+    if (m && Number(m[2]) === ino) pids.push(Number(m[1]));
+  }
+  return pids;
 }
 
 /** The holder's record, or "" where its lock keeps it from being read (Windows). */
@@ -313,11 +369,13 @@ export function currentHolder(file: string): string | undefined {
 
 /**
  * `currentHolder`, with the moment its holder took the lock (ms) where its record says so
- * (`history` tells by it which run row is that holder's).
+ * (`history` tells by it which run row is that holder's). A record that names a holder that
+ * died (`gone`, see `namesAnotherHolder`) names no one: the one holding the lock took it
+ * after it was looked at, if it is a run at all.
  */
 export function currentHolderRecord(
   file: string,
-): { text: string; startedMs?: number } | undefined {
+): { text: string; startedMs?: number; gone?: string } | undefined {
   let f: Deno.FsFile;
   const other = { text: "another run" };
   try {
@@ -333,7 +391,10 @@ export function currentHolderRecord(
     }
     const record = readHolder(f);
     const text = describe(record);
-    return text === undefined ? other : { text, startedMs: startedOf(record) };
+    if (text === undefined) return other;
+    // A holder that died named: the one holding the lock took it after this look.
+    if (namesAnotherHolder(record, f)) return { ...other, startedMs: Date.now(), gone: text };
+    return { text, startedMs: startedOf(record) };
   } catch {
     return undefined; // locks not supported here: nothing to tell
   } finally {

@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { acquireLock, currentHolder, overwrite } from "./lock.ts";
+import { acquireLock, currentHolder, flockHolders, overwrite } from "./lock.ts";
 import { LockedError, PreflightError } from "./errors.ts";
 import { withDir } from "./test_util.ts";
 
@@ -261,3 +261,17 @@ Deno.test(
     assert.equal(Deno.readTextFileSync(path), '{"pid":1}\n');
   }),
 );
+
+Deno.test("flockHolders: the pids /proc/locks shows holding a flock on an inode, waiters left out", () => {
+  const table = [
+    "1: FLOCK  ADVISORY  WRITE 5193 fe:00:2554720 0 EOF",
+    "1: -> FLOCK  ADVISORY  WRITE 5200 fe:00:2554720 0 EOF",
+    "2: FLOCK  ADVISORY  WRITE 0 08:01:77 0 EOF",
+    "3: POSIX  ADVISORY  READ 5193 fe:00:2554720 128 128",
+    "4: OFDLCK ADVISORY  WRITE -1 fe:00:2554720 0 EOF",
+    "",
+  ].join("\n");
+  assert.deepEqual(flockHolders(table, 2554720), [5193]);
+  assert.deepEqual(flockHolders(table, 77), [0]); // a holder in another pid namespace
+  assert.deepEqual(flockHolders(table, 12), []);
+});

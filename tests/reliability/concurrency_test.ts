@@ -215,3 +215,53 @@ Deno.test({
     assert.equal(Deno.readTextFileSync(join(fx.backup, "d1", "f1.txt")), "1\n");
   },
 });
+
+Deno.test({
+  name: "a killed run's record left in the lock file while another process holds the lock " +
+    "(flock -n lock cp -a …): no command names the dead run, or a process its pid now names",
+  ignore: Deno.build.os !== "linux", // who holds a lock is read from /proc/locks
+  fn: async () => {
+    using fx = makeFixture({ "a.txt": "a\n", "b.txt": "b\n" });
+    assert.equal((await runTool(["run", "--config", fx.config])).code, 0);
+    Deno.writeTextFileSync(join(fx.source, "a.txt"), "a2\n");
+    // Killed after its first commit: its record stays in the lock file, its row unfinished.
+    const killed = await runTool(["run", "--config", fx.config], {
+      env: { BACKUP_TOOL_FAULT: "committed:1" },
+    });
+    assert.equal(killed.code, 137, killed.stderr);
+    const lock = join(fx.backup, ".backup-tool", "lock");
+    const dead = JSON.parse(Deno.readTextFileSync(lock));
+    // Its pid now names another live process (pid 1), or no process at all.
+    for (const pid of [dead.pid, 1]) {
+      Deno.writeTextFileSync(lock, JSON.stringify({ ...dead, pid }) + "\n");
+      // This test holds the lock, as `flock -n lock cp -a backup /mnt/spare/` would.
+      using held = Deno.openSync(lock, { read: true });
+      held.lockSync(true);
+      const named = new RegExp(`pid ${pid}\\b.*(holds|is changing)`);
+      for (const command of [["run"], ["verify", "--repair"]]) {
+        const r = await runTool([...command, "--config", fx.config]);
+        assert.equal(r.code, 3, `${command}: ${r.stdout}\n${r.stderr}`);
+        assert.doesNotMatch(r.stderr, named, `${command} named pid ${pid}`);
+        assert.match(
+          r.stderr,
+          new RegExp(
+            `^Cannot lock backup root: another process holds '.*lock', not a run \\(pid ${pid} ` +
+              ".*, which its record names \\(it ended without clearing it\\): find it with 'lsof ",
+          ),
+        );
+        assert.equal(r.stderr.trim().split("\n").length, 1, r.stderr);
+      }
+      const verify = await runTool(["verify", "--config", fx.config]);
+      assert.doesNotMatch(verify.stderr, named, `verify named pid ${pid}`);
+      assert.match(verify.stderr, /is changing the backup now/);
+      const history = await runTool(["history", "--json", "--config", fx.config]);
+      assert.doesNotMatch(history.stderr, named, `history named pid ${pid}`);
+      const runs = JSON.parse(history.stdout).runs;
+      assert.equal(runs.at(-1).outcome, "interrupted", "the killed run shown as running");
+      held.unlockSync();
+    }
+    // Free again: the next run takes the lock over and logs the run that was killed.
+    assert.equal((await runTool(["run", "--config", fx.config])).code, 0);
+    assert.ok(lastLogLines(fx.logs).some((l) => l.startsWith("LOCK: took over a stale lock")));
+  },
+});
