@@ -114,6 +114,30 @@ Deno.test("plan after an interrupted run says that the next run completes it fir
   assert.equal(JSON.parse((await fx.cli("plan", "--json")).stdout).notice, undefined);
 });
 
+Deno.test("plan after an interrupted run, TMPDIR a folder that is not there: the folder named, with the remedy, nothing changed", async () => {
+  using fx = makeFixture({ "a.txt": "a\n", "b.txt": "b\n" });
+  const crashed = await runTool(["run", "--config", fx.config], {
+    env: { BACKUP_TOOL_FAULT: "journaled:1" },
+  });
+  assert.equal(crashed.code, 137);
+  // SQLite's shared-memory index (-shm) is rebuilt by any reader of a WAL a crash left.
+  const files = () => {
+    const root = fingerprint(fx.backup);
+    delete root[".backup-tool/state.db-shm"];
+    return { root, logs: fingerprint(fx.logs) };
+  };
+  const before = files();
+  const missing = join(fx.dir, "no-such-tmp");
+  const r = await runTool(["plan", "--config", fx.config], { env: { TMPDIR: missing } });
+  assert.equal(r.code, 2, r.stderr);
+  assert.equal(
+    r.stderr,
+    `Cannot make a private copy of the state in the temporary folder '${missing}': No such ` +
+      "file or directory (os error 2): set TMPDIR to a folder you can write to\n",
+  );
+  assert.deepEqual(files(), before);
+});
+
 /** Checks on disk that a planned action happened as the plan described it. */
 async function assertDone(fx: Fixture, a: Record<string, string>): Promise<void> {
   const at = (p: string) => join(fx.backup, ...p.split("/"));

@@ -88,8 +88,12 @@ export class StateDb {
     try {
       dir = makeCopyDir();
     } catch (e) {
+      const folder = tempFolderSet();
+      // Deno's words end with the call (": tmpdir"): the folder is named instead, where set.
       throw new PreflightError(
-        `Cannot make a private copy of the state in the temporary folder: ${errorText(e)}: ` +
+        `Cannot make a private copy of the state in the temporary folder${
+          folder === undefined ? "" : ` '${folder}'`
+        }: ${errorText(e).replace(/: tmpdir$/, "")}: ` +
           `set ${tempFolderVariable()} to a folder you can write to`,
       );
     }
@@ -367,6 +371,15 @@ const NETWORK_FILE_SYSTEMS = new Set([
   "gpfs",
   "virtiofs",
 ]);
+
+/** The temporary folder its variable names, where it is set (unset: the system's own). */
+function tempFolderSet(): string | undefined {
+  try {
+    return Deno.env.get(tempFolderVariable()) || undefined;
+  } catch {
+    return undefined; // not permitted to read it
+  }
+}
 
 /** The variable that names the temporary folder: TMP on Windows (GetTempPath), else TMPDIR. */
 export function tempFolderVariable(os: typeof Deno.build.os = Deno.build.os): string {
