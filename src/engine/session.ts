@@ -7,7 +7,7 @@
  * whatever an interrupted run left behind.
  */
 import { clockBehindNote } from "./clock_ahead.ts";
-import { basename, dirname, join } from "node:path";
+import { basename, dirname, isAbsolute, join, relative } from "node:path";
 import type { Config } from "../config/config.ts";
 import { isInside } from "../config/paths.ts";
 import { RunLog } from "../log/runlog.ts";
@@ -98,13 +98,32 @@ export function checkSourcesReadable(config: Config): void {
  */
 export function checkLogDir(config: Config): void {
   const { logDir, backupRoot, file } = config;
-  if (logDir === backupRoot || isInside(logDir, backupRoot)) {
+  const same = logDir === backupRoot;
+  if (same || isInside(logDir, backupRoot)) {
+    const where = same
+      ? "the same folder as 'backup_root'"
+      : `inside 'backup_root' ('${backupRoot}')`;
     throw new PreflightError(
       `Cannot write logs inside the backup root: 'log_dir' ('${logDir}') in '${file}' is ` +
-        `inside 'backup_root' ('${backupRoot}'), whose folders mirror the sources: put the ` +
-        `logs beside it, e.g. "log_dir": "./logs"`,
+        `${where}, whose folders mirror the sources: put the logs beside it, e.g. ` +
+        `"log_dir": ${JSON.stringify(logsBeside(backupRoot, file))}`,
     );
   }
+}
+
+/**
+ * A log folder beside the backup root, as the config writes it (relative to its folder):
+ * `logs` there, or `run-logs` where the backup root is that `logs`. Never "./logs" as such,
+ * which is inside a backup root of "." (the config kept on the backup disk) and is the
+ * default the refused config may already have.
+ */
+function logsBeside(backupRoot: string, file: string): string {
+  const parent = dirname(backupRoot);
+  let dir = join(parent, "logs");
+  if (dir === backupRoot) dir = join(parent, "run-logs");
+  const rel = relative(dirname(file), dir);
+  if (isAbsolute(rel)) return dir; // another drive (Windows)
+  return rel.startsWith("..") ? rel : `./${rel}`;
 }
 
 /**
