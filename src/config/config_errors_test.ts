@@ -230,11 +230,21 @@ const PATHS: Case[] = [
     "sources[0] and sources[1] are both named 'source': give each source a unique \"name\"",
     '{ "path": "./c/source", "name": "source-2" }',
   ]],
+  // The example name is one no other source has: as written, it makes a config that loads.
+  ["duplicate basenames, the example's name taken", {
+    ...BASE,
+    sources: ["./a/b/source", { path: "./data", name: "Source-2" }, "./c/source"],
+  }, [
+    "sources[0] and sources[2] are both named 'source'",
+    '{ "path": "./c/source", "name": "source-3" }',
+  ]],
   ["duplicate names ignoring case", {
     ...BASE,
     sources: ["./x/Photos", { path: "./data", name: "photos" }],
   }, [
-    "both named 'Photos' and 'photos' (names must differ in more than case)",
+    "sources[0] and sources[1] are named 'Photos' and 'photos', which differ only in letter " +
+    'case (as folder names on some disks): give each source a unique "name", e.g. ' +
+    '{ "path": "./data", "name": "photos-2" }',
   ]],
   ["reserved basename", { ...BASE, sources: ["./versions"] }, [
     "source name 'versions' (sources[0]) is reserved for the backup's own folders",

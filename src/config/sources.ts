@@ -159,19 +159,28 @@ function checkUniqueNames(entries: readonly Entry[]): void {
   for (const entry of entries) {
     const other = seen.get(entry.name.toLowerCase());
     if (other !== undefined) {
-      const names = other.name === entry.name
-        ? quote(entry.name)
-        : `${quote(other.name)} and ${quote(entry.name)} (names must differ in more than case)`;
+      const named = other.name === entry.name
+        ? `are both named ${quote(entry.name)}`
+        : `are named ${quote(other.name)} and ${quote(entry.name)}, which differ only in ` +
+          "letter case (as folder names on some disks)";
       const example = `{ "path": ${JSON.stringify(entry.given)}, "name": ${
-        JSON.stringify(`${entry.name}-2`)
+        JSON.stringify(freeName(entry.name, entries))
       } }`;
       invalid(
-        `${other.key} and ${entry.key} are both named ${names}:` +
-          ` give each source a unique "name", e.g. ${example}`,
+        `${other.key} and ${entry.key} ${named}: give each source a unique "name", e.g. ` +
+          example,
       );
     }
     seen.set(entry.name.toLowerCase(), entry);
   }
+}
+
+/** `<name>-2` (or the first of `-3`, `-4`, … that no source is named, in any letter case). */
+function freeName(name: string, entries: readonly Entry[]): string {
+  const taken = new Set(entries.map((e) => e.name.toLowerCase()));
+  let n = 2;
+  while (taken.has(`${name}-${n}`.toLowerCase())) n++;
+  return `${name}-${n}`;
 }
 
 function checkOverlaps(entries: readonly Entry[], root: string): void {
