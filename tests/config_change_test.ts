@@ -55,3 +55,48 @@ Deno.test("log_dir in or at the backup root: the example given is a folder outsi
     assert.equal(run.code, 0, `${refused.stderr}${run.stderr}`);
   }
 });
+
+Deno.test("a source folder renamed: restore --at before it and history of a path it alone held name that path under the old source's name", async () => {
+  using s = scratch();
+  writeTree(join(s.dir, "source"), { "gone.txt": "deleted before the rename\n" });
+  const file = join(s.dir, "config.jsonc");
+  const config = { backup_root: "./backup", log_dir: "./logs" };
+  const cli = (...args: string[]) => runCli([...args, "--config", file]);
+  writeConfig(file, { ...config, sources: ["./source"] });
+  assert.equal((await cli("run")).code, 0);
+  const before = new Date().toISOString();
+  Deno.removeSync(join(s.dir, "source", "gone.txt"));
+  assert.equal((await cli("run")).code, 0);
+  // The folder renamed and the config updated: its default name, and so the source, is new.
+  Deno.renameSync(join(s.dir, "source"), join(s.dir, "papers"));
+  writeConfig(file, { ...config, sources: ["./papers"] });
+  assert.equal((await cli("run")).code, 0);
+
+  const hint = (path: string) =>
+    `'${path}' is recorded (source 'source', which the config no longer names): give that path`;
+  for (const path of ["a.txt", "gone.txt"]) {
+    const out = join(s.dir, `out-${path}`);
+    const r = await cli("restore", path, "--at", before, "--to", out);
+    assert.equal(r.code, 1, r.stderr);
+    assert.ok(r.stderr.includes(`as of ${before}, but ${hint(`source/${path}`)}\n`), r.stderr);
+    const named = await cli("restore", `source/${path}`, "--at", before, "--to", out);
+    assert.equal(named.code, 0, named.stderr);
+  }
+  assert.equal(Deno.readTextFileSync(join(s.dir, "out-a.txt", "source", "a.txt")), "a\n");
+  const history = await cli("history", "gone.txt");
+  assert.equal(history.code, 1);
+  assert.equal(
+    history.stderr,
+    `Cannot show history of 'gone.txt': 'papers/gone.txt' was never backed up, but ${
+      hint("source/gone.txt")
+    }\n`,
+  );
+  const latest = await cli("restore", "gone.txt", "--to", join(s.dir, "latest"));
+  assert.equal(latest.code, 1);
+  assert.ok(
+    latest.stderr.includes(
+      `'papers/gone.txt' is not in the backup, but ${hint("source/gone.txt")}`,
+    ),
+    latest.stderr,
+  );
+});

@@ -7,7 +7,7 @@
 import { historyTimesNote } from "../engine/clock_ahead.ts";
 import { oneLine } from "../log/one_line.ts";
 import { asRecorded } from "../restore/paths.ts";
-import { spellingHint } from "../restore/select.ts";
+import { leftSourceHint, spellingHint } from "../restore/select.ts";
 import { formatHistory, historyEntries } from "../restore/history.ts";
 import { formatRuns, runEntries } from "../restore/runs.ts";
 import type { Config } from "../config/config.ts";
@@ -83,9 +83,10 @@ export function historyCommand(argv: string[]): Promise<number> {
         );
       const latest = store.latestRunTime();
       const folder = resolver.isFolder(path);
+      const other = resolver.otherReading(given) ?? resolver.leftReading(path);
       const spelled = copies.length > 0 || folder || otherForm
         ? ""
-        : spellingHint(store, path, resolver.otherReading(given));
+        : leftSourceHint(store, other) || spellingHint(store, path, other);
       return { path, copies, folder, unfinished, otherForm, latest, spelled };
     },
   );

@@ -106,7 +106,9 @@ export async function restoreCommand(argv: string[]): Promise<number> {
     const targets = p.positionals.map((t) => asRecorded(resolver, t));
     const selector = selectorFor(req, targets, p.positionals, resolver);
     const root = config.backupRoot;
-    const others = p.positionals.map((t) => resolver.otherReading(t));
+    const others = p.positionals.map((t, i) =>
+      resolver.otherReading(t) ?? resolver.leftReading(targets[i])
+    );
     const selection = selectForRestore(
       store,
       root,

@@ -135,6 +135,22 @@ export class PathResolver {
   }
 
   /**
+   * For a logical path under a configured source, the same relative path under a source
+   * the config no longer names (removed, or renamed: a renamed folder is a new source)
+   * where one recorded it: after a source folder is renamed, `restore a.txt --at <before>`
+   * is told that `old/a.txt` holds it (before, only that the new source's was not there).
+   */
+  leftReading(logical: string): string | undefined {
+    const cut = logical.indexOf("/");
+    if (cut < 0) return undefined;
+    const configured = new Set(this.sources.map((s) => s.name));
+    if (!configured.has(logical.slice(0, cut))) return undefined;
+    const rel = logical.slice(cut + 1);
+    return this.#names.filter((n) => !configured.has(n)).map((n) => `${n}/${rel}`)
+      .find((p) => this.#holds(p));
+  }
+
+  /**
    * A plain path where the config names one source (`single`) and the state knows others:
    * under `single`, unless it starts with another source's name and `single` holds no such
    * path; where both hold it, the user must say which (before, the other source's was taken

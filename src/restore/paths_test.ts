@@ -113,6 +113,20 @@ Deno.test("toLogical: one source configured, another known only to the state: pl
   assert.equal(left.toLogical("src/one.txt"), "src/one.txt");
 });
 
+Deno.test("leftReading: the same path under a source the config no longer names, where one recorded it", () => {
+  const left = resolver(["new", "old", "src"], [
+    { name: "new", path: "/data/new" },
+    { name: "src", path: "/data/src" },
+  ], ["old/a.txt", "old/d/b.txt", "new/c.txt", "src/a.txt"]);
+  assert.equal(left.leftReading("new/a.txt"), "old/a.txt");
+  assert.equal(left.leftReading("new/d"), "old/d"); // a folder
+  assert.equal(left.leftReading("new/c.txt"), undefined); // the old source has none
+  assert.equal(left.leftReading("src/a.txt"), "old/a.txt"); // asked only where none is
+  assert.equal(left.leftReading("old/a.txt"), undefined); // not under a configured source
+  assert.equal(left.leftReading("new"), undefined);
+  assert.equal(ONE.leftReading("src/x.txt"), undefined);
+});
+
 Deno.test("toLogical: a path under the configured source that starts with a dropped source's name", () => {
   const left = resolver(["beta", "one"], [{ name: "one", path: "/data/one" }], [
     "beta/x.txt",

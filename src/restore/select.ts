@@ -33,7 +33,8 @@ export interface Selection {
  * The contents at or below `targets` (logical paths; none or "" is everything), as the
  * PATHs were `given`; `at` is the `--at` time, for messages. `root` is the backup root,
  * where copies recorded under another hash algorithm are read. `others`: each PATH's other
- * reading, where it has one (`PathResolver.otherReading`), for the hint at its spellings.
+ * reading, where it has one (`PathResolver.otherReading`, or `leftReading`), for the hint
+ * at its spellings or at the source the config no longer names that holds it.
  */
 export function selectForRestore(
   store: StateStore,
@@ -162,19 +163,22 @@ function notFound(
   recorded: boolean,
   other?: string,
 ): string {
+  // Recorded under a source the config no longer names (a source folder renamed): that
+  // path is what the user wants, rather than any moment or spelling of this one.
+  const left = leftSourceHint(store, other);
   // Nothing ever recorded there: named with its recorded spelling where it has one, as of
   // any moment and for any version (before, only a restore of the latest said it).
-  const spelled = recorded ? "" : spellingHint(store, target, other);
+  const spelled = left || (recorded ? "" : spellingHint(store, target, other));
   if (sel.kind === "version") {
     const range = seqRange(store.copiesOf(target));
     return range === undefined
       ? `'${target}' is not in the backup${spelled}`
       : `'${target}' has no version ${sel.seq}: it has versions ${range[0]} to ` +
-        `${range[1]} (see 'history ${target}')`;
+        `${range[1]} (see 'history ${target}')${left}`;
   }
   const what = target === "" ? "the backup holds no files" : `'${target}' is not in the backup`;
   if (sel.kind === "at") {
-    const early = tooEarly(store, target, at!);
+    const early = left || tooEarly(store, target, at!);
     return `${what} as of ${new Date(at!).toISOString()}${early || spelled}`;
   }
   if (!recorded) return `${what}${spelled}`;
@@ -199,6 +203,20 @@ function tooEarly(store: StateStore, target: string, at: number): string {
   const what = target === "" ? "its first files were" : "it was first";
   return `: ${what} backed up at ${new Date(first).toISOString()}: give that time or a later ` +
     "one to --at";
+}
+
+/**
+ * Where the PATH's other reading is a path recorded as it is (only the reading under a
+ * source the config no longer names is: `PathResolver.leftReading`), that path, to give.
+ */
+export function leftSourceHint(
+  store: Pick<StateStore, "isRecorded" | "isRecordedBelow">,
+  other: string | undefined,
+): string {
+  if (other === undefined || !(store.isRecorded(other) || store.isRecordedBelow(other))) return "";
+  const source = other.slice(0, other.indexOf("/"));
+  return `, but '${other}' is recorded (source '${source}', which the config no longer ` +
+    "names): give that path";
 }
 
 /**
