@@ -87,7 +87,7 @@ const WRONG_TYPES: Case[] = [
     "'retention' must be an object ({ ... }), got number",
   ]],
   ["max_versions_per_file", { ...BASE, retention: { max_versions_per_file: "10" } }, [
-    "'retention.max_versions_per_file' must be an integer, got string",
+    "'retention.max_versions_per_file' must be an integer, got string \"10\": write it without quotes (10)",
   ]],
   ["exclude", { ...BASE, exclude: "*.tmp" }, [
     "'exclude' must be an array of patterns, got string",
@@ -95,10 +95,10 @@ const WRONG_TYPES: Case[] = [
   ["exclude item", { ...BASE, exclude: ["a", 1] }, ["'exclude[1]' must be a string, got number"]],
   ["watch", { ...BASE, watch: [] }, ["'watch' must be an object ({ ... }), got array"]],
   ["debounce_ms", { ...BASE, watch: { debounce_ms: true } }, [
-    "'watch.debounce_ms' must be an integer, got boolean",
+    "'watch.debounce_ms' must be an integer, got boolean true",
   ]],
   ["rescan_interval", { ...BASE, watch: { rescan_interval: "1h" } }, [
-    "'watch.rescan_interval' must be a number, got string",
+    "'watch.rescan_interval' must be a number, got string \"1h\"",
   ]],
   ["safety", { ...BASE, safety: "on" }, ["'safety' must be an object ({ ... }), got string"]],
   ["max_delete_percent", { ...BASE, safety: { max_delete_percent: "50%" } }, [
@@ -107,7 +107,10 @@ const WRONG_TYPES: Case[] = [
   ["log_retention", { ...BASE, log_retention: [30] }, [
     "'log_retention' must be an integer, got array",
   ]],
-  ["rehash", { ...BASE, rehash: "yes" }, ["'rehash' must be true or false, got string"]],
+  ["rehash", { ...BASE, rehash: "yes" }, ["'rehash' must be true or false, got string \"yes\""]],
+  ["rehash quoted", { ...BASE, rehash: " TRUE" }, [
+    "'rehash' must be true or false, got string \" TRUE\": write it without quotes (true)",
+  ]],
 ];
 
 const VALUES: Case[] = [
@@ -167,7 +170,9 @@ const VALUES: Case[] = [
   ["exclude pattern naming nothing", { ...BASE, exclude: ["/"] }, [
     "'exclude[0]' '/' names nothing",
   ]],
-  ["empty backup_root", { ...BASE, backup_root: "" }, ["'backup_root' must not be empty"]],
+  ["empty backup_root", { ...BASE, backup_root: "" }, [
+    "'backup_root' must not be empty: give a folder path (\".\" is the config's folder)",
+  ]],
   ["empty source path", { ...BASE, sources: [""] }, ["'sources[0]' must not be empty"]],
   ["home folder as ~", { ...BASE, backup_root: "~/bk" }, [
     "'backup_root' '~/bk' starts with '~', which the config does not expand: write the full path",

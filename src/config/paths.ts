@@ -26,7 +26,9 @@ export function absolute(
   what: string,
   os: typeof Deno.build.os = Deno.build.os,
 ): string {
-  if (path === "") invalid(`${quote(what)} must not be empty`);
+  if (path === "") {
+    invalid(`${quote(what)} must not be empty: give a folder path ("." is the config's folder)`);
+  }
   if (path.includes("\0")) invalid(`${quote(what)} must not contain a NUL character`);
   // deno-lint-ignore no-control-regex -- control characters are what is refused
   if (os === "windows" && /[\x01-\x1f]/.test(path)) {

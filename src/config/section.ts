@@ -84,7 +84,9 @@ export class Section {
   typed(key: string, type: string, what: string): unknown {
     const value = this.obj[key];
     if (typeName(value) !== type) {
-      invalid(`${quote(this.path(key))} must be ${what}, got ${typeName(value)}`);
+      invalid(
+        `${quote(this.path(key))} must be ${what}, got ${gotValue(value)}${unquoted(value, type)}`,
+      );
     }
     return value;
   }
@@ -108,6 +110,25 @@ export class Section {
       : `from ${range.min} to ${range.max}`;
     invalid(`${quote(this.path(key))} must be ${what} ${bounds}, got ${show(this.obj[key])}`);
   }
+}
+
+/** A value given where another type belongs: its type, and a scalar's value as written. */
+function gotValue(value: unknown): string {
+  const scalar = ["string", "number", "boolean"].includes(typeof value);
+  return scalar ? `${typeName(value)} ${show(value)}` : typeName(value);
+}
+
+/** The remedy for a number or true/false written in quotes ("10", "true"), as JSON reads it. */
+function unquoted(value: unknown, type: string): string {
+  if (typeof value !== "string") return "";
+  const text = value.trim();
+  if (type === "number" && text !== "" && Number.isFinite(Number(text))) {
+    return `: write it without quotes (${Number(text)})`;
+  }
+  if (type === "boolean" && /^(true|false)$/i.test(text)) {
+    return `: write it without quotes (${text.toLowerCase()})`;
+  }
+  return "";
 }
 
 function inRange(n: number, range: Range): boolean {
