@@ -218,10 +218,14 @@ export function makeParents(root: string, storagePaths: Iterable<string>): void 
  * Whether a read failed because the source file itself is gone (removed or renamed while
  * the pass ran, a folder on its way replaced by a file) or is a folder now: not a failure,
  * the next pass sees what is there. Anything else missing (a stored copy, the temporary
- * folder) is a failure.
+ * folder) is a failure. A failed open or look at the source path itself (every opener and
+ * Deno name the path last: `…: open '/x'`) found it gone then, whatever is there now: a
+ * file removed and written anew, as `git checkout` writes each one it changes, is there
+ * again by the time this looks (until 2026-12-05 an `ERROR: …: No such file or directory`
+ * for a file that exists, and `run` exit 1).
  */
 export function vanishedFrom(e: unknown, abs: string): boolean {
   if (e instanceof Deno.errors.IsADirectory) return lstatOrNone(abs)?.isDirectory === true;
   const gone = e instanceof Deno.errors.NotFound || e instanceof Deno.errors.NotADirectory;
-  return gone && !exists(abs);
+  return gone && (e.message.endsWith(` '${abs}'`) || !exists(abs));
 }
