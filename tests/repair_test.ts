@@ -127,6 +127,51 @@ Deno.test("verify --repair takes the bytes from a file renamed by hand in the ba
   assert.equal(Deno.readTextFileSync(join(to, "a.txt")), "first\n");
 });
 
+Deno.test("verify --repair takes the bytes from copies renamed by hand over one another, and --forget-missing forgets none of them", async () => {
+  using fx = makeFixture({ "a.txt": "first\n" });
+  for (const text of ["secnd\n", "third\n", "forth\n"]) { // one size: no unknown file helps
+    assert.equal((await fx.cli("run")).code, 0);
+    writeTree(fx.source, { "a.txt": text });
+  }
+  assert.equal((await fx.cli("run")).code, 0);
+  const v = (n: number) => join(fx.backup, `versions/a.txt/v${n}.bak`);
+  // v1 and v2 swapped by hand: each holds the other's content.
+  Deno.renameSync(v(1), join(fx.backup, "swap"));
+  Deno.renameSync(v(2), v(1));
+  Deno.renameSync(join(fx.backup, "swap"), v(2));
+
+  const r = await fx.cli("verify", "--repair");
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  assert.match(
+    r.stdout,
+    /REPAIRED: versions\/a.txt\/v1.bak \(source\/a.txt v1\) from changed copy 'versions\/a.txt\/v2.bak'/,
+  );
+  assert.match(
+    r.stdout,
+    /REPAIRED: versions\/a.txt\/v2.bak \(source\/a.txt v2\) from changed copy '.backup-tool\/damaged\/versions\/a.txt\/v1.bak'/,
+  );
+  assert.equal(Deno.readTextFileSync(v(1)), "first\n");
+  assert.equal(Deno.readTextFileSync(v(2)), "secnd\n");
+  const damaged = join(fx.backup, ".backup-tool/damaged/versions/a.txt");
+  assert.equal(Deno.readTextFileSync(join(damaged, "v1.bak")), "secnd\n"); // kept all the same
+  assert.equal(Deno.readTextFileSync(join(damaged, "v2.bak")), "first\n");
+  assert.equal((await fx.cli("verify")).code, 0);
+
+  // v1 moved over v2: v1 missing, its bytes at v2's name. Never "nothing holds it".
+  Deno.renameSync(v(1), v(2));
+  const forget = await fx.cli("verify", "--forget-missing", "--force");
+  assert.equal(forget.code, 1, "v2's own content is gone");
+  assert.doesNotMatch(forget.stdout, /FORGOTTEN/);
+  assert.match(
+    forget.stdout,
+    /REPAIRED: versions\/a.txt\/v1.bak \(source\/a.txt v1\) from changed copy 'versions\/a.txt\/v2.bak'/,
+  );
+  const to = join(fx.dir, "restored");
+  const restore = await fx.cli("restore", "a.txt", "--version", "1", "--to", to);
+  assert.equal(restore.code, 0, restore.stdout + restore.stderr);
+  assert.equal(Deno.readTextFileSync(join(to, "a.txt")), "first\n");
+});
+
 Deno.test("a copy lost before any run saw it, its bytes stored only under another hash algorithm: restored and repaired from there", async () => {
   using fx = makeFixture({ "a.txt": "shared\n" }, { hash_algorithm: "sha256" });
   assert.equal((await fx.cli("run")).code, 0);

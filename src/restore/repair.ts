@@ -180,8 +180,10 @@ function copyKeyOf(c: { path?: string; version?: number }): string {
 /**
  * Where the bad copies may be made again from: the state's holders of their contents, the
  * other copies of them (one read of the state, on the first need, and one more for copies
- * under another hash algorithm, should one need those; read anew after `lookAgain`), and
- * the files verify found that no copy is recorded at (a copy renamed by hand, or one a
+ * under another hash algorithm, should one need those; read anew after `lookAgain`), the
+ * changed copies that hold another's content (renamed by hand over one another: where each
+ * is now, kept aside once its own copy was made again), and the files verify found that no
+ * copy is recorded at (a copy renamed by hand, or one a
  * copy of the backup root made while a run went on holds under its old name).
  */
 function copySources(
@@ -194,11 +196,17 @@ function copySources(
   const everyCopy = () => session.store.eachStoredCopy();
   const view = session.store.planView();
   let strays: ((size: number) => readonly string[]) | undefined;
+  /** Changed copies kept aside once made again: where their content is now. */
+  const aside = new Map<string, string>();
   const ctx: RepairContext = {
     root: config.backupRoot,
     sources: config.sources,
     holdersOf: view.holdersOf,
     storedWith: (c) => (others ??= othersHoldingAnyAlgo(config.backupRoot, todo, everyCopy))(c),
+    changedHolding: (hash, algo) =>
+      report.changed.filter((b) => b.algo === algo && b.found === hash)
+        .map((b) => aside.get(b.file) ?? b.file),
+    keptAside: (storedAt, damagedTo) => aside.set(storedAt, damagedTo),
     unknownOfSize: (size) =>
       (strays ??= straysBySize(config.backupRoot, report.unknown.map((u) => u.file)))(size),
     placement: {

@@ -2,7 +2,8 @@
  * Makes stored copies again, one at a time: a symlink from its recorded target, an empty
  * file from nothing, any other file read again from the first file that holds the same
  * content now (a source file: the path's own, or any tracked file with that digest; else
- * another stored copy; else a file in the backup root no copy is recorded at, of the same
+ * another stored copy; else a copy verify found changed that holds it, renamed by hand over
+ * another's name; else a file in the backup root no copy is recorded at, of the same
  * size), checked against the recorded digest while it is copied into a temporary file,
  * given its recorded mode and time, flushed, and placed: at its own path (a damaged copy
  * there kept aside, damaged_aside.ts), or at the next free name when something put there
@@ -62,6 +63,14 @@ export interface RepairContext {
    */
   storedWith(copy: StoredCopy): Iterable<string>;
   /**
+   * Copies verify found changed that hold this digest under this algorithm instead of
+   * their own content (copies renamed by hand over one another), as storage paths: where
+   * each is now, its own place or, once its copy was made again, where it was kept aside.
+   */
+  changedHolding?(hash: string, algo: string): readonly string[];
+  /** A changed copy was kept aside at `damagedTo` (both storage paths). */
+  keptAside?(storedAt: string, damagedTo: string): void;
+  /**
    * Files in the backup root that no copy is recorded at (verify's unknown files) of this
    * size, as storage paths: tried last, each checked against the recorded digest while it
    * is copied, never moved.
@@ -104,8 +113,10 @@ export async function repairCopies(
         ctx.placement!.record(copy, elsewhere);
         outcome.movedTo = elsewhere;
       }
-      if (there) outcome.damagedTo = await replaceDamaged(ctx.root, copy.storedAt!, tmp);
-      else if (!(await placeStaged(tmp, nativePath(ctx.root, elsewhere ?? copy.storedAt!)))) {
+      if (there) {
+        outcome.damagedTo = await replaceDamaged(ctx.root, copy.storedAt!, tmp);
+        ctx.keptAside?.(copy.storedAt!, outcome.damagedTo);
+      } else if (!(await placeStaged(tmp, nativePath(ctx.root, elsewhere ?? copy.storedAt!)))) {
         throw new Error("the new copy vanished before it was placed");
       }
     } catch (e) {
@@ -230,6 +241,12 @@ function* filesHolding(ctx: RepairContext, copy: StoredCopy) {
   for (const storedAt of ctx.storedWith(copy)) {
     if (storedAt === copy.storedAt || storedEntry(ctx.root, storedAt) === "unsafe") continue;
     yield { label: `stored copy '${storedAt}'`, abs: nativePath(ctx.root, storedAt) };
+  }
+  // A copy renamed by hand over another's name holds its content there (or, that one made
+  // again already, where it was kept aside).
+  for (const file of ctx.changedHolding?.(copy.hash, copy.algo) ?? []) {
+    if (file === copy.storedAt || storedEntry(ctx.root, file) === "unsafe") continue;
+    yield { label: `changed copy '${file}'`, abs: nativePath(ctx.root, file) };
   }
   for (const file of ctx.unknownOfSize?.(copy.size) ?? []) {
     if (file === copy.storedAt || storedEntry(ctx.root, file) === "unsafe") continue;
