@@ -1,11 +1,12 @@
 /**
  * Whether a stored copy still holds the content the state records for it, told before the
  * copy is archived (a changed file's, entries.ts), moved to `_deleted/` or promoted out of
- * `_duplicates/`, or kept for an unchanged file whose time or mode is brought up to date
- * (execute.ts). A copy holding other bytes means a disk fault, a change by hand, or a
- * state older than the backup root's files (`.backup-tool/` put back from an older copy,
- * a copy of the root taken during a run); it is moved all the same (a kept one is left as
- * it is), and said. Its size and time as recorded vouch for it (a run keeps a copy's time
+ * `_duplicates/`, kept for an unchanged file whose time or mode is brought up to date, or
+ * deleted by retention (execute.ts). A copy holding other bytes means a disk fault, a
+ * change by hand (versions renamed over one another), or a state older than the backup
+ * root's files (`.backup-tool/` put back from an older copy, a copy of the root taken
+ * during a run); it is moved all the same (a kept one is left as it is, and one retention
+ * would delete is left in place: it may be another content's only copy), and said. Its size and time as recorded vouch for it (a run keeps a copy's time
  * at its file's); otherwise it is read, so a copy of the root that lost its times
  * (`cp -r`) costs a read, not a false alarm. Reads only.
  */

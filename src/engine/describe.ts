@@ -48,7 +48,10 @@ export function formatAction(a: Action, rootName: string): string[] {
       ];
     case "prune":
       return [
-        a.absent
+        a.damaged
+          ? `RETENTION forget: ${a.storedAt} (it holds other bytes than recorded for it: ` +
+            "left in place)"
+          : a.absent
           ? `RETENTION forget: ${a.storedAt} (no copy of ours there to delete: missing, or ` +
             "replaced by something left in place)"
           : `RETENTION delete: ${a.storedAt}`,
@@ -95,6 +98,12 @@ export function storedCopyWarning(a: Action): string | undefined {
     return `Its copy '${a.from}' no longer held the content recorded for it (${otherBytes}): ` +
       `moved to '${a.to}' all the same; run 'verify --repair', which puts the recorded content ` +
       "back where it finds it";
+  }
+  if (a.type === "prune" && a.damaged) {
+    return `The copy of its version ${a.seq}, '${a.storedAt}', no longer held the content ` +
+      `recorded for it (${otherBytes}): left in place, not deleted, though retention let the ` +
+      "version go (it may be another's, renamed by hand over this one); run " +
+      "'verify --repair', which puts the content it holds back where that is recorded";
   }
   if (a.type === "promote" && a.damaged) {
     return `Its copy '${a.from}' no longer held the content recorded for it (${otherBytes}): ` +

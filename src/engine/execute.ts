@@ -194,13 +194,20 @@ async function promoteCopy(s: Steps, a: Extract<Action, { type: "promote" }>): P
 
 /**
  * A version retention let go. Only a stored copy reached safely is removed: never anything
- * through a symlink someone put in the backup root, nor a folder put in the copy's place.
- * A removal refused for a moment (Windows, while an indexer or a virus scanner has the old
+ * through a symlink someone put in the backup root, nor a folder put in the copy's place,
+ * nor a file that holds other bytes than recorded (copies renamed by hand over one another:
+ * it may be another content's only copy, which `verify --repair` then finds there). A
+ * removal refused for a moment (Windows, while an indexer or a virus scanner has the old
  * version open) is retried, as moves are.
  */
 async function pruneCopy(s: Steps, a: Extract<Action, { type: "prune" }>): Promise<void> {
   const there = s.entryAt(a.storedAt);
-  if (isStoredCopy(there)) await withRetry(() => removeCopy(s.root, a.storedAt));
+  if (
+    isStoredCopy(there) && a.recorded &&
+    await holdsOtherContent(s.at(a.storedAt), there, a.recorded)
+  ) {
+    a.absent = a.damaged = true;
+  } else if (isStoredCopy(there)) await withRetry(() => removeCopy(s.root, a.storedAt));
   // Gone when recovering: the interrupted run deleted it before it was killed (logged as a
   // deletion: that run's own line was lost with it).
   else if (!s.recovering) a.absent = true;

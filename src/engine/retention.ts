@@ -3,13 +3,15 @@
  * the `max` with the highest content numbers and prune the rest, oldest first. Only
  * versions are ever pruned; latest copies, duplicates and deleted files are never touched.
  */
-import type { Action } from "./types.ts";
+import type { Action, RecordedContent } from "./types.ts";
 
 export interface StoredVersion {
   path: string;
   copyId: number;
   seq: number;
   storedAt: string;
+  /** A file's content as recorded, to tell a copy holding other bytes (not for a symlink). */
+  recorded?: RecordedContent;
 }
 
 export function planRetention(versions: StoredVersion[], max: number): Action[] {
@@ -23,7 +25,8 @@ export function planRetention(versions: StoredVersion[], max: number): Action[] 
   for (const path of [...byPath.keys()].sort()) {
     const list = byPath.get(path)!.sort((a, b) => a.seq - b.seq);
     for (const v of list.slice(0, Math.max(0, list.length - max))) {
-      actions.push({ type: "prune", path, copyId: v.copyId, seq: v.seq, storedAt: v.storedAt });
+      const { copyId, seq, storedAt, recorded } = v;
+      actions.push({ type: "prune", path, copyId, seq, storedAt, ...(recorded && { recorded }) });
     }
   }
   return actions;

@@ -184,6 +184,14 @@ export type Action =
     storedAt: string;
     /** Set by the executor when no copy of ours was there to remove (missing, or replaced). */
     absent?: true;
+    /**
+     * A file's content as the state records it, to tell a copy that holds other bytes
+     * (copies renamed by hand over one another). Absent for a symlink, and in journals
+     * written before 2026-12-05.
+     */
+    recorded?: RecordedContent;
+    /** Set by the executor: the copy held other bytes than `recorded`; left in place. */
+    damaged?: true;
   }
   /**
    * A duplicate whose content no longer has an original (the original was deleted or

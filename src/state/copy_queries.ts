@@ -11,7 +11,8 @@ import { type Row, type StoredCopy, toStoredCopy } from "./rows.ts";
 
 export function versionsOverLimit(db: StateDb, max: number): StoredVersion[] {
   const rows = db.q(
-    `SELECT id, path, seq, stored_at FROM copies WHERE location = 'version' AND path IN (
+    `SELECT id, path, seq, stored_at, kind, size, mtime_ms, hash, algo FROM copies
+     WHERE location = 'version' AND path IN (
        SELECT path FROM copies WHERE location = 'version' GROUP BY path HAVING count(*) > ?)`,
   ).all(max) as Row[];
   return rows.map((r) => ({
@@ -19,6 +20,14 @@ export function versionsOverLimit(db: StateDb, max: number): StoredVersion[] {
     copyId: r.id as number,
     seq: r.seq as number,
     storedAt: r.stored_at as string,
+    ...(r.kind === "file" && {
+      recorded: {
+        size: r.size as number,
+        mtimeMs: r.mtime_ms as number,
+        hash: r.hash as string,
+        algo: r.algo as string,
+      },
+    }),
   }));
 }
 

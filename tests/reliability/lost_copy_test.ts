@@ -265,3 +265,42 @@ Deno.test("retention of a version whose copy is missing or replaced by hand says
   assert.ok(!fx.lastLog().some((l) => l.startsWith("RETENTION delete: versions/f/v2.bak")));
   assert.equal(Deno.readTextFileSync(join(versions, "v2.bak", "precious")), "mine");
 });
+
+Deno.test("retention never deletes a version's copy that holds other bytes: two versions swapped by hand keep both contents", async () => {
+  using fx = makeFixture({ "o.txt": "o" });
+  const cfg = JSON.parse(Deno.readTextFileSync(fx.config));
+  Deno.writeTextFileSync(
+    fx.config,
+    JSON.stringify({ ...cfg, retention: { max_versions_per_file: 2 } }),
+  );
+  for (const text of ["first", "secnd", "third"]) {
+    Deno.writeTextFileSync(join(fx.source, "f"), text);
+    assert.equal((await run(fx)).code, 0);
+  }
+  const v = (n: number) => join(fx.backup, "versions", "f", `v${n}.bak`);
+  Deno.renameSync(v(1), join(fx.backup, "swap")); // v1 and v2 swapped by hand
+  Deno.renameSync(v(2), v(1));
+  Deno.renameSync(join(fx.backup, "swap"), v(2));
+
+  Deno.writeTextFileSync(join(fx.source, "f"), "forth"); // v3 archived: v1 is pruned
+  const r = await run(fx);
+  assert.equal(r.code, 1, r.stdout + r.stderr);
+  assert.ok(
+    fx.lastLog().includes(
+      "RETENTION forget: versions/f/v1.bak (it holds other bytes than recorded for it: left in place)",
+    ),
+    fx.lastLog().join("\n"),
+  );
+  assert.match(r.stderr, /WARNING: source\/f: The copy of its version 1, 'versions\/f\/v1.bak'/);
+  assert.equal(Deno.readTextFileSync(v(1)), "secnd", "v2's only copy is still there");
+
+  const repair = await run(fx, ["verify", "--repair"]);
+  assert.match(
+    repair.stdout,
+    /REPAIRED: versions\/f\/v2.bak .* from unknown file 'versions\/f\/v1.bak'/,
+  );
+  const to = join(fx.dir, "restored");
+  const restore = await run(fx, ["restore", "f", "--version", "2", "--to", to]);
+  assert.equal(restore.code, 0, restore.stdout + restore.stderr);
+  assert.equal(Deno.readTextFileSync(join(to, "f")), "secnd");
+});
