@@ -110,3 +110,56 @@ Deno.test("verify --forget-missing: more than max_delete_percent is refused, cha
   );
   assert.equal((await fx.cli("verify")).code, 0);
 });
+
+Deno.test("verify --forget-missing forgets no copy a symlink put by hand may lead to: versions/ moved to another disk and linked back", async () => {
+  using fx = makeFixture({ "a.txt": "a1\n", "b.txt": "b1\n", "c.txt": "c\n" });
+  assert.equal((await fx.cli("run")).code, 0);
+  writeTree(fx.source, { "a.txt": "a2\n", "b.txt": "b2\n" });
+  assert.equal((await fx.cli("run")).code, 0);
+  const moved = join(fx.dir, "other-disk-versions");
+  Deno.renameSync(join(fx.backup, "versions"), moved);
+  Deno.symlinkSync(moved, join(fx.backup, "versions"));
+
+  const r = await fx.cli("verify", "--forget-missing", "--force", "--json");
+  assert.equal(r.code, 1, r.stdout + r.stderr);
+  const report = JSON.parse(r.stdout);
+  assert.deepEqual(report.forgotten, []);
+  assert.deepEqual(
+    report.notRepaired.map((o: { file: string; error: string }) => [o.file, o.error]),
+    ["a.txt", "b.txt"].map((f) => [
+      `versions/${f}/v1.bak`,
+      "no file the repair may read holds this content, but 'versions' is a symlink put in " +
+      "the backup root by hand, which it never follows, and the copy may be behind it: put " +
+      "what it leads to back in its place (or remove it), then repair again",
+    ]),
+  );
+
+  // Put back: every copy there is found again, and restored.
+  Deno.removeSync(join(fx.backup, "versions"));
+  Deno.renameSync(moved, join(fx.backup, "versions"));
+  assert.equal((await fx.cli("verify")).code, 0);
+  const to = join(fx.dir, "restored");
+  const restore = await fx.cli("restore", "a.txt", "--version", "1", "--to", to);
+  assert.equal(restore.code, 0, restore.stdout + restore.stderr);
+  assert.equal(Deno.readTextFileSync(join(to, "a.txt")), "a1\n");
+});
+
+Deno.test("verify --forget-missing forgets no copy replaced by hand by a symlink", async () => {
+  using fx = makeFixture({ "a.txt": "a1\n", "b.txt": "b\n" });
+  assert.equal((await fx.cli("run")).code, 0);
+  writeTree(fx.source, { "a.txt": "a2\n" });
+  assert.equal((await fx.cli("run")).code, 0);
+  const elsewhere = join(fx.dir, "a-v1-elsewhere");
+  Deno.renameSync(join(fx.backup, "versions/a.txt/v1.bak"), elsewhere);
+  Deno.symlinkSync(elsewhere, join(fx.backup, "versions/a.txt/v1.bak"));
+
+  const r = await fx.cli("verify", "--forget-missing", "--force");
+  assert.equal(r.code, 1, r.stdout + r.stderr);
+  assert.doesNotMatch(r.stdout + r.stderr, /FORGOTTEN/);
+  assert.match(
+    r.stderr,
+    /NOT REPAIRED: versions\/a.txt\/v1.bak \(source\/a.txt v1\): .* 'versions\/a.txt\/v1.bak' is a symlink/,
+  );
+  const history = await fx.cli("history", "a.txt");
+  assert.doesNotMatch(history.stdout, /lost/);
+});

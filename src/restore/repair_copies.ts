@@ -10,6 +10,10 @@
  * by hand stands in its place. Nothing is reached through a symlink or a file someone put
  * in the backup root.
  *
+ * A copy nothing readable holds, where a symlink put by hand stands in its place or in a
+ * folder's on its way, is not said to be held by nothing (`NOTHING_HOLDS`, which
+ * `--forget-missing` forgets): it may be behind that link.
+ *
  * An interruption leaves at most a temporary file in the staging folder (the next run
  * removes it) and a damaged copy's second name in `damaged/`; a copy made elsewhere is
  * recorded before it is placed, so a kill between the two leaves it missing at its
@@ -218,6 +222,17 @@ function copyContent(ctx: RepairContext, copy: StoredCopy, tmp: string, buf: Uin
         `${unread.why}: make it readable, or wait until it stops changing, then repair again`,
     );
   }
+  // The copy may be behind a symlink put in its place or in a folder's on its way (a
+  // folder moved to another disk and linked back), which nothing here follows: not a
+  // content nothing holds, and so never forgotten.
+  const link = symlinkOnWay(ctx.root, copy.storedAt!);
+  if (link !== undefined) {
+    throw new Error(
+      `no file the repair may read holds this content, but '${link}' is a symlink put in ` +
+        "the backup root by hand, which it never follows, and the copy may be behind it: " +
+        "put what it leads to back in its place (or remove it), then repair again",
+    );
+  }
   const { source } = splitLogical(copy.path);
   const configured = ctx.sources.some((s) => s.name === source);
   throw new Error(
@@ -225,6 +240,21 @@ function copyContent(ctx: RepairContext, copy: StoredCopy, tmp: string, buf: Uin
       ? "no file in the sources"
       : `its source '${source}' is not in the config, and no file`) + NOTHING_HOLDS,
   );
+}
+
+/**
+ * The first symlink (a storage path) on the way to a storage path, or at it: a folder or a
+ * copy someone replaced by a link.
+ */
+function symlinkOnWay(root: string, storage: string): string | undefined {
+  const parts = storage.split("/");
+  for (let i = 1; i <= parts.length; i++) {
+    const at = parts.slice(0, i).join("/");
+    const info = lstatOrNone(nativePath(root, at));
+    if (info === undefined || !(info.isDirectory || info.isSymlink)) return undefined;
+    if (info.isSymlink) return at;
+  }
+  return undefined;
 }
 
 /** How a copy nothing holds the content of is said (see `copyContent`). */
