@@ -193,7 +193,7 @@ export async function writeOne(
       return { ...written, tmpIno: made?.ino ?? null, from, ...anchor ? { anchor } : {} };
     } catch (e) {
       removeQuietly(tmpAt);
-      throw e;
+      throw cannotWriteIn(dir, tmpName, e) ?? e;
     }
   } catch (e) {
     if (e instanceof StoppedError) throw e;
@@ -295,6 +295,27 @@ function fileIdentity(info: Deno.FileInfo): string {
 function namedPaths(text: string, folder: Reached | undefined): string {
   const open = folder?.fd === undefined ? undefined : openPath(folder.fd);
   return open === undefined ? text : text.replaceAll(`${open}/`, `${folder!.path}${sep}`);
+}
+
+/**
+ * A temporary file that could not be made in the destination's folder (one this user may
+ * not write in, a read-only disk), said of that folder, with the remedy, rather than as the
+ * system names the temporary file; undefined for any other failure (a stored copy that
+ * cannot be read, say).
+ */
+function cannotWriteIn(dir: string, tmpName: string, e: unknown): Error | undefined {
+  const text = errorText(e);
+  if (!text.includes(tmpName)) return undefined;
+  const why = e instanceof Deno.errors.PermissionDenied
+    ? "permission denied"
+    : /\(os error 30\)/.test(text)
+    ? "its disk is mounted read-only"
+    : undefined;
+  if (why === undefined) return undefined;
+  return new Error(
+    `Cannot write in '${dir}': ${why}: make it writable, or restore with --to a folder you ` +
+      "can write to",
+  );
 }
 
 /** A destination found taken when the file was placed: by a twin (twins.ts), or a conflict. */

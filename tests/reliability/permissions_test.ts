@@ -509,6 +509,24 @@ Deno.test("a stored copy nobody can read (as nobody): verify --repair makes it a
   });
 });
 
+Deno.test("a restore into a folder nobody may write in (as nobody): the folder is named, with the remedy, not a temporary file", async () => {
+  await unprivileged({ "a.txt": "a\n", "d/x.txt": "x\n" }, async ({ fx, run }) => {
+    assert.equal((await run("run")).code, 0);
+    const out = join(fx.dir, "out");
+    Deno.mkdirSync(join(out, "d"), { recursive: true });
+    await sh(`chown -R ${NOBODY}:${NOBODY} '${out}' && chmod 555 '${join(out, "d")}'`);
+    const r = await run("restore", "--to", out);
+    assert.equal(r.code, 1, r.stdout + r.stderr);
+    assert.equal(Deno.readTextFileSync(join(out, "a.txt")), "a\n");
+    assert.equal(
+      r.stderr.trim(),
+      `NOT RESTORED: source/d/x.txt (v1): Cannot write in '${join(out, "d")}': permission ` +
+        "denied: make it writable, or restore with --to a folder you can write to",
+    );
+    assert.deepEqual(listDir(join(out, "d")), []);
+  });
+});
+
 Deno.test("verify --repair (as nobody): an unreadable copy nothing else holds is said to be perhaps intact", async () => {
   await unprivileged({ "a.txt": "a\n", "b.txt": "b\n" }, async ({ fx, run }) => {
     assert.equal((await run("run")).code, 0);
