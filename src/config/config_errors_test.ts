@@ -87,7 +87,8 @@ const WRONG_TYPES: Case[] = [
     "'retention' must be an object ({ ... }), got number",
   ]],
   ["max_versions_per_file", { ...BASE, retention: { max_versions_per_file: "10" } }, [
-    "'retention.max_versions_per_file' must be an integer, got string \"10\": write it without quotes (10)",
+    "'retention.max_versions_per_file' must be an integer, got string \"10\": " +
+    "write it without quotes (10)",
   ]],
   ["exclude", { ...BASE, exclude: "*.tmp" }, [
     "'exclude' must be an array of patterns, got string",

@@ -6,9 +6,10 @@
  * change by hand (versions renamed over one another), or a state older than the backup
  * root's files (`.backup-tool/` put back from an older copy, a copy of the root taken
  * during a run); it is moved all the same (a kept one is left as it is, and one retention
- * would delete is left in place: it may be another content's only copy), and said. Its size and time as recorded vouch for it (a run keeps a copy's time
- * at its file's); otherwise it is read, so a copy of the root that lost its times
- * (`cp -r`) costs a read, not a false alarm. Reads only.
+ * would delete is left in place: it may be another content's only copy), and said. Its
+ * size and time as recorded vouch for it (a run keeps a copy's time at its file's);
+ * otherwise it is read, so a copy of the root that lost its times (`cp -r`) costs a read,
+ * not a false alarm. Reads only.
  */
 import type { RecordedContent } from "./types.ts";
 import { loadDigests } from "./digest.ts";

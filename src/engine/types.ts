@@ -259,9 +259,9 @@ export interface Refresh {
    * Only the fingerprint changed (its change time, inode or trust), not what the copy
    * keeps (content, mode, mtime, owner, extended attributes), and the copy is in its
    * place: the state's row is brought up to date and the copy is left as it is, with no
-   * journal entry and no step on disk, as for any unchanged file. (A file copied in just before a run is read again by
-   * the next, which finds it so: a run that read 78,000 such files again took 5.8 s
-   * instead of 11.)
+   * journal entry and no step on disk, as for any unchanged file. (A file copied in just
+   * before a run is read again by the next, which finds it so: a run that read 78,000 such
+   * files again took 5.8 s instead of 11.)
    */
   recordOnly?: true;
   /**
