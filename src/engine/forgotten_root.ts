@@ -1,12 +1,15 @@
 /**
  * Whether a run may start a new backup in its backup root, asked before anything is made
  * there: a root missing or empty while its disk is most likely not mounted is refused
- * (exit 2). Reads only: the logs' first lines, /etc/fstab and the mount table, and the
- * folders on the root's way.
+ * (exit 2), and so is one that holds a backup without its state. Reads only: the logs'
+ * first lines, /etc/fstab and the mount table, and the folders on the root's way.
  */
+import { join } from "node:path";
 import type { Config } from "../config/config.ts";
 import { logsNaming } from "../log/log_files.ts";
 import { PreflightError } from "./errors.ts";
+import { exists, lstatOrNone } from "./fsops.ts";
+import { DELETED_DIR, DUPLICATES_DIR, SOURCES_DIR, STATE_DIR, VERSIONS_DIR } from "./layout.ts";
 import { missingMediaFolderOf, unmountedTablePointOf } from "./mounts.ts";
 
 /**
@@ -18,15 +21,16 @@ import { missingMediaFolderOf, unmountedTablePointOf } from "./mounts.ts";
  * on that disk), or while the root, or a folder on its way, is missing below a folder
  * where removable disks are mounted (mounts.ts: `/media/alice/Disk` for an unmounted disk,
  * which neither logs nor fstab may tell). Someone who removed the backup on purpose moves
- * its logs away first. A root that holds files but no state (one moved aside as damaged)
- * starts anew. `fstab`, `media`: the table's path and those folders (tests give their own).
+ * its logs away first. A root that holds files but no state starts anew, unless they are a
+ * backup (`refuseStatelessBackup`). `fstab`, `media`: the table's path and those folders
+ * (tests give their own).
  */
 export function refuseForgottenRoot(
   config: Config,
   fstab = "/etc/fstab",
   media?: readonly string[],
 ): void {
-  if (!isEmptyOrMissing(config.backupRoot)) return;
+  if (!isEmptyOrMissing(config.backupRoot)) return refuseStatelessBackup(config);
   const earlier = logsNaming(config.logDir, config.backupRoot);
   if (earlier.length === 0) {
     const point = unmountedTablePointOf(config.backupRoot, fstab);
@@ -52,6 +56,45 @@ export function refuseForgottenRoot(
       `'${config.logDir}' ${verb} earlier runs into it (the newest: '${earlier.at(-1)}'): ` +
       "is its disk mounted? Mount it and run again; to start a new backup there instead, " +
       "move those logs out of log_dir first",
+  );
+}
+
+/** The backup's own folders at the top of its root; no source's entry takes their names. */
+const LAYOUT_FOLDERS = [VERSIONS_DIR, DUPLICATES_DIR, DELETED_DIR, SOURCES_DIR];
+
+/**
+ * Refuses (exit 2) a root that holds a backup (the backup's own folders there, or logs that
+ * record runs into it) but no `.backup-tool/` at all: its state was deleted, or left out by
+ * a copy (`cp -r backup/*` skips it). A new state would store every file again beside its
+ * old copy, under a `.~2` name, and report success. The reference tool's backup
+ * (`state.json`) is said as such: it is not taken over. A state file moved aside (damaged:
+ * damage.ts) leaves `.backup-tool/`, and that root starts anew, as the remedy there says;
+ * so does one where the user made that folder, as the remedy here says.
+ */
+function refuseStatelessBackup(config: Config): void {
+  const root = config.backupRoot;
+  const stateDir = join(root, STATE_DIR);
+  if (exists(stateDir)) return;
+  const folders = LAYOUT_FOLDERS.filter((name) => lstatOrNone(join(root, name))?.isDirectory);
+  const logs = folders.length > 0 ? [] : logsNaming(config.logDir, root);
+  if (folders.length === 0 && logs.length === 0) return;
+  const beside = "; to start a new backup beside it instead (a copy stored under another " +
+    `name where one of its files stands), create the empty folder '${stateDir}' first`;
+  if (exists(join(root, "state.json"))) {
+    throw new PreflightError(
+      `Cannot back up to '${root}': it holds a backup made by the reference tool ` +
+        `('state.json'), which this tool does not take over: point backup_root at a new ` +
+        `folder${beside}`,
+    );
+  }
+  const evidence = folders.length > 0
+    ? `its folder${folders.length === 1 ? "" : "s"} ${folders.map((f) => `'${f}'`).join(", ")}`
+    : `${logs.length === 1 ? "a log" : `${logs.length} logs`} in '${config.logDir}' ` +
+      `record${logs.length === 1 ? "s" : ""} runs into it`;
+  throw new PreflightError(
+    `Cannot back up to '${root}': it holds a backup (${evidence}) but not its state ` +
+      `'${stateDir}': put that folder back (a copy made with 'cp -r backup/*' leaves it ` +
+      `out) and run again${beside}`,
   );
 }
 
