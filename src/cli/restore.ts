@@ -26,7 +26,7 @@ import { flag, parseCommand, type Parsed, refuseEmptyPaths, str, UsageError } fr
 import { errorText, PreflightError } from "../engine/errors.ts";
 import { printRestore, type Problem, RestoreTally } from "./restore_output.ts";
 import { oneLine } from "../log/one_line.ts";
-import { asRecorded } from "../restore/paths.ts";
+import { asRecorded, storedCopyHint } from "../restore/paths.ts";
 import { movedTo, unfinishedWarning, unfinishedWork } from "../restore/unfinished.ts";
 import { atWarning } from "../engine/clock_ahead.ts";
 import { say, warn } from "./stdout.ts";
@@ -117,6 +117,12 @@ export async function restoreCommand(argv: string[]): Promise<number> {
       p.positionals,
       req.at,
       others,
+      // A PATH copied from a look at the backup root (`versions/a.txt/v2.bak`): whose copy
+      // (not where one source's root layout keeps the PATH's own: `a.txt`, not there yet).
+      (given, target) => {
+        const copy = resolver.storedCopyAt(given);
+        return copy && copy.path !== target ? storedCopyHint(copy) : "";
+      },
     );
     const problems = selection.problems;
     const json = flag(p, "json");

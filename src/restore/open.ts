@@ -102,6 +102,7 @@ export function resolverFor(config: Config, store: StateStore) {
     { isFile: (p) => store.isRecorded(p), hasBelow: (p) => store.isRecordedBelow(p) },
     Deno.build.os,
     store.sourcePaths(),
+    { root: config.backupRoot, copyAt: (storage) => store.copyStoredAt(storage) },
   );
 }
 

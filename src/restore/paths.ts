@@ -23,6 +23,21 @@ export interface RecordedPaths {
   hasBelow(path: string): boolean;
 }
 
+/** A copy's place in the backup root, and whose copy it is (the state's `copies` row). */
+export interface StoredAtPath {
+  /** Its storage path, relative to the backup root, with `/`. */
+  storage: string;
+  path: string;
+  seq: number;
+  location: string;
+}
+
+/** The backup root, and the copy the state records at a storage path there. */
+export interface BackupPlaces {
+  root: string;
+  copyAt(storage: string): Omit<StoredAtPath, "storage"> | undefined;
+}
+
 /** Recorded paths from a list of them. */
 export function recordedSet(paths: Iterable<string>): RecordedPaths {
   const files = new Set<string>();
@@ -51,6 +66,8 @@ export class PathResolver {
     readonly os: typeof Deno.build.os = Deno.build.os,
     /** Each source's folder as the last run found it (its real path). */
     readonly lastPaths: ReadonlyMap<string, string> = new Map(),
+    /** Where a PATH copied from a look at the backup root is told (`storedCopyAt`). */
+    readonly backup?: BackupPlaces,
   ) {
     this.#names = [...new Set(names)].sort();
   }
@@ -135,6 +152,30 @@ export class PathResolver {
   }
 
   /**
+   * The copy the backup keeps at a PATH, where the PATH names a place in the backup root
+   * rather than a source's path (copied from a look at the backup: `/backup/versions/a.txt/
+   * v2.bak`, or `versions/a.txt/v2.bak` as given there or from anywhere), to tell whose copy
+   * it is; undefined otherwise.
+   */
+  storedCopyAt(input: string, cwd = Deno.cwd()): StoredAtPath | undefined {
+    if (this.backup === undefined) return undefined;
+    const { root, copyAt } = this.backup;
+    let storage: string;
+    if (isAbsolute(input) || cwd === root || isInside(cwd, root)) {
+      const rel = relative(root, resolve(cwd, input));
+      if (rel === "" || rel === ".." || rel.startsWith(`..${sep}`) || isAbsolute(rel)) {
+        return undefined;
+      }
+      storage = rel.split(sep).join("/");
+    } else {
+      const text = this.os === "windows" ? input.replaceAll("\\", "/") : input;
+      storage = text.split("/").filter((p) => p !== "" && p !== ".").join("/");
+    }
+    const copy = copyAt(storage);
+    return copy && { storage, ...copy };
+  }
+
+  /**
    * For a logical path under a configured source, the same relative path under a source
    * the config no longer names (removed, or renamed: a renamed folder is a new source)
    * where one recorded it: after a source folder is renamed, `restore a.txt --at <before>`
@@ -208,9 +249,10 @@ export class PathResolver {
         }
       }
     }
+    const copy = this.storedCopyAt(input);
     throw new UsageError(
-      `Cannot use path '${input}': it is not inside a configured source: give a path ` +
-        `relative to the source root`,
+      `Cannot use path '${input}': it is not inside a configured source` +
+        (copy ? storedCopyHint(copy) : ": give a path relative to the source root"),
     );
   }
 
@@ -328,4 +370,20 @@ export function windowsNameProblem(name: string): string | undefined {
   if (/[. ]$/.test(name)) return "ends with a dot or a space, which Windows drops";
   if (WINDOWS_DEVICE_NAME.test(name)) return "is a device name on Windows";
   return undefined;
+}
+
+/**
+ * What to give instead of a PATH that names a copy's place in the backup root: the path it
+ * is a copy of, with the content's number where that is not the latest.
+ */
+export function storedCopyHint(copy: StoredAtPath): string {
+  const { path, seq, location } = copy;
+  const old = location === "version" || location === "deleted";
+  const what = location === "version"
+    ? `content number ${seq} of '${path}'`
+    : location === "deleted"
+    ? `the last content of '${path}' (number ${seq}), deleted from its source since`
+    : `the latest content of '${path}'`;
+  return `: it is where the backup keeps ${what}: give that path` +
+    (old ? ` (with --version ${seq} to restore that content)` : "");
 }

@@ -44,6 +44,11 @@ export function selectForRestore(
   given: readonly string[],
   at?: number,
   others: readonly (string | undefined)[] = [],
+  /**
+   * Whose copy a PATH names, where it names a place in the backup root that holds another
+   * path's copy (`storedCopyHint`), given the PATH and its logical path.
+   */
+  storedHint?: (given: string, target: string) => string,
 ): Selection {
   const problems: Problem[] = [];
   // A PATH given twice is one (and named once, should it match nothing).
@@ -57,6 +62,7 @@ export function selectForRestore(
     at,
     problems,
     once.map(([, , o]) => o),
+    storedHint,
   );
   return { contents, problems };
 }
@@ -98,6 +104,7 @@ function* chosen(
   at: number | undefined,
   problems: Problem[],
   others: readonly (string | undefined)[],
+  storedHint?: (given: string, target: string) => string,
 ): Generator<StoredCopy> {
   const whole = targets.length === 0 || targets.includes("");
   const found = targets.map(() => false);
@@ -121,7 +128,11 @@ function* chosen(
     t === "" ? recorded : store.isRecorded(t) || store.isRecordedBelow(t);
   targets.forEach((t, i) => {
     if (found[i]) return;
-    const reason = notFound(store, t, sel, at, isRecorded(t), others[i]);
+    // The same path under a source the config no longer names is the likelier meaning.
+    const stored = leftSourceHint(store, others[i]) ? "" : storedHint?.(given[i], t);
+    const reason = stored
+      ? `'${given[i]}' is not a source's path${stored}`
+      : notFound(store, t, sel, at, isRecorded(t), others[i]);
     problems.push({ path: given[i], kind: "not-found", reason });
   });
   if (targets.length === 0 && !any) {

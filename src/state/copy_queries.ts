@@ -69,6 +69,15 @@ export function copyKindsAt(db: StateDb, storedAt: string): [number, "file" | "s
   return db.arrays("SELECT id, kind FROM copies WHERE stored_at = ?", storedAt);
 }
 
+/** The copy recorded at a storage path, if any: whose it is, its number and its place. */
+export function copyStoredAt(
+  db: StateDb,
+  storedAt: string,
+): { path: string; seq: number; location: string } | undefined {
+  return db.q("SELECT path, seq, location FROM copies WHERE stored_at = ? LIMIT 1")
+    .get(storedAt) as { path: string; seq: number; location: string } | undefined;
+}
+
 /** Whether some copy is recorded below a storage folder (through the storage index). */
 export function storedBelow(db: StateDb, folder: string): boolean {
   return db.q("SELECT 1 FROM copies WHERE stored_at >= ? AND stored_at < ? LIMIT 1")

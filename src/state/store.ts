@@ -397,6 +397,11 @@ export class StateStore {
     return copies.isRecorded(this.#db, path);
   }
 
+  /** The copy recorded at a storage path (`versions/a.txt/v2.bak`), if any. */
+  copyStoredAt(storedAt: string): { path: string; seq: number; location: string } | undefined {
+    return copies.copyStoredAt(this.#db, storedAt);
+  }
+
   isRecordedBelow(folder: string): boolean {
     return copies.isRecordedBelow(this.#db, folder);
   }
