@@ -23,7 +23,7 @@
  * before it logged them), it gives the lock file back what it held.
  */
 import { hostname } from "node:os";
-import { dirname } from "node:path";
+import { dirname, join } from "node:path";
 import {
   diskFullError,
   errorText,
@@ -323,7 +323,9 @@ function holderRecord(f: Deno.FsFile): { holder?: string; gone?: string } {
  * (Linux: /proc/locks names who holds each lock): a record a killed holder left, its pid
  * gone or given to another process since, read while something else holds the lock. False
  * wherever that cannot be told: another host's record, no /proc/locks, a holder in another
- * pid namespace (shown there as pid 0).
+ * pid namespace than the one /proc shows pids in (left out there, or shown as pid 0), or in
+ * one below it (a container, `unshare --pid`, a Flatpak sandbox, with the host's name): its
+ * record names it by the pid it has in its own, which is not the one /proc/locks shows.
  */
 function namesAnotherHolder(record: string, f: Deno.FsFile): boolean {
   if (Deno.build.os !== "linux") return false;
@@ -332,10 +334,30 @@ function namesAnotherHolder(record: string, f: Deno.FsFile): boolean {
     const { ino } = f.statSync();
     if (host !== hostname() || !Number.isSafeInteger(pid) || !ino) return false;
     const holders = flockHolders(Deno.readTextFileSync("/proc/locks"), ino);
-    return holders.length > 0 && holders.every((p) => p > 0 && p !== pid);
+    return holders.length > 0 &&
+      holders.every((p) => p > 0 && p !== pid && pidsAsProcShows(readProcStatus(p), p));
   } catch {
     return false;
   }
+}
+
+/** What /proc says of process `pid` (its status), "" where that cannot be read. */
+function readProcStatus(pid: number): string {
+  try {
+    return Deno.readTextFileSync(join("/proc", String(pid), "status"));
+  } catch {
+    return "";
+  }
+}
+
+/**
+ * Whether the process whose /proc status is `status`, shown there as `pid`, knows itself by
+ * that pid: it is in the pid namespace /proc shows pids in, not one below it ("NSpid:" names
+ * its pid in each, from /proc's down to its own; Linux 4.1 and later).
+ */
+export function pidsAsProcShows(status: string, pid: number): boolean {
+  const m = /^NSpid:[ \t]*(.*)$/m.exec(status);
+  return m !== null && m[1].trim() === String(pid);
 }
 
 /** The pids /proc/locks `table` shows holding a flock on inode `ino` (waiters left out). */

@@ -3,8 +3,16 @@
  * record left by a holder that died is reported as stale; a clean release leaves none.
  */
 import assert from "node:assert/strict";
+import { hostname } from "node:os";
 import { join } from "node:path";
-import { acquireLock, currentHolder, flockHolders, overwrite } from "./lock.ts";
+import {
+  acquireLock,
+  currentHolder,
+  currentHolderRecord,
+  flockHolders,
+  overwrite,
+  pidsAsProcShows,
+} from "./lock.ts";
 import { LockedError, PreflightError } from "./errors.ts";
 import { withDir } from "./test_util.ts";
 
@@ -274,4 +282,58 @@ Deno.test("flockHolders: the pids /proc/locks shows holding a flock on an inode,
   assert.deepEqual(flockHolders(table, 2554720), [5193]);
   assert.deepEqual(flockHolders(table, 77), [0]); // a holder in another pid namespace
   assert.deepEqual(flockHolders(table, 12), []);
+});
+
+Deno.test("pidsAsProcShows: a process in a pid namespace below /proc's is not known by /proc's pid", () => {
+  assert.equal(pidsAsProcShows("Name:\tdeno\nPid:\t5193\nNSpid:\t5193\n", 5193), true);
+  assert.equal(pidsAsProcShows("Pid:\t5193\nNSpid:\t5193\t1\n", 5193), false);
+  assert.equal(pidsAsProcShows("Pid:\t5193\n", 5193), false); // before Linux 4.1: cannot tell
+  assert.equal(pidsAsProcShows("", 5193), false); // no such process now
+});
+
+/** Whether a pid namespace can be made here (Linux, util-linux's unshare, user namespaces). */
+function canUnsharePid(): boolean {
+  if (Deno.build.os !== "linux") return false;
+  try {
+    const args = ["--map-root-user", "--pid", "--fork", "true"];
+    return new Deno.Command("unshare", { args, stderr: "null" }).outputSync().code === 0;
+  } catch {
+    return false;
+  }
+}
+
+Deno.test({
+  name: "acquireLock: a holder in a pid namespace below this one (a container, with the host's " +
+    "name) is named as its record names it, not taken for a holder that died",
+  ignore: !canUnsharePid(),
+  fn: withDir(async (dir) => {
+    const file = join(dir, "lock");
+    // Its own pid there is 1, as its record says; /proc/locks here shows another.
+    const record = { pid: 1, host: hostname(), started: new Date().toISOString(), command: "run" };
+    Deno.writeTextFileSync(file, JSON.stringify(record) + "\n");
+    const holder = new Deno.Command("unshare", {
+      args: ["--map-root-user", "--pid", "--fork", "flock", file, "cat"],
+      stdin: "piped",
+      stdout: "null",
+    }).spawn();
+    try {
+      using probe = Deno.openSync(file, { read: true });
+      for (let i = 0; probe.tryLockSync(false); i++) {
+        probe.unlockSync();
+        assert.ok(i < 500, "flock never took the lock");
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      const named = new RegExp(`^Cannot lock backup root: a run \\(pid 1 on .*\\) holds '`);
+      assert.throws(
+        () => acquireLock(file),
+        (e) => e instanceof LockedError && named.test(e.message),
+      );
+      const now = currentHolderRecord(file);
+      assert.equal(now?.gone, undefined);
+      assert.match(now?.text ?? "", /^a run \(pid 1 on /);
+    } finally {
+      await holder.stdin.close();
+      await holder.status;
+    }
+  }),
 });
