@@ -9,6 +9,7 @@
 import { join } from "node:path";
 import type { Batch } from "./batch.ts";
 import { errorText } from "./errors.ts";
+import { openSource } from "./source_file.ts";
 import { StoppedError, turnEvery, turnTaker } from "./event_turn.ts";
 import {
   copyState,
@@ -195,7 +196,7 @@ export class EntryHandler {
       this.#plan(input, staged.tmp);
     } catch (e) {
       removeQuietly(staged.tmp);
-      this.fail(entry.path, errorText(e), vanishedFrom(e, entry.abs));
+      this.fail(entry.path, errorText(e), vanishedFrom(e, entry.abs, openSource));
     }
     return true;
   }
@@ -210,7 +211,7 @@ export class EntryHandler {
     } catch (e) {
       removeQuietly(tmp);
       if (!(e instanceof StoppedError)) {
-        this.fail(entry.path, errorText(e), vanishedFrom(e, entry.abs));
+        this.fail(entry.path, errorText(e), vanishedFrom(e, entry.abs, openSource));
       }
     }
   }

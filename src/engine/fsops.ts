@@ -222,10 +222,31 @@ export function makeParents(root: string, storagePaths: Iterable<string>): void 
  * Deno name the path last: `…: open '/x'`) found it gone then, whatever is there now: a
  * file removed and written anew, as `git checkout` writes each one it changes, is there
  * again by the time this looks (until 2026-12-05 an `ERROR: …: No such file or directory`
- * for a file that exists, and `run` exit 1).
+ * for a file that exists, and `run` exit 1). Where it is there, it is opened once more
+ * (`open`: the pass's opener): a file that every open finds missing while a look finds it
+ * (a FUSE or network disk that lists a file it will not give) is a failure, never skipped
+ * in silence at every pass.
  */
-export function vanishedFrom(e: unknown, abs: string): boolean {
+export function vanishedFrom(
+  e: unknown,
+  abs: string,
+  open: (path: string) => Disposable,
+): boolean {
   if (e instanceof Deno.errors.IsADirectory) return lstatOrNone(abs)?.isDirectory === true;
-  const gone = e instanceof Deno.errors.NotFound || e instanceof Deno.errors.NotADirectory;
-  return gone && (e.message.endsWith(` '${abs}'`) || !exists(abs));
+  if (!isGone(e)) return false;
+  if (!(e as Error).message.endsWith(` '${abs}'`)) return !exists(abs);
+  try {
+    open(abs)[Symbol.dispose]();
+    return true; // there again: written anew since
+  } catch (again) {
+    try {
+      return !(isGone(again) && exists(abs)); // missing again, though there: not gone
+    } catch {
+      return false; // cannot be looked at: said as the failure it is
+    }
+  }
+}
+
+function isGone(e: unknown): boolean {
+  return e instanceof Deno.errors.NotFound || e instanceof Deno.errors.NotADirectory;
 }

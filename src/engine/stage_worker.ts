@@ -11,6 +11,7 @@
 /// <reference lib="deno.worker" />
 import { join } from "node:path";
 import { errorText } from "./errors.ts";
+import { openSource } from "./source_file.ts";
 import { removeQuietly, vanishedFrom } from "./fsops.ts";
 import { scanEntries, type ScanOptions } from "./scan.ts";
 import { READ_BUFFER_BYTES, stageEntry } from "./stage.ts";
@@ -118,7 +119,7 @@ function stageOne(entry: ScanEntry, algo: string, buf: Uint8Array, tmp?: string)
     return { entry: staged.entry, hash: staged.hash, tmp: staged.tmp };
   } catch (e) {
     removeQuietly(tmp);
-    return { entry, error: errorText(e), vanished: vanishedFrom(e, entry.abs) };
+    return { entry, error: errorText(e), vanished: vanishedFrom(e, entry.abs, openSource) };
   }
 }
 

@@ -36,7 +36,7 @@ for (const [name, open] of OPENERS) {
       const abs = join(dir, "a.txt");
       const e = failure(() => open(abs)[Symbol.dispose]());
       Deno.writeTextFileSync(abs, "written anew\n");
-      assert.equal(vanishedFrom(e, abs), true, e.message);
+      assert.equal(vanishedFrom(e, abs, open), true, e.message);
     }),
   );
 }
@@ -47,7 +47,7 @@ Deno.test(
     const abs = join(dir, "a.txt");
     const e = failure(() => Deno.lstatSync(abs));
     Deno.writeTextFileSync(abs, "written anew\n");
-    assert.equal(vanishedFrom(e, abs), true, e.message);
+    assert.equal(vanishedFrom(e, abs, openSource), true, e.message);
   }),
 );
 
@@ -58,7 +58,7 @@ Deno.test(
     const e = failure(() => openSource(abs));
     Deno.mkdirSync(join(dir, "d"));
     Deno.writeTextFileSync(abs, "written anew\n");
-    assert.equal(vanishedFrom(e, abs), true, e.message);
+    assert.equal(vanishedFrom(e, abs, openSource), true, e.message);
   }),
 );
 
@@ -70,10 +70,10 @@ Deno.test(
     const e = failure(() =>
       Deno.openSync(join(dir, "tmp", "1.tmp"), { write: true, create: true })
     );
-    assert.equal(vanishedFrom(e, abs), false, e.message);
+    assert.equal(vanishedFrom(e, abs, openSource), false, e.message);
     // Nor is a path that merely starts with the source's.
     const longer = failure(() => Deno.lstatSync(`${abs}.tmp`));
-    assert.equal(vanishedFrom(longer, abs), false, longer.message);
+    assert.equal(vanishedFrom(longer, abs, openSource), false, longer.message);
   }),
 );
 
@@ -81,6 +81,25 @@ Deno.test(
   "vanishedFrom: a file gone and still gone has vanished, whatever the failed call named",
   withDir((dir) => {
     const abs = join(dir, "a.txt");
-    assert.equal(vanishedFrom(new Deno.errors.NotFound("gone"), abs), true);
+    assert.equal(vanishedFrom(new Deno.errors.NotFound("gone"), abs, openSource), true);
+  }),
+);
+
+Deno.test(
+  "vanishedFrom: a file there that every open finds missing (a FUSE or network disk) is a failure",
+  withDir((dir) => {
+    const abs = join(dir, "a.txt");
+    Deno.writeTextFileSync(abs, "listed, never given\n");
+    const missing = (path: string): Disposable => {
+      throw new Deno.errors.NotFound(`No such file or directory (os error 2): open '${path}'`);
+    };
+    const e = failure(() => missing(abs));
+    assert.equal(vanishedFrom(e, abs, missing), false, e.message);
+    // Missing at the second open because it is gone again: vanished.
+    const gone = (path: string): Disposable => {
+      Deno.removeSync(path);
+      return missing(path);
+    };
+    assert.equal(vanishedFrom(e, abs, gone), true, e.message);
   }),
 );
