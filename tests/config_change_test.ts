@@ -29,12 +29,12 @@ Deno.test("log_dir in or at the backup root: the example given is a folder outsi
     {
       configDir: join(s.dir, "usb"),
       config: { sources: [join(s.dir, "source")], backup_root: "." },
-      says: /'log_dir' \('.*\/usb\/logs'\) in '.*' is inside 'backup_root' \('.*\/usb'\)/,
+      says: /'log_dir' \('.*[/\\]usb[/\\]logs'\) in '.*' is inside 'backup_root' \('.*[/\\]usb'\)/,
     },
     {
       configDir: join(s.dir, "home"),
       config: { sources: ["../source"], backup_root: "./logs" },
-      says: /'log_dir' \('.*\/home\/logs'\) in '.*' is the same folder as 'backup_root',/,
+      says: /'log_dir' \('.*[/\\]home[/\\]logs'\) in '.*' is the same folder as 'backup_root',/,
     },
   ];
   for (const { configDir, config, says } of cases) {

@@ -7,7 +7,8 @@
  * whatever an interrupted run left behind.
  */
 import { clockBehindNote } from "./clock_ahead.ts";
-import { basename, dirname, isAbsolute, join, relative } from "node:path";
+import path, { basename, dirname, join } from "node:path";
+import { homedir } from "node:os";
 import type { Config } from "../config/config.ts";
 import { isInside } from "../config/paths.ts";
 import { RunLog } from "../log/runlog.ts";
@@ -105,25 +106,52 @@ export function checkLogDir(config: Config): void {
       : `inside 'backup_root' ('${backupRoot}')`;
     throw new PreflightError(
       `Cannot write logs inside the backup root: 'log_dir' ('${logDir}') in '${file}' is ` +
-        `${where}, whose folders mirror the sources: put the logs beside it, e.g. ` +
-        `"log_dir": ${JSON.stringify(logsBeside(backupRoot, file))}`,
+        `${where}, whose folders mirror the sources: ${logDirRemedy(backupRoot, file)}`,
     );
   }
 }
 
 /**
- * A log folder beside the backup root, as the config writes it (relative to its folder):
- * `logs` there, or `run-logs` where the backup root is that `logs`. Never "./logs" as such,
- * which is inside a backup root of "." (the config kept on the backup disk) and is the
- * default the refused config may already have.
+ * Where to put the logs instead, with an example as the config writes it: a folder beside
+ * the backup root (relative to the config's folder), `logs` there, or `run-logs` where the
+ * backup root is that `logs`. Never "./logs" as such, which is inside a backup root of "."
+ * (the config kept on the backup disk) and is the default the refused config may already
+ * have. A backup root that is a disk's own root (a backup disk given whole, E:\) has
+ * nothing beside it: another disk then, the home folder's `backup-logs` (`home`) where it
+ * is not in the backup root. `p`: the platform's paths (tests give the other's).
  */
-function logsBeside(backupRoot: string, file: string): string {
-  const parent = dirname(backupRoot);
-  let dir = join(parent, "logs");
-  if (dir === backupRoot) dir = join(parent, "run-logs");
-  const rel = relative(dirname(file), dir);
-  if (isAbsolute(rel)) return dir; // another drive (Windows)
-  return rel.startsWith("..") ? rel : `./${rel}`;
+export function logDirRemedy(
+  backupRoot: string,
+  file: string,
+  home = homeFolder(),
+  p: path.PlatformPath = path,
+): string {
+  const parent = p.dirname(backupRoot);
+  if (parent === backupRoot) {
+    const dir = home === undefined ? undefined : p.join(home, "backup-logs");
+    const rel = dir === undefined ? "" : p.relative(backupRoot, dir);
+    return dir === undefined || !(rel.startsWith("..") || p.isAbsolute(rel))
+      ? "put the logs on another disk"
+      : `put the logs on another disk, e.g. "log_dir": ${JSON.stringify(dir)}`;
+  }
+  let dir = p.join(parent, "logs");
+  if (dir === backupRoot) dir = p.join(parent, "run-logs");
+  const rel = p.relative(p.dirname(file), dir);
+  const example = p.isAbsolute(rel) // another drive (Windows)
+    ? dir
+    : rel.startsWith("..")
+    ? rel
+    : `./${rel}`;
+  return `put the logs beside it, e.g. "log_dir": ${JSON.stringify(example)}`;
+}
+
+/** The user's home folder, where it can be told. */
+function homeFolder(): string | undefined {
+  try {
+    return homedir() || undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /**
