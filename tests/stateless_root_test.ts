@@ -102,3 +102,23 @@ Deno.test("a backup root the reference tool wrote (state.json) is refused as suc
   assert.equal(Deno.readTextFileSync(join(other.backup, "a.txt")), "someone else's\n");
   assert.equal(Deno.readTextFileSync(join(other.backup, "a.txt.~2")), "a\n");
 });
+
+Deno.test("a first backup into a folder holding a 'versions' folder of its own (no version copy in it) is not refused; a copied backup's 'versions' alone is", async () => {
+  using fx = makeFixture({ "a.txt": "a\n" });
+  writeTree(fx.backup, { "versions/draft-2.txt": "mine\n", "versions/old/v1.txt": "mine too\n" });
+  const r = await fx.cli("run");
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(listFiles(fx.backup).filter((f) => !f.startsWith(".backup-tool/")), [
+    "a.txt",
+    "versions/draft-2.txt",
+    "versions/old/v1.txt",
+  ]);
+
+  // A backup's versions/ alone (its latest copies and state left behind): refused.
+  using copied = makeFixture({ "a.txt": "a\n" });
+  writeTree(copied.backup, { "a.txt": "a\n", "versions/a.txt/v1.bak": "a0\n" });
+  const refused = await copied.cli("run");
+  assert.equal(refused.code, 2, refused.stderr);
+  assert.match(refused.stderr, /it holds a backup \(its folder 'versions'\) but not its state/);
+  assert.deepEqual(listFiles(copied.backup), ["a.txt", "versions/a.txt/v1.bak"]);
+});

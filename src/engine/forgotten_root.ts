@@ -75,7 +75,10 @@ function refuseStatelessBackup(config: Config): void {
   const root = config.backupRoot;
   const stateDir = join(root, STATE_DIR);
   if (exists(stateDir)) return;
-  const folders = LAYOUT_FOLDERS.filter((name) => lstatOrNone(join(root, name))?.isDirectory);
+  const folders = LAYOUT_FOLDERS.filter((name) =>
+    lstatOrNone(join(root, name))?.isDirectory &&
+    (name !== VERSIONS_DIR || holdsVersionCopy(join(root, name)))
+  );
   const logs = folders.length > 0 ? [] : logsNaming(config.logDir, root);
   if (folders.length === 0 && logs.length === 0) return;
   const beside = "; to start a new backup beside it instead (a copy stored under another " +
@@ -96,6 +99,38 @@ function refuseStatelessBackup(config: Config): void {
       `'${stateDir}': put that folder back (a copy made with 'cp -r backup/*' leaves it ` +
       `out) and run again${beside}`,
   );
+}
+
+/** A version's copy's name: `vN.bak`, or `.~K` after it where that name was taken. */
+const VERSION_COPY = /^v\d+\.bak(\.~\d+)?$/;
+
+/** Entries looked at, at most, for a version's copy (see `holdsVersionCopy`). */
+const VERSION_LOOK = 10_000;
+
+/**
+ * Whether a `versions` folder is the backup's: one that holds a version's copy
+ * (`versions/<mirror>/vN.bak`), which a walk down its first folders soon meets (the backup
+ * leaves no folder empty there). A folder of that name someone keeps in the root holds
+ * other files (a first backup into a disk that has one is not refused). One that cannot be
+ * read, or too large to look through, counts as the backup's. Reads only; never follows a
+ * symlink.
+ */
+function holdsVersionCopy(folder: string): boolean {
+  const stack = [folder];
+  let seen = 0;
+  while (stack.length > 0) {
+    const at = stack.pop()!;
+    try {
+      for (const e of Deno.readDirSync(at)) {
+        if (++seen > VERSION_LOOK) return true;
+        if (e.isDirectory) stack.push(join(at, e.name));
+        else if (at !== folder && VERSION_COPY.test(e.name)) return true;
+      }
+    } catch {
+      return true;
+    }
+  }
+  return false;
 }
 
 function isEmptyOrMissing(folder: string): boolean {
