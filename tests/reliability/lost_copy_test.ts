@@ -304,3 +304,25 @@ Deno.test("retention never deletes a version's copy that holds other bytes: two 
   assert.equal(restore.code, 0, restore.stdout + restore.stderr);
   assert.equal(Deno.readTextFileSync(join(to, "f")), "secnd");
 });
+
+Deno.test("retention deletes a version's copy whose time was changed but whose bytes are as recorded", async () => {
+  using fx = makeFixture({ "o.txt": "o" });
+  const cfg = JSON.parse(Deno.readTextFileSync(fx.config));
+  Deno.writeTextFileSync(
+    fx.config,
+    JSON.stringify({ ...cfg, retention: { max_versions_per_file: 2 } }),
+  );
+  for (const text of ["first", "secnd", "third"]) {
+    Deno.writeTextFileSync(join(fx.source, "f"), text);
+    assert.equal((await run(fx)).code, 0);
+  }
+  const v1 = join(fx.backup, "versions", "f", "v1.bak");
+  Deno.utimeSync(v1, new Date(2001, 0, 1), new Date(2001, 0, 1)); // touched, bytes the same
+
+  Deno.writeTextFileSync(join(fx.source, "f"), "forth"); // v3 archived: v1 is pruned
+  const r = await run(fx);
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  assert.ok(fx.lastLog().includes("RETENTION delete: versions/f/v1.bak"), fx.lastLog().join("\n"));
+  assert.deepEqual(listDir(join(fx.backup, "versions", "f")), ["v2.bak", "v3.bak"]);
+  assert.equal((await run(fx, ["verify"])).code, 0);
+});
