@@ -17,6 +17,7 @@ import { errorText, PreflightError } from "./errors.ts";
 import { flushMoves } from "./move_flush.ts";
 import { lstatOrNone } from "./fsops.ts";
 import type { SyncFs } from "./syncfs.ts";
+import type { Action } from "./types.ts";
 import { faultPoint } from "./fault.ts";
 
 /** Finishes the interrupted batches; returns a warning per stored copy found missing. */
@@ -31,7 +32,7 @@ export async function recoverInterrupted(
 ): Promise<{ path: string; message: string }[]> {
   const warnings: { path: string; message: string }[] = [];
   for (const intent of store.pendingIntents()) {
-    const { done, failed } = await executeActions(root, intent.actions, true);
+    const { done, failed } = await executeActions(root, withRecorded(store, intent.actions), true);
     log.line(
       `RECOVER: completed ${done.length} action(s) of interrupted run ${intent.runId}` +
         (failed.length ? `, undid ${failed.length}` : "") + (done.length ? ":" : ""),
@@ -65,6 +66,23 @@ export async function recoverInterrupted(
   const removed = emptyTmpDir(tmpDir, log, stillOurs);
   if (removed > 0) log.line(`CLEANUP: removed ${removed} temporary file(s) of an interrupted run`);
   return warnings;
+}
+
+/**
+ * The journaled actions, a prune given the content its copy holds as recorded where the
+ * journal does not say it (written by a version before 2026-12-05), from the state, which
+ * the interrupted batch did not change: recovery then never deletes a copy that holds other
+ * bytes (versions renamed by hand over one another), as the run would not have
+ * (execute.ts `pruneCopy`).
+ */
+function withRecorded(store: StateStore, actions: Action[]): Action[] {
+  for (const a of actions) {
+    if (a.type !== "prune" || a.recorded !== undefined) continue;
+    const c = store.copiesOf(a.path).find((c) => c.id === a.copyId);
+    if (c?.kind !== "file" || c.location !== "version" || c.storedAt !== a.storedAt) continue;
+    a.recorded = { size: c.size, mtimeMs: c.mtimeMs, hash: c.hash, algo: c.algo };
+  }
+  return actions;
 }
 
 /**

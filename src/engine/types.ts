@@ -187,7 +187,7 @@ export type Action =
     /**
      * A file's content as the state records it, to tell a copy that holds other bytes
      * (copies renamed by hand over one another). Absent for a symlink, and in journals
-     * written before 2026-12-05.
+     * written before 2026-12-05 (their recovery takes it from the state: recover.ts).
      */
     recorded?: RecordedContent;
     /** Set by the executor: the copy held other bytes than `recorded`; left in place. */

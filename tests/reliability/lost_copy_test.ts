@@ -9,6 +9,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { DatabaseSync } from "node:sqlite";
 import { type Fixture, makeFixture } from "../helpers.ts";
 import { listDir, readState, runTool, sha256, type ToolResult } from "./util.ts";
 
@@ -325,4 +326,55 @@ Deno.test("retention deletes a version's copy whose time was changed but whose b
   assert.ok(fx.lastLog().includes("RETENTION delete: versions/f/v1.bak"), fx.lastLog().join("\n"));
   assert.deepEqual(listDir(join(fx.backup, "versions", "f")), ["v2.bak", "v3.bak"]);
   assert.equal((await run(fx, ["verify"])).code, 0);
+});
+
+Deno.test("recovery of a prune journaled without its recorded content (an older version's journal) leaves a copy that holds other bytes in place", async () => {
+  using fx = makeFixture({ "o.txt": "o" });
+  const cfg = JSON.parse(Deno.readTextFileSync(fx.config));
+  Deno.writeTextFileSync(
+    fx.config,
+    JSON.stringify({ ...cfg, retention: { max_versions_per_file: 2 } }),
+  );
+  for (const text of ["first", "secnd", "third"]) {
+    Deno.writeTextFileSync(join(fx.source, "f"), text);
+    assert.equal((await run(fx)).code, 0);
+  }
+  const v = (n: number) => join(fx.backup, "versions", "f", `v${n}.bak`);
+  Deno.renameSync(v(1), join(fx.backup, "swap")); // v1 and v2 swapped by hand
+  Deno.renameSync(v(2), v(1));
+  Deno.renameSync(join(fx.backup, "swap"), v(2));
+
+  // Killed once retention's batch is journaled; the journal then made as an older version
+  // wrote it, before prunes carried their recorded content.
+  Deno.writeTextFileSync(join(fx.source, "f"), "forth");
+  const killed = await run(fx, ["run"], { BACKUP_TOOL_FAULT: "journaled:2" });
+  assert.equal(killed.code, 137, killed.stdout + killed.stderr);
+  {
+    using db = new DatabaseSync(join(fx.backup, ".backup-tool", "state.db"));
+    const intents = db.prepare("SELECT id, actions FROM intents").all() as {
+      id: number;
+      actions: string;
+    }[];
+    const prunes = intents.flatMap((i) => JSON.parse(i.actions) as Record<string, unknown>[])
+      .filter((a) => a.type === "prune");
+    assert.deepEqual(prunes.map((a) => [a.storedAt, a.recorded !== undefined]), [
+      ["versions/f/v1.bak", true],
+    ]);
+    for (const i of intents) {
+      const actions = (JSON.parse(i.actions) as Record<string, unknown>[]).map(
+        ({ recorded: _, ...a }) => a,
+      );
+      db.prepare("UPDATE intents SET actions = ? WHERE id = ?").run(JSON.stringify(actions), i.id);
+    }
+  }
+
+  const r = await run(fx);
+  assert.equal(r.code, 1, r.stdout + r.stderr);
+  assert.ok(
+    fx.logLines().includes(
+      "RETENTION forget: versions/f/v1.bak (it holds other bytes than recorded for it: left in place)",
+    ),
+    fx.logLines().join("\n"),
+  );
+  assert.equal(Deno.readTextFileSync(v(1)), "secnd", "v2's only copy is still there");
 });
