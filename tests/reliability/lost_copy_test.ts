@@ -293,6 +293,7 @@ Deno.test("retention never deletes a version's copy that holds other bytes: two 
     fx.lastLog().join("\n"),
   );
   assert.match(r.stderr, /WARNING: source\/f: The copy of its version 1, 'versions\/f\/v1.bak'/);
+  assert.match(r.stderr, /then remove 'versions\/f\/v1\.bak', no longer part of the backup/);
   assert.equal(Deno.readTextFileSync(v(1)), "secnd", "v2's only copy is still there");
 
   const repair = await run(fx, ["verify", "--repair"]);
@@ -304,6 +305,11 @@ Deno.test("retention never deletes a version's copy that holds other bytes: two 
   const restore = await run(fx, ["restore", "f", "--version", "2", "--to", to]);
   assert.equal(restore.code, 0, restore.stdout + restore.stderr);
   assert.equal(Deno.readTextFileSync(join(to, "f")), "secnd");
+  // As the warning says: the file left in place, removed once repaired, leaves verify clean.
+  assert.equal((await run(fx, ["verify"])).code, 1, "an unknown file until removed");
+  Deno.removeSync(v(1));
+  const verified = await run(fx, ["verify"]);
+  assert.equal(verified.code, 0, verified.stdout + verified.stderr);
 });
 
 Deno.test("retention deletes a version's copy whose time was changed but whose bytes are as recorded", async () => {
