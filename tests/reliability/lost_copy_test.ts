@@ -267,8 +267,9 @@ Deno.test("retention of a version whose copy is missing or replaced by hand says
   assert.equal(Deno.readTextFileSync(join(versions, "v2.bak", "precious")), "mine");
 });
 
-Deno.test("retention never deletes a version's copy that holds other bytes: two versions swapped by hand keep both contents", async () => {
-  using fx = makeFixture({ "o.txt": "o" });
+/** `f` backed up with three contents, two versions kept: v1 and v2 stored, v3 current. */
+async function threeContents(): Promise<Fixture> {
+  const fx = makeFixture({ "o.txt": "o" });
   const cfg = JSON.parse(Deno.readTextFileSync(fx.config));
   Deno.writeTextFileSync(
     fx.config,
@@ -278,10 +279,21 @@ Deno.test("retention never deletes a version's copy that holds other bytes: two 
     Deno.writeTextFileSync(join(fx.source, "f"), text);
     assert.equal((await run(fx)).code, 0);
   }
+  return fx;
+}
+
+/** v1's and v2's copies of `f` swapped by hand. */
+function swapFirstVersions(fx: Fixture): void {
   const v = (n: number) => join(fx.backup, "versions", "f", `v${n}.bak`);
-  Deno.renameSync(v(1), join(fx.backup, "swap")); // v1 and v2 swapped by hand
+  Deno.renameSync(v(1), join(fx.backup, "swap"));
   Deno.renameSync(v(2), v(1));
   Deno.renameSync(join(fx.backup, "swap"), v(2));
+}
+
+Deno.test("retention never deletes a version's copy that holds other bytes: two versions swapped by hand keep both contents", async () => {
+  using fx = await threeContents();
+  const v = (n: number) => join(fx.backup, "versions", "f", `v${n}.bak`);
+  swapFirstVersions(fx);
 
   Deno.writeTextFileSync(join(fx.source, "f"), "forth"); // v3 archived: v1 is pruned
   const r = await run(fx);
@@ -313,16 +325,7 @@ Deno.test("retention never deletes a version's copy that holds other bytes: two 
 });
 
 Deno.test("retention deletes a version's copy whose time was changed but whose bytes are as recorded", async () => {
-  using fx = makeFixture({ "o.txt": "o" });
-  const cfg = JSON.parse(Deno.readTextFileSync(fx.config));
-  Deno.writeTextFileSync(
-    fx.config,
-    JSON.stringify({ ...cfg, retention: { max_versions_per_file: 2 } }),
-  );
-  for (const text of ["first", "secnd", "third"]) {
-    Deno.writeTextFileSync(join(fx.source, "f"), text);
-    assert.equal((await run(fx)).code, 0);
-  }
+  using fx = await threeContents();
   const v1 = join(fx.backup, "versions", "f", "v1.bak");
   Deno.utimeSync(v1, new Date(2001, 0, 1), new Date(2001, 0, 1)); // touched, bytes the same
 
@@ -335,20 +338,9 @@ Deno.test("retention deletes a version's copy whose time was changed but whose b
 });
 
 Deno.test("recovery of a prune journaled without its recorded content (an older version's journal) leaves a copy that holds other bytes in place", async () => {
-  using fx = makeFixture({ "o.txt": "o" });
-  const cfg = JSON.parse(Deno.readTextFileSync(fx.config));
-  Deno.writeTextFileSync(
-    fx.config,
-    JSON.stringify({ ...cfg, retention: { max_versions_per_file: 2 } }),
-  );
-  for (const text of ["first", "secnd", "third"]) {
-    Deno.writeTextFileSync(join(fx.source, "f"), text);
-    assert.equal((await run(fx)).code, 0);
-  }
+  using fx = await threeContents();
   const v = (n: number) => join(fx.backup, "versions", "f", `v${n}.bak`);
-  Deno.renameSync(v(1), join(fx.backup, "swap")); // v1 and v2 swapped by hand
-  Deno.renameSync(v(2), v(1));
-  Deno.renameSync(join(fx.backup, "swap"), v(2));
+  swapFirstVersions(fx);
 
   // Killed once retention's batch is journaled; the journal then made as an older version
   // wrote it, before prunes carried their recorded content.
