@@ -537,6 +537,44 @@ Deno.test("watch: with an 'only these files' exclude set, a folder moved in or r
   assert.equal((await w.stop()).code, 0);
 });
 
+Deno.test("watch: a folder a folder-only pattern excludes, made or removed, or a file excluded where folders are not, runs no pass", async () => {
+  using fx = makeFixture(
+    { ...filler(), "a.txt": "a\n", "data/keep/k.txt": "k\n" },
+    { ...WATCH, exclude: ["node_modules/", "/data/*", "!/data/*/"] },
+  );
+  await using w = new WatchProcess(fx, ["--json"]);
+  await w.ready();
+  // As each `npm ci` does. An event names the folder itself, which could be a file of that
+  // name (followed): before, each ran a pass that found nothing to do, said on stdout.
+  writeTree(fx.source, { "node_modules/pkg/index.js": "x\n" });
+  writeTree(fx.source, { "b.txt": "b\n" });
+  await backedUp(fx.backup, "b.txt", "b\n");
+  Deno.removeSync(join(fx.source, "node_modules"), { recursive: true });
+  // A file written to, whose name could be a folder's (followed), the same.
+  writeTree(fx.source, { "data/x.db": "1\n" });
+  writeTree(fx.source, { "c.txt": "c\n" });
+  await backedUp(fx.backup, "c.txt", "c\n");
+  const exit = await w.stop();
+  assert.equal(exit.code, 0, exit.stderr);
+  const batches = exit.stdout.trim().split("\n").map((l) => JSON.parse(l)).filter((b) => !b.full);
+  const seen = batches.map((b) => ({ paths: b.paths, backup: b.counts.backup }));
+  assert.deepEqual(seen, [{ paths: 1, backup: 1 }, { paths: 1, backup: 1 }], exit.stdout);
+});
+
+Deno.test("watch: a folder excluded after its files were backed up, moved away and made again, has them archived", async () => {
+  using fx = makeFixture({ ...filler(), "cache/x.bin": "x\n" }, WATCH);
+  assert.equal((await fx.cli("run", "-q")).code, 0);
+  const config = JSON.parse(Deno.readTextFileSync(fx.config));
+  Deno.writeTextFileSync(fx.config, JSON.stringify({ ...config, exclude: ["cache/"] }));
+  await using w = new WatchProcess(fx);
+  await w.ready(); // its first pass marks cache/x.bin excluded, its copy kept
+  // Moved away, no event names its files: the one for the folder made again stands for them.
+  Deno.renameSync(join(fx.source, "cache"), join(fx.dir, "away"));
+  Deno.mkdirSync(join(fx.source, "cache"));
+  await backedUp(fx.backup, "_deleted/cache/x.bin", "x\n");
+  assert.equal((await w.stop()).code, 0);
+});
+
 Deno.test({
   name: "watch: an event for a name that is not UTF-8 leaves the watcher running, and says so once",
   ignore: Deno.build.os !== "linux", // names are bytes on Linux; macOS and Windows refuse these

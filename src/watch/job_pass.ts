@@ -12,7 +12,8 @@ import type { Counts, PassResult } from "../engine/pass_types.ts";
 import type { Session } from "../engine/session.ts";
 import { unchangedLine } from "../engine/describe.ts";
 import type { Job } from "./scheduler.ts";
-import { toScope } from "./scope.ts";
+import { type KindNow, toScope, withoutExcluded } from "./scope.ts";
+import { lstatOrNone } from "../engine/fsops.ts";
 import { type GuardWindow, windowFor } from "./guard_window.ts";
 import type { WatchOptions, WatchTotals } from "./watch.ts";
 
@@ -21,7 +22,10 @@ export interface BatchReport {
   time: Date;
   /** Why a full pass ran ("start", "periodic rescan", …); undefined for an event batch. */
   full?: string;
-  /** Event paths applied (before nested ones were merged); 0 for a full pass. */
+  /**
+   * Event paths applied (before nested ones were merged, without the excluded ones a pass
+   * had nothing to do at); 0 for a full pass.
+   */
   paths: number;
   result: PassResult;
   /** The session was being stopped: the pass ended after its batch in progress. */
@@ -52,6 +56,16 @@ function trackedFileIn(session: Session): (logical: string) => boolean {
   };
 }
 
+/** What is at `path` now (a symlink is a file, as the walk takes it). */
+function kindNow(path: string): KindNow {
+  try {
+    const info = lstatOrNone(path);
+    return info === undefined ? "none" : info.isDirectory ? "folder" : "file";
+  } catch {
+    return undefined; // the pass looks
+  }
+}
+
 /** One job: a full pass, or a pass scoped to the job's paths. */
 export async function applyJob(
   session: Session,
@@ -61,8 +75,18 @@ export async function applyJob(
   { signal, reread }: { signal: AbortSignal; reread: ReadonlySet<string> },
   window: GuardWindow,
 ): Promise<PassResult | undefined> {
+  const trackedFile = trackedFileIn(session);
+  const paths = job.kind === "paths"
+    ? withoutExcluded(job.paths, session.config, kindNow, trackedFile, (logical) => {
+      try {
+        return session.store.isTrackedBelow(logical);
+      } catch {
+        return true; // the pass looks
+      }
+    })
+    : [];
   const scope = job.kind === "paths"
-    ? toScope(job.paths, session.config.sources, trackedFileIn(session))
+    ? toScope(paths, session.config.sources, trackedFile)
     : undefined;
   if (scope?.size === 0) return undefined;
   if (job.kind === "full" && job.reason !== "start") session.log.line(`RESCAN: ${job.reason}`);
@@ -96,7 +120,7 @@ export async function applyJob(
     opts.onBatch?.({
       time: new Date(),
       full: job.kind === "full" ? job.reason : undefined,
-      paths: job.kind === "paths" ? job.paths.length : 0,
+      paths: paths.length,
       result,
       stopped: signal.aborted,
     });

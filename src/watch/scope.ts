@@ -6,7 +6,9 @@
  * gone (archived as `run` archives it). The kept paths are grouped per source, and a path
  * below another kept path is dropped, since the pass walks a scoped folder whole and must
  * not see an entry twice. Whether a path is a folder, a file or gone is otherwise left to
- * the pass, which stats each scoped path when it runs.
+ * the pass, which stats each scoped path when it runs; an excluded path the filter kept,
+ * not knowing which it is, is looked at then, and left out where the pass would find
+ * nothing to do (`withoutExcluded`).
  */
 import { sep as nativeSep } from "node:path";
 import type { Config, Source } from "../config/config.ts";
@@ -57,6 +59,51 @@ export function eventFilter(
     if (!matcher.ignores(rel) || !matcher.ignores(`${rel}/`)) return true;
     return goneTracked(path, `${source.name}/${rel}`);
   };
+}
+
+/** What is at a path now: undefined where that cannot be told. */
+export type KindNow = "folder" | "file" | "none" | undefined;
+
+/**
+ * `paths` without those a pass would find nothing to do at: an excluded folder or file
+ * (excluded as what is there now: a folder `node_modules/` excludes, a file `*` excludes
+ * where a `!` pattern takes every folder back), or nothing where either kind would be
+ * excluded, with no file the state tracks there, on the way to it (a tracked file replaced
+ * by a folder) or below it. The event filter keeps such a path where the other kind would
+ * not be excluded, not knowing which it names: each `npm ci` (`node_modules/` removed and
+ * made again), or each write to an excluded file with an "only these files" set, ran a
+ * pass that did nothing, and said so on stdout. Asked when the job's pass starts, no other
+ * pass going on: a change made after that has its own event. `isTrackedFile` and
+ * `isTrackedBelow`: the state's lookups, by logical path (the second true where it fails:
+ * the path is kept).
+ */
+export function withoutExcluded(
+  paths: string[],
+  config: Pick<Config, "sources" | "exclude">,
+  kindNow: (path: string) => KindNow,
+  isTrackedFile: (logical: string) => boolean,
+  isTrackedBelow: (logical: string) => boolean,
+  sep = nativeSep,
+): string[] {
+  if (config.exclude.length === 0) return paths;
+  const matcher = createMatcher(config.exclude);
+  return paths.filter((path) => {
+    const source = sourceOf(path, config.sources, sep);
+    if (!source || path === source.path) return true;
+    const names = namesBelow(source, path, sep);
+    const rel = names.join("/");
+    const kind = kindNow(path);
+    const excluded = kind === "folder"
+      ? matcher.ignores(`${rel}/`)
+      : kind === "file"
+      ? matcher.ignores(rel)
+      : kind === "none" && (matcher.ignores(rel) || matcher.ignores(`${rel}/`));
+    if (!excluded) return true;
+    for (let i = 1; i <= names.length; i++) {
+      if (isTrackedFile(`${source.name}/${names.slice(0, i).join("/")}`)) return true;
+    }
+    return isTrackedBelow(`${source.name}/${rel}`);
+  });
 }
 
 /**

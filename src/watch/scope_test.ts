@@ -1,6 +1,6 @@
 /** Unit tests of event filtering (backup root, run logs, excludes) and scope grouping. */
 import assert from "node:assert/strict";
-import { eventFilter, isWithin, sourceOf, toScope } from "./scope.ts";
+import { eventFilter, isWithin, sourceOf, toScope, withoutExcluded } from "./scope.ts";
 
 const SOURCES = [{ name: "docs", path: "/h/docs" }, { name: "pics", path: "/h/pics" }];
 
@@ -123,4 +123,57 @@ Deno.test("scope: a path below a tracked file stands for that file (a file repla
   ]);
   // The folders above each path, outermost first, up to the first tracked file.
   assert.deepEqual(asked, ["docs/x", "docs/x", "docs/a"]);
+});
+
+Deno.test("scope: an excluded path is left out where a pass has nothing to do", () => {
+  const config = { sources: SOURCES, exclude: ["node_modules/", "*.tmp", "/only/*", "!/only/*/"] };
+  const files = new Set(["/h/docs/file/node_modules", "/h/docs/x.tmp", "/h/docs/only/f"]);
+  const gone = new Set(["/h/docs/gone/node_modules", "/h/docs/only/g", "/h/docs/gone.txt"]);
+  const kind = (path: string) =>
+    path === "/h/docs/locked/node_modules"
+      ? undefined
+      : files.has(path)
+      ? "file"
+      : gone.has(path)
+      ? "none"
+      : "folder";
+  const trackedFiles = new Set(["docs/was-file/node_modules", "docs/t"]);
+  const trackedBelow = new Set(["docs/kept/node_modules"]);
+  const kept = withoutExcluded(
+    [
+      "/h/docs/node_modules", // a folder made: left out
+      "/h/docs/app/node_modules",
+      "/h/docs/node_modules/pkg",
+      "/h/docs/gone/node_modules", // removed, nothing of it tracked
+      "/h/docs/x.tmp", // a file excluded
+      "/h/docs/only/f", // a file excluded, where folders are taken back
+      "/h/docs/only/g", // gone: either kind could be excluded
+      "/h/docs/only/d", // a folder taken back
+      "/h/docs/file/node_modules", // a file of that name: followed
+      "/h/docs/was-file/node_modules", // a tracked file replaced by the folder
+      "/h/docs/t/node_modules", // below a tracked file (replaced by a folder)
+      "/h/docs/kept/node_modules", // files backed up before the pattern, to archive if gone
+      "/h/docs/locked/node_modules", // cannot be looked at: the pass looks
+      "/h/docs/gone.txt", // not excluded: the pass looks
+      "/h/docs/src",
+      "/h/docs",
+      "/h/other/node_modules",
+    ],
+    config,
+    kind,
+    (logical) => trackedFiles.has(logical),
+    (logical) => trackedBelow.has(logical),
+  );
+  assert.deepEqual(kept, [
+    "/h/docs/only/d",
+    "/h/docs/file/node_modules",
+    "/h/docs/was-file/node_modules",
+    "/h/docs/t/node_modules",
+    "/h/docs/kept/node_modules",
+    "/h/docs/locked/node_modules",
+    "/h/docs/gone.txt",
+    "/h/docs/src",
+    "/h/docs",
+    "/h/other/node_modules",
+  ]);
 });
