@@ -20,6 +20,7 @@ import { lstatOrNone } from "./fsops.ts";
 import type { Planner } from "./plan.ts";
 import { createMatcher, type Matcher } from "./exclude.ts";
 import { sourceFileOf } from "./layout.ts";
+import { compareCodePoints } from "./merge.ts";
 import type { Action, TrackedFile } from "./types.ts";
 import { turnEvery } from "./event_turn.ts";
 
@@ -293,7 +294,8 @@ function deleteGuard(deletions: { path: string }[], rules: VanishedRules): strin
     : deleting === 1
     ? "this one was not archived"
     : `these ${deleting} were not archived`;
-  const remedy = "if the source is mounted and the deletions are intended, run again with --force";
+  const remedy = `if ${whoseMount(deletions, rules.sources)} mounted and the deletions are ` +
+    "intended, run again with --force";
   if (total * 100 > max * tracked) {
     const since = window ? " since the watch began or last rescanned" : "";
     return `${total} of ${tracked} tracked files would be archived as deleted${since}, more ` +
@@ -325,6 +327,19 @@ function passingBase(n: number, max: number): number {
   let base = Math.ceil((n * 100) / max);
   while (n * 100 > max * base) base++;
   return base;
+}
+
+/**
+ * Who the remedy of the guard's message over everything tracked asks to check: with one
+ * source configured, "the source"; with several, the sources the deletions lie in, by name
+ * (until 2026-12-05 "the source", which left the user to guess which disk to look at).
+ */
+function whoseMount(deletions: { path: string }[], sources: Source[]): string {
+  const names = [...countBySource(deletions).keys()].sort(compareCodePoints);
+  if (sources.length <= 1 && names.length <= 1) return "the source is";
+  const quoted = names.map((n) => `'${n}'`);
+  if (quoted.length === 1) return `${quoted[0]} is`;
+  return `${quoted.slice(0, -1).join(", ")} and ${quoted.at(-1)} are`;
 }
 
 /** How many of the paths lie in each source (a logical path starts with its source's name). */

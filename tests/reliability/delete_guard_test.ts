@@ -217,6 +217,23 @@ Deno.test("with several sources, one emptied (a small unmounted disk) is held ba
   assert.equal(listDir(join(fx.backup, "_deleted", "_sources", "big")).length, 2);
 });
 
+Deno.test("held back over everything tracked, with several sources: the message names the sources to check", async () => {
+  using fx = makeFixture({ ...tree(4, "a/"), ...tree(4, "b/") }, {
+    sources: ["./source/a", "./source/b"],
+  });
+  assert.equal((await run(fx, "run")).code, 0);
+  // 5 of 8 is over the limit: the message over everything tracked (judged before each
+  // source's), whose remedy named "the source" (which one?) until 2026-12-05.
+  for (let i = 0; i < 2; i++) Deno.removeSync(join(fx.source, "a", `f${i}.txt`));
+  for (let i = 0; i < 2; i++) Deno.removeSync(join(fx.source, "b", `f${i}.txt`));
+  Deno.removeSync(join(fx.source, "b", "f2.txt"));
+  const held = await run(fx, "run");
+  assertHeld(fx, held, 8, "two sources");
+  assert.match(held.stderr, /5 of 8 tracked files would be archived as deleted/);
+  assert.match(held.stderr, /if 'a' and 'b' are mounted and the deletions are intended/);
+  assert.doesNotMatch(held.stderr, /the source is mounted/);
+});
+
 Deno.test("files still tracked from a source no longer configured do not dilute the guard", async () => {
   // The user renames the source folder and the config with it: the old source's files stay
   // tracked (and kept), so an emptied new source is half of everything tracked, not more.
