@@ -6,7 +6,8 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { makeFixture, runCli } from "./helpers.ts";
+import { makeFixture, runCli, writeTree } from "./helpers.ts";
+import { filler } from "./watch_helpers.ts";
 
 Deno.test("restore and history of a copy's place in the backup root name the path it is a copy of, and its number", async () => {
   using fx = makeFixture({ "notes/a.txt": "a1\n", "gone.txt": "g\n" });
@@ -63,4 +64,57 @@ Deno.test("restore and history of a copy's place in the backup root name the pat
   const nothing = await restore("versions/notes/a.txt/v9.bak");
   assert.match(nothing.stderr, /'source\/versions\/notes\/a\.txt\/v9\.bak' is not in the backup/);
   assert.throws(() => Deno.lstatSync(to), Deno.errors.NotFound); // nothing restored
+});
+
+Deno.test("restore of a source's PATH whose spelling is a place in the backup root holding another file's copy says what it says of that path", async () => {
+  // The first source keeps the backup root's layout: its `pics/x.jpg` is stored at
+  // `pics/x.jpg`, the spelling of the second source's own `pics/x.jpg`.
+  using fx = makeFixture({ "pics/x.jpg": "docs' own\n", "a.txt": "top\n", "sub/b.txt": "b\n" });
+  assert.equal((await fx.cli("run", "-q")).code, 0);
+  const pics = join(fx.dir, "pics");
+  writeTree(pics, { "x.jpg": "pics' own\n", ...filler() });
+  const config = JSON.parse(Deno.readTextFileSync(fx.config));
+  Deno.writeTextFileSync(
+    fx.config,
+    JSON.stringify({ ...config, sources: [...config.sources, "./pics"] }),
+  );
+  assert.equal((await fx.cli("run", "-q")).code, 0);
+  Deno.removeSync(join(pics, "x.jpg"));
+  assert.equal((await fx.cli("run", "-q")).code, 0);
+  const to = join(fx.dir, "out");
+  const restore = (path: string, cwd?: string) =>
+    runCli(["restore", path, "--to", to, "--config", fx.config], { cwd });
+
+  const deleted = await restore("pics/x.jpg");
+  assert.equal(deleted.code, 1, deleted.stderr);
+  assert.match(
+    deleted.stderr,
+    /^NOT RESTORED: pics\/x\.jpg: 'pics\/x\.jpg' is not in the backup any more: it was deleted; use --at TIME/m,
+  );
+  assert.doesNotMatch(deleted.stderr, /docs|source\/pics/);
+  // `./a.txt` from a folder of a source is that folder's, never the backup root's `a.txt`.
+  const here = await restore("./a.txt", join(fx.source, "sub"));
+  assert.equal(here.code, 1, here.stderr);
+  assert.match(here.stderr, /'source\/sub\/a\.txt' is not in the backup/);
+  assert.doesNotMatch(here.stderr, /keeps/);
+  assert.throws(() => Deno.lstatSync(to), Deno.errors.NotFound); // nothing restored
+});
+
+Deno.test("restore of a source's PATH into a folder named as the backup's own, deleted, says it was deleted, not whose copy the backup keeps there", async () => {
+  // The source's own `versions/a.txt/v1.bak` is stored at `versions~/…`; the backup's
+  // `versions/a.txt/v1.bak` is content 1 of `a.txt`.
+  using fx = makeFixture({ "a.txt": "a1\n", "versions/a.txt/v1.bak": "mine\n", ...filler() });
+  assert.equal((await fx.cli("run", "-q")).code, 0);
+  Deno.writeTextFileSync(join(fx.source, "a.txt"), "a2\n");
+  Deno.removeSync(join(fx.source, "versions"), { recursive: true });
+  assert.equal((await fx.cli("run", "-q")).code, 0);
+  assert.equal(Deno.readTextFileSync(join(fx.backup, "versions/a.txt/v1.bak")), "a1\n");
+  const to = join(fx.dir, "out");
+  const r = await runCli(["restore", "versions/a.txt/v1.bak", "--to", to, "--config", fx.config]);
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(
+    r.stderr,
+    /'source\/versions\/a\.txt\/v1\.bak' is not in the backup any more: it was deleted/,
+  );
+  assert.doesNotMatch(r.stderr, /keeps/);
 });

@@ -118,7 +118,8 @@ export async function restoreCommand(argv: string[]): Promise<number> {
       req.at,
       others,
       // A PATH copied from a look at the backup root (`versions/a.txt/v2.bak`): whose copy
-      // (not where one source's root layout keeps the PATH's own: `a.txt`, not there yet).
+      // (not where one source's root layout keeps the PATH's own: `a.txt`, not there yet;
+      // asked only for a PATH never recorded: see selectForRestore).
       (given, target) => {
         const copy = resolver.storedCopyAt(given);
         return copy && copy.path !== target ? storedCopyHint(copy) : "";

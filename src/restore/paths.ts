@@ -14,6 +14,13 @@ import { UsageError } from "../engine/errors.ts";
 import { isInside } from "../config/paths.ts";
 import { WINDOWS_DEVICE_NAME } from "../engine/portability.ts";
 import { oneLine, readOneLine, spelledOut } from "../log/one_line.ts";
+import { DELETED_DIR, DUPLICATES_DIR, SOURCES_DIR, VERSIONS_DIR } from "../engine/layout.ts";
+
+/**
+ * The backup root's own folders: no source's copy is kept at a place in one (a source's own
+ * `versions` folder is kept at `versions~`), so a PATH into one names the backup's place.
+ */
+const OWN_FOLDERS = [VERSIONS_DIR, DUPLICATES_DIR, DELETED_DIR, SOURCES_DIR];
 
 /** What the state ever recorded: asked of the state itself, or of a set (tests). */
 export interface RecordedPaths {
@@ -154,8 +161,11 @@ export class PathResolver {
   /**
    * The copy the backup keeps at a PATH, where the PATH names a place in the backup root
    * rather than a source's path (copied from a look at the backup: `/backup/versions/a.txt/
-   * v2.bak`, or `versions/a.txt/v2.bak` as given there or from anywhere), to tell whose copy
-   * it is; undefined otherwise.
+   * v2.bak`, any PATH given from inside the backup root, or one into the backup's own
+   * folders, `versions/a.txt/v2.bak`, from anywhere), to tell whose copy it is; undefined
+   * otherwise. Any other PATH given from outside the backup root (`pics/x.jpg`, `./a.txt`) is
+   * a source's path: where one source keeps the backup root's layout, the same place holds
+   * another path's copy (`docs/pics/x.jpg`), which it does not name.
    */
   storedCopyAt(input: string, cwd = Deno.cwd()): StoredAtPath | undefined {
     if (this.backup === undefined) return undefined;
@@ -169,7 +179,9 @@ export class PathResolver {
       storage = rel.split(sep).join("/");
     } else {
       const text = this.os === "windows" ? input.replaceAll("\\", "/") : input;
-      storage = text.split("/").filter((p) => p !== "" && p !== ".").join("/");
+      const names = text.split("/").filter((p) => p !== "");
+      if (!OWN_FOLDERS.includes(names[0])) return undefined;
+      storage = names.join("/");
     }
     const copy = copyAt(storage);
     return copy && { storage, ...copy };

@@ -211,3 +211,30 @@ Deno.test("windowsNameProblem: Windows' device names, with or without an extensi
     assert.equal(windowsNameProblem(name), undefined, name);
   }
 });
+
+Deno.test("paths: a PATH from outside the backup root names its place there only in the backup's own folders", () => {
+  const stored = new Map([
+    ["pics/x.jpg", { path: "docs/pics/x.jpg", seq: 1, location: "latest" }],
+    ["a.txt", { path: "docs/a.txt", seq: 3, location: "latest" }],
+    ["versions/a.txt/v2.bak", { path: "docs/a.txt", seq: 2, location: "version" }],
+  ]);
+  const r = new PathResolver(
+    ["docs", "pics"],
+    [{ name: "docs", path: "/data/docs" }, { name: "pics", path: "/data/pics" }],
+    recordedSet([]),
+    "linux",
+    new Map(),
+    { root: "/backup", copyAt: (storage) => stored.get(storage) },
+  );
+  const at = (input: string, cwd: string) => r.storedCopyAt(input, cwd)?.storage;
+  // A source's path, as given from outside the backup root: the first source's root layout
+  // keeps another file's copy at that place, which it does not name.
+  assert.equal(at("pics/x.jpg", "/home"), undefined);
+  assert.equal(at("./a.txt", "/data/docs/sub"), undefined);
+  assert.equal(at("./versions/a.txt/v2.bak", "/home"), undefined);
+  // Into the backup's own folders from anywhere; anything from inside the backup root.
+  assert.equal(at("versions/a.txt/v2.bak", "/home"), "versions/a.txt/v2.bak");
+  assert.equal(at("/backup/pics/x.jpg", "/home"), "pics/x.jpg");
+  assert.equal(at("x.jpg", "/backup/pics"), "pics/x.jpg");
+  assert.equal(at("./v2.bak", "/backup/versions/a.txt"), "versions/a.txt/v2.bak");
+});

@@ -128,8 +128,11 @@ function* chosen(
     t === "" ? recorded : store.isRecorded(t) || store.isRecordedBelow(t);
   targets.forEach((t, i) => {
     if (found[i]) return;
-    // The same path under a source the config no longer names is the likelier meaning.
-    const stored = leftSourceHint(store, others[i]) ? "" : storedHint?.(given[i], t);
+    // The same path under a source the config no longer names is the likelier meaning; a
+    // path ever recorded is that one, whatever copy its spelling names in the backup root.
+    const stored = leftSourceHint(store, others[i]) || isRecorded(t)
+      ? ""
+      : storedHint?.(given[i], t);
     const reason = stored
       ? `'${given[i]}' is not a source's path${stored}`
       : notFound(store, t, sel, at, isRecorded(t), others[i]);
