@@ -294,8 +294,9 @@ function deleteGuard(deletions: { path: string }[], rules: VanishedRules): strin
     : deleting === 1
     ? "this one was not archived"
     : `these ${deleting} were not archived`;
-  const remedy = `if ${whoseMount(deletions, rules.sources)} mounted and the deletions are ` +
-    "intended, run again with --force";
+  // The sources of those held back before too: a run with --force archives them with these.
+  const whose = whoseMount([...deletions, ...heldBefore.map((path) => ({ path }))], rules.sources);
+  const remedy = `if ${whose} mounted and the deletions are intended, run again with --force`;
   if (total * 100 > max * tracked) {
     const since = window ? " since the watch began or last rescanned" : "";
     return `${total} of ${tracked} tracked files would be archived as deleted${since}, more ` +
@@ -332,7 +333,8 @@ function passingBase(n: number, max: number): number {
 /**
  * Who the remedy of the guard's message over everything tracked asks to check: with one
  * source configured, "the source"; with several, the sources the deletions lie in, by name
- * (until 2026-12-05 "the source", which left the user to guess which disk to look at).
+ * (until 2026-12-05 "the source", which left the user to guess which disk to look at),
+ * those held back earlier in a watch's window included.
  */
 function whoseMount(deletions: { path: string }[], sources: Source[]): string {
   const names = [...countBySource(deletions).keys()].sort(compareCodePoints);
