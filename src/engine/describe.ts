@@ -103,9 +103,9 @@ export function storedCopyWarning(a: Action): string | undefined {
     return `The copy of its version ${a.seq}, '${a.storedAt}', no longer held the content ` +
       `recorded for it (${otherBytes}): left in place, not deleted, though retention let the ` +
       "version go (it may be another's, renamed by hand over this one); run " +
-      "'verify --repair', which puts the content it holds back where that is recorded, then " +
-      `remove '${a.storedAt}', no longer part of the backup ('verify' lists it as unknown ` +
-      "until then)";
+      "'verify --repair', which puts the content it holds back where that is recorded; once " +
+      `'verify' finds nothing else, remove '${a.storedAt}', no longer part of the backup ` +
+      "(it lists it as unknown until then)";
   }
   if (a.type === "promote" && a.damaged) {
     return `Its copy '${a.from}' no longer held the content recorded for it (${otherBytes}): ` +
