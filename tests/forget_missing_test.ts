@@ -39,6 +39,8 @@ Deno.test("verify --forget-missing records removed old copies as lost, never a c
     ["_deleted/b.txt", "versions/a.txt/v1.bak"],
   );
   assert.deepEqual(report.notRepaired.map((o: { file: string }) => o.file), ["c.txt"]);
+  // forgetRefused is there only when the limit held the copies back (verify --help).
+  assert.equal("forgetRefused" in report, false);
   const log = fx.lastLog();
   assert.ok(
     log.some((l) => l.startsWith("FORGOTTEN: _deleted/b.txt (source/b.txt v1)")),
@@ -100,6 +102,9 @@ Deno.test("verify --forget-missing: more than max_delete_percent is refused, cha
     /Cannot forget the missing copies: 2 of the 3 stored old copies \(versions and deleted files\) would be forgotten, more than safety.max_delete_percent \(50%\).*--force/,
   );
   assert.match(refused.stdout, /0 forgotten/);
+  const refusedJson = JSON.parse((await fx.cli("verify", "--forget-missing", "--json")).stdout);
+  assert.deepEqual(refusedJson.forgotten, []);
+  assert.match(refusedJson.forgetRefused, /^Cannot forget the missing copies: 2 of the 3 /);
   assert.equal((await fx.cli("verify")).code, 1, "something was forgotten");
 
   const forced = await fx.cli("verify", "--forget-missing", "--force");

@@ -46,7 +46,8 @@ Options:
   --json            Print { ok, checked, total, missing, changed, unknown, unreadable (each
                     with kind folder or copy; a copy with its path and version),
                     unfinished }, and with --repair also repaired and notRepaired, and
-                    with --forget-missing forgotten and forgetRefused
+                    with --forget-missing forgotten, and forgetRefused (why none was)
+                    only when safety.max_delete_percent held them back
   --quiet, -q       Print nothing but problems
 
 Exit codes: 0 intact (with --repair: intact once repaired), 1 something is missing,
