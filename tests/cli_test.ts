@@ -359,6 +359,10 @@ Deno.test("init: refuses to overwrite an existing config (exit 2), file unchange
     assert.equal(Deno.readTextFileSync(join(dir, "config.jsonc")), "{ mine }");
     Deno.renameSync(join(dir, "config.jsonc"), join(dir, "config.json"));
     assertUsage(await runCli(["init", dir]), /'.*config\.json' already exists/);
+    // Another name ending so is not looked up before config.json: it shadows nothing.
+    const r2 = await runCli(["init", "-q", "--config", "my-config.jsonc"], { cwd: dir });
+    assert.equal(r2.code, 0, r2.stderr);
+    Deno.removeSync(join(dir, "my-config.jsonc"));
     // A folder named as the config: named as a folder, not as a file to edit or delete.
     Deno.mkdirSync(join(dir, "conf"));
     assertUsage(

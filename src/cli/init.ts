@@ -202,8 +202,9 @@ function existsError(file: string): ExistsError {
 }
 
 function writeNew(file: string, text: string): void {
+  // Only a file named config.jsonc is looked up before config.json (`my-config.jsonc` is not).
   const other = join(dirname(file), "config.json");
-  if (file.endsWith("config.jsonc") && exists(other)) {
+  if (basename(file) === "config.jsonc" && exists(other)) {
     throw new ExistsError(
       `Cannot init: '${other}' already exists and would be shadowed by a new config.jsonc:` +
         ` edit it, or pass --config FILE to write elsewhere`,
