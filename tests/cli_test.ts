@@ -252,13 +252,16 @@ Deno.test("init: one folder given twice, one inside another, or a backup root ho
     assert.equal(twice.code, 2, twice.stderr);
     assert.match(
       twice.stderr,
-      /^Cannot init: '--source photos' and '--source photos\/2024\/\.\.' are one folder/,
+      /^Cannot init: '--source photos' and '--source photos\/2024\/\.\.' are one folder: give it once\n$/,
     );
     const nested = await runCli(["init", "--source", "photos", "--source", "photos/2024"], {
       cwd: dir,
     });
     assert.equal(nested.code, 2, nested.stderr);
-    assert.match(nested.stderr, /is inside '--source photos': sources must not overlap/);
+    assert.match(
+      nested.stderr,
+      /is inside '--source photos': sources must not overlap .*; give only one of them\n$/,
+    );
     // A backup root that is a source, or holds one, as every command would then refuse.
     for (const [root, why] of [["photos/2024", "is the same folder as"], ["photos", "is inside"]]) {
       const r = await runCli(["init", "--source", "photos/2024", "--backup-root", root], {
@@ -292,6 +295,7 @@ Deno.test("init: an empty DIR, --source or --backup-root (an unset variable) is 
       ],
       [["init", "--source", "a", "--source", ""], /--source needs a folder path/],
       [["init", "--backup-root", ""], /^Cannot init: --backup-root needs a folder path/],
+      [["init", "--config", ""], /^Cannot init: --config needs a file path .*: see 'init --help'/],
     ];
     for (const [args, why] of cases) {
       assertUsage(await runCli(args, { cwd: dir }), why);

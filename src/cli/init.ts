@@ -87,7 +87,11 @@ function targetFile(dir: string | undefined, config: string | undefined): string
   if (dir !== undefined && config !== undefined) {
     throw new UsageError("Cannot init: give either DIR or --config FILE, not both");
   }
-  if (config === "") throw new UsageError("Cannot init: --config needs a file path");
+  if (config === "") {
+    throw new UsageError(
+      "Cannot init: --config needs a file path (an unset variable?): see 'init --help'",
+    );
+  }
   return config !== undefined ? resolve(config) : join(resolve(dir ?? "."), "config.jsonc");
 }
 
@@ -139,11 +143,14 @@ function checkNoOverlap(sources: string[]): void {
       if (i === j) continue;
       const [a, b] = [sources[i], sources[j]];
       if (i < j && real[i] === real[j]) {
-        throw new UsageError(`Cannot init: '--source ${a}' and '--source ${b}' are one folder`);
+        throw new UsageError(
+          `Cannot init: '--source ${a}' and '--source ${b}' are one folder: give it once`,
+        );
       }
       if (isInside(real[i], real[j])) {
         throw new UsageError(
-          `Cannot init: '--source ${a}' is inside '--source ${b}': sources must not overlap`,
+          `Cannot init: '--source ${a}' is inside '--source ${b}': sources must not overlap` +
+            " (its files would be backed up twice); give only one of them",
         );
       }
     }
