@@ -300,10 +300,12 @@ export function configTemplate(
   "backup_root": ${j(opts.backupRoot)},
 
   // One log file per run (or watch session) is written here, one line per action.
+  // Not inside backup_root.
   "log_dir": ${j(DEFAULTS.log_dir)},
 
-  // How many of the newest log files to keep in log_dir; older ones are deleted and each
-  // deletion is logged ("LOG ROTATE delete: ...").
+  // How many of this backup root's newest logs to keep in log_dir; older ones are deleted
+  // and each deletion is logged ("LOG ROTATE delete: ..."). Logs of other backup roots
+  // sharing log_dir, and other files in it, are left alone.
   "log_retention": ${j(DEFAULTS.log_retention)},
 
   // Whether each run's log names every unchanged file ("SKIP: ..."), as the reference's
@@ -337,9 +339,9 @@ export function configTemplate(
   },
 
   "safety": {
-    // A run that would archive more than this percentage of the tracked files as deleted
-    // (an unmounted disk, an emptied folder) archives none of them and exits with 1;
-    // 'backup-tool run --force' archives them anyway.
+    // A run that would archive more than this percentage of the tracked files as deleted,
+    // or of one source's (an unmounted disk, an emptied folder), archives none of them and
+    // exits with 1; 'backup-tool run --force' archives them anyway.
     "max_delete_percent": ${j(DEFAULTS["safety.max_delete_percent"])}
   },
 
