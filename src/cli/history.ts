@@ -6,7 +6,7 @@
  */
 import { historyTimesNote } from "../engine/clock_ahead.ts";
 import { oneLine } from "../log/one_line.ts";
-import { asRecorded, storedCopyHint } from "../restore/paths.ts";
+import { asRecorded } from "../restore/paths.ts";
 import { leftSourceHint, spellingHint } from "../restore/select.ts";
 import { formatHistory, historyEntries } from "../restore/history.ts";
 import { formatRuns, runEntries } from "../restore/runs.ts";
@@ -84,11 +84,9 @@ export function historyCommand(argv: string[]): Promise<number> {
       const latest = store.latestRunTime();
       const folder = resolver.isFolder(path);
       const other = resolver.otherReading(given) ?? resolver.leftReading(path);
-      const stored = resolver.storedCopyAt(given);
       const spelled = copies.length > 0 || folder || otherForm
         ? ""
-        : leftSourceHint(store, other) ||
-          (stored && stored.path !== path ? storedCopyHint(stored) : "") ||
+        : leftSourceHint(store, other) || resolver.storedCopyHintFor(given, path) ||
           spellingHint(store, path, other);
       return { path, copies, folder, unfinished, otherForm, latest, spelled };
     },

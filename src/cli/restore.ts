@@ -26,7 +26,7 @@ import { flag, parseCommand, type Parsed, refuseEmptyPaths, str, UsageError } fr
 import { errorText, PreflightError } from "../engine/errors.ts";
 import { printRestore, type Problem, RestoreTally } from "./restore_output.ts";
 import { oneLine } from "../log/one_line.ts";
-import { asRecorded, storedCopyHint } from "../restore/paths.ts";
+import { asRecorded } from "../restore/paths.ts";
 import { movedTo, unfinishedWarning, unfinishedWork } from "../restore/unfinished.ts";
 import { atWarning } from "../engine/clock_ahead.ts";
 import { say, warn } from "./stdout.ts";
@@ -118,12 +118,8 @@ export async function restoreCommand(argv: string[]): Promise<number> {
       req.at,
       others,
       // A PATH copied from a look at the backup root (`versions/a.txt/v2.bak`): whose copy
-      // (not where one source's root layout keeps the PATH's own: `a.txt`, not there yet;
-      // asked only for a PATH never recorded: see selectForRestore).
-      (given, target) => {
-        const copy = resolver.storedCopyAt(given);
-        return copy && copy.path !== target ? storedCopyHint(copy) : "";
-      },
+      // (asked only for a PATH never recorded: see selectForRestore).
+      (given, target) => resolver.storedCopyHintFor(given, target),
     );
     const problems = selection.problems;
     const json = flag(p, "json");

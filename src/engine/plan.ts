@@ -318,8 +318,8 @@ export function createPlanner(view: PlanView, opts: PlanOptions): Planner {
   };
 }
 
-/** A tracked file's content as recorded, to tell a copy holding other bytes (copy_check.ts). */
-function recordedContent(t: TrackedFile): RecordedContent {
+/** A file's content as recorded, to tell a copy holding other bytes (copy_check.ts). */
+export function recordedContent(t: RecordedContent): RecordedContent {
   return { size: t.size, mtimeMs: t.mtimeMs, hash: t.hash, algo: t.algo };
 }
 

@@ -18,6 +18,7 @@ import { flushMoves } from "./move_flush.ts";
 import { lstatOrNone } from "./fsops.ts";
 import type { SyncFs } from "./syncfs.ts";
 import type { Action } from "./types.ts";
+import { recordedContent } from "./plan.ts";
 import { faultPoint } from "./fault.ts";
 
 /** Finishes the interrupted batches; returns a warning per stored copy found missing. */
@@ -80,7 +81,7 @@ function withRecorded(store: StateStore, actions: Action[]): Action[] {
     if (a.type !== "prune" || a.recorded !== undefined) continue;
     const c = store.copiesOf(a.path).find((c) => c.id === a.copyId);
     if (c?.kind !== "file" || c.location !== "version" || c.storedAt !== a.storedAt) continue;
-    a.recorded = { size: c.size, mtimeMs: c.mtimeMs, hash: c.hash, algo: c.algo };
+    a.recorded = recordedContent(c);
   }
   return actions;
 }

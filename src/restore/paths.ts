@@ -188,6 +188,16 @@ export class PathResolver {
   }
 
   /**
+   * What to give instead of a PATH (read as `logical`) that names a place in the backup
+   * root holding another path's copy (`storedCopyAt`), or "" (not where one source's root
+   * layout keeps the PATH's own copy: `a.txt`, asked before it was there).
+   */
+  storedCopyHintFor(input: string, logical: string): string {
+    const copy = this.storedCopyAt(input);
+    return copy && copy.path !== logical ? storedCopyHint(copy) : "";
+  }
+
+  /**
    * For a logical path under a configured source, the same relative path under a source
    * the config no longer names (removed, or renamed: a renamed folder is a new source)
    * where one recorded it: after a source folder is renamed, `restore a.txt --at <before>`

@@ -130,12 +130,13 @@ function* chosen(
     if (found[i]) return;
     // The same path under a source the config no longer names is the likelier meaning; a
     // path ever recorded is that one, whatever copy its spelling names in the backup root.
-    const stored = leftSourceHint(store, others[i]) || isRecorded(t)
+    const recordedHere = isRecorded(t);
+    const stored = leftSourceHint(store, others[i]) || recordedHere
       ? ""
       : storedHint?.(given[i], t);
     const reason = stored
       ? `'${given[i]}' is not a source's path${stored}`
-      : notFound(store, t, sel, at, isRecorded(t), others[i]);
+      : notFound(store, t, sel, at, recordedHere, others[i]);
     problems.push({ path: given[i], kind: "not-found", reason });
   });
   if (targets.length === 0 && !any) {
