@@ -11,13 +11,15 @@ import { leftSourceHint, spellingHint } from "../restore/select.ts";
 import { formatHistory, historyEntries } from "../restore/history.ts";
 import { formatRuns, runEntries } from "../restore/runs.ts";
 import type { Config } from "../config/config.ts";
-import { holderNow, loadConfigFor, resolverFor, runningNow, withState } from "../restore/open.ts";
+import { holderNow, resolverFor, runningNow, withState } from "../restore/open.ts";
+import { configForReading } from "../restore/bare_root.ts";
 import { prunedNow, unfinishedWarning, unfinishedWork, whereNow } from "../restore/unfinished.ts";
 import { isStoredCopy, storedEntry } from "../engine/fsops.ts";
 import { flag, parseCommand, refuseEmptyPaths, str, UsageError } from "./args.ts";
 import { say, warn } from "./stdout.ts";
 
-export const HISTORY_HELP = `Usage: backup-tool history [PATH] [--config FILE] [--json]
+export const HISTORY_HELP =
+  `Usage: backup-tool history [PATH] [--config FILE | --backup-root DIR] [--json]
 
 Without PATH, lists every run of the backup, oldest first: its number, kind (run, watch,
 repair), when it started and ended, how it ended (finished, finished with problems,
@@ -37,6 +39,8 @@ or, given from a folder inside a source, ./ or ../ from there.
 
 Options:
   --config FILE  Config file (default ./config.jsonc, then ./config.json)
+  --backup-root DIR
+                 Read the backup in DIR without a config (the computer and its config lost)
   --json         Print { "path": ..., "versions": [...] } with full hashes and ISO times
                  (versions is empty, with exit code 1, for a path never backed up);
                  without PATH, { "backupRoot": ..., "runs": [...] }
@@ -52,6 +56,7 @@ export function historyCommand(argv: string[]): Promise<number> {
   const p = parseCommand("history", argv, {
     paths: true,
     boolean: ["json"],
+    string: ["backup-root"],
   });
   if (flag(p, "help")) {
     say(HISTORY_HELP);
@@ -64,7 +69,7 @@ export function historyCommand(argv: string[]): Promise<number> {
         `${p.positionals.length}): see 'history --help'`,
     );
   }
-  const config = loadConfigFor(str(p, "config"));
+  const config = configForReading("history", str(p, "config"), str(p, "backup-root"));
   if (p.positionals.length === 0) return Promise.resolve(listRuns(config, flag(p, "json")));
   const given = p.positionals[0];
   const { path, copies, folder, unfinished, otherForm, latest, spelled } = withState(

@@ -13,7 +13,8 @@ import { AT_FORMAT, isLocalTime, parseAt, type Selector } from "../restore/asof.
 import { localZoneProblem } from "../restore/local_zone.ts";
 import { othersHoldingAnyAlgo } from "../restore/other_algos.ts";
 import { restoredHere, selectForRestore } from "../restore/select.ts";
-import { loadConfigFor, openState, resolverFor, runningNow } from "../restore/open.ts";
+import { openState, resolverFor, runningNow } from "../restore/open.ts";
+import { configForReading } from "../restore/bare_root.ts";
 import type { PathResolver } from "../restore/paths.ts";
 import type { RestoreItem, RestoreResult } from "../restore/restore_item.ts";
 import { missingFolders, removeQuietly } from "../engine/fsops.ts";
@@ -33,7 +34,7 @@ import { say, warn } from "./stdout.ts";
 
 export const RESTORE_HELP =
   `Usage: backup-tool restore [PATH...] [--to DIR] [--at TIME] [--version N] [--overwrite]
-                           [--config FILE] [--json] [--quiet]
+                           [--config FILE | --backup-root DIR] [--json] [--quiet]
 
 Restores files from the backup. PATH is relative to the source root (docs/a.txt), or
 written as the logs show it, the source's name in front (source/docs/a.txt; required
@@ -52,6 +53,10 @@ Options:
   --version N    Content number N of one file (as 'history PATH' lists it)
   --overwrite    Replace existing files whose content differs (default: leave them, exit 1)
   --config FILE  Config file (default ./config.jsonc, then ./config.json)
+  --backup-root DIR
+                 Read the backup in DIR without a config (the computer and its config
+                 lost): its sources as the backup recorded them; in place means back to
+                 the folders they were backed up from
   --json         Print one JSON document: restored (with a warning where a content was
                  read from another copy of the same bytes, and hardLinkOf where a file
                  was made a hard link of another), upToDate, failed, notes (a disk
@@ -69,7 +74,8 @@ Examples:
   backup-tool restore docs/report.odt --to /tmp/restored
   backup-tool restore docs --at 2026-11-28T18:00:00Z --to /tmp/yesterday
   backup-tool restore docs/report.odt --version 3 --overwrite
-  backup-tool restore --at 2026-11-27 --to /mnt/spare/full-restore`;
+  backup-tool restore --at 2026-11-27 --to /mnt/spare/full-restore
+  backup-tool restore --backup-root /media/usb/backup --to ~/restored`;
 
 interface Request {
   at?: number;
@@ -82,7 +88,7 @@ export async function restoreCommand(argv: string[]): Promise<number> {
   const p = parseCommand("restore", argv, {
     paths: true,
     boolean: ["json", "quiet", "overwrite"],
-    string: ["to", "at", "version"],
+    string: ["to", "at", "version", "backup-root"],
   });
   if (flag(p, "help")) {
     say(RESTORE_HELP);
@@ -90,7 +96,7 @@ export async function restoreCommand(argv: string[]): Promise<number> {
   }
   refuseEmptyPaths("restore", p);
   const req = readRequest(p);
-  const config = loadConfigFor(str(p, "config"));
+  const config = configForReading("restore", str(p, "config"), str(p, "backup-root"));
   req.to = realTo(req.to, config.backupRoot);
   // Open while restoring: the state is read as the restore goes (the PATHs' records, or
   // everything a page of paths at a time), never held whole.

@@ -4,7 +4,8 @@
  * backup root that the state does not know. Reads only; no lock is taken, so run it while
  * no backup is running. `--repair` takes the lock and makes bad copies again (repair.ts).
  */
-import { loadConfigFor, logDirInside, openState, runningNow } from "../restore/open.ts";
+import { logDirInside, openState, runningNow } from "../restore/open.ts";
+import { configForReading } from "../restore/bare_root.ts";
 import { catalogOf, verifyBackup, type VerifyReport } from "../restore/verify.ts";
 import type { Config } from "../config/config.ts";
 import { outcomeLine, verifyAndRepair } from "../restore/repair.ts";
@@ -17,7 +18,7 @@ import { sayOpenFilesRemedy } from "./summary.ts";
 
 export const VERIFY_HELP =
   `Usage: backup-tool verify [--repair [--forget-missing [--force]]] [--sample PERCENT]
-                         [--config FILE] [--json] [--quiet]
+                         [--config FILE | --backup-root DIR] [--json] [--quiet]
 
 Checks that the backup is intact: every stored copy the state records must exist and
 still have its recorded hash, and the backup root must hold no file the state does not
@@ -43,6 +44,8 @@ Options:
   --force           With --forget-missing: beyond safety.max_delete_percent too
   --sample PERCENT  Re-hash a random PERCENT (above 0, up to 100, decimals allowed) of the copies
   --config FILE     Config file (default ./config.jsonc, then ./config.json)
+  --backup-root DIR Check the backup in DIR without a config (not with --repair, which
+                    needs the config)
   --json            Print { ok, checked, total, missing, changed, unknown, unreadable (each
                     with kind folder or copy; a copy with its path and version),
                     unfinished }, and with --repair also repaired and notRepaired, and
@@ -62,7 +65,7 @@ Examples:
 
 export async function verifyCommand(argv: string[]): Promise<number> {
   const p = parseCommand("verify", argv, {
-    string: ["sample"],
+    string: ["sample", "backup-root"],
     boolean: ["json", "quiet", "repair", "forget-missing", "force"],
   });
   if (flag(p, "help")) {
@@ -80,8 +83,15 @@ export async function verifyCommand(argv: string[]): Promise<number> {
     );
   }
   const samplePercent = readSample(str(p, "sample"));
-  const config = loadConfigFor(str(p, "config"));
-  if (flag(p, "repair") || flag(p, "forget-missing")) {
+  const repairing = flag(p, "repair") || flag(p, "forget-missing");
+  if (repairing && str(p, "backup-root") !== undefined) {
+    throw new UsageError(
+      "Cannot verify --repair with --backup-root: a repair writes a log and takes the " +
+        "config's settings (its sources, retention, log_dir): pass --config FILE",
+    );
+  }
+  const config = configForReading("verify", str(p, "config"), str(p, "backup-root"));
+  if (repairing) {
     return await repairCommand(config, samplePercent, p);
   }
   const store = openState(config);

@@ -21,9 +21,13 @@ import type { StatePaths } from "./session.ts";
  * one (a first run killed, or not finished, before its first commit).
  */
 export function noStateFound(config: Config, db: string): PreflightError {
+  // No config file: the backup root was given alone (`--backup-root`, bare_root.ts).
+  const check = config.file === ""
+    ? "check the folder given to --backup-root"
+    : `check backup_root in '${config.file}'`;
   return new PreflightError(
     `Cannot read backup '${config.backupRoot}': no backup state found at '${db}': ` +
-      `run a backup first, or check backup_root in '${config.file}'`,
+      `run a backup first, or ${check}`,
   );
 }
 

@@ -1,0 +1,147 @@
+/**
+ * Reading a backup without its config (`--backup-root DIR` of restore, history and verify):
+ * once the computer and its config are lost, the backup disk alone is enough, as a restic
+ * user expects of `restic -r`. The config is made from the backup's own record: its root,
+ * and each source the state has recorded, at the folder the last run found it at (restored
+ * in place there, or under `--to`); a source recorded at a path that is not absolute here
+ * (a Windows backup read on Linux) is left out, so that its files are restored under `--to`
+ * only. The other settings are the defaults, which reading does not use (`verify --repair`,
+ * which does, needs the config). Reads only; nothing to leave behind.
+ */
+import { join, posix, resolve } from "node:path";
+import { type Config, DEFAULTS } from "../config/config.ts";
+import type { Source } from "../config/sources.ts";
+import { osDetail, quote } from "../config/errors.ts";
+import { PreflightError, UsageError } from "../engine/errors.ts";
+import { statePaths } from "../engine/session.ts";
+import { loadConfigFor, withState } from "./open.ts";
+
+/** The config file's place in a config made from a backup root: there is none. */
+export const NO_CONFIG_FILE = "";
+
+/** What each reading command does, as its errors say it. */
+const DOING = { restore: "restore", history: "show history", verify: "verify" };
+
+/**
+ * The config a reading command works with: the config file (`--config`, or the working
+ * folder's), or, with `--backup-root`, one made from the backup's record. Both at once is a
+ * usage error: the config's backup root could be another.
+ */
+export function configForReading(
+  command: keyof typeof DOING,
+  configFlag: string | undefined,
+  rootFlag: string | undefined,
+): Config {
+  if (rootFlag === undefined) return loadConfigFor(configFlag);
+  if (configFlag !== undefined) {
+    throw new UsageError(
+      `Cannot ${DOING[command]}: give --config FILE or --backup-root DIR, not both: see ` +
+        `'${command} --help'`,
+    );
+  }
+  return configOfBackupRoot(rootFlag);
+}
+
+/** The config to read the backup at `given` (a folder holding `.backup-tool/`) with. */
+export function configOfBackupRoot(given: string): Config {
+  if (given === "") {
+    throw new UsageError(
+      "Cannot read backup: --backup-root needs a folder path (an unset variable?): give the " +
+        "folder that holds '.backup-tool'",
+    );
+  }
+  const root = realFolder(resolve(given));
+  const bare: Config = {
+    file: NO_CONFIG_FILE,
+    sources: [],
+    backupRoot: root,
+    // Where a config beside the root would keep them; never written (reading writes no
+    // log, and `verify --repair` needs the config), and outside the root, where the config
+    // loader refuses a log_dir: verify then looks at every folder in the root.
+    logDir: resolve(root, "..", "logs"),
+    hashAlgorithm: DEFAULTS.hash_algorithm,
+    maxVersionsPerFile: DEFAULTS["retention.max_versions_per_file"],
+    exclude: [],
+    watch: { debounceMs: DEFAULTS["watch.debounce_ms"], rescanIntervalMs: 0 },
+    maxDeletePercent: DEFAULTS["safety.max_delete_percent"],
+    logRetention: DEFAULTS.log_retention,
+    logUnchanged: DEFAULTS.log_unchanged,
+    rehash: false,
+  };
+  refuseWithoutState(root);
+  return { ...bare, sources: withState(bare, (store) => recordedSources(store.sourcePaths())) };
+}
+
+/** The sources as recorded, each at a path this system can write to. */
+export function recordedSources(
+  paths: Map<string, string>,
+  os: typeof Deno.build.os = Deno.build.os,
+): Source[] {
+  return [...paths].filter(([, path]) => isFullPath(path, os)).map(([name, path]) => ({
+    name,
+    path,
+  }));
+}
+
+/**
+ * Whether `path` names one place on `os`: on Windows a drive's (`C:\`) or a share's
+ * (`\\server\share`), not a rooted `/home/u` (which node:path calls absolute, on the
+ * current drive).
+ */
+function isFullPath(path: string, os: typeof Deno.build.os): boolean {
+  return os === "windows" ? /^([A-Za-z]:[\\/]|\\\\)/.test(path) : posix.isAbsolute(path);
+}
+
+/** The folder's real path; exit code 2 when it is not a folder that can be looked at. */
+function realFolder(abs: string): string {
+  let real: string;
+  try {
+    real = Deno.realPathSync(abs);
+  } catch (e) {
+    throw new PreflightError(
+      `Cannot read backup ${quote(abs)}: ${osDetail(e)}: give the folder that holds ` +
+        "'.backup-tool' to --backup-root",
+    );
+  }
+  if (!Deno.statSync(real).isDirectory) {
+    throw new PreflightError(
+      `Cannot read backup ${quote(abs)}: it is not a folder: give the folder that holds ` +
+        "'.backup-tool' to --backup-root",
+    );
+  }
+  return real;
+}
+
+/**
+ * Exit code 2 when `root` holds no state: naming the folder below it that does, where one
+ * does (the disk's mount point given for the backup folder on it).
+ */
+function refuseWithoutState(root: string): void {
+  if (holdsState(root)) return;
+  const below = stateHolderBelow(root);
+  const remedy = below === undefined
+    ? "give the folder that holds '.backup-tool' to --backup-root"
+    : `${quote(below)} holds one: give that folder to --backup-root`;
+  throw new PreflightError(
+    `Cannot read backup ${quote(root)}: no backup state ('.backup-tool/state.db') in it: ${remedy}`,
+  );
+}
+
+function holdsState(root: string): boolean {
+  try {
+    return Deno.statSync(statePaths(root).db).isFile;
+  } catch {
+    return false;
+  }
+}
+
+/** The first folder directly below `root`, in name order, that holds a backup's state. */
+function stateHolderBelow(root: string): string | undefined {
+  const names: string[] = [];
+  try {
+    for (const e of Deno.readDirSync(root)) if (e.isDirectory) names.push(e.name);
+  } catch {
+    return undefined; // an unreadable folder: the message says what to give
+  }
+  return names.sort().map((n) => join(root, n)).find(holdsState);
+}

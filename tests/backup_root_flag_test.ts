@@ -1,0 +1,113 @@
+/**
+ * End-to-end tests of reading a backup without its config (`--backup-root DIR` of restore,
+ * history and verify): the computer and its config lost, the backup disk alone gives back
+ * every source's files, as of any moment, in place or under --to; bad folders are refused
+ * with the folder to give instead, and nothing is written.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { type Fixture, makeFixture, readTree, runCli, writeConfig, writeTree } from "./helpers.ts";
+
+/** Two sources backed up twice (a change and a deletion between), then their config lost. */
+async function lostComputer(): Promise<Fixture & { pics: string; firstEnd: string }> {
+  const f = makeFixture({ "a.txt": "first", "sub/b.txt": "b" });
+  const pics = join(f.dir, "pics");
+  writeTree(pics, { "p.jpg": "jpeg" });
+  writeConfig(f.config, { sources: ["./source", "./pics"], backup_root: "./backup" });
+  assert.equal((await f.cli("run")).code, 0);
+  const firstEnd = JSON.parse((await f.cli("history", "--json")).stdout).runs[0].endedAt;
+  writeTree(f.source, { "a.txt": "second" });
+  Deno.removeSync(join(f.source, "sub", "b.txt"));
+  assert.equal((await f.cli("run")).code, 0);
+  for (const gone of [f.source, pics, f.config]) Deno.removeSync(gone, { recursive: true });
+  return Object.assign(f, { pics, firstEnd });
+}
+
+Deno.test("--backup-root: restore gives back every source, now and as of an earlier run", async () => {
+  using f = await lostComputer();
+  const out = join(f.dir, "out");
+  const now = await runCli(["restore", "--backup-root", f.backup, "--to", out]);
+  assert.equal(now.code, 0, now.stderr);
+  assert.deepEqual(readTree(out), { "source/a.txt": "second", "pics/p.jpg": "jpeg" });
+  const then = join(f.dir, "then");
+  const at = ["--at", f.firstEnd, "--to", then];
+  assert.equal((await runCli(["restore", "--backup-root", f.backup, ...at])).code, 0);
+  assert.deepEqual(readTree(then), {
+    "source/a.txt": "first",
+    "source/sub/b.txt": "b",
+    "pics/p.jpg": "jpeg",
+  });
+});
+
+Deno.test("--backup-root: restore in place writes back to the folders backed up", async () => {
+  using f = await lostComputer();
+  const r = await runCli(["restore", "--backup-root", f.backup]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(readTree(f.source), { "a.txt": "second" });
+  assert.deepEqual(readTree(f.pics), { "p.jpg": "jpeg" });
+});
+
+Deno.test("--backup-root: history and verify read the backup, from any folder", async () => {
+  using f = await lostComputer();
+  const elsewhere = { cwd: Deno.makeTempDirSync({ prefix: "bt-cwd-" }) };
+  try {
+    const h = await runCli(
+      ["history", "source/a.txt", "--backup-root", f.backup, "--json"],
+      elsewhere,
+    );
+    assert.equal(h.code, 0, h.stderr);
+    assert.deepEqual(JSON.parse(h.stdout).versions.map((v: { size: number }) => v.size), [5, 6]);
+    const runs = await runCli(["history", "--backup-root", f.backup, "--json"], elsewhere);
+    assert.equal(JSON.parse(runs.stdout).runs.length, 2);
+    const v = await runCli(["verify", "--backup-root", f.backup], elsewhere);
+    assert.equal(v.code, 0, v.stdout + v.stderr);
+    assert.match(v.stdout, /intact/);
+  } finally {
+    Deno.removeSync(elsewhere.cwd, { recursive: true });
+  }
+});
+
+Deno.test("--backup-root: a folder above the backup is named with the one to give", async () => {
+  using f = await lostComputer();
+  const before = readTree(f.dir, []);
+  const r = await runCli(["restore", "--backup-root", f.dir, "--to", join(f.dir, "out")]);
+  assert.equal(r.code, 2);
+  assert.equal(
+    r.stderr.trim(),
+    `Cannot read backup '${f.dir}': no backup state ('.backup-tool/state.db') in it: ` +
+      `'${f.backup}' holds one: give that folder to --backup-root`,
+  );
+  assert.deepEqual(readTree(f.dir, []), before);
+});
+
+Deno.test("--backup-root: refused with --config, with --repair, empty, or not a folder", async () => {
+  using f = await lostComputer();
+  const cases: [string[], string][] = [
+    [
+      ["history", "--backup-root", f.backup, "--config", "x.jsonc"],
+      "Cannot show history: give --config FILE or --backup-root DIR, not both: see 'history --help'",
+    ],
+    [
+      ["verify", "--repair", "--backup-root", f.backup],
+      "Cannot verify --repair with --backup-root: a repair writes a log and takes the config's " +
+      "settings (its sources, retention, log_dir): pass --config FILE",
+    ],
+    [
+      ["restore", "--backup-root", ""],
+      "Cannot read backup: --backup-root needs a folder path (an unset variable?): give the " +
+      "folder that holds '.backup-tool'",
+    ],
+    [
+      ["restore", "--backup-root", join(f.backup, ".backup-tool", "state.db")],
+      `Cannot read backup '${join(f.backup, ".backup-tool", "state.db")}': it is not a folder: ` +
+      "give the folder that holds '.backup-tool' to --backup-root",
+    ],
+  ];
+  const before = readTree(f.dir, []);
+  for (const [args, line] of cases) {
+    const r = await runCli(args);
+    assert.equal(r.code, 2, args.join(" "));
+    assert.equal(r.stderr.trim(), line);
+  }
+  assert.deepEqual(readTree(f.dir, []), before);
+});
