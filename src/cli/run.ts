@@ -27,7 +27,9 @@ Options:
   --json         Print one JSON summary on stdout (shape: docs/json.md)
   --rehash       Read and hash every file, even those whose size and times are unchanged
   --force        Archive deletions even beyond safety.max_delete_percent
-  --quiet, -q    Print nothing but errors (and no progress line)
+  --quiet, -q    Print nothing but problems, on stderr: errors, warnings and the notes that
+                 need a human (the clock behind, a source moved or left out of the config);
+                 no progress line
 
 Exit codes: 0 ok, 1 some files failed, deletions were held back or a stored copy was
 found missing, 2 usage or configuration error (nothing changed), 3 another run holds the
@@ -74,9 +76,10 @@ export async function runCommand(argv: string[]): Promise<number> {
   else if (!flag(p, "quiet") || summary.stopped) {
     const title = summary.stopped ? "Backup stopped before it finished" : "Backup complete";
     say(humanSummary(title, summary, styleFor("stdout")));
-  } else if (summary.clockNote) {
-    // A quiet run still says the system clock is wrong: a scheduled job's mail should.
-    warn(oneLine(`Note: ${summary.clockNote}`));
+  } else if (summary.quietNotice) {
+    // What needs a human (the clock wrong, a source's folder changed, a source left out of
+    // the config) is said by a quiet run too: a scheduled job's mail should say it.
+    warn(oneLine(`Note: ${summary.quietNotice}`));
   }
   return stoppedCode ?? summary.exitCode;
 }

@@ -34,8 +34,12 @@ export interface RunSummary extends PassResult {
   exitCode: number;
   /** For `plan`: what the plan cannot show (an interrupted run the next run completes first). */
   notice?: string;
-  /** The clock is behind the times recorded (part of `notice`): said even by a quiet run. */
-  clockNote?: string;
+  /**
+   * The part of `notice` a quiet run says too, on stderr (a scheduled job's mail): the clock
+   * behind the times recorded, a source's folder changed, and sources no longer in the
+   * config where the last run did not find them so (said once, not in every mail after).
+   */
+  quietNotice?: string;
   /** Stopped by `signal` before the pass was over. */
   stopped?: boolean;
 }
@@ -45,23 +49,21 @@ export async function backupOnce(config: Config, opts: PassOptions = {}): Promis
   const session = await openSession(config, "run");
   let result: PassResult = emptyResult();
   let status = "failed";
-  let notice: string | undefined;
+  let notes: RunNotes = {};
   try {
     // Unchanged files counted in one line instead of named each (see `log_unchanged`).
     const quietSkips = opts.quietSkips || !config.logUnchanged;
     result = await runPass(session, { ...opts, quietSkips });
     if (quietSkips) session.log.line(unchangedLine(result.unnamedSkips ?? 0));
     result.warnings = [...session.recovered, ...result.warnings];
-    const left = leftSources(config, session.prefixes, session.store);
-    if (left) session.log.line(`NOTE: ${left}`);
-    notice = [session.clockNote, ...session.movedNotes, left].filter((n) => n !== undefined)
-      .join("; ") || undefined;
+    notes = runNotes(session);
     status = opts.signal?.aborted ? "stopped" : needsAttention(result) ? "partial" : "ok";
     session.log.line(status === "stopped" ? STOPPED_LINE : completionLine(result));
   } catch (e) {
     throw runFailure(session, e);
   } finally {
-    session.close(status, { counts: result.counts, bytesCopied: result.bytesCopied });
+    const { counts, bytesCopied } = result;
+    session.close(status, { counts, bytesCopied, left: notes.left });
   }
   return {
     ...result,
@@ -70,8 +72,38 @@ export async function backupOnce(config: Config, opts: PassOptions = {}): Promis
     logFile: session.log.path,
     exitCode: status === "ok" ? 0 : 1,
     stopped: status === "stopped",
-    notice,
-    clockNote: session.clockNote,
+    notice: notes.notice,
+    quietNotice: notes.quietNotice,
+  };
+}
+
+interface RunNotes {
+  notice?: string;
+  quietNotice?: string;
+  /** The names of the sources left out of the config, recorded in the run's summary. */
+  left?: string[];
+}
+
+/**
+ * A run's notes (the clock, sources moved, sources left out of the config), its log's
+ * `NOTE:` line for the sources left, and which of them a quiet run says: those left are
+ * said by every run, but by a quiet one only where the last run found others (or none).
+ */
+function runNotes(session: Session): RunNotes {
+  const { config, prefixes, store } = session;
+  const counts = leftSourceCounts(config, prefixes, store);
+  const left = leftSourcesNote(counts);
+  if (left) session.log.line(`NOTE: ${left}`);
+  const names = counts.map((s) => s.name);
+  const before = store.lastLeftSources(session.runId);
+  const newlyLeft = names.some((name) => !before?.includes(name));
+  const joined = (notes: (string | undefined)[]) =>
+    notes.filter((n) => n !== undefined).join("; ") || undefined;
+  const always = [session.clockNote, ...session.movedNotes];
+  return {
+    notice: joined([...always, left]),
+    quietNotice: joined([...always, newlyLeft ? left : undefined]),
+    left: names,
   };
 }
 
@@ -86,10 +118,22 @@ export function leftSources(
   prefixes: ReadonlyMap<string, string>,
   store: StateStore,
 ): string | undefined {
+  return leftSourcesNote(leftSourceCounts(config, prefixes, store));
+}
+
+/** The sources `leftSources` names, with how many files the state tracks of each. */
+function leftSourceCounts(
+  config: Config,
+  prefixes: ReadonlyMap<string, string>,
+  store: StateStore,
+): { name: string; files: number }[] {
   const configured = new Set(config.sources.map((s) => s.name));
-  const left = [...prefixes.keys()].filter((name) => !configured.has(name))
+  return [...prefixes.keys()].filter((name) => !configured.has(name))
     .map((name) => ({ name, files: store.trackedIn(name) }))
     .filter((s) => s.files > 0);
+}
+
+function leftSourcesNote(left: { name: string; files: number }[]): string | undefined {
   if (left.length === 0) return undefined;
   const list = left.map((s) => `'${s.name}' (${s.files} ${s.files === 1 ? "file" : "files"})`)
     .join(", ");

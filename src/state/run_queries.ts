@@ -140,6 +140,22 @@ export interface RecordedRun {
 export interface RunSummary {
   counts?: Record<string, number>;
   bytesCopied?: number;
+  /** A `run`'s: the sources it found tracked but no longer in the config (`leftSources`). */
+  left?: string[];
+}
+
+/**
+ * The sources the last `run` before `runId` that ended by itself found tracked but no longer
+ * in the config; undefined where it recorded none (a version from before 2026-12-05, or a
+ * run that failed before it looked).
+ */
+export function lastLeftSources(db: StateDb, runId: number): string[] | undefined {
+  const row = db.q(
+    "SELECT summary FROM runs WHERE id < ? AND command = 'run' AND summary IS NOT NULL " +
+      "ORDER BY id DESC LIMIT 1",
+  ).get(runId) as Row | undefined;
+  const left = parseSummary((row?.summary ?? null) as string | null)?.left;
+  return Array.isArray(left) && left.every((n) => typeof n === "string") ? left : undefined;
 }
 
 /** Every run, oldest first: a row each, and a look at the copies for those killed. */

@@ -268,6 +268,11 @@ export class StateStore {
     return runs.cutRuns(this.#db, at);
   }
 
+  /** What the last `run` before `runId` found left out of the config (`lastLeftSources`). */
+  lastLeftSources(runId: number): string[] | undefined {
+    return runs.lastLeftSources(this.#db, runId);
+  }
+
   /** Every run, oldest first, with how it ended and what it recorded. */
   recordedRuns(): runs.RecordedRun[] {
     return runs.recordedRuns(this.#db);

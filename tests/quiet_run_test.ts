@@ -1,0 +1,61 @@
+/**
+ * End-to-end tests of `run --quiet` (a scheduled job's run): what it still says, on stderr,
+ * so that the job's mail or journal carries what needs a human, and what it leaves out.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { makeFixture, writeConfig, writeTree } from "./helpers.ts";
+
+const LEFT = /^Note: the state still tracks files of 'beta' \(1 file\), no longer in the config/;
+
+Deno.test("run --quiet says once that a source is no longer in the config, and again when it leaves anew", async () => {
+  using fx = makeFixture({});
+  const alpha = join(fx.dir, "alpha");
+  const beta = join(fx.dir, "beta");
+  writeTree(alpha, { "a.txt": "a" });
+  writeTree(beta, { "b.txt": "b" });
+  const config = (sources: string[]) =>
+    writeConfig(fx.config, { sources, backup_root: "./backup", log_dir: "./logs" });
+  config(["./alpha", "./beta"]);
+  assert.equal((await fx.cli("run", "-q")).code, 0);
+
+  config(["./alpha"]); // beta removed, or its folder renamed: its files are no longer followed
+  const removed = await fx.cli("run", "-q");
+  assert.equal(removed.code, 0, removed.stderr);
+  assert.equal(removed.stdout, "");
+  assert.match(removed.stderr, LEFT);
+  assert.match(removed.stderr, /a source folder renamed is a new source/);
+
+  // Said: the next quiet runs stay quiet (the log and a run without -q go on saying it).
+  const again = await fx.cli("run", "-q");
+  assert.equal(again.code, 0, again.stderr);
+  assert.equal(again.stdout + again.stderr, "");
+  assert.ok(fx.lastLog().some((l) => l.startsWith("NOTE: the state still tracks files of 'beta'")));
+  const loud = await fx.cli("run");
+  assert.match(loud.stdout, /Note: the state still tracks files of 'beta'/);
+  assert.equal((await fx.cli("run", "-q")).stderr, "");
+
+  // Back in the config and left out again: said again.
+  config(["./alpha", "./beta"]);
+  assert.equal((await fx.cli("run", "-q")).stderr, "");
+  config(["./alpha"]);
+  assert.match((await fx.cli("run", "-q")).stderr, LEFT);
+});
+
+Deno.test("run --quiet says that a source's folder changed", async () => {
+  using fx = makeFixture({ "a.txt": "a" });
+  assert.equal((await fx.cli("run", "-q")).code, 0);
+  const moved = join(fx.dir, "moved");
+  Deno.renameSync(fx.source, moved);
+  writeConfig(fx.config, {
+    sources: [{ path: "./moved", name: "source" }],
+    backup_root: "./backup",
+    log_dir: "./logs",
+  });
+  const r = await fx.cli("run", "-q");
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout, "");
+  assert.match(r.stderr, /^Note: source 'source' was backed up from '[^']*source' last time/);
+  // Said once: the state now knows the new folder.
+  assert.equal((await fx.cli("run", "-q")).stderr, "");
+});
