@@ -10,7 +10,13 @@ import { basename } from "node:path";
 import { flag, parseCommand, str, UsageError } from "./args.ts";
 import { withProgress } from "./progress.ts";
 import { styleFor } from "./style.ts";
-import { humanSummary, jsonSummary, printErrors, publicAction } from "./summary.ts";
+import {
+  humanSummary,
+  jsonSummary,
+  printConfigWarnings,
+  printErrors,
+  publicAction,
+} from "./summary.ts";
 import { JsonList, writeJsonDocument, writeLines } from "./json_document.ts";
 import type { Action } from "../engine/types.ts";
 import { say } from "./stdout.ts";
@@ -51,6 +57,7 @@ export async function planCommand(argv: string[]): Promise<number> {
     throw new UsageError(`Unexpected argument '${p.positionals[0]}' for 'plan': see 'plan --help'`);
   }
   const config = loadConfig(findConfigFile(str(p, "config"), Deno.cwd()));
+  printConfigWarnings(config);
   const json = flag(p, "json");
   // Each action is kept as text, not as the object the planner made (a third of its size).
   const actions = new JsonList();

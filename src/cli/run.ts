@@ -9,7 +9,7 @@ import { backupOnce } from "../engine/backup.ts";
 import { flag, parseCommand, str, UsageError } from "./args.ts";
 import { withProgress } from "./progress.ts";
 import { styleFor } from "./style.ts";
-import { humanSummary, jsonSummary, printErrors } from "./summary.ts";
+import { humanSummary, jsonSummary, printConfigWarnings, printErrors } from "./summary.ts";
 import { writeJsonDocument } from "./json_document.ts";
 import { stopGracefully } from "./stop.ts";
 import { say, warn } from "./stdout.ts";
@@ -51,6 +51,7 @@ export async function runCommand(argv: string[]): Promise<number> {
     throw new UsageError(`Unexpected argument '${p.positionals[0]}' for 'run': see 'run --help'`);
   }
   const config = loadConfig(findConfigFile(str(p, "config"), Deno.cwd()));
+  printConfigWarnings(config);
   // A stop signal (Ctrl-C, a service stopped) ends the run after the batch in progress,
   // committed; a second one at once, which the next run's recovery covers.
   const stop = stopGracefully("the next run completes the interrupted batch");

@@ -13,6 +13,7 @@ import type { JsonList } from "./json_document.ts";
 import { formatBytes } from "../engine/format_bytes.ts";
 import { isOutOfOpenFiles, openFilesRemedy } from "../engine/errors.ts";
 import { openFilesLimit } from "../engine/flush.ts";
+import { type Config, configWarnings } from "../config/config.ts";
 
 export function humanSummary(
   title: string,
@@ -145,4 +146,14 @@ export function printErrors(
   // A run that held deletions back exits 1: the reason goes where errors go, even with
   // --quiet, so a scheduled run's mail or journal says why.
   if (deleteGuard) warn(`${err.yellow("Deletions held back")}: ${oneLine(deleteGuard)}`);
+}
+
+/**
+ * What is likely wrong in the config (`configWarnings`: an exclude pattern that begins with
+ * a source's name), one line each on stderr before the pass, with --quiet too: the files
+ * meant to be left out are backed up meanwhile.
+ */
+export function printConfigWarnings(config: Config): void {
+  const style = styleFor("stderr");
+  for (const w of configWarnings(config)) warn(`${style.yellow("WARNING")}: ${oneLine(w)}`);
 }

@@ -11,7 +11,7 @@ import { type BatchReport, STOPPED_FIRST } from "../watch/job_pass.ts";
 import { startWatch, type WatchHandle } from "../watch/watch.ts";
 import { flag, parseCommand, str, UsageError } from "./args.ts";
 import { say, warn } from "./stdout.ts";
-import { sayOpenFilesRemedy } from "./summary.ts";
+import { printConfigWarnings, sayOpenFilesRemedy } from "./summary.ts";
 
 export const WATCH_HELP = `Usage: backup-tool watch [--config FILE] [--json] [--quiet]
 
@@ -55,6 +55,7 @@ export async function watchCommand(argv: string[]): Promise<number> {
     );
   }
   const config = loadConfig(findConfigFile(str(p, "config"), Deno.cwd()));
+  printConfigWarnings(config);
   const out: Output = { json: flag(p, "json"), quiet: flag(p, "quiet") };
   return await runUntilStopped(
     () =>

@@ -10,7 +10,7 @@ import { dirname, join, resolve } from "node:path";
 import { ConfigError, Invalid, invalid, quote, show, typeName } from "./errors.ts";
 import { PASSED_PIPE, readConfigText } from "./config_text.ts";
 import { parseJsonc } from "./jsonc.ts";
-import { patternProblem } from "./pattern_check.ts";
+import { patternProblem, sourceNamedProblem } from "./pattern_check.ts";
 import { absolute, realTarget } from "./paths.ts";
 import { Section } from "./section.ts";
 import { readSources, type Source } from "./sources.ts";
@@ -310,6 +310,38 @@ function readAlgorithm(top: Section): string {
     `unknown 'hash_algorithm' ${quote(given)}${didYouMean(given, HASH_ALGORITHMS)}:` +
       ` use one of ${HASH_ALGORITHMS.join(", ")}`,
   );
+}
+
+/**
+ * What is likely wrong in a config that loads, said as warnings (on stderr by `run`, `plan`
+ * and `watch`), not errors: an `exclude` pattern that begins with a source's name and so
+ * matches nothing (`sourceNamedProblem`). Reads each source's root listing, only where a
+ * pattern begins with a source's name; a source that cannot be listed warns of none.
+ */
+export function configWarnings(config: Config): string[] {
+  const names = config.sources.map((s) => s.name);
+  let roots: Set<string> | undefined;
+  const rootHolds = (name: string) => {
+    roots ??= rootEntryNames(config.sources);
+    return roots.has("") || roots.has(name.toLowerCase());
+  };
+  return config.exclude.flatMap((pattern, i) => {
+    const problem = sourceNamedProblem(pattern, names, rootHolds);
+    return problem ? [`'exclude[${i}]' ${quote(pattern)} in ${quote(config.file)} ${problem}`] : [];
+  });
+}
+
+/** The names at the sources' roots, lower case; "" among them where one cannot be listed. */
+function rootEntryNames(sources: readonly Source[]): Set<string> {
+  const names = new Set<string>();
+  for (const source of sources) {
+    try {
+      for (const entry of Deno.readDirSync(source.path)) names.add(entry.name.toLowerCase());
+    } catch {
+      names.add(""); // unknown: say nothing
+    }
+  }
+  return names;
 }
 
 /** `exclude`: non-empty gitignore patterns, kept as given. */

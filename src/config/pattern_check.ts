@@ -4,7 +4,10 @@
  * names nothing (`/`, `!`), a `.` or `..` part, a `\` that escapes nothing, a `[` no `]`
  * closes, an unknown character class or a collating element, a backwards range, and on
  * Windows a `\` written to separate folders (`AppData\Local\Temp`), which gitignore reads
- * as an escape (`AppDataLocalTemp`). Said as the config's error (exit 2), with the fix. Pure.
+ * as an escape (`AppDataLocalTemp`). Said as the config's error (exit 2), with the fix.
+ * And a pattern that begins with a source's name (`alpha/secret/`, for source `alpha`'s
+ * `secret/`), which matches nothing where no source holds a folder of that name: said as a
+ * warning, since a folder of that name made later makes it match. Pure.
  */
 
 /** The POSIX character classes gitignore knows. */
@@ -109,4 +112,39 @@ function bracketEnd(p: string, open: number): number | string {
 function charAt(p: string, i: number): [string, number] {
   if (p[i] === "\\" && i + 1 < p.length) return [p[i + 1], i + 2];
   return [p[i], i + 1];
+}
+
+/**
+ * What is wrong with a pattern anchored at the sources' roots (a `/` before its end) whose
+ * first part is a source's name, where no source holds an entry of that name at its root
+ * (`rootHolds`, asked without regard to case, as patterns match): patterns are matched
+ * inside each source, so `alpha/secret/` looks for `alpha/secret/` there, and matches
+ * nothing. Undefined where the pattern is not such a one.
+ */
+export function sourceNamedProblem(
+  pattern: string,
+  sourceNames: readonly string[],
+  rootHolds: (name: string) => boolean,
+): string | undefined {
+  const negated = pattern.startsWith("!") ? "!" : "";
+  const body = pattern.slice(negated.length).replace(/(?<!\\) +$/, "");
+  const anchored = body.startsWith("/");
+  const path = anchored ? body.slice(1) : body;
+  const slash = path.indexOf("/");
+  // `alpha/` (a `/` at the end only) is not anchored: it matches a folder at any depth.
+  if (slash <= 0 || (!anchored && slash === path.length - 1)) return undefined;
+  const first = path.slice(0, slash);
+  if (/[*?[\\]/.test(first)) return undefined; // not a name as written
+  const source = sourceNames.find((n) => n.toLowerCase() === first.toLowerCase());
+  if (source === undefined || rootHolds(first)) return undefined;
+  const head = `matches nothing: patterns are matched inside each source, and '${source}' is a ` +
+    "source's name, not a folder at any source's root";
+  const rest = path.slice(slash);
+  if (rest === "/") {
+    return negated
+      ? `${head}: remove it (what no pattern excludes is backed up)`
+      : `${head}: to stop backing up source '${source}', remove it from 'sources'`;
+  }
+  return `${head}: write '${negated}${rest}' to match at the root of every source (no pattern ` +
+    "applies to one source alone)";
 }

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { patternProblem } from "./pattern_check.ts";
+import { patternProblem, sourceNamedProblem } from "./pattern_check.ts";
 
 Deno.test("patternProblem: gitignore patterns that work are taken", () => {
   for (
@@ -70,4 +70,47 @@ Deno.test("patternProblem: on Windows a backslash written as a folder separator 
     assert.equal(patternProblem(p, "linux"), undefined, p);
     assert.equal(patternProblem(p, "darwin"), undefined, p);
   }
+});
+
+Deno.test("sourceNamedProblem: a pattern anchored at a source's name that no source holds is named, with what to write", () => {
+  const names = ["alpha", "beta"];
+  const none = () => false;
+  const cases: [string, RegExp][] = [
+    ["alpha/secret/", /write '\/secret\/' to match at the root of every source/],
+    ["/alpha/secret/", /write '\/secret\/'/],
+    ["Alpha/*.key", /'alpha' is a source's name.*write '\/\*\.key'/],
+    ["!beta/keep.txt", /write '!\/keep\.txt'/],
+    ["alpha/secret/  ", /write '\/secret\/'/],
+    ["/alpha/", /to stop backing up source 'alpha', remove it from 'sources'/],
+    ["!/alpha/", /: remove it \(what no pattern excludes is backed up\)$/],
+  ];
+  for (const [p, expected] of cases) {
+    const problem = sourceNamedProblem(p, names, none);
+    assert.ok(problem, p);
+    assert.match(problem, /^matches nothing: patterns are matched inside each source/, p);
+    assert.match(problem, expected, p);
+  }
+});
+
+Deno.test("sourceNamedProblem: other patterns, or a source that holds such a folder, say nothing", () => {
+  const names = ["alpha", "beta"];
+  for (
+    const p of [
+      "secret/",
+      "/secret/",
+      "alpha",
+      "alpha/",
+      "!alpha/",
+      "gamma/x",
+      "al*/x",
+      "**/alpha/x",
+      "a\\lpha/x",
+    ]
+  ) {
+    assert.equal(sourceNamedProblem(p, names, () => false), undefined, p);
+  }
+  const asked: string[] = [];
+  const holds = (name: string) => (asked.push(name), true);
+  assert.equal(sourceNamedProblem("alpha/secret/", names, holds), undefined);
+  assert.deepEqual(asked, ["alpha"]);
 });
