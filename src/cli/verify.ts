@@ -7,6 +7,7 @@
 import { logDirInside, openState, runningNow } from "../restore/open.ts";
 import { configForReading } from "../restore/bare_root.ts";
 import { catalogOf, verifyBackup, type VerifyReport } from "../restore/verify.ts";
+import type { LinkedFolder } from "../restore/verify_listing.ts";
 import type { Config } from "../config/config.ts";
 import { outcomeLine, verifyAndRepair } from "../restore/repair.ts";
 import { forgottenLine } from "../restore/forget.ts";
@@ -23,7 +24,8 @@ export const VERIFY_HELP =
 Checks that the backup is intact: every stored copy the state records must exist and
 still have its recorded hash, and the backup root must hold no file the state does not
 know (.backup-tool/ is not checked). Every copy's presence is always checked; --sample
-re-hashes only a random share of them.
+re-hashes only a random share of them. A symlink put by hand in the place of a folder
+holding copies (versions/ moved to another disk) is walked through, with a warning.
 
 With --repair, missing and changed copies are made again, under the backup root's lock:
 from a file that holds the same content now (a source file, else another stored copy;
@@ -48,7 +50,8 @@ Options:
                     needs the config)
   --json            Print { ok, checked, total, missing, changed, unknown, unreadable (each
                     with kind folder or copy; a copy with its path and version),
-                    unfinished }, and with --repair also repaired and notRepaired, and
+                    unfinished, linked (symlinks in a folder's place walked through) },
+                    and with --repair also repaired and notRepaired, and
                     with --forget-missing forgotten, and forgetRefused (why none was)
                     only when safety.max_delete_percent held them back
   --quiet, -q       Print nothing but problems
@@ -181,6 +184,7 @@ function printReport(r: VerifyReport, quiet: boolean, sample?: number): void {
       : "the copy could not be re-hashed";
     warn(oneLine(`UNREADABLE: ${u.file}: ${u.error} (${what})`));
   }
+  for (const l of r.linked) warn(oneLine(linkedWarning(l)));
   if (quiet && r.ok) return;
   const sampled = sample === undefined ? "" : ` (a ${sample}% sample)`;
   say(
@@ -189,6 +193,15 @@ function printReport(r: VerifyReport, quiet: boolean, sample?: number): void {
       : `Verify failed: ${r.missing.length} missing, ${r.changed.length} changed, ` +
         `${r.unknown.length} unknown file(s)${unreadable(r)}; ${r.checked} re-hashed${sampled}`,
   );
+}
+
+/** What is said of a symlink put by hand in a folder's place, which verify walked through. */
+export function linkedWarning(l: LinkedFolder): string {
+  return `WARNING: '${l.file}' is a symlink put in the backup root by hand (to '${l.target}'): ` +
+    "the copies below it were checked where it leads, as restore reads them, but runs never " +
+    "go through it (they store copies at a free name beside it, such as " +
+    `'${l.file}.~2', and leave those behind it in place when retention drops them): move ` +
+    "the folder back in its place";
 }
 
 function printUnknown(file: string): void {

@@ -209,6 +209,7 @@ function copySources(
     keptAside: (storedAt, damagedTo) => aside.set(storedAt, damagedTo),
     unknownOfSize: (size) =>
       (strays ??= straysBySize(config.backupRoot, report.unknown.map((u) => u.file)))(size),
+    linksWalked: new Set(report.linked.map((l) => l.file)),
     placement: {
       isStoredAt: view.isFile,
       isStoredBelow: view.isDir,

@@ -11,8 +11,10 @@
  * in the backup root.
  *
  * A copy nothing readable holds, where a symlink put by hand stands in its place or in a
- * folder's on its way, is not said to be held by nothing (`NOTHING_HOLDS`, which
- * `--forget-missing` forgets): it may be behind that link.
+ * folder's on its way and nothing is found at its name through it, is not said to be held
+ * by nothing (`NOTHING_HOLDS`, which `--forget-missing` forgets): it may be behind that
+ * link once its disk is back. A copy verify found changed behind such a link is made at
+ * the next free name beside it, as a run stores copies; what is behind it stays untouched.
  *
  * An interruption leaves at most a temporary file in the staging folder (the next run
  * removes it) and a damaged copy's second name in `damaged/`; a copy made elsewhere is
@@ -80,6 +82,11 @@ export interface RepairContext {
    * is copied, never moved.
    */
   unknownOfSize?(size: number): readonly string[];
+  /**
+   * The symlinks in a folder's place that verify walked through (storage paths): a copy
+   * it found changed behind one is not taken for one that may be behind it.
+   */
+  linksWalked?: ReadonlySet<string>;
   /**
    * Where the state stores copies, and how to record a copy made again elsewhere: with
    * these, a copy whose place holds something put there by hand is made at the next free
@@ -223,10 +230,16 @@ function copyContent(ctx: RepairContext, copy: StoredCopy, tmp: string, buf: Uin
     );
   }
   // The copy may be behind a symlink put in its place or in a folder's on its way (a
-  // folder moved to another disk and linked back), which nothing here follows: not a
-  // content nothing holds, and so never forgotten.
+  // folder moved to another disk and linked back, the disk not mounted now), which nothing
+  // here follows: not a content nothing holds, and so never forgotten. Where something
+  // but a symlink stands at its name through a folder's link verify walked through, verify
+  // read it there: it holds other bytes.
   const link = symlinkOnWay(ctx.root, copy.storedAt!);
-  if (link !== undefined) {
+  const through = link !== undefined && ctx.linksWalked?.has(link)
+    ? lstatOrNone(nativePath(ctx.root, copy.storedAt!))
+    : undefined;
+  const readThrough = through !== undefined && !through.isSymlink;
+  if (link !== undefined && !readThrough) {
     throw new Error(
       `no file the repair may read holds this content, but '${link}' is a symlink put in ` +
         "the backup root by hand, which it never follows, and the copy may be behind it: " +

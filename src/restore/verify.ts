@@ -9,11 +9,13 @@
  * Run it while no backup runs: a run in progress moves copies between the state's view and
  * the walk, and would show up as missing or unknown files. What an interrupted run left
  * (journaled, not recorded) is taken into account: its moved copies are checked where
- * they went.
+ * they went. Copies behind a symlink put by hand in a folder's place (`versions/` moved to
+ * another disk and linked back) are checked where it leads, as restore reads them, and
+ * the link is named (see `listBackup`).
  */
 import type { StateStore, StoredCopy } from "../state/store.ts";
 import { lstatOrNone, nativePath } from "../engine/fsops.ts";
-import { listBackup, strayClaimer, unfinishedNames } from "./verify_listing.ts";
+import { type LinkedFolder, listBackup, strayClaimer, unfinishedNames } from "./verify_listing.ts";
 import { hashCopy, READ_BUFFER_BYTES } from "../engine/stage.ts";
 import { errorText } from "../engine/errors.ts";
 import { loadDigests } from "../engine/digest.ts";
@@ -51,6 +53,11 @@ export interface VerifyReport {
    * they moved were checked where they went, and the copies they placed are not unknown.
    */
   unfinished: number;
+  /**
+   * Symlinks put by hand in the place of a folder the state records copies below, walked
+   * through: the copies there were checked where each leads.
+   */
+  linked: LinkedFolder[];
 }
 
 /** What verify could not read: a folder of the backup root, or a copy (whose own it names). */
@@ -120,6 +127,7 @@ export async function verifyBackup(
     unknown: [],
     unreadable: listing.unreadable,
     unfinished: unfinished?.actions ?? 0,
+    linked: listing.linked,
   };
   /** The other names an interrupted run may have moved a copy to, holding its kind. */
   const movedNames = (c: StoredCopy) =>

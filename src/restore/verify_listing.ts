@@ -2,9 +2,12 @@
  * Verify's walk of the backup root, kept small: each name it lists is looked up in the
  * state's storage index (the catalog), and only what no copy is recorded at ("strays") is
  * kept, with a bit per copy listed. Folders that cannot be listed are named, not fatal; a
- * backup disk's own `lost+found` is passed over. Reads only.
+ * backup disk's own `lost+found` is passed over. A symlink put by hand in the place of a
+ * folder the state records copies below (`versions/` moved to another disk and linked back)
+ * is walked through, as restore reads copies through it, once: never into a folder already
+ * walked, nor one holding the backup root. Reads only.
  */
-import { join } from "node:path";
+import { isAbsolute, join, relative, sep } from "node:path";
 import { lstatOrNone, nativePath } from "../engine/fsops.ts";
 import { foldName, STATE_DIR } from "../engine/layout.ts";
 import { isRunLogName } from "../log/log_files.ts";
@@ -24,6 +27,16 @@ export interface Listing {
   kinds: Map<string, EntryKind>;
   /** Folders that could not be listed, and why. */
   unreadable: { file: string; error: string; kind: "folder" | "copy" }[];
+  /** Symlinks in a folder's place walked through (see `listBackup`), and where they lead. */
+  linked: LinkedFolder[];
+}
+
+/** A symlink put by hand in the place of a folder of the backup, walked through. */
+export interface LinkedFolder {
+  /** Its storage path. */
+  file: string;
+  /** The folder it leads to (its real path). */
+  target: string;
 }
 
 /** A file system's own folder at its top (fsck puts what it finds there): not the backup's. */
@@ -52,7 +65,9 @@ export function listBackup(
     strays: new Map(),
     kinds: new Map(),
     unreadable: [],
+    linked: [],
   };
+  const leadsTo = linkFollower(root, catalog);
   const logPrefix = logFolder === undefined || logFolder === "" ? logFolder : `${logFolder}/`;
   const visit = (dir: string, prefix: string) => {
     let entries: Deno.DirEntry[];
@@ -80,6 +95,12 @@ export function listBackup(
         visit(join(dir, e.name), `${rel}/`);
         continue;
       }
+      const target = e.isSymlink ? leadsTo(join(dir, e.name), rel) : undefined;
+      if (target !== undefined) {
+        out.linked.push({ file: rel, target });
+        visit(join(dir, e.name), `${rel}/`);
+        continue;
+      }
       const kind: EntryKind = e.isFile ? "file" : e.isSymlink ? "symlink" : "other";
       if (unfinished.has(rel)) out.kinds.set(rel, kind);
       const recorded = catalog.kindsAt(rel);
@@ -92,6 +113,47 @@ export function listBackup(
   };
   visit(root, "");
   return out;
+}
+
+/**
+ * Where a symlink listed at `rel` leads, if the walk is to go through it: to a folder, with
+ * copies recorded below `rel`, that is neither in nor above a folder walked already (the
+ * backup root, or where a link walked through leads), so that no folder is walked twice
+ * and a link to `/` or to a folder above the backup root is not walked at all.
+ */
+function linkFollower(root: string, catalog: CopyCatalog) {
+  const walked = [realPathOrNone(root) ?? root];
+  const overlaps = (a: string, b: string) => inOrAt(a, b) || inOrAt(b, a);
+  return (abs: string, rel: string): string | undefined => {
+    if (!catalog.storedBelow(rel)) return undefined;
+    const target = realPathOrNone(abs);
+    if (target === undefined || !statOrNone(target)?.isDirectory) return undefined;
+    if (walked.some((w) => overlaps(w, target))) return undefined;
+    walked.push(target);
+    return target;
+  };
+}
+
+/** Whether `path` is `folder` or lies inside it (both real, absolute paths). */
+function inOrAt(path: string, folder: string): boolean {
+  const rel = relative(folder, path);
+  return rel === "" || (rel !== ".." && !rel.startsWith(`..${sep}`) && !isAbsolute(rel));
+}
+
+function realPathOrNone(path: string): string | undefined {
+  try {
+    return Deno.realPathSync(path);
+  } catch {
+    return undefined; // dangling, a loop, or not to be read
+  }
+}
+
+function statOrNone(path: string): Deno.FileInfo | undefined {
+  try {
+    return Deno.statSync(path);
+  } catch {
+    return undefined;
+  }
 }
 
 /**
