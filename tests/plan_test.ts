@@ -120,12 +120,7 @@ Deno.test("plan after an interrupted run, TMPDIR a folder that is not there: the
     env: { BACKUP_TOOL_FAULT: "journaled:1" },
   });
   assert.equal(crashed.code, 137);
-  // SQLite's shared-memory index (-shm) is rebuilt by any reader of a WAL a crash left.
-  const files = () => {
-    const root = fingerprint(fx.backup);
-    delete root[".backup-tool/state.db-shm"];
-    return { root, logs: fingerprint(fx.logs) };
-  };
+  const files = () => ({ root: fingerprint(fx.backup), logs: fingerprint(fx.logs) });
   const before = files();
   const missing = join(fx.dir, "no-such-tmp");
   const r = await runTool(["plan", "--config", fx.config], { env: { TMPDIR: missing } });
@@ -136,6 +131,34 @@ Deno.test("plan after an interrupted run, TMPDIR a folder that is not there: the
       "file or directory (os error 2): set TMPDIR to a folder you can write to\n",
   );
   assert.deepEqual(files(), before);
+});
+
+Deno.test("plan, verify, history and restore after a crash leave the state folder byte-identical, SQLite's -shm index included, and read what the crashed run committed", async () => {
+  using fx = makeFixture({ "a.txt": "a1\n", "b.txt": "b\n" });
+  assert.equal((await fx.cli("run")).code, 0);
+  writeTree(fx.source, { "a.txt": "a2\n" });
+  const crashed = await runTool(["run", "--config", fx.config], {
+    env: { BACKUP_TOOL_FAULT: "committed:1" }, // its batch in the WAL, never checkpointed
+  });
+  assert.equal(crashed.code, 137);
+  assert.ok(fingerprint(fx.backup)[".backup-tool/state.db-shm"], "a WAL and its -shm left");
+  const before = fingerprint(fx.backup);
+  const plan = await fx.cli("plan");
+  assert.equal(plan.code, 0, plan.stderr);
+  assert.match(plan.stdout, /Plan: 0 new, 0 updated, 0 duplicate, 2 unchanged/);
+  assert.equal((await fx.cli("verify")).code, 0);
+  const history = JSON.parse((await fx.cli("history", "a.txt", "--json")).stdout);
+  assert.equal(history.versions.length, 2, "the crashed run's commit is read from the WAL");
+  const to = join(fx.dir, "r");
+  assert.equal((await fx.cli("restore", "a.txt", "--version", "1", "--to", to)).code, 0);
+  assert.equal(Deno.readTextFileSync(join(to, "a.txt")), "a1\n");
+  assert.deepEqual(fingerprint(fx.backup), before);
+
+  // A WAL left without its index (removed by hand): read all the same, and one is made.
+  Deno.removeSync(join(fx.backup, ".backup-tool/state.db-shm"));
+  const again = await fx.cli("plan");
+  assert.equal(again.code, 0, again.stderr);
+  assert.match(again.stdout, /Plan: 0 new, 0 updated, 0 duplicate, 2 unchanged/);
 });
 
 /** Checks on disk that a planned action happened as the plan described it. */

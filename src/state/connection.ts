@@ -9,7 +9,8 @@
  * `fullfsync`): a committed batch survives a power cut, which matters because its files
  * are already in place. An interruption leaves the last committed transaction, and the
  * -wal and -shm files or the kept -journal, which SQLite replays or rolls back at the next
- * open and a writer's `close` removes.
+ * open and a writer's `close` removes. Readers map the -shm read-only (`openReader`), so
+ * that they leave it as the crash left it.
  *
  * The writer (a run, which holds the backup root's lock, so no other connection writes)
  * reads inside one read transaction, begun by the first read and ended by the next write
@@ -27,6 +28,7 @@ import { errorText, PreflightError } from "../engine/errors.ts";
 import { checkStateFolder } from "../engine/state_folder.ts";
 import { isMissing } from "../engine/fsops.ts";
 import { makeCopyDir } from "./copy_dir.ts";
+import { openReader } from "./open_reader.ts";
 import { noteStateOpened, saysDamaged } from "./damage.ts";
 import { checkHeader, damagedState, migrate, NoStateYet, stateVersion } from "./schema.ts";
 
@@ -119,7 +121,7 @@ export class StateDb {
     if (asReader) checkHeader(original);
     else checkHeaderUnlessEmpty(file);
     noteStateOpened(original);
-    const db = new DatabaseSync(file, { readOnly });
+    const db = readOnly ? openReader(file) : new DatabaseSync(file);
     let version: number;
     try {
       // Waits up to 5 s (in ms) for another connection's lock before giving up as busy.

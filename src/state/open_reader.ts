@@ -1,0 +1,33 @@
+/**
+ * Opening the state for a reader (`plan`, `restore`, `history`, `verify`): read-only, the
+ * WAL's shared-memory index included (see `openReader`). Opens only; nothing is written,
+ * so an interruption leaves nothing.
+ */
+import { DatabaseSync } from "node:sqlite";
+import { pathToFileURL } from "node:url";
+import { errorText } from "../engine/errors.ts";
+
+/**
+ * A read-only connection that never writes the WAL's index (-shm) either: a reader that
+ * is the first to open the state after a crash would otherwise rebuild the index in that
+ * file (SQLite's recovery), changing the backup root, and `plan` is to change nothing.
+ * With `readonly_shm`, SQLite maps the -shm read-only, as it does where the file may not be
+ * written (a read-only disk, another user's state): while a run holds the state it reads
+ * through the run's index; where none does, it builds the index from the WAL in its own
+ * memory, checking each frame as recovery does, so it reads what recovery would. Where no
+ * -shm is there to map (a WAL left without one), it opens as before, which makes one.
+ */
+export function openReader(file: string): DatabaseSync {
+  const url = pathToFileURL(file);
+  url.search = "readonly_shm=1";
+  const db = new DatabaseSync(url, { readOnly: true });
+  try {
+    db.exec("PRAGMA busy_timeout = 5000");
+    db.prepare("PRAGMA schema_version").get(); // a first read maps the -shm, if WAL is on
+    return db;
+  } catch (e) {
+    db.close();
+    if (!/unable to open database file/i.test(errorText(e))) throw e;
+    return new DatabaseSync(file, { readOnly: true });
+  }
+}
