@@ -379,6 +379,38 @@ Deno.test("changing hash_algorithm: a new file with a re-hashed file's content i
   assert.ok(fx.lastLog().includes(line), fx.lastLog().join("\n"));
 });
 
+Deno.test("changing hash_algorithm while a file is excluded: its digest stays under the old one until it is included again, and nothing worse than a copy kept whole comes of it", async () => {
+  using fx = makeFixture({ "a.txt": "same bytes\n", "b.txt": "same bytes\n", "o.txt": "o" });
+  assert.equal((await fx.cli("run")).code, 0);
+  const cfg = JSON.parse(Deno.readTextFileSync(fx.config));
+  const write = (extra: Record<string, unknown>) =>
+    Deno.writeTextFileSync(fx.config, JSON.stringify({ ...cfg, ...extra }));
+  write({ exclude: ["a.txt"] });
+  assert.equal((await fx.cli("run")).code, 0);
+  write({ exclude: ["a.txt"], hash_algorithm: "sha512" });
+  writeTree(fx.source, { "c.txt": "same bytes\n" });
+  const run = await fx.cli("run");
+  assert.equal(run.code, 0, run.stdout + run.stderr);
+  const algoOf = async (path: string) =>
+    JSON.parse((await fx.cli("history", path, "--json")).stdout).versions.map((
+      v: { algo: string; storedAt: string },
+    ) => [v.algo, v.storedAt]);
+  // The duplicate b, re-hashed, no longer finds its original a (sha256): promoted (README).
+  assert.deepEqual(await algoOf("a.txt"), [["sha256", "a.txt"]]);
+  assert.deepEqual(await algoOf("b.txt"), [["sha512", "b.txt"]]);
+  assert.deepEqual(await algoOf("c.txt"), [["sha512", "_duplicates/c.txt"]]);
+  // Every copy whole and checked under its own algorithm: verify and restore agree.
+  assert.equal((await fx.cli("verify")).code, 0);
+  const to = join(fx.dir, "restored");
+  assert.equal((await fx.cli("restore", "--to", to)).code, 0);
+  assert.deepEqual(readTree(to), readTree(fx.source));
+  // Included again, it is re-hashed like the others.
+  write({ hash_algorithm: "sha512" });
+  assert.equal((await fx.cli("run")).code, 0);
+  assert.deepEqual(await algoOf("a.txt"), [["sha512", "a.txt"]]);
+  assert.equal((await fx.cli("verify")).code, 0);
+});
+
 Deno.test("an unreadable file is reported with exit 1 and its backup is kept", async () => {
   if (Deno.uid() === 0) return; // root reads everything; tests/reliability covers this unprivileged
   using fx = makeFixture({ "a.txt": "a", "b.txt": "b" });
