@@ -28,8 +28,9 @@ batch).
 Options:
   --config FILE  Config file (default ./config.jsonc, then ./config.json)
   --json         Print one JSON object per line for each applied batch (time, full,
-                 paths, counts, bytesCopied, errors, warnings, deleteGuard, and stopped:
-                 true for a first pass a signal cut short) instead of text
+                 paths, counts, bytesCopied, errors, warnings, deleteGuard, changing:
+                 files read again once quiet, and stopped: true for a first pass a
+                 signal cut short) instead of text
   --quiet, -q    Print nothing but errors and warnings
 
 Exit codes: 0 stopped by a signal, 1 it stopped by itself (its backup root was removed
@@ -62,6 +63,7 @@ export async function watchCommand(argv: string[]): Promise<number> {
       startWatch(config, {
         onBatch: (b) => report(b, out),
         onWarning: (m) => warn(oneLine(`WARNING: ${m}`)),
+        onError: (e) => warn(oneLine(`ERROR: ${e.path}: ${e.message}`)),
       }),
     out,
   );
@@ -113,6 +115,8 @@ function report(b: BatchReport, out: Output): void {
       `Deletions held back: ${b.result.deleteGuard} (stop the watch before 'run --force')`,
     ));
   }
+  // Files that kept changing while read, to be read again once quiet (not failures).
+  const changing = (b.result.changing ?? []).filter((c) => c.deferred).map((c) => c.path);
   if (out.json) {
     say(JSON.stringify({
       time: b.time.toISOString(),
@@ -123,6 +127,7 @@ function report(b: BatchReport, out: Output): void {
       errors: b.result.errors,
       warnings: b.result.warnings,
       deleteGuard: b.result.deleteGuard,
+      changing: changing.length > 0 ? changing : undefined,
       stopped: b.full === "start" && b.stopped ? true : undefined,
     }));
   } else if (!out.quiet) {
@@ -131,15 +136,18 @@ function report(b: BatchReport, out: Output): void {
     const cut = b.full === "start" && b.stopped
       ? `; stopped before it finished: ${STOPPED_FIRST}`
       : "";
-    say(`${clock(b.time)} ${what}: ${countsText(b.result.counts)}${paths}${cut}`);
+    const counts = countsText(b.result.counts, changing.length);
+    say(`${clock(b.time)} ${what}: ${counts}${paths}${cut}`);
   }
 }
 
-function countsText(c: Counts): string {
+/** `changing`: files that kept changing while read, read again once quiet (not failed). */
+function countsText(c: Counts, changing: number): string {
   const parts = [`${c.backup} new`, `${c.modified} updated`];
   if (c.duplicate > 0) parts.push(`${c.duplicate} duplicate`);
   parts.push(`${c.delete} deleted`);
   if (c.failed > 0) parts.push(`${c.failed} failed`);
+  if (changing > 0) parts.push(`${changing} changing while read`);
   return parts.join(", ");
 }
 

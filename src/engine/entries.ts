@@ -20,14 +20,31 @@ import {
   vanishedFrom,
 } from "./fsops.ts";
 import { needsHash, type PlanInput, type Planner, type PlanOptions } from "./plan.ts";
-import type { PassContext, PassOptions, Progress } from "./pass_types.ts";
+import type { PassContext, PassOptions, Progress, Unread } from "./pass_types.ts";
 import { relPath } from "./rel_path.ts";
-import { hashCopyAs, NotAFileError, READ_BUFFER_BYTES, stageEntryHeard } from "./stage.ts";
+import {
+  hashCopyAs,
+  KeptChangingError,
+  NotAFileError,
+  READ_BUFFER_BYTES,
+  stageEntryHeard,
+} from "./stage.ts";
 import { copyOfOtherContent, readsAsOtherContent } from "./copy_check.ts";
 import { digestsLoaded, loadDigests } from "./digest.ts";
 import type { Fingerprint, ScanEntry, TrackedFile } from "./types.ts";
 import { type Held, ReadAhead, type ReadAheadResult } from "./read_ahead.ts";
 import type { StagingWalk } from "./staging.ts";
+
+/** Why a file read on the staging worker was not read, where that is not a failure. */
+function unreadOf(item: { vanished?: boolean; changing?: boolean }): Unread | undefined {
+  return item.vanished ? "vanished" : item.changing ? "changing" : undefined;
+}
+
+/** Why a file read on this thread was not read, where that is not a failure. */
+function unreadFrom(e: unknown, abs: string): Unread | undefined {
+  if (e instanceof KeptChangingError) return "changing";
+  return vanishedFrom(e, abs, openSource) ? "vanished" : undefined;
+}
 
 /** Numbers temporary copies uniquely across the passes of one process (a watch session). */
 let tmpCounter = 0;
@@ -50,8 +67,8 @@ export class EntryHandler {
     readonly planOpts: PlanOptions,
     readonly planner: Planner,
     readonly batch: Batch,
-    /** Reports a file that could not be read; `vanished`: it was gone (not a failure). */
-    readonly fail: (path: string, message: string, vanished?: boolean) => void,
+    /** Reports a file that could not be read, and why where that is not a failure. */
+    readonly fail: (path: string, message: string, how?: Unread) => void,
   ) {}
 
   /** A prefix for the staging worker's temporary file names, unique in this process. */
@@ -109,7 +126,7 @@ export class EntryHandler {
       this.#plan({ entry, hashed: { entry, hash, tmp } }, tmp);
     } catch (e) {
       removeQuietly(tmp);
-      this.fail(entry.path, errorText(e), item.vanished);
+      this.fail(entry.path, errorText(e), unreadOf(item));
     }
     return await this.#applyIfDue();
   }
@@ -185,7 +202,7 @@ export class EntryHandler {
   #planReadAhead({ held: { entry, known }, tmp, staged }: ReadAheadResult): boolean {
     try {
       if (staged.error !== undefined || staged.hash === undefined) {
-        this.fail(entry.path, staged.error ?? "not read", staged.vanished);
+        this.fail(entry.path, staged.error ?? "not read", unreadOf(staged));
         return true;
       }
       const t = known && this.ctx.store?.trackedOne(entry.path);
@@ -196,7 +213,7 @@ export class EntryHandler {
       this.#plan(input, staged.tmp);
     } catch (e) {
       removeQuietly(staged.tmp);
-      this.fail(entry.path, errorText(e), vanishedFrom(e, entry.abs, openSource));
+      this.fail(entry.path, errorText(e), unreadFrom(e, entry.abs));
     }
     return true;
   }
@@ -211,7 +228,7 @@ export class EntryHandler {
     } catch (e) {
       removeQuietly(tmp);
       if (!(e instanceof StoppedError)) {
-        this.fail(entry.path, errorText(e), vanishedFrom(e, entry.abs, openSource));
+        this.fail(entry.path, errorText(e), unreadFrom(e, entry.abs));
       }
     }
   }

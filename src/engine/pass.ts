@@ -20,7 +20,13 @@ import { FolderMetaRecorder } from "./folder_meta.ts";
 import { Batch } from "./batch.ts";
 import { EntryHandler } from "./entries.ts";
 import { DiskProbe } from "./foreign.ts";
-import { emptyResult, type PassContext, type PassOptions, type PassResult } from "./pass_types.ts";
+import {
+  emptyResult,
+  type PassContext,
+  type PassOptions,
+  type PassResult,
+  type Unread,
+} from "./pass_types.ts";
 import { createPlanner, type Planner, type PlanOptions, type PlanView } from "./plan.ts";
 import { XATTRS_KEPT } from "./xattrs.ts";
 import { planRetention } from "./retention.ts";
@@ -31,6 +37,10 @@ import { type FirstWalk, PassWalks } from "./walks.ts";
 import type { Held, ReadAhead } from "./read_ahead.ts";
 import { folderIdentity, NO_FOLDER } from "./identity.ts";
 import type { Source } from "../config/config.ts";
+
+/** What a `SKIP CHANGING:` line says of its file (see `PassOptions.deferChanging`). */
+export const CHANGING_NOTE =
+  "it kept changing while being read: read again once it has been quiet for watch.debounce_ms";
 
 export function runPass(ctx: PassContext, opts: PassOptions = {}): Promise<PassResult> {
   return new Pass(ctx, opts).run();
@@ -73,8 +83,7 @@ class Pass {
     };
     this.planner = createPlanner(view, planOpts);
     const fail = (path: string, message: string) => this.fail(path, message);
-    const problem = (path: string, message: string, vanished?: boolean) =>
-      this.problem(path, message, vanished);
+    const unread = (path: string, message: string, how?: Unread) => this.unread(path, message, how);
     const say = (line: string) => this.say(line);
     const clock = Date.now();
     this.batch = new Batch(
@@ -86,7 +95,7 @@ class Pass {
       { clock, recorded: ctx.store?.recordedTime(clock) ?? clock },
       () => this.planner.forget(),
     );
-    this.handler = new EntryHandler(ctx, opts, planOpts, this.planner, this.batch, problem);
+    this.handler = new EntryHandler(ctx, opts, planOpts, this.planner, this.batch, unread);
   }
 
   async run(): Promise<PassResult> {
@@ -177,6 +186,21 @@ class Pass {
   /** A problem with one entry: a failure, unless the entry vanished (the next pass sees it). */
   problem(path: string, message: string, vanished = false): void {
     if (vanished) this.say(`SKIP VANISHED: ${path} (${message})`);
+    else this.fail(path, message);
+  }
+
+  /**
+   * A file not read: a failure, unless it vanished (see `problem`) or, in a pass that
+   * defers them (a watch's), it kept changing while read: said, and left to the caller.
+   */
+  unread(path: string, message: string, how: Unread | undefined): void {
+    const defer = this.opts.deferChanging;
+    if (how !== "changing" || defer === undefined) {
+      return this.problem(path, message, how === "vanished");
+    }
+    const deferred = defer(path);
+    (this.result.changing ??= []).push({ path, deferred });
+    if (deferred) this.say(`SKIP CHANGING: ${path} (${CHANGING_NOTE})`);
     else this.fail(path, message);
   }
 

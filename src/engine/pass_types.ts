@@ -79,7 +79,17 @@ export interface PassOptions {
   readAhead?: false;
   /** Deletions the guard counts together with earlier passes' (watch mode). */
   deletionWindow?: DeletionWindow;
+  /**
+   * Whether a file (logical path) that kept changing while it was read is left to the
+   * caller, not a failure of this pass: it is said in a `SKIP CHANGING:` line, for the
+   * caller to read again once it is quiet (a watch session, which bounds the attempts: see
+   * watch/changing.ts). Every such file is listed in `changing`, failed or not.
+   */
+  deferChanging?: (path: string) => boolean;
 }
+
+/** Why a file was not read as one state, where that is not a failure: see `PassResult`. */
+export type Unread = "vanished" | "changing";
 
 /** How far a pass is: entries handled of those scanned, bytes read of those to read. */
 export interface Progress {
@@ -109,6 +119,11 @@ export interface PassResult {
   unnamedSkips?: number;
   /** Of `counts.exclude`, the files whose copy was found missing (each also a warning). */
   excludedMissing?: number;
+  /**
+   * With `deferChanging`: the files that kept changing while read (logical paths); those
+   * it deferred (`deferred`) are not counted in `counts`, the others are failures.
+   */
+  changing?: { path: string; deferred: boolean }[];
 }
 
 export function emptyResult(): PassResult {

@@ -32,6 +32,11 @@ export const READ_BUFFER_BYTES = 1 << 20;
 const READ_ATTEMPTS = 3;
 
 export class FileChangedError extends Error {}
+/**
+ * A file seen changing on every one of its READ_ATTEMPTS reads (a busy log): `run` reports
+ * it as a failure; a watch reads it again once it is quiet (pass_types.ts `deferChanging`).
+ */
+export class KeptChangingError extends FileChangedError {}
 /** A FIFO, socket or device found where a file was to be read (opened, never read). */
 export class NotAFileError extends Error {}
 
@@ -91,7 +96,7 @@ function* stageSteps(
     }
     if (tmp) removeQuietly(tmp);
     if (attempt >= READ_ATTEMPTS) {
-      throw new FileChangedError(
+      throw new KeptChangingError(
         `Cannot back up '${entry.abs}': it kept changing while being read: ${RETRIED}`,
       );
     }

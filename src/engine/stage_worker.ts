@@ -14,7 +14,7 @@ import { errorText } from "./errors.ts";
 import { openSource } from "./source_file.ts";
 import { removeQuietly, vanishedFrom } from "./fsops.ts";
 import { scanEntries, type ScanOptions } from "./scan.ts";
-import { READ_BUFFER_BYTES, stageEntry } from "./stage.ts";
+import { KeptChangingError, READ_BUFFER_BYTES, stageEntry } from "./stage.ts";
 import { loadDigests } from "./digest.ts";
 import type { ScanEntry } from "./types.ts";
 import type {
@@ -119,7 +119,9 @@ function stageOne(entry: ScanEntry, algo: string, buf: Uint8Array, tmp?: string)
     return { entry: staged.entry, hash: staged.hash, tmp: staged.tmp };
   } catch (e) {
     removeQuietly(tmp);
-    return { entry, error: errorText(e), vanished: vanishedFrom(e, entry.abs, openSource) };
+    const error = errorText(e);
+    if (e instanceof KeptChangingError) return { entry, error, changing: true };
+    return { entry, error, vanished: vanishedFrom(e, entry.abs, openSource) };
   }
 }
 

@@ -57,6 +57,8 @@ export type StagedEntry = {
   tmp?: string;
   error?: string;
   vanished?: boolean;
+  /** It kept changing while read (stage.ts `KeptChangingError`). */
+  changing?: boolean;
 };
 
 /** Something the scan reported between entries. */

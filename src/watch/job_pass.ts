@@ -1,7 +1,8 @@
 /**
  * One job of a watch session run as a pass: a full pass, or one scoped to the job's event
  * paths (scope.ts, each path asked of the state once per job), with the deletions counted
- * in the guard's window (guard_window.ts). It logs how a rescan or first pass ended, adds
+ * in the guard's window (guard_window.ts), a file found changing while read left to be
+ * read again once quiet (changing.ts). It logs how a rescan or first pass ended, adds
  * the pass to the session's totals, reports it (`onBatch`) and rolls the log over past
  * WATCH_LOG_BYTES. Every file operation goes through `runPass`: a pass interrupted leaves
  * what any interrupted run leaves (batches journaled since its last commit, temporary
@@ -12,10 +13,13 @@ import type { Counts, PassResult } from "../engine/pass_types.ts";
 import type { Session } from "../engine/session.ts";
 import { unchangedLine } from "../engine/describe.ts";
 import type { Job } from "./scheduler.ts";
-import { type KindNow, toScope, withoutExcluded } from "./scope.ts";
+import { isWithin, type KindNow, toScope, withoutExcluded } from "./scope.ts";
 import { lstatOrNone } from "../engine/fsops.ts";
 import { type GuardWindow, windowFor } from "./guard_window.ts";
 import type { WatchOptions, WatchTotals } from "./watch.ts";
+import type { ChangingFiles } from "./changing.ts";
+import { sourceFileOf } from "../engine/layout.ts";
+import type { Source } from "../config/config.ts";
 
 export interface BatchReport {
   /** When the pass ended. */
@@ -72,7 +76,11 @@ export async function applyJob(
   job: Job,
   totals: WatchTotals,
   opts: WatchOptions,
-  { signal, reread }: { signal: AbortSignal; reread: ReadonlySet<string> },
+  { signal, reread, changing }: {
+    signal: AbortSignal;
+    reread: ReadonlySet<string>;
+    changing: ChangingFiles;
+  },
   window: GuardWindow,
 ): Promise<PassResult | undefined> {
   const trackedFile = trackedFileIn(session);
@@ -104,7 +112,9 @@ export async function applyJob(
       reread,
       deletionWindow,
       quietSkips: rescan || !session.config.logUnchanged,
+      deferChanging: changing.defers,
     });
+    changing.afterPass(result, coveredBy(scope, session.config.sources, signal.aborted));
     if (job.kind === "full" && !rescan && !session.config.logUnchanged) {
       session.log.line(unchangedLine(result.unnamedSkips ?? 0));
     }
@@ -129,6 +139,24 @@ export async function applyJob(
     session.log.flush();
     session.log.rollOver(WATCH_LOG_BYTES, session.config.logRetention);
   }
+}
+
+/**
+ * Whether a pass went through a logical path: a full pass (`scope` undefined) through all,
+ * a scoped one through those in or below its paths; one stopped before it ended, none.
+ */
+function coveredBy(
+  scope: Map<string, string[]> | undefined,
+  sources: Source[],
+  stopped: boolean,
+): (path: string) => boolean {
+  if (stopped) return () => false;
+  if (scope === undefined) return () => true;
+  const scoped = [...scope.values()].flat();
+  return (path) => {
+    const file = sourceFileOf(sources, path);
+    return file !== undefined && scoped.some((s) => isWithin(file, s));
+  };
 }
 
 /**

@@ -36,6 +36,8 @@ import { type Job, Scheduler } from "./scheduler.ts";
 import { eventFilter, type PathFilter } from "./scope.ts";
 import type { GuardWindow } from "./guard_window.ts";
 import { applyJob, type BatchReport } from "./job_pass.ts";
+import { ChangingFiles, type Unstored } from "./changing.ts";
+import { sourceFileOf } from "../engine/layout.ts";
 import { outOfFiles, WatchEvents } from "./watch_events.ts";
 import { explainedDamage } from "../state/damage.ts";
 import { oneLine } from "../log/one_line.ts";
@@ -52,6 +54,8 @@ export interface WatchOptions {
   onBatch?(report: BatchReport): void;
   /** Problems of the session itself (watcher failures, limits, a pass that threw). */
   onWarning?(message: string): void;
+  /** A file left unstored when the session stopped (it kept changing: changing.ts). */
+  onError?(error: Unstored): void;
   /** How often the source folders' identity is checked (ROOT_CHECK_MS); tests lower it. */
   rootCheckMs?: number;
 }
@@ -110,6 +114,8 @@ class WatchSession {
   /** The deletions the guard counts together, and since when (see guard_window.ts). */
   readonly #window: GuardWindow = {};
   readonly #scheduler: Scheduler;
+  /** The files found changing while read, read again once quiet (changing.ts). */
+  readonly #changing: ChangingFiles;
   /** The events followed, and the paths closed after writing (watch_events.ts). */
   readonly #events: WatchEvents;
   readonly #follower: EventFollower;
@@ -156,6 +162,11 @@ class WatchSession {
         );
       },
     });
+    const fileOf = (path: string) => sourceFileOf(session.config.sources, path) ?? path;
+    this.#changing = new ChangingFiles(
+      (paths) => this.#scheduler.add(paths.map(fileOf)),
+      fileOf,
+    );
     this.#events = new WatchEvents(
       this.#roots,
       keep,
@@ -228,7 +239,7 @@ class WatchSession {
       let result: PassResult | undefined;
       let done = false;
       try {
-        const how = { signal: this.#abort.signal, reread };
+        const how = { signal: this.#abort.signal, reread, changing: this.#changing };
         result = await applyJob(this.#session, job, this.#totals, this.#opts, how, this.#window);
         done = !this.#abort.signal.aborted;
         // The first full pass to go through every source makes the backup whole.
@@ -299,6 +310,15 @@ class WatchSession {
     this.#opts.onWarning?.(left);
   }
 
+  /** The files left unstored as the session stops, each a failure (changing.ts). */
+  #sayUnstored(): void {
+    for (const unstored of this.#changing.atStop()) {
+      this.#totals.counts.failed++;
+      this.#session.log.line(`ERROR: ${unstored.path}: ${unstored.message}`);
+      this.#opts.onError?.(unstored);
+    }
+  }
+
   /** Records that a full pass went through every source (see `cutRuns`); true once it is. */
   #markFollowing(): boolean {
     try {
@@ -337,6 +357,7 @@ class WatchSession {
       await checked;
       this.#ready.resolve();
       const totals = this.#totals;
+      this.#sayUnstored();
       const passes = totals.passes === 1 ? "1 pass" : `${totals.passes} passes`;
       this.#session.log.line(`Watch stopped (${passes})`);
       // A session stopped by `#lostRoot` records nothing: its state is another run's now.

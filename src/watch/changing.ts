@@ -1,0 +1,67 @@
+/**
+ * The files a watch's passes found changing while they read them (a log appended to, a
+ * file being copied in), which are not a failure of the session as long as a later pass
+ * stores them: each is given to the scheduler again, to be read once it has been quiet
+ * for debounce_ms (at most ten debounce periods later, written to without pause). A file
+ * found changing by CHANGING_ATTEMPTS passes in a row is a failure, said as `run` says it,
+ * at that pass and at each later one that finds it changing still (`defers`); one left
+ * pending when the session stops, never said to be one, is a failure of the session then. A pass that goes
+ * through a file and does not find it changing (stored, unchanged, gone, or failed for
+ * another reason, said as such) ends its wait. Pure but for the callbacks it is given;
+ * memory only: a session killed loses the list, and the next session's first pass reads
+ * every file anyway.
+ */
+import type { PassResult } from "../engine/pass_types.ts";
+
+/**
+ * Passes in a row that may find a file changing before that is a failure: with the default
+ * debounce_ms (1 s), a file written to without pause is read about every 10 s, so about a
+ * minute.
+ */
+export const CHANGING_ATTEMPTS = 6;
+
+export interface Unstored {
+  path: string;
+  message: string;
+}
+
+export class ChangingFiles {
+  /** Logical path → passes in a row that found it changing. */
+  readonly #pending = new Map<string, number>();
+
+  constructor(
+    /** Gives logical paths to the scheduler again (to be read once quiet). */
+    readonly retry: (paths: string[]) => void,
+    /** The file behind a logical path, for the message at the stop. */
+    readonly fileOf: (path: string) => string,
+    readonly attempts = CHANGING_ATTEMPTS,
+  ) {}
+
+  /** Whether the next pass to find `path` changing leaves it for later (`deferChanging`). */
+  readonly defers = (path: string): boolean => (this.#pending.get(path) ?? 0) + 1 < this.attempts;
+
+  /**
+   * After a pass: counts the files it found changing, gives them to `retry`, and ends the
+   * wait of those it went through (`covered`: none for a pass stopped before it ended,
+   * which may not have) without finding them changing.
+   */
+  afterPass(result: PassResult, covered: (path: string) => boolean): void {
+    const found = new Set((result.changing ?? []).map((c) => c.path));
+    for (const path of this.#pending.keys()) {
+      if (!found.has(path) && covered(path)) this.#pending.delete(path);
+    }
+    for (const path of found) this.#pending.set(path, (this.#pending.get(path) ?? 0) + 1);
+    if (found.size > 0) this.retry([...found]);
+  }
+
+  /** At the session's stop: the files still waiting to be read, not said to be failures. */
+  atStop(): Unstored[] {
+    const left = [...this.#pending].filter(([, times]) => times < this.attempts);
+    this.#pending.clear();
+    return left.map(([path]) => ({
+      path,
+      message: `Cannot back up '${this.fileOf(path)}': it kept changing while being read, ` +
+        "and the watch stopped before a pass could read it: the next run or watch backs it up",
+    }));
+  }
+}

@@ -1,0 +1,95 @@
+/**
+ * `watch` and a file that keeps changing while it is read (a log appended to without
+ * pause): not a failure of the session as long as a later pass stores it; a failure when
+ * the session stops before one does. The appends come every millisecond or so to a 16 MiB
+ * file, which takes longer than that to read: every read sees it change.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { makeFixture, poll, runCli } from "./helpers.ts";
+import { backedUp, DEADLINE_MS, filler, WatchProcess } from "./watch_helpers.ts";
+
+const WATCH = { watch: { debounce_ms: 200, rescan_interval: 0 } };
+
+/** Appends a line to `file` about every millisecond until `stop()`; returns its text then. */
+function appender(file: string) {
+  let running = true;
+  const done = (async () => {
+    using f = Deno.openSync(file, { append: true });
+    for (let i = 0; running; i++) {
+      f.writeSync(new TextEncoder().encode(`line ${i}\n`));
+      await new Promise((r) => setTimeout(r, 1));
+    }
+  })();
+  return {
+    async stop(): Promise<string> {
+      running = false;
+      await done;
+      return Deno.readTextFileSync(file);
+    },
+  };
+}
+
+/** The session's row in `history --json`. */
+async function lastRun(config: string) {
+  const r = await runCli(["history", "--json", "--config", config]);
+  const runs = JSON.parse(r.stdout).runs;
+  return runs[runs.length - 1];
+}
+
+const BIG = "x".repeat(16 << 20) + "\n";
+
+Deno.test("watch: a file that keeps changing while read is read again once quiet, not a failure", async () => {
+  using fx = makeFixture({ ...filler(), "app.log": BIG }, WATCH);
+  await using w = new WatchProcess(fx);
+  await w.ready();
+  const log = appender(join(fx.source, "app.log"));
+  try {
+    // Written to without pause, it is read every 10 debounce periods, and seen changing.
+    await poll(
+      "a batch that found it changing",
+      () => /changing while read|failed/.test(w.stdout),
+      DEADLINE_MS,
+    );
+  } finally {
+    await backedUp(fx.backup, "app.log", await log.stop());
+  }
+  const exit = await w.stop();
+  assert.equal(exit.code, 0, exit.stderr);
+  assert.doesNotMatch(exit.stderr, /ERROR/);
+  assert.ok(
+    fx.logLines().includes(
+      "SKIP CHANGING: source/app.log (it kept changing while being read: read again once it " +
+        "has been quiet for watch.debounce_ms)",
+    ),
+    fx.logLines().join("\n"),
+  );
+  const run = await lastRun(fx.config);
+  assert.equal(run.outcome, "finished");
+  assert.equal(run.counts.failed, 0);
+});
+
+Deno.test("watch: a file still changing when the watch stops is a failure of the session", async () => {
+  using fx = makeFixture({ ...filler(), "app.log": BIG }, WATCH);
+  await using w = new WatchProcess(fx);
+  await w.ready();
+  const log = appender(join(fx.source, "app.log"));
+  let exit;
+  try {
+    await poll("'SKIP CHANGING' in the log", () => {
+      return fx.logLines().some((l) => l.startsWith("SKIP CHANGING: source/app.log"));
+    }, DEADLINE_MS);
+    exit = await w.stop();
+  } finally {
+    await log.stop();
+  }
+  assert.equal(exit.code, 0, exit.stderr);
+  const file = join(fx.source, "app.log");
+  const line = `ERROR: source/app.log: Cannot back up '${file}': it kept changing while being ` +
+    "read, and the watch stopped before a pass could read it: the next run or watch backs it up";
+  assert.ok(exit.stderr.includes(line), exit.stderr);
+  assert.ok(fx.logLines().includes(line), fx.logLines().join("\n"));
+  const run = await lastRun(fx.config);
+  assert.equal(run.outcome, "finished with problems");
+  assert.equal(run.counts.failed, 1);
+});
