@@ -13,7 +13,7 @@ import type { Counts, PassResult } from "../engine/pass_types.ts";
 import type { Session } from "../engine/session.ts";
 import { unchangedLine } from "../engine/describe.ts";
 import type { Job } from "./scheduler.ts";
-import { isWithin, type KindNow, toScope, withoutExcluded } from "./scope.ts";
+import { isWithin, type KindNow, toScope, type TrackedStatus, withoutExcluded } from "./scope.ts";
 import { lstatOrNone } from "../engine/fsops.ts";
 import { type GuardWindow, windowFor } from "./guard_window.ts";
 import type { WatchOptions, WatchTotals } from "./watch.ts";
@@ -40,23 +40,22 @@ export interface BatchReport {
 export const STOPPED_FIRST = "what it did not reach is backed up by the next session or run";
 
 /**
- * Whether the state tracks a file at a logical path, each asked once per job (a burst of
+ * How the state tracks a file at a logical path, each asked once per job (a burst of
  * events in one folder asks about the same folders above them); a lookup that fails is
- * taken as no (the path is then scoped as given, as before).
+ * taken as none (the path is then scoped as given, as before).
  */
-function trackedFileIn(session: Session): (logical: string) => boolean {
-  const known = new Map<string, boolean>();
+function trackedStatusIn(session: Session): (logical: string) => TrackedStatus {
+  const known = new Map<string, TrackedStatus>();
   return (logical) => {
-    let tracked = known.get(logical);
-    if (tracked === undefined) {
-      try {
-        tracked = session.store.trackedOne(logical) !== undefined;
-      } catch {
-        tracked = false;
-      }
-      known.set(logical, tracked);
+    if (known.has(logical)) return known.get(logical);
+    let status: TrackedStatus;
+    try {
+      status = session.store.trackedOne(logical)?.status;
+    } catch {
+      status = undefined;
     }
-    return tracked;
+    known.set(logical, status);
+    return status;
   };
 }
 
@@ -83,9 +82,9 @@ export async function applyJob(
   },
   window: GuardWindow,
 ): Promise<PassResult | undefined> {
-  const trackedFile = trackedFileIn(session);
+  const trackedStatus = trackedStatusIn(session);
   const paths = job.kind === "paths"
-    ? withoutExcluded(job.paths, session.config, kindNow, trackedFile, (logical) => {
+    ? withoutExcluded(job.paths, session.config, kindNow, trackedStatus, (logical) => {
       try {
         return session.store.isTrackedBelow(logical);
       } catch {
@@ -94,7 +93,7 @@ export async function applyJob(
     })
     : [];
   const scope = job.kind === "paths"
-    ? toScope(paths, session.config.sources, trackedFile)
+    ? toScope(paths, session.config.sources, (logical) => trackedStatus(logical) !== undefined)
     : undefined;
   if (scope?.size === 0) return undefined;
   if (job.kind === "full" && job.reason !== "start") session.log.line(`RESCAN: ${job.reason}`);

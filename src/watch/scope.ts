@@ -64,24 +64,28 @@ export function eventFilter(
 /** What is at a path now: undefined where that cannot be told. */
 export type KindNow = "folder" | "file" | "none" | undefined;
 
+/** How the state tracks a file at a logical path: undefined where it tracks none. */
+export type TrackedStatus = "current" | "excluded" | undefined;
+
 /**
  * `paths` without those a pass would find nothing to do at: an excluded folder or file
  * (excluded as what is there now: a folder `node_modules/` excludes, a file `*` excludes
  * where a `!` pattern takes every folder back), or nothing where either kind would be
- * excluded, with no file the state tracks there, on the way to it (a tracked file replaced
- * by a folder) or below it. The event filter keeps such a path where the other kind would
- * not be excluded, not knowing which it names: each `npm ci` (`node_modules/` removed and
- * made again), or each write to an excluded file with an "only these files" set, ran a
- * pass that did nothing, and said so on stdout. Asked when the job's pass starts, no other
- * pass going on: a change made after that has its own event. `isTrackedFile` and
- * `isTrackedBelow`: the state's lookups, by logical path (the second true where it fails:
- * the path is kept).
+ * excluded, with no file the state tracks on the way to it (a tracked file replaced by a
+ * folder) or below it, and none there but a file it already records as excluded, still
+ * there as a file (which the pass keeps as it is). The event filter keeps such a path where
+ * the other kind would not be excluded, not knowing which it names: each `npm ci`
+ * (`node_modules/` removed and made again), or each write to an excluded file with an
+ * "only these files" set, ran a pass that did nothing, and said so on stdout. Asked when
+ * the job's pass starts, no other pass going on: a change made after that has its own
+ * event. `trackedStatus` and `isTrackedBelow`: the state's lookups, by logical path (the
+ * second true where it fails: the path is kept).
  */
 export function withoutExcluded(
   paths: string[],
   config: Pick<Config, "sources" | "exclude">,
   kindNow: (path: string) => KindNow,
-  isTrackedFile: (logical: string) => boolean,
+  trackedStatus: (logical: string) => TrackedStatus,
   isTrackedBelow: (logical: string) => boolean,
   sep = nativeSep,
 ): string[] {
@@ -99,9 +103,12 @@ export function withoutExcluded(
       ? matcher.ignores(rel)
       : kind === "none" && (matcher.ignores(rel) || matcher.ignores(`${rel}/`));
     if (!excluded) return true;
-    for (let i = 1; i <= names.length; i++) {
-      if (isTrackedFile(`${source.name}/${names.slice(0, i).join("/")}`)) return true;
+    for (let i = 1; i < names.length; i++) {
+      if (trackedStatus(`${source.name}/${names.slice(0, i).join("/")}`)) return true;
     }
+    const status = trackedStatus(`${source.name}/${rel}`);
+    // One recorded as excluded, still a file there: kept as it is (tracked but not followed).
+    if (status !== undefined && !(status === "excluded" && kind === "file")) return true;
     return isTrackedBelow(`${source.name}/${rel}`);
   });
 }

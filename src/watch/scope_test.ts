@@ -127,8 +127,19 @@ Deno.test("scope: a path below a tracked file stands for that file (a file repla
 
 Deno.test("scope: an excluded path is left out where a pass has nothing to do", () => {
   const config = { sources: SOURCES, exclude: ["node_modules/", "*.tmp", "/only/*", "!/only/*/"] };
-  const files = new Set(["/h/docs/file/node_modules", "/h/docs/x.tmp", "/h/docs/only/f"]);
-  const gone = new Set(["/h/docs/gone/node_modules", "/h/docs/only/g", "/h/docs/gone.txt"]);
+  const files = new Set([
+    "/h/docs/file/node_modules",
+    "/h/docs/x.tmp",
+    "/h/docs/only/f",
+    "/h/docs/only/e",
+    "/h/docs/only/c",
+  ]);
+  const gone = new Set([
+    "/h/docs/gone/node_modules",
+    "/h/docs/only/g",
+    "/h/docs/gone.txt",
+    "/h/docs/only/h",
+  ]);
   const kind = (path: string) =>
     path === "/h/docs/locked/node_modules"
       ? undefined
@@ -137,7 +148,14 @@ Deno.test("scope: an excluded path is left out where a pass has nothing to do", 
       : gone.has(path)
       ? "none"
       : "folder";
-  const trackedFiles = new Set(["docs/was-file/node_modules", "docs/t"]);
+  const trackedFiles = new Map<string, "current" | "excluded">([
+    ["docs/was-file/node_modules", "current"],
+    ["docs/t", "current"],
+    ["docs/only/e", "excluded"], // recorded as excluded, still a file: kept as it is
+    ["docs/only/c", "current"], // backed up before the pattern: to mark excluded
+    ["docs/only/h", "excluded"], // recorded as excluded, gone: to archive
+    ["docs/ex/node_modules", "excluded"], // recorded as excluded, a folder now: to archive
+  ]);
   const trackedBelow = new Set(["docs/kept/node_modules"]);
   const kept = withoutExcluded(
     [
@@ -149,6 +167,10 @@ Deno.test("scope: an excluded path is left out where a pass has nothing to do", 
       "/h/docs/only/f", // a file excluded, where folders are taken back
       "/h/docs/only/g", // gone: either kind could be excluded
       "/h/docs/only/d", // a folder taken back
+      "/h/docs/only/e",
+      "/h/docs/only/c",
+      "/h/docs/only/h",
+      "/h/docs/ex/node_modules",
       "/h/docs/file/node_modules", // a file of that name: followed
       "/h/docs/was-file/node_modules", // a tracked file replaced by the folder
       "/h/docs/t/node_modules", // below a tracked file (replaced by a folder)
@@ -161,11 +183,14 @@ Deno.test("scope: an excluded path is left out where a pass has nothing to do", 
     ],
     config,
     kind,
-    (logical) => trackedFiles.has(logical),
+    (logical) => trackedFiles.get(logical),
     (logical) => trackedBelow.has(logical),
   );
   assert.deepEqual(kept, [
     "/h/docs/only/d",
+    "/h/docs/only/c",
+    "/h/docs/only/h",
+    "/h/docs/ex/node_modules",
     "/h/docs/file/node_modules",
     "/h/docs/was-file/node_modules",
     "/h/docs/t/node_modules",
