@@ -112,7 +112,8 @@ function report(b: BatchReport, out: Output): void {
   sayOpenFilesRemedy(b.result.errors.map((e) => e.message)); // once a batch, as run does
   if (b.result.deleteGuard) {
     warn(oneLine(
-      `Deletions held back: ${b.result.deleteGuard} (stop the watch before 'run --force')`,
+      `Deletions held back: ${b.result.deleteGuard} (stop the watch before 'run --force'; ` +
+        "files that come back, as a folder removed and written anew does, need nothing)",
     ));
   }
   // Files that kept changing while read, to be read again once quiet (not failures).
