@@ -4,12 +4,13 @@
  * stores them: each is given to the scheduler again, to be read once it has been quiet
  * for debounce_ms (at most ten debounce periods later, written to without pause). A file
  * found changing by CHANGING_ATTEMPTS passes in a row is a failure, said as `run` says it,
- * at that pass and at each later one that finds it changing still (`defers`); one left
- * pending when the session stops, never said to be one, is a failure of the session then. A pass that goes
- * through a file and does not find it changing (stored, unchanged, gone, or failed for
- * another reason, said as such) ends its wait. Pure but for the callbacks it is given;
- * memory only: a session killed loses the list, and the next session's first pass reads
- * every file anyway.
+ * at that pass and at each later one that finds it changing still (`defers`), and left to
+ * its events and the next full pass, as any file; one left pending when the session
+ * stops, never said to be one, is a failure of the session then. A pass that goes through
+ * a file and does not find it changing (stored, unchanged, gone, or failed for another
+ * reason, said as such) ends its wait. Pure but for the callbacks it is given; memory
+ * only: a session killed loses the list, and the next session's first pass reads every
+ * file anyway.
  */
 import type { PassResult } from "../engine/pass_types.ts";
 
@@ -41,17 +42,25 @@ export class ChangingFiles {
   readonly defers = (path: string): boolean => (this.#pending.get(path) ?? 0) + 1 < this.attempts;
 
   /**
-   * After a pass: counts the files it found changing, gives them to `retry`, and ends the
-   * wait of those it went through (`covered`: none for a pass stopped before it ended,
-   * which may not have) without finding them changing.
+   * After a pass: counts the files it found changing, gives those not yet failures to
+   * `retry`, and ends the wait of those it went through (`covered`: none for a pass stopped
+   * before it ended, which may not have) without finding them changing. A failure is not
+   * read again unasked: a file written to through a memory mapping (a VM's disk image)
+   * makes no event, and would be read, whole, after every debounce_ms for good; its next
+   * event, or the next full pass, reads it, as before.
    */
   afterPass(result: PassResult, covered: (path: string) => boolean): void {
     const found = new Set((result.changing ?? []).map((c) => c.path));
     for (const path of this.#pending.keys()) {
       if (!found.has(path) && covered(path)) this.#pending.delete(path);
     }
-    for (const path of found) this.#pending.set(path, (this.#pending.get(path) ?? 0) + 1);
-    if (found.size > 0) this.retry([...found]);
+    const again: string[] = [];
+    for (const path of found) {
+      const times = (this.#pending.get(path) ?? 0) + 1;
+      this.#pending.set(path, times);
+      if (times < this.attempts) again.push(path);
+    }
+    if (again.length > 0) this.retry(again);
   }
 
   /** At the session's stop: the files still waiting to be read, not said to be failures. */

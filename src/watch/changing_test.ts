@@ -30,7 +30,9 @@ Deno.test("ChangingFiles: a file found changing is read again, deferred until th
   assert.equal(files.defers("s/app.log"), false);
   files.afterPass(found(files, "s/app.log"), all);
   assert.equal(files.defers("s/app.log"), false);
-  assert.equal(retried.length, 3, "read again each time, failed or not");
+  // Read again unasked while not a failure only: one written to without events (through a
+  // memory mapping) would otherwise be read whole after every debounce_ms for good.
+  assert.equal(retried.length, 2);
   assert.deepEqual(files.atStop(), [], "said to be a failure already");
 });
 
