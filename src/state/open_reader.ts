@@ -15,18 +15,23 @@ import { errorText } from "../engine/errors.ts";
  * written (a read-only disk, another user's state): while a run holds the state it reads
  * through the run's index; where none does, it builds the index from the WAL in its own
  * memory, checking each frame as recovery does, so it reads what recovery would. Where no
- * -shm is there to map (a WAL left without one), it opens as before, which makes one.
+ * -shm is there to map (a WAL left without one), or the URI cannot be given (a `deno run`
+ * without every permission), it opens as before, which makes or rewrites one.
  */
 export function openReader(file: string): DatabaseSync {
   const url = pathToFileURL(file);
   url.search = "readonly_shm=1";
-  const db = new DatabaseSync(url, { readOnly: true });
+  let db: DatabaseSync | undefined;
   try {
+    // Deno takes a file: URL as an SQLite URI only with every permission (`-A`, the
+    // compiled binary): under fewer it reads the URL as a relative path, which no file is
+    // at, and the open fails as the WAL without -shm does.
+    db = new DatabaseSync(url, { readOnly: true });
     db.exec("PRAGMA busy_timeout = 5000");
     db.prepare("PRAGMA schema_version").get(); // a first read maps the -shm, if WAL is on
     return db;
   } catch (e) {
-    db.close();
+    db?.close();
     if (!/unable to open database file/i.test(errorText(e))) throw e;
     return new DatabaseSync(file, { readOnly: true });
   }
