@@ -12,7 +12,7 @@ import { join, posix, resolve } from "node:path";
 import { type Config, DEFAULTS } from "../config/config.ts";
 import type { Source } from "../config/sources.ts";
 import { osDetail, quote } from "../config/errors.ts";
-import { PreflightError, UsageError } from "../engine/errors.ts";
+import { errorText, PreflightError, UsageError } from "../engine/errors.ts";
 import { statePaths } from "../engine/session.ts";
 import { loadConfigFor, withState } from "./open.ts";
 
@@ -117,7 +117,7 @@ function realFolder(abs: string): string {
  * does (the disk's mount point given for the backup folder on it).
  */
 function refuseWithoutState(root: string): void {
-  if (holdsState(root)) return;
+  if (holdsStateReadably(root)) return;
   const below = stateHolderBelow(root);
   const remedy = below === undefined
     ? "give the folder that holds '.backup-tool' to --backup-root"
@@ -127,6 +127,23 @@ function refuseWithoutState(root: string): void {
   );
 }
 
+/**
+ * Whether `root` holds a backup's state; exit code 2 when that cannot be told: a backup
+ * root this user may not enter (a backup made by root, `0700`) is not a folder without one.
+ */
+function holdsStateReadably(root: string): boolean {
+  try {
+    return Deno.statSync(statePaths(root).db).isFile;
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound || e instanceof Deno.errors.NotADirectory) return false;
+    throw new PreflightError(
+      `Cannot read backup ${quote(root)}: ${errorText(e)}: run as a user who can read the ` +
+        "backup root",
+    );
+  }
+}
+
+/** Whether `root` holds a backup's state (false where that cannot be told). */
 function holdsState(root: string): boolean {
   try {
     return Deno.statSync(statePaths(root).db).isFile;

@@ -33,6 +33,8 @@ import {
 interface Unprivileged {
   fx: Fixture;
   run(...args: string[]): Promise<ToolResult>;
+  /** The CLI as nobody, without the fixture's `--config`. */
+  bare(...args: string[]): Promise<ToolResult>;
 }
 
 async function unprivileged(
@@ -48,14 +50,14 @@ async function unprivileged(
   }
   if (!Deno.env.get("BACKUP_TOOL_BIN")) await prepareDenoDir(denoDir);
   await sh(`chown -R ${NOBODY}:${NOBODY} '${fx.dir}' && chmod 755 '${fx.dir}'`);
-  const run = (...args: string[]) =>
-    runTool([...args, "--config", fx.config], { prefix, timeoutMs: 60_000 });
+  const bare = (...args: string[]) => runTool(args, { prefix, timeoutMs: 60_000 });
+  const run = (...args: string[]) => bare(...args, "--config", fx.config);
   const probe = await run("--version");
   if (probe.code !== 0) {
     console.log(`SKIP permission tests: the tool does not start as nobody: ${probe.stderr}`);
     return;
   }
-  await body({ fx, run });
+  await body({ fx, run, bare });
 }
 
 Deno.test("unreadable file and folder (as nobody): reported, exit 1, earlier copies kept", async () => {
@@ -178,8 +180,8 @@ Deno.test("unwritable log_dir (as nobody) after a killed run: exit 2, the lock f
   });
 });
 
-Deno.test("a backup root nobody may enter: plan, history and verify exit 2 with one line", async () => {
-  await unprivileged({ "a.txt": "a\n" }, async ({ fx, run }) => {
+Deno.test("a backup root nobody may enter: plan, history, verify and restore exit 2 with one line", async () => {
+  await unprivileged({ "a.txt": "a\n" }, async ({ fx, run, bare }) => {
     assert.equal((await fx.cli("run")).code, 0); // as root: the root is root's only (0700)
     for (const args of [["plan"], ["history", "a.txt"], ["verify"]]) {
       const r = await run(...args);
@@ -189,6 +191,21 @@ Deno.test("a backup root nobody may enter: plan, history and verify exit 2 with 
         /^Cannot read backup '.*': .*: run as a user who can read the backup root\n$/,
       );
     }
+    // Read with --backup-root (the computer lost): the folder given is the right one, and
+    // is not said to hold no backup (until 2026-12-05 it was, with the remedy to give the
+    // folder holding '.backup-tool', which it is).
+    const to = join(fx.dir, "out");
+    for (const args of [["history"], ["verify"], ["restore", "--to", to]]) {
+      const r = await bare(...args, "--backup-root", fx.backup);
+      assert.equal(r.code, 2, `${args[0]}: ${r.stdout}\n${r.stderr}`);
+      assert.equal(
+        r.stderr,
+        `Cannot read backup '${fx.backup}': Permission denied (os error 13): stat ` +
+          `'${join(fx.backup, ".backup-tool", "state.db")}': run as a user who can read the ` +
+          "backup root\n",
+      );
+    }
+    assert.ok(!listDir(fx.dir).includes("out"), "restore made its --to");
     // And one it may read but not write: run changes nothing (exit 2), the lock names why.
     await sh(`chmod -R a+rX '${fx.backup}' && chown -R ${NOBODY} '${fx.logs}'`);
     const r = await run("run");
@@ -198,9 +215,9 @@ Deno.test("a backup root nobody may enter: plan, history and verify exit 2 with 
       /^Cannot lock backup root: cannot open .*: it and the backup root must be writable by the user running this tool\n$/,
     );
     // A --to it cannot make: one line, exit 2, not a line for each file.
-    const to = join(fx.dir, "root-only", "out");
+    const rootOnly = join(fx.dir, "root-only", "out");
     Deno.mkdirSync(join(fx.dir, "root-only"), { mode: 0o755 });
-    const restore = await run("restore", "--to", to);
+    const restore = await run("restore", "--to", rootOnly);
     assert.equal(restore.code, 2, `${restore.stdout}\n${restore.stderr}`);
     assert.match(
       restore.stderr,
