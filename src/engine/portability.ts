@@ -39,23 +39,26 @@ export function renameWithRetry(from: string, to: string): Promise<void> {
 }
 
 /**
- * Creates a symlink: a staged copy of one, or one put back. On Windows a symlink is made
+ * Creates a symlink: a staged copy of one, or one put back (`restoredAs`: the path it is
+ * restored to, which a disk without symlinks names, with a restore's remedy: the temporary
+ * `path` may be reached through a folder's descriptor, `/proc/self/fd/N`). On Windows a symlink is made
  * either for a file or for a folder, and without being told which, Deno looks at the target
  * (relative to the current folder, not to the link) and refuses one it cannot find ("an
  * `options` argument is required if the target does not exist"), as a relative or dangling
  * target mostly is from there. The kind comes from the mode recorded for the link: Deno on
  * Windows gives a folder's symlink the folder type bits. Elsewhere the option is ignored.
  */
-export function makeSymlink(target: string, path: string, mode: number): void {
+export function makeSymlink(
+  target: string,
+  path: string,
+  mode: number,
+  restoredAs?: string,
+): void {
   try {
     Deno.symlinkSync(target, path, { type: symlinkType(mode) });
   } catch (e) {
     if (notImplementedHere(e) || (Deno.build.os !== "windows" && isPermissionError(e))) {
-      throw new Error(
-        `Cannot make a symlink in '${dirname(path)}': its file system has none (FAT and exFAT ` +
-          "have none): exclude the symlinks, or back up to a disk formatted ext4, btrfs, " +
-          "xfs, APFS or NTFS",
-      );
+      throw new Error(noSymlinksThere(restoredAs ?? path, restoredAs !== undefined));
     }
     // os error 1314: creating symlinks needs a privilege ordinary Windows accounts lack
     // (Deno gives it as a plain error, its code EPERM).
@@ -67,6 +70,16 @@ export function makeSymlink(target: string, path: string, mode: number): void {
         "Mode is on (Settings, System, For developers); turn it on or run as administrator",
     );
   }
+}
+
+/** What a disk without symlinks (FAT, exFAT) answers a symlink made at `path` with. */
+export function noSymlinksThere(path: string, restoring: boolean): string {
+  const formats = "a disk formatted ext4, btrfs, xfs, APFS or NTFS";
+  return `Cannot make a symlink in '${dirname(path)}': its file system has none (FAT and ` +
+    "exFAT have none): " +
+    (restoring
+      ? `restore it with --to a folder on ${formats}`
+      : `exclude the symlinks, or back up to ${formats}`);
 }
 
 /**

@@ -38,7 +38,7 @@ async function writeChecked(
   if (c.kind === "symlink") {
     const target = readStored(() => Deno.readLinkSync(stored), stored);
     if (hashText(target, c.algo) !== c.hash) throw damaged(stored, c);
-    makeSymlink(target, tmp, c.mode);
+    makeSymlink(target, tmp, c.mode, named);
     return;
   }
   const h = createDigest(c.algo);
@@ -119,7 +119,7 @@ export async function writeFromAny(
   for (const at of opts.fallbacksOf?.(c) ?? []) if (await holds(at)) return at;
   // A symlink is whole in the state: its recorded target, if it is the recorded content.
   if (c.kind === "symlink" && c.linkTarget !== null && hashText(c.linkTarget, c.algo) === c.hash) {
-    makeSymlink(c.linkTarget, tmp, c.mode);
+    makeSymlink(c.linkTarget, tmp, c.mode, named);
     return RECORDED_TARGET;
   }
   if (own !== null && opts.prunedOf?.(own)) {
