@@ -80,6 +80,23 @@ Deno.test("--backup-root: a folder above the backup is named with the one to giv
   assert.deepEqual(readTree(f.dir, []), before);
 });
 
+Deno.test("--backup-root: a folder inside the backup is named with the backup to give", async () => {
+  using f = await lostComputer();
+  const before = readTree(f.dir, []);
+  // The state's own folder, or one of the backup's, as a user looking at the disk may give.
+  for (const inside of [".backup-tool", "versions", join("_sources", "pics")]) {
+    const given = join(f.backup, inside);
+    const r = await runCli(["history", "--backup-root", given]);
+    assert.equal(r.code, 2, inside);
+    assert.equal(
+      r.stderr.trim(),
+      `Cannot read backup '${given}': no backup state ('.backup-tool/state.db') in it: it is ` +
+        `inside the backup '${f.backup}': give that folder to --backup-root`,
+    );
+  }
+  assert.deepEqual(readTree(f.dir, []), before);
+});
+
 Deno.test("--backup-root: refused with --config, with --repair, empty, or not a folder", async () => {
   using f = await lostComputer();
   const cases: [string[], string][] = [

@@ -8,7 +8,7 @@
  * only. The other settings are the defaults, which reading does not use (`verify --repair`,
  * which does, needs the config). Reads only; nothing to leave behind.
  */
-import { join, posix, resolve } from "node:path";
+import { dirname, join, posix, resolve } from "node:path";
 import { type Config, DEFAULTS } from "../config/config.ts";
 import type { Source } from "../config/sources.ts";
 import { osDetail, quote } from "../config/errors.ts";
@@ -113,15 +113,19 @@ function realFolder(abs: string): string {
 }
 
 /**
- * Exit code 2 when `root` holds no state: naming the folder below it that does, where one
- * does (the disk's mount point given for the backup folder on it).
+ * Exit code 2 when `root` holds no state: naming the folder that does, where one does: the
+ * backup root holding `root` (its `versions/`, its `.backup-tool/` given), or one directly
+ * below `root` (the disk's mount point given for the backup folder on it).
  */
 function refuseWithoutState(root: string): void {
   if (holdsStateReadably(root)) return;
-  const below = stateHolderBelow(root);
-  const remedy = below === undefined
-    ? "give the folder that holds '.backup-tool' to --backup-root"
-    : `${quote(below)} holds one: give that folder to --backup-root`;
+  const above = stateHolderAbove(root);
+  const below = above === undefined ? stateHolderBelow(root) : undefined;
+  const remedy = above !== undefined
+    ? `it is inside the backup ${quote(above)}: give that folder to --backup-root`
+    : below !== undefined
+    ? `${quote(below)} holds one: give that folder to --backup-root`
+    : "give the folder that holds '.backup-tool' to --backup-root";
   throw new PreflightError(
     `Cannot read backup ${quote(root)}: no backup state ('.backup-tool/state.db') in it: ${remedy}`,
   );
@@ -150,6 +154,14 @@ function holdsState(root: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** The nearest folder above `root` that holds a backup's state. */
+function stateHolderAbove(root: string): string | undefined {
+  for (let below = root, at = dirname(root); at !== below; below = at, at = dirname(at)) {
+    if (holdsState(at)) return at;
+  }
+  return undefined;
 }
 
 /** The first folder directly below `root`, in name order, that holds a backup's state. */
