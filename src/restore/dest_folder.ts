@@ -29,7 +29,9 @@ export function reachFolder(
     if (!(e instanceof RefusedFolder)) {
       // A folder that is there but cannot be entered (mode 000) is not one to create.
       const verb = isFolder(dirname(dest)) ? "enter" : "create";
-      throw new Error(`Cannot ${verb} folder '${dirname(dest)}': ${errorText(e)}`);
+      throw new Error(
+        `Cannot ${verb} folder '${dirname(dest)}': ${errorText(e)}${deniedRemedy(e, toDir)}`,
+      );
     }
     const dir = e.folder;
     if (e.why === "backup-root") {
@@ -63,6 +65,22 @@ export function reachFolder(
   function fail(why: string): never {
     throw new Error(`Cannot restore to '${dest}': ${why}`);
   }
+}
+
+/**
+ * What to do where this user may not make or enter a folder: in place, a source folder of
+ * another user's (restored after the computer was lost, as another user than backed it up).
+ */
+function deniedRemedy(e: unknown, toDir: boolean | undefined): string {
+  if (!isDenied(e) && !isDenied((e as Error)?.cause)) return "";
+  return toDir
+    ? ": restore to another --to folder, one you can write to"
+    : ": restore with --to a folder you can write to, or as a user who can write there";
+}
+
+/** A refusal for want of permission: Deno's, or node:fs's (the folders opened by pinned.ts). */
+function isDenied(e: unknown): boolean {
+  return e instanceof Deno.errors.PermissionDenied || (e as { code?: string })?.code === "EACCES";
 }
 
 /** Whether a folder is at `path` (a symlink at its end not followed). */

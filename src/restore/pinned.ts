@@ -280,7 +280,7 @@ function openChild(
           onMade();
         } catch (made) {
           if (!(made instanceof Deno.errors.AlreadyExists)) {
-            throw new Error(`${errorText(made).split(":")[0]}: '${named}'`);
+            throw new Error(`${errorText(made).split(":")[0]}: '${named}'`, { cause: made });
           }
         }
         continue;
@@ -288,7 +288,9 @@ function openChild(
       if (code === "ELOOP" || code === "ENOTDIR") {
         throw new RefusedFolder(lstatOrNone(inside)?.isSymlink ? "symlink" : "file", named);
       }
-      throw new Error(`${String((e as Error)?.message ?? e).split(",")[0]}: '${named}'`);
+      throw new Error(`${String((e as Error)?.message ?? e).split(",")[0]}: '${named}'`, {
+        cause: e,
+      });
     }
   }
 }

@@ -253,6 +253,39 @@ Deno.test("a state file nobody may read, or only read (as nobody): every command
   });
 });
 
+Deno.test("a restore in place (as nobody, --backup-root) into a folder it may not make: each line says to restore with --to", async () => {
+  await unprivileged({ "a.txt": "a\n", "d/b.txt": "b\n" }, async ({ fx, bare }) => {
+    assert.equal((await fx.cli("run")).code, 0); // as root, who backed the computer up
+    // The computer lost: its source folder gone, its parent another user's, the backup
+    // made readable to all.
+    Deno.removeSync(fx.source, { recursive: true });
+    const mine = join(fx.dir, "mine");
+    Deno.mkdirSync(mine);
+    await sh(
+      `chmod -R a+rX '${fx.backup}' && chown ${NOBODY} '${mine}' && ` +
+        `chown root:root '${fx.dir}' && chmod 755 '${fx.dir}'`,
+    );
+    const r = await bare("restore", "--backup-root", fx.backup);
+    assert.equal(r.code, 1, `${r.stdout}\n${r.stderr}`);
+    const lines = r.stderr.trim().split("\n");
+    assert.equal(lines.length, 2, r.stderr);
+    for (const line of lines) {
+      // Until 2026-12-05 the lines ended at the folder, naming no way out.
+      assert.match(
+        line,
+        new RegExp(
+          `^NOT RESTORED: source/(a|d/b)\\.txt \\(v1\\): Cannot create folder '${fx.source}(/d)?': ` +
+            `.*: restore with --to a folder you can write to, or as a user who can write there$`,
+        ),
+      );
+    }
+    const to = join(mine, "restored");
+    const again = await bare("restore", "--backup-root", fx.backup, "--to", to);
+    assert.equal(again.code, 0, again.stderr);
+    assert.equal(Deno.readTextFileSync(join(to, "d", "b.txt")), "b\n");
+  });
+});
+
 Deno.test("a log_dir nobody may reach: history, verify and restore need none and work; run and plan say so (exit 2)", async () => {
   await unprivileged({ "a.txt": "a\n" }, async ({ fx, run }) => {
     const hidden = join(fx.dir, "root-only");
