@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { type Fixture, makeFixture, readTree, runCli, writeConfig, writeTree } from "./helpers.ts";
+import { runTool } from "./reliability/util.ts";
 
 /** Two sources backed up twice (a change and a deletion between), then their config lost. */
 async function lostComputer(): Promise<Fixture & { pics: string; firstEnd: string }> {
@@ -97,7 +98,7 @@ Deno.test("--backup-root: a folder inside the backup is named with the backup to
   assert.deepEqual(readTree(f.dir, []), before);
 });
 
-Deno.test("--backup-root: refused with --config, with --repair, empty, or not a folder", async () => {
+Deno.test("--backup-root: refused with --config, a repair from inside the backup, an empty DIR, or a file", async () => {
   using f = await lostComputer();
   const cases: [string[], string][] = [
     [
@@ -105,9 +106,10 @@ Deno.test("--backup-root: refused with --config, with --repair, empty, or not a 
       "Cannot show history: give --config FILE or --backup-root DIR, not both: see 'history --help'",
     ],
     [
-      ["verify", "--repair", "--backup-root", f.backup],
-      "Cannot verify --repair with --backup-root: a repair writes a log and takes the config's " +
-      "settings (its sources, retention, log_dir): pass --config FILE",
+      ["verify", "--repair", "--backup-root", "."],
+      `Cannot write the repair's log in '${join(f.backup, "logs")}': it is inside the backup ` +
+      `root '${f.backup}', whose folders mirror the sources: run it from a folder outside the ` +
+      "backup root",
     ],
     [
       ["restore", "--backup-root", ""],
@@ -122,9 +124,36 @@ Deno.test("--backup-root: refused with --config, with --repair, empty, or not a 
   ];
   const before = readTree(f.dir, []);
   for (const [args, line] of cases) {
-    const r = await runCli(args);
+    const r = await runCli(args, { cwd: f.backup });
     assert.equal(r.code, 2, args.join(" "));
     assert.equal(r.stderr.trim(), line);
   }
   assert.deepEqual(readTree(f.dir, []), before);
+});
+
+Deno.test("--backup-root: verify --repair finishes a run killed before it recorded its batch, its log in ./logs", async () => {
+  using f = makeFixture({ "a.txt": "first" });
+  assert.equal((await f.cli("run")).code, 0);
+  writeTree(f.source, { "a.txt": "second", "n.txt": "new" });
+  const killed = await runTool(["run", "--config", f.config], {
+    env: { BACKUP_TOOL_FAULT: "journaled:1" },
+  });
+  assert.equal(killed.code, 137);
+  for (const gone of [f.source, f.config, f.logs]) Deno.removeSync(gone, { recursive: true });
+  const here = join(f.dir, "elsewhere");
+  Deno.mkdirSync(here);
+  const before = await runCli(["restore", "--backup-root", f.backup, "--to", "before"], {
+    cwd: here,
+  });
+  assert.match(before.stderr, /interrupted before it recorded 2 action\(s\)/);
+  assert.deepEqual(readTree(join(here, "before")), { "a.txt": "first" });
+  const repair = await runCli(["verify", "--repair", "--backup-root", f.backup], { cwd: here });
+  assert.equal(repair.code, 0, repair.stdout + repair.stderr);
+  assert.equal(Deno.readDirSync(join(here, "logs")).toArray().length, 1);
+  const after = await runCli(["restore", "--backup-root", f.backup, "--to", "after"], {
+    cwd: here,
+  });
+  assert.equal(after.code, 0, after.stderr);
+  assert.doesNotMatch(after.stderr, /interrupted before it recorded/);
+  assert.deepEqual(readTree(join(here, "after")), { "a.txt": "second", "n.txt": "new" });
 });

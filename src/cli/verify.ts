@@ -46,8 +46,8 @@ Options:
   --force           With --forget-missing: beyond safety.max_delete_percent too
   --sample PERCENT  Re-hash a random PERCENT (above 0, up to 100, decimals allowed) of the copies
   --config FILE     Config file (default ./config.jsonc, then ./config.json)
-  --backup-root DIR Check the backup in DIR without a config (not with --repair, which
-                    needs the config)
+  --backup-root DIR Check the backup in DIR without a config (its sources as the backup
+                    recorded them; a repair's log goes to ./logs)
   --json            Print { ok, checked, total, missing, changed, unknown, unreadable (each
                     with kind folder or copy; a copy with its path and version),
                     unfinished, linked (symlinks in a folder's place walked through) },
@@ -87,13 +87,7 @@ export async function verifyCommand(argv: string[]): Promise<number> {
   }
   const samplePercent = readSample(str(p, "sample"));
   const repairing = flag(p, "repair") || flag(p, "forget-missing");
-  if (repairing && str(p, "backup-root") !== undefined) {
-    throw new UsageError(
-      "Cannot verify --repair with --backup-root: a repair writes a log and takes the " +
-        "config's settings (its sources, retention, log_dir): pass --config FILE",
-    );
-  }
-  const config = configForReading("verify", str(p, "config"), str(p, "backup-root"));
+  const config = configForReading("verify", str(p, "config"), str(p, "backup-root"), repairing);
   if (repairing) {
     return await repairCommand(config, samplePercent, p);
   }

@@ -5,13 +5,15 @@
  * and each source the state has recorded, at the folder the last run found it at (restored
  * in place there, or under `--to`); a source recorded at a path that is not absolute here
  * (a Windows backup read on Linux) is left out, so that its files are restored under `--to`
- * only. The other settings are the defaults, which reading does not use (`verify --repair`,
- * which does, needs the config). Reads only; nothing to leave behind.
+ * only. The other settings are the defaults. `verify --repair`, the one such command that
+ * writes, keeps its log in `logs` of the working folder, as a config there would by
+ * default. Reads only; nothing to leave behind.
  */
 import { dirname, join, posix, resolve } from "node:path";
 import { type Config, DEFAULTS } from "../config/config.ts";
 import type { Source } from "../config/sources.ts";
 import { osDetail, quote } from "../config/errors.ts";
+import { isInside } from "../config/paths.ts";
 import { errorText, PreflightError, UsageError } from "../engine/errors.ts";
 import { statePaths } from "../engine/session.ts";
 import { loadConfigFor, withState } from "./open.ts";
@@ -31,6 +33,7 @@ export function configForReading(
   command: keyof typeof DOING,
   configFlag: string | undefined,
   rootFlag: string | undefined,
+  writesLog = false,
 ): Config {
   if (rootFlag === undefined) return loadConfigFor(configFlag);
   if (configFlag !== undefined) {
@@ -39,11 +42,14 @@ export function configForReading(
         `'${command} --help'`,
     );
   }
-  return configOfBackupRoot(rootFlag);
+  return configOfBackupRoot(rootFlag, writesLog);
 }
 
-/** The config to read the backup at `given` (a folder holding `.backup-tool/`) with. */
-export function configOfBackupRoot(given: string): Config {
+/**
+ * The config to read the backup at `given` (a folder holding `.backup-tool/`) with, and,
+ * where the command `writesLog` (`verify --repair`), to keep its log in `./logs`.
+ */
+export function configOfBackupRoot(given: string, writesLog = false): Config {
   if (given === "") {
     throw new UsageError(
       "Cannot read backup: --backup-root needs a folder path (an unset variable?): give the " +
@@ -55,10 +61,9 @@ export function configOfBackupRoot(given: string): Config {
     file: NO_CONFIG_FILE,
     sources: [],
     backupRoot: root,
-    // Where a config beside the root would keep them; never written (reading writes no
-    // log, and `verify --repair` needs the config), and outside the root, where the config
-    // loader refuses a log_dir: verify then looks at every folder in the root.
-    logDir: resolve(root, "..", "logs"),
+    // Outside the root, where the config loader refuses a log_dir (verify then looks at
+    // every folder in the root): beside it where nothing is written.
+    logDir: writesLog ? logsHere(root) : resolve(root, "..", "logs"),
     hashAlgorithm: DEFAULTS.hash_algorithm,
     maxVersionsPerFile: DEFAULTS["retention.max_versions_per_file"],
     exclude: [],
@@ -70,6 +75,22 @@ export function configOfBackupRoot(given: string): Config {
   };
   refuseWithoutState(root);
   return { ...bare, sources: withState(bare, (store) => recordedSources(store.sourcePaths())) };
+}
+
+/**
+ * `logs` in the working folder, where a config there keeps its log by default; exit code 2
+ * where that is inside the backup root (the disk looked at from inside).
+ */
+function logsHere(root: string): string {
+  const logs = resolve(DEFAULTS.log_dir);
+  if (logs === root || isInside(logs, root)) {
+    throw new PreflightError(
+      `Cannot write the repair's log in ${quote(logs)}: it is inside the backup root ` +
+        `${quote(root)}, whose folders mirror the sources: run it from a folder outside the ` +
+        "backup root",
+    );
+  }
+  return logs;
 }
 
 /** The sources as recorded, each at a path this system can write to. */
