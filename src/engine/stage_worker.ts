@@ -26,7 +26,7 @@ import type {
   WorkerMessage,
   WorkerRequest,
 } from "./staging.ts";
-import { ChunkWriter } from "./walk_chunk.ts";
+import { ChunkWriter, sourceRoots } from "./walk_chunk.ts";
 
 /** Entries per chunk: few enough messages that passing them costs nothing measurable. */
 const CHUNK_ITEMS = 256;
@@ -89,7 +89,7 @@ function reporting(job: StagingJob, report: (item: WalkReport) => void): ScanOpt
 
 /** Sends every entry as lstat found it, CHUNK_ITEMS to a chunk (see walk_chunk.ts). */
 async function walkOnly(job: StagingJob, unreadable: string[]): Promise<void> {
-  const chunk = new ChunkWriter<WalkReport>();
+  const chunk = new ChunkWriter<WalkReport>(sourceRoots(job.sources));
   const flush = () => {
     const walked = chunk.take();
     return send({ type: "walked", chunk: walked }, [walked.nums.buffer]);

@@ -24,7 +24,7 @@
 import type { Source } from "../config/config.ts";
 import type { ScanOptions, ScanProblem } from "./scan.ts";
 import type { FolderMeta, ScanEntry } from "./types.ts";
-import { readChunk, type WalkedChunk } from "./walk_chunk.ts";
+import { readChunk, type SourceRoots, sourceRoots, type WalkedChunk } from "./walk_chunk.ts";
 
 /** Chunks of staged files the worker may send ahead of the main thread (4 × 256 files). */
 const STAGING_CREDITS = 4;
@@ -128,6 +128,8 @@ export class StagingWalk {
   readonly #answers: StagedEntry[][] = [];
   #wake?: () => void;
   #failure?: Error;
+  /** The job's sources, whose entries' absolute paths the walked chunks leave out. */
+  #roots?: SourceRoots;
   /** What a failure of the worker could not do, for its error. */
   #task = "Cannot stage files";
   /** Logical folders the walk could not list (complete once `each` has returned true). */
@@ -168,6 +170,7 @@ export class StagingWalk {
    */
   start(job: Omit<StagingJob, "credits" | "scan"> & { scan: ScanOptions }): void {
     if (job.walkOnly) this.#task = "Cannot walk the sources";
+    this.#roots = sourceRoots(job.sources);
     const { onSpecial: _s, onProblem: _p, onSkipped: _k, onFolder: _f, ...scan } = job.scan;
     const credits = job.walkOnly ? WALK_CREDITS : STAGING_CREDITS;
     this.#post({ type: "start", job: { ...job, scan, credits } });
@@ -196,7 +199,10 @@ export class StagingWalk {
       this.#post({ type: "credit" });
       const report = (item: WalkReport) => passReport(scan, item);
       if (message.type === "walked") {
-        if (!await readChunk(message.chunk, report, (entry) => take({ entry }))) return false;
+        const walked = message.chunk;
+        if (!await readChunk(walked, report, (entry) => take({ entry }), this.#roots)) {
+          return false;
+        }
         continue;
       }
       for (const item of message.items) {

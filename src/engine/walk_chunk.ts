@@ -3,11 +3,15 @@
  * objects. Structured clone builds an object, or an array, a property at a time: receiving
  * 100,000 entries that way cost the main thread about 350 ms, more than merging them with
  * the state; joined strings and one Float64Array cost about a tenth of that (measured
- * here). Paths are joined with NUL, the one character no file name can hold. What the scan
- * reported between entries travels beside them, with the index of the entry it came
- * before, so the main thread sees everything in walk order. Pure data; nothing to leave
- * behind.
+ * here). Paths are joined with NUL, the one character no file name can hold. An entry's
+ * absolute path, which is its source's folder and its path inside (`absOf`) but for odd
+ * cases, travels as "" and is made again on arrival: the absolute paths were most of what
+ * a 100,000-file tree's chunks weighed, and the main thread holds what the worker walked
+ * ahead while it walks its own share. What the scan reported between entries travels
+ * beside them, with the index of the entry it came before, so the main thread sees
+ * everything in walk order. Pure data; nothing to leave behind.
  */
+import { sep } from "node:path";
 import type { ScanEntry } from "./types.ts";
 
 /** Numbers per entry: size, mtime, ctime, inode, device, mode, uid, gid, kind, nlink. */
@@ -30,6 +34,27 @@ export interface WalkedChunk<R> {
   reports: [before: number, report: R][];
 }
 
+/** Each source's folder by name, as the walk was given it: what `absOf` makes paths from. */
+export type SourceRoots = ReadonlyMap<string, string>;
+
+export function sourceRoots(sources: readonly { name: string; path: string }[]): SourceRoots {
+  return new Map(sources.map((s) => [s.name, s.path]));
+}
+
+/**
+ * The absolute path of the logical `path` (`<source name>/<path inside>`): its source's
+ * folder, this system's separator, the path inside with this system's separators. What the
+ * walk makes but where a folder's path was spelled otherwise; undefined for a source's own
+ * root, or a source not in `roots`.
+ */
+export function absOf(roots: SourceRoots, path: string): string | undefined {
+  const slash = path.indexOf("/");
+  const root = slash < 0 ? undefined : roots.get(path.slice(0, slash));
+  if (root === undefined) return undefined;
+  const inside = sep === "/" ? path.slice(slash + 1) : path.slice(slash + 1).replaceAll("/", sep);
+  return root.endsWith(sep) ? root + inside : root + sep + inside;
+}
+
 /** Collects entries and reports into a chunk. */
 export class ChunkWriter<R> {
   #paths: string[] = [];
@@ -37,6 +62,9 @@ export class ChunkWriter<R> {
   #links: string[] = [];
   #nums: number[] = [];
   #reports: [number, R][] = [];
+
+  /** `roots`: the walk's sources, whose entries' absolute paths are left out where they can be. */
+  constructor(readonly roots?: SourceRoots) {}
 
   get count(): number {
     return this.#paths.length;
@@ -49,7 +77,7 @@ export class ChunkWriter<R> {
 
   add(e: ScanEntry): void {
     this.#paths.push(e.path);
-    this.#abs.push(e.abs);
+    this.#abs.push(this.roots !== undefined && absOf(this.roots, e.path) === e.abs ? "" : e.abs);
     if (e.kind === "symlink") this.#links.push(e.linkTarget ?? "");
     this.#nums.push(
       e.size,
@@ -111,6 +139,8 @@ export async function readChunk<R>(
   chunk: WalkedChunk<R>,
   onReport: (r: R) => void,
   onEntry: (e: ScanEntry) => Promise<boolean>,
+  /** The roots the chunk's writer was given: where it left an absolute path out. */
+  roots?: SourceRoots,
 ): Promise<boolean> {
   const paths = chunk.count > 0 ? chunk.paths.split(SEP) : [];
   const abs = chunk.count > 0 ? chunk.abs.split(SEP) : [];
@@ -127,7 +157,7 @@ export async function readChunk<R>(
     const kind = KINDS[n[at + 8]];
     const entry: ScanEntry = {
       path: paths[i],
-      abs: abs[i],
+      abs: abs[i] === "" ? madeAbs(roots, paths[i]) : abs[i],
       kind,
       size: n[at],
       mtimeMs: n[at + 1],
@@ -143,4 +173,13 @@ export async function readChunk<R>(
     if (!await onEntry(entry)) return false;
   }
   return true;
+}
+
+/** An absolute path a chunk left out: made as its writer checked it could be. */
+function madeAbs(roots: SourceRoots | undefined, path: string): string {
+  const abs = roots && absOf(roots, path);
+  if (abs === undefined) {
+    throw new Error(`Cannot read a walked chunk: no source folder for '${path}'`);
+  }
+  return abs;
 }

@@ -1,5 +1,13 @@
 import assert from "node:assert/strict";
-import { ChunkWriter, ownStrings, readChunk } from "./walk_chunk.ts";
+import { join, sep } from "node:path";
+import {
+  absOf,
+  ChunkWriter,
+  ownStrings,
+  readChunk,
+  type SourceRoots,
+  sourceRoots,
+} from "./walk_chunk.ts";
 import type { ScanEntry } from "./types.ts";
 
 const FILE: ScanEntry = {
@@ -32,16 +40,17 @@ const EMPTY_LINK: ScanEntry = { ...LINK, path: "src/link2", abs: "/data/link2", 
 async function roundTrip(
   fill: (w: ChunkWriter<string>) => void,
   stopAt?: string,
-): Promise<{ seen: (ScanEntry | string)[]; finished: boolean }> {
-  const w = new ChunkWriter<string>();
+  roots?: SourceRoots,
+): Promise<{ seen: (ScanEntry | string)[]; finished: boolean; abs: string }> {
+  const w = new ChunkWriter<string>(roots);
   fill(w);
   const chunk = structuredClone(w.take());
   const seen: (ScanEntry | string)[] = [];
   const finished = await readChunk(chunk, (r) => seen.push(r), (e) => {
     seen.push(e);
     return Promise.resolve(e.path !== stopAt);
-  });
-  return { seen, finished };
+  }, roots);
+  return { seen, finished, abs: chunk.abs };
 }
 
 Deno.test("walk chunk: entries come back with every field, reports in their place", async () => {
@@ -96,4 +105,40 @@ Deno.test("walk chunk: an entry copied to be kept past its chunk keeps every fie
   const kept = (seen as ScanEntry[]).map(ownStrings);
   assert.deepEqual(kept, [FILE, LINK, EMPTY_LINK]);
   assert.equal("linkTarget" in kept[0], false, "a file still has no link target");
+});
+
+const ROOT = join(sep, "data", "src");
+/** An entry of source `src` at `ROOT`, its absolute path made as the walk makes it. */
+const under = (inside: string): ScanEntry => ({
+  ...FILE,
+  path: `src/${inside}`,
+  abs: join(ROOT, ...inside.split("/")),
+});
+
+Deno.test("absOf: a source's folder, the separator, the path inside", () => {
+  const roots = sourceRoots([{ name: "src", path: ROOT }, { name: "top", path: sep }]);
+  assert.equal(absOf(roots, "src/a/b c.txt"), join(ROOT, "a", "b c.txt"));
+  assert.equal(absOf(roots, "top/etc/x"), join(sep, "etc", "x"), "a root ending in a separator");
+  assert.equal(absOf(roots, "src"), undefined, "a source's own root");
+  assert.equal(absOf(roots, "other/a.txt"), undefined);
+});
+
+Deno.test("walk chunk: absolute paths made from the sources travel as nothing and come back the same", async () => {
+  const roots = sourceRoots([{ name: "src", path: ROOT }]);
+  const entries = [under("a.txt"), under("d/é €\nb.txt"), {
+    ...under("odd.txt"),
+    abs: "/mnt/x/odd.txt",
+  }];
+  const { seen, abs } = await roundTrip((w) => entries.forEach((e) => w.add(e)), undefined, roots);
+  assert.deepEqual(seen, entries);
+  assert.deepEqual(abs.split("\0"), ["", "", "/mnt/x/odd.txt"], "only the odd one travels");
+});
+
+Deno.test("walk chunk: a chunk that left absolute paths out, read without the sources, is refused", async () => {
+  const w = new ChunkWriter<string>(sourceRoots([{ name: "src", path: ROOT }]));
+  w.add(under("a.txt"));
+  await assert.rejects(
+    () => readChunk(w.take(), () => {}, () => Promise.resolve(true)),
+    /Cannot read a walked chunk: no source folder for 'src\/a.txt'/,
+  );
 });
