@@ -48,6 +48,38 @@ Deno.test("--backup-root: restore in place writes back to the folders backed up"
   assert.deepEqual(readTree(f.pics), { "p.jpg": "jpeg" });
 });
 
+Deno.test("--backup-root: a source renamed in the config, kept at its folder, is not restored in place from either name", async () => {
+  using f = makeFixture({ "a.txt": "old", "gone.txt": "deleted since" });
+  writeConfig(f.config, { sources: [{ path: "./source", name: "docs" }], backup_root: "./backup" });
+  assert.equal((await f.cli("run")).code, 0);
+  writeConfig(f.config, {
+    sources: [{ path: "./source", name: "documents" }],
+    backup_root: "./backup",
+  });
+  writeTree(f.source, { "a.txt": "new" });
+  Deno.removeSync(join(f.source, "gone.txt"));
+  assert.equal((await f.cli("run")).code, 0);
+  for (const gone of [f.source, f.config]) Deno.removeSync(gone, { recursive: true });
+
+  // Both names recorded at one folder: in place, the old name's files would stand in for
+  // the new one's (a.txt "old", gone.txt back); neither is written there.
+  const inPlace = await runCli(["restore", "--backup-root", f.backup]);
+  assert.equal(inPlace.code, 1, inPlace.stderr);
+  assert.throws(() => Deno.lstatSync(f.source), Deno.errors.NotFound); // nothing in place
+  assert.match(
+    inPlace.stderr,
+    /Cannot restore 'docs\/a\.txt' in place: source 'docs' was backed up from '[^']*source' and source 'documents' from '[^']*source', one folder or one inside the other: one of them was left out of the config since, and the backup alone cannot tell which holds the newer files: use --to DIR/,
+  );
+  const out = join(f.dir, "out");
+  const to = await runCli(["restore", "--backup-root", f.backup, "--to", out]);
+  assert.equal(to.code, 0, to.stderr);
+  assert.deepEqual(readTree(out), {
+    "docs/a.txt": "old",
+    "docs/gone.txt": "deleted since",
+    "documents/a.txt": "new",
+  });
+});
+
 Deno.test("--backup-root: history and verify read the backup, from any folder", async () => {
   using f = await lostComputer();
   const elsewhere = { cwd: Deno.makeTempDirSync({ prefix: "bt-cwd-" }) };

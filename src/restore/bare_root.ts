@@ -4,22 +4,20 @@
  * user expects of `restic -r`. The config is made from the backup's own record: its root,
  * and each source the state has recorded, at the folder the last run found it at (restored
  * in place there, or under `--to`); a source recorded at a path that is not absolute here
- * (a Windows backup read on Linux) is left out, so that its files are restored under `--to`
- * only. The other settings are the defaults. `verify --repair`, the one such command that
- * writes, keeps its log in `logs` of the working folder, as a config there would by
- * default. Reads only; nothing to leave behind.
+ * (a Windows backup read on Linux), or at a folder another recorded source's overlaps, is
+ * left out, so that its files are restored under `--to` only (recorded_sources.ts). The
+ * other settings are the defaults. `verify --repair`, the one such command that writes,
+ * keeps its log in `logs` of the working folder, as a config there would by default.
+ * Reads only; nothing to leave behind.
  */
-import { dirname, join, posix, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { type Config, DEFAULTS } from "../config/config.ts";
-import type { Source } from "../config/sources.ts";
 import { osDetail, quote } from "../config/errors.ts";
 import { isInside } from "../config/paths.ts";
 import { errorText, PreflightError, UsageError } from "../engine/errors.ts";
 import { statePaths } from "../engine/session.ts";
 import { loadConfigFor, withState } from "./open.ts";
-
-/** The config file's place in a config made from a backup root: there is none. */
-export const NO_CONFIG_FILE = "";
+import { inPlaceSources, NO_CONFIG_FILE } from "./recorded_sources.ts";
 
 /** What each reading command does, as its errors say it. */
 const DOING = { restore: "restore", history: "show history", verify: "verify" };
@@ -74,7 +72,8 @@ export function configOfBackupRoot(given: string, writesLog = false): Config {
     rehash: false,
   };
   refuseWithoutState(root);
-  return { ...bare, sources: withState(bare, (store) => recordedSources(store.sourcePaths())) };
+  const sources = withState(bare, (store) => inPlaceSources(store.sourcePaths()).sources);
+  return { ...bare, sources };
 }
 
 /**
@@ -91,26 +90,6 @@ function logsHere(root: string): string {
     );
   }
   return logs;
-}
-
-/** The sources as recorded, each at a path this system can write to. */
-export function recordedSources(
-  paths: Map<string, string>,
-  os: typeof Deno.build.os = Deno.build.os,
-): Source[] {
-  return [...paths].filter(([, path]) => isFullPath(path, os)).map(([name, path]) => ({
-    name,
-    path,
-  }));
-}
-
-/**
- * Whether `path` names one place on `os`: on Windows a drive's (`C:\`) or a share's
- * (`\\server\share`), not a rooted `/home/u` (which node:path calls absolute, on the
- * current drive).
- */
-function isFullPath(path: string, os: typeof Deno.build.os): boolean {
-  return os === "windows" ? /^([A-Za-z]:[\\/]|\\\\)/.test(path) : posix.isAbsolute(path);
 }
 
 /** The folder's real path; exit code 2 when it is not a folder that can be looked at. */

@@ -16,6 +16,7 @@ import { NoStateYet } from "../state/schema.ts";
 import { checkHeaderUnlessEmpty } from "../state/connection.ts";
 import { currentHolderRecord } from "../engine/lock.ts";
 import { PathResolver } from "./paths.ts";
+import { inPlaceSources, NO_CONFIG_FILE } from "./recorded_sources.ts";
 
 export function loadConfigFor(configFlag: string | undefined): Config {
   return loadConfig(findConfigFile(configFlag, Deno.cwd()), {
@@ -92,17 +93,20 @@ export function withState<T>(config: Config, fn: (store: StateStore) => T): T {
 
 /**
  * A resolver over the configured sources and everything the state recorded, asking the
- * state (open while it is used) rather than holding every path in memory.
+ * state (open while it is used) rather than holding every path in memory. Read without a
+ * config, it says why a recorded source is not restored in place (`inPlaceSources`).
  */
 export function resolverFor(config: Config, store: StateStore) {
   const names = [...config.sources.map((s) => s.name), ...store.prefixes().keys()];
+  const lastPaths = store.sourcePaths();
   return new PathResolver(
     names,
     config.sources,
     { isFile: (p) => store.isRecorded(p), hasBelow: (p) => store.isRecordedBelow(p) },
     Deno.build.os,
-    store.sourcePaths(),
+    lastPaths,
     { root: config.backupRoot, copyAt: (storage) => store.copyStoredAt(storage) },
+    config.file === NO_CONFIG_FILE ? inPlaceSources(lastPaths).refused : undefined,
   );
 }
 

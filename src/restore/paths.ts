@@ -75,6 +75,8 @@ export class PathResolver {
     readonly lastPaths: ReadonlyMap<string, string> = new Map(),
     /** Where a PATH copied from a look at the backup root is told (`storedCopyAt`). */
     readonly backup?: BackupPlaces,
+    /** Read without a config: why each source not in `sources` is not restored in place. */
+    readonly notInPlace?: ReadonlyMap<string, string>,
   ) {
     this.#names = [...new Set(names)].sort();
   }
@@ -297,9 +299,9 @@ export class PathResolver {
     }
     const source = this.sources.find((s) => s.name === parts[0]);
     if (!source) {
+      const why = this.notInPlace?.get(parts[0]) ?? "is no longer in the config";
       throw new Error(
-        `Cannot restore '${path}' in place: source '${parts[0]}' is no longer in the ` +
-          `config: use --to DIR`,
+        `Cannot restore '${path}' in place: source '${parts[0]}' ${why}: use --to DIR`,
       );
     }
     // The config's path reaches it through a symlink that leads elsewhere than where the
