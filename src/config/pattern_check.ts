@@ -140,7 +140,9 @@ export function sourceNamedProblem(
   const head = `matches nothing: patterns are matched inside each source, and '${source}' is a ` +
     "source's name, not a folder at any source's root";
   const rest = path.slice(slash);
-  if (rest === "/") {
+  // `alpha/`, or wildcards alone (`alpha/**`, `alpha/*/`): all or nearly all of the source
+  // meant, which written without its name (`/**`) every source would leave out.
+  if (/^(\/\*{1,2})*\/?$/.test(rest)) {
     return negated
       ? `${head}: remove it (what no pattern excludes is backed up)`
       : `${head}: to stop backing up source '${source}', remove it from 'sources'`;

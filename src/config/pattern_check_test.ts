@@ -82,6 +82,13 @@ Deno.test("sourceNamedProblem: a pattern anchored at a source's name that no sou
     ["!beta/keep.txt", /write '!\/keep\.txt'/],
     ["alpha/secret/  ", /write '\/secret\/'/],
     ["/alpha/", /to stop backing up source 'alpha', remove it from 'sources'/],
+    // The whole source: not '/**' or '/*', which would leave out every source's every file.
+    ["alpha/**", /: to stop backing up source 'alpha', remove it from 'sources'$/],
+    ["alpha/*", /: to stop backing up source 'alpha', remove it from 'sources'$/],
+    ["/alpha/**/*", /: to stop backing up source 'alpha', remove it from 'sources'$/],
+    ["alpha/*/", /: to stop backing up source 'alpha', remove it from 'sources'$/],
+    ["!alpha/**", /: remove it \(what no pattern excludes is backed up\)$/],
+    ["alpha/**/x", /write '\/\*\*\/x'/],
     ["!/alpha/", /: remove it \(what no pattern excludes is backed up\)$/],
   ];
   for (const [p, expected] of cases) {
