@@ -16,11 +16,14 @@ import { errorText } from "../engine/errors.ts";
  * through the run's index; where none does, it builds the index from the WAL in its own
  * memory, checking each frame as recovery does, so it reads what recovery would. Where no
  * -shm is there to map (a WAL left without one), or the URI cannot be given (a `deno run`
- * without every permission), it opens as before, which makes or rewrites one.
+ * without every permission), it opens as before, which makes or rewrites one; and so does
+ * a state on a Windows share (see `readerUrl`).
  */
-export function openReader(file: string): DatabaseSync {
-  const url = pathToFileURL(file);
-  url.search = "readonly_shm=1";
+export function openReader(
+  file: string,
+  url = readerUrl(file, Deno.build.os === "windows"),
+): DatabaseSync {
+  if (url === undefined) return new DatabaseSync(file, { readOnly: true });
   let db: DatabaseSync | undefined;
   try {
     // Deno takes a file: URL as an SQLite URI only with every permission (`-A`, the
@@ -35,4 +38,18 @@ export function openReader(file: string): DatabaseSync {
     if (!/unable to open database file/i.test(errorText(e))) throw e;
     return new DatabaseSync(file, { readOnly: true });
   }
+}
+
+/**
+ * The file URI of `file` with `readonly_shm`; undefined for a path on a Windows share
+ * (`\\server\share\…`, the real path of a mapped drive too), whose URI names the server as
+ * its host, which SQLite refuses ("invalid uri authority"): there the state is opened by
+ * its path, as before, and WAL is not used on a network share (connection.ts), so that
+ * there is no -shm to leave as it was.
+ */
+export function readerUrl(file: string, windows: boolean): URL | undefined {
+  const url = pathToFileURL(file, { windows });
+  if (url.host !== "") return undefined;
+  url.search = "readonly_shm=1";
+  return url;
 }
