@@ -94,10 +94,16 @@ Deno.test("verify --repair makes a copy found changed behind a symlink beside it
 Deno.test("verify walks no symlink to a folder it walks already: a loop, or the backup root's parent", async () => {
   const { fx, moved } = await linkedVersions();
   using _ = fx;
-  Deno.symlinkSync(moved, join(moved, "a.txt", "loop")); // a loop behind the link
+  // A loop behind the link, where copies are recorded below it (a link where none are is
+  // never walked, a loop or not): versions/a.txt leads back to versions/ itself.
+  Deno.renameSync(join(moved, "a.txt"), join(fx.dir, "a.txt-elsewhere"));
+  Deno.symlinkSync(moved, join(moved, "a.txt"));
   const looped = JSON.parse((await fx.cli("verify", "--json")).stdout);
-  assert.deepEqual(looped.unknown, [{ file: "versions/a.txt/loop" }]);
-  assert.deepEqual(looped.missing, []);
+  assert.deepEqual(looped.linked, [{ file: "versions", target: Deno.realPathSync(moved) }]);
+  assert.deepEqual(looped.unknown, [{ file: "versions/a.txt" }]);
+  assert.deepEqual(looped.missing.map((c: { file: string }) => c.file), ["versions/a.txt/v1.bak"]);
+  Deno.removeSync(join(moved, "a.txt"));
+  Deno.renameSync(join(fx.dir, "a.txt-elsewhere"), join(moved, "a.txt"));
 
   // versions linked to the folder holding the backup root: named, not walked through.
   Deno.removeSync(join(fx.backup, "versions"));
