@@ -189,3 +189,23 @@ Deno.test("--backup-root: verify --repair finishes a run killed before it record
   assert.doesNotMatch(after.stderr, /interrupted before it recorded/);
   assert.deepEqual(readTree(join(here, "after")), { "a.txt": "second", "n.txt": "new" });
 });
+
+Deno.test("--backup-root: verify --repair from a folder whose ./logs leads into the backup is refused", async () => {
+  using f = await lostComputer();
+  const here = join(f.dir, "elsewhere");
+  Deno.mkdirSync(here);
+  // A `logs` symlink into the backup (a folder of it), as a config's log_dir is refused.
+  const inside = join(f.backup, "source", "sub");
+  Deno.mkdirSync(inside, { recursive: true });
+  Deno.symlinkSync(inside, join(here, "logs"));
+  const before = readTree(f.backup, []);
+  const r = await runCli(["verify", "--repair", "--backup-root", f.backup], { cwd: here });
+  assert.equal(r.code, 2, r.stdout + r.stderr);
+  assert.equal(
+    r.stderr.trim(),
+    `Cannot write the repair's log in '${join(here, "logs")}', which leads to '${inside}': ` +
+      `it is inside the backup root '${f.backup}', whose folders mirror the sources: run it ` +
+      "from a folder outside the backup root",
+  );
+  assert.deepEqual(readTree(f.backup, []), before, "nothing written in the backup");
+});

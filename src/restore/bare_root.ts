@@ -12,8 +12,8 @@
  */
 import { dirname, join, resolve } from "node:path";
 import { type Config, DEFAULTS } from "../config/config.ts";
-import { osDetail, quote } from "../config/errors.ts";
-import { isInside } from "../config/paths.ts";
+import { Invalid, osDetail, quote } from "../config/errors.ts";
+import { isInside, realTarget } from "../config/paths.ts";
 import { errorText, PreflightError, UsageError } from "../engine/errors.ts";
 import { statePaths } from "../engine/session.ts";
 import { loadConfigFor, withState } from "./open.ts";
@@ -77,19 +77,36 @@ export function configOfBackupRoot(given: string, writesLog = false): Config {
 }
 
 /**
- * `logs` in the working folder, where a config there keeps its log by default; exit code 2
- * where that is inside the backup root (the disk looked at from inside).
+ * `logs` in the working folder, where a config there keeps its log by default, its real
+ * path, as a config's log_dir is taken; exit code 2 where that is inside the backup root
+ * (the disk looked at from inside, or a `logs` symlink into it: a log there takes a name
+ * among the copies, and verify then finds it unknown).
  */
 function logsHere(root: string): string {
-  const logs = resolve(DEFAULTS.log_dir);
+  const given = resolve(DEFAULTS.log_dir);
+  const logs = realOrAsGiven(given);
   if (logs === root || isInside(logs, root)) {
+    const through = logs === given ? "" : `, which leads to ${quote(logs)}`;
     throw new PreflightError(
-      `Cannot write the repair's log in ${quote(logs)}: it is inside the backup root ` +
-        `${quote(root)}, whose folders mirror the sources: run it from a folder outside the ` +
-        "backup root",
+      `Cannot write the repair's log in ${quote(given)}${through}: it is inside the backup ` +
+        `root ${quote(root)}, whose folders mirror the sources: run it from a folder outside ` +
+        "the backup root",
     );
   }
   return logs;
+}
+
+/**
+ * `abs` through the symlinks of its existing part; as given where that cannot be told (a
+ * symlink to nothing): writing the log there then says why.
+ */
+function realOrAsGiven(abs: string): string {
+  try {
+    return realTarget(abs, "log_dir");
+  } catch (e) {
+    if (e instanceof Invalid) return abs;
+    throw e;
+  }
 }
 
 /** The folder's real path; exit code 2 when it is not a folder that can be looked at. */
