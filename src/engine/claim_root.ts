@@ -91,7 +91,7 @@ export function claimBackupRoot(
     // (exit 2) before the state is opened, which may migrate it.
     const log = preflight(
       () => RunLog.open(config.logDir, command, new Date(), config.backupRoot),
-      `Cannot write a log file in log_dir '${config.logDir}'`,
+      ...logFolderProblem(config),
     );
     return { lock, log, made };
   } catch (e) {
@@ -116,14 +116,34 @@ export function removeMade(made: string[], { files }: { files: boolean }): void 
   }
 }
 
+/**
+ * What a log folder that cannot be written is said to be, and what to do: the config's
+ * log_dir, or, with no config file (`verify --repair --backup-root`, bare_root.ts), `logs`
+ * of the working folder, which no key the user set names.
+ */
+function logFolderProblem(config: Config): [string, string] {
+  if (config.file !== "") {
+    return [`Cannot write a log file in log_dir '${config.logDir}'`, CHECK_PERMISSIONS];
+  }
+  return [
+    `Cannot write the repair's log in '${config.logDir}'`,
+    "run it from a folder you may write in: with --backup-root its log goes to ./logs there",
+  ];
+}
+
+const CHECK_PERMISSIONS = "check the path and its permissions";
+
 /** Runs a set-up step; a failure becomes a configuration error (exit 2) naming the folder. */
-function preflight<T>(step: () => T, what: string | (() => string)): T {
+function preflight<T>(
+  step: () => T,
+  what: string | (() => string),
+  remedy = CHECK_PERMISSIONS,
+): T {
   try {
     return step();
   } catch (e) {
     const action = typeof what === "string" ? what : what();
-    const remedy = remedyUnlessOutOfFiles(e, "check the path and its permissions");
-    throw new PreflightError(`${action}: ${errorText(e)}${remedy}`);
+    throw new PreflightError(`${action}: ${errorText(e)}${remedyUnlessOutOfFiles(e, remedy)}`);
   }
 }
 

@@ -35,6 +35,8 @@ interface Unprivileged {
   run(...args: string[]): Promise<ToolResult>;
   /** The CLI as nobody, without the fixture's `--config`. */
   bare(...args: string[]): Promise<ToolResult>;
+  /** `bare`, run from the folder `cwd`. */
+  bareIn(cwd: string, ...args: string[]): Promise<ToolResult>;
 }
 
 async function unprivileged(
@@ -50,6 +52,8 @@ async function unprivileged(
   }
   if (!Deno.env.get("BACKUP_TOOL_BIN")) await prepareDenoDir(denoDir);
   await sh(`chown -R ${NOBODY}:${NOBODY} '${fx.dir}' && chmod 755 '${fx.dir}'`);
+  const bareIn = (cwd: string, ...args: string[]) =>
+    runTool(args, { prefix, timeoutMs: 60_000, cwd });
   const bare = (...args: string[]) => runTool(args, { prefix, timeoutMs: 60_000 });
   const run = (...args: string[]) => bare(...args, "--config", fx.config);
   const probe = await run("--version");
@@ -57,7 +61,7 @@ async function unprivileged(
     console.log(`SKIP permission tests: the tool does not start as nobody: ${probe.stderr}`);
     return;
   }
-  await body({ fx, run, bare });
+  await body({ fx, run, bare, bareIn });
 }
 
 Deno.test("unreadable file and folder (as nobody): reported, exit 1, earlier copies kept", async () => {
@@ -283,6 +287,33 @@ Deno.test("a restore in place (as nobody, --backup-root) into a folder it may no
     const again = await bare("restore", "--backup-root", fx.backup, "--to", to);
     assert.equal(again.code, 0, again.stderr);
     assert.equal(Deno.readTextFileSync(join(to, "d", "b.txt")), "b\n");
+  });
+});
+
+Deno.test("verify --repair --backup-root (as nobody) from a folder it may not write in: exit 2, says to run it elsewhere", async () => {
+  await unprivileged({ "a.txt": "a\n" }, async ({ fx, run, bareIn }) => {
+    assert.equal((await run("run")).code, 0);
+    const here = join(fx.dir, "here");
+    Deno.mkdirSync(here);
+    await sh(`chown root:root '${here}' && chmod 755 '${here}'`);
+    const before = snapshot(fx.backup);
+    const r = await bareIn(here, "verify", "--repair", "--backup-root", fx.backup);
+    assert.equal(r.code, 2, `${r.stdout}\n${r.stderr}`);
+    // Until 2026-12-05 it said 'log_dir', a key of a config there is none of, and to check
+    // the path and its permissions.
+    const logs = join(here, "logs");
+    assert.equal(
+      r.stderr.trim(),
+      `Cannot write the repair's log in '${logs}': Permission denied (os error 13): mkdir ` +
+        `'${logs}': run it from a folder you may write in: with --backup-root its log goes to ` +
+        "./logs there",
+    );
+    assert.deepEqual(snapshot(fx.backup), before, "the backup as it was");
+    const elsewhere = join(fx.dir, "elsewhere");
+    Deno.mkdirSync(elsewhere);
+    await sh(`chown ${NOBODY} '${elsewhere}'`);
+    const again = await bareIn(elsewhere, "verify", "--repair", "--backup-root", fx.backup);
+    assert.equal(again.code, 0, again.stderr);
   });
 });
 
