@@ -10,6 +10,22 @@ import { join } from "node:path";
 import { fingerprint, type Fixture, makeFixture, writeConfig, writeTree } from "./helpers.ts";
 import { pausedRun, runTool } from "./reliability/util.ts";
 
+/**
+ * A backup root's fingerprint as the readers keep it after a crash: whole, but where they
+ * run under `deno run` without -A (`BACKUP_TOOL_PERMISSIONS=restricted`), which takes no
+ * SQLite URI: there the first reader opens the state without `readonly_shm` and rewrites
+ * the WAL's -shm index (open_reader.ts, as the README says), of which only the size is
+ * compared.
+ */
+function keptByReaders(root: string): Record<string, string> {
+  const files = fingerprint(root);
+  const shm = ".backup-tool/state.db-shm";
+  if (Deno.env.get("BACKUP_TOOL_PERMISSIONS") === "restricted" && files[shm] !== undefined) {
+    files[shm] = `${files[shm].split(" ")[0]} bytes`;
+  }
+  return files;
+}
+
 /** A backed-up tree with every kind of pending change: new, modified, deleted, duplicate. */
 async function pendingChanges(config: Record<string, unknown> = {}): Promise<Fixture> {
   const fx = makeFixture({
@@ -120,7 +136,7 @@ Deno.test("plan after an interrupted run, TMPDIR a folder that is not there: the
     env: { BACKUP_TOOL_FAULT: "journaled:1" },
   });
   assert.equal(crashed.code, 137);
-  const files = () => ({ root: fingerprint(fx.backup), logs: fingerprint(fx.logs) });
+  const files = () => ({ root: keptByReaders(fx.backup), logs: fingerprint(fx.logs) });
   const before = files();
   const missing = join(fx.dir, "no-such-tmp");
   const r = await runTool(["plan", "--config", fx.config], { env: { TMPDIR: missing } });
@@ -142,7 +158,7 @@ Deno.test("plan, verify, history and restore after a crash leave the state folde
   });
   assert.equal(crashed.code, 137);
   assert.ok(fingerprint(fx.backup)[".backup-tool/state.db-shm"], "a WAL and its -shm left");
-  const before = fingerprint(fx.backup);
+  const before = keptByReaders(fx.backup);
   const plan = await fx.cli("plan");
   assert.equal(plan.code, 0, plan.stderr);
   assert.match(plan.stdout, /Plan: 0 new, 0 updated, 0 duplicate, 2 unchanged/);
@@ -152,7 +168,7 @@ Deno.test("plan, verify, history and restore after a crash leave the state folde
   const to = join(fx.dir, "r");
   assert.equal((await fx.cli("restore", "a.txt", "--version", "1", "--to", to)).code, 0);
   assert.equal(Deno.readTextFileSync(join(to, "a.txt")), "a1\n");
-  assert.deepEqual(fingerprint(fx.backup), before);
+  assert.deepEqual(keptByReaders(fx.backup), before);
 
   // A WAL left without its index (removed by hand): read all the same, and one is made.
   Deno.removeSync(join(fx.backup, ".backup-tool/state.db-shm"));
