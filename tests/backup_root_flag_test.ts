@@ -209,3 +209,16 @@ Deno.test("--backup-root: verify --repair from a folder whose ./logs leads into 
   );
   assert.deepEqual(readTree(f.backup, []), before, "nothing written in the backup");
 });
+
+Deno.test("--backup-root: a state folder that cannot be looked at for another reason is said as such, not as a permission", async () => {
+  const dir = Deno.makeTempDirSync({ prefix: "bt-loop-" });
+  try {
+    Deno.symlinkSync(".backup-tool", join(dir, ".backup-tool")); // a link to itself: ELOOP
+    const r = await runCli(["history", "--backup-root", dir]);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /^Cannot read backup '[^']+': Too many levels of symbolic links/);
+    assert.doesNotMatch(r.stderr, /run as a user/);
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});

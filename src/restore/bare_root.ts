@@ -157,10 +157,10 @@ function holdsStateReadably(root: string): boolean {
     return Deno.statSync(statePaths(root).db).isFile;
   } catch (e) {
     if (e instanceof Deno.errors.NotFound || e instanceof Deno.errors.NotADirectory) return false;
-    throw new PreflightError(
-      `Cannot read backup ${quote(root)}: ${errorText(e)}: run as a user who can read the ` +
-        "backup root",
-    );
+    const remedy = e instanceof Deno.errors.PermissionDenied
+      ? ": run as a user who can read the backup root"
+      : "";
+    throw new PreflightError(`Cannot read backup ${quote(root)}: ${errorText(e)}${remedy}`);
   }
 }
 
