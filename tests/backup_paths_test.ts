@@ -118,3 +118,57 @@ Deno.test("restore of a source's PATH into a folder named as the backup's own, d
   );
   assert.doesNotMatch(r.stderr, /keeps/);
 });
+
+Deno.test("with several sources, a copy's place given from outside or inside the backup root names the path it is a copy of", async () => {
+  using fx = makeFixture({ "a.txt": "a1\n" });
+  const pics = join(fx.dir, "pics");
+  writeTree(pics, { "p.jpg": "p\n" });
+  const config = JSON.parse(Deno.readTextFileSync(fx.config));
+  Deno.writeTextFileSync(
+    fx.config,
+    JSON.stringify({ ...config, sources: [...config.sources, "./pics"] }),
+  );
+  assert.equal((await fx.cli("run", "-q")).code, 0);
+  Deno.writeTextFileSync(join(fx.source, "a.txt"), "a2\n");
+  assert.equal((await fx.cli("run", "-q")).code, 0);
+  const to = join(fx.dir, "out");
+  const several = "Cannot find '%s' in the backup: with several sources a path starts with " +
+    "the source name (pics, source): it is where the backup keeps ";
+
+  const version = await runCli([
+    "restore",
+    "versions/_sources/source/a.txt/v1.bak",
+    "--to",
+    to,
+    "--config",
+    fx.config,
+  ]);
+  assert.equal(version.code, 2, version.stderr);
+  assert.equal(
+    version.stderr,
+    several.replace("%s", "versions/_sources/source/a.txt/v1.bak") +
+      "content number 1 of 'source/a.txt': give that path (with --version 1 to restore that " +
+      "content)\n",
+  );
+  const latest = await fx.cli("history", "_sources/pics/p.jpg");
+  assert.equal(latest.code, 2, latest.stderr);
+  assert.equal(
+    latest.stderr,
+    several.replace("%s", "_sources/pics/p.jpg") +
+      "the latest content of 'pics/p.jpg': give that path\n",
+  );
+  // From inside the backup root, a path from there.
+  const inside = await runCli(["history", "./v1.bak", "--config", fx.config], {
+    cwd: join(fx.backup, "versions/_sources/source/a.txt"),
+  });
+  assert.equal(inside.code, 2, inside.stderr);
+  assert.match(inside.stderr, /keeps content number 1 of 'source\/a\.txt'/);
+  // A path that names no place there is told as before.
+  const nothing = await fx.cli("history", "nothing/x.txt");
+  assert.equal(
+    nothing.stderr,
+    "Cannot find 'nothing/x.txt' in the backup: with several sources a path starts with the " +
+      "source name (pics, source)\n",
+  );
+  assert.throws(() => Deno.lstatSync(to), Deno.errors.NotFound); // nothing restored
+});

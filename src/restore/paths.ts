@@ -115,9 +115,11 @@ export class PathResolver {
       const single = this.sources.length === 1 ? this.sources[0].name : undefined;
       if (single !== undefined && top !== single) return this.#underSingle(input, rel, single);
       if (!this.#names.includes(top)) {
+        // A place in the backup root (`versions/docs/a.txt/v2.bak`) names whose copy it is.
+        const copy = this.storedCopyAt(input, cwd);
         throw new UsageError(
           `Cannot find '${input}' in the backup: with several sources a path starts with ` +
-            `the source name (${this.#names.join(", ")})`,
+            `the source name (${this.#names.join(", ")})` + (copy ? storedCopyHint(copy) : ""),
         );
       }
       return rel;
