@@ -35,7 +35,7 @@ Options:
 
 Exit codes: 0 stopped by a signal, 1 it stopped by itself (its backup root was removed
 or replaced, or Deno's watcher is held for good by a FIFO: it says why) or could not
-start ('Watch failed: ...', the state unusable, say), 2 usage or configuration error
+start ('Watch failed: ...': the backup disk full, say), 2 usage or configuration error
 (nothing changed), 3 another run holds the backup root's lock;
 130, 143 or 129: a second SIGINT, SIGTERM or SIGHUP stopped it at once.
 
