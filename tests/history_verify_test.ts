@@ -119,6 +119,14 @@ Deno.test("verify: an intact backup passes, with the state inside the root", asy
   assert.equal(half.checked, 1); // ceil(5 × 0.5 / 100)
 });
 
+Deno.test("verify of a backup of one file says its one copy is present, not 'all 1 stored copies'", async () => {
+  using fx = makeFixture({ "a.txt": "a\n" });
+  await run(fx);
+  const r = await fx.cli("verify");
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  assert.equal(r.stdout, "Verify: 1 stored copy present, 1 re-hashed: intact\n");
+});
+
 Deno.test("verify names a flipped byte, a missing copy and an unknown file", async () => {
   using fx = makeFixture({ "a.txt": "alpha\n", "b.txt": "beta\n", "c.txt": "gamma\n" });
   await run(fx);

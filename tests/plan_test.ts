@@ -229,6 +229,8 @@ Deno.test("plan prints one line per action, as the log writes it, a newline in a
     "BACKUP: source/new.txt → backup/new.txt",
   ]);
   assert.match(quiet.stdout, /Plan: 1 new, 0 updated, 0 duplicate, \d+ unchanged/);
+  // The summary's time is the plan's own, never read as a forecast of the copy's.
+  assert.match(quiet.stdout, /^1 B to copy \(planned in \d+\.\d\d s\)$/m);
   const all = await fx.cli("plan", "--all", "-q");
   assert.equal((await fx.cli("run")).code, 0);
   const actionLines = (text: string[]) => text.filter((l) => /^(SKIP|BACKUP): /.test(l));

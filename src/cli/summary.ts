@@ -25,8 +25,7 @@ export function humanSummary(
   const lines = [
     `${heading}: ${c.backup} new, ${c.modified} updated, ${c.duplicate} duplicate, ` +
     `${c.skip} unchanged, ${c.delete} deleted, ${c.prune} pruned, ${c.failed} failed`,
-    `${formatBytes(s.bytesCopied)} ${title === "Plan" ? "to copy" : "copied"} in ` +
-    `${(s.durationMs / 1000).toFixed(2)} s` + (s.logFile ? `. Log: ${s.logFile}` : ""),
+    bytesLine(title, s),
   ];
   if (c.exclude > 0) lines.push(excludedLine(c.exclude, s.excludedMissing ?? 0, title === "Plan"));
   if (c.promote > 0) {
@@ -44,6 +43,17 @@ export function humanSummary(
     );
   }
   return lines.join("\n");
+}
+
+/**
+ * Bytes and time: a run's copied, a plan's to copy, with the time the plan took to make
+ * (`2 B to copy in 0.02 s` read as a forecast of the copy's time).
+ */
+function bytesLine(title: string, s: RunSummary): string {
+  const seconds = `${(s.durationMs / 1000).toFixed(2)} s`;
+  if (title === "Plan") return `${formatBytes(s.bytesCopied)} to copy (planned in ${seconds})`;
+  return `${formatBytes(s.bytesCopied)} copied in ${seconds}` +
+    (s.logFile ? `. Log: ${s.logFile}` : "");
 }
 
 /**

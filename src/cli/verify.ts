@@ -183,7 +183,7 @@ function printReport(r: VerifyReport, quiet: boolean, sample?: number): void {
   const sampled = sample === undefined ? "" : ` (a ${sample}% sample)`;
   say(
     r.ok
-      ? `Verify: all ${r.total} stored copies present, ${r.checked} re-hashed${sampled}: intact`
+      ? `Verify: ${present(r.total)}, ${r.checked} re-hashed${sampled}: intact`
       : `Verify failed: ${r.missing.length} missing, ${r.changed.length} changed, ` +
         `${r.unknown.length} unknown file(s)${unreadable(r)}; ${r.checked} re-hashed${sampled}`,
   );
@@ -201,6 +201,10 @@ export function linkedWarning(l: LinkedFolder): string {
 function printUnknown(file: string): void {
   warn(oneLine(`UNKNOWN: ${file} (not recorded in the state)`));
 }
+
+/** `all 5 stored copies present`, but `1 stored copy present`, never `all 1 … copies`. */
+const present = (total: number) =>
+  total === 1 ? "1 stored copy present" : `all ${total} stored copies present`;
 
 const unreadable = (r: VerifyReport) =>
   r.unreadable.length === 0 ? "" : `, ${r.unreadable.length} unreadable`;
