@@ -130,6 +130,8 @@ class WatchSession {
   readonly #abort = new AbortController();
   /** A pass threw: its journaled batches and staged copies must be recovered first. */
   #failed = false;
+  /** A pass threw at some point: the session ends with problems, as with a file failed. */
+  #passFailed = false;
   /** A full pass went through every source, recorded so: the backup is whole since. */
   #following = false;
   /** The warning, once per change, that the config changed since the session began. */
@@ -155,7 +157,7 @@ class WatchSession {
       run: (job) => this.#run(job),
       onError: (e) => {
         if (!this.#session.lockStillHeld()) return this.#lostRoot(); // see Batch.#checkLock
-        this.#failed = true;
+        this.#failed = this.#passFailed = true;
         this.#warn(
           `Backup pass failed: ${errorText(explainedDamage(e))}${outOfFiles(e)}: a full ` +
             `rescan follows in ${RETRY_MS / 1000} s`,
@@ -361,8 +363,9 @@ class WatchSession {
       const passes = totals.passes === 1 ? "1 pass" : `${totals.passes} passes`;
       this.#session.log.line(`Watch stopped (${passes})`);
       // A session stopped by `#lostRoot` records nothing: its state is another run's now.
-      // One stopped in its first pass went through part of the sources only.
-      const whole = totals.counts.failed > 0 ? "partial" : "ok";
+      // One stopped in its first pass went through part of the sources only. A file that
+      // failed, or a pass that threw (a later one may not have made up for it), is a problem.
+      const whole = totals.counts.failed > 0 || this.#passFailed ? "partial" : "ok";
       try {
         this.#session.close(this.#following ? whole : "stopped", totals);
       } finally {

@@ -1,0 +1,54 @@
+/**
+ * `watch` and a pass that fails as a whole (here its staged copy taken away while it is
+ * read, as a failing backup disk would lose it): the session says so, and, stopped before
+ * a later pass made up for it, is recorded as having problems, not as finished.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { makeFixture, poll, runCli } from "./helpers.ts";
+import { backedUp, DEADLINE_MS, WatchProcess } from "./watch_helpers.ts";
+
+const WATCH = { watch: { debounce_ms: 200, rescan_interval: 0 } };
+
+function exists(path: string): boolean {
+  try {
+    Deno.lstatSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The session's row in `history --json`. */
+async function lastRun(config: string) {
+  const r = await runCli(["history", "--json", "--config", config]);
+  const runs = JSON.parse(r.stdout).runs;
+  return runs[runs.length - 1];
+}
+
+Deno.test("watch: a pass that failed makes the session 'finished with problems' when it stops before the retry", async () => {
+  // Nothing to read in the first pass: the first read of the session is the new file's.
+  using fx = makeFixture({}, WATCH);
+  const marker = join(fx.dir, "paused");
+  await using w = new WatchProcess(fx, [], { BACKUP_TOOL_PAUSE: `reading:1:${marker}` });
+  await w.ready();
+  Deno.writeTextFileSync(join(fx.source, "a.txt"), "a\n");
+  await poll("the new file's read to be held", () => exists(marker), DEADLINE_MS);
+  // Its copy is staged in the temporary folder, gone now: the batch's flush fails.
+  Deno.removeSync(join(fx.backup, ".backup-tool", "tmp"), { recursive: true });
+  Deno.removeSync(marker);
+  await poll("the pass to fail", () => w.stderr.includes("Backup pass failed"), DEADLINE_MS);
+  // Stopped before the retry (30 s later) made up for it.
+  const exit = await w.stop();
+  assert.equal(exit.code, 0, exit.stderr);
+  assert.match(
+    exit.stderr,
+    /WARNING: Backup pass failed: Cannot flush '.*': .*a full rescan follows in 30 s/,
+  );
+  assert.ok(!fx.lastLog().some((l) => l.startsWith("RESCAN")), "no retry ran");
+  const run = await lastRun(fx.config);
+  assert.equal(run.outcome, "finished with problems");
+  // The next run backs the file up.
+  assert.equal((await fx.cli("run", "-q")).code, 0);
+  await backedUp(fx.backup, "a.txt", "a\n");
+});
