@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { makeFixture, poll, runCli } from "./helpers.ts";
+import { makeFixture, poll, runCli, signalTaken } from "./helpers.ts";
 import { backedUp, DEADLINE_MS, filler, WatchProcess } from "./watch_helpers.ts";
 
 const WATCH = { watch: { debounce_ms: 200, rescan_interval: 0 } };
@@ -38,6 +38,15 @@ async function lastRun(config: string) {
 }
 
 const BIG = "x".repeat(16 << 20) + "\n";
+
+function exists(path: string): boolean {
+  try {
+    Deno.lstatSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 Deno.test("watch: a file that keeps changing while read is read again once quiet, not a failure", async () => {
   using fx = makeFixture({ ...filler(), "app.log": BIG }, WATCH);
@@ -92,4 +101,34 @@ Deno.test("watch: a file still changing when the watch stops is a failure of the
   const run = await lastRun(fx.config);
   assert.equal(run.outcome, "finished with problems");
   assert.equal(run.counts.failed, 1);
+});
+
+Deno.test("watch: a file stored by the pass a stop cut short is no failure of the session", async () => {
+  using fx = makeFixture({ ...filler(), "app.log": BIG }, WATCH);
+  const marker = join(fx.dir, "paused");
+  // The first pass applies one batch; those that find the file changing apply none: the
+  // second is the one that stores it, once it is quiet.
+  await using w = new WatchProcess(fx, [], { BACKUP_TOOL_PAUSE: `applying:2:${marker}` });
+  await w.ready();
+  const log = appender(join(fx.source, "app.log"));
+  let text;
+  try {
+    await poll("'SKIP CHANGING' in the log", () => {
+      return fx.logLines().some((l) => l.startsWith("SKIP CHANGING: source/app.log"));
+    }, DEADLINE_MS);
+  } finally {
+    text = await log.stop();
+  }
+  await poll("the batch that stores it to be held", () => exists(marker), DEADLINE_MS);
+  const exit = w.stop(); // heard in that pass, which ends after this batch
+  exit.catch(() => {}); // awaited below
+  await signalTaken(w.pid, "SIGTERM");
+  Deno.removeSync(marker);
+  const e = await exit;
+  assert.equal(e.code, 0, e.stderr);
+  assert.equal(Deno.readTextFileSync(join(fx.backup, "app.log")), text);
+  assert.doesNotMatch(e.stderr, /ERROR/);
+  const run = await lastRun(fx.config);
+  assert.equal(run.outcome, "finished");
+  assert.equal(run.counts.failed, 0);
 });

@@ -19,7 +19,7 @@ import { flushMoves } from "./move_flush.ts";
 import { syncFiles } from "./flush.ts";
 import { makeParents, nativePath, removeQuietly } from "./fsops.ts";
 import { formatAction, storedCopyWarning } from "./describe.ts";
-import { faultPoint } from "./fault.ts";
+import { faultPoint, pausePoint } from "./fault.ts";
 import type { PassContext, PassOptions, PassResult } from "./pass_types.ts";
 import type { Action, Archive } from "./types.ts";
 import type { FolderMetaRecorder } from "./folder_meta.ts";
@@ -229,6 +229,7 @@ export class Batch {
     effectful: Action[],
     tmps: string[],
   ): Promise<Applied> {
+    pausePoint("applying");
     makeParents(this.ctx.root, effectful.flatMap(pathsLinked));
     await this.#flushStaged(tmps);
     faultPoint("staged");

@@ -168,6 +168,7 @@ class WatchSession {
     this.#changing = new ChangingFiles(
       (paths) => this.#scheduler.add(paths.map(fileOf)),
       fileOf,
+      (path) => session.store.trackedOne(path),
     );
     this.#events = new WatchEvents(
       this.#roots,
