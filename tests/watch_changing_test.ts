@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { makeFixture, poll, runCli, signalTaken } from "./helpers.ts";
 import { backedUp, DEADLINE_MS, filler, WatchProcess } from "./watch_helpers.ts";
+import { CHANGING_ATTEMPTS } from "../src/watch/changing.ts";
 
 const WATCH = { watch: { debounce_ms: 200, rescan_interval: 0 } };
 
@@ -131,4 +132,28 @@ Deno.test("watch: a file stored by the pass a stop cut short is no failure of th
   const run = await lastRun(fx.config);
   assert.equal(run.outcome, "finished");
   assert.equal(run.counts.failed, 0);
+});
+
+Deno.test("watch: a file found changing by six passes in a row is a failure at the sixth, said with when it is read again", async () => {
+  using fx = makeFixture({ ...filler(), "app.log": BIG }, WATCH);
+  await using w = new WatchProcess(fx);
+  await w.ready();
+  const log = appender(join(fx.source, "app.log"));
+  const file = join(fx.source, "app.log");
+  // Not its next batch: after the sixth, a file written through a memory mapping has none.
+  const line = `ERROR: source/app.log: Cannot back up '${file}': it kept changing while being ` +
+    "read: it will be retried by the next run (a watch: at the next change the system " +
+    "reports for it, or at the next full rescan)";
+  try {
+    // Read every ten debounce periods (2 s) while written to: the sixth pass about 12 s on.
+    await poll("the sixth pass's ERROR", () => w.stderr.includes("ERROR:"), 2 * DEADLINE_MS);
+  } finally {
+    await log.stop();
+  }
+  assert.ok(w.stderr.includes(`${line}\n`), w.stderr);
+  const skips = fx.logLines().filter((l) => l.startsWith("SKIP CHANGING: source/app.log"));
+  assert.equal(skips.length, CHANGING_ATTEMPTS - 1);
+  assert.ok(fx.logLines().includes(line), fx.logLines().join("\n"));
+  assert.equal((await w.stop()).code, 0);
+  assert.equal((await lastRun(fx.config)).outcome, "finished with problems");
 });

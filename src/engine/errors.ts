@@ -71,6 +71,10 @@ export function openFilesRemedy(limit: number): string {
     "(to 1024 or more) and run again";
 }
 
-/** What becomes of a file that could not be read as one state: said after its failure. */
-export const RETRIED =
-  "it will be retried on the next pass (the next run, or a watch's next batch)";
+/**
+ * What becomes of a file that could not be read as one state: said after its failure. A
+ * watch reads it again on its events, and a file written through a memory mapping makes
+ * none (until it is closed): the next full rescan reads that one.
+ */
+export const RETRIED = "it will be retried by the next run (a watch: at the next change the " +
+  "system reports for it, or at the next full rescan)";
