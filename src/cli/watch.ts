@@ -63,7 +63,7 @@ export async function watchCommand(argv: string[]): Promise<number> {
       startWatch(config, {
         onBatch: (b) => report(b, out),
         onWarning: (m) => warn(oneLine(`WARNING: ${m}`)),
-        onError: (e) => warn(oneLine(`ERROR: ${e.path}: ${e.message}`)),
+        onUnstored: (u) => warn(oneLine(`ERROR: ${u.path}: ${u.message}`)),
       }),
     out,
   );

@@ -33,7 +33,7 @@ import { copyOfOtherContent, readsAsOtherContent } from "./copy_check.ts";
 import { digestsLoaded, loadDigests } from "./digest.ts";
 import type { Fingerprint, ScanEntry, TrackedFile } from "./types.ts";
 import { type Held, ReadAhead, type ReadAheadResult } from "./read_ahead.ts";
-import type { StagingWalk } from "./staging.ts";
+import type { StagedEntry, StagingWalk } from "./staging.ts";
 
 /** Why a file read on the staging worker was not read, where that is not a failure. */
 function unreadOf(item: { vanished?: boolean; changing?: boolean }): Unread | undefined {
@@ -115,9 +115,7 @@ export class EntryHandler {
    * Plans an entry the staging worker has read (an untracked one: see staging.ts), as
    * `handle` would have; false when the pass is being stopped.
    */
-  async handleStaged(
-    item: { entry: ScanEntry; hash?: string; tmp?: string; error?: string; vanished?: boolean },
-  ) {
+  async handleStaged(item: StagedEntry) {
     const { entry, hash, tmp, error } = item;
     this.expect(entry, true);
     this.#report(entry, true);

@@ -23,8 +23,14 @@ import type { TrackedFile } from "../engine/types.ts";
  */
 export const CHANGING_ATTEMPTS = 6;
 
+/**
+ * A file left unstored when the session stopped, still waiting to be read once quiet: a
+ * failure of the session, said in an `ERROR:` line.
+ */
 export interface Unstored {
+  /** Its logical path (`<source>/<path>`). */
   path: string;
+  /** The failure, as said: the file's path and why it was not stored. */
   message: string;
 }
 

@@ -55,7 +55,7 @@ export interface WatchOptions {
   /** Problems of the session itself (watcher failures, limits, a pass that threw). */
   onWarning?(message: string): void;
   /** A file left unstored when the session stopped (it kept changing: changing.ts). */
-  onError?(error: Unstored): void;
+  onUnstored?(unstored: Unstored): void;
   /** How often the source folders' identity is checked (ROOT_CHECK_MS); tests lower it. */
   rootCheckMs?: number;
 }
@@ -318,7 +318,7 @@ class WatchSession {
     for (const unstored of this.#changing.atStop()) {
       this.#totals.counts.failed++;
       this.#session.log.line(`ERROR: ${unstored.path}: ${unstored.message}`);
-      this.#opts.onError?.(unstored);
+      this.#opts.onUnstored?.(unstored);
     }
   }
 
