@@ -331,9 +331,9 @@ function namesAnotherHolder(record: string, f: Deno.FsFile): boolean {
   if (Deno.build.os !== "linux") return false;
   try {
     const { pid, host } = JSON.parse(record);
-    const { ino } = f.statSync();
+    const { ino, dev } = f.statSync();
     if (host !== hostname() || !Number.isSafeInteger(pid) || !ino) return false;
-    const holders = flockHolders(Deno.readTextFileSync("/proc/locks"), ino);
+    const holders = flockHolders(Deno.readTextFileSync("/proc/locks"), ino, dev);
     return holders.length > 0 &&
       holders.every((p) => p > 0 && p !== pid && pidsAsProcShows(readProcStatus(p), p));
   } catch {
@@ -360,14 +360,34 @@ export function pidsAsProcShows(status: string, pid: number): boolean {
   return m !== null && m[1].trim() === String(pid);
 }
 
-/** The pids /proc/locks `table` shows holding a flock on inode `ino` (waiters left out). */
-export function flockHolders(table: string, ino: number): number[] {
-  const pids: number[] = [];
+/**
+ * The pids /proc/locks `table` shows holding a flock on inode `ino` (waiters left out) of
+ * the device `dev` (stat's number): the lines of other file systems' files of that inode
+ * number are another lock's (a test suite's, init's: a record naming that pid was then
+ * taken for the holder). Where no line of that inode is on that device (a file system whose
+ * stat and /proc/locks name devices apart, as overlayfs may), the inode's lines alone.
+ */
+export function flockHolders(table: string, ino: number, dev?: number): number[] {
+  const lines: { pid: number; device: string }[] = [];
   for (const line of table.split("\n")) {
-    const m = /^\d+: FLOCK +\S+ +\S+ +(-?\d+) +[0-9a-f]+:[0-9a-f]+:(\d+) /.exec(line);
-    if (m && Number(m[2]) === ino) pids.push(Number(m[1]));
+    const m = /^\d+: FLOCK +\S+ +\S+ +(-?\d+) +([0-9a-f]+:[0-9a-f]+):(\d+) /.exec(line);
+    if (m && Number(m[3]) === ino) lines.push({ pid: Number(m[1]), device: m[2] });
   }
-  return pids;
+  const device = dev === undefined ? undefined : deviceName(dev);
+  const onDevice = lines.filter((l) => l.device === device);
+  return (onDevice.length > 0 ? onDevice : lines).map((l) => l.pid);
+}
+
+/**
+ * A device number as /proc/locks writes it, `major:minor` in hex (Linux's encoding: the
+ * minor's low 8 bits, then the major's 12, then the minor's upper bits; the major's upper
+ * bits above bit 32).
+ */
+export function deviceName(dev: number): string {
+  const d = BigInt(dev);
+  const major = ((d >> 8n) & 0xfffn) | ((d >> 32n) & 0xfffff000n);
+  const minor = (d & 0xffn) | ((d >> 12n) & 0xffffff00n);
+  return `${major.toString(16).padStart(2, "0")}:${minor.toString(16).padStart(2, "0")}`;
 }
 
 /** The holder's record, or "" where its lock keeps it from being read (Windows). */

@@ -9,6 +9,7 @@ import {
   acquireLock,
   currentHolder,
   currentHolderRecord,
+  deviceName,
   flockHolders,
   overwrite,
   pidsAsProcShows,
@@ -282,6 +283,26 @@ Deno.test("flockHolders: the pids /proc/locks shows holding a flock on an inode,
   assert.deepEqual(flockHolders(table, 2554720), [5193]);
   assert.deepEqual(flockHolders(table, 77), [0]); // a holder in another pid namespace
   assert.deepEqual(flockHolders(table, 12), []);
+});
+
+Deno.test("flockHolders: a lock on another device's file of the same inode number is not the lock file's", () => {
+  const table = [
+    "1: FLOCK  ADVISORY  WRITE 5193 fe:00:2554720 0 EOF",
+    "2: FLOCK  ADVISORY  WRITE 1 00:19:2554720 0 EOF",
+    "",
+  ].join("\n");
+  assert.deepEqual(flockHolders(table, 2554720, 0xfe00), [5193]);
+  assert.deepEqual(flockHolders(table, 2554720, 25), [1]); // 00:19
+  // No line on the lock file's device (overlayfs may name another): the inode's lines.
+  assert.deepEqual(flockHolders(table, 2554720, 0x801), [5193, 1]);
+});
+
+Deno.test("deviceName: Linux's device numbers as /proc/locks writes them", () => {
+  assert.equal(deviceName(0xfe00), "fe:00");
+  assert.equal(deviceName(0x801), "08:01");
+  assert.equal(deviceName(25), "00:19");
+  assert.equal(deviceName(0x100fe05), "fe:1005"); // a minor above 255
+  assert.equal(deviceName(0x100000023407), "1234:07"); // a major above 4095
 });
 
 Deno.test("pidsAsProcShows: a process in a pid namespace below /proc's is not known by /proc's pid", () => {
