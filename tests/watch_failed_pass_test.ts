@@ -1,7 +1,7 @@
 /**
  * `watch` and a pass that fails as a whole (here its staged copy taken away while it is
- * read, as a failing backup disk would lose it): the session says so, and, stopped before
- * a later pass made up for it, is recorded as having problems, not as finished.
+ * read, as a failing backup disk would lose it): the session says so, and is recorded as
+ * having problems, not as finished, whether or not a later pass made up for it.
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
@@ -51,4 +51,26 @@ Deno.test("watch: a pass that failed makes the session 'finished with problems' 
   // The next run backs the file up.
   assert.equal((await fx.cli("run", "-q")).code, 0);
   await backedUp(fx.backup, "a.txt", "a\n");
+});
+
+Deno.test("watch: a pass that failed makes the session 'finished with problems' even when a later pass stored its file", async () => {
+  using fx = makeFixture({}, WATCH);
+  const marker = join(fx.dir, "paused");
+  await using w = new WatchProcess(fx, [], { BACKUP_TOOL_PAUSE: `reading:1:${marker}` });
+  await w.ready();
+  Deno.writeTextFileSync(join(fx.source, "a.txt"), "a\n");
+  await poll("the new file's read to be held", () => exists(marker), DEADLINE_MS);
+  // Its staged copy removed, not the folder holding it: the next pass recovers.
+  const tmp = join(fx.backup, ".backup-tool", "tmp");
+  for (const e of Deno.readDirSync(tmp)) Deno.removeSync(join(tmp, e.name));
+  Deno.removeSync(marker);
+  await poll("the pass to fail", () => w.stderr.includes("Backup pass failed"), DEADLINE_MS);
+  // Written again, the file is stored by the next batch: the backup is whole again.
+  Deno.writeTextFileSync(join(fx.source, "a.txt"), "a2\n");
+  await backedUp(fx.backup, "a.txt", "a2\n");
+  const exit = await w.stop();
+  assert.equal(exit.code, 0, exit.stderr);
+  const run = await lastRun(fx.config);
+  assert.equal(run.outcome, "finished with problems");
+  assert.equal(run.counts.failed, 0, "no file is counted as failed");
 });

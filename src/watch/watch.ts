@@ -365,7 +365,7 @@ class WatchSession {
       this.#session.log.line(`Watch stopped (${passes})`);
       // A session stopped by `#lostRoot` records nothing: its state is another run's now.
       // One stopped in its first pass went through part of the sources only. A file that
-      // failed, or a pass that threw (a later one may not have made up for it), is a problem.
+      // failed, or a pass that threw, is a problem, even if a later pass made up for it.
       const whole = totals.counts.failed > 0 || this.#passFailed ? "partial" : "ok";
       try {
         this.#session.close(this.#following ? whole : "stopped", totals);
