@@ -6,6 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { exists } from "../src/engine/fsops.ts";
 import { makeFixture, poll, runCli, signalTaken } from "./helpers.ts";
 import { backedUp, DEADLINE_MS, filler, WatchProcess } from "./watch_helpers.ts";
 import { CHANGING_ATTEMPTS } from "../src/watch/changing.ts";
@@ -39,15 +40,6 @@ async function lastRun(config: string) {
 }
 
 const BIG = "x".repeat(16 << 20) + "\n";
-
-function exists(path: string): boolean {
-  try {
-    Deno.lstatSync(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 Deno.test("watch: a file that keeps changing while read is read again once quiet, not a failure", async () => {
   using fx = makeFixture({ ...filler(), "app.log": BIG }, WATCH);

@@ -5,19 +5,11 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { exists } from "../src/engine/fsops.ts";
 import { makeFixture, poll, runCli } from "./helpers.ts";
 import { backedUp, DEADLINE_MS, WatchProcess } from "./watch_helpers.ts";
 
 const WATCH = { watch: { debounce_ms: 200, rescan_interval: 0 } };
-
-function exists(path: string): boolean {
-  try {
-    Deno.lstatSync(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** The session's row in `history --json`. */
 async function lastRun(config: string) {
