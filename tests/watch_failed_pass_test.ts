@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { exists } from "../src/engine/fsops.ts";
-import { makeFixture, poll, runCli } from "./helpers.ts";
+import { type Fixture, makeFixture, poll, runCli } from "./helpers.ts";
 import { backedUp, DEADLINE_MS, WatchProcess } from "./watch_helpers.ts";
 
 const WATCH = { watch: { debounce_ms: 200, rescan_interval: 0 } };
@@ -18,19 +18,28 @@ async function lastRun(config: string) {
   return runs[runs.length - 1];
 }
 
-Deno.test("watch: a pass that failed makes the session 'finished with problems' when it stops before the retry", async () => {
-  // Nothing to read in the first pass: the first read of the session is the new file's.
-  using fx = makeFixture({}, WATCH);
+/**
+ * A watch whose first read (the new file a.txt's) is held while its staged copy is removed
+ * from the temporary folder, then let go: the batch's flush fails, and the pass with it.
+ */
+async function failedPass(fx: Fixture): Promise<WatchProcess> {
   const marker = join(fx.dir, "paused");
-  await using w = new WatchProcess(fx, [], { BACKUP_TOOL_PAUSE: `reading:1:${marker}` });
+  const w = new WatchProcess(fx, [], { BACKUP_TOOL_PAUSE: `reading:1:${marker}` });
   await w.ready();
   Deno.writeTextFileSync(join(fx.source, "a.txt"), "a\n");
   await poll("the new file's read to be held", () => exists(marker), DEADLINE_MS);
-  // Its copy is staged in the temporary folder, gone now: the batch's flush fails.
-  Deno.removeSync(join(fx.backup, ".backup-tool", "tmp"), { recursive: true });
+  const tmp = join(fx.backup, ".backup-tool", "tmp");
+  for (const e of Deno.readDirSync(tmp)) Deno.removeSync(join(tmp, e.name));
   Deno.removeSync(marker);
   await poll("the pass to fail", () => w.stderr.includes("Backup pass failed"), DEADLINE_MS);
-  // Stopped before the retry (30 s later) made up for it.
+  return w;
+}
+
+Deno.test("watch: a pass that failed makes the session 'finished with problems' when it stops before the retry", async () => {
+  // Nothing to read in the first pass: the first read of the session is the new file's.
+  using fx = makeFixture({}, WATCH);
+  await using w = await failedPass(fx);
+  // Stopped before the retry (30 s later), nothing else written meanwhile.
   const exit = await w.stop();
   assert.equal(exit.code, 0, exit.stderr);
   assert.match(
@@ -47,16 +56,7 @@ Deno.test("watch: a pass that failed makes the session 'finished with problems' 
 
 Deno.test("watch: a pass that failed makes the session 'finished with problems' even when a later pass stored its file", async () => {
   using fx = makeFixture({}, WATCH);
-  const marker = join(fx.dir, "paused");
-  await using w = new WatchProcess(fx, [], { BACKUP_TOOL_PAUSE: `reading:1:${marker}` });
-  await w.ready();
-  Deno.writeTextFileSync(join(fx.source, "a.txt"), "a\n");
-  await poll("the new file's read to be held", () => exists(marker), DEADLINE_MS);
-  // Its staged copy removed, not the folder holding it: the next pass recovers.
-  const tmp = join(fx.backup, ".backup-tool", "tmp");
-  for (const e of Deno.readDirSync(tmp)) Deno.removeSync(join(tmp, e.name));
-  Deno.removeSync(marker);
-  await poll("the pass to fail", () => w.stderr.includes("Backup pass failed"), DEADLINE_MS);
+  await using w = await failedPass(fx);
   // Written again, the file is stored by the next batch: the backup is whole again.
   Deno.writeTextFileSync(join(fx.source, "a.txt"), "a2\n");
   await backedUp(fx.backup, "a.txt", "a2\n");
