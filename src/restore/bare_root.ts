@@ -167,7 +167,7 @@ function holdsStateReadably(root: string): boolean {
 /** Whether `root` holds a backup's state (false where that cannot be told). */
 function holdsState(root: string): boolean {
   try {
-    return Deno.statSync(statePaths(root).db).isFile;
+    return holdsStateReadably(root);
   } catch {
     return false;
   }
