@@ -36,11 +36,17 @@ export function isDiskFull(message: string, os: string = Deno.build.os): boolean
 
 /** A run (or `what`) stopped by a full backup disk, worded with the remedy. */
 export function diskFullError(root: string, message: string, what = "run"): Error {
-  return new Error(
-    `the backup disk is full (${message}): free space on the disk of '${root}' (a lower ` +
-      `max_versions_per_file has the next run remove old versions), then ${what} again; ` +
-      "every copy stored before is intact",
-  );
+  return new Error(diskFullText(root, message, `then ${what} again`));
+}
+
+/**
+ * A full backup disk said with the remedy, and `then`, what to do once there is room (a
+ * watch, which retries by itself, gives none).
+ */
+export function diskFullText(root: string, message: string, then?: string): string {
+  return `the backup disk is full (${message}): free space on the disk of '${root}' (a lower ` +
+    `max_versions_per_file has the next run remove old versions)${then ? `, ${then}` : ""}; ` +
+    "every copy stored before is intact";
 }
 
 /**

@@ -3,7 +3,9 @@
  * for the moment the next path becomes due, and hands due paths (or a full rescan) to
  * `run`, one job at a time: a job never starts while another runs, so passes are
  * serialized. A full rescan, when requested, goes first and replaces the pending paths.
- * It also arms the periodic rescan, and a retry after a job that threw.
+ * It also arms the periodic rescan, and a retry after a job that threw. Once two jobs in a
+ * row threw (a full backup disk fails every pass), event paths wait for the retry's full
+ * rescan instead of each starting a pass that fails as well.
  *
  * Timers exist only while something is pending, besides the rescan and retry timers, so
  * an idle watch does no work. Memory only: an interruption loses the pending paths, which
@@ -50,6 +52,8 @@ export class Scheduler {
   #laterTimer: Timer | undefined;
   #running: Promise<void> | undefined;
   #stopped = false;
+  /** Jobs that threw in a row (0 once one succeeds). */
+  #failures = 0;
 
   constructor(opts: SchedulerOptions) {
     this.#opts = opts;
@@ -98,8 +102,13 @@ export class Scheduler {
     await this.#running;
   }
 
+  /** Whether event paths wait for the retry: two jobs in a row threw, and it is armed. */
+  get #holding(): boolean {
+    return this.#failures >= 2 && this.#retryTimer !== undefined && this.#full === undefined;
+  }
+
   #schedule(): void {
-    if (this.#stopped || this.#running || this.#timer !== undefined) return;
+    if (this.#stopped || this.#running || this.#timer !== undefined || this.#holding) return;
     const at = this.#full !== undefined ? now() : this.#debounce.nextDueAt();
     if (at === undefined) return;
     this.#timer = setTimeout(() => this.#fire(), Math.max(0, at - now()));
@@ -112,7 +121,7 @@ export class Scheduler {
 
   async #fire(): Promise<void> {
     this.#timer = undefined;
-    if (this.#stopped || this.#running) return;
+    if (this.#stopped || this.#running || this.#holding) return;
     const job = this.#nextJob();
     if (job) {
       this.#running = this.#execute(job);
@@ -136,8 +145,10 @@ export class Scheduler {
   async #execute(job: Job): Promise<void> {
     try {
       await this.#opts.run(job);
+      this.#failures = 0;
       if (job.kind === "full") this.#armRescan();
     } catch (e) {
+      this.#failures++;
       this.#opts.onError(e);
       this.#armRetry();
     }

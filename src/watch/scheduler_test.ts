@@ -93,6 +93,35 @@ Deno.test("scheduler: a job that throws is reported and retried as a full rescan
   assert.deepEqual(jobs[1], { kind: "full", reason: "retry after an error" });
 });
 
+Deno.test("scheduler: after two jobs in a row threw, event paths wait for the retry's rescan", async () => {
+  const jobs: Job[] = [];
+  const errors: unknown[] = [];
+  const scheduler = new Scheduler({
+    debounceMs: 10,
+    maxWaitMs: 100,
+    rescanIntervalMs: 0,
+    retryMs: 400,
+    run: (job) => {
+      jobs.push(job);
+      return job.kind === "paths" ? Promise.reject(new Error("disk full")) : Promise.resolve();
+    },
+    onError: (e) => errors.push(e),
+  });
+  scheduler.add(["/s/a"]);
+  await until("the first failure", () => errors.length === 1);
+  scheduler.add(["/s/b"]); // may still fail: one failure may be the pass's own
+  await until("the second failure", () => errors.length === 2);
+  // A full disk: every pass would fail; these wait for the rescan, which covers them.
+  for (let i = 0; i < 5; i++) {
+    scheduler.add([`/s/c${i}`]);
+    await new Promise((r) => setTimeout(r, 30));
+  }
+  await until("the retry", () => jobs.some((j) => j.kind === "full"));
+  await scheduler.stop();
+  assert.equal(errors.length, 2, "no pass ran while waiting for the retry");
+  assert.deepEqual(jobs.slice(2), [{ kind: "full", reason: "retry after an error" }]);
+});
+
 Deno.test("scheduler: periodic rescan after each full pass", async () => {
   const r = recorder({ rescanIntervalMs: 40 });
   r.scheduler.requestFull("start");

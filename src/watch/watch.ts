@@ -21,7 +21,8 @@
 import { sep } from "node:path";
 import type { Config } from "../config/config.ts";
 import { leftSources } from "../engine/backup.ts";
-import { errorText } from "../engine/errors.ts";
+import { diskFullText, errorText } from "../engine/errors.ts";
+import { diskFullAt } from "../engine/reserve.ts";
 import { lstatOrNone } from "../engine/fsops.ts";
 import { type Counts, emptyCounts, type PassResult } from "../engine/pass_types.ts";
 import { recoverInterrupted } from "../engine/recover.ts";
@@ -132,6 +133,11 @@ class WatchSession {
   #failed = false;
   /** A pass threw at some point: the session ends with problems, as with a file failed. */
   #passFailed = false;
+  /**
+   * A pass failed, and no pass has gone through since: a failure again (a full backup disk
+   * fails every pass, retried every RETRY_MS) is said in the log only.
+   */
+  #failing = false;
   /** A full pass went through every source, recorded so: the backup is whole since. */
   #following = false;
   /** The warning, once per change, that the config changed since the session began. */
@@ -158,10 +164,7 @@ class WatchSession {
       onError: (e) => {
         if (!this.#session.lockStillHeld()) return this.#lostRoot(); // see Batch.#checkLock
         this.#failed = this.#passFailed = true;
-        this.#warn(
-          `Backup pass failed: ${errorText(explainedDamage(e))}${outOfFiles(e)}: a full ` +
-            `rescan follows in ${RETRY_MS / 1000} s`,
-        );
+        this.#sayPassFailed(e);
       },
     });
     const fileOf = (path: string) => sourceFileOf(session.config.sources, path) ?? path;
@@ -254,9 +257,30 @@ class WatchSession {
         if (!done) { for (const p of reread) this.#events.closedAfterWrite.add(p); }
       }
       if (result) this.#follower.noticeUnlisted(result.unlistedFolders);
+      if (result && done) this.#failing = false;
     } finally {
       if (job.kind === "full" && job.reason === "start") await this.#started();
     }
+  }
+
+  /**
+   * Says that a pass failed as a whole: a full backup disk with run's remedy. Said as a
+   * warning once until a pass goes through; a failure again meanwhile, in the log only.
+   */
+  #sayPassFailed(e: unknown): void {
+    const s = this.#session;
+    const text = errorText(explainedDamage(e));
+    const detail = diskFullAt(text, s.tmpDir) ? diskFullText(s.root, text) : text;
+    const retry = `a full rescan follows in ${RETRY_MS / 1000} s`;
+    if (!this.#failing) {
+      this.#failing = true;
+      return this.#warn(
+        `Backup pass failed: ${detail}${outOfFiles(e)}: ${retry}, and again after each ` +
+          "pass that fails (said in the log only until a pass goes through)",
+      );
+    }
+    s.log.line(`WARNING: Backup pass failed again: ${detail}${outOfFiles(e)}: ${retry}`);
+    s.log.flush();
   }
 
   /** Stops the session by itself: its backup root is no longer the one it locked. */

@@ -1,0 +1,75 @@
+/**
+ * `watch` with its backup disk full: the backup root is a small tmpfs (root on Linux only;
+ * ignored elsewhere), filled by a file beside the backup while the watch runs. Passes then
+ * fail as a whole; the failure is said once, with run's remedy, and later event batches
+ * wait for the retry's full rescan instead of each failing again.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { type Fixture, makeFixture, poll } from "./helpers.ts";
+import { DEADLINE_MS, WatchProcess } from "./watch_helpers.ts";
+
+const WATCH = { watch: { debounce_ms: 100, rescan_interval: 0 } };
+const canMount = Deno.build.os === "linux" && Deno.uid?.() === 0;
+if (!canMount) console.log("SKIP watch disk full tests: need root on Linux to mount a tmpfs");
+
+async function command(...args: string[]): Promise<boolean> {
+  try {
+    return (await new Deno.Command(args[0], { args: args.slice(1), stderr: "null" }).output())
+      .success;
+  } catch {
+    return false;
+  }
+}
+
+/** Runs `body` with the fixture's backup root on a tmpfs of `size`, unmounted after. */
+async function onSmallDisk(fx: Fixture, size: string, body: () => Promise<void>) {
+  Deno.mkdirSync(fx.backup, { recursive: true });
+  assert.ok(await command("mount", "-t", "tmpfs", "-o", `size=${size}`, "tmpfs", fx.backup));
+  try {
+    await body();
+  } finally {
+    if (!(await command("umount", fx.backup))) await command("umount", "-l", fx.backup);
+  }
+}
+
+/** Fills the disk holding `dir` to its last byte, leaving `leave` bytes (about). */
+function fill(dir: string, leave = 0): void {
+  using f = Deno.openSync(join(dir, "filler"), { write: true, createNew: true });
+  const piece = new Uint8Array(4096);
+  try {
+    while (true) f.writeSync(piece);
+  } catch { /* full */ }
+  if (leave > 0) f.truncateSync(Math.max(0, f.statSync().size - leave));
+}
+
+Deno.test({
+  name: "watch: passes failing on a full backup disk are said once, with run's remedy, and " +
+    "event batches wait for the retry",
+  ignore: !canMount,
+  fn: async () => {
+    using fx = makeFixture({ "a.txt": "a\n" }, WATCH);
+    await onSmallDisk(fx, "10m", async () => {
+      await using w = new WatchProcess(fx);
+      await w.ready();
+      fill(fx.backup);
+      // One change at a time, each its own batch: each pass fails (the state has no room
+      // once the reserve is used up).
+      for (let i = 0; i < 12; i++) {
+        Deno.writeTextFileSync(join(fx.source, `e${i}.txt`), "");
+        await new Promise((r) => setTimeout(r, 300)); // a pace, not a wait for a result
+      }
+      const failures = () => fx.lastLog().filter((l) => l.includes("Backup pass failed"));
+      await poll("two passes to fail", () => failures().length >= 2, DEADLINE_MS);
+      const exit = await w.stop();
+      const said = exit.stderr.split("\n").filter((l) => l.includes("Backup pass failed"));
+      assert.equal(said.length, 1, exit.stderr);
+      assert.match(
+        said[0],
+        /the backup disk is full \(.*\): free space on the disk of '.*backup'.*a full rescan follows in 30 s/,
+      );
+      // The passes that failed: the first two in a row; the batches after them waited.
+      assert.equal(failures().length, 2, fx.lastLog().join("\n"));
+    });
+  },
+});
