@@ -73,3 +73,26 @@ Deno.test({
     });
   },
 });
+
+Deno.test({
+  name: "watch and run: a backup disk too full to open the state is said full, with the remedy",
+  ignore: !canMount,
+  fn: async () => {
+    using fx = makeFixture({ "a.txt": "a\n" }, WATCH);
+    await onSmallDisk(fx, "10m", async () => {
+      assert.equal((await fx.cli("run", "-q")).code, 0);
+      // About 12 KB left: SQLite cannot make the WAL's index, and says "disk I/O error".
+      fill(fx.backup, 12 << 10);
+      const full = /the backup disk is full \(.*\): free space on the disk of '.*backup'/;
+      const watch = await fx.cli("watch", "-q");
+      assert.equal(watch.code, 1, watch.stderr);
+      assert.match(watch.stderr, /^Watch failed: /);
+      assert.match(watch.stderr, full);
+      assert.match(watch.stderr, /then start the watch again/);
+      const run = await fx.cli("run", "-q");
+      assert.equal(run.code, 1, run.stderr);
+      assert.match(run.stderr, full);
+      assert.match(run.stderr, /then run again/);
+    });
+  },
+});

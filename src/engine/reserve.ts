@@ -58,20 +58,27 @@ export function releaseReserve(stateDir: string): boolean {
 /**
  * Whether a failure's text `message` means the disk holding `dir` is full: the words of
  * the system or SQLite, or SQLite's "unable to open database file" (all it says when it
- * cannot make its journal) where the disk refuses a new file, for want of blocks or inodes.
+ * cannot make its journal) or "disk I/O error" (all it says when it cannot grow the WAL's
+ * index, the -shm file) where the disk refuses a new file or PROBE_BYTES in it, for want
+ * of inodes or blocks.
  */
 export function diskFullAt(message: string, dir: string): boolean {
-  return isDiskFull(message) || (/unable to open database file/i.test(message) && noRoomAt(dir));
+  return isDiskFull(message) ||
+    (/unable to open database file|disk I\/O error/i.test(message) && noRoomAt(dir));
 }
 
-/** Whether the disk holding `dir` refuses a new file: an empty one is made to see. */
+/** What the probe writes: the -shm file's first 32 KiB with room to spare. */
+const PROBE_BYTES = 64 << 10;
+
+/** Whether the disk holding `dir` refuses a new file of PROBE_BYTES: one is made to see. */
 function noRoomAt(dir: string): boolean {
   const probe = join(dir, `room-${crypto.randomUUID()}.probe`);
   try {
-    Deno.writeFileSync(probe, new Uint8Array(0), { createNew: true });
-    removeQuietly(probe);
+    Deno.writeFileSync(probe, new Uint8Array(PROBE_BYTES), { createNew: true });
     return false;
   } catch (e) {
     return isDiskFull(errorText(e));
+  } finally {
+    removeQuietly(probe);
   }
 }

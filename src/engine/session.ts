@@ -206,6 +206,7 @@ async function startSession(
     const { prefixes, runId } = firstWrite(
       config.backupRoot,
       paths.db,
+      command,
       () => store!.beginRun(command, config.sources, now),
     );
     log.line(`Run started: ${command} (run ${runId}, pid ${Deno.pid})${log.ownerSuffix()}`);
@@ -247,8 +248,19 @@ async function startSession(
     if (e instanceof PreflightError) removeMade(made, { files: true }); // under the lock
     // Not started, nothing logged: a stale lock's takeover is left for the next run to log.
     lock.release({ restore: !started });
-    throw e;
+    throw fullDiskNamed(e, config.backupRoot, paths.dir, command);
   }
+}
+
+/**
+ * `e`, or where it is the disk of the state folder `dir` out of room (SQLite's "disk I/O
+ * error" where it cannot make the WAL's index, opening the state), that said with the
+ * remedy: `command` is what to do again once there is room.
+ */
+function fullDiskNamed(e: unknown, root: string, dir: string, command: string): unknown {
+  if (e instanceof PreflightError || !diskFullAt(errorText(e), dir)) return e;
+  if (/^the backup disk is full /.test(errorText(e))) return e; // said so already
+  return diskFullError(root, errorText(e), command === "watch" ? "start the watch" : command);
 }
 
 /**
@@ -287,13 +299,18 @@ export function movedSourceNotes(
   });
 }
 
-/** The run's first write to the state: one it may only read is exit 2, naming the file. */
-function firstWrite<T>(root: string, db: string, write: () => T): T {
+/**
+ * The run's first writes to the state (its opening, its row): one it may only read is exit
+ * 2, naming the file; a full disk is said so, with the remedy (`command` to do again).
+ */
+function firstWrite<T>(root: string, db: string, command: string, write: () => T): T {
   try {
     return write();
   } catch (e) {
     const text = errorText(e);
-    if (diskFullAt(text, dirname(db))) throw diskFullError(root, text);
+    if (diskFullAt(text, dirname(db))) {
+      throw diskFullError(root, text, command === "watch" ? "start the watch" : command);
+    }
     throw stateProblem(db, e, true) ?? e;
   }
 }
