@@ -34,8 +34,8 @@ async function onSmallDisk(fx: Fixture, size: string, body: () => Promise<void>)
 }
 
 /** Fills the disk holding `dir` to its last byte, leaving `leave` bytes (about). */
-function fill(dir: string, leave = 0): void {
-  using f = Deno.openSync(join(dir, "filler"), { write: true, createNew: true });
+function fill(dir: string, leave = 0, name = "filler"): void {
+  using f = Deno.openSync(join(dir, name), { write: true, createNew: true });
   const piece = new Uint8Array(4096);
   try {
     while (true) f.writeSync(piece);
@@ -93,6 +93,33 @@ Deno.test({
       assert.equal(run.code, 1, run.stderr);
       assert.match(run.stderr, full);
       assert.match(run.stderr, /then run again/);
+    });
+  },
+});
+
+Deno.test({
+  name: "watch: a session with problems whose end a full disk keeps from being recorded " +
+    "says so and exits 1",
+  ignore: !canMount,
+  fn: async () => {
+    using fx = makeFixture({ "a.txt": "a\n" }, WATCH);
+    await onSmallDisk(fx, "10m", async () => {
+      await using w = new WatchProcess(fx);
+      await w.ready();
+      fill(fx.backup);
+      Deno.writeTextFileSync(join(fx.source, "e.txt"), "");
+      await poll("a pass to fail", () => w.stderr.includes("Backup pass failed"), DEADLINE_MS);
+      // The room the reserve gave, taken too: nothing is left for the session's end.
+      fill(fx.backup, 0, "filler2");
+      const exit = await w.stop();
+      assert.equal(exit.code, 1, exit.stderr);
+      assert.match(
+        exit.stderr,
+        /Cannot record the end of the watch session \(run \d+\): .*: 'history' shows it as interrupted, though it finished with problems: the backup disk is full/,
+      );
+      const history = await fx.cli("history", "--json");
+      const runs = JSON.parse(history.stdout).runs;
+      assert.match(runs[runs.length - 1].outcome, /^interrupted/);
     });
   },
 });

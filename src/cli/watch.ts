@@ -34,8 +34,9 @@ Options:
   --quiet, -q    Print nothing but errors and warnings
 
 Exit codes: 0 stopped by a signal, 1 it stopped by itself (its backup root was removed
-or replaced, or Deno's watcher is held for good by a FIFO: it says why) or could not
-start ('Watch failed: ...': the backup disk full, say), 2 usage or configuration error
+or replaced, or Deno's watcher is held for good by a FIFO: it says why), could not
+start ('Watch failed: ...': the backup disk full, say), or had problems and a full disk
+kept its end from being recorded (it says so), 2 usage or configuration error
 (nothing changed), 3 another run holds the backup root's lock;
 130, 143 or 129: a second SIGINT, SIGTERM or SIGHUP stopped it at once.
 
@@ -99,7 +100,8 @@ async function runUntilStopped(start: () => Promise<WatchHandle>, out: Output): 
       say(`${clock(new Date())} watching; log: ${logFile}; Ctrl-C stops`);
     });
     const totals = await handle.done;
-    return totals.error === undefined ? 0 : 1; // said as a warning already
+    // Said as a warning already.
+    return totals.error === undefined && totals.unrecorded === undefined ? 0 : 1;
   } finally {
     signals.dispose();
   }

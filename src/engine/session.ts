@@ -52,8 +52,12 @@ export interface Session {
    * root removed or replaced.
    */
   lockStillHeld(): boolean;
-  /** Ends the session: records the run's outcome, releases the lock, closes the log. */
-  close(status: string, summary: unknown): void;
+  /**
+   * Ends the session: records the run's outcome, releases the lock, closes the log. Returns
+   * why the outcome could not be recorded (a full disk), or undefined when it was (or, the
+   * backup root another run's now, was not to be).
+   */
+  close(status: string, summary: unknown): string | undefined;
 }
 
 /** Where the state folder keeps what it holds. */
@@ -334,9 +338,11 @@ function makeSession({ lock, ...parts }: SessionParts): Session {
       try {
         try {
           if (ours) store.finishRun(runId, status, summary, store.recordedTime());
+          return undefined;
         } catch (e) {
           // A full disk can refuse even this; what the run did is committed already.
           log.line(`Cannot record the end of run ${runId}: ${errorText(e)}`);
+          return errorText(e);
         }
       } finally {
         log.close();

@@ -21,8 +21,8 @@
 import { sep } from "node:path";
 import type { Config } from "../config/config.ts";
 import { leftSources } from "../engine/backup.ts";
-import { diskFullText, errorText } from "../engine/errors.ts";
-import { diskFullAt } from "../engine/reserve.ts";
+import { errorText } from "../engine/errors.ts";
+import { passFailure, unrecordedEnd } from "./pass_failure.ts";
 import { lstatOrNone } from "../engine/fsops.ts";
 import { type Counts, emptyCounts, type PassResult } from "../engine/pass_types.ts";
 import { recoverInterrupted } from "../engine/recover.ts";
@@ -39,8 +39,7 @@ import type { GuardWindow } from "./guard_window.ts";
 import { applyJob, type BatchReport } from "./job_pass.ts";
 import { ChangingFiles, type Unstored } from "./changing.ts";
 import { sourceFileOf } from "../engine/layout.ts";
-import { outOfFiles, WatchEvents } from "./watch_events.ts";
-import { explainedDamage } from "../state/damage.ts";
+import { WatchEvents } from "./watch_events.ts";
 import { oneLine } from "../log/one_line.ts";
 
 /**
@@ -67,6 +66,8 @@ export interface WatchTotals {
   bytesCopied: number;
   /** Why the session stopped by itself (its backup root was removed or replaced). */
   error?: string;
+  /** Why a session that had problems could not record its end (exit code 1 too). */
+  unrecorded?: string;
 }
 
 export interface WatchHandle {
@@ -133,10 +134,7 @@ class WatchSession {
   #failed = false;
   /** A pass threw at some point: the session ends with problems, as with a file failed. */
   #passFailed = false;
-  /**
-   * A pass failed, and no pass has gone through since: a failure again (a full backup disk
-   * fails every pass, retried every RETRY_MS) is said in the log only.
-   */
+  /** A pass failed, and none has gone through since (see #sayPassFailed). */
   #failing = false;
   /** A full pass went through every source, recorded so: the backup is whole since. */
   #following = false;
@@ -263,24 +261,19 @@ class WatchSession {
     }
   }
 
-  /**
-   * Says that a pass failed as a whole: a full backup disk with run's remedy. Said as a
-   * warning once until a pass goes through; a failure again meanwhile, in the log only.
-   */
+  /** A pass failed as a whole: a warning once until one goes through, then the log only. */
   #sayPassFailed(e: unknown): void {
-    const s = this.#session;
-    const text = errorText(explainedDamage(e));
-    const detail = diskFullAt(text, s.tmpDir) ? diskFullText(s.root, text) : text;
+    const detail = passFailure(this.#session, e);
     const retry = `a full rescan follows in ${RETRY_MS / 1000} s`;
     if (!this.#failing) {
       this.#failing = true;
       return this.#warn(
-        `Backup pass failed: ${detail}${outOfFiles(e)}: ${retry}, and again after each ` +
-          "pass that fails (said in the log only until a pass goes through)",
+        `Backup pass failed: ${detail}: ${retry}, and again after each pass that fails ` +
+          "(said in the log only until a pass goes through)",
       );
     }
-    s.log.line(`WARNING: Backup pass failed again: ${detail}${outOfFiles(e)}: ${retry}`);
-    s.log.flush();
+    this.#session.log.line(`WARNING: Backup pass failed again: ${detail}: ${retry}`);
+    this.#session.log.flush();
   }
 
   /** Stops the session by itself: its backup root is no longer the one it locked. */
@@ -391,11 +384,18 @@ class WatchSession {
       // One stopped in its first pass went through part of the sources only. A file that
       // failed, or a pass that threw, is a problem, even if a later pass made up for it.
       const whole = totals.counts.failed > 0 || this.#passFailed ? "partial" : "ok";
+      const status = this.#following ? whole : "stopped";
+      let unrecorded: string | undefined;
       try {
-        this.#session.close(this.#following ? whole : "stopped", totals);
+        unrecorded = this.#session.close(status, totals);
       } finally {
         this.#closed = true;
       }
+      // Not recorded (a full disk): `history` shows it interrupted. With problems, exit 1.
+      if (unrecorded === undefined) return totals;
+      const message = unrecordedEnd(this.#session, unrecorded, status);
+      if (status === "partial") totals.unrecorded = message;
+      this.#warn(message);
       return totals;
     } finally {
       // Last, once the session is complete: closing a watch waits on Deno's watcher thread,
