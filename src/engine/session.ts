@@ -264,7 +264,15 @@ async function startSession(
 function fullDiskNamed(e: unknown, root: string, dir: string, command: string): unknown {
   if (e instanceof PreflightError || !diskFullAt(errorText(e), dir)) return e;
   if (/^the backup disk is full /.test(errorText(e))) return e; // said so already
-  return diskFullError(root, errorText(e), command === "watch" ? "start the watch" : command);
+  return startDiskFull(root, errorText(e), command);
+}
+
+/**
+ * A session's start stopped by a full disk, with the remedy: `command` again once there is
+ * room (a watch: started again).
+ */
+function startDiskFull(root: string, message: string, command: string): Error {
+  return diskFullError(root, message, command === "watch" ? "start the watch" : command);
 }
 
 /**
@@ -312,9 +320,7 @@ function firstWrite<T>(root: string, db: string, command: string, write: () => T
     return write();
   } catch (e) {
     const text = errorText(e);
-    if (diskFullAt(text, dirname(db))) {
-      throw diskFullError(root, text, command === "watch" ? "start the watch" : command);
-    }
+    if (diskFullAt(text, dirname(db))) throw startDiskFull(root, text, command);
     throw stateProblem(db, e, true) ?? e;
   }
 }
