@@ -1,0 +1,205 @@
+/**
+ * End-to-end tests of the CLI's words to its user, through the real tool: help for every
+ * command, --version, unknown commands and flags (exit 2, did-you-mean), a `--config` that
+ * is no regular file refused at once, and errors naming an argument kept on one line.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { VERSION } from "../src/version.ts";
+import { signalExitCode } from "../src/watch/signals.ts";
+import { makeFixture, runCli, toolCommand, writeTree } from "./helpers.ts";
+import { assertUsage, entriesUnder, TREE } from "./cli_helpers.ts";
+
+function commandNames(help: string): string[] {
+  const block = help.split("Commands:\n")[1].split("\n\n")[0];
+  return block.split("\n").map((l) => l.trim().split(/\s+/)[0]);
+}
+
+/** The tool's command line, program first. */
+function toolArgs(args: string[]): string[] {
+  const { cmd, args: full } = toolCommand(args);
+  return [cmd, ...full];
+}
+
+Deno.test("help: the tool's help lists every command, with examples", async () => {
+  for (const flag of ["--help", "-h", "help"]) {
+    const r = await runCli([flag]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /Usage: backup-tool/);
+    assert.match(r.stdout, /Examples:\n {2}backup-tool/);
+  }
+  const names = commandNames((await runCli(["--help"])).stdout);
+  for (const name of ["run", "plan", "init"]) assert.ok(names.includes(name), names.join(" "));
+});
+
+Deno.test("help: the tool's help gives history both uses, the runs and one file's contents", async () => {
+  const line = (await runCli(["--help"])).stdout.split("\n").find((l) => /^ {2}history /.test(l));
+  assert.match(line ?? "", /every run\b.*\bone file/, line);
+});
+
+Deno.test("help: every command has --help with Usage and an example", async () => {
+  const names = commandNames((await runCli(["--help"])).stdout);
+  for (const name of names) {
+    const r = await runCli([name, "--help"]);
+    assert.equal(r.code, 0, `${name}: ${r.stderr}`);
+    assert.match(r.stdout, /Usage: backup-tool/, name);
+    assert.match(r.stdout, new RegExp(`Examples?:\\n {2}backup-tool ${name}`), name);
+    assert.equal((await runCli([name, "-h"])).stdout, r.stdout, name);
+    assert.equal((await runCli(["help", name])).stdout, r.stdout, name);
+  }
+});
+
+Deno.test("help: watch names every signal that stops it and every exit code it gives", async () => {
+  const help = (await runCli(["watch", "--help"])).stdout.replace(/\s+/g, " ");
+  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
+    assert.ok(help.includes(signal), signal);
+    assert.ok(help.includes(String(signalExitCode(signal))), `${signal}: ${help}`);
+  }
+  assert.match(help, /Exit codes: 0 [^]*1 [^]*2 [^]*3 /);
+});
+
+Deno.test("--version prints the semver from src/version.ts", async () => {
+  assert.match(VERSION, /^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$/);
+  for (const flag of ["--version", "-V"]) {
+    const r = await runCli([flag]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, `backup-tool ${VERSION}\n`);
+  }
+});
+
+Deno.test("unknown commands and flags exit 2, named, with a did-you-mean", async () => {
+  assertUsage(await runCli(["rn"]), /Unknown command 'rn' \(did you mean 'run'\?\)/);
+  assertUsage(await runCli(["iint"]), /Unknown command 'iint' \(did you mean 'init'\?\)/);
+  assertUsage(await runCli(["xyzzy"]), /^Unknown command 'xyzzy': see --help\n$/);
+  // Names every object has are no commands either (once: "Constructor failed", exit 1).
+  assertUsage(await runCli(["constructor"]), /^Unknown command 'constructor': see --help\n$/);
+  assertUsage(await runCli(["run", "--jsn"]), /Unknown option '--jsn' .*did you mean '--json'/);
+  assertUsage(await runCli(["plan", "--rehsh"]), /'--rehsh' .*did you mean '--rehash'/);
+  assertUsage(await runCli(["--verison"]), /Unknown option '--verison' .*'--version'/);
+  assertUsage(await runCli(["--hepl"]), /did you mean '--help'/);
+  assertUsage(await runCli(["run", "-x"]), /Unknown option '-x' for 'run'/);
+  assertUsage(await runCli(["run", "extra"]), /Unexpected argument 'extra' for 'run'/);
+  assertUsage(
+    await runCli(["run", "--config", "a.jsonc", "--config", "b.jsonc"]),
+    /^Option '--config' given twice for 'run': give it once/,
+  );
+  assertUsage(await runCli(["restore", "--to", "x", "--to=y"]), /'--to' given twice/);
+  assertUsage(await runCli(["restore", ""]), /^Empty PATH for 'restore'/);
+  assertUsage(await runCli(["history", ""]), /^Empty PATH for 'history'/);
+  assertUsage(await runCli(["plan", "extra"]), /Unexpected argument 'extra' for 'plan'/);
+  assertUsage(await runCli(["init", "a", "b"]), /more than one folder/);
+  // An option that means nothing to its command is refused, not ignored.
+  assertUsage(await runCli(["history", "a.txt", "-q"]), /^Unknown option '-q' for 'history'/);
+  assertUsage(await runCli(["init", "--json"]), /^Unknown option '--json' for 'init'/);
+  assertUsage(
+    await runCli(["verify", "--sample", "-1"]),
+    /^Invalid value for '--sample' of 'verify': '-1' looks like an option: .*'--sample=-1'/,
+  );
+  // A value flag last on the line, or a value given to a flag that takes none: said in the
+  // tool's words, not node:util's ("Option '--to <value>' argument missing").
+  assertUsage(
+    await runCli(["restore", "--to"]),
+    /^Missing value for '--to' of 'restore': write '--to DIR': see 'restore --help'\n$/,
+  );
+  assertUsage(
+    await runCli(["run", "--config"]),
+    /^Missing value for '--config' of 'run': write '--config FILE': see 'run --help'\n$/,
+  );
+  assertUsage(
+    await runCli(["plan", "--json=yes"]),
+    /^Invalid value for '--json' of 'plan': it takes none: write '--json' alone: see 'plan --help'\n$/,
+  );
+  // `-q=1` is no `-q`, `-=` and `-1`: the word given is named, not a '-=' never typed.
+  assertUsage(await runCli(["restore", "-q=1"]), /^Unknown option '-q=1' for 'restore'/);
+  // A PATH starting with a dash: the way to give it is said.
+  assertUsage(
+    await runCli(["restore", "-a.txt"]),
+    /^Unknown option '-a' for 'restore' \(did you mean '--at'\?; a PATH starting with '-' goes after '--'\)/,
+  );
+  // Options before the command: said so, with the line to write.
+  assertUsage(
+    await runCli(["--config=x.jsonc", "plan"]),
+    /^Options go after the command: 'backup-tool plan \[OPTIONS\]': see 'plan --help'/,
+  );
+  assertUsage(
+    await runCli(["--source", "x", "init"]),
+    /^Options go after the command: 'backup-tool init/,
+  );
+  // A config named like a command is no command.
+  assertUsage(
+    await runCli(["--config", "plan", "--bogus"]),
+    /^Unknown option '--bogus' for 'run': see 'run --help'\n$/,
+  );
+  assertUsage(await runCli(["help", "run", "extra"]), /^Too many words for 'help': 'run extra'/);
+  // Asked for help, the help is given, whatever else is wrong with the line.
+  for (const args of [["run", "--help", "--bogus"], ["watch", "-h", "--bogus"]]) {
+    const r = await runCli(args);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, new RegExp(`^Usage: backup-tool ${args[0]} `));
+  }
+});
+
+Deno.test({
+  name:
+    "--config naming a FIFO, a device, a folder or a huge file is refused at once (exit 2); a broken config.jsonc is not passed over",
+  ignore: Deno.build.os === "windows",
+  fn: async () => {
+    const dir = Deno.makeTempDirSync({ prefix: "bt-cfg-" });
+    try {
+      const fifo = join(dir, "ff");
+      assert.ok((await new Deno.Command("mkfifo", { args: [fifo] }).output()).success);
+      Deno.mkdirSync(join(dir, "folder"));
+      const big = join(dir, "big.jsonc");
+      Deno.writeTextFileSync(big, " ".repeat((1 << 20) + 1));
+      const cases: [string, RegExp][] = [
+        [fifo, /it is not a regular file/], // before, it waited for a writer for ever
+        ["/dev/zero", /it is not a regular file/], // before, it read until memory ran out
+        [join(dir, "folder"), /it is a folder/],
+        [big, /larger than any config/],
+      ];
+      for (const [config, why] of cases) {
+        assertUsage(await runCli(["plan", "--config", config], { cwd: dir }), why);
+      }
+      // A pipe the shell passes (`--config <(generate)`, `/dev/stdin`) is read, its relative
+      // paths taken from the working folder (they went under /dev: /dev/bk, /dev/logs).
+      const valid = join(dir, "valid.jsonc");
+      Deno.writeTextFileSync(valid, JSON.stringify({ sources: ["src"], backup_root: "bk" }));
+      writeTree(join(dir, "src"), { "a.txt": "a\n" });
+      const piped = await new Deno.Command("bash", {
+        args: [
+          "-c",
+          `cat '${valid}' | "$@"`,
+          "_",
+          ...toolArgs(["run", "-q", "--config", "/dev/stdin"]),
+        ],
+        cwd: dir,
+      }).output();
+      assert.equal(piped.code, 0, new TextDecoder().decode(piped.stderr));
+      assert.equal(Deno.readTextFileSync(join(dir, "bk", "a.txt")), "a\n");
+      assert.ok(Deno.statSync(join(dir, "logs")).isDirectory);
+      // The default lookup takes config.jsonc when it is there at all, broken or not.
+      Deno.writeTextFileSync(join(dir, "config.json"), "{}");
+      Deno.mkdirSync(join(dir, "config.jsonc"));
+      assertUsage(await runCli(["plan"], { cwd: dir }), /config\.jsonc': it is a folder/);
+    } finally {
+      Deno.removeSync(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test("an error naming an argument that holds a newline is still one line (exit 2)", async () => {
+  using fx = makeFixture(TREE);
+  assert.equal((await fx.cli("run")).code, 0);
+  const before = entriesUnder(fx.dir);
+  const cases: [string[], RegExp][] = [
+    [["restore", "--to", join(fx.backup, "a\nb")], /^Cannot restore into '.*a\\nb': it is inside/],
+    [["restore", "--at", "2026\nx"], /^Invalid --at value '2026\\nx'/],
+    [["bo\ngus"], /^Unknown command 'bo\\ngus'/],
+  ];
+  for (const [args, pattern] of cases) {
+    const r = await fx.cli(...args);
+    assertUsage(r, pattern);
+    assert.equal(r.stderr.split("\n").length, 2, r.stderr); // one line and its newline
+  }
+  assert.deepEqual(entriesUnder(fx.dir), before);
+});
