@@ -21,7 +21,7 @@
  * Then `verify` is clean, one more run is a no-op, and `history` of some paths lists the
  * contents the model saw, in order, with times between the right runs and the last mtime.
  *
- * Mtimes are distinct minutes in the past (as restore_test.ts's `put` does), so no
+ * Mtimes are distinct minutes in the past (as restore_helpers.ts's `put` does), so no
  * change hides behind a same-second timestamp and no sleep waits out the racy window.
  * RELIABILITY_SEED=<n> replays a seed; HISTORY_MODEL_ROUNDS=<n> sets the round count;
  * HISTORY_MODEL_DEEP=1 adds `verify` after every run and `history` of every path;
