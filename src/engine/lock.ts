@@ -7,42 +7,29 @@
  * run prints (exit code 3), where it can be read. A record a holder that died left, read
  * while another process holds the lock (one taking it over, not yet written over it, or a
  * program that writes none, `flock`), is not taken for that process's on Linux, where
- * /proc/locks names who holds the lock.
+ * /proc/locks names who holds the lock (proc_locks.ts).
  *
  * Off Windows the folder holding the lock file (`.backup-tool/`, never empty while a
  * backup exists) is locked too: a lock file deleted by hand while a run or watch session
  * holds it would otherwise let a second one lock a new file of the same name. (Windows
  * does not let an open file be deleted, and cannot open a folder as a file.)
  *
- * A record is only ever written over the one before, in one write (`overwrite`): a kill at
- * any moment leaves the file holding one whole record, the old one or the new, so a dead
- * holder's record given back by a refused session is never lost on the way. A session
- * that takes over a stale lock carries the dead holders' records in its own until its log
- * says so on disk (`takeoverLogged`; the record's form: lock_record.ts): killed before
- * that, it leaves them to the next run, and released before that (refused, or failed
- * before it logged them), it gives the lock file back what it held.
+ * A record is only ever written over the one before, in one write (`overwrite`,
+ * lock_file_write.ts): a kill at any moment leaves the file holding one whole record, the
+ * old one or the new, so a dead holder's record given back by a refused session is never
+ * lost on the way. A session that takes over a stale lock carries the dead holders' records
+ * in its own until its log says so on disk (`takeoverLogged`; the record's form:
+ * lock_record.ts): killed before that, it leaves them to the next run, and released before
+ * that (refused, or failed before it logged them), it gives the lock file back what it held.
  */
 import { hostname } from "node:os";
-import { dirname, join } from "node:path";
-import {
-  diskFullError,
-  errorText,
-  isDiskFull,
-  LockedError,
-  PreflightError,
-  remedyUnlessOutOfFiles,
-} from "./errors.ts";
+import { dirname } from "node:path";
+import { errorText, LockedError, PreflightError, remedyUnlessOutOfFiles } from "./errors.ts";
 import { namesOpenFile } from "./identity.ts";
 import { NotOwnFileError, openOwnFile } from "./own_file.ts";
-import { faultPoint } from "./fault.ts";
-import {
-  describe,
-  type Holders,
-  holdersIn,
-  RECORD_BYTES,
-  recordBytes,
-  startedOf,
-} from "./lock_record.ts";
+import { giveBack, overwrite, readBefore, readBytes, writeRecord } from "./lock_file_write.ts";
+import { describe, type Holders, holdersIn, recordBytes, startedOf } from "./lock_record.ts";
+import { namesAnotherHolder } from "./proc_locks.ts";
 
 export interface Lock {
   /**
@@ -166,59 +153,6 @@ function openLockFile(file: string): Deno.FsFile {
 }
 
 /**
- * Writes the holder's record over the previous one (`overwrite`): over blocks the file has,
- * where a full disk still takes it (a record released is cut to nothing, though). A disk
- * too full for the record is said so, with the remedy.
- */
-function writeRecord(f: Deno.FsFile, file: string, bytes: Uint8Array): void {
-  try {
-    overwrite(f, bytes);
-  } catch (e) {
-    if (!isDiskFull(errorText(e))) throw e;
-    throw new Error(
-      `Cannot lock backup root: cannot write '${file}': ${
-        diskFullError(dirname(dirname(file)), errorText(e)).message
-      }`,
-    );
-  }
-}
-
-/** What pads a record written over a longer one: JSON, and a reader's trim, pass over it. */
-const PAD = " ".charCodeAt(0);
-
-/**
- * Writes `bytes` (a record, or what the file held before) over what the lock file holds,
- * in one write from its start, then cuts the file to them: where it holds more, they are
- * padded with spaces to its length first. So the file holds one whole record at every
- * moment, the one before or the new one (padded until the cut), never none: a kill between
- * the write and the cut leaves the new one padded, and a write of a record (`RECORD_BYTES`)
- * is never torn by a kill. Nothing is emptied first, and the file is neither replaced nor
- * renamed over: its lock, on this inode, is what other runs wait on (and Windows lets no
- * locked file be renamed over). fusefat (FAT32 through FUSE) refuses to cut an open file
- * to any length but nothing (EPERM; a cut to its own length too, which is why only a
- * longer file is cut): there the padding stays.
- */
-export function overwrite(
-  f: Pick<Deno.FsFile, "truncateSync" | "seekSync" | "writeSync" | "statSync">,
-  bytes: Uint8Array,
-): void {
-  const size = f.statSync().size;
-  // More than a record is not one to keep: written over, unpadded.
-  const padded = new Uint8Array(Math.max(size <= RECORD_BYTES ? size : 0, bytes.length))
-    .fill(PAD);
-  padded.set(bytes);
-  f.seekSync(0, Deno.SeekMode.Start);
-  for (let off = 0; off < padded.length;) off += f.writeSync(padded.subarray(off));
-  faultPoint("overwritten");
-  if (size <= bytes.length) return;
-  try {
-    f.truncateSync(bytes.length);
-  } catch (e) {
-    if (!(e instanceof Deno.errors.PermissionDenied)) throw e;
-  }
-}
-
-/**
  * The error for a lock `holder` ("a watch (pid …)", as `describe` names it) holds; `gone`:
  * the holder a record names that no longer holds the lock (see `namesAnotherHolder`).
  */
@@ -253,41 +187,6 @@ function lockFolder(file: string): Deno.FsFile | undefined {
   }
 }
 
-/** What the lock file held when it was locked, and its times: see `giveBack`. */
-interface Before {
-  bytes: Uint8Array;
-  /** Whether `bytes` are all it held (a record is one short line; anything longer is not). */
-  whole: boolean;
-  atime: Date | null;
-  mtime: Date | null;
-}
-
-function readBefore(f: Deno.FsFile): Before {
-  const { size, atime, mtime } = f.statSync();
-  const bytes = readBytes(f);
-  return { bytes, whole: bytes.length === size, atime, mtime };
-}
-
-/**
- * Writes back what the lock file held before it was taken, and its times (a refused
- * session's release), over this session's record (`overwrite`: a dead holder's record
- * given back is never lost to a kill meanwhile). A write that fails leaves the file as it
- * is, never emptied.
- */
-function giveBack(f: Deno.FsFile, before: Before): void {
-  try {
-    overwrite(f, before.bytes);
-    if (before.mtime) f.utimeSync(before.atime ?? before.mtime, before.mtime);
-  } catch { /* left as it is: a record, this session's or the one before */ }
-}
-
-function readBytes(f: Deno.FsFile): Uint8Array {
-  const buf = new Uint8Array(RECORD_BYTES);
-  const n = f.readSync(buf) ?? 0;
-  f.seekSync(0, Deno.SeekMode.Start);
-  return buf.slice(0, n);
-}
-
 function readAll(f: Deno.FsFile): string {
   return new TextDecoder().decode(readBytes(f));
 }
@@ -316,78 +215,6 @@ function holderRecord(f: Deno.FsFile): { holder?: string; gone?: string } {
     }
     Atomics.wait(waiter, 0, 0, RECORD_WAIT_MS);
   }
-}
-
-/**
- * Whether the lock file open as `f` is held by a process other than the one `record` names
- * (Linux: /proc/locks names who holds each lock): a record a killed holder left, its pid
- * gone or given to another process since, read while something else holds the lock. False
- * wherever that cannot be told: another host's record, no /proc/locks, a holder in another
- * pid namespace than the one /proc shows pids in (left out there, or shown as pid 0), or in
- * one below it (a container, `unshare --pid`, a Flatpak sandbox, with the host's name): its
- * record names it by the pid it has in its own, which is not the one /proc/locks shows.
- */
-function namesAnotherHolder(record: string, f: Deno.FsFile): boolean {
-  if (Deno.build.os !== "linux") return false;
-  try {
-    const { pid, host } = JSON.parse(record);
-    const { ino, dev } = f.statSync();
-    if (host !== hostname() || !Number.isSafeInteger(pid) || !ino) return false;
-    const holders = flockHolders(Deno.readTextFileSync("/proc/locks"), ino, dev);
-    return holders.length > 0 &&
-      holders.every((p) => p > 0 && p !== pid && pidsAsProcShows(readProcStatus(p), p));
-  } catch {
-    return false;
-  }
-}
-
-/** What /proc says of process `pid` (its status), "" where that cannot be read. */
-function readProcStatus(pid: number): string {
-  try {
-    return Deno.readTextFileSync(join("/proc", String(pid), "status"));
-  } catch {
-    return "";
-  }
-}
-
-/**
- * Whether the process whose /proc status is `status`, shown there as `pid`, knows itself by
- * that pid: it is in the pid namespace /proc shows pids in, not one below it ("NSpid:" names
- * its pid in each, from /proc's down to its own; Linux 4.1 and later).
- */
-export function pidsAsProcShows(status: string, pid: number): boolean {
-  const m = /^NSpid:[ \t]*(.*)$/m.exec(status);
-  return m !== null && m[1].trim() === String(pid);
-}
-
-/**
- * The pids /proc/locks `table` shows holding a flock on inode `ino` (waiters left out) of
- * the device `dev` (stat's number): the lines of other file systems' files of that inode
- * number are another lock's (a test suite's, init's: a record naming that pid was then
- * taken for the holder). Where no line of that inode is on that device (a file system whose
- * stat and /proc/locks name devices apart, as overlayfs may), the inode's lines alone.
- */
-export function flockHolders(table: string, ino: number, dev?: number): number[] {
-  const lines: { pid: number; device: string }[] = [];
-  for (const line of table.split("\n")) {
-    const m = /^\d+: FLOCK +\S+ +\S+ +(-?\d+) +([0-9a-f]+:[0-9a-f]+):(\d+) /.exec(line);
-    if (m && Number(m[3]) === ino) lines.push({ pid: Number(m[1]), device: m[2] });
-  }
-  const device = dev === undefined ? undefined : deviceName(dev);
-  const onDevice = lines.filter((l) => l.device === device);
-  return (onDevice.length > 0 ? onDevice : lines).map((l) => l.pid);
-}
-
-/**
- * A device number as /proc/locks writes it, `major:minor` in hex (Linux's encoding: the
- * minor's low 8 bits, then the major's 12, then the minor's upper bits; the major's upper
- * bits above bit 32).
- */
-export function deviceName(dev: number): string {
-  const d = BigInt(dev);
-  const major = ((d >> 8n) & 0xfffn) | ((d >> 32n) & 0xfffff000n);
-  const minor = (d & 0xffn) | ((d >> 12n) & 0xffffff00n);
-  return `${major.toString(16).padStart(2, "0")}:${minor.toString(16).padStart(2, "0")}`;
 }
 
 /** The holder's record, or "" where its lock keeps it from being read (Windows). */

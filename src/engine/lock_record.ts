@@ -14,7 +14,7 @@
 
 /**
  * The most a lock file holding a record holds, read whole at the lock: one memory page,
- * which a kill never tears a write of (see lock.ts's `overwrite`).
+ * which a kill never tears a write of (see lock_file_write.ts's `overwrite`).
  */
 export const RECORD_BYTES = 4096;
 

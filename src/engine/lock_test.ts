@@ -5,15 +5,7 @@
 import assert from "node:assert/strict";
 import { hostname } from "node:os";
 import { join } from "node:path";
-import {
-  acquireLock,
-  currentHolder,
-  currentHolderRecord,
-  deviceName,
-  flockHolders,
-  overwrite,
-  pidsAsProcShows,
-} from "./lock.ts";
+import { acquireLock, currentHolder, currentHolderRecord } from "./lock.ts";
 import { LockedError, PreflightError } from "./errors.ts";
 import { withDir } from "./test_util.ts";
 
@@ -218,98 +210,6 @@ Deno.test({
       Deno.removeSync(dir, { recursive: true });
     }
   },
-});
-
-Deno.test(
-  "overwrite: a record over a longer one is padded, then cut; where only a cut to nothing is allowed (fusefat), the padding stays",
-  withDir((dir) => {
-    const record = new TextEncoder().encode('{"pid":1}\n');
-    const longer = '{"pid":1}\n and the end of a longer record\n';
-    let content = new TextEncoder().encode(longer);
-    let at = 0;
-    const writes: string[] = [];
-    const file = {
-      statSync: () => ({ size: content.length }) as Deno.FileInfo,
-      truncateSync(len?: number) {
-        if (len) throw new Deno.errors.PermissionDenied("Operation not permitted (os error 1)");
-        content = new Uint8Array(0);
-      },
-      seekSync(offset: number | bigint) {
-        at = Number(offset);
-        return at;
-      },
-      writeSync(p: Uint8Array) {
-        const grown = new Uint8Array(Math.max(content.length, at + p.length));
-        grown.set(content);
-        grown.set(p, at);
-        content = grown;
-        at += p.length;
-        writes.push(new TextDecoder().decode(p));
-        return p.length;
-      },
-    };
-    overwrite(file, record);
-    // One write, of the record padded to the file's length, and no cut to nothing.
-    assert.deepEqual(writes, [`{"pid":1}\n${" ".repeat(longer.length - record.length)}`]);
-    assert.equal(new TextDecoder().decode(content).trim(), '{"pid":1}');
-    assert.deepEqual(JSON.parse(new TextDecoder().decode(content)), { pid: 1 });
-    // Any other failure is the caller's to report.
-    const failing = {
-      ...file,
-      truncateSync: () => {
-        throw new Deno.errors.Busy("busy");
-      },
-    };
-    content = new TextEncoder().encode(longer);
-    assert.throws(() => overwrite(failing, record), Deno.errors.Busy);
-    // On a file system that cuts: the record, exactly.
-    const path = join(dir, "lock");
-    Deno.writeTextFileSync(path, longer);
-    using f = Deno.openSync(path, { read: true, write: true });
-    overwrite(f, record);
-    assert.equal(Deno.readTextFileSync(path), '{"pid":1}\n');
-  }),
-);
-
-Deno.test("flockHolders: the pids /proc/locks shows holding a flock on an inode, waiters left out", () => {
-  const table = [
-    "1: FLOCK  ADVISORY  WRITE 5193 fe:00:2554720 0 EOF",
-    "1: -> FLOCK  ADVISORY  WRITE 5200 fe:00:2554720 0 EOF",
-    "2: FLOCK  ADVISORY  WRITE 0 08:01:77 0 EOF",
-    "3: POSIX  ADVISORY  READ 5193 fe:00:2554720 128 128",
-    "4: OFDLCK ADVISORY  WRITE -1 fe:00:2554720 0 EOF",
-    "",
-  ].join("\n");
-  assert.deepEqual(flockHolders(table, 2554720), [5193]);
-  assert.deepEqual(flockHolders(table, 77), [0]); // a holder in another pid namespace
-  assert.deepEqual(flockHolders(table, 12), []);
-});
-
-Deno.test("flockHolders: a lock on another device's file of the same inode number is not the lock file's", () => {
-  const table = [
-    "1: FLOCK  ADVISORY  WRITE 5193 fe:00:2554720 0 EOF",
-    "2: FLOCK  ADVISORY  WRITE 1 00:19:2554720 0 EOF",
-    "",
-  ].join("\n");
-  assert.deepEqual(flockHolders(table, 2554720, 0xfe00), [5193]);
-  assert.deepEqual(flockHolders(table, 2554720, 25), [1]); // 00:19
-  // No line on the lock file's device (overlayfs may name another): the inode's lines.
-  assert.deepEqual(flockHolders(table, 2554720, 0x801), [5193, 1]);
-});
-
-Deno.test("deviceName: Linux's device numbers as /proc/locks writes them", () => {
-  assert.equal(deviceName(0xfe00), "fe:00");
-  assert.equal(deviceName(0x801), "08:01");
-  assert.equal(deviceName(25), "00:19");
-  assert.equal(deviceName(0x100fe05), "fe:1005"); // a minor above 255
-  assert.equal(deviceName(0x100000023407), "1234:07"); // a major above 4095
-});
-
-Deno.test("pidsAsProcShows: a process in a pid namespace below /proc's is not known by /proc's pid", () => {
-  assert.equal(pidsAsProcShows("Name:\tdeno\nPid:\t5193\nNSpid:\t5193\n", 5193), true);
-  assert.equal(pidsAsProcShows("Pid:\t5193\nNSpid:\t5193\t1\n", 5193), false);
-  assert.equal(pidsAsProcShows("Pid:\t5193\n", 5193), false); // before Linux 4.1: cannot tell
-  assert.equal(pidsAsProcShows("", 5193), false); // no such process now
 });
 
 /** Whether a pid namespace can be made here (Linux, util-linux's unshare, user namespaces). */
