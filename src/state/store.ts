@@ -2,35 +2,26 @@
  * The state store: the only code that talks to SQLite, and the one object the engine and
  * restore hold. It answers the planner's questions with indexed queries (queries.ts),
  * loads the tracked files page by page, and applies a batch of actions in one transaction
- * (record.ts), over one connection (connection.ts). A batch is journaled first
- * (`writeIntent`), its file steps run, then `commitBatch` records the results and drops the
- * intent atomically; a run that dies between the two leaves the intent for the next run's
- * recovery to finish. On a full disk the journal entry and the commit are retried once,
- * after the room kept for the state is given up (reserve.ts).
+ * (record.ts), over one connection (connection.ts); its other writes are a session's row
+ * (run_writes.ts) and the folders and copies `verify` changes (copy_writes.ts). A batch is
+ * journaled first (`writeIntent`), its file steps run, then `commitBatch` records the
+ * results and drops the intent atomically; a run that dies between the two leaves the
+ * intent for the next run's recovery to finish. On a full disk the journal entry and the
+ * commit are retried once, after the room kept for the state is given up (reserve.ts).
  */
 import type { Action, Fingerprint, FolderMeta, TrackedFile } from "../engine/types.ts";
 import type { Digest, PlanView } from "../engine/plan.ts";
 import type { StoredVersion } from "../engine/retention.ts";
-import { assignPrefixes } from "../engine/layout.ts";
 import { StateDb } from "./connection.ts";
 import { errorText, isDiskFull } from "../engine/errors.ts";
 import type { DigestHolders } from "./digest_filter.ts";
 import * as read from "./queries.ts";
 import * as runs from "./run_queries.ts";
 import * as copies from "./copy_queries.ts";
+import * as runWrites from "./run_writes.ts";
+import * as copyWrites from "./copy_writes.ts";
 import { type BatchContext, BatchRecorder } from "./record.ts";
 import type { StoredCopy } from "./rows.ts";
-
-/**
- * A session's row once a commit recorded part of its work: `committed` while it runs (a
- * run's; a watch that follows already stays as it is), `<end> after commit` for one that
- * ended short (failed, stopped) and whose batch the next session's recovery recorded.
- */
-const MARK_COMMITTED = `UPDATE runs SET status = CASE
-    WHEN status = 'running' THEN '${runs.COMMITTED}'
-    WHEN status IN ('stopped', 'failed') THEN status || '${runs.AFTER_COMMIT}'
-    ELSE status END
-  WHERE id = ?`;
 
 export type { StoredCopy } from "./rows.ts";
 export type { BatchContext } from "./record.ts";
@@ -117,28 +108,8 @@ export class StateStore {
     now: number,
   ): { prefixes: Map<string, string>; runId: number } {
     return this.#evenWhenFull(() =>
-      this.#db.tx(() => {
-        const prefixes = this.#registerSources(sources, now);
-        const r = this.#db.q(
-          "INSERT INTO runs (command, started_at, status) VALUES (?, ?, 'running')",
-        ).run(command, now);
-        return { prefixes, runId: Number(r.lastInsertRowid) };
-      })
+      this.#db.tx(() => runWrites.insertRun(this.#db, command, sources, now))
     );
-  }
-
-  #registerSources(sources: { name: string; path: string }[], now: number): Map<string, string> {
-    const known = this.prefixes();
-    const prefixes = assignPrefixes(known, sources.map((s) => s.name));
-    for (const s of sources) {
-      if (known.has(s.name)) {
-        this.#db.q("UPDATE sources SET path = ? WHERE name = ?").run(s.path, s.name);
-      } else {
-        this.#db.q("INSERT INTO sources (name, prefix, path, added_at) VALUES (?, ?, ?, ?)")
-          .run(s.name, prefixes.get(s.name)!, s.path, now);
-      }
-    }
-    return prefixes;
   }
 
   prefixes(): Map<string, string> {
@@ -150,15 +121,9 @@ export class StateStore {
     return read.sourcePaths(this.#db);
   }
 
+  /** Ends a run; one that ends short (stopped, failed) after a commit keeps saying so. */
   finishRun(id: number, status: string, summary: unknown, now: number): void {
-    // A session that ends short of its end (stopped, failed) after a commit keeps saying so.
-    this.#db.q(
-      `UPDATE runs SET finished_at = ?1, summary = ?3, status = CASE
-         WHEN status = '${runs.COMMITTED}' AND ?2 NOT IN ('ok', 'partial')
-         THEN ?2 || '${runs.AFTER_COMMIT}'
-         ELSE ?2 END
-       WHERE id = ?4`,
-    ).run(now, status, JSON.stringify(summary), id);
+    runWrites.finishRun(this.#db, id, status, summary, now);
   }
 
   // --- tracked files and the planner's view ---
@@ -244,7 +209,7 @@ export class StateStore {
    * file by file), whatever ends the session (see `cutRuns`).
    */
   markFollowing(runId: number): void {
-    this.#db.q(`UPDATE runs SET status = '${runs.FOLLOWING}' WHERE id = ?`).run(runId);
+    runWrites.markFollowing(this.#db, runId);
   }
 
   /** Journals a batch before its file steps; returns the intent id. */
@@ -293,12 +258,12 @@ export class StateStore {
     // stops as full after this commit; the next full walk records them.
     this.#evenWhenFull((retry) =>
       this.#db.tx(() => {
-        if (folders && !retry) this.#upsertFolders(folders);
+        if (folders && !retry) copyWrites.upsertFolders(this.#db, folders);
         for (const a of actions) this.#recorder.record(a, ctx);
         for (const id of intentIds) this.#db.q("DELETE FROM intents WHERE id = ?").run(id);
         // In the same transaction: a session cut short later is known to have recorded
         // part of its work (see `cutRuns`).
-        if (actions.length > 0) this.#db.q(MARK_COMMITTED).run(ctx.runId);
+        if (actions.length > 0) runWrites.markCommitted(this.#db, ctx.runId);
       })
     );
   }
@@ -333,21 +298,7 @@ export class StateStore {
    */
   recordFolders(folders: ReadonlyMap<string, FolderMeta>): void {
     if (folders.size === 0) return;
-    this.#db.tx(() => this.#upsertFolders(folders));
-  }
-
-  #upsertFolders(folders: ReadonlyMap<string, FolderMeta>): void {
-    if (folders.size === 0) return;
-    const upsert = this.#db.q(
-      `INSERT INTO folders (path, mode, uid, gid, mtime_ms) VALUES (?, ?, ?, ?, ?)
-         ON CONFLICT (path) DO UPDATE SET mode = excluded.mode, uid = excluded.uid,
-           gid = excluded.gid, mtime_ms = excluded.mtime_ms
-         WHERE (mode, uid, gid, mtime_ms) IS NOT (excluded.mode, excluded.uid, excluded.gid,
-           excluded.mtime_ms)`,
-    );
-    for (const [path, m] of folders) {
-      upsert.run(path, m.mode, m.uid ?? null, m.gid ?? null, m.mtimeMs);
-    }
+    this.#db.tx(() => copyWrites.upsertFolders(this.#db, folders));
   }
 
   /** A folder's recorded metadata (none: never walked, or a state from before schema 4). */
@@ -373,7 +324,7 @@ export class StateStore {
 
   /** Records that a copy now lives at another storage path (made again there by repair). */
   recordStoredAt(copyId: number, storedAt: string): void {
-    this.#db.q("UPDATE copies SET stored_at = ? WHERE id = ?").run(storedAt, copyId);
+    copyWrites.recordStoredAt(this.#db, copyId, storedAt);
   }
 
   /**
@@ -383,14 +334,7 @@ export class StateStore {
    * verify looked (a run moved it) is left as it is.
    */
   forgetMissing(found: { id: number; storedAt: string }[], time: number): void {
-    this.#db.tx(() => {
-      for (const c of found) {
-        this.#db.q(
-          `UPDATE copies SET location = 'lost', stored_at = NULL, pruned_at = ?
-           WHERE id = ? AND stored_at = ? AND location IN ('version', 'deleted')`,
-        ).run(time, c.id, c.storedAt);
-      }
-    });
+    this.#db.tx(() => copyWrites.recordLost(this.#db, found, time));
   }
 
   /** How many old copies (versions, deleted files) are recorded as stored. */

@@ -1,0 +1,47 @@
+/**
+ * The state's writes on stored copies and folders outside a batch's actions (record.ts):
+ * the folders' metadata a walk saw (with a batch's commit, or on its own), a copy made again
+ * at another storage path by `verify --repair`, and old copies recorded as lost by `verify
+ * --forget-missing`. Each runs in the caller's transaction or is one statement: an
+ * interruption leaves the state as the last committed one left it.
+ */
+import type { FolderMeta } from "../engine/types.ts";
+import type { StateDb } from "./connection.ts";
+
+/** Records the folders' metadata; a row that holds the same already is not rewritten. */
+export function upsertFolders(db: StateDb, folders: ReadonlyMap<string, FolderMeta>): void {
+  if (folders.size === 0) return;
+  const upsert = db.q(
+    `INSERT INTO folders (path, mode, uid, gid, mtime_ms) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (path) DO UPDATE SET mode = excluded.mode, uid = excluded.uid,
+         gid = excluded.gid, mtime_ms = excluded.mtime_ms
+       WHERE (mode, uid, gid, mtime_ms) IS NOT (excluded.mode, excluded.uid, excluded.gid,
+         excluded.mtime_ms)`,
+  );
+  for (const [path, m] of folders) {
+    upsert.run(path, m.mode, m.uid ?? null, m.gid ?? null, m.mtimeMs);
+  }
+}
+
+/** Records that a copy now lives at another storage path (made again there by repair). */
+export function recordStoredAt(db: StateDb, copyId: number, storedAt: string): void {
+  db.q("UPDATE copies SET stored_at = ? WHERE id = ?").run(storedAt, copyId);
+}
+
+/**
+ * Records old copies found missing as lost, at `time` (see `StateStore.forgetMissing`); a
+ * copy recorded elsewhere since verify looked is left as it is. Run in the caller's
+ * transaction.
+ */
+export function recordLost(
+  db: StateDb,
+  found: { id: number; storedAt: string }[],
+  time: number,
+): void {
+  for (const c of found) {
+    db.q(
+      `UPDATE copies SET location = 'lost', stored_at = NULL, pruned_at = ?
+       WHERE id = ? AND stored_at = ? AND location IN ('version', 'deleted')`,
+    ).run(time, c.id, c.storedAt);
+  }
+}
