@@ -6,7 +6,7 @@
  */
 import { historyTimesNote } from "../engine/clock_ahead.ts";
 import { oneLine } from "../log/one_line.ts";
-import { asRecorded } from "../restore/paths.ts";
+import { asRecorded } from "../restore/logged_path.ts";
 import { leftSourceHint, spellingHint } from "../restore/select.ts";
 import { formatHistory, historyEntries } from "../restore/history.ts";
 import { formatRuns, runEntries } from "../restore/runs.ts";

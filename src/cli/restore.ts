@@ -27,7 +27,7 @@ import { flag, parseCommand, type Parsed, refuseEmptyPaths, str, UsageError } fr
 import { errorText, PreflightError } from "../engine/errors.ts";
 import { printRestore, type Problem, RestoreTally } from "./restore_output.ts";
 import { oneLine } from "../log/one_line.ts";
-import { asRecorded } from "../restore/paths.ts";
+import { asRecorded } from "../restore/logged_path.ts";
 import { movedTo, unfinishedWarning, unfinishedWork } from "../restore/unfinished.ts";
 import { atWarning } from "../engine/clock_ahead.ts";
 import { say, warn } from "./stdout.ts";

@@ -4,17 +4,17 @@
  * `source/one.txt` both work; with several, it starts with the source name (but for the
  * configured one's, where the config names one and the state knows others too). An absolute
  * path inside a configured source works too, and so does one starting with `./` or `../`
- * given from a folder inside a source (relative to that folder). Destinations keep those relative paths, under
- * `--to DIR` or back in the source folder. Pure apart from the recorded paths it asks
- * about (the state's, or a set); nothing here touches the disk.
+ * given from a folder inside a source (relative to that folder). Destinations keep those
+ * relative paths, under `--to DIR` or back in the source folder (destination.ts); a PATH
+ * copied from a log line is read by logged_path.ts. Pure apart from the recorded paths it
+ * asks about (the state's, or a set); nothing here touches the disk.
  */
-import { isAbsolute, join, relative, resolve, sep } from "node:path";
+import { isAbsolute, relative, resolve, sep } from "node:path";
 import type { Source } from "../config/sources.ts";
 import { UsageError } from "../engine/errors.ts";
 import { isInside } from "../config/paths.ts";
-import { WINDOWS_DEVICE_NAME } from "../engine/portability.ts";
-import { oneLine, readOneLine, spelledOut } from "../log/one_line.ts";
 import { DELETED_DIR, DUPLICATES_DIR, SOURCES_DIR, VERSIONS_DIR } from "../engine/layout.ts";
+import { restoreDestination } from "./destination.ts";
 
 /**
  * The backup root's own folders: no source's copy is kept at a place in one (a source's own
@@ -69,7 +69,7 @@ export class PathResolver {
     names: Iterable<string>,
     readonly sources: readonly Source[],
     readonly recorded: RecordedPaths,
-    /** The system restored on: its file names are checked (see `windowsNameProblem`). */
+    /** The system restored on: its file names are checked (destination.ts). */
     readonly os: typeof Deno.build.os = Deno.build.os,
     /** Each source's folder as the last run found it (its real path). */
     readonly lastPaths: ReadonlyMap<string, string> = new Map(),
@@ -284,118 +284,14 @@ export class PathResolver {
 
   /**
    * Where a logical path is restored (`dest`): under `to`, or back into its source folder
-   * (`base`, the folder the destination must stay inside).
+   * (`base`, the folder the destination must stay inside); see destination.ts.
    */
   destination(
     path: string,
     to: string | undefined,
   ): { dest: string; base: string; toDir: boolean } {
-    const parts = path.split("/");
-    if (parts.some((p) => p === "" || p === "." || p === "..")) {
-      throw new Error(`Cannot restore '${path}': the recorded path is not a safe relative path`);
-    }
-    if (to !== undefined) {
-      const kept = this.several ? parts : parts.slice(1);
-      this.#checkNames(path, kept);
-      return { dest: join(to, ...kept), base: to, toDir: true };
-    }
-    const source = this.sources.find((s) => s.name === parts[0]);
-    if (!source) {
-      const why = this.notInPlace?.get(parts[0]) ?? "is no longer in the config";
-      throw new Error(
-        `Cannot restore '${path}' in place: source '${parts[0]}' ${why}: use --to DIR`,
-      );
-    }
-    // The config's path reaches it through a symlink that leads elsewhere than where the
-    // last run found it: changed since, perhaps by someone who may write the folder above
-    // (root restoring in place would write wherever that someone pointed it).
-    const last = this.lastPaths.get(source.name);
-    if (source.written !== undefined && last !== undefined && last !== source.path) {
-      throw new Error(
-        `Cannot restore '${path}' in place: '${source.written}' now leads to ` +
-          `'${source.path}', not to '${last}' where the last run found the source (a ` +
-          `symlink on its way was changed since): restore with --to DIR`,
-      );
-    }
-    this.#checkNames(path, parts.slice(1));
-    return { dest: join(source.path, ...parts.slice(1)), base: source.path, toDir: false };
+    return restoreDestination(this, path, to);
   }
-
-  /** Refuses names this system would take for something else (Windows only). */
-  #checkNames(path: string, names: string[]): void {
-    if (this.os !== "windows") return;
-    for (const name of names) {
-      const why = windowsNameProblem(name);
-      if (why) {
-        throw new Error(
-          `Cannot restore '${path}' on Windows: the name '${name}' ${why}: restore it on ` +
-            `Linux or macOS`,
-        );
-      }
-    }
-  }
-}
-
-/**
- * A PATH argument as the logical path recorded (`toLogical`): as given, or, where nothing
- * was ever recorded there, as read back from the log's escapes if something was (a path
- * copied from a log line: `a\nb` for a name with a newline, `back\\slash` for one with a
- * backslash).
- */
-export function asRecorded(resolver: PathResolver, given: string): string {
-  const held = (p: string) => resolver.isFile(p) || resolver.isFolder(p);
-  const plain = readOneLine(given);
-  if (plain === given) return resolver.toLogical(given);
-  let path: string;
-  try {
-    path = resolver.toLogical(given);
-  } catch (e) {
-    // As written it starts with no source's name, as read it may: `s\nrc/a.txt` copied from
-    // the log of a source named with a newline, beside others, means that source (before,
-    // it was refused as naming none).
-    if (!(e instanceof UsageError)) throw e;
-    try {
-      return resolver.toLogical(plain);
-    } catch {
-      throw e;
-    }
-  }
-  if (!held(path)) {
-    const read = resolver.toLogical(plain);
-    return held(read) ? read : path;
-  }
-  // Held as written: the log's spelling of another recorded name too (`a\nb` copied from
-  // the line of a name with a newline, beside a name with a backslash and an n) is said,
-  // never taken for the one as written (before, that one was restored, without a word).
-  let read: string;
-  try {
-    read = resolver.toLogical(plain);
-  } catch {
-    return path;
-  }
-  if (read === path || !held(read)) return path;
-  throw new UsageError(
-    `Cannot tell which '${given}' is meant: the backup holds a name of these very ` +
-      `characters (logged as '${oneLine(path)}') and one a log writes so (its escapes ` +
-      `standing for other characters): give '${oneLine(path)}' for the first or ` +
-      `'${spelledOut(read)}' for the second`,
-  );
-}
-
-/**
- * Why Windows cannot hold a file name, or undefined. A backup made on Linux or macOS may
- * hold names that Windows takes for something else — `a:b` is the stream `b` of the file
- * `a`, `aux.txt` the AUX device, `a\b` a file in a folder — or silently changes (a trailing
- * dot or space is dropped), so writing them would put the content somewhere else.
- */
-export function windowsNameProblem(name: string): string | undefined {
-  // deno-lint-ignore no-control-regex
-  if (/[<>:"|?*\\\x00-\x1f]/.test(name)) {
-    return `holds a character Windows does not allow in names (< > : " | ? * \\ or a control character)`;
-  }
-  if (/[. ]$/.test(name)) return "ends with a dot or a space, which Windows drops";
-  if (WINDOWS_DEVICE_NAME.test(name)) return "is a device name on Windows";
-  return undefined;
 }
 
 /**

@@ -1,8 +1,8 @@
-/** Unit tests of PATH resolution and restore destinations. */
+/** Unit tests of PATH resolution (restore destinations: destination_test.ts). */
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { UsageError } from "../engine/errors.ts";
-import { PathResolver, recordedSet, windowsNameProblem } from "./paths.ts";
+import { PathResolver, recordedSet } from "./paths.ts";
 import type { Source } from "../config/sources.ts";
 
 /** A resolver over a list of recorded paths. */
@@ -162,54 +162,15 @@ Deno.test("isFile / isFolder", () => {
   assert.ok(!ONE.isFolder("src/one.txt"));
 });
 
-Deno.test("destination: in place, or under --to keeping the relative path", () => {
-  const cases: [PathResolver, string, string | undefined, string, string][] = [
-    [ONE, "src/docs/a.txt", undefined, join("/data/src", "docs", "a.txt"), "/data/src"],
-    [ONE, "src/docs/a.txt", "/out", join("/out", "docs", "a.txt"), "/out"],
-    [TWO, "b/y/z.txt", "/out", join("/out", "b", "y", "z.txt"), "/out"],
-    [TWO, "b/y/z.txt", undefined, join("/data/b", "y", "z.txt"), "/data/b"],
-  ];
-  for (const [resolver, path, to, dest, base] of cases) {
-    assert.deepEqual(resolver.destination(path, to), { dest, base, toDir: to !== undefined });
-  }
-  const gone = resolver(["a", "old"], [{ name: "a", path: "/data/a" }], []);
-  assert.throws(
-    () => gone.destination("old/f.txt", undefined),
-    /no longer in the config: use --to/,
-  );
-});
-
-Deno.test("destination: on Windows, a name Windows would take for something else is refused", () => {
-  const win = resolver(
-    ["a", "b"],
-    [{ name: "a", path: "/data/a" }, { name: "b", path: "/data/b" }],
-    [],
-    "windows",
-  );
-  for (
-    const name of ["notes:v2.txt", "aux.txt", "CON", "com1.log", "dot.", "space ", "a\\b", "q?"]
-  ) {
-    assert.throws(
-      () => win.destination(`a/dir/${name}`, undefined),
-      new RegExp(`^Error: Cannot restore 'a/dir/.*' on Windows: the name '.*' `),
-      name,
-    );
-    assert.throws(() => win.destination(`a/${name}/f.txt`, "/out"), /on Windows/, name);
-  }
-  for (const name of ["console.txt", "auxiliary", "com10", ".hidden", "a.b.c", "Ärger~.txt"]) {
-    assert.equal(win.destination(`a/${name}`, undefined).dest, join("/data/a", name), name);
-  }
-  // Elsewhere such names are written as they are.
-  assert.equal(TWO.destination("a/notes:v2.txt", undefined).dest, join("/data/a", "notes:v2.txt"));
-});
-
-Deno.test("windowsNameProblem: Windows' device names, with or without an extension, and no others", () => {
-  for (const name of ["aux", "CON.txt", "com0", "LPT9.tar.gz", "COM\u00b2", "CONIN$", "conout$"]) {
-    assert.equal(windowsNameProblem(name), "is a device name on Windows", name);
-  }
-  for (const name of ["console", "auxiliary.txt", "com10", "nul-device", "conin"]) {
-    assert.equal(windowsNameProblem(name), undefined, name);
-  }
+Deno.test("destination: told from the resolver's sources and system (destination.ts)", () => {
+  assert.deepEqual(ONE.destination("src/docs/a.txt", "/out"), {
+    dest: join("/out", "docs", "a.txt"),
+    base: "/out",
+    toDir: true,
+  });
+  assert.equal(TWO.destination("b/y/z.txt", "/out").dest, join("/out", "b", "y", "z.txt"));
+  const win = resolver(["a"], [{ name: "a", path: "/data/a" }], [], "windows");
+  assert.throws(() => win.destination("a/aux.txt", undefined), /on Windows/);
 });
 
 Deno.test("paths: a PATH from outside the backup root names its place there only in the backup's own folders", () => {
