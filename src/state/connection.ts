@@ -5,7 +5,7 @@
  *
  * WAL is used where the filesystem allows it; elsewhere (FUSE and network file systems,
  * blocks smaller than a memory page, and where SQLite refuses it) a rollback journal kept
- * for the session (PERSIST, see `useRollbackJournal`). `synchronous = FULL` (and on macOS
+ * for the session (PERSIST; the choice: journal_mode.ts). `synchronous = FULL` (and on macOS
  * `fullfsync`): a committed batch survives a power cut, which matters because its files
  * are already in place. An interruption leaves the last committed transaction, and the
  * -wal and -shm files or the kept -journal, which SQLite replays or rolls back at the next
@@ -23,7 +23,6 @@
  */
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import { basename, dirname, join } from "node:path";
-import { fileSystemTypeOf } from "../engine/mounts.ts";
 import { errorText, PreflightError } from "../engine/errors.ts";
 import { checkStateFolder } from "../engine/state_folder.ts";
 import { isMissing } from "../engine/fsops.ts";
@@ -31,6 +30,7 @@ import { makeCopyDir } from "./copy_dir.ts";
 import { openReader } from "./open_reader.ts";
 import { noteStateOpened, saysDamaged } from "./damage.ts";
 import { checkHeader, damagedState, migrate, NoStateYet, stateVersion } from "./schema.ts";
+import { useJournalFor } from "./journal_mode.ts";
 
 /** Connections given up on (`StateDb.abandon`): referenced until the process ends. */
 const ABANDONED: DatabaseSync[] = [];
@@ -137,9 +137,7 @@ export class StateDb {
         db.exec("PRAGMA fullfsync = ON; PRAGMA checkpoint_fullfsync = ON");
         // Before WAL mode, which rewrites the file's header: a refused state stays as it was.
         version = migrate(db, file);
-        const dir = dirname(file);
-        if (walWorksOn(fileSystemTypeOf(dir)) && blocksHoldPages(dir)) useWalIfPossible(db);
-        else useRollbackJournal(db);
+        useJournalFor(db, file);
       }
     } catch (e) {
       db.close();
@@ -313,67 +311,6 @@ function needsWriteToRead(e: unknown): boolean {
   return /attempt to write a readonly database/i.test((e as Error)?.message ?? "");
 }
 
-/**
- * WAL pages after which a commit copies the WAL back into the database (SQLite's default is
- * 1,000). A checkpoint writes each page the WAL holds once, however many batches wrote it,
- * and the hash index's pages are written by nearly every batch of a large run (digests
- * arrive in random order). 8,192 pages (32 MiB at SQLite's 4 KiB pages) took a
- * 100,000-file first backup from 18.0-19.0 s to 16.4-16.6 s; the rest is checkpointed at
- * close, when the state leaves WAL mode.
- */
-const WAL_CHECKPOINT_PAGES = 8192;
-
-/**
- * Whether SQLite's WAL mode can work on a file system of this type (undefined: not known,
- * a local disk on Windows). WAL needs memory shared through the mapped -shm file: FUSE file
- * systems (FAT and exFAT sticks through fusefat or exfat-fuse, sshfs; macFUSE on macOS)
- * and network ones (a NAS through SMB, NFS, AFP or WebDAV, on Linux, macOS or Windows) may
- * accept the switch to WAL and then fail every statement with "disk I/O error" (seen with
- * fusefat), leaving a database that no connection can open again; and SQLite says WAL does
- * not work over a network file system at all. There a rollback journal is used.
- */
-export function walWorksOn(type: string | undefined): boolean {
-  if (type === undefined) return true;
-  return !type.includes("fuse") && !NETWORK_FILE_SYSTEMS.has(type);
-}
-
-/**
- * Whether the file system's blocks are at least a memory page (4 KiB) large. SQLite extends
- * its mapped -shm file by writing one byte at the end of each page, which allocates a whole
- * page only where a block is one: on ext4 with 1 KiB blocks (what mkfs makes of a disk
- * under 512 MiB) the rest of each page is allocated at its first write through the
- * mapping, which a full disk answers with SIGBUS. A run on such a disk, full, died with
- * exit 135 and no word (hunt, 2026-12-03); there a rollback journal is used.
- */
-function blocksHoldPages(dir: string): boolean {
-  try {
-    const { blksize } = Deno.statSync(dir);
-    return blksize === null || blksize === 0 || blksize >= PAGE_BYTES;
-  } catch {
-    return true; // opening the state says what is wrong
-  }
-}
-
-/** A memory page on the systems Deno runs on (x86_64; aarch64 may use larger ones). */
-const PAGE_BYTES = 4096;
-
-const NETWORK_FILE_SYSTEMS = new Set([
-  "nfs",
-  "nfs4",
-  "cifs",
-  "smb3",
-  "smbfs",
-  "afpfs",
-  "webdav",
-  "9p",
-  "afs",
-  "ceph",
-  "glusterfs",
-  "lustre",
-  "gpfs",
-  "virtiofs",
-]);
-
 /** The temporary folder its variable names, where it is set (unset: the system's own). */
 function tempFolderSet(): string | undefined {
   try {
@@ -386,24 +323,4 @@ function tempFolderSet(): string | undefined {
 /** The variable that names the temporary folder: TMP on Windows (GetTempPath), else TMPDIR. */
 export function tempFolderVariable(os: typeof Deno.build.os = Deno.build.os): string {
   return os === "windows" ? "TMP" : "TMPDIR";
-}
-
-function useWalIfPossible(db: DatabaseSync): void {
-  try {
-    const r = db.prepare("PRAGMA journal_mode = WAL").get() as { journal_mode: string };
-    if (r.journal_mode !== "wal") useRollbackJournal(db);
-    else db.exec(`PRAGMA wal_autocheckpoint = ${WAL_CHECKPOINT_PAGES}`);
-  } catch {
-    useRollbackJournal(db);
-  }
-}
-
-/**
- * A rollback journal kept for the session (PERSIST: its header zeroed after each commit, the
- * file left), as WAL's files are: a journal made anew for each commit needs a free inode
- * each time, and a disk out of inodes (the batch's staged copies took the last ones) failed
- * every commit with "unable to open database file", run after run. `close` removes it.
- */
-function useRollbackJournal(db: DatabaseSync): void {
-  db.exec("PRAGMA journal_mode = PERSIST");
 }

@@ -1,28 +1,10 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
-import {
-  checkHeaderUnlessEmpty,
-  StateDb,
-  stateProblem,
-  tempFolderVariable,
-  walWorksOn,
-} from "./connection.ts";
+import { checkHeaderUnlessEmpty, StateDb, stateProblem, tempFolderVariable } from "./connection.ts";
 import { StateStore } from "./store.ts";
 import { PreflightError } from "../engine/errors.ts";
 import { withDir } from "../engine/test_util.ts";
-
-Deno.test("walWorksOn: not on FUSE or network file systems, where shared memory may fail", () => {
-  for (const t of ["ext4", "xfs", "btrfs", "tmpfs", "zfs", undefined]) assert.ok(walWorksOn(t), t);
-  for (const t of ["fuseblk", "fuse", "fuse.sshfs", "nfs4", "cifs", "9p", "virtiofs"]) {
-    assert.ok(!walWorksOn(t), t);
-  }
-  // What macOS's mount table names (and Windows' shares, as mounts.ts names them).
-  for (const t of ["smbfs", "nfs", "afpfs", "webdav", "macfuse", "osxfuse"]) {
-    assert.ok(!walWorksOn(t), t);
-  }
-  for (const t of ["apfs", "hfs", "exfat", "msdos"]) assert.ok(walWorksOn(t), t);
-});
 
 Deno.test({
   name: "stateProblem: SQLite failing to open a journal swapped for a symlink is the refusal",
