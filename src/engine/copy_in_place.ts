@@ -18,7 +18,7 @@
  * the next run sets again (the state records them once the batch commits), or the copy
  * removed, which that run takes as done.
  */
-import { applyMeta } from "./stage.ts";
+import { applyMeta } from "./copy_meta.ts";
 import { nativePath } from "./fsops.ts";
 import { parentOf } from "./layout.ts";
 import { hasOpenPaths, openPath } from "./identity.ts";

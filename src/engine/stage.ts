@@ -2,29 +2,30 @@
  * The hasher: reads a source file once, feeding each buffer both to the digest and, when
  * staging, to a temporary copy inside the backup root (`.backup-tool/tmp/`). The copy gets
  * the file's mode, mtime and extended attributes (read from the open file before its bytes:
- * xattrs.ts); it is flushed later, a batch at a time (`syncFiles`). If the
- * file changed while it was read (size, mtime or length read differ from its stat), the
- * read is retried; a file that keeps changing is reported and left to the next run, so a
- * digest is never recorded for bytes that were not stored, nor a copy mixing two states
- * of it. (A file that keeps growing, a busy log, is given up too: reading it twice alike
- * cannot tell an append from a write ahead of the reader, which a growing database does.)
- * An interruption leaves at most temporary files, which the next run removes. Callers
- * await `loadDigests()` (digest.ts) before the first call.
+ * xattrs.ts; set as copy_meta.ts does); it is flushed later, a batch at a time
+ * (`syncFiles`). If the file changed while it was read (size, mtime or length read differ
+ * from its stat), the read is retried; a file that keeps changing is reported and left to
+ * the next run, so a digest is never recorded for bytes that were not stored, nor a copy
+ * mixing two states of it. (A file that keeps growing, a busy log, is given up too: reading
+ * it twice alike cannot tell an append from a write ahead of the reader, which a growing
+ * database does.) An interruption leaves at most temporary files, which the next run
+ * removes. Callers await `loadDigests()` (digest.ts) before the first call.
  */
 import { dirname } from "node:path";
 import type { ScanEntry } from "./types.ts";
 import { createDigest } from "./digest.ts";
 import { removeQuietly } from "./fsops.ts";
 import { isRealFolderPath } from "./identity.ts";
-import { makeSymlink, notImplementedHere } from "./portability.ts";
+import { makeSymlink } from "./portability.ts";
 import { statFields, type StatResult } from "./folders.ts";
 import { openSource, type SourceFile } from "./source_file.ts";
 import { makeFile } from "./own_file.ts";
 import { pausePoint } from "./fault.ts";
 import { RETRIED } from "./errors.ts";
-import { needsOwner, type OwnedMeta, ownFile } from "./owner.ts";
+import { needsOwner } from "./owner.ts";
+import { keepsMode, ownedMode } from "./copy_meta.ts";
 import { hasHoles, holeWriter } from "./sparse.ts";
-import { applyXattrs, readXattrs, XATTRS_KEPT, type XattrTarget } from "./xattrs.ts";
+import { applyXattrs, readXattrs, type XattrTarget } from "./xattrs.ts";
 
 /** 1 MiB reads: node:crypto SHA-256 reaches about 1.1 GB/s from 1 MiB up (measured here). */
 export const READ_BUFFER_BYTES = 1 << 20;
@@ -315,70 +316,6 @@ function stageSymlink(entry: ScanEntry, algo: string, tmp?: string): Staged {
 
 function writeAll(f: Deno.FsFile, chunk: Uint8Array): void {
   for (let off = 0; off < chunk.length;) off += f.writeSync(chunk.subarray(off));
-}
-
-/**
- * The process's umask where Linux shows it (/proc/self/status, read once: asking Deno for
- * it sets it to 0 for a moment, which a file created meanwhile by another thread would
- * get); undefined elsewhere.
- */
-const UMASK = (() => {
-  if (Deno.build.os !== "linux") return undefined;
-  try {
-    const line = Deno.readTextFileSync("/proc/self/status").match(/^Umask:\s*([0-7]+)$/m);
-    return line ? parseInt(line[1], 8) : undefined;
-  } catch {
-    return undefined;
-  }
-})();
-
-/** Whether a file created with these permission bits gets them all (none special or masked). */
-export function keepsMode(mode: number): boolean {
-  return UMASK !== undefined && (mode & 0o7000) === 0 && (mode & UMASK & 0o777) === 0;
-}
-
-/** The permission bits a file just made gets, after its owner where one is given. */
-function ownedMode(path: string, meta: OwnedMeta): number {
-  return needsOwner(meta) ? ownFile(path, meta) : meta.mode & 0o7777;
-}
-
-/**
- * Gives a copy its source's owner (see owner.ts), permission bits and modification time,
- * and, where `xattrs` says how to reach it (`at`) and what permission bits it has now
- * (`mode`: its caller's look at it), exactly the extended attributes recorded (`e.xattrs`:
- * none where absent); a disk that keeps none is passed over.
- */
-export function applyMeta(
-  path: string,
-  e: OwnedMeta & { mtimeMs: number; xattrs?: string | Uint8Array },
-  xattrs?: { at: XattrTarget; mode: number },
-): void {
-  if (Deno.build.os !== "windows") {
-    try {
-      const mode = ownedMode(path, e);
-      if (xattrs && XATTRS_KEPT) {
-        // A user.* attribute is set or removed only with write permission on the file: a
-        // read-only copy is made writable to its owner first (a run as the copy's owner,
-        // not root, left a read-only file's copy with its old ones, and said nothing). At
-        // best: where that is refused, so are the attributes, and the chmod below says why.
-        if ((xattrs.mode & 0o200) === 0) tryChmod(path, 0o600);
-        applyXattrs(xattrs.at, e.xattrs, true); // after the chown, as above
-      }
-      Deno.chmodSync(path, mode);
-    } catch (err) {
-      // A file system without permission bits (FAT or exFAT through FUSE) keeps none.
-      if (!notImplementedHere(err)) throw err;
-    }
-  }
-  Deno.utimeSync(path, new Date(e.mtimeMs), new Date(e.mtimeMs));
-}
-
-function tryChmod(path: string, mode: number): void {
-  try {
-    Deno.chmodSync(path, mode);
-  } catch {
-    // as the caller says
-  }
 }
 
 /**

@@ -10,7 +10,8 @@
 import { lstatOrNone, nativePath, removeQuietly } from "../engine/fsops.ts";
 import { makeSymlink } from "../engine/portability.ts";
 import type { StoredCopy } from "../state/store.ts";
-import { hashText, keepsMode } from "../engine/stage.ts";
+import { hashText } from "../engine/stage.ts";
+import { keepsMode } from "../engine/copy_meta.ts";
 import { createTemp, finishTemp, type OnRefused, writeAll } from "./dest_file.ts";
 import { XATTRS_KEPT } from "../engine/xattrs.ts";
 import { dirname } from "node:path";

@@ -12,7 +12,7 @@ import { dirname } from "node:path";
 import type { FolderMeta } from "../engine/types.ts";
 import { errorText } from "../engine/errors.ts";
 import { parentOf } from "../engine/layout.ts";
-import { applyMeta } from "../engine/stage.ts";
+import { applyMeta } from "../engine/copy_meta.ts";
 import { finishMeta } from "./dest_file.ts";
 import type { DestFolders } from "./pinned.ts";
 import type { RestoreItem } from "./restore_item.ts";
