@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { type Fixture, makeFixture, poll } from "./helpers.ts";
-import { DEADLINE_MS, WatchProcess } from "./watch_helpers.ts";
+import { backedUp, DEADLINE_MS, readOrUndefined, WatchProcess } from "./watch_helpers.ts";
 
 const WATCH = { watch: { debounce_ms: 100, rescan_interval: 0 } };
 const canMount = Deno.build.os === "linux" && Deno.uid?.() === 0;
@@ -120,6 +120,56 @@ Deno.test({
       const history = await fx.cli("history", "--json");
       const runs = JSON.parse(history.stdout).runs;
       assert.match(runs[runs.length - 1].outcome, /^interrupted/);
+    });
+  },
+});
+
+Deno.test({
+  name: "watch: once space is freed, the retry's full rescan says backups work again, having " +
+    "caught up a change made while passes failed",
+  ignore: !canMount,
+  fn: async () => {
+    using fx = makeFixture({ "a.txt": "a1\n" }, WATCH);
+    await onSmallDisk(fx, "10m", async () => {
+      await using w = new WatchProcess(fx);
+      await w.ready();
+      fill(fx.backup);
+      // New empty files, one batch each, until two passes failed (the state has no room):
+      // the changes after them wait for the retry.
+      const failures = () => fx.lastLog().filter((l) => l.includes("Backup pass failed"));
+      let made = 0;
+      for (; failures().length < 2; made++) {
+        assert.ok(made < 100, `two passes to fail: ${fx.lastLog().join("\n")}`);
+        Deno.writeTextFileSync(join(fx.source, `e${made}.txt`), "");
+        await new Promise((r) => setTimeout(r, 300)); // a pace, not a wait for a result
+      }
+      Deno.writeTextFileSync(join(fx.source, "a.txt"), "a2, written while passes failed\n");
+      const again = () => fx.lastLog().filter((l) => l.includes("Backups work again"));
+      assert.deepEqual(again(), []);
+      assert.equal(readOrUndefined(join(fx.backup, "a.txt")), "a1\n");
+      Deno.removeSync(join(fx.backup, "filler"));
+      // The retry comes 30 s after the first failure.
+      await poll("backups to work again", () => again().length > 0, 30_000 + DEADLINE_MS)
+        .catch((e) => assert.fail(`${e}: ${fx.lastLog().join("\n")}`));
+      assert.equal(
+        readOrUndefined(join(fx.backup, "a.txt")),
+        "a2, written while passes failed\n",
+        fx.lastLog().join("\n"),
+      );
+      for (let i = 0; i < made; i++) {
+        assert.equal(readOrUndefined(join(fx.backup, `e${i}.txt`)), "", `e${i}.txt`);
+      }
+      const line = "NOTE: Backups work again: a full rescan went through after 2 failed passes " +
+        "and caught up the changes made meanwhile";
+      assert.deepEqual(again(), [line]);
+      // Said once: a pass after it is no news.
+      Deno.writeTextFileSync(join(fx.source, "b.txt"), "b\n");
+      await backedUp(fx.backup, "b.txt", "b\n");
+      const exit = await w.stop();
+      assert.equal(exit.code, 0, exit.stderr);
+      const said = exit.stderr.split("\n").filter((l) => l.includes("Backups work again"));
+      assert.deepEqual(said, [line]);
+      assert.equal(again().length, 1);
     });
   },
 });

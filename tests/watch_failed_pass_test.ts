@@ -47,6 +47,7 @@ Deno.test("watch: a pass that failed makes the session 'finished with problems' 
     /WARNING: Backup pass failed: Cannot flush '.*': .*a full rescan follows in 30 s/,
   );
   assert.ok(!fx.lastLog().some((l) => l.startsWith("RESCAN")), "no retry ran");
+  assert.ok(!exit.stderr.includes("Backups work again"), "no pass went through");
   const run = await lastRun(fx.config);
   assert.equal(run.outcome, "finished with problems");
   // The next run backs the file up.
@@ -60,8 +61,13 @@ Deno.test("watch: a pass that failed makes the session 'finished with problems' 
   // Written again, the file is stored by the next batch: the backup is whole again.
   Deno.writeTextFileSync(join(fx.source, "a.txt"), "a2\n");
   await backedUp(fx.backup, "a.txt", "a2\n");
+  // Said so, and that the retry's full rescan catches up what the failed pass was given.
+  const again = "NOTE: Backups work again: a pass went through after 1 failed pass; a full " +
+    "rescan within 30 s catches up the changes made meanwhile";
+  await poll("backups said to work again", () => fx.lastLog().includes(again), DEADLINE_MS);
   const exit = await w.stop();
   assert.equal(exit.code, 0, exit.stderr);
+  assert.equal(exit.stderr.split("\n").filter((l) => l === again).length, 1, exit.stderr);
   const run = await lastRun(fx.config);
   assert.equal(run.outcome, "finished with problems");
   assert.equal(run.counts.failed, 0, "no file is counted as failed");

@@ -31,7 +31,8 @@ Options:
                  paths, counts, bytesCopied, errors, warnings, deleteGuard, changing:
                  files read again once quiet, and stopped: true for a first pass a
                  signal cut short) instead of text
-  --quiet, -q    Print nothing but errors and warnings
+  --quiet, -q    Print nothing but errors and warnings (and, after a warning that
+                 passes failed, the note that backups work again)
 
 Exit codes: 0 stopped by a signal, 1 it stopped by itself (its backup root was removed
 or replaced, or Deno's watcher is held for good by a FIFO: it says why), could not
@@ -64,6 +65,7 @@ export async function watchCommand(argv: string[]): Promise<number> {
       startWatch(config, {
         onBatch: (b) => report(b, out),
         onWarning: (m) => warn(oneLine(`WARNING: ${m}`)),
+        onNote: (m) => warn(oneLine(`NOTE: ${m}`)),
         onUnstored: (u) => warn(oneLine(`ERROR: ${u.path}: ${u.message}`)),
       }),
     out,

@@ -22,12 +22,15 @@ export const RESERVE_BYTES = 8 << 20;
 /** Written in 1 MiB pieces, from one zeroed buffer. */
 const PIECE = new Uint8Array(1 << 20);
 
-/** Makes sure the reserve is there in full; without room for it, goes on without one. */
-export function keepReserve(stateDir: string): void {
+/**
+ * Makes sure the reserve is there in full; without room for it, goes on without one.
+ * Returns whether it is there in full.
+ */
+export function keepReserve(stateDir: string): boolean {
   const path = join(stateDir, RESERVE_FILE);
   const now = lstatOrNone(path);
-  if (now?.isFile && now.size === RESERVE_BYTES) return;
-  if (now && !now.isFile) return; // not ours (state_folder.ts refuses it before this)
+  if (now?.isFile && now.size === RESERVE_BYTES) return true;
+  if (now && !now.isFile) return false; // not ours (state_folder.ts refuses it before this)
   try {
     // Never written through a symlink, a FIFO or a hard link put there (own_file.ts).
     using f = openOwnFile(path);
@@ -38,9 +41,11 @@ export function keepReserve(stateDir: string): void {
     // (EPERM), and the reserve removed after that left its state unreadable (EPERM) there.
     if (f.statSync().size > RESERVE_BYTES) f.truncateSync(RESERVE_BYTES);
     f.syncSync();
+    return true;
   } catch (e) {
-    if (e instanceof NotOwnFileError) return; // not ours: left as it is
+    if (e instanceof NotOwnFileError) return false; // not ours: left as it is
     removeQuietly(path); // no room: the disk is nearly full already
+    return false;
   }
 }
 

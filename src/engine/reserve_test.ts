@@ -6,10 +6,10 @@ import { withDir } from "./test_util.ts";
 Deno.test(
   "keepReserve: made in full, kept, cut to size when longer",
   withDir((dir) => {
-    keepReserve(dir);
+    assert.equal(keepReserve(dir), true);
     assert.equal(Deno.statSync(join(dir, "reserve")).size, RESERVE_BYTES);
     Deno.writeFileSync(join(dir, "reserve"), new Uint8Array(RESERVE_BYTES + 100));
-    keepReserve(dir);
+    assert.equal(keepReserve(dir), true);
     assert.equal(Deno.statSync(join(dir, "reserve")).size, RESERVE_BYTES);
   }),
 );
@@ -20,7 +20,7 @@ Deno.test({
   fn: withDir((dir) => {
     const target = join(dir, "someone's file");
     Deno.symlinkSync(target, join(dir, "reserve"));
-    keepReserve(dir);
+    assert.equal(keepReserve(dir), false);
     assert.throws(() => Deno.lstatSync(target), Deno.errors.NotFound);
     Deno.writeTextFileSync(target, "precious\n");
     keepReserve(dir);

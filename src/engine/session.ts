@@ -53,6 +53,12 @@ export interface Session {
    */
   lockStillHeld(): boolean;
   /**
+   * After the room kept for the state was used (a watch's pass stopped on a full disk):
+   * made again where the disk has room for it now, and only then the state's writes go on
+   * past their first commit again; until then each pass stops there, the disk said full.
+   */
+  renewReserve(): void;
+  /**
    * Ends the session: records the run's outcome, releases the lock, closes the log. Returns
    * why the outcome could not be recorded (a full disk), or undefined when it was (or, the
    * backup root another run's now, was not to be).
@@ -325,9 +331,11 @@ function firstWrite<T>(root: string, db: string, command: string, write: () => T
   }
 }
 
-type SessionParts = Omit<Session, "root" | "rootName" | "close" | "lockStillHeld"> & {
-  lock: Lock;
-};
+type SessionParts =
+  & Omit<Session, "root" | "rootName" | "close" | "lockStillHeld" | "renewReserve">
+  & {
+    lock: Lock;
+  };
 
 function makeSession({ lock, ...parts }: SessionParts): Session {
   const { config, store, log, runId, syncFs } = parts;
@@ -336,6 +344,11 @@ function makeSession({ lock, ...parts }: SessionParts): Session {
     root: config.backupRoot,
     rootName: basename(config.backupRoot),
     lockStillHeld: () => lock.stillHeld(),
+    renewReserve() {
+      if (store.reserveUsed && keepReserve(statePaths(config.backupRoot).dir)) {
+        store.reserveUsed = false;
+      }
+    },
     close(status, summary) {
       // A backup root removed or replaced meanwhile (a watch session finds that) may be
       // another run's now: its state is left open, not closed, since SQLite would remove

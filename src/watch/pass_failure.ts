@@ -1,10 +1,12 @@
 /**
- * What a watch session says when a pass fails as a whole, or when its end cannot be
- * recorded: a full backup disk is named so, with the remedy `run` gives (free space on the
- * disk of the backup root). Words only: nothing is written here, and an interruption
- * leaves nothing.
+ * What a watch session says when a pass fails as a whole, when passes work again after
+ * that, or when its end cannot be recorded: a full backup disk is named so, with the
+ * remedy `run` gives (free space on the disk of the backup root). Words only: nothing is
+ * written here, and an interruption leaves nothing.
  */
-import { diskFullText, errorText } from "../engine/errors.ts";
+import { diskFullText, errorText, isDiskFull } from "../engine/errors.ts";
+import type { PassResult } from "../engine/pass_types.ts";
+import type { Job } from "./scheduler.ts";
 import { diskFullAt } from "../engine/reserve.ts";
 import { explainedDamage } from "../state/damage.ts";
 import type { Session } from "../engine/session.ts";
@@ -15,6 +17,29 @@ export function passFailure(session: Session, e: unknown): string {
   const text = errorText(explainedDamage(e));
   const detail = diskFullAt(text, session.tmpDir) ? diskFullText(session.root, text) : text;
   return `${detail}${outOfFiles(e)}`;
+}
+
+/**
+ * The line for `job`, a pass that went through (`result`) after `failed` passes failed,
+ * saying backups work again and what catches up the changes made meanwhile: a full pass
+ * did; after a scoped one, the retry's full rescan does (due within `retryMs`, armed by the
+ * first failure). Undefined where a file failed for want of room: the disk is still full.
+ */
+export function passesWorkAgain(
+  job: Job,
+  result: PassResult,
+  failed: number,
+  retryMs: number,
+): string | undefined {
+  if (result.errors.some((e) => isDiskFull(e.message))) return undefined;
+  const after = `after ${failed} failed pass${failed === 1 ? "" : "es"}`;
+  const caughtUp = job.kind === "full"
+    ? `a full rescan went through ${after} and caught up the changes made meanwhile`
+    : `a pass went through ${after}; a full rescan within ${retryMs / 1000} s catches up ` +
+      "the changes made meanwhile";
+  const n = result.counts.failed;
+  const files = n === 0 ? "" : `; ${n} file${n === 1 ? "" : "s"} failed (named in ERROR lines)`;
+  return `Backups work again: ${caughtUp}${files}`;
 }
 
 /**

@@ -22,7 +22,7 @@ import { sep } from "node:path";
 import type { Config } from "../config/config.ts";
 import { leftSources } from "../engine/backup.ts";
 import { errorText } from "../engine/errors.ts";
-import { passFailure, unrecordedEnd } from "./pass_failure.ts";
+import { passesWorkAgain, passFailure, unrecordedEnd } from "./pass_failure.ts";
 import { lstatOrNone } from "../engine/fsops.ts";
 import { type Counts, emptyCounts, type PassResult } from "../engine/pass_types.ts";
 import { recoverInterrupted } from "../engine/recover.ts";
@@ -54,6 +54,8 @@ export interface WatchOptions {
   onBatch?(report: BatchReport): void;
   /** Problems of the session itself (watcher failures, limits, a pass that threw). */
   onWarning?(message: string): void;
+  /** News of the session that is no problem (passes that work again after failing). */
+  onNote?(message: string): void;
   /** A file left unstored when the session stopped (it kept changing: changing.ts). */
   onUnstored?(unstored: Unstored): void;
   /** How often the source folders' identity is checked (ROOT_CHECK_MS); tests lower it. */
@@ -134,8 +136,11 @@ class WatchSession {
   #failed = false;
   /** A pass threw at some point: the session ends with problems, as with a file failed. */
   #passFailed = false;
-  /** A pass failed, and none has gone through since (see #sayPassFailed). */
-  #failing = false;
+  /**
+   * Passes that failed since the last one went through (see #sayPassFailed), said once one
+   * does (#sayWorkingAgain); 0 while passes work.
+   */
+  #failing = 0;
   /** A full pass went through every source, recorded so: the backup is whole since. */
   #following = false;
   /** The warning, once per change, that the config changed since the session began. */
@@ -255,7 +260,7 @@ class WatchSession {
         if (!done) { for (const p of reread) this.#events.closedAfterWrite.add(p); }
       }
       if (result) this.#follower.noticeUnlisted(result.unlistedFolders);
-      if (result && done) this.#failing = false;
+      if (result && done) this.#sayWorkingAgain(job, result);
     } finally {
       if (job.kind === "full" && job.reason === "start") await this.#started();
     }
@@ -265,14 +270,28 @@ class WatchSession {
   #sayPassFailed(e: unknown): void {
     const detail = passFailure(this.#session, e);
     const retry = `a full rescan follows in ${RETRY_MS / 1000} s`;
-    if (!this.#failing) {
-      this.#failing = true;
+    if (this.#failing++ === 0) {
       return this.#warn(
         `Backup pass failed: ${detail}: ${retry}, and again after each pass that fails ` +
-          "(said in the log only until a pass goes through)",
+          "(said in the log only until a line says backups work again)",
       );
     }
     this.#session.log.line(`WARNING: Backup pass failed again: ${detail}: ${retry}`);
+    this.#session.log.flush();
+  }
+
+  /**
+   * A pass went through: after passes failed, a line says backups work again, and what
+   * catches up the changes made meanwhile (in the log, and on stderr as the failure was).
+   * One whose files failed for want of room does not count: the disk is still full.
+   */
+  #sayWorkingAgain(job: Job, result: PassResult): void {
+    if (this.#failing === 0) return;
+    const again = passesWorkAgain(job, result, this.#failing, RETRY_MS);
+    if (again === undefined) return;
+    this.#failing = 0;
+    this.#opts.onNote?.(again);
+    this.#session.log.line(`NOTE: ${again}`);
     this.#session.log.flush();
   }
 
@@ -285,9 +304,15 @@ class WatchSession {
     void this.#stop(); // waits for this job, which ends now
   }
 
-  /** Completes the batches a pass that threw left journaled and empties the staging folder. */
+  /**
+   * Completes the batches a pass that threw left journaled and empties the staging folder,
+   * the room kept for the state made again first if a pass used it and the disk has room
+   * for it now: without that, every later pass stopped at its first commit, space freed or
+   * not.
+   */
   async #recover(): Promise<void> {
     const s = this.#session;
+    s.renewReserve();
     const ours = () => s.lockStillHeld();
     for (const w of await recoverInterrupted(s.root, s.tmpDir, s.store, s.log, ours, s.syncFs)) {
       this.#opts.onWarning?.(`${w.path}: ${w.message}`);
