@@ -1,16 +1,105 @@
 /**
- * What a watch session says when a pass fails as a whole, when passes work again after
- * that, or when its end cannot be recorded: a full backup disk is named so, with the
- * remedy `run` gives (free space on the disk of the backup root). Words only: nothing is
- * written here, and an interruption leaves nothing.
+ * A watch session's passes that fail as a whole (a full backup disk, a database error), and
+ * what follows them: the failure said as a warning once until a pass goes through (a full
+ * disk named so, with the remedy `run` gives: free space on the disk of the backup root),
+ * later ones in the log only; before the next pass, what the failed one left journaled
+ * recovered (the room kept for the state made again first, where the disk has it now); and
+ * once a pass goes through, one line that backups work again. The scheduler retries with
+ * a full rescan RETRY_MS after a failure (scheduler.ts).
+ *
+ * Memory only, besides the log lines and the recovery (recover.ts): a process interrupted
+ * leaves what an interrupted pass leaves, which the next session's recovery completes.
  */
 import { diskFullText, errorText, isDiskFull } from "../engine/errors.ts";
 import type { PassResult } from "../engine/pass_types.ts";
-import type { Job } from "./scheduler.ts";
+import { recoverInterrupted } from "../engine/recover.ts";
 import { diskFullAt } from "../engine/reserve.ts";
-import { explainedDamage } from "../state/damage.ts";
 import type { Session } from "../engine/session.ts";
+import { explainedDamage } from "../state/damage.ts";
+import type { Job } from "./scheduler.ts";
+import type { WatchOptions } from "./watch.ts";
 import { outOfFiles } from "./watch_events.ts";
+
+/** After a pass threw (backup disk gone, database error), retry with a full rescan in 30 s. */
+export const RETRY_MS = 30_000;
+
+export class FailedPasses {
+  readonly #session: Session;
+  readonly #opts: Pick<WatchOptions, "onWarning" | "onNote">;
+  /** A warning: on stderr and in the log. */
+  readonly #warn: (message: string) => void;
+  /** A pass threw: its journaled batches and staged copies must be recovered first. */
+  #unrecovered = false;
+  /** A pass threw at some point: the session ends with problems, as with a file failed. */
+  #any = false;
+  /**
+   * Passes that failed since the last one went through (see `failed`), said once one does
+   * (`wentThrough`); 0 while passes work.
+   */
+  #failing = 0;
+
+  constructor(
+    session: Session,
+    opts: Pick<WatchOptions, "onWarning" | "onNote">,
+    warn: (message: string) => void,
+  ) {
+    this.#session = session;
+    this.#opts = opts;
+    this.#warn = warn;
+  }
+
+  /** Whether a pass threw at some point of the session. */
+  get any(): boolean {
+    return this.#any;
+  }
+
+  /** A pass failed as a whole: a warning once until one goes through, then the log only. */
+  failed(e: unknown): void {
+    this.#unrecovered = this.#any = true;
+    const detail = passFailure(this.#session, e);
+    const retry = `a full rescan follows in ${RETRY_MS / 1000} s`;
+    if (this.#failing++ === 0) {
+      return this.#warn(
+        `Backup pass failed: ${detail}: ${retry}, and again after each pass that fails ` +
+          "(said in the log only until a line says backups work again)",
+      );
+    }
+    this.#session.log.line(`WARNING: Backup pass failed again: ${detail}: ${retry}`);
+    this.#session.log.flush();
+  }
+
+  /**
+   * Before a pass, after one that threw: completes the batches it left journaled and
+   * empties the staging folder, the room kept for the state made again first if a pass used
+   * it and the disk has room for it now: without that, every later pass stopped at its
+   * first commit, space freed or not.
+   */
+  async recover(): Promise<void> {
+    if (!this.#unrecovered) return;
+    const s = this.#session;
+    s.renewReserve();
+    const ours = () => s.lockStillHeld();
+    for (const w of await recoverInterrupted(s.root, s.tmpDir, s.store, s.log, ours, s.syncFs)) {
+      this.#opts.onWarning?.(`${w.path}: ${w.message}`);
+    }
+    this.#unrecovered = false;
+  }
+
+  /**
+   * A pass went through: after passes failed, a line says backups work again, and what
+   * catches up the changes made meanwhile (in the log, and on stderr as the failure was).
+   * One whose files failed for want of room does not count: the disk is still full.
+   */
+  wentThrough(job: Job, result: PassResult): void {
+    if (this.#failing === 0) return;
+    const again = passesWorkAgain(job, result, this.#failing, RETRY_MS);
+    if (again === undefined) return;
+    this.#failing = 0;
+    this.#opts.onNote?.(again);
+    this.#session.log.line(`NOTE: ${again}`);
+    this.#session.log.flush();
+  }
+}
 
 /** A pass's failure `e`: a full disk with its remedy, damage or want of files explained. */
 export function passFailure(session: Session, e: unknown): string {
@@ -40,15 +129,4 @@ export function passesWorkAgain(
   const n = result.counts.failed;
   const files = n === 0 ? "" : `; ${n} file${n === 1 ? "" : "s"} failed (named in ERROR lines)`;
   return `Backups work again: ${caughtUp}${files}`;
-}
-
-/**
- * The session's end not recorded (`why`, a full disk): `history` shows it interrupted,
- * where it ended with `status` (`partial`: with problems).
- */
-export function unrecordedEnd(session: Session, why: string, status: string): string {
-  const problems = status === "partial" ? ", though it finished with problems" : "";
-  const remedy = diskFullAt(why, session.tmpDir) ? `: ${diskFullText(session.root, why)}` : "";
-  return `Cannot record the end of the watch session (run ${session.runId}): ${why}: ` +
-    `'history' shows it as interrupted${problems}${remedy}`;
 }

@@ -6,9 +6,10 @@
  * `watch.rescan_interval`. No file operation happens here: every change goes through
  * `runPass`, as in `run`.
  *
- * This file holds the session and its pass scheduling (the scheduler, recovery after a pass
- * that threw, the notes after the first pass, stopping). The events it follows and the
- * paths they name are watch_events.ts; one job run as a pass is job_pass.ts.
+ * This file holds the session and its pass scheduling (the scheduler, the notes after the
+ * first pass, stopping). The events it follows and the paths they name are
+ * watch_events.ts; one job run as a pass is job_pass.ts; a pass that threw, and the
+ * recovery and retry after it, pass_failure.ts; the session's end recorded, session_end.ts.
  *
  * `stop()` stops taking events, ends the pass in progress after its batch in progress (and
  * commits what it applied), closes every timer, logs `Watch stopped` and closes the session
@@ -22,10 +23,9 @@ import { sep } from "node:path";
 import type { Config } from "../config/config.ts";
 import { leftSources } from "../engine/backup.ts";
 import { errorText } from "../engine/errors.ts";
-import { passesWorkAgain, passFailure, unrecordedEnd } from "./pass_failure.ts";
+import { FailedPasses, RETRY_MS } from "./pass_failure.ts";
 import { lstatOrNone } from "../engine/fsops.ts";
 import { type Counts, emptyCounts, type PassResult } from "../engine/pass_types.ts";
-import { recoverInterrupted } from "../engine/recover.ts";
 import { openSession, type Session } from "../engine/session.ts";
 import { isRunLogFile } from "../log/log_files.ts";
 import type { EventFollower } from "./events.ts";
@@ -38,6 +38,7 @@ import { eventFilter, type PathFilter } from "./scope.ts";
 import type { GuardWindow } from "./guard_window.ts";
 import { applyJob, type BatchReport } from "./job_pass.ts";
 import { ChangingFiles, type Unstored } from "./changing.ts";
+import { endSession } from "./session_end.ts";
 import { sourceFileOf } from "../engine/layout.ts";
 import { WatchEvents } from "./watch_events.ts";
 import { oneLine } from "../log/one_line.ts";
@@ -47,8 +48,6 @@ import { oneLine } from "../log/one_line.ts";
  * that is always being appended gets a copy now and then instead of never.
  */
 const MAX_WAIT_FACTOR = 10;
-/** After a pass threw (backup disk gone, database error), retry with a full rescan in 30 s. */
-const RETRY_MS = 30_000;
 
 export interface WatchOptions {
   onBatch?(report: BatchReport): void;
@@ -132,15 +131,8 @@ class WatchSession {
   #closed = false;
   /** Aborted by `stop()`: a long pass ends after its current batch. */
   readonly #abort = new AbortController();
-  /** A pass threw: its journaled batches and staged copies must be recovered first. */
-  #failed = false;
-  /** A pass threw at some point: the session ends with problems, as with a file failed. */
-  #passFailed = false;
-  /**
-   * Passes that failed since the last one went through (see #sayPassFailed), said once one
-   * does (#sayWorkingAgain); 0 while passes work.
-   */
-  #failing = 0;
+  /** The passes that threw, and the recovery and retry after them (pass_failure.ts). */
+  readonly #failures: FailedPasses;
   /** A full pass went through every source, recorded so: the backup is whole since. */
   #following = false;
   /** The warning, once per change, that the config changed since the session began. */
@@ -155,6 +147,7 @@ class WatchSession {
     this.#session = session;
     this.#configChanged = configChanged;
     this.#opts = opts;
+    this.#failures = new FailedPasses(session, opts, (message) => this.#warn(message));
     const { watch } = session.config;
     this.#roots = new Set(session.config.sources.map((s) => s.path));
     this.#scheduler = new Scheduler({
@@ -166,8 +159,7 @@ class WatchSession {
       run: (job) => this.#run(job),
       onError: (e) => {
         if (!this.#session.lockStillHeld()) return this.#lostRoot(); // see Batch.#checkLock
-        this.#failed = this.#passFailed = true;
-        this.#sayPassFailed(e);
+        this.#failures.failed(e);
       },
     });
     const fileOf = (path: string) => sourceFileOf(session.config.sources, path) ?? path;
@@ -241,7 +233,7 @@ class WatchSession {
       }
       const changed = this.#configChanged();
       if (changed) this.#warn(changed);
-      if (this.#failed) await this.#recover();
+      await this.#failures.recover();
       // The watchers just opened for the first pass; before any later one, anew.
       if (job.kind === "full" && job.reason !== "start") await this.#follower.renew();
       const reread = this.#events.takeClosed(job);
@@ -260,39 +252,10 @@ class WatchSession {
         if (!done) { for (const p of reread) this.#events.closedAfterWrite.add(p); }
       }
       if (result) this.#follower.noticeUnlisted(result.unlistedFolders);
-      if (result && done) this.#sayWorkingAgain(job, result);
+      if (result && done) this.#failures.wentThrough(job, result);
     } finally {
       if (job.kind === "full" && job.reason === "start") await this.#started();
     }
-  }
-
-  /** A pass failed as a whole: a warning once until one goes through, then the log only. */
-  #sayPassFailed(e: unknown): void {
-    const detail = passFailure(this.#session, e);
-    const retry = `a full rescan follows in ${RETRY_MS / 1000} s`;
-    if (this.#failing++ === 0) {
-      return this.#warn(
-        `Backup pass failed: ${detail}: ${retry}, and again after each pass that fails ` +
-          "(said in the log only until a line says backups work again)",
-      );
-    }
-    this.#session.log.line(`WARNING: Backup pass failed again: ${detail}: ${retry}`);
-    this.#session.log.flush();
-  }
-
-  /**
-   * A pass went through: after passes failed, a line says backups work again, and what
-   * catches up the changes made meanwhile (in the log, and on stderr as the failure was).
-   * One whose files failed for want of room does not count: the disk is still full.
-   */
-  #sayWorkingAgain(job: Job, result: PassResult): void {
-    if (this.#failing === 0) return;
-    const again = passesWorkAgain(job, result, this.#failing, RETRY_MS);
-    if (again === undefined) return;
-    this.#failing = 0;
-    this.#opts.onNote?.(again);
-    this.#session.log.line(`NOTE: ${again}`);
-    this.#session.log.flush();
   }
 
   /** Stops the session by itself: its backup root is no longer the one it locked. */
@@ -302,22 +265,6 @@ class WatchSession {
       "another run may be using it: check it, then start the watch again";
     this.#warn(this.#totals.error);
     void this.#stop(); // waits for this job, which ends now
-  }
-
-  /**
-   * Completes the batches a pass that threw left journaled and empties the staging folder,
-   * the room kept for the state made again first if a pass used it and the disk has room
-   * for it now: without that, every later pass stopped at its first commit, space freed or
-   * not.
-   */
-  async #recover(): Promise<void> {
-    const s = this.#session;
-    s.renewReserve();
-    const ours = () => s.lockStillHeld();
-    for (const w of await recoverInterrupted(s.root, s.tmpDir, s.store, s.log, ours, s.syncFs)) {
-      this.#opts.onWarning?.(`${w.path}: ${w.message}`);
-    }
-    this.#failed = false;
   }
 
   /** After the first pass: check the watch limit, then log `Watch started`. */
@@ -353,15 +300,6 @@ class WatchSession {
     if (left === undefined) return;
     s.log.line(`NOTE: ${left}`);
     this.#opts.onWarning?.(left);
-  }
-
-  /** The files left unstored as the session stops, each a failure (changing.ts). */
-  #sayUnstored(): void {
-    for (const unstored of this.#changing.atStop()) {
-      this.#totals.counts.failed++;
-      this.#session.log.line(`ERROR: ${unstored.path}: ${unstored.message}`);
-      this.#opts.onUnstored?.(unstored);
-    }
   }
 
   /** Records that a full pass went through every source (see `cutRuns`); true once it is. */
@@ -401,27 +339,15 @@ class WatchSession {
       await this.#scheduler.stop();
       await checked;
       this.#ready.resolve();
-      const totals = this.#totals;
-      this.#sayUnstored();
-      const passes = totals.passes === 1 ? "1 pass" : `${totals.passes} passes`;
-      this.#session.log.line(`Watch stopped (${passes})`);
-      // A session stopped by `#lostRoot` records nothing: its state is another run's now.
-      // One stopped in its first pass went through part of the sources only. A file that
-      // failed, or a pass that threw, is a problem, even if a later pass made up for it.
-      const whole = totals.counts.failed > 0 || this.#passFailed ? "partial" : "ok";
-      const status = this.#following ? whole : "stopped";
-      let unrecorded: string | undefined;
-      try {
-        unrecorded = this.#session.close(status, totals);
-      } finally {
-        this.#closed = true;
-      }
-      // Not recorded (a full disk): `history` shows it interrupted. With problems, exit 1.
-      if (unrecorded === undefined) return totals;
-      const message = unrecordedEnd(this.#session, unrecorded, status);
-      if (status === "partial") totals.unrecorded = message;
-      this.#warn(message);
-      return totals;
+      const unrecorded = endSession(this.#session, this.#totals, {
+        following: this.#following,
+        passFailed: this.#failures.any,
+        unstored: this.#changing.atStop(),
+        onUnstored: this.#opts.onUnstored,
+        onClosed: () => this.#closed = true,
+      });
+      if (unrecorded !== undefined) this.#warn(unrecorded); // after the close: see #warn
+      return this.#totals;
     } finally {
       // Last, once the session is complete: closing a watch waits on Deno's watcher thread,
       // which a FIFO can hold; if nothing frees it, the guard ends the process.
