@@ -1,6 +1,6 @@
 /**
  * A watch's source folder moved away (its disk unmounted) is said to be missing by the
- * pass that finds it so, as README says, a periodic rescan included: before, a rescan that
+ * pass that finds it so, as docs/watch.md says, a periodic rescan included: before, a rescan that
  * came before the pass of the events logged `SKIP VANISHED: source (Cannot list folder …)`
  * and said nothing on stderr, at every rescan, so a service's journal never showed it.
  */
