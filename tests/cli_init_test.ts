@@ -27,8 +27,8 @@ Deno.test("init: writes a commented config that loads, and run succeeds once the
     for (const key of keys) {
       assert.match(text, new RegExp(`// [^\\n]+\\n(\\s*//[^\\n]*\\n)*\\s*"${key}": `), `${key}`);
     }
-    // The comments say what the README's table does: the guard counts each source too, and
-    // log_retention counts this backup root's logs alone.
+    // The comments say what docs/configuration.md's table does: the guard counts each source
+    // too, and log_retention counts this backup root's logs alone.
     assert.match(text, /percentage of the tracked files as deleted,\n\s*\/\/ or of one source's/);
     assert.match(text, /this backup root's newest logs to keep in log_dir/);
     assert.match(text, /Logs of other backup roots\n\s*\/\/ sharing log_dir, and other files/);

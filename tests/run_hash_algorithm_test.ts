@@ -54,7 +54,8 @@ Deno.test("changing hash_algorithm while a file is excluded: its digest stays un
     JSON.parse((await fx.cli("history", path, "--json")).stdout).versions.map((
       v: { algo: string; storedAt: string },
     ) => [v.algo, v.storedAt]);
-  // The duplicate b, re-hashed, no longer finds its original a (sha256): promoted (README).
+  // The duplicate b, re-hashed, no longer finds its original a (sha256): promoted
+  // (docs/configuration.md).
   assert.deepEqual(await algoOf("a.txt"), [["sha256", "a.txt"]]);
   assert.deepEqual(await algoOf("b.txt"), [["sha512", "b.txt"]]);
   assert.deepEqual(await algoOf("c.txt"), [["sha512", "_duplicates/c.txt"]]);
