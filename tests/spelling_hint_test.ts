@@ -1,5 +1,5 @@
 /**
- * A PATH recorded only in another letter case is named, as README says, however the PATH
+ * A PATH recorded only in another letter case is named, as docs/restore.md says, however the PATH
  * is written: relative to the source root, or as the logs show it, with the source's name
  * in front (which, with one source, also reads as the source's own folder of that name).
  */

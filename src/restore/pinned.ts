@@ -7,7 +7,7 @@
  * each name inside is reached through `/proc/self/fd/<n>/`, which leads to the open
  * folder whatever becomes of its path. Where there is no such path (macOS, Windows, no
  * /proc) names are joined to paths and each folder on the way is checked with lstat as it
- * is reached: a narrower race, not none (README says so).
+ * is reached: a narrower race, not none (docs/restore.md says so).
  *
  * A folder on the way that is a symlink or a file is refused (`refusal`), as is the backup
  * root reached by another path. A reached folder is held open until released; a few stay

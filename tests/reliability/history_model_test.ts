@@ -14,7 +14,7 @@
  * After every round the backup must have converged (checked independently of the tool).
  * After the last round, for every recorded moment, `restore --at` must give that tree
  * exactly: bytes, modes and mtimes (the mtime and mode a content had when it was last
- * current: README's known limit), symlinks with their targets, nothing more; so must a
+ * current: docs/restore.md's known limit), symlinks with their targets, nothing more; so must a
  * few restores of one folder or file, and of the moment just before the next run. With a
  * small `max_versions_per_file` a path may instead be reported as pruned (exit 1), but
  * only for a content retention was allowed to drop, and never restored with wrong bytes.

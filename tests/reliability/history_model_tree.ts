@@ -46,7 +46,7 @@ const sameContent = (a: Entry | undefined, b: Entry | undefined) =>
 
 /**
  * What `restore --at` must give for each moment: the tree of that moment, each file with
- * the mode and mtime its content had when it was last current (README, "Known limit": a
+ * the mode and mtime its content had when it was last current (docs/restore.md, "Known limit": a
  * metadata-only change updates the content's recorded metadata in place).
  */
 export function expectedTrees(trees: Tree[]): Tree[] {
