@@ -57,7 +57,8 @@ async function assertRefused(fx: Fixture, code: number, message: RegExp): Promis
 Deno.test("a run refused for the lock (exit 3) leaves the log folder and .backup-tool untouched", async () => {
   using fx = makeFixture({ "a.txt": "a\n" });
   assert.equal((await fx.cli("run")).code, 0);
-  // Held as `flock backup/.backup-tool/lock …` holds it (README): by another process.
+  // Held as `flock backup/.backup-tool/lock …` holds it (docs/backup-root.md): by another
+  // process.
   using held = Deno.openSync(join(fx.backup, ".backup-tool", "lock"), { read: true });
   held.lockSync(true);
   await assertRefused(fx, 3, /^Cannot lock backup root: another run holds '/);
