@@ -3,7 +3,7 @@
  * a name as `\n` and a backslash as `\\`, so the log spelling of one name can be another
  * name's very characters (`a\nb`: a name with a newline, and one with a backslash and an
  * n). Where both are recorded, `restore` and `history` name the two ways to say each and
- * change nothing (exit 2), as README says; a spelling of each is taken.
+ * change nothing (exit 2), as docs/logs.md says; a spelling of each is taken.
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";

@@ -1,25 +1,25 @@
 /**
  * The logs of a backup root a config no longer uses: `log_retention` never rotates them
  * (they may be another job's, and they guard that root against an unmounted disk), and
- * README's Logs section gives the shell lines that list them (the block between
+ * docs/logs.md gives the shell lines that list them (the block between
  * `old-root-logs:begin` and `old-root-logs:end`), run here with bash on real logs.
  */
 import assert from "node:assert/strict";
 import { basename, join } from "node:path";
 import { makeFixture, REPO, runCli, writeConfig } from "./helpers.ts";
 
-function readmeScript(): string {
-  const readme = Deno.readTextFileSync(join(REPO, "README.md"));
-  const block = readme.match(
+function docScript(): string {
+  const doc = Deno.readTextFileSync(join(REPO, "docs", "logs.md"));
+  const block = doc.match(
     /<!-- old-root-logs:begin -->\s*```sh\n([\s\S]*?)```\s*<!-- old-root-logs:end -->/,
   );
-  assert.ok(block, "README.md has no block between <!-- old-root-logs:begin --> and :end -->");
+  assert.ok(block, "docs/logs.md has no block between <!-- old-root-logs:begin --> and :end -->");
   return block[1];
 }
 
-/** Runs README's lines in `dir` for the root `old` (`rm`: with `echo` made `rm --`). */
+/** Runs docs/logs.md's lines in `dir` for the root `old` (`rm`: with `echo` made `rm --`). */
 async function oldRootLogs(dir: string, old: string, rm = false): Promise<string[]> {
-  let script = readmeScript().replace(/^old=.*$/m, `old='${old}'`);
+  let script = docScript().replace(/^old=.*$/m, `old='${old}'`);
   if (rm) script = script.replace(/echo "\$f"/, 'rm -- "$f"');
   const out = await new Deno.Command("bash", { args: ["-c", script], cwd: dir }).output();
   assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
@@ -28,7 +28,7 @@ async function oldRootLogs(dir: string, old: string, rm = false): Promise<string
 
 const names = (dir: string) => [...Deno.readDirSync(dir)].map((e) => e.name).sort();
 
-Deno.test("logs of an old backup root stay, and README's lines list and remove them alone", async () => {
+Deno.test("logs of an old backup root stay, and docs/logs.md's lines list and remove them alone", async () => {
   using fx = makeFixture({ "a.txt": "a" });
   const config = (root: string) =>
     writeConfig(fx.config, {
