@@ -2,7 +2,7 @@
  * Commits across batches. A commit makes the planner forget its decisions (the state then
  * answers for them), so it must come only once every batch planned so far has landed, or
  * what a batch planned but not landed stores would be unknown to the next one. A run that
- * flushed a batch while planning the next (tried, and not kept: README, Performance)
+ * flushed a batch while planning the next (tried, and not kept: docs/performance.md)
  * broke this, found by a hunt: a first backup stored copies of such contents as
  * originals, and gave a name such a batch took to a second copy, which then failed. Real
  * folders, through the engine's entry point, with more files than one commit takes.

@@ -14,7 +14,7 @@ import { pausedRun, runTool } from "./reliability/util.ts";
  * A backup root's fingerprint as the readers keep it after a crash: whole, but where they
  * run under `deno run` without -A (`BACKUP_TOOL_PERMISSIONS=restricted`), which takes no
  * SQLite URI: there the first reader opens the state without `readonly_shm` and rewrites
- * the WAL's -shm index (open_reader.ts, as the README says), of which only the size is
+ * the WAL's -shm index (open_reader.ts, as docs/how-it-works.md says), of which only the size is
  * compared.
  */
 function keptByReaders(root: string): Record<string, string> {
