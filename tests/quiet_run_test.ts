@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { makeFixture, writeConfig, writeTree } from "./helpers.ts";
+import { makeFixture, poll, readTree, toolCommand, writeConfig, writeTree } from "./helpers.ts";
 
 const LEFT = /^Note: the state still tracks files of 'beta' \(1 file\), no longer in the config/;
 
@@ -58,4 +58,46 @@ Deno.test("run --quiet says that a source's folder changed", async () => {
   assert.match(r.stderr, /^Note: source 'source' was backed up from '[^']*source' last time/);
   // Said once: the state now knows the new folder.
   assert.equal((await fx.cli("run", "-q")).stderr, "");
+});
+
+Deno.test("run --quiet says that the run before it was killed, once", async () => {
+  using fx = makeFixture({ "a.txt": "a" });
+  assert.equal((await fx.cli("run", "-q")).code, 0);
+  writeTree(fx.source, { "b.txt": "b" });
+  // A run killed (SIGKILL: the out-of-memory killer, a power cut) while it works: a
+  // scheduled job's mail got nothing from it.
+  const paused = join(fx.dir, "paused");
+  const { cmd, args } = toolCommand(["run", "-q", "--config", fx.config]);
+  const child = new Deno.Command(cmd, {
+    args,
+    env: { BACKUP_TOOL_PAUSE: `applying:1:${paused}` },
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+  const pid = await poll("the run to pause", () => {
+    try {
+      return Number(Deno.readTextFileSync(paused));
+    } catch {
+      return undefined;
+    }
+  });
+  assert.equal(pid, child.pid);
+  child.kill("SIGKILL");
+  assert.equal((await child.status).signal, "SIGKILL");
+
+  const next = await fx.cli("run", "-q");
+  assert.equal(next.code, 0, next.stderr);
+  assert.equal(next.stdout, "");
+  assert.match(
+    next.stderr,
+    new RegExp(
+      `^Note: a run \\(pid ${pid} on [^,]+, started [^)]+\\) did not finish: it was killed ` +
+        "\\(SIGKILL, the out-of-memory killer\\) or the machine stopped",
+    ),
+  );
+  assert.match(next.stderr, /journalctl -k/);
+  assert.equal(next.stderr.split("\n").filter((l) => l !== "").length, 1, next.stderr);
+  const loud = await fx.cli("run");
+  assert.doesNotMatch(loud.stdout + loud.stderr, /did not finish/); // said once
+  assert.equal(readTree(fx.backup)["b.txt"], "b");
 });

@@ -271,7 +271,10 @@ Deno.test("watch: killed in the middle of a batch, the next session completes it
   await w.ready();
   assert.equal(readOrUndefined(join(fx.backup, "crash.txt")), "crash\n");
   assert.ok(fx.lastLog().some((l) => l.startsWith("RECOVER: completed 1 action(s)")));
-  assert.equal((await w.stop()).code, 0);
+  const next = await w.stop();
+  assert.equal(next.code, 0);
+  // The killed session said nothing; the next one says it did not finish, for the journal.
+  assert.match(next.stderr, /^WARNING: a watch \(pid \d+ on .*\) did not finish: it was killed/m);
 });
 
 Deno.test("watch: in process, stop() closes every watcher, timer and file", async () => {

@@ -35,9 +35,10 @@ export interface RunSummary extends PassResult {
   /** For `plan`: what the plan cannot show (an interrupted run the next run completes first). */
   notice?: string;
   /**
-   * The part of `notice` a quiet run says too, on stderr (a scheduled job's mail): the clock
-   * behind the times recorded, a source's folder changed, and sources no longer in the
-   * config where the last run did not find them so (said once, not in every mail after).
+   * The part of `notice` a quiet run says too, on stderr (a scheduled job's mail): a run
+   * before it killed, the clock behind the times recorded, a source's folder changed, and
+   * sources no longer in the config where the last run did not find them so (said once,
+   * not in every mail after).
    */
   quietNotice?: string;
   /** Stopped by `signal` before the pass was over. */
@@ -99,7 +100,7 @@ function runNotes(session: Session): RunNotes {
   const newlyLeft = names.some((name) => !before?.includes(name));
   const joined = (notes: (string | undefined)[]) =>
     notes.filter((n) => n !== undefined).join("; ") || undefined;
-  const always = [session.clockNote, ...session.movedNotes];
+  const always = [session.unfinishedNote, session.clockNote, ...session.movedNotes];
   return {
     notice: joined([...always, left]),
     quietNotice: joined([...always, newlyLeft ? left : undefined]),

@@ -114,3 +114,21 @@ export function describe(record: string): string | undefined {
     return undefined;
   }
 }
+
+/**
+ * What a run or watch (`taker`: "this run", "this watch") that took over a stale lock
+ * says of the sessions that left it (`holders`): they ended without a word, since a
+ * process killed prints nothing, so a scheduled job's mail is the first to hear of it.
+ * Undefined where the lock was free.
+ */
+export function unfinishedNote({ records, more }: Holders, taker: string): string | undefined {
+  if (records.length === 0) return undefined;
+  const named = records.map((r) => describe(r) ?? "a session");
+  if (more > 0) named.push(`${more} more`);
+  const one = named.length === 1;
+  const subject = one ? named[0] : `${named.slice(0, -1).join(", ")} and ${named.at(-1)}`;
+  return `${subject} did not finish: ${one ? "it was" : "they were"} killed (SIGKILL, the ` +
+    "out-of-memory killer) or the machine stopped, leaving the backup root's lock; what was " +
+    `committed stays, and ${taker} took the lock over and goes on from there (if it ` +
+    "recurs, look for what kills it: journalctl -k | grep -i oom)";
+}

@@ -1,9 +1,16 @@
 /**
  * Unit tests of the lock file's record: the dead holders a record names, those it carries
- * (kept within one page, the latest and the earliest longest), and the takeover's log lines.
+ * (kept within one page, the latest and the earliest longest), the takeover's log lines and
+ * the note on the sessions that left them.
  */
 import assert from "node:assert/strict";
-import { holdersIn, RECORD_BYTES, recordBytes, takeoverLines } from "./lock_record.ts";
+import {
+  holdersIn,
+  RECORD_BYTES,
+  recordBytes,
+  takeoverLines,
+  unfinishedNote,
+} from "./lock_record.ts";
 
 const own = { pid: 3, host: "h", started: "2026-01-01T00:00:03.000Z", command: "run" };
 const record = (pid: number) =>
@@ -45,4 +52,19 @@ Deno.test("takeoverLines: each dead holder on a line, the latest first", () => {
     "LOCK: 1 more stale lock(s) taken over in between by runs killed before they logged it " +
     "(not named: left out of the lock file for room)",
   ]);
+});
+
+Deno.test("unfinishedNote: none where the lock was free; each dead holder named, those left out counted", () => {
+  assert.equal(unfinishedNote({ records: [], more: 0 }, "this run"), undefined);
+  const one = unfinishedNote({ records: [record(7)], more: 0 }, "this watch")!;
+  assert.match(
+    one,
+    /^a run \(pid 7 on h, started 2026-01-01T00:00:00\.000Z\) did not finish: it was killed/,
+  );
+  assert.match(one, /this watch took the lock over/);
+  const many = unfinishedNote({ records: [record(9), "garbage"], more: 3 }, "this run")!;
+  assert.match(
+    many,
+    /^a run \(pid 9 on h, [^)]+\), a session and 3 more did not finish: they were killed/,
+  );
 });

@@ -18,7 +18,7 @@ import { diskFullError, errorText, PreflightError, remedyUnlessOutOfFiles } from
 import { LOCK_FILE, RESERVE_FILE, STATE_DB, STATE_DIR, TMP_DIR } from "./layout.ts";
 import type { Lock } from "./lock.ts";
 import { claimBackupRoot, type ClaimedRoot, removeMade } from "./claim_root.ts";
-import { takeoverLines } from "./lock_record.ts";
+import { takeoverLines, unfinishedNote } from "./lock_record.ts";
 import { recoverInterrupted } from "./recover.ts";
 import { checkStateFolder } from "./state_folder.ts";
 import { isMissing } from "./fsops.ts";
@@ -46,6 +46,8 @@ export interface Session {
   clockNote?: string;
   /** Said for each source found at another folder than last time (see `movedSourceNotes`). */
   movedNotes: string[];
+  /** Said where the lock was taken over from sessions that were killed (`unfinishedNote`). */
+  unfinishedNote?: string;
   /**
    * Whether the backup root's lock file is still the one this session locked (see
    * `Lock.stillHeld`): asked by a watch session, which lives long enough to see its backup
@@ -224,6 +226,7 @@ async function startSession(
     if (clockNote) log.line(`CLOCK: ${clockNote}`);
     for (const note of movedNotes) log.line(`NOTE: ${note}`);
     started = true;
+    const unfinished = unfinishedNote(lock.staleHolders, `this ${command}`);
     logTakeover(log, lock);
     // At the start, so that the log's last line says how the run ended.
     rotateLogs(log, config.logRetention);
@@ -248,6 +251,7 @@ async function startSession(
       recovered,
       clockNote,
       movedNotes,
+      unfinishedNote: unfinished,
     });
   } catch (e) {
     // A session that never started leaves no log (it would count toward log_retention).

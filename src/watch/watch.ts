@@ -272,7 +272,9 @@ class WatchSession {
     const warning = await checkWatchLimit(this.#session.config);
     if (warning) this.#warn(warning);
     for (const w of this.#session.recovered) this.#opts.onWarning?.(`${w.path}: ${w.message}`);
-    if (this.#session.clockNote) this.#opts.onWarning?.(this.#session.clockNote);
+    const { unfinishedNote, clockNote } = this.#session;
+    if (unfinishedNote) this.#opts.onWarning?.(unfinishedNote);
+    if (clockNote) this.#opts.onWarning?.(clockNote);
     for (const note of this.#session.movedNotes) this.#opts.onWarning?.(note);
     this.#noteLeftSources();
     const names = this.#session.config.sources.map((s) => s.name).join(", ");
