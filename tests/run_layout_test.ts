@@ -2,12 +2,21 @@
  * End-to-end tests of what a run stores and where, through the real CLI: copies keep mtime
  * and mode, symlinks stay symlinks, FIFOs are skipped; source entries named like the
  * backup's own folders are escaped; a backup root inside the source, or a killed restore's
- * temporary file, is never backed up; each source gets its own folder; and the backup root
- * and log folder a run makes are its owner's only.
+ * temporary file, is never backed up; each source gets its own folder; the backup root
+ * and log folder a run makes are its owner's only, and nothing it makes there is writable
+ * by others, whatever the umask.
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { listFiles, makeFixture, readTree, writeTree } from "./helpers.ts";
+import {
+  listFiles,
+  makeFixture,
+  readTree,
+  runProgram,
+  toolCommand,
+  writeConfig,
+  writeTree,
+} from "./helpers.ts";
 
 Deno.test({
   name: "copies keep mtime and mode; symlinks stay symlinks; FIFOs are skipped",
@@ -109,5 +118,38 @@ Deno.test({
     Deno.chmodSync(shared.backup, 0o755); // whatever the umask
     assert.equal((await shared.cli("run")).code, 0);
     assert.equal(Deno.statSync(shared.backup).mode! & 0o777, 0o755);
+  },
+});
+
+Deno.test({
+  name: "under umask 000, nothing a run makes in the backup root is writable by others",
+  ignore: Deno.build.os === "windows", // no POSIX permission bits there
+  fn: async () => {
+    // A job started with umask 000 (a unit's UMask=0000, a crontab's `umask 0`), its backup
+    // root a disk's mount point, which other users may enter (0755).
+    using fx = makeFixture({ "a.txt": "a\n", "d/e/b.txt": "b\n", "d/e/c.txt": "c\n" });
+    const root = join(fx.dir, "disk", "hosts", "backup");
+    writeConfig(fx.config, { sources: ["./source"], backup_root: root, log_dir: "./logs" });
+    Deno.mkdirSync(join(fx.dir, "disk"), { mode: 0o755 });
+    Deno.chmodSync(join(fx.dir, "disk"), 0o755);
+    const run = async (...args: string[]) => {
+      const { cmd, args: full } = toolCommand([...args, "--config", fx.config]);
+      const r = await runProgram("sh", ["-c", 'umask 000 && exec "$0" "$@"', cmd, ...full]);
+      assert.equal(r.code, 0, r.stderr);
+    };
+    await run("run");
+    writeTree(fx.source, { "a.txt": "a2\n" }); // versions/a.txt/v1.bak
+    Deno.removeSync(join(fx.source, "d"), { recursive: true }); // _deleted/d/e/…
+    await run("run", "--force");
+    const open: string[] = [];
+    const look = (path: string) => {
+      const info = Deno.lstatSync(path);
+      if ((info.mode! & 0o022) !== 0) open.push(`${path} ${(info.mode! & 0o777).toString(8)}`);
+      if (info.isDirectory) { for (const e of Deno.readDirSync(path)) look(join(path, e.name)); }
+    };
+    look(join(fx.dir, "disk", "hosts"));
+    assert.deepEqual(open, []);
+    assert.ok(Deno.statSync(join(root, "_deleted", "d", "e", "b.txt")).isFile);
+    assert.ok(Deno.statSync(join(root, "versions", "a.txt", "v1.bak")).isFile);
   },
 });

@@ -12,7 +12,7 @@ import { RunLog } from "../log/runlog.ts";
 import { checkHeaderUnlessEmpty } from "../state/connection.ts";
 import { errorText, PreflightError, remedyUnlessOutOfFiles } from "./errors.ts";
 import { acquireLock, type Lock } from "./lock.ts";
-import { isMissing, lstatOrNone, missingFolders, removeQuietly } from "./fsops.ts";
+import { isMissing, lstatOrNone, makeFolders, missingFolders, removeQuietly } from "./fsops.ts";
 import { pausePoint } from "./fault.ts";
 import type { StatePaths } from "./session.ts";
 
@@ -59,7 +59,7 @@ export function claimBackupRoot(
     preflight(
       () => {
         makePrivateFolder(config.backupRoot);
-        Deno.mkdirSync(paths.dir, { recursive: true });
+        makeFolders(paths.dir);
       },
       () =>
         isFolder(config.backupRoot)
@@ -82,7 +82,7 @@ export function claimBackupRoot(
     // is a state with no backup yet, where one is required.
     if (checkHeaderUnlessEmpty(paths.db) && backupRequired) throw noStateFound(config, paths.db);
     preflight(
-      () => Deno.mkdirSync(paths.tmp, { recursive: true }),
+      () => makeFolders(paths.tmp),
       `Cannot create the state folder '${paths.tmp}' in the backup root`,
     );
     // The log is made once the lock is held and the state's header passed: a run refused
@@ -155,7 +155,7 @@ function preflight<T>(
  */
 function makePrivateFolder(path: string): void {
   if (isFolder(path)) return;
-  Deno.mkdirSync(dirname(path), { recursive: true });
+  makeFolders(dirname(path));
   try {
     Deno.mkdirSync(path, { mode: 0o700 });
   } catch (e) {

@@ -22,6 +22,22 @@ export function nativePath(root: string, storage: string): string {
   return root.endsWith(sep) ? root + storage : root + sep + storage;
 }
 
+/**
+ * The permission bits a folder the tool makes in the backup root, or on the way to it, asks
+ * for: those the umask leaves, never write by group or others, which a job started under
+ * umask 000 or 002 would otherwise give every folder of the backup (its state's too), for
+ * any local user to remove copies, the state, or plant files in.
+ */
+export const FOLDER_MODE = 0o755;
+
+/** The same for a file of the tool's own in the state folder (the lock, the reserve). */
+export const OWN_FILE_MODE = 0o644;
+
+/** `Deno.mkdirSync(path, { recursive: true })`, each folder made with FOLDER_MODE. */
+export function makeFolders(path: string): void {
+  Deno.mkdirSync(path, { recursive: true, mode: FOLDER_MODE });
+}
+
 /** Whether anything (file, folder, symlink, even a dangling one) is at `path`. */
 export function exists(path: string): boolean {
   return lstatOrNone(path) !== undefined;
@@ -66,7 +82,7 @@ export function missingFolders(path: string): string[] {
  */
 export function createIfMissing(file: string): void {
   try {
-    Deno.openSync(file, { write: true, createNew: true }).close();
+    Deno.openSync(file, { write: true, createNew: true, mode: OWN_FILE_MODE }).close();
   } catch (e) {
     if (!(e instanceof Deno.errors.AlreadyExists)) throw e;
   }
@@ -209,7 +225,7 @@ export function makeParents(root: string, storagePaths: Iterable<string>): void 
     if (parent === "" || made.has(parent)) continue;
     made.add(parent);
     try {
-      Deno.mkdirSync(nativePath(root, parent), { recursive: true });
+      makeFolders(nativePath(root, parent));
     } catch { /* the move tries again and reports it */ }
   }
 }

@@ -13,7 +13,7 @@
 import { dirname } from "node:path";
 import { errorText } from "./errors.ts";
 import { faultPoint } from "./fault.ts";
-import { exists, lstatOrNone } from "./fsops.ts";
+import { exists, lstatOrNone, makeFolders } from "./fsops.ts";
 import { sameFile } from "./identity.ts";
 import { isTransient, renameWithRetry, withRetry } from "./portability.ts";
 
@@ -32,7 +32,7 @@ function linkOnce(from: string, to: string): Linked {
       }
       if (e instanceof Deno.errors.NotFound && attempt === 0) {
         if (!lstatOrNone(from)) return lstatOrNone(to) ? "moved already" : "neither";
-        Deno.mkdirSync(dirname(to), { recursive: true });
+        makeFolders(dirname(to));
         continue;
       }
       return "no hard links";
@@ -137,7 +137,7 @@ async function moveByRename(from: string, to: string): Promise<boolean> {
   const dst = exists(to);
   if (!src) return dst;
   if (dst) throw new Error(`Cannot move '${from}' to '${to}': the target already exists`);
-  Deno.mkdirSync(dirname(to), { recursive: true });
+  makeFolders(dirname(to));
   await renameWithRetry(from, to);
   return true;
 }

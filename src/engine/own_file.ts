@@ -16,14 +16,14 @@
  * afterwards (staged copies), holding a descriptor to change them through. Nothing is
  * written here; an interruption leaves at most the empty file made.
  */
-import { createIfMissing } from "./fsops.ts";
+import { createIfMissing, OWN_FILE_MODE } from "./fsops.ts";
 import { hasOpenPaths, isOpenFileItself, openPath } from "./identity.ts";
 import { callFailure, cStringIn, O_NOFOLLOW, O_NONBLOCK, openLibc, PATH_BYTES } from "./libc.ts";
 
 /** open(2) O_RDWR | O_CREAT | O_CLOEXEC: the same on every Linux architecture. */
 const O_RDWR_CREAT_CLOEXEC = 0o2 | 0o100 | 0o2000000;
-/** Permission bits of a file made here, before the umask (as Deno's own open makes them). */
-const NEW_FILE_MODE = 0o666;
+/** Permission bits of a file made here, before the umask: never writable by others. */
+const NEW_FILE_MODE = OWN_FILE_MODE;
 
 const SYMBOLS = {
   open: { parameters: ["buffer", "i32", "u32"], result: "i32" },

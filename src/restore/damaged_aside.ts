@@ -7,7 +7,7 @@
  */
 import { dirname } from "node:path";
 import { sameFile } from "../engine/identity.ts";
-import { nativePath } from "../engine/fsops.ts";
+import { makeFolders, nativePath } from "../engine/fsops.ts";
 import { renameWithRetry } from "../engine/portability.ts";
 import { moveOnce, placeStaged } from "../engine/move.ts";
 import { allocatePath, DAMAGED_DIR, STATE_DIR } from "../engine/layout.ts";
@@ -39,7 +39,7 @@ export async function replaceDamaged(root: string, storedAt: string, tmp: string
     disk.close();
   }
   const aside = nativePath(root, to);
-  Deno.mkdirSync(dirname(aside), { recursive: true });
+  makeFolders(dirname(aside));
   try {
     if (!isThis(to)) Deno.linkSync(at, aside);
   } catch {
