@@ -8,7 +8,7 @@
  * files those are: log_files.ts; how a line is escaped: one_line.ts).
  */
 import { basename, dirname, join } from "node:path";
-import { missingFolders, removeQuietly } from "../engine/fsops.ts";
+import { lstatOrNone, missingFolders, removeQuietly } from "../engine/fsops.ts";
 import { namesOpenFile } from "../engine/identity.ts";
 import { fullFlushRefused } from "../engine/flush.ts";
 import { folderSyncUnsupported } from "../engine/folder_flush.ts";
@@ -251,18 +251,29 @@ export class RunLog {
 
   /**
    * Removes the oldest log files of this log's backup root beyond `keep` (oldest by
-   * modification time), logging each.
+   * modification time), logging each. One that cannot be removed (immutable, another
+   * user's in a sticky log_dir) is logged and left, and the others go all the same: had it
+   * stopped the rotation, log_dir would grow by a log a run, for good. One gone meanwhile
+   * (another job sharing log_dir removed an empty one) is not counted.
    */
   rotate(keep: number): void {
     const dir = join(this.path, "..");
     const logs = [...Deno.readDirSync(dir)]
       .filter((e) => e.isFile && isRunLogFile(join(dir, e.name), this.owner))
-      .map((e) => ({ name: e.name, mtime: Deno.statSync(join(dir, e.name)).mtime?.getTime() ?? 0 }))
+      .flatMap((e) => {
+        const info = lstatOrNone(join(dir, e.name));
+        return info === undefined ? [] : [{ name: e.name, mtime: info.mtime?.getTime() ?? 0 }];
+      })
       .sort((a, b) => a.mtime - b.mtime || compareRunLogNames(a.name, b.name));
     for (const { name } of logs.slice(0, Math.max(0, logs.length - keep))) {
       if (join(dir, name) === this.path) continue;
-      Deno.removeSync(join(dir, name));
-      this.line(`LOG ROTATE delete: ${name}`);
+      try {
+        Deno.removeSync(join(dir, name));
+        this.line(`LOG ROTATE delete: ${name}`);
+      } catch (e) {
+        if (e instanceof Deno.errors.NotFound) continue;
+        this.line(`LOG ROTATE failed: cannot remove '${name}': ${errorText(e)} (left as it is)`);
+      }
     }
   }
 }

@@ -3,8 +3,9 @@
  * immutable, or a folder that lets names in but none out, as a file another program holds
  * open does on Windows. A stuck temporary file is logged and left; a staged copy is in place
  * once linked; a move of a stored copy is done or not begun, a copy left at both names is
- * moved on by the next run; no version is ever lost or misrecorded. Skipped, with a
- * message, where chattr cannot set these flags.
+ * moved on by the next run; no version is ever lost or misrecorded; an old log stuck in
+ * log_dir does not stop the rotation of the others. Skipped, with a message, where chattr
+ * cannot set these flags.
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
@@ -219,5 +220,36 @@ Deno.test({
     const to = join(fx.dir, "v2");
     assert.equal((await fx.cli("restore", "a.txt", "--version", "2", "--to", to)).code, 0);
     assert.equal(Deno.readTextFileSync(join(to, "a.txt")), "A2\n");
+  },
+});
+
+Deno.test({
+  name: "an old log that cannot be removed (immutable) is left; log rotation goes on past it",
+  ignore: noChattr,
+  fn: async () => {
+    using fx = makeFixture({ "a.txt": "a" }, { log_retention: 2 });
+    assert.equal((await fx.cli("run")).code, 0);
+    // A log kept on purpose (chattr +i), or another user's in a sticky log_dir.
+    const [first] = listDir(fx.logs);
+    const stuck = join(fx.logs, first);
+    await sh(`chattr +i '${stuck}'`);
+    try {
+      for (let i = 0; i < 5; i++) {
+        const r = await fx.cli("run", "-q");
+        assert.equal(r.code, 0, r.stderr);
+      }
+      // The two newest and the one left: no more, however many runs follow.
+      const logs = listDir(fx.logs);
+      assert.equal(logs.length, 3, logs.join(", "));
+      assert.ok(logs.includes(first));
+      const lines = fx.logLines();
+      assert.ok(
+        lines.some((l) => l.startsWith(`LOG ROTATE failed: cannot remove '${first}': `)),
+        lines.join("\n"),
+      );
+      assert.ok(fx.lastLog().some((l) => l.startsWith("LOG ROTATE delete: ")));
+    } finally {
+      await sh(`chattr -i '${stuck}'`);
+    }
   },
 });
