@@ -8,7 +8,7 @@
  * the disk /etc/fstab mounts over a folder is mounted, and whether a folder would be made
  * where removable disks are mounted (a backup disk forgotten). Reads only.
  */
-import { basename, dirname, isAbsolute, join, sep } from "node:path";
+import { basename, dirname, isAbsolute, join, relative, sep } from "node:path";
 
 /**
  * The file system type holding `dir` ("ext4", "fuseblk", "nfs4", "smbfs", ...); undefined
@@ -160,6 +160,42 @@ export function unmountedTablePointOf(path: string, fstab = "/etc/fstab"): strin
   } catch {
     return undefined; // no table, or no mount table to compare it with: nothing to tell
   }
+}
+
+/**
+ * The folders at or inside `folder` on which `fstab` mounts a disk where nothing is mounted
+ * now (a data disk inside a source that did not come up at boot, `nofail`): what lies
+ * there is the empty folder below, not the disk's files. Each as the mount table writes it
+ * (its real path), and relative to `folder` ("" for itself, `/` between names). None off
+ * Linux, or where either table cannot be read.
+ */
+export function unmountedTablePointsIn(
+  folder: string,
+  fstab = "/etc/fstab",
+): { point: string; rel: string }[] {
+  if (Deno.build.os !== "linux") return [];
+  try {
+    const table = Deno.readTextFileSync(fstab);
+    const mountinfo = Deno.readTextFileSync("/proc/self/mountinfo");
+    const resolve = (point: string) => join(realPathOr(dirname(point)), basename(point));
+    const real = realPathOr(folder);
+    return tablePoints(table).map(resolve).filter((point) =>
+      point !== sep && contains(real, point) &&
+      unmountedTablePoint(table, mountinfo, point, resolve) === point
+    ).map((point) => ({ point, rel: relative(real, point).split(sep).join("/") }));
+  } catch {
+    return [];
+  }
+}
+
+/** The mount points a table's lines name, as written (`/` as "", swap's "none" left out). */
+function tablePoints(fstab: string): string[] {
+  return fstab.split("\n").flatMap((line) => {
+    const fields = line.trim().split(/\s+/);
+    if (fields.length < 2 || fields[0].startsWith("#")) return [];
+    const written = unescapeOctal(fields[1]).replace(/\/+$/, "");
+    return isAbsolute(written) ? [written] : [];
+  });
 }
 
 /**

@@ -33,6 +33,7 @@ import { planRetention } from "./retention.ts";
 import { relPath } from "./rel_path.ts";
 import type { Action, Archive } from "./types.ts";
 import { inside, judgeVanished, planVerdict } from "./vanished.ts";
+import { unmountedTablePointsIn } from "./mounts.ts";
 import { type FirstWalk, PassWalks } from "./walks.ts";
 import type { Held, ReadAhead } from "./read_ahead.ts";
 import { folderIdentity, NO_FOLDER } from "./identity.ts";
@@ -220,7 +221,7 @@ class Pass {
   async #planVanished(walk: FirstWalk): Promise<boolean> {
     const { ctx, opts } = this;
     const store = ctx.store;
-    const covered = inside(this.scoped, walk.unreadable);
+    const covered = inside(this.scoped, [...walk.unreadable, ...this.#unmountedDisks(walk)]);
     const verdict = judgeVanished(walk.vanished.filter((t) => covered(t.path)), {
       sources: ctx.config.sources,
       exclude: ctx.config.exclude,
@@ -240,6 +241,30 @@ class Pass {
       this.planner,
       this.batch,
       () => this.opts.signal?.aborted === true,
+    );
+  }
+
+  /**
+   * The folders of the sources (logical paths) on which /etc/fstab mounts a disk that is
+   * not mounted now, each with files tracked below it said as a failure: those are kept as
+   * they are, not taken for deleted (with `--force` they are). Looked for only where
+   * tracked files were not found.
+   */
+  #unmountedDisks(walk: FirstWalk): string[] {
+    if (walk.vanished.length === 0 || this.opts.force) return [];
+    return this.ctx.config.sources.flatMap((source) =>
+      unmountedTablePointsIn(source.path).flatMap(({ point, rel }) => {
+        const at = rel === "" ? source.name : `${source.name}/${rel}`;
+        const under = walk.vanished.filter((v) => v.path.startsWith(`${at}/`)).length;
+        if (under === 0) return [];
+        this.fail(
+          at,
+          `'/etc/fstab' mounts a disk on '${point}', where nothing is mounted now: its ` +
+            `${under} tracked file(s) are kept as they are, not archived as deleted: mount ` +
+            "it, or run with --force if they are gone for good",
+        );
+        return [at];
+      })
     );
   }
 

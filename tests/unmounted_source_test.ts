@@ -1,0 +1,85 @@
+/**
+ * A disk /etc/fstab mounts inside a source, not mounted at the time of a run (a data disk
+ * with `nofail` that did not come up at boot): its files must not be taken for deleted.
+ * The CLI runs in a mount namespace of its own (`unshare -m`, root only) where a table
+ * written by the test is bind-mounted over /etc/fstab, so the machine's own is neither read
+ * nor changed.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import {
+  type CliResult,
+  makeFixture,
+  readTree,
+  runProgram,
+  toolCommand,
+  writeTree,
+} from "./helpers.ts";
+
+async function succeeds(cmd: string, ...args: string[]): Promise<boolean> {
+  try {
+    return (await new Deno.Command(cmd, { args, stdout: "null", stderr: "null" }).output())
+      .success;
+  } catch {
+    return false;
+  }
+}
+
+/** The CLI with `fstab` seen as /etc/fstab (a mount namespace of its own). */
+function cliWithTable(fstab: string, args: string[]): Promise<CliResult> {
+  const { cmd, args: full } = toolCommand(args);
+  const script = 'mount --bind "$0" /etc/fstab && exec "$@"';
+  return runProgram(
+    "unshare",
+    ["--mount", "--propagation", "private", "sh", "-c", script, fstab, cmd, ...full],
+  );
+}
+
+const canMount = Deno.build.os === "linux" && Deno.uid?.() === 0 &&
+  await succeeds("unshare", "--mount", "true");
+if (!canMount) console.log("SKIP unmounted source disk test: needs root and unshare on Linux");
+
+Deno.test({
+  name:
+    "a disk fstab mounts inside a source, not mounted: its files are kept, not archived as deleted, and the run says so (exit 1)",
+  ignore: !canMount,
+  fn: async () => {
+    // Six files on the system disk, four on the data disk: 40%, under the deletion guard.
+    using fx = makeFixture({ "f1": "1", "f2": "2", "f3": "3", "f4": "4", "f5": "5", "f6": "6" });
+    const data = join(Deno.realPathSync(fx.source), "data");
+    writeTree(data, { "g1": "a", "g2": "b", "g3": "c", "g4": "d" });
+    const fstab = join(fx.dir, "fstab");
+    Deno.writeTextFileSync(
+      fstab,
+      `UUID=1 / ext4 defaults 0 1\n/dev/sdz1 ${data} ext4 nofail 0 2\n`,
+    );
+    const run = (...args: string[]) => cliWithTable(fstab, [...args, "--config", fx.config]);
+    // Mounted at the first run (a folder of files stands for it: nothing is mounted on it,
+    // so the table is not given until the disk "fails").
+    const first = await fx.cli("run", "-q");
+    assert.equal(first.code, 0, first.stderr);
+
+    // The disk did not mount: its mount point is an empty folder.
+    Deno.removeSync(data, { recursive: true });
+    Deno.mkdirSync(data);
+    const r = await run("run", "-q");
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(
+      r.stderr,
+      new RegExp(
+        `^ERROR: source/data: '/etc/fstab' mounts a disk on '${data}', where nothing is mounted now: its 4 tracked file\\(s\\) are kept as they are, not archived as deleted`,
+        "m",
+      ),
+    );
+    const stored = readTree(fx.backup);
+    assert.equal(stored["data/g1"], "a");
+    assert.equal(Object.keys(stored).some((p) => p.startsWith("_deleted/")), false);
+
+    // Back: nothing to copy again, no second copy of the disk in the backup.
+    Deno.removeSync(data);
+    writeTree(data, { "g1": "a", "g2": "b", "g3": "c", "g4": "d" });
+    const back = await run("run");
+    assert.equal(back.code, 0, back.stderr);
+    assert.match(back.stdout, /0 new, 0 updated/);
+  },
+});
