@@ -4,7 +4,15 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { makeFixture, poll, readTree, toolCommand, writeConfig, writeTree } from "./helpers.ts";
+import {
+  makeFixture,
+  poll,
+  readTree,
+  runCli,
+  toolCommand,
+  writeConfig,
+  writeTree,
+} from "./helpers.ts";
 
 const LEFT = /^Note: the state still tracks files of 'beta' \(1 file\), no longer in the config/;
 
@@ -100,4 +108,27 @@ Deno.test("run --quiet says that the run before it was killed, once", async () =
   const loud = await fx.cli("run");
   assert.doesNotMatch(loud.stdout + loud.stderr, /did not finish/); // said once
   assert.equal(readTree(fx.backup)["b.txt"], "b");
+});
+
+Deno.test("run --quiet: two configs sharing a backup root, run in turn, say each other's source once", async () => {
+  using fx = makeFixture({});
+  writeTree(join(fx.dir, "alpha"), { "a.txt": "a" });
+  writeTree(join(fx.dir, "beta"), { "b.txt": "b" });
+  const configs = ["alpha", "beta"].map((name) => {
+    const file = join(fx.dir, `${name}.jsonc`);
+    writeConfig(file, { sources: [`./${name}`], backup_root: "./backup", log_dir: "./logs" });
+    return file;
+  });
+  const run = (config: string) => runCli(["run", "-q", "--config", config]);
+  assert.equal((await run(configs[0])).stderr, "");
+  assert.match((await run(configs[1])).stderr, /^Note: the state still tracks files of 'alpha'/);
+  assert.match((await run(configs[0])).stderr, /^Note: the state still tracks files of 'beta'/);
+  // Each job has said it: an hourly job's mail stays empty from here on.
+  for (let round = 0; round < 2; round++) {
+    for (const config of configs) {
+      const r = await run(config);
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.stdout + r.stderr, "");
+    }
+  }
 });

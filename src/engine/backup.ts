@@ -64,7 +64,7 @@ export async function backupOnce(config: Config, opts: PassOptions = {}): Promis
     throw runFailure(session, e);
   } finally {
     const { counts, bytesCopied } = result;
-    session.close(status, { counts, bytesCopied, left: notes.left });
+    session.close(status, { counts, bytesCopied, left: notes.left, config: config.file });
   }
   return {
     ...result,
@@ -88,7 +88,8 @@ interface RunNotes {
 /**
  * A run's notes (the clock, sources moved, sources left out of the config), its log's
  * `NOTE:` line for the sources left, and which of them a quiet run says: those left are
- * said by every run, but by a quiet one only where the last run found others (or none).
+ * said by every run, but by a quiet one only where the last run of the same config file
+ * found others (or none).
  */
 function runNotes(session: Session): RunNotes {
   const { config, prefixes, store } = session;
@@ -96,7 +97,7 @@ function runNotes(session: Session): RunNotes {
   const left = leftSourcesNote(counts);
   if (left) session.log.line(`NOTE: ${left}`);
   const names = counts.map((s) => s.name);
-  const before = store.lastLeftSources(session.runId);
+  const before = store.lastLeftSources(session.runId, config.file);
   const newlyLeft = names.some((name) => !before?.includes(name));
   const joined = (notes: (string | undefined)[]) =>
     notes.filter((n) => n !== undefined).join("; ") || undefined;

@@ -233,9 +233,12 @@ export class StateStore {
     return runs.cutRuns(this.#db, at);
   }
 
-  /** What the last `run` before `runId` found left out of the config (`lastLeftSources`). */
-  lastLeftSources(runId: number): string[] | undefined {
-    return runs.lastLeftSources(this.#db, runId);
+  /**
+   * What the last `run` before `runId` with the config file `config` found left out of the
+   * config (`lastLeftSources`).
+   */
+  lastLeftSources(runId: number, config: string): string[] | undefined {
+    return runs.lastLeftSources(this.#db, runId, config);
   }
 
   /** Every run, oldest first, with how it ended and what it recorded. */
