@@ -88,10 +88,13 @@ export class FailedPasses {
   /**
    * A pass went through: after passes failed, a line says backups work again, and what
    * catches up the changes made meanwhile (in the log, and on stderr as the failure was).
-   * One whose files failed for want of room does not count: the disk is still full.
+   * One whose files failed for want of room does not count: the disk is still full. Nor
+   * does one while the room kept for the state is still used (not made again: the disk
+   * has no room for it): a pass then stops at its first commit, so one that went through
+   * had nothing to record (a file made and removed at once), which shows nothing.
    */
   wentThrough(job: Job, result: PassResult): void {
-    if (this.#failing === 0) return;
+    if (this.#failing === 0 || this.#session.store.reserveUsed) return;
     const again = passesWorkAgain(job, result, this.#failing, RETRY_MS);
     if (again === undefined) return;
     this.#failing = 0;
