@@ -6,6 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { exists } from "../src/engine/fsops.ts";
 import { type Fixture, makeFixture, poll } from "./helpers.ts";
 import { backedUp, DEADLINE_MS, readOrUndefined, WatchProcess } from "./watch_helpers.ts";
 
@@ -200,6 +201,49 @@ Deno.test({
         !fx.lastLog().some((l) => l.includes("Backups work again")),
         fx.lastLog().join("\n"),
       );
+    });
+  },
+});
+
+Deno.test({
+  name: "watch: an event batch that says backups work again after the retry's rescan found " +
+    "no room for a file is followed by the full rescan it says catches up",
+  ignore: !canMount,
+  fn: async () => {
+    using fx = makeFixture({ "a.txt": "a\n" }, WATCH);
+    await onSmallDisk(fx, "12m", async () => {
+      await using w = new WatchProcess(fx);
+      await w.ready();
+      fill(fx.backup);
+      Deno.writeTextFileSync(join(fx.source, "e.txt"), "");
+      await poll("a pass to fail", () => w.stderr.includes("Backup pass failed"), DEADLINE_MS);
+      // Room for the state's 8 MiB again, but not for big.bin: its passes go through, the
+      // file failing for want of room (no line that backups work again), the retry's too.
+      Deno.removeSync(join(fx.backup, "filler"));
+      fill(fx.backup, (8 << 20) + (256 << 10));
+      Deno.writeFileSync(join(fx.source, "big.bin"), new Uint8Array(1 << 20).fill(7));
+      const rescans = () => fx.lastLog().filter((l) => l.startsWith("RESCAN done"));
+      await poll("the retry's rescan", () => rescans().length > 0, 30_000 + DEADLINE_MS);
+      assert.match(w.stderr, /ERROR: .*big\.bin: .*No space left on device/);
+      assert.ok(!w.stderr.includes("Backups work again"), w.stderr);
+      // Room for all: the next event batch says backups work again, and a full rescan
+      // within 30 s catches up; big.bin changed no more, so only that rescan stores it.
+      Deno.removeSync(join(fx.backup, "filler"));
+      Deno.writeTextFileSync(join(fx.source, "b.txt"), "b\n");
+      await poll(
+        "backups to work again",
+        () => w.stderr.includes("Backups work again"),
+        DEADLINE_MS,
+      );
+      assert.match(w.stderr, /a pass went through after 1 failed pass; a full rescan within 30 s/);
+      await poll(
+        "big.bin in the backup",
+        () => exists(join(fx.backup, "big.bin")),
+        30_000 + DEADLINE_MS,
+      )
+        .catch((e) => assert.fail(`${e}: ${fx.lastLog().join("\n")}`));
+      const exit = await w.stop();
+      assert.equal(exit.code, 0, exit.stderr);
     });
   },
 });

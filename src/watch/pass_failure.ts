@@ -28,6 +28,8 @@ export class FailedPasses {
   readonly #opts: Pick<WatchOptions, "onWarning" | "onNote">;
   /** A warning: on stderr and in the log. */
   readonly #warn: (message: string) => void;
+  /** Asks for the retry's full rescan now, unless one is due (`Scheduler.requestRetry`). */
+  readonly #retry: () => void;
   /** A pass threw: its journaled batches and staged copies must be recovered first. */
   #unrecovered = false;
   /** A pass threw at some point: the session ends with problems, as with a file failed. */
@@ -42,10 +44,12 @@ export class FailedPasses {
     session: Session,
     opts: Pick<WatchOptions, "onWarning" | "onNote">,
     warn: (message: string) => void,
+    retry: () => void,
   ) {
     this.#session = session;
     this.#opts = opts;
     this.#warn = warn;
+    this.#retry = retry;
   }
 
   /** Whether a pass threw at some point of the session. */
@@ -91,7 +95,10 @@ export class FailedPasses {
    * One whose files failed for want of room does not count: the disk is still full. Nor
    * does one while the room kept for the state is still used (not made again: the disk
    * has no room for it): a pass then stops at its first commit, so one that went through
-   * had nothing to record (a file made and removed at once), which shows nothing.
+   * had nothing to record (a file made and removed at once), which shows nothing. After a
+   * scoped pass, the line promises a full rescan within RETRY_MS: the retry the first
+   * failure armed, or where that ran already (it went through but for files that failed
+   * for want of room, which nothing else reads again), one asked for now.
    */
   wentThrough(job: Job, result: PassResult): void {
     if (this.#failing === 0 || this.#session.store.reserveUsed) return;
@@ -101,6 +108,7 @@ export class FailedPasses {
     this.#opts.onNote?.(again);
     this.#session.log.line(`NOTE: ${again}`);
     this.#session.log.flush();
+    if (job.kind === "paths") this.#retry();
   }
 }
 

@@ -15,6 +15,9 @@ import { Debouncer } from "./debounce.ts";
 
 type Timer = ReturnType<typeof setTimeout>;
 
+/** Why a full rescan retries after a job that threw. */
+export const RETRY_REASON = "retry after an error";
+
 /**
  * The scheduler's clock: monotonic. With the wall clock, a clock stepped back (NTP, a
  * suspended laptop, a wrong clock set right) found nothing due when the timer fired and
@@ -84,6 +87,15 @@ export class Scheduler {
       this.#laterTimer = undefined;
       this.requestFull(reason);
     }, delayMs);
+  }
+
+  /**
+   * Asks for the retry's full rescan now, unless a full rescan is requested or the retry is
+   * armed: either catches up what jobs that threw left undone.
+   */
+  requestRetry(): void {
+    if (this.#full !== undefined || this.#retryTimer !== undefined) return;
+    this.requestFull(RETRY_REASON);
   }
 
   /** Whether no job runs, none is requested and no path is pending. */
@@ -168,7 +180,7 @@ export class Scheduler {
     if (this.#retryTimer !== undefined || this.#stopped) return;
     this.#retryTimer = setTimeout(() => {
       this.#retryTimer = undefined;
-      this.requestFull("retry after an error");
+      this.requestFull(RETRY_REASON);
     }, this.#opts.retryMs);
   }
 }

@@ -174,3 +174,31 @@ Deno.test("scheduler: a wall clock stepped back an hour holds no change back", a
     paths: ["/s/b"],
   }]);
 });
+
+Deno.test("scheduler: a retry asked for is a full rescan now, unless the retry is armed", async () => {
+  const jobs: Job[] = [];
+  const at: number[] = [];
+  const scheduler = new Scheduler({
+    debounceMs: 10,
+    maxWaitMs: 100,
+    rescanIntervalMs: 0,
+    retryMs: 300,
+    run: (job) => {
+      jobs.push(job);
+      at.push(Date.now());
+      return jobs.length === 1 ? Promise.reject(new Error("disk full")) : Promise.resolve();
+    },
+    onError: () => {},
+  });
+  scheduler.add(["/s/a"]);
+  await until("the failure", () => jobs.length === 1);
+  scheduler.requestRetry(); // armed: the retry's own rescan, not one more now
+  await until("the retry", () => jobs.length === 2);
+  assert.ok(at[1] - at[0] >= 250, `the retry came ${at[1] - at[0]} ms after the failure`);
+  scheduler.requestRetry(); // the retry ran: one now
+  await until("the retry asked for", () => jobs.length === 3);
+  await until("idle", () => scheduler.idle);
+  await scheduler.stop();
+  const retry = { kind: "full", reason: "retry after an error" };
+  assert.deepEqual(jobs.slice(1), [retry, retry]);
+});

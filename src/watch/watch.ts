@@ -147,7 +147,12 @@ class WatchSession {
     this.#session = session;
     this.#configChanged = configChanged;
     this.#opts = opts;
-    this.#failures = new FailedPasses(session, opts, (message) => this.#warn(message));
+    this.#failures = new FailedPasses(
+      session,
+      opts,
+      (message) => this.#warn(message),
+      () => this.#scheduler.requestRetry(),
+    );
     const { watch } = session.config;
     this.#roots = new Set(session.config.sources.map((s) => s.path));
     this.#scheduler = new Scheduler({
