@@ -5,7 +5,8 @@
  * store nothing at all. When the state store finds the disk full, it gives the reserve up
  * (removes it) and tries again: the batches at hand are journaled and committed, and the
  * run then stops as "the backup disk is full", having stored what fitted. A later run
- * makes the reserve again once the disk has room for it. An interruption leaves at most a
+ * makes the reserve again once the disk has room for it, and so does a watch before its
+ * next pass after one that failed (`Session.renewReserve`). An interruption leaves at most a
  * partial reserve, which the next session completes or, with no room, removes.
  */
 import { join } from "node:path";

@@ -4,8 +4,9 @@
  * disk named so, with the remedy `run` gives: free space on the disk of the backup root),
  * later ones in the log only; before the next pass, what the failed one left journaled
  * recovered (the room kept for the state made again first, where the disk has it now); and
- * once a pass goes through, one line that backups work again. The scheduler retries with
- * a full rescan RETRY_MS after a failure (scheduler.ts).
+ * once a pass goes through, one line that backups work again (after an event batch, with
+ * the full rescan it promises asked for where the retry ran already). The scheduler
+ * retries with a full rescan RETRY_MS after a failure (scheduler.ts).
  *
  * Memory only, besides the log lines and the recovery (recover.ts): a process interrupted
  * leaves what an interrupted pass leaves, which the next session's recovery completes.
