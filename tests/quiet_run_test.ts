@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import {
+  type Fixture,
   makeFixture,
   poll,
   readTree,
@@ -68,19 +69,18 @@ Deno.test("run --quiet says that a source's folder changed", async () => {
   assert.equal((await fx.cli("run", "-q")).stderr, "");
 });
 
-Deno.test("run --quiet says that the run before it was killed, once", async () => {
-  using fx = makeFixture({ "a.txt": "a" });
-  assert.equal((await fx.cli("run", "-q")).code, 0);
-  writeTree(fx.source, { "b.txt": "b" });
-  // A run killed (SIGKILL: the out-of-memory killer, a power cut) while it works: a
-  // scheduled job's mail got nothing from it.
+/**
+ * A run killed (SIGKILL: the out-of-memory killer, a power cut) while it works, with what
+ * it wrote on stderr before that: a scheduled job's mail gets only that.
+ */
+async function killedRun(fx: Fixture): Promise<{ pid: number; stderr: string }> {
   const paused = join(fx.dir, "paused");
   const { cmd, args } = toolCommand(["run", "-q", "--config", fx.config]);
   const child = new Deno.Command(cmd, {
     args,
     env: { BACKUP_TOOL_PAUSE: `applying:1:${paused}` },
     stdout: "null",
-    stderr: "null",
+    stderr: "piped",
   }).spawn();
   const pid = await poll("the run to pause", () => {
     try {
@@ -91,23 +91,50 @@ Deno.test("run --quiet says that the run before it was killed, once", async () =
   });
   assert.equal(pid, child.pid);
   child.kill("SIGKILL");
-  assert.equal((await child.status).signal, "SIGKILL");
+  const out = await child.output();
+  assert.equal(out.signal, "SIGKILL");
+  Deno.removeSync(paused);
+  return { pid, stderr: new TextDecoder().decode(out.stderr) };
+}
+
+const killedNote = (pid: number) =>
+  new RegExp(
+    `^Note: a run \\(pid ${pid} on [^,]+, started [^)]+\\) did not finish: it was killed ` +
+      "\\(SIGKILL, the out-of-memory killer\\) or the machine stopped",
+  );
+
+Deno.test("run --quiet says that the run before it was killed, once", async () => {
+  using fx = makeFixture({ "a.txt": "a" });
+  assert.equal((await fx.cli("run", "-q")).code, 0);
+  writeTree(fx.source, { "b.txt": "b" });
+  const { pid } = await killedRun(fx);
 
   const next = await fx.cli("run", "-q");
   assert.equal(next.code, 0, next.stderr);
   assert.equal(next.stdout, "");
-  assert.match(
-    next.stderr,
-    new RegExp(
-      `^Note: a run \\(pid ${pid} on [^,]+, started [^)]+\\) did not finish: it was killed ` +
-        "\\(SIGKILL, the out-of-memory killer\\) or the machine stopped",
-    ),
-  );
+  assert.match(next.stderr, killedNote(pid));
   assert.match(next.stderr, /journalctl -k/);
   assert.equal(next.stderr.split("\n").filter((l) => l !== "").length, 1, next.stderr);
   const loud = await fx.cli("run");
   assert.doesNotMatch(loud.stdout + loud.stderr, /did not finish/); // said once
   assert.equal(readTree(fx.backup)["b.txt"], "b");
+});
+
+Deno.test("run --quiet says a killed run's lock was taken over as it takes it: killed too, it has said so", async () => {
+  using fx = makeFixture({ "a.txt": "a" });
+  assert.equal((await fx.cli("run", "-q")).code, 0);
+  writeTree(fx.source, { "b.txt": "b" });
+  const first = await killedRun(fx);
+  // Killed at the same point again (a job the out-of-memory killer ends every hour): what
+  // it said before is all its mail gets.
+  const second = await killedRun(fx);
+  assert.match(second.stderr, killedNote(first.pid));
+
+  const next = await fx.cli("run", "-q");
+  assert.equal(next.code, 0, next.stderr);
+  assert.match(next.stderr, killedNote(second.pid));
+  assert.doesNotMatch(next.stderr, new RegExp(`pid ${first.pid} `)); // said once
+  assert.equal(next.stderr.split("\n").filter((l) => l !== "").length, 1, next.stderr);
 });
 
 Deno.test("run --quiet: two configs sharing a backup root, run in turn, say each other's source once", async () => {

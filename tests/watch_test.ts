@@ -277,6 +277,28 @@ Deno.test("watch: killed in the middle of a batch, the next session completes it
   assert.match(next.stderr, /^WARNING: a watch \(pid \d+ on .*\) did not finish: it was killed/m);
 });
 
+Deno.test("watch: one that takes a killed run's lock over says so before its first pass, which may be killed too", async () => {
+  using fx = makeFixture(filler(), WATCH);
+  assert.equal((await fx.cli("run")).code, 0);
+  writeTree(fx.source, { "b.txt": "b\n" });
+  // A run killed while it applies its batch (SIGKILL: the out-of-memory killer).
+  await using killed = await pausedRun(["run", "-q", "--config", fx.config], "applying:1", fx.dir);
+  killed.child.kill("SIGKILL");
+  await killed.child.status;
+  // The watch dies in its first pass as well (the same file, the same killer): what it
+  // said before that is all the journal gets.
+  await using w = new WatchProcess(fx, [], { BACKUP_TOOL_FAULT: "journaled:1" });
+  const exit = await w.stop("SIGCONT"); // a no-op signal: wait for the fault's own exit
+  assert.equal(exit.code, 137, exit.stderr);
+  assert.match(
+    exit.stderr,
+    new RegExp(
+      `^WARNING: a run \\(pid ${killed.child.pid} on .*\\) did not finish: it was killed`,
+      "m",
+    ),
+  );
+});
+
 Deno.test("watch: in process, stop() closes every watcher, timer and file", async () => {
   using fx = makeFixture(filler(), WATCH);
   const config = loadConfig(fx.config);

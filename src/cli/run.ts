@@ -55,6 +55,7 @@ export async function runCommand(argv: string[]): Promise<number> {
   // A stop signal (Ctrl-C, a service stopped) ends the run after the batch in progress,
   // committed; a second one at once, which the next run's recovery covers.
   const stop = stopGracefully("the next run completes the interrupted batch");
+  const json = flag(p, "json");
   let summary;
   try {
     summary = await withProgress(
@@ -66,6 +67,9 @@ export async function runCommand(argv: string[]): Promise<number> {
           force: flag(p, "force"),
           onProgress,
           signal: stop.signal,
+          // Said at once, before any progress line is drawn (a JSON document carries it in
+          // its notice): this run may be killed in turn before its summary.
+          onUnfinished: json ? undefined : (note) => warn(oneLine(`Note: ${note}`)),
         }),
     );
   } finally {
@@ -73,7 +77,7 @@ export async function runCommand(argv: string[]): Promise<number> {
   }
   printErrors(summary.errors, summary.warnings, summary.deleteGuard);
   const stoppedCode = summary.stopped ? stop.exitCode() : undefined;
-  if (flag(p, "json")) writeJsonDocument(jsonSummary("run", summary, { stoppedCode }));
+  if (json) writeJsonDocument(jsonSummary("run", summary, { stoppedCode }));
   else if (!flag(p, "quiet") || summary.stopped) {
     const title = summary.stopped ? "Backup stopped before it finished" : "Backup complete";
     say(humanSummary(title, summary, styleFor("stdout")));

@@ -45,9 +45,22 @@ export interface RunSummary extends PassResult {
   stopped?: boolean;
 }
 
-export async function backupOnce(config: Config, opts: PassOptions = {}): Promise<RunSummary> {
+/** What a run is given: a pass's options, and where to say at once what cannot wait. */
+export interface RunOptions extends PassOptions {
+  /**
+   * Told, as soon as the lock is taken over, that the sessions which left it were killed
+   * (`Session.unfinishedNote`), which the summary then leaves out: a run killed in turn
+   * (the out-of-memory killer at the same point every hour) has said it all the same.
+   * Without it, the summary's notes carry it.
+   */
+  onUnfinished?: (note: string) => void;
+}
+
+export async function backupOnce(config: Config, opts: RunOptions = {}): Promise<RunSummary> {
   const started = performance.now();
   const session = await openSession(config, "run");
+  const unfinished = session.unfinishedNote;
+  if (unfinished !== undefined) opts.onUnfinished?.(unfinished);
   let result: PassResult = emptyResult();
   let status = "failed";
   let notes: RunNotes = {};
@@ -57,7 +70,7 @@ export async function backupOnce(config: Config, opts: PassOptions = {}): Promis
     result = await runPass(session, { ...opts, quietSkips });
     if (quietSkips) session.log.line(unchangedLine(result.unnamedSkips ?? 0));
     result.warnings = [...session.recovered, ...result.warnings];
-    notes = runNotes(session);
+    notes = runNotes(session, opts.onUnfinished ? undefined : unfinished);
     status = opts.signal?.aborted ? "stopped" : needsAttention(result) ? "partial" : "ok";
     session.log.line(status === "stopped" ? STOPPED_LINE : completionLine(result));
   } catch (e) {
@@ -86,12 +99,12 @@ interface RunNotes {
 }
 
 /**
- * A run's notes (the clock, sources moved, sources left out of the config), its log's
- * `NOTE:` line for the sources left, and which of them a quiet run says: those left are
- * said by every run, but by a quiet one only where the last run of the same config file
- * found others (or none).
+ * A run's notes (the sessions before it killed, `unfinished`, where not said already; the
+ * clock, sources moved, sources left out of the config), its log's `NOTE:` line for the
+ * sources left, and which of them a quiet run says: those left are said by every run, but
+ * by a quiet one only where the last run of the same config file found others (or none).
  */
-function runNotes(session: Session): RunNotes {
+function runNotes(session: Session, unfinished: string | undefined): RunNotes {
   const { config, prefixes, store } = session;
   const counts = leftSourceCounts(config, prefixes, store);
   const left = leftSourcesNote(counts);
@@ -101,7 +114,7 @@ function runNotes(session: Session): RunNotes {
   const newlyLeft = names.some((name) => !before?.includes(name));
   const joined = (notes: (string | undefined)[]) =>
     notes.filter((n) => n !== undefined).join("; ") || undefined;
-  const always = [session.unfinishedNote, session.clockNote, ...session.movedNotes];
+  const always = [unfinished, session.clockNote, ...session.movedNotes];
   return {
     notice: joined([...always, left]),
     quietNotice: joined([...always, newlyLeft ? left : undefined]),

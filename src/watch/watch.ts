@@ -147,6 +147,9 @@ class WatchSession {
     this.#session = session;
     this.#configChanged = configChanged;
     this.#opts = opts;
+    // Said before the first pass, which may be killed in turn (the same out-of-memory
+    // killer): the journal then has it all the same.
+    if (session.unfinishedNote) opts.onWarning?.(session.unfinishedNote);
     this.#failures = new FailedPasses(
       session,
       opts,
@@ -277,8 +280,7 @@ class WatchSession {
     const warning = await checkWatchLimit(this.#session.config);
     if (warning) this.#warn(warning);
     for (const w of this.#session.recovered) this.#opts.onWarning?.(`${w.path}: ${w.message}`);
-    const { unfinishedNote, clockNote } = this.#session;
-    if (unfinishedNote) this.#opts.onWarning?.(unfinishedNote);
+    const { clockNote } = this.#session;
     if (clockNote) this.#opts.onWarning?.(clockNote);
     for (const note of this.#session.movedNotes) this.#opts.onWarning?.(note);
     this.#noteLeftSources();
