@@ -83,3 +83,32 @@ Deno.test({
     assert.match(back.stdout, /0 new, 0 updated/);
   },
 });
+
+Deno.test({
+  name:
+    "a disk fstab mounts inside a source, not mounted: the folder below it is not recorded as the disk's, whose files restore into the disk's own folder mode",
+  ignore: !canMount,
+  fn: async () => {
+    using fx = makeFixture({ "f1": "1", "f2": "2", "f3": "3", "f4": "4", "f5": "5", "f6": "6" });
+    const data = join(Deno.realPathSync(fx.source), "data");
+    writeTree(data, { "g1": "a", "g2": "b" });
+    Deno.chmodSync(data, 0o700); // the disk's own top folder: private
+    const fstab = join(fx.dir, "fstab");
+    Deno.writeTextFileSync(fstab, `/dev/sdz1 ${data} ext4 nofail 0 2\n`);
+    assert.equal((await fx.cli("run", "-q")).code, 0);
+
+    // The disk did not mount: the folder below its mount point is open to all.
+    Deno.removeSync(data, { recursive: true });
+    Deno.mkdirSync(data);
+    Deno.chmodSync(data, 0o755);
+    const held = await cliWithTable(fstab, ["run", "-q", "--config", fx.config]);
+    assert.equal(held.code, 1, held.stderr);
+
+    // The disk gone for good: its files restored from the backup get its folder's mode.
+    const out = join(fx.dir, "out");
+    const r = await fx.cli("restore", "data", "--to", out);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(Deno.readTextFileSync(join(out, "data", "g1")), "a");
+    assert.equal(Deno.statSync(join(out, "data")).mode! & 0o777, 0o700);
+  },
+});

@@ -5,7 +5,8 @@
  * the folders it makes what the source's had (restore/made_folders.ts): with the first
  * commit once the walks are done where there is one, which saves a transaction's flush
  * (pass.ts). A pass stopped or killed before its walks end records none of it; the next
- * full walk does.
+ * full walk does. A folder the pass keeps as recorded (a disk's mount point where nothing is
+ * mounted: pass.ts) is not recorded, nor any below it.
  */
 import type { FolderMeta } from "./types.ts";
 
@@ -17,6 +18,8 @@ const FOLDERS_LIMIT = 1_000_000;
 
 export class FolderMetaRecorder {
   #seen = new Map<string, FolderMeta>();
+  /** Folders whose records, and those below them, stay as they are (see `keepRecorded`). */
+  readonly #kept = new Set<string>();
 
   seen(path: string, meta: FolderMeta): void {
     if (this.#seen.size >= FOLDERS_LIMIT) return;
@@ -28,10 +31,31 @@ export class FolderMetaRecorder {
     store?.recordFolders(this.take());
   }
 
+  /**
+   * Leaves the records of `path` and the folders below it as they are: what the walk saw
+   * there is not what they record (the empty folder below a disk's mount point, where the
+   * disk is not mounted, is not the disk's top folder, whose files a restore puts in it).
+   */
+  keepRecorded(path: string): void {
+    this.#kept.add(path);
+  }
+
   /** The folders seen since the last `take` or `commit`, to record. */
   take(): ReadonlyMap<string, FolderMeta> {
     const seen = this.#seen;
     this.#seen = new Map();
+    if (this.#kept.size === 0) return seen;
+    for (const path of seen.keys()) {
+      if (this.#isKept(path)) seen.delete(path);
+    }
     return seen;
+  }
+
+  /** Whether `path` is a kept folder or lies below one. */
+  #isKept(path: string): boolean {
+    for (let end = path.length; end > 0; end = path.lastIndexOf("/", end - 1)) {
+      if (this.#kept.has(path.slice(0, end))) return true;
+    }
+    return false;
   }
 }

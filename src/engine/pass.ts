@@ -247,8 +247,9 @@ class Pass {
   /**
    * The folders of the sources (logical paths) on which /etc/fstab mounts a disk that is
    * not mounted now, each with files tracked below it said as a failure: those are kept as
-   * they are, not taken for deleted (with `--force` they are). Looked for only where
-   * tracked files were not found.
+   * they are, not taken for deleted (with `--force` they are), and so are the records of
+   * the folders there (the empty folder below the mount point is not the disk's top
+   * folder). Looked for only where tracked files were not found.
    */
   #unmountedDisks(walk: FirstWalk): string[] {
     if (walk.vanished.length === 0 || this.opts.force) return [];
@@ -257,6 +258,7 @@ class Pass {
         const at = rel === "" ? source.name : `${source.name}/${rel}`;
         const under = walk.vanished.filter((v) => v.path.startsWith(`${at}/`)).length;
         if (under === 0) return [];
+        this.folders.keepRecorded(at);
         this.fail(
           at,
           `'/etc/fstab' mounts a disk on '${point}', where nothing is mounted now: its ` +
