@@ -146,28 +146,33 @@ export interface RunSummary {
   config?: string;
 }
 
-/** How many runs back `lastLeftSources` looks for one of the same config file. */
-const LEFT_LOOK_BACK = 100;
+/** The runs `lastLeftSources` reads at a time, latest first. */
+const LEFT_PAGE = 100;
 
 /**
  * The sources the last `run` before `runId` with the config file `config` found tracked but
  * no longer in the config: a second config sharing the backup root, run in turn, follows
- * others, and its runs are not this job's. A run that did not record its config file (a
- * version from before 2026-12-05) counts as this job's. Undefined where none is found, or it
- * recorded none (a version from before 2026-12-05, or a run that failed before it looked).
+ * others, and its runs are not this job's, however many of them ran since this job's last
+ * (a job every few minutes beside a daily one). A run that did not record its config file
+ * (a version from before 2026-12-05) counts as this job's. Undefined where none is found,
+ * or it recorded none (a version from before 2026-12-05, or a run that failed before it
+ * looked).
  */
 export function lastLeftSources(db: StateDb, runId: number, config: string): string[] | undefined {
-  const rows = db.q(
-    "SELECT summary FROM runs WHERE id < ? AND command = 'run' AND summary IS NOT NULL " +
-      "ORDER BY id DESC LIMIT ?",
-  ).all(runId, LEFT_LOOK_BACK) as Row[];
-  for (const row of rows) {
-    const summary = parseSummary(row.summary as string | null);
-    if (typeof summary?.config === "string" && summary.config !== config) continue;
-    const left = summary?.left;
-    return Array.isArray(left) && left.every((n) => typeof n === "string") ? left : undefined;
+  for (let before = runId;;) {
+    const rows = db.q(
+      "SELECT id, summary FROM runs WHERE id < ? AND command = 'run' AND summary IS NOT NULL " +
+        "ORDER BY id DESC LIMIT ?",
+    ).all(before, LEFT_PAGE) as Row[];
+    for (const row of rows) {
+      const summary = parseSummary(row.summary as string | null);
+      if (typeof summary?.config === "string" && summary.config !== config) continue;
+      const left = summary?.left;
+      return Array.isArray(left) && left.every((n) => typeof n === "string") ? left : undefined;
+    }
+    if (rows.length < LEFT_PAGE) return undefined;
+    before = Number(rows[rows.length - 1].id);
   }
-  return undefined;
 }
 
 /** Every run, oldest first: a row each, and a look at the copies for those killed. */
