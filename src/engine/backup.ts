@@ -110,7 +110,8 @@ function runNotes(session: Session, unfinished: string | undefined): RunNotes {
   const left = leftSourcesNote(counts);
   if (left) session.log.line(`NOTE: ${left}`);
   const names = counts.map((s) => s.name);
-  const before = store.lastLeftSources(session.runId, config.file);
+  const own = config.sources.map((s) => s.name);
+  const before = store.lastLeftSources(session.runId, config.file, own);
   const newlyLeft = names.some((name) => !before?.includes(name));
   const joined = (notes: (string | undefined)[]) =>
     notes.filter((n) => n !== undefined).join("; ") || undefined;

@@ -38,3 +38,13 @@ Deno.test("lastLeftSources: a run from before config files were recorded counts 
     assert.deepEqual(store.lastLeftSources(now, "/etc/a.jsonc"), ["beta"]);
   });
 });
+
+Deno.test("lastLeftSources: a run from before config files were recorded that found this job's own sources left out was another job's", () => {
+  withStore((store) => {
+    // Before the upgrade: alpha's job, then beta's, each finding the other's source left.
+    run(store, ["beta"]);
+    run(store, ["alpha"]);
+    const now = store.beginRun("run", SOURCES, ++clock).runId;
+    assert.deepEqual(store.lastLeftSources(now, "/etc/a.jsonc", ["alpha"]), ["beta"]);
+  });
+});

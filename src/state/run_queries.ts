@@ -154,11 +154,18 @@ const LEFT_PAGE = 100;
  * no longer in the config: a second config sharing the backup root, run in turn, follows
  * others, and its runs are not this job's, however many of them ran since this job's last
  * (a job every few minutes beside a daily one). A run that did not record its config file
- * (a version from before 2026-12-05) counts as this job's. Undefined where none is found,
- * or it recorded none (a version from before 2026-12-05, or a run that failed before it
- * looked).
+ * (a version from before 2026-12-05) counts as this job's, unless it found one of `own`
+ * (this config's sources) left out: that was the other job's, and taken for this one's, it
+ * made the first run after an upgrade say the other's sources once more. Undefined where
+ * none is found, or it recorded none (a version from before 2026-12-05, or a run that
+ * failed before it looked).
  */
-export function lastLeftSources(db: StateDb, runId: number, config: string): string[] | undefined {
+export function lastLeftSources(
+  db: StateDb,
+  runId: number,
+  config: string,
+  own: readonly string[] = [],
+): string[] | undefined {
   for (let before = runId;;) {
     const rows = db.q(
       "SELECT id, summary FROM runs WHERE id < ? AND command = 'run' AND summary IS NOT NULL " +
@@ -168,7 +175,9 @@ export function lastLeftSources(db: StateDb, runId: number, config: string): str
       const summary = parseSummary(row.summary as string | null);
       if (typeof summary?.config === "string" && summary.config !== config) continue;
       const left = summary?.left;
-      return Array.isArray(left) && left.every((n) => typeof n === "string") ? left : undefined;
+      if (!Array.isArray(left) || !left.every((n) => typeof n === "string")) return undefined;
+      if (summary?.config === undefined && left.some((n) => own.includes(n))) continue;
+      return left;
     }
     if (rows.length < LEFT_PAGE) return undefined;
     before = Number(rows[rows.length - 1].id);

@@ -234,11 +234,11 @@ export class StateStore {
   }
 
   /**
-   * What the last `run` before `runId` with the config file `config` found left out of the
-   * config (`lastLeftSources`).
+   * What the last `run` before `runId` with the config file `config` (whose sources are
+   * `own`) found left out of the config (`lastLeftSources`).
    */
-  lastLeftSources(runId: number, config: string): string[] | undefined {
-    return runs.lastLeftSources(this.#db, runId, config);
+  lastLeftSources(runId: number, config: string, own?: readonly string[]): string[] | undefined {
+    return runs.lastLeftSources(this.#db, runId, config, own);
   }
 
   /** Every run, oldest first, with how it ended and what it recorded. */
