@@ -1,35 +1,23 @@
 /**
  * `restore`: brings files back from the backup, the latest contents or as of a moment or a
- * version number, into their source folder or under `--to DIR`. Reads the state
- * read-only without the run lock; each file is written atomically (see restore/write.ts),
- * so an interruption leaves complete files and at most two batches of hidden temporary
- * files (restore/batches.ts).
+ * version number, into their source folder or under `--to DIR`. Parses the options into
+ * a request, has restore/request.ts carry it out (the state read read-only without the
+ * run lock, each file written atomically: an interruption leaves complete files and at
+ * most two batches of hidden temporary files) and prints what became of each file.
  */
-import type { FolderProblem } from "../restore/made_folders.ts";
-import { dirname, resolve } from "node:path";
-import { isInside, realTarget } from "../config/paths.ts";
-import { osDetail } from "../config/errors.ts";
-import { AT_FORMAT, isLocalTime, parseAt, type Selector } from "../restore/asof.ts";
+import { resolve } from "node:path";
+import { AT_FORMAT, isLocalTime, parseAt } from "../restore/asof.ts";
 import { localZoneProblem } from "../restore/local_zone.ts";
-import { othersHoldingAnyAlgo } from "../restore/other_algos.ts";
-import { restoredHere, selectForRestore } from "../restore/select.ts";
-import { openState, resolverFor, runningNow } from "../restore/open.ts";
 import { configForReading } from "../restore/bare_root.ts";
-import type { PathResolver } from "../restore/paths.ts";
-import type { RestoreItem, RestoreResult } from "../restore/restore_item.ts";
-import { missingFolders, removeQuietly } from "../engine/fsops.ts";
-import { knownFolderIdentity } from "../engine/identity.ts";
-import { restoreAll } from "../restore/batches.ts";
+import { type RestoreRequest, restoreRequest } from "../restore/request.ts";
 import { stopGracefully } from "./stop.ts";
-import { otherMountsOf } from "../engine/mounts.ts";
-import type { StoredCopy } from "../state/store.ts";
 import { flag, parseCommand, type Parsed, refuseEmptyPaths, str, UsageError } from "./args.ts";
-import { errorText, PreflightError } from "../engine/errors.ts";
-import { printRestore, type Problem, RestoreTally } from "./restore_output.ts";
-import { oneLine } from "../log/one_line.ts";
-import { asRecorded } from "../restore/logged_path.ts";
-import { movedTo, unfinishedWarning, unfinishedWork } from "../restore/unfinished.ts";
-import { atWarning } from "../engine/clock_ahead.ts";
+import {
+  printFolderProblems,
+  printRestore,
+  printResultLine,
+  RestoreTally,
+} from "./restore_output.ts";
 import { say, warn } from "./stdout.ts";
 
 export const RESTORE_HELP =
@@ -77,12 +65,10 @@ Examples:
   backup-tool restore --at 2026-11-27 --to /mnt/spare/full-restore
   backup-tool restore --backup-root /media/usb/backup --to ~/restored`;
 
-interface Request {
-  at?: number;
-  version?: number;
-  to?: string;
-  overwrite: boolean;
-}
+/** What a stop at once leaves, and what to do about it. */
+const LEFT_BY_A_STOP_AT_ONCE =
+  "hidden .backup-tool-restore-*.tmp files may be left beside the files restored; " +
+  "delete them, or restore again and then delete them";
 
 export async function restoreCommand(argv: string[]): Promise<number> {
   const p = parseCommand("restore", argv, {
@@ -95,161 +81,26 @@ export async function restoreCommand(argv: string[]): Promise<number> {
     return 0;
   }
   refuseEmptyPaths("restore", p);
-  const req = readRequest(p);
+  const request = readRequest(p);
   const config = configForReading("restore", str(p, "config"), str(p, "backup-root"));
-  req.to = realTo(req.to, config.backupRoot);
-  // Open while restoring: the state is read as the restore goes (the PATHs' records, or
-  // everything a page of paths at a time), never held whole.
-  const store = openState(config);
-  try {
-    if (req.at !== undefined) {
-      const clock = Date.now();
-      const times = { latest: store.latestRunTime(), inOrder: store.latestRunTime(clock), clock };
-      const ahead = atWarning(req.at, times);
-      if (ahead) warn(ahead);
-    }
-    const resolver = resolverFor(config, store);
-    const targets = p.positionals.map((t) => asRecorded(resolver, t));
-    const selector = selectorFor(req, targets, p.positionals, resolver);
-    const root = config.backupRoot;
-    const others = p.positionals.map((t, i) =>
-      resolver.otherReading(t) ?? resolver.leftReading(targets[i])
-    );
-    const selection = selectForRestore(
-      store,
-      root,
-      selector,
-      targets,
-      p.positionals,
-      req.at,
-      others,
-      // A PATH copied from a look at the backup root (`versions/a.txt/v2.bak`): whose copy
-      // (asked only for a PATH never recorded: see selectForRestore).
-      (given, target) => resolver.storedCopyHintFor(given, target),
-    );
-    const problems = selection.problems;
-    const json = flag(p, "json");
-    const quiet = flag(p, "quiet") || json;
-    const unfinished = unfinishedWork(store.pendingIntents());
-    // Runs cut short after a commit, as of the moment restored (a version is itself).
-    const cut = req.version === undefined ? store.cutRuns(req.at) : undefined;
-    const warning = unfinishedWarning(unfinished, "restores", runningNow(config), cut, req.at);
-    if (warning) warn(warning);
-    const tally = new RestoreTally(json);
-    const stop = stopGracefully(
-      "hidden .backup-tool-restore-*.tmp files may be left beside the files restored; " +
-        "delete them, or restore again and then delete them",
-    );
-    const madeTo = req.to === undefined ? [] : makeTo(req.to);
-    let stopped: boolean;
-    let folderProblems: FolderProblem[];
-    let notes: string[];
-    try {
-      ({ stopped, folderProblems, notes } = await restoreAll(
-        root,
-        destinations(selection.contents, resolver, req.to, problems),
-        {
-          overwrite: req.overwrite,
-          fallbacksFor: (copies) =>
-            othersHoldingAnyAlgo(root, copies, () => store.eachStoredCopy()),
-          movedOf: (storedAt) => movedTo(unfinished, storedAt),
-          // Asked only of a copy that could not be read.
-          prunedOf: (storedAt) => unfinished.pruned.has(storedAt),
-          onResult: (r) => {
-            tally.add(r);
-            if (!quiet) printLine(r);
-          },
-          signal: stop.signal,
-          folderMetaOf: (logical) => store.folderMeta(logical),
-          restoredHere: restoredHere(store, selector, targets),
-        },
-      ));
-    } finally {
-      stop.dispose();
-      // Nothing restored: the --to folders made for it go again (each only if empty).
-      if (tally.restored === 0 && tally.upToDate === 0) madeTo.forEach(removeQuietly);
-    }
-    for (const f of folderProblems) {
-      warn(
-        oneLine(`WARNING: ${f.folder}: its recorded mode or time not set: ${f.reason}`),
-      );
-    }
-    const stoppedCode = stopped ? stop.exitCode() : undefined;
-    return printRestore(tally, problems, { json, quiet, at: req.at, stoppedCode, notes });
-  } finally {
-    store.close();
-  }
+  const json = flag(p, "json");
+  const quiet = flag(p, "quiet") || json;
+  const tally = new RestoreTally(json);
+  const outcome = await restoreRequest(config, request, {
+    warn,
+    onResult: (r) => {
+      tally.add(r);
+      if (!quiet) printResultLine(r);
+    },
+    listenForStop: () => stopGracefully(LEFT_BY_A_STOP_AT_ONCE),
+  });
+  const { problems, folderProblems, notes, stoppedCode } = outcome;
+  printFolderProblems(folderProblems);
+  return printRestore(tally, problems, { json, quiet, at: request.at, stoppedCode, notes });
 }
 
-/**
- * The `--to` folder as its real path (as given where it does not exist yet), refused when
- * it lies inside the backup root, however it is named (a symlink to the root does not get
- * past): restoring there could replace stored copies. One that holds the backup root is
- * taken; the files that would land inside the root are each refused (write.ts).
- */
-function realTo(to: string | undefined, root: string): string | undefined {
-  if (to === undefined) return undefined;
-  let real: string;
-  try {
-    real = realTarget(to, "--to", "it");
-  } catch (e) {
-    throw new UsageError(`Cannot restore into '${to}': ${errorText(e)}`);
-  }
-  const inside = (r: string) => real === r || isInside(real, r);
-  if (inside(root) || otherMountsOf(root).some(inside) || isBelowFolder(real, root)) {
-    throw new UsageError(
-      `Cannot restore into '${to}': it is inside the backup root '${root}': ` +
-        `choose a folder outside it`,
-    );
-  }
-  return real;
-}
-
-/**
- * Makes the --to folder before anything is written: one that cannot be made is one line
- * and exit 2, not a line for every file. Returns the folders it made, deepest first.
- */
-function makeTo(to: string): string[] {
-  const made = missingFolders(to);
-  try {
-    Deno.mkdirSync(to, { recursive: true });
-  } catch (e) {
-    // Exit code 2 changes nothing: the folders made before the one that failed go again.
-    made.forEach(removeQuietly);
-    throw new PreflightError(
-      `Cannot restore into '${to}': ${osDetail(e)}: choose a folder you can write to`,
-    );
-  }
-  return made;
-}
-
-/** Whether `path` is the folder `root` or below it, by device and inode (a bind mount). */
-function isBelowFolder(path: string, root: string): boolean {
-  const id = knownFolderIdentity(root);
-  if (id === undefined) return false;
-  for (let at = path;; at = dirname(at)) {
-    if (knownFolderIdentity(at) === id) return true;
-    if (dirname(at) === at) return false;
-  }
-}
-
-/** Where each content goes, as it comes; one with nowhere to go is added to `problems`. */
-function* destinations(
-  chosen: Iterable<StoredCopy>,
-  resolver: PathResolver,
-  to: string | undefined,
-  problems: Problem[],
-): Generator<RestoreItem> {
-  for (const copy of chosen) {
-    try {
-      yield { copy, ...resolver.destination(copy.path, to) };
-    } catch (e) {
-      problems.push({ path: copy.path, version: copy.seq, kind: "error", reason: errorText(e) });
-    }
-  }
-}
-
-function readRequest(p: Parsed): Request {
+/** The request the options and PATHs make; a UsageError for options that do not go together. */
+function readRequest(p: Parsed): RestoreRequest {
   const atText = str(p, "at");
   const versionText = str(p, "version");
   if (atText !== undefined && versionText !== undefined) {
@@ -257,7 +108,8 @@ function readRequest(p: Parsed): Request {
   }
   const toText = str(p, "to");
   if (toText === "") throw new UsageError("Invalid --to: give a folder path");
-  const req: Request = {
+  const req: RestoreRequest = {
+    paths: p.positionals,
     to: toText === undefined ? undefined : resolve(toText),
     overwrite: flag(p, "overwrite"),
   };
@@ -282,33 +134,4 @@ function readRequest(p: Parsed): Request {
     req.version = Number(versionText);
   }
   return req;
-}
-
-function selectorFor(
-  req: Request,
-  targets: string[],
-  given: string[],
-  resolver: PathResolver,
-): Selector {
-  if (req.version !== undefined) {
-    if (targets.length !== 1) {
-      throw new UsageError(
-        "Cannot use --version without exactly one file PATH: it picks one file's version",
-      );
-    }
-    if (!resolver.isFile(targets[0]) && resolver.isFolder(targets[0])) {
-      throw new UsageError(`Cannot use --version with folder '${given[0]}': give one file PATH`);
-    }
-    return { kind: "version", path: targets[0], seq: req.version };
-  }
-  return req.at === undefined ? { kind: "latest" } : { kind: "at", time: req.at };
-}
-
-function printLine(r: RestoreResult): void {
-  if (r.outcome === "restored") {
-    const link = r.hardLinkOf === undefined ? "" : ` (a hard link of '${r.hardLinkOf}')`;
-    say(oneLine(`RESTORED: ${r.copy.path} (v${r.copy.seq}) → ${r.dest}${link}`));
-  } else if (r.outcome === "up-to-date") {
-    say(oneLine(`UP TO DATE: ${r.copy.path} (${r.dest})`));
-  }
 }

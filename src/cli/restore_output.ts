@@ -6,6 +6,7 @@
  * `--json`, which lists them (as a line of JSON text each, written out a piece at a time).
  */
 import type { RestoreResult } from "../restore/restore_item.ts";
+import type { FolderProblem } from "../restore/made_folders.ts";
 import type { Problem } from "../restore/select.ts";
 import { oneLine } from "../log/one_line.ts";
 import { JsonList, writeJsonDocument } from "./json_document.ts";
@@ -67,6 +68,23 @@ export class RestoreTally {
       if (this.keepAll) this.listed.upToDate.push(done);
       if (done.warning !== undefined) this.warnings.push(done);
     }
+  }
+}
+
+/** The line for a file restored or up to date (a problem is said at the end). */
+export function printResultLine(r: RestoreResult): void {
+  if (r.outcome === "restored") {
+    const link = r.hardLinkOf === undefined ? "" : ` (a hard link of '${r.hardLinkOf}')`;
+    say(oneLine(`RESTORED: ${r.copy.path} (v${r.copy.seq}) → ${r.dest}${link}`));
+  } else if (r.outcome === "up-to-date") {
+    say(oneLine(`UP TO DATE: ${r.copy.path} (${r.dest})`));
+  }
+}
+
+/** The folders the restore made whose recorded mode or time could not be set. */
+export function printFolderProblems(folderProblems: FolderProblem[]): void {
+  for (const f of folderProblems) {
+    warn(oneLine(`WARNING: ${f.folder}: its recorded mode or time not set: ${f.reason}`));
   }
 }
 

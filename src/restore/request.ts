@@ -1,0 +1,222 @@
+/**
+ * A restore as the command line asks for it, from the PATHs and options given to what
+ * became of each file: the `--to` folder checked, the state opened read-only (no lock:
+ * read as the restore goes, never held whole), the warnings said (a moment ahead of the
+ * backup's runs, a run's unfinished work or runs cut short), the contents selected, the
+ * `--to` folder made, and every content written by restoreAll (batches.ts), read from
+ * another copy of the same bytes where its own is gone. Each file is written atomically
+ * (write.ts), so an interruption leaves complete files and at most two batches of hidden
+ * temporary files; a `--to` folder made for a restore that restored nothing goes again.
+ */
+import type { Config } from "../config/config.ts";
+import { atWarning } from "../engine/clock_ahead.ts";
+import { errorText, UsageError } from "../engine/errors.ts";
+import { removeQuietly } from "../engine/fsops.ts";
+import type { StateStore, StoredCopy } from "../state/store.ts";
+import type { Selector } from "./asof.ts";
+import { restoreAll } from "./batches.ts";
+import { asRecorded } from "./logged_path.ts";
+import type { FolderProblem } from "./made_folders.ts";
+import { openState, resolverFor, runningNow } from "./open.ts";
+import { othersHoldingAnyAlgo } from "./other_algos.ts";
+import type { PathResolver } from "./paths.ts";
+import type { RestoreItem, RestoreResult } from "./restore_item.ts";
+import { type Problem, restoredHere, selectForRestore, type Selection } from "./select.ts";
+import { checkedToFolder, makeToFolder } from "./to_folder.ts";
+import { movedTo, type Unfinished, unfinishedWarning, unfinishedWork } from "./unfinished.ts";
+
+/** What to restore, as parsed from the command line. */
+export interface RestoreRequest {
+  /** The PATHs as given (relative, as the logs show them, absolute, ./ or ../); none: all. */
+  paths: string[];
+  /** `--at`: the moment whose tree is restored. */
+  at?: number;
+  /** `--version`: the content number of the one file given. */
+  version?: number;
+  /** `--to`: the folder written under, absolute; none: back into the sources. */
+  to?: string;
+  overwrite: boolean;
+}
+
+/** Listens for stop signals from when the files begin to be written (cli/stop.ts). */
+export interface StopListener {
+  /** Aborted by the first signal: the restore stops once the batch being flushed is in place. */
+  readonly signal: AbortSignal;
+  /** The exit code the first signal asks for, once one came. */
+  exitCode(): number | undefined;
+  dispose(): void;
+}
+
+export interface RestoreHooks {
+  /** A warning line, said as soon as it is known, before any file is written. */
+  warn(line: string): void;
+  /** What became of each file, as it comes. */
+  onResult(r: RestoreResult): void;
+  listenForStop(): StopListener;
+}
+
+export interface RestoreOutcome {
+  /** PATHs and contents not restored before a file was written (not found, pruned, lost). */
+  problems: Problem[];
+  /** Folders made whose recorded mode or time could not be set. */
+  folderProblems: FolderProblem[];
+  /** Said once each, such as a disk that keeps no modes (kept_meta.ts). */
+  notes: string[];
+  /** The exit code a stop signal asked for, when one cut the restore short. */
+  stoppedCode?: number;
+}
+
+/** The contents a request selects, and what their writing needs. */
+interface Chosen {
+  store: StateStore;
+  root: string;
+  request: RestoreRequest;
+  resolver: PathResolver;
+  selection: Selection;
+  /** Whether the restore restores a file at or below a logical path (twins.ts). */
+  restoresAt: (logical: string) => boolean;
+  unfinished: Unfinished;
+}
+
+/** Restores what `request` names; throws a UsageError or PreflightError before writing. */
+export async function restoreRequest(
+  config: Config,
+  request: RestoreRequest,
+  hooks: RestoreHooks,
+): Promise<RestoreOutcome> {
+  const to = request.to === undefined ? undefined : checkedToFolder(request.to, config.backupRoot);
+  const store = openState(config);
+  try {
+    const chosen = choose(config, store, { ...request, to }, hooks.warn);
+    return await writeChosen(chosen, hooks);
+  } finally {
+    store.close();
+  }
+}
+
+/** Selects the contents, saying each warning in its turn. */
+function choose(
+  config: Config,
+  store: StateStore,
+  request: RestoreRequest,
+  warn: (line: string) => void,
+): Chosen {
+  const { at, version, paths } = request;
+  if (at !== undefined) {
+    const clock = Date.now();
+    const times = { latest: store.latestRunTime(), inOrder: store.latestRunTime(clock), clock };
+    const ahead = atWarning(at, times);
+    if (ahead) warn(ahead);
+  }
+  const resolver = resolverFor(config, store);
+  const targets = paths.map((t) => asRecorded(resolver, t));
+  const selector = selectorFor(request, targets, resolver);
+  const selection = selectionOf(store, config.backupRoot, request, targets, selector, resolver);
+  const unfinished = unfinishedWork(store.pendingIntents());
+  // Runs cut short after a commit, as of the moment restored (a version is itself).
+  const cut = version === undefined ? store.cutRuns(at) : undefined;
+  const warning = unfinishedWarning(unfinished, "restores", runningNow(config), cut, at);
+  if (warning) warn(warning);
+  const restoresAt = restoredHere(store, selector, targets);
+  return { store, root: config.backupRoot, request, resolver, selection, restoresAt, unfinished };
+}
+
+function selectionOf(
+  store: StateStore,
+  root: string,
+  { paths, at }: RestoreRequest,
+  targets: string[],
+  selector: Selector,
+  resolver: PathResolver,
+): Selection {
+  const others = paths.map((t, i) => resolver.otherReading(t) ?? resolver.leftReading(targets[i]));
+  return selectForRestore(
+    store,
+    root,
+    selector,
+    targets,
+    paths,
+    at,
+    others,
+    // A PATH copied from a look at the backup root (`versions/a.txt/v2.bak`): whose copy
+    // (asked only for a PATH never recorded: see selectForRestore).
+    (given, target) => resolver.storedCopyHintFor(given, target),
+  );
+}
+
+/**
+ * Writes the chosen contents, listening for stop signals meanwhile; the `--to` folders
+ * made for it go again (each only if empty) when nothing was restored or found up to date.
+ */
+async function writeChosen(chosen: Chosen, hooks: RestoreHooks): Promise<RestoreOutcome> {
+  const { store, root, request, resolver, selection, unfinished } = chosen;
+  const stop = hooks.listenForStop();
+  let madeTo: string[] = [];
+  let done = 0;
+  try {
+    if (request.to !== undefined) madeTo = makeToFolder(request.to);
+    const { stopped, folderProblems, notes } = await restoreAll(
+      root,
+      destinations(selection.contents, resolver, request.to, selection.problems),
+      {
+        overwrite: request.overwrite,
+        fallbacksFor: (copies) => othersHoldingAnyAlgo(root, copies, () => store.eachStoredCopy()),
+        movedOf: (storedAt) => movedTo(unfinished, storedAt),
+        // Asked only of a copy that could not be read.
+        prunedOf: (storedAt) => unfinished.pruned.has(storedAt),
+        onResult: (r) => {
+          if (isInPlace(r)) done++;
+          hooks.onResult(r);
+        },
+        signal: stop.signal,
+        folderMetaOf: (logical) => store.folderMeta(logical),
+        restoredHere: chosen.restoresAt,
+      },
+    );
+    const stoppedCode = stopped ? stop.exitCode() : undefined;
+    return { problems: selection.problems, folderProblems, notes, stoppedCode };
+  } finally {
+    stop.dispose();
+    if (done === 0) madeTo.forEach(removeQuietly);
+  }
+}
+
+/** A file restored, or found up to date: what the restore put or left in place. */
+const isInPlace = (r: RestoreResult) =>
+  r.reason === undefined && (r.outcome === "restored" || r.outcome === "up-to-date");
+
+/** Where each content goes, as it comes; one with nowhere to go is added to `problems`. */
+function* destinations(
+  chosen: Iterable<StoredCopy>,
+  resolver: PathResolver,
+  to: string | undefined,
+  problems: Problem[],
+): Generator<RestoreItem> {
+  for (const copy of chosen) {
+    try {
+      yield { copy, ...resolver.destination(copy.path, to) };
+    } catch (e) {
+      problems.push({ path: copy.path, version: copy.seq, kind: "error", reason: errorText(e) });
+    }
+  }
+}
+
+/** The contents asked for: a version of one file, the tree at a moment, or the latest. */
+function selectorFor(
+  { version, at, paths }: RestoreRequest,
+  targets: string[],
+  resolver: PathResolver,
+): Selector {
+  if (version !== undefined) {
+    if (targets.length !== 1) {
+      throw new UsageError(
+        "Cannot use --version without exactly one file PATH: it picks one file's version",
+      );
+    }
+    if (!resolver.isFile(targets[0]) && resolver.isFolder(targets[0])) {
+      throw new UsageError(`Cannot use --version with folder '${paths[0]}': give one file PATH`);
+    }
+    return { kind: "version", path: targets[0], seq: version };
+  }
+  return at === undefined ? { kind: "latest" } : { kind: "at", time: at };
+}
