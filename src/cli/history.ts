@@ -2,19 +2,14 @@
  * `history PATH`: every content the backup recorded for one file — version number, when
  * it became current and was replaced, size, hash, and where its copy lives (or when
  * retention removed it). `history` alone: every run, when it ended and what it did.
- * Reads the state read-only, without the run lock; writes nothing.
+ * Parses the options, reads what to show through restore/history_lookup.ts (the state
+ * read-only, without the run lock; nothing written) and prints it.
  */
-import { historyTimesNote } from "../engine/clock_ahead.ts";
 import { oneLine } from "../log/one_line.ts";
-import { asRecorded } from "../restore/logged_path.ts";
-import { leftSourceHint, spellingHint } from "../restore/select.ts";
-import { formatHistory, historyEntries } from "../restore/history.ts";
-import { formatRuns, runEntries } from "../restore/runs.ts";
-import type { Config } from "../config/config.ts";
-import { holderNow, resolverFor, runningNow, withState } from "../restore/open.ts";
+import { formatHistory } from "../restore/history.ts";
+import { formatRuns } from "../restore/runs.ts";
 import { configForReading } from "../restore/bare_root.ts";
-import { prunedNow, unfinishedWarning, unfinishedWork, whereNow } from "../restore/unfinished.ts";
-import { isStoredCopy, storedEntry } from "../engine/fsops.ts";
+import { backupRuns, type FileHistory, fileHistory } from "../restore/history_lookup.ts";
 import { flag, parseCommand, refuseEmptyPaths, str, UsageError } from "./args.ts";
 import { say, warn } from "./stdout.ts";
 
@@ -70,80 +65,22 @@ export function historyCommand(argv: string[]): Promise<number> {
     );
   }
   const config = configForReading("history", str(p, "config"), str(p, "backup-root"));
-  if (p.positionals.length === 0) return Promise.resolve(listRuns(config, flag(p, "json")));
-  const given = p.positionals[0];
-  const { path, copies, folder, unfinished, otherForm, latest, spelled } = withState(
-    config,
-    (store) => {
-      const resolver = resolverFor(config, store);
-      const path = asRecorded(resolver, given);
-      const unfinished = unfinishedWork(store.pendingIntents());
-      const copies = store.copiesOf(path);
-      // The same name in the other Unicode form (what a Mac's file system gives: é as e
-      // and an accent), which a terminal shows alike.
-      const otherForm = copies.length > 0
-        ? undefined
-        : [path.normalize("NFC"), path.normalize("NFD")].find((p) =>
-          p !== path && store.copiesOf(p).length > 0
-        );
-      const latest = store.latestRunTime();
-      const folder = resolver.isFolder(path);
-      const other = resolver.otherReading(given) ?? resolver.leftReading(path);
-      const spelled = copies.length > 0 || folder || otherForm
-        ? ""
-        : leftSourceHint(store, other) || resolver.storedCopyHintFor(given, path) ||
-          spellingHint(store, path, other);
-      return { path, copies, folder, unfinished, otherForm, latest, spelled };
-    },
-  );
-  const warning = unfinishedWarning(unfinished, "shows", runningNow(config));
-  if (warning) warn(warning);
-  const clockNote = copies.length > 0 ? historyTimesNote(latest, Date.now()) : undefined;
-  if (clockNote) warn(clockNote);
-  if (copies.length === 0 && folder) {
-    throw new UsageError(`Cannot show history of folder '${given}': give a file PATH under it`);
+  const json = flag(p, "json");
+  if (p.positionals.length === 0) {
+    const runs = backupRuns(config);
+    if (json) say(JSON.stringify({ backupRoot: config.backupRoot, runs }, null, 2));
+    else say(formatRuns(config.backupRoot, runs));
+    return Promise.resolve(0);
   }
-  if (copies.length === 0) {
-    const hint = otherForm === undefined
-      ? spelled
-      : `, but the same name written ${
-        unicodeForm(otherForm)
-      } was: give the path as the disk spells it (the two look alike on screen)`;
-    warn(
-      oneLine(`Cannot show history of '${given}': '${path}' was never backed up${hint}`),
-    );
-    // Exit code 1 always comes with its document (docs/json.md): here, no versions.
-    if (flag(p, "json")) say(JSON.stringify({ path, versions: [] }, null, 2));
-    return Promise.resolve(1);
-  }
-  const held = (storage: string) => isStoredCopy(storedEntry(config.backupRoot, storage));
-  const entries = historyEntries(
-    copies,
-    (at) => whereNow(unfinished, at, held),
-    (at) => prunedNow(unfinished, at, held),
-  );
-  if (flag(p, "json")) say(JSON.stringify({ path, versions: entries }, null, 2));
-  else say(formatHistory(path, entries)); // escaped there, cell by cell
-  return Promise.resolve(0);
+  const history = fileHistory(config, p.positionals[0], warn);
+  printHistory(history, json);
+  return Promise.resolve(history.neverBackedUp === undefined ? 0 : 1);
 }
 
-/**
- * `history` without a path: every run of the backup. A run that holds the backup root is
- * asked for before the state is read and after (one that ended between the two is not
- * taken for one killed); the list itself shows runs interrupted, without a warning.
- */
-function listRuns(config: Config, json: boolean): number {
-  const before = holderNow(config);
-  const recorded = withState(config, (store) => store.recordedRuns());
-  const runs = runEntries(recorded, before ?? holderNow(config));
-  if (json) say(JSON.stringify({ backupRoot: config.backupRoot, runs }, null, 2));
-  else say(formatRuns(config.backupRoot, runs));
-  return 0;
-}
-
-/** Which Unicode normal form a name is written in, as people know them. */
-function unicodeForm(name: string): string {
-  return name === name.normalize("NFD")
-    ? "decomposed (NFD, as macOS writes names)"
-    : "composed (NFC)";
+/** A file's contents as a table or JSON; for a path never backed up, the line that says so. */
+function printHistory({ path, entries, neverBackedUp }: FileHistory, json: boolean): void {
+  if (neverBackedUp !== undefined) warn(oneLine(neverBackedUp));
+  // Exit code 1 always comes with its document (docs/json.md): for it, no versions.
+  if (json) say(JSON.stringify({ path, versions: entries }, null, 2));
+  else if (neverBackedUp === undefined) say(formatHistory(path, entries)); // escaped there
 }

@@ -1,0 +1,129 @@
+/**
+ * What `history` shows, read from the state read-only without the run lock: the backup's
+ * runs, or every content of one file, with where a run interrupted before its commit
+ * moved or deleted their copies. The warnings come first (a run's unfinished work, times
+ * ahead of the clock); a path never backed up gets the hint at what was meant (another
+ * spelling, a source the config no longer names, a place in the backup root). Reads only,
+ * so an interruption leaves nothing.
+ */
+import type { Config } from "../config/config.ts";
+import { historyTimesNote } from "../engine/clock_ahead.ts";
+import { UsageError } from "../engine/errors.ts";
+import { isStoredCopy, storedEntry } from "../engine/fsops.ts";
+import type { StateStore, StoredCopy } from "../state/store.ts";
+import { historyEntries, type HistoryEntry } from "./history.ts";
+import { asRecorded } from "./logged_path.ts";
+import { holderNow, resolverFor, runningNow, withState } from "./open.ts";
+import { runEntries, type RunEntry } from "./runs.ts";
+import { leftSourceHint, spellingHint } from "./select.ts";
+import {
+  prunedNow,
+  type Unfinished,
+  unfinishedWarning,
+  unfinishedWork,
+  whereNow,
+} from "./unfinished.ts";
+
+/** One file's history, as `history PATH` shows it. */
+export interface FileHistory {
+  /** The logical path the PATH names. */
+  path: string;
+  /** Its contents, oldest first; none for a path never backed up. */
+  entries: HistoryEntry[];
+  /** For a path never backed up, the line that says so, with a hint at what was meant. */
+  neverBackedUp?: string;
+}
+
+/** What the state holds of the path a PATH names. */
+interface Recorded {
+  path: string;
+  copies: StoredCopy[];
+  /** Whether the path is a folder the state knows files below. */
+  folder: boolean;
+  unfinished: Unfinished;
+  /** The same name in the other Unicode form, where only it was backed up. */
+  otherForm?: string;
+  /** The latest run's time, to tell times ahead of the clock. */
+  latest: number;
+  /** For a path never backed up, the hint at what was meant ("" for none). */
+  hint: string;
+}
+
+/**
+ * Every run of the backup. A run that holds the backup root is asked for before the state
+ * is read and after (one that ended between the two is not taken for one killed); the
+ * list itself shows runs interrupted, without a warning.
+ */
+export function backupRuns(config: Config): RunEntry[] {
+  const before = holderNow(config);
+  const recorded = withState(config, (store) => store.recordedRuns());
+  return runEntries(recorded, before ?? holderNow(config));
+}
+
+/**
+ * The history of the file `given` names, its warnings said first through `warn`; a
+ * UsageError for a folder.
+ */
+export function fileHistory(
+  config: Config,
+  given: string,
+  warn: (line: string) => void,
+): FileHistory {
+  const recorded = withState(config, (store) => recordedAt(config, store, given));
+  const { path, copies, unfinished } = recorded;
+  const warning = unfinishedWarning(unfinished, "shows", runningNow(config));
+  if (warning) warn(warning);
+  const clockNote = copies.length > 0 ? historyTimesNote(recorded.latest, Date.now()) : undefined;
+  if (clockNote) warn(clockNote);
+  if (copies.length === 0 && recorded.folder) {
+    throw new UsageError(`Cannot show history of folder '${given}': give a file PATH under it`);
+  }
+  if (copies.length === 0) {
+    return { path, entries: [], neverBackedUp: neverBackedUpLine(given, recorded) };
+  }
+  const held = (storage: string) => isStoredCopy(storedEntry(config.backupRoot, storage));
+  const entries = historyEntries(
+    copies,
+    (at) => whereNow(unfinished, at, held),
+    (at) => prunedNow(unfinished, at, held),
+  );
+  return { path, entries };
+}
+
+function recordedAt(config: Config, store: StateStore, given: string): Recorded {
+  const resolver = resolverFor(config, store);
+  const path = asRecorded(resolver, given);
+  const unfinished = unfinishedWork(store.pendingIntents());
+  const copies = store.copiesOf(path);
+  // The same name in the other Unicode form (what a Mac's file system gives: é as e
+  // and an accent), which a terminal shows alike.
+  const otherForm = copies.length > 0
+    ? undefined
+    : [path.normalize("NFC"), path.normalize("NFD")].find((p) =>
+      p !== path && store.copiesOf(p).length > 0
+    );
+  const latest = store.latestRunTime();
+  const folder = resolver.isFolder(path);
+  const other = resolver.otherReading(given) ?? resolver.leftReading(path);
+  const hint = copies.length > 0 || folder || otherForm
+    ? ""
+    : leftSourceHint(store, other) || resolver.storedCopyHintFor(given, path) ||
+      spellingHint(store, path, other);
+  return { path, copies, folder, unfinished, otherForm, latest, hint };
+}
+
+function neverBackedUpLine(given: string, { path, otherForm, hint }: Recorded): string {
+  const why = otherForm === undefined
+    ? hint
+    : `, but the same name written ${
+      unicodeForm(otherForm)
+    } was: give the path as the disk spells it (the two look alike on screen)`;
+  return `Cannot show history of '${given}': '${path}' was never backed up${why}`;
+}
+
+/** Which Unicode normal form a name is written in, as people know them. */
+function unicodeForm(name: string): string {
+  return name === name.normalize("NFD")
+    ? "decomposed (NFD, as macOS writes names)"
+    : "composed (NFC)";
+}
