@@ -1,13 +1,13 @@
 /**
  * `plan`: what the next `run` would do, changing nothing on disk. Files that changed are
  * still read and hashed, so on a terminal a progress line shows on stderr meanwhile.
+ * Parses the options, plans through the engine (planOnce, plan_lines.ts) and prints.
  */
-import { findConfigFile, loadConfig } from "../config/config.ts";
+import { type Config, findConfigFile, loadConfig } from "../config/config.ts";
 import { planOnce } from "../engine/backup.ts";
-import { formatAction } from "../engine/describe.ts";
+import { planLines } from "../engine/plan_lines.ts";
 import { oneLine } from "../log/one_line.ts";
-import { basename } from "node:path";
-import { flag, parseCommand, str, UsageError } from "./args.ts";
+import { flag, parseCommand, type Parsed, str, UsageError } from "./args.ts";
 import { withProgress } from "./progress.ts";
 import { styleFor } from "./style.ts";
 import {
@@ -40,11 +40,6 @@ Examples:
   backup-tool plan
   backup-tool plan --json | jq '.actions[] | select(.type != "skip")'`;
 
-/** Whether the run leaves a file's copy as it is (at most its row in the state renewed). */
-function leftAsIs(a: Action): boolean {
-  return a.type === "skip" && (a.refresh === undefined || a.refresh.recordOnly === true);
-}
-
 export async function planCommand(argv: string[]): Promise<number> {
   const p = parseCommand("plan", argv, {
     boolean: ["json", "all", "quiet", "rehash", "force"],
@@ -58,41 +53,37 @@ export async function planCommand(argv: string[]): Promise<number> {
   }
   const config = loadConfig(findConfigFile(str(p, "config"), Deno.cwd()));
   printConfigWarnings(config);
-  const json = flag(p, "json");
+  return flag(p, "json") ? await planDocument(config, p) : await planListing(config, p);
+}
+
+/** `--json`: one document with every action planned. */
+async function planDocument(config: Config, p: Parsed): Promise<number> {
   // Each action is kept as text, not as the object the planner made (a third of its size).
   const actions = new JsonList();
+  const onPlanned = (a: Action) => actions.push(publicAction(a));
+  const summary = await withProgress(
+    "Planning",
+    flag(p, "quiet"),
+    (onProgress) => planOnce(config, { ...passFlags(p), onProgress, onPlanned }),
+  );
+  printErrors(summary.errors, summary.warnings, summary.deleteGuard);
+  writeJsonDocument(jsonSummary("plan", summary, { actions }));
+  return summary.exitCode;
+}
+
+/** The plan's lines, as the run's log has them (engine/plan_lines.ts), and its summary. */
+async function planListing(config: Config, p: Parsed): Promise<number> {
   const lines: string[] = [];
-  const rootName = basename(config.backupRoot);
-  // As the log has them; a file whose copy is left as it is only with --all: over 100,000
-  // files, a plan of ten changes was 100,000 lines. (A copy whose mode or time the run
-  // brings up to date is listed: its log line is a `SKIP:` too.)
-  const all = flag(p, "all");
-  const onPlanned = json ? (a: Action) => actions.push(publicAction(a)) : (a: Action) => {
-    if (all || !leftAsIs(a)) lines.push(...formatAction(a, rootName).map((l) => oneLine(l)));
-  };
-  // With --all, the run's other lines for one entry each, in their place: a special file, a
-  // file gone while read, the backup root by another path (`SKIP …`). Errors and the guard
-  // are said apart, below, as `run` says them.
-  const onLine = json || !all
-    ? undefined
-    : (line: string) => line.startsWith("SKIP ") && lines.push(oneLine(line));
   const summary = await withProgress(
     "Planning",
     flag(p, "quiet"),
     (onProgress) =>
-      planOnce(config, {
-        rehash: flag(p, "rehash"),
-        force: flag(p, "force"),
-        onProgress,
-        onPlanned,
-        onLine,
-      }),
+      planLines(
+        config,
+        { ...passFlags(p), all: flag(p, "all"), onProgress },
+        (line) => lines.push(oneLine(line)),
+      ),
   );
-  if (json) {
-    printErrors(summary.errors, summary.warnings, summary.deleteGuard);
-    writeJsonDocument(jsonSummary("plan", summary, { actions }));
-    return summary.exitCode;
-  }
   writeLines(lines);
   // The guard's reason on stderr, as `run` gives it: `plan -q` exits 1 saying why (and a
   // newly excluded file's copy missing, which the plan looks for too).
@@ -100,3 +91,5 @@ export async function planCommand(argv: string[]): Promise<number> {
   if (!flag(p, "quiet")) say(humanSummary("Plan", summary, styleFor("stdout")));
   return summary.exitCode;
 }
+
+const passFlags = (p: Parsed) => ({ rehash: flag(p, "rehash"), force: flag(p, "force") });
