@@ -3,17 +3,17 @@
  * the state; reports missing copies, changed ones (bit rot, tampering) and files in the
  * backup root that the state does not know. Reads only; no lock is taken, so run it while
  * no backup is running. `--repair` takes the lock and makes bad copies again (repair.ts).
+ * Parses the options, checks or repairs through restore/verify_request.ts, and prints.
  */
-import { logDirInside, openState, runningNow } from "../restore/open.ts";
 import { configForReading } from "../restore/bare_root.ts";
-import { catalogOf, verifyBackup, type VerifyReport } from "../restore/verify.ts";
+import type { VerifyReport } from "../restore/verify.ts";
 import type { LinkedFolder } from "../restore/verify_listing.ts";
 import type { Config } from "../config/config.ts";
-import { outcomeLine, verifyAndRepair } from "../restore/repair.ts";
+import { outcomeLine } from "../restore/repair.ts";
+import { checkBackup, repairBackup, type RepairResult } from "../restore/verify_request.ts";
 import { forgottenLine } from "../restore/forget.ts";
 import { flag, parseCommand, type Parsed, str, UsageError } from "./args.ts";
 import { oneLine } from "../log/one_line.ts";
-import { unfinishedWarning, unfinishedWork } from "../restore/unfinished.ts";
 import { say, warn } from "./stdout.ts";
 import { sayOpenFilesRemedy } from "./summary.ts";
 
@@ -91,65 +91,62 @@ export async function verifyCommand(argv: string[]): Promise<number> {
   if (repairing) {
     return await repairCommand(config, samplePercent, p);
   }
-  const store = openState(config);
-  let report: VerifyReport;
-  try {
-    const unfinished = unfinishedWork(store.pendingIntents());
-    const warning = unfinishedWarning(unfinished, "checks", runningNow(config));
-    if (warning) warn(warning);
-    report = await verifyBackup(config.backupRoot, catalogOf(store), {
-      samplePercent,
-      logFolder: logDirInside(config),
-      unfinished,
-    });
-  } finally {
-    store.close();
-  }
+  const report = await checkBackup(config, samplePercent, warn);
   if (flag(p, "json")) say(JSON.stringify(report, null, 2));
   else printReport(report, flag(p, "quiet"), samplePercent);
   return report.ok ? 0 : 1;
 }
 
-async function repairCommand(config: Config, samplePercent: number | undefined, p: Parsed) {
+/** `--repair` or `--forget-missing`: the check and the repair under the lock. */
+async function repairCommand(
+  config: Config,
+  samplePercent: number | undefined,
+  p: Parsed,
+): Promise<number> {
   const json = flag(p, "json");
+  const forgetting = flag(p, "forget-missing");
   // In text, what verify found and each copy made again are said as they come (a repair
   // killed midway has said what it did); what could not be repaired, at the end.
   let unknownSaid = 0;
-  const { report, outcomes, ok, unreadableLeft, forgotten, forgetRefused } = await verifyAndRepair(
-    config,
-    {
-      samplePercent,
-      forgetMissing: flag(p, "forget-missing"),
-      force: flag(p, "force"),
-      onReport: json ? undefined : (r) => {
-        printReport(r, true, samplePercent);
-        unknownSaid = r.unknown.length;
-      },
-      onRepaired: json ? undefined : (o) => say(oneLine(outcomeLine(o))),
+  const result = await repairBackup(config, {
+    samplePercent,
+    forgetMissing: forgetting,
+    force: flag(p, "force"),
+    onReport: json ? undefined : (r) => {
+      printReport(r, true, samplePercent);
+      unknownSaid = r.unknown.length;
     },
-  );
-  const repaired = outcomes.filter((o) => o.error === undefined);
-  const notRepaired = outcomes.filter((o) => o.error !== undefined);
-  if (json) {
-    const forgetting = flag(p, "forget-missing") ? { forgotten, forgetRefused } : {};
-    say(JSON.stringify({ ...report, ok, repaired, notRepaired, ...forgetting }, null, 2));
-    return ok ? 0 : 1;
-  }
+    onRepaired: json ? undefined : (o) => say(oneLine(outcomeLine(o))),
+  });
+  if (json) printRepairDocument(result, forgetting);
+  else printRepair(result, { unknownSaid, forgetting, quiet: flag(p, "quiet") });
+  return result.ok ? 0 : 1;
+}
+
+function printRepairDocument(result: RepairResult, forgetting: boolean): void {
+  const { report, ok, repaired, notRepaired, forgotten, forgetRefused } = result;
+  const forgetKeys = forgetting ? { forgotten, forgetRefused } : {};
+  say(JSON.stringify({ ...report, ok, repaired, notRepaired, ...forgetKeys }, null, 2));
+}
+
+/** What the repair could not do, and its summary line; `unknownSaid`: unknown files said. */
+function printRepair(
+  { report, ok, repaired, notRepaired, unreadableLeft, forgotten, forgetRefused }: RepairResult,
+  { unknownSaid, forgetting, quiet }: { unknownSaid: number; forgetting: boolean; quiet: boolean },
+): void {
   for (const u of report.unknown.slice(unknownSaid)) printUnknown(u.file);
   for (const o of forgotten) say(oneLine(forgottenLine(o)));
   for (const o of notRepaired) warn(oneLine(outcomeLine(o)));
   sayOpenFilesRemedy(notRepaired.map((o) => o.error));
   if (forgetRefused) warn(oneLine(forgetRefused));
-  if (!flag(p, "quiet") || !ok) {
-    const forgottenSaid = flag(p, "forget-missing") ? `${forgotten.length} forgotten, ` : "";
-    say(
-      `Repair: ${repaired.length} repaired, ${notRepaired.length} not repaired, ` +
-        `${forgottenSaid}${report.unknown.length} unknown file(s)` +
-        (unreadableLeft > 0 ? `, ${unreadableLeft} unreadable (see above)` : "") +
-        (ok ? ": intact" : ""),
-    );
-  }
-  return ok ? 0 : 1;
+  if (quiet && ok) return;
+  const forgottenSaid = forgetting ? `${forgotten.length} forgotten, ` : "";
+  say(
+    `Repair: ${repaired.length} repaired, ${notRepaired.length} not repaired, ` +
+      `${forgottenSaid}${report.unknown.length} unknown file(s)` +
+      (unreadableLeft > 0 ? `, ${unreadableLeft} unreadable (see above)` : "") +
+      (ok ? ": intact" : ""),
+  );
 }
 
 function readSample(text: string | undefined): number | undefined {
