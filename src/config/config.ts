@@ -17,7 +17,7 @@ import { readSources, type Source } from "./sources.ts";
 import { didYouMean } from "./suggest.ts";
 
 export { ConfigError } from "./errors.ts";
-export { RESERVED_NAMES, type Source } from "./sources.ts";
+export { type Source } from "./sources.ts";
 
 export interface Config {
   /** Absolute path of the config file. */

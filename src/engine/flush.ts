@@ -20,13 +20,13 @@ export function syncOpenOptions(os: typeof Deno.build.os = Deno.build.os): Deno.
 }
 
 /**
- * Flushes files to disk, `parallel` at a time: fsyncs issued together cost far less. On
+ * Flushes files to disk, SYNC_PARALLEL at a time: fsyncs issued together cost far less. On
  * macOS, with FFI, each is written out and the drive's cache flushed once (barrier_flush.ts).
  */
-export function syncFiles(paths: string[], parallel = SYNC_PARALLEL): Promise<void> {
+export function syncFiles(paths: string[]): Promise<void> {
   const writeOut = WRITE_OUT_HERE;
   if (writeOut) {
-    return flushWithBarrier(paths, parallel, {
+    return flushWithBarrier(paths, SYNC_PARALLEL, {
       writeOut,
       // node:fs (Node's layer, some 20 ms to load) only where it is used: macOS.
       open: async (p) => (await import("node:fs")).promises.open(p, "r"),
@@ -34,7 +34,7 @@ export function syncFiles(paths: string[], parallel = SYNC_PARALLEL): Promise<vo
       failure: flushFailure,
     });
   }
-  return inWaves(paths, parallel, fullFlush, flushFailure);
+  return inWaves(paths, SYNC_PARALLEL, fullFlush, flushFailure);
 }
 
 /** Deno's flush of one file: fdatasync, and on macOS F_FULLFSYNC (through the drive's cache). */

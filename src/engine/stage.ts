@@ -140,11 +140,6 @@ export function hashCopyAs(
   return digests.map((h) => h.digest("hex"));
 }
 
-/** Digest of a file's bytes, for verify, restore and an algorithm change. */
-export function hashFile(path: string, algo: string, buf: Uint8Array): string {
-  return hashCopyAs(path, "file", [algo], buf)[0];
-}
-
 export function hashText(text: string, algo: string): string {
   return createDigest(algo).update(text).digest("hex");
 }

@@ -6,7 +6,7 @@ import { loadDigests } from "./digest.ts";
 import {
   changeTooRecent,
   FileChangedError,
-  hashFile,
+  hashCopy,
   NotAFileError,
   READ_BUFFER_BYTES,
   stageEntry,
@@ -66,13 +66,13 @@ Deno.test("stageEntry: a file saved by rename since the walk (a new inode) is re
 });
 
 Deno.test({
-  name: "hashFile: a device or a FIFO with a writer is refused before it is read",
+  name: "hashCopy: a device or a FIFO with a writer is refused before it is read",
   ignore: Deno.build.os === "windows",
   fn: async () => {
     await loadDigests();
     const buf = new Uint8Array(READ_BUFFER_BYTES);
     // /dev/zero never ends: read, it held a run (and its lock) for good.
-    assert.throws(() => hashFile("/dev/zero", "sha256", buf), NotAFileError);
+    assert.throws(() => hashCopy("/dev/zero", "file", "sha256", buf), NotAFileError);
     const dir = Deno.makeTempDirSync();
     try {
       const fifo = join(dir, "pipe");
@@ -81,7 +81,10 @@ Deno.test({
       // Opened to read and write, a FIFO has a writer at once (Linux and macOS alike).
       using writer = Deno.openSync(fifo, { read: true, write: true });
       writer.writeSync(new TextEncoder().encode("data"));
-      assert.throws(() => hashFile(fifo, "sha256", buf), /'.*pipe': it is a fifo, not a file/);
+      assert.throws(
+        () => hashCopy(fifo, "file", "sha256", buf),
+        /'.*pipe': it is a fifo, not a file/,
+      );
     } finally {
       Deno.removeSync(dir, { recursive: true });
     }

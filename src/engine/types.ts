@@ -295,5 +295,3 @@ export interface Archive {
    */
   damaged?: true;
 }
-
-export type ActionType = Action["type"];

@@ -16,7 +16,8 @@ export interface LocalReading {
   year: number;
 }
 
-export function localReading(year = new Date().getFullYear()): LocalReading {
+export function localReading(): LocalReading {
+  const year = new Date().getFullYear();
   const zone = Intl.DateTimeFormat().resolvedOptions().timeZone as string | undefined;
   const east = (month: number) => -new Date(year, month, 1, 12).getTimezoneOffset();
   return { zone, offsets: [east(0), east(6)], year };

@@ -153,7 +153,8 @@ export class PathResolver {
    * Unicode form) looks under both: `source/Docs/a.txt`, copied from a log in another
    * case, was said "not in the backup" with no hint, as `source/source/Docs/a.txt`.
    */
-  otherReading(input: string, cwd = Deno.cwd()): string | undefined {
+  otherReading(input: string): string | undefined {
+    const cwd = Deno.cwd();
     if (isAbsolute(input) || this.#names.length !== 1) return undefined;
     if (/^\.\.?([/\\]|$)/.test(input) && this.#inSource(cwd)) return undefined;
     const rel = this.#normalize(input);
