@@ -10,7 +10,7 @@ import { UsageError } from "../engine/errors.ts";
 
 export { UsageError };
 
-export interface FlagSpec {
+interface FlagSpec {
   boolean?: string[];
   string?: string[];
   /** Flags that may be repeated (string flags only). */

@@ -13,8 +13,7 @@ import { backupRuns, type FileHistory, fileHistory } from "../restore/history_lo
 import { flag, parseCommand, refuseEmptyPaths, str, UsageError } from "./args.ts";
 import { say, warn } from "./stdout.ts";
 
-export const HISTORY_HELP =
-  `Usage: backup-tool history [PATH] [--config FILE | --backup-root DIR] [--json]
+const HISTORY_HELP = `Usage: backup-tool history [PATH] [--config FILE | --backup-root DIR] [--json]
 
 Without PATH, lists every run of the backup, oldest first: its number, kind (run, watch,
 repair), when it started and ended, how it ended (finished, finished with problems,

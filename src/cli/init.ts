@@ -14,7 +14,7 @@ import { realPathOrNone } from "../engine/identity.ts";
 import { missingFolders, removeQuietly } from "../engine/fsops.ts";
 import { say } from "./stdout.ts";
 
-export const INIT_HELP =
+const INIT_HELP =
   `Usage: backup-tool init [DIR] [--source PATH]... [--backup-root PATH] [--config FILE]
 
 Writes a commented config.jsonc into DIR (default: the current folder), with every key
@@ -275,7 +275,7 @@ function nextSteps(file: string, dir: string, sources: string[]): string {
 }
 
 /** The commented config; values come from DEFAULTS so the file always matches the loader. */
-export function configTemplate(
+function configTemplate(
   opts: { sources: (string | { path: string; name: string })[]; backupRoot: string },
 ): string {
   const j = (v: unknown) => JSON.stringify(v);

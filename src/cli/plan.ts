@@ -21,7 +21,7 @@ import { JsonList, writeJsonDocument, writeLines } from "./json_document.ts";
 import type { Action } from "../engine/types.ts";
 import { say } from "./stdout.ts";
 
-export const PLAN_HELP =
+const PLAN_HELP =
   `Usage: backup-tool plan [--config FILE] [--json] [--all] [--quiet] [--rehash] [--force]
 
 Prints the actions the next run would take, one per line (or a JSON document), without

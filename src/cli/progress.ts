@@ -28,13 +28,13 @@ export interface ProgressState {
   current: string;
 }
 
-export interface ProgressReporter {
+interface ProgressReporter {
   update(p: ProgressState): void;
   /** Erases the line; call before printing the summary (also on failure). */
   done(): void;
 }
 
-export interface ProgressOptions {
+interface ProgressOptions {
   /** Shown first, e.g. "Backing up". */
   label: string;
   /** Usually `progressEnabled(quiet)`. */
@@ -47,7 +47,7 @@ export interface ProgressOptions {
 }
 
 /** Whether a progress line should be shown: stderr is a terminal and not --quiet. */
-export function progressEnabled(quiet: boolean): boolean {
+function progressEnabled(quiet: boolean): boolean {
   return !quiet && isTerminal("stderr");
 }
 

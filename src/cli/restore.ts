@@ -20,7 +20,7 @@ import {
 } from "./restore_output.ts";
 import { say, warn } from "./stdout.ts";
 
-export const RESTORE_HELP =
+const RESTORE_HELP =
   `Usage: backup-tool restore [PATH...] [--to DIR] [--at TIME] [--version N] [--overwrite]
                            [--config FILE | --backup-root DIR] [--json] [--quiet]
 

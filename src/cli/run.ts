@@ -14,8 +14,7 @@ import { writeJsonDocument } from "./json_document.ts";
 import { stopGracefully } from "./stop.ts";
 import { say, warn } from "./stdout.ts";
 
-export const RUN_HELP =
-  `Usage: backup-tool run [--config FILE] [--json] [--rehash] [--force] [--quiet]
+const RUN_HELP = `Usage: backup-tool run [--config FILE] [--json] [--rehash] [--force] [--quiet]
 
 Runs one incremental backup pass: new and changed files are copied, replaced contents are
 kept in versions/, deleted files move to _deleted/, old versions beyond the retention limit

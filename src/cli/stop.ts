@@ -7,7 +7,7 @@
 import { warn } from "./stdout.ts";
 import { listenForStop, signalExitCode } from "../watch/signals.ts";
 
-export interface GracefulStop {
+interface GracefulStop {
   /** Aborted by the first signal. */
   readonly signal: AbortSignal;
   /** The exit code for a stop the first signal asked for, if one came. */

@@ -5,7 +5,7 @@
  * The environment is read only when the env permission is already granted (no prompt).
  */
 
-export type Paint = (text: string) => string;
+type Paint = (text: string) => string;
 
 export interface Style {
   enabled: boolean;
@@ -55,7 +55,7 @@ export function isTerminal(stream: "stdout" | "stderr"): boolean {
 }
 
 /** False when NO_COLOR is set (to anything) or TERM is "dumb". */
-export function colorAllowed(): boolean {
+function colorAllowed(): boolean {
   const noColor = readEnv("NO_COLOR");
   if (noColor === null) return !Deno.noColor;
   return noColor === undefined && readEnv("TERM") !== "dumb";

@@ -17,7 +17,7 @@ import { oneLine } from "../log/one_line.ts";
 import { say, warn } from "./stdout.ts";
 import { sayOpenFilesRemedy } from "./summary.ts";
 
-export const VERIFY_HELP =
+const VERIFY_HELP =
   `Usage: backup-tool verify [--repair [--forget-missing [--force]]] [--sample PERCENT]
                          [--config FILE | --backup-root DIR] [--json] [--quiet]
 
@@ -187,7 +187,7 @@ function printReport(r: VerifyReport, quiet: boolean, sample?: number): void {
 }
 
 /** What is said of a symlink put by hand in a folder's place, which verify walked through. */
-export function linkedWarning(l: LinkedFolder): string {
+function linkedWarning(l: LinkedFolder): string {
   return `WARNING: '${l.file}' is a symlink put in the backup root by hand (to '${l.target}'): ` +
     "the copies below it were checked where it leads, as restore reads them, but runs never " +
     "go through it (they store copies at a free name beside it, such as " +

@@ -13,7 +13,7 @@ import { flag, parseCommand, str, UsageError } from "./args.ts";
 import { say, warn } from "./stdout.ts";
 import { printConfigWarnings, sayOpenFilesRemedy } from "./summary.ts";
 
-export const WATCH_HELP = `Usage: backup-tool watch [--config FILE] [--json] [--quiet]
+const WATCH_HELP = `Usage: backup-tool watch [--config FILE] [--json] [--quiet]
 
 Backs up every source once, then keeps following changes: new, modified, deleted and
 renamed files are backed up once they have been quiet for watch.debounce_ms, in the same

@@ -151,7 +151,7 @@ function isThere(path: string): boolean {
 }
 
 /** How strictly a config is checked against the disk. */
-export interface LoadOptions {
+interface LoadOptions {
   /**
    * A source folder that does not exist is taken as written instead of refused: for the
    * commands that only read the backup (restore, history, verify), which are needed most
@@ -279,7 +279,7 @@ function readSettings(top: Section): Settings {
 }
 
 /** The shortest time between a watch's periodic rescans, in seconds (0 turns them off). */
-export const MIN_RESCAN_SECONDS = 1;
+const MIN_RESCAN_SECONDS = 1;
 
 /**
  * `watch.rescan_interval` in seconds: 0 (none) or from MIN_RESCAN_SECONDS on. Less would have

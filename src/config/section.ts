@@ -11,7 +11,7 @@ import { didYouMean } from "./suggest.ts";
 type Json = Record<string, unknown>;
 
 /** A range for numbers: `min <= n <= max`. */
-export interface Range {
+interface Range {
   min: number;
   max?: number;
 }

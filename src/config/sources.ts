@@ -28,7 +28,7 @@ export interface Source {
 }
 
 /** Folder names the backup root uses for itself (compared ignoring case and trailing `~`). */
-export const RESERVED_NAMES = ["versions", "_duplicates", "_deleted", "_sources", ".backup-tool"];
+const RESERVED_NAMES = ["versions", "_duplicates", "_deleted", "_sources", ".backup-tool"];
 
 interface Entry extends Source {
   key: string; // "sources[0]"

@@ -46,7 +46,7 @@ export interface RunSummary extends PassResult {
 }
 
 /** What a run is given: a pass's options, and where to say at once what cannot wait. */
-export interface RunOptions extends PassOptions {
+interface RunOptions extends PassOptions {
   /**
    * Told, as soon as the lock is taken over, that the sessions which left it were killed
    * (`Session.unfinishedNote`), which the summary then leaves out: a run killed in turn
@@ -238,7 +238,7 @@ export async function planOnce(config: Config, opts: PassOptions = {}): Promise<
 }
 
 /** Whether a pass ends with exit code 1: failed files, held-back deletions, lost copies. */
-export function needsAttention(r: PassResult): boolean {
+function needsAttention(r: PassResult): boolean {
   return r.counts.failed > 0 || r.deleteGuard !== undefined || r.warnings.length > 0;
 }
 

@@ -25,7 +25,7 @@ const LIBRARIES: Partial<Record<typeof Deno.build.os, string>> = {
 };
 
 /** A plain fsync(2) of a descriptor, off the main thread: 0, or -1 where it failed. */
-export type WriteOut = (fd: number) => Promise<number>;
+type WriteOut = (fd: number) => Promise<number>;
 
 /** fsync(2) from the C library of `os`; undefined without FFI or where none binds. */
 export function plainFsync(os: typeof Deno.build.os = Deno.build.os): WriteOut | undefined {

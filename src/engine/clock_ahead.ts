@@ -17,7 +17,7 @@ export const CLOCK_AHEAD_MS = 1000;
 const iso = (t: number) => new Date(t).toISOString();
 
 /** What is amiss when the backup's latest time is ahead of the clock; else undefined. */
-export function aheadOfClock(latestRecorded: number, clock: number): string | undefined {
+function aheadOfClock(latestRecorded: number, clock: number): string | undefined {
   if (latestRecorded - clock <= CLOCK_AHEAD_MS) return undefined;
   return `the backup recorded times up to ${iso(latestRecorded)}, later than this machine's ` +
     `clock (${iso(clock)}): a run was made while the clock was ahead, or the clock is ` +

@@ -22,7 +22,7 @@ export async function hearSignals(): Promise<void> {
  * one ends the process) within about this long. A turn costs about 3.4 ms (a file system
  * call's round trip and a timer's minimum delay): about 1.4% of the time.
  */
-export const TURN_MS = 250;
+const TURN_MS = 250;
 
 /** A read given up because a stop signal came meanwhile. */
 export class StoppedError extends Error {}

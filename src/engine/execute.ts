@@ -31,7 +31,7 @@ import { errorText } from "./errors.ts";
 import type { Action, NewContent } from "./types.ts";
 import { holdsOtherContent } from "./copy_check.ts";
 
-export interface ActionFailure {
+interface ActionFailure {
   action: Action;
   message: string;
 }

@@ -38,7 +38,7 @@ export function syncFiles(paths: string[]): Promise<void> {
 }
 
 /** Deno's flush of one file: fdatasync, and on macOS F_FULLFSYNC (through the drive's cache). */
-export async function fullFlush(path: string): Promise<void> {
+async function fullFlush(path: string): Promise<void> {
   using f = await Deno.open(path, syncOpenOptions());
   await f.syncData().catch(unlessFullFlushRefused);
 }

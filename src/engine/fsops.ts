@@ -28,7 +28,7 @@ export function nativePath(root: string, storage: string): string {
  * umask 000 or 002 would otherwise give every folder of the backup (its state's too), for
  * any local user to remove copies, the state, or plant files in.
  */
-export const FOLDER_MODE = 0o755;
+const FOLDER_MODE = 0o755;
 
 /** The same for a file of the tool's own in the state folder (the lock, the reserve). */
 export const OWN_FILE_MODE = 0o644;

@@ -68,7 +68,7 @@ export function overwrite(
 }
 
 /** What the lock file held when it was locked, and its times: see `giveBack`. */
-export interface Before {
+interface Before {
   bytes: Uint8Array;
   /** Whether `bytes` are all it held (a record is one short line; anything longer is not). */
   whole: boolean;

@@ -32,7 +32,7 @@ export interface Holders {
   more: number;
 }
 
-export const NO_HOLDERS: Holders = { records: [], more: 0 };
+const NO_HOLDERS: Holders = { records: [], more: 0 };
 
 /**
  * The holders `text` (what a lock file held when it was locked) names: none where it is

@@ -33,7 +33,7 @@ export function compareCodePoints(a: string, b: string): number {
 }
 
 /** A page reader: rows of one key range after `after`, at most `limit`, in order. */
-export type PageReader<T> = (from: string, to: string, after: string, limit: number) => T[];
+type PageReader<T> = (from: string, to: string, after: string, limit: number) => T[];
 
 /**
  * The key ranges holding the tracked paths under each prefix (a source name or a scoped

@@ -52,7 +52,7 @@ export function openOwnFile(path: string): Deno.FsFile {
 }
 
 /** A file made to be written, with the path of its held descriptor where there is one. */
-export interface MadeFile extends Disposable {
+interface MadeFile extends Disposable {
   readonly file: Deno.FsFile;
   /**
    * `/proc/self/fd/<n>` of a descriptor held open with it (Linux with FFI), which leads to

@@ -68,7 +68,7 @@ function mayTakeGroup(meta: OwnedMeta): boolean {
 }
 
 /** How a file's owner is changed and read: by its path, or through an open descriptor. */
-export interface OwnerAccess {
+interface OwnerAccess {
   chown(uid: number, gid: number): void;
   owner(): Owner;
 }

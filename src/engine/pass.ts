@@ -40,7 +40,7 @@ import { folderIdentity, NO_FOLDER } from "./identity.ts";
 import type { Source } from "../config/config.ts";
 
 /** What a `SKIP CHANGING:` line says of its file (see `PassOptions.deferChanging`). */
-export const CHANGING_NOTE =
+const CHANGING_NOTE =
   "it kept changing while being read: read again once it has been quiet for watch.debounce_ms";
 
 export function runPass(ctx: PassContext, opts: PassOptions = {}): Promise<PassResult> {

@@ -15,7 +15,7 @@ import { formatAction } from "./describe.ts";
 import type { PassOptions } from "./pass_types.ts";
 import type { Action } from "./types.ts";
 
-export interface PlanLinesOptions extends Pick<PassOptions, "rehash" | "force" | "onProgress"> {
+interface PlanLinesOptions extends Pick<PassOptions, "rehash" | "force" | "onProgress"> {
   /** Every file planned, unchanged ones too, as the run logs them. */
   all: boolean;
 }

@@ -73,7 +73,7 @@ export function makeSymlink(
 }
 
 /** What a disk without symlinks (FAT, exFAT) answers a symlink made at `path` with. */
-export function noSymlinksThere(path: string, restoring: boolean): string {
+function noSymlinksThere(path: string, restoring: boolean): string {
   const formats = "a disk formatted ext4, btrfs, xfs, APFS or NTFS";
   return `Cannot make a symlink in '${dirname(path)}': its file system has none (FAT and ` +
     "exFAT have none): " +

@@ -75,7 +75,7 @@ export function undecodable(e: unknown, rel: string): boolean {
 
 export const NOT_UTF8 = "its name is not valid UTF-8, which this tool cannot address: rename it";
 
-export const LINK_NOT_UTF8 = "its target is not valid UTF-8, which this tool cannot store: " +
+const LINK_NOT_UTF8 = "its target is not valid UTF-8, which this tool cannot store: " +
   "point the link at a path of valid UTF-8, or exclude it";
 
 /** A listed entry's lstat result as a ScanEntry (or reported, and nothing). */

@@ -63,7 +63,7 @@ const SYMBOLS = {
 } as const;
 
 /** The FFI opener, or undefined where the C library cannot be used. */
-export function ffiOpener(): Opener | undefined {
+function ffiOpener(): Opener | undefined {
   const lib = openLibc(SYMBOLS);
   if (!lib) return undefined;
   const { open, read, statx, close } = lib.symbols;

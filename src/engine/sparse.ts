@@ -37,7 +37,7 @@ export const HOLE_BYTES = 4096;
 const MAKES_HOLES = Deno.build.os === "linux";
 
 /** What a stat gives of a file's length and of the space it occupies. */
-export interface Allocation {
+interface Allocation {
   size: number;
   /** 512-byte units the file occupies; absent where the system does not say (Windows). */
   blocks?: number;
@@ -116,7 +116,7 @@ export function dataParts(chunk: Uint8Array, offset: number): number[] {
 }
 
 /** Writes a copy's bytes in order, leaving holes where they are zeros. */
-export interface HoleWriter {
+interface HoleWriter {
   /** Writes the next bytes of the copy. */
   write(chunk: Uint8Array): void;
   /** Gives the copy its full length once every byte was given (after a hole, too). */

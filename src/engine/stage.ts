@@ -41,7 +41,7 @@ export class KeptChangingError extends FileChangedError {}
 /** A FIFO, socket or device found where a file was to be read (opened, never read). */
 export class NotAFileError extends Error {}
 
-export interface Staged {
+interface Staged {
   entry: ScanEntry;
   hash: string;
   tmp?: string;

@@ -24,7 +24,7 @@ import { compareCodePoints } from "./merge.ts";
 import type { Action, TrackedFile } from "./types.ts";
 import { turnEvery } from "./event_turn.ts";
 
-export interface VanishedRules {
+interface VanishedRules {
   sources: Source[];
   exclude: string[];
   maxDeletePercent: number;
@@ -69,7 +69,7 @@ export interface VanishedPath {
 }
 
 /** What becomes of the vanished paths, each list in walk order. */
-export interface VanishedVerdict {
+interface VanishedVerdict {
   /** Now excluded by a pattern and still in their source: kept, marked excluded. */
   keep: VanishedPath[];
   /** Archived as deleted: all, or with the guard holding them back, those replaced. */

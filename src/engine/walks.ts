@@ -87,7 +87,7 @@ export interface FirstWalk {
 }
 
 /** What the walks need of their pass. */
-export interface WalkHost {
+interface WalkHost {
   readonly ctx: PassContext;
   readonly opts: PassOptions;
   /** The logical paths the pass covers. */

@@ -24,7 +24,7 @@ export interface Xattr {
 /** The first byte of every encoded set: the format, for a later one to be told apart. */
 const FORMAT = 1;
 /** XATTR_NAME_MAX: the longest name Linux takes, in bytes (one length byte holds it). */
-export const NAME_MAX_BYTES = 255;
+const NAME_MAX_BYTES = 255;
 /** XATTR_SIZE_MAX: the largest value Linux takes, in bytes (64 KiB). */
 export const VALUE_MAX_BYTES = 65536;
 /** Bytes of a value's length in the encoding (little-endian). */

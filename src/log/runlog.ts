@@ -44,7 +44,7 @@ export class LogError extends Error {
 }
 
 /** Where a log file ended once its lines were written (`RunLog.written`). */
-export interface LogMark {
+interface LogMark {
   path: string;
   bytes: number;
 }

@@ -23,7 +23,7 @@ export type Selector =
   | { kind: "version"; path: string; seq: number };
 
 /** A content that was selected but whose copy is gone. */
-export interface Unavailable {
+interface Unavailable {
   copy: StoredCopy;
   reason: string;
 }
@@ -92,7 +92,7 @@ export function findElsewhere(
  * (no bytes), or a symlink (its target). The record is checked against its digest as the
  * content is made (copy_out.ts).
  */
-export function isWholeInRecord(c: StoredCopy): boolean {
+function isWholeInRecord(c: StoredCopy): boolean {
   return c.kind === "file" ? c.size === 0 : c.linkTarget !== null;
 }
 

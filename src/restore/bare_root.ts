@@ -47,7 +47,7 @@ export function configForReading(
  * The config to read the backup at `given` (a folder holding `.backup-tool/`) with, and,
  * where the command `writesLog` (`verify --repair`), to keep its log in `./logs`.
  */
-export function configOfBackupRoot(given: string, writesLog = false): Config {
+function configOfBackupRoot(given: string, writesLog = false): Config {
   if (given === "") {
     throw new UsageError(
       "Cannot read backup: --backup-root needs a folder path (an unset variable?): give the " +

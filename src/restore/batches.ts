@@ -53,8 +53,7 @@ const SYNCFS_MIN_FILES = 64;
 /** Folders whose file system is remembered (about 100 bytes each). */
 const FOLDER_DEVICES_LIMIT = 16384;
 
-export interface RestoreAllOptions
-  extends Pick<WriteOptions, "overwrite" | "movedOf" | "prunedOf"> {
+interface RestoreAllOptions extends Pick<WriteOptions, "overwrite" | "movedOf" | "prunedOf"> {
   onResult(r: RestoreResult): void;
   /**
    * Where else the backup holds the contents of `copies` (their own copies found missing

@@ -139,7 +139,7 @@ export const RECORDED_TARGET = "";
 export const EMPTY_CONTENT = "\0empty";
 
 /** An empty file: its record is its whole content (the digest of no bytes). */
-export function isEmptyFile(c: StoredCopy): boolean {
+function isEmptyFile(c: StoredCopy): boolean {
   return c.kind === "file" && c.size === 0 && createDigest(c.algo).digest("hex") === c.hash;
 }
 

@@ -12,14 +12,14 @@
 import type { StateStore, StoredCopy } from "../state/store.ts";
 import type { RepairOutcome } from "./repair_copies.ts";
 
-export interface ForgetResult {
+interface ForgetResult {
   /** The copies recorded as lost. */
   forgotten: RepairOutcome[];
   /** Why none was, when the limit held them back. */
   refused?: string;
 }
 
-export interface ForgetRules {
+interface ForgetRules {
   /**
    * The old copies (versions, deleted files) the state records as stored: the limit's
    * base. Not every stored copy: current copies are never forgotten, and an unmounted

@@ -78,7 +78,7 @@ function moved(storedAt: string | null, movedTo: (storedAt: string) => string | 
 }
 
 /** Where the copy lives, in words, and where an interrupted run moved it. */
-export function whereText(e: HistoryEntry): string {
+function whereText(e: HistoryEntry): string {
   const recorded = recordedWhere(e);
   return e.movedTo === undefined
     ? recorded

@@ -16,7 +16,7 @@ export interface LocalReading {
   year: number;
 }
 
-export function localReading(): LocalReading {
+function localReading(): LocalReading {
   const year = new Date().getFullYear();
   const zone = Intl.DateTimeFormat().resolvedOptions().timeZone as string | undefined;
   const east = (month: number) => -new Date(year, month, 1, 12).getTimezoneOffset();
@@ -60,7 +60,7 @@ export function localZoneProblem(
   return `TZ '${tz}' is not a time zone Deno knows, so it reads local times as UTC`;
 }
 
-export function envTz(): string | undefined {
+function envTz(): string | undefined {
   try {
     return Deno.env.get("TZ");
   } catch {

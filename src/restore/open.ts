@@ -26,7 +26,7 @@ export function loadConfigFor(configFlag: string | undefined): Config {
 }
 
 /** The state database's path; exit code 2 when there is no backup yet. */
-export function requireState(config: Config): string {
+function requireState(config: Config): string {
   const { dir, db } = statePaths(config.backupRoot);
   checkStateFolder(config.backupRoot, dir, { reading: true }); // a FIFO there would hang
   if (!readableThere(config, db)) throw noStateFound(config, db);

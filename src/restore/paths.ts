@@ -23,7 +23,7 @@ import { restoreDestination } from "./destination.ts";
 const OWN_FOLDERS = [VERSIONS_DIR, DUPLICATES_DIR, DELETED_DIR, SOURCES_DIR];
 
 /** What the state ever recorded: asked of the state itself, or of a set (tests). */
-export interface RecordedPaths {
+interface RecordedPaths {
   /** A file was recorded exactly at this logical path. */
   isFile(path: string): boolean;
   /** Some file was recorded below this logical path. */
@@ -31,7 +31,7 @@ export interface RecordedPaths {
 }
 
 /** A copy's place in the backup root, and whose copy it is (the state's `copies` row). */
-export interface StoredAtPath {
+interface StoredAtPath {
   /** Its storage path, relative to the backup root, with `/`. */
   storage: string;
   path: string;
@@ -40,7 +40,7 @@ export interface StoredAtPath {
 }
 
 /** The backup root, and the copy the state records at a storage path there. */
-export interface BackupPlaces {
+interface BackupPlaces {
   root: string;
   copyAt(storage: string): Omit<StoredAtPath, "storage"> | undefined;
 }
@@ -299,7 +299,7 @@ export class PathResolver {
  * What to give instead of a PATH that names a copy's place in the backup root: the path it
  * is a copy of, with the content's number where that is not the latest.
  */
-export function storedCopyHint(copy: StoredAtPath): string {
+function storedCopyHint(copy: StoredAtPath): string {
   const { path, seq, location } = copy;
   const old = location === "version" || location === "deleted";
   const what = location === "version"

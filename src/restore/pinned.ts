@@ -22,7 +22,7 @@ import { lstatOrNone } from "../engine/fsops.ts";
 import { folderIdentityOf, hasOpenPaths, openPath } from "../engine/identity.ts";
 
 /** Why a folder on the way is refused. */
-export type Refusal = "symlink" | "file" | "backup-root";
+type Refusal = "symlink" | "file" | "backup-root";
 
 export class RefusedFolder extends Error {
   constructor(readonly why: Refusal, readonly folder: string) {

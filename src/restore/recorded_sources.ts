@@ -15,7 +15,7 @@ import type { Source } from "../config/sources.ts";
 export const NO_CONFIG_FILE = "";
 
 /** The recorded sources a restore in place writes back to, and why it may not to the others. */
-export interface InPlaceSources {
+interface InPlaceSources {
   sources: Source[];
   /** By source name: why its files are restored under `--to` only (ends a sentence). */
   refused: Map<string, string>;

@@ -39,7 +39,7 @@ export interface RestoreRequest {
 }
 
 /** Listens for stop signals from when the files begin to be written (cli/stop.ts). */
-export interface StopListener {
+interface StopListener {
   /** Aborted by the first signal: the restore stops once the batch being flushed is in place. */
   readonly signal: AbortSignal;
   /** The exit code the first signal asks for, once one came. */
@@ -47,7 +47,7 @@ export interface StopListener {
   dispose(): void;
 }
 
-export interface RestoreHooks {
+interface RestoreHooks {
   /** A warning line, said as soon as it is known, before any file is written. */
   warn(line: string): void;
   /** What became of each file, as it comes. */
@@ -55,7 +55,7 @@ export interface RestoreHooks {
   listenForStop(): StopListener;
 }
 
-export interface RestoreOutcome {
+interface RestoreOutcome {
   /** PATHs and contents not restored before a file was written (not found, pruned, lost). */
   problems: Problem[];
   /** Folders made whose recorded mode or time could not be set. */

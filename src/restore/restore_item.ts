@@ -5,7 +5,7 @@
 import type { StoredCopy } from "../state/store.ts";
 import type { Twin } from "./twins.ts";
 
-export type Outcome = "restored" | "up-to-date" | "conflict" | "failed";
+type Outcome = "restored" | "up-to-date" | "conflict" | "failed";
 
 export interface RestoreItem {
   copy: StoredCopy;

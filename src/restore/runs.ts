@@ -10,7 +10,7 @@ import { formatBytes } from "../engine/format_bytes.ts";
 import { oneLine } from "../log/one_line.ts";
 
 /** How a run ended, in the words the table and `--json` use. */
-export type RunOutcome =
+type RunOutcome =
   | "finished"
   | "finished with problems"
   | "stopped"

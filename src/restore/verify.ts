@@ -22,7 +22,7 @@ import { loadDigests } from "../engine/digest.ts";
 import { movedTo, type Unfinished } from "./unfinished.ts";
 import { DiskProbe } from "../engine/foreign.ts";
 
-export interface BadCopy {
+interface BadCopy {
   /** Storage path relative to the backup root, with `/`. */
   file: string;
   /** The logical path and content number whose copy this is. */
@@ -61,7 +61,7 @@ export interface VerifyReport {
 }
 
 /** What verify could not read: a folder of the backup root, or a copy (whose own it names). */
-export interface Unreadable {
+interface Unreadable {
   file: string;
   error: string;
   kind: "folder" | "copy";

@@ -16,7 +16,7 @@ import type { Unfinished } from "./unfinished.ts";
 import type { CopyCatalog } from "./verify.ts";
 
 /** What the walk of the backup root found, kept small: see `listBackup`. */
-export interface Listing {
+interface Listing {
   /** Copies listed under their own name. */
   listed: IdSet;
   /** Of those, the ones listed as their recorded kind. */

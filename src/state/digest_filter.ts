@@ -85,7 +85,7 @@ function stringHashes(s: string): [number, number] {
 }
 
 /** The state's queries `DigestHolders` needs. */
-export interface DigestQueries {
+interface DigestQueries {
   /** Tracked paths holding this digest, sorted. */
   query(digest: string, algo: string): string[];
   /** About how many paths are tracked (sizes the filter, and decides when it pays). */

@@ -137,7 +137,7 @@ export interface RecordedRun {
 }
 
 /** The counts a run or watch session records at its end (`backup.ts`, `watch.ts`). */
-export interface RunSummary {
+interface RunSummary {
   counts?: Record<string, number>;
   bytesCopied?: number;
   /** A `run`'s: the sources it found tracked but no longer in the config (`leftSources`). */

@@ -212,7 +212,7 @@ export function damagedState(file: string, detail: string): PreflightError {
 }
 
 /** The schema version, unless it is newer than this tool knows. */
-export function readableVersion(db: DatabaseSync, file: string): number {
+function readableVersion(db: DatabaseSync, file: string): number {
   const version = schemaVersion(db);
   if (version > SCHEMA_VERSION) {
     throw newerState(file, version);
