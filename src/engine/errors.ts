@@ -1,6 +1,7 @@
 /**
- * Error classes that carry a meaning for the CLI's exit code, and the one helper that turns
- * any thrown value into message text.
+ * Error classes that carry a meaning for the CLI's exit code, the helper that turns any
+ * thrown value into message text, and what an error says of its cause (nothing there, a
+ * full disk, no file descriptors left). Pure.
  */
 
 /** Wrong usage: unknown command or flag, missing value, a PATH that names nothing (exit code 2). */
@@ -20,6 +21,14 @@ export class PreflightError extends Error {
 
 export function errorText(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
+}
+
+/**
+ * Whether an error says nothing is at the path: NotFound, or NotADirectory (a name on its
+ * way is not a folder, as where a folder was replaced by a file).
+ */
+export function isGone(e: unknown): boolean {
+  return e instanceof Deno.errors.NotFound || e instanceof Deno.errors.NotADirectory;
 }
 
 /**

@@ -75,20 +75,18 @@ export async function inWaves(
     const results = await Promise.allSettled(wave.map(flush));
     for (const [n, r] of results.entries()) {
       if (r.status === "fulfilled") continue;
-      if (tooManyOpen(r.reason) && parallel > 1) short.push(wave[n]);
+      if (isOutOfOpenFiles(errorText(r.reason)) && parallel > 1) short.push(wave[n]);
       else throw failure(wave[n], r.reason);
     }
   }
   if (short.length > 0) await inWaves(short, Math.floor(parallel / 2), flush, failure);
 }
 
-function tooManyOpen(e: unknown): boolean {
-  return /os error 24\b|EMFILE/.test(errorText(e));
-}
-
 export function flushFailure(path: string, e: unknown): Error {
   // Deno names no path for a failed fsync (an I/O error: the disk is failing).
-  const remedy = tooManyOpen(e) ? "raise the open files limit (ulimit -n)" : "check the disk";
+  const remedy = isOutOfOpenFiles(errorText(e))
+    ? "raise the open files limit (ulimit -n)"
+    : "check the disk";
   return new Error(`Cannot flush '${path}' to disk: ${errorText(e)}: ${remedy}`);
 }
 

@@ -10,7 +10,7 @@
  * waiting on a FIFO put in its place. Nothing here writes: an interruption leaves the folders as
  * the kernel has them.
  */
-import { errorText } from "./errors.ts";
+import { errorText, isGone } from "./errors.ts";
 import { flushFailure, inWaves, SYNC_PARALLEL } from "./flush.ts";
 import { notImplementedHere } from "./portability.ts";
 import {
@@ -67,8 +67,7 @@ async function syncFolderByDeno(path: string): Promise<boolean> {
     await folder.sync();
     return true;
   } catch (e) {
-    const gone = e instanceof Deno.errors.NotFound || e instanceof Deno.errors.NotADirectory;
-    if (!gone && !folderSyncUnsupported(e)) throw e;
+    if (!isGone(e) && !folderSyncUnsupported(e)) throw e;
     return false;
   }
 }
@@ -98,8 +97,7 @@ function syncFolderNow(lib: FolderLibrary, path: string): boolean {
   const fd = name ? lib.symbols.open(name, flags) : -1;
   if (fd < 0) {
     const e = callFailure(lib, "open", path);
-    const gone = e instanceof Deno.errors.NotFound || e instanceof Deno.errors.NotADirectory ||
-      e instanceof Deno.errors.FilesystemLoop;
+    const gone = isGone(e) || e instanceof Deno.errors.FilesystemLoop;
     if (gone || folderSyncUnsupported(e)) return false;
     throw e;
   }

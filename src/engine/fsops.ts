@@ -9,6 +9,7 @@
 import type { CopyState } from "./plan_view.ts";
 import { dirname, join, sep } from "node:path";
 import { parentOf } from "./layout.ts";
+import { isGone } from "./errors.ts";
 
 /**
  * A `/`-separated storage path, as a native absolute path under `root` (absolute and
@@ -48,9 +49,7 @@ export function lstatOrNone(path: string): Deno.FileInfo | undefined {
   try {
     return Deno.lstatSync(path);
   } catch (e) {
-    if (e instanceof Deno.errors.NotFound || e instanceof Deno.errors.NotADirectory) {
-      return undefined;
-    }
+    if (isGone(e)) return undefined;
     throw e;
   }
 }
@@ -64,7 +63,7 @@ export function isMissing(path: string): boolean {
     Deno.lstatSync(path);
     return false;
   } catch (e) {
-    return e instanceof Deno.errors.NotFound || e instanceof Deno.errors.NotADirectory;
+    return isGone(e);
   }
 }
 
@@ -261,8 +260,4 @@ export function vanishedFrom(
       return false; // cannot be looked at: said as the failure it is
     }
   }
-}
-
-function isGone(e: unknown): boolean {
-  return e instanceof Deno.errors.NotFound || e instanceof Deno.errors.NotADirectory;
 }

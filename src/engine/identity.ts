@@ -161,7 +161,10 @@ export function isRealFolderBelow(
   }
 }
 
-/** A path's real path, or undefined where it cannot be resolved (gone). */
+/**
+ * A path's real path, or undefined where it cannot be resolved: gone, a dangling link, a
+ * loop, or not to be read.
+ */
 export function realPathOrNone(path: string): string | undefined {
   try {
     return Deno.realPathSync(path);

@@ -5,7 +5,7 @@
  * gone since it was listed). Only looks at the disk, so an interruption leaves nothing.
  */
 import type { Source } from "../config/config.ts";
-import { errorText } from "./errors.ts";
+import { errorText, isGone } from "./errors.ts";
 import { compareCodePoints } from "./merge.ts";
 import type { StatResult } from "./folders.ts";
 import type { ScanOptions } from "./scan.ts";
@@ -106,7 +106,7 @@ export function toScanEntry(
       const detail = /is not valid UTF-8/.test(errorText(e)) ? LINK_NOT_UTF8 : errorText(e);
       // Removed, or its folder moved, since its lstat: gone, as a file gone before its read
       // is (`SKIP VANISHED`, not a failure; until 2026-12-04 an ERROR, and `run` exit 1).
-      const vanished = e instanceof Deno.errors.NotFound || e instanceof Deno.errors.NotADirectory;
+      const vanished = isGone(e);
       w.opts.onProblem?.({ path, message: `Cannot read link '${abs}': ${detail}`, vanished });
       return undefined;
     }

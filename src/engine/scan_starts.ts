@@ -15,7 +15,8 @@ import { compareCodePoints } from "./merge.ts";
 import { fromFileInfo, type Identity, type StatResult } from "./folders.ts";
 import { logical } from "./scan_entry.ts";
 import { relPath } from "./rel_path.ts";
-import { childPath, isGone, isOwnFile, skippedById, type Walk } from "./scan_walk.ts";
+import { childPath, isOwnFile, skippedById, type Walk } from "./scan_walk.ts";
+import { isGone } from "./errors.ts";
 
 type Start = [abs: string, rel: string, folder: StatResult | undefined];
 

@@ -13,7 +13,7 @@
 import { sep } from "node:path";
 import type { Matcher } from "./exclude.ts";
 import type { Source } from "../config/config.ts";
-import { errorText } from "./errors.ts";
+import { errorText, isGone } from "./errors.ts";
 import { pausePoint } from "./fault.ts";
 import { isRunLogFile } from "../log/log_files.ts";
 import { isRestoreTemp } from "./layout.ts";
@@ -213,10 +213,6 @@ export function isOwnFile(w: Walk, dir: string, name: string): boolean {
  */
 export function childPath(dir: string, name: string): string {
   return dir.endsWith(sep) ? dir + name : dir + sep + name;
-}
-
-export function isGone(e: unknown): boolean {
-  return e instanceof Deno.errors.NotFound || e instanceof Deno.errors.NotADirectory;
 }
 
 /**

@@ -144,6 +144,7 @@ export function holeWriter(file: Deno.FsFile): HoleWriter {
   };
 }
 
-function writeAll(f: Deno.FsFile, chunk: Uint8Array): void {
+/** Writes all of `chunk` at the file's position (a write may take only part of it). */
+export function writeAll(f: Deno.FsFile, chunk: Uint8Array): void {
   for (let off = 0; off < chunk.length;) off += f.writeSync(chunk.subarray(off));
 }

@@ -24,7 +24,7 @@ import { pausePoint } from "./fault.ts";
 import { RETRIED } from "./errors.ts";
 import { needsOwner } from "./owner.ts";
 import { keepsMode, ownedMode } from "./copy_meta.ts";
-import { hasHoles, holeWriter } from "./sparse.ts";
+import { hasHoles, holeWriter, writeAll } from "./sparse.ts";
 import { applyXattrs, readXattrs, type XattrTarget } from "./xattrs.ts";
 
 /** 1 MiB reads: node:crypto SHA-256 reaches about 1.1 GB/s from 1 MiB up (measured here). */
@@ -307,10 +307,6 @@ function stageSymlink(entry: ScanEntry, algo: string, tmp?: string): Staged {
   const target = entry.linkTarget ?? Deno.readLinkSync(entry.abs);
   if (tmp) makeSymlink(target, tmp, entry.mode);
   return { entry, hash: hashText(target, algo), tmp };
-}
-
-function writeAll(f: Deno.FsFile, chunk: Uint8Array): void {
-  for (let off = 0; off < chunk.length;) off += f.writeSync(chunk.subarray(off));
 }
 
 /**

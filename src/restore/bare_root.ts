@@ -14,7 +14,7 @@ import { dirname, join, resolve } from "node:path";
 import { type Config, DEFAULTS } from "../config/config.ts";
 import { Invalid, osDetail, quote } from "../config/errors.ts";
 import { isInside, realTarget } from "../config/paths.ts";
-import { errorText, PreflightError, UsageError } from "../engine/errors.ts";
+import { errorText, isGone, PreflightError, UsageError } from "../engine/errors.ts";
 import { statePaths } from "../engine/session.ts";
 import { loadConfigFor, withState } from "./open.ts";
 import { inPlaceSources, NO_CONFIG_FILE } from "./recorded_sources.ts";
@@ -156,7 +156,7 @@ function holdsStateReadably(root: string): boolean {
   try {
     return Deno.statSync(statePaths(root).db).isFile;
   } catch (e) {
-    if (e instanceof Deno.errors.NotFound || e instanceof Deno.errors.NotADirectory) return false;
+    if (isGone(e)) return false;
     const remedy = e instanceof Deno.errors.PermissionDenied
       ? ": run as a user who can read the backup root"
       : "";

@@ -12,7 +12,7 @@ import { makeSymlink } from "../engine/portability.ts";
 import type { StoredCopy } from "../state/store.ts";
 import { hashText } from "../engine/stage.ts";
 import { keepsMode } from "../engine/copy_meta.ts";
-import { createTemp, finishTemp, type OnRefused, writeAll } from "./dest_file.ts";
+import { createTemp, finishTemp, type OnRefused } from "./dest_file.ts";
 import { XATTRS_KEPT } from "../engine/xattrs.ts";
 import { dirname } from "node:path";
 import { createDigest } from "../engine/digest.ts";
@@ -22,7 +22,7 @@ import { turnTaker } from "../engine/event_turn.ts";
 import { needsOwner } from "../engine/owner.ts";
 import type { WriteOptions } from "./write.ts";
 import { goneReason, isStored } from "./asof.ts";
-import { hasHoles, holeWriter } from "../engine/sparse.ts";
+import { hasHoles, holeWriter, writeAll } from "../engine/sparse.ts";
 
 /**
  * Writes the stored copy to `tmp` (named `named` in errors), checking its digest on the

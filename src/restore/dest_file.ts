@@ -68,11 +68,6 @@ export function withProbeFile<T>(
   }
 }
 
-/** Writes all of `chunk`. */
-export function writeAll(f: Deno.FsFile, chunk: Uint8Array): void {
-  for (let off = 0; off < chunk.length;) off += f.writeSync(chunk.subarray(off));
-}
-
 /**
  * Gives the temporary file `f`, made at `path`, its recorded owner (run as root), extended
  * attributes (those it takes: the others go to `onRefused`), permission bits (those the

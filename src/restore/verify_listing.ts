@@ -10,6 +10,7 @@
 import { isAbsolute, join, relative, sep } from "node:path";
 import { lstatOrNone, nativePath } from "../engine/fsops.ts";
 import { foldName, STATE_DIR } from "../engine/layout.ts";
+import { realPathOrNone } from "../engine/identity.ts";
 import { isRunLogName } from "../log/log_files.ts";
 import { errorText, PreflightError } from "../engine/errors.ts";
 import type { Unfinished } from "./unfinished.ts";
@@ -138,14 +139,6 @@ function linkFollower(root: string, catalog: CopyCatalog) {
 function inOrAt(path: string, folder: string): boolean {
   const rel = relative(folder, path);
   return rel === "" || (rel !== ".." && !rel.startsWith(`..${sep}`) && !isAbsolute(rel));
-}
-
-function realPathOrNone(path: string): string | undefined {
-  try {
-    return Deno.realPathSync(path);
-  } catch {
-    return undefined; // dangling, a loop, or not to be read
-  }
 }
 
 function statOrNone(path: string): Deno.FileInfo | undefined {
