@@ -6,7 +6,7 @@
  */
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import { usableSourceName } from "../config/sources.ts";
-import { isInside, nonFolderAbove } from "../config/paths.ts";
+import { isInside, isThere, nonFolderAbove } from "../config/paths.ts";
 import { ConfigError, DEFAULTS } from "../config/config.ts";
 import { osDetail } from "../config/errors.ts";
 import { flag, parseCommand, refuseEmptyPaths, str, UsageError } from "./args.ts";
@@ -211,7 +211,7 @@ function existsError(file: string): ExistsError {
 function writeNew(file: string, text: string): void {
   // Only a file named config.jsonc is looked up before config.json (`my-config.jsonc` is not).
   const other = join(dirname(file), "config.json");
-  if (basename(file) === "config.jsonc" && exists(other)) {
+  if (basename(file) === "config.jsonc" && isThere(other)) {
     throw new ExistsError(
       `Cannot init: '${other}' already exists and would be shadowed by a new config.jsonc:` +
         ` edit it, or pass --config FILE to write elsewhere`,
@@ -251,18 +251,9 @@ function cannotWrite(file: string, e: unknown): ConfigError {
   );
 }
 
-function exists(path: string): boolean {
-  try {
-    Deno.lstatSync(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 function nextSteps(file: string, dir: string, sources: string[]): string {
   const missing = (sources.length > 0 ? sources.map((s) => resolve(s)) : [join(dir, "data")])
-    .filter((s) => !exists(s));
+    .filter((s) => !isThere(s));
   const lines = [`Wrote '${file}'. Next steps:`];
   if (missing.length > 0) {
     lines.push(`  - Create the source folder(s) or edit "sources": ${missing.join(", ")}`);

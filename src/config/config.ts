@@ -11,7 +11,7 @@ import { ConfigError, Invalid, invalid, quote, show, typeName } from "./errors.t
 import { PASSED_PIPE, readConfigText } from "./config_text.ts";
 import { parseJsonc } from "./jsonc.ts";
 import { patternProblem, sourceNamedProblem } from "./pattern_check.ts";
-import { absolute, realTarget } from "./paths.ts";
+import { absolute, isThere, realTarget } from "./paths.ts";
 import { Section } from "./section.ts";
 import { readSources, type Source } from "./sources.ts";
 import { didYouMean } from "./suggest.ts";
@@ -139,15 +139,6 @@ export function findConfigFile(explicit: string | undefined, cwd: string): strin
       quote(dir)
     }: pass --config FILE`,
   );
-}
-
-function isThere(path: string): boolean {
-  try {
-    Deno.lstatSync(path);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** How strictly a config is checked against the disk. */

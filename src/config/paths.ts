@@ -61,6 +61,11 @@ function lstatOrNone(path: string): Deno.FileInfo | undefined {
   }
 }
 
+/** Whether anything (a dangling symlink too) is at `path`; false where none can be seen. */
+export function isThere(path: string): boolean {
+  return lstatOrNone(path) !== undefined;
+}
+
 /**
  * The nearest existing path above `path` where it is something other than a folder (a file
  * on the way, which the system reports only as "Not a directory"), or undefined.

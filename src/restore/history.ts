@@ -6,6 +6,7 @@
  */
 import type { StoredCopy } from "../state/store.ts";
 import { formatBytes } from "../engine/format_bytes.ts";
+import { formatTable } from "../engine/format_table.ts";
 import { oneLine } from "../log/one_line.ts";
 
 /** Characters of the digest shown in the table; JSON always carries the full one. */
@@ -112,12 +113,6 @@ export function formatHistory(path: string, entries: HistoryEntry[]): string {
     ].map((line) => oneLine(line))
   ); // a newline in a name or a link's target would break the table
   const header = ["VERSION", "BECAME CURRENT", "REPLACED", "SIZE", "HASH", "WHERE"];
-  // A loop, not Math.max(...rows): a path with some 120,000 contents (a file a watch backs
-  // up every ten seconds for two weeks) would pass more arguments than the stack holds.
-  const widths = header.map((h) => h.length);
-  for (const r of rows) r.forEach((cell, i) => widths[i] = Math.max(widths[i], cell.length));
-  const line = (cells: string[]) =>
-    cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]))).join("  ");
   const count = `${entries.length} content${entries.length === 1 ? "" : "s"}`;
-  return [oneLine(`History of ${path} (${count})`), line(header), ...rows.map(line)].join("\n");
+  return [oneLine(`History of ${path} (${count})`), ...formatTable(header, rows)].join("\n");
 }

@@ -7,6 +7,7 @@
  */
 import type { RecordedRun } from "../state/run_queries.ts";
 import { formatBytes } from "../engine/format_bytes.ts";
+import { formatTable } from "../engine/format_table.ts";
 import { oneLine } from "../log/one_line.ts";
 
 /** How a run ended, in the words the table and `--json` use. */
@@ -124,16 +125,10 @@ export function formatRuns(root: string, entries: RunEntry[]): string {
     ...COUNT_COLUMNS.map(([h]) => h),
     "COPIED",
   ];
-  // A loop, not Math.max(...rows): a run every five minutes for a year is 105,000 rows.
-  const widths = header.map((h) => h.length);
-  for (const r of rows) r.forEach((cell, i) => widths[i] = Math.max(widths[i], cell.length));
-  const line = (cells: string[]) =>
-    cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]))).join("  ");
   const count = `${entries.length} run${entries.length === 1 ? "" : "s"}`;
   return [
     oneLine(`Runs of backup '${root}' (${count}, oldest first)`),
-    line(header),
-    ...rows.map(line),
+    ...formatTable(header, rows),
     ...notes(entries),
   ].join("\n");
 }
