@@ -2,8 +2,9 @@
  * Console output of `restore`: problems on stderr (each names the path and why), and
  * warnings for contents read from another stored copy than their own, the summary line, or
  * the `--json` document `{ command, ok, exitCode, stopped?, at, restored, upToDate, failed,
- * notes? }` (a file restored as a hard link of another names it: `hardLinkOf`). Results are counted as they come; each file restored is kept only for
- * `--json`, which lists them (as a line of JSON text each, written out a piece at a time).
+ * notes? }` (a file restored as a hard link of another names it: `hardLinkOf`). Results
+ * are counted as they come; each file restored is kept only for `--json`, which lists them
+ * (as a line of JSON text each, written out a piece at a time).
  */
 import type { RestoreResult } from "../restore/restore_item.ts";
 import type { FolderProblem } from "../restore/made_folders.ts";

@@ -1,7 +1,8 @@
 /**
  * Small, idempotent file operations on storage paths inside the backup root: looking at
  * entries without following symlinks, folders made and removed, files created or removed
- * only where that is safe. Which file a path names is in identity.ts, what differs by
+ * only where that is safe; and whether a failed read of a source file means it is gone
+ * (`vanishedFrom`). Which file a path names is in identity.ts, what differs by
  * platform (retried renames, symlinks, refused names) in portability.ts, flushes in
  * flush.ts, and the moves built on them in move.ts. Nothing here ever replaces an existing
  * file.

@@ -124,16 +124,16 @@ export function trackedMany(db: StateDb, paths: string[]): TrackedFile[] {
   return found;
 }
 
-/**
- * Tracked paths that are followed: all but those an exclude pattern took out; no more than
- * `upTo` where given (the count then stops there; SQLite takes a negative LIMIT as none).
- */
 /** Whether the state tracks any file below this logical folder (by the files' index). */
 export function isTrackedBelow(db: StateDb, folder: string): boolean {
   return db.q("SELECT 1 FROM files WHERE path >= ? AND path < ? LIMIT 1")
     .get(`${folder}/`, `${folder}0`) !== undefined;
 }
 
+/**
+ * Tracked paths that are followed: all but those an exclude pattern took out; no more than
+ * `upTo` where given (the count then stops there; SQLite takes a negative LIMIT as none).
+ */
 export function trackedCount(db: StateDb, upTo = -1): number {
   const sql = "SELECT count(*) AS n FROM (SELECT 1 FROM files WHERE status = 'current' LIMIT ?)";
   return (db.q(sql).get(upTo) as Row).n as number;

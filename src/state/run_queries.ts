@@ -128,7 +128,7 @@ export interface RecordedRun {
    * COMMITTED or FOLLOWING. */
   status: string;
   /** What its summary recorded (the run's counts), when it ended by itself. */
-  summary: RunSummary | null;
+  summary: RecordedSummary | null;
   /**
    * It ended short of its end (stopped, failed, killed) after recording part of its work,
    * so that the backup held its new files beside older ones until a later run finished.
@@ -137,7 +137,7 @@ export interface RecordedRun {
 }
 
 /** The counts a run or watch session records at its end (`backup.ts`, `watch.ts`). */
-interface RunSummary {
+interface RecordedSummary {
   counts?: Record<string, number>;
   bytesCopied?: number;
   /** A `run`'s: the sources it found tracked but no longer in the config (`leftSources`). */
@@ -208,11 +208,11 @@ export function recordedRuns(db: StateDb): RecordedRun[] {
 const isSession = (r: Row) => r.command === "run" || r.command === "watch";
 
 /** A summary as stored; one that cannot be read (written by hand, say) is none. */
-function parseSummary(text: string | null): RunSummary | null {
+function parseSummary(text: string | null): RecordedSummary | null {
   if (text === null) return null;
   try {
     const value = JSON.parse(text);
-    return typeof value === "object" && value !== null ? value as RunSummary : null;
+    return typeof value === "object" && value !== null ? value as RecordedSummary : null;
   } catch {
     return null;
   }
