@@ -11,6 +11,7 @@ import type { CopyState } from "./plan_view.ts";
 import { dirname, join, sep } from "node:path";
 import { parentOf } from "./layout.ts";
 import { isGone } from "./errors.ts";
+import { childPath } from "./rel_path.ts";
 
 /**
  * A `/`-separated storage path, as a native absolute path under `root` (absolute and
@@ -20,8 +21,7 @@ import { isGone } from "./errors.ts";
  * backup's main thread (measured).
  */
 export function nativePath(root: string, storage: string): string {
-  if (sep !== "/") return join(root, ...storage.split("/"));
-  return root.endsWith(sep) ? root + storage : root + sep + storage;
+  return sep === "/" ? childPath(root, storage) : join(root, ...storage.split("/"));
 }
 
 /**

@@ -1,6 +1,8 @@
 /**
- * The `/`-separated path of a file inside a source's root, as the state names it (cut
- * directly where the tool built the path itself). Pure: nothing is read or written.
+ * Paths below a folder built and cut directly, without the normalization of `join` and
+ * `relative`: the `/`-separated path of a file inside a source's root, as the state names
+ * it (`relPath`), and a path below a folder (`childPath`). Pure: nothing is read or
+ * written.
  */
 import { relative, sep } from "node:path";
 
@@ -16,4 +18,15 @@ export function relPath(root: string, abs: string): string {
     if (parts.every((p) => p !== "" && p !== "." && p !== "..")) return parts.join("/");
   }
   return relative(root, abs).split(sep).join("/");
+}
+
+/**
+ * The path of `name` in `dir`: `join(dir, name)` without its normalization of the whole
+ * string, which took 8% of a no-change run over 100,000 files (profiled). `dir` is
+ * already normal (a source path, the backup root, or an earlier child path) and `name`
+ * holds this system's separators only between normal segments (a listed name holds none),
+ * so the result is exactly what `join` gives.
+ */
+export function childPath(dir: string, name: string): string {
+  return dir.endsWith(sep) ? dir + name : dir + sep + name;
 }

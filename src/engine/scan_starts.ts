@@ -14,8 +14,8 @@ import { isRealFolderBelow, realPathOrNone } from "./identity.ts";
 import { compareCodePoints } from "./merge.ts";
 import { fromFileInfo, type Identity, type StatResult } from "./folders.ts";
 import { logical } from "./scan_entry.ts";
-import { relPath } from "./rel_path.ts";
-import { childPath, isOwnFile, skippedById, type Walk } from "./scan_walk.ts";
+import { childPath, relPath } from "./rel_path.ts";
+import { isOwnFile, skippedById, type Walk } from "./scan_walk.ts";
 import { isGone } from "./errors.ts";
 
 type Start = [abs: string, rel: string, folder: StatResult | undefined];

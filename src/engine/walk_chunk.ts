@@ -13,6 +13,7 @@
  */
 import { sep } from "node:path";
 import type { ScanEntry } from "./types.ts";
+import { childPath } from "./rel_path.ts";
 
 /** Numbers per entry: size, mtime, ctime, inode, device, mode, uid, gid, kind, nlink. */
 const FIELDS = 10;
@@ -52,7 +53,7 @@ export function absOf(roots: SourceRoots, path: string): string | undefined {
   const root = slash < 0 ? undefined : roots.get(path.slice(0, slash));
   if (root === undefined) return undefined;
   const inside = sep === "/" ? path.slice(slash + 1) : path.slice(slash + 1).replaceAll("/", sep);
-  return root.endsWith(sep) ? root + inside : root + sep + inside;
+  return childPath(root, inside);
 }
 
 /** Collects entries and reports into a chunk. */
