@@ -1,5 +1,5 @@
 /**
- * A live progress line on stderr for long operations (run, plan, verify, restore):
+ * A live progress line on stderr while a pass runs (`run`, `plan`):
  *
  *   Backing up  1204/5310 files  1.2 GiB/4.0 GiB  85.3 MiB/s  ETA 0:34  photos/img_0001.jpg
  *
@@ -11,6 +11,7 @@
  * reporter (stderr not a terminal, or --quiet) does nothing at all.
  */
 import { formatBytes } from "../engine/format_bytes.ts";
+import type { Progress } from "../engine/pass_types.ts";
 import { isTerminal, type Style, styleFor } from "./style.ts";
 
 /** At most 10 redraws a second: smooth to the eye, negligible cost on huge trees. */
@@ -20,16 +21,8 @@ const RATE_AFTER_MS = 1000;
 /** Width assumed when the terminal size cannot be read. */
 const DEFAULT_COLUMNS = 80;
 
-export interface ProgressState {
-  filesDone: number;
-  filesTotal: number;
-  bytesDone: number;
-  bytesTotal: number;
-  current: string;
-}
-
 interface ProgressReporter {
-  update(p: ProgressState): void;
+  update(p: Progress): void;
   /** Erases the line; call before printing the summary (also on failure). */
   done(): void;
 }
@@ -55,7 +48,7 @@ function progressEnabled(quiet: boolean): boolean {
 export async function withProgress<T>(
   label: string,
   quiet: boolean,
-  work: (onProgress: (p: ProgressState) => void) => Promise<T>,
+  work: (onProgress: (p: Progress) => void) => Promise<T>,
 ): Promise<T> {
   const progress = createProgress({ label, enabled: progressEnabled(quiet) });
   try {
@@ -94,7 +87,7 @@ export function createProgress(opts: ProgressOptions): ProgressReporter {
 /** The plain text of the line (no colours), at most `width` characters. */
 export function progressLine(
   label: string,
-  p: ProgressState,
+  p: Progress,
   elapsedMs: number,
   width: number,
 ): string {
@@ -117,7 +110,7 @@ export function progressLine(
 }
 
 /** Remaining time from the fraction done (bytes when there are bytes to read, else files). */
-export function etaMs(p: ProgressState, elapsedMs: number): number | undefined {
+export function etaMs(p: Progress, elapsedMs: number): number | undefined {
   const [done, total] = p.bytesTotal > 0
     ? [p.bytesDone, p.bytesTotal]
     : [p.filesDone, p.filesTotal];

@@ -1,15 +1,9 @@
 import assert from "node:assert/strict";
-import {
-  createProgress,
-  etaMs,
-  formatDuration,
-  progressLine,
-  type ProgressState,
-  shorten,
-} from "./progress.ts";
+import { createProgress, etaMs, formatDuration, progressLine, shorten } from "./progress.ts";
+import type { Progress } from "../engine/pass_types.ts";
 import { createStyle } from "./style.ts";
 
-const state = (over: Partial<ProgressState> = {}): ProgressState => ({
+const state = (over: Partial<Progress> = {}): Progress => ({
   filesDone: 50,
   filesTotal: 200,
   bytesDone: 256 << 20,
