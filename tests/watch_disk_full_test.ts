@@ -247,3 +247,40 @@ Deno.test({
     });
   },
 });
+
+Deno.test({
+  name: "watch: a session started without room for the 8 MiB kept for the state makes them " +
+    "once the disk has room, and they record what fitted when it fills again",
+  ignore: !canMount,
+  fn: async () => {
+    using fx = makeFixture({ "a.txt": "a\n" }, WATCH);
+    await onSmallDisk(fx, "12m", async () => {
+      assert.equal((await fx.cli("run", "-q")).code, 0);
+      const reserve = join(fx.backup, ".backup-tool", "reserve");
+      Deno.removeSync(reserve);
+      fill(fx.backup, 2 << 20); // room for the state's writes, not for the 8 MiB
+      await using w = new WatchProcess(fx);
+      await w.ready();
+      assert.ok(!exists(reserve));
+      Deno.writeTextFileSync(join(fx.source, "b.txt"), "b\n");
+      await backedUp(fx.backup, "b.txt", "b\n");
+      assert.ok(!exists(reserve), "made on a disk without room for it");
+      // Space freed: the next pass makes the 8 MiB first.
+      Deno.removeSync(join(fx.backup, "filler"));
+      Deno.writeTextFileSync(join(fx.source, "c.txt"), "c\n");
+      await backedUp(fx.backup, "c.txt", "c\n");
+      assert.equal(Deno.statSync(reserve).size, 8 << 20, fx.lastLog().join("\n"));
+      // The disk full again: the 8 MiB are given up to record an empty file stored.
+      fill(fx.backup);
+      Deno.writeTextFileSync(join(fx.source, "e.txt"), "");
+      await poll("a pass to fail", () => w.stderr.includes("Backup pass failed"), DEADLINE_MS);
+      assert.match(w.stderr, /the room kept for the state was used to record what this run/);
+      const exit = await w.stop();
+      assert.equal(exit.code, 0, exit.stderr);
+      assert.ok(!exists(reserve));
+      Deno.removeSync(join(fx.backup, "filler"));
+      const history = await fx.cli("history", "e.txt");
+      assert.equal(history.code, 0, history.stderr + history.stdout);
+    });
+  },
+});

@@ -5,15 +5,20 @@
  * store nothing at all. When the state store finds the disk full, it gives the reserve up
  * (removes it) and tries again: the batches at hand are journaled and committed, and the
  * run then stops as "the backup disk is full", having stored what fitted. A later run
- * makes the reserve again once the disk has room for it, and so does a watch before its
- * next pass after one that failed (`Session.renewReserve`). An interruption leaves at most a
- * partial reserve, which the next session completes or, with no room, removes.
+ * makes the reserve again once the disk has room for it, and so does a watch before each
+ * pass where it is missing or short (`Session.renewReserve`): used by a pass that failed,
+ * or never made, the session having started on a disk without room for it. The disk's
+ * free space is looked at first (statfs), so a disk without room is not filled to its
+ * last byte only to remove the attempt again. An interruption leaves at most a partial
+ * reserve, which the next session completes or, with no room, removes.
  */
+import { statfsSync } from "node:fs";
 import { join } from "node:path";
 import { RESERVE_FILE } from "./layout.ts";
 import { lstatOrNone, removeQuietly } from "./fsops.ts";
 import { NotOwnFileError, openOwnFile } from "./own_file.ts";
 import { errorText, isDiskFull } from "./errors.ts";
+import { GIVES_OWNERS } from "./owner.ts";
 
 /**
  * 8 MiB: the journal entries and the commit of the up to four batches a run commits
@@ -24,14 +29,25 @@ export const RESERVE_BYTES = 8 << 20;
 const PIECE = new Uint8Array(1 << 20);
 
 /**
- * Makes sure the reserve is there in full; without room for it, goes on without one.
- * Returns whether it is there in full.
+ * Makes sure the reserve is there in full; without room for it, goes on without one (a
+ * partial one removed). Returns whether it is there in full. `freeAt` tells the bytes the
+ * disk has free for this process (`freeBytesAt`): where it says they are too few, nothing
+ * is written.
  */
-export function keepReserve(stateDir: string): boolean {
+export function keepReserve(
+  stateDir: string,
+  freeAt: (dir: string) => number | undefined = freeBytesAt,
+): boolean {
   const path = join(stateDir, RESERVE_FILE);
   const now = lstatOrNone(path);
   if (now?.isFile && now.size === RESERVE_BYTES) return true;
   if (now && !now.isFile) return false; // not ours (state_folder.ts refuses it before this)
+  const missing = RESERVE_BYTES - (now?.size ?? 0);
+  const free = freeAt(stateDir);
+  if (free !== undefined && free < missing) {
+    removeQuietly(path); // no room, as a write would find
+    return false;
+  }
   try {
     // Never written through a symlink, a FIFO or a hard link put there (own_file.ts).
     using f = openOwnFile(path);
@@ -47,6 +63,23 @@ export function keepReserve(stateDir: string): boolean {
     if (e instanceof NotOwnFileError) return false; // not ours: left as it is
     removeQuietly(path); // no room: the disk is nearly full already
     return false;
+  }
+}
+
+/**
+ * The bytes the disk holding `dir` has free for this process (root may use the blocks
+ * kept for it too, as ext4's 5%), or undefined where the system does not say.
+ */
+export function freeBytesAt(dir: string): number | undefined {
+  try {
+    const disk = statfsSync(dir);
+    const blocks = GIVES_OWNERS ? disk.bfree : disk.bavail;
+    // Counted in fragments (f_frsize), which Deno gives beside Node's fields: the block
+    // size on every common file system.
+    const unit = (disk as { frsize?: number }).frsize || disk.bsize;
+    return blocks * unit;
+  } catch {
+    return undefined;
   }
 }
 

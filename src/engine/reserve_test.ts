@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { keepReserve, RESERVE_BYTES } from "./reserve.ts";
+import { freeBytesAt, keepReserve, RESERVE_BYTES } from "./reserve.ts";
 import { withDir } from "./test_util.ts";
 
 Deno.test(
@@ -26,4 +26,29 @@ Deno.test({
     keepReserve(dir);
     assert.equal(Deno.readTextFileSync(target), "precious\n");
   }),
+});
+
+Deno.test(
+  "keepReserve: a disk without room for it is not written to, a partial one removed",
+  withDir((dir) => {
+    const path = join(dir, "reserve");
+    Deno.writeFileSync(path, new Uint8Array(RESERVE_BYTES / 2));
+    // Room for the half that is missing, less one byte: nothing written, the half removed.
+    assert.equal(keepReserve(dir, () => RESERVE_BYTES / 2 - 1), false);
+    assert.throws(() => Deno.lstatSync(path), Deno.errors.NotFound);
+    assert.equal(keepReserve(dir, () => RESERVE_BYTES - 1), false);
+    assert.throws(() => Deno.lstatSync(path), Deno.errors.NotFound);
+    // Room enough, or a system that does not say: made.
+    assert.equal(keepReserve(dir, () => RESERVE_BYTES), true);
+    assert.equal(Deno.statSync(path).size, RESERVE_BYTES);
+    Deno.removeSync(path);
+    assert.equal(keepReserve(dir, () => undefined), true);
+    assert.equal(Deno.statSync(path).size, RESERVE_BYTES);
+  }),
+);
+
+Deno.test("freeBytesAt: the free space of the disk holding a folder", () => {
+  const free = freeBytesAt(Deno.cwd());
+  if (Deno.build.os === "linux") assert.ok(free !== undefined && free > 0);
+  assert.equal(freeBytesAt(join(Deno.cwd(), "no such folder")), undefined);
 });

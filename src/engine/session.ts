@@ -55,9 +55,11 @@ export interface Session {
    */
   lockStillHeld(): boolean;
   /**
-   * After the room kept for the state was used (a watch's pass stopped on a full disk):
-   * made again where the disk has room for it now, and only then the state's writes go on
-   * past their first commit again; until then each pass stops there, the disk said full.
+   * The room kept for the state, missing or short (used by a watch's pass that stopped on a
+   * full disk, or never made: the session started on a disk without room for it), made
+   * where the disk has room for it now (its free space looked at first: reserve.ts). After
+   * it was used, only then the state's writes go on past their first commit again; until
+   * then each pass stops there, the disk said full. Cheap where it is whole: one lstat.
    */
   renewReserve(): void;
   /**
@@ -349,8 +351,10 @@ function makeSession({ lock, ...parts }: SessionParts): Session {
     rootName: basename(config.backupRoot),
     lockStillHeld: () => lock.stillHeld(),
     renewReserve() {
-      if (store.reserveUsed && keepReserve(statePaths(config.backupRoot).dir)) {
-        store.reserveUsed = false;
+      try {
+        if (keepReserve(statePaths(config.backupRoot).dir)) store.reserveUsed = false;
+      } catch {
+        // Not to be looked at now (a disk going away): the pass finds what is wrong.
       }
     },
     close(status, summary) {

@@ -3,7 +3,8 @@
  * what follows them: the failure said as a warning once until a pass goes through (a full
  * disk named so, with the remedy `run` gives: free space on the disk of the backup root),
  * later ones in the log only; before the next pass, what the failed one left journaled
- * recovered (the room kept for the state made again first, where the disk has it now); and
+ * recovered (the room kept for the state made again first by watch.ts, where the disk has
+ * it now); and
  * once a pass goes through, one line that backups work again (after an event batch, with
  * the full rescan it promises asked for where the retry ran already). The scheduler
  * retries with a full rescan RETRY_MS after a failure (scheduler.ts).
@@ -75,14 +76,14 @@ export class FailedPasses {
 
   /**
    * Before a pass, after one that threw: completes the batches it left journaled and
-   * empties the staging folder, the room kept for the state made again first if a pass used
-   * it and the disk has room for it now: without that, every later pass stopped at its
-   * first commit, space freed or not.
+   * empties the staging folder. The room kept for the state is made again before this
+   * (`Session.renewReserve`, before every pass) where a pass used it and the disk has room
+   * for it now: without that, every later pass stopped at its first commit, space freed or
+   * not.
    */
   async recover(): Promise<void> {
     if (!this.#unrecovered) return;
     const s = this.#session;
-    s.renewReserve();
     const ours = () => s.lockStillHeld();
     for (const w of await recoverInterrupted(s.root, s.tmpDir, s.store, s.log, ours, s.syncFs)) {
       this.#opts.onWarning?.(`${w.path}: ${w.message}`);
