@@ -284,3 +284,58 @@ Deno.test({
     });
   },
 });
+
+/** How `history` says the last session ended. */
+async function lastOutcome(fx: Fixture): Promise<string> {
+  const history = await fx.cli("history", "--json");
+  const runs = JSON.parse(history.stdout).runs;
+  return runs[runs.length - 1].outcome;
+}
+
+Deno.test({
+  name: "watch: a session with problems ending on a full disk records its end in the 8 MiB " +
+    "kept for the state",
+  ignore: !canMount,
+  fn: async () => {
+    using fx = makeFixture({ "a.txt": "a\n" }, WATCH);
+    await onSmallDisk(fx, "12m", async () => {
+      await using w = new WatchProcess(fx);
+      await w.ready();
+      fill(fx.backup);
+      // A file that does not fit: a problem, nothing to record.
+      Deno.writeFileSync(join(fx.source, "big.bin"), new Uint8Array(256 << 10).fill(7));
+      await poll("big.bin to fail", () => /ERROR: .*big\.bin/.test(w.stderr), DEADLINE_MS);
+      const exit = await w.stop();
+      assert.equal(exit.code, 0, exit.stderr);
+      assert.ok(!exit.stderr.includes("Cannot record the end"), exit.stderr);
+      Deno.removeSync(join(fx.backup, "filler"));
+      assert.equal(await lastOutcome(fx), "finished with problems");
+    });
+  },
+});
+
+Deno.test({
+  name: "watch: a first pass ending on a full disk records that it is done in the 8 MiB kept " +
+    "for the state",
+  ignore: !canMount,
+  fn: async () => {
+    // No file: one just written would be read again (its change time too recent to trust).
+    using fx = makeFixture({}, WATCH);
+    await onSmallDisk(fx, "12m", async () => {
+      assert.equal((await fx.cli("run", "-q")).code, 0);
+      // The first pass held as it enters the source, the disk filled meanwhile: it has
+      // nothing to store, and only its being done to record.
+      const marker = join(fx.dir, "paused");
+      await using w = new WatchProcess(fx, [], { BACKUP_TOOL_PAUSE: `folder:1:${marker}` });
+      await poll("the first pass to be held", () => exists(marker), DEADLINE_MS);
+      fill(fx.backup);
+      Deno.removeSync(marker);
+      await w.ready();
+      const exit = await w.stop();
+      assert.equal(exit.code, 0, exit.stderr);
+      assert.ok(!exit.stderr.includes("Cannot record"), exit.stderr);
+      Deno.removeSync(join(fx.backup, "filler"));
+      assert.equal(await lastOutcome(fx), "finished", exit.stderr + fx.lastLog().join("\n"));
+    });
+  },
+});

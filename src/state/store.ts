@@ -6,8 +6,9 @@
  * (run_writes.ts) and the folders and copies `verify` changes (copy_writes.ts). A batch is
  * journaled first (`writeIntent`), its file steps run, then `commitBatch` records the
  * results and drops the intent atomically; a run that dies between the two leaves the
- * intent for the next run's recovery to finish. On a full disk the journal entry and the
- * commit are retried once, after the room kept for the state is given up (reserve.ts).
+ * intent for the next run's recovery to finish. On a full disk the run's row, the journal
+ * entry, the commit and the session's end are retried once, after the room kept for the
+ * state is given up (reserve.ts).
  */
 import type { Action, Fingerprint, FolderMeta, TrackedFile } from "../engine/types.ts";
 import type { Digest, PlanView } from "../engine/plan.ts";
@@ -121,9 +122,13 @@ export class StateStore {
     return read.sourcePaths(this.#db);
   }
 
-  /** Ends a run; one that ends short (stopped, failed) after a commit keeps saying so. */
+  /**
+   * Ends a run; one that ends short (stopped, failed) after a commit keeps saying so. In the
+   * room kept for the state where the disk is full (`#evenWhenFull`), as a commit: a session
+   * whose end is not recorded shows as interrupted, and a watch's exits 1 if it had problems.
+   */
   finishRun(id: number, status: string, summary: unknown, now: number): void {
-    runWrites.finishRun(this.#db, id, status, summary, now);
+    this.#evenWhenFull(() => runWrites.finishRun(this.#db, id, status, summary, now));
   }
 
   // --- tracked files and the planner's view ---
@@ -206,10 +211,11 @@ export class StateStore {
 
   /**
    * A watch session's first full pass is done: from now on its backup is whole (it goes on
-   * file by file), whatever ends the session (see `cutRuns`).
+   * file by file), whatever ends the session (see `cutRuns`). In the room kept for the state
+   * where the disk is full, as a commit: the next pass then stops at its first commit.
    */
   markFollowing(runId: number): void {
-    runWrites.markFollowing(this.#db, runId);
+    this.#evenWhenFull(() => runWrites.markFollowing(this.#db, runId));
   }
 
   /** Journals a batch before its file steps; returns the intent id. */

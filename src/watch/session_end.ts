@@ -1,9 +1,11 @@
 /**
  * The end of a watch session, once its passes have stopped: the files left unstored said
  * (each a failure: changing.ts), `Watch stopped (N passes)` logged, and the session closed
- * with its outcome recorded (the log closed, the lock released). A full disk can keep the
- * outcome from being recorded: `history` then shows the session interrupted, and one that
- * had problems exits 1 (`WatchTotals.unrecorded`). A process killed here leaves the run
+ * with its outcome recorded (the log closed, the lock released). On a full disk the room
+ * kept for the state is given up for it, as for a commit (`StateStore.finishRun`); where a
+ * pass used it already and it could not be made again, the outcome goes unrecorded:
+ * `history` then shows the session interrupted, and one that had problems exits 1
+ * (`WatchTotals.unrecorded`). A process killed here leaves the run
  * recorded as running, which the next session takes for interrupted.
  */
 import { diskFullText } from "../engine/errors.ts";
