@@ -153,10 +153,7 @@ export function unmountedTablePointOf(path: string, fstab = "/etc/fstab"): strin
   try {
     const table = Deno.readTextFileSync(fstab);
     const mountinfo = Deno.readTextFileSync("/proc/self/mountinfo");
-    // The mount point's folder resolved, not the point itself: looking at it would wait on
-    // whatever is mounted there (an NFS server that no longer answers) for every fstab line.
-    const resolve = (point: string) => join(realPathOr(dirname(point)), basename(point));
-    return unmountedTablePoint(table, mountinfo, path, resolve);
+    return unmountedTablePoint(table, mountinfo, path, resolveTablePoint);
   } catch {
     return undefined; // no table, or no mount table to compare it with: nothing to tell
   }
@@ -177,15 +174,37 @@ export function unmountedTablePointsIn(
   try {
     const table = Deno.readTextFileSync(fstab);
     const mountinfo = Deno.readTextFileSync("/proc/self/mountinfo");
-    const resolve = (point: string) => join(realPathOr(dirname(point)), basename(point));
-    const real = realPathOr(folder);
-    return tablePoints(table).map(resolve).filter((point) =>
-      point !== sep && contains(real, point) &&
-      unmountedTablePoint(table, mountinfo, point, resolve) === point
-    ).map((point) => ({ point, rel: relative(real, point).split(sep).join("/") }));
+    return unmountedTablePoints(table, mountinfo, realPathOr(folder), resolveTablePoint);
   } catch {
     return [];
   }
+}
+
+/**
+ * A table's mount point as the mount table writes it: its folder resolved, not the point
+ * itself, since looking at that would wait on whatever is mounted there (an NFS server that
+ * no longer answers).
+ */
+function resolveTablePoint(point: string): string {
+  return join(realPathOr(dirname(point)), basename(point));
+}
+
+/**
+ * `unmountedTablePointsIn` from the texts of fstab and /proc/self/mountinfo, for `real` (a
+ * real path). `resolve` (see `unmountedTablePoint`) is asked once for each of the table's
+ * points, however many there are.
+ */
+export function unmountedTablePoints(
+  fstab: string,
+  mountinfo: string,
+  real: string,
+  resolve: (point: string) => string = (p) => p,
+): { point: string; rel: string }[] {
+  const points = tablePoints(fstab).map(resolve);
+  const mounted = mountPoints(mountinfo);
+  return points.filter((point) =>
+    point !== sep && contains(real, point) && unmountedPointAmong(points, mounted, point) === point
+  ).map((point) => ({ point, rel: relative(real, point).split(sep).join("/") }));
 }
 
 /** The mount points a table's lines name, as written (`/` as "", swap's "none" left out). */
@@ -196,6 +215,12 @@ function tablePoints(fstab: string): string[] {
     const written = unescapeOctal(fields[1]).replace(/\/+$/, "");
     return isAbsolute(written) ? [written] : [];
   });
+}
+
+/** The mount points of /proc/self/mountinfo's text, each line's. */
+function mountPoints(mountinfo: string): string[] {
+  return mountinfo.split("\n").filter((line) => line.includes(" - "))
+    .map((line) => unescapeOctal(line.split(" ")[4] ?? ""));
 }
 
 /**
@@ -209,13 +234,21 @@ export function unmountedTablePoint(
   path: string,
   resolve: (point: string) => string = (p) => p,
 ): string | undefined {
+  return unmountedPointAmong(tablePoints(fstab).map(resolve), mountPoints(mountinfo), path);
+}
+
+/**
+ * Of the table's mount points `points` (resolved), the longest containing `path` ("/"
+ * aside), where none of `mounted` (the mount table's points) is it or a folder between it
+ * and `path`.
+ */
+function unmountedPointAmong(
+  points: readonly string[],
+  mounted: readonly string[],
+  path: string,
+): string | undefined {
   let best: string | undefined;
-  for (const line of fstab.split("\n")) {
-    const fields = line.trim().split(/\s+/);
-    if (fields.length < 2 || fields[0].startsWith("#")) continue;
-    const written = unescapeOctal(fields[1]).replace(/\/+$/, "");
-    if (!isAbsolute(written)) continue; // "/" (now ""), swap's "none"
-    const point = resolve(written);
+  for (const point of points) {
     if (point !== sep && contains(point, path) && !(best && best.length >= point.length)) {
       best = point;
     }
@@ -224,12 +257,9 @@ export function unmountedTablePoint(
   // Mounted there, or on a folder between it and `path` (a disk mounted by hand, or by
   // another tool, below it): `path` then lies on that disk, not on the one below the point.
   const table = best;
-  const mounted = mountinfo.split("\n").some((line) => {
-    if (!line.includes(" - ")) return false;
-    const point = unescapeOctal(line.split(" ")[4] ?? "");
-    return contains(table, point) && contains(point, path);
-  });
-  return mounted ? undefined : table;
+  return mounted.some((point) => contains(table, point) && contains(point, path))
+    ? undefined
+    : table;
 }
 
 /**

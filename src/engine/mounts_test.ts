@@ -5,6 +5,7 @@ import {
   missingMediaFolderOf,
   otherMounts,
   unmountedTablePoint,
+  unmountedTablePoints,
   windowsFileSystemType,
 } from "./mounts.ts";
 
@@ -109,6 +110,45 @@ Deno.test("unmountedTablePoint: a disk mounted below the table's point, holding 
   // Beside it, the path is still below the empty mount point.
   assert.equal(unmountedTablePoint(fstab, mountinfo, "/mnt/disk/backup"), "/mnt/disk");
   assert.equal(unmountedTablePoint(fstab, mountinfo, "/mnt/disk/usb2/b"), "/mnt/disk");
+});
+
+Deno.test("unmountedTablePoints: the table's points in a folder where nothing is mounted, each resolved once", () => {
+  const fstab = [
+    "UUID=1 / ext4 defaults 0 1",
+    "/dev/sdb1 /srv/data ext4 nofail 0 2",
+    "/dev/sdc1 /srv/data/inner ext4 nofail 0 2",
+    "/dev/sdd1 /srv/other ext4 nofail 0 2",
+    "/dev/sde1 /srv/link/disk ext4 nofail 0 2", // /srv/link: a symlink to /srv/data
+    "/dev/sdf1 /elsewhere ext4 nofail 0 2",
+    "# /dev/sdg1 /srv/gone ext4 nofail 0 2",
+  ].join("\n");
+  const mountinfo = "27 1 253:0 / / rw - ext4 /dev/vda rw\n" +
+    "91 27 8:33 / /srv/other rw - ext4 /dev/sdd1 rw\n";
+  const asked: string[] = [];
+  const resolve = (p: string) => {
+    asked.push(p);
+    return p.replace(/^\/srv\/link/, "/srv/data");
+  };
+  assert.deepEqual(unmountedTablePoints(fstab, mountinfo, "/srv", resolve), [
+    { point: "/srv/data", rel: "data" },
+    { point: "/srv/data/inner", rel: "data/inner" },
+    { point: "/srv/data/disk", rel: "data/disk" },
+  ]);
+  assert.deepEqual(asked, [
+    "/srv/data",
+    "/srv/data/inner",
+    "/srv/other",
+    "/srv/link/disk",
+    "/elsewhere",
+  ]);
+  // The folder itself a mount point; one below a disk mounted now is not named.
+  assert.deepEqual(unmountedTablePoints(fstab, mountinfo, "/srv/data/inner"), [
+    { point: "/srv/data/inner", rel: "" },
+  ]);
+  const inOther = `${fstab}\n/dev/sdh1 /srv/other/deep ext4 nofail 0 2`;
+  assert.deepEqual(unmountedTablePoints(inOther, mountinfo, "/srv/other"), [
+    { point: "/srv/other/deep", rel: "deep" },
+  ]);
 });
 
 Deno.test({
