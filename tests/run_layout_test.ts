@@ -153,3 +153,43 @@ Deno.test({
     assert.ok(Deno.statSync(join(root, "versions", "a.txt", "v1.bak")).isFile);
   },
 });
+
+Deno.test({
+  name: "a run narrows the tool's own entries others could write (an older version's under " +
+    "umask 000), and says so in its log; the mirror's are left as they are",
+  ignore: Deno.build.os === "windows", // no POSIX permission bits there
+  fn: async () => {
+    using fx = makeFixture({ "a.txt": "a\n", "d/b.txt": "b\n" });
+    assert.equal((await fx.cli("run", "-q")).code, 0);
+    // As a version before 2026-12-05 left them under umask 000.
+    const own = join(fx.backup, ".backup-tool");
+    const wide: [string, number][] = [
+      [own, 0o777],
+      [join(own, "tmp"), 0o777],
+      [join(own, "lock"), 0o666],
+      [join(own, "reserve"), 0o666],
+      [join(fx.backup, "d"), 0o777],
+      [join(fx.backup, "a.txt"), 0o666],
+    ];
+    for (const [path, mode] of wide) Deno.chmodSync(path, mode);
+    const run = await fx.cli("run", "-q");
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(run.stderr, "");
+    const modes = wide.map(([path]) => (Deno.statSync(path).mode! & 0o777).toString(8));
+    assert.deepEqual(modes, ["755", "755", "644", "644", "777", "666"]);
+    const said = fx.lastLog().filter((l) => l.startsWith("MODE: "));
+    assert.deepEqual(said, [
+      `MODE: narrowed '${own}' from 0777 to 0755: group or others could write it (older ` +
+      "versions made it so under a umask such as 000)",
+      `MODE: narrowed '${join(own, "tmp")}' from 0777 to 0755: group or others could write ` +
+      "it (older versions made it so under a umask such as 000)",
+      `MODE: narrowed '${join(own, "lock")}' from 0666 to 0644: group or others could write ` +
+      "it (older versions made it so under a umask such as 000)",
+      `MODE: narrowed '${join(own, "reserve")}' from 0666 to 0644: group or others could ` +
+      "write it (older versions made it so under a umask such as 000)",
+    ]);
+    // Said once: the next run has nothing to narrow.
+    assert.equal((await fx.cli("run", "-q")).code, 0);
+    assert.ok(!fx.lastLog().some((l) => l.startsWith("MODE: ")), fx.lastLog().join("\n"));
+  },
+});

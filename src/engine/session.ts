@@ -3,7 +3,8 @@
  * the lock, the state store, the run log and the run's row. Opening one for a run checks
  * that every source can be read before anything is created (an unmounted disk aborts with
  * nothing changed), then claims the backup root (its folders, the lock, the state's
- * header, the log: claim_root.ts, undone on a refusal), opens the state and finishes
+ * header, the log: claim_root.ts, undone on a refusal), narrows the modes of the tool's own
+ * entries where others may write them (own_modes.ts), opens the state and finishes
  * whatever an interrupted run left behind.
  */
 import { clockBehindNote } from "./clock_ahead.ts";
@@ -23,6 +24,7 @@ import { recoverInterrupted } from "./recover.ts";
 import { checkStateFolder } from "./state_folder.ts";
 import { isMissing } from "./fsops.ts";
 import { diskFullAt, keepReserve, releaseReserve } from "./reserve.ts";
+import { narrowOwnModes } from "./own_modes.ts";
 import { openSyncFs, type SyncFs } from "./syncfs.ts";
 import { sourceClashes } from "./source_clash.ts";
 import { refuseForgottenRoot } from "./forgotten_root.ts";
@@ -211,6 +213,8 @@ async function startSession(
   try {
     // Opened before anything is staged: it reports write-back errors from this moment on.
     syncFs = openSyncFs(config.backupRoot);
+    // Before the state is opened: a journal SQLite makes then takes the state's mode.
+    const narrowed = narrowOwnModes(config.backupRoot, paths.dir);
     store = StateStore.open(paths.db);
     keepReserve(paths.dir);
     store.useReserve(() => releaseReserve(paths.dir), (text) => diskFullAt(text, paths.tmp));
@@ -224,6 +228,7 @@ async function startSession(
       () => store!.beginRun(command, config.sources, now),
     );
     log.line(`Run started: ${command} (run ${runId}, pid ${Deno.pid})${log.ownerSuffix()}`);
+    for (const line of narrowed) log.line(line);
     const clockNote = clockBehindNote(now, clock);
     if (clockNote) log.line(`CLOCK: ${clockNote}`);
     for (const note of movedNotes) log.line(`NOTE: ${note}`);

@@ -105,6 +105,10 @@ for (const disk of DISKS) {
           assert.match(r.stderr, /ERROR: source\/d\/link: .*has none \(FAT and exFAT have none\)/);
           if (round === 1) assert.match(r.stdout, /5 new/, context);
           else assert.match(r.stdout, /0 new, 0 updated, 0 duplicate, 5 unchanged/, context);
+          // A disk that keeps no modes shows the state folder as the mount does (0777 on
+          // exFAT): not said narrowed, run after run.
+          const narrowed = fx.lastLog().filter((l) => l.startsWith("MODE:"));
+          assert.deepEqual(narrowed, [], context);
         }
         const verify = await runTool(["verify", "--config", fx.config]);
         assert.equal(verify.code, 0, `${verify.stdout}\n${verify.stderr}`);
