@@ -13,11 +13,12 @@
  * to be of its kind (a file with no other name), and changed through that descriptor
  * (fchmod): whoever could write the folder, swapping a symlink in, never leads the change
  * to another file. Done by a writer under the lock, before the state is opened (SQLite then
- * gives a journal it makes the state's mode). Not on Windows, which has no such bits. An
+ * gives a journal it makes the state's mode). node:fs, which opens and changes them, is
+ * loaded only where an entry needs it (it brings Deno's Node layer, some 10-20 ms of every
+ * run's start otherwise). Not on Windows, which has no such bits. An
  * interruption leaves some entries narrowed and others not, which the next session
  * finishes.
  */
-import { closeSync, constants, fchmodSync, fstatSync, openSync } from "node:fs";
 import { join } from "node:path";
 import { errorText } from "./errors.ts";
 import { lstatOrNone } from "./fsops.ts";
@@ -42,7 +43,7 @@ const OWN_ENTRIES: [string, "folder" | "file"][] = [
  * Narrows the tool's own entries in the state folder `dir` (of the backup root `root`) that
  * group or others may write; returns a log line for each changed, or that could not be.
  */
-export function narrowOwnModes(root: string, dir: string): string[] {
+export async function narrowOwnModes(root: string, dir: string): Promise<string[]> {
   if (Deno.build.os === "windows") return [];
   const lines: string[] = [];
   const entries: [string, string, "folder" | "file"][] = [
@@ -54,14 +55,18 @@ export function narrowOwnModes(root: string, dir: string): string[] {
     ]),
   ];
   for (const [path, named, kind] of entries) {
-    const line = narrowOne(path, kind, `'${join(root, named)}'`);
+    const line = await narrowOne(path, kind, `'${join(root, named)}'`);
     if (line !== undefined) lines.push(line);
   }
   return lines;
 }
 
 /** One entry narrowed where needed: the log line that says so, or undefined. */
-function narrowOne(path: string, kind: "folder" | "file", quoted: string): string | undefined {
+async function narrowOne(
+  path: string,
+  kind: "folder" | "file",
+  quoted: string,
+): Promise<string | undefined> {
   let before: number | undefined;
   try {
     const at = lstatOrNone(path);
@@ -70,7 +75,7 @@ function narrowOne(path: string, kind: "folder" | "file", quoted: string): strin
       return undefined;
     }
     before = (at.mode ?? 0) & 0o7777;
-    const after = narrowOpened(path, kind);
+    const after = await narrowOpened(path, kind);
     if (after === undefined) return undefined; // swapped meanwhile: left as it is
     return `MODE: narrowed ${quoted} from ${octal(after.before)} to ${octal(after.now)}: ` +
       "group or others could write it (older versions made it so under a umask such as 000)";
@@ -93,10 +98,11 @@ function isKind(info: Deno.FileInfo, kind: "folder" | "file"): boolean {
  * file system keeps no modes: FAT and exFAT show every entry as the mount gives them
  * (0777, say), and ignore the change (exfat-fuse) or refuse it to the owner (EPERM).
  */
-export function narrowOpened(
+export async function narrowOpened(
   path: string,
   kind: "folder" | "file",
-): { before: number; now: number } | undefined {
+): Promise<{ before: number; now: number } | undefined> {
+  const { closeSync, constants, fchmodSync, fstatSync, openSync } = await import("node:fs");
   let fd: number;
   try {
     fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);

@@ -8,7 +8,7 @@ const modeOf = (path: string) => Deno.lstatSync(path).mode! & 0o7777;
 Deno.test({
   name: "narrowOwnModes: the tool's own entries lose write by group and others, nothing else",
   ignore: Deno.build.os === "windows", // no such bits there
-  fn: withDir((root) => {
+  fn: withDir(async (root) => {
     const dir = join(root, ".backup-tool");
     Deno.mkdirSync(join(dir, "tmp"), { recursive: true });
     Deno.writeTextFileSync(join(dir, "tmp", "staged.tmp"), "");
@@ -20,7 +20,7 @@ Deno.test({
     }
     Deno.chmodSync(join(dir, "state.db"), 0o664);
     Deno.chmodSync(join(root, "a.txt"), 0o666);
-    const lines = narrowOwnModes(root, dir);
+    const lines = await narrowOwnModes(root, dir);
     assert.deepEqual(
       [dir, join(dir, "tmp"), join(dir, "lock"), join(dir, "reserve"), join(dir, "state.db")]
         .map(modeOf),
@@ -37,14 +37,14 @@ Deno.test({
     assert.equal(modeOf(join(root, "a.txt")), 0o666);
     assert.equal(modeOf(root), 0o777);
     // Narrowed already: nothing to say.
-    assert.deepEqual(narrowOwnModes(root, dir), []);
+    assert.deepEqual(await narrowOwnModes(root, dir), []);
   }),
 });
 
 Deno.test({
   name: "narrowOwnModes: a symlink or a hard link in an entry's place is never followed",
   ignore: Deno.build.os === "windows",
-  fn: withDir((root) => {
+  fn: withDir(async (root) => {
     const dir = join(root, ".backup-tool");
     Deno.mkdirSync(dir, { mode: 0o755 });
     Deno.chmodSync(dir, 0o755);
@@ -57,12 +57,12 @@ Deno.test({
     Deno.mkdirSync(elsewhere);
     Deno.chmodSync(elsewhere, 0o777);
     Deno.symlinkSync(elsewhere, join(dir, "tmp"));
-    assert.deepEqual(narrowOwnModes(root, dir), []);
+    assert.deepEqual(await narrowOwnModes(root, dir), []);
     // Swapped in after the lstat that found an entry to narrow: what is open decides.
-    assert.equal(narrowOpened(join(dir, "lock"), "file"), undefined);
-    assert.equal(narrowOpened(join(dir, "reserve"), "file"), undefined);
-    assert.equal(narrowOpened(join(dir, "tmp"), "folder"), undefined);
-    assert.equal(narrowOpened(outside, "folder"), undefined);
+    assert.equal(await narrowOpened(join(dir, "lock"), "file"), undefined);
+    assert.equal(await narrowOpened(join(dir, "reserve"), "file"), undefined);
+    assert.equal(await narrowOpened(join(dir, "tmp"), "folder"), undefined);
+    assert.equal(await narrowOpened(outside, "folder"), undefined);
     assert.equal(modeOf(outside), 0o666);
     assert.equal(modeOf(elsewhere), 0o777);
   }),

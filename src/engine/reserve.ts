@@ -9,10 +9,11 @@
  * pass where it is missing or short (`Session.renewReserve`): used by a pass that failed,
  * or never made, the session having started on a disk without room for it. The disk's
  * free space is looked at first (statfs), so a disk without room is not filled to its
- * last byte only to remove the attempt again. An interruption leaves at most a partial
- * reserve, which the next session completes or, with no room, removes.
+ * last byte only to remove the attempt again; node:fs, which asks it, is loaded only then
+ * (it brings Deno's Node layer, some 10-20 ms of every run's start otherwise). An
+ * interruption leaves at most a partial reserve, which the next session completes or, with
+ * no room, removes.
  */
-import { statfsSync } from "node:fs";
 import { join } from "node:path";
 import { RESERVE_FILE } from "./layout.ts";
 import { lstatOrNone, removeQuietly } from "./fsops.ts";
@@ -34,16 +35,16 @@ const PIECE = new Uint8Array(1 << 20);
  * disk has free for this process (`freeBytesAt`): where it says they are too few, nothing
  * is written.
  */
-export function keepReserve(
+export async function keepReserve(
   stateDir: string,
-  freeAt: (dir: string) => number | undefined = freeBytesAt,
-): boolean {
+  freeAt: (dir: string) => Promise<number | undefined> = freeBytesAt,
+): Promise<boolean> {
   const path = join(stateDir, RESERVE_FILE);
   const now = lstatOrNone(path);
   if (now?.isFile && now.size === RESERVE_BYTES) return true;
   if (now && !now.isFile) return false; // not ours (state_folder.ts refuses it before this)
   const missing = RESERVE_BYTES - (now?.size ?? 0);
-  const free = freeAt(stateDir);
+  const free = await freeAt(stateDir);
   if (free !== undefined && free < missing) {
     removeQuietly(path); // no room, as a write would find
     return false;
@@ -70,8 +71,9 @@ export function keepReserve(
  * The bytes the disk holding `dir` has free for this process (root may use the blocks
  * kept for it too, as ext4's 5%), or undefined where the system does not say.
  */
-export function freeBytesAt(dir: string): number | undefined {
+export async function freeBytesAt(dir: string): Promise<number | undefined> {
   try {
+    const { statfsSync } = await import("node:fs");
     const disk = statfsSync(dir);
     const blocks = GIVES_OWNERS ? disk.bfree : disk.bavail;
     // Counted in fragments (f_frsize), which Deno gives beside Node's fields: the block

@@ -63,7 +63,7 @@ export interface Session {
    * it was used, only then the state's writes go on past their first commit again; until
    * then each pass stops there, the disk said full. Cheap where it is whole: one lstat.
    */
-  renewReserve(): void;
+  renewReserve(): Promise<void>;
   /**
    * Ends the session: records the run's outcome, releases the lock, closes the log. Returns
    * why the outcome could not be recorded (a full disk), or undefined when it was (or, the
@@ -214,9 +214,9 @@ async function startSession(
     // Opened before anything is staged: it reports write-back errors from this moment on.
     syncFs = openSyncFs(config.backupRoot);
     // Before the state is opened: a journal SQLite makes then takes the state's mode.
-    const narrowed = narrowOwnModes(config.backupRoot, paths.dir);
+    const narrowed = await narrowOwnModes(config.backupRoot, paths.dir);
     store = StateStore.open(paths.db);
-    keepReserve(paths.dir);
+    await keepReserve(paths.dir);
     store.useReserve(() => releaseReserve(paths.dir), (text) => diskFullAt(text, paths.tmp));
     const clock = Date.now();
     const now = store.recordedTime(clock);
@@ -355,9 +355,9 @@ function makeSession({ lock, ...parts }: SessionParts): Session {
     root: config.backupRoot,
     rootName: basename(config.backupRoot),
     lockStillHeld: () => lock.stillHeld(),
-    renewReserve() {
+    async renewReserve() {
       try {
-        if (keepReserve(statePaths(config.backupRoot).dir)) store.reserveUsed = false;
+        if (await keepReserve(statePaths(config.backupRoot).dir)) store.reserveUsed = false;
       } catch {
         // Not to be looked at now (a disk going away): the pass finds what is wrong.
       }

@@ -244,7 +244,7 @@ class WatchSession {
       // Missing or short (used by a pass that failed, or never made: the session started on
       // a nearly full disk), the room kept for the state is made again where the disk has
       // it now: before any recovery, which commits.
-      this.#session.renewReserve();
+      await this.#session.renewReserve();
       await this.#failures.recover();
       // The watchers just opened for the first pass; before any later one, anew.
       if (job.kind === "full" && job.reason !== "start") await this.#follower.renew();
