@@ -53,7 +53,8 @@ const SYNCFS_MIN_FILES = 64;
 /** Folders whose file system is remembered (about 100 bytes each). */
 const FOLDER_DEVICES_LIMIT = 16384;
 
-interface RestoreAllOptions extends Pick<WriteOptions, "overwrite" | "movedOf" | "prunedOf"> {
+export interface RestoreAllOptions
+  extends Pick<WriteOptions, "overwrite" | "movedOf" | "prunedOf" | "recordedNow"> {
   onResult(r: RestoreResult): void;
   /**
    * Where else the backup holds the contents of `copies` (their own copies found missing
@@ -139,6 +140,7 @@ async function restoreFiles(
     overwrite: opts.overwrite,
     movedOf: opts.movedOf,
     prunedOf: opts.prunedOf,
+    recordedNow: opts.recordedNow,
     buf: new Uint8Array(READ_BUFFER_BYTES),
     madeFolders,
     rootAliases: otherMountsOf(root),

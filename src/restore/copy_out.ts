@@ -75,7 +75,8 @@ function refusalsSaid(named: string, opts: WriteOptions): OnRefused | undefined 
 
 /**
  * Writes the content to `tmp` from its own stored copy or, if that is missing or damaged,
- * from the first other copy of the same content that holds it intact, or, for a symlink,
+ * from where the state records it now (a run going on moved it), or from the first other
+ * copy of the same content that holds it intact, or, for a symlink,
  * from the target the state records; returns which (RECORDED_TARGET for the last). The
  * error is the own copy's, should none hold it.
  */
@@ -117,6 +118,11 @@ export async function writeFromAny(
     const there = [...moved].reverse().find((at) => lstatOrNone(nativePath(root, at)));
     if (there !== undefined) first = errors.get(there) ?? first;
   }
+  // Moved by a run going on since the restore picked it: read where the state now says.
+  const now = own === null ? undefined : opts.recordedNow?.(c);
+  if (now && isStored(now) && now.storedAt !== own && await holds(now.storedAt!)) {
+    return now.storedAt!;
+  }
   for (const at of opts.fallbacksOf?.(c) ?? []) if (await holds(at)) return at;
   // A symlink is whole in the state: its recorded target, if it is the recorded content.
   if (c.kind === "symlink" && c.linkTarget !== null && hashText(c.linkTarget, c.algo) === c.hash) {
@@ -130,6 +136,8 @@ export async function writeFromAny(
     );
   }
   if (!isStored(c) || first === undefined) throw new UnusableCopy(goneReason(c));
+  // Pruned (or found lost) by a run going on since the restore picked it: said so.
+  if (now !== undefined && !isStored(now)) throw new UnusableCopy(goneReason(now));
   throw first;
 }
 

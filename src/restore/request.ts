@@ -164,6 +164,7 @@ async function writeChosen(chosen: Chosen, hooks: RestoreHooks): Promise<Restore
         movedOf: (storedAt) => movedTo(unfinished, storedAt),
         // Asked only of a copy that could not be read.
         prunedOf: (storedAt) => unfinished.pruned.has(storedAt),
+        recordedNow: (c) => store.copiesOf(c.path).find((now) => now.id === c.id),
         onResult: (r) => {
           if (isInPlace(r)) done++;
           hooks.onResult(r);

@@ -49,6 +49,11 @@ export interface WriteOptions {
   movedOf?: (storedAt: string) => string[];
   /** Whether an interrupted run's retention was to delete the copy at a storage path. */
   prunedOf?: (storedAt: string) => boolean;
+  /**
+   * A content's record as the state holds it now (read again), asked of one not found
+   * where it was picked: a run going on may have moved its copy, or pruned it, since.
+   */
+  recordedNow?: (c: StoredCopy) => StoredCopy | undefined;
   /** Read buffer, reused across files. */
   buf: Uint8Array;
   /** Other paths where the backup root or a folder in it is mounted too (bind mounts). */
@@ -269,6 +274,8 @@ export async function placeOne(
     }
     // Read where the interrupted run moved it: what the warning at the start says.
     if (opts.movedOf?.(copy.storedAt!).includes(from)) return { ...item, outcome: "restored" };
+    // Read where a run going on moved it since the restore picked it: its own copy still.
+    if (opts.recordedNow?.(copy)?.storedAt === from) return { ...item, outcome: "restored" };
     return {
       ...item,
       outcome: "restored",
