@@ -92,7 +92,10 @@ Deno.test("a deleted file is restored only with --at; --version picks one conten
   const out = join(fx.dir, "out");
   const latest = await fx.cli("restore", "f.txt", "--to", out);
   assert.equal(latest.code, 1);
-  assert.match(latest.stderr, /not in the backup any more: it was deleted; use --at TIME/);
+  assert.match(
+    latest.stderr,
+    /not in the backup any more: it was deleted at \S+Z: give an earlier time to --at, or --version 3 for its last content\n$/,
+  );
   await ok(fx, "restore", "f.txt", "--at", new Date(beforeDelete).toISOString(), "--to", out);
   assert.equal(Deno.readTextFileSync(join(out, "f.txt")), "v3\n");
   await ok(fx, "restore", "f.txt", "--version", "2", "--to", out, "--overwrite");
@@ -105,6 +108,33 @@ Deno.test("a deleted file is restored only with --at; --version picks one conten
   const absent = await fx.cli("restore", "f.txt", "--version", "7", "--to", out);
   assert.equal(absent.code, 1);
   assert.match(absent.stderr, /has no version 7: it has versions 1 to 3/);
+});
+
+Deno.test("--at a moment after a file was deleted names when, and when it came back", async () => {
+  using fx = makeFixture({ "k1": "1", "k2": "2" });
+  put(fx.source, { "f.txt": "old\n" });
+  await ok(fx, "run");
+  Deno.removeSync(join(fx.source, "f.txt"));
+  await ok(fx, "run");
+  const gone = Date.now();
+  const out = join(fx.dir, "out");
+  const r = await fx.cli("restore", "f.txt", "--at", new Date(gone).toISOString(), "--to", out);
+  assert.equal(r.code, 1);
+  const said = r.stderr.match(
+    /is not in the backup as of \S+Z: it was deleted at (\S+Z): give an earlier time to --at, or --version 1 for its last content\n$/,
+  );
+  assert.ok(said, r.stderr);
+  // One millisecond before the time said gives the file back.
+  const before = new Date(Date.parse(said[1]) - 1).toISOString();
+  await ok(fx, "restore", "f.txt", "--at", before, "--to", out);
+  assert.equal(Deno.readTextFileSync(join(out, "f.txt")), "old\n");
+  put(fx.source, { "f.txt": "new\n" });
+  await ok(fx, "run");
+  const gap = await fx.cli("restore", "f.txt", "--at", new Date(gone).toISOString(), "--to", out);
+  assert.match(
+    gap.stderr,
+    /: it was deleted at \S+Z and backed up again at \S+Z: give an earlier time or that one to --at\n$/,
+  );
 });
 
 Deno.test("one file's pruned version is restored from another path holding the same bytes", async () => {

@@ -193,13 +193,34 @@ function notFound(
   }
   const what = target === "" ? "the backup holds no files" : `'${target}' is not in the backup`;
   if (sel.kind === "at") {
-    const early = left || tooEarly(store, target, at!);
+    const early = left || tooEarly(store, target, at!) || deletedBefore(store, target, at!);
     return `${what} as of ${new Date(at!).toISOString()}${early || spelled}`;
   }
   if (!recorded) return `${what}${spelled}`;
   return target === ""
     ? "the backup holds no current files: use --at TIME to restore files deleted since"
-    : `${what} any more: it was deleted; use --at TIME to restore it as it was`;
+    : `${what} any more${
+      deletedBefore(store, target, Infinity) || ": it was deleted; use --at TIME to restore it"
+    }`;
+}
+
+/**
+ * Where a file's contents all ended at or before `at` (or it came back only after), when
+ * it was deleted, and the content it had then, to give instead. A folder PATH gets nothing.
+ */
+function deletedBefore(store: StateStore, target: string, at: number): string {
+  let last: StoredCopy | undefined;
+  let next: StoredCopy | undefined;
+  for (const c of store.copiesOf(target)) {
+    if (c.validTo !== null && c.validTo <= at && (!last || c.validTo > last.validTo!)) last = c;
+    if (c.validFrom > at && (!next || c.validFrom < next.validFrom)) next = c;
+  }
+  if (last === undefined) return "";
+  const deleted = `: it was deleted at ${new Date(last.validTo!).toISOString()}`;
+  return next === undefined
+    ? `${deleted}: give an earlier time to --at, or --version ${last.seq} for its last content`
+    : `${deleted} and backed up again at ${new Date(next.validFrom).toISOString()}: give an ` +
+      "earlier time or that one to --at";
 }
 
 /**
