@@ -137,6 +137,25 @@ Deno.test("--at a moment after a file was deleted names when, and when it came b
   );
 });
 
+Deno.test("a folder deleted: restore of it names when its last file went, and that moment less 1 ms gives it back", async () => {
+  using fx = makeFixture({ "k1": "1", "k2": "2", "k3": "3", "d/a.txt": "a\n", "d/e/b.txt": "b\n" });
+  await ok(fx, "run");
+  Deno.removeSync(join(fx.source, "d"), { recursive: true });
+  await ok(fx, "run");
+  const out = join(fx.dir, "out");
+  const latest = await fx.cli("restore", "d", "--to", out);
+  assert.equal(latest.code, 1);
+  const said = latest.stderr.match(
+    /'source\/d' is not in the backup any more: the last of its files was deleted at (\S+Z): give an earlier time to --at\n$/,
+  );
+  assert.ok(said, latest.stderr);
+  const at = await fx.cli("restore", "d", "--at", new Date().toISOString(), "--to", out);
+  assert.match(at.stderr, new RegExp(`the last of its files was deleted at ${said[1]}: give an`));
+  const before = new Date(Date.parse(said[1]) - 1).toISOString();
+  await ok(fx, "restore", "d", "--at", before, "--to", out);
+  assert.deepEqual(readTree(out), { "d/a.txt": "a\n", "d/e/b.txt": "b\n" });
+});
+
 Deno.test("one file's pruned version is restored from another path holding the same bytes", async () => {
   using fx = makeFixture({}, { retention: { max_versions_per_file: 1 } });
   put(fx.source, { "a.txt": "first\n", "keep/b.txt": "other\n" });

@@ -206,21 +206,36 @@ function notFound(
 
 /**
  * Where a file's contents all ended at or before `at` (or it came back only after), when
- * it was deleted, and the content it had then, to give instead. A folder PATH gets nothing.
+ * it was deleted, and the content it had then, to give instead; for a folder, when the last
+ * of its files was. Read only for a PATH that matched nothing, so a folder's rows are read
+ * once more.
  */
 function deletedBefore(store: StateStore, target: string, at: number): string {
+  const own = store.copiesOf(target);
+  const folder = own.length === 0;
   let last: StoredCopy | undefined;
   let next: StoredCopy | undefined;
-  for (const c of store.copiesOf(target)) {
+  for (const c of folder ? rowsBelow(store, target) : own) {
     if (c.validTo !== null && c.validTo <= at && (!last || c.validTo > last.validTo!)) last = c;
     if (c.validFrom > at && (!next || c.validFrom < next.validFrom)) next = c;
   }
   if (last === undefined) return "";
-  const deleted = `: it was deleted at ${new Date(last.validTo!).toISOString()}`;
-  return next === undefined
-    ? `${deleted}: give an earlier time to --at, or --version ${last.seq} for its last content`
-    : `${deleted} and backed up again at ${new Date(next.validFrom).toISOString()}: give an ` +
-      "earlier time or that one to --at";
+  const when = new Date(last.validTo!).toISOString();
+  const deleted = folder
+    ? `: the last of its files was deleted at ${when}`
+    : `: it was deleted at ${when}`;
+  if (next !== undefined) {
+    return `${deleted} and ${folder ? "files in it were " : ""}backed up again at ` +
+      `${new Date(next.validFrom).toISOString()}: give an earlier time or that one to --at`;
+  }
+  return folder
+    ? `${deleted}: give an earlier time to --at`
+    : `${deleted}: give an earlier time to --at, or --version ${last.seq} for its last content`;
+}
+
+/** Every recorded content below a logical folder, a page at a time. */
+function* rowsBelow(store: StateStore, folder: string): Generator<StoredCopy> {
+  for (const page of store.copyPages(folder)) yield* page;
 }
 
 /**
