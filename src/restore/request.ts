@@ -161,7 +161,7 @@ async function writeChosen(chosen: Chosen, hooks: RestoreHooks): Promise<Restore
       {
         overwrite: request.overwrite,
         fallbacksFor: (copies) => othersHoldingAnyAlgo(root, copies, () => store.eachStoredCopy()),
-        movedOf: (storedAt) => movedTo(unfinished, storedAt),
+        movedOf: (storedAt) => movedOf(store, unfinished, storedAt),
         // Asked only of a copy that could not be read.
         prunedOf: (storedAt) => unfinished.pruned.has(storedAt),
         recordedNow: (c) => store.copiesOf(c.path).find((now) => now.id === c.id),
@@ -180,6 +180,16 @@ async function writeChosen(chosen: Chosen, hooks: RestoreHooks): Promise<Restore
     stop.dispose();
     if (done === 0) madeTo.forEach(removeQuietly);
   }
+}
+
+/**
+ * Where a copy recorded at `storedAt` may be now: where the interrupted run found at the
+ * start moved it, else where the journal read again says (a run going on, between its file
+ * steps and its commit). Asked only of a copy not found where it was recorded.
+ */
+function movedOf(store: StateStore, unfinished: Unfinished, storedAt: string): string[] {
+  const moved = movedTo(unfinished, storedAt);
+  return moved.length > 0 ? moved : movedTo(unfinishedWork(store.pendingIntents()), storedAt);
 }
 
 /** A file restored, or found up to date: what the restore put or left in place. */
