@@ -166,3 +166,28 @@ Deno.test("run: an excluded file replaced by an excluded folder of its name is a
   // The followed file's folder is backed up; the excluded ones' are not.
   assert.equal(Deno.readTextFileSync(join(fx.backup, "f.txt", "inner.txt")), "inner\n");
 });
+
+Deno.test("restore and history of a file excluded since: its last copy is said to be that, not taken for its content now", async () => {
+  using fx = makeFixture({ "a.txt": "a\n", "b.txt": "b\n", "x.tmp": "old\n" });
+  assert.equal((await fx.cli("run", "-q")).code, 0);
+  excludeTmp(fx);
+  assert.equal((await fx.cli("run", "-q")).code, 0);
+  writeTree(fx.source, { "x.tmp": "newer, never backed up\n" });
+  assert.equal((await fx.cli("run", "-q")).code, 0);
+  const at = new Date().toISOString();
+  const to = join(fx.dir, "out");
+  const r = await fx.cli("restore", "--at", at, "--to", to);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(Deno.readTextFileSync(join(to, "x.tmp")), "old\n"); // what the backup holds
+  assert.match(
+    r.stderr,
+    /^WARNING: source\/x\.tmp \(v1\): it is excluded \(it matches an exclude pattern\): this is its last content backed up, at \S+Z, and the file may have changed since\n$/,
+  );
+  assert.doesNotMatch(r.stderr, /a\.txt|b\.txt/);
+  const history = await fx.cli("history", "x.tmp");
+  assert.equal(history.code, 0, history.stderr);
+  assert.match(
+    history.stderr,
+    /^WARNING: 'source\/x\.tmp' is excluded \(it matches an exclude pattern\): no run has backed it up since, so its content shown current is the last one backed up, and the file may have changed since\n$/,
+  );
+});

@@ -46,10 +46,10 @@ Options:
                  lost): its sources as the backup recorded them; in place means back to
                  the folders they were backed up from
   --json         Print one JSON document: restored (with a warning where a content was
-                 read from another copy of the same bytes, and hardLinkOf where a file
-                 was made a hard link of another), upToDate, failed, notes (a disk
-                 that keeps no modes or no hard links, where met), and stopped: true
-                 when a stop signal cut it short
+                 read from another copy of the same bytes or the file is excluded since,
+                 and hardLinkOf where a file was made a hard link of another),
+                 upToDate, failed, notes (a disk that keeps no modes or no hard links,
+                 where met), and stopped: true when a stop signal cut it short
   --quiet, -q    Print nothing but problems
 
 Ctrl-C (SIGINT), SIGTERM or SIGHUP stops it once the files being flushed are in place

@@ -47,6 +47,8 @@ interface Recorded {
   latest: number;
   /** For a path never backed up, the hint at what was meant ("" for none). */
   hint: string;
+  /** Whether an exclude pattern took it out since it was backed up (no longer followed). */
+  excluded: boolean;
 }
 
 /**
@@ -75,6 +77,13 @@ export function fileHistory(
   if (warning) warn(warning);
   const clockNote = copies.length > 0 ? historyTimesNote(recorded.latest, Date.now()) : undefined;
   if (clockNote) warn(clockNote);
+  if (recorded.excluded && copies.some((c) => c.validTo === null)) {
+    warn(
+      `WARNING: '${path}' is excluded (it matches an exclude pattern): no run has backed it up ` +
+        "since, so its content shown current is the last one backed up, and the file may have " +
+        "changed since",
+    );
+  }
   if (copies.length === 0 && recorded.folder) {
     throw new UsageError(`Cannot show history of folder '${given}': give a file PATH under it`);
   }
@@ -109,7 +118,8 @@ function recordedAt(config: Config, store: StateStore, given: string): Recorded 
     ? ""
     : leftSourceHint(store, other) || resolver.storedCopyHintFor(given, path) ||
       spellingHint(store, path, other);
-  return { path, copies, folder, unfinished, otherForm, latest, hint };
+  const excluded = store.trackedOne(path)?.status === "excluded";
+  return { path, copies, folder, unfinished, otherForm, latest, hint, excluded };
 }
 
 function neverBackedUpLine(given: string, { path, otherForm, hint }: Recorded): string {

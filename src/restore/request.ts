@@ -151,6 +151,7 @@ function selectionOf(
 async function writeChosen(chosen: Chosen, hooks: RestoreHooks): Promise<RestoreOutcome> {
   const { store, root, request, resolver, selection, unfinished } = chosen;
   const stop = hooks.listenForStop();
+  const excluded = excludedOnce(store);
   let madeTo: string[] = [];
   let done = 0;
   try {
@@ -167,7 +168,7 @@ async function writeChosen(chosen: Chosen, hooks: RestoreHooks): Promise<Restore
         recordedNow: (c) => store.copiesOf(c.path).find((now) => now.id === c.id),
         onResult: (r) => {
           if (isInPlace(r)) done++;
-          hooks.onResult(r);
+          hooks.onResult(excludedSaid(r, excluded));
         },
         signal: stop.signal,
         folderMetaOf: (logical) => store.folderMeta(logical),
@@ -190,6 +191,27 @@ async function writeChosen(chosen: Chosen, hooks: RestoreHooks): Promise<Restore
 function movedOf(store: StateStore, unfinished: Unfinished, storedAt: string): string[] {
   const moved = movedTo(unfinished, storedAt);
   return moved.length > 0 ? moved : movedTo(unfinishedWork(store.pendingIntents()), storedAt);
+}
+
+/**
+ * Whether a path is excluded: the state's excluded paths, read once, when a current
+ * content is first restored (rarely any, and none asked for a moment long past).
+ */
+function excludedOnce(store: StateStore): (path: string) => boolean {
+  let paths: Set<string> | undefined;
+  return (path) => (paths ??= store.excludedPaths()).has(path);
+}
+
+/**
+ * A file restored from the content still marked current of a path excluded since (no run
+ * follows it any more), with that said: the file may have changed after its last copy.
+ */
+function excludedSaid(r: RestoreResult, excluded: (path: string) => boolean): RestoreResult {
+  const { copy } = r;
+  if (r.outcome !== "restored" || copy.validTo !== null || !excluded(copy.path)) return r;
+  const said = "it is excluded (it matches an exclude pattern): this is its last content " +
+    `backed up, at ${new Date(copy.validFrom).toISOString()}, and the file may have changed since`;
+  return { ...r, note: r.note === undefined ? said : `${r.note}; ${said}` };
 }
 
 /** A file restored, or found up to date: what the restore put or left in place. */

@@ -124,6 +124,12 @@ export function trackedMany(db: StateDb, paths: string[]): TrackedFile[] {
   return found;
 }
 
+/** The tracked paths an exclude pattern took out (their copies kept, no longer followed). */
+export function excludedPaths(db: StateDb): Set<string> {
+  const rows = db.q("SELECT path FROM files WHERE status = 'excluded'").all() as Row[];
+  return new Set(rows.map((r) => r.path as string));
+}
+
 /** Whether the state tracks any file below this logical folder (by the files' index). */
 export function isTrackedBelow(db: StateDb, folder: string): boolean {
   return db.q("SELECT 1 FROM files WHERE path >= ? AND path < ? LIMIT 1")

@@ -152,6 +152,11 @@ export class StateStore {
     return read.trackedMany(this.#db, paths);
   }
 
+  /** The tracked paths an exclude pattern took out: kept, no longer followed. */
+  excludedPaths(): Set<string> {
+    return read.excludedPaths(this.#db);
+  }
+
   /** Whether any file below a logical folder is tracked. */
   isTrackedBelow(folder: string): boolean {
     return read.isTrackedBelow(this.#db, folder);
