@@ -34,6 +34,13 @@ async function onSmallDisk(fx: Fixture, size: string, body: () => Promise<void>)
   }
 }
 
+/** Fills the backup disk, then makes a file for a pass to store: that pass fails. */
+async function failAPass(fx: Fixture, w: WatchProcess): Promise<void> {
+  fill(fx.backup);
+  Deno.writeTextFileSync(join(fx.source, "e.txt"), "");
+  await poll("a pass to fail", () => w.stderr.includes("Backup pass failed"), DEADLINE_MS);
+}
+
 /** Fills the disk holding `dir` to its last byte, leaving `leave` bytes (about). */
 function fill(dir: string, leave = 0, name = "filler"): void {
   using f = Deno.openSync(join(dir, name), { write: true, createNew: true });
@@ -107,9 +114,7 @@ Deno.test({
     await onSmallDisk(fx, "10m", async () => {
       await using w = new WatchProcess(fx);
       await w.ready();
-      fill(fx.backup);
-      Deno.writeTextFileSync(join(fx.source, "e.txt"), "");
-      await poll("a pass to fail", () => w.stderr.includes("Backup pass failed"), DEADLINE_MS);
+      await failAPass(fx, w);
       // The room the reserve gave, taken too: nothing is left for the session's end.
       fill(fx.backup, 0, "filler2");
       const exit = await w.stop();
@@ -184,9 +189,7 @@ Deno.test({
     await onSmallDisk(fx, "10m", async () => {
       await using w = new WatchProcess(fx, ["--json"]);
       await w.ready();
-      fill(fx.backup);
-      Deno.writeTextFileSync(join(fx.source, "e.txt"), "");
-      await poll("a pass to fail", () => w.stderr.includes("Backup pass failed"), DEADLINE_MS);
+      await failAPass(fx, w);
       // A file made and removed at once (an editor's): its pass finds nothing to record, so
       // it goes through though the state still has no room (the reserve is not made again).
       const passes = () => w.stdout.split("\n").filter((l) => l.startsWith("{")).length;
@@ -214,9 +217,7 @@ Deno.test({
     await onSmallDisk(fx, "12m", async () => {
       await using w = new WatchProcess(fx);
       await w.ready();
-      fill(fx.backup);
-      Deno.writeTextFileSync(join(fx.source, "e.txt"), "");
-      await poll("a pass to fail", () => w.stderr.includes("Backup pass failed"), DEADLINE_MS);
+      await failAPass(fx, w);
       // Room for the state's 8 MiB again, but not for big.bin: its passes go through, the
       // file failing for want of room (no line that backups work again), the retry's too.
       Deno.removeSync(join(fx.backup, "filler"));
@@ -271,9 +272,7 @@ Deno.test({
       await backedUp(fx.backup, "c.txt", "c\n");
       assert.equal(Deno.statSync(reserve).size, 8 << 20, fx.lastLog().join("\n"));
       // The disk full again: the 8 MiB are given up to record an empty file stored.
-      fill(fx.backup);
-      Deno.writeTextFileSync(join(fx.source, "e.txt"), "");
-      await poll("a pass to fail", () => w.stderr.includes("Backup pass failed"), DEADLINE_MS);
+      await failAPass(fx, w);
       assert.match(w.stderr, /the room kept for the state was used to record what this run/);
       const exit = await w.stop();
       assert.equal(exit.code, 0, exit.stderr);
