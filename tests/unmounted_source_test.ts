@@ -7,36 +7,10 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import {
-  type CliResult,
-  makeFixture,
-  readTree,
-  runProgram,
-  toolCommand,
-  writeTree,
-} from "./helpers.ts";
+import { makeFixture, readTree, writeTree } from "./helpers.ts";
+import { canUnshare, cliWithTable } from "./fstab_namespace.ts";
 
-async function succeeds(cmd: string, ...args: string[]): Promise<boolean> {
-  try {
-    return (await new Deno.Command(cmd, { args, stdout: "null", stderr: "null" }).output())
-      .success;
-  } catch {
-    return false;
-  }
-}
-
-/** The CLI with `fstab` seen as /etc/fstab (a mount namespace of its own). */
-function cliWithTable(fstab: string, args: string[]): Promise<CliResult> {
-  const { cmd, args: full } = toolCommand(args);
-  const script = 'mount --bind "$0" /etc/fstab && exec "$@"';
-  return runProgram(
-    "unshare",
-    ["--mount", "--propagation", "private", "sh", "-c", script, fstab, cmd, ...full],
-  );
-}
-
-const canMount = Deno.build.os === "linux" && Deno.uid?.() === 0 &&
-  await succeeds("unshare", "--mount", "true");
+const canMount = canUnshare;
 if (!canMount) console.log("SKIP unmounted source disk test: needs root and unshare on Linux");
 
 Deno.test({
