@@ -92,3 +92,18 @@ Deno.test("restore --at while a run prunes the copy it picked: named as pruned, 
   );
   assert.doesNotMatch(r.stderr, /is missing|verify/, r.stderr);
 });
+
+Deno.test("restore --at while a run has pruned the copy it picked and not yet recorded it: named as pruned", async () => {
+  using fx = fixture();
+  assert.equal((await fx.cli("run", "--quiet")).code, 0);
+  assert.equal((await changeAndRun(fx, "B2\n")).code, 0); // B1 in versions/
+  const runs = JSON.parse((await fx.cli("history", "--json")).stdout).runs;
+  const r = await restoreAround(fx, ["--at", runs[0].endedAt], async () => {
+    // B2 to versions/ recorded; B1 pruned, then killed before that commit.
+    const run = await changeAndRun(fx, "B3\n", { BACKUP_TOOL_FAULT: "logged:2" });
+    assert.equal(run.code, 137, run.stderr);
+  });
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(r.stderr, /NOT RESTORED: source\/b\.txt \(v1\): version 1 was pruned by retention/);
+  assert.doesNotMatch(r.stderr, /is missing|verify/, r.stderr);
+});

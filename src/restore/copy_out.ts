@@ -129,10 +129,10 @@ export async function writeFromAny(
     makeSymlink(c.linkTarget, tmp, c.mode, named);
     return RECORDED_TARGET;
   }
-  if (own !== null && opts.prunedOf?.(own)) {
+  const prunedBy = own === null ? undefined : opts.prunedOf?.(own);
+  if (prunedBy !== undefined) {
     throw new UnusableCopy(
-      `version ${c.seq} was pruned by retention (by the interrupted run, which the next run ` +
-        "records): its copy no longer exists",
+      `version ${c.seq} was pruned by retention (${prunedBy}): its copy no longer exists`,
     );
   }
   if (!isStored(c) || first === undefined) throw new UnusableCopy(goneReason(c));

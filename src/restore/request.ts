@@ -163,8 +163,7 @@ async function writeChosen(chosen: Chosen, hooks: RestoreHooks): Promise<Restore
         overwrite: request.overwrite,
         fallbacksFor: (copies) => othersHoldingAnyAlgo(root, copies, () => store.eachStoredCopy()),
         movedOf: (storedAt) => movedOf(store, unfinished, storedAt),
-        // Asked only of a copy that could not be read.
-        prunedOf: (storedAt) => unfinished.pruned.has(storedAt),
+        prunedOf: (storedAt) => prunedBy(store, unfinished, storedAt),
         recordedNow: (c) => store.copiesOf(c.path).find((now) => now.id === c.id),
         onResult: (r) => {
           if (isInPlace(r)) done++;
@@ -191,6 +190,19 @@ async function writeChosen(chosen: Chosen, hooks: RestoreHooks): Promise<Restore
 function movedOf(store: StateStore, unfinished: Unfinished, storedAt: string): string[] {
   const moved = movedTo(unfinished, storedAt);
   return moved.length > 0 ? moved : movedTo(unfinishedWork(store.pendingIntents()), storedAt);
+}
+
+/**
+ * Which run's retention deleted the copy recorded at `storedAt` without recording it yet,
+ * if one did: the interrupted run found at the start, else one whose journal, read again,
+ * says so (a run going on, or one killed since the restore began). Asked only of a copy
+ * that could not be read from anywhere.
+ */
+function prunedBy(store: StateStore, unfinished: Unfinished, storedAt: string) {
+  if (unfinished.pruned.has(storedAt)) return "by the interrupted run, which the next run records";
+  return unfinishedWork(store.pendingIntents()).pruned.has(storedAt)
+    ? "by a run that has not recorded it yet"
+    : undefined;
 }
 
 /**

@@ -47,8 +47,11 @@ export interface WriteOptions {
   fallbacksOf?: (c: StoredCopy) => Iterable<string>;
   /** Where an interrupted run moved a copy without recording it (tried first). */
   movedOf?: (storedAt: string) => string[];
-  /** Whether an interrupted run's retention was to delete the copy at a storage path. */
-  prunedOf?: (storedAt: string) => boolean;
+  /**
+   * Which run's retention deleted the copy at a storage path before recording that (said
+   * in parentheses: "by …"), if one did: asked only of a copy no place held.
+   */
+  prunedOf?: (storedAt: string) => string | undefined;
   /**
    * A content's record as the state holds it now (read again), asked of one not found
    * where it was picked: a run going on may have moved its copy, or pruned it, since.
