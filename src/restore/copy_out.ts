@@ -73,12 +73,24 @@ function refusalsSaid(named: string, opts: WriteOptions): OnRefused | undefined 
   return notes && ((refused, dev) => notes.refused(dirname(named), dev, refused));
 }
 
+/** Where `writeFromAny` read a content. */
+export interface ReadFrom {
+  /** A storage path, or RECORDED_TARGET, or EMPTY_CONTENT. */
+  from: string;
+  /**
+   * Its own copy, where it was recorded or where a run moved it (or an empty file, made
+   * from nothing): decided as it is read, never asked again, since the run goes on.
+   */
+  own: boolean;
+}
+
 /**
  * Writes the content to `tmp` from its own stored copy or, if that is missing or damaged,
- * from where the state records it now (a run going on moved it), or from the first other
- * copy of the same content that holds it intact, or, for a symlink,
- * from the target the state records; returns which (RECORDED_TARGET for the last). The
- * error is the own copy's, should none hold it.
+ * from where a run moved it (its journal) or the state records it now (a run going on
+ * moved it), or from the first other copy of the same content that holds it intact, or,
+ * for a symlink, from the target the state records; returns which (RECORDED_TARGET for
+ * the last). Whatever it reads is checked against the recorded digest. The error is the
+ * own copy's, should none hold it.
  */
 export async function writeFromAny(
   root: string,
@@ -86,12 +98,12 @@ export async function writeFromAny(
   tmp: string,
   named: string,
   opts: WriteOptions,
-): Promise<string> {
+): Promise<ReadFrom> {
   if (isEmptyFile(c)) {
     // No bytes to read: made whole from the record, even after retention pruned its copy.
     using dst = createTemp(tmp, 0o600, named);
     finishTemp(dst, tmp, c, true, refusalsSaid(named, opts));
-    return EMPTY_CONTENT;
+    return { from: EMPTY_CONTENT, own: true };
   }
   let first: UnusableCopy | undefined;
   const errors = new Map<string, UnusableCopy>();
@@ -110,9 +122,9 @@ export async function writeFromAny(
   // Its own copy (none once retention pruned it: a symlink's record may still make it).
   const own = c.storedAt;
   if (own !== null) {
-    if (await holds(own)) return own;
+    if (await holds(own)) return { from: own, own: true };
     const moved = opts.movedOf?.(own) ?? [];
-    for (const at of moved) if (await holds(at)) return at;
+    for (const at of moved) if (await holds(at)) return { from: at, own: true };
     // Where an interrupted run moved it, the copy is at the last of its moves that exists:
     // the error is that place's, not the one its new content took.
     const there = [...moved].reverse().find((at) => lstatOrNone(nativePath(root, at)));
@@ -121,13 +133,15 @@ export async function writeFromAny(
   // Moved by a run going on since the restore picked it: read where the state now says.
   const now = own === null ? undefined : opts.recordedNow?.(c);
   if (now && isStored(now) && now.storedAt !== own && await holds(now.storedAt!)) {
-    return now.storedAt!;
+    return { from: now.storedAt!, own: true };
   }
-  for (const at of opts.fallbacksOf?.(c) ?? []) if (await holds(at)) return at;
+  for (const at of opts.fallbacksOf?.(c) ?? []) {
+    if (await holds(at)) return { from: at, own: false };
+  }
   // A symlink is whole in the state: its recorded target, if it is the recorded content.
   if (c.kind === "symlink" && c.linkTarget !== null && hashText(c.linkTarget, c.algo) === c.hash) {
     makeSymlink(c.linkTarget, tmp, c.mode, named);
-    return RECORDED_TARGET;
+    return { from: RECORDED_TARGET, own: false };
   }
   const prunedBy = own === null ? undefined : opts.prunedOf?.(own);
   if (prunedBy !== undefined) {

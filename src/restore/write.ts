@@ -31,7 +31,7 @@ import { renameWithRetry } from "../engine/portability.ts";
 import type { DestFolders, Reached } from "./pinned.ts";
 import type { MadeFolders } from "./made_folders.ts";
 import { errorText } from "../engine/errors.ts";
-import { EMPTY_CONTENT, RECORDED_TARGET, UnusableCopy, writeFromAny } from "./copy_out.ts";
+import { type ReadFrom, RECORDED_TARGET, UnusableCopy, writeFromAny } from "./copy_out.ts";
 import { StoppedError } from "../engine/event_turn.ts";
 import { type Twin, twinElsewhereRemedy, type Twins, twinText } from "./twins.ts";
 import type { KeptMeta } from "./kept_meta.ts";
@@ -45,7 +45,10 @@ export interface WriteOptions {
   overwrite: boolean;
   /** Other stored copies of a content, tried in turn if its own is missing or damaged. */
   fallbacksOf?: (c: StoredCopy) => Iterable<string>;
-  /** Where an interrupted run moved a copy without recording it (tried first). */
+  /**
+   * Where a run moved a copy without recording it (tried first): the interrupted run found
+   * at the start, or one going on, whose journal is read again (asked only on a miss).
+   */
   movedOf?: (storedAt: string) => string[];
   /**
    * Which run's retention deleted the copy at a storage path before recording that (said
@@ -106,8 +109,8 @@ export interface Written {
    * to a new file) nor one written to since.
    */
   replacedId?: string;
-  /** Where the bytes came from (see `writeFromAny`). */
-  from: string;
+  /** Where the bytes came from, and whether that was the content's own copy (`writeFromAny`). */
+  from: ReadFrom;
   /** Made a hard link of this restored file instead (hard_links.ts): its group's anchor. */
   linkedTo?: Anchor;
   /** Written as the anchor of its group (hard_links.ts), the file later names link to. */
@@ -193,7 +196,8 @@ export async function writeOne(
       const written = { item, tmp, tmpName, folderId: folder.id, replaces, replacedId };
       const linkedTo = opts.links?.linkTemp(item, folder, tmpName, folders);
       if (linkedTo) {
-        return { ...written, tmpIno: linkedTo.ino, from: copy.storedAt ?? "", linkedTo };
+        const from = { from: copy.storedAt ?? "", own: true };
+        return { ...written, tmpIno: linkedTo.ino, from, linkedTo };
       }
       const from = await writeFromAny(root, copy, tmpAt, tmp, opts);
       const made = lstatOrNone(tmpAt);
@@ -270,22 +274,17 @@ export async function placeOne(
     if (linkedTo !== undefined) {
       return { ...item, outcome: "restored", hardLinkOf: linkedTo.item.dest };
     }
-    // Its own copy, or none to repair: an empty file made from nothing, or a content whose
-    // copy the state knows is gone (pruned, lost), made from elsewhere or from its record.
-    if (from === copy.storedAt || from === EMPTY_CONTENT || !isStored(copy)) {
-      return { ...item, outcome: "restored" };
-    }
-    // Read where the interrupted run moved it: what the warning at the start says.
-    if (opts.movedOf?.(copy.storedAt!).includes(from)) return { ...item, outcome: "restored" };
-    // Read where a run going on moved it since the restore picked it: its own copy still.
-    if (opts.recordedNow?.(copy)?.storedAt === from) return { ...item, outcome: "restored" };
+    // Its own copy (where a run moved it too, as read: never asked again, since that run
+    // goes on), or none to repair: an empty file made from nothing, or a content whose copy
+    // the state knows is gone (pruned, lost), made from elsewhere or from its record.
+    if (from.own || !isStored(copy)) return { ...item, outcome: "restored" };
     return {
       ...item,
       outcome: "restored",
       note: `its copy '${copy.storedAt}' is missing or damaged: read from ${
-        from === RECORDED_TARGET
+        from.from === RECORDED_TARGET
           ? "the target the state records"
-          : `'${from}', which holds the same content`
+          : `'${from.from}', which holds the same content`
       }; run 'verify --repair'`,
     };
   } catch (e) {
