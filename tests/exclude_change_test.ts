@@ -191,3 +191,18 @@ Deno.test("restore and history of a file excluded since: its last copy is said t
     /^WARNING: 'source\/x\.tmp' is excluded \(it matches an exclude pattern\): no run has backed it up since, so its content shown current is the last one backed up, and the file may have changed since\n$/,
   );
 });
+
+Deno.test("restore in place of a file excluded since, changed meanwhile: the conflict says it is excluded before it says to --overwrite", async () => {
+  using fx = makeFixture({ "a.txt": "a\n", "x.tmp": "old\n" });
+  assert.equal((await fx.cli("run", "-q")).code, 0);
+  excludeTmp(fx);
+  assert.equal((await fx.cli("run", "-q")).code, 0);
+  writeTree(fx.source, { "x.tmp": "newer, never backed up\n" });
+  const r = await fx.cli("restore", "x.tmp");
+  assert.equal(r.code, 1, r.stderr);
+  assert.equal(Deno.readTextFileSync(join(fx.source, "x.tmp")), "newer, never backed up\n");
+  assert.match(
+    r.stderr,
+    /^NOT RESTORED: source\/x\.tmp \(v1\): '[^']+x\.tmp' exists with other content: left alone; it is excluded \(it matches an exclude pattern\): the backup holds its last content backed up, at \S+Z, and the file there may be newer; use --overwrite to replace it, or --to DIR to restore elsewhere\n/,
+  );
+});

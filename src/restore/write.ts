@@ -345,7 +345,8 @@ function placedTwin(item: RestoreItem, twin: Twin): RestoreResult {
 /**
  * A destination holding other content, left alone. `appeared`: made by someone else while
  * this file was restored (with --overwrite too: what was not there when it was looked at
- * is not replaced), to be restored again.
+ * is not replaced), to be restored again. Its remedy follows ": left alone; ", where
+ * request.ts says before it that the file is excluded.
  */
 function conflict(item: RestoreItem, appeared = false): RestoreResult {
   const elsewhere = item.toDir ? "another --to folder" : "--to DIR";
