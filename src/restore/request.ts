@@ -15,6 +15,7 @@ import { removeQuietly } from "../engine/fsops.ts";
 import type { StateStore, StoredCopy } from "../state/store.ts";
 import type { Selector } from "./asof.ts";
 import { restoreAll } from "./batches.ts";
+import { excludedOnce, excludedSaid } from "./excluded.ts";
 import { asRecorded } from "./logged_path.ts";
 import type { FolderProblem } from "./made_folders.ts";
 import { openState, resolverFor, runningNow } from "./open.ts";
@@ -203,47 +204,6 @@ function prunedBy(store: StateStore, unfinished: Unfinished, storedAt: string) {
   return unfinishedWork(store.pendingIntents()).pruned.has(storedAt)
     ? "by a run that has not recorded it yet"
     : undefined;
-}
-
-/**
- * Whether a path is excluded: the state's excluded paths, read once, when a current
- * content is first restored (rarely any, and none asked for a moment long past).
- */
-function excludedOnce(store: StateStore): (path: string) => boolean {
-  let paths: Set<string> | undefined;
-  return (path) => (paths ??= store.excludedPaths()).has(path);
-}
-
-/**
- * A file restored from the content still marked current of a path excluded since (no run
- * follows it any more), with that said: the file may have changed after its last copy;
- * and one left alone for other content at its place, likely newer, said before the
- * conflict's remedy (--overwrite).
- */
-function excludedSaid(r: RestoreResult, excluded: (path: string) => boolean): RestoreResult {
-  const { copy } = r;
-  const said = r.outcome === "restored" || r.outcome === "conflict";
-  if (!said || copy.validTo !== null || !excluded(copy.path)) return r;
-  const at = new Date(copy.validFrom).toISOString();
-  if (r.outcome === "conflict") {
-    const why = "it is excluded (it matches an exclude pattern): the backup holds its last " +
-      `content backed up, at ${at}, and the file there may be newer`;
-    return { ...r, reason: beforeRemedy(r.reason ?? "", why) };
-  }
-  const note = "it is excluded (it matches an exclude pattern): this is its last content " +
-    `backed up, at ${at}, and the file may have changed since`;
-  return { ...r, note: r.note === undefined ? note : `${r.note}; ${note}` };
-}
-
-/** What a conflict's reason says before its remedy (write.ts `conflict`). */
-const LEFT_ALONE = ": left alone; ";
-
-/** A conflict's reason with `why` said before its remedy (at its end, failing that). */
-function beforeRemedy(reason: string, why: string): string {
-  const cut = reason.indexOf(LEFT_ALONE);
-  if (cut < 0) return `${reason}; ${why}`;
-  const end = cut + LEFT_ALONE.length;
-  return `${reason.slice(0, end)}${why}; ${reason.slice(end)}`;
 }
 
 /** A file restored, or found up to date: what the restore put or left in place. */

@@ -124,6 +124,11 @@ export function trackedMany(db: StateDb, paths: string[]): TrackedFile[] {
   return found;
 }
 
+/** Whether an exclude pattern took this tracked path out (by the files' primary key). */
+export function isExcluded(db: StateDb, path: string): boolean {
+  return db.q("SELECT 1 FROM files WHERE path = ? AND status = 'excluded'").get(path) !== undefined;
+}
+
 /** The tracked paths an exclude pattern took out (their copies kept, no longer followed). */
 export function excludedPaths(db: StateDb): Set<string> {
   const rows = db.q("SELECT path FROM files WHERE status = 'excluded'").all() as Row[];

@@ -152,6 +152,11 @@ export class StateStore {
     return read.trackedMany(this.#db, paths);
   }
 
+  /** Whether an exclude pattern took this tracked path out. */
+  isExcluded(path: string): boolean {
+    return read.isExcluded(this.#db, path);
+  }
+
   /** The tracked paths an exclude pattern took out: kept, no longer followed. */
   excludedPaths(): Set<string> {
     return read.excludedPaths(this.#db);
