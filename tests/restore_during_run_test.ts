@@ -107,3 +107,20 @@ Deno.test("restore --at while a run has pruned the copy it picked and not yet re
   assert.match(r.stderr, /NOT RESTORED: source\/b\.txt \(v1\): version 1 was pruned by retention/);
   assert.doesNotMatch(r.stderr, /is missing|verify/, r.stderr);
 });
+
+Deno.test("restore while a run moves a copy that turns out damaged where it went: that place is named, not the new content's", async () => {
+  using fx = fixture();
+  assert.equal((await fx.cli("run", "--quiet")).code, 0);
+  const r = await restoreAround(fx, [], async () => {
+    assert.equal((await changeAndRun(fx, "B2\n")).code, 0);
+    const versions = join(fx.backup, "versions", "b.txt");
+    for (const e of Deno.readDirSync(versions)) {
+      Deno.writeTextFileSync(join(versions, e.name), "B?\n");
+    }
+  });
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(
+    r.stderr,
+    /NOT RESTORED: source\/b\.txt \(v1\): the stored copy '[^']*versions[^']*' does not match/,
+  );
+});

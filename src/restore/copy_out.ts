@@ -132,8 +132,10 @@ export async function writeFromAny(
   }
   // Moved by a run going on since the restore picked it: read where the state now says.
   const now = own === null ? undefined : opts.recordedNow?.(c);
-  if (now && isStored(now) && now.storedAt !== own && await holds(now.storedAt!)) {
-    return { from: now.storedAt!, own: true };
+  if (now && isStored(now) && now.storedAt !== own) {
+    if (await holds(now.storedAt!)) return { from: now.storedAt!, own: true };
+    // Its copy is there now: the error is that place's, not the one its new content took.
+    first = errors.get(now.storedAt!) ?? first;
   }
   for (const at of opts.fallbacksOf?.(c) ?? []) {
     if (await holds(at)) return { from: at, own: false };
