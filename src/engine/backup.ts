@@ -76,8 +76,11 @@ export async function backupOnce(config: Config, opts: RunOptions = {}): Promise
   } catch (e) {
     throw runFailure(session, e);
   } finally {
+    // `heldBack` from 2026-12-05 on: a restore of a moment since says the files the guard
+    // kept are given back (run_queries.ts `heldBackRuns`); 0 where it held none.
     const { counts, bytesCopied } = result;
-    session.close(status, { counts, bytesCopied, left: notes.left, config: config.file });
+    const heldBack = result.heldBack ?? 0;
+    session.close(status, { counts, bytesCopied, heldBack, left: notes.left, config: config.file });
   }
   return {
     ...result,

@@ -232,6 +232,7 @@ class Pass {
       window: opts.deletionWindow,
     });
     this.result.deleteGuard = verdict.guard;
+    this.result.heldBack = verdict.held;
     if (verdict.guard) this.say(`DELETE GUARD: ${verdict.guard}`);
     // Tracked when the walk was merged; `plan` holds no lock, and a run may have committed
     // the path's deletion since (it then crashed on the row no longer there).

@@ -113,6 +113,8 @@ export interface PassResult {
   warnings: { path: string; message: string }[];
   /** Set when the mass-deletion guard held deletions back. */
   deleteGuard?: string;
+  /** How many deletions the guard held back, when it did (recorded in a run's summary). */
+  heldBack?: number;
   /** Source folders that could not be listed (not gone): a watch session plans around them. */
   unlistedFolders: string[];
   /** Unchanged files counted but not given a `SKIP:` line each (`quietSkips`). */

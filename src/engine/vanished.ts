@@ -76,6 +76,8 @@ interface VanishedVerdict {
   delete: VanishedPath[];
   /** The guard's message if it held deletions back. */
   guard?: string;
+  /** How many deletions the guard held back (excluded files' included), if it did. */
+  held?: number;
 }
 
 /**
@@ -139,7 +141,9 @@ export function judgeVanished(vanished: VanishedPath[], rules: VanishedRules): V
     rules.window.heldBack ??= new Set();
     for (const t of judged) rules.window.heldBack.add(t.path);
   }
-  return { keep, delete: guard ? deletions.filter((t) => swapped.has(t)) : deletions, guard };
+  if (!guard) return { keep, delete: deletions };
+  const archived = deletions.filter((t) => swapped.has(t));
+  return { keep, delete: archived, guard, held: deletions.length - archived.length };
 }
 
 /**

@@ -2,7 +2,7 @@
  * What `history` shows, read from the state read-only without the run lock: the backup's
  * runs, or every content of one file, with where a run interrupted before its commit
  * moved or deleted their copies. The warnings come first (a run's unfinished work, times
- * ahead of the clock); a path never backed up gets the hint at what was meant (another
+ * ahead of the clock, deletions the guard holds back); a path never backed up gets the hint at what was meant (another
  * spelling, a source the config no longer names, a place in the backup root). Reads only,
  * so an interruption leaves nothing.
  */
@@ -16,6 +16,8 @@ import { asRecorded } from "./logged_path.ts";
 import { holderNow, resolverFor, runningNow, withState } from "./open.ts";
 import { runEntries, type RunEntry } from "./runs.ts";
 import { leftSourceHint, spellingHint } from "./select.ts";
+import { heldBackHistoryWarning } from "./held_back.ts";
+import type { HeldRun } from "../state/run_queries.ts";
 import {
   prunedNow,
   type Unfinished,
@@ -49,6 +51,8 @@ interface Recorded {
   hint: string;
   /** Whether an exclude pattern took it out since it was backed up (no longer followed). */
   excluded: boolean;
+  /** The runs whose guard holds deletions back now (held_back.ts). */
+  held: HeldRun[];
 }
 
 /**
@@ -77,13 +81,16 @@ export function fileHistory(
   if (warning) warn(warning);
   const clockNote = copies.length > 0 ? historyTimesNote(recorded.latest, Date.now()) : undefined;
   if (clockNote) warn(clockNote);
-  if (recorded.excluded && copies.some((c) => c.validTo === null)) {
+  const current = copies.some((c) => c.validTo === null);
+  if (recorded.excluded && current) {
     warn(
       `WARNING: '${path}' is excluded (it matches an exclude pattern): no run has backed it up ` +
         "since, so its content shown current is the last one backed up, and the file may have " +
         "changed since",
     );
   }
+  const heldLine = current ? heldBackHistoryWarning(recorded.held, path) : undefined;
+  if (heldLine) warn(heldLine);
   if (copies.length === 0 && recorded.folder) {
     throw new UsageError(`Cannot show history of folder '${given}': give a file PATH under it`);
   }
@@ -119,7 +126,8 @@ function recordedAt(config: Config, store: StateStore, given: string): Recorded 
     : leftSourceHint(store, other) || resolver.storedCopyHintFor(given, path) ||
       spellingHint(store, path, other);
   const excluded = store.trackedOne(path)?.status === "excluded";
-  return { path, copies, folder, unfinished, otherForm, latest, hint, excluded };
+  const held = copies.length > 0 ? store.heldBackRuns() : [];
+  return { path, copies, folder, unfinished, otherForm, latest, hint, excluded, held };
 }
 
 function neverBackedUpLine(given: string, { path, otherForm, hint }: Recorded): string {

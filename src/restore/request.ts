@@ -2,7 +2,8 @@
  * A restore as the command line asks for it, from the PATHs and options given to what
  * became of each file: the `--to` folder checked, the state opened read-only (no lock:
  * read as the restore goes, never held whole), the warnings said (a moment ahead of the
- * backup's runs, a run's unfinished work or runs cut short), the contents selected, the
+ * backup's runs, a run's unfinished work or runs cut short, deletions the guard held back),
+ * the contents selected, the
  * `--to` folder made, and every content written by restoreAll (batches.ts), read from
  * another copy of the same bytes where its own is gone. Each file is written atomically
  * (write.ts), so an interruption leaves complete files and at most two batches of hidden
@@ -16,6 +17,7 @@ import type { StateStore, StoredCopy } from "../state/store.ts";
 import type { Selector } from "./asof.ts";
 import { restoreAll } from "./batches.ts";
 import { excludedOnce, excludedSaid } from "./excluded.ts";
+import { heldBackRestoreWarning } from "./held_back.ts";
 import { asRecorded } from "./logged_path.ts";
 import type { FolderProblem } from "./made_folders.ts";
 import { openState, resolverFor, runningNow } from "./open.ts";
@@ -118,6 +120,9 @@ function choose(
   const cut = version === undefined ? store.cutRuns(at) : undefined;
   const warning = unfinishedWarning(unfinished, "restores", runningNow(config), cut, at);
   if (warning) warn(warning);
+  // Deletions the guard held back, as of the moment restored (a version is itself).
+  const held = version === undefined ? heldBackRestoreWarning(store.heldBackRuns(at)) : undefined;
+  if (held) warn(held);
   const restoresAt = restoredHere(store, selector, targets);
   return { store, root: config.backupRoot, request, resolver, selection, restoresAt, unfinished };
 }

@@ -144,6 +144,42 @@ interface RecordedSummary {
   left?: string[];
   /** A `run`'s: the config file it ran with (from 2026-12-05 on). */
   config?: string;
+  /** A `run`'s: the deletions its mass-deletion guard held back (from 2026-12-05 on). */
+  heldBack?: number;
+}
+
+/** A `run` whose mass-deletion guard held deletions back. */
+export interface HeldRun {
+  id: number;
+  startedAt: number;
+  /** How many deletions it held back. */
+  heldBack: number;
+}
+
+/** A summary's `heldBack`, where it is readable JSON (one written by hand may not be). */
+const HELD_BACK = "CASE WHEN json_valid(summary) THEN json_extract(summary, '$.heldBack') END";
+
+/**
+ * The `run`s begun before `at` (or now) whose guard held deletions back, oldest first,
+ * since the last run begun before it that went through every source and archived every
+ * deletion it met (`ok`, or `partial` holding none back): until one does, the files they
+ * found gone stay current in the backup. Runs of versions from before 2026-12-05 recorded
+ * no count: one of those that finished with problems is taken for neither, and watch
+ * sessions record none. One read of the runs table, a row a session.
+ */
+export function heldBackRuns(db: StateDb, at = Number.MAX_SAFE_INTEGER): HeldRun[] {
+  const rows = db.q(
+    `SELECT id, started_at, ${HELD_BACK} AS held FROM runs
+     WHERE command = 'run' AND started_at < ?1 AND id > coalesce((
+       SELECT max(id) FROM runs WHERE command = 'run' AND started_at < ?1
+       AND (status = 'ok' OR (status = 'partial' AND ${HELD_BACK} = 0))), 0)
+     AND ${HELD_BACK} > 0 ORDER BY id`,
+  ).all(at) as Row[];
+  return rows.map((r) => ({
+    id: r.id as number,
+    startedAt: r.started_at as number,
+    heldBack: Number(r.held),
+  }));
 }
 
 /** The runs `lastLeftSources` reads at a time, latest first. */

@@ -249,6 +249,11 @@ export class StateStore {
     return runs.cutRuns(this.#db, at);
   }
 
+  /** The runs whose guard held deletions back that still stand (as of `at`, or now). */
+  heldBackRuns(at?: number): runs.HeldRun[] {
+    return runs.heldBackRuns(this.#db, at);
+  }
+
   /**
    * What the last `run` before `runId` with the config file `config` (whose sources are
    * `own`) found left out of the config (`lastLeftSources`).
