@@ -4,7 +4,15 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { fingerprint, type Fixture, makeFixture, writeConfig, writeTree } from "./helpers.ts";
+import {
+  fingerprint,
+  type Fixture,
+  makeFixture,
+  runProgram,
+  toolCommand,
+  writeConfig,
+  writeTree,
+} from "./helpers.ts";
 
 /** `*.tmp` added to the fixture's config's exclude patterns. */
 function excludeTmp(fx: Fixture): void {
@@ -181,7 +189,7 @@ Deno.test("restore and history of a file excluded since: its last copy is said t
   assert.equal(Deno.readTextFileSync(join(to, "x.tmp")), "old\n"); // what the backup holds
   assert.match(
     r.stderr,
-    /^WARNING: source\/x\.tmp \(v1\): it is excluded \(it matches an exclude pattern\): this is its last content backed up, at \S+Z, and the file may have changed since\n$/,
+    /^WARNING: 'source\/x\.tmp' is excluded \(it matches an exclude pattern\): the backup holds its last content backed up, at \S+Z, and the file may have changed since\n$/,
   );
   assert.doesNotMatch(r.stderr, /a\.txt|b\.txt/);
   const history = await fx.cli("history", "x.tmp");
@@ -203,6 +211,57 @@ Deno.test("restore in place of a file excluded since, changed meanwhile: the con
   assert.equal(Deno.readTextFileSync(join(fx.source, "x.tmp")), "newer, never backed up\n");
   assert.match(
     r.stderr,
-    /^NOT RESTORED: source\/x\.tmp \(v1\): '[^']+x\.tmp' exists with other content: left alone; it is excluded \(it matches an exclude pattern\): the backup holds its last content backed up, at \S+Z, and the file there may be newer; use --overwrite to replace it, or --to DIR to restore elsewhere\n/,
+    /^NOT RESTORED: source\/x\.tmp \(v1\): '[^']+x\.tmp' exists with other content: left alone; it is excluded \(it matches an exclude pattern\): the backup holds its last content backed up, at \S+Z, and the file there may be newer; use --overwrite to replace it, or --to DIR to restore elsewhere\n/m,
   );
+});
+
+Deno.test("restore of a folder excluded since: one warning for the folder with its count, before the files; --json keeps each file's", async () => {
+  const modules = {
+    "node_modules/p/1.js": "1",
+    "node_modules/p/2.js": "2",
+    "node_modules/q/3.js": "3",
+  };
+  using fx = makeFixture({ "a.txt": "a\n", "b.txt": "b\n", "x.tmp": "x\n", ...modules });
+  assert.equal((await fx.cli("run", "-q")).code, 0);
+  writeConfig(fx.config, {
+    sources: ["./source"],
+    backup_root: "./backup",
+    log_dir: "./logs",
+    exclude: ["*.tmp", "node_modules/"],
+  });
+  assert.equal((await fx.cli("run", "-q")).code, 0);
+  const to = join(fx.dir, "out");
+  // stdout and stderr as one stream, in the order they were written.
+  const { cmd, args } = toolCommand(["restore", "--to", to, "--config", fx.config]);
+  const both = await runProgram("sh", ["-c", 'exec "$@" 2>&1', "sh", cmd, ...args]);
+  assert.equal(both.code, 0, both.stdout);
+  const lines = both.stdout.trim().split("\n");
+  const warnings = lines.filter((l) => l.startsWith("WARNING:"));
+  assert.deepEqual(warnings.length, 2, both.stdout);
+  assert.match(
+    warnings[0],
+    /^WARNING: 'source\/node_modules' is excluded \(it matches an exclude pattern\): the backup holds its 3 files restored as last backed up, the last at \S+Z, and they may have changed since$/,
+  );
+  assert.match(
+    warnings[1],
+    /^WARNING: 'source\/x\.tmp' is excluded \(it matches an exclude pattern\): the backup holds its last content backed up, at \S+Z, and the file may have changed since$/,
+  );
+  assert.ok(lines.indexOf(warnings[1]) < lines.findIndex((l) => l.startsWith("RESTORED:")));
+  // A folder inside it: the same folder named, with the files restored.
+  const p = await fx.cli("restore", "node_modules/p", "--to", join(fx.dir, "p"));
+  assert.match(
+    p.stderr,
+    /^WARNING: 'source\/node_modules' is excluded .*: the backup holds its 2 files restored/,
+  );
+  // --json: each file's warning, and none on stderr.
+  const json = await fx.cli("restore", "--to", join(fx.dir, "j"), "--json");
+  assert.equal(json.stderr, "");
+  const restored = JSON.parse(json.stdout).restored as { path: string; warning?: string }[];
+  const warned = restored.filter((r) => r.warning?.startsWith("it is excluded")).map((r) => r.path);
+  assert.deepEqual(warned.sort(), [
+    "source/node_modules/p/1.js",
+    "source/node_modules/p/2.js",
+    "source/node_modules/q/3.js",
+    "source/x.tmp",
+  ]);
 });

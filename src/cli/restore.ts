@@ -13,6 +13,7 @@ import { type RestoreRequest, restoreRequest } from "../restore/request.ts";
 import { stopGracefully } from "./stop.ts";
 import { flag, parseCommand, type Parsed, refuseEmptyPaths, str, UsageError } from "./args.ts";
 import {
+  printExcludedRoots,
   printFolderProblems,
   printRestore,
   printResultLine,
@@ -88,6 +89,9 @@ export async function restoreCommand(argv: string[]): Promise<number> {
   const tally = new RestoreTally(json);
   const outcome = await restoreRequest(config, request, {
     warn,
+    excluded: (roots) => {
+      if (!json) printExcludedRoots(roots);
+    },
     onResult: (r) => {
       tally.add(r);
       if (!quiet) printResultLine(r);

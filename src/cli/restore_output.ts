@@ -8,6 +8,7 @@
  */
 import type { RestoreResult } from "../restore/restore_item.ts";
 import type { FolderProblem } from "../restore/made_folders.ts";
+import type { ExcludedRoot } from "../restore/excluded.ts";
 import type { Problem } from "../restore/select.ts";
 import { oneLine } from "../log/one_line.ts";
 import { JsonList, writeJsonDocument } from "./json_document.ts";
@@ -48,9 +49,11 @@ export class RestoreTally {
       this.problems.push(toProblem(r));
       return;
     }
-    // A twin under another name: said first (its other note, if any, after it).
+    // A twin under another name: said first (its other note, if any, after it). A file
+    // excluded since is said once for its folder (printExcludedRoots), but in --json each.
     const twin = r.twin && twinText(r.twin, { as: r.dest });
-    const warning = [twin, r.note].filter((w) => w !== undefined).join("; ");
+    const shown = [twin, r.note].filter((w) => w !== undefined).join("; ");
+    const warning = [twin, r.note, r.excludedNote].filter((w) => w !== undefined).join("; ");
     if (twin !== undefined) this.renamed++;
     const done: Done = {
       path: r.copy.path,
@@ -63,11 +66,11 @@ export class RestoreTally {
       this.restored++;
       if (r.hardLinkOf !== undefined) this.linked++;
       if (this.keepAll) this.listed.restored.push(done);
-      if (done.warning !== undefined) this.warnings.push(done);
+      if (shown !== "") this.warnings.push({ ...done, warning: shown });
     } else if (r.outcome === "up-to-date") {
       this.upToDate++;
       if (this.keepAll) this.listed.upToDate.push(done);
-      if (done.warning !== undefined) this.warnings.push(done);
+      if (shown !== "") this.warnings.push({ ...done, warning: shown });
     }
   }
 }
@@ -79,6 +82,22 @@ export function printResultLine(r: RestoreResult): void {
     say(oneLine(`RESTORED: ${r.copy.path} (v${r.copy.seq}) → ${r.dest}${link}`));
   } else if (r.outcome === "up-to-date") {
     say(oneLine(`UP TO DATE: ${r.copy.path} (${r.dest})`));
+  }
+}
+
+/**
+ * The files excluded since they were backed up that the restore gives as their last content
+ * backed up: a line for each folder whose files are all excluded, or file alone.
+ */
+export function printExcludedRoots(roots: ExcludedRoot[]): void {
+  for (const { path, folder, files, latest } of roots) {
+    const at = new Date(latest).toISOString();
+    const what = !folder
+      ? `the backup holds its last content backed up, at ${at}, and the file may have changed ` +
+        "since"
+      : `the backup holds its ${files} file${files === 1 ? "" : "s"} restored as last backed ` +
+        `up, the last at ${at}, and they may have changed since`;
+    warn(oneLine(`WARNING: '${path}' is excluded (it matches an exclude pattern): ${what}`));
   }
 }
 

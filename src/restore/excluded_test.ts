@@ -1,17 +1,30 @@
-/** Unit tests of what a restore says of a file excluded since it was backed up. */
+/** Unit tests of how a restore groups the files excluded since they were backed up. */
 import assert from "node:assert/strict";
-import { excludedOnce } from "./excluded.ts";
+import { excludedRoots } from "./excluded.ts";
 
-Deno.test("a restore of a few files asks the state of each, and reads no whole table; a large one reads the excluded paths once", () => {
-  const reads = { one: 0, all: 0 };
-  const store = {
-    isExcluded: (path: string) => (reads.one++, path === "s/x.tmp"),
-    excludedPaths: () => (reads.all++, new Set(["s/x.tmp"])),
-  };
-  const excluded = excludedOnce(store);
-  assert.deepEqual([excluded("s/a.txt"), excluded("s/x.tmp")], [false, true]);
-  assert.deepEqual(reads, { one: 2, all: 0 });
-  for (let i = 0; i < 5000; i++) assert.equal(excluded(i % 2 ? "s/x.tmp" : `s/${i}`), i % 2 === 1);
-  assert.equal(reads.all, 1);
-  assert.ok(reads.one <= 1024, `${reads.one}`);
+Deno.test("excludedRoots: files grouped by their topmost folder whose files are all excluded, each asked once", () => {
+  // Tracked: s/a.txt, s/x.tmp (excluded), s/node_modules/** (all excluded), s/lib/m.tmp
+  // (excluded) beside s/lib/k.js.
+  const allExcluded = new Set(["s/node_modules", "s/node_modules/p", "s/node_modules/q"]);
+  const asked: string[] = [];
+  const files = [
+    "s/lib/m.tmp",
+    "s/node_modules/p/1.js",
+    "s/node_modules/p/2.js",
+    "s/node_modules/q/3.js",
+    "s/x.tmp",
+  ].map((path, i) => ({ path, validFrom: i }));
+  const roots = excludedRoots(files, (f) => (asked.push(f), allExcluded.has(f)));
+  assert.deepEqual(roots, [
+    { path: "s/lib/m.tmp", folder: false, files: 1, latest: 0 },
+    { path: "s/node_modules", folder: true, files: 3, latest: 3 },
+    { path: "s/x.tmp", folder: false, files: 1, latest: 4 },
+  ]);
+  assert.deepEqual(asked, ["s", "s/lib", "s/node_modules"]);
+});
+
+Deno.test("excludedRoots: a folder whose name another's starts with is not taken for it", () => {
+  const files = [{ path: "s/b.c/x", validFrom: 1 }, { path: "s/b/y", validFrom: 2 }];
+  const roots = excludedRoots(files, (f) => f === "s/b" || f === "s/b.c");
+  assert.deepEqual(roots.map((r) => [r.path, r.files]), [["s/b.c", 1], ["s/b", 1]]);
 });

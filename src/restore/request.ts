@@ -16,7 +16,12 @@ import { removeQuietly } from "../engine/fsops.ts";
 import type { StateStore, StoredCopy } from "../state/store.ts";
 import type { Selector } from "./asof.ts";
 import { restoreAll } from "./batches.ts";
-import { excludedOnce, excludedSaid } from "./excluded.ts";
+import {
+  type ExcludedInRestore,
+  excludedInRestore,
+  type ExcludedRoot,
+  excludedSaid,
+} from "./excluded.ts";
 import { heldBackRestoreWarning } from "./held_back.ts";
 import { asRecorded } from "./logged_path.ts";
 import type { FolderProblem } from "./made_folders.ts";
@@ -53,6 +58,8 @@ interface StopListener {
 interface RestoreHooks {
   /** A warning line, said as soon as it is known, before any file is written. */
   warn(line: string): void;
+  /** The files excluded since they were backed up that it restores, by folder, before any. */
+  excluded(roots: ExcludedRoot[]): void;
   /** What became of each file, as it comes. */
   onResult(r: RestoreResult): void;
   listenForStop(): StopListener;
@@ -79,6 +86,7 @@ interface Chosen {
   /** Whether the restore restores a file at or below a logical path (twins.ts). */
   restoresAt: (logical: string) => boolean;
   unfinished: Unfinished;
+  excluded: ExcludedInRestore;
 }
 
 /** Restores what `request` names; throws a UsageError or PreflightError before writing. */
@@ -90,7 +98,7 @@ export async function restoreRequest(
   const to = request.to === undefined ? undefined : checkedToFolder(request.to, config.backupRoot);
   const store = openState(config);
   try {
-    const chosen = choose(config, store, { ...request, to }, hooks.warn);
+    const chosen = choose(config, store, { ...request, to }, hooks);
     return await writeChosen(chosen, hooks);
   } finally {
     store.close();
@@ -102,7 +110,7 @@ function choose(
   config: Config,
   store: StateStore,
   request: RestoreRequest,
-  warn: (line: string) => void,
+  { warn, excluded: sayExcluded }: Pick<RestoreHooks, "warn" | "excluded">,
 ): Chosen {
   const { at, version, paths } = request;
   if (at !== undefined) {
@@ -124,7 +132,10 @@ function choose(
   const held = version === undefined ? heldBackRestoreWarning(store.heldBackRuns(at)) : undefined;
   if (held) warn(held);
   const restoresAt = restoredHere(store, selector, targets);
-  return { store, root: config.backupRoot, request, resolver, selection, restoresAt, unfinished };
+  const excluded = excludedInRestore(store, targets, selector);
+  if (excluded.roots.length > 0) sayExcluded(excluded.roots);
+  const root = config.backupRoot;
+  return { store, root, request, resolver, selection, restoresAt, unfinished, excluded };
 }
 
 function selectionOf(
@@ -155,9 +166,8 @@ function selectionOf(
  * made for it go again (each only if empty) when nothing was restored or found up to date.
  */
 async function writeChosen(chosen: Chosen, hooks: RestoreHooks): Promise<RestoreOutcome> {
-  const { store, root, request, resolver, selection, unfinished } = chosen;
+  const { store, root, request, resolver, selection, unfinished, excluded } = chosen;
   const stop = hooks.listenForStop();
-  const excluded = excludedOnce(store);
   let madeTo: string[] = [];
   let done = 0;
   try {
@@ -173,7 +183,7 @@ async function writeChosen(chosen: Chosen, hooks: RestoreHooks): Promise<Restore
         recordedNow: (c) => store.copiesOf(c.path).find((now) => now.id === c.id),
         onResult: (r) => {
           if (isInPlace(r)) done++;
-          hooks.onResult(excludedSaid(r, excluded));
+          hooks.onResult(excludedSaid(r, excluded.has));
         },
         signal: stop.signal,
         folderMetaOf: (logical) => store.folderMeta(logical),

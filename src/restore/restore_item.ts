@@ -26,6 +26,11 @@ export interface RestoreResult extends RestoreItem {
   /** Restored, but from another stored copy of the same content: what to know about its own. */
   note?: string;
   /**
+   * Restored from the content still current of a path excluded since (excluded.ts): said
+   * for the file in --json, and once for its excluded folder otherwise.
+   */
+  excludedNote?: string;
+  /**
    * Restored as a hard link of this file, restored before it: the backup recorded them as
    * one file under several names (hard_links.ts).
    */

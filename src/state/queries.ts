@@ -124,15 +124,41 @@ export function trackedMany(db: StateDb, paths: string[]): TrackedFile[] {
   return found;
 }
 
-/** Whether an exclude pattern took this tracked path out (by the files' primary key). */
-export function isExcluded(db: StateDb, path: string): boolean {
-  return db.q("SELECT 1 FROM files WHERE path = ? AND status = 'excluded'").get(path) !== undefined;
+/** A tracked path an exclude pattern took out, with its current content. */
+export interface ExcludedFile {
+  path: string;
+  /** Its current content's number and when it became current. */
+  seq: number;
+  validFrom: number;
 }
 
-/** The tracked paths an exclude pattern took out (their copies kept, no longer followed). */
-export function excludedPaths(db: StateDb): Set<string> {
-  const rows = db.q("SELECT path FROM files WHERE status = 'excluded'").all() as Row[];
-  return new Set(rows.map((r) => r.path as string));
+/**
+ * The tracked paths an exclude pattern took out (their copies kept, no longer followed)
+ * at or below a logical path ("" everything), in path order: by the files' primary key,
+ * the path itself and then the range of its folder's.
+ */
+export function excludedAt(db: StateDb, at: string): ExcludedFile[] {
+  const select = `SELECT f.path AS path, c.seq AS seq, c.valid_from AS valid_from FROM files AS f
+    JOIN copies AS c ON c.id = f.copy_id WHERE f.status = 'excluded'`;
+  const rows = at === "" ? db.q(`${select} ORDER BY f.path`).all() as Row[] : [
+    ...db.q(`${select} AND f.path = ?`).all(at) as Row[],
+    ...db.q(`${select} AND f.path > ? AND f.path < ? ORDER BY f.path`).all(
+      `${at}/`,
+      `${at}0`,
+    ) as Row[],
+  ];
+  return rows.map((r) => ({
+    path: r.path as string,
+    seq: r.seq as number,
+    validFrom: r.valid_from as number,
+  }));
+}
+
+/** Whether every file tracked below a logical folder is excluded (by the files' index). */
+export function allExcludedBelow(db: StateDb, folder: string): boolean {
+  return db.q(
+    "SELECT 1 FROM files WHERE path > ? AND path < ? AND status != 'excluded' LIMIT 1",
+  ).get(`${folder}/`, `${folder}0`) === undefined;
 }
 
 /** Whether the state tracks any file below this logical folder (by the files' index). */

@@ -152,14 +152,14 @@ export class StateStore {
     return read.trackedMany(this.#db, paths);
   }
 
-  /** Whether an exclude pattern took this tracked path out. */
-  isExcluded(path: string): boolean {
-    return read.isExcluded(this.#db, path);
+  /** The tracked paths an exclude pattern took out at or below a logical path ("": all). */
+  excludedAt(path: string): read.ExcludedFile[] {
+    return read.excludedAt(this.#db, path);
   }
 
-  /** The tracked paths an exclude pattern took out: kept, no longer followed. */
-  excludedPaths(): Set<string> {
-    return read.excludedPaths(this.#db);
+  /** Whether every file tracked below a logical folder is excluded. */
+  allExcludedBelow(folder: string): boolean {
+    return read.allExcludedBelow(this.#db, folder);
   }
 
   /** Whether any file below a logical folder is tracked. */
