@@ -198,6 +198,13 @@ Deno.test("restore and history of a file excluded since: its last copy is said t
     history.stderr,
     /^WARNING: 'source\/x\.tmp' is excluded \(it matches an exclude pattern\): no run has backed it up since, so its content shown current is the last one backed up, and the file may have changed since\n$/,
   );
+  // --json marks it, and only it.
+  const json = JSON.parse((await fx.cli("history", "x.tmp", "--json")).stdout);
+  assert.equal(json.excluded, true);
+  assert.equal(
+    "excluded" in JSON.parse((await fx.cli("history", "a.txt", "--json")).stdout),
+    false,
+  );
 });
 
 Deno.test("restore in place of a file excluded since, changed meanwhile: the conflict says it is excluded before it says to --overwrite", async () => {

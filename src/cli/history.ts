@@ -36,7 +36,8 @@ Options:
   --backup-root DIR
                  Read the backup in DIR without a config (the computer and its config lost)
   --json         Print { "path": ..., "versions": [...] } with full hashes and ISO times
-                 (versions is empty, with exit code 1, for a path never backed up);
+                 (versions is empty, with exit code 1, for a path never backed up;
+                 "excluded": true for a file an exclude pattern took out since);
                  without PATH, { "backupRoot": ..., "runs": [...] }
 
 Exit codes: 0 listed, 1 the path is not in the backup, 2 usage or configuration error.
@@ -77,9 +78,12 @@ export function historyCommand(argv: string[]): Promise<number> {
 }
 
 /** A file's contents as a table or JSON; for a path never backed up, the line that says so. */
-function printHistory({ path, entries, neverBackedUp }: FileHistory, json: boolean): void {
+function printHistory(
+  { path, entries, neverBackedUp, excluded }: FileHistory,
+  json: boolean,
+): void {
   if (neverBackedUp !== undefined) warn(oneLine(neverBackedUp));
   // Exit code 1 always comes with its document (docs/json.md): for it, no versions.
-  if (json) say(JSON.stringify({ path, versions: entries }, null, 2));
+  if (json) say(JSON.stringify({ path, excluded, versions: entries }, null, 2));
   else if (neverBackedUp === undefined) say(formatHistory(path, entries)); // escaped there
 }

@@ -34,6 +34,8 @@ export interface FileHistory {
   entries: HistoryEntry[];
   /** For a path never backed up, the line that says so, with a hint at what was meant. */
   neverBackedUp?: string;
+  /** An exclude pattern took it out since it was backed up: its current content is its last. */
+  excluded?: true;
 }
 
 /** What the state holds of the path a PATH names. */
@@ -103,7 +105,7 @@ export function fileHistory(
     (at) => whereNow(unfinished, at, held),
     (at) => prunedNow(unfinished, at, held),
   );
-  return { path, entries };
+  return { path, entries, ...recorded.excluded ? { excluded: true } : {} };
 }
 
 function recordedAt(config: Config, store: StateStore, given: string): Recorded {
