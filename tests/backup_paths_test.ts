@@ -89,7 +89,7 @@ Deno.test("restore of a source's PATH whose spelling is a place in the backup ro
   assert.equal(deleted.code, 1, deleted.stderr);
   assert.match(
     deleted.stderr,
-    /^NOT RESTORED: pics\/x\.jpg: 'pics\/x\.jpg' is not in the backup any more: it was deleted at \S+Z: give an earlier time to --at/m,
+    /^NOT RESTORED: pics\/x\.jpg: 'pics\/x\.jpg' is not in the backup any more: it was deleted at \S+Z: restore it with --at a time before that, or with --version 1 for its last content$/m,
   );
   assert.doesNotMatch(deleted.stderr, /docs|source\/pics/);
   // `./a.txt` from a folder of a source is that folder's, never the backup root's `a.txt`.

@@ -94,7 +94,7 @@ Deno.test("a deleted file is restored only with --at; --version picks one conten
   assert.equal(latest.code, 1);
   assert.match(
     latest.stderr,
-    /not in the backup any more: it was deleted at \S+Z: give an earlier time to --at, or --version 3 for its last content\n$/,
+    /^NOT RESTORED: f\.txt: 'source\/f\.txt' is not in the backup any more: it was deleted at \S+Z: restore it with --at a time before that, or with --version 3 for its last content\n$/m,
   );
   await ok(fx, "restore", "f.txt", "--at", new Date(beforeDelete).toISOString(), "--to", out);
   assert.equal(Deno.readTextFileSync(join(out, "f.txt")), "v3\n");
@@ -146,7 +146,7 @@ Deno.test("a folder deleted: restore of it names when its last file went, and th
   const latest = await fx.cli("restore", "d", "--to", out);
   assert.equal(latest.code, 1);
   const said = latest.stderr.match(
-    /'source\/d' is not in the backup any more: the last of its files was deleted at (\S+Z): give an earlier time to --at\n$/,
+    /'source\/d' is not in the backup any more: the last of its files was deleted at (\S+Z): restore it with --at a time before that\n$/,
   );
   assert.ok(said, latest.stderr);
   const at = await fx.cli("restore", "d", "--at", new Date().toISOString(), "--to", out);

@@ -205,9 +205,9 @@ function notFound(
 }
 
 /**
- * Where a file's contents all ended at or before `at` (or it came back only after), when
- * it was deleted, and the content it had then, to give instead; for a folder, when the last
- * of its files was. Read only for a PATH that matched nothing, so a folder's rows are read
+ * Where a file's contents all ended at or before `at` (Infinity: no --at given, the latest)
+ * (or it came back only after), when it was deleted, and the content it had then, to give
+ * instead; for a folder, when the last of its files was. Read only for a PATH that matched nothing, so a folder's rows are read
  * once more.
  */
 function deletedBefore(store: StateStore, target: string, at: number): string {
@@ -228,9 +228,14 @@ function deletedBefore(store: StateStore, target: string, at: number): string {
     return `${deleted} and ${folder ? "files in it were " : ""}backed up again at ` +
       `${new Date(next.validFrom).toISOString()}: give an earlier time or that one to --at`;
   }
+  // Without --at (the latest), the remedy names the option to add rather than an earlier one.
+  const earlier = at === Infinity
+    ? "restore it with --at a time before that"
+    : "give an earlier time to --at";
+  const version = at === Infinity ? "with --version" : "--version";
   return folder
-    ? `${deleted}: give an earlier time to --at`
-    : `${deleted}: give an earlier time to --at, or --version ${last.seq} for its last content`;
+    ? `${deleted}: ${earlier}`
+    : `${deleted}: ${earlier}, or ${version} ${last.seq} for its last content`;
 }
 
 /** Every recorded content below a logical folder, a page at a time. */
