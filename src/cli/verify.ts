@@ -23,9 +23,10 @@ const VERIFY_HELP =
 
 Checks that the backup is intact: every stored copy the state records must exist and
 still have its recorded hash, and the backup root must hold no file the state does not
-know (.backup-tool/ is not checked). Every copy's presence is always checked; --sample
-re-hashes only a random share of them. A symlink put by hand in the place of a folder
-holding copies (versions/ moved to another disk) is walked through, with a warning.
+know (.backup-tool/ is not walked; the state in it is checked whole first: a damaged one
+exits 2). Every copy's presence is always checked; --sample re-hashes only a random
+share of them. A symlink put by hand in the place of a folder holding copies (versions/
+moved to another disk) is walked through, with a warning.
 
 With --repair, missing and changed copies are made again, under the backup root's lock:
 from a file that holds the same content now (a source file, else another stored copy;

@@ -15,6 +15,7 @@
 import type { Config } from "../config/config.ts";
 import { openSession, type Session } from "../engine/session.ts";
 import { requireBackup } from "./open.ts";
+import { requireIntactStateBeforeRepair } from "./verify_state.ts";
 import { catalogOf, verifyBackup, type VerifyOptions, type VerifyReport } from "./verify.ts";
 import { standingAt } from "./verify_listing.ts";
 import { othersHoldingAnyAlgo } from "./other_algos.ts";
@@ -62,6 +63,7 @@ export async function verifyAndRepair(
   opts: RepairOptions,
 ): Promise<RepairReport> {
   requireBackup(config);
+  requireIntactStateBeforeRepair(config); // before the session writes to it
   // A lost source folder is when a repair from the backup's other copies matters most.
   const session = await openSession(config, "verify", {
     sourcesRequired: false,

@@ -1,10 +1,10 @@
 /**
  * `verify` as the command line asks for it. Without a repair: the state opened read-only,
- * without the run lock, a run's unfinished work said first, then every copy checked
- * (verify.ts), the tool's run logs in a log folder inside the backup root not taken for
- * unknown files; read-only, so an interruption leaves nothing. With one: verifyAndRepair
- * under the lock (repair.ts, which says what an interruption leaves), its outcomes told
- * apart into the copies made again and those not.
+ * without the run lock, and checked whole (verify_state.ts), a run's unfinished work said
+ * first, then every copy checked (verify.ts), the tool's run logs in a log folder inside
+ * the backup root not taken for unknown files; read-only, so an interruption leaves
+ * nothing. With one: verifyAndRepair under the lock (repair.ts, which says what an
+ * interruption leaves), its outcomes told apart into the copies made again and those not.
  */
 import type { Config } from "../config/config.ts";
 import { logDirInside, openState, runningNow } from "./open.ts";
@@ -12,6 +12,8 @@ import { type RepairOptions, type RepairReport, verifyAndRepair } from "./repair
 import type { RepairOutcome } from "./repair_copies.ts";
 import { unfinishedWarning, unfinishedWork } from "./unfinished.ts";
 import { catalogOf, verifyBackup, type VerifyReport } from "./verify.ts";
+import { requireIntactState } from "./verify_state.ts";
+import { statePaths } from "../engine/session.ts";
 
 /** What a repair did, its outcomes told apart. */
 export interface RepairResult extends RepairReport {
@@ -27,6 +29,7 @@ export async function checkBackup(
 ): Promise<VerifyReport> {
   const store = openState(config);
   try {
+    requireIntactState(store, statePaths(config.backupRoot).db);
     const unfinished = unfinishedWork(store.pendingIntents());
     const warning = unfinishedWarning(unfinished, "checks", runningNow(config));
     if (warning) warn(warning);

@@ -197,6 +197,11 @@ export class StateStore {
     return read.orphanedDigests(this.#db);
   }
 
+  /** What SQLite's integrity check finds wrong in the state (see queries.ts); none if whole. */
+  integrityProblems(max: number): string[] {
+    return read.integrityProblems(this.#db, max);
+  }
+
   // --- the intents journal and commits ---
 
   /**
