@@ -57,7 +57,8 @@ Options:
                     only when safety.max_delete_percent held them back
   --quiet, -q       Print nothing but problems
 
-Exit codes: 0 intact (with --repair: intact once repaired), 1 something is missing,
+Exit codes: 0 intact (with --repair: intact once repaired; with --sample: no damage in
+the copies re-hashed, the others' bytes not checked), 1 something is missing,
 changed or unknown, or a folder could not be read (each is named), 2 usage or
 configuration error, 3 (--repair) a backup holds the lock.
 
@@ -120,7 +121,7 @@ async function repairCommand(
     onRepaired: json ? undefined : (o) => say(oneLine(outcomeLine(o))),
   });
   if (json) printRepairDocument(result, forgetting);
-  else printRepair(result, { unknownSaid, forgetting, quiet: flag(p, "quiet") });
+  else printRepair(result, { unknownSaid, forgetting, quiet: flag(p, "quiet"), samplePercent });
   return result.ok ? 0 : 1;
 }
 
@@ -133,7 +134,12 @@ function printRepairDocument(result: RepairResult, forgetting: boolean): void {
 /** What the repair could not do, and its summary line; `unknownSaid`: unknown files said. */
 function printRepair(
   { report, ok, repaired, notRepaired, unreadableLeft, forgotten, forgetRefused }: RepairResult,
-  { unknownSaid, forgetting, quiet }: { unknownSaid: number; forgetting: boolean; quiet: boolean },
+  { unknownSaid, forgetting, quiet, samplePercent }: {
+    unknownSaid: number;
+    forgetting: boolean;
+    quiet: boolean;
+    samplePercent?: number;
+  },
 ): void {
   for (const u of report.unknown.slice(unknownSaid)) printUnknown(u.file);
   for (const o of forgotten) say(oneLine(forgottenLine(o)));
@@ -146,8 +152,18 @@ function printRepair(
     `Repair: ${repaired.length} repaired, ${notRepaired.length} not repaired, ` +
       `${forgottenSaid}${report.unknown.length} unknown file(s)` +
       (unreadableLeft > 0 ? `, ${unreadableLeft} unreadable (see above)` : "") +
-      (ok ? ": intact" : ""),
+      (ok ? `: ${repairedVerdict(report, samplePercent)}` : ""),
   );
+}
+
+/** Whether `--sample` left copies out (100 re-hashes every one). */
+const partial = (sample: number | undefined) => sample !== undefined && sample < 100;
+
+/** A repair's verdict once everything found was repaired: with a sample, of the sample only. */
+function repairedVerdict(report: VerifyReport, sample: number | undefined): string {
+  if (!partial(sample)) return "intact";
+  return `no damage left in the ${report.checked} copies re-hashed (a ${sample}% sample); ` +
+    `${notRehashed(report)}`;
 }
 
 function readSample(text: string | undefined): number | undefined {
@@ -179,12 +195,25 @@ function printReport(r: VerifyReport, quiet: boolean, sample?: number): void {
   for (const l of r.linked) warn(oneLine(linkedWarning(l)));
   if (quiet && r.ok) return;
   const sampled = sample === undefined ? "" : ` (a ${sample}% sample)`;
+  const verdict = !partial(sample)
+    ? "intact"
+    : `no damage found in those; ${notRehashed(r)} (verify without --sample checks every copy)`;
   say(
     r.ok
-      ? `Verify: ${present(r.total)}, ${r.checked} re-hashed${sampled}: intact`
+      ? `Verify: ${present(r.total)}, ${r.checked} re-hashed${sampled}: ${verdict}`
       : `Verify failed: ${r.missing.length} missing, ${r.changed.length} changed, ` +
         `${r.unknown.length} unknown file(s)${unreadable(r)}; ${r.checked} re-hashed${sampled}`,
   );
+}
+
+/**
+ * What a sample leaves unsaid: the copies neither re-hashed nor found missing or unreadable
+ * (nor, by a repair, made again), whose damage it cannot know of.
+ */
+function notRehashed(r: VerifyReport): string {
+  const copiesUnread = r.unreadable.filter((u) => u.kind === "copy").length;
+  const left = r.total - r.checked - r.missing.length - copiesUnread;
+  return left === 1 ? "the other 1 was not re-hashed" : `the other ${left} were not re-hashed`;
 }
 
 /** What is said of a symlink put by hand in a folder's place, which verify walked through. */
