@@ -96,7 +96,10 @@ async function repairFound(
     store.copiesOf(b.path!).find((c) => c.seq === b.version)!
   );
   const sourcesOf = copySources(config, session, report, todo);
-  const logged = outcomeLogger(session, unreadable, opts);
+  const where = new Map(todo.map((c) => [copyKey(c.path, c.seq), c.location]));
+  const isOld = (key: string) => where.get(key) === "version" || where.get(key) === "deleted";
+  const changedOld = new Set(report.changed.map(copyKeyOf).filter(isOld));
+  const logged = outcomeLogger(session, { unreadable, changedOld }, opts);
   let outcomes = await repairCopies(sourcesOf.ctx, todo, (o) => o.error === undefined && logged(o));
   // A copy made again may be what another one lacked: after a hash_algorithm change, a
   // source file recorded under the new algorithm is found only through its stored copy,
@@ -225,20 +228,26 @@ function copySources(
  * Logs an outcome, and writes the log out, as each is done: a repair killed midway still
  * says what it did (the log holds up to 4,096 lines otherwise; each copy costs an fsync
  * anyway). A copy that could not be repaired because nothing else holds its content, and
- * that could not be read itself, may be intact: its permissions changed, say.
+ * that could not be read itself, may be intact: its permissions changed, say. An old copy
+ * found changed that nothing holds stays named by every verify: what to do is said.
  */
 function outcomeLogger(
   session: Session,
-  unreadable: VerifyReport["unreadable"],
+  { unreadable, changedOld }: {
+    unreadable: VerifyReport["unreadable"];
+    /** The old copies (versions, deleted files) found changed, by `copyKeyOf`. */
+    changedOld: ReadonlySet<string>;
+  },
   opts: RepairOptions,
 ): (o: RepairOutcome) => void {
   const unreadableWhy = new Map(unreadable.map((u) => [copyKeyOf(u), u.error]));
   return (o) => {
-    const why = o.error?.includes(NOTHING_HOLDS) ? unreadableWhy.get(copyKeyOf(o)) : undefined;
+    const nothingHolds = o.error?.includes(NOTHING_HOLDS) === true;
+    const why = nothingHolds ? unreadableWhy.get(copyKeyOf(o)) : undefined;
     if (why !== undefined) {
       o.error += `; the copy itself could not be read (${why}): if only its permissions ` +
         "were changed, give them back and verify again";
-    }
+    } else if (nothingHolds && changedOld.has(copyKeyOf(o))) o.error += DAMAGED_OLD_REMEDY;
     // With forgetMissing, a failure is logged once it is known not to be forgotten
     // instead: the log would otherwise name one copy both NOT REPAIRED and FORGOTTEN.
     if (o.error !== undefined && opts.forgetMissing) return;
@@ -247,6 +256,15 @@ function outcomeLogger(
     if (o.error === undefined) opts.onRepaired?.(o);
   };
 }
+
+/**
+ * What to do about an old copy found damaged whose content nothing holds: left in place
+ * (restore refuses it, but part of it may be of use), it is named by every verify until it
+ * is recorded as lost, which `--forget-missing` does once it is out of the backup root.
+ */
+const DAMAGED_OLD_REMEDY = ": the damaged copy stays where it is and every verify names it: " +
+  "if no other backup holds this content, move it out of the backup root (keep it if " +
+  "part of it may be of use), then run 'verify --forget-missing' to record it as lost";
 
 /** What stands where a copy was made elsewhere is now a file no copy is recorded at. */
 function noteMadeElsewhere(root: string, outcomes: RepairOutcome[], report: VerifyReport): void {
