@@ -45,3 +45,22 @@ for (const damaged of ["files", "copies_versions"]) {
     assert.equal(json.stdout, "");
   });
 }
+
+Deno.test("verify of a backup root whose .backup-tool/ was removed says it holds a backup without its state, not 'run a backup first'", async () => {
+  using fx = makeFixture({ "a.txt": "one\n" });
+  assert.equal((await fx.cli("run")).code, 0);
+  Deno.writeTextFileSync(join(fx.source, "a.txt"), "two\n");
+  assert.equal((await fx.cli("run")).code, 0);
+  Deno.removeSync(join(fx.backup, ".backup-tool"), { recursive: true });
+  const before = fingerprint(fx.backup);
+  for (const args of [["verify"], ["verify", "--repair"]]) {
+    const r = await fx.cli(...args);
+    assert.equal(r.code, 2, `${args}: ${r.stdout}${r.stderr}`);
+    assert.doesNotMatch(r.stderr, /run a backup first/, `${args}`);
+    assert.match(
+      r.stderr,
+      /it holds a backup \(its folder 'versions'\) but not its state '.*\.backup-tool': put that folder back/,
+    );
+    assert.deepEqual(fingerprint(fx.backup), before, `${args} changed the backup root`);
+  }
+});

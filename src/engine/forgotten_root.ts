@@ -75,10 +75,7 @@ function refuseStatelessBackup(config: Config): void {
   const root = config.backupRoot;
   const stateDir = join(root, STATE_DIR);
   if (exists(stateDir)) return;
-  const folders = LAYOUT_FOLDERS.filter((name) =>
-    lstatOrNone(join(root, name))?.isDirectory &&
-    (name !== VERSIONS_DIR || holdsVersionCopy(join(root, name)))
-  );
+  const folders = backupFoldersIn(root);
   const logs = folders.length > 0 ? [] : logsNaming(config.logDir, root);
   if (folders.length === 0 && logs.length === 0) return;
   const beside = "; to start a new backup beside it instead (a copy stored under another " +
@@ -91,7 +88,7 @@ function refuseStatelessBackup(config: Config): void {
     );
   }
   const evidence = folders.length > 0
-    ? `its folder${folders.length === 1 ? "" : "s"} ${folders.map((f) => `'${f}'`).join(", ")}`
+    ? folderEvidence(folders)
     : `${logs.length === 1 ? "a log" : `${logs.length} logs`} in '${config.logDir}' ` +
       `record${logs.length === 1 ? "s" : ""} runs into it`;
   throw new PreflightError(
@@ -99,6 +96,22 @@ function refuseStatelessBackup(config: Config): void {
       `'${stateDir}': put that folder back (a copy made with 'cp -r backup/*' leaves it ` +
       `out) and run again${beside}`,
   );
+}
+
+/**
+ * The backup's own folders at the top of `root` (`versions` only where it holds a version's
+ * copy): none where no backup was made there.
+ */
+export function backupFoldersIn(root: string): string[] {
+  return LAYOUT_FOLDERS.filter((name) =>
+    lstatOrNone(join(root, name))?.isDirectory &&
+    (name !== VERSIONS_DIR || holdsVersionCopy(join(root, name)))
+  );
+}
+
+/** `'versions', '_sources'`, as a refusal names a backup's folders. */
+export function folderEvidence(folders: string[]): string {
+  return `its folder${folders.length === 1 ? "" : "s"} ${folders.map((f) => `'${f}'`).join(", ")}`;
 }
 
 /** A version's copy's name: `vN.bak`, or `.~K` after it where that name was taken. */
