@@ -98,7 +98,11 @@ async function repairFound(
   const sourcesOf = copySources(config, session, report, todo);
   const where = new Map(todo.map((c) => [copyKey(c.path, c.seq), c.location]));
   const isOld = (key: string) => where.get(key) === "version" || where.get(key) === "deleted";
-  const changedOld = new Set(report.changed.map(copyKeyOf).filter(isOld));
+  // Not one behind a symlink put in a folder's place: --forget-missing forgets none of those.
+  const behindLink = (file: string) => report.linked.some((l) => file.startsWith(`${l.file}/`));
+  const changedOld = new Set(
+    report.changed.filter((b) => !behindLink(b.file)).map(copyKeyOf).filter(isOld),
+  );
   const logged = outcomeLogger(session, { unreadable, changedOld }, opts);
   let outcomes = await repairCopies(sourcesOf.ctx, todo, (o) => o.error === undefined && logged(o));
   // A copy made again may be what another one lacked: after a hash_algorithm change, a
