@@ -1,7 +1,9 @@
-// Machine description and result formatting: a Markdown table for people (paste-able into
-// bench/README.md) and a JSON document (--json, and always saved under bench/work/results/).
+// Machine description and result formatting: Markdown tables for people (paste-able into
+// bench/README.md; the watch scenarios' rows in a table of their own) and a JSON document
+// (--json, and always saved under bench/work/results/).
 
 import type { Row } from "./scenarios.ts";
+import { figureCells } from "./watch_figures.ts";
 import { fsWarning, type WorkFs } from "./workfs.ts";
 
 export interface Machine {
@@ -84,10 +86,56 @@ export function table(rows: Row[]): string {
     num(r.rssMiB, 0),
     r.ratio === undefined ? "—" : `${r.ratio.toFixed(2)}×`,
     String(r.samples.length),
-    r.status === "ok" ? "ok" : `${r.status}: ${truncate(r.note ?? "", 70)}`,
+    statusCell(r),
   ]);
+  return markdown(head, body, new Set([3, 4, 5, 6, 7]));
+}
+
+/**
+ * The watch scenarios' rows (Row.watch): latency in ms beyond the debounce, from each write's
+ * end to its new bytes at their backup path; idle CPU as clock ticks (ms) per window. `n` is
+ * the number of writes or windows; "—" where a column does not apply.
+ */
+export function watchTable(rows: Row[]): string {
+  const head = [
+    "tree",
+    "scenario",
+    "tool",
+    "measure",
+    "median",
+    "max",
+    "target",
+    "met",
+    "n",
+    "peak RSS MiB",
+    "status",
+  ];
+  const body = rows.map((r) => {
+    const w = r.watch!;
+    const measure = w.kind === "latency"
+      ? "write → new bytes in backup, beyond the debounce"
+      : `CPU (user + sys), clock ticks (ms) per ${w.windowS} s`;
+    return [
+      r.tree,
+      r.scenario,
+      r.tool,
+      measure,
+      ...figureCells(w),
+      String(w.values.length),
+      num(r.rssMiB, 0),
+      statusCell(r),
+    ];
+  });
+  return markdown(head, body, new Set([4, 5, 8, 9]));
+}
+
+function statusCell(r: Row): string {
+  return r.status === "ok" ? "ok" : `${r.status}: ${truncate(r.note ?? "", 70)}`;
+}
+
+/** A Markdown table, its columns padded; `right`: the indices of right-aligned columns. */
+function markdown(head: string[], body: string[][], right: Set<number>): string {
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
-  const right = new Set([3, 4, 5, 6, 7]);
   const line = (cells: string[]) =>
     "| " +
     cells.map((c, i) => (right.has(i) ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join(" | ") +

@@ -3,7 +3,9 @@
 // Generates (or reuses) the synthetic trees from gen.ts, runs every scenario from scenarios.ts
 // for every installed tool from tools.ts, alternating tools within each repetition, and prints
 // the machine description plus a Markdown table of medians (wall, CPU = user+sys, peak RSS, wall
-// ratio to rsync). Results are also saved as JSON in bench/work/results/.
+// ratio to rsync); the watch scenarios (watch.ts) have a table of their own (latency beyond the
+// debounce, idle CPU against an idle `sleep`). Results are also saved as JSON in
+// bench/work/results/.
 //
 // Trees and scratch live in bench/work/ (trees/, run/), or with --fs-image on a loop-mounted,
 // journaled ext4 image at bench/work/mnt/ (see workfs.ts), unmounted again when the run ends,
@@ -16,9 +18,10 @@
 import { join } from "node:path";
 import { planTree, type TreePlan, TREES, WORK_DIR, writeTree } from "./gen.ts";
 import { GNU_TIME, run, stop, which } from "./measure.ts";
-import { addRatios, describeMachine, machineText, table, toJson } from "./report.ts";
+import { addRatios, describeMachine, machineText, table, toJson, watchTable } from "./report.ts";
 import { type Row, runScenario, type Scenario, scenarios } from "./scenarios.ts";
 import { type Tool, toolsNamed } from "./tools.ts";
+import { POLL_MS, runWatchScenario, WRITES } from "./watch.ts";
 import {
   defaultDirs,
   defaultImageGiB,
@@ -33,7 +36,8 @@ const USAGE = `usage: deno task bench [-- options]
   --with-1m        add "nothing changed" on a 1,000,000-file tree (generation takes minutes)
   --runs N         repetitions per tool and scenario (default 3); the table shows medians
   --only TEXT      only scenarios whose id contains TEXT (ids look like 20k/first-backup,
-                   100k/nothing-changed, 20k/mixed, 100k/changed1); repeatable
+                   100k/nothing-changed, 20k/mixed, 100k/changed1, watch/latency,
+                   watch/idle); repeatable
   --tools a,b      only these tools (ours, rsync, rsync+sync, cp, restic), in this order;
                    ours@REV is ours as committed at git revision REV (an A/B of a change)
   --json           print results as JSON on stdout (progress and table go to stderr)
@@ -167,7 +171,23 @@ async function main() {
   }
   for (const t of tools) await t.warmup?.();
 
-  if (!opts.fsImage) return await bench(opts, selected, tools, versions, await defaultDirs());
+  if (!opts.fsImage) {
+    // On SIGINT/SIGTERM sent to this process alone (not its whole process group, as a terminal's
+    // Ctrl-C is): kill the running command, so that no watch session or its reference `sleep`
+    // outlives the run (a session stops cleanly on SIGTERM), and exit with the signal's status.
+    const onSignal = (sig: "SIGINT" | "SIGTERM") => () => {
+      console.error(`\nbench: ${sig}, stopping`);
+      stop.abort();
+      Deno.exit(sig === "SIGINT" ? 130 : 143);
+    };
+    const listeners = [["SIGINT", onSignal("SIGINT")], ["SIGTERM", onSignal("SIGTERM")]] as const;
+    listeners.forEach(([sig, f]) => Deno.addSignalListener(sig, f));
+    try {
+      return await bench(opts, selected, tools, versions, await defaultDirs());
+    } finally {
+      listeners.forEach(([sig, f]) => Deno.removeSignalListener(sig, f));
+    }
+  }
   let image: Image;
   try {
     image = await openImage(opts.fsImageSize ?? defaultImageGiB(opts));
@@ -215,9 +235,8 @@ async function bench(
     console.error(
       `\n== ${sc.id}: ${sc.label} (${plan.files.length} files, ${mb} MB), ${opts.runs} rep(s)`,
     );
-    rows.push(
-      ...(await runScenario(sc, plan, dir, tools, { ...opts, runDir: dirs.run })),
-    );
+    const runScenarioOf = sc.kind === "watch" ? runWatchScenario : runScenario;
+    rows.push(...(await runScenarioOf(sc, plan, dir, tools, { ...opts, runDir: dirs.run })));
   }
   addRatios(rows);
 
@@ -228,8 +247,19 @@ async function bench(
   await Deno.writeTextFile(saved, json + "\n");
 
   const out = opts.json ? console.error : console.log;
-  out(`\n${machineText(machine)}\n\n${table(rows)}\n`);
-  out(`Medians of ${opts.runs} rep(s); CPU = user + sys; × rsync = wall time relative to rsync.`);
+  const timedRows = rows.filter((r) => !r.watch), watchRows = rows.filter((r) => r.watch);
+  out(`\n${machineText(machine)}\n`);
+  if (timedRows.length > 0) {
+    out(`${table(timedRows)}\n`);
+    out(`Medians of ${opts.runs} rep(s); CPU = user + sys; × rsync = wall time relative to rsync.`);
+  }
+  if (watchRows.length > 0) {
+    out(`${timedRows.length > 0 ? "\n" : ""}${watchTable(watchRows)}\n`);
+    out(
+      `Watch: ${opts.runs} session(s) per tool; latency over ${opts.runs * WRITES} writes, ` +
+        `polled every ${POLL_MS} ms; sleep = an idle process measured over the same windows.`,
+    );
+  }
   out(`Saved ${saved}`);
   if (opts.json) console.log(json);
 }

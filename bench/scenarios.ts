@@ -17,6 +17,8 @@
 //                    keep inode/ctime for tools like restic that look at them), the deterministic
 //                    mutation is applied again, and `state/` is restored from `snap/`.
 //
+// The watch scenarios (`watch/latency`, `watch/idle`) are listed here and run by watch.ts.
+//
 // Reps alternate tools (ours, rsync, cp, restic, ours, rsync, …) so drift hits all alike. All
 // preparation is followed by `sync` so its writeback is not billed to the timed run. Page cache
 // stays warm: trees are read once before a first-backup scenario, and baselines read them too.
@@ -37,12 +39,16 @@ import {
   warm,
 } from "./measure.ts";
 import type { Tool, ToolCtx } from "./tools.ts";
+import { DEBOUNCE_MS, IDLE_WINDOW_S } from "./watch.ts";
+import type { WatchFigures } from "./watch_figures.ts";
 
 export interface Scenario {
   id: string; // "<tree>/<slug>", what --only matches
   tree: string;
-  kind: "first" | "nochange" | "mutate" | "restore";
+  kind: "first" | "nochange" | "mutate" | "restore" | "watch";
   mutation?: MutationKind;
+  /** A watch scenario's measure (watch.ts); its id is `watch/<this>`. */
+  watch?: "latency" | "idle";
   label: string;
 }
 
@@ -62,11 +68,21 @@ export function scenarios(opts: { quick: boolean; with1m: boolean }): Scenario[]
     { tree: dupTree, kind: "mutate", mutation: "promote", label: "original deleted" },
     { tree: mixedTree, kind: "restore", label: "restore everything" },
     { tree: tinyTree, kind: "restore", label: "restore everything" },
+    { tree: mixedTree, kind: "watch", watch: "latency", label: watchLabels.latency },
+    { tree: mixedTree, kind: "watch", watch: "idle", label: watchLabels.idle },
   ];
   const slugs = { first: "first-backup", nochange: "nothing-changed", restore: "restore" };
-  const slug = (s: Omit<Scenario, "id">) => s.kind === "mutate" ? s.mutation! : slugs[s.kind];
-  return list.map((s) => ({ ...s, id: `${s.tree}/${slug(s)}` }));
+  const id = (s: Omit<Scenario, "id">) =>
+    s.kind === "watch"
+      ? `watch/${s.watch}`
+      : `${s.tree}/${s.kind === "mutate" ? s.mutation! : slugs[s.kind]}`;
+  return list.map((s) => ({ ...s, id: id(s) }));
 }
+
+const watchLabels = {
+  latency: `saved file to backup (debounce ${DEBOUNCE_MS} ms)`,
+  idle: `idle ${IDLE_WINDOW_S} s after the first pass`,
+};
 
 export interface Row {
   id: string;
@@ -80,6 +96,8 @@ export interface Row {
   cpu: number;
   rssMiB: number;
   ratio?: number; // wall / rsync wall, filled in by the caller
+  /** A watch scenario's figures (wall and cpu are NaN there; rssMiB is the peak seen). */
+  watch?: WatchFigures;
 }
 
 /** How long ours distrusts a fingerprint after a change (RACY_WINDOW_MS in src/engine/batch.ts). */

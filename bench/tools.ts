@@ -45,6 +45,12 @@ export interface Tool {
   command(ctx: ToolCtx): CmdSpec;
   /** Restores everything backed up in ctx.dst into `out` (absent for tools that cannot). */
   restore?(ctx: ToolCtx, out: string): CmdSpec;
+  /**
+   * Untimed: writes what a watch session with this debounce needs, after `init`; returns its
+   * command (printing a line a pass on stdout) and the folder its session logs go to (absent for
+   * tools with no watch mode).
+   */
+  watch?(ctx: ToolCtx, debounceMs: number): Promise<{ cmd: CmdSpec; logDir: string }>;
 }
 
 /**
@@ -84,14 +90,9 @@ function oursAt(rev?: string): Tool {
       await run({ argv: [Deno.execPath(), "cache", main()], cwd: root }).catch(() => {});
     },
     async init(ctx) {
-      const config = {
-        sources: [ctx.src],
-        backup_root: ctx.dst,
-        log_dir: join(ctx.dir, "logs"),
-      };
       await Deno.writeTextFile(
         join(ctx.dir, "config.jsonc"),
-        JSON.stringify(config, null, 2) + "\n",
+        JSON.stringify(configOf(ctx), null, 2) + "\n",
       );
     },
     command(ctx) {
@@ -110,6 +111,16 @@ function oursAt(rev?: string): Tool {
         env: { NO_COLOR: "1" },
       };
     },
+    async watch(ctx, debounceMs) {
+      const config = join(ctx.dir, "watch.jsonc");
+      const watch = { debounce_ms: debounceMs };
+      await Deno.writeTextFile(config, JSON.stringify({ ...configOf(ctx), watch }, null, 2) + "\n");
+      const argv = [Deno.execPath(), "run", "-A", ...v8Flags(), main(), "watch", "--json"];
+      return {
+        cmd: { argv: [...argv, "--config", config], cwd: root, env: { NO_COLOR: "1" } },
+        logDir: configOf(ctx).log_dir,
+      };
+    },
     restore(ctx, out) {
       const config = join(ctx.dir, "config.jsonc");
       return {
@@ -120,6 +131,11 @@ function oursAt(rev?: string): Tool {
       };
     },
   };
+}
+
+/** ours' config for a scenario: its source, backup root and log folder. */
+function configOf(ctx: ToolCtx) {
+  return { sources: [ctx.src], backup_root: ctx.dst, log_dir: join(ctx.dir, "logs") };
 }
 
 /** Where `ours@<rev>` runs from: the commit's tree, exported once (kept for later runs). */
