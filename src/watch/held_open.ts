@@ -119,19 +119,39 @@ export function openHeldFifo(): Deno.FsFile | undefined {
   }
 }
 
+/**
+ * What each thread of this process, by id, was named at the last looks: a thread keeps its
+ * name once it has set it, so a name read at two looks in a row is taken as known and not
+ * read again (an idle session looks every 2 s, and this process has a dozen threads; a
+ * thread just made may not have set its name yet at the first). Ids no longer listed are
+ * forgotten, so an id the kernel gives a new thread later is read anew.
+ */
+const threadNames = new Map<string, { comm: string; known: boolean }>();
+
 /** The ids of the watcher threads waiting for a FIFO's other end. */
 function heldTasks(): string[] {
   const held: string[] = [];
   try {
+    const listed = new Set<string>();
     for (const { name } of Deno.readDirSync("/proc/self/task")) {
-      const comm = readProc(`/proc/self/task/${name}/comm`);
-      if (!comm || !WATCHER_THREAD.test(comm)) continue;
+      listed.add(name);
+      if (!isWatcherThread(name)) continue;
       if (readProc(`/proc/self/task/${name}/wchan`) === FIFO_WAIT) held.push(name);
     }
+    for (const id of threadNames.keys()) if (!listed.has(id)) threadNames.delete(id);
   } catch {
     // No /proc (a container without it): nothing can be found.
   }
   return held;
+}
+
+function isWatcherThread(id: string): boolean {
+  const was = threadNames.get(id);
+  if (was?.known) return WATCHER_THREAD.test(was.comm);
+  const comm = readProc(`/proc/self/task/${id}/comm`);
+  if (comm === undefined) return false; // gone meanwhile
+  threadNames.set(id, { comm, known: was?.comm === comm });
+  return WATCHER_THREAD.test(comm);
 }
 
 /** The path a thread's open call names, read from its arguments; undefined if not known. */
