@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { makeFixture } from "./helpers.ts";
 import { ok } from "./restore_helpers.ts";
+import { WatchProcess } from "./watch_helpers.ts";
 
 /** A folder `d/` renamed to `e/d/` while the guard holds: run 2 held back 3 deletions. */
 async function renamedWhileHeld() {
@@ -63,4 +64,24 @@ Deno.test("history of a file whose deletion may be held back says so", async () 
     r.stderr,
     /^WARNING: run 2 \(started \S+Z\) held back 3 deletions \(safety\.max_delete_percent\): if 'source\/d\/a\.txt' is one of the files it found gone, its content shown current is the one it had before; run with --force to archive them$/m,
   );
+});
+
+Deno.test("a watch session ends the warning once its full pass archives the deletions, and gives it where its guard holds them", async () => {
+  using fx = await renamedWhileHeld();
+  const watch = async () => {
+    await using w = new WatchProcess(fx);
+    await w.ready();
+    const exit = await w.stop();
+    return exit;
+  };
+  // Its first full pass counts e/d/ too: 3 of 7, under the limit, archived.
+  await watch();
+  const after = await fx.cli("restore", "--to", join(fx.dir, "out"));
+  assert.equal(after.code, 0, after.stderr);
+  assert.equal(after.stderr, "");
+  // Most of the source gone while a session watches it: held back, and said so.
+  for (const f of ["a", "b", "c"]) Deno.removeSync(join(fx.source, "e", "d", `${f}.txt`));
+  await watch();
+  const held = await fx.cli("restore", "--to", join(fx.dir, "held"));
+  assert.match(held.stderr, /^WARNING: run 4 \(started \S+Z\) held back 3 deletions /m);
 });

@@ -1,8 +1,8 @@
 /**
- * Which runs still hold deletions back (`heldBackRuns`): those whose summary records some
- * held by the mass-deletion guard, since the last run that went through every source and
- * archived every deletion it met, as of a moment. Real SQLite databases in temporary
- * folders, runs recorded as the engine records them.
+ * Which runs and watch sessions still hold deletions back (`heldBackRuns`): those whose
+ * summary records some held by the mass-deletion guard, since the last one that went
+ * through every source and archived every deletion it met, as of a moment. Real SQLite
+ * databases in temporary folders, runs recorded as the engine records them.
  */
 import assert from "node:assert/strict";
 import type { StateStore } from "./store.ts";
@@ -30,7 +30,8 @@ Deno.test("heldBackRuns: the runs that held deletions back since the last that a
     // As of a moment: only runs begun before it.
     assert.deepEqual(ids(store, second), []);
     assert.deepEqual(ids(store, second + 1), [2]);
-    // A run stopped or failed, or a watch session, archives nothing for sure: they stand.
+    // A run stopped or failed, or a watch session of an earlier version (no count), archives
+    // nothing for sure: they stand.
     run(store, "stopped", { heldBack: 0 });
     run(store, "ok", {}, "watch");
     assert.deepEqual(ids(store), [2, 3]);
@@ -46,4 +47,20 @@ Deno.test("heldBackRuns: a run of a version that recorded no count is taken for 
     assert.deepEqual(ids(store), [1]);
     run(store, "ok", { counts: {} }); // it held nothing: it would have finished with problems
     assert.deepEqual(ids(store), []);
+  }));
+
+Deno.test("heldBackRuns: a watch session holds deletions back, or ends them, as a run does", () =>
+  withStore((store) => {
+    run(store, "partial", { heldBack: 3 });
+    // A watch session ends 'ok' even where its guard held some: its count says.
+    run(store, "ok", { passes: 2, heldBack: 2 }, "watch");
+    assert.deepEqual(ids(store), [1, 2]);
+    // One whose full passes went through every source holding none: they are archived.
+    run(store, "ok", { passes: 1, heldBack: 0 }, "watch");
+    assert.deepEqual(ids(store), []);
+    // A session of a version that recorded no count, or stopped in its first pass: neither.
+    run(store, "partial", { heldBack: 1 });
+    run(store, "ok", { passes: 1 }, "watch");
+    run(store, "stopped", { passes: 1, heldBack: 0 }, "watch");
+    assert.deepEqual(ids(store), [4]);
   }));

@@ -144,7 +144,7 @@ interface RecordedSummary {
   left?: string[];
   /** A `run`'s: the config file it ran with (from 2026-12-05 on). */
   config?: string;
-  /** A `run`'s: the deletions its mass-deletion guard held back (from 2026-12-05 on). */
+  /** The deletions its mass-deletion guard held back, at its end (from 2026-12-05 on). */
   heldBack?: number;
 }
 
@@ -160,19 +160,29 @@ export interface HeldRun {
 const HELD_BACK = "CASE WHEN json_valid(summary) THEN json_extract(summary, '$.heldBack') END";
 
 /**
- * The `run`s begun before `at` (or now) whose guard held deletions back, oldest first,
- * since the last run begun before it that went through every source and archived every
- * deletion it met (`ok`, or `partial` holding none back): until one does, the files they
- * found gone stay current in the backup. Runs of versions from before 2026-12-05 recorded
- * no count: one of those that finished with problems is taken for neither, and watch
- * sessions record none. One read of the runs table, a row a session.
+ * A session that went through every source and left no deletion held back: a `run` or
+ * watch session that ended by itself (`ok`, `partial`) recording none held back, or a `run`
+ * of a version from before 2026-12-05 that finished `ok` (its guard held none: it would
+ * have finished with problems). A watch session ends `ok` whatever its guard held, so one
+ * that recorded no count is no such session.
+ */
+const ARCHIVED_ALL = `status IN ('ok', 'partial')
+  AND (${HELD_BACK} = 0 OR (command = 'run' AND status = 'ok' AND ${HELD_BACK} IS NULL))`;
+
+/**
+ * The `run`s and watch sessions begun before `at` (or now) whose guard held deletions
+ * back, oldest first, since the last one begun before it that went through every source
+ * and archived every deletion it met (ARCHIVED_ALL): until one does, the files they found
+ * gone stay current in the backup. Sessions of versions from before 2026-12-05 recorded no
+ * count: one that may have held some is taken for neither. One read of the runs table, a
+ * row a session.
  */
 export function heldBackRuns(db: StateDb, at = Number.MAX_SAFE_INTEGER): HeldRun[] {
   const rows = db.q(
     `SELECT id, started_at, ${HELD_BACK} AS held FROM runs
-     WHERE command = 'run' AND started_at < ?1 AND id > coalesce((
-       SELECT max(id) FROM runs WHERE command = 'run' AND started_at < ?1
-       AND (status = 'ok' OR (status = 'partial' AND ${HELD_BACK} = 0))), 0)
+     WHERE command IN ('run', 'watch') AND started_at < ?1 AND id > coalesce((
+       SELECT max(id) FROM runs WHERE command IN ('run', 'watch') AND started_at < ?1
+       AND ${ARCHIVED_ALL}), 0)
      AND ${HELD_BACK} > 0 ORDER BY id`,
   ).all(at) as Row[];
   return rows.map((r) => ({

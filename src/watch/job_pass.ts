@@ -3,8 +3,8 @@
  * paths (scope.ts, each path asked of the state once per job), with the deletions counted
  * in the guard's window (guard_window.ts), a file found changing while read left to be
  * read again once quiet (changing.ts). It logs how a rescan or first pass ended, adds
- * the pass to the session's totals, reports it (`onBatch`) and rolls the log over past
- * WATCH_LOG_BYTES. Every file operation goes through `runPass`: a pass interrupted leaves
+ * the pass to the session's totals (with the deletions the guard holds back: restore warns
+ * of them), reports it (`onBatch`) and rolls the log over past WATCH_LOG_BYTES. Every file operation goes through `runPass`: a pass interrupted leaves
  * what any interrupted run leaves (batches journaled since its last commit, temporary
  * files), which the next session's recovery completes.
  */
@@ -126,6 +126,7 @@ export async function applyJob(
     totals.passes++;
     for (const [k, n] of Object.entries(result.counts)) totals.counts[k as keyof Counts] += n;
     totals.bytesCopied += result.bytesCopied;
+    totals.heldBack = heldBackAfter(totals.heldBack, job, result, signal.aborted);
     opts.onBatch?.({
       time: new Date(),
       full: job.kind === "full" ? job.reason : undefined,
@@ -138,6 +139,22 @@ export async function applyJob(
     session.log.flush();
     session.log.rollOver(WATCH_LOG_BYTES, session.config.logRetention);
   }
+}
+
+/**
+ * The deletions the guard holds back after a pass, of `before`: none once a full pass went
+ * through every source holding none (it archived every deletion it met), those it held
+ * where it held some; a pass of events, or one stopped, judged only part of them, so the
+ * most of theirs and `before` (a full pass's held back stay so).
+ */
+export function heldBackAfter(
+  before: number,
+  job: Job,
+  result: Pick<PassResult, "heldBack">,
+  stopped: boolean,
+): number {
+  const held = result.heldBack ?? 0;
+  return job.kind === "full" && !stopped ? held : Math.max(before, held);
 }
 
 /**

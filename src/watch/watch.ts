@@ -65,6 +65,11 @@ export interface WatchTotals {
   passes: number;
   counts: Counts;
   bytesCopied: number;
+  /**
+   * The deletions the guard holds back (`heldBackAfter`), recorded in the summary: a
+   * restore says the files are given back (run_queries.ts `heldBackRuns`).
+   */
+  heldBack: number;
   /** Why the session stopped by itself (its backup root was removed or replaced). */
   error?: string;
   /** Why a session that had problems could not record its end (exit code 1 too). */
@@ -113,7 +118,12 @@ class WatchSession {
   readonly #session: Session;
   readonly #opts: WatchOptions;
   readonly #roots: Set<string>;
-  readonly #totals: WatchTotals = { passes: 0, counts: emptyCounts(), bytesCopied: 0 };
+  readonly #totals: WatchTotals = {
+    passes: 0,
+    counts: emptyCounts(),
+    bytesCopied: 0,
+    heldBack: 0,
+  };
   /** The deletions the guard counts together, and since when (see guard_window.ts). */
   readonly #window: GuardWindow = {};
   readonly #scheduler: Scheduler;
