@@ -10,17 +10,25 @@ import type { HeldRun } from "../state/run_queries.ts";
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
-/** "run 2 (started …) held back 3 deletions", or the same of several runs. */
+/** Runs named each in a warning; more are named by the first and the last. */
+const NAMED_EACH = 5;
+
+/**
+ * "run 2 (started …) held back 3 deletions", or the same of several runs (a scheduled run
+ * held back day after day: "365 runs, from run 2 to run 366 (…), held back …").
+ */
 function whoHeld(runs: readonly HeldRun[]): string {
   const last = runs.at(-1)!;
   const count = (n: number) => `${n} deletion${n === 1 ? "" : "s"}`;
   if (runs.length === 1) {
     return `run ${last.id} (started ${iso(last.startedAt)}) held back ${count(last.heldBack)}`;
   }
+  const first = `the first started ${iso(runs[0].startedAt)}`;
   const ids = runs.map((r) => r.id);
-  const names = `${ids.slice(0, -1).join(", ")} and ${ids.at(-1)}`;
-  return `runs ${names} (the first started ${iso(runs[0].startedAt)}) held back deletions ` +
-    `(${count(last.heldBack)} the last)`;
+  const names = runs.length <= NAMED_EACH
+    ? `runs ${ids.slice(0, -1).join(", ")} and ${ids.at(-1)} (${first})`
+    : `${runs.length} runs, from run ${ids[0]} to run ${ids.at(-1)} (${first}),`;
+  return `${names} held back deletions (${count(last.heldBack)} the last)`;
 }
 
 /**
