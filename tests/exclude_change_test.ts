@@ -260,6 +260,12 @@ Deno.test("restore of a folder excluded since: one warning for the folder with i
     p.stderr,
     /^WARNING: 'source\/node_modules' is excluded .*: the backup holds its 2 files restored/,
   );
+  // One file of it: the file named, as any file excluded alone.
+  const one = await fx.cli("restore", "node_modules/q/3.js", "--to", join(fx.dir, "one"));
+  assert.match(
+    one.stderr,
+    /^WARNING: 'source\/node_modules\/q\/3\.js' is excluded \(it matches an exclude pattern\): the backup holds its last content backed up, at \S+Z, and the file may have changed since\n$/,
+  );
   // --json: each file's warning, and none on stderr.
   const json = await fx.cli("restore", "--to", join(fx.dir, "j"), "--json");
   assert.equal(json.stderr, "");

@@ -59,7 +59,8 @@ export function excludedInRestore(
 /**
  * Excluded files (in path order) grouped by their topmost folder whose tracked files are
  * all excluded (`allExcluded`, asked once per folder, from the source down), or each file
- * alone where none is.
+ * alone where none is, or where it is the one file of its folder restored (a restore of
+ * that file: named itself, not a folder above the PATH given).
  */
 export function excludedRoots(
   files: readonly Pick<ExcludedFile, "path" | "validFrom">[],
@@ -78,16 +79,23 @@ export function excludedRoots(
     return path;
   };
   let last: ExcludedRoot | undefined;
+  let lastFile = "";
+  const push = (root: ExcludedRoot | undefined) => {
+    if (root === undefined) return;
+    roots.push(root.files === 1 ? { ...root, path: lastFile, folder: false } : root);
+  };
   for (const f of files) {
     if (last?.folder && f.path.startsWith(`${last.path}/`)) {
       last.files++;
       last.latest = Math.max(last.latest, f.validFrom);
       continue;
     }
+    push(last);
     const path = topmost(f.path);
     last = { path, folder: path !== f.path, files: 1, latest: f.validFrom };
-    roots.push(last);
+    lastFile = f.path;
   }
+  push(last);
   return roots;
 }
 

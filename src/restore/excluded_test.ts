@@ -24,7 +24,13 @@ Deno.test("excludedRoots: files grouped by their topmost folder whose files are 
 });
 
 Deno.test("excludedRoots: a folder whose name another's starts with is not taken for it", () => {
-  const files = [{ path: "s/b.c/x", validFrom: 1 }, { path: "s/b/y", validFrom: 2 }];
+  const files = ["s/b.c/x", "s/b.c/y", "s/b/v", "s/b/w"].map((path) => ({ path, validFrom: 1 }));
   const roots = excludedRoots(files, (f) => f === "s/b" || f === "s/b.c");
-  assert.deepEqual(roots.map((r) => [r.path, r.files]), [["s/b.c", 1], ["s/b", 1]]);
+  assert.deepEqual(roots.map((r) => [r.path, r.files]), [["s/b.c", 2], ["s/b", 2]]);
+});
+
+Deno.test("excludedRoots: one file restored of a folder all excluded is named itself, not the folder", () => {
+  const files = [{ path: "s/node_modules/q/3.js", validFrom: 1 }];
+  const roots = excludedRoots(files, (f) => f.startsWith("s/node_modules"));
+  assert.deepEqual(roots, [{ path: "s/node_modules/q/3.js", folder: false, files: 1, latest: 1 }]);
 });
