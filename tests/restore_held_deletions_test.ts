@@ -85,3 +85,19 @@ Deno.test("a watch session ends the warning once its full pass archives the dele
   const held = await fx.cli("restore", "--to", join(fx.dir, "held"));
   assert.match(held.stderr, /^WARNING: run 4 \(started \S+Z\) held back 3 deletions /m);
 });
+
+Deno.test("restore --json names the runs that held deletions back in its document, not on stderr", async () => {
+  using fx = await renamedWhileHeld();
+  const r = await fx.cli("restore", "--to", join(fx.dir, "out"), "--json");
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stderr, "");
+  const doc = JSON.parse(r.stdout);
+  assert.equal(doc.heldBack.length, 1, r.stdout);
+  const [held] = doc.heldBack;
+  assert.deepEqual([held.run, held.deletions], [2, 3]);
+  assert.match(held.startedAt, /^\d{4}-\d\d-\d\dT[\d:.]+Z$/);
+  // None held: no field.
+  await ok(fx, "run", "--force");
+  const after = await fx.cli("restore", "--to", join(fx.dir, "after"), "--json");
+  assert.equal(JSON.parse(after.stdout).heldBack, undefined);
+});

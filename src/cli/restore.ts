@@ -11,6 +11,8 @@ import { localZoneProblem } from "../restore/local_zone.ts";
 import { configForReading } from "../restore/bare_root.ts";
 import { type RestoreRequest, restoreRequest } from "../restore/request.ts";
 import { stopGracefully } from "./stop.ts";
+import { heldBackRestoreWarning } from "../restore/held_back.ts";
+import type { HeldRun } from "../state/run_queries.ts";
 import { flag, parseCommand, type Parsed, refuseEmptyPaths, str, UsageError } from "./args.ts";
 import {
   printExcludedRoots,
@@ -50,7 +52,8 @@ Options:
                  read from another copy of the same bytes or the file is excluded since,
                  and hardLinkOf where a file was made a hard link of another),
                  upToDate, failed, notes (a disk that keeps no modes or no hard links,
-                 where met), and stopped: true when a stop signal cut it short
+                 where met), heldBack (the runs whose deletion guard held deletions
+                 back, where any did), and stopped: true when a stop signal cut it short
   --quiet, -q    Print nothing but problems
 
 Ctrl-C (SIGINT), SIGTERM or SIGHUP stops it once the files being flushed are in place
@@ -87,10 +90,16 @@ export async function restoreCommand(argv: string[]): Promise<number> {
   const json = flag(p, "json");
   const quiet = flag(p, "quiet") || json;
   const tally = new RestoreTally(json);
+  // With --json, in the document (docs/json.md), not on stderr.
+  let heldBack: HeldRun[] = [];
   const outcome = await restoreRequest(config, request, {
     warn,
     excluded: (roots) => {
       if (!json) printExcludedRoots(roots);
+    },
+    heldBack: (runs) => {
+      if (json) heldBack = runs;
+      else warn(heldBackRestoreWarning(runs));
     },
     onResult: (r) => {
       tally.add(r);
@@ -100,7 +109,8 @@ export async function restoreCommand(argv: string[]): Promise<number> {
   });
   const { problems, folderProblems, notes, stoppedCode } = outcome;
   printFolderProblems(folderProblems);
-  return printRestore(tally, problems, { json, quiet, at: request.at, stoppedCode, notes });
+  const opts = { json, quiet, at: request.at, stoppedCode, notes, heldBack };
+  return printRestore(tally, problems, opts);
 }
 
 /** The request the options and PATHs make; a UsageError for options that do not go together. */

@@ -2,7 +2,8 @@
  * Console output of `restore`: problems on stderr (each names the path and why), and
  * warnings for contents read from another stored copy than their own, the summary line, or
  * the `--json` document `{ command, ok, exitCode, stopped?, at, restored, upToDate, failed,
- * notes? }` (a file restored as a hard link of another names it: `hardLinkOf`). Results
+ * notes?, heldBack? }` (a file restored as a hard link of another names it: `hardLinkOf`;
+ * `heldBack`: the runs whose guard held deletions back, said on stderr without it). Results
  * are counted as they come; each file restored is kept only for `--json`, which lists them
  * (as a line of JSON text each, written out a piece at a time).
  */
@@ -10,6 +11,7 @@ import type { RestoreResult } from "../restore/restore_item.ts";
 import type { FolderProblem } from "../restore/made_folders.ts";
 import type { ExcludedRoot } from "../restore/excluded.ts";
 import type { Problem } from "../restore/select.ts";
+import type { HeldRun } from "../state/run_queries.ts";
 import { oneLine } from "../log/one_line.ts";
 import { JsonList, writeJsonDocument } from "./json_document.ts";
 import { say, warn } from "./stdout.ts";
@@ -113,7 +115,15 @@ export function printRestore(
   earlier: Problem[],
   /** `stoppedCode`: the exit code of a restore a stop signal cut short. */
   /** `notes`: said once each, such as a disk that keeps no modes (restore/kept_meta.ts). */
-  opts: { json: boolean; quiet: boolean; at?: number; stoppedCode?: number; notes?: string[] },
+  /** `heldBack`: for --json, the runs whose guard held deletions back (held_back.ts). */
+  opts: {
+    json: boolean;
+    quiet: boolean;
+    at?: number;
+    stoppedCode?: number;
+    notes?: string[];
+    heldBack?: HeldRun[];
+  },
 ): number {
   const notes = opts.notes ?? [];
   const problems = [...earlier, ...tally.problems];
@@ -130,6 +140,7 @@ export function printRestore(
       upToDate: tally.listed.upToDate,
       failed: problems,
       ...notes.length > 0 ? { notes } : {},
+      ...heldBackField(opts.heldBack ?? []),
     });
     return exitCode;
   }
@@ -164,6 +175,15 @@ export function printRestore(
     );
   }
   return exitCode;
+}
+
+/** `heldBack` of the --json document, where runs held deletions back. */
+function heldBackField(runs: HeldRun[]) {
+  if (runs.length === 0) return {};
+  const iso = (ms: number) => new Date(ms).toISOString();
+  return {
+    heldBack: runs.map((r) => ({ run: r.id, startedAt: iso(r.startedAt), deletions: r.heldBack })),
+  };
 }
 
 function toProblem(r: RestoreResult): Problem {

@@ -32,11 +32,10 @@ function whoHeld(runs: readonly HeldRun[]): string {
 }
 
 /**
- * The warning of a restore of a moment after `runs` (none: no warning): the files they
- * found gone are restored as they were before, with the two ways out.
+ * The warning of a restore of a moment after `runs` (one or more): the files they found
+ * gone are restored as they were before, with the two ways out.
  */
-export function heldBackRestoreWarning(runs: readonly HeldRun[]): string | undefined {
-  if (runs.length === 0) return undefined;
+export function heldBackRestoreWarning(runs: readonly HeldRun[]): string {
   const one = runs.length === 1;
   const when = one ? "" : " (when the first of them started)";
   return `WARNING: ${whoHeld(runs)} (safety.max_delete_percent): the files ${

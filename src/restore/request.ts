@@ -22,7 +22,7 @@ import {
   type ExcludedRoot,
   excludedSaid,
 } from "./excluded.ts";
-import { heldBackRestoreWarning } from "./held_back.ts";
+import type { HeldRun } from "../state/run_queries.ts";
 import { asRecorded } from "./logged_path.ts";
 import type { FolderProblem } from "./made_folders.ts";
 import { openState, resolverFor, runningNow } from "./open.ts";
@@ -60,6 +60,8 @@ interface RestoreHooks {
   warn(line: string): void;
   /** The files excluded since they were backed up that it restores, by folder, before any. */
   excluded(roots: ExcludedRoot[]): void;
+  /** The runs whose guard held deletions back that it restores after (held_back.ts). */
+  heldBack(runs: HeldRun[]): void;
   /** What became of each file, as it comes. */
   onResult(r: RestoreResult): void;
   listenForStop(): StopListener;
@@ -110,9 +112,10 @@ function choose(
   config: Config,
   store: StateStore,
   request: RestoreRequest,
-  { warn, excluded: sayExcluded }: Pick<RestoreHooks, "warn" | "excluded">,
+  hooks: Pick<RestoreHooks, "warn" | "excluded" | "heldBack">,
 ): Chosen {
   const { at, version, paths } = request;
+  const warn = hooks.warn;
   if (at !== undefined) {
     const clock = Date.now();
     const times = { latest: store.latestRunTime(), inOrder: store.latestRunTime(clock), clock };
@@ -129,11 +132,11 @@ function choose(
   const warning = unfinishedWarning(unfinished, "restores", runningNow(config), cut, at);
   if (warning) warn(warning);
   // Deletions the guard held back, as of the moment restored (a version is itself).
-  const held = version === undefined ? heldBackRestoreWarning(store.heldBackRuns(at)) : undefined;
-  if (held) warn(held);
+  const held = version === undefined ? store.heldBackRuns(at) : [];
+  if (held.length > 0) hooks.heldBack(held);
   const restoresAt = restoredHere(store, selector, targets);
   const excluded = excludedInRestore(store, targets, selector);
-  if (excluded.roots.length > 0) sayExcluded(excluded.roots);
+  if (excluded.roots.length > 0) hooks.excluded(excluded.roots);
   const root = config.backupRoot;
   return { store, root, request, resolver, selection, restoresAt, unfinished, excluded };
 }
