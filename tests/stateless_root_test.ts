@@ -122,3 +122,21 @@ Deno.test("a first backup into a folder holding a 'versions' folder of its own (
   assert.match(refused.stderr, /it holds a backup \(its folder 'versions'\) but not its state/);
   assert.deepEqual(listFiles(copied.backup), ["a.txt", "versions/a.txt/v1.bak"]);
 });
+
+Deno.test("restore, history and verify of a backup of one run whose .backup-tool/ was deleted say what run says of it (the logs tell), not 'run a backup first'", async () => {
+  using fx = makeFixture({ "a.txt": "a\n" });
+  assert.equal((await fx.cli("run")).code, 0); // no folder of its own yet: only the logs tell
+  Deno.removeSync(join(fx.backup, ".backup-tool"), { recursive: true });
+  const before = snapshot(fx.dir);
+  const restored = join(fx.dir, "restored");
+  for (const args of [["verify"], ["history", "a.txt"], ["restore", "--to", restored]]) {
+    const r = await fx.cli(...args);
+    assert.equal(r.code, 2, `${args}: ${r.stdout}${r.stderr}`);
+    assert.match(
+      r.stderr,
+      /^Cannot read backup '.*': it holds a backup \(a log in '.*' records runs into it\) but not its state '.*\.backup-tool': put that folder back/,
+      `${args}`,
+    );
+    assert.deepEqual(snapshot(fx.dir), before, `${args}`);
+  }
+});

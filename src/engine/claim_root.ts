@@ -14,7 +14,7 @@ import { errorText, PreflightError, remedyUnlessOutOfFiles } from "./errors.ts";
 import { acquireLock, type Lock } from "./lock.ts";
 import { isMissing, lstatOrNone, makeFolders, missingFolders, removeQuietly } from "./fsops.ts";
 import { pausePoint } from "./fault.ts";
-import { backupFoldersIn, folderEvidence } from "./forgotten_root.ts";
+import { statelessEvidence } from "./forgotten_root.ts";
 import type { StatePaths } from "./session.ts";
 
 /**
@@ -22,15 +22,14 @@ import type { StatePaths } from "./session.ts";
  * one (a first run killed, or not finished, before its first commit).
  */
 export function noStateFound(config: Config, db: string): PreflightError {
-  // Its state folder removed, or left out by a copy, beside the backup's own folders: a
-  // backup would be refused there (forgotten_root.ts), and the state is what to look for.
+  // Its state folder removed, or left out by a copy, beside the backup's own folders or
+  // with logs of runs into it: a backup would be refused there (forgotten_root.ts), and
+  // the state is what to look for.
   const stateDir = dirname(db);
-  const folders = isMissing(stateDir) ? backupFoldersIn(config.backupRoot) : [];
-  if (folders.length > 0) {
+  const evidence = statelessEvidence(config);
+  if (evidence !== undefined) {
     return new PreflightError(
-      `Cannot read backup '${config.backupRoot}': it holds a backup (${
-        folderEvidence(folders)
-      }) but not its state '${stateDir}': put that folder back (a copy made with ` +
+      `Cannot read backup '${config.backupRoot}': it holds a backup (${evidence}) but not its state '${stateDir}': put that folder back (a copy made with ` +
         "'cp -r backup/*' leaves it out); without it, nothing records the copies, but the " +
         "latest ones can still be copied out of the backup root as they are",
     );

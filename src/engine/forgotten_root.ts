@@ -75,9 +75,8 @@ function refuseStatelessBackup(config: Config): void {
   const root = config.backupRoot;
   const stateDir = join(root, STATE_DIR);
   if (exists(stateDir)) return;
-  const folders = backupFoldersIn(root);
-  const logs = folders.length > 0 ? [] : logsNaming(config.logDir, root);
-  if (folders.length === 0 && logs.length === 0) return;
+  const evidence = statelessEvidence(config);
+  if (evidence === undefined) return;
   const beside = "; to start a new backup beside it instead (a copy stored under another " +
     `name where one of its files stands), create the empty folder '${stateDir}' first`;
   if (exists(join(root, "state.json"))) {
@@ -87,15 +86,27 @@ function refuseStatelessBackup(config: Config): void {
         `folder${beside}`,
     );
   }
-  const evidence = folders.length > 0
-    ? folderEvidence(folders)
-    : `${logs.length === 1 ? "a log" : `${logs.length} logs`} in '${config.logDir}' ` +
-      `record${logs.length === 1 ? "s" : ""} runs into it`;
   throw new PreflightError(
     `Cannot back up to '${root}': it holds a backup (${evidence}) but not its state ` +
       `'${stateDir}': put that folder back (a copy made with 'cp -r backup/*' leaves it ` +
       `out) and run again${beside}`,
   );
+}
+
+/**
+ * What tells that the backup root, not empty, holds a backup though `.backup-tool/` is not
+ * there (`its folder 'versions'`, `a log in '…' records runs into it`); undefined where
+ * nothing does. Shared by run's refusal and the readers' (claim_root.ts `noStateFound`).
+ */
+export function statelessEvidence(config: Config): string | undefined {
+  const root = config.backupRoot;
+  if (exists(join(root, STATE_DIR)) || isEmptyOrMissing(root)) return undefined;
+  const folders = backupFoldersIn(root);
+  if (folders.length > 0) return folderEvidence(folders);
+  const logs = logsNaming(config.logDir, root);
+  if (logs.length === 0) return undefined;
+  return `${logs.length === 1 ? "a log" : `${logs.length} logs`} in '${config.logDir}' ` +
+    `record${logs.length === 1 ? "s" : ""} runs into it`;
 }
 
 /**
