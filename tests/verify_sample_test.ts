@@ -66,3 +66,31 @@ Deno.test("verify --sample re-hashes a random tenth and says the others were not
   }
   assert.ok(found > 0 && missed > 0, `found ${found}, missed ${missed}: not random`);
 });
+
+Deno.test("verify --sample whose share, rounded up, re-hashes every copy says intact, not 'the other 0 were not re-hashed'", async () => {
+  using fx = makeFixture({ "a.txt": "a\n", "b.txt": "b\n" });
+  assert.equal((await fx.cli("run")).code, 0);
+  const text = await fx.cli("verify", "--sample", "60"); // 1.2 copies, rounded up to 2
+  assert.equal(text.code, 0, text.stderr);
+  assert.equal(
+    text.stdout,
+    "Verify: all 2 stored copies present, 2 re-hashed (a 60% sample): intact\n",
+  );
+  const repair = await fx.cli("verify", "--repair", "--sample", "60");
+  assert.equal(repair.code, 0, repair.stderr);
+  assert.match(
+    repair.stdout,
+    /^Repair: 0 repaired, 0 not repaired, 0 unknown file\(s\): intact\n$/,
+  );
+});
+
+Deno.test("verify --repair --sample of one copy re-hashed names it as one copy", async () => {
+  using fx = makeFixture({ "a.txt": "a\n", "b.txt": "b\n" });
+  assert.equal((await fx.cli("run")).code, 0);
+  const r = await fx.cli("verify", "--repair", "--sample", "10");
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(
+    r.stdout,
+    /: no damage left in the 1 copy re-hashed \(a 10% sample\); the other 1 was not re-hashed\n$/,
+  );
+});

@@ -156,13 +156,18 @@ function printRepair(
   );
 }
 
-/** Whether `--sample` left copies out (100 re-hashes every one). */
-const partial = (sample: number | undefined) => sample !== undefined && sample < 100;
+/**
+ * Whether `--sample` left copies out: not at 100, nor where its share, rounded up, took
+ * every copy present (a sample of 60 of two copies re-hashes both).
+ */
+const partial = (r: VerifyReport, sample: number | undefined) =>
+  sample !== undefined && leftOut(r) > 0;
 
 /** A repair's verdict once everything found was repaired: with a sample, of the sample only. */
 function repairedVerdict(report: VerifyReport, sample: number | undefined): string {
-  if (!partial(sample)) return "intact";
-  return `no damage left in the ${report.checked} copies re-hashed (a ${sample}% sample); ` +
+  if (!partial(report, sample)) return "intact";
+  const copies = report.checked === 1 ? "copy" : "copies";
+  return `no damage left in the ${report.checked} ${copies} re-hashed (a ${sample}% sample); ` +
     `${notRehashed(report)}`;
 }
 
@@ -195,7 +200,7 @@ function printReport(r: VerifyReport, quiet: boolean, sample?: number): void {
   for (const l of r.linked) warn(oneLine(linkedWarning(l)));
   if (quiet && r.ok) return;
   const sampled = sample === undefined ? "" : ` (a ${sample}% sample)`;
-  const verdict = !partial(sample)
+  const verdict = !partial(r, sample)
     ? "intact"
     : `no damage found in those; ${notRehashed(r)} (verify without --sample checks every copy)`;
   say(
@@ -211,9 +216,14 @@ function printReport(r: VerifyReport, quiet: boolean, sample?: number): void {
  * (nor, by a repair, made again), whose damage it cannot know of.
  */
 function notRehashed(r: VerifyReport): string {
-  const copiesUnread = r.unreadable.filter((u) => u.kind === "copy").length;
-  const left = r.total - r.checked - r.missing.length - copiesUnread;
+  const left = leftOut(r);
   return left === 1 ? "the other 1 was not re-hashed" : `the other ${left} were not re-hashed`;
+}
+
+/** How many copies a sample left out: neither re-hashed nor found missing or unreadable. */
+function leftOut(r: VerifyReport): number {
+  const copiesUnread = r.unreadable.filter((u) => u.kind === "copy").length;
+  return r.total - r.checked - r.missing.length - copiesUnread;
 }
 
 /** What is said of a symlink put by hand in a folder's place, which verify walked through. */
