@@ -14,6 +14,7 @@ import { checkHeaderUnlessEmpty } from "../state/connection.ts";
 import { damagedStateMessage, saysDamaged } from "../state/damage.ts";
 import { NoStateYet } from "../state/schema.ts";
 import { StateStore } from "../state/store.ts";
+import { runningNow } from "./open.ts";
 
 /** At most this many of the integrity check's lines are said. */
 const PROBLEMS_SAID = 3;
@@ -38,7 +39,11 @@ export function requireIntactState(store: StateStore, file: string): void {
 /**
  * For `verify --repair`, before its session takes the lock or writes to the state: the
  * state opened read-only and checked, where there is one with a backup in it (none, or an
- * empty one, is the session's to say).
+ * empty one, is the session's to say). Where the check fails while another process holds
+ * the backup root's lock (a run writing the state, which a reader through a backup root
+ * mounted again read-only cannot share: "database is locked", "unable to open database
+ * file"; or reads of a private copy made while it changed), that is the session's to say
+ * too: the lock's holder, exit 3, nothing changed.
  */
 export function requireIntactStateBeforeRepair(config: Config): void {
   const { db } = statePaths(config.backupRoot);
@@ -47,11 +52,13 @@ export function requireIntactStateBeforeRepair(config: Config): void {
   try {
     store = StateStore.open(db, { readOnly: true });
   } catch (e) {
-    if (e instanceof NoStateYet) return;
+    if (e instanceof NoStateYet || runningNow(config) !== undefined) return;
     throw e;
   }
   try {
     requireIntactState(store, db);
+  } catch (e) {
+    if (runningNow(config) === undefined) throw e;
   } finally {
     store.close();
   }
