@@ -69,6 +69,16 @@ export function isOutOfOpenFiles(message: string): boolean {
 }
 
 /**
+ * Whether an error's text says the system was short of something for a moment: EAGAIN,
+ * 11 on Linux ("Resource temporarily unavailable"; 35 on macOS), as Deno reports an async
+ * call whose thread could not be started while the machine ran at its limit of threads.
+ * Worth another try, fewer at a time.
+ */
+export function isMomentarilyUnavailable(message: string): boolean {
+  return /Resource temporarily unavailable|\bEAGAIN\b/.test(message);
+}
+
+/**
  * `: <remedy>` to follow an error's detail, or nothing where the error is the process out of
  * open files: "check the path and its permissions" would point elsewhere, and the remedy
  * that fits, the limit raised, is added where the error is reported (main.ts).

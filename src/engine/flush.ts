@@ -5,7 +5,7 @@
  * (barrier_flush.ts). A flush interrupted leaves the files as the kernel has them, which
  * the callers' next flush or rename order makes safe.
  */
-import { errorText, isOutOfOpenFiles } from "./errors.ts";
+import { errorText, isMomentarilyUnavailable, isOutOfOpenFiles } from "./errors.ts";
 import { notImplementedHere } from "./portability.ts";
 import { flushWithBarrier, WRITE_OUT_HERE } from "./barrier_flush.ts";
 
@@ -61,7 +61,9 @@ export function fullFlushRefused(e: unknown, os: string = Deno.build.os): boolea
 /**
  * `flush` for each path, `parallel` at a time. Where the open files limit is lower than
  * SYNC_PARALLEL knows (it cannot read it off Linux), the paths that found no descriptor
- * (EMFILE) are done again, half as many at a time; any other failure is `failure`'s error.
+ * (EMFILE) are done again, half as many at a time, and so are those the system was short
+ * of something for a moment (EAGAIN: a thread for the call, the machine at its limit),
+ * which one at a time are tried again after a pause; any other failure is `failure`'s.
  */
 export async function inWaves(
   paths: string[],
@@ -75,11 +77,39 @@ export async function inWaves(
     const results = await Promise.allSettled(wave.map(flush));
     for (const [n, r] of results.entries()) {
       if (r.status === "fulfilled") continue;
-      if (isOutOfOpenFiles(errorText(r.reason)) && parallel > 1) short.push(wave[n]);
+      const text = errorText(r.reason);
+      const momentary = isMomentarilyUnavailable(text);
+      if (parallel > 1 && (momentary || isOutOfOpenFiles(text))) short.push(wave[n]);
+      else if (momentary) await flushAgain(wave[n], flush, failure);
       else throw failure(wave[n], r.reason);
     }
   }
   if (short.length > 0) await inWaves(short, Math.floor(parallel / 2), flush, failure);
+}
+
+/**
+ * Tries of a flush the system had no resources for a moment (EAGAIN), one at a time, and
+ * the pause before each: half a second in all, well past a burst of short-lived threads.
+ */
+const MOMENTARY_TRIES = 5;
+const MOMENTARY_PAUSE_MS = 100;
+
+/** `flush` of one path again after pauses while it fails with EAGAIN; else `failure`. */
+async function flushAgain(
+  path: string,
+  flush: (path: string) => Promise<void>,
+  failure: (path: string, e: unknown) => Error,
+): Promise<void> {
+  for (let tries = 1;; tries++) {
+    await new Promise((resolve) => setTimeout(resolve, MOMENTARY_PAUSE_MS));
+    try {
+      return await flush(path);
+    } catch (e) {
+      if (tries >= MOMENTARY_TRIES || !isMomentarilyUnavailable(errorText(e))) {
+        throw failure(path, e);
+      }
+    }
+  }
 }
 
 export function flushFailure(path: string, e: unknown): Error {
