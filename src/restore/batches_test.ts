@@ -1,29 +1,13 @@
 /** Unit tests of restoreAll: real files in a temporary backup root and --to folder. */
 import assert from "node:assert/strict";
-import { createHash } from "node:crypto";
 import { join } from "node:path";
 import type { StoredCopy } from "../state/store.ts";
 import { restoreAll } from "./batches.ts";
+import { storedCopy } from "./test_copies.ts";
 import type { RestoreResult } from "./restore_item.ts";
 
 function recorded(storedAt: string, text: string): StoredCopy {
-  return {
-    id: 1,
-    path: "source/b.txt",
-    seq: 1,
-    kind: "file",
-    hash: createHash("sha256").update(text).digest("hex"),
-    algo: "sha256",
-    size: new TextEncoder().encode(text).length,
-    mtimeMs: 0,
-    mode: 0o100644,
-    linkTarget: null,
-    location: "latest",
-    storedAt,
-    validFrom: 0,
-    validTo: null,
-    prunedAt: null,
-  };
+  return storedCopy(storedAt, text, "sha256", { id: 1, path: "source/b.txt" });
 }
 
 Deno.test("a copy read where a run going on moved it is its own, however the run goes on before it is placed", async () => {
