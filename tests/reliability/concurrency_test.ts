@@ -241,7 +241,7 @@ Deno.test({
       for (const command of [["run"], ["verify", "--repair"]]) {
         const r = await runTool([...command, "--config", fx.config]);
         assert.equal(r.code, 3, `${command}: ${r.stdout}\n${r.stderr}`);
-        assert.doesNotMatch(r.stderr, named, `${command} named pid ${pid}`);
+        assert.doesNotMatch(r.stderr, named, `${command} named pid ${pid}:\n${r.stderr}`);
         assert.match(
           r.stderr,
           new RegExp(
