@@ -1,6 +1,9 @@
 /**
  * Room kept for the state on the backup disk: `.backup-tool/reserve`, RESERVE_BYTES of
- * written (not sparse) blocks, made once and kept. A backup disk fills up with copies;
+ * written (not sparse) blocks, made once and kept. Its bytes are random, so that a file
+ * system that compresses (btrfs, ZFS) or a copy of the backup root that makes holes of
+ * zeros (`rsync -S`, `cp --sparse=always`) keeps them whole; one found holding fewer
+ * blocks than its length (such a copy of an older reserve, of zeros) is written again. A backup disk fills up with copies;
  * SQLite then cannot write even the journal entry of the batch at hand, and a run would
  * store nothing at all. When the state store finds the disk full, it gives the reserve up
  * (removes it) and tries again: the batches at hand are journaled and committed, and the
@@ -26,8 +29,30 @@ import { GIVES_OWNERS } from "./owner.ts";
  * together (2,048 actions: a few MiB of SQLite pages), with room to spare.
  */
 export const RESERVE_BYTES = 8 << 20;
-/** Written in 1 MiB pieces, from one zeroed buffer. */
-const PIECE = new Uint8Array(1 << 20);
+/** Written in 1 MiB pieces, from one buffer of random bytes (made when first needed). */
+const PIECE_BYTES = 1 << 20;
+let piece: Uint8Array | undefined;
+
+/** The random piece the reserve is written with: bytes no compression or hole shrinks. */
+function randomPiece(): Uint8Array {
+  if (piece) return piece;
+  piece = new Uint8Array(PIECE_BYTES);
+  // getRandomValues fills at most 65,536 bytes a call.
+  for (let at = 0; at < PIECE_BYTES; at += 65_536) {
+    crypto.getRandomValues(piece.subarray(at, at + 65_536));
+  }
+  return piece;
+}
+
+/**
+ * The bytes of the reserve the disk really holds: its length, or less where the file
+ * system says it occupies fewer blocks (holes: a sparse copy; or zeros compressed away).
+ * Where the system gives no block count (Windows), its length.
+ */
+function heldBytes(info: Deno.FileInfo): number {
+  if (info.blocks === null || info.blocks === undefined) return info.size;
+  return Math.min(info.size, info.blocks * 512);
+}
 
 /**
  * Makes sure the reserve is there in full; without room for it, goes on without one (a
@@ -41,9 +66,9 @@ export async function keepReserve(
 ): Promise<boolean> {
   const path = join(stateDir, RESERVE_FILE);
   const now = lstatOrNone(path);
-  if (now?.isFile && now.size === RESERVE_BYTES) return true;
+  if (now?.isFile && now.size === RESERVE_BYTES && heldBytes(now) >= RESERVE_BYTES) return true;
   if (now && !now.isFile) return false; // not ours (state_folder.ts refuses it before this)
-  const missing = RESERVE_BYTES - (now?.size ?? 0);
+  const missing = RESERVE_BYTES - (now?.isFile ? heldBytes(now) : 0);
   const free = await freeAt(stateDir);
   if (free !== undefined && free < missing) {
     removeQuietly(path); // no room, as a write would find
@@ -52,8 +77,9 @@ export async function keepReserve(
   try {
     // Never written through a symlink, a FIFO or a hard link put there (own_file.ts).
     using f = openOwnFile(path);
+    const bytes = randomPiece();
     for (let written = 0; written < RESERVE_BYTES;) {
-      written += f.writeSync(PIECE.subarray(0, Math.min(PIECE.length, RESERVE_BYTES - written)));
+      written += f.writeSync(bytes.subarray(0, Math.min(bytes.length, RESERVE_BYTES - written)));
     }
     // A longer one, cut to size; only then: fusefat refuses a cut to the file's own length
     // (EPERM), and the reserve removed after that left its state unreadable (EPERM) there.
