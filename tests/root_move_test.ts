@@ -8,7 +8,8 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { makeFixture } from "./helpers.ts";
+import { MAIN, makeFixture } from "./helpers.ts";
+import { asNobody, NOBODY, prepareDenoDir, sh } from "./reliability/util.ts";
 
 const RESERVE = ".backup-tool/reserve";
 
@@ -38,3 +39,50 @@ Deno.test("the reserve is written with bytes a copy making holes of zeros keeps 
   f.readSync(head);
   assert.ok(head.some((b) => b !== 0), "the reserve's first 4 KiB are all zeros");
 });
+
+Deno.test("a backup root another user made (0700), run by this one: says whose it is and how to make it yours, not that the state folder cannot be made", async () => {
+  using fx = makeFixture({ "a.txt": "a\n" });
+  const denoDir = join(fx.dir, "deno-dir");
+  const prefix = asNobody(denoDir);
+  if (typeof prefix === "string") return console.log(`SKIP another user's backup root: ${prefix}`);
+  assert.equal((await fx.cli("run")).code, 0); // the backup root: root's, 0700
+  await prepareDenoDir(denoDir);
+  // The same person on a new computer, under another uid: the sources and logs are theirs.
+  await sh(`chown -R ${NOBODY}:${NOBODY} '${fx.source}' && chmod 755 '${fx.dir}'`);
+  for (const command of ["run", "watch"]) {
+    const stderr = await refused(prefix, command, fx.config);
+    assert.doesNotMatch(stderr, /Cannot create the state folder/);
+    assert.match(stderr, /^Cannot use the backup root '.*backup': Permission denied/);
+    assert.match(stderr, new RegExp(remedy(fx.backup, "0700")), stderr);
+  }
+  // One it may enter but not write (0755): its lock cannot be opened, said so too.
+  Deno.chmodSync(fx.backup, 0o755);
+  const stderr = await refused(prefix, "run", fx.config);
+  assert.match(
+    stderr,
+    /^Cannot lock backup root: cannot open '.*lock' to write: Permission denied/,
+  );
+  assert.match(stderr, new RegExp(remedy(fx.backup, "0755")), stderr);
+});
+
+/** The stderr of `command` run through `prefix` (as nobody), which must be refused (exit 2). */
+async function refused(prefix: string[], command: string, config: string): Promise<string> {
+  const line = [...prefix, Deno.execPath(), "run", "-A", MAIN, command, "--config", config];
+  const out = await new Deno.Command(line[0], {
+    args: line.slice(1),
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+  }).output();
+  const stderr = new TextDecoder().decode(out.stderr);
+  assert.equal(out.code, 2, stderr);
+  return stderr;
+}
+
+/** What a run said to another user's backup root is told to do: whose it is, and how. */
+function remedy(root: string, mode: string): string {
+  return `: it is uid 0's \\(mode ${mode}\\), not this user's \\(uid ${NOBODY}\\): run as a ` +
+    "user who can write it \\(its owner, or root through sudo\\); where it is your own backup " +
+    "from another computer, where you had another uid, make it yours: " +
+    `sudo chown -R ${NOBODY}:${NOBODY} '${root}'\n$`;
+}

@@ -6,14 +6,16 @@
  * lock file is given back as it was found, so a refused run changes nothing. A kill leaves
  * at most empty folders, and a lock file the next run takes over.
  */
-import { dirname } from "node:path";
+import { dirname, join } from "node:path";
 import type { Config } from "../config/config.ts";
 import { RunLog } from "../log/runlog.ts";
 import { checkHeaderUnlessEmpty } from "../state/connection.ts";
 import { errorText, PreflightError, remedyUnlessOutOfFiles } from "./errors.ts";
 import { acquireLock, type Lock } from "./lock.ts";
 import { isMissing, lstatOrNone, makeFolders, missingFolders, removeQuietly } from "./fsops.ts";
+import { notOwnRootRemedy } from "./owner.ts";
 import { pausePoint } from "./fault.ts";
+import { STATE_DIR } from "./layout.ts";
 import { statelessEvidence } from "./forgotten_root.ts";
 import type { StatePaths } from "./session.ts";
 
@@ -76,8 +78,11 @@ export function claimBackupRoot(
       },
       () =>
         isFolder(config.backupRoot)
-          ? `Cannot create the state folder '${paths.dir}' in the backup root`
+          ? (notOwnRootRemedy(config.backupRoot) && !canEnter(config.backupRoot)
+            ? `Cannot use the backup root '${config.backupRoot}'`
+            : `Cannot create the state folder '${paths.dir}' in the backup root`)
           : `Cannot create the backup root '${config.backupRoot}'`,
+      notOwnRootRemedy(config.backupRoot),
     );
     pausePoint("locking");
     lock = acquireLock(paths.lock, command === "verify" ? "verify --repair" : command);
@@ -150,7 +155,7 @@ const CHECK_PERMISSIONS = "check the path and its permissions";
 function preflight<T>(
   step: () => T,
   what: string | (() => string),
-  remedy = CHECK_PERMISSIONS,
+  remedy: string | undefined = CHECK_PERMISSIONS,
 ): T {
   try {
     return step();
@@ -173,6 +178,19 @@ function makePrivateFolder(path: string): void {
     Deno.mkdirSync(path, { mode: 0o700 });
   } catch (e) {
     if (!(e instanceof Deno.errors.AlreadyExists)) throw e; // made meanwhile: left as it is
+  }
+}
+
+/**
+ * Whether this user may look inside the folder at `path`: a state folder there, or its
+ * absence, can be told (false for another user's `0700` backup root).
+ */
+function canEnter(path: string): boolean {
+  try {
+    Deno.lstatSync(join(path, STATE_DIR));
+    return true;
+  } catch (e) {
+    return !(e instanceof Deno.errors.PermissionDenied);
   }
 }
 

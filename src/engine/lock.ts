@@ -30,6 +30,7 @@ import { NotOwnFileError, openOwnFile } from "./own_file.ts";
 import { giveBack, overwrite, readBefore, readBytes, writeRecord } from "./lock_file_write.ts";
 import { describe, type Holders, holdersIn, recordBytes, startedOf } from "./lock_record.ts";
 import { namesAnotherHolder } from "./proc_locks.ts";
+import { notOwnRootRemedy } from "./owner.ts";
 
 export interface Lock {
   /**
@@ -144,7 +145,8 @@ function openLockFile(file: string): Deno.FsFile {
     }
     const remedy = remedyUnlessOutOfFiles(
       e,
-      "it and the backup root must be writable by the user running this tool",
+      notOwnRootRemedy(dirname(dirname(file))) ??
+        "it and the backup root must be writable by the user running this tool",
     );
     throw new PreflightError(
       `Cannot lock backup root: cannot open '${file}' to write: ${errorText(e)}${remedy}`,

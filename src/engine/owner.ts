@@ -131,3 +131,26 @@ export function hasRecordedOwner(info: Deno.FileInfo, meta: OwnedMeta): boolean 
   if (!GIVES_OWNERS || meta.uid === undefined || meta.gid === undefined) return true;
   return info.uid === meta.uid && info.gid === meta.gid;
 }
+
+/**
+ * What to do where this process may not enter or write a backup root that another user
+ * owns: a backup made by root (`0700`), or by the same person on another computer, where
+ * they had another uid (the disk keeps numbers, not names). Undefined where the root is
+ * this user's, not a folder, or where owners cannot be asked.
+ */
+export function notOwnRootRemedy(root: string): string | undefined {
+  let info: Deno.FileInfo;
+  try {
+    info = Deno.statSync(root);
+  } catch {
+    return undefined;
+  }
+  if (!PROCESS || !info.isDirectory || info.uid === null || info.uid === PROCESS.uid) {
+    return undefined;
+  }
+  const mode = ((info.mode ?? 0) & 0o7777).toString(8).padStart(4, "0");
+  return `it is uid ${info.uid}'s (mode ${mode}), not this user's (uid ${PROCESS.uid}): ` +
+    "run as a user who can write it (its owner, or root through sudo); where it is your own " +
+    "backup from another computer, where you had another uid, make it yours: " +
+    `sudo chown -R ${PROCESS.uid}:${PROCESS.gid} '${root}'`;
+}

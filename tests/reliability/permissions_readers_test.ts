@@ -43,7 +43,7 @@ Deno.test("a backup root nobody may enter: plan, history, verify and restore exi
     assert.equal(r.code, 2, `${r.stdout}\n${r.stderr}`);
     assert.match(
       r.stderr,
-      /^Cannot lock backup root: cannot open .*: it and the backup root must be writable by the user running this tool\n$/,
+      /^Cannot lock backup root: cannot open .*: it is uid 0's \(mode 0755\), not this user's \(uid 65534\): run as a user who can write it \(its owner, or root through sudo\); where it is your own backup from another computer, where you had another uid, make it yours: sudo chown -R 65534:65534 '.*backup'\n$/,
     );
     // A --to it cannot make: one line, exit 2, not a line for each file.
     const rootOnly = join(fx.dir, "root-only", "out");
