@@ -8,6 +8,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { DatabaseSync } from "node:sqlite";
 import { MAIN, makeFixture } from "./helpers.ts";
 import { asNobody, NOBODY, prepareDenoDir, sh } from "./reliability/util.ts";
 
@@ -86,3 +87,57 @@ function remedy(root: string, mode: string): string {
     "from another computer, where you had another uid, make it yours: " +
     `sudo chown -R ${NOBODY}:${NOBODY} '${root}'\n$`;
 }
+
+/**
+ * The state's records of the files taken as trusted, as a run more than 2 s after their
+ * last change records them (one within 2 s of it is read again by the next run anyway).
+ */
+function trustRecords(backup: string): void {
+  using db = new DatabaseSync(join(backup, ".backup-tool", "state.db"));
+  db.exec("UPDATE files SET trusted = 1");
+}
+
+/** Each file of `dir` made a new file (another inode) of the same bytes, mode and times. */
+function copiedInPlace(dir: string): void {
+  for (const e of Deno.readDirSync(dir)) {
+    const path = join(dir, e.name);
+    if (e.isDirectory) copiedInPlace(path);
+    if (!e.isFile) continue;
+    const info = Deno.statSync(path);
+    Deno.renameSync(path, `${path}.old`);
+    Deno.copyFileSync(`${path}.old`, path);
+    Deno.removeSync(`${path}.old`);
+    Deno.chmodSync(path, info.mode! & 0o7777);
+    Deno.utimeSync(path, info.atime!, info.mtime!);
+  }
+}
+
+Deno.test("a source whose files are other files of the same contents (copied, restored): the run that reads them all again says why, and copies nothing", async () => {
+  using fx = makeFixture({ "a.txt": "a\n", "d/b.txt": "bb\n", "d/c.txt": "ccc\n" });
+  assert.equal((await fx.cli("run")).code, 0);
+  trustRecords(fx.backup);
+  copiedInPlace(fx.source);
+
+  for (const command of ["plan", "run"]) {
+    const r = await fx.cli(command);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /: 0 new, 0 updated, 0 duplicate, 3 unchanged, 0 deleted/);
+    assert.match(
+      r.stdout,
+      /^3 unchanged file\(s\) \(9 B\) were read again: they are other files than the last run saw \(another inode or device: copied, restored, or their disk mounted anew\), holding the contents backed up$/m,
+    );
+  }
+  assert.ok(
+    fx.lastLog().some((l) => /^READ AGAIN: 3 unchanged file\(s\) \(9 B\): other files/.test(l)),
+    fx.lastLog().join("\n"),
+  );
+  const json = JSON.parse((await fx.cli("run", "--json")).stdout);
+  assert.equal(json.reread, undefined); // the run after reads none again
+  const again = await fx.cli("run");
+  assert.doesNotMatch(again.stdout, /read again/);
+
+  trustRecords(fx.backup);
+  copiedInPlace(fx.source);
+  const doc = JSON.parse((await fx.cli("run", "--json")).stdout);
+  assert.deepEqual(doc.reread, { files: 3, bytes: 9 });
+});

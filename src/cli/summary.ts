@@ -11,6 +11,7 @@ import type { Action } from "../engine/types.ts";
 import { createStyle, type Style } from "./style.ts";
 import type { JsonList } from "./json_document.ts";
 import { formatBytes } from "../engine/format_bytes.ts";
+import { rereadLine } from "../engine/describe.ts";
 import { isOutOfOpenFiles, openFilesRemedy } from "../engine/errors.ts";
 import { openFilesLimit } from "../engine/flush.ts";
 import { type Config, configWarnings } from "../config/config.ts";
@@ -34,6 +35,7 @@ export function humanSummary(
     );
   }
   if (c.special > 0) lines.push(`${c.special} special file(s) skipped (FIFOs, sockets, devices)`);
+  if (s.reread) lines.push(rereadLine(s.reread));
   // Held-back deletions are said on stderr (printErrors), by `run` and `plan` alike.
   if (s.notice) lines.push(`${style.yellow("Note")}: ${s.notice}`);
   if (s.warnings.length > 0) {
@@ -90,6 +92,7 @@ export function jsonSummary(
     runId: s.runId || undefined,
     counts: s.counts,
     bytesCopied: s.bytesCopied,
+    reread: s.reread,
     durationMs: s.durationMs,
     logFile: s.logFile,
     deleteGuard: s.deleteGuard,

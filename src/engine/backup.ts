@@ -24,7 +24,7 @@ import { exists, isMissing, removeQuietly } from "./fsops.ts";
 import { diskFullError, errorText, PreflightError } from "./errors.ts";
 import { diskFullAt } from "./reserve.ts";
 import { LogError } from "../log/runlog.ts";
-import { unchangedLine } from "./describe.ts";
+import { rereadLine, unchangedLine } from "./describe.ts";
 
 export interface RunSummary extends PassResult {
   runId: number;
@@ -69,6 +69,7 @@ export async function backupOnce(config: Config, opts: RunOptions = {}): Promise
     const quietSkips = opts.quietSkips || !config.logUnchanged;
     result = await runPass(session, { ...opts, quietSkips });
     if (quietSkips) session.log.line(unchangedLine(result.unnamedSkips ?? 0));
+    if (result.reread) session.log.line(rereadLine(result.reread, true));
     result.warnings = [...session.recovered, ...result.warnings];
     notes = runNotes(session, opts.onUnfinished ? undefined : unfinished);
     status = opts.signal?.aborted ? "stopped" : needsAttention(result) ? "partial" : "ok";

@@ -277,6 +277,11 @@ export class Batch {
       this.result.bytesCopied += a.content.entry.size;
     }
     if (a.type === "skip" && a.refresh?.recopied) this.result.bytesCopied += a.refresh.entry.size;
+    if (a.type === "skip" && a.refresh?.reread) {
+      const reread = this.result.reread ??= { files: 0, bytes: 0 };
+      reread.files++;
+      reread.bytes += a.refresh.entry.size;
+    }
     // A plain skip is counted, not logged, where the caller asked (watch's rescans).
     const quiet = this.opts.quietSkips && a.type === "skip" && !a.refresh?.recopied &&
       a.refresh?.relocatedTo === undefined;

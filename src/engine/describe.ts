@@ -4,6 +4,7 @@
  * versions as `versions/<path>/vN.bak`.
  */
 import type { Action, Archive } from "./types.ts";
+import { formatBytes } from "./format_bytes.ts";
 
 export function formatAction(a: Action, rootName: string): string[] {
   const b = (p: string) => `${rootName}/${p}`;
@@ -151,4 +152,15 @@ export function storedCopyWarning(a: Action): string | undefined {
 /** The log's one line for the unchanged files of a pass not named one by one (`log_unchanged`). */
 export function unchangedLine(count: number): string {
   return `UNCHANGED: ${count} file(s), not named one by one (log_unchanged is false)`;
+}
+
+/**
+ * Why a pass read unchanged files again (`PassResult.reread`): they are other files than
+ * the last pass saw. The summary's sentence, and (`log`) the log's `READ AGAIN:` line.
+ */
+export function rereadLine(reread: { files: number; bytes: number }, log = false): string {
+  const what = `${reread.files} unchanged file(s) (${formatBytes(reread.bytes)})`;
+  const why = "other files than the last run saw (another inode or device: copied, restored, " +
+    "or their disk mounted anew), holding the contents backed up";
+  return log ? `READ AGAIN: ${what}: ${why}` : `${what} were read again: they are ${why}`;
 }

@@ -117,6 +117,12 @@ export interface PassResult {
   heldBack?: number;
   /** Source folders that could not be listed (not gone): a watch session plans around them. */
   unlistedFolders: string[];
+  /**
+   * Unchanged files read only because they are other files (device, inode) than the last
+   * pass saw, of the same contents (`Refresh.reread`): a source copied or restored, or its
+   * disk mounted anew. Absent where there were none.
+   */
+  reread?: { files: number; bytes: number };
   /** Unchanged files counted but not given a `SKIP:` line each (`quietSkips`). */
   unnamedSkips?: number;
   /** Of `counts.exclude`, the files whose copy was found missing (each also a warning). */

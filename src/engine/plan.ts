@@ -96,6 +96,23 @@ function keepsCopyAsIs(r: Refresh, t: TrackedFile, xattrs: boolean): boolean {
     (!xattrs || (e.xattrs ?? null) === (t.copyXattrs ?? null));
 }
 
+/**
+ * Whether a file found unchanged was read only because it is another file (device, inode)
+ * than the record's, of the same content, mode and time: not one `--rehash`, a new
+ * algorithm, an untrusted record (a change just before the last run) or a watch's event
+ * had read anyway.
+ */
+function readAsAnotherFile(
+  e: ScanEntry,
+  t: TrackedFile,
+  rehashed: boolean,
+  opts: PlanOptions,
+): boolean {
+  if (e.kind !== "file" || rehashed || opts.rehash || opts.reread?.has(e.abs)) return false;
+  return t.trusted && t.status === "current" && (e.ino !== t.ino || e.dev !== t.dev) &&
+    e.mode === t.mode && e.mtimeMs === t.mtimeMs;
+}
+
 function sameFingerprint(e: ScanEntry, t: Fingerprint): boolean {
   return e.size === t.size && e.mtimeMs === t.mtimeMs && e.ctimeMs === t.ctimeMs &&
     e.ino === t.ino && e.dev === t.dev && e.mode === t.mode;
@@ -212,6 +229,7 @@ export function createPlanner(view: PlanView, opts: PlanOptions): Planner {
     const digest = { hash, algo: opts.algo };
     const refresh: Refresh = { entry, storedAt: t.storedAt, rehashed, digest };
     if (storedDamaged) refresh.damaged = true;
+    if (readAsAnotherFile(entry, t, rehashed !== undefined, opts)) refresh.reread = true;
     // Something put in the copy's place by hand is left alone: the copy goes elsewhere.
     if (copy === "blocked") {
       refresh.relocatedTo = allocatePath(t.storedAt, occ);

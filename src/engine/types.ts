@@ -272,6 +272,13 @@ export interface Refresh {
    * would cost a statement for each of the files a `touch` or a checkout moved.
    */
   checkLinks?: true;
+  /**
+   * Read only because it is another file (device, inode) than the one the record was taken
+   * from, its content, mode and time as recorded: copied or restored to its place, or its
+   * disk mounted anew. Counted (`PassResult.reread`), so that a pass that reads a whole
+   * source again says why; not set for `--rehash`, a new algorithm or an untrusted record.
+   */
+  reread?: true;
 }
 
 export interface Archive {
