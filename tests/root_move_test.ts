@@ -9,7 +9,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
-import { MAIN, makeFixture } from "./helpers.ts";
+import { MAIN, makeFixture, writeConfig } from "./helpers.ts";
 import { asNobody, NOBODY, prepareDenoDir, sh } from "./reliability/util.ts";
 
 const RESERVE = ".backup-tool/reserve";
@@ -140,4 +140,28 @@ Deno.test("a source whose files are other files of the same contents (copied, re
   copiedInPlace(fx.source);
   const doc = JSON.parse((await fx.cli("run", "--json")).stdout);
   assert.deepEqual(doc.reread, { files: 3, bytes: 9 });
+});
+
+Deno.test("a source given another name in the config, at the same folder: plan and run say it is the old source's folder, stored anew, and how to go on with its backup", async () => {
+  using fx = makeFixture({ "a.txt": "a\n", "d/b.txt": "bb\n" });
+  assert.equal((await fx.cli("run")).code, 0);
+  writeConfig(fx.config, {
+    sources: [{ path: "./source", name: "mine" }],
+    backup_root: "./backup",
+    log_dir: "./logs",
+  });
+  const note = new RegExp(
+    `^Note: source 'mine' is the folder source 'source' was backed up from ` +
+      `\\('${fx.source}'\\): a source's name ties it to its files, so its files are ` +
+      `backed up anew under 'mine', beside the 2 files of 'source' \\(kept as they are, no ` +
+      `longer followed\\); to go on with the backup of 'source' instead, give it back its ` +
+      `name \\("name": "source"\\)$`,
+    "m",
+  );
+  for (const command of ["plan", "run"]) {
+    const r = await fx.cli(command);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, note);
+    assert.doesNotMatch(r.stdout, /a source folder renamed/);
+  }
 });

@@ -141,25 +141,67 @@ export function leftSources(
   return leftSourcesNote(leftSourceCounts(config, prefixes, store));
 }
 
+/**
+ * A source `leftSources` names: how many files the state tracks of it, and the configured
+ * source now at the folder it was backed up from, if any (a source renamed in the config).
+ */
+interface LeftSource {
+  name: string;
+  files: number;
+  renamedTo?: { name: string; path: string };
+}
+
 /** The sources `leftSources` names, with how many files the state tracks of each. */
 function leftSourceCounts(
   config: Config,
   prefixes: ReadonlyMap<string, string>,
   store: StateStore,
-): { name: string; files: number }[] {
+): LeftSource[] {
   const configured = new Set(config.sources.map((s) => s.name));
+  const recorded = store.sourcePaths();
+  const added = store.sourcesAddedAt();
+  // A configured source at the folder a left one was backed up from, and newer than it (or
+  // not backed up yet): the left one renamed in the config. (An older one there is the
+  // old name given back, the left one a copy of it stored meanwhile.)
+  const renamedFrom = (name: string) => (s: { name: string; path: string }) =>
+    s.path === recorded.get(name) && (added.get(s.name) ?? Infinity) > added.get(name)!;
   return [...prefixes.keys()].filter((name) => !configured.has(name))
-    .map((name) => ({ name, files: store.trackedIn(name) }))
+    .map((name) => {
+      const renamedTo = config.sources.find(renamedFrom(name));
+      return { name, files: store.trackedIn(name), renamedTo };
+    })
     .filter((s) => s.files > 0);
 }
 
-function leftSourcesNote(left: { name: string; files: number }[]): string | undefined {
-  if (left.length === 0) return undefined;
-  const list = left.map((s) => `'${s.name}' (${s.files} ${s.files === 1 ? "file" : "files"})`)
-    .join(", ");
-  return `the state still tracks files of ${list}, no longer in the config: their copies are ` +
+function leftSourcesNote(left: LeftSource[]): string | undefined {
+  const renamed = left.filter((s) => s.renamedTo !== undefined).map(renamedSourceNote);
+  const others = left.filter((s) => s.renamedTo === undefined);
+  if (others.length === 0) return renamed.join("; ") || undefined;
+  const list = others.map((s) => `'${s.name}' (${files(s.files)})`).join(", ");
+  return [
+    ...renamed,
+    `the state still tracks files of ${list}, no longer in the config: their copies are ` +
     "kept and no longer followed (restore them with --to); a source folder renamed is a new " +
-    "source, stored anew under its new name";
+    "source, stored anew under its new name",
+  ].join("; ");
+}
+
+/**
+ * The note for a source renamed in the config at the folder it was backed up from: its
+ * files are stored anew under the new name (its old copies are not moved), and the way
+ * back to the old backup is the old name.
+ */
+function renamedSourceNote(s: LeftSource): string {
+  const to = s.renamedTo!;
+  return `source '${to.name}' is the folder source '${s.name}' was backed up from ` +
+    `('${to.path}'): a source's name ties it to its files, so its files are backed up anew ` +
+    `under '${to.name}', beside the ${files(s.files)} of '${s.name}' (kept as they are, no ` +
+    `longer followed); to go on with the backup of '${s.name}' instead, give it back its ` +
+    `name ("name": "${s.name}")`;
+}
+
+function files(n: number): string {
+  return `${n} ${n === 1 ? "file" : "files"}`;
 }
 
 /** The log's last line for a run stopped by a signal between two batches. */

@@ -26,6 +26,12 @@ export function sourcePaths(db: StateDb): Map<string, string> {
   return new Map(rows.map((r) => [r.name as string, r.path as string]));
 }
 
+/** When each source was first backed up (ms), by name. */
+export function sourcesAddedAt(db: StateDb): Map<string, number> {
+  const rows = db.q("SELECT name, added_at FROM sources").all() as Row[];
+  return new Map(rows.map((r) => [r.name as string, Number(r.added_at)]));
+}
+
 export function prefixes(db: StateDb): Map<string, string> {
   const rows = db.q("SELECT name, prefix FROM sources").all() as Row[];
   return new Map(rows.map((r) => [r.name as string, r.prefix as string]));

@@ -122,6 +122,11 @@ export class StateStore {
     return read.sourcePaths(this.#db);
   }
 
+  /** When each source was first backed up (ms), by name. */
+  sourcesAddedAt(): Map<string, number> {
+    return read.sourcesAddedAt(this.#db);
+  }
+
   /**
    * Ends a run; one that ends short (stopped, failed) after a commit keeps saying so. In the
    * room kept for the state where the disk is full (`#evenWhenFull`), as a commit: a session
