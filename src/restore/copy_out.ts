@@ -14,7 +14,7 @@ import { hashText } from "../engine/stage.ts";
 import { keepsMode } from "../engine/copy_meta.ts";
 import { createTemp, finishTemp, type OnRefused } from "./dest_file.ts";
 import { XATTRS_KEPT } from "../engine/xattrs.ts";
-import { dirname } from "node:path";
+import { basename, dirname } from "node:path";
 import { createDigest } from "../engine/digest.ts";
 import { openSource, type SourceFile } from "../engine/source_file.ts";
 import type { StatResult } from "../engine/folders.ts";
@@ -204,8 +204,37 @@ function openStoredFile(stored: string): { file: SourceFile; info: StatResult } 
 }
 
 function damaged(stored: string, c: StoredCopy): Error {
+  const twin = caseTwinAnswering(stored);
+  if (twin !== undefined) {
+    // A copy of the backup root onto exFAT or FAT32 could not hold both names.
+    return new UnusableCopy(
+      `the stored copy '${stored}' is not on this disk, which ignores letter case: ` +
+        `'${twin}', another file's copy, answers to its name; restore from a copy of the ` +
+        "backup root on a disk that keeps letter case (ext4, btrfs, xfs, APFS, NTFS)",
+    );
+  }
   return new UnusableCopy(
     `the stored copy '${stored}' does not match its recorded ${c.algo} digest: it was ` +
       `damaged or altered after the backup; run 'verify' to check the others`,
   );
+}
+
+/**
+ * The name in the stored copy's folder that answered to the copy's own name where the two
+ * differ only in letter case (a disk that ignores case: the copy's own name is not listed
+ * there); undefined where its own name is listed, or the folder cannot be listed.
+ */
+function caseTwinAnswering(stored: string): string | undefined {
+  const name = basename(stored);
+  const lower = name.toLowerCase();
+  let twin: string | undefined;
+  try {
+    for (const e of Deno.readDirSync(dirname(stored))) {
+      if (e.name === name) return undefined;
+      if (e.name.toLowerCase() === lower) twin = e.name;
+    }
+  } catch {
+    return undefined;
+  }
+  return twin;
 }
