@@ -44,6 +44,9 @@ function randomPiece(): Uint8Array {
   return piece;
 }
 
+/** Reserves this process wrote whole whose file system still counts fewer blocks. */
+const writtenShort = new Set<string>();
+
 /**
  * The bytes of the reserve the disk really holds: its length, or less where the file
  * system says it occupies fewer blocks (holes: a sparse copy; or zeros compressed away).
@@ -66,7 +69,8 @@ export async function keepReserve(
 ): Promise<boolean> {
   const path = join(stateDir, RESERVE_FILE);
   const now = lstatOrNone(path);
-  if (now?.isFile && now.size === RESERVE_BYTES && heldBytes(now) >= RESERVE_BYTES) return true;
+  const whole = (info: Deno.FileInfo) => heldBytes(info) >= RESERVE_BYTES || writtenShort.has(path);
+  if (now?.isFile && now.size === RESERVE_BYTES && whole(now)) return true;
   if (now && !now.isFile) return false; // not ours (state_folder.ts refuses it before this)
   const missing = RESERVE_BYTES - (now?.isFile ? heldBytes(now) : 0);
   const free = await freeAt(stateDir);
@@ -85,6 +89,9 @@ export async function keepReserve(
     // (EPERM), and the reserve removed after that left its state unreadable (EPERM) there.
     if (f.statSync().size > RESERVE_BYTES) f.truncateSync(RESERVE_BYTES);
     f.syncSync();
+    // A file system that counts fewer blocks than were written (some FUSE ones): taken as
+    // whole from now on, rather than written again before each of a watch's passes.
+    if (heldBytes(f.statSync()) < RESERVE_BYTES) writtenShort.add(path);
     return true;
   } catch (e) {
     if (e instanceof NotOwnFileError) return false; // not ours: left as it is
