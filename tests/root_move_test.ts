@@ -165,3 +165,28 @@ Deno.test("a source given another name in the config, at the same folder: plan a
     assert.doesNotMatch(r.stdout, /a source folder renamed/);
   }
 });
+
+Deno.test("a backup disk mounted at another place than the config says (DISK1, not DISK): every command says it holds no backup there, that logs record runs into it, and where a backup is, not to run a backup first", async () => {
+  using fx = makeFixture({ "a.txt": "a\n" }, { backup_root: "./media/u/DISK/backup" });
+  assert.equal((await fx.cli("run")).code, 0);
+  const media = join(fx.dir, "media", "u");
+  Deno.renameSync(join(media, "DISK"), join(media, "DISK1"));
+  const was = join(media, "DISK", "backup");
+  const now = join(media, "DISK1", "backup");
+  const where = `; a backup is at '${now}': if its disk is mounted there now, point ` +
+    "backup_root at it";
+  const run = await fx.cli("run");
+  assert.equal(run.code, 2, run.stderr);
+  assert.match(run.stderr, /^Cannot back up to '.*': it holds no backup, but a log in /);
+  assert.ok(run.stderr.endsWith(`${where}\n`), run.stderr);
+  for (const args of [["verify"], ["history"], ["restore", "--to", join(fx.dir, "out")]]) {
+    const r = await fx.cli(...args);
+    assert.equal(r.code, 2, `${args[0]}: ${r.stderr}`);
+    assert.doesNotMatch(r.stderr, /run a backup first/);
+    assert.equal(
+      r.stderr,
+      `Cannot read backup '${was}': it holds no backup, but a log in '${fx.logs}' records ` +
+        `earlier runs into it: is its disk mounted? Mount it and run again${where}\n`,
+    );
+  }
+});

@@ -16,7 +16,7 @@ import { isMissing, lstatOrNone, makeFolders, missingFolders, removeQuietly } fr
 import { notOwnRootRemedy } from "./owner.ts";
 import { pausePoint } from "./fault.ts";
 import { STATE_DIR } from "./layout.ts";
-import { statelessEvidence } from "./forgotten_root.ts";
+import { statelessEvidence, unmountedRootProblem } from "./forgotten_root.ts";
 import type { StatePaths } from "./session.ts";
 
 /**
@@ -35,6 +35,11 @@ export function noStateFound(config: Config, db: string): PreflightError {
         "'cp -r backup/*' leaves it out); without it, nothing records the copies, but the " +
         "latest ones can still be copied out of the backup root as they are",
     );
+  }
+  // Missing or empty while logs record runs into it: its disk is not mounted (here).
+  const unmounted = unmountedRootProblem(config);
+  if (unmounted !== undefined) {
+    return new PreflightError(`Cannot read backup '${config.backupRoot}': ${unmounted}`);
   }
   // No config file: the backup root was given alone (`--backup-root`, bare_root.ts).
   const check = config.file === ""

@@ -11,6 +11,7 @@ import { PreflightError } from "./errors.ts";
 import { exists, lstatOrNone } from "./fsops.ts";
 import { DELETED_DIR, DUPLICATES_DIR, SOURCES_DIR, STATE_DIR, VERSIONS_DIR } from "./layout.ts";
 import { missingMediaFolderOf, unmountedTablePointOf } from "./mounts.ts";
+import { backupElsewhereHint } from "./root_elsewhere.ts";
 
 /**
  * Refuses (exit 2) to start a new backup in a backup root that is missing or empty while
@@ -46,17 +47,37 @@ export function refuseForgottenRoot(
     throw new PreflightError(
       `Cannot back up to '${config.backupRoot}': '${missing}' does not exist, and a ` +
         `removable disk is mounted there when it is plugged in: mount the disk and run ` +
-        `again (to keep the backup on this computer's own disk, create '${missing}' first)`,
+        `again (to keep the backup on this computer's own disk, create '${missing}' first)` +
+        backupElsewhereHint(config.backupRoot, config.sources),
     );
   }
-  const count = earlier.length === 1 ? "a log" : `${earlier.length} logs`;
-  const verb = earlier.length === 1 ? "records" : "record";
   throw new PreflightError(
-    `Cannot back up to '${config.backupRoot}': it holds no backup, but ${count} in ` +
-      `'${config.logDir}' ${verb} earlier runs into it (the newest: '${earlier.at(-1)}'): ` +
+    `Cannot back up to '${config.backupRoot}': it holds no backup, but ` +
+      `${logsRecord(earlier, config.logDir)} (the newest: '${earlier.at(-1)}'): ` +
       "is its disk mounted? Mount it and run again; to start a new backup there instead, " +
-      "move those logs out of log_dir first",
+      "move those logs out of log_dir first" +
+      backupElsewhereHint(config.backupRoot, config.sources),
   );
+}
+
+/** `a log in '…' records earlier runs into it`, or `3 logs … record …`. */
+function logsRecord(logs: string[], logDir: string): string {
+  const count = logs.length === 1 ? "a log" : `${logs.length} logs`;
+  const verb = logs.length === 1 ? "records" : "record";
+  return `${count} in '${logDir}' ${verb} earlier runs into it`;
+}
+
+/**
+ * What `verify`, `restore` and `history` say of a backup root missing or empty while logs
+ * record runs into it (its disk not mounted, or mounted at another place), as `run` does,
+ * instead of to run a backup first, which `run` refuses there; undefined where no log does.
+ */
+export function unmountedRootProblem(config: Config): string | undefined {
+  if (!isEmptyOrMissing(config.backupRoot)) return undefined;
+  const earlier = logsNaming(config.logDir, config.backupRoot);
+  if (earlier.length === 0) return undefined;
+  return `it holds no backup, but ${logsRecord(earlier, config.logDir)}: is its disk ` +
+    `mounted? Mount it and run again${backupElsewhereHint(config.backupRoot, config.sources)}`;
 }
 
 /** The backup's own folders at the top of its root; no source's entry takes their names. */

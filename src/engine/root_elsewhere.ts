@@ -1,0 +1,82 @@
+/**
+ * Where a backup may be now that the config's backup root is missing: the same path below
+ * a folder beside one on its way (`/media/u/DISK1/backup` for `/media/u/DISK/backup`: a
+ * desktop mounts a disk under another name where the first is taken, by a stale folder or
+ * a second disk of the same label), named at the end of the refusal: a backup root there
+ * whose state records one of the config's sources at its folder (not another job's
+ * backup on another disk). Reads only: folder listings, and a candidate's state opened
+ * read-only; an interruption leaves nothing.
+ */
+import { basename, dirname, join, relative } from "node:path";
+import { lstatOrNone } from "./fsops.ts";
+import { STATE_DB, STATE_DIR } from "./layout.ts";
+import { openReader } from "../state/open_reader.ts";
+
+/** A configured source, as a candidate's state would record it. */
+type Source = { name: string; path: string };
+
+/** Folders above the backup root whose siblings are looked in (DISK, then u, then media). */
+const LEVELS = 3;
+/** Entries looked at, at most, in one folder (a home folder may hold many). */
+const ENTRIES = 1_000;
+
+/**
+ * A refusal's last words naming a backup found beside the missing `root`
+ * (`; a backup is at '…': if its disk is mounted there now, point backup_root at it`), or
+ * "" where none is.
+ */
+export function backupElsewhereHint(root: string, sources: readonly Source[]): string {
+  const found = backupBeside(root, sources);
+  return found === undefined
+    ? ""
+    : `; a backup is at '${found}': if its disk is mounted there now, point backup_root at it`;
+}
+
+/**
+ * The first backup root of one of `sources` found at `root`'s path below a sibling of a
+ * folder on its way.
+ */
+function backupBeside(root: string, sources: readonly Source[]): string | undefined {
+  if (sources.length === 0) return undefined;
+  let child = root;
+  for (let level = 0; level < LEVELS; level++) {
+    const parent = dirname(child);
+    if (parent === child) return undefined;
+    const rest = relative(child, root);
+    for (const name of foldersIn(parent)) {
+      if (name === basename(child)) continue;
+      const candidate = join(parent, name, rest);
+      const db = join(candidate, STATE_DIR, STATE_DB);
+      if (lstatOrNone(db)?.isFile && recordsAnyOf(db, sources)) return candidate;
+    }
+    child = parent;
+  }
+  return undefined;
+}
+
+/** The names of the folders in `dir`, sorted (none where it cannot be listed). */
+function foldersIn(dir: string): string[] {
+  const names: string[] = [];
+  try {
+    for (const e of Deno.readDirSync(dir)) {
+      if (e.isDirectory) names.push(e.name);
+      if (names.length >= ENTRIES) break;
+    }
+  } catch { /* missing, or not ours to list */ }
+  return names.sort();
+}
+
+/** Whether the state `db` records one of `sources` (its name at its folder). */
+function recordsAnyOf(db: string, sources: readonly Source[]): boolean {
+  try {
+    const reader = openReader(db);
+    try {
+      const rows = reader.prepare("SELECT name, path FROM sources").all();
+      return rows.some((r) => sources.some((s) => s.name === r.name && s.path === r.path));
+    } finally {
+      reader.close();
+    }
+  } catch {
+    return false; // not a state this version reads, or not readable by this user
+  }
+}
