@@ -10,6 +10,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { MAIN, makeFixture, writeConfig } from "./helpers.ts";
+import { WatchProcess } from "./watch_helpers.ts";
 import { asNobody, NOBODY, prepareDenoDir, sh } from "./reliability/util.ts";
 
 const RESERVE = ".backup-tool/reserve";
@@ -189,4 +190,23 @@ Deno.test("a backup disk mounted at another place than the config says (DISK1, n
         `earlier runs into it: is its disk mounted? Mount it and run again${where}\n`,
     );
   }
+});
+
+Deno.test("a watch started after its source's files became other files of the same contents: its first pass says it read them again, and why", async () => {
+  using fx = makeFixture({ "a.txt": "a\n", "d/b.txt": "bb\n" });
+  assert.equal((await fx.cli("run")).code, 0);
+  trustRecords(fx.backup);
+  copiedInPlace(fx.source);
+  await using w = new WatchProcess(fx);
+  await w.ready();
+  const exit = await w.stop();
+  assert.equal(exit.code, 0, exit.stderr);
+  assert.match(
+    w.stdout,
+    /full pass \(start\): 0 new, 0 updated, 0 deleted; 2 unchanged file\(s\) \(5 B\) were read again: they are other files than the last run saw/,
+  );
+  assert.ok(
+    fx.logLines().some((l) => /^READ AGAIN: 2 unchanged file\(s\) \(5 B\): other files/.test(l)),
+    fx.logLines().join("\n"),
+  );
 });

@@ -6,6 +6,7 @@
 import { oneLine } from "../log/one_line.ts";
 import { findConfigFile, loadConfig } from "../config/config.ts";
 import type { Counts } from "../engine/pass_types.ts";
+import { rereadLine } from "../engine/describe.ts";
 import { listenForStop, signalExitCode } from "../watch/signals.ts";
 import { type BatchReport, STOPPED_FIRST } from "../watch/job_pass.ts";
 import { startWatch, type WatchHandle } from "../watch/watch.ts";
@@ -129,6 +130,7 @@ function report(b: BatchReport, out: Output): void {
       paths: b.paths,
       counts: b.result.counts,
       bytesCopied: b.result.bytesCopied,
+      reread: b.result.reread,
       errors: b.result.errors,
       warnings: b.result.warnings,
       deleteGuard: b.result.deleteGuard,
@@ -142,7 +144,8 @@ function report(b: BatchReport, out: Output): void {
       ? `; stopped before it finished: ${STOPPED_FIRST}`
       : "";
     const counts = countsText(b.result.counts, changing.length);
-    say(`${clock(b.time)} ${what}: ${counts}${paths}${cut}`);
+    const reread = b.result.reread ? `; ${rereadLine(b.result.reread)}` : "";
+    say(`${clock(b.time)} ${what}: ${counts}${paths}${cut}${reread}`);
   }
 }
 

@@ -11,7 +11,7 @@
 import { runPass } from "../engine/pass.ts";
 import type { Counts, PassResult } from "../engine/pass_types.ts";
 import type { Session } from "../engine/session.ts";
-import { unchangedLine } from "../engine/describe.ts";
+import { rereadLine, unchangedLine } from "../engine/describe.ts";
 import type { Job } from "./scheduler.ts";
 import { isWithin, type KindNow, toScope, type TrackedStatus, withoutExcluded } from "./scope.ts";
 import { lstatOrNone } from "../engine/fsops.ts";
@@ -117,6 +117,7 @@ export async function applyJob(
     if (job.kind === "full" && !rescan && !session.config.logUnchanged) {
       session.log.line(unchangedLine(result.unnamedSkips ?? 0));
     }
+    if (job.kind === "full" && result.reread) session.log.line(rereadLine(result.reread, true));
     if (rescan) {
       const how = signal.aborted ? "stopped before it finished" : "done";
       session.log.line(`RESCAN ${how}: ${result.counts.skip} unchanged`);
