@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { join } from "node:path";
+import { DatabaseSync } from "node:sqlite";
 import { fingerprint, type Fixture, makeFixture, writeConfig, writeTree } from "./helpers.ts";
 import { pausedRun, runTool } from "./reliability/util.ts";
 
@@ -128,6 +129,35 @@ Deno.test("plan after an interrupted run says that the next run completes it fir
   const run = await fx.cli("run");
   assert.equal(run.code, 0, run.stderr);
   assert.equal(JSON.parse((await fx.cli("plan", "--json")).stdout).notice, undefined);
+});
+
+Deno.test("plan after a run of an older version was interrupted (schema 4) plans, and leaves the state as it was", async () => {
+  using fx = makeFixture({ "a.txt": "a\n", "b.txt": "b\n" });
+  assert.equal((await fx.cli("run")).code, 0);
+  writeTree(fx.source, { "a.txt": "a2\n", "c.txt": "c\n" });
+  const crashed = await runTool(["run", "--config", fx.config], {
+    env: { BACKUP_TOOL_FAULT: "journaled:1" },
+  });
+  assert.equal(crashed.code, 137);
+  // The state as a version of 2026-12-02 to 12-04 leaves it: no link identity, no xattrs
+  // (its WAL checkpointed into it by this connection: a rollback journal's state, whose
+  // readers make no -wal beside it).
+  const db = new DatabaseSync(join(fx.backup, ".backup-tool", "state.db"));
+  db.exec(`PRAGMA journal_mode = DELETE;
+    ALTER TABLE copies DROP COLUMN xattrs;
+    ALTER TABLE copies DROP COLUMN hardlink_dev;
+    ALTER TABLE copies DROP COLUMN hardlink_ino;
+    PRAGMA user_version = 4;`);
+  db.close();
+  const before = keptByReaders(fx.backup);
+  const plan = await fx.cli("plan");
+  assert.equal(plan.code, 0, plan.stderr);
+  assert.match(plan.stdout, /Note: an interrupted run left 2 journaled action\(s\)/);
+  assert.match(plan.stdout, /Plan: 0 new, 0 updated, 0 duplicate, 3 unchanged/);
+  assert.deepEqual(keptByReaders(fx.backup), before, "the state stays at schema 4");
+  const run = await fx.cli("run");
+  assert.equal(run.code, 0, run.stderr);
+  assert.match((await fx.cli("verify")).stdout, /intact/);
 });
 
 Deno.test("plan after an interrupted run, TMPDIR a folder that is not there: the folder named, with the remedy, nothing changed", async () => {

@@ -71,10 +71,12 @@ export class StateDb {
   /**
    * A private copy of the state, changed without changing the backup root: what `plan`
    * reads after a crash, with the interrupted run's journaled work recorded in it, as the
-   * next run's recovery will. Removed at close.
+   * next run's recovery will. A copy of an older version's state is migrated first, as
+   * that run will migrate the state, so that the work is recorded as this version records
+   * it; the state itself keeps its version. Removed at close.
    */
   static openPrivateCopy(file: string): StateDb {
-    return StateDb.#openCopy(file);
+    return StateDb.#openCopy(file, true);
   }
 
   /**
@@ -85,7 +87,7 @@ export class StateDb {
    * and its journals instead, where SQLite rolls back what the crash left unfinished, as
    * the next run will; the copy is removed at close.
    */
-  static #openCopy(file: string): StateDb {
+  static #openCopy(file: string, migrated = false): StateDb {
     let dir: string;
     try {
       dir = makeCopyDir();
@@ -108,7 +110,7 @@ export class StateDb {
         }
       }
       const copy = StateDb.#open(join(dir, basename(file)), false, true, file);
-      return new StateDb(copy.#db, true, copy.version, dir);
+      return new StateDb(copy.#db, true, migrated ? copy.#migrated(file) : copy.version, dir);
     } catch (e) {
       Deno.removeSync(dir, { recursive: true });
       throw e;
@@ -144,6 +146,16 @@ export class StateDb {
       throw e;
     }
     return new StateDb(db, readOnly, version);
+  }
+
+  /** Migrates this private copy of `file` to the current schema; closed if that fails. */
+  #migrated(file: string): number {
+    try {
+      return migrate(this.#db, file);
+    } catch (e) {
+      this.#db.close();
+      throw e;
+    }
   }
 
   /**
