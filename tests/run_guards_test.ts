@@ -111,6 +111,33 @@ Deno.test("a backup root whose backup is gone while the logs name it (a disk not
   assert.equal(Deno.readTextFileSync(join(fx.backup, "a.txt")), "a\n");
 });
 
+Deno.test("a backup root whose backup is gone while logs of a version that named no root record runs (before 2026-12-03): refused, exit 2, nothing made", async () => {
+  using fx = makeFixture({ "a.txt": "a\n" });
+  assert.equal((await fx.cli("run")).code, 0);
+  const [log] = [...Deno.readDirSync(fx.logs)].map((e) => e.name);
+  // Its first line as those versions wrote it: `Run started: run (run 1, pid 7)`, no root.
+  const path = join(fx.logs, log);
+  const text = Deno.readTextFileSync(path);
+  Deno.writeTextFileSync(path, text.replace(/ for backup root '[^\n]*'\n/, "\n"));
+  assert.doesNotMatch(Deno.readTextFileSync(path).split("\n")[0], /backup root/);
+  Deno.removeSync(fx.backup, { recursive: true }); // the disk not mounted
+  for (const command of ["run", "watch", "plan"]) {
+    const r = await fx.cli(command);
+    assert.equal(r.code, 2, `${command}: ${r.stdout}${r.stderr}`);
+    assert.equal(
+      r.stderr,
+      `Cannot back up to '${fx.backup}': it holds no backup, but a log in '${fx.logs}' ` +
+        "records earlier runs, by a version from before 2026-12-03 that did not name their " +
+        `backup root (the newest: '${log}'): is its disk mounted? Mount it and run again; ` +
+        "to start a new backup there instead, move those logs out of log_dir first\n",
+    );
+    assert.throws(() => Deno.lstatSync(fx.backup), Deno.errors.NotFound);
+    assert.deepEqual([...Deno.readDirSync(fx.logs)].map((e) => e.name), [log]);
+  }
+  Deno.renameSync(fx.logs, join(fx.dir, "old-logs"));
+  assert.equal((await fx.cli("run")).code, 0);
+});
+
 Deno.test("a damaged state moved aside, as its message says: the next run starts a new state beside the files", async () => {
   using fx = makeFixture({ "a.txt": "a\n" });
   assert.equal((await fx.cli("run")).code, 0);

@@ -6,7 +6,7 @@
  */
 import { join } from "node:path";
 import type { Config } from "../config/config.ts";
-import { logsNaming } from "../log/log_files.ts";
+import { logsNaming, logsNamingNoRoot } from "../log/log_files.ts";
 import { PreflightError } from "./errors.ts";
 import { exists, lstatOrNone } from "./fsops.ts";
 import { DELETED_DIR, DUPLICATES_DIR, SOURCES_DIR, STATE_DIR, VERSIONS_DIR } from "./layout.ts";
@@ -34,6 +34,7 @@ export function refuseForgottenRoot(
   if (!isEmptyOrMissing(config.backupRoot)) return refuseStatelessBackup(config);
   const earlier = logsNaming(config.logDir, config.backupRoot);
   if (earlier.length === 0) {
+    refuseForUnnamedLogs(config);
     const point = unmountedTablePointOf(config.backupRoot, fstab);
     if (point !== undefined) {
       throw new PreflightError(
@@ -78,6 +79,26 @@ export function unmountedRootProblem(config: Config): string | undefined {
   if (earlier.length === 0) return undefined;
   return `it holds no backup, but ${logsRecord(earlier, config.logDir)}: is its disk ` +
     `mounted? Mount it and run again${backupElsewhereHint(config.backupRoot, config.sources)}`;
+}
+
+/**
+ * Refuses (exit 2), as for logs that name the root, where log_dir holds logs of a version
+ * from before 2026-12-03, which named no backup root: a root those versions backed up to,
+ * its disk not mounted after an upgrade, leaves no other trace (they may be another job's
+ * sharing log_dir: the remedy is the same, moving them away).
+ */
+function refuseForUnnamedLogs(config: Config): void {
+  const unnamed = logsNamingNoRoot(config.logDir);
+  if (unnamed.length === 0) return;
+  const count = unnamed.length === 1 ? "a log" : `${unnamed.length} logs`;
+  const verb = unnamed.length === 1 ? "records" : "record";
+  throw new PreflightError(
+    `Cannot back up to '${config.backupRoot}': it holds no backup, but ${count} in ` +
+      `'${config.logDir}' ${verb} earlier runs, by a version from before 2026-12-03 that did ` +
+      `not name their backup root (the newest: '${unnamed.at(-1)}'): is its disk mounted? ` +
+      "Mount it and run again; to start a new backup there instead, move those logs out of " +
+      "log_dir first",
+  );
 }
 
 /** The backup's own folders at the top of its root; no source's entry takes their names. */

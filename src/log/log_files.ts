@@ -3,7 +3,8 @@
  * and empty or starting as each of them does; with an owner, only those of sessions for
  * that backup root (several jobs may share a log_dir). Also their order by name, and the
  * logs naming a backup root. Reads only (each file's first line): an interruption leaves
- * nothing behind.
+ * nothing behind. Logs of versions from before 2026-12-03 name no backup root: they count
+ * for every job (`logsNamingNoRoot`).
  */
 import { basename, join } from "node:path";
 import { oneLine } from "./one_line.ts";
@@ -68,6 +69,23 @@ export function logsNaming(dir: string, owner: string): string[] {
       if (named !== undefined && namesOwner(named, owner)) {
         names.push(e.name);
       }
+    }
+  } catch { /* no log_dir yet, or one this user cannot list */ }
+  return names.sort(compareRunLogNames);
+}
+
+/**
+ * The run logs in `dir` whose first line names no backup root (a session of a version from
+ * before 2026-12-03), by name, oldest first: they may be of any job sharing `dir`, as
+ * rotation counts them (`isRunLogFile`). Empty ones are not counted: they tell nothing.
+ */
+export function logsNamingNoRoot(dir: string): string[] {
+  const names: string[] = [];
+  try {
+    for (const e of Deno.readDirSync(dir)) {
+      if (!e.isFile || !isRunLogName(e.name)) continue;
+      const first = firstLine(join(dir, e.name));
+      if (first && FIRST_LINE.test(first) && ownerNamed(first) === undefined) names.push(e.name);
     }
   } catch { /* no log_dir yet, or one this user cannot list */ }
   return names.sort(compareRunLogNames);
