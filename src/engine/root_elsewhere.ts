@@ -8,7 +8,6 @@
  * read-only; an interruption leaves nothing.
  */
 import { basename, dirname, join, relative } from "node:path";
-import { lstatOrNone } from "./fsops.ts";
 import { STATE_DB, STATE_DIR } from "./layout.ts";
 import { openReader } from "../state/open_reader.ts";
 
@@ -46,8 +45,7 @@ function backupBeside(root: string, sources: readonly Source[]): string | undefi
     for (const name of foldersIn(parent)) {
       if (name === basename(child)) continue;
       const candidate = join(parent, name, rest);
-      const db = join(candidate, STATE_DIR, STATE_DB);
-      if (lstatOrNone(db)?.isFile && recordsAnyOf(db, sources)) return candidate;
+      if (isBackupOf(candidate, sources)) return candidate;
     }
     child = parent;
   }
@@ -64,6 +62,21 @@ function foldersIn(dir: string): string[] {
     }
   } catch { /* missing, or not ours to list */ }
   return names.sort();
+}
+
+/**
+ * Whether `candidate` is a backup root whose state records one of `sources`; false where
+ * that cannot be told (a folder on the way this user may not enter, a symlink loop): the
+ * refusal it ends is said all the same.
+ */
+function isBackupOf(candidate: string, sources: readonly Source[]): boolean {
+  const db = join(candidate, STATE_DIR, STATE_DB);
+  try {
+    if (!Deno.lstatSync(db).isFile) return false;
+  } catch {
+    return false;
+  }
+  return recordsAnyOf(db, sources);
 }
 
 /** Whether the state `db` records one of `sources` (its name at its folder). */
