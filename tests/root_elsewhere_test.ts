@@ -6,6 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { DatabaseSync } from "node:sqlite";
 import { makeFixture } from "./helpers.ts";
 
 /** A backed-up fixture whose disk `DISK` came back as `DISK1`, and the hint naming it. */
@@ -30,3 +31,28 @@ Deno.test("a neighbouring folder that cannot be looked into (a symlink loop) is 
     assert.ok(r.stderr.endsWith(where), `${command}: ${r.stderr}`);
   }
 });
+
+Deno.test("a backup found beside the missing root is read without a file made or changed there, a state left in WAL mode included (a copy taken while a watch ran)", async () => {
+  using fx = makeFixture({ "a.txt": "a\n" }, { backup_root: "./media/u/DISK/backup" });
+  const where = await diskMountedElsewhere(fx);
+  const stateDir = join(fx.dir, "media", "u", "DISK1", "backup", ".backup-tool");
+  // Its header says WAL, with no -wal or -shm beside it: SQLite makes both to read it.
+  const db = new DatabaseSync(join(stateDir, "state.db"));
+  db.exec("PRAGMA journal_mode = WAL");
+  db.close();
+  const before = listing(stateDir);
+  for (const command of ["run", "verify", "history"]) {
+    const r = await fx.cli(command);
+    assert.equal(r.code, 2, `${command}: ${r.stderr}`);
+    assert.ok(r.stderr.endsWith(where), `${command}: ${r.stderr}`);
+    assert.deepEqual(listing(stateDir), before, command);
+  }
+});
+
+/** Each entry of `dir` with its size and modification time. */
+function listing(dir: string): string[] {
+  return [...Deno.readDirSync(dir)].map((e) => {
+    const info = Deno.lstatSync(join(dir, e.name));
+    return `${e.name} ${info.size} ${info.mtime?.getTime()}`;
+  }).sort();
+}

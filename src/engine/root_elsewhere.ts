@@ -4,12 +4,16 @@
  * desktop mounts a disk under another name where the first is taken, by a stale folder or
  * a second disk of the same label), named at the end of the refusal: a backup root there
  * whose state records one of the config's sources at its folder (not another job's
- * backup on another disk). Reads only: folder listings, and a candidate's state opened
- * read-only; an interruption leaves nothing.
+ * backup on another disk). Reads only: folder listings, and a candidate's state's header,
+ * then the state opened immutable (SQLite makes no -wal, -shm or journal beside it, nor
+ * takes a lock: the folder looked at is not this run's to change); an interruption leaves
+ * nothing.
  */
 import { basename, dirname, join, relative } from "node:path";
 import { STATE_DB, STATE_DIR } from "./layout.ts";
-import { openReader } from "../state/open_reader.ts";
+import { readerUrl } from "../state/open_reader.ts";
+import { checkHeader } from "../state/schema.ts";
+import { DatabaseSync } from "node:sqlite";
 
 /** A configured source, as a candidate's state would record it. */
 type Source = { name: string; path: string };
@@ -79,10 +83,21 @@ function isBackupOf(candidate: string, sources: readonly Source[]): boolean {
   return recordsAnyOf(db, sources);
 }
 
-/** Whether the state `db` records one of `sources` (its name at its folder). */
+/**
+ * Whether the state `db` records one of `sources` (its name at its folder). Opened
+ * `immutable`: a reader of a state left in WAL mode (a copy taken while a watch ran)
+ * otherwise makes its -wal and -shm files, where none was there to map; its commits not
+ * yet in the file, if any, are not read, which at worst leaves the backup unnamed.
+ */
 function recordsAnyOf(db: string, sources: readonly Source[]): boolean {
   try {
-    const reader = openReader(db);
+    checkHeader(db); // another program's file, or a newer tool's state: not opened
+    const url = readerUrl(db, Deno.build.os === "windows");
+    if (url === undefined) return false; // a Windows share: not without a URI
+    url.search = "immutable=1";
+    // Under fewer permissions than -A, Deno takes the URL as a path, which is not there:
+    // opened read-only, nothing is made, and the open fails.
+    const reader = new DatabaseSync(url, { readOnly: true });
     try {
       const rows = reader.prepare("SELECT name, path FROM sources").all();
       return rows.some((r) => sources.some((s) => s.name === r.name && s.path === r.path));
