@@ -40,18 +40,7 @@ export function fileSystemTypeOf(dir: string): string | undefined {
  * type source superoptions`; spaces and backslashes in paths are escaped as octal).
  */
 export function fileSystemType(mountinfo: string, path: string): string | undefined {
-  if (!isAbsolute(path)) return undefined;
-  let best: { point: string; type: string } | undefined;
-  for (const line of mountinfo.split("\n")) {
-    const [before, after] = line.split(" - ");
-    if (after === undefined) continue;
-    const point = unescapeOctal(before.split(" ")[4] ?? "");
-    const type = after.split(" ")[0];
-    // A later mount on the same point hides the earlier one, so ties go to the later line.
-    if (!contains(point, path) || (best && best.point.length > point.length)) continue;
-    best = { point, type };
-  }
-  return best?.type;
+  return longestMountOf(linuxMounts(mountinfo), path)?.type;
 }
 
 /**
@@ -69,16 +58,67 @@ export function windowsFileSystemType(path: string): string | undefined {
  * nodev, nosuid, mounted by me)`.
  */
 export function darwinFileSystemType(mounts: string, path: string): string | undefined {
+  return longestMountOf(darwinMounts(mounts), path)?.type;
+}
+
+/**
+ * The mount of `mounts` at the longest point containing `path` (absolute): a later mount
+ * on the same point hides the earlier one, so ties go to the later.
+ */
+function longestMountOf(mounts: readonly Mount[], path: string): Mount | undefined {
   if (!isAbsolute(path)) return undefined;
-  let best: { point: string; type: string } | undefined;
-  for (const line of mounts.split("\n")) {
-    const m = / on (\/.*) \(([^,()]+)[,)]/.exec(line);
-    if (!m) continue;
-    const [, point, type] = m;
-    if (!contains(point, path) || (best && best.point.length > point.length)) continue;
-    best = { point, type };
+  let best: Mount | undefined;
+  for (const m of mounts) {
+    if (!contains(m.point, path) || (best && best.point.length > m.point.length)) continue;
+    best = m;
   }
-  return best?.type;
+  return best;
+}
+
+/** A mount: its point (as the mount table writes it) and its file system's type. */
+export interface Mount {
+  point: string;
+  type: string;
+}
+
+/**
+ * Every mount, from /proc/self/mountinfo on Linux and what `mount` prints on macOS; none
+ * elsewhere. Undefined where the table cannot be read. Reads only the table, never a
+ * mount point (which would wait on an NFS server that no longer answers).
+ */
+export function mountTable(): Mount[] | undefined {
+  try {
+    if (Deno.build.os === "linux") {
+      return linuxMounts(Deno.readTextFileSync("/proc/self/mountinfo"));
+    }
+    if (Deno.build.os !== "darwin") return [];
+    const mount = new Deno.Command("/sbin/mount", { stdout: "piped", stderr: "null" });
+    const out = mount.outputSync();
+    return out.success ? darwinMounts(new TextDecoder().decode(out.stdout)) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The mounts of /proc/self/mountinfo's text (see `fileSystemType`). */
+export function linuxMounts(mountinfo: string): Mount[] {
+  return mountinfo.split("\n").filter((line) => line.includes(" - ")).map((line) => {
+    const [before, after] = line.split(" - ");
+    return { point: unescapeOctal(before.split(" ")[4] ?? ""), type: after.split(" ")[0] };
+  });
+}
+
+/** The mounts of what macOS's `mount` prints (see `darwinFileSystemType`). */
+export function darwinMounts(mounts: string): Mount[] {
+  return mounts.split("\n").flatMap((line) => {
+    const m = / on (\/.*) \(([^,()]+)[,)]/.exec(line);
+    return m ? [{ point: m[1], type: m[2] }] : [];
+  });
+}
+
+/** Whether `path` lies at or below the mount point `point`. */
+export function isBelowPoint(point: string, path: string): boolean {
+  return contains(point, path);
 }
 
 /** A path's real path, or the path itself where it cannot be resolved. */

@@ -4,16 +4,21 @@
  * desktop mounts a disk under another name where the first is taken, by a stale folder or
  * a second disk of the same label), named at the end of the refusal: a backup root there
  * whose state records one of the config's sources at its folder (not another job's
- * backup on another disk). Reads only: folder listings, and a candidate's state's header,
- * then the state opened immutable (SQLite makes no -wal, -shm or journal beside it, nor
- * takes a lock: the folder looked at is not this run's to change); an interruption leaves
- * nothing.
+ * backup on another disk). Bounded: three folders up, a thousand entries in each; never a
+ * symlink followed, nor a look into a network file system, an automount or a FUSE one
+ * other than a disk's (the mount table tells them without a look: a dead NFS server would
+ * hold the refusal forever, an automount mount a share at a look). Reads only: folder
+ * listings, and a candidate's state's header, then the state opened immutable (SQLite
+ * makes no -wal, -shm or journal beside it, nor takes a lock: the folder looked at is not
+ * this run's to change); an interruption leaves nothing.
  */
-import { basename, dirname, join, relative } from "node:path";
+import { basename, dirname, join, relative, sep } from "node:path";
 import { STATE_DB, STATE_DIR } from "./layout.ts";
 import { readerUrl } from "../state/open_reader.ts";
 import { checkHeader } from "../state/schema.ts";
 import { DatabaseSync } from "node:sqlite";
+import { NETWORK_FILE_SYSTEMS } from "../state/journal_mode.ts";
+import { isBelowPoint, mountTable } from "./mounts.ts";
 
 /** A configured source, as a candidate's state would record it. */
 type Source = { name: string; path: string };
@@ -37,10 +42,16 @@ export function backupElsewhereHint(root: string, sources: readonly Source[]): s
 
 /**
  * The first backup root of one of `sources` found at `root`'s path below a sibling of a
- * folder on its way.
+ * folder on its way. `mounts`: the mount table (tests give their own); none looked for
+ * where it cannot be read.
  */
-function backupBeside(root: string, sources: readonly Source[]): string | undefined {
-  if (sources.length === 0) return undefined;
+export function backupBeside(
+  root: string,
+  sources: readonly Source[],
+  mounts = mountTable(),
+): string | undefined {
+  if (sources.length === 0 || mounts === undefined) return undefined;
+  const away = mounts.filter((m) => mayWait(m.type)).map((m) => m.point);
   let child = root;
   for (let level = 0; level < LEVELS; level++) {
     const parent = dirname(child);
@@ -49,7 +60,8 @@ function backupBeside(root: string, sources: readonly Source[]): string | undefi
     for (const name of foldersIn(parent)) {
       if (name === basename(child)) continue;
       const candidate = join(parent, name, rest);
-      if (isBackupOf(candidate, sources)) return candidate;
+      if (away.some((point) => isBelowPoint(point, candidate))) continue;
+      if (isBackupOf(join(parent, name), rest, sources)) return candidate;
     }
     child = parent;
   }
@@ -69,18 +81,33 @@ function foldersIn(dir: string): string[] {
 }
 
 /**
- * Whether `candidate` is a backup root whose state records one of `sources`; false where
- * that cannot be told (a folder on the way this user may not enter, a symlink loop): the
- * refusal it ends is said all the same.
+ * Whether a file system of this type may hold a look at it: one reached through a network
+ * (a server gone holds it until it answers), an automount (a look mounts it) or FUSE (a
+ * program answers it: sshfs, rclone), a disk's through FUSE (fuseblk: NTFS, exFAT) aside.
  */
-function isBackupOf(candidate: string, sources: readonly Source[]): boolean {
-  const db = join(candidate, STATE_DIR, STATE_DB);
+function mayWait(type: string): boolean {
+  return NETWORK_FILE_SYSTEMS.has(type) || type === "autofs" ||
+    (type.includes("fuse") && type !== "fuseblk");
+}
+
+/**
+ * Whether `folder`/`rest` is a backup root whose state records one of `sources`, each
+ * folder on the way a folder, not a symlink (which may lead anywhere, a mount the table
+ * says to keep away from included); false where that cannot be told (a folder this user
+ * may not enter): the refusal it ends is said all the same.
+ */
+function isBackupOf(folder: string, rest: string, sources: readonly Source[]): boolean {
+  let at = folder;
   try {
-    if (!Deno.lstatSync(db).isFile) return false;
+    for (const name of [...rest.split(sep).filter((n) => n !== ""), STATE_DIR]) {
+      at = join(at, name);
+      if (!Deno.lstatSync(at).isDirectory) return false;
+    }
+    if (!Deno.lstatSync(join(at, STATE_DB)).isFile) return false;
   } catch {
     return false;
   }
-  return recordsAnyOf(db, sources);
+  return recordsAnyOf(join(at, STATE_DB), sources);
 }
 
 /**

@@ -62,7 +62,8 @@ function blocksHoldPages(dir: string): boolean {
 /** A memory page on the systems Deno runs on (x86_64; aarch64 may use larger ones). */
 const PAGE_BYTES = 4096;
 
-const NETWORK_FILE_SYSTEMS = new Set([
+/** File systems reached through a network (also where a look may wait on a server). */
+export const NETWORK_FILE_SYSTEMS: ReadonlySet<string> = new Set([
   "nfs",
   "nfs4",
   "cifs",
