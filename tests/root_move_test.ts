@@ -67,6 +67,35 @@ Deno.test("a backup root another user made (0700), run by this one: says whose i
   assert.match(stderr, new RegExp(remedy(fx.backup, "0755")), stderr);
 });
 
+Deno.test({
+  name:
+    "a backup root another user owns on a disk mounted read-only, run by root: says the disk refused, not to chown it to root",
+  ignore: Deno.build.os !== "linux" || Deno.uid() !== 0, // mount --bind needs root
+  fn: async () => {
+    using fx = makeFixture({ "a.txt": "a\n" });
+    assert.equal((await fx.cli("run")).code, 0);
+    const empty = join(fx.dir, "empty");
+    Deno.mkdirSync(empty);
+    await sh(`chown -R ${NOBODY}:${NOBODY} '${fx.backup}' '${empty}'`);
+    // An empty root (its state folder cannot be made), then one with a backup (its lock).
+    for (const [folder, what] of [[empty, "create the state folder"], [fx.backup, "lock"]]) {
+      const view = join(fx.dir, "view");
+      Deno.mkdirSync(view);
+      await sh(`mount --bind '${folder}' '${view}' && mount -o remount,ro,bind '${view}'`);
+      try {
+        writeConfig(fx.config, { sources: ["./source"], backup_root: "./view", log_dir: "./logs" });
+        const r = await fx.cli("run");
+        assert.equal(r.code, 2, r.stderr);
+        assert.match(r.stderr, new RegExp(`^Cannot ${what} .*Read-only file system`), r.stderr);
+        assert.doesNotMatch(r.stderr, /not this user's|chown/, r.stderr);
+      } finally {
+        await sh(`umount '${view}'`);
+        Deno.removeSync(view);
+      }
+    }
+  },
+});
+
 /** The stderr of `command` run through `prefix` (as nobody), which must be refused (exit 2). */
 async function refused(prefix: string[], command: string, config: string): Promise<string> {
   const line = [...prefix, Deno.execPath(), "run", "-A", MAIN, command, "--config", config];

@@ -13,7 +13,7 @@ import { checkHeaderUnlessEmpty } from "../state/connection.ts";
 import { errorText, PreflightError, remedyUnlessOutOfFiles } from "./errors.ts";
 import { acquireLock, type Lock } from "./lock.ts";
 import { isMissing, lstatOrNone, makeFolders, missingFolders, removeQuietly } from "./fsops.ts";
-import { notOwnRootRemedy } from "./owner.ts";
+import { deniedRootRemedy, notOwnRootRemedy } from "./owner.ts";
 import { pausePoint } from "./fault.ts";
 import { STATE_DIR } from "./layout.ts";
 import { statelessEvidence, unmountedRootProblem } from "./forgotten_root.ts";
@@ -87,7 +87,7 @@ export function claimBackupRoot(
             ? `Cannot use the backup root '${config.backupRoot}'`
             : `Cannot create the state folder '${paths.dir}' in the backup root`)
           : `Cannot create the backup root '${config.backupRoot}'`,
-      notOwnRootRemedy(config.backupRoot),
+      (e) => deniedRootRemedy(config.backupRoot, e),
     );
     pausePoint("locking");
     lock = acquireLock(paths.lock, command === "verify" ? "verify --repair" : command);
@@ -156,17 +156,21 @@ function logFolderProblem(config: Config): [string, string] {
 
 const CHECK_PERMISSIONS = "check the path and its permissions";
 
-/** Runs a set-up step; a failure becomes a configuration error (exit 2) naming the folder. */
+/**
+ * Runs a set-up step; a failure becomes a configuration error (exit 2) naming the folder.
+ * `remedy`: what to do, or what to do given the failure (CHECK_PERMISSIONS where none).
+ */
 function preflight<T>(
   step: () => T,
   what: string | (() => string),
-  remedy: string | undefined = CHECK_PERMISSIONS,
+  remedy: string | ((e: unknown) => string | undefined) = CHECK_PERMISSIONS,
 ): T {
   try {
     return step();
   } catch (e) {
     const action = typeof what === "string" ? what : what();
-    throw new PreflightError(`${action}: ${errorText(e)}${remedyUnlessOutOfFiles(e, remedy)}`);
+    const todo = (typeof remedy === "string" ? remedy : remedy(e)) ?? CHECK_PERMISSIONS;
+    throw new PreflightError(`${action}: ${errorText(e)}${remedyUnlessOutOfFiles(e, todo)}`);
   }
 }
 

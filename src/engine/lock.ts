@@ -30,7 +30,7 @@ import { NotOwnFileError, openOwnFile } from "./own_file.ts";
 import { giveBack, overwrite, readBefore, readBytes, writeRecord } from "./lock_file_write.ts";
 import { describe, type Holders, holdersIn, recordBytes, startedOf } from "./lock_record.ts";
 import { namesAnotherHolder } from "./proc_locks.ts";
-import { notOwnRootRemedy } from "./owner.ts";
+import { deniedRootRemedy } from "./owner.ts";
 
 export interface Lock {
   /**
@@ -145,7 +145,7 @@ function openLockFile(file: string): Deno.FsFile {
     }
     const remedy = remedyUnlessOutOfFiles(
       e,
-      notOwnRootRemedy(dirname(dirname(file))) ??
+      deniedRootRemedy(dirname(dirname(file)), e) ??
         "it and the backup root must be writable by the user running this tool",
     );
     throw new PreflightError(

@@ -154,3 +154,12 @@ export function notOwnRootRemedy(root: string): string | undefined {
     "backup from another computer, where you had another uid, make it yours: " +
     `sudo chown -R ${PROCESS.uid}:${PROCESS.gid} '${root}'`;
 }
+
+/**
+ * `notOwnRootRemedy` where the failure `e` is this user being denied (EACCES, EPERM); none
+ * for any other (a disk mounted read-only, or full): no owner or chown would help, and root,
+ * which owners do not stop, is never told to chown the root to itself for it.
+ */
+export function deniedRootRemedy(root: string, e: unknown): string | undefined {
+  return e instanceof Deno.errors.PermissionDenied ? notOwnRootRemedy(root) : undefined;
+}
