@@ -210,7 +210,8 @@ function damaged(stored: string, c: StoredCopy): Error {
     return new UnusableCopy(
       `the stored copy '${stored}' is not on this disk, which ignores letter case: ` +
         `'${twin}', another file's copy, answers to its name; restore from a copy of the ` +
-        "backup root on a disk that keeps letter case (ext4, btrfs, xfs, APFS, NTFS)",
+        "backup root on a disk that tells letter case apart (ext4, btrfs, xfs; not exFAT, FAT, " +
+        "or APFS and NTFS as macOS and Windows make them)",
     );
   }
   return new UnusableCopy(

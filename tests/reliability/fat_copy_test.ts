@@ -31,7 +31,7 @@ Deno.test({
       assert.doesNotMatch(out, /damaged or altered/);
       assert.match(
         out,
-        /NOT RESTORED: source\/d\/readme \(v1\): the stored copy '.*\/mnt\/backup\/d\/readme' is not on this disk, which ignores letter case: 'README', another file's copy, answers to its name; restore from a copy of the backup root on a disk that keeps letter case \(ext4, btrfs, xfs, APFS, NTFS\)/,
+        /NOT RESTORED: source\/d\/readme \(v1\): the stored copy '.*\/mnt\/backup\/d\/readme' is not on this disk, which ignores letter case: 'README', another file's copy, answers to its name; restore from a copy of the backup root on a disk that tells letter case apart \(ext4, btrfs, xfs; not exFAT, FAT, or APFS and NTFS as macOS and Windows make them\)/,
       );
       assert.equal(Deno.readTextFileSync(join(to, "d", "README")), "upper\n");
       const verify = await runTool(["verify", "--config", fx.config]);
