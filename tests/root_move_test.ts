@@ -9,8 +9,8 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
-import { MAIN, makeFixture, writeConfig } from "./helpers.ts";
-import { WatchProcess } from "./watch_helpers.ts";
+import { MAIN, makeFixture, poll, writeConfig } from "./helpers.ts";
+import { DEADLINE_MS, WatchProcess } from "./watch_helpers.ts";
 import { asNobody, NOBODY, prepareDenoDir, sh } from "./reliability/util.ts";
 
 const RESERVE = ".backup-tool/reserve";
@@ -236,6 +236,31 @@ Deno.test("a watch started after its source's files became other files of the sa
   );
   assert.ok(
     fx.logLines().some((l) => /^READ AGAIN: 2 unchanged file\(s\) \(5 B\): other files/.test(l)),
+    fx.logLines().join("\n"),
+  );
+});
+
+Deno.test("a watched file replaced by another file of the same contents and time (rsync -a, mv from another disk): the event's pass says it read it again, on its line and in the log", async () => {
+  using fx = makeFixture({ "a.txt": "a\n", "b.txt": "b\n" });
+  assert.equal((await fx.cli("run")).code, 0);
+  trustRecords(fx.backup);
+  await using w = new WatchProcess(fx);
+  await w.ready();
+  // As rsync -a restores it: a copy beside it, its mode and time as they were, renamed over.
+  const path = join(fx.source, "a.txt");
+  const info = Deno.statSync(path);
+  Deno.copyFileSync(path, join(fx.source, ".a.txt.tmp"));
+  Deno.utimeSync(join(fx.source, ".a.txt.tmp"), info.atime!, info.mtime!);
+  Deno.renameSync(join(fx.source, ".a.txt.tmp"), path);
+  await poll(
+    "the event's pass",
+    () => /1 unchanged file\(s\) \(2 B\) were read again/.test(w.stdout),
+    DEADLINE_MS,
+  );
+  const exit = await w.stop();
+  assert.equal(exit.code, 0, exit.stderr);
+  assert.ok(
+    fx.logLines().some((l) => /^READ AGAIN: 1 unchanged file\(s\) \(2 B\): other files/.test(l)),
     fx.logLines().join("\n"),
   );
 });

@@ -117,7 +117,8 @@ export async function applyJob(
     if (job.kind === "full" && !rescan && !session.config.logUnchanged) {
       session.log.line(unchangedLine(result.unnamedSkips ?? 0));
     }
-    if (job.kind === "full" && result.reread) session.log.line(rereadLine(result.reread, true));
+    // Any pass's, as its line on stdout says it: an event's too (a file put back by rsync -a).
+    if (result.reread) session.log.line(rereadLine(result.reread, true));
     if (rescan) {
       const how = signal.aborted ? "stopped before it finished" : "done";
       session.log.line(`RESCAN ${how}: ${result.counts.skip} unchanged`);
