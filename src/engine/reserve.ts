@@ -3,9 +3,10 @@
  * written (not sparse) blocks, made once and kept. Its bytes are random, so that a file
  * system that compresses (btrfs, ZFS) or a copy of the backup root that makes holes of
  * zeros (`rsync -S`, `cp --sparse=always`) keeps them whole; one found holding fewer
- * blocks than its length (such a copy of an older reserve, of zeros) is written again. A backup disk fills up with copies;
- * SQLite then cannot write even the journal entry of the batch at hand, and a run would
- * store nothing at all. When the state store finds the disk full, it gives the reserve up
+ * blocks than its length (such a copy of an older reserve, of zeros) is written again,
+ * once a process (`writtenShort`: a file system that counts fewer blocks than were
+ * written). A backup disk fills up with copies; SQLite then cannot write even the journal
+ * entry of the batch at hand, and a run would store nothing at all. When the state store finds the disk full, it gives the reserve up
  * (removes it) and tries again: the batches at hand are journaled and committed, and the
  * run then stops as "the backup disk is full", having stored what fitted. A later run
  * makes the reserve again once the disk has room for it, and so does a watch before each
