@@ -3,14 +3,16 @@
  * a folder beside one on its way (`/media/u/DISK1/backup` for `/media/u/DISK/backup`: a
  * desktop mounts a disk under another name where the first is taken, by a stale folder or
  * a second disk of the same label), named at the end of the refusal: a backup root there
- * whose state records one of the config's sources at its folder (not another job's
- * backup on another disk). Bounded: three folders up, a thousand entries in each; never a
- * symlink followed, nor a look into a network file system, an automount or a FUSE one
- * other than a disk's (the mount table tells them without a look: a dead NFS server would
- * hold the refusal forever, an automount mount a share at a look). Reads only: folder
- * listings, and a candidate's state's header, then the state opened immutable (SQLite
- * makes no -wal, -shm or journal beside it, nor takes a lock: the folder looked at is not
- * this run's to change); an interruption leaves nothing.
+ * whose state records every one of the config's sources at its folder (not another
+ * job's backup on another disk, of one folder both back up; a source added since the last
+ * run into the missing root leaves it unnamed, which only says less). Bounded: three
+ * folders up, a thousand entries in each; never a symlink followed, nor a look into a
+ * network file system, an automount or a FUSE one other than a disk's (the mount table
+ * tells them without a look: a dead NFS server would hold the refusal forever, an
+ * automount mount a share at a look). Reads only: folder listings, and a candidate's
+ * state's header, then the state opened immutable (SQLite makes no -wal, -shm or journal
+ * beside it, nor takes a lock: the folder looked at is not this run's to change); an
+ * interruption leaves nothing.
  */
 import { basename, dirname, join, relative, sep } from "node:path";
 import { STATE_DB, STATE_DIR } from "./layout.ts";
@@ -41,7 +43,7 @@ export function backupElsewhereHint(root: string, sources: readonly Source[]): s
 }
 
 /**
- * The first backup root of one of `sources` found at `root`'s path below a sibling of a
+ * The first backup root of all of `sources` found at `root`'s path below a sibling of a
  * folder on its way. `mounts`: the mount table (tests give their own); none looked for
  * where it cannot be read.
  */
@@ -91,7 +93,7 @@ function mayWait(type: string): boolean {
 }
 
 /**
- * Whether `folder`/`rest` is a backup root whose state records one of `sources`, each
+ * Whether `folder`/`rest` is a backup root whose state records all of `sources`, each
  * folder on the way a folder, not a symlink (which may lead anywhere, a mount the table
  * says to keep away from included); false where that cannot be told (a folder this user
  * may not enter): the refusal it ends is said all the same.
@@ -107,16 +109,16 @@ function isBackupOf(folder: string, rest: string, sources: readonly Source[]): b
   } catch {
     return false;
   }
-  return recordsAnyOf(join(at, STATE_DB), sources);
+  return recordsAllOf(join(at, STATE_DB), sources);
 }
 
 /**
- * Whether the state `db` records one of `sources` (its name at its folder). Opened
+ * Whether the state `db` records each of `sources` (its name at its folder). Opened
  * `immutable`: a reader of a state left in WAL mode (a copy taken while a watch ran)
  * otherwise makes its -wal and -shm files, where none was there to map; its commits not
  * yet in the file, if any, are not read, which at worst leaves the backup unnamed.
  */
-function recordsAnyOf(db: string, sources: readonly Source[]): boolean {
+function recordsAllOf(db: string, sources: readonly Source[]): boolean {
   try {
     checkHeader(db); // another program's file, or a newer tool's state: not opened
     const url = readerUrl(db, Deno.build.os === "windows");
@@ -127,7 +129,7 @@ function recordsAnyOf(db: string, sources: readonly Source[]): boolean {
     const reader = new DatabaseSync(url, { readOnly: true });
     try {
       const rows = reader.prepare("SELECT name, path FROM sources").all();
-      return rows.some((r) => sources.some((s) => s.name === r.name && s.path === r.path));
+      return sources.every((s) => rows.some((r) => s.name === r.name && s.path === r.path));
     } finally {
       reader.close();
     }

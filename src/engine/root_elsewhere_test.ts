@@ -48,6 +48,20 @@ Deno.test(
   }),
 );
 
+Deno.test(
+  "backupBeside: a backup recording some of the config's sources only (another job's, of one shared folder) is not named",
+  withDir((dir) => {
+    const root = join(dir, "media", "u", "DISK", "backup");
+    const other = join(dir, "media", "u", "OTHER", "backup");
+    backupAt(other); // records SOURCES[0] alone
+    const photos = { name: "photos", path: "/home/u/photos" };
+    assert.equal(backupBeside(root, [...SOURCES, photos], []), undefined);
+    using db = new DatabaseSync(join(other, ".backup-tool", "state.db"));
+    db.prepare("INSERT INTO sources VALUES (?, ?)").run(photos.name, photos.path);
+    assert.equal(backupBeside(root, [...SOURCES, photos], []), other);
+  }),
+);
+
 Deno.test("linuxMounts: each line's mount point (unescaped) and type", () => {
   const mountinfo = "22 1 8:1 / / rw,relatime shared:1 - ext4 /dev/sda1 rw\n" +
     "40 22 0:40 / /mnt/my\\040nas rw shared:2 - nfs4 nas:/share rw,vers=4.2\n" +
