@@ -12,7 +12,12 @@
  * plain watches of the folders on the way to one (a plain watch follows nothing): an
  * unreadable folder is not followed (a run cannot read it either, and reports it), nor
  * what a symlink leads to (a run stores the symlink, never what it leads to). A folder gone
- * while the sources are walked (removed or renamed meanwhile) is passed over.
+ * while the sources are walked (removed or renamed meanwhile) is passed over. The folders
+ * `leftOut` (the backup root, where a source holds it) are gone around too, their parent
+ * followed flat: Deno's watcher thread opens each path an event names, and its close of the
+ * state's files dropped the POSIX locks SQLite holds on them for the session (a close of
+ * any descriptor of a file drops all of the process's), so that a reader of the state
+ * beside it (restore, history) reset the state's shared memory under the session (SIGBUS).
  *
  * `planCoverage` is pure over `listFolders`; `replanTest` says when an event changes the
  * plan (a folder made or moved where only a plain watch sees it, an unreadable folder
@@ -48,12 +53,24 @@ export function followsWhole(plan: Coverage, roots: string[]): boolean {
     plan.recursive.length === roots.length;
 }
 
-export function planCoverage(roots: string[], listFolders: ListFolders = subfolders): Coverage {
+export function planCoverage(
+  roots: string[],
+  listFolders: ListFolders = subfolders,
+  leftOut: ReadonlySet<string> = new Set(),
+): Coverage {
   const plan: Coverage = { recursive: [], flat: [], unreadable: [], linked: [] };
+  const walk = { listFolders, leftOut, plan };
   for (const root of roots) {
-    if (cover(root, listFolders, plan, true) === WHOLE) plan.recursive.push(root);
+    if (cover(root, walk, true) === WHOLE) plan.recursive.push(root);
   }
   return plan;
+}
+
+/** What `cover` works with: how folders are listed, those not followed, the plan made. */
+interface Walk {
+  listFolders: ListFolders;
+  leftOut: ReadonlySet<string>;
+  plan: Coverage;
 }
 
 /** How a folder is covered: whole by its caller's watch, in parts, or not at all (gone). */
@@ -69,21 +86,23 @@ const GONE = "gone";
  */
 function cover(
   dir: string,
-  listFolders: ListFolders,
-  plan: Coverage,
+  walk: Walk,
   root = false,
 ): typeof WHOLE | typeof PARTS | typeof GONE {
-  const listing = listFolders(dir);
+  const { plan, leftOut } = walk;
+  const listing = walk.listFolders(dir);
   if (listing instanceof Error) {
     if (!root && isGone(listing)) return GONE;
     plan.unreadable.push({ path: dir, error: listing.message });
     return PARTS;
   }
   plan.linked.push(...listing.linked);
-  const covered = listing.folders.map((child) => [child, cover(child, listFolders, plan)] as const)
+  const followed = listing.folders.filter((child) => !leftOut.has(child));
+  const covered = followed.map((child) => [child, cover(child, walk)] as const)
     .filter(([, how]) => how !== GONE);
   const whole = covered.filter(([, how]) => how === WHOLE).map(([child]) => child);
-  if (whole.length === covered.length && listing.linked.length === 0) return WHOLE;
+  const all = followed.length === listing.folders.length && listing.linked.length === 0;
+  if (whole.length === covered.length && all) return WHOLE;
   plan.flat.push(dir);
   plan.recursive.push(...whole);
   return PARTS;

@@ -33,6 +33,17 @@ Deno.test("coverage: a symlink to a folder is gone around: its folder followed f
   assert.deepEqual(plan.recursive.sort(), ["/s/a/open", "/s/b"]);
 });
 
+Deno.test("coverage: a folder left out (the backup root) is not followed, the way to it flat", () => {
+  const plan = planCoverage(
+    ["/s"],
+    lister({ "/s": ["a", "b"], "/s/a": ["backup", "c"], "/s/a/backup": ["x"], "/s/b": ["y"] }),
+    new Set(["/s/a/backup"]),
+  );
+  assert.deepEqual(plan.flat.sort(), ["/s", "/s/a"]);
+  assert.deepEqual(plan.recursive.sort(), ["/s/a/c", "/s/b"]);
+  assert.deepEqual(plan.unreadable, []);
+});
+
 Deno.test("coverage: an unreadable folder is left out, its siblings followed whole, the way to it flat", () => {
   const plan = planCoverage(
     ["/s", "/t"],

@@ -91,8 +91,12 @@ export interface EventFollower {
 export function followEvents(
   paths: string[],
   handlers: EventHandlers,
-  /** Deno's; tests give one that fails as a tree changing under it makes it fail. */
-  watchFs: typeof Deno.watchFs = Deno.watchFs,
+  { watchFs = Deno.watchFs, leftOut = new Set() }: {
+    /** Deno's; tests give one that fails as a tree changing under it makes it fail. */
+    watchFs?: typeof Deno.watchFs;
+    /** Folders in the sources not followed (the backup root: see coverage.ts). */
+    leftOut?: ReadonlySet<string>;
+  } = {},
 ): EventFollower {
   let closed = false;
   /** The watchers open now: one, or two where the sources are followed around folders. */
@@ -119,6 +123,7 @@ export function followEvents(
   const missingRoots = new MissingRoots(() => void planAgain(false), () => !closed && !stuck);
   const opening: Opening = {
     paths,
+    leftOut,
     watchFs,
     followed,
     lookForRoots: (roots) => missingRoots.lookFor(roots),

@@ -47,7 +47,7 @@ for (const [what, linked, failures, gone] of cases) {
     if (linked) Deno.symlinkSync("a", join(dir, "l")); // followed around: flat and a piece
     const { handlers, errors, reopened } = noting();
     const fake = failingFirst(failures, gone);
-    const follower = followEvents([dir], handlers, fake.watchFs);
+    const follower = followEvents([dir], handlers, { watchFs: fake.watchFs });
     try {
       assert.deepEqual(errors, []);
       assert.equal(reopened(), 0, "no rescan asked for: no event was lost");

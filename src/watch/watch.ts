@@ -188,6 +188,7 @@ class WatchSession {
     );
     this.#events = new WatchEvents(
       this.#roots,
+      session.root,
       keep,
       this.#scheduler,
       (message) => this.#warn(message),

@@ -57,8 +57,10 @@ export class WatchEvents {
   /** Events named through a symlink to a folder were said (once a session: `leaveLinked`). */
   #linkedSaid = false;
 
+  /** `backupRoot`: where a source holds it, not followed (see coverage.ts). */
   constructor(
     roots: Set<string>,
+    backupRoot: string,
     keep: PathFilter,
     scheduler: Scheduler,
     warn: (message: string) => void,
@@ -87,7 +89,7 @@ export class WatchEvents {
       onHeld: (path) => this.#onHeld(path),
       onStuck: () => this.#onStuck(),
       ending: () => this.#ending(),
-    });
+    }, { leftOut: foldersLeftOut([...roots], backupRoot) });
   }
 
   #onEvent(event: Deno.FsEvent): void {
@@ -194,4 +196,25 @@ export class WatchEvents {
     for (const p of taken) closed.delete(p);
     return taken;
   }
+}
+
+/**
+ * The backup root by its path in each source that holds it (by the source's real path
+ * too), not followed: Deno's watcher thread opens the paths events name, which drops the
+ * session's locks on its state (see coverage.ts).
+ */
+export function foldersLeftOut(roots: string[], backupRoot: string): Set<string> {
+  const out = new Set<string>();
+  const realRoot = realPathOrNone(backupRoot) ?? backupRoot;
+  for (const root of roots) {
+    const ways: [string | undefined, string][] = [[root, backupRoot], [
+      realPathOrNone(root),
+      realRoot,
+    ]];
+    for (const [source, backup] of ways) {
+      if (source === undefined || backup === source || !isWithin(backup, source)) continue;
+      out.add(join(root, relative(source, backup)));
+    }
+  }
+  return out;
 }

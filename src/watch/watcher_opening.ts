@@ -33,6 +33,8 @@ export interface FollowedPlan {
 export interface Opening {
   /** The source folders. */
   paths: string[];
+  /** Folders in them not followed (the backup root: see coverage.ts). */
+  leftOut: ReadonlySet<string>;
   /** Deno's; tests give one that fails as a tree changing under it makes it fail. */
   watchFs: typeof Deno.watchFs;
   /** Updated as the opening plans (also where it fails after that). */
@@ -66,7 +68,7 @@ export function openWatchers(opening: Opening, aroundUnreadable: boolean): Deno.
  */
 function openWhole(opening: Opening): Deno.FsWatcher[] {
   const { paths, followed } = opening;
-  const plan = planCoverage(paths);
+  const plan = planCoverage(paths, undefined, opening.leftOut);
   if (!followsWhole(plan, paths)) return openAround(opening, undefined, plan);
   try {
     followed.replan = undefined;
@@ -90,7 +92,7 @@ function openWhole(opening: Opening): Deno.FsWatcher[] {
 function openAround(
   opening: Opening,
   cause?: unknown,
-  plan = planCoverage(opening.paths),
+  plan = planCoverage(opening.paths, undefined, opening.leftOut),
 ): Deno.FsWatcher[] {
   if (plan.recursive.length + plan.flat.length === 0) {
     const why = plan.unreadable[0]?.error;
