@@ -7,7 +7,7 @@
  * deleted or modified. Every write and touch gets its own mtime, a distinct minute in the
  * past. It writes only below the fixture's source folder.
  */
-import { dirname, join } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { type Rng, sha256 } from "./util.ts";
 
 const MODES = [0o644, 0o600, 0o640, 0o664, 0o755, 0o700];
@@ -23,7 +23,17 @@ export class Source {
   /** Contents written to each path, for a path going back to one of its own. */
   private written = new Map<string, Uint8Array[]>();
 
-  constructor(readonly root: string, readonly r: Rng, readonly churn: number) {}
+  /**
+   * `linksInside`: no symlink that leads out of the source (`/`, `..` at its top, ...): one
+   * made names no event (Deno drops the events of a path that resolves outside the folders
+   * it watches: docs/watch.md, "Known limits"), and is made to lead nowhere instead.
+   */
+  constructor(
+    readonly root: string,
+    readonly r: Rng,
+    readonly churn: number,
+    readonly linksInside = false,
+  ) {}
 
   abs(rel: string): string {
     return join(this.root, ...rel.split("/"));
@@ -104,11 +114,27 @@ export class Source {
     return { data, how: `fresh (${data.length} B)` };
   }
 
-  symlinkTarget(files: string[]): string {
+  /** A target for a symlink at `rel`: a file, a folder, somewhere outside, nowhere. */
+  symlinkTarget(files: string[], rel: string): string {
     const x = this.r.next();
-    if (x < 0.5 && files.length > 0) return `../${this.r.pick(files)}`;
-    if (x < 0.7) return this.r.pick(["nowhere", "/etc/hostname", ".", "..", "/"]);
-    return `t${this.counter++}/${"x".repeat(this.r.int(1, 20))}`;
+    const target = x < 0.5 && files.length > 0
+      ? `../${this.r.pick(files)}`
+      : x < 0.7
+      ? this.r.pick(["nowhere", "/etc/hostname", ".", "..", "/"])
+      : `t${this.counter++}/${"x".repeat(this.r.int(1, 20))}`;
+    return this.linksInside && this.leadsOut(rel, target) ? `out-${this.counter++}` : target;
+  }
+
+  /** Whether a symlink at `rel` to `target` leads to something outside the source. */
+  private leadsOut(rel: string, target: string): boolean {
+    let real: string;
+    try {
+      real = Deno.realPathSync(resolve(dirname(this.abs(rel)), target));
+    } catch {
+      return false; // leads nowhere
+    }
+    const root = Deno.realPathSync(this.root);
+    return real !== root && !real.startsWith(`${root}/`);
   }
 
   /** Groups of regular files with the same non-empty content, each sorted by path. */
@@ -253,7 +279,7 @@ export class Source {
       }
       case "symlink-create": {
         const rel = this.name(r.pick(places), "l", "");
-        const target = this.symlinkTarget(files);
+        const target = this.symlinkTarget(files, rel);
         Deno.mkdirSync(dirname(this.abs(rel)), { recursive: true });
         Deno.symlinkSync(target, this.abs(rel));
         return `symlink ${rel} -> ${target}`;
@@ -261,7 +287,7 @@ export class Source {
       case "symlink-retarget": {
         if (links.length === 0) return "symlink-retarget: no symlink";
         const rel = r.pick(links);
-        const target = this.symlinkTarget(files);
+        const target = this.symlinkTarget(files, rel);
         Deno.removeSync(this.abs(rel));
         Deno.symlinkSync(target, this.abs(rel));
         return `retarget ${rel} -> ${target}`;
@@ -283,7 +309,7 @@ export class Source {
         if (files.length === 0) return "file-symlink-swap: nothing";
         const rel = r.pick(files);
         // Sometimes the target's text equals the file's bytes: same digest, other kind.
-        const target = r.next() < 0.3 ? `same-${this.counter++}` : this.symlinkTarget(files);
+        const target = r.next() < 0.3 ? `same-${this.counter++}` : this.symlinkTarget(files, rel);
         if (target.startsWith("same-")) this.write(rel, new TextEncoder().encode(target));
         Deno.removeSync(this.abs(rel));
         Deno.symlinkSync(target, this.abs(rel));
@@ -333,7 +359,7 @@ export class Source {
     }
     for (let i = 0; i < 2; i++) {
       const rel = this.name(this.r.pick(dirs), "l", "");
-      const target = this.symlinkTarget(this.list().files);
+      const target = this.symlinkTarget(this.list().files, rel);
       Deno.symlinkSync(target, this.abs(rel));
       log.push(`symlink ${rel} -> ${target}`);
     }

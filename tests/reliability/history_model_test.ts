@@ -22,7 +22,8 @@
  * contents the model saw, in order, with times between the right runs and the last mtime.
  *
  * The source and its mutations are in history_model_source.ts, the model's trees and their
- * comparison in history_model_tree.ts.
+ * comparison in history_model_tree.ts, the restores and the quiet end (shared with
+ * watch_model_test.ts) in model_checks.ts.
  *
  * Mtimes are distinct minutes in the past (as restore_helpers.ts's `put` does), so no
  * change hides behind a same-second timestamp and no sleep waits out the racy window.
@@ -33,15 +34,10 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { type Fixture, makeFixture } from "../helpers.ts";
-import { assertConverged, countsOf, pool, rng, runTool, suiteSeed } from "./util.ts";
+import { assertConverged, countsOf, rng, runTool, suiteSeed } from "./util.ts";
 import { Source } from "./history_model_source.ts";
-import {
-  contentsOf,
-  expectedTrees,
-  snapshotTree,
-  type Tree,
-  treeDiff,
-} from "./history_model_tree.ts";
+import { contentsOf, snapshotTree } from "./history_model_tree.ts";
+import { assertQuietEnd, iso, type Moment, restoreProblems } from "./model_checks.ts";
 
 interface Variant {
   name: string;
@@ -53,13 +49,6 @@ interface Variant {
   churn: number;
 }
 
-interface Moment {
-  time: number;
-  /** Just before the next run started (the same tree must come back). */
-  before?: number;
-  tree: Tree;
-}
-
 /** HISTORY_MODEL_KEEP=DIR: a failing case's folders are copied there to look at. */
 function keep(fx: Fixture): void {
   const to = Deno.env.get("HISTORY_MODEL_KEEP");
@@ -69,8 +58,6 @@ function keep(fx: Fixture): void {
 async function cli(fx: Fixture, ...args: string[]) {
   return await runTool([...args, "--config", fx.config], { timeoutMs: 60_000 });
 }
-
-const iso = (ms: number) => new Date(ms).toISOString();
 
 async function historyModel(v: Variant): Promise<void> {
   const r = rng(v.seed);
@@ -129,72 +116,16 @@ async function historyModel(v: Variant): Promise<void> {
     }
 
     // Every moment, restored as of its time (and a few as of just before the next run).
-    const expected = expectedTrees(moments.map((m) => m.tree));
-    type Job = { k: number; at: number; label: string; only?: string };
-    const jobs: Job[] = moments.flatMap((m, k) => [
-      { k, at: m.time, label: `after run ${k}` },
-      ...(m.before !== undefined && k % 5 === 2
-        ? [{ k, at: m.before, label: `before run ${k + 1}` }]
-        : []),
-    ]);
-    // A few restores of one folder or one file as of a moment.
-    for (let k = 1; k < moments.length; k += 4) {
-      const paths = [...moments[k].tree.keys()];
-      if (paths.length === 0) continue;
-      const path = r.pick(paths);
-      const folders = path.split("/").slice(0, -1).map((_, i, a) => a.slice(0, i + 1).join("/"));
-      const only = folders.length > 0 && r.next() < 0.6 ? r.pick(folders) : path;
-      jobs.push({ k, at: moments[k].time, label: `${only} after run ${k}`, only });
-    }
-    let pruned = 0;
-    const problems = await pool(jobs, 2, async ({ k, at, label, only }) => {
-      const out = join(fx.dir, `restore-${jobs.findIndex((j) => j.label === label)}`);
-      const res = await cli(
-        fx,
-        "restore",
-        ...(only === undefined ? [] : [only]),
-        "--at",
-        iso(at),
-        "--to",
-        out,
-        "--json",
-      );
-      const where = `restore ${only ?? ""} --at ${iso(at)} (${label})`;
-      if (res.code !== 0 && res.code !== 1) return [`${where}: exit ${res.code}: ${res.stderr}`];
-      const doc = JSON.parse(res.stdout);
-      const want = new Map(
-        [...expected[k]].filter(([p]) =>
-          only === undefined || p === only || p.startsWith(`${only}/`)
-        ),
-      );
-      const lines: string[] = [];
-      for (const f of doc.failed as { path: string; version?: number; kind: string }[]) {
-        const rel = f.path.replace(/^source\//, "");
-        const seq = contentsOf(moments.map((m) => m.tree), rel);
-        const index = seq.findIndex((c) => c.first <= k && k <= c.last);
-        // Retention keeps the current content and the max_versions_per_file newest
-        // before it, so only an older one can be reported pruned.
-        if (f.kind !== "pruned" || index < 0 || index >= seq.length - 1 - v.maxVersions) {
-          lines.push(
-            `${where}: ${rel} reported ${f.kind} (v${f.version}, model content ` +
-              `${index + 1} of ${seq.length}): ${JSON.stringify(f)}`,
-          );
-        }
-        want.delete(rel);
-        pruned++;
-      }
-      if (res.code !== (doc.failed.length > 0 ? 1 : 0)) lines.push(`${where}: exit ${res.code}`);
-      let got: Tree = new Map();
-      try {
-        got = snapshotTree(out);
-      } catch (e) {
-        if (!(e instanceof Deno.errors.NotFound)) throw e;
-      }
-      lines.push(...treeDiff(got, want).map((l) => `${where}: ${l}`));
-      return lines;
+    const restored = await restoreProblems(moments, {
+      cli: (...args) => cli(fx, ...args),
+      dir: fx.dir,
+      r,
+      maxVersions: v.maxVersions,
     });
-    const flat = problems.flat();
-    if (flat.length > 0) fail(`restore differs from the model:\n  ${flat.join("\n  ")}`);
+    if (restored.problems.length > 0) {
+      fail(`restore differs from the model:\n  ${restored.problems.join("\n  ")}`);
+    }
+    const { pruned } = restored;
     if (v.maxVersions >= v.rounds) assert.equal(pruned, 0, `nothing may be pruned, ${replay}`);
 
     // Before the first run, nothing.
@@ -210,15 +141,7 @@ async function historyModel(v: Variant): Promise<void> {
     assert.match(none.stderr, /the backup holds no files as of/);
 
     // verify is clean, and the next run is a no-op.
-    const verify = await cli(fx, "verify", "--json");
-    assert.equal(verify.code, 0, `verify, ${replay}\n${verify.stdout}\n${verify.stderr}`);
-    assert.equal(JSON.parse(verify.stdout).ok, true);
-    const again = await cli(fx, "run", "--json");
-    assert.equal(again.code, 0, `the run after the last, ${replay}\n${again.stderr}`);
-    const c = countsOf(again);
-    const last = moments[moments.length - 1].tree;
-    const noop = { ...c, skip: last.size, backup: 0, modified: 0, duplicate: 0, delete: 0 };
-    assert.deepEqual(c, { ...noop, prune: 0, failed: 0 }, `the run after the last, ${replay}`);
+    await assertQuietEnd((...args) => cli(fx, ...args), moments[moments.length - 1].tree, replay);
 
     // history of some paths: the model's contents, in order, between the right runs.
     const trees = moments.map((m) => m.tree);
@@ -284,7 +207,7 @@ async function historyModel(v: Variant): Promise<void> {
       if (lines.length > 0) fail(`history ${path}:\n  ${lines.join("\n  ")}`);
     }
     console.log(
-      `  ${v.name}, ${replay}: ${v.rounds} rounds (${forced} forced), ${jobs.length} restores ` +
+      `  ${v.name}, ${replay}: ${v.rounds} rounds (${forced} forced), ${restored.restores} restores ` +
         `(${pruned} pruned paths), mutations: ${
           [...kinds].sort().map(([k, n]) => `${k} ${n}`).join(", ")
         }`,

@@ -202,6 +202,8 @@ export interface CopyRow {
   algo: string;
   location: string;
   stored_at: string | null;
+  mode: number;
+  mtime_ms: number;
 }
 
 export interface FileRow {
@@ -212,6 +214,8 @@ export interface FileRow {
   kind: string;
   status: string;
   ino: number;
+  mode: number;
+  mtime_ms: number;
 }
 
 export interface StateDump {
