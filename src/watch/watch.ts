@@ -19,7 +19,7 @@
  * journaled since its last commit and temporary files, which the next session's recovery
  * completes.
  */
-import { sep } from "node:path";
+import { relative, sep } from "node:path";
 import type { Config } from "../config/config.ts";
 import { leftSources } from "../engine/backup.ts";
 import { errorText } from "../engine/errors.ts";
@@ -34,7 +34,7 @@ import { checkRoots, type RootCheck } from "./roots.ts";
 import { configChangeNotice } from "./config_change.ts";
 import type { GuardContext } from "./fifo_guard.ts";
 import { type Job, Scheduler } from "./scheduler.ts";
-import { eventFilter, type PathFilter } from "./scope.ts";
+import { eventFilter, type PathFilter, sourceOf } from "./scope.ts";
 import type { GuardWindow } from "./guard_window.ts";
 import { applyJob, type BatchReport } from "./job_pass.ts";
 import { ChangingFiles, type Unstored } from "./changing.ts";
@@ -189,6 +189,7 @@ class WatchSession {
     this.#events = new WatchEvents(
       this.#roots,
       session.root,
+      (path) => trackedLink(session, path),
       keep,
       this.#scheduler,
       (message) => this.#warn(message),
@@ -388,5 +389,20 @@ function appendAfterClose(path: string, message: string): void {
     });
   } catch {
     // Said on stderr already; the log is complete without it.
+  }
+}
+
+/** The target of the symlink the state tracks at `path` (absolute), if it tracks one. */
+function trackedLink(session: Session, path: string): string | undefined {
+  const source = sourceOf(path, session.config.sources);
+  if (source === undefined || path === source.path) return undefined;
+  const logical = `${source.name}/${relative(source.path, path).split(sep).join("/")}`;
+  try {
+    const tracked = session.store.trackedOne(logical);
+    if (tracked?.kind !== "symlink") return undefined;
+    const copy = session.store.copiesOf(logical).find((c) => c.id === tracked.copyId);
+    return copy?.linkTarget ?? undefined;
+  } catch {
+    return undefined; // cannot be told: taken for none
   }
 }

@@ -8,10 +8,11 @@
  * and the watchers opened anew around it (`leaveLinked`). Writes nothing but the
  * session's warnings: an interruption leaves nothing behind.
  */
-import { dirname, join, relative } from "node:path";
+import { dirname, join, relative, resolve } from "node:path";
 import { errorText, isOutOfOpenFiles, openFilesRemedy } from "../engine/errors.ts";
 import { openFilesLimit } from "../engine/flush.ts";
 import { realPathOrNone } from "../engine/identity.ts";
+import { lstatOrNone } from "../engine/fsops.ts";
 import { type EventFollower, followEvents } from "./events.ts";
 import type { Coverage } from "./coverage.ts";
 import type { GuardContext } from "./fifo_guard.ts";
@@ -42,6 +43,7 @@ export class WatchEvents {
   readonly closedAfterWrite = new Set<string>();
   readonly #keep: PathFilter;
   readonly #roots: Set<string>;
+  readonly #trackedLink: (path: string) => string | undefined;
   readonly #scheduler: Scheduler;
   readonly #warn: (message: string) => void;
   /** No event would come any more (see EventHandlers.onStuck): the session ends. */
@@ -56,11 +58,19 @@ export class WatchEvents {
   readonly #heldSaid = new Set<string>();
   /** Events named through a symlink to a folder were said (once a session: `leaveLinked`). */
   #linkedSaid = false;
+  /** Paths events named through a symlink to a folder, as they came (see `leaveLinked`). */
+  readonly #namedThroughLink = new Set<string>();
+  /** Whether each folder events named is reached through a symlink, until the next job. */
+  readonly #eventFolders = new Map<string, boolean>();
 
-  /** `backupRoot`: where a source holds it, not followed (see coverage.ts). */
+  /**
+   * `backupRoot`: where a source holds it, not followed (see coverage.ts); `trackedLink`:
+   * the target of the symlink the state tracks at a path, if it tracks one (`leaveLinked`).
+   */
   constructor(
     roots: Set<string>,
     backupRoot: string,
+    trackedLink: (path: string) => string | undefined,
     keep: PathFilter,
     scheduler: Scheduler,
     warn: (message: string) => void,
@@ -68,6 +78,7 @@ export class WatchEvents {
     ending: () => GuardContext,
   ) {
     this.#roots = roots;
+    this.#trackedLink = trackedLink;
     this.#keep = keep;
     this.#scheduler = scheduler;
     this.#warn = warn;
@@ -99,6 +110,10 @@ export class WatchEvents {
     // the file's times as they were (its pages already dirty): such a file is read again.
     const paths = event.paths.filter(this.#keep);
     if (event.kind === "access") { for (const p of paths) this.closedAfterWrite.add(p); }
+    // Asked now too: a link removed before the job runs leaves its path looking gone.
+    for (const p of paths) {
+      if (this.#throughLink(p, this.#eventFolders)) this.#namedThroughLink.add(p);
+    }
     this.#scheduler.add(paths);
     const root = event.kind === "remove" && event.paths.find((p) => this.#roots.has(p));
     if (root) this.follower.restart(`source folder '${root}' was removed`);
@@ -152,28 +167,25 @@ export class WatchEvents {
    * tracked, for the link itself, and the change it was of waited for the next periodic
    * rescan. The watchers are opened anew, around the link, and a full rescan follows
    * (`EventFollower.noticeLinked`). A path whose folder is gone is kept: the pass sees it
-   * gone. One realpath per folder named.
+   * gone, unless an event named it through a link when it came (a link removed since). One
+   * realpath per folder named, as events come and as the job runs. A symlink to a folder
+   * removed does the same (`#removedLinkToFolder`).
    */
   leaveLinked(job: Job): Job {
-    if (job.kind !== "paths") return job;
-    const roots = new Map<string, string | undefined>();
+    this.#eventFolders.clear();
+    if (job.kind !== "paths") {
+      this.#namedThroughLink.clear(); // a full pass looks everywhere
+      return job;
+    }
     const linked = new Map<string, boolean>();
     const kept = job.paths.filter((path) => {
-      const root = [...this.#roots].find((r) => isWithin(path, r));
-      const dir = dirname(path);
-      if (root === undefined || path === root || dir === root) return true;
-      if (!roots.has(root)) roots.set(root, realPathOrNone(root));
-      let through = linked.get(dir);
-      if (through === undefined) {
-        const real = realPathOrNone(dir);
-        const rootReal = roots.get(root);
-        through = real !== undefined && rootReal !== undefined &&
-          real !== join(rootReal, relative(root, dir));
-        linked.set(dir, through);
-      }
-      return !through;
+      const named = this.#namedThroughLink.delete(path);
+      return !named && !this.#throughLink(path, linked);
     });
-    if (kept.length === job.paths.length) return job;
+    if (kept.length === job.paths.length) {
+      if (job.paths.some((path) => this.#removedLinkToFolder(path))) this.follower.noticeLinked();
+      return job;
+    }
     if (!this.#linkedSaid) {
       this.#linkedSaid = true;
       const first = job.paths.find((p) => !kept.includes(p));
@@ -183,8 +195,51 @@ export class WatchEvents {
           "and a full rescan follows",
       );
     }
+    this.#namedThroughLink.clear(); // the full rescan that follows looks everywhere
     this.follower.noticeLinked();
     return { kind: "paths", paths: kept };
+  }
+
+  /**
+   * Whether the symlink the state tracks at `path`, which leads to a folder in the sources,
+   * is gone (removed, or pointed elsewhere). Deno may have followed it (in a
+   * folder made or moved in) with no event named through it yet, and the link's removal
+   * takes that folder's watch with it: its changes went unseen until the next periodic
+   * rescan (tests/reliability/watch_model_test.ts). One state lookup per path a job names
+   * that is gone or a symlink now.
+   */
+  #removedLinkToFolder(path: string): boolean {
+    try {
+      const now = lstatOrNone(path);
+      if (now !== undefined && !now.isSymlink) return false; // made a file or folder: not asked
+      const target = this.#trackedLink(path);
+      if (target === undefined) return false;
+      if (now !== undefined && Deno.readLinkSync(path) === target) return false;
+      const real = realPathOrNone(resolve(dirname(path), target));
+      if (real === undefined || !Deno.statSync(real).isDirectory) return false;
+      return [...this.#roots].some((root) => isWithin(real, realPathOrNone(root) ?? root));
+    } catch {
+      return false; // cannot be told: the next periodic rescan catches what was missed
+    }
+  }
+
+  /**
+   * Whether the folder of `path` is reached through a symlink to a folder (its real path is
+   * not its path below its source's), each folder asked once per `folders`.
+   */
+  #throughLink(path: string, folders: Map<string, boolean>): boolean {
+    const root = [...this.#roots].find((r) => isWithin(path, r));
+    const dir = dirname(path);
+    if (root === undefined || path === root || dir === root) return false;
+    let through = folders.get(dir);
+    if (through === undefined) {
+      const real = realPathOrNone(dir);
+      const rootReal = realPathOrNone(root);
+      through = real !== undefined && rootReal !== undefined &&
+        real !== join(rootReal, relative(root, dir));
+      folders.set(dir, through);
+    }
+    return through;
   }
 
   /** The paths closed after writing that `job` covers (all, for a full pass), taken. */
