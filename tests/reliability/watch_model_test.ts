@@ -28,8 +28,10 @@
  * successor's first pass must catch up; WATCH_MODEL_STRICT=1 fails instead.
  *
  * RELIABILITY_SEED=<n> replays a seed; WATCH_MODEL_ROUNDS=<n> sets the round count;
- * WATCH_MODEL_RESCAN=<s> adds periodic rescans, racing the rounds too; WATCH_MODEL_KEEP=<dir>
- * keeps a failing case's folders (source, backup, logs) there.
+ * WATCH_MODEL_RESCAN=<s> adds periodic rescans, racing the rounds too (a moment a rescan
+ * spans is then restored with what it read after it: docs/restore.md's known limit of copies
+ * recorded as of their pass's start, open; seeds 75, 78 and 84 of 120 rounds with
+ * WATCH_MODEL_RESCAN=1); WATCH_MODEL_KEEP=<dir> keeps a failing case's folders there.
  */
 import { join } from "node:path";
 import { type Fixture, makeFixture } from "../helpers.ts";
