@@ -138,6 +138,32 @@ Deno.test("a backup root whose backup is gone while logs of a version that named
   assert.equal((await fx.cli("run")).code, 0);
 });
 
+Deno.test("a new job whose log_dir holds another job's logs of a version that named no root (before 2026-12-03), of other sources: its first run backs up, exit 0", async () => {
+  using fx = makeFixture({ "a.txt": "a\n" }, { sources: ["./photos"] });
+  Deno.renameSync(fx.source, join(fx.dir, "photos"));
+  // Logs as bd407c4 wrote them, of a job backing up a source named 'source'.
+  const old = join(Deno.cwd(), "testdata", "old_roots", "bd407c4", "logs");
+  Deno.mkdirSync(fx.logs);
+  for (const e of Deno.readDirSync(old)) {
+    Deno.copyFileSync(join(old, e.name), join(fx.logs, e.name));
+  }
+  const r = await fx.cli("run");
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(Deno.readTextFileSync(join(fx.backup, "a.txt")), "a\n");
+  // The same logs where this job backs up a source of that name: refused, as before.
+  using same = makeFixture({ "a.txt": "a\n" });
+  Deno.mkdirSync(same.logs);
+  for (const e of Deno.readDirSync(old)) {
+    Deno.copyFileSync(join(old, e.name), join(same.logs, e.name));
+  }
+  const refused = await same.cli("run");
+  assert.equal(refused.code, 2, refused.stdout);
+  assert.match(
+    refused.stderr,
+    /by a version from before 2026-12-03 .*\(the newest: '2026-12-05T10-07-56\.373Z-run\.log'\)/,
+  );
+});
+
 Deno.test("a damaged state moved aside, as its message says: the next run starts a new state beside the files", async () => {
   using fx = makeFixture({ "a.txt": "a\n" });
   assert.equal((await fx.cli("run")).code, 0);

@@ -2,7 +2,8 @@
  * Whether a run may start a new backup in its backup root, asked before anything is made
  * there: a root missing or empty while its disk is most likely not mounted is refused
  * (exit 2), and so is one that holds a backup without its state. Reads only: the logs'
- * first lines, /etc/fstab and the mount table, and the folders on the root's way.
+ * first lines (an older version's, up to a line naming a source), /etc/fstab and the mount
+ * table, and the folders on the root's way.
  */
 import { join } from "node:path";
 import type { Config } from "../config/config.ts";
@@ -84,11 +85,12 @@ export function unmountedRootProblem(config: Config): string | undefined {
 /**
  * Refuses (exit 2), as for logs that name the root, where log_dir holds logs of a version
  * from before 2026-12-03, which named no backup root: a root those versions backed up to,
- * its disk not mounted after an upgrade, leaves no other trace (they may be another job's
- * sharing log_dir: the remedy is the same, moving them away).
+ * its disk not mounted after an upgrade, leaves no other trace. Only logs that name one of
+ * this job's sources count: another job's sharing log_dir does not hold back a new job's
+ * first run (one of the same source's still does: the remedy is the same, moving them away).
  */
 function refuseForUnnamedLogs(config: Config): void {
-  const unnamed = logsNamingNoRoot(config.logDir);
+  const unnamed = logsNamingNoRoot(config.logDir, config.sources.map((s) => s.name));
   if (unnamed.length === 0) return;
   const count = unnamed.length === 1 ? "a log" : `${unnamed.length} logs`;
   const verb = unnamed.length === 1 ? "records" : "record";

@@ -2,9 +2,10 @@
  * Which files in log_dir are this tool's run logs: named `<UTC time>-<command>[-N].log`,
  * and empty or starting as each of them does; with an owner, only those of sessions for
  * that backup root (several jobs may share a log_dir). Also their order by name, and the
- * logs naming a backup root. Reads only (each file's first line): an interruption leaves
- * nothing behind. Logs of versions from before 2026-12-03 name no backup root: they count
- * for every job (`logsNamingNoRoot`).
+ * logs naming a backup root. Reads only (each file's first line; an older version's log up
+ * to a line naming a file): an interruption leaves nothing behind. Logs of versions from
+ * before 2026-12-03 name no backup root: they count for a job whose sources they name
+ * (`logsNamingNoRoot`).
  */
 import { basename, join } from "node:path";
 import { oneLine } from "./one_line.ts";
@@ -76,19 +77,51 @@ export function logsNaming(dir: string, owner: string): string[] {
 
 /**
  * The run logs in `dir` whose first line names no backup root (a session of a version from
- * before 2026-12-03), by name, oldest first: they may be of any job sharing `dir`, as
- * rotation counts them (`isRunLogFile`). Empty ones are not counted: they tell nothing.
+ * before 2026-12-03) and whose action lines name one of `sources` (by name: `SKIP:
+ * photos/a.jpg`), by name, oldest first: such a log names no root, but its sources tell
+ * whether it may be this job's; another job's sharing `dir` does not count. Empty ones, and
+ * ones that name no file, are not counted: they tell nothing. A log is read up to the first
+ * line that names one of them.
  */
-export function logsNamingNoRoot(dir: string): string[] {
+export function logsNamingNoRoot(dir: string, sources: readonly string[]): string[] {
   const names: string[] = [];
   try {
     for (const e of Deno.readDirSync(dir)) {
       if (!e.isFile || !isRunLogName(e.name)) continue;
-      const first = firstLine(join(dir, e.name));
-      if (first && FIRST_LINE.test(first) && ownerNamed(first) === undefined) names.push(e.name);
+      const path = join(dir, e.name);
+      const first = firstLine(path);
+      if (!first || !FIRST_LINE.test(first) || ownerNamed(first) !== undefined) continue;
+      if (namesASource(path, sources)) names.push(e.name);
     }
   } catch { /* no log_dir yet, or one this user cannot list */ }
   return names.sort(compareRunLogNames);
+}
+
+/** An action line and the source path it names first (`… BACKUP: photos/a.jpg → …`). */
+const SOURCE_LINE = /^\S+ (?:BACKUP|UPDATED|DUPLICATE|RECOPIED|SKIP|STATE REMOVE|EXCLUDED): (.*)$/;
+
+/** Whether a line of the log at `path` names a file of one of `sources` (source names). */
+function namesASource(path: string, sources: readonly string[]): boolean {
+  const prefixes = sources.map((name) => `${name}/`);
+  const names = (line: string) => {
+    const named = SOURCE_LINE.exec(line)?.[1];
+    return named !== undefined && prefixes.some((p) => named.startsWith(p));
+  };
+  try {
+    if (!Deno.lstatSync(path).isFile) return false; // a FIFO would hold the open forever
+    using f = Deno.openSync(path, { read: true });
+    const decoder = new TextDecoder();
+    const buf = new Uint8Array(1 << 16);
+    let rest = "";
+    for (let n = f.readSync(buf); n !== null; n = f.readSync(buf)) {
+      const lines = (rest + decoder.decode(buf.subarray(0, n), { stream: true })).split("\n");
+      rest = lines.pop() ?? "";
+      if (lines.some(names)) return true;
+    }
+    return names(rest);
+  } catch {
+    return false;
+  }
 }
 
 /** A file's first line (up to FIRST_LINE_BYTES); undefined where it cannot be read. */
