@@ -40,7 +40,7 @@ import { applyJob, type BatchReport } from "./job_pass.ts";
 import { ChangingFiles, type Unstored } from "./changing.ts";
 import { endSession } from "./session_end.ts";
 import { sourceFileOf } from "../engine/layout.ts";
-import { WatchEvents } from "./watch_events.ts";
+import { type Tracked, WatchEvents } from "./watch_events.ts";
 import { oneLine } from "../log/one_line.ts";
 
 /**
@@ -189,7 +189,7 @@ class WatchSession {
     this.#events = new WatchEvents(
       this.#roots,
       session.root,
-      (path) => trackedLink(session, path),
+      (path) => trackedAt(session, path),
       keep,
       this.#scheduler,
       (message) => this.#warn(message),
@@ -392,17 +392,18 @@ function appendAfterClose(path: string, message: string): void {
   }
 }
 
-/** The target of the symlink the state tracks at `path` (absolute), if it tracks one. */
-function trackedLink(session: Session, path: string): string | undefined {
+/** What the state tracks at `path` (absolute), if anything: a symlink's target too. */
+function trackedAt(session: Session, path: string): Tracked | undefined {
   const source = sourceOf(path, session.config.sources);
-  if (source === undefined || path === source.path) return undefined;
+  if (source === undefined || path === source.path) return {}; // never a link the pass stores
   const logical = `${source.name}/${relative(source.path, path).split(sep).join("/")}`;
   try {
     const tracked = session.store.trackedOne(logical);
-    if (tracked?.kind !== "symlink") return undefined;
+    if (tracked === undefined) return undefined;
+    if (tracked.kind !== "symlink") return {};
     const copy = session.store.copiesOf(logical).find((c) => c.id === tracked.copyId);
-    return copy?.linkTarget ?? undefined;
+    return { linkTarget: copy?.linkTarget ?? undefined };
   } catch {
-    return undefined; // cannot be told: taken for none
+    return {}; // cannot be told: taken for no link
   }
 }

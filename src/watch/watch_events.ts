@@ -35,6 +35,11 @@ export function outOfFiles(e: unknown): string {
   return isOutOfOpenFiles(errorText(e)) ? ` (${openFilesRemedy(openFilesLimit())})` : "";
 }
 
+/** What the state tracks at a path: a symlink's target with it. */
+export interface Tracked {
+  linkTarget?: string;
+}
+
 /** The events of one watch session: what they ask of its scheduler, what a pass rereads. */
 export class WatchEvents {
   /** The watchers: renewed before a full pass, restarted and closed by the session. */
@@ -43,7 +48,7 @@ export class WatchEvents {
   readonly closedAfterWrite = new Set<string>();
   readonly #keep: PathFilter;
   readonly #roots: Set<string>;
-  readonly #trackedLink: (path: string) => string | undefined;
+  readonly #trackedAt: (path: string) => Tracked | undefined;
   readonly #scheduler: Scheduler;
   readonly #warn: (message: string) => void;
   /** No event would come any more (see EventHandlers.onStuck): the session ends. */
@@ -60,17 +65,22 @@ export class WatchEvents {
   #linkedSaid = false;
   /** Paths events named through a symlink to a folder, as they came (see `leaveLinked`). */
   readonly #namedThroughLink = new Set<string>();
+  /**
+   * The paths create and rename events named since the job before last started, by job
+   * (`#movedIn`): the newest last.
+   */
+  #madeOrMoved: [Set<string>, Set<string>] = [new Set(), new Set()];
   /** Whether each folder events named is reached through a symlink, until the next job. */
   readonly #eventFolders = new Map<string, boolean>();
 
   /**
-   * `backupRoot`: where a source holds it, not followed (see coverage.ts); `trackedLink`:
-   * the target of the symlink the state tracks at a path, if it tracks one (`leaveLinked`).
+   * `backupRoot`: where a source holds it, not followed (see coverage.ts); `trackedAt`:
+   * what the state tracks at a path, if anything (`leaveLinked`).
    */
   constructor(
     roots: Set<string>,
     backupRoot: string,
-    trackedLink: (path: string) => string | undefined,
+    trackedAt: (path: string) => Tracked | undefined,
     keep: PathFilter,
     scheduler: Scheduler,
     warn: (message: string) => void,
@@ -78,7 +88,7 @@ export class WatchEvents {
     ending: () => GuardContext,
   ) {
     this.#roots = roots;
-    this.#trackedLink = trackedLink;
+    this.#trackedAt = trackedAt;
     this.#keep = keep;
     this.#scheduler = scheduler;
     this.#warn = warn;
@@ -113,6 +123,9 @@ export class WatchEvents {
     // Asked now too: a link removed before the job runs leaves its path looking gone.
     for (const p of paths) {
       if (this.#throughLink(p, this.#eventFolders)) this.#namedThroughLink.add(p);
+    }
+    if (event.kind === "create" || event.kind === "rename") {
+      for (const p of paths) this.#madeOrMoved[1].add(p);
     }
     this.#scheduler.add(paths);
     const root = event.kind === "remove" && event.paths.find((p) => this.#roots.has(p));
@@ -173,6 +186,8 @@ export class WatchEvents {
    */
   leaveLinked(job: Job): Job {
     this.#eventFolders.clear();
+    const movedIn = this.#madeOrMoved;
+    this.#madeOrMoved = [movedIn[1], new Set()];
     if (job.kind !== "paths") {
       this.#namedThroughLink.clear(); // a full pass looks everywhere
       return job;
@@ -183,7 +198,8 @@ export class WatchEvents {
       return !named && !this.#throughLink(path, linked);
     });
     if (kept.length === job.paths.length) {
-      if (job.paths.some((path) => this.#removedLinkToFolder(path))) this.follower.noticeLinked();
+      const removed = (path: string) => this.#removedLinkToFolder(path, movedIn);
+      if (job.paths.some(removed)) this.follower.noticeLinked();
       return job;
     }
     if (!this.#linkedSaid) {
@@ -206,13 +222,16 @@ export class WatchEvents {
    * folder made or moved in) with no event named through it yet, and the link's removal
    * takes that folder's watch with it: its changes went unseen until the next periodic
    * rescan (tests/reliability/watch_model_test.ts). One state lookup per path a job names
-   * that is gone or a symlink now.
+   * that is gone or a symlink now. A path the state does not track yet may have been such a
+   * link too, removed before a pass recorded it (`#movedIn`).
    */
-  #removedLinkToFolder(path: string): boolean {
+  #removedLinkToFolder(path: string, movedIn: Set<string>[]): boolean {
     try {
       const now = lstatOrNone(path);
       if (now !== undefined && !now.isSymlink) return false; // made a file or folder: not asked
-      const target = this.#trackedLink(path);
+      const tracked = this.#trackedAt(path);
+      if (tracked === undefined) return this.#movedIn(path, movedIn);
+      const target = tracked.linkTarget;
       if (target === undefined) return false;
       if (now !== undefined && Deno.readLinkSync(path) === target) return false;
       const real = realPathOrNone(resolve(dirname(path), target));
@@ -221,6 +240,23 @@ export class WatchEvents {
     } catch {
       return false; // cannot be told: the next periodic rescan catches what was missed
     }
+  }
+
+  /**
+   * Whether `path` was in a folder as it was made or moved in (named by a create or rename
+   * event), not made or moved there itself since: Deno, adding that folder's watches,
+   * followed each symlink to a folder in it. Such a path gone before any pass recorded it
+   * may have been one (the cost: a file so moved in and removed at once has the watchers
+   * opened anew and a full rescan run too). One set lookup per folder on its way.
+   */
+  #movedIn(path: string, movedIn: Set<string>[]): boolean {
+    const named = (p: string) => movedIn.some((paths) => paths.has(p));
+    const root = [...this.#roots].find((r) => isWithin(path, r));
+    if (root === undefined || named(path)) return false;
+    for (let dir = dirname(path); dir !== root && isWithin(dir, root); dir = dirname(dir)) {
+      if (named(dir)) return true;
+    }
+    return false;
   }
 
   /**
