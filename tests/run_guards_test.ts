@@ -134,6 +134,17 @@ Deno.test("a backup root whose backup is gone while logs of a version that named
     assert.throws(() => Deno.lstatSync(fx.backup), Deno.errors.NotFound);
     assert.deepEqual([...Deno.readDirSync(fx.logs)].map((e) => e.name), [log]);
   }
+  // The readers say the same, not to run a backup first, which run refuses there.
+  for (const command of ["verify", "history"]) {
+    const r = await fx.cli(command);
+    assert.equal(r.code, 2, `${command}: ${r.stdout}${r.stderr}`);
+    assert.equal(
+      r.stderr,
+      `Cannot read backup '${fx.backup}': it holds no backup, but a log in '${fx.logs}' ` +
+        "records earlier runs, by a version from before 2026-12-03 that did not name their " +
+        `backup root (the newest: '${log}'): is its disk mounted? Mount it and run again\n`,
+    );
+  }
   Deno.renameSync(fx.logs, join(fx.dir, "old-logs"));
   assert.equal((await fx.cli("run")).code, 0);
 });

@@ -71,36 +71,51 @@ function logsRecord(logs: string[], logDir: string): string {
 
 /**
  * What `verify`, `restore` and `history` say of a backup root missing or empty while logs
- * record runs into it (its disk not mounted, or mounted at another place), as `run` does,
- * instead of to run a backup first, which `run` refuses there; undefined where no log does.
+ * record runs into it (its disk not mounted, or mounted at another place), or logs of a
+ * version that named no root record runs of its sources (`unnamedLogsRecord`), as `run`
+ * does, instead of to run a backup first, which `run` refuses there; undefined where no
+ * log does.
  */
 export function unmountedRootProblem(config: Config): string | undefined {
   if (!isEmptyOrMissing(config.backupRoot)) return undefined;
   const earlier = logsNaming(config.logDir, config.backupRoot);
-  if (earlier.length === 0) return undefined;
+  if (earlier.length === 0) {
+    const unnamed = unnamedLogsRecord(config);
+    return unnamed &&
+      `it holds no backup, but ${unnamed}: is its disk mounted? Mount it and run again`;
+  }
   return `it holds no backup, but ${logsRecord(earlier, config.logDir)}: is its disk ` +
     `mounted? Mount it and run again${backupElsewhereHint(config.backupRoot, config.sources)}`;
 }
 
 /**
  * Refuses (exit 2), as for logs that name the root, where log_dir holds logs of a version
- * from before 2026-12-03, which named no backup root: a root those versions backed up to,
- * its disk not mounted after an upgrade, leaves no other trace. Only logs that name one of
- * this job's sources count: another job's sharing log_dir does not hold back a new job's
- * first run (one of the same source's still does: the remedy is the same, moving them away).
+ * from before 2026-12-03 that record runs of this job's sources (`unnamedLogsRecord`).
  */
 function refuseForUnnamedLogs(config: Config): void {
+  const unnamed = unnamedLogsRecord(config);
+  if (unnamed === undefined) return;
+  throw new PreflightError(
+    `Cannot back up to '${config.backupRoot}': it holds no backup, but ${unnamed}: is its ` +
+      "disk mounted? Mount it and run again; to start a new backup there instead, move those " +
+      "logs out of log_dir first",
+  );
+}
+
+/**
+ * `a log in '…' records earlier runs, by a version from before 2026-12-03 …`, where log_dir
+ * holds logs of such a version, which named no backup root: a root those versions backed up
+ * to, its disk not mounted after an upgrade, leaves no other trace. Only logs that name one
+ * of this job's sources count: another job's sharing log_dir does not hold back a new job's
+ * first run (one of the same source's still does: the remedy is the same, moving them away).
+ */
+function unnamedLogsRecord(config: Config): string | undefined {
   const unnamed = logsNamingNoRoot(config.logDir, config.sources.map((s) => s.name));
-  if (unnamed.length === 0) return;
+  if (unnamed.length === 0) return undefined;
   const count = unnamed.length === 1 ? "a log" : `${unnamed.length} logs`;
   const verb = unnamed.length === 1 ? "records" : "record";
-  throw new PreflightError(
-    `Cannot back up to '${config.backupRoot}': it holds no backup, but ${count} in ` +
-      `'${config.logDir}' ${verb} earlier runs, by a version from before 2026-12-03 that did ` +
-      `not name their backup root (the newest: '${unnamed.at(-1)}'): is its disk mounted? ` +
-      "Mount it and run again; to start a new backup there instead, move those logs out of " +
-      "log_dir first",
-  );
+  return `${count} in '${config.logDir}' ${verb} earlier runs, by a version from before ` +
+    `2026-12-03 that did not name their backup root (the newest: '${unnamed.at(-1)}')`;
 }
 
 /** The backup's own folders at the top of its root; no source's entry takes their names. */
