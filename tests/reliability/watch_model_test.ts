@@ -25,7 +25,8 @@
  * events in a folder now and then after folders are moved around it (seed 8 with 120
  * rounds; docs/watch.md, "Known limits": the next full rescan catches them): a session not
  * caught up after MISSED_MS is started again, said in the journal and counted, and its
- * successor's first pass must catch up; WATCH_MODEL_STRICT=1 fails instead.
+ * successor's first pass must catch up; more than MISSED_ALLOWED such restarts fail the
+ * test, and WATCH_MODEL_STRICT=1 fails at the first.
  *
  * RELIABILITY_SEED=<n> replays a seed; WATCH_MODEL_ROUNDS=<n> sets the round count;
  * WATCH_MODEL_RESCAN=<s> adds periodic rescans, racing the rounds too (a moment a rescan
@@ -46,6 +47,12 @@ const DEBOUNCE_MS = 50;
 const CATCH_UP_MS = 30_000;
 /** Not caught up by then, the session missed events: it is started again (or, strict, fails). */
 const MISSED_MS = 10_000;
+/**
+ * Sessions started again after missed events that a run tolerates: one, for Deno's known
+ * loss (seed 8 needs it); more than that hides the tool's own misses (a fix of 2026-12-05
+ * showed only in strict mode), so it fails, as strict mode fails at the first.
+ */
+const MISSED_ALLOWED = 1;
 const ROUNDS = Number(Deno.env.get("WATCH_MODEL_ROUNDS") ?? 0) || 60;
 const STRICT = Deno.env.get("WATCH_MODEL_STRICT") === "1";
 /** Seconds between periodic rescans (0: none, events alone must do it), to race them too. */
@@ -268,6 +275,12 @@ async function watchModel(seed: number, rounds: number): Promise<void> {
     }
     await w.stop();
     journal.push("watch stopped (SIGINT)");
+    if (missed > MISSED_ALLOWED) {
+      fail(
+        `the watch missed events ${missed} times (started again each time; at most ` +
+          `${MISSED_ALLOWED} is Deno's known loss)`,
+      );
+    }
 
     const restored = await restoreProblems(moments, {
       cli,
