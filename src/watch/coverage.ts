@@ -114,7 +114,7 @@ function isGone(e: Error): boolean {
 }
 
 /** Subfolders as the disk lists them, and the symlinks that lead to a folder (not followed). */
-function subfolders(dir: string): Listing | Error {
+export function subfolders(dir: string): Listing | Error {
   const listing: Listing = { folders: [], linked: [] };
   try {
     for (const e of Deno.readDirSync(dir)) {

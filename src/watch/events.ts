@@ -30,6 +30,7 @@ import { type GuardContext, startGuard } from "./fifo_guard.ts";
 import { MissingRoots } from "./missing_roots.ts";
 import { Reopening } from "./reopening.ts";
 import { type FollowedPlan, type Opening, openWatchers } from "./watcher_opening.ts";
+import { unwatchedFolders } from "./watch_count.ts";
 
 export interface EventHandlers {
   onEvent(event: Deno.FsEvent): void;
@@ -85,6 +86,11 @@ export interface EventFollower {
    * `onReopen` asks for the rescan that finds what those events were of.
    */
   noticeLinked(): void;
+  /**
+   * How many folders the sources hold that no watch follows (watch_count.ts: Linux; 0
+   * elsewhere, and while no watchers are open or they are being opened anew).
+   */
+  unwatchedFolders(): number;
   close(): Promise<void>;
 }
 
@@ -254,6 +260,10 @@ export function followEvents(
     },
     noticeLinked() {
       void planAgain();
+    },
+    unwatchedFolders() {
+      const settled = !closed && !stuck && !replanning && !reopening.pending;
+      return settled && live.current.length > 0 ? unwatchedFolders(paths, leftOut) : 0;
     },
     async close() {
       closed = true;

@@ -103,6 +103,11 @@ export class Scheduler {
     return !this.#running && this.#full === undefined && this.#debounce.size === 0;
   }
 
+  /** Whether a full rescan is requested or event paths are pending (a job may be running). */
+  get waiting(): boolean {
+    return this.#full !== undefined || this.#debounce.size > 0;
+  }
+
   /** Accepts nothing more, clears every timer, and waits for the job in progress. */
   async stop(): Promise<void> {
     this.#stopped = true;

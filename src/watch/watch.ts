@@ -277,6 +277,7 @@ class WatchSession {
       }
       if (result) this.#follower.noticeUnlisted(result.unlistedFolders);
       if (result && done) this.#failures.wentThrough(job, result);
+      if (result && done) this.#events.afterPass(!this.#scheduler.waiting);
     } finally {
       if (job.kind === "full" && job.reason === "start") await this.#started();
     }

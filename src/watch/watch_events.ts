@@ -2,8 +2,8 @@
  * The events side of a watch session: follows file system events in the sources
  * (events.ts), hands the paths the session's filter keeps to the scheduler, asks for a full
  * rescan where events were lost (a queue overflow, a reopened watcher, a path that is not
- * UTF-8), restarts the watchers when a source folder is removed, and says once what it
- * cannot follow. Paths named by a close after writing are remembered until a pass takes
+ * UTF-8, folders followed by no watch once a burst has settled: `afterPass`), restarts the
+ * watchers when a source folder is removed, and says once what it cannot follow. Paths named by a close after writing are remembered until a pass takes
  * them (`takeClosed`). Paths named through a symlink to a folder are left out of a pass,
  * and the watchers opened anew around it (`leaveLinked`). Writes nothing but the
  * session's warnings: an interruption leaves nothing behind.
@@ -25,6 +25,13 @@ import { isWithin, type PathFilter } from "./scope.ts";
  * rescan within a minute catches. A busy file so named costs one full rescan a minute.
  */
 const UNDECODABLE_RESCAN_MS = 60_000;
+
+/**
+ * Events (any, those filtered out too) since the last pass that left nothing waiting, from
+ * which on the folders no watch follows are counted (`afterPass`): about 300 files made. A
+ * count walks every folder of the sources, as opening the watchers does.
+ */
+export const BURST_EVENTS = 1000;
 
 /**
  * The open files limit and the remedy, after an error that is the process out of them: a
@@ -72,6 +79,8 @@ export class WatchEvents {
   #madeOrMoved: [Set<string>, Set<string>] = [new Set(), new Set()];
   /** Whether each folder events named is reached through a symlink, until the next job. */
   readonly #eventFolders = new Map<string, boolean>();
+  /** Events since a pass last left nothing waiting (see `afterPass`). */
+  #burst = 0;
 
   /**
    * `backupRoot`: where a source holds it, not followed (see coverage.ts); `trackedAt`:
@@ -86,6 +95,8 @@ export class WatchEvents {
     warn: (message: string) => void,
     onStuck: () => void,
     ending: () => GuardContext,
+    /** Deno's; tests give one that misses folders, as a burst's lost events make it. */
+    watchFs: typeof Deno.watchFs = Deno.watchFs,
   ) {
     this.#roots = roots;
     this.#trackedAt = trackedAt;
@@ -110,10 +121,11 @@ export class WatchEvents {
       onHeld: (path) => this.#onHeld(path),
       onStuck: () => this.#onStuck(),
       ending: () => this.#ending(),
-    }, { leftOut: foldersLeftOut([...roots], backupRoot) });
+    }, { leftOut: foldersLeftOut([...roots], backupRoot), watchFs });
   }
 
   #onEvent(event: Deno.FsEvent): void {
+    this.#burst++;
     if (event.flag === "rescan") return this.#scheduler.requestFull("events lost: queue overflow");
     // "access" is a file closed after writing (reading makes no event): usually after a
     // "modify", but a write through a memory mapping makes this one alone, and may leave
@@ -276,6 +288,25 @@ export class WatchEvents {
       folders.set(dir, through);
     }
     return through;
+  }
+
+  /**
+   * After a pass that went through; `settled` when nothing waits for another. Once a burst
+   * of events has settled, the folders no watch follows are counted (watch_count.ts): a
+   * folder whose making was lost in the burst (Deno's recursive watch adds one as it reads
+   * that event) is followed by nothing, and the files written in it were seen by no pass.
+   * Any such folder asks for a full rescan, which opens the watchers anew first and backs
+   * those files up; before, they waited for the next periodic rescan. The folders found so;
+   * undefined where none were counted.
+   */
+  afterPass(settled: boolean): number | undefined {
+    if (!settled || this.#burst < BURST_EVENTS) return undefined;
+    this.#burst = 0;
+    const unwatched = this.follower.unwatchedFolders();
+    if (unwatched === 0) return 0;
+    const folders = unwatched === 1 ? "1 folder" : `${unwatched} folders`;
+    this.#scheduler.requestFull(`events lost: ${folders} followed by no watch`);
+    return unwatched;
   }
 
   /** The paths closed after writing that `job` covers (all, for a full pass), taken. */
