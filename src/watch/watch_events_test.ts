@@ -34,23 +34,28 @@ async function burst(watchFs: typeof Deno.watchFs) {
     () => ({ logFile: "/dev/null", code: 1 }),
     watchFs,
   );
-  // Written a few at a time: Deno drops the events it cannot hand on at once (a rescan said).
-  for (let i = 0; i < BURST_EVENTS; i++) {
-    Deno.writeTextFileSync(join(dir, `f${i}.txt`), `${i}\n`);
-    if (i % 20 === 0) await new Promise((r) => setTimeout(r, 1));
-  }
-  // Counted once every event is in and nothing waits: undefined until then.
-  const counted = await poll(
-    "the burst counted",
-    () => scheduler.idle && events.afterPass(true),
-    30_000,
-  );
   const close = async () => {
     await scheduler.stop();
     await events.follower.close();
     Deno.removeSync(dir, { recursive: true });
   };
-  return { counted, scheduler, jobs, close };
+  try {
+    // Written a few at a time: Deno drops the events it cannot hand on at once (a rescan said).
+    for (let i = 0; i < BURST_EVENTS; i++) {
+      Deno.writeTextFileSync(join(dir, `f${i}.txt`), `${i}\n`);
+      if (i % 20 === 0) await new Promise((r) => setTimeout(r, 1));
+    }
+    // Counted once every event is in and nothing waits: undefined until then.
+    const counted = await poll(
+      "the burst counted",
+      () => scheduler.idle && events.afterPass(true),
+      30_000,
+    );
+    return { counted, scheduler, jobs, close };
+  } catch (e) {
+    await close();
+    throw e;
+  }
 }
 
 const full = (jobs: Job[]) => jobs.filter((j) => j.kind === "full").map((j) => j.reason);
