@@ -8,9 +8,16 @@
  * only by the next periodic rescan.
  *
  * The kernel holds one watch per folder followed (listed in /proc/self/fdinfo of each
- * inotify descriptor), and the folders to follow are those the watchers' plan walks
- * (coverage.ts: every folder that can be listed). Reads only; an interruption leaves
- * nothing.
+ * inotify descriptor, by inode), and the folders to follow are those the watchers' plan
+ * walks (coverage.ts: every folder that can be listed). They are matched by inode, not
+ * counted: a watch of a folder outside the sources (one moved out of them stays followed,
+ * one a symlink led Deno to) hid as many missing, and a folder reached by two paths (a bind
+ * mount) is one watch, which asked for a rescan after every burst. Not by device too: on
+ * btrfs, stat's device (the subvolume's) is not the one fdinfo gives. A source's own folder
+ * that no watch matches says the inodes cannot be matched here (nothing is counted), so
+ * that a file system that numbers them otherwise cannot ask for a rescan after every burst;
+ * two folders of one inode number on two file systems can hide one missing (never make one).
+ * Reads only; an interruption leaves nothing.
  */
 import { type ListFolders, planCoverage, subfolders } from "./coverage.ts";
 
@@ -34,6 +41,38 @@ export function inotifyWatches(): number | undefined {
 }
 
 /**
+ * The inodes of the folders this process's inotify watches follow; undefined where that is
+ * not known (no /proc).
+ */
+export function watchedInodes(): Set<number> | undefined {
+  if (Deno.build.os !== "linux") return undefined;
+  try {
+    const watched = new Set<number>();
+    for (const { name } of Deno.readDirSync("/proc/self/fd")) {
+      if (linkOf(`/proc/self/fd/${name}`) !== INOTIFY) continue;
+      const info = Deno.readTextFileSync(`/proc/self/fdinfo/${name}`);
+      // As Deno gives an inode past 2^53: rounded to the nearest number.
+      for (const [, ino] of info.matchAll(WATCH_LINE)) watched.add(Number(BigInt(`0x${ino}`)));
+    }
+    return watched;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A watch in fdinfo: its inode, in hexadecimal. */
+const WATCH_LINE = /^inotify wd:[0-9a-f]+ ino:([0-9a-f]+) /gm;
+
+/** The inode of the folder at `path`; undefined for one gone meanwhile. */
+function inodeOf(path: string): number | undefined {
+  try {
+    return Deno.statSync(path).ino ?? undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
  * The folders the watchers of `roots` follow: each one their plan can list, but those it
  * leaves out (`leftOut`: the backup root where a source holds it, see coverage.ts).
  */
@@ -41,11 +80,11 @@ export function foldersToFollow(
   roots: string[],
   listFolders: ListFolders = subfolders,
   leftOut: ReadonlySet<string> = new Set(),
-): number {
-  let folders = 0;
+): string[] {
+  const folders: string[] = [];
   planCoverage(roots, (dir) => {
     const listing = listFolders(dir);
-    if (!(listing instanceof Error)) folders++;
+    if (!(listing instanceof Error)) folders.push(dir);
     return listing;
   }, leftOut);
   return folders;
@@ -59,9 +98,16 @@ export function unwatchedFolders(
   roots: string[],
   leftOut: ReadonlySet<string> = new Set(),
 ): number {
-  const watched = inotifyWatches();
+  const watched = watchedInodes();
   if (watched === undefined) return 0;
-  return Math.max(0, foldersToFollow(roots, subfolders, leftOut) - watched);
+  const unwatched = new Set<number>();
+  for (const folder of foldersToFollow(roots, subfolders, leftOut)) {
+    const inode = inodeOf(folder);
+    if (inode === undefined || watched.has(inode)) continue;
+    if (roots.includes(folder)) return 0; // inodes not matched here (see above)
+    unwatched.add(inode);
+  }
+  return unwatched.size;
 }
 
 /** Where a descriptor leads; undefined for one closed meanwhile. */

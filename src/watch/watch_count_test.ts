@@ -19,7 +19,7 @@ Deno.test("watch count: every folder that can be listed is one to follow, an unr
     if (entry === "denied") return new Deno.errors.PermissionDenied("Permission denied");
     return { folders: entry ?? [], linked: [] };
   };
-  assert.equal(foldersToFollow(["/s"], list), 3);
+  assert.deepEqual(foldersToFollow(["/s"], list), ["/s", "/s/a", "/s/a/x"]);
 });
 
 Deno.test({
@@ -31,7 +31,7 @@ Deno.test({
     const before = inotifyWatches() ?? 0;
     const watcher = Deno.watchFs(dir, { recursive: true });
     try {
-      assert.equal(foldersToFollow([dir]), 5);
+      assert.equal(foldersToFollow([dir]).length, 5);
       assert.equal(inotifyWatches(), before + 5);
       assert.equal(unwatchedFolders([dir]), 0);
     } finally {
@@ -49,6 +49,70 @@ Deno.test("watch count: a folder the plan leaves out (the backup root in a sourc
     "/s/backup/versions": [],
   };
   const list = (dir: string): Listing => ({ folders: tree[dir] ?? [], linked: [] });
-  assert.equal(foldersToFollow(["/s"], list), 4);
-  assert.equal(foldersToFollow(["/s"], list, new Set(["/s/backup"])), 2);
+  assert.equal(foldersToFollow(["/s"], list).length, 4);
+  assert.deepEqual(foldersToFollow(["/s"], list, new Set(["/s/backup"])), ["/s", "/s/a"]);
+});
+
+Deno.test({
+  name:
+    "watch count: watches of folders outside the sources (one moved out stays followed) hide none missing in them",
+  ignore: Deno.build.os !== "linux",
+  fn() {
+    const dir = Deno.makeTempDirSync();
+    const [source, out] = [join(dir, "source"), join(dir, "moved-out")];
+    for (const sub of ["a", "b", "c"]) Deno.mkdirSync(join(source, sub), { recursive: true });
+    for (const sub of ["p/q", "r/s"]) Deno.mkdirSync(join(out, sub), { recursive: true });
+    const elsewhere = Deno.watchFs(out, { recursive: true }); // 5 watches
+    const flat = Deno.watchFs(source, { recursive: false }); // a, b and c followed by none
+    try {
+      assert.equal(unwatchedFolders([source]), 3);
+    } finally {
+      flat.close();
+      elsewhere.close();
+      Deno.removeSync(dir, { recursive: true });
+    }
+  },
+});
+
+/** Runs `command` with `args`; false where it failed (a mount where this user may not). */
+function run(command: string, ...args: string[]): boolean {
+  const { success } = new Deno.Command(command, { args, stdout: "null", stderr: "null" })
+    .outputSync();
+  return success;
+}
+
+Deno.test({
+  name: "watch count: a folder bind-mounted twice in a source is one kernel watch, none missing",
+  ignore: Deno.build.os !== "linux",
+  fn() {
+    const dir = Deno.makeTempDirSync();
+    for (const sub of ["a/x", "b"]) Deno.mkdirSync(join(dir, sub), { recursive: true });
+    if (!run("mount", "--bind", join(dir, "a"), join(dir, "b"))) {
+      Deno.removeSync(dir, { recursive: true });
+      return console.log("(skipped: no bind mount without root)");
+    }
+    const watcher = Deno.watchFs(dir, { recursive: true });
+    try {
+      assert.equal(unwatchedFolders([dir]), 0);
+    } finally {
+      watcher.close();
+      run("umount", join(dir, "b"));
+      Deno.removeSync(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "watch count: a source whose own folder matches no watch (inodes numbered otherwise) counts none",
+  ignore: Deno.build.os !== "linux",
+  fn() {
+    const dir = Deno.makeTempDirSync();
+    Deno.mkdirSync(join(dir, "a"));
+    try {
+      assert.equal(unwatchedFolders([dir]), 0); // no watch of it at all
+    } finally {
+      Deno.removeSync(dir, { recursive: true });
+    }
+  },
 });
