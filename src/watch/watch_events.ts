@@ -300,8 +300,10 @@ export class WatchEvents {
    * undefined where none were counted.
    */
   afterPass(settled: boolean): number | undefined {
-    if (!settled || this.#burst < BURST_EVENTS) return undefined;
-    this.#burst = 0;
+    if (!settled) return undefined;
+    const burst = this.#burst;
+    this.#burst = 0; // settled: the next burst counts from here
+    if (burst < BURST_EVENTS) return undefined;
     const unwatched = this.follower.unwatchedFolders();
     if (unwatched === 0) return 0;
     const folders = unwatched === 1 ? "1 folder" : `${unwatched} folders`;

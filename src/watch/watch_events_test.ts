@@ -2,7 +2,8 @@
  * Unit tests of watch_events.ts: once a burst of events has settled, folders no watch
  * follows (their making lost in the burst: here a stand-in for `Deno.watchFs` that follows
  * the source's own entries only, as Deno does after losing those events) ask for a full
- * rescan; followed whole, none is asked for. Linux only (the kernel's count of watches).
+ * rescan; followed whole, none is asked for; events a few at a time, each lot settled, are
+ * no burst. Linux only (the kernel's watches).
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
@@ -10,20 +11,30 @@ import { poll } from "../../tests/helpers.ts";
 import { type Job, Scheduler } from "./scheduler.ts";
 import { BURST_EVENTS, WatchEvents } from "./watch_events.ts";
 
-/** A source with three folders, a burst of files written in it, and the jobs it made. */
-async function burst(watchFs: typeof Deno.watchFs) {
+/**
+ * A source with three folders followed by `watchFs`, and a scheduler that, as the session
+ * does, has the folders followed by no watch counted after each pass (`afterPass`: the
+ * counts, undefined where none was made).
+ */
+function session(watchFs: typeof Deno.watchFs) {
   const dir = Deno.makeTempDirSync();
   for (const sub of ["a", "b", "c/d"]) Deno.mkdirSync(join(dir, sub), { recursive: true });
   const jobs: Job[] = [];
-  const scheduler = new Scheduler({
-    debounceMs: 50,
-    maxWaitMs: 500,
+  const counts: (number | undefined)[] = [];
+  const scheduler: Scheduler = new Scheduler({
+    // A pass amid a burst, after a pause of the writes this long, would count from there.
+    debounceMs: 300,
+    maxWaitMs: 3000,
     rescanIntervalMs: 0,
     retryMs: 60_000,
-    run: (job) => Promise.resolve(void jobs.push(job)),
+    run: (job) => {
+      jobs.push(job);
+      counts.push(events.afterPass(!scheduler.waiting));
+      return Promise.resolve();
+    },
     onError: (e) => assert.fail(String(e)),
   });
-  const events = new WatchEvents(
+  const events: WatchEvents = new WatchEvents(
     new Set([dir]),
     join(dir, "..", "backup-elsewhere"), // not in the source: nothing left out
     () => undefined, // nothing tracked
@@ -39,21 +50,32 @@ async function burst(watchFs: typeof Deno.watchFs) {
     await events.follower.close();
     Deno.removeSync(dir, { recursive: true });
   };
+  return { dir, scheduler, jobs, counts, close };
+}
+
+/** Files `from` to `to` (not included) written in `dir`, a few at a time. */
+async function writeFiles(dir: string, from: number, to: number): Promise<void> {
+  // A few at a time: Deno drops the events it cannot hand on at once (a rescan said).
+  for (let i = from; i < to; i++) {
+    Deno.writeTextFileSync(join(dir, `f${i}.txt`), `${i}\n`);
+    if (i % 20 === 0) await new Promise((r) => setTimeout(r, 1));
+  }
+}
+
+/** A session (see `session`) after a burst of files written in its source, and its count. */
+async function burst(watchFs: typeof Deno.watchFs) {
+  const s = session(watchFs);
   try {
-    // Written a few at a time: Deno drops the events it cannot hand on at once (a rescan said).
-    for (let i = 0; i < BURST_EVENTS; i++) {
-      Deno.writeTextFileSync(join(dir, `f${i}.txt`), `${i}\n`);
-      if (i % 20 === 0) await new Promise((r) => setTimeout(r, 1));
-    }
-    // Counted once every event is in and nothing waits: undefined until then.
+    await writeFiles(s.dir, 0, BURST_EVENTS);
+    // Counted after the pass that leaves nothing waiting once every event is in.
     const counted = await poll(
       "the burst counted",
-      () => scheduler.idle && events.afterPass(true),
+      () => s.counts.find((count) => count !== undefined),
       30_000,
     );
-    return { counted, scheduler, jobs, close };
+    return { ...s, counted };
   } catch (e) {
-    await close();
+    await s.close();
     throw e;
   }
 }
@@ -88,6 +110,30 @@ Deno.test({
       assert.ok(!full(jobs).some((reason) => reason.includes("followed by no watch")));
     } finally {
       await close();
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "watch events: events that come a few at a time, each lot settled, count no folders however many they add up to",
+  ignore: Deno.build.os !== "linux",
+  async fn() {
+    // Followed flat: a count, were one made, would find 4 folders and ask for a rescan.
+    const s = session((paths) => Deno.watchFs(paths, { recursive: false }));
+    try {
+      // 10 lots of 50 files (about 150 events each, 1,500 in all), each passed and settled.
+      for (let lot = 0; lot < 10; lot++) {
+        await writeFiles(s.dir, lot * 50, lot * 50 + 50);
+        const last = join(s.dir, `f${lot * 50 + 49}.txt`);
+        await poll("the lot passed", () =>
+          s.scheduler.idle &&
+          s.jobs.some((j) => j.kind === "paths" && j.paths.includes(last)), 30_000);
+      }
+      assert.deepEqual(s.counts.filter((count) => count !== undefined), []);
+      assert.deepEqual(full(s.jobs), []);
+    } finally {
+      await s.close();
     }
   },
 });
