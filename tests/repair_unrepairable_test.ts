@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { makeFixture } from "./helpers.ts";
+import { runTool } from "./reliability/util.ts";
 
 Deno.test("verify --repair of a damaged old version nothing holds: left in place, with the way to record it lost", async () => {
   using fx = makeFixture({ "a.txt": "one\n" });
@@ -42,4 +43,23 @@ Deno.test("verify --repair of a damaged old version nothing holds: left in place
   assert.match(forget.stdout, /FORGOTTEN: versions\/a.txt\/v1.bak \(source\/a.txt v1\)/);
   const verify = await fx.cli("verify");
   assert.equal(verify.code, 0, verify.stdout + verify.stderr);
+});
+
+Deno.test("verify --repair that takes over a killed run's lock says so at once, as run does, and finishes its journaled work", async () => {
+  using fx = makeFixture({ "a.txt": "one\n" });
+  assert.equal((await fx.cli("run")).code, 0);
+  Deno.writeTextFileSync(join(fx.source, "a.txt"), "two\n");
+  const killed = await runTool(["run", "--config", fx.config], {
+    env: { BACKUP_TOOL_FAULT: "journaled:1" },
+  });
+  assert.equal(killed.code, 137, killed.stderr);
+
+  const r = await fx.cli("verify", "--repair");
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  assert.match(
+    r.stderr,
+    /^Note: a run \(pid \d+ on .*\) did not finish: it was killed .*this verify took the lock over/m,
+  );
+  assert.equal(Deno.readTextFileSync(join(fx.backup, "a.txt")), "two\n");
+  assert.equal(Deno.readTextFileSync(join(fx.backup, "versions/a.txt/v1.bak")), "one\n");
 });

@@ -119,6 +119,9 @@ async function repairCommand(
       unknownSaid = r.unknown.length;
     },
     onRepaired: json ? undefined : (o) => say(oneLine(outcomeLine(o))),
+    // On stderr, as run says it (the document has no place for it): a scheduled repair's
+    // mail is where a killed run is first heard of.
+    onUnfinished: (note) => warn(oneLine(`Note: ${note}`)),
   });
   if (json) printRepairDocument(result, forgetting);
   else printRepair(result, { unknownSaid, forgetting, quiet: flag(p, "quiet"), samplePercent });

@@ -48,6 +48,11 @@ export type RepairOptions = Pick<VerifyOptions, "samplePercent"> & {
   onReport?: (report: VerifyReport) => void;
   /** Each copy as it is made again: a repair killed midway has said what it did. */
   onRepaired?: (o: RepairOutcome) => void;
+  /**
+   * Said at once where the lock was taken over from sessions that were killed
+   * (`Session.unfinishedNote`), whose journaled work the session then finished.
+   */
+  onUnfinished?: (note: string) => void;
   /** Old copies missing and not repaired are recorded as lost (forget.ts). */
   forgetMissing?: boolean;
   /** Forget them beyond `safety.max_delete_percent` too. */
@@ -69,6 +74,7 @@ export async function verifyAndRepair(
     sourcesRequired: false,
     backupRequired: true,
   });
+  if (session.unfinishedNote) opts.onUnfinished?.(session.unfinishedNote);
   let status = "failed";
   try {
     const report = await verifyBackup(config.backupRoot, catalogOf(session.store), opts);
