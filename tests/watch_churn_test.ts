@@ -10,6 +10,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { makeFixture, poll, writeTree } from "./helpers.ts";
 import { backedUp, DEADLINE_MS, filler, WatchProcess } from "./watch_helpers.ts";
+import { inotifyWatches } from "../src/watch/watch_count.ts";
 
 /** Small debounce, no periodic rescan; folders moved away count as deleted, none held back. */
 const CONFIG = {
@@ -25,22 +26,10 @@ interface Holding {
 }
 
 function holding(pid: number): Holding {
-  let watches = 0;
-  let fds = 0;
-  for (const { name } of Deno.readDirSync(`/proc/${pid}/fd`)) {
-    fds++;
-    let link;
-    try {
-      link = Deno.readLinkSync(`/proc/${pid}/fd/${name}`);
-    } catch {
-      continue; // closed meanwhile
-    }
-    if (link !== "anon_inode:inotify") continue;
-    const info = Deno.readTextFileSync(`/proc/${pid}/fdinfo/${name}`);
-    watches += info.split("\n").filter((l) => l.startsWith("inotify wd:")).length;
-  }
+  const fds = [...Deno.readDirSync(`/proc/${pid}/fd`)].length;
   const threads = [...Deno.readDirSync(`/proc/${pid}/task`)].length;
-  return { fds, threads, watches };
+  // Polled until it matches: a descriptor closed as it is read (undefined) is read again.
+  return { fds, threads, watches: inotifyWatches(pid) ?? -1 };
 }
 
 /** The folders in `dir`, itself included (symlinks not followed). */

@@ -10,6 +10,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { makeFixture, poll, writeTree } from "./helpers.ts";
 import { backedUp, DEADLINE_MS, filler, WatchProcess } from "./watch_helpers.ts";
+import { inotifyWatches } from "../src/watch/watch_count.ts";
 
 /** Small debounce; no periodic rescan, so events alone must do it. */
 const WATCH = { watch: { debounce_ms: 200, rescan_interval: 0 } };
@@ -46,13 +47,7 @@ Deno.test({
     await w.ready();
     Deno.renameSync(moved, join(fx.source, "o"));
     // The watch has seen the move (and Deno followed the link as it added the folder).
-    await poll("the link in the backup", () => {
-      try {
-        return Deno.lstatSync(join(fx.backup, "o", "lnk")).isSymlink;
-      } catch {
-        return false;
-      }
-    }, DEADLINE_MS);
+    await poll("the link in the backup", () => isLink(join(fx.backup, "o", "lnk")), DEADLINE_MS);
     writeTree(fx.source, { "docs/b.txt": "b\n" });
     await backedUp(fx.backup, "docs/b.txt", "b\n");
     Deno.writeTextFileSync(join(fx.source, "docs", "a.txt"), "v2\n");
@@ -76,13 +71,8 @@ Deno.test({
     await using w = new WatchProcess(fx);
     await w.ready();
     Deno.removeSync(join(fx.source, "links", "lnk"));
-    await poll("the link archived", () => {
-      try {
-        return Deno.lstatSync(join(fx.backup, "_deleted", "links", "lnk")).isSymlink;
-      } catch {
-        return false;
-      }
-    }, DEADLINE_MS);
+    const archived = join(fx.backup, "_deleted", "links", "lnk");
+    await poll("the link archived", () => isLink(archived), DEADLINE_MS);
     Deno.writeTextFileSync(join(fx.source, "docs", "a.txt"), "v2\n");
     await backedUp(fx.backup, "docs/a.txt", "v2\n");
     const exit = await w.stop();
@@ -115,7 +105,7 @@ async function movedInLinkRemoved(beforePass: boolean): Promise<void> {
   Deno.writeTextFileSync(join(moved, "f.txt"), "f\n");
   await using w = new WatchProcess(fx);
   await w.ready();
-  const before = inotifyWatches(w.pid);
+  const before = inotifyWatches(w.pid) ?? 0;
   Deno.renameSync(moved, join(fx.source, "o"));
   if (beforePass) {
     // Removed once Deno has added the folder's watch, and has had a moment to follow the
@@ -123,7 +113,7 @@ async function movedInLinkRemoved(beforePass: boolean): Promise<void> {
     // debounce, so that no pass records the link first).
     await poll(
       "Deno watching the folder moved in",
-      () => inotifyWatches(w.pid) > before,
+      () => (inotifyWatches(w.pid) ?? 0) > before,
       DEADLINE_MS,
     );
     await new Promise((resolve) => setTimeout(resolve, 50));
@@ -142,18 +132,6 @@ async function movedInLinkRemoved(beforePass: boolean): Promise<void> {
   await backedUp(fx.backup, "docs/a.txt", "v2\n");
   const exit = await w.stop();
   assert.equal(exit.code, 0, exit.stderr);
-}
-
-/** The inotify watches the process `pid` holds (its inotify descriptors' fdinfo lines). */
-function inotifyWatches(pid: number): number {
-  let count = 0;
-  for (const e of Deno.readDirSync(`/proc/${pid}/fdinfo`)) {
-    try {
-      const info = Deno.readTextFileSync(`/proc/${pid}/fdinfo/${e.name}`);
-      count += info.split("\n").filter((l) => l.startsWith("inotify wd:")).length;
-    } catch { /* closed meanwhile */ }
-  }
-  return count;
 }
 
 function isLink(path: string): boolean {

@@ -21,23 +21,33 @@
  */
 import { type ListFolders, planCoverage, subfolders } from "./coverage.ts";
 
-/** The link of a descriptor that is an inotify instance, in /proc/self/fd. */
+/** The link of a descriptor that is an inotify instance, in /proc/<pid>/fd. */
 const INOTIFY = "anon_inode:inotify";
 
-/** The inotify watches this process holds; undefined where that is not known (no /proc). */
-export function inotifyWatches(): number | undefined {
+/**
+ * The fdinfo text of each inotify descriptor process `pid` holds (this one's by default):
+ * a line per watch. Undefined where that is not known (no /proc, or a read failed).
+ */
+function inotifyInfos(pid: number | "self"): string[] | undefined {
   if (Deno.build.os !== "linux") return undefined;
   try {
-    let watches = 0;
-    for (const { name } of Deno.readDirSync("/proc/self/fd")) {
-      if (linkOf(`/proc/self/fd/${name}`) !== INOTIFY) continue;
-      const info = Deno.readTextFileSync(`/proc/self/fdinfo/${name}`);
-      watches += info.split("\n").filter((line) => line.startsWith("inotify wd:")).length;
+    const infos: string[] = [];
+    for (const { name } of Deno.readDirSync(`/proc/${pid}/fd`)) {
+      if (linkOf(`/proc/${pid}/fd/${name}`) !== INOTIFY) continue;
+      infos.push(Deno.readTextFileSync(`/proc/${pid}/fdinfo/${name}`));
     }
-    return watches;
+    return infos;
   } catch {
     return undefined;
   }
+}
+
+/**
+ * The inotify watches process `pid` holds (this one's by default; tests ask a session's);
+ * undefined where that is not known (no /proc).
+ */
+export function inotifyWatches(pid: number | "self" = "self"): number | undefined {
+  return inotifyInfos(pid)?.reduce((n, info) => n + [...info.matchAll(WATCH_LINE)].length, 0);
 }
 
 /**
@@ -45,19 +55,14 @@ export function inotifyWatches(): number | undefined {
  * not known (no /proc).
  */
 export function watchedInodes(): Set<number> | undefined {
-  if (Deno.build.os !== "linux") return undefined;
-  try {
-    const watched = new Set<number>();
-    for (const { name } of Deno.readDirSync("/proc/self/fd")) {
-      if (linkOf(`/proc/self/fd/${name}`) !== INOTIFY) continue;
-      const info = Deno.readTextFileSync(`/proc/self/fdinfo/${name}`);
-      // As Deno gives an inode past 2^53: rounded to the nearest number.
-      for (const [, ino] of info.matchAll(WATCH_LINE)) watched.add(Number(BigInt(`0x${ino}`)));
-    }
-    return watched;
-  } catch {
-    return undefined;
+  const infos = inotifyInfos("self");
+  if (infos === undefined) return undefined;
+  const watched = new Set<number>();
+  // As Deno gives an inode past 2^53: rounded to the nearest number.
+  for (const info of infos) {
+    for (const [, ino] of info.matchAll(WATCH_LINE)) watched.add(Number(BigInt(`0x${ino}`)));
   }
+  return watched;
 }
 
 /** A watch in fdinfo: its inode, in hexadecimal. */
