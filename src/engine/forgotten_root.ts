@@ -64,9 +64,14 @@ export function refuseForgottenRoot(
 
 /** `a log in '…' records earlier runs into it`, or `3 logs … record …`. */
 function logsRecord(logs: string[], logDir: string): string {
-  const count = logs.length === 1 ? "a log" : `${logs.length} logs`;
-  const verb = logs.length === 1 ? "records" : "record";
-  return `${count} in '${logDir}' ${verb} earlier runs into it`;
+  return `${logsInRecord(logs, logDir)} earlier runs into it`;
+}
+
+/** `a log in '…' records`, or `3 logs in '…' record`: the subject of what logs tell. */
+function logsInRecord(logs: string[], logDir: string): string {
+  return logs.length === 1
+    ? `a log in '${logDir}' records`
+    : `${logs.length} logs in '${logDir}' record`;
 }
 
 /**
@@ -112,9 +117,7 @@ function refuseForUnnamedLogs(config: Config): void {
 function unnamedLogsRecord(config: Config): string | undefined {
   const unnamed = logsNamingNoRoot(config.logDir, config.sources.map((s) => s.name));
   if (unnamed.length === 0) return undefined;
-  const count = unnamed.length === 1 ? "a log" : `${unnamed.length} logs`;
-  const verb = unnamed.length === 1 ? "records" : "record";
-  return `${count} in '${config.logDir}' ${verb} earlier runs, by a version from before ` +
+  return `${logsInRecord(unnamed, config.logDir)} earlier runs, by a version from before ` +
     `2026-12-03 that did not name their backup root (the newest: '${unnamed.at(-1)}')`;
 }
 
@@ -164,8 +167,7 @@ export function statelessEvidence(config: Config): string | undefined {
   if (folders.length > 0) return folderEvidence(folders);
   const logs = logsNaming(config.logDir, root);
   if (logs.length === 0) return undefined;
-  return `${logs.length === 1 ? "a log" : `${logs.length} logs`} in '${config.logDir}' ` +
-    `record${logs.length === 1 ? "s" : ""} runs into it`;
+  return `${logsInRecord(logs, config.logDir)} runs into it`;
 }
 
 /**
