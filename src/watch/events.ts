@@ -88,9 +88,10 @@ export interface EventFollower {
   noticeLinked(): void;
   /**
    * How many folders the sources hold that no watch follows (watch_count.ts: Linux; 0
-   * elsewhere, and while no watchers are open or they are being opened anew).
+   * elsewhere, and while no watchers are open or they are being opened anew); `within`:
+   * only in and below those folders.
    */
-  unwatchedFolders(): number;
+  unwatchedFolders(within?: readonly string[]): number;
   close(): Promise<void>;
 }
 
@@ -261,9 +262,9 @@ export function followEvents(
     noticeLinked() {
       void planAgain();
     },
-    unwatchedFolders() {
+    unwatchedFolders(within) {
       const settled = !closed && !stuck && !replanning && !reopening.pending;
-      return settled && live.current.length > 0 ? unwatchedFolders(paths, leftOut) : 0;
+      return settled && live.current.length > 0 ? unwatchedFolders(paths, leftOut, within) : 0;
     },
     async close() {
       closed = true;

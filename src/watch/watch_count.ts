@@ -19,6 +19,7 @@
  * two folders of one inode number on two file systems can hide one missing (never make one).
  * Reads only; an interruption leaves nothing.
  */
+import { dirname } from "node:path";
 import { type ListFolders, planCoverage, subfolders } from "./coverage.ts";
 
 /** The link of a descriptor that is an inotify instance, in /proc/<pid>/fd. */
@@ -96,23 +97,51 @@ export function foldersToFollow(
 }
 
 /**
- * How many folders of `roots` no watch follows; 0 where that cannot be known. A folder made
- * or removed as they are counted can make one too many (a rescan for nothing).
+ * How many folders of `roots` no watch follows; 0 where that cannot be known. `within`:
+ * only the folders in and below those (folders in the sources, made or moved in since the
+ * last count), where a walk of every source would cost more than the few folders a user's
+ * edits make. A folder made or removed as they are counted can make one too many (a
+ * rescan for nothing).
  */
 export function unwatchedFolders(
   roots: string[],
   leftOut: ReadonlySet<string> = new Set(),
+  within?: readonly string[],
 ): number {
   const watched = watchedInodes();
   if (watched === undefined) return 0;
+  if (within !== undefined && roots.some((root) => !isWatched(root, watched))) return 0;
+  const walked = within === undefined ? roots : followedOf(within, leftOut);
   const unwatched = new Set<number>();
-  for (const folder of foldersToFollow(roots, subfolders, leftOut)) {
+  for (const folder of foldersToFollow(walked, subfolders, leftOut)) {
     const inode = inodeOf(folder);
     if (inode === undefined || watched.has(inode)) continue;
     if (roots.includes(folder)) return 0; // inodes not matched here (see above)
     unwatched.add(inode);
   }
   return unwatched.size;
+}
+
+/** Whether a watch follows the folder at `path` (yes for one gone meanwhile). */
+function isWatched(path: string, watched: ReadonlySet<number>): boolean {
+  const inode = inodeOf(path);
+  return inode === undefined || watched.has(inode);
+}
+
+/** `folders` but those in or below a folder left out, and those below another of them. */
+function followedOf(folders: readonly string[], leftOut: ReadonlySet<string>): string[] {
+  const given = new Set(folders);
+  return [...given].filter((path) =>
+    !inOrBelow(path, leftOut) && (dirname(path) === path || !inOrBelow(dirname(path), given))
+  );
+}
+
+/** Whether `path` or a folder on its way is one of `folders`. */
+function inOrBelow(path: string, folders: ReadonlySet<string>): boolean {
+  for (let dir = path;; dir = dirname(dir)) {
+    if (folders.has(dir)) return true;
+    if (dirname(dir) === dir) return false;
+  }
 }
 
 /** Where a descriptor leads; undefined for one closed meanwhile. */

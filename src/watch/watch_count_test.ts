@@ -116,3 +116,27 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name:
+    "watch count: only the folders given (and those below them) are counted, none in or below a folder left out",
+  ignore: Deno.build.os !== "linux",
+  fn() {
+    const dir = Deno.makeTempDirSync();
+    for (const sub of ["a/x", "b", "backup/versions"]) {
+      Deno.mkdirSync(join(dir, sub), { recursive: true });
+    }
+    const flat = Deno.watchFs(dir, { recursive: false }); // nothing below it followed
+    try {
+      assert.equal(unwatchedFolders([dir]), 5);
+      const given = ["a", "a/x", "backup/versions"].map((p) => join(dir, p));
+      assert.equal(unwatchedFolders([dir], new Set(), given), 3); // a, a/x, backup/versions
+      assert.equal(unwatchedFolders([dir], new Set([join(dir, "backup")]), given), 2);
+      // The source's own folder followed by no watch: inodes not matched, none counted.
+      assert.equal(unwatchedFolders([join(dir, "b")], new Set(), [join(dir, "b")]), 0);
+    } finally {
+      flat.close();
+      Deno.removeSync(dir, { recursive: true });
+    }
+  },
+});

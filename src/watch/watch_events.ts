@@ -29,7 +29,8 @@ const UNDECODABLE_RESCAN_MS = 60_000;
 /**
  * Events (any, those filtered out too) since the last pass that left nothing waiting, from
  * which on the folders no watch follows are counted (`afterPass`): about 300 files made. A
- * count walks every folder of the sources, as opening the watchers does.
+ * count walks every folder of the sources, as opening the watchers does; short of that,
+ * only the folders made or moved in are counted.
  */
 export const BURST_EVENTS = 1000;
 
@@ -81,6 +82,8 @@ export class WatchEvents {
   readonly #eventFolders = new Map<string, boolean>();
   /** Events since a pass last left nothing waiting (see `afterPass`). */
   #burst = 0;
+  /** The paths create and rename events named meanwhile, short of a burst (`afterPass`). */
+  #madeSinceSettled = new Set<string>();
 
   /**
    * `backupRoot`: where a source holds it, not followed (see coverage.ts); `trackedAt`:
@@ -138,6 +141,9 @@ export class WatchEvents {
     }
     if (event.kind === "create" || event.kind === "rename") {
       for (const p of paths) this.#madeOrMoved[1].add(p);
+      // Not through a symlink: the watchers are opened anew around it (`leaveLinked`).
+      const made = paths.filter((p) => !this.#namedThroughLink.has(p));
+      if (this.#burst < BURST_EVENTS) { for (const p of made) this.#madeSinceSettled.add(p); }
     }
     this.#scheduler.add(paths);
     const root = event.kind === "remove" && event.paths.find((p) => this.#roots.has(p));
@@ -295,16 +301,21 @@ export class WatchEvents {
    * of events has settled, the folders no watch follows are counted (watch_count.ts): a
    * folder whose making was lost in the burst (Deno's recursive watch adds one as it reads
    * that event) is followed by nothing, and the files written in it were seen by no pass.
-   * Any such folder asks for a full rescan, which opens the watchers anew first and backs
-   * those files up; before, they waited for the next periodic rescan. The folders found so;
+   * Short of a burst, only the folders events said were made or moved in are counted (and
+   * those below them): one was seen unwatched after a few events in a soak. Any such
+   * folder asks for a full rescan, which opens the watchers anew first and backs those
+   * files up; before, they waited for the next periodic rescan. The folders found so;
    * undefined where none were counted.
    */
   afterPass(settled: boolean): number | undefined {
     if (!settled) return undefined;
     const burst = this.#burst;
+    const made = this.#madeSinceSettled;
     this.#burst = 0; // settled: the next burst counts from here
-    if (burst < BURST_EVENTS) return undefined;
-    const unwatched = this.follower.unwatchedFolders();
+    this.#madeSinceSettled = new Set();
+    const madeFolders = burst < BURST_EVENTS ? [...made].filter(isFolder) : undefined;
+    if (madeFolders?.length === 0) return undefined;
+    const unwatched = this.follower.unwatchedFolders(madeFolders);
     if (unwatched === 0) return 0;
     const folders = unwatched === 1 ? "1 folder" : `${unwatched} folders`;
     this.#scheduler.requestFull(`events lost: ${folders} followed by no watch`);
@@ -341,4 +352,13 @@ export function foldersLeftOut(roots: string[], backupRoot: string): Set<string>
     }
   }
   return out;
+}
+
+/** Whether a folder (not a symlink to one) is at `path` now; false where that cannot be told. */
+function isFolder(path: string): boolean {
+  try {
+    return lstatOrNone(path)?.isDirectory === true;
+  } catch {
+    return false;
+  }
 }

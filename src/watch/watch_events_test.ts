@@ -137,3 +137,66 @@ Deno.test({
     }
   },
 });
+
+/**
+ * A session (see `session`) after folders `made` (each with a file) once its watchers are
+ * open, and the count after the pass that saw them.
+ */
+async function foldersMade(watchFs: typeof Deno.watchFs, made: string[]) {
+  const s = session(watchFs);
+  try {
+    // The watchers open: a file written is passed.
+    Deno.writeTextFileSync(join(s.dir, "first.txt"), "first\n");
+    await poll("the first file passed", () => s.jobs.length > 0, 30_000);
+    const counted = s.counts.length;
+    for (const folder of made) {
+      Deno.mkdirSync(join(s.dir, folder), { recursive: true });
+      Deno.writeTextFileSync(join(s.dir, folder, "x.txt"), "x\n");
+    }
+    const count = await poll(
+      "the folders made counted",
+      () => s.counts.slice(counted).find((count) => count !== undefined),
+      30_000,
+    );
+    return { ...s, count };
+  } catch (e) {
+    await s.close();
+    throw e;
+  }
+}
+
+Deno.test({
+  name:
+    "watch events: a folder made, a few events only, that no watch follows asks for a full rescan",
+  ignore: Deno.build.os !== "linux",
+  async fn() {
+    // Followed flat: the folders made (and those the source had) have no watch; only those
+    // made are counted.
+    const { count, jobs, close } = await foldersMade(
+      (paths) => Deno.watchFs(paths, { recursive: false }),
+      ["new/inner", "other"],
+    );
+    try {
+      assert.equal(count, 3);
+      const reason = "events lost: 3 folders followed by no watch";
+      await poll("the full rescan asked for", () => full(jobs).includes(reason), 30_000);
+    } finally {
+      await close();
+    }
+  },
+});
+
+Deno.test({
+  name: "watch events: folders made and followed ask for no rescan",
+  ignore: Deno.build.os !== "linux",
+  async fn() {
+    const { count, scheduler, jobs, close } = await foldersMade(Deno.watchFs, ["new/inner"]);
+    try {
+      assert.equal(count, 0);
+      await poll("the scheduler idle", () => scheduler.idle, 30_000);
+      assert.ok(!full(jobs).some((reason) => reason.includes("followed by no watch")));
+    } finally {
+      await close();
+    }
+  },
+});
