@@ -151,6 +151,23 @@ function isNameTooLong(e: unknown): boolean {
   );
 }
 
+/**
+ * The target a recorded symlink is restored with on `os`. Windows resolves a symlink's
+ * target with backslashes only: one made with the `/` of a Linux or macOS target
+ * (`../shared/a.txt`) is made without a word but leads nowhere (opening it fails with
+ * "The filename, directory name, or volume label syntax is incorrect"), and Deno passes a
+ * target as it is given. There each `/` becomes `\`, as Node's `fs.symlink` does; a
+ * verbatim path (`\\?\…`), where `/` separates nothing, is left as it is. Elsewhere the
+ * target is the recorded one, byte for byte.
+ */
+export function restoredLinkTarget(
+  target: string,
+  os: typeof Deno.build.os = Deno.build.os,
+): string {
+  if (os !== "windows" || target.startsWith("\\\\?\\")) return target;
+  return target.replaceAll("/", "\\");
+}
+
 /** Which kind of Windows symlink a link with this recorded mode is. */
 export function symlinkType(mode: number): "file" | "dir" {
   return (mode & 0o170000) === 0o040000 ? "dir" : "file";

@@ -10,7 +10,13 @@ import { join } from "node:path";
 import { syncOpenOptions } from "./flush.ts";
 import { isDiskFull } from "./errors.ts";
 import { exactIdentity, holdsSame } from "./identity.ts";
-import { makeSymlink, notImplementedHere, placeFailure, symlinkType } from "./portability.ts";
+import {
+  makeSymlink,
+  notImplementedHere,
+  placeFailure,
+  restoredLinkTarget,
+  symlinkType,
+} from "./portability.ts";
 import { withDir } from "./test_util.ts";
 
 /** lstat as Deno may report it on Windows: no inode number. */
@@ -82,6 +88,21 @@ Deno.test(
     assert.equal(Deno.readLinkSync(join(dir, "l2")), "sub");
   }),
 );
+
+Deno.test("restoredLinkTarget: a recorded '/' target is restored with '\\' on Windows only", () => {
+  // Windows resolves only backslashes in a symlink's target: a Linux target kept as it is
+  // would make a link that leads nowhere.
+  assert.equal(restoredLinkTarget("../shared/a.txt", "windows"), "..\\shared\\a.txt");
+  assert.equal(restoredLinkTarget("./sub/dir/", "windows"), ".\\sub\\dir\\");
+  assert.equal(restoredLinkTarget("/home/u/x", "windows"), "\\home\\u\\x");
+  assert.equal(restoredLinkTarget("..\\made\\on\\windows", "windows"), "..\\made\\on\\windows");
+  assert.equal(restoredLinkTarget("\\\\?\\C:\\a/b", "windows"), "\\\\?\\C:\\a/b"); // verbatim
+  // Elsewhere byte for byte: a backslash is part of a name there.
+  for (const os of ["linux", "darwin"] as const) {
+    assert.equal(restoredLinkTarget("../shared/a.txt", os), "../shared/a.txt");
+    assert.equal(restoredLinkTarget("a\\b", os), "a\\b");
+  }
+});
 
 Deno.test("placeFailure: a name FAT and exFAT refuse is said as such; other failures as they are", () => {
   const notFound = new Deno.errors.NotFound("No such file or directory (os error 2): rename 'x'");

@@ -8,7 +8,7 @@
  * is heard. Writes only the temporary file, which the caller removes.
  */
 import { lstatOrNone, nativePath, removeQuietly } from "../engine/fsops.ts";
-import { makeSymlink } from "../engine/portability.ts";
+import { makeSymlink, restoredLinkTarget } from "../engine/portability.ts";
 import type { StoredCopy } from "../state/store.ts";
 import { hashText } from "../engine/stage.ts";
 import { keepsMode } from "../engine/copy_meta.ts";
@@ -39,7 +39,7 @@ async function writeChecked(
   if (c.kind === "symlink") {
     const target = readStored(() => Deno.readLinkSync(stored), stored);
     if (hashText(target, c.algo) !== c.hash) throw damaged(stored, c);
-    makeSymlink(target, tmp, c.mode, named);
+    makeSymlink(restoredLinkTarget(target), tmp, c.mode, named);
     return;
   }
   const h = createDigest(c.algo);
@@ -142,7 +142,7 @@ export async function writeFromAny(
   }
   // A symlink is whole in the state: its recorded target, if it is the recorded content.
   if (c.kind === "symlink" && c.linkTarget !== null && hashText(c.linkTarget, c.algo) === c.hash) {
-    makeSymlink(c.linkTarget, tmp, c.mode, named);
+    makeSymlink(restoredLinkTarget(c.linkTarget), tmp, c.mode, named);
     return { from: RECORDED_TARGET, own: false };
   }
   const prunedBy = own === null ? undefined : opts.prunedOf?.(own);

@@ -12,6 +12,7 @@ import { createDigest } from "../engine/digest.ts";
 import { turnTaker } from "../engine/event_turn.ts";
 import type { WriteOptions } from "./write.ts";
 import { ALL_KEPT, type DiskKeeps } from "./kept_meta.ts";
+import { restoredLinkTarget } from "../engine/portability.ts";
 
 /**
  * Whether the destination already holds exactly this content (read only if it is still the
@@ -23,7 +24,10 @@ export async function sameContent(
   c: StoredCopy,
   opts: Pick<WriteOptions, "buf" | "signal">,
 ): Promise<boolean> {
-  if (c.kind === "symlink") return info.isSymlink && Deno.readLinkSync(dest) === c.linkTarget;
+  if (c.kind === "symlink") {
+    return info.isSymlink && c.linkTarget !== null &&
+      Deno.readLinkSync(dest) === restoredLinkTarget(c.linkTarget);
+  }
   if (!info.isFile || info.size !== c.size) return false;
   const fd = openExisting(dest, info);
   if (fd === undefined) return false;
