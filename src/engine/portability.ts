@@ -119,29 +119,48 @@ const isUnportableName = (name: string) =>
 
 /**
  * Why placing a copy at a storage path failed, in words: a name the backup disk refuses
- * (FAT and exFAT answer "no such file" or "invalid argument", Windows
- * ERROR_INVALID_NAME, 123) is said as such. 123 is Windows' only: on Linux it is
- * ENOMEDIUM, a card pulled from its reader, which no name causes.
+ * (`refusedName`) is said as such.
  */
 export function placeFailure(
   storage: string,
   e: unknown,
   os: typeof Deno.build.os = Deno.build.os,
 ): string {
-  const codes = os === "windows" ? /\(os error (22|84|123)\)/ : /\(os error (22|84)\)/;
-  const refused = e instanceof Deno.errors.NotFound || e instanceof Deno.errors.InvalidData ||
-    codes.test((e as Error)?.message ?? "");
-  const odd = storage.split("/").find(isUnportableName);
   if (isNameTooLong(e)) {
     return `${errorText(e)}: its path in the backup is too long (a path holds at most 4095 ` +
       "bytes, the backup root's included, and a name 255): shorten the path in the source, " +
       "or exclude it; the copy stored before, if any, is kept";
   }
-  if (!refused || odd === undefined) return errorText(e);
-  return `the backup disk does not allow the name '${odd}' (FAT, exFAT and NTFS refuse ` +
+  const odd = refusedName(storage.split("/"), e, os);
+  if (odd === undefined) return errorText(e);
+  return `the backup disk ${notAllowed(odd)}: rename it in the source, or exclude it`;
+}
+
+/**
+ * The name among `names` (those a failed call made or named) that FAT, exFAT or NTFS
+ * refuses, where `e` is how such a disk answers one: "no such file" or "invalid argument"
+ * (Linux and macOS), ERROR_INVALID_NAME (Windows, 123; on Linux 123 is ENOMEDIUM, a card
+ * pulled from its reader, which no name causes). Undefined for any other failure, or where
+ * every name is one those disks take.
+ */
+export function refusedName(
+  names: readonly string[],
+  e: unknown,
+  os: typeof Deno.build.os = Deno.build.os,
+): string | undefined {
+  const codes = os === "windows" ? /\(os error (22|84|123)\)/ : /\(os error (22|84)\)/;
+  const refused = (x: unknown) =>
+    x instanceof Deno.errors.NotFound || x instanceof Deno.errors.InvalidData ||
+    codes.test((x as Error)?.message ?? "");
+  // Or its cause: a restore's folder that could not be made (pinned.ts).
+  return refused(e) || refused((e as Error)?.cause) ? names.find(isUnportableName) : undefined;
+}
+
+/** `does not allow the name '…' (…)`: what the disks that refuse names refuse. */
+export function notAllowed(name: string): string {
+  return `does not allow the name '${name}' (FAT, exFAT and NTFS refuse ` +
     `: * ? " < > | \\ and a trailing dot or space, and Windows the device names CON, PRN, ` +
-    `AUX, NUL, COM0-9, LPT0-9, CONIN$ and CONOUT$, with any extension): rename it in the ` +
-    "source, or exclude it";
+    `AUX, NUL, COM0-9, LPT0-9, CONIN$ and CONOUT$, with any extension)`;
 }
 
 /** ENAMETOOLONG: Linux and macOS 36 and 63 ("File name too long"), Windows 206. */

@@ -14,6 +14,7 @@ import {
   makeSymlink,
   notImplementedHere,
   placeFailure,
+  refusedName,
   restoredLinkTarget,
   symlinkType,
 } from "./portability.ts";
@@ -114,6 +115,23 @@ Deno.test("placeFailure: a name FAT and exFAT refuse is said as such; other fail
   assert.equal(placeFailure("d/plain.txt", notFound), notFound.message);
   const denied = new Deno.errors.PermissionDenied("Permission denied (os error 13)");
   assert.equal(placeFailure("d/a:b.txt", denied), denied.message);
+});
+
+Deno.test("refusedName: the name a disk refuses, where the failure (or its cause) is how it refuses one", () => {
+  const notFound = new Deno.errors.NotFound("No such file or directory (os error 2): rename 'x'");
+  assert.equal(refusedName(["d:x", "in.txt"], notFound), "d:x");
+  assert.equal(
+    refusedName(["ok", "q?.txt"], new Error("Invalid argument (os error 22)")),
+    "q?.txt",
+  );
+  // A restore's folder that could not be made: its error wraps the system's.
+  const wrapped = new Error("No such file or directory: '/mnt/d:x'", { cause: notFound });
+  assert.equal(refusedName(["d:x"], wrapped), "d:x");
+  assert.equal(refusedName(["ok", "fine.txt"], notFound), undefined);
+  const denied = new Deno.errors.PermissionDenied("Permission denied (os error 13)");
+  assert.equal(refusedName(["a:b.txt"], denied), undefined);
+  assert.equal(refusedName(["aux.txt"], new Error("(os error 123)"), "windows"), "aux.txt");
+  assert.equal(refusedName(["aux.txt"], new Error("(os error 123)"), "linux"), undefined);
 });
 
 Deno.test("placeFailure: a Windows device name, and Windows' own refusal (os error 123), are said as such", () => {

@@ -5,9 +5,10 @@
  * the backup root, or a folder that cannot be made or entered. Makes the folders on the
  * way (through pinned.ts); an interruption leaves at most those folders, empty.
  */
-import { dirname } from "node:path";
+import { dirname, relative, sep } from "node:path";
 import { type DestFolders, type Reached, RefusedFolder } from "./pinned.ts";
 import { errorText } from "../engine/errors.ts";
+import { notAllowed, refusedName } from "../engine/portability.ts";
 import { twinElsewhereRemedy, type Twins } from "./twins.ts";
 import type { RestoreItem } from "./restore_item.ts";
 
@@ -29,9 +30,11 @@ export function reachFolder(
     if (!(e instanceof RefusedFolder)) {
       // A folder that is there but cannot be entered (mode 000) is not one to create.
       const verb = isFolder(dirname(dest)) ? "enter" : "create";
-      throw new Error(
-        `Cannot ${verb} folder '${dirname(dest)}': ${errorText(e)}${deniedRemedy(e, toDir)}`,
-      );
+      const odd = refusedName(relative(base, dirname(dest)).split(sep), e);
+      const why = odd === undefined
+        ? `${errorText(e)}${deniedRemedy(e, toDir)}`
+        : refusedByDisk(odd);
+      throw new Error(`Cannot ${verb} folder '${dirname(dest)}': ${why}`);
     }
     const dir = e.folder;
     if (e.why === "backup-root") {
@@ -65,6 +68,15 @@ export function reachFolder(
   function fail(why: string): never {
     throw new Error(`Cannot restore to '${dest}': ${why}`);
   }
+}
+
+/**
+ * A name the destination disk refuses (a FAT or exFAT stick, NTFS), said as such: the
+ * system says "no such file", of a folder or file it was asked to make.
+ */
+export function refusedByDisk(name: string): string {
+  return `the disk ${notAllowed(name)}: restore it with --to a folder on a disk formatted ` +
+    "ext4, btrfs, xfs or APFS";
 }
 
 /**
