@@ -2,10 +2,12 @@
  * Reaches a destination's folder through the restore's pinned folders (pinned.ts), and
  * says why one is refused: a symlink on the way (writing through it would put the file
  * outside the restore folder), a file where a folder must be (maybe a twin's, twins.ts),
- * the backup root, or a folder that cannot be made or entered. Makes the folders on the
- * way (through pinned.ts); an interruption leaves at most those folders, empty.
+ * the backup root, or a folder that cannot be made or entered (a name the disk refuses,
+ * which only a name missing in a folder that is there can be, said as such). Makes the
+ * folders on the way (through pinned.ts); an interruption leaves at most those folders,
+ * empty.
  */
-import { dirname, relative, sep } from "node:path";
+import { dirname, join, relative, sep } from "node:path";
 import { type DestFolders, type Reached, RefusedFolder } from "./pinned.ts";
 import { errorText } from "../engine/errors.ts";
 import { notAllowed, refusedName } from "../engine/portability.ts";
@@ -30,7 +32,7 @@ export function reachFolder(
     if (!(e instanceof RefusedFolder)) {
       // A folder that is there but cannot be entered (mode 000) is not one to create.
       const verb = isFolder(dirname(dest)) ? "enter" : "create";
-      const odd = refusedName(relative(base, dirname(dest)).split(sep), e);
+      const odd = refusedOnTheWay(base, dirname(dest), e);
       const why = odd === undefined
         ? `${errorText(e)}${deniedRemedy(e, toDir)}`
         : refusedByDisk(odd);
@@ -67,6 +69,31 @@ export function reachFolder(
   }
   function fail(why: string): never {
     throw new Error(`Cannot restore to '${dest}': ${why}`);
+  }
+}
+
+/**
+ * The name the destination disk refused (`refusedName`) in making `path` or a folder on
+ * its way from `base`: the first one missing there, in a folder that is there. A folder
+ * removed while the restore ran (the system says "no such file" then too) is no name's
+ * fault, nor is one that exists.
+ */
+export function refusedOnTheWay(base: string, path: string, e: unknown): string | undefined {
+  let at = base;
+  for (const name of relative(base, path).split(sep)) {
+    if (!isThere(join(at, name))) return isFolder(at) ? refusedName([name], e) : undefined;
+    at = join(at, name);
+  }
+  return undefined;
+}
+
+/** Whether anything is at `path` (a disk that refuses its name may refuse the look too). */
+function isThere(path: string): boolean {
+  try {
+    Deno.lstatSync(path);
+    return true;
+  } catch {
+    return false;
   }
 }
 

@@ -27,7 +27,7 @@ import type { StoredCopy } from "../state/store.ts";
 import { isStored } from "./asof.ts";
 import { lstatOrNone, removeQuietly } from "../engine/fsops.ts";
 import { openPath } from "../engine/identity.ts";
-import { refusedName, renameWithRetry } from "../engine/portability.ts";
+import { renameWithRetry } from "../engine/portability.ts";
 import type { DestFolders, Reached } from "./pinned.ts";
 import type { MadeFolders } from "./made_folders.ts";
 import { errorText } from "../engine/errors.ts";
@@ -36,7 +36,7 @@ import { StoppedError } from "../engine/event_turn.ts";
 import { type Twin, twinElsewhereRemedy, type Twins, twinText } from "./twins.ts";
 import type { KeptMeta } from "./kept_meta.ts";
 import { metaDifference, sameContent, sameMeta, xattrDifference } from "./dest_compare.ts";
-import { reachFolder, refusedByDisk } from "./dest_folder.ts";
+import { reachFolder, refusedByDisk, refusedOnTheWay } from "./dest_folder.ts";
 import type { RestoreItem, RestoreResult } from "./restore_item.ts";
 import type { Anchor, HardLinks } from "./hard_links.ts";
 import type { XattrNotes } from "./xattr_notes.ts";
@@ -288,7 +288,7 @@ export async function placeOne(
       }; run 'verify --repair'`,
     };
   } catch (e) {
-    const odd = refusedName([basename(dest)], e);
+    const odd = refusedOnTheWay(item.base, dest, e);
     const reason = odd === undefined ? namedPaths(errorText(e), folder) : refusedByDisk(odd);
     return { ...item, outcome: "failed", reason };
   } finally {
