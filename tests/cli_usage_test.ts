@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { VERSION } from "../src/version.ts";
 import { signalExitCode } from "../src/watch/signals.ts";
-import { makeFixture, runCli, toolCommand, writeTree } from "./helpers.ts";
+import { makeFixture, REPO, runCli, toolCommand, writeTree } from "./helpers.ts";
 import { assertUsage, entriesUnder, TREE } from "./cli_helpers.ts";
 
 function commandNames(help: string): string[] {
@@ -47,6 +47,31 @@ Deno.test("help: every command has --help with Usage and an example", async () =
     assert.equal((await runCli([name, "-h"])).stdout, r.stdout, name);
     assert.equal((await runCli(["help", name])).stdout, r.stdout, name);
   }
+});
+
+/** The options a command's `--help` lists under "Options:", long and short (`--quiet`, `-q`). */
+function helpOptions(help: string): string[] {
+  const block = help.split("Options:\n")[1].split("\n\n")[0];
+  return [...block.matchAll(/^ {2}(-\S+(?:, -\S+)?)/gm)].flatMap((m) => m[1].match(/-[-\w]+/g)!);
+}
+
+Deno.test("help: every option a command's --help lists is in docs/commands.md, with its command", async () => {
+  const doc = Deno.readTextFileSync(join(REPO, "docs", "commands.md"));
+  // A paragraph or a table row: an option counts as documented for a command where one of
+  // them names both (`restore` … `--overwrite`), or says it of every command.
+  const blocks = doc.split(/\n\s*\n|\n(?=\|)/);
+  const missing: string[] = [];
+  for (const name of commandNames((await runCli(["--help"])).stdout)) {
+    const help = (await runCli([name, "--help"])).stdout;
+    for (const option of [...helpOptions(help), "--help", "-h"]) {
+      const inCode = new RegExp("`[^`]*(?<![\\w-])" + option + "(?![\\w-])[^`]*`");
+      const said = blocks.some((b) =>
+        (b.includes("`" + name) || b.includes("Every command")) && inCode.test(b)
+      );
+      if (!said) missing.push(`${name} ${option}`);
+    }
+  }
+  assert.deepEqual(missing, [], "options in --help that docs/commands.md does not give");
 });
 
 Deno.test("help: watch names every signal that stops it and every exit code it gives", async () => {
