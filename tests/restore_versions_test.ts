@@ -104,6 +104,8 @@ Deno.test("a deleted file is restored only with --at; --version picks one conten
   assert.equal(pruned.code, 1);
   const doc = JSON.parse(pruned.stdout);
   assert.equal(doc.failed[0].kind, "pruned");
+  // docs/json.md: a content chosen has its `version`; one with no copy, no `to`.
+  assert.deepEqual([doc.failed[0].version, "to" in doc.failed[0]], [1, false]);
   assert.match(doc.failed[0].reason, /version 1 was pruned by retention at \d{4}-/);
   const absent = await fx.cli("restore", "f.txt", "--version", "7", "--to", out);
   assert.equal(absent.code, 1);
