@@ -70,6 +70,14 @@ Deno.test("history without a path lists each run's end, outcome and counts", asy
   assert.match(lines[3], /^2 +run +\S+ +\S+ +finished +1 +0 +1 +1 +0 +0 +\d+ B$/);
   assert.match(lines[4], /restore --at' a run's ENDED time/);
   assert.equal(lines.length, 5);
+
+  // A repair is listed as a verify, counting none of a run's actions (docs/json.md).
+  assert.equal((await fx.cli("verify", "--repair")).code, 0);
+  const repair = (await runs(fx))[2];
+  assert.deepEqual(
+    [repair.command, repair.outcome, repair.counts, repair.bytesCopied],
+    ["verify", "finished", null, null],
+  );
 });
 
 Deno.test("history shows runs killed before and after a commit, and the one that followed", async () => {
