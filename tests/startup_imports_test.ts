@@ -4,7 +4,8 @@
  * layer (10-40 ms of every start, the cost that dominates a run over a small tree), so
  * they are imported where they are used (`await import("node:fs")`), never at the top of
  * a module on this path. Read with `deno info --json`, which lists each module's imports
- * and marks the dynamic ones.
+ * and marks the dynamic ones. README's list of the node: modules the tool uses is checked
+ * against every one it imports, statically or not.
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
@@ -20,8 +21,11 @@ interface InfoModule {
   dependencies?: { code?: { specifier: string }; isDynamic?: boolean }[];
 }
 
-/** Each node: module reached from `entry` by static imports, with a module importing it. */
-async function staticNodeImports(entry: string): Promise<Map<string, string>> {
+/**
+ * Each node: module reached from `entry` by static imports (`dynamic`: by `await import`
+ * too), with a module importing it.
+ */
+async function staticNodeImports(entry: string, dynamic = false): Promise<Map<string, string>> {
   const out = await new Deno.Command(Deno.execPath(), {
     args: ["info", "--json", entry],
     stdout: "piped",
@@ -40,7 +44,7 @@ async function staticNodeImports(entry: string): Promise<Map<string, string>> {
     if (seen.has(at)) continue;
     seen.add(at);
     for (const dep of modules.get(at)?.dependencies ?? []) {
-      if (!dep.code || dep.isDynamic) continue;
+      if (!dep.code || (dep.isDynamic && !dynamic)) continue;
       const spec = dep.code.specifier;
       if (spec.startsWith("node:")) found.set(spec, at);
       else stack.push(spec);
@@ -62,3 +66,19 @@ for (const command of ["run", "watch"]) {
     assert.ok(found.has("node:sqlite"));
   });
 }
+
+Deno.test("README names every node: module the tool imports, and no other", async () => {
+  // The workers are entry points of their own (new Worker), not imports.
+  const entries = ["main.ts", "engine/stage_worker.ts", "watch/fifo_guard_worker.ts"];
+  const used = new Set<string>();
+  for (const entry of entries) {
+    for (const spec of (await staticNodeImports(join(SRC, entry), true)).keys()) used.add(spec);
+  }
+  const readme = Deno.readTextFileSync(join(REPO, "README.md")).replace(/\s+/g, " ");
+  const list = readme.match(
+    /uses only Deno's own APIs and its built-in `node:` modules \(([^)]*)\)/,
+  );
+  assert.ok(list, "README.md no longer says which node: modules the tool uses");
+  const named = new Set([...list[1].matchAll(/`(node:[a-z_/]+)`/g)].map((m) => m[1]));
+  assert.deepEqual([...named].sort(), [...used].sort());
+});
