@@ -2,11 +2,19 @@
  * Tests for loading valid configs (defaults, every key, path resolution, JSONC syntax),
  * for findConfigFile, and for read failures. Each case builds a real temp folder tree and
  * config file (see test_util.ts); rejected configs are covered in config_errors_test.ts.
+ * The defaults README and docs/configuration.md give are checked against DEFAULTS.
  */
 import assert from "node:assert/strict";
 import { join, relative } from "node:path";
 import { createHash } from "node:crypto";
-import { type Config, ConfigError, findConfigFile, HASH_ALGORITHMS, loadConfig } from "./config.ts";
+import {
+  type Config,
+  ConfigError,
+  DEFAULTS,
+  findConfigFile,
+  HASH_ALGORITHMS,
+  loadConfig,
+} from "./config.ts";
 import { listTree, type Tree, withTree } from "./test_util.ts";
 
 const BASE = { sources: ["./data"], backup_root: "./backup" };
@@ -323,3 +331,20 @@ Deno.test("hash_algorithm takes Python hashlib's names too, as the reference's c
       assert.equal(loadConfig(file).hashAlgorithm, recorded, given);
     }
   }));
+
+Deno.test("README's and configuration.md's tables give every key's default as DEFAULTS has it", () => {
+  const repo = join(import.meta.dirname!, "..", "..");
+  for (const doc of ["README.md", join("docs", "configuration.md")]) {
+    const text = Deno.readTextFileSync(join(repo, doc));
+    const rows = new Map(
+      [...text.matchAll(/^\| `([a-z_.]+)` +\| ([^|]+?) +\|/gm)].map((m) => [m[1], m[2]]),
+    );
+    for (const [key, value] of Object.entries(DEFAULTS)) {
+      assert.equal(
+        rows.get(key),
+        `\`${JSON.stringify(value)}\``.replace(/"/g, ""),
+        `${doc}: ${key}`,
+      );
+    }
+  }
+});
