@@ -247,7 +247,7 @@ Deno.test("restore of a folder excluded since: one warning for the folder with i
   assert.deepEqual(warnings.length, 2, both.stdout);
   assert.match(
     warnings[0],
-    /^WARNING: 'source\/node_modules' is excluded \(it matches an exclude pattern\): the backup holds its 3 files restored as last backed up, the last at \S+Z, and they may have changed since$/,
+    /^WARNING: every file recorded under 'source\/node_modules' is excluded \(each, or a folder it is in, matches an exclude pattern\): the backup holds the 3 files restored as last backed up, the last at \S+Z, and they may have changed since$/,
   );
   assert.match(
     warnings[1],
@@ -258,7 +258,7 @@ Deno.test("restore of a folder excluded since: one warning for the folder with i
   const p = await fx.cli("restore", "node_modules/p", "--to", join(fx.dir, "p"));
   assert.match(
     p.stderr,
-    /^WARNING: 'source\/node_modules' is excluded .*: the backup holds its 2 files restored/,
+    /^WARNING: every file recorded under 'source\/node_modules' is excluded .*: the backup holds the 2 files restored/,
   );
   // One file of it: the file named, as any file excluded alone.
   const one = await fx.cli("restore", "node_modules/q/3.js", "--to", join(fx.dir, "one"));
@@ -277,4 +277,22 @@ Deno.test("restore of a folder excluded since: one warning for the folder with i
     "source/node_modules/q/3.js",
     "source/x.tmp",
   ]);
+});
+
+Deno.test("restore of a folder whose files an exclude pattern took out, the folder matching none: the warning says its files are excluded, not the folder", async () => {
+  using fx = makeFixture({ "keep.txt": "k\n", "logs/a.log": "a\n", "logs/b.log": "b\n" });
+  assert.equal((await fx.cli("run", "-q")).code, 0);
+  writeConfig(fx.config, {
+    sources: ["./source"],
+    backup_root: "./backup",
+    log_dir: "./logs",
+    exclude: ["*.log"],
+  });
+  assert.equal((await fx.cli("run", "-q")).code, 0);
+  const r = await fx.cli("restore", "logs", "--to", join(fx.dir, "out"));
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(
+    r.stderr,
+    /^WARNING: every file recorded under 'source\/logs' is excluded \(each, or a folder it is in, matches an exclude pattern\): the backup holds the 2 files restored as last backed up, the last at \S+Z, and they may have changed since\n$/,
+  );
 });

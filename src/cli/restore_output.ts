@@ -89,18 +89,27 @@ export function printResultLine(r: RestoreResult): void {
 
 /**
  * The files excluded since they were backed up that the restore gives as their last content
- * backed up: a line for each folder whose files are all excluded, or file alone.
+ * backed up: a line for each folder whose files are all excluded, or file alone. Of a
+ * folder, what is known is that every file recorded under it is excluded, not whether a
+ * pattern names the folder itself (`node_modules/`) or only its files (`*.log`).
  */
 export function printExcludedRoots(roots: ExcludedRoot[]): void {
   for (const { path, folder, files, latest } of roots) {
     const at = new Date(latest).toISOString();
-    const what = !folder
-      ? `the backup holds its last content backed up, at ${at}, and the file may have changed ` +
-        "since"
-      : `the backup holds its ${files} file${files === 1 ? "" : "s"} restored as last backed ` +
-        `up, the last at ${at}, and they may have changed since`;
-    warn(oneLine(`WARNING: '${path}' is excluded (it matches an exclude pattern): ${what}`));
+    warn(oneLine(folder ? excludedFolderLine(path, files, at) : excludedFileLine(path, at)));
   }
+}
+
+function excludedFileLine(path: string, at: string): string {
+  return `WARNING: '${path}' is excluded (it matches an exclude pattern): the backup holds its ` +
+    `last content backed up, at ${at}, and the file may have changed since`;
+}
+
+/** For a folder whose recorded files are all excluded (at least two of them restored). */
+function excludedFolderLine(path: string, files: number, at: string): string {
+  return `WARNING: every file recorded under '${path}' is excluded (each, or a folder it is ` +
+    `in, matches an exclude pattern): the backup holds the ${files} files restored as last ` +
+    `backed up, the last at ${at}, and they may have changed since`;
 }
 
 /** The folders the restore made whose recorded mode or time could not be set. */
