@@ -6,6 +6,7 @@
 import { dirname, join, relative, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createHash } from "node:crypto";
+import { DatabaseSync } from "node:sqlite";
 import assert from "node:assert/strict";
 import { loadConfig } from "../src/config/config.ts";
 import { planOnce } from "../src/engine/backup.ts";
@@ -289,4 +290,28 @@ export function loggedDeadHolderTakeover(log: string[]): boolean {
   return log.some((l) =>
     l.startsWith(`LOCK: took over a stale lock left by {"pid":2147483646,"host":"gone-host"`)
   );
+}
+
+/**
+ * The state's records of the files taken as trusted, as a run more than 2 s after their
+ * last change records them (one within 2 s of it is read again by the next run anyway).
+ */
+export function trustRecords(backup: string): void {
+  using db = new DatabaseSync(join(backup, ".backup-tool", "state.db"));
+  db.exec("UPDATE files SET trusted = 1");
+}
+
+/** Each file under `dir` made a new file (another inode) of the same bytes, mode and times. */
+export function copiedInPlace(dir: string): void {
+  for (const e of Deno.readDirSync(dir)) {
+    const path = join(dir, e.name);
+    if (e.isDirectory) copiedInPlace(path);
+    if (!e.isFile) continue;
+    const info = Deno.statSync(path);
+    Deno.renameSync(path, `${path}.old`);
+    Deno.copyFileSync(`${path}.old`, path);
+    Deno.removeSync(`${path}.old`);
+    Deno.chmodSync(path, info.mode! & 0o7777);
+    Deno.utimeSync(path, info.atime!, info.mtime!);
+  }
 }

@@ -7,25 +7,19 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { DatabaseSync } from "node:sqlite";
-import { type Fixture, makeFixture, poll, REPO, writeConfig } from "./helpers.ts";
+import {
+  copiedInPlace,
+  type Fixture,
+  makeFixture,
+  poll,
+  REPO,
+  trustRecords,
+  writeConfig,
+} from "./helpers.ts";
 import { WatchProcess } from "./watch_helpers.ts";
 
 /** The kind of a log line, its timestamp taken off: `ARCHIVE DELETE`, `RETENTION delete`. */
 const KIND = /^([A-Z][A-Z]+(?: [A-Z]+)*(?: [a-z]+)?):/;
-
-/** Each file of `dir` made a new file (another inode) of the same bytes, mode and times. */
-function copiedInPlace(dir: string): void {
-  for (const e of Deno.readDirSync(dir)) {
-    const path = join(dir, e.name);
-    if (!e.isFile) continue;
-    const info = Deno.statSync(path);
-    Deno.renameSync(path, `${path}.old`);
-    Deno.copyFileSync(`${path}.old`, path);
-    Deno.removeSync(`${path}.old`);
-    Deno.utimeSync(path, info.atime!, info.mtime!);
-  }
-}
 
 /** Runs a command, adding its log's lines to `lines` (read before a later run rotates it). */
 async function ok(fx: Fixture, lines: string[], ...args: string[]): Promise<void> {
@@ -53,11 +47,7 @@ Deno.test({
     Deno.removeSync(join(fx.source, "gone.txt"));
     Deno.removeSync(join(fx.source, "b.txt"));
     await ok(fx, lines, "run");
-    {
-      // Taken as trusted, as a run 2 s after the last change records them.
-      using db = new DatabaseSync(join(fx.backup, ".backup-tool", "state.db"));
-      db.exec("UPDATE files SET trusted = 1");
-    }
+    trustRecords(fx.backup);
     copiedInPlace(fx.source);
     writeConfig(fx.config, {
       sources: ["./source"],

@@ -8,8 +8,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { DatabaseSync } from "node:sqlite";
-import { MAIN, makeFixture, poll, writeConfig } from "./helpers.ts";
+import { copiedInPlace, MAIN, makeFixture, poll, trustRecords, writeConfig } from "./helpers.ts";
 import { DEADLINE_MS, WatchProcess } from "./watch_helpers.ts";
 import { asNobody, NOBODY, prepareDenoDir, sh } from "./reliability/util.ts";
 
@@ -116,30 +115,6 @@ function remedy(root: string, mode: string): string {
     "user who can write it \\(its owner, or root through sudo\\); where it is your own backup " +
     "from another computer, where you had another uid, make it yours: " +
     `sudo chown -R ${NOBODY}:${NOBODY} '${root}'\n$`;
-}
-
-/**
- * The state's records of the files taken as trusted, as a run more than 2 s after their
- * last change records them (one within 2 s of it is read again by the next run anyway).
- */
-function trustRecords(backup: string): void {
-  using db = new DatabaseSync(join(backup, ".backup-tool", "state.db"));
-  db.exec("UPDATE files SET trusted = 1");
-}
-
-/** Each file of `dir` made a new file (another inode) of the same bytes, mode and times. */
-function copiedInPlace(dir: string): void {
-  for (const e of Deno.readDirSync(dir)) {
-    const path = join(dir, e.name);
-    if (e.isDirectory) copiedInPlace(path);
-    if (!e.isFile) continue;
-    const info = Deno.statSync(path);
-    Deno.renameSync(path, `${path}.old`);
-    Deno.copyFileSync(`${path}.old`, path);
-    Deno.removeSync(`${path}.old`);
-    Deno.chmodSync(path, info.mode! & 0o7777);
-    Deno.utimeSync(path, info.atime!, info.mtime!);
-  }
 }
 
 Deno.test("a source whose files are other files of the same contents (copied, restored): the run that reads them all again says why, and copies nothing", async () => {
