@@ -8,8 +8,8 @@
  * against every one it imports, statically or not.
  */
 import assert from "node:assert/strict";
-import { join } from "node:path";
-import { REPO } from "./helpers.ts";
+import { dirname, join } from "node:path";
+import { listFiles, REPO } from "./helpers.ts";
 
 const SRC = join(REPO, "src");
 
@@ -25,7 +25,10 @@ interface InfoModule {
  * Each node: module reached from `entry` by static imports (`dynamic`: by `await import`
  * too), with a module importing it.
  */
-async function staticNodeImports(entry: string, dynamic = false): Promise<Map<string, string>> {
+async function nodeImports(
+  entry: string,
+  { dynamic }: { dynamic: boolean },
+): Promise<Map<string, string>> {
   const out = await new Deno.Command(Deno.execPath(), {
     args: ["info", "--json", entry],
     stdout: "piped",
@@ -55,7 +58,7 @@ async function staticNodeImports(entry: string, dynamic = false): Promise<Map<st
 
 for (const command of ["run", "watch"]) {
   Deno.test(`${command}: its start loads no node: module that brings Deno's Node layer`, async () => {
-    const found = await staticNodeImports(join(SRC, "cli", `${command}.ts`));
+    const found = await nodeImports(join(SRC, "cli", `${command}.ts`), { dynamic: false });
     const heavy = [...found].filter(([spec]) => !LIGHT.has(spec));
     assert.deepEqual(
       heavy.map(([spec, by]) => `${spec} (imported by ${by})`),
@@ -67,12 +70,30 @@ for (const command of ["run", "watch"]) {
   });
 }
 
-Deno.test("README names every node: module the tool imports, and no other", async () => {
-  // The workers are entry points of their own (new Worker), not imports.
-  const entries = ["main.ts", "engine/stage_worker.ts", "watch/fifo_guard_worker.ts"];
+/**
+ * The modules the tool's workers run (`new Worker(new URL("./x.ts", import.meta.url))`),
+ * entry points of their own, which no import reaches; a worker made another way fails here.
+ */
+function workerEntries(): string[] {
+  const entries: string[] = [];
+  for (const rel of listFiles(SRC)) {
+    if (!rel.endsWith(".ts") || rel.endsWith("_test.ts")) continue;
+    const file = join(SRC, rel);
+    const text = Deno.readTextFileSync(file);
+    const made = [...text.matchAll(/new Worker\(/g)].length;
+    const urls = [...text.matchAll(/new Worker\(new URL\("([^"]+)", import\.meta\.url\)/g)];
+    assert.equal(urls.length, made, `${rel}: a worker whose module this test cannot find`);
+    entries.push(...urls.map((m) => join(dirname(file), m[1])));
+  }
+  return entries;
+}
+
+Deno.test("README names every node: module the tool and its workers import, and no other", async () => {
+  const workers = workerEntries();
+  assert.ok(workers.length > 0, "no worker found: the search for them is broken");
   const used = new Set<string>();
-  for (const entry of entries) {
-    for (const spec of (await staticNodeImports(join(SRC, entry), true)).keys()) used.add(spec);
+  for (const entry of [join(SRC, "main.ts"), ...workers]) {
+    for (const spec of (await nodeImports(entry, { dynamic: true })).keys()) used.add(spec);
   }
   const readme = Deno.readTextFileSync(join(REPO, "README.md")).replace(/\s+/g, " ");
   const list = readme.match(
