@@ -5,7 +5,8 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import type { Listing } from "./coverage.ts";
-import { foldersToFollow, inotifyWatches, unwatchedFolders } from "./watch_count.ts";
+import { poll } from "../../tests/helpers.ts";
+import { foldersToFollow, inotifyWatches, unwatchedFolders, watchedInodes } from "./watch_count.ts";
 
 Deno.test("watch count: every folder that can be listed is one to follow, an unreadable one not", () => {
   const tree: Record<string, string[] | "denied"> = {
@@ -136,6 +137,30 @@ Deno.test({
       assert.equal(unwatchedFolders([join(dir, "b")], new Set(), [join(dir, "b")]), 0);
     } finally {
       flat.close();
+      Deno.removeSync(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "watch count: a folder whose watch was added after the watches were read (made as they were) is not counted",
+  ignore: Deno.build.os !== "linux",
+  async fn() {
+    const dir = Deno.makeTempDirSync();
+    const watcher = Deno.watchFs(dir, { recursive: true });
+    try {
+      const before = watchedInodes();
+      const made = join(dir, "new");
+      Deno.mkdirSync(made);
+      const { ino } = Deno.statSync(made);
+      await poll("the folder made watched", () => watchedInodes()?.has(ino!), 30_000);
+      // The first read is the snapshot taken before its watch was added; later ones are live.
+      const reads = [before];
+      const readWatched = () => reads.shift() ?? watchedInodes();
+      assert.equal(unwatchedFolders([dir], new Set(), [made], readWatched), 0);
+    } finally {
+      watcher.close();
       Deno.removeSync(dir, { recursive: true });
     }
   },
