@@ -21,6 +21,7 @@
  */
 import { dirname } from "node:path";
 import { type ListFolders, planCoverage, subfolders } from "./coverage.ts";
+import { isWithin } from "./scope.ts";
 
 /** The link of a descriptor that is an inotify instance, in /proc/<pid>/fd. */
 const INOTIFY = "anon_inode:inotify";
@@ -115,7 +116,7 @@ export function unwatchedFolders(
 ): number {
   const watched = readWatched();
   if (watched === undefined) return 0;
-  if (within !== undefined && roots.some((root) => !isWatched(root, watched))) return 0;
+  if (within !== undefined && holding(roots, within).some((r) => !isWatched(r, watched))) return 0;
   const walked = within === undefined ? roots : followedOf(within, leftOut);
   const unwatched = new Set<number>();
   for (const folder of foldersToFollow(walked, subfolders, leftOut)) {
@@ -127,6 +128,15 @@ export function unwatchedFolders(
   if (unwatched.size === 0) return 0;
   const now = readWatched();
   return now === undefined ? 0 : [...unwatched].filter((inode) => !now.has(inode)).length;
+}
+
+/**
+ * The sources that hold one of `folders`: only their own folders say whether inodes are
+ * matched there. Not every source: one that cannot be read is gone around, followed by no
+ * watch, and turned the count of the folders made in all the others off.
+ */
+function holding(roots: string[], folders: readonly string[]): string[] {
+  return roots.filter((root) => folders.some((path) => isWithin(path, root)));
 }
 
 /** Whether a watch follows the folder at `path` (yes for one gone meanwhile). */

@@ -165,3 +165,25 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name:
+    "watch count: a source followed by no watch (unreadable: planned around) leaves the folders made in another counted",
+  ignore: Deno.build.os !== "linux",
+  fn() {
+    const dir = Deno.makeTempDirSync();
+    const [followed, unfollowed] = [join(dir, "followed"), join(dir, "unreadable")];
+    Deno.mkdirSync(join(followed, "new"), { recursive: true });
+    Deno.mkdirSync(unfollowed);
+    // The first source followed for its own entries only: the folder made in it has no watch;
+    // the second has none at all, as a source that cannot be read is gone around.
+    const flat = Deno.watchFs(followed, { recursive: false });
+    try {
+      const roots = [unfollowed, followed];
+      assert.equal(unwatchedFolders(roots, new Set(), [join(followed, "new")]), 1);
+    } finally {
+      flat.close();
+      Deno.removeSync(dir, { recursive: true });
+    }
+  },
+});
