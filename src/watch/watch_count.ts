@@ -105,8 +105,8 @@ export function foldersToFollow(
  * (`readWatched`): the first is a snapshot, and a folder made as it is read (about a third
  * of a second per 100,000 watches) or as the folders are walked has its watch added by
  * Deno's thread after it: seen, 4 times in 5, for a folder made a tenth of a second into
- * such a read, each a full rescan for nothing. A folder made just before the second read
- * can still make one too many.
+ * such a read, each a full rescan for nothing. A folder made just before the second read,
+ * or removed as it is counted, can still make one too many.
  */
 export function unwatchedFolders(
   roots: string[],

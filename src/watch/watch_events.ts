@@ -2,7 +2,7 @@
  * The events side of a watch session: follows file system events in the sources
  * (events.ts), hands the paths the session's filter keeps to the scheduler, asks for a full
  * rescan where events were lost (a queue overflow, a reopened watcher, a path that is not
- * UTF-8, folders followed by no watch once a burst has settled: `afterPass`), restarts the
+ * UTF-8, folders followed by no watch once events have settled: `afterPass`), restarts the
  * watchers when a source folder is removed, and says once what it cannot follow. Paths named by a close after writing are remembered until a pass takes
  * them (`takeClosed`). Paths named through a symlink to a folder are left out of a pass,
  * and the watchers opened anew around it (`leaveLinked`). Writes nothing but the
