@@ -312,7 +312,16 @@ function configTemplate(
   "retention": {
     // Older versions kept per file, as versions/<path>/vN.bak; beyond this many the
     // oldest are deleted (and logged).
-    "max_versions_per_file": ${j(DEFAULTS["retention.max_versions_per_file"])}
+    "max_versions_per_file": ${j(DEFAULTS["retention.max_versions_per_file"])},
+    // Beside those, the newest version of each of the newest this many days that have
+    // versions of the file (local time) is kept too: with watch, which stores each saved
+    // change, a day of edits would otherwise retire yesterday's versions. 0 keeps none.
+    // 14 days, 8 weeks and 12 months keep at most 34 more versions of a file.
+    "keep_daily": ${j(DEFAULTS["retention.keep_daily"])},
+    // The same for weeks, Monday to Sunday.
+    "keep_weekly": ${j(DEFAULTS["retention.keep_weekly"])},
+    // The same for calendar months.
+    "keep_monthly": ${j(DEFAULTS["retention.keep_monthly"])}
   },
 
   // gitignore-style patterns matched against paths inside each source. Files that become

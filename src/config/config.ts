@@ -30,6 +30,11 @@ export interface Config {
   logDir: string;
   hashAlgorithm: string;
   maxVersionsPerFile: number;
+  /**
+   * How many days, weeks and months keep their newest version of each file, beside the
+   * newest `maxVersionsPerFile` (engine/retention.ts); 0: none.
+   */
+  keptPeriods: { days: number; weeks: number; months: number };
   /** gitignore-style patterns, as given. */
   exclude: string[];
   /** rescanIntervalMs 0 = periodic rescan disabled. */
@@ -48,6 +53,9 @@ export const DEFAULTS = {
   log_dir: "./logs",
   hash_algorithm: "sha256",
   "retention.max_versions_per_file": 10,
+  "retention.keep_daily": 0,
+  "retention.keep_weekly": 0,
+  "retention.keep_monthly": 0,
   exclude: [] as readonly string[],
   "watch.debounce_ms": 1000,
   "watch.rescan_interval": 3600,
@@ -78,6 +86,9 @@ const TOP_KEYS = [
 /** Where nested keys belong, to hint when one is written at the top level. */
 const HOMES: Record<string, string> = {
   max_versions_per_file: "retention",
+  keep_daily: "retention",
+  keep_weekly: "retention",
+  keep_monthly: "retention",
   debounce_ms: "watch",
   rescan_interval: "watch",
   max_delete_percent: "safety",
@@ -237,8 +248,26 @@ function checkStateFits(backupRoot: string): void {
 
 type Settings = Omit<Config, "file" | "sources" | "backupRoot" | "logDir">;
 
+/** The keys of the periods that keep their newest version of each file, by period. */
+const KEPT_PERIODS = [
+  ["keep_daily", "days"],
+  ["keep_weekly", "weeks"],
+  ["keep_monthly", "months"],
+] as const;
+
+function readKeptPeriods(retention: Section): Config["keptPeriods"] {
+  const kept = { days: 0, weeks: 0, months: 0 };
+  for (const [key, period] of KEPT_PERIODS) {
+    kept[period] = retention.integer(key, { min: 0 }, DEFAULTS[`retention.${key}`]);
+  }
+  return kept;
+}
+
 function readSettings(top: Section): Settings {
-  const retention = top.section("retention", ["max_versions_per_file"]);
+  const retention = top.section("retention", [
+    "max_versions_per_file",
+    ...KEPT_PERIODS.map(([key]) => key),
+  ]);
   const watch = top.section("watch", ["debounce_ms", "rescan_interval"]);
   const safety = top.section("safety", ["max_delete_percent"]);
   const rescanSeconds = readRescanInterval(watch);
@@ -249,6 +278,7 @@ function readSettings(top: Section): Settings {
       { min: 1 },
       DEFAULTS["retention.max_versions_per_file"],
     ),
+    keptPeriods: readKeptPeriods(retention),
     exclude: readExclude(top),
     watch: {
       debounceMs: watch.integer(

@@ -121,6 +121,16 @@ const VALUES: Case[] = [
   }, [
     `'retention.max_versions_per_file' must be an integer from 1 to 9007199254740991, got ${n}`,
   ]]),
+  ...[-1, 1.5].map((n): Case => [`keep_daily ${n}`, {
+    ...BASE,
+    retention: { keep_daily: n },
+  }, [`'retention.keep_daily' must be an integer from 0 to 9007199254740991, got ${n}`]]),
+  ["keep_weekly as text", { ...BASE, retention: { keep_weekly: "4" } }, [
+    "'retention.keep_weekly' must be an integer, got string \"4\"",
+  ]],
+  ["keep_monthly at top level", { ...BASE, keep_monthly: 12 }, [
+    "unknown key 'keep_monthly' (it belongs inside 'retention'",
+  ]],
   ["debounce_ms -1", { ...BASE, watch: { debounce_ms: -1 } }, [
     "'watch.debounce_ms' must be an integer from 0 to 2147483647, got -1",
   ]],

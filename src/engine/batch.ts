@@ -89,7 +89,10 @@ export class Batch {
   #onlySkips = true;
   /** The actions with steps on disk of the batches applied since the last commit. */
   #moved: Action[] = [];
-  /** Dry run: the version each planned action archives, by path (predicted retention). */
+  /**
+   * The version each action added archives, by path: the files whose versions retention
+   * looks at after a scoped pass, and those it predicts on a dry run (pass_retention.ts).
+   */
   readonly archivedOnPlan = new Map<string, Archive>();
 
   constructor(
@@ -106,6 +109,7 @@ export class Batch {
 
   add(action: Action, tmp?: string, bytes = 0): void {
     this.#actions.push(action);
+    if ("archive" in action && action.archive) this.archivedOnPlan.set(action.path, action.archive);
     if (action.type !== "skip" || action.refresh) this.#onlySkips = false;
     if (tmp) this.#tmps.push(tmp);
     this.#bytes += bytes;
@@ -129,7 +133,6 @@ export class Batch {
       for (const a of actions) {
         if (a.type === "exclude") markExcludedMissing(this.ctx.root, a);
         this.#report(a);
-        if ("archive" in a && a.archive) this.archivedOnPlan.set(a.path, a.archive);
         this.opts.onPlanned?.(a);
       }
       return;

@@ -29,7 +29,7 @@ import {
 } from "./pass_types.ts";
 import { createPlanner, type Planner, type PlanOptions, type PlanView } from "./plan.ts";
 import { XATTRS_KEPT } from "./xattrs.ts";
-import { planRetention } from "./retention.ts";
+import { retentionActions } from "./pass_retention.ts";
 import { relPath } from "./rel_path.ts";
 import type { Action, Archive } from "./types.ts";
 import { inside, judgeVanished, planVerdict } from "./vanished.ts";
@@ -314,25 +314,6 @@ function scopePrefixes(ctx: PassContext, scope?: Map<string, string[]>): string[
     }
   }
   return prefixes;
-}
-
-/** Prunes beyond the limit: from the state, or predicted from the plan on a dry run. */
-function retentionActions(
-  ctx: PassContext,
-  archived: ReadonlyMap<string, Archive>,
-  opts: PassOptions,
-): Action[] {
-  const max = ctx.config.maxVersionsPerFile;
-  if (!ctx.store) return [];
-  if (!opts.dryRun) return planRetention(ctx.store.versionsOverLimit(max), max);
-  const versions = [...archived].flatMap(([path, arch]) => [
-    ...ctx.store!.copiesOf(path).filter((c) => c.location === "version")
-      .map((c) => ({ path, copyId: c.id, seq: c.seq, storedAt: c.storedAt! })),
-    { path, copyId: arch.copyId, seq: arch.seq, storedAt: arch.to },
-  ]);
-  // Paths this plan archives nothing for may be over a limit that was lowered since.
-  const over = ctx.store.versionsOverLimit(max).filter((v) => !archived.has(v.path));
-  return planRetention([...over, ...versions], max);
 }
 
 function emptyView(): PlanView {

@@ -194,7 +194,13 @@ class Model {
       byPath.set(c.path, [...byPath.get(c.path) ?? [], c]);
     }
     return [...byPath.values()].filter((l) => l.length > max).flat()
-      .map((c) => ({ path: c.path, copyId: c.id, seq: c.seq, storedAt: c.storedAt! }));
+      .map((c) => ({
+        path: c.path,
+        copyId: c.id,
+        seq: c.seq,
+        storedAt: c.storedAt!,
+        validFrom: 0,
+      }));
   }
 }
 

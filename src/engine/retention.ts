@@ -1,7 +1,11 @@
 /**
  * Retention, a pure rule: of the versions stored for one path (copies in versions/), keep
- * the `max` with the highest content numbers and prune the rest, oldest first. Only
- * versions are ever pruned; latest copies, duplicates and deleted files are never touched.
+ * the `max` with the highest content numbers and, where the config asks for them, the
+ * newest version of each of the newest `days`, `weeks` and `months` (calendar days, weeks
+ * from Monday and months, in local time, by when the version's content was first backed
+ * up) that have versions of that path, as restic's `forget --keep-daily` keeps snapshots;
+ * prune the rest, oldest first. Only versions are ever pruned; latest copies, duplicates
+ * and deleted files are never touched.
  */
 import type { Action, RecordedContent } from "./types.ts";
 
@@ -10,11 +14,32 @@ export interface StoredVersion {
   copyId: number;
   seq: number;
   storedAt: string;
+  /** When its content was first backed up (ms since the epoch, as the state records it). */
+  validFrom: number;
   /** A file's content as recorded, to tell a copy holding other bytes (not for a symlink). */
   recorded?: RecordedContent;
 }
 
-export function planRetention(versions: StoredVersion[], max: number): Action[] {
+/** How many days, weeks and months keep their newest version of each file (0: none). */
+export interface KeptPeriods {
+  days: number;
+  weeks: number;
+  months: number;
+}
+
+/** No versions kept by period: the newest `max` only. */
+export const NO_PERIODS: KeptPeriods = { days: 0, weeks: 0, months: 0 };
+
+/** The most versions of one path the rule keeps: what a path over it surely loses. */
+export function mostKept(max: number, periods: KeptPeriods): number {
+  return max + periods.days + periods.weeks + periods.months;
+}
+
+export function planRetention(
+  versions: StoredVersion[],
+  max: number,
+  periods: KeptPeriods = NO_PERIODS,
+): Action[] {
   const byPath = new Map<string, StoredVersion[]>();
   for (const v of versions) {
     const list = byPath.get(v.path) ?? [];
@@ -24,10 +49,51 @@ export function planRetention(versions: StoredVersion[], max: number): Action[] 
   const actions: Action[] = [];
   for (const path of [...byPath.keys()].sort()) {
     const list = byPath.get(path)!.sort((a, b) => a.seq - b.seq);
-    for (const v of list.slice(0, Math.max(0, list.length - max))) {
+    const kept = keptOf(list, max, periods);
+    for (const v of list.filter((v) => !kept.has(v))) {
       const { copyId, seq, storedAt, recorded } = v;
       actions.push({ type: "prune", path, copyId, seq, storedAt, ...(recorded && { recorded }) });
     }
   }
   return actions;
+}
+
+/** The versions of one path (oldest first) the rule keeps. */
+function keptOf(list: StoredVersion[], max: number, periods: KeptPeriods): Set<StoredVersion> {
+  const kept = new Set(list.slice(Math.max(0, list.length - max)));
+  const rules: [number, (ms: number) => string][] = [
+    [periods.days, dayOf],
+    [periods.weeks, weekOf],
+    [periods.months, monthOf],
+  ];
+  for (const [count, periodOf] of rules) {
+    const seen = new Set<string>();
+    // Newest first: the first version met in a period is its newest.
+    for (let i = list.length - 1; i >= 0 && seen.size < count; i--) {
+      const period = periodOf(list[i].validFrom);
+      if (seen.has(period)) continue;
+      seen.add(period);
+      kept.add(list[i]);
+    }
+  }
+  return kept;
+}
+
+/** The local calendar day of a time, as a key. */
+function dayOf(ms: number): string {
+  const d = new Date(ms);
+  return `${d.getFullYear()}-${d.getMonth() + 1}-${d.getDate()}`;
+}
+
+/** The week (from Monday) of a time, as its Monday's local day. */
+function weekOf(ms: number): string {
+  const d = new Date(ms);
+  const sinceMonday = (d.getDay() + 6) % 7;
+  return dayOf(new Date(d.getFullYear(), d.getMonth(), d.getDate() - sinceMonday).getTime());
+}
+
+/** The local calendar month of a time, as a key. */
+function monthOf(ms: number): string {
+  const d = new Date(ms);
+  return `${d.getFullYear()}-${d.getMonth() + 1}`;
 }

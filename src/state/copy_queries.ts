@@ -11,7 +11,7 @@ import { type Row, type StoredCopy, toStoredCopy } from "./rows.ts";
 
 export function versionsOverLimit(db: StateDb, max: number): StoredVersion[] {
   const rows = db.q(
-    `SELECT id, path, seq, stored_at, kind, size, mtime_ms, hash, algo FROM copies
+    `SELECT id, path, seq, stored_at, valid_from, kind, size, mtime_ms, hash, algo FROM copies
      WHERE location = 'version' AND path IN (
        SELECT path FROM copies WHERE location = 'version' GROUP BY path HAVING count(*) > ?)`,
   ).all(max) as Row[];
@@ -20,6 +20,7 @@ export function versionsOverLimit(db: StateDb, max: number): StoredVersion[] {
     copyId: r.id as number,
     seq: r.seq as number,
     storedAt: r.stored_at as string,
+    validFrom: r.valid_from as number,
     ...(r.kind === "file" && {
       recorded: {
         size: r.size as number,

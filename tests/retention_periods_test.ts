@@ -1,0 +1,121 @@
+/**
+ * Retention by period (`retention.keep_daily`, `keep_weekly`, `keep_monthly`): a file saved
+ * many times a day keeps, beside its newest versions, the newest of each of its newest
+ * days, each restorable as of that day's end; the rest is pruned and logged. The runs are
+ * made in the past (Date.now moved back, in process, each file's mtime with it), scoped as
+ * a watch session's passes are or full as `run`'s; restores go through the CLI.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { loadConfig } from "../src/config/config.ts";
+import { backupOnce } from "../src/engine/backup.ts";
+import { type Fixture, makeFixture, writeConfig } from "./helpers.ts";
+
+/** Edits of doc.txt: [day of January 2026, hour], local time; edit n is content number n. */
+const EDITS: [number, number][] = [
+  [1, 9],
+  [1, 12],
+  [1, 17],
+  [2, 9],
+  [2, 13],
+  [3, 8],
+  [3, 10],
+  [3, 11],
+  [3, 15],
+];
+
+const text = (n: number) => `edit ${n}\n`;
+
+/**
+ * Each edit of EDITS written and backed up at its time: by full runs, or by passes scoped
+ * to doc.txt (`scoped`), as a watch session's are.
+ */
+async function backUpEdits(fx: Fixture, scoped: boolean): Promise<void> {
+  const realNow = Date.now;
+  const doc = join(fx.source, "doc.txt");
+  try {
+    for (const [i, [day, hour]] of EDITS.entries()) {
+      const at = new Date(2026, 0, day, hour).getTime();
+      Deno.writeTextFileSync(doc, text(i + 1));
+      Deno.utimeSync(doc, new Date(at - 60_000), new Date(at - 60_000));
+      Date.now = () => at;
+      const scope = scoped && i > 0 ? new Map([["source", [doc]]]) : undefined;
+      const summary = await backupOnce(loadConfig(fx.config), { scope });
+      assert.equal(summary.exitCode, 0);
+    }
+  } finally {
+    Date.now = realNow;
+  }
+}
+
+/** The content numbers versions/doc.txt/ holds. */
+function storedVersions(fx: Fixture): number[] {
+  return [...Deno.readDirSync(join(fx.backup, "versions", "doc.txt"))]
+    .map((e) => Number(/^v(\d+)\.bak$/.exec(e.name)![1])).sort((a, b) => a - b);
+}
+
+/** doc.txt restored as of `at` (local time), or the restore's failure. */
+async function restoredAt(fx: Fixture, at: string): Promise<string> {
+  const to = join(fx.dir, `restored-${at.replace(/\W/g, "")}`);
+  const r = await fx.cli("restore", "doc.txt", "--at", at, "--to", to);
+  if (r.code !== 0) return `exit ${r.code}: ${r.stdout}${r.stderr}`;
+  return Deno.readTextFileSync(join(to, "doc.txt"));
+}
+
+for (const scoped of [false, true]) {
+  Deno.test(`retention keep_daily (${scoped ? "scoped passes" : "runs"}): each of the newest days keeps its last version`, async () => {
+    using fx = makeFixture({}, { retention: { max_versions_per_file: 2, keep_daily: 2 } });
+    await backUpEdits(fx, scoped);
+    // Versions 1-8 (9 is the latest copy): the newest 2 (7, 8), and the newest of each of
+    // the newest 2 days that have versions, 3 January (8) and 2 January (5).
+    assert.deepEqual(storedVersions(fx), [5, 7, 8]);
+    const deleted = fx.logLines().filter((l) => l.startsWith("RETENTION delete:"));
+    assert.deepEqual(
+      deleted,
+      [1, 2, 3, 4, 6].map((n) => `RETENTION delete: versions/doc.txt/v${n}.bak`),
+    );
+    assert.equal(await restoredAt(fx, "2026-01-02 23:00"), text(5));
+    assert.equal(await restoredAt(fx, "2026-01-03 10:30"), text(7));
+    assert.match(await restoredAt(fx, "2026-01-01 23:00"), /pruned/);
+  });
+}
+
+Deno.test("retention: a keep_daily lowered keeps fewer days from the next run on", async () => {
+  using fx = makeFixture({}, { retention: { max_versions_per_file: 2, keep_daily: 3 } });
+  await backUpEdits(fx, false);
+  assert.deepEqual(storedVersions(fx), [3, 5, 7, 8]);
+  writeConfig(fx.config, {
+    sources: ["./source"],
+    backup_root: "./backup",
+    log_dir: "./logs",
+    retention: { max_versions_per_file: 2, keep_daily: 1 },
+  });
+  assert.equal((await fx.cli("run")).code, 0);
+  assert.deepEqual(storedVersions(fx), [7, 8]);
+  assert.deepEqual(fx.lastLog().filter((l) => l.startsWith("RETENTION delete:")), [
+    "RETENTION delete: versions/doc.txt/v3.bak",
+    "RETENTION delete: versions/doc.txt/v5.bak",
+  ]);
+});
+
+Deno.test("retention: without keep_* only the newest versions are kept, as before", async () => {
+  using fx = makeFixture({}, { retention: { max_versions_per_file: 2 } });
+  await backUpEdits(fx, true);
+  assert.deepEqual(storedVersions(fx), [7, 8]);
+});
+
+Deno.test("retention: plan predicts the prunes by period that the run then makes", async () => {
+  using fx = makeFixture({}, { retention: { max_versions_per_file: 2, keep_daily: 2 } });
+  await backUpEdits(fx, false);
+  Deno.writeTextFileSync(join(fx.source, "doc.txt"), text(10));
+  // Version 9 joins 3 January: its newest, and one of the newest 2; 7 is neither now.
+  const prune = (lines: string[]) => lines.filter((l) => l.startsWith("RETENTION delete:"));
+  const plan = await fx.cli("plan", "--all");
+  assert.equal(plan.code, 0);
+  assert.deepEqual(prune(plan.stdout.split("\n").map((l) => l.trim())), [
+    "RETENTION delete: versions/doc.txt/v7.bak",
+  ]);
+  assert.equal((await fx.cli("run")).code, 0);
+  assert.deepEqual(prune(fx.lastLog()), ["RETENTION delete: versions/doc.txt/v7.bak"]);
+  assert.deepEqual(storedVersions(fx), [5, 8, 9]);
+});
