@@ -13,8 +13,9 @@
  * batch in flight and those applied since the last commit (four at most: batch.ts),
  * which the next run's recovery completes, plus temporary copies staged for the next
  * batch, which it removes. Promotions (a duplicate whose original was deleted or changed
- * moves to its own path) are planned once the entries are committed, and applied with
- * retention's prunes in the last batch. What a pass is given and returns: pass_types.ts.
+ * moves to its own path) are planned once the entries are committed, and applied after
+ * them, then retention's prunes, a batch at a time as the entries are. What a pass is
+ * given and returns: pass_types.ts.
  */
 import { FolderMetaRecorder } from "./folder_meta.ts";
 import { Batch } from "./batch.ts";
@@ -37,6 +38,7 @@ import { unmountedTablePointsIn } from "./mounts.ts";
 import { type FirstWalk, PassWalks } from "./walks.ts";
 import type { Held, ReadAhead } from "./read_ahead.ts";
 import { folderIdentity, NO_FOLDER } from "./identity.ts";
+import { turnEvery } from "./event_turn.ts";
 import type { Source } from "../config/config.ts";
 
 /** What a `SKIP CHANGING:` line says of its file (see `PassOptions.deferChanging`). */
@@ -109,9 +111,8 @@ class Pass {
       const folders = this.opts.dryRun || this.opts.signal?.aborted ? undefined : this.folders;
       await this.batch.settle(folders);
       if (this.opts.signal?.aborted) return this.result;
-      this.#planPromotions();
-      for (const a of retentionActions(this.ctx, this.batch.archivedOnPlan, this.opts)) {
-        this.batch.add(a);
+      if (await this.#addAll(this.#planPromotions())) {
+        await this.#addAll(retentionActions(this.ctx, this.batch.archivedOnPlan, this.opts));
       }
       await this.batch.flush();
       await this.batch.settle(folders);
@@ -284,7 +285,7 @@ class Pass {
     if (orphans.length === 0) return;
     // One whose copy is not in its place (missing, or something else there) waits for the
     // promotions at the end: the walk copies it again from an unchanged source first.
-    for (const a of this.planner.planPromotions(orphans, true)) this.batch.add(a);
+    await this.#addAll(this.planner.planPromotions(orphans, true));
     await this.batch.flush();
     await this.batch.settle();
   }
@@ -296,11 +297,31 @@ class Pass {
    * full pass also looks for contents left with duplicates only by a tool that did not
    * promote them (or by a crash between that commit and the promotions' journal).
    */
-  #planPromotions(): void {
+  #planPromotions(): Action[] {
     const sweep = this.opts.scope === undefined || this.planner.releasedTooMany();
     const orphans = sweep ? this.ctx.store?.orphanedDigests() ?? [] : [];
-    for (const a of this.planner.planPromotions(orphans)) this.batch.add(a);
+    return this.planner.planPromotions(orphans);
   }
+
+  /**
+   * Adds actions planned together (promotions, prunes) to the batch, applying it whenever
+   * it is full, as the walk's actions are: a folder of 200,000 files renamed past the guard
+   * then `--force` gave one batch of 200,000 promotions, every action, journal entry and
+   * log line held at once (550 MiB of peak RSS). False once the pass is being stopped,
+   * the rest left for the next pass (leftover promotions come first there).
+   */
+  async #addAll(actions: Action[]): Promise<boolean> {
+    for (const a of actions) {
+      this.batch.add(a);
+      if (!this.batch.full()) continue;
+      await this.batch.flush();
+      await this.#turn();
+      if (this.opts.signal?.aborted) return false;
+    }
+    return true;
+  }
+
+  readonly #turn = turnEvery();
 }
 
 /** The logical paths a pass covers: every source, or the scoped paths. */
