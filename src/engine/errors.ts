@@ -31,6 +31,13 @@ export function isGone(e: unknown): boolean {
   return e instanceof Deno.errors.NotFound || e instanceof Deno.errors.NotADirectory;
 }
 
+/** ENAMETOOLONG: Linux and macOS 36 and 63 ("File name too long"), Windows 206. */
+export function isNameTooLong(e: unknown): boolean {
+  return /File name too long|filename or extension is too long|os error (36|63|206)\b/.test(
+    errorText(e),
+  );
+}
+
 /**
  * Whether an error's text says the disk had no room: SQLite's words, or the system's
  * ENOSPC or EDQUOT (a quota: the same remedy): Linux 28 and 122, macOS 28 and 69, Windows

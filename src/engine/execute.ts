@@ -27,7 +27,7 @@ import { refreshStoredCopy } from "./refresh_copy.ts";
 import { parentOf, STATE_DIR } from "./layout.ts";
 import { loadDigests } from "./digest.ts";
 import { faultPoint } from "./fault.ts";
-import { errorText } from "./errors.ts";
+import { errorText, isNameTooLong } from "./errors.ts";
 import type { Action, NewContent } from "./types.ts";
 import { holdsOtherContent } from "./copy_check.ts";
 
@@ -300,6 +300,10 @@ async function moveStoredCopy(
     return await moveOnce(nativePath(root, from), nativePath(root, to));
   } catch (e) {
     removeEmptyParents(root, to); // made for it before the batch's flush; nothing moved
+    // `versions/` or `_deleted/` and a suffix make a path near 4,096 bytes too long.
+    if (isNameTooLong(e)) {
+      throw new Error(`Cannot move '${from}' to '${to}': ${placeFailure(to, e)}`);
+    }
     throw e;
   }
 }

@@ -10,7 +10,7 @@
  * waiting on a FIFO put in its place. Nothing here writes: an interruption leaves the folders as
  * the kernel has them.
  */
-import { errorText, isGone } from "./errors.ts";
+import { errorText, isGone, isNameTooLong } from "./errors.ts";
 import { flushFailure, inWaves, SYNC_PARALLEL } from "./flush.ts";
 import { notImplementedHere } from "./portability.ts";
 import {
@@ -40,7 +40,9 @@ export function folderSyncUnsupported(e: unknown): boolean {
 /**
  * Flushes the folders at `paths` (see the module's comment), `parallel` at a time. A folder
  * gone meanwhile (emptied and removed) has nothing left to flush, nor has one replaced by
- * something else; one where the system cannot flush folders is passed over.
+ * something else, nor one whose path is too long for the system (every move is made by
+ * its path, so none was made in it: an archive that failed so, `versions/<a path near
+ * 4,096 bytes>/`); one where the system cannot flush folders is passed over.
  */
 export async function syncFolders(
   paths: Iterable<string>,
@@ -67,7 +69,7 @@ async function syncFolderByDeno(path: string): Promise<boolean> {
     await folder.sync();
     return true;
   } catch (e) {
-    if (!isGone(e) && !folderSyncUnsupported(e)) throw e;
+    if (!isGone(e) && !isNameTooLong(e) && !folderSyncUnsupported(e)) throw e;
     return false;
   }
 }
@@ -93,11 +95,12 @@ function syncFolderC(lib: FolderLibrary, path: string): Promise<boolean> {
 
 function syncFolderNow(lib: FolderLibrary, path: string): boolean {
   const name = cStringIn(path, new Uint8Array(PATH_BYTES));
+  if (!name) return false; // longer than PATH_MAX: see syncFolders
   const flags = O_RDONLY_CLOEXEC | O_DIRECTORY | O_NOFOLLOW | O_NONBLOCK;
-  const fd = name ? lib.symbols.open(name, flags) : -1;
+  const fd = lib.symbols.open(name, flags);
   if (fd < 0) {
     const e = callFailure(lib, "open", path);
-    const gone = isGone(e) || e instanceof Deno.errors.FilesystemLoop;
+    const gone = isGone(e) || e instanceof Deno.errors.FilesystemLoop || isNameTooLong(e);
     if (gone || folderSyncUnsupported(e)) return false;
     throw e;
   }

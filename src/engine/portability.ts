@@ -6,7 +6,7 @@
  * file at its old name or its new one.
  */
 import { dirname } from "node:path";
-import { errorText } from "./errors.ts";
+import { errorText, isNameTooLong } from "./errors.ts";
 
 // Windows refuses a rename while another process (an indexer, an antivirus) has the file
 // open; those holds are short, so a rename is retried for about 2 s in total.
@@ -161,13 +161,6 @@ export function notAllowed(name: string): string {
   return `does not allow the name '${name}' (FAT, exFAT and NTFS refuse ` +
     `: * ? " < > | \\ and a trailing dot or space, and Windows the device names CON, PRN, ` +
     `AUX, NUL, COM0-9, LPT0-9, CONIN$ and CONOUT$, with any extension)`;
-}
-
-/** ENAMETOOLONG: Linux and macOS 36 and 63 ("File name too long"), Windows 206. */
-function isNameTooLong(e: unknown): boolean {
-  return /File name too long|filename or extension is too long|os error (36|63|206)\b/.test(
-    errorText(e),
-  );
 }
 
 /**
