@@ -297,7 +297,7 @@ class Pass {
    * full pass also looks for contents left with duplicates only by a tool that did not
    * promote them (or by a crash between that commit and the promotions' journal).
    */
-  #planPromotions(): Action[] {
+  #planPromotions(): Iterable<Action> {
     const sweep = this.opts.scope === undefined || this.planner.releasedTooMany();
     const orphans = sweep ? this.ctx.store?.orphanedDigests() ?? [] : [];
     return this.planner.planPromotions(orphans);
@@ -310,7 +310,7 @@ class Pass {
    * log line held at once (550 MiB of peak RSS). False once the pass is being stopped,
    * the rest left for the next pass (leftover promotions come first there).
    */
-  async #addAll(actions: Action[]): Promise<boolean> {
+  async #addAll(actions: Iterable<Action>): Promise<boolean> {
     for (const a of actions) {
       this.batch.add(a);
       if (!this.batch.full()) continue;

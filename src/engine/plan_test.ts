@@ -368,3 +368,32 @@ Deno.test("needsHash: only new, changed, untrusted or re-algorithmed entries are
   assert.equal(needsHash(entry("src/a"), { ...t, algo: "md5" }, opts), true);
   assert.equal(needsHash(entry("src/a"), t, { ...opts, rehash: true }), true);
 });
+
+Deno.test("planner: each promotion is planned as it is taken, so a commit between them lets it forget", () => {
+  // Three contents held by duplicates only (their originals gone): one promotion each,
+  // into a folder of its own, which the planner asks the view about when it plans it.
+  const dups = ["a", "b", "c"].map((n) => ({
+    path: `src/${n}/f`,
+    storedAt: `_duplicates/${n}/f`,
+  }));
+  const asked: string[] = [];
+  const v = view([], dups.map((d) => d.storedAt));
+  const counted: PlanView = {
+    ...v,
+    isFile: (p) => (asked.push(p), v.isFile(p)),
+    copiesHolding: (h) =>
+      dups.filter((d) => h === `h-${d.path}`).map((d) => ({ ...d, location: "duplicate" })),
+  };
+  const p = createPlanner(counted, { algo: ALGO, prefixes: PREFIXES });
+  const promotions = p.planPromotions(dups.map((d) => ({ hash: `h-${d.path}`, algo: ALGO })));
+  const taken = promotions[Symbol.iterator]();
+  const first = taken.next().value as Action;
+  assert.equal(first.type === "promote" && first.to, "a/f");
+  assert.ok(!asked.includes("b"), `the second promotion was planned already: ${asked}`);
+  p.forget(); // as after a commit
+  const rest = [...{ [Symbol.iterator]: () => taken }];
+  assert.deepEqual(rest.map((a) => a.type === "promote" && `${a.from} -> ${a.to}`), [
+    "_duplicates/b/f -> b/f",
+    "_duplicates/c/f -> c/f",
+  ]);
+});
