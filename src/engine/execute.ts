@@ -19,7 +19,7 @@ import {
 } from "./fsops.ts";
 import { sameFile } from "./identity.ts";
 import { placedUnderOtherSpelling } from "./placed_alias.ts";
-import { placeFailure, withRetry } from "./portability.ts";
+import { movedTooLong, placeFailure, withRetry } from "./portability.ts";
 import { moveOnce, placeStaged } from "./move.ts";
 import { hashCopy, READ_BUFFER_BYTES } from "./stage.ts";
 import { removeCopy } from "./copy_in_place.ts";
@@ -27,7 +27,7 @@ import { refreshStoredCopy } from "./refresh_copy.ts";
 import { parentOf, STATE_DIR } from "./layout.ts";
 import { loadDigests } from "./digest.ts";
 import { faultPoint } from "./fault.ts";
-import { errorText, isNameTooLong } from "./errors.ts";
+import { errorText } from "./errors.ts";
 import type { Action, NewContent } from "./types.ts";
 import { holdsOtherContent } from "./copy_check.ts";
 
@@ -300,10 +300,8 @@ async function moveStoredCopy(
     return await moveOnce(nativePath(root, from), nativePath(root, to));
   } catch (e) {
     removeEmptyParents(root, to); // made for it before the batch's flush; nothing moved
-    // `versions/` or `_deleted/` and a suffix make a path near 4,096 bytes too long.
-    if (isNameTooLong(e)) {
-      throw new Error(`Cannot move '${from}' to '${to}': ${placeFailure(to, e)}`);
-    }
+    const tooLong = movedTooLong(to, e);
+    if (tooLong) throw new Error(`Cannot move '${from}' to '${to}': ${tooLong}`);
     throw e;
   }
 }

@@ -180,6 +180,22 @@ export function restoredLinkTarget(
   return target.replaceAll("/", "\\");
 }
 
+/**
+ * Why a stored copy could not be moved to `to` in `versions/` or `_deleted/` (which make a
+ * path near 4,096 bytes longer than its copy's), where that place is too long for the
+ * system; undefined for any other failure. The source offers no way out: a deleted file is
+ * gone from it, and one renamed or excluded there is deleted from its old path in the end
+ * (vanished.ts), whose place in `_deleted/` is as long. A shorter backup root is.
+ */
+export function movedTooLong(to: string, e: unknown): string | undefined {
+  if (!isNameTooLong(e)) return undefined;
+  const top = to.split("/")[0];
+  const place = top === "versions" || top === "_deleted" ? `${top}/` : "the backup";
+  return `${errorText(e)}: its place in ${place} is too long (a path holds at most 4095 ` +
+    "bytes, the backup root's included): move the backup root to a shorter path, then " +
+    "point backup_root at it; its copy is kept where it is";
+}
+
 /** Which kind of Windows symlink a link with this recorded mode is. */
 export function symlinkType(mode: number): "file" | "dir" {
   return (mode & 0o170000) === 0o040000 ? "dir" : "file";
