@@ -32,7 +32,7 @@ import { createPlanner, type Planner, type PlanOptions, type PlanView } from "./
 import { XATTRS_KEPT } from "./xattrs.ts";
 import { retentionActions } from "./pass_retention.ts";
 import { relPath } from "./rel_path.ts";
-import type { Action, Archive } from "./types.ts";
+import type { Action } from "./types.ts";
 import { inside, judgeVanished, planVerdict } from "./vanished.ts";
 import { unmountedTablePointsIn } from "./mounts.ts";
 import { type FirstWalk, PassWalks } from "./walks.ts";
