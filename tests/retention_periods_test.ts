@@ -9,6 +9,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { loadConfig } from "../src/config/config.ts";
 import { backupOnce } from "../src/engine/backup.ts";
+import { StateStore } from "../src/state/store.ts";
 import { type Fixture, makeFixture, writeConfig } from "./helpers.ts";
 
 /** Edits of doc.txt: [day of January 2026, hour], local time; edit n is content number n. */
@@ -118,4 +119,60 @@ Deno.test("retention: plan predicts the prunes by period that the run then makes
   assert.equal((await fx.cli("run")).code, 0);
   assert.deepEqual(prune(fx.lastLog()), ["RETENTION delete: versions/doc.txt/v7.bak"]);
   assert.deepEqual(storedVersions(fx), [5, 8, 9]);
+});
+
+Deno.test("retention: the versions a run lets go are read back by id, only versions, with their places and contents as recorded", async () => {
+  using fx = makeFixture({}, { retention: { max_versions_per_file: 2, keep_daily: 2 } });
+  await backUpEdits(fx, false);
+  const store = StateStore.open(join(fx.backup, ".backup-tool", "state.db"), { readOnly: true });
+  try {
+    readBackByIds(store);
+  } finally {
+    store.close();
+  }
+});
+
+/** Versions 5, 7 and 8 of doc.txt as backUpEdits left them (max 2, keep_daily 2). */
+function readBackByIds(store: StateStore): void {
+  const copies = store.copiesOf("source/doc.txt");
+  const id = (seq: number) => copies.find((c) => c.seq === seq)!.id;
+  // 9 is the latest copy, 1 was pruned: neither is a version a prune could be given.
+  const read = store.storedVersions([id(9), id(1), id(7), id(5)]);
+  assert.deepEqual(read.map((v) => [v.seq, v.storedAt]), [
+    [7, "versions/doc.txt/v7.bak"],
+    [5, "versions/doc.txt/v5.bak"],
+  ]);
+  assert.deepEqual(read[0].recorded, {
+    size: text(7).length,
+    mtimeMs: copies.find((c) => c.seq === 7)!.mtimeMs,
+    hash: copies.find((c) => c.seq === 7)!.hash,
+    algo: "sha256",
+  });
+  // The rule reads four columns of each version of the files over max (see copy_queries.ts).
+  assert.deepEqual(
+    store.datedVersionsOverLimit(2).map(({ seq }) => seq).sort((a, b) => a - b),
+    [5, 7, 8],
+  );
+}
+
+Deno.test("retention: a version let go that holds other bytes than recorded is left in place and said", async () => {
+  using fx = makeFixture({}, { retention: { max_versions_per_file: 2, keep_daily: 2 } });
+  await backUpEdits(fx, false);
+  // v5 and v7 swapped by hand (one size: only the digest tells them apart).
+  const v = (n: number) => join(fx.backup, "versions", "doc.txt", `v${n}.bak`);
+  Deno.renameSync(v(5), join(fx.dir, "swap"));
+  Deno.renameSync(v(7), v(5));
+  Deno.renameSync(join(fx.dir, "swap"), v(7));
+  writeConfig(fx.config, {
+    sources: ["./source"],
+    backup_root: "./backup",
+    log_dir: "./logs",
+    retention: { max_versions_per_file: 2, keep_daily: 1 },
+  });
+  const run = await fx.cli("run");
+  assert.equal(run.code, 1, run.stdout + run.stderr);
+  assert.deepEqual(fx.lastLog().filter((l) => l.startsWith("RETENTION")), [
+    "RETENTION forget: versions/doc.txt/v5.bak (it holds other bytes than recorded for it: left in place)",
+  ]);
+  assert.equal(Deno.readTextFileSync(v(5)), text(7));
 });

@@ -11,7 +11,7 @@
 import type { PassContext, PassOptions } from "./pass_types.ts";
 import type { Action, Archive } from "./types.ts";
 import type { StoredCopy } from "../state/rows.ts";
-import { mostKept, planRetention, type StoredVersion } from "./retention.ts";
+import { type DatedVersion, mostKept, pruneAction, prunedVersions } from "./retention.ts";
 
 /** The prunes of the versions over the limits, for the files a pass looks at (see above). */
 export function retentionActions(
@@ -23,30 +23,34 @@ export function retentionActions(
   if (!store) return [];
   const { maxVersionsPerFile: max, keptPeriods: periods } = ctx.config;
   const bound = opts.scope === undefined ? max : mostKept(max, periods);
-  const over = store.versionsOverLimit(bound);
+  const over = store.datedVersionsOverLimit(bound);
+  let looked = over;
   if (opts.dryRun) {
     // The state does not hold this plan's versions yet: those files' are predicted whole.
     const planned = [...archived].flatMap(([path, arch]) =>
       plannedVersions(path, store.copiesOf(path), arch)
     );
-    return planRetention([...over.filter((v) => !archived.has(v.path)), ...planned], max, periods);
+    looked = [...over.filter((v) => !archived.has(v.path)), ...planned];
+  } else if (bound !== max) { // else every file over max is in
+    const seen = new Set(over.map((v) => v.path));
+    const more = [...archived.keys()].filter((path) => !seen.has(path))
+      .map((path) => store.copiesOf(path).filter(isVersion).map(datedVersion))
+      .filter((versions) => versions.length > max);
+    looked = [...over, ...more.flat()];
   }
-  if (bound === max) return planRetention(over, max, periods); // every file over max is in
-  const looked = new Set(over.map((v) => v.path));
-  const more = [...archived.keys()].filter((path) => !looked.has(path))
-    .map((path) => store.copiesOf(path).filter(isVersion).map(storedVersion))
-    .filter((versions) => versions.length > max);
-  return planRetention([...over, ...more.flat()], max, periods);
+  // The rule reads times only; the places of the few it lets go are read then. A planned
+  // version is its file's newest, which the rule always keeps (`max` is at least 1).
+  const pruned = prunedVersions(looked, max, periods);
+  return store.storedVersions(pruned.map((v) => v.copyId)).map(pruneAction);
 }
 
 /** A file's versions once the plan has archived its latest copy (`arch`). */
-function plannedVersions(path: string, copies: StoredCopy[], arch: Archive): StoredVersion[] {
+function plannedVersions(path: string, copies: StoredCopy[], arch: Archive): DatedVersion[] {
   const latest = copies.find((c) => c.id === arch.copyId);
-  return [...copies.filter(isVersion).map(storedVersion), {
+  return [...copies.filter(isVersion).map(datedVersion), {
     path,
     copyId: arch.copyId,
     seq: arch.seq,
-    storedAt: arch.to,
     validFrom: latest?.validFrom ?? Date.now(),
   }];
 }
@@ -55,10 +59,8 @@ function isVersion(c: StoredCopy): boolean {
   return c.location === "version";
 }
 
-/** A stored copy as retention sees it: a file's with its content as recorded. */
-function storedVersion(c: StoredCopy): StoredVersion {
-  const { path, id: copyId, seq, storedAt, validFrom } = c;
-  const recorded = c.kind === "file" &&
-    { size: c.size, mtimeMs: c.mtimeMs, hash: c.hash, algo: c.algo };
-  return { path, copyId, seq, storedAt: storedAt!, validFrom, ...(recorded && { recorded }) };
+/** A stored copy as retention's rule reads it. */
+function datedVersion(c: StoredCopy): DatedVersion {
+  const { path, id: copyId, seq, validFrom } = c;
+  return { path, copyId, seq, validFrom };
 }

@@ -9,13 +9,18 @@
  */
 import type { Action, RecordedContent } from "./types.ts";
 
-export interface StoredVersion {
+/** A version as the rule reads it: whose, its number, and when its content was first backed up. */
+export interface DatedVersion {
   path: string;
   copyId: number;
   seq: number;
-  storedAt: string;
   /** When its content was first backed up (ms since the epoch, as the state records it). */
   validFrom: number;
+}
+
+/** A version with its place, as a prune needs it. */
+export interface StoredVersion extends DatedVersion {
+  storedAt: string;
   /** A file's content as recorded, to tell a copy holding other bytes (not for a symlink). */
   recorded?: RecordedContent;
 }
@@ -40,26 +45,38 @@ export function planRetention(
   max: number,
   periods: KeptPeriods = NO_PERIODS,
 ): Action[] {
-  const byPath = new Map<string, StoredVersion[]>();
+  return prunedVersions(versions, max, periods).map(pruneAction);
+}
+
+/** The versions the rule lets go: by path, then oldest first. */
+export function prunedVersions<V extends DatedVersion>(
+  versions: V[],
+  max: number,
+  periods: KeptPeriods = NO_PERIODS,
+): V[] {
+  const byPath = new Map<string, V[]>();
   for (const v of versions) {
     const list = byPath.get(v.path) ?? [];
     list.push(v);
     byPath.set(v.path, list);
   }
-  const actions: Action[] = [];
+  const pruned: V[] = [];
   for (const path of [...byPath.keys()].sort()) {
     const list = byPath.get(path)!.sort((a, b) => a.seq - b.seq);
     const kept = keptOf(list, max, periods);
-    for (const v of list.filter((v) => !kept.has(v))) {
-      const { copyId, seq, storedAt, recorded } = v;
-      actions.push({ type: "prune", path, copyId, seq, storedAt, ...(recorded && { recorded }) });
-    }
+    pruned.push(...list.filter((v) => !kept.has(v)));
   }
-  return actions;
+  return pruned;
+}
+
+/** The prune of a version the rule let go. */
+export function pruneAction(v: StoredVersion): Action {
+  const { path, copyId, seq, storedAt, recorded } = v;
+  return { type: "prune", path, copyId, seq, storedAt, ...(recorded && { recorded }) };
 }
 
 /** The versions of one path (oldest first) the rule keeps. */
-function keptOf(list: StoredVersion[], max: number, periods: KeptPeriods): Set<StoredVersion> {
+function keptOf<V extends DatedVersion>(list: V[], max: number, periods: KeptPeriods): Set<V> {
   const kept = new Set(list.slice(Math.max(0, list.length - max)));
   const rules: [number, (ms: number) => string][] = [
     [periods.days, dayOf],

@@ -5,17 +5,40 @@
  * interruption leaves nothing.
  */
 import type { FolderMeta } from "../engine/types.ts";
-import type { StoredVersion } from "../engine/retention.ts";
+import type { DatedVersion, StoredVersion } from "../engine/retention.ts";
 import type { StateDb } from "./connection.ts";
 import { type Row, type StoredCopy, toStoredCopy } from "./rows.ts";
 
-export function versionsOverLimit(db: StateDb, max: number): StoredVersion[] {
-  const rows = db.q(
-    `SELECT id, path, seq, stored_at, valid_from, kind, size, mtime_ms, hash, algo FROM copies
+/**
+ * The versions of every path that has more than `max` of them, as the retention rule reads
+ * them: with `keep_daily` and its kin, files keep up to their sum more, and a `run` reads
+ * them all, so only four columns, as arrays (100,000 versions: 90 ms, not 500 as objects
+ * with their places and recorded contents, measured).
+ */
+export function datedVersionsOverLimit(db: StateDb, max: number): DatedVersion[] {
+  const rows = db.arrays<[string, number, number, number]>(
+    `SELECT path, id, seq, valid_from FROM copies
      WHERE location = 'version' AND path IN (
        SELECT path FROM copies WHERE location = 'version' GROUP BY path HAVING count(*) > ?)`,
-  ).all(max) as Row[];
-  return rows.map((r) => ({
+    max,
+  );
+  return rows.map(([path, copyId, seq, validFrom]) => ({ path, copyId, seq, validFrom }));
+}
+
+/** The copies `ids` that are versions, with their places and recorded contents, in that order. */
+export function storedVersions(db: StateDb, ids: number[]): StoredVersion[] {
+  const select = db.q(
+    `SELECT id, path, seq, stored_at, valid_from, kind, size, mtime_ms, hash, algo FROM copies
+     WHERE id = ? AND location = 'version'`,
+  );
+  return ids.flatMap((id) => {
+    const r = select.get(id) as Row | undefined;
+    return r === undefined ? [] : [toStoredVersion(r)];
+  });
+}
+
+function toStoredVersion(r: Row): StoredVersion {
+  return {
     path: r.path as string,
     copyId: r.id as number,
     seq: r.seq as number,
@@ -29,7 +52,7 @@ export function versionsOverLimit(db: StateDb, max: number): StoredVersion[] {
         algo: r.algo as string,
       },
     }),
-  }));
+  };
 }
 
 /**

@@ -12,7 +12,7 @@
  */
 import type { Action, Fingerprint, FolderMeta, TrackedFile } from "../engine/types.ts";
 import type { Digest, PlanView } from "../engine/plan.ts";
-import type { StoredVersion } from "../engine/retention.ts";
+import type { DatedVersion, StoredVersion } from "../engine/retention.ts";
 import { StateDb } from "./connection.ts";
 import { errorText, isDiskFull } from "../engine/errors.ts";
 import type { DigestHolders } from "./digest_filter.ts";
@@ -304,9 +304,14 @@ export class StateStore {
 
   // --- retention, restore, history and verify queries ---
 
-  /** Versions of every path that has more than `max` of them. */
-  versionsOverLimit(max: number): StoredVersion[] {
-    return copies.versionsOverLimit(this.#db, max);
+  /** Versions of every path that has more than `max` of them, as retention's rule reads them. */
+  datedVersionsOverLimit(max: number): DatedVersion[] {
+    return copies.datedVersionsOverLimit(this.#db, max);
+  }
+
+  /** The copies `ids` that are versions, with their places (for prunes), in that order. */
+  storedVersions(ids: number[]): StoredVersion[] {
+    return copies.storedVersions(this.#db, ids);
   }
 
   /** Every stored copy in storage path order, read a page at a time (for verify). */
