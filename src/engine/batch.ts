@@ -92,8 +92,9 @@ export class Batch {
   /**
    * The version each action added archives, by path: the files whose versions retention
    * looks at after a scoped pass, and those it predicts on a dry run (pass_retention.ts).
+   * A full run's retention reads the state: kept nothing (a million archived, 300 MB).
    */
-  readonly archivedOnPlan = new Map<string, Archive>();
+  readonly archived = new Map<string, Archive>();
 
   constructor(
     readonly ctx: PassContext,
@@ -107,9 +108,15 @@ export class Batch {
     readonly onCommitted: () => void = () => {},
   ) {}
 
+  get #keepsArchived(): boolean {
+    return this.opts.dryRun === true || this.opts.scope !== undefined;
+  }
+
   add(action: Action, tmp?: string, bytes = 0): void {
     this.#actions.push(action);
-    if ("archive" in action && action.archive) this.archivedOnPlan.set(action.path, action.archive);
+    if ("archive" in action && action.archive && this.#keepsArchived) {
+      this.archived.set(action.path, action.archive);
+    }
     if (action.type !== "skip" || action.refresh) this.#onlySkips = false;
     if (tmp) this.#tmps.push(tmp);
     this.#bytes += bytes;

@@ -4,7 +4,7 @@ import type { StateStore } from "../state/store.ts";
 import { join } from "node:path";
 import { Batch } from "./batch.ts";
 import { STATE_DIR } from "./layout.ts";
-import { emptyResult } from "./pass_types.ts";
+import { emptyResult, type PassOptions } from "./pass_types.ts";
 import { withDir } from "./test_util.ts";
 import type { Action } from "./types.ts";
 
@@ -59,3 +59,33 @@ Deno.test(
     assert.equal(committed.length, n);
   }),
 );
+
+/**
+ * What the actions archive is kept, by path, for the pass's retention where it reads it: a
+ * plan (which predicts prunes from it) and a scoped pass (which looks at those files). A
+ * full run's retention reads the state, so its batch keeps nothing: a run that archived a
+ * million files would otherwise hold some 300 MB of them to its end.
+ */
+Deno.test("a batch keeps the versions archived for a plan's and a scoped pass's retention only", () => {
+  const ctx = {
+    config: {} as Config,
+    root: "/nonexistent",
+    rootName: "backup",
+    tmpDir: "/nonexistent",
+    prefixes: new Map([["src", ""]]),
+    runId: 1,
+  };
+  const archive = { copyId: 1, from: "f", to: "versions/f/v1.bak", seq: 1 };
+  const kept = (opts: PassOptions) => {
+    const batch = new Batch(ctx, opts, emptyResult(), () => {}, () => {}, {
+      clock: 0,
+      recorded: 0,
+    });
+    // Its content is not read: `add` only files the action.
+    batch.add({ type: "modified", path: "src/f", seq: 2, target: "f", archive } as Action);
+    return [...batch.archived.keys()];
+  };
+  assert.deepEqual(kept({}), []);
+  assert.deepEqual(kept({ dryRun: true }), ["src/f"]);
+  assert.deepEqual(kept({ scope: new Map([["src", ["/src/f"]]]) }), ["src/f"]);
+});

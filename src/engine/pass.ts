@@ -112,7 +112,7 @@ class Pass {
       await this.batch.settle(folders);
       if (this.opts.signal?.aborted) return this.result;
       if (await this.#addAll(this.#planPromotions())) {
-        await this.#addAll(retentionActions(this.ctx, this.batch.archivedOnPlan, this.opts));
+        await this.#addAll(retentionActions(this.ctx, this.batch.archived, this.opts));
       }
       await this.batch.flush();
       await this.batch.settle(folders);
