@@ -94,8 +94,48 @@ Deno.test("retention: weeks start on Monday, months are calendar months, each ke
 
 Deno.test("retention: the most versions kept is the newest N and one per period asked for", () => {
   assert.equal(mostKept(10, { days: 7, weeks: 4, months: 12 }), 33);
-  const versions = Array.from({ length: 60 }, (_, i) => v("a", i + 1, Date.UTC(2026, 0, i + 1)));
-  const periods = { days: 7, weeks: 4, months: 12 };
-  const kept = 60 - planRetention(versions, 10, periods).length;
-  assert.ok(kept <= mostKept(10, periods), `${kept} kept`);
+  // One version a day, 1 January to 1 March (a Sunday), with every period asked for more
+  // than it has: each period's newest is kept, and nothing else beyond the newest 10.
+  const versions = Array.from(
+    { length: 60 },
+    (_, i) => v("a", i + 1, new Date(2026, 0, i + 1, 12).getTime()),
+  );
+  const periods = { days: 100, weeks: 100, months: 100 };
+  const kept = new Set(versions.map((x) => x.seq));
+  for (const seq of pruned(planRetention(versions, 10, periods))) kept.delete(seq);
+  // Every day (all 60), so also every week's and month's newest.
+  assert.equal(kept.size, 60);
+  // Days 3: the newest 10 (51-60), then weeks 2 (Sunday 1 March, Sunday 22 February: in them),
+  // months 3 (1 March: 60, 28 February: 59, 31 January: 31).
+  const some = { days: 3, weeks: 2, months: 3 };
+  const prunedSome = pruned(planRetention(versions, 10, some));
+  assert.deepEqual(
+    versions.map((x) => x.seq).filter((seq) => !prunedSome.includes(seq)),
+    [31, 51, 52, 53, 54, 55, 56, 57, 58, 59, 60],
+  );
+  assert.ok(60 - prunedSome.length <= mostKept(10, some));
+});
+
+/** Runs `fn` with the process's local time in `zone` (Deno applies a TZ set at run time). */
+function inZone(zone: string, fn: () => void): void {
+  const before = Deno.env.get("TZ");
+  Deno.env.set("TZ", zone);
+  try {
+    fn();
+  } finally {
+    if (before === undefined) Deno.env.delete("TZ");
+    else Deno.env.set("TZ", before);
+  }
+}
+
+Deno.test("retention: days and weeks are local calendar ones across changes of daylight saving time", () => {
+  inZone("Europe/Berlin", () => {
+    // 29 March 2026 has 23 hours; 30 March 00:15 is still 29 March in UTC.
+    const spring = at([3, 28, 23], [3, 29, 0], [3, 29, 23], [3, 30, 0]);
+    assert.deepEqual(pruned(planRetention(spring, 1, { days: 3, weeks: 0, months: 0 })), [2]);
+    assert.deepEqual(pruned(planRetention(spring, 1, { days: 0, weeks: 2, months: 0 })), [1, 2]);
+    // 25 October 2026 has 25 hours: 00:00 and 23:00 are one day, 26 October 00:00 the next.
+    const autumn = at([10, 24, 23], [10, 25, 0], [10, 25, 23], [10, 26, 0]);
+    assert.deepEqual(pruned(planRetention(autumn, 1, { days: 3, weeks: 0, months: 0 })), [2]);
+  });
 });
