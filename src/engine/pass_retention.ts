@@ -2,11 +2,12 @@
  * Retention's prunes at the end of a pass (the rule: retention.ts): which files' versions
  * it looks at, read from the state, or predicted from the plan on a dry run. Beyond the
  * newest `max_versions_per_file`, the versions a file keeps by period (`keep_daily` …)
- * change only as it gets new ones (the periods counted are those that have versions), or
- * as the settings change: a full pass looks at every file over `max`, a scoped one (a
- * watch session's) at the files it archived a version of and at those over what every
- * setting together keeps, so that a file kept at its periods' versions is not read again
- * at each pass. Reads only: an interruption leaves nothing.
+ * change only as it gets new ones (the periods counted are those that have versions), as
+ * the settings change, or as the time zone does (configuration.md): a full pass looks at
+ * every file over `max`, a scoped one (a watch session's) at the files it archived a
+ * version of and at those over what every setting together keeps, so that a file kept at
+ * its periods' versions is not read again at each pass. Reads only: an interruption
+ * leaves nothing.
  */
 import type { PassContext, PassOptions } from "./pass_types.ts";
 import type { Action, Archive } from "./types.ts";
