@@ -1,7 +1,8 @@
 /**
  * Retention by period (`retention.keep_daily`, `keep_weekly`, `keep_monthly`): a file saved
  * many times a day keeps, beside its newest versions, the newest of each of its newest
- * days, each restorable as of that day's end; the rest is pruned and logged. The runs are
+ * days, each restorable as of that day's end; the rest is pruned and logged. And
+ * `keep_deleted_days`: the copies of files deleted longer ago are pruned. The runs are
  * made in the past (Date.now moved back, in process, each file's mtime with it), scoped as
  * a watch session's passes are or full as `run`'s; restores go through the CLI.
  */
@@ -55,12 +56,12 @@ function storedVersions(fx: Fixture): number[] {
     .map((e) => Number(/^v(\d+)\.bak$/.exec(e.name)![1])).sort((a, b) => a - b);
 }
 
-/** doc.txt restored as of `at` (local time), or the restore's failure. */
-async function restoredAt(fx: Fixture, at: string): Promise<string> {
-  const to = join(fx.dir, `restored-${at.replace(/\W/g, "")}`);
-  const r = await fx.cli("restore", "doc.txt", "--at", at, "--to", to);
+/** A file (doc.txt) restored as of `at` (local time), or the restore's failure. */
+async function restoredAt(fx: Fixture, at: string, file = "doc.txt"): Promise<string> {
+  const to = join(fx.dir, `restored-${file}-${at.replace(/\W/g, "")}`);
+  const r = await fx.cli("restore", file, "--at", at, "--to", to);
   if (r.code !== 0) return `exit ${r.code}: ${r.stdout}${r.stderr}`;
-  return Deno.readTextFileSync(join(to, "doc.txt"));
+  return Deno.readTextFileSync(join(to, file));
 }
 
 for (const scoped of [false, true]) {
@@ -176,3 +177,48 @@ Deno.test("retention: a version let go that holds other bytes than recorded is l
   ]);
   assert.equal(Deno.readTextFileSync(v(5)), text(7));
 });
+
+Deno.test("retention keep_deleted_days: a full pass prunes the copies of files deleted longer ago, a scoped one none", async () => {
+  using fx = makeFixture({ "old.txt": "old\n", "recent.txt": "recent\n", "kept.txt": "kept\n" }, {
+    retention: { keep_deleted_days: 30 },
+  });
+  const realNow = Date.now;
+  const runAt = async (day: number, scope?: Map<string, string[]>) => {
+    Date.now = () => new Date(2026, 0, day, 12).getTime();
+    const summary = await backupOnce(loadConfig(fx.config), { scope });
+    assert.equal(summary.exitCode, 0);
+  };
+  try {
+    for (const name of ["old.txt", "recent.txt", "kept.txt"]) {
+      const at = new Date(2026, 0, 1, 9);
+      Deno.utimeSync(join(fx.source, name), at, at);
+    }
+    await runAt(1);
+    Deno.removeSync(join(fx.source, "old.txt"));
+    await runAt(2); // old.txt deleted on 2 January
+    Deno.removeSync(join(fx.source, "recent.txt"));
+    await runAt(10); // recent.txt on 10 January
+    const kept = new Map([["source", [join(fx.source, "kept.txt")]]]);
+    await runAt(35, kept); // a watch session's pass: none pruned
+    assert.ok(isFile(join(fx.backup, "_deleted", "old.txt")));
+    await runAt(35); // 30 days before is 5 January: old.txt's copy goes
+  } finally {
+    Date.now = realNow;
+  }
+  assert.ok(!isFile(join(fx.backup, "_deleted", "old.txt")));
+  assert.ok(isFile(join(fx.backup, "_deleted", "recent.txt")));
+  assert.deepEqual(fx.logLines().filter((l) => l.startsWith("RETENTION delete:")), [
+    "RETENTION delete: _deleted/old.txt",
+  ]);
+  assert.match(await restoredAt(fx, "2026-01-01 23:00", "old.txt"), /pruned/);
+  assert.equal(await restoredAt(fx, "2026-01-05 23:00", "recent.txt"), "recent\n");
+});
+
+/** Whether a file is at `path`. */
+function isFile(path: string): boolean {
+  try {
+    return Deno.lstatSync(path).isFile;
+  } catch {
+    return false;
+  }
+}

@@ -321,7 +321,11 @@ function configTemplate(
     // The same for weeks, Monday to Sunday.
     "keep_weekly": ${j(DEFAULTS["retention.keep_weekly"])},
     // The same for calendar months.
-    "keep_monthly": ${j(DEFAULTS["retention.keep_monthly"])}
+    "keep_monthly": ${j(DEFAULTS["retention.keep_monthly"])},
+    // Days a deleted file's last content stays in _deleted/ (and restorable); older ones
+    // are deleted (and logged). 0 keeps them for good. Keep it longer than a loss could
+    // go unnoticed: a source lost and then cleared leaves its files only there.
+    "keep_deleted_days": ${j(DEFAULTS["retention.keep_deleted_days"])}
   },
 
   // gitignore-style patterns matched against paths inside each source. Files that become

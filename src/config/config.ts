@@ -35,6 +35,8 @@ export interface Config {
    * newest `maxVersionsPerFile` (engine/retention.ts); 0: none.
    */
   keptPeriods: { days: number; weeks: number; months: number };
+  /** Days a deleted file's copy stays in _deleted/; 0: for good. */
+  keepDeletedDays: number;
   /** gitignore-style patterns, as given. */
   exclude: string[];
   /** rescanIntervalMs 0 = periodic rescan disabled. */
@@ -56,6 +58,7 @@ export const DEFAULTS = {
   "retention.keep_daily": 0,
   "retention.keep_weekly": 0,
   "retention.keep_monthly": 0,
+  "retention.keep_deleted_days": 0,
   exclude: [] as readonly string[],
   "watch.debounce_ms": 1000,
   "watch.rescan_interval": 3600,
@@ -89,6 +92,7 @@ const HOMES: Record<string, string> = {
   keep_daily: "retention",
   keep_weekly: "retention",
   keep_monthly: "retention",
+  keep_deleted_days: "retention",
   debounce_ms: "watch",
   rescan_interval: "watch",
   max_delete_percent: "safety",
@@ -267,6 +271,7 @@ function readSettings(top: Section): Settings {
   const retention = top.section("retention", [
     "max_versions_per_file",
     ...KEPT_PERIODS.map(([key]) => key),
+    "keep_deleted_days",
   ]);
   const watch = top.section("watch", ["debounce_ms", "rescan_interval"]);
   const safety = top.section("safety", ["max_delete_percent"]);
@@ -279,6 +284,11 @@ function readSettings(top: Section): Settings {
       DEFAULTS["retention.max_versions_per_file"],
     ),
     keptPeriods: readKeptPeriods(retention),
+    keepDeletedDays: retention.integer(
+      "keep_deleted_days",
+      { min: 0 },
+      DEFAULTS["retention.keep_deleted_days"],
+    ),
     exclude: readExclude(top),
     watch: {
       debounceMs: watch.integer(

@@ -125,6 +125,9 @@ const VALUES: Case[] = [
     ...BASE,
     retention: { keep_daily: n },
   }, [`'retention.keep_daily' must be an integer from 0 to 9007199254740991, got ${n}`]]),
+  ["keep_deleted_days -1", { ...BASE, retention: { keep_deleted_days: -1 } }, [
+    "'retention.keep_deleted_days' must be an integer from 0 to 9007199254740991, got -1",
+  ]],
   ["keep_weekly as text", { ...BASE, retention: { keep_weekly: "4" } }, [
     "'retention.keep_weekly' must be an integer, got string \"4\"",
   ]],

@@ -28,6 +28,7 @@ function defaults(tree: Tree): Config {
     hashAlgorithm: "sha256",
     maxVersionsPerFile: 10,
     keptPeriods: { days: 0, weeks: 0, months: 0 },
+    keepDeletedDays: 0,
     exclude: [],
     watch: { debounceMs: 1000, rescanIntervalMs: 3_600_000 },
     maxDeletePercent: 50,

@@ -6,15 +6,26 @@
  * the settings change, or as the time zone does (configuration.md): a full pass looks at
  * every file over `max`, a scoped one (a watch session's) at the files it archived a
  * version of and at those over what every setting together keeps, so that a file kept at
- * its periods' versions is not read again at each pass. Reads only: an interruption
- * leaves nothing.
+ * its periods' versions is not read again at each pass. A full pass also prunes the
+ * copies of files deleted longer ago than `keep_deleted_days` (by the clock: one set ahead
+ * prunes early). Reads only: an interruption leaves nothing.
  */
 import type { PassContext, PassOptions } from "./pass_types.ts";
 import type { Action, Archive } from "./types.ts";
 import type { StoredCopy } from "../state/rows.ts";
-import { type DatedVersion, mostKept, pruneAction, prunedVersions } from "./retention.ts";
+import type { StateStore } from "../state/store.ts";
+import {
+  type DatedVersion,
+  deletedCutoff,
+  mostKept,
+  pruneAction,
+  prunedVersions,
+} from "./retention.ts";
 
-/** The prunes of the versions over the limits, for the files a pass looks at (see above). */
+/**
+ * The prunes of the versions over the limits, for the files a pass looks at (see above),
+ * then, on a full pass, those of the deleted files' copies past `keep_deleted_days`.
+ */
 export function retentionActions(
   ctx: PassContext,
   archived: ReadonlyMap<string, Archive>,
@@ -22,6 +33,20 @@ export function retentionActions(
 ): Action[] {
   const store = ctx.store;
   if (!store) return [];
+  const cutoff = opts.scope === undefined
+    ? deletedCutoff(Date.now(), ctx.config.keepDeletedDays)
+    : undefined;
+  const expired = cutoff === undefined ? [] : store.deletedBefore(cutoff).map(pruneAction);
+  return [...versionPrunes(store, ctx, archived, opts), ...expired];
+}
+
+/** The prunes of the versions over the limits, for the files a pass looks at (see above). */
+function versionPrunes(
+  store: StateStore,
+  ctx: PassContext,
+  archived: ReadonlyMap<string, Archive>,
+  opts: PassOptions,
+): Action[] {
   const { maxVersionsPerFile: max, keptPeriods: periods } = ctx.config;
   const bound = opts.scope === undefined ? max : mostKept(max, periods);
   const over = store.datedVersionsOverLimit(bound);

@@ -4,8 +4,9 @@
  * newest version of each of the newest `days`, `weeks` and `months` (calendar days, weeks
  * from Monday and months, in local time, by when the version's content was first backed
  * up) that have versions of that path, as restic's `forget --keep-daily` keeps snapshots;
- * prune the rest, oldest first. Only versions are ever pruned; latest copies, duplicates
- * and deleted files are never touched.
+ * prune the rest, oldest first. And where `keep_deleted_days` is set, the copies of files
+ * deleted longer ago than that (in _deleted/). Latest copies and duplicates are never
+ * touched.
  */
 import type { Action, RecordedContent } from "./types.ts";
 
@@ -69,10 +70,21 @@ export function prunedVersions<V extends DatedVersion>(
   return pruned;
 }
 
-/** The prune of a version the rule let go. */
+/** The prune of a stored copy: a version the rule let go, or a deleted file's. */
 export function pruneAction(v: StoredVersion): Action {
   const { path, copyId, seq, storedAt, recorded } = v;
   return { type: "prune", path, copyId, seq, storedAt, ...(recorded && { recorded }) };
+}
+
+/** A day, in ms: `keep_deleted_days` counts 24-hour days back from the pass. */
+const DAY_MS = 86_400_000;
+
+/**
+ * The time before which a file deleted has its copy in _deleted/ pruned, for a pass at
+ * `now` (ms); undefined where they are kept for good (`days` 0).
+ */
+export function deletedCutoff(now: number, days: number): number | undefined {
+  return days > 0 ? now - days * DAY_MS : undefined;
 }
 
 /** The versions of one path (oldest first) the rule keeps. */

@@ -65,6 +65,7 @@ function configOfBackupRoot(given: string, writesLog = false): Config {
     hashAlgorithm: DEFAULTS.hash_algorithm,
     maxVersionsPerFile: DEFAULTS["retention.max_versions_per_file"],
     keptPeriods: { days: 0, weeks: 0, months: 0 },
+    keepDeletedDays: 0,
     exclude: [],
     watch: { debounceMs: DEFAULTS["watch.debounce_ms"], rescanIntervalMs: 0 },
     maxDeletePercent: DEFAULTS["safety.max_delete_percent"],

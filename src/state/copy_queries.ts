@@ -1,5 +1,6 @@
 /**
- * The state's read queries on stored copies: the versions retention prunes, and the copies
+ * The state's read queries on stored copies: the versions and deleted files' copies
+ * retention prunes, and the copies
  * restore, history and verify list, a page at a time. Each is one SQL statement, prepared
  * once by the connection and reused; rows are mapped by rows.ts. Reads only: an
  * interruption leaves nothing.
@@ -28,14 +29,29 @@ export function datedVersionsOverLimit(db: StateDb, max: number): DatedVersion[]
 /** The copies `ids` that are versions, with their places and recorded contents, in that order. */
 export function storedVersions(db: StateDb, ids: number[]): StoredVersion[] {
   const select = db.q(
-    `SELECT id, path, seq, stored_at, valid_from, kind, size, mtime_ms, hash, algo FROM copies
-     WHERE id = ? AND location = 'version'`,
+    `SELECT ${VERSION_COLUMNS} FROM copies WHERE id = ? AND location = 'version'`,
   );
   return ids.flatMap((id) => {
     const r = select.get(id) as Row | undefined;
     return r === undefined ? [] : [toStoredVersion(r)];
   });
 }
+
+/**
+ * The copies of deleted files (in _deleted/) deleted before `before` (ms since the epoch,
+ * as the state records times), in path order. A scan of the copies: asked only where
+ * `retention.keep_deleted_days` is set.
+ */
+export function deletedBefore(db: StateDb, before: number): StoredVersion[] {
+  const rows = db.q(
+    `SELECT ${VERSION_COLUMNS} FROM copies WHERE location = 'deleted' AND valid_to < ?
+     ORDER BY path, seq`,
+  ).all(before) as Row[];
+  return rows.map(toStoredVersion);
+}
+
+/** What a prune needs of a stored copy. */
+const VERSION_COLUMNS = "id, path, seq, stored_at, valid_from, kind, size, mtime_ms, hash, algo";
 
 function toStoredVersion(r: Row): StoredVersion {
   return {

@@ -314,6 +314,11 @@ export class StateStore {
     return copies.storedVersions(this.#db, ids);
   }
 
+  /** The copies in _deleted/ of files deleted before `before` (ms), in path order. */
+  deletedBefore(before: number): StoredVersion[] {
+    return copies.deletedBefore(this.#db, before);
+  }
+
   /** Every stored copy in storage path order, read a page at a time (for verify). */
   eachStoredCopy(): Generator<StoredCopy> {
     return copies.eachStoredCopy(this.#db);
