@@ -214,6 +214,56 @@ Deno.test("retention keep_deleted_days: a full pass prunes the copies of files d
   assert.equal(await restoredAt(fx, "2026-01-05 23:00", "recent.txt"), "recent\n");
 });
 
+Deno.test("retention keep_deleted_days: only deleted files' copies go, each by its own deletion, their folder kept for another", async () => {
+  using fx = makeFixture({
+    "dir/old.txt": "old\n",
+    "dir/recent.txt": "recent\n",
+    "again.txt": "again 1\n",
+    "kept.txt": "kept 1\n",
+  }, { retention: { keep_deleted_days: 30 }, safety: { max_delete_percent: 100 } });
+  const realNow = Date.now;
+  const write = (name: string, text: string, day: number) => {
+    const at = new Date(2026, 0, day, 9);
+    Deno.writeTextFileSync(join(fx.source, name), text);
+    Deno.utimeSync(join(fx.source, name), at, at);
+  };
+  const runAt = async (day: number) => {
+    Date.now = () => new Date(2026, 0, day, 12).getTime();
+    assert.equal((await backupOnce(loadConfig(fx.config))).exitCode, 0);
+  };
+  try {
+    for (const name of ["dir/old.txt", "dir/recent.txt", "again.txt", "kept.txt"]) {
+      write(name, Deno.readTextFileSync(join(fx.source, name)), 1);
+    }
+    await runAt(1);
+    write("kept.txt", "kept 2\n", 2); // its version 1, replaced on 2 January, is no deleted file
+    Deno.removeSync(join(fx.source, "dir", "old.txt"));
+    Deno.removeSync(join(fx.source, "again.txt"));
+    await runAt(2);
+    write("again.txt", "again 2\n", 9);
+    await runAt(9);
+    Deno.removeSync(join(fx.source, "dir", "recent.txt"));
+    Deno.removeSync(join(fx.source, "again.txt")); // to _deleted/again.txt.~2
+    await runAt(10);
+    await runAt(35); // 30 days before is 5 January
+  } finally {
+    Date.now = realNow;
+  }
+  assert.deepEqual(fx.lastLog().filter((l) => l.startsWith("RETENTION")), [
+    "RETENTION delete: _deleted/again.txt",
+    "RETENTION delete: _deleted/dir/old.txt",
+  ]);
+  assert.ok(isFile(join(fx.backup, "_deleted", "again.txt.~2")));
+  assert.ok(isFile(join(fx.backup, "_deleted", "dir", "recent.txt")));
+  assert.ok(isFile(join(fx.backup, "versions", "kept.txt", "v1.bak")));
+  assert.equal(await restoredAt(fx, "2026-01-01 23:00", "kept.txt"), "kept 1\n");
+  assert.equal(await restoredAt(fx, "2026-01-09 23:00", "again.txt"), "again 2\n");
+  assert.match(await restoredAt(fx, "2026-01-01 23:00", "again.txt"), /pruned/);
+  assert.match((await fx.cli("history", "again.txt")).stdout, /v1 .* pruned by retention/);
+  const verify = await fx.cli("verify");
+  assert.equal(verify.code, 0, verify.stdout + verify.stderr);
+});
+
 /** Whether a file is at `path`. */
 function isFile(path: string): boolean {
   try {
