@@ -37,21 +37,26 @@ export function storedVersions(db: StateDb, ids: number[]): StoredVersion[] {
   });
 }
 
+/** What a prune needs of a stored copy. */
+const VERSION_COLUMNS = "id, path, seq, stored_at, valid_from, kind, size, mtime_ms, hash, algo";
+
+/**
+ * The deleted files' copies deleted before a time, in path order. `+path` keeps SQLite from
+ * reading the copies in that order through copies_by_path, which looks every copy's row up:
+ * one pass over the copies, the few found then sorted (100,000 deleted copies, none found:
+ * 12 ms, not 54; measured).
+ */
+export const DELETED_BEFORE = `SELECT ${VERSION_COLUMNS} FROM copies
+  WHERE location = 'deleted' AND valid_to < ? ORDER BY +path, +seq`;
+
 /**
  * The copies of deleted files (in _deleted/) deleted before `before` (ms since the epoch,
  * as the state records times), in path order. A scan of the copies: asked only where
  * `retention.keep_deleted_days` is set.
  */
 export function deletedBefore(db: StateDb, before: number): StoredVersion[] {
-  const rows = db.q(
-    `SELECT ${VERSION_COLUMNS} FROM copies WHERE location = 'deleted' AND valid_to < ?
-     ORDER BY path, seq`,
-  ).all(before) as Row[];
-  return rows.map(toStoredVersion);
+  return (db.q(DELETED_BEFORE).all(before) as Row[]).map(toStoredVersion);
 }
-
-/** What a prune needs of a stored copy. */
-const VERSION_COLUMNS = "id, path, seq, stored_at, valid_from, kind, size, mtime_ms, hash, algo";
 
 function toStoredVersion(r: Row): StoredVersion {
   return {
