@@ -19,7 +19,9 @@
  * 1-2 µs inside a transaction (measured on a 100,000-file state, WAL and rollback journal
  * alike), and a run's planner looks paths up thousands of times. Readers (`plan`,
  * `restore`, `verify`) keep to one statement at a time: a read transaction held for the
- * length of a restore would keep a run's commit waiting where there is no WAL.
+ * length of a restore would keep a run's commit waiting where there is no WAL; so a
+ * reader's connection that a run's switch into WAL or out of it left unable to open the
+ * state is replaced by a new one between two statements (reader_reopen.ts).
  */
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import { basename, dirname, join } from "node:path";
@@ -28,6 +30,7 @@ import { checkStateFolder } from "../engine/state_folder.ts";
 import { isMissing } from "../engine/fsops.ts";
 import { makeCopyDir } from "./copy_dir.ts";
 import { openReader } from "./open_reader.ts";
+import { reopening } from "./reader_reopen.ts";
 import { noteStateOpened, saysDamaged } from "./damage.ts";
 import { checkHeader, damagedState, migrate, NoStateYet, stateVersion } from "./schema.ts";
 import { useJournalFor } from "./journal_mode.ts";
@@ -36,9 +39,13 @@ import { useJournalFor } from "./journal_mode.ts";
 const ABANDONED: DatabaseSync[] = [];
 
 export class StateDb {
-  readonly #db: DatabaseSync;
+  #db: DatabaseSync;
   readonly #readOnly: boolean;
+  /** The state a reader of it (not of a private copy) opens anew (see reader_reopen.ts). */
+  readonly #readerOf?: string;
   readonly #stmts = new Map<string, { stmt: StatementSync; reads: boolean }>();
+  /** A reader's statements, each run again on a new connection where need be. */
+  readonly #reopening = new Map<string, StatementSync>();
   /** A read transaction this writer began (see the module's comment) is open. */
   #reading = false;
   /** The schema version the database is at (a read-only one is not migrated). */
@@ -47,11 +54,18 @@ export class StateDb {
   /** A private copy of the state this reader opened instead (see `openCopy`), removed at close. */
   readonly #copyDir?: string;
 
-  private constructor(db: DatabaseSync, readOnly: boolean, version: number, copyDir?: string) {
+  private constructor(
+    db: DatabaseSync,
+    readOnly: boolean,
+    version: number,
+    copyDir?: string,
+    readerOf?: string,
+  ) {
     this.#db = db;
     this.#readOnly = readOnly;
     this.version = version;
     this.#copyDir = copyDir;
+    this.#readerOf = readerOf;
   }
 
   static open(file: string, readOnly: boolean): StateDb {
@@ -126,8 +140,7 @@ export class StateDb {
     const db = readOnly ? openReader(file) : new DatabaseSync(file);
     let version: number;
     try {
-      // Waits up to 5 s (in ms) for another connection's lock before giving up as busy.
-      db.exec("PRAGMA busy_timeout = 5000");
+      waitForLocks(db);
       if (asReader) {
         version = stateVersion(db, original);
       } else {
@@ -145,7 +158,19 @@ export class StateDb {
       db.close();
       throw e;
     }
-    return new StateDb(db, readOnly, version);
+    return new StateDb(db, readOnly, version, undefined, readOnly ? file : undefined);
+  }
+
+  /** A reader's new connection, in place of one SQLite could no longer open the state on. */
+  #reopenReader(file: string): void {
+    const db = openReader(file);
+    waitForLocks(db);
+    const old = this.#db;
+    this.#db = db;
+    this.#stmts.clear();
+    try {
+      old.close();
+    } catch { /* closed already */ }
   }
 
   /** Migrates this private copy of `file` to the current schema; closed if that fails. */
@@ -192,11 +217,16 @@ export class StateDb {
    * else outside one, so that a write not in `tx` is committed on its own, as SQLite does.
    */
   q(sql: string): StatementSync {
-    let s = this.#stmts.get(sql);
-    if (!s) {
-      s = { stmt: this.#db.prepare(sql), reads: /^\s*(SELECT|WITH)\b/i.test(sql) };
-      this.#stmts.set(sql, s);
+    const file = this.#readerOf;
+    if (file !== undefined) {
+      let stmt = this.#reopening.get(sql);
+      if (!stmt) {
+        stmt = reopening(() => this.#prepared(sql).stmt, () => this.#reopenReader(file));
+        this.#reopening.set(sql, stmt);
+      }
+      return stmt;
     }
+    const s = this.#prepared(sql);
     if (this.#readOnly) return s.stmt;
     if (!s.reads) this.endRead();
     else if (!this.#db.isTransaction) {
@@ -204,6 +234,16 @@ export class StateDb {
       this.#reading = true;
     }
     return s.stmt;
+  }
+
+  /** `sql`'s statement on the connection now, and whether it only reads. */
+  #prepared(sql: string): { stmt: StatementSync; reads: boolean } {
+    let s = this.#stmts.get(sql);
+    if (!s) {
+      s = { stmt: this.#db.prepare(sql), reads: /^\s*(SELECT|WITH)\b/i.test(sql) };
+      this.#stmts.set(sql, s);
+    }
+    return s;
   }
 
   /**
@@ -316,6 +356,11 @@ export function checkHeaderUnlessEmpty(file: string): boolean {
     if (!(e instanceof NoStateYet)) throw e;
     return true;
   }
+}
+
+/** Waits up to 5 s (in ms) for another connection's lock before giving up as busy. */
+function waitForLocks(db: DatabaseSync): void {
+  db.exec("PRAGMA busy_timeout = 5000");
 }
 
 /** SQLite's answer to a reader that would have to write: SQLITE_READONLY_ROLLBACK, _RECOVERY. */
