@@ -2,7 +2,8 @@
  * Retention by period (`retention.keep_daily`, `keep_weekly`, `keep_monthly`): a file saved
  * many times a day keeps, beside its newest versions, the newest of each of its newest
  * days, each restorable as of that day's end; the rest is pruned and logged. And
- * `keep_deleted_days`: the copies of files deleted longer ago are pruned. The runs are
+ * `keep_deleted_days`: the copies of files deleted longer ago are pruned. With `time_zone`,
+ * the days are that zone's whatever the process's `TZ`. The runs are
  * made in the past (Date.now moved back, in process, each file's mtime with it), scoped as
  * a watch session's passes are or full as `run`'s; restores go through the CLI.
  */
@@ -29,15 +30,18 @@ const EDITS: [number, number][] = [
 const text = (n: number) => `edit ${n}\n`;
 
 /**
- * Each edit of EDITS written and backed up at its time: by full runs, or by passes scoped
- * to doc.txt (`scoped`), as a watch session's are.
+ * Each edit of EDITS (or one at each of `times`) written and backed up at its time: by full
+ * runs, or by passes scoped to doc.txt (`scoped`), as a watch session's are.
  */
-async function backUpEdits(fx: Fixture, scoped: boolean): Promise<void> {
+async function backUpEdits(
+  fx: Fixture,
+  scoped: boolean,
+  times = EDITS.map(([day, hour]) => new Date(2026, 0, day, hour).getTime()),
+): Promise<void> {
   const realNow = Date.now;
   const doc = join(fx.source, "doc.txt");
   try {
-    for (const [i, [day, hour]] of EDITS.entries()) {
-      const at = new Date(2026, 0, day, hour).getTime();
+    for (const [i, at] of times.entries()) {
       Deno.writeTextFileSync(doc, text(i + 1));
       Deno.utimeSync(doc, new Date(at - 60_000), new Date(at - 60_000));
       Date.now = () => at;
@@ -176,6 +180,62 @@ Deno.test("retention: a version let go that holds other bytes than recorded is l
     "RETENTION forget: versions/doc.txt/v5.bak (it holds other bytes than recorded for it: left in place)",
   ]);
   assert.equal(Deno.readTextFileSync(v(5)), text(7));
+});
+
+/** Edits at UTC times whose days differ in Tokyo (UTC+9), in UTC and in New York (UTC-5). */
+const ZONED_EDITS = [
+  Date.UTC(2026, 0, 1, 14), // 1 January 23:00 in Tokyo, 09:00 in New York
+  Date.UTC(2026, 0, 1, 16), // 2 January 01:00 in Tokyo; 1 January in UTC and New York
+  Date.UTC(2026, 0, 2, 10), // 2 January 19:00 in Tokyo, 05:00 in New York
+  Date.UTC(2026, 0, 2, 16), // 3 January 01:00 in Tokyo; 2 January in UTC and New York
+  Date.UTC(2026, 0, 3, 2), // 3 January 11:00 in Tokyo; 2 January 21:00 in New York
+  Date.UTC(2026, 0, 3, 5), // the latest copy
+];
+
+/** Runs `fn` with the process's local time (and its children's) in `zone`. */
+async function inZone<T>(zone: string, fn: () => Promise<T>): Promise<T> {
+  const before = Deno.env.get("TZ");
+  Deno.env.set("TZ", zone);
+  try {
+    return await fn();
+  } finally {
+    if (before === undefined) Deno.env.delete("TZ");
+    else Deno.env.set("TZ", before);
+  }
+}
+
+Deno.test("retention time_zone: days are cut in that zone, whatever zone each run is in", async () => {
+  const retention = { max_versions_per_file: 1, keep_daily: 2, time_zone: "Asia/Tokyo" };
+  using fx = makeFixture({}, { retention });
+  await inZone("America/New_York", () => backUpEdits(fx, false, ZONED_EDITS));
+  // Versions 1-5: the newest (5), the newest of Tokyo's 3 January (5) and 2 January (3).
+  assert.deepEqual(storedVersions(fx), [3, 5]);
+  // A run in another zone (a scheduled job in UTC, where 4 is 2 January's newest) keeps them.
+  const run = await inZone("UTC", () => fx.cli("run"));
+  assert.equal(run.code, 0, run.stdout + run.stderr);
+  assert.deepEqual(fx.lastLog().filter((l) => l.startsWith("RETENTION")), []);
+  assert.deepEqual(storedVersions(fx), [3, 5]);
+  assert.equal(await restoredAt(fx, "2026-01-02T23:59:59+09:00"), text(3));
+  // A zone the tool does not know: exit 2, one line naming the file, the key and the value.
+  writeConfig(fx.config, {
+    sources: ["./source"],
+    backup_root: "./backup",
+    log_dir: "./logs",
+    retention: { ...retention, keep_daily: 1, time_zone: "Asia/Tokio" },
+  });
+  const refused = await fx.cli("run");
+  assert.equal(refused.code, 2);
+  assert.equal(
+    refused.stderr,
+    `Cannot load config '${fx.config}': unknown 'retention.time_zone' 'Asia/Tokio' (did you` +
+      ` mean 'Asia/Tokyo'?): write "local" (the zone each command runs in) or an IANA zone` +
+      ` name such as "Europe/Berlin", "UTC" or "America/New_York"\n`,
+  );
+  assert.deepEqual(storedVersions(fx), [3, 5]);
+  // Without time_zone, the process's zone cuts them: New York's 2 January (5), 1 January (2).
+  using local = makeFixture({}, { retention: { max_versions_per_file: 1, keep_daily: 2 } });
+  await inZone("America/New_York", () => backUpEdits(local, false, ZONED_EDITS));
+  assert.deepEqual(storedVersions(local), [2, 5]);
 });
 
 Deno.test("retention keep_deleted_days: a full pass prunes the copies of files deleted longer ago, a scoped one none", async () => {

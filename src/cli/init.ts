@@ -314,7 +314,7 @@ function configTemplate(
     // oldest are deleted (and logged).
     "max_versions_per_file": ${j(DEFAULTS["retention.max_versions_per_file"])},
     // Beside those, the newest version of each of the newest this many days that have
-    // versions of the file (local time) is kept too: with watch, which stores each saved
+    // versions of the file (in time_zone) is kept too: with watch, which stores each saved
     // change, a day of edits would otherwise retire yesterday's versions. 0 keeps none.
     // 14 days, 8 weeks and 12 months keep at most 34 more versions of a file.
     "keep_daily": ${j(DEFAULTS["retention.keep_daily"])},
@@ -322,6 +322,11 @@ function configTemplate(
     "keep_weekly": ${j(DEFAULTS["retention.keep_weekly"])},
     // The same for calendar months.
     "keep_monthly": ${j(DEFAULTS["retention.keep_monthly"])},
+    // The time zone those days, weeks and months are cut in: "local" is the zone each
+    // command runs in (TZ). Where runs are made in more than one zone (a scheduled job
+    // in UTC, one by hand elsewhere), name one, e.g. "Europe/Berlin" or "UTC", so that
+    // each keeps the same versions.
+    "time_zone": ${j(DEFAULTS["retention.time_zone"])},
     // Days a deleted file's last content stays in _deleted/ (and restorable); older ones
     // are deleted (and logged). 0 keeps them for good. Keep it longer than a loss could
     // go unnoticed: a source lost and then cleared leaves its files only there.

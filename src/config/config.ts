@@ -2,8 +2,9 @@
  * Loads and validates config.jsonc into a `Config` with every default filled in and every
  * path absolute. Steps: read the file (UTF-8, BOM allowed), parse JSONC (comments and
  * trailing commas allowed), then check each key: unknown keys, JSON types, ranges, hash
- * algorithm, and the source/backup_root paths. Relative paths resolve against the config
- * file's folder. The first problem throws a one-line `ConfigError`; nothing is written.
+ * algorithm, retention's periods and time zone (kept_periods.ts), and the source/backup_root paths.
+ * Relative paths resolve against the config file's folder. The first problem throws a
+ * one-line `ConfigError`; nothing is written.
  * Reading the file's text (size bounds, pipes, UTF-8) is config_text.ts.
  */
 import { dirname, join, resolve } from "node:path";
@@ -15,6 +16,7 @@ import { absolute, isThere, realTarget } from "./paths.ts";
 import { Section } from "./section.ts";
 import { readSources, type Source } from "./sources.ts";
 import { didYouMean } from "./suggest.ts";
+import { KEPT_PERIOD_KEYS, type KeptPeriods, readKeptPeriods } from "./kept_periods.ts";
 
 export { ConfigError } from "./errors.ts";
 export { type Source } from "./sources.ts";
@@ -32,9 +34,10 @@ export interface Config {
   maxVersionsPerFile: number;
   /**
    * How many days, weeks and months keep their newest version of each file, beside the
-   * newest `maxVersionsPerFile` (engine/retention.ts); 0: none.
+   * newest `maxVersionsPerFile` (engine/retention.ts); 0: none. The zone they are cut in:
+   * "local" (the process's) or a zone name, as written (kept_periods.ts).
    */
-  keptPeriods: { days: number; weeks: number; months: number };
+  keptPeriods: KeptPeriods;
   /** Days a deleted file's copy stays in _deleted/; 0: for good. */
   keepDeletedDays: number;
   /** gitignore-style patterns, as given. */
@@ -58,6 +61,7 @@ export const DEFAULTS = {
   "retention.keep_daily": 0,
   "retention.keep_weekly": 0,
   "retention.keep_monthly": 0,
+  "retention.time_zone": "local",
   "retention.keep_deleted_days": 0,
   exclude: [] as readonly string[],
   "watch.debounce_ms": 1000,
@@ -92,6 +96,7 @@ const HOMES: Record<string, string> = {
   keep_daily: "retention",
   keep_weekly: "retention",
   keep_monthly: "retention",
+  time_zone: "retention",
   keep_deleted_days: "retention",
   debounce_ms: "watch",
   rescan_interval: "watch",
@@ -252,25 +257,10 @@ function checkStateFits(backupRoot: string): void {
 
 type Settings = Omit<Config, "file" | "sources" | "backupRoot" | "logDir">;
 
-/** The keys of the periods that keep their newest version of each file, by period. */
-const KEPT_PERIODS = [
-  ["keep_daily", "days"],
-  ["keep_weekly", "weeks"],
-  ["keep_monthly", "months"],
-] as const;
-
-function readKeptPeriods(retention: Section): Config["keptPeriods"] {
-  const kept = { days: 0, weeks: 0, months: 0 };
-  for (const [key, period] of KEPT_PERIODS) {
-    kept[period] = retention.integer(key, { min: 0 }, DEFAULTS[`retention.${key}`]);
-  }
-  return kept;
-}
-
 function readSettings(top: Section): Settings {
   const retention = top.section("retention", [
     "max_versions_per_file",
-    ...KEPT_PERIODS.map(([key]) => key),
+    ...KEPT_PERIOD_KEYS,
     "keep_deleted_days",
   ]);
   const watch = top.section("watch", ["debounce_ms", "rescan_interval"]);
@@ -283,7 +273,7 @@ function readSettings(top: Section): Settings {
       { min: 1 },
       DEFAULTS["retention.max_versions_per_file"],
     ),
-    keptPeriods: readKeptPeriods(retention),
+    keptPeriods: readKeptPeriods(retention, DEFAULTS),
     keepDeletedDays: retention.integer(
       "keep_deleted_days",
       { min: 0 },

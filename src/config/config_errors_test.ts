@@ -131,6 +131,22 @@ const VALUES: Case[] = [
   ["keep_weekly as text", { ...BASE, retention: { keep_weekly: "4" } }, [
     "'retention.keep_weekly' must be an integer, got string \"4\"",
   ]],
+  ["time_zone misspelt", { ...BASE, retention: { time_zone: "Europe/Berln" } }, [
+    "unknown 'retention.time_zone' 'Europe/Berln' (did you mean 'Europe/Berlin'?):" +
+    ' write "local" (the zone each command runs in) or an IANA zone name such as' +
+    ' "Europe/Berlin", "UTC" or "America/New_York"',
+  ]],
+  ...["Mars/Olympus", "", "Local", "CET-1CEST,M3.5.0,M10.5.0/3"].map((zone): Case => [
+    `time_zone ${JSON.stringify(zone)}`,
+    { ...BASE, retention: { time_zone: zone } },
+    [`unknown 'retention.time_zone' '${zone}'`, 'write "local" (the zone each command runs in)'],
+  ]),
+  ["time_zone as a number", { ...BASE, retention: { time_zone: 1 } }, [
+    "'retention.time_zone' must be a string, got number 1",
+  ]],
+  ["time_zone at top level", { ...BASE, time_zone: "UTC" }, [
+    "unknown key 'time_zone' (it belongs inside 'retention'",
+  ]],
   ["keep_monthly at top level", { ...BASE, keep_monthly: 12 }, [
     "unknown key 'keep_monthly' (it belongs inside 'retention'",
   ]],

@@ -3,7 +3,8 @@
  * it looks at, read from the state, or predicted from the plan on a dry run. Beyond the
  * newest `max_versions_per_file`, the versions a file keeps by period (`keep_daily` …)
  * change only as it gets new ones (the periods counted are those that have versions), as
- * the settings change, or as the time zone does (configuration.md): a full pass looks at
+ * the settings change, or as the time zone does (`time_zone`, or the process's where it is
+ * "local": configuration.md): a full pass looks at
  * every file over `max`, a scoped one (a watch session's) at the files it archived a
  * version of and at those over what every setting together keeps, so that a file kept at
  * its periods' versions is not read again at each pass. A full pass also prunes the

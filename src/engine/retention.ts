@@ -2,12 +2,14 @@
  * Retention, a pure rule: of the versions stored for one path (copies in versions/), keep
  * the `max` with the highest content numbers and, where the config asks for them, the
  * newest version of each of the newest `days`, `weeks` and `months` (calendar days, weeks
- * from Monday and months, in local time, by when the version's content was first backed
- * up) that have versions of that path, as restic's `forget --keep-daily` keeps snapshots;
+ * from Monday and months, in the periods' `timeZone` (calendar.ts: the process's where it
+ * is "local" or absent), by when the version's content was first backed up) that have
+ * versions of that path, as restic's `forget --keep-daily` keeps snapshots;
  * prune the rest, oldest first. And where `keep_deleted_days` is set, the copies of files
  * deleted longer ago than that (in _deleted/). Latest copies and duplicates are never
  * touched.
  */
+import { type CivilDay, dayReader } from "./calendar.ts";
 import type { Action, RecordedContent } from "./types.ts";
 
 /** A version as the rule reads it: whose, its number, and when its content was first backed up. */
@@ -31,6 +33,11 @@ export interface KeptPeriods {
   days: number;
   weeks: number;
   months: number;
+  /**
+   * The zone they are cut in (`retention.time_zone`): an IANA name, or "local" (as absent)
+   * for the process's (calendar.ts).
+   */
+  timeZone?: string;
 }
 
 /** No versions kept by period: the newest `max` only. */
@@ -90,16 +97,20 @@ export function deletedCutoff(now: number, days: number): number | undefined {
 /** The versions of one path (oldest first) the rule keeps. */
 function keptOf<V extends DatedVersion>(list: V[], max: number, periods: KeptPeriods): Set<V> {
   const kept = new Set(list.slice(Math.max(0, list.length - max)));
-  const rules: [number, (ms: number) => string][] = [
-    [periods.days, dayOf],
-    [periods.weeks, weekOf],
-    [periods.months, monthOf],
+  const rules: [number, (day: CivilDay) => string][] = [
+    [periods.days, dayKey],
+    [periods.weeks, weekKey],
+    [periods.months, monthKey],
   ];
+  const dayOf = dayReader(periods.timeZone);
+  const days = new Map<V, CivilDay>();
   for (const [count, periodOf] of rules) {
     const seen = new Set<string>();
     // Newest first: the first version met in a period is its newest.
     for (let i = list.length - 1; i >= 0 && seen.size < count; i--) {
-      const period = periodOf(list[i].validFrom);
+      let day = days.get(list[i]);
+      if (!day) days.set(list[i], day = dayOf(list[i].validFrom));
+      const period = periodOf(day);
       if (seen.has(period)) continue;
       seen.add(period);
       kept.add(list[i]);
@@ -108,21 +119,20 @@ function keptOf<V extends DatedVersion>(list: V[], max: number, periods: KeptPer
   return kept;
 }
 
-/** The local calendar day of a time, as a key. */
-function dayOf(ms: number): string {
-  const d = new Date(ms);
-  return `${d.getFullYear()}-${d.getMonth() + 1}-${d.getDate()}`;
+/** A calendar day, as a key. */
+function dayKey(d: CivilDay): string {
+  return `${d.year}-${d.month}-${d.day}`;
 }
 
-/** The week (from Monday) of a time, as its Monday's local day. */
-function weekOf(ms: number): string {
-  const d = new Date(ms);
-  const sinceMonday = (d.getDay() + 6) % 7;
-  return dayOf(new Date(d.getFullYear(), d.getMonth(), d.getDate() - sinceMonday).getTime());
+/** The week (from Monday) of a day, as its Monday's day: calendar arithmetic, no zone. */
+function weekKey(d: CivilDay): string {
+  const sinceMonday = (d.weekday + 6) % 7;
+  const monday = new Date(0);
+  monday.setUTCFullYear(d.year, d.month - 1, d.day - sinceMonday);
+  return `${monday.getUTCFullYear()}-${monday.getUTCMonth() + 1}-${monday.getUTCDate()}`;
 }
 
-/** The local calendar month of a time, as a key. */
-function monthOf(ms: number): string {
-  const d = new Date(ms);
-  return `${d.getFullYear()}-${d.getMonth() + 1}`;
+/** A calendar month, as a key. */
+function monthKey(d: CivilDay): string {
+  return `${d.year}-${d.month}`;
 }

@@ -1,6 +1,12 @@
 /** Table tests of the retention rule. */
 import assert from "node:assert/strict";
-import { mostKept, planRetention, type StoredVersion } from "./retention.ts";
+import {
+  type KeptPeriods,
+  mostKept,
+  NO_PERIODS as NONE,
+  planRetention,
+  type StoredVersion,
+} from "./retention.ts";
 
 /** Version `seq` of `path`, first backed up at `validFrom` (local time, by default seq hours in). */
 const v = (path: string, seq: number, validFrom = new Date(2026, 0, 1, seq).getTime()) => ({
@@ -117,11 +123,11 @@ Deno.test("retention: the most versions kept is the newest N and one per period 
 });
 
 /** Runs `fn` with the process's local time in `zone` (Deno applies a TZ set at run time). */
-function inZone(zone: string, fn: () => void): void {
+function inZone<T>(zone: string, fn: () => T): T {
   const before = Deno.env.get("TZ");
   Deno.env.set("TZ", zone);
   try {
-    fn();
+    return fn();
   } finally {
     if (before === undefined) Deno.env.delete("TZ");
     else Deno.env.set("TZ", before);
@@ -138,4 +144,43 @@ Deno.test("retention: days and weeks are local calendar ones across changes of d
     const autumn = at([10, 24, 23], [10, 25, 0], [10, 25, 23], [10, 26, 0]);
     assert.deepEqual(pruned(planRetention(autumn, 1, { days: 3, weeks: 0, months: 0 })), [2]);
   });
+});
+
+Deno.test("retention: a named time_zone cuts days, weeks and months there, whatever the process's zone", () => {
+  // UTC times, on either side of midnight in Berlin (UTC+1 in winter, +2 from 29 March).
+  const utc = (month: number, day: number, hour: number, minute = 0) =>
+    Date.UTC(2026, month - 1, day, hour, minute);
+  const versions = [
+    utc(3, 28, 22, 30), // 28 March 23:30 in Berlin
+    utc(3, 28, 23, 30), // 29 March 00:30 in Berlin; 28 March in UTC and in New York
+    utc(3, 29, 21, 30), // 29 March 23:30 in Berlin (daylight saving time from 02:00)
+    utc(3, 29, 22, 30), // 30 March 00:30 in Berlin, a Monday; 29 March in UTC
+    utc(3, 31, 21, 59), // 31 March 23:59 in Berlin
+    utc(3, 31, 22, 0), // 1 April 00:00 in Berlin; 31 March in UTC
+  ].map((ms, i) => v("a", i + 1, ms));
+  const cases: [Partial<KeptPeriods>, number[]][] = [
+    // Berlin days 1 April (6), 31 March (5), 30 March (4), 29 March (3), 28 March (1)
+    [{ days: 5 }, [2]],
+    [{ weeks: 2 }, [1, 2, 4, 5]], // the week from 30 March (6), that from 23 March (3)
+    [{ months: 2 }, [1, 2, 3, 4]], // April (6), March (5)
+  ];
+  const results = ["UTC", "America/New_York", "Asia/Tokyo"].map((zone) =>
+    inZone(
+      zone,
+      () =>
+        cases.map(([periods]) =>
+          pruned(planRetention(versions, 1, { ...NONE, ...periods, timeZone: "Europe/Berlin" }))
+        ),
+    )
+  );
+  for (const result of results) assert.deepEqual(result, cases.map(([, expected]) => expected));
+  // Cut by the process's zone, they differ: UTC days 31 March (6), 29 March (4), 28 March (2).
+  const local = inZone("UTC", () => pruned(planRetention(versions, 1, { ...NONE, days: 5 })));
+  assert.deepEqual(local, [1, 3, 5]);
+  // "local" is the process's zone, as absent.
+  const named = inZone(
+    "UTC",
+    () => pruned(planRetention(versions, 1, { ...NONE, days: 5, timeZone: "local" })),
+  );
+  assert.deepEqual(named, local);
 });

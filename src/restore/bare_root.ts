@@ -64,7 +64,7 @@ function configOfBackupRoot(given: string, writesLog = false): Config {
     logDir: writesLog ? logsHere(root) : resolve(root, "..", "logs"),
     hashAlgorithm: DEFAULTS.hash_algorithm,
     maxVersionsPerFile: DEFAULTS["retention.max_versions_per_file"],
-    keptPeriods: { days: 0, weeks: 0, months: 0 },
+    keptPeriods: { days: 0, weeks: 0, months: 0, timeZone: DEFAULTS["retention.time_zone"] },
     keepDeletedDays: 0,
     exclude: [],
     watch: { debounceMs: DEFAULTS["watch.debounce_ms"], rescanIntervalMs: 0 },
