@@ -76,9 +76,13 @@ export function toolCommand(args: string[]): { cmd: string; args: string[] } {
   return { cmd: Deno.execPath(), args: ["run", ...perms, MAIN, ...args] };
 }
 
-export function runCli(args: string[], opts: { cwd?: string } = {}): Promise<CliResult> {
+/** The CLI run to its end; `env` is added to the test process's (`{ TZ }`: its own zone). */
+export function runCli(
+  args: string[],
+  opts: { cwd?: string; env?: Record<string, string> } = {},
+): Promise<CliResult> {
   const { cmd, args: full } = toolCommand(args);
-  return runProgram(cmd, full, opts.cwd);
+  return runProgram(cmd, full, opts.cwd, opts.env);
 }
 
 /**
@@ -98,16 +102,41 @@ export async function outputWithin(
 }
 
 /** A program run to its end from `cwd` (the repository), its output captured, without colour. */
-export async function runProgram(cmd: string, args: string[], cwd = REPO): Promise<CliResult> {
+export async function runProgram(
+  cmd: string,
+  args: string[],
+  cwd = REPO,
+  env: Record<string, string> = {},
+): Promise<CliResult> {
   const out = await new Deno.Command(cmd, {
     args,
     cwd,
     stdout: "piped",
     stderr: "piped",
-    env: { NO_COLOR: "1" },
+    env: { NO_COLOR: "1", ...env },
   }).output();
   const dec = new TextDecoder();
   return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}
+
+/**
+ * What `program` (TypeScript for `deno eval`, from the repository, so deno.json's imports
+ * hold) prints as JSON on its last line, run with its local time in `zone` (`TZ`): a test
+ * that needs a zone runs its subject so, as a `TZ` set in the test process would move the
+ * local time of every test file running beside it (shared_process_test.ts). Its modules
+ * are imported by absolute URL (`new URL("./x.ts", import.meta.url).href`).
+ */
+export async function evalInZone(zone: string, program: string): Promise<unknown> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["eval", "--ext=ts", program],
+    cwd: REPO,
+    env: { TZ: zone, NO_COLOR: "1" },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const dec = new TextDecoder();
+  assert.equal(out.code, 0, `the program in ${zone} failed: ${dec.decode(out.stderr)}`);
+  return JSON.parse(dec.decode(out.stdout).trim().split("\n").at(-1)!);
 }
 
 /**

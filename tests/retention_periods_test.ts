@@ -3,16 +3,21 @@
  * many times a day keeps, beside its newest versions, the newest of each of its newest
  * days, each restorable as of that day's end; the rest is pruned and logged. And
  * `keep_deleted_days`: the copies of files deleted longer ago are pruned. With `time_zone`,
- * the days are that zone's whatever the process's `TZ`. The runs are
- * made in the past (Date.now moved back, in process, each file's mtime with it), scoped as
- * a watch session's passes are or full as `run`'s; restores go through the CLI.
+ * the days are that zone's whatever the process's `TZ`. The runs are made in the past
+ * (Date.now moved back, in process, each file's mtime with it), scoped as a watch
+ * session's passes are or full as `run`'s; those that need a zone of their own, in a child
+ * process with its `TZ`; restores go through the CLI.
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { loadConfig } from "../src/config/config.ts";
 import { backupOnce } from "../src/engine/backup.ts";
 import { StateStore } from "../src/state/store.ts";
-import { type Fixture, makeFixture, writeConfig } from "./helpers.ts";
+import { evalInZone, type Fixture, makeFixture, runCli, writeConfig } from "./helpers.ts";
+
+/** The modules a child program (backUpEditsIn) imports, by absolute URL. */
+const CONFIG = new URL("../src/config/config.ts", import.meta.url).href;
+const BACKUP = new URL("../src/engine/backup.ts", import.meta.url).href;
 
 /** Edits of doc.txt: [day of January 2026, hour], local time; edit n is content number n. */
 const EDITS: [number, number][] = [
@@ -30,18 +35,15 @@ const EDITS: [number, number][] = [
 const text = (n: number) => `edit ${n}\n`;
 
 /**
- * Each edit of EDITS (or one at each of `times`) written and backed up at its time: by full
- * runs, or by passes scoped to doc.txt (`scoped`), as a watch session's are.
+ * Each edit of EDITS written and backed up at its time: by full runs, or by passes scoped
+ * to doc.txt (`scoped`), as a watch session's are.
  */
-async function backUpEdits(
-  fx: Fixture,
-  scoped: boolean,
-  times = EDITS.map(([day, hour]) => new Date(2026, 0, day, hour).getTime()),
-): Promise<void> {
+async function backUpEdits(fx: Fixture, scoped: boolean): Promise<void> {
   const realNow = Date.now;
   const doc = join(fx.source, "doc.txt");
   try {
-    for (const [i, at] of times.entries()) {
+    for (const [i, [day, hour]] of EDITS.entries()) {
+      const at = new Date(2026, 0, day, hour).getTime();
       Deno.writeTextFileSync(doc, text(i + 1));
       Deno.utimeSync(doc, new Date(at - 60_000), new Date(at - 60_000));
       Date.now = () => at;
@@ -192,26 +194,38 @@ const ZONED_EDITS = [
   Date.UTC(2026, 0, 3, 5), // the latest copy
 ];
 
-/** Runs `fn` with the process's local time (and its children's) in `zone`. */
-async function inZone<T>(zone: string, fn: () => Promise<T>): Promise<T> {
-  const before = Deno.env.get("TZ");
-  Deno.env.set("TZ", zone);
-  try {
-    return await fn();
-  } finally {
-    if (before === undefined) Deno.env.delete("TZ");
-    else Deno.env.set("TZ", before);
-  }
+/**
+ * Each of `times` written to doc.txt and backed up at its time by a full run (as
+ * backUpEdits does), in a process whose local time is in `zone` (evalInZone): a `TZ` set
+ * here would move the local time of the test files running beside this one.
+ */
+async function backUpEditsIn(zone: string, fx: Fixture, times: number[]): Promise<void> {
+  const exitCodes = await evalInZone(
+    zone,
+    `import { loadConfig } from ${JSON.stringify(CONFIG)};
+    import { backupOnce } from ${JSON.stringify(BACKUP)};
+    const doc = ${JSON.stringify(join(fx.source, "doc.txt"))};
+    const exitCodes = [];
+    for (const [i, at] of ${JSON.stringify(times)}.entries()) {
+      Deno.writeTextFileSync(doc, "edit " + (i + 1) + "\\n");
+      Deno.utimeSync(doc, new Date(at - 60_000), new Date(at - 60_000));
+      Date.now = () => at;
+      const summary = await backupOnce(loadConfig(${JSON.stringify(fx.config)}));
+      exitCodes.push(summary.exitCode);
+    }
+    console.log(JSON.stringify(exitCodes));`,
+  );
+  assert.deepEqual(exitCodes, times.map(() => 0));
 }
 
 Deno.test("retention time_zone: days are cut in that zone, whatever zone each run is in", async () => {
   const retention = { max_versions_per_file: 1, keep_daily: 2, time_zone: "Asia/Tokyo" };
   using fx = makeFixture({}, { retention });
-  await inZone("America/New_York", () => backUpEdits(fx, false, ZONED_EDITS));
+  await backUpEditsIn("America/New_York", fx, ZONED_EDITS);
   // Versions 1-5: the newest (5), the newest of Tokyo's 3 January (5) and 2 January (3).
   assert.deepEqual(storedVersions(fx), [3, 5]);
   // A run in another zone (a scheduled job in UTC, where 4 is 2 January's newest) keeps them.
-  const run = await inZone("UTC", () => fx.cli("run"));
+  const run = await runCli(["run", "--config", fx.config], { env: { TZ: "UTC" } });
   assert.equal(run.code, 0, run.stdout + run.stderr);
   assert.deepEqual(fx.lastLog().filter((l) => l.startsWith("RETENTION")), []);
   assert.deepEqual(storedVersions(fx), [3, 5]);
@@ -234,7 +248,7 @@ Deno.test("retention time_zone: days are cut in that zone, whatever zone each ru
   assert.deepEqual(storedVersions(fx), [3, 5]);
   // Without time_zone, the process's zone cuts them: New York's 2 January (5), 1 January (2).
   using local = makeFixture({}, { retention: { max_versions_per_file: 1, keep_daily: 2 } });
-  await inZone("America/New_York", () => backUpEdits(local, false, ZONED_EDITS));
+  await backUpEditsIn("America/New_York", local, ZONED_EDITS);
   assert.deepEqual(storedVersions(local), [2, 5]);
 });
 

@@ -1,12 +1,10 @@
-/** Table tests of the retention rule. */
+/**
+ * Table tests of the retention rule; those that need a zone of their own run it in a child
+ * process with its `TZ` (prunedIn).
+ */
 import assert from "node:assert/strict";
-import {
-  type KeptPeriods,
-  mostKept,
-  NO_PERIODS as NONE,
-  planRetention,
-  type StoredVersion,
-} from "./retention.ts";
+import { type KeptPeriods, mostKept, planRetention, type StoredVersion } from "./retention.ts";
+import { evalInZone } from "../../tests/helpers.ts";
 
 /** Version `seq` of `path`, first backed up at `validFrom` (local time, by default seq hours in). */
 const v = (path: string, seq: number, validFrom = new Date(2026, 0, 1, seq).getTime()) => ({
@@ -122,31 +120,48 @@ Deno.test("retention: the most versions kept is the newest N and one per period 
   assert.ok(60 - prunedSome.length <= mostKept(10, some));
 });
 
-/** Runs `fn` with the process's local time in `zone` (Deno applies a TZ set at run time). */
-function inZone<T>(zone: string, fn: () => T): T {
-  const before = Deno.env.get("TZ");
-  Deno.env.set("TZ", zone);
-  try {
-    return fn();
-  } finally {
-    if (before === undefined) Deno.env.delete("TZ");
-    else Deno.env.set("TZ", before);
-  }
+const RETENTION = new URL("./retention.ts", import.meta.url).href;
+
+/** Times of versions 1.. of `a`: UTC ones, or local ones [month, day, hour] of 2026. */
+type Times = number[] | [number, number, number][];
+
+/**
+ * The seqs the rule prunes of each case's versions (the newest 1 kept, and its periods),
+ * run in a process whose local time is in `zone` (evalInZone): a `TZ` set here would move
+ * the local time of the test files running beside this one.
+ */
+function prunedIn(zone: string, cases: [Times, Partial<KeptPeriods>][]): Promise<number[][]> {
+  return evalInZone(
+    zone,
+    `import { NO_PERIODS, planRetention } from ${JSON.stringify(RETENTION)};
+    const at = (t: number | number[]) =>
+      typeof t === "number" ? t : new Date(2026, t[0] - 1, t[1], t[2]).getTime();
+    const cases: [(number | number[])[], object][] = ${JSON.stringify(cases)};
+    console.log(JSON.stringify(cases.map(([times, periods]) => {
+      const versions = times.map((t, i) => ({
+        path: "a", copyId: i + 1, seq: i + 1, storedAt: "versions/a/v" + (i + 1) + ".bak",
+        validFrom: at(t),
+      }));
+      return planRetention(versions, 1, { ...NO_PERIODS, ...periods })
+        .map((a) => a.type === "prune" ? a.seq : -1);
+    })));`,
+  ) as Promise<number[][]>;
 }
 
-Deno.test("retention: days and weeks are local calendar ones across changes of daylight saving time", () => {
-  inZone("Europe/Berlin", () => {
-    // 29 March 2026 has 23 hours; 30 March 00:15 is still 29 March in UTC.
-    const spring = at([3, 28, 23], [3, 29, 0], [3, 29, 23], [3, 30, 0]);
-    assert.deepEqual(pruned(planRetention(spring, 1, { days: 3, weeks: 0, months: 0 })), [2]);
-    assert.deepEqual(pruned(planRetention(spring, 1, { days: 0, weeks: 2, months: 0 })), [1, 2]);
-    // 25 October 2026 has 25 hours: 00:00 and 23:00 are one day, 26 October 00:00 the next.
-    const autumn = at([10, 24, 23], [10, 25, 0], [10, 25, 23], [10, 26, 0]);
-    assert.deepEqual(pruned(planRetention(autumn, 1, { days: 3, weeks: 0, months: 0 })), [2]);
-  });
+Deno.test("retention: days and weeks are local calendar ones across changes of daylight saving time", async () => {
+  // 29 March 2026 has 23 hours in Berlin; 30 March 00:15 is still 29 March in UTC.
+  const spring: Times = [[3, 28, 23], [3, 29, 0], [3, 29, 23], [3, 30, 0]];
+  // 25 October 2026 has 25 hours: 00:00 and 23:00 are one day, 26 October 00:00 the next.
+  const autumn: Times = [[10, 24, 23], [10, 25, 0], [10, 25, 23], [10, 26, 0]];
+  const result = await prunedIn("Europe/Berlin", [
+    [spring, { days: 3 }],
+    [spring, { weeks: 2 }],
+    [autumn, { days: 3 }],
+  ]);
+  assert.deepEqual(result, [[2], [1, 2], [2]]);
 });
 
-Deno.test("retention: a named time_zone cuts days, weeks and months there, whatever the process's zone", () => {
+Deno.test("retention: a named time_zone cuts days, weeks and months there, whatever the process's zone", async () => {
   // UTC times, on either side of midnight in Berlin (UTC+1 in winter, +2 from 29 March).
   const utc = (month: number, day: number, hour: number, minute = 0) =>
     Date.UTC(2026, month - 1, day, hour, minute);
@@ -157,30 +172,31 @@ Deno.test("retention: a named time_zone cuts days, weeks and months there, whate
     utc(3, 29, 22, 30), // 30 March 00:30 in Berlin, a Monday; 29 March in UTC
     utc(3, 31, 21, 59), // 31 March 23:59 in Berlin
     utc(3, 31, 22, 0), // 1 April 00:00 in Berlin; 31 March in UTC
-  ].map((ms, i) => v("a", i + 1, ms));
+  ];
   const cases: [Partial<KeptPeriods>, number[]][] = [
     // Berlin days 1 April (6), 31 March (5), 30 March (4), 29 March (3), 28 March (1)
     [{ days: 5 }, [2]],
     [{ weeks: 2 }, [1, 2, 4, 5]], // the week from 30 March (6), that from 23 March (3)
     [{ months: 2 }, [1, 2, 3, 4]], // April (6), March (5)
   ];
-  const results = ["UTC", "America/New_York", "Asia/Tokyo"].map((zone) =>
-    inZone(
-      zone,
-      () =>
-        cases.map(([periods]) =>
-          pruned(planRetention(versions, 1, { ...NONE, ...periods, timeZone: "Europe/Berlin" }))
-        ),
-    )
+  const results = await Promise.all(
+    ["UTC", "America/New_York", "Asia/Tokyo"].map((zone) =>
+      prunedIn(zone, [
+        ...cases.map(([periods]): [Times, Partial<KeptPeriods>] => [
+          versions,
+          { ...periods, timeZone: "Europe/Berlin" },
+        ]),
+        [versions, { days: 5 }],
+        [versions, { days: 5, timeZone: "local" }],
+      ])
+    ),
   );
-  for (const result of results) assert.deepEqual(result, cases.map(([, expected]) => expected));
+  for (const result of results) {
+    assert.deepEqual(result.slice(0, cases.length), cases.map(([, expected]) => expected));
+  }
   // Cut by the process's zone, they differ: UTC days 31 March (6), 29 March (4), 28 March (2).
-  const local = inZone("UTC", () => pruned(planRetention(versions, 1, { ...NONE, days: 5 })));
+  const [local, named] = results[0].slice(cases.length);
   assert.deepEqual(local, [1, 3, 5]);
   // "local" is the process's zone, as absent.
-  const named = inZone(
-    "UTC",
-    () => pruned(planRetention(versions, 1, { ...NONE, days: 5, timeZone: "local" })),
-  );
   assert.deepEqual(named, local);
 });
