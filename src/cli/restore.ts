@@ -53,13 +53,20 @@ Options:
                  and hardLinkOf where a file was made a hard link of another),
                  upToDate, failed, notes (a disk that keeps no modes or no hard links,
                  where met), heldBack (the runs whose deletion guard held deletions
-                 back, where any did), and stopped: true when a stop signal cut it short
+                 back, where any did), diskFull (a destination disk found full, and how
+                 many files were not tried there), and stopped: true when a stop signal
+                 cut it short
   --quiet, -q    Print nothing but problems
+
+A destination disk that runs full (no space left, or a quota) stops the restore at the
+first file it refuses: no later file is tried there, and one line says how many were
+restored and not; free space and run the same restore again to finish.
 
 Ctrl-C (SIGINT), SIGTERM or SIGHUP stops it once the files being flushed are in place
 (what it restored is complete; restore again to finish), a second signal at once.
 
-Exit codes: 0 all restored or up to date, 1 some file not restored (each is named),
+Exit codes: 0 all restored or up to date, 1 some file not restored (each is named, or
+counted where its disk was full),
 2 usage or configuration error, 130, 143 or 129 stopped by SIGINT, SIGTERM or SIGHUP.
 
 Examples:

@@ -2,8 +2,10 @@
  * Console output of `restore`: problems on stderr (each names the path and why), and
  * warnings for contents read from another stored copy than their own, the summary line, or
  * the `--json` document `{ command, ok, exitCode, stopped?, at, restored, upToDate, failed,
- * notes?, heldBack? }` (a file restored as a hard link of another names it: `hardLinkOf`;
- * `heldBack`: the runs whose guard held deletions back, said on stderr without it). Results
+ * diskFull?, notes?, heldBack? }` (a file restored as a hard link of another names it:
+ * `hardLinkOf`; `heldBack`: the runs whose guard held deletions back, said on stderr without
+ * it). A destination disk found full (restore/full_disks.ts) is said in the summary's one
+ * line, its files counted, not named a line each (in --json each is in `failed`). Results
  * are counted as they come; each file restored is kept only for `--json`, which lists them
  * (as a line of JSON text each, written out a piece at a time).
  */
@@ -30,6 +32,16 @@ interface Done {
   warning?: string;
 }
 
+/** Files not restored for want of room on one disk. */
+interface FullDiskCount {
+  /** What the system said of the first write it refused. */
+  error: string;
+  /** Writes it refused (the first, and any in a batch placed meanwhile). */
+  failed: number;
+  /** Files bound for it afterwards, not tried. */
+  notTried: number;
+}
+
 /** What a restore did, counted as each result comes. */
 export class RestoreTally {
   restored = 0;
@@ -43,10 +55,26 @@ export class RestoreTally {
   /** Files restored from another copy than their own. */
   readonly warnings: Done[] = [];
   readonly problems: Problem[] = [];
+  /**
+   * The disks found full (restore/full_disks.ts), by the restore's folder where each was:
+   * said in one line, not a line a file; their files are in `fullDiskProblems` for --json.
+   */
+  readonly fullDisks = new Map<string, FullDiskCount>();
+  readonly fullDiskProblems: Problem[] = [];
 
   constructor(readonly keepAll: boolean) {}
 
   add(r: RestoreResult): void {
+    if (r.fullDisk !== undefined) {
+      const { at, error, skipped } = r.fullDisk;
+      const disk = this.fullDisks.get(at) ?? { error, failed: 0, notTried: 0 };
+      this.fullDisks.set(at, disk);
+      if (skipped) disk.notTried++;
+      else disk.failed++;
+      // The first refused write is kept whatever the output; the others only for --json.
+      if (!skipped || this.keepAll) this.fullDiskProblems.push(toProblem(r));
+      return;
+    }
     if (r.reason !== undefined) {
       this.problems.push(toProblem(r));
       return;
@@ -137,7 +165,8 @@ export function printRestore(
   const notes = opts.notes ?? [];
   const problems = [...earlier, ...tally.problems];
   const stopped = opts.stoppedCode !== undefined;
-  const exitCode = opts.stoppedCode ?? (problems.length === 0 ? 0 : 1);
+  const full = [...tally.fullDisks];
+  const exitCode = opts.stoppedCode ?? (problems.length === 0 && full.length === 0 ? 0 : 1);
   if (opts.json) {
     writeJsonDocument({
       command: "restore",
@@ -147,7 +176,10 @@ export function printRestore(
       at: opts.at === undefined ? undefined : new Date(opts.at).toISOString(),
       restored: tally.listed.restored,
       upToDate: tally.listed.upToDate,
-      failed: problems,
+      failed: [...problems, ...tally.fullDiskProblems],
+      ...full.length > 0
+        ? { diskFull: full.map(([to, d]) => ({ to, error: d.error, notTried: d.notTried })) }
+        : {},
       ...notes.length > 0 ? { notes } : {},
       ...heldBackField(opts.heldBack ?? []),
     });
@@ -171,19 +203,37 @@ export function printRestore(
     // The moment restored, as read: a local time is read in the zone Deno knows.
     const asOf = opts.at === undefined ? "" : ` (as of ${new Date(opts.at).toISOString()})`;
     // A backup with nothing to restore (as of a moment before its first run) is no file.
-    const files = problems.filter((p) => p.path !== "").length;
+    const files = problems.filter((p) => p.path !== "").length +
+      full.reduce((n, [, d]) => n + d.failed + d.notTried, 0);
     const renamed = tally.renamed === 0
       ? ""
       : `; ${tally.renamed} under another name, as this disk takes theirs for others'`;
     const linked = tally.linked === 0
       ? ""
       : `; ${tally.linked} as hard links of another file, as the backup recorded them`;
+    const counts = `${tally.restored} restored, ${tally.upToDate} up to date, ` +
+      `${files} not restored`;
     say(
-      `${title}${asOf}: ${tally.restored} restored, ${tally.upToDate} up to date, ` +
-        `${files} not restored${renamed}${linked}`,
+      full.length > 0 && !stopped
+        ? fullDiskLine(full, `${asOf}: ${counts}`, `${renamed}${linked}`)
+        : `${title}${asOf}: ${counts}${renamed}${linked}`,
     );
   }
   return exitCode;
+}
+
+/**
+ * The summary of a restore that met a full disk: the one line said of it, with the counts
+ * (`counts`, then `more` after what was not tried) and the remedy.
+ */
+function fullDiskLine(full: [string, FullDiskCount][], counts: string, more: string): string {
+  const quota = full.some(([, d]) => /quota|os error (122|69)\b/i.test(d.error));
+  const why = quota ? "disk quota exceeded" : "no space left on device";
+  const where = full.map(([to]) => `'${to}'`).join(" and ");
+  const notTried = full.reduce((n, [, d]) => n + d.notTried, 0);
+  return `Restore stopped: ${why} writing to ${where}${counts} (${notTried} of them not tried ` +
+    `once the disk was full)${more}; free space (or restore to another disk with --to) and ` +
+    "run the same restore again: files already restored are kept as up to date";
 }
 
 /** `heldBack` of the --json document, where runs held deletions back. */
@@ -200,7 +250,7 @@ function toProblem(r: RestoreResult): Problem {
     path: r.copy.path,
     version: r.copy.seq,
     to: r.dest,
-    kind: r.outcome === "conflict" ? "conflict" : "error",
+    kind: r.fullDisk?.skipped ? "not-tried" : r.outcome === "conflict" ? "conflict" : "error",
     reason: r.reason!,
   };
 }

@@ -10,10 +10,12 @@
  * written again at the end, under another name.
  *
  * Files the backup recorded as one file under several names are restored as hard links of
- * the first one (hard_links.ts). Once done (or stopped), the folders files were placed in
- * are flushed, and those above them to the destination. An interruption leaves at most two
- * batches' hidden temporary files; a stop signal ends the restore after the batch being
- * flushed is in place, removing the one being written.
+ * the first one (hard_links.ts). A write its disk refuses for want of room (ENOSPC, a
+ * quota) marks that disk full, and no later file bound for it is tried (full_disks.ts),
+ * while the files already written go in place. Once done (or stopped), the folders files
+ * were placed in are flushed, and those above them to the destination. An interruption
+ * leaves at most two batches' hidden temporary files; a stop signal ends the restore after
+ * the batch being flushed is in place, removing the one being written.
  */
 import { StoppedError } from "../engine/event_turn.ts";
 import type { StoredCopy } from "../state/store.ts";
@@ -34,6 +36,7 @@ import { type RestoredHere, Twins } from "./twins.ts";
 import { KeptMeta } from "./kept_meta.ts";
 import { HardLinks } from "./hard_links.ts";
 import { XattrNotes } from "./xattr_notes.ts";
+import { FullDisks } from "./full_disks.ts";
 import type { FolderMeta } from "../engine/types.ts";
 import { isWritten, placeOne, writeOne, type WriteOptions, type Written } from "./write.ts";
 import type { RestoreItem, RestoreResult } from "./restore_item.ts";
@@ -149,6 +152,7 @@ async function restoreFiles(
     keptMeta,
     links,
     xattrNotes,
+    fullDisks: new FullDisks(),
   };
   const retry: RestoreResult[] = [];
   const first = await restoreBatched(root, items, wopts, { flusher, folders }, (r) => {
@@ -179,7 +183,7 @@ async function restoreBatched(
   { flusher, folders }: { flusher: Flusher; folders: DestFolders },
   onResult: (r: RestoreResult) => void,
 ): Promise<{ stopped: boolean }> {
-  const signal = opts.signal;
+  const { signal, fullDisks } = opts;
   let batch: (Written | RestoreResult)[] = [];
   let files = 0;
   let bytes = 0;
@@ -194,7 +198,9 @@ async function restoreBatched(
     await placing; // the batch before, flushed meanwhile, goes in place first
     if (placeFailure) throw placeFailure.error;
     placing = (async () => {
-      for (const r of await placeBatch(full, await flushed, opts, folders)) onResult(r);
+      for (const r of await placeBatch(full, await flushed, opts, folders)) {
+        onResult(fullDisks?.seen(r) ?? r);
+      }
     })().catch((error) => {
       placeFailure ??= { error };
     });
@@ -202,13 +208,16 @@ async function restoreBatched(
   try {
     for (const item of items) {
       pausePoint("restoring");
-      let written: Written | RestoreResult;
+      // Bound for a disk found full: not tried (full_disks.ts).
+      let written: Written | RestoreResult | undefined = fullDisks?.skipped(item);
       try {
-        written = await writeOne(root, item, opts, folders);
+        written ??= await writeOne(root, item, opts, folders);
       } catch (e) {
         if (e instanceof StoppedError) return { stopped: true }; // heard mid-file
         throw e;
       }
+      // Refused for want of room: that disk is marked full at once, for the next item.
+      if (!isWritten(written)) written = fullDisks?.seen(written) ?? written;
       faultPoint("restoring");
       batch.push(written);
       if (isWritten(written)) {

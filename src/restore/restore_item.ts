@@ -19,6 +19,16 @@ export interface RestoreItem {
   twin?: Twin;
 }
 
+/** A disk found full: where, and what the system said (full_disks.ts). */
+export interface FullDisk {
+  /** The restore's folder (--to DIR, or a source folder) of the write it first refused. */
+  at: string;
+  /** That write's error. */
+  error: string;
+  /** Not tried, as its disk was found full before. */
+  skipped: boolean;
+}
+
 export interface RestoreResult extends RestoreItem {
   outcome: Outcome;
   /** Why it was not restored (conflict, failed). */
@@ -45,4 +55,9 @@ export interface RestoreResult extends RestoreItem {
    * (twins.ts): to be written again once every other file is in place, then renamed.
    */
   again?: boolean;
+  /**
+   * Not restored for want of room on its disk (full_disks.ts): a write the disk refused
+   * (ENOSPC, EDQUOT), or (`skipped`) a file bound for that disk afterwards, not tried.
+   */
+  fullDisk?: FullDisk;
 }

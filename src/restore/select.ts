@@ -18,7 +18,7 @@ export interface Problem {
   path: string;
   version?: number;
   to?: string;
-  kind: "not-found" | "pruned" | "lost" | "conflict" | "error";
+  kind: "not-found" | "pruned" | "lost" | "conflict" | "error" | "not-tried";
   reason: string;
 }
 

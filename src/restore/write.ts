@@ -40,6 +40,7 @@ import { reachFolder, refusedByDisk, refusedOnTheWay } from "./dest_folder.ts";
 import type { RestoreItem, RestoreResult } from "./restore_item.ts";
 import type { Anchor, HardLinks } from "./hard_links.ts";
 import type { XattrNotes } from "./xattr_notes.ts";
+import type { FullDisks } from "./full_disks.ts";
 
 export interface WriteOptions {
   overwrite: boolean;
@@ -82,6 +83,8 @@ export interface WriteOptions {
   links?: HardLinks;
   /** Says once per disk the extended attributes it would not take (xattr_notes.ts). */
   xattrNotes?: XattrNotes;
+  /** The disks found full: no file bound for one is tried (full_disks.ts). */
+  fullDisks?: FullDisks;
 }
 
 /**
