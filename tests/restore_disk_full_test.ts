@@ -216,3 +216,23 @@ Deno.test({
     });
   },
 });
+
+Deno.test("restore: a failure that is not the disk's but names a path saying so (a folder in the way at 'No space left on device.txt') stops nothing", async () => {
+  const tree: Tree = { "No space left on device.txt": "a\n" };
+  for (let i = 1; i <= 5; i++) tree[`z${i}.txt`] = `z${i}\n`;
+  using fx = makeFixture(tree);
+  assert.equal((await fx.cli("run")).code, 0);
+  const to = join(fx.dir, "out");
+  Deno.mkdirSync(join(to, "No space left on device.txt"), { recursive: true });
+  const out = await fx.cli("restore", "--to", to);
+  assert.equal(out.code, 1, out.stdout + out.stderr);
+  assert.doesNotMatch(out.stdout, /Restore stopped/, out.stdout);
+  assert.match(
+    out.stderr,
+    /^NOT RESTORED: .*No space left on device\.txt.*a folder is in the way/m,
+  );
+  assert.match(out.stdout, /^Restore incomplete: 5 restored, 0 up to date, 1 not restored$/m);
+  for (let i = 1; i <= 5; i++) {
+    assert.equal(Deno.readTextFileSync(join(to, `z${i}.txt`)), `z${i}\n`);
+  }
+});

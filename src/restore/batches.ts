@@ -36,7 +36,7 @@ import { type RestoredHere, Twins } from "./twins.ts";
 import { KeptMeta } from "./kept_meta.ts";
 import { HardLinks } from "./hard_links.ts";
 import { XattrNotes } from "./xattr_notes.ts";
-import { FullDisks } from "./full_disks.ts";
+import { FullDisks, noRoom } from "./full_disks.ts";
 import type { FolderMeta } from "../engine/types.ts";
 import { isWritten, placeOne, writeOne, type WriteOptions, type Written } from "./write.ts";
 import type { RestoreItem, RestoreResult } from "./restore_item.ts";
@@ -267,7 +267,12 @@ async function placeBatch(
       faultPoint("restored");
     } else {
       removeQuietly(w.tmp);
-      const failed: RestoreResult = { ...w.item, outcome: "failed", reason: errorText(failure) };
+      const failed: RestoreResult = {
+        ...w.item,
+        outcome: "failed",
+        reason: errorText(failure),
+        ...noRoom(failure) ? { noRoom: true } : {},
+      };
       results.push(opts.links?.settled(w, failed) ?? failed);
     }
   }

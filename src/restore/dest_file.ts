@@ -204,5 +204,6 @@ export function tempFlushFailure(path: string, e: unknown): Error {
   const remedy = gone
     ? "its folder was moved or removed while the restore ran: restore it again"
     : "check the disk";
-  return new Error(`Cannot flush '${path}' to disk: ${why}: ${remedy}`);
+  // The error itself kept: a full disk is told by its code (full_disks.ts).
+  return new Error(`Cannot flush '${path}' to disk: ${why}: ${remedy}`, { cause: e });
 }

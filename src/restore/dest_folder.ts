@@ -36,7 +36,8 @@ export function reachFolder(
       const why = odd === undefined
         ? `${errorText(e)}${deniedRemedy(e, toDir)}`
         : refusedByDisk(odd);
-      throw new Error(`Cannot ${verb} folder '${dirname(dest)}': ${why}`);
+      // The error itself kept: a full disk is told by its code (full_disks.ts).
+      throw new Error(`Cannot ${verb} folder '${dirname(dest)}': ${why}`, { cause: e });
     }
     const dir = e.folder;
     if (e.why === "backup-root") {

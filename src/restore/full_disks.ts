@@ -9,7 +9,10 @@
  * same restore run again, once there is room, goes on from there. Files bound for another
  * disk (an in-place restore of sources on several) are still restored. A folder's disk is
  * its device, or that of the nearest folder above it that exists (where a folder not made
- * yet would be made). Writes nothing; an interruption leaves nothing of its own.
+ * yet would be made). Which failure is the disk's want of room is told by the error itself
+ * (`noRoom`: its code, ENOSPC or EDQUOT), where it happened, never by a result's text, which
+ * names paths: a file called 'No space left on device.txt' that meets another failure is
+ * no full disk. Writes nothing; an interruption leaves nothing of its own.
  */
 import { dirname } from "node:path";
 import { isDiskFull } from "../engine/errors.ts";
@@ -28,13 +31,12 @@ export class FullDisks {
    * result is marked so (`fullDisk`).
    */
   seen(r: RestoreResult): RestoreResult {
-    if (r.fullDisk !== undefined || r.outcome !== "failed" || r.reason === undefined) return r;
-    if (!isDiskFull(r.reason)) return r;
+    if (r.fullDisk !== undefined || r.outcome !== "failed" || !r.noRoom) return r;
     const disk = this.#diskOf(dirname(r.dest), r.base);
     // Said of the disk's first refusal: a later one (a batch placed meanwhile) is of it too.
     let full = this.#full.get(disk);
     if (full === undefined) {
-      this.#full.set(disk, full = { at: r.base, error: r.reason, skipped: false });
+      this.#full.set(disk, full = { at: r.base, error: r.reason ?? "", skipped: false });
     }
     return { ...r, fullDisk: full };
   }
@@ -66,4 +68,19 @@ export class FullDisks {
     this.#disks.set(folder, disk);
     return disk;
   }
+}
+
+/**
+ * Whether a write failed for want of room on its disk (ENOSPC, or EDQUOT: a quota), read
+ * from the error or what it was caused by (a folder not made, a flush said again with its
+ * remedy): its code, or, an error without one (Windows), the system's words before the
+ * first quoted path, never a path's own words.
+ */
+export function noRoom(e: unknown): boolean {
+  for (let x = e, n = 0; x instanceof Error && n < 4; x = x.cause, n++) {
+    const code = (x as { code?: unknown }).code;
+    if (code === "ENOSPC" || code === "EDQUOT") return true;
+    if (typeof code !== "string" && isDiskFull(x.message.split("'")[0])) return true;
+  }
+  return false;
 }

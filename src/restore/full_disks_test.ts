@@ -1,7 +1,7 @@
 /** Unit tests of the disks a restore found full (full_disks.ts). */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { FullDisks } from "./full_disks.ts";
+import { FullDisks, noRoom } from "./full_disks.ts";
 import { storedCopy } from "./test_copies.ts";
 import type { RestoreItem } from "./restore_item.ts";
 
@@ -19,8 +19,14 @@ Deno.test("FullDisks: a quota refused marks its disk: files bound for it, in fol
     assert.equal(disks.skipped(item(join(to, "a.txt"), to)), undefined);
     const other = disks.seen({ ...item(join(to, "x.txt"), to), outcome: "failed", reason: "x" });
     assert.equal(other.fullDisk, undefined); // another failure says nothing of the disk
+    // Nor one whose text says so, in a path it names: only the error's own code does.
+    const named = `a folder is in the way at '${to}/No space left on device (os error 28)'`;
+    const odd = disks.seen({ ...item(join(to, "y.txt"), to), outcome: "failed", reason: named });
+    assert.equal(odd.fullDisk, undefined);
+    assert.equal(disks.skipped(item(join(to, "a.txt"), to)), undefined);
     const error = "Disk quota exceeded (os error 122)";
-    const seen = disks.seen({ ...item(join(to, "a.txt"), to), outcome: "failed", reason: error });
+    const refused = { ...item(join(to, "a.txt"), to), outcome: "failed" as const, noRoom: true };
+    const seen = disks.seen({ ...refused, reason: error });
     assert.deepEqual(seen.fullDisk, { at: to, error, skipped: false });
     const later = disks.skipped(item(join(to, "new", "deeper", "b.txt"), to));
     assert.deepEqual(later?.fullDisk, { at: to, error, skipped: true });
@@ -36,4 +42,23 @@ Deno.test("FullDisks: a quota refused marks its disk: files bound for it, in fol
   } finally {
     Deno.removeSync(to, { recursive: true });
   }
+});
+
+Deno.test("noRoom: told by the error's code or the system's words, never by a path's", () => {
+  const coded = (message: string, code?: string) => Object.assign(new Error(message), { code });
+  assert.equal(noRoom(coded("No space left on device (os error 28): open '/a'", "ENOSPC")), true);
+  assert.equal(noRoom(coded("Disk quota exceeded (os error 122): write '/a'", "EDQUOT")), true);
+  // Said again with a remedy (a folder not made, a flush): the cause is looked at.
+  const cause = coded("ENOSPC: no space left on device, fsync", "ENOSPC");
+  assert.equal(noRoom(new Error("Cannot flush '/a' to disk: …: check the disk", { cause })), true);
+  // Without a code (Windows): the system's words, before the path.
+  assert.equal(noRoom(new Error("There is not enough space on the disk. (os error 112)")), true);
+  // Another failure, whose paths say so: no.
+  const eacces = coded(
+    "Permission denied (os error 13): open '/No space left on device'",
+    "EACCES",
+  );
+  assert.equal(noRoom(eacces), false);
+  assert.equal(noRoom(new Error("a folder is in the way at '/x/disk quota exceeded.txt'")), false);
+  assert.equal(noRoom("No space left on device"), false);
 });

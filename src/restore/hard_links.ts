@@ -20,7 +20,8 @@
 import { basename } from "node:path";
 import type { StoredCopy } from "../state/store.ts";
 import { lstatOrNone, removeQuietly } from "../engine/fsops.ts";
-import { errorText, isDiskFull } from "../engine/errors.ts";
+import { errorText } from "../engine/errors.ts";
+import { noRoom } from "./full_disks.ts";
 import type { DestFolders, Reached } from "./pinned.ts";
 import { reachFolder } from "./dest_folder.ts";
 import type { RestoreItem, RestoreResult } from "./restore_item.ts";
@@ -174,7 +175,7 @@ export class HardLinks {
       } catch (e) {
         if (e instanceof Deno.errors.NotFound) continue; // placed meanwhile: its own name next
         // No room for the name (a folder's block, a quota): the disk's, not the links'.
-        if (isDiskFull(errorText(e))) throw e;
+        if (noRoom(e)) throw e;
         if (!(e instanceof Deno.errors.AlreadyExists)) this.#cannotLink(folder, e);
         return false;
       }

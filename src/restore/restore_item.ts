@@ -60,4 +60,6 @@ export interface RestoreResult extends RestoreItem {
    * (ENOSPC, EDQUOT), or (`skipped`) a file bound for that disk afterwards, not tried.
    */
   fullDisk?: FullDisk;
+  /** Failed as its disk refused a write for want of room (full_disks.ts's `noRoom`). */
+  noRoom?: boolean;
 }

@@ -10,7 +10,8 @@ import { osDetail } from "../config/errors.ts";
 import { missingFolders, removeQuietly } from "../engine/fsops.ts";
 import { knownFolderIdentity } from "../engine/identity.ts";
 import { otherMountsOf } from "../engine/mounts.ts";
-import { errorText, isDiskFull, PreflightError, UsageError } from "../engine/errors.ts";
+import { errorText, PreflightError, UsageError } from "../engine/errors.ts";
+import { noRoom } from "./full_disks.ts";
 
 /**
  * The `--to` folder as its real path (as given where it does not exist yet), refused when
@@ -47,7 +48,7 @@ export function makeToFolder(to: string): string[] {
     // Exit code 2 changes nothing: the folders made before the one that failed go again.
     made.forEach(removeQuietly);
     // Its disk full (no room for a folder: blocks, inodes or a quota), said with its remedy.
-    const remedy = isDiskFull(errorText(e))
+    const remedy = noRoom(e)
       ? "free space on its disk, or restore with --to a folder on another disk"
       : "choose a folder you can write to";
     throw new PreflightError(`Cannot restore into '${to}': ${osDetail(e)}: ${remedy}`);

@@ -40,7 +40,7 @@ import { reachFolder, refusedByDisk, refusedOnTheWay } from "./dest_folder.ts";
 import type { RestoreItem, RestoreResult } from "./restore_item.ts";
 import type { Anchor, HardLinks } from "./hard_links.ts";
 import type { XattrNotes } from "./xattr_notes.ts";
-import type { FullDisks } from "./full_disks.ts";
+import { type FullDisks, noRoom } from "./full_disks.ts";
 
 export interface WriteOptions {
   overwrite: boolean;
@@ -214,7 +214,8 @@ export async function writeOne(
     if (e instanceof StoppedError) throw e;
     const unusable = e instanceof UnusableCopy && opts.fallbacksOf === undefined;
     const reason = namedPaths(errorText(e), folder);
-    return { ...item, outcome: "failed", reason, ...unusable ? { unusable } : {} };
+    const full = noRoom(e) ? { noRoom: true } : {};
+    return { ...item, outcome: "failed", reason, ...unusable ? { unusable } : {}, ...full };
   } finally {
     folder?.release();
   }
@@ -293,7 +294,7 @@ export async function placeOne(
   } catch (e) {
     const odd = refusedOnTheWay(item.base, dest, e);
     const reason = odd === undefined ? namedPaths(errorText(e), folder) : refusedByDisk(odd);
-    return { ...item, outcome: "failed", reason };
+    return { ...item, outcome: "failed", reason, ...noRoom(e) ? { noRoom: true } : {} };
   } finally {
     if (tmpAt !== "") removeQuietly(tmpAt);
     folder?.release();
