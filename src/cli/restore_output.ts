@@ -213,10 +213,14 @@ export function printRestore(
       : `; ${tally.linked} as hard links of another file, as the backup recorded them`;
     const counts = `${tally.restored} restored, ${tally.upToDate} up to date, ` +
       `${files} not restored`;
+    // Stopped by a signal after a disk was found full: its line, the disk said in it.
     say(
-      full.length > 0 && !stopped
-        ? fullDiskLine(full, `${asOf}: ${counts}`, `${renamed}${linked}`)
-        : `${title}${asOf}: ${counts}${renamed}${linked}`,
+      full.length === 0 ? `${title}${asOf}: ${counts}${renamed}${linked}` : fullDiskLine(
+        full,
+        stopped ? title : undefined,
+        `${asOf}: ${counts}`,
+        `${renamed}${linked}`,
+      ),
     );
   }
   return exitCode;
@@ -224,16 +228,25 @@ export function printRestore(
 
 /**
  * The summary of a restore that met a full disk: the one line said of it, with the counts
- * (`counts`, then `more` after what was not tried) and the remedy.
+ * (`counts`, then `more` after what was not tried) and the remedy; `stopped`: the title of
+ * one a stop signal cut short afterwards, the disk said after what was not tried.
  */
-function fullDiskLine(full: [string, FullDiskCount][], counts: string, more: string): string {
+function fullDiskLine(
+  full: [string, FullDiskCount][],
+  stopped: string | undefined,
+  counts: string,
+  more: string,
+): string {
   const quota = full.some(([, d]) => /quota|os error (122|69)\b/i.test(d.error));
   const why = quota ? "disk quota exceeded" : "no space left on device";
-  const where = full.map(([to]) => `'${to}'`).join(" and ");
-  const notTried = full.reduce((n, [, d]) => n + d.notTried, 0);
-  return `Restore stopped: ${why} writing to ${where}${counts} (${notTried} of them not tried ` +
-    `once the disk was full)${more}; free space (or restore to another disk with --to) and ` +
-    "run the same restore again: files already restored are kept as up to date";
+  const where = `${why} writing to ${full.map(([to]) => `'${to}'`).join(" and ")}`;
+  const notTried = `${full.reduce((n, [, d]) => n + d.notTried, 0)} of them not tried ` +
+    "once the disk was full";
+  const remedy = "free space (or restore to another disk with --to) and run the same " +
+    "restore again: files already restored are kept as up to date";
+  return stopped === undefined
+    ? `Restore stopped: ${where}${counts} (${notTried})${more}; ${remedy}`
+    : `${stopped}${counts} (${notTried}: ${where})${more}; ${remedy}`;
 }
 
 /** `heldBack` of the --json document, where runs held deletions back. */
