@@ -237,7 +237,10 @@ function fullDiskLine(
   counts: string,
   more: string,
 ): string {
-  const quota = full.some(([, d]) => /quota|os error (122|69)\b/i.test(d.error));
+  // Told by the system's words, not a path's (a folder named Quotations): quoted paths out.
+  const quota = full.some(([, d]) =>
+    /quota|os error (122|69)\b/i.test(d.error.replace(/'[^']*'/g, "''"))
+  );
   const why = quota ? "disk quota exceeded" : "no space left on device";
   const where = `${why} writing to ${full.map(([to]) => `'${to}'`).join(" and ")}`;
   const notTried = `${full.reduce((n, [, d]) => n + d.notTried, 0)} of them not tried ` +

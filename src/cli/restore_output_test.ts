@@ -70,3 +70,32 @@ Deno.test("printRestore: stopped by a signal after a disk was found full, the st
     /\(2 of them not tried once the disk was full: no space left on device writing to '\/a'\); free space/,
   );
 });
+
+Deno.test("printRestore: a full disk is a quota by the system's words, not by a path's (Quotations/)", () => {
+  const line = (at: string, error: string) => {
+    const tally = new RestoreTally(false);
+    const copy = storedCopy("q1", "q1\n");
+    const fullDisk = { at, error, skipped: false };
+    tally.add({
+      copy,
+      dest: `${at}/q1`,
+      base: at,
+      toDir: true,
+      outcome: "failed",
+      reason: error,
+      fullDisk,
+    });
+    return captured(() => printRestore(tally, [], { json: false, quiet: true })).stdout;
+  };
+  const at = "/home/u/Quotations";
+  const space = line(at, `No space left on device (os error 28): open '${at}/.x.tmp'`);
+  assert.match(
+    space,
+    /^Restore stopped: no space left on device writing to '\/home\/u\/Quotations'/,
+  );
+  const quota = line(
+    at,
+    `Cannot create folder '${at}/x': Disk quota exceeded (os error 122): '${at}/x'`,
+  );
+  assert.match(quota, /^Restore stopped: disk quota exceeded writing to/);
+});
