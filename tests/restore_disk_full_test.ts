@@ -12,6 +12,8 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { type Fixture, makeFixture, type Tree } from "./helpers.ts";
 import { succeeds } from "./fstab_namespace.ts";
+import { unprivileged } from "./reliability/unprivileged.ts";
+import { NOBODY } from "./reliability/util.ts";
 
 /** Whether a tmpfs can be mounted here: tried once, so that a test that cannot run is ignored. */
 async function canMountTmpfs(): Promise<boolean> {
@@ -235,4 +237,37 @@ Deno.test("restore: a failure that is not the disk's but names a path saying so 
   for (let i = 1; i <= 5; i++) {
     assert.equal(Deno.readTextFileSync(join(to, `z${i}.txt`)), `z${i}\n`);
   }
+});
+
+Deno.test({
+  name: "restore onto a full disk, as its owner: a folder recorded read-only (0555) keeps its " +
+    "owner's write permission while files are left in it, so the same restore run again completes",
+  ignore: !TMPFS,
+  fn: async () => {
+    const tree: Record<string, string> = {};
+    for (let i = 1; i <= 10; i++) tree[`ro/f${i}.txt`] = `${i}`.padEnd(100_000, "x");
+    await unprivileged(tree, async ({ fx, run }) => {
+      Deno.chmodSync(join(fx.source, "ro"), 0o555); // a Go module cache's folders are so
+      assert.equal((await run("run")).code, 0);
+      await onSmallDisk(fx, `size=512k,uid=${NOBODY},gid=${NOBODY},mode=755`, async (mnt) => {
+        const to = join(mnt, "out");
+        const full = await run("restore", "--to", to);
+        assert.equal(full.code, 1, full.stdout + full.stderr);
+        const c = stopLine(full, to);
+        assert.ok(c.restored > 0 && c.notRestored > 0, full.stdout);
+        // Its recorded mode but for the owner's write permission, for the restore again.
+        assert.equal(Deno.statSync(join(to, "ro")).mode! & 0o777, 0o755);
+        assert.ok(await succeeds("mount", "-o", "remount,size=8m", mnt));
+        const again = await run("restore", "--to", to);
+        assert.equal(again.code, 0, again.stdout + again.stderr);
+        assert.match(
+          again.stdout,
+          new RegExp(`^Restore complete: ${c.notRestored} restored, ${c.restored} up to date`, "m"),
+        );
+        for (const [name, text] of Object.entries(tree)) {
+          assert.equal(Deno.readTextFileSync(join(to, name)), text);
+        }
+      });
+    });
+  },
 });

@@ -12,7 +12,8 @@
  * Files the backup recorded as one file under several names are restored as hard links of
  * the first one (hard_links.ts). A write its disk refuses for want of room (ENOSPC, a
  * quota) marks that disk full, and no later file bound for it is tried (full_disks.ts),
- * while the files already written go in place. Once done (or stopped), the folders files
+ * while the files already written go in place; the folders made with files left there keep
+ * their owner's write permission, for the restore run again. Once done (or stopped), the folders files
  * were placed in are flushed, and those above them to the destination. An interruption
  * leaves at most two batches' hidden temporary files; a stop signal ends the restore after
  * the batch being flushed is in place, removing the one being written.
@@ -92,8 +93,11 @@ export async function restoreAll(
   const rootId = knownFolderIdentity(root);
   using folders = new DestFolders(rootId);
   const placed = new Set<string>();
+  // Folders with files left on a disk found full: for the same restore run again to write.
+  const left = new Set<string>();
   const onResult = (r: RestoreResult) => {
     if (r.outcome === "restored") addFolders(placed, dirname(r.dest), r.base);
+    if (r.fullDisk !== undefined) addFolders(left, dirname(r.dest), r.base);
     opts.onResult(r);
   };
   const { stopped } = await restoreFiles(
@@ -106,10 +110,12 @@ export async function restoreAll(
   // The names placed, made durable before the restore says it is done (or stopped): a
   // power cut right after must not undo them (folder_flush.ts).
   await syncFolders(placed);
-  // Stopped: the folders keep the umask's permissions, so that a restore again can write.
+  // Stopped: the folders keep the umask's permissions, so that a restore again can write;
+  // those with files left on a full disk keep their owner's write permission (a folder
+  // recorded read-only, 0555, would refuse the restore run again once there is room).
   const folderProblems = stopped || !opts.folderMetaOf
     ? []
-    : madeFolders.finish(folders, opts.folderMetaOf);
+    : madeFolders.finish(folders, opts.folderMetaOf, left);
   const notes = [...keptMeta.notes, ...links.notes, ...xattrNotes.notes];
   return { stopped, folderProblems, notes };
 }

@@ -49,13 +49,22 @@ export class MadeFolders {
     return this.#made.has(dir);
   }
 
-  /** Gives each made folder its recorded metadata; returns what could not be given. */
-  finish(folders: DestFolders, metaOf: (logical: string) => FolderMeta | undefined) {
+  /**
+   * Gives each made folder its recorded metadata; returns what could not be given. Those in
+   * `writable` (files left in them, for a restore run again) keep their owner's write
+   * permission whatever the recorded mode.
+   */
+  finish(
+    folders: DestFolders,
+    metaOf: (logical: string) => FolderMeta | undefined,
+    writable?: ReadonlySet<string>,
+  ) {
     const problems: FolderProblem[] = [];
     const deepestFirst = [...this.#made].sort(([a], [b]) => depth(b) - depth(a));
     for (const [dir, { base, logical }] of deepestFirst) {
-      const meta = metaOf(logical);
-      if (meta === undefined) continue;
+      const recorded = metaOf(logical);
+      if (recorded === undefined) continue;
+      const meta = writable?.has(dir) ? { ...recorded, mode: recorded.mode | 0o200 } : recorded;
       try {
         const reached = folders.reach(base, dir);
         try {
