@@ -271,3 +271,28 @@ Deno.test({
     });
   },
 });
+
+Deno.test({
+  name: "restore onto a disk out of inodes: folders made on the way to one it could not make " +
+    "get their recorded mode, and keep it once the same restore completes",
+  ignore: !TMPFS,
+  fn: async () => {
+    using fx = makeFixture({ "a.txt": "a\n", "p/q/r/s.txt": "s\n" });
+    Deno.chmodSync(join(fx.source, "p"), 0o700); // private: ~/.gnupg, say
+    assert.equal((await fx.cli("run")).code, 0);
+    // The mount's root, out/, a.txt, p and p/q: p/q/r finds no inode.
+    await onSmallDisk(fx, "nr_inodes=5", async (mnt) => {
+      const to = join(mnt, "out");
+      Deno.mkdirSync(to);
+      const full = await fx.cli("restore", "--to", to);
+      assert.equal(full.code, 1, full.stdout + full.stderr);
+      assert.equal(stopLine(full, to).restored, 1);
+      assert.deepEqual(namesUnder(to), ["a.txt", "p", "p/q"]);
+      assert.ok(await succeeds("mount", "-o", "remount,nr_inodes=100", mnt));
+      const again = await fx.cli("restore", "--to", to);
+      assert.equal(again.code, 0, again.stdout + again.stderr);
+      assert.equal(Deno.readTextFileSync(join(to, "p/q/r/s.txt")), "s\n");
+      assert.equal(Deno.statSync(join(to, "p")).mode! & 0o777, 0o700);
+    });
+  },
+});

@@ -30,12 +30,17 @@ export class MadeFolders {
   readonly #made = new Map<string, { base: string; logical: string }>();
 
   /**
-   * Remembers the folders from `first` down to the item's own folder as made, each with
-   * its logical path (the base too, where it was made: a source root, `<source>`).
+   * Remembers the folders from `first` down to the item's own folder (or `deepest` above
+   * it, where the folders below could not be made) as made, each with its logical path
+   * (the base too, where it was made: a source root, `<source>`).
    */
-  add(item: RestoreItem, first: string): void {
+  add(item: RestoreItem, first: string, deepest = dirname(item.dest)): void {
     let dir = dirname(item.dest);
     let logical = parentOf(item.copy.path);
+    while (dir !== deepest && dir !== item.base && logical !== "") {
+      dir = dirname(dir);
+      logical = parentOf(logical);
+    }
     while (this.#made.size < MADE_LIMIT && logical !== "") {
       this.#made.set(dir, { base: item.base, logical });
       if (dir === first || dir === item.base) break;

@@ -11,8 +11,10 @@
  *
  * A folder on the way that is a symlink or a file is refused (`refusal`), as is the backup
  * root reached by another path. A reached folder is held open until released; a few stay
- * open for the next file (`KEPT_OPEN`). Nothing is written here but the folders made on
- * the way; an interruption leaves those, empty or holding what was restored.
+ * open for the next file (`KEPT_OPEN`). A reach that fails after making folders on the
+ * way (a disk out of room for the next) says which (`takePartial`), for the restore to give
+ * them their metadata as it does every folder it made. Nothing is written here but the
+ * folders made on the way; an interruption leaves those, empty or holding what was restored.
  */
 import * as fs from "node:fs";
 import { join, parse, relative, sep } from "node:path";
@@ -78,8 +80,20 @@ export class DestFolders {
   readonly #held = new Map<string, Held>();
   /** Folders made, and their identities (bounded as MadeFolders is, by its limit). */
   readonly #madeIds = new Map<string, string>();
+  /** The folders the last reach made before it failed, from the first to the deepest. */
+  #partial: { first: string; deepest: string } | undefined;
 
   constructor(readonly rootId?: string) {}
+
+  /**
+   * The folders made on the way by the reach that just failed (a disk out of room for the
+   * next one), from the first made to the deepest, once: they are the restore's too.
+   */
+  takePartial(): { first: string; deepest: string } | undefined {
+    const partial = this.#partial;
+    this.#partial = undefined;
+    return partial;
+  }
 
   /**
    * Reaches `dir` from `base`, making the folders that are missing; throws `RefusedFolder`.
@@ -134,6 +148,7 @@ export class DestFolders {
    * when `fresh`. Each folder opened is held for later reaches (until trimmed).
    */
   #walk(base: string, dir: string, fresh: boolean): { held: Held; made?: string } {
+    this.#partial = undefined;
     let made: string | undefined;
     const parts = relative(base, dir).split(sep).filter((p) => p !== "");
     const paths = [base];
@@ -157,18 +172,29 @@ export class DestFolders {
       held = this.#keep(base, opened.fd);
       if (made === base) this.#madeId(base, held.id);
     }
-    for (let i = at + 1; i < paths.length; i++) {
-      // Below a folder made just now nothing is there yet: made without a look first.
-      const fd = openChild(held.fd, parts[i - 1], paths[i], () => made ??= paths[i], !!made);
-      held = this.#keep(paths[i], fd);
-      if (made !== undefined) this.#madeId(paths[i], held.id);
-      // Trimmed on the way down, not once there: a folder 60 levels deep held every folder
-      // above it open at once, which `ulimit -n 64` does not allow, and the descriptors of a
-      // walk that failed so stayed held, so every later file failed too (limits hunt: 5,060
-      // files, none restored). The one just opened is kept: the next is opened through it.
-      held.refs++;
-      this.#trim();
-      held.refs--;
+    let deepest = paths[at];
+    try {
+      for (let i = at + 1; i < paths.length; i++) {
+        // Below a folder made just now nothing is there yet: made without a look first.
+        const fd = openChild(held.fd, parts[i - 1], paths[i], () => made ??= paths[i], !!made);
+        held = this.#keep(paths[i], fd);
+        deepest = paths[i];
+        if (made !== undefined) this.#madeId(paths[i], held.id);
+        // Trimmed on the way down, not once there: a folder 60 levels deep held every
+        // folder above it open at once, which `ulimit -n 64` does not allow, and the
+        // descriptors of a walk that failed so stayed held, so every later file failed too
+        // (limits hunt: 5,060 files, none restored). The one just opened is kept: the next
+        // is opened through it.
+        held.refs++;
+        this.#trim();
+        held.refs--;
+      }
+    } catch (e) {
+      // Made on the way to one that could not be: for the restore to give them their metadata.
+      if (made !== undefined && deepest.length >= made.length) {
+        this.#partial = { first: made, deepest };
+      }
+      throw e;
     }
     return { held, made };
   }

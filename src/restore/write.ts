@@ -149,7 +149,14 @@ export async function writeOne(
     }
     // A folder this restore made holds nothing else; one that is missing, nothing at all.
     const ours = !opts.lookFirst && (opts.madeFolders?.has(dir) ?? false);
-    folder = reachFolder(folders, item, false, opts.twins);
+    try {
+      folder = reachFolder(folders, item, false, opts.twins);
+    } catch (e) {
+      // Folders made on the way to one that could not be (no room): given theirs at the end.
+      const partial = folders.takePartial();
+      if (partial) opts.madeFolders?.add(item, partial.first, partial.deepest);
+      throw e;
+    }
     if (folder.made !== undefined) opts.madeFolders?.add(item, folder.made);
     const destAt = folder.at(basename(dest));
     const existing = ours || folder.made !== undefined ? undefined : lstatOrNone(destAt);
