@@ -296,3 +296,32 @@ Deno.test({
     });
   },
 });
+
+Deno.test({
+  name: "restore onto a full disk: files after the stop already there with their content are " +
+    "up to date, not 'not tried' (they need no room)",
+  ignore: !TMPFS,
+  fn: async () => {
+    const tree = randomFiles(10, 100_000);
+    using fx = makeFixture(tree);
+    assert.equal((await fx.cli("run")).code, 0);
+    await onSmallDisk(fx, "size=1m", async (mnt) => {
+      const to = join(mnt, "out");
+      Deno.mkdirSync(to);
+      // f2 to f10 there already; f1, first in the restore's order, is missing, and the disk
+      // has no room for it.
+      for (let i = 2; i <= 10; i++) {
+        Deno.writeFileSync(join(to, `f${i}.bin`), tree[`f${i}.bin`] as Uint8Array);
+      }
+      Deno.writeFileSync(join(mnt, "filler"), new Uint8Array(64 * 1024)); // leaves < 100 kB
+      const full = await fx.cli("restore", "--to", to);
+      assert.equal(full.code, 1, full.stdout + full.stderr);
+      assert.deepEqual(stopLine(full, to), {
+        restored: 0,
+        upToDate: 9,
+        notRestored: 1,
+        notTried: 0,
+      });
+    });
+  },
+});

@@ -59,7 +59,7 @@ Options:
   --quiet, -q    Print nothing but problems
 
 A destination disk that runs full (no space left, or a quota) stops the restore at the
-first file it refuses: no later file is tried there, and one line says how many were
+first file it refuses: no later file is written there, and one line says how many were
 restored and not; free space and run the same restore again to finish.
 
 Ctrl-C (SIGINT), SIGTERM or SIGHUP stops it once the files being flushed are in place

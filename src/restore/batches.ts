@@ -214,10 +214,11 @@ async function restoreBatched(
   try {
     for (const item of items) {
       pausePoint("restoring");
-      // Bound for a disk found full: not tried (full_disks.ts).
-      let written: Written | RestoreResult | undefined = fullDisks?.skipped(item);
+      // Bound for a disk found full: looked at, not written (full_disks.ts).
+      const notTried = fullDisks?.skipped(item);
+      let written: Written | RestoreResult;
       try {
-        written ??= await writeOne(root, item, opts, folders);
+        written = await writeOne(root, item, notTried ? { ...opts, notTried } : opts, folders);
       } catch (e) {
         if (e instanceof StoppedError) return { stopped: true }; // heard mid-file
         throw e;

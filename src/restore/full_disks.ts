@@ -1,9 +1,11 @@
 /**
  * A restore's destination disk found full: the first write it refuses for want of room
  * (ENOSPC, or EDQUOT: a quota; of a file's bytes, a folder made for it, a link or a flush)
- * marks that file system, and no later file bound for it is tried: each is given back as
- * not tried (`fullDisk.skipped`), counted in the summary, not named a line each, where
- * a million files left would each meet the same error. The restore stops at the first
+ * marks that file system, and no later file bound for it is written: each is looked at
+ * only (one there with its content is up to date, one with other content a conflict: that
+ * needs no room), else given back as not tried (`fullDisk.skipped`, write.ts's `notTried`),
+ * counted in the summary, not named a line each, where a million files left would each
+ * meet the same error. The restore stops at the first
  * refusal, though a smaller file might still fit (tmpfs takes one after a larger one
  * failed): what is restored is then the files before it in the restore's order, and the
  * same restore run again, once there is room, goes on from there. Files bound for another

@@ -85,6 +85,11 @@ export interface WriteOptions {
   xattrNotes?: XattrNotes;
   /** The disks found full: no file bound for one is tried (full_disks.ts). */
   fullDisks?: FullDisks;
+  /**
+   * Bound for a disk found full: looked at only, since that needs no room (up to date, a
+   * conflict), and this result given where it would be written (or a folder made for it).
+   */
+  notTried?: RestoreResult;
 }
 
 /**
@@ -149,6 +154,7 @@ export async function writeOne(
     }
     // A folder this restore made holds nothing else; one that is missing, nothing at all.
     const ours = !opts.lookFirst && (opts.madeFolders?.has(dir) ?? false);
+    if (opts.notTried && (ours || !lstatOrNone(dir)?.isDirectory)) return opts.notTried;
     try {
       folder = reachFolder(folders, item, false, opts.twins);
     } catch (e) {
@@ -199,6 +205,7 @@ export async function writeOne(
     // attributes differ is replaced by a new one, never changed in place: that name may be
     // a hard link to someone else's file, which root would give to the owner recorded here.
     if (existing && !same && !opts.overwrite) return conflict(item);
+    if (opts.notTried) return opts.notTried;
     const tmpAt = folder.at(tmpName);
     try {
       const replaces = existing !== undefined;
