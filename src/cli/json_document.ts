@@ -3,8 +3,10 @@
  * listing a file per element (a plan's actions, a restore's files) never exists as one
  * string. Long lists are kept as `JsonList`s, each element serialized when added (a line of
  * compact JSON, about a third of the object it replaces); everything else is formatted as
- * `JSON.stringify(v, null, 2)` would. Written through stdout.ts: a failed write never stops
- * the command.
+ * `JSON.stringify(v, null, 2)` would. A list read as it is written (`ls`: a file at a time)
+ * is a `JsonStream`, never held at all, and what is known only once it is read to its end
+ * (its count) a function, called in its turn. Written through stdout.ts: a failed write
+ * never stops the command.
  */
 
 import { type Output, stdout } from "./stdout.ts";
@@ -28,13 +30,22 @@ export class JsonList {
   }
 }
 
+/** A list written an element at a time as `items` gives them, none kept (one line each). */
+export class JsonStream {
+  constructor(readonly items: Iterable<unknown>) {}
+}
+
 /**
  * Text gathered up to 64 KiB before each write: a write per line would cost a system call
  * each (a million for a million-file plan), one string of everything the memory this saves.
  */
 const CHUNK_CHARS = 64 * 1024;
 
-/** Writes `doc` (keys with an undefined value left out, as JSON.stringify does) and a newline. */
+/**
+ * Writes `doc` (keys with an undefined value left out, as JSON.stringify does) and a newline.
+ * A function's value is its result, asked for once the keys before it are written (null for
+ * undefined: by then its key is written).
+ */
 export function writeJsonDocument(
   doc: Record<string, unknown>,
   out: Output = stdout,
@@ -43,9 +54,17 @@ export function writeJsonDocument(
   const keys = Object.keys(doc).filter((k) => doc[k] !== undefined);
   writer.put("{\n");
   keys.forEach((key, i) => {
-    const value = doc[key];
+    const given = doc[key];
+    const value = typeof given === "function" ? given() ?? null : given;
     writer.put(`  ${JSON.stringify(key)}: `);
-    if (value instanceof JsonList && value.length > 0) {
+    if (value instanceof JsonStream) {
+      let first = true;
+      for (const item of value.items) {
+        writer.put(`${first ? "[\n" : ",\n"}    ${JSON.stringify(item)}`);
+        first = false;
+      }
+      writer.put(first ? "[]" : "\n  ]");
+    } else if (value instanceof JsonList && value.length > 0) {
       writer.put("[\n");
       for (const line of value.lines("    ")) writer.put(line);
       writer.put("  ]");

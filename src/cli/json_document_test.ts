@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { JsonList, writeJsonDocument, writeLines } from "./json_document.ts";
+import { JsonList, JsonStream, writeJsonDocument, writeLines } from "./json_document.ts";
 import { Output } from "./stdout.ts";
 
 /** A sink that takes at most `max` bytes a write, as a pipe may. */
@@ -41,6 +41,34 @@ Deno.test("json document: lists are written a line per element, whole even throu
   assert.deepEqual(JSON.parse(text), { command: "restore", restored: expected, upToDate: [] });
   assert.equal(text.split("\n").length, 5000 + 7, "one line per element");
   assert.match(text, /"upToDate": \[\]\n}\n$/);
+});
+
+Deno.test("json document: a stream is written as it is read, and a later field after it", () => {
+  let read = 0;
+  function* files() {
+    for (let i = 0; i < 3000; i++) {
+      read++;
+      yield { path: `d/${i}.txt`, size: i };
+    }
+  }
+  const out = sink(700);
+  writeJsonDocument(
+    {
+      command: "ls",
+      files: new JsonStream(files()),
+      count: () => read,
+      none: new JsonStream([]),
+      nothing: () => undefined,
+    },
+    new Output(out),
+  );
+  const doc = JSON.parse(out.text());
+  assert.equal(doc.files.length, 3000);
+  assert.deepEqual(doc.files[2999], { path: "d/2999.txt", size: 2999 });
+  assert.equal(doc.count, 3000, "asked for once the stream before it was read");
+  assert.deepEqual(doc.none, []);
+  assert.equal(doc.nothing, null);
+  assert.equal(out.text().split("\n").length, 3000 + 9, "one line per element");
 });
 
 Deno.test("json document: output goes in chunks, not a write per line", () => {
