@@ -31,6 +31,7 @@ const COMMANDS = {
   init: async () => (await import("./cli/init.ts")).initCommand,
   watch: async () => (await import("./cli/watch.ts")).watchCommand,
   restore: async () => (await import("./cli/restore.ts")).restoreCommand,
+  ls: async () => (await import("./cli/ls.ts")).lsCommand,
   history: async () => (await import("./cli/history.ts")).historyCommand,
   verify: async () => (await import("./cli/verify.ts")).verifyCommand,
 } satisfies Record<string, () => Promise<CommandMain>>;
@@ -42,6 +43,7 @@ const SUMMARIES: Record<CommandName, string> = {
   init: "Write a commented config.jsonc to start from",
   watch: "Back up continuously as files change, until stopped",
   restore: "Restore files, the latest or as of a time or version",
+  ls: "List what restore would give back, as of now or a time",
   history: "List every run, or every stored content of one file",
   verify: "Re-hash stored copies and report damage",
 };

@@ -37,6 +37,7 @@ Deno.test("--config below a regular file: every command names the file, exit 2, 
     ["watch"],
     ["restore", "--to", join(s.dir, "out")],
     ["history", "a.txt"],
+    ["ls"],
     ["verify"],
     ["verify", "--repair"],
   ];

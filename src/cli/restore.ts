@@ -6,11 +6,10 @@
  * most two batches of hidden temporary files) and prints what became of each file.
  */
 import { resolve } from "node:path";
-import { AT_FORMAT, isLocalTime, parseAt } from "../restore/asof.ts";
-import { localZoneProblem } from "../restore/local_zone.ts";
 import { configForReading } from "../restore/bare_root.ts";
 import { type RestoreRequest, restoreRequest } from "../restore/request.ts";
 import { stopGracefully } from "./stop.ts";
+import { atOption } from "./at_option.ts";
 import { heldBackRestoreWarning } from "../restore/held_back.ts";
 import type { HeldRun } from "../state/run_queries.ts";
 import { flag, parseCommand, type Parsed, refuseEmptyPaths, str, UsageError } from "./args.ts";
@@ -134,20 +133,8 @@ function readRequest(p: Parsed): RestoreRequest {
     to: toText === undefined ? undefined : resolve(toText),
     overwrite: flag(p, "overwrite"),
   };
-  if (atText !== undefined) {
-    const at = parseAt(atText);
-    if (at === undefined) {
-      throw new UsageError(`Invalid --at value '${atText}': expected ${AT_FORMAT}`);
-    }
-    const zone = isLocalTime(atText) ? localZoneProblem() : undefined;
-    if (zone !== undefined) {
-      throw new UsageError(
-        `Cannot read --at '${atText}' as a local time: ${zone}: give the time with Z or an ` +
-          "offset (2026-11-28T18:00+05:30), or set TZ to a zone name (Asia/Kolkata)",
-      );
-    }
-    req.at = at;
-  }
+  const at = atOption(atText);
+  if (at !== undefined) req.at = at;
   if (versionText !== undefined) {
     if (!/^[1-9]\d*$/.test(versionText) || !Number.isSafeInteger(Number(versionText))) {
       throw new UsageError(`Invalid --version value '${versionText}': expected a number from 1 up`);

@@ -253,7 +253,7 @@ function fullDiskLine(
 }
 
 /** `heldBack` of the --json document, where runs held deletions back. */
-function heldBackField(runs: HeldRun[]) {
+export function heldBackField(runs: HeldRun[]) {
   if (runs.length === 0) return {};
   const iso = (ms: number) => new Date(ms).toISOString();
   return {

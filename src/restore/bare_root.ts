@@ -1,5 +1,5 @@
 /**
- * Reading a backup without its config (`--backup-root DIR` of restore, history and verify):
+ * Reading a backup without its config (`--backup-root DIR` of restore, ls, history and verify):
  * once the computer and its config are lost, the backup disk alone is enough, as a restic
  * user expects of `restic -r`. The config is made from the backup's own record: its root,
  * and each source the state has recorded, at the folder the last run found it at (restored
@@ -20,7 +20,7 @@ import { loadConfigFor, withState } from "./open.ts";
 import { inPlaceSources, NO_CONFIG_FILE } from "./recorded_sources.ts";
 
 /** What each reading command does, as its errors say it. */
-const DOING = { restore: "restore", history: "show history", verify: "verify" };
+const DOING = { restore: "restore", history: "show history", verify: "verify", ls: "list" };
 
 /**
  * The config a reading command works with: the config file (`--config`, or the working

@@ -8,6 +8,7 @@
  * another copy of the same bytes where its own is gone. Each file is written atomically
  * (write.ts), so an interruption leaves complete files and at most two batches of hidden
  * temporary files; a `--to` folder made for a restore that restored nothing goes again.
+ * `ls` lists what the same selection (`choose`) gives, writing nothing.
  */
 import type { Config } from "../config/config.ts";
 import { atWarning } from "../engine/clock_ahead.ts";
@@ -55,7 +56,7 @@ interface StopListener {
   dispose(): void;
 }
 
-interface RestoreHooks {
+export interface RestoreHooks {
   /** A warning line, said as soon as it is known, before any file is written. */
   warn(line: string): void;
   /** The files excluded since they were backed up that it restores, by folder, before any. */
@@ -79,7 +80,7 @@ interface RestoreOutcome {
 }
 
 /** The contents a request selects, and what their writing needs. */
-interface Chosen {
+export interface Chosen {
   store: StateStore;
   root: string;
   request: RestoreRequest;
@@ -107,12 +108,16 @@ export async function restoreRequest(
   }
 }
 
-/** Selects the contents, saying each warning in its turn. */
-function choose(
+/**
+ * Selects the contents, saying each warning in its turn: what a restore writes, and what
+ * `ls` lists (`doing`: "shows"), from the state `store` opened read-only.
+ */
+export function choose(
   config: Config,
   store: StateStore,
   request: RestoreRequest,
   hooks: Pick<RestoreHooks, "warn" | "excluded" | "heldBack">,
+  doing: "restores" | "shows" = "restores",
 ): Chosen {
   const { at, version, paths } = request;
   const warn = hooks.warn;
@@ -129,7 +134,7 @@ function choose(
   const unfinished = unfinishedWork(store.pendingIntents());
   // Runs cut short after a commit, as of the moment restored (a version is itself).
   const cut = version === undefined ? store.cutRuns(at) : undefined;
-  const warning = unfinishedWarning(unfinished, "restores", runningNow(config), cut, at);
+  const warning = unfinishedWarning(unfinished, doing, runningNow(config), cut, at);
   if (warning) warn(warning);
   // Deletions the guard held back, as of the moment restored (a version is itself).
   const held = version === undefined ? store.heldBackRuns(at) : [];

@@ -1,0 +1,108 @@
+/**
+ * What `ls` lists: the files and symlinks a restore of the same PATHs as of the same moment
+ * would write, each with its content number, size, modification time and the copy in the
+ * backup root it would be read from, found by restore's own selection (request.ts
+ * `choose`, select.ts): the state opened read-only without the run lock, read a page of
+ * paths at a time, each file handed on as it comes, never the whole list held. The
+ * problems restore would report (pruned, lost, not found) come back at the end. Reads only:
+ * nothing in the backup root is written, so an interruption leaves nothing.
+ */
+import type { Config } from "../config/config.ts";
+import { isStoredCopy, storedEntry } from "../engine/fsops.ts";
+import type { CopyLocation } from "../engine/types.ts";
+import type { StoredCopy } from "../state/store.ts";
+import { isStored } from "./asof.ts";
+import { openState } from "./open.ts";
+import { choose, type Chosen, type RestoreHooks } from "./request.ts";
+import type { Problem } from "./select.ts";
+import { whereNow } from "./unfinished.ts";
+
+/** One file or symlink as `ls` lists it (and `--json` gives it). */
+export interface ListedFile {
+  /** The logical path, the source's name in front, as the logs write it. */
+  path: string;
+  /** Its content number, as `history PATH` lists it and `restore --version` takes it. */
+  version: number;
+  kind: "file" | "symlink";
+  size: number;
+  /** The modification time recorded with the content (ISO). */
+  mtime: string;
+  linkTarget?: string;
+  /** Where its own copy is recorded: latest, version, duplicate, deleted, pruned or lost. */
+  location: CopyLocation;
+  /**
+   * The copy a restore reads, relative to the backup root; null where none is read (an empty
+   * file or a symlink whose copy is gone: made from the record alone).
+   */
+  storedAt: string | null;
+  /** Its own copy gone: "other-copy" (storedAt holds the same bytes), or "record". */
+  readFrom?: "other-copy" | "record";
+  /** Where a run interrupted before its commit moved the copy recorded at storedAt. */
+  movedTo?: string;
+  /** An exclude pattern took it out since: this is its last content backed up. */
+  excluded?: true;
+}
+
+/** What to list, as parsed from the command line: restore's PATHs and `--at`. */
+export interface ListRequest {
+  paths: string[];
+  at?: number;
+}
+
+type ListHooks = Pick<RestoreHooks, "warn" | "excluded" | "heldBack">;
+
+/**
+ * Lists what `request` would restore: `show` reads the files, in the order restore would
+ * restore them, each read from the state as it is asked for (the state is open while
+ * `show` runs); then the problems restore would report, complete once `show` read every
+ * file. Throws a UsageError or PreflightError (exit code 2) before any file.
+ */
+export function listRequest(
+  config: Config,
+  request: ListRequest,
+  hooks: ListHooks,
+  /** `problems`: those so far; complete once every file was read. */
+  show: (files: Iterable<ListedFile>, problems: readonly Problem[]) => void,
+): Problem[] {
+  const store = openState(config);
+  try {
+    const chosen = choose(config, store, { ...request, overwrite: false }, hooks, "shows");
+    show(filesOf(config, chosen), chosen.selection.problems);
+    return chosen.selection.problems;
+  } finally {
+    store.close();
+  }
+}
+
+function* filesOf(
+  config: Config,
+  { selection, unfinished, excluded }: Chosen,
+): Generator<ListedFile> {
+  const held = (storage: string) => isStoredCopy(storedEntry(config.backupRoot, storage));
+  for (const c of selection.contents) {
+    const moved = c.storedAt === null || unfinished.moved.size === 0
+      ? undefined
+      : whereNow(unfinished, c.storedAt, held);
+    yield {
+      ...listed(c),
+      ...moved === undefined ? {} : { movedTo: moved },
+      ...excluded.has(c.path) ? { excluded: true as const } : {},
+    };
+  }
+}
+
+/** A content as listed. A gone copy's record has no storage path: one there is another's. */
+function listed(c: StoredCopy): ListedFile {
+  const own = isStored(c);
+  return {
+    path: c.path,
+    version: c.seq,
+    kind: c.kind,
+    size: c.size,
+    mtime: new Date(c.mtimeMs).toISOString(),
+    ...c.linkTarget === null ? {} : { linkTarget: c.linkTarget },
+    location: c.location,
+    storedAt: c.storedAt,
+    ...own ? {} : { readFrom: c.storedAt === null ? "record" as const : "other-copy" as const },
+  };
+}
