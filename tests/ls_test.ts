@@ -4,12 +4,14 @@
  * content numbers, sizes, modification times and places of their copies; a folder PATH; a
  * version pruned by retention; the `--json` document; the backup root and its state
  * unchanged by it; an unknown PATH (exit 1) and a bad `--at` (exit 2, restore's words);
- * ls and `restore --at` agreeing on the files of a moment; and the warning restore gives
- * while a run holds the backup root.
+ * ls and `restore --at` agreeing on the files of a moment; the warning restore gives
+ * while a run holds the backup root; and a `--json` document still whole when a damaged
+ * page of the state ends the listing partway.
  */
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { join } from "node:path";
+import { DatabaseSync } from "node:sqlite";
 import { type Fixture, listFiles, makeFixture, runCli } from "./helpers.ts";
 import { ok, put } from "./restore_helpers.ts";
 import { pausedRun } from "./reliability/util.ts";
@@ -292,4 +294,35 @@ Deno.test("ls while a run holds the backup root warns as restore does, and lists
     assert.equal((await held.child.status).code, 0);
   }
   assert.equal((await lsJson(fx)).count, 4, "new.txt, once the run committed it");
+});
+
+Deno.test("ls --json met by a damaged state partway ends its document whole, the error in it", async () => {
+  const name = (i: number) => `f${String(i).padStart(5, "0")}.txt`;
+  using fx = makeFixture(
+    Object.fromEntries(Array.from({ length: 3000 }, (_, i) => [name(i), "x"])),
+  );
+  await ok(fx, "run");
+  // The copies table's last page: its rows are read long after the first 64 KiB is written.
+  const db = join(fx.backup, ".backup-tool", "state.db");
+  const reader = new DatabaseSync(db, { readOnly: true });
+  const { page } = reader.prepare(
+    "SELECT max(pageno) AS page FROM dbstat WHERE name = 'copies' AND pagetype = 'leaf'",
+  ).get() as { page: number };
+  const { page_size: size } = reader.prepare("PRAGMA page_size").get() as { page_size: number };
+  reader.close();
+  using file = Deno.openSync(db, { write: true });
+  file.seekSync((page - 1) * size, Deno.SeekMode.Start);
+  file.writeSync(new Uint8Array(size).fill(0xff));
+
+  const r = await fx.cli("ls", "--json");
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(r.stderr, /^Ls failed: Cannot read backup state .*malformed/);
+  assert.ok(r.stdout.length > 64 * 1024, "some of the document was written before the error");
+  const doc = JSON.parse(r.stdout);
+  assert.ok(doc.files.length > 0 && doc.files.length < 3000, String(doc.files.length));
+  assert.deepEqual(doc.files.at(-1).path, `source/${name(doc.files.length - 1)}`);
+  assert.deepEqual([doc.count, doc.ok, doc.exitCode], [doc.files.length, false, 1]);
+  assert.equal(doc.problems.length, 1);
+  assert.deepEqual([doc.problems[0].path, doc.problems[0].kind], ["", "error"]);
+  assert.equal(`Ls failed: ${doc.problems[0].reason}\n`, r.stderr);
 });

@@ -6,16 +6,21 @@
  * options (`--at` as restore reads it: at_option.ts), has restore/listing.ts select through
  * restore's own selection (the state read-only, without the run lock, a page at a time)
  * and prints each file as it comes, a text line or an element of the `--json` document:
- * nothing is held but the problems. Nothing is written, so an interruption leaves nothing.
+ * nothing is held but the problems. A failure partway (a damaged page of the state) ends
+ * the document whole, the files listed so far and the error among its problems, before it
+ * is reported as any command's is. Nothing is written, so an interruption leaves nothing.
  */
+import { ConfigError } from "../config/config.ts";
+import { errorText, PreflightError } from "../engine/errors.ts";
 import { formatBytes } from "../engine/format_bytes.ts";
 import { oneLine } from "../log/one_line.ts";
 import { configForReading } from "../restore/bare_root.ts";
 import { type ListedFile, listRequest } from "../restore/listing.ts";
 import type { Problem } from "../restore/select.ts";
 import { heldBackRestoreWarning } from "../restore/held_back.ts";
+import { explainedDamage } from "../state/damage.ts";
 import type { HeldRun } from "../state/run_queries.ts";
-import { flag, parseCommand, refuseEmptyPaths, str } from "./args.ts";
+import { flag, parseCommand, refuseEmptyPaths, str, UsageError } from "./args.ts";
 import { atOption } from "./at_option.ts";
 import { JsonStream, writeJsonDocument, writeLines } from "./json_document.ts";
 import { heldBackField, printExcludedRoots } from "./restore_output.ts";
@@ -77,6 +82,20 @@ export function lsCommand(argv: string[]): Promise<number> {
     return f;
   };
   let heldBack: HeldRun[] = [];
+  // What ended the --json listing partway: written into the document, then thrown.
+  let failure: { error: unknown; problem: Problem } | undefined;
+  function* untilFailure(files: Iterable<ListedFile>): Generator<ListedFile> {
+    try {
+      for (const f of files) yield count(f);
+    } catch (error) {
+      const reason = errorText(explainedDamage(error));
+      failure = { error, problem: { path: "", kind: "error", reason } };
+    }
+  }
+  const all = (problems: readonly Problem[]) =>
+    failure === undefined ? problems : [...problems, failure.problem];
+  const exitCode = (problems: readonly Problem[]) =>
+    failure === undefined ? exitCodeOf(problems) : failureCode(failure.error);
   const problems = listRequest(config, { paths: p.positionals, at }, {
     warn,
     excluded: (roots) => {
@@ -93,15 +112,16 @@ export function lsCommand(argv: string[]): Promise<number> {
       command: "ls",
       at: at === undefined ? undefined : new Date(at).toISOString(),
       ...heldBackField(heldBack),
-      files: new JsonStream(map(files, count)),
+      files: new JsonStream(untilFailure(files)),
       count: () => tally.count,
       symlinks: () => tally.symlinks,
       totalBytes: () => tally.bytes,
-      problems: () => problems,
-      ok: () => exitCodeOf(problems) === 0,
-      exitCode: () => exitCodeOf(problems),
+      problems: () => all(problems),
+      ok: () => exitCode(problems) === 0,
+      exitCode: () => exitCode(problems),
     });
   });
+  if (failure !== undefined) throw failure.error; // said on stderr as main.ts says any
   const code = exitCodeOf(problems);
   if (json) return Promise.resolve(code);
   printProblems(problems);
@@ -115,6 +135,13 @@ export function lsCommand(argv: string[]): Promise<number> {
  */
 function exitCodeOf(problems: readonly Problem[]): number {
   return problems.some((q) => q.kind === "not-found") ? 1 : 0;
+}
+
+/** The exit code main.ts gives an error thrown by a command: 2 for what it says is refused. */
+function failureCode(e: unknown): number {
+  const refused = e instanceof UsageError || e instanceof ConfigError ||
+    e instanceof PreflightError;
+  return refused ? 2 : 1;
 }
 
 function* map<T, U>(items: Iterable<T>, fn: (item: T) => U): Generator<U> {
