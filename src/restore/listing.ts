@@ -4,7 +4,9 @@
  * backup root it would be read from, found by restore's own selection (request.ts
  * `choose`, select.ts): the state opened read-only without the run lock, read a page of
  * paths at a time, each file handed on as it comes, never the whole list held. The
- * problems restore would report (pruned, lost, not found) come back at the end. Reads only:
+ * problems restore would report (pruned, lost, not found) come back at the end, a copy an
+ * interrupted run's retention deleted among them, as restore finds it once it looks for
+ * the copy (copy_out.ts), unless another copy holds its bytes. Reads only:
  * nothing in the backup root is written, so an interruption leaves nothing.
  */
 import type { Config } from "../config/config.ts";
@@ -13,9 +15,10 @@ import type { CopyLocation } from "../engine/types.ts";
 import type { StoredCopy } from "../state/store.ts";
 import { isStored } from "./asof.ts";
 import { openState } from "./open.ts";
-import { choose, type Chosen, type RestoreHooks } from "./request.ts";
+import { othersHoldingAnyAlgo } from "./other_algos.ts";
+import { choose, type Chosen, prunedBy, type RestoreHooks } from "./request.ts";
 import type { Problem } from "./select.ts";
-import { whereNow } from "./unfinished.ts";
+import { prunedNow, whereNow } from "./unfinished.ts";
 
 /** One file or symlink as `ls` lists it (and `--json` gives it). */
 export interface ListedFile {
@@ -76,19 +79,45 @@ export function listRequest(
 
 function* filesOf(
   config: Config,
-  { selection, unfinished, excluded }: Chosen,
+  { store, selection, unfinished, excluded }: Chosen,
 ): Generator<ListedFile> {
-  const held = (storage: string) => isStoredCopy(storedEntry(config.backupRoot, storage));
+  const root = config.backupRoot;
+  const held = (storage: string) => isStoredCopy(storedEntry(root, storage));
   for (const c of selection.contents) {
     const moved = c.storedAt === null || unfinished.moved.size === 0
       ? undefined
       : whereNow(unfinished, c.storedAt, held);
+    let file = listed(c);
+    // Deleted by an interrupted run's retention, not recorded yet: read as restore reads it
+    // (copy_out.ts), from another copy of its bytes or its record, else pruned as it says.
+    if (moved === undefined && isStored(c) && prunedNow(unfinished, c.storedAt!, held)) {
+      const other = first(othersHoldingAnyAlgo(root, [c], () => store.eachStoredCopy())(c), held);
+      if (other !== undefined) file = { ...file, storedAt: other, readFrom: "other-copy" };
+      else if (c.kind === "symlink" && c.linkTarget !== null) {
+        file = { ...file, storedAt: null, readFrom: "record" };
+      } else {
+        const by = prunedBy(store, unfinished, c.storedAt!);
+        selection.problems.push({
+          path: c.path,
+          version: c.seq,
+          kind: "pruned",
+          reason: `version ${c.seq} was pruned by retention (${by}): its copy no longer exists`,
+        });
+        continue;
+      }
+    }
     yield {
-      ...listed(c),
+      ...file,
       ...moved === undefined ? {} : { movedTo: moved },
       ...excluded.has(c.path) ? { excluded: true as const } : {},
     };
   }
+}
+
+/** The first of `places` that holds a copy. */
+function first(places: Iterable<string>, held: (storage: string) => boolean) {
+  for (const at of places) if (held(at)) return at;
+  return undefined;
 }
 
 /** A content as listed. A gone copy's record has no storage path: one there is another's. */

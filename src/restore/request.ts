@@ -222,7 +222,7 @@ function movedOf(store: StateStore, unfinished: Unfinished, storedAt: string): s
  * says so (a run going on, or one killed since the restore began). Asked only of a copy
  * that could not be read from anywhere.
  */
-function prunedBy(store: StateStore, unfinished: Unfinished, storedAt: string) {
+export function prunedBy(store: StateStore, unfinished: Unfinished, storedAt: string) {
   if (unfinished.pruned.has(storedAt)) return "by the interrupted run, which the next run records";
   return unfinishedWork(store.pendingIntents()).pruned.has(storedAt)
     ? "by a run that has not recorded it yet"

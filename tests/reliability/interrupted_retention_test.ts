@@ -3,7 +3,8 @@
  * recovery finishes its journaled actions and logs each as that run would have (its own
  * log lost the lines it had not flushed), so every copy deleted is named in some log, and
  * a killed run's log shows at least that it started. Before any run recovers it, the
- * read-only commands take a version that run deleted for pruned, not for missing.
+ * read-only commands (verify, history, restore, ls) take a version that run deleted for
+ * pruned, not for missing.
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
@@ -56,7 +57,7 @@ Deno.test("retention deletions finished by recovery are each logged", async () =
   );
 });
 
-Deno.test("before recovery, verify, history and restore take a version the killed run deleted for pruned", async () => {
+Deno.test("before recovery, verify, history, restore and ls take a version the killed run deleted for pruned", async () => {
   using fx = makeFixture({});
   const before = await withVersions(fx);
   await killedPruning(fx);
@@ -74,6 +75,24 @@ Deno.test("before recovery, verify, history and restore take a version the kille
   const restore = await run("restore", file, "--version", version, "--to", join(fx.dir, "out"));
   assert.equal(restore.code, 1, restore.stdout + restore.stderr);
   assert.match(restore.stdout + restore.stderr, /was pruned by retention \(by the interrupted run/);
+  // ls as of the moment that version was the file's: pruned, as restore --at says it.
+  const runs = JSON.parse((await run("history", "--json")).stdout).runs;
+  const at = runs[Number(version) - 1].endedAt;
+  const ls = await run("ls", file, "--at", at);
+  assert.equal(ls.code, 0, ls.stderr);
+  const pruned = `PRUNED: source/${file} (v${version}): version ${version} was pruned by ` +
+    "retention (by the interrupted run, which the next run records): its copy no longer exists";
+  assert.equal(
+    ls.stdout,
+    `${pruned}\nListed 0 files, 0 B (as of ${at}); 1 not restorable ` +
+      "(pruned or lost)\n",
+  );
+  const atRestore = await run("restore", file, "--at", at, "--to", join(fx.dir, "at"));
+  assert.equal(atRestore.code, 1);
+  assert.match(
+    atRestore.stdout + atRestore.stderr,
+    /was pruned by retention \(by the interrupted run/,
+  );
 });
 
 Deno.test("a run killed right after a commit has logged every deletion and retention deletion of it", async () => {
