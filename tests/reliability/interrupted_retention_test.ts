@@ -9,7 +9,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { type Fixture, listFiles, makeFixture, writeConfig, writeTree } from "../helpers.ts";
-import { runTool } from "./util.ts";
+import { runTool, snapshot } from "./util.ts";
 
 /** Four contents of f1, f2 and f3 (three old versions each, kept at 5), then the limit at 1. */
 async function withVersions(fx: Fixture): Promise<Set<string>> {
@@ -78,7 +78,11 @@ Deno.test("before recovery, verify, history, restore and ls take a version the k
   // ls as of the moment that version was the file's: pruned, as restore --at says it.
   const runs = JSON.parse((await run("history", "--json")).stdout).runs;
   const at = runs[Number(version) - 1].endedAt;
+  // The -wal and -shm the crash left included: ls reads them as they are.
+  const root = snapshot(fx.backup);
   const ls = await run("ls", file, "--at", at);
+  assert.equal((await run("ls", "--json")).code, 0);
+  assert.deepEqual(snapshot(fx.backup), root, "ls changed nothing in the backup root");
   assert.equal(ls.code, 0, ls.stderr);
   const pruned = `PRUNED: source/${file} (v${version}): version ${version} was pruned by ` +
     "retention (by the interrupted run, which the next run records): its copy no longer exists";
