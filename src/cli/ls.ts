@@ -24,7 +24,7 @@ import { flag, parseCommand, refuseEmptyPaths, str, UsageError } from "./args.ts
 import { atOption } from "./at_option.ts";
 import { JsonStream, writeJsonDocument, writeLines } from "./json_document.ts";
 import { heldBackField, printExcludedRoots } from "./restore_output.ts";
-import { say, warn } from "./stdout.ts";
+import { type Output, say, stdout, warn } from "./stdout.ts";
 
 const LS_HELP =
   `Usage: backup-tool ls [PATH...] [--at TIME] [--config FILE | --backup-root DIR] [--json]
@@ -106,13 +106,14 @@ export function lsCommand(argv: string[]): Promise<number> {
       else warn(heldBackRestoreWarning(runs));
     },
   }, (files, problems) => {
-    if (!json) return writeLines(map(files, (f) => oneLine(fileLine(count(f)))));
+    const read = whileRead(files);
+    if (!json) return writeLines(map(read, (f) => oneLine(fileLine(count(f)))));
     // Whatever comes after the files is asked for once they are read (json_document.ts).
     writeJsonDocument({
       command: "ls",
       at: at === undefined ? undefined : new Date(at).toISOString(),
       ...heldBackField(heldBack),
-      files: new JsonStream(untilFailure(files)),
+      files: new JsonStream(untilFailure(read)),
       count: () => tally.count,
       symlinks: () => tally.symlinks,
       totalBytes: () => tally.bytes,
@@ -127,6 +128,17 @@ export function lsCommand(argv: string[]): Promise<number> {
   printProblems(problems);
   say(summaryLine(tally, problems, at));
   return Promise.resolve(code);
+}
+
+/**
+ * The files, until the reader of standard output went away (`ls | head`): the rest of the
+ * state is not read for nothing (100,000 files: 1.9 s after `head` had its lines).
+ */
+export function* whileRead<T>(files: Iterable<T>, out: Output = stdout): Generator<T> {
+  for (const f of files) {
+    if (out.readerGone) return;
+    yield f;
+  }
 }
 
 /**

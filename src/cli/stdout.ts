@@ -19,6 +19,14 @@ export class Output {
   #readerGone = false;
   readonly #encoder = new TextEncoder();
 
+  /**
+   * Whether the reader went away (`| head -1`): a listing that only reads (`ls`) stops
+   * there; work that writes (a run, a restore) goes on.
+   */
+  get readerGone(): boolean {
+    return this.#readerGone;
+  }
+
   constructor(
     readonly out: { writeSync(p: Uint8Array): number },
     /** Whether a failed write drops every later one too (else only the line it was in). */
