@@ -101,6 +101,14 @@ class ZoneOffsets {
   }
 }
 
+/**
+ * The offset from UTC of an IANA `zone` at `ms`, in ms; throws a RangeError for a zone Intl
+ * does not know.
+ */
+export function zoneOffsetAt(zone: string, ms: number): number {
+  return offsetAt(formatterOf(zone), ms);
+}
+
 /** The offset of `format`'s zone at `ms`: its clock's reading then, less the UTC time. */
 function offsetAt(format: Intl.DateTimeFormat, ms: number): number {
   const field: Record<string, number> = {};

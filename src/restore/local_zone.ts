@@ -7,6 +7,7 @@
  * Deno does is looked at, not guessed from the text: its offsets in January and July
  * against what the TZ means. Pure but for `localReading` and `envTz`; writes nothing.
  */
+import { zoneOffsetAt } from "../engine/calendar.ts";
 
 /** How Deno reads local times in this process: its zone, if it named one, and its offsets. */
 export interface LocalReading {
@@ -95,27 +96,9 @@ function zoneFileName(tz: string, realPath: (path: string) => string): string | 
 
 /** Minutes east of UTC of an IANA zone at a moment, or undefined for a zone ICU lacks. */
 function zoneOffset(zone: string, at: Date): number | undefined {
-  let parts: Intl.DateTimeFormatPart[];
   try {
-    parts = new Intl.DateTimeFormat("en-US", {
-      timeZone: zone,
-      hourCycle: "h23",
-      year: "numeric",
-      month: "numeric",
-      day: "numeric",
-      hour: "numeric",
-      minute: "numeric",
-    }).formatToParts(at);
+    return Math.round(zoneOffsetAt(zone, at.getTime()) / 60_000);
   } catch {
     return undefined; // RangeError: no such zone
   }
-  const field = (type: string) => Number(parts.find((p) => p.type === type)?.value);
-  const wall = Date.UTC(
-    field("year"),
-    field("month") - 1,
-    field("day"),
-    field("hour"),
-    field("minute"),
-  );
-  return Math.round((wall - at.getTime()) / 60_000);
 }
