@@ -34,6 +34,7 @@ const COMMANDS = {
   ls: async () => (await import("./cli/ls.ts")).lsCommand,
   history: async () => (await import("./cli/history.ts")).historyCommand,
   verify: async () => (await import("./cli/verify.ts")).verifyCommand,
+  purge: async () => (await import("./cli/purge.ts")).purgeCommand,
 } satisfies Record<string, () => Promise<CommandMain>>;
 type CommandName = keyof typeof COMMANDS;
 
@@ -46,6 +47,7 @@ const SUMMARIES: Record<CommandName, string> = {
   ls: "List what restore would give back, as of now or a time",
   history: "List every run, or every stored content of one file",
   verify: "Re-hash stored copies and report damage",
+  purge: "Delete every stored copy of files no longer backed up",
 };
 
 const HELP = `backup-tool ${VERSION}: deterministic, content-hash based incremental backups

@@ -48,6 +48,7 @@ export function formatAction(a: Action, rootName: string): string[] {
           : `EXCLUDED: ${a.path} (now excluded; its copy stays at ${b(a.storedAt)})`,
       ];
     case "prune":
+      if (a.purge) return [purgeLine(a)];
       return [
         a.damaged
           ? `RETENTION forget: ${a.storedAt} (it holds other bytes than recorded for it: ` +
@@ -60,6 +61,19 @@ export function formatAction(a: Action, rootName: string): string[] {
     case "promote":
       return [`PROMOTED: ${b(a.from)} → ${b(a.to)} (its original no longer holds this content)`];
   }
+}
+
+/** A purge's line: the copy deleted, or why none was. */
+function purgeLine(a: Extract<Action, { type: "prune" }>): string {
+  if (a.damaged) {
+    return `PURGE forget: ${a.storedAt} (it holds other bytes than recorded for it: left in ` +
+      "place)";
+  }
+  if (a.absent) {
+    return `PURGE forget: ${a.storedAt} (no copy of ours there to delete: missing, or ` +
+      "replaced by something left in place)";
+  }
+  return `PURGE delete: ${a.storedAt}`;
 }
 
 function archiveLine(archive: Archive, b: (p: string) => string): string {
@@ -102,8 +116,9 @@ export function storedCopyWarning(a: Action): string | undefined {
   }
   if (a.type === "prune" && a.damaged) {
     return `The copy of its version ${a.seq}, '${a.storedAt}', no longer held the content ` +
-      `recorded for it (${otherBytes}): left in place, not deleted, though retention let the ` +
-      "version go (it may be another's, renamed by hand over this one); run " +
+      `recorded for it (${otherBytes}): left in place, not deleted, though ` +
+      `${a.purge ? "purge" : "retention"} let the version go (it may be another's, ` +
+      "renamed by hand over this one); run " +
       "'verify --repair', which puts the content it holds back where that is recorded; once " +
       `'verify' finds nothing else, remove '${a.storedAt}', no longer part of the backup ` +
       "(it lists it as unknown until then)";

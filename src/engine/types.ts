@@ -57,9 +57,17 @@ export interface ScanEntry extends StatFields {
 /**
  * Where a stored copy lives now. "lost": the copy was found missing from the backup root
  * when it was to be archived (removed by hand, or lost to a disk fault); the content it
- * held is recorded but can no longer be restored.
+ * held is recorded but can no longer be restored. "pruned": retention deleted it;
+ * "purged": `purge` deleted it, asked by name (a file no run backs up any more).
  */
-export type CopyLocation = "latest" | "duplicate" | "version" | "deleted" | "pruned" | "lost";
+export type CopyLocation =
+  | "latest"
+  | "duplicate"
+  | "version"
+  | "deleted"
+  | "pruned"
+  | "lost"
+  | "purged";
 
 /** What the state remembers of a tracked path's last scan: enough to skip reading it. */
 export type Fingerprint = Pick<
@@ -175,7 +183,11 @@ export type Action =
    * `missing`: no copy was found there (set by the executor, and by a plan, which looks too).
    */
   | { type: "exclude"; path: string; storedAt: string; missing?: boolean }
-  /** Retention drops an old version beyond the configured count. */
+  /**
+   * Retention drops an old version beyond the configured count (or a deleted file's copy
+   * past `keep_deleted_days`); with `purge`, `purge` drops any copy of a path no run backs
+   * up any more, its current one too (the path is then no longer tracked at all).
+   */
   | {
     type: "prune";
     path: string;
@@ -192,6 +204,8 @@ export type Action =
     recorded?: RecordedContent;
     /** Set by the executor: the copy held other bytes than `recorded`; left in place. */
     damaged?: true;
+    /** Asked by name (`purge`): recorded "purged", logged `PURGE delete:`. */
+    purge?: true;
   }
   /**
    * A duplicate whose content no longer has an original (the original was deleted or

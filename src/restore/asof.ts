@@ -98,7 +98,8 @@ function isWholeInRecord(c: StoredCopy): boolean {
 
 /** Whether a recorded content's copy is (as far as the state knows) in the backup root. */
 export function isStored(c: StoredCopy): boolean {
-  return c.storedAt !== null && c.location !== "pruned" && c.location !== "lost";
+  return c.storedAt !== null && c.location !== "pruned" && c.location !== "lost" &&
+    c.location !== "purged";
 }
 
 /**
@@ -138,9 +139,13 @@ function matches(c: StoredCopy, sel: Selector): boolean {
 /** Why a content's copy is gone, as the state records it (pruned or lost). */
 export function goneReason(c: StoredCopy): string {
   const when = c.prunedAt === null ? "" : ` at ${new Date(c.prunedAt).toISOString()}`;
-  return c.location === "lost"
-    ? `version ${c.seq} was found missing from the backup root${when}: its copy is lost`
-    : `version ${c.seq} was pruned by retention${when}: its copy no longer exists`;
+  if (c.location === "lost") {
+    return `version ${c.seq} was found missing from the backup root${when}: its copy is lost`;
+  }
+  if (c.location === "purged") {
+    return `version ${c.seq} was purged${when} (backup-tool purge): its copy no longer exists`;
+  }
+  return `version ${c.seq} was pruned by retention${when}: its copy no longer exists`;
 }
 
 /** Whether a logical path is one of `targets` or lies under one ("" = everything). */

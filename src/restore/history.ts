@@ -92,6 +92,8 @@ function recordedWhere(e: HistoryEntry): string {
       return `latest (${e.storedAt})`;
     case "pruned":
       return `pruned by retention${e.prunedAt ? ` at ${e.prunedAt}` : ""}`;
+    case "purged":
+      return `purged by 'purge'${e.prunedAt ? ` at ${e.prunedAt}` : ""}`;
     case "lost":
       return `lost: found missing from the backup root${e.prunedAt ? ` at ${e.prunedAt}` : ""}`;
     case "deleted":

@@ -22,7 +22,7 @@ type RunOutcome =
 
 export interface RunEntry {
   run: number;
-  /** `run`, `watch` or `verify` (a `verify --repair`). */
+  /** `run`, `watch`, `verify` (a `verify --repair`) or `purge`. */
   command: string;
   startedAt: string;
   /** Null while it runs, and for one killed (its last recorded time is not kept). */

@@ -160,6 +160,22 @@ export function excludedAt(db: StateDb, at: string): ExcludedFile[] {
   }));
 }
 
+/** The paths tracked at a logical path or below it, with their status (`purge`). */
+export function trackedAt(
+  db: StateDb,
+  at: string,
+): { path: string; status: "current" | "excluded" }[] {
+  const rows = [
+    ...db.q("SELECT path, status FROM files WHERE path = ?").all(at) as Row[],
+    ...db.q("SELECT path, status FROM files WHERE path > ? AND path < ? ORDER BY path")
+      .all(`${at}/`, `${at}0`) as Row[],
+  ];
+  return rows.map((r) => ({
+    path: r.path as string,
+    status: r.status as "current" | "excluded",
+  }));
+}
+
 /** Whether every file tracked below a logical folder is excluded (by the files' index). */
 export function allExcludedBelow(db: StateDb, folder: string): boolean {
   return db.q(

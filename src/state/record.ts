@@ -74,11 +74,24 @@ export class BatchRecorder {
         ).run(a.to, a.path, a.from);
         return;
       case "prune":
+        if (a.purge) return this.#purge(a.path, a.copyId, ctx.time);
         this.#db.q(
           "UPDATE copies SET location = 'pruned', stored_at = NULL, pruned_at = ? WHERE id = ?",
         ).run(ctx.time, a.copyId);
         return;
     }
+  }
+
+  /**
+   * A copy `purge` deleted: recorded "purged" at `time`; a current one (an excluded file's)
+   * stops being current then, and its path is tracked no more.
+   */
+  #purge(path: string, copyId: number, time: number): void {
+    this.#db.q(
+      `UPDATE copies SET location = 'purged', stored_at = NULL, pruned_at = ?1,
+         valid_to = coalesce(valid_to, ?1) WHERE id = ?2`,
+    ).run(time, copyId);
+    this.#db.q("DELETE FROM files WHERE path = ? AND copy_id = ?").run(path, copyId);
   }
 
   /** A copy found missing from the backup root: `pruned_at` records when it was found so. */

@@ -162,6 +162,11 @@ export class StateStore {
     return read.excludedAt(this.#db, path);
   }
 
+  /** The paths tracked at a logical path or below it, with their status. */
+  trackedAt(path: string): { path: string; status: "current" | "excluded" }[] {
+    return read.trackedAt(this.#db, path);
+  }
+
   /** Whether every file tracked below a logical folder is excluded. */
   allExcludedBelow(folder: string): boolean {
     return read.allExcludedBelow(this.#db, folder);

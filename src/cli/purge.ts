@@ -1,0 +1,129 @@
+/**
+ * `purge PATH...`: deletes every stored copy of files no run backs up any more (excluded
+ * now, or deleted from the source), asked by name. Without `--yes` it lists them and
+ * changes nothing. Parses the options, decides and deletes through restore/purge.ts, and
+ * prints.
+ */
+import { loadConfigFor } from "../restore/open.ts";
+import { purgeCopies, purgeListing, type PurgeOutcome } from "../restore/purge.ts";
+import type { PurgeItem } from "../engine/purge_plan.ts";
+import { formatBytes } from "../engine/format_bytes.ts";
+import { oneLine } from "../log/one_line.ts";
+import { flag, parseCommand, refuseEmptyPaths, str, UsageError } from "./args.ts";
+import { say, warn } from "./stdout.ts";
+
+const PURGE_HELP = `Usage: backup-tool purge PATH... [--yes] [--config FILE] [--json] [--quiet]
+
+Deletes from the backup every stored copy of files no run backs up any more: a secret
+or a huge file backed up by mistake. Each PATH is read as restore and history read it;
+a folder means every file recorded under it. Its latest copy, its duplicate copy, its
+versions/ and its _deleted/ copies all go; the state records them purged, so history
+says so and a restore of a moment that needs one says it was purged.
+
+Only files no run backs up may be purged: excluded by the config now, or deleted from
+the source (and a run since). A PATH, or any file under a folder PATH, that a run still
+backs up refuses the whole purge (exit 2, nothing changed): add it to exclude, or
+delete it from the source and run, then purge.
+
+Without --yes nothing is changed: each copy that would be deleted is listed, with the
+total size. With --yes they are deleted under the backup root's lock (as a run takes
+it), each logged 'PURGE delete: <copy>' in a purge log; an interrupted purge is finished
+by the next run.
+
+Options:
+  --yes          Delete the copies listed (without it, only list them)
+  --config FILE  Config file (default ./config.jsonc, then ./config.json)
+  --json         Print { paths, copies (each with path, version, location, storedAt,
+                 size), bytes, purged, errors }
+  --quiet, -q    Print nothing but problems (and, without --yes, the copies listed)
+
+Exit codes: 0 listed or purged, 1 a copy could not be deleted (named), 2 usage or
+configuration error, a PATH still backed up or never backed up (nothing changed),
+3 a run, watch session or repair holds the backup root's lock.
+
+Examples:
+  backup-tool purge .env
+  backup-tool purge .env --yes
+  backup-tool purge vm/disk.qcow2 old-photos/ --yes`;
+
+export async function purgeCommand(argv: string[]): Promise<number> {
+  const p = parseCommand("purge", argv, {
+    paths: true,
+    boolean: ["yes", "json", "quiet"],
+  });
+  if (flag(p, "help")) {
+    say(PURGE_HELP);
+    return 0;
+  }
+  refuseEmptyPaths("purge", p);
+  if (p.positionals.length === 0) {
+    throw new UsageError(
+      "Missing PATH for 'purge': give the files or folders to purge: " +
+        "see 'purge --help'",
+    );
+  }
+  const config = loadConfigFor(str(p, "config"));
+  const json = flag(p, "json");
+  const quiet = flag(p, "quiet");
+  // Refused (exit 2) before the lock is taken: a refusal changes nothing, not even a log.
+  const listing = purgeListing(config, p.positionals);
+  if (!flag(p, "yes") || listing.items.length === 0) {
+    if (json) say(JSON.stringify(document(listing, false, []), null, 2));
+    else {
+      for (const item of listing.items) say(oneLine(itemLine(item)));
+      if (!quiet || listing.items.length === 0) say(oneLine(listingSummary(listing)));
+    }
+    return 0;
+  }
+  const done = await purgeCopies(config, p.positionals, (line) => {
+    if (!json && !quiet) say(oneLine(line));
+  });
+  if (done.unfinishedNote) warn(oneLine(`Note: ${done.unfinishedNote}`));
+  const { errors, warnings } = done.result;
+  for (const w of warnings) warn(oneLine(`WARNING: ${w.path}: ${w.message}`));
+  for (const e of errors) warn(oneLine(`ERROR: ${e.path}: ${e.message}`));
+  if (json) say(JSON.stringify(document(done, true, errors), null, 2));
+  else if (!quiet) say(oneLine(outcomeSummary(done)));
+  return errors.length + warnings.length === 0 ? 0 : 1;
+}
+
+/** A copy the purge would delete, as listed without --yes. */
+function itemLine({ action: a, location, size }: PurgeItem): string {
+  return `PURGE: ${a.storedAt} (${a.path} v${a.seq}, ${location}, ${formatBytes(size)})`;
+}
+
+function listingSummary(l: { paths: string[]; items: PurgeItem[]; bytes: number }): string {
+  const paths = l.paths.map((p) => `'${p}'`).join(", ");
+  if (l.items.length === 0) {
+    return `Nothing to purge: no stored copy is recorded at ${paths} (already purged, pruned ` +
+      "or lost)";
+  }
+  const files = new Set(l.items.map((i) => i.action.path)).size;
+  return `Purge would delete ${count(l.items.length, "stored copy", "stored copies")} of ` +
+    `${count(files, "file", "files")} (${formatBytes(l.bytes)}); nothing was deleted: run ` +
+    "the same purge again with --yes to delete them";
+}
+
+function outcomeSummary(done: PurgeOutcome): string {
+  const { prune, failed } = done.result.counts;
+  const log = done.logFile ? `; log: ${done.logFile}` : "";
+  return `Purge complete: ${count(prune, "stored copy", "stored copies")} purged ` +
+    `(${formatBytes(done.bytes)}), ${failed} failed${log}`;
+}
+
+const count = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
+
+function document(
+  l: { paths: string[]; items: PurgeItem[]; bytes: number },
+  purged: boolean,
+  errors: { path: string; message: string }[],
+) {
+  const copies = l.items.map(({ action: a, location, size }) => ({
+    path: a.path,
+    version: a.seq,
+    location,
+    storedAt: a.storedAt,
+    size,
+  }));
+  return { paths: l.paths, copies, bytes: l.bytes, purged, errors };
+}

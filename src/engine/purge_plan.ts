@@ -1,0 +1,112 @@
+/**
+ * `purge`'s decision, a pure rule: which stored copies a purge of some logical paths
+ * deletes, or which paths refuse it. Only a path no run backs up any more may be purged: one
+ * the state no longer tracks (deleted from its source, its copy in `_deleted/`), or one
+ * tracked but excluded by the config now (an exclude pattern matches it: the state marks it
+ * excluded from the next run on, if it has not yet). A path still tracked and not excluded
+ * now, or one of a source the config does not name (a second config sharing the backup root
+ * may still back it up), refuses the whole purge: a folder PATH with any such file below it
+ * too, nothing changed. Otherwise every copy recorded as stored at or below the PATHs goes
+ * (latest, duplicate, versions, `_deleted/`), each as a prune marked `purge`, which the
+ * executor and the journal treat as retention's (execute.ts `pruneCopy`, batch.ts), the
+ * state records "purged" (record.ts) and the log names (`PURGE delete:`). Nothing here
+ * touches the disk or the state.
+ */
+import type { Action, RecordedContent } from "./types.ts";
+
+/** A recorded content, as the rule reads it (the state's `copies` row). */
+export interface PurgeCopy {
+  id: number;
+  path: string;
+  seq: number;
+  kind: "file" | "symlink";
+  location: string;
+  storedAt: string | null;
+  size: number;
+  mtimeMs: number;
+  hash: string;
+  algo: string;
+}
+
+/** A path the state tracks now (a `files` row). */
+export interface PurgeTracked {
+  path: string;
+  status: "current" | "excluded";
+}
+
+/** What the rule is told of the config now. */
+export interface PurgeRules {
+  /** The sources the config names. */
+  sources: ReadonlySet<string>;
+  /** Whether an exclude pattern matches the logical path now (`<source>/<rel>`). */
+  excluded(path: string): boolean;
+}
+
+export type PurgeAction = Extract<Action, { type: "prune" }>;
+
+/** A copy the purge deletes, with what the listing says of it. */
+export interface PurgeItem {
+  action: PurgeAction;
+  location: string;
+  size: number;
+}
+
+export type PurgeDecision =
+  | { refused: { path: string; reason: string }[] }
+  | { items: PurgeItem[]; bytes: number };
+
+/** Where a copy recorded as stored may be deleted by a purge. */
+const STORED = new Set(["latest", "duplicate", "version", "deleted"]);
+
+/**
+ * The purge of `copies` (every content recorded at or below the PATHs) given `tracked`
+ * (the paths tracked at or below them): the refusals, if any path is still backed up, else
+ * the copies to delete, by path then content number.
+ */
+export function decidePurge(
+  copies: readonly PurgeCopy[],
+  tracked: readonly PurgeTracked[],
+  rules: PurgeRules,
+): PurgeDecision {
+  const refused = tracked.flatMap((t) => {
+    const reason = stillBackedUp(t, rules);
+    return reason === undefined ? [] : [{ path: t.path, reason }];
+  });
+  if (refused.length > 0) return { refused };
+  const items = copies
+    .filter((c) => c.storedAt !== null && STORED.has(c.location))
+    .sort((a, b) => a.path < b.path ? -1 : a.path > b.path ? 1 : a.seq - b.seq)
+    .map((c): PurgeItem => ({ action: purgeAction(c), location: c.location, size: c.size }));
+  return { items, bytes: items.reduce((n, i) => n + i.size, 0) };
+}
+
+/** Why a tracked path is still backed up, if it is. */
+function stillBackedUp(t: PurgeTracked, rules: PurgeRules): string | undefined {
+  const source = t.path.split("/")[0];
+  if (!rules.sources.has(source)) {
+    return `it belongs to source '${source}', which this config does not name (another ` +
+      "config sharing the backup root may still back it up): purge it with that config";
+  }
+  if (rules.excluded(t.path)) return undefined;
+  return t.status === "excluded"
+    ? "no exclude pattern matches it any more, so the next run backs it up again: add it " +
+      "to exclude again, then purge"
+    : "it is still backed up: add it to exclude, or delete it from the source and run, " +
+      "then purge";
+}
+
+/** The prune of one copy, asked by name. */
+function purgeAction(c: PurgeCopy): PurgeAction {
+  const recorded: RecordedContent | undefined = c.kind === "file"
+    ? { size: c.size, mtimeMs: c.mtimeMs, hash: c.hash, algo: c.algo }
+    : undefined;
+  return {
+    type: "prune",
+    path: c.path,
+    copyId: c.id,
+    seq: c.seq,
+    storedAt: c.storedAt!,
+    ...(recorded && { recorded }),
+    purge: true,
+  };
+}

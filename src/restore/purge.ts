@@ -1,0 +1,144 @@
+/**
+ * `purge PATH...`: deletes every stored copy of paths no run backs up any more (a `.env`
+ * backed up by mistake, then excluded; a VM image deleted from the source), asked by name.
+ * The PATHs are read as `restore` and `history` read them; what goes is decided by
+ * purge_plan.ts. Without `yes` it reads the state only (no lock, nothing written) and says
+ * what would go. With `yes` it opens a session as `run` does (the lock, exit code 3 while
+ * another holds it; an interrupted run's journal finished first), decides again under the
+ * lock, and deletes the copies through retention's machinery: a batch journaled, executed
+ * (execute.ts `pruneCopy`: only a copy of ours, holding the bytes recorded, emptied folders
+ * removed) and committed (record.ts: "purged", the path no longer tracked), each copy
+ * logged `PURGE delete:`. An interruption leaves journaled the batch in flight, which the
+ * next session's recovery completes and logs; a copy is never gone while its record says
+ * it is stored once that recovery has run.
+ */
+import type { Config } from "../config/config.ts";
+import { createMatcher } from "../engine/exclude.ts";
+import { UsageError } from "../engine/errors.ts";
+import { Batch } from "../engine/batch.ts";
+import { emptyResult, type PassResult } from "../engine/pass_types.ts";
+import { openSession } from "../engine/session.ts";
+import { decidePurge, type PurgeCopy, type PurgeItem } from "../engine/purge_plan.ts";
+import type { StateStore } from "../state/store.ts";
+import { requireBackup, resolverFor, withState } from "./open.ts";
+import { asRecorded } from "./logged_path.ts";
+
+/** What a purge deletes (or would): the logical paths asked, and each copy. */
+export interface PurgeListing {
+  paths: string[];
+  items: PurgeItem[];
+  bytes: number;
+}
+
+/** What a purge with `yes` did. */
+export interface PurgeOutcome extends PurgeListing {
+  runId: number;
+  logFile?: string;
+  result: PassResult;
+  /** Said where the lock was taken over from sessions that were killed. */
+  unfinishedNote?: string;
+}
+
+/** What `purge` deletes, read from the state read-only; a UsageError where it is refused. */
+export function purgeListing(config: Config, given: readonly string[]): PurgeListing {
+  return withState(config, (store) => decide(config, store, given));
+}
+
+/**
+ * Deletes what `purgeListing` lists, under the lock, decided again there. `onLine`: each
+ * log line as it is written.
+ */
+export async function purgeCopies(
+  config: Config,
+  given: readonly string[],
+  onLine: (line: string) => void = () => {},
+): Promise<PurgeOutcome> {
+  requireBackup(config);
+  const session = await openSession(config, "purge", {
+    sourcesRequired: false,
+    backupRequired: true,
+  });
+  const result = emptyResult();
+  let status = "failed";
+  try {
+    const listing = decide(config, session.store, given);
+    const say = (line: string) => {
+      session.log.line(line);
+      onLine(line);
+    };
+    session.log.line(`PURGE: ${listing.paths.join(", ")} (${listing.items.length} copies)`);
+    const clock = Date.now();
+    const batch = new Batch(session, {}, result, say, (path, message) => {
+      result.counts.failed++;
+      result.errors.push({ path, message });
+      say(`ERROR: ${path}: ${message}`);
+    }, { clock, recorded: session.store.recordedTime(clock) });
+    for (const item of listing.items) {
+      batch.add(item.action);
+      if (batch.full()) await batch.flush();
+    }
+    await batch.flush();
+    await batch.settle();
+    result.warnings = [...session.recovered, ...result.warnings];
+    status = result.errors.length + result.warnings.length === 0 ? "ok" : "partial";
+    session.log.line(
+      `Purge complete: ${result.counts.prune} copies purged, ${result.counts.failed} failed`,
+    );
+    return {
+      ...listing,
+      runId: session.runId,
+      logFile: session.log.path,
+      result,
+      unfinishedNote: session.unfinishedNote,
+    };
+  } catch (e) {
+    try {
+      session.log.line(`Purge failed: ${e instanceof Error ? e.message : String(e)}`);
+    } catch { /* the failure itself is what to report */ }
+    throw e;
+  } finally {
+    session.close(status, { counts: result.counts, bytesCopied: 0 });
+  }
+}
+
+/** The PATHs as recorded, and what purging them deletes; a UsageError where refused. */
+function decide(config: Config, store: StateStore, given: readonly string[]): PurgeListing {
+  const resolver = resolverFor(config, store);
+  const paths = [...new Set(given.map((g) => asRecorded(resolver, g)))];
+  for (const [i, path] of paths.entries()) {
+    if (path === "") {
+      throw new UsageError(
+        "Cannot purge the whole backup: give the files or folders to purge: see 'purge --help'",
+      );
+    }
+    if (!store.isRecorded(path) && !store.isRecordedBelow(path)) {
+      throw new UsageError(
+        `Cannot purge '${given[i] ?? path}': nothing was ever backed up at '${path}': ` +
+          "check the path ('history' lists a file's contents); nothing was changed",
+      );
+    }
+  }
+  // A PATH inside another one given is left to that one, so no copy is listed twice.
+  const outer = paths.filter((p) => !paths.some((o) => o !== p && p.startsWith(`${o}/`)));
+  const copies: PurgeCopy[] = outer.flatMap((p) => [
+    ...store.copiesOf(p),
+    ...[...store.copyPages(p)].flat(),
+  ]);
+  const tracked = outer.flatMap((p) => store.trackedAt(p));
+  const matcher = createMatcher(config.exclude);
+  const decision = decidePurge(copies, tracked, {
+    sources: new Set(config.sources.map((s) => s.name)),
+    excluded: (path) => matcher.ignores(path.slice(path.indexOf("/") + 1)),
+  });
+  if ("refused" in decision) throw refusal(decision.refused);
+  return { paths, ...decision };
+}
+
+/** The one line a refused purge says: the first path still backed up, and the remedy. */
+function refusal(refused: { path: string; reason: string }[]): UsageError {
+  const [first] = refused;
+  const more = refused.length > 1 ? ` (and ${refused.length - 1} more file(s) asked)` : "";
+  return new UsageError(
+    `Cannot purge '${first.path}'${more}: ${first.reason}; nothing was changed`,
+  );
+}

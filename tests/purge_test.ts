@@ -1,0 +1,227 @@
+/**
+ * `purge PATH...`: the stored copies of a file no run backs up any more (excluded now, or
+ * deleted from the source) are listed without --yes, changing nothing, and deleted with
+ * it, each logged, recorded purged (history, restore --at), verify clean and the next run
+ * a no-op; a file still backed up is refused (exit 2), a held lock is exit 3, a purged
+ * original's duplicate is promoted by the next run, and a purge killed mid-way is
+ * finished by the next run.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import {
+  fingerprint,
+  type Fixture,
+  listFiles,
+  makeFixture,
+  runCli,
+  writeConfig,
+  writeTree,
+} from "./helpers.ts";
+
+const BASE = { sources: ["./source"], backup_root: "./backup", log_dir: "./logs" };
+
+function exclude(fx: Fixture, patterns: string[]): void {
+  writeConfig(fx.config, { ...BASE, exclude: patterns });
+}
+
+async function run(fx: Fixture): Promise<void> {
+  const r = await fx.cli("run");
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+}
+
+/**
+ * `.env` backed up with four contents: v1 to versions/, v2 to _deleted/ (the file deleted,
+ * then made again), v3 to versions/, v4 current; then excluded. `moments[i]`: a time at
+ * which content i+1 was current.
+ */
+async function envWithHistory(fx: Fixture): Promise<string[]> {
+  const moments: string[] = [];
+  await run(fx);
+  moments.push(new Date().toISOString());
+  writeTree(fx.source, { ".env": "SECRET=2\n" });
+  await run(fx);
+  moments.push(new Date().toISOString());
+  Deno.removeSync(join(fx.source, ".env"));
+  await run(fx);
+  writeTree(fx.source, { ".env": "SECRET=3\n" });
+  await run(fx);
+  moments.push(new Date().toISOString());
+  writeTree(fx.source, { ".env": "SECRET=4\n" });
+  await run(fx);
+  exclude(fx, [".env"]);
+  await run(fx);
+  return moments;
+}
+
+const ENV_COPIES = ["versions/.env/v1.bak", "_deleted/.env", "versions/.env/v3.bak", ".env"];
+
+Deno.test("purge lists an excluded file's copies without --yes, and deletes them with it", async () => {
+  using fx = makeFixture({ ".env": "SECRET=1\n", "a.txt": "a\n", "d/b.txt": "b\n" });
+  const moments = await envWithHistory(fx);
+  assert.deepEqual(
+    listFiles(fx.backup).filter((f) => !f.startsWith(".backup-tool/")),
+    ["_deleted/.env", ".env", "a.txt", "d/b.txt", "versions/.env/v1.bak", "versions/.env/v3.bak"]
+      .sort(),
+  );
+
+  // Without --yes: each copy listed, the total, and nothing changed, not even a log.
+  const before = fingerprint(fx.backup);
+  const logsBefore = listFiles(fx.logs);
+  const listed = await fx.cli("purge", ".env");
+  assert.equal(listed.code, 0, listed.stderr);
+  const lines = listed.stdout.trim().split("\n");
+  assert.deepEqual(
+    lines.slice(0, -1).map((l) => l.split(" ")[1]).sort(),
+    [...ENV_COPIES].sort(),
+  );
+  assert.match(
+    lines.at(-1)!,
+    /^Purge would delete 4 stored copies of 1 file \(36 B\); nothing was deleted: run the same purge again with --yes/,
+  );
+  assert.deepEqual(fingerprint(fx.backup), before);
+  assert.deepEqual(listFiles(fx.logs), logsBefore);
+
+  // With --yes: exactly its copies go, each logged once.
+  const purged = await fx.cli("purge", ".env", "--yes");
+  assert.equal(purged.code, 0, purged.stdout + purged.stderr);
+  assert.deepEqual(
+    listFiles(fx.backup).filter((f) => !f.startsWith(".backup-tool/")),
+    ["a.txt", "d/b.txt"],
+  );
+  // Emptied folders go too, as retention's do.
+  for (const gone of ["versions", "_deleted"]) {
+    assert.throws(() => Deno.lstatSync(join(fx.backup, gone)), Deno.errors.NotFound);
+  }
+  const log = fx.lastLog();
+  assert.deepEqual(
+    log.filter((l) => l.startsWith("PURGE delete: ")).map((l) => l.slice(14)).sort(),
+    [...ENV_COPIES].sort(),
+  );
+  assert.ok(log.some((l) => l.startsWith("Run started: purge ")), log.join("\n"));
+  assert.match(purged.stdout, /Purge complete: 4 stored copies purged \(36 B\), 0 failed/);
+
+  // history: each content purged; the runs list shows the purge as its own kind.
+  const history = await fx.cli("history", ".env");
+  assert.equal(history.code, 0, history.stderr);
+  assert.equal(history.stdout.match(/purged by 'purge' at /g)?.length, 4, history.stdout);
+  const runs = await fx.cli("history", "--json");
+  const kinds = JSON.parse(runs.stdout).runs.map((r: { command: string }) => r.command);
+  assert.equal(kinds.at(-1), "purge");
+  assert.equal(JSON.parse(runs.stdout).runs.at(-1).counts.prune, 4);
+
+  // restore --at a moment it existed: it says purged, and restores the rest.
+  const to = join(fx.dir, "r");
+  const restore = await fx.cli("restore", "--at", moments[0], "--to", to);
+  assert.equal(restore.code, 1, restore.stdout + restore.stderr);
+  assert.match(restore.stderr, /version 1 was purged at .*: its copy no longer exists/);
+  assert.deepEqual(listFiles(to), ["a.txt", "d/b.txt"]);
+
+  const verify = await fx.cli("verify");
+  assert.equal(verify.code, 0, verify.stdout + verify.stderr);
+  const next = await fx.cli("run", "--json");
+  assert.equal(next.code, 0, next.stderr);
+  const { skip, ...others } = JSON.parse(next.stdout).counts;
+  assert.equal(skip, 2);
+  assert.ok(Object.values(others).every((n) => n === 0), next.stdout);
+  assert.deepEqual(
+    listFiles(fx.backup).filter((f) => !f.startsWith(".backup-tool/")),
+    ["a.txt", "d/b.txt"],
+  );
+});
+
+Deno.test("purge of a deleted file deletes its _deleted/ copy; no exclude is needed", async () => {
+  using fx = makeFixture({ "big.img": "x".repeat(100), "a.txt": "a\n" });
+  await run(fx);
+  Deno.removeSync(join(fx.source, "big.img"));
+  await run(fx);
+  assert.ok(listFiles(fx.backup).includes("_deleted/big.img"));
+  const r = await fx.cli("purge", "big.img", "--yes", "--json");
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  const doc = JSON.parse(r.stdout);
+  assert.deepEqual(doc.copies.map((c: { storedAt: string }) => c.storedAt), ["_deleted/big.img"]);
+  assert.equal(doc.bytes, 100);
+  assert.equal(doc.purged, true);
+  assert.ok(!listFiles(fx.backup).includes("_deleted/big.img"));
+  assert.equal((await fx.cli("verify")).code, 0);
+});
+
+Deno.test("purge refuses a file still backed up, and a folder holding one (exit 2, nothing changed)", async () => {
+  using fx = makeFixture({ "d/keep.txt": "k\n", "d/.env": "s\n" });
+  await run(fx);
+  exclude(fx, [".env"]);
+  await run(fx);
+  const before = fingerprint(fx.backup);
+  const logsBefore = listFiles(fx.logs);
+  for (const path of ["d/keep.txt", "d"]) {
+    for (const yes of [[], ["--yes"]]) {
+      const r = await fx.cli("purge", path, ...yes);
+      assert.equal(r.code, 2, r.stdout + r.stderr);
+      assert.equal(r.stdout, "");
+      assert.equal(
+        r.stderr,
+        "Cannot purge 'source/d/keep.txt': it is still backed up: add it to exclude, or " +
+          "delete it from the source and run, then purge; nothing was changed\n",
+      );
+    }
+  }
+  const never = await fx.cli("purge", "nothing.txt");
+  assert.equal(never.code, 2);
+  assert.match(never.stderr, /nothing was ever backed up at 'source\/nothing.txt'/);
+  assert.deepEqual(fingerprint(fx.backup), before);
+  assert.deepEqual(listFiles(fx.logs), logsBefore);
+});
+
+Deno.test("purge --yes takes the lock: exit 3 while a backup holds it", async () => {
+  using fx = makeFixture({ ".env": "s\n" });
+  await run(fx);
+  exclude(fx, [".env"]);
+  await run(fx);
+  using held = Deno.openSync(join(fx.backup, ".backup-tool", "lock"), { read: true, write: true });
+  held.lockSync(true);
+  const r = await fx.cli("purge", ".env", "--yes");
+  assert.equal(r.code, 3, r.stdout + r.stderr);
+  assert.ok(listFiles(fx.backup).includes(".env"));
+  assert.equal((await fx.cli("purge", ".env")).code, 0, "a listing takes no lock");
+});
+
+Deno.test("a purged original's duplicate is promoted by the next run; verify is clean", async () => {
+  using fx = makeFixture({ "a.img": "same bytes\n", "b.img": "same bytes\n" });
+  await run(fx);
+  assert.ok(listFiles(fx.backup).includes("_duplicates/b.img"));
+  exclude(fx, ["a.img"]);
+  await run(fx);
+  const r = await fx.cli("purge", "a.img", "--yes");
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  assert.ok(!listFiles(fx.backup).includes("a.img"));
+  const next = await fx.cli("run");
+  assert.equal(next.code, 0, next.stdout + next.stderr);
+  assert.ok(fx.lastLog().some((l) => l.startsWith("PROMOTED: ")), fx.lastLog().join("\n"));
+  assert.equal(Deno.readTextFileSync(join(fx.backup, "b.img")), "same bytes\n");
+  assert.equal((await fx.cli("verify")).code, 0);
+  const again = await fx.cli("run", "--json");
+  assert.equal(JSON.parse(again.stdout).counts.promote, 0);
+});
+
+Deno.test("a purge killed between two deletions is finished by the next run", async () => {
+  using fy = makeFixture({ ".env": "1\n", "a.txt": "a\n" });
+  await run(fy);
+  writeTree(fy.source, { ".env": "2\n" });
+  await run(fy);
+  exclude(fy, [".env"]);
+  await run(fy);
+  const faulted = await runCli(["purge", ".env", "--yes", "--config", fy.config], {
+    env: { BACKUP_TOOL_FAULT: "pruned:1" },
+  });
+  assert.equal(faulted.code, 137, faulted.stdout + faulted.stderr);
+  const next = await fy.cli("run");
+  assert.equal(next.code, 0, next.stdout + next.stderr);
+  assert.deepEqual(
+    listFiles(fy.backup).filter((f) => !f.startsWith(".backup-tool/")),
+    ["a.txt"],
+  );
+  const log = fy.lastLog();
+  assert.equal(log.filter((l) => l.startsWith("PURGE delete: ")).length, 2, log.join("\n"));
+  const history = await fy.cli("history", ".env");
+  assert.equal(history.stdout.match(/purged by 'purge'/g)?.length, 2, history.stdout);
+  assert.equal((await fy.cli("verify")).code, 0);
+});
