@@ -115,6 +115,13 @@ Deno.test("purge lists an excluded file's copies without --yes, and deletes them
   assert.equal(restore.code, 1, restore.stdout + restore.stderr);
   assert.match(restore.stderr, /version 1 was purged at .*: its copy no longer exists/);
   assert.deepEqual(listFiles(to), ["a.txt", "d/b.txt"]);
+  // Its latest: said purged, not deleted with a version to give instead.
+  const latest = await fx.cli("restore", ".env", "--to", join(fx.dir, "r2"));
+  assert.equal(latest.code, 1);
+  assert.match(
+    latest.stderr,
+    /'source\/.env' is not in the backup any more: it was purged at .* \(backup-tool purge\): no copy of it is left/,
+  );
 
   const verify = await fx.cli("verify");
   assert.equal(verify.code, 0, verify.stdout + verify.stderr);

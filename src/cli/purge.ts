@@ -11,6 +11,7 @@ import { formatBytes } from "../engine/format_bytes.ts";
 import { oneLine } from "../log/one_line.ts";
 import { flag, parseCommand, refuseEmptyPaths, str, UsageError } from "./args.ts";
 import { say, warn } from "./stdout.ts";
+import { stopGracefully } from "./stop.ts";
 
 const PURGE_HELP = `Usage: backup-tool purge PATH... [--yes] [--config FILE] [--json] [--quiet]
 
@@ -39,7 +40,9 @@ Options:
 
 Exit codes: 0 listed or purged, 1 a copy could not be deleted (named), 2 usage or
 configuration error, a PATH still backed up or never backed up (nothing changed),
-3 a run, watch session or repair holds the backup root's lock.
+3 a run, watch session or repair holds the backup root's lock; 130, 143 or 129: stopped
+by SIGINT (Ctrl-C), SIGTERM or SIGHUP after the batch in progress (a second signal stops
+at once, the next run completing that batch).
 
 Examples:
   backup-tool purge .env
@@ -75,16 +78,25 @@ export async function purgeCommand(argv: string[]): Promise<number> {
     }
     return 0;
   }
-  const done = await purgeCopies(config, p.positionals, (line) => {
-    if (!json && !quiet) say(oneLine(line));
-  });
+  // A stop signal ends the purge after the batch in progress; the same purge again deletes
+  // the copies left.
+  const stop = stopGracefully("the next run completes the interrupted batch");
+  let done: PurgeOutcome;
+  try {
+    done = await purgeCopies(config, p.positionals, (line) => {
+      if (!json && !quiet) say(oneLine(line));
+    }, stop.signal);
+  } finally {
+    stop.dispose();
+  }
   if (done.unfinishedNote) warn(oneLine(`Note: ${done.unfinishedNote}`));
   const { errors, warnings } = done.result;
   for (const w of warnings) warn(oneLine(`WARNING: ${w.path}: ${w.message}`));
   for (const e of errors) warn(oneLine(`ERROR: ${e.path}: ${e.message}`));
   if (json) say(JSON.stringify(document(done, true, errors), null, 2));
-  else if (!quiet) say(oneLine(outcomeSummary(done)));
-  return errors.length + warnings.length === 0 ? 0 : 1;
+  else if (!quiet || done.stopped) say(oneLine(outcomeSummary(done)));
+  const stoppedCode = done.stopped ? stop.exitCode() : undefined;
+  return stoppedCode ?? (errors.length + warnings.length === 0 ? 0 : 1);
 }
 
 /** A copy the purge would delete, as listed without --yes. */
@@ -107,8 +119,11 @@ function listingSummary(l: { paths: string[]; items: PurgeItem[]; bytes: number 
 function outcomeSummary(done: PurgeOutcome): string {
   const { prune, failed } = done.result.counts;
   const log = done.logFile ? `; log: ${done.logFile}` : "";
-  return `Purge complete: ${count(prune, "stored copy", "stored copies")} purged ` +
-    `(${formatBytes(done.bytes)}), ${failed} failed${log}`;
+  const title = done.stopped ? "Purge stopped before it finished" : "Purge complete";
+  const left = done.stopped ? "; run the same purge again to delete the copies left" : "";
+  const bytes = done.stopped ? "" : ` (${formatBytes(done.bytes)})`;
+  return `${title}: ${count(prune, "stored copy", "stored copies")} purged${bytes}, ` +
+    `${failed} failed${left}${log}`;
 }
 
 const count = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;

@@ -37,6 +37,8 @@ export interface PurgeOutcome extends PurgeListing {
   result: PassResult;
   /** Said where the lock was taken over from sessions that were killed. */
   unfinishedNote?: string;
+  /** Stopped by `signal` between two batches: the copies left are left for a purge again. */
+  stopped: boolean;
 }
 
 /** What `purge` deletes, read from the state read-only; a UsageError where it is refused. */
@@ -46,12 +48,13 @@ export function purgeListing(config: Config, given: readonly string[]): PurgeLis
 
 /**
  * Deletes what `purgeListing` lists, under the lock, decided again there. `onLine`: each
- * log line as it is written.
+ * log line as it is written; `signal` stops it between two batches (a stop signal).
  */
 export async function purgeCopies(
   config: Config,
   given: readonly string[],
   onLine: (line: string) => void = () => {},
+  signal?: AbortSignal,
 ): Promise<PurgeOutcome> {
   requireBackup(config);
   const session = await openSession(config, "purge", {
@@ -74,15 +77,22 @@ export async function purgeCopies(
       say(`ERROR: ${path}: ${message}`);
     }, { clock, recorded: session.store.recordedTime(clock) });
     for (const item of listing.items) {
+      if (signal?.aborted) break;
       batch.add(item.action);
       if (batch.full()) await batch.flush();
     }
     await batch.flush();
     await batch.settle();
     result.warnings = [...session.recovered, ...result.warnings];
-    status = result.errors.length + result.warnings.length === 0 ? "ok" : "partial";
+    const stopped = signal?.aborted === true;
+    status = stopped
+      ? "stopped"
+      : result.errors.length + result.warnings.length === 0
+      ? "ok"
+      : "partial";
     session.log.line(
-      `Purge complete: ${result.counts.prune} copies purged, ${result.counts.failed} failed`,
+      `${stopped ? "Purge stopped before it finished" : "Purge complete"}: ` +
+        `${result.counts.prune} copies purged, ${result.counts.failed} failed`,
     );
     return {
       ...listing,
@@ -90,6 +100,7 @@ export async function purgeCopies(
       logFile: session.log.path,
       result,
       unfinishedNote: session.unfinishedNote,
+      stopped,
     };
   } catch (e) {
     try {

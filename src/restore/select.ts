@@ -8,7 +8,7 @@
  * those none holds under their own hash algorithm, in one more read that hashes the copies
  * of their kind and size recorded under another one (other_algos.ts). Reads only.
  */
-import { findElsewhere, isWithin, selectContents, type Selector } from "./asof.ts";
+import { findElsewhere, isStored, isWithin, selectContents, type Selector } from "./asof.ts";
 import { holdersUnderOtherAlgos } from "./other_algos.ts";
 import type { StateStore, StoredCopy } from "../state/store.ts";
 
@@ -221,6 +221,15 @@ function deletedBefore(store: StateStore, target: string, at: number): string {
   }
   if (last === undefined) return "";
   const when = new Date(last.validTo!).toISOString();
+  // Purged (backup-tool purge) and nothing of it stored since: no moment or version to give.
+  if (next === undefined && last.location === "purged") {
+    const rows = folder ? [...rowsBelow(store, target)] : own;
+    if (!rows.some(isStored)) {
+      return folder
+        ? `: its files were purged at ${when} (backup-tool purge): no copy of them is left`
+        : `: it was purged at ${when} (backup-tool purge): no copy of it is left`;
+    }
+  }
   const deleted = folder
     ? `: the last of its files was deleted at ${when}`
     : `: it was deleted at ${when}`;
