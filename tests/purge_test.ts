@@ -232,3 +232,34 @@ Deno.test("a purge killed between two deletions is finished by the next run", as
   assert.equal(history.stdout.match(/purged by 'purge'/g)?.length, 2, history.stdout);
   assert.equal((await fy.cli("verify")).code, 0);
 });
+
+Deno.test("purge leaves in place what stands where a copy of another kind was: a symlink for a file's, a file for a symlink's", async () => {
+  using fx = makeFixture({ "f.txt": "file bytes\n", "g.txt": "g\n", "a.txt": "a\n" });
+  Deno.symlinkSync("target-one", join(fx.source, "l1"));
+  Deno.symlinkSync("target-two", join(fx.source, "l2"));
+  await run(fx);
+  exclude(fx, ["f.txt", "g.txt", "l1", "l2"]);
+  await run(fx);
+  // Put there by hand, none of them a copy of ours: a symlink for f.txt's file copy, a
+  // file for l1's symlink copy, a symlink to another target for l2's.
+  Deno.removeSync(join(fx.backup, "f.txt"));
+  Deno.symlinkSync("g.txt", join(fx.backup, "f.txt"));
+  Deno.removeSync(join(fx.backup, "l1"));
+  Deno.writeTextFileSync(join(fx.backup, "l1"), "mine\n");
+  Deno.removeSync(join(fx.backup, "l2"));
+  Deno.symlinkSync("elsewhere", join(fx.backup, "l2"));
+  const r = await fx.cli("purge", "f.txt", "g.txt", "l1", "l2", "--yes");
+  assert.equal(r.code, 1, r.stdout + r.stderr);
+  assert.equal(Deno.readLinkSync(join(fx.backup, "f.txt")), "g.txt");
+  assert.equal(Deno.readTextFileSync(join(fx.backup, "l1")), "mine\n");
+  assert.equal(Deno.readLinkSync(join(fx.backup, "l2")), "elsewhere");
+  assert.ok(!listFiles(fx.backup).includes("g.txt"), "g.txt's own copy is deleted");
+  const log = fx.lastLog().filter((l) => l.startsWith("PURGE "));
+  assert.deepEqual(log, [
+    "PURGE forget: f.txt (no copy of ours there to delete: missing, or replaced by something left in place)",
+    "PURGE delete: g.txt",
+    "PURGE forget: l1 (no copy of ours there to delete: missing, or replaced by something left in place)",
+    "PURGE forget: l2 (it holds other bytes than recorded for it: left in place)",
+  ]);
+  assert.match(r.stderr, /WARNING: source\/l2: The copy of its version 1, 'l2', no longer held/);
+});

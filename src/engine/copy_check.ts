@@ -9,7 +9,8 @@
  * would delete is left in place: it may be another content's only copy), and said. Its
  * size and time as recorded vouch for it (a run keeps a copy's time at its file's);
  * otherwise it is read, so a copy of the root that lost its times (`cp -r`) costs a read,
- * not a false alarm. Reads only.
+ * not a false alarm. A prune's copy is told from an entry of the other kind put in its
+ * place (`standingAt`). Reads only.
  */
 import type { RecordedContent } from "./types.ts";
 import { loadDigests } from "./digest.ts";
@@ -64,3 +65,33 @@ export async function holdsOtherContent(
   checkBuf ??= new Uint8Array(READ_BUFFER_BYTES);
   return readsAsOtherContent(path, recorded, checkBuf);
 }
+
+/**
+ * What stands where a prune's copy is recorded (`info`: its lstat, a file or a symlink):
+ * the copy, another content in it ("other"), or an entry of the other kind ("foreign").
+ * A prune that records neither kind (a journal of an earlier version) takes any
+ * file or symlink for the copy, as before.
+ */
+export async function standingAt(
+  path: string,
+  info: Deno.FileInfo,
+  a: { recorded?: RecordedContent; link?: { hash: string; algo: string } },
+): Promise<"copy" | "other" | "foreign"> {
+  if (a.recorded) {
+    if (!info.isFile) return "foreign";
+    return await holdsOtherContent(path, info, a.recorded) ? "other" : "copy";
+  }
+  if (!a.link) return "copy";
+  if (!info.isSymlink) return "foreign";
+  await loadDigests();
+  try {
+    return hashCopyAs(path, "symlink", [a.link.algo], NO_BUFFER)[0] === a.link.hash
+      ? "copy"
+      : "other";
+  } catch {
+    return "copy"; // one that cannot be read now counts as recorded, as a file's does
+  }
+}
+
+/** A symlink's digest reads its target only: no buffer. */
+const NO_BUFFER = new Uint8Array(0);

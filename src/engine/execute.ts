@@ -29,7 +29,7 @@ import { loadDigests } from "./digest.ts";
 import { faultPoint } from "./fault.ts";
 import { errorText } from "./errors.ts";
 import type { Action, NewContent } from "./types.ts";
-import { holdsOtherContent } from "./copy_check.ts";
+import { holdsOtherContent, standingAt } from "./copy_check.ts";
 
 interface ActionFailure {
   action: Action;
@@ -193,21 +193,21 @@ async function promoteCopy(s: Steps, a: Extract<Action, { type: "promote" }>): P
 }
 
 /**
- * A version retention let go. Only a stored copy reached safely is removed: never anything
- * through a symlink someone put in the backup root, nor a folder put in the copy's place,
- * nor a file that holds other bytes than recorded (copies renamed by hand over one another:
- * it may be another content's only copy, which `verify --repair` then finds there). A
- * removal refused for a moment (Windows, while an indexer or a virus scanner has the old
- * version open) is retried, as moves are.
+ * A version retention let go, or a copy `purge` deletes. Only a stored copy reached safely
+ * is removed: never anything through a symlink someone put in the backup root, nor a
+ * folder put in the copy's place, nor an entry of the other kind (a symlink where a file's
+ * copy was, a file where a symlink's was: not ours, left as absent), nor one that holds
+ * other bytes, or a symlink another target, than recorded (copies renamed by hand over one
+ * another: it may be another content's only copy, which `verify --repair` then finds
+ * there). A removal refused for a moment (Windows, while an indexer or a virus scanner has
+ * the old version open) is retried, as moves are.
  */
 async function pruneCopy(s: Steps, a: Extract<Action, { type: "prune" }>): Promise<void> {
   const there = s.entryAt(a.storedAt);
-  if (
-    isStoredCopy(there) && a.recorded &&
-    await holdsOtherContent(s.at(a.storedAt), there, a.recorded)
-  ) {
-    a.absent = a.damaged = true;
-  } else if (isStoredCopy(there)) await withRetry(() => removeCopy(s.root, a.storedAt));
+  const found = isStoredCopy(there) ? await standingAt(s.at(a.storedAt), there, a) : "none";
+  if (found === "foreign") a.absent = true;
+  else if (found === "other") a.absent = a.damaged = true;
+  else if (found === "copy") await withRetry(() => removeCopy(s.root, a.storedAt));
   // Gone when recovering: the interrupted run deleted it before it was killed (logged as a
   // deletion: that run's own line was lost with it).
   else if (!s.recovering) a.absent = true;

@@ -107,6 +107,7 @@ function purgeAction(c: PurgeCopy): PurgeAction {
     seq: c.seq,
     storedAt: c.storedAt!,
     ...(recorded && { recorded }),
+    ...(c.kind === "symlink" && { link: { hash: c.hash, algo: c.algo } }),
     purge: true,
   };
 }

@@ -26,6 +26,8 @@ export interface StoredVersion extends DatedVersion {
   storedAt: string;
   /** A file's content as recorded, to tell a copy holding other bytes (not for a symlink). */
   recorded?: RecordedContent;
+  /** A symlink's target as recorded (its digest), to tell a copy that is not that symlink. */
+  link?: { hash: string; algo: string };
 }
 
 /** How many days, weeks and months keep their newest version of each file (0: none). */
@@ -79,8 +81,16 @@ export function prunedVersions<V extends DatedVersion>(
 
 /** The prune of a stored copy: a version the rule let go, or a deleted file's. */
 export function pruneAction(v: StoredVersion): Action {
-  const { path, copyId, seq, storedAt, recorded } = v;
-  return { type: "prune", path, copyId, seq, storedAt, ...(recorded && { recorded }) };
+  const { path, copyId, seq, storedAt, recorded, link } = v;
+  return {
+    type: "prune",
+    path,
+    copyId,
+    seq,
+    storedAt,
+    ...(recorded && { recorded }),
+    ...(link && { link }),
+  };
 }
 
 /** A day, in ms: `keep_deleted_days` counts 24-hour days back from the pass. */

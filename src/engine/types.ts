@@ -202,6 +202,13 @@ export type Action =
      * written before 2026-12-05 (their recovery takes it from the state: recover.ts).
      */
     recorded?: RecordedContent;
+    /**
+     * A symlink's target as the state records it (its digest), to tell what stands at
+     * `storedAt` from the symlink stored there: a file put in its place is left alone, as
+     * a symlink to another target is (`damaged`). Absent for a file, and in journals of
+     * versions before it (any symlink or file there is then taken for the copy, as before).
+     */
+    link?: { hash: string; algo: string };
     /** Set by the executor: the copy held other bytes than `recorded`; left in place. */
     damaged?: true;
     /** Asked by name (`purge`): recorded "purged", logged `PURGE delete:`. */

@@ -73,6 +73,7 @@ function toStoredVersion(r: Row): StoredVersion {
         algo: r.algo as string,
       },
     }),
+    ...(r.kind === "symlink" && { link: { hash: r.hash as string, algo: r.algo as string } }),
   };
 }
 
