@@ -174,6 +174,10 @@ Deno.test("purge refuses a file still backed up, and a folder holding one (exit 
   const never = await fx.cli("purge", "nothing.txt");
   assert.equal(never.code, 2);
   assert.match(never.stderr, /nothing was ever backed up at 'source\/nothing.txt'/);
+  // A PATH given twice: the one never backed up is the one named.
+  const twice = await fx.cli("purge", "d/.env", "d/.env", "nothing.txt");
+  assert.equal(twice.code, 2);
+  assert.match(twice.stderr, /^Cannot purge 'nothing.txt': nothing was ever backed up at/);
   assert.deepEqual(fingerprint(fx.backup), before);
   assert.deepEqual(listFiles(fx.logs), logsBefore);
 });

@@ -115,8 +115,14 @@ export async function purgeCopies(
 /** The PATHs as recorded, and what purging them deletes; a UsageError where refused. */
 function decide(config: Config, store: StateStore, given: readonly string[]): PurgeListing {
   const resolver = resolverFor(config, store);
-  const paths = [...new Set(given.map((g) => asRecorded(resolver, g)))];
-  for (const [i, path] of paths.entries()) {
+  // Each PATH as recorded, the first spelling given of each kept to name it.
+  const asked = new Map<string, string>();
+  for (const g of given) {
+    const path = asRecorded(resolver, g);
+    if (!asked.has(path)) asked.set(path, g);
+  }
+  const paths = [...asked.keys()];
+  for (const path of paths) {
     if (path === "") {
       throw new UsageError(
         "Cannot purge the whole backup: give the files or folders to purge: see 'purge --help'",
@@ -124,7 +130,7 @@ function decide(config: Config, store: StateStore, given: readonly string[]): Pu
     }
     if (!store.isRecorded(path) && !store.isRecordedBelow(path)) {
       throw new UsageError(
-        `Cannot purge '${given[i] ?? path}': nothing was ever backed up at '${path}': ` +
+        `Cannot purge '${asked.get(path)}': nothing was ever backed up at '${path}': ` +
           "check the path ('history' lists a file's contents); nothing was changed",
       );
     }
