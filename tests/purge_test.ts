@@ -267,3 +267,30 @@ Deno.test("purge leaves in place what stands where a copy of another kind was: a
   ]);
   assert.match(r.stderr, /WARNING: source\/l2: The copy of its version 1, 'l2', no longer held/);
 });
+
+Deno.test("purge refuses the whole backup with one source as with several: '.' or the source's name", async () => {
+  using fx = makeFixture({ "a.txt": "a\n", "d/b.txt": "b\n" });
+  await run(fx);
+  Deno.removeSync(join(fx.source, "a.txt"));
+  Deno.removeSync(join(fx.source, "d"), { recursive: true });
+  const cleared = await fx.cli("run", "--force");
+  assert.equal(cleared.code, 0, cleared.stdout + cleared.stderr);
+  const before = fingerprint(fx.backup);
+  for (const whole of [".", "source", "./"]) {
+    for (const yes of [[], ["--yes"]]) {
+      const r = await fx.cli("purge", whole, ...yes);
+      assert.equal(r.code, 2, r.stdout + r.stderr);
+      assert.equal(
+        r.stderr,
+        "Cannot purge the whole backup: give the files or folders to purge: see 'purge --help'\n",
+      );
+    }
+  }
+  assert.deepEqual(fingerprint(fx.backup), before);
+  // A folder of it is a folder as any other.
+  assert.equal((await fx.cli("purge", "d", "--yes")).code, 0);
+  assert.deepEqual(
+    listFiles(fx.backup).filter((f) => !f.startsWith(".backup-tool/")),
+    ["_deleted/a.txt"],
+  );
+});

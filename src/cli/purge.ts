@@ -24,7 +24,8 @@ says so and a restore of a moment that needs one says it was purged.
 Only files no run backs up may be purged: excluded by the config now, or deleted from
 the source (and a run since). A PATH, or any file under a folder PATH, that a run still
 backs up refuses the whole purge (exit 2, nothing changed): add it to exclude, or
-delete it from the source and run, then purge.
+delete it from the source and run, then purge. The whole backup ('.', or with one
+source its name) is refused too.
 
 Without --yes nothing is changed: each copy that would be deleted is listed, with the
 total size. With --yes they are deleted under the backup root's lock (as a run takes

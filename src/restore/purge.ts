@@ -122,8 +122,12 @@ function decide(config: Config, store: StateStore, given: readonly string[]): Pu
     if (!asked.has(path)) asked.set(path, g);
   }
   const paths = [...asked.keys()];
+  // Every file recorded: "" with several sources, and the source itself where the backup
+  // root knows one ('.' and its name mean it then).
+  const names = new Set([...config.sources.map((s) => s.name), ...store.prefixes().keys()]);
+  const whole = (path: string) => path === "" || (names.size === 1 && names.has(path));
   for (const path of paths) {
-    if (path === "") {
+    if (whole(path)) {
       throw new UsageError(
         "Cannot purge the whole backup: give the files or folders to purge: see 'purge --help'",
       );
