@@ -294,3 +294,27 @@ Deno.test("purge refuses the whole backup with one source as with several: '.' o
     ["_deleted/a.txt"],
   );
 });
+
+Deno.test("a purged symlink or empty file is not made again from its record: restore --at says it purged, and the target is gone from the state", async () => {
+  using fx = makeFixture({ "a.txt": "a\n", "empty.key": "" });
+  Deno.symlinkSync("token-in-target", join(fx.source, "l"));
+  await run(fx);
+  const then = new Date().toISOString();
+  exclude(fx, ["l", "empty.key"]);
+  await run(fx);
+  const r = await fx.cli("purge", "l", "empty.key", "--yes");
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+
+  const to = join(fx.dir, "restored");
+  const back = await fx.cli("restore", "--at", then, "--to", to);
+  assert.equal(back.code, 1, back.stdout + back.stderr);
+  for (const name of ["l", "empty.key"]) {
+    assert.match(
+      back.stdout + back.stderr,
+      new RegExp(`${name} .*version 1 was purged at .*\\(backup-tool purge\\)`),
+    );
+  }
+  assert.deepEqual(listFiles(to), ["a.txt"]);
+  const state = Deno.readFileSync(join(fx.backup, ".backup-tool", "state.db"));
+  assert.ok(!new TextDecoder().decode(state).includes("token-in-target"));
+});

@@ -89,10 +89,12 @@ export function findElsewhere(
 
 /**
  * Whether the state's record alone makes the content, with no copy to read: an empty file
- * (no bytes), or a symlink (its target). The record is checked against its digest as the
- * content is made (copy_out.ts).
+ * (no bytes), or a symlink (its target); never one purged, asked by name to be gone (its
+ * record keeps no target either). The record is checked against its digest as the content
+ * is made (copy_out.ts).
  */
 function isWholeInRecord(c: StoredCopy): boolean {
+  if (c.location === "purged") return false;
   return c.kind === "file" ? c.size === 0 : c.linkTarget !== null;
 }
 

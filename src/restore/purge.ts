@@ -61,6 +61,7 @@ export async function purgeCopies(
     sourcesRequired: false,
     backupRequired: true,
   });
+  session.store.eraseFreedSpace();
   const result = emptyResult();
   let status = "failed";
   try {

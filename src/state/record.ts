@@ -84,12 +84,14 @@ export class BatchRecorder {
 
   /**
    * A copy `purge` deleted: recorded "purged" at `time`; a current one (an excluded file's)
-   * stops being current then, and its path is tracked no more.
+   * stops being current then, and its path is tracked no more. What the record held of the
+   * content itself goes too (a symlink's target, extended attributes), so that no restore
+   * makes it again from the record: a purge is asked for to be rid of it.
    */
   #purge(path: string, copyId: number, time: number): void {
     this.#db.q(
       `UPDATE copies SET location = 'purged', stored_at = NULL, pruned_at = ?1,
-         valid_to = coalesce(valid_to, ?1) WHERE id = ?2`,
+         valid_to = coalesce(valid_to, ?1), link_target = NULL, xattrs = NULL WHERE id = ?2`,
     ).run(time, copyId);
     this.#db.q("DELETE FROM files WHERE path = ? AND copy_id = ?").run(path, copyId);
   }

@@ -61,6 +61,15 @@ export class StateStore {
     this.#db.close();
   }
 
+  /**
+   * Has SQLite overwrite with zeros what later writes free (rows deleted, values made
+   * shorter: `secure_delete`), as `purge` needs: what it was asked to be rid of (a
+   * symlink's target) must not stay in the file's free space.
+   */
+  eraseFreedSpace(): void {
+    this.#db.q("PRAGMA secure_delete = ON").get();
+  }
+
   /** Ends the read transaction a run keeps between its writes (see connection.ts). */
   endRead(): void {
     this.#db.endRead();
