@@ -7,7 +7,8 @@
  * complete, checked file; an interruption leaves at most hidden temporary files, which can
  * be deleted.
  *
- * An existing destination with the same content is left as it is ("up to date"); one with
+ * What to do with a destination is decided first (dest_decision.ts, which a dry run follows
+ * too): an existing destination with the same content is left as it is ("up to date"); one with
  * other content is left alone and reported unless `overwrite`. A new file is linked into
  * place (which fails if a file appeared meanwhile) rather than renamed, where the
  * filesystem allows it, so even a file created during the restore is never clobbered,
@@ -21,22 +22,21 @@
  * became of it: restore_item.ts.
  */
 import { RESTORE_TMP_PREFIX } from "../engine/layout.ts";
-import { isInside } from "../config/paths.ts";
-import { basename, dirname, join, sep } from "node:path";
+import { basename, dirname, join } from "node:path";
 import type { StoredCopy } from "../state/store.ts";
 import { isStored } from "./asof.ts";
 import { lstatOrNone, removeQuietly } from "../engine/fsops.ts";
-import { openPath } from "../engine/identity.ts";
 import { renameWithRetry } from "../engine/portability.ts";
 import type { DestFolders, Reached } from "./pinned.ts";
 import type { MadeFolders } from "./made_folders.ts";
 import { errorText } from "../engine/errors.ts";
-import { type ReadFrom, RECORDED_TARGET, UnusableCopy, writeFromAny } from "./copy_out.ts";
+import { type ReadFrom, RECORDED_TARGET, writeFromAny } from "./copy_out.ts";
 import { StoppedError } from "../engine/event_turn.ts";
-import { type Twin, twinElsewhereRemedy, type Twins, twinText } from "./twins.ts";
+import { type Twin, type Twins, twinText } from "./twins.ts";
 import type { KeptMeta } from "./kept_meta.ts";
-import { metaDifference, sameContent, sameMeta, xattrDifference } from "./dest_compare.ts";
+import { sameContent } from "./dest_compare.ts";
 import { reachFolder, refusedByDisk, refusedOnTheWay } from "./dest_folder.ts";
+import { conflict, decide, failed, namedPaths } from "./dest_decision.ts";
 import type { RestoreItem, RestoreResult } from "./restore_item.ts";
 import type { Anchor, HardLinks } from "./hard_links.ts";
 import type { XattrNotes } from "./xattr_notes.ts";
@@ -129,109 +129,43 @@ export const isWritten = (w: Written | RestoreResult): w is Written => !("outcom
 
 /**
  * Writes one content to a temporary file next to its destination, or says why it needs
- * none (up to date) or cannot be restored; throws only `StoppedError`. The destination's
- * folder is reached through `folders` (pinned.ts), and everything in it through that.
+ * none (up to date) or cannot be restored (`decide`); throws only `StoppedError`. The
+ * destination's folder is reached through `folders` (pinned.ts), and everything in it
+ * through that.
  */
 export async function writeOne(
   root: string,
-  item: RestoreItem,
+  given: RestoreItem,
   opts: WriteOptions,
   folders: DestFolders,
 ): Promise<Written | RestoreResult> {
+  const tmpName = `${RESTORE_TMP_PREFIX}${Deno.pid}-${++tmpCounter}.tmp`;
+  const decision = await decide(root, given, opts, folders, tmpName);
+  if (decision.kind === "done") return decision.result;
+  const { item, folder, existing } = decision;
   const { copy, dest } = item;
   const dir = dirname(dest);
-  const tmpName = `${RESTORE_TMP_PREFIX}${Deno.pid}-${++tmpCounter}.tmp`;
   const tmp = join(dir, tmpName);
-  let folder: Reached | undefined;
+  const tmpAt = folder.at(tmpName);
   try {
-    const seenAt = [root, ...opts.rootAliases ?? []].find((r) => dest === r || isInside(dest, r));
-    if (seenAt !== undefined) {
-      const how = seenAt === root ? "" : ` (mounted at '${seenAt}' too)`;
-      throw new Error(
-        `Cannot restore to '${dest}': it is inside the backup root '${root}'${how}, whose ` +
-          `copies a restore never replaces: restore with --to a folder outside it`,
-      );
+    const replaces = existing !== undefined;
+    const replacedId = existing && fileIdentity(existing);
+    const written = { item, tmp, tmpName, folderId: folder.id, replaces, replacedId };
+    const linkedTo = opts.links?.linkTemp(item, folder, tmpName, folders);
+    if (linkedTo) {
+      const from = { from: copy.storedAt ?? "", own: true };
+      return { ...written, tmpIno: linkedTo.ino, from, linkedTo };
     }
-    // A folder this restore made holds nothing else; one that is missing, nothing at all.
-    const ours = !opts.lookFirst && (opts.madeFolders?.has(dir) ?? false);
-    if (opts.notTried && (ours || !lstatOrNone(dir)?.isDirectory)) return opts.notTried;
-    try {
-      folder = reachFolder(folders, item, false, opts.twins);
-    } catch (e) {
-      // Folders made on the way to one that could not be (no room): given theirs at the end.
-      const partial = folders.takePartial();
-      if (partial) opts.madeFolders?.add(item, partial.first, partial.deepest);
-      throw e;
-    }
-    if (folder.made !== undefined) opts.madeFolders?.add(item, folder.made);
-    const destAt = folder.at(basename(dest));
-    const existing = ours || folder.made !== undefined ? undefined : lstatOrNone(destAt);
-    // Its name taken by a twin's file on a disk that ignores case: under another name.
-    const twins = existing && item.twin === undefined ? opts.twins : undefined;
-    const twin = twins && (opts.lookFirst || twins.mayFold(folder, item, tmpName))
-      ? twins.twinOf(item)
-      : undefined;
-    if (twin) {
-      folder.release();
-      folder = undefined;
-      const renamed = twins!.renamed(item, twin);
-      if (renamed === undefined) {
-        const reason = twinText(twin, {
-          refused: `and no other name is free there: ${twinElsewhereRemedy(item)}`,
-        });
-        return { ...item, outcome: "failed", reason };
-      }
-      return await writeOne(root, renamed, opts, folders);
-    }
-    if (existing?.isDirectory) {
-      return { ...item, outcome: "failed", reason: `a folder is in the way at '${dest}'` };
-    }
-    // What the disk does not keep (a FAT stick's modes) is neither said nor set again.
-    const keeps = opts.keptMeta?.of(folder, tmpName);
-    const same = existing !== undefined && await sameContent(destAt, existing, copy, opts);
-    const attrs = same ? xattrDifference(destAt, existing, copy, keeps) : undefined;
-    const asRecorded = same && copy.kind === "file" && sameMeta(existing, copy, keeps, attrs);
-    if (same && (!opts.overwrite || copy.kind !== "file" || asRecorded)) {
-      // Exactly as recorded, it is what the other names of its file are linked to.
-      if (asRecorded) opts.links?.found(item, folder, existing);
-      // A mode, owner or extended attribute that differs is said (a file made readable by
-      // all since); a time alone is not worth a line for each file touched since.
-      const differs = copy.kind === "file"
-        ? metaDifference(existing, copy, false, keeps, attrs)
-        : undefined;
-      return { ...item, outcome: "up-to-date", ...differs ? { note: differs } : {} };
-    }
-    // With --overwrite, a file of the same bytes whose mode, owner, time or extended
-    // attributes differ is replaced by a new one, never changed in place: that name may be
-    // a hard link to someone else's file, which root would give to the owner recorded here.
-    if (existing && !same && !opts.overwrite) return conflict(item);
-    if (opts.notTried) return opts.notTried;
-    const tmpAt = folder.at(tmpName);
-    try {
-      const replaces = existing !== undefined;
-      const replacedId = existing && fileIdentity(existing);
-      const written = { item, tmp, tmpName, folderId: folder.id, replaces, replacedId };
-      const linkedTo = opts.links?.linkTemp(item, folder, tmpName, folders);
-      if (linkedTo) {
-        const from = { from: copy.storedAt ?? "", own: true };
-        return { ...written, tmpIno: linkedTo.ino, from, linkedTo };
-      }
-      const from = await writeFromAny(root, copy, tmpAt, tmp, opts);
-      const made = lstatOrNone(tmpAt);
-      const anchor = opts.links?.wrote(item, folder, tmpName, made);
-      return { ...written, tmpIno: made?.ino ?? null, from, ...anchor ? { anchor } : {} };
-    } catch (e) {
-      removeQuietly(tmpAt);
-      throw cannotWriteIn(dir, tmpName, e) ?? e;
-    }
+    const from = await writeFromAny(root, copy, tmpAt, tmp, opts);
+    const made = lstatOrNone(tmpAt);
+    const anchor = opts.links?.wrote(item, folder, tmpName, made);
+    return { ...written, tmpIno: made?.ino ?? null, from, ...anchor ? { anchor } : {} };
   } catch (e) {
+    removeQuietly(tmpAt);
     if (e instanceof StoppedError) throw e;
-    const unusable = e instanceof UnusableCopy && opts.fallbacksOf === undefined;
-    const reason = namedPaths(errorText(e), folder);
-    const full = noRoom(e) ? { noRoom: true } : {};
-    return { ...item, outcome: "failed", reason, ...unusable ? { unusable } : {}, ...full };
+    return failed(item, cannotWriteIn(dir, tmpName, e) ?? e, folder, opts);
   } finally {
-    folder?.release();
+    folder.release();
   }
 }
 
@@ -320,12 +254,6 @@ function fileIdentity(info: Deno.FileInfo): string {
   return `${info.ino}:${info.ctime?.getTime()}:${info.size}`;
 }
 
-/** An error's text with the paths through the open folder (pinned.ts) named as the folder's. */
-function namedPaths(text: string, folder: Reached | undefined): string {
-  const open = folder?.fd === undefined ? undefined : openPath(folder.fd);
-  return open === undefined ? text : text.replaceAll(`${open}/`, `${folder!.path}${sep}`);
-}
-
 /**
  * A temporary file that could not be made in the destination's folder (one this user may
  * not write in, a read-only disk), said of that folder, with the remedy, rather than as the
@@ -360,30 +288,6 @@ function placedTwin(item: RestoreItem, twin: Twin): RestoreResult {
       "under another name",
   });
   return { ...item, outcome: "failed", reason, again: true };
-}
-
-/**
- * A destination holding other content, left alone. `appeared`: made by someone else while
- * this file was restored (with --overwrite too: what was not there when it was looked at
- * is not replaced), to be restored again. Its remedy follows ": left alone; ", where
- * request.ts says before it that the file is excluded.
- */
-function conflict(item: RestoreItem, appeared = false): RestoreResult {
-  const elsewhere = item.toDir ? "another --to folder" : "--to DIR";
-  // A twin's other name (twins.ts): said which it is.
-  const dest = item.twin === undefined
-    ? `'${item.dest}'`
-    : `'${item.dest}' (its name here, as this disk takes its own for that of ` +
-      `'${item.twin.otherPath}')`;
-  return {
-    ...item,
-    outcome: "conflict",
-    reason: appeared
-      ? `${dest} appeared or changed while it was restored: left alone; ` +
-        `restore it again with --overwrite to replace it, or use ${elsewhere} to restore elsewhere`
-      : `${dest} exists with other content: left alone; ` +
-        `use --overwrite to replace it, or ${elsewhere} to restore elsewhere`,
-  };
 }
 
 /**
