@@ -24,7 +24,7 @@ import { say, warn } from "./stdout.ts";
 
 const RESTORE_HELP =
   `Usage: backup-tool restore [PATH...] [--to DIR] [--at TIME] [--version N] [--overwrite]
-                           [--config FILE | --backup-root DIR] [--json] [--quiet]
+                           [--dry-run] [--config FILE | --backup-root DIR] [--json] [--quiet]
 
 Restores files from the backup. PATH is relative to the source root (docs/a.txt), or
 written as the logs show it, the source's name in front (source/docs/a.txt; required
@@ -42,6 +42,11 @@ Options:
                  2026-11-28T18:00 (local time), or a date alone: the end of that day
   --version N    Content number N of one file (as 'history PATH' lists it)
   --overwrite    Replace existing files whose content differs (default: leave them, exit 1)
+  --dry-run, -n  Say what the restore would do to each file, writing nothing (no folder,
+                 no temporary file): WOULD RESTORE, UP TO DATE, WOULD REPLACE (with
+                 --overwrite), WOULD LEAVE (other content there) or WOULD NOT RESTORE
+                 (a refusal, with why); exit code as the restore would give. The stored
+                 copies are not read (verify checks them)
   --config FILE  Config file (default ./config.jsonc, then ./config.json)
   --backup-root DIR
                  Read the backup in DIR without a config (the computer and its config
@@ -54,7 +59,8 @@ Options:
                  where met), heldBack (the runs whose deletion guard held deletions
                  back, where any did), diskFull (a destination disk found full, and how
                  many files were not tried there), and stopped: true when a stop signal
-                 cut it short
+                 cut it short; with --dry-run, dryRun: true and what would be
+                 done (replaces: true where a file would be replaced)
   --quiet, -q    Print nothing but problems
 
 A destination disk that runs full (no space left, or a quota) stops the restore at the
@@ -72,6 +78,7 @@ Examples:
   backup-tool restore docs/report.odt --to /tmp/restored
   backup-tool restore docs --at 2026-11-28T18:00:00Z --to /tmp/yesterday
   backup-tool restore docs/report.odt --version 3 --overwrite
+  backup-tool restore --at 2026-11-28T18:00:00Z --dry-run
   backup-tool restore --at 2026-11-27 --to /mnt/spare/full-restore
   backup-tool restore --backup-root /media/usb/backup --to ~/restored`;
 
@@ -83,8 +90,9 @@ const LEFT_BY_A_STOP_AT_ONCE =
 export async function restoreCommand(argv: string[]): Promise<number> {
   const p = parseCommand("restore", argv, {
     paths: true,
-    boolean: ["json", "quiet", "overwrite"],
+    boolean: ["json", "quiet", "overwrite", "dry-run"],
     string: ["to", "at", "version", "backup-root"],
+    short: { n: "dry-run" },
   });
   if (flag(p, "help")) {
     say(RESTORE_HELP);
@@ -95,6 +103,7 @@ export async function restoreCommand(argv: string[]): Promise<number> {
   const config = configForReading("restore", str(p, "config"), str(p, "backup-root"));
   const json = flag(p, "json");
   const quiet = flag(p, "quiet") || json;
+  const dryRun = request.dryRun === true;
   const tally = new RestoreTally(json);
   // With --json, in the document (docs/json.md), not on stderr.
   let heldBack: HeldRun[] = [];
@@ -109,15 +118,23 @@ export async function restoreCommand(argv: string[]): Promise<number> {
     },
     onResult: (r) => {
       tally.add(r);
-      if (!quiet) printResultLine(r);
+      if (!quiet) printResultLine(r, dryRun);
     },
-    listenForStop: () => stopGracefully(LEFT_BY_A_STOP_AT_ONCE),
+    // A dry run writes nothing: a signal ends it at once, as any reading command.
+    listenForStop: () => dryRun ? NO_STOP : stopGracefully(LEFT_BY_A_STOP_AT_ONCE),
   });
   const { problems, folderProblems, notes, stoppedCode } = outcome;
   printFolderProblems(folderProblems);
-  const opts = { json, quiet, at: request.at, stoppedCode, notes, heldBack };
+  const opts = { json, quiet, at: request.at, stoppedCode, notes, heldBack, dryRun };
   return printRestore(tally, problems, opts);
 }
+
+/** A dry run's stop listener: none (nothing to finish, nothing left behind). */
+const NO_STOP = {
+  signal: new AbortController().signal,
+  exitCode: () => undefined,
+  dispose: () => {},
+};
 
 /** The request the options and PATHs make; a UsageError for options that do not go together. */
 function readRequest(p: Parsed): RestoreRequest {
@@ -132,6 +149,7 @@ function readRequest(p: Parsed): RestoreRequest {
     paths: p.positionals,
     to: toText === undefined ? undefined : resolve(toText),
     overwrite: flag(p, "overwrite"),
+    ...flag(p, "dry-run") ? { dryRun: true } : {},
   };
   const at = atOption(atText);
   if (at !== undefined) req.at = at;

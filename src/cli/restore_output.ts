@@ -29,6 +29,8 @@ interface Done {
   to: string;
   /** Restored as a hard link of this file (restore/hard_links.ts). */
   hardLinkOf?: string;
+  /** A dry run's: it would replace the file there (--overwrite). */
+  replaces?: boolean;
   warning?: string;
 }
 
@@ -90,6 +92,7 @@ export class RestoreTally {
       version: r.copy.seq,
       to: r.dest,
       ...r.hardLinkOf === undefined ? {} : { hardLinkOf: r.hardLinkOf },
+      ...r.replaces ? { replaces: true } : {},
       ...warning === "" ? {} : { warning },
     };
     if (r.outcome === "restored") {
@@ -105,11 +108,15 @@ export class RestoreTally {
   }
 }
 
-/** The line for a file restored or up to date (a problem is said at the end). */
-export function printResultLine(r: RestoreResult): void {
+/**
+ * The line for a file restored or up to date (a problem is said at the end); `dryRun`: one
+ * that would be restored, or would replace the file there.
+ */
+export function printResultLine(r: RestoreResult, dryRun = false): void {
   if (r.outcome === "restored") {
     const link = r.hardLinkOf === undefined ? "" : ` (a hard link of '${r.hardLinkOf}')`;
-    say(oneLine(`RESTORED: ${r.copy.path} (v${r.copy.seq}) → ${r.dest}${link}`));
+    const title = !dryRun ? "RESTORED" : r.replaces ? "WOULD REPLACE" : "WOULD RESTORE";
+    say(oneLine(`${title}: ${r.copy.path} (v${r.copy.seq}) → ${r.dest}${link}`));
   } else if (r.outcome === "up-to-date") {
     say(oneLine(`UP TO DATE: ${r.copy.path} (${r.dest})`));
   }
@@ -160,8 +167,11 @@ export function printRestore(
     stoppedCode?: number;
     notes?: string[];
     heldBack?: HeldRun[];
+    /** Said as what the restore would do, with `dryRun: true` in --json. */
+    dryRun?: boolean;
   },
 ): number {
+  const dryRun = opts.dryRun === true;
   const notes = opts.notes ?? [];
   const problems = [...earlier, ...tally.problems];
   const stopped = opts.stoppedCode !== undefined;
@@ -172,6 +182,7 @@ export function printRestore(
       command: "restore",
       ok: exitCode === 0,
       exitCode,
+      ...dryRun ? { dryRun } : {},
       ...stopped ? { stopped } : {},
       at: opts.at === undefined ? undefined : new Date(opts.at).toISOString(),
       restored: tally.listed.restored,
@@ -191,7 +202,9 @@ export function printRestore(
   }
   for (const p of problems) {
     const name = p.path === "" ? "" : ` ${p.path}${p.version ? ` (v${p.version})` : ""}:`;
-    warn(oneLine(`NOT RESTORED:${name} ${p.reason}`));
+    if (dryRun && p.kind === "conflict" && p.to !== undefined) {
+      warn(oneLine(`WOULD LEAVE:${name.slice(0, -1)} → ${p.to} (differs: use --overwrite)`));
+    } else warn(oneLine(`${dryRun ? "WOULD NOT RESTORE" : "NOT RESTORED"}:${name} ${p.reason}`));
   }
   sayOpenFilesRemedy(problems.map((p) => p.reason));
   if (!opts.quiet || exitCode !== 0) {
@@ -211,6 +224,13 @@ export function printRestore(
     const linked = tally.linked === 0
       ? ""
       : `; ${tally.linked} as hard links of another file, as the backup recorded them`;
+    if (dryRun) {
+      say(
+        `Dry run${asOf}: ${tally.restored} would be restored, ${tally.upToDate} up to date, ` +
+          `${files} would not be restored${renamed}${linked}; nothing was written`,
+      );
+      return exitCode;
+    }
     const counts = `${tally.restored} restored, ${tally.upToDate} up to date, ` +
       `${files} not restored`;
     // Stopped by a signal after a disk was found full: its line, the disk said in it.

@@ -5,7 +5,7 @@
  * content (dest_compare.ts), left alone as a conflict where it holds other content without
  * `--overwrite`, else to be written. The writer (write.ts) and a dry run (dry_run.ts) both
  * follow it, so a dry run says what the restore does. Reads only, but for the folders a
- * reach makes on the way (none through a look-only `DestFolders`); an interruption leaves
+ * reach makes on the way (none through a dry run's `DestFolders`); an interruption leaves
  * at most those, empty.
  */
 import { basename, dirname, sep } from "node:path";
@@ -30,7 +30,7 @@ import { noRoom } from "./full_disks.ts";
  * (the item, maybe under a twin's other name, to be written in `folder`, reached and held
  * for the caller to release, over `existing` where that is set). The writer (`writeOne`)
  * and a dry run (dry_run.ts) both follow it. Reads only, but for the folders a reach makes
- * on the way (none through a look-only `DestFolders`); throws only `StoppedError`.
+ * on the way (none in a dry run: dry_run.ts); throws only `StoppedError`.
  */
 export type Decision =
   | { kind: "done"; result: RestoreResult }

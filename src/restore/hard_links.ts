@@ -202,7 +202,7 @@ export class HardLinks {
  * What ties copies restored as one file: their recorded device and inode, content, mode,
  * owner and time (one file has one of each; copies recorded at other moments may not).
  */
-function keyOf(c: StoredCopy): string | undefined {
+export function keyOf(c: StoredCopy): string | undefined {
   if (c.kind !== "file" || c.hardLink === undefined) return undefined;
   const { dev, ino } = c.hardLink;
   const xattrs = c.xattrs?.toBase64() ?? "";

@@ -15,6 +15,7 @@
  * way (a disk out of room for the next) says which (`takePartial`), for the restore to give
  * them their metadata as it does every folder it made. Nothing is written here but the
  * folders made on the way; an interruption leaves those, empty or holding what was restored.
+ * A dry run reaches through a `look` of its own (dry_run.ts), which makes nothing.
  */
 import * as fs from "node:fs";
 import { join, parse, relative, sep } from "node:path";
@@ -83,7 +84,11 @@ export class DestFolders {
   /** The folders the last reach made before it failed, from the first to the deepest. */
   #partial: { first: string; deepest: string } | undefined;
 
-  constructor(readonly rootId?: string) {}
+  /**
+   * `look` (a dry run's, dry_run.ts): each reach is asked of it instead, which makes
+   * nothing and holds nothing open.
+   */
+  constructor(readonly rootId?: string, readonly look?: typeof reachByPath) {}
 
   /**
    * The folders made on the way by the reach that just failed (a disk out of room for the
@@ -104,6 +109,7 @@ export class DestFolders {
    * an lstat per file.
    */
   reach(base: string, dir: string, recheck = true): Reached {
+    if (this.look) return this.look(base, dir, this.rootId);
     if (!THROUGH_PROC) return reachByPath(base, dir, this.rootId);
     return this.#reachOpen(base, dir, recheck);
   }

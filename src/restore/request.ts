@@ -8,6 +8,7 @@
  * another copy of the same bytes where its own is gone. Each file is written atomically
  * (write.ts), so an interruption leaves complete files and at most two batches of hidden
  * temporary files; a `--to` folder made for a restore that restored nothing goes again.
+ * A dry run (`dryRun`) goes through the same selection and decisions, writing nothing.
  * `ls` lists what the same selection (`choose`) gives, writing nothing.
  */
 import type { Config } from "../config/config.ts";
@@ -17,6 +18,7 @@ import { removeQuietly } from "../engine/fsops.ts";
 import type { StateStore, StoredCopy } from "../state/store.ts";
 import type { Selector } from "./asof.ts";
 import { restoreAll } from "./batches.ts";
+import { dryRunAll } from "./dry_run.ts";
 import {
   type ExcludedInRestore,
   excludedInRestore,
@@ -45,6 +47,8 @@ export interface RestoreRequest {
   /** `--to`: the folder written under, absolute; none: back into the sources. */
   to?: string;
   overwrite: boolean;
+  /** `--dry-run`: say what the restore would do to each destination, writing nothing. */
+  dryRun?: boolean;
 }
 
 /** Listens for stop signals from when the files begin to be written (cli/stop.ts). */
@@ -102,7 +106,7 @@ export async function restoreRequest(
   const store = openState(config);
   try {
     const chosen = choose(config, store, { ...request, to }, hooks);
-    return await writeChosen(chosen, hooks);
+    return request.dryRun ? await dryRunChosen(chosen, hooks) : await writeChosen(chosen, hooks);
   } finally {
     store.close();
   }
@@ -204,6 +208,24 @@ async function writeChosen(chosen: Chosen, hooks: RestoreHooks): Promise<Restore
     stop.dispose();
     if (done === 0) madeTo.forEach(removeQuietly);
   }
+}
+
+/**
+ * Says what writing the chosen contents would do (dry_run.ts): the `--to` folder is not
+ * made, nor is anything else.
+ */
+async function dryRunChosen(chosen: Chosen, hooks: RestoreHooks): Promise<RestoreOutcome> {
+  const { root, request, resolver, selection, excluded } = chosen;
+  await dryRunAll(
+    root,
+    destinations(selection.contents, resolver, request.to, selection.problems),
+    {
+      overwrite: request.overwrite,
+      onResult: (r) => hooks.onResult(excludedSaid(r, excluded.has)),
+      restoredHere: chosen.restoresAt,
+    },
+  );
+  return { problems: selection.problems, folderProblems: [], notes: [] };
 }
 
 /**

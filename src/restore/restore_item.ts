@@ -45,6 +45,8 @@ export interface RestoreResult extends RestoreItem {
    * one file under several names (hard_links.ts).
    */
   hardLinkOf?: string;
+  /** A dry run's (dry_run.ts): it would replace the file there (--overwrite). */
+  replaces?: boolean;
   /**
    * Not restored because its own copy is missing or damaged, with no other copies asked
    * about yet (`WriteOptions.fallbacksOf` absent): worth trying again with them.

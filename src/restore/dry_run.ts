@@ -1,0 +1,136 @@
+/**
+ * `restore --dry-run`: what a restore would do to each destination, said without writing
+ * anything. Each item goes through the very decision the writer follows (dest_decision.ts:
+ * the backup root refused, a symlink or a file on the way refused, a folder in the way, a
+ * twin's name, the same content up to date, other content left alone unless
+ * `--overwrite`), its folders reached through `DestFolders` (pinned.ts) given `lookByPath`, which
+ * looks by path and makes none: a folder missing is one the restore would make, and what
+ * would go in it is new. What would be written is said restored (`replaces` where it would
+ * replace a file, with `--overwrite`), and a later name of a file the backup recorded under
+ * several names is said a hard link of the first (as hard_links.ts would make it, where the
+ * disk allows). The stored copies are not read, and no disk is probed (for the modes it
+ * keeps, or letter case): nothing is made, not even a temporary file, so an interruption
+ * leaves nothing.
+ */
+import { loadDigests } from "../engine/digest.ts";
+import { knownFolderIdentity } from "../engine/identity.ts";
+import { otherMountsOf } from "../engine/mounts.ts";
+import { READ_BUFFER_BYTES } from "../engine/stage.ts";
+import { decide, type DecideOptions } from "./dest_decision.ts";
+import { keyOf } from "./hard_links.ts";
+import { DestFolders, type Reached, RefusedFolder } from "./pinned.ts";
+import { join, parse, sep } from "node:path";
+import { lstatOrNone } from "../engine/fsops.ts";
+import { folderIdentityOf } from "../engine/identity.ts";
+import type { RestoreItem, RestoreResult } from "./restore_item.ts";
+import { type RestoredHere, Twins } from "./twins.ts";
+
+/** Groups of hard links remembered, as hard_links.ts's anchors are bounded. */
+const ANCHORS_LIMIT = 100_000;
+
+export interface DryRunOptions {
+  overwrite: boolean;
+  onResult(r: RestoreResult): void;
+  /** As `RestoreAllOptions.restoredHere` (batches.ts): twins under another name. */
+  restoredHere?: RestoredHere;
+}
+
+/** Says what restoring every item would do, in the items' order; writes nothing. */
+export async function dryRunAll(
+  root: string,
+  items: Iterable<RestoreItem>,
+  opts: DryRunOptions,
+): Promise<void> {
+  await loadDigests();
+  const folders = new DestFolders(knownFolderIdentity(root), lookByPath);
+  const links = new DryLinks();
+  const dopts: DecideOptions = {
+    overwrite: opts.overwrite,
+    buf: new Uint8Array(READ_BUFFER_BYTES),
+    rootAliases: otherMountsOf(root),
+    twins: opts.restoredHere && new Twins(opts.restoredHere),
+    // No disk is probed for letter case: every destination found taken is looked at.
+    lookFirst: true,
+    links,
+  };
+  for (const given of items) {
+    const decision = await decide(root, given, dopts, folders, "");
+    if (decision.kind === "done") {
+      opts.onResult(decision.result);
+      continue;
+    }
+    const { item, existing, folder } = decision;
+    folder.release();
+    const linkOf = links.written(item);
+    opts.onResult({
+      ...item,
+      outcome: "restored",
+      ...existing ? { replaces: true } : {},
+      ...linkOf === undefined ? {} : { hardLinkOf: linkOf },
+    });
+  }
+}
+
+/**
+ * The first name of each hard-linked group a dry run would write or finds up to date as
+ * recorded: the one the later names would be made links of (hard_links.ts's anchors).
+ */
+class DryLinks {
+  readonly #anchors = new Map<string, string>();
+
+  found(item: RestoreItem): void {
+    const key = keyOf(item.copy);
+    if (key !== undefined && !this.#anchors.has(key)) this.#remember(key, item.dest);
+  }
+
+  /** The item would be written: the file it would be a link of, or none (it anchors). */
+  written(item: RestoreItem): string | undefined {
+    const key = keyOf(item.copy);
+    if (key === undefined) return undefined;
+    const anchor = this.#anchors.get(key);
+    if (anchor === undefined) this.#remember(key, item.dest);
+    return anchor;
+  }
+
+  #remember(key: string, dest: string): void {
+    if (this.#anchors.size >= ANCHORS_LIMIT) {
+      this.#anchors.delete(this.#anchors.keys().next().value!);
+    }
+    this.#anchors.set(key, dest);
+  }
+}
+
+/**
+ * A dry run's reach (`DestFolders`' `look`): each folder from `/` down to `dir` looked at
+ * with lstat, refused as a reach would refuse it (a symlink or a file on the way, the
+ * backup root), one this user may not look in said as a reach would say it; the first one
+ * missing is said `made` (none below it is looked for). Makes nothing.
+ */
+function lookByPath(base: string, dir: string, rootId?: string): Reached {
+  let made: string | undefined;
+  let info: Deno.FileInfo | undefined;
+  const root = parse(base).root;
+  let path = root;
+  const parts = dir.slice(root.length).split(sep).filter((p) => p !== "");
+  for (const part of parts) {
+    path = join(path, part);
+    try {
+      info = lstatOrNone(path);
+    } catch (e) {
+      throw new Error(`${String((e as Error)?.message ?? e).split(",")[0]}: '${path}'`, {
+        cause: e,
+      });
+    }
+    if (info === undefined) {
+      made = path;
+      break;
+    }
+    if (info.isSymlink) throw new RefusedFolder("symlink", path);
+    if (!info.isDirectory) throw new RefusedFolder("file", path);
+    if (rootId !== undefined && folderIdentityOf(info) === rootId) {
+      throw new RefusedFolder("backup-root", path);
+    }
+  }
+  const id = made === undefined && info?.ino ? folderIdentityOf(info) : undefined;
+  return { path: dir, id, made, at: (name) => join(dir, name), release: () => {} };
+}
