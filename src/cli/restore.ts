@@ -45,8 +45,11 @@ Options:
   --dry-run, -n  Say what the restore would do to each file, writing nothing (no folder,
                  no temporary file): WOULD RESTORE, UP TO DATE, WOULD REPLACE (with
                  --overwrite), WOULD LEAVE (other content there) or WOULD NOT RESTORE
-                 (a refusal, with why); exit code as the restore would give. The stored
-                 copies are not read (verify checks them)
+                 (a refusal, with why); exit code as the restore would give, but for
+                 what only a write tells: the stored copies are not read (verify checks
+                 them), nor the disk probed for what it keeps (on FAT or exFAT, a file
+                 of the same bytes is WOULD REPLACE with --overwrite where the restore
+                 finds it up to date: docs/restore.md), nor a folder tried for writing
   --config FILE  Config file (default ./config.jsonc, then ./config.json)
   --backup-root DIR
                  Read the backup in DIR without a config (the computer and its config
