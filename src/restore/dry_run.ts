@@ -4,7 +4,7 @@
  * the backup root refused, a symlink or a file on the way refused, a folder in the way, a
  * twin's name, the same content up to date, other content left alone unless
  * `--overwrite`), its folders reached through `DestFolders` (pinned.ts) given `lookByPath`, which
- * looks by path and makes none: a folder missing is one the restore would make, and what
+ * opens each read-only as a reach does (or looks with lstat) and makes none: a folder missing is one the restore would make, and what
  * would go in it is new. What would be written is said restored (`replaces` where it would
  * replace a file, with `--overwrite`), and a later name of a file the backup recorded under
  * several names is said a hard link of the first (as hard_links.ts would make it, where the
@@ -13,15 +13,15 @@
  * leaves nothing.
  */
 import { loadDigests } from "../engine/digest.ts";
-import { knownFolderIdentity } from "../engine/identity.ts";
+import { folderIdentityOf, hasOpenPaths, knownFolderIdentity } from "../engine/identity.ts";
 import { otherMountsOf } from "../engine/mounts.ts";
 import { READ_BUFFER_BYTES } from "../engine/stage.ts";
 import { decide, type DecideOptions } from "./dest_decision.ts";
 import { keyOf } from "./hard_links.ts";
 import { DestFolders, type Reached, RefusedFolder } from "./pinned.ts";
+import * as fs from "node:fs";
 import { join, parse, sep } from "node:path";
 import { lstatOrNone } from "../engine/fsops.ts";
-import { folderIdentityOf } from "../engine/identity.ts";
 import type { RestoreItem, RestoreResult } from "./restore_item.ts";
 import { type RestoredHere, Twins } from "./twins.ts";
 
@@ -101,36 +101,68 @@ class DryLinks {
 }
 
 /**
- * A dry run's reach (`DestFolders`' `look`): each folder from `/` down to `dir` looked at
- * with lstat, refused as a reach would refuse it (a symlink or a file on the way, the
- * backup root), one this user may not look in said as a reach would say it; the first one
- * missing is said `made` (none below it is looked for). Makes nothing.
+ * A dry run's reach (`DestFolders`' `look`): each folder from `/` down to `dir` opened
+ * read-only and closed again, as a reach opens it (pinned.ts): refused as a reach would
+ * refuse it (a symlink or a file on the way, the backup root), one this user may not enter
+ * said in a reach's words; the first one missing is said `made` (none below it is looked
+ * for). Makes nothing, holds nothing open.
  */
 function lookByPath(base: string, dir: string, rootId?: string): Reached {
   let made: string | undefined;
-  let info: Deno.FileInfo | undefined;
+  let id: string | undefined;
   const root = parse(base).root;
   let path = root;
   const parts = dir.slice(root.length).split(sep).filter((p) => p !== "");
   for (const part of parts) {
     path = join(path, part);
-    try {
-      info = lstatOrNone(path);
-    } catch (e) {
-      throw new Error(`${String((e as Error)?.message ?? e).split(",")[0]}: '${path}'`, {
-        cause: e,
-      });
-    }
-    if (info === undefined) {
+    const entered = enter(path);
+    if (entered === undefined) {
       made = path;
+      id = undefined;
       break;
     }
-    if (info.isSymlink) throw new RefusedFolder("symlink", path);
-    if (!info.isDirectory) throw new RefusedFolder("file", path);
-    if (rootId !== undefined && folderIdentityOf(info) === rootId) {
-      throw new RefusedFolder("backup-root", path);
-    }
+    id = entered.id;
+    if (rootId !== undefined && id === rootId) throw new RefusedFolder("backup-root", path);
   }
-  const id = made === undefined && info?.ino ? folderIdentityOf(info) : undefined;
   return { path: dir, id, made, at: (name) => join(dir, name), release: () => {} };
 }
+
+/**
+ * The identity of the folder at `path`, entered as a reach enters it: opened read-only and
+ * closed again where folders are held open (Linux: pinned.ts), else looked at with lstat
+ * (as `reachByPath`); undefined where it is missing. Throws `RefusedFolder` for a symlink
+ * or a file, and where it may not be entered, an error in a reach's words.
+ */
+function enter(path: string): { id?: string } | undefined {
+  if (!hasOpenPaths()) {
+    const info = lstatOrNone(path);
+    if (info === undefined) return undefined;
+    if (info.isSymlink) throw new RefusedFolder("symlink", path);
+    if (!info.isDirectory) throw new RefusedFolder("file", path);
+    return info.ino ? { id: folderIdentityOf(info) } : {};
+  }
+  let fd: number;
+  try {
+    fd = fs.openSync(path, OPEN_FOLDER);
+  } catch (e) {
+    const code = (e as { code?: string }).code;
+    if (code === "ENOENT") return undefined;
+    if (code === "ELOOP" || code === "ENOTDIR") {
+      throw new RefusedFolder(lstatOrNone(path)?.isSymlink ? "symlink" : "file", path);
+    }
+    // As pinned.ts's openChild says it (dest_folder.ts adds the remedy).
+    throw new Error(`${String((e as Error)?.message ?? e).split(",")[0]}: '${path}'`, {
+      cause: e,
+    });
+  }
+  try {
+    const s = fs.fstatSync(fd);
+    return { id: `${s.dev}:${s.ino}` };
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+const C = fs.constants;
+/** Opens a folder only, as pinned.ts does: a symlink at the end is not followed. */
+const OPEN_FOLDER = C.O_RDONLY | (C.O_DIRECTORY ?? 0) | (C.O_NOFOLLOW ?? 0);

@@ -1,0 +1,30 @@
+/**
+ * `restore --dry-run` as the unprivileged user `nobody` (unprivileged.ts: skipped, with a
+ * message, when not root or when neither setpriv nor runuser exists): a destination folder
+ * nobody may enter is refused in the words the restore run next uses, its remedy too.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { unprivileged } from "./unprivileged.ts";
+import { sh } from "./util.ts";
+
+/** The reason after `<title>: source/d/b.txt (v1): ` in a restore's output. */
+function reason(title: string, stderr: string): string {
+  const line = stderr.split("\n").find((l) => l.startsWith(`${title}: source/d/b.txt (v1): `));
+  assert.ok(line, stderr);
+  return line.slice(`${title}: source/d/b.txt (v1): `.length);
+}
+
+Deno.test("restore --dry-run in place (as nobody) into a folder it may not enter: refused as the restore refuses it", async () => {
+  await unprivileged({ "a.txt": "a\n", "d/b.txt": "b\n" }, async ({ fx, run }) => {
+    assert.equal((await run("run")).code, 0, "backed up as nobody");
+    Deno.removeSync(join(fx.source, "d", "b.txt"));
+    await sh(`chown root '${join(fx.source, "d")}' && chmod 700 '${join(fx.source, "d")}'`);
+    const dry = await run("restore", "--dry-run");
+    const real = await run("restore");
+    assert.equal(dry.code, 1, `${dry.stdout}\n${dry.stderr}`);
+    assert.equal(real.code, 1, `${real.stdout}\n${real.stderr}`);
+    assert.match(reason("NOT RESTORED", real.stderr), /^Cannot enter folder .*restore with --to/);
+    assert.equal(reason("WOULD NOT RESTORE", dry.stderr), reason("NOT RESTORED", real.stderr));
+  });
+});
