@@ -123,21 +123,15 @@ export async function restoreCommand(argv: string[]): Promise<number> {
       tally.add(r);
       if (!quiet) printResultLine(r, dryRun);
     },
-    // A dry run writes nothing: a signal ends it at once, as any reading command.
-    listenForStop: () => dryRun ? NO_STOP : stopGracefully(LEFT_BY_A_STOP_AT_ONCE),
+    // Asked only by a restore that writes: a dry run, which writes nothing, is ended by a
+    // signal at once, as any reading command.
+    listenForStop: () => stopGracefully(LEFT_BY_A_STOP_AT_ONCE),
   });
   const { problems, folderProblems, notes, stoppedCode } = outcome;
   printFolderProblems(folderProblems);
   const opts = { json, quiet, at: request.at, stoppedCode, notes, heldBack, dryRun };
   return printRestore(tally, problems, opts);
 }
-
-/** A dry run's stop listener: none (nothing to finish, nothing left behind). */
-const NO_STOP = {
-  signal: new AbortController().signal,
-  exitCode: () => undefined,
-  dispose: () => {},
-};
 
 /** The request the options and PATHs make; a UsageError for options that do not go together. */
 function readRequest(p: Parsed): RestoreRequest {
