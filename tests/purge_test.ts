@@ -152,6 +152,35 @@ Deno.test("purge of a deleted file deletes its _deleted/ copy; no exclude is nee
   assert.equal((await fx.cli("verify")).code, 0);
 });
 
+Deno.test("a file, or a folder, deleted then purged: restore and ls name the purge's time, not the deletion's", async () => {
+  using fx = makeFixture({
+    "big.img": "x".repeat(100),
+    "vm/disk.img": "y".repeat(50),
+    "a.txt": "a\n",
+    "b.txt": "b\n",
+    "c.txt": "c\n",
+  });
+  await run(fx);
+  Deno.removeSync(join(fx.source, "big.img"));
+  Deno.removeSync(join(fx.source, "vm"), { recursive: true });
+  await run(fx);
+  await new Promise((r) => setTimeout(r, 20));
+  const p = await fx.cli("purge", "big.img", "vm", "--yes");
+  assert.equal(p.code, 0, p.stdout + p.stderr);
+  const h = JSON.parse((await fx.cli("history", "big.img", "--json")).stdout);
+  const purgedAt = h.versions[0].prunedAt;
+  assert.notEqual(purgedAt, h.versions[0].replaced);
+  const file = await fx.cli("restore", "big.img", "--to", join(fx.dir, "out"));
+  assert.equal(file.code, 1);
+  assert.match(file.stderr, new RegExp(`it was purged at ${purgedAt} \\(backup-tool purge\\)`));
+  const folder = await fx.cli("ls", "vm");
+  assert.equal(folder.code, 1);
+  assert.match(
+    folder.stderr,
+    new RegExp(`its files were purged at ${purgedAt} \\(backup-tool purge\\)`),
+  );
+});
+
 Deno.test("purge refuses a file still backed up, and a folder holding one (exit 2, nothing changed)", async () => {
   using fx = makeFixture({ "d/keep.txt": "k\n", "d/.env": "s\n" });
   await run(fx);

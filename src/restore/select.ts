@@ -225,9 +225,12 @@ function deletedBefore(store: StateStore, target: string, at: number): string {
   if (next === undefined && last.location === "purged") {
     const rows = folder ? [...rowsBelow(store, target)] : own;
     if (!rows.some(isStored)) {
+      // The purge's time, not the deletion's: a deleted file's copy keeps its valid_to.
+      const latest = rows.reduce((max, c) => Math.max(max, c.prunedAt ?? c.validTo ?? 0), 0);
+      const purgedAt = new Date(latest).toISOString();
       return folder
-        ? `: its files were purged at ${when} (backup-tool purge): no copy of them is left`
-        : `: it was purged at ${when} (backup-tool purge): no copy of it is left`;
+        ? `: its files were purged at ${purgedAt} (backup-tool purge): no copy of them is left`
+        : `: it was purged at ${purgedAt} (backup-tool purge): no copy of it is left`;
     }
   }
   const deleted = folder
