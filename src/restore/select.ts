@@ -236,6 +236,15 @@ function deletedBefore(store: StateStore, target: string, at: number): string {
   const deleted = folder
     ? `: the last of its files was deleted at ${when}`
     : `: it was deleted at ${when}`;
+  // Its last content's copy gone since (retention.keep_deleted_days, found missing): neither
+  // --at before the deletion nor --version of that content would give it back.
+  if (next === undefined && !folder && !isStored(last)) {
+    const gone = `${deleted}, and its last content (version ${last.seq}) was ${goneHow(last)}`;
+    const earlier = own.filter(isStored).reduce((max, c) => Math.max(max, c.seq), 0);
+    return earlier === 0
+      ? `${gone}: no copy of it is left`
+      : `${gone}: restore an earlier one with --version ${earlier} (see 'history ${target}')`;
+  }
   if (next !== undefined) {
     return `${deleted} and ${folder ? "files in it were " : ""}backed up again at ` +
       `${new Date(next.validFrom).toISOString()}: give an earlier time or that one to --at`;
@@ -248,6 +257,15 @@ function deletedBefore(store: StateStore, target: string, at: number): string {
   return folder
     ? `${deleted}: ${earlier}`
     : `${deleted}: ${earlier}, or ${version} ${last.seq} for its last content`;
+}
+
+/** How a content's copy went, and when: as history's WHERE says it. */
+function goneHow(c: StoredCopy): string {
+  const when = c.prunedAt === null ? "" : ` at ${new Date(c.prunedAt).toISOString()}`;
+  if (c.location === "lost") return `found missing${when}`;
+  return c.location === "purged"
+    ? `purged${when} (backup-tool purge)`
+    : `pruned by retention${when}`;
 }
 
 /** Every recorded content below a logical folder, a page at a time. */
