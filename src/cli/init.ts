@@ -334,7 +334,8 @@ function configTemplate(
   },
 
   // gitignore-style patterns matched against paths inside each source. Files that become
-  // excluded keep their existing copies in the backup. Examples:
+  // excluded keep their existing copies in the backup ('backup-tool purge PATH' deletes
+  // them). Examples:
   //   "*.tmp", ".cache/", "node_modules/", "/build/", "!keep.tmp"
   "exclude": ${j(DEFAULTS.exclude)},
 

@@ -62,7 +62,8 @@ function bytesLine(title: string, s: RunSummary): string {
  * What became of the files an `exclude` pattern matched for the first time, and where their
  * copies are: no longer updated, they stay where they are in the backup root (the file's
  * own path, or `_duplicates/`), each named in an `EXCLUDED:` line (the log's, or the plan's
- * own above). Those found missing are warned about apart, and not said to stay.
+ * own above), until `purge` deletes them. Those found missing are warned about apart, and
+ * not said to stay.
  */
 function excludedLine(n: number, missing: number, plan: boolean): string {
   const head = `${n} file(s) newly excluded: no longer backed up; their copies`;
@@ -71,7 +72,8 @@ function excludedLine(n: number, missing: number, plan: boolean): string {
     ? "the EXCLUDED: lines above name each"
     : "the log's EXCLUDED: lines name each";
   const but = missing > 0 ? `, but for ${missing} found missing (see the warnings)` : "";
-  return `${head} stay where they are in the backup root (${where})${but}`;
+  return `${head} stay where they are in the backup root (${where}; 'purge PATH' deletes ` +
+    `them)${but}`;
 }
 
 /**
