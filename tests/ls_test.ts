@@ -242,12 +242,18 @@ Deno.test("ls: an unknown PATH exits 1 saying so; a bad --at exits 2 with restor
     "NOT FOUND: nothing/here: 'source/nothing/here' is not in the backup\n",
   );
   assert.equal(unknown.stdout, "Listed 0 files, 0 B (latest)\n");
-  // A file deleted since: not in the latest, with the remedy restore gives.
+  // A file deleted since: not in the latest, with a remedy ls takes (it has no --version).
   const deleted = await fx.cli("ls", "b.txt");
   assert.equal(deleted.code, 1);
   assert.match(
     deleted.stderr,
-    /^NOT FOUND: b\.txt: 'source\/b\.txt' is not in the backup any more: it was deleted at /,
+    /^NOT FOUND: b\.txt: 'source\/b\.txt' is not in the backup any more: it was deleted at \S+Z: give --at a time before that, or see 'history source\/b\.txt' for its contents\n$/,
+  );
+  const after = await fx.cli("ls", "b.txt", "--at", ended[ended.length - 1]);
+  assert.equal(after.code, 1);
+  assert.match(
+    after.stderr,
+    /: it was deleted at \S+Z: give an earlier time to --at, or see 'history source\/b\.txt' for its contents\n$/,
   );
   const json = await fx.cli("ls", "nothing/here", "--json");
   assert.equal(json.code, 1);

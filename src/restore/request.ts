@@ -134,7 +134,15 @@ export function choose(
   const resolver = resolverFor(config, store);
   const targets = paths.map((t) => asRecorded(resolver, t));
   const selector = selectorFor(request, targets, resolver);
-  const selection = selectionOf(store, config.backupRoot, request, targets, selector, resolver);
+  const selection = selectionOf(
+    store,
+    config.backupRoot,
+    request,
+    targets,
+    selector,
+    resolver,
+    doing === "shows",
+  );
   const unfinished = unfinishedWork(store.pendingIntents());
   // Runs cut short after a commit, as of the moment restored (a version is itself).
   const cut = version === undefined ? store.cutRuns(at) : undefined;
@@ -157,6 +165,7 @@ function selectionOf(
   targets: string[],
   selector: Selector,
   resolver: PathResolver,
+  lists: boolean,
 ): Selection {
   const others = paths.map((t, i) => resolver.otherReading(t) ?? resolver.leftReading(targets[i]));
   return selectForRestore(
@@ -170,6 +179,7 @@ function selectionOf(
     // A PATH copied from a look at the backup root (`versions/a.txt/v2.bak`): whose copy
     // (asked only for a PATH never recorded: see selectForRestore).
     (given, target) => resolver.storedCopyHintFor(given, target),
+    lists,
   );
 }
 

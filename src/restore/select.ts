@@ -49,13 +49,15 @@ export function selectForRestore(
    * path's copy (`storedCopyHint`), given the PATH and its logical path.
    */
   storedHint?: (given: string, target: string) => string,
+  /** For `ls`: remedies name `history PATH` where restore's name `--version`. */
+  lists = false,
 ): Selection {
   const problems: Problem[] = [];
   // A PATH given twice is one (and named once, should it match nothing).
   const once = targets.map((t, i) => [t, given[i], others[i]] as const)
     .filter(([t], i) => targets.indexOf(t) === i);
   const contents = chosen(
-    { store, root },
+    { store, root, lists },
     sel,
     once.map(([t]) => t),
     once.map(([, g]) => g),
@@ -90,14 +92,18 @@ export function restoredHere(
   };
 }
 
-/** Where a restore reads: the state, and the backup root. */
+/**
+ * Where a restore reads: the state, and the backup root; `lists`: for `ls`, whose remedies
+ * name no option it does not take (--version).
+ */
 interface Backup {
   store: StateStore;
   root: string;
+  lists?: boolean;
 }
 
 function* chosen(
-  { store, root }: Backup,
+  { store, root, lists }: Backup,
   sel: Selector,
   targets: readonly string[],
   given: readonly string[],
@@ -136,7 +142,7 @@ function* chosen(
       : storedHint?.(given[i], t);
     const reason = stored
       ? `'${given[i]}' is not a source's path${stored}`
-      : notFound(store, t, sel, at, recordedHere, others[i]);
+      : notFound(store, t, sel, at, recordedHere, others[i], lists);
     problems.push({ path: given[i], kind: "not-found", reason });
   });
   if (targets.length === 0 && !any) {
@@ -177,6 +183,7 @@ function notFound(
   at: number | undefined,
   recorded: boolean,
   other?: string,
+  lists = false,
 ): string {
   // Recorded under a source the config no longer names (a source folder renamed): that
   // path is what the user wants, rather than any moment or spelling of this one.
@@ -193,14 +200,15 @@ function notFound(
   }
   const what = target === "" ? "the backup holds no files" : `'${target}' is not in the backup`;
   if (sel.kind === "at") {
-    const early = left || tooEarly(store, target, at!) || deletedBefore(store, target, at!);
+    const early = left || tooEarly(store, target, at!) || deletedBefore(store, target, at!, lists);
     return `${what} as of ${new Date(at!).toISOString()}${early || spelled}`;
   }
   if (!recorded) return `${what}${spelled}`;
   return target === ""
     ? "the backup holds no current files: use --at TIME to restore files deleted since"
     : `${what} any more${
-      deletedBefore(store, target, Infinity) || ": it was deleted; use --at TIME to restore it"
+      deletedBefore(store, target, Infinity, lists) ||
+      ": it was deleted; use --at TIME to restore it"
     }`;
 }
 
@@ -210,7 +218,7 @@ function notFound(
  * instead; for a folder, when the last of its files was. Read only for a PATH that matched nothing, so a folder's rows are read
  * once more.
  */
-function deletedBefore(store: StateStore, target: string, at: number): string {
+function deletedBefore(store: StateStore, target: string, at: number, lists = false): string {
   const own = store.copiesOf(target);
   const folder = own.length === 0;
   let last: StoredCopy | undefined;
@@ -241,8 +249,9 @@ function deletedBefore(store: StateStore, target: string, at: number): string {
   if (next === undefined && !folder && !isStored(last)) {
     const gone = `${deleted}, and its last content (version ${last.seq}) was ${goneHow(last)}`;
     const earlier = own.filter(isStored).reduce((max, c) => Math.max(max, c.seq), 0);
-    return earlier === 0
-      ? `${gone}: no copy of it is left`
+    if (earlier === 0) return `${gone}: no copy of it is left`;
+    return lists
+      ? `${gone}: 'history ${target}' lists the earlier ones still stored`
       : `${gone}: restore an earlier one with --version ${earlier} (see 'history ${target}')`;
   }
   if (next !== undefined) {
@@ -250,13 +259,16 @@ function deletedBefore(store: StateStore, target: string, at: number): string {
       `${new Date(next.validFrom).toISOString()}: give an earlier time or that one to --at`;
   }
   // Without --at (the latest), the remedy names the option to add rather than an earlier one.
-  const earlier = at === Infinity
-    ? "restore it with --at a time before that"
-    : "give an earlier time to --at";
+  const earlier = at !== Infinity
+    ? "give an earlier time to --at"
+    : lists
+    ? "give --at a time before that"
+    : "restore it with --at a time before that";
+  if (folder) return `${deleted}: ${earlier}`;
+  // ls takes no --version: one file's contents are what history lists.
+  if (lists) return `${deleted}: ${earlier}, or see 'history ${target}' for its contents`;
   const version = at === Infinity ? "with --version" : "--version";
-  return folder
-    ? `${deleted}: ${earlier}`
-    : `${deleted}: ${earlier}, or ${version} ${last.seq} for its last content`;
+  return `${deleted}: ${earlier}, or ${version} ${last.seq} for its last content`;
 }
 
 /** How a content's copy went, and when: as history's WHERE says it. */
