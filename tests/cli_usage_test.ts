@@ -147,6 +147,17 @@ Deno.test("unknown commands and flags exit 2, named, with a did-you-mean", async
     await runCli(["plan", "--json=yes"]),
     /^Invalid value for '--json' of 'plan': it takes none: write '--json' alone: see 'plan --help'\n$/,
   );
+  // An option from another command, or from rsync and restic: what this command does instead.
+  assertUsage(
+    await runCli(["ls", "a.txt", "--version", "2"]),
+    /^Unknown option '--version' for 'ls' \(ls takes none: 'history PATH' lists a file's contents\): see 'ls --help'\n$/,
+  );
+  for (const dry of ["--dry-run", "-n"]) {
+    assertUsage(
+      await runCli(["purge", "a.txt", dry]),
+      new RegExp(`^Unknown option '${dry}' for 'purge' \\(without --yes, purge only lists\\): `),
+    );
+  }
   // `-q=1` is no `-q`, `-=` and `-1`: the word given is named, not a '-=' never typed.
   assertUsage(await runCli(["restore", "-q=1"]), /^Unknown option '-q=1' for 'restore'/);
   // A PATH starting with a dash: the way to give it is said.

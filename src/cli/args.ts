@@ -111,6 +111,15 @@ const VALUE_NAMES: Record<string, string> = {
   "backup-root": "PATH",
 };
 
+/**
+ * What a command does instead of an option it does not take but another command, rsync or
+ * restic does: said beside the refusal.
+ */
+const INSTEAD: Record<string, Record<string, string>> = {
+  ls: { version: "ls takes none: 'history PATH' lists a file's contents" },
+  purge: { "dry-run": "without --yes, purge only lists", n: "without --yes, purge only lists" },
+};
+
 function usageMessage(
   command: string,
   e: unknown,
@@ -143,9 +152,12 @@ function usageMessage(
   const unknown = text.match(/Unknown option '(-{1,2})([^']*)'/);
   if (unknown) {
     const close = suggest(unknown[2], known);
-    const hints = close ? [`did you mean '--${close}'?`] : [];
+    const instead = INSTEAD[command]?.[unknown[2]];
+    const hints = instead ? [instead] : close ? [`did you mean '--${close}'?`] : [];
     // `-a.txt` is read as options: a PATH that starts with a dash is given after `--`.
-    if (takesPaths && unknown[1] === "-") hints.push("a PATH starting with '-' goes after '--'");
+    if (takesPaths && unknown[1] === "-" && !instead) {
+      hints.push("a PATH starting with '-' goes after '--'");
+    }
     const hint = hints.length > 0 ? ` (${hints.join("; ")})` : "";
     return `Unknown option '${unknown[1]}${
       unknown[2]
