@@ -85,7 +85,9 @@ function stillBackedUp(t: PurgeTracked, rules: PurgeRules): string | undefined {
   const source = t.path.split("/")[0];
   if (!rules.sources.has(source)) {
     return `it belongs to source '${source}', which this config does not name (another ` +
-      "config sharing the backup root may still back it up): purge it with that config";
+      "config sharing the backup root may still back it up): purge it with that config, " +
+      `or, if none names it any more, add { "path": "<an empty folder>", "name": "${source}" } ` +
+      "to this config's sources, run with --force, then purge";
   }
   if (rules.excluded(t.path)) return undefined;
   return t.status === "excluded"

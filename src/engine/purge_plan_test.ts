@@ -86,4 +86,9 @@ Deno.test("a file of a source this config does not name is refused, excluded or 
   const d = decidePurge([], [{ path: "t/x", status: "excluded" }], rules(["t/x"]));
   assert.ok("refused" in d);
   assert.match(d.refused[0].reason, /source 't', which this config does not name/);
+  // A source dropped from the only config: the way to purge it all the same.
+  assert.match(
+    d.refused[0].reason,
+    /: purge it with that config, or, if none names it any more, add \{ "path": "<an empty folder>", "name": "t" \} to this config's sources, run with --force, then purge$/,
+  );
 });
