@@ -41,9 +41,9 @@ Options:
 
 Exit codes: 0 listed or purged, 1 a copy could not be deleted (named), 2 usage or
 configuration error, a PATH still backed up or never backed up (nothing changed),
-3 a run, watch session or repair holds the backup root's lock; 130, 143 or 129: stopped
-by SIGINT (Ctrl-C), SIGTERM or SIGHUP after the batch in progress (a second signal stops
-at once, the next run completing that batch).
+3 a run, watch session, repair or other purge holds the backup root's lock (--yes);
+130, 143 or 129: stopped by SIGINT (Ctrl-C), SIGTERM or SIGHUP after the batch in
+progress (a second signal stops at once, the next run completing that batch).
 
 Examples:
   backup-tool purge .env
