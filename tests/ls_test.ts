@@ -255,6 +255,13 @@ Deno.test("ls: an unknown PATH exits 1 saying so; a bad --at exits 2 with restor
     after.stderr,
     /: it was deleted at \S+Z: give an earlier time to --at, or see 'history source\/b\.txt' for its contents\n$/,
   );
+  // A version's place in the backup root: the path to give, without restore's --version.
+  const copy = await fx.cli("ls", "versions/a.txt/v1.bak");
+  assert.equal(copy.code, 1);
+  assert.match(
+    copy.stderr,
+    /it is where the backup keeps content number 1 of 'source\/a\.txt': give that path\n$/,
+  );
   const json = await fx.cli("ls", "nothing/here", "--json");
   assert.equal(json.code, 1);
   const doc = JSON.parse(json.stdout);

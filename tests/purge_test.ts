@@ -142,6 +142,15 @@ Deno.test("purge of a deleted file deletes its _deleted/ copy; no exclude is nee
   Deno.removeSync(join(fx.source, "big.img"));
   await run(fx);
   assert.ok(listFiles(fx.backup).includes("_deleted/big.img"));
+  // Its copy's place in the backup root, as browsing it shows: the path to give instead.
+  const copyPath = await fx.cli("purge", "_deleted/big.img", "--yes");
+  assert.equal(copyPath.code, 2);
+  assert.equal(
+    copyPath.stderr,
+    "Cannot purge '_deleted/big.img': nothing was ever backed up at 'source/_deleted/big.img': " +
+      "it is where the backup keeps the last content of 'source/big.img' (number 1), deleted " +
+      "from its source since: give that path; nothing was changed\n",
+  );
   const r = await fx.cli("purge", "big.img", "--yes", "--json");
   assert.equal(r.code, 0, r.stdout + r.stderr);
   const doc = JSON.parse(r.stdout);

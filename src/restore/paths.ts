@@ -197,9 +197,9 @@ export class PathResolver {
    * root holding another path's copy (`storedCopyAt`), or "" (not where one source's root
    * layout keeps the PATH's own copy: `a.txt`, asked before it was there).
    */
-  storedCopyHintFor(input: string, logical: string): string {
+  storedCopyHintFor(input: string, logical: string, restores = true): string {
     const copy = this.storedCopyAt(input);
-    return copy && copy.path !== logical ? storedCopyHint(copy) : "";
+    return copy && copy.path !== logical ? storedCopyHint(copy, restores) : "";
   }
 
   /**
@@ -297,9 +297,10 @@ export class PathResolver {
 
 /**
  * What to give instead of a PATH that names a copy's place in the backup root: the path it
- * is a copy of, with the content's number where that is not the latest.
+ * is a copy of, with the content's number where that is not the latest (for `restores`:
+ * a restore's PATH, which takes --version; ls and purge take none).
  */
-function storedCopyHint(copy: StoredAtPath): string {
+function storedCopyHint(copy: StoredAtPath, restores = true): string {
   const { path, seq, location } = copy;
   const old = location === "version" || location === "deleted";
   const what = location === "version"
@@ -308,5 +309,5 @@ function storedCopyHint(copy: StoredAtPath): string {
     ? `the last content of '${path}' (number ${seq}), deleted from its source since`
     : `the latest content of '${path}'`;
   return `: it is where the backup keeps ${what}: give that path` +
-    (old ? ` (with --version ${seq} to restore that content)` : "");
+    (old && restores ? ` (with --version ${seq} to restore that content)` : "");
 }

@@ -135,8 +135,11 @@ function decide(config: Config, store: StateStore, given: readonly string[]): Pu
     }
     if (!store.isRecorded(path) && !store.isRecordedBelow(path)) {
       throw new UsageError(
-        `Cannot purge '${asked.get(path)}': nothing was ever backed up at '${path}': ` +
-          "check the path ('history' lists a file's contents); nothing was changed",
+        `Cannot purge '${asked.get(path)}': nothing was ever backed up at '${path}'` +
+          // A place in the backup root, as browsing it shows: whose copy, to give instead.
+          (resolver.storedCopyHintFor(asked.get(path)!, path, false) ||
+            ": check the path ('history' lists a file's contents)") +
+          "; nothing was changed",
       );
     }
   }

@@ -178,7 +178,7 @@ function selectionOf(
     others,
     // A PATH copied from a look at the backup root (`versions/a.txt/v2.bak`): whose copy
     // (asked only for a PATH never recorded: see selectForRestore).
-    (given, target) => resolver.storedCopyHintFor(given, target),
+    (given, target) => resolver.storedCopyHintFor(given, target, !lists),
     lists,
   );
 }
