@@ -30,16 +30,17 @@ const LS_HELP =
   `Usage: backup-tool ls [PATH...] [--at TIME] [--config FILE | --backup-root DIR] [--json]
 
 Lists what 'restore' with the same PATHs and --at would restore, changing nothing: one
-line per file or symlink, in path order, with its content number (as 'history PATH'
-lists it and 'restore --version' takes it), size, modification time, path and the copy
-in the backup root it is read from (the latest copy, versions/…/vN.bak, _duplicates/…,
-_deleted/…); then each content restore could not give back (PRUNED, LOST), and a line
-with the count and the total size. A PATH that matches nothing is said on stderr (NOT
-FOUND). PATH is read as restore reads it: relative to the source root (docs/a.txt), or
-written as the logs show it, the source's name in front (source/docs/a.txt; required with
-several sources), or absolute, or, given from a folder inside a source, ./ or ../ from
-there; a folder lists everything under it; no PATH lists everything. A content whose own
-copy is gone is listed after the others, with the copy of the same bytes it is read from.
+line per file or symlink, in path order (each PATH's in turn, as given), with its
+content number (as 'history PATH' lists it and 'restore --version' takes it), size,
+modification time, path and the copy in the backup root it is read from (the latest
+copy, versions/…/vN.bak, _duplicates/…, _deleted/…); then each content restore could not
+give back (PRUNED, LOST, purged ones too), and a line with the count and the total size.
+A PATH that matches nothing is said on stderr (NOT FOUND). PATH is read as restore reads
+it: relative to the source root (docs/a.txt), or written as the logs show it, the
+source's name in front (source/docs/a.txt; required with several sources), or absolute,
+or, given from a folder inside a source, ./ or ../ from there; a folder lists everything
+under it; no PATH lists everything. A content whose own copy is gone is listed after the
+others, with the copy of the same bytes it is read from.
 
 Options:
   --at TIME      The tree as it was at TIME, as 'restore --at' takes it: ISO-8601, e.g.
