@@ -220,6 +220,24 @@ Deno.test("purge refuses a file still backed up, and a folder holding one (exit 
   assert.deepEqual(listFiles(fx.logs), logsBefore);
 });
 
+Deno.test("purge of a file deleted from the source whose deletion a run held back says so, with the remedy", async () => {
+  using fx = makeFixture({ "a.txt": "a\n", "b.txt": "b\n" });
+  await run(fx);
+  Deno.removeSync(join(fx.source, "a.txt"));
+  Deno.removeSync(join(fx.source, "b.txt"));
+  assert.equal((await fx.cli("run")).code, 1); // the guard holds both deletions back
+  const before = fingerprint(fx.backup);
+  const r = await fx.cli("purge", "a.txt");
+  assert.equal(r.code, 2);
+  assert.equal(
+    r.stderr,
+    "Cannot purge 'source/a.txt': it is gone from the source, but no run has archived its " +
+      "deletion yet (deletions held back by safety.max_delete_percent?): run, with --force if " +
+      "they are held back again, then purge; nothing was changed\n",
+  );
+  assert.deepEqual(fingerprint(fx.backup), before);
+});
+
 Deno.test("purge --yes takes the lock: exit 3 while a backup holds it", async () => {
   using fx = makeFixture({ ".env": "s\n" });
   await run(fx);

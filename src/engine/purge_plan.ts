@@ -40,6 +40,11 @@ export interface PurgeRules {
   sources: ReadonlySet<string>;
   /** Whether an exclude pattern matches the logical path now (`<source>/<rel>`). */
   excluded(path: string): boolean;
+  /**
+   * Whether a tracked path is gone from its source now: deleted, and no run has archived
+   * its deletion (the mass-deletion guard held it back). Asked of the first refused only.
+   */
+  gone?(path: string): boolean;
 }
 
 export type PurgeAction = Extract<Action, { type: "prune" }>;
@@ -72,6 +77,12 @@ export function decidePurge(
     const reason = stillBackedUp(t, rules);
     return reason === undefined ? [] : [{ path: t.path, reason }];
   });
+  // The first one named: deleted already, where a run held its deletion back, the remedy is
+  // another run, not a deletion.
+  const first = tracked.find((t) => t.path === refused[0]?.path);
+  if (first && first.status === "current" && rules.sources.has(first.path.split("/")[0])) {
+    if (rules.gone?.(first.path)) refused[0] = { path: first.path, reason: HELD_BACK };
+  }
   if (refused.length > 0) return { refused };
   const items = copies
     .filter((c) => c.storedAt !== null && STORED.has(c.location))
@@ -79,6 +90,10 @@ export function decidePurge(
     .map((c): PurgeItem => ({ action: purgeAction(c), location: c.location, size: c.size }));
   return { items, bytes: items.reduce((n, i) => n + i.size, 0) };
 }
+
+const HELD_BACK = "it is gone from the source, but no run has archived its deletion yet " +
+  "(deletions held back by safety.max_delete_percent?): run, with --force if they are held " +
+  "back again, then purge";
 
 /** Why a tracked path is still backed up, if it is. */
 function stillBackedUp(t: PurgeTracked, rules: PurgeRules): string | undefined {
