@@ -212,6 +212,13 @@ Deno.test("purge refuses a file still backed up, and a folder holding one (exit 
   const never = await fx.cli("purge", "nothing.txt");
   assert.equal(never.code, 2);
   assert.match(never.stderr, /nothing was ever backed up at 'source\/nothing.txt'/);
+  // Another letter case: the spelling recorded, as restore, ls and history say it.
+  const upper = await fx.cli("purge", "D");
+  assert.equal(upper.code, 2);
+  assert.match(
+    upper.stderr,
+    /^Cannot purge 'D': nothing was ever backed up at 'source\/D': did you mean 'source\/d'\? .*; nothing was changed\n$/,
+  );
   // A PATH given twice: the one never backed up is the one named.
   const twice = await fx.cli("purge", "d/.env", "d/.env", "nothing.txt");
   assert.equal(twice.code, 2);

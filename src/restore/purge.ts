@@ -23,6 +23,7 @@ import { decidePurge, type PurgeCopy, type PurgeItem } from "../engine/purge_pla
 import type { StateStore } from "../state/store.ts";
 import { requireBackup, resolverFor, withState } from "./open.ts";
 import { asRecorded } from "./logged_path.ts";
+import { leftSourceHint, spellingHint } from "./select.ts";
 
 /** What a purge deletes (or would): the logical paths asked, and each copy. */
 export interface PurgeListing {
@@ -135,11 +136,15 @@ function decide(config: Config, store: StateStore, given: readonly string[]): Pu
       );
     }
     if (!store.isRecorded(path) && !store.isRecordedBelow(path)) {
+      const given = asked.get(path)!;
+      const other = resolver.otherReading(given) ?? resolver.leftReading(path);
+      // What history says: the path under a source the config no longer names, whose copy
+      // a place in the backup root holds (as browsing it shows), or another spelling.
+      const hint = leftSourceHint(store, other) ||
+        resolver.storedCopyHintFor(given, path, false) || spellingHint(store, path, other);
       throw new UsageError(
-        `Cannot purge '${asked.get(path)}': nothing was ever backed up at '${path}'` +
-          // A place in the backup root, as browsing it shows: whose copy, to give instead.
-          (resolver.storedCopyHintFor(asked.get(path)!, path, false) ||
-            ": check the path ('history' lists a file's contents)") +
+        `Cannot purge '${given}': nothing was ever backed up at '${path}'` +
+          (hint || ": check the path ('history' lists a file's contents)") +
           "; nothing was changed",
       );
     }
