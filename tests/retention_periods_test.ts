@@ -339,7 +339,12 @@ Deno.test("retention keep_deleted_days: only deleted files' copies go, each by i
 });
 
 Deno.test("retention keep_deleted_days: a file whose last copy went says so in restore and ls, with no remedy that would fail", async () => {
-  using fx = makeFixture({ "gone.txt": "gone\n", "two.txt": "one\n", "kept.txt": "kept\n" }, {
+  using fx = makeFixture({
+    "gone.txt": "gone\n",
+    "two.txt": "one\n",
+    "kept.txt": "kept\n",
+    "dir/x.txt": "x\n",
+  }, {
     retention: { keep_deleted_days: 30 },
     safety: { max_delete_percent: 100 },
   });
@@ -354,7 +359,7 @@ Deno.test("retention keep_deleted_days: a file whose last copy went says so in r
     assert.equal((await backupOnce(loadConfig(fx.config))).exitCode, 0);
   };
   try {
-    for (const name of ["gone.txt", "two.txt", "kept.txt"]) {
+    for (const name of ["gone.txt", "two.txt", "kept.txt", "dir/x.txt"]) {
       write(name, Deno.readTextFileSync(join(fx.source, name)), 1);
     }
     await runAt(1);
@@ -362,6 +367,7 @@ Deno.test("retention keep_deleted_days: a file whose last copy went says so in r
     await runAt(2);
     Deno.removeSync(join(fx.source, "gone.txt"));
     Deno.removeSync(join(fx.source, "two.txt"));
+    Deno.removeSync(join(fx.source, "dir"), { recursive: true });
     await runAt(3);
     await runAt(40); // both _deleted/ copies pruned
   } finally {
@@ -380,6 +386,12 @@ Deno.test("retention keep_deleted_days: a file whose last copy went says so in r
   assert.match(
     two.stderr,
     /it was deleted at \S+Z, and its last content \(version 2\) was pruned by retention at \S+Z: restore an earlier one with --version 1 \(see 'history source\/two\.txt'\)\n/,
+  );
+  const dir = await fx.cli("ls", "dir");
+  assert.equal(dir.code, 1);
+  assert.match(
+    dir.stderr,
+    /'source\/dir' is not in the backup any more: the last of its files was deleted at \S+Z, and their copies were pruned by retention \(the last at \S+Z\): no copy of them is left\n/,
   );
   // The remedy given works.
   const v1 = await fx.cli("restore", "two.txt", "--version", "1", "--to", join(fx.dir, "out"));

@@ -254,6 +254,22 @@ function deletedBefore(store: StateStore, target: string, at: number, lists = fa
       ? `${gone}: 'history ${target}' lists the earlier ones still stored`
       : `${gone}: restore an earlier one with --version ${earlier} (see 'history ${target}')`;
   }
+  // A folder's: every copy of its files gone since, the latest of them as said.
+  if (next === undefined && folder && !isStored(last)) {
+    const rows = [...rowsBelow(store, target)];
+    if (!rows.some(isStored)) {
+      const latest = rows.reduce((a, c) => (c.prunedAt ?? 0) > (a.prunedAt ?? 0) ? c : a);
+      const how = latest.location === "lost"
+        ? "found missing"
+        : latest.location === "purged"
+        ? "purged (backup-tool purge)"
+        : "pruned by retention";
+      const when = latest.prunedAt === null
+        ? ""
+        : ` (the last at ${new Date(latest.prunedAt).toISOString()})`;
+      return `${deleted}, and their copies were ${how}${when}: no copy of them is left`;
+    }
+  }
   if (next !== undefined) {
     return `${deleted} and ${folder ? "files in it were " : ""}backed up again at ` +
       `${new Date(next.validFrom).toISOString()}: give an earlier time or that one to --at`;
