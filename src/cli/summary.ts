@@ -15,6 +15,8 @@ import { rereadLine } from "../engine/describe.ts";
 import { isOutOfOpenFiles, openFilesRemedy } from "../engine/errors.ts";
 import { openFilesLimit } from "../engine/flush.ts";
 import { type Config, configWarnings } from "../config/config.ts";
+import { LOCAL_ZONE } from "../engine/calendar.ts";
+import { localZoneProblem } from "../restore/local_zone.ts";
 
 export function humanSummary(
   title: string,
@@ -166,9 +168,24 @@ export function printErrors(
 /**
  * What is likely wrong in the config (`configWarnings`: an exclude pattern that begins with
  * a source's name), one line each on stderr before the pass, with --quiet too: the files
- * meant to be left out are backed up meanwhile.
+ * meant to be left out are backed up meanwhile. And where retention keeps versions by
+ * period in the zone the command runs in, which Deno misreads (`localZoneProblem`: a
+ * POSIX rule as `TZ`), that the periods are cut in that reading.
  */
 export function printConfigWarnings(config: Config): void {
   const style = styleFor("stderr");
-  for (const w of configWarnings(config)) warn(`${style.yellow("WARNING")}: ${oneLine(w)}`);
+  for (const w of [...configWarnings(config), ...zoneWarnings(config)]) {
+    warn(`${style.yellow("WARNING")}: ${oneLine(w)}`);
+  }
+}
+
+function zoneWarnings({ keptPeriods: p, file }: Config): string[] {
+  if (p.days + p.weeks + p.months === 0 || p.timeZone !== LOCAL_ZONE) return [];
+  const problem = localZoneProblem();
+  if (problem === undefined) return [];
+  return [
+    `${problem}, so retention's keep_daily, keep_weekly and keep_monthly cut days, weeks ` +
+    `and months there (retention.time_zone "local"): set retention.time_zone in '${file}' ` +
+    `to the zone meant, an IANA name such as "Europe/Berlin"`,
+  ];
 }
