@@ -151,6 +151,10 @@ Deno.test("purge of a deleted file deletes its _deleted/ copy; no exclude is nee
       "it is where the backup keeps the last content of 'source/big.img' (number 1), deleted " +
       "from its source since: give that path; nothing was changed\n",
   );
+  // The same, by its absolute path: purge takes no --version, so none is offered.
+  const absolute = await fx.cli("purge", join(fx.backup, "_deleted", "big.img"));
+  assert.equal(absolute.code, 2);
+  assert.match(absolute.stderr, /deleted from its source since: give that path\n$/);
   const r = await fx.cli("purge", "big.img", "--yes", "--json");
   assert.equal(r.code, 0, r.stdout + r.stderr);
   const doc = JSON.parse(r.stdout);

@@ -60,6 +60,11 @@ export function recordedSet(paths: Iterable<string>): RecordedPaths {
 
 export class PathResolver {
   readonly #names: string[];
+  /**
+   * Whether the PATHs are a restore's, which takes --version: the hint at a copy's place in
+   * the backup root names the version to give with it (ls and purge take none).
+   */
+  restores = true;
 
   /**
    * `names`: every source known to the config or the state; `sources`: the configured
@@ -119,7 +124,8 @@ export class PathResolver {
         const copy = this.storedCopyAt(input, cwd);
         throw new UsageError(
           `Cannot find '${input}' in the backup: with several sources a path starts with ` +
-            `the source name (${this.#names.join(", ")})` + (copy ? storedCopyHint(copy) : ""),
+            `the source name (${this.#names.join(", ")})` +
+            (copy ? storedCopyHint(copy, this.restores) : ""),
         );
       }
       return rel;
@@ -197,9 +203,9 @@ export class PathResolver {
    * root holding another path's copy (`storedCopyAt`), or "" (not where one source's root
    * layout keeps the PATH's own copy: `a.txt`, asked before it was there).
    */
-  storedCopyHintFor(input: string, logical: string, restores = true): string {
+  storedCopyHintFor(input: string, logical: string): string {
     const copy = this.storedCopyAt(input);
-    return copy && copy.path !== logical ? storedCopyHint(copy, restores) : "";
+    return copy && copy.path !== logical ? storedCopyHint(copy, this.restores) : "";
   }
 
   /**
@@ -279,7 +285,7 @@ export class PathResolver {
     const copy = this.storedCopyAt(input);
     throw new UsageError(
       `Cannot use path '${input}': it is not inside a configured source` +
-        (copy ? storedCopyHint(copy) : ": give a path relative to the source root"),
+        (copy ? storedCopyHint(copy, this.restores) : ": give a path relative to the source root"),
     );
   }
 
@@ -300,7 +306,7 @@ export class PathResolver {
  * is a copy of, with the content's number where that is not the latest (for `restores`:
  * a restore's PATH, which takes --version; ls and purge take none).
  */
-function storedCopyHint(copy: StoredAtPath, restores = true): string {
+function storedCopyHint(copy: StoredAtPath, restores: boolean): string {
   const { path, seq, location } = copy;
   const old = location === "version" || location === "deleted";
   const what = location === "version"

@@ -118,6 +118,7 @@ export async function purgeCopies(
 /** The PATHs as recorded, and what purging them deletes; a UsageError where refused. */
 function decide(config: Config, store: StateStore, given: readonly string[]): PurgeListing {
   const resolver = resolverFor(config, store);
+  resolver.restores = false;
   // Each PATH as recorded, the first spelling given of each kept to name it.
   const asked = new Map<string, string>();
   for (const g of given) {
@@ -141,7 +142,7 @@ function decide(config: Config, store: StateStore, given: readonly string[]): Pu
       // What history says: the path under a source the config no longer names, whose copy
       // a place in the backup root holds (as browsing it shows), or another spelling.
       const hint = leftSourceHint(store, other) ||
-        resolver.storedCopyHintFor(given, path, false) || spellingHint(store, path, other);
+        resolver.storedCopyHintFor(given, path) || spellingHint(store, path, other);
       throw new UsageError(
         `Cannot purge '${given}': nothing was ever backed up at '${path}'` +
           (hint || ": check the path ('history' lists a file's contents)") +

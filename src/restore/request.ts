@@ -132,6 +132,7 @@ export function choose(
     if (ahead) warn(ahead);
   }
   const resolver = resolverFor(config, store);
+  resolver.restores = doing === "restores";
   const targets = paths.map((t) => asRecorded(resolver, t));
   const selector = selectorFor(request, targets, resolver);
   const selection = selectionOf(
@@ -178,7 +179,7 @@ function selectionOf(
     others,
     // A PATH copied from a look at the backup root (`versions/a.txt/v2.bak`): whose copy
     // (asked only for a PATH never recorded: see selectForRestore).
-    (given, target) => resolver.storedCopyHintFor(given, target, !lists),
+    (given, target) => resolver.storedCopyHintFor(given, target),
     lists,
   );
 }
