@@ -263,13 +263,15 @@ function fullDiskLine(
   );
   const why = quota ? "disk quota exceeded" : "no space left on device";
   const where = `${why} writing to ${full.map(([to]) => `'${to}'`).join(" and ")}`;
-  const notTried = `${full.reduce((n, [, d]) => n + d.notTried, 0)} of them not tried ` +
-    "once the disk was full";
+  const skipped = full.reduce((n, [, d]) => n + d.notTried, 0);
+  // None: the refused write was the last the disk was asked for.
+  const notTried = skipped === 0 ? "" : `${skipped} of them not tried once the disk was full`;
   const remedy = "free space (or restore to another disk with --to) and run the same " +
     "restore again: files already restored are kept as up to date";
-  return stopped === undefined
-    ? `Restore stopped: ${where}${counts} (${notTried})${more}; ${remedy}`
-    : `${stopped}${counts} (${notTried}: ${where})${more}; ${remedy}`;
+  if (stopped === undefined) {
+    return `Restore stopped: ${where}${counts}${notTried && ` (${notTried})`}${more}; ${remedy}`;
+  }
+  return `${stopped}${counts} (${notTried && `${notTried}: `}${where})${more}; ${remedy}`;
 }
 
 /** `heldBack` of the --json document, where runs held deletions back. */

@@ -19,15 +19,17 @@ function captured(body: () => void): { stdout: string; stderr: string } {
   return out;
 }
 
+/** A file to restore named `name`, bound for the disk at `base`. */
+const file = (name: string, base: string) => ({
+  copy: storedCopy(name, `${name}\n`),
+  dest: `${base}/${name}`,
+  base,
+  toDir: false,
+});
+
 /** A tally of one file restored on /b, and one refused and two not tried on the full /a. */
 function tallyWithFullDisk(): RestoreTally {
   const tally = new RestoreTally(false);
-  const file = (name: string, base: string) => ({
-    copy: storedCopy(name, `${name}\n`),
-    dest: `${base}/${name}`,
-    base,
-    toDir: false,
-  });
   const error = "No space left on device (os error 28): open '/a/.x.tmp'";
   const full = (skipped: boolean) => ({ at: "/a", error, skipped });
   const results: RestoreResult[] = [
@@ -98,4 +100,27 @@ Deno.test("printRestore: a full disk is a quota by the system's words, not by a 
     `Cannot create folder '${at}/x': Disk quota exceeded (os error 122): '${at}/x'`,
   );
   assert.match(quota, /^Restore stopped: disk quota exceeded writing to/);
+});
+
+Deno.test("printRestore: a disk found full at the last write says no count of files not tried", () => {
+  const tally = new RestoreTally(false);
+  const error = "No space left on device (os error 28): open '/a/.x.tmp'";
+  tally.add({ ...file("a1", "/a"), outcome: "restored" });
+  tally.add({
+    ...file("a2", "/a"),
+    outcome: "failed",
+    reason: error,
+    fullDisk: { at: "/a", error, skipped: false },
+  });
+  const line = (stoppedCode?: number) =>
+    captured(() => printRestore(tally, [], { json: false, quiet: true, stoppedCode })).stdout;
+  assert.match(
+    line(),
+    /^Restore stopped: no space left on device writing to '\/a': 1 restored, 0 up to date, 1 not restored; free space/,
+  );
+  assert.match(
+    line(130),
+    /1 not restored \(no space left on device writing to '\/a'\); free space/,
+  );
+  assert.doesNotMatch(line() + line(130), /not tried/);
 });
