@@ -20,7 +20,7 @@ import { decide, type DecideOptions } from "./dest_decision.ts";
 import { keyOf } from "./hard_links.ts";
 import { DestFolders, type Reached, RefusedFolder } from "./pinned.ts";
 import * as fs from "node:fs";
-import { join, parse, sep } from "node:path";
+import { join, parse, relative, sep } from "node:path";
 import { lstatOrNone } from "../engine/fsops.ts";
 import type { RestoreItem, RestoreResult } from "./restore_item.ts";
 import { type RestoredHere, Twins } from "./twins.ts";
@@ -101,46 +101,61 @@ class DryLinks {
 }
 
 /**
- * A dry run's reach (`DestFolders`' `look`): each folder from `/` down to `dir` opened
- * read-only and closed again, as a reach opens it (pinned.ts): refused as a reach would
- * refuse it (a symlink or a file on the way, the backup root), one this user may not enter
- * said in a reach's words; the first one missing is said `made` (none below it is looked
- * for). Makes nothing, holds nothing open.
+ * A dry run's reach (`DestFolders`' `look`), as the restore's own reach goes where it will
+ * write: where folders are held open (Linux, `throughProc`: pinned.ts's openBase), each
+ * folder from `/` down to `dir` opened read-only and closed again; elsewhere (macOS,
+ * Windows: pinned.ts's reachByPath) each from `base` down looked at with lstat, the base
+ * itself followed where it is a symlink, the folders above it not looked at (macOS's /tmp
+ * and /var, TMPDIR's, are symlinks to /private/…). Refused as that reach refuses it (a
+ * symlink or a file on the way, the backup root), one this user may not enter said in a
+ * reach's words; the first one missing is said `made` (none below it is looked for). Makes
+ * nothing, holds nothing open.
  */
-function lookByPath(base: string, dir: string, rootId?: string): Reached {
+export function lookByPath(
+  base: string,
+  dir: string,
+  rootId?: string,
+  throughProc = hasOpenPaths(),
+): Reached {
   let made: string | undefined;
   let id: string | undefined;
-  const root = parse(base).root;
-  let path = root;
-  const parts = dir.slice(root.length).split(sep).filter((p) => p !== "");
-  for (const part of parts) {
-    path = join(path, part);
-    const entered = enter(path);
+  const from = throughProc ? parse(base).root : base;
+  const parts = relative(from, dir).split(sep).filter((p) => p !== "");
+  let path = from;
+  for (const folder of [...throughProc ? [] : [base], ...parts.map((p) => path = join(path, p))]) {
+    const entered = throughProc ? enter(folder) : lookAt(folder, folder === base);
     if (entered === undefined) {
-      made = path;
+      made = folder;
       id = undefined;
       break;
     }
     id = entered.id;
-    if (rootId !== undefined && id === rootId) throw new RefusedFolder("backup-root", path);
+    if (rootId !== undefined && id === rootId) throw new RefusedFolder("backup-root", folder);
   }
   return { path: dir, id, made, at: (name) => join(dir, name), release: () => {} };
 }
 
 /**
- * The identity of the folder at `path`, entered as a reach enters it: opened read-only and
- * closed again where folders are held open (Linux: pinned.ts), else looked at with lstat
- * (as `reachByPath`); undefined where it is missing. Throws `RefusedFolder` for a symlink
- * or a file, and where it may not be entered, an error in a reach's words.
+ * The identity of the folder at `path` as reachByPath sees it (lstat; `followed`, the
+ * base: through its symlink), undefined where it is missing; throws `RefusedFolder` for a
+ * symlink (but the base) or a file.
+ */
+function lookAt(path: string, followed: boolean): { id?: string } | undefined {
+  let info = lstatOrNone(path);
+  if (info === undefined) return undefined;
+  if (info.isSymlink && !followed) throw new RefusedFolder("symlink", path);
+  if (info.isSymlink) info = Deno.statSync(path);
+  if (!info.isDirectory) throw new RefusedFolder("file", path);
+  return info.ino ? { id: folderIdentityOf(info) } : {};
+}
+
+/**
+ * The identity of the folder at `path`, entered as pinned.ts's reach enters it where
+ * folders are held open: opened read-only, without following a symlink, and closed again;
+ * undefined where it is missing. Throws `RefusedFolder` for a symlink or a file, and where
+ * it may not be entered, an error in a reach's words.
  */
 function enter(path: string): { id?: string } | undefined {
-  if (!hasOpenPaths()) {
-    const info = lstatOrNone(path);
-    if (info === undefined) return undefined;
-    if (info.isSymlink) throw new RefusedFolder("symlink", path);
-    if (!info.isDirectory) throw new RefusedFolder("file", path);
-    return info.ino ? { id: folderIdentityOf(info) } : {};
-  }
   let fd: number;
   try {
     fd = fs.openSync(path, OPEN_FOLDER);
