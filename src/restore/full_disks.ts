@@ -11,7 +11,9 @@
  * same restore run again, once there is room, goes on from there. Files bound for another
  * disk (an in-place restore of sources on several) are still restored. A folder's disk is
  * its device, or that of the nearest folder above it that exists (where a folder not made
- * yet would be made). Which failure is the disk's want of room is told by the error itself
+ * yet would be made); where none is told (no device number, or 0: on Windows a volume's
+ * serial number, which some file systems leave 0), the restore's folder stands for it.
+ * Which failure is the disk's want of room is told by the error itself
  * (`noRoom`: its code, ENOSPC or EDQUOT), where it happened, never by a result's text, which
  * names paths: a file called 'No space left on device.txt' that meets another failure is
  * no full disk. Writes nothing; an interruption leaves nothing of its own.
@@ -27,6 +29,9 @@ export class FullDisks {
   /** The disks found full (a device, or the restore's folder where none could be read). */
   readonly #full = new Map<string, FullDisk>();
   readonly #disks = new Map<string, string>();
+
+  /** `stat`: how a folder's device is read (a test's stand-in for a platform's). */
+  constructor(private readonly stat: (path: string) => Deno.FileInfo = Deno.statSync) {}
 
   /**
    * A result as it comes: a write refused for want of room marks its disk full, and the
@@ -59,8 +64,10 @@ export class FullDisks {
     disk = `base:${base}`;
     for (let d = folder;; d = dirname(d)) {
       try {
-        const dev = Deno.statSync(d).dev;
-        if (dev !== null && dev !== undefined) disk = `dev:${dev}`;
+        const dev = this.stat(d).dev;
+        // 0: no device told (Windows gives a volume's serial number, which a file system
+        // may leave 0): keyed by the restore's folder, not one disk for all such.
+        if (dev) disk = `dev:${dev}`;
         break;
       } catch (e) {
         if (!(e instanceof Deno.errors.NotFound) || dirname(d) === d) break;

@@ -62,3 +62,23 @@ Deno.test("noRoom: told by the error's code or the system's words, never by a pa
   assert.equal(noRoom(new Error("a folder is in the way at '/x/disk quota exceeded.txt'")), false);
   assert.equal(noRoom("No space left on device"), false);
 });
+
+Deno.test("FullDisks: a device number 0 (no volume serial: some Windows file systems) is no disk, each restore folder its own", () => {
+  const to = Deno.makeTempDirSync();
+  try {
+    const a = join(to, "a"), b = join(to, "b");
+    Deno.mkdirSync(a);
+    Deno.mkdirSync(b);
+    const disks = new FullDisks((path) => ({ ...Deno.statSync(path), dev: 0 }));
+    const full = { ...item(join(a, "x.txt"), a), outcome: "failed" as const, noRoom: true };
+    assert.notEqual(
+      disks.seen({ ...full, reason: "There is not enough space on the disk." }).fullDisk,
+      undefined,
+    );
+    assert.notEqual(disks.skipped(item(join(a, "y.txt"), a)), undefined);
+    // Another folder whose device is not known either: tried.
+    assert.equal(disks.skipped(item(join(b, "y.txt"), b)), undefined);
+  } finally {
+    Deno.removeSync(to, { recursive: true });
+  }
+});
