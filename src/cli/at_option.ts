@@ -19,7 +19,9 @@ export function atOption(atText: string | undefined): number | undefined {
   if (zone !== undefined) {
     throw new UsageError(
       `Cannot read --at '${atText}' as a local time: ${zone}: give the time with Z or an ` +
-        "offset (2026-11-28T18:00+05:30), or set TZ to a zone name (Asia/Kolkata)",
+        "offset (2026-11-28T18:00+05:30)" +
+        // Windows: Deno reads no TZ (local_zone.ts), so setting one mends nothing.
+        (Deno.build.os === "windows" ? "" : ", or set TZ to a zone name (Asia/Kolkata)"),
     );
   }
   return at;

@@ -5,7 +5,8 @@
  * a fixed offset, their daylight saving time dropped, or as UTC (`IST-5:30`), so
  * `--at 2026-07-02` could silently be another moment than the user's `date` says. What
  * Deno does is looked at, not guessed from the text: its offsets in January and July
- * against what the TZ means. Pure but for `localReading` and `envTz`; writes nothing.
+ * against what the TZ means. On Windows Deno reads no TZ at all, only Windows's own zone: a
+ * TZ meaning another is said so. Pure but for `localReading` and `envTz`; writes nothing.
  */
 import { zoneOffsetAt } from "../engine/calendar.ts";
 
@@ -35,8 +36,10 @@ export function localZoneProblem(
   tz = envTz(),
   reading = localReading(),
   realPath: (path: string) => string = Deno.realPathSync,
+  os: typeof Deno.build.os = Deno.build.os,
 ): string | undefined {
   if (!tz) return undefined;
+  if (os === "windows") return windowsProblem(tz, reading);
   if (reading.zone && !UTC_ZONE.test(reading.zone)) return undefined; // with all its rules
   const read = (east: number) => (east === 0 ? "UTC" : `UTC${formatOffset(east)}`);
   const rule = POSIX_RULE.exec(tz);
@@ -59,6 +62,29 @@ export function localZoneProblem(
   }
   if (UTC_NAME.test(tz)) return undefined;
   return `TZ '${tz}' is not a time zone Deno knows, so it reads local times as UTC`;
+}
+
+/**
+ * On Windows Deno does not read TZ at all (denoland/deno#15370): ICU takes Windows's own
+ * zone. A TZ set there (Git Bash, PowerShell) is a problem unless it means that zone's
+ * offsets: an IANA name, UTC's, or a POSIX rule (its summer an hour ahead, where it has one).
+ */
+function windowsProblem(tz: string, reading: LocalReading): string | undefined {
+  const at = (m: number) => new Date(Date.UTC(reading.year, m, 1, 12));
+  let meant: (number | undefined)[] = [0, 6].map((m) => zoneOffset(tz.replace(/^:/, ""), at(m)));
+  const rule = POSIX_RULE.exec(tz);
+  if (UTC_NAME.test(tz)) meant = [0, 0];
+  else if (meant[0] === undefined && rule) {
+    const std = -posixHours(rule[1]) * 60;
+    // With daylight saving time (CET-1CEST, as Git Bash passes it on): an hour ahead in
+    // January or July, whichever is summer where the zone lies.
+    const summer = rule[2] === "" ? std : std + 60;
+    const [jan, jul] = reading.offsets;
+    meant = jan === summer && jul === std ? [summer, std] : [std, summer];
+  }
+  if (meant.every((o, i) => o === reading.offsets[i])) return undefined;
+  return `TZ '${tz}' is not read by Deno on Windows, which reads local times in Windows's ` +
+    `time zone (${reading.zone ?? `UTC${formatOffset(reading.offsets[0])}`})`;
 }
 
 function envTz(): string | undefined {

@@ -57,3 +57,28 @@ Deno.test("localZoneProblem: a zone file's path is refused only where its daylig
   // A typo, which Deno reads as UTC.
   assert.match(localZoneProblem("Asia/Kolkatta", utc, noRealPath)!, /not a time zone Deno knows/);
 });
+
+Deno.test("localZoneProblem on Windows: TZ is not read (Deno reads Windows's own zone), so one meaning another zone is refused", () => {
+  const berlin: LocalReading = { zone: "Europe/Berlin", offsets: [60, 120], year: 2026 };
+  // Git Bash or PowerShell with TZ set: Deno reads local times in Windows's zone regardless.
+  assert.match(
+    localZoneProblem("Asia/Kolkata", berlin, noRealPath, "windows")!,
+    /^TZ 'Asia\/Kolkata' is not read by Deno on Windows, which reads local times in Windows's time zone \(Europe\/Berlin\)$/,
+  );
+  assert.match(
+    localZoneProblem("Asia/Kolkata", utc, noRealPath, "windows")!,
+    /not read by Deno on Windows, which reads local times in Windows's time zone \(UTC\)$/,
+  );
+  assert.match(localZoneProblem("IST-5:30", berlin, noRealPath, "windows")!, /not read by Deno/);
+  // A TZ that means what Windows's zone gives: no problem.
+  assert.equal(localZoneProblem("Europe/Berlin", berlin, noRealPath, "windows"), undefined);
+  assert.equal(localZoneProblem("Europe/Paris", berlin, noRealPath, "windows"), undefined);
+  assert.equal(localZoneProblem("UTC", utc, noRealPath, "windows"), undefined);
+  assert.equal(localZoneProblem("UTC0", utc, noRealPath, "windows"), undefined);
+  assert.equal(localZoneProblem("", berlin, noRealPath, "windows"), undefined);
+  // Git Bash passes on only a TZ the C runtime takes: a POSIX rule, its summer an hour ahead.
+  assert.equal(localZoneProblem("CET-1CEST", berlin, noRealPath, "windows"), undefined);
+  const sydney: LocalReading = { zone: "Australia/Sydney", offsets: [660, 600], year: 2026 };
+  assert.equal(localZoneProblem("AEST-10AEDT", sydney, noRealPath, "windows"), undefined);
+  assert.match(localZoneProblem("CET-1CEST", utc, noRealPath, "windows")!, /time zone \(UTC\)$/);
+});
