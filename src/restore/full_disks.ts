@@ -82,8 +82,10 @@ export class FullDisks {
 /**
  * Whether a write failed for want of room on its disk (ENOSPC, or EDQUOT: a quota), read
  * from the error or what it was caused by (a folder not made, a flush said again with its
- * remedy): its code, or, an error without one (Windows), the system's words before the
- * first quoted path, never a path's own words.
+ * remedy): its code, or, an error without one, the system's words before the first quoted
+ * path, never a path's own words. Deno names ENOSPC on every system (on Windows for
+ * ERROR_DISK_FULL 112 and ERROR_HANDLE_DISK_FULL 39 too) but no EDQUOT (Linux 122, macOS
+ * 69: "Disc quota exceeded"), which its words tell; node:fs names both.
  */
 export function noRoom(e: unknown): boolean {
   for (let x = e, n = 0; x instanceof Error && n < 4; x = x.cause, n++) {

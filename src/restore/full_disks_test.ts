@@ -51,7 +51,8 @@ Deno.test("noRoom: told by the error's code or the system's words, never by a pa
   // Said again with a remedy (a folder not made, a flush): the cause is looked at.
   const cause = coded("ENOSPC: no space left on device, fsync", "ENOSPC");
   assert.equal(noRoom(new Error("Cannot flush '/a' to disk: …: check the disk", { cause })), true);
-  // Without a code (Windows): the system's words, before the path.
+  // Without a code (Deno names no EDQUOT): the system's words, before the path.
+  assert.equal(noRoom(new Error("Disk quota exceeded (os error 122): write '/a'")), true);
   assert.equal(noRoom(new Error("There is not enough space on the disk. (os error 112)")), true);
   // Another failure, whose paths say so: no.
   const eacces = coded(
