@@ -12,10 +12,11 @@
  * next session's recovery completes and logs; a copy is never gone while its record says
  * it is stored once that recovery has run.
  */
-import { join } from "node:path";
 import type { Config } from "../config/config.ts";
 import { createMatcher } from "../engine/exclude.ts";
 import { UsageError } from "../engine/errors.ts";
+import { sourceFileOf } from "../engine/layout.ts";
+import { isMissing } from "../engine/fsops.ts";
 import { Batch } from "../engine/batch.ts";
 import { emptyResult, type PassResult } from "../engine/pass_types.ts";
 import { openSession } from "../engine/session.ts";
@@ -158,25 +159,17 @@ function decide(config: Config, store: StateStore, given: readonly string[]): Pu
   ]);
   const tracked = outer.flatMap((p) => store.trackedAt(p));
   const matcher = createMatcher(config.exclude);
-  const folders = new Map(config.sources.map((s) => [s.name, s.path]));
   const decision = decidePurge(copies, tracked, {
-    sources: new Set(folders.keys()),
+    sources: new Set(config.sources.map((s) => s.name)),
     excluded: (path) => matcher.ignores(path.slice(path.indexOf("/") + 1)),
-    gone: (path) =>
-      isGone(join(folders.get(path.split("/")[0])!, path.slice(path.indexOf("/") + 1))),
+    // The source's file as the walk names it: its '/'-separated path joined part by part.
+    gone: (path) => {
+      const file = sourceFileOf(config.sources, path);
+      return file !== undefined && isMissing(file);
+    },
   });
   if ("refused" in decision) throw refusal(decision.refused);
   return { paths, ...decision };
-}
-
-/** Whether nothing is at `path` (lstat finds nothing there, nor a folder on the way). */
-function isGone(path: string): boolean {
-  try {
-    Deno.lstatSync(path);
-    return false;
-  } catch (e) {
-    return e instanceof Deno.errors.NotFound || e instanceof Deno.errors.NotADirectory;
-  }
 }
 
 /** The one line a refused purge says: the first path still backed up, and the remedy. */
