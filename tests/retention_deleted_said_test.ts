@@ -8,9 +8,8 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { loadConfig } from "../src/config/config.ts";
-import { backupOnce } from "../src/engine/backup.ts";
 import { makeFixture } from "./helpers.ts";
+import { JanuaryRuns } from "./january_runs.ts";
 
 Deno.test("retention keep_deleted_days: a file whose last copy went says so in restore and ls, with no remedy that would fail", async () => {
   using fx = makeFixture({
@@ -22,30 +21,17 @@ Deno.test("retention keep_deleted_days: a file whose last copy went says so in r
     retention: { keep_deleted_days: 30 },
     safety: { max_delete_percent: 100 },
   });
-  const realNow = Date.now;
-  const write = (name: string, text: string, day: number) => {
-    const at = new Date(2026, 0, day, 9);
-    Deno.writeTextFileSync(join(fx.source, name), text);
-    Deno.utimeSync(join(fx.source, name), at, at);
-  };
-  const runAt = async (day: number) => {
-    Date.now = () => new Date(2026, 0, day, 12).getTime();
-    assert.equal((await backupOnce(loadConfig(fx.config))).exitCode, 0);
-  };
-  try {
-    for (const name of ["gone.txt", "two.txt", "kept.txt", "dir/x.txt"]) {
-      write(name, Deno.readTextFileSync(join(fx.source, name)), 1);
-    }
-    await runAt(1);
-    write("two.txt", "two\n", 2); // version 1 to versions/, which keep_deleted_days keeps
-    await runAt(2);
+  {
+    using runs = new JanuaryRuns(fx);
+    for (const name of ["gone.txt", "two.txt", "kept.txt", "dir/x.txt"]) runs.write(name, 1);
+    await runs.runAt(1);
+    runs.write("two.txt", 2, "two\n"); // version 1 to versions/, which keep_deleted_days keeps
+    await runs.runAt(2);
     Deno.removeSync(join(fx.source, "gone.txt"));
     Deno.removeSync(join(fx.source, "two.txt"));
     Deno.removeSync(join(fx.source, "dir"), { recursive: true });
-    await runAt(3);
-    await runAt(40); // both _deleted/ copies pruned
-  } finally {
-    Date.now = realNow;
+    await runs.runAt(3);
+    await runs.runAt(40); // both _deleted/ copies pruned
   }
   const gone = await fx.cli("restore", "gone.txt", "--to", join(fx.dir, "out"));
   assert.equal(gone.code, 1);

@@ -14,6 +14,7 @@ import { loadConfig } from "../src/config/config.ts";
 import { backupOnce } from "../src/engine/backup.ts";
 import { StateStore } from "../src/state/store.ts";
 import { evalInZone, type Fixture, makeFixture, runCli, writeConfig } from "./helpers.ts";
+import { JanuaryRuns } from "./january_runs.ts";
 
 /** The modules a child program (backUpEditsIn) imports, by absolute URL. */
 const CONFIG = new URL("../src/config/config.ts", import.meta.url).href;
@@ -256,28 +257,18 @@ Deno.test("retention keep_deleted_days: a full pass prunes the copies of files d
   using fx = makeFixture({ "old.txt": "old\n", "recent.txt": "recent\n", "kept.txt": "kept\n" }, {
     retention: { keep_deleted_days: 30 },
   });
-  const realNow = Date.now;
-  const runAt = async (day: number, scope?: Map<string, string[]>) => {
-    Date.now = () => new Date(2026, 0, day, 12).getTime();
-    const summary = await backupOnce(loadConfig(fx.config), { scope });
-    assert.equal(summary.exitCode, 0);
-  };
-  try {
-    for (const name of ["old.txt", "recent.txt", "kept.txt"]) {
-      const at = new Date(2026, 0, 1, 9);
-      Deno.utimeSync(join(fx.source, name), at, at);
-    }
-    await runAt(1);
+  {
+    using runs = new JanuaryRuns(fx);
+    for (const name of ["old.txt", "recent.txt", "kept.txt"]) runs.write(name, 1);
+    await runs.runAt(1);
     Deno.removeSync(join(fx.source, "old.txt"));
-    await runAt(2); // old.txt deleted on 2 January
+    await runs.runAt(2); // old.txt deleted on 2 January
     Deno.removeSync(join(fx.source, "recent.txt"));
-    await runAt(10); // recent.txt on 10 January
+    await runs.runAt(10); // recent.txt on 10 January
     const kept = new Map([["source", [join(fx.source, "kept.txt")]]]);
-    await runAt(35, kept); // a watch session's pass: none pruned
+    await runs.runAt(35, kept); // a watch session's pass: none pruned
     assert.ok(isFile(join(fx.backup, "_deleted", "old.txt")));
-    await runAt(35); // 30 days before is 5 January: old.txt's copy goes
-  } finally {
-    Date.now = realNow;
+    await runs.runAt(35); // 30 days before is 5 January: old.txt's copy goes
   }
   assert.ok(!isFile(join(fx.backup, "_deleted", "old.txt")));
   assert.ok(isFile(join(fx.backup, "_deleted", "recent.txt")));
@@ -295,33 +286,22 @@ Deno.test("retention keep_deleted_days: only deleted files' copies go, each by i
     "again.txt": "again 1\n",
     "kept.txt": "kept 1\n",
   }, { retention: { keep_deleted_days: 30 }, safety: { max_delete_percent: 100 } });
-  const realNow = Date.now;
-  const write = (name: string, text: string, day: number) => {
-    const at = new Date(2026, 0, day, 9);
-    Deno.writeTextFileSync(join(fx.source, name), text);
-    Deno.utimeSync(join(fx.source, name), at, at);
-  };
-  const runAt = async (day: number) => {
-    Date.now = () => new Date(2026, 0, day, 12).getTime();
-    assert.equal((await backupOnce(loadConfig(fx.config))).exitCode, 0);
-  };
-  try {
+  {
+    using runs = new JanuaryRuns(fx);
     for (const name of ["dir/old.txt", "dir/recent.txt", "again.txt", "kept.txt"]) {
-      write(name, Deno.readTextFileSync(join(fx.source, name)), 1);
+      runs.write(name, 1);
     }
-    await runAt(1);
-    write("kept.txt", "kept 2\n", 2); // its version 1, replaced on 2 January, is no deleted file
+    await runs.runAt(1);
+    runs.write("kept.txt", 2, "kept 2\n"); // its version 1, replaced on 2 January, is no deleted file
     Deno.removeSync(join(fx.source, "dir", "old.txt"));
     Deno.removeSync(join(fx.source, "again.txt"));
-    await runAt(2);
-    write("again.txt", "again 2\n", 9);
-    await runAt(9);
+    await runs.runAt(2);
+    runs.write("again.txt", 9, "again 2\n");
+    await runs.runAt(9);
     Deno.removeSync(join(fx.source, "dir", "recent.txt"));
     Deno.removeSync(join(fx.source, "again.txt")); // to _deleted/again.txt.~2
-    await runAt(10);
-    await runAt(35); // 30 days before is 5 January
-  } finally {
-    Date.now = realNow;
+    await runs.runAt(10);
+    await runs.runAt(35); // 30 days before is 5 January
   }
   assert.deepEqual(fx.lastLog().filter((l) => l.startsWith("RETENTION")), [
     "RETENTION delete: _deleted/again.txt",
