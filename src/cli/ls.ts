@@ -17,13 +17,12 @@ import { oneLine } from "../log/one_line.ts";
 import { configForReading } from "../restore/bare_root.ts";
 import { type ListedFile, listRequest } from "../restore/listing.ts";
 import type { Problem } from "../restore/select.ts";
-import { heldBackRestoreWarning } from "../restore/held_back.ts";
 import { explainedDamage } from "../state/damage.ts";
 import type { HeldRun } from "../state/run_queries.ts";
 import { flag, parseCommand, refuseEmptyPaths, str, UsageError } from "./args.ts";
 import { atOption } from "./at_option.ts";
 import { JsonStream, writeJsonDocument, writeLines } from "./json_document.ts";
-import { heldBackField, printExcludedRoots } from "./restore_output.ts";
+import { choosingHooks, heldBackField } from "./restore_output.ts";
 import { type Output, say, stdout, warn } from "./stdout.ts";
 
 const LS_HELP =
@@ -97,16 +96,8 @@ export function lsCommand(argv: string[]): Promise<number> {
     failure === undefined ? problems : [...problems, failure.problem];
   const exitCode = (problems: readonly Problem[]) =>
     failure === undefined ? exitCodeOf(problems) : failureCode(failure.error);
-  const problems = listRequest(config, { paths: p.positionals, at }, {
-    warn,
-    excluded: (roots) => {
-      if (!json) printExcludedRoots(roots);
-    },
-    heldBack: (runs) => {
-      if (json) heldBack = runs;
-      else warn(heldBackRestoreWarning(runs));
-    },
-  }, (files, problems) => {
+  const hooks = choosingHooks(json, (runs) => heldBack = runs);
+  const problems = listRequest(config, { paths: p.positionals, at }, hooks, (files, problems) => {
     const read = whileRead(files);
     if (!json) return writeLines(map(read, (f) => oneLine(fileLine(count(f)))));
     // Whatever comes after the files is asked for once they are read (json_document.ts).

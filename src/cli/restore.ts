@@ -10,17 +10,16 @@ import { configForReading } from "../restore/bare_root.ts";
 import { type RestoreRequest, restoreRequest } from "../restore/request.ts";
 import { stopGracefully } from "./stop.ts";
 import { atOption } from "./at_option.ts";
-import { heldBackRestoreWarning } from "../restore/held_back.ts";
 import type { HeldRun } from "../state/run_queries.ts";
 import { flag, parseCommand, type Parsed, refuseEmptyPaths, str, UsageError } from "./args.ts";
 import {
-  printExcludedRoots,
+  choosingHooks,
   printFolderProblems,
   printRestore,
   printResultLine,
   RestoreTally,
 } from "./restore_output.ts";
-import { say, warn } from "./stdout.ts";
+import { say } from "./stdout.ts";
 
 const RESTORE_HELP =
   `Usage: backup-tool restore [PATH...] [--to DIR] [--at TIME] [--version N] [--overwrite]
@@ -111,14 +110,7 @@ export async function restoreCommand(argv: string[]): Promise<number> {
   // With --json, in the document (docs/json.md), not on stderr.
   let heldBack: HeldRun[] = [];
   const outcome = await restoreRequest(config, request, {
-    warn,
-    excluded: (roots) => {
-      if (!json) printExcludedRoots(roots);
-    },
-    heldBack: (runs) => {
-      if (json) heldBack = runs;
-      else warn(heldBackRestoreWarning(runs));
-    },
+    ...choosingHooks(json, (runs) => heldBack = runs),
     onResult: (r) => {
       tally.add(r);
       if (!quiet) printResultLine(r, dryRun);

@@ -19,6 +19,7 @@ import { JsonList, writeJsonDocument } from "./json_document.ts";
 import { say, warn } from "./stdout.ts";
 import { sayOpenFilesRemedy } from "./summary.ts";
 import { twinText } from "../restore/twins.ts";
+import { heldBackRestoreWarning } from "../restore/held_back.ts";
 
 export type { Problem } from "../restore/select.ts";
 
@@ -128,6 +129,24 @@ export function printResultLine(r: RestoreResult, dryRun = false): void {
  * folder, what is known is that every file recorded under it is excluded, not whether a
  * pattern names the folder itself (`node_modules/`) or only its files (`*.log`).
  */
+/**
+ * What `restore` and `ls` say while they choose the contents: warnings on stderr, files
+ * excluded since by folder (in --json each file's `warning` says it instead), and the runs
+ * that held deletions back (kept for the --json document, `keepHeldBack`, else a warning).
+ */
+export function choosingHooks(json: boolean, keepHeldBack: (runs: HeldRun[]) => void) {
+  return {
+    warn,
+    excluded: (roots: ExcludedRoot[]) => {
+      if (!json) printExcludedRoots(roots);
+    },
+    heldBack: (runs: HeldRun[]) => {
+      if (json) keepHeldBack(runs);
+      else warn(heldBackRestoreWarning(runs));
+    },
+  };
+}
+
 export function printExcludedRoots(roots: ExcludedRoot[]): void {
   for (const { path, folder, files, latest } of roots) {
     const at = new Date(latest).toISOString();
