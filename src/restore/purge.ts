@@ -8,7 +8,8 @@
  * lock, and deletes the copies through retention's machinery: a batch journaled, executed
  * (execute.ts `pruneCopy`: only a copy of ours, holding the bytes recorded, emptied folders
  * removed) and committed (record.ts: "purged", the path no longer tracked), each copy
- * logged `PURGE delete:`. An interruption leaves journaled the batch in flight, which the
+ * logged `PURGE delete:`. A stop signal is heard after each batch (a turn of the event
+ * loop): the purge ends there. An interruption leaves journaled the batch in flight, which the
  * next session's recovery completes and logs; a copy is never gone while its record says
  * it is stored once that recovery has run.
  */
@@ -18,6 +19,7 @@ import { UsageError } from "../engine/errors.ts";
 import { sourceFileOf } from "../engine/layout.ts";
 import { isMissing } from "../engine/fsops.ts";
 import { Batch } from "../engine/batch.ts";
+import { hearSignals } from "../engine/event_turn.ts";
 import { emptyResult, type PassResult } from "../engine/pass_types.ts";
 import { openSession } from "../engine/session.ts";
 import { decidePurge, type PurgeCopy, type PurgeItem } from "../engine/purge_plan.ts";
@@ -83,7 +85,12 @@ export async function purgeCopies(
     for (const item of listing.items) {
       if (signal?.aborted) break;
       batch.add(item.action);
-      if (batch.full()) await batch.flush();
+      if (!batch.full()) continue;
+      await batch.flush();
+      // A batch's deletions are synchronous calls, and its commit waits for the next (two
+      // of 1,024 to a commit): without a turn of the event loop, a signal that came during
+      // one was heard only after the next was applied too.
+      if (signal) await hearSignals();
     }
     await batch.flush();
     await batch.settle();

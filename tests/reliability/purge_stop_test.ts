@@ -1,9 +1,9 @@
 /**
  * `purge --yes` over more than one of retention's batches (1,024 copies each), stopped:
- * by SIGTERM or SIGINT while it is held before its second batch (BACKUP_TOOL_PAUSE
- * `applying`), it finishes the batch in progress, exits 143 or 130 and logs each copy it
- * deleted; and killed (BACKUP_TOOL_FAULT) at each step boundary of a prune batch, in its
- * first batch and its last. Either way the same purge again, then a run, finish it:
+ * by SIGTERM or SIGINT while it is held before its first or its second batch is applied
+ * (BACKUP_TOOL_PAUSE `applying`), it finishes that batch, and no other, exits 143 or 130
+ * and logs each copy it deleted; and killed (BACKUP_TOOL_FAULT) at each step boundary of
+ * a prune batch, in its first batch and its last. Either way the same purge again, then a run, finish it:
  * `verify` is clean, every copy asked is gone, and no copy is gone without its
  * `PURGE delete:` line in a log.
  */
@@ -78,6 +78,7 @@ async function finishes(fx: { config: string; backup: string; logs: string }, co
  * logged), and the copies deleted once the purge stops, that batch finished.
  */
 const STOPS = [
+  { signal: "SIGTERM", code: 143, batch: 1, purged: 1024 },
   { signal: "SIGTERM", code: 143, batch: 2, purged: 2048 },
   { signal: "SIGINT", code: 130, batch: 2, purged: 2048 },
 ] as const;
@@ -108,7 +109,8 @@ for (const { signal, code, batch, purged } of STOPS) {
             "run the same purge again to delete the copies left",
         ),
       );
-      const gone = copies.filter((c) => !stored(fx.backup).includes(c));
+      const left = new Set(stored(fx.backup));
+      const gone = copies.filter((c) => !left.has(c));
       assert.equal(gone.length, purged);
       assert.deepEqual(new Set(purgedLines(fx.logs)), new Set(gone));
       const last = allLogLines(fx.logs).at(-1)!;
