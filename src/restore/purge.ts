@@ -82,8 +82,14 @@ export async function purgeCopies(
       result.errors.push({ path, message });
       say(`ERROR: ${path}: ${message}`);
     }, { clock, recorded: session.store.recordedTime(clock) });
+    // Stopped where a signal leaves copies undeleted: one heard in the last batch stops
+    // nothing, and the purge is complete.
+    let stopped = false;
     for (const item of listing.items) {
-      if (signal?.aborted) break;
+      if (signal?.aborted) {
+        stopped = true;
+        break;
+      }
       batch.add(item.action);
       if (!batch.full()) continue;
       await batch.flush();
@@ -95,7 +101,6 @@ export async function purgeCopies(
     await batch.flush();
     await batch.settle();
     result.warnings = [...session.recovered, ...result.warnings];
-    const stopped = signal?.aborted === true;
     status = stopped
       ? "stopped"
       : result.errors.length + result.warnings.length === 0

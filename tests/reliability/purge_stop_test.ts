@@ -2,7 +2,8 @@
  * `purge --yes` over more than one of retention's batches (1,024 copies each), stopped:
  * by SIGTERM or SIGINT while it is held before its first or its second batch is applied
  * (BACKUP_TOOL_PAUSE `applying`), it finishes that batch, and no other, exits 143 or 130
- * and logs each copy it deleted; and killed (BACKUP_TOOL_FAULT) at each step boundary of
+ * and logs each copy it deleted (a signal during its last batch stops nothing: it says
+ * complete, exit 0); and killed (BACKUP_TOOL_FAULT) at each step boundary of
  * a prune batch, in its first batch and its last. Either way the same purge again, then a run, finish it:
  * `verify` is clean, every copy asked is gone, and no copy is gone without its
  * `PURGE delete:` line in a log.
@@ -82,6 +83,34 @@ const STOPS = [
   { signal: "SIGTERM", code: 143, batch: 2, purged: 2048 },
   { signal: "SIGINT", code: 130, batch: 2, purged: 2048 },
 ] as const;
+
+Deno.test({
+  name:
+    "purge --yes sent SIGTERM before its last batch finishes: nothing is left, so it says complete (exit 0)",
+  ignore: Deno.build.os === "windows",
+  fn: async () => {
+    using fx = makeFixture({});
+    const copies = await excludedWithVersions(fx, 600); // 1,200 copies: two batches
+    const args = ["purge", "big", "--yes", "--config", fx.config];
+    await using paused = await pausedRun(args, "applying:2", fx.dir);
+    const { child, resume } = paused;
+    child.kill("SIGTERM");
+    await signalTaken(child.pid, "SIGTERM");
+    resume();
+    const out = await child.output();
+    const [stdout, stderr] = [out.stdout, out.stderr].map((b) => new TextDecoder().decode(b));
+    // Before, 'Purge stopped before it finished: 1200 stored copies purged, 0 failed; run
+    // the same purge again to delete the copies left' (exit 143), none left.
+    assert.equal(out.code, 0, `${stdout}\n${stderr}`);
+    assert.match(stdout, /Purge complete: 1200 stored copies purged \([^)]+\), 0 failed/);
+    assert.equal(
+      allLogLines(fx.logs).at(-1),
+      "Purge complete: 1200 copies purged, 0 failed",
+    );
+    assert.deepEqual(stored(fx.backup), ["keep.txt"]);
+    await finishes(fx, copies);
+  },
+});
 
 for (const { signal, code, batch, purged } of STOPS) {
   Deno.test({
