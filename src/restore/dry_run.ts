@@ -18,7 +18,14 @@ import { otherMountsOf } from "../engine/mounts.ts";
 import { READ_BUFFER_BYTES } from "../engine/stage.ts";
 import { decide, type DecideOptions } from "./dest_decision.ts";
 import { keyOf } from "./hard_links.ts";
-import { DestFolders, type Reached, RefusedFolder } from "./pinned.ts";
+import {
+  DestFolders,
+  identityOf,
+  OPEN_FOLDER,
+  openFolderError,
+  type Reached,
+  RefusedFolder,
+} from "./pinned.ts";
 import * as fs from "node:fs";
 import { join, parse, relative, sep } from "node:path";
 import { lstatOrNone } from "../engine/fsops.ts";
@@ -160,24 +167,12 @@ function enter(path: string): { id?: string } | undefined {
   try {
     fd = fs.openSync(path, OPEN_FOLDER);
   } catch (e) {
-    const code = (e as { code?: string }).code;
-    if (code === "ENOENT") return undefined;
-    if (code === "ELOOP" || code === "ENOTDIR") {
-      throw new RefusedFolder(lstatOrNone(path)?.isSymlink ? "symlink" : "file", path);
-    }
-    // As pinned.ts's openChild says it (dest_folder.ts adds the remedy).
-    throw new Error(`${String((e as Error)?.message ?? e).split(",")[0]}: '${path}'`, {
-      cause: e,
-    });
+    if ((e as { code?: string }).code === "ENOENT") return undefined;
+    throw openFolderError(e, path, path); // dest_folder.ts adds the remedy
   }
   try {
-    const s = fs.fstatSync(fd);
-    return { id: `${s.dev}:${s.ino}` };
+    return { id: identityOf(fd) };
   } finally {
     fs.closeSync(fd);
   }
 }
-
-const C = fs.constants;
-/** Opens a folder only, as pinned.ts does: a symlink at the end is not followed. */
-const OPEN_FOLDER = C.O_RDONLY | (C.O_DIRECTORY ?? 0) | (C.O_NOFOLLOW ?? 0);

@@ -58,7 +58,7 @@ const THROUGH_PROC = hasOpenPaths();
 
 const C = fs.constants;
 /** Opens a folder only: a symlink at the end is not followed (ELOOP or ENOTDIR). */
-const OPEN_FOLDER = C.O_RDONLY | (C.O_DIRECTORY ?? 0) | (C.O_NOFOLLOW ?? 0);
+export const OPEN_FOLDER = C.O_RDONLY | (C.O_DIRECTORY ?? 0) | (C.O_NOFOLLOW ?? 0);
 
 /**
  * Folders kept open for the files after the one that reached them (a restore goes through
@@ -317,14 +317,23 @@ function openChild(
         }
         continue;
       }
-      if (code === "ELOOP" || code === "ENOTDIR") {
-        throw new RefusedFolder(lstatOrNone(inside)?.isSymlink ? "symlink" : "file", named);
-      }
-      throw new Error(`${String((e as Error)?.message ?? e).split(",")[0]}: '${named}'`, {
-        cause: e,
-      });
+      throw openFolderError(e, inside, named);
     }
   }
+}
+
+/**
+ * What a folder's open refused is said as (reached as `at`, named `named`): a symlink or a
+ * file on the way refused, any other failure in the system's words.
+ */
+export function openFolderError(e: unknown, at: string, named: string): Error {
+  const code = (e as { code?: string }).code;
+  if (code === "ELOOP" || code === "ENOTDIR") {
+    return new RefusedFolder(lstatOrNone(at)?.isSymlink ? "symlink" : "file", named);
+  }
+  return new Error(`${String((e as Error)?.message ?? e).split(",")[0]}: '${named}'`, {
+    cause: e,
+  });
 }
 
 /**
@@ -336,7 +345,7 @@ function stillAt(dir: string, id: string): boolean {
   return info !== undefined && folderIdentityOf(info) === id;
 }
 
-function identityOf(fd: number): string {
+export function identityOf(fd: number): string {
   const s = fs.fstatSync(fd);
   return `${s.dev}:${s.ino}`;
 }
