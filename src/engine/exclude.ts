@@ -35,6 +35,14 @@ const NOTHING_IGNORED: Matcher = { ignores: () => false };
  */
 const FOLDER_CACHE_LIMIT = 8192;
 
+/**
+ * Whether the recorded file at a logical path (`<source>/<path in it>`) is one `matcher`
+ * excludes: its path in its source, or a folder it is in, matching.
+ */
+export function excludesRecorded(matcher: Matcher, path: string): boolean {
+  return matcher.ignores(path.slice(path.indexOf("/") + 1));
+}
+
 /** A matcher for gitignore-style patterns; with none that can match, one that does no work. */
 export function createMatcher(patterns: readonly string[]): Matcher {
   const lines = patterns.map((p, i) => readLine(p, i === 0)).filter((l) => l !== undefined);

@@ -18,7 +18,7 @@ import type { Source } from "../config/config.ts";
 import type { Batch } from "./batch.ts";
 import { lstatOrNone } from "./fsops.ts";
 import type { Planner } from "./plan.ts";
-import { createMatcher, type Matcher } from "./exclude.ts";
+import { createMatcher, excludesRecorded } from "./exclude.ts";
 import { sourceFileOf } from "./layout.ts";
 import { compareCodePoints } from "./merge.ts";
 import type { Action, TrackedFile } from "./types.ts";
@@ -99,7 +99,7 @@ export function judgeVanished(vanished: VanishedPath[], rules: VanishedRules): V
   let newlyExcluded = 0;
   const newlyExcludedIn = new Map<string, number>();
   for (const t of vanished) {
-    const excluded = isExcluded(t.path, matcher);
+    const excluded = excludesRecorded(matcher, t.path);
     if (excluded && t.status !== "excluded") {
       newlyExcluded++;
       const source = sourceOf(t.path);
@@ -216,11 +216,6 @@ export function inside(prefixes: string[], unreadable: string[]): (path: string)
 /** The source a logical path lies in: its first segment. */
 function sourceOf(path: string): string {
   return path.slice(0, path.indexOf("/"));
-}
-
-function isExcluded(path: string, matcher: Matcher): boolean {
-  const rel = path.slice(path.indexOf("/") + 1);
-  return matcher.ignores(rel);
 }
 
 /**

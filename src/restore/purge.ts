@@ -14,7 +14,7 @@
  * it is stored once that recovery has run.
  */
 import type { Config } from "../config/config.ts";
-import { createMatcher } from "../engine/exclude.ts";
+import { createMatcher, excludesRecorded } from "../engine/exclude.ts";
 import { UsageError } from "../engine/errors.ts";
 import { sourceFileOf } from "../engine/layout.ts";
 import { isMissing } from "../engine/fsops.ts";
@@ -173,7 +173,7 @@ function decide(config: Config, store: StateStore, given: readonly string[]): Pu
   const matcher = createMatcher(config.exclude);
   const decision = decidePurge(copies, tracked, {
     sources: new Set(config.sources.map((s) => s.name)),
-    excluded: (path) => matcher.ignores(path.slice(path.indexOf("/") + 1)),
+    excluded: (path) => excludesRecorded(matcher, path),
     // The source's file as the walk names it: its '/'-separated path joined part by part.
     gone: (path) => {
       const file = sourceFileOf(config.sources, path);
