@@ -147,9 +147,7 @@ export async function writeFromAny(
   }
   const prunedBy = own === null ? undefined : opts.prunedOf?.(own);
   if (prunedBy !== undefined) {
-    throw new UnusableCopy(
-      `version ${c.seq} was pruned by retention (${prunedBy}): its copy no longer exists`,
-    );
+    throw new UnusableCopy(prunedUnrecordedReason(c.seq, prunedBy));
   }
   if (!isStored(c) || first === undefined) throw new UnusableCopy(goneReason(c));
   // Pruned (or found lost) by a run going on since the restore picked it: said so.
@@ -238,4 +236,12 @@ function caseTwinAnswering(stored: string): string | undefined {
     return undefined;
   }
   return twin;
+}
+
+/**
+ * Why a version cannot be read whose copy an interrupted run's retention deleted before
+ * recording it (`by`: that run, as `prunedBy` names it).
+ */
+export function prunedUnrecordedReason(seq: number, by: string): string {
+  return `version ${seq} was pruned by retention (${by}): its copy no longer exists`;
 }

@@ -14,6 +14,7 @@ import { isStoredCopy, storedEntry } from "../engine/fsops.ts";
 import type { CopyLocation } from "../engine/types.ts";
 import type { StoredCopy } from "../state/store.ts";
 import { isStored } from "./asof.ts";
+import { prunedUnrecordedReason } from "./copy_out.ts";
 import { openState } from "./open.ts";
 import { othersHoldingAnyAlgo } from "./other_algos.ts";
 import { choose, type Chosen, prunedBy, type RestoreHooks } from "./request.ts";
@@ -96,12 +97,13 @@ function* filesOf(
       else if (c.kind === "symlink" && c.linkTarget !== null) {
         file = { ...file, storedAt: null, readFrom: "record" };
       } else {
-        const by = prunedBy(store, unfinished, c.storedAt!);
+        // Named by prunedBy, as prunedNow found it among the interrupted run's prunes.
+        const by = prunedBy(store, unfinished, c.storedAt!)!;
         selection.problems.push({
           path: c.path,
           version: c.seq,
           kind: "pruned",
-          reason: `version ${c.seq} was pruned by retention (${by}): its copy no longer exists`,
+          reason: prunedUnrecordedReason(c.seq, by),
         });
         continue;
       }
