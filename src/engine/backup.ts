@@ -72,7 +72,9 @@ export async function backupOnce(config: Config, opts: RunOptions = {}): Promise
     if (result.reread) session.log.line(rereadLine(result.reread, true));
     result.warnings = [...session.recovered, ...result.warnings];
     notes = runNotes(session, opts.onUnfinished ? undefined : unfinished);
-    status = opts.signal?.aborted ? "stopped" : needsAttention(result) ? "partial" : "ok";
+    // Stopped only where the signal left work undone: one heard during the last batch,
+    // nothing after it, ends a complete run.
+    status = result.stopped ? "stopped" : needsAttention(result) ? "partial" : "ok";
     session.log.line(status === "stopped" ? STOPPED_LINE : completionLine(result));
   } catch (e) {
     throw runFailure(session, e);

@@ -14,8 +14,10 @@
  * which the next run's recovery completes, plus temporary copies staged for the next
  * batch, which it removes. Promotions (a duplicate whose original was deleted or changed
  * moves to its own path) are planned once the entries are committed, and applied after
- * them, then retention's prunes, a batch at a time as the entries are. What a pass is
- * given and returns: pass_types.ts.
+ * them, then retention's prunes, a batch at a time as the entries are. A stop signal ends
+ * the pass after the batch in progress; it is `stopped` only where that left work undone
+ * (one heard during the last batch, nothing after it, stops nothing). What a pass is given
+ * and returns: pass_types.ts.
  */
 import { FolderMetaRecorder } from "./folder_meta.ts";
 import { Batch } from "./batch.ts";
@@ -104,13 +106,14 @@ class Pass {
   async run(): Promise<PassResult> {
     try {
       await this.#promoteLeftovers();
-      await this.#backUp();
-      // The walks are done unless the pass is being stopped (a stopped pass records no
+      if (!await this.#backUp()) this.result.stopped = true;
+      // The walks are done unless the pass was cut short (a stopped pass records no
       // folders): the folders go with the first commit from here on, or with one of their
-      // own where there is none.
-      const folders = this.opts.dryRun || this.opts.signal?.aborted ? undefined : this.folders;
+      // own where there is none. A signal heard since (during the last batch) stops what
+      // is left, if anything is: promotions, then prunes (`#addAll`).
+      const folders = this.opts.dryRun || this.result.stopped ? undefined : this.folders;
       await this.batch.settle(folders);
-      if (this.opts.signal?.aborted) return this.result;
+      if (this.result.stopped) return this.result;
       if (await this.#addAll(this.#planPromotions())) {
         await this.#addAll(retentionActions(this.ctx, this.batch.archived, this.opts));
       }
@@ -124,32 +127,37 @@ class Pass {
     }
   }
 
-  /** Everything but retention; returns early when the pass is being stopped. */
-  async #backUp(): Promise<void> {
+  /**
+   * Everything but retention; returns early, false, when the pass is being stopped (even
+   * where the walk's last entry was being handled: what follows it is not known to be
+   * nothing).
+   */
+  async #backUp(): Promise<boolean> {
     const first = await this.#walks.firstWalk();
     try {
-      if (first.stopped) return;
+      if (first.stopped) return false;
       const { reader } = first;
       const readAhead = (held: Held[]) => reader && this.handler.readAhead(held, reader);
       const held = first.pending.splice(0);
       const ahead = readAhead(held); // read while the deletions are planned
       // A source unmounted during the walk would make its files look deleted.
       if (!this.#sourceLost("nothing was archived as deleted")) {
-        if (!await this.#planVanished(first)) return;
+        if (!await this.#planVanished(first)) return false;
       }
-      if (!await this.#handleHeld(held, ahead)) return;
+      if (!await this.#handleHeld(held, ahead)) return false;
       const rest = (held: Held[]) => this.#handleHeld(held, readAhead(held));
       if (
         first.resumeAfter !== undefined &&
         !await this.#walks.secondWalk(first.resumeAfter, rest, first.unreadable)
       ) {
-        return;
+        return false;
       }
     } finally {
       first.reader?.close();
     }
     await this.batch.flush();
     this.#sourceLost("what it held after that was not read");
+    return true;
   }
 
   /** Plans held entries in order, read ahead where given; false when being stopped. */
@@ -307,16 +315,21 @@ class Pass {
    * Adds actions planned together (promotions, prunes) to the batch, applying it whenever
    * it is full, as the walk's actions are: a folder of 200,000 files renamed past the guard
    * then `--force` gave one batch of 200,000 promotions, every action, journal entry and
-   * log line held at once (550 MiB of peak RSS). False once the pass is being stopped,
-   * the rest left for the next pass (leftover promotions come first there).
+   * log line held at once (550 MiB of peak RSS). False once the pass is being stopped
+   * with actions left (the pass is then `stopped`), the rest left for the next pass
+   * (leftover promotions come first there); a signal heard when none are left, as after
+   * the last batch, stops nothing.
    */
   async #addAll(actions: Iterable<Action>): Promise<boolean> {
     for (const a of actions) {
+      if (this.opts.signal?.aborted) {
+        this.result.stopped = true;
+        return false;
+      }
       this.batch.add(a);
       if (!this.batch.full()) continue;
       await this.batch.flush();
       await this.#turn();
-      if (this.opts.signal?.aborted) return false;
     }
     return true;
   }

@@ -132,6 +132,13 @@ export interface PassResult {
    * it deferred (`deferred`) are not counted in `counts`, the others are failures.
    */
   changing?: { path: string; deferred: boolean }[];
+  /**
+   * The pass was cut short by `signal`, work left undone for the next pass: the walks or
+   * the planning stopped before their end, or promotions or retention's prunes were left
+   * out. A signal heard once there was nothing left to do (during the last batch, with no
+   * promotions or prunes after it) leaves it unset: that pass is complete.
+   */
+  stopped?: boolean;
 }
 
 export function emptyResult(): PassResult {

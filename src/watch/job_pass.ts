@@ -32,7 +32,10 @@ export interface BatchReport {
    */
   paths: number;
   result: PassResult;
-  /** The session was being stopped: the pass ended after its batch in progress. */
+  /**
+   * The session was being stopped and the pass ended after its batch in progress, work
+   * left undone (`PassResult.stopped`).
+   */
   stopped: boolean;
 }
 
@@ -113,28 +116,31 @@ export async function applyJob(
       quietSkips: rescan || !session.config.logUnchanged,
       deferChanging: changing.defers,
     });
-    changing.afterPass(result, coveredBy(scope, session.config.sources, signal.aborted));
+    // Cut short by the signal, work left undone: one heard once the pass had nothing left
+    // to do (during its last batch) stopped nothing, and the pass went through (pass.ts).
+    const stopped = result.stopped === true;
+    changing.afterPass(result, coveredBy(scope, session.config.sources, stopped));
     if (job.kind === "full" && !rescan && !session.config.logUnchanged) {
       session.log.line(unchangedLine(result.unnamedSkips ?? 0));
     }
     // Any pass's, as its line on stdout says it: an event's too (a file put back by rsync -a).
     if (result.reread) session.log.line(rereadLine(result.reread, true));
     if (rescan) {
-      const how = signal.aborted ? "stopped before it finished" : "done";
+      const how = stopped ? "stopped before it finished" : "done";
       session.log.line(`RESCAN ${how}: ${result.counts.skip} unchanged`);
-    } else if (job.kind === "full" && signal.aborted) {
+    } else if (job.kind === "full" && stopped) {
       session.log.line(`FIRST PASS stopped before it finished: ${STOPPED_FIRST}`);
     }
     totals.passes++;
     for (const [k, n] of Object.entries(result.counts)) totals.counts[k as keyof Counts] += n;
     totals.bytesCopied += result.bytesCopied;
-    totals.heldBack = heldBackAfter(totals.heldBack, job, result, signal.aborted);
+    totals.heldBack = heldBackAfter(totals.heldBack, job, result, stopped);
     opts.onBatch?.({
       time: new Date(),
       full: job.kind === "full" ? job.reason : undefined,
       paths: paths.length,
       result,
-      stopped: signal.aborted,
+      stopped,
     });
     return result;
   } finally {

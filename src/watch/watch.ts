@@ -266,7 +266,8 @@ class WatchSession {
       try {
         const how = { signal: this.#abort.signal, reread, changing: this.#changing };
         result = await applyJob(this.#session, job, this.#totals, this.#opts, how, this.#window);
-        done = !this.#abort.signal.aborted;
+        // Went through unless cut short (a signal with nothing left stops none: pass.ts).
+        done = result ? !result.stopped : !this.#abort.signal.aborted;
         // The first full pass to go through every source makes the backup whole.
         if (done && job.kind === "full" && !this.#following) {
           this.#following = this.#markFollowing();
