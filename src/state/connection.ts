@@ -30,7 +30,7 @@ import { checkStateFolder } from "../engine/state_folder.ts";
 import { isMissing } from "../engine/fsops.ts";
 import { makeCopyDir } from "./copy_dir.ts";
 import { openReader } from "./open_reader.ts";
-import { reopening } from "./reader_reopen.ts";
+import { reopening, whileSwitching } from "./reader_reopen.ts";
 import { noteStateOpened, saysDamaged } from "./damage.ts";
 import { checkHeader, damagedState, migrate, NoStateYet, stateVersion } from "./schema.ts";
 import { useJournalFor } from "./journal_mode.ts";
@@ -72,7 +72,7 @@ export class StateDb {
     try {
       if (!readOnly) return StateDb.#open(file, false);
       try {
-        return StateDb.#open(file, true);
+        return whileSwitching(() => StateDb.#open(file, true));
       } catch (e) {
         if (!needsWriteToRead(e)) throw e;
         return StateDb.#openCopy(file);

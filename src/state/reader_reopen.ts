@@ -4,10 +4,12 @@
  * (`history`, `restore`, `verify`, `plan`) that reaches the state in that moment finds the
  * header saying WAL and no -shm to map read-only, and SQLite fails the statement with
  * "unable to open database file", then every later one on that connection, the state
- * whole. A reader keeps to one statement at a time and holds no transaction between them
- * (connection.ts), so a new connection loses nothing: the statement is run again on one,
- * after a short pause, a few times, before its error is given. Reads only; an interruption
- * leaves nothing.
+ * whole (or, where the writer has not built the WAL's index yet, "attempt to write a
+ * readonly database"). A reader keeps to one statement at a time and holds no transaction
+ * between them (connection.ts), so a new connection loses nothing: the statement is run
+ * again on one, after a short pause, a few times, before its error is given; a reader's
+ * open that fails so is tried again the same way (`whileSwitching`). Reads only; an
+ * interruption leaves nothing.
  */
 import type { StatementSync } from "node:sqlite";
 import { errorText } from "../engine/errors.ts";
@@ -19,9 +21,36 @@ import { errorText } from "../engine/errors.ts";
  */
 const PAUSES_MS = [2, 5, 10, 20, 50, 100, 200];
 
-/** SQLite's SQLITE_CANTOPEN, as node:sqlite words it. */
+/** SQLite's SQLITE_CANTOPEN, as node:sqlite words it: no -shm to map, the moment a WAL is. */
 function cannotOpen(e: unknown): boolean {
   return /unable to open database file/i.test(errorText(e));
+}
+
+/**
+ * What SQLite answers a statement in the moment a writer switches the journal: no -shm to
+ * map (`cannotOpen`), or a WAL index not yet built, which a read-only connection may not
+ * build (SQLITE_READONLY_RECOVERY, _CANTINIT: "attempt to write a readonly database"; seen
+ * once in a CI run of reader_reopen_test.ts).
+ */
+function switching(e: unknown): boolean {
+  return cannotOpen(e) || /attempt to write a readonly database/i.test(errorText(e));
+}
+
+/**
+ * `open()`, tried again after each of PAUSES_MS where it failed as a writer's switch makes
+ * a reader's open fail (`cannotOpen`: its first read found the header saying WAL and no
+ * -shm yet). Where a read-only connection may not read (a hot journal, an index to
+ * rebuild), the caller opens a private copy instead (connection.ts), at once.
+ */
+export function whileSwitching<T>(open: () => T): T {
+  for (let attempt = 0;; attempt++) {
+    try {
+      return open();
+    } catch (e) {
+      if (attempt >= PAUSES_MS.length || !cannotOpen(e)) throw e;
+      pause(PAUSES_MS[attempt]);
+    }
+  }
 }
 
 /** Rows as arrays or objects (node:sqlite has it; Deno's types do not name it yet). */
@@ -48,7 +77,7 @@ export function reopening(current: () => StatementSync, reopen: () => void): Sta
         if (attempt > 0) setReturnArrays(current(), arrays);
         return stmt[name](...args);
       } catch (e) {
-        if (attempt >= PAUSES_MS.length || !cannotOpen(e)) throw e;
+        if (attempt >= PAUSES_MS.length || !switching(e)) throw e;
         pause(PAUSES_MS[attempt]);
       }
     }
