@@ -385,3 +385,18 @@ Deno.test("a purged symlink or empty file is not made again from its record: res
   const state = Deno.readFileSync(join(fx.backup, ".backup-tool", "state.db"));
   assert.ok(!new TextDecoder().decode(state).includes("token-in-target"));
 });
+
+Deno.test("purge of one copy says 'copy' in the singular, in its log and on the console", async () => {
+  using fx = makeFixture({ ".env": "SECRET=1\n", "a.txt": "a\n" });
+  await run(fx);
+  exclude(fx, [".env"]);
+  await run(fx);
+  const listed = await fx.cli("purge", ".env");
+  assert.match(listed.stdout, /^Purge would delete 1 stored copy of 1 file \(9 B\);/m);
+  const r = await fx.cli("purge", ".env", "--yes");
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  assert.match(r.stdout, /^Purge complete: 1 stored copy purged \(9 B\), 0 failed; log: /m);
+  const log = fx.lastLog();
+  assert.ok(log.includes("PURGE: source/.env (1 copy)"), log.join("\n"));
+  assert.ok(log.includes("Purge complete: 1 copy purged, 0 failed"), log.join("\n"));
+});

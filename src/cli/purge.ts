@@ -9,6 +9,7 @@ import { purgeCopies, purgeListing, type PurgeOutcome } from "../restore/purge.t
 import type { PurgeItem } from "../engine/purge_plan.ts";
 import { formatBytes } from "../engine/format_bytes.ts";
 import { oneLine } from "../log/one_line.ts";
+import { counted } from "../log/counted.ts";
 import { flag, parseCommand, refuseEmptyPaths, str, UsageError } from "./args.ts";
 import { say, warn } from "./stdout.ts";
 import { stopGracefully } from "./stop.ts";
@@ -112,8 +113,8 @@ function listingSummary(l: { paths: string[]; items: PurgeItem[]; bytes: number 
       "or lost)";
   }
   const files = new Set(l.items.map((i) => i.action.path)).size;
-  return `Purge would delete ${count(l.items.length, "stored copy", "stored copies")} of ` +
-    `${count(files, "file", "files")} (${formatBytes(l.bytes)}); nothing was deleted: run ` +
+  return `Purge would delete ${counted(l.items.length, "stored copy", "stored copies")} of ` +
+    `${counted(files, "file", "files")} (${formatBytes(l.bytes)}); nothing was deleted: run ` +
     "the same purge again with --yes to delete them";
 }
 
@@ -123,11 +124,9 @@ function outcomeSummary(done: PurgeOutcome): string {
   const title = done.stopped ? "Purge stopped before it finished" : "Purge complete";
   const left = done.stopped ? "; run the same purge again to delete the copies left" : "";
   const bytes = done.stopped ? "" : ` (${formatBytes(done.bytes)})`;
-  return `${title}: ${count(prune, "stored copy", "stored copies")} purged${bytes}, ` +
+  return `${title}: ${counted(prune, "stored copy", "stored copies")} purged${bytes}, ` +
     `${failed} failed${left}${log}`;
 }
-
-const count = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
 
 function document(
   l: { paths: string[]; items: PurgeItem[]; bytes: number },

@@ -26,6 +26,7 @@ import { decidePurge, type PurgeCopy, type PurgeItem } from "../engine/purge_pla
 import type { StateStore } from "../state/store.ts";
 import { requireBackup, resolverFor, withState } from "./open.ts";
 import { asRecorded } from "./logged_path.ts";
+import { counted } from "../log/counted.ts";
 import { leftSourceHint, spellingHint } from "./select.ts";
 
 /** What a purge deletes (or would): the logical paths asked, and each copy. */
@@ -75,7 +76,9 @@ export async function purgeCopies(
       session.log.line(line);
       onLine(line);
     };
-    session.log.line(`PURGE: ${listing.paths.join(", ")} (${listing.items.length} copies)`);
+    session.log.line(
+      `PURGE: ${listing.paths.join(", ")} (${counted(listing.items.length, "copy", "copies")})`,
+    );
     const clock = Date.now();
     const batch = new Batch(session, {}, result, say, (path, message) => {
       result.counts.failed++;
@@ -110,7 +113,7 @@ export async function purgeCopies(
       : "partial";
     session.log.line(
       `${stopped ? "Purge stopped before it finished" : "Purge complete"}: ` +
-        `${result.counts.prune} copies purged, ${result.counts.failed} failed`,
+        `${counted(result.counts.prune, "copy", "copies")} purged, ${result.counts.failed} failed`,
     );
     return {
       ...listing,
