@@ -400,3 +400,52 @@ Deno.test("purge of one copy says 'copy' in the singular, in its log and on the 
   assert.ok(log.includes("PURGE: source/.env (1 copy)"), log.join("\n"));
   assert.ok(log.includes("Purge complete: 1 copy purged, 0 failed"), log.join("\n"));
 });
+
+Deno.test("purge of an excluded file whose copy was already removed by hand: recorded purged, said missing, nothing else deleted, exit 0", async () => {
+  using fx = makeFixture({ ".env": "SECRET=1\n", "a.txt": "a\n" });
+  await run(fx);
+  writeTree(fx.source, { ".env": "SECRET=2\n" });
+  await run(fx);
+  exclude(fx, [".env"]);
+  await run(fx);
+  Deno.removeSync(join(fx.backup, ".env")); // its latest copy, by hand; v1 stays
+  const r = await fx.cli("purge", ".env", "--yes");
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  assert.deepEqual(
+    listFiles(fx.backup).filter((f) => !f.startsWith(".backup-tool/")),
+    ["a.txt"],
+  );
+  const missingLine = "PURGE forget: .env (already missing from the backup root: nothing to " +
+    "delete; recorded as purged)";
+  assert.ok(r.stdout.includes(`${missingLine}\n`), r.stdout);
+  assert.match(
+    r.stdout,
+    /^Purge complete: 1 stored copy purged \(9 B\), 1 already missing from the backup root \(recorded as purged\), 0 failed; log: /m,
+  );
+  const log = fx.lastLog();
+  assert.ok(log.includes(missingLine), log.join("\n"));
+  assert.ok(log.includes("PURGE delete: versions/.env/v1.bak"), log.join("\n"));
+  assert.ok(
+    log.includes("Purge complete: 1 copy purged, 1 already missing, 0 failed"),
+    log.join("\n"),
+  );
+  // Its record is gone for good: history says purged, purge and verify have nothing more.
+  const history = await fx.cli("history", ".env");
+  assert.equal(history.stdout.match(/purged by 'purge' at /g)?.length, 2, history.stdout);
+  const again = await fx.cli("purge", ".env");
+  assert.equal(again.code, 0);
+  assert.match(again.stdout, /^Nothing to purge: no stored copy is recorded at 'source\/.env'/);
+  assert.equal((await fx.cli("verify")).code, 0);
+  // --json names the copy found missing.
+  using fy = makeFixture({ "big.img": "x".repeat(100), "a.txt": "a\n" });
+  await run(fy);
+  Deno.removeSync(join(fy.source, "big.img"));
+  await run(fy);
+  Deno.removeSync(join(fy.backup, "_deleted", "big.img"));
+  const j = await fy.cli("purge", "big.img", "--yes", "--json");
+  assert.equal(j.code, 0, j.stdout + j.stderr);
+  const doc = JSON.parse(j.stdout);
+  assert.deepEqual(doc.missing, ["_deleted/big.img"]);
+  assert.equal(doc.purged, true);
+  assert.equal((await fy.cli("verify")).code, 0);
+});

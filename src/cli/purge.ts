@@ -95,8 +95,11 @@ export async function purgeCommand(argv: string[]): Promise<number> {
   const { errors, warnings } = done.result;
   for (const w of warnings) warn(oneLine(`WARNING: ${w.path}: ${w.message}`));
   for (const e of errors) warn(oneLine(`ERROR: ${e.path}: ${e.message}`));
-  if (json) say(JSON.stringify(document(done, true, errors), null, 2));
-  else if (!quiet || done.stopped) say(oneLine(outcomeSummary(done)));
+  if (json) {
+    const missing = done.missing.map((i) => i.action.storedAt);
+    say(JSON.stringify({ ...document(done, true, errors), missing }, null, 2));
+  } // A copy found missing is said with --quiet too: the backup lost it before the purge.
+  else if (!quiet || done.stopped || done.missing.length > 0) say(oneLine(outcomeSummary(done)));
   const stoppedCode = done.stopped ? stop.exitCode() : undefined;
   return stoppedCode ?? (errors.length + warnings.length === 0 ? 0 : 1);
 }
@@ -123,9 +126,14 @@ function outcomeSummary(done: PurgeOutcome): string {
   const log = done.logFile ? `; log: ${done.logFile}` : "";
   const title = done.stopped ? "Purge stopped before it finished" : "Purge complete";
   const left = done.stopped ? "; run the same purge again to delete the copies left" : "";
-  const bytes = done.stopped ? "" : ` (${formatBytes(done.bytes)})`;
-  return `${title}: ${counted(prune, "stored copy", "stored copies")} purged${bytes}, ` +
-    `${failed} failed${left}${log}`;
+  const { missing } = done;
+  const freed = done.bytes - missing.reduce((n, i) => n + i.size, 0);
+  const bytes = done.stopped ? "" : ` (${formatBytes(freed)})`;
+  const gone = missing.length === 0
+    ? ""
+    : `, ${missing.length} already missing from the backup root (recorded as purged)`;
+  return `${title}: ${counted(prune - missing.length, "stored copy", "stored copies")} ` +
+    `purged${bytes}${gone}, ${failed} failed${left}${log}`;
 }
 
 function document(

@@ -69,6 +69,10 @@ function purgeLine(a: Extract<Action, { type: "prune" }>): string {
     return `PURGE forget: ${a.storedAt} (it holds other bytes than recorded for it: left in ` +
       "place)";
   }
+  if (a.missing) {
+    return `PURGE forget: ${a.storedAt} (already missing from the backup root: nothing to ` +
+      "delete; recorded as purged)";
+  }
   if (a.absent) {
     return `PURGE forget: ${a.storedAt} (no copy of ours there to delete: missing, or ` +
       "replaced by something left in place)";

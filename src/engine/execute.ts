@@ -200,7 +200,9 @@ async function promoteCopy(s: Steps, a: Extract<Action, { type: "promote" }>): P
  * other bytes, or a symlink another target, than recorded (copies renamed by hand over one
  * another: it may be another content's only copy, which `verify --repair` then finds
  * there). A removal refused for a moment (Windows, while an indexer or a virus scanner has
- * the old version open) is retried, as moves are.
+ * the old version open) is retried, as moves are. Nothing at all at its place: marked
+ * `missing` (removed by hand, a disk fault), which `purge` says apart, its record purged all
+ * the same.
  */
 async function pruneCopy(s: Steps, a: Extract<Action, { type: "prune" }>): Promise<void> {
   const there = s.entryAt(a.storedAt);
@@ -210,7 +212,10 @@ async function pruneCopy(s: Steps, a: Extract<Action, { type: "prune" }>): Promi
   else if (found === "copy") await withRetry(() => removeCopy(s.root, a.storedAt));
   // Gone when recovering: the interrupted run deleted it before it was killed (logged as a
   // deletion: that run's own line was lost with it).
-  else if (!s.recovering) a.absent = true;
+  else if (!s.recovering) {
+    a.absent = true;
+    if (there === undefined) a.missing = true;
+  }
   faultPoint("pruned");
   removeEmptyParents(s.root, a.storedAt, s.real);
 }

@@ -196,6 +196,8 @@ export type Action =
     storedAt: string;
     /** Set by the executor when no copy of ours was there to remove (missing, or replaced). */
     absent?: true;
+    /** Set with `absent` when nothing at all stood at the copy's place: it was missing. */
+    missing?: true;
     /**
      * A file's content as the state records it, to tell a copy that holds other bytes
      * (copies renamed by hand over one another). Absent for a symlink, and in journals

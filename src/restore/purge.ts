@@ -8,7 +8,9 @@
  * lock, and deletes the copies through retention's machinery: a batch journaled, executed
  * (execute.ts `pruneCopy`: only a copy of ours, holding the bytes recorded, emptied folders
  * removed) and committed (record.ts: "purged", the path no longer tracked), each copy
- * logged `PURGE delete:`. A stop signal is heard after each batch (a turn of the event
+ * logged `PURGE delete:`; one already missing from the backup root is recorded purged all the
+ * same, nothing deleted for it, logged `PURGE forget: … (already missing …)` and counted apart
+ * (`missing`), no failure: it is gone, as asked. A stop signal is heard after each batch (a turn of the event
  * loop): the purge ends there. An interruption leaves journaled the batch in flight, which the
  * next session's recovery completes and logs; a copy is never gone while its record says
  * it is stored once that recovery has run.
@@ -45,6 +47,11 @@ export interface PurgeOutcome extends PurgeListing {
   unfinishedNote?: string;
   /** Stopped by `signal` between two batches: the copies left are left for a purge again. */
   stopped: boolean;
+  /**
+   * The copies found missing from the backup root (removed by hand, a disk fault): nothing
+   * to delete, their record purged all the same. Counted in `result.counts.prune`.
+   */
+  missing: PurgeItem[];
 }
 
 /** What `purge` deletes, read from the state read-only; a UsageError where it is refused. */
@@ -111,9 +118,12 @@ export async function purgeCopies(
       : result.errors.length + result.warnings.length === 0
       ? "ok"
       : "partial";
+    const missing = listing.items.filter((i) => i.action.missing);
+    const gone = missing.length === 0 ? "" : `, ${missing.length} already missing`;
     session.log.line(
       `${stopped ? "Purge stopped before it finished" : "Purge complete"}: ` +
-        `${counted(result.counts.prune, "copy", "copies")} purged, ${result.counts.failed} failed`,
+        `${counted(result.counts.prune - missing.length, "copy", "copies")} purged${gone}, ` +
+        `${result.counts.failed} failed`,
     );
     return {
       ...listing,
@@ -122,6 +132,7 @@ export async function purgeCopies(
       result,
       unfinishedNote: session.unfinishedNote,
       stopped,
+      missing,
     };
   } catch (e) {
     try {
