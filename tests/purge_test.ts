@@ -449,3 +449,41 @@ Deno.test("purge of an excluded file whose copy was already removed by hand: rec
   assert.equal(doc.purged, true);
   assert.equal((await fy.cli("verify")).code, 0);
 });
+
+Deno.test("purge keeps an original's copy that holds the only stored bytes of a duplicate still backed up, whose own copy is missing: exit 1, the remedy named", async () => {
+  using fx = makeFixture({ "a.img": "same bytes\n", "b.img": "same bytes\n", ".env": "s\n" });
+  await run(fx);
+  exclude(fx, ["a.img", ".env"]);
+  await run(fx);
+  Deno.removeSync(join(fx.backup, "_duplicates", "b.img")); // b.img's copy, by hand
+  const message = "Cannot purge its copy 'a.img': it holds the only stored bytes of " +
+    "'source/b.img', still backed up, whose own copy '_duplicates/b.img' is missing from the " +
+    "backup root: run 'verify --repair' first (it stores them again), then purge again; the " +
+    "copy was left in place";
+  // Listed: said before any --yes, exit 1.
+  const listed = await fx.cli("purge", "a.img", ".env");
+  assert.equal(listed.code, 1, listed.stdout + listed.stderr);
+  assert.equal(listed.stderr, `ERROR: source/a.img: ${message}\n`);
+  assert.match(listed.stdout, /^PURGE: \.env \(source\/\.env v1, latest, 2 B\)\n/);
+  // With --yes: the others go, that copy stays, exit 1.
+  const r = await fx.cli("purge", "a.img", ".env", "--yes");
+  assert.equal(r.code, 1, r.stdout + r.stderr);
+  assert.equal(r.stderr, `ERROR: source/a.img: ${message}\n`);
+  assert.match(r.stdout, /^Purge complete: 1 stored copy purged \(2 B\), 1 failed; log: /m);
+  assert.deepEqual(
+    listFiles(fx.backup).filter((f) => !f.startsWith(".backup-tool/")),
+    ["a.img"],
+  );
+  assert.ok(fx.lastLog().includes(`ERROR: source/a.img: ${message}`), fx.lastLog().join("\n"));
+  // The remedy, then the same purge: done, and b.img is backed up from its own copy.
+  const repair = await fx.cli("verify", "--repair");
+  assert.equal(repair.code, 0, repair.stdout + repair.stderr);
+  const again = await fx.cli("purge", "a.img", "--yes");
+  assert.equal(again.code, 0, again.stdout + again.stderr);
+  assert.ok(!listFiles(fx.backup).includes("a.img"));
+  Deno.removeSync(join(fx.source, "b.img")); // gone from the source: the backup holds it still
+  const next = await fx.cli("run", "--force"); // its only file deleted: past the guard
+  assert.equal(next.code, 0, next.stdout + next.stderr);
+  assert.equal(Deno.readTextFileSync(join(fx.backup, "_deleted", "b.img")), "same bytes\n");
+  assert.equal((await fx.cli("verify")).code, 0);
+});

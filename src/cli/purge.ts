@@ -40,8 +40,10 @@ Options:
                  size), bytes, purged, errors }
   --quiet, -q    Print nothing but problems (and, without --yes, the copies listed)
 
-Exit codes: 0 listed or purged, 1 a copy could not be deleted (named), 2 usage or
-configuration error, a PATH still backed up or never backed up (nothing changed),
+Exit codes: 0 listed or purged, 1 a copy could not be deleted, or is kept because it
+holds the only stored bytes of a file still backed up whose own copy is missing (named,
+listed or not: run 'verify --repair' first), 2 usage or configuration error, a PATH
+still backed up or never backed up (nothing changed),
 3 a run, watch session, repair or other purge holds the backup root's lock (--yes);
 130, 143 or 129: stopped by SIGINT (Ctrl-C), SIGTERM or SIGHUP after the batch in
 progress (a second signal stops at once, the next run completing that batch).
@@ -73,12 +75,15 @@ export async function purgeCommand(argv: string[]): Promise<number> {
   // Refused (exit 2) before the lock is taken: a refusal changes nothing, not even a log.
   const listing = purgeListing(config, p.positionals);
   if (!flag(p, "yes") || listing.items.length === 0) {
-    if (json) say(JSON.stringify(document(listing, false, []), null, 2));
+    // The copies it keeps are said as the purge would say them: exit 1 (purge_held.ts).
+    const errors = listing.held.map(({ item, message }) => ({ path: item.action.path, message }));
+    for (const e of errors) warn(oneLine(`ERROR: ${e.path}: ${e.message}`));
+    if (json) say(JSON.stringify(document(listing, false, errors), null, 2));
     else {
       for (const item of listing.items) say(oneLine(itemLine(item)));
       if (!quiet || listing.items.length === 0) say(oneLine(listingSummary(listing)));
     }
-    return 0;
+    return errors.length === 0 ? 0 : 1;
   }
   // A stop signal ends the purge after the batch in progress; the same purge again deletes
   // the copies left.

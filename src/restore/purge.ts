@@ -2,18 +2,20 @@
  * `purge PATH...`: deletes every stored copy of paths no run backs up any more (a `.env`
  * backed up by mistake, then excluded; a VM image deleted from the source), asked by name.
  * The PATHs are read as `restore` and `history` read them; what goes is decided by
- * purge_plan.ts. Without `yes` it reads the state only (no lock, nothing written) and says
- * what would go. With `yes` it opens a session as `run` does (the lock, exit code 3 while
- * another holds it; an interrupted run's journal finished first), decides again under the
- * lock, and deletes the copies through retention's machinery: a batch journaled, executed
- * (execute.ts `pruneCopy`: only a copy of ours, holding the bytes recorded, emptied folders
- * removed) and committed (record.ts: "purged", the path no longer tracked), each copy
- * logged `PURGE delete:`; one already missing from the backup root is recorded purged all the
- * same, nothing deleted for it, logged `PURGE forget: … (already missing …)` and counted apart
- * (`missing`), no failure: it is gone, as asked. A stop signal is heard after each batch (a turn of the event
- * loop): the purge ends there. An interruption leaves journaled the batch in flight, which the
- * next session's recovery completes and logs; a copy is never gone while its record says
- * it is stored once that recovery has run.
+ * purge_plan.ts, less the copies holding the only stored bytes of a file still backed up
+ * whose own copy is missing (purge_held.ts), kept and said as failures. Without `yes` it
+ * reads the state only (no lock, nothing written) and says what would go. With `yes` it
+ * opens a session as `run` does (the lock, exit code 3 while another holds it; an
+ * interrupted run's journal finished first), decides again under the lock, and deletes the
+ * copies through retention's machinery: a batch journaled, executed (execute.ts
+ * `pruneCopy`: only a copy of ours, holding the bytes recorded, emptied folders removed)
+ * and committed (record.ts: "purged", the path no longer tracked), each copy
+ * logged `PURGE delete:`; one already missing from the backup root is recorded purged all
+ * the same, nothing deleted for it, logged `PURGE forget: … (already missing …)` and counted
+ * apart (`missing`), no failure: it is gone, as asked. A stop signal is heard after each
+ * batch (a turn of the event loop): the purge ends there. An interruption leaves journaled
+ * the batch in flight, which the next session's recovery completes and logs; a copy is
+ * never gone while its record says it is stored once that recovery has run.
  */
 import type { Config } from "../config/config.ts";
 import { createMatcher, excludesRecorded } from "../engine/exclude.ts";
@@ -29,6 +31,7 @@ import type { StateStore } from "../state/store.ts";
 import { requireBackup, resolverFor, withState } from "./open.ts";
 import { asRecorded } from "./logged_path.ts";
 import { counted } from "../log/counted.ts";
+import { type HeldItem, holdLastBytes } from "./purge_held.ts";
 import { leftSourceHint, spellingHint } from "./select.ts";
 
 /** What a purge deletes (or would): the logical paths asked, and each copy. */
@@ -36,6 +39,8 @@ export interface PurgeListing {
   paths: string[];
   items: PurgeItem[];
   bytes: number;
+  /** The copies asked that it keeps, each with why (purge_held.ts): failures, exit 1. */
+  held: HeldItem[];
 }
 
 /** What a purge with `yes` did. */
@@ -86,6 +91,11 @@ export async function purgeCopies(
     session.log.line(
       `PURGE: ${listing.paths.join(", ")} (${counted(listing.items.length, "copy", "copies")})`,
     );
+    for (const { item, message } of listing.held) {
+      result.counts.failed++;
+      result.errors.push({ path: item.action.path, message });
+      say(`ERROR: ${item.action.path}: ${message}`);
+    }
     const clock = Date.now();
     const batch = new Batch(session, {}, result, say, (path, message) => {
       result.counts.failed++;
@@ -197,7 +207,8 @@ function decide(config: Config, store: StateStore, given: readonly string[]): Pu
     },
   });
   if ("refused" in decision) throw refusal(decision.refused);
-  return { paths, ...decision };
+  const { items, held } = holdLastBytes(config.backupRoot, store, decision.items);
+  return { paths, items, bytes: items.reduce((n, i) => n + i.size, 0), held };
 }
 
 /** The one line a refused purge says: the first path still backed up, and the remedy. */

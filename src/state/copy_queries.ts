@@ -223,3 +223,41 @@ export function folderMeta(db: StateDb, path: string): FolderMeta | undefined {
     mtimeMs: r.mtime_ms as number,
   };
 }
+
+/**
+ * The current copies of files tracked and still backed up (status current) holding any of
+ * `digests` (`<algo>:<hash>`), by digest: one statement for up to HOLDER_CHUNK of them,
+ * through the index of current copies by digest prefix (schema 2 on; the digests of
+ * tracked files before), not one a digest (20,000 digests: 1.3 s one at a time).
+ */
+export function currentHolders(
+  db: StateDb,
+  digests: readonly string[],
+): Map<string, { path: string; storedAt: string }[]> {
+  const held = new Map<string, { path: string; storedAt: string }[]>();
+  const sql = db.version >= 2
+    ? `SELECT f.path, c.stored_at, f.algo, f.hash FROM copies c
+       JOIN files f ON f.path = c.path AND f.copy_id = c.id
+       WHERE substr(c.hash, 1, 12) IN (SELECT value FROM json_each(?1))
+         AND c.valid_to IS NULL AND f.kind = 'file' AND f.status = 'current'
+       ORDER BY f.path`
+    : `SELECT f.path, c.stored_at, f.algo, f.hash FROM files f
+       JOIN copies c ON c.id = f.copy_id
+       WHERE f.hash IN (SELECT value FROM json_each(?1))
+         AND f.kind = 'file' AND f.status = 'current' ORDER BY f.path`;
+  const wanted = new Set(digests);
+  for (let i = 0; i < digests.length; i += HOLDER_CHUNK) {
+    const chunk = digests.slice(i, i + HOLDER_CHUNK).map((d) => d.slice(d.indexOf(":") + 1));
+    const keys = db.version >= 2 ? chunk.map((h) => h.slice(0, 12)) : chunk;
+    for (const r of db.q(sql).all(JSON.stringify(keys)) as Row[]) {
+      const digest = `${r.algo}:${r.hash}`;
+      if (!wanted.has(digest)) continue;
+      const copy = { path: r.path as string, storedAt: r.stored_at as string };
+      held.set(digest, [...held.get(digest) ?? [], copy]);
+    }
+  }
+  return held;
+}
+
+/** Digests a `currentHolders` statement asks for. */
+const HOLDER_CHUNK = 500;

@@ -372,6 +372,11 @@ export class StateStore {
     return copies.copiesOf(this.#db, path);
   }
 
+  /** The current copies of files still backed up holding `digests`, by digest. */
+  currentHolders(digests: readonly string[]): Map<string, { path: string; storedAt: string }[]> {
+    return copies.currentHolders(this.#db, digests);
+  }
+
   /**
    * Every recorded content (or those below a logical folder) in pages of whole paths, in
    * path order (see queries.ts).
