@@ -487,3 +487,52 @@ Deno.test("purge keeps an original's copy that holds the only stored bytes of a 
   assert.equal(Deno.readTextFileSync(join(fx.backup, "_deleted", "b.img")), "same bytes\n");
   assert.equal((await fx.cli("verify")).code, 0);
 });
+
+Deno.test("purge marks purged the records of contents whose copy went before it, lost or pruned: a symlink's target leaves the state", async () => {
+  using fx = makeFixture({ "a.txt": "a\n", "b.txt": "b\n" }, {
+    retention: { max_versions_per_file: 1 },
+  });
+  const relink = (target: string) => {
+    Deno.removeSync(join(fx.source, "l"));
+    Deno.symlinkSync(target, join(fx.source, "l"));
+  };
+  Deno.symlinkSync("token-lost", join(fx.source, "l"));
+  await run(fx);
+  Deno.removeSync(join(fx.backup, "l")); // v1's copy, by hand: recorded lost as archived
+  relink("token-pruned");
+  assert.equal((await fx.cli("run")).code, 1);
+  relink("token-kept");
+  await run(fx);
+  relink("token-current");
+  await run(fx); // v2 pruned by retention, v3 in versions/, v4 current
+  writeConfig(fx.config, { ...BASE, retention: { max_versions_per_file: 1 }, exclude: ["l"] });
+  await run(fx);
+  const listed = await fx.cli("purge", "l");
+  assert.equal(listed.code, 0, listed.stdout + listed.stderr);
+  assert.match(
+    listed.stdout,
+    /^Purge would delete 2 stored copies of 1 file \(\d+ B\) and mark 2 records of copies gone before \(lost or pruned\) purged; nothing was deleted: run the same purge again with --yes/m,
+  );
+  const r = await fx.cli("purge", "l", "--yes");
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  assert.match(
+    r.stdout,
+    /^Purge complete: 2 stored copies purged \(\d+ B\), 2 records of copies gone before marked purged, 0 failed; log: /m,
+  );
+  const log = fx.lastLog();
+  for (const line of ["PURGE record: source/l v1 (lost)", "PURGE record: source/l v2 (pruned)"]) {
+    assert.ok(log.includes(line), log.join("\n"));
+  }
+  const history = await fx.cli("history", "l");
+  assert.equal(history.stdout.match(/purged by 'purge' at /g)?.length, 4, history.stdout);
+  assert.ok(!history.stdout.includes("undefined"), history.stdout);
+  const state = new TextDecoder().decode(
+    Deno.readFileSync(join(fx.backup, ".backup-tool", "state.db")),
+  );
+  for (const token of ["token-lost", "token-pruned", "token-kept", "token-current"]) {
+    assert.ok(!state.includes(token), token);
+  }
+  const again = await fx.cli("purge", "l");
+  assert.match(again.stdout, /^Nothing to purge: /);
+  assert.equal((await fx.cli("verify")).code, 0);
+});

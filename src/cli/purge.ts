@@ -5,7 +5,13 @@
  * prints.
  */
 import { loadConfigFor } from "../restore/open.ts";
-import { purgeCopies, purgeListing, type PurgeOutcome } from "../restore/purge.ts";
+import {
+  purgeCopies,
+  type PurgeListing,
+  purgeListing,
+  type PurgeOutcome,
+  recordLine,
+} from "../restore/purge.ts";
 import type { PurgeItem } from "../engine/purge_plan.ts";
 import { formatBytes } from "../engine/format_bytes.ts";
 import { oneLine } from "../log/one_line.ts";
@@ -20,7 +26,9 @@ Deletes from the backup every stored copy of files no run backs up any more: a s
 or a huge file backed up by mistake. Each PATH is read as restore and history read it;
 a folder means every file recorded under it. Its latest copy, its duplicate copy, its
 versions/ and its _deleted/ copies all go; the state records them purged, so history
-says so and a restore of a moment that needs one says it was purged.
+says so and a restore of a moment that needs one says it was purged. The records of
+its contents whose copy went before (lost, or pruned by retention) are marked purged
+too, a symlink's target cleared from them.
 
 Only files no run backs up may be purged: excluded by the config now, or deleted from
 the source (and a run since). A PATH, or any file under a folder PATH, that a run still
@@ -37,7 +45,8 @@ Options:
   --yes          Delete the copies listed (without it, only list them)
   --config FILE  Config file (default ./config.jsonc, then ./config.json)
   --json         Print { paths, copies (each with path, version, location, storedAt,
-                 size), bytes, purged, errors }
+                 size), bytes, records (each with path, version, location), purged,
+                 errors }
   --quiet, -q    Print nothing but problems (and, without --yes, the copies listed)
 
 Exit codes: 0 listed or purged, 1 a copy could not be deleted, or is kept because it
@@ -74,14 +83,19 @@ export async function purgeCommand(argv: string[]): Promise<number> {
   const quiet = flag(p, "quiet");
   // Refused (exit 2) before the lock is taken: a refusal changes nothing, not even a log.
   const listing = purgeListing(config, p.positionals);
-  if (!flag(p, "yes") || listing.items.length === 0) {
+  if (!flag(p, "yes") || listing.items.length + listing.records.length === 0) {
     // The copies it keeps are said as the purge would say them: exit 1 (purge_held.ts).
     const errors = listing.held.map(({ item, message }) => ({ path: item.action.path, message }));
     for (const e of errors) warn(oneLine(`ERROR: ${e.path}: ${e.message}`));
     if (json) say(JSON.stringify(document(listing, false, errors), null, 2));
     else {
       for (const item of listing.items) say(oneLine(itemLine(item)));
-      if (!quiet || listing.items.length === 0) say(oneLine(listingSummary(listing)));
+      for (const record of listing.records) say(oneLine(recordLine(record)));
+      const nothing = listing.items.length + listing.records.length === 0;
+      // Nothing to purge but copies kept: their lines say it all.
+      if ((!quiet || nothing) && !(nothing && errors.length > 0)) {
+        say(oneLine(listingSummary(listing)));
+      }
     }
     return errors.length === 0 ? 0 : 1;
   }
@@ -114,16 +128,23 @@ function itemLine({ action: a, location, size }: PurgeItem): string {
   return `PURGE: ${a.storedAt} (${a.path} v${a.seq}, ${location}, ${formatBytes(size)})`;
 }
 
-function listingSummary(l: { paths: string[]; items: PurgeItem[]; bytes: number }): string {
+function listingSummary(l: PurgeListing): string {
   const paths = l.paths.map((p) => `'${p}'`).join(", ");
-  if (l.items.length === 0) {
-    return `Nothing to purge: no stored copy is recorded at ${paths} (already purged, pruned ` +
-      "or lost)";
+  if (l.items.length + l.records.length === 0) {
+    return `Nothing to purge: no stored copy is recorded at ${paths} (already purged)`;
   }
   const files = new Set(l.items.map((i) => i.action.path)).size;
+  const records = `mark ${
+    counted(l.records.length, "record of a copy", "records of copies")
+  } gone before (lost or pruned) purged`;
+  if (l.items.length === 0) {
+    return `Purge would ${records}; nothing was changed: run the same purge again with --yes ` +
+      "to do it";
+  }
   return `Purge would delete ${counted(l.items.length, "stored copy", "stored copies")} of ` +
-    `${counted(files, "file", "files")} (${formatBytes(l.bytes)}); nothing was deleted: run ` +
-    "the same purge again with --yes to delete them";
+    `${counted(files, "file", "files")} (${formatBytes(l.bytes)})` +
+    `${l.records.length === 0 ? "" : ` and ${records}`}; nothing was deleted: run the same ` +
+    "purge again with --yes to delete them";
 }
 
 function outcomeSummary(done: PurgeOutcome): string {
@@ -137,12 +158,16 @@ function outcomeSummary(done: PurgeOutcome): string {
   const gone = missing.length === 0
     ? ""
     : `, ${missing.length} already missing from the backup root (recorded as purged)`;
+  const records = done.stopped || done.records.length === 0
+    ? ""
+    : `, ${counted(done.records.length, "record of a copy", "records of copies")} gone ` +
+      "before marked purged";
   return `${title}: ${counted(prune - missing.length, "stored copy", "stored copies")} ` +
-    `purged${bytes}${gone}, ${failed} failed${left}${log}`;
+    `purged${bytes}${gone}${records}, ${failed} failed${left}${log}`;
 }
 
 function document(
-  l: { paths: string[]; items: PurgeItem[]; bytes: number },
+  l: PurgeListing,
   purged: boolean,
   errors: { path: string; message: string }[],
 ) {
@@ -153,5 +178,6 @@ function document(
     storedAt: a.storedAt,
     size,
   }));
-  return { paths: l.paths, copies, bytes: l.bytes, purged, errors };
+  const records = l.records.map((r) => ({ path: r.path, version: r.seq, location: r.location }));
+  return { paths: l.paths, copies, bytes: l.bytes, records, purged, errors };
 }

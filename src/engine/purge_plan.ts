@@ -9,7 +9,9 @@
  * too, nothing changed. Otherwise every copy recorded as stored at or below the PATHs goes
  * (latest, duplicate, versions, `_deleted/`), each as a prune marked `purge`, which the
  * executor and the journal treat as retention's (execute.ts `pruneCopy`, batch.ts), the
- * state records "purged" (record.ts) and the log names (`PURGE delete:`). Nothing here
+ * state records "purged" (record.ts) and the log names (`PURGE delete:`); and the record of
+ * every content whose copy went before (lost, or pruned by retention) is marked purged too
+ * (`PURGE record:`), what it holds of the content (a symlink's target) cleared. Nothing here
  * touches the disk or the state.
  */
 import type { Action, RecordedContent } from "./types.ts";
@@ -56,12 +58,22 @@ export interface PurgeItem {
   size: number;
 }
 
+/** A recorded content whose copy went before the purge: its record is marked purged. */
+export interface PurgeRecord {
+  id: number;
+  path: string;
+  seq: number;
+  location: "lost" | "pruned";
+}
+
 export type PurgeDecision =
   | { refused: { path: string; reason: string }[] }
-  | { items: PurgeItem[]; bytes: number };
+  | { items: PurgeItem[]; bytes: number; records: PurgeRecord[] };
 
 /** Where a copy recorded as stored may be deleted by a purge. */
 const STORED = new Set(["latest", "duplicate", "version", "deleted"]);
+/** What a record says of a copy gone before the purge: its record is marked purged. */
+const GONE = new Set(["lost", "pruned"]);
 
 /**
  * The purge of `copies` (every content recorded at or below the PATHs) given `tracked`
@@ -84,11 +96,15 @@ export function decidePurge(
     if (rules.gone?.(first.path)) refused[0] = { path: first.path, reason: HELD_BACK };
   }
   if (refused.length > 0) return { refused };
-  const items = copies
+  const sorted = [...copies]
+    .sort((a, b) => a.path < b.path ? -1 : a.path > b.path ? 1 : a.seq - b.seq);
+  const items = sorted
     .filter((c) => c.storedAt !== null && STORED.has(c.location))
-    .sort((a, b) => a.path < b.path ? -1 : a.path > b.path ? 1 : a.seq - b.seq)
     .map((c): PurgeItem => ({ action: purgeAction(c), location: c.location, size: c.size }));
-  return { items, bytes: items.reduce((n, i) => n + i.size, 0) };
+  const records = sorted
+    .filter((c) => c.storedAt === null && GONE.has(c.location))
+    .map(({ id, path, seq, location }) => ({ id, path, seq, location }) as PurgeRecord);
+  return { items, bytes: items.reduce((n, i) => n + i.size, 0), records };
 }
 
 const HELD_BACK = "it is gone from the source, but no run has archived its deletion yet " +

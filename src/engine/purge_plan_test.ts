@@ -44,6 +44,11 @@ Deno.test("purge deletes every stored copy of an excluded file, its current one 
     purge: true,
   });
   assert.equal(d.bytes, 40);
+  // The records of the contents whose copy went before: marked purged, by content number.
+  assert.deepEqual(d.records, [
+    { id: copies[2].id, path: "s/.env", seq: 2, location: "pruned" },
+    { id: copies[3].id, path: "s/.env", seq: 4, location: "lost" },
+  ]);
 });
 
 Deno.test("purge takes a file excluded by the config now, before a run has marked it", () => {

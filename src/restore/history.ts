@@ -109,7 +109,10 @@ export function formatHistory(path: string, entries: HistoryEntry[]): string {
       `v${e.version}`,
       e.becameCurrent,
       e.replaced ?? (e.location === "latest" || e.location === "duplicate" ? "current" : "?"),
-      e.kind === "symlink" ? `-> ${e.linkTarget}` : formatBytes(e.size),
+      // A purged symlink's target is cleared from the record: a symlink, no more said.
+      e.kind === "symlink"
+        ? e.linkTarget === undefined ? "symlink" : `-> ${e.linkTarget}`
+        : formatBytes(e.size),
       `${e.algo}:${e.hash.slice(0, SHORT_HASH)}`,
       whereText(e),
     ].map((line) => oneLine(line))

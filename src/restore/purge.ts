@@ -26,7 +26,12 @@ import { Batch } from "../engine/batch.ts";
 import { hearSignals } from "../engine/event_turn.ts";
 import { emptyResult, type PassResult } from "../engine/pass_types.ts";
 import { openSession } from "../engine/session.ts";
-import { decidePurge, type PurgeCopy, type PurgeItem } from "../engine/purge_plan.ts";
+import {
+  decidePurge,
+  type PurgeCopy,
+  type PurgeItem,
+  type PurgeRecord,
+} from "../engine/purge_plan.ts";
 import type { StateStore } from "../state/store.ts";
 import { requireBackup, resolverFor, withState } from "./open.ts";
 import { asRecorded } from "./logged_path.ts";
@@ -41,6 +46,8 @@ export interface PurgeListing {
   bytes: number;
   /** The copies asked that it keeps, each with why (purge_held.ts): failures, exit 1. */
   held: HeldItem[];
+  /** The records of contents whose copy went before (lost, pruned): marked purged. */
+  records: PurgeRecord[];
 }
 
 /** What a purge with `yes` did. */
@@ -89,7 +96,8 @@ export async function purgeCopies(
       onLine(line);
     };
     session.log.line(
-      `PURGE: ${listing.paths.join(", ")} (${counted(listing.items.length, "copy", "copies")})`,
+      `PURGE: ${listing.paths.join(", ")} (${counted(listing.items.length, "copy", "copies")}` +
+        `${recordsText(listing.records)})`,
     );
     for (const { item, message } of listing.held) {
       result.counts.failed++;
@@ -97,11 +105,12 @@ export async function purgeCopies(
       say(`ERROR: ${item.action.path}: ${message}`);
     }
     const clock = Date.now();
+    const recorded = session.store.recordedTime(clock);
     const batch = new Batch(session, {}, result, say, (path, message) => {
       result.counts.failed++;
       result.errors.push({ path, message });
       say(`ERROR: ${path}: ${message}`);
-    }, { clock, recorded: session.store.recordedTime(clock) });
+    }, { clock, recorded });
     // Stopped where a signal leaves copies undeleted: one heard in the last batch stops
     // nothing, and the purge is complete.
     let stopped = false;
@@ -122,6 +131,12 @@ export async function purgeCopies(
     }
     await batch.flush();
     await batch.settle();
+    // The records of copies gone before: one transaction, once every copy is dealt with (a
+    // stopped purge leaves them to the same purge again, as it leaves the copies).
+    if (!stopped && listing.records.length > 0) {
+      session.store.recordPurged(listing.records.map((r) => r.id), recorded);
+      for (const r of listing.records) say(recordLine(r));
+    }
     result.warnings = [...session.recovered, ...result.warnings];
     status = stopped
       ? "stopped"
@@ -132,8 +147,8 @@ export async function purgeCopies(
     const gone = missing.length === 0 ? "" : `, ${missing.length} already missing`;
     session.log.line(
       `${stopped ? "Purge stopped before it finished" : "Purge complete"}: ` +
-        `${counted(result.counts.prune - missing.length, "copy", "copies")} purged${gone}, ` +
-        `${result.counts.failed} failed`,
+        `${counted(result.counts.prune - missing.length, "copy", "copies")} purged${gone}` +
+        `${stopped ? "" : recordsText(listing.records)}, ${result.counts.failed} failed`,
     );
     return {
       ...listing,
@@ -152,6 +167,16 @@ export async function purgeCopies(
   } finally {
     session.close(status, { counts: result.counts, bytesCopied: 0 });
   }
+}
+
+/** A record of a copy gone before, marked purged, as the log and a listing say it. */
+export function recordLine(r: PurgeRecord): string {
+  return `PURGE record: ${r.path} v${r.seq} (${r.location})`;
+}
+
+/** ", N records" where there are some. */
+function recordsText(records: readonly PurgeRecord[]): string {
+  return records.length === 0 ? "" : `, ${counted(records.length, "record", "records")}`;
 }
 
 /** The PATHs as recorded, and what purging them deletes; a UsageError where refused. */
@@ -208,7 +233,8 @@ function decide(config: Config, store: StateStore, given: readonly string[]): Pu
   });
   if ("refused" in decision) throw refusal(decision.refused);
   const { items, held } = holdLastBytes(config.backupRoot, store, decision.items);
-  return { paths, items, bytes: items.reduce((n, i) => n + i.size, 0), held };
+  const bytes = items.reduce((n, i) => n + i.size, 0);
+  return { paths, items, bytes, held, records: decision.records };
 }
 
 /** The one line a refused purge says: the first path still backed up, and the remedy. */

@@ -1,8 +1,9 @@
 /**
  * The state's writes on stored copies and folders outside a batch's actions (record.ts):
  * the folders' metadata a walk saw (with a batch's commit, or on its own), a copy made again
- * at another storage path by `verify --repair`, and old copies recorded as lost by `verify
- * --forget-missing`. Each runs in the caller's transaction or is one statement: an
+ * at another storage path by `verify --repair`, old copies recorded as lost by `verify
+ * --forget-missing`, and the records of copies gone already (lost, pruned) that `purge`
+ * marks purged. Each runs in the caller's transaction or is one statement: an
  * interruption leaves the state as the last committed one left it.
  */
 import type { FolderMeta } from "../engine/types.ts";
@@ -43,5 +44,21 @@ export function recordLost(
       `UPDATE copies SET location = 'lost', stored_at = NULL, pruned_at = ?
        WHERE id = ? AND stored_at = ? AND location IN ('version', 'deleted')`,
     ).run(time, c.id, c.storedAt);
+  }
+}
+
+/**
+ * Marks purged, at `time`, the records of contents whose copy went before the purge (lost,
+ * or pruned by retention), as record.ts marks a copy a purge deleted: what the record held of
+ * the content itself (a symlink's target, extended attributes) goes too. One a run has
+ * recorded otherwise since is left as it is. Run in the caller's transaction.
+ */
+export function recordPurged(db: StateDb, ids: readonly number[], time: number): void {
+  for (const id of ids) {
+    db.q(
+      `UPDATE copies SET location = 'purged', pruned_at = ?1, valid_to = coalesce(valid_to, ?1),
+         link_target = NULL, xattrs = NULL
+       WHERE id = ?2 AND stored_at IS NULL AND location IN ('lost', 'pruned')`,
+    ).run(time, id);
   }
 }

@@ -400,6 +400,11 @@ export class StateStore {
     this.#db.tx(() => copyWrites.recordLost(this.#db, found, time));
   }
 
+  /** Marks purged the records of copies gone already (see copy_writes.ts), in one transaction. */
+  recordPurged(ids: readonly number[], time: number): void {
+    this.#db.tx(() => copyWrites.recordPurged(this.#db, ids, time));
+  }
+
   /** How many old copies (versions, deleted files) are recorded as stored. */
   storedOldCopies(): number {
     return copies.storedOldCopies(this.#db);
