@@ -19,8 +19,9 @@ export interface HeldItem {
 
 /**
  * Splits `items` (what a purge deletes) into those it deletes and those it keeps: each
- * content's copies are kept, all of them, where a file tracked and not purged holds that
- * content, its copy is missing, and no such file's copy is there to hold it.
+ * content's copies are kept, all of them there, where a file tracked and not purged holds
+ * that content, its copy is missing, and no such file's copy is there to hold it. A copy
+ * asked that is missing too holds nothing to keep: it goes as any missing copy does.
  */
 export function holdLastBytes(
   root: string,
@@ -46,7 +47,8 @@ export function holdLastBytes(
   for (const item of items) {
     const digest = digestOf(item);
     const other = digest === undefined ? undefined : needy.get(digest);
-    if (other === undefined) {
+    // A copy missing itself holds no bytes: purged (recorded so) as any missing copy.
+    if (other === undefined || !present(item.action.storedAt)) {
       kept.push(item);
       continue;
     }
