@@ -39,14 +39,14 @@ source its name) is refused too.
 Without --yes nothing is changed: each copy that would be deleted is listed, with the
 total size. With --yes they are deleted under the backup root's lock (as a run takes
 it), each logged 'PURGE delete: <copy>' in a purge log; an interrupted purge is finished
-by the next run.
+by the next run (the records of copies gone before by the same purge again).
 
 Options:
   --yes          Delete the copies listed (without it, only list them)
   --config FILE  Config file (default ./config.jsonc, then ./config.json)
   --json         Print { paths, copies (each with path, version, location, storedAt,
                  size), bytes, records (each with path, version, location), purged,
-                 errors }
+                 errors }, and with --yes missing (the copies found already missing)
   --quiet, -q    Print nothing but problems (and, without --yes, the copies listed)
 
 Exit codes: 0 listed or purged, 1 a copy could not be deleted, or is kept because it
