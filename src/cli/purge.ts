@@ -50,8 +50,9 @@ Options:
   --quiet, -q    Print nothing but problems (and, without --yes, the copies listed)
 
 Exit codes: 0 listed or purged, 1 a copy could not be deleted, or is kept because it
-holds the only stored bytes of a file still backed up whose own copy is missing (named,
-listed or not: run 'verify --repair' first), 2 usage or configuration error, a PATH
+holds the only stored bytes of a file still backed up whose own copy is missing, or
+cannot be looked at (named, listed or not: run 'verify --repair' first, or purge as a
+user who may enter the backup root's folders), 2 usage or configuration error, a PATH
 still backed up or never backed up (nothing changed),
 3 a run, watch session, repair or other purge holds the backup root's lock (--yes);
 130, 143 or 129: stopped by SIGINT (Ctrl-C), SIGTERM or SIGHUP after the batch in
@@ -153,7 +154,8 @@ function outcomeSummary(done: PurgeOutcome): string {
   const title = done.stopped ? "Purge stopped before it finished" : "Purge complete";
   const left = done.stopped ? "; run the same purge again to delete the copies left" : "";
   const { missing } = done;
-  const freed = done.bytes - missing.reduce((n, i) => n + i.size, 0);
+  // Neither a copy already missing nor one left in place (its deletion failed) freed any.
+  const freed = done.bytes - [...missing, ...done.failed].reduce((n, i) => n + i.size, 0);
   const bytes = done.stopped ? "" : ` (${formatBytes(freed)})`;
   const gone = missing.length === 0
     ? ""

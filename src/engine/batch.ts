@@ -101,7 +101,8 @@ export class Batch {
     readonly opts: PassOptions,
     readonly result: PassResult,
     readonly say: (line: string) => void,
-    readonly fail: (path: string, message: string) => void,
+    /** A failed action, said (`action`: the one that failed, none for a failure before). */
+    readonly fail: (path: string, message: string, action?: Action) => void,
     /** The pass's start: on the clock (for trust), and as recorded (see `recordedTime`). */
     readonly started: { clock: number; recorded: number },
     /** Called once a batch is committed (the planner forgets what the state now holds). */
@@ -227,7 +228,7 @@ export class Batch {
     for (const a of actions) {
       const message = failures.get(a);
       if (message === undefined) this.#report(a);
-      else this.fail(a.path, message);
+      else this.fail(a.path, message, a);
     }
     this.ctx.log?.flush();
   }

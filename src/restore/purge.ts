@@ -23,6 +23,7 @@ import { UsageError } from "../engine/errors.ts";
 import { sourceFileOf } from "../engine/layout.ts";
 import { isMissing } from "../engine/fsops.ts";
 import { Batch } from "../engine/batch.ts";
+import type { Action } from "../engine/types.ts";
 import { hearSignals } from "../engine/event_turn.ts";
 import { emptyResult, type PassResult } from "../engine/pass_types.ts";
 import { openSession } from "../engine/session.ts";
@@ -64,6 +65,8 @@ export interface PurgeOutcome extends PurgeListing {
    * to delete, their record purged all the same. Counted in `result.counts.prune`.
    */
   missing: PurgeItem[];
+  /** The copies whose deletion failed (said as errors): left in place, no bytes freed. */
+  failed: PurgeItem[];
 }
 
 /** What `purge` deletes, read from the state read-only; a UsageError where it is refused. */
@@ -106,7 +109,10 @@ export async function purgeCopies(
     }
     const clock = Date.now();
     const recorded = session.store.recordedTime(clock);
-    const batch = new Batch(session, {}, result, say, (path, message) => {
+    const failed = new Set<Action>();
+    const batch = new Batch(session, {}, result, say, (path, error, action) => {
+      if (action) failed.add(action);
+      const message = action?.type === "prune" ? failedText(action.storedAt, error) : error;
       result.counts.failed++;
       result.errors.push({ path, message });
       say(`ERROR: ${path}: ${message}`);
@@ -158,6 +164,7 @@ export async function purgeCopies(
       unfinishedNote: session.unfinishedNote,
       stopped,
       missing,
+      failed: listing.items.filter((i) => failed.has(i.action)),
     };
   } catch (e) {
     try {
@@ -167,6 +174,16 @@ export async function purgeCopies(
   } finally {
     session.close(status, { counts: result.counts, bytesCopied: 0 });
   }
+}
+
+/**
+ * A copy's failed deletion as said: one this user may not reach or remove (a folder of the
+ * backup root it may not enter or write in) with the remedy; other failures as they came.
+ */
+function failedText(storedAt: string, error: string): string {
+  if (!/\(os error (1|13)\)/.test(error)) return error;
+  return `Cannot purge its copy '${storedAt}': ${error}: purge as a user who may enter and ` +
+    "write in the backup root's folders; the copy was left in place";
 }
 
 /** A record of a copy gone before, marked purged, as the log and a listing say it. */

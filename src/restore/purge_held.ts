@@ -5,8 +5,14 @@
  * stored bytes: the next run copies it again only while the file is unchanged in its source,
  * and a change or deletion before then loses the content. `verify --repair` makes that file's
  * copy again (from this copy, or from the source), and the same purge then deletes this one.
- * Reads the state and looks at the backup root; changes nothing.
+ * Where a copy's presence cannot be told (a folder on its way this user may not enter), it
+ * is taken for what keeps the most: such a file's own copy for missing, so the copy that
+ * may hold its only bytes is kept, said as 'could not be looked at' with the reason; a copy
+ * asked for there, so it is kept where needed, or left to the deletion, whose failure is a
+ * line of its own (never 'already missing'). Reads the state and looks at the backup root;
+ * changes nothing.
  */
+import { errorText } from "../engine/errors.ts";
 import { isStoredCopy, storedEntry } from "../engine/fsops.ts";
 import type { PurgeItem } from "../engine/purge_plan.ts";
 import type { StateStore } from "../state/store.ts";
@@ -30,35 +36,58 @@ export function holdLastBytes(
 ): { items: PurgeItem[]; held: HeldItem[] } {
   const purged = new Set(items.map((i) => i.action.path));
   const real = new Set<string>();
-  const present = (storedAt: string) => isStoredCopy(storedEntry(root, storedAt, real));
+  // Per copy looked at: true (there), false (missing), or why it could not be looked at.
+  const seen = new Map<string, boolean | string>();
+  const look = (storedAt: string): boolean | string => {
+    let found = seen.get(storedAt);
+    if (found === undefined) {
+      try {
+        found = isStoredCopy(storedEntry(root, storedAt, real));
+      } catch (e) {
+        found = errorText(e);
+      }
+      seen.set(storedAt, found);
+    }
+    return found;
+  };
   // Empty files and symlinks are never duplicates, nor originals (layout.md).
   const digestOf = ({ action: { recorded: r } }: PurgeItem) =>
     r && r.size > 0 ? `${r.algo}:${r.hash}` : undefined;
   const digests = new Set(items.flatMap((i) => digestOf(i) ?? []));
   // Per content: the file still backed up it would leave without stored bytes, if any.
-  const needy = new Map<string, { path: string; storedAt: string }>();
+  const needy = new Map<string, { path: string; storedAt: string; said: string }>();
   for (const [digest, copies] of store.currentHolders([...digests])) {
     const others = copies.filter((c) => !purged.has(c.path));
-    if (others.length === 0 || others.some((c) => present(c.storedAt))) continue;
-    needy.set(digest, others[0]);
+    // One that cannot be looked at holds nothing for sure: taken for missing.
+    if (others.length === 0 || others.some((c) => look(c.storedAt) === true)) continue;
+    const other = others.find((c) => typeof look(c.storedAt) === "string") ?? others[0];
+    const why = look(other.storedAt);
+    const said = typeof why === "string"
+      ? `it may hold the only stored bytes of '${other.path}', still backed up, whose own ` +
+        `copy '${other.storedAt}' could not be looked at (${why}): purge as a user who may ` +
+        "enter the backup root's folders (where that copy is missing, run 'verify --repair' " +
+        "first)"
+      : `it holds the only stored bytes of '${other.path}', still backed up, whose own copy ` +
+        `'${other.storedAt}' is missing from the backup root: run 'verify --repair' first (it ` +
+        "stores them again), then purge again";
+    needy.set(digest, { ...other, said });
   }
   const kept: PurgeItem[] = [];
   const held: HeldItem[] = [];
   for (const item of items) {
     const digest = digestOf(item);
     const other = digest === undefined ? undefined : needy.get(digest);
-    // A copy missing itself holds no bytes: purged (recorded so) as any missing copy.
-    if (other === undefined || !present(item.action.storedAt)) {
+    // A copy missing itself holds no bytes: purged (recorded so) as any missing copy. One
+    // that cannot be looked at may hold them: kept.
+    if (other === undefined || look(item.action.storedAt) === false) {
       kept.push(item);
       continue;
     }
     held.push({
       item,
       message:
-        `Cannot purge its copy '${item.action.storedAt}': it holds the only stored bytes of ` +
-        `'${other.path}', still backed up, whose own copy '${other.storedAt}' is missing ` +
-        "from the backup root: run 'verify --repair' first (it stores them again), then purge " +
-        "again; the copy was left in place",
+        `Cannot purge its copy '${item.action.storedAt}': ${other.said}; the copy was left ` +
+        "in place",
     });
   }
   return { items: kept, held };
