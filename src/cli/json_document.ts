@@ -5,8 +5,9 @@
  * compact JSON, about a third of the object it replaces); everything else is formatted as
  * `JSON.stringify(v, null, 2)` would. A list read as it is written (`ls`: a file at a time)
  * is a `JsonStream`, never held at all, and what is known only once it is read to its end
- * (its count) a function, called in its turn. Written through stdout.ts: a failed write
- * never stops the command.
+ * (its count) a function, called in its turn. Lines made as the work goes (a plan's, as
+ * it plans) are written as they come by a `LineWriter`. Written through stdout.ts: a
+ * failed write never stops the command.
  */
 
 import { type Output, stdout } from "./stdout.ts";
@@ -84,9 +85,29 @@ export function writeLines(
   lines: Iterable<string>,
   out: Output = stdout,
 ): void {
-  const writer = new ChunkWriter(out);
-  for (const line of lines) writer.put(`${line}\n`);
-  writer.flush();
+  const writer = new LineWriter(out);
+  for (const line of lines) writer.line(line);
+  writer.end();
+}
+
+/**
+ * Lines written as they come (`plan`'s, as it plans them), none kept but the chunk not yet
+ * written: `end` writes it.
+ */
+export class LineWriter {
+  readonly #writer: ChunkWriter;
+
+  constructor(out: Output = stdout) {
+    this.#writer = new ChunkWriter(out);
+  }
+
+  line(text: string): void {
+    this.#writer.put(`${text}\n`);
+  }
+
+  end(): void {
+    this.#writer.flush();
+  }
 }
 
 class ChunkWriter {

@@ -8,8 +8,8 @@ import { planOnce } from "../engine/backup.ts";
 import { planLines } from "../engine/plan_lines.ts";
 import { oneLine } from "../log/one_line.ts";
 import { flag, parseCommand, type Parsed, str, UsageError } from "./args.ts";
-import { withProgress } from "./progress.ts";
-import { styleFor } from "./style.ts";
+import { progressEnabled, withProgress } from "./progress.ts";
+import { isTerminal, styleFor } from "./style.ts";
 import {
   humanSummary,
   jsonSummary,
@@ -17,7 +17,7 @@ import {
   printErrors,
   publicAction,
 } from "./summary.ts";
-import { JsonList, writeJsonDocument, writeLines } from "./json_document.ts";
+import { JsonList, LineWriter, writeJsonDocument, writeLines } from "./json_document.ts";
 import type { Action } from "../engine/types.ts";
 import { say } from "./stdout.ts";
 
@@ -71,20 +71,27 @@ async function planDocument(config: Config, p: Parsed): Promise<number> {
   return summary.exitCode;
 }
 
-/** The plan's lines, as the run's log has them (engine/plan_lines.ts), and its summary. */
+/**
+ * The plan's lines, as the run's log has them (engine/plan_lines.ts), and its summary. The
+ * lines are written as they are planned (kept, a plan of 200,000 new files held 27 MiB of
+ * them), but where the progress line is drawn on the terminal they are shown on: there
+ * they come once the plan is done, as they always did.
+ */
 async function planListing(config: Config, p: Parsed): Promise<number> {
-  const lines: string[] = [];
+  const quiet = flag(p, "quiet");
+  const kept: string[] = [];
+  const writer = new LineWriter();
+  const streamed = !progressEnabled(quiet) || !isTerminal("stdout");
+  const onLine = streamed
+    ? (line: string) => writer.line(oneLine(line))
+    : (line: string) => kept.push(oneLine(line));
   const summary = await withProgress(
     "Planning",
-    flag(p, "quiet"),
-    (onProgress) =>
-      planLines(
-        config,
-        { ...passFlags(p), all: flag(p, "all"), onProgress },
-        (line) => lines.push(oneLine(line)),
-      ),
+    quiet,
+    (onProgress) => planLines(config, { ...passFlags(p), all: flag(p, "all"), onProgress }, onLine),
   );
-  writeLines(lines);
+  writer.end();
+  writeLines(kept);
   // The guard's reason on stderr, as `run` gives it: `plan -q` exits 1 saying why (and a
   // newly excluded file's copy missing, which the plan looks for too).
   printErrors(summary.errors, summary.warnings, summary.deleteGuard);

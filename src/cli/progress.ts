@@ -40,7 +40,7 @@ interface ProgressOptions {
 }
 
 /** Whether a progress line should be shown: stderr is a terminal and not --quiet. */
-function progressEnabled(quiet: boolean): boolean {
+export function progressEnabled(quiet: boolean): boolean {
   return !quiet && isTerminal("stderr");
 }
 
