@@ -114,3 +114,27 @@ Deno.test("stdout: any other failed write is remembered, never thrown, and nothi
   assert.equal(calls, 1, "no write after the first failed");
   assert.match(String(out.failure), /No space left on device/);
 });
+
+Deno.test("json document: a list kept in several chunks, an element larger than one among them", () => {
+  const list = new JsonList(64);
+  const expected = [];
+  for (let i = 0; i < 300; i++) {
+    const item = i === 150
+      ? { path: "ü".repeat(500), at: i }
+      : { path: `d/fïle ${i}.txt`, "→": "\u{1F600}" };
+    list.push(item);
+    expected.push(item);
+  }
+  const out = sink(333);
+  writeJsonDocument({ command: "plan", actions: list, ok: true }, new Output(out));
+  const text = out.text();
+  assert.deepEqual(JSON.parse(text), { command: "plan", actions: expected, ok: true });
+  assert.equal(
+    text,
+    JSON.stringify({ command: "plan", actions: [], ok: true }, null, 2)
+      .replace(
+        '"actions": []',
+        `"actions": [\n${expected.map((e) => `    ${JSON.stringify(e)}`).join(",\n")}\n  ]`,
+      ) + "\n",
+  );
+});
