@@ -31,6 +31,8 @@ import {
   type Unread,
 } from "./pass_types.ts";
 import { createPlanner, type Planner, type PlanOptions, type PlanView } from "./plan.ts";
+import type { HeldCopy } from "./plan_view.ts";
+import { sourceFileOf } from "./layout.ts";
 import { XATTRS_KEPT } from "./xattrs.ts";
 import { retentionActions } from "./pass_retention.ts";
 import { relPath } from "./rel_path.ts";
@@ -63,13 +65,20 @@ class Pass {
   readonly #walks = new PassWalks(this);
   /** Each source folder's identity when the pass began (see `#sourceLost`). */
   readonly #sourceIds = new Map<Source, string>();
+  /**
+   * The files the walks read whatever their fingerprint says: those the caller names (a
+   * watch's events), and the duplicates whose leftover promotion waits for their copy,
+   * missing, to be made again (`#promoteLeftovers`).
+   */
+  readonly #reread: Set<string>;
 
   constructor(readonly ctx: PassContext, readonly opts: PassOptions) {
+    this.#reread = new Set(opts.reread);
     const planOpts: PlanOptions = {
       algo: ctx.config.hashAlgorithm,
       prefixes: ctx.prefixes,
       rehash: opts.rehash || ctx.config.rehash,
-      reread: opts.reread,
+      reread: this.#reread,
       xattrs: XATTRS_KEPT,
     };
     this.scoped = scopePrefixes(ctx, opts.scope);
@@ -292,8 +301,14 @@ class Pass {
     const orphans = this.ctx.store?.orphanedDigests() ?? [];
     if (orphans.length === 0) return;
     // One whose copy is not in its place (missing, or something else there) waits for the
-    // promotions at the end: the walk copies it again from an unchanged source first.
-    await this.#addAll(this.planner.planPromotions(orphans, true));
+    // promotions at the end: the walk reads its file, unchanged in its source, and copies
+    // it again first. Its fingerprint, trusted, would have it skipped unread, and the
+    // promotion would then fail on the missing copy.
+    const reread = (copy: HeldCopy) => {
+      const file = sourceFileOf(this.ctx.config.sources, copy.path);
+      if (file !== undefined) this.#reread.add(file);
+    };
+    await this.#addAll(this.planner.planPromotions(orphans, reread));
     await this.batch.flush();
     await this.batch.settle();
   }

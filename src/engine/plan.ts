@@ -127,14 +127,15 @@ export interface Planner {
    * (their original deleted or changed) and of `orphans` (contents the state holds as
    * duplicates only): the first duplicate in path order of each content that no file holds
    * at its own path moves there. Call it once the batches are committed, so that it moves
-   * only copies the state records (see Pass.run). `presentOnly`: before the walks (a
-   * killed run's leftovers), a content whose duplicate's copy is not in its place is left
-   * to the promotions at the end, once the walk has copied it again. Which copies move is
+   * only copies the state records (see Pass.run). `deferred`: before the walks (a killed
+   * run's leftovers), a content whose duplicate's copy is not in its place is left to the
+   * promotions at the end, and that duplicate handed to `deferred`, for the walk to read
+   * and copy again (its fingerprint alone would have it skipped). Which copies move is
    * decided at once; each promotion is planned as it is taken, so that the batches applied
    * and committed meanwhile let the planner forget the ones before it, as the walk's entries
    * do (200,000 promotions planned at once held 100 MiB).
    */
-  planPromotions(orphans: Digest[], presentOnly?: boolean): Iterable<Action>;
+  planPromotions(orphans: Digest[], deferred?: (copy: HeldCopy) => void): Iterable<Action>;
   /** Whether the pass released more contents than it remembers (then sweep for orphans). */
   releasedTooMany(): boolean;
   /**
@@ -280,7 +281,10 @@ export function createPlanner(view: PlanView, opts: PlanOptions): Planner {
     return archive;
   }
 
-  function planPromotions(orphans: Digest[], presentOnly = false): Iterable<Action> {
+  function planPromotions(
+    orphans: Digest[],
+    deferred?: (copy: HeldCopy) => void,
+  ): Iterable<Action> {
     const digests = holders.takeReleased();
     for (const d of orphans) digests.set(`${d.algo}:${d.hash}`, d);
     const chosen: [HeldCopy, Digest][] = [];
@@ -290,7 +294,8 @@ export function createPlanner(view: PlanView, opts: PlanOptions): Planner {
       const first = copies.filter((c) => c.location === "duplicate").sort(byPath)[0];
       if (!first) continue;
       // Decided before any change to the planner's memory, so that a plan predicts alike.
-      if (presentOnly && (view.copyAt?.(first.storedAt, "file") ?? "present") !== "present") {
+      if (deferred && (view.copyAt?.(first.storedAt, "file") ?? "present") !== "present") {
+        deferred(first);
         continue;
       }
       chosen.push([first, digest]);
