@@ -35,6 +35,7 @@ const COMMANDS = {
   history: async () => (await import("./cli/history.ts")).historyCommand,
   verify: async () => (await import("./cli/verify.ts")).verifyCommand,
   purge: async () => (await import("./cli/purge.ts")).purgeCommand,
+  find: async () => (await import("./cli/find.ts")).findCommand,
 } satisfies Record<string, () => Promise<CommandMain>>;
 type CommandName = keyof typeof COMMANDS;
 
@@ -48,6 +49,7 @@ const SUMMARIES: Record<CommandName, string> = {
   history: "List every run, or every stored content of one file",
   verify: "Re-hash stored copies and report damage",
   purge: "Delete every stored copy of files no longer backed up",
+  find: "Find every path ever backed up whose name matches a pattern",
 };
 
 const HELP = `backup-tool ${VERSION}: deterministic, content-hash based incremental backups

@@ -66,6 +66,25 @@ export function createMatcher(patterns: readonly string[]): Matcher {
   }));
 }
 
+/**
+ * Whether a path itself matches any of `patterns`, each read and translated as an exclude
+ * pattern is, matched as one is (case-insensitively) against the whole path: one without a
+ * `/` (but a final one) names its last segment, one with a `/` the path from its start. For
+ * `find`, which asks of recorded paths what they are named, so without what an exclude
+ * adds: the folders above a path (`docs` names no file `docs/a.txt`), and `!` (the patterns
+ * are OR-ed; a `!` one, a comment or a blank one matches nothing here, the caller's to refuse).
+ */
+export function createPathTest(patterns: readonly string[]): (path: string) => boolean {
+  const sources = patterns.flatMap((p) => {
+    const line = readLine(p, false);
+    const source = line === undefined || line.negative ? undefined : translate(line.body);
+    return source === undefined ? [] : [`(?:${source})`];
+  });
+  if (sources.length === 0) return () => false;
+  const regex = new RegExp(sources.join("|"), "i");
+  return (path) => regex.test(path);
+}
+
 class RuleMatcher implements Matcher {
   readonly #rules: Rule[];
   readonly #anyBasename: boolean;

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import ignore from "ignore";
-import { createMatcher } from "./exclude.ts";
+import { createMatcher, createPathTest } from "./exclude.ts";
 
 type Case = [patterns: string[], path: string, expected: boolean];
 
@@ -224,4 +224,15 @@ Deno.test("exclude: random patterns and paths get the package's answers", () => 
     ),
     { seed: 20261201, numRuns: 4000 },
   );
+});
+
+Deno.test("createPathTest: a name pattern names the last part, a path one the path from its start, OR-ed", () => {
+  const test = createPathTest(["*.DOCX", "src/**/tax*"]);
+  assert.equal(test("src/docs/report.docx"), true);
+  assert.equal(test("src/docs.docx/a.txt"), false); // no folder above it counts
+  assert.equal(test("src/a/b/tax-2024.pdf"), true);
+  assert.equal(test("other/a/tax-2024.pdf"), false);
+  assert.equal(createPathTest(["docs"])("src/docs/a.txt"), false);
+  assert.equal(createPathTest(["!a.txt", "#a.txt"])("src/a.txt"), false);
+  assert.equal(createPathTest(["\\#a.txt"])("src/#a.txt"), true);
 });

@@ -1,13 +1,14 @@
 /**
- * Reading a backup without its config (`--backup-root DIR` of restore, ls, history and verify):
- * once the computer and its config are lost, the backup disk alone is enough, as a restic
- * user expects of `restic -r`. The config is made from the backup's own record: its root,
- * and each source the state has recorded, at the folder the last run found it at (restored
- * in place there, or under `--to`); a source recorded at a path that is not absolute here
- * (a Windows backup read on Linux), or at a folder another recorded source's overlaps, is
- * left out, so that its files are restored under `--to` only (recorded_sources.ts). The
- * other settings are the defaults. `verify --repair`, the one such command that writes,
- * keeps its log in `logs` of the working folder, as a config there would by default.
+ * Reading a backup without its config (`--backup-root DIR` of restore, ls, history, find
+ * and verify): once the computer and its config are lost, the backup disk alone is enough,
+ * as a restic user expects of `restic -r`. The config is made from the backup's own record:
+ * its root, and each source the state has recorded, at the folder the last run found it at
+ * (restored in place there, or under `--to`); a source recorded at a path that is not
+ * absolute here (a Windows backup read on Linux), or at a folder another recorded source's
+ * overlaps, is left out, so that its files are restored under `--to` only
+ * (recorded_sources.ts). The other settings are the defaults. `verify --repair`, the one
+ * such command that writes, keeps its log in `logs` of the working folder, as a config
+ * there would by default.
  * Reads only; nothing to leave behind.
  */
 import { dirname, join, resolve } from "node:path";
@@ -20,7 +21,13 @@ import { loadConfigFor, withState } from "./open.ts";
 import { inPlaceSources, NO_CONFIG_FILE } from "./recorded_sources.ts";
 
 /** What each reading command does, as its errors say it. */
-const DOING = { restore: "restore", history: "show history", verify: "verify", ls: "list" };
+const DOING = {
+  restore: "restore",
+  history: "show history",
+  verify: "verify",
+  ls: "list",
+  find: "find",
+};
 
 /**
  * The config a reading command works with: the config file (`--config`, or the working

@@ -261,3 +261,54 @@ export function currentHolders(
 
 /** Digests a `currentHolders` statement asks for. */
 const HOLDER_CHUNK = 500;
+
+/** What the state recorded of one path over all time, as `find` lists it (see below). */
+export type RecordedPathRow = [
+  path: string,
+  contents: number,
+  /** Of those, how many still have a copy in the backup root. */
+  stored: number,
+  purged: number,
+  firstFrom: number,
+  lastFrom: number,
+  lastTo: number | null,
+  lastPruned: number | null,
+  /** The path's row in the tracked files: "current", "excluded", or null (none). */
+  status: string | null,
+];
+
+/**
+ * Up to `limit` paths recorded after `after`, in path order (byte order, as SQLite compares
+ * text): read from copies_by_path alone, one short statement a page, so that `find` holds
+ * no more than a page of a state of any size, and no read open between pages that would
+ * hold off a backup's commit.
+ */
+export function recordedPaths(db: StateDb, after: string, limit: number): string[] {
+  return db.arrays<[string]>(
+    "SELECT DISTINCT path FROM copies WHERE path > ? ORDER BY path LIMIT ?",
+    after,
+    limit,
+  ).map((r) => r[0]);
+}
+
+const SUMMED = `SELECT c.path, count(*), count(c.stored_at), sum(c.location = 'purged'),
+    min(c.valid_from), max(c.valid_from), max(c.valid_to), max(c.pruned_at),
+    (SELECT f.status FROM files f WHERE f.path = c.path)
+  FROM copies c`;
+
+/**
+ * What each recorded path from `first` to `last` (`first` alone where no `last`) adds up
+ * to (`find`), in path order, through copies_by_path. `find` asks one path at a time where a
+ * page has few it names, a page's range where it has many: a statement costs about 28 µs,
+ * a path summed up in a range about 7 (100,000 paths: 0.65 s summed up in ranges, 2.8 s
+ * one at a time, measured), and the paths not named are never read at all.
+ */
+export function recordedSums(db: StateDb, first: string, last?: string): RecordedPathRow[] {
+  return last === undefined
+    ? db.arrays<RecordedPathRow>(`${SUMMED} WHERE c.path = ? GROUP BY c.path`, first)
+    : db.arrays<RecordedPathRow>(
+      `${SUMMED} WHERE c.path >= ? AND c.path <= ? GROUP BY c.path ORDER BY c.path`,
+      first,
+      last,
+    );
+}

@@ -338,6 +338,15 @@ export class StateStore {
     return copies.eachStoredCopy(this.#db);
   }
 
+  /** A page of the paths ever recorded after `after`, and what paths' contents add up to (`find`). */
+  recordedPaths(after: string, limit: number): string[] {
+    return copies.recordedPaths(this.#db, after, limit);
+  }
+
+  recordedSums(first: string, last?: string): copies.RecordedPathRow[] {
+    return copies.recordedSums(this.#db, first, last);
+  }
+
   /** The id and kind of each copy recorded at a storage path (normally one or none). */
   copyKindsAt(storedAt: string): [number, "file" | "symlink"][] {
     return copies.copyKindsAt(this.#db, storedAt);

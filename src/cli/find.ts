@@ -1,0 +1,165 @@
+/**
+ * `find PATTERN...`: every path the backup ever recorded whose name a pattern matches, for
+ * one who lost a file and does not remember where it was: current, deleted, excluded and
+ * purged files alike, each on one line with its contents' count, when the first and the
+ * last were backed up and what became of it, then the commands to go on with. Checks the
+ * patterns (exclude patterns' syntax, as the config checks them), has restore/find.ts read
+ * the state (read-only, without the run lock, a page at a time) and prints each path as it
+ * comes, a text line or an element of the `--json` document; stops reading once the reader
+ * of standard output is gone (`find … | head`). Nothing is written, so an interruption
+ * leaves nothing.
+ */
+import { patternProblem } from "../config/pattern_check.ts";
+import { oneLine } from "../log/one_line.ts";
+import { configForReading } from "../restore/bare_root.ts";
+import { type FoundPath, foundPaths, recordedPathTest } from "../restore/find.ts";
+import { withState } from "../restore/open.ts";
+import { flag, parseCommand, str, UsageError } from "./args.ts";
+import { JsonStream, writeJsonDocument, writeLines } from "./json_document.ts";
+import { whileRead } from "./ls.ts";
+import { say } from "./stdout.ts";
+
+const FIND_HELP = `Usage: backup-tool find PATTERN... [--config FILE | --backup-root DIR] [--json]
+
+Lists every path the backup ever recorded that a PATTERN matches, whatever became of it
+since: still backed up, deleted from its source, excluded, or purged. One line a path, in
+path order: the path as the logs write it (the source's name in front), its number of
+versions (contents recorded, as 'history PATH' lists them), when the first and the last
+were backed up, and its state now: "backed up", "deleted at TIME", "excluded" (an exclude
+pattern took it out; its last content is kept) or "purged at TIME" (no copy left).
+
+PATTERN is read as an exclude pattern (gitignore syntax: *, ?, [abc], **), and matches
+regardless of case. Without a '/', it matches a file's name wherever it is ('*.docx',
+'report*'); with one, the whole path from the source's name ('docs/**/report*.pdf' for
+source docs; '**/taxes/*' in any source). Several PATTERNs: a path any of them matches.
+Quote each PATTERN, so that the shell leaves its wildcards alone.
+
+Options:
+  --config FILE  Config file (default ./config.jsonc, then ./config.json)
+  --backup-root DIR
+                 Read the backup in DIR without a config (the computer and its config lost)
+  --json         Print one JSON document: patterns, matches (each with path, versions,
+                 stored, firstBackedUp, lastBackedUp, state, and deletedAt or purgedAt
+                 when set) and count (shape: docs/json.md)
+
+Exit codes: 0 listed (no path matching is no error), 2 usage or configuration error (a
+bad PATTERN, no backup state).
+
+Examples:
+  backup-tool find '*.docx'
+  backup-tool find 'report*' '*.odt'
+  backup-tool find 'source/**/tax*' --json | jq -r '.matches[] | select(.state == "deleted") | .path'`;
+
+export function findCommand(argv: string[]): Promise<number> {
+  const p = parseCommand("find", argv, {
+    paths: true,
+    boolean: ["json"],
+    string: ["backup-root"],
+  });
+  if (flag(p, "help")) {
+    say(FIND_HELP);
+    return Promise.resolve(0);
+  }
+  const patterns = p.positionals;
+  if (patterns.length === 0) {
+    throw new UsageError(
+      "Cannot find: give a PATTERN, a file's name or a glob such as '*.docx': see 'find --help'",
+    );
+  }
+  for (const pattern of patterns) checkPattern(pattern);
+  const config = configForReading("find", str(p, "config"), str(p, "backup-root"));
+  const json = flag(p, "json");
+  let count = 0;
+  const counted = function* (found: Iterable<FoundPath>): Generator<FoundPath> {
+    for (const f of found) {
+      count++;
+      yield f;
+    }
+  };
+  withState(config, (store) => {
+    const found = counted(whileRead(foundPaths(store, recordedPathTest(patterns))));
+    if (json) {
+      // The count is asked for once the matches are read (json_document.ts).
+      writeJsonDocument({
+        command: "find",
+        patterns,
+        matches: new JsonStream(found),
+        count: () => count,
+      });
+    } else {
+      writeLines(map(found, (f) => oneLine(foundLine(f))));
+    }
+  });
+  if (!json) say(oneLine(count === 0 ? noMatch(patterns) : nextSteps(count)));
+  return Promise.resolve(0);
+}
+
+/**
+ * Refuses a PATTERN that would match nothing meant: what the config refuses in an exclude
+ * pattern, and what an exclude pattern may be but a search may not: empty, a comment
+ * (`#`), a re-inclusion (`!`), a folder (a final `/`: find lists files).
+ */
+function checkPattern(pattern: string): void {
+  const refuse = (why: string) => {
+    throw new UsageError(`Cannot find: PATTERN '${pattern}' ${why}: see 'find --help'`);
+  };
+  if (pattern.trim() === "") {
+    refuse("is empty (an unset variable?): give a file's name or a glob such as '*.docx'");
+  }
+  if (pattern.startsWith("#") || pattern.startsWith("!")) {
+    refuse(
+      `begins with '${pattern[0]}', which patterns read as ${
+        pattern[0] === "#" ? "a comment" : "'not'"
+      }: write '\\${pattern}' for a name that begins with it`,
+    );
+  }
+  const problem = patternProblem(pattern);
+  if (problem !== undefined) refuse(problem);
+  const folder = pattern.replace(/\/+$/, "");
+  if (folder !== pattern) {
+    const under = folder.includes("/") ? `${folder}/**` : `**/${folder}/**`;
+    refuse(
+      `ends with '/', which names a folder, and find lists files: write '${under}' for the files under it`,
+    );
+  }
+}
+
+function* map<T, U>(items: Iterable<T>, fn: (item: T) => U): Generator<U> {
+  for (const item of items) yield fn(item);
+}
+
+/**
+ * `source/docs/report.docx  3 versions  first 2026-11-01T10:00:00.000Z  last …  deleted at …`
+ * (", 1 pruned or lost" after the versions where some have no copy left).
+ */
+function foundLine(f: FoundPath): string {
+  const gone = f.state === "purged" ? 0 : f.versions - f.stored;
+  const versions = `${f.versions} version${f.versions === 1 ? "" : "s"}` +
+    (gone === 0 ? "" : ` (${gone} pruned or lost)`);
+  return `${f.path}  ${versions}  first ${f.firstBackedUp}  last ${f.lastBackedUp}  ` +
+    stateText(f);
+}
+
+function stateText(f: FoundPath): string {
+  switch (f.state) {
+    case "backed-up":
+      return "backed up";
+    case "excluded":
+      return "excluded";
+    case "deleted":
+      return f.deletedAt === undefined ? "deleted" : `deleted at ${f.deletedAt}`;
+    case "purged":
+      return f.purgedAt === undefined ? "purged" : `purged at ${f.purgedAt}`;
+  }
+}
+
+function noMatch(patterns: readonly string[]): string {
+  return `No recorded path matches ${patterns.map((p) => `'${p}'`).join(" or ")}`;
+}
+
+/** Said once, after the paths: what to do with one. */
+function nextSteps(count: number): string {
+  return `${count} recorded path${count === 1 ? "" : "s"} found: 'history PATH' lists one's ` +
+    "versions; 'restore PATH --at TIME' restores it as it was then (for one deleted, its " +
+    "last time)";
+}
