@@ -3,11 +3,12 @@
  * path) a pattern matches, through the real CLI over real runs: a file deleted from its
  * source found by its name with its versions counted and a time `restore --at` gives it
  * back at, a path pattern, several patterns OR-ed, an excluded and a purged file said as
- * such, no match (exit 0), a bad pattern (exit 2), the --json document, and --backup-root
- * without a config.
+ * such, no match (exit 0), a bad pattern (exit 2), the --json document (whole when a
+ * damaged state ends the listing partway), and --backup-root without a config.
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { DatabaseSync } from "node:sqlite";
 import { makeFixture, runCli, writeConfig, writeTree } from "./helpers.ts";
 
 const BASE = { sources: ["./source"], backup_root: "./backup", log_dir: "./logs" };
@@ -128,7 +129,8 @@ Deno.test("find --json: one document, its matches in path order", async () => {
   const r = await fx.cli("find", "*.docx", "*.img", "*.env", "--json");
   assert.equal(r.code, 0, r.stderr);
   const doc = JSON.parse(r.stdout);
-  assert.deepEqual(Object.keys(doc), ["command", "patterns", "matches", "count"]);
+  assert.deepEqual(Object.keys(doc), ["command", "patterns", "matches", "count", "error"]);
+  assert.equal(doc.error, null);
   assert.equal(doc.command, "find");
   assert.deepEqual(doc.patterns, ["*.docx", "*.img", "*.env"]);
   assert.equal(doc.count, 3);
@@ -160,7 +162,13 @@ Deno.test("find --json: one document, its matches in path order", async () => {
     },
   ]);
   const none = JSON.parse((await fx.cli("find", "zzz", "--json")).stdout);
-  assert.deepEqual(none, { command: "find", patterns: ["zzz"], matches: [], count: 0 });
+  assert.deepEqual(none, {
+    command: "find",
+    patterns: ["zzz"],
+    matches: [],
+    count: 0,
+    error: null,
+  });
 });
 
 Deno.test("find --backup-root: the backup alone, without a config; none there is exit 2", async () => {
@@ -177,4 +185,34 @@ Deno.test("find --backup-root: the backup alone, without a config; none there is
   const missing = await runCli(["find", "x", "--backup-root", empty]);
   assert.equal(missing.code, 2, missing.stdout + missing.stderr);
   assert.match(missing.stderr, /^Cannot read backup '.*': no backup state .*--backup-root\n$/);
+});
+
+Deno.test("find --json met by a damaged state partway ends its document whole, the error in it", async () => {
+  const name = (i: number) => `f${String(i).padStart(5, "0")}.txt`;
+  using fx = makeFixture(
+    Object.fromEntries(Array.from({ length: 3000 }, (_, i) => [name(i), "x"])),
+  );
+  assert.equal((await fx.cli("run", "-q")).code, 0);
+  // The copies table's last page: its rows are summed up long after the first 64 KiB is
+  // written (the paths themselves are read from the index, whole).
+  const db = join(fx.backup, ".backup-tool", "state.db");
+  const reader = new DatabaseSync(db, { readOnly: true });
+  const { page } = reader.prepare(
+    "SELECT max(pageno) AS page FROM dbstat WHERE name = 'copies' AND pagetype = 'leaf'",
+  ).get() as { page: number };
+  const { page_size: size } = reader.prepare("PRAGMA page_size").get() as { page_size: number };
+  reader.close();
+  using file = Deno.openSync(db, { write: true });
+  file.seekSync((page - 1) * size, Deno.SeekMode.Start);
+  file.writeSync(new Uint8Array(size).fill(0xff));
+
+  const r = await fx.cli("find", "*.txt", "--json");
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(r.stderr, /^Find failed: Cannot read backup state .*malformed/);
+  assert.ok(r.stdout.length > 64 * 1024, "some of the document was written before the error");
+  const doc = JSON.parse(r.stdout);
+  assert.ok(doc.matches.length > 0 && doc.matches.length < 3000, String(doc.matches.length));
+  assert.equal(doc.matches.at(-1).path, `source/${name(doc.matches.length - 1)}`);
+  assert.equal(doc.count, doc.matches.length);
+  assert.equal(`Find failed: ${doc.error}\n`, r.stderr);
 });

@@ -6,10 +6,13 @@
  * patterns (exclude patterns' syntax, as the config checks them), has restore/find.ts read
  * the state (read-only, without the run lock, a page at a time) and prints each path as it
  * comes, a text line or an element of the `--json` document; stops reading once the reader
- * of standard output is gone (`find … | head`). Nothing is written, so an interruption
- * leaves nothing.
+ * of standard output is gone (`find … | head`). A failure partway (a damaged page of the
+ * state) ends the `--json` document whole, the paths listed so far and the error in it,
+ * before it is reported as any command's is (as ls.ts does). Nothing is written, so an
+ * interruption leaves nothing.
  */
 import { patternProblem } from "../config/pattern_check.ts";
+import { errorText } from "../engine/errors.ts";
 import { oneLine } from "../log/one_line.ts";
 import { configForReading } from "../restore/bare_root.ts";
 import { type FoundPath, foundPaths, recordedPathTest } from "../restore/find.ts";
@@ -17,6 +20,7 @@ import { withState } from "../restore/open.ts";
 import { flag, parseCommand, str, UsageError } from "./args.ts";
 import { JsonStream, writeJsonDocument, writeLines } from "./json_document.ts";
 import { whileRead } from "./ls.ts";
+import { explainedDamage } from "../state/damage.ts";
 import { say } from "./stdout.ts";
 
 const FIND_HELP = `Usage: backup-tool find PATTERN... [--config FILE | --backup-root DIR] [--json]
@@ -40,10 +44,11 @@ Options:
                  Read the backup in DIR without a config (the computer and its config lost)
   --json         Print one JSON document: patterns, matches (each with path, versions,
                  stored, firstBackedUp, lastBackedUp, state, and deletedAt or purgedAt
-                 when set) and count (shape: docs/json.md)
+                 when set), count and error (null unless a damaged state ended it
+                 partway; shape: docs/json.md)
 
-Exit codes: 0 listed (no path matching is no error), 2 usage or configuration error (a
-bad PATTERN, no backup state).
+Exit codes: 0 listed (no path matching is no error), 1 the state could not be read to
+its end, 2 usage or configuration error (a bad PATTERN, no backup state).
 
 Examples:
   backup-tool find '*.docx'
@@ -76,20 +81,31 @@ export function findCommand(argv: string[]): Promise<number> {
       yield f;
     }
   };
+  // What ended the --json listing partway: written into the document, then thrown.
+  let failure: { error: unknown; reason: string } | undefined;
+  function* untilFailure(found: Iterable<FoundPath>): Generator<FoundPath> {
+    try {
+      yield* found;
+    } catch (error) {
+      failure = { error, reason: errorText(explainedDamage(error)) };
+    }
+  }
   withState(config, (store) => {
     const found = counted(whileRead(foundPaths(store, recordedPathTest(patterns))));
     if (json) {
-      // The count is asked for once the matches are read (json_document.ts).
+      // The count and the error are asked for once the matches are read (json_document.ts).
       writeJsonDocument({
         command: "find",
         patterns,
-        matches: new JsonStream(found),
+        matches: new JsonStream(untilFailure(found)),
         count: () => count,
+        error: () => failure?.reason ?? null,
       });
     } else {
       writeLines(map(found, (f) => oneLine(foundLine(f))));
     }
   });
+  if (failure !== undefined) throw failure.error; // said on stderr as main.ts says any
   if (!json) say(oneLine(count === 0 ? noMatch(patterns) : nextSteps(count)));
   return Promise.resolve(0);
 }
