@@ -105,6 +105,8 @@ const VALUE_NAMES: Record<string, string> = {
   config: "FILE",
   to: "DIR",
   at: "TIME",
+  since: "TIME",
+  until: "TIME",
   version: "N",
   sample: "PERCENT",
   source: "PATH",
@@ -117,6 +119,7 @@ const VALUE_NAMES: Record<string, string> = {
  */
 const INSTEAD: Record<string, Record<string, string>> = {
   ls: { version: "ls takes none: 'history PATH' lists a file's contents" },
+  diff: { at: "diff compares two moments: give --since TIME and --until TIME" },
   purge: { "dry-run": "without --yes, purge only lists", n: "without --yes, purge only lists" },
 };
 

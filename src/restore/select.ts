@@ -363,7 +363,7 @@ export function spellingHint(
  * The records at and below each PATH, a page at a time: a PATH's own (one path), then its
  * folder's. A PATH inside another one given is left to that one, so none is read twice.
  */
-function* pagesOf(store: StateStore, targets: readonly string[]): Generator<StoredCopy[]> {
+export function* pagesOf(store: StateStore, targets: readonly string[]): Generator<StoredCopy[]> {
   const outer = targets.filter((t, i) =>
     !targets.some((o, j) => (o === t ? j < i : isWithin(t, [o])))
   );

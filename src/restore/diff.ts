@@ -1,0 +1,186 @@
+/**
+ * What `diff` compares: the tree the backup records as of `--since` and as of `--until`
+ * (or the latest), for the same PATHs, path by path: added, removed (deleted, or taken out
+ * by an exclude pattern), modified (another content: another digest, or a symlink's other
+ * target) or its kind changed (file <-> symlink). Both trees are selected as restore selects
+ * them (asof.ts `selectContents`) from the same pages of the state (`copyPages`: every row
+ * of a path in one page, in path order, each PATH's in turn as restore reads them), so the
+ * two sides of a path are always in the same page and nothing is held but a page and the
+ * excluded paths. Two listings (`ls --at`) read one after the other would not line up: a
+ * content whose own copy is gone comes after the others, and one no copy holds is left out,
+ * so a file pruned since would read as added. A diff compares what was recorded, restorable
+ * or not. The state is opened read-only, without the run lock; nothing is written, so an
+ * interruption leaves nothing.
+ *
+ * The state does not record when an exclude pattern took a file out: an excluded file
+ * counts as gone at a moment at or after the latest run (as `ls` lists it, excluded since),
+ * as backed up before.
+ */
+import type { Config } from "../config/config.ts";
+import { UsageError } from "../engine/errors.ts";
+import { compareCodePoints } from "../engine/merge.ts";
+import { oneLine } from "../log/one_line.ts";
+import type { StateStore, StoredCopy } from "../state/store.ts";
+import { selectContents, type Selector } from "./asof.ts";
+import { asRecorded } from "./logged_path.ts";
+import { openState, resolverFor } from "./open.ts";
+import { pagesOf, spellingHint } from "./select.ts";
+
+/** What `diff` compares, as parsed from the command line. */
+export interface DiffRequest {
+  /** The PATHs as given (as restore reads them); none: everything. */
+  paths: string[];
+  since: number;
+  /** Undefined: the latest state. */
+  until?: number;
+}
+
+/** One side of a change: the content a path had at that moment. */
+export interface DiffSide {
+  version: number;
+  kind: "file" | "symlink";
+  size: number;
+  linkTarget?: string;
+}
+
+/** A path that differs between the two moments. */
+export interface Change {
+  /** The logical path, the source's name in front, as the logs write it. */
+  path: string;
+  change: "added" | "removed" | "modified" | "type-changed";
+  /** Its content as of `since`; absent for one added. */
+  before?: DiffSide;
+  /** Its content as of `until`; absent for one removed. */
+  after?: DiffSide;
+  /** Removed because an exclude pattern took it out (its last content is still kept). */
+  excluded?: true;
+}
+
+/**
+ * The changes between the two moments, handed to `show` as they are read (the state is
+ * open while it reads them), in path order, each PATH's in turn. Throws a UsageError for a
+ * PATH never recorded, before any change.
+ */
+export function diffRequest(
+  config: Config,
+  request: DiffRequest,
+  show: (changes: Iterable<Change>) => void,
+): void {
+  const store = openState(config);
+  try {
+    const resolver = resolverFor(config, store);
+    resolver.restores = false;
+    const targets = request.paths.map((given) => {
+      const t = asRecorded(resolver, given);
+      if (t !== "" && !store.isRecorded(t) && !store.isRecordedBelow(t)) {
+        throw new UsageError(
+          `Cannot compare '${oneLine(given)}': it is not in the backup${
+            spellingHint(store, t)
+          }: give a path the backup holds (see 'ls')`,
+        );
+      }
+      return t;
+    });
+    const whole = targets.length === 0 || targets.includes("");
+    const excluded = excludedPaths(store, whole ? [""] : targets);
+    const latest = store.latestRunTime();
+    const sideAt = (at: number | undefined) => ({
+      sel: at === undefined ? { kind: "latest" } as const : { kind: "at", time: at } as const,
+      // A moment at or after the latest run: excluded files are gone by then.
+      excludes: excluded.size > 0 && (at === undefined || at >= latest),
+    });
+    const pages = whole ? store.copyPages() : pagesOf(store, targets);
+    show(changesIn(pages, sideAt(request.since), sideAt(request.until), excluded));
+  } finally {
+    store.close();
+  }
+}
+
+interface Side {
+  sel: Selector;
+  excludes: boolean;
+}
+
+function* changesIn(
+  pages: Iterable<StoredCopy[]>,
+  since: Side,
+  until: Side,
+  excluded: ReadonlySet<string>,
+): Generator<Change> {
+  for (const page of pages) {
+    const before = contentsAt(page, since, excluded);
+    const after = contentsAt(page, until, excluded);
+    const paths = [...new Set([...before.keys(), ...after.keys()])].sort(compareCodePoints);
+    for (const path of paths) {
+      const change = changeOf(path, before.get(path), after.get(path), excluded);
+      if (change !== undefined) yield change;
+    }
+  }
+}
+
+/** Each path's content the side selects in one page (an excluded path's none, where gone). */
+function contentsAt(
+  page: StoredCopy[],
+  side: Side,
+  excluded: ReadonlySet<string>,
+): Map<string, StoredCopy> {
+  const { stored, gone } = selectContents(page, side.sel);
+  const out = new Map<string, StoredCopy>();
+  for (const c of [...stored, ...gone]) {
+    if (!(side.excludes && excluded.has(c.path))) out.set(c.path, c);
+  }
+  return out;
+}
+
+/** What became of one path; undefined where it holds the same content. */
+export function changeOf(
+  path: string,
+  before: StoredCopy | undefined,
+  after: StoredCopy | undefined,
+  excluded: ReadonlySet<string> = new Set(),
+): Change | undefined {
+  if (before === undefined && after === undefined) return undefined;
+  if (before === undefined) return { path, change: "added", after: sideOf(after!) };
+  if (after === undefined) {
+    return {
+      path,
+      change: "removed",
+      before: sideOf(before),
+      ...excluded.has(path) ? { excluded: true as const } : {},
+    };
+  }
+  if (before.seq === after.seq) return undefined;
+  const sides = { before: sideOf(before), after: sideOf(after) };
+  if (before.kind !== after.kind) return { path, change: "type-changed", ...sides };
+  return sameContent(before, after) ? undefined : { path, change: "modified", ...sides };
+}
+
+/**
+ * Two contents of one path hold the same: the same digest (a new content of the same bytes,
+ * its modification time or mode changed, is no change here), and for a symlink the same
+ * target (a purged one's is cleared: its digest then). Digests under two hash algorithms
+ * cannot be compared without reading the copies: such a pair counts as modified.
+ */
+function sameContent(a: StoredCopy, b: StoredCopy): boolean {
+  if (a.kind === "symlink" && a.linkTarget !== null && b.linkTarget !== null) {
+    return a.linkTarget === b.linkTarget;
+  }
+  return a.algo === b.algo && a.hash === b.hash;
+}
+
+function sideOf(c: StoredCopy): DiffSide {
+  return {
+    version: c.seq,
+    kind: c.kind,
+    size: c.size,
+    ...c.linkTarget === null ? {} : { linkTarget: c.linkTarget },
+  };
+}
+
+/** The excluded paths at or below the outer targets (a PATH inside another is that one's). */
+function excludedPaths(store: StateStore, targets: readonly string[]): Set<string> {
+  const outer = [...new Set(targets)].filter((t) =>
+    !targets.some((o) => o !== t && (o === "" || t.startsWith(`${o}/`)))
+  );
+  return new Set(outer.flatMap((t) => store.excludedAt(t)).map((r) => r.path));
+}

@@ -1,0 +1,213 @@
+/**
+ * End-to-end tests of `diff`, through the real CLI on real temp folders: three runs (a file
+ * edited, one deleted, one turned into a symlink, a symlink pointed elsewhere, one added,
+ * one edited and then put back as it was, one more edit), compared between each run's ENDED
+ * time (`history --json`) and the latest: the lines, the summary, a folder PATH, `--until`,
+ * the `--json` document, `--backup-root` without a config, a file an exclude pattern took
+ * out, nothing changed, and the refusals (exit 2): --since later than --until or in the
+ * future, a PATH not in the backup, no --since.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { type Fixture, makeFixture, runCli, writeConfig } from "./helpers.ts";
+import { assertUsage } from "./cli_helpers.ts";
+import { ok, put } from "./restore_helpers.ts";
+
+/** A step's entry: the file's text, a symlink to `link`, or null (deleted). */
+type Entry = string | { link: string } | null;
+
+/** What each run changes in the source, in turn. */
+const RUNS: Record<string, Entry>[] = [
+  {
+    "a.txt": "a1\n",
+    "b.txt": "bee\n",
+    "c.txt": "sea\n",
+    "dir/d.txt": "dee\n",
+    "dir/e.txt": "e1\n",
+    "l": { link: "a.txt" },
+  },
+  {
+    "a.txt": "a2, longer\n", // M
+    "b.txt": null, // -
+    "c.txt": { link: "a.txt" }, // T
+    "dir/d.txt": "dee, edited\n", // M, then put back as it was
+    "l": { link: "c.txt" }, // M: another target
+    "n.txt": "new\n", // +
+  },
+  { "dir/d.txt": "dee\n", "dir/e.txt": "e2\n" },
+];
+
+/** `diff` between the end of the first run and the end of the second. */
+const FIRST_TO_SECOND = [
+  "M source/a.txt",
+  "- source/b.txt",
+  "T source/c.txt",
+  "M source/dir/d.txt",
+  "M source/l",
+  "+ source/n.txt",
+];
+
+/** Makes each step of `runs` in the source and backs it up; each run's ENDED time. */
+async function backUpInTurn(fx: Fixture, runs: Record<string, Entry>[]): Promise<string[]> {
+  for (const step of runs) {
+    for (const [rel, entry] of Object.entries(step)) {
+      const at = join(fx.source, rel);
+      // Deleted, or replaced by a symlink: whatever stood there goes first.
+      if ((entry === null || typeof entry === "object") && exists(at)) Deno.removeSync(at);
+      if (typeof entry === "string") put(fx.source, { [rel]: entry });
+      else if (entry !== null) Deno.symlinkSync(entry.link, at);
+    }
+    await ok(fx, "run");
+  }
+  const history = JSON.parse(await ok(fx, "history", "--json"));
+  return history.runs.map((r: { endedAt: string }) => r.endedAt);
+}
+
+function exists(path: string): boolean {
+  try {
+    Deno.lstatSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const summary = (counts: string, since: string, until = "the latest backup") =>
+  `${counts} (between ${since} and ${until})`;
+
+Deno.test("diff: what was added, removed, modified and changed kind between two runs", async () => {
+  using fx = makeFixture({});
+  const ended = await backUpInTurn(fx, RUNS);
+  const between = await ok(fx, "diff", "--since", ended[0], "--until", ended[1]);
+  assert.deepEqual(between.trimEnd().split("\n"), [
+    ...FIRST_TO_SECOND,
+    summary("1 added, 1 removed, 3 modified, 1 changed kind", ended[0], ended[1]),
+  ]);
+  // Without --until, the latest: the third run's edit too, in path order; d.txt, put back
+  // to the bytes it had (a third content of the same digest), is no change.
+  const latest = await ok(fx, "diff", "--since", ended[0]);
+  assert.deepEqual(latest.trimEnd().split("\n"), [
+    ...FIRST_TO_SECOND.slice(0, 3),
+    "M source/dir/e.txt",
+    ...FIRST_TO_SECOND.slice(4),
+    summary("1 added, 1 removed, 3 modified, 1 changed kind", ended[0]),
+  ]);
+  // A folder PATH: only what changed under it; a file PATH, itself; each PATH's in turn.
+  assert.equal(
+    await ok(fx, "diff", "--since", ended[0], "dir"),
+    `M source/dir/e.txt\n${summary("0 added, 0 removed, 1 modified", ended[0])}\n`,
+  );
+  assert.equal(
+    await ok(fx, "diff", "--since", ended[0], "--until", ended[1], "dir", "source/b.txt"),
+    "M source/dir/d.txt\n- source/b.txt\n" +
+      `${summary("0 added, 1 removed, 1 modified", ended[0], ended[1])}\n`,
+  );
+  // Nothing changed: the summary alone, exit 0.
+  for (const args of [["--since", ended[2]], ["--since", ended[1], "--until", ended[1]]]) {
+    const until = args[3] ?? "the latest backup";
+    assert.equal(
+      await ok(fx, "diff", ...args),
+      `${summary("0 added, 0 removed, 0 modified", args[1], until)}\n`,
+    );
+  }
+});
+
+Deno.test("diff --json: since, until, each change with its contents before and after, counts", async () => {
+  using fx = makeFixture({});
+  const ended = await backUpInTurn(fx, RUNS);
+  const doc = JSON.parse(await ok(fx, "diff", "--since", ended[0], "--until", ended[1], "--json"));
+  const file = (version: number, size: number) => ({ version, kind: "file", size });
+  const link = (version: number, linkTarget: string) => ({
+    version,
+    kind: "symlink",
+    size: linkTarget.length,
+    linkTarget,
+  });
+  assert.deepEqual(doc, {
+    command: "diff",
+    since: ended[0],
+    until: ended[1],
+    changes: [
+      { path: "source/a.txt", change: "modified", before: file(1, 3), after: file(2, 11) },
+      { path: "source/b.txt", change: "removed", before: file(1, 4) },
+      { path: "source/c.txt", change: "type-changed", before: file(1, 4), after: link(2, "a.txt") },
+      { path: "source/dir/d.txt", change: "modified", before: file(1, 4), after: file(2, 12) },
+      { path: "source/l", change: "modified", before: link(1, "a.txt"), after: link(2, "c.txt") },
+      { path: "source/n.txt", change: "added", after: file(1, 4) },
+    ],
+    counts: { added: 1, removed: 1, modified: 3, typeChanged: 1, excluded: 0 },
+    error: null,
+  });
+  const latest = JSON.parse(await ok(fx, "diff", "--since", ended[2], "--json"));
+  assert.equal(latest.until, null);
+  assert.deepEqual(latest.changes, []);
+});
+
+Deno.test("diff --backup-root: the backup alone, its config gone", async () => {
+  using fx = makeFixture({});
+  const ended = await backUpInTurn(fx, RUNS);
+  Deno.removeSync(fx.config);
+  const r = await runCli(
+    ["diff", "--since", ended[0], "--until", ended[1], "--backup-root", fx.backup],
+    { cwd: fx.dir },
+  );
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(r.stdout.trimEnd().split("\n").slice(0, -1), FIRST_TO_SECOND);
+});
+
+Deno.test("diff: a file an exclude pattern took out is removed as of the latest", async () => {
+  using fx = makeFixture({ "a.txt": "a\n", "skip.log": "log\n" });
+  await ok(fx, "run");
+  const [first] = JSON.parse(await ok(fx, "history", "--json")).runs
+    .map((r: { endedAt: string }) => r.endedAt);
+  writeConfig(fx.config, {
+    sources: ["./source"],
+    backup_root: "./backup",
+    log_dir: "./logs",
+    exclude: ["*.log"],
+  });
+  await ok(fx, "run");
+  assert.equal(
+    await ok(fx, "diff", "--since", first),
+    `- source/skip.log\n${summary("0 added, 1 removed (1 excluded), 0 modified", first)}\n`,
+  );
+  const doc = JSON.parse(await ok(fx, "diff", "--since", first, "--json"));
+  assert.deepEqual(doc.changes, [
+    {
+      path: "source/skip.log",
+      change: "removed",
+      before: { version: 1, kind: "file", size: 4 },
+      excluded: true,
+    },
+  ]);
+});
+
+Deno.test("diff: refused with one line, exit 2: --since after --until or now, an unknown PATH, no --since", async () => {
+  using fx = makeFixture({ "a.txt": "a\n" });
+  await ok(fx, "run");
+  const since = "2026-11-28T18:00:00Z";
+  assertUsage(
+    await fx.cli("diff", "--since", since, "--until", "2026-11-27"),
+    new RegExp(
+      `^Invalid --since '${since}': it is later than --until '2026-11-27': give the earlier ` +
+        "moment to --since and the later one to --until\n$",
+    ),
+  );
+  assertUsage(
+    await fx.cli("diff", "--since", "2999-01-01"),
+    /^Invalid --since '2999-01-01': it is in the future .*: give a moment past to --since\n$/,
+  );
+  assertUsage(
+    await fx.cli("diff", "--since", since, "nope.txt"),
+    /^Cannot compare 'nope.txt': it is not in the backup: give a path the backup holds/,
+  );
+  assertUsage(await fx.cli("diff"), /^Missing --since for 'diff': .*see 'diff --help'\n$/);
+  assertUsage(
+    await fx.cli("diff", "--since", "yesterday"),
+    /^Invalid --since value 'yesterday': expected an ISO-8601 time/,
+  );
+  assertUsage(
+    await fx.cli("diff", "--since", since, "--at", since),
+    /^Unknown option '--at' for 'diff' \(diff compares two moments/,
+  );
+});
