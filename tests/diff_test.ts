@@ -4,12 +4,14 @@
  * one edited and then put back as it was, one more edit), compared between each run's ENDED
  * time (`history --json`) and the latest: the lines, the summary, a folder PATH, `--until`,
  * the `--json` document, `--backup-root` without a config, a file an exclude pattern took
- * out, nothing changed, and the refusals (exit 2): --since later than --until or in the
- * future, a PATH not in the backup, no --since.
+ * out, nothing changed, the backup root left as it was, a `--json` document still whole when
+ * a damaged page of the state ends the comparison partway, and the refusals (exit 2):
+ * --since later than --until or in the future, a PATH not in the backup, no --since.
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { type Fixture, makeFixture, runCli, writeConfig } from "./helpers.ts";
+import { DatabaseSync } from "node:sqlite";
+import { fingerprint, type Fixture, makeFixture, runCli, writeConfig } from "./helpers.ts";
 import { assertUsage } from "./cli_helpers.ts";
 import { ok, put } from "./restore_helpers.ts";
 
@@ -78,6 +80,7 @@ const summary = (counts: string, since: string, until = "the latest backup") =>
 Deno.test("diff: what was added, removed, modified and changed kind between two runs", async () => {
   using fx = makeFixture({});
   const ended = await backUpInTurn(fx, RUNS);
+  const before = fingerprint(fx.backup);
   const between = await ok(fx, "diff", "--since", ended[0], "--until", ended[1]);
   assert.deepEqual(between.trimEnd().split("\n"), [
     ...FIRST_TO_SECOND,
@@ -110,6 +113,11 @@ Deno.test("diff: what was added, removed, modified and changed kind between two 
       `${summary("0 added, 0 removed, 0 modified", args[1], until)}\n`,
     );
   }
+  assert.deepEqual(
+    fingerprint(fx.backup),
+    before,
+    "the backup root, its state included, untouched",
+  );
 });
 
 Deno.test("diff --json: since, until, each change with its contents before and after, counts", async () => {
@@ -210,4 +218,39 @@ Deno.test("diff: refused with one line, exit 2: --since after --until or now, an
     await fx.cli("diff", "--since", since, "--at", since),
     /^Unknown option '--at' for 'diff' \(diff compares two moments/,
   );
+});
+
+Deno.test("diff --json met by a damaged state partway ends its document whole, the error in it", async () => {
+  const name = (i: number) => `f${String(i).padStart(5, "0")}.txt`;
+  using fx = makeFixture(
+    Object.fromEntries(Array.from({ length: 3000 }, (_, i) => [name(i), "x"])),
+  );
+  await ok(fx, "run");
+  // The copies table's last page: its rows are read long after the first 64 KiB is written.
+  const db = join(fx.backup, ".backup-tool", "state.db");
+  const reader = new DatabaseSync(db, { readOnly: true });
+  const { page } = reader.prepare(
+    "SELECT max(pageno) AS page FROM dbstat WHERE name = 'copies' AND pagetype = 'leaf'",
+  ).get() as { page: number };
+  const { page_size: size } = reader.prepare("PRAGMA page_size").get() as { page_size: number };
+  reader.close();
+  using file = Deno.openSync(db, { write: true });
+  file.seekSync((page - 1) * size, Deno.SeekMode.Start);
+  file.writeSync(new Uint8Array(size).fill(0xff));
+
+  // Since before the backup: every file added.
+  const r = await fx.cli("diff", "--since", "2020-01-01", "--json");
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(r.stderr, /^Diff failed: Cannot read backup state .*malformed/);
+  assert.ok(r.stdout.length > 64 * 1024, "some of the document was written before the error");
+  const doc = JSON.parse(r.stdout);
+  const n = doc.changes.length;
+  assert.ok(n > 0 && n < 3000, String(n));
+  assert.deepEqual(doc.changes.at(-1), {
+    path: `source/${name(n - 1)}`,
+    change: "added",
+    after: { version: 1, kind: "file", size: 1 },
+  });
+  assert.deepEqual(doc.counts, { added: n, removed: 0, modified: 0, typeChanged: 0, excluded: 0 });
+  assert.equal(`Diff failed: ${doc.error}\n`, r.stderr);
 });
