@@ -13,8 +13,9 @@
  * interruption leaves nothing.
  *
  * The state does not record when an exclude pattern took a file out: an excluded file
- * counts as gone at a moment at or after the latest run (as `ls` lists it, excluded since),
- * as backed up before.
+ * counts as gone at a moment at or after the latest run or watch (a purge or verify's repair
+ * is recorded among the runs but takes no file out), as backed up before it (`ls` lists it at
+ * any moment, excluded since).
  */
 import type { Config } from "../config/config.ts";
 import { UsageError } from "../engine/errors.ts";
@@ -83,7 +84,8 @@ export function diffRequest(
     });
     const whole = targets.length === 0 || targets.includes("");
     const excluded = excludedPaths(store, whole ? [""] : targets);
-    const latest = store.latestRunTime();
+    // The latest session that backed up: a purge or a repair by verify takes no file out.
+    const latest = store.latestRunTime(undefined, ["run", "watch"]);
     const sideAt = (at: number | undefined) => ({
       sel: at === undefined ? { kind: "latest" } as const : { kind: "at", time: at } as const,
       // A moment at or after the latest run: excluded files are gone by then.

@@ -105,14 +105,20 @@ function recordedWhileRunning(db: StateDb, rows: Row[]): Set<number> {
 }
 
 /**
- * The latest start or end time of a run, of those not after `notAfter` (0 if none): one
- * read of the runs table, a row a session.
+ * The latest start or end time of a run, of those not after `notAfter` (0 if none), and,
+ * given `commands`, of those commands only (`run` and `watch`: the sessions that back up,
+ * not a purge or a repair): one read of the runs table, a row a session.
  */
-export function latestRunTime(db: StateDb, notAfter = Number.MAX_SAFE_INTEGER): number {
+export function latestRunTime(
+  db: StateDb,
+  notAfter = Number.MAX_SAFE_INTEGER,
+  commands?: readonly string[],
+): number {
+  const only = commands === undefined ? "" : " AND command IN (SELECT value FROM json_each(?))";
   const row = db.q(
     `SELECT max(max(started_at, coalesce(finished_at, 0))) AS t FROM runs
-     WHERE max(started_at, coalesce(finished_at, 0)) <= ?`,
-  ).get(notAfter) as Row;
+     WHERE max(started_at, coalesce(finished_at, 0)) <= ?${only}`,
+  ).get(notAfter, ...commands === undefined ? [] : [JSON.stringify(commands)]) as Row;
   return (row.t as number | null) ?? 0;
 }
 

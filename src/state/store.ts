@@ -103,9 +103,12 @@ export class StateStore {
     return read.firstRecordedTime(this.#db);
   }
 
-  /** The latest start or end time of a run, of those not after `notAfter` (0 if none). */
-  latestRunTime(notAfter?: number): number {
-    return runs.latestRunTime(this.#db, notAfter);
+  /**
+   * The latest start or end time of a run, of those not after `notAfter` (0 if none), of
+   * `commands` only where given.
+   */
+  latestRunTime(notAfter?: number, commands?: readonly string[]): number {
+    return runs.latestRunTime(this.#db, notAfter, commands);
   }
 
   /**
