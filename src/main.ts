@@ -47,11 +47,11 @@ const SUMMARIES: Record<CommandName, string> = {
   watch: "Back up continuously as files change, until stopped",
   restore: "Restore files, the latest or as of a time or version",
   ls: "List what restore would give back, as of now or a time",
+  find: "Find every path ever backed up whose name matches a pattern",
   diff: "Show what changed in the backup between two times",
   history: "List every run, or every stored content of one file",
   verify: "Re-hash stored copies and report damage",
   purge: "Delete every stored copy of files no longer backed up",
-  find: "Find every path ever backed up whose name matches a pattern",
 };
 
 const HELP = `backup-tool ${VERSION}: deterministic, content-hash based incremental backups
