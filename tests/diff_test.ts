@@ -10,8 +10,14 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { DatabaseSync } from "node:sqlite";
-import { fingerprint, type Fixture, makeFixture, runCli, writeConfig } from "./helpers.ts";
+import {
+  damageLastCopiesPage,
+  fingerprint,
+  type Fixture,
+  makeFixture,
+  runCli,
+  writeConfig,
+} from "./helpers.ts";
 import { assertUsage } from "./cli_helpers.ts";
 import { ok, put } from "./restore_helpers.ts";
 
@@ -250,16 +256,7 @@ Deno.test("diff --json met by a damaged state partway ends its document whole, t
   );
   await ok(fx, "run");
   // The copies table's last page: its rows are read long after the first 64 KiB is written.
-  const db = join(fx.backup, ".backup-tool", "state.db");
-  const reader = new DatabaseSync(db, { readOnly: true });
-  const { page } = reader.prepare(
-    "SELECT max(pageno) AS page FROM dbstat WHERE name = 'copies' AND pagetype = 'leaf'",
-  ).get() as { page: number };
-  const { page_size: size } = reader.prepare("PRAGMA page_size").get() as { page_size: number };
-  reader.close();
-  using file = Deno.openSync(db, { write: true });
-  file.seekSync((page - 1) * size, Deno.SeekMode.Start);
-  file.writeSync(new Uint8Array(size).fill(0xff));
+  damageLastCopiesPage(fx.backup);
 
   // Since before the backup: every file added.
   const r = await fx.cli("diff", "--since", "2020-01-01", "--json");

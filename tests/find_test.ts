@@ -8,8 +8,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { DatabaseSync } from "node:sqlite";
-import { makeFixture, runCli, writeConfig, writeTree } from "./helpers.ts";
+import { damageLastCopiesPage, makeFixture, runCli, writeConfig, writeTree } from "./helpers.ts";
 
 const BASE = { sources: ["./source"], backup_root: "./backup", log_dir: "./logs" };
 
@@ -195,16 +194,7 @@ Deno.test("find --json met by a damaged state partway ends its document whole, t
   assert.equal((await fx.cli("run", "-q")).code, 0);
   // The copies table's last page: its rows are summed up long after the first 64 KiB is
   // written (the paths themselves are read from the index, whole).
-  const db = join(fx.backup, ".backup-tool", "state.db");
-  const reader = new DatabaseSync(db, { readOnly: true });
-  const { page } = reader.prepare(
-    "SELECT max(pageno) AS page FROM dbstat WHERE name = 'copies' AND pagetype = 'leaf'",
-  ).get() as { page: number };
-  const { page_size: size } = reader.prepare("PRAGMA page_size").get() as { page_size: number };
-  reader.close();
-  using file = Deno.openSync(db, { write: true });
-  file.seekSync((page - 1) * size, Deno.SeekMode.Start);
-  file.writeSync(new Uint8Array(size).fill(0xff));
+  damageLastCopiesPage(fx.backup);
 
   const r = await fx.cli("find", "*.txt", "--json");
   assert.equal(r.code, 1, r.stderr);

@@ -344,3 +344,21 @@ export function copiedInPlace(dir: string): void {
     Deno.utimeSync(path, info.atime!, info.mtime!);
   }
 }
+
+/**
+ * Overwrites the last leaf page of the state's copies table in `backup` with 0xff bytes: a
+ * command reading the state in path order meets the damage only partway, after what it
+ * printed first (a `--json` document must still end whole).
+ */
+export function damageLastCopiesPage(backup: string): void {
+  const db = join(backup, ".backup-tool", "state.db");
+  const reader = new DatabaseSync(db, { readOnly: true });
+  const { page } = reader.prepare(
+    "SELECT max(pageno) AS page FROM dbstat WHERE name = 'copies' AND pagetype = 'leaf'",
+  ).get() as { page: number };
+  const { page_size: size } = reader.prepare("PRAGMA page_size").get() as { page_size: number };
+  reader.close();
+  using file = Deno.openSync(db, { write: true });
+  file.seekSync((page - 1) * size, Deno.SeekMode.Start);
+  file.writeSync(new Uint8Array(size).fill(0xff));
+}

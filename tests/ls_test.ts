@@ -11,8 +11,7 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { join } from "node:path";
-import { DatabaseSync } from "node:sqlite";
-import { type Fixture, listFiles, makeFixture, runCli } from "./helpers.ts";
+import { damageLastCopiesPage, type Fixture, listFiles, makeFixture, runCli } from "./helpers.ts";
 import { ok, put } from "./restore_helpers.ts";
 import { pausedRun } from "./reliability/util.ts";
 
@@ -316,16 +315,7 @@ Deno.test("ls --json met by a damaged state partway ends its document whole, the
   );
   await ok(fx, "run");
   // The copies table's last page: its rows are read long after the first 64 KiB is written.
-  const db = join(fx.backup, ".backup-tool", "state.db");
-  const reader = new DatabaseSync(db, { readOnly: true });
-  const { page } = reader.prepare(
-    "SELECT max(pageno) AS page FROM dbstat WHERE name = 'copies' AND pagetype = 'leaf'",
-  ).get() as { page: number };
-  const { page_size: size } = reader.prepare("PRAGMA page_size").get() as { page_size: number };
-  reader.close();
-  using file = Deno.openSync(db, { write: true });
-  file.seekSync((page - 1) * size, Deno.SeekMode.Start);
-  file.writeSync(new Uint8Array(size).fill(0xff));
+  damageLastCopiesPage(fx.backup);
 
   const r = await fx.cli("ls", "--json");
   assert.equal(r.code, 1, r.stderr);
