@@ -169,8 +169,18 @@ function stateText(f: FoundPath): string {
   }
 }
 
+/**
+ * The line for no match: with the way to write a path PATTERN where one was given as the
+ * config writes them (from inside a source, or from its top with a leading '/'), which find
+ * reads from the source's name.
+ */
 function noMatch(patterns: readonly string[]): string {
-  return `No recorded path matches ${patterns.map((p) => `'${p}'`).join(" or ")}`;
+  const none = `No recorded path matches ${patterns.map((p) => `'${p}'`).join(" or ")}`;
+  const path = patterns.find((p) => p.includes("/") && !p.startsWith("*"));
+  if (path === undefined) return none;
+  const inside = path.replace(/^\/+/, "");
+  return `${none}: a PATTERN with '/' is read from the source's name, as the logs write ` +
+    `paths: write '*/${inside}' for the top of any source, or '**/${inside}' at any depth`;
 }
 
 /** Said once, after the paths: what to do with one. */
