@@ -71,9 +71,9 @@ export function acquireLock(file: string, command = "run"): Lock {
     // Locked first, read after: on Windows the lock is mandatory (LockFileEx), so while
     // another process holds it, reading the file fails ("another process has locked a
     // portion of the file") and would end the run with that instead of exit code 3.
-    if (!f.tryLockSync(true)) throw heldBy(holderRecord(f), file);
+    if (!lockedWithin(() => f.tryLockSync(true))) throw heldBy(holderRecord(f), file);
     // The file is ours; a holder of the folder is one whose lock file was removed.
-    if (folder && !tryLockFolder(folder)) {
+    if (folder && !lockedWithin(() => tryLockFolder(folder))) {
       throw new LockedError(
         `Cannot lock backup root: another process holds '${dirname(file)}' locked (a run or ` +
           "watch session whose lock file was removed, or another program): find it with " +
@@ -177,6 +177,26 @@ function heldBy(
   return new LockedError(
     `Cannot lock backup root: ${holder ?? "another run"} holds '${file}': ${remedy}`,
   );
+}
+
+/**
+ * Pauses (ms) between tries at a lock held by another: a lock a process has just released
+ * may still be held a moment by a child that one of its threads forked and that has not
+ * exec'd yet (it holds a copy of every descriptor until then): a test suite's runs in one
+ * process, one after another, met their own lock so, beside other tests' child processes.
+ * A second run started while one ends is let in rather than refused. About 0.25 s in all
+ * before a lock still held is said to be (exit code 3).
+ */
+const LOCK_PAUSES_MS = [5, 10, 20, 40, 80, 100];
+
+/** `tryLock()`, tried again after each of LOCK_PAUSES_MS while it fails. */
+function lockedWithin(tryLock: () => boolean): boolean {
+  const waiter = new Int32Array(new SharedArrayBuffer(4));
+  for (const pause of LOCK_PAUSES_MS) {
+    if (tryLock()) return true;
+    Atomics.wait(waiter, 0, 0, pause);
+  }
+  return tryLock();
 }
 
 /** The lock file's folder opened to be locked too, off Windows (see the module's comment). */

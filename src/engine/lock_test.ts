@@ -258,3 +258,39 @@ Deno.test({
     }
   }),
 });
+
+Deno.test({
+  name: "acquireLock: a lock held a moment longer by another process (a child forked by a " +
+    "thread of the holder's, not yet exec'd) is waited for, not taken for another run",
+  ignore: Deno.build.os === "windows" || !hasFlock(),
+  fn: withDir(async (dir) => {
+    const state = join(dir, "state");
+    Deno.mkdirSync(state);
+    const file = join(state, "lock");
+    Deno.writeTextFileSync(file, "");
+    // The folder (then the lock file) held for 20 ms by `flock`, as a forked child holds the
+    // descriptors it was given until it execs: a test suite's in-process runs met it.
+    for (const held of [state, file]) {
+      const holder = new Deno.Command("flock", { args: ["-x", held, "sleep", "0.02"] }).spawn();
+      using probe = Deno.openSync(held, { read: true });
+      for (let i = 0; probe.tryLockSync(true); i++) {
+        probe.unlockSync();
+        assert.ok(i < 500, "flock never took the lock");
+        await new Promise((r) => setTimeout(r, 2));
+      }
+      const lock = acquireLock(file);
+      lock.release();
+      assert.equal((await holder.status).code, 0);
+    }
+  }),
+});
+
+/** Whether util-linux's flock(1) is here to hold a lock from another process. */
+function hasFlock(): boolean {
+  try {
+    return new Deno.Command("flock", { args: ["--version"], stdout: "null" }).outputSync()
+      .success;
+  } catch {
+    return false;
+  }
+}
