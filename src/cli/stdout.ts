@@ -9,6 +9,7 @@
  * code stands. A full non-blocking pipe drains. Nothing is kept, so an interruption leaves
  * nothing.
  */
+import { sleepSync } from "../engine/sleep_sync.ts";
 
 /** How long to wait for a full non-blocking pipe to drain before writing again. */
 const WOULD_BLOCK_PAUSE_MS = 2;
@@ -46,7 +47,7 @@ export class Output {
       } catch (e) {
         if (e instanceof Deno.errors.BrokenPipe) this.#readerGone = true;
         // A full pipe left non-blocking by whoever set up stdout: it drains.
-        else if (e instanceof Deno.errors.WouldBlock) pause(WOULD_BLOCK_PAUSE_MS);
+        else if (e instanceof Deno.errors.WouldBlock) sleepSync(WOULD_BLOCK_PAUSE_MS);
         else this.failure = e;
       }
     }
@@ -59,10 +60,6 @@ export const stdout = new Output(Deno.stdout);
 /** One line on standard output (see the module's comment). */
 export function say(text: string): void {
   stdout.line(text);
-}
-
-function pause(ms: number): void {
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
 /** The process's standard error: what cannot be written there is dropped (see above). */

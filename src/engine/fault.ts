@@ -23,6 +23,7 @@
  * nothing looked at yet) and `unwatching` (its watchers closed, the last look for a FIFO
  * holding Deno's watcher made, their ends not yet awaited: see fifo_freeing.ts).
  */
+import { sleepSync } from "./sleep_sync.ts";
 
 const spec = readSpec();
 let hits = 0;
@@ -59,13 +60,12 @@ const PAUSE_LIMIT_MS = 60_000;
 export function pausePoint(point: string): void {
   if (pause?.point !== point || ++pauseHits !== pause.n) return;
   Deno.writeTextFileSync(pause.file, `${Deno.pid}\n`);
-  const waiter = new Int32Array(new SharedArrayBuffer(4));
   for (const end = Date.now() + PAUSE_LIMIT_MS; Date.now() < end;) {
     try {
       Deno.statSync(pause.file);
     } catch {
       return;
     }
-    Atomics.wait(waiter, 0, 0, 5); // a synchronous 5 ms sleep: the run is held right here
+    sleepSync(5); // a synchronous 5 ms sleep: the run is held right here
   }
 }

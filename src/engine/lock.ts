@@ -31,6 +31,7 @@ import { giveBack, overwrite, readBefore, readBytes, writeRecord } from "./lock_
 import { describe, type Holders, holdersIn, recordBytes, startedOf } from "./lock_record.ts";
 import { namesAnotherHolder } from "./proc_locks.ts";
 import { deniedRootRemedy } from "./owner.ts";
+import { sleepSync } from "./sleep_sync.ts";
 
 export interface Lock {
   /**
@@ -191,10 +192,9 @@ const LOCK_PAUSES_MS = [5, 10, 20, 40, 80, 100];
 
 /** `tryLock()`, tried again after each of LOCK_PAUSES_MS while it fails. */
 function lockedWithin(tryLock: () => boolean): boolean {
-  const waiter = new Int32Array(new SharedArrayBuffer(4));
   for (const pause of LOCK_PAUSES_MS) {
     if (tryLock()) return true;
-    Atomics.wait(waiter, 0, 0, pause);
+    sleepSync(pause);
   }
   return tryLock();
 }
@@ -227,7 +227,6 @@ const RECORD_WAIT_MS = 5;
  * process that writes none, `flock`, holds the lock under): `gone` then names that one.
  */
 function holderRecord(f: Deno.FsFile): { holder?: string; gone?: string } {
-  const waiter = new Int32Array(new SharedArrayBuffer(4));
   for (let tried = 1;; tried++) {
     const record = readHolder(f);
     const holder = describe(record);
@@ -235,7 +234,7 @@ function holderRecord(f: Deno.FsFile): { holder?: string; gone?: string } {
     if ((holder !== undefined && !gone) || tried >= RECORD_TRIES) {
       return gone ? { gone: holder } : { holder };
     }
-    Atomics.wait(waiter, 0, 0, RECORD_WAIT_MS);
+    sleepSync(RECORD_WAIT_MS);
   }
 }
 

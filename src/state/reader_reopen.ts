@@ -13,6 +13,7 @@
  */
 import type { StatementSync } from "node:sqlite";
 import { errorText } from "../engine/errors.ts";
+import { sleepSync } from "../engine/sleep_sync.ts";
 
 /**
  * Pauses (ms) before each new connection: a writer's switch takes a few milliseconds, and
@@ -48,7 +49,7 @@ export function whileSwitching<T>(open: () => T): T {
       return open();
     } catch (e) {
       if (attempt >= PAUSES_MS.length || !cannotOpen(e)) throw e;
-      pause(PAUSES_MS[attempt]);
+      sleepSync(PAUSES_MS[attempt]);
     }
   }
 }
@@ -56,10 +57,6 @@ export function whileSwitching<T>(open: () => T): T {
 /** Rows as arrays or objects (node:sqlite has it; Deno's types do not name it yet). */
 function setReturnArrays(stmt: StatementSync, on: boolean): void {
   (stmt as unknown as { setReturnArrays(on: boolean): void }).setReturnArrays(on);
-}
-
-function pause(ms: number): void {
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
 /**
@@ -78,7 +75,7 @@ export function reopening(current: () => StatementSync, reopen: () => void): Sta
         return stmt[name](...args);
       } catch (e) {
         if (attempt >= PAUSES_MS.length || !switching(e)) throw e;
-        pause(PAUSES_MS[attempt]);
+        sleepSync(PAUSES_MS[attempt]);
       }
     }
   };

@@ -18,6 +18,7 @@
  * that thread, and the caller gives the watchers up. Elsewhere there is no /proc, and
  * nothing is found. Reads only /proc; an interruption leaves nothing.
  */
+import { sleepSync } from "../engine/sleep_sync.ts";
 
 /** The watcher thread's name as /proc shows it (cut to 15 bytes). */
 const WATCHER_THREAD = /^notify-rs/;
@@ -62,7 +63,6 @@ const GONE_LOOKS = 3;
  * and left its watchers to a close that nothing guarded any more (stress hunt, 2026-12-04).
  */
 export function freeWatcher(freed: Deno.FsFile[]): boolean {
-  const pause = new Int32Array(new SharedArrayBuffer(4));
   let gone: string | undefined;
   let looks = 0;
   for (let round = 0; round < FREE_ROUNDS && watcherHeld(); round++) {
@@ -77,7 +77,7 @@ export function freeWatcher(freed: Deno.FsFile[]): boolean {
       gone = path;
       if (gone !== undefined && looks >= GONE_LOOKS) return false;
     }
-    Atomics.wait(pause, 0, 0, FREE_PAUSE_MS); // a synchronous pause: the thread goes on
+    sleepSync(FREE_PAUSE_MS); // a synchronous pause: the thread goes on
   }
   return true;
 }
