@@ -11,7 +11,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { type Fixture, makeFixture, poll, readTree, signalTaken } from "../helpers.ts";
 import { WatchProcess } from "../watch_helpers.ts";
-import { exists, pausedRun, runTool } from "./util.ts";
+import { exists, runTool, signalledAt } from "./util.ts";
 
 interface Ended {
   code: number;
@@ -25,13 +25,7 @@ interface Ended {
 
 /** A run held at `at`, sent SIGTERM there, let go once the signal is taken; how it ended. */
 async function termedAt(fx: Fixture, at: string): Promise<Ended> {
-  await using paused = await pausedRun(["run", "--config", fx.config], at, fx.dir);
-  const { child, resume } = paused;
-  child.kill("SIGTERM");
-  await signalTaken(child.pid, "SIGTERM");
-  resume();
-  const out = await child.output();
-  const [stdout, stderr] = [out.stdout, out.stderr].map((b) => new TextDecoder().decode(b));
+  const { code, stdout, stderr } = await signalledAt(["run", "--config", fx.config], at, fx.dir);
   assert.match(stderr, /Stopping after the batch in progress \(SIGTERM\)/);
   const logs = [...Deno.readDirSync(fx.logs)].map((e) => e.name).sort();
   const text = Deno.readTextFileSync(join(fx.logs, logs.at(-1)!));
@@ -39,7 +33,7 @@ async function termedAt(fx: Fixture, at: string): Promise<Ended> {
   const history = await fx.cli("history", "--json");
   assert.equal(history.code, 0, history.stderr);
   const outcome = JSON.parse(history.stdout).runs.at(-1).outcome;
-  return { code: out.code, stdout, stderr, last, outcome };
+  return { code, stdout, stderr, last, outcome };
 }
 
 Deno.test({

@@ -7,8 +7,8 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { makeFixture, readTree, signalTaken, writeTree } from "../helpers.ts";
-import { pausedRun, runTool } from "./util.ts";
+import { makeFixture, readTree, writeTree } from "../helpers.ts";
+import { runTool, signalledAt } from "./util.ts";
 
 for (const [signal, code] of [["SIGTERM", 143], ["SIGINT", 130]] as const) {
   Deno.test({
@@ -23,13 +23,9 @@ for (const [signal, code] of [["SIGTERM", 143], ["SIGINT", 130]] as const) {
       using fx = makeFixture(tree);
       assert.equal((await runTool(["run", "--config", fx.config])).code, 0);
       writeTree(fx.source, Object.fromEntries(Object.keys(tree).map((p) => [p, `v2 ${p}\n`])));
-      await using paused = await pausedRun(["run", "--config", fx.config], "folder:3", fx.dir);
-      const { child, resume } = paused;
-      child.kill(signal);
-      await signalTaken(child.pid, signal);
-      resume();
-      const out = await child.output();
-      const [stdout, stderr] = [out.stdout, out.stderr].map((b) => new TextDecoder().decode(b));
+      const args = ["run", "--config", fx.config];
+      const out = await signalledAt(args, "folder:3", fx.dir, { signal });
+      const { stdout, stderr } = out;
       assert.equal(out.code, code, `${stdout}\n${stderr}`);
       assert.match(stderr, new RegExp(`Stopping after the batch in progress \\(${signal}\\)`));
       assert.match(stdout, /Backup stopped before it finished: 0 new, (\d+) updated/);
@@ -57,13 +53,8 @@ Deno.test({
     }
     using fx = makeFixture(tree);
     const args = ["run", "--json", "--config", fx.config];
-    await using paused = await pausedRun(args, "folder:2", fx.dir);
-    const { child, resume } = paused;
-    child.kill("SIGTERM");
-    await signalTaken(child.pid, "SIGTERM");
-    resume();
-    const out = await child.output();
-    const stdout = new TextDecoder().decode(out.stdout);
+    const out = await signalledAt(args, "folder:2", fx.dir);
+    const stdout = out.stdout;
     assert.equal(out.code, 143, stdout);
     const doc = JSON.parse(stdout);
     assert.equal(doc.exitCode, 143);
@@ -81,15 +72,8 @@ Deno.test({
  * once it exited 143.
  */
 async function termWhilePaused(args: string[], at: string, dir: string): Promise<string> {
-  await using paused = await pausedRun(args, at, dir);
-  const { child, resume } = paused;
-  child.kill("SIGTERM");
-  await signalTaken(child.pid, "SIGTERM");
-  await new Promise((r) => setTimeout(r, 400));
-  resume();
-  const out = await child.output();
-  const stdout = new TextDecoder().decode(out.stdout);
-  assert.equal(out.code, 143, stdout);
+  const { code, stdout } = await signalledAt(args, at, dir, { holdMs: 400 });
+  assert.equal(code, 143, stdout);
   return stdout;
 }
 
@@ -180,13 +164,8 @@ Deno.test({
     const out = join(fx.dir, "out");
     const args = ["restore", "--to", out, "--config", fx.config];
     // Paused before the 700th file: the first batch (512) is being flushed meanwhile.
-    await using paused = await pausedRun(args, "restoring:700", fx.dir);
-    const { child, resume } = paused;
-    child.kill("SIGINT");
-    await signalTaken(child.pid, "SIGINT");
-    resume();
-    const result = await child.output();
-    const [stdout, stderr] = [result.stdout, result.stderr].map((b) => new TextDecoder().decode(b));
+    const result = await signalledAt(args, "restoring:700", fx.dir, { signal: "SIGINT" });
+    const { stdout, stderr } = result;
     assert.equal(result.code, 130, `${stdout}\n${stderr}`);
     assert.match(stderr, /Stopping after the batch in progress \(SIGINT\)/);
     const done = /Restore stopped before it finished: (\d+) restored/.exec(stdout);

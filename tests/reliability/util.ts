@@ -7,7 +7,7 @@
 import { createHash } from "node:crypto";
 import { DatabaseSync } from "node:sqlite";
 import { join, relative, sep } from "node:path";
-import { REPO, toolCommand } from "../helpers.ts";
+import { REPO, signalTaken, toolCommand } from "../helpers.ts";
 
 // ---------------------------------------------------------------------------------------
 // Randomness
@@ -579,6 +579,43 @@ export async function pausedRun(
       }
     },
   };
+}
+
+/** How a run held at a pause point and sent a signal there ended. */
+export interface SignalledRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface SignalOptions {
+  signal?: "SIGTERM" | "SIGINT";
+  /** Held this much longer once the signal is taken: for a test that needs a later turn. */
+  holdMs?: number;
+  /** Called while the run is held, before the signal: the state at the pause. */
+  whilePaused?: () => void;
+}
+
+/**
+ * The tool started with `args` and held at `at` (`pausedRun`), sent `signal` (SIGTERM by
+ * default) there, let go once one of its threads has taken it, and read to its end.
+ */
+export async function signalledAt(
+  args: string[],
+  at: string,
+  dir: string,
+  { signal = "SIGTERM", holdMs = 0, whilePaused }: SignalOptions = {},
+): Promise<SignalledRun> {
+  await using paused = await pausedRun(args, at, dir);
+  const { child, resume } = paused;
+  whilePaused?.();
+  child.kill(signal);
+  await signalTaken(child.pid, signal);
+  if (holdMs > 0) await new Promise((r) => setTimeout(r, holdMs));
+  resume();
+  const out = await child.output();
+  const [stdout, stderr] = [out.stdout, out.stderr].map((b) => new TextDecoder().decode(b));
+  return { code: out.code, stdout, stderr };
 }
 
 export function exists(path: string): boolean {
