@@ -122,7 +122,7 @@ export function diffCommand(argv: string[]): Promise<number> {
   return Promise.resolve(0);
 }
 
-/** The two moments; --since after --until (or after now, without it) is refused. */
+/** The two moments; --since after now, or after --until, is refused. */
 function moments(sinceText: string | undefined, untilText: string | undefined) {
   if (sinceText === undefined) {
     throw new UsageError(
@@ -132,16 +132,17 @@ function moments(sinceText: string | undefined, untilText: string | undefined) {
   }
   const since = atOption(sinceText, "--since")!;
   const until = atOption(untilText, "--until");
+  // Checked first: between two moments to come, with --until later still, nothing changed.
+  if (since > Date.now()) {
+    throw new UsageError(
+      `Invalid --since '${sinceText}': it is in the future (later than now): give a ` +
+        "moment past to --since",
+    );
+  }
   if (until !== undefined && since > until) {
     throw new UsageError(
       `Invalid --since '${sinceText}': it is later than --until '${untilText}': give the ` +
         "earlier moment to --since and the later one to --until",
-    );
-  }
-  if (until === undefined && since > Date.now()) {
-    throw new UsageError(
-      `Invalid --since '${sinceText}': it is in the future (later than now, the default ` +
-        "--until): give a moment past to --since",
     );
   }
   return { since, until };
