@@ -5,6 +5,13 @@
  * stored bytes: the next run copies it again only while the file is unchanged in its source,
  * and a change or deletion before then loses the content. `verify --repair` makes that file's
  * copy again (from this copy, or from the source), and the same purge then deletes this one.
+ * Where any other stored copy of the same bytes stays (a version, a `_deleted/` copy, another
+ * file's copy: recorded stored under the same digest, not asked in this purge, there as a
+ * file of its recorded size), the copy asked holds not the only ones: it goes, and
+ * `verify --repair` makes the missing copy from that one (repair_copies.ts reads any stored
+ * copy of a content). That copy is looked for in one read of the state, a page at a time,
+ * and only where some content would otherwise be kept; copies under another hash algorithm
+ * are not hashed for it (such a content is kept, as before).
  * Where a copy's presence cannot be told (a folder on its way this user may not enter), it
  * is taken for what keeps the most: such a file's own copy for missing, so the copy that
  * may hold its only bytes is kept, said as 'could not be looked at' with the reason; a copy
@@ -14,6 +21,7 @@
  */
 import { errorText } from "../engine/errors.ts";
 import { isStoredCopy, storedEntry } from "../engine/fsops.ts";
+import { isStored } from "./asof.ts";
 import type { PurgeItem } from "../engine/purge_plan.ts";
 import type { StateStore } from "../state/store.ts";
 
@@ -26,8 +34,9 @@ export interface HeldItem {
 /**
  * Splits `items` (what a purge deletes) into those it deletes and those it keeps: each
  * content's copies are kept, all of them there, where a file tracked and not purged holds
- * that content, its copy is missing, and no such file's copy is there to hold it. A copy
- * asked that is missing too holds nothing to keep: it goes as any missing copy does.
+ * that content, its copy is missing, no such file's copy is there to hold it, and no other
+ * stored copy not asked is. A copy asked that is missing too holds nothing to keep: it goes
+ * as any missing copy does.
  */
 export function holdLastBytes(
   root: string,
@@ -72,6 +81,9 @@ export function holdLastBytes(
         "stores them again), then purge again";
     needy.set(digest, { ...other, said });
   }
+  if (needy.size > 0) {
+    for (const digest of otherHolders(root, store, items, needy, real)) needy.delete(digest);
+  }
   const kept: PurgeItem[] = [];
   const held: HeldItem[] = [];
   for (const item of items) {
@@ -91,4 +103,31 @@ export function holdLastBytes(
     });
   }
   return { items: kept, held };
+}
+
+/**
+ * Of the `needy` contents, those another stored copy holds, one not among `items`: recorded
+ * stored (a latest, duplicate, version or `_deleted/` copy), a file reached through real
+ * folders, of its recorded size. One that cannot be looked at holds nothing for sure.
+ */
+function otherHolders(
+  root: string,
+  store: StateStore,
+  items: readonly PurgeItem[],
+  needy: ReadonlyMap<string, unknown>,
+  real: Set<string>,
+): Set<string> {
+  const asked = new Set(items.map((i) => i.action.storedAt));
+  const held = new Set<string>();
+  for (const c of store.eachStoredCopy()) {
+    const digest = `${c.algo}:${c.hash}`;
+    if (c.kind !== "file" || !isStored(c) || !needy.has(digest) || held.has(digest)) continue;
+    if (asked.has(c.storedAt!)) continue;
+    try {
+      const entry = storedEntry(root, c.storedAt!, real);
+      if (isStoredCopy(entry) && entry.isFile && entry.size === c.size) held.add(digest);
+    } catch { /* not looked at: holds nothing for sure */ }
+    if (held.size === needy.size) break;
+  }
+  return held;
 }
