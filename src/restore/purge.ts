@@ -16,6 +16,14 @@
  * batch (a turn of the event loop): the purge ends there. An interruption leaves journaled
  * the batch in flight, which the next session's recovery completes and logs; a copy is
  * never gone while its record says it is stored once that recovery has run.
+ *
+ * The records of contents whose copy went before (lost, pruned) are marked purged last, in
+ * one transaction, as the engine orders a change and its line: each `PURGE record:` line
+ * written and flushed to disk (runlog.ts `sync`, as a batch's lines before its commit)
+ * before the commit that marks them, never after, so that no kill leaves a record marked
+ * purged that no log names. Nothing journals them (there is no file to delete): a kill
+ * between the lines and the commit leaves lines for records still lost or pruned, which the
+ * same purge again marks, logging them again, as recovery logs a batch's lines again.
  */
 import type { Config } from "../config/config.ts";
 import { createMatcher, excludesRecorded } from "../engine/exclude.ts";
@@ -25,6 +33,7 @@ import { isMissing } from "../engine/fsops.ts";
 import { Batch } from "../engine/batch.ts";
 import type { Action } from "../engine/types.ts";
 import { hearSignals } from "../engine/event_turn.ts";
+import { pausePoint } from "../engine/fault.ts";
 import { emptyResult, type PassResult } from "../engine/pass_types.ts";
 import { openSession } from "../engine/session.ts";
 import {
@@ -138,10 +147,13 @@ export async function purgeCopies(
     await batch.flush();
     await batch.settle();
     // The records of copies gone before: one transaction, once every copy is dealt with (a
-    // stopped purge leaves them to the same purge again, as it leaves the copies).
+    // stopped purge leaves them to the same purge again, as it leaves the copies). Their
+    // lines first, written out and flushed to disk as a batch's are before its commit.
     if (!stopped && listing.records.length > 0) {
-      session.store.recordPurged(listing.records.map((r) => r.id), recorded);
       for (const r of listing.records) say(recordLine(r));
+      session.log.sync();
+      pausePoint("marking");
+      session.store.recordPurged(listing.records.map((r) => r.id), recorded);
     }
     result.warnings = [...session.recovered, ...result.warnings];
     status = stopped
