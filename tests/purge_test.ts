@@ -333,6 +333,8 @@ Deno.test("purge leaves in place what stands where a copy of another kind was: a
     "PURGE forget: l2 (it holds other bytes than recorded for it: left in place)",
   ]);
   assert.match(r.stderr, /WARNING: source\/l2: The copy of its version 1, 'l2', no longer held/);
+  // The bytes are those deleted: g.txt's only, not those of what was left in place.
+  assert.match(r.stdout, /^Purge complete: 4 stored copies purged \(2 B\), 0 failed; log: /m);
 });
 
 Deno.test("purge refuses the whole backup with one source as with several: '.' or the source's name", async () => {

@@ -117,7 +117,9 @@ export async function purgeCommand(argv: string[]): Promise<number> {
   for (const e of errors) warn(oneLine(`ERROR: ${e.path}: ${e.message}`));
   if (json) {
     const missing = done.missing.map((i) => i.action.storedAt);
-    say(JSON.stringify({ ...document(done, true, errors), missing }, null, 2));
+    // The bytes deleted: not those of a copy left in place, nor of one found missing.
+    const doc = { ...document(done, true, errors), bytes: done.freed, missing };
+    say(JSON.stringify(doc, null, 2));
   } // A copy found missing is said with --quiet too: the backup lost it before the purge.
   else if (!quiet || done.stopped || done.missing.length > 0) say(oneLine(outcomeSummary(done)));
   const stoppedCode = done.stopped ? stop.exitCode() : undefined;
@@ -155,8 +157,7 @@ function outcomeSummary(done: PurgeOutcome): string {
   const left = done.stopped ? "; run the same purge again to delete the copies left" : "";
   const { missing } = done;
   // Neither a copy already missing nor one left in place (its deletion failed) freed any.
-  const freed = done.bytes - [...missing, ...done.failed].reduce((n, i) => n + i.size, 0);
-  const bytes = done.stopped ? "" : ` (${formatBytes(freed)})`;
+  const bytes = done.stopped ? "" : ` (${formatBytes(done.freed)})`;
   const gone = missing.length === 0
     ? ""
     : `, ${missing.length} already missing from the backup root (recorded as purged)`;

@@ -76,6 +76,12 @@ export interface PurgeOutcome extends PurgeListing {
   missing: PurgeItem[];
   /** The copies whose deletion failed (said as errors): left in place, no bytes freed. */
   failed: PurgeItem[];
+  /**
+   * The bytes of the copies deleted: not those of a copy whose deletion failed, found
+   * missing, or left in place (other bytes, or something else in its place), nor of one a
+   * stop left undeleted.
+   */
+  freed: number;
 }
 
 /** What `purge` deletes, read from the state read-only; a UsageError where it is refused. */
@@ -129,12 +135,14 @@ export async function purgeCopies(
     // Stopped where a signal leaves copies undeleted: one heard in the last batch stops
     // nothing, and the purge is complete.
     let stopped = false;
+    let added = 0;
     for (const item of listing.items) {
       if (signal?.aborted) {
         stopped = true;
         break;
       }
       batch.add(item.action);
+      added++;
       if (!batch.full()) continue;
       await batch.flush();
       // A batch's deletions are synchronous calls, and its commit waits for the next (two
@@ -177,6 +185,9 @@ export async function purgeCopies(
       stopped,
       missing,
       failed: listing.items.filter((i) => failed.has(i.action)),
+      freed: listing.items.slice(0, added)
+        .filter(({ action: a }) => !failed.has(a) && !a.absent && !a.damaged)
+        .reduce((n, i) => n + i.size, 0),
     };
   } catch (e) {
     try {

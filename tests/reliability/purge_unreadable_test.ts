@@ -3,7 +3,8 @@
  * user `nobody` (see unprivileged.ts; skipped, with a message, when not root or when neither
  * setpriv nor runuser exists): whether a stored copy is there cannot be told. A copy that may
  * hold the only stored bytes of a duplicate still backed up is kept, said with its own line;
- * one whose deletion fails is a line of its own too; the others go, exit 1, never a crash.
+ * one whose deletion fails is a line of its own too; the others go, exit 1, never a crash;
+ * `--json`'s `bytes` counts only the copies deleted.
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
@@ -73,5 +74,35 @@ Deno.test("purge (as nobody) where folders of copies cannot be entered: a line p
     const again = await fx.cli("purge", ...paths, "--yes");
     assert.equal(again.code, 0, `${again.stdout}\n${again.stderr}`);
     assert.equal((await fx.cli("verify")).code, 0);
+  });
+});
+
+Deno.test("purge --json (as nobody) where a copy's folder may not be written in: its bytes are not counted as deleted", async () => {
+  const tree = { "d/e.key": "secret\n", ".env": "s\n", "c.txt": "c\n" };
+  await unprivileged(tree, async ({ fx, run }) => {
+    assert.equal((await fx.cli("run")).code, 0); // as root
+    const cfg = JSON.parse(Deno.readTextFileSync(fx.config));
+    writeConfig(fx.config, { ...cfg, exclude: ["d/e.key", ".env"] });
+    assert.equal((await fx.cli("run")).code, 0);
+    const d = join(fx.backup, "d");
+    // The backup nobody's, but for d/: root's, open to enter, not to write in.
+    await sh(
+      `chown -R ${NOBODY}:${NOBODY} '${fx.backup}' '${fx.logs}' && ` +
+        `chown root:root '${d}' && chmod 755 '${d}'`,
+    );
+    const paths = ["d/e.key", ".env", "--json"];
+    const listed = await run("purge", ...paths);
+    assert.equal(listed.code, 0, `${listed.stdout}\n${listed.stderr}`);
+    assert.equal(JSON.parse(listed.stdout).bytes, 9); // what it would delete
+    const r = await run("purge", ...paths, "--yes");
+    assert.equal(r.code, 1, `${r.stdout}\n${r.stderr}`);
+    const doc = JSON.parse(r.stdout);
+    assert.equal(doc.purged, true);
+    assert.equal(doc.copies.length, 2);
+    assert.deepEqual(doc.errors.map((e: { path: string }) => e.path), ["source/d/e.key"]);
+    // Before, 9: e.key's 7 bytes, left in place, counted as deleted.
+    assert.equal(doc.bytes, 2);
+    assert.ok(Deno.statSync(join(d, "e.key")).isFile);
+    assert.throws(() => Deno.statSync(join(fx.backup, ".env")), Deno.errors.NotFound);
   });
 });
