@@ -10,8 +10,8 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { type Fixture, listFiles, makeFixture, signalTaken, writeConfig } from "../helpers.ts";
-import { allLogLines, cloneDir, pausedRun, pool, runTool } from "./util.ts";
+import { type Fixture, listFiles, makeFixture, writeConfig } from "../helpers.ts";
+import { allLogLines, cloneDir, pool, runTool, signalledAt } from "./util.ts";
 
 /**
  * `n` files under big/, each backed up with two contents (its latest copy and a
@@ -92,13 +92,8 @@ Deno.test({
     using fx = makeFixture({});
     const copies = await excludedWithVersions(fx, 600); // 1,200 copies: two batches
     const args = ["purge", "big", "--yes", "--config", fx.config];
-    await using paused = await pausedRun(args, "applying:2", fx.dir);
-    const { child, resume } = paused;
-    child.kill("SIGTERM");
-    await signalTaken(child.pid, "SIGTERM");
-    resume();
-    const out = await child.output();
-    const [stdout, stderr] = [out.stdout, out.stderr].map((b) => new TextDecoder().decode(b));
+    const out = await signalledAt(args, "applying:2", fx.dir);
+    const { stdout, stderr } = out;
     // Before, 'Purge stopped before it finished: 1200 stored copies purged, 0 failed; run
     // the same purge again to delete the copies left' (exit 143), none left.
     assert.equal(out.code, 0, `${stdout}\n${stderr}`);
@@ -121,14 +116,12 @@ for (const { signal, code, batch, purged } of STOPS) {
       using fx = makeFixture({});
       const copies = await excludedWithVersions(fx, 1100); // 2,200 copies: three batches
       const args = ["purge", "big", "--yes", "--config", fx.config];
-      await using paused = await pausedRun(args, `applying:${batch}`, fx.dir);
-      const { child, resume } = paused;
-      assert.equal(purgedLines(fx.logs).length, 1024 * (batch - 1), "the lines before");
-      child.kill(signal);
-      await signalTaken(child.pid, signal);
-      resume();
-      const out = await child.output();
-      const [stdout, stderr] = [out.stdout, out.stderr].map((b) => new TextDecoder().decode(b));
+      const out = await signalledAt(args, `applying:${batch}`, fx.dir, {
+        signal,
+        whilePaused: () =>
+          assert.equal(purgedLines(fx.logs).length, 1024 * (batch - 1), "the lines before"),
+      });
+      const { stdout, stderr } = out;
       assert.equal(out.code, code, `${stdout}\n${stderr}`);
       assert.match(stderr, new RegExp(`Stopping after the batch in progress \\(${signal}\\)`));
       assert.match(
