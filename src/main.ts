@@ -37,6 +37,7 @@ const COMMANDS = {
   verify: async () => (await import("./cli/verify.ts")).verifyCommand,
   purge: async () => (await import("./cli/purge.ts")).purgeCommand,
   find: async () => (await import("./cli/find.ts")).findCommand,
+  stats: async () => (await import("./cli/stats.ts")).statsCommand,
 } satisfies Record<string, () => Promise<CommandMain>>;
 type CommandName = keyof typeof COMMANDS;
 
@@ -49,6 +50,7 @@ const SUMMARIES: Record<CommandName, string> = {
   ls: "List what restore would give back, as of now or a time",
   find: "Find every path ever backed up whose name matches a pattern",
   diff: "Show what changed in the backup between two times",
+  stats: "Show how much space the backup takes, and where",
   history: "List every run, or every stored content of one file",
   verify: "Re-hash stored copies and report damage",
   purge: "Delete every stored copy of files no longer backed up",

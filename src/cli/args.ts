@@ -109,6 +109,7 @@ const VALUE_NAMES: Record<string, string> = {
   until: "TIME",
   version: "N",
   sample: "PERCENT",
+  top: "N",
   source: "PATH",
   "backup-root": "PATH",
 };

@@ -1,6 +1,6 @@
 /**
  * Reading a backup without its config (`--backup-root DIR` of restore, ls, diff, history,
- * find and verify): once the computer and its config are lost, the backup disk alone is enough,
+ * find, stats and verify): once the computer and its config are lost, the backup disk alone is enough,
  * as a restic user expects of `restic -r`. The config is made from the backup's own record:
  * its root, and each source the state has recorded, at the folder the last run found it at
  * (restored in place there, or under `--to`); a source recorded at a path that is not
@@ -28,6 +28,7 @@ const DOING = {
   ls: "list",
   find: "find",
   diff: "compare",
+  stats: "count",
 };
 
 /**

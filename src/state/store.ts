@@ -19,6 +19,7 @@ import type { DigestHolders } from "./digest_filter.ts";
 import * as read from "./queries.ts";
 import * as runs from "./run_queries.ts";
 import * as copies from "./copy_queries.ts";
+import * as stats from "./stats_queries.ts";
 import * as runWrites from "./run_writes.ts";
 import * as copyWrites from "./copy_writes.ts";
 import { type BatchContext, BatchRecorder } from "./record.ts";
@@ -348,6 +349,20 @@ export class StateStore {
 
   recordedSums(first: string, last?: string): copies.RecordedPathRow[] {
     return copies.recordedSums(this.#db, first, last);
+  }
+
+  /** A page of recorded paths after `after` (below `before`), each summed up (`stats`). */
+  storedSumsPage(after: string, limit: number, before?: string): stats.PathSums[] {
+    return stats.storedSumsPage(this.#db, after, limit, before);
+  }
+
+  storedSumsOf(path: string): stats.PathSums | undefined {
+    return stats.storedSumsOf(this.#db, path);
+  }
+
+  /** The distinct file contents stored at or below `targets` (none: all), and their bytes. */
+  distinctContents(targets: readonly string[]): { contents: number; bytes: number } {
+    return stats.distinctContents(this.#db, targets);
   }
 
   /** The id and kind of each copy recorded at a storage path (normally one or none). */
