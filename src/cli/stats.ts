@@ -28,10 +28,10 @@ another file), each kind's count and bytes, their total, and what the stored con
 would take stored once each; then the N paths whose older versions and deleted copies
 take the most, where retention's settings bite ('history PATH' lists one's versions).
 The sizes are those the state recorded (a sparse file counted whole), not a walk of the
-backup root: a copy removed by hand counts until 'verify --forget-missing' records it
-lost. PATH is read as 'ls' reads it (relative to the source root, or as the logs show
-it, the source's name in front, or absolute); a folder counts everything under it; no
-PATH counts everything. A PATH that matches nothing is said on stderr (NOT FOUND).
+backup root: an old copy removed by hand counts until 'verify --forget-missing' records
+it lost. PATH is read as 'ls' reads it (relative to the source root, or as the logs
+show it, the source's name in front, or absolute); a folder counts everything under it;
+no PATH counts everything. A PATH that matches nothing is said on stderr (NOT FOUND).
 
 Options:
   --top N        How many paths to list by the bytes of their older versions and
