@@ -5,11 +5,12 @@
  * distinct contents' total, the --top list's order and its N, PATHs (a folder, a file,
  * several, one matching nothing: exit 1), the --json document (and what a purge leaves
  * counted as no copy left), --backup-root without a config, a run holding the backup root
- * (warned of), and a bad --top (exit 2); the backup root, its state included, untouched.
+ * (warned of), a damaged state (exit 1, no document) and a bad --top (exit 2); the backup
+ * root, its state included, untouched.
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { fingerprint, type Fixture, makeFixture, runCli } from "./helpers.ts";
+import { damageLastCopiesPage, fingerprint, type Fixture, makeFixture, runCli } from "./helpers.ts";
 import { assertUsage } from "./cli_helpers.ts";
 import { ok, put } from "./restore_helpers.ts";
 import { pausedRun } from "./reliability/util.ts";
@@ -222,4 +223,20 @@ Deno.test("stats while a run holds the backup root warns as ls does, and counts 
     copies: 5,
     bytes: 148,
   });
+});
+
+Deno.test("stats met by a damaged state says so, exit 1, and prints no document", async () => {
+  const name = (i: number) => `f${String(i).padStart(5, "0")}.txt`;
+  using fx = makeFixture(
+    Object.fromEntries(Array.from({ length: 3000 }, (_, i) => [name(i), "x"])),
+  );
+  await ok(fx, "run");
+  damageLastCopiesPage(fx.backup);
+  for (const json of [[], ["--json"]]) {
+    const r = await fx.cli("stats", ...json);
+    assert.equal(r.code, 1, r.stderr);
+    assert.equal(r.stdout, "", "nothing printed before the state is read whole");
+    assert.match(r.stderr, /^Stats failed: Cannot read backup state .*malformed/);
+    assert.equal(r.stderr.trimEnd().split("\n").length, 1, r.stderr);
+  }
 });
