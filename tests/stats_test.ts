@@ -126,9 +126,9 @@ Deno.test("stats PATH...: a folder, a file, several; one matching nothing is NOT
   const old = JSON.parse(await ok(fx, "stats", "old.txt", "--json"));
   assert.deepEqual(old.stored.deleted, { copies: 1, bytes: 9 });
 
-  const none = await fx.cli("stats", "nope", "docs");
+  const none = await fx.cli("stats", "nope", "docs", "nope");
   assert.equal(none.code, 1, none.stderr);
-  assert.equal(none.stderr, "NOT FOUND: nope: 'source/nope' is not in the backup\n");
+  assert.equal(none.stderr, "NOT FOUND: nope: 'source/nope' is not in the backup\n", "once");
   assert.match(none.stdout, /^Stored copies under 'docs' in /);
   const only = await fx.cli("stats", "Docs");
   assert.equal(only.code, 1);

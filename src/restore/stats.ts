@@ -61,25 +61,42 @@ export function statsRequest(
       runningNow(config),
     );
     if (warning) warn(warning);
-    const problems: Problem[] = [];
-    const found = targets.filter((t, i) => {
-      if (t === "" || store.isRecorded(t) || store.isRecordedBelow(t)) return true;
-      problems.push(notFound(store, resolver, request.paths[i], t));
-      return false;
-    });
+    const { found, problems } = recorded(store, resolver, request.paths, targets);
     const whole = targets.length === 0 || targets.includes("");
-    const within = whole ? [] : outer(found);
-    const tally = emptyTally();
-    const top = new TopPaths(request.top);
-    const read = whole || within.length > 0;
-    if (read) {
-      for (const row of sumsOf(store, whole ? [""] : within)) top.offer(addPath(tally, row));
+    if (!whole && found.length === 0) {
+      const none = { tally: emptyTally(), distinct: { contents: 0, bytes: 0 }, top: [] };
+      return { ...none, problems, read: false };
     }
-    const distinct = read ? store.distinctContents(within) : { contents: 0, bytes: 0 };
-    return { tally, distinct, top: top.list(), problems, read };
+    return { ...figures(store, whole ? [] : outer(found), request.top), problems, read: true };
   } finally {
     store.close();
   }
+}
+
+/** The targets ever recorded at or below, and a problem for each other PATH (once). */
+function recorded(
+  store: StateStore,
+  resolver: PathResolver,
+  given: readonly string[],
+  targets: readonly string[],
+): { found: string[]; problems: Problem[] } {
+  const problems: Problem[] = [];
+  const found = targets.filter((t, i) => {
+    if (t === "" || store.isRecorded(t) || store.isRecordedBelow(t)) return true;
+    if (targets.indexOf(t) === i) problems.push(notFound(store, resolver, given[i], t));
+    return false;
+  });
+  return { found, problems };
+}
+
+/** What the copies at or below `within` (none: everything) add up to. */
+function figures(store: StateStore, within: readonly string[], n: number) {
+  const tally = emptyTally();
+  const top = new TopPaths(n);
+  for (const row of sumsOf(store, within.length === 0 ? [""] : within)) {
+    top.offer(addPath(tally, row));
+  }
+  return { tally, distinct: store.distinctContents(within), top: top.list() };
 }
 
 /** The targets not inside another one given (each counted once), in the order given. */
