@@ -110,9 +110,7 @@ Deno.test("stats PATH...: a folder, a file, several; one matching nothing is NOT
   assert.match(docs[0], /^Stored copies under 'docs' in backup '.*'/);
   assert.deepEqual(docs.slice(1, 8), [
     ...kindsTable([[2, "18 B"], [2, "21 B"], [0, "0 B"], [0, "0 B"], [4, "39 B"]]),
-    "Stored once each, the 4 distinct contents would take 39 B: the other 0 B (0%) hold " +
-    "bytes stored again (duplicates, and versions or deleted files of a content stored " +
-    "elsewhere too)",
+    "Each of the 4 distinct contents is stored once: no bytes are stored twice",
   ]);
   assert.equal(docs[10], "source/docs/report.txt  2         21 B");
   assert.equal(docs.length, 12);

@@ -125,6 +125,7 @@ function printStats(root: string, paths: string[], top: number, s: Stats): void 
 function distinctLine(d: Stats["distinct"], total: Amount): string {
   const contents = `${d.contents} distinct content${d.contents === 1 ? "" : "s"}`;
   const more = total.bytes - d.bytes;
+  if (more === 0) return `Each of the ${contents} is stored once: no bytes are stored twice`;
   const share = total.bytes === 0 ? "" : ` (${Math.round((100 * more) / total.bytes)}%)`;
   return `Stored once each, the ${contents} would take ${formatBytes(d.bytes)}: the other ` +
     `${formatBytes(more)}${share} hold bytes stored again (duplicates, and versions or ` +
