@@ -7,10 +7,17 @@
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import { invalid, osDetail, quote } from "./errors.ts";
 
-/** True when `child` is strictly inside `parent` (both absolute and normalized). */
-export function isInside(child: string, parent: string): boolean {
-  const rel = relative(parent, child);
-  return rel !== "" && rel !== ".." && !rel.startsWith(`..${sep}`) && !isAbsolute(rel);
+/** The path rules `isInside` compares by: the system's, or another's (node:path's win32). */
+type PathRules = Pick<typeof import("node:path"), "relative" | "isAbsolute" | "sep">;
+const SYSTEM_RULES: PathRules = { relative, isAbsolute, sep };
+
+/**
+ * True when `child` is strictly inside `parent` (both absolute and normalized), by the
+ * system's path rules or those given (`win32`: another letter case names the same folder).
+ */
+export function isInside(child: string, parent: string, rules = SYSTEM_RULES): boolean {
+  const rel = rules.relative(parent, child);
+  return rel !== "" && rel !== ".." && !rel.startsWith(`..${rules.sep}`) && !rules.isAbsolute(rel);
 }
 
 /**

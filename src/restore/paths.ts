@@ -6,10 +6,13 @@
  * path inside a configured source works too, and so does one starting with `./` or `../`
  * given from a folder inside a source (relative to that folder). Destinations keep those
  * relative paths, under `--to DIR` or back in the source folder (destination.ts); a PATH
- * copied from a log line is read by logged_path.ts. Pure apart from the recorded paths it
- * asks about (the state's, or a set); nothing here touches the disk.
+ * copied from a log line is read by logged_path.ts. A PATH is read by the path rules of the
+ * system restored on (node:path's win32 for Windows: backslashes, drives, a source's folder
+ * in any letter case), given to the resolver, so that its tests read Windows PATHs on any
+ * system. Pure apart from the recorded paths it asks about (the state's, or a set); nothing
+ * here touches the disk.
  */
-import { isAbsolute, relative, resolve, sep } from "node:path";
+import { posix, win32 } from "node:path";
 import type { Source } from "../config/sources.ts";
 import { UsageError } from "../engine/errors.ts";
 import { isInside } from "../config/paths.ts";
@@ -74,7 +77,10 @@ export class PathResolver {
     names: Iterable<string>,
     readonly sources: readonly Source[],
     readonly recorded: RecordedPaths,
-    /** The system restored on: its file names are checked (destination.ts). */
+    /**
+     * The system restored on: PATHs are read by its path rules, and its file names are
+     * checked (destination.ts).
+     */
     readonly os: typeof Deno.build.os = Deno.build.os,
     /** Each source's folder as the last run found it (its real path). */
     readonly lastPaths: ReadonlyMap<string, string> = new Map(),
@@ -84,6 +90,15 @@ export class PathResolver {
     readonly notInPlace?: ReadonlyMap<string, string>,
   ) {
     this.#names = [...new Set(names)].sort();
+  }
+
+  /**
+   * The path rules PATHs are read by: those of the system restored on (`os`), so that a
+   * Windows PATH (`C:\Users\me\doc.txt`, `docs\a.txt`, a drive or a source's folder in
+   * another letter case) is read as Windows reads it wherever the resolver is made (tests).
+   */
+  get #path(): typeof posix {
+    return this.os === "windows" ? win32 : posix;
   }
 
   get several(): boolean {
@@ -108,10 +123,10 @@ export class PathResolver {
    */
   toLogical(input: string, cwd = Deno.cwd()): string {
     if (/^\.\.?([/\\]|$)/.test(input) && this.#inSource(cwd)) {
-      return this.toLogical(resolve(cwd, input), cwd);
+      return this.toLogical(this.#path.resolve(cwd, input), cwd);
     }
     const rel = this.#normalize(input);
-    if (isAbsolute(input)) return rel; // already `<source>/<rel>`: one meaning
+    if (this.#path.isAbsolute(input)) return rel; // already `<source>/<rel>`: one meaning
     if (rel === "") return this.several ? "" : this.#names[0] ?? "";
     if (this.several || this.#names.length === 0) {
       const top = rel.split("/")[0];
@@ -161,7 +176,7 @@ export class PathResolver {
    */
   otherReading(input: string): string | undefined {
     const cwd = Deno.cwd();
-    if (isAbsolute(input) || this.#names.length !== 1) return undefined;
+    if (this.#path.isAbsolute(input) || this.#names.length !== 1) return undefined;
     if (/^\.\.?([/\\]|$)/.test(input) && this.#inSource(cwd)) return undefined;
     const rel = this.#normalize(input);
     const name = this.#names[0];
@@ -181,8 +196,9 @@ export class PathResolver {
   storedCopyAt(input: string, cwd = Deno.cwd()): StoredAtPath | undefined {
     if (this.backup === undefined) return undefined;
     const { root, copyAt } = this.backup;
+    const { isAbsolute, relative, resolve, sep } = this.#path;
     let storage: string;
-    if (isAbsolute(input) || cwd === root || isInside(cwd, root)) {
+    if (isAbsolute(input) || cwd === root || isInside(cwd, root, this.#path)) {
       const rel = relative(root, resolve(cwd, input));
       if (rel === "" || rel === ".." || rel.startsWith(`..${sep}`) || isAbsolute(rel)) {
         return undefined;
@@ -252,13 +268,15 @@ export class PathResolver {
   /** Whether `dir` (absolute) is a configured source's folder or inside one. */
   #inSource(dir: string): boolean {
     return this.sources.some((s) =>
-      [s.path, ...s.written ? [s.written] : []].some((root) => dir === root || isInside(dir, root))
+      [s.path, ...s.written ? [s.written] : []].some((root) =>
+        dir === root || isInside(dir, root, this.#path)
+      )
     );
   }
 
   #normalize(input: string): string {
-    let text = Deno.build.os === "windows" ? input.replaceAll("\\", "/") : input;
-    if (isAbsolute(input)) text = this.#fromAbsolute(input);
+    let text = this.os === "windows" ? input.replaceAll("\\", "/") : input;
+    if (this.#path.isAbsolute(input)) text = this.#fromAbsolute(input);
     const parts = text.split("/").filter((p) => p !== "" && p !== ".");
     if (parts.includes("..")) {
       throw new UsageError(`Cannot use path '${input}': '..' is not allowed in a backup path`);
@@ -276,9 +294,9 @@ export class PathResolver {
         // A folder named `..cfg` is inside: isInside compares whole names. The root itself
         // is told by `relative` too, as written with a trailing separator (`C:\data\src\`,
         // `/data/src/`) or, on Windows, in another letter case (`c:\Data\src`).
-        const rel = relative(root, input);
-        if (rel === "" || isInside(input, root)) {
-          return [s.name, ...rel.split(sep).filter((p) => p !== "")].join("/");
+        const rel = this.#path.relative(root, input);
+        if (rel === "" || isInside(input, root, this.#path)) {
+          return [s.name, ...rel.split(this.#path.sep).filter((p) => p !== "")].join("/");
         }
       }
     }

@@ -199,3 +199,57 @@ Deno.test("paths: a PATH from outside the backup root names its place there only
   assert.equal(at("x.jpg", "/backup/pics"), "pics/x.jpg");
   assert.equal(at("./v2.bak", "/backup/versions/a.txt"), "versions/a.txt/v2.bak");
 });
+
+/** A Windows user's one source, read by Windows' path rules (node:path's win32) anywhere. */
+const WIN = new PathResolver(
+  ["docs"],
+  [{ name: "docs", path: "C:\\Users\\robert\\Documents" }],
+  recordedSet(["docs/Notes/a.txt", "docs/report.txt"]),
+  "windows",
+  new Map(),
+  {
+    root: "E:\\backup",
+    copyAt: (s) => s === "versions/report.txt/v2.bak" ? WIN_COPY : undefined,
+  },
+);
+const WIN_COPY = { path: "docs/report.txt", seq: 2, location: "version" };
+
+Deno.test("toLogical: a Windows PATH is read as Windows reads it: backslashes, a drive, another letter case in the source's folder", () => {
+  const at = (input: string, cwd = "C:\\") => WIN.toLogical(input, cwd);
+  for (
+    const input of [
+      "C:\\Users\\robert\\Documents\\Notes\\a.txt",
+      "c:\\users\\ROBERT\\documents\\Notes\\a.txt",
+      "C:/Users/robert/Documents/Notes/a.txt",
+      "Notes\\a.txt",
+      "docs\\Notes\\a.txt",
+      ".\\Notes\\a.txt",
+    ]
+  ) assert.equal(at(input), "docs/Notes/a.txt", input);
+  // From a folder inside the source, in any letter case.
+  assert.equal(at(".\\a.txt", "C:\\Users\\robert\\Documents\\Notes"), "docs/Notes/a.txt");
+  assert.equal(at("..\\report.txt", "c:\\users\\robert\\documents\\notes"), "docs/report.txt");
+  // The source's folder itself, with a trailing backslash too.
+  assert.equal(at("C:\\Users\\robert\\Documents\\"), "docs");
+  // Below the source's folder, a name's letter case is the PATH's own: the state's names
+  // tell case apart, and a PATH in another case is said not found, with the recorded one.
+  assert.equal(at("C:\\Users\\robert\\Documents\\notes\\a.txt"), "docs/notes/a.txt");
+  for (const outside of ["D:\\Documents\\a.txt", "C:\\Users\\robert\\Documents2\\a.txt"]) {
+    assert.throws(() => at(outside), /not inside a configured source/, outside);
+  }
+  assert.throws(() => at("Notes\\..\\..\\x"), /'\.\.' is not allowed/);
+});
+
+Deno.test("storedCopyAt: a Windows PATH into the backup root names whose copy it holds", () => {
+  const at = (input: string, cwd: string) => WIN.storedCopyAt(input, cwd)?.storage;
+  assert.equal(
+    at("E:\\Backup\\versions\\report.txt\\v2.bak", "C:\\"),
+    "versions/report.txt/v2.bak",
+  );
+  assert.equal(at("v2.bak", "e:\\backup\\versions\\report.txt"), "versions/report.txt/v2.bak");
+  assert.equal(at("versions\\report.txt\\v2.bak", "C:\\"), "versions/report.txt/v2.bak");
+  assert.throws(
+    () => WIN.toLogical("E:\\backup\\versions\\report.txt\\v2.bak"),
+    /content number 2 of 'docs\/report.txt'/,
+  );
+});
