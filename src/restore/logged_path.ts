@@ -34,24 +34,29 @@ export function asRecorded(resolver: PathResolver, given: string): string {
       throw e;
     }
   }
-  if (!held(path)) {
-    const read = resolver.toLogical(plain);
-    return held(read) ? read : path;
-  }
+  // Read back, a PATH may name no path a source holds: a Windows PATH's backslash before
+  // an n, an r or a u (`C:\Users\robert\notes`) is a folder's, and read as an escape, its
+  // path leaves the source's folder (before, a PATH recorded nowhere was refused so, as
+  // 'not inside a configured source', rather than said not in the backup).
+  const read = readBack(resolver, plain);
+  if (!held(path)) return read !== undefined && held(read) ? read : path;
   // Held as written: the log's spelling of another recorded name too (`a\nb` copied from
   // the line of a name with a newline, beside a name with a backslash and an n) is said,
   // never taken for the one as written (before, that one was restored, without a word).
-  let read: string;
-  try {
-    read = resolver.toLogical(plain);
-  } catch {
-    return path;
-  }
-  if (read === path || !held(read)) return path;
+  if (read === undefined || read === path || !held(read)) return path;
   throw new UsageError(
     `Cannot tell which '${given}' is meant: the backup holds a name of these very ` +
       `characters (logged as '${oneLine(path)}') and one a log writes so (its escapes ` +
       `standing for other characters): give '${oneLine(path)}' for the first or ` +
       `'${spelledOut(read)}' for the second`,
   );
+}
+
+/** A PATH read back from a log's escapes as the logical path it names, if it names one. */
+function readBack(resolver: PathResolver, plain: string): string | undefined {
+  try {
+    return resolver.toLogical(plain);
+  } catch {
+    return undefined;
+  }
 }
