@@ -202,9 +202,16 @@ export async function purgeCopies(
 /**
  * A copy's failed deletion as said: one this user may not reach or remove (a folder of the
  * backup root it may not enter or write in) with the remedy; other failures as they came.
+ * Denied is EPERM or EACCES on Linux and macOS (1, 13), ERROR_ACCESS_DENIED on Windows (5,
+ * "Access is denied", where 1 is ERROR_INVALID_FUNCTION: a call the disk does not make).
  */
-function failedText(storedAt: string, error: string): string {
-  if (!/\(os error (1|13)\)/.test(error)) return error;
+export function failedText(
+  storedAt: string,
+  error: string,
+  os: typeof Deno.build.os = Deno.build.os,
+): string {
+  const denied = os === "windows" ? /\(os error 5\)/ : /\(os error (1|13)\)/;
+  if (!denied.test(error)) return error;
   return `Cannot purge its copy '${storedAt}': ${error}: purge as a user who may enter and ` +
     "write in the backup root's folders; the copy was left in place";
 }
