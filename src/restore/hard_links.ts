@@ -35,10 +35,15 @@ import type { RestoreItem, RestoreResult } from "./restore_item.ts";
 const ANCHORS_LIMIT = 100_000;
 
 /**
- * Link failures that are the file's, not the disk's: EXDEV (the anchor on another file
- * system) and EMLINK (the file has as many names as it may): other links there are tried.
+ * Whether a link failure (its text) is the file's, not the disk's: EXDEV (the anchor on
+ * another file system) and EMLINK (the file has as many names as it may), 18 and 31 on
+ * Linux and macOS; on Windows ERROR_NOT_SAME_DEVICE (17) and ERROR_TOO_MANY_LINKS (1142:
+ * NTFS gives a file 1,024 names), where 18 and 31 are other failures. Other links there
+ * are tried.
  */
-const PER_FILE = /\(os error (18|31)\)/;
+export function failsLinkOnly(why: string, os: typeof Deno.build.os = Deno.build.os): boolean {
+  return (os === "windows" ? /\(os error (17|1142)\)/ : /\(os error (18|31)\)/).test(why);
+}
 
 /** The file a group's later names are made links of. */
 export interface Anchor {
@@ -188,7 +193,7 @@ export class HardLinks {
   #cannotLink(folder: Reached, e: unknown): void {
     const device = deviceOf(folder);
     const why = errorText(e).split(":")[0];
-    if (!PER_FILE.test(why)) this.#refused.add(device);
+    if (!failsLinkOnly(why)) this.#refused.add(device);
     if (this.#noted.has(device)) return;
     this.#noted.add(device);
     this.notes.push(
