@@ -258,14 +258,20 @@ function fileIdentity(info: Deno.FileInfo): string {
  * A temporary file that could not be made in the destination's folder (one this user may
  * not write in, a read-only disk), said of that folder, with the remedy, rather than as the
  * system names the temporary file; undefined for any other failure (a stored copy that
- * cannot be read, say).
+ * cannot be read, say). A read-only disk is EROFS on Linux and macOS (30), and on Windows
+ * ERROR_WRITE_PROTECT (19), where 30 is ERROR_READ_FAULT, a disk that could not be read.
  */
-function cannotWriteIn(dir: string, tmpName: string, e: unknown): Error | undefined {
+export function cannotWriteIn(
+  dir: string,
+  tmpName: string,
+  e: unknown,
+  os: typeof Deno.build.os = Deno.build.os,
+): Error | undefined {
   const text = errorText(e);
   if (!text.includes(tmpName)) return undefined;
   const why = e instanceof Deno.errors.PermissionDenied
     ? "permission denied"
-    : /\(os error 30\)/.test(text)
+    : new RegExp(`\\(os error ${os === "windows" ? 19 : 30}\\)`).test(text)
     ? "its disk is mounted read-only"
     : undefined;
   if (why === undefined) return undefined;
