@@ -198,7 +198,9 @@ export class PathResolver {
     const { root, copyAt } = this.backup;
     const { isAbsolute, relative, resolve, sep } = this.#path;
     let storage: string;
-    if (isAbsolute(input) || cwd === root || isInside(cwd, root, this.#path)) {
+    // The root itself told by `relative`, as `#fromAbsolute` tells a source's folder: on
+    // Windows a folder entered in another letter case (`cd e:\backup`) is the root too.
+    if (isAbsolute(input) || relative(root, cwd) === "" || isInside(cwd, root, this.#path)) {
       const rel = relative(root, resolve(cwd, input));
       if (rel === "" || rel === ".." || rel.startsWith(`..${sep}`) || isAbsolute(rel)) {
         return undefined;

@@ -209,7 +209,12 @@ const WIN = new PathResolver(
   new Map(),
   {
     root: "E:\\backup",
-    copyAt: (s) => s === "versions/report.txt/v2.bak" ? WIN_COPY : undefined,
+    copyAt: (s) =>
+      s === "versions/report.txt/v2.bak"
+        ? WIN_COPY
+        : s === "report.txt"
+        ? { ...WIN_COPY, seq: 3, location: "latest" }
+        : undefined,
   },
 );
 const WIN_COPY = { path: "docs/report.txt", seq: 2, location: "version" };
@@ -252,4 +257,7 @@ Deno.test("storedCopyAt: a Windows PATH into the backup root names whose copy it
     () => WIN.toLogical("E:\\backup\\versions\\report.txt\\v2.bak"),
     /content number 2 of 'docs\/report.txt'/,
   );
+  // Given from the backup root itself, entered in another letter case: a copy there.
+  assert.equal(at("report.txt", "e:\\BACKUP"), "report.txt");
+  assert.equal(at("report.txt", "C:\\"), undefined);
 });
