@@ -177,15 +177,25 @@ function readStored<T>(read: () => T, stored: string): T {
   try {
     return read();
   } catch (e) {
-    const elsewhere = e instanceof Deno.errors.NotFound ||
-      e instanceof Deno.errors.NotADirectory || e instanceof Deno.errors.IsADirectory ||
-      e instanceof Deno.errors.FilesystemLoop || // a symlink in its place
-      /\(os error (20|21|22)\)/.test((e as Error)?.message ?? "");
-    if (!elsewhere) throw e;
+    if (!isElsewhere(e)) throw e;
     throw new UnusableCopy(
       `the stored copy '${stored}' is missing: run 'verify' to check the backup`,
     );
   }
+}
+
+/**
+ * Whether a failure to read a stored copy says something else is in its place: nothing,
+ * a file on the way, a folder, a symlink in place of a file (a loop), or, in its number,
+ * ENOTDIR, EISDIR or EINVAL on Linux and macOS (20, 21, 22: a readlink of a file is
+ * EINVAL), ERROR_NOT_A_REPARSE_POINT on Windows (4390: a readlink of a file), where 20 to
+ * 22 are a device's failures (ERROR_BAD_UNIT, ERROR_NOT_READY: a disk gone, not a copy).
+ */
+export function isElsewhere(e: unknown, os: typeof Deno.build.os = Deno.build.os): boolean {
+  return e instanceof Deno.errors.NotFound || e instanceof Deno.errors.NotADirectory ||
+    e instanceof Deno.errors.IsADirectory || e instanceof Deno.errors.FilesystemLoop ||
+    (os === "windows" ? /\(os error 4390\)/ : /\(os error (20|21|22)\)/)
+      .test((e as Error)?.message ?? "");
 }
 
 /**

@@ -1,0 +1,22 @@
+/** Unit tests of what counts as a stored copy missing from its place (copy_out.ts). */
+import assert from "node:assert/strict";
+import { isElsewhere } from "./copy_out.ts";
+
+const error = (text: string) => new Error(`${text}: readlink 'x'`);
+
+Deno.test("isElsewhere: something else in a copy's place, by each system's numbers; a disk's failure is not", () => {
+  for (const os of ["linux", "darwin"] as const) {
+    assert.ok(isElsewhere(error("Invalid argument (os error 22)"), os), os); // readlink of a file
+    assert.ok(isElsewhere(error("Not a directory (os error 20)"), os), os);
+    assert.ok(!isElsewhere(error("Input/output error (os error 5)"), os), os);
+  }
+  assert.ok(
+    isElsewhere(error("The file or directory is not a reparse point. (os error 4390)"), "windows"),
+  );
+  // Windows' 20 to 22: a device gone or not ready, said as such, not as copies missing.
+  assert.ok(!isElsewhere(error("The device is not ready. (os error 21)"), "windows"));
+  assert.ok(
+    !isElsewhere(error("The system cannot find the device specified. (os error 20)"), "windows"),
+  );
+  assert.ok(isElsewhere(new Deno.errors.NotFound("gone"), "windows"));
+});
