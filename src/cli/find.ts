@@ -36,7 +36,8 @@ PATTERN is read as an exclude pattern (gitignore syntax: *, ?, [abc], **), and m
 regardless of case. Without a '/', it matches a file's name wherever it is ('*.docx',
 'report*'); with one, the whole path from the source's name ('docs/**/report*.pdf' for
 source docs; '**/taxes/*' in any source). Several PATTERNs: a path any of them matches.
-Quote each PATTERN, so that the shell leaves its wildcards alone.
+Quote each PATTERN, so that the shell leaves its wildcards alone (in Windows' cmd.exe,
+in double quotes: "*.docx"; it passes single quotes on as part of the PATTERN).
 
 Options:
   --config FILE  Config file (default ./config.jsonc, then ./config.json)
@@ -172,10 +173,17 @@ function stateText(f: FoundPath): string {
 /**
  * The line for no match: with the way to write a path PATTERN where one was given as the
  * config writes them (from inside a source, or from its top with a leading '/'), which find
- * reads from the source's name.
+ * reads from the source's name; or, for one in single quotes of its own, that they are
+ * part of it: Windows' cmd.exe passes them on (`find '*.docx'`, as this help writes it,
+ * looked for names in quotes there), and names hardly ever begin and end with one.
  */
-function noMatch(patterns: readonly string[]): string {
+export function noMatch(patterns: readonly string[]): string {
   const none = `No recorded path matches ${patterns.map((p) => `'${p}'`).join(" or ")}`;
+  const quoted = patterns.find((p) => /^'.+'$/s.test(p));
+  if (quoted !== undefined) {
+    return `${none}: the single quotes around ${quoted} are part of the PATTERN (cmd.exe ` +
+      `passes them on): give it in double quotes, "${quoted.slice(1, -1)}", or none`;
+  }
   const path = patterns.find((p) => p.includes("/") && !p.startsWith("*"));
   if (path === undefined) return none;
   const inside = path.replace(/^\/+/, "");
