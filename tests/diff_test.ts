@@ -219,6 +219,54 @@ Deno.test("diff: a purge after the run that excluded a file does not move the ex
   );
 });
 
+Deno.test("diff: a file excluded runs ago is removed at the run that took it out, not at the latest", async () => {
+  using fx = makeFixture({ "a.txt": "a1\n", "skip.log": "log\n" });
+  await ok(fx, "run");
+  writeConfig(fx.config, {
+    sources: ["./source"],
+    backup_root: "./backup",
+    log_dir: "./logs",
+    exclude: ["*.log"],
+  });
+  await ok(fx, "run"); // takes skip.log out
+  put(fx.source, { "a.txt": "a2\n" });
+  await ok(fx, "run");
+  const [first, excluding, third] = JSON.parse(await ok(fx, "history", "--json")).runs
+    .map((r: { endedAt: string }) => r.endedAt);
+  // Before, skip.log was there at any moment before the latest run: removed between the
+  // second and third runs, and still there at the end of the second.
+  assert.equal(
+    await ok(fx, "diff", "--since", excluding),
+    `M source/a.txt\n${summary("0 added, 0 removed, 1 modified", excluding)}\n`,
+  );
+  assert.equal(
+    await ok(fx, "diff", "--since", first, "--until", excluding),
+    `- source/skip.log\n${
+      summary("0 added, 1 removed (1 excluded), 0 modified", first, excluding)
+    }\n`,
+  );
+  assert.equal(
+    await ok(fx, "diff", "--since", excluding, "--until", third),
+    `M source/a.txt\n${summary("0 added, 0 removed, 1 modified", excluding, third)}\n`,
+  );
+  // find says when: the moment recorded, at or before the end of the run that took it out.
+  const found = JSON.parse(await ok(fx, "find", "*.log", "--json"));
+  const [{ state, excludedAt }] = found.matches;
+  assert.equal(state, "excluded");
+  assert.ok(
+    excludedAt > first && excludedAt <= excluding,
+    `${first} < ${excludedAt} <= ${excluding}`,
+  );
+  assert.match(await ok(fx, "find", "*.log"), new RegExp(`excluded at ${excludedAt}`));
+  // Taken in again: no longer excluded, and no time said.
+  writeConfig(fx.config, { sources: ["./source"], backup_root: "./backup", log_dir: "./logs" });
+  await ok(fx, "run");
+  const back = JSON.parse(await ok(fx, "find", "*.log", "--json"));
+  const [again] = back.matches;
+  assert.equal(again.state, "backed-up");
+  assert.equal(again.excludedAt, undefined);
+});
+
 Deno.test("diff: refused with one line, exit 2: --since after --until or now, an unknown PATH, no --since", async () => {
   using fx = makeFixture({ "a.txt": "a\n" });
   await ok(fx, "run");

@@ -103,7 +103,7 @@ Deno.test("find: a path pattern, several patterns, excluded and purged files sai
     "source/docs/notes.txt",
     "source/old.img",
   ]);
-  assert.match(lines[0], / {2}excluded$/);
+  assert.match(lines[0], new RegExp(` {2}excluded at ${ISO}$`));
   assert.match(lines[1], / {2}backed up$/);
   assert.match(lines[2], new RegExp(`^source/old\\.img  1 version  first .*  purged at ${ISO}$`));
   assert.match(lines[3], /^3 recorded paths found/);
@@ -148,10 +148,18 @@ Deno.test("find --json: one document, its matches in path order", async () => {
     lastBackedUp: typeof m.lastBackedUp,
     ...m.deletedAt ? { deletedAt: typeof m.deletedAt } : {},
     ...m.purgedAt ? { purgedAt: typeof m.purgedAt } : {},
+    ...m.excludedAt ? { excludedAt: typeof m.excludedAt } : {},
   }));
   const times = { firstBackedUp: "string", lastBackedUp: "string" };
   assert.deepEqual(shape, [
-    { path: "source/.env", versions: 1, stored: 1, ...times, state: "excluded" },
+    {
+      path: "source/.env",
+      versions: 1,
+      stored: 1,
+      ...times,
+      state: "excluded",
+      excludedAt: "string",
+    },
     {
       path: "source/docs/2024/report.docx",
       versions: 3,

@@ -34,8 +34,9 @@ turn, as given):
 then a line with the counts. A file whose bytes stayed the same (touched, its mode
 changed) is not listed. PATH is read as restore reads it (relative to the source root,
 or as the logs show it, the source's name in front, or absolute); a folder compares
-everything under it; no PATH compares everything. The backup does not record when an
-exclude pattern took a file out: an excluded file counts as removed at the latest run.
+everything under it; no PATH compares everything. An excluded file counts as removed
+from the run that took it out (one taken out by an older version of this tool: from the
+latest run).
 
 Options:
   --since TIME   The earlier moment, as 'restore --at' takes it: ISO-8601, e.g.

@@ -29,8 +29,9 @@ Lists every path the backup ever recorded that a PATTERN matches, whatever becam
 since: still backed up, deleted from its source, excluded, or purged. One line a path, in
 path order: the path as the logs write it (the source's name in front), its number of
 versions (contents recorded, as 'history PATH' lists them), when the first and the last
-were backed up, and its state now: "backed up", "deleted at TIME", "excluded" (an exclude
-pattern took it out; its last content is kept) or "purged at TIME" (no copy left).
+were backed up, and its state now: "backed up", "deleted at TIME", "excluded at TIME"
+(an exclude pattern took it out; its last content is kept) or "purged at TIME" (no copy
+left).
 
 PATTERN is read as an exclude pattern (gitignore syntax: *, ?, [abc], **), and matches
 regardless of case. Without a '/', it matches a file's name wherever it is ('*.docx',
@@ -162,7 +163,7 @@ function stateText(f: FoundPath): string {
     case "backed-up":
       return "backed up";
     case "excluded":
-      return "excluded";
+      return f.excludedAt === undefined ? "excluded" : `excluded at ${f.excludedAt}`;
     case "deleted":
       return f.deletedAt === undefined ? "deleted" : `deleted at ${f.deletedAt}`;
     case "purged":

@@ -12,10 +12,11 @@
  * or not. The state is opened read-only, without the run lock; nothing is written, so an
  * interruption leaves nothing.
  *
- * The state does not record when an exclude pattern took a file out: an excluded file
- * counts as gone at a moment at or after the latest run or watch (a purge or verify's repair
- * is recorded among the runs but takes no file out), as backed up before it (`ls` lists it at
- * any moment, excluded since).
+ * An excluded file counts as gone from the moment an exclude pattern took it out, as the
+ * state records it (schema 7 on), and as backed up before it (`ls` lists it at any moment,
+ * excluded since). Where that moment was not recorded (excluded by an older version), it is
+ * the latest run or watch (a purge or verify's repair is recorded among the runs but takes
+ * no file out).
  */
 import type { Config } from "../config/config.ts";
 import { UsageError } from "../engine/errors.ts";
@@ -83,13 +84,13 @@ export function diffRequest(
       return t;
     });
     const whole = targets.length === 0 || targets.includes("");
-    const excluded = excludedPaths(store, whole ? [""] : targets);
-    // The latest session that backed up: a purge or a repair by verify takes no file out.
-    const latest = store.latestRunTime(undefined, ["run", "watch"]);
-    const sideAt = (at: number | undefined) => ({
+    // The latest session that backed up bounds an exclusion whose moment is not recorded:
+    // a purge or a repair by verify takes no file out.
+    const latest = () => store.latestRunTime(undefined, ["run", "watch"]);
+    const excluded = excludedPaths(store, whole ? [""] : targets, latest);
+    const sideAt = (at: number | undefined): Side => ({
       sel: at === undefined ? { kind: "latest" } as const : { kind: "at", time: at } as const,
-      // A moment at or after the latest run: excluded files are gone by then.
-      excludes: excluded.size > 0 && (at === undefined || at >= latest),
+      at: at ?? Infinity,
     });
     const pages = whole ? store.copyPages() : pagesOf(store, targets);
     show(changesIn(pages, sideAt(request.since), sideAt(request.until), excluded));
@@ -100,14 +101,18 @@ export function diffRequest(
 
 interface Side {
   sel: Selector;
-  excludes: boolean;
+  /** The moment (Infinity: the latest), to which an excluded path is gone from its own. */
+  at: number;
 }
+
+/** Each excluded path, with the moment from which it counts as gone. */
+type Excluded = ReadonlyMap<string, number>;
 
 function* changesIn(
   pages: Iterable<StoredCopy[]>,
   since: Side,
   until: Side,
-  excluded: ReadonlySet<string>,
+  excluded: Excluded,
 ): Generator<Change> {
   for (const page of pages) {
     const before = contentsAt(page, since, excluded);
@@ -121,15 +126,12 @@ function* changesIn(
 }
 
 /** Each path's content the side selects in one page (an excluded path's none, where gone). */
-function contentsAt(
-  page: StoredCopy[],
-  side: Side,
-  excluded: ReadonlySet<string>,
-): Map<string, StoredCopy> {
+function contentsAt(page: StoredCopy[], side: Side, excluded: Excluded): Map<string, StoredCopy> {
   const { stored, gone } = selectContents(page, side.sel);
   const out = new Map<string, StoredCopy>();
   for (const c of [...stored, ...gone]) {
-    if (!(side.excludes && excluded.has(c.path))) out.set(c.path, c);
+    const goneAt = excluded.get(c.path);
+    if (goneAt === undefined || side.at < goneAt) out.set(c.path, c);
   }
   return out;
 }
@@ -139,7 +141,7 @@ export function changeOf(
   path: string,
   before: StoredCopy | undefined,
   after: StoredCopy | undefined,
-  excluded: ReadonlySet<string> = new Set(),
+  excluded: { has(path: string): boolean } = new Set(),
 ): Change | undefined {
   if (before === undefined && after === undefined) return undefined;
   if (before === undefined) return { path, change: "added", after: sideOf(after!) };
@@ -179,10 +181,19 @@ function sideOf(c: StoredCopy): DiffSide {
   };
 }
 
-/** The excluded paths at or below the outer targets (a PATH inside another is that one's). */
-function excludedPaths(store: StateStore, targets: readonly string[]): Set<string> {
+/**
+ * The excluded paths at or below the outer targets (a PATH inside another is that one's),
+ * each with the moment it was taken out, or, not recorded, the latest run's (`latest`).
+ */
+function excludedPaths(
+  store: StateStore,
+  targets: readonly string[],
+  latest: () => number,
+): Map<string, number> {
   const outer = [...new Set(targets)].filter((t) =>
     !targets.some((o) => o !== t && (o === "" || t.startsWith(`${o}/`)))
   );
-  return new Set(outer.flatMap((t) => store.excludedAt(t)).map((r) => r.path));
+  const rows = outer.flatMap((t) => store.excludedAt(t));
+  const unknown = rows.some((r) => r.excludedAt === null) ? latest() : 0;
+  return new Map(rows.map((r) => [r.path, r.excludedAt ?? unknown]));
 }

@@ -29,6 +29,11 @@ export interface FoundPath {
   state: FoundState;
   /** When a run found it gone from its source (ISO), for one deleted. */
   deletedAt?: string;
+  /**
+   * When an exclude pattern took it out (ISO), for one excluded: not for one excluded by a
+   * version before this time was recorded.
+   */
+  excludedAt?: string;
   /** When `purge` deleted its copies (ISO), for one purged. */
   purgedAt?: string;
 }
@@ -79,7 +84,7 @@ export function* foundPaths(
 const iso = (ms: number) => new Date(ms).toISOString();
 
 function foundPath(
-  [path, versions, stored, purged, firstFrom, lastFrom, lastTo, lastPruned, status]:
+  [path, versions, stored, purged, firstFrom, lastFrom, lastTo, lastPruned, status, excludedAt]:
     RecordedPathRow,
 ): FoundPath {
   const found = {
@@ -92,7 +97,13 @@ function foundPath(
   // A tracked path is followed (or excluded since); one no longer tracked was deleted from
   // its source, or purged: every content of it then recorded purged.
   if (status === "current") return { ...found, state: "backed-up" };
-  if (status === "excluded") return { ...found, state: "excluded" };
+  if (status === "excluded") {
+    return {
+      ...found,
+      state: "excluded",
+      ...excludedAt === null ? {} : { excludedAt: iso(excludedAt) },
+    };
+  }
   if (purged === versions) {
     return {
       ...found,

@@ -275,6 +275,8 @@ export type RecordedPathRow = [
   lastPruned: number | null,
   /** The path's row in the tracked files: "current", "excluded", or null (none). */
   status: string | null,
+  /** When an exclude pattern took it out, where recorded (schema 7 on). */
+  excludedAt: number | null,
 ];
 
 /**
@@ -291,9 +293,12 @@ export function recordedPaths(db: StateDb, after: string, limit: number): string
   ).map((r) => r[0]);
 }
 
-const SUMMED = `SELECT c.path, count(*), count(c.stored_at), sum(c.location = 'purged'),
+/** The statement's head; `files.excluded_at` where the state's schema has it (7 on). */
+const summed = (db: StateDb) =>
+  `SELECT c.path, count(*), count(c.stored_at), sum(c.location = 'purged'),
     min(c.valid_from), max(c.valid_from), max(c.valid_to), max(c.pruned_at),
-    (SELECT f.status FROM files f WHERE f.path = c.path)
+    (SELECT f.status FROM files f WHERE f.path = c.path),
+    ${db.version >= 7 ? "(SELECT f.excluded_at FROM files f WHERE f.path = c.path)" : "NULL"}
   FROM copies c`;
 
 /**
@@ -305,9 +310,9 @@ const SUMMED = `SELECT c.path, count(*), count(c.stored_at), sum(c.location = 'p
  */
 export function recordedSums(db: StateDb, first: string, last?: string): RecordedPathRow[] {
   return last === undefined
-    ? db.arrays<RecordedPathRow>(`${SUMMED} WHERE c.path = ? GROUP BY c.path`, first)
+    ? db.arrays<RecordedPathRow>(`${summed(db)} WHERE c.path = ? GROUP BY c.path`, first)
     : db.arrays<RecordedPathRow>(
-      `${SUMMED} WHERE c.path >= ? AND c.path <= ? GROUP BY c.path ORDER BY c.path`,
+      `${summed(db)} WHERE c.path >= ? AND c.path <= ? GROUP BY c.path ORDER BY c.path`,
       first,
       last,
     );

@@ -136,6 +136,8 @@ export interface ExcludedFile {
   /** Its current content's number and when it became current. */
   seq: number;
   validFrom: number;
+  /** When it was taken out, where recorded (schema 7 on; null before). */
+  excludedAt: number | null;
 }
 
 /**
@@ -144,8 +146,10 @@ export interface ExcludedFile {
  * the path itself and then the range of its folder's.
  */
 export function excludedAt(db: StateDb, at: string): ExcludedFile[] {
-  const select = `SELECT f.path AS path, c.seq AS seq, c.valid_from AS valid_from FROM files AS f
-    JOIN copies AS c ON c.id = f.copy_id WHERE f.status = 'excluded'`;
+  const since = db.version >= 7 ? "f.excluded_at" : "NULL";
+  const select = `SELECT f.path AS path, c.seq AS seq, c.valid_from AS valid_from,
+    ${since} AS excluded_at FROM files AS f JOIN copies AS c ON c.id = f.copy_id
+    WHERE f.status = 'excluded'`;
   const rows = at === "" ? db.q(`${select} ORDER BY f.path`).all() as Row[] : [
     ...db.q(`${select} AND f.path = ?`).all(at) as Row[],
     ...db.q(`${select} AND f.path > ? AND f.path < ? ORDER BY f.path`).all(
@@ -157,6 +161,7 @@ export function excludedAt(db: StateDb, at: string): ExcludedFile[] {
     path: r.path as string,
     seq: r.seq as number,
     validFrom: r.valid_from as number,
+    excludedAt: r.excluded_at as number | null,
   }));
 }
 

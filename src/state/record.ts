@@ -64,7 +64,8 @@ export class BatchRecorder {
         this.#db.q("DELETE FROM files WHERE path = ?").run(a.path);
         return;
       case "exclude":
-        this.#db.q("UPDATE files SET status = 'excluded' WHERE path = ?").run(a.path);
+        this.#db.q("UPDATE files SET status = 'excluded', excluded_at = ? WHERE path = ?")
+          .run(ctx.time, a.path);
         return;
       case "promote":
         // The tracked file's current copy, found at its old place: recorded once.
@@ -145,7 +146,8 @@ export class BatchRecorder {
     this.#holders.added(c.hash);
     this.#db.q(
       `INSERT OR REPLACE INTO files (path, copy_id, kind, hash, algo, size, mtime_ms, ctime_ms,
-         ino, dev, mode, trusted, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'current')`,
+         ino, dev, mode, trusted, status, excluded_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'current', NULL)`,
     ).run(
       path,
       copyId,
@@ -164,7 +166,8 @@ export class BatchRecorder {
     if (rehashed) this.#holders.added(rehashed.hash);
     this.#db.q(
       `UPDATE files SET size = ?, mtime_ms = ?, ctime_ms = ?, ino = ?, dev = ?, mode = ?,
-         trusted = ?, status = 'current', hash = coalesce(?, hash), algo = coalesce(?, algo)
+         trusted = ?, status = 'current', excluded_at = NULL, hash = coalesce(?, hash),
+         algo = coalesce(?, algo)
        WHERE path = ?`,
     ).run(
       ...fingerprintValues(e, ctx),

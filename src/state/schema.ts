@@ -8,7 +8,8 @@
  *            lives now, and the interval in which it was the path's current content; for a
  *            file that had other names (hard links), its device and inode (schema 5 on);
  *            a file's extended attributes, ACLs and capabilities (schema 6 on).
- * - files:   the paths currently tracked: fingerprint and the copy holding their content.
+ * - files:   the paths currently tracked: fingerprint and the copy holding their content;
+ *            for one an exclude pattern took out, since when (schema 7 on).
  *            Which tracked files hold a digest is looked up through `copies_by_hash`, an
  *            index of the current copies by the first 12 hex digits of their digest.
  * - runs:    one row per run or watch batch series, for history and audit.
@@ -105,6 +106,10 @@ const MIGRATIONS: string[] = [
   // last seen with its content, in xattr_codec.ts's encoding, so that a restore gives them
   // back (NULL: none, recorded before, or where they are not read: engine/xattrs.ts).
   `ALTER TABLE copies ADD COLUMN xattrs BLOB;`,
+  // 7: when an exclude pattern took a tracked file out (the recorded time of the batch that
+  // marked it excluded), so that `diff` and `find` tell when it left the backup (NULL: not
+  // excluded, or excluded before this version, when only the latest run bounds it).
+  `ALTER TABLE files ADD COLUMN excluded_at INTEGER;`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
