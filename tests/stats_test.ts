@@ -142,6 +142,32 @@ Deno.test("stats PATH...: a folder, a file, several; one matching nothing is NOT
   ]);
 });
 
+Deno.test("stats: the line on contents stored once says no more than is so (empty files, symlinks)", async () => {
+  using fx = makeFixture({ "e1": "", "e2": "", "x.txt": "x\n", "sub/y.txt": "yy\n" });
+  Deno.symlinkSync("x.txt", join(fx.source, "link"));
+  await ok(fx, "run");
+  const line = async (...paths: string[]) =>
+    (await ok(fx, "stats", ...paths)).split("\n").find((l) => / stored |^No /.test(l));
+  // The empty content has two copies (e1, e2: never duplicates), of no bytes.
+  assert.equal(
+    await line(),
+    "No bytes are stored twice: the 3 distinct contents take 5 B (an empty file's content, " +
+      "stored more than once, takes none)",
+  );
+  assert.equal(
+    await line("sub"),
+    "The 1 distinct content is stored once: no bytes are stored twice",
+  );
+  assert.equal(
+    await line("x.txt", "sub"),
+    "Each of the 2 distinct contents is stored once: no bytes are stored twice",
+  );
+  assert.equal(
+    await line("link"),
+    "No file content is stored: the copies counted are symlinks, of no bytes",
+  );
+});
+
 Deno.test("stats --json: one document; a purge's copies then counted as no copy left", async () => {
   using fx = makeFixture({});
   await backUpInTurn(fx);

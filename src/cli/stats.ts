@@ -115,17 +115,33 @@ function printStats(root: string, paths: string[], top: number, s: Stats): void 
   const total = totalOf(s.tally);
   const rows = [...KINDS.map(([k, what]) => row(what, s.tally.stored[k])), row("total", total)];
   say(formatTable(["KIND", "COPIES", "SIZE"], rows).join("\n"));
-  say(distinctLine(s.distinct, total));
+  say(distinctLine(s.distinct, s.fileCopies, total));
   const gone = goneLine(s.tally.gone);
   if (gone) say(gone);
   printTop(s.top, top);
 }
 
-/** What the stored contents take stored once each, and what the rest costs. */
-function distinctLine(d: Stats["distinct"], total: Amount): string {
+/**
+ * What the stored contents take stored once each, and what the rest costs; where nothing
+ * is stored twice, whether each content has one copy (an empty file's content may have
+ * several, of no bytes).
+ */
+function distinctLine(d: Stats["distinct"], fileCopies: number, total: Amount): string {
   const contents = `${d.contents} distinct content${d.contents === 1 ? "" : "s"}`;
   const more = total.bytes - d.bytes;
-  if (more === 0) return `Each of the ${contents} is stored once: no bytes are stored twice`;
+  if (d.contents === 0) {
+    return total.copies === 0
+      ? "No copy is stored"
+      : "No file content is stored: the copies counted are symlinks, of no bytes";
+  }
+  if (more === 0 && fileCopies > d.contents) {
+    return `No bytes are stored twice: the ${contents} take ${formatBytes(d.bytes)} (an ` +
+      "empty file's content, stored more than once, takes none)";
+  }
+  if (more === 0) {
+    const each = d.contents === 1 ? `The ${contents}` : `Each of the ${contents}`;
+    return `${each} is stored once: no bytes are stored twice`;
+  }
   const share = total.bytes === 0 ? "" : ` (${Math.round((100 * more) / total.bytes)}%)`;
   return `Stored once each, the ${contents} would take ${formatBytes(d.bytes)}: the other ` +
     `${formatBytes(more)}${share} hold bytes stored again (duplicates, and versions or ` +

@@ -34,6 +34,8 @@ export interface StatsRequest {
 export interface Stats {
   tally: Tally;
   distinct: { contents: number; bytes: number };
+  /** The copies of files among the stored (symlinks not), which hold the distinct contents. */
+  fileCopies: number;
   top: TopPath[];
   /** The PATHs that match nothing recorded (kind "not-found"), as ls names them. */
   problems: Problem[];
@@ -64,7 +66,12 @@ export function statsRequest(
     const { found, problems } = recorded(store, resolver, request.paths, targets);
     const whole = targets.length === 0 || targets.includes("");
     if (!whole && found.length === 0) {
-      const none = { tally: emptyTally(), distinct: { contents: 0, bytes: 0 }, top: [] };
+      const none = {
+        tally: emptyTally(),
+        distinct: { contents: 0, bytes: 0 },
+        fileCopies: 0,
+        top: [],
+      };
       return { ...none, problems, read: false };
     }
     return { ...figures(store, whole ? [] : outer(found), request.top), problems, read: true };
@@ -96,7 +103,8 @@ function figures(store: StateStore, within: readonly string[], n: number) {
   for (const row of sumsOf(store, within.length === 0 ? [""] : within)) {
     top.offer(addPath(tally, row));
   }
-  return { tally, distinct: store.distinctContents(within), top: top.list() };
+  const { copies: fileCopies, ...distinct } = store.distinctContents(within);
+  return { tally, distinct, fileCopies, top: top.list() };
 }
 
 /** The targets not inside another one given (each counted once), in the order given. */

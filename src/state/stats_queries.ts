@@ -77,19 +77,22 @@ export function storedSumsOf(db: StateDb, path: string): PathSums | undefined {
 /**
  * How many distinct file contents the stored copies at or below `targets` hold (none:
  * everything), and their bytes, each counted once: grouped by algorithm and digest (the
- * same bytes recorded under two hash algorithms count twice).
+ * same bytes recorded under two hash algorithms count twice); and the copies of files
+ * holding them (more than the contents where one is stored more than once, an empty
+ * file's content too, whose copies take no bytes).
  */
 export function distinctContents(
   db: StateDb,
   targets: readonly string[],
-): { contents: number; bytes: number } {
+): { contents: number; bytes: number; copies: number } {
   const stored = STORED_LOCATIONS.map((l) => `'${l}'`).join(", ");
   const within = targets.map(() => "(path = ? OR (path > ? AND path < ?))").join(" OR ");
-  const [[contents, bytes]] = db.arrays<[number, number]>(
-    `SELECT count(*), total(size) FROM (SELECT max(size) AS size FROM copies
+  const [[contents, bytes, copies]] = db.arrays<[number, number, number]>(
+    `SELECT count(*), total(size), total(n) FROM (SELECT max(size) AS size, count(*) AS n
+     FROM copies
      WHERE kind = 'file' AND location IN (${stored})${targets.length ? ` AND (${within})` : ""}
      GROUP BY algo, hash)`,
     ...targets.flatMap((t) => [t, `${t}/`, `${t}0`]),
   );
-  return { contents, bytes };
+  return { contents, bytes, copies };
 }

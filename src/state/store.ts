@@ -360,8 +360,13 @@ export class StateStore {
     return stats.storedSumsOf(this.#db, path);
   }
 
-  /** The distinct file contents stored at or below `targets` (none: all), and their bytes. */
-  distinctContents(targets: readonly string[]): { contents: number; bytes: number } {
+  /**
+   * The distinct file contents stored at or below `targets` (none: all), their bytes, and
+   * the copies of files holding them.
+   */
+  distinctContents(
+    targets: readonly string[],
+  ): { contents: number; bytes: number; copies: number } {
     return stats.distinctContents(this.#db, targets);
   }
 
