@@ -100,6 +100,9 @@ Deno.test("stats: each kind's copies and bytes, the total, the distinct contents
     "source/docs/report.txt  2         21 B",
   ]);
   assert.match(top[12], HISTORY_HINT);
+  // A --top past the largest safe integer is every path, as a large one is.
+  const all = JSON.parse(await ok(fx, "stats", "--top", "99999999999999999999", "--json"));
+  assert.equal(all.top.length, 3);
   assert.deepEqual(fingerprint(fx.backup), before, "the backup root, its state included");
 });
 

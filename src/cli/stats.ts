@@ -71,16 +71,19 @@ export function statsCommand(argv: string[]): Promise<number> {
   return Promise.resolve(stats.problems.length > 0 ? 1 : 0);
 }
 
-/** `--top N`: a whole number from 1 (default 10). */
+/**
+ * `--top N`: a whole number from 1 (default 10); one past the largest safe integer is
+ * taken as that (every path, as any number above their count).
+ */
 function topOption(text: string | undefined): number {
   if (text === undefined) return DEFAULT_TOP;
-  if (!/^[1-9]\d*$/.test(text) || !Number.isSafeInteger(Number(text))) {
+  if (!/^[1-9]\d*$/.test(text)) {
     throw new UsageError(
       `Invalid --top '${text}': it is the number of paths to list: give a whole number ` +
         `from 1 (default ${DEFAULT_TOP})`,
     );
   }
-  return Number(text);
+  return Math.min(Number(text), Number.MAX_SAFE_INTEGER);
 }
 
 /** The `--json` document (docs/json.md). */
