@@ -209,6 +209,27 @@ Deno.test("restore and history of a file excluded since: its last copy is said t
   );
 });
 
+Deno.test("restore and ls --at a moment before a file was excluded: restored as then, without the excluded warning", async () => {
+  using fx = makeFixture({ "a.txt": "a\n", "x.tmp": "old\n" });
+  assert.equal((await fx.cli("run", "-q")).code, 0);
+  const before = JSON.parse((await fx.cli("history", "--json")).stdout).runs[0].endedAt;
+  excludeTmp(fx);
+  assert.equal((await fx.cli("run", "-q")).code, 0);
+  const to = join(fx.dir, "out");
+  const r = await fx.cli("restore", "--at", before, "--to", to);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(Deno.readTextFileSync(join(to, "x.tmp")), "old\n");
+  // Before, the moment's own content was said to be the last one backed up of a file
+  // excluded (at a moment when it was not yet).
+  assert.doesNotMatch(r.stderr, /WARNING/);
+  const ls = JSON.parse((await fx.cli("ls", "--at", before, "--json")).stdout);
+  const x = ls.files.find((f: { path: string }) => f.path === "source/x.tmp");
+  assert.equal(x.excluded, undefined);
+  // After the run that took it out, it is said, as before.
+  const now = await fx.cli("restore", "--to", join(fx.dir, "now"));
+  assert.match(now.stderr, /^WARNING: 'source\/x\.tmp' is excluded/);
+});
+
 Deno.test("restore in place of a file excluded since, changed meanwhile: the conflict says it is excluded before it says to --overwrite", async () => {
   using fx = makeFixture({ "a.txt": "a\n", "x.tmp": "old\n" });
   assert.equal((await fx.cli("run", "-q")).code, 0);

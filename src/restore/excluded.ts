@@ -46,7 +46,11 @@ export function excludedInRestore(
   const outer = whole
     ? [""]
     : [...new Set(targets)].filter((t) => !targets.some((o) => o !== t && isWithin(t, [o])));
-  const rows = outer.flatMap((t) => store.excludedAt(t));
+  // Excluded as of the moment restored: a file taken out after it (where the state says
+  // when) was backed up then, and is restored as any file, unsaid.
+  const rows = outer.flatMap((t) => store.excludedAt(t)).filter((r) =>
+    sel.kind !== "at" || r.excludedAt === null || r.excludedAt <= sel.time
+  );
   if (outer.length > 1) rows.sort((a, b) => compareCodePoints(a.path, b.path));
   const paths = new Set(rows.map((r) => r.path));
   const restored = rows.filter((r) =>
