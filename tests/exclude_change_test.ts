@@ -198,11 +198,18 @@ Deno.test("restore and history of a file excluded since: its last copy is said t
   assert.equal(history.code, 0, history.stderr);
   assert.match(
     history.stderr,
-    /^WARNING: 'source\/x\.tmp' is excluded \(it matches an exclude pattern\): no run has backed it up since, so its content shown current is the last one backed up, and the file may have changed since\n$/,
+    /^WARNING: 'source\/x\.tmp' is excluded \(it matches an exclude pattern; taken out at \S+Z\): no run has backed it up since, so its content shown current is the last one backed up, and the file may have changed since\n$/,
   );
   // --json marks it, and only it.
   const json = JSON.parse((await fx.cli("history", "x.tmp", "--json")).stdout);
   assert.equal(json.excluded, true);
+  const runs = JSON.parse((await fx.cli("history", "--json")).stdout).runs;
+  // Taken out by the second run: after the first ended, by the time the second did.
+  assert.ok(
+    json.excludedAt > runs[0].endedAt && json.excludedAt <= runs[1].endedAt,
+    json.excludedAt,
+  );
+  assert.ok(history.stderr.includes(`taken out at ${json.excludedAt}`), history.stderr);
   assert.equal(
     "excluded" in JSON.parse((await fx.cli("history", "a.txt", "--json")).stdout),
     false,

@@ -37,7 +37,8 @@ Options:
                  Read the backup in DIR without a config (the computer and its config lost)
   --json         Print { "path": ..., "versions": [...] } with full hashes and ISO times
                  (versions is empty, with exit code 1, for a path never backed up;
-                 "excluded": true for a file an exclude pattern took out since);
+                 "excluded": true, with "excludedAt", for a file an exclude
+                 pattern took out since);
                  without PATH, { "backupRoot": ..., "runs": [...] }
 
 Exit codes: 0 listed, 1 the path is not in the backup, 2 usage or configuration error.
@@ -79,11 +80,11 @@ export function historyCommand(argv: string[]): Promise<number> {
 
 /** A file's contents as a table or JSON; for a path never backed up, the line that says so. */
 function printHistory(
-  { path, entries, neverBackedUp, excluded }: FileHistory,
+  { path, entries, neverBackedUp, excluded, excludedAt }: FileHistory,
   json: boolean,
 ): void {
   if (neverBackedUp !== undefined) warn(oneLine(neverBackedUp));
   // Exit code 1 always comes with its document (docs/json.md): for it, no versions.
-  if (json) say(JSON.stringify({ path, excluded, versions: entries }, null, 2));
+  if (json) say(JSON.stringify({ path, excluded, excludedAt, versions: entries }, null, 2));
   else if (neverBackedUp === undefined) say(formatHistory(path, entries)); // escaped there
 }

@@ -36,6 +36,8 @@ export interface FileHistory {
   neverBackedUp?: string;
   /** An exclude pattern took it out since it was backed up: its current content is its last. */
   excluded?: true;
+  /** When (ISO), where the state recorded it (not by a version before 2026-12-05's). */
+  excludedAt?: string;
 }
 
 /** What the state holds of the path a PATH names. */
@@ -53,6 +55,8 @@ interface Recorded {
   hint: string;
   /** Whether an exclude pattern took it out since it was backed up (no longer followed). */
   excluded: boolean;
+  /** When, where recorded. */
+  excludedAt?: number;
   /** The runs whose guard holds deletions back now (held_back.ts). */
   held: HeldRun[];
 }
@@ -85,10 +89,13 @@ export function fileHistory(
   if (clockNote) warn(clockNote);
   const current = copies.some((c) => c.validTo === null);
   if (recorded.excluded && current) {
+    const when = recorded.excludedAt === undefined
+      ? ""
+      : `; taken out at ${new Date(recorded.excludedAt).toISOString()}`;
     warn(
-      `WARNING: '${path}' is excluded (it matches an exclude pattern): no run has backed it up ` +
-        "since, so its content shown current is the last one backed up, and the file may have " +
-        "changed since",
+      `WARNING: '${path}' is excluded (it matches an exclude pattern${when}): no run has ` +
+        "backed it up since, so its content shown current is the last one backed up, and the " +
+        "file may have changed since",
     );
   }
   const heldLine = current ? heldBackHistoryWarning(recorded.held, path) : undefined;
@@ -105,7 +112,9 @@ export function fileHistory(
     (at) => whereNow(unfinished, at, held),
     (at) => prunedNow(unfinished, at, held),
   );
-  return { path, entries, ...recorded.excluded ? { excluded: true } : {} };
+  const { excluded, excludedAt } = recorded;
+  const at = excludedAt === undefined ? {} : { excludedAt: new Date(excludedAt).toISOString() };
+  return { path, entries, ...excluded ? { excluded: true, ...at } : {} };
 }
 
 function recordedAt(config: Config, store: StateStore, given: string): Recorded {
@@ -128,8 +137,11 @@ function recordedAt(config: Config, store: StateStore, given: string): Recorded 
     : leftSourceHint(store, other) || resolver.storedCopyHintFor(given, path) ||
       spellingHint(store, path, other);
   const excluded = store.trackedOne(path)?.status === "excluded";
+  const excludedAt = excluded
+    ? store.excludedAt(path).find((r) => r.path === path)?.excludedAt ?? undefined
+    : undefined;
   const held = copies.length > 0 ? store.heldBackRuns() : [];
-  return { path, copies, folder, unfinished, otherForm, latest, hint, excluded, held };
+  return { path, copies, folder, unfinished, otherForm, latest, hint, excluded, excludedAt, held };
 }
 
 function neverBackedUpLine(given: string, { path, otherForm, hint }: Recorded): string {
