@@ -334,7 +334,16 @@ Deno.test("purge leaves in place what stands where a copy of another kind was: a
   ]);
   assert.match(r.stderr, /WARNING: source\/l2: The copy of its version 1, 'l2', no longer held/);
   // The bytes are those deleted: g.txt's only, not those of what was left in place.
-  assert.match(r.stdout, /^Purge complete: 4 stored copies purged \(2 B\), 0 failed; log: /m);
+  // Only g.txt's copy is deleted: the three others are left in place (before: '4 stored
+  // copies purged').
+  assert.match(
+    r.stdout,
+    /^Purge complete: 1 stored copy purged \(2 B\), 3 left in place \(something not the copy recorded stands there: see the log's PURGE forget lines\), 0 failed; log: /m,
+  );
+  assert.match(
+    fx.lastLog().at(-1)!,
+    /^Purge complete: 1 copy purged, 3 left in place \(not the copy\), 0 failed$/,
+  );
 });
 
 Deno.test("purge refuses the whole backup with one source as with several: '.' or the source's name", async () => {

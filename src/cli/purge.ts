@@ -47,6 +47,7 @@ Options:
   --json         Print { paths, copies (each with path, version, location, storedAt,
                  size), bytes, records (each with path, version, location), purged,
                  errors }, and with --yes missing (the copies found already missing)
+                 and leftInPlace (those whose place holds something else)
   --quiet, -q    Print nothing but problems (and, without --yes, the copies listed)
 
 Exit codes: 0 listed or purged, 1 a copy could not be deleted, or is kept because it
@@ -117,8 +118,9 @@ export async function purgeCommand(argv: string[]): Promise<number> {
   for (const e of errors) warn(oneLine(`ERROR: ${e.path}: ${e.message}`));
   if (json) {
     const missing = done.missing.map((i) => i.action.storedAt);
+    const leftInPlace = done.leftInPlace.map((i) => i.action.storedAt);
     // The bytes deleted: not those of a copy left in place, nor of one found missing.
-    const doc = { ...document(done, true, errors), bytes: done.freed, missing };
+    const doc = { ...document(done, true, errors), bytes: done.freed, missing, leftInPlace };
     say(JSON.stringify(doc, null, 2));
   } // A copy found missing is said with --quiet too: the backup lost it before the purge.
   else if (!quiet || done.stopped || done.missing.length > 0) say(oneLine(outcomeSummary(done)));
@@ -155,18 +157,21 @@ function outcomeSummary(done: PurgeOutcome): string {
   const log = done.logFile ? `; log: ${done.logFile}` : "";
   const title = done.stopped ? "Purge stopped before it finished" : "Purge complete";
   const left = done.stopped ? "; run the same purge again to delete the copies left" : "";
-  const { missing } = done;
+  const { missing, leftInPlace } = done;
   // Neither a copy already missing nor one left in place (its deletion failed) freed any.
   const bytes = done.stopped ? "" : ` (${formatBytes(done.freed)})`;
   const gone = missing.length === 0
     ? ""
     : `, ${missing.length} already missing from the backup root (recorded as purged)`;
+  const other = leftInPlace.length === 0 ? "" : `, ${leftInPlace.length} left in place ` +
+    "(something not the copy recorded stands there: see the log's PURGE forget lines)";
   const records = done.stopped || done.records.length === 0
     ? ""
     : `, ${counted(done.records.length, "record of a copy", "records of copies")} gone ` +
       "before marked purged";
-  return `${title}: ${counted(prune - missing.length, "stored copy", "stored copies")} ` +
-    `purged${bytes}${gone}${records}, ${failed} failed${left}${log}`;
+  const deleted = prune - missing.length - leftInPlace.length;
+  return `${title}: ${counted(deleted, "stored copy", "stored copies")} ` +
+    `purged${bytes}${gone}${other}${records}, ${failed} failed${left}${log}`;
 }
 
 function document(

@@ -74,6 +74,12 @@ export interface PurgeOutcome extends PurgeListing {
    * to delete, their record purged all the same. Counted in `result.counts.prune`.
    */
   missing: PurgeItem[];
+  /**
+   * The copies whose place holds something that is not the copy recorded (put there by
+   * hand, another content's bytes): left in place, logged `PURGE forget:`, their record
+   * purged all the same. Counted in `result.counts.prune`.
+   */
+  leftInPlace: PurgeItem[];
   /** The copies whose deletion failed (said as errors): left in place, no bytes freed. */
   failed: PurgeItem[];
   /**
@@ -170,10 +176,11 @@ export async function purgeCopies(
       ? "ok"
       : "partial";
     const missing = listing.items.filter((i) => i.action.missing);
-    const gone = missing.length === 0 ? "" : `, ${missing.length} already missing`;
+    const leftInPlace = listing.items.filter((i) => i.action.absent && !i.action.missing);
+    const deleted = result.counts.prune - missing.length - leftInPlace.length;
     session.log.line(
       `${stopped ? "Purge stopped before it finished" : "Purge complete"}: ` +
-        `${counted(result.counts.prune - missing.length, "copy", "copies")} purged${gone}` +
+        `${counted(deleted, "copy", "copies")} purged${apartText(missing, leftInPlace)}` +
         `${stopped ? "" : recordsText(listing.records)}, ${result.counts.failed} failed`,
     );
     return {
@@ -184,6 +191,7 @@ export async function purgeCopies(
       unfinishedNote: session.unfinishedNote,
       stopped,
       missing,
+      leftInPlace,
       failed: listing.items.filter((i) => failed.has(i.action)),
       freed: listing.items.slice(0, added)
         .filter(({ action: a }) => !failed.has(a) && !a.absent && !a.damaged)
@@ -219,6 +227,12 @@ export function failedText(
 /** A record of a copy gone before, marked purged, as the log and a listing say it. */
 export function recordLine(r: PurgeRecord): string {
   return `PURGE record: ${r.path} v${r.seq} (${r.location})`;
+}
+
+/** The copies counted apart in the log's last line: none there, or not ours there. */
+function apartText(missing: readonly PurgeItem[], leftInPlace: readonly PurgeItem[]): string {
+  return (missing.length === 0 ? "" : `, ${missing.length} already missing`) +
+    (leftInPlace.length === 0 ? "" : `, ${leftInPlace.length} left in place (not the copy)`);
 }
 
 /** ", N records" where there are some. */
