@@ -131,17 +131,19 @@ function printStats(root: string, paths: string[], top: number, s: Stats): void 
  */
 function distinctLine(d: Stats["distinct"], fileCopies: number, total: Amount): string {
   const contents = `${d.contents} distinct content${d.contents === 1 ? "" : "s"}`;
+  // Below 0 only where a run committed between the pages and the distinct contents' read
+  // (a reader holds no transaction across statements): taken for none stored twice.
   const more = total.bytes - d.bytes;
   if (d.contents === 0) {
     return total.copies === 0
       ? "No copy is stored"
       : "No file content is stored: the copies counted are symlinks, of no bytes";
   }
-  if (more === 0 && fileCopies > d.contents) {
+  if (more <= 0 && fileCopies > d.contents) {
     return `No bytes are stored twice: the ${contents} take ${formatBytes(d.bytes)} (an ` +
       "empty file's content, stored more than once, takes none)";
   }
-  if (more === 0) {
+  if (more <= 0) {
     const each = d.contents === 1 ? `The ${contents}` : `Each of the ${contents}`;
     return `${each} is stored once: no bytes are stored twice`;
   }
