@@ -80,6 +80,16 @@ function exists(path: string): boolean {
   }
 }
 
+/** `*.log` added to the fixture's config's exclude patterns. */
+function excludeLogs(fx: Fixture): void {
+  writeConfig(fx.config, {
+    sources: ["./source"],
+    backup_root: "./backup",
+    log_dir: "./logs",
+    exclude: ["*.log"],
+  });
+}
+
 const summary = (counts: string, since: string, until = "the latest backup") =>
   `${counts} (between ${since} and ${until})`;
 
@@ -174,12 +184,7 @@ Deno.test("diff: a file an exclude pattern took out is removed as of the latest"
   await ok(fx, "run");
   const [first] = JSON.parse(await ok(fx, "history", "--json")).runs
     .map((r: { endedAt: string }) => r.endedAt);
-  writeConfig(fx.config, {
-    sources: ["./source"],
-    backup_root: "./backup",
-    log_dir: "./logs",
-    exclude: ["*.log"],
-  });
+  excludeLogs(fx);
   await ok(fx, "run");
   assert.equal(
     await ok(fx, "diff", "--since", first),
@@ -200,12 +205,7 @@ Deno.test("diff: a purge after the run that excluded a file does not move the ex
   using fx = makeFixture({ "a.txt": "a\n", "gone.txt": "g\n", "skip.log": "log\n" });
   await ok(fx, "run");
   Deno.removeSync(join(fx.source, "gone.txt"));
-  writeConfig(fx.config, {
-    sources: ["./source"],
-    backup_root: "./backup",
-    log_dir: "./logs",
-    exclude: ["*.log"],
-  });
+  excludeLogs(fx);
   await ok(fx, "run");
   const [, excluding] = JSON.parse(await ok(fx, "history", "--json")).runs
     .map((r: { endedAt: string }) => r.endedAt);
@@ -222,12 +222,7 @@ Deno.test("diff: a purge after the run that excluded a file does not move the ex
 Deno.test("diff: a file excluded runs ago is removed at the run that took it out, not at the latest", async () => {
   using fx = makeFixture({ "a.txt": "a1\n", "skip.log": "log\n" });
   await ok(fx, "run");
-  writeConfig(fx.config, {
-    sources: ["./source"],
-    backup_root: "./backup",
-    log_dir: "./logs",
-    exclude: ["*.log"],
-  });
+  excludeLogs(fx);
   await ok(fx, "run"); // takes skip.log out
   put(fx.source, { "a.txt": "a2\n" });
   await ok(fx, "run");
