@@ -11,7 +11,7 @@
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { join } from "node:path";
-import { type Fixture, makeFixture, writeTree } from "./helpers.ts";
+import { type Fixture, makeFixture, olderSchemaSql, writeTree } from "./helpers.ts";
 import { pausedRun } from "./reliability/util.ts";
 import { SCHEMA_VERSION } from "../src/state/schema.ts";
 
@@ -169,10 +169,7 @@ Deno.test("hard links: a state from before link identities (schema 4) restores s
   const state = join(fx.backup, ".backup-tool", "state.db");
   const db = new DatabaseSync(state);
   // Schema 4: without schema 5's link identity, nor schema 6's extended attributes.
-  db.exec(`ALTER TABLE copies DROP COLUMN xattrs;
-    ALTER TABLE copies DROP COLUMN hardlink_dev;
-    ALTER TABLE copies DROP COLUMN hardlink_ino;
-    PRAGMA user_version = 4;`);
+  db.exec(olderSchemaSql(4));
   db.close();
   const to = (name: string) => join(fx.dir, name);
   // Read as it is (readers never migrate): no link identity, so separate files.

@@ -12,6 +12,7 @@ import { loadConfig } from "../src/config/config.ts";
 import { planOnce } from "../src/engine/backup.ts";
 import type { PassOptions } from "../src/engine/pass_types.ts";
 import type { Action } from "../src/engine/types.ts";
+import { SCHEMA_VERSION } from "../src/state/schema.ts";
 
 export const REPO = fileURLToPath(new URL("..", import.meta.url));
 export const MAIN = join(REPO, "src", "main.ts");
@@ -361,4 +362,25 @@ export function damageLastCopiesPage(backup: string): void {
   using file = Deno.openSync(db, { write: true });
   file.seekSync((page - 1) * size, Deno.SeekMode.Start);
   file.writeSync(new Uint8Array(size).fill(0xff));
+}
+
+/**
+ * What each schema version from 5 on added (src/state/schema.ts), newest first, as the SQL
+ * that takes it out again: a state made by this version, taken back, is one an older
+ * version left. A migration added without its line here fails every test that asks.
+ */
+const ADDED_BY_VERSION: [version: number, undo: string][] = [
+  [7, "ALTER TABLE files DROP COLUMN excluded_at;"],
+  [6, "ALTER TABLE copies DROP COLUMN xattrs;"],
+  [5, "ALTER TABLE copies DROP COLUMN hardlink_dev; ALTER TABLE copies DROP COLUMN hardlink_ino;"],
+];
+
+/** The SQL that turns a state of the current schema into one of `version` (4 or later). */
+export function olderSchemaSql(version: number): string {
+  if (ADDED_BY_VERSION[0][0] !== SCHEMA_VERSION) {
+    throw new Error(`olderSchemaSql knows schema ${ADDED_BY_VERSION[0][0]}, not ${SCHEMA_VERSION}`);
+  }
+  if (version < 4) throw new Error(`olderSchemaSql makes schema 4 or later, not ${version}`);
+  const undo = ADDED_BY_VERSION.filter(([v]) => v > version).map(([, sql]) => sql);
+  return [...undo, `PRAGMA user_version = ${version};`].join("\n");
 }

@@ -8,7 +8,14 @@ import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
-import { fingerprint, type Fixture, makeFixture, writeConfig, writeTree } from "./helpers.ts";
+import {
+  fingerprint,
+  type Fixture,
+  makeFixture,
+  olderSchemaSql,
+  writeConfig,
+  writeTree,
+} from "./helpers.ts";
 import { pausedRun, runTool } from "./reliability/util.ts";
 
 /**
@@ -143,11 +150,7 @@ Deno.test("plan after a run of an older version was interrupted (schema 4) plans
   // (its WAL checkpointed into it by this connection: a rollback journal's state, whose
   // readers make no -wal beside it).
   const db = new DatabaseSync(join(fx.backup, ".backup-tool", "state.db"));
-  db.exec(`PRAGMA journal_mode = DELETE;
-    ALTER TABLE copies DROP COLUMN xattrs;
-    ALTER TABLE copies DROP COLUMN hardlink_dev;
-    ALTER TABLE copies DROP COLUMN hardlink_ino;
-    PRAGMA user_version = 4;`);
+  db.exec(`PRAGMA journal_mode = DELETE; ${olderSchemaSql(4)}`);
   db.close();
   const before = keptByReaders(fx.backup);
   const plan = await fx.cli("plan");

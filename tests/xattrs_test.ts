@@ -18,6 +18,7 @@ import {
   type Fixture,
   MAIN,
   makeFixture,
+  olderSchemaSql,
   poll,
   RESTRICTED_PERMISSIONS,
   runProgram,
@@ -209,7 +210,7 @@ Deno.test({
     await ok(fx, "run");
     const state = join(fx.backup, ".backup-tool", "state.db");
     const db = new DatabaseSync(state);
-    db.exec("ALTER TABLE copies DROP COLUMN xattrs; PRAGMA user_version = 5;");
+    db.exec(olderSchemaSql(5));
     db.close();
     // Read as it is (readers never migrate): none recorded, none given.
     const r5 = join(fx.dir, "r5");
