@@ -4,9 +4,10 @@
  * one edited and then put back as it was, one more edit), compared between each run's ENDED
  * time (`history --json`) and the latest: the lines, the summary, a folder PATH, `--until`,
  * the `--json` document, `--backup-root` without a config, a file an exclude pattern took
- * out, nothing changed, the backup root left as it was, a `--json` document still whole when
- * a damaged page of the state ends the comparison partway, and the refusals (exit 2):
- * --since later than --until or in the future, a PATH not in the backup, no --since.
+ * out (and one deleted before its path was made again and excluded), nothing changed, the
+ * backup root left as it was, a `--json` document still whole when a damaged page of the
+ * state ends the comparison partway, and the refusals (exit 2): --since later than --until
+ * or in the future, a PATH not in the backup, no --since.
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
@@ -260,6 +261,37 @@ Deno.test("diff: a file excluded runs ago is removed at the run that took it out
   const [again] = back.matches;
   assert.equal(again.state, "backed-up");
   assert.equal(again.excludedAt, undefined);
+});
+
+Deno.test("diff: a file deleted, then made again and excluded since, was deleted, not excluded, before", async () => {
+  using fx = makeFixture({ "a.txt": "a\n", "c.txt": "one\n" });
+  await ok(fx, "run");
+  Deno.removeSync(join(fx.source, "c.txt"));
+  await ok(fx, "run"); // deletes c.txt
+  put(fx.source, { "c.txt": "two\n" });
+  await ok(fx, "run");
+  writeConfig(fx.config, {
+    sources: ["./source"],
+    backup_root: "./backup",
+    log_dir: "./logs",
+    exclude: ["c.txt"],
+  });
+  await ok(fx, "run"); // takes c.txt out
+  const [first, deleting, , excluding] = JSON.parse(await ok(fx, "history", "--json")).runs
+    .map((r: { endedAt: string }) => r.endedAt);
+  // Before, 'excluded' went with every removal of a path excluded now, whenever it was.
+  assert.equal(
+    await ok(fx, "diff", "--since", first, "--until", deleting),
+    `- source/c.txt\n${summary("0 added, 1 removed, 0 modified", first, deleting)}\n`,
+  );
+  const doc = JSON.parse(await ok(fx, "diff", "--since", first, "--until", deleting, "--json"));
+  assert.deepEqual(doc.changes, [
+    { path: "source/c.txt", change: "removed", before: { version: 1, kind: "file", size: 4 } },
+  ]);
+  assert.equal(doc.counts.excluded, 0);
+  // Removed by the exclusion where --until is at or after it.
+  const out = JSON.parse(await ok(fx, "diff", "--since", first, "--until", excluding, "--json"));
+  assert.deepEqual(out.changes.map((c: { excluded?: true }) => c.excluded), [true]);
 });
 
 Deno.test("diff: refused with one line, exit 2: --since after --until or now, an unknown PATH, no --since", async () => {

@@ -114,12 +114,20 @@ function* changesIn(
   until: Side,
   excluded: Excluded,
 ): Generator<Change> {
+  // Removed by its exclusion only where `until` is at or after it: one deleted before it
+  // was made again and excluded since is removed as deleted then.
+  const outBy = {
+    has: (path: string) => {
+      const goneAt = excluded.get(path);
+      return goneAt !== undefined && until.at >= goneAt;
+    },
+  };
   for (const page of pages) {
     const before = contentsAt(page, since, excluded);
     const after = contentsAt(page, until, excluded);
     const paths = [...new Set([...before.keys(), ...after.keys()])].sort(compareCodePoints);
     for (const path of paths) {
-      const change = changeOf(path, before.get(path), after.get(path), excluded);
+      const change = changeOf(path, before.get(path), after.get(path), outBy);
       if (change !== undefined) yield change;
     }
   }
