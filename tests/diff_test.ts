@@ -294,6 +294,34 @@ Deno.test("diff: a file deleted, then made again and excluded since, was deleted
   assert.deepEqual(out.changes.map((c: { excluded?: true }) => c.excluded), [true]);
 });
 
+Deno.test("diff: an excluded file purged since is still removed at the run that took it out", async () => {
+  using fx = makeFixture({ "a.txt": "a\n", "skip.log": "log\n" });
+  await ok(fx, "run");
+  writeConfig(fx.config, {
+    sources: ["./source"],
+    backup_root: "./backup",
+    log_dir: "./logs",
+    exclude: ["*.log"],
+  });
+  await ok(fx, "run"); // takes skip.log out
+  await ok(fx, "purge", "skip.log", "--yes");
+  const [first, excluding] = JSON.parse(await ok(fx, "history", "--json")).runs
+    .map((r: { endedAt: string }) => r.endedAt);
+  // Before, the purge ended its content then: there until the purge, removed by it.
+  assert.equal(
+    await ok(fx, "diff", "--since", first, "--until", excluding),
+    `- source/skip.log\n${summary("0 added, 1 removed, 0 modified", first, excluding)}\n`,
+  );
+  assert.equal(
+    await ok(fx, "diff", "--since", excluding),
+    `${summary("0 added, 0 removed, 0 modified", excluding)}\n`,
+  );
+  // history says it was replaced when it was taken out, and purged by the purge after.
+  const [v1] = JSON.parse(await ok(fx, "history", "skip.log", "--json")).versions;
+  assert.ok(v1.replaced <= excluding && v1.replaced > first, `${first} < ${v1.replaced}`);
+  assert.ok(v1.prunedAt > excluding, `${v1.prunedAt} > ${excluding}`);
+});
+
 Deno.test("diff: refused with one line, exit 2: --since after --until or now, an unknown PATH, no --since", async () => {
   using fx = makeFixture({ "a.txt": "a\n" });
   await ok(fx, "run");

@@ -85,15 +85,19 @@ export class BatchRecorder {
 
   /**
    * A copy `purge` deleted: recorded "purged" at `time`; a current one (an excluded file's)
-   * stops being current then, and its path is tracked no more. What the record held of the
-   * content itself goes too (a symlink's target, extended attributes), so that no restore
-   * makes it again from the record: a purge is asked for to be rid of it.
+   * stops being current when the run that took it out recorded it (`excluded_at`; the
+   * purge's time where not recorded), so that `diff` and `ls --at` keep it gone from then,
+   * and its path is tracked no more. What the record held of the content itself goes too
+   * (a symlink's target, extended attributes), so that no restore makes it again from the
+   * record: a purge is asked for to be rid of it.
    */
   #purge(path: string, copyId: number, time: number): void {
     this.#db.q(
       `UPDATE copies SET location = 'purged', stored_at = NULL, pruned_at = ?1,
-         valid_to = coalesce(valid_to, ?1), link_target = NULL, xattrs = NULL WHERE id = ?2`,
-    ).run(time, copyId);
+         valid_to = coalesce(valid_to, (SELECT f.excluded_at FROM files f
+           WHERE f.path = ?3 AND f.copy_id = ?2 AND f.status = 'excluded'), ?1),
+         link_target = NULL, xattrs = NULL WHERE id = ?2`,
+    ).run(time, copyId, path);
     this.#db.q("DELETE FROM files WHERE path = ? AND copy_id = ?").run(path, copyId);
   }
 
