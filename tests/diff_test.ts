@@ -21,6 +21,7 @@ import {
 } from "./helpers.ts";
 import { assertUsage } from "./cli_helpers.ts";
 import { ok, put } from "./restore_helpers.ts";
+import { exists } from "./reliability/util.ts";
 
 /** A step's entry: the file's text, a symlink to `link`, or null (deleted). */
 type Entry = string | { link: string } | null;
@@ -70,15 +71,6 @@ async function backUpInTurn(fx: Fixture, runs: Record<string, Entry>[]): Promise
   }
   const history = JSON.parse(await ok(fx, "history", "--json"));
   return history.runs.map((r: { endedAt: string }) => r.endedAt);
-}
-
-function exists(path: string): boolean {
-  try {
-    Deno.lstatSync(path);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** `*.log` added to the fixture's config's exclude patterns. */

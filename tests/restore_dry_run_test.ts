@@ -11,6 +11,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { fingerprint, type Fixture, makeFixture } from "./helpers.ts";
 import { ok, put } from "./restore_helpers.ts";
+import { exists } from "./reliability/util.ts";
 
 /** The source as backed up by the first run (`h1`, `h2`: one file under two names). */
 const FIRST: Record<string, string> = {
@@ -234,12 +235,3 @@ Deno.test("restore --dry-run says the refusals a restore gives: a folder in the 
   assert.deepEqual(fates, realFates(real.stdout, real.stderr));
   assert.match(dry.stdout, /: 0 would be restored, 0 up to date, 2 would not be restored; nothing/);
 });
-
-function exists(path: string): boolean {
-  try {
-    Deno.lstatSync(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
