@@ -43,9 +43,9 @@ export function walWorksOn(type: string | undefined): boolean {
 }
 
 /**
- * Whether the file system's blocks are at least a memory page (4 KiB) large. SQLite extends
- * its mapped -shm file by writing one byte at the end of each page, which allocates a whole
- * page only where a block is one: on ext4 with 1 KiB blocks (what mkfs makes of a disk
+ * Whether the file system's blocks are at least SHM_STRIDE_BYTES large. SQLite extends its
+ * mapped -shm file by writing one byte at the end of each 4 KiB stretch, which allocates
+ * the whole stretch only where a block is that large: on ext4 with 1 KiB blocks (what mkfs makes of a disk
  * under 512 MiB) the rest of each page is allocated at its first write through the
  * mapping, which a full disk answers with SIGBUS. A run on such a disk, full, died with
  * exit 135 and no word (hunt, 2026-12-03); there a rollback journal is used.
@@ -53,14 +53,19 @@ export function walWorksOn(type: string | undefined): boolean {
 function blocksHoldPages(dir: string): boolean {
   try {
     const { blksize } = Deno.statSync(dir);
-    return blksize === null || blksize === 0 || blksize >= PAGE_BYTES;
+    return blksize === null || blksize === 0 || blksize >= SHM_STRIDE_BYTES;
   } catch {
     return true; // opening the state says what is wrong
   }
 }
 
-/** A memory page on the systems Deno runs on (x86_64; aarch64 may use larger ones). */
-const PAGE_BYTES = 4096;
+/**
+ * The stride of SQLite's writes that extend the -shm file: a constant 4096 in its unix VFS
+ * (`unixShmMap`: `static const int pgsz = 4096`), whatever the memory page. A larger memory
+ * page (16 KiB on Apple Silicon) then covers four stretches, each allocated by its own
+ * write, so blocks of 4 KiB (APFS's) leave nothing unallocated behind the mapping.
+ */
+const SHM_STRIDE_BYTES = 4096;
 
 /** File systems reached through a network (also where a look may wait on a server). */
 export const NETWORK_FILE_SYSTEMS: ReadonlySet<string> = new Set([
