@@ -270,10 +270,34 @@ export class PathResolver {
   /** Whether `dir` (absolute) is a configured source's folder or inside one. */
   #inSource(dir: string): boolean {
     return this.sources.some((s) =>
-      [s.path, ...s.written ? [s.written] : []].some((root) =>
-        dir === root || isInside(dir, root, this.#path)
-      )
+      [s.path, ...s.written ? [s.written] : []].some((root) => this.#below(root, dir))
     );
+  }
+
+  /**
+   * The names of `path` (absolute) below `root`, a source's folder: [] for the folder
+   * itself, undefined outside it. A folder named `..cfg` is inside: isInside compares
+   * whole names. The root itself is told by `relative` too, as written with a trailing
+   * separator (`C:\data\src\`, `/data/src/`) or, on Windows, in another letter case
+   * (`c:\Data\src`). On macOS too, whose disks (APFS, HFS+) ignore letter case and
+   * Unicode form unless formatted otherwise, the source's folder is found in another case
+   * (`/users/me/notes/a.txt` for `/Users/me/Notes`); below it, a name's case is the PATH's
+   * own, as on Windows (the state's names tell case apart: another is said not found, with
+   * the recorded spelling).
+   */
+  #below(root: string, path: string): string[] | undefined {
+    const { relative, sep } = this.#path;
+    const rel = relative(root, path);
+    if (rel === "" || isInside(path, root, this.#path)) {
+      return rel.split(sep).filter((p) => p !== "");
+    }
+    if (this.os !== "darwin") return undefined;
+    const fold = (name: string) => name.normalize("NFC").toLowerCase();
+    const rootNames = posix.normalize(root).split("/").filter((p) => p !== "");
+    const names = posix.normalize(path).split("/").filter((p) => p !== "");
+    const same = names.length >= rootNames.length &&
+      rootNames.every((name, i) => fold(name) === fold(names[i]));
+    return same ? names.slice(rootNames.length) : undefined;
   }
 
   #normalize(input: string): string {
@@ -293,13 +317,8 @@ export class PathResolver {
   #fromAbsolute(input: string): string {
     for (const s of this.sources) {
       for (const root of s.written ? [s.path, s.written] : [s.path]) {
-        // A folder named `..cfg` is inside: isInside compares whole names. The root itself
-        // is told by `relative` too, as written with a trailing separator (`C:\data\src\`,
-        // `/data/src/`) or, on Windows, in another letter case (`c:\Data\src`).
-        const rel = this.#path.relative(root, input);
-        if (rel === "" || isInside(input, root, this.#path)) {
-          return [s.name, ...rel.split(this.#path.sep).filter((p) => p !== "")].join("/");
-        }
+        const names = this.#below(root, input);
+        if (names) return [s.name, ...names].join("/");
       }
     }
     const copy = this.storedCopyAt(input);

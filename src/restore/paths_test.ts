@@ -245,6 +245,38 @@ Deno.test("toLogical: a Windows PATH is read as Windows reads it: backslashes, a
   assert.throws(() => at("Notes\\..\\..\\x"), /'\.\.' is not allowed/);
 });
 
+Deno.test("toLogical: on macOS the source's folder is found in another letter case or Unicode form, and only there", () => {
+  // "Müsik" written with a combining diaeresis (NFD, as Finder may give it) in the config.
+  const mac = resolver(
+    ["notes"],
+    [{ name: "notes", path: "/Users/me/Mu\u0308sik/Notes" }],
+    ["notes/Plan/a.txt"],
+    "darwin",
+  );
+  const at = (input: string, cwd = "/") => mac.toLogical(input, cwd);
+  for (
+    const input of [
+      "/Users/me/Mu\u0308sik/Notes/Plan/a.txt",
+      "/users/ME/m\u00fcsik/notes/Plan/a.txt",
+      "/USERS//me/M\u00dcSIK/Notes/./Plan/a.txt",
+    ]
+  ) assert.equal(at(input), "notes/Plan/a.txt", input);
+  assert.equal(at("/users/me/m\u00fcsik/notes/"), "notes");
+  // From a folder inside the source entered in another case.
+  assert.equal(at("./a.txt", "/users/me/m\u00fcsik/notes/Plan"), "notes/Plan/a.txt");
+  // Below the source's folder a name keeps the PATH's case, as on Windows.
+  assert.equal(at("/Users/me/Mu\u0308sik/Notes/plan/a.txt"), "notes/plan/a.txt");
+  for (const outside of ["/Users/me/Musik/Notes/a.txt", "/Users/me/Mu\u0308sik/Notes2/a.txt"]) {
+    assert.throws(() => at(outside), /not inside a configured source/, outside);
+  }
+  // Linux's file systems tell case apart: there the same PATH is outside.
+  const linux = resolver(["notes"], mac.sources as Source[], ["notes/Plan/a.txt"], "linux");
+  assert.throws(
+    () => linux.toLogical("/users/me/m\u00fcsik/notes/Plan/a.txt", "/"),
+    /not inside a configured source/,
+  );
+});
+
 Deno.test("storedCopyAt: a Windows PATH into the backup root names whose copy it holds", () => {
   const at = (input: string, cwd: string) => WIN.storedCopyAt(input, cwd)?.storage;
   assert.equal(
