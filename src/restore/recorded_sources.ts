@@ -55,10 +55,19 @@ function isFullPath(path: string, os: typeof Deno.build.os): boolean {
   return os === "windows" ? /^([A-Za-z]:[\\/]|\\\\)/.test(path) : posix.isAbsolute(path);
 }
 
-/** Whether two folders are one, or one lies inside the other (Windows: case aside). */
+/**
+ * Whether two folders are one, or one lies inside the other: on Windows letter case aside,
+ * on macOS letter case and Unicode form aside (APFS and HFS+ ignore both by default: a
+ * source folder renamed `Notes` to `notes` between runs is recorded under both spellings).
+ */
 function overlaps(a: string, b: string, os: typeof Deno.build.os): boolean {
   const path = os === "windows" ? win32 : posix;
-  const [x, y] = os === "windows" ? [a.toLowerCase(), b.toLowerCase()] : [a, b];
+  const fold = os === "windows"
+    ? (p: string) => p.toLowerCase()
+    : os === "darwin"
+    ? (p: string) => p.normalize("NFC").toLowerCase()
+    : (p: string) => p;
+  const [x, y] = [fold(a), fold(b)];
   const inside = (p: string, folder: string) => {
     const rel = path.relative(folder, p);
     return rel === "" ||

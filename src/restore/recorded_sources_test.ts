@@ -46,4 +46,12 @@ Deno.test("inPlaceSources: sources recorded at one folder, or one inside the oth
   );
   const win = new Map([["a", "C:\\Data"], ["b", "c:\\data\\sub"], ["c", "D:\\data"]]);
   assert.deepEqual(inPlaceSources(win, "windows").sources, [{ name: "c", path: "D:\\data" }]);
+  // macOS: letter case and Unicode form aside (NFD "Mu\u0308sik" is NFC "M\u00fcsik").
+  const mac = new Map([
+    ["a", "/Users/me/Mu\u0308sik"],
+    ["b", "/users/me/m\u00fcsik/Notes"],
+    ["c", "/Users/me/Musik"],
+  ]);
+  assert.deepEqual(inPlaceSources(mac, "darwin").sources, [{ name: "c", path: "/Users/me/Musik" }]);
+  assert.equal(inPlaceSources(mac, "linux").sources.length, 3);
 });
