@@ -314,6 +314,32 @@ Deno.test("diff: an excluded file purged since is still removed at the run that 
   assert.ok(v1.prunedAt > excluding, `${v1.prunedAt} > ${excluding}`);
 });
 
+Deno.test("diff --since and ls --at take a time before now: 1h, 0s", async () => {
+  using fx = makeFixture({});
+  await backUpInTurn(fx, RUNS);
+  // An hour ago no run had ended: every path in the backup now was added since.
+  const hour = (await ok(fx, "diff", "--since", "1h")).trimEnd().split("\n");
+  assert.deepEqual(hour.slice(0, -1), [
+    "+ source/a.txt",
+    "+ source/c.txt",
+    "+ source/dir/d.txt",
+    "+ source/dir/e.txt",
+    "+ source/l",
+    "+ source/n.txt",
+  ]);
+  // The summary names the moment the duration gave, an hour before the command ran.
+  const since = /between (\S+) and the latest backup\)$/.exec(hour.at(-1)!)?.[1];
+  assert.ok(since !== undefined, hour.at(-1));
+  const early = Date.now() - Date.parse(since);
+  assert.ok(early >= 3_600_000 && early < 3_600_000 + 120_000, `${since}: ${early} ms ago`);
+  // Now: nothing changed since; ls --at now lists what ls does, as of the moment it ran.
+  assert.match(await ok(fx, "diff", "--since", "0s"), /^0 added, 0 removed, 0 modified \(/);
+  const [now, latest] = [await ok(fx, "ls", "--at", "0s"), await ok(fx, "ls")]
+    .map((out) => out.trimEnd().split("\n"));
+  assert.deepEqual(now.slice(0, -1), latest.slice(0, -1));
+  assert.match(now.at(-1)!, /^Listed 6 files \(2 symlinks\), 22 B \(as of \S+Z\)$/);
+});
+
 Deno.test("diff: refused with one line, exit 2: --since after --until or now, an unknown PATH, no --since", async () => {
   using fx = makeFixture({ "a.txt": "a\n" });
   await ok(fx, "run");

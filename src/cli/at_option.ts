@@ -1,7 +1,7 @@
 /**
  * The `--at TIME` option of `restore` and `ls` (and `diff`'s `--since` and `--until`), read
- * one way for all: an ISO-8601 time (with Z or an offset, or local time) or a date alone (the
- * end of that day), parsed by restore/asof.ts; a local time where the zone cannot be known
+ * one way for all: an ISO-8601 time (with Z or an offset, or local time), a date alone (the
+ * end of that day) or a time before now (`2h`), parsed by restore/asof.ts; a local time where the zone cannot be known
  * is refused. A bad value is a UsageError (exit code 2). Pure apart from the time zone it
  * asks about.
  */

@@ -41,7 +41,8 @@ latest run).
 Options:
   --since TIME   The earlier moment, as 'restore --at' takes it: ISO-8601, e.g.
                  2026-11-28T18:00:00Z, or 2026-11-28T18:00 (local time), or a date alone:
-                 the end of that day ('history' lists each run's end time)
+                 the end of that day, or a time before now: 2h, 3d, 1w ('history' lists
+                 each run's end time)
   --until TIME   The later moment, read the same way (default: the latest state)
   --config FILE  Config file (default ./config.jsonc, then ./config.json)
   --backup-root DIR

@@ -44,7 +44,8 @@ others, with the copy of the same bytes it is read from.
 Options:
   --at TIME      The tree as it was at TIME, as 'restore --at' takes it: ISO-8601, e.g.
                  2026-11-28T18:00:00Z, or 2026-11-28T18:00 (local time), or a date alone:
-                 the end of that day (default: the latest)
+                 the end of that day, or a time before now: 2h, 3d, 1w (default: the
+                 latest)
   --config FILE  Config file (default ./config.jsonc, then ./config.json)
   --backup-root DIR
                  Read the backup in DIR without a config (the computer and its config lost)

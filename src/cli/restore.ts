@@ -38,7 +38,9 @@ one file (hard links) are restored as hard links of one another, where the disk 
 Options:
   --to DIR       Write under DIR, keeping relative paths (default: back into the source)
   --at TIME      The tree as it was at TIME: ISO-8601, e.g. 2026-11-28T18:00:00Z, or
-                 2026-11-28T18:00 (local time), or a date alone: the end of that day
+                 2026-11-28T18:00 (local time), or a date alone: the end of that day,
+                 or a time before now: 90m, 2h, 3d, 1w2d (weeks, days, hours, minutes,
+                 seconds; a day is 24 hours)
   --version N    Content number N of one file (as 'history PATH' lists it)
   --overwrite    Replace existing files whose content differs (default: leave them, exit 1)
   --dry-run, -n  Say what the restore would do to each file, writing nothing (no folder,

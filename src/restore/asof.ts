@@ -160,15 +160,31 @@ const DATE_ONLY = /^(\d{4})-(\d{2})-(\d{2})(Z?)$/i;
 const DATE_TIME =
   /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?(Z|[+-]\d{2}(?::?\d{2})?)?$/i;
 
+/** A time before now: counts of weeks, days, hours, minutes and seconds (`2h`, `1d12h`). */
+const AGO = /^(?:\d+[wdhms])+$/i;
+const AGO_PART = /(\d+)([wdhms])/gi;
+
+/** Each unit of `AGO` in ms: a day is 24 hours, as `keep_deleted_days` counts them. */
+const UNIT_MS: Record<string, number> = {
+  w: 7 * 86_400_000,
+  d: 86_400_000,
+  h: 3_600_000,
+  m: 60_000,
+  s: 1000,
+};
+
 export const AT_FORMAT = "an ISO-8601 time such as 2026-11-28T18:00:00Z, " +
-  "2026-11-28T18:00 (local time) or a date such as 2026-11-28 (the end of that day)";
+  "2026-11-28T18:00 (local time), a date such as 2026-11-28 (the end of that day), " +
+  "or a time before now such as 90m, 2h, 3d or 1w2d (weeks, days, hours, minutes, seconds)";
 
 /**
  * Parses an `--at` value into ms since the epoch, or undefined when it is not one. A date
  * alone means the last millisecond of that day; without `Z` or an offset, local time.
- * Every year from 0000 to 9999 means that year (proleptic Gregorian calendar).
+ * Every year from 0000 to 9999 means that year (proleptic Gregorian calendar). A duration
+ * (`2h`, `1d12h`) means that long before `now`.
  */
-export function parseAt(text: string): number | undefined {
+export function parseAt(text: string, now = Date.now()): number | undefined {
+  if (AGO.test(text.trim())) return agoFrom(text.trim(), now);
   const d = DATE_ONLY.exec(text.trim());
   if (d) {
     const [y, mo, day] = [Number(d[1]), Number(d[2]), Number(d[3])];
@@ -189,6 +205,16 @@ export function parseAt(text: string): number | undefined {
   const offset = offsetMinutes(m[8]);
   if (offset === undefined) return undefined;
   return utcTime(y, mo, day, h, mi, s, ms) - offset * 60_000;
+}
+
+/** The moment `text` (an `AGO` duration) before `now`; undefined past the year 0. */
+function agoFrom(text: string, now: number): number | undefined {
+  let ms = 0;
+  for (const [, count, unit] of text.matchAll(AGO_PART)) {
+    ms += Number(count) * UNIT_MS[unit.toLowerCase()];
+  }
+  const at = now - ms;
+  return Number.isSafeInteger(at) && at >= utcTime(0, 1, 1, 0, 0, 0, 0) ? at : undefined;
 }
 
 /** Whether an `--at` value is a local time (no `Z` and no offset). */

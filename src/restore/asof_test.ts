@@ -142,6 +142,19 @@ Deno.test("parseAt: UTC, offsets, fractions", () => {
   assert.equal(parseAt("2026-11-28 18:00:00Z"), utc);
 });
 
+Deno.test("parseAt: a duration is that long before now", () => {
+  const now = Date.UTC(2026, 11, 5, 12, 0, 0);
+  assert.equal(parseAt("90m", now), now - 90 * 60_000);
+  assert.equal(parseAt("2h", now), now - 2 * 3_600_000);
+  assert.equal(parseAt(" 3D ", now), Date.UTC(2026, 11, 2, 12, 0, 0));
+  assert.equal(parseAt("1w2d", now), Date.UTC(2026, 10, 26, 12, 0, 0));
+  assert.equal(parseAt("1h30m15s", now), now - 5_415_000);
+  assert.equal(parseAt("0s", now), now);
+  for (const bad of ["2", "h", "2 h", "2h ago", "-2h", "1.5h", "2y", "1h-", "99999999999w"]) {
+    assert.equal(parseAt(bad, now), undefined, bad);
+  }
+});
+
 Deno.test("parseAt: local time when no zone is given", () => {
   assert.equal(parseAt("2026-11-28T18:00"), new Date(2026, 10, 28, 18, 0).getTime());
   assert.equal(parseAt("2026-11-28T18:00:07"), new Date(2026, 10, 28, 18, 0, 7).getTime());
