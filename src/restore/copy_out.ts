@@ -177,7 +177,7 @@ function readStored<T>(read: () => T, stored: string): T {
   try {
     return read();
   } catch (e) {
-    if (!isElsewhere(e)) throw e;
+    if (!isElsewhere(e, Deno.build.os, stored)) throw e;
     throw new UnusableCopy(
       `the stored copy '${stored}' is missing: run 'verify' to check the backup`,
     );
@@ -190,12 +190,29 @@ function readStored<T>(read: () => T, stored: string): T {
  * ENOTDIR, EISDIR or EINVAL on Linux and macOS (20, 21, 22: a readlink of a file is
  * EINVAL), ERROR_NOT_A_REPARSE_POINT on Windows (4390: a readlink of a file), where 20 to
  * 22 are a device's failures (ERROR_BAD_UNIT, ERROR_NOT_READY: a disk gone, not a copy).
+ * On Windows a folder opened as a file is "Access is denied" (5), as a file the user may
+ * not read is: told apart by a look at `path`, the copy's place, where one is given.
  */
-export function isElsewhere(e: unknown, os: typeof Deno.build.os = Deno.build.os): boolean {
+export function isElsewhere(
+  e: unknown,
+  os: typeof Deno.build.os = Deno.build.os,
+  path?: string,
+): boolean {
   return e instanceof Deno.errors.NotFound || e instanceof Deno.errors.NotADirectory ||
     e instanceof Deno.errors.IsADirectory || e instanceof Deno.errors.FilesystemLoop ||
     (os === "windows" ? /\(os error 4390\)/ : /\(os error (20|21|22)\)/)
-      .test((e as Error)?.message ?? "");
+      .test((e as Error)?.message ?? "") ||
+    (os === "windows" && e instanceof Deno.errors.PermissionDenied && path !== undefined &&
+      isFolder(path));
+}
+
+/** Whether a folder stands at `path` (not followed through a symlink). */
+function isFolder(path: string): boolean {
+  try {
+    return Deno.lstatSync(path).isDirectory;
+  } catch {
+    return false;
+  }
 }
 
 /**

@@ -1,5 +1,6 @@
 /** Unit tests of what counts as a stored copy missing from its place (copy_out.ts). */
 import assert from "node:assert/strict";
+import { join } from "node:path";
 import { isElsewhere } from "./copy_out.ts";
 
 const error = (text: string) => new Error(`${text}: readlink 'x'`);
@@ -19,4 +20,20 @@ Deno.test("isElsewhere: something else in a copy's place, by each system's numbe
     !isElsewhere(error("The system cannot find the device specified. (os error 20)"), "windows"),
   );
   assert.ok(isElsewhere(new Deno.errors.NotFound("gone"), "windows"));
+});
+
+Deno.test("isElsewhere: on Windows a folder in a copy's place is 'Access is denied', a file the user may not read is not", () => {
+  const dir = Deno.makeTempDirSync();
+  try {
+    Deno.mkdirSync(join(dir, "v1.bak"));
+    Deno.writeTextFileSync(join(dir, "v2.bak"), "x");
+    const denied = new Deno.errors.PermissionDenied("Access is denied. (os error 5)");
+    assert.ok(isElsewhere(denied, "windows", join(dir, "v1.bak")));
+    assert.ok(!isElsewhere(denied, "windows", join(dir, "v2.bak")));
+    assert.ok(!isElsewhere(denied, "windows"));
+    // Elsewhere a folder opened as a file is EISDIR: denied is denied.
+    assert.ok(!isElsewhere(denied, "linux", join(dir, "v1.bak")));
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
 });
