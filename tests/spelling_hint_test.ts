@@ -48,3 +48,29 @@ Deno.test("restore --at and --version name the recorded spelling of a PATH too",
   assert.equal(before.code, 1, before.stderr);
   assert.doesNotMatch(before.stderr, /did you mean/);
 });
+
+Deno.test("a PATH in single quotes of its own (as cmd.exe passes them on) is told so by restore, history, ls, diff, stats and purge", async () => {
+  using fx = makeFixture({ "docs/a b.txt": "a\n" });
+  assert.equal((await fx.cli("run")).code, 0);
+  const hint =
+    /the single quotes around it are part of the PATH \(cmd\.exe passes them on\): give it in double quotes, "like this", or none/;
+  const given = "'docs/a b.txt'";
+  for (
+    const args of [
+      ["restore", given, "--to", `${fx.dir}/r`],
+      ["history", given],
+      ["ls", given],
+      ["diff", "--since", "1h", given],
+      ["stats", given],
+      ["purge", given],
+    ]
+  ) {
+    const out = await fx.cli(...args);
+    assert.notEqual(out.code, 0, args[0]);
+    assert.match(out.stderr, hint, `${args[0]}: ${out.stderr}`);
+  }
+  // Unquoted, it is found; a name really in quotes is another file, no hint given for it.
+  assert.equal((await fx.cli("history", "docs/a b.txt")).code, 0);
+  const inner = await fx.cli("history", "docs/'x'");
+  assert.doesNotMatch(inner.stderr, /single quotes/);
+});

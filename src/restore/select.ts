@@ -336,7 +336,9 @@ export function leftSourceHint(
 /**
  * Where nothing is recorded under a path's spelling but a path or folder is under another
  * (letter case, Unicode form: as a disk that ignores them shows it), which; never taken
- * for it.
+ * for it. A PATH given in single quotes of its own is told that they are part of it:
+ * Windows' cmd.exe passes them on (`restore 'docs\My file.txt'`), and names hardly ever
+ * begin and end with one.
  */
 export function spellingHint(
   store: Pick<StateStore, "otherSpellings">,
@@ -350,13 +352,21 @@ export function spellingHint(
       [path, ...other === undefined ? [] : [other]].flatMap((p) => store.otherSpellings(p, 3)),
     ),
   ].slice(0, 3);
-  if (others.length === 0) return "";
+  if (others.length === 0) return inQuotes(path) ? QUOTES_HINT : "";
   const names = others.map((o) => `'${o}'`);
   if (names.length === 3) names[2] = "…";
   return names.length === 1
     ? `: did you mean ${names[0]}? (recorded so; the backup tells letter case apart)`
     : `: it is recorded under other spellings: ${names.join(", ")} (the backup tells letter ` +
       "case apart)";
+}
+
+const QUOTES_HINT = ": the single quotes around it are part of the PATH (cmd.exe passes them " +
+  'on): give it in double quotes, "like this", or none';
+
+/** Whether a logical path's part in its source begins and ends with a single quote. */
+function inQuotes(path: string): boolean {
+  return /^(?:[^/]*\/)?'.*'$/s.test(path);
 }
 
 /**
