@@ -42,6 +42,13 @@ export interface Config {
   keepDeletedDays: number;
   /** gitignore-style patterns, as given. */
   exclude: string[];
+  /**
+   * Whether a folder holding a `CACHEDIR.TAG` with the Cache Directory Tagging signature is
+   * left out, all but the tag (engine/tags.ts).
+   */
+  excludeCaches: boolean;
+  /** Names of entries that leave the folder holding one out, all but the entry. */
+  excludeIfPresent: string[];
   /** rescanIntervalMs 0 = periodic rescan disabled. */
   watch: { debounceMs: number; rescanIntervalMs: number };
   /** 0..100 */
@@ -64,6 +71,8 @@ export const DEFAULTS = {
   "retention.time_zone": "local",
   "retention.keep_deleted_days": 0,
   exclude: [] as readonly string[],
+  exclude_caches: false,
+  exclude_if_present: [] as readonly string[],
   "watch.debounce_ms": 1000,
   "watch.rescan_interval": 3600,
   "safety.max_delete_percent": 50,
@@ -83,6 +92,8 @@ const TOP_KEYS = [
   "hash_algorithm",
   "retention",
   "exclude",
+  "exclude_caches",
+  "exclude_if_present",
   "watch",
   "safety",
   "log_retention",
@@ -280,6 +291,8 @@ function readSettings(top: Section): Settings {
       DEFAULTS["retention.keep_deleted_days"],
     ),
     exclude: readExclude(top),
+    excludeCaches: top.boolean("exclude_caches", DEFAULTS.exclude_caches),
+    excludeIfPresent: readExcludeIfPresent(top),
     watch: {
       debounceMs: watch.integer(
         "debounce_ms",
@@ -382,5 +395,33 @@ function readExclude(top: Section): string[] {
     const problem = patternProblem(pattern);
     if (problem) invalid(`'${key}' ${quote(pattern)} ${problem}`);
     return pattern;
+  });
+}
+
+/**
+ * `exclude_if_present`: names of entries (`.nobackup`) that leave the folder holding one
+ * out. Names, matched as they are listed: not patterns, not paths.
+ */
+function readExcludeIfPresent(top: Section): string[] {
+  if (!top.has("exclude_if_present")) return [];
+  const what = 'an array of file names, e.g. [".nobackup"]';
+  const list = top.typed("exclude_if_present", "array", what) as unknown[];
+  return list.map((name, i) => {
+    const key = `exclude_if_present[${i}]`;
+    if (typeof name !== "string") invalid(`'${key}' must be a string, got ${typeName(name)}`);
+    const why = name === ""
+      ? "is empty"
+      : /[/\\]/.test(name)
+      ? "holds a path separator"
+      : name === "." || name === ".."
+      ? "names a folder itself"
+      : undefined;
+    if (why !== undefined) {
+      invalid(
+        `'${key}' ${quote(name)} ${why}: give the name of a file a folder holds, as it is ` +
+          'listed (".nobackup"), without folders or wildcards',
+      );
+    }
+    return name;
   });
 }

@@ -61,6 +61,9 @@ const UNKNOWN_KEYS: Case[] = [
     "unknown key 'sources[0].nmae' (did you mean 'name'?)",
   ]],
   ["no close match", { ...BASE, frobnicate: 1 }, ["unknown key 'frobnicate'"]],
+  ["exclude_cache", { ...BASE, exclude_cache: true }, [
+    "unknown key 'exclude_cache' (did you mean 'exclude_caches'?)",
+  ]],
 ];
 
 const WRONG_TYPES: Case[] = [
@@ -94,6 +97,15 @@ const WRONG_TYPES: Case[] = [
     "'exclude' must be an array of patterns, got string",
   ]],
   ["exclude item", { ...BASE, exclude: ["a", 1] }, ["'exclude[1]' must be a string, got number"]],
+  ["exclude_caches", { ...BASE, exclude_caches: "true" }, [
+    "'exclude_caches' must be true or false, got string \"true\": write it without quotes (true)",
+  ]],
+  ["exclude_if_present", { ...BASE, exclude_if_present: ".nobackup" }, [
+    "'exclude_if_present' must be an array of file names, e.g. [\".nobackup\"], got string",
+  ]],
+  ["exclude_if_present item", { ...BASE, exclude_if_present: [1] }, [
+    "'exclude_if_present[0]' must be a string, got number",
+  ]],
   ["watch", { ...BASE, watch: [] }, ["'watch' must be an object ({ ... }), got array"]],
   ["debounce_ms", { ...BASE, watch: { debounce_ms: true } }, [
     "'watch.debounce_ms' must be an integer, got boolean true",
@@ -186,6 +198,18 @@ const VALUES: Case[] = [
   ["unknown algorithm", { ...BASE, hash_algorithm: "blake3" }, [
     "unknown 'hash_algorithm' 'blake3': use one of sha256, sha512, sha384, sha224, sha512-256, " +
     "sha512-224, sha3-256, sha3-512, sha3-384, sha3-224, blake2b512, blake2s256, sha1, md5",
+  ]],
+  ["empty exclude_if_present name", { ...BASE, exclude_if_present: [".nobackup", ""] }, [
+    "'exclude_if_present[1]' '' is empty: give the name of a file a folder holds",
+  ]],
+  ["exclude_if_present path", { ...BASE, exclude_if_present: ["a/.nobackup"] }, [
+    "'exclude_if_present[0]' 'a/.nobackup' holds a path separator: give the name of a file",
+  ]],
+  ["exclude_if_present backslash", { ...BASE, exclude_if_present: ["a\\b"] }, [
+    "'exclude_if_present[0]' 'a\\b' holds a path separator",
+  ]],
+  ["exclude_if_present dot", { ...BASE, exclude_if_present: [".."] }, [
+    "'exclude_if_present[0]' '..' names a folder itself: give the name of a file",
   ]],
   ["empty exclude pattern", { ...BASE, exclude: ["*.tmp", " "] }, [
     "'exclude[1]' must not be empty",

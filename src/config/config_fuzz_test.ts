@@ -44,6 +44,8 @@ function contract(file: string): "config" | "error" {
   assert.ok(Number.isInteger(config.watch.debounceMs) && config.watch.debounceMs >= 0);
   assert.ok(Number.isFinite(config.watch.rescanIntervalMs) && config.watch.rescanIntervalMs >= 0);
   assert.ok(config.exclude.every((p) => typeof p === "string" && p.trim() !== ""));
+  assert.equal(typeof config.excludeCaches, "boolean");
+  assert.ok(config.excludeIfPresent.every((n) => n !== "" && !/[/\\]|^\.\.?$/.test(n)));
   assert.equal(typeof config.rehash, "boolean");
   return "config";
 }
@@ -85,6 +87,8 @@ const KEYS = [
   "retention",
   "retention.max_versions_per_file",
   "exclude",
+  "exclude_caches",
+  "exclude_if_present",
   "watch",
   "watch.debounce_ms",
   "watch.rescan_interval",
@@ -97,6 +101,7 @@ const KEYS = [
   "sources.0.path",
   "sources.0.name",
   "exclude.0",
+  "exclude_if_present.0",
   "unknown_key",
   "retention.unknown",
 ];

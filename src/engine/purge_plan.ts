@@ -40,7 +40,10 @@ export interface PurgeTracked {
 export interface PurgeRules {
   /** The sources the config names. */
   sources: ReadonlySet<string>;
-  /** Whether an exclude pattern matches the logical path now (`<source>/<rel>`). */
+  /**
+   * Whether an exclude pattern matches the logical path now (`<source>/<rel>`), or a folder
+   * it is in is tagged to be left out now (tags.ts).
+   */
   excluded(path: string): boolean;
   /**
    * Whether a tracked path is gone from its source now: deleted, and no run has archived

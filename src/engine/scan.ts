@@ -20,6 +20,7 @@ import { denoStat, fromFileInfo, type Identity, openFolders, type StatResult } f
 import type { FolderMeta, ScanEntry } from "./types.ts";
 import { logical, toScanEntry } from "./scan_entry.ts";
 import { startsOf } from "./scan_starts.ts";
+import { tagsConfigured } from "./tags.ts";
 import { before, enteredBefore, idKey, past, type Walk, walkDir } from "./scan_walk.ts";
 
 export interface ScanProblem {
@@ -33,6 +34,15 @@ export interface ScanProblem {
 
 export interface ScanOptions {
   exclude: string[];
+  /** Leave out folders tagged as caches (`exclude_caches`: tags.ts). */
+  excludeCaches?: boolean;
+  /** Leave out folders holding an entry of one of these names (`exclude_if_present`). */
+  excludeIfPresent?: string[];
+  /**
+   * A folder was found tagged (its logical path): everything below it but its tags is left
+   * out, as if excluded. Said again by each walk that enters it.
+   */
+  onTagged?: (path: string) => void;
   /** Absolute folders never entered (the backup root). */
   skipDirs: string[];
   /**
@@ -94,9 +104,10 @@ export function* scanEntries(
   const clashes = opts.clashes ?? new Map<string, string>();
   const folders = openFolders();
   const end = { reached: false };
+  const tags = tagsConfigured(opts) ? opts : undefined;
   try {
     for (const source of ordered) {
-      const w: Walk = { source, matcher, skip, skipIds, opts, unreadable, folders, end };
+      const w: Walk = { source, matcher, skip, skipIds, opts, unreadable, folders, end, tags };
       if (before(w, "", true)) continue;
       const clash = clashes.get(source.name);
       if (clash !== undefined) {

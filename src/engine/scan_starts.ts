@@ -2,8 +2,9 @@
  * Where a source's walk starts: its root, or, for a watch's pass, the scoped folders and
  * files that exist, in walk order. A scoped path is checked before it is walked: reached
  * through real folders only (not a symlink swapped in on the way), listed by its folder as
- * spelled (a disk that ignores case), not excluded, not the backup root by path or by
- * identity, not the tool's own file. A source missing at a pass is reported, its files
+ * spelled (a disk that ignores case), not excluded, not in a folder tagged to be left out
+ * (but for its tag: tags.ts), not the backup root by path or by identity, not the tool's
+ * own file. A source missing at a pass is reported, its files
  * kept. Read-only: an interruption leaves nothing behind.
  */
 import { basename, dirname, relative, sep } from "node:path";
@@ -17,6 +18,7 @@ import { logical } from "./scan_entry.ts";
 import { childPath, relPath } from "./rel_path.ts";
 import { isOwnFile, skippedById, type Walk } from "./scan_walk.ts";
 import { isGone } from "./errors.ts";
+import { taggedAbove } from "./tags.ts";
 
 type Start = [abs: string, rel: string, folder: StatResult | undefined];
 
@@ -45,6 +47,7 @@ export function startsOf(w: Walk): Start[] {
   const starts: Start[] = [];
   const listings = new Map<string, Set<string>>();
   const rootReal = realPathOrNone(source.path);
+  const tagCache = new Map<string, boolean>();
   for (const abs of scoped) {
     if (opts.skipDirs.some((d) => abs === d || isInside(abs, d))) continue;
     if (isOwnFile(w, dirname(abs), basename(abs))) continue;
@@ -75,6 +78,13 @@ export function startsOf(w: Walk): Start[] {
       continue;
     }
     if (info.isDirectory && rel !== "" && w.matcher.ignores(`${rel}/`)) continue;
+    if (w.tags && rel !== "") {
+      const tagged = taggedAbove(w.tags, source.path, abs, tagCache);
+      if (tagged !== undefined) {
+        opts.onTagged?.(logical(source, relPath(source.path, tagged)));
+        continue;
+      }
+    }
     if (w.skipIds.size > 0 && withinSkippedById(w, abs)) continue;
     starts.push([abs, rel, info.isDirectory ? fromFileInfo(info) : undefined]);
   }

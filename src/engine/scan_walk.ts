@@ -4,8 +4,9 @@
  * code point order with folders keyed as `name/`, and each child lstat'ed into a
  * `ScanEntry` (statx on Linux); symlinks are never followed. Entries that sort before
  * `opts.after` are passed by, the walk ends at the first one past `opts.until`. Excluded
- * paths (gitignore-style patterns, exclude.ts), the backup root (by path and by identity)
- * and the tool's own files are skipped; FIFOs, sockets and devices are reported, never
+ * paths (gitignore-style patterns, exclude.ts), the contents of a folder tagged to be left
+ * out but its tags (tags.ts: a name looked up in the listing), the backup root (by path and
+ * by identity) and the tool's own files are skipped; FIFOs, sockets and devices are reported, never
  * opened. A folder that cannot be listed is reported and remembered (`unreadable`), so the
  * paths below it are not mistaken for deleted. Read-only: an interruption leaves nothing
  * behind.
@@ -22,6 +23,7 @@ import type { Folders, Identity, OpenFolder } from "./folders.ts";
 import type { ScanEntry } from "./types.ts";
 import { logical, NOT_UTF8, sortKeys, toScanEntry, undecodable } from "./scan_entry.ts";
 import type { ScanOptions, Unreadable } from "./scan.ts";
+import { tagKeys, type TagRules } from "./tags.ts";
 
 /** One source's walk: what it skips, whom it tells, what it found unlistable. */
 export interface Walk {
@@ -34,6 +36,8 @@ export interface Walk {
   folders: Folders;
   /** Shared by the sources' walks: set once the walk has passed `opts.until`. */
   end: { reached: boolean };
+  /** What tags a folder to be left out; undefined where nothing can (tags.ts). */
+  tags?: TagRules;
 }
 
 /**
@@ -232,7 +236,14 @@ function listSorted(
     });
     return [];
   }
-  return sortKeys(w, abs, rel, keys).map((key) =>
+  let sorted = sortKeys(w, abs, rel, keys);
+  // Tagged to be left out: only its tags are walked (tags.ts).
+  const tags = w.tags && tagKeys(w.tags, abs, sorted);
+  if (tags !== undefined) {
+    w.opts.onTagged?.(logical(w.source, rel));
+    sorted = sorted.filter((key) => tags.includes(key));
+  }
+  return sorted.map((key) =>
     key.endsWith("/") ? { name: key.slice(0, -1), isDir: true } : { name: key, isDir: false }
   );
 }

@@ -39,7 +39,7 @@ const WALK_CREDITS = 160;
 /** What the worker walks and where it stages. */
 export interface StagingJob {
   sources: Source[];
-  scan: Omit<ScanOptions, "onSpecial" | "onProblem" | "onSkipped" | "onFolder">;
+  scan: Omit<ScanOptions, "onSpecial" | "onProblem" | "onSkipped" | "onFolder" | "onTagged">;
   algo: string;
   /** Only walk: send each entry as lstat found it, read nothing. */
   walkOnly?: boolean;
@@ -66,6 +66,7 @@ export type WalkReport =
   | { special: ScanProblem }
   | { problem: ScanProblem }
   | { skipped: [abs: string, path: string] }
+  | { tagged: string }
   | { folder: [path: string, meta: FolderMeta] };
 
 /** One result of a staging job, in walk order: a staged entry, or a report. */
@@ -99,6 +100,7 @@ function passReport(scan: ScanOptions, item: WalkReport): void {
   if ("special" in item) scan.onSpecial?.(item.special);
   else if ("skipped" in item) scan.onSkipped?.(...item.skipped);
   else if ("problem" in item) scan.onProblem?.(item.problem);
+  else if ("tagged" in item) scan.onTagged?.(item.tagged);
   else scan.onFolder?.(...item.folder);
 }
 

@@ -1,6 +1,7 @@
 /**
  * What a pass does with tracked paths its walk no longer saw: a path that is now excluded
- * and still in its source keeps its copy (and is marked excluded once); every other one
+ * (by a pattern, or below a folder the walk found tagged to be left out: tags.ts) and
+ * still in its source keeps its copy (and is marked excluded once); every other one
  * (files marked excluded earlier included) is archived as deleted, unless they are more
  * than `safety.max_delete_percent` of everything followed, or of the files followed in their
  * source, in which case none is (the mass-deletion guard: an unmounted disk must not look
@@ -27,6 +28,8 @@ import { turnEvery } from "./event_turn.ts";
 interface VanishedRules {
   sources: Source[];
   exclude: string[];
+  /** Folders found tagged to be left out (tags.ts): what is below them is excluded too. */
+  tagged?: ReadonlySet<string>;
   maxDeletePercent: number;
   /** Archive deletions even beyond the limit (`--force`). */
   force?: boolean;
@@ -88,6 +91,7 @@ interface VanishedVerdict {
  */
 export function judgeVanished(vanished: VanishedPath[], rules: VanishedRules): VanishedVerdict {
   const matcher = createMatcher(rules.exclude);
+  const tagged = rules.tagged ?? new Set<string>();
   const keep: VanishedPath[] = [];
   const deletions: VanishedPath[] = [];
   // Files no longer followed (excluded) are archived when they go, but are no sign of an
@@ -99,7 +103,7 @@ export function judgeVanished(vanished: VanishedPath[], rules: VanishedRules): V
   let newlyExcluded = 0;
   const newlyExcludedIn = new Map<string, number>();
   for (const t of vanished) {
-    const excluded = excludesRecorded(matcher, t.path);
+    const excluded = excludesRecorded(matcher, t.path) || below(tagged, t.path);
     if (excluded && t.status !== "excluded") {
       newlyExcluded++;
       const source = sourceOf(t.path);
@@ -211,6 +215,15 @@ export function inside(prefixes: string[], unreadable: string[]): (path: string)
     }
     return inScope;
   };
+}
+
+/** Whether a logical path lies below one of `folders` (logical paths too). */
+export function below(folders: ReadonlySet<string>, path: string): boolean {
+  if (folders.size === 0) return false;
+  for (let end = path.lastIndexOf("/"); end > 0; end = path.lastIndexOf("/", end - 1)) {
+    if (folders.has(path.slice(0, end))) return true;
+  }
+  return false;
 }
 
 /** The source a logical path lies in: its first segment. */

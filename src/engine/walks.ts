@@ -78,6 +78,11 @@ export interface FirstWalk {
   /** Tracked paths the walk did not see (outside scope or below unreadable folders too). */
   vanished: VanishedPath[];
   unreadable: string[];
+  /**
+   * The folders found tagged to be left out (tags.ts), by this thread's walk and the
+   * worker's: the tracked paths below them not seen are excluded, not gone.
+   */
+  tagged: Set<string>;
   /** Set when `pending` filled up: the last path held, after which the second walk starts. */
   resumeAfter?: string;
   /** The pass is being stopped. */
@@ -102,6 +107,8 @@ interface WalkHost {
 export class PassWalks {
   /** The sources not walked in this pass, and why (see source_clash.ts): looked at once. */
   #clashes?: Map<string, string>;
+  /** The folders the walks found tagged to be left out (logical paths). */
+  readonly #tagged = new Set<string>();
 
   constructor(readonly host: WalkHost) {}
 
@@ -112,7 +119,7 @@ export class PassWalks {
    * tracked files, the walk worker walks the part after the split meanwhile.
    */
   async firstWalk(): Promise<FirstWalk> {
-    const walk: FirstWalk = { pending: [], vanished: [], unreadable: [] };
+    const walk: FirstWalk = { pending: [], vanished: [], unreadable: [], tagged: this.#tagged };
     const cursor = this.#fingerprints("", (f) => {
       walk.vanished.push({ path: f.path, status: f.status });
     });
@@ -340,6 +347,9 @@ export class PassWalks {
     const { config } = this.host.ctx;
     return {
       exclude: config.exclude,
+      excludeCaches: config.excludeCaches,
+      excludeIfPresent: config.excludeIfPresent,
+      onTagged: (path) => this.#tagged.add(path),
       skipDirs: [config.backupRoot],
       clashes: this.#clashes ??= sourceClashes(config.sources, config.backupRoot),
       skipIds: this.#rootIdentity(),

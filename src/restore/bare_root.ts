@@ -76,6 +76,8 @@ function configOfBackupRoot(given: string, writesLog = false): Config {
     keptPeriods: { days: 0, weeks: 0, months: 0, timeZone: DEFAULTS["retention.time_zone"] },
     keepDeletedDays: 0,
     exclude: [],
+    excludeCaches: DEFAULTS.exclude_caches,
+    excludeIfPresent: [],
     watch: { debounceMs: DEFAULTS["watch.debounce_ms"], rescanIntervalMs: 0 },
     maxDeletePercent: DEFAULTS["safety.max_delete_percent"],
     logRetention: DEFAULTS.log_retention,

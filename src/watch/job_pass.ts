@@ -13,7 +13,14 @@ import type { Counts, PassResult } from "../engine/pass_types.ts";
 import type { Session } from "../engine/session.ts";
 import { rereadLine, unchangedLine } from "../engine/describe.ts";
 import type { Job } from "./scheduler.ts";
-import { isWithin, type KindNow, toScope, type TrackedStatus, withoutExcluded } from "./scope.ts";
+import {
+  isWithin,
+  type KindNow,
+  toScope,
+  type TrackedStatus,
+  withoutExcluded,
+  withTagFolders,
+} from "./scope.ts";
 import { lstatOrNone } from "../engine/fsops.ts";
 import { type GuardWindow, windowFor } from "./guard_window.ts";
 import type { WatchOptions, WatchTotals } from "./watch.ts";
@@ -96,7 +103,11 @@ export async function applyJob(
     })
     : [];
   const scope = job.kind === "paths"
-    ? toScope(paths, session.config.sources, (logical) => trackedStatus(logical) !== undefined)
+    ? toScope(
+      withTagFolders(paths, session.config),
+      session.config.sources,
+      (logical) => trackedStatus(logical) !== undefined,
+    )
     : undefined;
   if (scope?.size === 0) return undefined;
   if (job.kind === "full" && job.reason !== "start") session.log.line(`RESCAN: ${job.reason}`);

@@ -14,6 +14,7 @@ import { sep as nativeSep } from "node:path";
 import type { Config, Source } from "../config/config.ts";
 import { createMatcher } from "../engine/exclude.ts";
 import { isRunLogName } from "../log/log_files.ts";
+import { isTagName, tagsConfigured } from "../engine/tags.ts";
 
 /** Whether `path` is `dir` or lies below it. */
 export function isWithin(path: string, dir: string, sep = nativeSep): boolean {
@@ -110,6 +111,28 @@ export function withoutExcluded(
     // One recorded as excluded, still a file there: kept as it is (tracked but not followed).
     if (status !== undefined && !(status === "excluded" && kind === "file")) return true;
     return isTrackedBelow(`${source.name}/${rel}`);
+  });
+}
+
+/**
+ * `paths` with each one named as a tag (`CACHEDIR.TAG` where `exclude_caches` is set, a
+ * name of `exclude_if_present`: engine/tags.ts) replaced by the folder holding it: a tag
+ * made or removed changes what is left out of the whole folder, which the pass scoped to
+ * the folder walks again (scoped to the tag alone, the folder's files were followed until
+ * the next full rescan, or left out until then once it was removed).
+ */
+export function withTagFolders(
+  paths: string[],
+  config: Pick<Config, "sources" | "excludeCaches" | "excludeIfPresent">,
+  sep = nativeSep,
+): string[] {
+  if (!tagsConfigured(config)) return paths;
+  return paths.map((path) => {
+    const cut = path.lastIndexOf(sep);
+    if (cut <= 0 || !isTagName(config, path.slice(cut + 1))) return path;
+    const dir = path.slice(0, cut);
+    const source = sourceOf(dir, config.sources, sep);
+    return source === undefined ? path : dir;
   });
 }
 
