@@ -173,7 +173,8 @@ export class StagingWalk {
   start(job: Omit<StagingJob, "credits" | "scan"> & { scan: ScanOptions }): void {
     if (job.walkOnly) this.#task = "Cannot walk the sources";
     this.#roots = sourceRoots(job.sources);
-    const { onSpecial: _s, onProblem: _p, onSkipped: _k, onFolder: _f, ...scan } = job.scan;
+    const { onSpecial: _s, onProblem: _p, onSkipped: _k, onFolder: _f, onTagged: _t, ...scan } =
+      job.scan;
     const credits = job.walkOnly ? WALK_CREDITS : STAGING_CREDITS;
     this.#post({ type: "start", job: { ...job, scan, credits } });
   }

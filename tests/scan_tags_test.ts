@@ -1,0 +1,118 @@
+/**
+ * The scanner and folders tagged to be left out (engine/tags.ts) on real folders: a tagged
+ * folder gives its tags only and is reported, wherever the walk starts (a watch's scoped
+ * path inside it, the tag itself, a walk after a path); what does not tag (another
+ * content, a symlink, a short file) tags nothing. And a pass whose walk the worker does:
+ * its reports reach the vanished paths' verdict.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { loadConfig } from "../src/config/config.ts";
+import { backupOnce } from "../src/engine/backup.ts";
+import { scanEntries, type ScanOptions } from "../src/engine/scan.ts";
+import { CACHEDIR_SIGNATURE } from "../src/engine/tags.ts";
+import { makeFixture, type Tree, writeTree } from "./helpers.ts";
+
+const TAG = `${CACHEDIR_SIGNATURE}\nmore\n`;
+
+const TREE: Tree = {
+  "a.txt": "a",
+  "target/CACHEDIR.TAG": TAG,
+  "target/debug/deep/x.o": "x",
+  "target/debug/y.o": "y",
+  "vm/.nobackup": "",
+  "vm/disk.img": "d",
+  "short/CACHEDIR.TAG": CACHEDIR_SIGNATURE.slice(0, 42),
+  "short/s.txt": "s",
+  "z.txt": "z",
+};
+
+function scan(root: string, extra: Partial<ScanOptions> = {}) {
+  const tagged: string[] = [];
+  const problems: string[] = [];
+  const opts: ScanOptions = {
+    exclude: [],
+    skipDirs: [],
+    excludeCaches: true,
+    excludeIfPresent: [".nobackup"],
+    onTagged: (p) => tagged.push(p),
+    onProblem: (p) => problems.push(p.path),
+    ...extra,
+  };
+  const paths = [...scanEntries([{ name: "s", path: root }], opts, [])].map((e) => e.path);
+  return { paths, tagged, problems };
+}
+
+Deno.test("scan: a tagged folder gives its tag only, wherever the walk starts", () => {
+  const dir = Deno.makeTempDirSync({ prefix: "bt-tags-" });
+  try {
+    writeTree(dir, TREE);
+    Deno.mkdirSync(join(dir, "link"));
+    Deno.symlinkSync(join(dir, "target/CACHEDIR.TAG"), join(dir, "link/CACHEDIR.TAG"));
+    Deno.writeTextFileSync(join(dir, "link/l.txt"), "l");
+    const all = scan(dir);
+    assert.deepEqual(all.paths, [
+      "s/a.txt",
+      "s/link/CACHEDIR.TAG", // a symlink tags nothing
+      "s/link/l.txt",
+      "s/short/CACHEDIR.TAG", // nor 42 bytes of the signature
+      "s/short/s.txt",
+      "s/target/CACHEDIR.TAG",
+      "s/vm/.nobackup",
+      "s/z.txt",
+    ]);
+    assert.deepEqual(all.tagged, ["s/target", "s/vm"]);
+    assert.deepEqual(all.problems, []);
+
+    // Off: everything.
+    const off = scan(dir, { excludeCaches: false, excludeIfPresent: [] });
+    assert.ok(off.paths.includes("s/target/debug/deep/x.o") && off.paths.includes("s/vm/disk.img"));
+    assert.deepEqual(off.tagged, []);
+
+    // A walk starting inside the tagged folder (a watch's pass of target/debug/): nothing,
+    // the tagged folder said; at the tag itself: the tag.
+    const scope = (...rels: string[]) => ({
+      scope: new Map([["s", rels.map((r) => join(dir, r))]]),
+    });
+    const nested = scan(dir, scope("target/debug", "target/debug/deep/x.o", "vm/disk.img"));
+    assert.deepEqual(nested.paths, []);
+    assert.deepEqual([...new Set(nested.tagged)].sort(), ["s/target", "s/vm"]);
+    assert.deepEqual(scan(dir, scope("target/CACHEDIR.TAG", "a.txt")).paths, [
+      "s/a.txt",
+      "s/target/CACHEDIR.TAG",
+    ]);
+    // The source's root tagged: only its tag.
+    Deno.writeTextFileSync(join(dir, ".nobackup"), "");
+    assert.deepEqual(scan(dir).paths, ["s/.nobackup"]);
+    assert.deepEqual(scan(dir, scope("short/s.txt")).tagged, ["s"]);
+    Deno.removeSync(join(dir, ".nobackup"));
+
+    // A walk after a path inside the tagged folder (the pass's second walk).
+    assert.deepEqual(scan(dir, { after: "s/target/debug/deep" }).paths, [
+      "s/vm/.nobackup",
+      "s/z.txt",
+    ]);
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
+
+Deno.test({
+  name:
+    "walk worker: a folder tagged after a backup keeps its files, marked excluded, when the worker walks it",
+  ignore: Deno.build.os === "windows",
+  fn: async () => {
+    for (const walkerSplit of [0, 1]) {
+      using fx = makeFixture(TREE, { exclude_caches: true });
+      Deno.removeSync(join(fx.source, "target/CACHEDIR.TAG"));
+      const first = await backupOnce(loadConfig(fx.config), { walkerSplit });
+      assert.equal(first.exitCode, 0, JSON.stringify(first.errors));
+      Deno.writeTextFileSync(join(fx.source, "target/CACHEDIR.TAG"), TAG);
+      const r = await backupOnce(loadConfig(fx.config), { walkerSplit });
+      assert.equal(r.exitCode, 0, JSON.stringify(r.errors));
+      assert.equal(r.counts.delete, 0, `split ${walkerSplit}`);
+      assert.equal(r.counts.exclude, 2, `split ${walkerSplit}`);
+      assert.equal(r.deleteGuard, undefined);
+    }
+  },
+});
