@@ -14,7 +14,7 @@ import { sep as nativeSep } from "node:path";
 import type { Config, Source } from "../config/config.ts";
 import { createMatcher } from "../engine/exclude.ts";
 import { isRunLogName } from "../log/log_files.ts";
-import { isTagName, tagsConfigured } from "../engine/tags.ts";
+import { isTagName, type TagRules, tagsConfigured } from "../engine/tags.ts";
 
 /** Whether `path` is `dir` or lies below it. */
 export function isWithin(path: string, dir: string, sep = nativeSep): boolean {
@@ -123,7 +123,7 @@ export function withoutExcluded(
  */
 export function withTagFolders(
   paths: string[],
-  config: Pick<Config, "sources" | "excludeCaches" | "excludeIfPresent">,
+  config: Pick<Config, "sources"> & TagRules,
   sep = nativeSep,
 ): string[] {
   if (!tagsConfigured(config)) return paths;

@@ -1,6 +1,13 @@
 /** Unit tests of event filtering (backup root, run logs, excludes) and scope grouping. */
 import assert from "node:assert/strict";
-import { eventFilter, isWithin, sourceOf, toScope, withoutExcluded } from "./scope.ts";
+import {
+  eventFilter,
+  isWithin,
+  sourceOf,
+  toScope,
+  withoutExcluded,
+  withTagFolders,
+} from "./scope.ts";
 
 const SOURCES = [{ name: "docs", path: "/h/docs" }, { name: "pics", path: "/h/pics" }];
 
@@ -201,4 +208,33 @@ Deno.test("scope: an excluded path is left out where a pass has nothing to do", 
     "/h/docs",
     "/h/other/node_modules",
   ]);
+});
+
+Deno.test("scope: a tag made or removed scopes the pass to the folder holding it", () => {
+  const config = { sources: SOURCES, excludeCaches: true, excludeIfPresent: [".nobackup"] };
+  const paths = [
+    "/h/docs/target/CACHEDIR.TAG",
+    "/h/docs/vm/.nobackup",
+    "/h/docs/a/CACHEDIR.TAG.bak",
+    "/h/pics/x.jpg",
+    "/h/docs/CACHEDIR.TAG", // the source's root is tagged: the whole source
+    "/h/other/CACHEDIR.TAG", // in no source: left to the filter
+  ];
+  assert.deepEqual(withTagFolders(paths, config), [
+    "/h/docs/target",
+    "/h/docs/vm",
+    "/h/docs/a/CACHEDIR.TAG.bak",
+    "/h/pics/x.jpg",
+    "/h/docs",
+    "/h/other/CACHEDIR.TAG",
+  ]);
+  // Without the keys, nothing is a tag.
+  assert.deepEqual(withTagFolders(paths, { sources: SOURCES }), paths);
+  assert.deepEqual(
+    withTagFolders(["C:\\h\\docs\\t\\.nobackup"], {
+      sources: [{ name: "docs", path: "C:\\h\\docs" }],
+      excludeIfPresent: [".nobackup"],
+    }, "\\"),
+    ["C:\\h\\docs\\t"],
+  );
 });
