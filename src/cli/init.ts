@@ -339,6 +339,14 @@ function configTemplate(
   //   "*.tmp", ".cache/", "node_modules/", "/build/", "!keep.tmp"
   "exclude": ${j(DEFAULTS.exclude)},
 
+  // true: leave out every folder holding a CACHEDIR.TAG that begins with the Cache
+  // Directory Tagging signature (cargo's target/, pip's and ccache's caches), all but
+  // the tag itself. Files backed up before keep their copies, as excluded ones do.
+  "exclude_caches": ${j(DEFAULTS.exclude_caches)},
+  // Names of entries that leave the folder holding one out, all but that entry, e.g.
+  // [".nobackup"]. Names as a folder lists them, not patterns or paths.
+  "exclude_if_present": ${j(DEFAULTS.exclude_if_present)},
+
   "watch": {
     // 'backup-tool watch' backs up a changed file once it has seen no further change
     // to it for this many milliseconds.
