@@ -66,6 +66,11 @@ Deno.test("run: a folder tagged after a backup keeps its files' copies, marked e
     restore.stderr,
     /^WARNING: every file recorded under 'source\/target\/debug' is excluded/,
   );
+  const history = await fx.cli("history", "target/debug/app");
+  assert.match(
+    history.stderr,
+    /^WARNING: 'source\/target\/debug\/app' is excluded \(it matches an exclude pattern or is in a folder tagged to be left out; taken out at \S+Z\)/m,
+  );
   // Changed while tagged: not followed.
   Deno.writeTextFileSync(join(fx.source, "target/debug/app"), "binary 2\n");
   assert.equal((await fx.cli("run")).code, 0);

@@ -1,7 +1,7 @@
 /**
- * What a restore says of files an exclude pattern took out after they were backed up: their
- * last copy stays marked current, so a restore gives each back as the file's content now,
- * which the file may have left since. Before any file is written, the excluded paths at or
+ * What a restore says of files an exclude pattern (or a folder's tag: engine/tags.ts) took
+ * out after they were backed up: their last copy stays marked current, so a restore gives
+ * each back as the file's content now, which the file may have left since. Before any file is written, the excluded paths at or
  * below the PATHs restored are read (by the files' primary key: a restore of one file reads
  * its own row, one of everything a pass over the files' table) and grouped by the topmost
  * folder whose tracked files are all excluded (`node_modules/`), or the file alone, for
@@ -115,11 +115,13 @@ export function excludedSaid(r: RestoreResult, excluded: (path: string) => boole
   if (!said || copy.validTo !== null || !excluded(copy.path)) return r;
   const at = new Date(copy.validFrom).toISOString();
   if (r.outcome === "conflict") {
-    const why = "it is excluded (it matches an exclude pattern): the backup holds its last " +
+    const why = "it is excluded (it matches an exclude pattern or is in a folder tagged to be " +
+      "left out): the backup holds its last " +
       `content backed up, at ${at}, and the file there may be newer`;
     return { ...r, reason: beforeRemedy(r.reason ?? "", why) };
   }
-  const excludedNote = "it is excluded (it matches an exclude pattern): this is its last " +
+  const excludedNote = "it is excluded (it matches an exclude pattern or is in a folder " +
+    "tagged to be left out): this is its last " +
     `content backed up, at ${at}, and the file may have changed since`;
   return { ...r, excludedNote };
 }
