@@ -16,7 +16,7 @@ Deno.test("watch: a CACHEDIR.TAG made in a watched folder leaves its later chang
     exclude_caches: true,
     watch: { debounce_ms: 200, rescan_interval: 0 },
   });
-  await using w = new WatchProcess(fx);
+  await using w = new WatchProcess(fx, ["--json"]);
   await w.ready();
   writeTree(fx.source, { "cache/CACHEDIR.TAG": TAG });
   await backedUp(fx.backup, "cache/CACHEDIR.TAG", TAG);
@@ -26,11 +26,19 @@ Deno.test("watch: a CACHEDIR.TAG made in a watched folder leaves its later chang
     () => fx.logLines().filter((l) => l.startsWith("EXCLUDED: source/cache/")).length === 2,
     DEADLINE_MS,
   );
+  // The tag's batch said (its line comes once its pass ends).
+  const eventBatches = () =>
+    w.stdout.trim().split("\n").filter((l) => l.startsWith("{") && !JSON.parse(l).full).length;
+  await poll("the tag's batch said", () => eventBatches() === 1, DEADLINE_MS);
+  const before = w.stdout.length;
   writeTree(fx.source, { "cache/a.txt": "a 2\n", "cache/deep/new.txt": "new\n" });
   writeTree(fx.source, { "keep/after.txt": "after\n" });
   await backedUp(fx.backup, "keep/after.txt", "after\n");
   assert.equal(readOrUndefined(join(fx.backup, "cache/a.txt")), "a\n", "its copy kept");
   assert.equal(readOrUndefined(join(fx.backup, "cache/deep/new.txt")), undefined);
+  // No pass ran for them (it would have had nothing to do): one batch, the marker's.
+  const batches = w.stdout.slice(before).trim().split("\n").map((l) => JSON.parse(l));
+  assert.deepEqual(batches.map((b) => b.paths), [1], w.stdout.slice(before));
   // Removed: the folder is walked again, and what changed meanwhile backed up.
   Deno.removeSync(join(fx.source, "cache/CACHEDIR.TAG"));
   await backedUp(fx.backup, "cache/deep/new.txt", "new\n");

@@ -14,7 +14,7 @@ import { sep as nativeSep } from "node:path";
 import type { Config, Source } from "../config/config.ts";
 import { createMatcher } from "../engine/exclude.ts";
 import { isRunLogName } from "../log/log_files.ts";
-import { isTagName, type TagRules, tagsConfigured } from "../engine/tags.ts";
+import { isTagName, taggedAbove, type TagRules, tagsConfigured } from "../engine/tags.ts";
 
 /** Whether `path` is `dir` or lies below it. */
 export function isWithin(path: string, dir: string, sep = nativeSep): boolean {
@@ -74,24 +74,28 @@ export type TrackedStatus = "current" | "excluded" | undefined;
  * where a `!` pattern takes every folder back), or nothing where either kind would be
  * excluded, with no file the state tracks on the way to it (a tracked file replaced by a
  * folder) or below it, and none there but a file it already records as excluded, still
- * there as a file (which the pass keeps as it is). The event filter keeps such a path where
- * the other kind would not be excluded, not knowing which it names: each `npm ci`
- * (`node_modules/` removed and made again), or each write to an excluded file with an
- * "only these files" set, ran a pass that did nothing, and said so on stdout. Asked when
+ * there as a file (which the pass keeps as it is); a path in a folder tagged to be left out
+ * (engine/tags.ts, looked at on the disk, each folder once) is one excluded too. The event
+ * filter keeps such a path where the other kind would not be excluded, not knowing which it
+ * names: each `npm ci` (`node_modules/` removed and made again), or each write to an
+ * excluded file with an "only these files" set, ran a pass that did nothing, and said so on
+ * stdout (as each build writing into a tagged `target/` would). Asked when
  * the job's pass starts, no other pass going on: a change made after that has its own
  * event. `trackedStatus` and `isTrackedBelow`: the state's lookups, by logical path (the
  * second true where it fails: the path is kept).
  */
 export function withoutExcluded(
   paths: string[],
-  config: Pick<Config, "sources" | "exclude">,
+  config: Pick<Config, "sources" | "exclude"> & TagRules,
   kindNow: (path: string) => KindNow,
   trackedStatus: (logical: string) => TrackedStatus,
   isTrackedBelow: (logical: string) => boolean,
   sep = nativeSep,
 ): string[] {
-  if (config.exclude.length === 0) return paths;
+  const tags = tagsConfigured(config);
+  if (config.exclude.length === 0 && !tags) return paths;
   const matcher = createMatcher(config.exclude);
+  const tagCache = new Map<string, boolean>();
   return paths.filter((path) => {
     const source = sourceOf(path, config.sources, sep);
     if (!source || path === source.path) return true;
@@ -103,7 +107,10 @@ export function withoutExcluded(
       : kind === "file"
       ? matcher.ignores(rel)
       : kind === "none" && (matcher.ignores(rel) || matcher.ignores(`${rel}/`));
-    if (!excluded) return true;
+    // In a folder tagged now (but the tag itself): left out as what a pattern excludes.
+    const tagged = !excluded && tags && kind !== undefined &&
+      taggedAbove(config, source.path, path, tagCache) !== undefined;
+    if (!excluded && !tagged) return true;
     for (let i = 1; i < names.length; i++) {
       if (trackedStatus(`${source.name}/${names.slice(0, i).join("/")}`)) return true;
     }
