@@ -116,3 +116,23 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "staging worker: a first backup whose tagged folder the worker walks leaves it out too",
+  ignore: Deno.build.os === "windows",
+  fn: async () => {
+    using fx = makeFixture(TREE, { exclude_caches: true, exclude_if_present: [".nobackup"] });
+    const r = await backupOnce(loadConfig(fx.config), { stagingAfter: 1 });
+    assert.equal(r.exitCode, 0, JSON.stringify(r.errors));
+    const backedUp = (rel: string) => {
+      try {
+        Deno.lstatSync(join(fx.backup, rel));
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    assert.ok(backedUp("target/CACHEDIR.TAG") && backedUp("vm/.nobackup") && backedUp("z.txt"));
+    assert.ok(!backedUp("target/debug") && !backedUp("vm/disk.img"));
+  },
+});
