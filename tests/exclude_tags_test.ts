@@ -97,6 +97,21 @@ Deno.test("purge: a file in a tagged folder is no longer backed up; the tag remo
     refused.stderr,
     /^Cannot purge 'source\/target\/debug\/app'.*nothing was changed\n$/,
   );
+  // Marked excluded by a run while tagged, the tag removed since: said so.
+  Deno.writeTextFileSync(join(fx.source, "target/.nobackup"), "");
+  assert.equal((await fx.cli("run")).code, 0);
+  Deno.removeSync(join(fx.source, "target/.nobackup"));
+  const untagged = await fx.cli("purge", "target/debug/app");
+  assert.equal(untagged.code, 2, untagged.stdout);
+  assert.match(
+    untagged.stderr,
+    /nor is a folder it is in tagged to be left out, so the next run backs it up again/,
+  );
+  // Tagged again: purged.
+  Deno.writeTextFileSync(join(fx.source, "target/.nobackup"), "");
+  const purged = await fx.cli("purge", "target/debug/app", "--yes");
+  assert.equal(purged.code, 0, purged.stderr);
+  assert.ok(!exists(join(fx.backup, "target/debug/app")));
 });
 
 Deno.test("run: exclude_if_present leaves out a folder holding one of its names, but for that entry", async () => {

@@ -125,8 +125,9 @@ function stillBackedUp(t: PurgeTracked, rules: PurgeRules): string | undefined {
   }
   if (rules.excluded(t.path)) return undefined;
   return t.status === "excluded"
-    ? "no exclude pattern matches it any more, so the next run backs it up again: add it " +
-      "to exclude again, then purge"
+    ? "no exclude pattern matches it any more, nor is a folder it is in tagged to be left " +
+      "out, so the next run backs it up again: add it to exclude again (or tag its folder " +
+      "again), then purge"
     : "it is still backed up: add it to exclude, or delete it from the source and run, " +
       "then purge";
 }
