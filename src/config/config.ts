@@ -17,6 +17,7 @@ import { Section } from "./section.ts";
 import { readSources, type Source } from "./sources.ts";
 import { didYouMean } from "./suggest.ts";
 import { KEPT_PERIOD_KEYS, type KeptPeriods, readKeptPeriods } from "./kept_periods.ts";
+import { readExcludeIfPresent } from "./tag_names.ts";
 
 export { ConfigError } from "./errors.ts";
 export { type Source } from "./sources.ts";
@@ -395,33 +396,5 @@ function readExclude(top: Section): string[] {
     const problem = patternProblem(pattern);
     if (problem) invalid(`'${key}' ${quote(pattern)} ${problem}`);
     return pattern;
-  });
-}
-
-/**
- * `exclude_if_present`: names of entries (`.nobackup`) that leave the folder holding one
- * out. Names, matched as they are listed: not patterns, not paths.
- */
-function readExcludeIfPresent(top: Section): string[] {
-  if (!top.has("exclude_if_present")) return [];
-  const what = 'an array of file names, e.g. [".nobackup"]';
-  const list = top.typed("exclude_if_present", "array", what) as unknown[];
-  return list.map((name, i) => {
-    const key = `exclude_if_present[${i}]`;
-    if (typeof name !== "string") invalid(`'${key}' must be a string, got ${typeName(name)}`);
-    const why = name === ""
-      ? "is empty"
-      : /[/\\]/.test(name)
-      ? "holds a path separator"
-      : name === "." || name === ".."
-      ? "names a folder itself"
-      : undefined;
-    if (why !== undefined) {
-      invalid(
-        `'${key}' ${quote(name)} ${why}: give the name of a file a folder holds, as it is ` +
-          'listed (".nobackup"), without folders or wildcards',
-      );
-    }
-    return name;
   });
 }
