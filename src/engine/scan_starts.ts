@@ -3,9 +3,9 @@
  * files that exist, in walk order. A scoped path is checked before it is walked: reached
  * through real folders only (not a symlink swapped in on the way), listed by its folder as
  * spelled (a disk that ignores case), not excluded, not in a folder tagged to be left out
- * (but for its tag: tags.ts), not the backup root by path or by identity, not the tool's
- * own file. A source missing at a pass is reported, its files
- * kept. Read-only: an interruption leaves nothing behind.
+ * (but for its tag: tags.ts; the folder is reported, `onTagged`), not the backup root by
+ * path or by identity, not the tool's own file. A source missing at a pass is reported, its
+ * files kept. Read-only: an interruption leaves nothing behind.
  */
 import { basename, dirname, relative, sep } from "node:path";
 import { isInside } from "../config/paths.ts";

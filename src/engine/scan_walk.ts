@@ -5,11 +5,11 @@
  * `ScanEntry` (statx on Linux); symlinks are never followed. Entries that sort before
  * `opts.after` are passed by, the walk ends at the first one past `opts.until`. Excluded
  * paths (gitignore-style patterns, exclude.ts), the contents of a folder tagged to be left
- * out but its tags (tags.ts: a name looked up in the listing), the backup root (by path and
- * by identity) and the tool's own files are skipped; FIFOs, sockets and devices are reported, never
- * opened. A folder that cannot be listed is reported and remembered (`unreadable`), so the
- * paths below it are not mistaken for deleted. Read-only: an interruption leaves nothing
- * behind.
+ * out but its tags (tags.ts: a name looked up in the listing; the folder is reported,
+ * `onTagged`), the backup root (by path and by identity) and the tool's own files are
+ * skipped; FIFOs, sockets and devices are reported, never opened. A folder that cannot be
+ * listed is reported and remembered (`unreadable`), so the paths below it are not mistaken
+ * for deleted. Read-only: an interruption leaves nothing behind.
  */
 import { childPath } from "./rel_path.ts";
 import type { Matcher } from "./exclude.ts";

@@ -1,12 +1,13 @@
 /**
  * What a restore says of files an exclude pattern (or a folder's tag: engine/tags.ts) took
  * out after they were backed up: their last copy stays marked current, so a restore gives
- * each back as the file's content now, which the file may have left since. Before any file is written, the excluded paths at or
- * below the PATHs restored are read (by the files' primary key: a restore of one file reads
- * its own row, one of everything a pass over the files' table) and grouped by the topmost
- * folder whose tracked files are all excluded (`node_modules/`), or the file alone, for
- * one line each with a count; each file's own note goes in --json's `warning`, and a
- * conflict at its place says it before its remedy (--overwrite). Reads only.
+ * each back as the file's content now, which the file may have left since. Before any file
+ * is written, the excluded paths at or below the PATHs restored are read (by the files'
+ * primary key: a restore of one file reads its own row, one of everything a pass over the
+ * files' table) and grouped by the topmost folder whose tracked files are all excluded
+ * (`node_modules/`), or the file alone, for one line each with a count; each file's own
+ * note goes in --json's `warning`, and a conflict at its place says it before its remedy
+ * (--overwrite). Reads only.
  */
 import type { StateStore } from "../state/store.ts";
 import type { ExcludedFile } from "../state/queries.ts";

@@ -2,9 +2,10 @@
  * `purge PATH...`: deletes every stored copy of paths no run backs up any more (a `.env`
  * backed up by mistake, then excluded; a VM image deleted from the source), asked by name.
  * The PATHs are read as `restore` and `history` read them; what goes is decided by
- * purge_plan.ts (excluded: by a pattern, or in a folder tagged now: tags.ts), less the copies holding the only stored bytes of a file still backed up
- * whose own copy is missing (purge_held.ts), kept and said as failures. Without `yes` it
- * reads the state only (no lock, nothing written) and says what would go. With `yes` it
+ * purge_plan.ts (excluded: by a pattern, or in a folder tagged now: tags.ts), less the
+ * copies holding the only stored bytes of a file still backed up whose own copy is missing
+ * (purge_held.ts), kept and said as failures. Without `yes` it reads the state only (no
+ * lock, nothing written) and says what would go. With `yes` it
  * opens a session as `run` does (the lock, exit code 3 while another holds it; an
  * interrupted run's journal finished first), decides again under the lock, and deletes the
  * copies through retention's machinery: a batch journaled, executed (execute.ts
