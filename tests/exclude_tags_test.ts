@@ -69,7 +69,7 @@ Deno.test("run: a folder tagged after a backup keeps its files' copies, marked e
   const history = await fx.cli("history", "target/debug/app");
   assert.match(
     history.stderr,
-    /^WARNING: 'source\/target\/debug\/app' is excluded \(it matches an exclude pattern or is in a folder tagged to be left out; taken out at \S+Z\)/m,
+    /^WARNING: 'source\/target\/debug\/app' is excluded \(an exclude pattern or a folder's tag leaves it out; taken out at \S+Z\)/m,
   );
   // Changed while tagged: not followed.
   Deno.writeTextFileSync(join(fx.source, "target/debug/app"), "binary 2\n");

@@ -155,16 +155,14 @@ export function printExcludedRoots(roots: ExcludedRoot[]): void {
 }
 
 function excludedFileLine(path: string, at: string): string {
-  return `WARNING: '${path}' is excluded (it matches an exclude pattern or is in a folder ` +
-    "tagged to be left out): the backup holds its " +
-    `last content backed up, at ${at}, and the file may have changed since`;
+  return `WARNING: '${path}' is excluded (an exclude pattern or a folder's tag leaves it out): ` +
+    `the backup holds its last content backed up, at ${at}, and the file may have changed since`;
 }
 
 /** For a folder whose recorded files are all excluded (at least two of them restored). */
 function excludedFolderLine(path: string, files: number, at: string): string {
-  return `WARNING: every file recorded under '${path}' is excluded (each, or a folder it is ` +
-    "in, matches an exclude pattern or is tagged to be left out): the backup holds the " +
-    `${files} files restored as last ` +
+  return `WARNING: every file recorded under '${path}' is excluded (an exclude pattern or a ` +
+    `folder's tag leaves each out): the backup holds the ${files} files restored as last ` +
     `backed up, the last at ${at}, and they may have changed since`;
 }
 

@@ -116,14 +116,13 @@ export function excludedSaid(r: RestoreResult, excluded: (path: string) => boole
   if (!said || copy.validTo !== null || !excluded(copy.path)) return r;
   const at = new Date(copy.validFrom).toISOString();
   if (r.outcome === "conflict") {
-    const why = "it is excluded (it matches an exclude pattern or is in a folder tagged to be " +
-      "left out): the backup holds its last " +
-      `content backed up, at ${at}, and the file there may be newer`;
+    const why = "it is excluded (an exclude pattern or a folder's tag leaves it out): the backup " +
+      `holds its last content backed up, at ${at}, and the file there may be newer`;
     return { ...r, reason: beforeRemedy(r.reason ?? "", why) };
   }
-  const excludedNote = "it is excluded (it matches an exclude pattern or is in a folder " +
-    "tagged to be left out): this is its last " +
-    `content backed up, at ${at}, and the file may have changed since`;
+  const excludedNote =
+    "it is excluded (an exclude pattern or a folder's tag leaves it out): this is " +
+    `its last content backed up, at ${at}, and the file may have changed since`;
   return { ...r, excludedNote };
 }
 

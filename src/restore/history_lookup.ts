@@ -93,8 +93,8 @@ export function fileHistory(
       ? ""
       : `; taken out at ${new Date(recorded.excludedAt).toISOString()}`;
     warn(
-      `WARNING: '${path}' is excluded (it matches an exclude pattern or is in a folder ` +
-        `tagged to be left out${when}): no run has ` +
+      `WARNING: '${path}' is excluded (an exclude pattern or a folder's tag leaves it ` +
+        `out${when}): no run has ` +
         "backed it up since, so its content shown current is the last one backed up, and the " +
         "file may have changed since",
     );
