@@ -28,19 +28,19 @@ const TREE: Tree = {
 };
 
 function scan(root: string, extra: Partial<ScanOptions> = {}) {
-  const tagged: string[] = [];
+  const leftOut: string[] = [];
   const problems: string[] = [];
   const opts: ScanOptions = {
     exclude: [],
     skipDirs: [],
     excludeCaches: true,
     excludeIfPresent: [".nobackup"],
-    onTagged: (p) => tagged.push(p),
+    onLeftOut: (p) => leftOut.push(p),
     onProblem: (p) => problems.push(p.path),
     ...extra,
   };
   const paths = [...scanEntries([{ name: "s", path: root }], opts, [])].map((e) => e.path);
-  return { paths, tagged, problems };
+  return { paths, leftOut, problems };
 }
 
 Deno.test("scan: a tagged folder gives its tag only, wherever the walk starts", () => {
@@ -61,13 +61,13 @@ Deno.test("scan: a tagged folder gives its tag only, wherever the walk starts", 
       "s/vm/.nobackup",
       "s/z.txt",
     ]);
-    assert.deepEqual(all.tagged, ["s/target", "s/vm"]);
+    assert.deepEqual(all.leftOut, ["s/target", "s/vm"]);
     assert.deepEqual(all.problems, []);
 
     // Off: everything.
     const off = scan(dir, { excludeCaches: false, excludeIfPresent: [] });
     assert.ok(off.paths.includes("s/target/debug/deep/x.o") && off.paths.includes("s/vm/disk.img"));
-    assert.deepEqual(off.tagged, []);
+    assert.deepEqual(off.leftOut, []);
 
     // A walk starting inside the tagged folder (a watch's pass of target/debug/): nothing,
     // the tagged folder said; at the tag itself: the tag.
@@ -76,7 +76,7 @@ Deno.test("scan: a tagged folder gives its tag only, wherever the walk starts", 
     });
     const nested = scan(dir, scope("target/debug", "target/debug/deep/x.o", "vm/disk.img"));
     assert.deepEqual(nested.paths, []);
-    assert.deepEqual([...new Set(nested.tagged)].sort(), ["s/target", "s/vm"]);
+    assert.deepEqual([...new Set(nested.leftOut)].sort(), ["s/target", "s/vm"]);
     assert.deepEqual(scan(dir, scope("target/CACHEDIR.TAG", "a.txt")).paths, [
       "s/a.txt",
       "s/target/CACHEDIR.TAG",
@@ -84,7 +84,7 @@ Deno.test("scan: a tagged folder gives its tag only, wherever the walk starts", 
     // The source's root tagged: only its tag.
     Deno.writeTextFileSync(join(dir, ".nobackup"), "");
     assert.deepEqual(scan(dir).paths, ["s/.nobackup"]);
-    assert.deepEqual(scan(dir, scope("short/s.txt")).tagged, ["s"]);
+    assert.deepEqual(scan(dir, scope("short/s.txt")).leftOut, ["s"]);
     Deno.removeSync(join(dir, ".nobackup"));
 
     // A walk after a path inside the tagged folder (the pass's second walk).

@@ -243,7 +243,7 @@ class Pass {
     const verdict = judgeVanished(walk.vanished.filter((t) => covered(t.path)), {
       sources: ctx.config.sources,
       exclude: ctx.config.exclude,
-      tagged: walk.tagged,
+      leftOut: walk.leftOut,
       maxDeletePercent: ctx.config.maxDeletePercent,
       force: opts.force,
       trackedCount: (upTo) => store?.trackedCount(upTo) ?? 0,

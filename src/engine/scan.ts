@@ -39,10 +39,10 @@ export interface ScanOptions {
   /** Leave out folders holding an entry of one of these names (`exclude_if_present`). */
   excludeIfPresent?: string[];
   /**
-   * A folder was found tagged (its logical path): everything below it but its tags is left
-   * out, as if excluded. Said again by each walk that enters it.
+   * A folder whose contents the walk leaves out (its logical path): tagged, everything below
+   * it but its tags, as if excluded. Said again by each walk that enters it.
    */
-  onTagged?: (path: string) => void;
+  onLeftOut?: (path: string) => void;
   /** Absolute folders never entered (the backup root). */
   skipDirs: string[];
   /**

@@ -3,7 +3,7 @@
  * files that exist, in walk order. A scoped path is checked before it is walked: reached
  * through real folders only (not a symlink swapped in on the way), listed by its folder as
  * spelled (a disk that ignores case), not excluded, not in a folder tagged to be left out
- * (but for its tag: tags.ts; the folder is reported, `onTagged`), not the backup root by
+ * (but for its tag: tags.ts; the folder is reported, `onLeftOut`), not the backup root by
  * path or by identity, not the tool's own file. A source missing at a pass is reported, its
  * files kept. Read-only: an interruption leaves nothing behind.
  */
@@ -81,7 +81,7 @@ export function startsOf(w: Walk): Start[] {
     if (w.tags && rel !== "") {
       const tagged = taggedAbove(w.tags, source.path, abs, tagCache);
       if (tagged !== undefined) {
-        opts.onTagged?.(logical(source, relPath(source.path, tagged)));
+        opts.onLeftOut?.(logical(source, relPath(source.path, tagged)));
         continue;
       }
     }

@@ -6,7 +6,7 @@
  * `opts.after` are passed by, the walk ends at the first one past `opts.until`. Excluded
  * paths (gitignore-style patterns, exclude.ts), the contents of a folder tagged to be left
  * out but its tags (tags.ts: a name looked up in the listing; the folder is reported,
- * `onTagged`), the backup root (by path and by identity) and the tool's own files are
+ * `onLeftOut`), the backup root (by path and by identity) and the tool's own files are
  * skipped; FIFOs, sockets and devices are reported, never opened. A folder that cannot be
  * listed is reported and remembered (`unreadable`), so the paths below it are not mistaken
  * for deleted. Read-only: an interruption leaves nothing behind.
@@ -240,7 +240,7 @@ function listSorted(
   // Tagged to be left out: only its tags are walked (tags.ts).
   const tags = w.tags && tagKeys(w.tags, abs, sorted);
   if (tags !== undefined) {
-    w.opts.onTagged?.(logical(w.source, rel));
+    w.opts.onLeftOut?.(logical(w.source, rel));
     sorted = sorted.filter((key) => tags.includes(key));
   }
   return sorted.map((key) =>

@@ -82,7 +82,7 @@ function reporting(job: StagingJob, report: (item: WalkReport) => void): ScanOpt
     onSpecial: (special) => report({ special }),
     onProblem: (problem) => report({ problem }),
     onSkipped: (abs, path) => report({ skipped: [abs, path] }),
-    onTagged: (tagged) => report({ tagged }),
+    onLeftOut: (leftOut) => report({ leftOut }),
     onFolder: (path, m) =>
       report({ folder: [path, { mode: m.mode, uid: m.uid, gid: m.gid, mtimeMs: m.mtimeMs }] }),
   };

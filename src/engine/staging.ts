@@ -39,7 +39,7 @@ const WALK_CREDITS = 160;
 /** What the worker walks and where it stages. */
 export interface StagingJob {
   sources: Source[];
-  scan: Omit<ScanOptions, "onSpecial" | "onProblem" | "onSkipped" | "onFolder" | "onTagged">;
+  scan: Omit<ScanOptions, "onSpecial" | "onProblem" | "onSkipped" | "onFolder" | "onLeftOut">;
   algo: string;
   /** Only walk: send each entry as lstat found it, read nothing. */
   walkOnly?: boolean;
@@ -66,7 +66,7 @@ export type WalkReport =
   | { special: ScanProblem }
   | { problem: ScanProblem }
   | { skipped: [abs: string, path: string] }
-  | { tagged: string }
+  | { leftOut: string }
   | { folder: [path: string, meta: FolderMeta] };
 
 /** One result of a staging job, in walk order: a staged entry, or a report. */
@@ -100,7 +100,7 @@ function passReport(scan: ScanOptions, item: WalkReport): void {
   if ("special" in item) scan.onSpecial?.(item.special);
   else if ("skipped" in item) scan.onSkipped?.(...item.skipped);
   else if ("problem" in item) scan.onProblem?.(item.problem);
-  else if ("tagged" in item) scan.onTagged?.(item.tagged);
+  else if ("leftOut" in item) scan.onLeftOut?.(item.leftOut);
   else scan.onFolder?.(...item.folder);
 }
 
@@ -173,7 +173,7 @@ export class StagingWalk {
   start(job: Omit<StagingJob, "credits" | "scan"> & { scan: ScanOptions }): void {
     if (job.walkOnly) this.#task = "Cannot walk the sources";
     this.#roots = sourceRoots(job.sources);
-    const { onSpecial: _s, onProblem: _p, onSkipped: _k, onFolder: _f, onTagged: _t, ...scan } =
+    const { onSpecial: _s, onProblem: _p, onSkipped: _k, onFolder: _f, onLeftOut: _l, ...scan } =
       job.scan;
     const credits = job.walkOnly ? WALK_CREDITS : STAGING_CREDITS;
     this.#post({ type: "start", job: { ...job, scan, credits } });

@@ -1,6 +1,6 @@
 /**
  * What a pass does with tracked paths its walk no longer saw: a path that is now excluded
- * (by a pattern, or below a folder the walk found tagged to be left out: tags.ts) and
+ * (by a pattern, or below a folder whose contents the walk left out: tagged, tags.ts) and
  * still in its source keeps its copy (and is marked excluded once); every other one
  * (files marked excluded earlier included) is archived as deleted, unless they are more
  * than `safety.max_delete_percent` of everything followed, or of the files followed in their
@@ -28,8 +28,8 @@ import { turnEvery } from "./event_turn.ts";
 interface VanishedRules {
   sources: Source[];
   exclude: string[];
-  /** Folders found tagged to be left out (tags.ts): what is below them is excluded too. */
-  tagged?: ReadonlySet<string>;
+  /** Folders whose contents the walk left out (tagged): what is below them is excluded too. */
+  leftOut?: ReadonlySet<string>;
   maxDeletePercent: number;
   /** Archive deletions even beyond the limit (`--force`). */
   force?: boolean;
@@ -91,7 +91,7 @@ interface VanishedVerdict {
  */
 export function judgeVanished(vanished: VanishedPath[], rules: VanishedRules): VanishedVerdict {
   const matcher = createMatcher(rules.exclude);
-  const tagged = rules.tagged ?? new Set<string>();
+  const leftOut = rules.leftOut ?? new Set<string>();
   const keep: VanishedPath[] = [];
   const deletions: VanishedPath[] = [];
   // Files no longer followed (excluded) are archived when they go, but are no sign of an
@@ -103,7 +103,7 @@ export function judgeVanished(vanished: VanishedPath[], rules: VanishedRules): V
   let newlyExcluded = 0;
   const newlyExcludedIn = new Map<string, number>();
   for (const t of vanished) {
-    const excluded = excludesRecorded(matcher, t.path) || below(tagged, t.path);
+    const excluded = excludesRecorded(matcher, t.path) || below(leftOut, t.path);
     if (excluded && t.status !== "excluded") {
       newlyExcluded++;
       const source = sourceOf(t.path);

@@ -79,10 +79,10 @@ export interface FirstWalk {
   vanished: VanishedPath[];
   unreadable: string[];
   /**
-   * The folders found tagged to be left out (tags.ts), by this thread's walk and the
-   * worker's: the tracked paths below them not seen are excluded, not gone.
+   * The folders whose contents the walks left out (tagged: tags.ts), by this thread's walk
+   * and the worker's: the tracked paths below them not seen are excluded, not gone.
    */
-  tagged: Set<string>;
+  leftOut: Set<string>;
   /** Set when `pending` filled up: the last path held, after which the second walk starts. */
   resumeAfter?: string;
   /** The pass is being stopped. */
@@ -107,8 +107,8 @@ interface WalkHost {
 export class PassWalks {
   /** The sources not walked in this pass, and why (see source_clash.ts): looked at once. */
   #clashes?: Map<string, string>;
-  /** The folders the walks found tagged to be left out (logical paths). */
-  readonly #tagged = new Set<string>();
+  /** The folders whose contents the walks left out (logical paths). */
+  readonly #leftOut = new Set<string>();
 
   constructor(readonly host: WalkHost) {}
 
@@ -119,7 +119,7 @@ export class PassWalks {
    * tracked files, the walk worker walks the part after the split meanwhile.
    */
   async firstWalk(): Promise<FirstWalk> {
-    const walk: FirstWalk = { pending: [], vanished: [], unreadable: [], tagged: this.#tagged };
+    const walk: FirstWalk = { pending: [], vanished: [], unreadable: [], leftOut: this.#leftOut };
     const cursor = this.#fingerprints("", (f) => {
       walk.vanished.push({ path: f.path, status: f.status });
     });
@@ -349,7 +349,7 @@ export class PassWalks {
       exclude: config.exclude,
       excludeCaches: config.excludeCaches,
       excludeIfPresent: config.excludeIfPresent,
-      onTagged: (path) => this.#tagged.add(path),
+      onLeftOut: (path) => this.#leftOut.add(path),
       skipDirs: [config.backupRoot],
       clashes: this.#clashes ??= sourceClashes(config.sources, config.backupRoot),
       skipIds: this.#rootIdentity(),
