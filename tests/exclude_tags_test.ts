@@ -69,7 +69,7 @@ Deno.test("run: a folder tagged after a backup keeps its files' copies, marked e
   const history = await fx.cli("history", "target/debug/app");
   assert.match(
     history.stderr,
-    /^WARNING: 'source\/target\/debug\/app' is excluded \(an exclude pattern or a folder's tag leaves it out; taken out at \S+Z\)/m,
+    /^WARNING: 'source\/target\/debug\/app' is excluded \(the config leaves it out: an exclude pattern, a folder's tag or one_file_system; taken out at \S+Z\)/m,
   );
   // Changed while tagged: not followed.
   Deno.writeTextFileSync(join(fx.source, "target/debug/app"), "binary 2\n");
@@ -105,7 +105,7 @@ Deno.test("purge: a file in a tagged folder is no longer backed up; the tag remo
   assert.equal(untagged.code, 2, untagged.stdout);
   assert.match(
     untagged.stderr,
-    /nor is a folder it is in tagged to be left out, so the next run backs it up again/,
+    /nor is a folder it is in left out \(tagged, or on another file system with one_file_system\), so the next run backs it up again/,
   );
   // Tagged again: purged.
   Deno.writeTextFileSync(join(fx.source, "target/.nobackup"), "");

@@ -346,6 +346,10 @@ function configTemplate(
   // Names of entries that leave the folder holding one out, all but that entry, e.g.
   // [".nobackup"]. Names as a folder lists them, not patterns or paths.
   "exclude_if_present": ${j(DEFAULTS.exclude_if_present)},
+  // true: leave out what is mounted inside a source (a USB disk, a NAS share, a btrfs
+  // subvolume: another device than the source's folder), as rsync -x does; the mount
+  // point itself is kept as an empty folder.
+  "one_file_system": ${j(DEFAULTS.one_file_system)},
 
   "watch": {
     // 'backup-tool watch' backs up a changed file once it has seen no further change

@@ -11,7 +11,7 @@
  */
 import type { RestoreResult } from "../restore/restore_item.ts";
 import type { FolderProblem } from "../restore/made_folders.ts";
-import type { ExcludedRoot } from "../restore/excluded.ts";
+import { type ExcludedRoot, LEFT_OUT_BY } from "../restore/excluded.ts";
 import type { Problem } from "../restore/select.ts";
 import type { HeldRun } from "../state/run_queries.ts";
 import { oneLine } from "../log/one_line.ts";
@@ -155,15 +155,16 @@ export function printExcludedRoots(roots: ExcludedRoot[]): void {
 }
 
 function excludedFileLine(path: string, at: string): string {
-  return `WARNING: '${path}' is excluded (an exclude pattern or a folder's tag leaves it out): ` +
+  return `WARNING: '${path}' is excluded (${LEFT_OUT_BY}): ` +
     `the backup holds its last content backed up, at ${at}, and the file may have changed since`;
 }
 
 /** For a folder whose recorded files are all excluded (at least two of them restored). */
 function excludedFolderLine(path: string, files: number, at: string): string {
-  return `WARNING: every file recorded under '${path}' is excluded (an exclude pattern or a ` +
-    `folder's tag leaves each out): the backup holds the ${files} files restored as last ` +
-    `backed up, the last at ${at}, and they may have changed since`;
+  return `WARNING: every file recorded under '${path}' is excluded (the config leaves each ` +
+    `out: an exclude pattern, a folder's tag or one_file_system): the backup holds the ` +
+    `${files} files restored as last backed up, the last at ${at}, and they may have ` +
+    `changed since`;
 }
 
 /** The folders the restore made whose recorded mode or time could not be set. */

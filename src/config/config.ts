@@ -43,13 +43,12 @@ export interface Config {
   keepDeletedDays: number;
   /** gitignore-style patterns, as given. */
   exclude: string[];
-  /**
-   * Whether a folder holding a `CACHEDIR.TAG` with the Cache Directory Tagging signature is
-   * left out, all but the tag (engine/tags.ts).
-   */
+  /** Whether a folder with a cache's `CACHEDIR.TAG` is left out but the tag (engine/tags.ts). */
   excludeCaches: boolean;
   /** Names of entries that leave the folder holding one out, all but the entry. */
   excludeIfPresent: string[];
+  /** Whether a folder on another device than its source's root is left out (rsync -x). */
+  oneFileSystem: boolean;
   /** rescanIntervalMs 0 = periodic rescan disabled. */
   watch: { debounceMs: number; rescanIntervalMs: number };
   /** 0..100 */
@@ -74,6 +73,7 @@ export const DEFAULTS = {
   exclude: [] as readonly string[],
   exclude_caches: false,
   exclude_if_present: [] as readonly string[],
+  one_file_system: false,
   "watch.debounce_ms": 1000,
   "watch.rescan_interval": 3600,
   "safety.max_delete_percent": 50,
@@ -95,6 +95,7 @@ const TOP_KEYS = [
   "exclude",
   "exclude_caches",
   "exclude_if_present",
+  "one_file_system",
   "watch",
   "safety",
   "log_retention",
@@ -294,6 +295,7 @@ function readSettings(top: Section): Settings {
     exclude: readExclude(top),
     excludeCaches: top.boolean("exclude_caches", DEFAULTS.exclude_caches),
     excludeIfPresent: readExcludeIfPresent(top),
+    oneFileSystem: top.boolean("one_file_system", DEFAULTS.one_file_system),
     watch: {
       debounceMs: watch.integer(
         "debounce_ms",

@@ -64,6 +64,9 @@ const UNKNOWN_KEYS: Case[] = [
   ["exclude_cache", { ...BASE, exclude_cache: true }, [
     "unknown key 'exclude_cache' (did you mean 'exclude_caches'?)",
   ]],
+  ["one_filesystem", { ...BASE, one_filesystem: true }, [
+    "unknown key 'one_filesystem' (did you mean 'one_file_system'?)",
+  ]],
 ];
 
 const WRONG_TYPES: Case[] = [
@@ -99,6 +102,9 @@ const WRONG_TYPES: Case[] = [
   ["exclude item", { ...BASE, exclude: ["a", 1] }, ["'exclude[1]' must be a string, got number"]],
   ["exclude_caches", { ...BASE, exclude_caches: "true" }, [
     "'exclude_caches' must be true or false, got string \"true\": write it without quotes (true)",
+  ]],
+  ["one_file_system", { ...BASE, one_file_system: 1 }, [
+    "'one_file_system' must be true or false, got number 1",
   ]],
   ["exclude_if_present", { ...BASE, exclude_if_present: ".nobackup" }, [
     "'exclude_if_present' must be an array of file names, e.g. [\".nobackup\"], got string",

@@ -45,6 +45,7 @@ function contract(file: string): "config" | "error" {
   assert.ok(Number.isFinite(config.watch.rescanIntervalMs) && config.watch.rescanIntervalMs >= 0);
   assert.ok(config.exclude.every((p) => typeof p === "string" && p.trim() !== ""));
   assert.equal(typeof config.excludeCaches, "boolean");
+  assert.equal(typeof config.oneFileSystem, "boolean");
   assert.ok(config.excludeIfPresent.every((n) => n !== "" && !/[/\\]|^\.\.?$/.test(n)));
   assert.equal(typeof config.rehash, "boolean");
   return "config";
@@ -89,6 +90,7 @@ const KEYS = [
   "exclude",
   "exclude_caches",
   "exclude_if_present",
+  "one_file_system",
   "watch",
   "watch.debounce_ms",
   "watch.rescan_interval",

@@ -42,7 +42,7 @@ export interface PurgeRules {
   sources: ReadonlySet<string>;
   /**
    * Whether an exclude pattern matches the logical path now (`<source>/<rel>`), or a folder
-   * it is in is tagged to be left out now (tags.ts).
+   * it is in is left out now (tagged, or on another device: left_out.ts).
    */
   excluded(path: string): boolean;
   /**
@@ -125,9 +125,9 @@ function stillBackedUp(t: PurgeTracked, rules: PurgeRules): string | undefined {
   }
   if (rules.excluded(t.path)) return undefined;
   return t.status === "excluded"
-    ? "no exclude pattern matches it any more, nor is a folder it is in tagged to be left " +
-      "out, so the next run backs it up again: add it to exclude again (or tag its folder " +
-      "again), then purge"
+    ? "no exclude pattern matches it any more, nor is a folder it is in left out (tagged, or " +
+      "on another file system with one_file_system), so the next run backs it up again: add " +
+      "it to exclude again (or tag its folder, or set one_file_system, again), then purge"
     : "it is still backed up: add it to exclude, or delete it from the source and run, " +
       "then purge";
 }

@@ -38,9 +38,12 @@ export interface ScanOptions {
   excludeCaches?: boolean;
   /** Leave out folders holding an entry of one of these names (`exclude_if_present`). */
   excludeIfPresent?: string[];
+  /** Leave out folders on another device than their source's root (`one_file_system`). */
+  oneFileSystem?: boolean;
   /**
    * A folder whose contents the walk leaves out (its logical path): tagged, everything below
-   * it but its tags, as if excluded. Said again by each walk that enters it.
+   * it but its tags; on another device (left_out.ts), everything below it; as if excluded.
+   * Said again by each walk that enters it.
    */
   onLeftOut?: (path: string) => void;
   /** Absolute folders never entered (the backup root). */

@@ -2,10 +2,12 @@
  * Where a source's walk starts: its root, or, for a watch's pass, the scoped folders and
  * files that exist, in walk order. A scoped path is checked before it is walked: reached
  * through real folders only (not a symlink swapped in on the way), listed by its folder as
- * spelled (a disk that ignores case), not excluded, not in a folder tagged to be left out
- * (but for its tag: tags.ts; the folder is reported, `onLeftOut`), not the backup root by
- * path or by identity, not the tool's own file. A source missing at a pass is reported, its
- * files kept. Read-only: an interruption leaves nothing behind.
+ * spelled (a disk that ignores case), not excluded, not in a folder whose contents are left
+ * out (tagged, but for its tag; on another device: left_out.ts; the outermost such folder
+ * is reported, `onLeftOut`), not the backup root by path or by identity, not the tool's
+ * own file. The source's root is stat'ed once a walk: gone, it is reported, its files
+ * kept; there, its device is where `one_file_system` keeps the walk (`Walk.rootDev`).
+ * Read-only: an interruption leaves nothing behind.
  */
 import { basename, dirname, relative, sep } from "node:path";
 import { isInside } from "../config/paths.ts";
@@ -18,7 +20,7 @@ import { logical } from "./scan_entry.ts";
 import { childPath, relPath } from "./rel_path.ts";
 import { isOwnFile, skippedById, type Walk } from "./scan_walk.ts";
 import { isGone } from "./errors.ts";
-import { taggedAbove } from "./tags.ts";
+import { leftOutAbove, newLeftOutCache } from "./left_out.ts";
 
 type Start = [abs: string, rel: string, folder: StatResult | undefined];
 
@@ -33,7 +35,9 @@ export function startsOf(w: Walk): Start[] {
   const scoped = opts.scope?.get(source.name);
   if (opts.scope && (scoped ?? []).length === 0) return [];
   try {
-    Deno.statSync(source.path);
+    const root = Deno.statSync(source.path);
+    // The device below which one_file_system keeps the walk (left_out.ts).
+    if (opts.oneFileSystem && root.dev) w.rootDev = root.dev;
   } catch (e) {
     // Nothing in it is gone: the source itself is (moved away, unmounted). A full pass says
     // so too (a watch's rescan: before, it logged the root as a folder that vanished
@@ -47,7 +51,8 @@ export function startsOf(w: Walk): Start[] {
   const starts: Start[] = [];
   const listings = new Map<string, Set<string>>();
   const rootReal = realPathOrNone(source.path);
-  const tagCache = new Map<string, boolean>();
+  const leftOutCache = newLeftOutCache();
+  const leftOutRules = { ...w.tags, oneFileSystem: w.rootDev !== undefined };
   for (const abs of scoped) {
     if (opts.skipDirs.some((d) => abs === d || isInside(abs, d))) continue;
     if (isOwnFile(w, dirname(abs), basename(abs))) continue;
@@ -78,10 +83,10 @@ export function startsOf(w: Walk): Start[] {
       continue;
     }
     if (info.isDirectory && rel !== "" && w.matcher.ignores(`${rel}/`)) continue;
-    if (w.tags && rel !== "") {
-      const tagged = taggedAbove(w.tags, source.path, abs, tagCache);
-      if (tagged !== undefined) {
-        opts.onLeftOut?.(logical(source, relPath(source.path, tagged)));
+    if ((w.tags || w.rootDev !== undefined) && rel !== "") {
+      const out = leftOutAbove(leftOutRules, source.path, abs, leftOutCache, w.rootDev);
+      if (out !== undefined) {
+        opts.onLeftOut?.(logical(source, relPath(source.path, out)));
         continue;
       }
     }

@@ -5,11 +5,13 @@
  * `ScanEntry` (statx on Linux); symlinks are never followed. Entries that sort before
  * `opts.after` are passed by, the walk ends at the first one past `opts.until`. Excluded
  * paths (gitignore-style patterns, exclude.ts), the contents of a folder tagged to be left
- * out but its tags (tags.ts: a name looked up in the listing; the folder is reported,
- * `onLeftOut`), the backup root (by path and by identity) and the tool's own files are
- * skipped; FIFOs, sockets and devices are reported, never opened. A folder that cannot be
- * listed is reported and remembered (`unreadable`), so the paths below it are not mistaken
- * for deleted. Read-only: an interruption leaves nothing behind.
+ * out but its tags (tags.ts: a name looked up in the listing) or, with `one_file_system`,
+ * of a folder on another device than the source's root (left_out.ts: its lstat's device;
+ * the folder itself is kept, `onFolder`), both reported (`onLeftOut`), the backup root (by
+ * path and by identity) and the tool's own files are skipped; FIFOs, sockets and devices
+ * are reported, never opened. A folder that cannot be listed is reported and remembered
+ * (`unreadable`), so the paths below it are not mistaken for deleted. Read-only: an
+ * interruption leaves nothing behind.
  */
 import { childPath } from "./rel_path.ts";
 import type { Matcher } from "./exclude.ts";
@@ -24,6 +26,7 @@ import type { ScanEntry } from "./types.ts";
 import { logical, NOT_UTF8, sortKeys, toScanEntry, undecodable } from "./scan_entry.ts";
 import type { ScanOptions, Unreadable } from "./scan.ts";
 import { tagKeys, type TagRules } from "./tags.ts";
+import { onOtherDevice } from "./left_out.ts";
 
 /** One source's walk: what it skips, whom it tells, what it found unlistable. */
 export interface Walk {
@@ -38,6 +41,11 @@ export interface Walk {
   end: { reached: boolean };
   /** What tags a folder to be left out; undefined where nothing can (tags.ts). */
   tags?: TagRules;
+  /**
+   * With `one_file_system`, the device of the source's root (scan_starts.ts): a folder on
+   * another one is reported and left out (left_out.ts).
+   */
+  rootDev?: number;
 }
 
 /**
@@ -99,6 +107,11 @@ export function* walkDir(
   expect?: Identity,
 ): Generator<ScanEntry> {
   const levels: Level[] = [];
+  // A watch's scoped folder that is itself a mount point: reported, left out, as below.
+  if (rel !== "" && expect !== undefined && onOtherDevice(w.rootDev, expect.dev)) {
+    w.opts.onLeftOut?.(logical(w.source, rel));
+    return;
+  }
   try {
     const top = enterDir(w, abs, rel, expect);
     if (top !== undefined) levels.push(top);
@@ -145,6 +158,10 @@ export function* walkDir(
         }
         if (skippedById(w, childAbs, childRel, seen, reported)) continue;
         if (!reported) w.opts.onFolder?.(logical(w.source, childRel), seen);
+        if (onOtherDevice(w.rootDev, seen.dev)) {
+          w.opts.onLeftOut?.(logical(w.source, childRel));
+          continue;
+        }
         const inner = enterDir(w, childAbs, childRel, seen);
         if (inner !== undefined) levels.push(inner);
       } else if (!w.matcher.ignores(childRel) && !isOwnFile(w, level.abs, name)) {

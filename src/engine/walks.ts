@@ -79,8 +79,8 @@ export interface FirstWalk {
   vanished: VanishedPath[];
   unreadable: string[];
   /**
-   * The folders whose contents the walks left out (tagged: tags.ts), by this thread's walk
-   * and the worker's: the tracked paths below them not seen are excluded, not gone.
+   * The folders whose contents the walks left out (left_out.ts), by this thread's walk and
+   * the worker's: the tracked paths below them not seen are excluded, not gone.
    */
   leftOut: Set<string>;
   /** Set when `pending` filled up: the last path held, after which the second walk starts. */
@@ -349,6 +349,7 @@ export class PassWalks {
       exclude: config.exclude,
       excludeCaches: config.excludeCaches,
       excludeIfPresent: config.excludeIfPresent,
+      oneFileSystem: config.oneFileSystem,
       onLeftOut: (path) => this.#leftOut.add(path),
       skipDirs: [config.backupRoot],
       clashes: this.#clashes ??= sourceClashes(config.sources, config.backupRoot),

@@ -78,6 +78,7 @@ function configOfBackupRoot(given: string, writesLog = false): Config {
     exclude: [],
     excludeCaches: DEFAULTS.exclude_caches,
     excludeIfPresent: [],
+    oneFileSystem: DEFAULTS.one_file_system,
     watch: { debounceMs: DEFAULTS["watch.debounce_ms"], rescanIntervalMs: 0 },
     maxDeletePercent: DEFAULTS["safety.max_delete_percent"],
     logRetention: DEFAULTS.log_retention,

@@ -1,6 +1,6 @@
 /**
- * What a restore says of files an exclude pattern (or a folder's tag: engine/tags.ts) took
- * out after they were backed up: their last copy stays marked current, so a restore gives
+ * What a restore says of files the config took out after they were backed up (an exclude
+ * pattern, a folder's tag, one_file_system: engine/left_out.ts): their last copy stays marked current, so a restore gives
  * each back as the file's content now, which the file may have left since. Before any file
  * is written, the excluded paths at or below the PATHs restored are read (by the files'
  * primary key: a restore of one file reads its own row, one of everything a pass over the
@@ -104,6 +104,10 @@ export function excludedRoots(
   return roots;
 }
 
+/** What leaves an excluded file out, as restore and history say it (the state says not which). */
+export const LEFT_OUT_BY =
+  "the config leaves it out: an exclude pattern, a folder's tag or one_file_system";
+
 /**
  * A file restored from the content still marked current of a path excluded since (no run
  * follows it any more), with that said: the file may have changed after its last copy;
@@ -116,13 +120,12 @@ export function excludedSaid(r: RestoreResult, excluded: (path: string) => boole
   if (!said || copy.validTo !== null || !excluded(copy.path)) return r;
   const at = new Date(copy.validFrom).toISOString();
   if (r.outcome === "conflict") {
-    const why = "it is excluded (an exclude pattern or a folder's tag leaves it out): the backup " +
-      `holds its last content backed up, at ${at}, and the file there may be newer`;
+    const why = `it is excluded (${LEFT_OUT_BY}): the backup holds its last content backed ` +
+      `up, at ${at}, and the file there may be newer`;
     return { ...r, reason: beforeRemedy(r.reason ?? "", why) };
   }
-  const excludedNote =
-    "it is excluded (an exclude pattern or a folder's tag leaves it out): this is " +
-    `its last content backed up, at ${at}, and the file may have changed since`;
+  const excludedNote = `it is excluded (${LEFT_OUT_BY}): this is its last content backed ` +
+    `up, at ${at}, and the file may have changed since`;
   return { ...r, excludedNote };
 }
 

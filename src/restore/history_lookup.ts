@@ -93,8 +93,8 @@ export function fileHistory(
       ? ""
       : `; taken out at ${new Date(recorded.excludedAt).toISOString()}`;
     warn(
-      `WARNING: '${path}' is excluded (an exclude pattern or a folder's tag leaves it ` +
-        `out${when}): no run has ` +
+      `WARNING: '${path}' is excluded (the config leaves it out: an exclude pattern, a ` +
+        `folder's tag or one_file_system${when}): no run has ` +
         "backed it up since, so its content shown current is the last one backed up, and the " +
         "file may have changed since",
     );

@@ -2,7 +2,7 @@
  * `purge PATH...`: deletes every stored copy of paths no run backs up any more (a `.env`
  * backed up by mistake, then excluded; a VM image deleted from the source), asked by name.
  * The PATHs are read as `restore` and `history` read them; what goes is decided by
- * purge_plan.ts (excluded: by a pattern, or in a folder tagged now: tags.ts), less the
+ * purge_plan.ts (excluded: by a pattern, or in a folder left out now: left_out.ts), less the
  * copies holding the only stored bytes of a file still backed up whose own copy is missing
  * (purge_held.ts), kept and said as failures. Without `yes` it reads the state only (no
  * lock, nothing written) and says what would go. With `yes` it
@@ -30,7 +30,7 @@ import type { Config } from "../config/config.ts";
 import { createMatcher, excludesRecorded } from "../engine/exclude.ts";
 import { UsageError } from "../engine/errors.ts";
 import { sourceFileOf } from "../engine/layout.ts";
-import { taggedAbove, tagsConfigured } from "../engine/tags.ts";
+import { leftOutAbove, leftOutConfigured, newLeftOutCache } from "../engine/left_out.ts";
 import { isMissing } from "../engine/fsops.ts";
 import { Batch } from "../engine/batch.ts";
 import type { Action } from "../engine/types.ts";
@@ -285,12 +285,13 @@ function decide(config: Config, store: StateStore, given: readonly string[]): Pu
   ]);
   const tracked = outer.flatMap((p) => store.trackedAt(p));
   const matcher = createMatcher(config.exclude);
-  const taggedNow = tagTest(config);
+  const leftOutNow = leftOutTest(config);
   const decision = decidePurge(copies, tracked, {
     sources: new Set(config.sources.map((s) => s.name)),
-    // Below a folder tagged now (as the next run finds it, so a tag removed since takes it
-    // back: the state's "excluded" would not): excluded as by a pattern.
-    excluded: (path) => excludesRecorded(matcher, path) || taggedNow(path),
+    // Below a folder left out now, tagged or on another device (as the next run finds it, so
+    // a tag removed since takes it back: the state's "excluded" would not): excluded as by a
+    // pattern.
+    excluded: (path) => excludesRecorded(matcher, path) || leftOutNow(path),
     // The source's file as the walk names it: its '/'-separated path joined part by part.
     gone: (path) => {
       const file = sourceFileOf(config.sources, path);
@@ -304,17 +305,18 @@ function decide(config: Config, store: StateStore, given: readonly string[]): Pu
 }
 
 /**
- * Whether a tracked logical path lies in a folder tagged to be left out now (tags.ts),
- * looked at on the disk, each folder once.
+ * Whether a tracked logical path lies in a folder whose contents are left out now (tagged,
+ * or on another device with one_file_system: left_out.ts), looked at on the disk, each
+ * folder once.
  */
-function tagTest(config: Config): (path: string) => boolean {
-  if (!tagsConfigured(config)) return () => false;
-  const cache = new Map<string, boolean>();
+function leftOutTest(config: Config): (path: string) => boolean {
+  if (!leftOutConfigured(config)) return () => false;
+  const cache = newLeftOutCache();
   return (path) => {
     const file = sourceFileOf(config.sources, path);
     const source = config.sources.find((s) => path.startsWith(`${s.name}/`));
     return file !== undefined && source !== undefined &&
-      taggedAbove(config, source.path, file, cache) !== undefined;
+      leftOutAbove(config, source.path, file, cache) !== undefined;
   };
 }
 

@@ -14,7 +14,13 @@ import { sep as nativeSep } from "node:path";
 import type { Config, Source } from "../config/config.ts";
 import { createMatcher } from "../engine/exclude.ts";
 import { isRunLogName } from "../log/log_files.ts";
-import { isTagName, taggedAbove, type TagRules, tagsConfigured } from "../engine/tags.ts";
+import { isTagName, type TagRules, tagsConfigured } from "../engine/tags.ts";
+import {
+  leftOutAbove,
+  leftOutConfigured,
+  type LeftOutRules,
+  newLeftOutCache,
+} from "../engine/left_out.ts";
 
 /** Whether `path` is `dir` or lies below it. */
 export function isWithin(path: string, dir: string, sep = nativeSep): boolean {
@@ -74,8 +80,9 @@ export type TrackedStatus = "current" | "excluded" | undefined;
  * where a `!` pattern takes every folder back), or nothing where either kind would be
  * excluded, with no file the state tracks on the way to it (a tracked file replaced by a
  * folder) or below it, and none there but a file it already records as excluded, still
- * there as a file (which the pass keeps as it is); a path in a folder tagged to be left out
- * (engine/tags.ts, looked at on the disk, each folder once) is one excluded too. The event
+ * there as a file (which the pass keeps as it is); a path in a folder whose contents are
+ * left out (tagged, or on another device with one_file_system: engine/left_out.ts, looked
+ * at on the disk, each folder once) is one excluded too. The event
  * filter keeps such a path where the other kind would not be excluded, not knowing which it
  * names: each `npm ci` (`node_modules/` removed and made again), or each write to an
  * excluded file with an "only these files" set, ran a pass that did nothing, and said so on
@@ -86,16 +93,16 @@ export type TrackedStatus = "current" | "excluded" | undefined;
  */
 export function withoutExcluded(
   paths: string[],
-  config: Pick<Config, "sources" | "exclude"> & TagRules,
+  config: Pick<Config, "sources" | "exclude"> & LeftOutRules,
   kindNow: (path: string) => KindNow,
   trackedStatus: (logical: string) => TrackedStatus,
   isTrackedBelow: (logical: string) => boolean,
   sep = nativeSep,
 ): string[] {
-  const tags = tagsConfigured(config);
-  if (config.exclude.length === 0 && !tags) return paths;
+  const leaves = leftOutConfigured(config);
+  if (config.exclude.length === 0 && !leaves) return paths;
   const matcher = createMatcher(config.exclude);
-  const tagCache = new Map<string, boolean>();
+  const cache = newLeftOutCache();
   return paths.filter((path) => {
     const source = sourceOf(path, config.sources, sep);
     if (!source || path === source.path) return true;
@@ -107,10 +114,11 @@ export function withoutExcluded(
       : kind === "file"
       ? matcher.ignores(rel)
       : kind === "none" && (matcher.ignores(rel) || matcher.ignores(`${rel}/`));
-    // In a folder tagged now (but the tag itself): left out as what a pattern excludes.
-    const tagged = !excluded && tags && kind !== undefined &&
-      taggedAbove(config, source.path, path, tagCache) !== undefined;
-    if (!excluded && !tagged) return true;
+    // In a folder left out now (tagged, but the tag itself; on another device with
+    // one_file_system): left out as what a pattern excludes.
+    const leftOut = !excluded && leaves && kind !== undefined &&
+      leftOutAbove(config, source.path, path, cache) !== undefined;
+    if (!excluded && !leftOut) return true;
     for (let i = 1; i < names.length; i++) {
       if (trackedStatus(`${source.name}/${names.slice(0, i).join("/")}`)) return true;
     }
