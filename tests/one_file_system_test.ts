@@ -15,7 +15,7 @@ import { backupOnce } from "../src/engine/backup.ts";
 import { scanEntries } from "../src/engine/scan.ts";
 import { StateStore } from "../src/state/store.ts";
 import { type Fixture, makeFixture, poll, writeConfig, writeTree } from "./helpers.ts";
-import { succeeds } from "./fstab_namespace.ts";
+import { canUnshare, cliWithTable, succeeds } from "./fstab_namespace.ts";
 import { exists } from "./reliability/util.ts";
 import { backedUp, DEADLINE_MS, filler, readOrUndefined, WatchProcess } from "./watch_helpers.ts";
 
@@ -249,5 +249,30 @@ Deno.test({
       const exit = await w.stop();
       assert.equal(exit.code, 0, exit.stderr);
     });
+  },
+});
+
+Deno.test({
+  name:
+    "run: a disk /etc/fstab mounts inside a source, left out by one_file_system, then not mounted: its excluded files are kept, the run says so (exit 1)",
+  ignore: !TMPFS || !canUnshare,
+  fn: async () => {
+    using fx = makeFixture({ "a.txt": "a\n" }, { one_file_system: false });
+    const mnt = join(Deno.realPathSync(fx.source), "mnt");
+    const fstab = join(fx.dir, "fstab");
+    Deno.writeTextFileSync(fstab, `/dev/sdz1 ${mnt} ext4 nofail 0 2\n`);
+    await withDisk(fx, DISK, async () => {
+      assert.equal((await fx.cli("run")).code, 0);
+      setKey(fx, true);
+      assert.equal((await fx.cli("run")).code, 0);
+    });
+    const r = await cliWithTable(fstab, ["run", "-q", "--config", fx.config]);
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(
+      r.stderr,
+      /^ERROR: source\/mnt: '\/etc\/fstab' mounts a disk on '[^']+', where nothing is mounted now: its 3 tracked file\(s\) are kept as they are/m,
+    );
+    assert.ok(!exists(join(fx.backup, "_deleted")), "nothing archived as deleted");
+    assert.equal(Deno.readTextFileSync(join(fx.backup, "mnt/deep/d.txt")), "d\n");
   },
 });
