@@ -64,6 +64,32 @@ Deno.test("plan leaves the backup root and the log folder byte-identical", async
   }
 });
 
+Deno.test("run --dry-run (-n) is plan: the same lines and document, nothing changed", async () => {
+  using fx = await pendingChanges();
+  const before = { root: fingerprint(fx.backup), logs: fingerprint(fx.logs) };
+  const plan = await fx.cli("plan");
+  const planJson = JSON.parse((await fx.cli("plan", "--json", "--rehash")).stdout);
+  for (const args of [["run", "--dry-run"], ["run", "-n"], ["-n"]]) {
+    const r = await fx.cli(...args);
+    assert.equal(r.code, 0, r.stderr);
+    // The same actions; the summary's last line says how long planning took.
+    assert.deepEqual(r.stdout.split("\n").slice(0, -2), plan.stdout.split("\n").slice(0, -2));
+    assert.match(
+      r.stdout,
+      /^Plan: 1 new, 2 updated, 1 duplicate, 2 unchanged, 1 deleted, 1 pruned/m,
+    );
+  }
+  const json = JSON.parse((await fx.cli("run", "-n", "--json", "--rehash")).stdout);
+  assert.equal(json.command, "plan");
+  assert.deepEqual(json.counts, planJson.counts);
+  assert.deepEqual(json.actions, planJson.actions);
+  assert.deepEqual({ root: fingerprint(fx.backup), logs: fingerprint(fx.logs) }, before);
+  // plan's own --all is not run's: refused as for run.
+  const all = await fx.cli("run", "-n", "--all");
+  assert.equal(all.code, 2);
+  assert.match(all.stderr, /^Unknown option '--all' for 'run'/);
+});
+
 Deno.test("plan on a new backup root creates nothing", async () => {
   using fx = makeFixture({ "a.txt": "a\n" });
   const r = await fx.cli("plan", "--json");

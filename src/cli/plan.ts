@@ -51,6 +51,11 @@ export async function planCommand(argv: string[]): Promise<number> {
   if (p.positionals.length > 0) {
     throw new UsageError(`Unexpected argument '${p.positionals[0]}' for 'plan': see 'plan --help'`);
   }
+  return await planParsed(p);
+}
+
+/** `plan` with its options read (`run --dry-run` comes here too, with run's). */
+export async function planParsed(p: Parsed): Promise<number> {
   const config = loadConfig(findConfigFile(str(p, "config"), Deno.cwd()));
   printConfigWarnings(config);
   return flag(p, "json") ? await planDocument(config, p) : await planListing(config, p);

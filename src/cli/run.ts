@@ -14,7 +14,8 @@ import { writeJsonDocument } from "./json_document.ts";
 import { stopGracefully } from "./stop.ts";
 import { say, warn } from "./stdout.ts";
 
-const RUN_HELP = `Usage: backup-tool run [--config FILE] [--json] [--rehash] [--force] [--quiet]
+const RUN_HELP =
+  `Usage: backup-tool run [--config FILE] [--json] [--rehash] [--force] [--quiet] [--dry-run]
 
 Runs one incremental backup pass: new and changed files are copied, replaced contents are
 kept in versions/, deleted files move to _deleted/, old versions beyond the retention limit
@@ -29,6 +30,8 @@ Options:
   --quiet, -q    Print nothing but problems, on stderr: errors, warnings and the notes that
                  need a human (the clock behind, a source moved or left out of the config);
                  no progress line
+  --dry-run, -n  Change nothing: print what the run would do, as 'plan' does (its lines,
+                 its summary or, with --json, its document)
 
 Exit codes: 0 ok, 1 some files failed, deletions were held back or a stored copy was
 found missing, 2 usage or configuration error (nothing changed), 3 another run holds the
@@ -41,7 +44,10 @@ Examples:
   backup-tool run --json | jq .counts`;
 
 export async function runCommand(argv: string[]): Promise<number> {
-  const p = parseCommand("run", argv, { boolean: ["json", "quiet", "rehash", "force"] });
+  const p = parseCommand("run", argv, {
+    boolean: ["json", "quiet", "rehash", "force", "dry-run"],
+    short: { n: "dry-run" },
+  });
   if (flag(p, "help")) {
     say(RUN_HELP);
     return 0;
@@ -49,6 +55,9 @@ export async function runCommand(argv: string[]): Promise<number> {
   if (p.positionals.length > 0) {
     throw new UsageError(`Unexpected argument '${p.positionals[0]}' for 'run': see 'run --help'`);
   }
+  // As rsync's and restic's --dry-run: the plan, which writes nothing (no lock, no log);
+  // loaded only then, as main.ts loads each command's module, to keep a run's start short.
+  if (flag(p, "dry-run")) return await (await import("./plan.ts")).planParsed(p);
   const config = loadConfig(findConfigFile(str(p, "config"), Deno.cwd()));
   printConfigWarnings(config);
   // A stop signal (Ctrl-C, a service stopped) ends the run after the batch in progress,
