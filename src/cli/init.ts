@@ -350,6 +350,10 @@ function configTemplate(
   // subvolume: another device than the source's folder), as rsync -x does; the mount
   // point itself is kept as an empty folder.
   "one_file_system": ${j(DEFAULTS.one_file_system)},
+  // Leave out every file larger than this, e.g. "500M" or "1.5G" (units K, M, G, T,
+  // 1024-based, as restic reads them; a number alone is bytes). Each file left out is
+  // said in the log and on stderr (SKIP LARGE). null: no limit.
+  "exclude_larger_than": ${j(DEFAULTS.exclude_larger_than)},
 
   "watch": {
     // 'backup-tool watch' backs up a changed file once it has seen no further change

@@ -15,6 +15,7 @@ import {
   jsonSummary,
   printConfigWarnings,
   printErrors,
+  printLeftLarge,
   publicAction,
 } from "./summary.ts";
 import { JsonList, LineWriter, writeJsonDocument, writeLines } from "./json_document.ts";
@@ -72,6 +73,8 @@ async function planDocument(config: Config, p: Parsed): Promise<number> {
     (onProgress) => planOnce(config, { ...passFlags(p), onProgress, onPlanned }),
   );
   printErrors(summary.errors, summary.warnings, summary.deleteGuard);
+  // The listing has them among its lines; the document in `leftLarge`, and stderr.
+  printLeftLarge(summary.leftLarge, config.excludeLargerThan);
   writeJsonDocument(jsonSummary("plan", summary, { actions }));
   return summary.exitCode;
 }

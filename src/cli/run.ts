@@ -9,7 +9,13 @@ import { backupOnce } from "../engine/backup.ts";
 import { flag, parseCommand, str, UsageError } from "./args.ts";
 import { withProgress } from "./progress.ts";
 import { styleFor } from "./style.ts";
-import { humanSummary, jsonSummary, printConfigWarnings, printErrors } from "./summary.ts";
+import {
+  humanSummary,
+  jsonSummary,
+  printConfigWarnings,
+  printErrors,
+  printLeftLarge,
+} from "./summary.ts";
 import { writeJsonDocument } from "./json_document.ts";
 import { stopGracefully } from "./stop.ts";
 import { say, warn } from "./stdout.ts";
@@ -84,6 +90,7 @@ export async function runCommand(argv: string[]): Promise<number> {
     stop.dispose();
   }
   printErrors(summary.errors, summary.warnings, summary.deleteGuard);
+  printLeftLarge(summary.leftLarge, config.excludeLargerThan);
   const stoppedCode = summary.stopped ? stop.exitCode() : undefined;
   if (json) writeJsonDocument(jsonSummary("run", summary, { stoppedCode }));
   else if (!flag(p, "quiet") || summary.stopped) {

@@ -12,6 +12,7 @@ import { createStyle, type Style } from "./style.ts";
 import type { JsonList } from "./json_document.ts";
 import { formatBytes } from "../engine/format_bytes.ts";
 import { rereadLine } from "../engine/describe.ts";
+import { largeLine } from "../engine/large.ts";
 import { isOutOfOpenFiles, openFilesRemedy } from "../engine/errors.ts";
 import { openFilesLimit } from "../engine/flush.ts";
 import { type Config, configWarnings } from "../config/config.ts";
@@ -103,6 +104,7 @@ export function jsonSummary(
     notice: s.notice,
     errors: s.errors,
     warnings: s.warnings,
+    leftLarge: s.leftLarge,
     actions,
   };
 }
@@ -163,6 +165,23 @@ export function printErrors(
   // A run that held deletions back exits 1: the reason goes where errors go, even with
   // --quiet, so a scheduled run's mail or journal says why.
   if (deleteGuard) warn(`${err.yellow("Deletions held back")}: ${oneLine(deleteGuard)}`);
+}
+
+/**
+ * The files a pass left out for their size (`exclude_larger_than`), one `SKIP LARGE:` line
+ * each on stderr, as the log has them, with --quiet too: no pattern names them, and a
+ * scheduled run's mail should say what it did not back up. Not a failure (exit code 0).
+ */
+export function printLeftLarge(
+  leftLarge: readonly { path: string; size: number }[] | undefined,
+  limit: number | null,
+): void {
+  if (leftLarge === undefined || limit === null) return;
+  const style = styleFor("stderr");
+  for (const { path, size } of leftLarge) {
+    const line = largeLine(path, size, limit);
+    warn(oneLine(`${style.yellow("SKIP LARGE")}${line.slice("SKIP LARGE".length)}`));
+  }
 }
 
 /**

@@ -12,7 +12,7 @@ import { type BatchReport, STOPPED_FIRST } from "../watch/job_pass.ts";
 import { startWatch, type WatchHandle } from "../watch/watch.ts";
 import { flag, parseCommand, str, UsageError } from "./args.ts";
 import { say, warn } from "./stdout.ts";
-import { printConfigWarnings, sayOpenFilesRemedy } from "./summary.ts";
+import { printConfigWarnings, printLeftLarge, sayOpenFilesRemedy } from "./summary.ts";
 
 const WATCH_HELP = `Usage: backup-tool watch [--config FILE] [--json] [--quiet]
 
@@ -64,7 +64,7 @@ export async function watchCommand(argv: string[]): Promise<number> {
   return await runUntilStopped(
     () =>
       startWatch(config, {
-        onBatch: (b) => report(b, out),
+        onBatch: (b) => report(b, out, config.excludeLargerThan),
         onWarning: (m) => warn(oneLine(`WARNING: ${m}`)),
         onNote: (m) => warn(oneLine(`NOTE: ${m}`)),
         onUnstored: (u) => warn(oneLine(`ERROR: ${u.path}: ${u.message}`)),
@@ -110,11 +110,12 @@ async function runUntilStopped(start: () => Promise<WatchHandle>, out: Output): 
   }
 }
 
-function report(b: BatchReport, out: Output): void {
+function report(b: BatchReport, out: Output, limit: number | null): void {
   for (const e of b.result.errors) warn(oneLine(`ERROR: ${e.path}: ${e.message}`));
   // One line each, whatever the names hold (a newline), as `run` writes them.
   for (const w of b.result.warnings) warn(oneLine(`WARNING: ${w.path}: ${w.message}`));
   sayOpenFilesRemedy(b.result.errors.map((e) => e.message)); // once a batch, as run does
+  printLeftLarge(b.result.leftLarge, limit);
   if (b.result.deleteGuard) {
     warn(oneLine(
       `Deletions held back: ${b.result.deleteGuard} (stop the watch before 'run --force'; ` +
@@ -133,6 +134,7 @@ function report(b: BatchReport, out: Output): void {
       reread: b.result.reread,
       errors: b.result.errors,
       warnings: b.result.warnings,
+      leftLarge: b.result.leftLarge,
       deleteGuard: b.result.deleteGuard,
       changing: changing.length > 0 ? changing : undefined,
       stopped: b.full === "start" && b.stopped ? true : undefined,

@@ -18,6 +18,7 @@ import { readSources, type Source } from "./sources.ts";
 import { didYouMean } from "./suggest.ts";
 import { KEPT_PERIOD_KEYS, type KeptPeriods, readKeptPeriods } from "./kept_periods.ts";
 import { readExcludeIfPresent } from "./tag_names.ts";
+import { readExcludeLargerThan } from "./byte_size.ts";
 
 export { ConfigError } from "./errors.ts";
 export { type Source } from "./sources.ts";
@@ -49,6 +50,8 @@ export interface Config {
   excludeIfPresent: string[];
   /** Whether a folder on another device than its source's root is left out (rsync -x). */
   oneFileSystem: boolean;
+  /** Bytes over which a regular file is left out (`exclude_larger_than`); null: no limit. */
+  excludeLargerThan: number | null;
   /** rescanIntervalMs 0 = periodic rescan disabled. */
   watch: { debounceMs: number; rescanIntervalMs: number };
   /** 0..100 */
@@ -74,6 +77,7 @@ export const DEFAULTS = {
   exclude_caches: false,
   exclude_if_present: [] as readonly string[],
   one_file_system: false,
+  exclude_larger_than: null,
   "watch.debounce_ms": 1000,
   "watch.rescan_interval": 3600,
   "safety.max_delete_percent": 50,
@@ -96,6 +100,7 @@ const TOP_KEYS = [
   "exclude_caches",
   "exclude_if_present",
   "one_file_system",
+  "exclude_larger_than",
   "watch",
   "safety",
   "log_retention",
@@ -296,6 +301,7 @@ function readSettings(top: Section): Settings {
     excludeCaches: top.boolean("exclude_caches", DEFAULTS.exclude_caches),
     excludeIfPresent: readExcludeIfPresent(top),
     oneFileSystem: top.boolean("one_file_system", DEFAULTS.one_file_system),
+    excludeLargerThan: readExcludeLargerThan(top),
     watch: {
       debounceMs: watch.integer(
         "debounce_ms",

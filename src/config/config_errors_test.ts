@@ -51,6 +51,9 @@ const UNKNOWN_KEYS: Case[] = [
   ["watch typo", { ...BASE, watch: { debounce: 1 } }, [
     "unknown key 'watch.debounce' (did you mean 'debounce_ms'?)",
   ]],
+  ["exclude_larger_than typo", { ...BASE, exclude_larger_then: "1G" }, [
+    "unknown key 'exclude_larger_then' (did you mean 'exclude_larger_than'?)",
+  ]],
   ["camelCase key", { ...BASE, backupRoot: "x" }, [
     "unknown key 'backupRoot' (did you mean 'backup_root'?)",
   ]],
@@ -105,6 +108,21 @@ const WRONG_TYPES: Case[] = [
   ]],
   ["one_file_system", { ...BASE, one_file_system: 1 }, [
     "'one_file_system' must be true or false, got number 1",
+  ]],
+  ["exclude_larger_than unit", { ...BASE, exclude_larger_than: "500X" }, [
+    '\'exclude_larger_than\' "500X" is not a size: give a number of bytes, or a number with a unit K, M, G or T (1024-based, as restic reads them), e.g. "500M" or "1.5G"; null (or no key) for no limit',
+  ]],
+  ["exclude_larger_than zero", { ...BASE, exclude_larger_than: 0 }, [
+    '\'exclude_larger_than\' 0 is not a size of more than 0 bytes: give a number of bytes, or a number with a unit K, M, G or T (1024-based, as restic reads them), e.g. "500M" or "1.5G"; null (or no key) for no limit',
+  ]],
+  ["exclude_larger_than negative", { ...BASE, exclude_larger_than: "-1M" }, [
+    '\'exclude_larger_than\' "-1M" is not a size: give a number of bytes, or a number with a unit K, M, G or T (1024-based, as restic reads them), e.g. "500M" or "1.5G"; null (or no key) for no limit',
+  ]],
+  ["exclude_larger_than fraction", { ...BASE, exclude_larger_than: "1.3K" }, [
+    '\'exclude_larger_than\' "1.3K" is 1331.2 bytes, a fraction of a byte (1331 is whole): give a number of bytes, or a number with a unit K, M, G or T (1024-based, as restic reads them), e.g. "500M" or "1.5G"; null (or no key) for no limit',
+  ]],
+  ["exclude_larger_than type", { ...BASE, exclude_larger_than: true }, [
+    '\'exclude_larger_than\' true is not a size (got boolean): give a number of bytes, or a number with a unit K, M, G or T (1024-based, as restic reads them), e.g. "500M" or "1.5G"; null (or no key) for no limit',
   ]],
   ["exclude_if_present", { ...BASE, exclude_if_present: ".nobackup" }, [
     "'exclude_if_present' must be an array of file names, e.g. [\".nobackup\"], got string",

@@ -91,6 +91,7 @@ const KEYS = [
   "exclude_caches",
   "exclude_if_present",
   "one_file_system",
+  "exclude_larger_than",
   "watch",
   "watch.debounce_ms",
   "watch.rescan_interval",

@@ -44,6 +44,7 @@ import type { Held, ReadAhead } from "./read_ahead.ts";
 import { folderIdentity, NO_FOLDER } from "./identity.ts";
 import { turnEvery } from "./event_turn.ts";
 import type { Source } from "../config/config.ts";
+import { largeLine } from "./large.ts";
 
 /** What a `SKIP CHANGING:` line says of its file (see `PassOptions.deferChanging`). */
 const CHANGING_NOTE =
@@ -202,6 +203,15 @@ class Pass {
     this.opts.onLine?.(line);
   }
 
+  /**
+   * A file left out for its size (`exclude_larger_than`): a `SKIP LARGE:` line, and kept
+   * for the caller to say on stderr (no pattern names it, so it is never left out unsaid).
+   */
+  large(path: string, size: number): void {
+    (this.result.leftLarge ??= []).push({ path, size });
+    this.say(largeLine(path, size, this.ctx.config.excludeLargerThan ?? 0));
+  }
+
   /** A problem with one entry: a failure, unless the entry vanished (the next pass sees it). */
   problem(path: string, message: string, vanished = false): void {
     if (vanished) this.say(`SKIP VANISHED: ${path} (${message})`);
@@ -244,6 +254,7 @@ class Pass {
       sources: ctx.config.sources,
       exclude: ctx.config.exclude,
       leftOut: walk.leftOut,
+      leftLarge: walk.leftLarge,
       maxDeletePercent: ctx.config.maxDeletePercent,
       force: opts.force,
       trackedCount: (upTo) => store?.trackedCount(upTo) ?? 0,

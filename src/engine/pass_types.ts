@@ -125,6 +125,11 @@ export interface PassResult {
   reread?: { files: number; bytes: number };
   /** Unchanged files counted but not given a `SKIP:` line each (`quietSkips`). */
   unnamedSkips?: number;
+  /**
+   * The files left out for their size (`exclude_larger_than`), each said in a `SKIP LARGE:`
+   * line; absent where there were none.
+   */
+  leftLarge?: { path: string; size: number }[];
   /** Of `counts.exclude`, the files whose copy was found missing (each also a warning). */
   excludedMissing?: number;
   /**

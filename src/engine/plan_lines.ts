@@ -4,7 +4,8 @@
  * 100,000 files, a plan of ten changes was 100,000 lines; a copy whose mode or time the
  * run brings up to date is listed: its log line is a `SKIP:` too). With `all`, the run's
  * other lines for one entry each come in their place too: a special file, a file gone
- * while read, the backup root by another path (`SKIP …`). Errors and the delete guard are
+ * while read, the backup root by another path (`SKIP …`); a file left out for its size
+ * (`SKIP LARGE:`) is listed without `all` too. Errors and the delete guard are
  * the summary's, said as `run` says them. A dry run (planOnce): nothing is written, so an
  * interruption leaves nothing.
  */
@@ -32,9 +33,12 @@ export function planLines(
     onPlanned: (a) => {
       if (all || !leftAsIs(a)) formatAction(a, rootName).forEach((line) => onLine(line));
     },
-    onLine: all ? (line) => line.startsWith("SKIP ") && onLine(line) : undefined,
+    // A file left out for its size is listed always: no pattern names it (large.ts).
+    onLine: (line) => (all ? line.startsWith("SKIP ") : line.startsWith(LARGE)) && onLine(line),
   });
 }
+
+const LARGE = "SKIP LARGE: ";
 
 /** Whether the run leaves a file's copy as it is (at most its row in the state renewed). */
 function leftAsIs(a: Action): boolean {

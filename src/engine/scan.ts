@@ -21,7 +21,7 @@ import type { FolderMeta, ScanEntry } from "./types.ts";
 import { logical, toScanEntry } from "./scan_entry.ts";
 import { startsOf } from "./scan_starts.ts";
 import { tagsConfigured } from "./tags.ts";
-import { before, enteredBefore, idKey, past, type Walk, walkDir } from "./scan_walk.ts";
+import { before, enteredBefore, idKey, leftLarge, past, type Walk, walkDir } from "./scan_walk.ts";
 
 export interface ScanProblem {
   path: string;
@@ -46,6 +46,10 @@ export interface ScanOptions {
    * Said again by each walk that enters it.
    */
   onLeftOut?: (path: string) => void;
+  /** Regular files over this many bytes are left out (`exclude_larger_than`: large.ts). */
+  excludeLargerThan?: number;
+  /** A file left out for its size: its logical path and size. Said by each walk past it. */
+  onLarge?: (path: string, size: number) => void;
   /** Absolute folders never entered (the backup root). */
   skipDirs: string[];
   /**
@@ -125,7 +129,7 @@ export function* scanEntries(
         if (folder || rel === "") yield* walkDir(w, abs, rel, folder);
         else if (!matcher.ignores(rel) && !before(w, rel, false)) {
           const entry = toScanEntry(w, abs, rel, denoStat(abs));
-          if (entry !== undefined) yield entry;
+          if (entry !== undefined && !leftLarge(w, entry)) yield entry;
         }
       }
     }

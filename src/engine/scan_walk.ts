@@ -7,7 +7,8 @@
  * paths (gitignore-style patterns, exclude.ts), the contents of a folder tagged to be left
  * out but its tags (tags.ts: a name looked up in the listing) or, with `one_file_system`,
  * of a folder on another device than the source's root (left_out.ts: its lstat's device;
- * the folder itself is kept, `onFolder`), both reported (`onLeftOut`), the backup root (by
+ * the folder itself is kept, `onFolder`), both reported (`onLeftOut`), a file over
+ * `exclude_larger_than` (large.ts, by the lstat it has anyway: `onLarge`), the backup root (by
  * path and by identity) and the tool's own files are skipped; FIFOs, sockets and devices
  * are reported, never opened. A folder that cannot be listed is reported and remembered
  * (`unreadable`), so the paths below it are not mistaken for deleted. Read-only: an
@@ -27,6 +28,7 @@ import { logical, NOT_UTF8, sortKeys, toScanEntry, undecodable } from "./scan_en
 import type { ScanOptions, Unreadable } from "./scan.ts";
 import { tagKeys, type TagRules } from "./tags.ts";
 import { onOtherDevice } from "./left_out.ts";
+import { overLimit } from "./large.ts";
 
 /** One source's walk: what it skips, whom it tells, what it found unlistable. */
 export interface Walk {
@@ -166,13 +168,20 @@ export function* walkDir(
         if (inner !== undefined) levels.push(inner);
       } else if (!w.matcher.ignores(childRel) && !isOwnFile(w, level.abs, name)) {
         const entry = toScanEntry(w, childAbs, childRel, level.folder.stat(name, childAbs));
-        if (entry !== undefined) yield entry;
+        if (entry !== undefined && !leftLarge(w, entry)) yield entry;
       }
     }
   } finally {
     // Innermost first, as the walk leaves them.
     for (let i = levels.length - 1; i >= 0; i--) levels[i].folder.close();
   }
+}
+
+/** Whether a file is over `exclude_larger_than` (large.ts): reported, and not yielded. */
+export function leftLarge(w: Walk, entry: ScanEntry): boolean {
+  if (!overLimit(w.opts.excludeLargerThan, entry.kind, entry.size)) return false;
+  w.opts.onLarge?.(entry.path, entry.size);
+  return true;
 }
 
 /**

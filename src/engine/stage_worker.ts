@@ -83,6 +83,7 @@ function reporting(job: StagingJob, report: (item: WalkReport) => void): ScanOpt
     onProblem: (problem) => report({ problem }),
     onSkipped: (abs, path) => report({ skipped: [abs, path] }),
     onLeftOut: (leftOut) => report({ leftOut }),
+    onLarge: (path, size) => report({ large: [path, size] }),
     onFolder: (path, m) =>
       report({ folder: [path, { mode: m.mode, uid: m.uid, gid: m.gid, mtimeMs: m.mtimeMs }] }),
   };

@@ -39,7 +39,10 @@ const WALK_CREDITS = 160;
 /** What the worker walks and where it stages. */
 export interface StagingJob {
   sources: Source[];
-  scan: Omit<ScanOptions, "onSpecial" | "onProblem" | "onSkipped" | "onFolder" | "onLeftOut">;
+  scan: Omit<
+    ScanOptions,
+    "onSpecial" | "onProblem" | "onSkipped" | "onFolder" | "onLeftOut" | "onLarge"
+  >;
   algo: string;
   /** Only walk: send each entry as lstat found it, read nothing. */
   walkOnly?: boolean;
@@ -67,6 +70,7 @@ export type WalkReport =
   | { problem: ScanProblem }
   | { skipped: [abs: string, path: string] }
   | { leftOut: string }
+  | { large: [path: string, size: number] }
   | { folder: [path: string, meta: FolderMeta] };
 
 /** One result of a staging job, in walk order: a staged entry, or a report. */
@@ -101,6 +105,7 @@ function passReport(scan: ScanOptions, item: WalkReport): void {
   else if ("skipped" in item) scan.onSkipped?.(...item.skipped);
   else if ("problem" in item) scan.onProblem?.(item.problem);
   else if ("leftOut" in item) scan.onLeftOut?.(item.leftOut);
+  else if ("large" in item) scan.onLarge?.(...item.large);
   else scan.onFolder?.(...item.folder);
 }
 
@@ -173,8 +178,15 @@ export class StagingWalk {
   start(job: Omit<StagingJob, "credits" | "scan"> & { scan: ScanOptions }): void {
     if (job.walkOnly) this.#task = "Cannot walk the sources";
     this.#roots = sourceRoots(job.sources);
-    const { onSpecial: _s, onProblem: _p, onSkipped: _k, onFolder: _f, onLeftOut: _l, ...scan } =
-      job.scan;
+    const {
+      onSpecial: _s,
+      onProblem: _p,
+      onSkipped: _k,
+      onFolder: _f,
+      onLeftOut: _l,
+      onLarge: _g,
+      ...scan
+    } = job.scan;
     const credits = job.walkOnly ? WALK_CREDITS : STAGING_CREDITS;
     this.#post({ type: "start", job: { ...job, scan, credits } });
   }

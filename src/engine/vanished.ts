@@ -1,6 +1,7 @@
 /**
  * What a pass does with tracked paths its walk no longer saw: a path that is now excluded
- * (by a pattern, or below a folder whose contents the walk left out: tagged, tags.ts) and
+ * (by a pattern, below a folder whose contents the walk left out: tagged, tags.ts, or a file
+ * left out for its size: large.ts) and
  * still in its source keeps its copy (and is marked excluded once); every other one
  * (files marked excluded earlier included) is archived as deleted, unless they are more
  * than `safety.max_delete_percent` of everything followed, or of the files followed in their
@@ -30,6 +31,8 @@ interface VanishedRules {
   exclude: string[];
   /** Folders whose contents the walk left out (tagged): what is below them is excluded too. */
   leftOut?: ReadonlySet<string>;
+  /** Files the walk left out for their size (`exclude_larger_than`): excluded too. */
+  leftLarge?: ReadonlySet<string>;
   maxDeletePercent: number;
   /** Archive deletions even beyond the limit (`--force`). */
   force?: boolean;
@@ -92,6 +95,7 @@ interface VanishedVerdict {
 export function judgeVanished(vanished: VanishedPath[], rules: VanishedRules): VanishedVerdict {
   const matcher = createMatcher(rules.exclude);
   const leftOut = rules.leftOut ?? new Set<string>();
+  const leftLarge = rules.leftLarge ?? new Set<string>();
   const keep: VanishedPath[] = [];
   const deletions: VanishedPath[] = [];
   // Files no longer followed (excluded) are archived when they go, but are no sign of an
@@ -103,7 +107,8 @@ export function judgeVanished(vanished: VanishedPath[], rules: VanishedRules): V
   let newlyExcluded = 0;
   const newlyExcludedIn = new Map<string, number>();
   for (const t of vanished) {
-    const excluded = excludesRecorded(matcher, t.path) || below(leftOut, t.path);
+    const excluded = excludesRecorded(matcher, t.path) || below(leftOut, t.path) ||
+      leftLarge.has(t.path);
     if (excluded && t.status !== "excluded") {
       newlyExcluded++;
       const source = sourceOf(t.path);

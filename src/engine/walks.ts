@@ -83,6 +83,11 @@ export interface FirstWalk {
    * the worker's: the tracked paths below them not seen are excluded, not gone.
    */
   leftOut: Set<string>;
+  /**
+   * The files the walks left out for their size (`exclude_larger_than`): tracked, they are
+   * excluded, not gone.
+   */
+  leftLarge: Set<string>;
   /** Set when `pending` filled up: the last path held, after which the second walk starts. */
   resumeAfter?: string;
   /** The pass is being stopped. */
@@ -102,6 +107,8 @@ interface WalkHost {
   readonly folders: FolderMetaRecorder;
   say(line: string): void;
   problem(path: string, message: string, vanished?: boolean): void;
+  /** A file left out for its size (`exclude_larger_than`): said. */
+  large(path: string, size: number): void;
 }
 
 export class PassWalks {
@@ -109,6 +116,8 @@ export class PassWalks {
   #clashes?: Map<string, string>;
   /** The folders whose contents the walks left out (logical paths). */
   readonly #leftOut = new Set<string>();
+  /** The files the walks left out for their size (logical paths). */
+  readonly #leftLarge = new Set<string>();
 
   constructor(readonly host: WalkHost) {}
 
@@ -119,7 +128,13 @@ export class PassWalks {
    * tracked files, the walk worker walks the part after the split meanwhile.
    */
   async firstWalk(): Promise<FirstWalk> {
-    const walk: FirstWalk = { pending: [], vanished: [], unreadable: [], leftOut: this.#leftOut };
+    const walk: FirstWalk = {
+      pending: [],
+      vanished: [],
+      unreadable: [],
+      leftOut: this.#leftOut,
+      leftLarge: this.#leftLarge,
+    };
     const cursor = this.#fingerprints("", (f) => {
       walk.vanished.push({ path: f.path, status: f.status });
     });
@@ -351,6 +366,12 @@ export class PassWalks {
       excludeIfPresent: config.excludeIfPresent,
       oneFileSystem: config.oneFileSystem,
       onLeftOut: (path) => this.#leftOut.add(path),
+      excludeLargerThan: config.excludeLargerThan ?? undefined,
+      onLarge: (path, size) => {
+        this.#leftLarge.add(path);
+        if (skipReport(path)) return;
+        this.host.large(path, size);
+      },
       skipDirs: [config.backupRoot],
       clashes: this.#clashes ??= sourceClashes(config.sources, config.backupRoot),
       skipIds: this.#rootIdentity(),

@@ -79,6 +79,7 @@ function configOfBackupRoot(given: string, writesLog = false): Config {
     excludeCaches: DEFAULTS.exclude_caches,
     excludeIfPresent: [],
     oneFileSystem: DEFAULTS.one_file_system,
+    excludeLargerThan: DEFAULTS.exclude_larger_than,
     watch: { debounceMs: DEFAULTS["watch.debounce_ms"], rescanIntervalMs: 0 },
     maxDeletePercent: DEFAULTS["safety.max_delete_percent"],
     logRetention: DEFAULTS.log_retention,

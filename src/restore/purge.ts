@@ -2,7 +2,8 @@
  * `purge PATH...`: deletes every stored copy of paths no run backs up any more (a `.env`
  * backed up by mistake, then excluded; a VM image deleted from the source), asked by name.
  * The PATHs are read as `restore` and `history` read them; what goes is decided by
- * purge_plan.ts (excluded: by a pattern, or in a folder left out now: left_out.ts), less the
+ * purge_plan.ts (excluded: by a pattern, in a folder left out now: left_out.ts, or over
+ * exclude_larger_than now: large.ts), less the
  * copies holding the only stored bytes of a file still backed up whose own copy is missing
  * (purge_held.ts), kept and said as failures. Without `yes` it reads the state only (no
  * lock, nothing written) and says what would go. With `yes` it
@@ -31,6 +32,7 @@ import { createMatcher, excludesRecorded } from "../engine/exclude.ts";
 import { UsageError } from "../engine/errors.ts";
 import { sourceFileOf } from "../engine/layout.ts";
 import { leftOutAbove, leftOutConfigured, newLeftOutCache } from "../engine/left_out.ts";
+import { largeNow } from "../engine/large.ts";
 import { isMissing } from "../engine/fsops.ts";
 import { Batch } from "../engine/batch.ts";
 import type { Action } from "../engine/types.ts";
@@ -307,16 +309,19 @@ function decide(config: Config, store: StateStore, given: readonly string[]): Pu
 /**
  * Whether a tracked logical path lies in a folder whose contents are left out now (tagged,
  * or on another device with one_file_system: left_out.ts), looked at on the disk, each
- * folder once.
+ * folder once; or is a file over exclude_larger_than now (large.ts: its lstat).
  */
 function leftOutTest(config: Config): (path: string) => boolean {
-  if (!leftOutConfigured(config)) return () => false;
+  const folders = leftOutConfigured(config);
+  const limit = config.excludeLargerThan;
+  if (!folders && limit === null) return () => false;
   const cache = newLeftOutCache();
   return (path) => {
     const file = sourceFileOf(config.sources, path);
     const source = config.sources.find((s) => path.startsWith(`${s.name}/`));
-    return file !== undefined && source !== undefined &&
-      leftOutAbove(config, source.path, file, cache) !== undefined;
+    if (file === undefined || source === undefined) return false;
+    return (folders && leftOutAbove(config, source.path, file, cache) !== undefined) ||
+      largeNow(limit, file);
   };
 }
 

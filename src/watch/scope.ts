@@ -21,6 +21,7 @@ import {
   type LeftOutRules,
   newLeftOutCache,
 } from "../engine/left_out.ts";
+import { largeNow } from "../engine/large.ts";
 
 /** Whether `path` is `dir` or lies below it. */
 export function isWithin(path: string, dir: string, sep = nativeSep): boolean {
@@ -82,7 +83,8 @@ export type TrackedStatus = "current" | "excluded" | undefined;
  * folder) or below it, and none there but a file it already records as excluded, still
  * there as a file (which the pass keeps as it is); a path in a folder whose contents are
  * left out (tagged, or on another device with one_file_system: engine/left_out.ts, looked
- * at on the disk, each folder once) is one excluded too. The event
+ * at on the disk, each folder once) is one excluded too, and so is a file over
+ * `exclude_larger_than` (engine/large.ts) the state records as excluded already. The event
  * filter keeps such a path where the other kind would not be excluded, not knowing which it
  * names: each `npm ci` (`node_modules/` removed and made again), or each write to an
  * excluded file with an "only these files" set, ran a pass that did nothing, and said so on
@@ -93,14 +95,17 @@ export type TrackedStatus = "current" | "excluded" | undefined;
  */
 export function withoutExcluded(
   paths: string[],
-  config: Pick<Config, "sources" | "exclude"> & LeftOutRules,
+  config: Pick<Config, "sources" | "exclude"> & LeftOutRules & {
+    excludeLargerThan?: number | null;
+  },
   kindNow: (path: string) => KindNow,
   trackedStatus: (logical: string) => TrackedStatus,
   isTrackedBelow: (logical: string) => boolean,
   sep = nativeSep,
 ): string[] {
   const leaves = leftOutConfigured(config);
-  if (config.exclude.length === 0 && !leaves) return paths;
+  const limit = config.excludeLargerThan ?? null;
+  if (config.exclude.length === 0 && !leaves && limit === null) return paths;
   const matcher = createMatcher(config.exclude);
   const cache = newLeftOutCache();
   return paths.filter((path) => {
@@ -118,7 +123,12 @@ export function withoutExcluded(
     // one_file_system): left out as what a pattern excludes.
     const leftOut = !excluded && leaves && kind !== undefined &&
       leftOutAbove(config, source.path, path, cache) !== undefined;
-    if (!excluded && !leftOut) return true;
+    if (!excluded && !leftOut) {
+      // A file over exclude_larger_than the state records as excluded (said when a pass
+      // marked it): a save of it runs no pass. One not tracked yet is said by each pass.
+      return limit === null || kind !== "file" || !largeNow(limit, path) ||
+        trackedStatus(`${source.name}/${rel}`) !== "excluded";
+    }
     for (let i = 1; i < names.length; i++) {
       if (trackedStatus(`${source.name}/${names.slice(0, i).join("/")}`)) return true;
     }
