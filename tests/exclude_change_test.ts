@@ -191,14 +191,14 @@ Deno.test("restore and history of a file excluded since: its last copy is said t
   assert.equal(Deno.readTextFileSync(join(to, "x.tmp")), "old\n"); // what the backup holds
   assert.match(
     r.stderr,
-    /^WARNING: 'source\/x\.tmp' is excluded \(the config leaves it out: an exclude pattern, a folder's tag or one_file_system\): the backup holds its last content backed up, at \S+Z, and the file may have changed since\n$/,
+    /^WARNING: 'source\/x\.tmp' is excluded \(the config leaves it out: an exclude pattern, a folder's tag, one_file_system or exclude_larger_than\): the backup holds its last content backed up, at \S+Z, and the file may have changed since\n$/,
   );
   assert.doesNotMatch(r.stderr, /a\.txt|b\.txt/);
   const history = await fx.cli("history", "x.tmp");
   assert.equal(history.code, 0, history.stderr);
   assert.match(
     history.stderr,
-    /^WARNING: 'source\/x\.tmp' is excluded \(the config leaves it out: an exclude pattern, a folder's tag or one_file_system; taken out at \S+Z\): no run has backed it up since, so its content shown current is the last one backed up, and the file may have changed since\n$/,
+    /^WARNING: 'source\/x\.tmp' is excluded \(the config leaves it out: an exclude pattern, a folder's tag, one_file_system or exclude_larger_than; taken out at \S+Z\): no run has backed it up since, so its content shown current is the last one backed up, and the file may have changed since\n$/,
   );
   // --json marks it, and only it.
   const json = JSON.parse((await fx.cli("history", "x.tmp", "--json")).stdout);
@@ -248,7 +248,7 @@ Deno.test("restore in place of a file excluded since, changed meanwhile: the con
   assert.equal(Deno.readTextFileSync(join(fx.source, "x.tmp")), "newer, never backed up\n");
   assert.match(
     r.stderr,
-    /^NOT RESTORED: source\/x\.tmp \(v1\): '[^']+x\.tmp' exists with other content: left alone; it is excluded \(the config leaves it out: an exclude pattern, a folder's tag or one_file_system\): the backup holds its last content backed up, at \S+Z, and the file there may be newer; use --overwrite to replace it, or --to DIR to restore elsewhere\n/m,
+    /^NOT RESTORED: source\/x\.tmp \(v1\): '[^']+x\.tmp' exists with other content: left alone; it is excluded \(the config leaves it out: an exclude pattern, a folder's tag, one_file_system or exclude_larger_than\): the backup holds its last content backed up, at \S+Z, and the file there may be newer; use --overwrite to replace it, or --to DIR to restore elsewhere\n/m,
   );
 });
 
@@ -277,11 +277,11 @@ Deno.test("restore of a folder excluded since: one warning for the folder with i
   assert.deepEqual(warnings.length, 2, both.stdout);
   assert.match(
     warnings[0],
-    /^WARNING: every file recorded under 'source\/node_modules' is excluded \(the config leaves each out: an exclude pattern, a folder's tag or one_file_system\): the backup holds the 3 files restored as last backed up, the last at \S+Z, and they may have changed since$/,
+    /^WARNING: every file recorded under 'source\/node_modules' is excluded \(the config leaves each out: an exclude pattern, a folder's tag, one_file_system or exclude_larger_than\): the backup holds the 3 files restored as last backed up, the last at \S+Z, and they may have changed since$/,
   );
   assert.match(
     warnings[1],
-    /^WARNING: 'source\/x\.tmp' is excluded \(the config leaves it out: an exclude pattern, a folder's tag or one_file_system\): the backup holds its last content backed up, at \S+Z, and the file may have changed since$/,
+    /^WARNING: 'source\/x\.tmp' is excluded \(the config leaves it out: an exclude pattern, a folder's tag, one_file_system or exclude_larger_than\): the backup holds its last content backed up, at \S+Z, and the file may have changed since$/,
   );
   assert.ok(lines.indexOf(warnings[1]) < lines.findIndex((l) => l.startsWith("RESTORED:")));
   // A folder inside it: the same folder named, with the files restored.
@@ -294,7 +294,7 @@ Deno.test("restore of a folder excluded since: one warning for the folder with i
   const one = await fx.cli("restore", "node_modules/q/3.js", "--to", join(fx.dir, "one"));
   assert.match(
     one.stderr,
-    /^WARNING: 'source\/node_modules\/q\/3\.js' is excluded \(the config leaves it out: an exclude pattern, a folder's tag or one_file_system\): the backup holds its last content backed up, at \S+Z, and the file may have changed since\n$/,
+    /^WARNING: 'source\/node_modules\/q\/3\.js' is excluded \(the config leaves it out: an exclude pattern, a folder's tag, one_file_system or exclude_larger_than\): the backup holds its last content backed up, at \S+Z, and the file may have changed since\n$/,
   );
   // --json: each file's warning, and none on stderr.
   const json = await fx.cli("restore", "--to", join(fx.dir, "j"), "--json");
@@ -323,6 +323,6 @@ Deno.test("restore of a folder whose files an exclude pattern took out, the fold
   assert.equal(r.code, 0, r.stderr);
   assert.match(
     r.stderr,
-    /^WARNING: every file recorded under 'source\/logs' is excluded \(the config leaves each out: an exclude pattern, a folder's tag or one_file_system\): the backup holds the 2 files restored as last backed up, the last at \S+Z, and they may have changed since\n$/,
+    /^WARNING: every file recorded under 'source\/logs' is excluded \(the config leaves each out: an exclude pattern, a folder's tag, one_file_system or exclude_larger_than\): the backup holds the 2 files restored as last backed up, the last at \S+Z, and they may have changed since\n$/,
   );
 });

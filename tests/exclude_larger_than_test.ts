@@ -93,6 +93,11 @@ Deno.test("run: a file that grows over the limit keeps its copy, marked excluded
   assert.ok(log.includes("SKIP LARGE: source/a.bin (101 B, over exclude_larger_than 100 B)"));
   assert.ok(log.includes("EXCLUDED: source/a.bin (now excluded; its copy stays at backup/a.bin)"));
   assert.match((await fx.cli("find", "a.bin")).stdout, /^source\/a\.bin .* excluded at \S+Z$/m);
+  const history = await fx.cli("history", "a.bin");
+  assert.match(
+    history.stderr,
+    /^WARNING: 'source\/a\.bin' is excluded \(the config leaves it out: an exclude pattern, a folder's tag, one_file_system or exclude_larger_than; taken out at \S+Z\)/m,
+  );
   // Another run: said again, nothing else happens to it.
   const again = await fx.cli("run");
   assert.equal(again.code, 0, again.stderr);

@@ -69,7 +69,7 @@ Deno.test("run: a folder tagged after a backup keeps its files' copies, marked e
   const history = await fx.cli("history", "target/debug/app");
   assert.match(
     history.stderr,
-    /^WARNING: 'source\/target\/debug\/app' is excluded \(the config leaves it out: an exclude pattern, a folder's tag or one_file_system; taken out at \S+Z\)/m,
+    /^WARNING: 'source\/target\/debug\/app' is excluded \(the config leaves it out: an exclude pattern, a folder's tag, one_file_system or exclude_larger_than; taken out at \S+Z\)/m,
   );
   // Changed while tagged: not followed.
   Deno.writeTextFileSync(join(fx.source, "target/debug/app"), "binary 2\n");

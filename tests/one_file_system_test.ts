@@ -131,7 +131,7 @@ Deno.test({
       const history = await fx.cli("history", "mnt/m.txt");
       assert.match(
         history.stderr,
-        /^WARNING: 'source\/mnt\/m\.txt' is excluded \(the config leaves it out: an exclude pattern, a folder's tag or one_file_system; taken out at \S+Z\)/m,
+        /^WARNING: 'source\/mnt\/m\.txt' is excluded \(the config leaves it out: an exclude pattern, a folder's tag, one_file_system or exclude_larger_than; taken out at \S+Z\)/m,
       );
       // purge looks at the disk: left out now, so it may go.
       const purge = await fx.cli("purge", "mnt/m.txt");

@@ -162,9 +162,9 @@ function excludedFileLine(path: string, at: string): string {
 /** For a folder whose recorded files are all excluded (at least two of them restored). */
 function excludedFolderLine(path: string, files: number, at: string): string {
   return `WARNING: every file recorded under '${path}' is excluded (the config leaves each ` +
-    `out: an exclude pattern, a folder's tag or one_file_system): the backup holds the ` +
-    `${files} files restored as last backed up, the last at ${at}, and they may have ` +
-    `changed since`;
+    "out: an exclude pattern, a folder's tag, one_file_system or exclude_larger_than): the " +
+    `backup holds the ${files} files restored as last backed up, the last at ${at}, and ` +
+    "they may have changed since";
 }
 
 /** The folders the restore made whose recorded mode or time could not be set. */

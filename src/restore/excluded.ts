@@ -105,8 +105,8 @@ export function excludedRoots(
 }
 
 /** What leaves an excluded file out, as restore and history say it (the state says not which). */
-export const LEFT_OUT_BY =
-  "the config leaves it out: an exclude pattern, a folder's tag or one_file_system";
+export const LEFT_OUT_BY = "the config leaves it out: an exclude pattern, a folder's tag, " +
+  "one_file_system or exclude_larger_than";
 
 /**
  * A file restored from the content still marked current of a path excluded since (no run

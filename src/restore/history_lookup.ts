@@ -17,6 +17,7 @@ import { holderNow, resolverFor, runningNow, withState } from "./open.ts";
 import { runEntries, type RunEntry } from "./runs.ts";
 import { leftSourceHint, spellingHint } from "./select.ts";
 import { heldBackHistoryWarning } from "./held_back.ts";
+import { LEFT_OUT_BY } from "./excluded.ts";
 import type { HeldRun } from "../state/run_queries.ts";
 import {
   prunedNow,
@@ -93,10 +94,9 @@ export function fileHistory(
       ? ""
       : `; taken out at ${new Date(recorded.excludedAt).toISOString()}`;
     warn(
-      `WARNING: '${path}' is excluded (the config leaves it out: an exclude pattern, a ` +
-        `folder's tag or one_file_system${when}): no run has ` +
-        "backed it up since, so its content shown current is the last one backed up, and the " +
-        "file may have changed since",
+      `WARNING: '${path}' is excluded (${LEFT_OUT_BY}${when}): no run has backed it up ` +
+        "since, so its content shown current is the last one backed up, and the file may " +
+        "have changed since",
     );
   }
   const heldLine = current ? heldBackHistoryWarning(recorded.held, path) : undefined;
