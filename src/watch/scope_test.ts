@@ -1,5 +1,6 @@
 /** Unit tests of event filtering (backup root, run logs, excludes) and scope grouping. */
 import assert from "node:assert/strict";
+import { join } from "node:path";
 import {
   eventFilter,
   isWithin,
@@ -237,4 +238,43 @@ Deno.test("scope: a tag made or removed scopes the pass to the folder holding it
     }, "\\"),
     ["C:\\h\\docs\\t"],
   );
+});
+
+Deno.test("scope: a file over exclude_larger_than runs no pass once recorded as excluded; grown, new, or small, it does", () => {
+  const dir = Deno.makeTempDirSync({ prefix: "bt-scope-large-" });
+  try {
+    const sizes: [string, number][] = [["big", 2048], ["grown", 2048], ["new", 2048], [
+      "small",
+      10,
+    ]];
+    for (const [name, size] of sizes) Deno.writeFileSync(join(dir, name), new Uint8Array(size));
+    Deno.symlinkSync("big", join(dir, "link"));
+    const config = {
+      sources: [{ name: "s", path: dir }],
+      exclude: [],
+      excludeLargerThan: 1024,
+    };
+    const status = new Map<string, "current" | "excluded">([
+      ["s/big", "excluded"], // said when a pass marked it: nothing to do
+      ["s/grown", "current"], // to mark excluded
+      ["s/small", "excluded"], // shrunk back: to follow again
+      ["s/link", "excluded"], // a symlink is no file: the pass looks
+    ]);
+    const paths = ["big", "grown", "new", "small", "link"].map((n) => join(dir, n));
+    const kept = withoutExcluded(
+      paths,
+      config,
+      (path) => Deno.lstatSync(path).isDirectory ? "folder" : "file",
+      (logical) => status.get(logical),
+      () => false,
+    );
+    assert.deepEqual(kept, paths.slice(1));
+    // No limit: every path kept.
+    const none = withoutExcluded(paths, { ...config, excludeLargerThan: null }, () => "file", (
+      logical,
+    ) => status.get(logical), () => false);
+    assert.deepEqual(none, paths);
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
 });
