@@ -8,16 +8,16 @@
  * Reading the file's text (size bounds, pipes, UTF-8) is config_text.ts.
  */
 import { dirname, join, resolve } from "node:path";
-import { ConfigError, Invalid, invalid, quote, show, typeName } from "./errors.ts";
+import { ConfigError, Invalid, invalid, quote, show } from "./errors.ts";
 import { PASSED_PIPE, readConfigText } from "./config_text.ts";
 import { parseJsonc } from "./jsonc.ts";
-import { patternProblem, sourceNamedProblem } from "./pattern_check.ts";
+import { sourceNamedProblem } from "./pattern_check.ts";
 import { absolute, isThere, realTarget } from "./paths.ts";
 import { Section } from "./section.ts";
 import { readSources, type Source } from "./sources.ts";
 import { didYouMean } from "./suggest.ts";
 import { KEPT_PERIOD_KEYS, type KeptPeriods, readKeptPeriods } from "./kept_periods.ts";
-import { readExcludeIfPresent } from "./tag_names.ts";
+import { readExclude, readExcludeIfPresent } from "./tag_names.ts";
 import { readExcludeLargerThan } from "./byte_size.ts";
 
 export { ConfigError } from "./errors.ts";
@@ -385,24 +385,4 @@ function rootEntryNames(sources: readonly Source[]): Set<string> {
     }
   }
   return names;
-}
-
-/** `exclude`: non-empty gitignore patterns, kept as given. */
-function readExclude(top: Section): string[] {
-  if (!top.has("exclude")) return [];
-  const list = top.typed("exclude", "array", "an array of patterns") as unknown[];
-  return list.map((pattern, i) => {
-    const key = `exclude[${i}]`;
-    if (typeof pattern !== "string") invalid(`'${key}' must be a string, got ${typeName(pattern)}`);
-    if (pattern.trim() === "") invalid(`'${key}' must not be empty: remove it`);
-    if (pattern.startsWith("#")) {
-      invalid(
-        `'${key}' ${quote(pattern)} is a comment in gitignore syntax and matches nothing:` +
-          ` write ${quote(`\\${pattern}`)} to match names starting with '#'`,
-      );
-    }
-    const problem = patternProblem(pattern);
-    if (problem) invalid(`'${key}' ${quote(pattern)} ${problem}`);
-    return pattern;
-  });
 }

@@ -1,10 +1,12 @@
 /**
- * `exclude_if_present`'s names, read from the config: names of entries that leave the
- * folder holding one out (engine/tags.ts), matched as a folder lists them. A name that
- * cannot be one (empty, holding a path separator, `.` or `..`) throws `Invalid`, said in
- * one line with what to give instead. Pure.
+ * The names and patterns that leave files out, read from the config: `exclude_if_present`'s
+ * names of entries that leave the folder holding one out (engine/tags.ts), matched as a
+ * folder lists them, and `exclude`'s gitignore patterns (pattern_check.ts). A name that
+ * cannot be one (empty, holding a path separator, `.` or `..`), or a pattern that matches
+ * nothing as meant, throws `Invalid`, said in one line with what to give instead. Pure.
  */
 import { invalid, quote, typeName } from "./errors.ts";
+import { patternProblem } from "./pattern_check.ts";
 import type { Section } from "./section.ts";
 
 /**
@@ -32,5 +34,25 @@ export function readExcludeIfPresent(top: Section): string[] {
       );
     }
     return name;
+  });
+}
+
+/** `exclude`: non-empty gitignore patterns, kept as given. */
+export function readExclude(top: Section): string[] {
+  if (!top.has("exclude")) return [];
+  const list = top.typed("exclude", "array", "an array of patterns") as unknown[];
+  return list.map((pattern, i) => {
+    const key = `exclude[${i}]`;
+    if (typeof pattern !== "string") invalid(`'${key}' must be a string, got ${typeName(pattern)}`);
+    if (pattern.trim() === "") invalid(`'${key}' must not be empty: remove it`);
+    if (pattern.startsWith("#")) {
+      invalid(
+        `'${key}' ${quote(pattern)} is a comment in gitignore syntax and matches nothing:` +
+          ` write ${quote(`\\${pattern}`)} to match names starting with '#'`,
+      );
+    }
+    const problem = patternProblem(pattern);
+    if (problem) invalid(`'${key}' ${quote(pattern)} ${problem}`);
+    return pattern;
   });
 }
