@@ -33,9 +33,9 @@ Options:
   --json         Print one JSON summary on stdout (shape: docs/json.md)
   --rehash       Read and hash every file, even those whose size and times are unchanged
   --force        Archive deletions even beyond safety.max_delete_percent
-  --quiet, -q    Print nothing but problems, on stderr: errors, warnings and the notes that
-                 need a human (the clock behind, a source moved or left out of the config);
-                 no progress line
+  --quiet, -q    Print nothing but problems, on stderr: errors, warnings, the files left
+                 out for their size (SKIP LARGE) and the notes that need a human (the clock
+                 behind, a source moved or left out of the config); no progress line
   --dry-run, -n  Change nothing: print what the run would do, as 'plan' does (its lines,
                  its summary or, with --json, its document)
 
