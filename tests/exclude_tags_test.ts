@@ -105,7 +105,7 @@ Deno.test("purge: a file in a tagged folder is no longer backed up; the tag remo
   assert.equal(untagged.code, 2, untagged.stdout);
   assert.match(
     untagged.stderr,
-    /nor is a folder it is in left out \(tagged, or on another file system with one_file_system\), so the next run backs it up again/,
+    /nothing in the config leaves it out any more \(no exclude pattern, folder.s tag, one_file_system or exclude_larger_than\), so the next run backs it up again: leave it out again, then purge/,
   );
   // Tagged again: purged.
   Deno.writeTextFileSync(join(fx.source, "target/.nobackup"), "");

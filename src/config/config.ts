@@ -17,7 +17,7 @@ import { Section } from "./section.ts";
 import { readSources, type Source } from "./sources.ts";
 import { didYouMean } from "./suggest.ts";
 import { KEPT_PERIOD_KEYS, type KeptPeriods, readKeptPeriods } from "./kept_periods.ts";
-import { readExclude, readExcludeIfPresent } from "./tag_names.ts";
+import { readExclude, readExcludeIfPresent } from "./exclude_keys.ts";
 import { readExcludeLargerThan } from "./byte_size.ts";
 
 export { ConfigError } from "./errors.ts";

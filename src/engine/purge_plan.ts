@@ -125,9 +125,9 @@ function stillBackedUp(t: PurgeTracked, rules: PurgeRules): string | undefined {
   }
   if (rules.excluded(t.path)) return undefined;
   return t.status === "excluded"
-    ? "no exclude pattern matches it any more, nor is a folder it is in left out (tagged, or " +
-      "on another file system with one_file_system), so the next run backs it up again: add " +
-      "it to exclude again (or tag its folder, or set one_file_system, again), then purge"
+    ? "nothing in the config leaves it out any more (no exclude pattern, folder's tag, " +
+      "one_file_system or exclude_larger_than), so the next run backs it up again: leave it " +
+      "out again, then purge"
     : "it is still backed up: add it to exclude, or delete it from the source and run, " +
       "then purge";
 }

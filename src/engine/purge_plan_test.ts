@@ -84,7 +84,7 @@ Deno.test("a folder with one file still backed up refuses the whole purge", () =
 Deno.test("a file marked excluded whose pattern was removed since is refused", () => {
   const d = decidePurge([], [{ path: "s/x", status: "excluded" }], rules());
   assert.ok("refused" in d);
-  assert.match(d.refused[0].reason, /no exclude pattern matches it any more/);
+  assert.match(d.refused[0].reason, /nothing in the config leaves it out any more/);
 });
 
 Deno.test("a file of a source this config does not name is refused, excluded or not", () => {
