@@ -3,14 +3,14 @@
  * folders: each folder is listed (getdents64 on Linux: folders.ts), its children sorted in
  * code point order with folders keyed as `name/`, and each child lstat'ed into a
  * `ScanEntry` (statx on Linux); symlinks are never followed. Entries that sort before
- * `opts.after` are passed by, the walk ends at the first one past `opts.until`. Excluded
- * paths (gitignore-style patterns, exclude.ts), the contents of a folder tagged to be left
- * out but its tags (tags.ts: a name looked up in the listing) or, with `one_file_system`,
- * of a folder on another device than the source's root (left_out.ts: its lstat's device;
- * the folder itself is kept, `onFolder`), both reported (`onLeftOut`), a file over
- * `exclude_larger_than` (large.ts, by the lstat it has anyway: `onLarge`), the backup root (by
- * path and by identity) and the tool's own files are skipped; FIFOs, sockets and devices
- * are reported, never opened. A folder that cannot be listed is reported and remembered
+ * `opts.after` are passed by, the walk ends at the first one past `opts.until`. Skipped:
+ * excluded paths (gitignore-style patterns, exclude.ts); the contents of a folder tagged to
+ * be left out but its tags (tags.ts: a name looked up in the listing) or, with
+ * `one_file_system`, of a folder on another device than the source's root (left_out.ts:
+ * its lstat's device; the folder itself is kept, `onFolder`), both reported (`onLeftOut`);
+ * a file over `exclude_larger_than` (large.ts, by the lstat it has anyway: `onLarge`); the
+ * backup root (by path and by identity) and the tool's own files. FIFOs, sockets and
+ * devices are reported, never opened. A folder that cannot be listed is reported and remembered
  * (`unreadable`), so the paths below it are not mistaken for deleted. Read-only: an
  * interruption leaves nothing behind.
  */

@@ -1,15 +1,15 @@
 /**
  * What a pass does with tracked paths its walk no longer saw: a path that is now excluded
- * (by a pattern, below a folder whose contents the walk left out: tagged, tags.ts, or a file
- * left out for its size: large.ts) and
- * still in its source keeps its copy (and is marked excluded once); every other one
- * (files marked excluded earlier included) is archived as deleted, unless they are more
- * than `safety.max_delete_percent` of everything followed, or of the files followed in their
+ * (by a pattern; below a folder whose contents the walk left out: tagged, tags.ts, or on
+ * another device, left_out.ts; a file left out for its size, large.ts) and still in its
+ * source keeps its copy (and is marked excluded once); every other one (files marked
+ * excluded earlier included) is archived as deleted, unless they are more than
+ * `safety.max_delete_percent` of everything followed, or of the files followed in their
  * source, in which case none is (the mass-deletion guard: an unmounted disk must not look
  * like a deleted tree; excluded files, not followed, are not counted, but held back with
- * the others, gone with the same disk). A file
- * replaced by a folder of its name, and the files of a folder replaced by a file or
- * symlink, are archived even then: what replaced them is there to see.
+ * the others, gone with the same disk). A file replaced by a folder of its name, and the
+ * files of a folder replaced by a file or symlink, are archived even then: what replaced
+ * them is there to see.
  * Tracked paths below a folder that could not be listed, or outside the pass's scope, do
  * not count as vanished. The verdict is reached on paths and statuses alone; the tracked
  * files are then looked up and planned a chunk at a time, and the batch applies each full
