@@ -207,6 +207,13 @@ Deno.test("watch: a file grown over the limit is said and marked excluded by its
   await backedUp(fx.backup, "keep/after.txt", "after\n");
   assert.equal(said(), 1, fx.logLines().join("\n"));
   assert.equal(readOrUndefined(join(fx.backup, "vm/disk.img")), "small\n", "its copy kept");
+  // A new file over the limit, never backed up: said by its pass, once; saved again, no pass.
+  writeTree(fx.source, { "vm/new.iso": "z".repeat(4096) });
+  await poll("SKIP LARGE of the new file", () => said() === 2, DEADLINE_MS);
+  writeTree(fx.source, { "vm/new.iso": "w".repeat(4096) });
+  writeTree(fx.source, { "keep/after2.txt": "after 2\n" });
+  await backedUp(fx.backup, "keep/after2.txt", "after 2\n");
+  assert.equal(said(), 2, fx.logLines().join("\n"));
   // Shrunk back: followed again.
   writeTree(fx.source, { "vm/disk.img": "small 2\n" });
   await backedUp(fx.backup, "vm/disk.img", "small 2\n");

@@ -85,10 +85,12 @@ export async function applyJob(
   job: Job,
   totals: WatchTotals,
   opts: WatchOptions,
-  { signal, reread, changing }: {
+  { signal, reread, changing, saidLarge }: {
     signal: AbortSignal;
     reread: ReadonlySet<string>;
     changing: ChangingFiles;
+    /** Untracked files this session said it left out for their size (watch.ts). */
+    saidLarge?: Set<string>;
   },
   window: GuardWindow,
 ): Promise<PassResult | undefined> {
@@ -100,7 +102,7 @@ export async function applyJob(
       } catch {
         return true; // the pass looks
       }
-    })
+    }, saidLarge)
     : [];
   const scope = job.kind === "paths"
     ? toScope(
@@ -131,6 +133,7 @@ export async function applyJob(
     // to do (during its last batch) stopped nothing, and the pass went through (pass.ts).
     const stopped = result.stopped === true;
     changing.afterPass(result, coveredBy(scope, session.config.sources, stopped));
+    for (const { path } of result.leftLarge ?? []) saidLarge?.add(path);
     if (job.kind === "full" && !rescan && !session.config.logUnchanged) {
       session.log.line(unchangedLine(result.unnamedSkips ?? 0));
     }

@@ -101,6 +101,8 @@ export function withoutExcluded(
   kindNow: (path: string) => KindNow,
   trackedStatus: (logical: string) => TrackedStatus,
   isTrackedBelow: (logical: string) => boolean,
+  /** Untracked files over `exclude_larger_than` this session has said (SKIP LARGE). */
+  saidLarge: ReadonlySet<string> = new Set(),
   sep = nativeSep,
 ): string[] {
   const leaves = leftOutConfigured(config);
@@ -125,9 +127,13 @@ export function withoutExcluded(
       leftOutAbove(config, source.path, path, cache) !== undefined;
     if (!excluded && !leftOut) {
       // A file over exclude_larger_than the state records as excluded (said when a pass
-      // marked it): a save of it runs no pass. One not tracked yet is said by each pass.
-      return limit === null || kind !== "file" || !largeNow(limit, path) ||
-        trackedStatus(`${source.name}/${rel}`) !== "excluded";
+      // marked it), or not tracked and said by a pass of this session: a save of it runs no
+      // pass (a running VM's disk image ran one, and said it, at every debounce). A full
+      // rescan says it again.
+      if (limit === null || kind !== "file" || !largeNow(limit, path)) return true;
+      const logical = `${source.name}/${rel}`;
+      const status = trackedStatus(logical);
+      return status !== "excluded" && !(status === undefined && saidLarge.has(logical));
     }
     for (let i = 1; i < names.length; i++) {
       if (trackedStatus(`${source.name}/${names.slice(0, i).join("/")}`)) return true;

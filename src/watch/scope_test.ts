@@ -269,6 +269,16 @@ Deno.test("scope: a file over exclude_larger_than runs no pass once recorded as 
       () => false,
     );
     assert.deepEqual(kept, paths.slice(1));
+    // Not tracked, and said by a pass of this session already: its saves run no pass.
+    const said = withoutExcluded(
+      paths,
+      config,
+      (path) => Deno.lstatSync(path).isDirectory ? "folder" : "file",
+      (logical) => status.get(logical),
+      () => false,
+      new Set(["s/new", "s/grown"]),
+    );
+    assert.deepEqual(said, [paths[1], paths[3], paths[4]], "s/grown is tracked: marked");
     // No limit: every path kept.
     const none = withoutExcluded(paths, { ...config, excludeLargerThan: null }, () => "file", (
       logical,

@@ -129,6 +129,11 @@ class WatchSession {
   readonly #scheduler: Scheduler;
   /** The files found changing while read, read again once quiet (changing.ts). */
   readonly #changing: ChangingFiles;
+  /**
+   * Files not backed up that a pass of this session left out for their size and said so
+   * (`SKIP LARGE:`), by logical path: their later saves run no pass (scope.ts).
+   */
+  readonly #saidLarge = new Set<string>();
   /** The events followed, and the paths closed after writing (watch_events.ts). */
   readonly #events: WatchEvents;
   readonly #follower: EventFollower;
@@ -264,7 +269,12 @@ class WatchSession {
       let result: PassResult | undefined;
       let done = false;
       try {
-        const how = { signal: this.#abort.signal, reread, changing: this.#changing };
+        const how = {
+          signal: this.#abort.signal,
+          reread,
+          changing: this.#changing,
+          saidLarge: this.#saidLarge,
+        };
         result = await applyJob(this.#session, job, this.#totals, this.#opts, how, this.#window);
         // Went through unless cut short (a signal with nothing left stops none: pass.ts).
         done = result ? !result.stopped : !this.#abort.signal.aborted;
