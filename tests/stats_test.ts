@@ -10,7 +10,14 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { damageLastCopiesPage, fingerprint, type Fixture, makeFixture, runCli } from "./helpers.ts";
+import {
+  damageLastCopiesPage,
+  fingerprint,
+  type Fixture,
+  makeFixture,
+  runCli,
+  writeConfig,
+} from "./helpers.ts";
 import { assertUsage } from "./cli_helpers.ts";
 import { ok, put } from "./restore_helpers.ts";
 import { pausedRun } from "./reliability/util.ts";
@@ -188,6 +195,7 @@ Deno.test("stats --json: one document; a purge's copies then counted as no copy 
     total: { copies: 9, bytes: 280 },
     distinct: { contents: 8, bytes: 274 },
     notStored: { pruned: 0, lost: 0, purged: 0 },
+    excluded: { files: 0, copies: 0, bytes: 0 },
     top: [{ path: "source/big.bin", versions: 1, bytes: 100 }],
     problems: [],
   });
@@ -200,6 +208,40 @@ Deno.test("stats --json: one document; a purge's copies then counted as no copy 
     await ok(fx, "stats"),
     /\nRecorded with no copy left \(not counted above\): 1 purged\n/,
   );
+});
+
+Deno.test("stats: the files the config leaves out now, and all their copies, said until purged", async () => {
+  using fx = makeFixture({ "keep.txt": "keep\n", "logs/a.log": "a1\n", "logs/b.log": "b1\n" });
+  await ok(fx, "run");
+  put(fx.source, { "logs/a.log": "a2, longer\n" });
+  await ok(fx, "run");
+  assert.doesNotMatch(await ok(fx, "stats"), /leaves out now/);
+  writeConfig(fx.config, {
+    sources: ["./source"],
+    backup_root: "./backup",
+    log_dir: "./logs",
+    exclude: ["*.log"],
+  });
+  await ok(fx, "run");
+  // a.log: its latest copy and one version; b.log: its latest.
+  const doc = JSON.parse(await ok(fx, "stats", "--json"));
+  assert.deepEqual(doc.excluded, { files: 2, copies: 3, bytes: 17 });
+  assert.match(
+    await ok(fx, "stats"),
+    /\nOf these, 2 files the config leaves out now \(no run backs them up\) keep 3 copies, 17 B: 'purge PATH' deletes a file's or a folder's \('find' says which paths are excluded\)\n/,
+  );
+  // Under a PATH: only its own.
+  assert.deepEqual(JSON.parse(await ok(fx, "stats", "keep.txt", "--json")).excluded, {
+    files: 0,
+    copies: 0,
+    bytes: 0,
+  });
+  // Purged: no longer tracked, their contents counted as purged.
+  await ok(fx, "purge", "logs", "--yes");
+  const purged = JSON.parse(await ok(fx, "stats", "--json"));
+  assert.deepEqual(purged.excluded, { files: 0, copies: 0, bytes: 0 });
+  assert.deepEqual(purged.notStored, { pruned: 0, lost: 0, purged: 3 });
+  assert.doesNotMatch(await ok(fx, "stats"), /leaves out now/);
 });
 
 Deno.test("stats --backup-root: the backup alone, without a config, the same figures", async () => {

@@ -25,8 +25,9 @@ Says how much space the backup takes, and where, changing nothing: the copies st
 their own paths (the latest content of each file), in versions/ (older versions), in
 _deleted/ (files deleted from their source) and in _duplicates/ (the same bytes as
 another file), each kind's count and bytes, their total, and what the stored contents
-would take stored once each; then the N paths whose older versions and deleted copies
-take the most, where retention's settings bite ('history PATH' lists one's versions).
+would take stored once each, and what the files the config leaves out now still take
+('purge PATH' frees it); then the N paths whose older versions and deleted copies take
+the most, where retention's settings bite ('history PATH' lists one's versions).
 The sizes are those the state recorded (a sparse file counted whole), not a walk of the
 backup root: an old copy removed by hand counts until 'verify --forget-missing' records
 it lost. PATH is read as 'ls' reads it (relative to the source root, or as the logs
@@ -40,7 +41,7 @@ Options:
   --backup-root DIR
                  Read the backup in DIR without a config (the computer and its config lost)
   --json         Print one JSON document: stored (copies and bytes by kind), total,
-                 distinct, notStored, top and problems (shape: docs/json.md)
+                 distinct, notStored, excluded, top and problems (shape: docs/json.md)
 
 Exit codes: 0 counted, 1 a PATH is not in the backup, 2 usage or configuration error.
 
@@ -96,6 +97,7 @@ function jsonDocument(root: string, paths: string[], s: Stats) {
     total: totalOf(s.tally),
     distinct: s.distinct,
     notStored: s.tally.gone,
+    excluded: s.tally.excluded,
     top: s.top,
     problems: s.problems,
   };
@@ -121,6 +123,7 @@ function printStats(root: string, paths: string[], top: number, s: Stats): void 
   say(distinctLine(s.distinct, s.fileCopies, total));
   const gone = goneLine(s.tally.gone);
   if (gone) say(gone);
+  if (s.tally.excluded.files > 0) say(excludedLine(s.tally.excluded));
   printTop(s.top, top);
 }
 
@@ -151,6 +154,15 @@ function distinctLine(d: Stats["distinct"], fileCopies: number, total: Amount): 
   return `Stored once each, the ${contents} would take ${formatBytes(d.bytes)}: the other ` +
     `${formatBytes(more)}${share} hold bytes stored again (duplicates, and versions or ` +
     "deleted files of a content stored elsewhere too)";
+}
+
+/** The files left out now, whose copies stay until purged. */
+function excludedLine({ files, copies, bytes }: Stats["tally"]["excluded"]): string {
+  const them = files === 1 ? "it" : "them";
+  return `Of these, ${files} file${files === 1 ? "" : "s"} the config leaves out now (no run ` +
+    `backs ${them} up) keep${files === 1 ? "s" : ""} ${copies} cop${copies === 1 ? "y" : "ies"}, ` +
+    `${formatBytes(bytes)}: 'purge PATH' deletes a file's or a folder's ('find' says which ` +
+    "paths are excluded)";
 }
 
 function goneLine(gone: Stats["tally"]["gone"]): string | undefined {

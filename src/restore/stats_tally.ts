@@ -30,6 +30,11 @@ export interface TopPath {
 export interface Tally {
   stored: Record<StoredLocation, Amount>;
   gone: Record<GoneLocation, number>;
+  /**
+   * The files the config leaves out now (excluded: no run backs them up) and all their
+   * stored copies, which `purge PATH` may delete.
+   */
+  excluded: Amount & { files: number };
   /** Recorded paths added up (every one at or below the PATHs, stored or not). */
   paths: number;
 }
@@ -37,7 +42,7 @@ export interface Tally {
 export function emptyTally(): Tally {
   const stored = Object.fromEntries(STORED_LOCATIONS.map((l) => [l, { copies: 0, bytes: 0 }]));
   const gone = Object.fromEntries(GONE_LOCATIONS.map((l) => [l, 0]));
-  return { stored, gone, paths: 0 } as Tally;
+  return { stored, gone, excluded: { files: 0, copies: 0, bytes: 0 }, paths: 0 } as Tally;
 }
 
 /** Adds one path's figures to `tally`; what its old copies take, for the top list. */
@@ -49,6 +54,13 @@ export function addPath(tally: Tally, row: PathSums): TopPath {
   });
   const goneAt = 1 + 2 * STORED_LOCATIONS.length;
   GONE_LOCATIONS.forEach((l, i) => tally.gone[l] += row[goneAt + i] as number);
+  if (row[goneAt + GONE_LOCATIONS.length] === 1) {
+    tally.excluded.files++;
+    STORED_LOCATIONS.forEach((_, i) => {
+      tally.excluded.copies += row[1 + 2 * i] as number;
+      tally.excluded.bytes += row[2 + 2 * i] as number;
+    });
+  }
   const [path, , , versions, versionBytes, deleted, deletedBytes] = row;
   return { path, versions: versions + deleted, bytes: versionBytes + deletedBytes };
 }

@@ -2,13 +2,17 @@ import assert from "node:assert/strict";
 import type { PathSums } from "../state/stats_queries.ts";
 import { addPath, emptyTally, type TopPath, TopPaths, totalOf } from "./stats_tally.ts";
 
-/** A path's figures: latest, version, deleted, duplicate as [copies, bytes], then gone. */
+/**
+ * A path's figures: latest, version, deleted, duplicate as [copies, bytes], then gone,
+ * then whether it is excluded now.
+ */
 function sums(
   path: string,
   [l, v, d, u]: [number, number][],
   gone: [number, number, number] = [0, 0, 0],
+  excluded = 0,
 ): PathSums {
-  return [path, ...l, ...v, ...d, ...u, ...gone] as PathSums;
+  return [path, ...l, ...v, ...d, ...u, ...gone, excluded] as PathSums;
 }
 
 Deno.test("addPath adds each place's copies and bytes, and what the old copies cost", () => {
@@ -26,6 +30,16 @@ Deno.test("addPath adds each place's copies and bytes, and what the old copies c
   assert.deepEqual(t.gone, { pruned: 1, lost: 2, purged: 1 });
   assert.equal(t.paths, 2);
   assert.deepEqual(totalOf(t), { copies: 7, bytes: 62 });
+  assert.deepEqual(t.excluded, { files: 0, copies: 0, bytes: 0 });
+});
+
+Deno.test("addPath adds every stored copy of a file excluded now to what the config leaves out", () => {
+  const t = emptyTally();
+  addPath(t, sums("s/a", [[1, 10], [2, 30], [0, 0], [0, 0]], [1, 0, 0], 1));
+  addPath(t, sums("s/b", [[1, 4], [0, 0], [0, 0], [0, 0]]));
+  addPath(t, sums("s/c", [[0, 0], [0, 0], [1, 7], [1, 3]], [0, 0, 0], 1));
+  assert.deepEqual(t.excluded, { files: 2, copies: 5, bytes: 50 });
+  assert.deepEqual(totalOf(t), { copies: 6, bytes: 54 });
 });
 
 Deno.test("TopPaths keeps the n costliest, most bytes, then copies, then path order", () => {

@@ -2,7 +2,8 @@
  * The state's read queries for `stats`: what each recorded path's stored copies add up to,
  * by where they are kept (latest, version, deleted, duplicate), with its contents recorded
  * whose copy is gone (pruned, lost, purged), a page of paths at a time through
- * copies_by_path, each page its own short statement; and the bytes the stored contents
+ * copies_by_path, each page its own short statement, with whether the path is a file the
+ * config leaves out now (its `files` row, by its primary key); and the bytes the stored contents
  * would take stored once each (the sum over distinct digests), one statement that SQLite
  * sorts itself, its memory bounded (it spills to a temporary file), so that nothing grows
  * with the state but the time. Reads only: an interruption leaves nothing.
@@ -20,7 +21,8 @@ export type GoneLocation = typeof GONE_LOCATIONS[number];
 /**
  * One recorded path's figures, in column order: its path, then for each of
  * STORED_LOCATIONS the copies there and their files' bytes (a symlink counted, its size
- * not, as `ls` adds sizes up), then for each of GONE_LOCATIONS its contents recorded so.
+ * not, as `ls` adds sizes up), then for each of GONE_LOCATIONS its contents recorded so,
+ * then 1 where the path is tracked as excluded (the config leaves it out now), else 0.
  */
 export type PathSums = [
   path: string,
@@ -35,13 +37,15 @@ export type PathSums = [
   pruned: number,
   lost: number,
   purged: number,
+  excluded: number,
 ];
 
 const bytesAt = (l: string) => `total(CASE WHEN location = '${l}' AND kind = 'file' THEN size END)`;
 
 const SUMS = `SELECT path, ${
   STORED_LOCATIONS.map((l) => `sum(location = '${l}'), ${bytesAt(l)}`).join(", ")
-}, ${GONE_LOCATIONS.map((l) => `sum(location = '${l}')`).join(", ")} FROM copies`;
+}, ${GONE_LOCATIONS.map((l) => `sum(location = '${l}')`).join(", ")}, coalesce((SELECT
+  status = 'excluded' FROM files WHERE files.path = copies.path), 0) FROM copies`;
 
 /**
  * Up to `limit` paths recorded after `after` (and before `before`, where given: a folder's
