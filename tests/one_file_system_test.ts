@@ -18,25 +18,10 @@ import { type Fixture, makeFixture, poll, writeConfig, writeTree } from "./helpe
 import { canUnshare, cliWithTable, succeeds } from "./fstab_namespace.ts";
 import { exists } from "./reliability/util.ts";
 import { backedUp, DEADLINE_MS, filler, readOrUndefined, WatchProcess } from "./watch_helpers.ts";
+import { canMountTmpfs, unmount } from "./tmpfs.ts";
 
-/** Whether a tmpfs can be mounted here: tried once, so that a test that cannot run is ignored. */
-async function canMountTmpfs(): Promise<boolean> {
-  if (Deno.build.os !== "linux" || Deno.uid?.() !== 0) return false;
-  const dir = Deno.makeTempDirSync({ prefix: "bt-probe-tmpfs-" });
-  try {
-    if (!(await succeeds("mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", dir))) return false;
-    await unmount(dir);
-    return true;
-  } finally {
-    Deno.removeSync(dir, { recursive: true });
-  }
-}
 const TMPFS = await canMountTmpfs();
 if (!TMPFS) console.log("SKIP one_file_system tests: need root on Linux to mount a tmpfs");
-
-async function unmount(dir: string): Promise<void> {
-  if (!(await succeeds("umount", dir))) await succeeds("umount", "-l", dir);
-}
 
 /** A tmpfs (mode 0750 at its top) mounted at `<source>/mnt` holding `tree`. */
 async function mountDisk(fx: Fixture, tree: Record<string, string>): Promise<string> {

@@ -14,25 +14,10 @@ import { type Fixture, makeFixture, type Tree } from "./helpers.ts";
 import { succeeds } from "./fstab_namespace.ts";
 import { unprivileged } from "./reliability/unprivileged.ts";
 import { NOBODY } from "./reliability/util.ts";
+import { canMountTmpfs, unmount } from "./tmpfs.ts";
 
-/** Whether a tmpfs can be mounted here: tried once, so that a test that cannot run is ignored. */
-async function canMountTmpfs(): Promise<boolean> {
-  if (Deno.build.os !== "linux" || Deno.uid?.() !== 0) return false;
-  const dir = Deno.makeTempDirSync({ prefix: "bt-probe-tmpfs-" });
-  try {
-    if (!(await succeeds("mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", dir))) return false;
-    await unmount(dir);
-    return true;
-  } finally {
-    Deno.removeSync(dir, { recursive: true });
-  }
-}
 const TMPFS = await canMountTmpfs();
 if (!TMPFS) console.log("SKIP restore disk full tests: need root on Linux to mount a tmpfs");
-
-async function unmount(dir: string): Promise<void> {
-  if (!(await succeeds("umount", dir))) await succeeds("umount", "-l", dir);
-}
 
 /** Runs `body` with a tmpfs of `options` mounted at `<fixture>/mnt`, unmounted after. */
 async function onSmallDisk(
