@@ -347,8 +347,8 @@ function configTemplate(
   // [".nobackup"]. Names as a folder lists them, not patterns or paths.
   "exclude_if_present": ${j(DEFAULTS.exclude_if_present)},
   // true: leave out what is mounted inside a source (a USB disk, a NAS share, a btrfs
-  // subvolume: another device than the source's folder), as rsync -x does; the mount
-  // point itself is kept as an empty folder.
+  // subvolume: another device than the source's folder), as rsync -x does: nothing below
+  // the mount point is backed up.
   "one_file_system": ${j(DEFAULTS.one_file_system)},
   // Leave out every file larger than this, e.g. "500M" or "1.5G" (units K, M, G, T,
   // 1024-based, as restic reads them; a number alone is bytes). Each file left out is
