@@ -109,6 +109,32 @@ Deno.test("find: a path pattern, several patterns, excluded and purged files sai
   assert.match(lines[3], /^3 recorded paths found/);
 });
 
+Deno.test("find --state: only the paths in that state now; none, said so; a bad one exit 2", async () => {
+  using fx = makeFixture(TREE);
+  await history(fx);
+  const paths = async (...args: string[]) => {
+    const r = await fx.cli("find", "*", ...args, "--json");
+    assert.equal(r.code, 0, r.stderr);
+    return JSON.parse(r.stdout).matches.map((m: { path: string }) => m.path);
+  };
+  assert.deepEqual(await paths("--state", "excluded"), ["source/.env"]);
+  assert.deepEqual(await paths("--state", "purged"), ["source/old.img"]);
+  assert.deepEqual(await paths("--state", "DELETED"), ["source/docs/2024/report.docx"]);
+  assert.deepEqual(await paths("--state", "backed-up"), [
+    "source/docs/notes.txt",
+    "source/taxes/receipt.pdf",
+  ]);
+  const text = await fx.cli("find", "*.txt", "--state", "excluded");
+  assert.equal(text.code, 0, text.stderr);
+  assert.equal(text.stdout, "No recorded path matching '*.txt' is excluded now\n");
+  const bad = await fx.cli("find", "*", "--state", "gone");
+  assert.equal(bad.code, 2);
+  assert.equal(
+    bad.stderr,
+    "Invalid --state 'gone': give one of backed-up, deleted, excluded, purged: see 'find --help'\n",
+  );
+});
+
 Deno.test("find: no match is exit 0, a bad pattern or none exit 2 with one line", async () => {
   using fx = makeFixture(TREE);
   assert.equal((await fx.cli("run", "-q")).code, 0);

@@ -228,7 +228,7 @@ Deno.test("stats: the files the config leaves out now, and all their copies, sai
   assert.deepEqual(doc.excluded, { files: 2, copies: 3, bytes: 17 });
   assert.match(
     await ok(fx, "stats"),
-    /\nOf these, 2 files the config leaves out now \(no run backs them up\) keep 3 copies, 17 B: 'purge PATH' deletes a file's or a folder's \('find' says which paths are excluded\)\n/,
+    /\nOf these, 2 files the config leaves out now \(no run backs them up\) keep 3 copies, 17 B: 'purge PATH' deletes a file's or a folder's \('find "\*" --state excluded' names them\)\n/,
   );
   // Under a PATH: only its own.
   assert.deepEqual(JSON.parse(await ok(fx, "stats", "keep.txt", "--json")).excluded, {

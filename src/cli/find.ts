@@ -15,7 +15,7 @@ import { patternProblem } from "../config/pattern_check.ts";
 import { errorText } from "../engine/errors.ts";
 import { oneLine } from "../log/one_line.ts";
 import { configForReading } from "../restore/bare_root.ts";
-import { type FoundPath, foundPaths, recordedPathTest } from "../restore/find.ts";
+import { type FoundPath, foundPaths, type FoundState, recordedPathTest } from "../restore/find.ts";
 import { withState } from "../restore/open.ts";
 import { flag, parseCommand, str, UsageError } from "./args.ts";
 import { JsonStream, writeJsonDocument, writeLines } from "./json_document.ts";
@@ -23,15 +23,16 @@ import { whileRead } from "./ls.ts";
 import { explainedDamage } from "../state/damage.ts";
 import { say } from "./stdout.ts";
 
-const FIND_HELP = `Usage: backup-tool find PATTERN... [--config FILE | --backup-root DIR] [--json]
+const FIND_HELP =
+  `Usage: backup-tool find PATTERN... [--state STATE] [--config FILE | --backup-root DIR] [--json]
 
 Lists every path the backup ever recorded that a PATTERN matches, whatever became of it
 since: still backed up, deleted from its source, excluded, or purged. One line a path, in
 path order: the path as the logs write it (the source's name in front), its number of
 versions (contents recorded, as 'history PATH' lists them), when the first and the last
 were backed up, and its state now: "backed up", "deleted at TIME", "excluded at TIME"
-(an exclude pattern took it out; its last content is kept) or "purged at TIME" (no copy
-left).
+(the config left it out: an exclude pattern, a folder's tag, one_file_system or
+exclude_larger_than; its copies are kept) or "purged at TIME" (no copy left).
 
 PATTERN is read as an exclude pattern (gitignore syntax: *, ?, [abc], **), and matches
 regardless of case. Without a '/', it matches a file's name wherever it is ('*.docx',
@@ -41,6 +42,8 @@ Quote each PATTERN, so that the shell leaves its wildcards alone (in Windows' cm
 in double quotes: "*.docx"; it passes single quotes on as part of the PATTERN).
 
 Options:
+  --state STATE  Only the paths in this state now: backed-up, deleted, excluded or purged
+                 ('find "*" --state excluded': what 'purge PATH' may free)
   --config FILE  Config file (default ./config.jsonc, then ./config.json)
   --backup-root DIR
                  Read the backup in DIR without a config (the computer and its config lost)
@@ -61,7 +64,7 @@ export function findCommand(argv: string[]): Promise<number> {
   const p = parseCommand("find", argv, {
     paths: true,
     boolean: ["json"],
-    string: ["backup-root"],
+    string: ["backup-root", "state"],
   });
   if (flag(p, "help")) {
     say(FIND_HELP);
@@ -74,11 +77,13 @@ export function findCommand(argv: string[]): Promise<number> {
     );
   }
   for (const pattern of patterns) checkPattern(pattern);
+  const state = stateOption(str(p, "state"));
   const config = configForReading("find", str(p, "config"), str(p, "backup-root"));
   const json = flag(p, "json");
   let count = 0;
   const counted = function* (found: Iterable<FoundPath>): Generator<FoundPath> {
     for (const f of found) {
+      if (state !== undefined && f.state !== state) continue;
       count++;
       yield f;
     }
@@ -108,8 +113,25 @@ export function findCommand(argv: string[]): Promise<number> {
     }
   });
   if (failure !== undefined) throw failure.error; // said on stderr as main.ts says any
-  if (!json) say(oneLine(count === 0 ? noMatch(patterns) : nextSteps(count)));
+  if (!json) {
+    say(
+      oneLine(count > 0 ? nextSteps(count) : state ? noneIn(patterns, state) : noMatch(patterns)),
+    );
+  }
   return Promise.resolve(0);
+}
+
+/** The states `--state` takes, as the JSON's `state` writes them. */
+const STATES: readonly FoundState[] = ["backed-up", "deleted", "excluded", "purged"];
+
+/** `--state`'s value (undefined: every state); another is a usage error. */
+function stateOption(text: string | undefined): FoundState | undefined {
+  if (text === undefined) return undefined;
+  const state = STATES.find((s) => s === text.toLowerCase());
+  if (state !== undefined) return state;
+  throw new UsageError(
+    `Invalid --state '${text}': give one of ${STATES.join(", ")}: see 'find --help'`,
+  );
 }
 
 /**
@@ -193,6 +215,12 @@ export function noMatch(patterns: readonly string[]): string {
 }
 
 /** Said once, after the paths: what to do with one. */
+/** No match in the state asked for (`--state`). */
+function noneIn(patterns: readonly string[], state: FoundState): string {
+  const now = state === "backed-up" ? "backed up now" : `${state} now`;
+  return `No recorded path matching ${patterns.map((p) => `'${p}'`).join(" or ")} is ${now}`;
+}
+
 function nextSteps(count: number): string {
   return `${count} recorded path${count === 1 ? "" : "s"} found: 'history PATH' lists one's ` +
     "versions; 'restore PATH --at TIME' restores it as it was then (for one deleted, its " +

@@ -161,8 +161,8 @@ function excludedLine({ files, copies, bytes }: Stats["tally"]["excluded"]): str
   const them = files === 1 ? "it" : "them";
   return `Of these, ${files} file${files === 1 ? "" : "s"} the config leaves out now (no run ` +
     `backs ${them} up) keep${files === 1 ? "s" : ""} ${copies} cop${copies === 1 ? "y" : "ies"}, ` +
-    `${formatBytes(bytes)}: 'purge PATH' deletes a file's or a folder's ('find' says which ` +
-    "paths are excluded)";
+    `${formatBytes(bytes)}: 'purge PATH' deletes a file's or a folder's ('find "*" --state ` +
+    "excluded' names them)";
 }
 
 function goneLine(gone: Stats["tally"]["gone"]): string | undefined {
