@@ -84,12 +84,28 @@ export function isCacheTag(abs: string): boolean {
   }
 }
 
-/** Whether the folder at `dir` holds a tag, looked at by name (for a walk starting below). */
+/**
+ * Whether the folder at `dir` holds a tag, looked at by name (for a walk starting below).
+ * A name found is then looked for in the folder's listing, as the walk finds it: on a disk
+ * that ignores letter case, the lstat of `.nobackup` finds a `.NOBACKUP`, which the walk
+ * (comparing listed names) does not take for a tag.
+ */
 function taggedByLookup(rules: TagRules, dir: string): boolean {
   for (const name of rules.excludeIfPresent ?? []) {
-    if (lstatOrNone(childPath(dir, name)) !== undefined) return true;
+    if (lstatOrNone(childPath(dir, name)) !== undefined && listed(dir, name)) return true;
   }
-  return rules.excludeCaches === true && isCacheTag(childPath(dir, CACHEDIR_TAG));
+  return rules.excludeCaches === true && isCacheTag(childPath(dir, CACHEDIR_TAG)) &&
+    listed(dir, CACHEDIR_TAG);
+}
+
+/** Whether the folder at `dir` lists an entry named exactly `name`. */
+function listed(dir: string, name: string): boolean {
+  try {
+    for (const entry of Deno.readDirSync(dir)) if (entry.name === name) return true;
+  } catch {
+    // Cannot be listed: the walk that enters it says so.
+  }
+  return false;
 }
 
 /**
