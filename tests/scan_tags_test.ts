@@ -12,6 +12,7 @@ import { backupOnce } from "../src/engine/backup.ts";
 import { scanEntries, type ScanOptions } from "../src/engine/scan.ts";
 import { CACHEDIR_SIGNATURE } from "../src/engine/tags.ts";
 import { makeFixture, type Tree, writeTree } from "./helpers.ts";
+import { DISKS, has, isRoot, withDisk } from "./reliability/fat_disks.ts";
 
 const TAG = `${CACHEDIR_SIGNATURE}\nmore\n`;
 
@@ -134,5 +135,33 @@ Deno.test({
     };
     assert.ok(backedUp("target/CACHEDIR.TAG") && backedUp("vm/.nobackup") && backedUp("z.txt"));
     assert.ok(!backedUp("target/debug") && !backedUp("vm/disk.img"));
+  },
+});
+
+const EXFAT = DISKS.find((d) => d.name.startsWith("exFAT"))!;
+
+Deno.test({
+  name:
+    "scan on a disk that ignores letter case: a '.NOBACKUP' tags no folder for '.nobackup', wherever the walk starts",
+  ignore: !isRoot || !EXFAT.tools.every(has),
+  fn: async () => {
+    const dir = Deno.makeTempDirSync({ prefix: "bt-tags-case-" });
+    try {
+      await withDisk(EXFAT, dir, "8M", async (mnt) => {
+        writeTree(mnt, { "t/.NOBACKUP": "", "t/x.txt": "x", "u/.nobackup": "", "u/y.txt": "y" });
+        // The disk finds the name in either case: the tag must be told by the listing.
+        assert.ok(Deno.lstatSync(join(mnt, "t/.nobackup")).isFile);
+        const full = scan(mnt, { excludeCaches: false });
+        assert.deepEqual(full.paths, ["s/t/.NOBACKUP", "s/t/x.txt", "s/u/.nobackup"]);
+        assert.deepEqual(full.leftOut, ["s/u"]);
+        // A walk starting inside each folder (a watch's event) decides as the full walk.
+        const scope = new Map([["s", [join(mnt, "t/x.txt"), join(mnt, "u/y.txt")]]]);
+        const partial = scan(mnt, { excludeCaches: false, scope });
+        assert.deepEqual(partial.paths, ["s/t/x.txt"]);
+        assert.deepEqual(partial.leftOut, ["s/u"]);
+      });
+    } finally {
+      Deno.removeSync(dir, { recursive: true });
+    }
   },
 });
