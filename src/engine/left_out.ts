@@ -11,8 +11,7 @@
  * pass (`leftOutAbove`). Only folders count: a file bind-mounted from elsewhere is backed
  * up. Read-only: an interruption leaves nothing.
  */
-import { dirname } from "node:path";
-import { isInside } from "../config/paths.ts";
+import { foldersOnTheWay } from "./rel_path.ts";
 import { taggedAbove, type TagRules, tagsConfigured } from "./tags.ts";
 
 /** What leaves a folder's contents out: the tags, and `one_file_system`. */
@@ -64,19 +63,14 @@ export function otherDeviceAbove(
   devs: Map<string, number | undefined>,
   rootDev?: number,
 ): string | undefined {
-  const dirs: string[] = [];
-  for (let dir = dirname(abs); isInside(dir, root); dir = dirname(dir)) {
-    dirs.push(dir);
-    if (dirname(dir) === dir) break;
-  }
+  const dirs = foldersOnTheWay(root, abs).slice(1); // below the root
   if (dirs.length === 0) return undefined;
   if (rootDev === undefined) {
     if (!devs.has(root)) devs.set(root, deviceOf(root, true));
     rootDev = devs.get(root);
     if (rootDev === undefined) return undefined;
   }
-  for (let i = dirs.length - 1; i >= 0; i--) {
-    const dir = dirs[i];
+  for (const dir of dirs) {
     if (!devs.has(dir)) devs.set(dir, deviceOf(dir, false));
     const dev = devs.get(dir);
     if (dev !== undefined && onOtherDevice(rootDev, dev)) return dir;

@@ -1,10 +1,11 @@
 /**
  * Paths below a folder built and cut directly, without the normalization of `join` and
  * `relative`: the `/`-separated path of a file inside a source's root, as the state names
- * it (`relPath`), and a path below a folder (`childPath`). Pure: nothing is read or
- * written.
+ * it (`relPath`), a path below a folder (`childPath`), and the folders a walk passes
+ * from a source's root to a path (`foldersOnTheWay`). Pure: nothing is read or written.
  */
-import { relative, sep } from "node:path";
+import { dirname, relative, sep } from "node:path";
+import { isInside } from "../config/paths.ts";
 
 /**
  * The `/`-separated path of `abs` inside `root`. Paths this tool built (a folder's path,
@@ -29,4 +30,18 @@ export function relPath(root: string, abs: string): string {
  */
 export function childPath(dir: string, name: string): string {
   return dir.endsWith(sep) ? dir + name : dir + sep + name;
+}
+
+/**
+ * The folders from `root` (itself included) down to the one holding `abs`, outermost
+ * first: those a walk starting at `abs` passes through; none where `abs` is not below
+ * `root`.
+ */
+export function foldersOnTheWay(root: string, abs: string): string[] {
+  const dirs: string[] = [];
+  for (let dir = dirname(abs); dir === root || isInside(dir, root); dir = dirname(dir)) {
+    dirs.push(dir);
+    if (dir === root || dirname(dir) === dir) break;
+  }
+  return dirs.reverse();
 }

@@ -12,9 +12,8 @@
  * walk that starts below a source's root (a watch's pass) looks at the folders on the way
  * there with an lstat per name (`taggedAbove`). Read-only: an interruption leaves nothing.
  */
-import { basename, dirname } from "node:path";
-import { isInside } from "../config/paths.ts";
-import { childPath } from "./rel_path.ts";
+import { basename } from "node:path";
+import { childPath, foldersOnTheWay } from "./rel_path.ts";
 import { openSource } from "./source_file.ts";
 import { lstatOrNone } from "./fsops.ts";
 
@@ -120,18 +119,13 @@ export function taggedAbove(
   abs: string,
   cache: Map<string, boolean>,
 ): string | undefined {
-  const dirs: string[] = [];
-  for (let dir = dirname(abs); dir === root || isInside(dir, root); dir = dirname(dir)) {
-    dirs.push(dir);
-    if (dir === root || dirname(dir) === dir) break;
-  }
-  for (let i = dirs.length - 1; i >= 0; i--) {
-    const dir = dirs[i];
+  const dirs = foldersOnTheWay(root, abs);
+  for (const [i, dir] of dirs.entries()) {
     let tagged = cache.get(dir);
     if (tagged === undefined) cache.set(dir, tagged = taggedByLookup(rules, dir));
     if (!tagged) continue;
     // The tag itself, in the folder it tags, is kept (and walked, where it is a folder).
-    if (i === 0 && taggedBy(rules, abs)) {
+    if (i === dirs.length - 1 && taggedBy(rules, abs)) {
       return undefined;
     }
     return dir;
