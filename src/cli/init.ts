@@ -338,6 +338,12 @@ function configTemplate(
   // them). Examples:
   //   "*.tmp", ".cache/", "node_modules/", "/build/", "!keep.tmp"
   "exclude": ${j(DEFAULTS.exclude)},
+  // Files of more such patterns, one a line, as rsync's --exclude-from and restic's
+  // --exclude-file take them (a list shared by several machines, or one a script writes),
+  // e.g. ["./exclude.txt"]: blank lines and lines starting with '#' are skipped ('\\#'
+  // starts a pattern with '#'). Their patterns come before exclude's. A watch applies a
+  // change to one when it is started again.
+  "exclude_from": ${j(DEFAULTS.exclude_from)},
 
   // true: leave out every folder holding a CACHEDIR.TAG that begins with the Cache
   // Directory Tagging signature (cargo's target/, pip's and ccache's caches), all but

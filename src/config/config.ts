@@ -17,7 +17,8 @@ import { Section } from "./section.ts";
 import { readSources, type Source } from "./sources.ts";
 import { didYouMean } from "./suggest.ts";
 import { KEPT_PERIOD_KEYS, type KeptPeriods, readKeptPeriods } from "./kept_periods.ts";
-import { readExclude, readExcludeIfPresent } from "./exclude_keys.ts";
+import { readExcludeIfPresent } from "./exclude_keys.ts";
+import { patternAt, type PatternOrigin, readPatterns } from "./exclude_from.ts";
 import { readExcludeLargerThan } from "./byte_size.ts";
 
 export { ConfigError } from "./errors.ts";
@@ -42,8 +43,15 @@ export interface Config {
   keptPeriods: KeptPeriods;
   /** Days a deleted file's copy stays in _deleted/; 0: for good. */
   keepDeletedDays: number;
-  /** gitignore-style patterns, as given. */
+  /**
+   * gitignore-style patterns, as given: those of the `exclude_from` files first (in the
+   * order listed, each file's in its order; exclude_from.ts), then `exclude`'s.
+   */
   exclude: string[];
+  /** Where each of `exclude` was written (the key, or a file's line), for messages. */
+  excludeOrigins: PatternOrigin[];
+  /** Absolute paths of the `exclude_from` files, as listed (a watch looks at them again). */
+  excludeFrom: string[];
   /** Whether a folder with a cache's `CACHEDIR.TAG` is left out but the tag (engine/tags.ts). */
   excludeCaches: boolean;
   /** Names of entries that leave the folder holding one out, all but the entry. */
@@ -74,6 +82,7 @@ export const DEFAULTS = {
   "retention.time_zone": "local",
   "retention.keep_deleted_days": 0,
   exclude: [] as readonly string[],
+  exclude_from: [] as readonly string[],
   exclude_caches: false,
   exclude_if_present: [] as readonly string[],
   one_file_system: false,
@@ -97,6 +106,7 @@ const TOP_KEYS = [
   "hash_algorithm",
   "retention",
   "exclude",
+  "exclude_from",
   "exclude_caches",
   "exclude_if_present",
   "one_file_system",
@@ -223,7 +233,7 @@ function build(file: string, base: string, value: unknown, opts: LoadOptions): C
   top.required("backup_root", 'say where the backup goes, e.g. "backup_root": "./backup"');
   const rootText = top.string("backup_root", "");
   const logText = top.string("log_dir", DEFAULTS.log_dir);
-  const config = readSettings(top);
+  const config = readSettings(top, base);
   const backupRoot = realTarget(absolute(base, rootText, "backup_root"), "backup_root");
   checkStateFits(backupRoot);
   const logAbs = absolute(base, logText, "log_dir");
@@ -275,7 +285,7 @@ function checkStateFits(backupRoot: string): void {
 
 type Settings = Omit<Config, "file" | "sources" | "backupRoot" | "logDir">;
 
-function readSettings(top: Section): Settings {
+function readSettings(top: Section, base: string): Settings {
   const retention = top.section("retention", [
     "max_versions_per_file",
     ...KEPT_PERIOD_KEYS,
@@ -297,7 +307,7 @@ function readSettings(top: Section): Settings {
       { min: 0 },
       DEFAULTS["retention.keep_deleted_days"],
     ),
-    exclude: readExclude(top),
+    ...readPatterns(top, base),
     excludeCaches: top.boolean("exclude_caches", DEFAULTS.exclude_caches),
     excludeIfPresent: readExcludeIfPresent(top),
     oneFileSystem: top.boolean("one_file_system", DEFAULTS.one_file_system),
@@ -357,8 +367,8 @@ function readAlgorithm(top: Section): string {
 
 /**
  * What is likely wrong in a config that loads, said as warnings (on stderr by `run`, `plan`
- * and `watch`), not errors: an `exclude` pattern that begins with a source's name and so
- * matches nothing (`sourceNamedProblem`). Reads each source's root listing, only where a
+ * and `watch`), not errors: an exclude pattern (of `exclude`, or a line of an `exclude_from`
+ * file) that begins with a source's name and so matches nothing (`sourceNamedProblem`). Reads each source's root listing, only where a
  * pattern begins with a source's name; a source that cannot be listed warns of none.
  */
 export function configWarnings(config: Config): string[] {
@@ -370,7 +380,10 @@ export function configWarnings(config: Config): string[] {
   };
   return config.exclude.flatMap((pattern, i) => {
     const problem = sourceNamedProblem(pattern, names, rootHolds);
-    return problem ? [`'exclude[${i}]' ${quote(pattern)} in ${quote(config.file)} ${problem}`] : [];
+    if (!problem) return [];
+    const origin = config.excludeOrigins[i] ?? { key: `exclude[${i}]` };
+    const where = origin.file === undefined ? ` in ${quote(config.file)}` : "";
+    return [`${patternAt(origin, pattern)}${where} ${problem}`];
   });
 }
 

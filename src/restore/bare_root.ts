@@ -76,6 +76,8 @@ function configOfBackupRoot(given: string, writesLog = false): Config {
     keptPeriods: { days: 0, weeks: 0, months: 0, timeZone: DEFAULTS["retention.time_zone"] },
     keepDeletedDays: 0,
     exclude: [],
+    excludeOrigins: [],
+    excludeFrom: [],
     excludeCaches: DEFAULTS.exclude_caches,
     excludeIfPresent: [],
     oneFileSystem: DEFAULTS.one_file_system,

@@ -45,6 +45,43 @@ Deno.test(
 );
 
 Deno.test(
+  "configChangeNotice: a file of exclude patterns the config lists, edited, is a change of the config",
+  withDir((dir) => {
+    const file = join(dir, "config.jsonc");
+    const list = join(dir, "exclude.txt");
+    Deno.mkdirSync(join(dir, "s"));
+    Deno.writeTextFileSync(list, "*.tmp\n");
+    Deno.writeTextFileSync(
+      file,
+      '{ "sources": ["./s"], "backup_root": "./b", "exclude_from": ["exclude.txt"] }\n',
+    );
+    const changed = configChangeNotice(file, [list]);
+    assert.equal(changed(), undefined);
+    Deno.writeTextFileSync(list, "*.tmp\n");
+    assert.equal(changed(), undefined, "saved again unchanged: no change");
+    Deno.writeTextFileSync(list, "*.tmp\n*.log\n");
+    assert.equal(
+      changed(),
+      `The file of exclude patterns '${list}' (exclude_from of the config '${file}') changed ` +
+        "since this watch started: the watch goes on with the patterns it started with; stop " +
+        "it and start it again to apply the change",
+    );
+    assert.equal(changed(), undefined, "said once");
+    Deno.writeTextFileSync(list, "*.tmp\n[abc\n");
+    const broken = changed()!;
+    assert.match(broken, /^The file of exclude patterns '.*exclude\.txt' .* changed since/);
+    assert.match(
+      broken,
+      /would refuse it \(.*'\[abc' \(line 2 of '.*exclude\.txt'\).*\): fix it first$/,
+    );
+    Deno.removeSync(list);
+    assert.match(changed()!, /would refuse it \(.*cannot read '.*exclude\.txt': it does not exist/);
+    Deno.writeTextFileSync(list, "*.tmp\n");
+    assert.match(changed()!, /are again the ones this watch started with: nothing to apply$/);
+  }),
+);
+
+Deno.test(
   "configChangeNotice: a config broken or removed meanwhile says a new start would fail",
   withDir((dir) => {
     const file = join(dir, "config.jsonc");

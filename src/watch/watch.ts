@@ -89,7 +89,7 @@ export interface WatchHandle {
 
 export async function startWatch(config: Config, opts: WatchOptions = {}): Promise<WatchHandle> {
   // Read first: an edit made while the session opens (its recovery may take a while) counts.
-  const configChanged = configChangeNotice(config.file);
+  const configChanged = configChangeNotice(config.file, config.excludeFrom);
   const session = await openSession(config, "watch");
   // The session's own log (written all along) by its path; any other by its first line.
   // An excluded file or folder the state tracks, gone: archived, as `run` archives it. Two

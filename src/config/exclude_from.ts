@@ -1,0 +1,153 @@
+/**
+ * `exclude_from`: files of exclude patterns, one a line, as rsync's `--exclude-from`,
+ * restic's `--exclude-file` and borg's `--exclude-from` take them, so that one list serves
+ * several machines' configs, or a script writes it. Each path resolves against the config's
+ * folder, as every path key's does (paths.ts `absolute`: `~` is refused, not expanded).
+ *
+ * A file is read whole when the config loads: a regular file (a symlink to one too) of up to
+ * MAX_EXCLUDE_FILE_BYTES, UTF-8 (a BOM at its start ignored). Its lines (LF or CRLF ends):
+ * one of only whitespace, or beginning with `#`, is skipped, as gitignore and rsync skip them
+ * (`\#` begins a pattern with `#`); every other is a pattern, taken as written and checked as
+ * `exclude`'s (pattern_check.ts), so that it matches exactly as the same pattern in
+ * `exclude` would: trailing spaces are then dropped unless escaped (`\ `), and leading ones
+ * kept, as gitignore has them. The files' patterns come first, in the order the files are
+ * listed, then `exclude`'s, so a `!` pattern in `exclude` can take one back.
+ *
+ * A file that cannot be read, or a pattern in it that would match nothing as meant, throws
+ * `Invalid` in one line naming the key, the file (and line) and what to do. Reads only.
+ */
+import { Invalid, invalid, osDetail, quote, typeName } from "./errors.ts";
+import { absolute, nonFolderAbove, notAFolder } from "./paths.ts";
+import { patternProblem } from "./pattern_check.ts";
+import { readExclude } from "./exclude_keys.ts";
+import type { Section } from "./section.ts";
+
+/**
+ * The largest exclude file read: a list of thousands of patterns is a few hundred KiB; a
+ * file that never ends (`/dev/zero`) or a wrong one (a disk image) is refused unread.
+ */
+export const MAX_EXCLUDE_FILE_BYTES = 16 << 20;
+
+/** Where a pattern in effect was written, for messages. */
+export interface PatternOrigin {
+  /** The config key: `exclude[2]`, or `exclude_from[0]` for a line of that file. */
+  key: string;
+  /** The file and line (from 1) of a pattern from an `exclude_from` file. */
+  file?: string;
+  line?: number;
+}
+
+/** What `exclude_from` gives: its files, and their patterns in order, each with its origin. */
+export interface ExcludeFrom {
+  files: string[];
+  patterns: string[];
+  origins: PatternOrigin[];
+}
+
+/** `exclude` and `exclude_from`: the patterns in effect, in order, and where each is from. */
+export function readPatterns(
+  top: Section,
+  base: string,
+): { exclude: string[]; excludeOrigins: PatternOrigin[]; excludeFrom: string[] } {
+  const exclude = readExclude(top);
+  const from = readExcludeFrom(top, base);
+  return {
+    exclude: [...from.patterns, ...exclude],
+    excludeOrigins: [...from.origins, ...exclude.map((_, i) => ({ key: `exclude[${i}]` }))],
+    excludeFrom: from.files,
+  };
+}
+
+/** A pattern and where it is, as said in messages: `'exclude[0]' '*.tmp'`, with the file's line. */
+export function patternAt(origin: PatternOrigin, pattern: string): string {
+  const at = origin.file === undefined ? "" : ` (line ${origin.line} of ${quote(origin.file)})`;
+  return `'${origin.key}' ${quote(pattern)}${at}`;
+}
+
+/** `exclude_from`: the files listed, read, their patterns checked (see the module comment). */
+export function readExcludeFrom(top: Section, base: string): ExcludeFrom {
+  const read: ExcludeFrom = { files: [], patterns: [], origins: [] };
+  if (!top.has("exclude_from")) return read;
+  const what = 'an array of paths of files of exclude patterns, e.g. ["./exclude.txt"]';
+  const list = top.typed("exclude_from", "array", what) as unknown[];
+  list.forEach((path, i) => {
+    const key = `exclude_from[${i}]`;
+    if (typeof path !== "string") invalid(`'${key}' must be a string, got ${typeName(path)}`);
+    if (path === "") {
+      invalid(`'${key}' must not be empty: give the path of a file of exclude patterns`);
+    }
+    const file = absolute(base, path, key);
+    read.files.push(file);
+    for (const { line, pattern } of excludeFileLines(readExcludeFile(file, key))) {
+      const origin = { key, file, line };
+      const problem = patternProblem(pattern);
+      if (problem) invalid(`${patternAt(origin, pattern)} ${problem}`);
+      read.patterns.push(pattern);
+      read.origins.push(origin);
+    }
+  });
+  return read;
+}
+
+/**
+ * The patterns of an exclude file's text, with their line numbers (from 1): a BOM at the
+ * start dropped, each line's end (LF, CRLF) too; blank lines (only whitespace) and those
+ * beginning with `#` skipped. Pure.
+ */
+export function excludeFileLines(text: string): { line: number; pattern: string }[] {
+  const body = text.startsWith("\uFEFF") ? text.slice(1) : text;
+  return body.split("\n").flatMap((raw, i) => {
+    const pattern = raw.endsWith("\r") ? raw.slice(0, -1) : raw;
+    if (pattern.trim() === "" || pattern.startsWith("#")) return [];
+    return [{ line: i + 1, pattern }];
+  });
+}
+
+/** An exclude file's text; what keeps it from being read throws `Invalid` with the remedy. */
+function readExcludeFile(file: string, key: string): string {
+  const cannot = `'${key}' cannot read ${quote(file)}`;
+  let bytes: Uint8Array;
+  try {
+    // Looked at first: a FIFO would hold the load up, a device never end.
+    const info = Deno.statSync(file);
+    if (info.isDirectory) {
+      invalid(`${cannot}: it is a folder: give the path of a file of exclude patterns, one a line`);
+    }
+    if (!info.isFile) {
+      invalid(`${cannot}: it is not a regular file: give the path of a file of exclude patterns`);
+    }
+    if (info.size > MAX_EXCLUDE_FILE_BYTES) {
+      invalid(
+        `${cannot}: it is ${info.size} bytes, more than a file of exclude patterns may be ` +
+          `(${MAX_EXCLUDE_FILE_BYTES}): check that '${key}' names the right file`,
+      );
+    }
+    bytes = Deno.readFileSync(file);
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) invalid(`${cannot}: ${missing(file)}`);
+    if (err instanceof Deno.errors.NotADirectory) {
+      const blocker = nonFolderAbove(file);
+      if (blocker !== undefined) invalid(`${cannot}: ${notAFolder(blocker)}: check the path`);
+    }
+    if (err instanceof Deno.errors.PermissionDenied) {
+      invalid(`${cannot}: ${osDetail(err)}: make it readable to this user, or list a copy`);
+    }
+    if (err instanceof Invalid) throw err;
+    invalid(`${cannot}: ${osDetail(err)}`);
+  }
+  try {
+    return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch {
+    invalid(`${cannot}: it is not UTF-8 text: save it as UTF-8, one pattern a line`);
+  }
+}
+
+/** Why a file not found is not there (missing, or a symlink to nothing), and what to do. */
+function missing(file: string): string {
+  try {
+    return `it is a symlink to ${quote(Deno.readLinkSync(file))}, which does not exist: ` +
+      "check the symlink, or remove it from 'exclude_from'";
+  } catch {
+    return "it does not exist: create it, or remove it from 'exclude_from'";
+  }
+}

@@ -1,0 +1,217 @@
+/**
+ * `exclude_from`: an exclude file's lines as patterns (blank lines, comments, CR LF, a BOM,
+ * trailing spaces), the patterns in effect and their order, and every refusal: one line
+ * naming the key, the file (and its line) and the remedy.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { ConfigError, configWarnings, loadConfig } from "./config.ts";
+import { excludeFileLines } from "./exclude_from.ts";
+import { withTree } from "./test_util.ts";
+import { createMatcher } from "../engine/exclude.ts";
+
+const BASE = { sources: ["./data"], backup_root: "./backup" };
+
+Deno.test("excludeFileLines: blank lines and '#' comments skipped, CR LF and a BOM taken, lines numbered from 1", () => {
+  const text =
+    "\uFEFF# shared list\r\n*.tmp\r\n\r\n   \r\n\t\n\\#notes#\r\n  # not a comment\nlast";
+  assert.deepEqual(excludeFileLines(text), [
+    { line: 2, pattern: "*.tmp" },
+    { line: 6, pattern: "\\#notes#" },
+    { line: 7, pattern: "  # not a comment" },
+    { line: 8, pattern: "last" },
+  ]);
+  assert.deepEqual(excludeFileLines(""), []);
+  assert.deepEqual(excludeFileLines("\uFEFF"), []);
+  // Trailing spaces are kept here: the matcher drops them as gitignore does, unless escaped.
+  assert.deepEqual(excludeFileLines("a  \nb\\ \n"), [
+    { line: 1, pattern: "a  " },
+    { line: 2, pattern: "b\\ " },
+  ]);
+});
+
+Deno.test("exclude_from: the files' patterns, in order, before exclude's, each with where it was written", () =>
+  withTree((tree) => {
+    Deno.writeTextFileSync(tree.at("one.txt"), "# one\n*.tmp\nbuild/\n");
+    Deno.mkdirSync(tree.at("etc"));
+    Deno.writeTextFileSync(tree.at("etc/two"), "*.log\r\n");
+    const file = tree.write({
+      ...BASE,
+      exclude: ["!keep.tmp"],
+      exclude_from: ["./one.txt", tree.at("etc/two")],
+    });
+    const config = loadConfig(file);
+    assert.deepEqual(config.exclude, ["*.tmp", "build/", "*.log", "!keep.tmp"]);
+    assert.deepEqual(config.excludeFrom, [tree.at("one.txt"), tree.at("etc/two")]);
+    assert.deepEqual(config.excludeOrigins, [
+      { key: "exclude_from[0]", file: tree.at("one.txt"), line: 2 },
+      { key: "exclude_from[0]", file: tree.at("one.txt"), line: 3 },
+      { key: "exclude_from[1]", file: tree.at("etc/two"), line: 1 },
+      { key: "exclude[0]" },
+    ]);
+    // `exclude`'s `!` comes last, and so takes back what a shared file leaves out.
+    const matcher = createMatcher(config.exclude);
+    assert.equal(matcher.ignores("a.tmp"), true);
+    assert.equal(matcher.ignores("keep.tmp"), false);
+    assert.equal(matcher.ignores("x/build/y.c"), true);
+    assert.equal(matcher.ignores("x.LOG"), true);
+  }));
+
+Deno.test("exclude_from: a file's patterns match exactly as the same patterns written in exclude", () =>
+  withTree((tree) => {
+    const patterns = [
+      "*.tmp",
+      "trailing  ",
+      "escaped\\ ",
+      "\\#hash",
+      "\\!bang",
+      "/anchored/",
+      "a/**/z",
+    ];
+    Deno.writeTextFileSync(tree.at("ex.txt"), `${patterns.join("\r\n")}\r\n`);
+    const fromFile = loadConfig(tree.write({ ...BASE, exclude_from: ["ex.txt"] }));
+    const inKey = loadConfig(tree.write({ ...BASE, exclude: patterns }, "key.jsonc"));
+    assert.deepEqual(fromFile.exclude, inKey.exclude);
+    const a = createMatcher(fromFile.exclude);
+    const b = createMatcher(inKey.exclude);
+    const paths = [
+      "x.tmp",
+      "trailing",
+      "trailing  ",
+      "escaped ",
+      "escaped",
+      "#hash",
+      "\\#hash",
+      "!bang",
+      "anchored/f",
+      "d/anchored/f",
+      "a/b/c/z",
+      "kept.txt",
+    ];
+    for (const path of paths) assert.equal(a.ignores(path), b.ignores(path), path);
+    assert.deepEqual(paths.filter((p) => a.ignores(p)), [
+      "x.tmp",
+      "trailing",
+      "escaped ",
+      "#hash",
+      "!bang",
+      "anchored/f",
+      "a/b/c/z",
+    ]);
+  }));
+
+Deno.test("exclude_from: a pattern beginning with a source's name is warned of with its file and line", () =>
+  withTree((tree) => {
+    Deno.writeTextFileSync(tree.at("ex.txt"), "# list\ndata/secret/\n");
+    const config = loadConfig(
+      tree.write({ ...BASE, exclude: ["data/x/"], exclude_from: ["ex.txt"] }),
+    );
+    assert.deepEqual(configWarnings(config).map((w) => w.split(" matches nothing")[0]), [
+      `'exclude_from[0]' 'data/secret/' (line 2 of '${tree.at("ex.txt")}')`,
+      `'exclude[0]' 'data/x/' in '${tree.at("config.jsonc")}'`,
+    ]);
+  }));
+
+/** [case name, exclude_from value, files to write first, expected substrings ($DIR: the tree)]. */
+type Case = [string, unknown, Record<string, string | Uint8Array>, string[]];
+
+const REFUSED: Case[] = [
+  ["not an array", "./ex.txt", {}, [
+    `'exclude_from' must be an array of paths of files of exclude patterns, e.g. ["./exclude.txt"], got string`,
+  ]],
+  ["an item not a string", [3], {}, ["'exclude_from[0]' must be a string, got number"]],
+  ["an empty path", [""], {}, ["'exclude_from[0]' must not be empty: give the path of a file"]],
+  ["'~' not expanded", ["~/ex.txt"], {}, ["'exclude_from[0]' '~/ex.txt' starts with '~'"]],
+  ["a file missing", ["ok.txt", "./nope.txt"], { "ok.txt": "*.tmp\n" }, [
+    "'exclude_from[1]' cannot read '$DIR/nope.txt': it does not exist: create it, or remove it " +
+    "from 'exclude_from'",
+  ]],
+  ["a folder", ["data"], {}, [
+    "'exclude_from[0]' cannot read '$DIR/data': it is a folder: give the path of a file",
+  ]],
+  ["a symlink to nothing", ["dangling"], {}, [
+    "'exclude_from[0]' cannot read '$DIR/dangling': it is a symlink to '$DIR/missing', which " +
+    "does not exist",
+  ]],
+  ["a file on the way", ["file.txt/ex.txt"], {}, [
+    "'exclude_from[0]' cannot read '$DIR/file.txt/ex.txt': '$DIR/file.txt' is a file, not a folder",
+  ]],
+  ["not UTF-8", ["latin1.txt"], { "latin1.txt": new Uint8Array([0x63, 0x61, 0x66, 0xe9, 10]) }, [
+    "'exclude_from[0]' cannot read '$DIR/latin1.txt': it is not UTF-8 text: save it as UTF-8",
+  ]],
+  ["a bad pattern, by its line", ["ex.txt"], { "ex.txt": "# x\r\n*.tmp\r\n\r\n[abc\r\n" }, [
+    "'exclude_from[0]' '[abc' (line 4 of '$DIR/ex.txt') has a '[' that no ']' closes",
+  ]],
+  ["a pattern naming nothing", ["ex.txt"], { "ex.txt": "ok\n!\n" }, [
+    "'exclude_from[0]' '!' (line 2 of '$DIR/ex.txt') names nothing",
+  ]],
+  ["a '..' part", ["ex.txt"], { "ex.txt": "a/../b\n" }, [
+    "'exclude_from[0]' 'a/../b' (line 1 of '$DIR/ex.txt') has a '.' or '..' part",
+  ]],
+];
+
+Deno.test("exclude_from refuses, in one line naming the key, the file and the remedy", async (t) => {
+  for (const [name, value, files, expected] of REFUSED) {
+    await t.step(name, () =>
+      withTree((tree) => {
+        for (const [rel, content] of Object.entries(files)) {
+          if (typeof content === "string") Deno.writeTextFileSync(join(tree.dir, rel), content);
+          else Deno.writeFileSync(join(tree.dir, rel), content);
+        }
+        const file = tree.write({ ...BASE, exclude_from: value });
+        assert.throws(() => loadConfig(file), (err: Error) => {
+          assert.ok(err instanceof ConfigError, String(err));
+          assert.ok(err.message.startsWith(`Cannot load config '${file}': `), err.message);
+          assert.ok(!err.message.includes("\n"), err.message);
+          for (const text of expected) {
+            const want = text.replaceAll("$DIR", tree.dir);
+            assert.ok(
+              err.message.includes(want),
+              `expected ${JSON.stringify(want)} in:\n${err.message}`,
+            );
+          }
+          return true;
+        });
+      }));
+  }
+});
+
+Deno.test({
+  name: "exclude_from: a file this user may not read is refused with the remedy",
+  ignore: Deno.build.os === "windows" || Deno.uid() !== 0,
+  fn: async () => {
+    // As root every file reads: checked in a process of its own as nobody.
+    const dir = Deno.makeTempDirSync({ prefix: "exclude_from_test_" });
+    try {
+      Deno.chmodSync(dir, 0o755);
+      Deno.mkdirSync(join(dir, "data"));
+      Deno.writeTextFileSync(join(dir, "ex.txt"), "*.tmp\n");
+      Deno.chmodSync(join(dir, "ex.txt"), 0o600);
+      const file = join(dir, "config.jsonc");
+      Deno.writeTextFileSync(file, JSON.stringify({ ...BASE, exclude_from: ["ex.txt"] }));
+      Deno.chmodSync(file, 0o644);
+      const loader = new URL("./config.ts", import.meta.url).href;
+      const script = `import { loadConfig } from ${JSON.stringify(loader)};
+try { loadConfig(${
+        JSON.stringify(file)
+      }); console.log("loaded"); } catch (e) { console.log(e.message); }`;
+      const out = await new Deno.Command("setpriv", {
+        args: ["--reuid=65534", "--regid=65534", "--clear-groups", Deno.execPath(), "eval", script],
+        env: {
+          DENO_DIR: Deno.env.get("DENO_DIR") ??
+            join(Deno.env.get("HOME") ?? "/root", ".cache/deno"),
+        },
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      const text = new TextDecoder().decode(out.stdout);
+      assert.match(
+        text,
+        /'exclude_from\[0\]' cannot read '.*ex\.txt': Permission denied.*: make it readable to this user, or list a copy/,
+        new TextDecoder().decode(out.stderr),
+      );
+    } finally {
+      Deno.removeSync(dir, { recursive: true });
+    }
+  },
+});
