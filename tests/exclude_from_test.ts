@@ -174,6 +174,31 @@ Deno.test("a file of exclude_from taking out a file backed up before: said, foun
   assert.deepEqual(backupFiles(fx), ["a.txt"]);
 });
 
+Deno.test("restore, history, find and stats work where a file of exclude_from is lost; purge refuses it", async () => {
+  using fx = makeFixture({ "a.txt": "a\n", "x.tmp": "x\n" });
+  const list = join(fx.source, ".backupignore"); // kept in the source, lost with it
+  Deno.writeTextFileSync(list, "*.tmp\n");
+  configure(fx, { exclude_from: ["./source/.backupignore"] });
+  assert.equal((await fx.cli("run")).code, 0);
+  Deno.removeSync(fx.source, { recursive: true });
+  const out = join(fx.dir, "out");
+  const restore = await fx.cli("restore", "--to", out);
+  assert.equal(restore.code, 0, restore.stderr);
+  assert.equal(Deno.readTextFileSync(join(out, "a.txt")), "a\n");
+  for (const args of [["history", "a.txt"], ["find", "*"], ["stats"], ["ls"]]) {
+    const r = await fx.cli(...args);
+    assert.equal(r.code, 0, `${args.join(" ")}: ${r.stderr}`);
+  }
+  // purge asks the patterns: the file is said, as a run says it.
+  const purge = await fx.cli("purge", "a.txt");
+  assert.equal(purge.code, 2, purge.stdout);
+  assert.equal(
+    purge.stderr,
+    `Cannot load config '${fx.config}': 'exclude_from[0]' cannot read '${list}': it does not ` +
+      "exist: create it, or remove it from 'exclude_from'\n",
+  );
+});
+
 Deno.test("watch: an edit of a file of exclude_from is said before its next pass, and applies when started again", async () => {
   using fx = makeFixture({ "a.txt": "a\n" }, { watch: { debounce_ms: 200, rescan_interval: 0 } });
   const list = join(fx.dir, "exclude.txt");

@@ -80,7 +80,7 @@ export async function purgeCommand(argv: string[]): Promise<number> {
         "see 'purge --help'",
     );
   }
-  const config = loadConfigFor(str(p, "config"));
+  const config = loadConfigFor(str(p, "config"), { asksPatterns: true });
   const json = flag(p, "json");
   const quiet = flag(p, "quiet");
   // Refused (exit 2) before the lock is taken: a refusal changes nothing, not even a log.

@@ -2,7 +2,8 @@
  * Loads and validates config.jsonc into a `Config` with every default filled in and every
  * path absolute. Steps: read the file (UTF-8, BOM allowed), parse JSONC (comments and
  * trailing commas allowed), then check each key: unknown keys, JSON types, ranges, hash
- * algorithm, retention's periods and time zone (kept_periods.ts), and the source/backup_root paths.
+ * algorithm, retention's periods and time zone (kept_periods.ts), the exclude patterns and the
+ * files of them `exclude_from` lists (exclude_from.ts), and the source/backup_root paths.
  * Relative paths resolve against the config file's folder. The first problem throws a
  * one-line `ConfigError`; nothing is written.
  * Reading the file's text (size bounds, pipes, UTF-8) is config_text.ts.
@@ -11,18 +12,18 @@ import { dirname, join, resolve } from "node:path";
 import { ConfigError, Invalid, invalid, quote, show } from "./errors.ts";
 import { PASSED_PIPE, readConfigText } from "./config_text.ts";
 import { parseJsonc } from "./jsonc.ts";
-import { sourceNamedProblem } from "./pattern_check.ts";
 import { absolute, isThere, realTarget } from "./paths.ts";
 import { Section } from "./section.ts";
 import { readSources, type Source } from "./sources.ts";
 import { didYouMean } from "./suggest.ts";
 import { KEPT_PERIOD_KEYS, type KeptPeriods, readKeptPeriods } from "./kept_periods.ts";
 import { readExcludeIfPresent } from "./exclude_keys.ts";
-import { patternAt, type PatternOrigin, readPatterns } from "./exclude_from.ts";
+import { type PatternOrigin, readPatterns } from "./exclude_from.ts";
 import { readExcludeLargerThan } from "./byte_size.ts";
 
 export { ConfigError } from "./errors.ts";
 export { type Source } from "./sources.ts";
+export { configWarnings } from "./exclude_from.ts";
 
 export interface Config {
   /** Absolute path of the config file. */
@@ -205,6 +206,12 @@ interface LoadOptions {
    * it cannot write.
    */
   logDirMayBeUnreachable?: boolean;
+  /**
+   * A file `exclude_from` lists that cannot be read (on a lost disk) gives no patterns
+   * instead of being refused: for the commands that leave nothing out (restore, history,
+   * verify, ls, diff, find, stats). `purge`, which asks the patterns, refuses it.
+   */
+  excludeFromMayBeUnreadable?: boolean;
 }
 
 /** Reads and validates a config file (relative `file` resolves against the cwd). */
@@ -233,7 +240,7 @@ function build(file: string, base: string, value: unknown, opts: LoadOptions): C
   top.required("backup_root", 'say where the backup goes, e.g. "backup_root": "./backup"');
   const rootText = top.string("backup_root", "");
   const logText = top.string("log_dir", DEFAULTS.log_dir);
-  const config = readSettings(top, base);
+  const config = readSettings(top, base, opts.excludeFromMayBeUnreadable);
   const backupRoot = realTarget(absolute(base, rootText, "backup_root"), "backup_root");
   checkStateFits(backupRoot);
   const logAbs = absolute(base, logText, "log_dir");
@@ -285,7 +292,7 @@ function checkStateFits(backupRoot: string): void {
 
 type Settings = Omit<Config, "file" | "sources" | "backupRoot" | "logDir">;
 
-function readSettings(top: Section, base: string): Settings {
+function readSettings(top: Section, base: string, mayBeUnreadable = false): Settings {
   const retention = top.section("retention", [
     "max_versions_per_file",
     ...KEPT_PERIOD_KEYS,
@@ -307,7 +314,7 @@ function readSettings(top: Section, base: string): Settings {
       { min: 0 },
       DEFAULTS["retention.keep_deleted_days"],
     ),
-    ...readPatterns(top, base),
+    ...readPatterns(top, base, mayBeUnreadable),
     excludeCaches: top.boolean("exclude_caches", DEFAULTS.exclude_caches),
     excludeIfPresent: readExcludeIfPresent(top),
     oneFileSystem: top.boolean("one_file_system", DEFAULTS.one_file_system),
@@ -363,39 +370,4 @@ function readAlgorithm(top: Section): string {
     `unknown 'hash_algorithm' ${quote(given)}${didYouMean(given, HASH_ALGORITHMS)}:` +
       ` use one of ${HASH_ALGORITHMS.join(", ")}`,
   );
-}
-
-/**
- * What is likely wrong in a config that loads, said as warnings (on stderr by `run`, `plan`
- * and `watch`), not errors: an exclude pattern (of `exclude`, or a line of an `exclude_from`
- * file) that begins with a source's name and so matches nothing (`sourceNamedProblem`). Reads each source's root listing, only where a
- * pattern begins with a source's name; a source that cannot be listed warns of none.
- */
-export function configWarnings(config: Config): string[] {
-  const names = config.sources.map((s) => s.name);
-  let roots: Set<string> | undefined;
-  const rootHolds = (name: string) => {
-    roots ??= rootEntryNames(config.sources);
-    return roots.has("") || roots.has(name.toLowerCase());
-  };
-  return config.exclude.flatMap((pattern, i) => {
-    const problem = sourceNamedProblem(pattern, names, rootHolds);
-    if (!problem) return [];
-    const origin = config.excludeOrigins[i] ?? { key: `exclude[${i}]` };
-    const where = origin.file === undefined ? ` in ${quote(config.file)}` : "";
-    return [`${patternAt(origin, pattern)}${where} ${problem}`];
-  });
-}
-
-/** The names at the sources' roots, lower case; "" among them where one cannot be listed. */
-function rootEntryNames(sources: readonly Source[]): Set<string> {
-  const names = new Set<string>();
-  for (const source of sources) {
-    try {
-      for (const entry of Deno.readDirSync(source.path)) names.add(entry.name.toLowerCase());
-    } catch {
-      names.add(""); // unknown: say nothing
-    }
-  }
-  return names;
 }

@@ -14,13 +14,17 @@
  * listed, then `exclude`'s, so a `!` pattern in `exclude` can take one back.
  *
  * A file that cannot be read, or a pattern in it that would match nothing as meant, throws
- * `Invalid` in one line naming the key, the file (and line) and what to do. Reads only.
+ * `Invalid` in one line naming the key, the file (and line) and what to do; a command that
+ * leaves nothing out (restore on a lost disk) may take an unreadable one as giving none.
+ * Here too: `configWarnings`, what is likely wrong in the patterns of a config that loads,
+ * said with where each was written. Reads only.
  */
 import { Invalid, invalid, osDetail, quote, typeName } from "./errors.ts";
 import { absolute, nonFolderAbove, notAFolder } from "./paths.ts";
-import { patternProblem } from "./pattern_check.ts";
+import { patternProblem, sourceNamedProblem } from "./pattern_check.ts";
 import { readExclude } from "./exclude_keys.ts";
 import type { Section } from "./section.ts";
+import type { Config, Source } from "./config.ts";
 
 /**
  * The largest exclude file read: a list of thousands of patterns is a few hundred KiB; a
@@ -48,9 +52,10 @@ export interface ExcludeFrom {
 export function readPatterns(
   top: Section,
   base: string,
+  mayBeUnreadable = false,
 ): { exclude: string[]; excludeOrigins: PatternOrigin[]; excludeFrom: string[] } {
   const exclude = readExclude(top);
-  const from = readExcludeFrom(top, base);
+  const from = readExcludeFrom(top, base, mayBeUnreadable);
   return {
     exclude: [...from.patterns, ...exclude],
     excludeOrigins: [...from.origins, ...exclude.map((_, i) => ({ key: `exclude[${i}]` }))],
@@ -64,8 +69,12 @@ export function patternAt(origin: PatternOrigin, pattern: string): string {
   return `'${origin.key}' ${quote(pattern)}${at}`;
 }
 
-/** `exclude_from`: the files listed, read, their patterns checked (see the module comment). */
-export function readExcludeFrom(top: Section, base: string): ExcludeFrom {
+/**
+ * `exclude_from`: the files listed, read, their patterns checked (see the module comment).
+ * `mayBeUnreadable`: a file that cannot be read gives no patterns instead of being refused
+ * (for the commands that leave nothing out, which must work once a disk is lost).
+ */
+export function readExcludeFrom(top: Section, base: string, mayBeUnreadable = false): ExcludeFrom {
   const read: ExcludeFrom = { files: [], patterns: [], origins: [] };
   if (!top.has("exclude_from")) return read;
   const what = 'an array of paths of files of exclude patterns, e.g. ["./exclude.txt"]';
@@ -78,7 +87,14 @@ export function readExcludeFrom(top: Section, base: string): ExcludeFrom {
     }
     const file = absolute(base, path, key);
     read.files.push(file);
-    for (const { line, pattern } of excludeFileLines(readExcludeFile(file, key))) {
+    let text;
+    try {
+      text = readExcludeFile(file, key);
+    } catch (err) {
+      if (mayBeUnreadable && err instanceof Invalid) return;
+      throw err;
+    }
+    for (const { line, pattern } of excludeFileLines(text)) {
       const origin = { key, file, line };
       const problem = patternProblem(pattern);
       if (problem) invalid(`${patternAt(origin, pattern)} ${problem}`);
@@ -150,4 +166,39 @@ function missing(file: string): string {
   } catch {
     return "it does not exist: create it, or remove it from 'exclude_from'";
   }
+}
+
+/**
+ * What is likely wrong in a config that loads, said as warnings (on stderr by `run`, `plan`
+ * and `watch`), not errors: an exclude pattern (of `exclude`, or a line of an `exclude_from`
+ * file) that begins with a source's name and so matches nothing (`sourceNamedProblem`). Reads each source's root listing, only where a
+ * pattern begins with a source's name; a source that cannot be listed warns of none.
+ */
+export function configWarnings(config: Config): string[] {
+  const names = config.sources.map((s) => s.name);
+  let roots: Set<string> | undefined;
+  const rootHolds = (name: string) => {
+    roots ??= rootEntryNames(config.sources);
+    return roots.has("") || roots.has(name.toLowerCase());
+  };
+  return config.exclude.flatMap((pattern, i) => {
+    const problem = sourceNamedProblem(pattern, names, rootHolds);
+    if (!problem) return [];
+    const origin = config.excludeOrigins[i] ?? { key: `exclude[${i}]` };
+    const where = origin.file === undefined ? ` in ${quote(config.file)}` : "";
+    return [`${patternAt(origin, pattern)}${where} ${problem}`];
+  });
+}
+
+/** The names at the sources' roots, lower case; "" among them where one cannot be listed. */
+function rootEntryNames(sources: readonly Source[]): Set<string> {
+  const names = new Set<string>();
+  for (const source of sources) {
+    try {
+      for (const entry of Deno.readDirSync(source.path)) names.add(entry.name.toLowerCase());
+    } catch {
+      names.add(""); // unknown: say nothing
+    }
+  }
+  return names;
 }

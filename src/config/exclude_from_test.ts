@@ -215,3 +215,26 @@ try { loadConfig(${
     }
   },
 });
+
+Deno.test("exclude_from: for a command that leaves nothing out, a file that cannot be read gives no patterns; a bad one is refused still", () =>
+  withTree((tree) => {
+    Deno.writeTextFileSync(tree.at("ok.txt"), "*.tmp\n");
+    const file = tree.write({
+      ...BASE,
+      exclude: ["*.log"],
+      exclude_from: ["./lost/ex.txt", "ok.txt", "data"],
+    });
+    assert.throws(() => loadConfig(file), /'exclude_from\[0\]' cannot read/);
+    const config = loadConfig(file, { excludeFromMayBeUnreadable: true });
+    assert.deepEqual(config.exclude, ["*.tmp", "*.log"]);
+    assert.deepEqual(config.excludeFrom, [
+      tree.at("lost/ex.txt"),
+      tree.at("ok.txt"),
+      tree.at("data"),
+    ]);
+    Deno.writeTextFileSync(tree.at("ok.txt"), "[abc\n");
+    assert.throws(
+      () => loadConfig(file, { excludeFromMayBeUnreadable: true }),
+      /'exclude_from\[1\]' '\[abc' \(line 1 of '.*ok\.txt'\) has a '\['/,
+    );
+  }));

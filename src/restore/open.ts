@@ -18,10 +18,19 @@ import { currentHolderRecord } from "../engine/lock.ts";
 import { PathResolver } from "./paths.ts";
 import { inPlaceSources, NO_CONFIG_FILE } from "./recorded_sources.ts";
 
-export function loadConfigFor(configFlag: string | undefined): Config {
+/**
+ * The config of a command that reads the backup, taken as far as it can be where a source,
+ * the log folder or a file of exclude patterns is lost; `asksPatterns` (purge): a file of
+ * exclude patterns that cannot be read is refused, as a run refuses it.
+ */
+export function loadConfigFor(
+  configFlag: string | undefined,
+  { asksPatterns = false } = {},
+): Config {
   return loadConfig(findConfigFile(configFlag, Deno.cwd()), {
     sourcesMayBeMissing: true,
     logDirMayBeUnreachable: true,
+    excludeFromMayBeUnreadable: !asksPatterns,
   });
 }
 
