@@ -133,6 +133,16 @@ const HOMES: Record<string, string> = {
 };
 
 /**
+ * Other tools' names for keys (restic's --exclude-file, git's core.excludesFile), as
+ * section.ts compares them, with the key meant.
+ */
+const OTHER_NAMES: Record<string, string> = {
+  excludefile: "exclude_from",
+  excludefiles: "exclude_from",
+  excludesfile: "exclude_from",
+};
+
+/**
  * The accepted `hash_algorithm` values, preferred first. A fixed list, not asked of
  * node:crypto, so loading a config does not load the digest module (see
  * engine/digest.ts); config_test.ts checks that the runtime computes each of them.
@@ -231,7 +241,7 @@ export function loadConfig(file: string, opts: LoadOptions = {}): Config {
 }
 
 function build(file: string, base: string, value: unknown, opts: LoadOptions): Config {
-  const top = Section.of(value, "", TOP_KEYS, HOMES);
+  const top = Section.of(value, "", TOP_KEYS, HOMES, OTHER_NAMES);
   top.string("$schema", "");
   const rawSources = top.required(
     "sources",

@@ -54,6 +54,15 @@ const UNKNOWN_KEYS: Case[] = [
   ["exclude_larger_than typo", { ...BASE, exclude_larger_then: "1G" }, [
     "unknown key 'exclude_larger_then' (did you mean 'exclude_larger_than'?)",
   ]],
+  ["restic's exclude_file", { ...BASE, exclude_file: ["./x"] }, [
+    "unknown key 'exclude_file' (did you mean 'exclude_from'?)",
+  ]],
+  ["git's excludesFile", { ...BASE, excludesFile: "./x" }, [
+    "unknown key 'excludesFile' (did you mean 'exclude_from'?)",
+  ]],
+  ["a key named as an Object property", { ...BASE, constructor: 1 }, [
+    "unknown key 'constructor'",
+  ]],
   ["camelCase key", { ...BASE, backupRoot: "x" }, [
     "unknown key 'backupRoot' (did you mean 'backup_root'?)",
   ]],

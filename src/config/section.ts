@@ -21,20 +21,23 @@ export class Section {
 
   /**
    * Wraps `value`, which must be a JSON object, found at `path` ("" for the top level), and
-   * rejects keys not in `keys`. `homes` names the section where a misplaced key belongs.
+   * rejects keys not in `keys`. `homes` names the section where a misplaced key belongs;
+   * `aliases` the key meant by another tool's name for it, written without `-`, `_` or
+   * spaces, in lower case (`excludefile`).
    */
   static of(
     value: unknown,
     path: string,
     keys: readonly string[],
     homes: Readonly<Record<string, string>> = {},
+    aliases: Readonly<Record<string, string>> = {},
   ): Section {
     if (typeName(value) !== "object") {
       const what = path === "" ? "the top level" : quote(path);
       invalid(`${what} must be an object ({ ... }), got ${typeName(value)}`);
     }
     const section = new Section(value as Json, path);
-    section.allowOnly(keys, homes);
+    section.allowOnly(keys, homes, aliases);
     return section;
   }
 
@@ -91,10 +94,17 @@ export class Section {
     return value;
   }
 
-  private allowOnly(keys: readonly string[], homes: Readonly<Record<string, string>>): void {
+  private allowOnly(
+    keys: readonly string[],
+    homes: Readonly<Record<string, string>>,
+    aliases: Readonly<Record<string, string>>,
+  ): void {
     for (const key of Object.keys(this.obj)) {
       if (keys.includes(key)) continue;
-      let hint = didYouMean(key, keys);
+      // Another tool's name for a key (restic's exclude_file), compared as didYouMean does.
+      const name = key.toLowerCase().replace(/[-_\s]/g, "");
+      const alias = Object.hasOwn(aliases, name) ? aliases[name] : undefined;
+      let hint = alias === undefined ? didYouMean(key, keys) : ` (did you mean '${alias}'?)`;
       const home = Object.hasOwn(homes, key) ? homes[key] : undefined;
       if (hint === "" && home !== undefined) {
         hint = ` (it belongs inside '${home}': "${home}": { "${key}": ... })`;
