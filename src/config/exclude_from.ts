@@ -151,11 +151,20 @@ function readExcludeFile(file: string, key: string): string {
     if (err instanceof Invalid) throw err;
     invalid(`${cannot}: ${osDetail(err)}`);
   }
+  let text;
   try {
-    return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
   } catch {
     invalid(`${cannot}: it is not UTF-8 text: save it as UTF-8, one pattern a line`);
   }
+  // No name holds one: a binary file listed by mistake (an image, a database) that decodes.
+  if (text.includes("\0")) {
+    invalid(
+      `${cannot}: it holds a NUL byte, so it is no text file: check that '${key}' names the ` +
+        "file of exclude patterns",
+    );
+  }
+  return text;
 }
 
 /** Why a file not found is not there (missing, or a symlink to nothing), and what to do. */

@@ -139,6 +139,10 @@ const REFUSED: Case[] = [
   ["not UTF-8", ["latin1.txt"], { "latin1.txt": new Uint8Array([0x63, 0x61, 0x66, 0xe9, 10]) }, [
     "'exclude_from[0]' cannot read '$DIR/latin1.txt': it is not UTF-8 text: save it as UTF-8",
   ]],
+  ["a binary file", ["bin"], { bin: new Uint8Array([0x2a, 0, 0x0a]) }, [
+    "'exclude_from[0]' cannot read '$DIR/bin': it holds a NUL byte, so it is no text file: " +
+    "check that 'exclude_from[0]' names the file of exclude patterns",
+  ]],
   ["a bad pattern, by its line", ["ex.txt"], { "ex.txt": "# x\r\n*.tmp\r\n\r\n[abc\r\n" }, [
     "'exclude_from[0]' '[abc' (line 4 of '$DIR/ex.txt') has a '[' that no ']' closes",
   ]],
