@@ -149,3 +149,60 @@ Deno.test("run: a bad exclude_if_present name exits 2 with one line naming the k
     assert.ok(!exists(fx.backup), "nothing created");
   }
 });
+
+Deno.test({
+  name:
+    "run, purge and a walk starting inside: a CACHEDIR.TAG that is a symlink to a tag file tags its folder (as restic and borg); one dangling, looping, or to a FIFO, a device or a folder tags nothing, and blocks nothing",
+  ignore: Deno.build.os === "windows",
+  fn: async () => {
+    using fx = makeFixture({
+      "tags/cargo.tag": TAG,
+      "linked/x.bin": "x",
+      "linked/deep/y.bin": "y",
+      "dangling/d.txt": "d",
+      "looping/l.txt": "l",
+      "fifo/f.txt": "f",
+      "device/z.txt": "z",
+      "folder/o.txt": "o",
+    }, { exclude_caches: true });
+    const pipe = join(fx.dir, "pipe"); // outside the source: nothing else opens it
+    assert.ok((await new Deno.Command("mkfifo", { args: [pipe] }).output()).success);
+    // Backed up untagged first: the tag then leaves the files out, marked excluded.
+    assert.equal((await fx.cli("run")).code, 0);
+    const link = (dir: string, target: string) =>
+      Deno.symlinkSync(target, join(fx.source, dir, "CACHEDIR.TAG"));
+    link("dangling", "missing");
+    link("looping", "CACHEDIR.TAG");
+    link("fifo", pipe);
+    link("device", "/dev/zero");
+    link("folder", "../tags");
+    // A walk starting inside the folder (purge of a path in it) finds the tag too.
+    link("linked", "../tags/cargo.tag");
+    const purge = await fx.cli("purge", "linked/deep");
+    assert.equal(purge.code, 0, purge.stderr);
+    const r = await fx.cli("run");
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.ok(r.stdout.includes("2 file(s) newly excluded"), r.stdout);
+    assert.equal(Deno.readLinkSync(join(fx.backup, "linked/CACHEDIR.TAG")), "../tags/cargo.tag");
+    assert.ok(
+      fx.lastLog().includes(
+        "EXCLUDED: source/linked/x.bin (now excluded; its copy stays at backup/linked/x.bin)",
+      ),
+    );
+    for (const dir of ["dangling", "looping", "fifo", "device", "folder"]) {
+      assert.ok(Deno.lstatSync(join(fx.backup, dir, "CACHEDIR.TAG")).isSymlink, dir);
+    }
+    assert.match(
+      (await fx.cli("find", "d.txt")).stdout,
+      /^source\/dangling\/d\.txt .* backed up$/m,
+    );
+    for (const path of ["looping/l.txt", "fifo/f.txt", "device/z.txt", "folder/o.txt"]) {
+      const found = await fx.cli("find", path.split("/")[1]);
+      assert.match(found.stdout, new RegExp(`^source/${path} .* backed up$`, "m"), path);
+    }
+    assert.match(
+      (await fx.cli("find", "y.bin")).stdout,
+      /^source\/linked\/deep\/y\.bin .* excluded at/m,
+    );
+  },
+});

@@ -2,8 +2,8 @@
  * The scanner and folders tagged to be left out (engine/tags.ts) on real folders: a tagged
  * folder gives its tags only and is reported, wherever the walk starts (a watch's scoped
  * path inside it, the tag itself, a walk after a path); what does not tag (another
- * content, a symlink, a short file) tags nothing. And a pass whose walk the worker does:
- * its reports reach the vanished paths' verdict.
+ * content, a short file) tags nothing, a symlink to a tag tags. And a pass whose walk the
+ * worker does: its reports reach the vanished paths' verdict.
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
@@ -54,15 +54,14 @@ Deno.test("scan: a tagged folder gives its tag only, wherever the walk starts", 
     const all = scan(dir);
     assert.deepEqual(all.paths, [
       "s/a.txt",
-      "s/link/CACHEDIR.TAG", // a symlink tags nothing
-      "s/link/l.txt",
+      "s/link/CACHEDIR.TAG", // a symlink to a tag tags its folder
       "s/short/CACHEDIR.TAG", // nor 42 bytes of the signature
       "s/short/s.txt",
       "s/target/CACHEDIR.TAG",
       "s/vm/.nobackup",
       "s/z.txt",
     ]);
-    assert.deepEqual(all.leftOut, ["s/target", "s/vm"]);
+    assert.deepEqual(all.leftOut, ["s/link", "s/target", "s/vm"]);
     assert.deepEqual(all.problems, []);
 
     // Off: everything.
@@ -75,9 +74,12 @@ Deno.test("scan: a tagged folder gives its tag only, wherever the walk starts", 
     const scope = (...rels: string[]) => ({
       scope: new Map([["s", rels.map((r) => join(dir, r))]]),
     });
-    const nested = scan(dir, scope("target/debug", "target/debug/deep/x.o", "vm/disk.img"));
+    const nested = scan(
+      dir,
+      scope("link/l.txt", "target/debug", "target/debug/deep/x.o", "vm/disk.img"),
+    );
     assert.deepEqual(nested.paths, []);
-    assert.deepEqual([...new Set(nested.leftOut)].sort(), ["s/target", "s/vm"]);
+    assert.deepEqual([...new Set(nested.leftOut)].sort(), ["s/link", "s/target", "s/vm"]);
     assert.deepEqual(scan(dir, scope("target/CACHEDIR.TAG", "a.txt")).paths, [
       "s/a.txt",
       "s/target/CACHEDIR.TAG",
@@ -100,15 +102,20 @@ Deno.test("scan: a tagged folder gives its tag only, wherever the walk starts", 
 
 Deno.test({
   name:
-    "walk worker: a folder tagged after a backup keeps its files, marked excluded, when the worker walks it",
+    "walk worker: a folder tagged after a backup (by a tag file, or a symlink to one) keeps its files, marked excluded, when the worker walks it",
   ignore: Deno.build.os === "windows",
   fn: async () => {
-    for (const walkerSplit of [0, 1]) {
+    for (const [walkerSplit, symlink] of [[0, false], [1, false], [0, true], [1, true]] as const) {
       using fx = makeFixture(TREE, { exclude_caches: true });
       Deno.removeSync(join(fx.source, "target/CACHEDIR.TAG"));
       const first = await backupOnce(loadConfig(fx.config), { walkerSplit });
       assert.equal(first.exitCode, 0, JSON.stringify(first.errors));
-      Deno.writeTextFileSync(join(fx.source, "target/CACHEDIR.TAG"), TAG);
+      if (!symlink) Deno.writeTextFileSync(join(fx.source, "target/CACHEDIR.TAG"), TAG);
+      else {
+        // A symlink to a tag file, outside the source: followed, as restic and borg do.
+        Deno.writeTextFileSync(join(fx.dir, "cargo.tag"), TAG);
+        Deno.symlinkSync(join(fx.dir, "cargo.tag"), join(fx.source, "target/CACHEDIR.TAG"));
+      }
       const r = await backupOnce(loadConfig(fx.config), { walkerSplit });
       assert.equal(r.exitCode, 0, JSON.stringify(r.errors));
       assert.equal(r.counts.delete, 0, `split ${walkerSplit}`);

@@ -6,9 +6,10 @@
  * everything else in it is left out as an exclude pattern matching the folder's contents
  * would leave it out (the tag stays, so a restored tree stays tagged). The walk asks of a
  * folder's listed keys (no stat, no read for a folder without such a name): only a
- * `CACHEDIR.TAG` listed is opened (never through a symlink, never a FIFO: openSource) and
- * its first 43 bytes read. One that cannot be read, or reads otherwise, tags nothing: it
- * is backed up as any file, and one that cannot be read is reported then, as any is. A
+ * `CACHEDIR.TAG` listed is looked at, a regular file or a symlink to one (as restic and
+ * borg follow it; never a FIFO or device: `isCacheTag`), and its first 43 bytes read. One
+ * that cannot be read, or reads otherwise, tags nothing: it is backed up as any file (a
+ * symlink as a symlink), and one that cannot be read is reported then, as any is. A
  * walk that starts below a source's root (a watch's pass) looks at the folders on the way
  * there with an lstat per name (`taggedAbove`). Read-only: an interruption leaves nothing.
  */
@@ -62,14 +63,23 @@ export function tagKeys(
 }
 
 /**
- * Whether the file at `abs` is a regular file whose content begins with the signature. A
- * symlink, a folder, a FIFO, one that cannot be read: no.
+ * Whether the entry at `abs` is a regular file whose content begins with the signature,
+ * or a symlink to one, followed as restic and borg follow it (tar does not, without -h):
+ * its target is stat'ed first, so a FIFO, device or socket is never opened; one dangling
+ * or looping, to a folder: no. The file is opened at its resolved path without following
+ * a symlink there or waiting on a FIFO (openSource), and its first 43 bytes read.
  */
 export function isCacheTag(abs: string): boolean {
   const want = CACHEDIR_SIGNATURE.length;
   try {
-    using file = openSource(abs);
-    if (file.stat().kind !== "file") return false;
+    let path = abs;
+    const entry = Deno.lstatSync(abs);
+    if (entry.isSymlink) {
+      if (!Deno.statSync(abs).isFile) return false;
+      path = Deno.realPathSync(abs);
+    } else if (!entry.isFile) return false;
+    using file = openSource(path);
+    if (file.stat().kind !== "file") return false; // swapped since its stat
     const buf = new Uint8Array(want);
     let got = 0;
     while (got < want) {

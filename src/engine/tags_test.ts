@@ -19,7 +19,7 @@ function withDir(fn: (dir: string) => void): void {
   }
 }
 
-Deno.test("tags: a cache tag is a file beginning with the 43 bytes of the signature", () =>
+Deno.test("tags: a cache tag is a file beginning with the 43 bytes of the signature, or a symlink to one", () =>
   withDir((dir) => {
     const at = (name: string, text: string) => {
       Deno.writeTextFileSync(join(dir, name), text);
@@ -32,10 +32,20 @@ Deno.test("tags: a cache tag is a file beginning with the 43 bytes of the signat
     assert.ok(!isCacheTag(at("other", `${CACHEDIR_SIGNATURE.toUpperCase()}\n`)));
     assert.ok(!isCacheTag(at("bom", `\uFEFF${CACHEDIR_SIGNATURE}`)));
     assert.ok(!isCacheTag(join(dir, "missing")));
-    Deno.symlinkSync(join(dir, "exact"), join(dir, "link"));
-    assert.ok(!isCacheTag(join(dir, "link")), "never through a symlink");
     Deno.mkdirSync(join(dir, "folder"));
     assert.ok(!isCacheTag(join(dir, "folder")));
+    // A symlink is followed to a regular file only (as restic and borg follow it).
+    const link = (name: string, target: string) => {
+      Deno.symlinkSync(target, join(dir, name));
+      return join(dir, name);
+    };
+    assert.ok(isCacheTag(link("link", join(dir, "exact"))));
+    assert.ok(isCacheTag(link("link2", "link")), "through two symlinks");
+    assert.ok(!isCacheTag(link("to-short", "short")));
+    assert.ok(!isCacheTag(link("dangling", "missing")));
+    assert.ok(!isCacheTag(link("loop", "loop")));
+    assert.ok(!isCacheTag(link("to-folder", "folder")));
+    assert.ok(!isCacheTag(link("to-device", "/dev/zero")));
   }));
 
 Deno.test("tags: the keys that tag a folder, by name in its listing", () =>
