@@ -206,3 +206,33 @@ Deno.test({
     );
   },
 });
+
+Deno.test({
+  name:
+    "run: an exclude_if_present entry of any kind tags its folder, as restic's --exclude-if-present (a folder, walked as any; a symlink, dangling too; a FIFO, said and never opened)",
+  ignore: Deno.build.os === "windows",
+  fn: async () => {
+    using fx = makeFixture({
+      "folder/.nobackup/inside.txt": "i",
+      "folder/a.txt": "a",
+      "link/b.txt": "b",
+      "dangling/c.txt": "c",
+      "fifo/d.txt": "d",
+      "keep/e.txt": "e",
+    }, { exclude_if_present: [".nobackup"] });
+    Deno.symlinkSync("b.txt", join(fx.source, "link/.nobackup"));
+    Deno.symlinkSync("missing", join(fx.source, "dangling/.nobackup"));
+    const mkfifo = new Deno.Command("mkfifo", { args: [join(fx.source, "fifo/.nobackup")] });
+    assert.ok((await mkfifo.output()).success);
+    const r = await fx.cli("run");
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.equal(Deno.readTextFileSync(join(fx.backup, "folder/.nobackup/inside.txt")), "i");
+    assert.equal(Deno.readLinkSync(join(fx.backup, "link/.nobackup")), "b.txt");
+    assert.equal(Deno.readLinkSync(join(fx.backup, "dangling/.nobackup")), "missing");
+    assert.match(r.stdout + fx.lastLog().join("\n"), /SKIP SPECIAL: source\/fifo\/\.nobackup/);
+    for (const path of ["folder/a.txt", "link/b.txt", "dangling/c.txt", "fifo/d.txt"]) {
+      assert.ok(!exists(join(fx.backup, path)), path);
+    }
+    assert.equal(Deno.readTextFileSync(join(fx.backup, "keep/e.txt")), "e");
+  },
+});
