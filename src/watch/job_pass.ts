@@ -15,7 +15,7 @@ import { rereadLine, unchangedLine } from "../engine/describe.ts";
 import type { Job } from "./scheduler.ts";
 import {
   isWithin,
-  type KindNow,
+  type Now,
   toScope,
   type TrackedStatus,
   withoutExcluded,
@@ -69,11 +69,13 @@ function trackedStatusIn(session: Session): (logical: string) => TrackedStatus {
   };
 }
 
-/** What is at `path` now (a symlink is a file, as the walk takes it). */
-function kindNow(path: string): KindNow {
+/**
+ * What is at `path` now: its lstat, whose kind and size `withoutExcluded` takes (a symlink
+ * is a file, as the walk takes it, and never over exclude_larger_than).
+ */
+function kindNow(path: string): Now {
   try {
-    const info = lstatOrNone(path);
-    return info === undefined ? "none" : info.isDirectory ? "folder" : "file";
+    return lstatOrNone(path) ?? "none";
   } catch {
     return undefined; // the pass looks
   }

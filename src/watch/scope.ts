@@ -21,7 +21,7 @@ import {
   type LeftOutRules,
   newLeftOutCache,
 } from "../engine/left_out.ts";
-import { largeNow } from "../engine/large.ts";
+import { largeNow, overLimit } from "../engine/large.ts";
 
 /** Whether `path` is `dir` or lies below it. */
 export function isWithin(path: string, dir: string, sep = nativeSep): boolean {
@@ -72,6 +72,12 @@ export function eventFilter(
 /** What is at a path now: undefined where that cannot be told. */
 export type KindNow = "folder" | "file" | "none" | undefined;
 
+/**
+ * What is at a path now as `withoutExcluded` is told it: its kind, or its lstat, whose kind
+ * and size both serve (one lstat, not two, for a file over `exclude_larger_than`).
+ */
+export type Now = KindNow | Pick<Deno.FileInfo, "isFile" | "isDirectory" | "size">;
+
 /** How the state tracks a file at a logical path: undefined where it tracks none. */
 export type TrackedStatus = "current" | "excluded" | undefined;
 
@@ -98,7 +104,7 @@ export function withoutExcluded(
   config: Pick<Config, "sources" | "exclude"> & LeftOutRules & {
     excludeLargerThan?: number | null;
   },
-  kindNow: (path: string) => KindNow,
+  kindNow: (path: string) => Now,
   trackedStatus: (logical: string) => TrackedStatus,
   isTrackedBelow: (logical: string) => boolean,
   /** Untracked files over `exclude_larger_than` this session has said (SKIP LARGE). */
@@ -115,7 +121,8 @@ export function withoutExcluded(
     if (!source || path === source.path) return true;
     const names = namesBelow(source, path, sep);
     const rel = names.join("/");
-    const kind = kindNow(path);
+    const now = kindNow(path);
+    const kind = typeof now === "object" ? (now.isDirectory ? "folder" : "file") : now;
     const excluded = kind === "folder"
       ? matcher.ignores(`${rel}/`)
       : kind === "file"
@@ -130,7 +137,12 @@ export function withoutExcluded(
       // marked it), or not tracked and said by a pass of this session: a save of it runs no
       // pass (a running VM's disk image ran one, and said it, at every debounce). A full
       // rescan says it again.
-      if (limit === null || kind !== "file" || !largeNow(limit, path)) return true;
+      if (limit === null || kind !== "file") return true;
+      // Its size from the lstat that gave its kind, where the caller gave that.
+      const large = typeof now === "object"
+        ? overLimit(limit, now.isFile ? "file" : "other", now.size)
+        : largeNow(limit, path);
+      if (!large) return true;
       const logical = `${source.name}/${rel}`;
       const status = trackedStatus(logical);
       return status !== "excluded" && !(status === undefined && saidLarge.has(logical));

@@ -279,6 +279,24 @@ Deno.test("scope: a file over exclude_larger_than runs no pass once recorded as 
       new Set(["s/new", "s/grown"]),
     );
     assert.deepEqual(said, [paths[1], paths[3], paths[4]], "s/grown is tracked: marked");
+    // Given the lstat itself (as the watch gives it), the same, and no lstat of its own.
+    const lstat = Deno.lstatSync;
+    let lstats = 0;
+    const given = paths.map((path) => [path, lstat(path)] as const);
+    try {
+      Deno.lstatSync = (path) => (lstats++, lstat(path));
+      const once = withoutExcluded(
+        paths,
+        config,
+        (path) => new Map(given).get(path),
+        (logical) => status.get(logical),
+        () => false,
+      );
+      assert.deepEqual(once, paths.slice(1));
+    } finally {
+      Deno.lstatSync = lstat;
+    }
+    assert.equal(lstats, 0, "the size taken from the lstat given");
     // No limit: every path kept.
     const none = withoutExcluded(paths, { ...config, excludeLargerThan: null }, () => "file", (
       logical,
