@@ -23,6 +23,7 @@ import { needsHash, type PlanInput, type Planner, type PlanOptions } from "./pla
 import type { PassContext, PassOptions, Progress, Unread } from "./pass_types.ts";
 import { relPath } from "./rel_path.ts";
 import {
+  GrownLargeError,
   hashCopyAs,
   KeptChangingError,
   NotAFileError,
@@ -69,6 +70,8 @@ export class EntryHandler {
     readonly batch: Batch,
     /** Reports a file that could not be read, and why where that is not a failure. */
     readonly fail: (path: string, message: string, how?: Unread) => void,
+    /** Says a file grown over exclude_larger_than since the walk, left out (stage.ts). */
+    readonly large: (path: string, size: number) => void = () => {},
   ) {}
 
   /** A prefix for the staging worker's temporary file names, unique in this process. */
@@ -120,6 +123,11 @@ export class EntryHandler {
     this.expect(entry, true);
     this.#report(entry, true);
     try {
+      if (item.large !== undefined) {
+        removeQuietly(tmp);
+        this.large(entry.path, item.large);
+        return await this.#applyIfDue();
+      }
       if (error !== undefined || hash === undefined) throw new Error(error ?? "not read");
       this.#plan({ entry, hashed: { entry, hash, tmp } }, tmp);
     } catch (e) {
@@ -157,7 +165,8 @@ export class EntryHandler {
 
   /** Starts reading the held entries ahead on `reader` (read_ahead.ts). */
   readAhead(held: Held[], reader: StagingWalk): ReadAhead {
-    return new ReadAhead(reader, this.ctx.config.hashAlgorithm, held, (h) => this.#tmpFor(h));
+    const { hashAlgorithm, excludeLargerThan } = this.ctx.config;
+    return new ReadAhead(reader, hashAlgorithm, held, (h) => this.#tmpFor(h), excludeLargerThan);
   }
 
   /**
@@ -199,6 +208,10 @@ export class EntryHandler {
    */
   #planReadAhead({ held: { entry, known }, tmp, staged }: ReadAheadResult): boolean {
     try {
+      if (staged.large !== undefined) {
+        this.large(entry.path, staged.large);
+        return true;
+      }
       if (staged.error !== undefined || staged.hash === undefined) {
         this.fail(entry.path, staged.error ?? "not read", unreadOf(staged));
         return true;
@@ -225,7 +238,8 @@ export class EntryHandler {
       this.#plan(await this.#read(entry, t, tmp), tmp);
     } catch (e) {
       removeQuietly(tmp);
-      if (!(e instanceof StoppedError)) {
+      if (e instanceof GrownLargeError) this.large(entry.path, e.size);
+      else if (!(e instanceof StoppedError)) {
         this.fail(entry.path, errorText(e), unreadFrom(e, entry.abs));
       }
     }
@@ -260,11 +274,12 @@ export class EntryHandler {
     const algo = this.ctx.config.hashAlgorithm;
     // A large file's read gives the event loop turns: a stop signal is heard mid-file.
     const turn = turnTaker(this.opts.signal);
+    const limit = this.ctx.config.excludeLargerThan;
     if (likelyUnchanged(t, entry, algo)) {
-      const probe = await stageEntryHeard(entry, algo, this.#buf, undefined, turn);
+      const probe = await stageEntryHeard(entry, algo, this.#buf, undefined, turn, limit);
       if (probe.hash === t.hash || !tmp) return { entry: probe.entry, tracked: t, hashed: probe };
     }
-    const staged = await stageEntryHeard(entry, algo, this.#buf, tmp, turn);
+    const staged = await stageEntryHeard(entry, algo, this.#buf, tmp, turn, limit);
     const input: PlanInput = { entry: staged.entry, tracked: t, hashed: staged };
     if (t) Object.assign(input, this.#storedCopy(t, staged.entry, staged.hash));
     return input;

@@ -5,7 +5,9 @@
  * The size is the file's length as its lstat gives it (`ls -l`: a sparse file's whole
  * length); symlinks and folders are never left out for their size. The walk asks
  * `overLimit` of each file it lstats anyway; purge and the watch scope look at one path
- * (`largeNow`). Read-only: an interruption leaves nothing.
+ * (`largeNow`). A file the walk held to read later (changed) and found grown over the
+ * limit when read is left out and said then (stage.ts). Read-only: an interruption leaves
+ * nothing.
  */
 import { formatBytes } from "./format_bytes.ts";
 

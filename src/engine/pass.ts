@@ -110,7 +110,8 @@ class Pass {
       { clock, recorded: ctx.store?.recordedTime(clock) ?? clock },
       () => this.planner.forget(),
     );
-    this.handler = new EntryHandler(ctx, opts, planOpts, this.planner, this.batch, unread);
+    const large = (path: string, size: number) => this.large(path, size);
+    this.handler = new EntryHandler(ctx, opts, planOpts, this.planner, this.batch, unread, large);
   }
 
   async run(): Promise<PassResult> {

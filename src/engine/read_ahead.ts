@@ -59,6 +59,8 @@ export class ReadAhead {
     readonly held: Held[],
     /** The temporary name to stage an entry as; undefined: hash it only. */
     readonly tmpFor: (held: Held) => string | undefined,
+    /** exclude_larger_than: a file grown over it since the walk is left out, not read. */
+    readonly limit?: number | null,
   ) {
     this.#ask();
   }
@@ -90,7 +92,8 @@ export class ReadAhead {
         bytes += h.entry.size;
       }
       const tmps = group.map(this.tmpFor);
-      const items: ReadRequest[] = group.map((h, i) => ({ entry: h.entry, tmp: tmps[i] }));
+      const limit = this.limit;
+      const items: ReadRequest[] = group.map((h, i) => ({ entry: h.entry, tmp: tmps[i], limit }));
       this.reader.read(this.algo, items);
       this.#asked.push({ group, tmps, bytes });
       this.#aheadEntries += group.length;

@@ -8,7 +8,9 @@
  * the next run, so a digest is never recorded for bytes that were not stored, nor a copy
  * mixing two states of it. (A file that keeps growing, a busy log, is given up too: reading
  * it twice alike cannot tell an append from a write ahead of the reader, which a growing
- * database does.) An interruption leaves at most temporary files, which the next run
+ * database does.) A file found grown over `exclude_larger_than` when looked at again (held
+ * since the walk: a growing disk image) is not read on: GrownLargeError, said as the walk
+ * says one (large.ts). An interruption leaves at most temporary files, which the next run
  * removes. Callers await `loadDigests()` (digest.ts) before the first call.
  */
 import { dirname } from "node:path";
@@ -20,6 +22,7 @@ import { makeSymlink } from "./portability.ts";
 import { statFields, type StatResult } from "./folders.ts";
 import { openSource, type SourceFile } from "./source_file.ts";
 import { makeFile } from "./own_file.ts";
+import { overLimit } from "./large.ts";
 import { pausePoint } from "./fault.ts";
 import { RETRIED } from "./errors.ts";
 import { needsOwner } from "./owner.ts";
@@ -40,6 +43,16 @@ export class FileChangedError extends Error {}
 export class KeptChangingError extends FileChangedError {}
 /** A FIFO, socket or device found where a file was to be read (opened, never read). */
 export class NotAFileError extends Error {}
+/**
+ * A file grown over `exclude_larger_than` between the walk and its read (held until the
+ * deletions were planned: a growing disk image): left out as the walk leaves one out, not
+ * read on (large.ts).
+ */
+export class GrownLargeError extends Error {
+  constructor(readonly abs: string, readonly size: number) {
+    super(`'${abs}' grew over exclude_larger_than (${size} bytes) after the walk saw it`);
+  }
+}
 
 interface Staged {
   entry: ScanEntry;
@@ -47,9 +60,19 @@ interface Staged {
   tmp?: string;
 }
 
-/** Digest of a file's bytes (or a symlink's target), and a temporary copy when `tmp` is given. */
-export function stageEntry(entry: ScanEntry, algo: string, buf: Uint8Array, tmp?: string): Staged {
-  const steps = stageSteps(entry, algo, buf, tmp);
+/**
+ * Digest of a file's bytes (or a symlink's target), and a temporary copy when `tmp` is
+ * given; a file found grown over `limit` (exclude_larger_than) when looked at again throws
+ * GrownLargeError.
+ */
+export function stageEntry(
+  entry: ScanEntry,
+  algo: string,
+  buf: Uint8Array,
+  tmp?: string,
+  limit?: number | null,
+): Staged {
+  const steps = stageSteps(entry, algo, buf, tmp, limit);
   for (;;) {
     const step = steps.next();
     if (step.done) return step.value;
@@ -68,8 +91,9 @@ export async function stageEntryHeard(
   buf: Uint8Array,
   tmp: string | undefined,
   turn: () => Promise<void>,
+  limit?: number | null,
 ): Promise<Staged> {
-  const steps = stageSteps(entry, algo, buf, tmp);
+  const steps = stageSteps(entry, algo, buf, tmp, limit);
   for (;;) {
     const step = steps.next();
     if (step.done) return step.value;
@@ -88,6 +112,7 @@ function* stageSteps(
   algo: string,
   buf: Uint8Array,
   tmp?: string,
+  limit?: number | null,
 ): Generator<void, Staged> {
   if (entry.kind === "symlink") return stageSymlink(entry, algo, tmp);
   for (let attempt = 1;; attempt++) {
@@ -102,6 +127,8 @@ function* stageSteps(
       );
     }
     entry = restat(entry);
+    // Grown over the limit since the walk: left out as the walk leaves one out, not read.
+    if (overLimit(limit, entry.kind, entry.size)) throw new GrownLargeError(entry.abs, entry.size);
   }
 }
 

@@ -14,7 +14,7 @@ import { errorText } from "./errors.ts";
 import { openSource } from "./source_file.ts";
 import { removeQuietly, vanishedFrom } from "./fsops.ts";
 import { scanEntries, type ScanOptions } from "./scan.ts";
-import { KeptChangingError, READ_BUFFER_BYTES, stageEntry } from "./stage.ts";
+import { GrownLargeError, KeptChangingError, READ_BUFFER_BYTES, stageEntry } from "./stage.ts";
 import { loadDigests } from "./digest.ts";
 import type { ScanEntry } from "./types.ts";
 import type {
@@ -108,19 +108,26 @@ async function walkOnly(job: StagingJob, unreadable: string[]): Promise<void> {
 async function readEach(algo: string, items: ReadRequest[]): Promise<void> {
   await loadDigests();
   readBuf ??= new Uint8Array(READ_BUFFER_BYTES);
-  const results = items.map(({ entry, tmp }) => stageOne(entry, algo, readBuf!, tmp));
+  const results = items.map(({ entry, tmp, limit }) => stageOne(entry, algo, readBuf!, tmp, limit));
   post({ type: "read", results });
 }
 
 let readBuf: Uint8Array | undefined;
 
 /** One entry staged, or why it could not be. */
-function stageOne(entry: ScanEntry, algo: string, buf: Uint8Array, tmp?: string): StagedEntry {
+function stageOne(
+  entry: ScanEntry,
+  algo: string,
+  buf: Uint8Array,
+  tmp?: string,
+  limit?: number | null,
+): StagedEntry {
   try {
-    const staged = stageEntry(entry, algo, buf, tmp);
+    const staged = stageEntry(entry, algo, buf, tmp, limit);
     return { entry: staged.entry, hash: staged.hash, tmp: staged.tmp };
   } catch (e) {
     removeQuietly(tmp);
+    if (e instanceof GrownLargeError) return { entry, large: e.size };
     const error = errorText(e);
     if (e instanceof KeptChangingError) return { entry, error, changing: true };
     return { entry, error, vanished: vanishedFrom(e, entry.abs, openSource) };
@@ -142,7 +149,7 @@ async function stageAll(job: StagingJob, unreadable: string[]): Promise<void> {
   const scan = reporting(job, (item) => items.push(item));
   for (const entry of scanEntries(job.sources, scan, unreadable)) {
     const tmp = job.tmpDir ? join(job.tmpDir, `${job.tmpPrefix}-${++n}.tmp`) : undefined;
-    items.push(stageOne(entry, job.algo, buf, tmp));
+    items.push(stageOne(entry, job.algo, buf, tmp, job.scan.excludeLargerThan));
     bytes += entry.size;
     if (items.length >= CHUNK_ITEMS || bytes >= CHUNK_BYTES) await flush();
   }

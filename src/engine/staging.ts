@@ -62,6 +62,8 @@ export type StagedEntry = {
   vanished?: boolean;
   /** It kept changing while read (stage.ts `KeptChangingError`). */
   changing?: boolean;
+  /** Its size, grown over exclude_larger_than since the walk (stage.ts `GrownLargeError`). */
+  large?: number;
 };
 
 /** Something the scan reported between entries. */
@@ -87,6 +89,8 @@ export type WorkerMessage =
 export interface ReadRequest {
   entry: ScanEntry;
   tmp?: string;
+  /** exclude_larger_than: a file grown over it since the walk is left out (stage.ts). */
+  limit?: number | null;
 }
 
 /**
