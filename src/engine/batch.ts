@@ -23,6 +23,7 @@ import { faultPoint, pausePoint } from "./fault.ts";
 import type { PassContext, PassOptions, PassResult } from "./pass_types.ts";
 import type { Action, Archive } from "./types.ts";
 import type { FolderMetaRecorder } from "./folder_meta.ts";
+import { shareExtents } from "./share_extents.ts";
 
 /** Up to 512 files or 256 MiB per batch: one journal entry and one fsync wave each. */
 const BATCH_FILES = 512;
@@ -82,6 +83,8 @@ interface Applied {
 export class Batch {
   #actions: Action[] = [];
   #tmps: string[] = [];
+  /** Duplicates whose staged copy is to share the blocks of the copy at `from` (storage). */
+  #shares: { action: Action; from: string }[] = [];
   #bytes = 0;
   #applied: Applied[] = [];
   #waiting = 0;
@@ -113,8 +116,13 @@ export class Batch {
     return this.opts.dryRun === true || this.opts.scope !== undefined;
   }
 
-  add(action: Action, tmp?: string, bytes = 0): void {
+  /**
+   * `shareWith`: a duplicate's, the storage path of the stored copy of its content (its
+   * original's, placed by now or in this batch) to share its staged copy's blocks with.
+   */
+  add(action: Action, tmp?: string, bytes = 0, shareWith?: string): void {
     this.#actions.push(action);
+    if (shareWith !== undefined) this.#shares.push({ action, from: shareWith });
     if ("archive" in action && action.archive && this.#keepsArchived) {
       this.archived.set(action.path, action.archive);
     }
@@ -132,8 +140,10 @@ export class Batch {
   async flush(): Promise<void> {
     const actions = this.#actions;
     const tmps = this.#tmps;
+    const shares = this.#shares;
     this.#actions = [];
     this.#tmps = [];
+    this.#shares = [];
     this.#bytes = 0;
     this.#onlySkips = true;
     if (actions.length === 0) return;
@@ -155,7 +165,7 @@ export class Batch {
     if (recorded.length > 0) this.#checkLock();
     const effectful = recorded.filter(hasFileSteps);
     const applied: Applied = effectful.length > 0
-      ? await this.#apply(this.ctx.store, actions, effectful, tmps)
+      ? await this.#apply(this.ctx.store, actions, effectful, tmps, shares)
       : { actions, done: [], failures: new Map() };
     // Refreshes of the state's rows only: nothing on disk to journal or do.
     if (effectful.length < recorded.length) {
@@ -239,9 +249,11 @@ export class Batch {
     actions: Action[],
     effectful: Action[],
     tmps: string[],
+    shares: { action: Action; from: string }[],
   ): Promise<Applied> {
     pausePoint("applying");
     makeParents(this.ctx.root, effectful.flatMap(pathsLinked));
+    if (shares.length > 0) this.#shareStaged(effectful, shares);
     await this.#flushStaged(tmps);
     faultPoint("staged");
     const intent = store.writeIntent(this.ctx.runId, effectful, this.started.recorded);
@@ -270,6 +282,30 @@ export class Batch {
         `Backup root '${this.ctx.root}' or its state folder '.backup-tool' was removed or ` +
           "replaced during the pass: nothing more was written; check it, then run again",
       );
+    }
+  }
+
+  /**
+   * Shares duplicates' staged copies' blocks with their stored contents' (share_extents.ts),
+   * before the flush: the blocks shared need not stay written twice. An original placed in
+   * this batch is still at its staged name. A stored copy found to hold other bytes is
+   * named in a warning (`storedCopyWarning`); the duplicate's copy stays whole.
+   */
+  #shareStaged(effectful: Action[], shares: { action: Action; from: string }[]): void {
+    const staged = new Map<string, string>();
+    for (const a of effectful) {
+      if ("content" in a && a.content.tmp) staged.set(a.target, a.content.tmp);
+    }
+    for (const { action: a, from } of shares) {
+      if (a.type !== "duplicate" || !a.content.tmp) continue;
+      const at = (p: string) => nativePath(this.ctx.root, p);
+      const stagedFrom = staged.get(from);
+      const outcome = shareExtents(
+        at(a.content.tmp),
+        at(stagedFrom ?? from),
+        a.content.entry.size,
+      );
+      if (outcome === "differs" && stagedFrom === undefined) a.storedDiffers = from;
     }
   }
 

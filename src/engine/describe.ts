@@ -150,6 +150,12 @@ export function storedCopyWarning(a: Action): string | undefined {
     return `Its copy '${a.refresh.storedAt}' ${damaged}: left as it is; run 'verify --repair' ` +
       "to copy it again from the unchanged source";
   }
+  if (a.type === "duplicate" && a.storedDiffers !== undefined) {
+    return `The copy '${a.storedDiffers}' of its content no longer holds the content recorded ` +
+      `for it (${otherBytes}): found when this file's new copy was to share its disk blocks; ` +
+      "the new copy is kept whole; run 'verify --repair', which puts the recorded content " +
+      "back where it finds it";
+  }
   if ((a.type === "modified" || a.type === "duplicate") && a.archive?.blocked) {
     return `Cannot archive its previous content (version ${a.archive.seq}): its copy's place ` +
       `'${a.archive.from}' ${other}; recorded as lost, and the new content is backed up at ` +

@@ -19,6 +19,7 @@ import {
   storedEntry,
   vanishedFrom,
 } from "./fsops.ts";
+import { worthSharing } from "./share_extents.ts";
 import { needsHash, type PlanInput, type Planner, type PlanOptions } from "./plan.ts";
 import type { PassContext, PassOptions, Progress, Unread } from "./pass_types.ts";
 import { relPath } from "./rel_path.ts";
@@ -255,7 +256,10 @@ export class EntryHandler {
     if (staged && action.type === "skip") removeQuietly(staged); // same content after all
     // Only regular files are flushed; a staged symlink has no data to sync.
     const toSync = action.type !== "skip" && input.entry.kind === "file" ? staged : undefined;
-    this.batch.add(action, toSync, input.entry.size);
+    const shareWith = action.type === "duplicate" && toSync && worthSharing(input.entry.size)
+      ? this.planner.copyOf(action.content.hash, action.original)
+      : undefined;
+    this.batch.add(action, toSync, input.entry.size, shareWith);
   }
 
   /**

@@ -123,6 +123,11 @@ export interface Planner {
   planExclude(t: TrackedFile): Action | undefined;
   planEntry(input: PlanInput): Action;
   /**
+   * The storage path of `path`'s copy of this content (a duplicate's original's, to share
+   * blocks with: share_extents.ts), as planned or recorded; undefined where not known.
+   */
+  copyOf(hash: string, path: string): string | undefined;
+  /**
    * Plans, once every entry is planned, the promotions of the contents this pass released
    * (their original deleted or changed) and of `orphans` (contents the state holds as
    * duplicates only): the first duplicate in path order of each content that no file holds
@@ -345,6 +350,7 @@ export function createPlanner(view: PlanView, opts: PlanOptions): Planner {
     planEntry,
     planPromotions,
     releasedTooMany: () => holders.releasedTooMany(),
+    copyOf: (hash, path) => holders.copyOf(hash, path),
     forget,
   };
 }

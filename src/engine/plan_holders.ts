@@ -70,6 +70,29 @@ export class ContentHolders {
     return compareCodePoints(fromRun, fromState) < 0 ? fromRun : fromState;
   }
 
+  /**
+   * Where `path`'s copy of a content is: placed by this run (or to be, in the batch being
+   * filled), or as the state records it; undefined where that is not known. For a
+   * duplicate's staged copy to share its blocks with (share_extents.ts): asked for large
+   * duplicates only, the state's answer kept for the content's next duplicate.
+   */
+  copyOf(hash: string, path: string): string | undefined {
+    const key = this.#key(hash);
+    if (this.#heldNow.has(path)) {
+      return this.#heldNow.get(path) === key ? this.#newCopies.get(path) : undefined;
+    }
+    const promoted = this.#promotedNow.get(path);
+    if (promoted) return promoted.storedAt;
+    const known = this.#stateCopy;
+    if (known?.key === key && known.path === path) return known.storedAt;
+    const copy = this.#view.copiesHolding?.(hash, this.#algo).find((c) => c.path === path);
+    if (copy) this.#stateCopy = { key, path, storedAt: copy.storedAt };
+    return copy?.storedAt;
+  }
+
+  /** The state's copy `copyOf` found last. */
+  #stateCopy?: { key: string; path: string; storedAt: string };
+
   /** A tracked file stops holding its content: a duplicate of it may need promoting. */
   release(t: TrackedFile): void {
     this.#heldNow.set(t.path, null);
@@ -145,6 +168,7 @@ export class ContentHolders {
     this.#newCopies.clear();
     this.#newDuplicates.clear();
     this.#promotedNow.clear();
+    this.#stateCopy = undefined;
   }
 
   /** The paths this run made originals of a content, in path order. */

@@ -146,6 +146,11 @@ export type Action =
     original: string;
     /** Set when this replaces an earlier content of the same path. */
     archive?: Archive;
+    /**
+     * The stored copy of its content its staged copy was to share blocks with, found by the
+     * kernel to hold other bytes (share_extents.ts): damaged; the new copy is kept whole.
+     */
+    storedDiffers?: string;
   }
   /** Changed content: archive the current copy as a version, then place the new one. */
   | {

@@ -1,0 +1,227 @@
+/**
+ * A duplicate's copy sharing its disk blocks with its original's (share_extents.ts), on
+ * real file systems: a small btrfs image, and an XFS one (reflink=1, mkfs.xfs' default;
+ * 300 MiB, the least mkfs.xfs makes), each loop-mounted as the backup root (root on Linux
+ * with mkfs.btrfs / mkfs.xfs and filefrag; ignored otherwise, with the reason said), always
+ * unmounted in `finally`. The duplicate's copy is shared (`filefrag -v`: `shared`), holds
+ * its bytes, mode and mtime, `verify` finds it intact and a restore gives its bytes; on a
+ * tmpfs root nothing is shared and nothing said; an original's copy damaged by hand (same
+ * size, other bytes, times kept) leaves the duplicate's copy whole, with one warning.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { type Fixture, makeFixture } from "./helpers.ts";
+import { succeeds } from "./fstab_namespace.ts";
+import { canMountTmpfs, unmount } from "./tmpfs.ts";
+
+/** Whether `cmd` can be run (found on the PATH). */
+async function found(cmd: string): Promise<boolean> {
+  return await succeeds("sh", "-c", `command -v ${cmd}`);
+}
+
+const ROOT = Deno.build.os === "linux" && Deno.uid?.() === 0;
+const FILEFRAG = ROOT && await found("filefrag");
+const BTRFS = FILEFRAG && await found("mkfs.btrfs");
+const XFS = FILEFRAG && await found("mkfs.xfs");
+const TMPFS = await canMountTmpfs();
+if (!BTRFS) console.log("SKIP btrfs sharing tests: need root on Linux, mkfs.btrfs and filefrag");
+if (!XFS) console.log("SKIP XFS sharing test: need root on Linux, mkfs.xfs and filefrag");
+if (!TMPFS) console.log("SKIP tmpfs sharing test: need root on Linux to mount a tmpfs");
+
+/** mkfs of each kind, and the image's size (btrfs needs about 110 MiB, and keeps a third of 256 MiB for its metadata; XFS 300 MiB). */
+const FILE_SYSTEMS = {
+  btrfs: { mkfs: ["mkfs.btrfs", "-q"], size: "256M" },
+  xfs: { mkfs: ["mkfs.xfs", "-q"], size: "300M" },
+};
+
+/** Runs `body` with a fresh image of `kind` loop-mounted at the fixture's backup root. */
+async function withImage(
+  fx: Fixture,
+  kind: keyof typeof FILE_SYSTEMS,
+  body: () => Promise<void>,
+): Promise<void> {
+  const { mkfs, size } = FILE_SYSTEMS[kind];
+  const image = join(fx.dir, `${kind}.img`);
+  assert.ok(await succeeds("truncate", "-s", size, image), "truncate");
+  assert.ok(await succeeds(mkfs[0], ...mkfs.slice(1), image), mkfs[0]);
+  Deno.mkdirSync(fx.backup);
+  assert.ok(await succeeds("mount", "-o", "loop", image, fx.backup), "mount");
+  try {
+    await body();
+  } finally {
+    await unmount(fx.backup);
+  }
+}
+
+/** Runs `body` with a tmpfs mounted at the fixture's backup root. */
+async function withTmpfs(fx: Fixture, body: () => Promise<void>): Promise<void> {
+  Deno.mkdirSync(fx.backup);
+  assert.ok(await succeeds("mount", "-t", "tmpfs", "-o", "size=64m", "tmpfs", fx.backup));
+  try {
+    await body();
+  } finally {
+    await unmount(fx.backup);
+  }
+}
+
+/** Whether every extent of the file is shared with another file (`filefrag -v`). */
+async function sharedWhole(path: string): Promise<boolean> {
+  const out = await new Deno.Command("filefrag", { args: ["-v", path] }).output();
+  assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+  const extents = new TextDecoder().decode(out.stdout).split("\n")
+    .filter((l) => /^\s*\d+:/.test(l));
+  return extents.length > 0 && extents.every((l) => /\bshared\b/.test(l));
+}
+
+/** Bytes that no other file of the test holds: `seed` makes each content its own. */
+function bytesOf(size: number, seed: number): Uint8Array {
+  const b = new Uint8Array(size);
+  let x = seed * 2654435761 >>> 0;
+  for (let i = 0; i < size; i += 4) {
+    x = (x * 1664525 + 1013904223) >>> 0;
+    b[i] = x & 0xff;
+    b[i + 1] = (x >> 8) & 0xff;
+    b[i + 2] = (x >> 16) & 0xff;
+    b[i + 3] = x >>> 24;
+  }
+  return b;
+}
+
+const MIB = 1 << 20;
+
+/**
+ * Originals and their duplicates: 3 MiB; 20 MiB (two ranges of the ioctl's, the last
+ * ending unaligned at the end); a small file of one block, left whole.
+ */
+function sourceTree(): Record<string, Uint8Array> {
+  const three = bytesOf(3 * MIB + 123, 1);
+  const twenty = bytesOf(20 * MIB + 5, 2);
+  const small = bytesOf(3000, 3);
+  return {
+    "a/three.bin": three,
+    "b/three copy.bin": three,
+    "big.bin": twenty,
+    "big2.bin": twenty,
+    "small.txt": small,
+    "small2.txt": small,
+  };
+}
+
+/** The run, then what every file system that shares must show. */
+async function backUpAndCheck(fx: Fixture): Promise<void> {
+  // Mode and mtime of their own, for the copy to keep through the sharing.
+  Deno.chmodSync(join(fx.source, "b/three copy.bin"), 0o600);
+  Deno.utimeSync(
+    join(fx.source, "big2.bin"),
+    new Date(1_700_000_000_000),
+    new Date(1_700_000_000_000),
+  );
+  const r = await fx.cli("run");
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /3 new, 0 updated, 3 duplicate/);
+  assert.doesNotMatch(r.stdout + r.stderr, /WARNING/);
+  for (const [dup, original] of [["b/three copy.bin", "a/three.bin"], ["big2.bin", "big.bin"]]) {
+    const copy = join(fx.backup, "_duplicates", dup);
+    assert.ok(await sharedWhole(copy), `${dup}'s copy shares its extents`);
+    assert.ok(await sharedWhole(join(fx.backup, original)), `${original}'s copy too`);
+    assert.deepEqual(Deno.readFileSync(copy), Deno.readFileSync(join(fx.source, dup)));
+    const [was, is] = [Deno.statSync(join(fx.source, dup)), Deno.statSync(copy)];
+    assert.equal(is.mode! & 0o7777, was.mode! & 0o7777, `${dup}'s mode`);
+    assert.equal(is.mtime?.getTime(), was.mtime?.getTime(), `${dup}'s mtime`);
+  }
+  assert.ok(!(await sharedWhole(join(fx.backup, "_duplicates", "small2.txt"))), "one block: whole");
+  const verify = await fx.cli("verify");
+  assert.equal(verify.code, 0, verify.stdout + verify.stderr);
+  assert.match(verify.stdout, /intact/);
+  // A later run's duplicate shares the stored copy's extents (the state's original).
+  Deno.mkdirSync(join(fx.source, "c"));
+  Deno.copyFileSync(join(fx.source, "a/three.bin"), join(fx.source, "c/three again.bin"));
+  const again = await fx.cli("run");
+  assert.equal(again.code, 0, again.stderr);
+  assert.match(again.stdout, /0 new, 0 updated, 1 duplicate/);
+  assert.ok(await sharedWhole(join(fx.backup, "_duplicates", "c/three again.bin")));
+  const out = join(fx.dir, "restored");
+  const restore = await fx.cli("restore", "--to", out);
+  assert.equal(restore.code, 0, restore.stderr);
+  for (const [path, bytes] of Object.entries(sourceTree())) {
+    assert.deepEqual(Deno.readFileSync(join(out, path)), bytes, `${path} restored`);
+  }
+}
+
+Deno.test({
+  name: "run on btrfs: a duplicate's copy shares its original's extents; verify and restore",
+  ignore: !BTRFS,
+  fn: async () => {
+    using fx = makeFixture(sourceTree());
+    await withImage(fx, "btrfs", () => backUpAndCheck(fx));
+  },
+});
+
+Deno.test({
+  name: "run on XFS (reflink=1): a duplicate's copy shares its original's extents",
+  ignore: !XFS,
+  fn: async () => {
+    using fx = makeFixture(sourceTree());
+    await withImage(fx, "xfs", () => backUpAndCheck(fx));
+  },
+});
+
+Deno.test({
+  name: "run on tmpfs: duplicates stored whole, nothing said",
+  ignore: !TMPFS,
+  fn: async () => {
+    using fx = makeFixture(sourceTree());
+    await withTmpfs(fx, async () => {
+      const r = await fx.cli("run");
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /3 new, 0 updated, 3 duplicate/);
+      assert.doesNotMatch(r.stdout + r.stderr, /WARNING|shar/i);
+      assert.deepEqual(
+        Deno.readFileSync(join(fx.backup, "_duplicates", "big2.bin")),
+        Deno.readFileSync(join(fx.source, "big2.bin")),
+      );
+      assert.equal((await fx.cli("verify")).code, 0);
+    });
+  },
+});
+
+Deno.test({
+  name:
+    "run on btrfs: an original's copy damaged by hand is not shared; the duplicate's copy kept whole, with a warning",
+  ignore: !BTRFS,
+  fn: async () => {
+    const content = bytesOf(2 * MIB, 4);
+    using fx = makeFixture({ "orig.bin": content });
+    await withImage(fx, "btrfs", async () => {
+      assert.equal((await fx.cli("run")).code, 0);
+      // Other bytes of the same size, its times kept: only reading it can tell.
+      const stored = join(fx.backup, "orig.bin");
+      const before = Deno.statSync(stored);
+      Deno.writeFileSync(stored, bytesOf(2 * MIB, 5));
+      Deno.utimeSync(stored, before.atime!, before.mtime!);
+      Deno.writeFileSync(join(fx.source, "dup.bin"), content);
+      // A damaged stored copy found, as a run says any: exit code 1, the warning on stderr.
+      const r = await fx.cli("run");
+      assert.equal(r.code, 1, r.stderr);
+      assert.match(r.stdout, /0 new, 0 updated, 1 duplicate/);
+      assert.match(r.stdout, /Copies missing or damaged: 1 stored copy/);
+      const warnings = r.stderr.split("\n").filter((l) => l.startsWith("WARNING"));
+      assert.deepEqual(warnings.length, 1, r.stdout);
+      assert.match(warnings[0], /^WARNING: source\/dup\.bin: The copy 'orig\.bin' of its content/);
+      assert.match(warnings[0], /verify --repair/);
+      const copy = join(fx.backup, "_duplicates", "dup.bin");
+      assert.deepEqual(Deno.readFileSync(copy), content);
+      assert.ok(!(await sharedWhole(copy)), "kept whole");
+      assert.deepEqual(
+        Deno.readFileSync(stored),
+        bytesOf(2 * MIB, 5),
+        "the damaged copy untouched",
+      );
+      assert.equal(Deno.statSync(stored).mtime?.getTime(), before.mtime?.getTime());
+      // verify says the same of it.
+      const verify = await fx.cli("verify");
+      assert.equal(verify.code, 1);
+      assert.match(verify.stderr, /orig\.bin/);
+    });
+  },
+});
