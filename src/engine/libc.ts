@@ -1,9 +1,10 @@
 /**
  * The C library through Deno's FFI, for the few Linux calls Deno has no API for: syncfs,
- * getdents64 and statx relative to a folder's descriptor, and an open that neither follows
- * a symlink nor waits on a FIFO. Only on Linux with glibc and FFI permitted (`deno run
- * -A`, and the compiled binary, which is built with every permission); every user falls
- * back to Deno's own API (or node:fs) where `openLibc` gives nothing. Nothing here writes.
+ * getdents64 and statx relative to a folder's descriptor, an open that neither follows
+ * a symlink nor waits on a FIFO, and the FIDEDUPERANGE ioctl (share_extents.ts). Only on
+ * Linux with glibc and FFI permitted (`deno run -A`, and the compiled binary, which is
+ * built with every permission); every user falls back to Deno's own API (or node:fs), or
+ * does without, where `openLibc` gives nothing. Nothing here writes.
  */
 
 /** open(2) flags O_RDONLY | O_CLOEXEC: the same value on every Linux architecture. */

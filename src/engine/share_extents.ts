@@ -14,8 +14,13 @@
  * copy damaged since it was written (a disk fault, a change by hand) is never spread. Where
  * it differs from a staged copy just hashed to the same digest, the stored copy is what is
  * damaged (`"differs"`: the batch warns, naming it and `verify --repair`), and the staged
- * copy stays whole. Done by the batch before its flush (batch.ts), so the staged copy's
- * blocks are written once and then let go, and their remapping is flushed with the file.
+ * copy stays whole. Done by the batch before its flush (batch.ts): the kernel writes both
+ * files' ranges back before it compares them, which the flush then need not, and the
+ * remapping is flushed with the file. (A first backup of 200 files of 1-4 MiB, half of
+ * them duplicates, on btrfs: sharing and flush took 0.77-1.10 s done before the flush,
+ * 0.70-1.35 s after it, six runs each, against 0.65-1.02 s of flush without sharing: the
+ * order is within the noise.) One call at a time: eight at once, each on a thread of its
+ * own, measured no faster.
  * The stored copy is only read: its bytes, times, mode, owner and xattrs stay as they were
  * (its mtime is looked at after each call all the same; a file system found to move it has
  * it put back and is not asked again); the staged copy's mtime, set when it was written
