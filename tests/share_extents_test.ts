@@ -4,8 +4,9 @@
  * 300 MiB, the least mkfs.xfs makes), each loop-mounted as the backup root (root on Linux
  * with mkfs.btrfs / mkfs.xfs and filefrag; ignored otherwise, with the reason said), always
  * unmounted in `finally`. The duplicate's copy is shared (`filefrag -v`: `shared`), holds
- * its bytes, mode and mtime, `verify` finds it intact and a restore gives its bytes; on a
- * tmpfs root nothing is shared and nothing said; an original's copy damaged by hand (same
+ * its bytes, mode and mtime, `verify` finds it intact and a restore gives its bytes, whether
+ * its original is staged in the same batch, placed by an earlier one or recorded by an
+ * earlier run; on a tmpfs root nothing is shared and nothing said; an original's copy damaged by hand (same
  * size, other bytes, times kept) leaves the duplicate's copy whole, with one warning.
  */
 import assert from "node:assert/strict";
@@ -222,6 +223,27 @@ Deno.test({
       const verify = await fx.cli("verify");
       assert.equal(verify.code, 1);
       assert.match(verify.stderr, /orig\.bin/);
+    });
+  },
+});
+
+Deno.test({
+  name:
+    "run on btrfs: a duplicate in a later batch than its original shares the copy that batch placed",
+  ignore: !BTRFS,
+  fn: async () => {
+    // More than a batch's 512 staged files between them: `a.bin` is in its place, not yet
+    // committed, when `z.bin` is staged.
+    const content = bytesOf(MIB, 6);
+    const tree: Record<string, string | Uint8Array> = { "a.bin": content, "z.bin": content };
+    for (let i = 0; i < 520; i++) tree[`m/f${String(i).padStart(4, "0")}.txt`] = `${i}\n`;
+    using fx = makeFixture(tree);
+    await withImage(fx, "btrfs", async () => {
+      const r = await fx.cli("run");
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /521 new, 0 updated, 1 duplicate/);
+      assert.ok(await sharedWhole(join(fx.backup, "_duplicates", "z.bin")));
+      assert.deepEqual(Deno.readFileSync(join(fx.backup, "_duplicates", "z.bin")), content);
     });
   },
 });

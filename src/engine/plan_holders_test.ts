@@ -74,3 +74,29 @@ Deno.test("content holders: with nothing committed (a plan), the run's copies ar
   holders.forget();
   assert.equal(holders.holderOf("h1", "src/a"), "src/c");
 });
+
+Deno.test("content holders: copyOf gives where a duplicate's original's copy is, for its staged copy to share its blocks", () => {
+  let asked = 0;
+  const view: PlanView = {
+    ...VIEW,
+    copiesHolding: (hash, algo) => (asked++, VIEW.copiesHolding!(hash, algo)),
+  };
+  const holders = new ContentHolders(view, ALGO);
+  // The state's original: where the state records its copy, asked once for its content.
+  assert.equal(holders.copyOf("h1", "src/c"), "c");
+  assert.equal(holders.copyOf("h1", "src/c"), "c");
+  assert.equal(asked, 1);
+  // A path this run placed: where it planned the copy (still staged while its batch fills).
+  holders.hold("h3", "src/n", true, { path: "src/n", storedAt: "n", location: "latest" });
+  assert.equal(holders.copyOf("h3", "src/n"), "n");
+  // A path whose content this run changed holds the old one no more: nothing to share with.
+  holders.release(C);
+  holders.hold("h2", "src/c", true, { path: "src/c", storedAt: "c.~2", location: "latest" });
+  assert.equal(holders.copyOf("h1", "src/c"), undefined);
+  // Promoted this run: at its new place.
+  holders.forget();
+  holders.promoted("src/c", "c2");
+  assert.equal(holders.copyOf("h1", "src/c"), "c2");
+  // Not known at all: none.
+  assert.equal(holders.copyOf("h9", "src/zz"), undefined);
+});
