@@ -112,6 +112,8 @@ const VALUE_NAMES: Record<string, string> = {
   top: "N",
   source: "PATH",
   "backup-root": "PATH",
+  include: "PATTERN",
+  exclude: "PATTERN",
 };
 
 /**

@@ -18,7 +18,9 @@ import { flag, parseCommand, refuseEmptyPaths, str, UsageError } from "./args.ts
 import { atOption } from "./at_option.ts";
 import { JsonStream, writeJsonDocument, writeLines } from "./json_document.ts";
 import { whileRead } from "./ls.ts";
-import { say } from "./stdout.ts";
+import { FILTER_OPTIONS, filterField, filterOption } from "./filter_option.ts";
+import type { PathFilter } from "../restore/path_filter.ts";
+import { say, warn } from "./stdout.ts";
 
 const DIFF_HELP = `Usage: backup-tool diff --since TIME [--until TIME] [PATH...]
                         [--config FILE | --backup-root DIR] [--json]
@@ -78,7 +80,8 @@ export function diffCommand(argv: string[]): Promise<number> {
   const p = parseCommand("diff", argv, {
     paths: true,
     boolean: ["json"],
-    string: ["since", "until", "backup-root"],
+    string: ["since", "until", "backup-root", ...FILTER_OPTIONS],
+    multiple: FILTER_OPTIONS,
   });
   if (flag(p, "help")) {
     say(DIFF_HELP);
@@ -86,6 +89,7 @@ export function diffCommand(argv: string[]): Promise<number> {
   }
   refuseEmptyPaths("diff", p);
   const { since, until } = moments(str(p, "since"), str(p, "until"));
+  const filter = filterOption("diff", p);
   const config = configForReading("diff", str(p, "config"), str(p, "backup-root"));
   const json = flag(p, "json");
   const counts: Counts = { added: 0, removed: 0, modified: 0, typeChanged: 0, excluded: 0 };
@@ -104,25 +108,40 @@ export function diffCommand(argv: string[]): Promise<number> {
       failure = { error, reason: errorText(explainedDamage(error)) };
     }
   }
-  diffRequest(config, { paths: p.positionals, since, until }, (changes) => {
+  // Lines for the patterns that matched nothing (a line each), once the changes are read.
+  let unmatched: string[] = [];
+  const request = { paths: p.positionals, since, until, ...filter ? { filter } : {} };
+  diffRequest(config, request, (changes, patterns) => {
     const read = whileRead(changes);
     if (!json) {
       writeLines(map(read, (c) => oneLine(`${MARKS[c.change]} ${count(c).path}`)));
+      unmatched = patterns();
       return;
     }
     writeJsonDocument({
       command: "diff",
       since: new Date(since).toISOString(),
       until: until === undefined ? null : new Date(until).toISOString(),
+      ...filterField(filter?.patterns),
       changes: new JsonStream(untilFailure(read)),
       counts: () => counts,
+      // With patterns: those that matched nothing (none when the comparison ended partway).
+      ...filter === undefined ? {} : {
+        problems: () => (unmatched = failure === undefined ? patterns() : []).map(notFound),
+      },
       error: () => failure?.reason,
     });
   });
   if (failure !== undefined) throw failure.error; // said on stderr as main.ts says any
-  if (!json) say(summaryLine(counts, since, until));
-  return Promise.resolve(0);
+  if (!json) {
+    for (const line of unmatched) warn(oneLine(`NOT FOUND: ${line}`));
+    say(summaryLine(counts, since, until, filter));
+  }
+  return Promise.resolve(unmatched.length === 0 ? 0 : 1);
 }
+
+/** A pattern that matched nothing, as `ls --json` gives one among its problems. */
+const notFound = (reason: string) => ({ path: "", kind: "not-found", reason });
 
 /** The two moments; --since after now, or after --until, is refused. */
 function moments(sinceText: string | undefined, untilText: string | undefined) {
@@ -155,10 +174,16 @@ function* map<T, U>(items: Iterable<T>, fn: (item: T) => U): Generator<U> {
 }
 
 /** `2 added, 1 removed (1 excluded), 3 modified (between … and the latest backup)` */
-function summaryLine(c: Counts, since: number, until: number | undefined): string {
+function summaryLine(
+  c: Counts,
+  since: number,
+  until: number | undefined,
+  filter: PathFilter | undefined,
+): string {
   const excluded = c.excluded === 0 ? "" : ` (${c.excluded} excluded)`;
   const kinds = c.typeChanged === 0 ? "" : `, ${c.typeChanged} changed kind`;
   const end = until === undefined ? "the latest backup" : new Date(until).toISOString();
+  const filtered = filter === undefined ? "" : `; filtered by ${filter.text}`;
   return `${c.added} added, ${c.removed} removed${excluded}, ${c.modified} modified${kinds} ` +
-    `(between ${new Date(since).toISOString()} and ${end})`;
+    `(between ${new Date(since).toISOString()} and ${end}${filtered})`;
 }

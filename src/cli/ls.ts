@@ -23,6 +23,8 @@ import { flag, parseCommand, refuseEmptyPaths, str, UsageError } from "./args.ts
 import { atOption } from "./at_option.ts";
 import { JsonStream, writeJsonDocument, writeLines } from "./json_document.ts";
 import { choosingHooks, heldBackField } from "./restore_output.ts";
+import { FILTER_OPTIONS, filterField, filterOption } from "./filter_option.ts";
+import type { PathFilter } from "../restore/path_filter.ts";
 import { type Output, say, stdout, warn } from "./stdout.ts";
 
 const LS_HELP =
@@ -65,7 +67,8 @@ export function lsCommand(argv: string[]): Promise<number> {
   const p = parseCommand("ls", argv, {
     paths: true,
     boolean: ["json"],
-    string: ["at", "backup-root"],
+    string: ["at", "backup-root", ...FILTER_OPTIONS],
+    multiple: FILTER_OPTIONS,
   });
   if (flag(p, "help")) {
     say(LS_HELP);
@@ -73,6 +76,7 @@ export function lsCommand(argv: string[]): Promise<number> {
   }
   refuseEmptyPaths("ls", p);
   const at = atOption(str(p, "at"));
+  const filter = filterOption("ls", p);
   const config = configForReading("ls", str(p, "config"), str(p, "backup-root"));
   const json = flag(p, "json");
   const tally = { count: 0, symlinks: 0, bytes: 0 };
@@ -98,13 +102,15 @@ export function lsCommand(argv: string[]): Promise<number> {
   const exitCode = (problems: readonly Problem[]) =>
     failure === undefined ? exitCodeOf(problems) : failureCode(failure.error);
   const hooks = choosingHooks(json, (runs) => heldBack = runs);
-  const problems = listRequest(config, { paths: p.positionals, at }, hooks, (files, problems) => {
+  const request = { paths: p.positionals, at, ...filter === undefined ? {} : { filter } };
+  const problems = listRequest(config, request, hooks, (files, problems) => {
     const read = whileRead(files);
     if (!json) return writeLines(map(read, (f) => oneLine(fileLine(count(f)))));
     // Whatever comes after the files is asked for once they are read (json_document.ts).
     writeJsonDocument({
       command: "ls",
       at: at === undefined ? undefined : new Date(at).toISOString(),
+      ...filterField(filter?.patterns),
       ...heldBackField(heldBack),
       files: new JsonStream(untilFailure(read)),
       count: () => tally.count,
@@ -119,7 +125,7 @@ export function lsCommand(argv: string[]): Promise<number> {
   const code = exitCodeOf(problems);
   if (json) return Promise.resolve(code);
   printProblems(problems);
-  say(summaryLine(tally, problems, at));
+  say(summaryLine(tally, problems, at, filter));
   return Promise.resolve(code);
 }
 
@@ -185,10 +191,12 @@ function summaryLine(
   tally: { count: number; symlinks: number; bytes: number },
   problems: Problem[],
   at: number | undefined,
+  filter: PathFilter | undefined,
 ): string {
   const plural = (n: number, what: string) => `${n} ${what}${n === 1 ? "" : "s"}`;
   const links = tally.symlinks === 0 ? "" : ` (${plural(tally.symlinks, "symlink")})`;
-  const asOf = at === undefined ? "latest" : `as of ${new Date(at).toISOString()}`;
+  const asOf = (at === undefined ? "latest" : `as of ${new Date(at).toISOString()}`) +
+    (filter === undefined ? "" : `; filtered by ${filter.text}`);
   const gone = problems.filter((q) => q.kind !== "not-found").length;
   const lost = gone === 0 ? "" : `; ${gone} not restorable (pruned or lost)`;
   return `Listed ${plural(tally.count, "file")}${links}, ${formatBytes(tally.bytes)} (${asOf})` +

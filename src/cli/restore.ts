@@ -10,6 +10,7 @@ import { configForReading } from "../restore/bare_root.ts";
 import { type RestoreRequest, restoreRequest } from "../restore/request.ts";
 import { stopGracefully } from "./stop.ts";
 import { atOption } from "./at_option.ts";
+import { FILTER_OPTIONS, filterOption } from "./filter_option.ts";
 import type { HeldRun } from "../state/run_queries.ts";
 import { flag, parseCommand, type Parsed, refuseEmptyPaths, str, UsageError } from "./args.ts";
 import {
@@ -95,7 +96,8 @@ export async function restoreCommand(argv: string[]): Promise<number> {
   const p = parseCommand("restore", argv, {
     paths: true,
     boolean: ["json", "quiet", "overwrite", "dry-run"],
-    string: ["to", "at", "version", "backup-root"],
+    string: ["to", "at", "version", "backup-root", ...FILTER_OPTIONS],
+    multiple: FILTER_OPTIONS,
     short: { n: "dry-run" },
   });
   if (flag(p, "help")) {
@@ -123,7 +125,8 @@ export async function restoreCommand(argv: string[]): Promise<number> {
   });
   const { problems, folderProblems, notes, stoppedCode } = outcome;
   printFolderProblems(folderProblems);
-  const opts = { json, quiet, at: request.at, stoppedCode, notes, heldBack, dryRun };
+  const filter = request.filter?.patterns;
+  const opts = { json, quiet, at: request.at, stoppedCode, notes, heldBack, dryRun, filter };
   return printRestore(tally, problems, opts);
 }
 
@@ -136,11 +139,19 @@ function readRequest(p: Parsed): RestoreRequest {
   }
   const toText = str(p, "to");
   if (toText === "") throw new UsageError("Invalid --to: give a folder path");
+  const filter = filterOption("restore", p);
+  if (filter !== undefined && versionText !== undefined) {
+    throw new UsageError(
+      "Cannot use --include or --exclude with --version: it picks one file's content; " +
+        "give the file's PATH alone",
+    );
+  }
   const req: RestoreRequest = {
     paths: p.positionals,
     to: toText === undefined ? undefined : resolve(toText),
     overwrite: flag(p, "overwrite"),
     ...flag(p, "dry-run") ? { dryRun: true } : {},
+    ...filter === undefined ? {} : { filter },
   };
   const at = atOption(atText);
   if (at !== undefined) req.at = at;

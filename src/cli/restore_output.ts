@@ -1,8 +1,8 @@
 /**
  * Console output of `restore`: problems on stderr (each names the path and why), and
  * warnings for contents read from another stored copy than their own, the summary line, or
- * the `--json` document `{ command, ok, exitCode, stopped?, at, restored, upToDate, failed,
- * diskFull?, notes?, heldBack? }` (a file restored as a hard link of another names it:
+ * the `--json` document `{ command, ok, exitCode, stopped?, at, filter?, restored, upToDate,
+ * failed, diskFull?, notes?, heldBack? }` (a file restored as a hard link of another names it:
  * `hardLinkOf`; `heldBack`: the runs whose guard held deletions back, said on stderr without
  * it). A destination disk found full (restore/full_disks.ts) is said in the summary's one
  * line, its files counted, not named a line each (in --json each is in `failed`). Results
@@ -20,6 +20,8 @@ import { say, warn } from "./stdout.ts";
 import { sayOpenFilesRemedy } from "./summary.ts";
 import { twinText } from "../restore/twins.ts";
 import { heldBackRestoreWarning } from "../restore/held_back.ts";
+import { type FilterPatterns, filterText } from "../restore/path_filter.ts";
+import { filterField } from "./filter_option.ts";
 
 export type { Problem } from "../restore/select.ts";
 
@@ -189,6 +191,8 @@ export function printRestore(
     heldBack?: HeldRun[];
     /** Said as what the restore would do, with `dryRun: true` in --json. */
     dryRun?: boolean;
+    /** `--include` and `--exclude`, said in the summary and the --json document. */
+    filter?: FilterPatterns;
   },
 ): number {
   const dryRun = opts.dryRun === true;
@@ -205,6 +209,7 @@ export function printRestore(
       ...dryRun ? { dryRun } : {},
       ...stopped ? { stopped } : {},
       at: opts.at === undefined ? undefined : new Date(opts.at).toISOString(),
+      ...filterField(opts.filter),
       restored: tally.listed.restored,
       upToDate: tally.listed.upToDate,
       failed: [...problems, ...tally.fullDiskProblems],
@@ -241,9 +246,10 @@ export function printRestore(
     const renamed = tally.renamed === 0
       ? ""
       : `; ${tally.renamed} under another name, as this disk takes theirs for others'`;
-    const linked = tally.linked === 0
+    const linked = (tally.linked === 0
       ? ""
-      : `; ${tally.linked} as hard links of another file, as the backup recorded them`;
+      : `; ${tally.linked} as hard links of another file, as the backup recorded them`) +
+      (opts.filter === undefined ? "" : `; filtered by ${filterText(opts.filter)}`);
     if (dryRun) {
       say(
         `Dry run${asOf}: ${tally.restored} would be restored, ${tally.upToDate} up to date, ` +

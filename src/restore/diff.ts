@@ -17,6 +17,9 @@
  * excluded since). Where that moment was not recorded (excluded by an older version), it is
  * the latest run or watch (a purge or verify's repair is recorded among the runs but takes
  * no file out).
+ *
+ * With `--include` or `--exclude`, only the paths the patterns keep are compared, and each
+ * path of either tree is noted for the patterns that match none (path_filter.ts).
  */
 import type { Config } from "../config/config.ts";
 import { UsageError } from "../engine/errors.ts";
@@ -26,6 +29,8 @@ import type { StateStore, StoredCopy } from "../state/store.ts";
 import { selectContents, type Selector } from "./asof.ts";
 import { asRecorded } from "./logged_path.ts";
 import { openState, resolverFor } from "./open.ts";
+import { whereAsked } from "./filtered.ts";
+import { type PathFilter, PatternHits } from "./path_filter.ts";
 import { pagesOf, spellingHint } from "./select.ts";
 
 /** What `diff` compares, as parsed from the command line. */
@@ -35,6 +40,8 @@ export interface DiffRequest {
   since: number;
   /** Undefined: the latest state. */
   until?: number;
+  /** `--include` and `--exclude`: only the paths they keep (path_filter.ts). */
+  filter?: PathFilter;
 }
 
 /** One side of a change: the content a path had at that moment. */
@@ -60,13 +67,16 @@ export interface Change {
 
 /**
  * The changes between the two moments, handed to `show` as they are read (the state is
- * open while it reads them), in path order, each PATH's in turn. Throws a UsageError for a
- * PATH never recorded, before any change.
+ * open while it reads them), in path order, each PATH's in turn; with `--include` or
+ * `--exclude`, only those of the paths they keep, and, once the changes are read, what to
+ * say of a pattern that matched no path of either tree (`unmatched`: a line each, none
+ * where each matched one and together they keep one). Throws a UsageError for a PATH
+ * never recorded, before any change.
  */
 export function diffRequest(
   config: Config,
   request: DiffRequest,
-  show: (changes: Iterable<Change>) => void,
+  show: (changes: Iterable<Change>, unmatched: () => string[]) => void,
 ): void {
   const store = openState(config);
   try {
@@ -93,7 +103,16 @@ export function diffRequest(
       at: at ?? Infinity,
     });
     const pages = whole ? store.copyPages() : pagesOf(store, targets);
-    show(changesIn(pages, sideAt(request.since), sideAt(request.until), excluded));
+    const { filter, since, until } = request;
+    const hits = filter === undefined ? undefined : new PatternHits(filter);
+    const iso = (at: number) => new Date(at).toISOString();
+    const where = `${whereAsked(request.paths, undefined)} as of ${iso(since)} or ${
+      until === undefined ? "the latest backup" : iso(until)
+    }`;
+    show(
+      changesIn(pages, sideAt(since), sideAt(until), excluded, hits),
+      () => hits?.reasons(where, "") ?? [],
+    );
   } finally {
     store.close();
   }
@@ -113,6 +132,8 @@ function* changesIn(
   since: Side,
   until: Side,
   excluded: Excluded,
+  /** With patterns: each path of either tree noted, and only those they keep compared. */
+  hits?: PatternHits,
 ): Generator<Change> {
   // Removed by its exclusion only where `until` is at or after it: one deleted before it
   // was made again and excluded since is removed as deleted then.
@@ -127,6 +148,7 @@ function* changesIn(
     const after = contentsAt(page, until, excluded);
     const paths = [...new Set([...before.keys(), ...after.keys()])].sort(compareCodePoints);
     for (const path of paths) {
+      if (hits !== undefined && !hits.note(path)) continue;
       const change = changeOf(path, before.get(path), after.get(path), outBy);
       if (change !== undefined) yield change;
     }

@@ -7,13 +7,15 @@
  * files' table) and grouped by the topmost folder whose tracked files are all excluded
  * (`node_modules/`), or the file alone, for one line each with a count; each file's own
  * note goes in --json's `warning`, and a conflict at its place says it before its remedy
- * (--overwrite). Reads only.
+ * (--overwrite). With `--include` or `--exclude`, a folder's line counts only the files they
+ * keep. Reads only.
  */
 import type { StateStore } from "../state/store.ts";
 import type { ExcludedFile } from "../state/queries.ts";
 import { isWithin, type Selector } from "./asof.ts";
 import type { RestoreResult } from "./restore_item.ts";
 import { compareCodePoints } from "../engine/merge.ts";
+import type { PathFilter } from "./path_filter.ts";
 
 /** A folder whose tracked files are all excluded (or one excluded file), as restored. */
 export interface ExcludedRoot {
@@ -35,12 +37,14 @@ export interface ExcludedInRestore {
 
 /**
  * The excluded paths at or below `targets` (logical paths; none or "" is everything), and
- * the roots of those whose current content `sel` restores.
+ * the roots of those whose current content `sel` restores (only those `filter` keeps:
+ * `--include`, `--exclude`).
  */
 export function excludedInRestore(
   store: Pick<StateStore, "excludedAt" | "allExcludedBelow">,
   targets: readonly string[],
   sel: Selector,
+  filter?: PathFilter,
 ): ExcludedInRestore {
   const whole = targets.length === 0 || targets.includes("");
   // A PATH inside another one given is left to that one, so none is read twice.
@@ -55,7 +59,10 @@ export function excludedInRestore(
   if (outer.length > 1) rows.sort((a, b) => compareCodePoints(a.path, b.path));
   const paths = new Set(rows.map((r) => r.path));
   const restored = rows.filter((r) =>
-    sel.kind === "version" ? r.seq === sel.seq : sel.kind === "latest" || r.validFrom <= sel.time
+    (sel.kind === "version"
+      ? r.seq === sel.seq
+      : sel.kind === "latest" || r.validFrom <= sel.time) &&
+    (filter === undefined || filter.keeps(r.path))
   );
   const roots = excludedRoots(restored, (folder) => store.allExcludedBelow(folder));
   return { has: (path) => paths.has(path), roots };

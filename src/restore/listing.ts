@@ -18,6 +18,7 @@ import { prunedUnrecordedReason } from "./copy_out.ts";
 import { openState } from "./open.ts";
 import { othersHoldingAnyAlgo } from "./other_algos.ts";
 import { choose, type Chosen, prunedBy, type RestoreHooks } from "./request.ts";
+import type { PathFilter } from "./path_filter.ts";
 import type { Problem } from "./select.ts";
 import { prunedNow, whereNow } from "./unfinished.ts";
 
@@ -47,10 +48,12 @@ export interface ListedFile {
   excluded?: true;
 }
 
-/** What to list, as parsed from the command line: restore's PATHs and `--at`. */
+/** What to list, as parsed from the command line: restore's PATHs, `--at` and patterns. */
 export interface ListRequest {
   paths: string[];
   at?: number;
+  /** `--include` and `--exclude`: only the files they keep (path_filter.ts). */
+  filter?: PathFilter;
 }
 
 type ListHooks = Pick<RestoreHooks, "warn" | "excluded" | "heldBack">;

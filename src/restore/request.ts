@@ -9,6 +9,8 @@
  * (write.ts), so an interruption leaves complete files and at most two batches of hidden
  * temporary files; a `--to` folder made for a restore that restored nothing goes again.
  * A dry run (`dryRun`) goes through the same selection and decisions, writing nothing.
+ * With `--include` or `--exclude`, only the files they keep are chosen; a pattern that
+ * matches no file asked for is said, and nothing is written (filtered.ts).
  * `ls` lists what the same selection (`choose`) gives, writing nothing.
  */
 import type { Config } from "../config/config.ts";
@@ -32,7 +34,9 @@ import { openState, resolverFor, runningNow } from "./open.ts";
 import { othersHoldingAnyAlgo } from "./other_algos.ts";
 import type { PathResolver } from "./paths.ts";
 import type { RestoreItem, RestoreResult } from "./restore_item.ts";
-import { type Problem, restoredHere, selectForRestore, type Selection } from "./select.ts";
+import { filterReasons, restoredHere, whereAsked } from "./filtered.ts";
+import type { PathFilter } from "./path_filter.ts";
+import { type Problem, selectForRestore, type Selection } from "./select.ts";
 import { checkedToFolder, makeToFolder } from "./to_folder.ts";
 import { movedTo, type Unfinished, unfinishedWarning, unfinishedWork } from "./unfinished.ts";
 
@@ -49,6 +53,8 @@ export interface RestoreRequest {
   overwrite: boolean;
   /** `--dry-run`: say what the restore would do to each destination, writing nothing. */
   dryRun?: boolean;
+  /** `--include` and `--exclude`: only the files they keep (path_filter.ts). */
+  filter?: PathFilter;
 }
 
 /** Listens for stop signals from when the files begin to be written (cli/stop.ts). */
@@ -94,6 +100,8 @@ export interface Chosen {
   restoresAt: (logical: string) => boolean;
   unfinished: Unfinished;
   excluded: ExcludedInRestore;
+  /** A pattern matched nothing asked for (said among the problems): nothing is restored. */
+  refused: boolean;
 }
 
 /** Restores what `request` names; throws a UsageError or PreflightError before writing. */
@@ -106,6 +114,11 @@ export async function restoreRequest(
   const store = openState(config);
   try {
     const chosen = choose(config, store, { ...request, to }, hooks);
+    if (chosen.refused) {
+      // Nothing to write, not even the --to folder: the PATHs' own problems read to the end.
+      for (const _ of chosen.selection.contents);
+      return { problems: chosen.selection.problems, folderProblems: [], notes: [] };
+    }
     return request.dryRun ? await dryRunChosen(chosen, hooks) : await writeChosen(chosen, hooks);
   } finally {
     store.close();
@@ -135,6 +148,7 @@ export function choose(
   resolver.restores = doing === "restores";
   const targets = paths.map((t) => asRecorded(resolver, t));
   const selector = selectorFor(request, targets, resolver);
+  const refusals = filterRefusals(store, request, targets, selector, doing);
   const selection = selectionOf(
     store,
     config.backupRoot,
@@ -144,6 +158,7 @@ export function choose(
     resolver,
     doing === "shows",
   );
+  selection.problems.push(...refusals);
   const unfinished = unfinishedWork(store.pendingIntents());
   // Runs cut short after a commit, as of the moment restored (a version is itself).
   const cut = version === undefined ? store.cutRuns(at) : undefined;
@@ -152,17 +167,41 @@ export function choose(
   // Deletions the guard held back, as of the moment restored (a version is itself).
   const held = version === undefined ? store.heldBackRuns(at) : [];
   if (held.length > 0) hooks.heldBack(held);
-  const restoresAt = restoredHere(store, selector, targets);
-  const excluded = excludedInRestore(store, targets, selector);
+  const restoresAt = restoredHere(store, selector, targets, request.filter);
+  const excluded = excludedInRestore(store, targets, selector, request.filter);
   if (excluded.roots.length > 0) hooks.excluded(excluded.roots);
   const root = config.backupRoot;
-  return { store, root, request, resolver, selection, restoresAt, unfinished, excluded };
+  const refused = refusals.length > 0;
+  return { store, root, request, resolver, selection, restoresAt, unfinished, excluded, refused };
+}
+
+/**
+ * Where a pattern of `--include` or `--exclude` matches no file asked for (or together they
+ * keep none), a problem each, the filter then keeping nothing: restore writes nothing and
+ * `ls` lists nothing. None without patterns.
+ */
+function filterRefusals(
+  store: StateStore,
+  { filter, paths, at, dryRun }: RestoreRequest,
+  targets: string[],
+  selector: Selector,
+  doing: "restores" | "shows",
+): Problem[] {
+  if (filter === undefined) return [];
+  const then = doing === "shows"
+    ? "nothing is listed"
+    : dryRun
+    ? "nothing would be restored"
+    : "nothing is restored";
+  const reasons = filterReasons(store, selector, targets, filter, whereAsked(paths, at), then);
+  if (reasons.length > 0) filter.keepNone();
+  return reasons.map((reason) => ({ path: "", kind: "not-found", reason }));
 }
 
 function selectionOf(
   store: StateStore,
   root: string,
-  { paths, at }: RestoreRequest,
+  { paths, at, filter }: RestoreRequest,
   targets: string[],
   selector: Selector,
   resolver: PathResolver,
@@ -181,6 +220,7 @@ function selectionOf(
     // (asked only for a PATH never recorded: see selectForRestore).
     (given, target) => resolver.storedCopyHintFor(given, target),
     lists,
+    filter,
   );
 }
 

@@ -6,10 +6,13 @@
  * not the state. Contents whose own copy is gone are found in other stored copies of the
  * same bytes in one more read of the state, once the rest is restored: by digest, and for
  * those none holds under their own hash algorithm, in one more read that hashes the copies
- * of their kind and size recorded under another one (other_algos.ts). Reads only.
+ * of their kind and size recorded under another one (other_algos.ts). With `--include` or
+ * `--exclude`, only the files the patterns keep (path_filter.ts) are chosen, a PATH found
+ * all the same where they keep none of its files. Reads only.
  */
 import { findElsewhere, isStored, isWithin, selectContents, type Selector } from "./asof.ts";
 import { holdersUnderOtherAlgos } from "./other_algos.ts";
+import type { PathFilter } from "./path_filter.ts";
 import type { StateStore, StoredCopy } from "../state/store.ts";
 
 /** A PATH or content that could not be restored, and why. */
@@ -51,13 +54,15 @@ export function selectForRestore(
   storedHint?: (given: string, target: string) => string,
   /** For `ls`: remedies name `history PATH` where restore's name `--version`. */
   lists = false,
+  /** `--include` and `--exclude`: the files kept (a PATH is found whatever it keeps). */
+  filter?: PathFilter,
 ): Selection {
   const problems: Problem[] = [];
   // A PATH given twice is one (and named once, should it match nothing).
   const once = targets.map((t, i) => [t, given[i], others[i]] as const)
     .filter(([t], i) => targets.indexOf(t) === i);
   const contents = chosen(
-    { store, root, lists },
+    { store, root, lists, filter },
     sel,
     once.map(([t]) => t),
     once.map(([, g]) => g),
@@ -70,40 +75,18 @@ export function selectForRestore(
 }
 
 /**
- * Whether the restore of `targets` as `sel` selects restores a file at or below a logical
- * path (a content whose copy is gone counts too): asked of the state, for a twin's name
- * (twins.ts), so rarely.
- */
-export function restoredHere(
-  store: Pick<StateStore, "copiesOf" | "copyPages">,
-  sel: Selector,
-  targets: readonly string[],
-): (logical: string) => boolean {
-  const chosen = (rows: StoredCopy[]) => {
-    const { stored, gone } = selectContents(rows, sel);
-    return [...stored, ...gone].some((c) => isWithin(c.path, targets));
-  };
-  return (logical) => {
-    if (chosen(store.copiesOf(logical))) return true;
-    const near = (t: string) => t === "" || isWithin(t, [logical]) || isWithin(logical, [t]);
-    if (targets.length > 0 && !targets.some(near)) return false;
-    for (const page of store.copyPages(logical)) if (chosen(page)) return true;
-    return false;
-  };
-}
-
-/**
  * Where a restore reads: the state, and the backup root; `lists`: for `ls`, whose remedies
- * name no option it does not take (--version).
+ * name no option it does not take (--version); `filter`: the files the patterns keep.
  */
 interface Backup {
   store: StateStore;
   root: string;
   lists?: boolean;
+  filter?: PathFilter;
 }
 
 function* chosen(
-  { store, root, lists }: Backup,
+  { store, root, lists, filter }: Backup,
   sel: Selector,
   targets: readonly string[],
   given: readonly string[],
@@ -120,7 +103,7 @@ function* chosen(
     if (!isWithin(c.path, targets)) return false;
     any = true;
     targets.forEach((t, i) => found[i] ||= isWithin(c.path, [t]));
-    return true;
+    return filter === undefined || filter.keeps(c.path);
   };
   const gone: StoredCopy[] = [];
   for (const page of whole ? store.copyPages() : pagesOf(store, targets)) {

@@ -8,7 +8,8 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { withDir } from "../engine/test_util.ts";
 import type { StoredCopy } from "../state/store.ts";
-import { restoredHere } from "./select.ts";
+import { restoredHere } from "./filtered.ts";
+import { PathFilter } from "./path_filter.ts";
 import { type Twin, Twins, twinText } from "./twins.ts";
 import type { Reached } from "./pinned.ts";
 import type { RestoreItem } from "./restore_item.ts";
@@ -136,4 +137,17 @@ Deno.test("restoredHere: a path the selection restores, at it or below, as of th
   ]);
   const at = restoredHere(store, { kind: "at", time: 3 }, ["s/d"]);
   assert.deepEqual(["s/a", "s/d", "s/d/x", "s/e"].map(at), [false, true, true, false]);
+});
+
+Deno.test("restoredHere: with --include or --exclude, only a path the patterns keep", () => {
+  const rows = [copy("s/a.txt"), copy("s/d/x.xlsx"), copy("s/e/y.txt")];
+  const store = {
+    copiesOf: (p: string) => rows.filter((c) => c.path === p),
+    *copyPages(below?: string) {
+      yield rows.filter((c) => below === undefined || c.path.startsWith(`${below}/`));
+    },
+  };
+  const filter = new PathFilter({ include: ["*.xlsx"], exclude: [] });
+  const kept = restoredHere(store, { kind: "latest" }, [], filter);
+  assert.deepEqual(["s/a.txt", "s/d", "s/d/x.xlsx", "s/e"].map(kept), [false, true, true, false]);
 });

@@ -1,0 +1,223 @@
+/**
+ * `--include PATTERN` and `--exclude PATTERN` of `restore`, `ls` and `diff`, as restic's
+ * `restore --include/--exclude`: a file is kept when an include matches it (any file, when
+ * none is given) and no exclude does. The patterns are the config's `exclude` patterns
+ * (gitignore syntax, engine/exclude.ts's matcher, letter case ignored, the same checks as
+ * config/pattern_check.ts), each option's list read as one gitignore file: matched against
+ * a recorded file's path inside its source (the logical path without the source's name in
+ * front), a folder pattern (`node_modules/`) taking every file below the folder, a `!`
+ * pattern an exception to the patterns of its option before it. So one pattern means the
+ * same in the config and on the command line.
+ *
+ * Also what is said of a pattern that matches no file of what was asked (`PatternHits`,
+ * fed each recorded path as it is read), and the refusal of a bad one. Pure: nothing is
+ * read or written here.
+ */
+import { patternProblem } from "../config/pattern_check.ts";
+import { UsageError } from "../engine/errors.ts";
+import { createMatcher, excludesRecorded, type Matcher } from "../engine/exclude.ts";
+
+/** The patterns as given, each option's in order. */
+export interface FilterPatterns {
+  include: readonly string[];
+  exclude: readonly string[];
+}
+
+export type FilterOption = "--include" | "--exclude";
+
+/** Which recorded files (logical paths: `source/docs/a.txt`) the patterns keep. */
+export class PathFilter {
+  readonly #include: Matcher | undefined;
+  readonly #exclude: Matcher;
+  /** Set once a pattern matched nothing: the command then gives no file at all. */
+  #none = false;
+
+  constructor(readonly patterns: FilterPatterns) {
+    this.#include = patterns.include.length === 0 ? undefined : createMatcher(patterns.include);
+    this.#exclude = createMatcher(patterns.exclude);
+  }
+
+  keeps(logical: string): boolean {
+    if (this.#none) return false;
+    if (this.#include !== undefined && !excludesRecorded(this.#include, logical)) return false;
+    return !excludesRecorded(this.#exclude, logical);
+  }
+
+  /** From now on keeps nothing (a pattern matched nothing: nothing is restored then). */
+  keepNone(): void {
+    this.#none = true;
+  }
+
+  /** `--include '*.xlsx' --exclude '~$*'`, as the summaries say it. */
+  get text(): string {
+    return filterText(this.patterns);
+  }
+}
+
+/** A filter of the patterns given; undefined for none. */
+export function pathFilter(patterns: FilterPatterns): PathFilter | undefined {
+  const none = patterns.include.length === 0 && patterns.exclude.length === 0;
+  return none ? undefined : new PathFilter(patterns);
+}
+
+export function filterText({ include, exclude }: FilterPatterns): string {
+  return [
+    ...include.map((p) => `--include '${p}'`),
+    ...exclude.map((p) => `--exclude '${p}'`),
+  ].join(" ");
+}
+
+/**
+ * Refuses a pattern the config refuses in `exclude` (a UsageError, exit 2, naming the
+ * option and the value, with what to write instead), and a `!` pattern first of its
+ * option, which makes an exception to nothing (git ignores it): `--exclude '!a'` alone
+ * excludes nothing, `--include '!a'` alone includes nothing.
+ */
+export function checkFilterPatterns(command: string, patterns: FilterPatterns): void {
+  const check = (option: FilterOption, list: readonly string[]) => {
+    list.forEach((pattern, i) => {
+      const why = filterPatternProblem(option, pattern, i === 0);
+      if (why !== undefined) {
+        throw new UsageError(`Invalid ${option} '${pattern}': ${why}: see '${command} --help'`);
+      }
+    });
+  };
+  check("--include", patterns.include);
+  check("--exclude", patterns.exclude);
+}
+
+/** What is wrong with one pattern (`first` of its option), or undefined. */
+export function filterPatternProblem(
+  option: FilterOption,
+  pattern: string,
+  first: boolean,
+  os: typeof Deno.build.os = Deno.build.os,
+): string | undefined {
+  if (pattern.trim() === "") {
+    return "it is empty (an unset variable?): give a pattern such as '*.xlsx' or 'node_modules/'";
+  }
+  if (pattern.startsWith("#")) {
+    return "it is a comment in gitignore syntax and matches nothing: write " +
+      `'\\${pattern}' to match names starting with '#'`;
+  }
+  const problem = patternProblem(pattern, os);
+  if (problem !== undefined) return `it ${problem}`;
+  if (first && pattern.startsWith("!")) {
+    const other = option === "--include" ? "--exclude" : "--include";
+    const meant = option === "--include" ? "leave out" : "keep only";
+    return `it begins with '!', an exception to the ${option} patterns before it, and none ` +
+      `is: to ${meant} what '${pattern.slice(1)}' matches, write ${other} ` +
+      `'${pattern.slice(1)}' (or '\\${pattern}' for a name that begins with '!')`;
+  }
+  return undefined;
+}
+
+/** One pattern, and the matcher of it alone (a `!` one's without its `!`). */
+interface Watched {
+  option: FilterOption;
+  pattern: string;
+  matcher: Matcher;
+}
+
+/** A pattern that matched no file asked for. */
+export interface Unmatched {
+  option: FilterOption;
+  pattern: string;
+}
+
+/**
+ * Which patterns match some file of what was asked (the PATHs, as of the moment), each
+ * alone, whatever the other patterns say (an include and an exclude of the same files
+ * both match), and whether the filter keeps any: fed each recorded path asked for.
+ */
+export class PatternHits {
+  #left: Watched[];
+  readonly #filter: PathFilter;
+  /** Whether any path was asked for at all (none: the PATH's own not-found says it). */
+  seen = false;
+  /** Whether the filter keeps any. */
+  kept = false;
+  /** The sources' names met, for the hint at a pattern that starts with one. */
+  readonly #sources = new Set<string>();
+
+  constructor(filter: PathFilter) {
+    this.#filter = filter;
+    const watched = (option: FilterOption) => (pattern: string): Watched => ({
+      option,
+      pattern,
+      matcher: createMatcher([pattern.startsWith("!") ? pattern.slice(1) : pattern]),
+    });
+    const { include, exclude } = filter.patterns;
+    this.#left = [...include.map(watched("--include")), ...exclude.map(watched("--exclude"))];
+  }
+
+  /** A recorded path asked for; whether the filter keeps it. */
+  note(logical: string): boolean {
+    this.seen = true;
+    const slash = logical.indexOf("/");
+    if (slash > 0 && this.#sources.size < 100) this.#sources.add(logical.slice(0, slash));
+    if (this.#left.length > 0) {
+      this.#left = this.#left.filter((w) => !excludesRecorded(w.matcher, logical));
+    }
+    const keeps = this.#filter.keeps(logical);
+    this.kept ||= keeps;
+    return keeps;
+  }
+
+  /** Whether nothing more can be learnt: every pattern matched, and a file is kept. */
+  get done(): boolean {
+    return this.#left.length === 0 && this.kept;
+  }
+
+  /** The patterns that matched nothing asked for (none where nothing was asked for). */
+  get unmatched(): Unmatched[] {
+    return this.seen ? this.#left.map(({ option, pattern }) => ({ option, pattern })) : [];
+  }
+
+  /**
+   * What to say, a line each (without its title): each pattern that matched nothing, or,
+   * every one matching, that together they keep no file. `where`: what was asked, said
+   * after "no file" (`under 'docs' as of …`); `then`: what that means for the command
+   * (`nothing is restored`), or "".
+   */
+  reasons(where: string, then: string): string[] {
+    if (!this.seen) return [];
+    const after = then === "" ? "" : `: ${then}`;
+    const unmatched = this.unmatched;
+    if (unmatched.length === 0) {
+      if (this.kept) return [];
+      return [
+        `${this.#filter.text} leave no file ${where}${after}; each matches some, and ` +
+        "together they keep none: see 'ls' without them for what there is",
+      ];
+    }
+    return unmatched.map(({ option, pattern }) =>
+      `${option} '${pattern}' matches no file ${where}${after}; correct it or leave it out ` +
+      `(${sourceHint(option, pattern, [...this.#sources]) ?? MATCHED_HOW})`
+    );
+  }
+}
+
+/** How a pattern is matched, said where one matched nothing. */
+const MATCHED_HOW = "it is matched against each file's path inside its source, as the " +
+  "config's exclude patterns are, letter case ignored";
+
+/**
+ * Where a pattern with a `/` begins with a source's name (`alpha/docs/*.xlsx`), matched
+ * inside each source so looking for a folder `alpha` in one: to give that source as a PATH.
+ */
+export function sourceHint(
+  option: FilterOption,
+  pattern: string,
+  sources: readonly string[],
+): string | undefined {
+  const body = pattern.replace(/^!/, "").replace(/^\//, "");
+  const slash = body.indexOf("/");
+  if (slash <= 0 || slash === body.length - 1) return undefined;
+  const first = body.slice(0, slash);
+  const source = sources.find((s) => s.toLowerCase() === first.toLowerCase());
+  if (source === undefined) return undefined;
+  const rest = `${pattern.startsWith("!") ? "!" : ""}${body.slice(slash + 1)}`;
+  return `it is matched inside each source, and '${source}' is a source's name, not a folder ` +
+    `in one: give '${source}' as a PATH, with ${option} '${rest}'`;
+}

@@ -1,0 +1,179 @@
+/**
+ * Unit tests of `--include` and `--exclude`'s filter (path_filter.ts): which recorded files
+ * it keeps, as the config's exclude matcher reads the same patterns (a folder pattern, an
+ * anchored one, `**`, `!`, letter case), the patterns it refuses, and what it says of a
+ * pattern that matches no file asked for.
+ */
+import assert from "node:assert/strict";
+import { createMatcher, excludesRecorded } from "../engine/exclude.ts";
+import { UsageError } from "../engine/errors.ts";
+import {
+  checkFilterPatterns,
+  filterPatternProblem,
+  PathFilter,
+  pathFilter,
+  PatternHits,
+  sourceHint,
+} from "./path_filter.ts";
+
+const PATHS = [
+  "src/docs/a.xlsx",
+  "src/docs/B.XLSX",
+  "src/docs/notes.txt",
+  "src/docs/old/c.xlsx",
+  "src/top.xlsx",
+  "src/app/node_modules/x/i.js",
+  "src/app/node_modules/y.xlsx",
+  "src/app/main.js",
+  "src/img/big.iso",
+  "src/docs/docs/d.txt",
+];
+
+const kept = (f: PathFilter) => PATHS.filter((p) => f.keeps(p));
+
+Deno.test("pathFilter: none without patterns", () => {
+  assert.equal(pathFilter({ include: [], exclude: [] }), undefined);
+});
+
+Deno.test("PathFilter: an include keeps what it matches, letter case ignored", () => {
+  const f = new PathFilter({ include: ["*.xlsx"], exclude: [] });
+  assert.deepEqual(kept(f), [
+    "src/docs/a.xlsx",
+    "src/docs/B.XLSX",
+    "src/docs/old/c.xlsx",
+    "src/top.xlsx",
+    "src/app/node_modules/y.xlsx",
+  ]);
+});
+
+Deno.test("PathFilter: an exclude leaves out what it matches, a folder pattern everything below", () => {
+  const f = new PathFilter({ include: [], exclude: ["node_modules/", "*.iso"] });
+  assert.deepEqual(kept(f), [
+    "src/docs/a.xlsx",
+    "src/docs/B.XLSX",
+    "src/docs/notes.txt",
+    "src/docs/old/c.xlsx",
+    "src/top.xlsx",
+    "src/app/main.js",
+    "src/docs/docs/d.txt",
+  ]);
+  // An include of a folder keeps every file below it.
+  const only = new PathFilter({ include: ["node_modules/"], exclude: [] });
+  assert.deepEqual(kept(only), ["src/app/node_modules/x/i.js", "src/app/node_modules/y.xlsx"]);
+});
+
+Deno.test("PathFilter: include and exclude together, '!' an exception within its option", () => {
+  const f = new PathFilter({ include: ["*.xlsx", "!top.xlsx"], exclude: ["old/"] });
+  assert.deepEqual(kept(f), ["src/docs/a.xlsx", "src/docs/B.XLSX", "src/app/node_modules/y.xlsx"]);
+});
+
+Deno.test("PathFilter: a pattern is matched inside the source, a leading '/' at its root", () => {
+  // `/docs/` is the source's docs folder, not docs/docs; the source's name is not part of it.
+  const f = new PathFilter({ include: ["/docs/"], exclude: ["/docs/*.xlsx"] });
+  assert.deepEqual(kept(f), ["src/docs/notes.txt", "src/docs/old/c.xlsx", "src/docs/docs/d.txt"]);
+  assert.deepEqual(kept(new PathFilter({ include: ["src/docs/"], exclude: [] })), []);
+  assert.deepEqual(kept(new PathFilter({ include: ["docs/**/*.xlsx"], exclude: [] })), [
+    "src/docs/a.xlsx",
+    "src/docs/B.XLSX",
+    "src/docs/old/c.xlsx",
+  ]);
+});
+
+Deno.test("PathFilter: an exclude means what the config's exclude means", () => {
+  const lists = [
+    ["*.xlsx"],
+    ["docs/"],
+    ["/top.xlsx", "**/x/"],
+    ["docs/*", "!docs/notes.txt"],
+    ["app/", "!app/main.js"], // below an excluded folder no '!' takes a file back
+    ["[a-c].xlsx", "?ld/"],
+  ];
+  for (const exclude of lists) {
+    const config = createMatcher(exclude);
+    const f = new PathFilter({ include: [], exclude });
+    for (const p of PATHS) {
+      assert.equal(f.keeps(p), !excludesRecorded(config, p), `${exclude.join(" ")}: ${p}`);
+    }
+  }
+});
+
+Deno.test("PathFilter: keepNone keeps nothing from then on", () => {
+  const f = new PathFilter({ include: [], exclude: ["*.iso"] });
+  assert.equal(f.keeps("src/docs/a.xlsx"), true);
+  f.keepNone();
+  assert.equal(f.keeps("src/docs/a.xlsx"), false);
+  assert.equal(f.text, "--exclude '*.iso'");
+});
+
+Deno.test("filterPatternProblem: what the config refuses, and a '!' first of its option", () => {
+  assert.match(
+    filterPatternProblem("--include", "", true)!,
+    /^it is empty \(an unset variable\?\)/,
+  );
+  assert.match(filterPatternProblem("--exclude", "#x", true)!, /comment .* write '\\#x'/);
+  assert.match(filterPatternProblem("--include", "[a-", true)!, /'\[' that no '\]' closes/);
+  assert.match(filterPatternProblem("--exclude", "a/../b", true)!, /'\.' or '\.\.' part/);
+  assert.match(filterPatternProblem("--exclude", "[z-a]", true)!, /backwards range/);
+  assert.match(
+    filterPatternProblem("--include", "docs\\*.xlsx", true, "windows")!,
+    /separate folders with '\/'/,
+  );
+  assert.match(
+    filterPatternProblem("--exclude", "!*.iso", true)!,
+    /^it begins with '!', .* none is: to keep only what '\*\.iso' matches, write --include '\*\.iso'/,
+  );
+  assert.match(filterPatternProblem("--include", "!a", true)!, /write --exclude 'a'/);
+  // After a pattern of its option, '!' makes an exception to it; an escaped '!' is a name.
+  assert.equal(filterPatternProblem("--include", "!a", false), undefined);
+  assert.equal(filterPatternProblem("--include", "\\!a", true), undefined);
+  assert.equal(filterPatternProblem("--include", "node_modules/", true), undefined);
+});
+
+Deno.test("checkFilterPatterns: a UsageError naming the option and the value", () => {
+  assert.throws(
+    () => checkFilterPatterns("ls", { include: ["*.pdf"], exclude: ["*.iso", "[x"] }),
+    (e: unknown) =>
+      e instanceof UsageError &&
+      /^Invalid --exclude '\[x': it has a '\[' .*: see 'ls --help'$/.test(e.message),
+  );
+  checkFilterPatterns("ls", { include: ["*.pdf", "!a.pdf"], exclude: [] });
+});
+
+Deno.test("PatternHits: each pattern alone, whatever the others keep; done once all matched", () => {
+  const f = new PathFilter({ include: ["*.xlsx"], exclude: ["*.xlsx", "*.pdf"] });
+  const hits = new PatternHits(f);
+  assert.deepEqual(hits.unmatched, [], "nothing asked for yet: nothing to say");
+  assert.deepEqual(hits.reasons("in the backup", ""), []);
+  assert.equal(hits.note("src/a.xlsx"), false);
+  assert.equal(hits.note("src/b.txt"), false);
+  assert.equal(hits.done, false);
+  assert.deepEqual(hits.unmatched, [{ option: "--exclude", pattern: "*.pdf" }]);
+  const [line] = hits.reasons("under 'docs'", "nothing is restored");
+  assert.match(
+    line,
+    /^--exclude '\*\.pdf' matches no file under 'docs': nothing is restored; correct it or leave it out \(it is matched against each file's path inside its source/,
+  );
+  hits.note("src/x/c.PDF");
+  assert.deepEqual(hits.unmatched, []);
+  // Every pattern matched, and none keeps a file.
+  assert.deepEqual(hits.reasons("in the backup", ""), [
+    "--include '*.xlsx' --exclude '*.xlsx' --exclude '*.pdf' leave no file in the backup; each " +
+    "matches some, and together they keep none: see 'ls' without them for what there is",
+  ]);
+  const one = new PatternHits(new PathFilter({ include: ["*.xlsx"], exclude: [] }));
+  assert.equal(one.note("src/a.xlsx"), true);
+  assert.equal(one.done, true);
+});
+
+Deno.test("PatternHits: a pattern that begins with a source's name is told to give the source as a PATH", () => {
+  const hits = new PatternHits(new PathFilter({ include: ["alpha/docs/*.xlsx"], exclude: [] }));
+  hits.note("alpha/docs/a.xlsx");
+  hits.note("beta/b.txt");
+  assert.match(
+    hits.reasons("in the backup", "nothing is listed")[0],
+    /'alpha' is a source's name, not a folder in one: give 'alpha' as a PATH, with --include 'docs\/\*\.xlsx'\)$/,
+  );
+  assert.equal(sourceHint("--exclude", "/Alpha/x/", ["alpha"])?.includes("'x/'"), true);
+  assert.equal(sourceHint("--exclude", "alpha/", ["alpha"]), undefined); // any folder alpha
+  assert.equal(sourceHint("--exclude", "docs/x", ["alpha"]), undefined);
+});
