@@ -1,0 +1,342 @@
+/**
+ * End-to-end tests of `--include PATTERN` and `--exclude PATTERN` of `restore`, `ls` and
+ * `diff`, through the real CLI on real temp folders: a tree whose spreadsheets a
+ * ransomware-like change overwrote in the second run, the spreadsheets given back as of
+ * the first (`--at`) and nothing else; a PATH and a pattern together; the latest files
+ * without the disk images; `ls` and `diff` filtered alike, `--dry-run` and `--json`; names
+ * recorded as one file partly filtered; folder patterns; an include and an exclude
+ * together; the folder-level warning of files excluded since counting only the files
+ * kept; a pattern that matches nothing (exit 1, nothing written); a bad pattern (exit 2,
+ * nothing read or written).
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { type Fixture, listFiles, makeFixture, readTree, runCli, writeConfig } from "./helpers.ts";
+import { ok, put } from "./restore_helpers.ts";
+
+const FIRST: Record<string, string> = {
+  "docs/budget.xlsx": "budget, as it was\n",
+  "docs/plan.xlsx": "plan, as it was\n",
+  "docs/notes.txt": "notes\n",
+  "docs/manual.pdf": "%PDF\n",
+  "docs/install.iso": "a big disk image\n",
+  "app/main.js": "main\n",
+  "app/node_modules/lib/index.js": "lib\n",
+  "app/node_modules/lib/deep/more.js": "more\n",
+};
+
+/** What the second run finds: the spreadsheets overwritten, the notes edited. */
+const SECOND: Record<string, string> = {
+  "docs/budget.xlsx": "ENCRYPTED budget\n",
+  "docs/plan.xlsx": "ENCRYPTED plan\n",
+  "docs/notes.txt": "notes, edited\n",
+};
+
+/** The tree backed up twice, the second time damaged; the first run's end, for --at. */
+async function damaged(): Promise<{ fx: Fixture; before: string }> {
+  const fx = makeFixture({});
+  put(fx.source, FIRST);
+  await ok(fx, "run");
+  put(fx.source, SECOND);
+  await ok(fx, "run");
+  const history = JSON.parse(await ok(fx, "history", "--json"));
+  return { fx, before: history.runs[0].endedAt };
+}
+
+/** The lines of a text, without the last newline. */
+const lines = (text: string) => text.split("\n").filter((l) => l !== "");
+
+Deno.test("restore --at --include '*.xlsx': every spreadsheet as it was, nothing else", async () => {
+  const { fx, before } = await damaged();
+  using _ = fx;
+  const to = join(fx.dir, "r");
+  const out = await ok(fx, "restore", "--at", before, "--include", "*.xlsx", "--to", to);
+  assert.deepEqual(readTree(to), {
+    "docs/budget.xlsx": "budget, as it was\n",
+    "docs/plan.xlsx": "plan, as it was\n",
+  });
+  assert.match(
+    out,
+    /^Restore complete \(as of [^)]+\): 2 restored, 0 up to date, 0 not restored; filtered by --include '\*\.xlsx'$/m,
+  );
+});
+
+Deno.test("restore PATH --exclude: the latest files under PATH but those it matches; the pattern read from the source's root", async () => {
+  const { fx } = await damaged();
+  using _ = fx;
+  const to = join(fx.dir, "r");
+  await ok(fx, "restore", "docs", "--exclude", "*.iso", "--exclude", "*.pdf", "--to", to);
+  assert.deepEqual(readTree(to), {
+    "docs/budget.xlsx": "ENCRYPTED budget\n",
+    "docs/notes.txt": "notes, edited\n",
+    "docs/plan.xlsx": "ENCRYPTED plan\n",
+  });
+  // A '/' anchors at the source's root, not at the PATH's folder.
+  const rooted = join(fx.dir, "rooted");
+  await ok(fx, "restore", "docs", "--include", "/docs/notes.txt", "--to", rooted);
+  assert.deepEqual(readTree(rooted), { "docs/notes.txt": "notes, edited\n" });
+  const under = await fx.cli("ls", "docs", "--include", "/notes.txt");
+  assert.equal(under.code, 1, under.stdout);
+  assert.match(under.stderr, /^NOT FOUND: --include '\/notes\.txt' matches no file under 'docs'/);
+});
+
+Deno.test("ls --at --include lists only what it keeps, counted so; --json says the filter", async () => {
+  const { fx, before } = await damaged();
+  using _ = fx;
+  const out = await ok(fx, "ls", "--at", before, "--include", "*.PDF");
+  assert.equal(lines(out).length, 2, out);
+  assert.match(lines(out)[0], /^v1 +5 B .* source\/docs\/manual\.pdf {2}in docs\/manual\.pdf$/);
+  assert.match(
+    lines(out)[1],
+    /^Listed 1 file, 5 B \(as of [^;]+; filtered by --include '\*\.PDF'\)$/,
+  );
+  const json = JSON.parse(await ok(fx, "ls", "--json", "--exclude", "app/", "--exclude", "*.x*"));
+  assert.deepEqual(json.files.map((f: { path: string }) => f.path), [
+    "source/docs/install.iso",
+    "source/docs/manual.pdf",
+    "source/docs/notes.txt",
+  ]);
+  assert.equal(json.count, 3);
+  assert.deepEqual(json.filter, { include: [], exclude: ["app/", "*.x*"] });
+  assert.deepEqual(json.problems, []);
+});
+
+Deno.test("diff --include: only the changes of the paths it keeps, counted so", async () => {
+  const { fx, before } = await damaged();
+  using _ = fx;
+  const all = await ok(fx, "diff", "--since", before);
+  assert.match(all, /^M source\/docs\/notes\.txt$/m);
+  const out = await ok(fx, "diff", "--since", before, "--include", "*.xlsx");
+  assert.deepEqual(lines(out), [
+    "M source/docs/budget.xlsx",
+    "M source/docs/plan.xlsx",
+    `0 added, 0 removed, 2 modified (between ${
+      new Date(before).toISOString()
+    } and the latest backup; filtered by --include '*.xlsx')`,
+  ]);
+  const json = JSON.parse(
+    await ok(fx, "diff", "--since", before, "docs", "--exclude", "*.xlsx", "--json"),
+  );
+  assert.deepEqual(json.changes.map((c: { path: string }) => c.path), ["source/docs/notes.txt"]);
+  assert.equal(json.counts.modified, 1);
+  assert.deepEqual(json.filter, { include: [], exclude: ["*.xlsx"] });
+  assert.deepEqual(json.problems, []);
+});
+
+Deno.test("restore --dry-run and --json with --include: what it keeps, nothing written", async () => {
+  const { fx, before } = await damaged();
+  using _ = fx;
+  const to = join(fx.dir, "r");
+  const dry = await ok(fx, "restore", "--at", before, "--include", "*.xlsx", "-n", "--to", to);
+  assert.deepEqual(lines(dry).map((l) => l.split(" (")[0]), [
+    "WOULD RESTORE: source/docs/budget.xlsx",
+    "WOULD RESTORE: source/docs/plan.xlsx",
+    "Dry run",
+  ]);
+  assert.match(
+    dry,
+    /: 2 would be restored, 0 up to date, 0 would not be restored; filtered by --include '\*\.xlsx'; nothing was written\n$/,
+  );
+  assert.throws(() => Deno.statSync(to), Deno.errors.NotFound);
+  const json = JSON.parse(
+    await ok(fx, "restore", "--at", before, "--include", "*.xlsx", "-n", "--json", "--to", to),
+  );
+  assert.equal(json.dryRun, true);
+  assert.deepEqual(json.restored.map((d: { path: string }) => d.path), [
+    "source/docs/budget.xlsx",
+    "source/docs/plan.xlsx",
+  ]);
+  assert.deepEqual(json.filter, { include: ["*.xlsx"], exclude: [] });
+  assert.throws(() => Deno.statSync(to), Deno.errors.NotFound);
+  // The restore itself lists the same.
+  const done = JSON.parse(
+    await ok(fx, "restore", "--at", before, "--include", "*.xlsx", "--json", "--to", to),
+  );
+  assert.deepEqual(
+    done.restored.map((d: { path: string }) => d.path),
+    json.restored.map((d: { path: string }) => d.path),
+  );
+  assert.deepEqual(listFiles(to), ["docs/budget.xlsx", "docs/plan.xlsx"]);
+});
+
+Deno.test("restore: names recorded as one file, partly filtered, give the names kept, linked among themselves", async () => {
+  using fx = makeFixture({ "h/a.xlsx": "one file, three names\n" });
+  Deno.linkSync(join(fx.source, "h/a.xlsx"), join(fx.source, "h/b.xlsx"));
+  Deno.linkSync(join(fx.source, "h/a.xlsx"), join(fx.source, "h/c.txt"));
+  await ok(fx, "run");
+  const to = join(fx.dir, "r");
+  const out = await ok(fx, "restore", "--include", "*.xlsx", "--to", to);
+  assert.deepEqual(listFiles(to), ["h/a.xlsx", "h/b.xlsx"]);
+  const ino = (p: string) => Deno.lstatSync(join(to, p)).ino;
+  assert.equal(ino("h/a.xlsx"), ino("h/b.xlsx"));
+  assert.match(
+    out,
+    /^RESTORED: source\/h\/b\.xlsx \(v1\) → .* \(a hard link of '.*\/h\/a\.xlsx'\)$/m,
+  );
+  assert.match(out, /: 2 restored, .*; 1 as hard links of another file, .*; filtered by/);
+  // The first name left out: the others are still one file.
+  const other = join(fx.dir, "other");
+  await ok(fx, "restore", "--exclude", "a.xlsx", "--to", other);
+  assert.deepEqual(listFiles(other), ["h/b.xlsx", "h/c.txt"]);
+  const at = (p: string) => Deno.lstatSync(join(other, p)).ino;
+  assert.equal(at("h/b.xlsx"), at("h/c.txt"));
+});
+
+Deno.test("folder patterns leave out or keep everything below; include and exclude together", async () => {
+  const { fx } = await damaged();
+  using _ = fx;
+  const to = join(fx.dir, "r");
+  await ok(fx, "restore", "app", "--exclude", "node_modules/", "--to", to);
+  assert.deepEqual(listFiles(to), ["app/main.js"]);
+  const only = await ok(fx, "ls", "--include", "node_modules/");
+  assert.deepEqual(lines(only).slice(0, -1).map((l) => l.match(/Z {2}(\S+) {2}in /)?.[1]), [
+    "source/app/node_modules/lib/deep/more.js",
+    "source/app/node_modules/lib/index.js",
+  ]);
+  const both = join(fx.dir, "both");
+  const filter = ["--include", "docs/", "--include", "main.js", "--exclude", "*.xlsx"];
+  await ok(fx, "restore", ...filter, "--exclude", "*.iso", "--to", both);
+  assert.deepEqual(listFiles(both), ["app/main.js", "docs/manual.pdf", "docs/notes.txt"]);
+});
+
+Deno.test("restore --exclude: a folder's warning of files excluded since counts only the files kept", async () => {
+  using fx = makeFixture({
+    "keep.txt": "kept\n",
+    "logs/a.log": "a\n",
+    "logs/b.log": "b\n",
+    "logs/c.old": "c\n",
+  });
+  await ok(fx, "run");
+  writeConfig(fx.config, {
+    sources: ["./source"],
+    backup_root: "./backup",
+    log_dir: "./logs",
+    exclude: ["logs/"],
+  });
+  await ok(fx, "run");
+  const to = join(fx.dir, "r");
+  const r = await fx.cli("restore", "--exclude", "*.old", "--to", to);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(
+    r.stderr,
+    /^WARNING: every file recorded under 'source\/logs' is excluded .*: the backup holds the 2 files restored as last backed up/m,
+  );
+  assert.deepEqual(listFiles(to), ["keep.txt", "logs/a.log", "logs/b.log"]);
+  // Kept to one file, it is said alone.
+  const one = await fx.cli("restore", "--include", "a.log", "--to", join(fx.dir, "one"));
+  assert.equal(one.code, 0, one.stderr);
+  assert.match(one.stderr, /^WARNING: 'source\/logs\/a\.log' is excluded /m);
+  assert.doesNotMatch(one.stderr, /every file recorded/);
+});
+
+Deno.test("a pattern that matches nothing asked for: one line naming it, exit 1, and restore writes nothing", async () => {
+  const { fx, before } = await damaged();
+  using _ = fx;
+  const to = join(fx.dir, "r");
+  const r = await fx.cli("restore", "--at", before, "--include", "*.docx", "--to", to);
+  assert.equal(r.code, 1, r.stderr);
+  assert.deepEqual(lines(r.stderr).length, 1, r.stderr);
+  assert.match(
+    r.stderr,
+    /^NOT RESTORED: --include '\*\.docx' matches no file in the backup as of \S+: nothing is restored; correct it or leave it out/,
+  );
+  assert.throws(() => Deno.statSync(to), Deno.errors.NotFound);
+  // An exclude that matches nothing stops it too: the edited file in place is not replaced.
+  put(fx.source, { "docs/notes.txt": "edited here since\n" });
+  const inPlace = await fx.cli(
+    "restore",
+    "docs",
+    "--exclude",
+    "*.docx",
+    "--overwrite",
+    "--at",
+    before,
+  );
+  assert.equal(inPlace.code, 1, inPlace.stderr);
+  assert.match(
+    inPlace.stderr,
+    /^NOT RESTORED: --exclude '\*\.docx' matches no file under 'docs' as of /,
+  );
+  assert.equal(Deno.readTextFileSync(join(fx.source, "docs/notes.txt")), "edited here since\n");
+  // Each matching some, together none kept.
+  const none = await fx.cli("restore", "--include", "*.xlsx", "--exclude", "docs/", "--to", to);
+  assert.equal(none.code, 1, none.stderr);
+  assert.match(
+    none.stderr,
+    /^NOT RESTORED: --include '\*\.xlsx' --exclude 'docs\/' leave no file in the backup: nothing is restored/,
+  );
+  assert.throws(() => Deno.statSync(to), Deno.errors.NotFound);
+
+  const ls = await fx.cli("ls", "app", "--include", "*.iso");
+  assert.equal(ls.code, 1, ls.stderr);
+  assert.match(
+    ls.stderr,
+    /^NOT FOUND: --include '\*\.iso' matches no file under 'app': nothing is listed/,
+  );
+  assert.match(ls.stdout, /^Listed 0 files, 0 B \(latest; filtered by --include '\*\.iso'\)\n$/);
+  const lsJson = JSON.parse(
+    (await fx.cli("ls", "--include", "*.iso", "--exclude", "*.docx", "--json")).stdout,
+  );
+  assert.equal(lsJson.exitCode, 1);
+  assert.deepEqual(lsJson.files, []);
+  assert.match(lsJson.problems[0].reason, /^--exclude '\*\.docx' matches no file/);
+
+  const diff = await fx.cli(
+    "diff",
+    "--since",
+    before,
+    "--include",
+    "*.xlsx",
+    "--exclude",
+    "*.docx",
+  );
+  assert.equal(diff.code, 1, diff.stderr);
+  assert.match(
+    diff.stderr,
+    /^NOT FOUND: --exclude '\*\.docx' matches no file in the backup as of .* or the latest backup;/,
+  );
+  assert.match(diff.stdout, /^M source\/docs\/budget\.xlsx$/m);
+  const diffJson = await fx.cli("diff", "--since", before, "--include", "*.docx", "--json");
+  assert.equal(diffJson.code, 1);
+  assert.match(
+    JSON.parse(diffJson.stdout).problems[0].reason,
+    /^--include '\*\.docx' matches no file/,
+  );
+});
+
+Deno.test("a bad pattern: exit 2, one line naming the option and the value, nothing read or written", async () => {
+  using fx = makeFixture({ "a.txt": "a\n" });
+  await ok(fx, "run");
+  const to = join(fx.dir, "r");
+  const cases: [string[], RegExp][] = [
+    [
+      ["restore", "--include", "[a-", "--to", to],
+      /^Invalid --include '\[a-': it has a '\[' that no '\]' closes, .*: see 'restore --help'\n$/,
+    ],
+    [
+      ["ls", "--exclude", "a/../b"],
+      /^Invalid --exclude 'a\/\.\.\/b': it has a '\.' or '\.\.' part/,
+    ],
+    [["diff", "--since", "1d", "--include", ""], /^Invalid --include '': it is empty/],
+    [
+      ["restore", "--exclude", "!*.iso", "--to", to],
+      /^Invalid --exclude '!\*\.iso': it begins with '!', .*write --include '\*\.iso'/,
+    ],
+    [
+      ["restore", "a.txt", "--version", "1", "--include", "*.txt", "--to", to],
+      /^Cannot use --include or --exclude with --version/,
+    ],
+  ];
+  for (const [args, said] of cases) {
+    const r = await fx.cli(...args);
+    assert.equal(r.code, 2, `${args.join(" ")}: ${r.stderr}`);
+    assert.equal(r.stdout, "");
+    assert.equal(lines(r.stderr).length, 1, r.stderr);
+    assert.match(r.stderr, said);
+  }
+  assert.throws(() => Deno.statSync(to), Deno.errors.NotFound);
+  // Refused before the config is read: one that does not exist is not what is said.
+  const r = await runCli(["ls", "--include", "[x", "--config", join(fx.dir, "none.jsonc")]);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /^Invalid --include '\[x'/);
+});
