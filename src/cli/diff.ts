@@ -23,6 +23,7 @@ import type { PathFilter } from "../restore/path_filter.ts";
 import { say, warn } from "./stdout.ts";
 
 const DIFF_HELP = `Usage: backup-tool diff --since TIME [--until TIME] [PATH...]
+                        [--include PATTERN]... [--exclude PATTERN]...
                         [--config FILE | --backup-root DIR] [--json]
 
 Shows what changed in the backup between two moments, changing nothing: the tree the
@@ -46,18 +47,29 @@ Options:
                  the end of that day, or a time before now: 2h, 3d, 1w ('history' lists
                  each run's end time)
   --until TIME   The later moment, read the same way (default: the latest state)
+  --include PATTERN
+                 Only the paths PATTERN matches (repeatable), as 'restore --include'
+                 takes it: the config's exclude syntax ('*.xlsx', 'node_modules/', '/top',
+                 '**', '!'), letter case ignored, matched against each path inside its
+                 source
+  --exclude PATTERN
+                 None of the paths PATTERN matches (repeatable); a pattern that matches
+                 no path of either tree is said on stderr (NOT FOUND), exit 1
   --config FILE  Config file (default ./config.jsonc, then ./config.json)
   --backup-root DIR
                  Read the backup in DIR without a config (the computer and its config lost)
   --json         Print one JSON document: since, until, changes (each with path, change,
-                 before and after), counts and error (shape: docs/json.md)
+                 before and after), counts and error; with --include or --exclude, filter
+                 and problems (a pattern that matched nothing) too (shape: docs/json.md)
 
-Exit codes: 0 compared (whether anything changed or not), 2 usage or configuration error
-(--since later than --until, a PATH not in the backup).
+Exit codes: 0 compared (whether anything changed or not), 1 a pattern matched nothing,
+2 usage or configuration error (--since later than --until, a PATH not in the backup, a
+bad pattern).
 
 Examples:
   backup-tool diff --since 2026-11-28T18:00:00Z
   backup-tool diff --since 2026-11-27 --until 2026-11-28 docs
+  backup-tool diff --since 1d --include '*.xlsx'
   backup-tool diff --since 2026-11-27 --json | jq -r '.changes[] | select(.change == "removed") | .path'`;
 
 const MARKS: Record<Change["change"], string> = {

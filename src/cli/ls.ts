@@ -28,7 +28,8 @@ import type { PathFilter } from "../restore/path_filter.ts";
 import { type Output, say, stdout, warn } from "./stdout.ts";
 
 const LS_HELP =
-  `Usage: backup-tool ls [PATH...] [--at TIME] [--config FILE | --backup-root DIR] [--json]
+  `Usage: backup-tool ls [PATH...] [--at TIME] [--include PATTERN]... [--exclude PATTERN]...
+                      [--config FILE | --backup-root DIR] [--json]
 
 Lists what 'restore' with the same PATHs and --at would restore, changing nothing: one
 line per file or symlink, in path order (each PATH's in turn, as given), with its
@@ -48,19 +49,28 @@ Options:
                  2026-11-28T18:00:00Z, or 2026-11-28T18:00 (local time), or a date alone:
                  the end of that day, or a time before now: 2h, 3d, 1w (default: the
                  latest)
+  --include PATTERN
+                 Only the files PATTERN matches (repeatable), as 'restore --include' takes
+                 it: the config's exclude syntax ('*.pdf', 'node_modules/', '/top', '**',
+                 '!'), letter case ignored, matched against each file's path inside its
+                 source
+  --exclude PATTERN
+                 None of the files PATTERN matches (repeatable); a pattern that matches no
+                 file asked for is said on stderr (NOT FOUND) and nothing is listed
   --config FILE  Config file (default ./config.jsonc, then ./config.json)
   --backup-root DIR
                  Read the backup in DIR without a config (the computer and its config lost)
   --json         Print one JSON document: files (each with path, version, kind, size,
-                 mtime, location, storedAt), count, totalBytes, problems, ok and exitCode
-                 (shape: docs/json.md)
+                 mtime, location, storedAt), count, totalBytes, problems, ok and exitCode,
+                 and filter with --include or --exclude (shape: docs/json.md)
 
-Exit codes: 0 listed, 1 a PATH is not in the backup (as of TIME), 2 usage or
-configuration error.
+Exit codes: 0 listed, 1 a PATH is not in the backup (as of TIME) or a pattern matched
+nothing, 2 usage or configuration error (a bad pattern).
 
 Examples:
   backup-tool ls docs
   backup-tool ls docs --at 2026-11-28T18:00:00Z
+  backup-tool ls --at 2d --include '*.pdf'
   backup-tool ls --at 2026-11-27 --json | jq -r '.files[] | select(.version > 1) | .path'`;
 
 export function lsCommand(argv: string[]): Promise<number> {

@@ -24,7 +24,8 @@ import { say } from "./stdout.ts";
 
 const RESTORE_HELP =
   `Usage: backup-tool restore [PATH...] [--to DIR] [--at TIME] [--version N] [--overwrite]
-                           [--dry-run] [--config FILE | --backup-root DIR] [--json] [--quiet]
+                           [--include PATTERN]... [--exclude PATTERN]... [--dry-run]
+                           [--config FILE | --backup-root DIR] [--json] [--quiet]
 
 Restores files from the backup. PATH is relative to the source root (docs/a.txt), or
 written as the logs show it, the source's name in front (source/docs/a.txt; required
@@ -43,6 +44,17 @@ Options:
                  or a time before now: 90m, 2h, 3d, 1w2d (weeks, days, hours, minutes,
                  seconds; a day is 24 hours)
   --version N    Content number N of one file (as 'history PATH' lists it)
+  --include PATTERN
+                 Only the files PATTERN matches (repeatable: any of them), in the config's
+                 exclude syntax: '*.xlsx', 'node_modules/' (a folder: all below it), '/top'
+                 (at the source's root), '**', '!' (an exception to the patterns before
+                 it); letter case ignored; matched against each file's path inside its
+                 source (not from the PATH: a PATH narrows the tree, the patterns filter
+                 the files under it; to keep to one source, give it as a PATH)
+  --exclude PATTERN
+                 None of the files PATTERN matches (repeatable), read as --include is.
+                 A pattern that matches no file asked for (or patterns that together keep
+                 none) is said, and nothing is restored (exit 1)
   --overwrite    Replace existing files whose content differs (default: leave them, exit 1)
   --dry-run, -n  Say what the restore would do to each file, writing nothing (no folder,
                  no temporary file): WOULD RESTORE, UP TO DATE, WOULD REPLACE (with
@@ -65,7 +77,8 @@ Options:
                  back, where any did), diskFull (a destination disk found full, and how
                  many files were not tried there), and stopped: true when a stop signal
                  cut it short; with --dry-run, dryRun: true and what would be
-                 done (replaces: true where a file would be replaced)
+                 done (replaces: true where a file would be replaced); with --include
+                 or --exclude, filter (the patterns as given)
   --quiet, -q    Print nothing but problems
 
 A destination disk that runs full (no space left, or a quota) stops the restore at the
@@ -76,7 +89,7 @@ Ctrl-C (SIGINT), SIGTERM or SIGHUP stops it once the files being flushed are in 
 (what it restored is complete; restore again to finish), a second signal at once.
 
 Exit codes: 0 all restored or up to date, 1 some file not restored (each is named, or
-counted where its disk was full),
+counted where its disk was full) or a pattern matched nothing,
 2 usage or configuration error, 130, 143 or 129 stopped by SIGINT, SIGTERM or SIGHUP.
 
 Examples:
@@ -85,6 +98,8 @@ Examples:
   backup-tool restore docs/report.odt --version 3 --overwrite
   backup-tool restore --at 2026-11-28T18:00:00Z --dry-run
   backup-tool restore --at 2026-11-27 --to /mnt/spare/full-restore
+  backup-tool restore --at 2026-12-01 --include '*.xlsx' --to /tmp/r
+  backup-tool restore docs --exclude '*.iso'
   backup-tool restore --backup-root /media/usb/backup --to ~/restored`;
 
 /** What a stop at once leaves, and what to do about it. */
