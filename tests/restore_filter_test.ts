@@ -7,11 +7,19 @@
  * recorded as one file partly filtered; folder patterns; an include and an exclude
  * together; the folder-level warning of files excluded since counting only the files
  * kept; a pattern that matches nothing (exit 1, nothing written); a bad pattern (exit 2,
- * nothing read or written).
+ * nothing read or written); several sources, a pattern matched inside each.
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { type Fixture, listFiles, makeFixture, readTree, runCli, writeConfig } from "./helpers.ts";
+import {
+  type Fixture,
+  listFiles,
+  makeFixture,
+  readTree,
+  runCli,
+  writeConfig,
+  writeTree,
+} from "./helpers.ts";
 import { ok, put } from "./restore_helpers.ts";
 
 const FIRST: Record<string, string> = {
@@ -339,4 +347,28 @@ Deno.test("a bad pattern: exit 2, one line naming the option and the value, noth
   const r = await runCli(["ls", "--include", "[x", "--config", join(fx.dir, "none.jsonc")]);
   assert.equal(r.code, 2);
   assert.match(r.stderr, /^Invalid --include '\[x'/);
+});
+
+Deno.test("several sources: a pattern is matched inside each; one that begins with a source's name is told to give it as a PATH", async () => {
+  using fx = makeFixture({});
+  writeTree(join(fx.dir, "alpha"), { "docs/a.xlsx": "a\n", "b.txt": "b\n" });
+  writeTree(join(fx.dir, "beta"), { "docs/c.xlsx": "c\n" });
+  writeConfig(fx.config, {
+    sources: ["./alpha", "./beta"],
+    backup_root: "./backup",
+    log_dir: "./logs",
+  });
+  await ok(fx, "run");
+  const every = await ok(fx, "ls", "--include", "/docs/*.xlsx");
+  assert.match(every, /alpha\/docs\/a\.xlsx[^]*beta\/docs\/c\.xlsx[^]*^Listed 2 files/m);
+  const to = join(fx.dir, "r");
+  await ok(fx, "restore", "alpha", "--include", "docs/*.xlsx", "--to", to);
+  assert.deepEqual(listFiles(to), ["alpha/docs/a.xlsx"]);
+  const named = await fx.cli("restore", "--include", "alpha/docs/*.xlsx", "--to", to);
+  assert.equal(named.code, 1, named.stderr);
+  assert.match(
+    named.stderr,
+    /^NOT RESTORED: --include 'alpha\/docs\/\*\.xlsx' matches no file in the backup: nothing is restored; .*'alpha' is a source's name, not a folder in one: give 'alpha' as a PATH, with --include 'docs\/\*\.xlsx'\)$/m,
+  );
+  assert.deepEqual(listFiles(to), ["alpha/docs/a.xlsx"]);
 });
