@@ -6,8 +6,10 @@
  * without the disk images; `ls` and `diff` filtered alike, `--dry-run` and `--json`; names
  * recorded as one file partly filtered; folder patterns; an include and an exclude
  * together; the folder-level warning of files excluded since counting only the files
- * kept; a pattern that matches nothing (exit 1, nothing written); a bad pattern (exit 2,
- * nothing read or written); several sources, a pattern matched inside each.
+ * kept; an exclude that matches nothing (a note, everything restored, exit 0), an include
+ * that matches nothing (said, the rest restored, exit 1), patterns that keep nothing
+ * together (exit 1, nothing written); a bad pattern (exit 2, nothing read or written);
+ * several sources, a pattern matched inside each.
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
@@ -237,57 +239,126 @@ Deno.test("restore --exclude: a folder's warning of files excluded since counts 
   assert.doesNotMatch(one.stderr, /every file recorded/);
 });
 
-Deno.test("a pattern that matches nothing asked for: one line naming it, exit 1, and restore writes nothing", async () => {
+Deno.test("an --exclude that matches nothing asked for leaves nothing out: a NOTE, everything restored, exit 0", async () => {
   const { fx, before } = await damaged();
   using _ = fx;
+  // A recovery script's exclude, on a machine that has no such file.
   const to = join(fx.dir, "r");
-  const r = await fx.cli("restore", "--at", before, "--include", "*.docx", "--to", to);
-  assert.equal(r.code, 1, r.stderr);
-  assert.deepEqual(lines(r.stderr).length, 1, r.stderr);
+  const r = await fx.cli("restore", "--at", before, "--exclude", "*.docx", "--to", to);
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(readTree(to), FIRST);
+  assert.deepEqual(lines(r.stderr), [
+    "NOTE: --exclude '*.docx' matches no file in the backup as of " +
+    `${new Date(before).toISOString()}: it leaves nothing out (it is matched against each ` +
+    "file's path inside its source, as the config's exclude patterns are, letter case ignored)",
+  ]);
   assert.match(
-    r.stderr,
-    /^NOT RESTORED: --include '\*\.docx' matches no file in the backup as of \S+: nothing is restored; correct it or leave it out/,
+    r.stdout,
+    /^Restore complete \(as of [^)]+\): 8 restored, 0 up to date, 0 not restored;/m,
   );
-  assert.throws(() => Deno.statSync(to), Deno.errors.NotFound);
-  // An exclude that matches nothing stops it too: the edited file in place is not replaced.
+  // --quiet keeps it out, as restore's other notes; --json has it among the notes.
+  const quiet = await fx.cli("restore", "--exclude", "*.docx", "--quiet", "--to", to);
+  assert.equal(quiet.code, 1, quiet.stderr); // the latest differs from what is there now
+  assert.doesNotMatch(quiet.stderr, /NOTE/);
+  const json = JSON.parse(
+    (await fx.cli("restore", "--at", before, "--exclude", "*.docx", "--json", "--to", to)).stdout,
+  );
+  assert.equal(json.exitCode, 0);
+  assert.deepEqual(json.failed, []);
+  assert.equal(json.upToDate.length, 8);
+  assert.match(json.notes[0], /^--exclude '\*\.docx' matches no file in the backup as of /);
+  // With a pattern that matches: it leaves out what it matches, the other is a note.
   put(fx.source, { "docs/notes.txt": "edited here since\n" });
   const inPlace = await fx.cli(
     "restore",
     "docs",
     "--exclude",
     "*.docx",
+    "--exclude",
+    "*.iso",
     "--overwrite",
     "--at",
     before,
   );
-  assert.equal(inPlace.code, 1, inPlace.stderr);
-  assert.match(
-    inPlace.stderr,
-    /^NOT RESTORED: --exclude '\*\.docx' matches no file under 'docs' as of /,
-  );
-  assert.equal(Deno.readTextFileSync(join(fx.source, "docs/notes.txt")), "edited here since\n");
-  // Each matching some, together none kept.
-  const none = await fx.cli("restore", "--include", "*.xlsx", "--exclude", "docs/", "--to", to);
-  assert.equal(none.code, 1, none.stderr);
-  assert.match(
-    none.stderr,
-    /^NOT RESTORED: --include '\*\.xlsx' --exclude 'docs\/' leave no file in the backup: nothing is restored/,
-  );
-  assert.throws(() => Deno.statSync(to), Deno.errors.NotFound);
+  assert.equal(inPlace.code, 0, inPlace.stderr);
+  assert.match(inPlace.stderr, /^NOTE: --exclude '\*\.docx' matches no file under 'docs' as of /);
+  assert.equal(lines(inPlace.stderr).length, 1, inPlace.stderr);
+  assert.equal(Deno.readTextFileSync(join(fx.source, "docs/notes.txt")), "notes\n");
 
-  const ls = await fx.cli("ls", "app", "--include", "*.iso");
-  assert.equal(ls.code, 1, ls.stderr);
+  const ls = await fx.cli("ls", "app", "--exclude", "*.iso");
+  assert.equal(ls.code, 0, ls.stderr);
+  assert.match(ls.stderr, /^NOTE: --exclude '\*\.iso' matches no file under 'app': it leaves/);
+  assert.match(ls.stdout, /^Listed 3 files, /m);
+  const lsJson = JSON.parse((await fx.cli("ls", "--exclude", "*.docx", "--json")).stdout);
+  assert.equal(lsJson.exitCode, 0);
+  assert.equal(lsJson.count, 8);
+  assert.deepEqual(lsJson.problems, []);
+  assert.match(lsJson.notes[0], /^--exclude '\*\.docx' matches no file in the backup: it leaves/);
+
+  const diff = await fx.cli("diff", "--since", before, "--exclude", "*.docx");
+  assert.equal(diff.code, 0, diff.stderr);
   assert.match(
-    ls.stderr,
-    /^NOT FOUND: --include '\*\.iso' matches no file under 'app': nothing is listed/,
+    diff.stderr,
+    /^NOTE: --exclude '\*\.docx' matches no file in the backup as of .* or the latest backup: it leaves nothing out/,
   );
-  assert.match(ls.stdout, /^Listed 0 files, 0 B \(latest; filtered by --include '\*\.iso'\)\n$/);
-  const lsJson = JSON.parse(
-    (await fx.cli("ls", "--include", "*.iso", "--exclude", "*.docx", "--json")).stdout,
+  assert.match(diff.stdout, /^M source\/docs\/notes\.txt$/m);
+  const diffJson = await fx.cli("diff", "--since", before, "--exclude", "*.docx", "--json");
+  assert.equal(diffJson.code, 0);
+  assert.deepEqual(JSON.parse(diffJson.stdout).problems, []);
+  assert.equal(JSON.parse(diffJson.stdout).notes.length, 1);
+});
+
+Deno.test("an --include that matches nothing asked for: one line naming it, exit 1, the files the others keep restored", async () => {
+  const { fx, before } = await damaged();
+  using _ = fx;
+  const to = join(fx.dir, "r");
+  const r = await fx.cli(
+    "restore",
+    "--at",
+    before,
+    "--include",
+    "*.xlsx",
+    "--include",
+    "*.docx",
+    "--to",
+    to,
   );
-  assert.equal(lsJson.exitCode, 1);
-  assert.deepEqual(lsJson.files, []);
-  assert.match(lsJson.problems[0].reason, /^--exclude '\*\.docx' matches no file/);
+  assert.equal(r.code, 1, r.stderr);
+  assert.deepEqual(readTree(to), {
+    "docs/budget.xlsx": "budget, as it was\n",
+    "docs/plan.xlsx": "plan, as it was\n",
+  });
+  assert.equal(lines(r.stderr).length, 1, r.stderr);
+  assert.match(
+    r.stderr,
+    /^NOT RESTORED: --include '\*\.docx' matches no file in the backup as of \S+; correct it or leave it out \(it is matched against/,
+  );
+  assert.match(
+    r.stdout,
+    /^Restore incomplete \(as of [^)]+\): 2 restored, 0 up to date, 0 not restored;/m,
+  );
+  // As a PATH not in the backup among others: the same exit code, the same kind of line.
+  const json = JSON.parse(
+    (await fx.cli("restore", "--include", "*.docx", "--include", "*.pdf", "-n", "--json")).stdout,
+  );
+  assert.equal(json.exitCode, 1);
+  assert.deepEqual(json.restored.map((d: { path: string }) => d.path), []);
+  assert.equal(json.upToDate.length, 1);
+  assert.equal(json.failed.length, 1);
+  assert.equal(json.failed[0].kind, "not-found");
+  assert.match(json.failed[0].reason, /^--include '\*\.docx' matches no file in the backup;/);
+
+  // Alone, it keeps nothing: said once, nothing written.
+  const alone = join(fx.dir, "alone");
+  const none = await fx.cli("restore", "--include", "*.docx", "--exclude", "*.iso", "--to", alone);
+  assert.equal(none.code, 1, none.stderr);
+  assert.deepEqual(lines(none.stderr).map((l) => l.split(":")[0]), ["NOT RESTORED"]);
+  assert.throws(() => Deno.statSync(alone), Deno.errors.NotFound);
+
+  const ls = await fx.cli("ls", "docs", "--include", "*.pdf", "--include", "*.docx");
+  assert.equal(ls.code, 1, ls.stderr);
+  assert.match(ls.stderr, /^NOT FOUND: --include '\*\.docx' matches no file under 'docs';/);
+  assert.match(ls.stdout, /source\/docs\/manual\.pdf[^]*^Listed 1 file, /m);
 
   const diff = await fx.cli(
     "diff",
@@ -295,13 +366,13 @@ Deno.test("a pattern that matches nothing asked for: one line naming it, exit 1,
     before,
     "--include",
     "*.xlsx",
-    "--exclude",
+    "--include",
     "*.docx",
   );
   assert.equal(diff.code, 1, diff.stderr);
   assert.match(
     diff.stderr,
-    /^NOT FOUND: --exclude '\*\.docx' matches no file in the backup as of .* or the latest backup;/,
+    /^NOT FOUND: --include '\*\.docx' matches no file in the backup as of .* or the latest backup;/,
   );
   assert.match(diff.stdout, /^M source\/docs\/budget\.xlsx$/m);
   const diffJson = await fx.cli("diff", "--since", before, "--include", "*.docx", "--json");
@@ -310,6 +381,29 @@ Deno.test("a pattern that matches nothing asked for: one line naming it, exit 1,
     JSON.parse(diffJson.stdout).problems[0].reason,
     /^--include '\*\.docx' matches no file/,
   );
+});
+
+Deno.test("patterns that each match some but together keep none: one line, exit 1, nothing written", async () => {
+  const { fx } = await damaged();
+  using _ = fx;
+  const to = join(fx.dir, "r");
+  const none = await fx.cli("restore", "--include", "*.xlsx", "--exclude", "docs/", "--to", to);
+  assert.equal(none.code, 1, none.stderr);
+  assert.deepEqual(lines(none.stderr), [
+    "NOT RESTORED: --include '*.xlsx' --exclude 'docs/' leave no file in the backup; each " +
+    "matches some, and together they keep none: see 'ls' without them for what there is",
+  ]);
+  assert.throws(() => Deno.statSync(to), Deno.errors.NotFound);
+  // An exclude that matches nothing besides: its note, and the line names those that match.
+  const ls = await fx.cli("ls", "--include", "*.xlsx", "--exclude", "docs/", "--exclude", "*.docx");
+  assert.equal(ls.code, 1, ls.stderr);
+  assert.deepEqual(lines(ls.stderr).map((l) => l.slice(0, 50)), [
+    "NOTE: --exclude '*.docx' matches no file in the ba",
+    "NOT FOUND: --include '*.xlsx' --exclude 'docs/' le",
+  ]);
+  const diff = await fx.cli("diff", "--since", "1d", "--include", "*.xlsx", "--exclude", "*.xlsx");
+  assert.equal(diff.code, 1, diff.stderr);
+  assert.match(diff.stderr, /^NOT FOUND: --include '\*\.xlsx' --exclude '\*\.xlsx' leave no file/);
 });
 
 Deno.test("a bad pattern: exit 2, one line naming the option and the value, nothing read or written", async () => {
@@ -368,7 +462,7 @@ Deno.test("several sources: a pattern is matched inside each; one that begins wi
   assert.equal(named.code, 1, named.stderr);
   assert.match(
     named.stderr,
-    /^NOT RESTORED: --include 'alpha\/docs\/\*\.xlsx' matches no file in the backup: nothing is restored; .*'alpha' is a source's name, not a folder in one: give 'alpha' as a PATH, with --include 'docs\/\*\.xlsx'\)$/m,
+    /^NOT RESTORED: --include 'alpha\/docs\/\*\.xlsx' matches no file in the backup; correct it or leave it out \(.*'alpha' is a source's name, not a folder in one: give 'alpha' as a PATH, with --include 'docs\/\*\.xlsx'\)$/m,
   );
   assert.deepEqual(listFiles(to), ["alpha/docs/a.xlsx"]);
 });

@@ -53,18 +53,21 @@ Options:
                  '**', '!'), letter case ignored, matched against each path inside its
                  source
   --exclude PATTERN
-                 None of the paths PATTERN matches (repeatable); a pattern that matches
-                 no path of either tree is said on stderr (NOT FOUND), exit 1
+                 None of the paths PATTERN matches (repeatable). An --include that matches
+                 no path of either tree is said on stderr (NOT FOUND, exit 1), the changes
+                 the others keep listed; an --exclude that matches none leaves nothing
+                 out (a NOTE says so)
   --config FILE  Config file (default ./config.jsonc, then ./config.json)
   --backup-root DIR
                  Read the backup in DIR without a config (the computer and its config lost)
   --json         Print one JSON document: since, until, changes (each with path, change,
-                 before and after), counts and error; with --include or --exclude, filter
-                 and problems (a pattern that matched nothing) too (shape: docs/json.md)
+                 before and after), counts and error; with --include or --exclude, filter,
+                 problems (an include that matched nothing) and notes (an exclude that
+                 matched nothing) too (shape: docs/json.md)
 
-Exit codes: 0 compared (whether anything changed or not), 1 a pattern matched nothing,
-2 usage or configuration error (--since later than --until, a PATH not in the backup, a
-bad pattern).
+Exit codes: 0 compared (whether anything changed or not), 1 an --include matched nothing
+(or the patterns together keep no path), 2 usage or configuration error (--since later
+than --until, a PATH not in the backup, a bad pattern).
 
 Examples:
   backup-tool diff --since 2026-11-28T18:00:00Z
@@ -120,14 +123,14 @@ export function diffCommand(argv: string[]): Promise<number> {
       failure = { error, reason: errorText(explainedDamage(error)) };
     }
   }
-  // Lines for the patterns that matched nothing (a line each), once the changes are read.
-  let unmatched: string[] = [];
+  // What is said of the patterns (a line each), once the changes are read.
+  let said = { problems: [] as string[], notes: [] as string[] };
   const request = { paths: p.positionals, since, until, ...filter ? { filter } : {} };
   diffRequest(config, request, (changes, patterns) => {
     const read = whileRead(changes);
     if (!json) {
       writeLines(map(read, (c) => oneLine(`${MARKS[c.change]} ${count(c).path}`)));
-      unmatched = patterns();
+      said = patterns();
       return;
     }
     writeJsonDocument({
@@ -137,19 +140,22 @@ export function diffCommand(argv: string[]): Promise<number> {
       ...filterField(filter?.patterns),
       changes: new JsonStream(untilFailure(read)),
       counts: () => counts,
-      // With patterns: those that matched nothing (none when the comparison ended partway).
+      // With patterns: an include that matched nothing, or none kept, and an exclude that
+      // matched nothing (none when the comparison ended partway).
       ...filter === undefined ? {} : {
-        problems: () => (unmatched = failure === undefined ? patterns() : []).map(notFound),
+        problems: () => (said = failure === undefined ? patterns() : said).problems.map(notFound),
+        notes: () => said.notes,
       },
       error: () => failure?.reason,
     });
   });
   if (failure !== undefined) throw failure.error; // said on stderr as main.ts says any
   if (!json) {
-    for (const line of unmatched) warn(oneLine(`NOT FOUND: ${line}`));
+    for (const line of said.notes) warn(oneLine(`NOTE: ${line}`));
+    for (const line of said.problems) warn(oneLine(`NOT FOUND: ${line}`));
     say(summaryLine(counts, since, until, filter));
   }
-  return Promise.resolve(unmatched.length === 0 ? 0 : 1);
+  return Promise.resolve(said.problems.length === 0 ? 0 : 1);
 }
 
 /** A pattern that matched nothing, as `ls --json` gives one among its problems. */

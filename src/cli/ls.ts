@@ -55,17 +55,20 @@ Options:
                  '!'), letter case ignored, matched against each file's path inside its
                  source
   --exclude PATTERN
-                 None of the files PATTERN matches (repeatable); a pattern that matches no
-                 file asked for is said on stderr (NOT FOUND) and nothing is listed
+                 None of the files PATTERN matches (repeatable). An --include that matches
+                 no file asked for is said on stderr (NOT FOUND, exit 1), the files the
+                 others keep listed; an --exclude that matches none leaves nothing out (a
+                 NOTE says so)
   --config FILE  Config file (default ./config.jsonc, then ./config.json)
   --backup-root DIR
                  Read the backup in DIR without a config (the computer and its config lost)
   --json         Print one JSON document: files (each with path, version, kind, size,
                  mtime, location, storedAt), count, totalBytes, problems, ok and exitCode,
-                 and filter with --include or --exclude (shape: docs/json.md)
+                 and filter and notes with --include or --exclude (shape: docs/json.md)
 
-Exit codes: 0 listed, 1 a PATH is not in the backup (as of TIME) or a pattern matched
-nothing, 2 usage or configuration error (a bad pattern).
+Exit codes: 0 listed, 1 a PATH is not in the backup (as of TIME), or an --include matched
+nothing (or the patterns together keep no file), 2 usage or configuration error (a bad
+pattern).
 
 Examples:
   backup-tool ls docs
@@ -113,7 +116,7 @@ export function lsCommand(argv: string[]): Promise<number> {
     failure === undefined ? exitCodeOf(problems) : failureCode(failure.error);
   const hooks = choosingHooks(json, (runs) => heldBack = runs);
   const request = { paths: p.positionals, at, ...filter === undefined ? {} : { filter } };
-  const problems = listRequest(config, request, hooks, (files, problems) => {
+  const { problems, notes } = listRequest(config, request, hooks, (files, { problems, notes }) => {
     const read = whileRead(files);
     if (!json) return writeLines(map(read, (f) => oneLine(fileLine(count(f)))));
     // Whatever comes after the files is asked for once they are read (json_document.ts).
@@ -127,6 +130,8 @@ export function lsCommand(argv: string[]): Promise<number> {
       symlinks: () => tally.symlinks,
       totalBytes: () => tally.bytes,
       problems: () => all(problems),
+      // With patterns: an --exclude that matched nothing (a line each), known once read.
+      ...filter === undefined ? {} : { notes: () => notes },
       ok: () => exitCode(problems) === 0,
       exitCode: () => exitCode(problems),
     });
@@ -134,6 +139,7 @@ export function lsCommand(argv: string[]): Promise<number> {
   if (failure !== undefined) throw failure.error; // said on stderr as main.ts says any
   const code = exitCodeOf(problems);
   if (json) return Promise.resolve(code);
+  for (const n of notes) warn(oneLine(`NOTE: ${n}`));
   printProblems(problems);
   say(summaryLine(tally, problems, at, filter));
   return Promise.resolve(code);

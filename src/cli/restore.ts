@@ -53,8 +53,9 @@ Options:
                  the files under it; to keep to one source, give it as a PATH)
   --exclude PATTERN
                  None of the files PATTERN matches (repeatable), read as --include is.
-                 A pattern that matches no file asked for (or patterns that together keep
-                 none) is said, and nothing is restored (exit 1)
+                 An --include that matches no file asked for is said (NOT RESTORED,
+                 exit 1), the files the others keep restored; an --exclude that matches
+                 none leaves nothing out (a NOTE says so, exit code unchanged)
   --overwrite    Replace existing files whose content differs (default: leave them, exit 1)
   --dry-run, -n  Say what the restore would do to each file, writing nothing (no folder,
                  no temporary file): WOULD RESTORE, UP TO DATE, WOULD REPLACE (with
@@ -73,7 +74,7 @@ Options:
                  read from another copy of the same bytes or the file is excluded since,
                  and hardLinkOf where a file was made a hard link of another),
                  upToDate, failed, notes (a disk that keeps no modes or no hard links,
-                 where met), heldBack (the runs whose deletion guard held deletions
+                 an --exclude that matched nothing, where met), heldBack (the runs whose deletion guard held deletions
                  back, where any did), diskFull (a destination disk found full, and how
                  many files were not tried there), and stopped: true when a stop signal
                  cut it short; with --dry-run, dryRun: true and what would be
@@ -89,8 +90,9 @@ Ctrl-C (SIGINT), SIGTERM or SIGHUP stops it once the files being flushed are in 
 (what it restored is complete; restore again to finish), a second signal at once.
 
 Exit codes: 0 all restored or up to date, 1 some file not restored (each is named, or
-counted where its disk was full) or a pattern matched nothing,
-2 usage or configuration error, 130, 143 or 129 stopped by SIGINT, SIGTERM or SIGHUP.
+counted where its disk was full), or an --include matched nothing (or the patterns
+together keep no file), 2 usage or configuration error, 130, 143 or 129 stopped by
+SIGINT, SIGTERM or SIGHUP.
 
 Examples:
   backup-tool restore docs/report.odt --to /tmp/restored

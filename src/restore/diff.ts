@@ -19,7 +19,8 @@
  * no file out).
  *
  * With `--include` or `--exclude`, only the paths the patterns keep are compared, and each
- * path of either tree is noted for the patterns that match none (path_filter.ts).
+ * path of either tree is noted for the patterns that match none (path_filter.ts): an
+ * include that matches none is a problem, an exclude that matches none a note.
  */
 import type { Config } from "../config/config.ts";
 import { UsageError } from "../engine/errors.ts";
@@ -69,14 +70,14 @@ export interface Change {
  * The changes between the two moments, handed to `show` as they are read (the state is
  * open while it reads them), in path order, each PATH's in turn; with `--include` or
  * `--exclude`, only those of the paths they keep, and, once the changes are read, what to
- * say of a pattern that matched no path of either tree (`unmatched`: a line each, none
- * where each matched one and together they keep one). Throws a UsageError for a PATH
- * never recorded, before any change.
+ * say of the patterns (`said`: an include that matched no path of either tree, or patterns
+ * that together keep none, among `problems`; an exclude that matched none among `notes`;
+ * a line each). Throws a UsageError for a PATH never recorded, before any change.
  */
 export function diffRequest(
   config: Config,
   request: DiffRequest,
-  show: (changes: Iterable<Change>, unmatched: () => string[]) => void,
+  show: (changes: Iterable<Change>, said: () => { problems: string[]; notes: string[] }) => void,
 ): void {
   const store = openState(config);
   try {
@@ -111,7 +112,7 @@ export function diffRequest(
     }`;
     show(
       changesIn(pages, sideAt(since), sideAt(until), excluded, hits),
-      () => hits?.reasons(where, "") ?? [],
+      () => hits?.said(where) ?? { problems: [], notes: [] },
     );
   } finally {
     store.close();

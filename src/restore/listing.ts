@@ -19,7 +19,7 @@ import { openState } from "./open.ts";
 import { othersHoldingAnyAlgo } from "./other_algos.ts";
 import { choose, type Chosen, prunedBy, type RestoreHooks } from "./request.ts";
 import type { PathFilter } from "./path_filter.ts";
-import type { Problem } from "./select.ts";
+import type { Selection } from "./select.ts";
 import { prunedNow, whereNow } from "./unfinished.ts";
 
 /** One file or symlink as `ls` lists it (and `--json` gives it). */
@@ -61,21 +61,22 @@ type ListHooks = Pick<RestoreHooks, "warn" | "excluded" | "heldBack">;
 /**
  * Lists what `request` would restore: `show` reads the files, in the order restore would
  * restore them, each read from the state as it is asked for (the state is open while
- * `show` runs); then the problems restore would report, complete once `show` read every
- * file. Throws a UsageError or PreflightError (exit code 2) before any file.
+ * `show` runs); then the problems restore would report and its notes (an `--exclude` that
+ * matched nothing), complete once `show` read every file. Throws a UsageError or
+ * PreflightError (exit code 2) before any file.
  */
 export function listRequest(
   config: Config,
   request: ListRequest,
   hooks: ListHooks,
-  /** `problems`: those so far; complete once every file was read. */
-  show: (files: Iterable<ListedFile>, problems: readonly Problem[]) => void,
-): Problem[] {
+  /** `problems` and `notes`: those so far; complete once every file was read. */
+  show: (files: Iterable<ListedFile>, said: Pick<Selection, "problems" | "notes">) => void,
+): Pick<Selection, "problems" | "notes"> {
   const store = openState(config);
   try {
     const chosen = choose(config, store, { ...request, overwrite: false }, hooks, "shows");
-    show(filesOf(config, chosen), chosen.selection.problems);
-    return chosen.selection.problems;
+    show(filesOf(config, chosen), chosen.selection);
+    return chosen.selection;
   } finally {
     store.close();
   }

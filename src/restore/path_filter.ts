@@ -10,8 +10,10 @@
  * same in the config and on the command line.
  *
  * Also what is said of a pattern that matches no file of what was asked (`PatternHits`,
- * fed each recorded path as it is read), and the refusal of a bad one. Pure: nothing is
- * read or written here.
+ * fed each recorded path as the command's own pass reads it): an `--include` that matches
+ * none is a problem (the files the others keep are restored all the same, exit 1, as a
+ * PATH not found among others), an `--exclude` that matches none a note (it leaves nothing
+ * out); and the refusal of a bad pattern. Pure: nothing is read or written here.
  */
 import { patternProblem } from "../config/pattern_check.ts";
 import { UsageError } from "../engine/errors.ts";
@@ -29,8 +31,6 @@ export type FilterOption = "--include" | "--exclude";
 export class PathFilter {
   readonly #include: Matcher | undefined;
   readonly #exclude: Matcher;
-  /** Set once a pattern matched nothing: the command then gives no file at all. */
-  #none = false;
 
   constructor(readonly patterns: FilterPatterns) {
     this.#include = patterns.include.length === 0 ? undefined : createMatcher(patterns.include);
@@ -38,14 +38,8 @@ export class PathFilter {
   }
 
   keeps(logical: string): boolean {
-    if (this.#none) return false;
     if (this.#include !== undefined && !excludesRecorded(this.#include, logical)) return false;
     return !excludesRecorded(this.#exclude, logical);
-  }
-
-  /** From now on keeps nothing (a pattern matched nothing: nothing is restored then). */
-  keepNone(): void {
-    this.#none = true;
   }
 
   /** `--include '*.xlsx' --exclude '~$*'`, as the summaries say it. */
@@ -154,19 +148,14 @@ export class PatternHits {
   /** A recorded path asked for; whether the filter keeps it. */
   note(logical: string): boolean {
     this.seen = true;
-    const slash = logical.indexOf("/");
-    if (slash > 0 && this.#sources.size < 100) this.#sources.add(logical.slice(0, slash));
     if (this.#left.length > 0) {
+      const slash = logical.indexOf("/");
+      if (slash > 0 && this.#sources.size < 100) this.#sources.add(logical.slice(0, slash));
       this.#left = this.#left.filter((w) => !excludesRecorded(w.matcher, logical));
     }
     const keeps = this.#filter.keeps(logical);
     this.kept ||= keeps;
     return keeps;
-  }
-
-  /** Whether nothing more can be learnt: every pattern matched, and a file is kept. */
-  get done(): boolean {
-    return this.#left.length === 0 && this.kept;
   }
 
   /** The patterns that matched nothing asked for (none where nothing was asked for). */
@@ -175,26 +164,38 @@ export class PatternHits {
   }
 
   /**
-   * What to say, a line each (without its title): each pattern that matched nothing, or,
-   * every one matching, that together they keep no file. `where`: what was asked, said
-   * after "no file" (`under 'docs' as of …`); `then`: what that means for the command
-   * (`nothing is restored`), or "".
+   * What to say once every path asked for was noted, a line each (without its title).
+   * `problems`: each `--include` that matched nothing (the files the others keep are given
+   * all the same), and, where no file is kept but some include matched (or none is given),
+   * that the patterns that matched keep none together. `notes`: each `--exclude` that
+   * matched nothing, which leaves nothing out. `where`: what was asked, said after "no
+   * file" (`under 'docs' as of …`).
    */
-  reasons(where: string, then: string): string[] {
-    if (!this.seen) return [];
-    const after = then === "" ? "" : `: ${then}`;
+  said(where: string): { problems: string[]; notes: string[] } {
     const unmatched = this.unmatched;
-    if (unmatched.length === 0) {
-      if (this.kept) return [];
-      return [
-        `${this.#filter.text} leave no file ${where}${after}; each matches some, and ` +
-        "together they keep none: see 'ls' without them for what there is",
-      ];
+    const line = ({ option, pattern }: Unmatched, then: string) =>
+      `${option} '${pattern}' matches no file ${where}${then} ` +
+      `(${sourceHint(option, pattern, [...this.#sources]) ?? MATCHED_HOW})`;
+    const includes = unmatched.filter((u) => u.option === "--include");
+    const problems = includes.map((u) => line(u, "; correct it or leave it out"));
+    const notes = unmatched.filter((u) => u.option === "--exclude")
+      .map((u) => line(u, ": it leaves nothing out"));
+    // Where every include matched nothing, their lines say why nothing is kept.
+    const given = this.#filter.patterns.include.length;
+    if (this.seen && !this.kept && (given === 0 || includes.length < given)) {
+      const met = (option: FilterOption) => (pattern: string) =>
+        !unmatched.some((u) => u.option === option && u.pattern === pattern);
+      const { include, exclude } = this.#filter.patterns;
+      const text = filterText({
+        include: include.filter(met("--include")),
+        exclude: exclude.filter(met("--exclude")),
+      });
+      problems.push(
+        `${text} leave no file ${where}; each matches some, and together they keep none: ` +
+          "see 'ls' without them for what there is",
+      );
     }
-    return unmatched.map(({ option, pattern }) =>
-      `${option} '${pattern}' matches no file ${where}${after}; correct it or leave it out ` +
-      `(${sourceHint(option, pattern, [...this.#sources]) ?? MATCHED_HOW})`
-    );
+    return { problems, notes };
   }
 }
 

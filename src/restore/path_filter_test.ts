@@ -97,14 +97,6 @@ Deno.test("PathFilter: an exclude means what the config's exclude means", () => 
   }
 });
 
-Deno.test("PathFilter: keepNone keeps nothing from then on", () => {
-  const f = new PathFilter({ include: [], exclude: ["*.iso"] });
-  assert.equal(f.keeps("src/docs/a.xlsx"), true);
-  f.keepNone();
-  assert.equal(f.keeps("src/docs/a.xlsx"), false);
-  assert.equal(f.text, "--exclude '*.iso'");
-});
-
 Deno.test("filterPatternProblem: what the config refuses, and a '!' first of its option", () => {
   assert.match(
     filterPatternProblem("--include", "", true)!,
@@ -139,30 +131,44 @@ Deno.test("checkFilterPatterns: a UsageError naming the option and the value", (
   checkFilterPatterns("ls", { include: ["*.pdf", "!a.pdf"], exclude: [] });
 });
 
-Deno.test("PatternHits: each pattern alone, whatever the others keep; done once all matched", () => {
+Deno.test("PatternHits: each pattern alone, whatever the others keep; an include unmatched a problem, an exclude a note", () => {
   const f = new PathFilter({ include: ["*.xlsx"], exclude: ["*.xlsx", "*.pdf"] });
   const hits = new PatternHits(f);
   assert.deepEqual(hits.unmatched, [], "nothing asked for yet: nothing to say");
-  assert.deepEqual(hits.reasons("in the backup", ""), []);
+  assert.deepEqual(hits.said("in the backup"), { problems: [], notes: [] });
   assert.equal(hits.note("src/a.xlsx"), false);
   assert.equal(hits.note("src/b.txt"), false);
-  assert.equal(hits.done, false);
   assert.deepEqual(hits.unmatched, [{ option: "--exclude", pattern: "*.pdf" }]);
-  const [line] = hits.reasons("under 'docs'", "nothing is restored");
+  // The exclude that matched nothing is a note; the two that matched keep nothing together.
+  const { problems, notes } = hits.said("under 'docs'");
+  assert.equal(notes.length, 1);
   assert.match(
-    line,
-    /^--exclude '\*\.pdf' matches no file under 'docs': nothing is restored; correct it or leave it out \(it is matched against each file's path inside its source/,
+    notes[0],
+    /^--exclude '\*\.pdf' matches no file under 'docs': it leaves nothing out \(it is matched against each file's path inside its source/,
   );
+  assert.deepEqual(problems, [
+    "--include '*.xlsx' --exclude '*.xlsx' leave no file under 'docs'; each matches some, and " +
+    "together they keep none: see 'ls' without them for what there is",
+  ]);
   hits.note("src/x/c.PDF");
   assert.deepEqual(hits.unmatched, []);
-  // Every pattern matched, and none keeps a file.
-  assert.deepEqual(hits.reasons("in the backup", ""), [
-    "--include '*.xlsx' --exclude '*.xlsx' --exclude '*.pdf' leave no file in the backup; each " +
-    "matches some, and together they keep none: see 'ls' without them for what there is",
-  ]);
-  const one = new PatternHits(new PathFilter({ include: ["*.xlsx"], exclude: [] }));
-  assert.equal(one.note("src/a.xlsx"), true);
-  assert.equal(one.done, true);
+  assert.equal(hits.said("in the backup").notes.length, 0);
+  // An include that matched nothing is a problem; the files the other keeps are kept.
+  const two = new PatternHits(new PathFilter({ include: ["*.xlsx", "*.docx"], exclude: [] }));
+  assert.equal(two.note("src/a.xlsx"), true);
+  assert.equal(two.note("src/b.txt"), false);
+  assert.deepEqual(two.said("in the backup").notes, []);
+  const [line, ...more] = two.said("in the backup").problems;
+  assert.match(
+    line,
+    /^--include '\*\.docx' matches no file in the backup; correct it or leave it out \(/,
+  );
+  assert.deepEqual(more, []);
+  // Every include unmatched: their lines say why nothing is kept, no line more.
+  const none = new PatternHits(new PathFilter({ include: ["*.docx"], exclude: ["*.iso"] }));
+  none.note("src/a.xlsx");
+  assert.equal(none.said("in the backup").problems.length, 1);
+  assert.equal(none.said("in the backup").notes.length, 1);
 });
 
 Deno.test("PatternHits: a pattern that begins with a source's name is told to give the source as a PATH", () => {
@@ -170,7 +176,7 @@ Deno.test("PatternHits: a pattern that begins with a source's name is told to gi
   hits.note("alpha/docs/a.xlsx");
   hits.note("beta/b.txt");
   assert.match(
-    hits.reasons("in the backup", "nothing is listed")[0],
+    hits.said("in the backup").problems[0],
     /'alpha' is a source's name, not a folder in one: give 'alpha' as a PATH, with --include 'docs\/\*\.xlsx'\)$/,
   );
   assert.equal(sourceHint("--exclude", "/Alpha/x/", ["alpha"])?.includes("'x/'"), true);

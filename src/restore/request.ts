@@ -9,8 +9,9 @@
  * (write.ts), so an interruption leaves complete files and at most two batches of hidden
  * temporary files; a `--to` folder made for a restore that restored nothing goes again.
  * A dry run (`dryRun`) goes through the same selection and decisions, writing nothing.
- * With `--include` or `--exclude`, only the files they keep are chosen; a pattern that
- * matches no file asked for is said, and nothing is written (filtered.ts).
+ * With `--include` or `--exclude`, only the files they keep are chosen (select.ts): an
+ * include that matches no file asked for is said as a PATH not found is, the rest restored;
+ * an exclude that matches none is said in a note.
  * `ls` lists what the same selection (`choose`) gives, writing nothing.
  */
 import type { Config } from "../config/config.ts";
@@ -34,7 +35,7 @@ import { openState, resolverFor, runningNow } from "./open.ts";
 import { othersHoldingAnyAlgo } from "./other_algos.ts";
 import type { PathResolver } from "./paths.ts";
 import type { RestoreItem, RestoreResult } from "./restore_item.ts";
-import { filterReasons, restoredHere, whereAsked } from "./filtered.ts";
+import { restoredHere } from "./filtered.ts";
 import type { PathFilter } from "./path_filter.ts";
 import { type Problem, selectForRestore, type Selection } from "./select.ts";
 import { checkedToFolder, makeToFolder } from "./to_folder.ts";
@@ -83,7 +84,10 @@ interface RestoreOutcome {
   problems: Problem[];
   /** Folders made whose recorded mode or time could not be set. */
   folderProblems: FolderProblem[];
-  /** Said once each, such as a disk that keeps no modes (kept_meta.ts). */
+  /**
+   * Said once each, such as a disk that keeps no modes (kept_meta.ts), or an `--exclude`
+   * that matched no file asked for (select.ts).
+   */
   notes: string[];
   /** The exit code a stop signal asked for, when one cut the restore short. */
   stoppedCode?: number;
@@ -100,8 +104,6 @@ export interface Chosen {
   restoresAt: (logical: string) => boolean;
   unfinished: Unfinished;
   excluded: ExcludedInRestore;
-  /** A pattern matched nothing asked for (said among the problems): nothing is restored. */
-  refused: boolean;
 }
 
 /** Restores what `request` names; throws a UsageError or PreflightError before writing. */
@@ -114,11 +116,6 @@ export async function restoreRequest(
   const store = openState(config);
   try {
     const chosen = choose(config, store, { ...request, to }, hooks);
-    if (chosen.refused) {
-      // Nothing to write, not even the --to folder: the PATHs' own problems read to the end.
-      for (const _ of chosen.selection.contents);
-      return { problems: chosen.selection.problems, folderProblems: [], notes: [] };
-    }
     return request.dryRun ? await dryRunChosen(chosen, hooks) : await writeChosen(chosen, hooks);
   } finally {
     store.close();
@@ -148,7 +145,6 @@ export function choose(
   resolver.restores = doing === "restores";
   const targets = paths.map((t) => asRecorded(resolver, t));
   const selector = selectorFor(request, targets, resolver);
-  const refusals = filterRefusals(store, request, targets, selector, doing);
   const selection = selectionOf(
     store,
     config.backupRoot,
@@ -158,7 +154,6 @@ export function choose(
     resolver,
     doing === "shows",
   );
-  selection.problems.push(...refusals);
   const unfinished = unfinishedWork(store.pendingIntents());
   // Runs cut short after a commit, as of the moment restored (a version is itself).
   const cut = version === undefined ? store.cutRuns(at) : undefined;
@@ -171,31 +166,7 @@ export function choose(
   const excluded = excludedInRestore(store, targets, selector, request.filter);
   if (excluded.roots.length > 0) hooks.excluded(excluded.roots);
   const root = config.backupRoot;
-  const refused = refusals.length > 0;
-  return { store, root, request, resolver, selection, restoresAt, unfinished, excluded, refused };
-}
-
-/**
- * Where a pattern of `--include` or `--exclude` matches no file asked for (or together they
- * keep none), a problem each, the filter then keeping nothing: restore writes nothing and
- * `ls` lists nothing. None without patterns.
- */
-function filterRefusals(
-  store: StateStore,
-  { filter, paths, at, dryRun }: RestoreRequest,
-  targets: string[],
-  selector: Selector,
-  doing: "restores" | "shows",
-): Problem[] {
-  if (filter === undefined) return [];
-  const then = doing === "shows"
-    ? "nothing is listed"
-    : dryRun
-    ? "nothing would be restored"
-    : "nothing is restored";
-  const reasons = filterReasons(store, selector, targets, filter, whereAsked(paths, at), then);
-  if (reasons.length > 0) filter.keepNone();
-  return reasons.map((reason) => ({ path: "", kind: "not-found", reason }));
+  return { store, root, request, resolver, selection, restoresAt, unfinished, excluded };
 }
 
 function selectionOf(
@@ -254,7 +225,13 @@ async function writeChosen(chosen: Chosen, hooks: RestoreHooks): Promise<Restore
       },
     );
     const stoppedCode = stopped ? stop.exitCode() : undefined;
-    return { problems: selection.problems, folderProblems, notes, stoppedCode };
+    // The selection's notes (an --exclude that matched nothing) after the writing's own.
+    return {
+      problems: selection.problems,
+      folderProblems,
+      notes: [...notes, ...selection.notes],
+      stoppedCode,
+    };
   } finally {
     stop.dispose();
     if (done === 0) madeTo.forEach(removeQuietly);
@@ -276,7 +253,7 @@ async function dryRunChosen(chosen: Chosen, hooks: RestoreHooks): Promise<Restor
       restoredHere: chosen.restoresAt,
     },
   );
-  return { problems: selection.problems, folderProblems: [], notes: [] };
+  return { problems: selection.problems, folderProblems: [], notes: selection.notes };
 }
 
 /**

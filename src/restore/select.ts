@@ -8,11 +8,14 @@
  * those none holds under their own hash algorithm, in one more read that hashes the copies
  * of their kind and size recorded under another one (other_algos.ts). With `--include` or
  * `--exclude`, only the files the patterns keep (path_filter.ts) are chosen, a PATH found
- * all the same where they keep none of its files. Reads only.
+ * all the same where they keep none of its files; each file asked for is noted for the
+ * patterns as it is read, and once all are, an include that matched none is a problem, an
+ * exclude that matched none a note. Reads only.
  */
 import { findElsewhere, isStored, isWithin, selectContents, type Selector } from "./asof.ts";
 import { holdersUnderOtherAlgos } from "./other_algos.ts";
-import type { PathFilter } from "./path_filter.ts";
+import { whereAsked } from "./filtered.ts";
+import { type PathFilter, PatternHits } from "./path_filter.ts";
 import type { StateStore, StoredCopy } from "../state/store.ts";
 
 /** A PATH or content that could not be restored, and why. */
@@ -30,6 +33,8 @@ export interface Selection {
   contents: Iterable<StoredCopy>;
   /** What cannot be restored: complete once `contents` has been read to its end. */
   problems: Problem[];
+  /** An `--exclude` that matched nothing, a line each: known as `problems` are. */
+  notes: string[];
 }
 
 /**
@@ -58,6 +63,7 @@ export function selectForRestore(
   filter?: PathFilter,
 ): Selection {
   const problems: Problem[] = [];
+  const notes: string[] = [];
   // A PATH given twice is one (and named once, should it match nothing).
   const once = targets.map((t, i) => [t, given[i], others[i]] as const)
     .filter(([t], i) => targets.indexOf(t) === i);
@@ -67,11 +73,11 @@ export function selectForRestore(
     once.map(([t]) => t),
     once.map(([, g]) => g),
     at,
-    problems,
+    { problems, notes },
     once.map(([, , o]) => o),
     storedHint,
   );
-  return { contents, problems };
+  return { contents, problems, notes };
 }
 
 /**
@@ -91,7 +97,7 @@ function* chosen(
   targets: readonly string[],
   given: readonly string[],
   at: number | undefined,
-  problems: Problem[],
+  { problems, notes }: Pick<Selection, "problems" | "notes">,
   others: readonly (string | undefined)[],
   storedHint?: (given: string, target: string) => string,
 ): Generator<StoredCopy> {
@@ -99,11 +105,12 @@ function* chosen(
   const found = targets.map(() => false);
   let any = false;
   let recorded = false;
+  const hits = filter === undefined ? undefined : new PatternHits(filter);
   const seen = (c: StoredCopy) => {
     if (!isWithin(c.path, targets)) return false;
     any = true;
     targets.forEach((t, i) => found[i] ||= isWithin(c.path, [t]));
-    return filter === undefined || filter.keeps(c.path);
+    return hits === undefined || hits.note(c.path);
   };
   const gone: StoredCopy[] = [];
   for (const page of whole ? store.copyPages() : pagesOf(store, targets)) {
@@ -112,6 +119,8 @@ function* chosen(
     for (const c of stored) if (seen(c)) yield c;
     for (const c of goneHere) if (seen(c)) gone.push(c);
   }
+  // Said with the rest, once every file asked for was noted.
+  const said = hits?.said(whereAsked(given, at));
   if (gone.length > 0) yield* fromElsewhere({ store, root }, gone, problems);
   const isRecorded = (t: string) =>
     t === "" ? recorded : store.isRecorded(t) || store.isRecordedBelow(t);
@@ -131,6 +140,8 @@ function* chosen(
   if (targets.length === 0 && !any) {
     problems.push({ path: "", kind: "not-found", reason: notFound(store, "", sel, at, recorded) });
   }
+  for (const reason of said?.problems ?? []) problems.push({ path: "", kind: "not-found", reason });
+  notes.push(...said?.notes ?? []);
 }
 
 /**
