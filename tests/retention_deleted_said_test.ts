@@ -31,6 +31,7 @@ Deno.test("retention keep_deleted_days: a file whose last copy went says so in r
     Deno.removeSync(join(fx.source, "two.txt"));
     Deno.removeSync(join(fx.source, "dir"), { recursive: true });
     await runs.runAt(3);
+    await runs.runAt(20); // a run every few weeks: the clock guard (deleted_guard.ts) asks none
     await runs.runAt(40); // both _deleted/ copies pruned
   }
   const gone = await fx.cli("restore", "gone.txt", "--to", join(fx.dir, "out"));

@@ -72,7 +72,7 @@ async function planDocument(config: Config, p: Parsed): Promise<number> {
     flag(p, "quiet"),
     (onProgress) => planOnce(config, { ...passFlags(p), onProgress, onPlanned }),
   );
-  printErrors(summary.errors, summary.warnings, summary.deleteGuard);
+  printErrors(summary.errors, summary.warnings, summary.deleteGuard, summary.clockGuard);
   // The listing has them among its lines; the document in `leftLarge`, and stderr.
   printLeftLarge(summary.leftLarge, config.excludeLargerThan);
   writeJsonDocument(jsonSummary("plan", summary, { actions }));
@@ -102,7 +102,7 @@ async function planListing(config: Config, p: Parsed): Promise<number> {
   writeLines(kept);
   // The guard's reason on stderr, as `run` gives it: `plan -q` exits 1 saying why (and a
   // newly excluded file's copy missing, which the plan looks for too).
-  printErrors(summary.errors, summary.warnings, summary.deleteGuard);
+  printErrors(summary.errors, summary.warnings, summary.deleteGuard, summary.clockGuard);
   if (!flag(p, "quiet")) say(humanSummary("Plan", summary, styleFor("stdout")));
   return summary.exitCode;
 }

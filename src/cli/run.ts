@@ -89,7 +89,7 @@ export async function runCommand(argv: string[]): Promise<number> {
   } finally {
     stop.dispose();
   }
-  printErrors(summary.errors, summary.warnings, summary.deleteGuard);
+  printErrors(summary.errors, summary.warnings, summary.deleteGuard, summary.clockGuard);
   printLeftLarge(summary.leftLarge, config.excludeLargerThan);
   const stoppedCode = summary.stopped ? stop.exitCode() : undefined;
   if (json) writeJsonDocument(jsonSummary("run", summary, { stoppedCode }));

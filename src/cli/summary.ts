@@ -101,6 +101,12 @@ export function jsonSummary(
     durationMs: s.durationMs,
     logFile: s.logFile,
     deleteGuard: s.deleteGuard,
+    clockGuard: s.clockGuard && {
+      copies: s.clockGuard.copies,
+      clock: new Date(s.clockGuard.clock).toISOString(),
+      latestRun: new Date(s.clockGuard.latestRun).toISOString(),
+      message: s.clockGuard.message,
+    },
     notice: s.notice,
     errors: s.errors,
     warnings: s.warnings,
@@ -153,6 +159,7 @@ export function printErrors(
   errors: { path: string; message: string }[],
   warnings: { path: string; message: string }[] = [],
   deleteGuard?: string,
+  clockGuard?: { message: string },
 ): void {
   const err = styleFor("stderr");
   for (const e of errors) {
@@ -165,6 +172,8 @@ export function printErrors(
   // A run that held deletions back exits 1: the reason goes where errors go, even with
   // --quiet, so a scheduled run's mail or journal says why.
   if (deleteGuard) warn(`${err.yellow("Deletions held back")}: ${oneLine(deleteGuard)}`);
+  // The clock guard's (deleted_guard.ts) likewise: exit 1, and why.
+  if (clockGuard) warn(`${err.yellow("WARNING")}: ${oneLine(clockGuard.message)}`);
 }
 
 /**

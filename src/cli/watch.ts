@@ -122,6 +122,7 @@ function report(b: BatchReport, out: Output, limit: number | null): void {
         "files that come back, as a folder removed and written anew does, need nothing)",
     ));
   }
+  if (b.result.clockGuard) warn(oneLine(`WARNING: ${b.result.clockGuard.message}`));
   // Files that kept changing while read, to be read again once quiet (not failures).
   const changing = (b.result.changing ?? []).filter((c) => c.deferred).map((c) => c.path);
   if (out.json) {
@@ -136,6 +137,7 @@ function report(b: BatchReport, out: Output, limit: number | null): void {
       warnings: b.result.warnings,
       leftLarge: b.result.leftLarge,
       deleteGuard: b.result.deleteGuard,
+      clockGuard: b.result.clockGuard?.message,
       changing: changing.length > 0 ? changing : undefined,
       stopped: b.full === "start" && b.stopped ? true : undefined,
     }));

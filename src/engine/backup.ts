@@ -83,7 +83,16 @@ export async function backupOnce(config: Config, opts: RunOptions = {}): Promise
     // kept are given back (run_queries.ts `heldBackRuns`); 0 where it held none.
     const { counts, bytesCopied } = result;
     const heldBack = result.heldBack ?? 0;
-    session.close(status, { counts, bytesCopied, heldBack, left: notes.left, config: config.file });
+    // `clockHeld`: its times vouch for no later run's clock (deleted_guard.ts).
+    const clockHeld = result.clockGuard?.copies;
+    session.close(status, {
+      counts,
+      bytesCopied,
+      heldBack,
+      ...(clockHeld && { clockHeld }),
+      left: notes.left,
+      config: config.file,
+    });
   }
   return {
     ...result,
@@ -285,15 +294,20 @@ export async function planOnce(config: Config, opts: PassOptions = {}): Promise<
   }
 }
 
-/** Whether a pass ends with exit code 1: failed files, held-back deletions, lost copies. */
+/**
+ * Whether a pass ends with exit code 1: failed files, held-back deletions or prunes of
+ * deleted files' copies (the clock guard), lost copies.
+ */
 function needsAttention(r: PassResult): boolean {
-  return r.counts.failed > 0 || r.deleteGuard !== undefined || r.warnings.length > 0;
+  return r.counts.failed > 0 || r.deleteGuard !== undefined || r.clockGuard !== undefined ||
+    r.warnings.length > 0;
 }
 
 /** The log's last line for a run: what needs attention, if anything. */
 function completionLine(r: PassResult): string {
   if (!needsAttention(r)) return "Run complete";
-  const held = r.deleteGuard !== undefined ? ", deletions held back by the deletion guard" : "";
+  const held = (r.deleteGuard !== undefined ? ", deletions held back by the deletion guard" : "") +
+    (r.clockGuard !== undefined ? ", prunes of deleted files' copies held back (clock)" : "");
   const missing = r.warnings.length > 0
     ? `, ${r.warnings.length} missing or damaged copy(ies)`
     : "";

@@ -23,10 +23,21 @@
  * first run there has committed nothing), `dropping` (a watch about to close its watchers,
  * nothing looked at yet) and `unwatching` (its watchers closed, the last look for a FIFO
  * holding Deno's watcher made, their ends not yet awaited: see fifo_freeing.ts).
+ *
+ * A third moves the clock: with BACKUP_TOOL_CLOCK_AHEAD `<ms>` (an integer, negative for
+ * behind), `Date.now` reads that much past the system clock in this process (its workers
+ * keep the system's), as a clock set wrong would: retention's clock guard
+ * (deleted_guard.ts) is tested so through the CLI. Without the variable nothing changes.
  */
 import { sleepSync } from "./sleep_sync.ts";
 
 const spec = readSpec();
+
+const ahead = Number(envVar("BACKUP_TOOL_CLOCK_AHEAD") ?? "0");
+if (Number.isSafeInteger(ahead) && ahead !== 0) {
+  const systemNow = Date.now;
+  Date.now = () => systemNow() + ahead;
+}
 let hits = 0;
 
 function readSpec(): { point: string; n: number } | undefined {

@@ -126,7 +126,12 @@ class Pass {
       await this.batch.settle(folders);
       if (this.result.stopped) return this.result;
       if (await this.#addAll(this.#planPromotions())) {
-        await this.#addAll(retentionActions(this.ctx, this.batch.archived, this.opts));
+        const retention = retentionActions(this.ctx, this.batch.archived, this.opts);
+        if (retention.clockGuard) {
+          this.result.clockGuard = retention.clockGuard;
+          this.say(`WARNING: ${retention.clockGuard.message}`);
+        }
+        await this.#addAll(retention.actions);
       }
       await this.batch.flush();
       await this.batch.settle(folders);

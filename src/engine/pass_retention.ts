@@ -9,7 +9,8 @@
  * version of and at those over what every setting together keeps, so that a file kept at
  * its periods' versions is not read again at each pass. A full pass also prunes the
  * copies of files deleted longer ago than `keep_deleted_days` (by the clock: one set ahead
- * prunes early). Reads only: an interruption leaves nothing.
+ * would prune early, which deleted_guard.ts holds back where implausible). Reads only: an
+ * interruption leaves nothing.
  */
 import type { PassContext, PassOptions } from "./pass_types.ts";
 import type { Action, Archive } from "./types.ts";
@@ -22,23 +23,39 @@ import {
   pruneAction,
   prunedVersions,
 } from "./retention.ts";
+import { type ClockGuard, clockGuard, RHYTHM_RUNS } from "./deleted_guard.ts";
 
 /**
  * The prunes of the versions over the limits, for the files a pass looks at (see above),
- * then, on a full pass, those of the deleted files' copies past `keep_deleted_days`.
+ * then, on a full pass, those of the deleted files' copies past `keep_deleted_days`, unless
+ * the clock guard holds those back (deleted_guard.ts: `clockGuard` says why).
  */
 export function retentionActions(
   ctx: PassContext,
   archived: ReadonlyMap<string, Archive>,
   opts: PassOptions,
-): Action[] {
+): { actions: Action[]; clockGuard?: ClockGuard } {
   const store = ctx.store;
-  if (!store) return [];
-  const cutoff = opts.scope === undefined
-    ? deletedCutoff(Date.now(), ctx.config.keepDeletedDays)
-    : undefined;
+  if (!store) return { actions: [] };
+  const clock = Date.now();
+  const days = ctx.config.keepDeletedDays;
+  const cutoff = opts.scope === undefined ? deletedCutoff(clock, days) : undefined;
   const expired = cutoff === undefined ? [] : store.deletedBefore(cutoff).map(pruneAction);
-  return [...versionPrunes(store, ctx, archived, opts), ...expired];
+  const versions = versionPrunes(store, ctx, archived, opts);
+  if (expired.length === 0) return { actions: versions };
+  // A watch's own last full pass, where it made one, vouches for its time too.
+  const runs = store.vouchedRunTimes(ctx.runId, RHYTHM_RUNS);
+  if (opts.lastFullPassAt !== undefined) runs.unshift(opts.lastFullPassAt);
+  runs.sort((a, b) => b - a);
+  const guard = clockGuard({
+    clock,
+    runs,
+    days,
+    copies: expired.length,
+    force: opts.force,
+    watch: opts.inWatch,
+  });
+  return guard ? { actions: versions, clockGuard: guard } : { actions: [...versions, ...expired] };
 }
 
 /** The prunes of the versions over the limits, for the files a pass looks at (see above). */

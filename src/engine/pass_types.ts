@@ -11,6 +11,7 @@ import type { StateStore } from "../state/store.ts";
 import type { SyncFs } from "./syncfs.ts";
 import type { Action } from "./types.ts";
 import type { DeletionWindow } from "./vanished.ts";
+import type { ClockGuard } from "./deleted_guard.ts";
 
 export interface PassContext {
   config: Config;
@@ -80,6 +81,14 @@ export interface PassOptions {
   /** Deletions the guard counts together with earlier passes' (watch mode). */
   deletionWindow?: DeletionWindow;
   /**
+   * A watch session's: the clock's time at its last full pass whose prunes of _deleted/
+   * copies were not held back, which vouches for the clock as a session's time does
+   * (deleted_guard.ts); absent before its first.
+   */
+  lastFullPassAt?: number;
+  /** A watch session's pass: the clock guard's remedy says to stop it first. */
+  inWatch?: boolean;
+  /**
    * Whether a file (logical path) that kept changing while it was read is left to the
    * caller, not a failure of this pass: it is said in a `SKIP CHANGING:` line, for the
    * caller to read again once it is quiet (a watch session, which bounds the attempts: see
@@ -115,6 +124,11 @@ export interface PassResult {
   deleteGuard?: string;
   /** How many deletions the guard held back, when it did (recorded in a run's summary). */
   heldBack?: number;
+  /**
+   * Set when the clock guard held back the prunes of _deleted/ copies that
+   * `keep_deleted_days` made due (deleted_guard.ts).
+   */
+  clockGuard?: ClockGuard;
   /** Source folders that could not be listed (not gone): a watch session plans around them. */
   unlistedFolders: string[];
   /**

@@ -94,7 +94,7 @@ export function pruneAction(v: StoredVersion): Action {
 }
 
 /** A day, in ms: `keep_deleted_days` counts 24-hour days back from the pass. */
-const DAY_MS = 86_400_000;
+export const DAY_MS = 86_400_000;
 
 /**
  * The time before which a file deleted has its copy in _deleted/ pruned, for a pass at

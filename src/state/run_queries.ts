@@ -122,6 +122,22 @@ export function latestRunTime(
   return (row.t as number | null) ?? 0;
 }
 
+/** A summary's `clockHeld`, where it is readable JSON (deleted_guard.ts). */
+const CLOCK_HELD = "CASE WHEN json_valid(summary) THEN json_extract(summary, '$.clockHeld') END";
+
+/**
+ * The times recorded for the latest `count` sessions besides `runId` (the later of start
+ * and end), newest first, leaving out those whose clock guard held prunes back: their
+ * times are the clock's in question (deleted_guard.ts). One read of the runs table.
+ */
+export function vouchedRunTimes(db: StateDb, besides: number, count: number): number[] {
+  const rows = db.q(
+    `SELECT max(started_at, coalesce(finished_at, 0)) AS t FROM runs
+     WHERE id <> ? AND coalesce(${CLOCK_HELD}, 0) = 0 ORDER BY t DESC LIMIT ?`,
+  ).all(besides, count) as Row[];
+  return rows.map((r) => r.t as number);
+}
+
 /** A run as the state records it, for `history` without a path. */
 export interface RecordedRun {
   id: number;

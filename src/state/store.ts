@@ -112,6 +112,11 @@ export class StateStore {
     return runs.latestRunTime(this.#db, notAfter, commands);
   }
 
+  /** See run_queries.ts `vouchedRunTimes`. */
+  vouchedRunTimes(besides: number, count: number): number[] {
+    return runs.vouchedRunTimes(this.#db, besides, count);
+  }
+
   /**
    * Starts a run: records the sources and the run in one transaction (one flush to disk,
    * not two); returns each source's storage prefix (see `assignPrefixes`) and the run's id.

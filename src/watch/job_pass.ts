@@ -123,7 +123,10 @@ export async function applyJob(
   );
   try {
     const rescan = job.kind === "full" && job.reason !== "start";
+    const clock = Date.now();
     const result = await runPass(session, {
+      lastFullPassAt: totals.lastFullPassAt,
+      inWatch: true,
       scope,
       signal,
       reread,
@@ -151,6 +154,13 @@ export async function applyJob(
     for (const [k, n] of Object.entries(result.counts)) totals.counts[k as keyof Counts] += n;
     totals.bytesCopied += result.bytesCopied;
     totals.heldBack = heldBackAfter(totals.heldBack, job, result, stopped);
+    // A full pass's clock vouches for the next one's (deleted_guard.ts), unless its guard
+    // held prunes back; the session's summary records that it did (`clockHeld`).
+    if (job.kind === "full" && !stopped) {
+      if (result.clockGuard) totals.clockHeld = result.clockGuard.copies;
+      else totals.lastFullPassAt = clock;
+      if (!result.clockGuard) delete totals.clockHeld;
+    }
     opts.onBatch?.({
       time: new Date(),
       full: job.kind === "full" ? job.reason : undefined,

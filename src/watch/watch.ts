@@ -70,6 +70,14 @@ export interface WatchTotals {
    * restore says the files are given back (run_queries.ts `heldBackRuns`).
    */
   heldBack: number;
+  /**
+   * The copies of deleted files the clock guard held back at the last full pass, where it
+   * did (deleted_guard.ts), recorded in the summary: the session's times vouch for no
+   * later run's clock then.
+   */
+  clockHeld?: number;
+  /** The clock's time at the last full pass whose prunes went through (deleted_guard.ts). */
+  lastFullPassAt?: number;
   /** Why the session stopped by itself (its backup root was removed or replaced). */
   error?: string;
   /** Why a session that had problems could not record its end (exit code 1 too). */

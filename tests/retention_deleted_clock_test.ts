@@ -1,0 +1,130 @@
+/**
+ * `retention.keep_deleted_days` with the clock moved (deleted_guard.ts): through the real
+ * CLI, each run's clock set ahead of the system's by BACKUP_TOOL_CLOCK_AHEAD (fault.ts), as
+ * a clock set wrong, or days of a schedule, would move it. A weekly schedule prunes each
+ * week unasked; a run two months after the last, or a clock a year ahead, keeps every
+ * `_deleted/` copy, says why on stderr (with --quiet too), in its log, in `plan` and in
+ * `--json` (exit 1, as the deletion guard's held-back case), asks again at the next run,
+ * and `run --force` prunes.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { type Fixture, makeFixture, runCli } from "./helpers.ts";
+
+const DAY = 86_400_000;
+
+/** The CLI with its clock `days` ahead of the system's. */
+function cliAt(fx: Fixture, days: number, ...args: string[]) {
+  const env = { BACKUP_TOOL_CLOCK_AHEAD: String(days * DAY) };
+  return runCli([...args, "--config", fx.config], { env });
+}
+
+/** The copies in the backup root's _deleted/. */
+function deletedCopies(fx: Fixture): string[] {
+  const found: string[] = [];
+  const walk = (dir: string, rel: string) => {
+    let entries: Deno.DirEntry[];
+    try {
+      entries = [...Deno.readDirSync(dir)];
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      if (e.isDirectory) walk(join(dir, e.name), `${rel}${e.name}/`);
+      else found.push(`${rel}${e.name}`);
+    }
+  };
+  walk(join(fx.backup, "_deleted"), "");
+  return found.sort();
+}
+
+async function okAt(fx: Fixture, days: number, ...args: string[]) {
+  const r = await cliAt(fx, days, "run", "--json", ...args);
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  return JSON.parse(r.stdout);
+}
+
+Deno.test("keep_deleted_days: a clock a year ahead keeps every _deleted/ copy, says so in run, plan and --json, asks again, and --force prunes", async () => {
+  using fx = makeFixture({ "a.txt": "a\n", "b.txt": "b\n", "c.txt": "c\n", "keep.txt": "k\n" }, {
+    retention: { keep_deleted_days: 30 },
+    safety: { max_delete_percent: 100 },
+  });
+  await okAt(fx, 0);
+  for (const name of ["a.txt", "b.txt", "c.txt"]) Deno.removeSync(join(fx.source, name));
+  await okAt(fx, 0);
+  await okAt(fx, 1); // a daily schedule
+  assert.equal(deletedCopies(fx).length, 3);
+
+  // A year ahead: the plan says the prunes are held back, and why.
+  const plan = await cliAt(fx, 366, "plan");
+  assert.equal(plan.code, 1, plan.stdout + plan.stderr);
+  const said =
+    /WARNING: 3 copy\(ies\) of deleted files in _deleted\/ were not pruned \(retention\.keep_deleted_days 30\): the clock \((\S+)\) is 365 day\(s\) after the latest run this backup recorded \((\S+)\), more than 30 day\(s\), so a clock set ahead may be what made them due; check the system clock; if the date is right, run again with --force/;
+  assert.match(plan.stderr, said); // where the deletion guard's reason goes too
+  assert.match(plan.stdout, / 0 pruned/);
+  const planJson = await cliAt(fx, 366, "plan", "--json");
+  assert.equal(planJson.code, 1, planJson.stderr);
+  const planned = JSON.parse(planJson.stdout);
+  assert.equal(planned.clockGuard.copies, 3);
+  assert.equal(planned.actions.filter((a: { type: string }) => a.type === "prune").length, 0);
+
+  // The run keeps every copy, exits 1 and says why, quiet or not, in its log too.
+  const run = await cliAt(fx, 366, "run", "--quiet");
+  assert.equal(run.code, 1, run.stdout + run.stderr);
+  const [, clock, latest] = run.stderr.match(said) ?? [];
+  assert.ok(clock, run.stderr);
+  assert.ok(Date.parse(clock) - Date.parse(latest) > 365 * DAY);
+  assert.ok(fx.lastLog().some((l) => said.test(l)), fx.lastLog().join("\n"));
+  assert.equal(deletedCopies(fx).length, 3);
+
+  // A day later, the clock still ahead: the held run's time vouches for nothing.
+  const again = await cliAt(fx, 367, "run", "--json");
+  assert.equal(again.code, 1, again.stderr);
+  const doc = JSON.parse(again.stdout);
+  assert.equal(doc.ok, false);
+  assert.equal(doc.counts.prune, 0);
+  assert.equal(doc.clockGuard.copies, 3);
+  assert.match(doc.clockGuard.message, /run again with --force$/);
+  assert.ok(Date.parse(doc.clockGuard.clock) - Date.parse(doc.clockGuard.latestRun) > 365 * DAY);
+  assert.equal(deletedCopies(fx).length, 3);
+
+  // The date is right: --force prunes them.
+  const forced = await okAt(fx, 367, "--force");
+  assert.equal(forced.counts.prune, 3);
+  assert.equal(forced.clockGuard, undefined);
+  assert.deepEqual(deletedCopies(fx), []);
+});
+
+Deno.test("keep_deleted_days: a weekly schedule prunes each week unasked, two months off asks once, --force prunes", async () => {
+  using fx = makeFixture({ "a.txt": "a\n", "b.txt": "b\n", "c.txt": "c\n", "keep.txt": "k\n" }, {
+    retention: { keep_deleted_days: 7 },
+    safety: { max_delete_percent: 100 },
+  });
+  await okAt(fx, 0);
+  Deno.removeSync(join(fx.source, "a.txt"));
+  await okAt(fx, 7);
+  Deno.removeSync(join(fx.source, "b.txt"));
+  // Each week prunes every copy the week before made (keep_deleted_days 7), as it did.
+  const week2 = await okAt(fx, 14);
+  assert.equal(week2.counts.prune, 1);
+  assert.equal(week2.clockGuard, undefined);
+  assert.deepEqual(deletedCopies(fx).length, 1);
+  Deno.removeSync(join(fx.source, "c.txt"));
+  const week3 = await okAt(fx, 21);
+  assert.equal(week3.counts.prune, 1);
+  assert.deepEqual(deletedCopies(fx).length, 1);
+
+  // Left off for two months: asked, nothing pruned.
+  const late = await cliAt(fx, 81, "run", "--json");
+  assert.equal(late.code, 1, late.stderr);
+  const doc = JSON.parse(late.stdout);
+  assert.equal(doc.clockGuard.copies, 1);
+  assert.equal(doc.counts.prune, 0);
+  assert.match(late.stderr, /WARNING: 1 copy\(ies\) of deleted files .* is 60 day\(s\) after/);
+  assert.deepEqual(deletedCopies(fx).length, 1);
+  const forced = await okAt(fx, 81, "--force");
+  assert.equal(forced.counts.prune, 1);
+  assert.deepEqual(deletedCopies(fx), []);
+  // And the next week goes on unasked.
+  await okAt(fx, 88);
+});
