@@ -34,7 +34,8 @@ Options:
   --json         Print one JSON document with every planned action (shape: docs/json.md)
   --all          Print a line for every file planned, unchanged ones too, as the run logs them
   --rehash       Plan as 'run --rehash' would: hash every file
-  --force        Plan as 'run --force' would: ignore safety.max_delete_percent
+  --force        Plan as 'run --force' would: ignore safety.max_delete_percent and the
+                 clock guard of keep_deleted_days
   --quiet, -q    Print the actions but no summary (and no progress line)
 
 Examples:

@@ -32,17 +32,20 @@ Options:
   --config FILE  Config file (default ./config.jsonc, then ./config.json)
   --json         Print one JSON summary on stdout (shape: docs/json.md)
   --rehash       Read and hash every file, even those whose size and times are unchanged
-  --force        Archive deletions even beyond safety.max_delete_percent
+  --force        Archive deletions even beyond safety.max_delete_percent, and prune the
+                 _deleted/ copies keep_deleted_days made due even with the clock far ahead
+                 of the last run (the date is right)
   --quiet, -q    Print nothing but problems, on stderr: errors, warnings, the files left
                  out for their size (SKIP LARGE) and the notes that need a human (the clock
                  behind, a source moved or left out of the config); no progress line
   --dry-run, -n  Change nothing: print what the run would do, as 'plan' does (its lines,
                  its summary or, with --json, its document)
 
-Exit codes: 0 ok, 1 some files failed, deletions were held back or a stored copy was
-found missing, 2 usage or configuration error (nothing changed), 3 another run holds the
-backup root's lock; 130, 143 or 129: stopped by SIGINT (Ctrl-C), SIGTERM or SIGHUP after
-the batch in progress (a second signal stops at once), the rest left for the next run.
+Exit codes: 0 ok, 1 some files failed, deletions (or _deleted/ prunes) were held back or
+a stored copy was found missing, 2 usage or configuration error (nothing changed), 3
+another run holds the backup root's lock; 130, 143 or 129: stopped by SIGINT (Ctrl-C),
+SIGTERM or SIGHUP after the batch in progress (a second signal stops at once), the rest
+left for the next run.
 
 Examples:
   backup-tool run

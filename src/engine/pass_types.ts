@@ -37,7 +37,10 @@ export interface PassOptions {
    * moves neither the modification nor the change time).
    */
   reread?: ReadonlySet<string>;
-  /** Archive deletions even beyond `safety.max_delete_percent`. */
+  /**
+   * Archive deletions even beyond `safety.max_delete_percent`, and prune _deleted/ copies
+   * whatever the clock guard says (deleted_guard.ts).
+   */
   force?: boolean;
   /** Plan only: hash without staging, execute nothing, write nothing. */
   dryRun?: boolean;
