@@ -5,11 +5,13 @@
  * week unasked; a run two months after the last, or a clock a year ahead, keeps every
  * `_deleted/` copy, says why on stderr (with --quiet too), in its log, in `plan` and in
  * `--json` (exit 1, as the deletion guard's held-back case), asks again at the next run,
- * and `run --force` prunes.
+ * and `run --force` prunes. A watch session holds them back at its full passes alike, its
+ * remedy to stop it and `run --force`.
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { type Fixture, makeFixture, runCli } from "./helpers.ts";
+import { WatchProcess } from "./watch_helpers.ts";
 
 const DAY = 86_400_000;
 
@@ -127,4 +129,35 @@ Deno.test("keep_deleted_days: a weekly schedule prunes each week unasked, two mo
   assert.deepEqual(deletedCopies(fx), []);
   // And the next week goes on unasked.
   await okAt(fx, 88);
+});
+
+Deno.test("keep_deleted_days: a watch session with the clock a year ahead keeps every _deleted/ copy, says to stop it and run --force, and vouches for no later run", async () => {
+  using fx = makeFixture({ "a.txt": "a\n", "b.txt": "b\n", "keep.txt": "k\n" }, {
+    retention: { keep_deleted_days: 30 },
+    safety: { max_delete_percent: 100 },
+  });
+  await okAt(fx, 0);
+  for (const name of ["a.txt", "b.txt"]) Deno.removeSync(join(fx.source, name));
+  await okAt(fx, 0);
+  await okAt(fx, 1);
+  {
+    await using watch = new WatchProcess(fx, [], {
+      BACKUP_TOOL_CLOCK_AHEAD: String(366 * DAY),
+    });
+    await watch.ready();
+    const exit = await watch.stop();
+    assert.equal(exit.code, 0, exit.stderr);
+    assert.match(
+      exit.stderr,
+      /WARNING: 2 copy\(ies\) of deleted files in _deleted\/ were not pruned \(retention\.keep_deleted_days 30\): the clock \(\S+\) is 365 day\(s\) after the latest run .*; check the system clock; if the date is right, stop the watch and run 'run --force' once/,
+    );
+  }
+  assert.equal(deletedCopies(fx).length, 2);
+  // The session's times vouch for nothing: a run with the clock still ahead asks too.
+  const run = await cliAt(fx, 366, "run", "--json");
+  assert.equal(run.code, 1, run.stderr);
+  assert.equal(JSON.parse(run.stdout).clockGuard.copies, 2);
+  const forced = await okAt(fx, 366, "--force");
+  assert.equal(forced.counts.prune, 2);
+  assert.deepEqual(deletedCopies(fx), []);
 });

@@ -158,8 +158,10 @@ export async function applyJob(
     // held prunes back; the session's summary records that it did (`clockHeld`).
     if (job.kind === "full" && !stopped) {
       if (result.clockGuard) totals.clockHeld = result.clockGuard.copies;
-      else totals.lastFullPassAt = clock;
-      if (!result.clockGuard) delete totals.clockHeld;
+      else {
+        totals.lastFullPassAt = clock;
+        delete totals.clockHeld;
+      }
     }
     opts.onBatch?.({
       time: new Date(),
