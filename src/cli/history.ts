@@ -25,7 +25,9 @@ With PATH, lists every stored content of one file, oldest first: its version num
 'restore --version N' takes), when it became current, when it was replaced ("current"
 while it still is), size, hash, and where its copy lives: the latest copy, versions/,
 _duplicates/, _deleted/, "pruned by retention" with the time it was removed, or "lost"
-when its copy was found missing from the backup root. Right after a run was interrupted,
+when its copy was found missing from the backup root. Then a line for each time the
+config left it out since it was backed up, and it was followed again (or deleted or
+purged) since: from when to when, its last content backed up standing for it meanwhile. Right after a run was interrupted,
 a copy it moved before recording it is shown where it went (JSON: "movedTo").
 PATH is relative to the source root (docs/a.txt), or written as the logs show it, the
 source's name in front (source/docs/a.txt; required with several sources), or absolute,
@@ -38,7 +40,8 @@ Options:
   --json         Print { "path": ..., "versions": [...] } with full hashes and ISO times
                  (versions is empty, with exit code 1, for a path never backed up;
                  "excluded": true, with "excludedAt", for a file an exclude
-                 pattern took out since);
+                 pattern took out since; "exclusions": [{"from", "to", "ended"}]
+                 for each exclusion of it that ended);
                  without PATH, { "backupRoot": ..., "runs": [...] }
 
 Exit codes: 0 listed, 1 the path is not in the backup, 2 usage or configuration error.
@@ -80,11 +83,12 @@ export function historyCommand(argv: string[]): Promise<number> {
 
 /** A file's contents as a table or JSON; for a path never backed up, the line that says so. */
 function printHistory(
-  { path, entries, neverBackedUp, excluded, excludedAt }: FileHistory,
+  { path, entries, neverBackedUp, excluded, excludedAt, exclusions }: FileHistory,
   json: boolean,
 ): void {
   if (neverBackedUp !== undefined) warn(oneLine(neverBackedUp));
   // Exit code 1 always comes with its document (docs/json.md): for it, no versions.
-  if (json) say(JSON.stringify({ path, excluded, excludedAt, versions: entries }, null, 2));
-  else if (neverBackedUp === undefined) say(formatHistory(path, entries)); // escaped there
+  if (json) {
+    say(JSON.stringify({ path, excluded, excludedAt, versions: entries, exclusions }, null, 2));
+  } else if (neverBackedUp === undefined) say(formatHistory(path, entries, exclusions)); // escaped there
 }

@@ -187,6 +187,7 @@ export function createPlanner(view: PlanView, opts: PlanOptions): Planner {
     place(to);
     const action: Action = { type: "delete", path, copyId: t.copyId, from: t.storedAt, to };
     if (t.kind === "file") action.recorded = recordedContent(t);
+    if (t.status === "excluded") action.endsExclusion = true;
     return blocked ? { ...action, blocked: true } : action;
   }
 
@@ -220,8 +221,11 @@ export function createPlanner(view: PlanView, opts: PlanOptions): Planner {
     place(target);
     const location = original ? "duplicate" : "latest";
     holders.hold(hashed.hash, path, hasContent, { path, storedAt: target, location });
-    if (original) return { type: "duplicate", path, content, seq, target, original, archive };
-    if (archive) return { type: "modified", path, content, seq, target, archive };
+    const ends = t?.status === "excluded" ? { endsExclusion: true as const } : {};
+    if (original) {
+      return { type: "duplicate", path, content, seq, target, original, archive, ...ends };
+    }
+    if (archive) return { type: "modified", path, content, seq, target, archive, ...ends };
     return { type: "backup", path, content, seq, target };
   }
 
@@ -238,6 +242,7 @@ export function createPlanner(view: PlanView, opts: PlanOptions): Planner {
     const digest = { hash, algo: opts.algo };
     const refresh: Refresh = { entry, storedAt: t.storedAt, rehashed, digest };
     if (storedDamaged) refresh.damaged = true;
+    if (t.status === "excluded") refresh.endsExclusion = true;
     if (readAsAnotherFile(entry, t, rehashed !== undefined, opts)) refresh.reread = true;
     // Something put in the copy's place by hand is left alone: the copy goes elsewhere.
     if (copy === "blocked") {

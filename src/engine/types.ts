@@ -151,6 +151,11 @@ export type Action =
      * kernel to hold other bytes (share_extents.ts): damaged; the new copy is kept whole.
      */
     storedDiffers?: string;
+    /**
+     * The tracked file was marked excluded until now: its exclusion ends with this action
+     * (its span recorded: state/ended_exclusions.ts).
+     */
+    endsExclusion?: true;
   }
   /** Changed content: archive the current copy as a version, then place the new one. */
   | {
@@ -160,6 +165,11 @@ export type Action =
     seq: number;
     target: string;
     archive: Archive;
+    /**
+     * The tracked file was marked excluded until now: its exclusion ends with this action
+     * (its span recorded: state/ended_exclusions.ts).
+     */
+    endsExclusion?: true;
   }
   /** Unchanged content. `refresh` carries what to record anew (a touch, a chmod, a new digest). */
   | { type: "skip"; path: string; refresh?: Refresh }
@@ -168,6 +178,11 @@ export type Action =
     type: "delete";
     path: string;
     copyId: number;
+    /**
+     * The tracked file was marked excluded until now: its exclusion ends with its deletion
+     * (its span recorded: state/ended_exclusions.ts).
+     */
+    endsExclusion?: true;
     from: string;
     to: string;
     /** Set by the executor when the copy was missing from the backup root: it is lost. */
@@ -283,6 +298,11 @@ export interface Refresh {
   recorded?: RecordedContent;
   /** Set by the executor: the copy held other bytes than `recorded`; left as it is. */
   otherBytes?: true;
+  /**
+   * The file was marked excluded until now: followed again, its exclusion ends (its span
+   * recorded: state/ended_exclusions.ts).
+   */
+  endsExclusion?: true;
   /**
    * Only the fingerprint changed (its change time, inode or trust), not what the copy
    * keeps (content, mode, mtime, owner, extended attributes), and the copy is in its

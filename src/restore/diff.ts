@@ -16,7 +16,11 @@
  * state records it (schema 7 on), and as backed up before it (`ls` lists it at any moment,
  * excluded since). Where that moment was not recorded (excluded by an older version), it is
  * the latest run or watch (a purge or verify's repair is recorded among the runs but takes
- * no file out).
+ * no file out). An exclusion that ended (the file followed again, deleted or purged while
+ * excluded: state/ended_exclusions.ts, schema 8 on) counts as gone over its span alike: a
+ * diff across its start says the file removed (excluded), one across its end says it
+ * added, one within it or across the whole of it says nothing of it. The spans at or below
+ * the PATHs are read once, with the current exclusions (they are few).
  *
  * With `--include` or `--exclude`, only the paths the patterns keep are compared, and each
  * path of either tree is noted for the patterns that match none (path_filter.ts): an
@@ -125,8 +129,16 @@ interface Side {
   at: number;
 }
 
-/** Each excluded path, with the moment from which it counts as gone. */
-type Excluded = ReadonlyMap<string, number>;
+/** Each path excluded at some moment: the spans [from, to) in which it counts as gone. */
+type Excluded = ReadonlyMap<string, readonly (readonly [number, number])[]>;
+
+/** Whether `path` counts as gone at the moment `at` (Infinity: the latest). */
+function outAt(excluded: Excluded, path: string, at: number): boolean {
+  const spans = excluded.get(path);
+  // The current exclusion's end is Infinity: the latest (Infinity too) is inside it.
+  return spans !== undefined &&
+    spans.some(([from, to]) => from <= at && (at < to || to === Infinity));
+}
 
 function* changesIn(
   pages: Iterable<StoredCopy[]>,
@@ -136,14 +148,9 @@ function* changesIn(
   /** With patterns: each path of either tree noted, and only those they keep compared. */
   hits?: PatternHits,
 ): Generator<Change> {
-  // Removed by its exclusion only where `until` is at or after it: one deleted before it
-  // was made again and excluded since is removed as deleted then.
-  const outBy = {
-    has: (path: string) => {
-      const goneAt = excluded.get(path);
-      return goneAt !== undefined && until.at >= goneAt;
-    },
-  };
+  // Removed by its exclusion only where `until` is inside it: one deleted before it was made
+  // again and excluded since is removed as deleted then.
+  const outBy = { has: (path: string) => outAt(excluded, path, until.at) };
   for (const page of pages) {
     const before = contentsAt(page, since, excluded);
     const after = contentsAt(page, until, excluded);
@@ -161,8 +168,7 @@ function contentsAt(page: StoredCopy[], side: Side, excluded: Excluded): Map<str
   const { stored, gone } = selectContents(page, side.sel);
   const out = new Map<string, StoredCopy>();
   for (const c of [...stored, ...gone]) {
-    const goneAt = excluded.get(c.path);
-    if (goneAt === undefined || side.at < goneAt) out.set(c.path, c);
+    if (!outAt(excluded, c.path, side.at)) out.set(c.path, c);
   }
   return out;
 }
@@ -213,18 +219,27 @@ function sideOf(c: StoredCopy): DiffSide {
 }
 
 /**
- * The excluded paths at or below the outer targets (a PATH inside another is that one's),
- * each with the moment it was taken out, or, not recorded, the latest run's (`latest`).
+ * The paths excluded at or below the outer targets (a PATH inside another is that one's),
+ * each with its spans: those that ended, and the current one from the moment it was taken
+ * out (or, not recorded, the latest run's: `latest`) on.
  */
 function excludedPaths(
   store: StateStore,
   targets: readonly string[],
   latest: () => number,
-): Map<string, number> {
+): Excluded {
   const outer = [...new Set(targets)].filter((t) =>
     !targets.some((o) => o !== t && (o === "" || t.startsWith(`${o}/`)))
   );
+  const spans = new Map<string, [number, number][]>();
+  const add = (path: string, from: number, to: number) => {
+    const list = spans.get(path);
+    if (list === undefined) spans.set(path, [[from, to]]);
+    else list.push([from, to]);
+  };
+  for (const e of outer.flatMap((t) => store.endedExclusions(t))) add(e.path, e.from, e.to);
   const rows = outer.flatMap((t) => store.excludedAt(t));
   const unknown = rows.some((r) => r.excludedAt === null) ? latest() : 0;
-  return new Map(rows.map((r) => [r.path, r.excludedAt ?? unknown]));
+  for (const r of rows) add(r.path, r.excludedAt ?? unknown, Infinity);
+  return spans;
 }

@@ -29,19 +29,26 @@ export interface ExcludedRoot {
   latest: number;
 }
 
-/** The excluded files of a restore: whether a path is one, and their roots. */
+/** The excluded files of a restore: whether a content is one's kept content, and their roots. */
 export interface ExcludedInRestore {
-  has(path: string): boolean;
+  /** Whether `copy` is the content the backup kept of a path excluded as of the restore. */
+  keeps(copy: { path: string; seq: number }): boolean;
   roots: ExcludedRoot[];
 }
 
 /**
- * The excluded paths at or below `targets` (logical paths; none or "" is everything), and
- * the roots of those whose current content `sel` restores (only those `filter` keeps:
- * `--include`, `--exclude`).
+ * The paths excluded as of the restore at or below `targets` (logical paths; none or "" is
+ * everything), and the roots of those whose kept content `sel` restores (only those
+ * `filter` keeps: `--include`, `--exclude`). A restore `--at` a moment inside an exclusion
+ * that ended since (the file followed again, or deleted while excluded:
+ * state/ended_exclusions.ts) takes the file as one excluded at that moment is taken while
+ * its exclusion lasts: its kept content, said so.
  */
 export function excludedInRestore(
-  store: Pick<StateStore, "excludedAt" | "allExcludedBelow">,
+  store: Pick<
+    StateStore,
+    "excludedAt" | "allExcludedBelow" | "endedExclusions" | "recordedBelowAt"
+  >,
   targets: readonly string[],
   sel: Selector,
   filter?: PathFilter,
@@ -53,19 +60,32 @@ export function excludedInRestore(
     : [...new Set(targets)].filter((t) => !targets.some((o) => o !== t && isWithin(t, [o])));
   // Excluded as of the moment restored: a file taken out after it (where the state says
   // when) was backed up then, and is restored as any file, unsaid.
-  const rows = outer.flatMap((t) => store.excludedAt(t)).filter((r) =>
-    sel.kind !== "at" || r.excludedAt === null || r.excludedAt <= sel.time
-  );
-  if (outer.length > 1) rows.sort((a, b) => compareCodePoints(a.path, b.path));
-  const paths = new Set(rows.map((r) => r.path));
+  const rows: Pick<ExcludedFile, "path" | "seq" | "validFrom">[] = outer.flatMap((t) =>
+    store.excludedAt(t)
+  ).filter((r) => sel.kind !== "at" || r.excludedAt === null || r.excludedAt <= sel.time);
+  // Excluded then, followed again (or deleted) since: only a moment inside it asks.
+  const ended = sel.kind !== "at" ? [] : outer.flatMap((t) => store.endedExclusions(t)).filter(
+    (e) => e.from <= sel.time && sel.time < e.to && e.seq !== null,
+  ).map((e) => ({ path: e.path, seq: e.seq!, validFrom: e.validFrom! }));
+  rows.push(...ended);
+  if (outer.length > 1 || ended.length > 0) {
+    rows.sort((a, b) => compareCodePoints(a.path, b.path));
+  }
+  const kept = new Map(rows.map((r) => [r.path, r.seq]));
   const restored = rows.filter((r) =>
     (sel.kind === "version"
       ? r.seq === sel.seq
       : sel.kind === "latest" || r.validFrom <= sel.time) &&
     (filter === undefined || filter.keeps(r.path))
   );
-  const roots = excludedRoots(restored, (folder) => store.allExcludedBelow(folder));
-  return { has: (path) => paths.has(path), roots };
+  // A folder whose files were all excluded then, some of them followed again (or deleted)
+  // since: told by the paths it held then, not by those it holds now.
+  const allExcluded = ended.length === 0 || sel.kind !== "at"
+    ? (folder: string) => store.allExcludedBelow(folder)
+    : (folder: string) =>
+      store.recordedBelowAt(folder, sel.time, kept.size + 1).every((path) => kept.has(path));
+  const roots = excludedRoots(restored, allExcluded);
+  return { keeps: (copy) => kept.get(copy.path) === copy.seq, roots };
 }
 
 /**
@@ -121,10 +141,13 @@ export const LEFT_OUT_BY = "the config leaves it out: an exclude pattern, a fold
  * and one left alone for other content at its place, likely newer, said before the
  * conflict's remedy (--overwrite).
  */
-export function excludedSaid(r: RestoreResult, excluded: (path: string) => boolean): RestoreResult {
+export function excludedSaid(
+  r: RestoreResult,
+  kept: ExcludedInRestore["keeps"],
+): RestoreResult {
   const { copy } = r;
   const said = r.outcome === "restored" || r.outcome === "conflict";
-  if (!said || copy.validTo !== null || !excluded(copy.path)) return r;
+  if (!said || !kept(copy)) return r;
   const at = new Date(copy.validFrom).toISOString();
   if (r.outcome === "conflict") {
     const why = `it is excluded (${LEFT_OUT_BY}): the backup holds its last content backed ` +

@@ -1,6 +1,7 @@
 /**
  * History of one path: every content the state recorded for it, oldest first, as data
- * (`--json`) and as an aligned table, one line per content (newlines in names escaped).
+ * (`--json`) and as an aligned table, one line per content (newlines in names escaped),
+ * then a line per exclusion of it that ended (state/ended_exclusions.ts).
  * Pure formatting over `copies` rows (where an interrupted run moved a copy is asked of
  * the caller); nothing is written, so an interruption leaves nothing.
  */
@@ -8,6 +9,14 @@ import type { StoredCopy } from "../state/store.ts";
 import { formatBytes } from "../engine/format_bytes.ts";
 import { formatTable } from "../engine/format_table.ts";
 import { oneLine } from "../log/one_line.ts";
+import type { ExclusionSpan } from "./history_lookup.ts";
+
+/** How an exclusion ended, in words. */
+const ENDED = {
+  followed: "followed again",
+  deleted: "deleted from the source",
+  purged: "purged",
+} as const;
 
 /** Characters of the digest shown in the table; JSON always carries the full one. */
 const SHORT_HASH = 12;
@@ -103,7 +112,12 @@ function recordedWhere(e: HistoryEntry): string {
   }
 }
 
-export function formatHistory(path: string, entries: HistoryEntry[]): string {
+export function formatHistory(
+  path: string,
+  entries: HistoryEntry[],
+  /** Its exclusions that ended, oldest first: a line each after the table. */
+  exclusions: readonly ExclusionSpan[] = [],
+): string {
   const rows = entries.map((e) =>
     [
       `v${e.version}`,
@@ -119,5 +133,10 @@ export function formatHistory(path: string, entries: HistoryEntry[]): string {
   ); // a newline in a name or a link's target would break the table
   const header = ["VERSION", "BECAME CURRENT", "REPLACED", "SIZE", "HASH", "WHERE"];
   const count = `${entries.length} content${entries.length === 1 ? "" : "s"}`;
-  return [oneLine(`History of ${path} (${count})`), ...formatTable(header, rows)].join("\n");
+  const spans = exclusions.map((e) =>
+    `Excluded from ${e.from} to ${e.to} (${ENDED[e.ended]}): the config left it out, its ` +
+    "content backed up before standing for it"
+  );
+  return [oneLine(`History of ${path} (${count})`), ...formatTable(header, rows), ...spans]
+    .join("\n");
 }

@@ -19,6 +19,7 @@ import { leftSourceHint, spellingHint } from "./select.ts";
 import { heldBackHistoryWarning } from "./held_back.ts";
 import { LEFT_OUT_BY } from "./excluded.ts";
 import type { HeldRun } from "../state/run_queries.ts";
+import type { EndedExclusion, ExclusionEnd } from "../state/ended_exclusions.ts";
 import {
   prunedNow,
   type Unfinished,
@@ -39,6 +40,20 @@ export interface FileHistory {
   excluded?: true;
   /** When (ISO), where the state recorded it (not by a version before 2026-12-05's). */
   excludedAt?: string;
+  /**
+   * Each exclusion of it that ended (followed again, or deleted or purged while excluded),
+   * oldest first, recorded since 2026-12-06 (state/ended_exclusions.ts); none: absent.
+   */
+  exclusions?: ExclusionSpan[];
+}
+
+/** An exclusion that ended, as `history PATH` shows it. */
+export interface ExclusionSpan {
+  /** When the config took it out, and when that ended (ISO). */
+  from: string;
+  to: string;
+  /** How it ended: followed again, deleted from its source, or purged. */
+  ended: ExclusionEnd;
 }
 
 /** What the state holds of the path a PATH names. */
@@ -60,6 +75,8 @@ interface Recorded {
   excludedAt?: number;
   /** The runs whose guard holds deletions back now (held_back.ts). */
   held: HeldRun[];
+  /** Its exclusions that ended, oldest first. */
+  ended: EndedExclusion[];
 }
 
 /**
@@ -113,9 +130,16 @@ export function fileHistory(
     (at) => whereNow(unfinished, at, held),
     (at) => prunedNow(unfinished, at, held),
   );
-  const { excluded, excludedAt } = recorded;
-  const at = excludedAt === undefined ? {} : { excludedAt: new Date(excludedAt).toISOString() };
-  return { path, entries, ...excluded ? { excluded: true, ...at } : {} };
+  const { excluded, excludedAt, ended } = recorded;
+  const iso = (ms: number) => new Date(ms).toISOString();
+  const at = excludedAt === undefined ? {} : { excludedAt: iso(excludedAt) };
+  const exclusions = ended.map((e) => ({ from: iso(e.from), to: iso(e.to), ended: e.by }));
+  return {
+    path,
+    entries,
+    ...excluded ? { excluded: true, ...at } : {},
+    ...exclusions.length > 0 ? { exclusions } : {},
+  };
 }
 
 function recordedAt(config: Config, store: StateStore, given: string): Recorded {
@@ -142,7 +166,20 @@ function recordedAt(config: Config, store: StateStore, given: string): Recorded 
     ? store.excludedAt(path).find((r) => r.path === path)?.excludedAt ?? undefined
     : undefined;
   const held = copies.length > 0 ? store.heldBackRuns() : [];
-  return { path, copies, folder, unfinished, otherForm, latest, hint, excluded, excludedAt, held };
+  const ended = copies.length > 0 ? store.endedExclusions(path).filter((e) => e.path === path) : [];
+  return {
+    path,
+    copies,
+    folder,
+    unfinished,
+    otherForm,
+    latest,
+    hint,
+    excluded,
+    excludedAt,
+    held,
+    ended,
+  };
 }
 
 function neverBackedUpLine(given: string, { path, otherForm, hint }: Recorded): string {

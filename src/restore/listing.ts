@@ -115,7 +115,7 @@ function* filesOf(
     yield {
       ...file,
       ...moved === undefined ? {} : { movedTo: moved },
-      ...excluded.has(c.path) ? { excluded: true as const } : {},
+      ...excluded.keeps(c) ? { excluded: true as const } : {},
     };
   }
 }

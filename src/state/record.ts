@@ -4,7 +4,9 @@
  * to the versions or the deleted, a duplicate promoted to its own path, a copy found lost or
  * pruned, a refreshed fingerprint, with the copy's link identity where its file has other
  * names: hard_links.ts in restore/ reads it; and the copy's extended attributes, which a
- * change of them alone brings up to date as a chmod does the mode).
+ * change of them alone brings up to date as a chmod does the mode), and the span of an
+ * exclusion that ends (a file followed again, deleted or purged while excluded:
+ * ended_exclusions.ts).
  * Every digest written is also given to the digest holders (digest_filter.ts). It runs
  * only inside `commitBatch`'s transaction: an interruption rolls the whole batch back and
  * leaves its intent for the next run's recovery.
@@ -13,6 +15,7 @@ import type { Action, CopyLocation, NewContent, Refresh, ScanEntry } from "../en
 import type { StateDb } from "./connection.ts";
 import type { DigestHolders } from "./digest_filter.ts";
 import { XATTRS_KEPT } from "../engine/xattrs.ts";
+import { endExclusion } from "./ended_exclusions.ts";
 
 /** Times used when committing a batch. */
 export interface BatchContext {
@@ -46,12 +49,16 @@ export class BatchRecorder {
             ).run(a.archive.to, ctx.time, a.archive.copyId);
           }
         }
+        if (a.type !== "backup" && a.endsExclusion) {
+          endExclusion(this.#db, a.path, ctx.time, "followed");
+        }
         const location: CopyLocation = a.type === "duplicate" ? "duplicate" : "latest";
         const copyId = this.#insertCopy(a.path, a.seq, a.content, location, a.target, ctx);
         this.#upsertFile(a.path, copyId, a.content, ctx);
         return;
       }
       case "skip":
+        if (a.refresh?.endsExclusion) endExclusion(this.#db, a.path, ctx.time, "followed");
         if (a.refresh) this.#refresh(a.path, a.refresh, ctx);
         return;
       case "delete":
@@ -61,6 +68,7 @@ export class BatchRecorder {
             "UPDATE copies SET location = 'deleted', stored_at = ?, valid_to = ? WHERE id = ?",
           ).run(a.to, ctx.time, a.copyId);
         }
+        if (a.endsExclusion) endExclusion(this.#db, a.path, ctx.time, "deleted");
         this.#db.q("DELETE FROM files WHERE path = ?").run(a.path);
         return;
       case "exclude":
@@ -89,7 +97,8 @@ export class BatchRecorder {
    * purge's time where not recorded), so that `diff` and `ls --at` keep it gone from then,
    * and its path is tracked no more. What the record held of the content itself goes too
    * (a symlink's target, extended attributes), so that no restore makes it again from the
-   * record: a purge is asked for to be rid of it.
+   * record: a purge is asked for to be rid of it. Its exclusion ends then (ended_exclusions.ts),
+   * so that `diff` still counts it excluded from its moment on.
    */
   #purge(path: string, copyId: number, time: number): void {
     this.#db.q(
@@ -98,6 +107,11 @@ export class BatchRecorder {
            WHERE f.path = ?3 AND f.copy_id = ?2 AND f.status = 'excluded'), ?1),
          link_target = NULL, xattrs = NULL WHERE id = ?2`,
     ).run(time, copyId, path);
+    const tracked = this.#db.q("SELECT 1 FROM files WHERE path = ? AND copy_id = ?").get(
+      path,
+      copyId,
+    );
+    if (tracked !== undefined) endExclusion(this.#db, path, time, "purged");
     this.#db.q("DELETE FROM files WHERE path = ? AND copy_id = ?").run(path, copyId);
   }
 

@@ -10,6 +10,8 @@
  *            a file's extended attributes, ACLs and capabilities (schema 6 on).
  * - files:   the paths currently tracked: fingerprint and the copy holding their content;
  *            for one an exclude pattern took out, since when (schema 7 on).
+ * - ended_exclusions: each exclusion of a file that ended, from when to when and how
+ *            (schema 8 on; the current one is the files row's).
  *            Which tracked files hold a digest is looked up through `copies_by_hash`, an
  *            index of the current copies by the first 12 hex digits of their digest.
  * - runs:    one row per run or watch batch series, for history and audit.
@@ -110,6 +112,18 @@ const MIGRATIONS: string[] = [
   // marked it excluded), so that `diff` and `find` tell when it left the backup (NULL: not
   // excluded, or excluded before this version, when only the latest run bounds it).
   `ALTER TABLE files ADD COLUMN excluded_at INTEGER;`,
+  // 8: each exclusion that ended (the file followed again, deleted from its source, or
+  // purged while excluded): from its excluded_at to the recorded time of the batch that
+  // ended it, so that `diff`, `ls --at`, `restore --at` and `history` answer of a moment
+  // inside it as they did while it lasted. Written only as one ends (ended_exclusions.ts);
+  // a state migrated starts with none, which is what it knew.
+  `CREATE TABLE ended_exclusions (
+     path TEXT NOT NULL,
+     excluded_at INTEGER NOT NULL,
+     ended_at INTEGER NOT NULL,
+     ended_by TEXT NOT NULL,
+     PRIMARY KEY (path, excluded_at)
+   ) WITHOUT ROWID;`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

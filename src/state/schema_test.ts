@@ -71,6 +71,11 @@ Deno.test("schema: a version 1 state is migrated and answers as a new one", () =
       (db.prepare("PRAGMA user_version").get() as { user_version: number }).user_version,
       SCHEMA_VERSION,
     );
+    // Migrated with no exclusion that ended: none was recorded (schema 8).
+    assert.equal(
+      (db.prepare("SELECT count(*) AS n FROM ended_exclusions").get() as { n: number }).n,
+      0,
+    );
     db.close();
   } finally {
     Deno.removeSync(dir, { recursive: true });

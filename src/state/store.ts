@@ -17,6 +17,7 @@ import { StateDb } from "./connection.ts";
 import { errorText, isDiskFull } from "../engine/errors.ts";
 import type { DigestHolders } from "./digest_filter.ts";
 import * as read from "./queries.ts";
+import * as ended from "./ended_exclusions.ts";
 import * as runs from "./run_queries.ts";
 import * as copies from "./copy_queries.ts";
 import * as stats from "./stats_queries.ts";
@@ -178,6 +179,16 @@ export class StateStore {
   /** The tracked paths an exclude pattern took out at or below a logical path ("": all). */
   excludedAt(path: string): read.ExcludedFile[] {
     return read.excludedAt(this.#db, path);
+  }
+
+  /** The exclusions that ended at or below a logical path (see ended_exclusions.ts). */
+  endedExclusions(path: string): ended.EndedExclusion[] {
+    return ended.endedExclusions(this.#db, path);
+  }
+
+  /** Up to `upTo` paths below a logical folder with a content at `at` (ended_exclusions.ts). */
+  recordedBelowAt(folder: string, at: number, upTo: number): string[] {
+    return ended.recordedBelowAt(this.#db, folder, at, upTo);
   }
 
   /** The paths tracked at a logical path or below it, with their status. */
