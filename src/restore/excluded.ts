@@ -8,7 +8,10 @@
  * (`node_modules/`), or the file alone, for one line each with a count; each file's own
  * note goes in --json's `warning`, and a conflict at its place says it before its remedy
  * (--overwrite). With `--include` or `--exclude`, a folder's line counts only the files they
- * keep. Reads only.
+ * keep. A restore `--at` a moment inside an exclusion that ended since (state/
+ * ended_exclusions.ts: the spans at or below the PATHs, read once) says the file as it was
+ * said while the exclusion lasted, its folder's line told by the paths the folder held at
+ * that moment (the files' table holds those of now). Reads only.
  */
 import type { StateStore } from "../state/store.ts";
 import type { ExcludedFile } from "../state/queries.ts";
