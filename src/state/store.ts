@@ -1,36 +1,32 @@
 /**
  * The state store: the only code that talks to SQLite, and the one object the engine and
- * restore hold. It answers the planner's questions with indexed queries (queries.ts),
- * loads the tracked files page by page, and applies a batch of actions in one transaction
- * (record.ts), over one connection (connection.ts); its other writes are a session's row
- * (run_writes.ts) and the folders and copies `verify` changes (copy_writes.ts). A batch is
- * journaled first (`writeIntent`), its file steps run, then `commitBatch` records the
- * results and drops the intent atomically; a run that dies between the two leaves the
- * intent for the next run's recovery to finish. On a full disk the run's row, the journal
- * entry, the commit and the session's end are retried once, after the room kept for the
- * state is given up (reserve.ts).
+ * restore hold. Its questions (indexed queries, the tracked files page by page) are its
+ * base's, StateReads (store_reads.ts); here are its lifecycle and its writes: it applies a
+ * batch of actions in one transaction (record.ts), over one connection (connection.ts);
+ * its other writes are a session's row (run_writes.ts) and the folders and copies
+ * `verify` changes (copy_writes.ts). A batch is journaled first (`writeIntent`), its file
+ * steps run, then `commitBatch` records the results and drops the intent atomically; a run
+ * that dies between the two leaves the intent for the next run's recovery to finish. On a
+ * full disk the run's row, the journal entry, the commit and the session's end are retried
+ * once, after the room kept for the state is given up (reserve.ts).
  */
-import type { Action, Fingerprint, FolderMeta, TrackedFile } from "../engine/types.ts";
+import type { Action, FolderMeta } from "../engine/types.ts";
 import type { Digest, PlanView } from "../engine/plan.ts";
-import type { DatedVersion, StoredVersion } from "../engine/retention.ts";
 import { StateDb } from "./connection.ts";
 import { errorText, isDiskFull } from "../engine/errors.ts";
 import type { DigestHolders } from "./digest_filter.ts";
 import * as read from "./queries.ts";
-import * as ended from "./ended_exclusions.ts";
-import * as runs from "./run_queries.ts";
 import * as copies from "./copy_queries.ts";
 import * as stats from "./stats_queries.ts";
 import * as runWrites from "./run_writes.ts";
 import * as copyWrites from "./copy_writes.ts";
 import { type BatchContext, BatchRecorder } from "./record.ts";
-import type { StoredCopy } from "./rows.ts";
+import { StateReads } from "./store_reads.ts";
 
 export type { StoredCopy } from "./rows.ts";
 export type { BatchContext } from "./record.ts";
 
-export class StateStore {
-  readonly #db: StateDb;
+export class StateStore extends StateReads {
   /** Answers "who holds this digest?", mostly from memory: see digest_filter.ts. */
   readonly #holders: DigestHolders;
   readonly #recorder: BatchRecorder;
@@ -44,7 +40,7 @@ export class StateStore {
   #latest?: number;
 
   private constructor(db: StateDb) {
-    this.#db = db;
+    super(db);
     this.#holders = read.digestHolders(db);
     this.#recorder = new BatchRecorder(db, this.#holders);
   }
@@ -60,7 +56,7 @@ export class StateStore {
 
   /** Closes the database, leaving WAL mode first if it writes (see connection.ts). */
   close(): void {
-    this.#db.close();
+    this.db.close();
   }
 
   /**
@@ -69,12 +65,12 @@ export class StateStore {
    * symlink's target) must not stay in the file's free space.
    */
   eraseFreedSpace(): void {
-    this.#db.q("PRAGMA secure_delete = ON").get();
+    this.db.q("PRAGMA secure_delete = ON").get();
   }
 
   /** Ends the read transaction a run keeps between its writes (see connection.ts). */
   endRead(): void {
-    this.#db.endRead();
+    this.db.endRead();
   }
 
   /**
@@ -83,7 +79,7 @@ export class StateStore {
    * `StateDb.abandon`).
    */
   abandon(): void {
-    this.#db.abandon();
+    this.db.abandon();
   }
 
   // --- runs and sources ---
@@ -96,26 +92,8 @@ export class StateStore {
    * each a millisecond after the last.
    */
   recordedTime(now = Date.now()): number {
-    this.#latest = Math.max(now, (this.#latest ?? read.latestRecordedTime(this.#db)) + 1);
+    this.#latest = Math.max(now, (this.#latest ?? read.latestRecordedTime(this.db)) + 1);
     return this.#latest;
-  }
-
-  /** The earliest time a content became current (undefined when nothing is recorded). */
-  firstRecordedTime(): number | undefined {
-    return read.firstRecordedTime(this.#db);
-  }
-
-  /**
-   * The latest start or end time of a run, of those not after `notAfter` (0 if none), of
-   * `commands` only where given.
-   */
-  latestRunTime(notAfter?: number, commands?: readonly string[]): number {
-    return runs.latestRunTime(this.#db, notAfter, commands);
-  }
-
-  /** See run_queries.ts `vouchedRunTimes`. */
-  vouchedRunTimes(besides: number, count: number): number[] {
-    return runs.vouchedRunTimes(this.#db, besides, count);
   }
 
   /**
@@ -128,22 +106,8 @@ export class StateStore {
     now: number,
   ): { prefixes: Map<string, string>; runId: number } {
     return this.#evenWhenFull(() =>
-      this.#db.tx(() => runWrites.insertRun(this.#db, command, sources, now))
+      this.db.tx(() => runWrites.insertRun(this.db, command, sources, now))
     );
-  }
-
-  prefixes(): Map<string, string> {
-    return read.prefixes(this.#db);
-  }
-
-  /** Each source's folder as the last run found it. */
-  sourcePaths(): Map<string, string> {
-    return read.sourcePaths(this.#db);
-  }
-
-  /** When each source was first backed up (ms), by name. */
-  sourcesAddedAt(): Map<string, number> {
-    return read.sourcesAddedAt(this.#db);
   }
 
   /**
@@ -152,93 +116,22 @@ export class StateStore {
    * whose end is not recorded shows as interrupted, and a watch's exits 1 if it had problems.
    */
   finishRun(id: number, status: string, summary: unknown, now: number): void {
-    this.#evenWhenFull(() => runWrites.finishRun(this.#db, id, status, summary, now));
-  }
-
-  // --- tracked files and the planner's view ---
-
-  /**
-   * Fingerprints of tracked paths in [from, to) that sort after `after` (byte order, as
-   * SQLite compares text), at most `limit`, in order. Read in such pages, the state is
-   * merged with the scan without ever being held in memory whole.
-   */
-  fingerprints(from: string, to: string, after: string, limit: number): Fingerprint[] {
-    return read.fingerprints(this.#db, from, to, after, limit);
-  }
-
-  /** One tracked file, or undefined. */
-  trackedOne(path: string): TrackedFile | undefined {
-    return read.trackedOne(this.#db, path);
-  }
-
-  /** The tracked files among these paths, in their order (see queries.ts). */
-  trackedMany(paths: string[]): TrackedFile[] {
-    return read.trackedMany(this.#db, paths);
-  }
-
-  /** The tracked paths an exclude pattern took out at or below a logical path ("": all). */
-  excludedAt(path: string): read.ExcludedFile[] {
-    return read.excludedAt(this.#db, path);
-  }
-
-  /** The exclusions that ended at or below a logical path (see ended_exclusions.ts). */
-  endedExclusions(path: string): ended.EndedExclusion[] {
-    return ended.endedExclusions(this.#db, path);
-  }
-
-  /** Up to `upTo` paths below a logical folder with a content at `at` (ended_exclusions.ts). */
-  recordedBelowAt(folder: string, at: number, upTo: number): string[] {
-    return ended.recordedBelowAt(this.#db, folder, at, upTo);
-  }
-
-  /** The paths tracked at a logical path or below it, with their status. */
-  trackedAt(path: string): { path: string; status: "current" | "excluded" }[] {
-    return read.trackedAt(this.#db, path);
-  }
-
-  /** Whether every file tracked below a logical folder is excluded. */
-  allExcludedBelow(folder: string): boolean {
-    return read.allExcludedBelow(this.#db, folder);
-  }
-
-  /** Whether any file below a logical folder is tracked. */
-  isTrackedBelow(folder: string): boolean {
-    return read.isTrackedBelow(this.#db, folder);
-  }
-
-  /** How many paths are followed (counted no further than `upTo` where given). */
-  trackedCount(upTo?: number): number {
-    return read.trackedCount(this.#db, upTo);
-  }
-
-  /** About how many paths the state tracks (see queries.ts), quickly. */
-  trackedEstimate(): number {
-    return read.trackedEstimate(this.#db);
-  }
-
-  /** The tracked path at `offset` in path order (0: the first), if there are that many. */
-  trackedPathAt(offset: number): string | undefined {
-    return read.trackedPathAt(this.#db, offset);
-  }
-
-  /** Tracked paths in one source (counted no further than `upTo` where given). */
-  trackedIn(source: string, upTo?: number): number {
-    return read.trackedIn(this.#db, source, upTo);
+    this.#evenWhenFull(() => runWrites.finishRun(this.db, id, status, summary, now));
   }
 
   /** The planner's view: indexed queries over the stored copies and tracked hashes. */
   planView(): PlanView {
-    return read.planView(this.#db, this.#holders);
+    return read.planView(this.db, this.#holders);
   }
 
   /** Contents tracked files hold as duplicates only, with no original (see queries.ts). */
   orphanedDigests(): Digest[] {
-    return read.orphanedDigests(this.#db);
+    return read.orphanedDigests(this.db);
   }
 
   /** What SQLite's integrity check finds wrong in the state (see queries.ts); none if whole. */
   integrityProblems(max: number): string[] {
-    return read.integrityProblems(this.#db, max);
+    return read.integrityProblems(this.db, max);
   }
 
   // --- the intents journal and commits ---
@@ -269,46 +162,20 @@ export class StateStore {
    * where the disk is full, as a commit: the next pass then stops at its first commit.
    */
   markFollowing(runId: number): void {
-    this.#evenWhenFull(() => runWrites.markFollowing(this.#db, runId));
+    this.#evenWhenFull(() => runWrites.markFollowing(this.db, runId));
   }
 
   /** Journals a batch before its file steps; returns the intent id. */
   writeIntent(runId: number, actions: Action[], now: number): number {
     const r = this.#evenWhenFull(() =>
-      this.#db.q("INSERT INTO intents (run_id, created_at, actions) VALUES (?, ?, ?)")
+      this.db.q("INSERT INTO intents (run_id, created_at, actions) VALUES (?, ?, ?)")
         .run(runId, now, JSON.stringify(actions))
     );
     return Number(r.lastInsertRowid);
   }
 
   pendingIntents(): read.PendingIntent[] {
-    return read.pendingIntents(this.#db);
-  }
-
-  /**
-   * The runs cut short after recording part of their work, since the last that finished
-   * (as of `at`, or now).
-   */
-  cutRuns(at?: number): runs.CutRuns | undefined {
-    return runs.cutRuns(this.#db, at);
-  }
-
-  /** The runs whose guard held deletions back that still stand (as of `at`, or now). */
-  heldBackRuns(at?: number): runs.HeldRun[] {
-    return runs.heldBackRuns(this.#db, at);
-  }
-
-  /**
-   * What the last `run` before `runId` with the config file `config` (whose sources are
-   * `own`) found left out of the config (`lastLeftSources`).
-   */
-  lastLeftSources(runId: number, config: string, own?: readonly string[]): string[] | undefined {
-    return runs.lastLeftSources(this.#db, runId, config, own);
-  }
-
-  /** Every run, oldest first, with how it ended and what it recorded. */
-  recordedRuns(): runs.RecordedRun[] {
-    return runs.recordedRuns(this.#db);
+    return read.pendingIntents(this.db);
   }
 
   /**
@@ -325,55 +192,15 @@ export class StateStore {
     // walk's folders (a row each, megabytes of them) did not fit beside them there. The run
     // stops as full after this commit; the next full walk records them.
     this.#evenWhenFull((retry) =>
-      this.#db.tx(() => {
-        if (folders && !retry) copyWrites.upsertFolders(this.#db, folders);
+      this.db.tx(() => {
+        if (folders && !retry) copyWrites.upsertFolders(this.db, folders);
         for (const a of actions) this.#recorder.record(a, ctx);
-        for (const id of intentIds) this.#db.q("DELETE FROM intents WHERE id = ?").run(id);
+        for (const id of intentIds) this.db.q("DELETE FROM intents WHERE id = ?").run(id);
         // In the same transaction: a session cut short later is known to have recorded
         // part of its work (see `cutRuns`).
-        if (actions.length > 0) runWrites.markCommitted(this.#db, ctx.runId);
+        if (actions.length > 0) runWrites.markCommitted(this.db, ctx.runId);
       })
     );
-  }
-
-  // --- retention, restore, history and verify queries ---
-
-  /** Versions of every path that has more than `max` of them, as retention's rule reads them. */
-  datedVersionsOverLimit(max: number): DatedVersion[] {
-    return copies.datedVersionsOverLimit(this.#db, max);
-  }
-
-  /** The copies `ids` that are versions, with their places (for prunes), in that order. */
-  storedVersions(ids: number[]): StoredVersion[] {
-    return copies.storedVersions(this.#db, ids);
-  }
-
-  /** The copies in _deleted/ of files deleted before `before` (ms), in path order. */
-  deletedBefore(before: number): StoredVersion[] {
-    return copies.deletedBefore(this.#db, before);
-  }
-
-  /** Every stored copy in storage path order, read a page at a time (for verify). */
-  eachStoredCopy(): Generator<StoredCopy> {
-    return copies.eachStoredCopy(this.#db);
-  }
-
-  /** A page of the paths ever recorded after `after`, and what paths' contents add up to (`find`). */
-  recordedPaths(after: string, limit: number): string[] {
-    return copies.recordedPaths(this.#db, after, limit);
-  }
-
-  recordedSums(first: string, last?: string): copies.RecordedPathRow[] {
-    return copies.recordedSums(this.#db, first, last);
-  }
-
-  /** A page of recorded paths after `after` (below `before`), each summed up (`stats`). */
-  storedSumsPage(after: string, limit: number, before?: string): stats.PathSums[] {
-    return stats.storedSumsPage(this.#db, after, limit, before);
-  }
-
-  storedSumsOf(path: string): stats.PathSums | undefined {
-    return stats.storedSumsOf(this.#db, path);
   }
 
   /**
@@ -383,17 +210,7 @@ export class StateStore {
   distinctContents(
     targets: readonly string[],
   ): { contents: number; bytes: number; copies: number } {
-    return stats.distinctContents(this.#db, targets);
-  }
-
-  /** The id and kind of each copy recorded at a storage path (normally one or none). */
-  copyKindsAt(storedAt: string): [number, "file" | "symlink"][] {
-    return copies.copyKindsAt(this.#db, storedAt);
-  }
-
-  /** Whether some copy is recorded below a storage folder. */
-  storedBelow(folder: string): boolean {
-    return copies.storedBelow(this.#db, folder);
+    return stats.distinctContents(this.db, targets);
   }
 
   // --- folders ---
@@ -404,38 +221,25 @@ export class StateStore {
    */
   recordFolders(folders: ReadonlyMap<string, FolderMeta>): void {
     if (folders.size === 0) return;
-    this.#db.tx(() => copyWrites.upsertFolders(this.#db, folders));
+    this.db.tx(() => copyWrites.upsertFolders(this.db, folders));
   }
 
   /** A folder's recorded metadata (none: never walked, or a state from before schema 4). */
   folderMeta(path: string): FolderMeta | undefined {
-    this.#hasFolders ??= read.hasTable(this.#db, "folders");
-    return this.#hasFolders ? copies.folderMeta(this.#db, path) : undefined;
+    this.#hasFolders ??= read.hasTable(this.db, "folders");
+    return this.#hasFolders ? copies.folderMeta(this.db, path) : undefined;
   }
   /** Whether the state has the folders table (schema 4 on): asked once. */
   #hasFolders?: boolean;
 
-  /** All contents ever recorded for one logical path, oldest first. */
-  copiesOf(path: string): StoredCopy[] {
-    return copies.copiesOf(this.#db, path);
-  }
-
   /** The current copies of files still backed up holding `digests`, by digest. */
   currentHolders(digests: readonly string[]): Map<string, { path: string; storedAt: string }[]> {
-    return copies.currentHolders(this.#db, digests);
-  }
-
-  /**
-   * Every recorded content (or those below a logical folder) in pages of whole paths, in
-   * path order (see queries.ts).
-   */
-  copyPages(below?: string): Generator<StoredCopy[]> {
-    return copies.copyPages(this.#db, below);
+    return copies.currentHolders(this.db, digests);
   }
 
   /** Records that a copy now lives at another storage path (made again there by repair). */
   recordStoredAt(copyId: number, storedAt: string): void {
-    copyWrites.recordStoredAt(this.#db, copyId, storedAt);
+    copyWrites.recordStoredAt(this.db, copyId, storedAt);
   }
 
   /**
@@ -445,34 +249,11 @@ export class StateStore {
    * verify looked (a run moved it) is left as it is.
    */
   forgetMissing(found: { id: number; storedAt: string }[], time: number): void {
-    this.#db.tx(() => copyWrites.recordLost(this.#db, found, time));
+    this.db.tx(() => copyWrites.recordLost(this.db, found, time));
   }
 
   /** Marks purged the records of copies gone already (see copy_writes.ts), in one transaction. */
   recordPurged(ids: readonly number[], time: number): void {
-    this.#db.tx(() => copyWrites.recordPurged(this.#db, ids, time));
-  }
-
-  /** How many old copies (versions, deleted files) are recorded as stored. */
-  storedOldCopies(): number {
-    return copies.storedOldCopies(this.#db);
-  }
-
-  isRecorded(path: string): boolean {
-    return copies.isRecorded(this.#db, path);
-  }
-
-  /** The copy recorded at a storage path (`versions/a.txt/v2.bak`), if any. */
-  copyStoredAt(storedAt: string): { path: string; seq: number; location: string } | undefined {
-    return copies.copyStoredAt(this.#db, storedAt);
-  }
-
-  isRecordedBelow(folder: string): boolean {
-    return copies.isRecordedBelow(this.#db, folder);
-  }
-
-  /** Other recorded spellings of a path or folder (letter case, Unicode form). */
-  otherSpellings(path: string, limit?: number): string[] {
-    return copies.otherSpellings(this.#db, path, limit);
+    this.db.tx(() => copyWrites.recordPurged(this.db, ids, time));
   }
 }
