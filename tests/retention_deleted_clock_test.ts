@@ -161,3 +161,32 @@ Deno.test("keep_deleted_days: a watch session with the clock a year ahead keeps 
   assert.equal(forced.counts.prune, 2);
   assert.deepEqual(deletedCopies(fx), []);
 });
+
+Deno.test("keep_deleted_days: a verify --repair and a run killed with the clock a year ahead vouch for no later run's clock", async () => {
+  using fx = makeFixture({ "a.txt": "a\n", "b.txt": "b\n", "keep.txt": "k\n" }, {
+    retention: { keep_deleted_days: 30 },
+    safety: { max_delete_percent: 100 },
+  });
+  await okAt(fx, 0);
+  for (const name of ["a.txt", "b.txt"]) Deno.removeSync(join(fx.source, name));
+  await okAt(fx, 0);
+  await okAt(fx, 1);
+  // A weekly `verify --repair`, its clock a year ahead: it never asks the clock guard.
+  const repair = await cliAt(fx, 366, "verify", "--repair");
+  assert.equal(repair.code, 0, repair.stdout + repair.stderr);
+  const after = await cliAt(fx, 367, "run", "--json");
+  assert.equal(after.code, 1, after.stdout + after.stderr);
+  assert.equal(JSON.parse(after.stdout).clockGuard.copies, 2);
+  assert.equal(deletedCopies(fx).length, 2);
+  // A run killed before its retention (power lost) never asked it either.
+  Deno.writeTextFileSync(join(fx.source, "new.txt"), "n\n");
+  const killed = await runCli(["run", "--config", fx.config], {
+    env: { BACKUP_TOOL_CLOCK_AHEAD: String(368 * DAY), BACKUP_TOOL_FAULT: "staged:1" },
+  });
+  assert.equal(killed.code, 137, killed.stdout + killed.stderr);
+  const next = await cliAt(fx, 369, "run", "--json");
+  assert.equal(next.code, 1, next.stdout + next.stderr);
+  assert.equal(JSON.parse(next.stdout).clockGuard.copies, 2);
+  assert.equal(deletedCopies(fx).length, 2);
+  assert.equal((await okAt(fx, 369, "--force")).counts.prune, 2);
+});

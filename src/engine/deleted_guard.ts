@@ -5,7 +5,8 @@
  * copies left of files the user deleted. The rule, for a pass about to make such prunes:
  * they are held back (none made, the rest of the pass unchanged) when the clock's now is
  * later than the latest time the backup recorded for a session (a `run` or watch session
- * before this one, or this watch session's own last full pass) by more than both
+ * before this one that finished, not held back: `vouchedRunTimes`; or this watch
+ * session's own last full pass) by more than both
  *  - `keep_deleted_days`, or 30 days where it is longer: every deletion is recorded at a
  *    session's time, so past `keep_deleted_days` after the latest one, every copy in
  *    _deleted/ is due at once (all of them, beyond any `max_delete_percent`); past 30

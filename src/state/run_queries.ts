@@ -127,13 +127,18 @@ const CLOCK_HELD = "CASE WHEN json_valid(summary) THEN json_extract(summary, '$.
 
 /**
  * The times recorded for the latest `count` sessions besides `runId` (the later of start
- * and end), newest first, leaving out those whose clock guard held prunes back: their
- * times are the clock's in question (deleted_guard.ts). One read of the runs table.
+ * and end), newest first, of those that asked the clock guard and were not held back by it
+ * (deleted_guard.ts): `run`s and watch sessions that finished (`ok`, `partial`: a run's
+ * retention comes at the end of its pass, a watch's at each full pass), without
+ * `clockHeld`. A `verify --repair` or `purge`, a run stopped or killed before its
+ * retention, never asked it: their times, a clock set ahead's as well, vouch for nothing.
+ * One read of the runs table.
  */
 export function vouchedRunTimes(db: StateDb, besides: number, count: number): number[] {
   const rows = db.q(
     `SELECT max(started_at, coalesce(finished_at, 0)) AS t FROM runs
-     WHERE id <> ? AND coalesce(${CLOCK_HELD}, 0) = 0 ORDER BY t DESC LIMIT ?`,
+     WHERE id <> ? AND command IN ('run', 'watch') AND status IN ('ok', 'partial')
+     AND coalesce(${CLOCK_HELD}, 0) = 0 ORDER BY t DESC LIMIT ?`,
   ).all(besides, count) as Row[];
   return rows.map((r) => r.t as number);
 }
