@@ -247,3 +247,32 @@ Deno.test({
     });
   },
 });
+
+Deno.test({
+  name:
+    "run on btrfs: a duplicate of a content its original's change archives in the same batch shares the archived copy",
+  ignore: !BTRFS,
+  fn: async () => {
+    // `m.bin` changes and `a.bin` (walked first) holds its old content, in one run: `a.bin`
+    // is planned as a duplicate of `m.bin`'s stored copy, which the same batch then archives
+    // as `m.bin`'s new content takes its place (and `a.bin` is promoted).
+    const old = bytesOf(2 * MIB, 7);
+    using fx = makeFixture({ "m.bin": old });
+    await withImage(fx, "btrfs", async () => {
+      assert.equal((await fx.cli("run")).code, 0);
+      Deno.writeFileSync(join(fx.source, "a.bin"), old);
+      Deno.writeFileSync(join(fx.source, "m.bin"), bytesOf(2 * MIB, 8));
+      const r = await fx.cli("run");
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /0 new, 1 updated, 1 duplicate/);
+      assert.match(r.stdout, /1 duplicate\(s\) promoted/);
+      assert.doesNotMatch(r.stdout + r.stderr, /WARNING/);
+      const copy = join(fx.backup, "a.bin");
+      assert.deepEqual(Deno.readFileSync(copy), old);
+      assert.ok(await sharedWhole(copy), "a.bin's copy shares the archived copy's extents");
+      assert.ok(await sharedWhole(join(fx.backup, "versions", "m.bin", "v1.bak")));
+      assert.ok(!(await sharedWhole(join(fx.backup, "m.bin"))), "the new content whole");
+      assert.equal((await fx.cli("verify")).code, 0);
+    });
+  },
+});

@@ -288,18 +288,24 @@ export class Batch {
   /**
    * Shares duplicates' staged copies' blocks with their stored contents' (share_extents.ts),
    * before the flush: the blocks shared need not stay written twice. An original placed in
-   * this batch is still at its staged name. A stored copy found to hold other bytes is
-   * named in a warning (`storedCopyWarning`); the duplicate's copy stays whole.
+   * this batch is still at its staged name; a stored copy that a new content of its path
+   * replaces in this batch (the original changed after the duplicate was planned: its
+   * archive comes with the batch's steps) is still in its place, the staged copy at its
+   * name holding other bytes. A stored copy found to hold other bytes is named in a
+   * warning (`storedCopyWarning`); the duplicate's copy stays whole.
    */
   #shareStaged(effectful: Action[], shares: { action: Action; from: string }[]): void {
-    const staged = new Map<string, string>();
+    const staged = new Map<string, { tmp: string; digest: string }>();
     for (const a of effectful) {
-      if ("content" in a && a.content.tmp) staged.set(a.target, a.content.tmp);
+      if ("content" in a && a.content.tmp) {
+        staged.set(a.target, { tmp: a.content.tmp, digest: digestOf(a.content) });
+      }
     }
     for (const { action: a, from } of shares) {
       if (a.type !== "duplicate" || !a.content.tmp) continue;
       const at = (p: string) => nativePath(this.ctx.root, p);
-      const stagedFrom = staged.get(from);
+      const placing = staged.get(from);
+      const stagedFrom = placing?.digest === digestOf(a.content) ? placing.tmp : undefined;
       const outcome = shareExtents(
         at(a.content.tmp),
         at(stagedFrom ?? from),
@@ -345,4 +351,9 @@ export class Batch {
 /** Whether an action has steps on disk (journaled first): all but skips that only refresh a row. */
 function hasFileSteps(a: Action): boolean {
   return a.type !== "skip" || a.refresh?.recordOnly !== true;
+}
+
+/** A content's digest with its algorithm, to tell two staged contents apart. */
+function digestOf(content: { hash: string; algo: string }): string {
+  return `${content.algo}:${content.hash}`;
 }
