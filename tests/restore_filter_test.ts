@@ -466,3 +466,31 @@ Deno.test("several sources: a pattern is matched inside each; one that begins wi
   );
   assert.deepEqual(listFiles(to), ["alpha/docs/a.xlsx"]);
 });
+
+Deno.test("restore and ls --include matching only a file deleted since (or backed up later) say which and where to look, not to correct the pattern", async () => {
+  const { fx, before } = await damaged();
+  Deno.removeSync(join(fx.source, "docs/manual.pdf"));
+  Deno.writeTextFileSync(join(fx.source, "docs/later.md"), "later\n");
+  await ok(fx, "run");
+  const to = join(fx.dir, "out");
+  const r = await fx.cli("restore", "--include", "*.pdf", "--include", "*.txt", "--to", to);
+  assert.equal(r.code, 1, r.stderr);
+  assert.deepEqual(readTree(to), { "docs/notes.txt": "notes, edited\n" });
+  assert.deepEqual(lines(r.stderr), [
+    "NOT RESTORED: --include '*.pdf' matches no file in the backup; it matches " +
+    "'source/docs/manual.pdf', recorded at other moments only (deleted since, or backed up " +
+    "later): 'history source/docs/manual.pdf' lists them; give --at one of them",
+  ]);
+  const ls = await fx.cli("ls", "--at", before, "--include", "*.md");
+  assert.equal(ls.code, 1, ls.stderr);
+  assert.match(
+    ls.stderr,
+    /^NOT FOUND: --include '\*\.md' matches no file in the backup as of \S+; it matches 'source\/docs\/later\.md', recorded at other moments only/,
+  );
+  // One that matches nothing recorded ever is told to be corrected, as before.
+  const never = await fx.cli("ls", "--include", "*.docx");
+  assert.match(
+    never.stderr,
+    /^NOT FOUND: --include '\*\.docx' matches no file in the backup; correct it/,
+  );
+});

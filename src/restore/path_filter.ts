@@ -12,8 +12,10 @@
  * Also what is said of a pattern that matches no file of what was asked (`PatternHits`,
  * fed each recorded path as the command's own pass reads it): an `--include` that matches
  * none is a problem (the files the others keep are restored all the same, exit 1, as a
- * PATH not found among others), an `--exclude` that matches none a note (it leaves nothing
- * out); and the refusal of a bad pattern. Pure: nothing is read or written here.
+ * PATH not found among others; one that matches a path recorded at other moments only, a
+ * file deleted since, is told where to look rather than to be corrected: `noteOther`), an
+ * `--exclude` that matches none a note (it leaves nothing out); and the refusal of a bad
+ * pattern. Pure: nothing is read or written here.
  */
 import { patternProblem } from "../config/pattern_check.ts";
 import { UsageError } from "../engine/errors.ts";
@@ -111,6 +113,8 @@ interface Watched {
   option: FilterOption;
   pattern: string;
   matcher: Matcher;
+  /** An include's: a recorded path it matches that is not asked for (`noteOther`). */
+  other?: string;
 }
 
 /** A pattern that matched no file asked for. */
@@ -133,6 +137,8 @@ export class PatternHits {
   kept = false;
   /** The sources' names met, for the hint at a pattern that starts with one. */
   readonly #sources = new Set<string>();
+  /** Includes left that match no path noted by `noteOther` yet. */
+  #otherless: number;
 
   constructor(filter: PathFilter) {
     this.#filter = filter;
@@ -143,6 +149,23 @@ export class PatternHits {
     });
     const { include, exclude } = filter.patterns;
     this.#left = [...include.map(watched("--include")), ...exclude.map(watched("--exclude"))];
+    this.#otherless = include.length;
+  }
+
+  /**
+   * A recorded path under what was asked but not asked for as of the moment (a file deleted
+   * since, or backed up later; an older content of a path asked for matches nothing new):
+   * an include that matches none asked for but this one is told where to look instead of
+   * to be corrected. Matched only while some include left has no such path yet.
+   */
+  noteOther(logical: string): void {
+    if (this.#otherless === 0) return;
+    for (const w of this.#left) {
+      if (w.option !== "--include" || w.other !== undefined) continue;
+      if (!excludesRecorded(w.matcher, logical)) continue;
+      w.other = logical;
+      this.#otherless--;
+    }
   }
 
   /** A recorded path asked for; whether the filter keeps it. */
@@ -151,7 +174,11 @@ export class PatternHits {
     if (this.#left.length > 0) {
       const slash = logical.indexOf("/");
       if (slash > 0 && this.#sources.size < 100) this.#sources.add(logical.slice(0, slash));
-      this.#left = this.#left.filter((w) => !excludesRecorded(w.matcher, logical));
+      this.#left = this.#left.filter((w) => {
+        if (!excludesRecorded(w.matcher, logical)) return true;
+        if (w.option === "--include" && w.other === undefined) this.#otherless--;
+        return false;
+      });
     }
     const keeps = this.#filter.keeps(logical);
     this.kept ||= keeps;
@@ -161,6 +188,11 @@ export class PatternHits {
   /** The patterns that matched nothing asked for (none where nothing was asked for). */
   get unmatched(): Unmatched[] {
     return this.seen ? this.#left.map(({ option, pattern }) => ({ option, pattern })) : [];
+  }
+
+  /** For `noteOther`: whether an include left has no path of another moment yet. */
+  get wantsOthers(): boolean {
+    return this.#otherless > 0;
   }
 
   /**
@@ -177,7 +209,15 @@ export class PatternHits {
       `${option} '${pattern}' matches no file ${where}${then} ` +
       `(${sourceHint(option, pattern, [...this.#sources]) ?? MATCHED_HOW})`;
     const includes = unmatched.filter((u) => u.option === "--include");
-    const problems = includes.map((u) => line(u, "; correct it or leave it out"));
+    const otherOf = (u: Unmatched) =>
+      this.#left.find((w) => w.option === u.option && w.pattern === u.pattern)?.other;
+    const problems = includes.map((u) => {
+      const other = otherOf(u);
+      if (other === undefined) return line(u, "; correct it or leave it out");
+      return `${u.option} '${u.pattern}' matches no file ${where}; it matches '${other}', ` +
+        "recorded at other moments only (deleted since, or backed up later): " +
+        `'history ${other}' lists them; give --at one of them`;
+    });
     const notes = unmatched.filter((u) => u.option === "--exclude")
       .map((u) => line(u, ": it leaves nothing out"));
     // Where every include matched nothing, their lines say why nothing is kept.

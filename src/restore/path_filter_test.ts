@@ -183,3 +183,20 @@ Deno.test("PatternHits: a pattern that begins with a source's name is told to gi
   assert.equal(sourceHint("--exclude", "alpha/", ["alpha"]), undefined); // any folder alpha
   assert.equal(sourceHint("--exclude", "docs/x", ["alpha"]), undefined);
 });
+
+Deno.test("PatternHits: an include matching only a path of another moment names it instead of asking to correct it", () => {
+  const hits = new PatternHits(new PathFilter({ include: ["*.pdf", "*.txt"], exclude: [] }));
+  assert.equal(hits.wantsOthers, true);
+  hits.note("src/a.txt"); // "*.txt" met: no longer looked for elsewhere
+  hits.noteOther("src/old/a.pdf");
+  assert.equal(hits.wantsOthers, false);
+  hits.noteOther("src/old/b.pdf"); // the first one found is named
+  const [line, ...more] = hits.said("in the backup").problems;
+  assert.equal(
+    line,
+    "--include '*.pdf' matches no file in the backup; it matches 'src/old/a.pdf', recorded at " +
+      "other moments only (deleted since, or backed up later): 'history src/old/a.pdf' lists " +
+      "them; give --at one of them",
+  );
+  assert.deepEqual(more, []);
+});

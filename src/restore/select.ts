@@ -118,6 +118,10 @@ function* chosen(
     const { stored, gone: goneHere } = selectContents(page, sel);
     for (const c of stored) if (seen(c)) yield c;
     for (const c of goneHere) if (seen(c)) gone.push(c);
+    // The page's other records (deleted since, backed up later), for an include's hint.
+    if (hits?.wantsOthers) {
+      for (const c of page) if (isWithin(c.path, targets)) hits.noteOther(c.path);
+    }
   }
   // Said with the rest, once every file asked for was noted.
   const said = hits?.said(whereAsked(given, at));
