@@ -494,3 +494,43 @@ Deno.test("restore and ls --include matching only a file deleted since (or backe
     /^NOT FOUND: --include '\*\.docx' matches no file in the backup; correct it/,
   );
 });
+
+Deno.test("a '!' exception below a folder a pattern before it matches takes nothing back: a NOTE says so and what to write", async () => {
+  const { fx } = await damaged();
+  const to = join(fx.dir, "out");
+  const r = await fx.cli(
+    "restore",
+    "--exclude",
+    "docs/",
+    "--exclude",
+    "!docs/notes.txt",
+    "--to",
+    to,
+  );
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(Object.keys(readTree(to)).sort(), [
+    "app/main.js",
+    "app/node_modules/lib/deep/more.js",
+    "app/node_modules/lib/index.js",
+  ]);
+  assert.deepEqual(lines(r.stderr), [
+    "NOTE: --exclude '!docs/notes.txt' takes no file back in the backup: the files it matches " +
+    "are below a folder 'docs/' matches, and nothing below a folder a pattern matches is taken " +
+    "back (as in the config's exclude): write 'docs/**' instead of 'docs/' to match the " +
+    "folder's files one by one",
+  ]);
+  // An include's exception alike: the folder's files all kept.
+  const ls = await fx.cli("ls", "--include", "docs/", "--include", "!*.iso", "--json");
+  assert.equal(ls.code, 0, ls.stderr);
+  const doc = JSON.parse(ls.stdout);
+  assert.ok(doc.files.some((f: { path: string }) => f.path === "source/docs/install.iso"));
+  assert.match(
+    doc.notes[0],
+    /^--include '!\*\.iso' takes no file back in the backup: .*write 'docs\/\*\*' instead of 'docs\/'/,
+  );
+  // Written so, it takes the file back: no note.
+  const right = await fx.cli("ls", "--include", "docs/**", "--include", "!*.iso");
+  assert.equal(right.code, 0, right.stderr);
+  assert.equal(right.stderr, "");
+  assert.doesNotMatch(right.stdout, /install\.iso/);
+});

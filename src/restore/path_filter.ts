@@ -117,6 +117,24 @@ interface Watched {
   other?: string;
 }
 
+/**
+ * A `!` pattern of an option: an exception to the patterns before it, which takes a file
+ * back only where it is not below a folder one of them matches (gitignore's rule, as the
+ * config's exclude has it): `--exclude 'docs/' --exclude '!docs/a.txt'` takes nothing back.
+ */
+interface Exception {
+  option: FilterOption;
+  pattern: string;
+  /** Its body alone, the option's patterns before it, and those with it. */
+  body: Matcher;
+  before: Matcher;
+  upTo: Matcher;
+  /** The patterns before it without `!`, each alone: which folder pattern holds it. */
+  earlier: { pattern: string; matcher: Matcher }[];
+  /** A pattern before it that matched a file its body matches, where it took none back. */
+  blocker?: string;
+}
+
 /** A pattern that matched no file asked for. */
 export interface Unmatched {
   option: FilterOption;
@@ -139,6 +157,8 @@ export class PatternHits {
   readonly #sources = new Set<string>();
   /** Includes left that match no path noted by `noteOther` yet. */
   #otherless: number;
+  /** The `!` patterns that took no file back yet. */
+  #exceptions: Exception[];
 
   constructor(filter: PathFilter) {
     this.#filter = filter;
@@ -150,6 +170,10 @@ export class PatternHits {
     const { include, exclude } = filter.patterns;
     this.#left = [...include.map(watched("--include")), ...exclude.map(watched("--exclude"))];
     this.#otherless = include.length;
+    this.#exceptions = [
+      ...exceptionsOf("--include", include),
+      ...exceptionsOf("--exclude", exclude),
+    ];
   }
 
   /**
@@ -180,6 +204,7 @@ export class PatternHits {
         return false;
       });
     }
+    if (this.#exceptions.length > 0) this.#noteExceptions(logical);
     const keeps = this.#filter.keeps(logical);
     this.kept ||= keeps;
     return keeps;
@@ -188,6 +213,16 @@ export class PatternHits {
   /** The patterns that matched nothing asked for (none where nothing was asked for). */
   get unmatched(): Unmatched[] {
     return this.seen ? this.#left.map(({ option, pattern }) => ({ option, pattern })) : [];
+  }
+
+  /** Each `!` pattern that matches `logical` either takes it back or is blocked by a folder. */
+  #noteExceptions(logical: string): void {
+    this.#exceptions = this.#exceptions.filter((e) => {
+      if (!excludesRecorded(e.body, logical) || !excludesRecorded(e.before, logical)) return true;
+      if (!excludesRecorded(e.upTo, logical)) return false; // taken back
+      e.blocker ??= e.earlier.find((p) => excludesRecorded(p.matcher, logical))?.pattern;
+      return true;
+    });
   }
 
   /** For `noteOther`: whether an include left has no path of another moment yet. */
@@ -220,6 +255,16 @@ export class PatternHits {
     });
     const notes = unmatched.filter((u) => u.option === "--exclude")
       .map((u) => line(u, ": it leaves nothing out"));
+    for (const e of this.#exceptions) {
+      if (e.blocker === undefined) continue;
+      const folder = e.blocker.replace(/\/+$/, "");
+      notes.push(
+        `${e.option} '${e.pattern}' takes no file back ${where}: the files it matches are ` +
+          `below a folder '${e.blocker}' matches, and nothing below a folder a pattern ` +
+          "matches is taken back (as in the config's exclude): write " +
+          `'${folder}/**' instead of '${e.blocker}' to match the folder's files one by one`,
+      );
+    }
     // Where every include matched nothing, their lines say why nothing is kept.
     const given = this.#filter.patterns.include.length;
     if (this.seen && !this.kept && (given === 0 || includes.length < given)) {
@@ -237,6 +282,23 @@ export class PatternHits {
     }
     return { problems, notes };
   }
+}
+
+/** The `!` patterns of one option's list, each with what it needs (see `Exception`). */
+function exceptionsOf(option: FilterOption, list: readonly string[]): Exception[] {
+  return list.flatMap((pattern, i) => {
+    if (!pattern.startsWith("!") || i === 0) return [];
+    const earlier = list.slice(0, i).filter((p) => !p.startsWith("!"))
+      .map((p) => ({ pattern: p, matcher: createMatcher([p]) }));
+    return [{
+      option,
+      pattern,
+      body: createMatcher([pattern.slice(1)]),
+      before: createMatcher(list.slice(0, i)),
+      upTo: createMatcher(list.slice(0, i + 1)),
+      earlier,
+    }];
+  });
 }
 
 /** How a pattern is matched, said where one matched nothing. */

@@ -200,3 +200,21 @@ Deno.test("PatternHits: an include matching only a path of another moment names 
   );
   assert.deepEqual(more, []);
 });
+
+Deno.test("PatternHits: a '!' exception below a folder a pattern before it matches is a note; one that takes a file back, or follows one taking the folder back, none", () => {
+  const said = (exclude: string[], ...paths: string[]) => {
+    const hits = new PatternHits(new PathFilter({ include: [], exclude }));
+    for (const p of paths) hits.note(p);
+    return hits.said("in the backup").notes;
+  };
+  const [note, ...more] = said(["docs/", "!docs/a.txt"], "src/docs/a.txt", "src/b.txt");
+  assert.match(note, /^--exclude '!docs\/a\.txt' takes no file back in the backup: .* 'docs\/'/);
+  assert.match(note, /write 'docs\/\*\*' instead of 'docs\/'/);
+  assert.deepEqual(more, []);
+  assert.deepEqual(said(["docs/**", "!docs/a.txt"], "src/docs/a.txt"), []);
+  assert.deepEqual(said(["docs/", "!docs/", "!docs/a.txt"], "src/docs/a.txt"), []);
+  // Blocked below one folder, taken back elsewhere: it does something, no note.
+  assert.deepEqual(said(["old/", "*.log", "!keep.log"], "src/old/keep.log", "src/keep.log"), []);
+  // Matching nothing excluded: nothing to take back, nothing said.
+  assert.deepEqual(said(["*.tmp", "!a.txt"], "src/a.txt", "src/b.tmp"), []);
+});
