@@ -63,7 +63,8 @@ Options:
   --json         Print one JSON document: since, until, changes (each with path, change,
                  before and after), counts and error; with --include or --exclude, filter,
                  problems (an include that matched nothing) and notes (an exclude that
-                 matched nothing) too (shape: docs/json.md)
+                 matched nothing, a '!' pattern that takes nothing back) too (shape:
+                 docs/json.md)
 
 Exit codes: 0 compared (whether anything changed or not), 1 an --include matched nothing
 (or the patterns together keep no path), 2 usage or configuration error (--since later

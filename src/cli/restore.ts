@@ -74,7 +74,8 @@ Options:
                  read from another copy of the same bytes or the file is excluded since,
                  and hardLinkOf where a file was made a hard link of another),
                  upToDate, failed, notes (a disk that keeps no modes or no hard links,
-                 an --exclude that matched nothing, where met), heldBack (the runs whose deletion guard held deletions
+                 an --exclude that matched nothing, a '!' pattern that takes no file
+                 back, where met), heldBack (the runs whose deletion guard held deletions
                  back, where any did), diskFull (a destination disk found full, and how
                  many files were not tried there), and stopped: true when a stop signal
                  cut it short; with --dry-run, dryRun: true and what would be
