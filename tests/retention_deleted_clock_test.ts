@@ -190,3 +190,24 @@ Deno.test("keep_deleted_days: a verify --repair and a run killed with the clock 
   assert.equal(deletedCopies(fx).length, 2);
   assert.equal((await okAt(fx, 369, "--force")).counts.prune, 2);
 });
+
+Deno.test("keep_deleted_days: where every run so far was cut short (a first backup killed each night), their times stand for the clock", async () => {
+  using fx = makeFixture({ "a.txt": "a\n", "b.txt": "b\n", "keep.txt": "k\n" }, {
+    retention: { keep_deleted_days: 30 },
+    safety: { max_delete_percent: 100 },
+  });
+  const killed = async (days: number) => {
+    const r = await runCli(["run", "--config", fx.config], {
+      env: { BACKUP_TOOL_CLOCK_AHEAD: String(days * DAY), BACKUP_TOOL_FAULT: "committed:1" },
+    });
+    assert.equal(r.code, 137, r.stdout + r.stderr);
+  };
+  await killed(0);
+  for (const name of ["a.txt", "b.txt"]) Deno.removeSync(join(fx.source, name));
+  await killed(1);
+  assert.equal(deletedCopies(fx).length, 2);
+  const ahead = await cliAt(fx, 366, "run", "--json");
+  assert.equal(ahead.code, 1, ahead.stdout + ahead.stderr);
+  assert.equal(JSON.parse(ahead.stdout).clockGuard.copies, 2);
+  assert.equal(deletedCopies(fx).length, 2);
+});

@@ -132,15 +132,20 @@ const CLOCK_HELD = "CASE WHEN json_valid(summary) THEN json_extract(summary, '$.
  * retention comes at the end of its pass, a watch's at each full pass), without
  * `clockHeld`. A `verify --repair` or `purge`, a run stopped or killed before its
  * retention, never asked it: their times, a clock set ahead's as well, vouch for nothing.
- * One read of the runs table.
+ * Where no session finished so (a first backup killed each night by a timeout, its
+ * deletions committed), the runs and watch sessions cut short stand for them: better
+ * than no time at all, which would leave every copy to the clock. One or two reads of the
+ * runs table.
  */
 export function vouchedRunTimes(db: StateDb, besides: number, count: number): number[] {
-  const rows = db.q(
-    `SELECT max(started_at, coalesce(finished_at, 0)) AS t FROM runs
-     WHERE id <> ? AND command IN ('run', 'watch') AND status IN ('ok', 'partial')
-     AND coalesce(${CLOCK_HELD}, 0) = 0 ORDER BY t DESC LIMIT ?`,
-  ).all(besides, count) as Row[];
-  return rows.map((r) => r.t as number);
+  const times = (finished: string) =>
+    (db.q(
+      `SELECT max(started_at, coalesce(finished_at, 0)) AS t FROM runs
+       WHERE id <> ? AND command IN ('run', 'watch') ${finished}
+       AND coalesce(${CLOCK_HELD}, 0) = 0 ORDER BY t DESC LIMIT ?`,
+    ).all(besides, count) as Row[]).map((r) => r.t as number);
+  const vouched = times("AND status IN ('ok', 'partial')");
+  return vouched.length > 0 ? vouched : times("");
 }
 
 /** A run as the state records it, for `history` without a path. */
