@@ -534,3 +534,36 @@ Deno.test("a '!' exception below a folder a pattern before it matches takes noth
   assert.equal(right.stderr, "");
   assert.doesNotMatch(right.stdout, /install\.iso/);
 });
+
+Deno.test("a '!' exception that matches nothing takes nothing out of the includes nor back from the excludes: a NOTE, exit code unchanged", async () => {
+  const { fx, before } = await damaged();
+  // restore.md's own example, on a machine where Excel left no lock file.
+  const to = join(fx.dir, "out");
+  const r = await fx.cli(
+    "restore",
+    "--at",
+    before,
+    "--include",
+    "*.xlsx",
+    "--include",
+    "!~$*",
+    "--to",
+    to,
+  );
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(readTree(to), {
+    "docs/budget.xlsx": "budget, as it was\n",
+    "docs/plan.xlsx": "plan, as it was\n",
+  });
+  assert.match(
+    r.stderr,
+    /^NOTE: --include '!~\$\*' matches no file in the backup as of \S+: it leaves nothing out \(/,
+  );
+  assert.equal(lines(r.stderr).length, 1, r.stderr);
+  const ls = await fx.cli("ls", "--exclude", "*.js", "--exclude", "!keep*.js");
+  assert.equal(ls.code, 0, ls.stderr);
+  assert.match(
+    ls.stderr,
+    /^NOTE: --exclude '!keep\*\.js' matches no file in the backup: it takes nothing back \(/,
+  );
+});

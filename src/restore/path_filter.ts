@@ -14,8 +14,9 @@
  * none is a problem (the files the others keep are restored all the same, exit 1, as a
  * PATH not found among others; one that matches a path recorded at other moments only, a
  * file deleted since, is told where to look rather than to be corrected: `noteOther`), an
- * `--exclude` that matches none a note (it leaves nothing out); and the refusal of a bad
- * pattern. Pure: nothing is read or written here.
+ * `--exclude` that matches none a note (it leaves nothing out), and so is a `!` pattern of
+ * either that matches none, or that takes nothing back below a folder a pattern before it
+ * matches; and the refusal of a bad pattern. Pure: nothing is read or written here.
  */
 import { patternProblem } from "../config/pattern_check.ts";
 import { UsageError } from "../engine/errors.ts";
@@ -169,7 +170,7 @@ export class PatternHits {
     });
     const { include, exclude } = filter.patterns;
     this.#left = [...include.map(watched("--include")), ...exclude.map(watched("--exclude"))];
-    this.#otherless = include.length;
+    this.#otherless = include.filter((p) => !p.startsWith("!")).length;
     this.#exceptions = [
       ...exceptionsOf("--include", include),
       ...exceptionsOf("--exclude", exclude),
@@ -185,7 +186,9 @@ export class PatternHits {
   noteOther(logical: string): void {
     if (this.#otherless === 0) return;
     for (const w of this.#left) {
-      if (w.option !== "--include" || w.other !== undefined) continue;
+      if (w.option !== "--include" || w.pattern.startsWith("!") || w.other !== undefined) {
+        continue;
+      }
       if (!excludesRecorded(w.matcher, logical)) continue;
       w.other = logical;
       this.#otherless--;
@@ -200,7 +203,8 @@ export class PatternHits {
       if (slash > 0 && this.#sources.size < 100) this.#sources.add(logical.slice(0, slash));
       this.#left = this.#left.filter((w) => {
         if (!excludesRecorded(w.matcher, logical)) return true;
-        if (w.option === "--include" && w.other === undefined) this.#otherless--;
+        const positive = w.option === "--include" && !w.pattern.startsWith("!");
+        if (positive && w.other === undefined) this.#otherless--;
         return false;
       });
     }
@@ -235,7 +239,9 @@ export class PatternHits {
    * `problems`: each `--include` that matched nothing (the files the others keep are given
    * all the same), and, where no file is kept but some include matched (or none is given),
    * that the patterns that matched keep none together. `notes`: each `--exclude` that
-   * matched nothing, which leaves nothing out. `where`: what was asked, said after "no
+   * matched nothing, which leaves nothing out, each `!` pattern that matched nothing (an
+   * include's leaves nothing out, an exclude's takes nothing back), and each `!` pattern
+   * that takes nothing back for a folder pattern before it. `where`: what was asked, said after "no
    * file" (`under 'docs' as of …`).
    */
   said(where: string): { problems: string[]; notes: string[] } {
@@ -243,7 +249,10 @@ export class PatternHits {
     const line = ({ option, pattern }: Unmatched, then: string) =>
       `${option} '${pattern}' matches no file ${where}${then} ` +
       `(${sourceHint(option, pattern, [...this.#sources]) ?? MATCHED_HOW})`;
-    const includes = unmatched.filter((u) => u.option === "--include");
+    // A `!` pattern that matches nothing takes nothing out of (or back into) what its
+    // option's patterns before it match: harmless (`--include '!~$*'` without a lock file).
+    const exception = (u: Unmatched) => u.pattern.startsWith("!");
+    const includes = unmatched.filter((u) => u.option === "--include" && !exception(u));
     const otherOf = (u: Unmatched) =>
       this.#left.find((w) => w.option === u.option && w.pattern === u.pattern)?.other;
     const problems = includes.map((u) => {
@@ -253,8 +262,15 @@ export class PatternHits {
         "recorded at other moments only (deleted since, or backed up later): " +
         `'history ${other}' lists them; give --at one of them`;
     });
-    const notes = unmatched.filter((u) => u.option === "--exclude")
-      .map((u) => line(u, ": it leaves nothing out"));
+    const notes = unmatched.filter((u) => u.option === "--exclude" || exception(u))
+      .map((u) =>
+        line(
+          u,
+          u.option === "--exclude" && exception(u)
+            ? ": it takes nothing back"
+            : ": it leaves nothing out",
+        )
+      );
     for (const e of this.#exceptions) {
       if (e.blocker === undefined) continue;
       const folder = e.blocker.replace(/\/+$/, "");
@@ -266,7 +282,7 @@ export class PatternHits {
       );
     }
     // Where every include matched nothing, their lines say why nothing is kept.
-    const given = this.#filter.patterns.include.length;
+    const given = this.#filter.patterns.include.filter((p) => !p.startsWith("!")).length;
     if (this.seen && !this.kept && (given === 0 || includes.length < given)) {
       const met = (option: FilterOption) => (pattern: string) =>
         !unmatched.some((u) => u.option === option && u.pattern === pattern);

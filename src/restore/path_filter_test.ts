@@ -218,3 +218,22 @@ Deno.test("PatternHits: a '!' exception below a folder a pattern before it match
   // Matching nothing excluded: nothing to take back, nothing said.
   assert.deepEqual(said(["*.tmp", "!a.txt"], "src/a.txt", "src/b.tmp"), []);
 });
+
+Deno.test("PatternHits: a '!' pattern that matches nothing is a note, an include's or an exclude's", () => {
+  const hits = new PatternHits(
+    new PathFilter({ include: ["*.xlsx", "!~$*"], exclude: ["*.tmp", "!keep.tmp"] }),
+  );
+  hits.note("src/a.xlsx");
+  hits.note("src/b.tmp");
+  const { problems, notes } = hits.said("in the backup");
+  assert.deepEqual(problems, []);
+  assert.equal(notes.length, 2);
+  assert.match(
+    notes[0],
+    /^--include '!~\$\*' matches no file in the backup: it leaves nothing out/,
+  );
+  assert.match(
+    notes[1],
+    /^--exclude '!keep\.tmp' matches no file in the backup: it takes nothing back/,
+  );
+});
