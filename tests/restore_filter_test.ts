@@ -567,3 +567,24 @@ Deno.test("a '!' exception that matches nothing takes nothing out of the include
     /^NOTE: --exclude '!keep\*\.js' matches no file in the backup: it takes nothing back \(/,
   );
 });
+
+Deno.test("--include and --exclude match a name recorded decomposed (as macOS writes it) as typed, composed, as find does", async () => {
+  const nfd = "U\u0308ber/re\u0301sume\u0301.txt"; // Über/résumé.txt, decomposed
+  using fx = makeFixture({ [nfd]: "cv\n", "other.txt": "o\n" });
+  await ok(fx, "run");
+  const typed = "Über/résumé.txt".normalize("NFC");
+  assert.notEqual(typed, nfd);
+  const found = await fx.cli("find", "*/Über/*");
+  assert.equal(found.code, 0, found.stderr);
+  assert.match(found.stdout, /sume/); // find matched it already
+  const ls = await fx.cli("ls", "--include", "Über/");
+  assert.equal(ls.code, 0, ls.stderr);
+  assert.match(ls.stdout, /^Listed 1 file, /m);
+  const byName = await fx.cli("ls", "--include", "résumé.txt");
+  assert.equal(byName.code, 0, byName.stderr);
+  const to = join(fx.dir, "out");
+  const r = await fx.cli("restore", "--exclude", typed, "--to", to);
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(readTree(to), { "other.txt": "o\n" });
+  assert.equal(r.stderr, "");
+});

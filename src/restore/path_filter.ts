@@ -36,13 +36,13 @@ export class PathFilter {
   readonly #exclude: Matcher;
 
   constructor(readonly patterns: FilterPatterns) {
-    this.#include = patterns.include.length === 0 ? undefined : createMatcher(patterns.include);
-    this.#exclude = createMatcher(patterns.exclude);
+    this.#include = patterns.include.length === 0 ? undefined : matcherOf(patterns.include);
+    this.#exclude = matcherOf(patterns.exclude);
   }
 
   keeps(logical: string): boolean {
-    if (this.#include !== undefined && !excludesRecorded(this.#include, logical)) return false;
-    return !excludesRecorded(this.#exclude, logical);
+    if (this.#include !== undefined && !matches(this.#include, logical)) return false;
+    return !matches(this.#exclude, logical);
   }
 
   /** `--include '*.xlsx' --exclude '~$*'`, as the summaries say it. */
@@ -166,7 +166,7 @@ export class PatternHits {
     const watched = (option: FilterOption) => (pattern: string): Watched => ({
       option,
       pattern,
-      matcher: createMatcher([pattern.startsWith("!") ? pattern.slice(1) : pattern]),
+      matcher: matcherOf([pattern.startsWith("!") ? pattern.slice(1) : pattern]),
     });
     const { include, exclude } = filter.patterns;
     this.#left = [...include.map(watched("--include")), ...exclude.map(watched("--exclude"))];
@@ -189,7 +189,7 @@ export class PatternHits {
       if (w.option !== "--include" || w.pattern.startsWith("!") || w.other !== undefined) {
         continue;
       }
-      if (!excludesRecorded(w.matcher, logical)) continue;
+      if (!matches(w.matcher, logical)) continue;
       w.other = logical;
       this.#otherless--;
     }
@@ -202,7 +202,7 @@ export class PatternHits {
       const slash = logical.indexOf("/");
       if (slash > 0 && this.#sources.size < 100) this.#sources.add(logical.slice(0, slash));
       this.#left = this.#left.filter((w) => {
-        if (!excludesRecorded(w.matcher, logical)) return true;
+        if (!matches(w.matcher, logical)) return true;
         const positive = w.option === "--include" && !w.pattern.startsWith("!");
         if (positive && w.other === undefined) this.#otherless--;
         return false;
@@ -222,9 +222,9 @@ export class PatternHits {
   /** Each `!` pattern that matches `logical` either takes it back or is blocked by a folder. */
   #noteExceptions(logical: string): void {
     this.#exceptions = this.#exceptions.filter((e) => {
-      if (!excludesRecorded(e.body, logical) || !excludesRecorded(e.before, logical)) return true;
-      if (!excludesRecorded(e.upTo, logical)) return false; // taken back
-      e.blocker ??= e.earlier.find((p) => excludesRecorded(p.matcher, logical))?.pattern;
+      if (!matches(e.body, logical) || !matches(e.before, logical)) return true;
+      if (!matches(e.upTo, logical)) return false; // taken back
+      e.blocker ??= e.earlier.find((p) => matches(p.matcher, logical))?.pattern;
       return true;
     });
   }
@@ -305,13 +305,13 @@ function exceptionsOf(option: FilterOption, list: readonly string[]): Exception[
   return list.flatMap((pattern, i) => {
     if (!pattern.startsWith("!") || i === 0) return [];
     const earlier = list.slice(0, i).filter((p) => !p.startsWith("!"))
-      .map((p) => ({ pattern: p, matcher: createMatcher([p]) }));
+      .map((p) => ({ pattern: p, matcher: matcherOf([p]) }));
     return [{
       option,
       pattern,
-      body: createMatcher([pattern.slice(1)]),
-      before: createMatcher(list.slice(0, i)),
-      upTo: createMatcher(list.slice(0, i + 1)),
+      body: matcherOf([pattern.slice(1)]),
+      before: matcherOf(list.slice(0, i)),
+      upTo: matcherOf(list.slice(0, i + 1)),
       earlier,
     }];
   });
@@ -340,3 +340,20 @@ export function sourceHint(
   return `it is matched inside each source, and '${source}' is a source's name, not a folder ` +
     `in one: give '${source}' as a PATH, with ${option} '${rest}'`;
 }
+
+/**
+ * A matcher of patterns composed (NFC), as a keyboard types them, and a recorded path
+ * matched composed too: a name written decomposed (as macOS writes it) is matched as it
+ * looks on screen, as `find` matches one (find.ts `recordedPathTest`).
+ */
+function matcherOf(patterns: readonly string[]): Matcher {
+  return createMatcher(patterns.map((p) => p.normalize("NFC")));
+}
+
+/** Whether `m` matches the recorded path (its part inside its source), read composed. */
+function matches(m: Matcher, logical: string): boolean {
+  return excludesRecorded(m, ASCII.test(logical) ? logical : logical.normalize("NFC"));
+}
+
+// deno-lint-ignore no-control-regex
+const ASCII = /^[\x00-\x7f]*$/;
