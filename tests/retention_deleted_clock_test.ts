@@ -211,3 +211,26 @@ Deno.test("keep_deleted_days: where every run so far was cut short (a first back
   assert.equal(JSON.parse(ahead.stdout).clockGuard.copies, 2);
   assert.equal(deletedCopies(fx).length, 2);
 });
+
+Deno.test("keep_deleted_days: a watch killed after its full pass vouches for that pass's clock (a power cut after weeks of watching asks nothing)", async () => {
+  using fx = makeFixture({ "a.txt": "a\n", "b.txt": "b\n", "keep.txt": "k\n" }, {
+    retention: { keep_deleted_days: 60 },
+    safety: { max_delete_percent: 100 },
+  });
+  await okAt(fx, 0);
+  for (const name of ["a.txt", "b.txt"]) Deno.removeSync(join(fx.source, name));
+  await okAt(fx, 1);
+  // Watching on day 40 (nothing due yet: its full pass vouches for the clock), then killed.
+  {
+    await using watch = new WatchProcess(fx, [], {
+      BACKUP_TOOL_CLOCK_AHEAD: String(40 * DAY),
+    });
+    await watch.ready();
+    const exit = await watch.stop("SIGKILL");
+    assert.equal(exit.signal, "SIGKILL");
+  }
+  // Day 70: the copies deleted on day 1 are due, 30 days after the watch's pass: pruned.
+  const late = await okAt(fx, 70);
+  assert.equal(late.counts.prune, 2);
+  assert.equal(late.clockGuard, undefined);
+});

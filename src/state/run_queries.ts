@@ -125,27 +125,40 @@ export function latestRunTime(
 /** A summary's `clockHeld`, where it is readable JSON (deleted_guard.ts). */
 const CLOCK_HELD = "CASE WHEN json_valid(summary) THEN json_extract(summary, '$.clockHeld') END";
 
+/** A watch session's last full pass not held back (run_writes.ts `markFullPassAt`). */
+const FULL_PASS_AT =
+  "CASE WHEN json_valid(summary) THEN json_extract(summary, '$.lastFullPassAt') END";
+
 /**
- * The times recorded for the latest `count` sessions besides `runId` (the later of start
- * and end), newest first, of those that asked the clock guard and were not held back by it
- * (deleted_guard.ts): `run`s and watch sessions that finished (`ok`, `partial`: a run's
- * retention comes at the end of its pass, a watch's at each full pass), without
- * `clockHeld`. A `verify --repair` or `purge`, a run stopped or killed before its
- * retention, never asked it: their times, a clock set ahead's as well, vouch for nothing.
- * Where no session finished so (a first backup killed each night by a timeout, its
- * deletions committed), the runs and watch sessions cut short stand for them: better
- * than no time at all, which would leave every copy to the clock. One or two reads of the
- * runs table.
+ * The times recorded for the latest `count` sessions besides `runId`, newest first, of
+ * those that asked the clock guard and were not held back by it (deleted_guard.ts), without
+ * `clockHeld`: `run`s that finished (`ok`, `partial`: a run's retention comes at the end of
+ * its pass), at the later of start and end; watch sessions at their last full pass not held
+ * back, recorded while they run (so one killed after weeks of watching counts, and one
+ * stopped long after it, no full pass since, counts for no later), else, recorded by an
+ * older version, at the later of start and end where they finished. A `verify --repair` or
+ * `purge`, a run stopped or killed before its retention, never asked the guard: their
+ * times, a clock set ahead's as well, vouch for nothing. Where no session vouches so (a
+ * first backup killed each night by a timeout, its deletions committed), the runs and
+ * watch sessions cut short stand for them: better than no time at all, which would leave
+ * every copy to the clock. One or two reads of the runs table.
  */
 export function vouchedRunTimes(db: StateDb, besides: number, count: number): number[] {
-  const times = (finished: string) =>
+  const finished = "status IN ('ok', 'partial')";
+  const ended = "max(started_at, coalesce(finished_at, 0))";
+  const times = (which: string, t: string) =>
     (db.q(
-      `SELECT max(started_at, coalesce(finished_at, 0)) AS t FROM runs
-       WHERE id <> ? AND command IN ('run', 'watch') ${finished}
+      `SELECT ${t} AS t FROM runs
+       WHERE id <> ? AND command IN ('run', 'watch') AND (${which})
        AND coalesce(${CLOCK_HELD}, 0) = 0 ORDER BY t DESC LIMIT ?`,
     ).all(besides, count) as Row[]).map((r) => r.t as number);
-  const vouched = times("AND status IN ('ok', 'partial')");
-  return vouched.length > 0 ? vouched : times("");
+  const vouched = times(
+    `(command = 'run' AND ${finished}) OR (command = 'watch' AND ` +
+      `(${FULL_PASS_AT} IS NOT NULL OR ${finished}))`,
+    `CASE WHEN command = 'watch' AND ${FULL_PASS_AT} IS NOT NULL ` +
+      `THEN ${FULL_PASS_AT} ELSE ${ended} END`,
+  );
+  return vouched.length > 0 ? vouched : times("1", ended);
 }
 
 /** A run as the state records it, for `history` without a path. */

@@ -83,3 +83,17 @@ export function finishRun(
      WHERE id = ?4`,
   ).run(now, status, JSON.stringify(summary), id);
 }
+
+/**
+ * A watch session's full pass whose prunes the clock guard of `keep_deleted_days` did not
+ * hold back (deleted_guard.ts): its time, in the row's summary while the session runs (its
+ * end writes the session's totals there, which carry it too), so that a session killed
+ * after weeks of watching vouches for its last full pass (`vouchedRunTimes`). Left alone
+ * once the session's end is recorded.
+ */
+export function markFullPassAt(db: StateDb, runId: number, at: number): void {
+  db.q(
+    `UPDATE runs SET summary = json_object('lastFullPassAt', ?)
+     WHERE id = ? AND finished_at IS NULL`,
+  ).run(at, runId);
+}

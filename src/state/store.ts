@@ -165,6 +165,11 @@ export class StateStore extends StateReads {
     this.#evenWhenFull(() => runWrites.markFollowing(this.db, runId));
   }
 
+  /** See run_writes.ts `markFullPassAt`. */
+  markFullPassAt(runId: number, at: number): void {
+    runWrites.markFullPassAt(this.#db, runId, at);
+  }
+
   /** Journals a batch before its file steps; returns the intent id. */
   writeIntent(runId: number, actions: Action[], now: number): number {
     const r = this.#evenWhenFull(() =>

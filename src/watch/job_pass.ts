@@ -161,6 +161,11 @@ export async function applyJob(
       else {
         totals.lastFullPassAt = clock;
         delete totals.clockHeld;
+        try {
+          session.store.markFullPassAt(session.runId, clock);
+        } catch {
+          // A hint for later runs' guard only (a full disk, say): a run then asks once.
+        }
       }
     }
     opts.onBatch?.({
