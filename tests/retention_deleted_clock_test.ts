@@ -10,7 +10,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { type Fixture, makeFixture, runCli } from "./helpers.ts";
+import { type Fixture, makeFixture, runCli, writeConfig } from "./helpers.ts";
 import { WatchProcess } from "./watch_helpers.ts";
 
 const DAY = 86_400_000;
@@ -233,4 +233,39 @@ Deno.test("keep_deleted_days: a watch killed after its full pass vouches for tha
   const late = await okAt(fx, 70);
   assert.equal(late.counts.prune, 2);
   assert.equal(late.clockGuard, undefined);
+});
+
+Deno.test("keep_deleted_days: a config sharing its backup root prunes only its own sources' _deleted/ copies, not another config's kept for good", async () => {
+  using fx = makeFixture({ "a.txt": "a\n" }, { retention: { keep_deleted_days: 1 } });
+  // A second job on the same backup root: its own source, its deleted files kept for good.
+  const other = join(fx.dir, "other");
+  Deno.mkdirSync(other);
+  Deno.writeTextFileSync(join(other, "b.txt"), "b\n");
+  Deno.writeTextFileSync(join(other, "keep.txt"), "k\n");
+  const otherConfig = join(fx.dir, "other.jsonc");
+  writeConfig(otherConfig, {
+    sources: ["./other"],
+    backup_root: "./backup",
+    log_dir: "./logs",
+    safety: { max_delete_percent: 100 },
+  });
+  const otherAt = (days: number) =>
+    runCli(["run", "--config", otherConfig], {
+      env: { BACKUP_TOOL_CLOCK_AHEAD: String(days * DAY) },
+    });
+  assert.equal((await cliAt(fx, 0, "run")).code, 0);
+  assert.equal((await otherAt(0)).code, 0);
+  Deno.removeSync(join(other, "b.txt"));
+  assert.equal((await otherAt(0)).code, 0);
+  assert.deepEqual(deletedCopies(fx), ["_sources/other/b.txt"]);
+  // Daily runs of each: the first job's keep_deleted_days 1 is not the other's.
+  for (const day of [1, 2, 3]) {
+    const r = await cliAt(fx, day, "run");
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.equal((await otherAt(day)).code, 0);
+  }
+  assert.deepEqual(deletedCopies(fx), ["_sources/other/b.txt"]);
+  const forced = await cliAt(fx, 4, "run", "--force", "--json");
+  assert.equal(JSON.parse(forced.stdout).counts.prune, 0, forced.stdout);
+  assert.deepEqual(deletedCopies(fx), ["_sources/other/b.txt"]);
 });

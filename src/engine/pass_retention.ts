@@ -8,7 +8,7 @@
  * every file over `max`, a scoped one (a watch session's) at the files it archived a
  * version of and at those over what every setting together keeps, so that a file kept at
  * its periods' versions is not read again at each pass. A full pass also prunes the
- * copies of files deleted longer ago than `keep_deleted_days` (by the clock: one set ahead
+ * copies of its sources' files deleted longer ago than `keep_deleted_days` (by the clock: one set ahead
  * would prune early, which deleted_guard.ts holds back where implausible). Reads only: an
  * interruption leaves nothing.
  */
@@ -40,7 +40,14 @@ export function retentionActions(
   const clock = Date.now();
   const days = ctx.config.keepDeletedDays;
   const cutoff = opts.scope === undefined ? deletedCutoff(clock, days) : undefined;
-  const expired = cutoff === undefined ? [] : store.deletedBefore(cutoff).map(pruneAction);
+  // This config's sources' copies only: another config sharing the backup root prunes its
+  // own by its own keep_deleted_days (0: for good), and a source no longer in the config
+  // keeps its copies as they are.
+  const own = new Set(ctx.config.sources.map((s) => s.name));
+  const ofOwn = (path: string) => own.has(path.slice(0, path.indexOf("/")));
+  const expired = cutoff === undefined
+    ? []
+    : store.deletedBefore(cutoff).filter((v) => ofOwn(v.path)).map(pruneAction);
   const versions = versionPrunes(store, ctx, archived, opts);
   if (expired.length === 0) return { actions: versions };
   // A watch's own last full pass, where it made one, vouches for its time too.
