@@ -7,10 +7,11 @@
  * "local": configuration.md): a full pass looks at
  * every file over `max`, a scoped one (a watch session's) at the files it archived a
  * version of and at those over what every setting together keeps, so that a file kept at
- * its periods' versions is not read again at each pass. A full pass also prunes the
- * copies of its sources' files deleted longer ago than `keep_deleted_days` (by the clock: one set ahead
- * would prune early, which deleted_guard.ts holds back where implausible). Reads only: an
- * interruption leaves nothing.
+ * its periods' versions is not read again at each pass (the config's sources' files only:
+ * another config sharing the backup root prunes its own). A full pass also prunes the
+ * copies of its sources' files deleted longer ago than `keep_deleted_days` (by the clock:
+ * one set ahead would prune early, which deleted_guard.ts holds back where implausible).
+ * Reads only: an interruption leaves nothing.
  */
 import type { PassContext, PassOptions } from "./pass_types.ts";
 import type { Action, Archive } from "./types.ts";
@@ -43,8 +44,7 @@ export function retentionActions(
   // This config's sources' copies only: another config sharing the backup root prunes its
   // own by its own keep_deleted_days (0: for good), and a source no longer in the config
   // keeps its copies as they are.
-  const own = new Set(ctx.config.sources.map((s) => s.name));
-  const ofOwn = (path: string) => own.has(path.slice(0, path.indexOf("/")));
+  const ofOwn = ownSources(ctx);
   const expired = cutoff === undefined
     ? []
     : store.deletedBefore(cutoff).filter((v) => ofOwn(v.path)).map(pruneAction);
@@ -90,9 +90,18 @@ function versionPrunes(
     looked = [...over, ...more.flat()];
   }
   // The rule reads times only; the places of the few it lets go are read then. A planned
-  // version is its file's newest, which the rule always keeps (`max` is at least 1).
-  const pruned = prunedVersions(looked, max, periods);
+  // version is its file's newest, which the rule always keeps (`max` is at least 1). This
+  // config's sources' files only: another config sharing the backup root keeps its own
+  // versions by its own settings, and a source no longer in the config keeps them as they are.
+  const ofOwn = ownSources(ctx);
+  const pruned = prunedVersions(looked.filter((v) => ofOwn(v.path)), max, periods);
   return store.storedVersions(pruned.map((v) => v.copyId)).map(pruneAction);
+}
+
+/** Whether a logical path (`source/docs/a.txt`) is of one of the config's sources. */
+function ownSources(ctx: PassContext): (path: string) => boolean {
+  const own = new Set(ctx.config.sources.map((s) => s.name));
+  return (path) => own.has(path.slice(0, path.indexOf("/")));
 }
 
 /** A file's versions once the plan has archived its latest copy (`arch`). */
