@@ -167,7 +167,7 @@ export class StateStore extends StateReads {
 
   /** See run_writes.ts `markFullPassAt`. */
   markFullPassAt(runId: number, at: number): void {
-    runWrites.markFullPassAt(this.#db, runId, at);
+    runWrites.markFullPassAt(this.db, runId, at);
   }
 
   /** Journals a batch before its file steps; returns the intent id. */
