@@ -59,6 +59,8 @@ export interface GuardInput {
   force?: boolean;
   /** In a watch session: the remedy says to stop it first. */
   watch?: boolean;
+  /** `plan` (`run --dry-run`): said as what a run would hold back. */
+  plan?: boolean;
 }
 
 const iso = (t: number) => new Date(t).toISOString();
@@ -75,8 +77,11 @@ export function clockGuard(input: GuardInput): ClockGuard | undefined {
   if (gap <= bound) return undefined;
   const remedy = input.watch
     ? "check the system clock; if the date is right, stop the watch and run 'run --force' once"
+    : input.plan
+    ? "check the system clock; if the date is right, 'run --force' prunes them"
     : "check the system clock; if the date is right, run again with --force";
-  const message = `${copies} copy(ies) of deleted files in _deleted/ were not pruned ` +
+  const held = input.plan ? "a run would not prune" : "were not pruned";
+  const message = `${copies} copy(ies) of deleted files in _deleted/ ${held} ` +
     `(retention.keep_deleted_days ${days}): the clock (${iso(clock)}) is ${inDays(gap)} ` +
     `after the latest run this backup recorded (${iso(latestRun)}), more than ` +
     `${inDays(bound)}, so a clock set ahead may be what made them due; ${remedy}`;

@@ -61,6 +61,7 @@ export function retentionActions(
     copies: expired.length,
     force: opts.force,
     watch: opts.inWatch,
+    plan: opts.dryRun,
   });
   return guard ? { actions: versions, clockGuard: guard } : { actions: [...versions, ...expired] };
 }
