@@ -83,8 +83,11 @@ interface Applied {
 export class Batch {
   #actions: Action[] = [];
   #tmps: string[] = [];
-  /** Duplicates whose staged copy is to share the blocks of the copy at `from` (storage). */
-  #shares: { action: Action; from: string }[] = [];
+  /**
+   * Staged copies to share the blocks of a stored copy: a duplicate's its original's at
+   * `from` (storage); a new or changed file's the first of the stored copies `from` lists.
+   */
+  #shares: Share[] = [];
   #bytes = 0;
   #applied: Applied[] = [];
   #waiting = 0;
@@ -118,11 +121,13 @@ export class Batch {
 
   /**
    * `shareWith`: a duplicate's, the storage path of the stored copy of its content (its
-   * original's, placed by now or in this batch) to share its staged copy's blocks with.
+   * original's, placed by now or in this batch) to share its staged copy's blocks with; a
+   * new or changed file's, the state's stored copies of its content (stored_copies.ts).
    */
-  add(action: Action, tmp?: string, bytes = 0, shareWith?: string): void {
+  add(action: Action, tmp?: string, bytes = 0, shareWith?: string | string[]): void {
     this.#actions.push(action);
-    if (shareWith !== undefined) this.#shares.push({ action, from: shareWith });
+    const some = typeof shareWith === "string" || (shareWith?.length ?? 0) > 0;
+    if (shareWith !== undefined && some) this.#shares.push({ action, from: shareWith });
     if ("archive" in action && action.archive && this.#keepsArchived) {
       this.archived.set(action.path, action.archive);
     }
@@ -249,7 +254,7 @@ export class Batch {
     actions: Action[],
     effectful: Action[],
     tmps: string[],
-    shares: { action: Action; from: string }[],
+    shares: Share[],
   ): Promise<Applied> {
     pausePoint("applying");
     makeParents(this.ctx.root, effectful.flatMap(pathsLinked));
@@ -286,32 +291,47 @@ export class Batch {
   }
 
   /**
-   * Shares duplicates' staged copies' blocks with their stored contents' (share_extents.ts),
-   * before the flush: the blocks shared need not stay written twice. An original placed in
-   * this batch is still at its staged name; a stored copy that a new content of its path
+   * Shares staged copies' blocks with their stored contents' (share_extents.ts), before
+   * the flush: the blocks shared need not stay written twice. A duplicate's original placed
+   * in this batch is still at its staged name; a stored copy that a new content of its path
    * replaces in this batch (the original changed after the duplicate was planned: its
    * archive comes with the batch's steps) is still in its place, the staged copy at its
-   * name holding other bytes. A stored copy found to hold other bytes is named in a
-   * warning (`storedCopyWarning`); the duplicate's copy stays whole.
+   * name holding other bytes. A new or changed file's stored copies are the state's, tried
+   * in order: one a batch applied since the last commit moved or replaced is passed over
+   * (the state does not say so yet); one this batch archives is still at its place (the
+   * moves come after), and keeps its inode where it goes. A stored copy found to hold other
+   * bytes is named in a warning (`storedCopyWarning`); the new copy stays whole.
    */
-  #shareStaged(effectful: Action[], shares: { action: Action; from: string }[]): void {
+  #shareStaged(effectful: Action[], shares: Share[]): void {
     const staged = new Map<string, { tmp: string; digest: string }>();
     for (const a of effectful) {
       if ("content" in a && a.content.tmp) {
         staged.set(a.target, { tmp: a.content.tmp, digest: digestOf(a.content) });
       }
     }
+    const at = (p: string) => nativePath(this.ctx.root, p);
+    let moved: Set<string> | undefined;
     for (const { action: a, from } of shares) {
-      if (a.type !== "duplicate" || !a.content.tmp) continue;
-      const at = (p: string) => nativePath(this.ctx.root, p);
-      const placing = staged.get(from);
-      const stagedFrom = placing?.digest === digestOf(a.content) ? placing.tmp : undefined;
-      const outcome = shareExtents(
-        at(a.content.tmp),
-        at(stagedFrom ?? from),
-        a.content.entry.size,
-      );
-      if (outcome === "differs" && stagedFrom === undefined) a.storedDiffers = from;
+      if (!("content" in a) || !a.content.tmp) continue;
+      if (a.type === "duplicate" && typeof from === "string") {
+        const placing = staged.get(from);
+        const stagedFrom = placing?.digest === digestOf(a.content) ? placing.tmp : undefined;
+        const outcome = shareExtents(
+          at(a.content.tmp),
+          at(stagedFrom ?? from),
+          a.content.entry.size,
+        );
+        if (outcome === "differs" && stagedFrom === undefined) a.storedDiffers = from;
+        continue;
+      }
+      if ((a.type !== "backup" && a.type !== "modified") || typeof from === "string") continue;
+      moved ??= placesOf(this.#moved);
+      for (const copy of from) {
+        if (moved.has(copy)) continue;
+        const outcome = shareExtents(at(a.content.tmp), at(copy), a.content.entry.size);
+        if (outcome === "differs") a.storedDiffers = copy;
+        if (outcome !== "whole") break;
+      }
     }
   }
 
@@ -346,6 +366,24 @@ export class Batch {
       this.say(`WARNING: ${a.path}: ${lost}`);
     }
   }
+}
+
+/** A staged copy to share a stored copy's blocks with (`Batch.add`'s `shareWith`). */
+interface Share {
+  action: Action;
+  from: string | string[];
+}
+
+/** The storage paths actions applied but not yet committed moved or placed anything at. */
+function placesOf(actions: Action[]): Set<string> {
+  const places = new Set<string>();
+  for (const a of actions) {
+    const any = a as Partial<Record<"target" | "from" | "to", unknown>> & { archive?: Archive };
+    for (const p of [any.target, any.from, any.to, any.archive?.from, any.archive?.to]) {
+      if (typeof p === "string") places.add(p);
+    }
+  }
+  return places;
 }
 
 /** Whether an action has steps on disk (journaled first): all but skips that only refresh a row. */

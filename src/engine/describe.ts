@@ -150,7 +150,8 @@ export function storedCopyWarning(a: Action): string | undefined {
     return `Its copy '${a.refresh.storedAt}' ${damaged}: left as it is; run 'verify --repair' ` +
       "to copy it again from the unchanged source";
   }
-  if (a.type === "duplicate" && a.storedDiffers !== undefined) {
+  const sharing = a.type === "duplicate" || a.type === "backup" || a.type === "modified";
+  if (sharing && a.storedDiffers !== undefined) {
     return `The copy '${a.storedDiffers}' of its content no longer holds the content recorded ` +
       `for it (${otherBytes}): found when this file's new copy was to share its disk blocks; ` +
       "the new copy is kept whole; run 'verify --repair', which puts the recorded content " +

@@ -19,7 +19,7 @@ import {
   storedEntry,
   vanishedFrom,
 } from "./fsops.ts";
-import { worthSharing } from "./share_extents.ts";
+import { mayShareAt, worthSharing } from "./share_extents.ts";
 import { needsHash, type PlanInput, type Planner, type PlanOptions } from "./plan.ts";
 import type { PassContext, PassOptions, Progress, Unread } from "./pass_types.ts";
 import { relPath } from "./rel_path.ts";
@@ -256,9 +256,14 @@ export class EntryHandler {
     if (staged && action.type === "skip") removeQuietly(staged); // same content after all
     // Only regular files are flushed; a staged symlink has no data to sync.
     const toSync = action.type !== "skip" && input.entry.kind === "file" ? staged : undefined;
-    const shareWith = action.type === "duplicate" && toSync && worthSharing(input.entry.size)
-      ? this.planner.copyOf(action.content.hash, action.original)
-      : undefined;
+    const worth = toSync !== undefined && worthSharing(input.entry.size);
+    let shareWith: string | string[] | undefined;
+    if (worth && action.type === "duplicate") {
+      shareWith = this.planner.copyOf(action.content.hash, action.original);
+    } else if (worth && (action.type === "backup" || action.type === "modified")) {
+      // A moved, renamed, reverted or recreated file's content may be stored already.
+      if (mayShareAt(this.ctx.root)) shareWith = this.planner.storedCopiesOf(action.content.hash);
+    }
     this.batch.add(action, toSync, input.entry.size, shareWith);
   }
 

@@ -128,6 +128,11 @@ export interface Planner {
    */
   copyOf(hash: string, path: string): string | undefined;
   /**
+   * Storage paths of stored copies of this content as the state records them (current
+   * ones, versions, deleted files'): for a new or changed file's copy to share blocks with.
+   */
+  storedCopiesOf(hash: string): string[];
+  /**
    * Plans, once every entry is planned, the promotions of the contents this pass released
    * (their original deleted or changed) and of `orphans` (contents the state holds as
    * duplicates only): the first duplicate in path order of each content that no file holds
@@ -356,6 +361,7 @@ export function createPlanner(view: PlanView, opts: PlanOptions): Planner {
     planPromotions,
     releasedTooMany: () => holders.releasedTooMany(),
     copyOf: (hash, path) => holders.copyOf(hash, path),
+    storedCopiesOf: (hash) => view.storedCopiesOf?.(hash, opts.algo) ?? [],
     forget,
   };
 }

@@ -34,6 +34,12 @@ export interface PlanView extends Occupancy {
    * order: originals (location "latest") and duplicates. Absent: no promotions (tests).
    */
   copiesHolding?(hash: string, algo: string): HeldCopy[];
+  /**
+   * Storage paths of stored copies holding this digest (current ones first, then versions
+   * and deleted files' copies), as the state records them: for a new or changed file's
+   * staged copy to share disk blocks with (share_extents.ts). Absent: none (tests).
+   */
+  storedCopiesOf?(hash: string, algo: string): string[];
   /** The highest content number ever given to this path (0 if none): numbers are never reused. */
   lastSeq(path: string): number;
   /** Whether any content was ever recorded for a path below this logical folder. */

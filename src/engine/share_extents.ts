@@ -65,7 +65,19 @@ const REQUEST_BYTES = 24 + 32;
 const SYMBOLS = {
   ...FILE_SYMBOLS,
   ioctl: { parameters: ["i32", "u64", "buffer"], result: "i32" },
+  statfs: { parameters: ["buffer", "buffer"], result: "i32" },
 } as const;
+
+/**
+ * `f_type` of statfs(2), the first field of struct statfs (a 64-bit word on x86_64 and
+ * aarch64, little-endian: its low 32 bits hold the magic): BTRFS_SUPER_MAGIC and
+ * XFS_SUPER_MAGIC (linux/magic.h).
+ */
+const SHARING_TYPES = new Set([0x9123683e, 0x58465342]);
+/** struct statfs is 120 bytes on x86_64 and aarch64: room to spare. */
+const STATFS_BYTES = 256;
+/** Per folder asked: whether its file system is one that shares, and its device. */
+const sharingFolders = new Map<string, { shares: boolean; dev: number }>();
 
 /** Bound on first use (a run with no duplicate never loads it), held for the process. */
 let lib: Deno.DynamicLibrary<typeof SYMBOLS> | undefined | null = null;
@@ -79,6 +91,36 @@ const refusedFolders = new Set<string>();
 
 /** What became of a staged copy: sharing the stored copy's blocks, or left whole. */
 export type ShareOutcome = "shared" | "differs" | "whole";
+
+/**
+ * Whether copies written below `folder` (the backup root) may share blocks with stored
+ * ones: its file system is btrfs or XFS (statfs' magic number, one call per folder and
+ * process) and has not refused since. Asked before a new or changed file's stored copy is
+ * looked up, so that a backup root on ext4, tmpfs or a network share makes no query of the
+ * state for it: the file system's type is known before any file, where learning it from a
+ * first refusal would cost a lookup (and a try) first. (XFS made with reflink=0 says yes
+ * here, refuses at the first try and is then not asked again.) False off Linux or without
+ * FFI.
+ */
+export function mayShareAt(folder: string): boolean {
+  const c = library();
+  if (c === undefined) return false;
+  let known = sharingFolders.get(folder);
+  if (known === undefined) {
+    const name = cStringIn(folder, pathBuffer);
+    const buf = new Uint8Array(STATFS_BYTES);
+    const magic = name !== undefined && c.symbols.statfs(name, buf) === 0
+      ? new DataView(buf.buffer).getUint32(0, true)
+      : 0;
+    let dev = -1;
+    try {
+      dev = Deno.statSync(folder).dev;
+    } catch { /* no device to remember a refusal by */ }
+    known = { shares: SHARING_TYPES.has(magic), dev };
+    sharingFolders.set(folder, known);
+  }
+  return known.shares && !refused.has(known.dev);
+}
 
 /** Whether a staged copy of `size` bytes is worth trying to share (Linux, FFI, size). */
 export function worthSharing(size: number): boolean {

@@ -135,7 +135,15 @@ export interface NewContent {
 
 export type Action =
   /** New path: place its copy at the latest location. */
-  | { type: "backup"; path: string; content: NewContent; seq: number; target: string }
+  | {
+    type: "backup";
+    path: string;
+    content: NewContent;
+    seq: number;
+    target: string;
+    /** As a duplicate's: a stored copy of its content found to hold other bytes. */
+    storedDiffers?: string;
+  }
   /** New content equal to another current path's: place it in _duplicates/. */
   | {
     type: "duplicate";
@@ -165,6 +173,8 @@ export type Action =
     seq: number;
     target: string;
     archive: Archive;
+    /** As a duplicate's: a stored copy of its content found to hold other bytes. */
+    storedDiffers?: string;
     /**
      * The tracked file was marked excluded until now: its exclusion ends with this action
      * (its span recorded: state/ended_exclusions.ts).

@@ -1,6 +1,7 @@
 /**
  * A Bloom filter over the digests of tracked files: "is this content held by any tracked
- * file?" answered in memory, so the planner's duplicate check reaches SQLite only for a
+ * file?" answered in memory (and a second one, over every stored copy's, versions and
+ * deleted files' too, read only where new copies can share disk blocks: `mayBeStored`), so the planner's duplicate check reaches SQLite only for a
  * digest the filter may hold (a real duplicate, or a false positive). Nearly every file of
  * a first backup has content seen nowhere else, and looking its digest up in the state's
  * hash index (whose pages are scattered and rewritten by every batch) took a quarter of a
@@ -92,6 +93,13 @@ interface DigestQueries {
   count(): number;
   /** Up to `limit` tracked files after the path `after`, in path order: [path, digest]. */
   page(after: string, limit: number): [string, string][];
+  /**
+   * Up to `limit` stored copies (current or kept, with a copy on disk) after the copy id
+   * `after`, in id order: [id, digest]. Absent: no filter of stored copies (tests).
+   */
+  storedPage?(after: number, limit: number): [number, string][];
+  /** About how many copies are stored (sizes that filter). */
+  storedCount?(): number;
 }
 
 /**
@@ -110,6 +118,12 @@ const LOOKUPS_PER_DIGEST_READ = 16;
 /** "Which tracked paths hold this digest?": SQLite, unless the filter says none does. */
 export class DigestHolders {
   #filter?: DigestFilter;
+  /**
+   * The digests of every stored copy, kept ones (versions, deleted files') too: read at the
+   * first `mayBeStored`, which only a run on a backup root that can share disk blocks asks
+   * (share_extents.ts' `mayShareAt`), for each new or changed file's content.
+   */
+  #stored?: DigestFilter;
   #lookups = 0;
   #filterAfter?: number;
 
@@ -123,6 +137,28 @@ export class DigestHolders {
   /** Called for every digest written to the tracked files (committed or not). */
   added(digest: string): void {
     this.#filter?.add(digest);
+    this.#stored?.add(digest);
+  }
+
+  /**
+   * False only if no stored copy (current, a version, a deleted file's) has this digest: a
+   * copy is stored only with a digest written to the tracked files (`added`), and archiving
+   * keeps it. Read in pages by copy id at the first call; false without `storedPage`.
+   */
+  mayBeStored(digest: string): boolean {
+    const page = this.db.storedPage;
+    if (!page) return false;
+    if (!this.#stored || this.#stored.crowded) {
+      const filter = new DigestFilter(2 * (this.db.storedCount?.() ?? 0));
+      for (let after = 0;;) {
+        const rows = page(after, DIGEST_PAGE_ROWS);
+        for (const [, d] of rows) filter.add(d);
+        if (rows.length < DIGEST_PAGE_ROWS) break;
+        after = rows[rows.length - 1][0];
+      }
+      this.#stored = filter;
+    }
+    return this.#stored.mayHold(digest);
   }
 
   /**

@@ -10,6 +10,7 @@ import type { Digest, HeldCopy, PlanView } from "../engine/plan.ts";
 import { DUPLICATES_DIR } from "../engine/layout.ts";
 import type { StateDb } from "./connection.ts";
 import { DigestHolders } from "./digest_filter.ts";
+import { storedCopiesOf, storedCount, storedPage } from "./stored_copies.ts";
 import { type FingerprintRow, type Row, toTracked } from "./rows.ts";
 
 /** A batch journaled by `writeIntent` and not yet committed. */
@@ -255,6 +256,8 @@ export function digestHolders(db: StateDb): DigestHolders {
         after,
         limit,
       ),
+    storedPage: (after, limit) => storedPage(db, after, limit),
+    storedCount: () => storedCount(db),
   });
 }
 
@@ -289,6 +292,7 @@ export function planView(db: StateDb, holders: DigestHolders): PlanView {
   const copiesSql = db.version >= 2 ? COPIES_BY_COPY : COPIES_BY_FILE;
   return {
     holdersOf: (hash, algo) => holders.holdersOf(hash, algo),
+    storedCopiesOf: (hash, algo) => storedCopiesOf(db, holders, hash, algo),
     copiesHolding: (hash, algo) =>
       (db.q(copiesSql).all(hash, algo) as Row[]).map((r): HeldCopy => ({
         path: r.path as string,

@@ -1,0 +1,129 @@
+/**
+ * A new or changed file's copy sharing its disk blocks with a stored copy of the same
+ * content (share_extents.ts, state/stored_copies.ts), through the real CLI on a btrfs image
+ * (share_helpers.ts: root on Linux with mkfs.btrfs and filefrag; ignored otherwise): a
+ * folder moved (its files' new copies share the old paths' copies, archived to `_deleted/`
+ * by the same run), a file put back to an earlier content (shares its `versions/` copy), a
+ * deleted file made again whose `_deleted/` copy was damaged by hand (kept whole, one
+ * warning, exit 1); on a tmpfs root nothing is shared and the backup root is known not to
+ * share before any lookup (`mayShareAt`).
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { makeFixture } from "./helpers.ts";
+import { BTRFS, bytesOf, MIB, sharedWhole, TMPFS, withImage, withTmpfs } from "./share_helpers.ts";
+import { mayShareAt } from "../src/engine/share_extents.ts";
+
+// The C library, bound at the first call and held for the process: bound here, outside the
+// tests, whose sanitizer would take it for a leak.
+mayShareAt(Deno.cwd());
+
+Deno.test({
+  name: "run on btrfs: a moved folder's files share their _deleted/ copies' extents",
+  ignore: !BTRFS,
+  fn: async () => {
+    const a = bytesOf(3 * MIB + 17, 11);
+    const b = bytesOf(20 * MIB + 5, 12);
+    using fx = makeFixture({ "photos/a.bin": a, "photos/b.bin": b, "photos/s.txt": "small\n" });
+    await withImage(fx, "btrfs", async () => {
+      assert.ok(mayShareAt(fx.backup), "btrfs: may share");
+      assert.equal((await fx.cli("run")).code, 0);
+      Deno.renameSync(join(fx.source, "photos"), join(fx.source, "archive"));
+      // Every file moved: the deletion guard's --force.
+      const r = await fx.cli("run", "--force");
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /3 new, 0 updated, 0 duplicate/);
+      assert.doesNotMatch(r.stdout + r.stderr, /WARNING/);
+      for (const [name, bytes] of [["a.bin", a], ["b.bin", b]] as const) {
+        const copy = join(fx.backup, "archive", name);
+        const old = join(fx.backup, "_deleted", "photos", name);
+        assert.ok(await sharedWhole(copy), `archive/${name}'s copy shares its extents`);
+        assert.ok(await sharedWhole(old), `_deleted/photos/${name} too`);
+        assert.deepEqual(Deno.readFileSync(copy), bytes);
+        assert.deepEqual(Deno.readFileSync(old), bytes);
+      }
+      assert.ok(!(await sharedWhole(join(fx.backup, "archive", "s.txt"))), "one block: whole");
+      const verify = await fx.cli("verify");
+      assert.equal(verify.code, 0, verify.stdout + verify.stderr);
+    });
+  },
+});
+
+Deno.test({
+  name: "run on btrfs: a file put back to an earlier content shares its versions/ copy",
+  ignore: !BTRFS,
+  fn: async () => {
+    const first = bytesOf(2 * MIB, 13);
+    const second = bytesOf(2 * MIB, 14);
+    using fx = makeFixture({ "doc.bin": first });
+    await withImage(fx, "btrfs", async () => {
+      const at = join(fx.source, "doc.bin");
+      assert.equal((await fx.cli("run")).code, 0);
+      Deno.writeFileSync(at, second);
+      Deno.utimeSync(at, new Date(1_700_000_000_000), new Date(1_700_000_000_000));
+      assert.equal((await fx.cli("run")).code, 0);
+      Deno.writeFileSync(at, first);
+      const r = await fx.cli("run");
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /0 new, 1 updated/);
+      const v1 = join(fx.backup, "versions", "doc.bin", "v1.bak");
+      assert.deepEqual(Deno.readFileSync(v1), first);
+      assert.ok(await sharedWhole(join(fx.backup, "doc.bin")), "the new copy shares");
+      assert.ok(await sharedWhole(v1), "with version 1");
+      assert.ok(!(await sharedWhole(join(fx.backup, "versions", "doc.bin", "v2.bak"))));
+      assert.deepEqual(Deno.readFileSync(join(fx.backup, "doc.bin")), first);
+    });
+  },
+});
+
+Deno.test({
+  name:
+    "run on btrfs: a deleted file made again whose _deleted/ copy was damaged: whole copy, a warning",
+  ignore: !BTRFS,
+  fn: async () => {
+    const content = bytesOf(2 * MIB, 15);
+    using fx = makeFixture({ "gone.bin": content });
+    await withImage(fx, "btrfs", async () => {
+      assert.equal((await fx.cli("run")).code, 0);
+      Deno.removeSync(join(fx.source, "gone.bin"));
+      assert.equal((await fx.cli("run", "--force")).code, 0);
+      const kept = join(fx.backup, "_deleted", "gone.bin");
+      const before = Deno.statSync(kept);
+      Deno.writeFileSync(kept, bytesOf(2 * MIB, 16));
+      Deno.utimeSync(kept, before.atime!, before.mtime!);
+      Deno.writeFileSync(join(fx.source, "back.bin"), content);
+      const r = await fx.cli("run");
+      assert.equal(r.code, 1, r.stdout + r.stderr);
+      assert.match(r.stdout, /1 new, 0 updated, 0 duplicate/);
+      const warnings = r.stderr.split("\n").filter((l) => l.startsWith("WARNING"));
+      assert.equal(warnings.length, 1, r.stderr);
+      assert.match(
+        warnings[0],
+        /^WARNING: source\/back\.bin: The copy '_deleted\/gone\.bin' of its content .*verify --repair/,
+      );
+      const copy = join(fx.backup, "back.bin");
+      assert.deepEqual(Deno.readFileSync(copy), content);
+      assert.ok(!(await sharedWhole(copy)), "kept whole");
+      assert.deepEqual(Deno.readFileSync(kept), bytesOf(2 * MIB, 16), "left as it was");
+    });
+  },
+});
+
+Deno.test({
+  name: "run on tmpfs: a moved file is stored whole, the root known not to share before a lookup",
+  ignore: !TMPFS,
+  fn: async () => {
+    const content = bytesOf(2 * MIB, 17);
+    using fx = makeFixture({ "d/x.bin": content });
+    await withTmpfs(fx, async () => {
+      assert.equal(mayShareAt(fx.backup), false, "tmpfs: no lookup made");
+      assert.equal((await fx.cli("run")).code, 0);
+      Deno.renameSync(join(fx.source, "d"), join(fx.source, "e"));
+      const r = await fx.cli("run", "--force");
+      assert.equal(r.code, 0, r.stderr);
+      assert.doesNotMatch(r.stdout + r.stderr, /WARNING/);
+      assert.deepEqual(Deno.readFileSync(join(fx.backup, "e", "x.bin")), content);
+      assert.deepEqual(Deno.readFileSync(join(fx.backup, "_deleted", "d", "x.bin")), content);
+    });
+  },
+});
