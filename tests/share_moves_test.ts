@@ -50,6 +50,31 @@ Deno.test({
 });
 
 Deno.test({
+  name:
+    "run on btrfs: a moved file in a later batch shares its copy an earlier batch of the run archived",
+  ignore: !BTRFS,
+  fn: async () => {
+    // The 601 deletions are planned first: the run's first batch (1,024 actions) archives
+    // them all, uncommitted still when `zz.bin` is staged in the next.
+    const content = bytesOf(MIB + 3, 18);
+    const tree: Record<string, string | Uint8Array> = { "old/zz.bin": content };
+    for (let i = 0; i < 600; i++) tree[`old/m/f${String(i).padStart(4, "0")}.txt`] = `${i}\n`;
+    using fx = makeFixture(tree);
+    await withImage(fx, "btrfs", async () => {
+      assert.equal((await fx.cli("run")).code, 0);
+      Deno.renameSync(join(fx.source, "old"), join(fx.source, "new"));
+      const r = await fx.cli("run", "--force");
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /601 new, 0 updated, 0 duplicate, 0 unchanged, 601 deleted/);
+      const copy = join(fx.backup, "new", "zz.bin");
+      assert.ok(await sharedWhole(copy), "new/zz.bin's copy shares its extents");
+      assert.ok(await sharedWhole(join(fx.backup, "_deleted", "old", "zz.bin")));
+      assert.deepEqual(Deno.readFileSync(copy), content);
+    });
+  },
+});
+
+Deno.test({
   name: "run on btrfs: a file put back to an earlier content shares its versions/ copy",
   ignore: !BTRFS,
   fn: async () => {

@@ -297,10 +297,11 @@ export class Batch {
    * replaces in this batch (the original changed after the duplicate was planned: its
    * archive comes with the batch's steps) is still in its place, the staged copy at its
    * name holding other bytes. A new or changed file's stored copies are the state's, tried
-   * in order: one a batch applied since the last commit moved or replaced is passed over
-   * (the state does not say so yet); one this batch archives is still at its place (the
-   * moves come after), and keeps its inode where it goes. A stored copy found to hold other
-   * bytes is named in a warning (`storedCopyWarning`); the new copy stays whole.
+   * in order: one a batch applied since the last commit archived is looked for where it
+   * went, one it replaced is passed over (the state does not say so yet); one this batch
+   * archives is still at its place (the moves come after), and keeps its inode where it
+   * goes. A stored copy found to hold other bytes is named in a warning
+   * (`storedCopyWarning`); the new copy stays whole.
    */
   #shareStaged(effectful: Action[], shares: Share[]): void {
     const staged = new Map<string, { tmp: string; digest: string }>();
@@ -310,7 +311,7 @@ export class Batch {
       }
     }
     const at = (p: string) => nativePath(this.ctx.root, p);
-    let moved: Set<string> | undefined;
+    let moved: Places | undefined;
     for (const { action: a, from } of shares) {
       if (!("content" in a) || !a.content.tmp) continue;
       if (a.type === "duplicate" && typeof from === "string") {
@@ -326,8 +327,9 @@ export class Batch {
       }
       if ((a.type !== "backup" && a.type !== "modified") || typeof from === "string") continue;
       moved ??= placesOf(this.#moved);
-      for (const copy of from) {
-        if (moved.has(copy)) continue;
+      for (const recorded of from) {
+        const copy = moved.movedTo.get(recorded) ?? recorded;
+        if (copy === recorded && moved.placed.has(copy)) continue;
         const outcome = shareExtents(at(a.content.tmp), at(copy), a.content.entry.size);
         if (outcome === "differs") a.storedDiffers = copy;
         if (outcome !== "whole") break;
@@ -374,16 +376,29 @@ interface Share {
   from: string | string[];
 }
 
-/** The storage paths actions applied but not yet committed moved or placed anything at. */
-function placesOf(actions: Action[]): Set<string> {
-  const places = new Set<string>();
+/** Where actions applied but not yet committed moved stored copies to, and placed new ones. */
+interface Places {
+  movedTo: Map<string, string>;
+  placed: Set<string>;
+}
+
+/**
+ * What the batches applied since the last commit did that the state does not say yet: the
+ * copies they archived (a deleted file's to `_deleted/`, a changed file's to `versions/`:
+ * still the same file, at its new place) and the places they put new copies at.
+ */
+function placesOf(actions: Action[]): Places {
+  const movedTo = new Map<string, string>();
+  const placed = new Set<string>();
   for (const a of actions) {
-    const any = a as Partial<Record<"target" | "from" | "to", unknown>> & { archive?: Archive };
-    for (const p of [any.target, any.from, any.to, any.archive?.from, any.archive?.to]) {
-      if (typeof p === "string") places.add(p);
+    if (a.type === "delete" && !a.lost && !a.blocked) movedTo.set(a.from, a.to);
+    if (a.type === "promote") movedTo.set(a.from, a.to);
+    if ("archive" in a && a.archive && !a.archive.lost && !a.archive.blocked) {
+      movedTo.set(a.archive.from, a.archive.to);
     }
+    if ("target" in a && typeof a.target === "string") placed.add(a.target);
   }
-  return places;
+  return { movedTo, placed };
 }
 
 /** Whether an action has steps on disk (journaled first): all but skips that only refresh a row. */
