@@ -2,7 +2,11 @@
  * A duplicate's staged copy made to share its disk blocks with the stored copy of the same
  * content, where the backup root's file system can share extents between files (Linux
  * btrfs; XFS made with reflink=1, the default of mkfs.xfs since 5.1): its `_duplicates/`
- * copy then takes next to no room of its own. It stays a whole file of its own: a restore,
+ * copy then takes next to no room of its own. A new or changed file's staged copy likewise,
+ * where a stored copy already holds its content (a moved or renamed file's old copy,
+ * archived by the same run; a version it was put back to; a deleted file's made again:
+ * state/stored_copies.ts), looked up only where `mayShareAt` says the root's file system
+ * is one that shares. It stays a whole file of its own: a restore,
  * `verify` and every other reader see its bytes as before, and a later change to either
  * file (there is none: stored copies are never written) would be copied on write.
  *

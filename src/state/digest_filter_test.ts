@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { DigestFilter } from "./digest_filter.ts";
+import { DigestFilter, DigestHolders } from "./digest_filter.ts";
 
 const digest = (i: number) => createHash("sha256").update(`content ${i}`).digest("hex");
 
@@ -22,4 +22,29 @@ Deno.test("digest filter: crowded past twice its size; short or odd digests work
   for (let i = 0; i <= 262_144; i += 997) assert.ok(filter.mayHold(String(i)));
   assert.equal(new DigestFilter(0).mayHold(digest(1)), false);
   assert.equal(new DigestFilter(0).mayHold(""), false);
+});
+
+Deno.test("digest holders: the stored copies' filter is read at the first ask only, then kept up", () => {
+  let pagesRead = 0;
+  const stored = Array.from({ length: 5000 }, (_, i): [number, string] => [i + 1, digest(i)]);
+  const holders = new DigestHolders({
+    query: () => [],
+    count: () => 0,
+    page: () => [],
+    storedCount: () => stored.length,
+    storedPage: (after, limit) => {
+      pagesRead++;
+      return stored.filter(([id]) => id > after).slice(0, limit);
+    },
+  });
+  holders.added(digest(9000)); // before the filter is read: the pages hold it once committed
+  assert.equal(pagesRead, 0, "nothing read before the first ask");
+  assert.ok(holders.mayBeStored(digest(0)) && holders.mayBeStored(digest(4999)));
+  assert.equal(pagesRead, 2, "read once, a page of 4,096 at a time");
+  assert.equal(holders.mayBeStored(digest(7000)), false);
+  holders.added(digest(7000));
+  assert.ok(holders.mayBeStored(digest(7000)), "a digest written since");
+  assert.equal(pagesRead, 2);
+  const none = new DigestHolders({ query: () => [], count: () => 0, page: () => [] });
+  assert.equal(none.mayBeStored(digest(0)), false, "no stored pages: never");
 });
