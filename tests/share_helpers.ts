@@ -20,6 +20,7 @@ export const ROOT = Deno.build.os === "linux" && Deno.uid?.() === 0;
 export const FILEFRAG = ROOT && await found("filefrag");
 export const BTRFS = FILEFRAG && await found("mkfs.btrfs");
 export const XFS = FILEFRAG && await found("mkfs.xfs");
+export const EXT4 = ROOT && await found("mkfs.ext4");
 export const TMPFS = await canMountTmpfs();
 if (!BTRFS) console.log("SKIP btrfs sharing tests: need root on Linux, mkfs.btrfs and filefrag");
 if (!XFS) console.log("SKIP XFS sharing test: need root on Linux, mkfs.xfs and filefrag");
@@ -29,6 +30,7 @@ if (!TMPFS) console.log("SKIP tmpfs sharing test: need root on Linux to mount a 
 const FILE_SYSTEMS = {
   btrfs: { mkfs: ["mkfs.btrfs", "-q"], size: "256M" },
   xfs: { mkfs: ["mkfs.xfs", "-q"], size: "300M" },
+  ext4: { mkfs: ["mkfs.ext4", "-q", "-F"], size: "64M" },
 };
 
 /** Runs `body` with a fresh image of `kind` loop-mounted at the fixture's backup root. */

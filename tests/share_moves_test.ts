@@ -5,13 +5,22 @@
  * folder moved (its files' new copies share the old paths' copies, archived to `_deleted/`
  * by the same run), a file put back to an earlier content (shares its `versions/` copy), a
  * deleted file made again whose `_deleted/` copy was damaged by hand (kept whole, one
- * warning, exit 1); on a tmpfs root nothing is shared and the backup root is known not to
- * share before any lookup (`mayShareAt`).
+ * warning, exit 1); on a tmpfs root nothing is shared, and a tmpfs or ext4 root is known not
+ * to share before any lookup (`mayShareAt`).
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { makeFixture } from "./helpers.ts";
-import { BTRFS, bytesOf, MIB, sharedWhole, TMPFS, withImage, withTmpfs } from "./share_helpers.ts";
+import {
+  BTRFS,
+  bytesOf,
+  EXT4,
+  MIB,
+  sharedWhole,
+  TMPFS,
+  withImage,
+  withTmpfs,
+} from "./share_helpers.ts";
 import { mayShareAt } from "../src/engine/share_extents.ts";
 
 // The C library, bound at the first call and held for the process: bound here, outside the
@@ -149,6 +158,25 @@ Deno.test({
       assert.doesNotMatch(r.stdout + r.stderr, /WARNING/);
       assert.deepEqual(Deno.readFileSync(join(fx.backup, "e", "x.bin")), content);
       assert.deepEqual(Deno.readFileSync(join(fx.backup, "_deleted", "d", "x.bin")), content);
+    });
+  },
+});
+
+Deno.test({
+  name: "mayShareAt: ext4 says no before any file, btrfs yes",
+  ignore: !EXT4 || !BTRFS,
+  fn: async () => {
+    {
+      using fx = makeFixture({});
+      await withImage(fx, "ext4", () => {
+        assert.equal(mayShareAt(fx.backup), false);
+        return Promise.resolve();
+      });
+    }
+    using fx = makeFixture({});
+    await withImage(fx, "btrfs", () => {
+      assert.equal(mayShareAt(fx.backup), true);
+      return Promise.resolve();
     });
   },
 });
