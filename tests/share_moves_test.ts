@@ -1,12 +1,12 @@
 /**
  * A new or changed file's copy sharing its disk blocks with a stored copy of the same
  * content (share_extents.ts, state/stored_copies.ts), through the real CLI on a btrfs image
- * (share_helpers.ts: root on Linux with mkfs.btrfs and filefrag; ignored otherwise): a
- * folder moved (its files' new copies share the old paths' copies, archived to `_deleted/`
- * by the same run), a file put back to an earlier content (shares its `versions/` copy), a
- * deleted file made again whose `_deleted/` copy was damaged by hand (kept whole, one
- * warning, exit 1); on a tmpfs root nothing is shared, and a tmpfs or ext4 root is known not
- * to share before any lookup (`mayShareAt`).
+ * (and XFS for the move; share_helpers.ts: root on Linux with mkfs.btrfs / mkfs.xfs and
+ * filefrag; ignored otherwise): a folder moved (its files' new copies share the old paths'
+ * copies, archived to `_deleted/` by the same run), a file put back to an earlier content
+ * (shares its `versions/` copy), a deleted file made again whose `_deleted/` copy was
+ * damaged by hand (kept whole, one warning, exit 1); on a tmpfs root nothing is shared, and
+ * a tmpfs or ext4 root is known not to share before any lookup (`mayShareAt`).
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
@@ -20,6 +20,7 @@ import {
   TMPFS,
   withImage,
   withTmpfs,
+  XFS,
 } from "./share_helpers.ts";
 import { mayShareAt } from "../src/engine/share_extents.ts";
 
@@ -27,35 +28,44 @@ import { mayShareAt } from "../src/engine/share_extents.ts";
 // tests, whose sanitizer would take it for a leak.
 mayShareAt(Deno.cwd());
 
+/** A folder moved on a file system of `kind`: its files' new copies share their old ones'. */
+async function moveAndCheck(kind: "btrfs" | "xfs"): Promise<void> {
+  const a = bytesOf(3 * MIB + 17, 11);
+  const b = bytesOf(20 * MIB + 5, 12);
+  using fx = makeFixture({ "photos/a.bin": a, "photos/b.bin": b, "photos/s.txt": "small\n" });
+  await withImage(fx, kind, async () => {
+    assert.ok(mayShareAt(fx.backup), `${kind}: may share`);
+    assert.equal((await fx.cli("run")).code, 0);
+    Deno.renameSync(join(fx.source, "photos"), join(fx.source, "archive"));
+    // Every file moved: the deletion guard's --force.
+    const r = await fx.cli("run", "--force");
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /3 new, 0 updated, 0 duplicate/);
+    assert.doesNotMatch(r.stdout + r.stderr, /WARNING/);
+    for (const [name, bytes] of [["a.bin", a], ["b.bin", b]] as const) {
+      const copy = join(fx.backup, "archive", name);
+      const old = join(fx.backup, "_deleted", "photos", name);
+      assert.ok(await sharedWhole(copy), `archive/${name}'s copy shares its extents`);
+      assert.ok(await sharedWhole(old), `_deleted/photos/${name} too`);
+      assert.deepEqual(Deno.readFileSync(copy), bytes);
+      assert.deepEqual(Deno.readFileSync(old), bytes);
+    }
+    assert.ok(!(await sharedWhole(join(fx.backup, "archive", "s.txt"))), "one block: whole");
+    const verify = await fx.cli("verify");
+    assert.equal(verify.code, 0, verify.stdout + verify.stderr);
+  });
+}
+
 Deno.test({
   name: "run on btrfs: a moved folder's files share their _deleted/ copies' extents",
   ignore: !BTRFS,
-  fn: async () => {
-    const a = bytesOf(3 * MIB + 17, 11);
-    const b = bytesOf(20 * MIB + 5, 12);
-    using fx = makeFixture({ "photos/a.bin": a, "photos/b.bin": b, "photos/s.txt": "small\n" });
-    await withImage(fx, "btrfs", async () => {
-      assert.ok(mayShareAt(fx.backup), "btrfs: may share");
-      assert.equal((await fx.cli("run")).code, 0);
-      Deno.renameSync(join(fx.source, "photos"), join(fx.source, "archive"));
-      // Every file moved: the deletion guard's --force.
-      const r = await fx.cli("run", "--force");
-      assert.equal(r.code, 0, r.stderr);
-      assert.match(r.stdout, /3 new, 0 updated, 0 duplicate/);
-      assert.doesNotMatch(r.stdout + r.stderr, /WARNING/);
-      for (const [name, bytes] of [["a.bin", a], ["b.bin", b]] as const) {
-        const copy = join(fx.backup, "archive", name);
-        const old = join(fx.backup, "_deleted", "photos", name);
-        assert.ok(await sharedWhole(copy), `archive/${name}'s copy shares its extents`);
-        assert.ok(await sharedWhole(old), `_deleted/photos/${name} too`);
-        assert.deepEqual(Deno.readFileSync(copy), bytes);
-        assert.deepEqual(Deno.readFileSync(old), bytes);
-      }
-      assert.ok(!(await sharedWhole(join(fx.backup, "archive", "s.txt"))), "one block: whole");
-      const verify = await fx.cli("verify");
-      assert.equal(verify.code, 0, verify.stdout + verify.stderr);
-    });
-  },
+  fn: () => moveAndCheck("btrfs"),
+});
+
+Deno.test({
+  name: "run on XFS (reflink=1): a moved folder's files share their _deleted/ copies' extents",
+  ignore: !XFS,
+  fn: () => moveAndCheck("xfs"),
 });
 
 Deno.test({
