@@ -6,11 +6,14 @@
  * copies, archived to `_deleted/` by the same run), a file put back to an earlier content
  * (shares its `versions/` copy), a deleted file made again whose `_deleted/` copy was
  * damaged by hand (kept whole, one warning, exit 1); on a tmpfs root nothing is shared, and
- * a tmpfs or ext4 root is known not to share before any lookup (`mayShareAt`).
+ * a tmpfs or ext4 root is known not to share before any lookup (`mayShareAt`). The kept
+ * copies' index (`copies_kept_by_hash`) is made by the first run on btrfs, never on ext4
+ * or tmpfs, whose states keep up no more indexes than before.
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { makeFixture } from "./helpers.ts";
+import { DatabaseSync } from "node:sqlite";
+import { type Fixture, makeFixture } from "./helpers.ts";
 import {
   BTRFS,
   bytesOf,
@@ -23,10 +26,6 @@ import {
   XFS,
 } from "./share_helpers.ts";
 import { mayShareAt } from "../src/engine/share_extents.ts";
-
-// The C library, bound at the first call and held for the process: bound here, outside the
-// tests, whose sanitizer would take it for a leak.
-mayShareAt(Deno.cwd());
 
 /** A folder moved on a file system of `kind`: its files' new copies share their old ones'. */
 async function moveAndCheck(kind: "btrfs" | "xfs"): Promise<void> {
@@ -188,5 +187,49 @@ Deno.test({
       assert.equal(mayShareAt(fx.backup), true);
       return Promise.resolve();
     });
+  },
+});
+
+/** Whether the fixture's state has the kept copies' index (stored_copies.ts). */
+function hasKeptIndex(fx: Fixture): boolean {
+  using db = new DatabaseSync(join(fx.backup, ".backup-tool", "state.db"), { readOnly: true });
+  return db.prepare(
+    "SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = 'copies_kept_by_hash'",
+  ).get() !== undefined;
+}
+
+/** Runs that keep a version (`doc.bin` changed) and a deleted file's copy (`gone.bin`). */
+async function archiveSome(fx: Fixture): Promise<void> {
+  assert.equal((await fx.cli("run")).code, 0);
+  const doc = join(fx.source, "doc.bin");
+  Deno.writeFileSync(doc, bytesOf(2 * MIB, 22));
+  Deno.utimeSync(doc, new Date(1_700_000_000_000), new Date(1_700_000_000_000));
+  Deno.removeSync(join(fx.source, "gone.bin"));
+  const r = await fx.cli("run", "--force");
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /0 new, 1 updated, 0 duplicate, 0 unchanged, 1 deleted/);
+  assert.ok(Deno.statSync(join(fx.backup, "versions", "doc.bin", "v1.bak")).isFile);
+  assert.ok(Deno.statSync(join(fx.backup, "_deleted", "gone.bin")).isFile);
+}
+
+Deno.test({
+  name: "the kept copies' index: made by a run on btrfs, never on ext4 or tmpfs",
+  ignore: !EXT4 || !BTRFS || !TMPFS,
+  fn: async () => {
+    const tree = () => ({ "doc.bin": bytesOf(2 * MIB, 20), "gone.bin": bytesOf(2 * MIB, 21) });
+    for (const kind of ["ext4", "tmpfs", "btrfs"] as const) {
+      using fx = makeFixture(tree());
+      const body = async () => {
+        await archiveSome(fx);
+        assert.equal(hasKeptIndex(fx), kind === "btrfs", `${kind}: the index made`);
+        // On btrfs, made again by no later run; on the others still not made.
+        assert.equal((await fx.cli("run")).code, 0);
+        assert.equal(hasKeptIndex(fx), kind === "btrfs", `${kind}: after a later run`);
+        const verify = await fx.cli("verify");
+        assert.equal(verify.code, 0, verify.stdout + verify.stderr);
+      };
+      if (kind === "tmpfs") await withTmpfs(fx, body);
+      else await withImage(fx, kind, body);
+    }
   },
 });

@@ -28,6 +28,7 @@ import { narrowOwnModes } from "./own_modes.ts";
 import { openSyncFs, type SyncFs } from "./syncfs.ts";
 import { sourceClashes } from "./source_clash.ts";
 import { refuseForgottenRoot } from "./forgotten_root.ts";
+import { mayShareAt } from "./share_extents.ts";
 
 export interface Session {
   config: Config;
@@ -245,6 +246,9 @@ async function startSession(
       () => lock.stillHeld(),
       syncFs,
     );
+    // Where new copies can share kept ones' blocks (btrfs, XFS): their lookup's index.
+    const stores = command === "run" || command === "watch";
+    if (stores && mayShareAt(config.backupRoot)) store.keepKeptCopiesIndex();
     log.flush(); // a run killed before its first batch still leaves its start in the log
     return makeSession({
       config,

@@ -83,8 +83,11 @@ const STATFS_BYTES = 256;
 /** Per folder asked: whether its file system is one that shares, and its device. */
 const sharingFolders = new Map<string, { shares: boolean; dev: number }>();
 
-/** Bound on first use (a run with no duplicate never loads it), held for the process. */
-let lib: Deno.DynamicLibrary<typeof SYMBOLS> | undefined | null = null;
+/**
+ * Bound as the module loads (a run or watch session asks `mayShareAt` at its start), held
+ * for the process, as xattrs.ts' and own_file.ts' are.
+ */
+const lib = openLibc(SYMBOLS);
 /** The devices whose file system refused (or moved a stored copy's mtime): not asked again. */
 const refused = new Set<number>();
 /**
@@ -250,6 +253,5 @@ function fdPath(fd: number): string {
 }
 
 function library(): NonNullable<typeof lib> | undefined {
-  if (lib === null) lib = openLibc(SYMBOLS);
   return lib;
 }

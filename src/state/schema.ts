@@ -14,8 +14,9 @@
  *            (schema 8 on; the current one is the files row's).
  *            Which tracked files hold a digest is looked up through `copies_by_hash`, an
  *            index of the current copies by the first 12 hex digits of their digest;
- *            the kept ones (versions, deleted files') through `copies_kept_by_hash`
- *            (schema 9 on).
+ *            the kept ones (versions, deleted files') through `copies_kept_by_hash`,
+ *            made outside the migrations, only on a backup root that can share disk
+ *            blocks (stored_copies.ts: no schema version of its own).
  * - runs:    one row per run or watch batch series, for history and audit.
  * - intents: the journal of a batch whose file operations may be half done.
  * - folders: each source folder's mode, owner and mtime as last seen (not kept per moment).
@@ -126,12 +127,6 @@ const MIGRATIONS: string[] = [
      ended_by TEXT NOT NULL,
      PRIMARY KEY (path, excluded_at)
    ) WITHOUT ROWID;`,
-  // 9: the kept copies (versions and deleted files' copies) by the first 12 hex digits of
-  // their digest, as copies_by_hash holds the current ones: where the backup root can share
-  // disk blocks, a new or changed file's copy shares them with a kept copy of its content
-  // (stored_copies.ts). Archived copies only; a pruned or lost one has no stored_at.
-  `CREATE INDEX copies_kept_by_hash ON copies (substr(hash, 1, 12))
-     WHERE valid_to IS NOT NULL AND stored_at IS NOT NULL;`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

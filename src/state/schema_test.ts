@@ -7,6 +7,7 @@ import { DatabaseSync } from "node:sqlite";
 import { join } from "node:path";
 import { migrate, SCHEMA_VERSION } from "./schema.ts";
 import { StateStore } from "./store.ts";
+import { CURRENT_BY_HASH, KEPT_INDEX, STORED_BY_HASH } from "./stored_copies.ts";
 
 const H = "ab".repeat(32);
 
@@ -98,6 +99,58 @@ Deno.test("schema: a state from a newer version is refused, unchanged", () => {
     }
     assert.deepEqual(Deno.readFileSync(file), before);
     assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name), ["state.db"]);
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
+
+/** The indexes SQLite's plan for `sql` searches (`EXPLAIN QUERY PLAN`), or "SCAN" lines. */
+function searches(file: string, sql: string): string[] {
+  const db = new DatabaseSync(file, { readOnly: true });
+  try {
+    const rows = db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(H, "sha256") as { detail: string }[];
+    return rows.map((r) => r.detail).filter((d) => /^(SEARCH|SCAN) copies/.test(d));
+  } finally {
+    db.close();
+  }
+}
+
+Deno.test("schema: the kept copies' index is no migration's; made, the state opens and reads as before", () => {
+  const dir = Deno.makeTempDirSync({ prefix: "bt-schema-" });
+  try {
+    const file = join(dir, "state.db");
+    writeVersion1(file);
+    let store = StateStore.open(file); // migrated: no kept copies' index
+    assert.ok(!indexes(file).includes(KEPT_INDEX), `${indexes(file)}`);
+    // Current copies only, src/b's version passed over: no scan of the copies table.
+    assert.deepEqual(store.planView().storedCopiesOf?.(H, "sha256"), ["a"]);
+    store.keepKeptCopiesIndex();
+    store.keepKeptCopiesIndex(); // made once: IF NOT EXISTS
+    assert.deepEqual(store.planView().storedCopiesOf?.(H, "sha256"), ["a", "versions/b/v1.bak"]);
+    store.close();
+    assert.ok(indexes(file).includes(KEPT_INDEX));
+    assert.deepEqual(searches(file, CURRENT_BY_HASH), [
+      "SEARCH copies USING INDEX copies_by_hash (<expr>=?)",
+    ]);
+    assert.deepEqual(searches(file, STORED_BY_HASH), [
+      "SEARCH copies USING INDEX copies_by_hash (<expr>=?)",
+      `SEARCH copies USING INDEX ${KEPT_INDEX} (<expr>=?)`,
+    ]);
+    // The schema version stays: a tool that knows nothing of the index opens the state,
+    // writes it (SQLite keeps the index up) and finds nothing wrong in it.
+    const db = new DatabaseSync(file, { readOnly: true });
+    assert.equal(
+      (db.prepare("PRAGMA user_version").get() as { user_version: number }).user_version,
+      SCHEMA_VERSION,
+    );
+    db.close();
+    for (const readOnly of [true, false]) {
+      store = StateStore.open(file, { readOnly });
+      assert.equal(store.trackedCount(), 3);
+      assert.deepEqual(store.integrityProblems(10), []);
+      assert.deepEqual(store.planView().storedCopiesOf?.(H, "sha256"), ["a", "versions/b/v1.bak"]);
+      store.close();
+    }
   } finally {
     Deno.removeSync(dir, { recursive: true });
   }

@@ -22,6 +22,7 @@ import * as runWrites from "./run_writes.ts";
 import * as copyWrites from "./copy_writes.ts";
 import { type BatchContext, BatchRecorder } from "./record.ts";
 import { StateReads } from "./store_reads.ts";
+import { keepKeptCopiesIndex } from "./stored_copies.ts";
 
 export type { StoredCopy } from "./rows.ts";
 export type { BatchContext } from "./record.ts";
@@ -80,6 +81,21 @@ export class StateStore extends StateReads {
    */
   abandon(): void {
     this.db.abandon();
+  }
+
+  /**
+   * Makes the index of kept copies by digest where it is missing (stored_copies.ts): for a
+   * run or watch session on a backup root that can share disk blocks, at its start. Not in
+   * the room kept for the state (it is for the batches' results): on a full disk the
+   * session goes on without it (its lookups then ask for current copies only), and the
+   * next one makes it.
+   */
+  keepKeptCopiesIndex(): void {
+    try {
+      keepKeptCopiesIndex(this.db);
+    } catch (e) {
+      if (!this.#isFull(errorText(e))) throw e;
+    }
   }
 
   // --- runs and sources ---
