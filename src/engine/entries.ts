@@ -256,13 +256,15 @@ export class EntryHandler {
     if (staged && action.type === "skip") removeQuietly(staged); // same content after all
     // Only regular files are flushed; a staged symlink has no data to sync.
     const toSync = action.type !== "skip" && input.entry.kind === "file" ? staged : undefined;
-    const worth = toSync !== undefined && worthSharing(input.entry.size);
+    // Only where the root's file system shares blocks: elsewhere no lookup is made.
+    const worth = toSync !== undefined && worthSharing(input.entry.size) &&
+      mayShareAt(this.ctx.root);
     let shareWith: string | string[] | undefined;
     if (worth && action.type === "duplicate") {
       shareWith = this.planner.copyOf(action.content.hash, action.original);
     } else if (worth && (action.type === "backup" || action.type === "modified")) {
       // A moved, renamed, reverted or recreated file's content may be stored already.
-      if (mayShareAt(this.ctx.root)) shareWith = this.planner.storedCopiesOf(action.content.hash);
+      shareWith = this.planner.storedCopiesOf(action.content.hash);
     }
     this.batch.add(action, toSync, input.entry.size, shareWith);
   }
