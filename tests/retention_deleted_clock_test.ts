@@ -10,7 +10,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { type Fixture, makeFixture, runCli, writeConfig } from "./helpers.ts";
+import { type Fixture, listFiles, makeFixture, runCli, writeConfig } from "./helpers.ts";
 import { WatchProcess } from "./watch_helpers.ts";
 
 const DAY = 86_400_000;
@@ -22,23 +22,7 @@ function cliAt(fx: Fixture, days: number, ...args: string[]) {
 }
 
 /** The copies in the backup root's _deleted/. */
-function deletedCopies(fx: Fixture): string[] {
-  const found: string[] = [];
-  const walk = (dir: string, rel: string) => {
-    let entries: Deno.DirEntry[];
-    try {
-      entries = [...Deno.readDirSync(dir)];
-    } catch {
-      return;
-    }
-    for (const e of entries) {
-      if (e.isDirectory) walk(join(dir, e.name), `${rel}${e.name}/`);
-      else found.push(`${rel}${e.name}`);
-    }
-  };
-  walk(join(fx.backup, "_deleted"), "");
-  return found.sort();
-}
+const deletedCopies = (fx: Fixture) => listFiles(join(fx.backup, "_deleted"));
 
 async function okAt(fx: Fixture, days: number, ...args: string[]) {
   const r = await cliAt(fx, days, "run", "--json", ...args);

@@ -6,26 +6,10 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { makeFixture, runCli, writeConfig } from "./helpers.ts";
+import { listFiles, makeFixture, runCli, writeConfig } from "./helpers.ts";
 
 /** The version copies under the backup root's versions/. */
-function versions(root: string): string[] {
-  const found: string[] = [];
-  const walk = (dir: string, rel: string) => {
-    let entries: Deno.DirEntry[];
-    try {
-      entries = [...Deno.readDirSync(dir)];
-    } catch {
-      return;
-    }
-    for (const e of entries) {
-      if (e.isDirectory) walk(join(dir, e.name), `${rel}${e.name}/`);
-      else found.push(`${rel}${e.name}`);
-    }
-  };
-  walk(join(root, "versions"), "");
-  return found.sort();
-}
+const versions = (root: string) => listFiles(join(root, "versions"));
 
 Deno.test("max_versions_per_file: a config sharing its backup root prunes its own sources' versions only", async () => {
   using fx = makeFixture({ "a.txt": "a\n" }, { retention: { max_versions_per_file: 1 } });
