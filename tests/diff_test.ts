@@ -312,6 +312,12 @@ Deno.test("diff: an excluded file purged since is still removed at the run that 
     await ok(fx, "diff", "--since", excluding),
     `${summary("0 added, 0 removed, 0 modified", excluding)}\n`,
   );
+  // Up to now, after the purge: still in its source, left out by the config, not deleted
+  // (before, removed as if deleted from the source).
+  assert.equal(
+    await ok(fx, "diff", "--since", first),
+    `- source/skip.log\n${summary("0 added, 1 removed (1 excluded), 0 modified", first)}\n`,
+  );
   // history says it was replaced when it was taken out, and purged by the purge after.
   const [v1] = JSON.parse(await ok(fx, "history", "skip.log", "--json")).versions;
   assert.ok(v1.replaced <= excluding && v1.replaced > first, `${first} < ${v1.replaced}`);

@@ -129,8 +129,11 @@ interface Side {
   at: number;
 }
 
-/** Each path excluded at some moment: the spans [from, to) in which it counts as gone. */
-type Excluded = ReadonlyMap<string, readonly (readonly [number, number])[]>;
+/**
+ * Each path excluded at some moment: the spans [from, to) in which it counts as gone, and
+ * whether a purge ended the span (the file left out still, its content gone since `from`).
+ */
+type Excluded = ReadonlyMap<string, readonly (readonly [number, number, boolean?])[]>;
 
 /** Whether `path` counts as gone at the moment `at` (Infinity: the latest). */
 function outAt(excluded: Excluded, path: string, at: number): boolean {
@@ -149,8 +152,14 @@ function* changesIn(
   hits?: PatternHits,
 ): Generator<Change> {
   // Removed by its exclusion only where `until` is inside it: one deleted before it was made
-  // again and excluded since is removed as deleted then.
-  const outBy = { has: (path: string) => outAt(excluded, path, until.at) };
+  // again and excluded since is removed as deleted then. One purged while excluded, taken
+  // out after `since`, was removed by its exclusion too, wherever `until` is after it: the
+  // purge ended its content where the exclusion began, and deleted nothing in its source.
+  const purgedIn = (path: string) =>
+    excluded.get(path)?.some(([from, , purged]) =>
+      purged === true && since.at < from && from <= until.at
+    ) === true;
+  const outBy = { has: (path: string) => outAt(excluded, path, until.at) || purgedIn(path) };
   for (const page of pages) {
     const before = contentsAt(page, since, excluded);
     const after = contentsAt(page, until, excluded);
@@ -231,15 +240,17 @@ function excludedPaths(
   const outer = [...new Set(targets)].filter((t) =>
     !targets.some((o) => o !== t && (o === "" || t.startsWith(`${o}/`)))
   );
-  const spans = new Map<string, [number, number][]>();
-  const add = (path: string, from: number, to: number) => {
+  const spans = new Map<string, [number, number, boolean?][]>();
+  const add = (path: string, span: [number, number, boolean?]) => {
     const list = spans.get(path);
-    if (list === undefined) spans.set(path, [[from, to]]);
-    else list.push([from, to]);
+    if (list === undefined) spans.set(path, [span]);
+    else list.push(span);
   };
-  for (const e of outer.flatMap((t) => store.endedExclusions(t))) add(e.path, e.from, e.to);
+  for (const e of outer.flatMap((t) => store.endedExclusions(t))) {
+    add(e.path, [e.from, e.to, e.by === "purged"]);
+  }
   const rows = outer.flatMap((t) => store.excludedAt(t));
   const unknown = rows.some((r) => r.excludedAt === null) ? latest() : 0;
-  for (const r of rows) add(r.path, r.excludedAt ?? unknown, Infinity);
+  for (const r of rows) add(r.path, [r.excludedAt ?? unknown, Infinity]);
   return spans;
 }
