@@ -322,6 +322,14 @@ Deno.test("diff: an excluded file purged since is still removed at the run that 
   const [v1] = JSON.parse(await ok(fx, "history", "skip.log", "--json")).versions;
   assert.ok(v1.replaced <= excluding && v1.replaced > first, `${first} < ${v1.replaced}`);
   assert.ok(v1.prunedAt > excluding, `${v1.prunedAt} > ${excluding}`);
+  // Its span's line says the purge took its content out from its start (ls --at and restore
+  // --at inside it find none), not that a content stood for it.
+  const text = await ok(fx, "history", "skip.log");
+  assert.match(
+    text,
+    /^Excluded from \S+Z to \S+Z \(purged\): the config left it out, and the purge deleted its content from then on$/m,
+  );
+  assert.doesNotMatch(text, /standing for it/);
 });
 
 Deno.test("diff --since and ls --at take a time before now: 1h, 0s", async () => {

@@ -27,7 +27,8 @@ while it still is), size, hash, and where its copy lives: the latest copy, versi
 _duplicates/, _deleted/, "pruned by retention" with the time it was removed, or "lost"
 when its copy was found missing from the backup root. Then a line for each time the
 config left it out since it was backed up, and it was followed again (or deleted or
-purged) since: from when to when, its last content backed up standing for it meanwhile. Right after a run was interrupted,
+purged) since: from when to when, its last content backed up standing for it meanwhile
+(none where purged: the purge deleted it from then on). Right after a run was interrupted,
 a copy it moved before recording it is shown where it went (JSON: "movedTo").
 PATH is relative to the source root (docs/a.txt), or written as the logs show it, the
 source's name in front (source/docs/a.txt; required with several sources), or absolute,

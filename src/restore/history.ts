@@ -133,9 +133,12 @@ export function formatHistory(
   ); // a newline in a name or a link's target would break the table
   const header = ["VERSION", "BECAME CURRENT", "REPLACED", "SIZE", "HASH", "WHERE"];
   const count = `${entries.length} content${entries.length === 1 ? "" : "s"}`;
+  // A purged one's content ended where its exclusion began: none stood for it meanwhile.
   const spans = exclusions.map((e) =>
-    `Excluded from ${e.from} to ${e.to} (${ENDED[e.ended]}): the config left it out, its ` +
-    "content backed up before standing for it"
+    `Excluded from ${e.from} to ${e.to} (${ENDED[e.ended]}): the config left it out, ` +
+    (e.ended === "purged"
+      ? "and the purge deleted its content from then on"
+      : "its content backed up before standing for it")
   );
   return [oneLine(`History of ${path} (${count})`), ...formatTable(header, rows), ...spans]
     .join("\n");
