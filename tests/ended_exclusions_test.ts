@@ -288,3 +288,34 @@ Deno.test("watch: a file over exclude_larger_than that shrinks under it is follo
     /^\+ source\/big\.bin\n1 added, 0 removed, 0 modified /,
   );
 });
+
+Deno.test("restore and ls --at a moment after a file excluded was purged, backed up again since: said excluded and purged then, not deleted", async () => {
+  using fx = makeFixture({});
+  put(fx.source, { "a.txt": "a\n", "x.log": "x1\n" });
+  await ok(fx, "run");
+  configure(fx, { exclude: ["*.log"] });
+  await ok(fx, "run");
+  await ok(fx, "purge", "x.log", "--yes");
+  configure(fx);
+  put(fx.source, { "x.log": "x2\n" });
+  await ok(fx, "run");
+  const [, during, purged, after] = await endedTimes(fx);
+  const [span] = JSON.parse(await ok(fx, "history", "x.log", "--json")).exclusions;
+  const said = `'source/x.log' is not in the backup as of ${purged}: it was excluded at ` +
+    `${span.from} (the config left it out) and purged at ${span.to} (backup-tool purge), then ` +
+    "backed up again at ";
+  for (const at of [during, purged]) {
+    const r = await fx.cli("restore", "x.log", "--at", at, "--to", join(fx.dir, "then"));
+    assert.equal(r.code, 1, r.stderr);
+    assert.doesNotMatch(r.stderr, /deleted/);
+    const l = await fx.cli("ls", "x.log", "--at", at);
+    assert.equal(l.code, 1, l.stderr);
+    assert.doesNotMatch(l.stderr, /deleted/);
+    if (at === purged) {
+      assert.ok(r.stderr.includes(said), r.stderr);
+      assert.ok(l.stderr.includes(said), l.stderr);
+      assert.match(r.stderr, /: give that time to --at$/m);
+    }
+  }
+  assert.ok(after > purged);
+});

@@ -239,6 +239,18 @@ function deletedBefore(store: StateStore, target: string, at: number, lists = fa
         : `: it was purged at ${purgedAt} (backup-tool purge): no copy of it is left`;
     }
   }
+  // Purged, backed up again since: not deleted from its source; no earlier moment gives it.
+  if (next !== undefined && !folder && last.location === "purged") {
+    const from = last.validTo;
+    const span = store.endedExclusions(target).find((e) =>
+      e.path === target && e.by === "purged" && e.from === from
+    );
+    const excluded = span ? `excluded at ${when} (the config left it out) and ` : "";
+    const purgedAt = new Date(span?.to ?? last.prunedAt ?? from!).toISOString();
+    const again = new Date(next.validFrom).toISOString();
+    return `: it was ${excluded}purged at ${purgedAt} (backup-tool purge), then backed up ` +
+      `again at ${again}: give that time to --at`;
+  }
   const deleted = folder
     ? `: the last of its files was deleted at ${when}`
     : `: it was deleted at ${when}`;
