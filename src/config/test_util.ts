@@ -2,7 +2,9 @@
  * Test fixtures for the config tests: a fresh temp folder holding a small tree of source
  * folders, a file, symlinks, and a config file written per case. `withTree` removes it all.
  */
+import assert from "node:assert/strict";
 import { join } from "node:path";
+import { ConfigError, loadConfig } from "./config.ts";
 
 /** Folders created in every fixture tree. */
 const FOLDERS = ["data/inner", "other", "a/b/source", "a/bc", "c/source", "versions", "x/Photos"];
@@ -50,4 +52,22 @@ export function listTree(dir: string, prefix = ""): string[] {
     if (entry.isDirectory) out.push(...listTree(dir, rel));
   }
   return out.sort();
+}
+
+/**
+ * Asserts that loading the config `file` (in `tree`) is refused with one ConfigError line,
+ * `Cannot load config '<file>': …`, holding each of `expected` (`$DIR`: the tree's folder).
+ */
+export function assertRefused(tree: Tree, file: string, expected: readonly string[]): void {
+  assert.throws(() => loadConfig(file), (err: Error) => {
+    assert.ok(err instanceof ConfigError, String(err));
+    assert.equal(err.name, "ConfigError");
+    assert.ok(err.message.startsWith(`Cannot load config '${file}': `), err.message);
+    assert.ok(!err.message.includes("\n"), err.message);
+    for (const text of expected) {
+      const want = text.replaceAll("$DIR", tree.dir);
+      assert.ok(err.message.includes(want), `expected ${JSON.stringify(want)} in:\n${err.message}`);
+    }
+    return true;
+  });
 }
