@@ -6,7 +6,7 @@
  * and what to do. Reads only: an interruption leaves nothing behind.
  */
 import { ConfigError, osDetail, quote } from "./errors.ts";
-import { nonFolderAbove, notAFolder } from "./paths.ts";
+import { brokenLink, nonFolderAbove, notAFolder } from "./paths.ts";
 
 /**
  * The largest config read: a real one is a few KiB; a file that never ends (`/dev/zero`)
@@ -81,17 +81,14 @@ function readFailure(file: string, err: unknown): string {
     }
   }
   if (!(err instanceof Deno.errors.NotFound)) return `${osDetail(err)}${readRemedy(err)}`;
-  let target;
-  try {
-    target = Deno.readLinkSync(file);
-  } catch {
+  const link = brokenLink(file);
+  if (link === undefined) {
     return `it does not exist: check the path, or create it with backup-tool init --config ${
       quote(file)
     }`;
   }
   // `init` would not write through it: the link is what to look at.
-  return `it is a symlink to ${quote(target)}, which does not exist: check the symlink, ` +
-    "or pass --config FILE naming the config file";
+  return `${link}: check the symlink, or pass --config FILE naming the config file`;
 }
 
 /** What to do about a config file that cannot be read, after the system's reason. */

@@ -20,7 +20,7 @@
  * said with where each was written. Reads only.
  */
 import { Invalid, invalid, osDetail, quote, typeName } from "./errors.ts";
-import { absolute, nonFolderAbove, notAFolder } from "./paths.ts";
+import { absolute, brokenLink, nonFolderAbove, notAFolder } from "./paths.ts";
 import { patternProblem, sourceNamedProblem } from "./pattern_check.ts";
 import { readExclude } from "./exclude_keys.ts";
 import type { Section } from "./section.ts";
@@ -169,12 +169,10 @@ function readExcludeFile(file: string, key: string): string {
 
 /** Why a file not found is not there (missing, or a symlink to nothing), and what to do. */
 function missing(file: string): string {
-  try {
-    return `it is a symlink to ${quote(Deno.readLinkSync(file))}, which does not exist: ` +
-      "check the symlink, or remove it from 'exclude_from'";
-  } catch {
-    return "it does not exist: create it, or remove it from 'exclude_from'";
-  }
+  const link = brokenLink(file);
+  return link === undefined
+    ? "it does not exist: create it, or remove it from 'exclude_from'"
+    : `${link}: check the symlink, or remove it from 'exclude_from'`;
 }
 
 /**

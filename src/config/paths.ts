@@ -68,6 +68,18 @@ function lstatOrNone(path: string): Deno.FileInfo | undefined {
   }
 }
 
+/**
+ * `path` not found, told when it is a symlink to nothing: `it is a symlink to 'x', which
+ * does not exist`; undefined where it is no symlink (then it is simply missing).
+ */
+export function brokenLink(path: string): string | undefined {
+  try {
+    return `it is a symlink to ${quote(Deno.readLinkSync(path))}, which does not exist`;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Whether anything (a dangling symlink too) is at `path`; false where none can be seen. */
 export function isThere(path: string): boolean {
   return lstatOrNone(path) !== undefined;
