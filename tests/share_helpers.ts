@@ -3,10 +3,11 @@
  * images can be made and loop-mounted here (root on Linux with mkfs.btrfs / mkfs.xfs and
  * filefrag; otherwise the reason is said once), a fresh image or tmpfs mounted at a
  * fixture's backup root for a body (always unmounted in `finally`), `filefrag -v`'s word on
- * a file's extents, and contents of their own.
+ * a file's extents, whether the state has the kept copies' index, and contents of their own.
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { DatabaseSync } from "node:sqlite";
 import type { Fixture } from "./helpers.ts";
 import { succeeds } from "./fstab_namespace.ts";
 import { canMountTmpfs, unmount } from "./tmpfs.ts";
@@ -65,11 +66,30 @@ export async function withTmpfs(fx: Fixture, body: () => Promise<void>): Promise
 
 /** Whether every extent of the file is shared with another file (`filefrag -v`). */
 export async function sharedWhole(path: string): Promise<boolean> {
+  const extents = await extentsOf(path);
+  return extents.length > 0 && extents.every((l) => /\bshared\b/.test(l));
+}
+
+/** Whether any extent of the file is shared with another file (`filefrag -v`). */
+export async function sharedAny(path: string): Promise<boolean> {
+  const extents = await extentsOf(path);
+  assert.ok(extents.length > 0, `${path} has extents`);
+  return extents.some((l) => /\bshared\b/.test(l));
+}
+
+/** `filefrag -v`'s lines of a file's extents. */
+async function extentsOf(path: string): Promise<string[]> {
   const out = await new Deno.Command("filefrag", { args: ["-v", path] }).output();
   assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
-  const extents = new TextDecoder().decode(out.stdout).split("\n")
-    .filter((l) => /^\s*\d+:/.test(l));
-  return extents.length > 0 && extents.every((l) => /\bshared\b/.test(l));
+  return new TextDecoder().decode(out.stdout).split("\n").filter((l) => /^\s*\d+:/.test(l));
+}
+
+/** Whether the fixture's state has the kept copies' index (state/stored_copies.ts). */
+export function hasKeptIndex(fx: Fixture): boolean {
+  using db = new DatabaseSync(join(fx.backup, ".backup-tool", "state.db"), { readOnly: true });
+  return db.prepare(
+    "SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = 'copies_kept_by_hash'",
+  ).get() !== undefined;
 }
 
 /** Bytes that no other file of the test holds: `seed` makes each content its own. */

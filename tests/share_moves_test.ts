@@ -12,12 +12,12 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { DatabaseSync } from "node:sqlite";
 import { type Fixture, makeFixture } from "./helpers.ts";
 import {
   BTRFS,
   bytesOf,
   EXT4,
+  hasKeptIndex,
   MIB,
   sharedWhole,
   TMPFS,
@@ -189,14 +189,6 @@ Deno.test({
     });
   },
 });
-
-/** Whether the fixture's state has the kept copies' index (stored_copies.ts). */
-function hasKeptIndex(fx: Fixture): boolean {
-  using db = new DatabaseSync(join(fx.backup, ".backup-tool", "state.db"), { readOnly: true });
-  return db.prepare(
-    "SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = 'copies_kept_by_hash'",
-  ).get() !== undefined;
-}
 
 /** Runs that keep a version (`doc.bin` changed) and a deleted file's copy (`gone.bin`). */
 async function archiveSome(fx: Fixture): Promise<void> {

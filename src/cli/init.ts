@@ -379,7 +379,13 @@ function configTemplate(
 
   // true: read and hash every file on every run, even when its size and times are
   // unchanged (slower; catches changes that keep them). 'run --rehash' does it once.
-  "rehash": ${j(DEFAULTS.rehash)}
+  "rehash": ${j(DEFAULTS.rehash)},
+
+  // On btrfs and XFS (reflink), a copy of a content the backup already holds (a
+  // duplicate, a moved file, one put back to an old version) shares its disk blocks
+  // with the stored copy, taking next to no room. false: every copy owns its blocks,
+  // so a disk fault in one block damages one copy only, not every copy sharing it.
+  "share_blocks": ${j(DEFAULTS.share_blocks)}
 }
 `;
 }

@@ -70,6 +70,12 @@ export interface Config {
   /** Whether a run's log names each unchanged file (`SKIP:`), as the reference's did. */
   logUnchanged: boolean;
   rehash: boolean;
+  /**
+   * Whether a copy may share its disk blocks with a stored copy of the same content, where
+   * the backup root's file system can (engine/share_extents.ts); false: every copy owns
+   * its blocks, and no sharing is asked of the file system or looked up in the state.
+   */
+  shareBlocks: boolean;
 }
 
 /** Defaults of the optional keys, by JSON key path. */
@@ -94,6 +100,7 @@ export const DEFAULTS = {
   log_retention: 30,
   log_unchanged: true,
   rehash: false,
+  share_blocks: true,
 } as const;
 
 /** Longest timer delay JS supports (setTimeout/setInterval overflow beyond it). */
@@ -117,6 +124,7 @@ const TOP_KEYS = [
   "log_retention",
   "log_unchanged",
   "rehash",
+  "share_blocks",
 ];
 
 /** Where nested keys belong, to hint when one is written at the top level. */
@@ -345,6 +353,7 @@ function readSettings(top: Section, base: string, mayBeUnreadable = false): Sett
     logRetention: top.integer("log_retention", { min: 1 }, DEFAULTS.log_retention),
     logUnchanged: top.boolean("log_unchanged", DEFAULTS.log_unchanged),
     rehash: top.boolean("rehash", DEFAULTS.rehash),
+    shareBlocks: top.boolean("share_blocks", DEFAULTS.share_blocks),
   };
 }
 

@@ -77,6 +77,9 @@ const UNKNOWN_KEYS: Case[] = [
   ["one_filesystem", { ...BASE, one_filesystem: true }, [
     "unknown key 'one_filesystem' (did you mean 'one_file_system'?)",
   ]],
+  ["share_block", { ...BASE, share_block: false }, [
+    "unknown key 'share_block' (did you mean 'share_blocks'?)",
+  ]],
 ];
 
 const WRONG_TYPES: Case[] = [
@@ -115,6 +118,9 @@ const WRONG_TYPES: Case[] = [
   ]],
   ["one_file_system", { ...BASE, one_file_system: 1 }, [
     "'one_file_system' must be true or false, got number 1",
+  ]],
+  ["share_blocks", { ...BASE, share_blocks: "false" }, [
+    "'share_blocks' must be true or false, got string \"false\": write it without quotes (false)",
   ]],
   ["exclude_larger_than unit", { ...BASE, exclude_larger_than: "500X" }, [
     '\'exclude_larger_than\' "500X" is not a size: give a number of bytes, or a number with a unit K, M, G or T (1024-based, as restic reads them), e.g. "500M" or "1.5G"; null (or no key) for no limit',

@@ -46,6 +46,7 @@ function contract(file: string): "config" | "error" {
   assert.ok(config.exclude.every((p) => typeof p === "string" && p.trim() !== ""));
   assert.equal(typeof config.excludeCaches, "boolean");
   assert.equal(typeof config.oneFileSystem, "boolean");
+  assert.equal(typeof config.shareBlocks, "boolean");
   assert.ok(config.excludeIfPresent.every((n) => n !== "" && !/[/\\]|^\.\.?$/.test(n)));
   assert.equal(typeof config.rehash, "boolean");
   return "config";
@@ -101,6 +102,7 @@ const KEYS = [
   "log_retention",
   "log_unchanged",
   "rehash",
+  "share_blocks",
   "sources.0",
   "sources.0.path",
   "sources.0.name",

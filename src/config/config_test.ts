@@ -41,6 +41,7 @@ function defaults(tree: Tree): Config {
     logRetention: 30,
     logUnchanged: true,
     rehash: false,
+    shareBlocks: true,
   };
 }
 
@@ -76,6 +77,7 @@ const FULL = `// every key, with comments and trailing commas
   "log_retention": 1,
   "log_unchanged": false,
   "rehash": true,
+  "share_blocks": false,
 }
 `;
 
@@ -106,6 +108,7 @@ const VALID: ValidCase[] = [
       logRetention: 1,
       logUnchanged: false,
       rehash: true,
+      shareBlocks: false,
     }),
   },
   {

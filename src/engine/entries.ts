@@ -256,9 +256,10 @@ export class EntryHandler {
     if (staged && action.type === "skip") removeQuietly(staged); // same content after all
     // Only regular files are flushed; a staged symlink has no data to sync.
     const toSync = action.type !== "skip" && input.entry.kind === "file" ? staged : undefined;
-    // Only where the root's file system shares blocks: elsewhere no lookup is made.
-    const worth = toSync !== undefined && worthSharing(input.entry.size) &&
-      mayShareAt(this.ctx.root);
+    // Only where the root's file system shares blocks and `share_blocks` lets it: elsewhere
+    // no lookup is made.
+    const worth = toSync !== undefined && this.ctx.config.shareBlocks &&
+      worthSharing(input.entry.size) && mayShareAt(this.ctx.root);
     let shareWith: string | string[] | undefined;
     if (worth && action.type === "duplicate") {
       shareWith = this.planner.copyOf(action.content.hash, action.original);

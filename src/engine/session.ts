@@ -246,8 +246,8 @@ async function startSession(
       () => lock.stillHeld(),
       syncFs,
     );
-    // Where new copies can share kept ones' blocks (btrfs, XFS): their lookup's index.
-    const stores = command === "run" || command === "watch";
+    // Where new copies may share kept ones' blocks (btrfs, XFS; share_blocks): their index.
+    const stores = (command === "run" || command === "watch") && config.shareBlocks;
     if (stores && mayShareAt(config.backupRoot)) store.keepKeptCopiesIndex();
     log.flush(); // a run killed before its first batch still leaves its start in the log
     return makeSession({

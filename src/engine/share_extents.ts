@@ -6,7 +6,8 @@
  * where a stored copy already holds its content (a moved or renamed file's old copy,
  * archived by the same run; a version it was put back to; a deleted file's made again:
  * state/stored_copies.ts). Both are looked up only where `mayShareAt` says the root's file
- * system is one that shares (btrfs, XFS): elsewhere no query and no call is made. It stays
+ * system is one that shares (btrfs, XFS) and the config's `share_blocks` is not false (its
+ * callers ask that first): elsewhere no query and no call is made. It stays
  * a whole file of its own: a restore,
  * `verify` and every other reader see its bytes as before, and a later change to either
  * file (there is none: stored copies are never written) would be copied on write.

@@ -87,6 +87,7 @@ function configOfBackupRoot(given: string, writesLog = false): Config {
     logRetention: DEFAULTS.log_retention,
     logUnchanged: DEFAULTS.log_unchanged,
     rehash: false,
+    shareBlocks: DEFAULTS.share_blocks,
   };
   refuseWithoutState(root);
   const sources = withState(bare, (store) => inPlaceSources(store.sourcePaths()).sources);

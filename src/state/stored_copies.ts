@@ -13,7 +13,8 @@
  * changed wrote about 6,900 WAL pages for nine such pages per file: performance-history.md),
  * on ext4 and tmpfs too, for a lookup only btrfs and XFS roots make; and a schema version
  * of its own would have older versions of the tool refuse the state. Instead the first run or watch
- * session on a root whose file system can share (`mayShareAt`) makes it, at its start, in
+ * session on a root whose file system can share (`mayShareAt`; `share_blocks` not false)
+ * makes it, at its start, in
  * a transaction of its own (`keepKeptCopiesIndex`, `IF NOT EXISTS`: every later session's
  * costs one look at the schema, 0.06 ms). Making it reads the copies table once and
  * writes the kept copies' entries: on a synthetic state of 100,000 copies (32 MiB, WAL,

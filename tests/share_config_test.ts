@@ -1,0 +1,73 @@
+/**
+ * `share_blocks` and the kept copies' index, through the real CLI on a btrfs image
+ * (share_helpers.ts: root on Linux with mkfs.btrfs and filefrag; ignored otherwise): with
+ * `share_blocks: false` a duplicate's copy and a moved folder's files own every block of
+ * theirs (`filefrag -v`: no extent shared) and no run makes the kept copies' index; set back
+ * to true, the next session makes it.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { type Fixture, makeFixture, writeConfig } from "./helpers.ts";
+import {
+  BTRFS,
+  bytesOf,
+  hasKeptIndex,
+  MIB,
+  sharedAny,
+  sharedWhole,
+  withImage,
+} from "./share_helpers.ts";
+
+const WATCH = { watch: { debounce_ms: 200, rescan_interval: 0 } };
+
+/** The fixture's config again, with `share_blocks` as given. */
+function setShareBlocks(fx: Fixture, shareBlocks: boolean): void {
+  writeConfig(fx.config, {
+    sources: ["./source"],
+    backup_root: "./backup",
+    log_dir: "./logs",
+    ...WATCH,
+    share_blocks: shareBlocks,
+  });
+}
+
+Deno.test({
+  name:
+    "run on btrfs with share_blocks false: duplicates and moved files own their blocks; no kept copies' index",
+  ignore: !BTRFS,
+  fn: async () => {
+    const a = bytesOf(3 * MIB + 17, 31);
+    const b = bytesOf(2 * MIB, 32);
+    using fx = makeFixture({ "d/a.bin": a, "d/z.bin": a, "d/b.bin": b }, {
+      share_blocks: false,
+    });
+    await withImage(fx, "btrfs", async () => {
+      const first = await fx.cli("run");
+      assert.equal(first.code, 0, first.stderr);
+      assert.match(first.stdout, /2 new, 0 updated, 1 duplicate/);
+      assert.ok(!(await sharedAny(join(fx.backup, "_duplicates", "d", "z.bin"))));
+      assert.ok(!(await sharedAny(join(fx.backup, "d", "a.bin"))));
+      assert.equal(hasKeptIndex(fx), false, "no index on the first run");
+      // The folder moved: its files stored again whole, beside their old copies.
+      Deno.renameSync(join(fx.source, "d"), join(fx.source, "e"));
+      const moved = await fx.cli("run", "--force");
+      assert.equal(moved.code, 0, moved.stderr);
+      assert.match(moved.stdout, /2 new, 0 updated, 1 duplicate, 0 unchanged, 3 deleted/);
+      for (const name of ["a.bin", "b.bin"]) {
+        assert.ok(!(await sharedAny(join(fx.backup, "e", name))), `e/${name} owns its blocks`);
+        assert.ok(!(await sharedAny(join(fx.backup, "_deleted", "d", name))), `_deleted/d/${name}`);
+      }
+      assert.deepEqual(Deno.readFileSync(join(fx.backup, "e", "b.bin")), b);
+      assert.equal(hasKeptIndex(fx), false, "no index on a later run");
+      const verify = await fx.cli("verify");
+      assert.equal(verify.code, 0, verify.stdout + verify.stderr);
+      // Back to true: the next run makes the index, and a duplicate shares again.
+      setShareBlocks(fx, true);
+      Deno.writeFileSync(join(fx.source, "again.bin"), a);
+      const on = await fx.cli("run");
+      assert.equal(on.code, 0, on.stderr);
+      assert.equal(hasKeptIndex(fx), true, "made once sharing is on");
+      assert.ok(await sharedWhole(join(fx.backup, "_duplicates", "again.bin")));
+    });
+  },
+});
