@@ -3,11 +3,14 @@
  * (share_helpers.ts: root on Linux with mkfs.btrfs and filefrag; ignored otherwise): with
  * `share_blocks: false` a duplicate's copy and a moved folder's files own every block of
  * theirs (`filefrag -v`: no extent shared) and no run makes the kept copies' index; set back
- * to true, the next session makes it.
+ * to true, the next session makes it. A `watch` session started on a sharing root whose
+ * state lacks the index makes it at its start, and its passes then find kept copies by it
+ * (a deleted file made again shares its `_deleted/` copy's blocks).
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { type Fixture, makeFixture, writeConfig } from "./helpers.ts";
+import { type Fixture, makeFixture, poll, writeConfig } from "./helpers.ts";
+import { DEADLINE_MS, WatchProcess } from "./watch_helpers.ts";
 import {
   BTRFS,
   bytesOf,
@@ -71,3 +74,49 @@ Deno.test({
     });
   },
 });
+
+Deno.test({
+  name:
+    "watch on btrfs: a state without the kept copies' index gets it at the session's start; a file made again shares its _deleted/ copy",
+  ignore: !BTRFS,
+  fn: async () => {
+    const gone = bytesOf(2 * MIB, 33);
+    using fx = makeFixture({ "gone.bin": gone, "keep.txt": "keep\n" }, {
+      ...WATCH,
+      share_blocks: false,
+    });
+    await withImage(fx, "btrfs", async () => {
+      // Runs with sharing off: a deleted file's copy kept, and no index.
+      assert.equal((await fx.cli("run")).code, 0);
+      Deno.removeSync(join(fx.source, "gone.bin"));
+      const deleted = await fx.cli("run", "--force");
+      assert.equal(deleted.code, 0, deleted.stderr);
+      const kept = join(fx.backup, "_deleted", "gone.bin");
+      assert.deepEqual(Deno.readFileSync(kept), gone);
+      assert.equal(hasKeptIndex(fx), false);
+      setShareBlocks(fx, true);
+      await using w = new WatchProcess(fx);
+      await w.ready();
+      await poll("the kept copies' index", () => hasKeptIndex(fx), DEADLINE_MS);
+      // The deleted file's content made again: the watch's pass finds its kept copy.
+      Deno.writeFileSync(join(fx.source, "back.bin"), gone);
+      const copy = join(fx.backup, "back.bin");
+      await poll("back.bin in the backup", () => sizeOf(copy) === gone.length, DEADLINE_MS);
+      const exit = await w.stop();
+      assert.equal(exit.code, 0, exit.stderr);
+      assert.doesNotMatch(exit.stderr, /WARNING/);
+      assert.deepEqual(Deno.readFileSync(copy), gone);
+      assert.ok(await sharedWhole(copy), "back.bin's copy shares its extents");
+      assert.ok(await sharedWhole(kept), "with _deleted/gone.bin");
+    });
+  },
+});
+
+/** A file's size, or undefined where it is not (yet). */
+function sizeOf(path: string): number | undefined {
+  try {
+    return Deno.statSync(path).size;
+  } catch {
+    return undefined;
+  }
+}
