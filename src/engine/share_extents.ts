@@ -1,14 +1,14 @@
 /**
  * A duplicate's staged copy made to share its disk blocks with the stored copy of the same
  * content, where the backup root's file system can share extents between files (Linux
- * btrfs; XFS made with reflink=1, the default of mkfs.xfs since 5.1): its `_duplicates/`
- * copy then takes next to no room of its own. A new or changed file's staged copy likewise,
- * where a stored copy already holds its content (a moved or renamed file's old copy,
- * archived by the same run; a version it was put back to; a deleted file's made again:
- * state/stored_copies.ts). Both are looked up only where `mayShareAt` says the root's file
- * system is one that shares (btrfs, XFS) and the config's `share_blocks` is not false (its
- * callers ask that first): elsewhere no query and no call is made. It stays
- * a whole file of its own: a restore,
+ * btrfs; XFS made with reflink=1, the default of mkfs.xfs since 5.1; OCFS2 and bcachefs,
+ * see SHARING_TYPES): its `_duplicates/` copy then takes next to no room of its own. A new
+ * or changed file's staged copy likewise, where a stored copy already holds its content (a
+ * moved or renamed file's old copy, archived by the same run; a version it was put back
+ * to; a deleted file's made again: state/stored_copies.ts). Both are looked up only where
+ * `mayShareAt` says the root's file system is one that shares and the config's
+ * `share_blocks` is not false (its callers ask that first): elsewhere no query and no call
+ * is made. It stays a whole file of its own: a restore,
  * `verify` and every other reader see its bytes as before, and a later change to either
  * file (there is none: stored copies are never written) would be copied on write.
  *
@@ -76,10 +76,18 @@ const SYMBOLS = {
 
 /**
  * `f_type` of statfs(2), the first field of struct statfs (a 64-bit word on x86_64 and
- * aarch64, little-endian: its low 32 bits hold the magic): BTRFS_SUPER_MAGIC and
- * XFS_SUPER_MAGIC (linux/magic.h).
+ * aarch64, little-endian: its low 32 bits hold the magic), of the file systems whose
+ * FIDEDUPERANGE compares and shares (their `remap_file_range` takes REMAP_FILE_DEDUP):
+ * BTRFS_SUPER_MAGIC and XFS_SUPER_MAGIC (linux/magic.h); OCFS2_SUPER_MAGIC (linux/magic.h;
+ * fs/ocfs2/file.c `ocfs2_remap_file_range` shares where the volume has refcount trees,
+ * mkfs.ocfs2's `refcount` feature, and answers EOPNOTSUPP elsewhere); BCACHEFS_SUPER_MAGIC
+ * (linux/magic.h, bcachefs_format.h's BCACHEFS_STATFS_MAGIC: `bch2_remap_file_range` takes
+ * REMAP_FILE_DEDUP from Linux 6.11 on, commit "bcachefs: support REMAP_FILE_DEDUP in
+ * bch2_remap_file_range", and answered EOPNOTSUPP before). A refusal is remembered as any
+ * other (REFUSALS). OCFS2 and bcachefs are read from those sources, not tried: no test
+ * here makes either file system.
  */
-const SHARING_TYPES = new Set([0x9123683e, 0x58465342]);
+const SHARING_TYPES = new Set([0x9123683e, 0x58465342, 0x7461636f, 0xca451a4e]);
 /** struct statfs is 120 bytes on x86_64 and aarch64: room to spare. */
 const STATFS_BYTES = 256;
 /** Per folder asked: whether its file system is one that shares, and its device. */
@@ -103,13 +111,13 @@ export type ShareOutcome = "shared" | "differs" | "whole";
 
 /**
  * Whether copies written below `folder` (the backup root) may share blocks with stored
- * ones: its file system is btrfs or XFS (statfs' magic number, one call per folder and
- * process) and has not refused since. Asked before a new or changed file's stored copy is
+ * ones: its file system is btrfs, XFS, OCFS2 or bcachefs (statfs' magic number, one call
+ * per folder and process) and has not refused since. Asked before a new or changed file's stored copy is
  * looked up, so that a backup root on ext4, tmpfs or a network share makes no query of the
  * state for it: the file system's type is known before any file, where learning it from a
- * first refusal would cost a lookup (and a try) first. (XFS made with reflink=0 says yes
- * here, refuses at the first try and is then not asked again.) False off Linux or without
- * FFI.
+ * first refusal would cost a lookup (and a try) first. (XFS made with reflink=0, OCFS2
+ * without refcount trees and bcachefs before Linux 6.11 say yes here, refuse at the first
+ * try and are then not asked again.) False off Linux or without FFI.
  */
 export function mayShareAt(folder: string): boolean {
   const c = library();
