@@ -31,6 +31,11 @@
  * (looked at once per connection), for current copies only elsewhere: never a scan of
  * the copies table. An interruption while it is made leaves no index (rolled back), made
  * again by the next session. Reads only, but for the index.
+ *
+ * Found by digest under the run's algorithm only: after a `hash_algorithm` change the
+ * current copies' digests are converted by the next run, but kept copies keep the old
+ * algorithm's and are not found (a file put back to such a version is stored whole, once:
+ * layout.md says why that is left so).
  */
 import type { StateDb } from "./connection.ts";
 import type { DigestHolders } from "./digest_filter.ts";
