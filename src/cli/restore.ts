@@ -21,11 +21,13 @@ import {
   RestoreTally,
 } from "./restore_output.ts";
 import { say } from "./stdout.ts";
+import { checkStdoutOptions, restoreToStdout, TO_STDOUT } from "./restore_stdout.ts";
 
 const RESTORE_HELP =
   `Usage: backup-tool restore [PATH...] [--to DIR] [--at TIME] [--version N] [--overwrite]
                            [--include PATTERN]... [--exclude PATTERN]... [--dry-run]
                            [--config FILE | --backup-root DIR] [--json] [--quiet]
+       backup-tool restore PATH --to - [--at TIME | --version N] [--quiet]
 
 Restores files from the backup. PATH is relative to the source root (docs/a.txt), or
 written as the logs show it, the source's name in front (source/docs/a.txt; required
@@ -39,6 +41,14 @@ one file (hard links) are restored as hard links of one another, where the disk 
 
 Options:
   --to DIR       Write under DIR, keeping relative paths (default: back into the source)
+  --to -         Write one file's content to standard output (as tar -O, curl -o -): PATH
+                 names one file; the bytes restore would write, checked against the
+                 recorded hash (a file up to 8 MiB before any is written, another copy of
+                 the same bytes read where its own is damaged; a larger one as it streams:
+                 a mismatch found then ends it with 'the output is damaged', exit 1);
+                 every message on stderr; a reader gone (| head) ends it quietly, exit 0;
+                 a folder, several PATHs, --include, --exclude, --overwrite, --dry-run and
+                 --json are refused (exit 2); a folder named '-' is --to ./-
   --at TIME      The tree as it was at TIME: ISO-8601, e.g. 2026-11-28T18:00:00Z, or
                  2026-11-28T18:00 (local time), or a date alone: the end of that day,
                  or a time before now: 90m, 2h, 3d, 1w2d (weeks, days, hours, minutes,
@@ -99,6 +109,7 @@ Examples:
   backup-tool restore docs/report.odt --to /tmp/restored
   backup-tool restore docs --at 2026-11-28T18:00:00Z --to /tmp/yesterday
   backup-tool restore docs/report.odt --version 3 --overwrite
+  backup-tool restore notes/todo.txt --at 2d --to - | diff - notes/todo.txt
   backup-tool restore --at 2026-11-28T18:00:00Z --dry-run
   backup-tool restore --at 2026-11-27 --to /mnt/spare/full-restore
   backup-tool restore --at 2026-12-01 --include '*.xlsx' --to /tmp/r
@@ -123,8 +134,11 @@ export async function restoreCommand(argv: string[]): Promise<number> {
     return 0;
   }
   refuseEmptyPaths("restore", p);
+  const toStdout = str(p, "to") === TO_STDOUT;
+  if (toStdout) checkStdoutOptions(p);
   const request = readRequest(p);
   const config = configForReading("restore", str(p, "config"), str(p, "backup-root"));
+  if (toStdout) return await restoreToStdout(config, request, flag(p, "quiet"));
   const json = flag(p, "json");
   const quiet = flag(p, "quiet") || json;
   const dryRun = request.dryRun === true;
@@ -166,7 +180,7 @@ function readRequest(p: Parsed): RestoreRequest {
   }
   const req: RestoreRequest = {
     paths: p.positionals,
-    to: toText === undefined ? undefined : resolve(toText),
+    to: toText === undefined || toText === TO_STDOUT ? undefined : resolve(toText),
     overwrite: flag(p, "overwrite"),
     ...flag(p, "dry-run") ? { dryRun: true } : {},
     ...filter === undefined ? {} : { filter },

@@ -86,11 +86,9 @@ export interface ReadFrom {
 
 /**
  * Writes the content to `tmp` from its own stored copy or, if that is missing or damaged,
- * from where a run moved it (its journal) or the state records it now (a run going on
- * moved it), or from the first other copy of the same content that holds it intact, or,
- * for a symlink, from the target the state records; returns which (RECORDED_TARGET for
- * the last). Whatever it reads is checked against the recorded digest. The error is the
- * own copy's, should none hold it.
+ * from another place holding it (`readFromAny`), or, for a symlink, from the target the
+ * state records; returns which (RECORDED_TARGET for the last). Whatever it reads is checked
+ * against the recorded digest.
  */
 export async function writeFromAny(
   root: string,
@@ -105,17 +103,50 @@ export async function writeFromAny(
     finishTemp(dst, tmp, c, true, refusalsSaid(named, opts));
     return { from: EMPTY_CONTENT, own: true };
   }
+  const attempt = async (at: string) => {
+    try {
+      await writeChecked(nativePath(root, at), tmp, named, c, opts);
+    } catch (e) {
+      if (e instanceof UnusableCopy) removeQuietly(tmp);
+      throw e;
+    }
+  };
+  // A symlink is whole in the state: its recorded target, if it is the recorded content.
+  const fromRecord = () => {
+    if (c.kind !== "symlink" || c.linkTarget === null) return false;
+    if (hashText(c.linkTarget, c.algo) !== c.hash) return false;
+    makeSymlink(restoredLinkTarget(c.linkTarget), tmp, c.mode, named);
+    return true;
+  };
+  return await readFromAny(root, c, opts, attempt, fromRecord);
+}
+
+/**
+ * Reads a content of the backup `root` through `attempt` (which throws UnusableCopy for a
+ * place that does not hold it, anything else to give up) from its own stored copy or, if that is missing
+ * or damaged, from where a run moved it (its journal) or the state records it now (a run
+ * going on moved it), or from the first other copy of the same content that holds it
+ * intact, or from its record (`fromRecord`: a symlink's target); returns which
+ * (RECORDED_TARGET for the last). The error is the own copy's, should none hold it.
+ * The restore writer and `restore --to -` (stream_out.ts) read a content so.
+ */
+export async function readFromAny(
+  root: string,
+  c: StoredCopy,
+  opts: Pick<WriteOptions, "movedOf" | "recordedNow" | "fallbacksOf" | "prunedOf">,
+  attempt: (at: string) => Promise<void>,
+  fromRecord: () => boolean = () => false,
+): Promise<ReadFrom> {
   let first: UnusableCopy | undefined;
   const errors = new Map<string, UnusableCopy>();
   const holds = async (at: string) => {
     try {
-      await writeChecked(nativePath(root, at), tmp, named, c, opts);
+      await attempt(at);
       return true;
     } catch (e) {
       if (!(e instanceof UnusableCopy)) throw e;
       first ??= e;
       errors.set(at, e);
-      removeQuietly(tmp);
       return false;
     }
   };
@@ -140,11 +171,7 @@ export async function writeFromAny(
   for (const at of opts.fallbacksOf?.(c) ?? []) {
     if (await holds(at)) return { from: at, own: false };
   }
-  // A symlink is whole in the state: its recorded target, if it is the recorded content.
-  if (c.kind === "symlink" && c.linkTarget !== null && hashText(c.linkTarget, c.algo) === c.hash) {
-    makeSymlink(restoredLinkTarget(c.linkTarget), tmp, c.mode, named);
-    return { from: RECORDED_TARGET, own: false };
-  }
+  if (fromRecord()) return { from: RECORDED_TARGET, own: false };
   const prunedBy = own === null ? undefined : opts.prunedOf?.(own);
   if (prunedBy !== undefined) {
     throw new UnusableCopy(prunedUnrecordedReason(c.seq, prunedBy));
@@ -161,7 +188,7 @@ export const RECORDED_TARGET = "";
 export const EMPTY_CONTENT = "\0empty";
 
 /** An empty file: its record is its whole content (the digest of no bytes). */
-function isEmptyFile(c: StoredCopy): boolean {
+export function isEmptyFile(c: StoredCopy): boolean {
   return c.kind === "file" && c.size === 0 && createDigest(c.algo).digest("hex") === c.hash;
 }
 
@@ -173,7 +200,7 @@ export class UnusableCopy extends Error {}
  * (a folder, or a file where a folder of the way was: what a run interrupted right after
  * archiving the copy leaves, with the copy where its journal says) counts as missing.
  */
-function readStored<T>(read: () => T, stored: string): T {
+export function readStored<T>(read: () => T, stored: string): T {
   try {
     return read();
   } catch (e) {
@@ -220,7 +247,7 @@ function isFolder(path: string): boolean {
  * in its place, with what its stat gave; anything but a file there is refused like a
  * missing file.
  */
-function openStoredFile(stored: string): { file: SourceFile; info: StatResult } {
+export function openStoredFile(stored: string): { file: SourceFile; info: StatResult } {
   const file = openSource(stored);
   const info = file.stat();
   if (info.kind === "file") return { file, info };
@@ -228,7 +255,7 @@ function openStoredFile(stored: string): { file: SourceFile; info: StatResult } 
   throw new Deno.errors.IsADirectory(`Is not a file: '${stored}'`);
 }
 
-function damaged(stored: string, c: StoredCopy): Error {
+export function damaged(stored: string, c: StoredCopy): Error {
   const twin = caseTwinAnswering(stored);
   if (twin !== undefined) {
     // A copy of the backup root onto exFAT or FAT32 could not hold both names.

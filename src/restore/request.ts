@@ -261,7 +261,7 @@ async function dryRunChosen(chosen: Chosen, hooks: RestoreHooks): Promise<Restor
  * start moved it, else where the journal read again says (a run going on, between its file
  * steps and its commit). Asked only of a copy not found where it was recorded.
  */
-function movedOf(store: StateStore, unfinished: Unfinished, storedAt: string): string[] {
+export function movedOf(store: StateStore, unfinished: Unfinished, storedAt: string): string[] {
   const moved = movedTo(unfinished, storedAt);
   return moved.length > 0 ? moved : movedTo(unfinishedWork(store.pendingIntents()), storedAt);
 }
