@@ -4,12 +4,14 @@
  * on stderr; a damaged stored copy read from another copy of the same bytes, or refused
  * with nothing written; a copy too large to hold found damaged once written said as damaged
  * output; the options that mean nothing there refused (exit 2) with nothing done; a 20 MiB
- * file streamed in bounded memory; a reader gone (`| head -c 10`) ends it quietly. Writes
- * only in the fixtures' temporary folders.
+ * file streamed in bounded memory; a reader gone (`| head -c 10`) ends it quietly; no lock
+ * taken, a run holding the backup root meanwhile. Writes only in the fixtures' temporary
+ * folders.
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { type Fixture, makeFixture, toolCommand } from "./helpers.ts";
+import { type Fixture, makeFixture, poll, toolCommand } from "./helpers.ts";
+import { killAndWait, spawnTool } from "./reliability/util.ts";
 import { ok, put } from "./restore_helpers.ts";
 
 interface Raw {
@@ -280,4 +282,34 @@ Deno.test("restore --to - into a pipe closed early (| head -c 10) ends quietly, 
     assert.equal(status.code, 0, `${file}: ${stderr}`);
     assert.doesNotMatch(stderr, /error|panic|uncaught|\bat /i, file);
   }
+});
+
+Deno.test("restore --to - takes no lock: it reads while a run holds the backup root, which goes on", async () => {
+  using fx = makeFixture({});
+  put(fx.source, { "a.txt": "a1\n" });
+  await ok(fx, "run");
+  put(fx.source, { "a.txt": "a2\n" });
+  const paused = join(fx.dir, "paused");
+  const run = spawnTool(["run", "-q", "--config", fx.config], {
+    env: { BACKUP_TOOL_PAUSE: `locked:1:${paused}` },
+  });
+  try {
+    await poll("the run to hold the lock", () => {
+      try {
+        return Deno.statSync(paused).isFile;
+      } catch {
+        return false;
+      }
+    });
+    const r = await raw(fx, "restore", "a.txt", "--to", "-");
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(text(r), "a1\n");
+    assert.match(r.stderr, /^WARNING: a run \(pid \d+ .*\) is changing the backup now/m);
+    Deno.removeSync(paused);
+    const out = await run.output();
+    assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+  } finally {
+    await killAndWait(run);
+  }
+  assert.equal(text(await raw(fx, "restore", "a.txt", "--to", "-", "-q")), "a2\n");
 });
