@@ -41,6 +41,13 @@ const WARNED = (path: string) =>
     "m",
   );
 
+/**
+ * The WARNING of a file restored or listed `--at` a moment inside an exclusion that ended
+ * since: said in the past, with its span; `then`: how it ended, and what follows.
+ */
+const WAS_WARNED = (path: string, from: string, to: string, then: string) =>
+  `WARNING: '${path}' was excluded from ${from} to ${to} (the config left it out, ${then}`;
+
 /** Backed up, taken out by `*.log`, then followed again: x.log changed meanwhile, y.log not. */
 async function followedAgain(fx: Fixture): Promise<string[]> {
   put(fx.source, { "a.txt": "a\n", "x.log": "x1\n", "y.log": "y\n" });
@@ -64,14 +71,42 @@ Deno.test("ls and restore --at a moment while a file was excluded, followed agai
   assert.equal(listed["source/x.log"].version, 1);
   assert.equal(listed["source/y.log"].excluded, true);
   assert.equal(listed["source/a.txt"].excluded, undefined);
-  assert.match(await ok(fx, "ls", "--at", during), /source\/x\.log .*; excluded since/);
+  // Not excluded now: said in the past, from when to when, and the moment to give instead.
+  const [{ from, to: until }] = JSON.parse(await ok(fx, "history", "x.log", "--json")).exclusions;
+  assert.equal(listed["source/x.log"].excludedUntil, until);
+  const lsText = await fx.cli("ls", "--at", during);
+  assert.match(
+    lsText.stdout,
+    new RegExp(`source/x\\.log .*; excluded from ${from} to ${until}$`, "m"),
+  );
+  const followed = `then followed it again): the backup holds its last content backed up before ` +
+    "that, at ";
+  const remedy = `, and the file may have changed meanwhile: give --at ${until} or a later ` +
+    "time for the content backed up once it was followed again";
+  assert.ok(
+    lsText.stderr.includes(WAS_WARNED("source/x.log", from, until, followed)),
+    lsText.stderr,
+  );
+  assert.doesNotMatch(lsText.stderr, / is excluded/);
   const to = join(fx.dir, "then");
   const r = await fx.cli("restore", "--at", during, "--to", to);
   assert.equal(r.code, 0, r.stderr);
   assert.equal(Deno.readTextFileSync(join(to, "x.log")), "x1\n");
-  assert.match(r.stderr, WARNED("source/x.log"));
-  assert.match(r.stderr, WARNED("source/y.log"));
+  for (const path of ["source/x.log", "source/y.log"]) {
+    assert.ok(r.stderr.includes(WAS_WARNED(path, from, until, followed)), r.stderr);
+  }
+  assert.ok(r.stderr.includes(remedy), r.stderr);
+  assert.doesNotMatch(r.stderr, / is excluded/);
   assert.doesNotMatch(r.stderr, /a\.txt/);
+  const json = JSON.parse(
+    await ok(fx, "restore", "x.log", "--at", during, "--to", join(fx.dir, "j"), "--json"),
+  );
+  assert.ok(
+    json.restored[0].warning.startsWith(
+      `it was excluded from ${from} to ${until} (the config left it out, ${followed}`,
+    ),
+    json.restored[0].warning,
+  );
   // Now, and without --at, it is followed: no warning.
   const now = await fx.cli("restore", "--to", join(fx.dir, "now"));
   assert.equal(now.code, 0, now.stderr);
@@ -141,8 +176,11 @@ Deno.test("a file deleted from its source while excluded: its exclusion ends at 
   assert.equal(ls.files.find((f: { path: string }) => f.path === "source/d.log").excluded, true);
   const r = await fx.cli("restore", "d.log", "--at", during, "--to", join(fx.dir, "then"));
   assert.equal(r.code, 0, r.stderr);
-  assert.match(r.stderr, WARNED("source/d.log"));
   const [span] = JSON.parse(await ok(fx, "history", "d.log", "--json")).exclusions;
+  const deleted = `then deleted from its source at ${span.to}): the backup holds its last ` +
+    "content backed up before that, at ";
+  assert.ok(r.stderr.includes(WAS_WARNED("source/d.log", span.from, span.to, deleted)), r.stderr);
+  assert.match(r.stderr, /and the file may have changed before it was deleted$/m);
   assert.equal(span.ended, "deleted");
   assert.match(await ok(fx, "history", "d.log"), /\(deleted from the source\)/);
 });
@@ -177,7 +215,15 @@ Deno.test("a folder's tag (exclude_if_present) removed: ls, restore and diff --a
   Deno.removeSync(join(fx.source, "cache", ".nobackup"));
   await ok(fx, "run");
   const [, , after] = await endedTimes(fx);
-  assert.deepEqual(await answers(), whileExcluded);
+  // The same answers, but for the WARNING: said in the past now that the tag is gone (for
+  // each file: the tag itself was backed up, so not every file of the folder was excluded).
+  const since = await answers();
+  assert.deepEqual({ ...since, restore: "" }, { ...whileExcluded, restore: "" });
+  const [span] = JSON.parse(await ok(fx, "history", "cache/c1.bin", "--json")).exclusions;
+  for (const file of ["c1.bin", "c2.bin"]) {
+    const was = WAS_WARNED(`source/cache/${file}`, span.from, span.to, "then followed it again)");
+    assert.ok(since.restore.includes(was), since.restore);
+  }
   // The tag itself was backed up (a folder's tag is kept): it was there, the files not.
   assert.equal(
     whileExcluded.diff,
@@ -220,7 +266,18 @@ Deno.test("a folder an exclude pattern took out whole, followed again: restore -
   );
   configure(fx);
   await ok(fx, "run");
-  assert.equal(await restored(), whileExcluded);
+  const [span] = JSON.parse(await ok(fx, "history", "cache/c1.bin", "--json")).exclusions;
+  assert.match(
+    await restored(),
+    new RegExp(
+      `^WARNING: every file recorded under 'source/cache' was excluded from ${span.from} to ` +
+        `${span.to} \\(the config left each out, then followed them again\\): the backup holds ` +
+        "the 2 files restored as last backed up before that, the last at \\S+Z, and they may " +
+        `have changed meanwhile: give --at ${span.to} or a later time for the contents backed ` +
+        "up once they were followed again$",
+      "m",
+    ),
+  );
 });
 
 Deno.test("a state of schema 7 is read as it is, and the run that migrates it records the exclusions that end from then on", async () => {

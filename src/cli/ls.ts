@@ -178,7 +178,11 @@ function* map<T, U>(items: Iterable<T>, fn: (item: T) => U): Generator<U> {
 /** `v3  1.2 KiB  2026-11-28T17:59:12.000Z  src/docs/a.txt  in versions/src/docs/a.txt/v3.bak` */
 function fileLine(f: ListedFile): string {
   const link = f.linkTarget === undefined ? "" : ` -> ${f.linkTarget}`;
-  const excluded = f.excluded ? "; excluded since" : "";
+  const excluded = f.excludedUntil !== undefined
+    ? `; excluded from ${f.excludedFrom} to ${f.excludedUntil}`
+    : f.excluded
+    ? "; excluded since"
+    : "";
   return `${`v${f.version}`.padEnd(4)} ${formatBytes(f.size).padStart(10)}  ${f.mtime}  ` +
     `${f.path}${link}  ${whereLine(f)}${excluded}`;
 }

@@ -11,7 +11,7 @@
  */
 import type { RestoreResult } from "../restore/restore_item.ts";
 import type { FolderProblem } from "../restore/made_folders.ts";
-import { type ExcludedRoot, LEFT_OUT_BY } from "../restore/excluded.ts";
+import { endedSaid, type ExcludedRoot, LEFT_OUT_BY } from "../restore/excluded.ts";
 import type { Problem } from "../restore/select.ts";
 import type { HeldRun } from "../state/run_queries.ts";
 import { oneLine } from "../log/one_line.ts";
@@ -150,10 +150,28 @@ export function choosingHooks(json: boolean, keepHeldBack: (runs: HeldRun[]) => 
 }
 
 export function printExcludedRoots(roots: ExcludedRoot[]): void {
-  for (const { path, folder, files, latest } of roots) {
+  for (const { path, folder, files, latest, ended } of roots) {
     const at = new Date(latest).toISOString();
-    warn(oneLine(folder ? excludedFolderLine(path, files, at) : excludedFileLine(path, at)));
+    if (ended !== undefined) warn(oneLine(endedLine(path, folder, files, at, ended)));
+    else warn(oneLine(folder ? excludedFolderLine(path, files, at) : excludedFileLine(path, at)));
   }
+}
+
+/** For a file (or a folder's files) excluded at the moment restored, and not any more. */
+function endedLine(
+  path: string,
+  folder: boolean,
+  files: number,
+  at: string,
+  ended: NonNullable<ExcludedRoot["ended"]>,
+): string {
+  const { was, changed } = endedSaid(ended, folder);
+  return folder
+    ? `WARNING: every file recorded under '${path}' ${was}): the backup holds the ${files} ` +
+      `files restored as last backed up before that, the last at ${at}, and they may have ` +
+      `changed ${changed}`
+    : `WARNING: '${path}' ${was}): the backup holds its last content backed up before that, ` +
+      `at ${at}, and the file may have changed ${changed}`;
 }
 
 function excludedFileLine(path: string, at: string): string {

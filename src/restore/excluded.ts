@@ -19,6 +19,14 @@ import { isWithin, type Selector } from "./asof.ts";
 import type { RestoreResult } from "./restore_item.ts";
 import { compareCodePoints } from "../engine/merge.ts";
 import type { PathFilter } from "./path_filter.ts";
+import type { ExclusionEnd } from "../state/ended_exclusions.ts";
+
+/** An exclusion that ended since the moment restored: from when to when, and how it ended. */
+export interface EndedSpan {
+  from: number;
+  to: number;
+  by: ExclusionEnd;
+}
 
 /** A folder whose tracked files are all excluded (or one excluded file), as restored. */
 export interface ExcludedRoot {
@@ -30,12 +38,20 @@ export interface ExcludedRoot {
   files: number;
   /** When the last of those contents was backed up (ms). */
   latest: number;
+  /**
+   * Where every one of its files was excluded at the moment restored and is not any more
+   * (followed again or deleted since): the first start and the last end of their spans, and
+   * how they ended (undefined where not all alike). Said in the past, then.
+   */
+  ended?: { from: number; to: number; by?: ExclusionEnd };
 }
 
 /** The excluded files of a restore: whether a content is one's kept content, and their roots. */
 export interface ExcludedInRestore {
   /** Whether `copy` is the content the backup kept of a path excluded as of the restore. */
   keeps(copy: { path: string; seq: number }): boolean;
+  /** Where `copy` is such a content and the exclusion has ended since: its span. */
+  endedSpan(copy: { path: string; seq: number }): EndedSpan | undefined;
   roots: ExcludedRoot[];
 }
 
@@ -63,18 +79,25 @@ export function excludedInRestore(
     : [...new Set(targets)].filter((t) => !targets.some((o) => o !== t && isWithin(t, [o])));
   // Excluded as of the moment restored: a file taken out after it (where the state says
   // when) was backed up then, and is restored as any file, unsaid.
-  const rows: Pick<ExcludedFile, "path" | "seq" | "validFrom">[] = outer.flatMap((t) =>
-    store.excludedAt(t)
-  ).filter((r) => sel.kind !== "at" || r.excludedAt === null || r.excludedAt <= sel.time);
+  const rows: (Pick<ExcludedFile, "path" | "seq" | "validFrom"> & { span?: EndedSpan })[] = outer
+    .flatMap((t) => store.excludedAt(t)).filter((r) =>
+      sel.kind !== "at" || r.excludedAt === null || r.excludedAt <= sel.time
+    );
   // Excluded then, followed again (or deleted) since: only a moment inside it asks.
   const ended = sel.kind !== "at" ? [] : outer.flatMap((t) => store.endedExclusions(t)).filter(
     (e) => e.from <= sel.time && sel.time < e.to && e.seq !== null,
-  ).map((e) => ({ path: e.path, seq: e.seq!, validFrom: e.validFrom! }));
+  ).map((e) => ({
+    path: e.path,
+    seq: e.seq!,
+    validFrom: e.validFrom!,
+    span: { from: e.from, to: e.to, by: e.by },
+  }));
   rows.push(...ended);
   if (outer.length > 1 || ended.length > 0) {
     rows.sort((a, b) => compareCodePoints(a.path, b.path));
   }
   const kept = new Map(rows.map((r) => [r.path, r.seq]));
+  const spans = new Map(ended.map((r) => [r.path, r.span]));
   const restored = rows.filter((r) =>
     (sel.kind === "version"
       ? r.seq === sel.seq
@@ -88,7 +111,12 @@ export function excludedInRestore(
     : (folder: string) =>
       store.recordedBelowAt(folder, sel.time, kept.size + 1).every((path) => kept.has(path));
   const roots = excludedRoots(restored, allExcluded);
-  return { keeps: (copy) => kept.get(copy.path) === copy.seq, roots };
+  const keeps = (copy: { path: string; seq: number }) => kept.get(copy.path) === copy.seq;
+  return {
+    keeps,
+    endedSpan: (copy) => keeps(copy) ? spans.get(copy.path) : undefined,
+    roots,
+  };
 }
 
 /**
@@ -98,7 +126,7 @@ export function excludedInRestore(
  * that file: named itself, not a folder above the PATH given).
  */
 export function excludedRoots(
-  files: readonly Pick<ExcludedFile, "path" | "validFrom">[],
+  files: readonly (Pick<ExcludedFile, "path" | "validFrom"> & { span?: EndedSpan })[],
   allExcluded: (folder: string) => boolean,
 ): ExcludedRoot[] {
   const roots: ExcludedRoot[] = [];
@@ -123,15 +151,61 @@ export function excludedRoots(
     if (last?.folder && f.path.startsWith(`${last.path}/`)) {
       last.files++;
       last.latest = Math.max(last.latest, f.validFrom);
+      const ended = spanned(last.ended, f.span);
+      if (ended === undefined) delete last.ended;
+      else last.ended = ended;
       continue;
     }
     push(last);
     const path = topmost(f.path);
     last = { path, folder: path !== f.path, files: 1, latest: f.validFrom };
+    if (f.span !== undefined) last.ended = { ...f.span };
     lastFile = f.path;
   }
   push(last);
   return roots;
+}
+
+/** A root's spans with one more file's: none where that file's exclusion lasts (or another's). */
+function spanned(
+  ended: ExcludedRoot["ended"],
+  span: EndedSpan | undefined,
+): ExcludedRoot["ended"] {
+  if (ended === undefined || span === undefined) return undefined;
+  return {
+    from: Math.min(ended.from, span.from),
+    to: Math.max(ended.to, span.to),
+    by: ended.by === span.by ? span.by : undefined,
+  };
+}
+
+/**
+ * Of a file (or a folder's files: `each`) excluded at the moment restored, whose exclusion
+ * ended since: `was excluded from A to B (the config left it out, then followed it again`
+ * (the parenthesis left open, for the caller's words), and what to say after the doubt
+ * that it changed: when, and the moment to give instead where a later content was backed up.
+ */
+export function endedSaid(
+  { from, to, by }: { from: number; to: number; by?: ExclusionEnd },
+  each = false,
+): { was: string; changed: string } {
+  const [a, b] = [new Date(from).toISOString(), new Date(to).toISOString()];
+  const was = `was excluded from ${a} to ${b} (the config left ${each ? "each" : "it"} out, `;
+  if (by === "followed") {
+    return {
+      was: `${was}then followed ${each ? "them" : "it"} again`,
+      changed: `meanwhile: give --at ${b} or a later time for the ${
+        each ? "contents" : "content"
+      } backed up once ${each ? "they were" : "it was"} followed again`,
+    };
+  }
+  if (by === "deleted") {
+    return {
+      was: `${was}then deleted from ${each ? "their sources" : "its source"} at ${b}`,
+      changed: `before ${each ? "they were" : "it was"} deleted`,
+    };
+  }
+  return { was: `${was}then followed again or deleted`, changed: "meanwhile" };
 }
 
 /** What leaves an excluded file out, as restore and history say it (the state says not which). */
@@ -146,12 +220,25 @@ export const LEFT_OUT_BY = "the config leaves it out: an exclude pattern, a fold
  */
 export function excludedSaid(
   r: RestoreResult,
-  kept: ExcludedInRestore["keeps"],
+  kept: Pick<ExcludedInRestore, "keeps" | "endedSpan">,
 ): RestoreResult {
   const { copy } = r;
   const said = r.outcome === "restored" || r.outcome === "conflict";
-  if (!said || !kept(copy)) return r;
+  if (!said || !kept.keeps(copy)) return r;
   const at = new Date(copy.validFrom).toISOString();
+  // Excluded then, not now: said in the past, with its span.
+  const span = kept.endedSpan(copy);
+  if (span !== undefined) {
+    const { was, changed } = endedSaid(span);
+    const why = `it ${was}): the backup holds its last content backed up before that, at ${at}`;
+    if (r.outcome === "conflict") {
+      return {
+        ...r,
+        reason: beforeRemedy(r.reason ?? "", `${why}, and the file there may be newer`),
+      };
+    }
+    return { ...r, excludedNote: `${why}, and the file may have changed ${changed}` };
+  }
   if (r.outcome === "conflict") {
     const why = `it is excluded (${LEFT_OUT_BY}): the backup holds its last content backed ` +
       `up, at ${at}, and the file there may be newer`;

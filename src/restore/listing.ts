@@ -46,6 +46,9 @@ export interface ListedFile {
   movedTo?: string;
   /** An exclude pattern took it out since: this is its last content backed up. */
   excluded?: true;
+  /** Excluded then, not now (the exclusion ended since): from when, until when (ISO). */
+  excludedFrom?: string;
+  excludedUntil?: string;
 }
 
 /** What to list, as parsed from the command line: restore's PATHs, `--at` and patterns. */
@@ -112,10 +115,15 @@ function* filesOf(
         continue;
       }
     }
+    const span = excluded.endedSpan(c);
     yield {
       ...file,
       ...moved === undefined ? {} : { movedTo: moved },
       ...excluded.keeps(c) ? { excluded: true as const } : {},
+      ...span === undefined ? {} : {
+        excludedFrom: new Date(span.from).toISOString(),
+        excludedUntil: new Date(span.to).toISOString(),
+      },
     };
   }
 }

@@ -217,7 +217,7 @@ async function writeChosen(chosen: Chosen, hooks: RestoreHooks): Promise<Restore
         recordedNow: (c) => store.copiesOf(c.path).find((now) => now.id === c.id),
         onResult: (r) => {
           if (isInPlace(r)) done++;
-          hooks.onResult(excludedSaid(r, excluded.keeps));
+          hooks.onResult(excludedSaid(r, excluded));
         },
         signal: stop.signal,
         folderMetaOf: (logical) => store.folderMeta(logical),
@@ -249,7 +249,7 @@ async function dryRunChosen(chosen: Chosen, hooks: RestoreHooks): Promise<Restor
     destinations(selection.contents, resolver, request.to, selection.problems),
     {
       overwrite: request.overwrite,
-      onResult: (r) => hooks.onResult(excludedSaid(r, excluded.keeps)),
+      onResult: (r) => hooks.onResult(excludedSaid(r, excluded)),
       restoredHere: chosen.restoresAt,
     },
   );
