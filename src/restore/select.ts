@@ -213,8 +213,9 @@ function notFound(
 /**
  * Where a file's contents all ended at or before `at` (Infinity: no --at given, the latest)
  * (or it came back only after), when it was deleted, and the content it had then, to give
- * instead; for a folder, when the last of its files was. Read only for a PATH that matched nothing, so a folder's rows are read
- * once more.
+ * instead; for a folder, when the last of its files was; where purged (backup-tool purge),
+ * when and how, not deleted. Read only for a PATH that matched nothing, so a folder's rows
+ * are read once more.
  */
 function deletedBefore(store: StateStore, target: string, at: number, lists = false): string {
   const own = store.copiesOf(target);
@@ -239,17 +240,19 @@ function deletedBefore(store: StateStore, target: string, at: number, lists = fa
         : `: it was purged at ${purgedAt} (backup-tool purge): no copy of it is left`;
     }
   }
-  // Purged, backed up again since: not deleted from its source; no earlier moment gives it.
-  if (next !== undefined && !folder && last.location === "purged") {
+  // Purged, backed up again since: not deleted from its source (a folder: its last file
+  // purged); no earlier moment gives it, or them.
+  if (next !== undefined && last.location === "purged") {
     const from = last.validTo;
     const span = store.endedExclusions(target).find((e) =>
-      e.path === target && e.by === "purged" && e.from === from
+      e.path === last!.path && e.by === "purged" && e.from === from
     );
-    const excluded = span ? `excluded at ${when} (the config left it out) and ` : "";
+    const [it, them] = folder ? ["its files were", "them"] : ["it was", "it"];
+    const excluded = span ? `excluded at ${when} (the config left ${them} out) and ` : "";
     const purgedAt = new Date(span?.to ?? last.prunedAt ?? from!).toISOString();
     const again = new Date(next.validFrom).toISOString();
-    return `: it was ${excluded}purged at ${purgedAt} (backup-tool purge), then backed up ` +
-      `again at ${again}: give that time to --at`;
+    return `: ${it} ${excluded}purged at ${purgedAt} (backup-tool purge), then ` +
+      `${folder ? "files in it were " : ""}backed up again at ${again}: give that time to --at`;
   }
   const deleted = folder
     ? `: the last of its files was deleted at ${when}`
