@@ -249,3 +249,31 @@ Deno.test("find --json met by a damaged state partway ends its document whole, t
   assert.equal(doc.count, doc.matches.length);
   assert.equal(`Find failed: ${doc.error}\n`, r.stderr);
 });
+
+Deno.test("find: a file excluded for a while and followed again since is found in its state now, backed up, and not by --state excluded", async () => {
+  using fx = makeFixture({ "a.txt": "a\n", "x.log": "x1\n" }, BASE);
+  const run = async () => {
+    const r = await fx.cli("run", "-q");
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+  };
+  await run();
+  writeConfig(fx.config, { ...BASE, exclude: ["*.log"] });
+  await run();
+  writeConfig(fx.config, BASE);
+  writeTree(fx.source, { "x.log": "x2\n" });
+  await run();
+  const found = await fx.cli("find", "*.log");
+  assert.equal(found.code, 0, found.stderr);
+  assert.match(
+    found.stdout,
+    /^source\/x\.log {2}2 versions {2}first \S+ {2}last \S+ {2}backed up$/m,
+  );
+  const excluded = await fx.cli("find", "*.log", "--state", "excluded");
+  assert.equal(excluded.code, 0, excluded.stderr);
+  assert.equal(excluded.stdout, "No recorded path matching '*.log' is excluded now\n");
+  // Its span is history's to say.
+  assert.match(
+    (await fx.cli("history", "x.log")).stdout,
+    /^Excluded from \S+ to \S+ \(followed again\)/m,
+  );
+});

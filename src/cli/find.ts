@@ -32,7 +32,9 @@ path order: the path as the logs write it (the source's name in front), its numb
 versions (contents recorded, as 'history PATH' lists them), when the first and the last
 were backed up, and its state now: "backed up", "deleted at TIME", "excluded at TIME"
 (the config left it out: an exclude pattern, a folder's tag, one_file_system or
-exclude_larger_than; its copies are kept) or "purged at TIME" (no copy left).
+exclude_larger_than; its copies are kept) or "purged at TIME" (no copy left). A file
+excluded for a while and followed again since is in its state now ("backed up"); the
+span is history PATH's to list, and 'ls --at' a moment inside it says it excluded then.
 
 PATTERN is read as an exclude pattern (gitignore syntax: *, ?, [abc], **), and matches
 regardless of case. Without a '/', it matches a file's name wherever it is ('*.docx',
