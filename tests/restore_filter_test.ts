@@ -333,9 +333,10 @@ Deno.test("an --include that matches nothing asked for: one line naming it, exit
     r.stderr,
     /^NOT RESTORED: --include '\*\.docx' matches no file in the backup as of \S+; correct it or leave it out \(it is matched against/,
   );
+  // Incomplete, and why: the pattern named beside the counts of files (it is none).
   assert.match(
     r.stdout,
-    /^Restore incomplete \(as of [^)]+\): 2 restored, 0 up to date, 0 not restored;/m,
+    /^Restore incomplete \(as of [^)]+\): 2 restored, 0 up to date, 0 not restored; 1 --include pattern matched nothing; filtered by /m,
   );
   // As a PATH not in the backup among others: the same exit code, the same kind of line.
   const json = JSON.parse(
@@ -353,7 +354,13 @@ Deno.test("an --include that matches nothing asked for: one line naming it, exit
   const none = await fx.cli("restore", "--include", "*.docx", "--exclude", "*.iso", "--to", alone);
   assert.equal(none.code, 1, none.stderr);
   assert.deepEqual(lines(none.stderr).map((l) => l.split(":")[0]), ["NOT RESTORED"]);
+  assert.match(
+    none.stdout,
+    /^Restore incomplete: 0 restored, 0 up to date, 0 not restored; 1 --include pattern matched nothing; filtered by /m,
+  );
   assert.throws(() => Deno.statSync(alone), Deno.errors.NotFound);
+  const two = await fx.cli("restore", "--include", "*.docx", "--include", "*.odt", "-n");
+  assert.match(two.stdout, /would not be restored; 2 --include patterns matched nothing; filtered/);
 
   const ls = await fx.cli("ls", "docs", "--include", "*.pdf", "--include", "*.docx");
   assert.equal(ls.code, 1, ls.stderr);
@@ -393,6 +400,10 @@ Deno.test("patterns that each match some but together keep none: one line, exit 
     "NOT RESTORED: --include '*.xlsx' --exclude 'docs/' leave no file in the backup; each " +
     "matches some, and together they keep none: see 'ls' without them for what there is",
   ]);
+  assert.match(
+    none.stdout,
+    /^Restore incomplete: 0 restored, 0 up to date, 0 not restored; the patterns together keep no file; filtered by /m,
+  );
   assert.throws(() => Deno.statSync(to), Deno.errors.NotFound);
   // An exclude that matches nothing besides: its note, and the line names those that match.
   const ls = await fx.cli("ls", "--include", "*.xlsx", "--exclude", "docs/", "--exclude", "*.docx");

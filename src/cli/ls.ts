@@ -16,7 +16,7 @@ import { formatBytes } from "../engine/format_bytes.ts";
 import { oneLine } from "../log/one_line.ts";
 import { configForReading } from "../restore/bare_root.ts";
 import { type ListedFile, listRequest } from "../restore/listing.ts";
-import type { Problem } from "../restore/select.ts";
+import { jsonProblem, type Problem } from "../restore/select.ts";
 import { explainedDamage } from "../state/damage.ts";
 import type { HeldRun } from "../state/run_queries.ts";
 import { flag, parseCommand, refuseEmptyPaths, str, UsageError } from "./args.ts";
@@ -129,7 +129,7 @@ export function lsCommand(argv: string[]): Promise<number> {
       count: () => tally.count,
       symlinks: () => tally.symlinks,
       totalBytes: () => tally.bytes,
-      problems: () => all(problems),
+      problems: () => all(problems).map(jsonProblem),
       // With patterns: an --exclude that matched nothing (a line each), known once read.
       ...filter === undefined ? {} : { notes: () => notes },
       ok: () => exitCode(problems) === 0,

@@ -12,7 +12,7 @@
 import type { RestoreResult } from "../restore/restore_item.ts";
 import type { FolderProblem } from "../restore/made_folders.ts";
 import { endedSaid, type ExcludedRoot, LEFT_OUT_BY } from "../restore/excluded.ts";
-import type { Problem } from "../restore/select.ts";
+import { jsonProblem, type Problem } from "../restore/select.ts";
 import type { HeldRun } from "../state/run_queries.ts";
 import { oneLine } from "../log/one_line.ts";
 import { JsonList, writeJsonDocument } from "./json_document.ts";
@@ -230,7 +230,7 @@ export function printRestore(
       ...filterField(opts.filter),
       restored: tally.listed.restored,
       upToDate: tally.listed.upToDate,
-      failed: [...problems, ...tally.fullDiskProblems],
+      failed: [...problems.map(jsonProblem), ...tally.fullDiskProblems],
       ...full.length > 0
         ? { diskFull: full.map(([to, d]) => ({ to, error: d.error, notTried: d.notTried })) }
         : {},
@@ -264,7 +264,7 @@ export function printRestore(
     const renamed = tally.renamed === 0
       ? ""
       : `; ${tally.renamed} under another name, as this disk takes theirs for others'`;
-    const linked = (tally.linked === 0
+    const linked = unmatchedText(problems, opts.at) + (tally.linked === 0
       ? ""
       : `; ${tally.linked} as hard links of another file, as the backup recorded them`) +
       (opts.filter === undefined ? "" : `; filtered by ${filterText(opts.filter)}`);
@@ -288,6 +288,27 @@ export function printRestore(
     );
   }
   return exitCode;
+}
+
+/**
+ * Why a restore is incomplete where no file was left unrestored, said beside the counts:
+ * what matched nothing (an `--include`, the patterns together, the backup as of the
+ * moment); a PATH not found is counted among the files not restored, as what it names.
+ */
+function unmatchedText(problems: readonly Problem[], at: number | undefined): string {
+  const includes = problems.filter((p) => p.unmatched === "include").length;
+  const said = [
+    includes === 0
+      ? ""
+      : `${includes} --include pattern${includes === 1 ? "" : "s"} matched nothing`,
+    problems.some((p) => p.unmatched === "patterns") ? "the patterns together keep no file" : "",
+    !problems.some((p) => p.unmatched === "backup")
+      ? ""
+      : at === undefined
+      ? "the backup holds no current files"
+      : "the backup held no files then",
+  ];
+  return said.filter((s) => s !== "").map((s) => `; ${s}`).join("");
 }
 
 /**

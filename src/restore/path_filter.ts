@@ -219,6 +219,11 @@ export class PatternHits {
     return this.seen ? this.#left.map(({ option, pattern }) => ({ option, pattern })) : [];
   }
 
+  /** The `--include`s (not `!` ones) that matched nothing: `said`'s first problems, one each. */
+  get unmatchedIncludes(): Unmatched[] {
+    return this.unmatched.filter((u) => u.option === "--include" && !u.pattern.startsWith("!"));
+  }
+
   /** Each `!` pattern that matches `logical` either takes it back or is blocked by a folder. */
   #noteExceptions(logical: string): void {
     this.#exceptions = this.#exceptions.filter((e) => {
@@ -237,8 +242,8 @@ export class PatternHits {
   /**
    * What to say once every path asked for was noted, a line each (without its title).
    * `problems`: each `--include` that matched nothing (the files the others keep are given
-   * all the same), and, where no file is kept but some include matched (or none is given),
-   * that the patterns that matched keep none together. `notes`: each `--exclude` that
+   * all the same), first, and, where no file is kept but some include matched (or none is
+   * given), that the patterns that matched keep none together. `notes`: each `--exclude` that
    * matched nothing, which leaves nothing out, each `!` pattern that matched nothing (an
    * include's leaves nothing out, an exclude's takes nothing back), and each `!` pattern
    * that takes nothing back for a folder pattern before it. `where`: what was asked, said after "no
@@ -252,7 +257,7 @@ export class PatternHits {
     // A `!` pattern that matches nothing takes nothing out of (or back into) what its
     // option's patterns before it match: harmless (`--include '!~$*'` without a lock file).
     const exception = (u: Unmatched) => u.pattern.startsWith("!");
-    const includes = unmatched.filter((u) => u.option === "--include" && !exception(u));
+    const includes = this.unmatchedIncludes;
     const otherOf = (u: Unmatched) =>
       this.#left.find((w) => w.option === u.option && w.pattern === u.pattern)?.other;
     const problems = includes.map((u) => {

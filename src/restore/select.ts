@@ -26,6 +26,17 @@ export interface Problem {
   to?: string;
   kind: "not-found" | "pruned" | "lost" | "conflict" | "error" | "not-tried";
   reason: string;
+  /**
+   * Of a problem no file's (a PATH not found names one, counted among those not restored):
+   * what matched nothing, for the summary to say beside its counts (not in --json): an
+   * `--include`, the patterns together, or the whole backup (as of the moment).
+   */
+  unmatched?: "include" | "patterns" | "backup";
+}
+
+/** A problem as --json writes it: without what the summary alone reads (`unmatched`). */
+export function jsonProblem({ unmatched: _, ...p }: Problem): Problem {
+  return p;
 }
 
 export interface Selection {
@@ -142,9 +153,14 @@ function* chosen(
     problems.push({ path: given[i], kind: "not-found", reason });
   });
   if (targets.length === 0 && !any) {
-    problems.push({ path: "", kind: "not-found", reason: notFound(store, "", sel, at, recorded) });
+    const reason = notFound(store, "", sel, at, recorded);
+    problems.push({ path: "", kind: "not-found", reason, unmatched: "backup" });
   }
-  for (const reason of said?.problems ?? []) problems.push({ path: "", kind: "not-found", reason });
+  const includes = hits?.unmatchedIncludes.length ?? 0;
+  (said?.problems ?? []).forEach((reason, i) => {
+    const unmatched = i < includes ? "include" : "patterns";
+    problems.push({ path: "", kind: "not-found", reason, unmatched });
+  });
   notes.push(...said?.notes ?? []);
 }
 
