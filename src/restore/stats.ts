@@ -5,10 +5,11 @@
  * (logged_path.ts, the resolver over the state), and one never recorded is named with
  * `ls`'s reason. The state is opened read-only without the run lock (open.ts, whose
  * statements are run again on a new connection while a run switches the state's journal),
- * and read a page of paths at a time (stats_queries.ts), each path added to the tally
- * (stats_tally.ts) and dropped: nothing is held but the tally and the top paths; the
- * distinct contents are summed by SQLite in one more statement. Reads only: nothing in the
- * backup root is written, so an interruption leaves nothing.
+ * its figures read on one snapshot, so that a run committing meanwhile changes none
+ * halfway (state/read_snapshot.ts), a page of paths at a time (stats_queries.ts), each path
+ * added to the tally (stats_tally.ts) and dropped: nothing is held but the tally and the
+ * top paths; the distinct contents are summed by SQLite in one more statement. Reads
+ * only: nothing in the backup root is written, so an interruption leaves nothing.
  */
 import type { Config } from "../config/config.ts";
 import type { PathSums } from "../state/stats_queries.ts";
@@ -51,8 +52,10 @@ export function statsRequest(
   config: Config,
   request: StatsRequest,
   warn: (line: string) => void,
+  /** How the state is opened (a test's store commits a change while it is read). */
+  open: (config: Config) => StateStore = openState,
 ): Stats {
-  const store = openState(config);
+  const store = open(config);
   try {
     const resolver = resolverFor(config, store);
     resolver.restores = false;
@@ -63,18 +66,21 @@ export function statsRequest(
       runningNow(config),
     );
     if (warning) warn(warning);
-    const { found, problems } = recorded(store, resolver, request.paths, targets);
-    const whole = targets.length === 0 || targets.includes("");
-    if (!whole && found.length === 0) {
-      const none = {
-        tally: emptyTally(),
-        distinct: { contents: 0, bytes: 0 },
-        fileCopies: 0,
-        top: [],
-      };
-      return { ...none, problems, read: false };
-    }
-    return { ...figures(store, whole ? [] : outer(found), request.top), problems, read: true };
+    // One snapshot: a run committing meanwhile (no lock is taken) changes no figure halfway.
+    return store.snapshot(() => {
+      const { found, problems } = recorded(store, resolver, request.paths, targets);
+      const whole = targets.length === 0 || targets.includes("");
+      if (!whole && found.length === 0) {
+        const none = {
+          tally: emptyTally(),
+          distinct: { contents: 0, bytes: 0 },
+          fileCopies: 0,
+          top: [],
+        };
+        return { ...none, problems, read: false };
+      }
+      return { ...figures(store, whole ? [] : outer(found), request.top), problems, read: true };
+    });
   } finally {
     store.close();
   }

@@ -19,7 +19,8 @@
  * 1-2 µs inside a transaction (measured on a 100,000-file state, WAL and rollback journal
  * alike), and a run's planner looks paths up thousands of times. Readers (`plan`,
  * `restore`, `verify`) keep to one statement at a time: a read transaction held for the
- * length of a restore would keep a run's commit waiting where there is no WAL; so a
+ * length of a restore would keep a run's commit waiting where there is no WAL (`stats`
+ * takes one for its figures in WAL only: read_snapshot.ts); so a
  * reader's connection that a run's switch into WAL or out of it left unable to open the
  * state is replaced by a new one between two statements (reader_reopen.ts).
  */
@@ -34,6 +35,7 @@ import { reopening, whileSwitching } from "./reader_reopen.ts";
 import { noteStateOpened, saysDamaged } from "./damage.ts";
 import { checkHeader, damagedState, migrate, NoStateYet, stateVersion } from "./schema.ts";
 import { useJournalFor } from "./journal_mode.ts";
+import { readSnapshot } from "./read_snapshot.ts";
 
 /** Connections given up on (`StateDb.abandon`): referenced until the process ends. */
 const ABANDONED: DatabaseSync[] = [];
@@ -266,6 +268,11 @@ export class StateDb {
     } finally {
       arrays.setReturnArrays(false);
     }
+  }
+
+  /** Runs a reader's `fn` on one snapshot of the state (read_snapshot.ts). */
+  readSnapshot<T>(fn: () => T): T {
+    return readSnapshot(() => this.#db, fn);
   }
 
   /** Runs `fn` in one write transaction: committed whole, or rolled back whole. */

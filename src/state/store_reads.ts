@@ -19,6 +19,11 @@ import type { StoredCopy } from "./rows.ts";
 export abstract class StateReads {
   protected constructor(protected readonly db: StateDb) {}
 
+  /** `fn`'s questions answered from one snapshot of the state (connection.ts `readSnapshot`). */
+  snapshot<T>(fn: () => T): T {
+    return this.db.readSnapshot(fn);
+  }
+
   // --- runs and sources ---
 
   /** The earliest time a content became current (undefined when nothing is recorded). */
