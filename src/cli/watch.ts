@@ -20,8 +20,9 @@ Backs up every source once, then keeps following changes: new, modified, deleted
 renamed files are backed up once they have been quiet for watch.debounce_ms, in the same
 way as 'run'. Everything is rescanned every watch.rescan_interval seconds (0: never) and
 whenever the system reports that events were lost. The backup root stays locked while the
-watch runs. The config is read once, at start: after editing it, stop the watch and
-start it again (a change is warned about at the next pass). Ctrl-C (SIGINT), SIGTERM or
+watch runs. An edit of the config (or of a file exclude_from lists) is applied within a
+few seconds, followed by a full pass; one that does not load, or that changes backup_root
+or log_dir, is warned about and the watch goes on as it was. Ctrl-C (SIGINT), SIGTERM or
 SIGHUP (its terminal closed) stops it cleanly (exit 0) once the batch in progress ends; a
 second signal, a moment later, stops it at once (the next run completes the interrupted
 batch).
@@ -64,7 +65,7 @@ export async function watchCommand(argv: string[]): Promise<number> {
   return await runUntilStopped(
     () =>
       startWatch(config, {
-        onBatch: (b) => report(b, out, config.excludeLargerThan),
+        onBatch: (b) => report(b, out),
         onWarning: (m) => warn(oneLine(`WARNING: ${m}`)),
         onNote: (m) => warn(oneLine(`NOTE: ${m}`)),
         onUnstored: (u) => warn(oneLine(`ERROR: ${u.path}: ${u.message}`)),
@@ -110,12 +111,12 @@ async function runUntilStopped(start: () => Promise<WatchHandle>, out: Output): 
   }
 }
 
-function report(b: BatchReport, out: Output, limit: number | null): void {
+function report(b: BatchReport, out: Output): void {
   for (const e of b.result.errors) warn(oneLine(`ERROR: ${e.path}: ${e.message}`));
   // One line each, whatever the names hold (a newline), as `run` writes them.
   for (const w of b.result.warnings) warn(oneLine(`WARNING: ${w.path}: ${w.message}`));
   sayOpenFilesRemedy(b.result.errors.map((e) => e.message)); // once a batch, as run does
-  printLeftLarge(b.result.leftLarge, limit);
+  printLeftLarge(b.result.leftLarge, b.largerThan);
   if (b.result.deleteGuard) {
     warn(oneLine(
       `Deletions held back: ${b.result.deleteGuard} (stop the watch before 'run --force'; ` +

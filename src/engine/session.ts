@@ -90,9 +90,13 @@ export function statePaths(root: string) {
 /**
  * Fails (exit code 2) when a source cannot be listed, or is the backup root, a folder in
  * it or another source by another path (see source_clash.ts), before anything is created.
+ * `listed`: which sources to list (a watch's config reloaded: those it adds).
  */
-export function checkSourcesReadable(config: Config): void {
-  for (const s of config.sources) {
+export function checkSourcesReadable(
+  config: Config,
+  listed: (source: Config["sources"][number]) => boolean = () => true,
+): void {
+  for (const s of config.sources.filter(listed)) {
     try {
       for (const _ of Deno.readDirSync(s.path)) break;
     } catch (e) {

@@ -28,7 +28,11 @@ export function insertRun(
   return { prefixes: assigned, runId: Number(r.lastInsertRowid) };
 }
 
-function registerSources(
+/**
+ * Records the sources (a new one with its storage prefix, a known one at its folder now);
+ * returns every known source's prefix. Run inside the caller's transaction.
+ */
+export function registerSources(
   db: StateDb,
   sources: { name: string; path: string }[],
   now: number,

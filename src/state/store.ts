@@ -127,6 +127,15 @@ export class StateStore extends StateReads {
   }
 
   /**
+   * Records the sources of a watch's config reloaded (those it adds get their storage
+   * prefix, a source moved its new folder), as `beginRun` records a run's, in one
+   * transaction; returns each source's prefix (the known ones too).
+   */
+  addSources(sources: { name: string; path: string }[], now: number): Map<string, string> {
+    return this.db.tx(() => runWrites.registerSources(this.db, sources, now));
+  }
+
+  /**
    * Ends a run; one that ends short (stopped, failed) after a commit keeps saying so. In the
    * room kept for the state where the disk is full (`#evenWhenFull`), as a commit: a session
    * whose end is not recorded shows as interrupted, and a watch's exits 1 if it had problems.

@@ -1,98 +1,124 @@
 /**
- * A watch session reads its config once, at start, and with it the files of exclude
- * patterns it lists (`exclude_from`). A change to the config afterwards (an exclude added, a
- * source added, a typo), or to one of those files, is not applied until the watch is
- * started again, so it is said, once per change: otherwise a user who added an exclude
- * would see the files it names backed up still, without a word. The files are read when
- * the watch begins, before anything else, and again before each pass; memory only, an
- * interruption leaves nothing.
+ * Whether the config a watch session uses was edited since it was read: the config file and
+ * the files of exclude patterns it lists (`exclude_from`), by their text, looked at every
+ * CONFIG_CHECK_MS (one stat each; a file's text is read again only once its stat changed).
+ * An edit is handed on (`onEdit`) once the files have stayed the same for one look (an
+ * editor's save, or several files saved one after the other, is one edit), and only where it
+ * differs from the last one handed on: the session then reloads the config (config_reload.ts)
+ * and, where that applies it, says which files it now reads (`inUse`). The files are first
+ * read when the watch begins, before its session opens, so that an edit made while it opens
+ * counts. Memory and one timer, which `close()` clears: an interruption leaves nothing.
  */
-import { loadConfig } from "../config/config.ts";
 import { errorText, isOutOfOpenFiles } from "../engine/errors.ts";
 
 /**
- * Returns, before each pass, the warning to give if the config `file`, or one of the files
- * of exclude patterns it listed at the start (`excludeFrom`), changed since last said.
+ * Two seconds: an edit is applied within about two to four seconds of its save, for one
+ * stat per file a look, which costs nothing measurable when idle.
  */
-export function configChangeNotice(
-  file: string,
-  excludeFrom: readonly string[] = [],
-): () => string | undefined {
-  const files = [file, ...excludeFrom];
-  const look = () => files.map(fingerprint);
-  let start = look();
-  let said = start;
-  return () => {
-    const now = look();
-    if (now.includes(UNKNOWN) || same(now, said)) return undefined;
-    if (start.includes(UNKNOWN)) { // not looked at, at the start: the first look stands for it
-      start = said = now;
-      return undefined;
-    }
-    said = now;
-    // An edit undone: the earlier warning's change is no longer there to apply.
-    if (same(now, start)) {
-      return excludeFrom.length === 0
-        ? `The config '${file}' is again the one this watch started with: nothing to apply`
-        : `The config '${file}' and its exclude_from files are again the ones this watch ` +
-          "started with: nothing to apply";
-    }
-    if (now[0] !== start[0]) {
-      return `The config '${file}' changed since this watch started: the watch goes on with ` +
-        `the config it started with; ${remedy(file, now[0])}`;
-    }
-    const changed = files[now.findIndex((text, i) => text !== start[i])];
-    return `The file of exclude patterns '${changed}' (exclude_from of the config '${file}') ` +
-      "changed since this watch started: the watch goes on with the patterns it started " +
-      `with; ${remedy(file, now[0])}`;
-  };
-}
-
-function same(a: readonly (string | undefined)[], b: readonly (string | undefined)[]): boolean {
-  return a.every((text, i) => text === b[i]);
-}
-
-/**
- * What to do about the change. Starting again applies it only if the file still loads: a
- * config removed or broken meanwhile would make the next start (a service restarted, a
- * reboot) fail, which is said now, with the loader's own reason, while it can be fixed.
- */
-function remedy(file: string, text: string | undefined): string {
-  const apply = "stop it and start it again to apply the change";
-  if (text === undefined) {
-    return "it is gone, and a watch started again would find no config: put it back";
-  }
-  try {
-    loadConfig(file);
-  } catch (e) {
-    // Out of open files for a moment, the loader says nothing of the config itself.
-    if (isOutOfOpenFiles(errorText(e))) return apply;
-    // Any other failure is said as well: a notice must never fail the pass it precedes.
-    return `a watch started again would refuse it (${errorText(e)}): fix it first`;
-  }
-  return apply;
-}
-
-/**
- * The file's text (or that it is gone): a save that changes nothing (`touch`, an editor
- * saving again) is no change. A config is a few hundred bytes, a file of exclude patterns
- * a few KiB, read once a pass.
- */
-function fingerprint(file: string): string | undefined {
-  try {
-    // A pipe the config came through (`--config <(…)`) is read once, at the start.
-    if (!Deno.statSync(file).isFile) return "not a file";
-    return Deno.readTextFileSync(file);
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound || e instanceof Deno.errors.NotADirectory) {
-      return undefined;
-    }
-    // The process out of open files (a low limit, a moment's peak) knows nothing of the
-    // file: looked at again before the next pass. It was no change, and not "gone".
-    if (isOutOfOpenFiles(errorText(e))) return UNKNOWN;
-    return `cannot be read: ${errorText(e)}`; // said as a start would say it (see remedy)
-  }
-}
+export const CONFIG_CHECK_MS = 2_000;
 
 /** A fingerprint that tells nothing: the file could not be looked at just now. */
 const UNKNOWN = "\0unknown";
+
+export class ConfigFiles {
+  readonly file: string;
+  /** The files looked at: the config, then the exclude_from files of the config in use. */
+  #files: string[];
+  /** Each file's stat and text at its last read, by path (see `#fingerprint`). */
+  readonly #read = new Map<string, { stat: string; text: string | undefined }>();
+  /** The files' fingerprints when the config in use was read. */
+  #inUse: (string | undefined)[];
+  /** At the last edit handed on (the config in use's, until one is). */
+  #handed: (string | undefined)[];
+  /** At the last look, to tell that an edit has settled. */
+  #last: (string | undefined)[];
+  #timer: ReturnType<typeof setInterval> | undefined;
+
+  /** Looks at the files now: what they hold is the config in use. */
+  constructor(file: string, excludeFrom: readonly string[]) {
+    this.file = file;
+    this.#files = [file, ...excludeFrom];
+    this.#inUse = this.#handed = this.#last = this.#look();
+  }
+
+  /** Looks every `everyMs` from now on; `onEdit` is told of each edit once it settled. */
+  start(onEdit: () => void, everyMs = CONFIG_CHECK_MS): void {
+    this.#timer = setInterval(() => {
+      if (this.look()) onEdit();
+    }, everyMs);
+  }
+
+  /**
+   * One look: true where the files hold an edit, the same as at the look before (settled),
+   * not handed on yet; it is handed on by this.
+   */
+  look(): boolean {
+    const now = this.#look();
+    const settled = same(now, this.#last);
+    this.#last = now;
+    if (!settled || now.includes(UNKNOWN) || same(now, this.#handed)) return false;
+    if (this.#inUse.includes(UNKNOWN)) { // not looked at, at the start: stands for it
+      this.#inUse = this.#handed = now;
+      return false;
+    }
+    this.#handed = now;
+    return true;
+  }
+
+  /** Whether the files hold again what the config in use was read from (an edit undone). */
+  get asInUse(): boolean {
+    return same(this.#handed, this.#inUse);
+  }
+
+  /**
+   * The config read from the files as they were when the last edit was handed on is in use
+   * now, listing `excludeFrom`: those files are looked at from now on. One it did not list
+   * before is taken as read now (an edit of it between the load and this look waits for
+   * its next one).
+   */
+  inUse(excludeFrom: readonly string[]): void {
+    const before = new Map(this.#files.map((f, i) => [f, this.#handed[i]]));
+    this.#files = [this.file, ...excludeFrom];
+    const now = this.#look();
+    this.#inUse = this.#handed = this.#files.map((f, i) => before.has(f) ? before.get(f) : now[i]);
+    this.#last = now;
+  }
+
+  close(): void {
+    clearInterval(this.#timer);
+  }
+
+  #look(): (string | undefined)[] {
+    return this.#files.map((f) => this.#fingerprint(f));
+  }
+
+  /**
+   * The file's text (or that it is gone): a save that changes nothing (`touch`, an editor
+   * saving again) is no change. Read again only where its stat changed since the last read.
+   */
+  #fingerprint(file: string): string | undefined {
+    try {
+      const info = Deno.statSync(file);
+      // A pipe the config came through (`--config <(…)`) is read once, at the start.
+      if (!info.isFile) return "not a file";
+      const stat = [info.mtime?.getTime(), info.ctime?.getTime(), info.size, info.ino].join();
+      const known = this.#read.get(file);
+      if (known?.stat === stat) return known.text;
+      const text = Deno.readTextFileSync(file);
+      this.#read.set(file, { stat, text });
+      return text;
+    } catch (e) {
+      if (e instanceof Deno.errors.NotFound || e instanceof Deno.errors.NotADirectory) {
+        return undefined;
+      }
+      // The process out of open files (a low limit, a moment's peak) knows nothing of the
+      // file: looked at again at the next look. It was no change, and not "gone".
+      if (isOutOfOpenFiles(errorText(e))) return UNKNOWN;
+      return `cannot be read: ${errorText(e)}`; // the reload says why (the loader's words)
+    }
+  }
+}
+
+function same(a: readonly (string | undefined)[], b: readonly (string | undefined)[]): boolean {
+  return a.length === b.length && a.every((text, i) => text === b[i]);
+}

@@ -26,11 +26,17 @@ export class Debouncer {
    * @param sep the path separator, to tell which pending paths lie below which
    */
   constructor(
-    readonly quietMs: number,
-    readonly maxWaitMs: number,
+    public quietMs: number,
+    public maxWaitMs: number,
     readonly sep: string = "/",
   ) {
-    if (maxWaitMs < quietMs) this.maxWaitMs = quietMs;
+    this.retime(quietMs, maxWaitMs);
+  }
+
+  /** New times (a watch's config reloaded), for the paths pending too. */
+  retime(quietMs: number, maxWaitMs: number): void {
+    this.quietMs = quietMs;
+    this.maxWaitMs = Math.max(maxWaitMs, quietMs);
   }
 
   get size(): number {

@@ -87,6 +87,11 @@ export interface EventFollower {
    */
   noticeLinked(): void;
   /**
+   * The source folders to follow from the next opening on (a watch's config reloaded), and
+   * the folders in them left out: `renew()` opens the watchers on them.
+   */
+  follow(paths: string[], leftOut: ReadonlySet<string>): void;
+  /**
    * How many folders the sources hold that no watch follows (watch_count.ts: Linux; 0
    * elsewhere, and while no watchers are open or they are being opened anew); `within`:
    * only in and below those folders.
@@ -262,9 +267,14 @@ export function followEvents(
     noticeLinked() {
       void planAgain();
     },
+    follow(paths, leftOut) {
+      opening.paths = paths;
+      opening.leftOut = leftOut;
+    },
     unwatchedFolders(within) {
       const settled = !closed && !stuck && !replanning && !reopening.pending;
-      return settled && live.current.length > 0 ? unwatchedFolders(paths, leftOut, within) : 0;
+      if (!settled || live.current.length === 0) return 0;
+      return unwatchedFolders(opening.paths, opening.leftOut, within);
     },
     async close() {
       closed = true;

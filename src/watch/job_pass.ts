@@ -44,6 +44,8 @@ export interface BatchReport {
    * left undone (`PassResult.stopped`).
    */
   stopped: boolean;
+  /** The config's `exclude_larger_than` the pass ran with (a watch's config may be reloaded). */
+  largerThan: number | null;
 }
 
 /** What a first pass stopped by a signal leaves (said in the log and on stdout). */
@@ -174,6 +176,7 @@ export async function applyJob(
       paths: paths.length,
       result,
       stopped,
+      largerThan: session.config.excludeLargerThan,
     });
     return result;
   } finally {

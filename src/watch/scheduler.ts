@@ -59,8 +59,17 @@ export class Scheduler {
   #failures = 0;
 
   constructor(opts: SchedulerOptions) {
-    this.#opts = opts;
+    this.#opts = { ...opts }; // its times changed by `retime`, not the caller's
     this.#debounce = new Debouncer(opts.debounceMs, opts.maxWaitMs, opts.sep);
+  }
+
+  /**
+   * New times (a watch's config reloaded): the paths pending are due by them, and the next
+   * periodic rescan is armed by them once the next full pass ends.
+   */
+  retime(times: Pick<SchedulerOptions, "debounceMs" | "maxWaitMs" | "rescanIntervalMs">): void {
+    Object.assign(this.#opts, times);
+    this.#debounce.retime(times.debounceMs, times.maxWaitMs);
   }
 
   /** Events named these paths (already filtered). */

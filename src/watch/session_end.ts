@@ -5,7 +5,8 @@
  * kept for the state is given up for it, as for a commit (`StateStore.finishRun`); where a
  * pass used it already and it could not be made again, the outcome goes unrecorded:
  * `history` then shows the session interrupted, and one that had problems exits 1
- * (`WatchTotals.unrecorded`). A process killed here leaves the run
+ * (`WatchTotals.unrecorded`). A warning after the close (the watchers are closed last) is
+ * appended to the log by itself (`appendAfterClose`). A process killed here leaves the run
  * recorded as running, which the next session takes for interrupted.
  */
 import { diskFullText } from "../engine/errors.ts";
@@ -13,6 +14,7 @@ import { diskFullAt } from "../engine/reserve.ts";
 import type { Session } from "../engine/session.ts";
 import type { Unstored } from "./changing.ts";
 import type { WatchOptions, WatchTotals } from "./watch.ts";
+import { oneLine } from "../log/one_line.ts";
 
 export interface Ending {
   /** A full pass went through every source, recorded so: the backup is whole since. */
@@ -71,4 +73,15 @@ export function unrecordedEnd(session: Session, why: string, status: string): st
   const remedy = diskFullAt(why, session.tmpDir) ? `: ${diskFullText(session.root, why)}` : "";
   return `Cannot record the end of the watch session (run ${session.runId}): ${why}: ` +
     `'history' shows it as interrupted${problems}${remedy}`;
+}
+
+/** A line added to a log already closed (a warning while the watchers close, last). */
+export function appendAfterClose(path: string, message: string): void {
+  try {
+    Deno.writeTextFileSync(path, `${new Date().toISOString()} ${oneLine(message)}\n`, {
+      append: true,
+    });
+  } catch {
+    // Said on stderr already; the log is complete without it.
+  }
 }

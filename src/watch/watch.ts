@@ -4,12 +4,16 @@
  * changed while nothing watched), log `Watch started`, then apply debounced event paths as
  * scoped passes, one at a time, with full rescans on overflow, watcher failure and every
  * `watch.rescan_interval`. No file operation happens here: every change goes through
- * `runPass`, as in `run`.
+ * `runPass`, as in `run`. Its config edited meanwhile (the file, or one its exclude_from
+ * lists) is read again once the edit settled (config_change.ts), judged (config_reload.ts)
+ * and, accepted, applied before the next pass, never in one, which is then a full pass:
+ * what was left out, or added, since is as a run with the new config would leave it.
  *
  * This file holds the session and its pass scheduling (the scheduler, the notes after the
- * first pass, stopping). The events it follows and the paths they name are
- * watch_events.ts; one job run as a pass is job_pass.ts; a pass that threw, and the
- * recovery and retry after it, pass_failure.ts; the session's end recorded, session_end.ts.
+ * first pass, a config applied, stopping). The events it follows and the paths they name
+ * are watch_events.ts; the parts made from the config, session_config.ts; one job run as a
+ * pass is job_pass.ts; a pass that threw, and the recovery and retry after it,
+ * pass_failure.ts; the session's end recorded, session_end.ts.
  *
  * `stop()` stops taking events, ends the pass in progress after its batch in progress (and
  * commits what it applied), closes every timer, logs `Watch stopped` and closes the session
@@ -19,35 +23,28 @@
  * journaled since its last commit and temporary files, which the next session's recovery
  * completes.
  */
-import { relative, sep } from "node:path";
+import { sep } from "node:path";
 import type { Config } from "../config/config.ts";
-import { leftSources } from "../engine/backup.ts";
 import { errorText } from "../engine/errors.ts";
 import { FailedPasses, RETRY_MS } from "./pass_failure.ts";
-import { lstatOrNone } from "../engine/fsops.ts";
 import { type Counts, emptyCounts, type PassResult } from "../engine/pass_types.ts";
 import { openSession, type Session } from "../engine/session.ts";
-import { isRunLogFile } from "../log/log_files.ts";
 import type { EventFollower } from "./events.ts";
 import { checkWatchLimit } from "./limits.ts";
-import { checkRoots, type RootCheck } from "./roots.ts";
-import { configChangeNotice } from "./config_change.ts";
+import { ConfigFiles } from "./config_change.ts";
+import { type Accepted, ConfigReloads } from "./config_reload.ts";
 import type { GuardContext } from "./fifo_guard.ts";
 import { type Job, Scheduler } from "./scheduler.ts";
-import { eventFilter, type PathFilter, sourceOf } from "./scope.ts";
 import type { GuardWindow } from "./guard_window.ts";
 import { applyJob, type BatchReport } from "./job_pass.ts";
 import { ChangingFiles, type Unstored } from "./changing.ts";
-import { endSession } from "./session_end.ts";
+import { appendAfterClose, endSession } from "./session_end.ts";
 import { sourceFileOf } from "../engine/layout.ts";
-import { type Tracked, WatchEvents } from "./watch_events.ts";
-import { oneLine } from "../log/one_line.ts";
+import { trackedAt, WatchEvents } from "./watch_events.ts";
+import { leftSourcesNote, SessionConfig, timesOf } from "./session_config.ts";
 
-/**
- * A path written to without pause is still applied after 10 × debounce_ms: a log file
- * that is always being appended gets a copy now and then instead of never.
- */
-const MAX_WAIT_FACTOR = 10;
+/** Why the full pass after a config reloaded runs. */
+const RELOADED = "the config was reloaded";
 
 export interface WatchOptions {
   onBatch?(report: BatchReport): void;
@@ -59,6 +56,8 @@ export interface WatchOptions {
   onUnstored?(unstored: Unstored): void;
   /** How often the source folders' identity is checked (ROOT_CHECK_MS); tests lower it. */
   rootCheckMs?: number;
+  /** How often the config's files are looked at for edits (CONFIG_CHECK_MS). */
+  configCheckMs?: number;
 }
 
 export interface WatchTotals {
@@ -97,35 +96,16 @@ export interface WatchHandle {
 
 export async function startWatch(config: Config, opts: WatchOptions = {}): Promise<WatchHandle> {
   // Read first: an edit made while the session opens (its recovery may take a while) counts.
-  const configChanged = configChangeNotice(config.file, config.excludeFrom);
+  const files = new ConfigFiles(config.file, config.excludeFrom);
   const session = await openSession(config, "watch");
-  // The session's own log (written all along) by its path; any other by its first line.
-  // An excluded file or folder the state tracks, gone: archived, as `run` archives it. Two
-  // indexed lookups for an excluded path gone; kept where they fail (the pass then looks).
-  // A folder now where the state tracks a file is not that file (see vanished.ts): that
-  // file is gone too (removed and a folder made at once, its events read after both).
-  const goneTracked = (path: string, logical: string) => {
-    try {
-      const info = lstatOrNone(path);
-      if (info !== undefined && !info.isDirectory) return false;
-      return session.store.trackedOne(logical) !== undefined ||
-        (info === undefined && session.store.isTrackedBelow(logical));
-    } catch {
-      return true;
-    }
-  };
-  const keep = eventFilter(
-    config,
-    (p) => p === session.log.path || isRunLogFile(p),
-    goneTracked,
-  );
-  return new WatchSession(session, keep, configChanged, opts).handle();
+  return new WatchSession(session, files, opts).handle();
 }
 
 class WatchSession {
   readonly #session: Session;
   readonly #opts: WatchOptions;
-  readonly #roots: Set<string>;
+  /** The parts made from the config, made anew with a config reloaded (session_config.ts). */
+  readonly #config: SessionConfig;
   readonly #totals: WatchTotals = {
     passes: 0,
     counts: emptyCounts(),
@@ -145,7 +125,8 @@ class WatchSession {
   /** The events followed, and the paths closed after writing (watch_events.ts). */
   readonly #events: WatchEvents;
   readonly #follower: EventFollower;
-  readonly #rootCheck: RootCheck;
+  /** The config's edits, read again and applied before the next pass (config_reload.ts). */
+  readonly #reloads: ConfigReloads;
   readonly #ready = Promise.withResolvers<void>();
   readonly #done = Promise.withResolvers<WatchTotals>();
   /** Set as soon as a stop is asked for (a signal, or the session's own reason). */
@@ -158,17 +139,15 @@ class WatchSession {
   readonly #failures: FailedPasses;
   /** A full pass went through every source, recorded so: the backup is whole since. */
   #following = false;
-  /** The warning, once per change, that the config changed since the session began. */
-  readonly #configChanged: () => string | undefined;
+  /** An accepted config's sources could not be recorded, and that was said. */
+  #unrecordedSaid = false;
 
   constructor(
     session: Session,
-    keep: PathFilter,
-    configChanged: () => string | undefined,
+    files: ConfigFiles,
     opts: WatchOptions,
   ) {
     this.#session = session;
-    this.#configChanged = configChanged;
     this.#opts = opts;
     // Said before the first pass, which may be killed in turn (the same out-of-memory
     // killer): the journal then has it all the same.
@@ -179,12 +158,14 @@ class WatchSession {
       (message) => this.#warn(message),
       () => this.#scheduler.requestRetry(),
     );
-    const { watch } = session.config;
-    this.#roots = new Set(session.config.sources.map((s) => s.path));
+    this.#config = new SessionConfig(
+      session,
+      (root) =>
+        this.#follower.restart(`source folder '${root}' changed (a disk unmounted or mounted)`),
+      opts.rootCheckMs,
+    );
     this.#scheduler = new Scheduler({
-      debounceMs: watch.debounceMs,
-      maxWaitMs: watch.debounceMs * MAX_WAIT_FACTOR,
-      rescanIntervalMs: watch.rescanIntervalMs,
+      ...timesOf(session.config),
       retryMs: RETRY_MS,
       sep,
       run: (job) => this.#run(job),
@@ -200,22 +181,22 @@ class WatchSession {
       (path) => session.store.trackedOne(path),
     );
     this.#events = new WatchEvents(
-      this.#roots,
+      this.#config.roots,
       session.root,
       (path) => trackedAt(session, path),
-      keep,
+      this.#config.keep,
       this.#scheduler,
       (message) => this.#warn(message),
       () => this.#onStuck(),
       () => this.#ending(),
     );
     this.#follower = this.#events.follower;
-    this.#rootCheck = checkRoots(
-      [...this.#roots],
-      (root) =>
-        this.#follower.restart(`source folder '${root}' changed (a disk unmounted or mounted)`),
-      opts.rootCheckMs,
-    );
+    this.#config.checkRoots();
+    this.#reloads = new ConfigReloads(files, () => session.config, {
+      warn: (message) => this.#warn(message),
+      note: (message) => this.#note(message),
+    }, () => this.#scheduler.requestFull(RELOADED));
+    this.#reloads.start(opts.configCheckMs);
     this.#scheduler.requestFull("start");
   }
 
@@ -254,7 +235,7 @@ class WatchSession {
   }
 
   async #run(named: Job): Promise<void> {
-    const job = this.#events.leaveLinked(named);
+    let job = named;
     try {
       // Checked before every pass, not only now and then: once the lock file is gone, a
       // second run may lock a new one, and two writers must never share a backup root.
@@ -264,8 +245,10 @@ class WatchSession {
           `The log file was removed: the log goes on in '${this.#session.log.path}'`,
         );
       }
-      const changed = this.#configChanged();
-      if (changed) this.#warn(changed);
+      // Between passes, never in one: a pass runs with one config from its start to its end.
+      const accepted = this.#reloads.take();
+      if (accepted && await this.#applyConfig(accepted)) job = { kind: "full", reason: RELOADED };
+      job = this.#events.leaveLinked(job);
       // Missing or short (used by a pass that failed, or never made: the session started on
       // a nearly full disk), the room kept for the state is made again where the disk has
       // it now: before any recovery, which commits.
@@ -302,6 +285,40 @@ class WatchSession {
     }
   }
 
+  /**
+   * Makes `accepted` the session's config (session_config.ts) and says so. False where its
+   * sources could not be recorded (a full disk): the config in use stays, the accepted one
+   * is tried again before the next pass.
+   */
+  async #applyConfig(accepted: Accepted): Promise<boolean> {
+    const { config } = accepted;
+    let applied;
+    try {
+      const parts = { follower: this.#follower, scheduler: this.#scheduler };
+      applied = await this.#config.apply(config, { ...parts, saidLarge: this.#saidLarge });
+    } catch (e) {
+      this.#reloads.putBack(accepted);
+      if (!this.#unrecordedSaid) {
+        this.#warn(
+          `The config '${config.file}' edited cannot be applied yet: its sources cannot be ` +
+            `recorded (${errorText(e)}): the watch goes on with the config it has, and ` +
+            "tries again before each pass",
+        );
+      }
+      this.#unrecordedSaid = true;
+      return false;
+    }
+    this.#unrecordedSaid = false;
+    this.#note(`Config '${config.file}' reloaded: ${accepted.changes}; a full pass applies it`);
+    for (const w of accepted.warnings) this.#warn(w);
+    for (const note of applied.moved) {
+      this.#session.log.line(`NOTE: ${note}`);
+      this.#opts.onWarning?.(note);
+    }
+    if (applied.removed) this.#noteLeftSources();
+    return true;
+  }
+
   /** Stops the session by itself: its backup root is no longer the one it locked. */
   #lostRoot(): void {
     this.#totals.error = `Watch stopped: backup root '${this.#session.root}' was removed or ` +
@@ -327,23 +344,11 @@ class WatchSession {
     this.#ready.resolve();
   }
 
-  /**
-   * Sources the state tracks that the config no longer names, said as `run` says them: a
-   * source folder renamed before a watch (a service's usual way to run) is otherwise stored
-   * anew under its new name without a word of why.
-   */
+  /** Sources the state tracks that the config no longer names, said (`leftSourcesNote`). */
   #noteLeftSources(): void {
-    const s = this.#session;
-    let left: string | undefined;
-    try {
-      left = leftSources(s.config, s.prefixes, s.store);
-    } catch {
-      // A note only: a state that cannot count them now (busy, an I/O error) must not fail
-      // the pass just made, nor keep the session from being said started (#started).
-      return;
-    }
+    const left = leftSourcesNote(this.#session);
     if (left === undefined) return;
-    s.log.line(`NOTE: ${left}`);
+    this.#session.log.line(`NOTE: ${left}`);
     this.#opts.onWarning?.(left);
   }
 
@@ -357,6 +362,14 @@ class WatchSession {
       this.#warn(`Cannot record that the first pass is done: ${errorText(e)}`);
       return false;
     }
+  }
+
+  /** News that is no problem: in the log and told (`onNote`). */
+  #note(message: string): void {
+    this.#opts.onNote?.(message);
+    if (this.#closed) return;
+    this.#session.log.line(`NOTE: ${message}`);
+    this.#session.log.flush();
   }
 
   #warn(message: string): void {
@@ -379,7 +392,8 @@ class WatchSession {
 
   async #stopNow(): Promise<WatchTotals> {
     this.#abort.abort();
-    const checked = this.#rootCheck.close();
+    this.#reloads.close();
+    const checked = this.#config.close();
     try {
       await this.#scheduler.stop();
       await checked;
@@ -398,32 +412,5 @@ class WatchSession {
       // which a FIFO can hold; if nothing frees it, the guard ends the process.
       await this.#follower.close();
     }
-  }
-}
-
-/** A line added to a log already closed (a warning while the watchers close, last). */
-function appendAfterClose(path: string, message: string): void {
-  try {
-    Deno.writeTextFileSync(path, `${new Date().toISOString()} ${oneLine(message)}\n`, {
-      append: true,
-    });
-  } catch {
-    // Said on stderr already; the log is complete without it.
-  }
-}
-
-/** What the state tracks at `path` (absolute), if anything: a symlink's target too. */
-function trackedAt(session: Session, path: string): Tracked | undefined {
-  const source = sourceOf(path, session.config.sources);
-  if (source === undefined || path === source.path) return {}; // never a link the pass stores
-  const logical = `${source.name}/${relative(source.path, path).split(sep).join("/")}`;
-  try {
-    const tracked = session.store.trackedOne(logical);
-    if (tracked === undefined) return undefined;
-    if (tracked.kind !== "symlink") return {};
-    const copy = session.store.copiesOf(logical).find((c) => c.id === tracked.copyId);
-    return { linkTarget: copy?.linkTarget ?? undefined };
-  } catch {
-    return {}; // cannot be told: taken for no link
   }
 }

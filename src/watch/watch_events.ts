@@ -5,10 +5,11 @@
  * UTF-8, folders followed by no watch once events have settled: `afterPass`), restarts the
  * watchers when a source folder is removed, and says once what it cannot follow. Paths named by a close after writing are remembered until a pass takes
  * them (`takeClosed`). Paths named through a symlink to a folder are left out of a pass,
- * and the watchers opened anew around it (`leaveLinked`). Writes nothing but the
+ * and the watchers opened anew around it (`leaveLinked`; what the state tracks at a path
+ * asked by `trackedAt`). Writes nothing but the
  * session's warnings: an interruption leaves nothing behind.
  */
-import { dirname, join, relative, resolve } from "node:path";
+import { dirname, join, relative, resolve, sep } from "node:path";
 import { errorText, isOutOfOpenFiles, openFilesRemedy } from "../engine/errors.ts";
 import { openFilesLimit } from "../engine/flush.ts";
 import { realPathOrNone } from "../engine/identity.ts";
@@ -17,7 +18,8 @@ import { type EventFollower, followEvents } from "./events.ts";
 import type { Coverage } from "./coverage.ts";
 import type { GuardContext } from "./fifo_guard.ts";
 import type { Job, Scheduler } from "./scheduler.ts";
-import { isWithin, type PathFilter } from "./scope.ts";
+import { isWithin, type PathFilter, sourceOf } from "./scope.ts";
+import type { Session } from "../engine/session.ts";
 
 /**
  * An event whose path is not valid UTF-8 names a file this tool cannot back up (Deno cannot
@@ -360,5 +362,21 @@ function isFolder(path: string): boolean {
     return lstatOrNone(path)?.isDirectory === true;
   } catch {
     return false;
+  }
+}
+
+/** What the state tracks at `path` (absolute), if anything: a symlink's target too. */
+export function trackedAt(session: Session, path: string): Tracked | undefined {
+  const source = sourceOf(path, session.config.sources);
+  if (source === undefined || path === source.path) return {}; // never a link the pass stores
+  const logical = `${source.name}/${relative(source.path, path).split(sep).join("/")}`;
+  try {
+    const tracked = session.store.trackedOne(logical);
+    if (tracked === undefined) return undefined;
+    if (tracked.kind !== "symlink") return {};
+    const copy = session.store.copiesOf(logical).find((c) => c.id === tracked.copyId);
+    return { linkTarget: copy?.linkTarget ?? undefined };
+  } catch {
+    return {}; // cannot be told: taken for no link
   }
 }

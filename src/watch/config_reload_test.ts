@@ -1,0 +1,77 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { loadConfig } from "../config/config.ts";
+import { reloadConfig } from "./config_reload.ts";
+import { withDir } from "../engine/test_util.ts";
+
+/** A config in `dir` with `extra` keys, its sources made; the config loaded. */
+function configIn(dir: string, extra: Record<string, unknown> = {}) {
+  const file = join(dir, "config.jsonc");
+  for (const s of ["s", "t"]) Deno.mkdirSync(join(dir, s), { recursive: true });
+  write(file, extra);
+  return loadConfig(file);
+}
+
+function write(file: string, extra: Record<string, unknown>, comment = ""): void {
+  const config = { sources: ["./s"], backup_root: "./b", log_dir: "./logs", ...extra };
+  Deno.writeTextFileSync(file, `${comment}${JSON.stringify(config, null, 2)}\n`);
+}
+
+Deno.test(
+  "reloadConfig: an edit that loads is applied, said key by key",
+  withDir((dir) => {
+    const current = configIn(dir, { exclude: ["*.tmp"] });
+    write(current.file, {
+      sources: ["./s", "./t"],
+      exclude: ["*.log"],
+      retention: { max_versions_per_file: 3 },
+      watch: { debounce_ms: 200 },
+    });
+    const r = reloadConfig(current);
+    assert.equal(r.kind, "apply");
+    assert.equal(
+      r.kind === "apply" && r.changes,
+      `sources: 't' ('${join(Deno.realPathSync(dir), "t")}') added; exclude patterns: 1 ` +
+        "pattern added ('*.log'), 1 pattern removed ('*.tmp'); " +
+        "retention.max_versions_per_file 3 (was 10); watch.debounce_ms 200 (was 1000)",
+    );
+    write(current.file, { exclude: ["*.tmp"] }, "// a comment\n");
+    assert.equal(reloadConfig(current).kind, "same");
+  }),
+);
+
+Deno.test(
+  "reloadConfig: refused, with the loader's words, where it does not load",
+  withDir((dir) => {
+    const current = configIn(dir);
+    write(current.file, { retension: 3 });
+    const r = reloadConfig(current);
+    assert.equal(r.kind, "refused");
+    assert.match(
+      r.kind === "refused" ? r.message : "",
+      /^Cannot load config '.*config\.jsonc': .*'retension'.* \(the config was edited while this watch runs: the watch goes on with the config it has, and reads it again at its next change\)$/,
+    );
+    write(current.file, { sources: ["./s", "./missing"] });
+    const missing = reloadConfig(current);
+    assert.match(missing.kind === "refused" ? missing.message : "", /missing/);
+  }),
+);
+
+Deno.test(
+  "reloadConfig: backup_root or log_dir changed is refused, naming the key, the rest kept",
+  withDir((dir) => {
+    const current = configIn(dir);
+    write(current.file, { backup_root: "./other", exclude: ["*.log"] });
+    const r = reloadConfig(current);
+    assert.equal(r.kind, "refused");
+    const message = r.kind === "refused" ? r.message : "";
+    assert.match(message, /changed 'backup_root' \(from '.*\/b' to '.*\/other': its lock/);
+    assert.match(
+      message,
+      /the watch goes on with the config it has, and with the rest of the edit too; stop it and start it again to apply it$/,
+    );
+    write(current.file, { log_dir: "./elsewhere" });
+    const log = reloadConfig(current);
+    assert.match(log.kind === "refused" ? log.message : "", /changed 'log_dir'/);
+  }),
+);
