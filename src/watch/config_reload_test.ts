@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { loadConfig } from "../config/config.ts";
-import { reloadConfig } from "./config_reload.ts";
+import { ConfigReloads, reloadConfig } from "./config_reload.ts";
+import { ConfigFiles } from "./config_change.ts";
 import { withDir } from "../engine/test_util.ts";
 
 /** A config in `dir` with `extra` keys, its sources made; the config loaded. */
@@ -73,5 +74,34 @@ Deno.test(
     write(current.file, { log_dir: "./elsewhere" });
     const log = reloadConfig(current);
     assert.match(log.kind === "refused" ? log.message : "", /changed 'log_dir'/);
+  }),
+);
+
+Deno.test(
+  "ConfigReloads: an edit refused is said once, undone is said so, accepted is taken once",
+  withDir((dir) => {
+    const current = configIn(dir);
+    const first = Deno.readTextFileSync(current.file);
+    const said: string[] = [];
+    let asked = 0;
+    const reloads = new ConfigReloads(new ConfigFiles(current.file, []), () => current, {
+      warn: (m) => said.push(`WARNING: ${m}`),
+      note: (m) => said.push(`NOTE: ${m}`),
+    }, () => asked++);
+    const settle = () => [reloads.lookNow(), reloads.lookNow()]; // an edit settles in two looks
+    write(current.file, { retension: 3 });
+    settle();
+    settle();
+    assert.equal(said.length, 1, said.join("\n"));
+    assert.match(said[0], /^WARNING: Cannot load config .*'retension'/);
+    Deno.writeTextFileSync(current.file, first);
+    settle();
+    assert.match(said[1], /^NOTE: The config '.*' is again the one this watch uses: nothing to/);
+    write(current.file, { exclude: ["*.log"] });
+    settle();
+    assert.equal(asked, 1);
+    assert.equal(reloads.take()?.changes, "exclude patterns: 1 pattern added ('*.log')");
+    assert.equal(reloads.take(), undefined, "taken once");
+    assert.equal(said.length, 2, said.join("\n"));
   }),
 );
