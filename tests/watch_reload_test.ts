@@ -153,3 +153,24 @@ Deno.test("watch: a source added then removed while it runs leaves no watcher op
     await handle.stop();
   }
 });
+
+Deno.test("watch: killed while it applies a reloaded config (its sources recorded) or in the pass after, the next run completes it", async () => {
+  for (const fault of ["reloaded:1", "staged:2"]) {
+    using fx = makeFixture({ "a.txt": "a\n" }, WATCH);
+    writeTree(join(fx.dir, "docs"), { "d.txt": "d\n" });
+    // The first pass stages a.txt (`staged` 1); the reload's pass d.txt (2).
+    await using w = new WatchProcess(fx, [], { BACKUP_TOOL_FAULT: fault });
+    await w.ready();
+    edit(fx, { sources: ["./source", "./docs"] });
+    const exit = await w.exited();
+    assert.equal(exit.code, 137, `${fault}: ${exit.stderr}`);
+    const run = await fx.cli("run");
+    assert.equal(run.code, 0, `${fault}: ${run.stderr}`);
+    assert.equal(readOrUndefined(join(fx.backup, "_sources/docs/d.txt")), "d\n", fault);
+    const verify = await fx.cli("verify");
+    assert.equal(verify.code, 0, `${fault}: ${verify.stdout}${verify.stderr}`);
+    const again = await fx.cli("run", "--json");
+    const counts = JSON.parse(again.stdout).counts;
+    assert.equal(counts.backup + counts.modified + counts.delete, 0, `${fault}: ${again.stdout}`);
+  }
+});

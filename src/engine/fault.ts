@@ -7,7 +7,8 @@
  * logged (a batch's lines written, before its commit), committed;
  * `linked` (inside any move: both names on the file, the old one not yet removed);
  * `aside` (verify --repair: a damaged copy linked into damaged/, not yet replaced);
- * `restoring` and `restored` (restore: a file written to its temporary name, or placed); and
+ * `restoring` and `restored` (restore: a file written to its temporary name, or placed);
+ * `reloaded` (a watch's config reloaded: the sources it adds recorded, its pass not begun); and
  * `overwritten` (the lock file: a record written over the one before, the file not yet cut
  * to it).
  *

@@ -11,6 +11,7 @@
  */
 import type { Config } from "../config/config.ts";
 import { movedSourceNotes, type Session } from "../engine/session.ts";
+import { faultPoint } from "../engine/fault.ts";
 import type { EventFollower } from "./events.ts";
 import { checkRoots, type RootCheck } from "./roots.ts";
 import type { Scheduler } from "./scheduler.ts";
@@ -94,6 +95,7 @@ export class SessionConfig {
     if (fresh.length > 0) {
       moved = movedSourceNotes(fresh, s.store.sourcePaths());
       s.prefixes = s.store.addSources(config.sources, s.store.recordedTime());
+      faultPoint("reloaded");
     }
     s.config = config;
     this.roots.clear();
