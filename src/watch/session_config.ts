@@ -39,6 +39,8 @@ export interface Applied {
   moved: string[];
   /** Sources were removed: the state may still track their files (said as at a start). */
   removed: boolean;
+  /** Sources were added or moved: the folders to watch may be more than the system allows. */
+  added: boolean;
 }
 
 export class SessionConfig {
@@ -106,7 +108,7 @@ export class SessionConfig {
     parts.saidLarge.clear(); // exclude_larger_than may be another: said again where it holds
     await this.#rootCheck?.close();
     this.checkRoots();
-    return { moved, removed };
+    return { moved, removed, added: fresh.length > 0 };
   }
 
   /** Stops the roots' check, waiting for one in progress. */

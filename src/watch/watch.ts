@@ -316,6 +316,8 @@ class WatchSession {
       this.#opts.onWarning?.(note);
     }
     if (applied.removed) this.#noteLeftSources();
+    const limit = applied.added ? await checkWatchLimit(config) : undefined;
+    if (limit) this.#warn(limit);
     return true;
   }
 
