@@ -1,7 +1,9 @@
 /**
  * Whether the config a watch session uses was edited since it was read: the config file and
  * the files of exclude patterns it lists (`exclude_from`), by their text, looked at every
- * CONFIG_CHECK_MS (one stat each; a file's text is read again only once its stat changed).
+ * CONFIG_CHECK_MS (a stat and a read each: a config is a few hundred bytes, a file of
+ * exclude patterns a few KiB; by their stat alone, two saves within a millisecond at the same
+ * size would look as one).
  * An edit is handed on (`onEdit`) once the files have stayed the same for one look (an
  * editor's save, or several files saved one after the other, is one edit), and only where it
  * differs from the last one handed on: the session then reloads the config (config_reload.ts)
@@ -12,8 +14,8 @@
 import { errorText, isOutOfOpenFiles } from "../engine/errors.ts";
 
 /**
- * Two seconds: an edit is applied within about two to four seconds of its save, for one
- * stat per file a look, which costs nothing measurable when idle.
+ * Two seconds: an edit is applied within about two to four seconds of its save, for a stat
+ * and a read of each file a look, which costs nothing measurable when idle.
  */
 export const CONFIG_CHECK_MS = 2_000;
 
@@ -24,8 +26,6 @@ export class ConfigFiles {
   readonly file: string;
   /** The files looked at: the config, then the exclude_from files of the config in use. */
   #files: string[];
-  /** Each file's stat and text at its last read, by path (see `#fingerprint`). */
-  readonly #read = new Map<string, { stat: string; text: string | undefined }>();
   /** The files' fingerprints when the config in use was read. */
   #inUse: (string | undefined)[];
   /** At the last edit handed on (the config in use's, until one is). */
@@ -94,19 +94,14 @@ export class ConfigFiles {
 
   /**
    * The file's text (or that it is gone): a save that changes nothing (`touch`, an editor
-   * saving again) is no change. Read again only where its stat changed since the last read.
+   * saving again) is no change.
    */
   #fingerprint(file: string): string | undefined {
     try {
       const info = Deno.statSync(file);
       // A pipe the config came through (`--config <(…)`) is read once, at the start.
       if (!info.isFile) return "not a file";
-      const stat = [info.mtime?.getTime(), info.ctime?.getTime(), info.size, info.ino].join();
-      const known = this.#read.get(file);
-      if (known?.stat === stat) return known.text;
-      const text = Deno.readTextFileSync(file);
-      this.#read.set(file, { stat, text });
-      return text;
+      return Deno.readTextFileSync(file);
     } catch (e) {
       if (e instanceof Deno.errors.NotFound || e instanceof Deno.errors.NotADirectory) {
         return undefined;
