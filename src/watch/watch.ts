@@ -245,15 +245,15 @@ class WatchSession {
           `The log file was removed: the log goes on in '${this.#session.log.path}'`,
         );
       }
-      // Between passes, never in one: a pass runs with one config from its start to its end.
-      const accepted = this.#reloads.take();
-      if (accepted && await this.#applyConfig(accepted)) job = { kind: "full", reason: RELOADED };
-      job = this.#events.leaveLinked(job);
       // Missing or short (used by a pass that failed, or never made: the session started on
       // a nearly full disk), the room kept for the state is made again where the disk has
       // it now: before any recovery, which commits.
       await this.#session.renewReserve();
       await this.#failures.recover();
+      // Between passes, never in one: a pass runs with one config from its start to its end.
+      const accepted = this.#reloads.take();
+      if (accepted && await this.#applyConfig(accepted)) job = { kind: "full", reason: RELOADED };
+      job = this.#events.leaveLinked(job);
       // The watchers just opened for the first pass; before any later one, anew.
       if (job.kind === "full" && job.reason !== "start") await this.#follower.renew();
       const reread = this.#events.takeClosed(job);
