@@ -175,6 +175,7 @@ const KEYS: [string, (c: Config) => unknown][] = [
   ["log_retention", (c) => c.logRetention],
   ["log_unchanged", (c) => c.logUnchanged],
   ["rehash", (c) => c.rehash],
+  ["share_blocks", (c) => c.shareBlocks],
 ];
 
 /** What changed from `a` to `b`, one item a key; none where nothing a session uses did. */
@@ -203,7 +204,15 @@ export function describeChanges(a: Config, b: Config): string[] {
     const [before, after] = [JSON.stringify(value(a)), JSON.stringify(value(b))];
     if (before !== after) items.push(`${key} ${after} (was ${before})`);
   }
+  // A key KEYS does not name yet (one added to Config since) is applied all the same.
+  if (items.length === 0 && settingsOf(a) !== settingsOf(b)) items.push("other settings");
   return items;
+}
+
+/** Every setting of `c` as one text, but where it was read from (its file, patterns' lines). */
+function settingsOf(c: Config): string {
+  const { file: _file, excludeOrigins: _origins, ...settings } = c;
+  return JSON.stringify(settings);
 }
 
 /** What was added to and removed from a list, each named (a few at most), or "". */

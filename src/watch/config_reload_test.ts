@@ -42,6 +42,16 @@ Deno.test(
 );
 
 Deno.test(
+  "reloadConfig: every setting a session uses is applied, share_blocks among them",
+  withDir((dir) => {
+    const current = configIn(dir);
+    write(current.file, { share_blocks: false });
+    const r = reloadConfig(current);
+    assert.equal(r.kind === "apply" && r.changes, "share_blocks false (was true)");
+  }),
+);
+
+Deno.test(
   "reloadConfig: refused, with the loader's words, where it does not load",
   withDir((dir) => {
     const current = configIn(dir);
