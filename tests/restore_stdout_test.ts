@@ -193,6 +193,38 @@ Deno.test("restore --to - refuses a folder, a symlink and the options that mean 
   assert.equal(Deno.readTextFileSync(join(fx.dir, "-", "docs", "a.txt")), "a\n");
 });
 
+Deno.test("restore --to - of a folder not there at the moment asked: the normal restore's NOT RESTORED line, exit 1", async () => {
+  using fx = makeFixture({});
+  put(fx.source, { "a.txt": "a\n" });
+  await ok(fx, "run");
+  await new Promise((r) => setTimeout(r, 5));
+  const before = new Date().toISOString();
+  await new Promise((r) => setTimeout(r, 5));
+  put(fx.source, { "later/b.txt": "b\n", "gone/c.txt": "c\n" });
+  await ok(fx, "run");
+  const between = new Date().toISOString();
+  await new Promise((r) => setTimeout(r, 5));
+  Deno.removeSync(join(fx.source, "gone"), { recursive: true });
+  await ok(fx, "run");
+  // Made after the moment asked, or deleted before the latest backup: no folder then.
+  for (const args of [["later", "--at", before], ["gone"], ["gone", "--at", before]]) {
+    const r = await raw(fx, "restore", ...args, "--to", "-");
+    const normal = await raw(fx, "restore", ...args, "--to", "r");
+    assert.equal(normal.code, 1, normal.stderr);
+    assert.equal(r.code, 1, `${args.join(" ")}: ${r.stderr}`);
+    assert.equal(r.stdout.length, 0);
+    assert.equal(r.stderr.split("\n")[0], normal.stderr.split("\n")[0], args.join(" "));
+    assert.match(r.stderr, /^Restore incomplete.*: nothing was written to standard output$/m);
+  }
+  // A folder at the moment asked: refused, the moment said.
+  const folder = await raw(fx, "restore", "gone", "--at", between, "--to", "-");
+  assert.equal(folder.code, 2, folder.stderr);
+  assert.match(
+    folder.stderr,
+    /^Cannot write 'gone' to standard output \(--to -\): it is a folder as of \S+Z: give one file's PATH/,
+  );
+});
+
 /** A stored file's read position in a process (Linux's /proc), undefined if it is not open. */
 function readPosition(pid: number, stored: string): number | undefined {
   for (const e of Deno.readDirSync(`/proc/${pid}/fd`)) {

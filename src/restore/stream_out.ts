@@ -18,7 +18,7 @@ import { UsageError } from "../engine/errors.ts";
 import { nativePath } from "../engine/fsops.ts";
 import { createDigest, loadDigests } from "../engine/digest.ts";
 import { READ_BUFFER_BYTES } from "../engine/stage.ts";
-import type { StoredCopy } from "../state/store.ts";
+import type { StateStore, StoredCopy } from "../state/store.ts";
 import { isStored } from "./asof.ts";
 import {
   damaged,
@@ -81,7 +81,11 @@ export async function restoreToStream(
     const given = request.paths[0];
     const resolver = resolverFor(config, store);
     const target = asRecorded(resolver, given);
-    if (!resolver.isFile(target) && resolver.isFolder(target)) throw notAFile(given, "folder");
+    if (
+      !resolver.isFile(target) && resolver.isFolder(target) && isFolderThen(store, target, request)
+    ) {
+      throw notAFile(given, "folder", request.at);
+    }
     const chosen = choose(config, store, request, hooks);
     const { selection, unfinished, root } = chosen;
     const found: StoredCopy[] = [];
@@ -132,6 +136,17 @@ export async function restoreToStream(
   } finally {
     store.close();
   }
+}
+
+/**
+ * Whether a path never recorded as a file, with files recorded below it, is a folder at the
+ * moment asked (the latest, or `--at`): one made since, or deleted by then, is not, and is
+ * left to the selection to say not in the backup, as a restore says it. With `--version` it
+ * is (a folder has no versions); the root always is.
+ */
+function isFolderThen(store: StateStore, folder: string, request: RestoreRequest): boolean {
+  if (request.version !== undefined || folder === "") return true;
+  return store.recordedBelowAt(folder, request.at ?? Number.MAX_SAFE_INTEGER, 1).length > 0;
 }
 
 /** Why a PATH that names no file (as of `at`, where given) is refused. */
