@@ -81,6 +81,13 @@ export async function restoreToStdout(
     ));
     return 1;
   }
+  if (r.cutShort !== undefined) {
+    warn(oneLine(
+      `ERROR: ${named}: the output is cut short: ${r.cutShort}: discard them; run 'verify' ` +
+        "to check the backup",
+    ));
+    return 1;
+  }
   for (const p of r.problems) {
     const name = p.path === "" ? "" : ` ${p.path}${p.version ? ` (v${p.version})` : ""}:`;
     warn(oneLine(`NOT RESTORED:${name} ${p.reason}`));

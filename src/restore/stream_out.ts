@@ -8,13 +8,14 @@
  * writes nothing and the next place holding the bytes is tried; a larger one is checked for
  * its size first, then written as it is read (READ_BUFFER_BYTES at a time, in bounded
  * memory), its digest checked at its end: a mismatch found then is said as damaged output
- * (`DamagedOutput`), the bytes being out already. A PATH that names a folder (as of the
+ * (`DamagedOutput`), the bytes being out already, and a read that fails then (an I/O error)
+ * as output cut short (`CutShort`). A PATH that names a folder (as of the
  * moment) or a symlink is refused before anything is read. The state is read as a restore
  * reads it, without the lock; nothing is written but standard output, so an interruption
  * leaves nothing behind.
  */
 import type { Config } from "../config/config.ts";
-import { UsageError } from "../engine/errors.ts";
+import { errorText, UsageError } from "../engine/errors.ts";
 import { nativePath } from "../engine/fsops.ts";
 import { createDigest, loadDigests } from "../engine/digest.ts";
 import { READ_BUFFER_BYTES } from "../engine/stage.ts";
@@ -53,6 +54,9 @@ export interface ContentSink {
 /** A content found damaged once some of it was written out: the output is damaged. */
 export class DamagedOutput extends Error {}
 
+/** A stored copy that could not be read (an I/O error) once some of it was written out. */
+export class CutShort extends Error {}
+
 export interface StreamOutcome {
   /** The content written (or begun), once one was chosen and found. */
   copy?: StoredCopy;
@@ -64,6 +68,8 @@ export interface StreamOutcome {
   note?: string;
   /** The bytes written fail the recorded digest (found after output began): why. */
   damagedOutput?: string;
+  /** The stored copy could not be read on (after output began): why. */
+  cutShort?: string;
 }
 
 /**
@@ -124,12 +130,16 @@ export async function restoreToStream(
       if (e instanceof DamagedOutput) {
         return { copy, problems: [], written: state.written, damagedOutput: e.message };
       }
-      if (!(e instanceof UnusableCopy)) throw e;
+      if (e instanceof CutShort) {
+        return { copy, problems: [], written: state.written, cutShort: e.message };
+      }
+      // Nothing written: a copy unusable, or one that cannot be read (an I/O error), said as
+      // the restore `--to DIR` says it (write.ts).
       const problem: Problem = {
         path: copy.path,
         version: copy.seq,
         kind: "error",
-        reason: e.message,
+        reason: e instanceof UnusableCopy ? e.message : errorText(e),
       };
       return { copy, problems: [problem], written: 0 };
     }
@@ -163,7 +173,7 @@ function notAFile(given: string, kind: "folder" | "symlink", at?: number): Usage
  * Writes the stored copy at `stored` to `sink`, checked against the content `c` records:
  * whole once checked (up to HOLD_BYTES), else as it is read. Throws UnusableCopy for a copy
  * missing, or damaged before anything was written (another place may hold the bytes), and
- * DamagedOutput for one found damaged after; ends early, unchecked, once the sink takes no
+ * DamagedOutput for one found damaged after (CutShort for one that cannot be read on); ends early, unchecked, once the sink takes no
  * more. `state.written` counts the bytes handed to the sink.
  */
 function streamChecked(
@@ -184,7 +194,15 @@ function streamChecked(
         `once ${state.written} bytes of it were written`,
     );
   let total = 0;
-  for (let n = src.read(buf); n > 0; n = src.read(buf)) {
+  const read = () => {
+    try {
+      return src.read(buf);
+    } catch (e) {
+      if (state.written === 0) throw e; // nothing out yet: said as a restore says it
+      throw new CutShort(`${errorText(e)}, once ${state.written} bytes of it were written`);
+    }
+  };
+  for (let n = read(); n > 0; n = read()) {
     if (total + n > c.size) throw mismatch(); // grew since it was looked at
     const chunk = buf.subarray(0, n);
     h.update(chunk);
