@@ -74,3 +74,18 @@ Deno.test("a PATH in single quotes of its own (as cmd.exe passes them on) is tol
   const inner = await fx.cli("history", "docs/'x'");
   assert.doesNotMatch(inner.stderr, /single quotes/);
 });
+
+Deno.test("a PATH recorded only in the other Unicode form: restore says which form, not letter case", async () => {
+  const decomposed = "cafe\u0301.txt"; // as macOS writes it; shown as café.txt
+  using fx = makeFixture({ [decomposed]: "x\n" });
+  assert.equal((await fx.cli("run")).code, 0);
+  const hint =
+    "did you mean 'source/café.txt'? (recorded so, the same name written decomposed (NFD, as " +
+    "macOS writes names): give the path as the disk spells it (the two look alike on screen))";
+  for (const to of [`${fx.dir}/r`, "-"]) {
+    const restore = await fx.cli("restore", decomposed.normalize("NFC"), "--to", to);
+    assert.equal(restore.code, 1, restore.stderr);
+    assert.ok(restore.stderr.includes(hint.normalize("NFD")), `--to ${to}: ${restore.stderr}`);
+    assert.doesNotMatch(restore.stderr, /letter case/);
+  }
+});

@@ -15,7 +15,7 @@ import { historyEntries, type HistoryEntry } from "./history.ts";
 import { asRecorded } from "./logged_path.ts";
 import { holderNow, resolverFor, runningNow, withState } from "./open.ts";
 import { runEntries, type RunEntry } from "./runs.ts";
-import { leftSourceHint, spellingHint } from "./select.ts";
+import { leftSourceHint, spellingHint, unicodeForm } from "./select.ts";
 import { heldBackHistoryWarning } from "./held_back.ts";
 import { LEFT_OUT_BY } from "./excluded.ts";
 import type { HeldRun } from "../state/run_queries.ts";
@@ -189,11 +189,4 @@ function neverBackedUpLine(given: string, { path, otherForm, hint }: Recorded): 
       unicodeForm(otherForm)
     } was: give the path as the disk spells it (the two look alike on screen)`;
   return `Cannot show history of '${given}': '${path}' was never backed up${why}`;
-}
-
-/** Which Unicode normal form a name is written in, as people know them. */
-function unicodeForm(name: string): string {
-  return name === name.normalize("NFD")
-    ? "decomposed (NFD, as macOS writes names)"
-    : "composed (NFC)";
 }

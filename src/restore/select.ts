@@ -365,7 +365,7 @@ export function leftSourceHint(
 /**
  * Where nothing is recorded under a path's spelling but a path or folder is under another
  * (letter case, Unicode form: as a disk that ignores them shows it), which; never taken
- * for it. A PATH given in single quotes of its own is told that they are part of it:
+ * for it, a name in the other Unicode form said so (letter case is not what differs). A PATH given in single quotes of its own is told that they are part of it:
  * Windows' cmd.exe passes them on (`restore 'docs\My file.txt'`), and names hardly ever
  * begin and end with one.
  */
@@ -384,10 +384,24 @@ export function spellingHint(
   if (others.length === 0) return inQuotes(path) ? QUOTES_HINT : "";
   const names = others.map((o) => `'${o}'`);
   if (names.length === 3) names[2] = "…";
+  // Another Unicode form of the very name (café.txt as macOS writes it): no letter case.
+  const form = others.length === 1 && others[0].normalize("NFC") === path.normalize("NFC");
+  if (form) {
+    return `: did you mean ${names[0]}? (recorded so, the same name written ` +
+      `${unicodeForm(others[0])}: give the path as the disk spells it (the two look alike ` +
+      "on screen))";
+  }
   return names.length === 1
     ? `: did you mean ${names[0]}? (recorded so; the backup tells letter case apart)`
     : `: it is recorded under other spellings: ${names.join(", ")} (the backup tells letter ` +
       "case apart)";
+}
+
+/** Which Unicode normal form a name is written in, as people know them. */
+export function unicodeForm(name: string): string {
+  return name === name.normalize("NFD")
+    ? "decomposed (NFD, as macOS writes names)"
+    : "composed (NFC)";
 }
 
 const QUOTES_HINT = ": the single quotes around it are part of the PATH (cmd.exe passes them " +
