@@ -45,7 +45,8 @@ Options:
                  names one file; the bytes restore would write, checked against the
                  recorded hash (a file up to 8 MiB before any is written, another copy of
                  the same bytes read where its own is damaged; a larger one as it streams:
-                 a mismatch found then ends it with 'the output is damaged', exit 1);
+                 a mismatch found then ends it with 'the output is damaged', a copy the
+                 disk cannot read on with 'the output is cut short', exit 1);
                  every message on stderr; a reader gone (| head) ends it quietly, exit 0;
                  a folder, several PATHs, --include, --exclude, --overwrite, --dry-run and
                  --json are refused (exit 2); a folder named '-' is --to ./-
