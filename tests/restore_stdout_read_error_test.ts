@@ -3,7 +3,9 @@
  * whose checksum fails), through the real CLI on a btrfs image (share_helpers.ts: root on
  * Linux with mkfs.btrfs and filefrag, and btrfs-map-logical here; ignored otherwise): a
  * file held whole before writing is said as the restore `--to DIR` says it (NOT RESTORED,
- * nothing written, exit 1); one failing once streamed says the output is cut short, exit 1.
+ * nothing written, exit 1); one failing once streamed says the output is cut short, exit 1;
+ * where another stored copy of the same bytes owns its blocks (a duplicate's, with
+ * `share_blocks: false`), `--to DIR` and `--to -` read it instead, with the WARNING.
  * Writes only in the fixture's temporary folder and the image there.
  */
 import assert from "node:assert/strict";
@@ -54,6 +56,22 @@ async function imageOffset(image: string, logical: number): Promise<number> {
   return Number(found[1]);
 }
 
+/**
+ * Overwrites a few bytes of each stored copy named (at its offset) in the image, unmounted
+ * meanwhile: btrfs then fails every read of that block (its checksum), EIO.
+ */
+async function corrupt(fx: Fixture, image: string, where: [string, number][]): Promise<void> {
+  const logical = [];
+  for (const [file, at] of where) logical.push(await logicalOf(join(fx.backup, file), at));
+  await unmount(fx.backup);
+  using img = Deno.openSync(image, { write: true });
+  for (const l of logical) {
+    img.seekSync(await imageOffset(image, l), Deno.SeekMode.Start);
+    img.writeSync(new TextEncoder().encode("CORRUPT"));
+  }
+  assert.ok(await succeeds("mount", "-o", "loop", image, fx.backup), "mount again");
+}
+
 Deno.test({
   name:
     "restore --to - of a stored copy the disk cannot read: NOT RESTORED as --to DIR says it, or the output cut short",
@@ -66,19 +84,7 @@ Deno.test({
     await withImage(fx, "btrfs", async () => {
       const run = await fx.cli("run");
       assert.equal(run.code, 0, run.stderr);
-      const logical = [
-        await logicalOf(join(fx.backup, "small.bin"), 100),
-        await logicalOf(join(fx.backup, "large.bin"), 6 * MIB + 100),
-      ];
-      await unmount(fx.backup);
-      const spots = [];
-      for (const l of logical) spots.push(await imageOffset(image, l));
-      using img = Deno.openSync(image, { write: true });
-      for (const at of spots) {
-        img.seekSync(at, Deno.SeekMode.Start);
-        img.writeSync(new TextEncoder().encode("CORRUPT"));
-      }
-      assert.ok(await succeeds("mount", "-o", "loop", image, fx.backup), "mount again");
+      await corrupt(fx, image, [["small.bin", 100], ["large.bin", 6 * MIB + 100]]);
       // Held whole before writing: nothing written, the restore's own line.
       const r = await raw(fx, "restore", "small.bin", "--to", "-");
       const normal = await raw(fx, "restore", "small.bin", "--to", "r");
@@ -102,6 +108,43 @@ Deno.test({
         ),
       );
       assert.doesNotMatch(big.stderr, /Restore failed|Restore complete/);
+    });
+  },
+});
+
+Deno.test({
+  name:
+    "a stored copy the disk cannot read is read from another copy of the same bytes (share_blocks false: a duplicate owns its blocks), by restore --to DIR and --to -",
+  ignore: !MAP_LOGICAL,
+  fn: async () => {
+    const small = bytesOf(MIB, 43);
+    const large = bytesOf(12 * MIB, 44);
+    using fx = makeFixture(
+      { "a.bin": small, "copy_of_a.bin": small, "big.bin": large, "copy_of_big.bin": large },
+      { share_blocks: false },
+    );
+    const image = join(fx.dir, "btrfs.img");
+    await withImage(fx, "btrfs", async () => {
+      const run = await fx.cli("run");
+      assert.equal(run.code, 0, run.stderr);
+      // The first block of each: nothing of it is written before the read fails.
+      await corrupt(fx, image, [["a.bin", 100], ["big.bin", 100]]);
+      for (const [file, bytes] of [["a.bin", small], ["big.bin", large]] as const) {
+        const name = file.replace(".", "\\.");
+        const warning = new RegExp(
+          `^WARNING: source/${name} \\(v1\\): its copy '${name}' is missing or damaged: read ` +
+            `from '_duplicates/copy_of_${name}', which holds the same content; run 'verify --repair'$`,
+          "m",
+        );
+        const normal = await raw(fx, "restore", file, "--to", "r");
+        assert.equal(normal.code, 0, normal.stderr);
+        assert.match(normal.stderr, warning);
+        assert.deepEqual(Deno.readFileSync(join(fx.dir, "r", file)), bytes);
+        const out = await raw(fx, "restore", file, "--to", "-");
+        assert.equal(out.code, 0, out.stderr);
+        assert.match(out.stderr, warning);
+        assert.deepEqual(out.stdout, bytes);
+      }
     });
   },
 });

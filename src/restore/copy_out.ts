@@ -1,7 +1,7 @@
 /**
  * Reading a content out of the backup root into a temporary file: from its own stored
- * copy, checked against the recorded digest while it is written, else from where an
- * interrupted run moved it, another stored copy of the same bytes, or (a symlink) the
+ * copy, checked against the recorded digest while it is written, else (that copy missing,
+ * damaged, or one the disk cannot read: an I/O error) from where an interrupted run moved it, another stored copy of the same bytes, or (a symlink) the
  * target the state records; a file gets its recorded metadata, extended attributes too
  * (dest_file.ts). A stored copy with holes (a sparse file's) is written with them
  * (sparse.ts). A long read gives the event loop a turn now and then, so that a stop signal
@@ -107,7 +107,7 @@ export async function writeFromAny(
     try {
       await writeChecked(nativePath(root, at), tmp, named, c, opts);
     } catch (e) {
-      if (e instanceof UnusableCopy) removeQuietly(tmp);
+      if (e instanceof UnusableCopy || isReadFault(e)) removeQuietly(tmp);
       throw e;
     }
   };
@@ -123,8 +123,8 @@ export async function writeFromAny(
 
 /**
  * Reads a content of the backup `root` through `attempt` (which throws UnusableCopy for a
- * place that does not hold it, anything else to give up) from its own stored copy or, if that is missing
- * or damaged, from where a run moved it (its journal) or the state records it now (a run
+ * place that does not hold it, or a read fault, anything else to give up) from its own
+ * stored copy or, if that is missing, damaged or unreadable (`isReadFault`), from where a run moved it (its journal) or the state records it now (a run
  * going on moved it), or from the first other copy of the same content that holds it
  * intact, or from its record (`fromRecord`: a symlink's target); returns which
  * (RECORDED_TARGET for the last). The error is the own copy's, should none hold it.
@@ -137,14 +137,15 @@ export async function readFromAny(
   attempt: (at: string) => Promise<void>,
   fromRecord: () => boolean = () => false,
 ): Promise<ReadFrom> {
-  let first: UnusableCopy | undefined;
-  const errors = new Map<string, UnusableCopy>();
+  let first: unknown;
+  const errors = new Map<string, unknown>();
   const holds = async (at: string) => {
     try {
       await attempt(at);
       return true;
     } catch (e) {
-      if (!(e instanceof UnusableCopy)) throw e;
+      // A copy the disk cannot read (EIO) is as damaged: another may hold the bytes.
+      if (!(e instanceof UnusableCopy) && !isReadFault(e)) throw e;
       first ??= e;
       errors.set(at, e);
       return false;
@@ -180,6 +181,16 @@ export async function readFromAny(
   // Pruned (or found lost) by a run going on since the restore picked it: said so.
   if (now !== undefined && !isStored(now)) throw new UnusableCopy(goneReason(now));
   throw first;
+}
+
+/**
+ * Whether a failure to read a stored copy is the disk's: EIO (a bad sector, a btrfs block
+ * whose checksum fails), on Linux and macOS (5; on Windows 5 is a refusal, and no read
+ * fault is told apart there). Another stored copy of the same bytes, in other blocks, may
+ * read; the copy is as damaged.
+ */
+export function isReadFault(e: unknown, os: typeof Deno.build.os = Deno.build.os): boolean {
+  return os !== "windows" && e instanceof Error && /\(os error 5\)/.test(e.message);
 }
 
 /** What `writeFromAny` returns when a symlink was made from the state's record alone. */

@@ -1,7 +1,10 @@
-/** Unit tests of what counts as a stored copy missing from its place (copy_out.ts). */
+/**
+ * Unit tests of what counts as a stored copy missing from its place, and as one the disk
+ * cannot read (copy_out.ts).
+ */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { isElsewhere } from "./copy_out.ts";
+import { isElsewhere, isReadFault } from "./copy_out.ts";
 
 const error = (text: string) => new Error(`${text}: readlink 'x'`);
 
@@ -36,4 +39,16 @@ Deno.test("isElsewhere: on Windows a folder in a copy's place is 'Access is deni
   } finally {
     Deno.removeSync(dir, { recursive: true });
   }
+});
+
+Deno.test("isReadFault: EIO on Linux and macOS; Windows' 5 is a refusal", () => {
+  const eio = new Error("Input/output error (os error 5): read '/b/a.bin'");
+  assert.ok(isReadFault(eio, "linux"));
+  assert.ok(isReadFault(eio, "darwin"));
+  assert.ok(
+    !isReadFault(new Deno.errors.PermissionDenied("Access is denied. (os error 5)"), "windows"),
+  );
+  assert.ok(!isReadFault(new Error("Too many open files (os error 24): open 'x'"), "linux"));
+  assert.ok(!isReadFault(new Error("Permission denied (os error 13): open 'x'"), "linux"));
+  assert.ok(!isReadFault(new Error("(os error 55)"), "linux"));
 });

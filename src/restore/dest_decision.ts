@@ -14,7 +14,7 @@ import { lstatOrNone } from "../engine/fsops.ts";
 import { openPath } from "../engine/identity.ts";
 import { errorText } from "../engine/errors.ts";
 import { StoppedError } from "../engine/event_turn.ts";
-import { UnusableCopy } from "./copy_out.ts";
+import { isReadFault, UnusableCopy } from "./copy_out.ts";
 import { twinElsewhereRemedy, twinText } from "./twins.ts";
 import { metaDifference, sameContent, sameMeta, xattrDifference } from "./dest_compare.ts";
 import { reachFolder } from "./dest_folder.ts";
@@ -134,7 +134,8 @@ export function failed(
   folder: Reached | undefined,
   opts: Pick<WriteOptions, "fallbacksOf">,
 ): RestoreResult {
-  const unusable = e instanceof UnusableCopy && opts.fallbacksOf === undefined;
+  // A copy the disk cannot read (EIO) too: another may hold the bytes in other blocks.
+  const unusable = (e instanceof UnusableCopy || isReadFault(e)) && opts.fallbacksOf === undefined;
   const reason = namedPaths(errorText(e), folder);
   const full = noRoom(e) ? { noRoom: true } : {};
   return { ...item, outcome: "failed", reason, ...unusable ? { unusable } : {}, ...full };
