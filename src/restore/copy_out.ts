@@ -1,11 +1,12 @@
 /**
- * Reading a content out of the backup root into a temporary file: from its own stored
- * copy, checked against the recorded digest while it is written, else (that copy missing,
- * damaged, or one the disk cannot read: an I/O error) from where an interrupted run moved it, another stored copy of the same bytes, or (a symlink) the
- * target the state records; a file gets its recorded metadata, extended attributes too
- * (dest_file.ts). A stored copy with holes (a sparse file's) is written with them
- * (sparse.ts). A long read gives the event loop a turn now and then, so that a stop signal
- * is heard. Writes only the temporary file, which the caller removes.
+ * Reading a content out of the backup root into a temporary file: from its own stored copy,
+ * checked against the recorded digest while it is written, else (that copy missing,
+ * damaged, or one the disk cannot read: an I/O error) from where an interrupted run moved
+ * it, another stored copy of the same bytes, or (a symlink) the target the state records; a
+ * file gets its recorded metadata, extended attributes too (dest_file.ts). A stored copy
+ * with holes (a sparse file's) is written with them (sparse.ts). A long read gives the
+ * event loop a turn now and then, so that a stop signal is heard. Writes only the temporary
+ * file, which the caller removes.
  */
 import { lstatOrNone, nativePath, removeQuietly } from "../engine/fsops.ts";
 import { makeSymlink, restoredLinkTarget } from "../engine/portability.ts";
@@ -124,10 +125,11 @@ export async function writeFromAny(
 /**
  * Reads a content of the backup `root` through `attempt` (which throws UnusableCopy for a
  * place that does not hold it, or a read fault, anything else to give up) from its own
- * stored copy or, if that is missing, damaged or unreadable (`isReadFault`), from where a run moved it (its journal) or the state records it now (a run
- * going on moved it), or from the first other copy of the same content that holds it
- * intact, or from its record (`fromRecord`: a symlink's target); returns which
- * (RECORDED_TARGET for the last). The error is the own copy's, should none hold it.
+ * stored copy or, if that is missing, damaged or unreadable (`isReadFault`), from where a
+ * run moved it (its journal) or the state records it now (a run going on moved it), or from
+ * the first other copy of the same content that holds it intact, or from its record
+ * (`fromRecord`: a symlink's target); returns which (RECORDED_TARGET for the last). The
+ * error is the own copy's, should none hold it.
  * The restore writer and `restore --to -` (stream_out.ts) read a content so.
  */
 export async function readFromAny(

@@ -364,10 +364,11 @@ export function leftSourceHint(
 
 /**
  * Where nothing is recorded under a path's spelling but a path or folder is under another
- * (letter case, Unicode form: as a disk that ignores them shows it), which; never taken
- * for it, a name in the other Unicode form said so (letter case is not what differs). A PATH given in single quotes of its own is told that they are part of it:
- * Windows' cmd.exe passes them on (`restore 'docs\My file.txt'`), and names hardly ever
- * begin and end with one.
+ * (letter case, Unicode form: as a disk that ignores them shows it), which; never taken for
+ * it, a name in the other Unicode form said so (letter case is not what differs). A PATH
+ * given in single quotes of its own is told that they are part of it: Windows' cmd.exe
+ * passes them on (`restore 'docs\My file.txt'`), and names hardly ever begin and end with
+ * one.
  */
 export function spellingHint(
   store: Pick<StateStore, "otherSpellings">,

@@ -9,10 +9,10 @@
  * its size first, then written as it is read (READ_BUFFER_BYTES at a time, in bounded
  * memory), its digest checked at its end: a mismatch found then is said as damaged output
  * (`DamagedOutput`), the bytes being out already, and a read that fails then (an I/O error)
- * as output cut short (`CutShort`). A PATH that names a folder (as of the
- * moment) or a symlink is refused before anything is read. The state is read as a restore
- * reads it, without the lock; nothing is written but standard output, so an interruption
- * leaves nothing behind.
+ * as output cut short (`CutShort`). A PATH that names a folder (as of the moment) or a
+ * symlink is refused before anything is read. The state is read as a restore reads it,
+ * without the lock; nothing is written but standard output, so an interruption leaves
+ * nothing behind.
  */
 import type { Config } from "../config/config.ts";
 import { errorText, UsageError } from "../engine/errors.ts";
@@ -173,8 +173,9 @@ function notAFile(given: string, kind: "folder" | "symlink", at?: number): Usage
  * Writes the stored copy at `stored` to `sink`, checked against the content `c` records:
  * whole once checked (up to HOLD_BYTES), else as it is read. Throws UnusableCopy for a copy
  * missing, or damaged before anything was written (another place may hold the bytes), and
- * DamagedOutput for one found damaged after (CutShort for one that cannot be read on); ends early, unchecked, once the sink takes no
- * more. `state.written` counts the bytes handed to the sink.
+ * DamagedOutput for one found damaged after (CutShort for one that cannot be read on); ends
+ * early, unchecked, once the sink takes no more. `state.written` counts the bytes handed to
+ * the sink.
  */
 function streamChecked(
   stored: string,
