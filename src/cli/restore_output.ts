@@ -11,7 +11,13 @@
  */
 import type { RestoreResult } from "../restore/restore_item.ts";
 import type { FolderProblem } from "../restore/made_folders.ts";
-import { endedSaid, type ExcludedRoot, LEFT_OUT_BY } from "../restore/excluded.ts";
+import {
+  type EndedFiles,
+  endedSaid,
+  type ExcludedRoot,
+  LEFT_OUT_BY,
+  LEFT_OUT_HOW,
+} from "../restore/excluded.ts";
 import { jsonProblem, type Problem } from "../restore/select.ts";
 import type { HeldRun } from "../state/run_queries.ts";
 import { oneLine } from "../log/one_line.ts";
@@ -126,12 +132,6 @@ export function printResultLine(r: RestoreResult, dryRun = false): void {
 }
 
 /**
- * The files excluded since they were backed up that the restore gives as their last content
- * backed up: a line for each folder whose files are all excluded, or file alone. Of a
- * folder, what is known is that every file recorded under it is excluded, not whether a
- * pattern names the folder itself (`node_modules/`) or only its files (`*.log`).
- */
-/**
  * What `restore` and `ls` say while they choose the contents: warnings on stderr, files
  * excluded since by folder (in --json each file's `warning` says it instead), and the runs
  * that held deletions back (kept for the --json document, `keepHeldBack`, else a warning).
@@ -149,11 +149,23 @@ export function choosingHooks(json: boolean, keepHeldBack: (runs: HeldRun[]) => 
   };
 }
 
+/**
+ * The files excluded since they were backed up that the restore gives as their last content
+ * backed up: a line for each folder whose files are all excluded, or file alone. Of a
+ * folder, what is known is that every file recorded under it is excluded, not whether a
+ * pattern names the folder itself (`node_modules/`) or only its files (`*.log`). Restored
+ * `--at` a moment inside exclusions that ended since, said in the past (all of them ended)
+ * or each part with its count (some).
+ */
 export function printExcludedRoots(roots: ExcludedRoot[]): void {
   for (const { path, folder, files, latest, ended } of roots) {
     const at = new Date(latest).toISOString();
-    if (ended !== undefined) warn(oneLine(endedLine(path, folder, files, at, ended)));
-    else warn(oneLine(folder ? excludedFolderLine(path, files, at) : excludedFileLine(path, at)));
+    const line = ended === undefined
+      ? (folder ? excludedFolderLine(path, files, at) : excludedFileLine(path, at))
+      : ended.files < files
+      ? partlyEndedLine(path, files, at, ended)
+      : endedLine(path, folder, files, at, ended);
+    warn(oneLine(line));
   }
 }
 
@@ -163,15 +175,32 @@ function endedLine(
   folder: boolean,
   files: number,
   at: string,
-  ended: NonNullable<ExcludedRoot["ended"]>,
+  ended: EndedFiles,
 ): string {
-  const { was, changed } = endedSaid(ended, folder);
+  const { excluded, changed, instead } = endedSaid(ended, folder);
+  const then = instead === undefined ? "" : `: ${instead}`;
   return folder
-    ? `WARNING: every file recorded under '${path}' ${was}): the backup holds the ${files} ` +
-      `files restored as last backed up before that, the last at ${at}, and they may have ` +
-      `changed ${changed}`
-    : `WARNING: '${path}' ${was}): the backup holds its last content backed up before that, ` +
-      `at ${at}, and the file may have changed ${changed}`;
+    ? `WARNING: every file recorded under '${path}' was ${excluded}): the backup holds the ` +
+      `${files} files restored as last backed up before that, the last at ${at}, and they ` +
+      `may have changed ${changed}${then}`
+    : `WARNING: '${path}' was ${excluded}): the backup holds its last content backed up ` +
+      `before that, at ${at}, and the file may have changed ${changed}${then}`;
+}
+
+/**
+ * For a folder whose files were all excluded at the moment restored, only some of them not
+ * any more: how many are excluded still, how many were then only (and their spans).
+ */
+function partlyEndedLine(path: string, files: number, at: string, ended: EndedFiles): string {
+  const still = files - ended.files;
+  const { excluded, instead } = endedSaid(ended, ended.files > 1);
+  const then = instead === undefined ? "" : `: ${instead}`;
+  return `WARNING: every file recorded under '${path}' was excluded at the --at time, and not ` +
+    `all are now: ${still} of the ${files} files restored ${still === 1 ? "is" : "are"} ` +
+    `excluded still (the config leaves ${still === 1 ? "it" : "each"} out: ${LEFT_OUT_HOW}), ` +
+    `${ended.files} ${ended.files === 1 ? "was" : "were"} ${excluded}): the backup holds the ` +
+    `${files} files restored as last backed up before they were excluded, the last at ${at}, ` +
+    `and they may have changed since${then}`;
 }
 
 function excludedFileLine(path: string, at: string): string {
@@ -182,9 +211,8 @@ function excludedFileLine(path: string, at: string): string {
 /** For a folder whose recorded files are all excluded (at least two of them restored). */
 function excludedFolderLine(path: string, files: number, at: string): string {
   return `WARNING: every file recorded under '${path}' is excluded (the config leaves each ` +
-    "out: an exclude pattern, a folder's tag, one_file_system or exclude_larger_than): the " +
-    `backup holds the ${files} files restored as last backed up, the last at ${at}, and ` +
-    "they may have changed since";
+    `out: ${LEFT_OUT_HOW}): the backup holds the ${files} files restored as last backed up, ` +
+    `the last at ${at}, and they may have changed since`;
 }
 
 /** The folders the restore made whose recorded mode or time could not be set. */

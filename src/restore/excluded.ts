@@ -11,7 +11,8 @@
  * keep. A restore `--at` a moment inside an exclusion that ended since (state/
  * ended_exclusions.ts: the spans at or below the PATHs, read once) says the file as it was
  * said while the exclusion lasted, its folder's line told by the paths the folder held at
- * that moment (the files' table holds those of now). Reads only.
+ * that moment (the files' table holds those of now) and counting those ended apart from
+ * those excluded still. Reads only.
  */
 import type { StateStore } from "../state/store.ts";
 import type { ExcludedFile } from "../state/queries.ts";
@@ -39,11 +40,20 @@ export interface ExcludedRoot {
   /** When the last of those contents was backed up (ms). */
   latest: number;
   /**
-   * Where every one of its files was excluded at the moment restored and is not any more
-   * (followed again or deleted since): the first start and the last end of their spans, and
-   * how they ended (undefined where not all alike). Said in the past, then.
+   * Of its files (each excluded at the moment restored), those whose exclusion ended since
+   * (followed again or deleted): how many, the first start and the last end of their spans,
+   * and how they ended (undefined where not all alike). All of them: said in the past; some:
+   * how many are excluded still and how many were then only.
    */
-  ended?: { from: number; to: number; by?: ExclusionEnd };
+  ended?: EndedFiles;
+}
+
+/** Files of a root whose exclusion ended since: how many, their spans', and how they ended. */
+export interface EndedFiles {
+  files: number;
+  from: number;
+  to: number;
+  by?: ExclusionEnd;
 }
 
 /** The excluded files of a restore: whether a content is one's kept content, and their roots. */
@@ -151,28 +161,24 @@ export function excludedRoots(
     if (last?.folder && f.path.startsWith(`${last.path}/`)) {
       last.files++;
       last.latest = Math.max(last.latest, f.validFrom);
-      const ended = spanned(last.ended, f.span);
-      if (ended === undefined) delete last.ended;
-      else last.ended = ended;
+      if (f.span !== undefined) last.ended = spanned(last.ended, f.span);
       continue;
     }
     push(last);
     const path = topmost(f.path);
     last = { path, folder: path !== f.path, files: 1, latest: f.validFrom };
-    if (f.span !== undefined) last.ended = { ...f.span };
+    if (f.span !== undefined) last.ended = spanned(undefined, f.span);
     lastFile = f.path;
   }
   push(last);
   return roots;
 }
 
-/** A root's spans with one more file's: none where that file's exclusion lasts (or another's). */
-function spanned(
-  ended: ExcludedRoot["ended"],
-  span: EndedSpan | undefined,
-): ExcludedRoot["ended"] {
-  if (ended === undefined || span === undefined) return undefined;
+/** A root's ended exclusions with one more file's. */
+function spanned(ended: EndedFiles | undefined, span: EndedSpan): EndedFiles {
+  if (ended === undefined) return { files: 1, ...span };
   return {
+    files: ended.files + 1,
     from: Math.min(ended.from, span.from),
     to: Math.max(ended.to, span.to),
     by: ended.by === span.by ? span.by : undefined,
@@ -180,37 +186,42 @@ function spanned(
 }
 
 /**
- * Of a file (or a folder's files: `each`) excluded at the moment restored, whose exclusion
- * ended since: `was excluded from A to B (the config left it out, then followed it again`
- * (the parenthesis left open, for the caller's words), and what to say after the doubt
- * that it changed: when, and the moment to give instead where a later content was backed up.
+ * Of a file (or files: `each`) excluded at the moment restored, whose exclusion ended since:
+ * `excluded from A to B (the config left it out, then followed it again` (the parenthesis
+ * left open, for the caller's words; the verb before it the caller's), what to say after
+ * the doubt that it changed (when), and the moment to give instead where a later content
+ * was backed up.
  */
 export function endedSaid(
   { from, to, by }: { from: number; to: number; by?: ExclusionEnd },
   each = false,
-): { was: string; changed: string } {
+): { excluded: string; changed: string; instead?: string } {
   const [a, b] = [new Date(from).toISOString(), new Date(to).toISOString()];
-  const was = `was excluded from ${a} to ${b} (the config left ${each ? "each" : "it"} out, `;
+  const excluded = `excluded from ${a} to ${b} (the config left ${each ? "each" : "it"} out, `;
   if (by === "followed") {
     return {
-      was: `${was}then followed ${each ? "them" : "it"} again`,
-      changed: `meanwhile: give --at ${b} or a later time for the ${
+      excluded: `${excluded}then followed ${each ? "them" : "it"} again`,
+      changed: "meanwhile",
+      instead: `give --at ${b} or a later time for the ${
         each ? "contents" : "content"
       } backed up once ${each ? "they were" : "it was"} followed again`,
     };
   }
   if (by === "deleted") {
     return {
-      was: `${was}then deleted from ${each ? "their sources" : "its source"} at ${b}`,
+      excluded: `${excluded}then deleted from ${each ? "their sources" : "its source"} at ${b}`,
       changed: `before ${each ? "they were" : "it was"} deleted`,
     };
   }
-  return { was: `${was}then followed again or deleted`, changed: "meanwhile" };
+  return { excluded: `${excluded}then followed again or deleted`, changed: "meanwhile" };
 }
 
+/** The ways the config leaves a file out (the state says not which). */
+export const LEFT_OUT_HOW = "an exclude pattern, a folder's tag, one_file_system or " +
+  "exclude_larger_than";
+
 /** What leaves an excluded file out, as restore and history say it (the state says not which). */
-export const LEFT_OUT_BY = "the config leaves it out: an exclude pattern, a folder's tag, " +
-  "one_file_system or exclude_larger_than";
+export const LEFT_OUT_BY = `the config leaves it out: ${LEFT_OUT_HOW}`;
 
 /**
  * A file restored from the content still marked current of a path excluded since (no run
@@ -229,15 +240,17 @@ export function excludedSaid(
   // Excluded then, not now: said in the past, with its span.
   const span = kept.endedSpan(copy);
   if (span !== undefined) {
-    const { was, changed } = endedSaid(span);
-    const why = `it ${was}): the backup holds its last content backed up before that, at ${at}`;
+    const { excluded, changed, instead } = endedSaid(span);
+    const why = `it was ${excluded}): the backup holds its last content backed up before ` +
+      `that, at ${at}`;
     if (r.outcome === "conflict") {
       return {
         ...r,
         reason: beforeRemedy(r.reason ?? "", `${why}, and the file there may be newer`),
       };
     }
-    return { ...r, excludedNote: `${why}, and the file may have changed ${changed}` };
+    const then = instead === undefined ? "" : `: ${instead}`;
+    return { ...r, excludedNote: `${why}, and the file may have changed ${changed}${then}` };
   }
   if (r.outcome === "conflict") {
     const why = `it is excluded (${LEFT_OUT_BY}): the backup holds its last content backed ` +

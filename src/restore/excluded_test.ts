@@ -34,3 +34,15 @@ Deno.test("excludedRoots: one file restored of a folder all excluded is named it
   const roots = excludedRoots(files, (f) => f.startsWith("s/node_modules"));
   assert.deepEqual(roots, [{ path: "s/node_modules/q/3.js", folder: false, files: 1, latest: 1 }]);
 });
+
+Deno.test("excludedRoots: a folder's files whose exclusion ended since are counted, beside those excluded still", () => {
+  const span = (from: number, to: number) => ({ from, to, by: "followed" as const });
+  const files = [
+    { path: "s/c/1", validFrom: 1, span: span(2, 5) },
+    { path: "s/c/2", validFrom: 1 },
+    { path: "s/c/3", validFrom: 1, span: span(3, 4) },
+  ];
+  const [root] = excludedRoots(files, (f) => f === "s/c");
+  assert.deepEqual(root.ended, { files: 2, from: 2, to: 5, by: "followed" });
+  assert.equal(root.files, 3);
+});
