@@ -182,6 +182,7 @@ Deno.test("find --json: one document, its matches in path order", async () => {
       path: "source/.env",
       versions: 1,
       stored: 1,
+      purged: 0,
       ...times,
       state: "excluded",
       excludedAt: "string",
@@ -190,6 +191,7 @@ Deno.test("find --json: one document, its matches in path order", async () => {
       path: "source/docs/2024/report.docx",
       versions: 3,
       stored: 3,
+      purged: 0,
       ...times,
       state: "deleted",
       deletedAt: "string",
@@ -198,6 +200,7 @@ Deno.test("find --json: one document, its matches in path order", async () => {
       path: "source/old.img",
       versions: 1,
       stored: 0,
+      purged: 1,
       ...times,
       state: "purged",
       purgedAt: "string",
@@ -276,4 +279,28 @@ Deno.test("find: a file excluded for a while and followed again since is found i
     (await fx.cli("history", "x.log")).stdout,
     /^Excluded from \S+ to \S+ \(followed again\)/m,
   );
+});
+
+Deno.test("find: a file purged, then backed up again, counts its purged version as purged, not as pruned or lost", async () => {
+  using fx = makeFixture({ "a.txt": "a\n", "x.log": "x1\n" }, BASE);
+  const run = async () => {
+    const r = await fx.cli("run", "-q");
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+  };
+  await run();
+  writeConfig(fx.config, { ...BASE, exclude: ["*.log"] });
+  await run();
+  const purged = await fx.cli("purge", "x.log", "--yes", "-q");
+  assert.equal(purged.code, 0, purged.stdout + purged.stderr);
+  writeConfig(fx.config, BASE);
+  writeTree(fx.source, { "x.log": "x2\n" });
+  await run();
+  const found = await fx.cli("find", "*.log");
+  assert.equal(found.code, 0, found.stderr);
+  assert.match(
+    found.stdout,
+    /^source\/x\.log {2}2 versions \(1 purged\) {2}first \S+ {2}last \S+ {2}backed up$/m,
+  );
+  const [m] = JSON.parse((await fx.cli("find", "*.log", "--json")).stdout).matches;
+  assert.deepEqual([m.versions, m.stored, m.purged], [2, 1, 1]);
 });

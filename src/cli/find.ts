@@ -29,8 +29,9 @@ const FIND_HELP =
 Lists every path the backup ever recorded that a PATTERN matches, whatever became of it
 since: still backed up, deleted from its source, excluded, or purged. One line a path, in
 path order: the path as the logs write it (the source's name in front), its number of
-versions (contents recorded, as 'history PATH' lists them), when the first and the last
-were backed up, and its state now: "backed up", "deleted at TIME", "excluded at TIME"
+versions (contents recorded, as 'history PATH' lists them; "(1 pruned or lost)" or
+"(1 purged)" after it where some have no copy left), when the first and the last were
+backed up, and its state now: "backed up", "deleted at TIME", "excluded at TIME"
 (the config left it out: an exclude pattern, a folder's tag, one_file_system or
 exclude_larger_than; its copies are kept) or "purged at TIME" (no copy left). A file
 excluded for a while and followed again since is in its state now ("backed up"); the
@@ -50,8 +51,8 @@ Options:
   --backup-root DIR
                  Read the backup in DIR without a config (the computer and its config lost)
   --json         Print one JSON document: patterns, matches (each with path, versions,
-                 stored, firstBackedUp, lastBackedUp, state, and deletedAt or purgedAt
-                 when set), count and error (null unless a damaged state ended it
+                 stored, purged, firstBackedUp, lastBackedUp, state, and deletedAt or
+                 purgedAt when set), count and error (null unless a damaged state ended it
                  partway; shape: docs/json.md)
 
 Exit codes: 0 listed (no path matching is no error), 1 the state could not be read to
@@ -172,12 +173,18 @@ function* map<T, U>(items: Iterable<T>, fn: (item: T) => U): Generator<U> {
 
 /**
  * `source/docs/report.docx  3 versions  first 2026-11-01T10:00:00.000Z  last …  deleted at …`
- * (", 1 pruned or lost" after the versions where some have no copy left).
+ * (" (1 pruned or lost)" after the versions where some have no copy left, " (1 purged)"
+ * where `purge` deleted it: a path backed up again since; one purged whole says so after).
  */
 function foundLine(f: FoundPath): string {
-  const gone = f.state === "purged" ? 0 : f.versions - f.stored;
+  const gone = f.state === "purged" ? [] : [
+    ...f.versions - f.stored - f.purged > 0
+      ? [`${f.versions - f.stored - f.purged} pruned or lost`]
+      : [],
+    ...f.purged > 0 ? [`${f.purged} purged`] : [],
+  ];
   const versions = `${f.versions} version${f.versions === 1 ? "" : "s"}` +
-    (gone === 0 ? "" : ` (${gone} pruned or lost)`);
+    (gone.length === 0 ? "" : ` (${gone.join(", ")})`);
   return `${f.path}  ${versions}  first ${f.firstBackedUp}  last ${f.lastBackedUp}  ` +
     stateText(f);
 }

@@ -22,6 +22,8 @@ export interface FoundPath {
   versions: number;
   /** Of those, how many have a copy in the backup root (the others pruned, lost or purged). */
   stored: number;
+  /** Of those, how many `purge` deleted (or recorded gone: a copy pruned or lost before it). */
+  purged: number;
   /** When its first content was backed up (ISO). */
   firstBackedUp: string;
   /** When its latest content was backed up (ISO): a moment `restore --at` finds it at. */
@@ -91,6 +93,7 @@ function foundPath(
     path,
     versions,
     stored,
+    purged,
     firstBackedUp: iso(firstFrom),
     lastBackedUp: iso(lastFrom),
   };
