@@ -36,7 +36,8 @@ import { asRecorded } from "./logged_path.ts";
 import { openState, resolverFor } from "./open.ts";
 import { whereAsked } from "./filtered.ts";
 import { type PathFilter, PatternHits } from "./path_filter.ts";
-import { pagesOf, spellingHint } from "./select.ts";
+import { spellingHint } from "./not_found.ts";
+import { pagesOf } from "./select.ts";
 
 /** What `diff` compares, as parsed from the command line. */
 export interface DiffRequest {

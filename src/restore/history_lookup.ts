@@ -15,7 +15,7 @@ import { historyEntries, type HistoryEntry } from "./history.ts";
 import { asRecorded } from "./logged_path.ts";
 import { holderNow, resolverFor, runningNow, withState } from "./open.ts";
 import { runEntries, type RunEntry } from "./runs.ts";
-import { leftSourceHint, spellingHint, unicodeForm } from "./select.ts";
+import { leftSourceHint, spellingHint, unicodeForm } from "./not_found.ts";
 import { heldBackHistoryWarning } from "./held_back.ts";
 import { LEFT_OUT_BY } from "./excluded.ts";
 import type { HeldRun } from "../state/run_queries.ts";

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { formatHistory, type HistoryEntry } from "./history.ts";
-import { seqRange } from "./select.ts";
+import { seqRange } from "./not_found.ts";
 
 const entry = (over: Partial<HistoryEntry>): HistoryEntry => ({
   version: 1,

@@ -51,7 +51,7 @@ import { requireBackup, resolverFor, withState } from "./open.ts";
 import { asRecorded } from "./logged_path.ts";
 import { counted } from "../log/counted.ts";
 import { type HeldItem, holdLastBytes } from "./purge_held.ts";
-import { leftSourceHint, spellingHint } from "./select.ts";
+import { leftSourceHint, spellingHint } from "./not_found.ts";
 
 /** What a purge deletes (or would): the logical paths asked, and each copy. */
 export interface PurgeListing {

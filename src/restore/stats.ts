@@ -18,7 +18,8 @@ import { asRecorded } from "./logged_path.ts";
 import { openState, resolverFor, runningNow } from "./open.ts";
 import type { PathResolver } from "./paths.ts";
 import { isWithin } from "./asof.ts";
-import { leftSourceHint, type Problem, spellingHint } from "./select.ts";
+import { leftSourceHint, spellingHint } from "./not_found.ts";
+import type { Problem } from "./select.ts";
 import { addPath, emptyTally, type Tally, type TopPath, TopPaths } from "./stats_tally.ts";
 import { unfinishedWarning, unfinishedWork } from "./unfinished.ts";
 
@@ -136,7 +137,7 @@ function* sumsOf(store: StateStore, targets: readonly string[]): Generator<PathS
 }
 
 /**
- * A PATH never recorded, named as `ls` names it (select.ts): the path it was read as, with
+ * A PATH never recorded, named as `ls` names it (not_found.ts): the path it was read as, with
  * the source the config no longer names that holds it, or its other spellings, or whose
  * copy it names where it is a place in the backup root.
  */

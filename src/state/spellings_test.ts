@@ -1,7 +1,7 @@
 /** Unit tests of `otherSpellings`: recorded paths and folders differing only in case or form. */
 import assert from "node:assert/strict";
 import { backupAction, withStore } from "./test_util.ts";
-import { spellingHint } from "../restore/select.ts";
+import { spellingHint } from "../restore/not_found.ts";
 
 const CTX = { runId: 1, time: 1_000, trustBefore: 0 };
 
