@@ -68,7 +68,7 @@ function oursAt(rev?: string): Tool {
     name,
     firstOnly: false,
     mirror: true,
-    // Layout (src/engine/layout.ts): latest copies at <dst>/<rel>, except a file whose content
+    // Layout (src/core/layout.ts): latest copies at <dst>/<rel>, except a file whose content
     // equals another path's, stored at _duplicates/<rel>; deleted files move to _deleted/.
     stateDirs: [".backup-tool", "versions", "_deleted"],
     locate: (rel) => [rel, `_duplicates/${rel}`],

@@ -15,7 +15,7 @@ import {
   openFilesRemedy,
   PreflightError,
 } from "./engine/errors.ts";
-import { descriptorsRunningOut, openFilesLimit } from "./engine/flush.ts";
+import { descriptorsRunningOut, openFilesLimit } from "./engine/fs/flush.ts";
 import { UsageError } from "./cli/args.ts";
 import { VERSION } from "./version.ts";
 import { say, stdout, warn } from "./cli/stdout.ts";

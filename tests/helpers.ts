@@ -11,7 +11,7 @@ import assert from "node:assert/strict";
 import { loadConfig } from "../src/config/config.ts";
 import { planOnce } from "../src/engine/backup.ts";
 import type { PassOptions } from "../src/engine/pass_types.ts";
-import type { Action } from "../src/engine/types.ts";
+import type { Action } from "../src/core/types.ts";
 import { SCHEMA_VERSION } from "../src/state/schema.ts";
 
 export const REPO = fileURLToPath(new URL("..", import.meta.url));

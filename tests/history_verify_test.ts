@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { join } from "node:path";
-import { acquireLock } from "../src/engine/lock.ts";
+import { acquireLock } from "../src/engine/session/lock.ts";
 import { fingerprint, type Fixture, makeFixture, writeTree } from "./helpers.ts";
 
 const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");

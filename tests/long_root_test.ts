@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { MAX_BACKUP_ROOT_BYTES } from "../src/config/config.ts";
-import { statePaths } from "../src/engine/session.ts";
+import { statePaths } from "../src/engine/session/session.ts";
 import { type CliResult, type Fixture, makeFixture, readTree, writeConfig } from "./helpers.ts";
 import { exists } from "./reliability/util.ts";
 

@@ -12,7 +12,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { loadConfig } from "../src/config/config.ts";
 import { backupOnce } from "../src/engine/backup.ts";
-import { scanEntries } from "../src/engine/scan.ts";
+import { scanEntries } from "../src/engine/scan/scan.ts";
 import { StateStore } from "../src/state/store.ts";
 import { type Fixture, makeFixture, poll, writeConfig, writeTree } from "./helpers.ts";
 import { canUnshare, cliWithTable, succeeds } from "./fstab_namespace.ts";

@@ -1,5 +1,5 @@
 /**
- * The scanner and folders tagged to be left out (engine/tags.ts) on real folders: a tagged
+ * The scanner and folders tagged to be left out (engine/scan/tags.ts) on real folders: a tagged
  * folder gives its tags only and is reported, wherever the walk starts (a watch's scoped
  * path inside it, the tag itself, a walk after a path); what does not tag (another
  * content, a short file) tags nothing, a symlink to a tag tags. And a pass whose walk the
@@ -9,8 +9,8 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { loadConfig } from "../src/config/config.ts";
 import { backupOnce } from "../src/engine/backup.ts";
-import { scanEntries, type ScanOptions } from "../src/engine/scan.ts";
-import { CACHEDIR_SIGNATURE } from "../src/engine/tags.ts";
+import { scanEntries, type ScanOptions } from "../src/engine/scan/scan.ts";
+import { CACHEDIR_SIGNATURE } from "../src/engine/scan/tags.ts";
 import { makeFixture, type Tree, writeTree } from "./helpers.ts";
 import { DISKS, has, isRoot, withDisk } from "./reliability/fat_disks.ts";
 

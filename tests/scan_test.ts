@@ -5,8 +5,8 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { compareCodePoints } from "../src/engine/merge.ts";
-import { scanEntries, type ScanOptions } from "../src/engine/scan.ts";
+import { compareCodePoints } from "../src/core/merge.ts";
+import { scanEntries, type ScanOptions } from "../src/engine/scan/scan.ts";
 import { type Tree, writeTree } from "./helpers.ts";
 
 function tree(): Tree {

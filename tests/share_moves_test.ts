@@ -25,7 +25,7 @@ import {
   withTmpfs,
   XFS,
 } from "./share_helpers.ts";
-import { mayShareAt } from "../src/engine/share_extents.ts";
+import { mayShareAt } from "../src/engine/fs/share_extents.ts";
 
 /** A folder moved on a file system of `kind`: its files' new copies share their old ones'. */
 async function moveAndCheck(kind: "btrfs" | "xfs"): Promise<void> {

@@ -15,7 +15,7 @@ import { DatabaseSync } from "node:sqlite";
 import { loadConfig } from "../src/config/config.ts";
 import { backupOnce } from "../src/engine/backup.ts";
 import type { PassOptions } from "../src/engine/pass_types.ts";
-import type { Action } from "../src/engine/types.ts";
+import type { Action } from "../src/core/types.ts";
 import { makeFixture, plannedActions, readTree, type Tree } from "./helpers.ts";
 
 const TREE: Tree = {

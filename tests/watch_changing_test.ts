@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { exists } from "../src/engine/fsops.ts";
+import { exists } from "../src/engine/fs/fsops.ts";
 import { makeFixture, poll, runCli, signalTaken } from "./helpers.ts";
 import { backedUp, DEADLINE_MS, filler, WatchProcess } from "./watch_helpers.ts";
 import { CHANGING_ATTEMPTS } from "../src/watch/changing.ts";

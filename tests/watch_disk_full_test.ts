@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { exists } from "../src/engine/fsops.ts";
+import { exists } from "../src/engine/fs/fsops.ts";
 import { type Fixture, makeFixture, poll } from "./helpers.ts";
 import { backedUp, DEADLINE_MS, readOrUndefined, WatchProcess } from "./watch_helpers.ts";
 

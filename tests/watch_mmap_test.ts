@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { makeFixture } from "./helpers.ts";
-import { openLibc } from "../src/engine/libc.ts";
+import { openLibc } from "../src/engine/fs/libc.ts";
 import { backedUp, filler, WatchProcess } from "./watch_helpers.ts";
 
 const SIZE = 64 * 1024;

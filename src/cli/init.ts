@@ -10,8 +10,8 @@ import { isInside, isThere, nonFolderAbove } from "../config/paths.ts";
 import { ConfigError, DEFAULTS } from "../config/config.ts";
 import { osDetail } from "../config/errors.ts";
 import { flag, parseCommand, refuseEmptyPaths, str, UsageError } from "./args.ts";
-import { realPathOrNone } from "../engine/identity.ts";
-import { missingFolders, removeQuietly } from "../engine/fsops.ts";
+import { realPathOrNone } from "../engine/fs/identity.ts";
+import { missingFolders, removeQuietly } from "../engine/fs/fsops.ts";
 import { say } from "./stdout.ts";
 
 const INIT_HELP =

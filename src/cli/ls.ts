@@ -12,7 +12,7 @@
  */
 import { ConfigError } from "../config/config.ts";
 import { errorText, PreflightError } from "../engine/errors.ts";
-import { formatBytes } from "../engine/format_bytes.ts";
+import { formatBytes } from "../core/format_bytes.ts";
 import { oneLine } from "../log/one_line.ts";
 import { configForReading } from "../restore/bare_root.ts";
 import { type ListedFile, listRequest } from "../restore/listing.ts";

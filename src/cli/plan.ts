@@ -19,7 +19,7 @@ import {
   publicAction,
 } from "./summary.ts";
 import { JsonList, LineWriter, writeJsonDocument, writeLines } from "./json_document.ts";
-import type { Action } from "../engine/types.ts";
+import type { Action } from "../core/types.ts";
 import { say } from "./stdout.ts";
 
 const PLAN_HELP =

@@ -10,7 +10,7 @@
  * width, shortening the current path from the left. `done` erases the line. A disabled
  * reporter (stderr not a terminal, or --quiet) does nothing at all.
  */
-import { formatBytes } from "../engine/format_bytes.ts";
+import { formatBytes } from "../core/format_bytes.ts";
 import type { Progress } from "../engine/pass_types.ts";
 import { isTerminal, type Style, styleFor } from "./style.ts";
 

@@ -12,8 +12,8 @@ import {
   type PurgeOutcome,
   recordLine,
 } from "../restore/purge.ts";
-import type { PurgeItem } from "../engine/purge_plan.ts";
-import { formatBytes } from "../engine/format_bytes.ts";
+import type { PurgeItem } from "../core/purge_plan.ts";
+import { formatBytes } from "../core/format_bytes.ts";
 import { oneLine } from "../log/one_line.ts";
 import { counted } from "../log/counted.ts";
 import { flag, parseCommand, refuseEmptyPaths, str, UsageError } from "./args.ts";

@@ -9,7 +9,7 @@
  */
 import type { Config } from "../config/config.ts";
 import { errorText } from "../engine/errors.ts";
-import { formatBytes } from "../engine/format_bytes.ts";
+import { formatBytes } from "../core/format_bytes.ts";
 import { oneLine } from "../log/one_line.ts";
 import type { RestoreRequest } from "../restore/request.ts";
 import { restoreToStream } from "../restore/stream_out.ts";

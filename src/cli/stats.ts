@@ -9,8 +9,8 @@
  * PATH that matches nothing is said on stderr (`NOT FOUND:`) as `ls` says it, exit 1.
  * Nothing is written, so an interruption leaves nothing.
  */
-import { formatBytes } from "../engine/format_bytes.ts";
-import { formatTable } from "../engine/format_table.ts";
+import { formatBytes } from "../core/format_bytes.ts";
+import { formatTable } from "../core/format_table.ts";
 import { oneLine } from "../log/one_line.ts";
 import { configForReading } from "../restore/bare_root.ts";
 import { type Stats, statsRequest } from "../restore/stats.ts";

@@ -7,16 +7,16 @@ import { warn } from "./stdout.ts";
 import { oneLine } from "../log/one_line.ts";
 import type { RunSummary } from "../engine/backup.ts";
 import { styleFor } from "./style.ts";
-import type { Action } from "../engine/types.ts";
+import type { Action } from "../core/types.ts";
 import { createStyle, type Style } from "./style.ts";
 import type { JsonList } from "./json_document.ts";
-import { formatBytes } from "../engine/format_bytes.ts";
-import { rereadLine } from "../engine/describe.ts";
-import { largeLine } from "../engine/large.ts";
+import { formatBytes } from "../core/format_bytes.ts";
+import { rereadLine } from "../core/describe.ts";
+import { largeLine } from "../engine/scan/large.ts";
 import { isOutOfOpenFiles, openFilesRemedy } from "../engine/errors.ts";
-import { openFilesLimit } from "../engine/flush.ts";
+import { openFilesLimit } from "../engine/fs/flush.ts";
 import { type Config, configWarnings } from "../config/config.ts";
-import { LOCAL_ZONE } from "../engine/calendar.ts";
+import { LOCAL_ZONE } from "../core/calendar.ts";
 import { localZoneProblem } from "../restore/local_zone.ts";
 
 export function humanSummary(

@@ -6,7 +6,7 @@
 import { oneLine } from "../log/one_line.ts";
 import { findConfigFile, loadConfig } from "../config/config.ts";
 import type { Counts } from "../engine/pass_types.ts";
-import { rereadLine } from "../engine/describe.ts";
+import { rereadLine } from "../core/describe.ts";
 import { listenForStop, signalExitCode } from "../watch/signals.ts";
 import { type BatchReport, STOPPED_FIRST } from "../watch/job_pass.ts";
 import { startWatch, type WatchHandle } from "../watch/watch.ts";

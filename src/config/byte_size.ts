@@ -1,6 +1,6 @@
 /**
  * `exclude_larger_than`, read from the config: the size over which a regular file is left
- * out (engine/scan_walk.ts), as restic's `--exclude-larger-than`. A number of bytes, or a
+ * out (engine/scan/scan_walk.ts), as restic's `--exclude-larger-than`. A number of bytes, or a
  * string `<number><unit>` with units K, M, G and T (KB/KiB, MB/MiB, GB/GiB, TB/TiB too, in
  * any letter case), all 1024-based as restic reads them; a fraction is taken where it
  * makes whole bytes ("1.5G"). Anything else (zero, negative, a fraction of a byte, an

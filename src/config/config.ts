@@ -38,7 +38,7 @@ export interface Config {
   maxVersionsPerFile: number;
   /**
    * How many days, weeks and months keep their newest version of each file, beside the
-   * newest `maxVersionsPerFile` (engine/retention.ts); 0: none. The zone they are cut in:
+   * newest `maxVersionsPerFile` (core/retention.ts); 0: none. The zone they are cut in:
    * "local" (the process's) or a zone name, as written (kept_periods.ts).
    */
   keptPeriods: KeptPeriods;
@@ -53,7 +53,7 @@ export interface Config {
   excludeOrigins: PatternOrigin[];
   /** Absolute paths of the `exclude_from` files, as listed (a watch looks at them again). */
   excludeFrom: string[];
-  /** Whether a folder with a cache's `CACHEDIR.TAG` is left out but the tag (engine/tags.ts). */
+  /** Whether a folder with a cache's `CACHEDIR.TAG` is left out but the tag (engine/scan/tags.ts). */
   excludeCaches: boolean;
   /** Names of entries that leave the folder holding one out, all but the entry. */
   excludeIfPresent: string[];
@@ -72,7 +72,7 @@ export interface Config {
   rehash: boolean;
   /**
    * Whether a copy may share its disk blocks with a stored copy of the same content, where
-   * the backup root's file system can (engine/share_extents.ts); false: every copy owns
+   * the backup root's file system can (engine/fs/share_extents.ts); false: every copy owns
    * its blocks, and no sharing is asked of the file system or looked up in the state.
    */
   shareBlocks: boolean;
@@ -284,7 +284,7 @@ function realTargetOr(abs: string, key: string): string {
  * unix VFS takes file names of up to 512 bytes (its mxPathname), and it opens a database only
  * when the name of its rollback journal, the database's name + "-journal", fits those (the
  * -wal file's suffix is shorter). The state is `<backup_root>/.backup-tool/state.db` (see
- * STATE_DIR in engine/layout.ts and `statePaths` in engine/session.ts), so the root gets
+ * STATE_DIR in core/layout.ts and `statePaths` in engine/session/session.ts), so the root gets
  * 512 - "/.backup-tool/state.db-journal".length = 512 - 30 = 482 bytes. Measured with
  * node:sqlite's DatabaseSync (SQLite 3.53.2, Deno 2.9.6, Linux): a state.db path of 504
  * bytes opens and works in WAL and in rollback-journal mode, read-only too; one of 505

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { configWarnings, loadConfig } from "./config.ts";
 import { excludeFileLines } from "./exclude_from.ts";
 import { assertRefused, withTree } from "./test_util.ts";
-import { createMatcher } from "../engine/exclude.ts";
+import { createMatcher } from "../core/exclude.ts";
 
 const BASE = { sources: ["./data"], backup_root: "./backup" };
 

@@ -1,6 +1,6 @@
 /**
  * The names and patterns that leave files out, read from the config: `exclude_if_present`'s
- * names of entries that leave the folder holding one out (engine/tags.ts), matched as a
+ * names of entries that leave the folder holding one out (engine/scan/tags.ts), matched as a
  * folder lists them, and `exclude`'s gitignore patterns (pattern_check.ts). A name that
  * cannot be one (empty, holding a path separator, `.` or `..`), or a pattern that matches
  * nothing as meant, throws `Invalid`, said in one line with what to give instead. Pure.

@@ -1,7 +1,7 @@
 /**
  * The keys of retention by period: `keep_daily`, `keep_weekly` and `keep_monthly`, each a
  * count (0: none), and `time_zone`, the zone their days, weeks and months are cut in
- * (engine/calendar.ts): "local" (the process's), or a zone `Intl.DateTimeFormat` knows (an
+ * (core/calendar.ts): "local" (the process's), or a zone `Intl.DateTimeFormat` knows (an
  * IANA name in any letter case, "UTC", an offset such as "+05:30"), kept as written. A zone
  * it does not know is refused when the config is loaded, not at the first pass that would
  * cut days by it. Reads only.
@@ -9,8 +9,8 @@
 import { invalid, quote } from "./errors.ts";
 import type { Section } from "./section.ts";
 import { didYouMean } from "./suggest.ts";
-import { isKnownZone, LOCAL_ZONE } from "../engine/calendar.ts";
-import type { KeptPeriods as RulePeriods } from "../engine/retention.ts";
+import { isKnownZone, LOCAL_ZONE } from "../core/calendar.ts";
+import type { KeptPeriods as RulePeriods } from "../core/retention.ts";
 
 /** The keys of the periods that keep their newest version of each file, by period. */
 const KEPT_PERIODS = [

@@ -16,15 +16,15 @@ import {
   openSession,
   type Session,
   statePaths,
-} from "./session.ts";
-import { checkStateFolder } from "./state_folder.ts";
-import { refuseForgottenRoot } from "./forgotten_root.ts";
-import { assignPrefixes } from "./layout.ts";
-import { exists, isMissing, removeQuietly } from "./fsops.ts";
+} from "./session/session.ts";
+import { checkStateFolder } from "./session/state_folder.ts";
+import { refuseForgottenRoot } from "./session/forgotten_root.ts";
+import { assignPrefixes } from "../core/layout.ts";
+import { exists, isMissing, removeQuietly } from "./fs/fsops.ts";
 import { diskFullError, errorText, PreflightError } from "./errors.ts";
-import { diskFullAt } from "./reserve.ts";
+import { diskFullAt } from "./session/reserve.ts";
 import { LogError } from "../log/runlog.ts";
-import { rereadLine, unchangedLine } from "./describe.ts";
+import { rereadLine, unchangedLine } from "../core/describe.ts";
 
 export interface RunSummary extends PassResult {
   runId: number;

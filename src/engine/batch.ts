@@ -12,18 +12,18 @@
  * reported and collected.
  */
 import { executeActions, markExcludedMissing } from "./execute.ts";
-import { removeLeftBehind } from "./move.ts";
+import { removeLeftBehind } from "./fs/move.ts";
 import type { StateStore } from "../state/store.ts";
-import { pathsLinked } from "./changed_folders.ts";
+import { pathsLinked } from "../core/changed_folders.ts";
 import { flushMoves } from "./move_flush.ts";
-import { syncFiles } from "./flush.ts";
-import { makeParents, nativePath, removeQuietly } from "./fsops.ts";
-import { formatAction, storedCopyWarning } from "./describe.ts";
+import { syncFiles } from "./fs/flush.ts";
+import { makeParents, nativePath, removeQuietly } from "./fs/fsops.ts";
+import { formatAction, storedCopyWarning } from "../core/describe.ts";
 import { faultPoint, pausePoint } from "./fault.ts";
 import type { PassContext, PassOptions, PassResult } from "./pass_types.ts";
-import type { Action, Archive } from "./types.ts";
-import type { FolderMetaRecorder } from "./folder_meta.ts";
-import { shareExtents } from "./share_extents.ts";
+import type { Action, Archive } from "../core/types.ts";
+import type { FolderMetaRecorder } from "../core/folder_meta.ts";
+import { shareExtents } from "./fs/share_extents.ts";
 
 /** Up to 512 files or 256 MiB per batch: one journal entry and one fsync wave each. */
 const BATCH_FILES = 512;

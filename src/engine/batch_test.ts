@@ -3,10 +3,10 @@ import type { Config } from "../config/config.ts";
 import type { StateStore } from "../state/store.ts";
 import { join } from "node:path";
 import { Batch } from "./batch.ts";
-import { STATE_DIR } from "./layout.ts";
+import { STATE_DIR } from "../core/layout.ts";
 import { emptyResult, type PassOptions } from "./pass_types.ts";
 import { withDir } from "./test_util.ts";
-import type { Action } from "./types.ts";
+import type { Action } from "../core/types.ts";
 
 /**
  * Every deletion of a pass goes into one batch (vanished.ts), so after a mass deletion

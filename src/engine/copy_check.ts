@@ -12,7 +12,7 @@
  * not a false alarm. A prune's copy is told from an entry of the other kind put in its
  * place (`standingAt`). Reads only.
  */
-import type { RecordedContent } from "./types.ts";
+import type { RecordedContent } from "../core/types.ts";
 import { loadDigests } from "./digest.ts";
 import { hashCopyAs, READ_BUFFER_BYTES } from "./stage.ts";
 

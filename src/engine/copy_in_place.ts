@@ -18,13 +18,13 @@
  * the next run sets again (the state records them once the batch commits), or the copy
  * removed, which that run takes as done.
  */
-import { applyMeta } from "./copy_meta.ts";
-import { nativePath } from "./fsops.ts";
-import { parentOf } from "./layout.ts";
-import { hasOpenPaths, openPath } from "./identity.ts";
+import { applyMeta } from "./fs/copy_meta.ts";
+import { nativePath } from "./fs/fsops.ts";
+import { parentOf } from "../core/layout.ts";
+import { hasOpenPaths, openPath } from "./fs/identity.ts";
 import { errorText } from "./errors.ts";
-import { openSource, type SourceFile } from "./source_file.ts";
-import type { OwnedMeta } from "./owner.ts";
+import { openSource, type SourceFile } from "./fs/source_file.ts";
+import type { OwnedMeta } from "./fs/owner.ts";
 
 /**
  * Gives the stored copy at `storage` below `root`, seen as `seen` by `storedEntry`, the

@@ -9,7 +9,7 @@
 import { join } from "node:path";
 import type { Batch } from "./batch.ts";
 import { errorText } from "./errors.ts";
-import { openSource } from "./source_file.ts";
+import { openSource } from "./fs/source_file.ts";
 import { StoppedError, turnEvery, turnTaker } from "./event_turn.ts";
 import {
   copyState,
@@ -18,9 +18,9 @@ import {
   removeQuietly,
   storedEntry,
   vanishedFrom,
-} from "./fsops.ts";
-import { mayShareAt, worthSharing } from "./share_extents.ts";
-import { needsHash, type PlanInput, type Planner, type PlanOptions } from "./plan.ts";
+} from "./fs/fsops.ts";
+import { mayShareAt, worthSharing } from "./fs/share_extents.ts";
+import { needsHash, type PlanInput, type Planner, type PlanOptions } from "../core/plan.ts";
 import type { PassContext, PassOptions, Progress, Unread } from "./pass_types.ts";
 import { relPath } from "./rel_path.ts";
 import {
@@ -33,9 +33,9 @@ import {
 } from "./stage.ts";
 import { copyOfOtherContent, readsAsOtherContent } from "./copy_check.ts";
 import { digestsLoaded, loadDigests } from "./digest.ts";
-import type { Fingerprint, ScanEntry, TrackedFile } from "./types.ts";
+import type { Fingerprint, ScanEntry, TrackedFile } from "../core/types.ts";
 import { type Held, ReadAhead, type ReadAheadResult } from "./read_ahead.ts";
-import type { StagedEntry, StagingWalk } from "./staging.ts";
+import type { StagedEntry, StagingWalk } from "./scan/staging.ts";
 
 /** Why a file read on the staging worker was not read, where that is not a failure. */
 function unreadOf(item: { vanished?: boolean; changing?: boolean }): Unread | undefined {

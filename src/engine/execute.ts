@@ -16,19 +16,19 @@ import {
   removeEmptyParents,
   removeQuietly,
   storedEntry,
-} from "./fsops.ts";
-import { sameFile } from "./identity.ts";
+} from "./fs/fsops.ts";
+import { sameFile } from "./fs/identity.ts";
 import { placedUnderOtherSpelling } from "./placed_alias.ts";
-import { movedTooLong, placeFailure, withRetry } from "./portability.ts";
-import { moveOnce, placeStaged } from "./move.ts";
+import { movedTooLong, placeFailure, withRetry } from "./fs/portability.ts";
+import { moveOnce, placeStaged } from "./fs/move.ts";
 import { hashCopy, READ_BUFFER_BYTES } from "./stage.ts";
 import { removeCopy } from "./copy_in_place.ts";
 import { refreshStoredCopy } from "./refresh_copy.ts";
-import { parentOf, STATE_DIR } from "./layout.ts";
+import { parentOf, STATE_DIR } from "../core/layout.ts";
 import { loadDigests } from "./digest.ts";
 import { faultPoint } from "./fault.ts";
 import { errorText } from "./errors.ts";
-import type { Action, NewContent } from "./types.ts";
+import type { Action, NewContent } from "../core/types.ts";
 import { holdsOtherContent, standingAt } from "./copy_check.ts";
 
 interface ActionFailure {

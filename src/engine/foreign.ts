@@ -11,10 +11,10 @@
  * the files of a folder only once that folder exists, so a first backup into an empty root
  * costs about one lstat per folder. Reads only; an interruption leaves nothing.
  */
-import { type Folders, openFolders } from "./folders.ts";
+import { type Folders, openFolders } from "./fs/folders.ts";
 import { join } from "node:path";
-import { copyState, type EntryKind, lstatOrNone, nativePath, storedEntry } from "./fsops.ts";
-import { foldName, STATE_DIR } from "./layout.ts";
+import { copyState, type EntryKind, lstatOrNone, nativePath, storedEntry } from "./fs/fsops.ts";
+import { foldName, STATE_DIR } from "../core/layout.ts";
 
 /** Bounds the memo of real folders (about 100 bytes an entry). */
 const REAL_FOLDERS_LIMIT = 65536;

@@ -5,11 +5,11 @@
  * file system whole. Nothing here writes: an interruption leaves the moves as the kernel
  * has them, with their intent in the journal for recovery.
  */
-import { changedFolders } from "./changed_folders.ts";
-import { syncFolders } from "./folder_flush.ts";
-import { nativePath } from "./fsops.ts";
-import type { SyncFs } from "./syncfs.ts";
-import type { Action } from "./types.ts";
+import { changedFolders } from "../core/changed_folders.ts";
+import { syncFolders } from "./fs/folder_flush.ts";
+import { nativePath } from "./fs/fsops.ts";
+import type { SyncFs } from "./fs/syncfs.ts";
+import type { Action } from "../core/types.ts";
 
 /**
  * From this many folders on, one syncfs flushes them: a journal commit, where each

@@ -19,7 +19,7 @@
  * (one heard during the last batch, nothing after it, stops nothing). What a pass is given
  * and returns: pass_types.ts.
  */
-import { FolderMetaRecorder } from "./folder_meta.ts";
+import { FolderMetaRecorder } from "../core/folder_meta.ts";
 import { Batch } from "./batch.ts";
 import { EntryHandler } from "./entries.ts";
 import { DiskProbe } from "./foreign.ts";
@@ -30,21 +30,21 @@ import {
   type PassResult,
   type Unread,
 } from "./pass_types.ts";
-import { createPlanner, type Planner, type PlanOptions, type PlanView } from "./plan.ts";
-import type { HeldCopy } from "./plan_view.ts";
-import { sourceFileOf } from "./layout.ts";
-import { XATTRS_KEPT } from "./xattrs.ts";
+import { createPlanner, type Planner, type PlanOptions, type PlanView } from "../core/plan.ts";
+import type { HeldCopy } from "../core/plan_view.ts";
+import { sourceFileOf } from "../core/layout.ts";
+import { XATTRS_KEPT } from "./fs/xattrs.ts";
 import { retentionActions } from "./pass_retention.ts";
 import { relPath } from "./rel_path.ts";
-import type { Action } from "./types.ts";
+import type { Action } from "../core/types.ts";
 import { inside, judgeVanished, planVerdict } from "./vanished.ts";
-import { unmountedTablePointsIn } from "./mounts.ts";
+import { unmountedTablePointsIn } from "./fs/mounts.ts";
 import { type FirstWalk, PassWalks } from "./walks.ts";
 import type { Held, ReadAhead } from "./read_ahead.ts";
-import { folderIdentity, NO_FOLDER } from "./identity.ts";
+import { folderIdentity, NO_FOLDER } from "./fs/identity.ts";
 import { turnEvery } from "./event_turn.ts";
 import type { Source } from "../config/config.ts";
-import { largeLine } from "./large.ts";
+import { largeLine } from "./scan/large.ts";
 
 /** What a `SKIP CHANGING:` line says of its file (see `PassOptions.deferChanging`). */
 const CHANGING_NOTE =

@@ -14,7 +14,7 @@
  * Reads only: an interruption leaves nothing.
  */
 import type { PassContext, PassOptions } from "./pass_types.ts";
-import type { Action, Archive } from "./types.ts";
+import type { Action, Archive } from "../core/types.ts";
 import type { StoredCopy } from "../state/rows.ts";
 import type { StateStore } from "../state/store.ts";
 import {
@@ -23,8 +23,8 @@ import {
   mostKept,
   pruneAction,
   prunedVersions,
-} from "./retention.ts";
-import { type ClockGuard, clockGuard, RHYTHM_RUNS } from "./deleted_guard.ts";
+} from "../core/retention.ts";
+import { type ClockGuard, clockGuard, RHYTHM_RUNS } from "../core/deleted_guard.ts";
 
 /**
  * The prunes of the versions over the limits, for the files a pass looks at (see above),

@@ -8,10 +8,10 @@
 import type { Config } from "../config/config.ts";
 import type { RunLog } from "../log/runlog.ts";
 import type { StateStore } from "../state/store.ts";
-import type { SyncFs } from "./syncfs.ts";
-import type { Action } from "./types.ts";
+import type { SyncFs } from "./fs/syncfs.ts";
+import type { Action } from "../core/types.ts";
 import type { DeletionWindow } from "./vanished.ts";
-import type { ClockGuard } from "./deleted_guard.ts";
+import type { ClockGuard } from "../core/deleted_guard.ts";
 
 export interface PassContext {
   config: Config;

@@ -11,8 +11,8 @@
  * free target, and a batch moves copies away before it places any. Reads only.
  */
 import { DiskProbe } from "./foreign.ts";
-import { foldName } from "./layout.ts";
-import type { Action } from "./types.ts";
+import { foldName } from "../core/layout.ts";
+import type { Action } from "../core/types.ts";
 
 /**
  * Whether a name (storage path) is, on the backup root's disk, another spelling of a name

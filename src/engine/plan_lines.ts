@@ -12,9 +12,9 @@
 import { basename } from "node:path";
 import type { Config } from "../config/config.ts";
 import { planOnce, type RunSummary } from "./backup.ts";
-import { formatAction } from "./describe.ts";
+import { formatAction } from "../core/describe.ts";
 import type { PassOptions } from "./pass_types.ts";
-import type { Action } from "./types.ts";
+import type { Action } from "../core/types.ts";
 
 interface PlanLinesOptions extends Pick<PassOptions, "rehash" | "force" | "onProgress"> {
   /** Every file planned, unchanged ones too, as the run logs them. */

@@ -11,7 +11,7 @@ import { finishAction } from "./execute.ts";
 import { loadDigests } from "./digest.ts";
 import { hashText } from "./stage.ts";
 import { withDir } from "./test_util.ts";
-import type { Action } from "./types.ts";
+import type { Action } from "../core/types.ts";
 
 const at = "versions/l/v1.bak";
 

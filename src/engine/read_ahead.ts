@@ -13,8 +13,8 @@
  * digest differ after all. Stopped or failed midway, it leaves at most staged temporary
  * copies, which the next run removes.
  */
-import type { ReadRequest, StagedEntry, StagingWalk } from "./staging.ts";
-import type { Fingerprint, ScanEntry } from "./types.ts";
+import type { ReadRequest, StagedEntry, StagingWalk } from "./scan/staging.ts";
+import type { Fingerprint, ScanEntry } from "../core/types.ts";
 
 /** Entries per request: one message each way for this many files. */
 const GROUP_ENTRIES = 64;

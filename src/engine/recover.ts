@@ -12,13 +12,13 @@ import { basename, join } from "node:path";
 import type { RunLog } from "../log/runlog.ts";
 import type { StateStore } from "../state/store.ts";
 import { executeActions } from "./execute.ts";
-import { formatAction, storedCopyWarning } from "./describe.ts";
+import { formatAction, storedCopyWarning } from "../core/describe.ts";
 import { errorText, PreflightError } from "./errors.ts";
 import { flushMoves } from "./move_flush.ts";
-import { lstatOrNone } from "./fsops.ts";
-import type { SyncFs } from "./syncfs.ts";
-import type { Action } from "./types.ts";
-import { recordedContent } from "./plan.ts";
+import { lstatOrNone } from "./fs/fsops.ts";
+import type { SyncFs } from "./fs/syncfs.ts";
+import type { Action } from "../core/types.ts";
+import { recordedContent } from "../core/plan.ts";
 import { faultPoint } from "./fault.ts";
 
 /** Finishes the interrupted batches; returns a warning per stored copy found missing. */

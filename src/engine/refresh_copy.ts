@@ -8,15 +8,15 @@
  * staged file in tmp/ for the next run's cleanup.
  */
 import { join } from "node:path";
-import { syncFiles } from "./flush.ts";
-import { isStoredCopy, nativePath, removeQuietly, storedEntry } from "./fsops.ts";
-import { placeStaged } from "./move.ts";
+import { syncFiles } from "./fs/flush.ts";
+import { isStoredCopy, nativePath, removeQuietly, storedEntry } from "./fs/fsops.ts";
+import { placeStaged } from "./fs/move.ts";
 import { READ_BUFFER_BYTES, stageEntry } from "./stage.ts";
 import { updateCopyMeta } from "./copy_in_place.ts";
-import { STATE_DIR, TMP_DIR } from "./layout.ts";
+import { STATE_DIR, TMP_DIR } from "../core/layout.ts";
 import { loadDigests } from "./digest.ts";
 import { RETRIED } from "./errors.ts";
-import type { Refresh } from "./types.ts";
+import type { Refresh } from "../core/types.ts";
 import { holdsOtherContent } from "./copy_check.ts";
 
 /**

@@ -14,21 +14,21 @@
  * removes. Callers await `loadDigests()` (digest.ts) before the first call.
  */
 import { dirname } from "node:path";
-import type { ScanEntry } from "./types.ts";
+import type { ScanEntry } from "../core/types.ts";
 import { createDigest } from "./digest.ts";
-import { removeQuietly } from "./fsops.ts";
-import { isRealFolderPath } from "./identity.ts";
-import { makeSymlink } from "./portability.ts";
-import { statFields, type StatResult } from "./folders.ts";
-import { openSource, type SourceFile } from "./source_file.ts";
-import { makeFile } from "./own_file.ts";
-import { overLimit } from "./large.ts";
+import { removeQuietly } from "./fs/fsops.ts";
+import { isRealFolderPath } from "./fs/identity.ts";
+import { makeSymlink } from "./fs/portability.ts";
+import { statFields, type StatResult } from "./fs/folders.ts";
+import { openSource, type SourceFile } from "./fs/source_file.ts";
+import { makeFile } from "./fs/own_file.ts";
+import { overLimit } from "./scan/large.ts";
 import { pausePoint } from "./fault.ts";
 import { RETRIED } from "./errors.ts";
-import { needsOwner } from "./owner.ts";
-import { keepsMode, ownedMode } from "./copy_meta.ts";
-import { hasHoles, holeWriter, writeAll } from "./sparse.ts";
-import { applyXattrs, readXattrs, type XattrTarget } from "./xattrs.ts";
+import { needsOwner } from "./fs/owner.ts";
+import { keepsMode, ownedMode } from "./fs/copy_meta.ts";
+import { hasHoles, holeWriter, writeAll } from "./fs/sparse.ts";
+import { applyXattrs, readXattrs, type XattrTarget } from "./fs/xattrs.ts";
 
 /** 1 MiB reads: node:crypto SHA-256 reaches about 1.1 GB/s from 1 MiB up (measured here). */
 export const READ_BUFFER_BYTES = 1 << 20;

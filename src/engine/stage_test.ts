@@ -1,7 +1,7 @@
 /** Unit tests of the hasher: a file is copied only if it is the very file the walk saw. */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { statFields } from "./folders.ts";
+import { statFields } from "./fs/folders.ts";
 import { loadDigests } from "./digest.ts";
 import {
   changeTooRecent,
@@ -11,7 +11,7 @@ import {
   READ_BUFFER_BYTES,
   stageEntry,
 } from "./stage.ts";
-import type { ScanEntry } from "./types.ts";
+import type { ScanEntry } from "../core/types.ts";
 
 Deno.test("stageEntry: a file reached through a folder swapped for a symlink since the walk is refused", async () => {
   await loadDigests();

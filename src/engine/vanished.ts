@@ -18,12 +18,12 @@
  */
 import type { Source } from "../config/config.ts";
 import type { Batch } from "./batch.ts";
-import { lstatOrNone } from "./fsops.ts";
-import type { Planner } from "./plan.ts";
-import { createMatcher, excludesRecorded } from "./exclude.ts";
-import { sourceFileOf } from "./layout.ts";
-import { compareCodePoints } from "./merge.ts";
-import type { Action, TrackedFile } from "./types.ts";
+import { lstatOrNone } from "./fs/fsops.ts";
+import type { Planner } from "../core/plan.ts";
+import { createMatcher, excludesRecorded } from "../core/exclude.ts";
+import { sourceFileOf } from "../core/layout.ts";
+import { compareCodePoints } from "../core/merge.ts";
+import type { Action, TrackedFile } from "../core/types.ts";
 import { turnEvery } from "./event_turn.ts";
 
 interface VanishedRules {

@@ -13,20 +13,20 @@
  * Whichever thread walks, the entries and what the scan reports reach the pass in walk
  * order. Reads only: what a walk's entries lead to is the batch's to write.
  */
-import type { FolderMetaRecorder } from "./folder_meta.ts";
+import type { FolderMetaRecorder } from "../core/folder_meta.ts";
 import type { EntryHandler } from "./entries.ts";
-import { compareCodePoints, pagedRows, prefixRanges, RowCursor } from "./merge.ts";
+import { compareCodePoints, pagedRows, prefixRanges, RowCursor } from "../core/merge.ts";
 import type { PassContext, PassOptions, PassResult } from "./pass_types.ts";
-import { scanEntries, type ScanOptions } from "./scan.ts";
-import { sourceClashes } from "./source_clash.ts";
-import { spawnStaging, type StagedEntry, type StagingWalk } from "./staging.ts";
-import type { Fingerprint, ScanEntry } from "./types.ts";
-import { ownStrings } from "./walk_chunk.ts";
+import { scanEntries, type ScanOptions } from "./scan/scan.ts";
+import { sourceClashes } from "./session/source_clash.ts";
+import { spawnStaging, type StagedEntry, type StagingWalk } from "./scan/staging.ts";
+import type { Fingerprint, ScanEntry } from "../core/types.ts";
+import { ownStrings } from "./scan/walk_chunk.ts";
 import type { Held } from "./read_ahead.ts";
-import type { Identity } from "./folders.ts";
+import type { Identity } from "./fs/folders.ts";
 import type { VanishedPath } from "./vanished.ts";
-import { openFilesLimit } from "./flush.ts";
-import { exactIdentity } from "./identity.ts";
+import { openFilesLimit } from "./fs/flush.ts";
+import { exactIdentity } from "./fs/identity.ts";
 
 /**
  * New or changed entries held back by the first walk until deletions are planned (about

@@ -8,10 +8,10 @@
  * files those are: log_files.ts; how a line is escaped: one_line.ts).
  */
 import { basename, dirname, join } from "node:path";
-import { lstatOrNone, missingFolders, removeQuietly } from "../engine/fsops.ts";
-import { namesOpenFile } from "../engine/identity.ts";
-import { fullFlushRefused } from "../engine/flush.ts";
-import { folderSyncUnsupported } from "../engine/folder_flush.ts";
+import { lstatOrNone, missingFolders, removeQuietly } from "../engine/fs/fsops.ts";
+import { namesOpenFile } from "../engine/fs/identity.ts";
+import { fullFlushRefused } from "../engine/fs/flush.ts";
+import { folderSyncUnsupported } from "../engine/fs/folder_flush.ts";
 import { errorText, isDiskFull } from "../engine/errors.ts";
 import { compareRunLogNames, isRunLogFile } from "./log_files.ts";
 import { oneLine } from "./one_line.ts";

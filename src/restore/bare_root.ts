@@ -16,7 +16,7 @@ import { type Config, DEFAULTS } from "../config/config.ts";
 import { Invalid, osDetail, quote } from "../config/errors.ts";
 import { isInside, realTarget } from "../config/paths.ts";
 import { errorText, isGone, PreflightError, UsageError } from "../engine/errors.ts";
-import { statePaths } from "../engine/session.ts";
+import { statePaths } from "../engine/session/session.ts";
 import { loadConfigFor, withState } from "./open.ts";
 import { inPlaceSources, NO_CONFIG_FILE } from "./recorded_sources.ts";
 

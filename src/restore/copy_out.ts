@@ -8,22 +8,22 @@
  * event loop a turn now and then, so that a stop signal is heard. Writes only the temporary
  * file, which the caller removes.
  */
-import { lstatOrNone, nativePath, removeQuietly } from "../engine/fsops.ts";
-import { makeSymlink, restoredLinkTarget } from "../engine/portability.ts";
+import { lstatOrNone, nativePath, removeQuietly } from "../engine/fs/fsops.ts";
+import { makeSymlink, restoredLinkTarget } from "../engine/fs/portability.ts";
 import type { StoredCopy } from "../state/store.ts";
 import { hashText } from "../engine/stage.ts";
-import { keepsMode } from "../engine/copy_meta.ts";
+import { keepsMode } from "../engine/fs/copy_meta.ts";
 import { createTemp, finishTemp, type OnRefused } from "./dest_file.ts";
-import { XATTRS_KEPT } from "../engine/xattrs.ts";
+import { XATTRS_KEPT } from "../engine/fs/xattrs.ts";
 import { basename, dirname } from "node:path";
 import { createDigest } from "../engine/digest.ts";
-import { openSource, type SourceFile } from "../engine/source_file.ts";
-import type { StatResult } from "../engine/folders.ts";
+import { openSource, type SourceFile } from "../engine/fs/source_file.ts";
+import type { StatResult } from "../engine/fs/folders.ts";
 import { turnTaker } from "../engine/event_turn.ts";
-import { needsOwner } from "../engine/owner.ts";
+import { needsOwner } from "../engine/fs/owner.ts";
 import type { WriteOptions } from "./write.ts";
 import { goneReason, isStored } from "./asof.ts";
-import { hasHoles, holeWriter, writeAll } from "../engine/sparse.ts";
+import { hasHoles, holeWriter, writeAll } from "../engine/fs/sparse.ts";
 
 /**
  * Writes the stored copy to `tmp` (named `named` in errors), checking its digest on the

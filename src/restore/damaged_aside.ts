@@ -6,11 +6,11 @@
  * damaged copy's second name in `damaged/`, which the next try takes again.
  */
 import { dirname } from "node:path";
-import { sameFile } from "../engine/identity.ts";
-import { makeFolders, nativePath } from "../engine/fsops.ts";
-import { renameWithRetry } from "../engine/portability.ts";
-import { moveOnce, placeStaged } from "../engine/move.ts";
-import { allocatePath, DAMAGED_DIR, STATE_DIR } from "../engine/layout.ts";
+import { sameFile } from "../engine/fs/identity.ts";
+import { makeFolders, nativePath } from "../engine/fs/fsops.ts";
+import { renameWithRetry } from "../engine/fs/portability.ts";
+import { moveOnce, placeStaged } from "../engine/fs/move.ts";
+import { allocatePath, DAMAGED_DIR, STATE_DIR } from "../core/layout.ts";
 import { faultPoint } from "../engine/fault.ts";
 import { DiskProbe } from "../engine/foreign.ts";
 

@@ -5,14 +5,14 @@
  */
 import type { StoredCopy } from "../state/store.ts";
 import { closeFile, openExisting, readInto } from "./dest_file.ts";
-import { GIVES_OWNERS, hasRecordedOwner, permittedMode } from "../engine/owner.ts";
-import { missingXattrs, XATTRS_KEPT } from "../engine/xattrs.ts";
-import { isAclName, isRootOnlyName } from "../engine/xattr_codec.ts";
+import { GIVES_OWNERS, hasRecordedOwner, permittedMode } from "../engine/fs/owner.ts";
+import { missingXattrs, XATTRS_KEPT } from "../engine/fs/xattrs.ts";
+import { isAclName, isRootOnlyName } from "../core/xattr_codec.ts";
 import { createDigest } from "../engine/digest.ts";
 import { turnTaker } from "../engine/event_turn.ts";
 import type { WriteOptions } from "./write.ts";
 import { ALL_KEPT, type DiskKeeps } from "./kept_meta.ts";
-import { restoredLinkTarget } from "../engine/portability.ts";
+import { restoredLinkTarget } from "../engine/fs/portability.ts";
 
 /**
  * Whether the destination already holds exactly this content (read only if it is still the
@@ -47,7 +47,7 @@ export async function sameContent(
 /**
  * The recorded extended attributes a destination of the recorded bytes (the regular file
  * `info` saw) lacks or holds with another value, said for a warning; undefined where it
- * has them all, or where this process gives none (engine/xattrs.ts). Only those it could
+ * has them all, or where this process gives none (engine/fs/xattrs.ts). Only those it could
  * give there are asked: of the kinds the disk keeps (`keeps`: user.*, ACLs), and those
  * only root may give of a root that gives them there; what it has beyond them is its own.
  */

@@ -10,8 +10,8 @@
  */
 import { basename, dirname, sep } from "node:path";
 import { isInside } from "../config/paths.ts";
-import { lstatOrNone } from "../engine/fsops.ts";
-import { openPath } from "../engine/identity.ts";
+import { lstatOrNone } from "../engine/fs/fsops.ts";
+import { openPath } from "../engine/fs/identity.ts";
 import { errorText } from "../engine/errors.ts";
 import { StoppedError } from "../engine/event_turn.ts";
 import { isReadFault, UnusableCopy } from "./copy_out.ts";

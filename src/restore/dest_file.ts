@@ -10,12 +10,12 @@
  * interruption is removed by the caller.
  */
 import * as fs from "node:fs";
-import { type OwnedMeta, ownThrough } from "../engine/owner.ts";
-import { applyXattrs, type Refusal } from "../engine/xattrs.ts";
-import { inWaves, SYNC_PARALLEL, syncFiles, unlessFullFlushRefused } from "../engine/flush.ts";
-import { flushWithBarrier, WRITE_OUT_HERE } from "../engine/barrier_flush.ts";
-import { openPath } from "../engine/identity.ts";
-import { removeQuietly } from "../engine/fsops.ts";
+import { type OwnedMeta, ownThrough } from "../engine/fs/owner.ts";
+import { applyXattrs, type Refusal } from "../engine/fs/xattrs.ts";
+import { inWaves, SYNC_PARALLEL, syncFiles, unlessFullFlushRefused } from "../engine/fs/flush.ts";
+import { flushWithBarrier, WRITE_OUT_HERE } from "../engine/fs/barrier_flush.ts";
+import { openPath } from "../engine/fs/identity.ts";
+import { removeQuietly } from "../engine/fs/fsops.ts";
 import { join } from "node:path";
 import type { Reached } from "./pinned.ts";
 

@@ -10,7 +10,7 @@
 import { dirname, join, relative, sep } from "node:path";
 import { type DestFolders, type Reached, RefusedFolder } from "./pinned.ts";
 import { errorText } from "../engine/errors.ts";
-import { notAllowed, refusedName } from "../engine/portability.ts";
+import { notAllowed, refusedName } from "../engine/fs/portability.ts";
 import { twinElsewhereRemedy, type Twins } from "./twins.ts";
 import type { RestoreItem } from "./restore_item.ts";
 

@@ -8,7 +8,7 @@
  */
 import { join } from "node:path";
 import type { Source } from "../config/sources.ts";
-import { WINDOWS_DEVICE_NAME } from "../engine/portability.ts";
+import { WINDOWS_DEVICE_NAME } from "../engine/fs/portability.ts";
 
 /** What a destination is told from: a PathResolver's sources and the system restored on. */
 export interface RestorePlaces {

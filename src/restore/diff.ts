@@ -28,7 +28,7 @@
  */
 import type { Config } from "../config/config.ts";
 import { UsageError } from "../engine/errors.ts";
-import { compareCodePoints } from "../engine/merge.ts";
+import { compareCodePoints } from "../core/merge.ts";
 import { oneLine } from "../log/one_line.ts";
 import type { StateStore, StoredCopy } from "../state/store.ts";
 import { selectContents, type Selector } from "./asof.ts";

@@ -13,8 +13,8 @@
  * leaves nothing.
  */
 import { loadDigests } from "../engine/digest.ts";
-import { folderIdentityOf, hasOpenPaths, knownFolderIdentity } from "../engine/identity.ts";
-import { otherMountsOf } from "../engine/mounts.ts";
+import { folderIdentityOf, hasOpenPaths, knownFolderIdentity } from "../engine/fs/identity.ts";
+import { otherMountsOf } from "../engine/fs/mounts.ts";
 import { READ_BUFFER_BYTES } from "../engine/stage.ts";
 import { decide, type DecideOptions } from "./dest_decision.ts";
 import { keyOf } from "./hard_links.ts";
@@ -28,7 +28,7 @@ import {
 } from "./pinned.ts";
 import * as fs from "node:fs";
 import { join, parse, relative, sep } from "node:path";
-import { lstatOrNone } from "../engine/fsops.ts";
+import { lstatOrNone } from "../engine/fs/fsops.ts";
 import type { RestoreItem, RestoreResult } from "./restore_item.ts";
 import { type RestoredHere, Twins } from "./twins.ts";
 

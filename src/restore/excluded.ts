@@ -1,6 +1,6 @@
 /**
  * What a restore says of files the config took out after they were backed up (an exclude
- * pattern, a folder's tag, one_file_system: engine/left_out.ts): their last copy stays marked current, so a restore gives
+ * pattern, a folder's tag, one_file_system: engine/scan/left_out.ts): their last copy stays marked current, so a restore gives
  * each back as the file's content now, which the file may have left since. Before any file
  * is written, the excluded paths at or below the PATHs restored are read (by the files'
  * primary key: a restore of one file reads its own row, one of everything a pass over the
@@ -18,7 +18,7 @@ import type { StateStore } from "../state/store.ts";
 import type { ExcludedFile } from "../state/queries.ts";
 import { isWithin, type Selector } from "./asof.ts";
 import type { RestoreResult } from "./restore_item.ts";
-import { compareCodePoints } from "../engine/merge.ts";
+import { compareCodePoints } from "../core/merge.ts";
 import type { PathFilter } from "./path_filter.ts";
 import type { ExclusionEnd } from "../state/ended_exclusions.ts";
 

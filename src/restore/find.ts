@@ -2,13 +2,13 @@
  * What `find` lists: every path the state ever recorded (backed up now, deleted from its
  * source, excluded, purged) that a pattern names, in path order, with how many contents it
  * had, when the first and the last were backed up and what became of it. The patterns are
- * exclude patterns (engine/exclude.ts), matched against the logical path as the logs write
+ * exclude patterns (core/exclude.ts), matched against the logical path as the logs write
  * it (`source/docs/a.txt`): one without a `/` names the last part, one with a `/` the path
  * from its source's name. The paths are read a page at a time from the state, opened
  * read-only without the run lock by the caller, and handed on as they are read: nothing is
  * held but a page. Reads only, so an interruption leaves nothing.
  */
-import { createPathTest } from "../engine/exclude.ts";
+import { createPathTest } from "../core/exclude.ts";
 import type { RecordedPathRow } from "../state/copy_queries.ts";
 import type { StateStore } from "../state/store.ts";
 

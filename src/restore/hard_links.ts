@@ -19,7 +19,7 @@
  */
 import { basename } from "node:path";
 import type { StoredCopy } from "../state/store.ts";
-import { lstatOrNone, removeQuietly } from "../engine/fsops.ts";
+import { lstatOrNone, removeQuietly } from "../engine/fs/fsops.ts";
 import { errorText } from "../engine/errors.ts";
 import { noRoom } from "./full_disks.ts";
 import type { DestFolders, Reached } from "./pinned.ts";

@@ -6,8 +6,8 @@
  * the caller); nothing is written, so an interruption leaves nothing.
  */
 import type { StoredCopy } from "../state/store.ts";
-import { formatBytes } from "../engine/format_bytes.ts";
-import { formatTable } from "../engine/format_table.ts";
+import { formatBytes } from "../core/format_bytes.ts";
+import { formatTable } from "../core/format_table.ts";
 import { oneLine } from "../log/one_line.ts";
 import type { ExclusionSpan } from "./history_lookup.ts";
 

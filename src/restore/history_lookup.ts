@@ -7,9 +7,9 @@
  * so an interruption leaves nothing.
  */
 import type { Config } from "../config/config.ts";
-import { historyTimesNote } from "../engine/clock_ahead.ts";
+import { historyTimesNote } from "../core/clock_ahead.ts";
 import { UsageError } from "../engine/errors.ts";
-import { isStoredCopy, storedEntry } from "../engine/fsops.ts";
+import { isStoredCopy, storedEntry } from "../engine/fs/fsops.ts";
 import type { StateStore, StoredCopy } from "../state/store.ts";
 import { historyEntries, type HistoryEntry } from "./history.ts";
 import { asRecorded } from "./logged_path.ts";

@@ -13,10 +13,10 @@
  * to the step the disk keeps them in (FAT's 2 s), without a word. An interruption may
  * leave that temporary file, as it may any of a restore's (its name says so).
  */
-import { lstatOrNone } from "../engine/fsops.ts";
-import { applyXattrs, XATTRS_KEPT } from "../engine/xattrs.ts";
-import { encodeXattrs } from "../engine/xattr_codec.ts";
-import { GIVES_OWNERS } from "../engine/owner.ts";
+import { lstatOrNone } from "../engine/fs/fsops.ts";
+import { applyXattrs, XATTRS_KEPT } from "../engine/fs/xattrs.ts";
+import { encodeXattrs } from "../core/xattr_codec.ts";
+import { GIVES_OWNERS } from "../engine/fs/owner.ts";
 import { withProbeFile } from "./dest_file.ts";
 import type { Reached } from "./pinned.ts";
 
@@ -26,7 +26,7 @@ export interface DiskKeeps {
   owners: boolean;
   /** The steps its modification times are kept in, in ms: 1, 10 (exFAT), 2,000 (FAT). */
   timeStepMs: number;
-  /** Extended attributes, user.* ones (false where this process gives none: engine/xattrs.ts). */
+  /** Extended attributes, user.* ones (false where this process gives none: engine/fs/xattrs.ts). */
   xattrs: boolean;
   /**
    * POSIX ACLs, which a disk may refuse while it keeps user.* attributes (an SMB share

@@ -3,9 +3,9 @@ import { join } from "node:path";
 import { ALL_KEPT, KeptMeta, timeStepOf } from "./kept_meta.ts";
 import type { Reached } from "./pinned.ts";
 import { withDir } from "../engine/test_util.ts";
-import { applyXattrs, XATTRS_KEPT } from "../engine/xattrs.ts";
-import { encodeXattrs } from "../engine/xattr_codec.ts";
-import { GIVES_OWNERS } from "../engine/owner.ts";
+import { applyXattrs, XATTRS_KEPT } from "../engine/fs/xattrs.ts";
+import { encodeXattrs } from "../core/xattr_codec.ts";
+import { GIVES_OWNERS } from "../engine/fs/owner.ts";
 
 /** Whether files in `dir` take such an attribute from this process (a scratch file asked). */
 function takesXattr(dir: string, name: string, value = new Uint8Array()): boolean {

@@ -10,8 +10,8 @@
  * nothing in the backup root is written, so an interruption leaves nothing.
  */
 import type { Config } from "../config/config.ts";
-import { isStoredCopy, storedEntry } from "../engine/fsops.ts";
-import type { CopyLocation } from "../engine/types.ts";
+import { isStoredCopy, storedEntry } from "../engine/fs/fsops.ts";
+import type { CopyLocation } from "../core/types.ts";
 import type { StoredCopy } from "../state/store.ts";
 import { isStored } from "./asof.ts";
 import { prunedUnrecordedReason } from "./copy_out.ts";

@@ -8,7 +8,7 @@
  * against what the TZ means. On Windows Deno reads no TZ at all, only Windows's own zone: a
  * TZ meaning another is said so. Pure but for `localReading` and `envTz`; writes nothing.
  */
-import { zoneOffsetAt } from "../engine/calendar.ts";
+import { zoneOffsetAt } from "../core/calendar.ts";
 
 /** How Deno reads local times in this process: its zone, if it named one, and its offsets. */
 export interface LocalReading {

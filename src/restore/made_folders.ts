@@ -1,7 +1,7 @@
 /**
  * The folders a restore makes, and the metadata they get once every file is in place:
  * the permission bits, owner (run as root) and modification time their source folders had
- * when a run last walked them (engine/folder_meta.ts), deepest first, so that setting a
+ * when a run last walked them (core/folder_meta.ts), deepest first, so that setting a
  * folder's time comes after everything written in it. Each is reached through the
  * restore's open folders (pinned.ts) and changed through its descriptor, never by a path
  * someone could swap for a symlink meanwhile. A folder with nothing recorded (a state
@@ -9,10 +9,10 @@
  * leaves the folders made so far with the umask's permissions.
  */
 import { dirname } from "node:path";
-import type { FolderMeta } from "../engine/types.ts";
+import type { FolderMeta } from "../core/types.ts";
 import { errorText } from "../engine/errors.ts";
-import { parentOf } from "../engine/layout.ts";
-import { applyMeta } from "../engine/copy_meta.ts";
+import { parentOf } from "../core/layout.ts";
+import { applyMeta } from "../engine/fs/copy_meta.ts";
 import { finishMeta } from "./dest_file.ts";
 import type { DestFolders } from "./pinned.ts";
 import type { RestoreItem } from "./restore_item.ts";

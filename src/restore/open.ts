@@ -7,14 +7,14 @@
 import { isAbsolute, relative, sep } from "node:path";
 import { type Config, findConfigFile, loadConfig } from "../config/config.ts";
 import { errorText, PreflightError } from "../engine/errors.ts";
-import { exists } from "../engine/fsops.ts";
-import { statePaths } from "../engine/session.ts";
-import { noStateFound } from "../engine/claim_root.ts";
-import { checkStateFolder } from "../engine/state_folder.ts";
+import { exists } from "../engine/fs/fsops.ts";
+import { statePaths } from "../engine/session/session.ts";
+import { noStateFound } from "../engine/session/claim_root.ts";
+import { checkStateFolder } from "../engine/session/state_folder.ts";
 import { StateStore } from "../state/store.ts";
 import { NoStateYet } from "../state/schema.ts";
 import { checkHeaderUnlessEmpty } from "../state/connection.ts";
-import { currentHolderRecord } from "../engine/lock.ts";
+import { currentHolderRecord } from "../engine/session/lock.ts";
 import { PathResolver } from "./paths.ts";
 import { inPlaceSources, NO_CONFIG_FILE } from "./recorded_sources.ts";
 

@@ -9,8 +9,8 @@
  * read holds nothing. Reads only; whoever then copies from a holder checks it again.
  */
 import type { StoredCopy } from "../state/store.ts";
-import { nativePath } from "../engine/fsops.ts";
-import { openSource } from "../engine/source_file.ts";
+import { nativePath } from "../engine/fs/fsops.ts";
+import { openSource } from "../engine/fs/source_file.ts";
 import { createDigest } from "../engine/digest.ts";
 import { hashText, READ_BUFFER_BYTES } from "../engine/stage.ts";
 import { contentKey, isStored, othersHolding } from "./asof.ts";

@@ -2,7 +2,7 @@
  * `--include PATTERN` and `--exclude PATTERN` of `restore`, `ls` and `diff`, as restic's
  * `restore --include/--exclude`: a file is kept when an include matches it (any file, when
  * none is given) and no exclude does. The patterns are the config's `exclude` patterns
- * (gitignore syntax, engine/exclude.ts's matcher, letter case ignored, the same checks as
+ * (gitignore syntax, core/exclude.ts's matcher, letter case ignored, the same checks as
  * config/pattern_check.ts), each option's list read as one gitignore file: matched against
  * a recorded file's path inside its source (the logical path without the source's name in
  * front), a folder pattern (`node_modules/`) taking every file below the folder, a `!`
@@ -20,7 +20,7 @@
  */
 import { patternProblem } from "../config/pattern_check.ts";
 import { UsageError } from "../engine/errors.ts";
-import { createMatcher, excludesRecorded, type Matcher } from "../engine/exclude.ts";
+import { createMatcher, excludesRecorded, type Matcher } from "../core/exclude.ts";
 
 /** The patterns as given, each option's in order. */
 export interface FilterPatterns {

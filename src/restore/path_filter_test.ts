@@ -5,7 +5,7 @@
  * pattern that matches no file asked for.
  */
 import assert from "node:assert/strict";
-import { createMatcher, excludesRecorded } from "../engine/exclude.ts";
+import { createMatcher, excludesRecorded } from "../core/exclude.ts";
 import { UsageError } from "../engine/errors.ts";
 import {
   checkFilterPatterns,

@@ -16,7 +16,7 @@ import { posix, win32 } from "node:path";
 import type { Source } from "../config/sources.ts";
 import { UsageError } from "../engine/errors.ts";
 import { isInside } from "../config/paths.ts";
-import { DELETED_DIR, DUPLICATES_DIR, SOURCES_DIR, VERSIONS_DIR } from "../engine/layout.ts";
+import { DELETED_DIR, DUPLICATES_DIR, SOURCES_DIR, VERSIONS_DIR } from "../core/layout.ts";
 import { restoreDestination } from "./destination.ts";
 
 /**

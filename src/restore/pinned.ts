@@ -20,9 +20,9 @@
 import * as fs from "node:fs";
 import { join, parse, relative, sep } from "node:path";
 import { errorText } from "../engine/errors.ts";
-import { openFilesLimit } from "../engine/flush.ts";
-import { lstatOrNone } from "../engine/fsops.ts";
-import { folderIdentityOf, hasOpenPaths, openPath } from "../engine/identity.ts";
+import { openFilesLimit } from "../engine/fs/flush.ts";
+import { lstatOrNone } from "../engine/fs/fsops.ts";
+import { folderIdentityOf, hasOpenPaths, openPath } from "../engine/fs/identity.ts";
 
 /** Why a folder on the way is refused. */
 type Refusal = "symlink" | "file" | "backup-root";

@@ -28,24 +28,24 @@
  * same purge again marks, logging them again, as recovery logs a batch's lines again.
  */
 import type { Config } from "../config/config.ts";
-import { createMatcher, excludesRecorded } from "../engine/exclude.ts";
+import { createMatcher, excludesRecorded } from "../core/exclude.ts";
 import { UsageError } from "../engine/errors.ts";
-import { sourceFileOf } from "../engine/layout.ts";
-import { leftOutAbove, leftOutConfigured, newLeftOutCache } from "../engine/left_out.ts";
-import { largeNow } from "../engine/large.ts";
-import { isMissing } from "../engine/fsops.ts";
+import { sourceFileOf } from "../core/layout.ts";
+import { leftOutAbove, leftOutConfigured, newLeftOutCache } from "../engine/scan/left_out.ts";
+import { largeNow } from "../engine/scan/large.ts";
+import { isMissing } from "../engine/fs/fsops.ts";
 import { Batch } from "../engine/batch.ts";
-import type { Action } from "../engine/types.ts";
+import type { Action } from "../core/types.ts";
 import { hearSignals } from "../engine/event_turn.ts";
 import { pausePoint } from "../engine/fault.ts";
 import { emptyResult, type PassResult } from "../engine/pass_types.ts";
-import { openSession } from "../engine/session.ts";
+import { openSession } from "../engine/session/session.ts";
 import {
   decidePurge,
   type PurgeCopy,
   type PurgeItem,
   type PurgeRecord,
-} from "../engine/purge_plan.ts";
+} from "../core/purge_plan.ts";
 import type { StateStore } from "../state/store.ts";
 import { requireBackup, resolverFor, withState } from "./open.ts";
 import { asRecorded } from "./logged_path.ts";

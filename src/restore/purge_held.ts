@@ -20,9 +20,9 @@
  * changes nothing.
  */
 import { errorText } from "../engine/errors.ts";
-import { isStoredCopy, storedEntry } from "../engine/fsops.ts";
+import { isStoredCopy, storedEntry } from "../engine/fs/fsops.ts";
 import { isStored } from "./asof.ts";
-import type { PurgeItem } from "../engine/purge_plan.ts";
+import type { PurgeItem } from "../core/purge_plan.ts";
 import type { StateStore } from "../state/store.ts";
 
 /** A copy kept, and the one line that says why. */

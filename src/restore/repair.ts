@@ -13,14 +13,14 @@
  * one at every moment.
  */
 import type { Config } from "../config/config.ts";
-import { openSession, type Session } from "../engine/session.ts";
+import { openSession, type Session } from "../engine/session/session.ts";
 import { requireBackup } from "./open.ts";
 import { requireIntactStateBeforeRepair } from "./verify_state.ts";
 import { catalogOf, verifyBackup, type VerifyOptions, type VerifyReport } from "./verify.ts";
 import { standingAt } from "./verify_listing.ts";
 import { othersHoldingAnyAlgo } from "./other_algos.ts";
 import type { StoredCopy } from "../state/store.ts";
-import { storedEntry } from "../engine/fsops.ts";
+import { storedEntry } from "../engine/fs/fsops.ts";
 import { copyKey, forgetMissing, forgottenLine } from "./forget.ts";
 import {
   NOTHING_HOLDS,

@@ -25,8 +25,8 @@ import { join, relative, sep } from "node:path";
 import type { Source } from "../config/config.ts";
 import type { StoredCopy } from "../state/store.ts";
 import { loadDigests } from "../engine/digest.ts";
-import { statFields } from "../engine/folders.ts";
-import { syncFiles } from "../engine/flush.ts";
+import { statFields } from "../engine/fs/folders.ts";
+import { syncFiles } from "../engine/fs/flush.ts";
 import {
   isStoredCopy,
   lstatOrNone,
@@ -34,10 +34,10 @@ import {
   removeQuietly,
   standsInPlace,
   storedEntry,
-} from "../engine/fsops.ts";
-import { makeSymlink } from "../engine/portability.ts";
-import { placeStaged } from "../engine/move.ts";
-import { allocatePath, sourceFileOf, splitLogical, STATE_DIR, TMP_DIR } from "../engine/layout.ts";
+} from "../engine/fs/fsops.ts";
+import { makeSymlink } from "../engine/fs/portability.ts";
+import { placeStaged } from "../engine/fs/move.ts";
+import { allocatePath, sourceFileOf, splitLogical, STATE_DIR, TMP_DIR } from "../core/layout.ts";
 import { FileChangedError, READ_BUFFER_BYTES, stageEntry } from "../engine/stage.ts";
 import { updateCopyMeta } from "../engine/copy_in_place.ts";
 import { diskFullError, errorText, isDiskFull, isOutOfOpenFiles } from "../engine/errors.ts";

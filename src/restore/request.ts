@@ -15,9 +15,9 @@
  * `ls` lists what the same selection (`choose`) gives, writing nothing.
  */
 import type { Config } from "../config/config.ts";
-import { atWarning } from "../engine/clock_ahead.ts";
+import { atWarning } from "../core/clock_ahead.ts";
 import { errorText, UsageError } from "../engine/errors.ts";
-import { removeQuietly } from "../engine/fsops.ts";
+import { removeQuietly } from "../engine/fs/fsops.ts";
 import type { StateStore, StoredCopy } from "../state/store.ts";
 import type { Selector } from "./asof.ts";
 import { restoreAll } from "./batches.ts";

@@ -6,8 +6,8 @@
  * leaves nothing.
  */
 import type { RecordedRun } from "../state/run_queries.ts";
-import { formatBytes } from "../engine/format_bytes.ts";
-import { formatTable } from "../engine/format_table.ts";
+import { formatBytes } from "../core/format_bytes.ts";
+import { formatTable } from "../core/format_table.ts";
 import { oneLine } from "../log/one_line.ts";
 
 /** How a run ended, in the words the table and `--json` use. */

@@ -4,7 +4,7 @@
  * and deleted copies take the most bytes, the `top` of them kept (never more than twice as
  * many held, whatever the number of paths). Pure.
  */
-import { compareCodePoints } from "../engine/merge.ts";
+import { compareCodePoints } from "../core/merge.ts";
 import {
   GONE_LOCATIONS,
   type GoneLocation,

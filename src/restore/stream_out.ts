@@ -16,7 +16,7 @@
  */
 import type { Config } from "../config/config.ts";
 import { errorText, UsageError } from "../engine/errors.ts";
-import { nativePath } from "../engine/fsops.ts";
+import { nativePath } from "../engine/fs/fsops.ts";
 import { createDigest, loadDigests } from "../engine/digest.ts";
 import { READ_BUFFER_BYTES } from "../engine/stage.ts";
 import type { StateStore, StoredCopy } from "../state/store.ts";

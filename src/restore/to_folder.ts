@@ -7,9 +7,9 @@
 import { dirname } from "node:path";
 import { isInside, realTarget } from "../config/paths.ts";
 import { osDetail } from "../config/errors.ts";
-import { missingFolders, removeQuietly } from "../engine/fsops.ts";
-import { knownFolderIdentity } from "../engine/identity.ts";
-import { otherMountsOf } from "../engine/mounts.ts";
+import { missingFolders, removeQuietly } from "../engine/fs/fsops.ts";
+import { knownFolderIdentity } from "../engine/fs/identity.ts";
+import { otherMountsOf } from "../engine/fs/mounts.ts";
 import { errorText, PreflightError, UsageError } from "../engine/errors.ts";
 import { noRoom } from "./full_disks.ts";
 

@@ -18,8 +18,8 @@
  * renamed twins are remembered (few), so two twins never get names that are twins again.
  */
 import { basename, dirname, join, relative, sep } from "node:path";
-import { foldName, parentOf, withSuffix } from "../engine/layout.ts";
-import { lstatOrNone } from "../engine/fsops.ts";
+import { foldName, parentOf, withSuffix } from "../core/layout.ts";
+import { lstatOrNone } from "../engine/fs/fsops.ts";
 import { withProbeFile } from "./dest_file.ts";
 import type { Reached } from "./pinned.ts";
 import type { RestoreItem } from "./restore_item.ts";

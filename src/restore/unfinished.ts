@@ -9,7 +9,7 @@
  * Runs cut short after a commit (see `cutRuns` in the state) are said too, to a restore.
  * Pure: from the journaled actions and the runs given; nothing is read or written.
  */
-import type { Action } from "../engine/types.ts";
+import type { Action } from "../core/types.ts";
 import type { CutRun, CutRuns } from "../state/run_queries.ts";
 
 export interface Unfinished {

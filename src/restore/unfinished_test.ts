@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { movedTo, prunedNow, unfinishedWarning, unfinishedWork, whereNow } from "./unfinished.ts";
-import type { Action, NewContent } from "../engine/types.ts";
+import type { Action, NewContent } from "../core/types.ts";
 
 const content = { hash: "h", algo: "sha256" } as unknown as NewContent;
 

@@ -14,7 +14,7 @@
  * the link is named (see `listBackup`).
  */
 import type { StateStore, StoredCopy } from "../state/store.ts";
-import { lstatOrNone, nativePath } from "../engine/fsops.ts";
+import { lstatOrNone, nativePath } from "../engine/fs/fsops.ts";
 import { type LinkedFolder, listBackup, strayClaimer, unfinishedNames } from "./verify_listing.ts";
 import { hashCopy, READ_BUFFER_BYTES } from "../engine/stage.ts";
 import { errorText } from "../engine/errors.ts";

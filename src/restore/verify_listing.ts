@@ -8,9 +8,9 @@
  * walked, nor one holding the backup root. Reads only.
  */
 import { isAbsolute, join, relative, sep } from "node:path";
-import { lstatOrNone, nativePath } from "../engine/fsops.ts";
-import { foldName, STATE_DIR } from "../engine/layout.ts";
-import { realPathOrNone } from "../engine/identity.ts";
+import { lstatOrNone, nativePath } from "../engine/fs/fsops.ts";
+import { foldName, STATE_DIR } from "../core/layout.ts";
+import { realPathOrNone } from "../engine/fs/identity.ts";
 import { isRunLogName } from "../log/log_files.ts";
 import { errorText, PreflightError } from "../engine/errors.ts";
 import type { Unfinished } from "./unfinished.ts";

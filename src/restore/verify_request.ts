@@ -13,7 +13,7 @@ import type { RepairOutcome } from "./repair_copies.ts";
 import { unfinishedWarning, unfinishedWork } from "./unfinished.ts";
 import { catalogOf, verifyBackup, type VerifyReport } from "./verify.ts";
 import { requireIntactState } from "./verify_state.ts";
-import { statePaths } from "../engine/session.ts";
+import { statePaths } from "../engine/session/session.ts";
 
 /** What a repair did, its outcomes told apart. */
 export interface RepairResult extends RepairReport {

@@ -9,7 +9,7 @@
  */
 import type { Config } from "../config/config.ts";
 import { PreflightError } from "../engine/errors.ts";
-import { statePaths } from "../engine/session.ts";
+import { statePaths } from "../engine/session/session.ts";
 import { checkHeaderUnlessEmpty } from "../state/connection.ts";
 import { damagedStateMessage, saysDamaged } from "../state/damage.ts";
 import { NoStateYet } from "../state/schema.ts";

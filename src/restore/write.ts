@@ -21,12 +21,12 @@
  * folder; nor is anything written inside the backup root. What a restore item is and what
  * became of it: restore_item.ts.
  */
-import { RESTORE_TMP_PREFIX } from "../engine/layout.ts";
+import { RESTORE_TMP_PREFIX } from "../core/layout.ts";
 import { basename, dirname, join } from "node:path";
 import type { StoredCopy } from "../state/store.ts";
 import { isStored } from "./asof.ts";
-import { lstatOrNone, removeQuietly } from "../engine/fsops.ts";
-import { renameWithRetry } from "../engine/portability.ts";
+import { lstatOrNone, removeQuietly } from "../engine/fs/fsops.ts";
+import { renameWithRetry } from "../engine/fs/portability.ts";
 import type { DestFolders, Reached } from "./pinned.ts";
 import type { MadeFolders } from "./made_folders.ts";
 import { errorText } from "../engine/errors.ts";

@@ -6,8 +6,8 @@
  * other refusal (no room left for them: ENOSPC, a value too large for the disk: E2BIG).
  * Keeps only the notes: nothing on disk, so an interruption leaves nothing behind.
  */
-import type { Refusal } from "../engine/xattrs.ts";
-import { GIVES_OWNERS } from "../engine/owner.ts";
+import type { Refusal } from "../engine/fs/xattrs.ts";
+import { GIVES_OWNERS } from "../engine/fs/owner.ts";
 
 export class XattrNotes {
   /** Disk and kind of refusal already said: `<device>:<kind>`. */

@@ -27,8 +27,8 @@
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import { basename, dirname, join } from "node:path";
 import { errorText, PreflightError } from "../engine/errors.ts";
-import { checkStateFolder } from "../engine/state_folder.ts";
-import { isMissing } from "../engine/fsops.ts";
+import { checkStateFolder } from "../engine/session/state_folder.ts";
+import { isMissing } from "../engine/fs/fsops.ts";
 import { makeCopyDir } from "./copy_dir.ts";
 import { openReader } from "./open_reader.ts";
 import { reopening, whileSwitching } from "./reader_reopen.ts";

@@ -5,8 +5,8 @@
  * once by the connection and reused; rows are mapped by rows.ts. Reads only: an
  * interruption leaves nothing.
  */
-import type { FolderMeta } from "../engine/types.ts";
-import type { DatedVersion, StoredVersion } from "../engine/retention.ts";
+import type { FolderMeta } from "../core/types.ts";
+import type { DatedVersion, StoredVersion } from "../core/retention.ts";
 import type { StateDb } from "./connection.ts";
 import { type Row, type StoredCopy, toStoredCopy } from "./rows.ts";
 

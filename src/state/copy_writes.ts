@@ -6,7 +6,7 @@
  * marks purged. Each runs in the caller's transaction or is one statement: an
  * interruption leaves the state as the last committed one left it.
  */
-import type { FolderMeta } from "../engine/types.ts";
+import type { FolderMeta } from "../core/types.ts";
 import type { StateDb } from "./connection.ts";
 
 /** Records the folders' metadata; a row that holds the same already is not rewritten. */

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { StateStore } from "./store.ts";
 import { backupAction, withStore } from "./test_util.ts";
-import type { Action } from "../engine/types.ts";
+import type { Action } from "../core/types.ts";
 
 const SOURCES = [{ name: "src", path: "/data/src" }];
 let clock = 1_000;

@@ -9,7 +9,7 @@
  */
 import type { DatabaseSync } from "node:sqlite";
 import { dirname } from "node:path";
-import { fileSystemTypeOf } from "../engine/mounts.ts";
+import { fileSystemTypeOf } from "../engine/fs/mounts.ts";
 
 /** Sets the journal of the writer's connection `db` to the state `file` (see above). */
 export function useJournalFor(db: DatabaseSync, file: string): void {

@@ -5,9 +5,9 @@
  * once by the connection and reused; the rows are mapped to the engine's types (rows.ts).
  * Reads only: an interruption leaves nothing.
  */
-import type { Action, Fingerprint, TrackedFile } from "../engine/types.ts";
-import type { Digest, HeldCopy, PlanView } from "../engine/plan.ts";
-import { DUPLICATES_DIR } from "../engine/layout.ts";
+import type { Action, Fingerprint, TrackedFile } from "../core/types.ts";
+import type { Digest, HeldCopy, PlanView } from "../core/plan.ts";
+import { DUPLICATES_DIR } from "../core/layout.ts";
 import type { StateDb } from "./connection.ts";
 import { DigestHolders } from "./digest_filter.ts";
 import { storedCopiesOf, storedCount, storedPage } from "./stored_copies.ts";

@@ -11,10 +11,10 @@
  * only inside `commitBatch`'s transaction: an interruption rolls the whole batch back and
  * leaves its intent for the next run's recovery.
  */
-import type { Action, CopyLocation, NewContent, Refresh, ScanEntry } from "../engine/types.ts";
+import type { Action, CopyLocation, NewContent, Refresh, ScanEntry } from "../core/types.ts";
 import type { StateDb } from "./connection.ts";
 import type { DigestHolders } from "./digest_filter.ts";
-import { XATTRS_KEPT } from "../engine/xattrs.ts";
+import { XATTRS_KEPT } from "../engine/fs/xattrs.ts";
 import { endExclusion } from "./ended_exclusions.ts";
 
 /** Times used when committing a batch. */

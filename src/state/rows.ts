@@ -1,7 +1,7 @@
 /**
  * Row shapes of the state database and their mapping to the engine's types. Pure.
  */
-import type { CopyLocation, TrackedFile } from "../engine/types.ts";
+import type { CopyLocation, TrackedFile } from "../core/types.ts";
 
 /** A row as node:sqlite returns it. */
 export type Row = Record<string, unknown>;

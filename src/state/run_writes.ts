@@ -6,7 +6,7 @@
  * (store.ts): an interruption leaves the row as the last of them left it, `running` or
  * `committed` for a session cut short, which `cutRuns` (run_queries.ts) tells.
  */
-import { assignPrefixes } from "../engine/layout.ts";
+import { assignPrefixes } from "../core/layout.ts";
 import type { StateDb } from "./connection.ts";
 import { prefixes } from "./queries.ts";
 import { AFTER_COMMIT, COMMITTED, FOLLOWING } from "./run_queries.ts";

@@ -109,7 +109,7 @@ const MIGRATIONS: string[] = [
    ALTER TABLE copies ADD COLUMN hardlink_ino INTEGER;`,
   // 6: a copy's extended attributes (user.*, trusted.*, file capabilities, POSIX ACLs) as
   // last seen with its content, in xattr_codec.ts's encoding, so that a restore gives them
-  // back (NULL: none, recorded before, or where they are not read: engine/xattrs.ts).
+  // back (NULL: none, recorded before, or where they are not read: engine/fs/xattrs.ts).
   `ALTER TABLE copies ADD COLUMN xattrs BLOB;`,
   // 7: when an exclude pattern took a tracked file out (the recorded time of the batch that
   // marked it excluded), so that `diff` and `find` tell when it left the backup (NULL: not

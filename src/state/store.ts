@@ -10,8 +10,8 @@
  * full disk the run's row, the journal entry, the commit and the session's end are retried
  * once, after the room kept for the state is given up (reserve.ts).
  */
-import type { Action, FolderMeta } from "../engine/types.ts";
-import type { Digest, PlanView } from "../engine/plan.ts";
+import type { Action, FolderMeta } from "../core/types.ts";
+import type { Digest, PlanView } from "../core/plan.ts";
 import { StateDb } from "./connection.ts";
 import { errorText, isDiskFull } from "../engine/errors.ts";
 import type { DigestHolders } from "./digest_filter.ts";

@@ -5,8 +5,8 @@
  * (store.ts), which adds the lifecycle and every write. Reads only: an interruption
  * leaves nothing.
  */
-import type { Fingerprint, TrackedFile } from "../engine/types.ts";
-import type { DatedVersion, StoredVersion } from "../engine/retention.ts";
+import type { Fingerprint, TrackedFile } from "../core/types.ts";
+import type { DatedVersion, StoredVersion } from "../core/retention.ts";
 import type { StateDb } from "./connection.ts";
 import * as read from "./queries.ts";
 import * as ended from "./ended_exclusions.ts";

@@ -1,7 +1,7 @@
 /** Test helpers for the state store: a real SQLite state in a temporary folder. */
 import { join } from "node:path";
 import { StateStore } from "./store.ts";
-import type { Action, ScanEntry } from "../engine/types.ts";
+import type { Action, ScanEntry } from "../core/types.ts";
 
 /** Runs `fn` with a new state store, then closes it and removes its folder. */
 export function withStore(fn: (store: StateStore) => void): void {

@@ -14,7 +14,7 @@
  * every file anyway.
  */
 import type { PassResult } from "../engine/pass_types.ts";
-import type { TrackedFile } from "../engine/types.ts";
+import type { TrackedFile } from "../core/types.ts";
 
 /**
  * Passes in a row that may find a file changing before that is a failure: with the default

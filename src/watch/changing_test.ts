@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { emptyResult, type PassResult } from "../engine/pass_types.ts";
-import type { TrackedFile } from "../engine/types.ts";
+import type { TrackedFile } from "../core/types.ts";
 import { ChangingFiles } from "./changing.ts";
 
 /** A pass's result that found `paths` changing (deferred as `defers` said). */

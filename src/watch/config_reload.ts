@@ -10,7 +10,7 @@
  */
 import { type Config, configWarnings, loadConfig } from "../config/config.ts";
 import { errorText } from "../engine/errors.ts";
-import { checkSourcesReadable } from "../engine/session.ts";
+import { checkSourcesReadable } from "../engine/session/session.ts";
 import type { ConfigFiles } from "./config_change.ts";
 
 export type Reload =

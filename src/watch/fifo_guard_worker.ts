@@ -8,7 +8,7 @@
  */
 /// <reference no-default-lib="true" />
 /// <reference lib="deno.worker" />
-import { openLibc } from "../engine/libc.ts";
+import { openLibc } from "../engine/fs/libc.ts";
 import { oneLine } from "../log/one_line.ts";
 import { ARMED, type GuardAnswer, type GuardContext, type GuardRequest } from "./fifo_guard.ts";
 import { heldPath, openHeldFifo, watcherHeld } from "./held_open.ts";

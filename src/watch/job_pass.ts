@@ -10,8 +10,8 @@
  */
 import { runPass } from "../engine/pass.ts";
 import type { Counts, PassResult } from "../engine/pass_types.ts";
-import type { Session } from "../engine/session.ts";
-import { rereadLine, unchangedLine } from "../engine/describe.ts";
+import type { Session } from "../engine/session/session.ts";
+import { rereadLine, unchangedLine } from "../core/describe.ts";
 import type { Job } from "./scheduler.ts";
 import {
   isWithin,
@@ -21,11 +21,11 @@ import {
   withoutExcluded,
   withTagFolders,
 } from "./scope.ts";
-import { lstatOrNone } from "../engine/fsops.ts";
+import { lstatOrNone } from "../engine/fs/fsops.ts";
 import { type GuardWindow, windowFor } from "./guard_window.ts";
 import type { WatchOptions, WatchTotals } from "./watch.ts";
 import type { ChangingFiles } from "./changing.ts";
-import { sourceFileOf } from "../engine/layout.ts";
+import { sourceFileOf } from "../core/layout.ts";
 import type { Source } from "../config/config.ts";
 
 export interface BatchReport {

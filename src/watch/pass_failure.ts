@@ -15,8 +15,8 @@
 import { diskFullText, errorText, isDiskFull } from "../engine/errors.ts";
 import type { PassResult } from "../engine/pass_types.ts";
 import { recoverInterrupted } from "../engine/recover.ts";
-import { diskFullAt } from "../engine/reserve.ts";
-import type { Session } from "../engine/session.ts";
+import { diskFullAt } from "../engine/session/reserve.ts";
+import type { Session } from "../engine/session/session.ts";
 import { explainedDamage } from "../state/damage.ts";
 import type { Job } from "./scheduler.ts";
 import type { WatchOptions } from "./watch.ts";

@@ -7,7 +7,7 @@
  * or inode, or gone), `onChange` is called, and the session reopens its watcher and
  * rescans. One stat per source per check; memory only, an interruption leaves nothing.
  */
-import { folderIdentity, folderIdentityOf, NO_FOLDER } from "../engine/identity.ts";
+import { folderIdentity, folderIdentityOf, NO_FOLDER } from "../engine/fs/identity.ts";
 
 /**
  * Half a minute: a disk mounted again is followed within about that, for one stat per

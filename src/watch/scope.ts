@@ -12,16 +12,16 @@
  */
 import { sep as nativeSep } from "node:path";
 import type { Config, Source } from "../config/config.ts";
-import { createMatcher } from "../engine/exclude.ts";
+import { createMatcher } from "../core/exclude.ts";
 import { isRunLogName } from "../log/log_files.ts";
-import { isTagName, type TagRules, tagsConfigured } from "../engine/tags.ts";
+import { isTagName, type TagRules, tagsConfigured } from "../engine/scan/tags.ts";
 import {
   leftOutAbove,
   leftOutConfigured,
   type LeftOutRules,
   newLeftOutCache,
-} from "../engine/left_out.ts";
-import { largeNow, overLimit } from "../engine/large.ts";
+} from "../engine/scan/left_out.ts";
+import { largeNow, overLimit } from "../engine/scan/large.ts";
 
 /** Whether `path` is `dir` or lies below it. */
 export function isWithin(path: string, dir: string, sep = nativeSep): boolean {
@@ -88,9 +88,9 @@ export type TrackedStatus = "current" | "excluded" | undefined;
  * excluded, with no file the state tracks on the way to it (a tracked file replaced by a
  * folder) or below it, and none there but a file it already records as excluded, still
  * there as a file (which the pass keeps as it is); a path in a folder whose contents are
- * left out (tagged, or on another device with one_file_system: engine/left_out.ts, looked
+ * left out (tagged, or on another device with one_file_system: engine/scan/left_out.ts, looked
  * at on the disk, each folder once) is one excluded too, and so is a file over
- * `exclude_larger_than` (engine/large.ts) the state records as excluded already. The event
+ * `exclude_larger_than` (engine/scan/large.ts) the state records as excluded already. The event
  * filter keeps such a path where the other kind would not be excluded, not knowing which it
  * names: each `npm ci` (`node_modules/` removed and made again), or each write to an
  * excluded file with an "only these files" set, ran a pass that did nothing, and said so on
@@ -159,7 +159,7 @@ export function withoutExcluded(
 
 /**
  * `paths` with each one named as a tag (`CACHEDIR.TAG` where `exclude_caches` is set, a
- * name of `exclude_if_present`: engine/tags.ts) replaced by the folder holding it: a tag
+ * name of `exclude_if_present`: engine/scan/tags.ts) replaced by the folder holding it: a tag
  * made or removed changes what is left out of the whole folder, which the pass scoped to
  * the folder walks again (scoped to the tag alone, the folder's files were followed until
  * the next full rescan, or left out until then once it was removed).

@@ -10,14 +10,14 @@
  * renewal closes the old ones first.
  */
 import type { Config } from "../config/config.ts";
-import { movedSourceNotes, type Session } from "../engine/session.ts";
+import { movedSourceNotes, type Session } from "../engine/session/session.ts";
 import { faultPoint } from "../engine/fault.ts";
 import type { EventFollower } from "./events.ts";
 import { checkRoots, type RootCheck } from "./roots.ts";
 import type { Scheduler } from "./scheduler.ts";
 import { eventFilter, type PathFilter } from "./scope.ts";
 import { leftSources } from "../engine/backup.ts";
-import { lstatOrNone } from "../engine/fsops.ts";
+import { lstatOrNone } from "../engine/fs/fsops.ts";
 import { isRunLogFile } from "../log/log_files.ts";
 import { foldersLeftOut } from "./watch_events.ts";
 

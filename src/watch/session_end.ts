@@ -10,8 +10,8 @@
  * recorded as running, which the next session takes for interrupted.
  */
 import { diskFullText } from "../engine/errors.ts";
-import { diskFullAt } from "../engine/reserve.ts";
-import type { Session } from "../engine/session.ts";
+import { diskFullAt } from "../engine/session/reserve.ts";
+import type { Session } from "../engine/session/session.ts";
 import type { Unstored } from "./changing.ts";
 import type { WatchOptions, WatchTotals } from "./watch.ts";
 import { oneLine } from "../log/one_line.ts";

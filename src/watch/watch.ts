@@ -28,7 +28,7 @@ import type { Config } from "../config/config.ts";
 import { errorText } from "../engine/errors.ts";
 import { FailedPasses, RETRY_MS } from "./pass_failure.ts";
 import { type Counts, emptyCounts, type PassResult } from "../engine/pass_types.ts";
-import { openSession, type Session } from "../engine/session.ts";
+import { openSession, type Session } from "../engine/session/session.ts";
 import type { EventFollower } from "./events.ts";
 import { checkWatchLimit } from "./limits.ts";
 import { ConfigFiles } from "./config_change.ts";
@@ -39,7 +39,7 @@ import type { GuardWindow } from "./guard_window.ts";
 import { applyJob, type BatchReport } from "./job_pass.ts";
 import { ChangingFiles, type Unstored } from "./changing.ts";
 import { appendAfterClose, endSession } from "./session_end.ts";
-import { sourceFileOf } from "../engine/layout.ts";
+import { sourceFileOf } from "../core/layout.ts";
 import { trackedAt, WatchEvents } from "./watch_events.ts";
 import { leftSourcesNote, SessionConfig, timesOf } from "./session_config.ts";
 

@@ -11,15 +11,15 @@
  */
 import { dirname, join, relative, resolve, sep } from "node:path";
 import { errorText, isOutOfOpenFiles, openFilesRemedy } from "../engine/errors.ts";
-import { openFilesLimit } from "../engine/flush.ts";
-import { realPathOrNone } from "../engine/identity.ts";
-import { lstatOrNone } from "../engine/fsops.ts";
+import { openFilesLimit } from "../engine/fs/flush.ts";
+import { realPathOrNone } from "../engine/fs/identity.ts";
+import { lstatOrNone } from "../engine/fs/fsops.ts";
 import { type EventFollower, followEvents } from "./events.ts";
 import type { Coverage } from "./coverage.ts";
 import type { GuardContext } from "./fifo_guard.ts";
 import type { Job, Scheduler } from "./scheduler.ts";
 import { isWithin, type PathFilter, sourceOf } from "./scope.ts";
-import type { Session } from "../engine/session.ts";
+import type { Session } from "../engine/session/session.ts";
 
 /**
  * An event whose path is not valid UTF-8 names a file this tool cannot back up (Deno cannot

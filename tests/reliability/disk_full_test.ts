@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { type Fixture, makeFixture, writeTree } from "../helpers.ts";
 import { StateStore } from "../../src/state/store.ts";
 import { backupAction } from "../../src/state/test_util.ts";
-import type { FolderMeta } from "../../src/engine/types.ts";
+import type { FolderMeta } from "../../src/core/types.ts";
 import {
   assertConverged,
   checkBackup,

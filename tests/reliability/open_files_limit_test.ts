@@ -184,7 +184,7 @@ Deno.test({
       const levels = Array.from({ length: 14 }, (_, i) => `l${i}`);
       Deno.mkdirSync(join(dir, ...levels), { recursive: true });
       const script = join(dir, "walk.ts");
-      const folders = new URL("../../src/engine/folders.ts", import.meta.url).href;
+      const folders = new URL("../../src/engine/fs/folders.ts", import.meta.url).href;
       Deno.writeTextFileSync(
         script,
         `import { ffiFolders } from ${JSON.stringify(folders)};
