@@ -212,7 +212,7 @@ Deno.test("watch: a file of exclude_from edited into one refused is said with it
   const refused = `WARNING: Cannot load config '${fx.config}': 'exclude_from[0]' '[abc' (line 3 ` +
     `of '${list}') has a '[' that no ']' closes, which matches nothing: write '\\\\[' to match ` +
     "the character itself (the config was edited while this watch runs: the watch goes on " +
-    "with the config it has, and reads it again at its next change)";
+    "with the config it has, and applies it once it loads: at its next change, or once a folder or file it names is there)";
   await poll("the warning", () => w.stderr.includes(refused));
   // The patterns it has: x.log backed up, y.tmp left out.
   Deno.writeTextFileSync(join(fx.source, "y.tmp"), "y\n");

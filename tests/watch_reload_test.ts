@@ -79,7 +79,10 @@ Deno.test("watch: a broken edit is said with the loader's words, the watch goes 
   const text = Deno.readTextFileSync(fx.config);
   Deno.writeTextFileSync(fx.config, text.replace(/\}\s*$/, ', "exclude": ["*.log"], }, }\n'));
   await says(w, `WARNING: Cannot load config '${fx.config}': `);
-  await says(w, "the watch goes on with the config it has, and reads it again at its next change");
+  await says(
+    w,
+    "the watch goes on with the config it has, and applies it once it loads: at its next change, or once a folder or file it names is there",
+  );
   writeTree(fx.source, { "x.log": "x\n" }); // the config it has: no exclude
   await backedUp(fx.backup, "x.log", "x\n");
   edit(fx, { exclude: ["*.log"] });

@@ -41,11 +41,9 @@ export class ConfigFiles {
     this.#inUse = this.#handed = this.#last = this.#look();
   }
 
-  /** Looks every `everyMs` from now on; `onEdit` is told of each edit once it settled. */
-  start(onEdit: () => void, everyMs = CONFIG_CHECK_MS): void {
-    this.#timer = setInterval(() => {
-      if (this.look()) onEdit();
-    }, everyMs);
+  /** Calls `onLook` every `everyMs` from now on: it looks (`look`). */
+  start(onLook: () => void, everyMs = CONFIG_CHECK_MS): void {
+    this.#timer = setInterval(onLook, everyMs);
   }
 
   /**
@@ -63,6 +61,14 @@ export class ConfigFiles {
     }
     this.#handed = now;
     return true;
+  }
+
+  /**
+   * Whether the files held at the last look what they held when the last edit was handed
+   * on: nothing edited since, nor being edited.
+   */
+  get asHanded(): boolean {
+    return same(this.#last, this.#handed);
   }
 
   /** Whether the files hold again what the config in use was read from (an edit undone). */

@@ -4,7 +4,10 @@
  * where a source it adds cannot be read or clashes with another or the backup root (as a
  * run's start refuses it), or where it changes a key the running session cannot change
  * (`backup_root`, whose lock and state it holds open, and `log_dir`, where its log is being
- * written): the session then goes on with the config it has. Otherwise what changed is
+ * written): the session then goes on with the config it has, and judges the edit again at
+ * each look while the files stay so (a source's folder made or mounted, a file of
+ * `exclude_from` created, mends it with no edit), said again only for another reason; a
+ * refused config is parsed every 2 s meanwhile, a few hundred bytes. Otherwise what changed is
  * said (`describeChanges`), and the session applies it before its next pass (watch.ts
  * `#applyConfig`). Reads only: nothing is written here, so an interruption leaves nothing.
  */
@@ -35,8 +38,12 @@ export class ConfigReloads {
   readonly #say: { warn(message: string): void; note(message: string): void };
   readonly #accepted: () => void;
   #pending: Accepted | undefined;
-  /** The last edit was refused (said in a warning). */
-  #refused = false;
+  /**
+   * The last edit was refused, said in this warning: judged again at each look while the
+   * files stay so, since what refused it may be mended without an edit of the config (the
+   * folder of a source it adds made or mounted, a file of exclude_from created).
+   */
+  #refused: string | undefined;
 
   /**
    * `current`: the config in use; `accepted`: an edit was accepted, to apply before the
@@ -56,12 +63,13 @@ export class ConfigReloads {
 
   /** Follows the edits from now on, looking every `everyMs` (CONFIG_CHECK_MS). */
   start(everyMs?: number): void {
-    this.#files.start(() => this.#edited(), everyMs);
+    this.#files.start(() => this.lookNow(), everyMs);
   }
 
-  /** One look at the files now (as the timer's), for tests. */
+  /** One look at the files now (the timer's; tests call it). */
   lookNow(): void {
-    if (this.#files.look()) this.#edited();
+    if (this.#files.look()) this.#edited(false);
+    else if (this.#refused !== undefined && this.#files.asHanded) this.#edited(true);
   }
 
   /** The config accepted and not yet applied, taken: the caller applies it, or `putBack`. */
@@ -80,19 +88,24 @@ export class ConfigReloads {
     this.#files.close();
   }
 
-  #edited(): void {
+  /** `again`: the refused edit judged again (no new edit): said only for another reason. */
+  #edited(again: boolean): void {
     const { file } = this.#files;
     if (this.#files.asInUse) {
-      if (this.#refused) {
+      if (this.#refused !== undefined) {
         this.#say.note(`The config '${file}' is again the one this watch uses: nothing to apply`);
       }
-      this.#refused = false;
+      this.#refused = undefined;
       return;
     }
     const base = this.#pending?.config ?? this.#current();
     const reload = reloadConfig(base);
-    this.#refused = reload.kind === "refused";
-    if (reload.kind === "refused") return this.#say.warn(reload.message);
+    if (reload.kind === "refused") {
+      if (!again || reload.message !== this.#refused) this.#say.warn(reload.message);
+      this.#refused = reload.message;
+      return;
+    }
+    this.#refused = undefined;
     const config = reload.kind === "same" ? base : reload.config;
     this.#files.inUse(config.excludeFrom);
     if (reload.kind === "same") {
@@ -117,7 +130,8 @@ export function reloadConfig(current: Config): Reload {
     return {
       kind: "refused",
       message: `${errorText(e)} (the config was edited while this watch runs: ${goesOn}, ` +
-        "and reads it again at its next change)",
+        "and applies it once it loads: at its next change, or once a folder or file it names " +
+        "is there)",
     };
   }
   const fixed = fixedChanges(current, next);
@@ -136,7 +150,8 @@ export function reloadConfig(current: Config): Reload {
     return {
       kind: "refused",
       message: `${errorText(e)} (the config was edited while this watch runs: ${goesOn}, ` +
-        "and reads it again at its next change)",
+        "and applies it once it loads: at its next change, or once a folder or file it names " +
+        "is there)",
     };
   }
   const changes = describeChanges(current, next);

@@ -60,7 +60,7 @@ Deno.test(
     assert.equal(r.kind, "refused");
     assert.match(
       r.kind === "refused" ? r.message : "",
-      /^Cannot load config '.*config\.jsonc': .*'retension'.* \(the config was edited while this watch runs: the watch goes on with the config it has, and reads it again at its next change\)$/,
+      /^Cannot load config '.*config\.jsonc': .*'retension'.* \(the config was edited while this watch runs: the watch goes on with the config it has, and applies it once it loads: at its next change, or once a folder or file it names is there\)$/,
     );
     write(current.file, { sources: ["./s", "./missing"] });
     const missing = reloadConfig(current);
@@ -113,5 +113,43 @@ Deno.test(
     assert.equal(reloads.take()?.changes, "exclude patterns: 1 pattern added ('*.log')");
     assert.equal(reloads.take(), undefined, "taken once");
     assert.equal(said.length, 2, said.join("\n"));
+  }),
+);
+
+Deno.test(
+  "ConfigReloads: an edit refused for a folder or file missing is applied once it is made, the config not edited again",
+  withDir((dir) => {
+    const current = configIn(dir);
+    const said: string[] = [];
+    let asked = 0;
+    const reloads = new ConfigReloads(new ConfigFiles(current.file, []), () => current, {
+      warn: (m) => said.push(`WARNING: ${m}`),
+      note: (m) => said.push(`NOTE: ${m}`),
+    }, () => asked++);
+    const settle = () => [reloads.lookNow(), reloads.lookNow()];
+    write(current.file, { sources: ["./s", "./docs"], exclude_from: ["./ex.txt"] });
+    settle();
+    settle();
+    assert.equal(said.length, 1, said.join("\n"));
+    assert.match(said[0], /^WARNING: Cannot load config .*ex\.txt.*: create it/);
+    write(current.file, { sources: ["./s", "./docs"], exclude_from: ["./ex.txt"] }, "// a\n");
+    settle();
+    assert.equal(said[1], said[0], "a new edit refused alike is said again");
+    Deno.writeTextFileSync(join(dir, "ex.txt"), "*.x\n"); // the remedy said
+    settle();
+    assert.equal(said.length, 3, said.join("\n"));
+    assert.match(said[2], /^WARNING: Cannot load config .*docs.* does not exist/);
+    settle();
+    assert.equal(said.length, 3, "said once");
+    Deno.mkdirSync(join(dir, "docs")); // the disk mounted
+    settle();
+    assert.equal(asked, 1, said.join("\n"));
+    assert.match(
+      reloads.take()?.changes ?? "",
+      /^sources: 'docs' .* added; exclude patterns: 1 pattern added \('\*\.x'\); exclude_from: 1 file/,
+    );
+    settle();
+    assert.equal(reloads.take(), undefined, "taken once");
+    assert.equal(said.length, 3, said.join("\n"));
   }),
 );
