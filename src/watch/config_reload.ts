@@ -29,7 +29,8 @@ export type Accepted = Extract<Reload, { kind: "apply" }>;
 
 /**
  * A session's config edits, as they come (config_change.ts): each read again and judged
- * against the config in use, or the one accepted and not yet applied (`take`). A refusal is
+ * against the config in use (an edit accepted and not yet applied, `take`, is replaced by
+ * the next, or dropped where that is the config in use again). A refusal is
  * said once an edit; an edit undone after one, as such.
  */
 export class ConfigReloads {
@@ -98,7 +99,9 @@ export class ConfigReloads {
       this.#refused = undefined;
       return;
     }
-    const base = this.#pending?.config ?? this.#current();
+    // Against the config in use, not one accepted and not applied yet: what the NOTE says
+    // changed is what applying it changes.
+    const base = this.#current();
     const reload = reloadConfig(base);
     if (reload.kind === "refused") {
       if (!again || reload.message !== this.#refused) this.#say.warn(reload.message);
@@ -108,6 +111,11 @@ export class ConfigReloads {
     this.#refused = undefined;
     const config = reload.kind === "same" ? base : reload.config;
     this.#files.inUse(config.excludeFrom);
+    if (reload.kind === "same" && this.#pending !== undefined) {
+      this.#pending = undefined; // the edit accepted undone before it was applied
+      this.#say.note(`The config '${file}' is again the one this watch uses: nothing to apply`);
+      return;
+    }
     if (reload.kind === "same") {
       this.#say.note(
         `Config '${file}' read again: nothing this watch uses changed (comments, spacing)`,

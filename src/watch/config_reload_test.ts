@@ -153,3 +153,32 @@ Deno.test(
     assert.equal(said.length, 3, said.join("\n"));
   }),
 );
+
+Deno.test(
+  "ConfigReloads: an edit accepted, then edited again before it was applied, is said against the config in use",
+  withDir((dir) => {
+    const current = configIn(dir);
+    const first = Deno.readTextFileSync(current.file);
+    const said: string[] = [];
+    const reloads = new ConfigReloads(new ConfigFiles(current.file, []), () => current, {
+      warn: (m) => said.push(`WARNING: ${m}`),
+      note: (m) => said.push(`NOTE: ${m}`),
+    }, () => {});
+    const settle = () => [reloads.lookNow(), reloads.lookNow()];
+    write(current.file, { exclude: ["*.iso"] });
+    settle(); // accepted; a long pass runs meanwhile
+    write(current.file, { exclude: ["*.iso", "*.log"] });
+    settle();
+    assert.equal(
+      reloads.take()?.changes,
+      "exclude patterns: 2 patterns added ('*.iso', '*.log')",
+      "what the watch will apply, not what changed since the edit before",
+    );
+    write(current.file, { exclude: ["*.iso"] });
+    settle();
+    Deno.writeTextFileSync(current.file, first); // undone before it was applied
+    settle();
+    assert.equal(reloads.take(), undefined, "nothing to apply");
+    assert.deepEqual(said.filter((m) => m.startsWith("WARNING")), []);
+  }),
+);
