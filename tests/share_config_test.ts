@@ -4,8 +4,9 @@
  * `share_blocks: false` a duplicate's copy and a moved folder's files own every block of
  * theirs (`filefrag -v`: no extent shared) and no run makes the kept copies' index; set back
  * to true, the next session makes it. A `watch` session started on a sharing root whose
- * state lacks the index makes it at its start, and its passes then find kept copies by it
- * (a deleted file made again shares its `_deleted/` copy's blocks).
+ * state lacks the index makes it at its start, or when its config is edited to turn
+ * `share_blocks` on, and its passes then find kept copies by it (a deleted file made again
+ * shares its `_deleted/` copy's blocks).
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
@@ -106,6 +107,40 @@ Deno.test({
       assert.equal(exit.code, 0, exit.stderr);
       assert.doesNotMatch(exit.stderr, /WARNING/);
       assert.deepEqual(Deno.readFileSync(copy), gone);
+      assert.ok(await sharedWhole(copy), "back.bin's copy shares its extents");
+      assert.ok(await sharedWhole(kept), "with _deleted/gone.bin");
+    });
+  },
+});
+
+Deno.test({
+  name:
+    "watch on btrfs: share_blocks set to true while it runs makes the kept copies' index; a file made again shares its _deleted/ copy",
+  ignore: !BTRFS,
+  fn: async () => {
+    const gone = bytesOf(2 * MIB, 34);
+    using fx = makeFixture({ "gone.bin": gone, "keep.txt": "keep\n" }, {
+      ...WATCH,
+      share_blocks: false,
+    });
+    await withImage(fx, "btrfs", async () => {
+      assert.equal((await fx.cli("run")).code, 0);
+      Deno.removeSync(join(fx.source, "gone.bin"));
+      assert.equal((await fx.cli("run", "--force")).code, 0);
+      const kept = join(fx.backup, "_deleted", "gone.bin");
+      await using w = new WatchProcess(fx);
+      await w.ready();
+      assert.equal(hasKeptIndex(fx), false, "sharing off: no index");
+      setShareBlocks(fx, true); // as a run with it would, the reload makes the index
+      const note = "reloaded: share_blocks true (was false); a full pass applies it";
+      await poll(`'${note}' (${w.stderr})`, () => w.stderr.includes(note), DEADLINE_MS);
+      await poll("the kept copies' index", () => hasKeptIndex(fx), DEADLINE_MS);
+      Deno.writeFileSync(join(fx.source, "back.bin"), gone);
+      const copy = join(fx.backup, "back.bin");
+      await poll("back.bin in the backup", () => sizeOf(copy) === gone.length, DEADLINE_MS);
+      const exit = await w.stop();
+      assert.equal(exit.code, 0, exit.stderr);
+      assert.doesNotMatch(exit.stderr, /WARNING/);
       assert.ok(await sharedWhole(copy), "back.bin's copy shares its extents");
       assert.ok(await sharedWhole(kept), "with _deleted/gone.bin");
     });

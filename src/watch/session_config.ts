@@ -3,11 +3,12 @@
  * watchers: events.ts; their identity's check: roots.ts), which event paths count
  * (scope.ts), the scheduler's times; and, with a config reloaded while it runs
  * (config_reload.ts), all of them made anew from it (`apply`), between two passes. The only
- * write is the sources a reloaded config adds, recorded in the state as a run's start
- * records them, in one transaction: a process killed meanwhile leaves what one killed in a
- * pass leaves (the config then is the old one in memory only, and the next start reads the
- * file). The watchers are opened on the new folders by the full pass that follows, whose
- * renewal closes the old ones first.
+ * writes are the sources a reloaded config adds, recorded in the state as a run's start
+ * records them, in one transaction, and the kept copies' index where it turns share_blocks
+ * on (stored_copies.ts), in one of its own, as a start makes it: a process killed meanwhile
+ * leaves what one killed in a pass leaves (the config then is the old one in memory only,
+ * and the next start reads the file). The watchers are opened on the new folders by the
+ * full pass that follows, whose renewal closes the old ones first.
  */
 import type { Config } from "../config/config.ts";
 import { movedSourceNotes, type Session } from "../engine/session/session.ts";
@@ -18,6 +19,7 @@ import type { Scheduler } from "./scheduler.ts";
 import { eventFilter, type PathFilter } from "./scope.ts";
 import { leftSources } from "../engine/backup.ts";
 import { lstatOrNone } from "../engine/fs/fsops.ts";
+import { mayShareAt } from "../engine/fs/share_extents.ts";
 import { isRunLogFile } from "../log/log_files.ts";
 import { foldersLeftOut } from "./watch_events.ts";
 
@@ -98,6 +100,11 @@ export class SessionConfig {
       moved = movedSourceNotes(fresh, s.store.sourcePaths());
       s.prefixes = s.store.addSources(config.sources, s.store.recordedTime());
       faultPoint("reloaded");
+    }
+    // share_blocks turned on: the kept copies' index a start on a sharing root makes (in a
+    // transaction of its own; a full disk goes on without it, as a start does).
+    if (config.shareBlocks && !s.config.shareBlocks && mayShareAt(config.backupRoot)) {
+      s.store.keepKeptCopiesIndex();
     }
     s.config = config;
     this.roots.clear();
