@@ -102,9 +102,12 @@ export class SessionConfig {
       faultPoint("reloaded");
     }
     // share_blocks turned on: the kept copies' index a start on a sharing root makes (in a
-    // transaction of its own; a full disk goes on without it, as a start does).
+    // transaction of its own). Only lookups use it: where it cannot be made now (a full
+    // disk, the state busy), they ask for current copies only, and the next start makes it.
     if (config.shareBlocks && !s.config.shareBlocks && mayShareAt(config.backupRoot)) {
-      s.store.keepKeptCopiesIndex();
+      try {
+        s.store.keepKeptCopiesIndex();
+      } catch { /* not applying the edit for it would be worse */ }
     }
     s.config = config;
     this.roots.clear();
