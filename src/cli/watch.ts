@@ -22,7 +22,8 @@ way as 'run'. Everything is rescanned every watch.rescan_interval seconds (0: ne
 whenever the system reports that events were lost. The backup root stays locked while the
 watch runs. An edit of the config (or of a file exclude_from lists) is applied within a
 few seconds, followed by a full pass; one that does not load, or that changes backup_root
-or log_dir, is warned about and the watch goes on as it was. Ctrl-C (SIGINT), SIGTERM or
+or log_dir, is warned about and the watch goes on as it was (one refused for a folder or
+file it names that is missing is applied once that is there). Ctrl-C (SIGINT), SIGTERM or
 SIGHUP (its terminal closed) stops it cleanly (exit 0) once the batch in progress ends; a
 second signal, a moment later, stops it at once (the next run completes the interrupted
 batch).
