@@ -27,7 +27,8 @@ import { hasHoles, holeWriter, writeAll } from "../engine/fs/sparse.ts";
 
 /**
  * Writes the stored copy to `tmp` (named `named` in errors), checking its digest on the
- * way, and gives it its meta through its descriptor (dest_file.ts).
+ * way, and gives it its meta through its descriptor (dest_file.ts); returns what the file
+ * written is, by its descriptor (a symlink: undefined).
  */
 async function writeChecked(
   stored: string,
@@ -35,13 +36,13 @@ async function writeChecked(
   named: string,
   c: StoredCopy,
   opts: WriteOptions,
-): Promise<void> {
+): Promise<Deno.FileInfo | undefined> {
   const buf = opts.buf;
   if (c.kind === "symlink") {
     const target = readStored(() => Deno.readLinkSync(stored), stored);
     if (hashText(target, c.algo) !== c.hash) throw damaged(stored, c);
     makeSymlink(restoredLinkTarget(target), tmp, c.mode, named);
-    return;
+    return undefined;
   }
   const h = createDigest(c.algo);
   let total = 0;
@@ -66,6 +67,7 @@ async function writeChecked(
   if (total !== c.size || h.digest("hex") !== c.hash) throw damaged(stored, c);
   holes?.end(); // its full length, after a last hole too
   finishTemp(dst, tmp, c, !keeps, refusalsSaid(named, opts));
+  return dst.statSync();
 }
 
 /** Where a file restored as `named` says the attributes its disk would not take. */
@@ -83,6 +85,11 @@ export interface ReadFrom {
    * from nothing): decided as it is read, never asked again, since the run goes on.
    */
   own: boolean;
+  /**
+   * The file written, as its descriptor saw it once done (a symlink: none): what an lstat
+   * of the temporary file would give, without looking its name up again.
+   */
+  info?: Deno.FileInfo;
 }
 
 /**
@@ -102,11 +109,12 @@ export async function writeFromAny(
     // No bytes to read: made whole from the record, even after retention pruned its copy.
     using dst = createTemp(tmp, 0o600, named);
     finishTemp(dst, tmp, c, true, refusalsSaid(named, opts));
-    return { from: EMPTY_CONTENT, own: true };
+    return { from: EMPTY_CONTENT, own: true, info: dst.statSync() };
   }
+  let info: Deno.FileInfo | undefined;
   const attempt = async (at: string) => {
     try {
-      await writeChecked(nativePath(root, at), tmp, named, c, opts);
+      info = await writeChecked(nativePath(root, at), tmp, named, c, opts);
     } catch (e) {
       if (e instanceof UnusableCopy || isReadFault(e)) removeQuietly(tmp);
       throw e;
@@ -119,7 +127,8 @@ export async function writeFromAny(
     makeSymlink(restoredLinkTarget(c.linkTarget), tmp, c.mode, named);
     return true;
   };
-  return await readFromAny(root, c, opts, attempt, fromRecord);
+  const read = await readFromAny(root, c, opts, attempt, fromRecord);
+  return read.from === RECORDED_TARGET ? read : { ...read, info };
 }
 
 /**

@@ -9,9 +9,10 @@
  *
  * What to do with a destination is decided first (dest_decision.ts, which a dry run follows
  * too): an existing destination with the same content is left as it is ("up to date"); one with
- * other content is left alone and reported unless `overwrite`. A new file is linked into
- * place (which fails if a file appeared meanwhile) rather than renamed, where the
- * filesystem allows it, so even a file created during the restore is never clobbered,
+ * other content is left alone and reported unless `overwrite`. A new file is renamed into
+ * place with RENAME_NOREPLACE (rename_noreplace.ts), else linked (either fails if a file
+ * appeared meanwhile), a plain rename only where neither is possible, so even a file created
+ * during the restore is never clobbered,
  * nor one this restore placed under a name the disk takes for this one's (twins.ts).
  * A symlink is recreated with its recorded target; its own mtime and mode are not set
  * (Deno has no lutimes/lchmod). A file the backup recorded as another name of a file
@@ -27,6 +28,7 @@ import type { StoredCopy } from "../state/store.ts";
 import { isStored } from "./asof.ts";
 import { lstatOrNone, removeQuietly } from "../engine/fs/fsops.ts";
 import { renameWithRetry } from "../engine/fs/portability.ts";
+import { renameNoReplace } from "../engine/fs/rename_noreplace.ts";
 import type { DestFolders, Reached } from "./pinned.ts";
 import type { MadeFolders } from "./made_folders.ts";
 import { errorText } from "../engine/errors.ts";
@@ -157,9 +159,11 @@ export async function writeOne(
       return { ...written, tmpIno: linkedTo.ino, from, linkedTo };
     }
     const from = await writeFromAny(root, copy, tmpAt, tmp, opts);
-    const made = lstatOrNone(tmpAt);
+    // The file written, by its descriptor (a symlink: looked at by its name).
+    const made = from.info ?? lstatOrNone(tmpAt);
     const anchor = opts.links?.wrote(item, folder, tmpName, made);
-    return { ...written, tmpIno: made?.ino ?? null, from, ...anchor ? { anchor } : {} };
+    const read = { from: from.from, own: from.own }; // held till placed: no more
+    return { ...written, tmpIno: made?.ino ?? null, from: read, ...anchor ? { anchor } : {} };
   } catch (e) {
     removeQuietly(tmpAt);
     if (e instanceof StoppedError) throw e;
@@ -212,7 +216,10 @@ export async function placeOne(
     if (there && (!replaces || fileIdentity(there) !== replacedId)) return taken(item, opts);
     if (there || copy.kind === "symlink") {
       await renameWithRetry(tmpAt, destAt);
-    } else if (!(await linkNew(tmpAt, destAt))) {
+      tmpAt = ""; // renamed: no name left to remove
+    } else if (await linkNew(tmpAt, destAt)) {
+      tmpAt = ""; // renamed, or linked and its temporary name removed
+    } else {
       // A twin this restore placed meanwhile is never taken for this file, nor replaced.
       const twin = item.twin === undefined ? opts.twins?.twinOf(item) : undefined;
       if (twin !== undefined) return placedTwin(item, twin);
@@ -297,13 +304,18 @@ function placedTwin(item: RestoreItem, twin: Twin): RestoreResult {
 }
 
 /**
- * Puts a new file in place without ever replacing one: a hard link fails when the name is
- * taken. Filesystems without hard links (FAT, some network shares) fall back to a rename.
- * Returns false when a file appeared at `dest` meanwhile.
+ * Puts a new file in place without ever replacing one: a rename that refuses a taken name
+ * (renameat2's RENAME_NOREPLACE, one call), else a hard link, which fails when the name is
+ * taken, then the temporary name removed. Filesystems without hard links (FAT, some network
+ * shares) fall back to a rename. Returns false when a file appeared at `dest` meanwhile
+ * (the temporary file is left for the caller); true once `tmp` is gone.
  */
 async function linkNew(tmp: string, dest: string): Promise<boolean> {
+  const renamed = renameNoReplace(tmp, dest);
+  if (renamed !== "unsupported") return renamed === "renamed";
   try {
     Deno.linkSync(tmp, dest);
+    removeQuietly(tmp);
     return true;
   } catch (e) {
     if (e instanceof Deno.errors.AlreadyExists) return false;
