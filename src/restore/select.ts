@@ -3,7 +3,8 @@
  * PATHs given (all of them: everything), and the PATHs or contents it cannot restore, with
  * why (of a PATH that matched nothing: not_found.ts). The state is read as it goes, a page of paths at a time (see
  * `StateStore.copyPages`), so a restore of a million files holds a page,
- * not the state. Contents whose own copy is gone are found in other stored copies of the
+ * not the state; of the latest tree of everything, only the current contents (no earlier
+ * one is made an object). Contents whose own copy is gone are found in other stored copies of the
  * same bytes in one more read of the state, once the rest is restored: by digest, and for
  * those none holds under their own hash algorithm, in one more read that hashes the copies
  * of their kind and size recorded under another one (other_algos.ts). With `--include` or
@@ -125,7 +126,10 @@ function* chosen(
     return hits === undefined || hits.note(c.path);
   };
   const gone: StoredCopy[] = [];
-  for (const page of whole ? store.copyPages() : pagesOf(store, targets)) {
+  // The latest tree of everything: only the current contents are read (a long history's
+  // earlier ones stay in SQLite), unless an include's hint wants the others too.
+  const current = whole && sel.kind === "latest" && !hits?.wantsOthers;
+  for (const page of whole ? store.copyPages(undefined, current) : pagesOf(store, targets)) {
     recorded ||= page.length > 0;
     const { stored, gone: goneHere } = selectContents(page, sel);
     for (const c of stored) if (seen(c)) yield c;
@@ -135,6 +139,8 @@ function* chosen(
       for (const c of page) if (isWithin(c.path, targets)) hits.noteOther(c.path);
     }
   }
+  // Nothing current: whether anything was ever recorded, for the message (a first page).
+  if (current && !recorded) recorded = store.copyPages().next().done === false;
   // Said with the rest, once every file asked for was noted.
   const said = hits?.said(whereAsked(given, at));
   if (gone.length > 0) yield* fromElsewhere({ store, root }, gone, problems);

@@ -144,12 +144,19 @@ const PATH_PAGE_ROWS = 2000;
 /**
  * Every recorded content (or those below a logical folder), in pages of whole paths (every
  * row of a path in one page) in path order: a restore reads the state as it goes, never
- * all of it.
+ * all of it. `current`: only the contents no later one replaced and no deletion ended
+ * (`valid_to` unset), those a restore of the latest picks, the others left to SQLite (a
+ * path's earlier contents are never turned into objects).
  */
-export function* copyPages(db: StateDb, below?: string): Generator<StoredCopy[]> {
+export function* copyPages(
+  db: StateDb,
+  below?: string,
+  current = false,
+): Generator<StoredCopy[]> {
   // A folder's paths lie between `f/` and `f0` ('0' follows '/').
   const upper = below === undefined ? [] : [`${below}0`];
-  const where = below === undefined ? "" : " AND path < ?";
+  const where = (below === undefined ? "" : " AND path < ?") +
+    (current ? " AND valid_to IS NULL" : "");
   let bound = below === undefined ? "" : `${below}/`;
   let first = true;
   for (;;) {

@@ -212,10 +212,10 @@ export abstract class StateReads {
 
   /**
    * Every recorded content (or those below a logical folder) in pages of whole paths, in
-   * path order (see queries.ts).
+   * path order (see queries.ts); `current`: only those no later one replaced or deletion ended.
    */
-  copyPages(below?: string): Generator<StoredCopy[]> {
-    return copies.copyPages(this.db, below);
+  copyPages(below?: string, current = false): Generator<StoredCopy[]> {
+    return copies.copyPages(this.db, below, current);
   }
 
   /** How many old copies (versions, deleted files) are recorded as stored. */
