@@ -135,12 +135,7 @@ export function reloadConfig(current: Config): Reload {
   try {
     next = loadConfig(file);
   } catch (e) {
-    return {
-      kind: "refused",
-      message: `${errorText(e)} (the config was edited while this watch runs: ${goesOn}, ` +
-        "and applies it once it loads: at its next change, or once a folder or file it names " +
-        "is there)",
-    };
+    return refusedFor(e, goesOn);
   }
   const fixed = fixedChanges(current, next);
   if (fixed.length > 0) {
@@ -155,18 +150,23 @@ export function reloadConfig(current: Config): Reload {
     const known = new Map(current.sources.map((s) => [s.name, s.path]));
     checkSourcesReadable(next, (s) => known.get(s.name) !== s.path);
   } catch (e) {
-    return {
-      kind: "refused",
-      message: `${errorText(e)} (the config was edited while this watch runs: ${goesOn}, ` +
-        "and applies it once it loads: at its next change, or once a folder or file it names " +
-        "is there)",
-    };
+    return refusedFor(e, goesOn);
   }
   const changes = describeChanges(current, next);
   if (changes.length === 0) return { kind: "same", config: next };
   const before = new Set(configWarnings(current));
   const warnings = configWarnings(next).filter((w) => !before.has(w));
   return { kind: "apply", config: next, changes: changes.join("; "), warnings };
+}
+
+/** An edit refused by the loader or a source's check: its own words, and what follows. */
+function refusedFor(e: unknown, goesOn: string): Reload {
+  return {
+    kind: "refused",
+    message: `${errorText(e)} (the config was edited while this watch runs: ${goesOn}, ` +
+      "and applies it once it loads: at its next change, or once a folder or file it names " +
+      "is there)",
+  };
 }
 
 /** The keys the session holds open, changed: each with its value before and after. */
