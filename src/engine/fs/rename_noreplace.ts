@@ -6,8 +6,10 @@
  * so (100,000 files: three calls a file instead of five, measured with strace).
  *
  * Where it cannot be used (not Linux, FFI not permitted, a C library without renameat2, a
- * file system that does not take the flag: EINVAL, or a kernel without the call: ENOSYS)
- * `renameNoReplace` says so, and the caller links then unlinks as before. Another failure
+ * file system that does not take the flag: EINVAL, a kernel without the call: ENOSYS, or a
+ * seccomp filter that does not know it: EPERM, as older container runtimes have)
+ * `renameNoReplace` says so, and the caller links then unlinks as before: an EPERM of the
+ * disk's own (an immutable file, a sticky folder) is then said by those calls, as before. Another failure
  * is thrown as Deno's own calls throw it (NotFound, PermissionDenied, ...). The rename is
  * atomic: an interruption leaves the file under one of its two names.
  */
@@ -31,8 +33,11 @@ const AT_FDCWD = -100;
 /** renameat2's flag: fail with EEXIST where the target exists. */
 const RENAME_NOREPLACE = 1;
 const EEXIST = 17;
-/** The flag or the call unknown here: EINVAL (a file system without it), ENOSYS, EOPNOTSUPP. */
-const UNSUPPORTED = new Set([22, 38, 95]);
+/**
+ * The flag or the call unknown here: EINVAL (a file system without it), ENOSYS, EOPNOTSUPP,
+ * and EPERM (a seccomp filter's refusal of a call it does not know; link tells a real one).
+ */
+const UNSUPPORTED = new Set([1, 22, 38, 95]);
 
 /** Bound when the module loads (as source_file.ts does), for the thread's life; or undefined. */
 const lib = openLibc(SYMBOLS);
