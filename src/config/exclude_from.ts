@@ -140,16 +140,8 @@ function readExcludeFile(file: string, key: string): string {
     }
     bytes = Deno.readFileSync(file);
   } catch (err) {
-    if (err instanceof Deno.errors.NotFound) invalid(`${cannot}: ${missing(file)}`);
-    if (err instanceof Deno.errors.NotADirectory) {
-      const blocker = nonFolderAbove(file);
-      if (blocker !== undefined) invalid(`${cannot}: ${notAFolder(blocker)}: check the path`);
-    }
-    if (err instanceof Deno.errors.PermissionDenied) {
-      invalid(`${cannot}: ${osDetail(err)}: make it readable to this user, or list a copy`);
-    }
     if (err instanceof Invalid) throw err;
-    invalid(`${cannot}: ${osDetail(err)}`);
+    invalid(`${cannot}: ${readFailure(file, err)}`);
   }
   let text;
   try {
@@ -165,6 +157,24 @@ function readExcludeFile(file: string, key: string): string {
     );
   }
   return text;
+}
+
+/**
+ * Why an exclude file could not be read (`err`, the system's error), and what to do: said
+ * after "'<key>' cannot read '<file>': ".
+ */
+export function readFailure(file: string, err: unknown): string {
+  // A file on the way: ENOTDIR on Linux and macOS, but a path not found (os error 3) on
+  // Windows, where "create it" could not be done.
+  if (err instanceof Deno.errors.NotFound || err instanceof Deno.errors.NotADirectory) {
+    const blocker = nonFolderAbove(file);
+    if (blocker !== undefined) return `${notAFolder(blocker)}: check the path`;
+  }
+  if (err instanceof Deno.errors.NotFound) return missing(file);
+  if (err instanceof Deno.errors.PermissionDenied) {
+    return `${osDetail(err)}: make it readable to this user, or list a copy`;
+  }
+  return osDetail(err);
 }
 
 /** Why a file not found is not there (missing, or a symlink to nothing), and what to do. */

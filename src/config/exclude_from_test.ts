@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { configWarnings, loadConfig } from "./config.ts";
-import { excludeFileLines } from "./exclude_from.ts";
+import { excludeFileLines, readFailure } from "./exclude_from.ts";
 import { assertRefused, withTree } from "./test_util.ts";
 import { createMatcher } from "../core/exclude.ts";
 
@@ -167,6 +167,26 @@ Deno.test("exclude_from refuses, in one line naming the key, the file and the re
       }));
   }
 });
+
+Deno.test("exclude_from: a file on the way is named where the system says the path is not found, as Windows does", () =>
+  withTree((tree) => {
+    // withTree's file.txt is a file. Windows answers a path below a file with ERROR_PATH_NOT_FOUND (NotFound), not ENOTDIR.
+    const windows = new Deno.errors.NotFound(
+      "The system cannot find the path specified. (os error 3)",
+    );
+    const linux = new Deno.errors.NotADirectory("Not a directory (os error 20)");
+    for (const err of [windows, linux]) {
+      assert.equal(
+        readFailure(tree.at("file.txt/ex.txt"), err),
+        `'${tree.at("file.txt")}' is a file, not a folder: check the path`,
+      );
+    }
+    // A file missing in a folder that is there is still told to be created.
+    assert.match(
+      readFailure(tree.at("nope.txt"), windows),
+      /^it does not exist: create it, or remove it from 'exclude_from'$/,
+    );
+  }));
 
 Deno.test({
   name: "exclude_from: a file this user may not read is refused with the remedy",
