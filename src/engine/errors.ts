@@ -76,6 +76,17 @@ export function isOutOfOpenFiles(message: string): boolean {
 }
 
 /**
+ * Whether an error's text says another program holds the file so that it cannot be read
+ * just now: Windows' sharing violation (os error 32, ERROR_SHARING_VIOLATION: an editor
+ * saving it, a program that opened it without sharing) and lock violation (33), which Deno
+ * gives as a plain Error, in the system's language. Elsewhere those numbers mean other
+ * things (EPIPE, EDOM): locks there are advisory and keep no reader out.
+ */
+export function isHeldByAnother(message: string, os: string = Deno.build.os): boolean {
+  return os === "windows" && /os error 3[23]\b/.test(message);
+}
+
+/**
  * Whether an error's text says the system was short of something for a moment: EAGAIN,
  * 11 on Linux ("Resource temporarily unavailable"; 35 on macOS), as Deno reports an async
  * call whose thread could not be started while the machine ran at its limit of threads.

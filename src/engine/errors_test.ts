@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { isOutOfOpenFiles, remedyUnlessOutOfFiles } from "./errors.ts";
+import { isHeldByAnother, isOutOfOpenFiles, remedyUnlessOutOfFiles } from "./errors.ts";
 
 Deno.test("isOutOfOpenFiles: the process's limit (EMFILE), not the system's (ENFILE)", () => {
   assert.ok(isOutOfOpenFiles("Too many open files (os error 24): open '/a'"));
@@ -19,4 +19,15 @@ Deno.test("remedyUnlessOutOfFiles: a failure's remedy, but none where the proces
   assert.equal(remedyUnlessOutOfFiles(out, remedy), "");
   const system = new Error("Too many open files in system (os error 23)");
   assert.equal(remedyUnlessOutOfFiles(system, remedy), `: ${remedy}`);
+});
+
+Deno.test("isHeldByAnother: Windows' sharing and lock violations, not Linux's EPIPE or EDOM", () => {
+  const sharing = "The process cannot access the file because it is being used by another " +
+    "process. (os error 32): readfile 'C:\\cfg\\config.jsonc'";
+  assert.ok(isHeldByAnother(sharing, "windows"));
+  assert.ok(isHeldByAnother("Der Prozess kann nicht … (os error 33)", "windows"));
+  assert.ok(!isHeldByAnother("Broken pipe (os error 32)", "linux"));
+  assert.ok(!isHeldByAnother("Broken pipe (os error 32)", "darwin"));
+  assert.ok(!isHeldByAnother("Access is denied. (os error 5)", "windows"));
+  assert.ok(!isHeldByAnother("(os error 320)", "windows"));
 });

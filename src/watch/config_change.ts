@@ -11,7 +11,7 @@
  * read when the watch begins, before its session opens, so that an edit made while it opens
  * counts. Memory and one timer, which `close()` clears: an interruption leaves nothing.
  */
-import { errorText, isOutOfOpenFiles } from "../engine/errors.ts";
+import { errorText, isHeldByAnother, isOutOfOpenFiles } from "../engine/errors.ts";
 
 /**
  * Two seconds: an edit is applied within about two to four seconds of its save, for a stat
@@ -34,8 +34,15 @@ export class ConfigFiles {
   #last: (string | undefined)[];
   #timer: ReturnType<typeof setInterval> | undefined;
 
-  /** Looks at the files now: what they hold is the config in use. */
-  constructor(file: string, excludeFrom: readonly string[]) {
+  /**
+   * Looks at the files now: what they hold is the config in use. `os`: the system whose
+   * errors are read (tests give Windows').
+   */
+  constructor(
+    file: string,
+    excludeFrom: readonly string[],
+    readonly os: typeof Deno.build.os = Deno.build.os,
+  ) {
     this.file = file;
     this.#files = [file, ...excludeFrom];
     this.#inUse = this.#handed = this.#last = this.#look();
@@ -112,10 +119,12 @@ export class ConfigFiles {
       if (e instanceof Deno.errors.NotFound || e instanceof Deno.errors.NotADirectory) {
         return undefined;
       }
-      // The process out of open files (a low limit, a moment's peak) knows nothing of the
-      // file: looked at again at the next look. It was no change, and not "gone".
-      if (isOutOfOpenFiles(errorText(e))) return UNKNOWN;
-      return `cannot be read: ${errorText(e)}`; // the reload says why (the loader's words)
+      // The process out of open files (a low limit, a moment's peak), or the file held by
+      // another program (Windows: an editor saving it), tells nothing of the file: looked
+      // at again at the next look. It was no change, and not "gone".
+      const text = errorText(e);
+      if (isOutOfOpenFiles(text) || isHeldByAnother(text, this.os)) return UNKNOWN;
+      return `cannot be read: ${text}`; // the reload says why (the loader's words)
     }
   }
 }

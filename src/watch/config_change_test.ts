@@ -98,3 +98,30 @@ console.log(JSON.stringify(looks));
     assert.deepEqual(JSON.parse(new TextDecoder().decode(out.stdout)), [false, false, false, true]);
   }),
 });
+
+Deno.test(
+  "ConfigFiles: a config another program holds on Windows (a sharing violation) is neither an edit nor gone",
+  withDir((dir) => {
+    const file = join(dir, "config.jsonc");
+    Deno.writeTextFileSync(file, '{ "sources": ["./s"], "backup_root": "./b" }\n');
+    const files = new ConfigFiles(file, [], "windows");
+    const read = Deno.readTextFileSync;
+    // As Deno gives it on Windows: a plain Error (Rust has no kind for os error 32).
+    Deno.readTextFileSync = () => {
+      throw new Error(
+        "The process cannot access the file because it is being used by another process. " +
+          `(os error 32): readfile '${file}'`,
+      );
+    };
+    const looks: boolean[] = [];
+    try {
+      Deno.writeTextFileSync(file, "{}"); // saved by the program that holds it, for 4 s
+      looks.push(files.look(), files.look());
+    } finally {
+      Deno.readTextFileSync = read;
+    }
+    looks.push(files.look(), files.look());
+    // Held: no edit; then the edit, settled at the second look after.
+    assert.deepEqual(looks, [false, false, false, true]);
+  }),
+);
