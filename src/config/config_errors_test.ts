@@ -4,7 +4,9 @@
  * `Cannot load config '<file>': ` and containing every expected substring (`$DIR` stands
  * for the tree's folder), so key paths, values, positions and remedies are all asserted.
  */
+import assert from "node:assert/strict";
 import { assertRefused, withTree } from "./test_util.ts";
+import { readFailure as readConfigFailure } from "./config_text.ts";
 
 const BASE = { sources: ["./data"], backup_root: "./backup" };
 
@@ -397,3 +399,23 @@ for (const [group, cases] of GROUPS) {
     }
   });
 }
+
+Deno.test("config: a config path through a file is named where the system says the path is not found, as Windows does", () =>
+  withTree((tree) => {
+    // withTree's file.txt is a file. Windows answers a path below a file with ERROR_PATH_NOT_FOUND (NotFound), not ENOTDIR.
+    const windows = new Deno.errors.NotFound(
+      "The system cannot find the path specified. (os error 3)",
+    );
+    const linux = new Deno.errors.NotADirectory("Not a directory (os error 20)");
+    for (const err of [windows, linux]) {
+      assert.match(
+        readConfigFailure(tree.at("file.txt/config.jsonc"), err),
+        /^'.*file\.txt' is a file, not a folder: check the path, or pass --config FILE/,
+      );
+    }
+    // A config missing in a folder that is there is still told to be made with init.
+    assert.match(
+      readConfigFailure(tree.at("nope.jsonc"), windows),
+      /^it does not exist: check the path, or create it with backup-tool init --config /,
+    );
+  }));

@@ -73,8 +73,10 @@ export function readConfigText(file: string): string {
  * (not "Not a directory (os error 20)"), and a symlink to nothing names where it leads; any
  * other failure in the system's words.
  */
-function readFailure(file: string, err: unknown): string {
-  if (err instanceof Deno.errors.NotADirectory) {
+export function readFailure(file: string, err: unknown): string {
+  // A file on the way: ENOTDIR on Linux and macOS, but a path not found (os error 3) on
+  // Windows, where "create it with backup-tool init" could not be done.
+  if (err instanceof Deno.errors.NotADirectory || err instanceof Deno.errors.NotFound) {
     const blocker = nonFolderAbove(file);
     if (blocker !== undefined) {
       return `${notAFolder(blocker)}: check the path, or pass --config FILE naming the config file`;
