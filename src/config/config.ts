@@ -10,7 +10,7 @@
  */
 import { dirname, join, resolve } from "node:path";
 import { ConfigError, Invalid, invalid, quote, show } from "./errors.ts";
-import { PASSED_PIPE, readConfigText } from "./config_text.ts";
+import { type FileBytes, PASSED_PIPE, readConfigText } from "./config_text.ts";
 import { parseJsonc } from "./jsonc.ts";
 import { absolute, isThere, realTarget } from "./paths.ts";
 import { Section } from "./section.ts";
@@ -230,12 +230,14 @@ interface LoadOptions {
    * verify, ls, diff, find, stats). `purge`, which asks the patterns, refuses it.
    */
   excludeFromMayBeUnreadable?: boolean;
+  /** The config's and its exclude_from files' bytes, as a watch's look read them; else the disk. */
+  read?: FileBytes;
 }
 
 /** Reads and validates a config file (relative `file` resolves against the cwd). */
 export function loadConfig(file: string, opts: LoadOptions = {}): Config {
   const abs = resolve(file);
-  const text = readConfigText(abs);
+  const text = readConfigText(abs, opts.read);
   // A pipe's folder (/dev, /proc/<pid>/fd) is no place for paths: the working folder is.
   const base = PASSED_PIPE.test(abs) ? Deno.cwd() : dirname(abs);
   try {
@@ -258,7 +260,7 @@ function build(file: string, base: string, value: unknown, opts: LoadOptions): C
   top.required("backup_root", 'say where the backup goes, e.g. "backup_root": "./backup"');
   const rootText = top.string("backup_root", "");
   const logText = top.string("log_dir", DEFAULTS.log_dir);
-  const config = readSettings(top, base, opts.excludeFromMayBeUnreadable);
+  const config = readSettings(top, base, opts);
   const backupRoot = realTarget(absolute(base, rootText, "backup_root"), "backup_root");
   checkStateFits(backupRoot);
   const logAbs = absolute(base, logText, "log_dir");
@@ -310,7 +312,7 @@ function checkStateFits(backupRoot: string): void {
 
 type Settings = Omit<Config, "file" | "sources" | "backupRoot" | "logDir">;
 
-function readSettings(top: Section, base: string, mayBeUnreadable = false): Settings {
+function readSettings(top: Section, base: string, opts: LoadOptions): Settings {
   const retention = top.section("retention", [
     "max_versions_per_file",
     ...KEPT_PERIOD_KEYS,
@@ -332,7 +334,7 @@ function readSettings(top: Section, base: string, mayBeUnreadable = false): Sett
       { min: 0 },
       DEFAULTS["retention.keep_deleted_days"],
     ),
-    ...readPatterns(top, base, mayBeUnreadable),
+    ...readPatterns(top, base, opts.excludeFromMayBeUnreadable, opts.read),
     excludeCaches: top.boolean("exclude_caches", DEFAULTS.exclude_caches),
     excludeIfPresent: readExcludeIfPresent(top),
     oneFileSystem: top.boolean("one_file_system", DEFAULTS.one_file_system),

@@ -3,7 +3,9 @@
  * passes (`--config <(generate)`, `/dev/stdin`) read up to that size; anything else (a
  * folder, a device, a FIFO found elsewhere) refused before it is opened. The bytes must be
  * UTF-8 (a BOM allowed). A failure throws a one-line `ConfigError` that says why in words
- * and what to do. Reads only: an interruption leaves nothing behind.
+ * and what to do. A caller may give the bytes instead (`FileBytes`: a watch gives those its
+ * look read, watch/config_change.ts), checked alike. Reads only: an interruption leaves
+ * nothing behind.
  */
 import { ConfigError, osDetail, quote } from "./errors.ts";
 import { brokenLink, nonFolderAbove, notAFolder } from "./paths.ts";
@@ -38,9 +40,22 @@ function readBounded(file: string): Uint8Array {
  */
 export const PASSED_PIPE = /^\/(dev\/(stdin|fd\/\d+)|proc\/self\/fd\/\d+)$/;
 
-export function readConfigText(file: string): string {
+/**
+ * The bytes of a file the loader reads (the config, a file `exclude_from` lists), as the
+ * caller read them before: a watch loads the files as its look saw them settled, not as a save
+ * begun since has left them (watch/config_change.ts). undefined: read from the disk; a file
+ * seen gone throws `Deno.errors.NotFound`.
+ */
+export type FileBytes = (file: string) => Uint8Array | undefined;
+
+export function readConfigText(file: string, read?: FileBytes): string {
   let bytes: Uint8Array;
   try {
+    const given = read?.(file);
+    if (given !== undefined) {
+      if (given.length > MAX_CONFIG_BYTES) throw tooLarge(file, given.length);
+      return decode(file, given);
+    }
     // Looked at first: a FIFO would hold the read up, a device never end.
     const info = Deno.statSync(file);
     // A terminal on stdin would wait for typing; a socket cannot be opened by its path.
@@ -60,6 +75,11 @@ export function readConfigText(file: string): string {
       `Cannot read config ${quote(file)}: ${readFailure(file, err)}`,
     );
   }
+  return decode(file, bytes);
+}
+
+/** The config's text, UTF-8 (a BOM allowed). */
+function decode(file: string, bytes: Uint8Array): string {
   try {
     return new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes);
   } catch {

@@ -4,14 +4,15 @@
  * several machines' configs, or a script writes it. Each path resolves against the config's
  * folder, as every path key's does (paths.ts `absolute`: `~` is refused, not expanded).
  *
- * A file is read whole when the config loads: a regular file (a symlink to one too) of up to
- * MAX_EXCLUDE_FILE_BYTES, UTF-8 (a BOM at its start ignored). Its lines (LF or CRLF ends):
- * one of only whitespace, or beginning with `#`, is skipped, as gitignore and rsync skip them
- * (`\#` begins a pattern with `#`); every other is a pattern, taken as written and checked as
- * `exclude`'s (pattern_check.ts), so that it matches exactly as the same pattern in
- * `exclude` would: trailing spaces are then dropped unless escaped (`\ `), and leading ones
- * kept, as gitignore has them. The files' patterns come first, in the order the files are
- * listed, then `exclude`'s, so a `!` pattern in `exclude` can take one back.
+ * A file is read whole when the config loads (or its bytes given, `FileBytes`: a watch's look
+ * read them): a regular file (a symlink to one too) of up to MAX_EXCLUDE_FILE_BYTES, UTF-8 (a
+ * BOM at its start ignored). Its lines (LF or CRLF ends): one of only whitespace, or beginning
+ * with `#`, is skipped, as gitignore and rsync skip them (`\#` begins a pattern with `#`);
+ * every other is a pattern, taken as written and checked as `exclude`'s (pattern_check.ts), so
+ * that it matches exactly as the same pattern in `exclude` would: trailing spaces are then
+ * dropped unless escaped (`\ `), and leading ones kept, as gitignore has them. The files'
+ * patterns come first, in the order the files are listed, then `exclude`'s, so a `!` pattern
+ * in `exclude` can take one back.
  *
  * A file that cannot be read, or a pattern in it that would match nothing as meant, throws
  * `Invalid` in one line naming the key, the file (and line) and what to do; a command that
@@ -24,6 +25,7 @@ import { absolute, brokenLink, nonFolderAbove, notAFolder } from "./paths.ts";
 import { patternProblem, sourceNamedProblem } from "./pattern_check.ts";
 import { readExclude } from "./exclude_keys.ts";
 import type { Section } from "./section.ts";
+import type { FileBytes } from "./config_text.ts";
 import type { Config, Source } from "./config.ts";
 
 /**
@@ -53,9 +55,10 @@ export function readPatterns(
   top: Section,
   base: string,
   mayBeUnreadable = false,
+  read?: FileBytes,
 ): { exclude: string[]; excludeOrigins: PatternOrigin[]; excludeFrom: string[] } {
   const exclude = readExclude(top);
-  const from = readExcludeFrom(top, base, mayBeUnreadable);
+  const from = readExcludeFrom(top, base, mayBeUnreadable, read);
   return {
     exclude: [...from.patterns, ...exclude],
     excludeOrigins: [...from.origins, ...exclude.map((_, i) => ({ key: `exclude[${i}]` }))],
@@ -72,9 +75,15 @@ export function patternAt(origin: PatternOrigin, pattern: string): string {
 /**
  * `exclude_from`: the files listed, read, their patterns checked (see the module comment).
  * `mayBeUnreadable`: a file that cannot be read gives no patterns instead of being refused
- * (for the commands that leave nothing out, which must work once a disk is lost).
+ * (for the commands that leave nothing out, which must work once a disk is lost). `bytesOf`:
+ * the files' bytes as a look read them (config_text.ts `FileBytes`); by default the disk.
  */
-export function readExcludeFrom(top: Section, base: string, mayBeUnreadable = false): ExcludeFrom {
+export function readExcludeFrom(
+  top: Section,
+  base: string,
+  mayBeUnreadable = false,
+  bytesOf?: FileBytes,
+): ExcludeFrom {
   const read: ExcludeFrom = { files: [], patterns: [], origins: [] };
   if (!top.has("exclude_from")) return read;
   const what = 'an array of paths of files of exclude patterns, e.g. ["./exclude.txt"]';
@@ -89,7 +98,7 @@ export function readExcludeFrom(top: Section, base: string, mayBeUnreadable = fa
     read.files.push(file);
     let text;
     try {
-      text = readExcludeFile(file, key);
+      text = readExcludeFile(file, key, bytesOf);
     } catch (err) {
       if (mayBeUnreadable && err instanceof Invalid) return;
       throw err;
@@ -120,25 +129,27 @@ export function excludeFileLines(text: string): { line: number; pattern: string 
 }
 
 /** An exclude file's text; what keeps it from being read throws `Invalid` with the remedy. */
-function readExcludeFile(file: string, key: string): string {
+function readExcludeFile(file: string, key: string, read?: FileBytes): string {
   const cannot = `'${key}' cannot read ${quote(file)}`;
   let bytes: Uint8Array;
   try {
+    const given = read?.(file); // read from a regular file
     // Looked at first: a FIFO would hold the load up, a device never end.
-    const info = Deno.statSync(file);
-    if (info.isDirectory) {
+    const info = given === undefined ? Deno.statSync(file) : undefined;
+    const size = given?.length ?? info?.size ?? 0;
+    if (info?.isDirectory) {
       invalid(`${cannot}: it is a folder: give the path of a file of exclude patterns, one a line`);
     }
-    if (!info.isFile) {
+    if (info !== undefined && !info.isFile) {
       invalid(`${cannot}: it is not a regular file: give the path of a file of exclude patterns`);
     }
-    if (info.size > MAX_EXCLUDE_FILE_BYTES) {
+    if (size > MAX_EXCLUDE_FILE_BYTES) {
       invalid(
-        `${cannot}: it is ${info.size} bytes, more than a file of exclude patterns may be ` +
+        `${cannot}: it is ${size} bytes, more than a file of exclude patterns may be ` +
           `(${MAX_EXCLUDE_FILE_BYTES}): check that '${key}' names the right file`,
       );
     }
-    bytes = Deno.readFileSync(file);
+    bytes = given ?? Deno.readFileSync(file);
   } catch (err) {
     if (err instanceof Invalid) throw err;
     invalid(`${cannot}: ${readFailure(file, err)}`);

@@ -250,3 +250,46 @@ Deno.test("exclude_from: for a command that leaves nothing out, a file that cann
       /'exclude_from\[1\]' '\[abc' \(line 1 of '.*ok\.txt'\) has a '\['/,
     );
   }));
+
+Deno.test("loadConfig's read: the config's and exclude_from files' bytes as given, checked as read from the disk; the disk for a file not given", () =>
+  withTree((tree) => {
+    const [one, two] = [tree.at("one.txt"), tree.at("two.txt")];
+    Deno.writeTextFileSync(one, "on-disk-one\n");
+    Deno.writeTextFileSync(two, "*.log\n");
+    const file = tree.write({ ...BASE, exclude_from: ["./one.txt", "./two.txt"] });
+    const text = JSON.stringify({
+      ...BASE,
+      rehash: true,
+      exclude_from: ["./one.txt", "./two.txt"],
+    });
+    const given = new Map<string, Uint8Array>([
+      [file, new TextEncoder().encode(text)],
+      [one, new TextEncoder().encode("*.tmp\n")],
+    ]);
+    const asked: string[] = [];
+    const read = (f: string) => (asked.push(f), given.get(f));
+    const config = loadConfig(file, { read });
+    assert.equal(config.rehash, true, "the config's bytes as given, not the disk's");
+    assert.deepEqual(config.exclude, ["*.tmp", "*.log"], "two.txt, not given, from the disk");
+    assert.deepEqual(asked, [file, one, two]);
+    given.set(one, new Uint8Array([0x2a, 0xff, 0x0a]));
+    assert.throws(
+      () => loadConfig(file, { read }),
+      /'exclude_from\[0\]' cannot read .*one\.txt.*: it is not UTF-8 text/,
+    );
+    const gone = (f: string) => {
+      if (f === two) throw new Deno.errors.NotFound("gone at the look");
+      return undefined;
+    };
+    assert.throws(
+      () => loadConfig(file, { read: gone }),
+      /'exclude_from\[1\]' cannot read .*two\.txt.*: it does not exist: create it/,
+    );
+    const noConfig = () => {
+      throw new Deno.errors.NotFound("gone at the look");
+    };
+    assert.throws(
+      () => loadConfig(file, { read: noConfig }),
+      /^ConfigError: Cannot read config .*: it does not exist/,
+    );
+  }));

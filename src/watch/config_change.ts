@@ -1,16 +1,22 @@
 /**
  * Whether the config a watch session uses was edited since it was read: the config file and
- * the files of exclude patterns it lists (`exclude_from`), by their text, looked at every
+ * the files of exclude patterns it lists (`exclude_from`), by their bytes, looked at every
  * CONFIG_CHECK_MS (a stat and a read each: a config is a few hundred bytes, a file of
  * exclude patterns a few KiB; by their stat alone, two saves within a millisecond at the same
  * size would look as one).
- * An edit is handed on (`onEdit`) once the files have stayed the same for one look (an
+ * An edit is handed on (`look`) once the files have stayed the same for one look (an
  * editor's save, or several files saved one after the other, is one edit), and only where it
  * differs from the last one handed on: the session then reloads the config (config_reload.ts)
- * and, where that applies it, says which files it now reads (`inUse`). The files are first
- * read when the watch begins, before its session opens, so that an edit made while it opens
- * counts. Memory and one timer, which `close()` clears: an interruption leaves nothing.
+ * from the bytes that look read (`handedBytes`), not from the disk again, where a save begun
+ * since (an editor truncating a file, then writing it) could show an empty or partial file;
+ * and, where that applies it, says which files it now reads (`inUse`). A file the edit names
+ * anew was not looked at: the load read it from the disk, so it is looked at from now on and
+ * the edit waits until it is seen settled too (`unsettled`). The files are first read when the
+ * watch begins, before its session opens, so that an edit made while it opens counts. Memory
+ * and one timer, which `close()` clears: an interruption leaves nothing.
  */
+import { resolve } from "node:path";
+import type { FileBytes } from "../config/config_text.ts";
 import { errorText, isHeldByAnother, isOutOfOpenFiles } from "../engine/errors.ts";
 
 /**
@@ -19,19 +25,31 @@ import { errorText, isHeldByAnother, isOutOfOpenFiles } from "../engine/errors.t
  */
 export const CONFIG_CHECK_MS = 2_000;
 
+/**
+ * What a look found of a file: its bytes, undefined where it is gone, or a text saying why it
+ * has none (UNKNOWN, not a file, cannot be read).
+ */
+type Print = Uint8Array | string | undefined;
+
 /** A fingerprint that tells nothing: the file could not be looked at just now. */
 const UNKNOWN = "\0unknown";
+
+/** Handed on as no look is: a file whose load is to wait until it is seen settled. */
+const NOT_SEEN = "\0not seen settled";
+
+/** A file that is not a regular one (a pipe the config came through: it is read once). */
+const NOT_A_FILE = "not a file";
 
 export class ConfigFiles {
   readonly file: string;
   /** The files looked at: the config, then the exclude_from files of the config in use. */
   #files: string[];
   /** The files' fingerprints when the config in use was read. */
-  #inUse: (string | undefined)[];
+  #inUse: Print[];
   /** At the last edit handed on (the config in use's, until one is). */
-  #handed: (string | undefined)[];
+  #handed: Print[];
   /** At the last look, to tell that an edit has settled. */
-  #last: (string | undefined)[];
+  #last: Print[];
   #timer: ReturnType<typeof setInterval> | undefined;
 
   /**
@@ -97,24 +115,63 @@ export class ConfigFiles {
     this.#last = now;
   }
 
+  /**
+   * The files' bytes as they were when the last edit was handed on (loadConfig's `read`): a
+   * file that look found gone throws NotFound; one it did not look at, or could not read, is
+   * read from the disk by the loader, and named in `unseen` (see `unsettled`).
+   */
+  handedBytes(): { read: FileBytes; unseen: Set<string> } {
+    const unseen = new Set<string>();
+    const read = (file: string) => {
+      const i = this.#files.indexOf(resolve(file));
+      const print = i < 0 ? NOT_SEEN : this.#handed[i];
+      if (print instanceof Uint8Array) return print;
+      if (print === undefined) throw new Deno.errors.NotFound(`'${file}' was gone at the look`);
+      if (print !== NOT_A_FILE) unseen.add(resolve(file)); // the loader says why, or reads it
+      return undefined;
+    };
+    return { read, unseen };
+  }
+
+  /**
+   * After a load with `handedBytes`: whether it read from the disk a file not seen settled,
+   * so that it is not to be judged. A file not looked at (one the edit names anew) is looked
+   * at from now on, whether the load read it or not; one seen unreadable that loaded all the
+   * same (`loaded`: readable since) is seen again. Either is then handed on once settled.
+   */
+  unsettled(unseen: ReadonlySet<string>, loaded: boolean): boolean {
+    let wait = false;
+    for (const file of unseen) {
+      const i = this.#files.indexOf(file);
+      if (i >= 0 && !loaded) continue; // the loader's words on it stand
+      if (i < 0) {
+        this.#files = [...this.#files, file];
+        this.#last = [...this.#last, this.#fingerprint(file)];
+        this.#handed = [...this.#handed, NOT_SEEN];
+      } else this.#handed = this.#handed.map((p, j) => j === i ? NOT_SEEN : p);
+      wait = true;
+    }
+    return wait;
+  }
+
   close(): void {
     clearInterval(this.#timer);
   }
 
-  #look(): (string | undefined)[] {
+  #look(): Print[] {
     return this.#files.map((f) => this.#fingerprint(f));
   }
 
   /**
-   * The file's text (or that it is gone): a save that changes nothing (`touch`, an editor
+   * The file's bytes (or that it is gone): a save that changes nothing (`touch`, an editor
    * saving again) is no change.
    */
-  #fingerprint(file: string): string | undefined {
+  #fingerprint(file: string): Print {
     try {
       const info = Deno.statSync(file);
       // A pipe the config came through (`--config <(…)`) is read once, at the start.
-      if (!info.isFile) return "not a file";
-      return Deno.readTextFileSync(file);
+      if (!info.isFile) return NOT_A_FILE;
+      return Deno.readFileSync(file);
     } catch (e) {
       if (e instanceof Deno.errors.NotFound || e instanceof Deno.errors.NotADirectory) {
         return undefined;
@@ -129,6 +186,13 @@ export class ConfigFiles {
   }
 }
 
-function same(a: readonly (string | undefined)[], b: readonly (string | undefined)[]): boolean {
-  return a.length === b.length && a.every((text, i) => text === b[i]);
+function same(a: readonly Print[], b: readonly Print[]): boolean {
+  return a.length === b.length && a.every((print, i) => samePrint(print, b[i]));
+}
+
+function samePrint(a: Print, b: Print): boolean {
+  if (!(a instanceof Uint8Array) || !(b instanceof Uint8Array)) return a === b;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }

@@ -105,9 +105,9 @@ Deno.test(
     const file = join(dir, "config.jsonc");
     Deno.writeTextFileSync(file, '{ "sources": ["./s"], "backup_root": "./b" }\n');
     const files = new ConfigFiles(file, [], "windows");
-    const read = Deno.readTextFileSync;
+    const read = Deno.readFileSync;
     // As Deno gives it on Windows: a plain Error (Rust has no kind for os error 32).
-    Deno.readTextFileSync = () => {
+    Deno.readFileSync = () => {
       throw new Error(
         "The process cannot access the file because it is being used by another process. " +
           `(os error 32): readfile '${file}'`,
@@ -118,7 +118,7 @@ Deno.test(
       Deno.writeTextFileSync(file, "{}"); // saved by the program that holds it, for 4 s
       looks.push(files.look(), files.look());
     } finally {
-      Deno.readTextFileSync = read;
+      Deno.readFileSync = read;
     }
     looks.push(files.look(), files.look());
     // Held: no edit; then the edit, settled at the second look after.

@@ -1,5 +1,8 @@
 /**
- * A config edited while a watch runs, read again with the loader `run` uses, and judged:
+ * A config edited while a watch runs, read again with the loader `run` uses, from the bytes
+ * the look that saw it settled read (config_change.ts `handedBytes`: a save begun since is not
+ * what is applied; an edit naming a file not looked at yet waits until it is seen settled
+ * too), and judged:
  * refused where it does not load (the loader's own words: the file, the line, what to do),
  * where a source it adds cannot be read or clashes with another or the backup root (as a
  * run's start refuses it), or where it changes a key the running session cannot change
@@ -12,6 +15,7 @@
  * `#applyConfig`). Reads only: nothing is written here, so an interruption leaves nothing.
  */
 import { type Config, configWarnings, loadConfig } from "../config/config.ts";
+import type { FileBytes } from "../config/config_text.ts";
 import { errorText } from "../engine/errors.ts";
 import { checkSourcesReadable } from "../engine/session/session.ts";
 import type { ConfigFiles } from "./config_change.ts";
@@ -102,7 +106,9 @@ export class ConfigReloads {
     // Against the config in use, not one accepted and not applied yet: what the NOTE says
     // changed is what applying it changes.
     const base = this.#current();
-    const reload = reloadConfig(base);
+    const { read, unseen } = this.#files.handedBytes();
+    const reload = reloadConfig(base, read);
+    if (this.#files.unsettled(unseen, reload.kind !== "refused")) return;
     if (reload.kind === "refused") {
       if (!again || reload.message !== this.#refused) this.#say.warn(reload.message);
       this.#refused = reload.message;
@@ -127,13 +133,16 @@ export class ConfigReloads {
   }
 }
 
-/** Reads `current.file` again and judges it against `current`, the config in use. */
-export function reloadConfig(current: Config): Reload {
+/**
+ * Reads `current.file` again (`read`: the files' bytes as a look read them; else the disk) and
+ * judges it against `current`, the config in use.
+ */
+export function reloadConfig(current: Config, read?: FileBytes): Reload {
   const { file } = current;
   const goesOn = "the watch goes on with the config it has";
   let next: Config;
   try {
-    next = loadConfig(file);
+    next = loadConfig(file, { read });
   } catch (e) {
     return refusedFor(e, goesOn);
   }
