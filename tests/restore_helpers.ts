@@ -1,12 +1,12 @@
 /**
  * Helpers shared by the restore tests: a snapshot of a tree as a restore must reproduce it
  * (bytes, mtime and mode of files, targets of symlinks), files written with distinct mtimes
- * in the past so that every change is seen, a CLI call that must succeed, and the writer's
- * leftover temporary files. They write only into the fixtures' temporary folders.
+ * in the past so that every change is seen, a CLI call that must succeed, one whose standard
+ * output is kept as bytes (`restore --to -`), and the writer's leftover temporary files. They write only into the fixtures' temporary folders.
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { type Fixture, writeTree } from "./helpers.ts";
+import { type Fixture, toolCommand, writeTree } from "./helpers.ts";
 
 /** What a restore must reproduce of one entry. */
 export type Entry =
@@ -52,6 +52,31 @@ export async function ok(fx: Fixture, ...args: string[]): Promise<string> {
   assert.equal(r.code, 0, `${args.join(" ")}: ${r.stderr}${r.stdout}`);
   return r.stdout;
 }
+
+/** A CLI call's exit code, standard output as bytes and standard error as text. */
+export interface Raw {
+  code: number;
+  stdout: Uint8Array;
+  stderr: string;
+}
+
+/** The CLI run from `cwd`, its standard output as bytes. */
+export async function rawIn(cwd: string, args: string[]): Promise<Raw> {
+  const { cmd, args: full } = toolCommand(args);
+  const out = await new Deno.Command(cmd, {
+    args: full,
+    cwd,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+  }).output();
+  return { code: out.code, stdout: out.stdout, stderr: new TextDecoder().decode(out.stderr) };
+}
+
+/** The CLI run on the fixture's config from its folder, its standard output as bytes. */
+export const raw = (fx: Fixture, ...args: string[]): Promise<Raw> =>
+  rawIn(fx.dir, [...args, "--config", fx.config]);
 
 /** Leftover temporary files of the writer. */
 export function listHidden(dir: string): string[] {

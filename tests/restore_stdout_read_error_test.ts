@@ -10,27 +10,14 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { type Fixture, makeFixture, toolCommand } from "./helpers.ts";
+import { type Fixture, makeFixture } from "./helpers.ts";
+import { raw } from "./restore_helpers.ts";
 import { succeeds } from "./fstab_namespace.ts";
 import { BTRFS, bytesOf, MIB, withImage } from "./share_helpers.ts";
 import { unmount } from "./tmpfs.ts";
 
 const MAP_LOGICAL = BTRFS && await succeeds("sh", "-c", "command -v btrfs-map-logical");
 if (BTRFS && !MAP_LOGICAL) console.log("SKIP read error tests: need btrfs-map-logical");
-
-/** The CLI on the fixture's config, its standard output as bytes. */
-async function raw(fx: Fixture, ...args: string[]) {
-  const { cmd, args: full } = toolCommand([...args, "--config", fx.config]);
-  const out = await new Deno.Command(cmd, {
-    args: full,
-    cwd: fx.dir,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-    env: { NO_COLOR: "1" },
-  }).output();
-  return { code: out.code, stdout: out.stdout, stderr: new TextDecoder().decode(out.stderr) };
-}
 
 /** The btrfs logical address of a byte of a file on the mounted image (`filefrag -v`). */
 async function logicalOf(file: string, at: number): Promise<number> {

@@ -10,32 +10,9 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { type Fixture, makeFixture, poll, toolCommand } from "./helpers.ts";
+import { makeFixture, poll, toolCommand } from "./helpers.ts";
 import { killAndWait, spawnTool } from "./reliability/util.ts";
-import { ok, put } from "./restore_helpers.ts";
-
-interface Raw {
-  code: number;
-  stdout: Uint8Array;
-  stderr: string;
-}
-
-/** The CLI run from `cwd`, its standard output as bytes. */
-async function rawIn(cwd: string, args: string[]): Promise<Raw> {
-  const { cmd, args: full } = toolCommand(args);
-  const out = await new Deno.Command(cmd, {
-    args: full,
-    cwd,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-    env: { NO_COLOR: "1" },
-  }).output();
-  return { code: out.code, stdout: out.stdout, stderr: new TextDecoder().decode(out.stderr) };
-}
-
-/** The CLI run on the fixture's config from its folder. */
-const raw = (fx: Fixture, ...args: string[]) => rawIn(fx.dir, [...args, "--config", fx.config]);
+import { ok, put, type Raw, raw, rawIn } from "./restore_helpers.ts";
 
 const text = (r: Raw) => new TextDecoder().decode(r.stdout);
 
