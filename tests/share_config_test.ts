@@ -88,27 +88,14 @@ Deno.test({
     });
     await withImage(fx, "btrfs", async () => {
       // Runs with sharing off: a deleted file's copy kept, and no index.
-      assert.equal((await fx.cli("run")).code, 0);
-      Deno.removeSync(join(fx.source, "gone.bin"));
-      const deleted = await fx.cli("run", "--force");
-      assert.equal(deleted.code, 0, deleted.stderr);
-      const kept = join(fx.backup, "_deleted", "gone.bin");
-      assert.deepEqual(Deno.readFileSync(kept), gone);
+      const kept = await keptDeleted(fx, gone);
       assert.equal(hasKeptIndex(fx), false);
       setShareBlocks(fx, true);
       await using w = new WatchProcess(fx);
       await w.ready();
       await poll("the kept copies' index", () => hasKeptIndex(fx), DEADLINE_MS);
       // The deleted file's content made again: the watch's pass finds its kept copy.
-      Deno.writeFileSync(join(fx.source, "back.bin"), gone);
-      const copy = join(fx.backup, "back.bin");
-      await poll("back.bin in the backup", () => sizeOf(copy) === gone.length, DEADLINE_MS);
-      const exit = await w.stop();
-      assert.equal(exit.code, 0, exit.stderr);
-      assert.doesNotMatch(exit.stderr, /WARNING/);
-      assert.deepEqual(Deno.readFileSync(copy), gone);
-      assert.ok(await sharedWhole(copy), "back.bin's copy shares its extents");
-      assert.ok(await sharedWhole(kept), "with _deleted/gone.bin");
+      await madeAgainShares(fx, w, gone, kept);
     });
   },
 });
@@ -124,10 +111,7 @@ Deno.test({
       share_blocks: false,
     });
     await withImage(fx, "btrfs", async () => {
-      assert.equal((await fx.cli("run")).code, 0);
-      Deno.removeSync(join(fx.source, "gone.bin"));
-      assert.equal((await fx.cli("run", "--force")).code, 0);
-      const kept = join(fx.backup, "_deleted", "gone.bin");
+      const kept = await keptDeleted(fx, gone);
       await using w = new WatchProcess(fx);
       await w.ready();
       assert.equal(hasKeptIndex(fx), false, "sharing off: no index");
@@ -135,17 +119,42 @@ Deno.test({
       const note = "reloaded: share_blocks true (was false); a full pass applies it";
       await poll(`'${note}' (${w.stderr})`, () => w.stderr.includes(note), DEADLINE_MS);
       await poll("the kept copies' index", () => hasKeptIndex(fx), DEADLINE_MS);
-      Deno.writeFileSync(join(fx.source, "back.bin"), gone);
-      const copy = join(fx.backup, "back.bin");
-      await poll("back.bin in the backup", () => sizeOf(copy) === gone.length, DEADLINE_MS);
-      const exit = await w.stop();
-      assert.equal(exit.code, 0, exit.stderr);
-      assert.doesNotMatch(exit.stderr, /WARNING/);
-      assert.ok(await sharedWhole(copy), "back.bin's copy shares its extents");
-      assert.ok(await sharedWhole(kept), "with _deleted/gone.bin");
+      await madeAgainShares(fx, w, gone, kept);
     });
   },
 });
+
+/** gone.bin backed up, deleted and archived (`run --force`): its `_deleted/` copy's path. */
+async function keptDeleted(fx: Fixture, gone: Uint8Array): Promise<string> {
+  assert.equal((await fx.cli("run")).code, 0);
+  Deno.removeSync(join(fx.source, "gone.bin"));
+  const deleted = await fx.cli("run", "--force");
+  assert.equal(deleted.code, 0, deleted.stderr);
+  const kept = join(fx.backup, "_deleted", "gone.bin");
+  assert.deepEqual(Deno.readFileSync(kept), gone);
+  return kept;
+}
+
+/**
+ * gone.bin's content written again as back.bin while `w` watches: its copy, once stored and
+ * the watch stopped without a warning, holds those bytes and shares its extents with `kept`.
+ */
+async function madeAgainShares(
+  fx: Fixture,
+  w: WatchProcess,
+  gone: Uint8Array,
+  kept: string,
+): Promise<void> {
+  Deno.writeFileSync(join(fx.source, "back.bin"), gone);
+  const copy = join(fx.backup, "back.bin");
+  await poll("back.bin in the backup", () => sizeOf(copy) === gone.length, DEADLINE_MS);
+  const exit = await w.stop();
+  assert.equal(exit.code, 0, exit.stderr);
+  assert.doesNotMatch(exit.stderr, /WARNING/);
+  assert.deepEqual(Deno.readFileSync(copy), gone);
+  assert.ok(await sharedWhole(copy), "back.bin's copy shares its extents");
+  assert.ok(await sharedWhole(kept), "with _deleted/gone.bin");
+}
 
 /** A file's size, or undefined where it is not (yet). */
 function sizeOf(path: string): number | undefined {
