@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { loadConfig } from "../config/config.ts";
-import { ConfigReloads, reloadConfig } from "./config_reload.ts";
-import { ConfigFiles } from "./config_change.ts";
+import { reloadConfig } from "./config_reload.ts";
 import { withDir } from "../engine/test_util.ts";
+import { followedReloads } from "./test_util.ts";
 
 /** A config in `dir` with `extra` keys, its sources made; the config loaded. */
 function configIn(dir: string, extra: Record<string, unknown> = {}) {
@@ -92,13 +92,7 @@ Deno.test(
   withDir((dir) => {
     const current = configIn(dir);
     const first = Deno.readTextFileSync(current.file);
-    const said: string[] = [];
-    let asked = 0;
-    const reloads = new ConfigReloads(new ConfigFiles(current.file, []), () => current, {
-      warn: (m) => said.push(`WARNING: ${m}`),
-      note: (m) => said.push(`NOTE: ${m}`),
-    }, () => asked++);
-    const settle = () => [reloads.lookNow(), reloads.lookNow()]; // an edit settles in two looks
+    const { reloads, said, accepted, settle } = followedReloads(current);
     write(current.file, { retension: 3 });
     settle();
     settle();
@@ -109,7 +103,7 @@ Deno.test(
     assert.match(said[1], /^NOTE: The config '.*' is again the one this watch uses: nothing to/);
     write(current.file, { exclude: ["*.log"] });
     settle();
-    assert.equal(asked, 1);
+    assert.equal(accepted(), 1);
     assert.equal(reloads.take()?.changes, "exclude patterns: 1 pattern added ('*.log')");
     assert.equal(reloads.take(), undefined, "taken once");
     assert.equal(said.length, 2, said.join("\n"));
@@ -120,13 +114,7 @@ Deno.test(
   "ConfigReloads: an edit refused for a folder or file missing is applied once it is made, the config not edited again",
   withDir((dir) => {
     const current = configIn(dir);
-    const said: string[] = [];
-    let asked = 0;
-    const reloads = new ConfigReloads(new ConfigFiles(current.file, []), () => current, {
-      warn: (m) => said.push(`WARNING: ${m}`),
-      note: (m) => said.push(`NOTE: ${m}`),
-    }, () => asked++);
-    const settle = () => [reloads.lookNow(), reloads.lookNow()];
+    const { reloads, said, accepted, settle } = followedReloads(current);
     write(current.file, { sources: ["./s", "./docs"], exclude_from: ["./ex.txt"] });
     settle();
     settle();
@@ -143,7 +131,7 @@ Deno.test(
     assert.equal(said.length, 3, "said once");
     Deno.mkdirSync(join(dir, "docs")); // the disk mounted
     settle();
-    assert.equal(asked, 1, said.join("\n"));
+    assert.equal(accepted(), 1, said.join("\n"));
     assert.match(
       reloads.take()?.changes ?? "",
       /^sources: 'docs' .* added; exclude patterns: 1 pattern added \('\*\.x'\); exclude_from: 1 file/,
@@ -159,12 +147,7 @@ Deno.test(
   withDir((dir) => {
     const current = configIn(dir);
     const first = Deno.readTextFileSync(current.file);
-    const said: string[] = [];
-    const reloads = new ConfigReloads(new ConfigFiles(current.file, []), () => current, {
-      warn: (m) => said.push(`WARNING: ${m}`),
-      note: (m) => said.push(`NOTE: ${m}`),
-    }, () => {});
-    const settle = () => [reloads.lookNow(), reloads.lookNow()];
+    const { reloads, said, settle } = followedReloads(current);
     write(current.file, { exclude: ["*.iso"] });
     settle(); // accepted; a long pass runs meanwhile
     write(current.file, { exclude: ["*.iso", "*.log"] });

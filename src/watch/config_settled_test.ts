@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { loadConfig } from "../config/config.ts";
-import { ConfigReloads } from "./config_reload.ts";
 import { ConfigFiles } from "./config_change.ts";
 import { withDir } from "../engine/test_util.ts";
+import { followedReloads } from "./test_util.ts";
 
 /**
  * ConfigFiles whose `afterLook` runs right after a look that hands an edit on, before the
@@ -29,12 +29,7 @@ function session(dir: string, patterns: string) {
   Deno.writeTextFileSync(file, configText());
   const current = loadConfig(file);
   const files = new Racing(current.file, current.excludeFrom);
-  const said: string[] = [];
-  const reloads = new ConfigReloads(files, () => current, {
-    warn: (m) => said.push(`WARNING: ${m}`),
-    note: (m) => said.push(`NOTE: ${m}`),
-  }, () => {});
-  const settle = () => [reloads.lookNow(), reloads.lookNow()]; // an edit settles in two looks
+  const { reloads, said, settle } = followedReloads(current, files);
   return { file, ex, files, reloads, said, settle };
 }
 
