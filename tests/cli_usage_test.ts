@@ -52,7 +52,10 @@ Deno.test("help: every command has --help with Usage and an example", async () =
 /** The options a command's `--help` lists under "Options:", long and short (`--quiet`, `-q`). */
 function helpOptions(help: string): string[] {
   const block = help.split("Options:\n")[1].split("\n\n")[0];
-  return [...block.matchAll(/^ {2}(-\S+(?:, -\S+)?)/gm)].flatMap((m) => m[1].match(/-[-\w]+/g)!);
+  // The option column: `--quiet, -q`, `-V, --version`, `--to DIR` (its short form counted too).
+  return [...block.matchAll(/^ {2}(-[-\w]+(?:, -[-\w]+)?)/gm)].flatMap((m) =>
+    m[1].match(/-[-\w]+/g)!
+  );
 }
 
 /** The code spans of some markdown: `--to DIR`, `restore [PATH...]`. */
@@ -85,6 +88,42 @@ Deno.test("help: every option a command's --help lists is in docs/commands.md, w
     }
   }
   assert.deepEqual(missing, [], "options in --help that docs/commands.md does not give");
+});
+
+/** The commands a sentence of `text` names before `words` (`run`, `plan` and `stats` take). */
+function namedBefore(text: string, words: string): string[] {
+  const at = text.replace(/\s+/g, " ").indexOf(words);
+  assert.ok(at >= 0, `no ${JSON.stringify(words)}`);
+  const sentence = text.replace(/\s+/g, " ").slice(0, at).split(/[.:] /).at(-1)!;
+  return codeSpans(sentence).sort();
+}
+
+Deno.test("help: the commands docs/commands.md and README say take --json, --quiet and --backup-root are the ones whose --help lists it", async () => {
+  const doc = Deno.readTextFileSync(join(REPO, "docs", "commands.md"));
+  const readme = Deno.readTextFileSync(join(REPO, "README.md")).replace(/\s+/g, " ");
+  const names = commandNames((await runCli(["--help"])).stdout);
+  const taking: Record<string, string[]> = { "--json": [], "--quiet": [], "--backup-root": [] };
+  for (const name of names) {
+    const help = (await runCli([name, "--help"])).stdout;
+    for (const option of helpOptions(help)) taking[option]?.push(name);
+  }
+  const sorted = (list: string[]) => [...list].sort();
+  const once = (list: string[]) => sorted(list.filter((n) => n !== "watch"));
+  // `watch --json` prints an object a line, said apart; `init --backup-root PATH` is the
+  // new config's folder, not a backup read without a config.
+  assert.deepEqual(namedBefore(doc, "take `--json`"), once(taking["--json"]));
+  assert.ok(taking["--json"].includes("watch") && doc.includes("`watch --json` one JSON object"));
+  assert.deepEqual(namedBefore(doc, "take `--quiet` (`-q`)"), sorted(taking["--quiet"]));
+  const readBackup = taking["--backup-root"].filter((n) => n !== "init");
+  assert.deepEqual(namedBefore(doc, "take `--backup-root DIR` instead"), sorted(readBackup));
+  const bullet = (option: string) => readme.split(`- ${option}: `)[1].split(" - ")[0];
+  assert.deepEqual(codeSpans(bullet("`--json`").split(";")[0]).sort(), once(taking["--json"]));
+  const quietless = codeSpans(bullet("`--quiet` (`-q`)").split(";")[0]).sort();
+  assert.deepEqual(quietless, sorted(names.filter((n) => !taking["--quiet"].includes(n))));
+  assert.deepEqual(
+    codeSpans(bullet("`--backup-root DIR`").split(" without")[0]).sort(),
+    sorted(readBackup),
+  );
 });
 
 Deno.test("help: watch names every signal that stops it and every exit code it gives", async () => {
