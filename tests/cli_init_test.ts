@@ -32,6 +32,10 @@ Deno.test("init: writes a commented config that loads, and run succeeds once the
     assert.match(text, /percentage of the tracked files as deleted,\n\s*\/\/ or of one source's/);
     assert.match(text, /this backup root's newest logs to keep in log_dir/);
     assert.match(text, /Logs of other backup roots\n\s*\/\/ sharing log_dir, and other files/);
+    // A watch applies an edit of the config, or of a file exclude_from lists, while it runs
+    // (docs/watch.md's The config), not only once started again.
+    assert.doesNotMatch(text, /started again/);
+    assert.match(text, /A watch applies\n\s*\/\/ an edit of one \(or of this file\) while it runs/);
     assert.throws(() => loadConfig(file), /does not exist/); // ./data is not there yet
     Deno.mkdirSync(join(dir, "data"));
     Deno.writeTextFileSync(join(dir, "data", "a.txt"), "a\n");

@@ -341,8 +341,8 @@ function configTemplate(
   // Files of more such patterns, one a line, as rsync's --exclude-from and restic's
   // --exclude-file take them (a list shared by several machines, or one a script writes),
   // e.g. ["./exclude.txt"]: blank lines and lines starting with '#' are skipped ('\\#'
-  // starts a pattern with '#'). Their patterns come before exclude's. A watch applies a
-  // change to one when it is started again.
+  // starts a pattern with '#'). Their patterns come before exclude's. A watch applies
+  // an edit of one (or of this file) while it runs.
   "exclude_from": ${j(DEFAULTS.exclude_from)},
 
   // true: leave out every folder holding a CACHEDIR.TAG that begins with the Cache
