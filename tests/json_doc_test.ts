@@ -200,3 +200,36 @@ async function backupFixture(): Promise<{ fx: Fixture; [Symbol.asyncDispose](): 
   const fx = await backup();
   return { fx, [Symbol.asyncDispose]: () => Promise.resolve(fx[Symbol.dispose]()) };
 }
+
+/** The paragraph of a command's --help that says what --json prints. */
+async function helpOfJson(fx: Fixture, command: string): Promise<string> {
+  const help = (await fx.cli(command, "--help")).stdout;
+  return help.split("\n  --json")[1].split(/\n {2}-|\n\n/)[0].replace(/\s+/g, " ");
+}
+
+Deno.test("each --help's --json names every field of the document's top, and find's of each match", async () => {
+  await using fx = await backupFixture();
+  const named = (text: string, key: string) => new RegExp(`\\b${key}\\b`).test(text);
+  const documents: [string, string[]][] = [
+    ["ls", ["ls", "--at", "1s"]],
+    ["diff", ["diff", "--since", "2000-01-01", "--include", "*", "--exclude", "x"]],
+    ["find", ["find", "*"]],
+    ["stats", ["stats"]],
+    ["verify", ["verify"]],
+    ["purge", ["purge", "three.txt"]],
+    ["restore", ["restore", "--at", "1s", "--to", join(fx.fx.dir, "r")]],
+    ["history", ["history", "three.txt"]],
+    ["history", ["history"]],
+  ];
+  const unnamed: string[] = [];
+  for (const [command, args] of documents) {
+    const help = await helpOfJson(fx.fx, command);
+    const doc = await json(fx.fx, ...args);
+    const keys = Object.keys(doc).filter((k) => !["command", "ok", "exitCode"].includes(k));
+    if (command === "find") {
+      for (const m of doc.matches as Record<string, unknown>[]) keys.push(...Object.keys(m));
+    }
+    for (const key of new Set(keys)) if (!named(help, key)) unnamed.push(`${command} ${key}`);
+  }
+  assert.deepEqual(unnamed, []);
+});

@@ -51,9 +51,9 @@ Options:
   --backup-root DIR
                  Read the backup in DIR without a config (the computer and its config lost)
   --json         Print one JSON document: patterns, matches (each with path, versions,
-                 stored, purged, firstBackedUp, lastBackedUp, state, and deletedAt or
-                 purgedAt when set), count and error (null unless a damaged state ended it
-                 partway; shape: docs/json.md)
+                 stored, purged, firstBackedUp, lastBackedUp, state, and deletedAt,
+                 excludedAt or purgedAt when set), count and error (null unless a damaged
+                 state ended it partway; shape: docs/json.md)
 
 Exit codes: 0 listed (no path matching is no error), 1 the state could not be read to
 its end, 2 usage or configuration error (a bad PATTERN, no backup state).

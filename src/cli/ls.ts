@@ -63,8 +63,9 @@ Options:
   --backup-root DIR
                  Read the backup in DIR without a config (the computer and its config lost)
   --json         Print one JSON document: files (each with path, version, kind, size,
-                 mtime, location, storedAt), count, totalBytes, problems, ok and exitCode,
-                 and filter and notes with --include or --exclude (shape: docs/json.md)
+                 mtime, location, storedAt), count, symlinks, totalBytes, problems, ok and
+                 exitCode; at with --at, heldBack where a deletion guard held deletions
+                 back, filter and notes with --include or --exclude (shape: docs/json.md)
 
 Exit codes: 0 listed, 1 a PATH is not in the backup (as of TIME), or an --include matched
 nothing (or the patterns together keep no file), 2 usage or configuration error (a bad

@@ -89,9 +89,9 @@ Options:
                  back, where met), heldBack (the runs whose deletion guard held deletions
                  back, where any did), diskFull (a destination disk found full, and how
                  many files were not tried there), and stopped: true when a stop signal
-                 cut it short; with --dry-run, dryRun: true and what would be
-                 done (replaces: true where a file would be replaced); with --include
-                 or --exclude, filter (the patterns as given)
+                 cut it short; with --at, at (the moment, as read); with --dry-run,
+                 dryRun: true and what would be done (replaces: true where a file would
+                 be replaced); with --include or --exclude, filter (the patterns as given)
   --quiet, -q    Print nothing but problems
 
 A destination disk that runs full (no space left, or a quota) stops the restore at the

@@ -40,8 +40,9 @@ Options:
   --config FILE  Config file (default ./config.jsonc, then ./config.json)
   --backup-root DIR
                  Read the backup in DIR without a config (the computer and its config lost)
-  --json         Print one JSON document: stored (copies and bytes by kind), total,
-                 distinct, notStored, excluded, top and problems (shape: docs/json.md)
+  --json         Print one JSON document: backupRoot, paths (as given), stored (copies
+                 and bytes by kind), total, distinct, notStored, excluded, top and problems
+                 (shape: docs/json.md)
 
 Exit codes: 0 counted, 1 a PATH is not in the backup, 2 usage or configuration error.
 
