@@ -200,8 +200,11 @@ Deno.test("restore and history of a file excluded since: its last copy is said t
     history.stderr,
     /^WARNING: 'source\/x\.tmp' is excluded \(the config leaves it out: an exclude pattern, a folder's tag, one_file_system or exclude_larger_than; taken out at \S+Z\): no run has backed it up since, so its content shown current is the last one backed up, and the file may have changed since\n$/,
   );
-  // --json marks it, and only it.
-  const json = JSON.parse((await fx.cli("history", "x.tmp", "--json")).stdout);
+  // --json marks it, and only it, and says it there alone (docs/json.md: what the document
+  // names is not said again on stderr).
+  const named = await fx.cli("history", "x.tmp", "--json");
+  assert.equal(named.stderr, "");
+  const json = JSON.parse(named.stdout);
   assert.equal(json.excluded, true);
   const runs = JSON.parse((await fx.cli("history", "--json")).stdout).runs;
   // Taken out by the second run: after the first ended, by the time the second did.

@@ -77,7 +77,7 @@ export function historyCommand(argv: string[]): Promise<number> {
     else say(formatRuns(config.backupRoot, runs));
     return Promise.resolve(0);
   }
-  const history = fileHistory(config, p.positionals[0], warn);
+  const history = fileHistory(config, p.positionals[0], warn, json);
   printHistory(history, json);
   return Promise.resolve(history.neverBackedUp === undefined ? 0 : 1);
 }

@@ -92,12 +92,14 @@ export function backupRuns(config: Config): RunEntry[] {
 
 /**
  * The history of the file `given` names, its warnings said first through `warn`; a
- * UsageError for a folder.
+ * UsageError for a folder. `json`: the caller prints a document, whose `excluded` says a
+ * file excluded since, so that is not warned of too (docs/json.md).
  */
 export function fileHistory(
   config: Config,
   given: string,
   warn: (line: string) => void,
+  json = false,
 ): FileHistory {
   const recorded = withState(config, (store) => recordedAt(config, store, given));
   const { path, copies, unfinished } = recorded;
@@ -106,7 +108,7 @@ export function fileHistory(
   const clockNote = copies.length > 0 ? historyTimesNote(recorded.latest, Date.now()) : undefined;
   if (clockNote) warn(clockNote);
   const current = copies.some((c) => c.validTo === null);
-  if (recorded.excluded && current) {
+  if (recorded.excluded && current && !json) {
     const when = recorded.excludedAt === undefined
       ? ""
       : `; taken out at ${new Date(recorded.excludedAt).toISOString()}`;
