@@ -188,6 +188,32 @@ Deno.test("docs/json.md: verify, restore, ls, diff, find and stats --json have e
   for (const key of ["total", "distinct", "notStored", "excluded"]) {
     assertFields(`stats --json ${key}`, doc[key] as Record<string, unknown>, keysOf(stats, key));
   }
+
+  // A copy removed by hand: verify's repair and forgetting fields.
+  Deno.removeSync(join(fx.fx.backup, "versions", "one.txt", "v1.bak"));
+  const forgot = await json(fx.fx, "verify", "--forget-missing", "--force");
+  assertFields("verify --forget-missing --json", forgot, verify);
+  assert.equal((forgot.forgotten as unknown[]).length, 1);
+  for (const key of ["repaired", "notRepaired", "forgotten"]) assert.ok(key in forgot, key);
+
+  // purge's document is given in a sentence: its names in quotes, and with --yes two more.
+  const purgeDoc = DOC.slice(DOC.indexOf("`purge --json`"), DOC.indexOf("`find --json`"));
+  const always = [...purgeDoc.matchAll(/"(\w+)": /g)].map((m) => m[1]);
+  const withYes = ["missing", "leftInPlace"];
+  assert.deepEqual(always.filter((k) => !withYes.includes(k)), always.slice(0, 6));
+  const listed = await json(fx.fx, "purge", "three.txt");
+  assert.deepEqual(Object.keys(listed), always.slice(0, 6));
+  const purged = await json(fx.fx, "purge", "three.txt", "--yes");
+  assert.deepEqual(Object.keys(purged).sort(), [...always.slice(0, 6), ...withYes].sort());
+  const copy = braced(
+    purgeDoc.slice(purgeDoc.indexOf("each copy")).replace(
+      /`path` \(logical\), `version`, `location`[^;]*?`storedAt` and `size`/,
+      '`{ "path", "version", "location", "storedAt", "size" }`',
+    ),
+  );
+  for (const c of purged.copies as Record<string, unknown>[]) {
+    assert.deepEqual(Object.keys(c), copy);
+  }
 });
 
 /** The `{ "a", "b" }` a field's type gives, as always-there fields. */
