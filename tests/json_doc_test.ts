@@ -7,7 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { type Fixture, makeFixture, REPO, writeConfig, writeTree } from "./helpers.ts";
+import { type Fixture, makeFixture, REPO, runCli, writeConfig, writeTree } from "./helpers.ts";
 
 const DOC = Deno.readTextFileSync(join(REPO, "docs", "json.md"));
 
@@ -257,5 +257,18 @@ Deno.test("each --help's --json names every field of the document's top, and fin
     }
     for (const key of new Set(keys)) if (!named(help, key)) unnamed.push(`${command} ${key}`);
   }
+  assert.deepEqual(unnamed, []);
+});
+
+Deno.test("watch --help's --json names every field json.md gives watch's objects", async () => {
+  const help = (await runCli(["watch", "--help"])).stdout.split("\n  --json")[1]
+    .split(/\n {2}-/)[0].replace(/\s+/g, " ");
+  const said = DOC.slice(DOC.indexOf("`watch --json` prints"), DOC.indexOf("`purge --json`"));
+  const example = JSON.parse(said.match(/`(\{"time".*?\})`/)![1].replace("{...}", "{}"));
+  const fields = new Set([
+    ...Object.keys(example),
+    ...[...said.matchAll(/`([a-z]+[A-Z]?\w*)`/g)].map((m) => m[1]),
+  ]);
+  const unnamed = [...fields].filter((f) => !new RegExp(`\\b${f}\\b`).test(help));
   assert.deepEqual(unnamed, []);
 });

@@ -31,9 +31,10 @@ batch).
 Options:
   --config FILE  Config file (default ./config.jsonc, then ./config.json)
   --json         Print one JSON object per line for each applied batch (time, full,
-                 paths, counts, bytesCopied, errors, warnings, deleteGuard, changing:
-                 files read again once quiet, and stopped: true for a first pass a
-                 signal cut short) instead of text
+                 paths, counts, bytesCopied, errors, warnings, and where set reread,
+                 leftLarge, deleteGuard, clockGuard, changing: files read again once
+                 quiet, and stopped: true for a first pass a signal cut short) instead
+                 of text
   --quiet, -q    Print nothing but errors and warnings (and, after a warning that
                  passes failed, the note that backups work again)
 
