@@ -35,8 +35,9 @@ Options:
                  leftLarge, deleteGuard, clockGuard, changing: files read again once
                  quiet, and stopped: true for a first pass a signal cut short) instead
                  of text
-  --quiet, -q    Print nothing but errors and warnings (and, after a warning that
-                 passes failed, the note that backups work again)
+  --quiet, -q    Print nothing but errors, warnings and the notes of the session itself:
+                 that backups work again after a warning that passes failed, and that
+                 the config was edited (reloaded, or read again with nothing to apply)
 
 Exit codes: 0 stopped by a signal, 1 it stopped by itself (its backup root was removed
 or replaced, or Deno's watcher is held for good by a FIFO: it says why), could not
