@@ -126,6 +126,20 @@ Deno.test("help: the commands docs/commands.md and README say take --json, --qui
   );
 });
 
+Deno.test("help: each command's Usage line gives every option its --help lists", async () => {
+  const missing: string[] = [];
+  for (const name of commandNames((await runCli(["--help"])).stdout)) {
+    const help = (await runCli([name, "--help"])).stdout;
+    const usage = help.split("\n\n")[0];
+    for (const option of helpOptions(help).filter((o) => o.startsWith("--"))) {
+      if (!new RegExp(`(?<![\\w-])${option}(?![\\w-])`).test(usage)) {
+        missing.push(`${name} ${option}`);
+      }
+    }
+  }
+  assert.deepEqual(missing, []);
+});
+
 Deno.test("help: watch names every signal that stops it and every exit code it gives", async () => {
   const help = (await runCli(["watch", "--help"])).stdout.replace(/\s+/g, " ");
   for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {

@@ -16,6 +16,7 @@ import { say } from "./stdout.ts";
 
 const INIT_HELP =
   `Usage: backup-tool init [DIR] [--source PATH]... [--backup-root PATH] [--config FILE]
+                        [--quiet]
 
 Writes a commented config.jsonc into DIR (default: the current folder), with every key
 explained and set to its default. An existing config is never overwritten.
