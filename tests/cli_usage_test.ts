@@ -92,9 +92,10 @@ Deno.test("help: every option a command's --help lists is in docs/commands.md, w
 
 /** The commands a sentence of `text` names before `words` (`run`, `plan` and `stats` take). */
 function namedBefore(text: string, words: string): string[] {
-  const at = text.replace(/\s+/g, " ").indexOf(words);
+  const flat = text.split(/\n\s*\n/).map((p) => p.replace(/\s+/g, " ")).join("\n\n");
+  const at = flat.indexOf(words);
   assert.ok(at >= 0, `no ${JSON.stringify(words)}`);
-  const sentence = text.replace(/\s+/g, " ").slice(0, at).split(/[.:] /).at(-1)!;
+  const sentence = flat.slice(0, at).split(/[.:] |\n\n/).at(-1)!;
   return codeSpans(sentence).sort();
 }
 
@@ -112,6 +113,10 @@ Deno.test("help: the commands docs/commands.md and README say take --json, --qui
   // `watch --json` prints an object a line, said apart; `init --backup-root PATH` is the
   // new config's folder, not a backup read without a config.
   assert.deepEqual(namedBefore(doc, "take `--json`"), once(taking["--json"]));
+  // json.md: run and plan first, then the others.
+  const json = Deno.readTextFileSync(join(REPO, "docs", "json.md"));
+  const others = namedBefore(json, "also take `--json`");
+  assert.deepEqual([...others, "plan", "run"].sort(), once(taking["--json"]));
   assert.ok(taking["--json"].includes("watch") && doc.includes("`watch --json` one JSON object"));
   assert.deepEqual(namedBefore(doc, "take `--quiet` (`-q`)"), sorted(taking["--quiet"]));
   const readBackup = taking["--backup-root"].filter((n) => n !== "init");
