@@ -131,6 +131,15 @@ Deno.test("help: the commands docs/commands.md and README say take --json, --qui
   );
 });
 
+Deno.test("help: every command's --help gives its exit codes, 0 and 2 among them", async () => {
+  const without: string[] = [];
+  for (const name of commandNames((await runCli(["--help"])).stdout)) {
+    const help = (await runCli([name, "--help"])).stdout.replace(/\s+/g, " ");
+    if (!/Exit codes: 0 [^]*\b2 /.test(help)) without.push(name);
+  }
+  assert.deepEqual(without, []);
+});
+
 Deno.test("help: each command's Usage line gives every option its --help lists", async () => {
   const missing: string[] = [];
   for (const name of commandNames((await runCli(["--help"])).stdout)) {

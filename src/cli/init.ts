@@ -29,6 +29,9 @@ Options:
 
 Relative --source and --backup-root paths are taken from the current folder.
 
+Exit codes: 0 written, 2 usage error, a config already there, or a folder given that
+cannot be a source or backup root or cannot be made (nothing written).
+
 Examples:
   backup-tool init
   backup-tool init ~/backup --source ~/Documents --source ~/Pictures --backup-root /mnt/usb/backup`;

@@ -38,6 +38,11 @@ Options:
                  clock guard of keep_deleted_days
   --quiet, -q    Print the actions but no summary (and no progress line)
 
+Exit codes: 0 the run would go through, 1 it would hold deletions (or _deleted/ prunes)
+back, a file could not be read, or a newly excluded file's stored copy is missing (said
+as the run would say it), 2 usage or configuration error. It changes nothing, whatever
+the code.
+
 Examples:
   backup-tool plan
   backup-tool plan --json | jq '.actions[] | select(.type != "skip")'`;
