@@ -131,6 +131,16 @@ Deno.test("help: the commands docs/commands.md and README say take --json, --qui
   );
 });
 
+Deno.test("help: README's and docs/commands.md's command tables list exactly the commands --help lists", async () => {
+  const names = commandNames((await runCli(["--help"])).stdout).sort();
+  for (const page of ["README.md", join("docs", "commands.md")]) {
+    const text = Deno.readTextFileSync(join(REPO, page));
+    const table = text.split("| command ")[1].split("\n\n")[0];
+    const listed = [...table.matchAll(/^\| `(\w+)/gm)].map((m) => m[1]).sort();
+    assert.deepEqual(listed, names, page);
+  }
+});
+
 Deno.test("help: every command's --help gives its exit codes, 0 and 2 among them", async () => {
   const without: string[] = [];
   for (const name of commandNames((await runCli(["--help"])).stdout)) {
