@@ -1,13 +1,15 @@
 /**
- * docs/json.md's tables against the documents `--json` prints, through the real CLI on a
- * small backup (a file changed, one deleted, a duplicate, a symlink, one excluded after it
- * was backed up): each object has every field its table gives (but those marked "only when
- * set", "only with …" or given for an option not used) and no field the table does not
- * give, so that a field added, renamed or dropped is written in json.md too.
+ * docs/json.md against the documents `--json` prints, through the real CLI on a small backup
+ * (a file changed, one deleted, a duplicate, a symlink, one excluded after it was backed
+ * up): each object has every field json.md's table gives (but those marked "only when set",
+ * "only with …" or given for an option not used) and no field it does not give, so that a
+ * field added, renamed or dropped is written in json.md too; a watch's objects likewise,
+ * and each command's --help names the fields at its document's top.
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { type Fixture, makeFixture, REPO, runCli, writeConfig, writeTree } from "./helpers.ts";
+import { backedUp, WatchProcess } from "./watch_helpers.ts";
 
 const DOC = Deno.readTextFileSync(join(REPO, "docs", "json.md"));
 
@@ -260,15 +262,36 @@ Deno.test("each --help's --json names every field of the document's top, and fin
   assert.deepEqual(unnamed, []);
 });
 
+/** The fields json.md gives watch's objects: its example's (always there) and the others. */
+function watchFields(): { always: string[]; fields: Set<string> } {
+  const said = DOC.slice(DOC.indexOf("`watch --json` prints"), DOC.indexOf("`purge --json`"));
+  const example = JSON.parse(said.match(/`(\{"time".*?\})`/)![1].replace("{...}", "{}"));
+  const always = Object.keys(example);
+  const named = [...said.matchAll(/`([a-z]+[A-Z]?\w*)`/g)].map((m) => m[1]);
+  return { always, fields: new Set([...always, ...named]) };
+}
+
+Deno.test("watch --json: each object has the fields json.md gives, and no other", async () => {
+  using fx = makeFixture({ "a.txt": "a\n" }, { watch: { debounce_ms: 200, rescan_interval: 0 } });
+  const { always, fields } = watchFields();
+  await using w = new WatchProcess(fx, ["--json"]);
+  await w.ready();
+  writeTree(fx.source, { "b.txt": "b\n" });
+  await backedUp(fx.backup, "b.txt", "b\n");
+  const objects = (await w.stop()).stdout.trim().split("\n").map((l) => JSON.parse(l));
+  assert.ok(objects.length >= 2, `${objects.length} objects`);
+  for (const o of objects) {
+    const keys = Object.keys(o);
+    const missing = always.filter((k) => !keys.includes(k));
+    const undocumented = keys.filter((k) => !fields.has(k));
+    assert.deepEqual({ missing, undocumented }, { missing: [], undocumented: [] });
+  }
+});
+
 Deno.test("watch --help's --json names every field json.md gives watch's objects", async () => {
   const help = (await runCli(["watch", "--help"])).stdout.split("\n  --json")[1]
     .split(/\n {2}-/)[0].replace(/\s+/g, " ");
-  const said = DOC.slice(DOC.indexOf("`watch --json` prints"), DOC.indexOf("`purge --json`"));
-  const example = JSON.parse(said.match(/`(\{"time".*?\})`/)![1].replace("{...}", "{}"));
-  const fields = new Set([
-    ...Object.keys(example),
-    ...[...said.matchAll(/`([a-z]+[A-Z]?\w*)`/g)].map((m) => m[1]),
-  ]);
+  const { fields } = watchFields();
   const unnamed = [...fields].filter((f) => !new RegExp(`\\b${f}\\b`).test(help));
   assert.deepEqual(unnamed, []);
 });
