@@ -50,6 +50,11 @@ export interface PurgeRules {
    * its deletion (the mass-deletion guard held it back). Asked of the first refused only.
    */
   gone?(path: string): boolean;
+  /**
+   * The folder of a source the config names, where it is not there now (a disk not mounted,
+   * the folder moved): no run can look at its files. Asked of the first refused only.
+   */
+  missingSource?(source: string): string | undefined;
 }
 
 export type PurgeAction = Extract<Action, { type: "prune" }>;
@@ -93,10 +98,15 @@ export function decidePurge(
     return reason === undefined ? [] : [{ path: t.path, reason }];
   });
   // The first one named: deleted already, where a run held its deletion back, the remedy is
-  // another run, not a deletion.
+  // another run, not a deletion; its source folder not there, no run starts (the config is
+  // refused), so the remedy is the folder first.
   const first = tracked.find((t) => t.path === refused[0]?.path);
-  if (first && first.status === "current" && rules.sources.has(first.path.split("/")[0])) {
-    if (rules.gone?.(first.path)) refused[0] = { path: first.path, reason: HELD_BACK };
+  const source = first?.path.split("/")[0] ?? "";
+  if (first && first.status === "current" && rules.sources.has(source)) {
+    const folder = rules.missingSource?.(source);
+    if (folder !== undefined) {
+      refused[0] = { path: first.path, reason: sourceMissing(folder, source) };
+    } else if (rules.gone?.(first.path)) refused[0] = { path: first.path, reason: HELD_BACK };
   }
   if (refused.length > 0) return { refused };
   const sorted = [...copies]
@@ -113,6 +123,14 @@ export function decidePurge(
 const HELD_BACK = "it is gone from the source, but no run has archived its deletion yet " +
   "(deletions held back by safety.max_delete_percent?): run, with --force if they are held " +
   "back again, then purge";
+
+/** A source folder not there: back in place, or, gone for good, an empty one in its name. */
+function sourceMissing(folder: string, source: string): string {
+  return `its source folder '${folder}' is not there (a disk not mounted, or the folder ` +
+    "moved), and no run starts without it: put the folder back (or mount its disk), " +
+    `run, then purge; if it is gone for good, point the source's "path" at an empty folder, ` +
+    `keeping "name": "${source}", run with --force, then purge`;
+}
 
 /** Why a tracked path is still backed up, if it is. */
 function stillBackedUp(t: PurgeTracked, rules: PurgeRules): string | undefined {

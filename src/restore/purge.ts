@@ -299,6 +299,10 @@ function decide(config: Config, store: StateStore, given: readonly string[]): Pu
       const file = sourceFileOf(config.sources, path);
       return file !== undefined && isMissing(file);
     },
+    missingSource: (name) => {
+      const folder = config.sources.find((s) => s.name === name)?.path;
+      return folder !== undefined && isMissing(folder) ? folder : undefined;
+    },
   });
   if ("refused" in decision) throw refusal(decision.refused);
   const { items, held } = holdLastBytes(config.backupRoot, store, decision.items);

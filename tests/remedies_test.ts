@@ -1,0 +1,55 @@
+/**
+ * Remedies followed as written: a situation made on temporary folders, the message's remedy
+ * taken literally with the real CLI, and the problem gone after it (the command it names is
+ * accepted there, the next command succeeds, nothing is lost). A remedy that names a command
+ * refusing the situation it is given for (circular) fails here.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { fingerprint, makeFixture, writeConfig } from "./helpers.ts";
+
+Deno.test("purge of a deleted file whose source folder is gone names the folder, and its remedies work: put back, or an empty folder under the source's name", async () => {
+  using fx = makeFixture({ "a.txt": "a\n", "b.txt": "b\n", "c.txt": "c\n" });
+  assert.equal((await fx.cli("run")).code, 0);
+  Deno.removeSync(join(fx.source, "a.txt"));
+  const away = join(fx.dir, "away");
+  Deno.renameSync(fx.source, away);
+  const before = fingerprint(fx.backup);
+  const r = await fx.cli("purge", "source/a.txt");
+  assert.equal(r.code, 2);
+  assert.equal(
+    r.stderr,
+    `Cannot purge 'source/a.txt': its source folder '${fx.source}' is not there (a disk not ` +
+      "mounted, or the folder moved), and no run starts without it: put the folder " +
+      "back (or mount its disk), run, then purge; if it is gone for good, point the source's " +
+      `"path" at an empty folder, keeping "name": "source", run with --force, then purge; ` +
+      "nothing was changed\n",
+  );
+  assert.deepEqual(fingerprint(fx.backup), before);
+  assert.equal((await fx.cli("run")).code, 2); // what the old remedy ("run") met
+
+  // The first remedy: the folder back, a run, the purge.
+  Deno.renameSync(away, fx.source);
+  assert.equal((await fx.cli("run")).code, 0);
+  assert.equal((await fx.cli("purge", "source/a.txt", "--yes")).code, 0);
+  assert.equal((await fx.cli("verify")).code, 0);
+
+  // The second: the folder gone for good, an empty one under the source's name.
+  Deno.removeSync(join(fx.source, "b.txt"));
+  Deno.renameSync(fx.source, away);
+  assert.match((await fx.cli("purge", "source/b.txt")).stderr, /if it is gone for good/);
+  const empty = join(fx.dir, "empty");
+  Deno.mkdirSync(empty);
+  writeConfig(fx.config, {
+    sources: [{ path: "./empty", name: "source" }],
+    backup_root: "./backup",
+    log_dir: "./logs",
+  });
+  assert.equal((await fx.cli("run", "--force")).code, 0);
+  const purged = await fx.cli("purge", "source/b.txt", "--yes");
+  assert.equal(purged.code, 0, purged.stderr);
+  // Nothing else lost: c.txt, archived as deleted, is still there to restore.
+  const to = join(fx.dir, "restored");
+  assert.equal((await fx.cli("restore", "source/c.txt", "--to", to, "--version", "1")).code, 0);
+  assert.equal(Deno.readTextFileSync(join(to, "c.txt")), "c\n");
+});
