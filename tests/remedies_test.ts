@@ -6,7 +6,8 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { fingerprint, makeFixture, writeConfig } from "./helpers.ts";
+import { fingerprint, makeFixture, poll, writeConfig, writeTree } from "./helpers.ts";
+import { backedUp, WatchProcess } from "./watch_helpers.ts";
 
 Deno.test("purge of a deleted file whose source folder is gone names the folder, and its remedies work: put back, or an empty folder under the source's name", async () => {
   using fx = makeFixture({ "a.txt": "a\n", "b.txt": "b\n", "c.txt": "c\n" });
@@ -52,4 +53,33 @@ Deno.test("purge of a deleted file whose source folder is gone names the folder,
   const to = join(fx.dir, "restored");
   assert.equal((await fx.cli("restore", "source/c.txt", "--to", to, "--version", "1")).code, 0);
   assert.equal(Deno.readTextFileSync(join(to, "c.txt")), "c\n");
+});
+
+Deno.test("watch: a source folder renamed for good: the config changed as the ERROR says is applied by the running watch, no restart", async () => {
+  using fx = makeFixture({ "a.txt": "a\n" }, { watch: { debounce_ms: 200, rescan_interval: 1 } });
+  await using w = new WatchProcess(fx);
+  await w.ready();
+  const renamed = join(fx.dir, "renamed");
+  Deno.renameSync(fx.source, renamed);
+  const said =
+    /ERROR: source: Cannot read source '.*': it is missing \(moved away, or its disk unmounted\): (.*)$/m;
+  await poll("the ERROR of the source missing", () => said.test(w.stderr), 8_000);
+  assert.equal(
+    said.exec(w.stderr)![1],
+    "its files are kept as they are, and followed again once it is back; if it was removed " +
+      "or renamed for good, change the config: the watch applies the edit as it runs",
+  );
+  // The remedy as written: the config changed, the watch left running.
+  writeConfig(fx.config, {
+    sources: [{ path: "./renamed", name: "source" }],
+    backup_root: "./backup",
+    log_dir: "./logs",
+    watch: { debounce_ms: 200, rescan_interval: 1 },
+  });
+  await poll("the reload", () => /NOTE: Config '.*' reloaded/.test(w.stderr), 15_000);
+  writeTree(renamed, { "b.txt": "b\n" });
+  await backedUp(fx.backup, "b.txt", "b\n");
+  const exit = await w.stop();
+  assert.equal(exit.code, 0, exit.stderr);
+  assert.equal(Deno.readTextFileSync(join(fx.backup, "a.txt")), "a\n");
 });

@@ -150,7 +150,8 @@ function withinSkippedById(w: Walk, abs: string): boolean {
  * A source folder missing at a watch's pass, scoped to it or full (`run` refuses to start
  * without it): moved away, or its disk unmounted. Its files are kept as they are, never
  * taken for deleted (as everything in it was, or held back by the deletion guard with
- * advice to --force), and the watch follows it again once it is back (`unlistedFolder`).
+ * advice to --force), and the watch follows it again once it is back (`unlistedFolder`);
+ * one gone for good is changed in the config, which the running watch reloads (reload.ts).
  */
 function sourceMissing(w: Walk, abs: string): void {
   w.unreadable.push(w.source.name);
@@ -158,7 +159,8 @@ function sourceMissing(w: Walk, abs: string): void {
     path: w.source.name,
     message: `Cannot read source '${abs}': it is missing (moved away, or its disk ` +
       "unmounted): its files are kept as they are, and followed again once it is back; if " +
-      "it was removed or renamed for good, change the config and start the watch again",
+      "it was removed or renamed for good, change the config: the watch applies the edit as " +
+      "it runs",
     unlistedFolder: abs,
   });
 }
