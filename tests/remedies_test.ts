@@ -83,3 +83,24 @@ Deno.test("watch: a source folder renamed for good: the config changed as the ER
   assert.equal(exit.code, 0, exit.stderr);
   assert.equal(Deno.readTextFileSync(join(fx.backup, "a.txt")), "a\n");
 });
+
+Deno.test("verify --forget-missing refused by safety.max_delete_percent names the command that forgets them all the same, which works", async () => {
+  using fx = makeFixture({ "a.txt": "a0\n" });
+  for (const [i, day] of [[1, "2020-01-01"], [2, "2020-01-02"]] as const) {
+    Deno.writeTextFileSync(join(fx.source, "a.txt"), `a${i}\n`);
+    Deno.utimeSync(join(fx.source, "a.txt"), new Date(day), new Date(day));
+    assert.equal((await fx.cli("run")).code, 0);
+  }
+  Deno.removeSync(join(fx.backup, "versions"), { recursive: true });
+  const r = await fx.cli("verify", "--repair", "--forget-missing");
+  assert.equal(r.code, 1);
+  assert.match(
+    r.stderr,
+    /\nCannot forget the missing copies: 1 of the 1 stored old copies .*: check that the backup root is the right disk, mounted; if the copies were removed on purpose, run 'verify --forget-missing --force'\n$/,
+  );
+  // As written.
+  const forced = await fx.cli("verify", "--forget-missing", "--force");
+  assert.equal(forced.code, 0, forced.stderr);
+  assert.equal((await fx.cli("verify")).code, 0);
+  assert.equal((await fx.cli("run")).code, 0);
+});

@@ -58,7 +58,7 @@ export function forgetMissing(
         "copies (versions and deleted files) would be forgotten, more than " +
         `safety.max_delete_percent (${maxPercent}%): ` +
         "check that the backup root is the right disk, mounted; if the copies were removed " +
-        "on purpose, run again with --force",
+        "on purpose, run 'verify --forget-missing --force'",
     };
   }
   store.forgetMissing(
