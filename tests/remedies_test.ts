@@ -104,3 +104,21 @@ Deno.test("verify --forget-missing refused by safety.max_delete_percent names th
   assert.equal((await fx.cli("verify")).code, 0);
   assert.equal((await fx.cli("run")).code, 0);
 });
+
+Deno.test("plan of deletions the guard holds back says what a run would do and names 'run --force', which archives them", async () => {
+  using fx = makeFixture({ "a.txt": "a\n", "b.txt": "b\n", "d/c.txt": "c\n" });
+  assert.equal((await fx.cli("run")).code, 0);
+  Deno.removeSync(join(fx.source, "a.txt"));
+  Deno.removeSync(join(fx.source, "b.txt"));
+  const plan = await fx.cli("plan");
+  assert.equal(plan.code, 1);
+  assert.match(
+    plan.stderr,
+    /^Deletions held back: 2 of 3 tracked files would be archived as deleted, more than safety\.max_delete_percent \(50%\): a run would archive none of them; if the source is mounted and the deletions are intended, 'run --force' archives them$/m,
+  );
+  // The remedy as written; nothing else goes.
+  assert.equal((await fx.cli("run", "--force")).code, 0);
+  assert.equal((await fx.cli("plan")).code, 0);
+  assert.equal(Deno.readTextFileSync(join(fx.backup, "_deleted", "a.txt")), "a\n");
+  assert.equal(Deno.readTextFileSync(join(fx.backup, "d", "c.txt")), "c\n");
+});

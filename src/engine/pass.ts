@@ -266,6 +266,7 @@ class Pass {
       trackedCount: (upTo) => store?.trackedCount(upTo) ?? 0,
       trackedIn: (source, upTo) => store?.trackedIn(source, upTo) ?? 0,
       window: opts.deletionWindow,
+      plan: opts.dryRun,
     });
     this.result.deleteGuard = verdict.guard;
     this.result.heldBack = verdict.held;

@@ -45,6 +45,8 @@ interface VanishedRules {
   trackedIn: (source: string, upTo?: number) => number;
   /** Deletions counted with these (see DeletionWindow); updated with those planned. */
   window?: DeletionWindow;
+  /** `plan` (`run --dry-run`): the guard is said as what a run would hold back. */
+  plan?: boolean;
 }
 
 /**
@@ -306,14 +308,18 @@ function deleteGuard(deletions: { path: string }[], rules: VanishedRules): strin
   // With a window, what it already lost counts too: the most tracked, less what remains,
   // and what it held back.
   const total = window ? tracked - (now - deleting) + heldBefore.length : deleting;
-  const held = !window
+  const held = rules.plan
+    ? "a run would archive none of them"
+    : !window
     ? "nothing was archived"
     : deleting === 1
     ? "this one was not archived"
     : `these ${deleting} were not archived`;
   // The sources of those held back before too: a run with --force archives them with these.
   const whose = whoseMount([...deletions, ...heldBefore.map((path) => ({ path }))], rules.sources);
-  const remedy = `if ${whose} mounted and the deletions are intended, run again with --force`;
+  // plan archives nothing either way: the command that would is named.
+  const withForce = rules.plan ? "'run --force' archives them" : "run again with --force";
+  const remedy = `if ${whose} mounted and the deletions are intended, ${withForce}`;
   if (total * 100 > max * tracked) {
     const since = window ? " since the watch began or last rescanned" : "";
     return `${total} of ${tracked} tracked files would be archived as deleted${since}, more ` +
@@ -331,7 +337,7 @@ function deleteGuard(deletions: { path: string }[], rules: VanishedRules): strin
     return `${gone} of the ${most} tracked files of source '${source}' would be archived ` +
       `as deleted${window ? " since the watch began or last rescanned" : ""}, more than ` +
       `safety.max_delete_percent (${max}%): ${held}; if '${source}' is mounted and the ` +
-      "deletions are intended, run again with --force";
+      `deletions are intended, ${withForce}`;
   }
   return undefined;
 }
