@@ -8,6 +8,8 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { fingerprint, makeFixture, poll, writeConfig, writeTree } from "./helpers.ts";
 import { backedUp, WatchProcess } from "./watch_helpers.ts";
+import { canMountTmpfs, unmount } from "./tmpfs.ts";
+import { succeeds } from "./fstab_namespace.ts";
 
 Deno.test("purge of a deleted file whose source folder is gone names the folder, and its remedies work: put back, or an empty folder under the source's name", async () => {
   using fx = makeFixture({ "a.txt": "a\n", "b.txt": "b\n", "c.txt": "c\n" });
@@ -121,4 +123,46 @@ Deno.test("plan of deletions the guard holds back says what a run would do and n
   assert.equal((await fx.cli("plan")).code, 0);
   assert.equal(Deno.readTextFileSync(join(fx.backup, "_deleted", "a.txt")), "a\n");
   assert.equal(Deno.readTextFileSync(join(fx.backup, "d", "c.txt")), "c\n");
+});
+
+Deno.test({
+  name:
+    "a file the full backup disk cannot take is said with the remedy, once; lowering max_versions_per_file, then running again, as it says, backs it up",
+  ignore: !(await canMountTmpfs()),
+  fn: async () => {
+    using fx = makeFixture({});
+    Deno.mkdirSync(fx.backup);
+    assert.ok(await succeeds("mount", "-t", "tmpfs", "-o", "size=14m", "tmpfs", fx.backup));
+    try {
+      const big = join(fx.source, "big.bin");
+      let full;
+      for (let i = 0; i < 12 && full === undefined; i++) {
+        Deno.writeFileSync(big, new Uint8Array(1_000_000).fill(i + 1));
+        const r = await fx.cli("run");
+        if (r.code !== 0) full = r;
+      }
+      assert.ok(full, "the disk never filled");
+      assert.equal(full.code, 1, full.stderr);
+      assert.match(full.stderr, /^ERROR: source\/big\.bin: No space left on device/m);
+      const remedy = full.stderr.split("\n").filter((l) => l.includes("free space"));
+      assert.deepEqual(remedy, [
+        "ERROR: the backup disk is full (No space left on device (os error 28)): free space on " +
+        `the disk of '${fx.backup}' (a lower max_versions_per_file has the next run remove old ` +
+        "versions), then run again; every copy stored before is intact",
+      ]);
+      writeConfig(fx.config, {
+        sources: ["./source"],
+        backup_root: "./backup",
+        log_dir: "./logs",
+        retention: { max_versions_per_file: 1 },
+      });
+      await fx.cli("run"); // removes the old versions (the file may fail again in it)
+      const again = await fx.cli("run");
+      assert.equal(again.code, 0, again.stderr);
+      assert.deepEqual(Deno.readFileSync(join(fx.backup, "big.bin")), Deno.readFileSync(big));
+      assert.equal((await fx.cli("verify")).code, 0);
+    } finally {
+      await unmount(fx.backup);
+    }
+  },
 });

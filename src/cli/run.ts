@@ -15,6 +15,7 @@ import {
   printConfigWarnings,
   printErrors,
   printLeftLarge,
+  sayDiskFullRemedy,
 } from "./summary.ts";
 import { writeJsonDocument } from "./json_document.ts";
 import { stopGracefully } from "./stop.ts";
@@ -93,6 +94,7 @@ export async function runCommand(argv: string[]): Promise<number> {
     stop.dispose();
   }
   printErrors(summary.errors, summary.warnings, summary.deleteGuard, summary.clockGuard);
+  sayDiskFullRemedy(summary.errors, config.backupRoot);
   printLeftLarge(summary.leftLarge, config.excludeLargerThan);
   const stoppedCode = summary.stopped ? stop.exitCode() : undefined;
   if (json) writeJsonDocument(jsonSummary("run", summary, { stoppedCode }));

@@ -13,7 +13,7 @@ import type { JsonList } from "./json_document.ts";
 import { formatBytes } from "../core/format_bytes.ts";
 import { rereadLine } from "../core/describe.ts";
 import { largeLine } from "../engine/scan/large.ts";
-import { isOutOfOpenFiles, openFilesRemedy } from "../engine/errors.ts";
+import { diskFullText, isDiskFull, isOutOfOpenFiles, openFilesRemedy } from "../engine/errors.ts";
 import { openFilesLimit } from "../engine/fs/flush.ts";
 import { type Config, configWarnings } from "../config/config.ts";
 import { LOCAL_ZONE } from "../core/calendar.ts";
@@ -152,6 +152,23 @@ export function sayOpenFilesRemedy(messages: readonly (string | undefined)[]): v
   if (messages.some((m) => m !== undefined && isOutOfOpenFiles(m))) {
     warn(`${styleFor("stderr").red("ERROR")}: ${openFilesRemedy(openFilesLimit())}`);
   }
+}
+
+/**
+ * The remedy for files a full backup disk could not take, said once after their lines (each
+ * gives the system's bare words): a run that stored what fitted, its state kept by the
+ * reserve, ends so rather than stopping with "the backup disk is full" (backup.ts).
+ */
+export function sayDiskFullRemedy(
+  errors: readonly { message: string }[],
+  backupRoot: string,
+): void {
+  const full = errors.find((e) => isDiskFull(e.message));
+  if (full === undefined) return;
+  warn(
+    `${styleFor("stderr").red("ERROR")}: ` +
+      diskFullText(backupRoot, full.message, "then run again"),
+  );
 }
 
 /** Per-file errors and warnings, one line each, on stderr. */
