@@ -270,8 +270,13 @@ async function startSession(
     });
   } catch (e) {
     // A session that never started leaves no log (it would count toward log_retention).
-    if (started) log.close();
-    else log.discard();
+    try {
+      if (started) log.close();
+      else log.discard();
+    } catch {
+      // Its disk full: what is thrown is why the session could not start, and the lock
+      // is released all the same (see `close`).
+    }
     store?.close();
     syncFs?.close();
     if (e instanceof PreflightError) removeMade(made, { files: true }); // under the lock
@@ -385,11 +390,17 @@ function makeSession({ lock, ...parts }: SessionParts): Session {
           return errorText(e);
         }
       } finally {
-        log.close();
-        if (ours) store.close();
-        else store.abandon();
-        syncFs?.close();
-        lock.release();
+        // The log's disk full (its last lines refused) still ends the session as a failure
+        // does: state closed, lock released, then the log's failure is thrown. Left open,
+        // the lock file kept this run's record, and the next run said it had been killed.
+        try {
+          log.close();
+        } finally {
+          if (ours) store.close();
+          else store.abandon();
+          syncFs?.close();
+          lock.release();
+        }
       }
     },
   };

@@ -1,0 +1,39 @@
+/**
+ * A run whose log_dir fills up while it runs (its own small tmpfs: root on Linux only,
+ * ignored elsewhere): the run fails naming the log (exit 1), and ends as a failed run does,
+ * its lock released and its state closed, so the next run, with room again, does not take
+ * it for a run that was killed. Every mount is undone by the test that made it.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { makeFixture } from "./helpers.ts";
+import { canMountTmpfs, unmount } from "./tmpfs.ts";
+import { succeeds } from "./fstab_namespace.ts";
+
+const TMPFS = await canMountTmpfs();
+
+Deno.test({
+  name:
+    "log_dir full during a run: the run fails naming the log, and the next is not told it was killed",
+  ignore: !TMPFS,
+  fn: async () => {
+    // About 3,000 log lines (150 KB): more than the log's 64 KiB disk holds.
+    const tree = Object.fromEntries(
+      Array.from({ length: 3000 }, (_, i) => [`d/file-${String(i).padStart(4, "0")}.txt`, `${i}`]),
+    );
+    using fx = makeFixture(tree);
+    Deno.mkdirSync(fx.logs);
+    assert.ok(await succeeds("mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", fx.logs));
+    try {
+      const full = await fx.cli("run");
+      assert.equal(full.code, 1, full.stderr);
+      assert.match(full.stderr, /Cannot write the log .*its disk is full/);
+      assert.equal(Deno.readTextFileSync(join(fx.backup, ".backup-tool", "lock")), "");
+    } finally {
+      await unmount(fx.logs);
+    }
+    const next = await fx.cli("run");
+    assert.equal(next.code, 0, next.stderr);
+    assert.doesNotMatch(next.stderr, /did not finish|killed/, next.stderr);
+  },
+});
