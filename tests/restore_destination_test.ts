@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { makeFixture, writeTree } from "./helpers.ts";
+import { makeFixture, runProgram, toolCommand, writeTree } from "./helpers.ts";
 import { ok, put } from "./restore_helpers.ts";
 
 Deno.test("a --to folder that holds the backup root: files that would land in the root are refused, its copies untouched", async () => {
@@ -85,5 +85,29 @@ Deno.test({
     } finally {
       command("umount", view);
     }
+  },
+});
+
+Deno.test({
+  name: "under umask 000, the --to folders a restore makes are not writable by others",
+  ignore: Deno.build.os === "windows", // no POSIX permission bits there
+  fn: async () => {
+    // A restore from a job started with umask 000 (a unit's UMask=0000, a crontab's
+    // `umask 0`): any local user could remove or replace the files restored in a folder
+    // writable by all, as a run's backup root's folders could be before 2026-12-05.
+    using fx = makeFixture({ "a.txt": "a\n", "d/b.txt": "b\n" });
+    await ok(fx, "run");
+    const to = join(fx.dir, "restored", "here");
+    const { cmd, args } = toolCommand(["restore", "--to", to, "--config", fx.config]);
+    const r = await runProgram("sh", ["-c", 'umask 000 && exec "$0" "$@"', cmd, ...args]);
+    assert.equal(r.code, 0, r.stderr);
+    for (const made of [join(fx.dir, "restored"), to]) {
+      assert.equal(
+        Deno.statSync(made).mode! & 0o022,
+        0,
+        (Deno.statSync(made).mode! & 0o777).toString(8),
+      );
+    }
+    assert.equal(Deno.readTextFileSync(join(to, "d", "b.txt")), "b\n");
   },
 });

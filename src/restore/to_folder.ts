@@ -7,7 +7,7 @@
 import { dirname } from "node:path";
 import { isInside, realTarget } from "../config/paths.ts";
 import { osDetail } from "../config/errors.ts";
-import { missingFolders, removeQuietly } from "../engine/fs/fsops.ts";
+import { makeFolders, missingFolders, removeQuietly } from "../engine/fs/fsops.ts";
 import { knownFolderIdentity } from "../engine/fs/identity.ts";
 import { otherMountsOf } from "../engine/fs/mounts.ts";
 import { errorText, PreflightError, UsageError } from "../engine/errors.ts";
@@ -38,12 +38,14 @@ export function checkedToFolder(to: string, root: string): string {
 
 /**
  * Makes the --to folder before anything is written: one that cannot be made is one line
- * and exit 2, not a line for every file. Returns the folders it made, deepest first.
+ * and exit 2, not a line for every file. Returns the folders it made, deepest first. Each
+ * is made never writable by group or others (makeFolders), whatever the umask: under
+ * umask 000 any local user could otherwise remove or replace the files restored there.
  */
 export function makeToFolder(to: string): string[] {
   const made = missingFolders(to);
   try {
-    Deno.mkdirSync(to, { recursive: true });
+    makeFolders(to);
   } catch (e) {
     // Exit code 2 changes nothing: the folders made before the one that failed go again.
     made.forEach(removeQuietly);

@@ -25,8 +25,8 @@ export function nativePath(root: string, storage: string): string {
 }
 
 /**
- * The permission bits a folder the tool makes in the backup root, or on the way to it, asks
- * for: those the umask leaves, never write by group or others, which a job started under
+ * The permission bits a folder the tool makes in the backup root, or on the way to it (or
+ * a restore's `--to` folder), asks for: those the umask leaves, never write by group or others, which a job started under
  * umask 000 or 002 would otherwise give every folder of the backup (its state's too), for
  * any local user to remove copies, the state, or plant files in.
  */
