@@ -149,6 +149,33 @@ export class RunLog {
     if (this.#buffer.length >= FLUSH_LINES) this.flush();
   }
 
+  /**
+   * After a write cut short (its disk full), the file is cut back to the lines written
+   * whole, so that those written once there is room again start lines of their own, not
+   * the end of a half one. Where that cannot be done either, the half line stays.
+   */
+  #cutToWhole(): void {
+    try {
+      this.#file.truncateSync(this.#written);
+      this.#file.seekSync(this.#written, Deno.SeekMode.Start);
+    } catch { /* the half line stays */ }
+  }
+
+  /**
+   * `message` as a line written out now, for news told on stderr too (a watch's warnings
+   * and notes): where the log cannot take it (its disk full) it is dropped, not thrown, so
+   * that saying a failure never becomes one; a pass's own lines still stop it before its
+   * commit (`sync`), and the session's end says the log's failure (`close`).
+   */
+  said(message: string): void {
+    this.line(message);
+    try {
+      this.flush();
+    } catch (e) {
+      if (!(e instanceof LogError)) throw e;
+    }
+  }
+
   /** Writes out what is buffered; returns where the file then ends, for `sync`. */
   written(): LogMark {
     this.flush();
@@ -163,6 +190,7 @@ export class RunLog {
       for (let off = 0; off < data.length;) off += this.#file.writeSync(data.subarray(off));
       this.#written += data.length;
     } catch (e) {
+      this.#cutToWhole();
       throw new LogError(`Cannot write the log '${this.path}'`, e);
     }
   }

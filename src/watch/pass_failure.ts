@@ -18,6 +18,7 @@ import { recoverInterrupted } from "../engine/recover.ts";
 import { diskFullAt } from "../engine/session/reserve.ts";
 import type { Session } from "../engine/session/session.ts";
 import { explainedDamage } from "../state/damage.ts";
+import { LogError } from "../log/runlog.ts";
 import type { Job } from "./scheduler.ts";
 import type { WatchOptions } from "./watch.ts";
 import { outOfFiles } from "./watch_events.ts";
@@ -70,8 +71,7 @@ export class FailedPasses {
           "(said in the log only until a line says backups work again)",
       );
     }
-    this.#session.log.line(`WARNING: Backup pass failed again: ${detail}: ${retry}`);
-    this.#session.log.flush();
+    this.#session.log.said(`WARNING: Backup pass failed again: ${detail}: ${retry}`);
   }
 
   /**
@@ -108,16 +108,19 @@ export class FailedPasses {
     if (again === undefined) return;
     this.#failing = 0;
     this.#opts.onNote?.(again);
-    this.#session.log.line(`NOTE: ${again}`);
-    this.#session.log.flush();
+    this.#session.log.said(`NOTE: ${again}`);
     if (job.kind === "paths") this.#retry();
   }
 }
 
-/** A pass's failure `e`: a full disk with its remedy, damage or want of files explained. */
+/**
+ * A pass's failure `e`: a full disk with its remedy, damage or want of files explained. The
+ * log's own disk full is said as the log says it (with its remedy), not as the backup's.
+ */
 export function passFailure(session: Session, e: unknown): string {
   const text = errorText(explainedDamage(e));
-  const detail = diskFullAt(text, session.tmpDir) ? diskFullText(session.root, text) : text;
+  const backupFull = !(e instanceof LogError) && diskFullAt(text, session.tmpDir);
+  const detail = backupFull ? diskFullText(session.root, text) : text;
   return `${detail}${outOfFiles(e)}`;
 }
 

@@ -370,15 +370,13 @@ class WatchSession {
   #note(message: string): void {
     this.#opts.onNote?.(message);
     if (this.#closed) return;
-    this.#session.log.line(`NOTE: ${message}`);
-    this.#session.log.flush();
+    this.#session.log.said(`NOTE: ${message}`);
   }
 
   #warn(message: string): void {
     this.#opts.onWarning?.(message);
     if (this.#closed) return appendAfterClose(this.#session.log.path, `WARNING: ${message}`);
-    this.#session.log.line(`WARNING: ${message}`);
-    this.#session.log.flush();
+    this.#session.log.said(`WARNING: ${message}`);
   }
 
   /** Asks for the stop (idempotent: `#stopping` is set before anything runs). */
