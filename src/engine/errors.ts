@@ -39,6 +39,15 @@ export function isNameTooLong(e: unknown): boolean {
 }
 
 /**
+ * Whether an error says its disk is mounted read-only: EROFS on Linux and macOS (30), and
+ * on Windows ERROR_WRITE_PROTECT (19), where 30 is ERROR_READ_FAULT, a disk that could not
+ * be read.
+ */
+export function isReadOnlyDisk(e: unknown, os: string = Deno.build.os): boolean {
+  return new RegExp(`\\(os error ${os === "windows" ? 19 : 30}\\)`).test(errorText(e));
+}
+
+/**
  * Whether an error's text says the disk had no room: SQLite's words, or the system's
  * ENOSPC or EDQUOT (a quota: the same remedy): Linux 28 and 122, macOS 28 and 69, Windows
  * ERROR_DISK_FULL and ERROR_HANDLE_DISK_FULL (112, "There is not enough space on the disk",

@@ -31,7 +31,7 @@ import { renameWithRetry } from "../engine/fs/portability.ts";
 import { renameNoReplace } from "../engine/fs/rename_noreplace.ts";
 import type { DestFolders, Reached } from "./pinned.ts";
 import type { MadeFolders } from "./made_folders.ts";
-import { errorText } from "../engine/errors.ts";
+import { errorText, isReadOnlyDisk } from "../engine/errors.ts";
 import { type ReadFrom, RECORDED_TARGET, writeFromAny } from "./copy_out.ts";
 import { StoppedError } from "../engine/event_turn.ts";
 import { type Twin, type Twins, twinText } from "./twins.ts";
@@ -278,7 +278,7 @@ export function cannotWriteIn(
   if (!text.includes(tmpName)) return undefined;
   const why = e instanceof Deno.errors.PermissionDenied
     ? "permission denied"
-    : new RegExp(`\\(os error ${os === "windows" ? 19 : 30}\\)`).test(text)
+    : isReadOnlyDisk(e, os)
     ? "its disk is mounted read-only"
     : undefined;
   if (why === undefined) return undefined;

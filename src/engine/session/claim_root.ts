@@ -10,7 +10,7 @@ import { dirname, join } from "node:path";
 import type { Config } from "../../config/config.ts";
 import { RunLog } from "../../log/runlog.ts";
 import { checkHeaderUnlessEmpty } from "../../state/connection.ts";
-import { errorText, PreflightError, remedyUnlessOutOfFiles } from "../errors.ts";
+import { errorText, isReadOnlyDisk, PreflightError, remedyUnlessOutOfFiles } from "../errors.ts";
 import { acquireLock, type Lock } from "./lock.ts";
 import { isMissing, lstatOrNone, makeFolders, missingFolders, removeQuietly } from "../fs/fsops.ts";
 import { deniedRootRemedy, notOwnRootRemedy } from "../fs/owner.ts";
@@ -144,9 +144,15 @@ export function removeMade(made: string[], { files }: { files: boolean }): void 
  * log_dir, or, with no config file (`verify --repair --backup-root`, bare_root.ts), `logs`
  * of the working folder, which no key the user set names.
  */
-function logFolderProblem(config: Config): [string, string] {
+function logFolderProblem(config: Config): [string, string | ((e: unknown) => string)] {
   if (config.file !== "") {
-    return [`Cannot write a log file in log_dir '${config.logDir}'`, CHECK_PERMISSIONS];
+    // A disk mounted read-only: no permission to check would change that.
+    const remedy = (e: unknown) =>
+      isReadOnlyDisk(e)
+        ? "its disk is mounted read-only: mount it read-write, or set log_dir to a folder on " +
+          "another disk"
+        : CHECK_PERMISSIONS;
+    return [`Cannot write a log file in log_dir '${config.logDir}'`, remedy];
   }
   return [
     `Cannot write the repair's log in '${config.logDir}'`,

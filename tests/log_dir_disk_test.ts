@@ -1,8 +1,10 @@
 /**
- * A run whose log_dir fills up while it runs (its own small tmpfs: root on Linux only,
- * ignored elsewhere): the run fails naming the log (exit 1), and ends as a failed run does,
- * its lock released and its state closed, so the next run, with room again, does not take
- * it for a run that was killed. Every mount is undone by the test that made it.
+ * A log_dir on a disk of its own (a small tmpfs: root on Linux only, ignored elsewhere).
+ * Filling up while a run runs: the run fails naming the log (exit 1), and ends as a failed
+ * run does, its lock released and its state closed, so the next run, with room again, does
+ * not take it for a run that was killed. Mounted read-only: the run is refused (exit 2)
+ * with that disk's remedy, not told to check permissions no chmod would change. Every
+ * mount is undone by the test that made it.
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
@@ -35,5 +37,25 @@ Deno.test({
     const next = await fx.cli("run");
     assert.equal(next.code, 0, next.stderr);
     assert.doesNotMatch(next.stderr, /did not finish|killed/, next.stderr);
+  },
+});
+
+Deno.test({
+  name: "log_dir on a disk mounted read-only: the run is refused naming it, with that remedy",
+  ignore: !TMPFS,
+  fn: async () => {
+    using fx = makeFixture({ "a.txt": "a\n" });
+    Deno.mkdirSync(fx.logs);
+    assert.ok(await succeeds("mount", "-t", "tmpfs", "-o", "ro,size=64k", "tmpfs", fx.logs));
+    try {
+      const r = await fx.cli("run");
+      assert.equal(r.code, 2, r.stderr);
+      assert.match(
+        r.stderr,
+        /^Cannot write a log file in log_dir '.*logs': Read-only file system .*: its disk is mounted read-only: mount it read-write, or set log_dir to a folder on another disk\n$/,
+      );
+    } finally {
+      await unmount(fx.logs);
+    }
   },
 });
