@@ -38,6 +38,9 @@ export function isNameTooLong(e: unknown): boolean {
   );
 }
 
+/** Why a disk that was writable may be read-only now, for the remedy. */
+export const READ_ONLY_WHY = "as a disk found with errors is remounted: the system's log says why";
+
 /**
  * Whether an error says its disk is mounted read-only: EROFS on Linux and macOS (30), and
  * on Windows ERROR_WRITE_PROTECT (19), where 30 is ERROR_READ_FAULT, a disk that could not

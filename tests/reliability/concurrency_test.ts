@@ -181,7 +181,7 @@ Deno.test({
       assert.equal(alone.code, 2, alone.stdout + alone.stderr);
       assert.match(
         alone.stderr,
-        /^Cannot lock backup root: cannot open .* to write: Read-only file system .*: it and the backup root must be writable by the user running this tool$/m,
+        /^Cannot lock backup root: cannot open .* to write: Read-only file system .*: its disk is mounted read-only \(.*\): mount it read-write, then run again$/m,
       );
     } finally {
       new Deno.Command("umount", { args: [view] }).outputSync();

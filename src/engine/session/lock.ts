@@ -24,7 +24,14 @@
  */
 import { hostname } from "node:os";
 import { dirname } from "node:path";
-import { errorText, LockedError, PreflightError, remedyUnlessOutOfFiles } from "../errors.ts";
+import {
+  errorText,
+  isReadOnlyDisk,
+  LockedError,
+  PreflightError,
+  READ_ONLY_WHY,
+  remedyUnlessOutOfFiles,
+} from "../errors.ts";
 import { namesOpenFile } from "../fs/identity.ts";
 import { NotOwnFileError, openOwnFile } from "../fs/own_file.ts";
 import { giveBack, overwrite, readBefore, readBytes, writeRecord } from "./lock_file_write.ts";
@@ -153,7 +160,9 @@ function openLockFile(file: string): Deno.FsFile {
     const remedy = remedyUnlessOutOfFiles(
       e,
       deniedRootRemedy(dirname(dirname(file)), e) ??
-        "it and the backup root must be writable by the user running this tool",
+        (isReadOnlyDisk(e)
+          ? `its disk is mounted read-only (${READ_ONLY_WHY}): mount it read-write, then run again`
+          : "it and the backup root must be writable by the user running this tool"),
     );
     throw new PreflightError(
       `Cannot lock backup root: cannot open '${file}' to write: ${errorText(e)}${remedy}`,
