@@ -2,7 +2,8 @@
  * A log_dir on a disk of its own (a small tmpfs: root on Linux only, ignored elsewhere).
  * Filling up while a run runs: the run fails naming the log (exit 1), and ends as a failed
  * run does, its lock released and its state closed, so the next run, with room again, does
- * not take it for a run that was killed. Mounted read-only: the run is refused (exit 2)
+ * not take it for a run that was killed. Full from the start: run and watch fail naming
+ * the log's disk, not the backup's. Mounted read-only: the run is refused (exit 2)
  * with that disk's remedy, not told to check permissions no chmod would change. Every
  * mount is undone by the test that made it.
  */
@@ -54,6 +55,36 @@ Deno.test({
         r.stderr,
         /^Cannot write a log file in log_dir '.*logs': Read-only file system .*: its disk is mounted read-only: mount it read-write, or set log_dir to a folder on another disk\n$/,
       );
+    } finally {
+      await unmount(fx.logs);
+    }
+  },
+});
+
+Deno.test({
+  name: "log_dir full from the start: run and watch say the log's disk is full, not the backup's",
+  ignore: !TMPFS,
+  fn: async () => {
+    using fx = makeFixture({ "a.txt": "a\n" });
+    Deno.mkdirSync(fx.logs);
+    assert.ok(await succeeds("mount", "-t", "tmpfs", "-o", "size=16k", "tmpfs", fx.logs));
+    try {
+      const filler = Deno.openSync(join(fx.logs, "filler"), { write: true, createNew: true });
+      try {
+        while (true) filler.writeSync(new Uint8Array(4096));
+      } catch {
+        /* full */
+      } finally {
+        filler.close();
+      }
+      for (const command of ["run", "watch"]) {
+        const r = await fx.cli(command);
+        assert.equal(r.code, 1, r.stderr);
+        assert.match(
+          r.stderr,
+          /^(Backup|Watch) failed: Cannot write the log '.*': No space left on device .*: its disk is full: free space there, or set log_dir to a folder on another disk\n$/,
+        );
+      }
     } finally {
       await unmount(fx.logs);
     }

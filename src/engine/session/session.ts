@@ -12,7 +12,7 @@ import path, { basename, dirname, join } from "node:path";
 import { homedir } from "node:os";
 import type { Config } from "../../config/config.ts";
 import { isInside } from "../../config/paths.ts";
-import { RunLog } from "../../log/runlog.ts";
+import { LogError, RunLog } from "../../log/runlog.ts";
 import { StateStore } from "../../state/store.ts";
 import { stateProblem } from "../../state/connection.ts";
 import { diskFullError, errorText, PreflightError, remedyUnlessOutOfFiles } from "../errors.ts";
@@ -292,7 +292,9 @@ async function startSession(
  * remedy: `command` is what to do again once there is room.
  */
 function fullDiskNamed(e: unknown, root: string, dir: string, command: string): unknown {
-  if (e instanceof PreflightError || !diskFullAt(errorText(e), dir)) return e;
+  // The log's disk full is the log's to say, with its own remedy (runlog.ts LogError).
+  if (e instanceof PreflightError || e instanceof LogError) return e;
+  if (!diskFullAt(errorText(e), dir)) return e;
   if (/^the backup disk is full /.test(errorText(e))) return e; // said so already
   return startDiskFull(root, errorText(e), command);
 }
