@@ -4,7 +4,7 @@
  * in front (which, with one source, also reads as the source's own folder of that name).
  */
 import assert from "node:assert/strict";
-import { makeFixture } from "./helpers.ts";
+import { makeFixture, runProgram, toolCommand } from "./helpers.ts";
 
 Deno.test("restore and history name the recorded spelling of a PATH given with the source's name in front", async () => {
   using fx = makeFixture({ "docs/a.txt": "a\n" });
@@ -88,4 +88,25 @@ Deno.test("a PATH recorded only in the other Unicode form: restore says which fo
     assert.ok(restore.stderr.includes(hint.normalize("NFD")), `--to ${to}: ${restore.stderr}`);
     assert.doesNotMatch(restore.stderr, /letter case/);
   }
+});
+
+Deno.test({
+  name: "a PATH given in bytes that are not UTF-8 (a Latin-1 terminal) is said to be so",
+  ignore: Deno.build.os === "windows", // arguments are UTF-16 there
+  fn: async () => {
+    using fx = makeFixture({ "naïve.txt": "n\n" });
+    assert.equal((await fx.cli("run")).code, 0);
+    // `naïve.txt` typed where the terminal writes Latin-1: ï is the one byte 0xEF.
+    for (const command of ["ls", "history", "restore"]) {
+      const { cmd, args } = toolCommand([command, "--config", fx.config]);
+      const script = 'exec "$0" "$@" "$(printf "na\\357ve.txt")"';
+      const r = await runProgram("sh", ["-c", script, cmd, ...args]);
+      assert.equal(r.code, 1, r.stderr);
+      assert.match(
+        r.stderr,
+        /(is not in the backup|was never backed up): the PATH given is not valid UTF-8 \(a terminal or script writing another encoding\): give it in UTF-8/,
+        `${command}: ${r.stderr}`,
+      );
+    }
+  },
 });

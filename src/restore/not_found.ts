@@ -4,8 +4,8 @@
  * deleted (when, and the moment or version that gives its last content), purged (backup-tool
  * purge: when, and whether it was backed up again since), its copies gone since, a version
  * it never had (the range it has); or never recorded so: the path under a source the config
- * no longer names, another spelling (letter case, Unicode form) or single quotes that are
- * part of it. Asked only for a PATH that matched nothing, so a folder's rows may be read
+ * no longer names, another spelling (letter case, Unicode form), single quotes that are
+ * part of it, or bytes that are not UTF-8. Asked only for a PATH that matched nothing, so a folder's rows may be read
  * once more. Reads only.
  */
 import { isStored, type Selector } from "./asof.ts";
@@ -204,7 +204,9 @@ export function spellingHint(
       [path, ...other === undefined ? [] : [other]].flatMap((p) => store.otherSpellings(p, 3)),
     ),
   ].slice(0, 3);
-  if (others.length === 0) return inQuotes(path) ? QUOTES_HINT : "";
+  if (others.length === 0) {
+    return path.includes("\uFFFD") ? NOT_UTF8_HINT : inQuotes(path) ? QUOTES_HINT : "";
+  }
   const names = others.map((o) => `'${o}'`);
   if (names.length === 3) names[2] = "…";
   // Another Unicode form of the very name (café.txt as macOS writes it): no letter case.
@@ -226,6 +228,13 @@ export function unicodeForm(name: string): string {
     ? "decomposed (NFD, as macOS writes names)"
     : "composed (NFC)";
 }
+
+/**
+ * A PATH with U+FFFD in it: Deno decodes an argument that is not valid UTF-8 so (a terminal
+ * or a script writing Latin-1), and no name the backup holds was stored from such bytes.
+ */
+const NOT_UTF8_HINT = ": the PATH given is not valid UTF-8 (a terminal or script writing " +
+  "another encoding): give it in UTF-8";
 
 const QUOTES_HINT = ": the single quotes around it are part of the PATH (cmd.exe passes them " +
   'on): give it in double quotes, "like this", or none';
