@@ -110,3 +110,33 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "a --to or --config given in bytes that are not UTF-8 is refused so, nothing made",
+  ignore: Deno.build.os === "windows", // arguments are UTF-16 there
+  fn: async () => {
+    using fx = makeFixture({ "a.txt": "a\n" });
+    assert.equal((await fx.cli("run")).code, 0);
+    // `ré` typed where the terminal writes Latin-1 (é is 0xE9): Deno reads `r\uFFFD`, a
+    // folder of another name, which the restore made and wrote into.
+    const latin1 = (name: string) => `"$(printf "${name}")"`;
+    const cases = [
+      ["restore", "--to", latin1(`${fx.dir}/r\\351`), "--config", fx.config],
+      ["ls", "--config", latin1(`${fx.dir}/c\\351.jsonc`)],
+      ["init", "--config", latin1(`${fx.dir}/c\\351.jsonc`)],
+    ];
+    for (const words of cases) {
+      const { cmd, args } = toolCommand([]);
+      const line = [cmd, ...args, ...words].map((w) => w.startsWith('"') ? w : `'${w}'`);
+      const r = await runProgram("sh", ["-c", line.join(" ")]);
+      assert.equal(r.code, 2, `${words[0]}: ${r.stderr}`);
+      assert.match(
+        r.stderr,
+        /the path given is not valid UTF-8 \(a terminal or script writing another encoding\): give it in UTF-8\n$/,
+        `${words[0]}: ${r.stderr}`,
+      );
+    }
+    const made = [...Deno.readDirSync(fx.dir)].map((e) => e.name).sort();
+    assert.deepEqual(made, ["backup", "config.jsonc", "logs", "source"]);
+  },
+});

@@ -66,3 +66,19 @@ export function osDetail(err: unknown): string {
   const message = err instanceof Error ? err.message : String(err);
   return message.replace(/: [a-z_]+ '.*'$/s, "").replace(/\s+/g, " ");
 }
+
+/**
+ * Whether a path from the command line was not valid UTF-8: Deno decodes such an argument
+ * with U+FFFD in place of each bad byte (a terminal or a script writing Latin-1 gives `ré`
+ * as `r\xE9`), so the path it names is another one. A real name holding U+FFFD is one that
+ * exists; callers look at that first.
+ */
+export function givenNotUtf8(path: string): boolean {
+  return path.includes("\uFFFD");
+}
+
+/** What to say of such a path (`what`: "path", "PATH"). */
+export function notUtf8Given(what = "path"): string {
+  return `the ${what} given is not valid UTF-8 (a terminal or script writing another ` +
+    "encoding): give it in UTF-8";
+}

@@ -10,6 +10,7 @@
  */
 import { isStored, type Selector } from "./asof.ts";
 import type { StateStore, StoredCopy } from "../state/store.ts";
+import { givenNotUtf8, notUtf8Given } from "../config/errors.ts";
 
 /** Why a PATH matched nothing; `recorded`: whether anything was ever recorded there. */
 export function notFound(
@@ -205,7 +206,7 @@ export function spellingHint(
     ),
   ].slice(0, 3);
   if (others.length === 0) {
-    return path.includes("\uFFFD") ? NOT_UTF8_HINT : inQuotes(path) ? QUOTES_HINT : "";
+    return givenNotUtf8(path) ? NOT_UTF8_HINT : inQuotes(path) ? QUOTES_HINT : "";
   }
   const names = others.map((o) => `'${o}'`);
   if (names.length === 3) names[2] = "…";
@@ -233,8 +234,7 @@ export function unicodeForm(name: string): string {
  * A PATH with U+FFFD in it: Deno decodes an argument that is not valid UTF-8 so (a terminal
  * or a script writing Latin-1), and no name the backup holds was stored from such bytes.
  */
-const NOT_UTF8_HINT = ": the PATH given is not valid UTF-8 (a terminal or script writing " +
-  "another encoding): give it in UTF-8";
+const NOT_UTF8_HINT = `: ${notUtf8Given("PATH")}`;
 
 const QUOTES_HINT = ": the single quotes around it are part of the PATH (cmd.exe passes them " +
   'on): give it in double quotes, "like this", or none';
