@@ -107,6 +107,43 @@ Deno.test("verify --forget-missing refused by safety.max_delete_percent names th
   assert.equal((await fx.cli("run")).code, 0);
 });
 
+Deno.test("a failed verify names 'verify --repair', which repairs; an old copy removed by hand that nothing holds names 'verify --forget-missing', which records it lost", async () => {
+  using fx = makeFixture({ "a.txt": "a0\n", "b.txt": "b\n" });
+  for (const [i, day] of [[1, "2020-01-01"], [2, "2020-01-02"], [3, "2020-01-03"]] as const) {
+    Deno.writeTextFileSync(join(fx.source, "a.txt"), `a${i}\n`);
+    Deno.utimeSync(join(fx.source, "a.txt"), new Date(day), new Date(day));
+    assert.equal((await fx.cli("run")).code, 0);
+  }
+  Deno.removeSync(join(fx.backup, "versions", "a.txt", "v1.bak")); // freed by hand
+  Deno.writeTextFileSync(join(fx.backup, "b.txt"), "damaged\n");
+  const verify = await fx.cli("verify");
+  assert.equal(verify.code, 1);
+  assert.match(
+    verify.stdout,
+    /^Verify failed: 1 missing, 1 changed, 0 unknown file\(s\); 3 re-hashed: run 'verify --repair' to make the bad copies again from the sources or other stored copies$/m,
+  );
+  // As written: b.txt is made again; a.txt's first content, which nothing holds, is named
+  // with what to do about a copy removed on purpose.
+  const repair = await fx.cli("verify", "--repair");
+  assert.equal(repair.code, 1);
+  assert.match(repair.stdout, /^REPAIRED: b\.txt /m);
+  assert.match(
+    repair.stderr,
+    /^NOT REPAIRED: versions\/a\.txt\/v1\.bak \(source\/a\.txt v1\): no file in the sources nor any other copy in the backup holds this content now: if it was removed on purpose \(to free space\), run 'verify --forget-missing' to record it as lost; else put it back from another backup$/m,
+  );
+  assert.equal(Deno.readTextFileSync(join(fx.backup, "b.txt")), "b\n");
+  const forget = await fx.cli("verify", "--forget-missing");
+  assert.equal(forget.code, 0, forget.stderr);
+  assert.doesNotMatch(forget.stderr, /forget-missing' to record/); // not said to itself
+  const clean = await fx.cli("verify");
+  assert.equal(clean.code, 0, clean.stderr);
+  assert.doesNotMatch(clean.stdout, /verify --repair/); // nothing to repair, nothing said
+  assert.equal((await fx.cli("run")).code, 0);
+  const to = join(fx.dir, "restored");
+  assert.equal((await fx.cli("restore", "source/a.txt", "--to", to, "--version", "2")).code, 0);
+  assert.equal(Deno.readTextFileSync(join(to, "a.txt")), "a2\n");
+});
+
 Deno.test("plan of deletions the guard holds back says what a run would do and names 'run --force', which archives them", async () => {
   using fx = makeFixture({ "a.txt": "a\n", "b.txt": "b\n", "d/c.txt": "c\n" });
   assert.equal((await fx.cli("run")).code, 0);

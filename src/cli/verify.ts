@@ -95,7 +95,7 @@ export async function verifyCommand(argv: string[]): Promise<number> {
   }
   const report = await checkBackup(config, samplePercent, warn);
   if (flag(p, "json")) say(JSON.stringify(report, null, 2));
-  else printReport(report, flag(p, "quiet"), samplePercent);
+  else printReport(report, flag(p, "quiet"), samplePercent, REPAIR_HINT);
   return report.ok ? 0 : 1;
 }
 
@@ -185,7 +185,21 @@ function readSample(text: string | undefined): number | undefined {
   return n;
 }
 
-function printReport(r: VerifyReport, quiet: boolean, sample?: number): void {
+/**
+ * The next step a failed verify names, where there are copies to make again (unknown files
+ * are the user's to move: no command of this tool removes them).
+ */
+const REPAIR_HINT = (r: VerifyReport) =>
+  r.missing.length + r.changed.length + r.unreadable.filter((u) => u.kind === "copy").length > 0
+    ? ": run 'verify --repair' to make the bad copies again from the sources or other stored copies"
+    : "";
+
+function printReport(
+  r: VerifyReport,
+  quiet: boolean,
+  sample: number | undefined,
+  hint: (r: VerifyReport) => string = () => "",
+): void {
   for (const m of r.missing) warn(oneLine(`MISSING: ${m.file} (${m.path} v${m.version})`));
   for (const c of r.changed) {
     warn(oneLine(
@@ -210,7 +224,8 @@ function printReport(r: VerifyReport, quiet: boolean, sample?: number): void {
     r.ok
       ? `Verify: ${present(r.total)}, ${r.checked} re-hashed${sampled}: ${verdict}`
       : `Verify failed: ${r.missing.length} missing, ${r.changed.length} changed, ` +
-        `${r.unknown.length} unknown file(s)${unreadable(r)}; ${r.checked} re-hashed${sampled}`,
+        `${r.unknown.length} unknown file(s)${unreadable(r)}; ${r.checked} re-hashed${sampled}` +
+        hint(r),
   );
 }
 

@@ -109,7 +109,10 @@ async function repairFound(
   const changedOld = new Set(
     report.changed.filter((b) => !behindLink(b.file)).map(copyKeyOf).filter(isOld),
   );
-  const logged = outcomeLogger(session, { unreadable, changedOld }, opts);
+  const missingOld = new Set(
+    report.missing.filter((b) => !behindLink(b.file)).map(copyKeyOf).filter(isOld),
+  );
+  const logged = outcomeLogger(session, { unreadable, changedOld, missingOld }, opts);
   let outcomes = await repairCopies(sourcesOf.ctx, todo, (o) => o.error === undefined && logged(o));
   // A copy made again may be what another one lacked: after a hash_algorithm change, a
   // source file recorded under the new algorithm is found only through its stored copy,
@@ -243,10 +246,12 @@ function copySources(
  */
 function outcomeLogger(
   session: Session,
-  { unreadable, changedOld }: {
+  { unreadable, changedOld, missingOld }: {
     unreadable: VerifyReport["unreadable"];
     /** The old copies (versions, deleted files) found changed, by `copyKeyOf`. */
     changedOld: ReadonlySet<string>;
+    /** The old copies found missing, by `copyKeyOf`. */
+    missingOld: ReadonlySet<string>;
   },
   opts: RepairOptions,
 ): (o: RepairOutcome) => void {
@@ -258,6 +263,9 @@ function outcomeLogger(
       o.error += `; the copy itself could not be read (${why}): if only its permissions ` +
         "were changed, give them back and verify again";
     } else if (nothingHolds && changedOld.has(copyKeyOf(o))) o.error += DAMAGED_OLD_REMEDY;
+    else if (nothingHolds && missingOld.has(copyKeyOf(o)) && !opts.forgetMissing) {
+      o.error += MISSING_OLD_REMEDY;
+    }
     // With forgetMissing, a failure is logged once it is known not to be forgotten
     // instead: the log would otherwise name one copy both NOT REPAIRED and FORGOTTEN.
     if (o.error !== undefined && opts.forgetMissing) return;
@@ -275,6 +283,13 @@ function outcomeLogger(
 const DAMAGED_OLD_REMEDY = ": the damaged copy stays where it is and every verify names it: " +
   "if no other backup holds this content, move it out of the backup root (keep it if " +
   "part of it may be of use), then run 'verify --forget-missing' to record it as lost";
+
+/**
+ * What to do about an old copy missing whose content nothing holds: one removed by hand to
+ * free space is recorded as lost by `--forget-missing` (a forgetting repair says this itself).
+ */
+const MISSING_OLD_REMEDY = ": if it was removed on purpose (to free space), run " +
+  "'verify --forget-missing' to record it as lost; else put it back from another backup";
 
 /** What stands where a copy was made elsewhere is now a file no copy is recorded at. */
 function noteMadeElsewhere(root: string, outcomes: RepairOutcome[], report: VerifyReport): void {
