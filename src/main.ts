@@ -16,6 +16,7 @@ import {
   PreflightError,
 } from "./engine/errors.ts";
 import { descriptorsRunningOut, openFilesLimit } from "./engine/fs/flush.ts";
+import { refuseDebuggerSignal } from "./engine/debug_signal.ts";
 import { UsageError } from "./cli/args.ts";
 import { VERSION } from "./version.ts";
 import { say, stdout, warn } from "./cli/stdout.ts";
@@ -208,4 +209,7 @@ function withOutputChecked(code: number): number {
   return Math.max(code, 1);
 }
 
-if (import.meta.main) Deno.exit(withOutputChecked(await main(Deno.args)));
+if (import.meta.main) {
+  refuseDebuggerSignal();
+  Deno.exit(withOutputChecked(await main(Deno.args)));
+}
