@@ -16,6 +16,8 @@ import { flag, parseCommand, type Parsed, str, UsageError } from "./args.ts";
 import { oneLine } from "../log/one_line.ts";
 import { say, warn } from "./stdout.ts";
 import { sayOpenFilesRemedy } from "./summary.ts";
+import { stopGracefully } from "./stop.ts";
+import { StoppedError } from "../engine/event_turn.ts";
 
 const VERIFY_HELP =
   `Usage: backup-tool verify [--repair [--forget-missing [--force]]] [--sample PERCENT]
@@ -60,7 +62,9 @@ Options:
 Exit codes: 0 intact (with --repair: intact once repaired; with --sample: no damage in
 the copies re-hashed, the others' bytes not checked), 1 something is missing,
 changed or unknown, or a folder could not be read (each is named), 2 usage or
-configuration error, 3 (--repair) a backup holds the lock.
+configuration error, 3 (--repair) a backup holds the lock; 130, 143 or 129 (--repair):
+stopped by SIGINT (Ctrl-C), SIGTERM or SIGHUP between two copies (a second signal stops at
+once), the rest left for the next repair.
 
 Examples:
   backup-tool verify
@@ -110,19 +114,35 @@ async function repairCommand(
   // In text, what verify found and each copy made again are said as they come (a repair
   // killed midway has said what it did); what could not be repaired, at the end.
   let unknownSaid = 0;
-  const result = await repairBackup(config, {
-    samplePercent,
-    forgetMissing: forgetting,
-    force: flag(p, "force"),
-    onReport: json ? undefined : (r) => {
-      printReport(r, true, samplePercent);
-      unknownSaid = r.unknown.length;
-    },
-    onRepaired: json ? undefined : (o) => say(oneLine(outcomeLine(o))),
-    // On stderr, as run says it (the document has no place for it): a scheduled repair's
-    // mail is where a killed run is first heard of.
-    onUnfinished: (note) => warn(oneLine(`Note: ${note}`)),
-  });
+  // A stop signal ends the repair between two copies, its session recorded as stopped (not
+  // left as a killed one for the next run to report); a second one ends it at once.
+  const stop = stopGracefully("the next verify --repair checks and repairs the rest");
+  let result: RepairResult;
+  try {
+    result = await repairBackup(config, {
+      samplePercent,
+      forgetMissing: forgetting,
+      force: flag(p, "force"),
+      onReport: json ? undefined : (r) => {
+        printReport(r, true, samplePercent);
+        unknownSaid = r.unknown.length;
+      },
+      onRepaired: json ? undefined : (o) => say(oneLine(outcomeLine(o))),
+      // On stderr, as run says it (the document has no place for it): a scheduled repair's
+      // mail is where a killed run is first heard of.
+      onUnfinished: (note) => warn(oneLine(`Note: ${note}`)),
+      signal: stop.signal,
+    });
+  } catch (e) {
+    if (!(e instanceof StoppedError)) throw e;
+    warn(
+      "Verify stopped before it finished: the copies made again stay made; " +
+        "run 'verify --repair' again to check and repair the rest",
+    );
+    return stop.exitCode() ?? 1;
+  } finally {
+    stop.dispose();
+  }
   if (json) printRepairDocument(result, forgetting);
   else printRepair(result, { unknownSaid, forgetting, quiet: flag(p, "quiet"), samplePercent });
   return result.ok ? 0 : 1;

@@ -21,6 +21,7 @@ import { standingAt } from "./verify_listing.ts";
 import { othersHoldingAnyAlgo } from "./other_algos.ts";
 import type { StoredCopy } from "../state/store.ts";
 import { storedEntry } from "../engine/fs/fsops.ts";
+import { StoppedError } from "../engine/event_turn.ts";
 import { copyKey, forgetMissing, forgottenLine } from "./forget.ts";
 import {
   NOTHING_HOLDS,
@@ -57,6 +58,11 @@ export type RepairOptions = Pick<VerifyOptions, "samplePercent"> & {
   forgetMissing?: boolean;
   /** Forget them beyond `safety.max_delete_percent` too. */
   force?: boolean;
+  /**
+   * A stop signal: the check or the repair ends between two copies, the session is
+   * recorded `stopped` and `StoppedError` thrown (what was made again stays made).
+   */
+  signal?: AbortSignal;
 };
 
 /**
@@ -82,6 +88,12 @@ export async function verifyAndRepair(
     const repaired = await repairFound(config, session, report, opts);
     status = repaired.ok ? "ok" : "partial";
     return repaired;
+  } catch (e) {
+    if (e instanceof StoppedError) {
+      status = "stopped";
+      session.log.line(STOPPED_LINE);
+    }
+    throw e;
   } finally {
     session.close(status, {});
   }
@@ -113,7 +125,12 @@ async function repairFound(
     report.missing.filter((b) => !behindLink(b.file)).map(copyKeyOf).filter(isOld),
   );
   const logged = outcomeLogger(session, { unreadable, changedOld, missingOld }, opts);
-  let outcomes = await repairCopies(sourcesOf.ctx, todo, (o) => o.error === undefined && logged(o));
+  let outcomes = await repairCopies(
+    sourcesOf.ctx,
+    todo,
+    (o) => o.error === undefined && logged(o),
+    opts.signal,
+  );
   // A copy made again may be what another one lacked: after a hash_algorithm change, a
   // source file recorded under the new algorithm is found only through its stored copy,
   // which may have been among the damaged. The others are tried once more, the copies
@@ -126,6 +143,7 @@ async function repairFound(
       sourcesOf.ctx,
       todo.filter((c) => retry.has(c.storedAt!)),
       logged,
+      opts.signal,
     );
     outcomes = [...outcomes.filter((o) => o.error === undefined), ...again];
   } else firstFailed.forEach(logged);
@@ -274,6 +292,10 @@ function outcomeLogger(
     if (o.error === undefined) opts.onRepaired?.(o);
   };
 }
+
+/** Logged where a stop signal ended the repair: what stays, and what finishes it. */
+const STOPPED_LINE = "Verify stopped before it finished (a stop signal): the copies made " +
+  "again stay made; verify --repair again checks and repairs the rest";
 
 /**
  * What to do about an old copy found damaged whose content nothing holds: left in place

@@ -25,6 +25,8 @@ import { join, relative, sep } from "node:path";
 import type { Source } from "../config/config.ts";
 import type { StoredCopy } from "../state/store.ts";
 import { loadDigests } from "../engine/digest.ts";
+import { turnTaker } from "../engine/event_turn.ts";
+import { pausePoint } from "../engine/fault.ts";
 import { statFields } from "../engine/fs/folders.ts";
 import { syncFiles } from "../engine/fs/flush.ts";
 import {
@@ -99,16 +101,23 @@ export interface RepairContext {
   };
 }
 
-/** Repairs each copy in turn (missing, or there with the wrong bytes or of the wrong kind). */
+/**
+ * Repairs each copy in turn (missing, or there with the wrong bytes or of the wrong kind);
+ * `signal`, a stop signal, is heard between two copies.
+ */
 export async function repairCopies(
   ctx: RepairContext,
   copies: StoredCopy[],
   onOutcome?: (o: RepairOutcome) => void,
+  signal?: AbortSignal,
 ): Promise<RepairOutcome[]> {
   await loadDigests();
   const buf = new Uint8Array(READ_BUFFER_BYTES);
   const outcomes: RepairOutcome[] = [];
+  const turn = signal ? turnTaker(signal) : undefined;
   for (const copy of copies) {
+    pausePoint("repairing"); // tests: a stop signal sent between two copies
+    await turn?.(); // a stop signal ends the repair between two copies (StoppedError)
     const outcome: RepairOutcome = { file: copy.storedAt!, path: copy.path, version: copy.seq };
     const tmp = join(ctx.root, STATE_DIR, TMP_DIR, `repair-${crypto.randomUUID()}.tmp`);
     try {

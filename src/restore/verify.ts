@@ -21,6 +21,7 @@ import { errorText } from "../engine/errors.ts";
 import { loadDigests } from "../engine/digest.ts";
 import { movedTo, type Unfinished } from "./unfinished.ts";
 import { DiskProbe } from "../engine/foreign.ts";
+import { turnTaker } from "../engine/event_turn.ts";
 
 interface BadCopy {
   /** Storage path relative to the backup root, with `/`. */
@@ -82,6 +83,11 @@ export interface VerifyOptions {
   random?: () => number;
   /** What an interrupted run left unrecorded (see unfinished.ts). */
   unfinished?: Unfinished;
+  /**
+   * A stop signal (`verify --repair`, which holds the lock): heard between two copies, the
+   * check then ends with `StoppedError`. Without one, no turn of the event loop is taken.
+   */
+  signal?: AbortSignal;
 }
 
 /** The stored copies verify checks, read as it goes: the state's, or a list (tests). */
@@ -165,8 +171,10 @@ export async function verifyBackup(
     report.checked++;
   };
   const sampling = (opts.samplePercent ?? 100) < 100;
+  const turn = opts.signal ? turnTaker(opts.signal) : undefined;
   let present = 0;
   for (const c of catalog.each()) {
+    await turn?.();
     report.total++;
     const name = listing.matched.has(c.id)
       ? c.storedAt!
@@ -186,6 +194,7 @@ export async function verifyBackup(
   if (sampling) {
     const take = sampler(present, opts.samplePercent!, opts.random ?? Math.random);
     for (const c of catalog.each()) {
+      await turn?.();
       const name = listing.matched.has(c.id) ? c.storedAt! : elsewhere.get(c.id);
       if (name !== undefined && take()) check(c, name);
     }

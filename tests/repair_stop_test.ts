@@ -1,0 +1,62 @@
+/**
+ * `verify --repair` stopped by a signal (Ctrl-C, a unit's stop, a closed terminal) ends
+ * between two copies: the copies made again stay made, the session is recorded stopped and
+ * the lock released (the next run says nothing of a killed one), exit 128 + the signal's
+ * number, and a repair again finishes the rest. Paused (BACKUP_TOOL_PAUSE, point
+ * `repairing`) before its second copy, so the signal comes mid-repair every time.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { makeFixture, poll, toolCommand } from "./helpers.ts";
+
+const FILES = 200;
+
+for (const [signal, code] of [["SIGTERM", 143], ["SIGINT", 130]] as const) {
+  Deno.test(`verify --repair stopped by ${signal} between two copies: exit ${code}, the lock released, the rest repaired by the next repair`, async () => {
+    const tree: Record<string, string> = {};
+    for (let i = 0; i < FILES; i++) tree[`d/f${i}.txt`] = `content ${i}\n`;
+    using fx = makeFixture(tree);
+    assert.equal((await fx.cli("run")).code, 0);
+    Deno.removeSync(join(fx.backup, "d"), { recursive: true }); // every copy missing
+
+    const paused = join(fx.dir, "paused");
+    const { cmd, args } = toolCommand(["verify", "--repair", "--config", fx.config]);
+    const child = new Deno.Command(cmd, {
+      args,
+      env: { NO_COLOR: "1", BACKUP_TOOL_PAUSE: `repairing:2:${paused}` },
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    await poll("the repair to pause", () => {
+      try {
+        return Deno.statSync(paused).isFile;
+      } catch {
+        return false;
+      }
+    });
+    child.kill(signal);
+    Deno.removeSync(paused);
+    const out = await child.output();
+    const stdout = new TextDecoder().decode(out.stdout);
+    const stderr = new TextDecoder().decode(out.stderr);
+    assert.equal(out.code, code, stderr);
+    assert.match(
+      stderr,
+      /^Verify stopped before it finished: the copies made again stay made; run 'verify --repair' again to check and repair the rest$/m,
+    );
+    const made = stdout.split("\n").filter((l) => l.startsWith("REPAIRED: ")).length;
+    assert.ok(made >= 1 && made < FILES, `${made} copies made before the stop`);
+    assert.equal(Deno.readTextFileSync(join(fx.backup, ".backup-tool", "lock")), "");
+
+    const history = await fx.cli("history");
+    assert.match(history.stdout, /^2 +repair +\S+ +\S+ +stopped /m);
+    const again = await fx.cli("verify", "--repair");
+    assert.equal(again.code, 0, again.stderr);
+    assert.doesNotMatch(again.stderr, /did not finish/); // not taken for a killed session
+    assert.equal((await fx.cli("verify")).code, 0);
+    const run = await fx.cli("run");
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(run.stderr, "");
+    assert.equal(Deno.readTextFileSync(join(fx.backup, "d", "f7.txt")), "content 7\n");
+  });
+}
