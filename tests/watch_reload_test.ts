@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { type Fixture, listFiles, makeFixture, poll, writeConfig, writeTree } from "./helpers.ts";
 import { backedUp, DEADLINE_MS, readOrUndefined, WatchProcess } from "./watch_helpers.ts";
 import { loadConfig } from "../src/config/config.ts";
+import { exists } from "../src/engine/fs/fsops.ts";
 import { startWatch } from "../src/watch/watch.ts";
 
 const WATCH = { watch: { debounce_ms: 200, rescan_interval: 0 } };
@@ -93,6 +94,24 @@ Deno.test("watch: a broken edit is said with the loader's words, the watch goes 
   assert.equal(exit.code, 0, exit.stderr);
   const warnings = exit.stderr.split("\n").filter((l) => l.startsWith("WARNING"));
   assert.equal(warnings.length, 1, exit.stderr);
+});
+
+Deno.test("watch: an edit saved between the config's load and the session's start is applied", async () => {
+  using fx = makeFixture({ "a.txt": "a\n", "x.log": "x1\n" }, WATCH);
+  const marker = join(fx.dir, "paused");
+  // Held once the config is loaded, before anything else: the edit is saved then.
+  await using w = new WatchProcess(fx, [], { BACKUP_TOOL_PAUSE: `loaded:1:${marker}` });
+  await poll("the watch held after its load", () => exists(marker), DEADLINE_MS);
+  edit(fx, { exclude: ["*.log"] });
+  Deno.removeSync(marker);
+  await w.ready();
+  await says(
+    w,
+    `NOTE: Config '${fx.config}' reloaded: exclude patterns: 1 pattern added ('*.log')`,
+  );
+  const excluded = "EXCLUDED: source/x.log (now excluded; its copy stays at backup/x.log)";
+  await poll("the exclusion logged", () => fx.lastLog().includes(excluded), DEADLINE_MS);
+  assert.equal((await w.stop()).code, 0);
 });
 
 Deno.test("watch: backup_root changed while it runs is said to need a restart, and the config it has kept", async () => {

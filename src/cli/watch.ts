@@ -4,7 +4,8 @@
  * per line); per-file errors go to stderr. The session itself lives in src/watch/watch.ts.
  */
 import { oneLine } from "../log/one_line.ts";
-import { findConfigFile, loadConfig } from "../config/config.ts";
+import { findConfigFile } from "../config/config.ts";
+import { loadWatched } from "../watch/config_change.ts";
 import type { Counts } from "../engine/pass_types.ts";
 import { rereadLine } from "../core/describe.ts";
 import { listenForStop, signalExitCode } from "../watch/signals.ts";
@@ -62,12 +63,14 @@ export async function watchCommand(argv: string[]): Promise<number> {
       `Unexpected argument '${p.positionals[0]}' for 'watch': see 'watch --help'`,
     );
   }
-  const config = loadConfig(findConfigFile(str(p, "config"), Deno.cwd()));
+  // The bytes this load parses are the config in use: an edit saved after it is applied.
+  const { config, files } = loadWatched(findConfigFile(str(p, "config"), Deno.cwd()));
   printConfigWarnings(config);
   const out: Output = { json: flag(p, "json"), quiet: flag(p, "quiet") };
   return await runUntilStopped(
     () =>
       startWatch(config, {
+        files,
         onBatch: (b) => report(b, out),
         onWarning: (m) => warn(oneLine(`WARNING: ${m}`)),
         onNote: (m) => warn(oneLine(`NOTE: ${m}`)),

@@ -17,6 +17,7 @@
  * `<file>` and waits until the test removes it (at most a minute). Points: `folder` (the
  * scanner entering a folder), `scoped` (a watch's pass about to check that a path it was
  * given is reached through real folders), `reading` (a block of a file being copied read),
+ * `loaded` (a watch's config loaded, its session not opened yet),
  * `applying` (a batch about to be applied: its copies staged, nothing flushed or journaled
  * yet), `repairing` (verify --repair about to make a copy again), `marking` (a purge's `PURGE record:` lines written and flushed, the records not
  * yet marked purged), `restoring` (restore about to write a file), `locking` (a session about to take

@@ -11,12 +11,16 @@
  * since (an editor truncating a file, then writing it) could show an empty or partial file;
  * and, where that applies it, says which files it now reads (`inUse`). A file the edit names
  * anew was not looked at: the load read it from the disk, so it is looked at from now on and
- * the edit waits until it is seen settled too (`unsettled`). The files are first read when the
- * watch begins, before its session opens, so that an edit made while it opens counts. Memory
- * and one timer, which `close()` clears: an interruption leaves nothing.
+ * the edit waits until it is seen settled too (`unsettled`). What the config in use was read
+ * from is the very bytes its load parsed (`loadWatched`), so that a save landing after the
+ * load (while the session opens, its recovery may take a while) is an edit, not taken for
+ * the config in use. Memory and one timer, which `close()` clears: an interruption leaves
+ * nothing.
  */
 import { resolve } from "node:path";
+import { type Config, loadConfig } from "../config/config.ts";
 import type { FileBytes } from "../config/config_text.ts";
+import { MAX_EXCLUDE_FILE_BYTES } from "../config/exclude_from.ts";
 import { errorText, isHeldByAnother, isOutOfOpenFiles } from "../engine/errors.ts";
 
 /**
@@ -52,18 +56,24 @@ export class ConfigFiles {
   #last: Print[];
   #timer: ReturnType<typeof setInterval> | undefined;
 
+  readonly os: typeof Deno.build.os;
+
   /**
-   * Looks at the files now: what they hold is the config in use. `os`: the system whose
-   * errors are read (tests give Windows').
+   * The files of the config in use: what `loaded` holds of them (the bytes its load parsed,
+   * by path: `loadWatched`), else looked at now. `os`: the system whose errors are read
+   * (tests give Windows').
    */
   constructor(
     file: string,
     excludeFrom: readonly string[],
-    readonly os: typeof Deno.build.os = Deno.build.os,
+    opts: { loaded?: ReadonlyMap<string, Uint8Array>; os?: typeof Deno.build.os } = {},
   ) {
     this.file = file;
+    this.os = opts.os ?? Deno.build.os;
     this.#files = [file, ...excludeFrom];
-    this.#inUse = this.#handed = this.#last = this.#look();
+    this.#inUse = this.#handed = this.#last = this.#files.map((f) =>
+      opts.loaded?.get(f) ?? this.#fingerprint(f)
+    );
   }
 
   /** Calls `onLook` every `everyMs` from now on: it looks (`look`). */
@@ -183,6 +193,36 @@ export class ConfigFiles {
       if (isOutOfOpenFiles(text) || isHeldByAnother(text, this.os)) return UNKNOWN;
       return `cannot be read: ${text}`; // the reload says why (the loader's words)
     }
+  }
+}
+
+/**
+ * Loads the config a watch begins with (loadConfig), and its files as that load read them:
+ * the config in use is what it parsed, whatever is saved after.
+ */
+export function loadWatched(file: string): { config: Config; files: ConfigFiles } {
+  const loaded = new Map<string, Uint8Array>();
+  const read: FileBytes = (f) => {
+    const path = resolve(f);
+    const bytes = loaded.get(path) ?? regularBytes(path); // a file listed twice: read once
+    if (bytes !== undefined) loaded.set(path, bytes);
+    return bytes;
+  };
+  const config = loadConfig(file, { read });
+  return { config, files: new ConfigFiles(config.file, config.excludeFrom, { loaded }) };
+}
+
+/**
+ * A regular file's bytes; undefined for any other, one larger than a config or a file of
+ * exclude patterns may be, or one that cannot be read: the loader reads it itself (a pipe)
+ * or says why not, and it is looked at as the watch begins.
+ */
+function regularBytes(file: string): Uint8Array | undefined {
+  try {
+    const info = Deno.statSync(file);
+    return info.isFile && info.size <= MAX_EXCLUDE_FILE_BYTES ? Deno.readFileSync(file) : undefined;
+  } catch {
+    return undefined;
   }
 }
 

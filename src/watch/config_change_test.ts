@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { ConfigFiles } from "./config_change.ts";
+import { ConfigFiles, loadWatched } from "./config_change.ts";
 import { withDir } from "../engine/test_util.ts";
 
 Deno.test(
@@ -64,6 +64,29 @@ Deno.test(
   }),
 );
 
+Deno.test(
+  "loadWatched: the config in use is the bytes its load parsed, a save after the load is an edit",
+  withDir((dir) => {
+    Deno.mkdirSync(join(dir, "s"));
+    const file = join(dir, "config.jsonc");
+    const ex = join(dir, "ex.txt");
+    Deno.writeTextFileSync(ex, "*.tmp\n");
+    Deno.writeTextFileSync(
+      file,
+      '{ "sources": ["./s"], "backup_root": "./b", "exclude_from": ["ex.txt"] }',
+    );
+    const { config, files } = loadWatched(file);
+    assert.deepEqual(config.exclude, ["*.tmp"]);
+    Deno.writeTextFileSync(ex, "*.tmp\n*.log\n"); // saved while the session opens
+    assert.equal(files.look(), false, "not settled yet");
+    assert.equal(files.look(), true, "an edit, handed on");
+    assert.equal(files.asInUse, false);
+    const { files: again } = loadWatched(file); // nothing saved after this load
+    assert.equal(again.look(), false);
+    assert.equal(again.look(), false, "no edit");
+  }),
+);
+
 Deno.test({
   name: "ConfigFiles: out of open files for a moment, the config is neither changed nor gone",
   ignore: Deno.build.os !== "linux",
@@ -104,7 +127,7 @@ Deno.test(
   withDir((dir) => {
     const file = join(dir, "config.jsonc");
     Deno.writeTextFileSync(file, '{ "sources": ["./s"], "backup_root": "./b" }\n');
-    const files = new ConfigFiles(file, [], "windows");
+    const files = new ConfigFiles(file, [], { os: "windows" });
     const read = Deno.readFileSync;
     // As Deno gives it on Windows: a plain Error (Rust has no kind for os error 32).
     Deno.readFileSync = () => {

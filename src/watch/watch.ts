@@ -26,6 +26,7 @@
 import { sep } from "node:path";
 import type { Config } from "../config/config.ts";
 import { errorText } from "../engine/errors.ts";
+import { pausePoint } from "../engine/fault.ts";
 import { FailedPasses, RETRY_MS } from "./pass_failure.ts";
 import { type Counts, emptyCounts, type PassResult } from "../engine/pass_types.ts";
 import { openSession, type Session } from "../engine/session/session.ts";
@@ -58,6 +59,8 @@ export interface WatchOptions {
   rootCheckMs?: number;
   /** How often the config's files are looked at for edits (CONFIG_CHECK_MS). */
   configCheckMs?: number;
+  /** The config's files as its load read them (`loadWatched`); else looked at as it begins. */
+  files?: ConfigFiles;
 }
 
 export interface WatchTotals {
@@ -95,8 +98,8 @@ export interface WatchHandle {
 }
 
 export async function startWatch(config: Config, opts: WatchOptions = {}): Promise<WatchHandle> {
-  // Read first: an edit made while the session opens (its recovery may take a while) counts.
-  const files = new ConfigFiles(config.file, config.excludeFrom);
+  pausePoint("loaded"); // before the session opens: an edit made meanwhile counts
+  const files = opts.files ?? new ConfigFiles(config.file, config.excludeFrom);
   const session = await openSession(config, "watch");
   return new WatchSession(session, files, opts).handle();
 }
