@@ -1,9 +1,9 @@
 /**
  * Whether the config a watch session uses was edited since it was read: the config file and
  * the files of exclude patterns it lists (`exclude_from`), by their bytes, looked at every
- * CONFIG_CHECK_MS (a stat and a read each: a config is a few hundred bytes, a file of
- * exclude patterns a few KiB; by their stat alone, two saves within a millisecond at the same
- * size would look as one).
+ * IDLE_LOOKS × CONFIG_CHECK_MS, and every CONFIG_CHECK_MS while they change (a stat and a
+ * read each: a config is a few hundred bytes, a file of exclude patterns a few KiB; by their
+ * stat alone, two saves within a millisecond at the same size would look as one).
  * An edit is handed on (`look`) once the files have stayed the same for one look (an
  * editor's save, or several files saved one after the other, is one edit), and only where it
  * differs from the last one handed on: the session then reloads the config (config_reload.ts)
@@ -24,10 +24,20 @@ import { MAX_EXCLUDE_FILE_BYTES } from "../config/exclude_from.ts";
 import { errorText, isHeldByAnother, isOutOfOpenFiles } from "../engine/errors.ts";
 
 /**
- * Two seconds: an edit is applied within about two to four seconds of its save, for a stat
- * and a read of each file a look, which costs nothing measurable when idle.
+ * Two seconds between two looks once a look has seen the files other than the edit last
+ * handed on (an edit being made, or not handed on yet): the next, which sees them the
+ * same, hands it on.
  */
 export const CONFIG_CHECK_MS = 2_000;
+
+/**
+ * While the files stay as handed on, a look every third CONFIG_CHECK_MS (6 s): an edit is
+ * applied within about two to eight seconds of its save. A look (a stat and a read of each
+ * file, the code around them, a wake-up of the process) costs a few hundred microseconds in
+ * an idle session: every 2 s, 5–7 ms of CPU in 30 s; every 6 s, 2–4 ms
+ * (docs/performance-history.md, Forty-fourth session).
+ */
+export const IDLE_LOOKS = 3;
 
 /**
  * What a look found of a file: its bytes, undefined where it is gone, or a text saying why it
@@ -54,7 +64,7 @@ export class ConfigFiles {
   #handed: Print[];
   /** At the last look, to tell that an edit has settled. */
   #last: Print[];
-  #timer: ReturnType<typeof setInterval> | undefined;
+  #timer: ReturnType<typeof setTimeout> | undefined;
 
   readonly os: typeof Deno.build.os;
 
@@ -76,9 +86,23 @@ export class ConfigFiles {
     );
   }
 
-  /** Calls `onLook` every `everyMs` from now on: it looks (`look`). */
+  /**
+   * Calls `onLook` from now on (it looks: `look`), `everyMs` after the one before where
+   * the files were then other than as handed on, else IDLE_LOOKS times that.
+   */
   start(onLook: () => void, everyMs = CONFIG_CHECK_MS): void {
-    this.#timer = setInterval(onLook, everyMs);
+    const next = () => {
+      this.#timer = setTimeout(() => {
+        onLook();
+        if (this.#timer !== undefined) next(); // unless closed meanwhile
+      }, this.nextLookMs(everyMs));
+    };
+    next();
+  }
+
+  /** How long after the last look the next is made (`start`). */
+  nextLookMs(everyMs = CONFIG_CHECK_MS): number {
+    return this.asHanded ? everyMs * IDLE_LOOKS : everyMs;
   }
 
   /**
@@ -165,7 +189,8 @@ export class ConfigFiles {
   }
 
   close(): void {
-    clearInterval(this.#timer);
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
   }
 
   #look(): Print[] {

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { ConfigFiles, loadWatched } from "./config_change.ts";
+import { CONFIG_CHECK_MS, ConfigFiles, IDLE_LOOKS, loadWatched } from "./config_change.ts";
 import { withDir } from "../engine/test_util.ts";
+import { poll } from "../../tests/helpers.ts";
 
 Deno.test(
   "ConfigFiles: an edit is handed on once settled (the same at two looks), once",
@@ -146,5 +147,50 @@ Deno.test(
     looks.push(files.look(), files.look());
     // Held: no edit; then the edit, settled at the second look after.
     assert.deepEqual(looks, [false, false, false, true]);
+  }),
+);
+
+Deno.test(
+  "ConfigFiles: looked at every 6 s while the files stay as handed on, every 2 s while an edit is under way",
+  withDir((dir) => {
+    const file = join(dir, "config.jsonc");
+    const ex = join(dir, "ex.txt");
+    Deno.writeTextFileSync(file, '{ "sources": ["./s"], "backup_root": "./b" }\n');
+    Deno.writeTextFileSync(ex, "*.tmp\n");
+    const files = new ConfigFiles(file, [ex]);
+    const [idle, busy] = [CONFIG_CHECK_MS * IDLE_LOOKS, CONFIG_CHECK_MS];
+    assert.equal(idle, 6_000);
+    files.look();
+    assert.equal(files.nextLookMs(), idle, "nothing edited");
+    Deno.writeTextFileSync(ex, "*.tmp\n*.log\n");
+    files.look();
+    assert.equal(files.nextLookMs(), busy, "an edit seen: the look that settles it soon");
+    assert.equal(files.look(), true);
+    assert.equal(files.nextLookMs(), idle, "handed on");
+    Deno.writeTextFileSync(file, "{ broken");
+    files.look();
+    Deno.writeTextFileSync(file, "{ broken, still");
+    files.look();
+    assert.equal(files.nextLookMs(), busy, "still being edited");
+    files.look();
+    assert.equal(files.nextLookMs(), idle, "handed on (to be refused)");
+    assert.equal(files.nextLookMs(50), 150, "a test's interval");
+  }),
+);
+
+Deno.test(
+  "ConfigFiles: started, an edit is handed on by its looks; closed, they end",
+  withDir(async (dir) => {
+    const file = join(dir, "config.jsonc");
+    Deno.writeTextFileSync(file, '{ "sources": ["./s"], "backup_root": "./b" }\n');
+    const files = new ConfigFiles(file, []);
+    let handed = 0;
+    files.start(() => files.look() && handed++, 20);
+    try {
+      Deno.writeTextFileSync(file, '{ "sources": ["./s"], "backup_root": "./c" }\n');
+      await poll("the edit handed on", () => handed === 1, 10_000);
+    } finally {
+      files.close(); // the sanitizers fail the test on a timer left running
+    }
   }),
 );

@@ -10,7 +10,7 @@
  * written): the session then goes on with the config it has, and judges the edit again at
  * each look while the files stay so (a source's folder made or mounted, a file of
  * `exclude_from` created, mends it with no edit), said again only for another reason; a
- * refused config is parsed every 2 s meanwhile, a few hundred bytes. Otherwise what changed is
+ * refused config is parsed at each look meanwhile (every 6 s), a few hundred bytes. Otherwise what changed is
  * said (`describeChanges`), and the session applies it before its next pass (watch.ts
  * `#applyConfig`). Reads only: nothing is written here, so an interruption leaves nothing.
  */
@@ -66,7 +66,7 @@ export class ConfigReloads {
     this.#accepted = accepted;
   }
 
-  /** Follows the edits from now on, looking every `everyMs` (CONFIG_CHECK_MS). */
+  /** Follows the edits from now on (`everyMs`: CONFIG_CHECK_MS, see ConfigFiles.start). */
   start(everyMs?: number): void {
     this.#files.start(() => this.lookNow(), everyMs);
   }

@@ -57,7 +57,7 @@ export interface WatchOptions {
   onUnstored?(unstored: Unstored): void;
   /** How often the source folders' identity is checked (ROOT_CHECK_MS); tests lower it. */
   rootCheckMs?: number;
-  /** How often the config's files are looked at for edits (CONFIG_CHECK_MS). */
+  /** How often the config's files are looked at while edited (CONFIG_CHECK_MS; idle: 3×). */
   configCheckMs?: number;
   /** The config's files as its load read them (`loadWatched`); else looked at as it begins. */
   files?: ConfigFiles;
