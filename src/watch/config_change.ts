@@ -34,7 +34,7 @@ export const CONFIG_CHECK_MS = 2_000;
  * While the files stay as handed on, a look every third CONFIG_CHECK_MS (6 s): an edit is
  * applied within about two to eight seconds of its save. A look (a stat and a read of each
  * file, the code around them, a wake-up of the process) costs a few hundred microseconds in
- * an idle session: every 2 s, 5–7 ms of CPU in 30 s; every 6 s, 2–4 ms
+ * an idle session: every 2 s, 3–7 ms of CPU in 30 s; every 6 s, 1–4 ms
  * (docs/performance-history.md, Forty-fourth session).
  */
 export const IDLE_LOOKS = 3;
