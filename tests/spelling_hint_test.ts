@@ -4,7 +4,8 @@
  * in front (which, with one source, also reads as the source's own folder of that name).
  */
 import assert from "node:assert/strict";
-import { makeFixture, runProgram, toolCommand } from "./helpers.ts";
+import { join } from "node:path";
+import { makeFixture, runCli, runProgram, toolCommand } from "./helpers.ts";
 
 Deno.test("restore and history name the recorded spelling of a PATH given with the source's name in front", async () => {
   using fx = makeFixture({ "docs/a.txt": "a\n" });
@@ -138,5 +139,30 @@ Deno.test({
     }
     const made = [...Deno.readDirSync(fx.dir)].map((e) => e.name).sort();
     assert.deepEqual(made, ["backup", "config.jsonc", "logs", "source"]);
+  },
+});
+
+Deno.test({
+  name: "a path that holds U+FFFD itself, given in UTF-8, is taken: restore --to and init",
+  ignore: Deno.build.os === "windows", // arguments are UTF-16 there
+  fn: async () => {
+    using fx = makeFixture({ "a.txt": "a\n" });
+    assert.equal((await fx.cli("run")).code, 0);
+    // A folder whose name holds U+FFFD itself (valid UTF-8: EF BF BD), as one restored from
+    // a name that was not UTF-8 may be: a --to below it, or an init into it, is meant.
+    const odd = join(fx.dir, "r\uFFFD");
+    Deno.mkdirSync(odd);
+    let r = await fx.cli("restore", "--to", join(odd, "out"));
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(Deno.readTextFileSync(join(odd, "out", "a.txt")), "a\n");
+    r = await runCli(["init", odd, "--source", fx.source, "--backup-root", fx.backup]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(Deno.statSync(join(odd, "config.jsonc")).isFile);
+    if (Deno.build.os !== "linux") return; // where the bytes given can be read back
+    // A new folder of such a name, given in UTF-8 (/proc/self/cmdline tells it apart).
+    const fresh = join(fx.dir, "n\uFFFD");
+    r = await fx.cli("restore", "--to", fresh);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(Deno.readTextFileSync(join(fresh, "a.txt")), "a\n");
   },
 });

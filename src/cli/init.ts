@@ -8,7 +8,7 @@ import { basename, dirname, isAbsolute, join, relative, resolve, sep } from "nod
 import { usableSourceName } from "../config/sources.ts";
 import { isInside, isThere, nonFolderAbove } from "../config/paths.ts";
 import { ConfigError, DEFAULTS } from "../config/config.ts";
-import { givenNotUtf8, notUtf8Given, osDetail } from "../config/errors.ts";
+import { givenPathNotUtf8, notUtf8Given, osDetail } from "../config/errors.ts";
 import { flag, parseCommand, refuseEmptyPaths, str, UsageError } from "./args.ts";
 import { realPathOrNone } from "../engine/fs/identity.ts";
 import { missingFolders, removeQuietly } from "../engine/fs/fsops.ts";
@@ -98,7 +98,7 @@ function targetFile(dir: string | undefined, config: string | undefined): string
   }
   const file = config !== undefined ? resolve(config) : join(resolve(dir ?? "."), "config.jsonc");
   // Another file than the one meant, which would be written.
-  if (givenNotUtf8(file) && !isThere(file)) {
+  if (givenPathNotUtf8(file)) {
     throw new UsageError(`Cannot init '${file}': ${notUtf8Given()}`);
   }
   return file;

@@ -7,7 +7,7 @@
  * look read, watch/config_change.ts), checked alike. Reads only: an interruption leaves
  * nothing behind.
  */
-import { ConfigError, givenNotUtf8, notUtf8Given, osDetail, quote } from "./errors.ts";
+import { ConfigError, givenPathNotUtf8, notUtf8Given, osDetail, quote } from "./errors.ts";
 import { brokenLink, nonFolderAbove, notAFolder } from "./paths.ts";
 
 /**
@@ -104,7 +104,7 @@ export function readFailure(file: string, err: unknown): string {
   }
   if (!(err instanceof Deno.errors.NotFound)) return `${osDetail(err)}${readRemedy(err)}`;
   const link = brokenLink(file);
-  if (link === undefined && givenNotUtf8(file)) return `it does not exist: ${notUtf8Given()}`;
+  if (link === undefined && givenPathNotUtf8(file)) return `it does not exist: ${notUtf8Given()}`;
   if (link === undefined) {
     return `it does not exist: check the path, or create it with backup-tool init --config ${
       quote(file)

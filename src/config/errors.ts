@@ -3,6 +3,7 @@
  * (exit code 2). Validators throw the internal `Invalid` with just the detail; `loadConfig`
  * prefixes it with `Cannot load config '<file>': `. Helpers here keep every message one line.
  */
+import { dirname, resolve } from "node:path";
 
 /** A config that cannot be found, read or accepted. The message is one line. */
 export class ConfigError extends Error {
@@ -70,12 +71,48 @@ export function osDetail(err: unknown): string {
 /**
  * Whether a path from the command line was not valid UTF-8: Deno decodes such an argument
  * with U+FFFD in place of each bad byte (a terminal or a script writing Latin-1 gives `ré`
- * as `r\xE9`), so the path it names is another one. A real name holding U+FFFD is one that
- * exists; callers look at that first.
+ * as `r\xE9`), so the path it names is another one. A name holding U+FFFD itself, given in
+ * UTF-8, is meant as it is: on Linux the bytes given are read back (/proc/self/cmdline),
+ * and where every argument was UTF-8 no U+FFFD stood for a bad byte.
  */
 export function givenNotUtf8(path: string): boolean {
-  return path.includes("\uFFFD");
+  return path.includes("\uFFFD") && !argumentsAllUtf8();
 }
+
+/**
+ * `givenNotUtf8` for a path on disk: only a U+FFFD in the part of it not there counts (a
+ * folder there whose name holds U+FFFD is one the path given reached, so it was meant).
+ */
+export function givenPathNotUtf8(path: string): boolean {
+  if (!givenNotUtf8(path)) return false;
+  let there = resolve(path);
+  while (!exists(there) && dirname(there) !== there) there = dirname(there);
+  return resolve(path).slice(there.length).includes("\uFFFD");
+}
+
+function exists(path: string): boolean {
+  try {
+    Deno.lstatSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Whether the process's arguments are known to be UTF-8 each (looked at once). */
+function argumentsAllUtf8(): boolean {
+  if (argsUtf8 !== undefined) return argsUtf8;
+  argsUtf8 = false;
+  if (Deno.build.os !== "linux") return argsUtf8; // not known: U+FFFD read as a bad byte's
+  try {
+    // The arguments as the kernel holds them, NUL between: valid UTF-8 as a whole or not.
+    new TextDecoder("utf-8", { fatal: true }).decode(Deno.readFileSync("/proc/self/cmdline"));
+    argsUtf8 = true;
+  } catch { /* not readable (no /proc, no permission), or one was not UTF-8 */ }
+  return argsUtf8;
+}
+
+let argsUtf8: boolean | undefined;
 
 /** What to say of such a path (`what`: "path", "PATH"). */
 export function notUtf8Given(what = "path"): string {

@@ -6,8 +6,8 @@
  */
 import { dirname } from "node:path";
 import { isInside, realTarget } from "../config/paths.ts";
-import { givenNotUtf8, notUtf8Given, osDetail } from "../config/errors.ts";
-import { lstatOrNone, makeFolders, missingFolders, removeQuietly } from "../engine/fs/fsops.ts";
+import { givenPathNotUtf8, notUtf8Given, osDetail } from "../config/errors.ts";
+import { makeFolders, missingFolders, removeQuietly } from "../engine/fs/fsops.ts";
 import { knownFolderIdentity } from "../engine/fs/identity.ts";
 import { otherMountsOf } from "../engine/fs/mounts.ts";
 import { errorText, PreflightError, UsageError } from "../engine/errors.ts";
@@ -21,7 +21,7 @@ import { noRoom } from "./full_disks.ts";
  */
 export function checkedToFolder(to: string, root: string): string {
   // Another folder than the one meant, which the restore would make and write into.
-  if (givenNotUtf8(to) && lstatOrNone(to) === undefined) {
+  if (givenPathNotUtf8(to)) {
     throw new UsageError(`Cannot restore into '${to}': ${notUtf8Given()}`);
   }
   let real: string;
