@@ -60,3 +60,37 @@ for (const [signal, code] of [["SIGTERM", 143], ["SIGINT", 130]] as const) {
     assert.equal(Deno.readTextFileSync(join(fx.backup, "d", "f7.txt")), "content 7\n");
   });
 }
+
+Deno.test("verify --repair stopped while it re-hashes a large copy: exit 143 there, not once the copy is read to its end", async () => {
+  using fx = makeFixture({});
+  // 64 MiB, sparse: 64 blocks read, the stop asked for at the second.
+  using big = Deno.openSync(join(fx.source, "big.bin"), { write: true, create: true });
+  big.truncateSync(64 << 20);
+  assert.equal((await fx.cli("run")).code, 0);
+
+  const paused = join(fx.dir, "paused");
+  const { cmd, args } = toolCommand(["verify", "--repair", "--config", fx.config]);
+  const child = new Deno.Command(cmd, {
+    args,
+    env: { NO_COLOR: "1", BACKUP_TOOL_PAUSE: `rehashing:2:${paused}` },
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  await poll("the re-hash to pause", () => {
+    try {
+      return Deno.statSync(paused).isFile;
+    } catch {
+      return false;
+    }
+  });
+  child.kill("SIGTERM");
+  await new Promise((r) => setTimeout(r, 300)); // past the turn's 250 ms
+  Deno.removeSync(paused);
+  const out = await child.output();
+  const stderr = new TextDecoder().decode(out.stderr);
+  // The only copy: read to its end, the repair had nothing left to stop and ended exit 0.
+  assert.equal(out.code, 143, stderr);
+  assert.match(stderr, /^Verify stopped before it finished: /m);
+  assert.equal(Deno.readTextFileSync(join(fx.backup, ".backup-tool", "lock")), "");
+  assert.match((await fx.cli("history")).stdout, /^2 +repair +\S+ +\S+ +stopped /m);
+});

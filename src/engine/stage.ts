@@ -149,6 +149,21 @@ export function hashCopyAs(
   algos: string[],
   buf: Uint8Array,
 ): string[] {
+  const blocks = hashingCopyAs(path, kind, algos, buf);
+  for (let r = blocks.next();; r = blocks.next()) if (r.done) return r.value;
+}
+
+/**
+ * `hashCopyAs` a block at a time: it yields after each block read, where verify --repair
+ * gives a stop signal its turn (a copy of gigabytes is not read to its end first), and
+ * returns the digests. Ended early (`return`), it closes the file.
+ */
+export function* hashingCopyAs(
+  path: string,
+  kind: "file" | "symlink",
+  algos: string[],
+  buf: Uint8Array,
+): Generator<void, string[], void> {
   if (kind === "symlink") {
     const target = Deno.readLinkSync(path);
     return algos.map((algo) => hashText(target, algo));
@@ -163,6 +178,7 @@ export function hashCopyAs(
   }
   for (let n = f.read(buf); n > 0; n = f.read(buf)) {
     for (const h of digests) h.update(buf.subarray(0, n));
+    yield;
   }
   return digests.map((h) => h.digest("hex"));
 }
