@@ -111,3 +111,27 @@ Deno.test({
     assert.equal(Deno.readTextFileSync(join(to, "d", "b.txt")), "b\n");
   },
 });
+
+Deno.test({
+  name:
+    "under umask 000, the folders above a source a restore in place makes are not writable by others",
+  ignore: Deno.build.os === "windows", // no POSIX permission bits there
+  fn: async () => {
+    // The source's folder and the one above it gone (a disk replaced), restored in place
+    // from a job under umask 000: the folder above, whose mode no run recorded, was made
+    // writable by all (0777).
+    using fx = makeFixture({}, { sources: ["./top/src"] });
+    const src = join(fx.dir, "top", "src");
+    writeTree(src, { "d/b.txt": "b\n" });
+    await ok(fx, "run");
+    Deno.removeSync(join(fx.dir, "top"), { recursive: true });
+    const { cmd, args } = toolCommand(["restore", "--config", fx.config]);
+    const r = await runProgram("sh", ["-c", 'umask 000 && exec "$0" "$@"', cmd, ...args]);
+    assert.equal(r.code, 0, r.stderr);
+    for (const made of [join(fx.dir, "top"), src, join(src, "d")]) {
+      const mode = Deno.statSync(made).mode! & 0o777;
+      assert.equal(mode & 0o022, 0, `${made}: ${mode.toString(8)}`);
+    }
+    assert.equal(Deno.readTextFileSync(join(src, "d", "b.txt")), "b\n");
+  },
+});

@@ -21,7 +21,7 @@ import * as fs from "node:fs";
 import { join, parse, relative, sep } from "node:path";
 import { errorText } from "../engine/errors.ts";
 import { openFilesLimit } from "../engine/fs/flush.ts";
-import { lstatOrNone } from "../engine/fs/fsops.ts";
+import { lstatOrNone, makeFolder, makeFolders } from "../engine/fs/fsops.ts";
 import { folderIdentityOf, hasOpenPaths, openPath } from "../engine/fs/identity.ts";
 
 /** Why a folder on the way is refused. */
@@ -308,7 +308,7 @@ function openChild(
       const code = (e as { code?: string }).code;
       if (code === "ENOENT" && attempt === 0) {
         try {
-          Deno.mkdirSync(inside);
+          makeFolder(inside); // never writable by others, whatever the umask (fsops.ts)
           onMade();
         } catch (made) {
           if (!(made instanceof Deno.errors.AlreadyExists)) {
@@ -358,7 +358,7 @@ function reachByPath(base: string, dir: string, rootId?: string): Reached {
   for (const folder of [base, ...parts.map((p) => (path = join(path, p)))]) {
     let info = lstatOrNone(folder);
     if (info === undefined) {
-      Deno.mkdirSync(folder, { recursive: true });
+      makeFolders(folder);
       made ??= folder;
       info = Deno.lstatSync(folder);
     }

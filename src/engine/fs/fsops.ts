@@ -26,7 +26,8 @@ export function nativePath(root: string, storage: string): string {
 
 /**
  * The permission bits a folder the tool makes in the backup root, or on the way to it (or
- * a restore's `--to` folder), asks for: those the umask leaves, never write by group or others, which a job started under
+ * a restore's `--to` folder, or a folder above a source a restore in place makes), asks
+ * for: those the umask leaves, never write by group or others, which a job started under
  * umask 000 or 002 would otherwise give every folder of the backup (its state's too), for
  * any local user to remove copies, the state, or plant files in.
  */
@@ -38,6 +39,11 @@ export const OWN_FILE_MODE = 0o644;
 /** `Deno.mkdirSync(path, { recursive: true })`, each folder made with FOLDER_MODE. */
 export function makeFolders(path: string): void {
   Deno.mkdirSync(path, { recursive: true, mode: FOLDER_MODE });
+}
+
+/** `Deno.mkdirSync(path)` (AlreadyExists where something is there), made with FOLDER_MODE. */
+export function makeFolder(path: string): void {
+  Deno.mkdirSync(path, { mode: FOLDER_MODE });
 }
 
 /** Whether anything (file, folder, symlink, even a dangling one) is at `path`. */
