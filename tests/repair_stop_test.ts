@@ -94,3 +94,41 @@ Deno.test("verify --repair stopped while it re-hashes a large copy: exit 143 the
   assert.equal(Deno.readTextFileSync(join(fx.backup, ".backup-tool", "lock")), "");
   assert.match((await fx.cli("history")).stdout, /^2 +repair +\S+ +\S+ +stopped /m);
 });
+
+Deno.test("verify --repair stopped while it makes a large copy again: exit 143 there, the copy left for the next repair", async () => {
+  using fx = makeFixture({});
+  using big = Deno.openSync(join(fx.source, "big.bin"), { write: true, create: true });
+  big.truncateSync(64 << 20);
+  assert.equal((await fx.cli("run")).code, 0);
+  Deno.removeSync(join(fx.backup, "big.bin")); // made again from the source, 64 blocks
+
+  const paused = join(fx.dir, "paused");
+  const { cmd, args } = toolCommand(["verify", "--repair", "--config", fx.config]);
+  const child = new Deno.Command(cmd, {
+    args,
+    env: { NO_COLOR: "1", BACKUP_TOOL_PAUSE: `reading:2:${paused}` },
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  await poll("the copy to pause", () => {
+    try {
+      return Deno.statSync(paused).isFile;
+    } catch {
+      return false;
+    }
+  });
+  child.kill("SIGTERM");
+  await new Promise((r) => setTimeout(r, 300)); // past the turn's 250 ms
+  Deno.removeSync(paused);
+  const out = await child.output();
+  const stderr = new TextDecoder().decode(out.stderr);
+  // The only copy: made to its end, the repair had nothing left to stop and ended exit 0.
+  assert.equal(out.code, 143, stderr);
+  assert.match(stderr, /^Verify stopped before it finished: /m);
+  assert.equal(Deno.readTextFileSync(join(fx.backup, ".backup-tool", "lock")), "");
+  const tmp = [...Deno.readDirSync(join(fx.backup, ".backup-tool", "tmp"))].map((e) => e.name);
+  assert.deepEqual(tmp, []); // the partial copy removed
+  const again = await fx.cli("verify", "--repair");
+  assert.equal(again.code, 0, again.stderr);
+  assert.equal(Deno.statSync(join(fx.backup, "big.bin")).size, 64 << 20);
+});

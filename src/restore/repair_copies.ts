@@ -16,16 +16,18 @@
  * link once its disk is back. A copy verify found changed behind such a link is made at
  * the next free name beside it, as a run stores copies; what is behind it stays untouched.
  *
- * An interruption leaves at most a temporary file in the staging folder (the next run
- * removes it) and a damaged copy's second name in `damaged/`; a copy made elsewhere is
- * recorded before it is placed, so a kill between the two leaves it missing at its
- * recorded name (the next repair makes it), never an unrecorded stray.
+ * A stop signal (`verify --repair`) is heard between two copies and between the blocks of a
+ * large file read; the copy being made is then removed. An interruption leaves at most a
+ * temporary file in the staging folder (the next run removes it) and a damaged copy's
+ * second name in `damaged/`; a copy made elsewhere is recorded before it is placed, so a
+ * kill between the two leaves it missing at its recorded name (the next repair makes it),
+ * never an unrecorded stray.
  */
 import { join, relative, sep } from "node:path";
 import type { Source } from "../config/config.ts";
 import type { StoredCopy } from "../state/store.ts";
 import { loadDigests } from "../engine/digest.ts";
-import { turnTaker } from "../engine/event_turn.ts";
+import { StoppedError, turnTaker } from "../engine/event_turn.ts";
 import { pausePoint } from "../engine/fault.ts";
 import { statFields } from "../engine/fs/folders.ts";
 import { syncFiles } from "../engine/fs/flush.ts";
@@ -40,7 +42,12 @@ import {
 import { makeSymlink } from "../engine/fs/portability.ts";
 import { placeStaged } from "../engine/fs/move.ts";
 import { allocatePath, sourceFileOf, splitLogical, STATE_DIR, TMP_DIR } from "../core/layout.ts";
-import { FileChangedError, READ_BUFFER_BYTES, stageEntry } from "../engine/stage.ts";
+import {
+  FileChangedError,
+  READ_BUFFER_BYTES,
+  stageEntry,
+  stageEntryHeard,
+} from "../engine/stage.ts";
 import { updateCopyMeta } from "../engine/copy_in_place.ts";
 import { diskFullError, errorText, isDiskFull, isOutOfOpenFiles } from "../engine/errors.ts";
 import { replaceDamaged } from "./damaged_aside.ts";
@@ -103,7 +110,7 @@ export interface RepairContext {
 
 /**
  * Repairs each copy in turn (missing, or there with the wrong bytes or of the wrong kind);
- * `signal`, a stop signal, is heard between two copies.
+ * `signal`, a stop signal, is heard between two copies and between the blocks of one read.
  */
 export async function repairCopies(
   ctx: RepairContext,
@@ -126,7 +133,7 @@ export async function repairCopies(
           ? nextFreePlace(ctx.root, copy.storedAt!, ctx.placement)
           : undefined;
       const there = elsewhere === undefined && placeFor(ctx.root, copy.storedAt!);
-      outcome.from = await remake(ctx, copy, tmp, buf);
+      outcome.from = await remake(ctx, copy, tmp, buf, turn);
       if (elsewhere !== undefined) {
         // Recorded before it is placed: a kill between the two leaves a copy missing at its
         // recorded name, which the next repair makes, never an unrecorded stray.
@@ -140,6 +147,7 @@ export async function repairCopies(
         throw new Error("the new copy vanished before it was placed");
       }
     } catch (e) {
+      if (e instanceof StoppedError) throw e; // a stop mid-copy: the copy left to the next
       outcome.error = errorText(e);
     } finally {
       removeQuietly(tmp);
@@ -178,12 +186,16 @@ function placeFor(root: string, storedAt: string): boolean {
   return entry !== undefined;
 }
 
-/** Makes the copy's content at `tmp`, flushed; returns where it came from. */
+/**
+ * Makes the copy's content at `tmp`, flushed; returns where it came from. `turn`: a stop
+ * signal heard between the blocks of a large file read (`StoppedError`).
+ */
 async function remake(
   ctx: RepairContext,
   copy: StoredCopy,
   tmp: string,
   buf: Uint8Array,
+  turn?: () => Promise<void>,
 ): Promise<string> {
   if (copy.kind === "symlink") {
     if (copy.linkTarget === null) throw new Error("its symlink target was not recorded");
@@ -192,7 +204,7 @@ async function remake(
   }
   let from = "empty file";
   if (copy.size === 0) Deno.writeFileSync(tmp, new Uint8Array(0), { createNew: true });
-  else from = copyContent(ctx, copy, tmp, buf);
+  else from = await copyContent(ctx, copy, tmp, buf, turn);
   // Through its descriptor, checked to stand at its own path (see copy_in_place.ts).
   const storage = relative(ctx.root, tmp).split(sep).join("/");
   updateCopyMeta(ctx.root, storage, Deno.lstatSync(tmp), copy);
@@ -205,15 +217,25 @@ async function remake(
  * source file (the path's own, or any tracked file with that digest), else another copy in
  * the backup (reached through real folders only). Returns where it came from.
  */
-function copyContent(ctx: RepairContext, copy: StoredCopy, tmp: string, buf: Uint8Array) {
+async function copyContent(
+  ctx: RepairContext,
+  copy: StoredCopy,
+  tmp: string,
+  buf: Uint8Array,
+  turn?: () => Promise<void>,
+): Promise<string> {
   let unread: { label: string; why: string } | undefined;
   for (const { label, abs } of filesHolding(ctx, copy)) {
     const info = abs === undefined ? undefined : lstatOrNone(abs);
     if (abs === undefined || !info?.isFile || info.size !== copy.size) continue;
     try {
       const entry = { path: label, abs, kind: "file" as const, ...statFields(info) };
-      if (stageEntry(entry, copy.algo, buf, tmp).hash === copy.hash) return label;
+      const staged = turn
+        ? await stageEntryHeard(entry, copy.algo, buf, tmp, turn)
+        : stageEntry(entry, copy.algo, buf, tmp);
+      if (staged.hash === copy.hash) return label;
     } catch (e) {
+      if (e instanceof StoppedError) throw e; // the caller removes the part made
       // The new copy cannot be written: no other file would do better.
       if (isDiskFull(errorText(e))) {
         removeQuietly(tmp);
