@@ -125,6 +125,9 @@ Deno.test({
       ["restore", "--to", latin1(`${fx.dir}/r\\351`), "--config", fx.config],
       ["ls", "--config", latin1(`${fx.dir}/c\\351.jsonc`)],
       ["init", "--config", latin1(`${fx.dir}/c\\351.jsonc`)],
+      // A config naming such a folder, which a run would then make (or never find).
+      ["init", join(fx.dir, "i"), "--backup-root", latin1(`${fx.dir}/b\\351`)],
+      ["init", join(fx.dir, "i"), "--source", latin1(`${fx.dir}/s\\351`)],
     ];
     for (const words of cases) {
       const { cmd, args } = toolCommand([]);

@@ -125,9 +125,13 @@ function sourceEntries(
 
 /**
  * Refuses a path the loader would: a file (or anything but a folder) where a folder goes,
- * or a file on the way to one. One that does not exist yet is fine: it is made later.
+ * or a file on the way to one. One that does not exist yet is fine: it is made later. One
+ * given not in UTF-8 is another folder than the one meant, which the config would name.
  */
 function refuseNonFolder(flagName: string, path: string): void {
+  if (givenPathNotUtf8(path)) {
+    throw new UsageError(`Cannot init: '--${flagName} ${path}': ${notUtf8Given()}`);
+  }
   for (let at = resolve(path), rest = "";; rest = ` (its part '${at}' is a file)`) {
     let info: Deno.FileInfo | undefined;
     try {
