@@ -128,6 +128,8 @@ Deno.test({
       // A config naming such a folder, which a run would then make (or never find).
       ["init", join(fx.dir, "i"), "--backup-root", latin1(`${fx.dir}/b\\351`)],
       ["init", join(fx.dir, "i"), "--source", latin1(`${fx.dir}/s\\351`)],
+      ["ls", "--backup-root", latin1(`${fx.dir}/b\\351`)],
+      ["verify", "--repair", "--backup-root", latin1(`${fx.dir}/b\\351`)],
     ];
     for (const words of cases) {
       const { cmd, args } = toolCommand([]);

@@ -13,7 +13,7 @@
  */
 import { dirname, join, resolve } from "node:path";
 import { type Config, DEFAULTS } from "../config/config.ts";
-import { Invalid, osDetail, quote } from "../config/errors.ts";
+import { givenPathNotUtf8, Invalid, notUtf8Given, osDetail, quote } from "../config/errors.ts";
 import { isInside, realTarget } from "../config/paths.ts";
 import { errorText, isGone, PreflightError, UsageError } from "../engine/errors.ts";
 import { statePaths } from "../engine/session/session.ts";
@@ -133,10 +133,11 @@ function realFolder(abs: string): string {
   try {
     real = Deno.realPathSync(abs);
   } catch (e) {
-    throw new PreflightError(
-      `Cannot read backup ${quote(abs)}: ${osDetail(e)}: give the folder that holds ` +
-        "'.backup-tool' to --backup-root",
-    );
+    // Given not in UTF-8: the folder meant may be there under the bytes given.
+    const remedy = givenPathNotUtf8(abs)
+      ? notUtf8Given()
+      : "give the folder that holds '.backup-tool' to --backup-root";
+    throw new PreflightError(`Cannot read backup ${quote(abs)}: ${osDetail(e)}: ${remedy}`);
   }
   if (!Deno.statSync(real).isDirectory) {
     throw new PreflightError(
