@@ -85,6 +85,10 @@ Deno.test({
           /^(Backup|Watch) failed: Cannot write the log '.*': No space left on device .*: its disk is full: free space there, or set log_dir to a folder on another disk\n$/,
         );
       }
+      // Recorded as failed, as said: not as interrupted (killed, or the machine stopped).
+      const history = await fx.cli("history");
+      assert.match(history.stdout, /^1 +run +\S+ +\S+ +failed /m, history.stdout);
+      assert.match(history.stdout, /^2 +watch +\S+ +\S+ +failed /m, history.stdout);
     } finally {
       await unmount(fx.logs);
     }

@@ -204,7 +204,8 @@ export async function openSession(
 /**
  * Opens the state (migrating it), records the run, logs its start and the stale locks it
  * took over, and finishes an interrupted run's journaled work. A failure closes what was
- * opened; a session that never started leaves no log, and the lock file as it was found.
+ * opened (a run recorded is recorded failed); a session that never started leaves no log,
+ * and the lock file as it was found.
  */
 async function startSession(
   config: Config,
@@ -215,6 +216,7 @@ async function startSession(
   let store: StateStore | undefined;
   let syncFs: SyncFs | undefined;
   let started = false;
+  let begun: number | undefined; // the run recorded, once it is
   try {
     // Opened before anything is staged: it reports write-back errors from this moment on.
     syncFs = openSyncFs(config.backupRoot);
@@ -232,6 +234,7 @@ async function startSession(
       command,
       () => store!.beginRun(command, config.sources, now),
     );
+    begun = runId;
     log.line(`Run started: ${command} (run ${runId}, pid ${Deno.pid})${log.ownerSuffix()}`);
     for (const line of narrowed) log.line(line);
     const clockNote = clockBehindNote(now, clock);
@@ -277,6 +280,11 @@ async function startSession(
       // Its disk full: what is thrown is why the session could not start, and the lock
       // is released all the same (see `close`).
     }
+    // Recorded as the failure it is (history's "failed"), not left running, which history
+    // then gives as "interrupted": killed, or the machine stopped.
+    try {
+      if (begun !== undefined) store!.finishRun(begun, "failed", {}, store!.recordedTime());
+    } catch { /* a full disk refusing even this: history says interrupted */ }
     store?.close();
     syncFs?.close();
     if (e instanceof PreflightError) removeMade(made, { files: true }); // under the lock
