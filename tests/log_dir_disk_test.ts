@@ -12,6 +12,7 @@ import { join } from "node:path";
 import { makeFixture } from "./helpers.ts";
 import { canMountTmpfs, unmount } from "./tmpfs.ts";
 import { succeeds } from "./fstab_namespace.ts";
+import { LogError, RunLog } from "../src/log/runlog.ts";
 
 const TMPFS = await canMountTmpfs();
 
@@ -91,6 +92,41 @@ Deno.test({
       assert.match(history.stdout, /^2 +watch +\S+ +\S+ +failed /m, history.stdout);
     } finally {
       await unmount(fx.logs);
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "log_dir full: a batch's lines a warning's flush could not write fail that batch's sync, not dropped unsaid",
+  ignore: !TMPFS,
+  fn: async () => {
+    // A watch's warning (said on stderr, dropped from a full log: RunLog.said) flushed the
+    // lines of the batch in progress with it: those were lost, and the batch's sync before
+    // its commit found nothing left to write, so it committed moves no log named.
+    const dir = Deno.makeTempDirSync({ prefix: "bt-log-" });
+    assert.ok(await succeeds("mount", "-t", "tmpfs", "-o", "size=16k", "tmpfs", dir));
+    try {
+      const log = RunLog.open(dir, "watch");
+      log.line("Run started: watch");
+      log.sync();
+      const filler = join(dir, "filler");
+      try {
+        using f = Deno.openSync(filler, { write: true, createNew: true });
+        while (true) f.writeSync(new Uint8Array(4096));
+      } catch { /* full */ }
+      log.line(`BACKUP: source/a.txt → backup/a.txt ${"x".repeat(8192)}`); // the batch's
+      log.said("WARNING: an event named a path that is not valid UTF-8"); // dropped quietly
+      assert.throws(() => log.sync(), LogError); // the batch fails before its commit
+      Deno.removeSync(filler);
+      log.line("BACKUP: source/a.txt → backup/a.txt"); // the retry's, with room again
+      log.sync();
+      log.close();
+      const text = Deno.readTextFileSync(log.path);
+      assert.match(text, /Run started: watch\n.*BACKUP: source\/a\.txt → backup\/a\.txt\n/);
+    } finally {
+      await unmount(dir);
+      Deno.removeSync(dir, { recursive: true });
     }
   },
 });

@@ -168,13 +168,19 @@ export class RunLog {
    * commit (`sync`), and the session's end says the log's failure (`close`).
    */
   said(message: string): void {
+    const others = this.#buffer.length > 0; // a batch's lines, flushed with it
     this.line(message);
     try {
       this.flush();
     } catch (e) {
       if (!(e instanceof LogError)) throw e;
+      // Those lost with it: the batch's sync fails, so that it never commits unlogged.
+      if (others) this.#unwritten ??= e;
     }
   }
+
+  /** Why a batch's lines were lost in a flush `said` made, until its `sync` throws it. */
+  #unwritten: LogError | undefined;
 
   /** Writes out what is buffered; returns where the file then ends, for `sync`. */
   written(): LogMark {
@@ -209,6 +215,9 @@ export class RunLog {
    * image, by strace).
    */
   sync(flushed?: { dev: number | null; log: LogMark }): void {
+    const unwritten = this.#unwritten;
+    this.#unwritten = undefined;
+    if (unwritten !== undefined) throw unwritten;
     const since = flushed === undefined || this.#buffer.length > 0 ||
       flushed.log.path !== this.path || flushed.log.bytes !== this.#written;
     this.flush();
