@@ -63,8 +63,8 @@ Exit codes: 0 intact (with --repair: intact once repaired; with --sample: no dam
 the copies re-hashed, the others' bytes not checked), 1 something is missing,
 changed or unknown, or a folder could not be read (each is named), 2 usage or
 configuration error, 3 (--repair) a backup holds the lock; 130, 143 or 129 (--repair):
-stopped by SIGINT (Ctrl-C), SIGTERM or SIGHUP between two copies (a second signal stops at
-once), the rest left for the next repair.
+stopped by SIGINT (Ctrl-C), SIGTERM or SIGHUP within about 250 ms, a large copy's read cut
+short (a second signal stops at once), the rest left for the next repair.
 
 Examples:
   backup-tool verify
@@ -114,8 +114,9 @@ async function repairCommand(
   // In text, what verify found and each copy made again are said as they come (a repair
   // killed midway has said what it did); what could not be repaired, at the end.
   let unknownSaid = 0;
-  // A stop signal ends the repair between two copies, its session recorded as stopped (not
-  // left as a killed one for the next run to report); a second one ends it at once.
+  // A stop signal ends the repair between two copies or two blocks read, its session
+  // recorded as stopped (not left as a killed one for the next run to report); a second
+  // one ends it at once.
   const stop = stopGracefully("the next verify --repair checks and repairs the rest");
   let result: RepairResult;
   try {
