@@ -132,3 +132,36 @@ Deno.test("verify --repair stopped while it makes a large copy again: exit 143 t
   assert.equal(again.code, 0, again.stderr);
   assert.equal(Deno.statSync(join(fx.backup, "big.bin")).size, 64 << 20);
 });
+
+Deno.test("verify --repair stopped while it lists the backup root: exit 143 there, not once the walk is done", async () => {
+  const tree: Record<string, string> = {};
+  for (let i = 0; i < 5; i++) tree[`d${i}/f.txt`] = `content ${i}\n`;
+  using fx = makeFixture(tree);
+  assert.equal((await fx.cli("run")).code, 0);
+
+  const paused = join(fx.dir, "paused");
+  const { cmd, args } = toolCommand(["verify", "--repair", "--config", fx.config]);
+  const child = new Deno.Command(cmd, {
+    args,
+    env: { NO_COLOR: "1", BACKUP_TOOL_PAUSE: `listing:2:${paused}` },
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  await poll("the walk to pause", () => {
+    try {
+      return Deno.statSync(paused).isFile;
+    } catch {
+      return false;
+    }
+  });
+  child.kill("SIGTERM");
+  await new Promise((r) => setTimeout(r, 300)); // past the turn's 250 ms
+  Deno.removeSync(paused);
+  const out = await child.output();
+  const stderr = new TextDecoder().decode(out.stderr);
+  // The walk to its end (a million files: half a minute), then the check of these five in
+  // less than a turn's 250 ms, and the repair with nothing to do ended exit 0.
+  assert.equal(out.code, 143, stderr);
+  assert.match(stderr, /^Verify stopped before it finished: /m);
+  assert.equal(Deno.readTextFileSync(join(fx.backup, ".backup-tool", "lock")), "");
+});

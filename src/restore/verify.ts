@@ -125,7 +125,9 @@ export async function verifyBackup(
 ): Promise<VerifyReport> {
   await loadDigests();
   const unfinished = opts.unfinished;
-  const listing = listBackup(root, catalog, unfinishedNames(unfinished), opts.logFolder);
+  const turn = opts.signal ? turnTaker(opts.signal) : undefined;
+  const names = unfinishedNames(unfinished);
+  const listing = await listBackup(root, catalog, names, opts.logFolder, turn);
   const report: VerifyReport = {
     ok: true,
     checked: 0,
@@ -154,7 +156,6 @@ export async function verifyBackup(
   /** Copies found under a name other than their own, and that name. */
   const elsewhere = new Map<number, string>();
   const buf = new Uint8Array(READ_BUFFER_BYTES);
-  const turn = opts.signal ? turnTaker(opts.signal) : undefined;
   const digest = (name: string, c: StoredCopy) => digestOf(root, name, c, buf, turn);
   const check = async (c: StoredCopy, name: string) => {
     const found = await digest(name, c);

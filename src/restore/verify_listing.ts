@@ -13,6 +13,7 @@ import { foldName, STATE_DIR } from "../core/layout.ts";
 import { realPathOrNone } from "../engine/fs/identity.ts";
 import { isRunLogName } from "../log/log_files.ts";
 import { errorText, PreflightError } from "../engine/errors.ts";
+import { pausePoint } from "../engine/fault.ts";
 import type { Unfinished } from "./unfinished.ts";
 import type { CopyCatalog } from "./verify.ts";
 
@@ -52,14 +53,16 @@ export function unfinishedNames(unfinished?: Unfinished): Set<string> {
 
 /**
  * Walks everything under `root` but the state folder and run logs, asking the catalog
- * about each name as it is listed.
+ * about each name as it is listed. `turn` (verify --repair's stop signal) is taken at each
+ * folder: a walk of millions of files hears a stop within about 250 ms (StoppedError).
  */
-export function listBackup(
+export async function listBackup(
   root: string,
   catalog: CopyCatalog,
   unfinished: Set<string>,
   logFolder?: string,
-): Listing {
+  turn?: () => Promise<void>,
+): Promise<Listing> {
   const out: Listing = {
     listed: new IdSet(),
     matched: new IdSet(),
@@ -70,7 +73,9 @@ export function listBackup(
   };
   const leadsTo = linkFollower(root, catalog);
   const logPrefix = logFolder === undefined || logFolder === "" ? logFolder : `${logFolder}/`;
-  const visit = (dir: string, prefix: string) => {
+  const visit = async (dir: string, prefix: string) => {
+    pausePoint("listing"); // tests: a stop signal sent while the walk goes on
+    await turn?.(); // a stop signal heard between two folders (StoppedError)
     let entries: Deno.DirEntry[];
     try {
       entries = [...Deno.readDirSync(dir)];
@@ -93,13 +98,13 @@ export function listBackup(
         // A disk's own lost+found is passed over, readable or not (fsck's finds in it are
         // not the backup's), unless copies are recorded in it.
         if (rel === LOST_AND_FOUND && !catalog.storedBelow(rel)) continue;
-        visit(join(dir, e.name), `${rel}/`);
+        await visit(join(dir, e.name), `${rel}/`);
         continue;
       }
       const target = e.isSymlink ? leadsTo(join(dir, e.name), rel) : undefined;
       if (target !== undefined) {
         out.linked.push({ file: rel, target });
-        visit(join(dir, e.name), `${rel}/`);
+        await visit(join(dir, e.name), `${rel}/`);
         continue;
       }
       const kind: EntryKind = e.isFile ? "file" : e.isSymlink ? "symlink" : "other";
@@ -112,7 +117,7 @@ export function listBackup(
       if (recorded.length === 0 && !unfinished.has(rel)) out.strays.set(rel, kind);
     }
   };
-  visit(root, "");
+  await visit(root, "");
   return out;
 }
 
