@@ -19,12 +19,14 @@
  * given is reached through real folders), `reading` (a block of a file being copied read),
  * `loaded` (a watch's config loaded, its session not opened yet),
  * `applying` (a batch about to be applied: its copies staged, nothing flushed or journaled
- * yet), `repairing` (verify --repair about to make a copy again), `rehashing` (a block of a copy verify re-hashes read), `listing` (verify about to list a folder of the backup root), `marking` (a purge's `PURGE record:` lines written and flushed, the records not
- * yet marked purged), `restoring` (restore about to write a file), `locking` (a session about to take
- * the backup root's lock), `locked` (a session that holds it, its state not opened yet: a
- * first run there has committed nothing), `dropping` (a watch about to close its watchers,
- * nothing looked at yet) and `unwatching` (its watchers closed, the last look for a FIFO
- * holding Deno's watcher made, their ends not yet awaited: see fifo_freeing.ts).
+ * yet), `repairing` (verify --repair about to make a copy again), `rehashing` (a block of a
+ * copy verify re-hashes read), `listing` (verify about to list a folder of the backup
+ * root), `marking` (a purge's `PURGE record:` lines written and flushed, the records not
+ * yet marked purged), `restoring` (restore about to write a file), `locking` (a session
+ * about to take the backup root's lock), `locked` (a session that holds it, its state not
+ * opened yet: a first run there has committed nothing), `dropping` (a watch about to close
+ * its watchers, nothing looked at yet) and `unwatching` (its watchers closed, the last look
+ * for a FIFO holding Deno's watcher made, their ends not yet awaited: see fifo_freeing.ts).
  *
  * A third moves the clock: with BACKUP_TOOL_CLOCK_AHEAD `<ms>` (an integer, negative for
  * behind), `Date.now` reads that much past the system clock in this process (its workers
