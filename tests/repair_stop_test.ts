@@ -44,6 +44,10 @@ for (const [signal, code] of [["SIGTERM", 143], ["SIGINT", 130]] as const) {
       stderr,
       /^Verify stopped before it finished: the copies made again stay made; run 'verify --repair' again to check and repair the rest$/m,
     );
+    assert.match(
+      stderr,
+      new RegExp(`^Stopping in a moment \\(${signal}\\); a second signal stops at once$`, "m"),
+    );
     const made = stdout.split("\n").filter((l) => l.startsWith("REPAIRED: ")).length;
     assert.ok(made >= 1 && made < FILES, `${made} copies made before the stop`);
     assert.equal(Deno.readTextFileSync(join(fx.backup, ".backup-tool", "lock")), "");

@@ -15,15 +15,21 @@ interface GracefulStop {
   dispose(): void;
 }
 
-/** `atOnce`: what a stop at once leaves, and what to do about it. */
-export function stopGracefully(atOnce: string): GracefulStop {
+/**
+ * `atOnce`: what a stop at once leaves, and what to do about it; `when`: when the command
+ * stops (`verify --repair` has no batches: it stops between two blocks read).
+ */
+export function stopGracefully(
+  atOnce: string,
+  when = "after the batch in progress",
+): GracefulStop {
   const stop = new AbortController();
   let first: Deno.Signal | undefined;
   const listeners = listenForStop((signal) => {
     first = signal;
     stop.abort();
     warn(
-      `Stopping after the batch in progress (${signal}); a second signal stops at once`,
+      `Stopping ${when} (${signal}); a second signal stops at once`,
     );
   }, (signal) => {
     warn(`Stopping at once: ${atOnce}`);

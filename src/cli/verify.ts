@@ -117,7 +117,10 @@ async function repairCommand(
   // A stop signal ends the repair between two copies or two blocks read, its session
   // recorded as stopped (not left as a killed one for the next run to report); a second
   // one ends it at once.
-  const stop = stopGracefully("the next verify --repair checks and repairs the rest");
+  const stop = stopGracefully(
+    "the next verify --repair checks and repairs the rest",
+    "in a moment",
+  );
   let result: RepairResult;
   try {
     result = await repairBackup(config, {
