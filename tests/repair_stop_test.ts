@@ -7,9 +7,42 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { makeFixture, poll, toolCommand } from "./helpers.ts";
+import { type Fixture, makeFixture, poll, toolCommand } from "./helpers.ts";
 
 const FILES = 200;
+
+/**
+ * `verify --repair` held at the `n`-th pause point `point`, sent `signal` there (after the
+ * pause has lasted `heldMs`: past the 250 ms between two turns of the event loop, where a
+ * stop is heard inside a copy), then let go; its exit code and output.
+ */
+async function stoppedAt(
+  fx: Fixture,
+  where: { point: string; n: number; signal: Deno.Signal; heldMs?: number },
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const paused = join(fx.dir, "paused");
+  const { cmd, args } = toolCommand(["verify", "--repair", "--config", fx.config]);
+  const child = new Deno.Command(cmd, {
+    args,
+    env: { NO_COLOR: "1", BACKUP_TOOL_PAUSE: `${where.point}:${where.n}:${paused}` },
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  await poll(`the repair to pause at '${where.point}'`, () => {
+    try {
+      return Deno.statSync(paused).isFile;
+    } catch {
+      return false;
+    }
+  });
+  child.kill(where.signal);
+  // A lower bound on the pause's length, not a wait for a result.
+  if (where.heldMs) await new Promise((r) => setTimeout(r, where.heldMs));
+  Deno.removeSync(paused);
+  const out = await child.output();
+  const text = (b: Uint8Array) => new TextDecoder().decode(b);
+  return { code: out.code, stdout: text(out.stdout), stderr: text(out.stderr) };
+}
 
 for (const [signal, code] of [["SIGTERM", 143], ["SIGINT", 130]] as const) {
   Deno.test(`verify --repair stopped by ${signal} between two copies: exit ${code}, the lock released, the rest repaired by the next repair`, async () => {
@@ -19,27 +52,12 @@ for (const [signal, code] of [["SIGTERM", 143], ["SIGINT", 130]] as const) {
     assert.equal((await fx.cli("run")).code, 0);
     Deno.removeSync(join(fx.backup, "d"), { recursive: true }); // every copy missing
 
-    const paused = join(fx.dir, "paused");
-    const { cmd, args } = toolCommand(["verify", "--repair", "--config", fx.config]);
-    const child = new Deno.Command(cmd, {
-      args,
-      env: { NO_COLOR: "1", BACKUP_TOOL_PAUSE: `repairing:2:${paused}` },
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
-    await poll("the repair to pause", () => {
-      try {
-        return Deno.statSync(paused).isFile;
-      } catch {
-        return false;
-      }
+    const { code: exit, stdout, stderr } = await stoppedAt(fx, {
+      point: "repairing",
+      n: 2,
+      signal,
     });
-    child.kill(signal);
-    Deno.removeSync(paused);
-    const out = await child.output();
-    const stdout = new TextDecoder().decode(out.stdout);
-    const stderr = new TextDecoder().decode(out.stderr);
-    assert.equal(out.code, code, stderr);
+    assert.equal(exit, code, stderr);
     assert.match(
       stderr,
       /^Verify stopped before it finished: the copies made again stay made; run 'verify --repair' again to check and repair the rest$/m,
@@ -72,26 +90,8 @@ Deno.test("verify --repair stopped while it re-hashes a large copy: exit 143 the
   big.truncateSync(64 << 20);
   assert.equal((await fx.cli("run")).code, 0);
 
-  const paused = join(fx.dir, "paused");
-  const { cmd, args } = toolCommand(["verify", "--repair", "--config", fx.config]);
-  const child = new Deno.Command(cmd, {
-    args,
-    env: { NO_COLOR: "1", BACKUP_TOOL_PAUSE: `rehashing:2:${paused}` },
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  await poll("the re-hash to pause", () => {
-    try {
-      return Deno.statSync(paused).isFile;
-    } catch {
-      return false;
-    }
-  });
-  child.kill("SIGTERM");
-  await new Promise((r) => setTimeout(r, 300)); // past the turn's 250 ms
-  Deno.removeSync(paused);
-  const out = await child.output();
-  const stderr = new TextDecoder().decode(out.stderr);
+  const out = await stoppedAt(fx, { point: "rehashing", n: 2, signal: "SIGTERM", heldMs: 300 });
+  const stderr = out.stderr;
   // The only copy: read to its end, the repair had nothing left to stop and ended exit 0.
   assert.equal(out.code, 143, stderr);
   assert.match(stderr, /^Verify stopped before it finished: /m);
@@ -106,26 +106,8 @@ Deno.test("verify --repair stopped while it makes a large copy again: exit 143 t
   assert.equal((await fx.cli("run")).code, 0);
   Deno.removeSync(join(fx.backup, "big.bin")); // made again from the source, 64 blocks
 
-  const paused = join(fx.dir, "paused");
-  const { cmd, args } = toolCommand(["verify", "--repair", "--config", fx.config]);
-  const child = new Deno.Command(cmd, {
-    args,
-    env: { NO_COLOR: "1", BACKUP_TOOL_PAUSE: `reading:2:${paused}` },
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  await poll("the copy to pause", () => {
-    try {
-      return Deno.statSync(paused).isFile;
-    } catch {
-      return false;
-    }
-  });
-  child.kill("SIGTERM");
-  await new Promise((r) => setTimeout(r, 300)); // past the turn's 250 ms
-  Deno.removeSync(paused);
-  const out = await child.output();
-  const stderr = new TextDecoder().decode(out.stderr);
+  const out = await stoppedAt(fx, { point: "reading", n: 2, signal: "SIGTERM", heldMs: 300 });
+  const stderr = out.stderr;
   // The only copy: made to its end, the repair had nothing left to stop and ended exit 0.
   assert.equal(out.code, 143, stderr);
   assert.match(stderr, /^Verify stopped before it finished: /m);
@@ -143,26 +125,8 @@ Deno.test("verify --repair stopped while it lists the backup root: exit 143 ther
   using fx = makeFixture(tree);
   assert.equal((await fx.cli("run")).code, 0);
 
-  const paused = join(fx.dir, "paused");
-  const { cmd, args } = toolCommand(["verify", "--repair", "--config", fx.config]);
-  const child = new Deno.Command(cmd, {
-    args,
-    env: { NO_COLOR: "1", BACKUP_TOOL_PAUSE: `listing:2:${paused}` },
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  await poll("the walk to pause", () => {
-    try {
-      return Deno.statSync(paused).isFile;
-    } catch {
-      return false;
-    }
-  });
-  child.kill("SIGTERM");
-  await new Promise((r) => setTimeout(r, 300)); // past the turn's 250 ms
-  Deno.removeSync(paused);
-  const out = await child.output();
-  const stderr = new TextDecoder().decode(out.stderr);
+  const out = await stoppedAt(fx, { point: "listing", n: 2, signal: "SIGTERM", heldMs: 300 });
+  const stderr = out.stderr;
   // The walk to its end (a million files: half a minute), then the check of these five in
   // less than a turn's 250 ms, and the repair with nothing to do ended exit 0.
   assert.equal(out.code, 143, stderr);
