@@ -140,6 +140,10 @@ export async function applyJob(
     // to do (during its last batch) stopped nothing, and the pass went through (pass.ts).
     const stopped = result.stopped === true;
     changing.afterPass(result, coveredBy(scope, session.config.sources, stopped));
+    // A full pass that went through said every such file there now: those it did not are
+    // gone (or no longer over the limit), and are forgotten, or the set grew with every
+    // large download ever made in a session left running for weeks.
+    if (job.kind === "full" && !stopped) saidLarge?.clear();
     for (const { path } of result.leftLarge ?? []) saidLarge?.add(path);
     if (job.kind === "full" && !rescan && !session.config.logUnchanged) {
       session.log.line(unchangedLine(result.unnamedSkips ?? 0));

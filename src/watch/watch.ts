@@ -95,6 +95,11 @@ export interface WatchHandle {
   stop(): Promise<WatchTotals>;
   /** Settles when the session has stopped (by `stop()`). */
   done: Promise<WatchTotals>;
+  /**
+   * How many paths the session keeps in memory between passes, by what for: a count that
+   * grows with the session's history, not with the tree, is a leak (tests).
+   */
+  pathsKept(): { saidLarge: number; closedAfterWrite: number };
 }
 
 export async function startWatch(config: Config, opts: WatchOptions = {}): Promise<WatchHandle> {
@@ -209,6 +214,10 @@ class WatchSession {
       ready: this.#ready.promise,
       stop: () => this.#stop(),
       done: this.#done.promise,
+      pathsKept: () => ({
+        saidLarge: this.#saidLarge.size,
+        closedAfterWrite: this.#events.closedAfterWrite.size,
+      }),
     };
   }
 
