@@ -5,10 +5,9 @@
  * other failure (a full disk behind `> file`, `/dev/full`, a descriptor closed) is
  * remembered and the rest dropped, and `main` ends the command with one line on stderr
  * naming it and at least exit code 1: a run's backup, a restore's files, are finished all
- * the same. What cannot be written to standard error
- * (a full disk behind `2>> file`) is dropped: nothing is left to say it on, and the exit
- * code stands. A full non-blocking pipe drains. Nothing is kept, so an interruption leaves
- * nothing.
+ * the same. What cannot be written to standard error (a full disk behind `2>> file`) is
+ * dropped: nothing is left to say it on, and the exit code stands. A full non-blocking pipe
+ * drains. Nothing is kept, so an interruption leaves nothing.
  */
 import { sleepSync } from "../engine/sleep_sync.ts";
 
