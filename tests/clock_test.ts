@@ -3,7 +3,8 @@
  * times recorded stay in order, so `restore --at` still reaches what the earlier run saw
  * and `history` never shows a version replaced before it became current; the run says so.
  * The first run is made in the future (Date.now moved forward, in process); the second
- * runs with the real clock, through the CLI.
+ * runs with the real clock, through the CLI. `diff --since` a time recorded ahead of the
+ * clock compares, as `restore --at` it restores.
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
@@ -108,4 +109,31 @@ Deno.test("a run made with the clock ahead: restore --at after it is warned abou
     history.stderr,
     /^Note: the backup recorded times up to .*: times after .* give the order/,
   );
+});
+
+Deno.test("diff --since a time history lists, recorded while the clock was ahead: compared, not refused as in the future", async () => {
+  using fx = makeFixture({ "a.txt": "A" });
+  const realNow = Date.now;
+  try {
+    Date.now = () => realNow() + 24 * HOUR; // a clock a day ahead at boot
+    assert.equal((await backupOnce(loadConfig(fx.config))).exitCode, 0);
+  } finally {
+    Date.now = realNow;
+  }
+  writeTree(fx.source, { "a.txt": "A2", "b.txt": "B" });
+  assert.equal((await fx.cli("run", "-q")).code, 0);
+  // The first run's end, as history lists it: a day past the clock, yet recorded.
+  const runs = JSON.parse((await fx.cli("history", "--json")).stdout).runs;
+  const since = runs[0].endedAt;
+  assert.ok(Date.parse(since) > Date.now(), since);
+  for (const until of [[], ["--until", runs[1].endedAt]]) {
+    const diff = await fx.cli("diff", "--since", since, ...until);
+    assert.equal(diff.code, 0, diff.stderr);
+    assert.equal(diff.stdout.split("\n").slice(0, 2).join("\n"), "M source/a.txt\n+ source/b.txt");
+  }
+  // Later than every time recorded, and than the clock: refused as before.
+  const later = new Date(Date.parse(runs[1].endedAt) + 1).toISOString();
+  const refused = await fx.cli("diff", "--since", later);
+  assert.equal(refused.code, 2, refused.stderr);
+  assert.match(refused.stderr, /^Invalid --since '.*': it is in the future/);
 });

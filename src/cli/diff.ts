@@ -104,7 +104,7 @@ export function diffCommand(argv: string[]): Promise<number> {
     return Promise.resolve(0);
   }
   refuseEmptyPaths("diff", p);
-  const { since, until } = moments(str(p, "since"), str(p, "until"));
+  const { since, until, checkSince } = moments(str(p, "since"), str(p, "until"));
   const filter = filterOption("diff", p);
   const config = configForReading("diff", str(p, "config"), str(p, "backup-root"));
   const json = flag(p, "json");
@@ -126,7 +126,7 @@ export function diffCommand(argv: string[]): Promise<number> {
   }
   // What is said of the patterns (a line each), once the changes are read.
   let said = { problems: [] as string[], notes: [] as string[] };
-  const request = { paths: p.positionals, since, until, ...filter ? { filter } : {} };
+  const request = { paths: p.positionals, since, until, checkSince, ...filter ? { filter } : {} };
   diffRequest(config, request, (changes, patterns) => {
     const read = whileRead(changes);
     if (!json) {
@@ -162,7 +162,10 @@ export function diffCommand(argv: string[]): Promise<number> {
 /** A pattern that matched nothing, as `ls --json` gives one among its problems. */
 const notFound = (reason: string) => ({ path: "", kind: "not-found", reason });
 
-/** The two moments; --since after now, or after --until, is refused. */
+/**
+ * The two moments; --since after --until is refused here, and --since after now (and after
+ * every time the backup recorded: `checkSince`, once the state is open) there.
+ */
 function moments(sinceText: string | undefined, untilText: string | undefined) {
   if (sinceText === undefined) {
     throw new UsageError(
@@ -172,20 +175,27 @@ function moments(sinceText: string | undefined, untilText: string | undefined) {
   }
   const since = atOption(sinceText, "--since")!;
   const until = atOption(untilText, "--until");
-  // Checked first: between two moments to come, with --until later still, nothing changed.
-  if (since > Date.now()) {
-    throw new UsageError(
-      `Invalid --since '${sinceText}': it is in the future (later than now): give a ` +
-        "moment past to --since",
-    );
-  }
-  if (until !== undefined && since > until) {
+  const laterThanUntil = () => {
+    if (until === undefined || since <= until) return;
     throw new UsageError(
       `Invalid --since '${sinceText}': it is later than --until '${untilText}': give the ` +
         "earlier moment to --since and the later one to --until",
     );
-  }
-  return { since, until };
+  };
+  // Between two moments to come, with --until later still, nothing changed: refused as in
+  // the future first; a --since past the clock the backup recorded times after (runs made
+  // with the clock ahead) is compared.
+  const checkSince = (latestRecorded: number) => {
+    if (since > Math.max(Date.now(), latestRecorded)) {
+      throw new UsageError(
+        `Invalid --since '${sinceText}': it is in the future (later than now): give a ` +
+          "moment past to --since",
+      );
+    }
+    laterThanUntil();
+  };
+  if (since <= Date.now()) laterThanUntil();
+  return { since, until, checkSince };
 }
 
 function* map<T, U>(items: Iterable<T>, fn: (item: T) => U): Generator<U> {

@@ -10,7 +10,9 @@
  * content whose own copy is gone comes after the others, and one no copy holds is left out,
  * so a file pruned since would read as added. A diff compares what was recorded, restorable
  * or not. The state is opened read-only, without the run lock; nothing is written, so an
- * interruption leaves nothing.
+ * interruption leaves nothing. A `since` later than the clock is compared where the backup
+ * recorded a time after it (runs made with the clock ahead): `checkSince` refuses it only
+ * past both.
  *
  * An excluded file counts as gone from the moment an exclude pattern took it out, as the
  * state records it (schema 7 on), and as backed up before it (`ls` lists it at any moment,
@@ -48,6 +50,12 @@ export interface DiffRequest {
   until?: number;
   /** `--include` and `--exclude`: only the paths they keep (path_filter.ts). */
   filter?: PathFilter;
+  /**
+   * Called first with the latest time the backup recorded: refuses (throws) a `since` later
+   * than it and than the clock. A run made with the clock ahead records times past the
+   * clock's now, which `history` lists, so the clock alone cannot call `since` in the future.
+   */
+  checkSince?: (latestRecorded: number) => void;
 }
 
 /** One side of a change: the content a path had at that moment. */
@@ -86,6 +94,7 @@ export function diffRequest(
 ): void {
   const store = openState(config);
   try {
+    request.checkSince?.(store.latestRunTime());
     const resolver = resolverFor(config, store);
     resolver.restores = false;
     const targets = request.paths.map((given) => {
