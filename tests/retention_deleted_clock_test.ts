@@ -6,7 +6,8 @@
  * `_deleted/` copy, says why on stderr (with --quiet too), in its log, in `plan` and in
  * `--json` (exit 1, as the deletion guard's held-back case), asks again at the next run,
  * and `run --force` prunes. A watch session holds them back at its full passes alike, its
- * remedy to stop it and `run --force`.
+ * remedy to stop it and `run --force`. A run with the clock set right after a held one
+ * vouches for its clock, not for the times it recorded just after the held run's.
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
@@ -254,4 +255,24 @@ Deno.test("keep_deleted_days: a config sharing its backup root prunes only its o
   const forced = await cliAt(fx, 4, "run", "--force", "--json");
   assert.equal(JSON.parse(forced.stdout).counts.prune, 0, forced.stdout);
   assert.deepEqual(deletedCopies(fx), ["_sources/other/b.txt"]);
+});
+
+Deno.test("keep_deleted_days: a run with the right clock after one held back vouches at its clock, not at the times it recorded after the clock ahead", async () => {
+  using fx = makeFixture({ "a.txt": "a\n", "keep.txt": "k\n" }, {
+    retention: { keep_deleted_days: 1 },
+    safety: { max_delete_percent: 100 },
+  });
+  await okAt(fx, 0);
+  Deno.removeSync(join(fx.source, "a.txt"));
+  await okAt(fx, 0);
+  // Booted with the clock 45 days ahead: held back.
+  assert.equal((await cliAt(fx, 45, "run", "-q")).code, 1);
+  // The clock set right: nothing due, and its times recorded just after the held run's.
+  const right = await okAt(fx, 0);
+  assert.match(right.notice, /is behind the latest time this backup recorded/);
+  // The clock 45 days ahead again: still held back, the copy kept.
+  const again = await cliAt(fx, 45, "run", "--json");
+  assert.equal(again.code, 1, again.stdout + again.stderr);
+  assert.equal(JSON.parse(again.stdout).clockGuard.copies, 1);
+  assert.equal(deletedCopies(fx).length, 1);
 });

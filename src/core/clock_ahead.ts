@@ -5,7 +5,9 @@
  * keeps its times in order: `StateStore.recordedTime`). A moment given to `restore --at` is
  * then compared with times that are not the hour things happened, which is said (the
  * moment itself stands: it may be one of those times, copied from `history`), as `history`
- * says its times after the clock's now are an order, not an hour. Pure: the clock is given.
+ * says its times after the clock's now are an order, not an hour; and a session ending so
+ * keeps its clock's time beside them for the clock guard (`withClock`). Pure: the clock is
+ * given.
  */
 
 /**
@@ -62,4 +64,17 @@ export function historyTimesNote(latestRecorded: number, clock: number): string 
   const ahead = aheadOfClock(latestRecorded, clock);
   return ahead && `Note: ${ahead}: times after ${iso(clock)} give the order contents were ` +
       "stored in, not the hour";
+}
+
+/**
+ * A session's summary with `clockAt`, the clock's time at its end, where the end recorded
+ * is ahead of it (the clock behind times recorded before): the clock guard takes that as
+ * the session's time (run_queries.ts `vouchedRunTimes`), not the time recorded only to keep
+ * the order, which would vouch for a clock set ahead again as far.
+ */
+export function withClock(summary: unknown, end: number, clock: number): unknown {
+  if (end - clock <= CLOCK_AHEAD_MS || summary === null || typeof summary !== "object") {
+    return summary;
+  }
+  return { ...summary, clockAt: clock };
 }

@@ -125,6 +125,9 @@ export function latestRunTime(
 /** A summary's `clockHeld`, where it is readable JSON (deleted_guard.ts). */
 const CLOCK_HELD = "CASE WHEN json_valid(summary) THEN json_extract(summary, '$.clockHeld') END";
 
+/** A session's clock at its end, where it was behind the end recorded (session.ts). */
+const CLOCK_AT = "CASE WHEN json_valid(summary) THEN json_extract(summary, '$.clockAt') END";
+
 /** A watch session's last full pass not held back (run_writes.ts `markFullPassAt`). */
 const FULL_PASS_AT =
   "CASE WHEN json_valid(summary) THEN json_extract(summary, '$.lastFullPassAt') END";
@@ -138,14 +141,17 @@ const FULL_PASS_AT =
  * stopped long after it, no full pass since, counts for no later), else, recorded by an
  * older version, at the later of start and end where they finished. A `verify --repair` or
  * `purge`, a run stopped or killed before its retention, never asked the guard: their
- * times, a clock set ahead's as well, vouch for nothing. Where no session vouches so (a
+ * times, a clock set ahead's as well, vouch for nothing. A session that ended with its
+ * clock behind the time recorded (after a run made with the clock ahead) vouches at its
+ * clock (`clockAt`), not at the time recorded to keep the order. Where no session vouches so (a
  * first backup killed each night by a timeout, its deletions committed), the runs and
  * watch sessions cut short stand for them: better than no time at all, which would leave
  * every copy to the clock. One or two reads of the runs table.
  */
 export function vouchedRunTimes(db: StateDb, besides: number, count: number): number[] {
   const finished = "status IN ('ok', 'partial')";
-  const ended = "max(started_at, coalesce(finished_at, 0))";
+  // A session whose clock was behind the times it recorded vouches at its clock (`clockAt`).
+  const ended = `coalesce(${CLOCK_AT}, max(started_at, coalesce(finished_at, 0)))`;
   const times = (which: string, t: string) =>
     (db.q(
       `SELECT ${t} AS t FROM runs

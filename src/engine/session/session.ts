@@ -7,7 +7,7 @@
  * entries where others may write them (own_modes.ts), opens the state and finishes
  * whatever an interrupted run left behind.
  */
-import { clockBehindNote } from "../../core/clock_ahead.ts";
+import { clockBehindNote, withClock } from "../../core/clock_ahead.ts";
 import path, { basename, dirname, join } from "node:path";
 import { homedir } from "node:os";
 import type { Config } from "../../config/config.ts";
@@ -392,7 +392,11 @@ function makeSession({ lock, ...parts }: SessionParts): Session {
       const ours = lock.stillHeld();
       try {
         try {
-          if (ours) store.finishRun(runId, status, summary, store.recordedTime());
+          if (ours) {
+            const clock = Date.now();
+            const end = store.recordedTime(clock);
+            store.finishRun(runId, status, withClock(summary, end, clock), end);
+          }
           return undefined;
         } catch (e) {
           // A full disk can refuse even this; what the run did is committed already.
