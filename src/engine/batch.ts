@@ -70,6 +70,13 @@ const COMMIT_BATCHES = 4;
  * (FAT), so a change in the same tick would otherwise go unseen.
  */
 const RACY_WINDOW_MS = 2000;
+/**
+ * An mtime more than a day past the scan's clock is trusted (its ctime past the window): no
+ * change made now gives a file that time, and a file dated years ahead (a camera's clock
+ * set wrong) would otherwise be read again at every pass. A day, not 2 s: a file server
+ * whose clock runs a little ahead of this one writes times just past it.
+ */
+const FUTURE_TRUSTED_MS = 86_400_000;
 
 /** Applied batches whose results wait for one commit, with the failures to report. */
 interface Applied {
@@ -219,6 +226,7 @@ export class Batch {
           runId: this.ctx.runId,
           time: this.started.recorded,
           trustBefore: this.started.clock - RACY_WINDOW_MS,
+          trustAfter: this.started.clock + FUTURE_TRUSTED_MS,
         },
         intents,
         folders?.take(),

@@ -24,6 +24,12 @@ export interface BatchContext {
   time: number;
   /** Fingerprints with mtime or ctime at or after this moment are recorded as untrusted. */
   trustBefore: number;
+  /**
+   * An mtime after this moment (a day past the clock) is trusted all the same, its ctime
+   * being before `trustBefore`: a change now would give the file a time of now, which its
+   * record's is not (a camera's clock set wrong, an archive's bogus date). Absent: never.
+   */
+  trustAfter?: number;
 }
 
 export class BatchRecorder {
@@ -250,5 +256,7 @@ function fingerprintValues(e: ScanEntry, ctx: BatchContext): number[] {
 }
 
 function isTrusted(e: { mtimeMs: number; ctimeMs: number }, ctx: BatchContext): boolean {
-  return e.mtimeMs < ctx.trustBefore && e.ctimeMs < ctx.trustBefore;
+  const mtime = e.mtimeMs < ctx.trustBefore ||
+    (ctx.trustAfter !== undefined && e.mtimeMs > ctx.trustAfter);
+  return mtime && e.ctimeMs < ctx.trustBefore;
 }
