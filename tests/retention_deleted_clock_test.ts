@@ -7,7 +7,8 @@
  * `--json` (exit 1, as the deletion guard's held-back case), asks again at the next run,
  * and `run --force` prunes. A watch session holds them back at its full passes alike, its
  * remedy to stop it and `run --force`. A run with the clock set right after a held one
- * vouches for its clock, not for the times it recorded just after the held run's.
+ * vouches for its clock, not for the times it recorded just after the held run's; and a run
+ * made ahead with nothing to prune vouches for nothing once a later run's clock shows it.
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
@@ -274,5 +275,22 @@ Deno.test("keep_deleted_days: a run with the right clock after one held back vou
   const again = await cliAt(fx, 45, "run", "--json");
   assert.equal(again.code, 1, again.stdout + again.stderr);
   assert.equal(JSON.parse(again.stdout).clockGuard.copies, 1);
+  assert.equal(deletedCopies(fx).length, 1);
+});
+
+Deno.test("keep_deleted_days: a run made with the clock ahead, nothing to prune then, vouches for nothing once a later run's clock shows it was ahead", async () => {
+  using fx = makeFixture({ "a.txt": "a\n", "keep.txt": "k\n" }, {
+    retention: { keep_deleted_days: 1 },
+    safety: { max_delete_percent: 100 },
+  });
+  await okAt(fx, 0);
+  await okAt(fx, 45); // the clock 45 days ahead at boot: no copy in _deleted/ yet
+  await okAt(fx, 0); // set right: its times recorded just after the run ahead
+  Deno.removeSync(join(fx.source, "a.txt"));
+  await okAt(fx, 0);
+  // The clock 80 days ahead: the copy deleted just now is kept, and it asks.
+  const ahead = await cliAt(fx, 80, "run", "--json");
+  assert.equal(ahead.code, 1, ahead.stdout + ahead.stderr);
+  assert.equal(JSON.parse(ahead.stdout).clockGuard.copies, 1);
   assert.equal(deletedCopies(fx).length, 1);
 });

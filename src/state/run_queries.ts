@@ -143,21 +143,30 @@ const FULL_PASS_AT =
  * `purge`, a run stopped or killed before its retention, never asked the guard: their
  * times, a clock set ahead's as well, vouch for nothing. A session that ended with its
  * clock behind the time recorded (after a run made with the clock ahead) vouches at its
- * clock (`clockAt`), not at the time recorded to keep the order. Where no session vouches so (a
+ * clock (`clockAt`), not at the time recorded to keep the order, and an earlier session
+ * recorded later than that clock, its own clock ahead then (nothing for its guard to hold
+ * back, say), vouches for nothing. Where no session vouches so (a
  * first backup killed each night by a timeout, its deletions committed), the runs and
  * watch sessions cut short stand for them: better than no time at all, which would leave
- * every copy to the clock. One or two reads of the runs table.
+ * every copy to the clock. Two or three reads of the runs table.
  */
 export function vouchedRunTimes(db: StateDb, besides: number, count: number): number[] {
   const finished = "status IN ('ok', 'partial')";
   // A session whose clock was behind the times it recorded vouches at its clock (`clockAt`).
   const ended = `coalesce(${CLOCK_AT}, max(started_at, coalesce(finished_at, 0)))`;
+  // A session that ended with its clock behind (`clockAt`) shows that every earlier one
+  // recorded past its clock had the clock ahead then: those vouch for nothing either.
+  const behind = db.q(`SELECT id, ${CLOCK_AT} AS c FROM runs WHERE ${CLOCK_AT} IS NOT NULL`)
+    .all() as Row[];
+  const wasAhead = (r: Row) =>
+    behind.some((b) => (b.id as number) > (r.id as number) && (b.c as number) < (r.t as number));
   const times = (which: string, t: string) =>
     (db.q(
-      `SELECT ${t} AS t FROM runs
+      `SELECT id, ${t} AS t FROM runs
        WHERE id <> ? AND command IN ('run', 'watch') AND (${which})
        AND coalesce(${CLOCK_HELD}, 0) = 0 ORDER BY t DESC LIMIT ?`,
-    ).all(besides, count) as Row[]).map((r) => r.t as number);
+    ).all(besides, behind.length === 0 ? count : -1) as Row[]).filter((r) => !wasAhead(r))
+      .slice(0, count).map((r) => r.t as number);
   const vouched = times(
     `(command = 'run' AND ${finished}) OR (command = 'watch' AND ` +
       `(${FULL_PASS_AT} IS NOT NULL OR ${finished}))`,
