@@ -9,14 +9,8 @@ import { StateStore } from "../state/store.ts";
 import { NoStateYet } from "../state/schema.ts";
 import { runPass } from "./pass.ts";
 import { emptyResult, type PassOptions, type PassResult } from "./pass_types.ts";
-import {
-  checkLogDir,
-  checkSourcesReadable,
-  movedSourceNotes,
-  openSession,
-  type Session,
-  statePaths,
-} from "./session/session.ts";
+import { movedSourceNotes, openSession, type Session, statePaths } from "./session/session.ts";
+import { checkLogDir, checkSourcesReadable } from "./session/preflight.ts";
 import { checkStateFolder } from "./session/state_folder.ts";
 import { refuseForgottenRoot } from "./session/forgotten_root.ts";
 import { assignPrefixes } from "../core/layout.ts";

@@ -17,7 +17,7 @@
 import { type Config, configWarnings, loadConfig } from "../config/config.ts";
 import type { FileBytes } from "../config/config_text.ts";
 import { errorText } from "../engine/errors.ts";
-import { checkSourcesReadable } from "../engine/session/session.ts";
+import { checkSourcesReadable } from "../engine/session/preflight.ts";
 import type { ConfigFiles } from "./config_change.ts";
 
 export type Reload =

@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import path from "node:path";
-import { logDirRemedy } from "./session.ts";
+import { logDirRemedy } from "./preflight.ts";
 
 Deno.test("logDirRemedy: a folder beside the backup root, as the config writes it", () => {
   const { posix, win32 } = path;
