@@ -10,7 +10,8 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { type Fixture, makeFixture } from "../helpers.ts";
-import { isRoot, listDir, runTool, sh, which } from "./util.ts";
+import { listDir, runTool, sh } from "./util.ts";
+import { whyNoChattr } from "./chattr.ts";
 
 /** A fixture whose `a.txt` was backed up as "old content" and now holds "new content". */
 async function modifiedFixture(): Promise<Fixture> {
@@ -40,25 +41,6 @@ async function restoredV1(fx: Fixture): Promise<string> {
   return Deno.readTextFileSync(join(to, "a.txt"));
 }
 
-/**
- * Why `chattr` cannot set these flags here, or undefined where it can: root and the tool
- * are not enough, the temporary folder's file system must keep the flags (an older
- * kernel's tmpfs does not), and root needs CAP_LINUX_IMMUTABLE, which a container's lacks
- * by default: tried once, on a folder of its own, so that such a machine skips these tests.
- */
-async function whyNoChattr(): Promise<string | undefined> {
-  if (!isRoot()) return "not running as root";
-  if (which("chattr") === undefined) return "chattr is missing (apt install e2fsprogs)";
-  const dir = Deno.makeTempDirSync({ prefix: "bt-chattr-" });
-  try {
-    await sh(`chattr +a '${dir}' && chattr -a '${dir}'`);
-    return undefined;
-  } catch (e) {
-    return `chattr +a fails in the temporary folder: ${(e as Error).message.trim()}`;
-  } finally {
-    Deno.removeSync(dir, { recursive: true });
-  }
-}
 const NO_CHATTR = await whyNoChattr();
 if (NO_CHATTR) console.log(`SKIP chattr tests: ${NO_CHATTR}`);
 const noChattr = NO_CHATTR !== undefined;

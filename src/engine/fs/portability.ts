@@ -13,11 +13,15 @@ import { errorText, isNameTooLong } from "../errors.ts";
 const RENAME_RETRIES = 20;
 const RENAME_RETRY_MS = 100;
 
-/** A refusal that may pass in a moment (Windows: another program has the file open). */
-export function isTransient(e: unknown): boolean {
+/**
+ * A refusal that may pass in a moment (Windows: another program has the file open). On
+ * Linux and macOS an EPERM never passes by itself (an immutable or append-only entry, a
+ * sticky folder): retried, each such copy cost 2 s.
+ */
+export function isTransient(e: unknown, os: string = Deno.build.os): boolean {
   const code = (e as { code?: string }).code;
-  return e instanceof Deno.errors.Busy || code === "EBUSY" || code === "EPERM" ||
-    (Deno.build.os === "windows" && e instanceof Deno.errors.PermissionDenied);
+  return e instanceof Deno.errors.Busy || code === "EBUSY" ||
+    (os === "windows" && (code === "EPERM" || e instanceof Deno.errors.PermissionDenied));
 }
 
 /** Runs a file step, retrying a moment on EPERM/EBUSY as Windows needs. */

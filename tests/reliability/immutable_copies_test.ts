@@ -1,0 +1,51 @@
+/**
+ * Backup-root entries the tool cannot change, for real (`chattr +i`, `chattr +a`, as
+ * root): a version retention must prune, a copy that must move to versions/, a folder
+ * that lets no name out. Each is a failure of its own, said once, with no wait: Linux
+ * never lets such a change through a moment later (EPERM is no Windows sharing
+ * violation). The next run after `chattr -i` converges. Skipped, with a message, where
+ * chattr cannot set these flags.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { makeFixture } from "../helpers.ts";
+import { listDir } from "./util.ts";
+import { whyNoChattr, withFlag } from "./chattr.ts";
+
+const NO_CHATTR = await whyNoChattr();
+if (NO_CHATTR) console.log(`SKIP chattr tests: ${NO_CHATTR}`);
+const noChattr = NO_CHATTR !== undefined;
+
+const FILES = ["a", "b", "c", "d"];
+
+Deno.test({
+  name: "versions retention cannot prune (immutable) fail at once, each said once; then pruned",
+  ignore: noChattr || Deno.build.os === "windows",
+  fn: async () => {
+    using fx = makeFixture(
+      Object.fromEntries(FILES.map((f) => [f, `${f}1\n`])),
+      { retention: { max_versions_per_file: 1 } },
+    );
+    assert.equal((await fx.cli("run")).code, 0);
+    for (const n of [2, 3]) {
+      for (const f of FILES) Deno.writeTextFileSync(join(fx.source, f), `${f}${n}\n`);
+      if (n === 3) break;
+      assert.equal((await fx.cli("run")).code, 0);
+    }
+    const v1 = FILES.map((f) => join(fx.backup, "versions", f, "v1.bak"));
+    const started = Date.now();
+    const r = await withFlag("+i", v1, () => fx.cli("run"));
+    const took = Date.now() - started;
+    assert.equal(r.code, 1, r.stderr);
+    for (const f of FILES) {
+      assert.equal(r.stderr.split(`ERROR: source/${f}:`).length - 1, 1, r.stderr);
+      assert.equal(Deno.readTextFileSync(join(fx.backup, f)), `${f}3\n`);
+    }
+    // Before: each removal was retried for 2 s, as a Windows sharing violation is.
+    assert.ok(took < 5000, `the run took ${took} ms`);
+    const next = await fx.cli("run");
+    assert.equal(next.code, 0, next.stderr);
+    for (const f of FILES) assert.deepEqual(listDir(join(fx.backup, "versions", f)), ["v2.bak"]);
+    assert.equal((await fx.cli("verify")).code, 0);
+  },
+});
