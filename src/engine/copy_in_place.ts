@@ -64,7 +64,13 @@ export function removeCopy(root: string, storage: string): void {
   if (folder!.stat().kind !== "dir" || !standsAt(root, parent, through)) {
     throw replaced("remove", storage);
   }
-  Deno.removeSync(`${through}/${storage.slice(parent.length + 1)}`);
+  try {
+    Deno.removeSync(`${through}/${storage.slice(parent.length + 1)}`);
+  } catch (e) {
+    // Said of the copy's own path, not of the descriptor's /proc one.
+    const text = errorText(e).replaceAll(`${through}/`, `${nativePath(root, parent)}/`);
+    throw Object.assign(new Error(text), { code: (e as { code?: string }).code });
+  }
 }
 
 /**

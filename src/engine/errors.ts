@@ -133,3 +133,35 @@ export function openFilesRemedy(limit: number): string {
  */
 export const RETRIED = "it will be retried by the next run (a watch: at the next change the " +
   "system reports for it, or at the next full rescan)";
+
+/**
+ * `message`, a failed step's (a remove, a rename, a link, a file opened to write), with
+ * its cause and remedy where it is EPERM on Linux or macOS (os error 1): the entry or its
+ * folder is immutable or append-only (`chattr +i`, `+a`; macOS' `chflags uchg`, `uappnd`),
+ * all that refuses such a step to root, or, to another user, another's entry in a sticky
+ * folder. `then`: what to do once the flag is off ("then run again"). Other failures, and
+ * Windows' (where 1 is ERROR_INVALID_FUNCTION), are given back as they are.
+ */
+export function withFlagsRemedy(
+  message: string,
+  then: string,
+  os: string = Deno.build.os,
+): string {
+  if (os === "windows" || !/\(os error 1\)/.test(message)) return message;
+  const [look, off] = os === "darwin"
+    ? ["'ls -lOd' shows uchg or uappnd", "'chflags nouchg' or 'chflags nouappnd'"]
+    : ["'lsattr -d' shows i or a", "'chattr -i' or 'chattr -a'"];
+  return `${message}: the entry or its folder is immutable or append-only (${look} on ` +
+    `either): take the flag off with ${off}${rootOrNot() ? "" : STICKY}, ${then}`;
+}
+
+/** What else refuses such a step to a user other than root. */
+const STICKY = ", or, in a sticky folder (such as /tmp), act as the entry's owner";
+
+function rootOrNot(): boolean {
+  try {
+    return Deno.uid() === 0;
+  } catch {
+    return false;
+  }
+}

@@ -1,5 +1,10 @@
 import assert from "node:assert/strict";
-import { isHeldByAnother, isOutOfOpenFiles, remedyUnlessOutOfFiles } from "./errors.ts";
+import {
+  isHeldByAnother,
+  isOutOfOpenFiles,
+  remedyUnlessOutOfFiles,
+  withFlagsRemedy,
+} from "./errors.ts";
 
 Deno.test("isOutOfOpenFiles: the process's limit (EMFILE), not the system's (ENFILE)", () => {
   assert.ok(isOutOfOpenFiles("Too many open files (os error 24): open '/a'"));
@@ -30,4 +35,21 @@ Deno.test("isHeldByAnother: Windows' sharing and lock violations, not Linux's EP
   assert.ok(!isHeldByAnother("Broken pipe (os error 32)", "darwin"));
   assert.ok(!isHeldByAnother("Access is denied. (os error 5)", "windows"));
   assert.ok(!isHeldByAnother("(os error 320)", "windows"));
+});
+
+Deno.test("withFlagsRemedy: EPERM on Linux and macOS says the flags and how to take them off", () => {
+  const eperm = "Operation not permitted (os error 1): remove '/b/versions/a/v1.bak'";
+  const linux = withFlagsRemedy(eperm, "then run again", "linux");
+  assert.ok(linux.startsWith(`${eperm}: the entry or its folder is immutable or append-only`));
+  assert.match(linux, /'chattr -i' or 'chattr -a'.*, then run again$/);
+  assert.match(withFlagsRemedy(eperm, "then run again", "darwin"), /'chflags nouchg'/);
+  // Windows' 1 is ERROR_INVALID_FUNCTION; other failures as they came.
+  assert.equal(
+    withFlagsRemedy("Incorrect function. (os error 1)", "x", "windows"),
+    "Incorrect function. (os error 1)",
+  );
+  assert.equal(
+    withFlagsRemedy("Permission denied (os error 13)", "x", "linux"),
+    "Permission denied (os error 13)",
+  );
 });

@@ -45,6 +45,7 @@ import { folderIdentity, NO_FOLDER } from "./fs/identity.ts";
 import { turnEvery } from "./event_turn.ts";
 import type { Source } from "../config/config.ts";
 import { largeLine } from "./scan/large.ts";
+import { withFlagsRemedy } from "./errors.ts";
 
 /** What a `SKIP CHANGING:` line says of its file (see `PassOptions.deferChanging`). */
 const CHANGING_NOTE =
@@ -239,7 +240,18 @@ class Pass {
     else this.fail(path, message);
   }
 
-  fail(path: string, message: string): void {
+  /**
+   * A file that failed, said once. A step refused in the backup root for a flag (an
+   * immutable copy, an append-only folder: EPERM) says so, with the remedy; a source's
+   * refusals are said as they came.
+   */
+  fail(path: string, refused: string): void {
+    const message = refused.includes(`'${this.ctx.root}`)
+      ? withFlagsRemedy(
+        refused,
+        this.opts.inWatch ? "the next full rescan then tries again" : "then run again",
+      )
+      : refused;
     this.result.counts.failed++;
     this.result.errors.push({ path, message });
     this.say(`ERROR: ${path}: ${message}`);

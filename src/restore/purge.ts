@@ -29,7 +29,7 @@
  */
 import type { Config } from "../config/config.ts";
 import { createMatcher, excludesRecorded } from "../core/exclude.ts";
-import { UsageError } from "../engine/errors.ts";
+import { UsageError, withFlagsRemedy } from "../engine/errors.ts";
 import { sourceFileOf } from "../core/layout.ts";
 import { leftOutAbove, leftOutConfigured, newLeftOutCache } from "../engine/scan/left_out.ts";
 import { largeNow } from "../engine/scan/large.ts";
@@ -213,7 +213,8 @@ export async function purgeCopies(
 
 /**
  * A copy's failed deletion as said: one this user may not reach or remove (a folder of the
- * backup root it may not enter or write in) with the remedy; other failures as they came.
+ * backup root it may not enter or write in) with the remedy, one immutable or append-only,
+ * or its folder so (EPERM on Linux and macOS), with that remedy; other failures as they came.
  * Denied is EPERM or EACCES on Linux and macOS (1, 13), ERROR_ACCESS_DENIED on Windows (5,
  * "Access is denied", where 1 is ERROR_INVALID_FUNCTION: a call the disk does not make).
  */
@@ -224,6 +225,11 @@ export function failedText(
 ): string {
   const denied = os === "windows" ? /\(os error 5\)/ : /\(os error (1|13)\)/;
   if (!denied.test(error)) return error;
+  // EPERM: a flag (immutable, append-only), which no other user mends, or a sticky folder.
+  const flagged = withFlagsRemedy(error, "then purge again", os);
+  if (flagged !== error) {
+    return `Cannot purge its copy '${storedAt}': ${flagged}; the copy was left in place`;
+  }
   return `Cannot purge its copy '${storedAt}': ${error}: purge as a user who may enter and ` +
     "write in the backup root's folders; the copy was left in place";
 }

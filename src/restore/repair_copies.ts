@@ -49,7 +49,13 @@ import {
   stageEntryHeard,
 } from "../engine/stage.ts";
 import { updateCopyMeta } from "../engine/copy_in_place.ts";
-import { diskFullError, errorText, isDiskFull, isOutOfOpenFiles } from "../engine/errors.ts";
+import {
+  diskFullError,
+  errorText,
+  isDiskFull,
+  isOutOfOpenFiles,
+  withFlagsRemedy,
+} from "../engine/errors.ts";
 import { replaceDamaged } from "./damaged_aside.ts";
 
 export interface RepairOutcome {
@@ -148,7 +154,7 @@ export async function repairCopies(
       }
     } catch (e) {
       if (e instanceof StoppedError) throw e; // a stop mid-copy: the copy left to the next
-      outcome.error = errorText(e);
+      outcome.error = withFlagsRemedy(errorText(e), "then run 'verify --repair' again");
     } finally {
       removeQuietly(tmp);
     }

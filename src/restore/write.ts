@@ -31,7 +31,7 @@ import { renameWithRetry } from "../engine/fs/portability.ts";
 import { renameNoReplace } from "../engine/fs/rename_noreplace.ts";
 import type { DestFolders, Reached } from "./pinned.ts";
 import type { MadeFolders } from "./made_folders.ts";
-import { errorText, isReadOnlyDisk } from "../engine/errors.ts";
+import { errorText, isReadOnlyDisk, withFlagsRemedy } from "../engine/errors.ts";
 import { type ReadFrom, RECORDED_TARGET, writeFromAny } from "./copy_out.ts";
 import { StoppedError } from "../engine/event_turn.ts";
 import { type Twin, type Twins, twinText } from "./twins.ts";
@@ -248,7 +248,9 @@ export async function placeOne(
     };
   } catch (e) {
     const odd = refusedOnTheWay(item.base, dest, e);
-    const reason = odd === undefined ? namedPaths(errorText(e), folder) : refusedByDisk(odd);
+    const reason = odd === undefined
+      ? withFlagsRemedy(namedPaths(errorText(e), folder), "then restore again")
+      : refusedByDisk(odd);
     return { ...item, outcome: "failed", reason, ...noRoom(e) ? { noRoom: true } : {} };
   } finally {
     if (tmpAt !== "") removeQuietly(tmpAt);

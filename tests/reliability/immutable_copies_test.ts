@@ -49,3 +49,57 @@ Deno.test({
     assert.equal((await fx.cli("verify")).code, 0);
   },
 });
+
+const REMEDY = /immutable or append-only \('lsattr -d' shows i or a on either\): take the flag off/;
+
+Deno.test({
+  name: "a copy retention, a run, verify --repair or restore cannot change is said with the cause",
+  ignore: noChattr || Deno.build.os !== "linux",
+  fn: async () => {
+    using fx = makeFixture({ "a": "a1\n", "b": "b1\n" }, {
+      retention: { max_versions_per_file: 1 },
+    });
+    assert.equal((await fx.cli("run")).code, 0);
+    Deno.writeTextFileSync(join(fx.source, "a"), "a2\n");
+    assert.equal((await fx.cli("run")).code, 0);
+    Deno.writeTextFileSync(join(fx.source, "a"), "a3\n");
+    Deno.writeTextFileSync(join(fx.source, "b"), "b2\n");
+    // v1 of a to prune, the latest copy of b to archive: neither can leave its name.
+    const v1 = join(fx.backup, "versions", "a", "v1.bak");
+    const b = join(fx.backup, "b");
+    const r = await withFlag("+i", [v1, b], () => fx.cli("run"));
+    assert.equal(r.code, 1, r.stderr);
+    const line = (path: string) =>
+      r.stderr.split("\n").find((l) => l.startsWith(`ERROR: ${path}:`));
+    // Its own path, not the /proc/self/fd one it was removed through.
+    assert.ok(line("source/a")?.includes(`remove '${v1}'`), r.stderr);
+    assert.match(line("source/a")!, REMEDY);
+    assert.match(line("source/a")!, /then run again$/);
+    assert.match(line("source/b")!, REMEDY);
+    // A damaged copy verify --repair cannot put aside, a restore over an immutable file.
+    Deno.writeTextFileSync(join(fx.backup, "a"), "damaged\n");
+    const repair = await withFlag("+i", [join(fx.backup, "a")], () => fx.cli("verify", "--repair"));
+    assert.equal(repair.code, 1);
+    assert.match(
+      repair.stdout + repair.stderr,
+      /NOT REPAIRED: a .*then run 'verify --repair' again/,
+    );
+    const out = join(fx.dir, "out");
+    Deno.mkdirSync(out);
+    Deno.writeTextFileSync(join(out, "b"), "mine\n");
+    const restore = await withFlag(
+      "+i",
+      [join(out, "b")],
+      () => fx.cli("restore", "b", "--to", out, "--overwrite"),
+    );
+    assert.equal(restore.code, 1);
+    assert.match(restore.stderr, /NOT RESTORED: source\/b .*then restore again/);
+    assert.equal(Deno.readTextFileSync(join(out, "b")), "mine\n");
+    // Nothing lost: the flags off, all goes through.
+    assert.equal((await fx.cli("verify", "--repair")).code, 0);
+    assert.equal((await fx.cli("run")).code, 0);
+    assert.deepEqual(listDir(join(fx.backup, "versions", "a")), ["v2.bak"]);
+    assert.equal(Deno.readTextFileSync(join(fx.backup, "versions", "b", "v1.bak")), "b1\n");
+    assert.equal((await fx.cli("verify")).code, 0);
+  },
+});
