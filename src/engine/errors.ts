@@ -148,11 +148,16 @@ export function withFlagsRemedy(
   os: string = Deno.build.os,
 ): string {
   if (os === "windows" || !/\(os error 1\)/.test(message)) return message;
-  const [look, off] = os === "darwin"
-    ? ["'ls -lOd' shows uchg or uappnd", "'chflags nouchg' or 'chflags nouappnd'"]
-    : ["'lsattr -d' shows i or a", "'chattr -i' or 'chattr -a'"];
+  const { look, off } = flagWords(os);
   return `${message}: the entry or its folder is immutable or append-only (${look} on ` +
     `either): take the flag off with ${off}${rootOrNot() ? "" : STICKY}, ${then}`;
+}
+
+/** How to see the flags (`look`: what shows them) and take them off (`off`), on `os`. */
+export function flagWords(os: string = Deno.build.os): { look: string; off: string } {
+  return os === "darwin"
+    ? { look: "'ls -lOd' shows uchg or uappnd", off: "'chflags nouchg' or 'chflags nouappnd'" }
+    : { look: "'lsattr -d' shows i or a", off: "'chattr -i' or 'chattr -a'" };
 }
 
 /** What else refuses such a step to a user other than root. */

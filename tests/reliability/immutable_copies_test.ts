@@ -103,3 +103,31 @@ Deno.test({
     assert.equal((await fx.cli("verify")).code, 0);
   },
 });
+
+Deno.test({
+  name:
+    "a state folder immutable or append-only is said so; nothing is left in it; then the run goes through",
+  ignore: noChattr || Deno.build.os !== "linux",
+  fn: async () => {
+    using fx = makeFixture({ "a": "a1\n" });
+    assert.equal((await fx.cli("run")).code, 0);
+    Deno.writeTextFileSync(join(fx.source, "a"), "a2\n");
+    const state = join(fx.backup, ".backup-tool");
+    for (const flag of ["+a", "+i"] as const) {
+      const r = await withFlag(flag, [state], () => fx.cli("run"));
+      assert.equal(r.code, 1, r.stderr);
+      assert.match(
+        r.stderr,
+        /^Backup failed: Cannot write the backup state in '.*\.backup-tool' \(.*\): the folder is immutable or append-only \('lsattr -d' shows i or a\): take the flag off with 'chattr -i' or 'chattr -a', then run again; nothing was changed\n$/,
+      );
+      assert.equal(Deno.readTextFileSync(join(state, "lock")), "");
+    }
+    const next = await fx.cli("run");
+    assert.equal(next.code, 0, next.stderr);
+    // The disk-full probe an append-only folder kept, removed (before: left for good).
+    assert.deepEqual(listDir(state).filter((n) => n.endsWith(".probe")), []);
+    assert.equal(Deno.readTextFileSync(join(fx.backup, "a")), "a2\n");
+    assert.equal(Deno.readTextFileSync(join(fx.backup, "versions", "a", "v1.bak")), "a1\n");
+    assert.equal((await fx.cli("verify")).code, 0);
+  },
+});

@@ -16,13 +16,14 @@
  * last byte only to remove the attempt again; node:fs, which asks it, is loaded only then
  * (it brings Deno's Node layer, some 10-20 ms of every run's start otherwise). An
  * interruption leaves at most a partial reserve, which the next session completes or, with
- * no room, removes.
+ * no room, removes. SQLite's bare failures are told apart by a probe file (`diskFullAt`):
+ * one an append-only state folder keeps is removed by the next session that can.
  */
 import { join } from "node:path";
 import { RESERVE_FILE } from "../../core/layout.ts";
 import { lstatOrNone, removeQuietly } from "../fs/fsops.ts";
 import { NotOwnFileError, openOwnFile } from "../fs/own_file.ts";
-import { errorText, isDiskFull } from "../errors.ts";
+import { errorText, flagWords, isDiskFull } from "../errors.ts";
 import { GIVES_OWNERS } from "../fs/owner.ts";
 
 /**
@@ -145,15 +146,59 @@ export function diskFullAt(message: string, dir: string): boolean {
 /** What the probe writes: the -shm file's first 32 KiB with room to spare. */
 const PROBE_BYTES = 64 << 10;
 
-/** Whether the disk holding `dir` refuses a new file of PROBE_BYTES: one is made to see. */
+/** The probe's names: `room-<uuid>.probe`. */
+const PROBE_NAME = /^room-[0-9a-f-]{36}\.probe$/;
+
+/**
+ * The folders a probe found refusing a step for a flag (EPERM: immutable, which takes no
+ * new file, or append-only, which lets none be removed, as SQLite's journal then is not).
+ */
+const flagged = new Set<string>();
+
+/**
+ * Whether a probe of `noRoomAt` found `dir` immutable or append-only: what SQLite's bare
+ * "disk I/O error" or "unable to open database file" meant there.
+ */
+export function flaggedAt(dir: string): boolean {
+  return flagged.has(dir);
+}
+
+/**
+ * Whether the disk holding `dir` refuses a new file of PROBE_BYTES: one is made to see. An
+ * append-only folder keeps it (removed by the next session that may: `removeStrayProbes`).
+ */
 function noRoomAt(dir: string): boolean {
   const probe = join(dir, `room-${crypto.randomUUID()}.probe`);
   try {
     Deno.writeFileSync(probe, new Uint8Array(PROBE_BYTES), { createNew: true });
+    Deno.removeSync(probe);
     return false;
   } catch (e) {
-    return isDiskFull(errorText(e));
-  } finally {
+    if (/\(os error 1\)/.test(errorText(e)) && Deno.build.os !== "windows") flagged.add(dir);
     removeQuietly(probe);
+    return isDiskFull(errorText(e));
   }
+}
+
+/**
+ * A session's start stopped by a state folder immutable or append-only (SQLite says only
+ * "disk I/O error", its journal not removed, or "unable to open database file").
+ */
+export function stateFolderFlagged(dir: string, e: unknown, command: string): Error {
+  const { look, off } = flagWords();
+  const again = command === "watch" ? "start the watch again" : `${command} again`;
+  return new Error(
+    `Cannot write the backup state in '${dir}' (${errorText(e)}): the folder is immutable ` +
+      `or append-only (${look}): take the flag off with ${off}, then ${again}; nothing was ` +
+      "changed",
+  );
+}
+
+/** Removes the probes a session could not (its state folder was append-only then). */
+export function removeStrayProbes(stateDir: string): void {
+  try {
+    for (const e of Deno.readDirSync(stateDir)) {
+      if (e.isFile && PROBE_NAME.test(e.name)) removeQuietly(join(stateDir, e.name));
+    }
+  } catch { /* looked at again by the next session */ }
 }

@@ -21,7 +21,14 @@ import { takeoverLines, unfinishedNote } from "../../core/lock_record.ts";
 import { recoverInterrupted } from "../recover.ts";
 import { checkStateFolder } from "./state_folder.ts";
 import { isMissing } from "../fs/fsops.ts";
-import { diskFullAt, keepReserve, releaseReserve } from "./reserve.ts";
+import {
+  diskFullAt,
+  flaggedAt,
+  keepReserve,
+  releaseReserve,
+  removeStrayProbes,
+  stateFolderFlagged,
+} from "./reserve.ts";
 import { narrowOwnModes } from "./own_modes.ts";
 import { openSyncFs, type SyncFs } from "../fs/syncfs.ts";
 import { checkLogDir, checkSourcesReadable } from "./preflight.ts";
@@ -133,6 +140,7 @@ async function startSession(
     // Before the state is opened: a journal SQLite makes then takes the state's mode.
     const narrowed = await narrowOwnModes(config.backupRoot, paths.dir);
     store = StateStore.open(paths.db);
+    removeStrayProbes(paths.dir);
     await keepReserve(paths.dir);
     store.useReserve(() => releaseReserve(paths.dir), (text) => diskFullAt(text, paths.tmp));
     const clock = Date.now();
@@ -207,12 +215,15 @@ async function startSession(
 /**
  * `e`, or where it is the disk of the state folder `dir` out of room (SQLite's "disk I/O
  * error" where it cannot make the WAL's index, opening the state), that said with the
- * remedy: `command` is what to do again once there is room.
+ * remedy: `command` is what to do again once there is room. A state folder the probe found
+ * immutable or append-only (SQLite's same words) is said so, with its remedy.
  */
 function fullDiskNamed(e: unknown, root: string, dir: string, command: string): unknown {
   // The log's disk full is the log's to say, with its own remedy (runlog.ts LogError).
   if (e instanceof PreflightError || e instanceof LogError) return e;
-  if (!diskFullAt(errorText(e), dir)) return e;
+  if (!diskFullAt(errorText(e), dir)) {
+    return flaggedAt(dir) ? stateFolderFlagged(dir, e, command) : e;
+  }
   if (/^the backup disk is full /.test(errorText(e))) return e; // said so already
   return startDiskFull(root, errorText(e), command);
 }
