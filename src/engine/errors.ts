@@ -170,3 +170,18 @@ function rootOrNot(): boolean {
     return false;
   }
 }
+
+/**
+ * `message`, a failed rename's in the backup root, with its cause and remedy where it is
+ * EXDEV (Linux and macOS 18; Windows' ERROR_NOT_SAME_DEVICE, 17): one of its folders is a
+ * mount of its own (a bind mount of it, read-only or not; another disk mounted there), and
+ * no rename crosses from one mount to another, as every move of a copy between its folders
+ * (into versions/, _deleted/, from .backup-tool/tmp) is. Other failures as they came.
+ */
+export function withMountRemedy(message: string, then: string, os: string = Deno.build.os): string {
+  if (!new RegExp(`\\(os error ${os === "windows" ? 17 : 18}\\)`).test(message)) return message;
+  const list = os === "linux" ? " ('findmnt -R' on the backup root lists them)" : "";
+  return `${message}: a folder of the backup root is a mount of its own (a bind mount, ` +
+    `another disk mounted in it)${list}, and copies move between its folders by renaming, ` +
+    `which cannot cross mounts: unmount it, ${then}`;
+}

@@ -4,6 +4,7 @@ import {
   isOutOfOpenFiles,
   remedyUnlessOutOfFiles,
   withFlagsRemedy,
+  withMountRemedy,
 } from "./errors.ts";
 
 Deno.test("isOutOfOpenFiles: the process's limit (EMFILE), not the system's (ENFILE)", () => {
@@ -51,5 +52,24 @@ Deno.test("withFlagsRemedy: EPERM on Linux and macOS says the flags and how to t
   assert.equal(
     withFlagsRemedy("Permission denied (os error 13)", "x", "linux"),
     "Permission denied (os error 13)",
+  );
+});
+
+Deno.test("withMountRemedy: EXDEV (18; Windows 17) says a folder of the backup root is a mount", () => {
+  const exdev =
+    "Invalid cross-device link (os error 18): rename '/b/d/a' -> '/b/versions/d/a/v1.bak'";
+  assert.match(
+    withMountRemedy(exdev, "then run again", "linux"),
+    /mount of its own .*'findmnt -R'.*unmount it, then run again$/,
+  );
+  assert.doesNotMatch(withMountRemedy(exdev, "then run again", "darwin"), /findmnt/);
+  assert.equal(withMountRemedy(exdev, "x", "windows"), exdev);
+  assert.match(
+    withMountRemedy(
+      "The system cannot move the file to a different disk drive. (os error 17)",
+      "x",
+      "windows",
+    ),
+    /mount of its own/,
   );
 });

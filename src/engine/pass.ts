@@ -45,7 +45,7 @@ import { folderIdentity, NO_FOLDER } from "./fs/identity.ts";
 import { turnEvery } from "./event_turn.ts";
 import type { Source } from "../config/config.ts";
 import { largeLine } from "./scan/large.ts";
-import { withFlagsRemedy } from "./errors.ts";
+import { withFlagsRemedy, withMountRemedy } from "./errors.ts";
 
 /** What a `SKIP CHANGING:` line says of its file (see `PassOptions.deferChanging`). */
 const CHANGING_NOTE =
@@ -242,15 +242,13 @@ class Pass {
 
   /**
    * A file that failed, said once. A step refused in the backup root for a flag (an
-   * immutable copy, an append-only folder: EPERM) says so, with the remedy; a source's
-   * refusals are said as they came.
+   * immutable copy, an append-only folder: EPERM) or a mount inside it (EXDEV) says so,
+   * with the remedy; a source's refusals are said as they came.
    */
   fail(path: string, refused: string): void {
+    const then = this.opts.inWatch ? "the next full rescan then tries again" : "then run again";
     const message = refused.includes(`'${this.ctx.root}`)
-      ? withFlagsRemedy(
-        refused,
-        this.opts.inWatch ? "the next full rescan then tries again" : "then run again",
-      )
+      ? withMountRemedy(withFlagsRemedy(refused, then), then)
       : refused;
     this.result.counts.failed++;
     this.result.errors.push({ path, message });

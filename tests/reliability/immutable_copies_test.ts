@@ -1,14 +1,16 @@
 /**
  * Backup-root entries the tool cannot change, for real (`chattr +i`, `chattr +a`, as
  * root): a version retention must prune, a copy that must move to versions/, a folder
- * that lets no name out. Each is a failure of its own, said once, with no wait: Linux
- * never lets such a change through a moment later (EPERM is no Windows sharing
- * violation). The next run after `chattr -i` converges. Skipped, with a message, where
- * chattr cannot set these flags.
+ * that lets no name out, the state folder; and a folder bind-mounted read-only (in a
+ * mount namespace of its own, `unshare -m`). Each is a failure of its own, said once with
+ * its cause and remedy, with no wait: Linux never lets such a change through a moment
+ * later (EPERM is no Windows sharing violation). The next run after `chattr -i` converges.
+ * Skipped, with a message, where chattr cannot set these flags (or unshare is not there).
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { makeFixture } from "../helpers.ts";
+import { makeFixture, runProgram, toolCommand } from "../helpers.ts";
+import { canUnshare } from "../fstab_namespace.ts";
 import { listDir } from "./util.ts";
 import { whyNoChattr, withFlag } from "./chattr.ts";
 
@@ -128,6 +130,37 @@ Deno.test({
     assert.deepEqual(listDir(state).filter((n) => n.endsWith(".probe")), []);
     assert.equal(Deno.readTextFileSync(join(fx.backup, "a")), "a2\n");
     assert.equal(Deno.readTextFileSync(join(fx.backup, "versions", "a", "v1.bak")), "a1\n");
+    assert.equal((await fx.cli("verify")).code, 0);
+  },
+});
+
+Deno.test({
+  name: "a folder of the backup root bind-mounted read-only: each move is said with the mount",
+  ignore: !canUnshare,
+  fn: async () => {
+    using fx = makeFixture({ "d/a": "a1\n", "d/b": "b1\n" });
+    assert.equal((await fx.cli("run")).code, 0);
+    Deno.writeTextFileSync(join(fx.source, "d", "a"), "a2\n");
+    Deno.writeTextFileSync(join(fx.source, "d", "new"), "n\n");
+    const d = join(fx.backup, "d");
+    const { cmd, args } = toolCommand(["run", "--config", fx.config]);
+    // In a mount namespace of its own: nothing is left mounted.
+    const script = 'mount --bind "$0" "$0" && mount -o remount,ro,bind "$0" && exec "$@"';
+    const r = await runProgram(
+      "unshare",
+      ["--mount", "--propagation", "private", "sh", "-c", script, d, cmd, ...args],
+    );
+    assert.equal(r.code, 1, r.stderr);
+    for (const f of ["d/a", "d/new"]) {
+      const line = r.stderr.split("\n").filter((l) => l.startsWith(`ERROR: source/${f}:`));
+      assert.equal(line.length, 1, r.stderr);
+      assert.match(
+        line[0],
+        /\(os error 18\).*: a folder of the backup root is a mount of its own .*'findmnt -R'.*: unmount it, then run again$/,
+      );
+    }
+    assert.equal((await fx.cli("run")).code, 0);
+    assert.equal(Deno.readTextFileSync(join(fx.backup, "versions", "d", "a", "v1.bak")), "a1\n");
     assert.equal((await fx.cli("verify")).code, 0);
   },
 });
