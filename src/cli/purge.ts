@@ -106,8 +106,9 @@ export async function purgeCommand(argv: string[]): Promise<number> {
   const stop = stopGracefully("the next run completes the interrupted batch");
   let done: PurgeOutcome;
   try {
+    // Its ERROR lines are said on stderr below, once, as a run says its failures.
     done = await purgeCopies(config, p.positionals, (line) => {
-      if (!json && !quiet) say(oneLine(line));
+      if (!json && !quiet && !line.startsWith("ERROR: ")) say(oneLine(line));
     }, stop.signal);
   } finally {
     stop.dispose();

@@ -9,7 +9,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { makeFixture, runProgram, toolCommand } from "../helpers.ts";
+import { makeFixture, runProgram, toolCommand, writeConfig } from "../helpers.ts";
 import { canUnshare } from "../fstab_namespace.ts";
 import { listDir } from "./util.ts";
 import { whyNoChattr, withFlag } from "./chattr.ts";
@@ -19,6 +19,7 @@ if (NO_CHATTR) console.log(`SKIP chattr tests: ${NO_CHATTR}`);
 const noChattr = NO_CHATTR !== undefined;
 
 const FILES = ["a", "b", "c", "d"];
+const BASE = { sources: ["./source"], backup_root: "./backup", log_dir: "./logs" };
 
 Deno.test({
   name: "versions retention cannot prune (immutable) fail at once, each said once; then pruned",
@@ -161,6 +162,32 @@ Deno.test({
     }
     assert.equal((await fx.cli("run")).code, 0);
     assert.equal(Deno.readTextFileSync(join(fx.backup, "versions", "d", "a", "v1.bak")), "a1\n");
+    assert.equal((await fx.cli("verify")).code, 0);
+  },
+});
+
+Deno.test({
+  name:
+    "purge --yes of an immutable copy: said once, with the remedy; left; purged once the flag is off",
+  ignore: noChattr || Deno.build.os !== "linux",
+  fn: async () => {
+    using fx = makeFixture({ "a": "a\n", "secret": "s\n" });
+    assert.equal((await fx.cli("run")).code, 0);
+    writeConfig(fx.config, { ...BASE, exclude: ["secret"] });
+    assert.equal((await fx.cli("run")).code, 0);
+    const copy = join(fx.backup, "secret");
+    const r = await withFlag("+i", [copy], () => fx.cli("purge", "secret", "--yes"));
+    assert.equal(r.code, 1, r.stdout + r.stderr);
+    // Once: on stderr, as a run says its failures (before: on stdout too).
+    assert.equal(`${r.stdout}${r.stderr}`.split("ERROR: source/secret:").length - 1, 1, r.stdout);
+    assert.match(
+      r.stderr,
+      /'chattr -i' or 'chattr -a', then purge again; the copy was left in place/,
+    );
+    assert.equal(Deno.readTextFileSync(copy), "s\n");
+    const again = await fx.cli("purge", "secret", "--yes");
+    assert.equal(again.code, 0, again.stderr);
+    assert.ok(fx.lastLog().includes("PURGE delete: secret"), fx.lastLog().join("\n"));
     assert.equal((await fx.cli("verify")).code, 0);
   },
 });
