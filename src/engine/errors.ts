@@ -185,3 +185,20 @@ export function withMountRemedy(message: string, then: string, os: string = Deno
     `another disk mounted in it)${list}, and copies move between its folders by renaming, ` +
     `which cannot cross mounts: unmount it, ${then}`;
 }
+
+/**
+ * `message`, a failed step's in the backup root, with its remedy where it is this user
+ * being denied a folder (EACCES: Linux and macOS 13; Windows' ERROR_ACCESS_DENIED, 5): a
+ * folder another user owns, or whose mode lets this one not write or enter, as a copy or a
+ * folder root made where the rest is this user's. Other failures as they came.
+ */
+export function withAccessRemedy(
+  message: string,
+  then: string,
+  os: string = Deno.build.os,
+): string {
+  if (!new RegExp(`\\(os error ${os === "windows" ? 5 : 13}\\)`).test(message)) return message;
+  return `${message}: this user may not write in a folder of the backup root on the way ` +
+    "(another user's, or its mode): run as the user who owns the backup root, or give this " +
+    `one write access to its folders, ${then}`;
+}

@@ -3,6 +3,7 @@ import {
   isHeldByAnother,
   isOutOfOpenFiles,
   remedyUnlessOutOfFiles,
+  withAccessRemedy,
   withFlagsRemedy,
   withMountRemedy,
 } from "./errors.ts";
@@ -71,5 +72,18 @@ Deno.test("withMountRemedy: EXDEV (18; Windows 17) says a folder of the backup r
       "windows",
     ),
     /mount of its own/,
+  );
+});
+
+Deno.test("withAccessRemedy: EACCES (13; Windows 5) says whose the folder is to be", () => {
+  const eacces = "Permission denied (os error 13): rename '/b/a' -> '/b/versions/a/v2.bak'";
+  assert.match(
+    withAccessRemedy(eacces, "then run again", "linux"),
+    /run as the user who owns the backup root.*, then run again$/,
+  );
+  assert.equal(withAccessRemedy(eacces, "x", "windows"), eacces);
+  assert.equal(
+    withAccessRemedy("Operation not permitted (os error 1)", "x", "linux"),
+    "Operation not permitted (os error 1)",
   );
 });

@@ -19,6 +19,7 @@
  * (one heard during the last batch, nothing after it, stops nothing). What a pass is given
  * and returns: pass_types.ts.
  */
+import { sep as SEP } from "node:path";
 import { FolderMetaRecorder } from "../core/folder_meta.ts";
 import { Batch } from "./batch.ts";
 import { EntryHandler } from "./entries.ts";
@@ -45,7 +46,7 @@ import { folderIdentity, NO_FOLDER } from "./fs/identity.ts";
 import { turnEvery } from "./event_turn.ts";
 import type { Source } from "../config/config.ts";
 import { largeLine } from "./scan/large.ts";
-import { withFlagsRemedy, withMountRemedy } from "./errors.ts";
+import { withAccessRemedy, withFlagsRemedy, withMountRemedy } from "./errors.ts";
 
 /** What a `SKIP CHANGING:` line says of its file (see `PassOptions.deferChanging`). */
 const CHANGING_NOTE =
@@ -242,13 +243,14 @@ class Pass {
 
   /**
    * A file that failed, said once. A step refused in the backup root for a flag (an
-   * immutable copy, an append-only folder: EPERM) or a mount inside it (EXDEV) says so,
-   * with the remedy; a source's refusals are said as they came.
+   * immutable copy, an append-only folder: EPERM), a mount inside it (EXDEV) or a folder
+   * this user may not write (EACCES) says so, with the remedy; a source's refusals are said
+   * as they came.
    */
   fail(path: string, refused: string): void {
     const then = this.opts.inWatch ? "the next full rescan then tries again" : "then run again";
-    const message = refused.includes(`'${this.ctx.root}`)
-      ? withMountRemedy(withFlagsRemedy(refused, then), then)
+    const message = refused.includes(`'${this.ctx.root}${SEP}`)
+      ? withAccessRemedy(withMountRemedy(withFlagsRemedy(refused, then), then), then)
       : refused;
     this.result.counts.failed++;
     this.result.errors.push({ path, message });

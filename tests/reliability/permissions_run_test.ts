@@ -150,3 +150,29 @@ Deno.test("a state folder nobody may enter (as nobody): run exits 2 naming it, n
     assert.deepEqual(listDir(fx.logs), logs, "a log was left");
   });
 });
+
+Deno.test("a folder of the backup root nobody may write in (as nobody): said with the remedy, then converges", async () => {
+  await unprivileged({ "a.txt": "a1\n", "b.txt": "b1\n" }, async ({ fx, run }) => {
+    assert.equal((await run("run")).code, 0);
+    Deno.writeTextFileSync(join(fx.source, "a.txt"), "a2\n");
+    assert.equal((await run("run")).code, 0);
+    // versions/a.txt given to root, as a restore or a copy by hand as root leaves it.
+    const versions = join(fx.backup, "versions", "a.txt");
+    await sh(`chown root:root '${versions}'`);
+    Deno.writeTextFileSync(join(fx.source, "a.txt"), "a3\n");
+    Deno.writeTextFileSync(join(fx.source, "b.txt"), "b2\n");
+    const r = await run("run");
+    assert.equal(r.code, 1, r.stderr);
+    const lines = r.stderr.split("\n").filter((l) => l.startsWith("ERROR: source/a.txt:"));
+    assert.equal(lines.length, 1, r.stderr);
+    assert.match(
+      lines[0],
+      /\(os error 13\).*: this user may not write in a folder of the backup root on the way .*: run as the user who owns the backup root, or give this one write access to its folders, then run again$/,
+    );
+    assert.equal(Deno.readTextFileSync(join(fx.backup, "b.txt")), "b2\n");
+    await sh(`chown ${NOBODY}:${NOBODY} '${versions}'`);
+    assert.equal((await run("run")).code, 0);
+    assert.deepEqual(listDir(versions), ["v1.bak", "v2.bak"]);
+    assert.equal((await run("verify")).code, 0);
+  });
+});
