@@ -46,7 +46,11 @@ export function updateCopyMeta(
   const now = copy!.stat();
   const same = now.kind === "file" && (!seen.ino || (now.ino === seen.ino && now.dev === seen.dev));
   if (!same || !standsAt(root, storage, through)) throw replaced("update", storage);
-  applyMeta(through, meta, { at: { fd: copy!.fd! }, mode: now.mode ?? 0 });
+  try {
+    applyMeta(through, meta, { at: { fd: copy!.fd! }, mode: now.mode ?? 0 });
+  } catch (e) {
+    throw namedByPath(e, through, path);
+  }
 }
 
 /**
@@ -67,10 +71,21 @@ export function removeCopy(root: string, storage: string): void {
   try {
     Deno.removeSync(`${through}/${storage.slice(parent.length + 1)}`);
   } catch (e) {
-    // Said of the copy's own path, not of the descriptor's /proc one.
-    const text = errorText(e).replaceAll(`${through}/`, `${nativePath(root, parent)}/`);
-    throw Object.assign(new Error(text), { code: (e as { code?: string }).code });
+    throw namedByPath(e, through, nativePath(root, parent));
   }
+}
+
+/**
+ * `e`, a step's through the descriptor's /proc path `through`, said of `path`, the copy's
+ * (or its folder's) own: what the user can look at, and what the run's failures are told
+ * apart by (a path below the backup root: pass.ts `fail`).
+ */
+function namedByPath(e: unknown, through: string, path: string): Error {
+  const text = errorText(e).replace(
+    new RegExp(`'${RegExp.escape(through)}(?=[/'])`, "g"),
+    `'${path}`,
+  );
+  return Object.assign(new Error(text), { code: (e as { code?: string }).code });
 }
 
 /**

@@ -191,3 +191,26 @@ Deno.test({
     assert.equal((await fx.cli("verify")).code, 0);
   },
 });
+
+Deno.test({
+  name: "an immutable copy whose file's mode and time changed: said by its path, with the remedy",
+  ignore: noChattr || Deno.build.os !== "linux",
+  fn: async () => {
+    using fx = makeFixture({ "a": "a\n", "b": "b\n" });
+    assert.equal((await fx.cli("run")).code, 0);
+    Deno.chmodSync(join(fx.source, "a"), 0o600);
+    Deno.utimeSync(join(fx.source, "b"), new Date(2020, 0, 1), new Date(2020, 0, 1));
+    const copies = ["a", "b"].map((f) => join(fx.backup, f));
+    const r = await withFlag("+i", copies, () => fx.cli("run"));
+    assert.equal(r.code, 1, r.stderr);
+    for (const copy of copies) {
+      const lines = r.stderr.split("\n").filter((l) => l.includes(`'${copy}'`));
+      assert.equal(lines.length, 1, r.stderr); // before: '/proc/self/fd/N', no remedy
+      assert.match(lines[0], REMEDY);
+    }
+    assert.equal((await fx.cli("run")).code, 0);
+    assert.equal(Deno.statSync(copies[0]).mode! & 0o777, 0o600);
+    assert.equal(Deno.statSync(copies[1]).mtime!.getFullYear(), 2020);
+    assert.equal((await fx.cli("verify")).code, 0);
+  },
+});
