@@ -248,7 +248,7 @@ class Pass {
    * as they came.
    */
   fail(path: string, refused: string): void {
-    const then = this.opts.inWatch ? "the next full rescan then tries again" : "then run again";
+    const then = this.opts.inWatch ? "and the next full rescan tries again" : "then run again";
     const message = refused.includes(`'${this.ctx.root}${SEP}`)
       ? withAccessRemedy(withMountRemedy(withFlagsRemedy(refused, then), then), then)
       : refused;
