@@ -31,7 +31,7 @@ import { renameWithRetry } from "../engine/fs/portability.ts";
 import { renameNoReplace } from "../engine/fs/rename_noreplace.ts";
 import type { DestFolders, Reached } from "./pinned.ts";
 import type { MadeFolders } from "./made_folders.ts";
-import { errorText, isReadOnlyDisk, withFlagsRemedy } from "../engine/errors.ts";
+import { errorText, flagWords, isReadOnlyDisk, withFlagsRemedy } from "../engine/errors.ts";
 import { type ReadFrom, RECORDED_TARGET, writeFromAny } from "./copy_out.ts";
 import { StoppedError } from "../engine/event_turn.ts";
 import { type Twin, type Twins, twinText } from "./twins.ts";
@@ -265,7 +265,7 @@ function fileIdentity(info: Deno.FileInfo): string {
 
 /**
  * A temporary file that could not be made in the destination's folder (one this user may
- * not write in, a read-only disk), said of that folder, with the remedy, rather than as the
+ * not write in, a read-only disk, an immutable one), said of that folder, with the remedy, rather than as the
  * system names the temporary file; undefined for any other failure (a stored copy that
  * cannot be read, say). A read-only disk is EROFS on Linux and macOS (30), and on Windows
  * ERROR_WRITE_PROTECT (19), where 30 is ERROR_READ_FAULT, a disk that could not be read.
@@ -278,6 +278,14 @@ export function cannotWriteIn(
 ): Error | undefined {
   const text = errorText(e);
   if (!text.includes(tmpName)) return undefined;
+  // EPERM (Deno's PermissionDenied too): a folder immutable, which no chmod mends.
+  if (os !== "windows" && /\(os error 1\)/.test(text)) {
+    const { look, off } = flagWords(os);
+    return new Error(
+      `Cannot write in '${dir}': operation not permitted: the folder is immutable (${look}): ` +
+        `take the flag off with ${off}, or restore with --to a folder you can write to`,
+    );
+  }
   const why = e instanceof Deno.errors.PermissionDenied
     ? "permission denied"
     : isReadOnlyDisk(e, os)

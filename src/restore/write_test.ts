@@ -18,3 +18,19 @@ Deno.test("cannotWriteIn: a read-only disk, by each system's number; a disk that
   const denied = new Deno.errors.PermissionDenied(`Access is denied. (os error 5): open '${TMP}'`);
   assert.match(cannotWriteIn("E:\\x", TMP, denied, "windows")!.message, /permission denied/);
 });
+
+Deno.test("cannotWriteIn: a folder immutable (EPERM) is said so, with the flag's remedy, not 'make it writable'", () => {
+  const eperm = new Deno.errors.PermissionDenied(
+    `Operation not permitted (os error 1): open '/s/d/${TMP}'`,
+  );
+  const linux = cannotWriteIn("/s/d", TMP, eperm, "linux")!.message;
+  assert.equal(
+    linux,
+    "Cannot write in '/s/d': operation not permitted: the folder is immutable ('lsattr -d' " +
+      "shows i or a): take the flag off with 'chattr -i' or 'chattr -a', or restore with --to a " +
+      "folder you can write to",
+  );
+  assert.match(cannotWriteIn("/s/d", TMP, eperm, "darwin")!.message, /chflags nouchg/);
+  const eacces = new Deno.errors.PermissionDenied(`Permission denied (os error 13): open '${TMP}'`);
+  assert.match(cannotWriteIn("/s/d", TMP, eacces, "linux")!.message, /permission denied: make it/);
+});

@@ -214,3 +214,24 @@ Deno.test({
     assert.equal((await fx.cli("verify")).code, 0);
   },
 });
+
+Deno.test({
+  name: "restore in place into an immutable source folder: said so, the others restored",
+  ignore: noChattr || Deno.build.os !== "linux",
+  fn: async () => {
+    using fx = makeFixture({ "d/a": "a\n", "e/b": "b\n" });
+    assert.equal((await fx.cli("run")).code, 0);
+    Deno.removeSync(join(fx.source, "d", "a"));
+    Deno.removeSync(join(fx.source, "e", "b"));
+    const d = join(fx.source, "d");
+    const r = await withFlag("+i", [d], () => fx.cli("restore", "."));
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(
+      r.stderr,
+      /NOT RESTORED: source\/d\/a .*Cannot write in '.*\/d': operation not permitted: the folder is immutable .*'chattr -i'/,
+    );
+    assert.equal(Deno.readTextFileSync(join(fx.source, "e", "b")), "b\n");
+    assert.equal((await fx.cli("restore", ".")).code, 0);
+    assert.equal(Deno.readTextFileSync(join(d, "a")), "a\n");
+  },
+});
