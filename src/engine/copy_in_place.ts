@@ -85,7 +85,11 @@ function namedByPath(e: unknown, through: string, path: string): Error {
     new RegExp(`'${RegExp.escape(through)}(?=[/'])`, "g"),
     `'${path}`,
   );
-  return Object.assign(new Error(text), { code: (e as { code?: string }).code });
+  // Of the same class (Deno.errors.Busy, NotFound, ...), which callers tell refusals apart by.
+  const named = e instanceof Error
+    ? new (e.constructor as ErrorConstructor)(text)
+    : new Error(text);
+  return Object.assign(named, { code: (e as { code?: string }).code });
 }
 
 /**
