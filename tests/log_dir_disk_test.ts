@@ -10,8 +10,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { makeFixture } from "./helpers.ts";
-import { canMountTmpfs, unmount } from "./tmpfs.ts";
-import { succeeds } from "./fstab_namespace.ts";
+import { canMountTmpfs, withTmpfs } from "./tmpfs.ts";
 import { LogError, RunLog } from "../src/log/runlog.ts";
 
 const TMPFS = await canMountTmpfs();
@@ -26,16 +25,12 @@ Deno.test({
       Array.from({ length: 3000 }, (_, i) => [`d/file-${String(i).padStart(4, "0")}.txt`, `${i}`]),
     );
     using fx = makeFixture(tree);
-    Deno.mkdirSync(fx.logs);
-    assert.ok(await succeeds("mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", fx.logs));
-    try {
+    await withTmpfs(fx.logs, "size=64k", async () => {
       const full = await fx.cli("run");
       assert.equal(full.code, 1, full.stderr);
       assert.match(full.stderr, /Cannot write the log .*its disk is full/);
       assert.equal(Deno.readTextFileSync(join(fx.backup, ".backup-tool", "lock")), "");
-    } finally {
-      await unmount(fx.logs);
-    }
+    });
     const next = await fx.cli("run");
     assert.equal(next.code, 0, next.stderr);
     assert.doesNotMatch(next.stderr, /did not finish|killed/, next.stderr);
@@ -47,18 +42,14 @@ Deno.test({
   ignore: !TMPFS,
   fn: async () => {
     using fx = makeFixture({ "a.txt": "a\n" });
-    Deno.mkdirSync(fx.logs);
-    assert.ok(await succeeds("mount", "-t", "tmpfs", "-o", "ro,size=64k", "tmpfs", fx.logs));
-    try {
+    await withTmpfs(fx.logs, "ro,size=64k", async () => {
       const r = await fx.cli("run");
       assert.equal(r.code, 2, r.stderr);
       assert.match(
         r.stderr,
         /^Cannot write a log file in log_dir '.*logs': Read-only file system .*: its disk is mounted read-only: mount it read-write, or set log_dir to a folder on another disk\n$/,
       );
-    } finally {
-      await unmount(fx.logs);
-    }
+    });
   },
 });
 
@@ -67,9 +58,7 @@ Deno.test({
   ignore: !TMPFS,
   fn: async () => {
     using fx = makeFixture({ "a.txt": "a\n" });
-    Deno.mkdirSync(fx.logs);
-    assert.ok(await succeeds("mount", "-t", "tmpfs", "-o", "size=16k", "tmpfs", fx.logs));
-    try {
+    await withTmpfs(fx.logs, "size=16k", async () => {
       const filler = Deno.openSync(join(fx.logs, "filler"), { write: true, createNew: true });
       try {
         while (true) filler.writeSync(new Uint8Array(4096));
@@ -90,9 +79,7 @@ Deno.test({
       const history = await fx.cli("history");
       assert.match(history.stdout, /^1 +run +\S+ +\S+ +failed /m, history.stdout);
       assert.match(history.stdout, /^2 +watch +\S+ +\S+ +failed /m, history.stdout);
-    } finally {
-      await unmount(fx.logs);
-    }
+    });
   },
 });
 
@@ -104,9 +91,8 @@ Deno.test({
     // A watch's warning (said on stderr, dropped from a full log: RunLog.said) flushed the
     // lines of the batch in progress with it: those were lost, and the batch's sync before
     // its commit found nothing left to write, so it committed moves no log named.
-    const dir = Deno.makeTempDirSync({ prefix: "bt-log-" });
-    assert.ok(await succeeds("mount", "-t", "tmpfs", "-o", "size=16k", "tmpfs", dir));
-    try {
+    using fx = makeFixture({});
+    await withTmpfs(fx.logs, "size=16k", (dir) => {
       const log = RunLog.open(dir, "watch");
       log.line("Run started: watch");
       log.sync();
@@ -124,9 +110,6 @@ Deno.test({
       log.close();
       const text = Deno.readTextFileSync(log.path);
       assert.match(text, /Run started: watch\n.*BACKUP: source\/a\.txt → backup\/a\.txt\n/);
-    } finally {
-      await unmount(dir);
-      Deno.removeSync(dir, { recursive: true });
-    }
+    });
   },
 });

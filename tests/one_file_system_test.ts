@@ -15,38 +15,27 @@ import { backupOnce } from "../src/engine/backup.ts";
 import { scanEntries } from "../src/engine/scan/scan.ts";
 import { StateStore } from "../src/state/store.ts";
 import { type Fixture, makeFixture, poll, writeConfig, writeTree } from "./helpers.ts";
-import { canUnshare, cliWithTable, succeeds } from "./fstab_namespace.ts";
+import { canUnshare, cliWithTable } from "./fstab_namespace.ts";
 import { exists } from "./reliability/util.ts";
 import { backedUp, DEADLINE_MS, filler, readOrUndefined, WatchProcess } from "./watch_helpers.ts";
-import { canMountTmpfs, unmount } from "./tmpfs.ts";
+import { canMountTmpfs, withTmpfs } from "./tmpfs.ts";
 
 const TMPFS = await canMountTmpfs();
 if (!TMPFS) console.log("SKIP one_file_system tests: need root on Linux to mount a tmpfs");
 
-/** A tmpfs (mode 0750 at its top) mounted at `<source>/mnt` holding `tree`. */
-async function mountDisk(fx: Fixture, tree: Record<string, string>): Promise<string> {
-  const mnt = join(fx.source, "mnt");
-  Deno.mkdirSync(mnt, { recursive: true });
-  assert.ok(
-    await succeeds("mount", "-t", "tmpfs", "-o", "size=16m,mode=0750", "tmpfs", mnt),
-    "mount",
-  );
-  writeTree(mnt, tree);
-  return mnt;
-}
-
-/** Runs `body` with the disk mounted, unmounted after it whatever happens. */
-async function withDisk(
+/**
+ * Runs `body` with a tmpfs (mode 0750 at its top) holding `tree` mounted at `<source>/mnt`,
+ * unmounted after it whatever happens.
+ */
+function withDisk(
   fx: Fixture,
   tree: Record<string, string>,
   body: (mnt: string) => Promise<void> | void,
 ): Promise<void> {
-  const mnt = await mountDisk(fx, tree);
-  try {
-    await body(mnt);
-  } finally {
-    await unmount(mnt);
-  }
+  return withTmpfs(join(fx.source, "mnt"), "size=16m,mode=0750", (mnt) => {
+    writeTree(mnt, tree);
+    return body(mnt);
+  });
 }
 
 /** The fixture's config with `one_file_system` as given. */

@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { makeFixture } from "./helpers.ts";
-import { canMountTmpfs, unmount } from "./tmpfs.ts";
+import { canMountTmpfs, withTmpfs } from "./tmpfs.ts";
 import { succeeds } from "./fstab_namespace.ts";
 
 const TMPFS = await canMountTmpfs();
@@ -18,9 +18,7 @@ Deno.test({
   ignore: !TMPFS,
   fn: async () => {
     using fx = makeFixture({ "a.txt": "a\n" });
-    Deno.mkdirSync(fx.backup);
-    assert.ok(await succeeds("mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", fx.backup));
-    try {
+    await withTmpfs(fx.backup, "size=16m", async () => {
       assert.equal((await fx.cli("run", "-q")).code, 0);
       assert.ok(await succeeds("mount", "-o", "remount,ro", fx.backup));
       Deno.writeTextFileSync(join(fx.source, "a.txt"), "a2\n");
@@ -34,8 +32,6 @@ Deno.test({
       }
       assert.equal((await fx.cli("ls")).code, 0);
       assert.equal((await fx.cli("verify")).code, 0);
-    } finally {
-      await unmount(fx.backup);
-    }
+    });
   },
 });

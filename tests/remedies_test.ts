@@ -8,8 +8,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { fingerprint, makeFixture, poll, writeConfig, writeTree } from "./helpers.ts";
 import { backedUp, WatchProcess } from "./watch_helpers.ts";
-import { canMountTmpfs, unmount } from "./tmpfs.ts";
-import { succeeds } from "./fstab_namespace.ts";
+import { canMountTmpfs, withTmpfs } from "./tmpfs.ts";
 
 Deno.test("purge of a deleted file whose source folder is gone names the folder, and its remedies work: put back, or an empty folder under the source's name", async () => {
   using fx = makeFixture({ "a.txt": "a\n", "b.txt": "b\n", "c.txt": "c\n" });
@@ -168,9 +167,7 @@ Deno.test({
   ignore: !(await canMountTmpfs()),
   fn: async () => {
     using fx = makeFixture({});
-    Deno.mkdirSync(fx.backup);
-    assert.ok(await succeeds("mount", "-t", "tmpfs", "-o", "size=14m", "tmpfs", fx.backup));
-    try {
+    await withTmpfs(fx.backup, "size=14m", async () => {
       const big = join(fx.source, "big.bin");
       let full;
       for (let i = 0; i < 12 && full === undefined; i++) {
@@ -198,8 +195,6 @@ Deno.test({
       assert.equal(again.code, 0, again.stderr);
       assert.deepEqual(Deno.readFileSync(join(fx.backup, "big.bin")), Deno.readFileSync(big));
       assert.equal((await fx.cli("verify")).code, 0);
-    } finally {
-      await unmount(fx.backup);
-    }
+    });
   },
 });

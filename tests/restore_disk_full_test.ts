@@ -14,25 +14,18 @@ import { type Fixture, makeFixture, type Tree } from "./helpers.ts";
 import { succeeds } from "./fstab_namespace.ts";
 import { unprivileged } from "./reliability/unprivileged.ts";
 import { NOBODY } from "./reliability/util.ts";
-import { canMountTmpfs, unmount } from "./tmpfs.ts";
+import { canMountTmpfs, withTmpfs } from "./tmpfs.ts";
 
 const TMPFS = await canMountTmpfs();
 if (!TMPFS) console.log("SKIP restore disk full tests: need root on Linux to mount a tmpfs");
 
 /** Runs `body` with a tmpfs of `options` mounted at `<fixture>/mnt`, unmounted after. */
-async function onSmallDisk(
+function onSmallDisk(
   fx: Fixture,
   options: string,
   body: (mnt: string) => Promise<void>,
 ): Promise<void> {
-  const mnt = join(fx.dir, "mnt");
-  Deno.mkdirSync(mnt);
-  assert.ok(await succeeds("mount", "-t", "tmpfs", "-o", options, "tmpfs", mnt), "mount");
-  try {
-    await body(mnt);
-  } finally {
-    await unmount(mnt);
-  }
+  return withTmpfs(join(fx.dir, "mnt"), options, body);
 }
 
 /** Every name under `dir`, relative, sorted. */

@@ -19,7 +19,7 @@ import {
   sharedWhole,
   TMPFS,
   withImage,
-  withTmpfs,
+  withTmpfsRoot,
   XFS,
 } from "./share_helpers.ts";
 
@@ -105,7 +105,7 @@ Deno.test({
   ignore: !TMPFS,
   fn: async () => {
     using fx = makeFixture(sourceTree());
-    await withTmpfs(fx, async () => {
+    await withTmpfsRoot(fx, async () => {
       const r = await fx.cli("run");
       assert.equal(r.code, 0, r.stderr);
       assert.match(r.stdout, /3 new, 0 updated, 3 duplicate/);

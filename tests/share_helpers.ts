@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import type { Fixture } from "./helpers.ts";
 import { succeeds } from "./fstab_namespace.ts";
-import { canMountTmpfs, unmount } from "./tmpfs.ts";
+import { canMountTmpfs, unmount, withTmpfs } from "./tmpfs.ts";
 
 /** Whether `cmd` can be run (found on the PATH). */
 async function found(cmd: string): Promise<boolean> {
@@ -54,14 +54,8 @@ export async function withImage(
 }
 
 /** Runs `body` with a tmpfs mounted at the fixture's backup root. */
-export async function withTmpfs(fx: Fixture, body: () => Promise<void>): Promise<void> {
-  Deno.mkdirSync(fx.backup);
-  assert.ok(await succeeds("mount", "-t", "tmpfs", "-o", "size=64m", "tmpfs", fx.backup));
-  try {
-    await body();
-  } finally {
-    await unmount(fx.backup);
-  }
+export function withTmpfsRoot(fx: Fixture, body: () => Promise<void>): Promise<void> {
+  return withTmpfs(fx.backup, "size=64m", body);
 }
 
 /** Whether every extent of the file is shared with another file (`filefrag -v`). */

@@ -22,7 +22,7 @@ import {
   sharedWhole,
   TMPFS,
   withImage,
-  withTmpfs,
+  withTmpfsRoot,
   XFS,
 } from "./share_helpers.ts";
 import { mayShareAt } from "../src/engine/fs/share_extents.ts";
@@ -158,7 +158,7 @@ Deno.test({
   fn: async () => {
     const content = bytesOf(2 * MIB, 17);
     using fx = makeFixture({ "d/x.bin": content });
-    await withTmpfs(fx, async () => {
+    await withTmpfsRoot(fx, async () => {
       assert.equal(mayShareAt(fx.backup), false, "tmpfs: no lookup made");
       assert.equal((await fx.cli("run")).code, 0);
       Deno.renameSync(join(fx.source, "d"), join(fx.source, "e"));
@@ -220,7 +220,7 @@ Deno.test({
         const verify = await fx.cli("verify");
         assert.equal(verify.code, 0, verify.stdout + verify.stderr);
       };
-      if (kind === "tmpfs") await withTmpfs(fx, body);
+      if (kind === "tmpfs") await withTmpfsRoot(fx, body);
       else await withImage(fx, kind, body);
     }
   },

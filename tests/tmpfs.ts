@@ -1,8 +1,10 @@
 /**
  * Mounting a tmpfs for tests that need a disk of their own (another device inside a
  * source, a small disk that fills): root on Linux only, tried once by each test file,
- * which ignores its tests where it cannot. Every mount is undone by the test that made it.
+ * which ignores its tests where it cannot. Every mount is undone by the test that made it,
+ * through `withTmpfs`; a test killed meanwhile leaves its mount for `umount` by hand.
  */
+import assert from "node:assert/strict";
 import { succeeds } from "./fstab_namespace.ts";
 
 /** Whether a tmpfs can be mounted here: tried once, so that a test that cannot run is ignored. */
@@ -15,6 +17,28 @@ export async function canMountTmpfs(): Promise<boolean> {
     return true;
   } finally {
     Deno.removeSync(dir, { recursive: true });
+  }
+}
+
+/**
+ * Runs `body` with a tmpfs mounted on `dir` (made first where missing) with the mount
+ * `options` ("size=64k", "ro,size=16k"), and unmounts it after, whatever `body` did. A
+ * mount that fails fails the test. `dir` itself is left, empty, as a disk's mount point is.
+ */
+export async function withTmpfs<T>(
+  dir: string,
+  options: string,
+  body: (dir: string) => Promise<T> | T,
+): Promise<T> {
+  Deno.mkdirSync(dir, { recursive: true });
+  assert.ok(
+    await succeeds("mount", "-t", "tmpfs", "-o", options, "tmpfs", dir),
+    `mount a tmpfs on '${dir}'`,
+  );
+  try {
+    return await body(dir);
+  } finally {
+    await unmount(dir);
   }
 }
 

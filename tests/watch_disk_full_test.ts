@@ -9,29 +9,15 @@ import { join } from "node:path";
 import { exists } from "../src/engine/fs/fsops.ts";
 import { type Fixture, makeFixture, poll } from "./helpers.ts";
 import { backedUp, DEADLINE_MS, readOrUndefined, WatchProcess } from "./watch_helpers.ts";
+import { canMountTmpfs, withTmpfs } from "./tmpfs.ts";
 
 const WATCH = { watch: { debounce_ms: 100, rescan_interval: 0 } };
-const canMount = Deno.build.os === "linux" && Deno.uid?.() === 0;
+const canMount = await canMountTmpfs();
 if (!canMount) console.log("SKIP watch disk full tests: need root on Linux to mount a tmpfs");
 
-async function command(...args: string[]): Promise<boolean> {
-  try {
-    return (await new Deno.Command(args[0], { args: args.slice(1), stderr: "null" }).output())
-      .success;
-  } catch {
-    return false;
-  }
-}
-
 /** Runs `body` with the fixture's backup root on a tmpfs of `size`, unmounted after. */
-async function onSmallDisk(fx: Fixture, size: string, body: () => Promise<void>) {
-  Deno.mkdirSync(fx.backup, { recursive: true });
-  assert.ok(await command("mount", "-t", "tmpfs", "-o", `size=${size}`, "tmpfs", fx.backup));
-  try {
-    await body();
-  } finally {
-    if (!(await command("umount", fx.backup))) await command("umount", "-l", fx.backup);
-  }
+function onSmallDisk(fx: Fixture, size: string, body: () => Promise<void>): Promise<void> {
+  return withTmpfs(fx.backup, `size=${size}`, body);
 }
 
 /** Fills the backup disk, then makes a file for a pass to store: that pass fails. */

@@ -10,8 +10,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { makeFixture, poll } from "./helpers.ts";
 import { DEADLINE_MS, WatchProcess } from "./watch_helpers.ts";
-import { canMountTmpfs, unmount } from "./tmpfs.ts";
-import { succeeds } from "./fstab_namespace.ts";
+import { canMountTmpfs, withTmpfs } from "./tmpfs.ts";
 
 const TMPFS = await canMountTmpfs();
 const WATCH = { watch: { debounce_ms: 100, rescan_interval: 0 } };
@@ -31,9 +30,7 @@ Deno.test({
   ignore: !TMPFS,
   fn: async () => {
     using fx = makeFixture({ "a.txt": "a\n" }, WATCH);
-    Deno.mkdirSync(fx.logs);
-    assert.ok(await succeeds("mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", fx.logs));
-    try {
+    await withTmpfs(fx.logs, "size=64k", async () => {
       await using w = new WatchProcess(fx);
       await w.ready();
       fill(fx.logs);
@@ -57,8 +54,6 @@ Deno.test({
       const file = [...Deno.readDirSync(fx.logs)].find((e) => e.name.endsWith("-watch.log"));
       const raw = Deno.readTextFileSync(join(fx.logs, file!.name)).split("\n").slice(0, -1);
       assert.deepEqual(raw.filter((l) => !/^\d{4}-\d\d-\d\dT\S+Z [A-Z]/.test(l)), []);
-    } finally {
-      await unmount(fx.logs);
-    }
+    });
   },
 });

@@ -23,23 +23,22 @@ import {
   snapshot,
   suiteSeed,
 } from "./util.ts";
+import { canMountTmpfs, unmount, withTmpfs } from "../tmpfs.ts";
 
 /**
- * Whether a tmpfs, and an ext4 image on a loop device, can be mounted here (root, and the
- * tools): tried once when the module loads, so that a test that cannot run here is counted
- * as ignored, and one that can but fails to mount fails.
+ * Whether an ext4 image on a loop device can be mounted here (root, and the tools), as
+ * `canMountTmpfs` tells of a tmpfs: tried once when the module loads, so that a test that
+ * cannot run here is counted as ignored, and one that can but fails to mount fails.
  */
-async function canMount(kind: "tmpfs" | "ext4"): Promise<boolean> {
+async function canMountExt4(): Promise<boolean> {
   if (!isRoot()) return false;
-  const dir = Deno.makeTempDirSync({ prefix: `bt-probe-${kind}-` });
+  const dir = Deno.makeTempDirSync({ prefix: "bt-probe-ext4-" });
   try {
     const mnt = join(dir, "mnt");
     const img = join(dir, "disk.img");
     const made = await sh(
-      kind === "tmpfs"
-        ? `mkdir '${mnt}' && mount -t tmpfs -o size=64k tmpfs '${mnt}' && echo mounted`
-        : `mkdir '${mnt}' && truncate -s 8M '${img}' && mkfs.ext4 -q '${img}' && ` +
-          `mount -o loop '${img}' '${mnt}' && echo mounted`,
+      `mkdir '${mnt}' && truncate -s 8M '${img}' && mkfs.ext4 -q '${img}' && ` +
+        `mount -o loop '${img}' '${mnt}' && echo mounted`,
     ).catch((e) => String(e));
     if (!made.includes("mounted")) return false;
     await unmount(mnt);
@@ -48,38 +47,12 @@ async function canMount(kind: "tmpfs" | "ext4"): Promise<boolean> {
     Deno.removeSync(dir, { recursive: true });
   }
 }
-const TMPFS = await canMount("tmpfs");
-const EXT4_IMAGE = await canMount("ext4");
+const TMPFS = await canMountTmpfs();
+const EXT4_IMAGE = await canMountExt4();
 
-async function mountTmpfs(dir: string, size: string): Promise<string | undefined> {
-  if (!isRoot()) return "not root (mounting a tmpfs needs root)";
-  Deno.mkdirSync(dir, { recursive: true });
-  const out = await new Deno.Command("mount", {
-    args: ["-t", "tmpfs", "-o", `size=${size}`, "tmpfs", dir],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  return out.success ? undefined : `mount failed: ${new TextDecoder().decode(out.stderr).trim()}`;
-}
-
-async function unmount(dir: string): Promise<void> {
-  const out = await new Deno.Command("umount", { args: [dir], stderr: "piped" }).output();
-  if (!out.success) await new Deno.Command("umount", { args: ["-l", dir] }).output();
-}
-
-/** Runs `body` with the fixture's backup root on a tmpfs of `size`; skips when impossible. */
-async function withSmallDisk(
-  fx: Fixture,
-  size: string,
-  body: () => Promise<void>,
-): Promise<void> {
-  const why = await mountTmpfs(fx.backup, size);
-  if (why) assert.fail(`Cannot mount the small disk: ${why}`);
-  try {
-    await body();
-  } finally {
-    await unmount(fx.backup);
-  }
+/** Runs `body` with the fixture's backup root on a tmpfs of `size`, unmounted after. */
+function withSmallDisk(fx: Fixture, size: string, body: () => Promise<void>): Promise<void> {
+  return withTmpfs(fx.backup, `size=${size}`, body);
 }
 
 /** Source files named in the run's ERROR lines. */
@@ -262,10 +235,8 @@ Deno.test({
       Array.from({ length: 200 }, (_, i) => [`f${String(i).padStart(3, "0")}.txt`, `v1 ${i}\n`]),
     );
     using fx = makeFixture(tree, { retention: { max_versions_per_file: 1 } });
-    const why = await mountTmpfs(fx.logs, "256k");
-    if (why) assert.fail(`Cannot mount the small log disk: ${why}`);
     const filler = join(fx.logs, "filler");
-    try {
+    await withTmpfs(fx.logs, "size=256k", async () => {
       assert.equal((await fx.cli("run")).code, 0);
       const names = Object.keys(tree);
       const edit = (v: number) => {
@@ -292,9 +263,7 @@ Deno.test({
       }
       const pruned = lines.filter((l) => l.startsWith("RETENTION delete: versions/"));
       assert.equal(new Set(pruned).size, 60, pruned.join("\n"));
-    } finally {
-      await unmount(fx.logs);
-    }
+    });
   },
 });
 
@@ -384,9 +353,7 @@ Deno.test({
   ignore: !TMPFS,
   fn: async () => {
     using fx = makeFixture({ "a.txt": "a\n" });
-    const why = await mountTmpfs(fx.logs, "64k");
-    if (why) assert.fail(`Cannot mount the small log disk: ${why}`);
-    try {
+    await withTmpfs(fx.logs, "size=64k", async () => {
       await sh(`head -c 1M /dev/zero > '${join(fx.logs, "filler")}' || true`);
       for (const round of [1, 2]) {
         const r = await fx.cli("run");
@@ -395,9 +362,7 @@ Deno.test({
       }
       const logs = [...Deno.readDirSync(fx.logs)].map((e) => e.name).filter((n) => n !== "filler");
       assert.deepEqual(logs, [], "empty logs were left, which rotation never removes");
-    } finally {
-      await unmount(fx.logs);
-    }
+    });
   },
 });
 
