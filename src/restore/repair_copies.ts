@@ -42,12 +42,7 @@ import {
 import { makeSymlink } from "../engine/fs/portability.ts";
 import { placeStaged } from "../engine/fs/move.ts";
 import { allocatePath, sourceFileOf, splitLogical, STATE_DIR, TMP_DIR } from "../core/layout.ts";
-import {
-  FileChangedError,
-  READ_BUFFER_BYTES,
-  stageEntry,
-  stageEntryHeard,
-} from "../engine/stage.ts";
+import { FileChangedError, READ_BUFFER_BYTES, stageEntryHeard } from "../engine/stage.ts";
 import { updateCopyMeta } from "../engine/copy_in_place.ts";
 import {
   diskFullError,
@@ -114,6 +109,9 @@ export interface RepairContext {
   };
 }
 
+/** The turn of a repair given no stop signal: nothing to hear, it runs to its end. */
+const noStop = () => Promise.resolve();
+
 /**
  * Repairs each copy in turn (missing, or there with the wrong bytes or of the wrong kind);
  * `signal`, a stop signal, is heard between two copies and between the blocks of one read.
@@ -127,10 +125,10 @@ export async function repairCopies(
   await loadDigests();
   const buf = new Uint8Array(READ_BUFFER_BYTES);
   const outcomes: RepairOutcome[] = [];
-  const turn = signal ? turnTaker(signal) : undefined;
+  const turn = signal ? turnTaker(signal) : noStop;
   for (const copy of copies) {
     pausePoint("repairing"); // tests: a stop signal sent between two copies
-    await turn?.(); // a stop signal ends the repair between two copies (StoppedError)
+    await turn(); // a stop signal ends the repair between two copies (StoppedError)
     const outcome: RepairOutcome = { file: copy.storedAt!, path: copy.path, version: copy.seq };
     const tmp = join(ctx.root, STATE_DIR, TMP_DIR, `repair-${crypto.randomUUID()}.tmp`);
     try {
@@ -201,7 +199,7 @@ async function remake(
   copy: StoredCopy,
   tmp: string,
   buf: Uint8Array,
-  turn?: () => Promise<void>,
+  turn: () => Promise<void>,
 ): Promise<string> {
   if (copy.kind === "symlink") {
     if (copy.linkTarget === null) throw new Error("its symlink target was not recorded");
@@ -228,7 +226,7 @@ async function copyContent(
   copy: StoredCopy,
   tmp: string,
   buf: Uint8Array,
-  turn?: () => Promise<void>,
+  turn: () => Promise<void>,
 ): Promise<string> {
   let unread: { label: string; why: string } | undefined;
   for (const { label, abs } of filesHolding(ctx, copy)) {
@@ -236,9 +234,7 @@ async function copyContent(
     if (abs === undefined || !info?.isFile || info.size !== copy.size) continue;
     try {
       const entry = { path: label, abs, kind: "file" as const, ...statFields(info) };
-      const staged = turn
-        ? await stageEntryHeard(entry, copy.algo, buf, tmp, turn)
-        : stageEntry(entry, copy.algo, buf, tmp);
+      const staged = await stageEntryHeard(entry, copy.algo, buf, tmp, turn);
       if (staged.hash === copy.hash) return label;
     } catch (e) {
       if (e instanceof StoppedError) throw e; // the caller removes the part made
