@@ -23,7 +23,7 @@ import { faultPoint, pausePoint } from "./fault.ts";
 import type { PassContext, PassOptions, PassResult } from "./pass_types.ts";
 import type { Action, Archive } from "../core/types.ts";
 import type { FolderMetaRecorder } from "../core/folder_meta.ts";
-import { shareExtents } from "./fs/share_extents.ts";
+import { type Share, shareStaged } from "./share_staged.ts";
 
 /** Up to 512 files or 256 MiB per batch: one journal entry and one fsync wave each. */
 const BATCH_FILES = 512;
@@ -266,7 +266,7 @@ export class Batch {
   ): Promise<Applied> {
     pausePoint("applying");
     makeParents(this.ctx.root, effectful.flatMap(pathsLinked));
-    if (shares.length > 0) this.#shareStaged(effectful, shares);
+    if (shares.length > 0) shareStaged(this.ctx.root, effectful, shares, this.#moved);
     await this.#flushStaged(tmps);
     faultPoint("staged");
     const intent = store.writeIntent(this.ctx.runId, effectful, this.started.recorded);
@@ -295,53 +295,6 @@ export class Batch {
         `Backup root '${this.ctx.root}' or its state folder '.backup-tool' was removed or ` +
           "replaced during the pass: nothing more was written; check it, then run again",
       );
-    }
-  }
-
-  /**
-   * Shares staged copies' blocks with their stored contents' (share_extents.ts), before
-   * the flush: the blocks shared need not stay written twice. A duplicate's original placed
-   * in this batch is still at its staged name; a stored copy that a new content of its path
-   * replaces in this batch (the original changed after the duplicate was planned: its
-   * archive comes with the batch's steps) is still in its place, the staged copy at its
-   * name holding other bytes. A new or changed file's stored copies are the state's, tried
-   * in order: one a batch applied since the last commit archived is looked for where it
-   * went, one it replaced is passed over (the state does not say so yet); one this batch
-   * archives is still at its place (the moves come after), and keeps its inode where it
-   * goes. A stored copy found to hold other bytes is named in a warning
-   * (`storedCopyWarning`); the new copy stays whole.
-   */
-  #shareStaged(effectful: Action[], shares: Share[]): void {
-    const staged = new Map<string, { tmp: string; digest: string }>();
-    for (const a of effectful) {
-      if ("content" in a && a.content.tmp) {
-        staged.set(a.target, { tmp: a.content.tmp, digest: digestOf(a.content) });
-      }
-    }
-    const at = (p: string) => nativePath(this.ctx.root, p);
-    let moved: Places | undefined;
-    for (const { action: a, from } of shares) {
-      if (!("content" in a) || !a.content.tmp) continue;
-      if (a.type === "duplicate" && typeof from === "string") {
-        const placing = staged.get(from);
-        const stagedFrom = placing?.digest === digestOf(a.content) ? placing.tmp : undefined;
-        const outcome = shareExtents(
-          at(a.content.tmp),
-          at(stagedFrom ?? from),
-          a.content.entry.size,
-        );
-        if (outcome === "differs" && stagedFrom === undefined) a.storedDiffers = from;
-        continue;
-      }
-      if ((a.type !== "backup" && a.type !== "modified") || typeof from === "string") continue;
-      moved ??= placesOf(this.#moved);
-      for (const recorded of from) {
-        const copy = moved.movedTo.get(recorded) ?? recorded;
-        if (copy === recorded && moved.placed.has(copy)) continue;
-        const outcome = shareExtents(at(a.content.tmp), at(copy), a.content.entry.size);
-        if (outcome === "differs") a.storedDiffers = copy;
-        if (outcome !== "whole") break;
-      }
     }
   }
 
@@ -378,43 +331,7 @@ export class Batch {
   }
 }
 
-/** A staged copy to share a stored copy's blocks with (`Batch.add`'s `shareWith`). */
-interface Share {
-  action: Action;
-  from: string | string[];
-}
-
-/** Where actions applied but not yet committed moved stored copies to, and placed new ones. */
-interface Places {
-  movedTo: Map<string, string>;
-  placed: Set<string>;
-}
-
-/**
- * What the batches applied since the last commit did that the state does not say yet: the
- * copies they archived (a deleted file's to `_deleted/`, a changed file's to `versions/`:
- * still the same file, at its new place) and the places they put new copies at.
- */
-function placesOf(actions: Action[]): Places {
-  const movedTo = new Map<string, string>();
-  const placed = new Set<string>();
-  for (const a of actions) {
-    if (a.type === "delete" && !a.lost && !a.blocked) movedTo.set(a.from, a.to);
-    if (a.type === "promote") movedTo.set(a.from, a.to);
-    if ("archive" in a && a.archive && !a.archive.lost && !a.archive.blocked) {
-      movedTo.set(a.archive.from, a.archive.to);
-    }
-    if ("target" in a && typeof a.target === "string") placed.add(a.target);
-  }
-  return { movedTo, placed };
-}
-
 /** Whether an action has steps on disk (journaled first): all but skips that only refresh a row. */
 function hasFileSteps(a: Action): boolean {
   return a.type !== "skip" || a.refresh?.recordOnly !== true;
-}
-
-/** A content's digest with its algorithm, to tell two staged contents apart. */
-function digestOf(content: { hash: string; algo: string }): string {
-  return `${content.algo}:${content.hash}`;
 }
