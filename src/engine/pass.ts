@@ -17,9 +17,8 @@
  * them, then retention's prunes, a batch at a time as the entries are. A stop signal ends
  * the pass after the batch in progress; it is `stopped` only where that left work undone
  * (one heard during the last batch, nothing after it, stops nothing). What a pass is given
- * and returns: pass_types.ts.
+ * and returns: pass_types.ts; what it says of its files: pass_report.ts.
  */
-import { sep as SEP } from "node:path";
 import { FolderMetaRecorder } from "../core/folder_meta.ts";
 import { Batch } from "./batch.ts";
 import { EntryHandler } from "./entries.ts";
@@ -45,12 +44,7 @@ import type { Held, ReadAhead } from "./read_ahead.ts";
 import { folderIdentity, NO_FOLDER } from "./fs/identity.ts";
 import { turnEvery } from "./event_turn.ts";
 import type { Source } from "../config/config.ts";
-import { largeLine } from "./scan/large.ts";
-import { withAccessRemedy, withFlagsRemedy, withMountRemedy } from "./errors.ts";
-
-/** What a `SKIP CHANGING:` line says of its file (see `PassOptions.deferChanging`). */
-const CHANGING_NOTE =
-  "it kept changing while being read: read again once it has been quiet for watch.debounce_ms";
+import { PassReport } from "./pass_report.ts";
 
 export function runPass(ctx: PassContext, opts: PassOptions = {}): Promise<PassResult> {
   return new Pass(ctx, opts).run();
@@ -58,6 +52,8 @@ export function runPass(ctx: PassContext, opts: PassOptions = {}): Promise<PassR
 
 class Pass {
   readonly result: PassResult = emptyResult();
+  /** What the pass says of its files, and records of them in `result`. */
+  readonly report: PassReport;
   readonly scoped: string[];
   readonly planner: Planner;
   readonly batch: Batch;
@@ -76,6 +72,7 @@ class Pass {
   readonly #reread: Set<string>;
 
   constructor(readonly ctx: PassContext, readonly opts: PassOptions) {
+    this.report = new PassReport(ctx, opts, this.result);
     this.#reread = new Set(opts.reread);
     const planOpts: PlanOptions = {
       algo: ctx.config.hashAlgorithm,
@@ -99,9 +96,11 @@ class Pass {
       ignoresCase: this.#disk.ignoresCase(),
     };
     this.planner = createPlanner(view, planOpts);
-    const fail = (path: string, message: string) => this.fail(path, message);
-    const unread = (path: string, message: string, how?: Unread) => this.unread(path, message, how);
-    const say = (line: string) => this.say(line);
+    const report = this.report;
+    const fail = (path: string, message: string) => report.fail(path, message);
+    const unread = (path: string, message: string, how?: Unread) =>
+      report.unread(path, message, how);
+    const say = (line: string) => report.say(line);
     const clock = Date.now();
     this.batch = new Batch(
       ctx,
@@ -112,7 +111,7 @@ class Pass {
       { clock, recorded: ctx.store?.recordedTime(clock) ?? clock },
       () => this.planner.forget(),
     );
-    const large = (path: string, size: number) => this.large(path, size);
+    const large = (path: string, size: number) => report.large(path, size);
     this.handler = new EntryHandler(ctx, opts, planOpts, this.planner, this.batch, unread, large);
   }
 
@@ -131,7 +130,7 @@ class Pass {
         const retention = retentionActions(this.ctx, this.batch.archived, this.opts);
         if (retention.clockGuard) {
           this.result.clockGuard = retention.clockGuard;
-          this.say(`WARNING: ${retention.clockGuard.message}`);
+          this.report.say(`WARNING: ${retention.clockGuard.message}`);
         }
         await this.#addAll(retention.actions);
       }
@@ -196,7 +195,7 @@ class Pass {
       const wasFolder = began !== NO_FOLDER.missing && began !== NO_FOLDER.notAFolder;
       if (!wasFolder || folderIdentity(source.path) === began) continue;
       this.#sourceIds.clear(); // said once
-      this.fail(
+      this.report.fail(
         source.name,
         `Source '${source.name}' ('${source.path}') was unmounted or replaced while the run ` +
           `read it: ${consequence}; run again once it is back`,
@@ -204,57 +203,6 @@ class Pass {
       return true;
     }
     return false;
-  }
-
-  say(line: string): void {
-    this.ctx.log?.line(line);
-    this.opts.onLine?.(line);
-  }
-
-  /**
-   * A file left out for its size (`exclude_larger_than`): a `SKIP LARGE:` line, and kept
-   * for the caller to say on stderr (no pattern names it, so it is never left out unsaid).
-   */
-  large(path: string, size: number): void {
-    (this.result.leftLarge ??= []).push({ path, size });
-    this.say(largeLine(path, size, this.ctx.config.excludeLargerThan ?? 0));
-  }
-
-  /** A problem with one entry: a failure, unless the entry vanished (the next pass sees it). */
-  problem(path: string, message: string, vanished = false): void {
-    if (vanished) this.say(`SKIP VANISHED: ${path} (${message})`);
-    else this.fail(path, message);
-  }
-
-  /**
-   * A file not read: a failure, unless it vanished (see `problem`) or, in a pass that
-   * defers them (a watch's), it kept changing while read: said, and left to the caller.
-   */
-  unread(path: string, message: string, how: Unread | undefined): void {
-    const defer = this.opts.deferChanging;
-    if (how !== "changing" || defer === undefined) {
-      return this.problem(path, message, how === "vanished");
-    }
-    const deferred = defer(path);
-    (this.result.changing ??= []).push({ path, deferred });
-    if (deferred) this.say(`SKIP CHANGING: ${path} (${CHANGING_NOTE})`);
-    else this.fail(path, message);
-  }
-
-  /**
-   * A file that failed, said once. A step refused in the backup root for a flag (an
-   * immutable copy, an append-only folder: EPERM), a mount inside it (EXDEV) or a folder
-   * this user may not write (EACCES) says so, with the remedy; a source's refusals are said
-   * as they came.
-   */
-  fail(path: string, refused: string): void {
-    const then = this.opts.inWatch ? "and the next full rescan tries again" : "then run again";
-    const message = refused.includes(`'${this.ctx.root}${SEP}`)
-      ? withAccessRemedy(withMountRemedy(withFlagsRemedy(refused, then), then), then)
-      : refused;
-    this.result.counts.failed++;
-    this.result.errors.push({ path, message });
-    this.say(`ERROR: ${path}: ${message}`);
   }
 
   /**
@@ -282,7 +230,7 @@ class Pass {
     });
     this.result.deleteGuard = verdict.guard;
     this.result.heldBack = verdict.held;
-    if (verdict.guard) this.say(`DELETE GUARD: ${verdict.guard}`);
+    if (verdict.guard) this.report.say(`DELETE GUARD: ${verdict.guard}`);
     // Tracked when the walk was merged; `plan` holds no lock, and a run may have committed
     // the path's deletion since (it then crashed on the row no longer there).
     return await planVerdict(
@@ -309,7 +257,7 @@ class Pass {
         const under = walk.vanished.filter((v) => v.path.startsWith(`${at}/`)).length;
         if (under === 0) return [];
         this.folders.keepRecorded(at);
-        this.fail(
+        this.report.fail(
           at,
           `'/etc/fstab' mounts a disk on '${point}', where nothing is mounted now: its ` +
             `${under} tracked file(s) are kept as they are, not archived as deleted: mount ` +

@@ -13,6 +13,7 @@
  * Whichever thread walks, the entries and what the scan reports reach the pass in walk
  * order. Reads only: what a walk's entries lead to is the batch's to write.
  */
+import type { PassReport } from "./pass_report.ts";
 import type { FolderMetaRecorder } from "../core/folder_meta.ts";
 import type { EntryHandler } from "./entries.ts";
 import { compareCodePoints, pagedRows, prefixRanges, RowCursor } from "../core/merge.ts";
@@ -105,10 +106,8 @@ interface WalkHost {
   readonly handler: EntryHandler;
   readonly result: PassResult;
   readonly folders: FolderMetaRecorder;
-  say(line: string): void;
-  problem(path: string, message: string, vanished?: boolean): void;
-  /** A file left out for its size (`exclude_larger_than`): said. */
-  large(path: string, size: number): void;
+  /** What the pass says of its files: lines, problems, files left out for their size. */
+  readonly report: Pick<PassReport, "say" | "problem" | "large">;
 }
 
 export class PassWalks {
@@ -370,28 +369,28 @@ export class PassWalks {
       onLarge: (path, size) => {
         this.#leftLarge.add(path);
         if (skipReport(path)) return;
-        this.host.large(path, size);
+        this.host.report.large(path, size);
       },
       skipDirs: [config.backupRoot],
       clashes: this.#clashes ??= sourceClashes(config.sources, config.backupRoot),
       skipIds: this.#rootIdentity(),
       onSkipped: (abs, path) => {
         if (skipReport(path)) return;
-        this.host.say(`SKIP BACKUP ROOT: ${abs} (the backup root, by another path)`);
+        this.host.report.say(`SKIP BACKUP ROOT: ${abs} (the backup root, by another path)`);
       },
       logDir: config.logDir,
       scope: this.host.opts.scope,
       onSpecial: (s) => {
         if (skipReport(s.path)) return;
         this.host.result.counts.special++;
-        this.host.say(`SKIP SPECIAL: ${s.path} (${s.message})`);
+        this.host.report.say(`SKIP SPECIAL: ${s.path} (${s.message})`);
       },
       onFolder: (path, meta) => this.host.folders.seen(path, meta),
       onProblem: (p) => {
         if (p.unlistedFolder !== undefined && !p.vanished) {
           this.host.result.unlistedFolders.push(p.unlistedFolder);
         }
-        if (!skipReport(p.path)) this.host.problem(p.path, p.message, p.vanished);
+        if (!skipReport(p.path)) this.host.report.problem(p.path, p.message, p.vanished);
       },
     };
   }
