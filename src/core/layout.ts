@@ -32,6 +32,21 @@ export const LOCK_FILE = "lock";
 export const RESERVE_FILE = "reserve";
 /** Inside STATE_DIR: damaged copies `verify --repair` moved aside (repair.ts). */
 export const DAMAGED_DIR = "damaged";
+/**
+ * What the tool keeps inside STATE_DIR, each with the kind of entry it must be: checked
+ * before a writer touches them (state_folder.ts), narrowed where others may write them
+ * (own_modes.ts).
+ */
+export const STATE_ENTRIES: Readonly<Record<string, "folder" | "file">> = {
+  [TMP_DIR]: "folder",
+  [DAMAGED_DIR]: "folder",
+  [LOCK_FILE]: "file",
+  [RESERVE_FILE]: "file",
+  [STATE_DB]: "file",
+  [`${STATE_DB}-journal`]: "file",
+  [`${STATE_DB}-wal`]: "file",
+  [`${STATE_DB}-shm`]: "file",
+};
 /** `restore` writes each file as `<prefix><pid>-<n>.tmp` beside its destination first. */
 export const RESTORE_TMP_PREFIX = ".backup-tool-restore-";
 const RESTORE_TMP = /^\.backup-tool-restore-\d+-\d+\.tmp$/;

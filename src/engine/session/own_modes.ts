@@ -22,29 +22,10 @@
 import { join } from "node:path";
 import { errorText } from "../errors.ts";
 import { lstatOrNone } from "../fs/fsops.ts";
-import {
-  DAMAGED_DIR,
-  LOCK_FILE,
-  RESERVE_FILE,
-  STATE_DB,
-  STATE_DIR,
-  TMP_DIR,
-} from "../../core/layout.ts";
+import { STATE_DIR, STATE_ENTRIES } from "../../core/layout.ts";
 
 /** The write bits of group and others. */
 const OTHERS_WRITE = 0o022;
-
-/** The tool's own entries in the state folder, after the folder itself, and their kinds. */
-const OWN_ENTRIES: [string, "folder" | "file"][] = [
-  [TMP_DIR, "folder"],
-  [DAMAGED_DIR, "folder"],
-  [LOCK_FILE, "file"],
-  [RESERVE_FILE, "file"],
-  [STATE_DB, "file"],
-  [`${STATE_DB}-journal`, "file"],
-  [`${STATE_DB}-wal`, "file"],
-  [`${STATE_DB}-shm`, "file"],
-];
 
 /**
  * Narrows the tool's own entries in the state folder `dir` (of the backup root `root`) that
@@ -55,7 +36,7 @@ export async function narrowOwnModes(root: string, dir: string): Promise<string[
   const lines: string[] = [];
   const entries: [string, string, "folder" | "file"][] = [
     [dir, STATE_DIR, "folder"],
-    ...OWN_ENTRIES.map(([name, kind]): [string, string, "folder" | "file"] => [
+    ...Object.entries(STATE_ENTRIES).map(([name, kind]): [string, string, "folder" | "file"] => [
       join(dir, name),
       `${STATE_DIR}/${name}`,
       kind,

@@ -12,26 +12,7 @@
 import { join } from "node:path";
 import { PreflightError } from "../errors.ts";
 import { lstatOrNone } from "../fs/fsops.ts";
-import {
-  DAMAGED_DIR,
-  LOCK_FILE,
-  RESERVE_FILE,
-  STATE_DB,
-  STATE_DIR,
-  TMP_DIR,
-} from "../../core/layout.ts";
-
-/** What the tool keeps in the state folder, and the kind each must be. */
-const KEPT: Record<string, "folder" | "file"> = {
-  [TMP_DIR]: "folder",
-  [DAMAGED_DIR]: "folder",
-  [LOCK_FILE]: "file",
-  [RESERVE_FILE]: "file",
-  [STATE_DB]: "file",
-  [`${STATE_DB}-journal`]: "file",
-  [`${STATE_DB}-wal`]: "file",
-  [`${STATE_DB}-shm`]: "file",
-};
+import { STATE_DIR, STATE_ENTRIES } from "../../core/layout.ts";
 
 /**
  * Refuses a state folder (`dir`, inside `backupRoot`) that is a symlink or holds one (or
@@ -49,7 +30,7 @@ export function checkStateFolder(
   const linked: string[] = []; // all named in one refusal: a `cp -al` links every one
   refuseOther(backupRoot, dir, STATE_DIR, "folder", reading, linked);
   if (!lstatOrNoneOrUnknown(dir)) return;
-  for (const [name, kind] of Object.entries(KEPT)) {
+  for (const [name, kind] of Object.entries(STATE_ENTRIES)) {
     refuseOther(backupRoot, join(dir, name), `${STATE_DIR}/${name}`, kind, reading, linked);
   }
   if (linked.length === 0) return;
