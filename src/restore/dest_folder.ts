@@ -10,6 +10,7 @@
 import { dirname, join, relative, sep } from "node:path";
 import { type DestFolders, type Reached, RefusedFolder } from "./pinned.ts";
 import { errorText } from "../engine/errors.ts";
+import { isThere } from "../config/paths.ts";
 import { notAllowed, refusedName } from "../engine/fs/portability.ts";
 import { twinElsewhereRemedy, type Twins } from "./twins.ts";
 import type { RestoreItem } from "./restore_item.ts";
@@ -86,16 +87,6 @@ export function refusedOnTheWay(base: string, path: string, e: unknown): string 
     at = join(at, name);
   }
   return undefined;
-}
-
-/** Whether anything is at `path` (a disk that refuses its name may refuse the look too). */
-function isThere(path: string): boolean {
-  try {
-    Deno.lstatSync(path);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /**
