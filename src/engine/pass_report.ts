@@ -23,6 +23,7 @@ export class PassReport {
     readonly result: PassResult,
   ) {}
 
+  /** One line, to the log (written out with its batch) and to the caller. */
   say(line: string): void {
     this.ctx.log?.line(line);
     this.opts.onLine?.(line);
