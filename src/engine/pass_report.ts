@@ -10,6 +10,7 @@ import { sep as SEP } from "node:path";
 import type { PassContext, PassOptions, PassResult, Unread } from "./pass_types.ts";
 import { largeLine } from "./scan/large.ts";
 import { withAccessRemedy, withFlagsRemedy, withMountRemedy } from "./errors.ts";
+import { refuseStaging } from "./staging_folder.ts";
 
 /** What a `SKIP CHANGING:` line says of its file (see `PassOptions.deferChanging`). */
 const CHANGING_NOTE =
@@ -49,6 +50,8 @@ export class PassReport {
    * defers them (a watch's), it kept changing while read: said, and left to the caller.
    */
   unread(path: string, message: string, how: Unread | undefined): void {
+    // Every other file would fail alike: the pass stops (a watch's tries again at its rescan).
+    refuseStaging(this.ctx.tmpDir, message, this.opts.inWatch === true);
     const defer = this.opts.deferChanging;
     if (how !== "changing" || defer === undefined) {
       return this.problem(path, message, how === "vanished");

@@ -52,6 +52,11 @@ import {
   withFlagsRemedy,
 } from "../engine/errors.ts";
 import { replaceDamaged } from "./damaged_aside.ts";
+import {
+  isStagingRefusal,
+  StagingRefusedError,
+  stagingRefusedText,
+} from "../engine/staging_folder.ts";
 
 export interface RepairOutcome {
   /** Storage path of the copy, relative to the backup root. */
@@ -152,6 +157,7 @@ export async function repairCopies(
       }
     } catch (e) {
       if (e instanceof StoppedError) throw e; // a stop mid-copy: the copy left to the next
+      stagingRefused(ctx, e); // every other copy would fail alike: the repair stops
       outcome.error = withFlagsRemedy(errorText(e), "then run 'verify --repair' again");
     } finally {
       removeQuietly(tmp);
@@ -188,6 +194,19 @@ function placeFor(root: string, storedAt: string): boolean {
     throw new Error(`a folder (or another kind of entry) is in its place: ${fix}`);
   }
   return entry !== undefined;
+}
+
+/**
+ * Throws, for the whole repair, where `e` is the staging folder refusing new files for a
+ * flag (staging_folder.ts): said once, not once for each copy.
+ */
+function stagingRefused(ctx: RepairContext, e: unknown): void {
+  const tmpDir = join(ctx.root, STATE_DIR, TMP_DIR);
+  if (!isStagingRefusal(errorText(e), tmpDir)) return;
+  throw new StagingRefusedError(
+    `${stagingRefusedText(tmpDir, errorText(e), "then run 'verify --repair' again")}; the ` +
+      "copies repaired before are in place",
+  );
 }
 
 /**
@@ -238,6 +257,8 @@ async function copyContent(
       if (staged.hash === copy.hash) return label;
     } catch (e) {
       if (e instanceof StoppedError) throw e; // the caller removes the part made
+      // The staging folder refuses the copy: no other file would do better.
+      stagingRefused(ctx, e);
       // The new copy cannot be written: no other file would do better.
       if (isDiskFull(errorText(e))) {
         removeQuietly(tmp);

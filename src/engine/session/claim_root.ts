@@ -1,7 +1,7 @@
 /**
  * Claiming a backup root for a session (session.ts): its folders made where missing (the
- * root private to its owner), the lock taken, the state's header checked under it, and the
- * run's log made. A refusal (exit 2, or 3 for a lock held) undoes it: what the session made
+ * root private to its owner), the lock taken, the state's header checked under it, the
+ * staging folder found to take new files (staging_folder.ts), and the run's log made. A refusal (exit 2, or 3 for a lock held) undoes it: what the session made
  * is removed (its files only while it holds the lock, its folders only if empty) and the
  * lock file is given back as it was found, so a refused run changes nothing. A kill leaves
  * at most empty folders, and a lock file the next run takes over.
@@ -16,6 +16,7 @@ import { isMissing, lstatOrNone, makeFolders, missingFolders, removeQuietly } fr
 import { deniedRootRemedy, notOwnRootRemedy } from "../fs/owner.ts";
 import { pausePoint } from "../fault.ts";
 import { STATE_DIR } from "../../core/layout.ts";
+import { checkStagingFolder } from "../staging_folder.ts";
 import { statelessEvidence, unmountedRootProblem } from "./forgotten_root.ts";
 import type { StatePaths } from "./session.ts";
 
@@ -108,6 +109,8 @@ export function claimBackupRoot(
       () => makeFolders(paths.tmp),
       `Cannot create the state folder '${paths.tmp}' in the backup root`,
     );
+    // Immutable or append-only, it would fail each file the session stages: refused once.
+    checkStagingFolder(paths.tmp, command);
     // The log is made once the lock is held and the state's header passed: a run refused
     // for either (another run holds the lock: exit 3) leaves log_dir as it was, not with a
     // log file made and removed again. A log_dir that cannot be written is still refused

@@ -1,0 +1,121 @@
+/**
+ * The staging folder (`.backup-tool/tmp/`), where new copies are written before they are
+ * moved into place, refusing new files for a flag: immutable (`chattr +i`, macOS' `chflags
+ * uchg`), which takes no new file, or append-only (`+a`, `uappnd`), which lets no name
+ * leave it, so that every copy staged there keeps a second name (and its space, after
+ * retention removed the copy) for good. Either is a problem of the whole run, said once,
+ * never a failure of each file: a session's start looks (`checkStagingFolder`: a probe
+ * file made and removed, exit 2, nothing changed), and a pass that meets it later (the
+ * flag set meanwhile) stops at the first file it could not stage (`StagingRefusedError`).
+ *
+ * The probe is an empty `probe-<uuid>.probe`; one an append-only folder keeps is removed
+ * by the next session's look, before its own probe, once the flag is off. Windows has no
+ * such flags (os error 1 is another thing there): nothing is looked at.
+ */
+import { join, sep } from "node:path";
+import { errorText, flagWords, PreflightError } from "./errors.ts";
+import { removeQuietly } from "./fs/fsops.ts";
+import { commandHint } from "../config/selection.ts";
+
+/** The probes' names. */
+const PROBE_NAME = /^probe-[0-9a-f-]{36}\.probe$/;
+
+/** A pass that could not stage a file because the staging folder refuses new files. */
+export class StagingRefusedError extends Error {
+  override name = "StagingRefusedError";
+}
+
+/**
+ * Refuses (exit 2) a staging folder `tmpDir` immutable or append-only, before anything
+ * else is done: `command` is the session's (`run`, `watch`, `verify` for `verify
+ * --repair`), for what to do again once the flag is off.
+ */
+export function checkStagingFolder(
+  tmpDir: string,
+  command: string,
+  os: string = Deno.build.os,
+): void {
+  if (os === "windows") return;
+  removeStrayProbes(tmpDir);
+  const probe = join(tmpDir, `probe-${crypto.randomUUID()}.probe`);
+  let made = false;
+  try {
+    Deno.writeFileSync(probe, new Uint8Array(0), { createNew: true });
+    made = true;
+    Deno.removeSync(probe);
+  } catch (e) {
+    if (!isFlagRefusal(errorText(e))) {
+      if (made) removeQuietly(probe);
+      return; // not a flag: what comes next says what it is, as it did
+    }
+    throw new PreflightError(
+      `${stagingRefusedText(tmpDir, errorText(e), againAfter(command), os)}; nothing was changed`,
+    );
+  }
+}
+
+/**
+ * Whether `message`, a failure to stage a file, is the staging folder `tmpDir` refusing
+ * it for a flag (EPERM on a path in it: the tool's own files there carry no flag).
+ */
+export function isStagingRefusal(
+  message: string,
+  tmpDir: string,
+  os: string = Deno.build.os,
+): boolean {
+  return os !== "windows" && isFlagRefusal(message) && message.includes(`'${tmpDir}${sep}`);
+}
+
+/**
+ * Throws, to stop the pass, where `message`, a file's failure to be read and staged, is
+ * the staging folder `tmpDir` refusing it (a flag set since the session began). A watch
+ * (`inWatch`) tries again itself, at its next full rescan (pass_failure.ts).
+ */
+export function refuseStaging(tmpDir: string, message: string, inWatch: boolean): void {
+  if (!isStagingRefusal(message, tmpDir)) return;
+  const then = inWatch ? undefined : "then run again";
+  throw new StagingRefusedError(
+    `${stagingRefusedText(tmpDir, message, then)}; what was stored before is kept, the ` +
+      `rest is left for the next ${inWatch ? "pass" : "run"}`,
+  );
+}
+
+/**
+ * The staging folder refusing new files, said with its cause and remedy; `then`: what to
+ * do once the flag is off ("then run again"), none for a watch, which tries again itself.
+ */
+export function stagingRefusedText(
+  tmpDir: string,
+  message: string,
+  then: string | undefined,
+  os: string = Deno.build.os,
+): string {
+  const { look, off } = flagWords(os);
+  return `Cannot write new copies in the staging folder '${tmpDir}' (${message}): the ` +
+    `folder is immutable or append-only (${look}): take the flag off with ${off}` +
+    (then ? `, ${then}` : "");
+}
+
+/** What to do again once the flag is off, for a session of `command`. */
+function againAfter(command: string): string {
+  if (command === "watch") return "then start the watch again";
+  if (command === "verify") return `then run '${commandHint("verify --repair")}' again`;
+  return `then ${command} again`;
+}
+
+/**
+ * EPERM on Linux and macOS: in a folder of the tool's own, a flag (a sticky bit, the other
+ * cause, is not set there).
+ */
+function isFlagRefusal(message: string): boolean {
+  return /\(os error 1\)/.test(message);
+}
+
+/** Removes the probes an append-only staging folder kept. */
+function removeStrayProbes(tmpDir: string): void {
+  try {
+    for (const e of Deno.readDirSync(tmpDir)) {
+      if (e.isFile && PROBE_NAME.test(e.name)) removeQuietly(join(tmpDir, e.name));
+    }
+  } catch { /* not there or not to be read: the probe says what is wrong */ }
+}
