@@ -87,6 +87,39 @@ Deno.test("verify --repair names what no source file holds and leaves it", async
   assert.equal(Deno.readTextFileSync(join(fx.backup, "b.txt")), "changed since\n");
 });
 
+Deno.test("verify --repair --quiet says the problems found and its summary, no REPAIRED or FORGOTTEN lines", async () => {
+  using fx = makeFixture({ "a.txt": "first\n", "b.txt": "bee\n", "c.txt": "sea\n" });
+  assert.equal((await fx.cli("run")).code, 0);
+  const intact = await fx.cli("verify", "--repair", "--quiet");
+  assert.equal(intact.code, 0, intact.stderr);
+  assert.equal(intact.stdout + intact.stderr, "");
+  writeTree(fx.source, { "a.txt": "second\n" });
+  assert.equal((await fx.cli("run")).code, 0);
+  Deno.removeSync(join(fx.backup, "b.txt"));
+  Deno.writeTextFileSync(join(fx.backup, "c.txt"), "rot\n");
+  const r = await fx.cli("verify", "--repair", "-q");
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  // Before: a REPAIRED line for each copy made again, on stdout.
+  assert.doesNotMatch(r.stdout, /REPAIRED/);
+  assert.match(r.stderr, /^MISSING: b\.txt /m);
+  assert.match(r.stderr, /^CHANGED: c\.txt /m);
+  assert.equal(r.stdout, "Repair: 2 repaired, 0 not repaired, 0 unknown file(s): intact\n");
+  assert.ok(fx.lastLog().some((l) => l.startsWith("REPAIRED: b.txt")), fx.lastLog().join("\n"));
+  // A copy nothing holds: said as not repaired; forgotten, it is counted, not named.
+  Deno.removeSync(join(fx.backup, "versions/a.txt/v1.bak"));
+  const left = await fx.cli("verify", "--repair", "-q");
+  assert.equal(left.code, 1);
+  assert.match(left.stderr, /^NOT REPAIRED: versions\/a\.txt\/v1\.bak /m);
+  assert.match(left.stdout, /^Repair: 0 repaired, 1 not repaired, /m);
+  const forgot = await fx.cli("verify", "--forget-missing", "--force", "-q");
+  assert.equal(forgot.code, 0, forgot.stdout + forgot.stderr);
+  assert.doesNotMatch(forgot.stdout, /FORGOTTEN/);
+  assert.match(forgot.stdout, /^Repair: 0 repaired, 0 not repaired, 1 forgotten, /m);
+  assert.ok(fx.lastLog().some((l) => l.startsWith("FORGOTTEN: versions/a.txt/v1.bak")));
+  const quiet = await fx.cli("verify", "--repair", "-q");
+  assert.equal(quiet.stdout + quiet.stderr, "");
+});
+
 Deno.test("verify --repair takes the bytes from another stored copy when no source has them", async () => {
   using fx = makeFixture({ "a.txt": "shared\n", "b.txt": "shared\n" }); // b.txt: a duplicate
   assert.equal((await fx.cli("run")).code, 0);

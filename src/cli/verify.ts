@@ -57,7 +57,8 @@ Options:
                     and with --repair also repaired and notRepaired, and
                     with --forget-missing forgotten, and forgetRefused (why none was)
                     only when safety.max_delete_percent held them back
-  --quiet, -q       Print nothing but problems
+  --quiet, -q       Print nothing but problems (with --repair, and its summary where it
+                    found any; not each copy made again, which its log names)
 
 Exit codes: 0 intact (with --repair: intact once repaired; with --sample: no damage in
 the copies re-hashed, the others' bytes not checked), 1 something is missing,
@@ -110,6 +111,7 @@ async function repairCommand(
   p: Parsed,
 ): Promise<number> {
   const json = flag(p, "json");
+  const quiet = flag(p, "quiet");
   const forgetting = flag(p, "forget-missing");
   // In text, what verify found and each copy made again are said as they come (a repair
   // killed midway has said what it did); what could not be repaired, at the end.
@@ -128,10 +130,12 @@ async function repairCommand(
       forgetMissing: forgetting,
       force: flag(p, "force"),
       onReport: json ? undefined : (r) => {
-        printReport(r, true, samplePercent);
+        // Its summary not with --quiet: the repair's, at the end, is the one that counts.
+        printReport(r, true, samplePercent, undefined, !quiet);
         unknownSaid = r.unknown.length;
       },
-      onRepaired: json ? undefined : (o) => say(oneLine(outcomeLine(o))),
+      // Not with --quiet, as a quiet run names none of its actions: the summary counts them.
+      onRepaired: json || quiet ? undefined : (o) => say(oneLine(outcomeLine(o))),
       // On stderr, as run says it (the document has no place for it): a scheduled repair's
       // mail is where a killed run is first heard of.
       onUnfinished: (note) => warn(oneLine(`Note: ${note}`)),
@@ -148,7 +152,7 @@ async function repairCommand(
     stop.dispose();
   }
   if (json) printRepairDocument(result, forgetting);
-  else printRepair(result, { unknownSaid, forgetting, quiet: flag(p, "quiet"), samplePercent });
+  else printRepair(result, { unknownSaid, forgetting, quiet, samplePercent });
   return result.ok ? 0 : 1;
 }
 
@@ -158,7 +162,12 @@ function printRepairDocument(result: RepairResult, forgetting: boolean): void {
   say(JSON.stringify({ ...report, ok, repaired, notRepaired, ...forgetKeys }, null, 2));
 }
 
-/** What the repair could not do, and its summary line; `unknownSaid`: unknown files said. */
+/**
+ * What the repair could not do, and its summary line; `unknownSaid`: unknown files said.
+ * `quiet` leaves out the copies forgotten (as the copies repaired: the log names each) and,
+ * where the check found nothing, the summary: a repair that made copies again says so, in
+ * its summary, after the problems it found.
+ */
 function printRepair(
   { report, ok, repaired, notRepaired, unreadableLeft, forgotten, forgetRefused }: RepairResult,
   { unknownSaid, forgetting, quiet, samplePercent }: {
@@ -169,11 +178,11 @@ function printRepair(
   },
 ): void {
   for (const u of report.unknown.slice(unknownSaid)) printUnknown(u.file);
-  for (const o of forgotten) say(oneLine(forgottenLine(o)));
+  if (!quiet) { for (const o of forgotten) say(oneLine(forgottenLine(o))); }
   for (const o of notRepaired) warn(oneLine(outcomeLine(o)));
   sayOpenFilesRemedy(notRepaired.map((o) => o.error));
   if (forgetRefused) warn(oneLine(forgetRefused));
-  if (quiet && ok) return;
+  if (quiet && report.ok) return;
   const forgottenSaid = forgetting ? `${forgotten.length} forgotten, ` : "";
   say(
     `Repair: ${repaired.length} repaired, ${notRepaired.length} not repaired, ` +
@@ -223,6 +232,7 @@ function printReport(
   quiet: boolean,
   sample: number | undefined,
   hint: (r: VerifyReport) => string = () => "",
+  summary = true,
 ): void {
   for (const m of r.missing) warn(oneLine(`MISSING: ${m.file} (${m.path} v${m.version})`));
   for (const c of r.changed) {
@@ -239,7 +249,7 @@ function printReport(
     warn(oneLine(`UNREADABLE: ${u.file}: ${u.error} (${what})`));
   }
   for (const l of r.linked) warn(oneLine(linkedWarning(l)));
-  if (quiet && r.ok) return;
+  if (!summary || (quiet && r.ok)) return;
   const sampled = sample === undefined ? "" : ` (a ${sample}% sample)`;
   const verdict = !partial(r, sample)
     ? "intact"
