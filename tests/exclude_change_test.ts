@@ -30,7 +30,7 @@ Deno.test("run and plan: the summary says newly excluded files are no longer bac
   excludeTmp(fx);
   const line = (where: string) =>
     "\n2 file(s) newly excluded: no longer backed up; their copies stay where they are in the " +
-    `backup root (${where}; 'purge PATH' deletes them)\n`;
+    `backup root (${where}; 'purge PATH --config ${fx.config}' deletes them)\n`;
   const plan = await fx.cli("plan");
   assert.equal(plan.code, 0, plan.stderr);
   assert.ok(plan.stdout.includes(line("the EXCLUDED: lines above name each")), plan.stdout);
@@ -63,7 +63,7 @@ Deno.test("run: a file newly excluded whose copy is missing is warned about, not
   assert.ok(
     r.stdout.includes(
       "\n2 file(s) newly excluded: no longer backed up; their copies stay where they are in " +
-        "the backup root (the log's EXCLUDED: lines name each; 'purge PATH' deletes them), but " +
+        `the backup root (the log's EXCLUDED: lines name each; 'purge PATH --config ${fx.config}' deletes them), but ` +
         "for 1 found missing (see " +
         "the warnings)\n",
     ),
@@ -118,7 +118,7 @@ Deno.test("plan: a file newly excluded whose copy is missing is said as the run 
   assert.ok(
     plan.stdout.includes(
       "\n2 file(s) newly excluded: no longer backed up; their copies stay where they are in " +
-        "the backup root (the EXCLUDED: lines above name each; 'purge PATH' deletes them), " +
+        `the backup root (the EXCLUDED: lines above name each; 'purge PATH --config ${fx.config}' deletes them), ` +
         "but for 1 found missing (see " +
         "the warnings)\n",
     ),

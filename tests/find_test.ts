@@ -58,7 +58,10 @@ Deno.test("find: a deleted file by its name, its versions counted, and restored 
   );
   assert.ok(m, lines[0]);
   assert.ok(m[1] < m[2] && m[2] < m[3], lines[0]);
-  assert.match(lines[1], /^1 recorded path found: 'history PATH' .*'restore PATH --at TIME'/);
+  assert.match(
+    lines[1],
+    /^1 recorded path found: 'history PATH --config \S+' .*'restore PATH --at TIME --config \S+'/,
+  );
   // The last time is one restore gives the file back at: its last content.
   const to = join(fx.dir, "out");
   const restored = await fx.cli(

@@ -246,13 +246,13 @@ Deno.test("ls: an unknown PATH exits 1 saying so; a bad --at exits 2 with restor
   assert.equal(deleted.code, 1);
   assert.match(
     deleted.stderr,
-    /^NOT FOUND: b\.txt: 'source\/b\.txt' is not in the backup any more: it was deleted at \S+Z: give --at a time before that, or see 'history source\/b\.txt' for its contents\n$/,
+    /^NOT FOUND: b\.txt: 'source\/b\.txt' is not in the backup any more: it was deleted at \S+Z: give --at a time before that, or see 'history source\/b\.txt --config \S+' for its contents\n$/,
   );
   const after = await fx.cli("ls", "b.txt", "--at", ended[ended.length - 1]);
   assert.equal(after.code, 1);
   assert.match(
     after.stderr,
-    /: it was deleted at \S+Z: give an earlier time to --at, or see 'history source\/b\.txt' for its contents\n$/,
+    /: it was deleted at \S+Z: give an earlier time to --at, or see 'history source\/b\.txt --config \S+' for its contents\n$/,
   );
   // A version's place in the backup root: the path to give, without restore's --version.
   const copy = await fx.cli("ls", "versions/a.txt/v1.bak");

@@ -469,7 +469,7 @@ Deno.test("purge keeps an original's copy that holds the only stored bytes of a 
   Deno.removeSync(join(fx.backup, "_duplicates", "b.img")); // b.img's copy, by hand
   const message = "Cannot purge its copy 'a.img': it holds the only stored bytes of " +
     "'source/b.img', still backed up, whose own copy '_duplicates/b.img' is missing from the " +
-    "backup root: run 'verify --repair' first (it stores them again), then purge again; the " +
+    `backup root: run 'verify --repair --config ${fx.config}' first (it stores them again), then purge again; the ` +
     "copy was left in place";
   // Listed: said before any --yes, exit 1.
   const listed = await fx.cli("purge", "a.img", ".env");

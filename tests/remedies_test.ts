@@ -6,7 +6,17 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { fingerprint, makeFixture, poll, writeConfig, writeTree } from "./helpers.ts";
+import {
+  fingerprint,
+  listFiles,
+  makeFixture,
+  poll,
+  runCli,
+  runProgram,
+  toolCommand,
+  writeConfig,
+  writeTree,
+} from "./helpers.ts";
 import { backedUp, WatchProcess } from "./watch_helpers.ts";
 import { canMountTmpfs, withTmpfs } from "./tmpfs.ts";
 
@@ -97,7 +107,7 @@ Deno.test("verify --forget-missing refused by safety.max_delete_percent names th
   assert.equal(r.code, 1);
   assert.match(
     r.stderr,
-    /\nCannot forget the missing copies: 1 of the 1 stored old copies .*: check that the backup root is the right disk, mounted; if the copies were removed on purpose, run 'verify --forget-missing --force'\n$/,
+    /\nCannot forget the missing copies: 1 of the 1 stored old copies .*: check that the backup root is the right disk, mounted; if the copies were removed on purpose, run 'verify --forget-missing --force --config \S+'\n$/,
   );
   // As written.
   const forced = await fx.cli("verify", "--forget-missing", "--force");
@@ -119,7 +129,7 @@ Deno.test("a failed verify names 'verify --repair', which repairs; an old copy r
   assert.equal(verify.code, 1);
   assert.match(
     verify.stdout,
-    /^Verify failed: 1 missing, 1 changed, 0 unknown file\(s\); 3 re-hashed: run 'verify --repair' to make the bad copies again from the sources or other stored copies$/m,
+    /^Verify failed: 1 missing, 1 changed, 0 unknown file\(s\); 3 re-hashed: run 'verify --repair --config \S+' to make the bad copies again from the sources or other stored copies$/m,
   );
   // As written: b.txt is made again; a.txt's first content, which nothing holds, is named
   // with what to do about a copy removed on purpose.
@@ -128,7 +138,7 @@ Deno.test("a failed verify names 'verify --repair', which repairs; an old copy r
   assert.match(repair.stdout, /^REPAIRED: b\.txt /m);
   assert.match(
     repair.stderr,
-    /^NOT REPAIRED: versions\/a\.txt\/v1\.bak \(source\/a\.txt v1\): no file in the sources nor any other copy in the backup holds this content now: if it was removed on purpose \(to free space\), run 'verify --forget-missing' to record it as lost; else put it back from another backup$/m,
+    /^NOT REPAIRED: versions\/a\.txt\/v1\.bak \(source\/a\.txt v1\): no file in the sources nor any other copy in the backup holds this content now: if it was removed on purpose \(to free space\), run 'verify --forget-missing --config \S+' to record it as lost; else put it back from another backup$/m,
   );
   assert.equal(Deno.readTextFileSync(join(fx.backup, "b.txt")), "b\n");
   const forget = await fx.cli("verify", "--forget-missing");
@@ -152,7 +162,7 @@ Deno.test("plan of deletions the guard holds back says what a run would do and n
   assert.equal(plan.code, 1);
   assert.match(
     plan.stderr,
-    /^Deletions held back: 2 of 3 tracked files would be archived as deleted, more than safety\.max_delete_percent \(50%\): a run would archive none of them; if the source is mounted and the deletions are intended, 'run --force' archives them$/m,
+    /^Deletions held back: 2 of 3 tracked files would be archived as deleted, more than safety\.max_delete_percent \(50%\): a run would archive none of them; if the source is mounted and the deletions are intended, 'run --force --config \S+' archives them$/m,
   );
   // The remedy as written; nothing else goes.
   assert.equal((await fx.cli("run", "--force")).code, 0);
@@ -196,5 +206,55 @@ Deno.test({
       assert.deepEqual(Deno.readFileSync(join(fx.backup, "big.bin")), Deno.readFileSync(big));
       assert.equal((await fx.cli("verify")).code, 0);
     });
+  },
+});
+
+/**
+ * The hint's command line as a shell runs it, after the tool's own: copied as it is said,
+ * its quotes read by `sh`. `cwd`: the working folder it is run in.
+ */
+async function runHinted(hint: string, cwd: string) {
+  const { cmd, args } = toolCommand([]);
+  const tool = [cmd, ...args].map((w) => `'${w}'`).join(" ");
+  return await runProgram("sh", ["-c", `${tool} ${hint}`], cwd);
+}
+
+Deno.test({
+  name:
+    "a hint naming a command carries --backup-root or --config as given, and works copied as said from another folder",
+  ignore: Deno.build.os === "windows",
+  fn: async () => {
+    using fx = makeFixture({ "a.txt": "a\n", "b.txt": "b\n" });
+    assert.equal((await fx.cli("run")).code, 0);
+    // A config in a folder whose name needs quoting, naming the backup by its full path.
+    const other = join(fx.dir, "my $dir");
+    Deno.mkdirSync(other);
+    const config = join(other, "c.jsonc");
+    writeConfig(config, { sources: [fx.source], backup_root: fx.backup, log_dir: fx.logs });
+    // The working folder holds a config of another backup, which a bare hint would take.
+    const elsewhere = join(fx.dir, "elsewhere");
+    Deno.mkdirSync(elsewhere);
+    writeConfig(join(elsewhere, "config.jsonc"), { sources: [fx.source], backup_root: "./b2" });
+    const hintOf = (out: string) => out.match(/run '(verify --repair[^']*)' to make/)?.[1];
+    for (
+      const [args, expected] of [
+        [["--backup-root", fx.backup], `verify --repair --backup-root ${fx.backup}`],
+        [["--config", config], `verify --repair --config "${config.replace("$", "\\$")}"`],
+      ] as const
+    ) {
+      Deno.removeSync(join(fx.backup, "a.txt"));
+      const verify = await runCli(["verify", ...args], { cwd: elsewhere });
+      assert.equal(verify.code, 1);
+      // Before: 'verify --repair', which here took ./config.jsonc and another backup root.
+      assert.equal(hintOf(verify.stdout), expected, verify.stdout);
+      const repair = await runHinted(hintOf(verify.stdout)!, elsewhere);
+      assert.equal(repair.code, 0, repair.stdout + repair.stderr);
+      assert.equal(Deno.readTextFileSync(join(fx.backup, "a.txt")), "a\n");
+    }
+    assert.ok(!listFiles(elsewhere).some((f) => f.startsWith("b2")), "the other backup root");
+    // The working folder's own config: the hint, run from there, takes it too.
+    Deno.removeSync(join(fx.backup, "b.txt"));
+    const own = await runCli(["verify"], { cwd: fx.dir });
+    assert.equal(hintOf(own.stdout), "verify --repair", own.stdout);
   },
 });

@@ -60,7 +60,7 @@ for (const [signal, code] of [["SIGTERM", 143], ["SIGINT", 130]] as const) {
     assert.equal(exit, code, stderr);
     assert.match(
       stderr,
-      /^Verify stopped before it finished: the copies made again stay made; run 'verify --repair' again to check and repair the rest$/m,
+      /^Verify stopped before it finished: the copies made again stay made; run 'verify --repair --config \S+' again to check and repair the rest$/m,
     );
     assert.match(
       stderr,

@@ -30,7 +30,7 @@ Deno.test("verify --repair of a damaged old version nothing holds: left in place
   );
   assert.match(
     line,
-    /the damaged copy stays where it is and every verify names it: .*move it out of the backup root.*then run 'verify --forget-missing' to record it as lost/,
+    /the damaged copy stays where it is and every verify names it: .*move it out of the backup root.*then run 'verify --forget-missing --config \S+' to record it as lost/,
   );
   assert.ok(fx.lastLog().some((l) => l === line), fx.lastLog().join("\n"));
   assert.equal(Deno.readTextFileSync(copy), "onf\n");

@@ -490,7 +490,8 @@ Deno.test("restore and ls --include matching only a file deleted since (or backe
   assert.deepEqual(lines(r.stderr), [
     "NOT RESTORED: --include '*.pdf' matches no file in the backup; it matches " +
     "'source/docs/manual.pdf', recorded at other moments only (deleted since, or backed up " +
-    "later): 'history source/docs/manual.pdf' lists them; give --at one of them",
+    `later): 'history source/docs/manual.pdf --config ${fx.config}' lists them; give --at one ` +
+    "of them",
   ]);
   const ls = await fx.cli("ls", "--at", before, "--include", "*.md");
   assert.equal(ls.code, 1, ls.stderr);

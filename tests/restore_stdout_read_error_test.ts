@@ -90,7 +90,7 @@ Deno.test({
         big.stderr,
         new RegExp(
           "^ERROR: source/large\\.bin \\(v1\\): the output is cut short: .*os error 5.*, once " +
-            `${big.stdout.length} bytes of it were written: discard them; run 'verify'`,
+            `${big.stdout.length} bytes of it were written: discard them; run 'verify --config \\S+'`,
           "m",
         ),
       );
@@ -120,7 +120,7 @@ Deno.test({
         const name = file.replace(".", "\\.");
         const warning = new RegExp(
           `^WARNING: source/${name} \\(v1\\): its copy '${name}' is missing or damaged: read ` +
-            `from '_duplicates/copy_of_${name}', which holds the same content; run 'verify --repair'$`,
+            `from '_duplicates/copy_of_${name}', which holds the same content; run 'verify --repair --config \\S+'$`,
           "m",
         );
         const normal = await raw(fx, "restore", file, "--to", "r");

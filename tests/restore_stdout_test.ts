@@ -116,7 +116,7 @@ Deno.test("restore --to - of a damaged stored copy: read from another copy of th
   assert.equal(text(r), "thesis chapter 1\n");
   assert.match(
     r.stderr,
-    /^WARNING: source\/A \(v1\): its copy 'A' is missing or damaged: read from '_duplicates\/copy_of_A', which holds the same content; run 'verify --repair'$/m,
+    /^WARNING: source\/A \(v1\): its copy 'A' is missing or damaged: read from '_duplicates\/copy_of_A', which holds the same content; run 'verify --repair --config \S+'$/m,
   );
   Deno.writeTextFileSync(join(fx.backup, "B"), "b onlx\n"); // no other copy holds it
   const none = await raw(fx, "restore", "B", "--to", "-");
@@ -131,7 +131,7 @@ Deno.test("restore --to - of a damaged stored copy: read from another copy of th
   const missing = await raw(fx, "restore", "B", "--to", "-", "-q");
   assert.equal(missing.code, 1);
   assert.equal(missing.stdout.length, 0);
-  assert.match(missing.stderr, /the stored copy '.*B' is missing: run 'verify'/);
+  assert.match(missing.stderr, /the stored copy '.*B' is missing: run 'verify --config \S+'/);
 });
 
 Deno.test("restore --to - refuses a folder, a symlink and the options that mean nothing there, changing nothing", async () => {

@@ -49,7 +49,7 @@ Deno.test("keep_deleted_days: a clock a year ahead keeps every _deleted/ copy, s
   const said =
     /WARNING: 3 copy\(ies\) of deleted files in _deleted\/ were not pruned \(retention\.keep_deleted_days 30\): the clock \((\S+)\) is 365 day\(s\) after the latest run this backup recorded \((\S+)\), more than 30 day\(s\), so a clock set ahead may be what made them due; check the system clock; if the date is right, run again with --force/;
   const wouldSay =
-    /WARNING: 3 copy\(ies\) of deleted files in _deleted\/ a run would not prune \(retention\.keep_deleted_days 30\): the clock \(\S+\) is 365 day\(s\) after the latest run .*; check the system clock; if the date is right, 'run --force' prunes them/;
+    /WARNING: 3 copy\(ies\) of deleted files in _deleted\/ a run would not prune \(retention\.keep_deleted_days 30\): the clock \(\S+\) is 365 day\(s\) after the latest run .*; check the system clock; if the date is right, 'run --force --config \S+' prunes them/;
   assert.match(plan.stderr, wouldSay); // where the deletion guard's reason goes too
   assert.match(plan.stdout, / 0 pruned/);
   const planJson = await cliAt(fx, 366, "plan", "--json");
@@ -137,7 +137,7 @@ Deno.test("keep_deleted_days: a watch session with the clock a year ahead keeps 
     assert.equal(exit.code, 0, exit.stderr);
     assert.match(
       exit.stderr,
-      /WARNING: 2 copy\(ies\) of deleted files in _deleted\/ were not pruned \(retention\.keep_deleted_days 30\): the clock \(\S+\) is 365 day\(s\) after the latest run .*; check the system clock; if the date is right, stop the watch and run 'run --force' once/,
+      /WARNING: 2 copy\(ies\) of deleted files in _deleted\/ were not pruned \(retention\.keep_deleted_days 30\): the clock \(\S+\) is 365 day\(s\) after the latest run .*; check the system clock; if the date is right, stop the watch and run 'run --force --config \S+' once/,
     );
   }
   assert.equal(deletedCopies(fx).length, 2);

@@ -46,7 +46,7 @@ Deno.test("retention keep_deleted_days: a file whose last copy went says so in r
   const two = await fx.cli("restore", "two.txt", "--to", join(fx.dir, "out"));
   assert.match(
     two.stderr,
-    /it was deleted at \S+Z, and its last content \(version 2\) was pruned by retention at \S+Z: restore an earlier one with --version 1 \(see 'history source\/two\.txt'\)\n/,
+    /it was deleted at \S+Z, and its last content \(version 2\) was pruned by retention at \S+Z: restore an earlier one with --version 1 \(see 'history source\/two\.txt --config \S+'\)\n/,
   );
   const dir = await fx.cli("ls", "dir");
   assert.equal(dir.code, 1);

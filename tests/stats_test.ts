@@ -62,7 +62,8 @@ function kindsTable(rows: [number, string][]): string[] {
   return ["KIND                        COPIES  SIZE", ...table];
 }
 
-const HISTORY_HINT = /^'history PATH' lists a path's versions and where each is stored; /;
+const HISTORY_HINT =
+  /^'history PATH --config \S+' lists a path's versions and where each is stored; /;
 
 Deno.test("stats: each kind's copies and bytes, the total, the distinct contents, the top paths", async () => {
   using fx = makeFixture({});
@@ -228,7 +229,7 @@ Deno.test("stats: the files the config leaves out now, and all their copies, sai
   assert.deepEqual(doc.excluded, { files: 2, copies: 3, bytes: 17 });
   assert.match(
     await ok(fx, "stats"),
-    /\nOf these, 2 files the config leaves out now \(no run backs them up\) keep 3 copies, 17 B: 'purge PATH' deletes a file's or a folder's \('find "\*" --state excluded' names them\)\n/,
+    /\nOf these, 2 files the config leaves out now \(no run backs them up\) keep 3 copies, 17 B: 'purge PATH --config \S+' deletes a file's or a folder's \('find "\*" --state excluded --config \S+' names them\)\n/,
   );
   // Under a PATH: only its own.
   assert.deepEqual(JSON.parse(await ok(fx, "stats", "keep.txt", "--json")).excluded, {

@@ -31,7 +31,7 @@ Deno.test("watch: a folder removed and written anew (npm ci) is held back as a r
   await poll("the guard to hold the removal", () => /Deletions held back/.test(w.stderr));
   assert.match(
     w.stderr,
-    /\(stop the watch before 'run --force'; files that come back, as a folder removed and written anew does, need nothing\)\n/,
+    /\(stop the watch before 'run --force --config \S+'; files that come back, as a folder removed and written anew does, need nothing\)\n/,
   );
   // The verdict of a run made across the removal. A run started now (plan judges as run
   // does) counts what is left: the rm's events can come in two batches, the first archived

@@ -4,7 +4,9 @@
  * closest known one.
  */
 import { parseArgs } from "node:util";
+import { resolve } from "node:path";
 import { suggest } from "../config/suggest.ts";
+import { selectBackup } from "../config/selection.ts";
 
 import { UsageError } from "../engine/errors.ts";
 
@@ -55,7 +57,20 @@ export function parseCommand(command: string, argv: string[], spec: FlagSpec): P
   }
   if (parsed.values.help === true) return { values: { help: true }, positionals: [] };
   refuseRepeated(command, parsed.tokens, options);
+  noteSelection(command, parsed.values);
   return { values: parsed.values as Parsed["values"], positionals: parsed.positionals };
+}
+
+/**
+ * The option that selects the backup, as hints naming a command to run repeat it
+ * (selection.ts); `init`'s name what it makes instead.
+ */
+function noteSelection(command: string, values: Record<string, unknown>): void {
+  if (command === "init") return;
+  for (const option of ["config", "backup-root"] as const) {
+    const given = values[option];
+    if (typeof given === "string" && given !== "") selectBackup(option, resolve(given));
+  }
 }
 
 /**

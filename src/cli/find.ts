@@ -22,6 +22,7 @@ import { JsonStream, writeJsonDocument, writeLines } from "./json_document.ts";
 import { whileRead } from "./ls.ts";
 import { explainedDamage } from "../state/damage.ts";
 import { say } from "./stdout.ts";
+import { commandHint } from "../config/selection.ts";
 
 const FIND_HELP =
   `Usage: backup-tool find PATTERN... [--state STATE] [--config FILE | --backup-root DIR] [--json]
@@ -231,7 +232,8 @@ function noneIn(patterns: readonly string[], state: FoundState): string {
 }
 
 function nextSteps(count: number): string {
-  return `${count} recorded path${count === 1 ? "" : "s"} found: 'history PATH' lists one's ` +
-    "versions; 'restore PATH --at TIME' restores it as it was then (for one deleted, its " +
-    "last time)";
+  return `${count} recorded path${count === 1 ? "" : "s"} found: ` +
+    `'${commandHint("history PATH")}' lists one's versions; ` +
+    `'${commandHint("restore PATH --at TIME")}' restores it as it was then (for one deleted, ` +
+    "its last time)";
 }

@@ -16,6 +16,7 @@ import { restoreToStream } from "../restore/stream_out.ts";
 import { flag, type Parsed, UsageError } from "./args.ts";
 import { choosingHooks } from "./restore_output.ts";
 import { Output, warn } from "./stdout.ts";
+import { commandHint } from "../config/selection.ts";
 
 /** What `--to` is given to mean standard output. */
 export const TO_STDOUT = "-";
@@ -48,7 +49,8 @@ export function checkStdoutOptions(p: Parsed): void {
   if (flag(p, "dry-run")) {
     refuse(
       "--dry-run",
-      "it writes no file: drop --dry-run ('ls PATH' names the content it would write)",
+      `it writes no file: drop --dry-run ('${commandHint("ls PATH")}' names the content it ` +
+        "would write)",
     );
   }
 }
@@ -77,14 +79,14 @@ export async function restoreToStdout(
     warn(oneLine(
       `ERROR: ${named}: the output is damaged: ${r.damagedOutput}: discard them; restore ` +
         "it with --to DIR, which reads another stored copy of the same bytes where the " +
-        "backup holds one, and run 'verify'",
+        `backup holds one, and run '${commandHint("verify")}'`,
     ));
     return 1;
   }
   if (r.cutShort !== undefined) {
     warn(oneLine(
-      `ERROR: ${named}: the output is cut short: ${r.cutShort}: discard them; run 'verify' ` +
-        "to check the backup",
+      `ERROR: ${named}: the output is cut short: ${r.cutShort}: discard them; run ` +
+        `'${commandHint("verify")}' to check the backup`,
     ));
     return 1;
   }

@@ -17,6 +17,7 @@ import { type Stats, statsRequest } from "../restore/stats.ts";
 import { type Amount, type TopPath, totalOf } from "../restore/stats_tally.ts";
 import { flag, parseCommand, refuseEmptyPaths, str, UsageError } from "./args.ts";
 import { say, warn } from "./stdout.ts";
+import { commandHint } from "../config/selection.ts";
 
 const STATS_HELP =
   `Usage: backup-tool stats [PATH...] [--top N] [--config FILE | --backup-root DIR] [--json]
@@ -162,8 +163,8 @@ function excludedLine({ files, copies, bytes }: Stats["tally"]["excluded"]): str
   const them = files === 1 ? "it" : "them";
   return `Of these, ${files} file${files === 1 ? "" : "s"} the config leaves out now (no run ` +
     `backs ${them} up) keep${files === 1 ? "s" : ""} ${copies} cop${copies === 1 ? "y" : "ies"}, ` +
-    `${formatBytes(bytes)}: 'purge PATH' deletes a file's or a folder's ('find "*" --state ` +
-    "excluded' names them)";
+    `${formatBytes(bytes)}: '${commandHint("purge PATH")}' deletes a file's or a folder's ` +
+    `('${commandHint('find "*" --state excluded')}' names them)`;
 }
 
 function goneLine(gone: Stats["tally"]["gone"]): string | undefined {
@@ -183,7 +184,8 @@ function printTop(top: TopPath[], n: number): void {
   const rows = top.map((t) => [oneLine(t.path), String(t.versions), formatBytes(t.bytes)]);
   say(formatTable(["PATH", "VERSIONS", "SIZE"], rows).join("\n"));
   say(
-    "'history PATH' lists a path's versions and where each is stored; retention's " +
+    `'${commandHint("history PATH")}' lists a path's versions and where each is stored; ` +
+      "retention's " +
       "max_versions_per_file, keep_daily/weekly/monthly and keep_deleted_days set how many " +
       "are kept",
   );

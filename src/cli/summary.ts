@@ -18,6 +18,7 @@ import { openFilesLimit } from "../engine/fs/flush.ts";
 import { type Config, configWarnings } from "../config/config.ts";
 import { LOCAL_ZONE } from "../core/calendar.ts";
 import { localZoneProblem } from "../restore/local_zone.ts";
+import { commandHint } from "../config/selection.ts";
 
 export function humanSummary(
   title: string,
@@ -44,7 +45,8 @@ export function humanSummary(
   if (s.warnings.length > 0) {
     lines.push(
       `${style.yellow("Copies missing or damaged")}: ${s.warnings.length} stored copy(ies) ` +
-        "were found missing from the backup root or damaged (see the warnings); run 'verify'",
+        "were found missing from the backup root or damaged (see the warnings); run " +
+        `'${commandHint("verify")}'`,
     );
   }
   return lines.join("\n");
@@ -75,7 +77,9 @@ function excludedLine(n: number, missing: number, plan: boolean): string {
     ? "the EXCLUDED: lines above name each"
     : "the log's EXCLUDED: lines name each";
   const but = missing > 0 ? `, but for ${missing} found missing (see the warnings)` : "";
-  return `${head} stay where they are in the backup root (${where}; 'purge PATH' deletes ` +
+  return `${head} stay where they are in the backup root (${where}; '${
+    commandHint("purge PATH")
+  }' deletes ` +
     `them)${but}`;
 }
 

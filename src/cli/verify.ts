@@ -18,6 +18,7 @@ import { say, warn } from "./stdout.ts";
 import { sayOpenFilesRemedy } from "./summary.ts";
 import { stopGracefully } from "./stop.ts";
 import { StoppedError } from "../engine/event_turn.ts";
+import { commandHint } from "../config/selection.ts";
 
 const VERIFY_HELP =
   `Usage: backup-tool verify [--repair [--forget-missing [--force]]] [--sample PERCENT]
@@ -145,7 +146,7 @@ async function repairCommand(
     if (!(e instanceof StoppedError)) throw e;
     warn(
       "Verify stopped before it finished: the copies made again stay made; " +
-        "run 'verify --repair' again to check and repair the rest",
+        `run '${commandHint("verify --repair")}' again to check and repair the rest`,
     );
     return stop.exitCode() ?? 1;
   } finally {
@@ -224,7 +225,10 @@ function readSample(text: string | undefined): number | undefined {
  */
 const REPAIR_HINT = (r: VerifyReport) =>
   r.missing.length + r.changed.length + r.unreadable.filter((u) => u.kind === "copy").length > 0
-    ? ": run 'verify --repair' to make the bad copies again from the sources or other stored copies"
+    ? `: run '${
+      commandHint("verify --repair")
+    }' to make the bad copies again from the sources or ` +
+      "other stored copies"
     : "";
 
 function printReport(

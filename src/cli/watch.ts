@@ -14,6 +14,7 @@ import { startWatch, type WatchHandle } from "../watch/watch.ts";
 import { flag, parseCommand, str, UsageError } from "./args.ts";
 import { say, warn } from "./stdout.ts";
 import { printConfigWarnings, printLeftLarge, sayOpenFilesRemedy } from "./summary.ts";
+import { commandHint } from "../config/selection.ts";
 
 const WATCH_HELP = `Usage: backup-tool watch [--config FILE] [--json] [--quiet]
 
@@ -125,7 +126,8 @@ function report(b: BatchReport, out: Output): void {
   printLeftLarge(b.result.leftLarge, b.largerThan);
   if (b.result.deleteGuard) {
     warn(oneLine(
-      `Deletions held back: ${b.result.deleteGuard} (stop the watch before 'run --force'; ` +
+      `Deletions held back: ${b.result.deleteGuard} (stop the watch before ` +
+        `'${commandHint("run --force")}'; ` +
         "files that come back, as a folder removed and written anew does, need nothing)",
     ));
   }

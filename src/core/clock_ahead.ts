@@ -46,6 +46,7 @@ export function clockBehindNote(recorded: number, clock: number): string | undef
 export function atWarning(
   at: number,
   { latest, inOrder, clock }: { latest: number; inOrder: number; clock: number },
+  hint: (command: string) => string = (command) => command,
 ): string | undefined {
   const ahead = aheadOfClock(latest, clock);
   // Before the clock went wrong, or after every time recorded (the latest tree): in order.
@@ -55,7 +56,9 @@ export function atWarning(
     : `the runs recorded after ${iso(inOrder)}`;
   return `WARNING: --at ${iso(at)}: ${ahead}: ${runs} ` +
     "may have stored files before this moment that it leaves out: leave --at out to " +
-    "restore the latest, or see 'history PATH' for a file's contents in the order they " +
+    `restore the latest, or see '${
+      hint("history PATH")
+    }' for a file's contents in the order they ` +
     "were stored and restore one by '--version N'";
 }
 

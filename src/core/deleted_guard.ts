@@ -61,6 +61,8 @@ export interface GuardInput {
   watch?: boolean;
   /** `plan` (`run --dry-run`): said as what a run would hold back. */
   plan?: boolean;
+  /** A command to run as the remedy names it, with the options that selected the backup. */
+  hint?: (command: string) => string;
 }
 
 const iso = (t: number) => new Date(t).toISOString();
@@ -75,10 +77,11 @@ export function clockGuard(input: GuardInput): ClockGuard | undefined {
   const rhythm = longestGap(runs.slice(0, RHYTHM_RUNS));
   const bound = Math.max(Math.min(days * DAY_MS, FLOOR_MS), 2 * rhythm);
   if (gap <= bound) return undefined;
+  const force = `'${(input.hint ?? ((command) => command))("run --force")}'`;
   const remedy = input.watch
-    ? "check the system clock; if the date is right, stop the watch and run 'run --force' once"
+    ? `check the system clock; if the date is right, stop the watch and run ${force} once`
     : input.plan
-    ? "check the system clock; if the date is right, 'run --force' prunes them"
+    ? `check the system clock; if the date is right, ${force} prunes them`
     : "check the system clock; if the date is right, run again with --force";
   const held = input.plan ? "a run would not prune" : "were not pruned";
   const message = `${copies} copy(ies) of deleted files in _deleted/ ${held} ` +

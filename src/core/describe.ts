@@ -90,10 +90,18 @@ function archiveLine(archive: Archive, b: (p: string) => string): string {
   return `LOST: ${b(archive.from)} (${why})`;
 }
 
-/** The warning for an action that found a stored copy missing or damaged, if it did. */
-export function storedCopyWarning(a: Action): string | undefined {
+/**
+ * The warning for an action that found a stored copy missing or damaged, if it did.
+ * `hint`: a command to run as the warning names it, with the options that selected the
+ * backup (config/selection.ts `commandHint`, which the shell gives).
+ */
+export function storedCopyWarning(
+  a: Action,
+  hint: (command: string) => string = (command) => command,
+): string | undefined {
+  const repair = `'${hint("verify --repair")}'`;
   const why = "was missing from the backup root (removed by hand, or a disk fault): " +
-    "recorded as lost; run 'verify' to check the other copies";
+    `recorded as lost; run '${hint("verify")}' to check the other copies`;
   const damaged = "no longer holds the content recorded for it (found when the new " +
     "hash_algorithm read it: a disk fault, or changed by hand)";
   const otherBytes = "a disk fault, a change by hand, or a state older than the backup " +
@@ -107,7 +115,7 @@ export function storedCopyWarning(a: Action): string | undefined {
   if (a.type === "exclude" && a.missing) {
     return `Its copy '${a.storedAt}' was missing from the backup root (removed by hand, or ` +
       "a disk fault), and a run no longer copies the file now that it is excluded: run " +
-      "'verify --repair' while the file still holds the content backed up, or remove the " +
+      `${repair} while the file still holds the content backed up, or remove the ` +
       "pattern and run again";
   }
   if (a.type === "delete" && a.lost) {
@@ -115,7 +123,7 @@ export function storedCopyWarning(a: Action): string | undefined {
   }
   if (a.type === "delete" && a.damaged) {
     return `Its copy '${a.from}' no longer held the content recorded for it (${otherBytes}): ` +
-      `moved to '${a.to}' all the same; run 'verify --repair', which puts the recorded content ` +
+      `moved to '${a.to}' all the same; run ${repair}, which puts the recorded content ` +
       "back where it finds it";
   }
   if (a.type === "prune" && a.damaged) {
@@ -123,18 +131,20 @@ export function storedCopyWarning(a: Action): string | undefined {
       `recorded for it (${otherBytes}): left in place, not deleted, though ` +
       `${a.purge ? "purge" : "retention"} let the version go (it may be another's, ` +
       "renamed by hand over this one); run " +
-      "'verify --repair', which puts the content it holds back where that is recorded; once " +
-      `'verify' finds nothing else, remove '${a.storedAt}', no longer part of the backup ` +
+      `${repair}, which puts the content it holds back where that is recorded; once ` +
+      `'${
+        hint("verify")
+      }' finds nothing else, remove '${a.storedAt}', no longer part of the backup ` +
       "(it lists it as unknown until then)";
   }
   if (a.type === "promote" && a.damaged) {
     return `Its copy '${a.from}' no longer held the content recorded for it (${otherBytes}): ` +
-      `promoted to '${a.to}' all the same; run 'verify --repair', which puts the recorded ` +
+      `promoted to '${a.to}' all the same; run ${repair}, which puts the recorded ` +
       "content back where it finds it";
   }
   if (a.type === "skip" && a.refresh?.otherBytes) {
     return `Its copy '${a.refresh.storedAt}' no longer holds the content recorded for it ` +
-      `(${otherBytes}): left as it is; run 'verify --repair', which puts the recorded content ` +
+      `(${otherBytes}): left as it is; run ${repair}, which puts the recorded content ` +
       "back where it finds it";
   }
   if (a.type === "skip" && a.refresh?.relocatedTo !== undefined) {
@@ -143,18 +153,20 @@ export function storedCopyWarning(a: Action): string | undefined {
   }
   if (a.type === "skip" && a.refresh?.recopied) {
     return `Its copy '${a.refresh.storedAt}' was missing from the backup root (removed by hand, ` +
-      "or a disk fault): copied again from the unchanged source; run 'verify' to check the " +
+      `or a disk fault): copied again from the unchanged source; run '${
+        hint("verify")
+      }' to check the ` +
       "other copies";
   }
   if (a.type === "skip" && a.refresh?.damaged) {
-    return `Its copy '${a.refresh.storedAt}' ${damaged}: left as it is; run 'verify --repair' ` +
+    return `Its copy '${a.refresh.storedAt}' ${damaged}: left as it is; run ${repair} ` +
       "to copy it again from the unchanged source";
   }
   const sharing = a.type === "duplicate" || a.type === "backup" || a.type === "modified";
   if (sharing && a.storedDiffers !== undefined) {
     return `The copy '${a.storedDiffers}' of its content no longer holds the content recorded ` +
       `for it (${otherBytes}): found when this file's new copy was to share its disk blocks; ` +
-      "the new copy is kept whole; run 'verify --repair', which puts the recorded content " +
+      `the new copy is kept whole; run ${repair}, which puts the recorded content ` +
       "back where it finds it";
   }
   if ((a.type === "modified" || a.type === "duplicate") && a.archive?.blocked) {
@@ -170,7 +182,7 @@ export function storedCopyWarning(a: Action): string | undefined {
     return `Its previous copy '${a.archive.from}' no longer holds the content recorded for it ` +
       `(${otherBytes}): archived as version ${a.archive.seq} all the same; the new content ` +
       "is backed up; run " +
-      "'verify --repair', which puts the recorded content back where it finds it";
+      `${repair}, which puts the recorded content back where it finds it`;
   }
   return undefined;
 }

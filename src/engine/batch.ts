@@ -24,6 +24,7 @@ import type { PassContext, PassOptions, PassResult } from "./pass_types.ts";
 import type { Action, Archive } from "../core/types.ts";
 import type { FolderMetaRecorder } from "../core/folder_meta.ts";
 import { type Share, shareStaged } from "./share_staged.ts";
+import { commandHint } from "../config/selection.ts";
 
 /** Up to 512 files or 256 MiB per batch: one journal entry and one fsync wave each. */
 const BATCH_FILES = 512;
@@ -323,7 +324,7 @@ export class Batch {
       a.refresh?.relocatedTo === undefined;
     if (quiet) this.result.unnamedSkips = (this.result.unnamedSkips ?? 0) + 1;
     else for (const line of formatAction(a, this.ctx.rootName)) this.say(line);
-    const lost = storedCopyWarning(a);
+    const lost = storedCopyWarning(a, commandHint);
     if (lost) {
       this.result.warnings.push({ path: a.path, message: lost });
       this.say(`WARNING: ${a.path}: ${lost}`);

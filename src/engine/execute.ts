@@ -30,6 +30,7 @@ import { faultPoint } from "./fault.ts";
 import { errorText } from "./errors.ts";
 import type { Action, NewContent } from "../core/types.ts";
 import { holdsOtherContent, standingAt } from "./copy_check.ts";
+import { commandHint } from "../config/selection.ts";
 
 interface ActionFailure {
   action: Action;
@@ -182,7 +183,7 @@ async function promoteCopy(s: Steps, a: Extract<Action, { type: "promote" }>): P
     removeEmptyParents(s.root, a.to, s.real); // made for it before the batch's flush
     throw new Error(
       `Cannot promote '${a.path}' to its own path: its copy '${a.from}' is missing from ` +
-        "the backup root: run 'verify --repair', then run again",
+        `the backup root: run '${commandHint("verify --repair")}', then run again`,
     );
   }
   if (a.recorded && moved && await holdsOtherContent(s.at(a.to), moved, a.recorded)) {

@@ -25,6 +25,7 @@ import {
   prunedVersions,
 } from "../core/retention.ts";
 import { type ClockGuard, clockGuard, RHYTHM_RUNS } from "../core/deleted_guard.ts";
+import { commandHint } from "../config/selection.ts";
 
 /**
  * The prunes of the versions over the limits, for the files a pass looks at (see above),
@@ -62,6 +63,7 @@ export function retentionActions(
     force: opts.force,
     watch: opts.inWatch,
     plan: opts.dryRun,
+    hint: commandHint,
   });
   return guard ? { actions: versions, clockGuard: guard } : { actions: [...versions, ...expired] };
 }

@@ -20,6 +20,7 @@ import type { SyncFs } from "./fs/syncfs.ts";
 import type { Action } from "../core/types.ts";
 import { recordedContent } from "../core/plan.ts";
 import { faultPoint } from "./fault.ts";
+import { commandHint } from "../config/selection.ts";
 
 /** Finishes the interrupted batches; returns a warning per stored copy found missing. */
 export async function recoverInterrupted(
@@ -45,7 +46,7 @@ export async function recoverInterrupted(
     }
     for (const f of failed) log.line(`RECOVER undone: ${f.action.path}: ${f.message}`);
     for (const a of done) {
-      const lost = storedCopyWarning(a);
+      const lost = storedCopyWarning(a, commandHint);
       if (lost) {
         log.line(`WARNING: ${a.path}: ${lost}`);
         warnings.push({ path: a.path, message: lost });

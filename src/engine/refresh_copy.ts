@@ -18,6 +18,7 @@ import { loadDigests } from "./digest.ts";
 import { RETRIED } from "./errors.ts";
 import type { Refresh } from "../core/types.ts";
 import { holdsOtherContent } from "./copy_check.ts";
+import { commandHint } from "../config/selection.ts";
 
 /**
  * Does an unchanged file's refresh to its stored copy (`real`: folders seen to be real so
@@ -65,7 +66,8 @@ async function copyAgain(root: string, r: Refresh, to = r.storedAt): Promise<voi
   if (!r.digest) {
     // A journal written before 2026-12-01 has no digest to check a new copy against.
     throw new Error(
-      `Cannot update '${r.storedAt}': the stored copy is missing: run 'verify --repair'`,
+      `Cannot update '${r.storedAt}': the stored copy is missing: run ` +
+        `'${commandHint("verify --repair")}'`,
     );
   }
   const tmp = join(root, STATE_DIR, TMP_DIR, `recopy-${crypto.randomUUID()}.tmp`);

@@ -25,6 +25,7 @@ import { sourceFileOf } from "../core/layout.ts";
 import { compareCodePoints } from "../core/merge.ts";
 import type { Action, TrackedFile } from "../core/types.ts";
 import { turnEvery } from "./event_turn.ts";
+import { commandHint } from "../config/selection.ts";
 
 interface VanishedRules {
   sources: Source[];
@@ -318,7 +319,9 @@ function deleteGuard(deletions: { path: string }[], rules: VanishedRules): strin
   // The sources of those held back before too: a run with --force archives them with these.
   const whose = whoseMount([...deletions, ...heldBefore.map((path) => ({ path }))], rules.sources);
   // plan archives nothing either way: the command that would is named.
-  const withForce = rules.plan ? "'run --force' archives them" : "run again with --force";
+  const withForce = rules.plan
+    ? `'${commandHint("run --force")}' archives them`
+    : "run again with --force";
   const remedy = `if ${whose} mounted and the deletions are intended, ${withForce}`;
   if (total * 100 > max * tracked) {
     const since = window ? " since the watch began or last rescanned" : "";

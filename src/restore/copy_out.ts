@@ -24,6 +24,7 @@ import { needsOwner } from "../engine/fs/owner.ts";
 import type { WriteOptions } from "./write.ts";
 import { goneReason, isStored } from "./asof.ts";
 import { hasHoles, holeWriter, writeAll } from "../engine/fs/sparse.ts";
+import { commandHint } from "../config/selection.ts";
 
 /**
  * Writes the stored copy to `tmp` (named `named` in errors), checking its digest on the
@@ -228,7 +229,7 @@ export function readStored<T>(read: () => T, stored: string): T {
   } catch (e) {
     if (!isElsewhere(e, Deno.build.os, stored)) throw e;
     throw new UnusableCopy(
-      `the stored copy '${stored}' is missing: run 'verify' to check the backup`,
+      `the stored copy '${stored}' is missing: run '${commandHint("verify")}' to check the backup`,
     );
   }
 }
@@ -290,7 +291,7 @@ export function damaged(stored: string, c: StoredCopy): Error {
   }
   return new UnusableCopy(
     `the stored copy '${stored}' does not match its recorded ${c.algo} digest: it was ` +
-      `damaged or altered after the backup; run 'verify' to check the others`,
+      `damaged or altered after the backup; run '${commandHint("verify")}' to check the others`,
   );
 }
 

@@ -11,6 +11,7 @@
  */
 import type { StateStore, StoredCopy } from "../state/store.ts";
 import type { RepairOutcome } from "./repair_copies.ts";
+import { commandHint } from "../config/selection.ts";
 
 interface ForgetResult {
   /** The copies recorded as lost. */
@@ -58,7 +59,7 @@ export function forgetMissing(
         "copies (versions and deleted files) would be forgotten, more than " +
         `safety.max_delete_percent (${maxPercent}%): ` +
         "check that the backup root is the right disk, mounted; if the copies were removed " +
-        "on purpose, run 'verify --forget-missing --force'",
+        `on purpose, run '${commandHint("verify --forget-missing --force")}'`,
     };
   }
   store.forgetMissing(

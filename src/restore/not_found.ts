@@ -11,6 +11,7 @@
 import { isStored, type Selector } from "./asof.ts";
 import type { StateStore, StoredCopy } from "../state/store.ts";
 import { givenNotUtf8, notUtf8Given } from "../config/errors.ts";
+import { commandHint } from "../config/selection.ts";
 
 /** Why a PATH matched nothing; `recorded`: whether anything was ever recorded there. */
 export function notFound(
@@ -33,7 +34,7 @@ export function notFound(
     return range === undefined
       ? `'${target}' is not in the backup${spelled}`
       : `'${target}' has no version ${sel.seq}: it has versions ${range[0]} to ` +
-        `${range[1]} (see 'history ${target}')${left}`;
+        `${range[1]} (see '${commandHint(`history ${target}`)}')${left}`;
   }
   const what = target === "" ? "the backup holds no files" : `'${target}' is not in the backup`;
   if (sel.kind === "at") {
@@ -103,8 +104,9 @@ function deletedBefore(store: StateStore, target: string, at: number, lists = fa
     const earlier = own.filter(isStored).reduce((max, c) => Math.max(max, c.seq), 0);
     if (earlier === 0) return `${gone}: no copy of it is left`;
     return lists
-      ? `${gone}: 'history ${target}' lists the earlier ones still stored`
-      : `${gone}: restore an earlier one with --version ${earlier} (see 'history ${target}')`;
+      ? `${gone}: '${commandHint(`history ${target}`)}' lists the earlier ones still stored`
+      : `${gone}: restore an earlier one with --version ${earlier} ` +
+        `(see '${commandHint(`history ${target}`)}')`;
   }
   // A folder's: every copy of its files gone since, the latest of them as said.
   if (next === undefined && folder && !isStored(last)) {
@@ -134,7 +136,9 @@ function deletedBefore(store: StateStore, target: string, at: number, lists = fa
     : "restore it with --at a time before that";
   if (folder) return `${deleted}: ${earlier}`;
   // ls takes no --version: one file's contents are what history lists.
-  if (lists) return `${deleted}: ${earlier}, or see 'history ${target}' for its contents`;
+  if (lists) {
+    return `${deleted}: ${earlier}, or see '${commandHint(`history ${target}`)}' for its contents`;
+  }
   const version = at === Infinity ? "with --version" : "--version";
   return `${deleted}: ${earlier}, or ${version} ${last.seq} for its last content`;
 }

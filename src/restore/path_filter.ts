@@ -21,6 +21,7 @@
 import { patternProblem } from "../config/pattern_check.ts";
 import { UsageError } from "../engine/errors.ts";
 import { createMatcher, excludesRecorded, type Matcher } from "../core/exclude.ts";
+import { commandHint } from "../config/selection.ts";
 
 /** The patterns as given, each option's in order. */
 export interface FilterPatterns {
@@ -265,7 +266,7 @@ export class PatternHits {
       if (other === undefined) return line(u, "; correct it or leave it out");
       return `${u.option} '${u.pattern}' matches no file ${where}; it matches '${other}', ` +
         "recorded at other moments only (deleted since, or backed up later): " +
-        `'history ${other}' lists them; give --at one of them`;
+        `'${commandHint(`history ${other}`)}' lists them; give --at one of them`;
     });
     const notes = unmatched.filter((u) => u.option === "--exclude" || exception(u))
       .map((u) =>

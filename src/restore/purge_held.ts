@@ -24,6 +24,7 @@ import { isStoredCopy, storedEntry } from "../engine/fs/fsops.ts";
 import { isStored } from "./asof.ts";
 import type { PurgeItem } from "../core/purge_plan.ts";
 import type { StateStore } from "../state/store.ts";
+import { commandHint } from "../config/selection.ts";
 
 /** A copy kept, and the one line that says why. */
 export interface HeldItem {
@@ -74,10 +75,11 @@ export function holdLastBytes(
     const said = typeof why === "string"
       ? `it may hold the only stored bytes of '${other.path}', still backed up, whose own ` +
         `copy '${other.storedAt}' could not be looked at (${why}): purge as a user who may ` +
-        "enter the backup root's folders (where that copy is missing, run 'verify --repair' " +
-        "first)"
+        `enter the backup root's folders (where that copy is missing, run ` +
+        `'${commandHint("verify --repair")}' first)`
       : `it holds the only stored bytes of '${other.path}', still backed up, whose own copy ` +
-        `'${other.storedAt}' is missing from the backup root: run 'verify --repair' first (it ` +
+        `'${other.storedAt}' is missing from the backup root: run ` +
+        `'${commandHint("verify --repair")}' first (it ` +
         "stores them again), then purge again";
     needy.set(digest, { ...other, said });
   }

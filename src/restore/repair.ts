@@ -29,6 +29,7 @@ import {
   repairCopies,
   type RepairOutcome,
 } from "./repair_copies.ts";
+import { commandHint } from "../config/selection.ts";
 
 export interface RepairReport {
   report: VerifyReport;
@@ -280,9 +281,9 @@ function outcomeLogger(
     if (why !== undefined) {
       o.error += `; the copy itself could not be read (${why}): if only its permissions ` +
         "were changed, give them back and verify again";
-    } else if (nothingHolds && changedOld.has(copyKeyOf(o))) o.error += DAMAGED_OLD_REMEDY;
+    } else if (nothingHolds && changedOld.has(copyKeyOf(o))) o.error += damagedOldRemedy();
     else if (nothingHolds && missingOld.has(copyKeyOf(o)) && !opts.forgetMissing) {
-      o.error += MISSING_OLD_REMEDY;
+      o.error += missingOldRemedy();
     }
     // With forgetMissing, a failure is logged once it is known not to be forgotten
     // instead: the log would otherwise name one copy both NOT REPAIRED and FORGOTTEN.
@@ -302,16 +303,19 @@ const STOPPED_LINE = "Verify stopped before it finished (a stop signal): the cop
  * (restore refuses it, but part of it may be of use), it is named by every verify until it
  * is recorded as lost, which `--forget-missing` does once it is out of the backup root.
  */
-const DAMAGED_OLD_REMEDY = ": the damaged copy stays where it is and every verify names it: " +
-  "if no other backup holds this content, move it out of the backup root (keep it if " +
-  "part of it may be of use), then run 'verify --forget-missing' to record it as lost";
+const damagedOldRemedy = () =>
+  ": the damaged copy stays where it is and every verify names it: if no other backup " +
+  "holds this content, move it out of the backup root (keep it if part of it may be of " +
+  `use), then run '${commandHint("verify --forget-missing")}' to record it as lost`;
 
 /**
  * What to do about an old copy missing whose content nothing holds: one removed by hand to
  * free space is recorded as lost by `--forget-missing` (a forgetting repair says this itself).
  */
-const MISSING_OLD_REMEDY = ": if it was removed on purpose (to free space), run " +
-  "'verify --forget-missing' to record it as lost; else put it back from another backup";
+const missingOldRemedy = () =>
+  ": if it was removed on purpose (to free space), run " +
+  `'${commandHint("verify --forget-missing")}' to record it as lost; else put it back from ` +
+  "another backup";
 
 /** What stands where a copy was made elsewhere is now a file no copy is recorded at. */
 function noteMadeElsewhere(root: string, outcomes: RepairOutcome[], report: VerifyReport): void {

@@ -57,6 +57,7 @@ import {
   StagingRefusedError,
   stagingRefusedText,
 } from "../engine/staging_folder.ts";
+import { commandHint } from "../config/selection.ts";
 
 export interface RepairOutcome {
   /** Storage path of the copy, relative to the backup root. */
@@ -158,7 +159,10 @@ export async function repairCopies(
     } catch (e) {
       if (e instanceof StoppedError) throw e; // a stop mid-copy: the copy left to the next
       stagingRefused(ctx, e); // every other copy would fail alike: the repair stops
-      outcome.error = withFlagsRemedy(errorText(e), "then run 'verify --repair' again");
+      outcome.error = withFlagsRemedy(
+        errorText(e),
+        `then run '${commandHint("verify --repair")}' again`,
+      );
     } finally {
       removeQuietly(tmp);
     }
@@ -204,7 +208,9 @@ function stagingRefused(ctx: RepairContext, e: unknown): void {
   const tmpDir = join(ctx.root, STATE_DIR, TMP_DIR);
   if (!isStagingRefusal(errorText(e), tmpDir)) return;
   throw new StagingRefusedError(
-    `${stagingRefusedText(tmpDir, errorText(e), "then run 'verify --repair' again")}; the ` +
+    `${
+      stagingRefusedText(tmpDir, errorText(e), `then run '${commandHint("verify --repair")}' again`)
+    }; the ` +
       "copies repaired before are in place",
   );
 }

@@ -40,6 +40,7 @@ import type { PathFilter } from "./path_filter.ts";
 import { type Problem, selectForRestore, type Selection } from "./select.ts";
 import { checkedToFolder, makeToFolder } from "./to_folder.ts";
 import { movedTo, type Unfinished, unfinishedWarning, unfinishedWork } from "./unfinished.ts";
+import { commandHint } from "../config/selection.ts";
 
 /** What to restore, as parsed from the command line. */
 export interface RestoreRequest {
@@ -138,7 +139,7 @@ export function choose(
   if (at !== undefined) {
     const clock = Date.now();
     const times = { latest: store.latestRunTime(), inOrder: store.latestRunTime(clock), clock };
-    const ahead = atWarning(at, times);
+    const ahead = atWarning(at, times, commandHint);
     if (ahead) warn(ahead);
   }
   const resolver = resolverFor(config, store);

@@ -34,6 +34,7 @@ import { openState, resolverFor } from "./open.ts";
 import { othersHoldingAnyAlgo } from "./other_algos.ts";
 import { choose, movedOf, prunedBy, type RestoreHooks, type RestoreRequest } from "./request.ts";
 import type { Problem } from "./select.ts";
+import { commandHint } from "../config/selection.ts";
 
 /**
  * A file up to this size is read and checked whole before any of it is written; a larger
@@ -124,7 +125,7 @@ export async function restoreToStream(
       );
       const note = from.own || !isStored(copy) ? undefined : `its copy '${copy.storedAt}' is ` +
         `missing or damaged: read from '${from.from}', which holds the same content; run ` +
-        "'verify --repair'";
+        `'${commandHint("verify --repair")}'`;
       return { copy, problems: [], written: state.written, ...note ? { note } : {} };
     } catch (e) {
       if (e instanceof DamagedOutput) {

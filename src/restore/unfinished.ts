@@ -11,6 +11,7 @@
  */
 import type { Action } from "../core/types.ts";
 import type { CutRun, CutRuns } from "../state/run_queries.ts";
+import { commandHint } from "../config/selection.ts";
 
 export interface Unfinished {
   /** Actions journaled and never committed. */
@@ -144,7 +145,8 @@ export function unfinishedWarning(
       : `as its last commit left it (each file ${mix})`;
     return `WARNING: the last run was interrupted before it recorded ${work.actions} ` +
       `action(s): this ${doing} the backup ${asOf}, with the copies it moved where it moved ` +
-      "them; run 'verify --repair' (it needs no source folder) or the next run to finish " +
+      `them; run '${commandHint("verify --repair")}' (it needs no source folder) or the next ` +
+      "run to finish " +
       `it, then ${again} again to include what it backed up${before}`;
   }
   if (cut === undefined) return undefined;

@@ -43,6 +43,7 @@ import type { RestoreItem, RestoreResult } from "./restore_item.ts";
 import type { Anchor, HardLinks } from "./hard_links.ts";
 import type { XattrNotes } from "./xattr_notes.ts";
 import { type FullDisks, noRoom } from "./full_disks.ts";
+import { commandHint } from "../config/selection.ts";
 
 export interface WriteOptions {
   overwrite: boolean;
@@ -244,7 +245,7 @@ export async function placeOne(
         from.from === RECORDED_TARGET
           ? "the target the state records"
           : `'${from.from}', which holds the same content`
-      }; run 'verify --repair'`,
+      }; run '${commandHint("verify --repair")}'`,
     };
   } catch (e) {
     const odd = refusedOnTheWay(item.base, dest, e);

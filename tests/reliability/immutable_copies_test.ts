@@ -85,7 +85,7 @@ Deno.test({
     assert.equal(repair.code, 1);
     assert.match(
       repair.stdout + repair.stderr,
-      /NOT REPAIRED: a .*then run 'verify --repair' again/,
+      /NOT REPAIRED: a .*then run 'verify --repair --config \S+' again/,
     );
     const out = join(fx.dir, "out");
     Deno.mkdirSync(out);

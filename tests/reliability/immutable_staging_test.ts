@@ -57,7 +57,10 @@ Deno.test({
       Deno.writeTextFileSync(join(fx.backup, "f0"), "damaged\n");
       const repair = await withFlag(flag, [tmp], () => fx.cli("verify", "--repair"));
       assert.equal(repair.code, 2, repair.stderr);
-      assert.match(repair.stderr, refusal(", then run 'verify --repair' again; nothing was"));
+      assert.match(
+        repair.stderr,
+        refusal(String.raw`, then run 'verify --repair --config \S+' again; nothing was`),
+      );
       Deno.writeTextFileSync(join(fx.backup, "f0"), "0\n");
     }
     // The probes an append-only folder kept are removed by the next run, and nothing else is.
@@ -134,7 +137,12 @@ Deno.test({
     // Before: a NOT REPAIRED line for each copy, which blamed the source file as unreadable.
     assert.equal(out.code, 1, text);
     assert.ok(!text.includes("NOT REPAIRED"), text);
-    assert.match(text, refusal(", then run 'verify --repair' again; the copies repaired before"));
+    assert.match(
+      text,
+      refusal(
+        String.raw`, then run 'verify --repair --config \S+' again; the copies repaired before`,
+      ),
+    );
     assert.equal(Deno.readTextFileSync(join(fx.backup, ".backup-tool", "lock")), "");
     const again = await fx.cli("verify", "--repair");
     assert.equal(again.code, 0, again.stdout + again.stderr);

@@ -41,7 +41,7 @@ Deno.test("purge (as nobody) where folders of copies cannot be entered: a line p
       `bytes of 'source/${other}', still backed up, whose own copy '_duplicates/${other}' ` +
       `could not be looked at (Permission denied (os error 13): lstat '${join(dups, other)}'): ` +
       "purge as a user who may enter the backup root's folders (where that copy is missing, " +
-      "run 'verify --repair' first); the copy was left in place";
+      `run 'verify --repair --config ${fx.config}' first); the copy was left in place`;
     const kept = [held("a.img", "b.img"), held("d/g.img", "h.img")];
     const paths = ["a.img", "d/e.key", "d/g.img", ".env"];
     const listed = await run("purge", ...paths);

@@ -1,0 +1,46 @@
+/**
+ * The options that selected the backup a command works on (`--config FILE`, `--backup-root
+ * DIR`), for the hints that name a command to run next ("run 'verify --repair'"): said with
+ * them, such a hint copied as it is works on the same backup, not on the working folder's
+ * config (which may name another backup root, or be missing). Recorded once by the CLI as
+ * it parses a command's options (args.ts), the path made absolute; none where the command
+ * took the working folder's config, which the command hinted at takes as well. Only the
+ * commands that take an option get it: `--backup-root` goes to the reading commands, never
+ * to `run`, `plan`, `watch` or `purge`, which take a config only. Memory only.
+ */
+/** The commands that take `--backup-root` (bare_root.ts); every one takes `--config`. */
+const TAKE_BACKUP_ROOT = ["restore", "ls", "history", "find", "diff", "stats", "verify"];
+
+let selected: { option: "config" | "backup-root"; path: string } | undefined;
+
+/** Records the option that selected the backup (`path` absolute), for `commandHint`. */
+export function selectBackup(option: "config" | "backup-root", path: string): void {
+  selected = { option, path };
+}
+
+/** Forgets it (tests, which run several commands in one process). */
+export function clearSelection(): void {
+  selected = undefined;
+}
+
+/**
+ * `command` (such as `verify --repair`, as a hint names it) followed by the option that
+ * selected the backup, where the command takes it: `verify --repair --config /etc/b.jsonc`.
+ */
+export function commandHint(command: string, os: string = Deno.build.os): string {
+  if (selected === undefined) return command;
+  const name = command.split(" ")[0];
+  if (selected.option === "backup-root" && !TAKE_BACKUP_ROOT.includes(name)) return command;
+  return `${command} --${selected.option} ${shellWord(selected.path, os)}`;
+}
+
+/**
+ * A path as a shell takes it as one word: as it is where it holds nothing a shell reads
+ * otherwise, else in double quotes (the hint itself is in single quotes), `$`, `` ` ``,
+ * `"` and `\` escaped where a POSIX shell reads them; Windows' shells escape none.
+ */
+export function shellWord(path: string, os: string = Deno.build.os): string {
+  if (/^[\w@%+=:,./-]+$/.test(path)) return path;
+  if (os === "windows") return `"${path}"`;
+  return `"${path.replace(/[$`"\\]/g, (c) => `\\${c}`)}"`;
+}
