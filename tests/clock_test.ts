@@ -137,3 +137,48 @@ Deno.test("diff --since a time history lists, recorded while the clock was ahead
   assert.equal(refused.code, 2, refused.stderr);
   assert.match(refused.stderr, /^Invalid --since '.*': it is in the future/);
 });
+
+Deno.test("a run made with the clock ahead: diff --since or --until after it is warned about as restore --at is", async () => {
+  using fx = makeFixture({ "a.txt": "A" });
+  assert.equal((await fx.cli("run")).code, 0);
+  const first = JSON.parse((await fx.cli("history", "--json")).stdout).runs[0].endedAt;
+  const between = new Date(Date.parse(first) + 1).toISOString();
+  writeTree(fx.source, { "b.txt": "B" });
+  const realNow = Date.now;
+  try {
+    Date.now = () => realNow() + 30 * 24 * HOUR; // a clock a month ahead at boot
+    assert.equal((await backupOnce(loadConfig(fx.config))).exitCode, 0);
+  } finally {
+    Date.now = realNow;
+  }
+  writeTree(fx.source, { "d.txt": "D" });
+  assert.equal((await fx.cli("run", "-q")).code, 0);
+  const now = new Date().toISOString();
+  const restored = await fx.cli("restore", "--at", now, "--to", join(fx.dir, "out"));
+  // The warning restore gives, up to its remedy, with the option diff was given (the
+  // clock's now aside, a moment later).
+  const said = (stderr: string, option: string) =>
+    stderr.match(new RegExp(`^WARNING: ${option} (.*): (?:leave|give)`, "m"))?.[1]
+      .replace(/clock \(\S+\)/, "clock (now)");
+  const restoreSaid = said(restored.stderr, "--at")!;
+  assert.match(restoreSaid, /the backup recorded times up to .* later than this machine's clock/);
+  // Before: diff said nothing, and its b.txt and d.txt 'added' since that hour looked new.
+  const until = await fx.cli("diff", "--since", first, "--until", now);
+  assert.equal(until.code, 0, until.stderr);
+  assert.equal(said(until.stderr, "--until"), restoreSaid);
+  assert.match(
+    until.stderr,
+    /: leave --until out to compare with the latest, or see 'history PATH --config \S+' for a file's contents in the order they were stored\n$/,
+  );
+  assert.doesNotMatch(until.stderr, /--since/); // before the clock went wrong: in order
+  const since = await fx.cli("diff", "--since", between);
+  assert.equal(since.code, 0, since.stderr);
+  assert.match(
+    since.stderr,
+    /^WARNING: --since \S+: the backup recorded times up to .*: give --since a time 'history --config \S+' lists, or see 'history PATH --config \S+' for a file's contents in the order they were stored\n$/,
+  );
+  assert.match(since.stdout, /^\+ source\/b\.txt\n\+ source\/d\.txt\n/);
+  // Before every time recorded ahead, and to the latest: nothing to say.
+  const inOrder = await fx.cli("diff", "--since", first);
+  assert.equal(inOrder.stderr, "");
+});

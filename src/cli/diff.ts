@@ -126,7 +126,15 @@ export function diffCommand(argv: string[]): Promise<number> {
   }
   // What is said of the patterns (a line each), once the changes are read.
   let said = { problems: [] as string[], notes: [] as string[] };
-  const request = { paths: p.positionals, since, until, checkSince, ...filter ? { filter } : {} };
+  const request = {
+    paths: p.positionals,
+    since,
+    until,
+    checkSince,
+    ...filter ? { filter } : {},
+    // On stderr before the changes, as restore and ls say theirs (--json too).
+    warn: (line: string) => warn(oneLine(line)),
+  };
   diffRequest(config, request, (changes, patterns) => {
     const read = whileRead(changes);
     if (!json) {

@@ -38,15 +38,18 @@ export function clockBehindNote(recorded: number, clock: number): string | undef
 }
 
 /**
- * What `restore --at` says of its moment when the backup holds times ahead of the clock,
- * or undefined. The moment is kept as given (a time copied from `history` is one of the
+ * What `restore --at` (and `ls --at`) says of its moment when the backup holds times ahead
+ * of the clock, or undefined; `diff` says it of `--since` and `--until` (`option`), the
+ * remedy its own. The moment is kept as given (a time copied from `history` is one of the
  * times recorded), but one after `inOrder`, the latest time recorded before the clock went
  * wrong, may leave out what runs recorded ahead stored before it, in the hour of the clock.
+ * `hint`: a command as the remedy names it, with the options that selected the backup.
  */
 export function atWarning(
   at: number,
   { latest, inOrder, clock }: { latest: number; inOrder: number; clock: number },
   hint: (command: string) => string = (command) => command,
+  option: "--at" | "--since" | "--until" = "--at",
 ): string | undefined {
   const ahead = aheadOfClock(latest, clock);
   // Before the clock went wrong, or after every time recorded (the latest tree): in order.
@@ -54,12 +57,16 @@ export function atWarning(
   const runs = inOrder === 0
     ? "all its runs were recorded ahead of the clock and"
     : `the runs recorded after ${iso(inOrder)}`;
-  return `WARNING: --at ${iso(at)}: ${ahead}: ${runs} ` +
-    "may have stored files before this moment that it leaves out: leave --at out to " +
-    `restore the latest, or see '${
-      hint("history PATH")
-    }' for a file's contents in the order they ` +
-    "were stored and restore one by '--version N'";
+  const history = `see '${hint("history PATH")}' for a file's contents in the order they ` +
+    "were stored";
+  const remedy = {
+    "--at": `leave --at out to restore the latest, or ${history} and restore one by ` +
+      "'--version N'",
+    "--until": `leave --until out to compare with the latest, or ${history}`,
+    "--since": `give --since a time '${hint("history")}' lists, or ${history}`,
+  }[option];
+  return `WARNING: ${option} ${iso(at)}: ${ahead}: ${runs} ` +
+    `may have stored files before this moment that it leaves out: ${remedy}`;
 }
 
 /** `history`'s note when some of its times are ahead of the clock; else undefined. */

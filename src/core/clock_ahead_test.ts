@@ -43,3 +43,21 @@ Deno.test("clockBehindNote: said only past CLOCK_AHEAD_MS, naming both times", (
     /^the clock \(2026-12-03T10:00:00\.000Z\) is behind the latest time this backup recorded \(2026-12-03T10:00:01\.001Z\)/,
   );
 });
+
+Deno.test("atWarning: diff's --since and --until said as --at is, each with its remedy", () => {
+  const times = { latest, inOrder, clock };
+  const at = (w: string) => w.replace(/^WARNING: --\w+ /, "").split(": leave")[0];
+  const restore = atWarning(clock, times)!;
+  const until = atWarning(clock, times, undefined, "--until")!;
+  const since = atWarning(clock, times, (c) => `${c} --backup-root /b`, "--since")!;
+  assert.match(
+    until,
+    /^WARNING: --until .*: leave --until out to compare with the latest, or see 'history PATH' for a file's contents in the order they were stored$/,
+  );
+  assert.equal(at(until), at(restore));
+  assert.match(
+    since,
+    /^WARNING: --since .*: give --since a time 'history --backup-root \/b' lists, or see 'history PATH --backup-root \/b' /,
+  );
+  assert.equal(atWarning(inOrder, times, undefined, "--since"), undefined);
+});

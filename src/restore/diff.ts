@@ -40,6 +40,8 @@ import { whereAsked } from "./filtered.ts";
 import { type PathFilter, PatternHits } from "./path_filter.ts";
 import { spellingHint } from "./not_found.ts";
 import { pagesOf } from "./select.ts";
+import { atWarning } from "../core/clock_ahead.ts";
+import { commandHint } from "../config/selection.ts";
 
 /** What `diff` compares, as parsed from the command line. */
 export interface DiffRequest {
@@ -56,6 +58,22 @@ export interface DiffRequest {
    * clock's now, which `history` lists, so the clock alone cannot call `since` in the future.
    */
   checkSince?: (latestRecorded: number) => void;
+  /**
+   * Told a moment after the last time recorded in order where the backup holds times ahead
+   * of the clock, as `restore --at` and `ls --at` tell theirs (clock_ahead.ts `atWarning`).
+   */
+  warn?: (line: string) => void;
+}
+
+/** Each moment compared that times recorded ahead of the clock may make miss files, said. */
+function warnAhead(store: StateStore, request: DiffRequest): void {
+  const clock = Date.now();
+  const times = { latest: store.latestRunTime(), inOrder: store.latestRunTime(clock), clock };
+  const moments = [["--since", request.since], ["--until", request.until]] as const;
+  for (const [option, at] of moments) {
+    const ahead = at === undefined ? undefined : atWarning(at, times, commandHint, option);
+    if (ahead !== undefined) request.warn?.(ahead);
+  }
 }
 
 /** One side of a change: the content a path had at that moment. */
@@ -95,6 +113,7 @@ export function diffRequest(
   const store = openState(config);
   try {
     request.checkSince?.(store.latestRunTime());
+    warnAhead(store, request);
     const resolver = resolverFor(config, store);
     resolver.restores = false;
     const targets = request.paths.map((given) => {
