@@ -9,13 +9,15 @@ import { join } from "node:path";
 import type { Config } from "../config/config.ts";
 
 export const WATCH_LIMIT_FILE = "/proc/sys/fs/inotify/max_user_watches";
+/** How many events the kernel queues for an inotify instance before it drops the rest. */
+export const QUEUE_LIMIT_FILE = "/proc/sys/fs/inotify/max_queued_events";
 /**
  * The value suggested when raising it: the usual recommendation (and the kernel's own
  * maximum default since Linux 5.11); each watch costs about 1 KiB of kernel memory.
  */
 const SUGGESTED_LIMIT = 524288;
 
-/** The limit in force, or undefined off Linux or when it cannot be read. */
+/** The limit in force (or `QUEUE_LIMIT_FILE`'s), or undefined off Linux or unreadable. */
 export function readWatchLimit(file = WATCH_LIMIT_FILE): number | undefined {
   if (Deno.build.os !== "linux") return undefined;
   try {

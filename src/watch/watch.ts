@@ -268,6 +268,7 @@ class WatchSession {
       job = this.#events.leaveLinked(job);
       // The watchers just opened for the first pass; before any later one, anew.
       if (job.kind === "full" && job.reason !== "start") await this.#follower.renew();
+      if (job.kind === "full") this.#events.fullPassBegins();
       const reread = this.#events.takeClosed(job);
       let result: PassResult | undefined;
       let done = false;

@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { poll } from "../../tests/helpers.ts";
 import { type Job, Scheduler } from "./scheduler.ts";
 import { BURST_EVENTS, WatchEvents } from "./watch_events.ts";
+import { QUEUE_LIMIT_FILE, readWatchLimit } from "./limits.ts";
 
 /**
  * A source with three folders followed by `watchFs`, and a scheduler that, as the session
@@ -197,6 +198,82 @@ Deno.test({
       assert.ok(!full(jobs).some((reason) => reason.includes("followed by no watch")));
     } finally {
       await close();
+    }
+  },
+});
+
+/**
+ * `Deno.watchFs`, but its first watcher gives `count` events of `file` modified before the
+ * real ones: a burst as the kernel's queue delivers it, its notice of an overflow dropped
+ * by Deno (an event naming no path), as a `touch` of 10,000 files made it.
+ */
+function burstFirst(count: number, file: string): typeof Deno.watchFs {
+  let given = false;
+  return (paths, options) => {
+    const real = Deno.watchFs(paths, options);
+    if (given) return real;
+    given = true;
+    const events = real[Symbol.asyncIterator]();
+    let left = count;
+    const iterator: AsyncIterableIterator<Deno.FsEvent> = {
+      next: () =>
+        left-- > 0
+          ? Promise.resolve({ done: false, value: { kind: "modify", paths: [file] } })
+          : events.next(),
+      [Symbol.asyncIterator]: () => iterator,
+    };
+    return {
+      close: () => real.close(),
+      [Symbol.asyncIterator]: () => iterator,
+      [Symbol.dispose]: () => real.close(),
+    } as Deno.FsWatcher;
+  };
+}
+
+Deno.test({
+  name:
+    "watch events: a burst of half as many events as the kernel queues asks for a full rescan, no folder counted",
+  ignore: Deno.build.os !== "linux",
+  async fn() {
+    const queued = readWatchLimit(QUEUE_LIMIT_FILE)!;
+    const dir = Deno.makeTempDirSync();
+    try {
+      const s = session(burstFirst(queued / 2, join(dir, "touched.txt")));
+      try {
+        const reason = `events may have been lost: a burst of ${queued / 2} events (the ` +
+          `kernel queues ${queued})`;
+        await poll("the full rescan asked for", () => full(s.jobs).includes(reason), 30_000);
+        assert.deepEqual(s.counts.filter((count) => count !== undefined), []);
+      } finally {
+        await s.close();
+      }
+    } finally {
+      Deno.removeSync(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name: "watch events: a burst one event short of half the kernel's queue asks for no rescan",
+  ignore: Deno.build.os !== "linux",
+  async fn() {
+    const queued = readWatchLimit(QUEUE_LIMIT_FILE)!;
+    const dir = Deno.makeTempDirSync();
+    try {
+      const s = session(burstFirst(queued / 2 - 1, join(dir, "touched.txt")));
+      try {
+        await poll(
+          "the burst passed and counted",
+          () => s.counts.some((c) => c !== undefined),
+          30_000,
+        );
+        await poll("the scheduler idle", () => s.scheduler.idle, 30_000);
+        assert.deepEqual(full(s.jobs), []);
+      } finally {
+        await s.close();
+      }
+    } finally {
+      Deno.removeSync(dir, { recursive: true });
     }
   },
 });
