@@ -372,6 +372,7 @@ export function damageLastCopiesPage(backup: string): void {
  * have it, made on btrfs or XFS, and older versions read it as it is: stored_copies.ts.)
  */
 const ADDED_BY_VERSION: [version: number, undo: string][] = [
+  [9, "ALTER TABLE folders DROP COLUMN xattrs;"],
   [8, "DROP TABLE ended_exclusions;"],
   [7, "ALTER TABLE files DROP COLUMN excluded_at;"],
   [6, "ALTER TABLE copies DROP COLUMN xattrs;"],

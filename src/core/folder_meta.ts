@@ -1,6 +1,7 @@
 /**
- * The source folders' own metadata (permission bits, owner, modification time), gathered
- * as a pass walks and recorded once it has finished, in one transaction: a folder is not
+ * The source folders' own metadata (permission bits, owner, modification time, extended
+ * attributes and ACLs), gathered as a pass walks and recorded once it has finished, in one
+ * transaction: a folder is not
  * a content, has no versions, and is recorded as last seen, so that a restore can give
  * the folders it makes what the source's had (restore/made_folders.ts): with the first
  * commit once the walks are done where there is one, which saves a transaction's flush
@@ -24,7 +25,8 @@ export class FolderMetaRecorder {
   seen(path: string, meta: FolderMeta): void {
     if (this.#seen.size >= FOLDERS_LIMIT) return;
     // Only what is kept: a scan entry carries more (size, inode, times).
-    this.#seen.set(path, { mode: meta.mode, uid: meta.uid, gid: meta.gid, mtimeMs: meta.mtimeMs });
+    const { mode, uid, gid, mtimeMs, xattrs } = meta;
+    this.#seen.set(path, { mode, uid, gid, mtimeMs, ...xattrs && { xattrs } });
   }
 
   commit(store: { recordFolders(f: ReadonlyMap<string, FolderMeta>): void } | undefined): void {

@@ -34,6 +34,12 @@ export interface FolderMeta {
   uid?: number;
   gid?: number;
   mtimeMs: number;
+  /**
+   * Its extended attributes (user.*, trusted.* as root, POSIX ACLs: the access ACL and the
+   * default ACL its new files inherit), in xattr_codec.ts's encoding; absent where it has
+   * none or they are not read here (engine/fs/xattrs.ts).
+   */
+  xattrs?: Uint8Array;
 }
 
 /** What the scanner saw of one source entry (never followed if it is a symlink). */

@@ -113,9 +113,12 @@ export async function restoreAll(
   // Stopped: the folders keep the umask's permissions, so that a restore again can write;
   // those with files left on a full disk keep their owner's write permission (a folder
   // recorded read-only, 0555, would refuse the restore run again once there is room).
-  const folderProblems = stopped || !opts.folderMetaOf
-    ? []
-    : madeFolders.finish(folders, opts.folderMetaOf, left);
+  const folderProblems = stopped || !opts.folderMetaOf ? [] : madeFolders.finish(
+    folders,
+    opts.folderMetaOf,
+    left,
+    (folder, refused, dev) => xattrNotes.refused(folder, dev, refused),
+  );
   const notes = [...keptMeta.notes, ...links.notes, ...xattrNotes.notes];
   return { stopped, folderProblems, notes };
 }

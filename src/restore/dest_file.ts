@@ -97,11 +97,17 @@ export function finishTemp(
 }
 
 /**
- * Gives the file or folder open as `fd` (at `path`) its recorded owner, permission bits
- * and modification time.
+ * Gives the file or folder open as `fd` (at `path`) its recorded owner, extended
+ * attributes (those it takes: the others go to `onRefused`), permission bits and
+ * modification time.
  */
-export function finishMeta(fd: number, path: string, meta: Meta): void {
-  if (!IS_WINDOWS) setOwnerAndMode(fd, meta);
+export function finishMeta(
+  fd: number,
+  path: string,
+  meta: FileMeta,
+  onRefused?: OnRefused,
+): void {
+  if (!IS_WINDOWS) setOwnerAndMode(fd, meta, onRefused);
   // Through Deno, to the millisecond and before 1970 too: node:fs's futimes passes float
   // seconds (a time ending in .123 became .122999906) and refuses negative ones. On Linux
   // through the open file's /proc path, so no one can swap what it names; elsewhere by path.

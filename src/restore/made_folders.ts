@@ -1,7 +1,9 @@
 /**
  * The folders a restore makes, and the metadata they get once every file is in place:
- * the permission bits, owner (run as root) and modification time their source folders had
- * when a run last walked them (core/folder_meta.ts), deepest first, so that setting a
+ * the permission bits, owner (run as root), extended attributes and ACLs (a default ACL
+ * too, set only now, so the files restored in it keep exactly their own recorded ones) and
+ * modification time their source folders had when a run last walked them
+ * (core/folder_meta.ts), deepest first, so that setting a
  * folder's time comes after everything written in it. Each is reached through the
  * restore's open folders (pinned.ts) and changed through its descriptor, never by a path
  * someone could swap for a symlink meanwhile. A folder with nothing recorded (a state
@@ -14,6 +16,7 @@ import { errorText } from "../engine/errors.ts";
 import { parentOf } from "../core/layout.ts";
 import { applyMeta } from "../engine/fs/copy_meta.ts";
 import { finishMeta } from "./dest_file.ts";
+import type { Refusal } from "../engine/fs/xattrs.ts";
 import type { DestFolders } from "./pinned.ts";
 import type { RestoreItem } from "./restore_item.ts";
 
@@ -55,14 +58,16 @@ export class MadeFolders {
   }
 
   /**
-   * Gives each made folder its recorded metadata; returns what could not be given. Those in
-   * `writable` (files left in them, for a restore run again) keep their owner's write
-   * permission whatever the recorded mode.
+   * Gives each made folder its recorded metadata; returns what could not be given, and
+   * passes the attributes a folder would not take to `onRefused`. Those in `writable`
+   * (files left in them, for a restore run again) keep their owner's write permission
+   * whatever the recorded mode.
    */
   finish(
     folders: DestFolders,
     metaOf: (logical: string) => FolderMeta | undefined,
     writable?: ReadonlySet<string>,
+    onRefused?: (folder: string, refusals: Refusal[], dev: number) => void,
   ) {
     const problems: FolderProblem[] = [];
     const deepestFirst = [...this.#made].sort(([a], [b]) => depth(b) - depth(a));
@@ -74,8 +79,9 @@ export class MadeFolders {
         const reached = folders.reach(base, dir);
         try {
           if (reached.fd === undefined) applyMeta(dir, meta); // no /proc: by path
-          else if (reached.id === folders.madeId(dir)) finishMeta(reached.fd, dir, meta);
-          else {
+          else if (reached.id === folders.madeId(dir)) {
+            finishMeta(reached.fd, dir, meta, (r, dev) => onRefused?.(dir, r, dev));
+          } else {
             // Not the folder this restore made (moved away, and another put there since).
             problems.push({ folder: dir, reason: "it was replaced since the restore made it" });
           }

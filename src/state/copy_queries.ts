@@ -219,15 +219,16 @@ export function isRecordedBelow(db: StateDb, folder: string): boolean {
 
 /** A folder's recorded metadata; undefined where none is (see `hasTable` for schema < 4). */
 export function folderMeta(db: StateDb, path: string): FolderMeta | undefined {
-  const r = db.q("SELECT mode, uid, gid, mtime_ms FROM folders WHERE path = ?").get(path) as
-    | Row
-    | undefined;
+  const xattrs = db.version >= 9 ? "xattrs" : "NULL AS xattrs";
+  const r = db.q(`SELECT mode, uid, gid, mtime_ms, ${xattrs} FROM folders WHERE path = ?`)
+    .get(path) as Row | undefined;
   if (r === undefined) return undefined;
   return {
     mode: r.mode as number,
     uid: (r.uid as number | null) ?? undefined,
     gid: (r.gid as number | null) ?? undefined,
     mtimeMs: r.mtime_ms as number,
+    ...r.xattrs == null ? {} : { xattrs: r.xattrs as Uint8Array },
   };
 }
 

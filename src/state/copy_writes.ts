@@ -8,19 +8,25 @@
  */
 import type { FolderMeta } from "../core/types.ts";
 import type { StateDb } from "./connection.ts";
+import { XATTRS_KEPT } from "../engine/fs/xattrs.ts";
 
-/** Records the folders' metadata; a row that holds the same already is not rewritten. */
+/**
+ * Records the folders' metadata; a row that holds the same already is not rewritten. Where
+ * extended attributes are not read here (no FFI: engine/fs/xattrs.ts), the recorded ones
+ * are kept, as a copy's are (record.ts), not taken for none.
+ */
 export function upsertFolders(db: StateDb, folders: ReadonlyMap<string, FolderMeta>): void {
   if (folders.size === 0) return;
+  const xattrs = XATTRS_KEPT ? "excluded.xattrs" : "xattrs";
   const upsert = db.q(
-    `INSERT INTO folders (path, mode, uid, gid, mtime_ms) VALUES (?, ?, ?, ?, ?)
+    `INSERT INTO folders (path, mode, uid, gid, mtime_ms, xattrs) VALUES (?, ?, ?, ?, ?, ?)
        ON CONFLICT (path) DO UPDATE SET mode = excluded.mode, uid = excluded.uid,
-         gid = excluded.gid, mtime_ms = excluded.mtime_ms
-       WHERE (mode, uid, gid, mtime_ms) IS NOT (excluded.mode, excluded.uid, excluded.gid,
-         excluded.mtime_ms)`,
+         gid = excluded.gid, mtime_ms = excluded.mtime_ms, xattrs = ${xattrs}
+       WHERE (mode, uid, gid, mtime_ms, xattrs) IS NOT (excluded.mode, excluded.uid,
+         excluded.gid, excluded.mtime_ms, ${xattrs})`,
   );
   for (const [path, m] of folders) {
-    upsert.run(path, m.mode, m.uid ?? null, m.gid ?? null, m.mtimeMs);
+    upsert.run(path, m.mode, m.uid ?? null, m.gid ?? null, m.mtimeMs, m.xattrs ?? null);
   }
 }
 

@@ -19,7 +19,8 @@
  *            blocks (stored_copies.ts: no schema version of its own).
  * - runs:    one row per run or watch batch series, for history and audit.
  * - intents: the journal of a batch whose file operations may be half done.
- * - folders: each source folder's mode, owner and mtime as last seen (not kept per moment).
+ * - folders: each source folder's mode, owner and mtime as last seen (not kept per moment);
+ *            its extended attributes and ACLs, default ACL included (schema 9 on).
  */
 import type { DatabaseSync } from "node:sqlite";
 import { PreflightError } from "../engine/errors.ts";
@@ -127,6 +128,11 @@ const MIGRATIONS: string[] = [
      ended_by TEXT NOT NULL,
      PRIMARY KEY (path, excluded_at)
    ) WITHOUT ROWID;`,
+  // 9: a source folder's extended attributes (user.*, trusted.*, POSIX ACLs: the access
+  // ACL and the default ACL its new files inherit), as the latest walk through it saw them,
+  // in xattr_codec.ts's encoding, so that a restore gives the folders it makes those too
+  // (NULL: none, recorded before, or where they are not read: engine/fs/xattrs.ts).
+  `ALTER TABLE folders ADD COLUMN xattrs BLOB;`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

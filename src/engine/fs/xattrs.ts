@@ -14,7 +14,16 @@
  * attributes are changed here: an interruption leaves a file with some of them set, which
  * its caller (a temporary file, or a stored copy the next run sets again) deals with.
  */
-import { EINTR, errnoOf, FILE_SYMBOLS, openLibc } from "./libc.ts";
+import {
+  EINTR,
+  errnoOf,
+  FILE_SYMBOLS,
+  O_DIRECTORY,
+  O_NOFOLLOW,
+  O_NONBLOCK,
+  O_RDONLY_CLOEXEC,
+  openLibc,
+} from "./libc.ts";
 import {
   cName,
   decodeXattrs,
@@ -69,6 +78,26 @@ export function readXattrs(fd: number | undefined): string | undefined {
   if (!lib || fd === undefined) return undefined;
   const attrs = readAll(fd);
   return attrs.length === 0 ? undefined : encodeXattrs(attrs)!.toBase64();
+}
+
+/**
+ * The kept attributes of the folder at `path` (a default ACL, an access ACL, user.*
+ * ones), encoded; undefined where it has none, they are not read here, or it cannot be
+ * opened (gone, no permission, not a folder now: a symlink at its end is never followed).
+ * It is opened only for this, read-only, and closed at once.
+ */
+export function readFolderXattrs(path: string): Uint8Array | undefined {
+  if (!lib) return undefined;
+  const { open, close } = lib.symbols;
+  const flags = O_RDONLY_CLOEXEC | O_DIRECTORY | O_NOFOLLOW | O_NONBLOCK;
+  const fd = retried(() => open(cString(path), flags));
+  if (fd < 0) return undefined;
+  try {
+    const attrs = readAll(fd);
+    return attrs.length === 0 ? undefined : encodeXattrs(attrs);
+  } finally {
+    close(fd);
+  }
 }
 
 /** The kept attributes of the file open as `fd`, as far as they can be read. */

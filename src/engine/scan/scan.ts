@@ -24,7 +24,7 @@ import {
   type StatResult,
 } from "../fs/folders.ts";
 import type { FolderMeta, ScanEntry } from "../../core/types.ts";
-import { logical, toScanEntry } from "./scan_entry.ts";
+import { folderMeta, logical, toScanEntry } from "./scan_entry.ts";
 import { startsOf } from "./scan_starts.ts";
 import { tagsConfigured } from "./tags.ts";
 import { before, enteredBefore, idKey, leftLarge, past, type Walk, walkDir } from "./scan_walk.ts";
@@ -158,7 +158,7 @@ function reportFolder(w: Walk, abs: string, rel: string, seen?: StatResult): voi
       return; // gone, or not readable: the walk reports it
     }
   }
-  if (info.kind === "dir") w.opts.onFolder(logical(w.source, rel), info);
+  if (info.kind === "dir") w.opts.onFolder(logical(w.source, rel), folderMeta(info, abs));
 }
 
 /**

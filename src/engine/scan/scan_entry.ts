@@ -2,14 +2,16 @@
  * From a listed name to what the walk yields: a folder's keys in code point order (a name
  * that is not valid UTF-8 told apart from the valid one it decodes to), and a child's lstat
  * result as a `ScanEntry`, or a problem reported (unreadable, a FIFO, socket or device,
- * gone since it was listed). Only looks at the disk, so an interruption leaves nothing.
+ * gone since it was listed); a folder's lstat with its extended attributes as `onFolder`
+ * is told them. Only looks at the disk, so an interruption leaves nothing.
  */
 import type { Source } from "../../config/config.ts";
 import { errorText, isGone } from "../errors.ts";
 import { compareCodePoints } from "../../core/merge.ts";
 import type { StatResult } from "../fs/folders.ts";
 import type { ScanOptions } from "./scan.ts";
-import type { ScanEntry } from "../../core/types.ts";
+import type { FolderMeta, ScanEntry } from "../../core/types.ts";
+import { readFolderXattrs } from "../fs/xattrs.ts";
 
 /** What entries are read for: the source walked and whom to tell of problems. */
 export interface EntryContext {
@@ -139,3 +141,9 @@ function scanEntry(
 }
 
 const SPECIAL_KINDS: Record<string, string> = { fifo: "FIFO", socket: "socket", device: "device" };
+
+/** What `onFolder` is told of a folder: its lstat, and its extended attributes and ACLs. */
+export function folderMeta(seen: StatResult, abs: string): FolderMeta {
+  const xattrs = readFolderXattrs(abs);
+  return xattrs === undefined ? seen : { ...seen, xattrs };
+}

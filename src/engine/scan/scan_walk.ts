@@ -24,7 +24,7 @@ import { isRestoreTemp } from "../../core/layout.ts";
 import { compareCodePoints } from "../../core/merge.ts";
 import type { Folders, Identity, OpenFolder } from "../fs/folders.ts";
 import type { ScanEntry } from "../../core/types.ts";
-import { logical, NOT_UTF8, sortKeys, toScanEntry, undecodable } from "./scan_entry.ts";
+import { folderMeta, logical, NOT_UTF8, sortKeys, toScanEntry, undecodable } from "./scan_entry.ts";
 import type { ScanOptions, Unreadable } from "./scan.ts";
 import { tagKeys, type TagRules } from "./tags.ts";
 import { onOtherDevice } from "./left_out.ts";
@@ -159,7 +159,9 @@ export function* walkDir(
           continue;
         }
         if (skippedById(w, childAbs, childRel, seen, reported)) continue;
-        if (!reported) w.opts.onFolder?.(logical(w.source, childRel), seen);
+        if (!reported && w.opts.onFolder) {
+          w.opts.onFolder(logical(w.source, childRel), folderMeta(seen, childAbs));
+        }
         if (onOtherDevice(w.rootDev, seen.dev)) {
           w.opts.onLeftOut?.(logical(w.source, childRel));
           continue;

@@ -84,8 +84,8 @@ function reporting(job: StagingJob, report: (item: WalkReport) => void): ScanOpt
     onSkipped: (abs, path) => report({ skipped: [abs, path] }),
     onLeftOut: (leftOut) => report({ leftOut }),
     onLarge: (path, size) => report({ large: [path, size] }),
-    onFolder: (path, m) =>
-      report({ folder: [path, { mode: m.mode, uid: m.uid, gid: m.gid, mtimeMs: m.mtimeMs }] }),
+    onFolder: (path, { mode, uid, gid, mtimeMs, xattrs }) =>
+      report({ folder: [path, { mode, uid, gid, mtimeMs, ...xattrs && { xattrs } }] }),
   };
 }
 
