@@ -1,6 +1,7 @@
 /**
  * End-to-end tests of the metadata and scale of a restore, through the real CLI: files get
- * their recorded mode and time (to the millisecond, before 1970 too), the folders a restore
+ * their recorded mode and time (to the millisecond, before 1970 too), symlinks their own
+ * time, the folders a restore
  * makes get their source folders' mode and time, a source folder restored whole its own
  * mode; and a restore of several batches (1,300 files in nested folders) leaves no
  * temporary file and is up to date when run again.
@@ -108,6 +109,37 @@ Deno.test("restore gives files their recorded time to the millisecond, before 19
   // Restored files are what the backup holds: restoring again over them finds them so.
   const again = await fx.cli("restore", "--to", out, "--overwrite");
   assert.match(again.stdout, /0 restored, 3 up to date/);
+});
+
+Deno.test({
+  name: "restore gives a symlink its own recorded time, before 1970 too, not its target's",
+  // The link's own time is set through the C library (symlink_meta.ts): Linux only.
+  ignore: Deno.build.os !== "linux",
+  fn: async () => {
+    using fx = makeFixture({ "target.txt": "t\n" });
+    const times: Record<string, number> = {
+      "link": Date.parse("2010-10-10T10:10:10.500Z"),
+      "old_link": -1500, // 1969-12-31T23:59:58.500Z
+      "dangling": Date.parse("2001-01-01T00:00:00.000Z"),
+    };
+    Deno.symlinkSync("target.txt", join(fx.source, "link"));
+    Deno.symlinkSync("target.txt", join(fx.source, "old_link"));
+    Deno.symlinkSync("nowhere", join(fx.source, "dangling"));
+    for (const [name, ms] of Object.entries(times)) {
+      // touch -h: node:fs's lutimes refuses a time before 1970.
+      const args = ["-h", "-d", `@${ms / 1000}`, join(fx.source, name)];
+      assert.ok(new Deno.Command("touch", { args }).outputSync().success, name);
+    }
+    const target = Date.parse("2020-02-02T02:02:02.222Z");
+    Deno.utimeSync(join(fx.source, "target.txt"), new Date(target), new Date(target));
+    assert.equal((await fx.cli("run")).code, 0);
+    const out = join(fx.dir, "out");
+    assert.equal((await fx.cli("restore", "--to", out)).code, 0);
+    for (const [name, ms] of Object.entries(times)) {
+      assert.equal(Deno.lstatSync(join(out, name)).mtime!.getTime(), ms, name);
+    }
+    assert.equal(Deno.statSync(join(out, "target.txt")).mtime!.getTime(), target);
+  },
 });
 
 Deno.test({

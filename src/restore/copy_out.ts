@@ -3,13 +3,14 @@
  * checked against the recorded digest while it is written, else (that copy missing,
  * damaged, or one the disk cannot read: an I/O error) from where an interrupted run moved
  * it, another stored copy of the same bytes, or (a symlink) the target the state records; a
- * file gets its recorded metadata, extended attributes too (dest_file.ts). A stored copy
- * with holes (a sparse file's) is written with them (sparse.ts). A long read gives the
- * event loop a turn now and then, so that a stop signal is heard. Writes only the temporary
- * file, which the caller removes.
+ * file gets its recorded metadata, extended attributes too (dest_file.ts), a symlink its
+ * owner and time (symlink_meta.ts). A stored copy with holes (a sparse file's) is written
+ * with them (sparse.ts). A long read gives the event loop a turn now and then, so that a
+ * stop signal is heard. Writes only the temporary file, which the caller removes.
  */
 import { lstatOrNone, nativePath, removeQuietly } from "../engine/fs/fsops.ts";
 import { makeSymlink, restoredLinkTarget } from "../engine/fs/portability.ts";
+import { finishSymlink } from "../engine/fs/symlink_meta.ts";
 import type { StoredCopy } from "../state/store.ts";
 import { hashText } from "../engine/stage.ts";
 import { keepsMode } from "../engine/fs/copy_meta.ts";
@@ -42,7 +43,9 @@ async function writeChecked(
   if (c.kind === "symlink") {
     const target = readStored(() => Deno.readLinkSync(stored), stored);
     if (hashText(target, c.algo) !== c.hash) throw damaged(stored, c);
-    makeSymlink(restoredLinkTarget(target), tmp, c.mode, named);
+    const made = restoredLinkTarget(target);
+    makeSymlink(made, tmp, c.mode, named);
+    finishSymlink(tmp, made, c);
     return undefined;
   }
   const h = createDigest(c.algo);
@@ -125,7 +128,9 @@ export async function writeFromAny(
   const fromRecord = () => {
     if (c.kind !== "symlink" || c.linkTarget === null) return false;
     if (hashText(c.linkTarget, c.algo) !== c.hash) return false;
-    makeSymlink(restoredLinkTarget(c.linkTarget), tmp, c.mode, named);
+    const made = restoredLinkTarget(c.linkTarget);
+    makeSymlink(made, tmp, c.mode, named);
+    finishSymlink(tmp, made, c);
     return true;
   };
   const read = await readFromAny(root, c, opts, attempt, fromRecord);

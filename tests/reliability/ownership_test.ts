@@ -1,8 +1,8 @@
 /**
  * Owners, for real (root only, as CI runs; skipped with a message otherwise): run as root,
- * stored copies and restored files (and the folders a restore makes) keep their recorded
- * owner and group, a chown alone is
- * recorded by the next run, and a set-user-ID or set-group-ID bit is given only to a file
+ * stored copies and restored files (and the folders a restore makes, and the symlinks it
+ * restores) keep their recorded owner and group, a chown alone is recorded by the next
+ * run, and a set-user-ID or set-group-ID bit is given only to a file
  * that has the recorded owner (group): restored by another user, or from a copy recorded
  * before owners were, a user's set-user-ID program never becomes someone else's.
  */
@@ -33,6 +33,24 @@ async function ownedFixture() {
   );
   return fx;
 }
+
+Deno.test({
+  name: "ownership: run as root, a restore gives a symlink its recorded owner, not root's",
+  ignore: !isRoot(),
+  fn: async () => {
+    using fx = makeFixture({ "d/private.txt": "mine\n" });
+    await sh("ln -s private.txt d/link && chown -h 1234:5678 d/link", fx.source);
+    const run = await fx.cli("run");
+    assert.equal(run.code, 0, run.stderr);
+    const out = join(fx.dir, "out");
+    const restored = await fx.cli("restore", "--to", out);
+    assert.equal(restored.code, 0, restored.stderr);
+    assert.equal(Deno.readLinkSync(join(out, "d/link")), "private.txt");
+    const link = ownerOf(join(out, "d/link"));
+    assert.deepEqual({ uid: link.uid, gid: link.gid }, { uid: 1234, gid: 5678 });
+    assert.deepEqual(ownerOf(join(out, "d/private.txt")).uid, 0); // its target's own
+  },
+});
 
 Deno.test({
   name: "ownership: run as root, copies and restores keep owner, group and set-ID bits",

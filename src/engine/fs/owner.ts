@@ -11,7 +11,8 @@
  * the recorded one: a user's set-user-ID program copied by root, which keeps the bit but
  * not the owner, would run as root for anyone who can reach it (`cp -p` and tar clear the
  * bits for the same reason). A copy recorded before owners were (schema 3, 2026-12-02)
- * has neither bit back. Symlinks keep the process's owner: Deno has no lchown. On Windows
+ * has neither bit back. Symlinks are not given one here: a restore gives a symlink its
+ * owner through lchown (symlink_meta.ts); a stored copy keeps the process's. On Windows
  * nothing here applies. Each call is one chown (and a stat where a special bit is
  * asked for) on a file this process just made, which an interruption leaves as the
  * callers' own temporary file, for them to remove; or on a stored copy reached through its
