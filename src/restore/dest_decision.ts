@@ -92,7 +92,9 @@ export async function decide(
       return await decide(root, renamed, opts, folders, tmpName);
     }
     if (existing?.isDirectory) {
-      return done({ ...item, outcome: "failed", reason: `a folder is in the way at '${dest}'` });
+      // The remedy a file in a folder's place gets (dest_folder.ts): --overwrite replaces no folder.
+      const reason = `a folder is in the way at '${dest}': move it away, or restore with --to DIR`;
+      return done({ ...item, outcome: "failed", reason });
     }
     // What the disk does not keep (a FAT stick's modes) is neither said nor set again.
     const keeps = opts.keptMeta?.of(folder, tmpName);
