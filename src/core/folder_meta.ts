@@ -25,8 +25,15 @@ export class FolderMetaRecorder {
   seen(path: string, meta: FolderMeta): void {
     if (this.#seen.size >= FOLDERS_LIMIT) return;
     // Only what is kept: a scan entry carries more (size, inode, times).
-    const { mode, uid, gid, mtimeMs, xattrs } = meta;
-    this.#seen.set(path, { mode, uid, gid, mtimeMs, ...xattrs && { xattrs } });
+    const { mode, uid, gid, mtimeMs, xattrs, xattrsUnread } = meta;
+    this.#seen.set(path, {
+      mode,
+      uid,
+      gid,
+      mtimeMs,
+      ...xattrs && { xattrs },
+      ...xattrsUnread && { xattrsUnread },
+    });
   }
 
   commit(store: { recordFolders(f: ReadonlyMap<string, FolderMeta>): void } | undefined): void {

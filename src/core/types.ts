@@ -40,6 +40,8 @@ export interface FolderMeta {
    * none or they are not read here (engine/fs/xattrs.ts).
    */
   xattrs?: Uint8Array;
+  /** Set where the folder could not be opened to read them: those recorded stay. */
+  xattrsUnread?: true;
 }
 
 /** What the scanner saw of one source entry (never followed if it is a symlink). */

@@ -12,21 +12,23 @@ import { XATTRS_KEPT } from "../engine/fs/xattrs.ts";
 
 /**
  * Records the folders' metadata; a row that holds the same already is not rewritten. Where
- * extended attributes are not read here (no FFI: engine/fs/xattrs.ts), the recorded ones
- * are kept, as a copy's are (record.ts), not taken for none.
+ * extended attributes are not read here (no FFI: engine/fs/xattrs.ts), or a folder could
+ * not be opened to read them, the recorded ones are kept, as a copy's are (record.ts), not
+ * taken for none.
  */
 export function upsertFolders(db: StateDb, folders: ReadonlyMap<string, FolderMeta>): void {
   if (folders.size === 0) return;
-  const xattrs = XATTRS_KEPT ? "excluded.xattrs" : "xattrs";
+  const xattrs = "CASE WHEN ?7 THEN excluded.xattrs ELSE xattrs END";
   const upsert = db.q(
-    `INSERT INTO folders (path, mode, uid, gid, mtime_ms, xattrs) VALUES (?, ?, ?, ?, ?, ?)
+    `INSERT INTO folders (path, mode, uid, gid, mtime_ms, xattrs) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
        ON CONFLICT (path) DO UPDATE SET mode = excluded.mode, uid = excluded.uid,
          gid = excluded.gid, mtime_ms = excluded.mtime_ms, xattrs = ${xattrs}
        WHERE (mode, uid, gid, mtime_ms, xattrs) IS NOT (excluded.mode, excluded.uid,
          excluded.gid, excluded.mtime_ms, ${xattrs})`,
   );
   for (const [path, m] of folders) {
-    upsert.run(path, m.mode, m.uid ?? null, m.gid ?? null, m.mtimeMs, m.xattrs ?? null);
+    const read = XATTRS_KEPT && !m.xattrsUnread ? 1 : 0;
+    upsert.run(path, m.mode, m.uid ?? null, m.gid ?? null, m.mtimeMs, m.xattrs ?? null, read);
   }
 }
 

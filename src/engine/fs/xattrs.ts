@@ -82,16 +82,17 @@ export function readXattrs(fd: number | undefined): string | undefined {
 
 /**
  * The kept attributes of the folder at `path` (a default ACL, an access ACL, user.*
- * ones), encoded; undefined where it has none, they are not read here, or it cannot be
- * opened (gone, no permission, not a folder now: a symlink at its end is never followed).
- * It is opened only for this, read-only, and closed at once.
+ * ones), encoded; undefined where it has none or they are not read here; null where it
+ * cannot be opened (no permission, no descriptor left, gone, not a folder now: a symlink
+ * at its end is never followed), so that those recorded are not taken for none. It is
+ * opened only for this, read-only, and closed at once.
  */
-export function readFolderXattrs(path: string): Uint8Array | undefined {
+export function readFolderXattrs(path: string): Uint8Array | null | undefined {
   if (!lib) return undefined;
   const { open, close } = lib.symbols;
   const flags = O_RDONLY_CLOEXEC | O_DIRECTORY | O_NOFOLLOW | O_NONBLOCK;
   const fd = retried(() => open(cString(path), flags));
-  if (fd < 0) return undefined;
+  if (fd < 0) return null;
   try {
     const attrs = readAll(fd);
     return attrs.length === 0 ? undefined : encodeXattrs(attrs);

@@ -145,5 +145,6 @@ const SPECIAL_KINDS: Record<string, string> = { fifo: "FIFO", socket: "socket", 
 /** What `onFolder` is told of a folder: its lstat, and its extended attributes and ACLs. */
 export function folderMeta(seen: StatResult, abs: string): FolderMeta {
   const xattrs = readFolderXattrs(abs);
+  if (xattrs === null) return { ...seen, xattrsUnread: true };
   return xattrs === undefined ? seen : { ...seen, xattrs };
 }

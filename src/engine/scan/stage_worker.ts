@@ -84,8 +84,17 @@ function reporting(job: StagingJob, report: (item: WalkReport) => void): ScanOpt
     onSkipped: (abs, path) => report({ skipped: [abs, path] }),
     onLeftOut: (leftOut) => report({ leftOut }),
     onLarge: (path, size) => report({ large: [path, size] }),
-    onFolder: (path, { mode, uid, gid, mtimeMs, xattrs }) =>
-      report({ folder: [path, { mode, uid, gid, mtimeMs, ...xattrs && { xattrs } }] }),
+    onFolder: (path, { mode, uid, gid, mtimeMs, xattrs, xattrsUnread }) =>
+      report({
+        folder: [path, {
+          mode,
+          uid,
+          gid,
+          mtimeMs,
+          ...xattrs && { xattrs },
+          ...xattrsUnread && { xattrsUnread },
+        }],
+      }),
   };
 }
 
