@@ -81,10 +81,10 @@ async function watcher(
   await sleep(200);
   return {
     worker,
-    end() {
+    async end() {
       worker.terminate();
       URL.revokeObjectURL(url);
-      return sleep(300); // its thread ends by itself
+      await sleep(300); // its thread ends by itself
     },
   };
 }
