@@ -13,7 +13,10 @@
  * held by a FIFO (Deno opens the paths events name, and an open of a FIFO waits) is freed
  * and reopened (held_open.ts); every watch opened or closed is so under the FIFO guard
  * (fifo_guard.ts, fifo_freeing.ts), since Deno's watcher held so would hold this thread
- * too, for good.
+ * too, for good. The watchers live in a worker (watcher_host.ts), ended whenever they are
+ * all closed (before each full rescan, at a new plan, after a failure): Deno's watcher keeps
+ * kernel watches and memory of folders removed for the life of its thread, and gives them
+ * back only so.
  *
  * This file holds the follower itself: when it opens, reads, fails, plans again and closes.
  * `close()` ends the watchers, their reading loops, the guard and the timers; nothing is
@@ -29,6 +32,7 @@ import {
 import { type GuardContext, startGuard } from "./fifo_guard.ts";
 import { MissingRoots } from "./missing_roots.ts";
 import { Reopening } from "./reopening.ts";
+import { hostWatchers } from "./watcher_host.ts";
 import { type FollowedPlan, type Opening, openWatchers } from "./watcher_opening.ts";
 import { unwatchedFolders } from "./watch_count.ts";
 
@@ -103,8 +107,11 @@ export interface EventFollower {
 export function followEvents(
   paths: string[],
   handlers: EventHandlers,
-  { watchFs = Deno.watchFs, leftOut = new Set() }: {
-    /** Deno's; tests give one that fails as a tree changing under it makes it fail. */
+  { watchFs, leftOut = new Set() }: {
+    /**
+     * Deno's, in a worker (watcher_host.ts) by default; tests give one that fails as a tree
+     * changing under it makes it fail.
+     */
     watchFs?: typeof Deno.watchFs;
     /** Folders in the sources not followed (the backup root: see coverage.ts). */
     leftOut?: ReadonlySet<string>;
@@ -130,13 +137,15 @@ export function followEvents(
   let lost = false;
   /** Frees Deno's watcher thread while a watch is opened or closed (see fifo_guard.ts). */
   const guard = startGuard(() => handlers.ending());
+  /** The watchers' worker, ended whenever none is open (see watcher_host.ts). */
+  const host = watchFs === undefined ? hostWatchers() : undefined;
   const reopening = new Reopening(() => open());
   /** A source itself missing or unreadable, with others followed: looked for again. */
   const missingRoots = new MissingRoots(() => void planAgain(false), () => !closed && !stuck);
   const opening: Opening = {
     paths,
     leftOut,
-    watchFs,
+    watchFs: watchFs ?? host!.watchFs,
     followed,
     lookForRoots: (roots) => missingRoots.lookFor(roots),
     onPartial: (plan) => handlers.onPartial(plan),
@@ -212,9 +221,10 @@ export function followEvents(
   const planAgain = async (around = true, quietly = false) => {
     if (closed || reopening.pending || replanning) return; // a reopening is due anyway
     replanning = true;
-    // Deno shares one watcher within a process: a watch whose reading ends only after the
+    // Deno shares one watcher within a thread: a watch whose reading ends only after the
     // new ones are added removes theirs on the same folders (seen: a folder moved in then
-    // made no event), and one not yet removed hides an unreadable folder from the new.
+    // made no event), and one not yet removed hides an unreadable folder from the new. Once
+    // all have ended, their worker is ended too, and the new ones open in a new one.
     await drop();
     replanning = false;
     if (closed || reopening.pending) return;
@@ -284,6 +294,7 @@ export function followEvents(
       try {
         await drop();
       } finally {
+        host?.close();
         guard.close();
       }
     },

@@ -2,7 +2,9 @@
  * Keeps Deno's watcher thread free of FIFOs around the follower's opens and closes. Each
  * watch ends once its reading loop has (Deno removes it then), and adding or removing one
  * waits for Deno's watcher thread: one held opening a FIFO (held_open.ts) would hold this
- * thread with it, for good. So every watch is opened and closed with the FIFO guard on
+ * thread with it, for good (with the watchers in their worker, watcher_host.ts, an opening
+ * still waits here; a close waits in the worker, whose reading loops end only once that
+ * thread is freed). So every watch is opened and closed with the FIFO guard on
  * (fifo_guard.ts: another thread frees it meanwhile); `dropWatchers` frees the thread
  * first, closes the watchers, and frees it again while their loops end; and
  * `checkForHeldWatcher` looks every HELD_CHECK_MS while they run, since events stop

@@ -2,7 +2,9 @@
  * Keeps a FIFO from holding this thread for good (Linux). Each call into Deno's watcher that
  * adds or removes a watch (`Deno.watchFs`, and the end of a closed FsWatcher, once its
  * pending read has ended) waits for Deno's watcher thread: for the lock it holds while it
- * hands an event on, and for its answer. That thread opens the path each event names, and
+ * hands an event on, and for its answer. With the watchers in their worker
+ * (watcher_host.ts), that worker makes the calls, and this thread waits for its answer to
+ * an opening all the same; a close no longer waits here. That thread opens the path each event names, and
  * the open of a FIFO waits for a writer (see held_open.ts), so a FIFO made in a source just
  * before such a call, after `freeWatcher` looked, held the call, and with it this thread, for
  * good: no timer, no event and no signal handler ran any more, and a stopped watch never

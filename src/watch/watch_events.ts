@@ -102,8 +102,11 @@ export class WatchEvents {
     warn: (message: string) => void,
     onStuck: () => void,
     ending: () => GuardContext,
-    /** Deno's; tests give one that misses folders, as a burst's lost events make it. */
-    watchFs: typeof Deno.watchFs = Deno.watchFs,
+    /**
+     * Deno's, in a worker (watcher_host.ts) by default; tests give one that misses folders,
+     * as a burst's lost events make it.
+     */
+    watchFs?: typeof Deno.watchFs,
   ) {
     this.#roots = roots;
     this.#trackedAt = trackedAt;
