@@ -16,7 +16,7 @@
 //
 // What is a leak: a count that tracks the history, not the tree. Idle after the churn, the
 // inotify watches should equal the folders followed (`dirs`: both sources', then the first's
-// alone), the descriptors the count at the start, and RSS should stop climbing. Prints the samples as a table on stdout, and a verdict;
+// alone), the descriptors no more than at the start, and RSS should stop climbing. Prints the samples as a table on stdout, and a verdict;
 // exit 1 when a check fails. Linux only (/proc). The scratch folder is removed unless --keep.
 
 import { dirname, join } from "node:path";
@@ -476,7 +476,9 @@ async function main() {
         `config, folders followed ${last.dirs}`,
     );
   }
-  if (last.fds !== first.fds) {
+  // Fewer is no leak: the session's first worker of watchers (watcher_host.ts) was seen
+  // holding an epoll and an eventfd more than those made after it.
+  if (last.fds > first.fds) {
     problems.push(`descriptors ${first.fds} at the start, ${last.fds} idle`);
   }
   if (last.deletedFds > 0) problems.push(`${last.deletedFds} descriptors of deleted files held`);
