@@ -24,8 +24,13 @@
 /** In the shared buffer's header: the number of the last answer, and its length in bytes. */
 export const ANSWERED = 0;
 export const LENGTH = 1;
-/** Room for an answer: an error's message names the paths (a few, of PATH_MAX at most). */
-const ANSWER_BYTES = 64 * 1024;
+/**
+ * Room for an answer: an error's message names a path (of PATH_MAX, 4,096 bytes, at most).
+ * One buffer serves the session's workers one after the other: a buffer per worker, freed
+ * only at the heap's next collection, grew a process renewing them (4,000 renewals: 68 to
+ * 156 MiB, against 62 to 71 so).
+ */
+const ANSWER_BYTES = 16 * 1024;
 /**
  * Longest wait for a new worker to start: it loads a small module (about 15 ms measured),
  * longer on a busy machine.
@@ -40,7 +45,7 @@ const ANSWER_MS = 10 * 60_000;
 
 /** Messages to the worker. */
 export type HostRequest =
-  | { type: "start"; buffer: SharedArrayBuffer }
+  | { type: "start"; buffer: SharedArrayBuffer; seq: number }
   | { type: "open"; id: number; seq: number; paths: string[]; recursive: boolean }
   | { type: "close"; id: number };
 
@@ -53,13 +58,17 @@ export type WatcherMessage =
   | { id: number; type: "undecodable" | "error"; name: string; message: string }
   | { id: number; type: "end" };
 
-/** Writes an answer (cut to fit) for the waiting thread, and wakes it. */
+/**
+ * Writes an answer (cut to fit) for the waiting thread, and wakes it. Not one older than the
+ * last written: a worker given up (ANSWER_MS) that answers late, once another answered.
+ */
 export function writeAnswer(
   header: Int32Array,
   bytes: Uint8Array,
   seq: number,
   answer: HostAnswer,
 ): void {
+  if (Atomics.load(header, ANSWERED) > seq) return;
   const encoded = new TextEncoder().encode(JSON.stringify(answer));
   const fits = encoded.length <= bytes.length
     ? encoded
@@ -79,6 +88,7 @@ export interface WatcherHost {
 
 /** A host of watchers: its worker made at the first opening, ended when none is open. */
 export function hostWatchers(): WatcherHost {
+  const answers = new Answers();
   let worker: Running | undefined;
   /** No worker could be made or started: the watchers are this thread's, from then on. */
   let inThread = false;
@@ -88,7 +98,7 @@ export function hostWatchers(): WatcherHost {
       const list = typeof paths === "string" ? [paths] : paths;
       const recursive = options?.recursive ?? true;
       if (!inThread && !closed) {
-        worker ??= startWorker(() => worker = undefined);
+        worker ??= startWorker(answers, () => worker = undefined);
         if (worker === undefined) inThread = true;
       }
       if (worker === undefined) return Deno.watchFs(list, { recursive });
@@ -106,8 +116,16 @@ interface Running {
   end(): void;
 }
 
+/** The buffer the workers answer in, and the number of the last question. */
+class Answers {
+  readonly buffer = new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT * 2 + ANSWER_BYTES);
+  readonly header = new Int32Array(this.buffer, 0, 2);
+  readonly bytes = new Uint8Array(this.buffer, Int32Array.BYTES_PER_ELEMENT * 2);
+  seq = 0;
+}
+
 /** A worker started, or undefined where none can be; `onEnd` once it is ended. */
-function startWorker(onEnd: () => void): Running | undefined {
+function startWorker(answers: Answers, onEnd: () => void): Running | undefined {
   let worker: Worker;
   try {
     worker = new Worker(new URL("./watcher_worker.ts", import.meta.url).href, {
@@ -117,12 +135,10 @@ function startWorker(onEnd: () => void): Running | undefined {
     if (e instanceof Deno.errors.WouldBlock) return undefined; // no thread can be made now
     throw e;
   }
-  const buffer = new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT * 2 + ANSWER_BYTES);
-  const header = new Int32Array(buffer, 0, 2);
-  const bytes = new Uint8Array(buffer, Int32Array.BYTES_PER_ELEMENT * 2);
-  Atomics.store(header, ANSWERED, -1);
-  worker.postMessage({ type: "start", buffer } satisfies HostRequest);
-  if (!waitFor(header, 0, READY_MS)) {
+  const { buffer, header, bytes } = answers;
+  const ready = ++answers.seq;
+  worker.postMessage({ type: "start", buffer, seq: ready } satisfies HostRequest);
+  if (!waitFor(header, ready, READY_MS)) {
     worker.terminate();
     return undefined;
   }
@@ -149,8 +165,9 @@ function startWorker(onEnd: () => void): Running | undefined {
     open(paths, recursive) {
       if (ended) throw new Error("the watchers' worker was ended");
       const id = ++ids;
-      post({ type: "open", id, seq: id, paths, recursive });
-      if (!waitFor(header, id, ANSWER_MS)) {
+      const seq = ++answers.seq;
+      post({ type: "open", id, seq, paths, recursive });
+      if (!waitFor(header, seq, ANSWER_MS)) {
         end();
         throw new Error(`the watchers' worker did not answer in ${ANSWER_MS / 60_000} minutes`);
       }

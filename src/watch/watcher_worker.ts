@@ -27,7 +27,7 @@ self.onmessage = (e: MessageEvent<HostRequest>) => {
     header = new Int32Array(request.buffer, 0, 2);
     bytes = new Uint8Array(request.buffer, Int32Array.BYTES_PER_ELEMENT * 2);
     Atomics.store(header, LENGTH, 0);
-    Atomics.store(header, ANSWERED, 0);
+    Atomics.store(header, ANSWERED, request.seq); // started
     Atomics.notify(header, ANSWERED);
   } else if (request.type === "open") {
     let answer: HostAnswer = { ok: true };
