@@ -25,6 +25,14 @@ import {
   openLibc,
 } from "./libc.ts";
 import {
+  AT_EMPTY_PATH,
+  fromStatx,
+  type Identity,
+  STATX_BASIC_STATS,
+  STATX_SIZE,
+} from "./folders.ts";
+import { openPath } from "./identity.ts";
+import {
   cName,
   decodeXattrs,
   encodeXattrs,
@@ -84,21 +92,52 @@ export function readXattrs(fd: number | undefined): string | undefined {
  * The kept attributes of the folder at `path` (a default ACL, an access ACL, user.*
  * ones), encoded; undefined where it has none or they are not read here; null where it
  * cannot be opened (no permission, no descriptor left, gone, not a folder now: a symlink
- * at its end is never followed), so that those recorded are not taken for none. It is
- * opened only for this, read-only, and closed at once.
+ * at its end is never followed), or is not the folder `seen` (its device and inode, as
+ * the walk saw it: another renamed to its name since, or a folder on the way swapped for
+ * a symlink, whose attributes, an ACL of someone else's choosing, would be recorded with
+ * the mode and owner seen), so that those recorded are not taken for none. It is opened
+ * only for this, read-only, and closed at once.
  */
-export function readFolderXattrs(path: string): Uint8Array | null | undefined {
+export function readFolderXattrs(path: string, seen: Identity): Uint8Array | null | undefined {
   if (!lib) return undefined;
   const { open, close } = lib.symbols;
   const flags = O_RDONLY_CLOEXEC | O_DIRECTORY | O_NOFOLLOW | O_NONBLOCK;
   const fd = retried(() => open(cString(path), flags));
   if (fd < 0) return null;
   try {
+    if (!isFolderSeen(fd, seen)) return null;
     const attrs = readAll(fd);
     return attrs.length === 0 ? undefined : encodeXattrs(attrs);
   } finally {
     close(fd);
   }
+}
+
+/** statx(2) of a descriptor itself, bound apart: a C library without it still reads attributes. */
+const statLib = openLibc({
+  statx: { parameters: ["i32", "buffer", "i32", "u32", "buffer"], result: "i32" },
+});
+const statxOut = new Uint8Array(STATX_SIZE);
+const EMPTY_PATH = new Uint8Array(1);
+
+/** Whether the folder open as `fd` is `seen` (same device and inode). */
+function isFolderSeen(fd: number, seen: Identity): boolean {
+  let now: Identity;
+  if (statLib) {
+    const r = statLib.symbols.statx(fd, EMPTY_PATH, AT_EMPTY_PATH, STATX_BASIC_STATS, statxOut);
+    if (r !== 0) return false;
+    now = fromStatx(new DataView(statxOut.buffer));
+  } else {
+    const at = openPath(fd);
+    if (at === undefined) return false;
+    try {
+      const info = Deno.statSync(at); // the open folder itself, through /proc
+      now = { dev: info.dev ?? 0, ino: info.ino ?? 0 };
+    } catch {
+      return false;
+    }
+  }
+  return now.dev === seen.dev && now.ino === seen.ino;
 }
 
 /** The kept attributes of the file open as `fd`, as far as they can be read. */

@@ -142,9 +142,12 @@ function scanEntry(
 
 const SPECIAL_KINDS: Record<string, string> = { fifo: "FIFO", socket: "socket", device: "device" };
 
-/** What `onFolder` is told of a folder: its lstat, and its extended attributes and ACLs. */
+/**
+ * What `onFolder` is told of a folder: its lstat, and its extended attributes and ACLs,
+ * read from that folder only (another at its path now leaves them unread).
+ */
 export function folderMeta(seen: StatResult, abs: string): FolderMeta {
-  const xattrs = readFolderXattrs(abs);
+  const xattrs = readFolderXattrs(abs, seen);
   if (xattrs === null) return { ...seen, xattrsUnread: true };
   return xattrs === undefined ? seen : { ...seen, xattrs };
 }
