@@ -37,10 +37,13 @@ export function commandHint(command: string, os: string = Deno.build.os): string
 /**
  * A path as a shell takes it as one word: as it is where it holds nothing a shell reads
  * otherwise, else in double quotes (the hint itself is in single quotes), `$`, `` ` ``,
- * `"` and `\` escaped where a POSIX shell reads them; Windows' shells escape none.
+ * `"` and `\` escaped where a POSIX shell reads them, and each `!` left out of them,
+ * escaped (`"/my dir"\!"/c.jsonc"`): an interactive bash or zsh takes a `!` in double
+ * quotes for its history ("event not found"), one after a backslash for itself, as sh
+ * does. Windows' shells escape none.
  */
 export function shellWord(path: string, os: string = Deno.build.os): string {
   if (/^[\w@%+=:,./-]+$/.test(path)) return path;
   if (os === "windows") return `"${path}"`;
-  return `"${path.replace(/[$`"\\]/g, (c) => `\\${c}`)}"`;
+  return `"${path.replace(/[$`"\\]/g, (c) => `\\${c}`)}"`.replaceAll("!", '"\\!"');
 }

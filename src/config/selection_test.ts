@@ -22,5 +22,41 @@ Deno.test("shellWord: bare where a shell reads it so, else double-quoted, escape
   assert.equal(shellWord("/a/b-c_d.jsonc", "linux"), "/a/b-c_d.jsonc");
   assert.equal(shellWord("/my dir/c.jsonc", "linux"), '"/my dir/c.jsonc"');
   assert.equal(shellWord('/a/$x`"\\', "linux"), '"/a/\\$x\\`\\"\\\\"');
+  assert.equal(shellWord("/media/Backup!/c.jsonc", "linux"), '"/media/Backup"\\!"/c.jsonc"');
   assert.equal(shellWord("C:\\My Backup", "windows"), '"C:\\My Backup"');
+});
+
+/** What a shell (`sh`, or bash as a user types at it, history expansion on) reads `word` as. */
+async function readBy(shell: string[], word: string): Promise<string> {
+  const child = new Deno.Command(shell[0], {
+    args: shell.slice(1),
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "null",
+    env: { HOME: "/nonexistent", HISTFILE: "/dev/null", PS1: "" },
+  }).spawn();
+  const writer = child.stdin.getWriter();
+  await writer.write(new TextEncoder().encode(`printf '%s\\n' ${word}\nexit\n`));
+  await writer.close();
+  const out = await child.output();
+  return new TextDecoder().decode(out.stdout).replace(/\n$/, "");
+}
+
+Deno.test({
+  name:
+    "shellWord: a path copied as said is read as that path by sh and by an interactive bash, '!' too",
+  ignore: Deno.build.os === "windows",
+  async fn() {
+    const paths = [
+      "/my dir/c.jsonc",
+      "/media/Backup!/c.jsonc",
+      "/a!b",
+      '/it\'s/$HOME/`x`/"q"/back\\slash/!!/c.jsonc',
+    ];
+    for (const path of paths) {
+      const word = shellWord(path, "linux");
+      assert.equal(await readBy(["sh"], word), path, `sh: ${word}`);
+      assert.equal(await readBy(["bash", "--norc", "-i"], word), path, `bash -i: ${word}`);
+    }
+  },
 });
