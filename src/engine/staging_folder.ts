@@ -6,7 +6,8 @@
  * retention removed the copy) for good. Either is a problem of the whole run, said once,
  * never a failure of each file: a session's start looks (`checkStagingFolder`: a probe
  * file made and removed, exit 2, nothing changed), and a pass that meets it later (the
- * flag set meanwhile) stops at the first file it could not stage (`StagingRefusedError`).
+ * flag set meanwhile) stops at the first file it could not stage (`StagingRefusedError`),
+ * once a probe confirms it is the folder, not a step out of it refused elsewhere.
  *
  * The probe is an empty `probe-<uuid>.probe`; one an append-only folder keeps is removed
  * by the next session's look, before its own probe, once the flag is off. Windows has no
@@ -37,33 +38,47 @@ export function checkStagingFolder(
 ): void {
   if (os === "windows") return;
   removeStrayProbes(tmpDir);
+  const refused = probeRefusal(tmpDir);
+  if (refused === undefined) return; // or not for a flag: what comes next says what it is
+  throw new PreflightError(
+    `${stagingRefusedText(tmpDir, refused, againAfter(command), os)}; nothing was changed`,
+  );
+}
+
+/**
+ * The system's words where the staging folder `tmpDir` refuses a probe file for a flag
+ * (EPERM: made, or removed again); undefined where it takes one, or fails it otherwise.
+ */
+function probeRefusal(tmpDir: string): string | undefined {
   const probe = join(tmpDir, `probe-${crypto.randomUUID()}.probe`);
   let made = false;
   try {
     Deno.writeFileSync(probe, new Uint8Array(0), { createNew: true });
     made = true;
     Deno.removeSync(probe);
+    return undefined;
   } catch (e) {
-    if (!isFlagRefusal(errorText(e))) {
-      if (made) removeQuietly(probe);
-      return; // not a flag: what comes next says what it is, as it did
-    }
-    throw new PreflightError(
-      `${stagingRefusedText(tmpDir, errorText(e), againAfter(command), os)}; nothing was changed`,
-    );
+    if (isFlagRefusal(errorText(e))) return errorText(e); // an append-only folder keeps it
+    if (made) removeQuietly(probe);
+    return undefined;
   }
 }
 
 /**
  * Whether `message`, a failure to stage a file, is the staging folder `tmpDir` refusing
- * it for a flag (EPERM on a path in it: the tool's own files there carry no flag).
+ * it for a flag: EPERM on a path in it (the tool's own files there carry no flag), and the
+ * folder refusing a probe now. The probe tells it from a step that names a file of the
+ * staging folder but failed elsewhere: a copy made again there by `verify --repair` and
+ * renamed into a folder of the backup root that is immutable itself (`rename '…/tmp/…' ->
+ * '…/d/a.txt'`), that copy's failure alone.
  */
 export function isStagingRefusal(
   message: string,
   tmpDir: string,
   os: string = Deno.build.os,
 ): boolean {
-  return os !== "windows" && isFlagRefusal(message) && message.includes(`'${tmpDir}${sep}`);
+  return os !== "windows" && isFlagRefusal(message) && message.includes(`'${tmpDir}${sep}`) &&
+    probeRefusal(tmpDir) !== undefined;
 }
 
 /**

@@ -186,3 +186,28 @@ Deno.test({
     assert.equal(Deno.readTextFileSync(join(fx.backup, "c")), "c\n");
   },
 });
+
+Deno.test({
+  name:
+    "verify --repair: a copy's own folder immutable is that copy's failure, not the staging folder's: the others are repaired",
+  ignore,
+  fn: async () => {
+    using fx = makeFixture({ "d/a.txt": "a\n", "e/b.txt": "b\n" });
+    assert.equal((await fx.cli("run")).code, 0);
+    // Both copies lost; the one of d/ is made again in the staging folder and renamed
+    // into d/, which refuses it: the rename names the staging folder's file too.
+    for (const f of ["d/a.txt", "e/b.txt"]) Deno.removeSync(join(fx.backup, f));
+    const repair = await withFlag("+i", [join(fx.backup, "d")], () => fx.cli("verify", "--repair"));
+    const text = repair.stdout + repair.stderr;
+    assert.equal(repair.code, 1, text);
+    assert.doesNotMatch(text, /staging folder/);
+    assert.match(
+      text,
+      /NOT REPAIRED: d\/a\.txt .*immutable.*then run 'verify --repair --config \S+' again/,
+    );
+    assert.equal(Deno.readTextFileSync(join(fx.backup, "e", "b.txt")), "b\n");
+    const again = await fx.cli("verify", "--repair");
+    assert.equal(again.code, 0, again.stdout + again.stderr);
+    assert.equal((await fx.cli("verify")).code, 0);
+  },
+});
