@@ -12,6 +12,7 @@ import { DatabaseSync } from "node:sqlite";
 import { type Fixture, makeFixture, olderSchemaSql, writeConfig, writeTree } from "./helpers.ts";
 import { backedUp, WatchProcess } from "./watch_helpers.ts";
 import { ok, put } from "./restore_helpers.ts";
+import { SCHEMA_VERSION } from "../src/state/schema.ts";
 
 /** The fixture's config, with `extra` (exclude patterns, tags). */
 function configure(fx: Fixture, extra: Record<string, unknown> = {}): void {
@@ -307,7 +308,7 @@ Deno.test("a state of schema 7 is read as it is, and the run that migrates it re
   assert.equal(version(), 7);
   configure(fx);
   await ok(fx, "run"); // migrates, and ends the exclusion recorded at schema 7
-  assert.equal(version(), 8);
+  assert.equal(version(), SCHEMA_VERSION);
   const [, , after] = await endedTimes(fx);
   assert.equal(
     await ok(fx, "diff", "--since", before, "--until", during),

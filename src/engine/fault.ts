@@ -24,7 +24,8 @@
  * root), `marking` (a purge's `PURGE record:` lines written and flushed, the records not
  * yet marked purged), `restoring` (restore about to write a file), `locking` (a session
  * about to take the backup root's lock), `locked` (a session that holds it, its state not
- * opened yet: a first run there has committed nothing), `dropping` (a watch about to close
+ * opened yet: a first run there has committed nothing), `claimed` (a session that holds it
+ * and has looked at its staging folder, its state not opened yet), `dropping` (a watch about to close
  * its watchers, nothing looked at yet) and `unwatching` (its watchers closed, the last look
  * for a FIFO holding Deno's watcher made, their ends not yet awaited: see fifo_freeing.ts).
  *

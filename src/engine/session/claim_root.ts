@@ -111,6 +111,7 @@ export function claimBackupRoot(
     );
     // Immutable or append-only, it would fail each file the session stages: refused once.
     checkStagingFolder(paths.tmp, command);
+    pausePoint("claimed"); // tests: a flag set on the staging folder after that look
     // The log is made once the lock is held and the state's header passed: a run refused
     // for either (another run holds the lock: exit 3) leaves log_dir as it was, not with a
     // log file made and removed again. A log_dir that cannot be written is still refused
