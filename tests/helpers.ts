@@ -67,13 +67,15 @@ export const RESTRICTED_PERMISSIONS = [
  * The command line that runs the tool: the compiled binary when BACKUP_TOOL_BIN is set;
  * with BACKUP_TOOL_PERMISSIONS=restricted, `deno run` with RESTRICTED_PERMISSIONS (the
  * whole suite through the fallbacks); else `deno run -A`, as the binary is built.
+ * `permissions` stands for that variable (a test that runs its child both ways).
  */
-export function toolCommand(args: string[]): { cmd: string; args: string[] } {
+export function toolCommand(
+  args: string[],
+  permissions = Deno.env.get("BACKUP_TOOL_PERMISSIONS"),
+): { cmd: string; args: string[] } {
   const bin = Deno.env.get("BACKUP_TOOL_BIN");
   if (bin) return { cmd: bin, args };
-  const perms = Deno.env.get("BACKUP_TOOL_PERMISSIONS") === "restricted"
-    ? RESTRICTED_PERMISSIONS
-    : ["-A"];
+  const perms = permissions === "restricted" ? RESTRICTED_PERMISSIONS : ["-A"];
   return { cmd: Deno.execPath(), args: ["run", ...perms, MAIN, ...args] };
 }
 

@@ -25,7 +25,10 @@ export class WatchProcess {
   readonly #startedBefore: number;
   #exit: Promise<Exit> | undefined;
 
-  /** `prefix`: a command that runs the tool, as `asNobody` gives one (reliability/util.ts). */
+  /**
+   * `prefix`: a command that runs the tool, as `asNobody` gives one (reliability/util.ts).
+   * BACKUP_TOOL_PERMISSIONS in `env` says how this one is run (see `toolCommand`).
+   */
   constructor(
     fx: Fixture,
     extra: string[] = [],
@@ -34,7 +37,10 @@ export class WatchProcess {
   ) {
     this.#fx = fx;
     this.#startedBefore = countStarted(fx);
-    const tool = toolCommand(["watch", "--config", fx.config, ...extra]);
+    const tool = toolCommand(
+      ["watch", "--config", fx.config, ...extra],
+      env.BACKUP_TOOL_PERMISSIONS ?? Deno.env.get("BACKUP_TOOL_PERMISSIONS"),
+    );
     const [cmd, ...args] = [...prefix, tool.cmd, ...tool.args];
     this.#child = new Deno.Command(cmd, {
       args,

@@ -20,7 +20,9 @@
  *
  * This file holds the follower itself: when it opens, reads, fails, plans again and closes.
  * `close()` ends the watchers, their reading loops, the guard and the timers; nothing is
- * left behind.
+ * left behind. Where Deno's watcher thread does not let the watchers end within
+ * CLOSE_WAIT_MS (held opening a FIFO where nothing finds it: no /proc/self), `close()` ends
+ * their worker instead of waiting on it for good.
  */
 import type { Coverage } from "./coverage.ts";
 import {
@@ -35,6 +37,14 @@ import { Reopening } from "./reopening.ts";
 import { hostWatchers } from "./watcher_host.ts";
 import { type FollowedPlan, type Opening, openWatchers } from "./watcher_opening.ts";
 import { unwatchedFolders } from "./watch_count.ts";
+
+/**
+ * Longest wait at the stop for the watchers to end: a few ms, or a second or two per
+ * 100,000 folders for Deno to remove their kernel watches. Past it, their worker is ended
+ * (the process exits next anyway): a thread held by a FIFO where nothing can find it
+ * (without /proc/self) held the stop, after `Watch stopped`, for good.
+ */
+const CLOSE_WAIT_MS = 5000;
 
 export interface EventHandlers {
   onEvent(event: Deno.FsEvent): void;
@@ -60,6 +70,11 @@ export interface EventHandlers {
    * The watchers are given up; only a new process watches again.
    */
   onStuck(): void;
+  /**
+   * The watchers, closed at the stop, had not ended after `ms`: Deno's watcher thread does
+   * not answer (held where nothing finds it: see `close`). Their worker is ended.
+   */
+  onCloseOverdue(ms: number): void;
   /**
    * Where to say it, and with which exit code to end the process, if a watch being opened or
    * closed waits on Deno's watcher held so for good (see fifo_guard.ts).
@@ -292,7 +307,14 @@ export function followEvents(
       missingRoots.close();
       clearInterval(heldCheck);
       try {
-        await drop();
+        // The last close: the worker ended, nothing waits on Deno's watcher thread any more.
+        await dropWatchers(guard, live, giveUp, {
+          afterMs: CLOSE_WAIT_MS,
+          act: () => {
+            handlers.onCloseOverdue(CLOSE_WAIT_MS);
+            host?.close();
+          },
+        });
       } finally {
         host?.close();
         guard.close();

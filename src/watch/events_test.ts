@@ -18,6 +18,7 @@ function noting() {
     onPartial() {},
     onHeld() {},
     onStuck() {},
+    onCloseOverdue() {},
     ending: () => ({ logFile: "/dev/null", code: 1 }),
   };
   return { handlers, errors, reopened: () => reopened };

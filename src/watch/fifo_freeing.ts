@@ -11,8 +11,11 @@
  * meanwhile. The FIFOs opened to free it are closed only once the watchers are gone, so
  * that none takes their close up as an event and opens a FIFO again. A thread held by a
  * FIFO removed while it opened it can be freed by nothing: the watchers are given up
- * (never closed: the close would wait for good). An interruption leaves nothing behind:
- * the FIFOs opened are closed with the process.
+ * (never closed: the close would wait for good). Where the thread cannot be looked at (no
+ * /proc/self: macOS, or Linux without --allow-all), nothing finds it held: the session's
+ * last close then waits for the loops a bounded time (`Overdue`) and has their worker
+ * ended (watcher_host.ts), which ends them. An interruption leaves nothing behind: the
+ * FIFOs opened are closed with the process.
  */
 import { pausePoint } from "../engine/fault.ts";
 import type { FifoGuard } from "./fifo_guard.ts";
@@ -34,17 +37,26 @@ export interface OpenWatchers {
   readonly reading: Set<Promise<void>>;
 }
 
+/** What a close does once its watchers' reading loops have not ended for `afterMs`. */
+export interface Overdue {
+  afterMs: number;
+  /** Called once; ends the loops (by ending the watchers' worker), or nothing can. */
+  act(): void;
+}
+
 /**
  * Closes the watchers and waits for their reading loops to end. Deno's watcher thread is
  * freed first (held_open.ts), and again while the loops end (a FIFO made just before a
  * stop), and the guard frees it from another thread if a FIFO comes after the last look
  * (seen: a FIFO made as a watch stopped held it in a futex, deaf to SIGINT). Where it is
- * held for good, the watchers are left open and `giveUp` is called instead.
+ * held for good, the watchers are left open and `giveUp` is called instead. With `overdue`,
+ * loops still running after its `afterMs` have it act (a thread held where nothing finds it).
  */
 export async function dropWatchers(
   guard: FifoGuard,
   open: OpenWatchers,
   giveUp: () => void,
+  overdue?: Overdue,
 ): Promise<void> {
   pausePoint("dropping"); // tests: Deno's watcher held here is found by the first look
   const freed: Deno.FsFile[] = [];
@@ -55,8 +67,14 @@ export async function dropWatchers(
     open.current = [];
     let ended = false;
     const loops = Promise.all(open.reading).then(() => ended = true);
+    const until = performance.now() + (overdue?.afterMs ?? Infinity);
     while (!ended) {
       if (!freeWatcher(freed)) return giveUp();
+      if (performance.now() >= until && overdue !== undefined) {
+        const { act } = overdue;
+        overdue = undefined; // once
+        act(); // the loops end within a few ms where it ended them
+      }
       pausePoint("unwatching"); // tests: a FIFO made here comes after the last look
       await settledOrAfter(loops, CLOSING_CHECK_MS);
     }

@@ -18,7 +18,8 @@
  * `stop()` stops taking events, ends the pass in progress after its batch in progress (and
  * commits what it applied), closes every timer, logs `Watch stopped` and closes the session
  * (lock released), and only then closes the watchers: that waits on Deno's watcher thread,
- * which a FIFO can hold (see fifo_guard.ts), so the session is complete before. A process
+ * which a FIFO can hold (see fifo_guard.ts), so the session is complete before (where
+ * nothing frees it, the wait ends after a few seconds: events.ts `close`). A process
  * killed in the middle of a pass leaves what any interrupted run leaves: the batches
  * journaled since its last commit and temporary files, which the next session's recovery
  * completes.

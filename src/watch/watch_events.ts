@@ -130,6 +130,12 @@ export class WatchEvents {
       onPartial: (plan) => this.#onPartial(plan),
       onHeld: (path) => this.#onHeld(path),
       onStuck: () => this.#onStuck(),
+      onCloseOverdue: (ms) =>
+        this.#warn(
+          `Cannot close the watchers within ${ms / 1000} s: Deno's watcher thread does not ` +
+            "answer (held, perhaps, opening a FIFO made in a source): the watch stops without " +
+            "waiting for it",
+        ),
       ending: () => this.#ending(),
     }, { leftOut: foldersLeftOut([...roots], backupRoot), watchFs });
   }
