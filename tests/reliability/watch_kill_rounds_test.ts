@@ -1,0 +1,262 @@
+/**
+ * Random SIGKILL rounds of `watch`, as an OOM killer or a power cut would end a service. A
+ * tree of a few hundred files (kill_rounds_tree.ts: modified, appended, deleted, added,
+ * renamed, duplicates, folders moved, a hot file appended to past
+ * `max_versions_per_file`, so that retention prunes) is edited between rounds; each round
+ * starts a watch session and kills it with SIGKILL at a seeded random moment in one of
+ * these phases:
+ *
+ * - `start`: its first pass (the recovery of the session before, the full rescan that
+ *   backs up the edits made meanwhile, retention's pruning of `_deleted/`: each session's
+ *   clock is half a day ahead of the one before, with `keep_deleted_days` 1);
+ * - `burst`: a burst of edits, made while its batches are applied, killed after a random
+ *   number of the session's log lines (each batch writes its lines before its commit);
+ * - `reload`: a config edit (an exclude pattern and `max_versions_per_file` toggled)
+ *   with edits, killed before or after the session reloads it, in the full pass it runs;
+ * - `rescan`: edits found by a periodic rescan (a debounce longer than the rescan interval),
+ *   killed after a random number of its lines.
+ *
+ * After every kill the backup root is checked as the crash left it (`crashStateProblems`:
+ * never a partial file at a final name), and the committed state's copies are noted as
+ * captured. At the end a NEW watch session must converge: the latest copies equal the source,
+ * every captured content the tree wrote is still stored unless retention may have pruned
+ * it, nothing is left in the journal nor in `.backup-tool/tmp`; stopped with SIGTERM it
+ * exits 0 and frees the lock (a `run` after it has nothing to do), `verify` is clean and a
+ * full `restore --to` equals the source.
+ *
+ * RELIABILITY_SEED=<n> replays a seed; WATCH_KILL_ROUNDS=<n> sets the round count (a long
+ * hunt); the phases each round's kill landed in are printed.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { type Fixture, makeFixture, poll, writeConfig } from "../helpers.ts";
+import { WatchProcess } from "../watch_helpers.ts";
+import { HOT, KillTree } from "./kill_rounds_tree.ts";
+import {
+  checkBackup,
+  crashStateProblems,
+  latestProblems,
+  readState,
+  type Rng,
+  rng,
+  runTool,
+  snapshot,
+  suiteSeed,
+  tmpLeftovers,
+} from "./util.ts";
+
+const ROUNDS = Number(Deno.env.get("WATCH_KILL_ROUNDS") ?? 0) || 8;
+const FILES = 300;
+/** The smaller of the two `max_versions_per_file` the config is toggled between. */
+const MAX_VERSIONS = 3;
+const DAY = 86_400_000;
+/** How long a kill waits for its log lines at most: then it lands wherever the session is. */
+const KILL_WAIT_MS = 5_000;
+
+type Phase = "start" | "burst" | "reload" | "rescan";
+
+interface Settings {
+  excluded: boolean;
+  rescan: boolean;
+}
+
+function config(fx: Fixture, s: Settings): void {
+  writeConfig(fx.config, {
+    sources: ["./source"],
+    backup_root: "./backup",
+    log_dir: "./logs",
+    exclude: s.excluded ? ["*.tmp"] : [],
+    retention: { max_versions_per_file: s.excluded ? MAX_VERSIONS : 4, keep_deleted_days: 1 },
+    safety: { max_delete_percent: 100 },
+    // A rescan round's debounce outlasts the rescan interval: the rescan finds the edits.
+    watch: s.rescan ? { debounce_ms: 3000, rescan_interval: 1 } : { debounce_ms: 50 },
+  });
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The lines (timestamps removed) of the log of the session with this pid, [] before it. */
+function sessionLog(fx: Fixture, pid: number): string[] {
+  let names: string[];
+  try {
+    names = [...Deno.readDirSync(fx.logs)].map((e) => e.name).sort().reverse();
+  } catch {
+    return [];
+  }
+  for (const name of names.slice(0, 3)) {
+    const text = Deno.readTextFileSync(join(fx.logs, name));
+    if (!text.slice(0, 300).includes(`pid ${pid})`)) continue;
+    return text.split("\n").filter((l) => l !== "").map((l) => l.replace(/^\S+ /, ""));
+  }
+  return [];
+}
+
+/** Waits until the session's log has `count` lines, or one matching `line`; false if late. */
+async function logReaches(
+  fx: Fixture,
+  w: WatchProcess,
+  until: { count?: number; line?: RegExp },
+  ms = KILL_WAIT_MS,
+): Promise<boolean> {
+  let ended = false;
+  w.ended.then(() => ended = true);
+  for (const deadline = Date.now() + ms; Date.now() < deadline && !ended;) {
+    const lines = sessionLog(fx, w.pid);
+    if (until.count !== undefined && lines.length >= until.count) return true;
+    if (until.line && lines.some((l) => until.line!.test(l))) return true;
+    await sleep(3);
+  }
+  return false;
+}
+
+/**
+ * Edits while the session works: `n` random ones, a large file now and then (its copy
+ * takes a while to stage), and the hot file appended to every few, after a pause longer
+ * than the debounce at times, so that each append can be a version of its own.
+ */
+async function burst(tree: KillTree, r: Rng, n: number): Promise<void> {
+  for (let i = 0; i < n; i++) {
+    tree.editOnce();
+    if (r.next() < 0.03) tree.write(`big/b${r.int(0, 3)}.bin`, r.bytes(r.int(1 << 20, 3 << 20)));
+    if (i % 4 === 0) {
+      tree.append(HOT, r.bytes(r.int(1, 200)));
+      await sleep(r.int(0, 120));
+    }
+  }
+}
+
+interface Round {
+  phase: Phase;
+  /** Whether the kill landed while the session still ran (else it had ended: a failure). */
+  killed: boolean;
+  /** Whether its first pass went through, not held back by the clock guard. */
+  vouched: boolean;
+}
+
+/** One session, killed in `phase` at a seeded random moment. */
+async function round(
+  fx: Fixture,
+  tree: KillTree,
+  r: Rng,
+  phase: Phase,
+  env: Record<string, string>,
+): Promise<Round> {
+  await using w = new WatchProcess(fx, ["--quiet"], env);
+  if (phase === "start") {
+    await logReaches(fx, w, { count: r.int(1, 60) });
+    await sleep(r.int(0, 40));
+  } else {
+    await logReaches(fx, w, { line: /^Watch started/ }, 30_000);
+    const start = sessionLog(fx, w.pid).length;
+    if (phase === "reload") {
+      config(fx, { excluded: r.next() < 0.5, rescan: false });
+      await burst(tree, r, r.int(5, 30));
+      if (r.next() < 0.3) await sleep(r.int(0, 8000));
+      else {
+        await logReaches(fx, w, { line: /^NOTE: Config .* reloaded/ }, 15_000);
+        const at = sessionLog(fx, w.pid).length;
+        await logReaches(fx, w, { count: at + r.int(0, 40) });
+      }
+    } else {
+      const edits = burst(tree, r, r.int(20, 80));
+      const wait = phase === "rescan"
+        ? logReaches(fx, w, { line: /^RESCAN: periodic/ }).then(async () => {
+          const at = sessionLog(fx, w.pid).length;
+          await logReaches(fx, w, { count: at + r.int(0, 30) });
+        })
+        : r.next() < 0.5
+        ? logReaches(fx, w, { count: start + r.int(1, 80) })
+        : sleep(r.int(0, 1500));
+      await Promise.all([edits, wait]);
+    }
+    // At once half the time: a batch's commit follows its log lines within milliseconds.
+    if (r.next() < 0.5) await sleep(r.int(0, 20));
+  }
+  // Only a session that still ran when it was sent SIGKILL ends by it.
+  const exit = await w.stop("SIGKILL");
+  const log = sessionLog(fx, w.pid);
+  const vouched = log.some((l) => l.startsWith("Watch started")) &&
+    !log.some((l) => l.includes("were not pruned"));
+  return { phase, killed: exit.signal === "SIGKILL", vouched };
+}
+
+Deno.test("random SIGKILL rounds of watch: a new session converges and no captured content is lost", async () => {
+  const seed = suiteSeed(0x5eed_0002);
+  const r = rng(seed);
+  const replay = `seed ${seed} (RELIABILITY_SEED=${seed} replays it)`;
+  using fx = makeFixture({});
+  const tree = new KillTree(r, fx.source);
+  tree.generate(FILES);
+  for (let i = 0; i < 5; i++) tree.write(`tmp/t${i}.tmp`, r.bytes(r.int(1, 500)));
+  const captured = new Set<string>();
+  const landed: Record<string, number> = {};
+  let ahead = DAY / 2;
+  for (let n = 0; n < ROUNDS; n++) {
+    const phase: Phase = n === 0
+      ? "start"
+      : r.pick(["start", "burst", "burst", "reload", "rescan"]);
+    if (n > 0) { for (let i = r.int(0, 40); i > 0; i--) tree.editOnce(); }
+    config(fx, { excluded: r.next() < 0.5, rescan: phase === "rescan" });
+    const env = { BACKUP_TOOL_CLOCK_AHEAD: String(ahead) };
+    const { killed, vouched } = await round(fx, tree, r, phase, env);
+    // The clock moves on from a session whose full pass vouched for its time, never more
+    // than the guard of keep_deleted_days allows (a session killed in its first pass
+    // vouches for nothing: the next one's clock stays).
+    if (vouched) ahead += DAY / 2;
+    assert.ok(killed, `round ${n} (${phase}): the session ended before its kill, ${replay}`);
+    const problems = crashStateProblems(fx.backup);
+    assert.deepEqual(problems, [], `round ${n} (${phase}), after SIGKILL, ${replay}`);
+    const state = readState(fx.backup);
+    for (const c of state.copies) if (c.stored_at) captured.add(c.hash);
+    // Where it landed: with batches journaled and not committed, or files staged.
+    const inBatch = state.intents > 0
+      ? "journaled"
+      : tmpLeftovers(fx.backup).length > 0
+      ? "staged"
+      : "between";
+    landed[`${phase} ${inBatch}`] = (landed[`${phase} ${inBatch}`] ?? 0) + 1;
+  }
+  const pruned = fx.logLines().filter((l) => l.startsWith("RETENTION delete:"));
+  const deleted = pruned.filter((l) => l.includes(" _deleted/")).length;
+  console.log(
+    `  ${replay}: ${ROUNDS} sessions killed: ${JSON.stringify(landed)}; ` +
+      `${pruned.length - deleted} versions and ${deleted} deleted files' copies pruned`,
+  );
+
+  config(fx, { excluded: false, rescan: false });
+  const env = { BACKUP_TOOL_CLOCK_AHEAD: String(ahead) };
+  {
+    await using w = new WatchProcess(fx, ["--quiet"], env);
+    await w.ready();
+    await poll(`the new session to converge, ${replay}`, () => {
+      try {
+        const check = checkBackup(fx.backup);
+        return [...check.problems, ...latestProblems(fx.source, fx.backup, check)].length === 0;
+      } catch {
+        return false; // the state is being written
+      }
+    }, 60_000);
+    const exit = await w.stop("SIGTERM");
+    assert.equal(exit.code, 0, `the new session's stop, ${replay}\n${exit.stderr}`);
+  }
+  const check = checkBackup(fx.backup);
+  const problems = [...check.problems, ...latestProblems(fx.source, fx.backup, check)];
+  const written = tree.written();
+  for (const h of captured) {
+    if (!written.has(h) || tree.mayBePruned(h, 2)) continue;
+    if (!check.contents.has(h)) problems.push(`captured content ${h.slice(0, 12)} is lost`);
+  }
+  assert.deepEqual(problems, [], `after the new session, ${replay}`);
+
+  const verify = await runTool(["verify", "--json", "--config", fx.config], { timeoutMs: 60_000 });
+  assert.equal(verify.code, 0, `verify, ${replay}\n${verify.stdout}\n${verify.stderr}`);
+  const restored = join(fx.dir, "restored");
+  const restore = await runTool(["restore", "--to", restored, "--config", fx.config]);
+  assert.equal(restore.code, 0, `restore, ${replay}\n${restore.stdout}\n${restore.stderr}`);
+  assert.deepEqual(snapshot(restored), snapshot(fx.source), `full restore, ${replay}`);
+  // The lock is free, and the session left nothing to do.
+  const again = await runTool(["run", "--json", "--config", fx.config], { env });
+  assert.equal(again.code, 0, `the run after, ${replay}\n${again.stdout}\n${again.stderr}`);
+  const c = JSON.parse(again.stdout).counts;
+  assert.equal(c.backup + c.modified + c.duplicate + c.delete + c.failed, 0, replay);
+});
