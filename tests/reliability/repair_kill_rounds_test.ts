@@ -26,6 +26,7 @@ import {
   countsOf,
   digestPath,
   killAndWait,
+  lastLogLines,
   latestProblems,
   readState,
   type Rng,
@@ -104,6 +105,7 @@ function damage(
   source: string,
   share: number,
   skip: Map<string, Damage>,
+  hand: Set<string>,
 ): Map<string, Damage> {
   const held = new Set([...snapshot(source).values()].map((s) => s.hash));
   const out = new Map<string, Damage>();
@@ -112,7 +114,8 @@ function damage(
     if (r.next() >= share) continue;
     const abs = join(backup, ...c.stored_at.split("/"));
     const bytes = Deno.readFileSync(abs);
-    const how = bytes.length < 2 ? 2 : r.int(0, 2);
+    // 0: a bit flipped, 1: truncated, 2: removed, 3: a folder put by hand in its place.
+    const how = r.next() < 0.05 ? 3 : bytes.length < 2 ? 2 : r.int(0, 2);
     // Written to another name and renamed over the copy: no other name of its bytes changes.
     const tmp = `${abs}.damage`;
     if (how === 0) {
@@ -122,9 +125,14 @@ function damage(
       // Never empty: the bytes of an empty file are a content the backup may record.
       Deno.writeFileSync(tmp, bytes.subarray(0, r.int(1, bytes.length - 1)));
     }
-    if (how === 2) Deno.removeSync(abs);
+    if (how >= 2) Deno.removeSync(abs);
     else Deno.renameSync(tmp, abs);
-    out.set(c.stored_at, { recorded: c.hash, damaged: how === 2 ? undefined : digestPath(abs) });
+    if (how === 3) {
+      Deno.mkdirSync(abs);
+      Deno.writeTextFileSync(join(abs, "note.txt"), "put here by hand\n");
+      hand.add(c.stored_at);
+    }
+    out.set(c.stored_at, { recorded: c.hash, damaged: how >= 2 ? undefined : digestPath(abs) });
   }
   return out;
 }
@@ -149,30 +157,36 @@ function damagedKept(backup: string): Map<string, number> {
   return out;
 }
 
-/** The crash-time invariants of a repair killed with `damaged` not all repaired. */
-function crashProblems(backup: string, damaged: Map<string, Damage>): string[] {
+/**
+ * The crash-time invariants of a repair killed with `damaged` not all repaired. A copy
+ * whose place holds a folder put there by hand (`hand`) is made at the next free name
+ * beside it, recorded there first: missing there is a crash state the next repair mends.
+ */
+function crashProblems(
+  backup: string,
+  damaged: Map<string, Damage>,
+  hand: Set<string>,
+): string[] {
+  const byHand = (rel: string) => [...hand].some((h) => rel.startsWith(`${h}/`));
+  const madeBeside = (rel: string) => [...hand].some((h) => rel.startsWith(`${h}.~`));
   const problems: string[] = [];
   const aside = damagedKept(backup);
   const copies = readState(backup).copies;
   const recorded = new Set(copies.map((c) => c.stored_at));
   for (const rel of storedFiles(backup).keys()) {
-    if (!recorded.has(rel)) {
+    if (!recorded.has(rel) && !byHand(rel)) {
       problems.push(`${rel}: a file at a final name the state does not record`);
     }
   }
   for (const c of copies) {
     if (!c.stored_at) continue;
     const abs = join(backup, ...c.stored_at.split("/"));
-    let got: string | undefined;
-    try {
-      got = digestPath(abs);
-    } catch (e) {
-      if (!(e instanceof Deno.errors.NotFound)) throw e;
-    }
+    const got = digestOrNone(abs);
     const d = damaged.get(c.stored_at);
     if (got === c.hash) continue;
     if (d && got === d.damaged && got !== undefined) continue;
     if (d && got === undefined && d.damaged === undefined) continue;
+    if (got === undefined && madeBeside(c.stored_at)) continue;
     problems.push(`${c.stored_at}: holds ${got ?? "nothing"}, neither recorded nor as damaged`);
   }
   for (const [at, d] of damaged) {
@@ -184,6 +198,16 @@ function crashProblems(backup: string, damaged: Map<string, Damage>): string[] {
     if (here !== d.damaged) problems.push(`${at}: its damaged bytes are nowhere any more`);
   }
   return problems;
+}
+
+/** A stored file's digest; undefined where nothing is, or a folder put there by hand. */
+function digestOrNone(abs: string): string | undefined {
+  try {
+    return Deno.lstatSync(abs).isDirectory ? undefined : digestPath(abs);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return undefined;
+    throw e;
+  }
 }
 
 /** Where a kill landed: before any copy was made again, among them, or after the last. */
@@ -234,6 +258,8 @@ Deno.test("random SIGKILL rounds of verify --repair: no copy is lost or half-wri
   assert.equal((await runTool(["run", "--quiet", "--config", fx.config])).code, 0);
   const lock = join(fx.backup, ".backup-tool", "lock");
   const damaged = new Map<string, Damage>();
+  /** Copies' places where a folder was put by hand. */
+  const hand = new Set<string>();
   /** Every damaged content made, with how many copies were so damaged. */
   const made = new Map<string, number>();
   let killed = 0;
@@ -242,7 +268,8 @@ Deno.test("random SIGKILL rounds of verify --repair: no copy is lost or half-wri
   let busyMs = 2000;
   for (let n = 0; n < ROUNDS; n++) {
     if (damaged.size === 0 || r.next() < 0.3) {
-      for (const [at, d] of damage(r, fx.backup, fx.source, r.next() * 0.3, damaged)) {
+      const share = r.next() * 0.3;
+      for (const [at, d] of damage(r, fx.backup, fx.source, share, damaged, hand)) {
         damaged.set(at, d);
         if (d.damaged) made.set(d.damaged, (made.get(d.damaged) ?? 0) + 1);
       }
@@ -260,14 +287,15 @@ Deno.test("random SIGKILL rounds of verify --repair: no copy is lost or half-wri
     }
     const status = await child.status;
     if (status.signal !== "SIGKILL") {
-      assert.equal(status.code, 0, `round ${n}: the repair failed, ${replay}`);
+      // Exit 1 where folders put by hand stand in the backup root (verify names them).
+      assert.equal(status.code, hand.size > 0 ? 1 : 0, `round ${n}: the repair failed, ${replay}`);
       completed++;
       damaged.clear();
       if (exited && locked > 0) busyMs = Math.max(100, performance.now() - locked);
       continue;
     }
     killed++;
-    const problems = crashProblems(fx.backup, damaged);
+    const problems = crashProblems(fx.backup, damaged, hand);
     assert.deepEqual(problems, [], `round ${n}, after SIGKILL, ${replay}`);
     const phase = phaseOf(fx.backup, damaged);
     landed[phase] = (landed[phase] ?? 0) + 1;
@@ -277,8 +305,12 @@ Deno.test("random SIGKILL rounds of verify --repair: no copy is lost or half-wri
   );
   assert.ok(killed >= ROUNDS / 3, `only ${killed} of ${ROUNDS} repairs were killed, ${replay}`);
 
-  const repair = await runTool(["verify", "--repair", "--json", "--config", fx.config]);
-  assert.equal(repair.code, 0, `the repair after, ${replay}\n${repair.stdout}\n${repair.stderr}`);
+  const repair = await runTool(["verify", "--repair", "--config", fx.config]);
+  const said = `the repair after, ${replay}\n${repair.stdout}\n${repair.stderr}`;
+  assert.equal(repair.code, hand.size > 0 ? 1 : 0, said);
+  assert.match(lastLogLines(fx.logs).at(-1)!, / repaired, 0 not repaired, /, said);
+  // What was put by hand goes: then nothing but the backup is left in the backup root.
+  for (const h of hand) Deno.removeSync(join(fx.backup, ...h.split("/")), { recursive: true });
   const verify = await runTool(["verify", "--json", "--config", fx.config]);
   assert.equal(verify.code, 0, `verify, ${replay}\n${verify.stdout}\n${verify.stderr}`);
   assert.equal(JSON.parse(verify.stdout).ok, true);

@@ -33,6 +33,7 @@ import { type Fixture, makeFixture, poll, writeConfig } from "../helpers.ts";
 import { WatchProcess } from "../watch_helpers.ts";
 import { HOT, KillTree } from "./kill_rounds_tree.ts";
 import {
+  type BackupCheck,
   checkBackup,
   crashStateProblems,
   latestProblems,
@@ -58,11 +59,13 @@ type Phase = "start" | "burst" | "reload" | "rescan";
 interface Settings {
   excluded: boolean;
   rescan: boolean;
+  /** Whether the second source (`extra/`) is in the config: a reload adds or removes it. */
+  extra: boolean;
 }
 
 function config(fx: Fixture, s: Settings): void {
   writeConfig(fx.config, {
-    sources: ["./source"],
+    sources: s.extra ? ["./source", "./extra"] : ["./source"],
     backup_root: "./backup",
     log_dir: "./logs",
     exclude: s.excluded ? ["*.tmp"] : [],
@@ -74,6 +77,15 @@ function config(fx: Fixture, s: Settings): void {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Where the latest copies of either source differ from it (`latestProblems`). */
+function sourceProblems(fx: Fixture, check: BackupCheck): string[] {
+  return ["source", "extra"].flatMap((name) => {
+    const files = check.state.files.filter((f) => f.path.startsWith(`${name}/`));
+    const only = { ...check, state: { ...check.state, files } };
+    return latestProblems(join(fx.dir, name), fx.backup, only, name);
+  });
+}
 
 /** The lines (timestamps removed) of the log of the session with this pid, [] before it. */
 function sessionLog(fx: Fixture, pid: number): string[] {
@@ -149,7 +161,7 @@ async function round(
     await logReaches(fx, w, { line: /^Watch started/ }, 30_000);
     const start = sessionLog(fx, w.pid).length;
     if (phase === "reload") {
-      config(fx, { excluded: r.next() < 0.5, rescan: false });
+      config(fx, { excluded: r.next() < 0.5, rescan: false, extra: r.next() < 0.5 });
       await burst(tree, r, r.int(5, 30));
       if (r.next() < 0.3) await sleep(r.int(0, 8000));
       else {
@@ -188,6 +200,8 @@ Deno.test("random SIGKILL rounds of watch: a new session converges and no captur
   const tree = new KillTree(r, fx.source);
   tree.generate(FILES);
   for (let i = 0; i < 5; i++) tree.write(`tmp/t${i}.tmp`, r.bytes(r.int(1, 500)));
+  const extra = new KillTree(r, join(fx.dir, "extra"));
+  extra.generate(30);
   const captured = new Set<string>();
   const landed: Record<string, number> = {};
   let ahead = DAY / 2;
@@ -195,8 +209,11 @@ Deno.test("random SIGKILL rounds of watch: a new session converges and no captur
     const phase: Phase = n === 0
       ? "start"
       : r.pick(["start", "burst", "burst", "reload", "rescan"]);
-    if (n > 0) { for (let i = r.int(0, 40); i > 0; i--) tree.editOnce(); }
-    config(fx, { excluded: r.next() < 0.5, rescan: phase === "rescan" });
+    if (n > 0) {
+      for (let i = r.int(0, 40); i > 0; i--) tree.editOnce();
+      for (let i = r.int(0, 5); i > 0; i--) extra.editOnce();
+    }
+    config(fx, { excluded: r.next() < 0.5, rescan: phase === "rescan", extra: r.next() < 0.5 });
     const env = { BACKUP_TOOL_CLOCK_AHEAD: String(ahead) };
     const { killed, vouched } = await round(fx, tree, r, phase, env);
     // The clock moves on from a session whose full pass vouched for its time, never more
@@ -223,7 +240,7 @@ Deno.test("random SIGKILL rounds of watch: a new session converges and no captur
       `${pruned.length - deleted} versions and ${deleted} deleted files' copies pruned`,
   );
 
-  config(fx, { excluded: false, rescan: false });
+  config(fx, { excluded: false, rescan: false, extra: true });
   const env = { BACKUP_TOOL_CLOCK_AHEAD: String(ahead) };
   {
     await using w = new WatchProcess(fx, ["--quiet"], env);
@@ -231,7 +248,7 @@ Deno.test("random SIGKILL rounds of watch: a new session converges and no captur
     await poll(`the new session to converge, ${replay}`, () => {
       try {
         const check = checkBackup(fx.backup);
-        return [...check.problems, ...latestProblems(fx.source, fx.backup, check)].length === 0;
+        return [...check.problems, ...sourceProblems(fx, check)].length === 0;
       } catch {
         return false; // the state is being written
       }
@@ -240,10 +257,10 @@ Deno.test("random SIGKILL rounds of watch: a new session converges and no captur
     assert.equal(exit.code, 0, `the new session's stop, ${replay}\n${exit.stderr}`);
   }
   const check = checkBackup(fx.backup);
-  const problems = [...check.problems, ...latestProblems(fx.source, fx.backup, check)];
-  const written = tree.written();
+  const problems = [...check.problems, ...sourceProblems(fx, check)];
+  const written = new Set([...tree.written(), ...extra.written()]);
   for (const h of captured) {
-    if (!written.has(h) || tree.mayBePruned(h, 2)) continue;
+    if (!written.has(h) || tree.mayBePruned(h, 2) || extra.mayBePruned(h, 2)) continue;
     if (!check.contents.has(h)) problems.push(`captured content ${h.slice(0, 12)} is lost`);
   }
   assert.deepEqual(problems, [], `after the new session, ${replay}`);
@@ -253,7 +270,10 @@ Deno.test("random SIGKILL rounds of watch: a new session converges and no captur
   const restored = join(fx.dir, "restored");
   const restore = await runTool(["restore", "--to", restored, "--config", fx.config]);
   assert.equal(restore.code, 0, `restore, ${replay}\n${restore.stdout}\n${restore.stderr}`);
-  assert.deepEqual(snapshot(restored), snapshot(fx.source), `full restore, ${replay}`);
+  for (const name of ["source", "extra"]) {
+    const got = snapshot(join(restored, name));
+    assert.deepEqual(got, snapshot(join(fx.dir, name)), `full restore of ${name}, ${replay}`);
+  }
   // The lock is free, and the session left nothing to do.
   const again = await runTool(["run", "--json", "--config", fx.config], { env });
   assert.equal(again.code, 0, `the run after, ${replay}\n${again.stdout}\n${again.stderr}`);
