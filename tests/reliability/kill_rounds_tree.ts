@@ -25,6 +25,9 @@ export class KillTree {
   dirs: string[] = [];
   #counter = 0;
 
+  /** Files beyond which an edit that would add one deletes one: the tree stays as large. */
+  #most = 0;
+
   constructor(readonly r: Rng, readonly root: string) {}
 
   /** A tree of `count` files in 30 folders, and the hot file. */
@@ -41,6 +44,7 @@ export class KillTree {
       else this.write(rel, this.#content(this.#size()));
     }
     this.write(HOT, this.r.bytes(100));
+    this.#most = Math.round(this.files.size * 1.2);
   }
 
   abs(rel: string): string {
@@ -66,7 +70,7 @@ export class KillTree {
       const rel = this.r.pick(regular());
       if (this.r.next() < 0.5) this.append(rel, this.r.bytes(this.r.int(1, 4096)));
       else this.write(rel, this.#content(this.#size()));
-    } else if (x < 0.45) {
+    } else if (x < 0.45 || this.files.size > this.#most) {
       this.#remove(this.r.pick([...this.files.keys()]));
     } else if (x < 0.55) {
       this.#rename(this.r.pick(regular()));
@@ -158,7 +162,8 @@ export class KillTree {
     } catch {
       return; // nothing was ever made in it
     }
-    const to = `${from}m${this.#counter++}`;
+    // Beside itself under a new name (not one that grows with each move: names have limits).
+    const to = `${from.replace(/m\d+$/, "")}m${this.#counter++}`;
     Deno.renameSync(this.abs(from), this.abs(to));
     const moved = (p: string) => p === from || p.startsWith(`${from}/`);
     const renamed = (p: string) => to + p.slice(from.length);

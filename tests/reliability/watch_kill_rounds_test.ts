@@ -87,25 +87,57 @@ function sourceProblems(fx: Fixture, check: BackupCheck): string[] {
   });
 }
 
-/** The lines (timestamps removed) of the log of the session with this pid, [] before it. */
-function sessionLog(fx: Fixture, pid: number): string[] {
-  let names: string[];
-  try {
-    names = [...Deno.readDirSync(fx.logs)].map((e) => e.name).sort().reverse();
-  } catch {
-    return [];
+/**
+ * The log of the session with this pid, read as it grows: only what was added since the
+ * last look is read (a first pass names every file, and kills poll every few ms).
+ */
+class SessionLog {
+  #file: string | undefined;
+  #offset = 0;
+  #rest = "";
+  readonly #lines: string[] = [];
+
+  constructor(readonly fx: Fixture, readonly pid: number) {}
+
+  /** Its lines so far, timestamps removed; [] before it is there. */
+  lines(): string[] {
+    this.#file ??= this.#find();
+    if (this.#file === undefined) return this.#lines;
+    using f = Deno.openSync(this.#file, { read: true });
+    f.seekSync(this.#offset, Deno.SeekMode.Start);
+    const buf = new Uint8Array(1 << 20);
+    let text = "";
+    for (let n = f.readSync(buf); n !== null && n > 0; n = f.readSync(buf)) {
+      this.#offset += n;
+      text += new TextDecoder().decode(buf.subarray(0, n), { stream: false });
+    }
+    const parts = (this.#rest + text).split("\n");
+    this.#rest = parts.pop()!;
+    for (const l of parts) if (l !== "") this.#lines.push(l.replace(/^\S+ /, ""));
+    return this.#lines;
   }
-  for (const name of names.slice(0, 3)) {
-    const text = Deno.readTextFileSync(join(fx.logs, name));
-    if (!text.slice(0, 300).includes(`pid ${pid})`)) continue;
-    return text.split("\n").filter((l) => l !== "").map((l) => l.replace(/^\S+ /, ""));
+
+  #find(): string | undefined {
+    let names: string[];
+    try {
+      names = [...Deno.readDirSync(this.fx.logs)].map((e) => e.name).sort().reverse();
+    } catch {
+      return undefined;
+    }
+    const head = new Uint8Array(300);
+    for (const name of names.slice(0, 3)) {
+      const path = join(this.fx.logs, name);
+      using f = Deno.openSync(path, { read: true });
+      const n = f.readSync(head) ?? 0;
+      if (new TextDecoder().decode(head.subarray(0, n)).includes(`pid ${this.pid})`)) return path;
+    }
+    return undefined;
   }
-  return [];
 }
 
 /** Waits until the session's log has `count` lines, or one matching `line`; false if late. */
 async function logReaches(
-  fx: Fixture,
+  log: SessionLog,
   w: WatchProcess,
   until: { count?: number; line?: RegExp },
   ms = KILL_WAIT_MS,
@@ -113,7 +145,7 @@ async function logReaches(
   let ended = false;
   w.ended.then(() => ended = true);
   for (const deadline = Date.now() + ms; Date.now() < deadline && !ended;) {
-    const lines = sessionLog(fx, w.pid);
+    const lines = log.lines();
     if (until.count !== undefined && lines.length >= until.count) return true;
     if (until.line && lines.some((l) => until.line!.test(l))) return true;
     await sleep(3);
@@ -154,30 +186,32 @@ async function round(
   env: Record<string, string>,
 ): Promise<Round> {
   await using w = new WatchProcess(fx, ["--quiet"], env);
+  const log = new SessionLog(fx, w.pid);
   if (phase === "start") {
-    await logReaches(fx, w, { count: r.int(1, 60) });
+    // Its first pass names every file (`log_unchanged`), a batch's lines at a time.
+    await logReaches(log, w, { count: r.int(1, 600), line: /^Watch started/ });
     await sleep(r.int(0, 40));
   } else {
-    await logReaches(fx, w, { line: /^Watch started/ }, 30_000);
-    const start = sessionLog(fx, w.pid).length;
+    await logReaches(log, w, { line: /^Watch started/ }, 30_000);
+    const start = log.lines().length;
     if (phase === "reload") {
       config(fx, { excluded: r.next() < 0.5, rescan: false, extra: r.next() < 0.5 });
       await burst(tree, r, r.int(5, 30));
       if (r.next() < 0.3) await sleep(r.int(0, 8000));
       else {
-        await logReaches(fx, w, { line: /^NOTE: Config .* reloaded/ }, 15_000);
-        const at = sessionLog(fx, w.pid).length;
-        await logReaches(fx, w, { count: at + r.int(0, 40) });
+        await logReaches(log, w, { line: /^NOTE: Config .* reloaded/ }, 15_000);
+        const at = log.lines().length;
+        await logReaches(log, w, { count: at + r.int(0, 40) });
       }
     } else {
       const edits = burst(tree, r, r.int(20, 80));
       const wait = phase === "rescan"
-        ? logReaches(fx, w, { line: /^RESCAN: periodic/ }).then(async () => {
-          const at = sessionLog(fx, w.pid).length;
-          await logReaches(fx, w, { count: at + r.int(0, 30) });
+        ? logReaches(log, w, { line: /^RESCAN: periodic/ }).then(async () => {
+          const at = log.lines().length;
+          await logReaches(log, w, { count: at + r.int(0, 30) });
         })
         : r.next() < 0.5
-        ? logReaches(fx, w, { count: start + r.int(1, 80) })
+        ? logReaches(log, w, { count: start + r.int(1, 80) })
         : sleep(r.int(0, 1500));
       await Promise.all([edits, wait]);
     }
@@ -186,9 +220,9 @@ async function round(
   }
   // Only a session that still ran when it was sent SIGKILL ends by it.
   const exit = await w.stop("SIGKILL");
-  const log = sessionLog(fx, w.pid);
-  const vouched = log.some((l) => l.startsWith("Watch started")) &&
-    !log.some((l) => l.includes("were not pruned"));
+  const lines = log.lines();
+  const vouched = lines.some((l) => l.startsWith("Watch started")) &&
+    !lines.some((l) => l.includes("were not pruned"));
   return { phase, killed: exit.signal === "SIGKILL", vouched };
 }
 
@@ -244,7 +278,14 @@ Deno.test("random SIGKILL rounds of watch: a new session converges and no captur
   const env = { BACKUP_TOOL_CLOCK_AHEAD: String(ahead) };
   {
     await using w = new WatchProcess(fx, ["--quiet"], env);
-    await w.ready();
+    // Not w.ready(): that counts 'Watch started' in every log, which log rotation removes.
+    const started = await logReaches(
+      new SessionLog(fx, w.pid),
+      w,
+      { line: /^Watch started/ },
+      60_000,
+    );
+    assert.ok(started, `the new session did not start within 60 s, ${replay}\n${w.stderr}`);
     await poll(`the new session to converge, ${replay}`, () => {
       try {
         const check = checkBackup(fx.backup);
