@@ -14,7 +14,9 @@
  * - `reload`: a config edit (an exclude pattern and `max_versions_per_file` toggled)
  *   with edits, killed before or after the session reloads it, in the full pass it runs;
  * - `rescan`: edits found by a periodic rescan (a debounce longer than the rescan interval),
- *   killed after a random number of its lines.
+ *   killed after a random number of its lines;
+ * - `stopping`: a burst, then SIGTERM and, a random moment later, SIGKILL (a service
+ *   manager's stop timeout): the session finishing its batch, or stopped already (exit 0).
  *
  * After every kill the backup root is checked as the crash left it (`crashStateProblems`:
  * never a partial file at a final name), and the committed state's copies are noted as
@@ -46,7 +48,7 @@ import {
   tmpLeftovers,
 } from "./util.ts";
 
-const ROUNDS = Number(Deno.env.get("WATCH_KILL_ROUNDS") ?? 0) || 8;
+const ROUNDS = Number(Deno.env.get("WATCH_KILL_ROUNDS") ?? 0) || 10;
 const FILES = 300;
 /** The smaller of the two `max_versions_per_file` the config is toggled between. */
 const MAX_VERSIONS = 3;
@@ -54,7 +56,7 @@ const DAY = 86_400_000;
 /** How long a kill waits for its log lines at most: then it lands wherever the session is. */
 const KILL_WAIT_MS = 5_000;
 
-type Phase = "start" | "burst" | "reload" | "rescan";
+type Phase = "start" | "burst" | "reload" | "rescan" | "stopping";
 
 interface Settings {
   excluded: boolean;
@@ -173,6 +175,8 @@ interface Round {
   phase: Phase;
   /** Whether the kill landed while the session still ran (else it had ended: a failure). */
   killed: boolean;
+  /** A `stopping` session that ended by its SIGTERM before the SIGKILL came. */
+  stopped: boolean;
   /** Whether its first pass went through, not held back by the clock guard. */
   vouched: boolean;
 }
@@ -218,12 +222,20 @@ async function round(
     // At once half the time: a batch's commit follows its log lines within milliseconds.
     if (r.next() < 0.5) await sleep(r.int(0, 20));
   }
+  if (phase === "stopping") {
+    Deno.kill(w.pid, "SIGTERM");
+    await Promise.race([w.ended, sleep(r.int(0, 400))]);
+  }
   // Only a session that still ran when it was sent SIGKILL ends by it.
   const exit = await w.stop("SIGKILL");
+  if (phase === "stopping" && exit.signal !== "SIGKILL") {
+    assert.equal(exit.code, 0, `a session stopped by SIGTERM:\n${exit.stderr}`);
+    return { phase, killed: true, stopped: true, vouched: true };
+  }
   const lines = log.lines();
   const vouched = lines.some((l) => l.startsWith("Watch started")) &&
     !lines.some((l) => l.includes("were not pruned"));
-  return { phase, killed: exit.signal === "SIGKILL", vouched };
+  return { phase, killed: exit.signal === "SIGKILL", stopped: false, vouched };
 }
 
 Deno.test("random SIGKILL rounds of watch: a new session converges and no captured content is lost", async () => {
@@ -242,14 +254,14 @@ Deno.test("random SIGKILL rounds of watch: a new session converges and no captur
   for (let n = 0; n < ROUNDS; n++) {
     const phase: Phase = n === 0
       ? "start"
-      : r.pick(["start", "burst", "burst", "reload", "rescan"]);
+      : r.pick(["start", "burst", "burst", "reload", "rescan", "stopping"]);
     if (n > 0) {
       for (let i = r.int(0, 40); i > 0; i--) tree.editOnce();
       for (let i = r.int(0, 5); i > 0; i--) extra.editOnce();
     }
     config(fx, { excluded: r.next() < 0.5, rescan: phase === "rescan", extra: r.next() < 0.5 });
     const env = { BACKUP_TOOL_CLOCK_AHEAD: String(ahead) };
-    const { killed, vouched } = await round(fx, tree, r, phase, env);
+    const { killed, stopped, vouched } = await round(fx, tree, r, phase, env);
     // The clock moves on from a session whose full pass vouched for its time, never more
     // than the guard of keep_deleted_days allows (a session killed in its first pass
     // vouches for nothing: the next one's clock stays).
@@ -260,7 +272,14 @@ Deno.test("random SIGKILL rounds of watch: a new session converges and no captur
     const state = readState(fx.backup);
     for (const c of state.copies) if (c.stored_at) captured.add(c.hash);
     // Where it landed: with batches journaled and not committed, or files staged.
-    const inBatch = state.intents > 0
+    if (stopped) {
+      // Stopped by its SIGTERM: its batch finished, nothing journaled nor staged is left.
+      assert.equal(state.intents, 0, `round ${n}, stopped, ${replay}`);
+      assert.deepEqual(tmpLeftovers(fx.backup), [], `round ${n}, stopped, ${replay}`);
+    }
+    const inBatch = stopped
+      ? "ended by SIGTERM first"
+      : state.intents > 0
       ? "journaled"
       : tmpLeftovers(fx.backup).length > 0
       ? "staged"
