@@ -113,6 +113,8 @@ function damage(
     if (!c.stored_at || c.kind !== "file" || !held.has(c.hash) || skip.has(c.stored_at)) continue;
     if (r.next() >= share) continue;
     const abs = join(backup, ...c.stored_at.split("/"));
+    // Not a copy recorded and not placed yet (made beside a folder put by hand, killed then).
+    if (digestOrNone(abs) === undefined) continue;
     const bytes = Deno.readFileSync(abs);
     // 0: a bit flipped, 1: truncated, 2: removed, 3: a folder put by hand in its place.
     const how = r.next() < 0.05 ? 3 : bytes.length < 2 ? 2 : r.int(0, 2);
