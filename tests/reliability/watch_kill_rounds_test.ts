@@ -224,7 +224,7 @@ async function round(
   }
   if (phase === "stopping") {
     Deno.kill(w.pid, "SIGTERM");
-    await Promise.race([w.ended, sleep(r.int(0, 400))]);
+    await Promise.race([w.ended, sleep(r.int(0, 60))]);
   }
   // Only a session that still ran when it was sent SIGKILL ends by it.
   const exit = await w.stop("SIGKILL");
