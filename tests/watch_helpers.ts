@@ -22,7 +22,8 @@ export class WatchProcess {
   readonly #child: Deno.ChildProcess;
   readonly #readers: Promise<void>[];
   readonly #fx: Fixture;
-  readonly #startedBefore: number;
+  /** The log files there before this session: its own is a new one. */
+  readonly #logsBefore: Set<string>;
   #exit: Promise<Exit> | undefined;
 
   /**
@@ -36,7 +37,7 @@ export class WatchProcess {
     prefix: string[] = [],
   ) {
     this.#fx = fx;
-    this.#startedBefore = countStarted(fx);
+    this.#logsBefore = new Set(logNames(fx));
     const tool = toolCommand(
       ["watch", "--config", fx.config, ...extra],
       env.BACKUP_TOOL_PERMISSIONS ?? Deno.env.get("BACKUP_TOOL_PERMISSIONS"),
@@ -55,13 +56,17 @@ export class WatchProcess {
     ];
   }
 
-  /** Waits until this session logged `Watch started` (its first pass is done). */
+  /**
+   * Waits until this session logged `Watch started` (its first pass is done), in its own
+   * log: a count over every log would never rise once rotation removed an older one.
+   */
   async ready(): Promise<void> {
-    await poll(
-      `'Watch started' (stderr: ${this.stderr})`,
-      () => countStarted(this.#fx) > this.#startedBefore,
-      DEADLINE_MS,
-    );
+    const started = () =>
+      logNames(this.#fx).some((name) =>
+        !this.#logsBefore.has(name) &&
+        /^\S+ Watch started/m.test(readOrEmpty(join(this.#fx.logs, name)))
+      );
+    await poll(`'Watch started' (stderr: ${this.stderr})`, started, DEADLINE_MS);
   }
 
   /** The process id, to look at its threads in /proc. */
@@ -135,8 +140,24 @@ export class WatchProcess {
   }
 }
 
-function countStarted(fx: Fixture): number {
-  return fx.logLines().filter((l) => l.startsWith("Watch started")).length;
+/** The names of the fixture's log files (none before its log_dir is made). */
+function logNames(fx: Fixture): string[] {
+  try {
+    return [...Deno.readDirSync(fx.logs)].filter((e) => e.isFile).map((e) => e.name);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return [];
+    throw e;
+  }
+}
+
+/** A log's text, or "" where rotation removed it meanwhile. */
+function readOrEmpty(path: string): string {
+  try {
+    return Deno.readTextFileSync(path);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return "";
+    throw e;
+  }
 }
 
 async function collect(stream: ReadableStream<Uint8Array>, add: (t: string) => void) {
