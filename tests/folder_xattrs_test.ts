@@ -20,41 +20,10 @@ import {
   RESTRICTED_PERMISSIONS,
   runProgram,
 } from "./helpers.ts";
+import { attr, tool, whyNoXattrs } from "./xattr_tools.ts";
 
-/** Runs a tool; its stdout, or undefined where it fails or is missing. */
-function tool(cmd: string, ...args: string[]): string | undefined {
-  try {
-    const out = new Deno.Command(cmd, { args, stdout: "piped", stderr: "null" }).outputSync();
-    return out.success ? new TextDecoder().decode(out.stdout) : undefined;
-  } catch {
-    return undefined; // not installed
-  }
-}
-
-/** Why these tests cannot run here, or undefined where they can. */
-function whyNot(): string | undefined {
-  if (Deno.build.os !== "linux") return "extended attributes are kept on Linux only";
-  if (tool("setfattr", "--version") === undefined) return "setfattr is missing (apt install attr)";
-  if (tool("setfacl", "--version") === undefined) return "setfacl is missing (apt install acl)";
-  const dir = Deno.makeTempDirSync();
-  try {
-    if (tool("setfattr", "-n", "user.probe", "-v", "1", dir) === undefined) {
-      return `the temporary folder's file system keeps no user.* attributes ('${dir}')`;
-    }
-    if (tool("setfacl", "-d", "-m", "u:65534:rx", dir) === undefined) {
-      return `the temporary folder's file system keeps no default ACLs ('${dir}')`;
-    }
-  } finally {
-    Deno.removeSync(dir, { recursive: true });
-  }
-}
-
-const SKIP = whyNot();
+const SKIP = whyNoXattrs({ defaultAcl: true });
 if (SKIP) console.warn(`folder_xattrs_test: skipped: ${SKIP}`);
-
-function attr(path: string, name: string): string | undefined {
-  return tool("getfattr", "--only-values", "--absolute-names", "-n", name, path);
-}
 
 function run(cmd: string, ...args: string[]): void {
   assert.notEqual(tool(cmd, ...args), undefined, `${cmd} ${args.join(" ")}`);

@@ -23,42 +23,11 @@ import {
   RESTRICTED_PERMISSIONS,
   runProgram,
 } from "./helpers.ts";
+import { attr, tool, whyNoXattrs } from "./xattr_tools.ts";
 import { DEADLINE_MS, WatchProcess } from "./watch_helpers.ts";
 
-/** Runs a tool; its stdout, or undefined where it fails or is missing. */
-function tool(cmd: string, ...args: string[]): string | undefined {
-  try {
-    const out = new Deno.Command(cmd, { args, stdout: "piped", stderr: "null" }).outputSync();
-    return out.success ? new TextDecoder().decode(out.stdout) : undefined;
-  } catch {
-    return undefined; // not installed
-  }
-}
-
-/** Why these tests cannot run here, or undefined where they can. */
-function whyNot(): string | undefined {
-  if (Deno.build.os !== "linux") return "extended attributes are kept on Linux only";
-  if (tool("setfattr", "--version") === undefined) return "setfattr is missing (apt install attr)";
-  if (tool("setfacl", "--version") === undefined) return "setfacl is missing (apt install acl)";
-  const dir = Deno.makeTempDirSync();
-  try {
-    const probe = join(dir, "probe");
-    Deno.writeTextFileSync(probe, "");
-    if (tool("setfattr", "-n", "user.probe", "-v", "1", probe) === undefined) {
-      return `the temporary folder's file system keeps no user.* attributes ('${dir}')`;
-    }
-  } finally {
-    Deno.removeSync(dir, { recursive: true });
-  }
-}
-
-const SKIP = whyNot();
+const SKIP = whyNoXattrs();
 if (SKIP) console.warn(`xattrs_test: skipped: ${SKIP}`);
-
-/** One attribute's value, or undefined where the file has none of that name. */
-function attr(path: string, name: string): string | undefined {
-  return tool("getfattr", "--only-values", "--absolute-names", "-n", name, path);
-}
 
 function setAttr(path: string, name: string, value: string): void {
   assert.notEqual(tool("setfattr", "-n", name, "-v", value, path), undefined, `setfattr ${path}`);
