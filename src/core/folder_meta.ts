@@ -24,16 +24,7 @@ export class FolderMetaRecorder {
 
   seen(path: string, meta: FolderMeta): void {
     if (this.#seen.size >= FOLDERS_LIMIT) return;
-    // Only what is kept: a scan entry carries more (size, inode, times).
-    const { mode, uid, gid, mtimeMs, xattrs, xattrsUnread } = meta;
-    this.#seen.set(path, {
-      mode,
-      uid,
-      gid,
-      mtimeMs,
-      ...xattrs && { xattrs },
-      ...xattrsUnread && { xattrsUnread },
-    });
+    this.#seen.set(path, keptFolderMeta(meta));
   }
 
   commit(store: { recordFolders(f: ReadonlyMap<string, FolderMeta>): void } | undefined): void {
@@ -67,4 +58,13 @@ export class FolderMetaRecorder {
     }
     return false;
   }
+}
+
+/**
+ * Only what is kept of a folder: a scan entry carries more (size, inode, times), which a
+ * record, or a message from the staging worker, need not hold.
+ */
+export function keptFolderMeta(meta: FolderMeta): FolderMeta {
+  const { mode, uid, gid, mtimeMs, xattrs, xattrsUnread } = meta;
+  return { mode, uid, gid, mtimeMs, ...xattrs && { xattrs }, ...xattrsUnread && { xattrsUnread } };
 }

@@ -17,6 +17,7 @@ import { scanEntries, type ScanOptions } from "./scan.ts";
 import { GrownLargeError, KeptChangingError, READ_BUFFER_BYTES, stageEntry } from "../stage.ts";
 import { loadDigests } from "../digest.ts";
 import type { ScanEntry } from "../../core/types.ts";
+import { keptFolderMeta } from "../../core/folder_meta.ts";
 import type {
   ReadRequest,
   StagedEntry,
@@ -84,17 +85,7 @@ function reporting(job: StagingJob, report: (item: WalkReport) => void): ScanOpt
     onSkipped: (abs, path) => report({ skipped: [abs, path] }),
     onLeftOut: (leftOut) => report({ leftOut }),
     onLarge: (path, size) => report({ large: [path, size] }),
-    onFolder: (path, { mode, uid, gid, mtimeMs, xattrs, xattrsUnread }) =>
-      report({
-        folder: [path, {
-          mode,
-          uid,
-          gid,
-          mtimeMs,
-          ...xattrs && { xattrs },
-          ...xattrsUnread && { xattrsUnread },
-        }],
-      }),
+    onFolder: (path, meta) => report({ folder: [path, keptFolderMeta(meta)] }),
   };
 }
 
