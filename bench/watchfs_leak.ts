@@ -14,6 +14,7 @@
 // those part 2 left in the main thread).
 
 import { join } from "node:path";
+import { inotifyWatches } from "../src/watch/watch_count.ts";
 
 const ROUNDS = 8;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -21,17 +22,7 @@ const rssMiB = () =>
   Number(/VmRSS:\s+(\d+)/.exec(Deno.readTextFileSync("/proc/self/status"))?.[1] ?? 0) / 1024;
 
 /** The inotify watches this process holds (the `inotify wd:` lines of its fdinfo). */
-function watches(): number {
-  let n = 0;
-  for (const { name } of Deno.readDirSync("/proc/self/fd")) {
-    try {
-      if (Deno.readLinkSync(`/proc/self/fd/${name}`) !== "anon_inode:inotify") continue;
-      n += Deno.readTextFileSync(`/proc/self/fdinfo/${name}`).split("\n")
-        .filter((l) => l.startsWith("inotify wd:")).length;
-    } catch { /* closed meanwhile */ }
-  }
-  return n;
-}
+const watches = () => inotifyWatches() ?? 0;
 
 async function drain(w: Deno.FsWatcher) {
   for await (const _ of w) { /* events are not the point */ }

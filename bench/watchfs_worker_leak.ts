@@ -18,6 +18,7 @@
 //      thread goes on (a timer fires).
 
 import { join } from "node:path";
+import { inotifyWatches } from "../src/watch/watch_count.ts";
 import { parseArgs } from "node:util";
 
 const { values } = parseArgs({ args: Deno.args, options: { rounds: { type: "string" } } });
@@ -33,17 +34,7 @@ const figures = () =>
   `${count("/proc/self/fd")} fds, ${watches()} watches`;
 
 /** The inotify watches this process holds (the `inotify wd:` lines of its fdinfo). */
-function watches(): number {
-  let n = 0;
-  for (const { name } of Deno.readDirSync("/proc/self/fd")) {
-    try {
-      if (Deno.readLinkSync(`/proc/self/fd/${name}`) !== "anon_inode:inotify") continue;
-      n += Deno.readTextFileSync(`/proc/self/fdinfo/${name}`).split("\n")
-        .filter((l) => l.startsWith("inotify wd:")).length;
-    } catch { /* closed meanwhile */ }
-  }
-  return n;
-}
+const watches = () => inotifyWatches() ?? 0;
 
 /**
  * A watcher on `paths` (none: a worker that watches nothing) on the main thread or in a

@@ -34,7 +34,7 @@ import {
 import { type GuardContext, startGuard } from "./fifo_guard.ts";
 import { MissingRoots } from "./missing_roots.ts";
 import { Reopening } from "./reopening.ts";
-import { hostWatchers } from "./watcher_host.ts";
+import { hostWatchers, isUndecodable } from "./watcher_host.ts";
 import { type FollowedPlan, type Opening, openWatchers } from "./watcher_opening.ts";
 import { unwatchedFolders } from "./watch_count.ts";
 
@@ -321,9 +321,4 @@ export function followEvents(
       }
     },
   };
-}
-
-/** Deno's error for an event whose path is not valid UTF-8 (it delivers the next ones). */
-function isUndecodable(e: unknown): boolean {
-  return e instanceof TypeError && /invalid UTF-8/i.test(e.message);
 }

@@ -59,6 +59,14 @@ export type WatcherMessage =
   | { id: number; type: "end" };
 
 /**
+ * Whether a watcher's read failed for one event whose path is not valid UTF-8: Deno throws
+ * for it and delivers the next ones.
+ */
+export function isUndecodable(e: unknown): boolean {
+  return e instanceof TypeError && /invalid UTF-8/i.test(e.message);
+}
+
+/**
  * Writes an answer (cut to fit) for the waiting thread, and wakes it. Not one older than the
  * last written: a worker given up (ANSWER_MS) that answers late, once another answered.
  */

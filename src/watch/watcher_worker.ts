@@ -11,6 +11,7 @@ import {
   ANSWERED,
   type HostAnswer,
   type HostRequest,
+  isUndecodable,
   LENGTH,
   type WatcherMessage,
   writeAnswer,
@@ -57,7 +58,7 @@ async function read(id: number, w: Deno.FsWatcher): Promise<void> {
         next = await events.next();
       } catch (e) {
         // Deno throws for one event it cannot decode, and delivers the next ones.
-        const undecodable = e instanceof TypeError && /invalid UTF-8/i.test(e.message);
+        const undecodable = isUndecodable(e);
         post({ id, type: undecodable ? "undecodable" : "error", ...described(e) });
         if (undecodable) continue;
         break;
