@@ -153,17 +153,19 @@ export function descriptorsRunningOut(): boolean {
 /**
  * The soft limit of open files where Linux shows it (/proc/self/limits, read once; an
  * unlimited one as 1,048,576, Linux's own ceiling); elsewhere 256 (macOS's default, below
- * Linux's 1,024).
+ * Linux's 1,024). A read that fails is not kept: out of descriptors, it fails for want of
+ * one (SYNC_PARALLEL reads it as the modules load, under `ulimit -n 20` too), and the next
+ * call, once some are given back, reads the real limit for the error's remedy.
  */
 export function openFilesLimit(): number {
   if (OPEN_FILES_LIMIT !== undefined) return OPEN_FILES_LIMIT;
-  let soft = NaN;
-  if (Deno.build.os === "linux") {
-    try {
-      const limits = Deno.readTextFileSync("/proc/self/limits");
-      const shown = /^Max open files\s+(\d+|unlimited)/m.exec(limits)?.[1];
-      soft = shown === "unlimited" ? 1 << 20 : Number(shown);
-    } catch { /* not readable: the default */ }
+  if (Deno.build.os !== "linux") return OPEN_FILES_LIMIT = 256;
+  try {
+    const limits = Deno.readTextFileSync("/proc/self/limits");
+    const shown = /^Max open files\s+(\d+|unlimited)/m.exec(limits)?.[1];
+    const soft = shown === "unlimited" ? 1 << 20 : Number(shown);
+    return OPEN_FILES_LIMIT = soft > 0 ? soft : 256;
+  } catch {
+    return 256; // not readable now: the default, read again next time
   }
-  return OPEN_FILES_LIMIT = soft > 0 ? soft : 256;
 }
