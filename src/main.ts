@@ -15,7 +15,7 @@ import {
   openFilesRemedy,
   PreflightError,
 } from "./engine/errors.ts";
-import { descriptorsRunningOut, openFilesLimit } from "./engine/fs/flush.ts";
+import { descriptorsRunningOut, shownOpenFilesLimit } from "./engine/fs/flush.ts";
 import { refuseDebuggerSignal } from "./engine/debug_signal.ts";
 import { UsageError } from "./cli/args.ts";
 import { VERSION } from "./version.ts";
@@ -178,7 +178,7 @@ function reportError(error: unknown, command: string): number {
   // says only "unable to open database file": the descriptors left are counted.
   const outOfFiles = isOutOfOpenFiles(text) ||
     (/unable to open database file/i.test(text) && descriptorsRunningOut());
-  const hint = outOfFiles ? `; ${openFilesRemedy(openFilesLimit())}` : "";
+  const hint = outOfFiles ? `; ${openFilesRemedy(shownOpenFilesLimit())}` : "";
   const message = controlsEscaped(text + hint);
   if (e instanceof UsageError || e instanceof ConfigError || e instanceof PreflightError) {
     warn(message);

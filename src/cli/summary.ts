@@ -14,7 +14,7 @@ import { formatBytes } from "../core/format_bytes.ts";
 import { rereadLine } from "../core/describe.ts";
 import { largeLine } from "../engine/scan/large.ts";
 import { diskFullText, isDiskFull, isOutOfOpenFiles, openFilesRemedy } from "../engine/errors.ts";
-import { openFilesLimit } from "../engine/fs/flush.ts";
+import { shownOpenFilesLimit } from "../engine/fs/flush.ts";
 import { type Config, configWarnings } from "../config/config.ts";
 import { LOCAL_ZONE } from "../core/calendar.ts";
 import { localZoneProblem } from "../restore/local_zone.ts";
@@ -154,7 +154,7 @@ export function publicAction(a: Action): Record<string, unknown> {
  */
 export function sayOpenFilesRemedy(messages: readonly (string | undefined)[]): void {
   if (messages.some((m) => m !== undefined && isOutOfOpenFiles(m))) {
-    warn(`${styleFor("stderr").red("ERROR")}: ${openFilesRemedy(openFilesLimit())}`);
+    warn(`${styleFor("stderr").red("ERROR")}: ${openFilesRemedy(shownOpenFilesLimit())}`);
   }
 }
 

@@ -118,10 +118,15 @@ export function remedyUnlessOutOfFiles(e: unknown, remedy: string): string {
 }
 
 /**
- * The remedy for a failure for want of file descriptors, given the open files limit: the
- * failure's own text ("check the path, its permissions") would point elsewhere.
+ * The remedy for a failure for want of file descriptors, given the open files limit
+ * (undefined where even that could not be read): the failure's own text ("check the path,
+ * its permissions") would point elsewhere.
  */
-export function openFilesRemedy(limit: number): string {
+export function openFilesRemedy(limit: number | undefined): string {
+  if (limit === undefined) {
+    return "the process ran out of open files: raise the limit ('ulimit -n') to 1024 or more " +
+      "and run again";
+  }
   return `the process ran out of open files (the limit, 'ulimit -n', is ${limit}): raise it ` +
     "(to 1024 or more) and run again";
 }

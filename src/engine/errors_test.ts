@@ -87,3 +87,14 @@ Deno.test("withAccessRemedy: EACCES (13; Windows 5) says whose the folder is to 
     "Operation not permitted (os error 1)",
   );
 });
+
+Deno.test("the open files remedy names the limit where it was read, and no number where not", () => {
+  assert.equal(
+    openFilesRemedy(20),
+    "the process ran out of open files (the limit, 'ulimit -n', is 20): raise it (to 1024 or " +
+      "more) and run again",
+  );
+  const unread = openFilesRemedy(undefined);
+  assert.ok(!/\d+\)/.test(unread) && !unread.includes("undefined"), unread);
+  assert.ok(unread.includes("raise the limit ('ulimit -n') to 1024 or more"), unread);
+});

@@ -12,7 +12,7 @@
  */
 import { dirname, join, relative, resolve, sep } from "node:path";
 import { errorText, isOutOfOpenFiles, openFilesRemedy } from "../engine/errors.ts";
-import { openFilesLimit } from "../engine/fs/flush.ts";
+import { shownOpenFilesLimit } from "../engine/fs/flush.ts";
 import { realPathOrNone } from "../engine/fs/identity.ts";
 import { lstatOrNone } from "../engine/fs/fsops.ts";
 import { QUEUE_LIMIT_FILE, readWatchLimit } from "./limits.ts";
@@ -44,7 +44,7 @@ export const BURST_EVENTS = 1000;
  * of what to change.
  */
 export function outOfFiles(e: unknown): string {
-  return isOutOfOpenFiles(errorText(e)) ? ` (${openFilesRemedy(openFilesLimit())})` : "";
+  return isOutOfOpenFiles(errorText(e)) ? ` (${openFilesRemedy(shownOpenFilesLimit())})` : "";
 }
 
 /** What the state tracks at a path: a symlink's target with it. */

@@ -153,11 +153,19 @@ export function descriptorsRunningOut(): boolean {
 /**
  * The soft limit of open files where Linux shows it (/proc/self/limits, read once; an
  * unlimited one as 1,048,576, Linux's own ceiling); elsewhere 256 (macOS's default, below
- * Linux's 1,024). A read that fails is not kept: out of descriptors, it fails for want of
- * one (SYNC_PARALLEL reads it as the modules load, under `ulimit -n 20` too), and the next
- * call, once some are given back, reads the real limit for the error's remedy.
+ * Linux's 1,024).
  */
 export function openFilesLimit(): number {
+  return shownOpenFilesLimit() ?? 256;
+}
+
+/**
+ * The limit as openFilesLimit reads it, or undefined where it could not be read now. A
+ * read that fails is not kept: out of descriptors, it fails for want of one
+ * (SYNC_PARALLEL reads it as the modules load, under `ulimit -n 20` too), and the next
+ * call, once some are given back, reads the real limit for the error's remedy.
+ */
+export function shownOpenFilesLimit(): number | undefined {
   if (OPEN_FILES_LIMIT !== undefined) return OPEN_FILES_LIMIT;
   if (Deno.build.os !== "linux") return OPEN_FILES_LIMIT = 256;
   try {
@@ -166,6 +174,6 @@ export function openFilesLimit(): number {
     const soft = shown === "unlimited" ? 1 << 20 : Number(shown);
     return OPEN_FILES_LIMIT = soft > 0 ? soft : 256;
   } catch {
-    return 256; // not readable now: the default, read again next time
+    return undefined;
   }
 }
