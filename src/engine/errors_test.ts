@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import {
   isHeldByAnother,
   isOutOfOpenFiles,
+  openFilesRemedy,
   remedyUnlessOutOfFiles,
   withAccessRemedy,
   withFlagsRemedy,
