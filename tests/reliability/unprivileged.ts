@@ -16,6 +16,8 @@ export interface Unprivileged {
   bare(...args: string[]): Promise<ToolResult>;
   /** `bare`, run from the folder `cwd`. */
   bareIn(cwd: string, ...args: string[]): Promise<ToolResult>;
+  /** The command that runs the tool as nobody (for `pausedRun`'s `prefix`). */
+  prefix: string[];
 }
 
 /** Runs `body` with the fixture of `tree` and the CLI as nobody; skipped where it cannot. */
@@ -41,5 +43,5 @@ export async function unprivileged(
     console.log(`SKIP permission tests: the tool does not start as nobody: ${probe.stderr}`);
     return;
   }
-  await body({ fx, run, bare, bareIn });
+  await body({ fx, run, bare, bareIn, prefix });
 }
