@@ -35,15 +35,31 @@ export function commandHint(command: string, os: string = Deno.build.os): string
 }
 
 /**
- * A path as a shell takes it as one word: as it is where it holds nothing a shell reads
- * otherwise, else in double quotes (the hint itself is in single quotes), `$`, `` ` ``,
- * `"` and `\` escaped where a POSIX shell reads them, and each `!` left out of them,
- * escaped (`"/my dir"\!"/c.jsonc"`): an interactive bash or zsh takes a `!` in double
- * quotes for its history ("event not found"), one after a backslash for itself, as sh
- * does. Windows' shells escape none.
+ * A path as a shell takes it as one word, for the platform `os`. On POSIX: as it is where it
+ * holds nothing a shell reads otherwise, else in double quotes (the hint itself is in
+ * single quotes), `$`, `` ` ``, `"` and `\` escaped where a POSIX shell reads them, and
+ * each `!` left out of them, escaped (`"/my dir"\!"/c.jsonc"`): an interactive bash or zsh
+ * takes a `!` in double quotes for its history ("event not found"), one after a backslash
+ * for itself, as sh does. On Windows, see `windowsWord`.
  */
 export function shellWord(path: string, os: string = Deno.build.os): string {
+  if (os === "windows") return windowsWord(path);
   if (/^[\w@%+=:,./-]+$/.test(path)) return path;
-  if (os === "windows") return `"${path}"`;
   return `"${path.replace(/[$`"\\]/g, (c) => `\\${c}`)}"`.replaceAll("!", '"\\!"');
+}
+
+/**
+ * A Windows path as cmd.exe and PowerShell both take it as one word, where single quotes
+ * mean nothing to cmd.exe: as it is where it holds only letters, digits, `\`, `/`, `:`,
+ * `.`, `-`, `_`, `+`, `=`, `~` and `@` (`C:\Backup\config.jsonc`), read alike by both;
+ * else in double quotes (`"C:\My Backup\c.jsonc"`), in which both take a space, `&`, `|`,
+ * `(`, `;`, `,` (PowerShell's array), `#` and `'` as they are, a trailing `\` doubled so
+ * that the program's own reading of its command line takes the closing quote as one (a
+ * share's root, `"\\server\my share\\"`). No Windows path holds a `"`. Within the quotes
+ * cmd.exe still reads `%NAME%` of a variable it has, and PowerShell `$name` and a
+ * backtick: no word escapes them for both shells, so the path is said as it is.
+ */
+function windowsWord(path: string): string {
+  if (/^[\w\\/:.\-+=~@]+$/.test(path)) return path;
+  return `"${path.replace(/(\\+)$/, "$1$1")}"`;
 }

@@ -23,7 +23,48 @@ Deno.test("shellWord: bare where a shell reads it so, else double-quoted, escape
   assert.equal(shellWord("/my dir/c.jsonc", "linux"), '"/my dir/c.jsonc"');
   assert.equal(shellWord('/a/$x`"\\', "linux"), '"/a/\\$x\\`\\"\\\\"');
   assert.equal(shellWord("/media/Backup!/c.jsonc", "linux"), '"/media/Backup"\\!"/c.jsonc"');
-  assert.equal(shellWord("C:\\My Backup", "windows"), '"C:\\My Backup"');
+});
+
+Deno.test("shellWord on Windows: bare where cmd.exe and PowerShell read it so, else double-quoted", () => {
+  // No quotes where none is needed: a backslash is no escape to either shell.
+  assert.equal(shellWord("C:\\Backup\\config.jsonc", "windows"), "C:\\Backup\\config.jsonc");
+  assert.equal(shellWord("D:\\", "windows"), "D:\\");
+  assert.equal(shellWord("C:\\PROGRA~1\\b-t_1+2=3@x", "windows"), "C:\\PROGRA~1\\b-t_1+2=3@x");
+  assert.equal(shellWord("\\\\server\\share\\b", "windows"), "\\\\server\\share\\b");
+  // Double quotes, never single ones (cmd.exe passes those on as part of the word), and
+  // no POSIX escape inside them: a backslash stays a path separator, '!' stays as it is.
+  assert.equal(shellWord("C:\\My Backup\\c.jsonc", "windows"), '"C:\\My Backup\\c.jsonc"');
+  assert.equal(shellWord("C:\\Backup!\\c.jsonc", "windows"), '"C:\\Backup!\\c.jsonc"');
+  for (
+    const c of ["&", "|", "<", ">", "^", "(", ")", ";", ",", "'", "#", "{", "[", "%", "$", "`"]
+  ) {
+    const path = `C:\\a${c}b\\c.jsonc`;
+    assert.equal(shellWord(path, "windows"), `"${path}"`, c);
+  }
+  // A trailing backslash doubled: '\"' would be read as a quote inside the word.
+  assert.equal(shellWord("\\\\server\\my share\\", "windows"), '"\\\\server\\my share\\\\"');
+  // The same paths on POSIX as before: single-quoted hints, POSIX escapes.
+  assert.equal(shellWord("C:\\My Backup", "linux"), '"C:\\\\My Backup"');
+  assert.equal(shellWord("/a/b c", "darwin"), '"/a/b c"');
+});
+
+Deno.test("commandHint: the option's path quoted for the platform given", () => {
+  clearSelection();
+  try {
+    selectBackup("config", "C:\\My Backup\\c.jsonc");
+    assert.equal(
+      commandHint("verify --repair", "windows"),
+      'verify --repair --config "C:\\My Backup\\c.jsonc"',
+    );
+    assert.equal(
+      commandHint("verify --repair", "linux"),
+      'verify --repair --config "C:\\\\My Backup\\\\c.jsonc"',
+    );
+    selectBackup("backup-root", "E:\\backup");
+    assert.equal(commandHint("history PATH", "windows"), "history PATH --backup-root E:\\backup");
+  } finally {
+    clearSelection();
+  }
 });
 
 /** What a shell (`sh`, or bash as a user types at it, history expansion on) reads `word` as. */
