@@ -231,6 +231,21 @@ Deno.test("stats: the files the config leaves out now, and all their copies, sai
     await ok(fx, "stats"),
     /\nOf these, 2 files the config leaves out now \(no run backs them up\) keep 3 copies, 17 B: 'purge PATH --config \S+' deletes a file's or a folder's \('find "\*" --state excluded --config \S+' names them\)\n/,
   );
+  // Read by --backup-root alone: purge takes a config only, so its hint names one to give,
+  // never none, which would take the working folder's config (here another backup's).
+  const elsewhere = join(fx.dir, "elsewhere");
+  Deno.mkdirSync(elsewhere);
+  writeConfig(join(elsewhere, "config.jsonc"), { sources: [fx.source], backup_root: "./b2" });
+  const bare = await runCli(["stats", "--backup-root", fx.backup], { cwd: elsewhere });
+  assert.equal(bare.code, 0, bare.stderr);
+  // Before: 'purge PATH' deletes …
+  assert.ok(
+    bare.stdout.includes(
+      "keep 3 copies, 17 B: 'purge PATH --config FILE' deletes a file's or a folder's " +
+        `('find "*" --state excluded --backup-root ${fx.backup}' names them)\n`,
+    ),
+    bare.stdout,
+  );
   // Under a PATH: only its own.
   assert.deepEqual(JSON.parse(await ok(fx, "stats", "keep.txt", "--json")).excluded, {
     files: 0,

@@ -6,7 +6,10 @@
  * it parses a command's options (args.ts), the path made absolute; none where the command
  * took the working folder's config, which the command hinted at takes as well. Only the
  * commands that take an option get it: `--backup-root` goes to the reading commands, never
- * to `run`, `plan`, `watch` or `purge`, which take a config only. Memory only.
+ * to `run`, `plan`, `watch` or `purge`, which take a config only (what they do depends on
+ * what it excludes): after `--backup-root` they are named with `--config FILE`, a word to
+ * fill in as the hint's PATH is, never bare, which would take the working folder's config
+ * (`stats --backup-root DIR` naming `purge PATH`). Memory only.
  */
 /** The commands that take `--backup-root` (bare_root.ts); every one takes `--config`. */
 const TAKE_BACKUP_ROOT = ["restore", "ls", "history", "find", "diff", "stats", "verify"];
@@ -25,12 +28,15 @@ export function clearSelection(): void {
 
 /**
  * `command` (such as `verify --repair`, as a hint names it) followed by the option that
- * selected the backup, where the command takes it: `verify --repair --config /etc/b.jsonc`.
+ * selected the backup, where the command takes it: `verify --repair --config /etc/b.jsonc`;
+ * `purge PATH --config FILE` after `--backup-root`, which purge does not take.
  */
 export function commandHint(command: string, os: string = Deno.build.os): string {
   if (selected === undefined) return command;
   const name = command.split(" ")[0];
-  if (selected.option === "backup-root" && !TAKE_BACKUP_ROOT.includes(name)) return command;
+  if (selected.option === "backup-root" && !TAKE_BACKUP_ROOT.includes(name)) {
+    return `${command} --config FILE`;
+  }
   return `${command} --${selected.option} ${shellWord(selected.path, os)}`;
 }
 

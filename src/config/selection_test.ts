@@ -8,9 +8,9 @@ Deno.test("commandHint: the option that selected the backup, where the command t
     selectBackup("backup-root", "/media/usb/backup");
     assert.equal(commandHint("verify --repair"), "verify --repair --backup-root /media/usb/backup");
     assert.equal(commandHint("history PATH"), "history PATH --backup-root /media/usb/backup");
-    // run, plan, watch and purge take a config only.
-    assert.equal(commandHint("run --force"), "run --force");
-    assert.equal(commandHint("purge PATH"), "purge PATH");
+    // run, plan, watch and purge take a config only: named with one to fill in, never bare.
+    assert.equal(commandHint("run --force"), "run --force --config FILE");
+    assert.equal(commandHint("purge PATH"), "purge PATH --config FILE");
     selectBackup("config", "/etc/backup-tool/config.jsonc");
     assert.equal(commandHint("run --force"), "run --force --config /etc/backup-tool/config.jsonc");
   } finally {
