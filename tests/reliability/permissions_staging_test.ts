@@ -1,6 +1,6 @@
 /**
  * The staging folder (`.backup-tool/tmp`, where new copies are written before they are
- * moved into place) that this user may not write in (its mode, here `chmod 555`; or
+ * moved into place) that this user may not write in (its mode, `chmod 555`, or
  * another user's), for real, as the unprivileged user `nobody` (see unprivileged.ts;
  * skipped, with a message, when not root or when neither setpriv nor runuser exists): a
  * run, a watch or `verify --repair` is refused once, naming the folder and the remedy,
@@ -10,7 +10,8 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { checkBackup, listDir, pausedRun } from "./util.ts";
+import { type Fixture } from "../helpers.ts";
+import { checkBackup, listDir, NOBODY, pausedRun, sh, type ToolResult } from "./util.ts";
 import { unprivileged } from "./unprivileged.ts";
 
 const FILES = Object.fromEntries(Array.from({ length: 20 }, (_, i) => [`f${i}`, `${i}\n`]));
@@ -35,30 +36,10 @@ Deno.test("a staging folder this user may not write in (as nobody) at the start:
     changeAll(fx.source);
     const tmp = join(fx.backup, ".backup-tool", "tmp");
     const logs = listDir(fx.logs);
-    Deno.chmodSync(tmp, 0o555);
-    try {
-      const r = await run("run");
-      // Before: exit 1 and an ERROR line for each of the 20 files.
-      assert.equal(r.code, 2, r.stderr);
-      assert.match(r.stderr, refusal(", then run again; nothing was changed\n$"));
-      assert.equal(r.stderr.split("\n").length, 2, r.stderr);
-      assert.equal(Deno.readTextFileSync(join(fx.backup, ".backup-tool", "lock")), "");
-      assert.deepEqual(listDir(fx.logs), logs);
-      assert.equal(Deno.readTextFileSync(join(fx.backup, "f3")), "3\n");
-      const watch = await run("watch");
-      assert.equal(watch.code, 2, watch.stderr);
-      assert.match(watch.stderr, refusal(", then start the watch again; nothing was changed"));
-      Deno.writeTextFileSync(join(fx.backup, "f0"), "damaged\n");
-      const repair = await run("verify", "--repair");
-      assert.equal(repair.code, 2, repair.stderr);
-      assert.match(
-        repair.stderr,
-        refusal(String.raw`, then run 'verify --repair --config \S+' again; nothing was`),
-      );
-      assert.equal(Deno.readTextFileSync(join(fx.backup, "f0")), "damaged\n");
-      Deno.writeTextFileSync(join(fx.backup, "f0"), "0\n");
-    } finally {
-      Deno.chmodSync(tmp, 0o755);
+    // Its mode, then another user's (root's) folder.
+    for (const deny of [`chmod 555 '${tmp}'`, `chown root:root '${tmp}'`]) {
+      await sh(deny);
+      await refusedAtStart(fx, run, tmp, logs);
     }
     const next = await run("run");
     assert.equal(next.code, 0, next.stderr);
@@ -67,6 +48,39 @@ Deno.test("a staging folder this user may not write in (as nobody) at the start:
     assert.equal((await run("verify")).code, 0);
   });
 });
+
+/** run, watch and verify --repair refused at their start, nothing changed; `tmp` given back. */
+async function refusedAtStart(
+  fx: Fixture,
+  run: (...args: string[]) => Promise<ToolResult>,
+  tmp: string,
+  logs: string[],
+): Promise<void> {
+  try {
+    const r = await run("run");
+    // Before: exit 1 and an ERROR line for each of the 20 files.
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, refusal(", then run again; nothing was changed\n$"));
+    assert.equal(r.stderr.split("\n").length, 2, r.stderr);
+    assert.equal(Deno.readTextFileSync(join(fx.backup, ".backup-tool", "lock")), "");
+    assert.deepEqual(listDir(fx.logs), logs);
+    assert.equal(Deno.readTextFileSync(join(fx.backup, "f3")), "3\n");
+    const watch = await run("watch");
+    assert.equal(watch.code, 2, watch.stderr);
+    assert.match(watch.stderr, refusal(", then start the watch again; nothing was changed"));
+    Deno.writeTextFileSync(join(fx.backup, "f0"), "damaged\n");
+    const repair = await run("verify", "--repair");
+    assert.equal(repair.code, 2, repair.stderr);
+    assert.match(
+      repair.stderr,
+      refusal(String.raw`, then run 'verify --repair --config \S+' again; nothing was`),
+    );
+    assert.equal(Deno.readTextFileSync(join(fx.backup, "f0")), "damaged\n");
+    Deno.writeTextFileSync(join(fx.backup, "f0"), "0\n");
+  } finally {
+    await sh(`chown ${NOBODY}:${NOBODY} '${tmp}' && chmod 755 '${tmp}'`);
+  }
+}
 
 Deno.test("a staging folder made unwritable (as nobody) during a run: the run stops once, then converges", async () => {
   await unprivileged(FILES, async ({ fx, run, prefix }) => {
@@ -107,5 +121,40 @@ Deno.test("a staging folder made unwritable (as nobody) during a run: the run st
       assert.equal(Deno.readTextFileSync(join(fx.backup, f)), `${f} new\n`);
     }
     assert.deepEqual(checkBackup(fx.backup).problems, []);
+  });
+});
+
+Deno.test("a staging folder made unwritable (as nobody) during verify --repair: the repair stops once", async () => {
+  await unprivileged(FILES, async ({ fx, run, prefix }) => {
+    assert.equal((await run("run")).code, 0);
+    for (const f of ["f1", "f2", "f3"]) Deno.writeTextFileSync(join(fx.backup, f), "damaged\n");
+    const tmp = join(fx.backup, ".backup-tool", "tmp");
+    await using repair = await pausedRun(
+      ["verify", "--repair", "--config", fx.config],
+      "repairing:1",
+      fx.dir,
+      { prefix },
+    );
+    Deno.chmodSync(tmp, 0o555);
+    let text;
+    try {
+      repair.resume();
+      const out = await repair.child.output();
+      text = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
+      assert.equal(out.code, 1, text);
+    } finally {
+      Deno.chmodSync(tmp, 0o755);
+    }
+    // Before: a NOT REPAIRED line for each copy.
+    assert.ok(!text.includes("NOT REPAIRED"), text);
+    assert.match(
+      text,
+      refusal(
+        String.raw`, then run 'verify --repair --config \S+' again; the copies repaired before`,
+      ),
+    );
+    const again = await run("verify", "--repair");
+    assert.equal(again.code, 0, again.stdout + again.stderr);
+    assert.equal((await run("verify")).code, 0);
   });
 });
