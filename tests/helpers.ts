@@ -374,6 +374,11 @@ export function damageLastCopiesPage(backup: string): void {
  * have it, made on btrfs or XFS, and older versions read it as it is: stored_copies.ts.)
  */
 const ADDED_BY_VERSION: [version: number, undo: string][] = [
+  [
+    10,
+    "DROP TABLE ended_folders; ALTER TABLE folders DROP COLUMN seen_from; " +
+    "ALTER TABLE folders DROP COLUMN gone_at;",
+  ],
   [9, "ALTER TABLE folders DROP COLUMN xattrs;"],
   [8, "DROP TABLE ended_exclusions;"],
   [7, "ALTER TABLE files DROP COLUMN excluded_at;"],

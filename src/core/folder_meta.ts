@@ -7,9 +7,17 @@
  * commit once the walks are done where there is one, which saves a transaction's flush
  * (pass.ts). A pass stopped or killed before its walks end records none of it; the next
  * full walk does. A folder the pass keeps as recorded (a disk's mount point where nothing is
- * mounted: pass.ts) is not recorded, nor any below it.
+ * mounted: pass.ts) is not recorded, nor any below it. With them goes which folders recorded
+ * as standing the walks found gone (`sweep`: folder_spans.ts), decided in the same
+ * transaction: none where the walks saw more folders than are remembered.
  */
 import type { FolderMeta } from "./types.ts";
+import { type GoneFolders, keeping } from "./folder_spans.ts";
+
+/** Where a pass's folders are recorded: with a commit of its own, at the pass's time. */
+interface FolderStore {
+  recordFolders(f: ReadonlyMap<string, FolderMeta>, time: number, gone?: GoneFolders): void;
+}
 
 /**
  * Folders remembered per pass (about 150 bytes each): a million-file tree has about ten
@@ -21,14 +29,38 @@ export class FolderMetaRecorder {
   #seen = new Map<string, FolderMeta>();
   /** Folders whose records, and those below them, stay as they are (see `keepRecorded`). */
   readonly #kept = new Set<string>();
+  /** Some folders seen were not remembered (FOLDERS_LIMIT): none can be found gone. */
+  #overflowed = false;
+  /** What the walks covered, once they are done (`sweep`). */
+  #covered?: GoneFolders;
 
   seen(path: string, meta: FolderMeta): void {
-    if (this.#seen.size >= FOLDERS_LIMIT) return;
+    if (this.#seen.size >= FOLDERS_LIMIT) {
+      this.#overflowed ||= !this.#seen.has(path);
+      return;
+    }
     this.#seen.set(path, keptFolderMeta(meta));
   }
 
-  commit(store: { recordFolders(f: ReadonlyMap<string, FolderMeta>): void } | undefined): void {
-    store?.recordFolders(this.take());
+  /**
+   * The walks are done and covered what `covered` says: the folders recorded as standing
+   * there that they did not see are gone (taken once, with the folders, by `gone`).
+   */
+  sweep(covered: GoneFolders): void {
+    this.#covered = covered;
+  }
+
+  /** The rule of the folders gone, once, with `take`; none where the walks' view is partial. */
+  gone(): GoneFolders | undefined {
+    const covered = this.#covered;
+    this.#covered = undefined;
+    if (covered === undefined || this.#overflowed) return undefined;
+    return keeping(covered, this.#kept);
+  }
+
+  commit(store: FolderStore | undefined, time: number): void {
+    const gone = this.gone();
+    store?.recordFolders(this.take(), time, gone);
   }
 
   /**

@@ -230,7 +230,7 @@ export class Batch {
           trustAfter: this.started.clock + FUTURE_TRUSTED_MS,
         },
         intents,
-        folders?.take(),
+        folders && { seen: folders.take(), gone: folders.gone() },
       );
       faultPoint("committed");
       removeLeftBehind();

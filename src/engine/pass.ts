@@ -20,6 +20,7 @@
  * and returns: pass_types.ts; what it says of its files: pass_report.ts.
  */
 import { FolderMetaRecorder } from "../core/folder_meta.ts";
+import { coveredFolders } from "../core/folder_spans.ts";
 import { Batch } from "./batch.ts";
 import { EntryHandler } from "./entries.ts";
 import { DiskProbe } from "./foreign.ts";
@@ -62,6 +63,13 @@ class Pass {
   readonly folders = new FolderMetaRecorder();
   readonly #disk: DiskProbe;
   readonly #walks = new PassWalks(this);
+  /**
+   * What the first walk could not list and left out, once it is done: where the folders
+   * recorded as standing that it did not see are not gone (`#sweepFolders`).
+   */
+  #walked?: { unreadable: string[]; leftOut: ReadonlySet<string> };
+  /** A source was unmounted or replaced during the pass (`#sourceLost`). */
+  #lost = false;
   /** Each source folder's identity when the pass began (see `#sourceLost`). */
   readonly #sourceIds = new Map<Source, string>();
   /**
@@ -124,6 +132,7 @@ class Pass {
       // own where there is none. A signal heard since (during the last batch) stops what
       // is left, if anything is: promotions, then prunes (`#addAll`).
       const folders = this.opts.dryRun || this.result.stopped ? undefined : this.folders;
+      if (folders) this.#sweepFolders();
       await this.batch.settle(folders);
       if (this.result.stopped) return this.result;
       if (await this.#addAll(this.#planPromotions())) {
@@ -136,7 +145,7 @@ class Pass {
       }
       await this.batch.flush();
       await this.batch.settle(folders);
-      folders?.commit(this.ctx.store);
+      folders?.commit(this.ctx.store, this.batch.started.recorded);
       return this.result;
     } finally {
       this.#disk.close();
@@ -153,6 +162,7 @@ class Pass {
     const first = await this.#walks.firstWalk();
     try {
       if (first.stopped) return false;
+      this.#walked = first;
       const { reader } = first;
       const readAhead = (held: Held[]) => reader && this.handler.readAhead(held, reader);
       const held = first.pending.splice(0);
@@ -195,6 +205,7 @@ class Pass {
       const wasFolder = began !== NO_FOLDER.missing && began !== NO_FOLDER.notAFolder;
       if (!wasFolder || folderIdentity(source.path) === began) continue;
       this.#sourceIds.clear(); // said once
+      this.#lost = true;
       this.report.fail(
         source.name,
         `Source '${source.name}' ('${source.path}') was unmounted or replaced while the run ` +
@@ -203,6 +214,23 @@ class Pass {
       return true;
     }
     return false;
+  }
+
+  /**
+   * The walks done, the folders recorded as standing that they did not see where they
+   * looked are gone (core/folder_spans.ts), recorded with the folders seen. None is where a
+   * source was unmounted or replaced meanwhile, or where the deletion guard held deletions
+   * back (an unmounted disk's empty mount point must not end its folders' spans).
+   */
+  #sweepFolders(): void {
+    const walked = this.#walked;
+    if (walked === undefined || this.#lost || this.result.deleteGuard !== undefined) return;
+    this.folders.sweep(coveredFolders({
+      scope: this.scoped,
+      unreadable: walked.unreadable,
+      leftOut: walked.leftOut,
+      exclude: this.ctx.config.exclude,
+    }));
   }
 
   /**

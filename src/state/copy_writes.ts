@@ -1,6 +1,7 @@
 /**
  * The state's writes on stored copies and folders outside a batch's actions (record.ts):
- * the folders' metadata a walk saw (with a batch's commit, or on its own), a copy made again
+ * the folders' metadata a walk saw and the spans it ended (with a batch's commit, or on its
+ * own), a copy made again
  * at another storage path by `verify --repair`, old copies recorded as lost by `verify
  * --forget-missing`, and the records of copies gone already (lost, pruned) that `purge`
  * marks purged. Each runs in the caller's transaction or is one statement: an
@@ -9,28 +10,52 @@
 import type { FolderMeta } from "../core/types.ts";
 import type { StateDb } from "./connection.ts";
 import { XATTRS_KEPT } from "../engine/fs/xattrs.ts";
+import type { GoneFolders } from "../core/folder_spans.ts";
+import { endGoneFolders, FOLDER_SPANS_SCHEMA } from "./folder_spans.ts";
 
 /**
  * Records the folders' metadata; a row that holds the same already is not rewritten. Where
  * extended attributes are not read here (no FFI: engine/fs/xattrs.ts), or a folder could
  * not be opened to read them, the recorded ones are kept, as a copy's are (record.ts), not
- * taken for none.
+ * taken for none. From schema 10, a folder seen starts a span at `time` where it stood in
+ * none (new, or come back), and a row migrated takes 0, standing since before; then the
+ * folders `gone` calls gone end theirs (folder_spans.ts).
  */
-export function upsertFolders(db: StateDb, folders: ReadonlyMap<string, FolderMeta>): void {
-  if (folders.size === 0) return;
-  const xattrs = "CASE WHEN ?7 THEN excluded.xattrs ELSE xattrs END";
-  const upsert = db.q(
-    `INSERT INTO folders (path, mode, uid, gid, mtime_ms, xattrs) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-       ON CONFLICT (path) DO UPDATE SET mode = excluded.mode, uid = excluded.uid,
-         gid = excluded.gid, mtime_ms = excluded.mtime_ms, xattrs = ${xattrs}
-       WHERE (mode, uid, gid, mtime_ms, xattrs) IS NOT (excluded.mode, excluded.uid,
-         excluded.gid, excluded.mtime_ms, ${xattrs})`,
-  );
-  for (const [path, m] of folders) {
-    const read = XATTRS_KEPT && !m.xattrsUnread ? 1 : 0;
-    upsert.run(path, m.mode, m.uid ?? null, m.gid ?? null, m.mtimeMs, m.xattrs ?? null, read);
+export function upsertFolders(
+  db: StateDb,
+  folders: ReadonlyMap<string, FolderMeta>,
+  time: number,
+  gone?: GoneFolders,
+): void {
+  if (folders.size > 0) {
+    const upsert = db.q(db.version >= FOLDER_SPANS_SCHEMA ? UPSERT_SPANS : UPSERT);
+    const spans = db.version >= FOLDER_SPANS_SCHEMA;
+    for (const [path, m] of folders) {
+      const read = XATTRS_KEPT && !m.xattrsUnread ? 1 : 0;
+      const row = [path, m.mode, m.uid ?? null, m.gid ?? null, m.mtimeMs, m.xattrs ?? null, read];
+      upsert.run(...row, ...spans ? [time] : []);
+    }
   }
+  if (gone) endGoneFolders(db, folders, gone, time);
 }
+
+const XATTRS = "CASE WHEN ?7 THEN excluded.xattrs ELSE xattrs END";
+const UPSERT = `INSERT INTO folders (path, mode, uid, gid, mtime_ms, xattrs)
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+  ON CONFLICT (path) DO UPDATE SET mode = excluded.mode, uid = excluded.uid,
+    gid = excluded.gid, mtime_ms = excluded.mtime_ms, xattrs = ${XATTRS}
+  WHERE (mode, uid, gid, mtime_ms, xattrs) IS NOT (excluded.mode, excluded.uid,
+    excluded.gid, excluded.mtime_ms, ${XATTRS})`;
+/** The same, with the span: a row standing in none starts one (its SET sees the old row). */
+const UPSERT_SPANS = `INSERT INTO folders (path, mode, uid, gid, mtime_ms, xattrs, seen_from)
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?8)
+  ON CONFLICT (path) DO UPDATE SET mode = excluded.mode, uid = excluded.uid,
+    gid = excluded.gid, mtime_ms = excluded.mtime_ms, xattrs = ${XATTRS},
+    seen_from = CASE WHEN gone_at IS NOT NULL THEN excluded.seen_from
+      ELSE coalesce(seen_from, 0) END,
+    gone_at = NULL
+  WHERE (mode, uid, gid, mtime_ms, xattrs) IS NOT (excluded.mode, excluded.uid,
+    excluded.gid, excluded.mtime_ms, ${XATTRS}) OR gone_at IS NOT NULL OR seen_from IS NULL`;
 
 /** Records that a copy now lives at another storage path (made again there by repair). */
 export function recordStoredAt(db: StateDb, copyId: number, storedAt: string): void {

@@ -20,7 +20,10 @@
  * - runs:    one row per run or watch batch series, for history and audit.
  * - intents: the journal of a batch whose file operations may be half done.
  * - folders: each source folder's mode, owner and mtime as last seen (not kept per moment);
- *            its extended attributes and ACLs, default ACL included (schema 9 on).
+ *            its extended attributes and ACLs, default ACL included (schema 9 on); since
+ *            when it stands, or when it went (schema 10 on).
+ * - ended_folders: each span of a folder's that ended, from when to when (schema 10 on;
+ *            the current one is the folders row's): which folders stood at a moment.
  */
 import type { DatabaseSync } from "node:sqlite";
 import { PreflightError } from "../engine/errors.ts";
@@ -133,6 +136,21 @@ const MIGRATIONS: string[] = [
   // in xattr_codec.ts's encoding, so that a restore gives the folders it makes those too
   // (NULL: none, recorded before, or where they are not read: engine/fs/xattrs.ts).
   `ALTER TABLE folders ADD COLUMN xattrs BLOB;`,
+  // 10: when each folder stood, so that a restore makes the folders of a moment, empty
+  // ones too (folder_spans.ts): `seen_from`, the recorded time of the batch that first saw
+  // it in its current span (0: standing since before spans were recorded, as the first
+  // walk at this version found it; NULL: a row from before, no walk at this version has
+  // seen it yet), `gone_at` the recorded time of the batch whose walk found it gone (NULL:
+  // standing); each span that ended is kept in `ended_folders`. Rows migrated start NULL,
+  // which is what the state knew.
+  `ALTER TABLE folders ADD COLUMN seen_from INTEGER;
+   ALTER TABLE folders ADD COLUMN gone_at INTEGER;
+   CREATE TABLE ended_folders (
+     path TEXT NOT NULL,
+     seen_from INTEGER NOT NULL,
+     gone_at INTEGER NOT NULL,
+     PRIMARY KEY (path, gone_at)
+   ) WITHOUT ROWID;`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -20,6 +20,8 @@ import * as copies from "./copy_queries.ts";
 import * as stats from "./stats_queries.ts";
 import * as runWrites from "./run_writes.ts";
 import * as copyWrites from "./copy_writes.ts";
+import * as spans from "./folder_spans.ts";
+import type { FolderWalk, GoneFolders } from "../core/folder_spans.ts";
 import { type BatchContext, BatchRecorder } from "./record.ts";
 import { StateReads } from "./store_reads.ts";
 import { keepKeptCopiesIndex } from "./stored_copies.ts";
@@ -210,20 +212,22 @@ export class StateStore extends StateReads {
 
   /**
    * Records the results of one or more batches and drops their intents, in one transaction,
-   * with the folders' metadata (`recordFolders`) where given.
+   * with the folders' metadata and the spans they end (`recordFolders`) where given.
    */
   commitBatch(
     actions: Action[],
     ctx: BatchContext,
     intentIds: number[] = [],
-    folders?: ReadonlyMap<string, FolderMeta>,
+    folders?: FolderWalk,
   ): void {
     // Not in the room kept (`#evenWhenFull`): it is for the batches' results, and a large
     // walk's folders (a row each, megabytes of them) did not fit beside them there. The run
     // stops as full after this commit; the next full walk records them.
     this.#evenWhenFull((retry) =>
       this.db.tx(() => {
-        if (folders && !retry) copyWrites.upsertFolders(this.db, folders);
+        if (folders && !retry) {
+          copyWrites.upsertFolders(this.db, folders.seen, ctx.time, folders.gone);
+        }
         for (const a of actions) this.#recorder.record(a, ctx);
         for (const id of intentIds) this.db.q("DELETE FROM intents WHERE id = ?").run(id);
         // In the same transaction: a session cut short later is known to have recorded
@@ -246,12 +250,21 @@ export class StateStore extends StateReads {
   // --- folders ---
 
   /**
-   * Records the folders' metadata a walk saw, in one transaction; a row that holds the
-   * same already is not rewritten.
+   * Records the folders' metadata a walk saw, in one transaction, with the spans that begin
+   * at `time` (the pass's recorded time), and ends those of the folders `gone` calls gone
+   * (folder_spans.ts); a row that holds the same already is not rewritten.
    */
-  recordFolders(folders: ReadonlyMap<string, FolderMeta>): void {
-    if (folders.size === 0) return;
-    this.db.tx(() => copyWrites.upsertFolders(this.db, folders));
+  recordFolders(folders: ReadonlyMap<string, FolderMeta>, time = 0, gone?: GoneFolders): void {
+    if (folders.size === 0 && gone === undefined) return;
+    this.db.tx(() => copyWrites.upsertFolders(this.db, folders, time, gone));
+  }
+
+  /**
+   * The folders below a logical path ("" everything) that stood at the moment `at`
+   * (undefined: now), in path order (folder_spans.ts).
+   */
+  foldersStanding(under: string, at?: number): string[] {
+    return spans.foldersStanding(this.db, under, at);
   }
 
   /** A folder's recorded metadata (none: never walked, or a state from before schema 4). */

@@ -477,7 +477,7 @@ Deno.test({
         for (let i = 0; i < 20_000; i++) {
           folders.set(`source/some/deeper/folder-${i}`, { mode: 0o755, mtimeMs: i });
         }
-        store.commitBatch(actions, { runId, time: 1, trustBefore: 0 }, [intent], folders);
+        store.commitBatch(actions, { runId, time: 1, trustBefore: 0 }, [intent], { seen: folders });
         assert.ok(store.reserveUsed);
         assert.deepEqual(store.pendingIntents(), [], "the batch was committed");
       } finally {

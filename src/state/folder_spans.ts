@@ -1,0 +1,85 @@
+/**
+ * When each source folder stood (schema 10 on), so that a restore makes the folders of a
+ * moment, empty ones and those holding only folders too. The `folders` row of a folder holds
+ * its current span: `seen_from`, the recorded time of the batch whose walk first saw it
+ * there (0: standing since before spans were recorded; NULL: a row migrated from schema 9
+ * that no walk has seen since), and `gone_at`, set when a walk that covered it found it gone
+ * (core/folder_spans.ts says where a walk covers), its span then kept in `ended_folders`.
+ * A folder that comes back starts a new span. Rows are never removed: a folder's metadata is
+ * what a restore of a moment when it stood gives it.
+ *
+ * Written in the transaction that records the folders a pass saw (copy_writes.ts), with its
+ * batch's commit where there is one: an interruption rolls the spans back with it, and the
+ * next pass's walk finds the same again. A migrated row found gone before any walk at schema
+ * 10 saw it leaves no span (when it stood is not known), only its `gone_at`; one seen keeps
+ * 0, standing since before. Readers look up the spans under their PATHs by the primary keys.
+ */
+import type { GoneFolders } from "../core/folder_spans.ts";
+import type { StateDb } from "./connection.ts";
+
+/** The schema version that records folders' spans. */
+export const FOLDER_SPANS_SCHEMA = 10;
+
+/**
+ * The folders recorded as standing in the scope of `gone` that the walks did not see (in
+ * `seen`) and `gone` calls gone, each ended at `time`. In the caller's transaction, after
+ * the folders seen are recorded.
+ */
+export function endGoneFolders(
+  db: StateDb,
+  seen: ReadonlyMap<string, unknown>,
+  gone: GoneFolders,
+  time: number,
+): number {
+  if (db.version < FOLDER_SPANS_SCHEMA) return 0;
+  const keep = db.q(
+    `INSERT OR REPLACE INTO ended_folders (path, seen_from, gone_at)
+     SELECT path, seen_from, ?1 FROM folders WHERE path = ?2 AND seen_from IS NOT NULL`,
+  );
+  const end = db.q("UPDATE folders SET gone_at = ?1 WHERE path = ?2");
+  let ended = 0;
+  for (const prefix of gone.scope) {
+    for (const [path] of standingAt(db, prefix)) {
+      if (seen.has(path) || !gone.isGone(path)) continue;
+      keep.run(time, path);
+      end.run(time, path);
+      ended++;
+    }
+  }
+  return ended;
+}
+
+/** The folders recorded as standing at or below a logical path. */
+function standingAt(db: StateDb, at: string): [string][] {
+  return db.arrays<[string]>(
+    `SELECT path FROM folders WHERE gone_at IS NULL AND (path = ?1 OR (path > ?1 || '/'
+       AND path < ?1 || '0'))`,
+    at,
+  );
+}
+
+/**
+ * The folders strictly below a logical path ("" everything) that stood at the moment `at`
+ * (undefined: those standing now), in path order; none for a state older than schema 10.
+ * A row whose span began before spans were recorded (0, NULL) stands from the beginning.
+ */
+export function foldersStanding(db: StateDb, under: string, at?: number): string[] {
+  if (db.version < FOLDER_SPANS_SCHEMA) return [];
+  const range = under === "" ? "1" : "path > ?1 || '/' AND path < ?1 || '0'";
+  if (at === undefined) {
+    return db.arrays<[string]>(
+      `SELECT path FROM folders WHERE gone_at IS NULL AND ${range} ORDER BY path`,
+      ...under === "" ? [] : [under],
+    ).map((r) => r[0]);
+  }
+  const args = under === "" ? [at] : [under, at];
+  const t = under === "" ? "?1" : "?2";
+  return db.arrays<[string]>(
+    `SELECT path FROM folders WHERE gone_at IS NULL AND ${range}
+       AND (seen_from IS NULL OR seen_from <= ${t})
+     UNION
+     SELECT path FROM ended_folders WHERE ${range} AND seen_from <= ${t} AND gone_at > ${t}
+     ORDER BY path`,
+    ...args,
+  ).map((r) => r[0]);
+}
