@@ -19,6 +19,7 @@ import {
   printRestore,
   printResultLine,
   RestoreTally,
+  wouldMakeLine,
 } from "./restore_output.ts";
 import { say } from "./stdout.ts";
 import { checkStdoutOptions, restoreToStdout, TO_STDOUT } from "./restore_stdout.ts";
@@ -156,7 +157,8 @@ export async function restoreCommand(argv: string[]): Promise<number> {
     // signal at once, as any reading command.
     listenForStop: () => stopGracefully(LEFT_BY_A_STOP_AT_ONCE),
   });
-  const { problems, folderProblems, notes, stoppedCode } = outcome;
+  const { problems, folderProblems, notes, stoppedCode, wouldMake } = outcome;
+  if (!quiet) { for (const f of wouldMake ?? []) say(wouldMakeLine(f.logical, f.dest)); }
   printFolderProblems(folderProblems);
   const filter = request.filter?.patterns;
   const opts = { json, quiet, at: request.at, stoppedCode, notes, heldBack, dryRun, filter };

@@ -131,6 +131,11 @@ export function printResultLine(r: RestoreResult, dryRun = false): void {
   }
 }
 
+/** A dry run's line for a folder the restore would make besides those on the way to files. */
+export function wouldMakeLine(logical: string, dest: string): string {
+  return oneLine(`WOULD MAKE FOLDER: ${logical}/ → ${dest}`);
+}
+
 /**
  * What `restore` and `ls` say while they choose the contents: warnings on stderr, files
  * excluded since by folder (in --json each file's `warning` says it instead), and the runs
@@ -218,7 +223,8 @@ function excludedFolderLine(path: string, files: number, at: string): string {
 /** The folders the restore made whose recorded mode or time could not be set. */
 export function printFolderProblems(folderProblems: FolderProblem[]): void {
   for (const f of folderProblems) {
-    warn(oneLine(`WARNING: ${f.folder}: its recorded mode or time not set: ${f.reason}`));
+    if (f.notMade) warn(oneLine(`WARNING: Cannot make folder '${f.folder}': ${f.reason}`));
+    else warn(oneLine(`WARNING: ${f.folder}: its recorded mode or time not set: ${f.reason}`));
   }
 }
 

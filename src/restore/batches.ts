@@ -41,6 +41,7 @@ import { FullDisks, noRoom } from "./full_disks.ts";
 import type { FolderMeta } from "../core/types.ts";
 import { isWritten, placeOne, writeOne, type WriteOptions, type Written } from "./write.ts";
 import type { RestoreItem, RestoreResult } from "./restore_item.ts";
+import type { FolderItem } from "./standing_folders.ts";
 
 /**
  * Files written to temporary names before they are flushed together, and their bytes: a
@@ -69,6 +70,11 @@ export interface RestoreAllOptions
   signal?: AbortSignal;
   /** A source folder's recorded metadata, for the folders the restore makes. */
   folderMetaOf?(logical: string): FolderMeta | undefined;
+  /**
+   * Folders to make besides those on the way to the files, empty ones too
+   * (standing_folders.ts): made first, given their metadata with the others at the end.
+   */
+  folders?: readonly FolderItem[];
   /**
    * Whether this restore restores a file at or below a logical path: where given, a twin
    * the disk takes for another's name is restored under the next free one (twins.ts).
@@ -100,6 +106,7 @@ export async function restoreAll(
     if (r.fullDisk !== undefined) addFolders(left, dirname(r.dest), r.base);
     opts.onResult(r);
   };
+  const notMade = makeFolders(opts.folders ?? [], folders, madeFolders, placed);
   const { stopped } = await restoreFiles(
     root,
     items,
@@ -119,8 +126,38 @@ export async function restoreAll(
     left,
     (folder, refused, dev) => xattrNotes.refused(folder, dev, refused),
   );
+  folderProblems.unshift(...notMade);
   const notes = [...keptMeta.notes, ...links.notes, ...xattrNotes.notes];
   return { stopped, folderProblems, notes };
+}
+
+/**
+ * Makes each folder (and those on the way) that is not there, through the restore's pinned
+ * folders (pinned.ts: never through a symlink put on the way), remembering those made for
+ * their metadata and their parents for the flush; returns the folders that could not be
+ * made, each with why. One that is there is left as it is.
+ */
+function makeFolders(
+  items: readonly FolderItem[],
+  folders: DestFolders,
+  madeFolders: MadeFolders,
+  placed: Set<string>,
+): FolderProblem[] {
+  const problems: FolderProblem[] = [];
+  for (const { logical, dest, base } of items) {
+    try {
+      const reached = folders.reach(base, dest);
+      reached.release();
+      if (reached.made === undefined) continue;
+      madeFolders.addFolder(dest, logical, base, reached.made);
+      addFolders(placed, dirname(reached.made), base);
+    } catch (e) {
+      const partial = folders.takePartial();
+      if (partial) madeFolders.addFolder(partial.deepest, logical, base, partial.first);
+      problems.push({ folder: dest, reason: errorText(e), notMade: true });
+    }
+  }
+  return problems;
 }
 
 /**

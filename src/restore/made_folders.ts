@@ -26,6 +26,8 @@ const MADE_LIMIT = 262_144;
 export interface FolderProblem {
   folder: string;
   reason: string;
+  /** The folder itself could not be made (an empty one the restore makes: standing_folders.ts). */
+  notMade?: boolean;
 }
 
 export class MadeFolders {
@@ -49,6 +51,19 @@ export class MadeFolders {
       if (dir === first || dir === item.base) break;
       dir = dirname(dir);
       logical = parentOf(logical);
+    }
+  }
+
+  /**
+   * Remembers the folders from `first` down to `dir` (logical path `logical`) as made: a
+   * folder made for itself (standing_folders.ts), not on the way to a file.
+   */
+  addFolder(dir: string, logical: string, base: string, first: string): void {
+    for (let d = dir, l = logical; this.#made.size < MADE_LIMIT && l !== "";) {
+      this.#made.set(d, { base, logical: l });
+      if (d === first || d === base) break;
+      d = dirname(d);
+      l = parentOf(l);
     }
   }
 

@@ -8,7 +8,10 @@
  * another copy of the same bytes where its own is gone. Each file is written atomically
  * (write.ts), so an interruption leaves complete files and at most two batches of hidden
  * temporary files; a `--to` folder made for a restore that restored nothing goes again.
- * A dry run (`dryRun`) goes through the same selection and decisions, writing nothing.
+ * The folders that stood at the moment below the PATHs are made too, empty ones included
+ * (standing_folders.ts), before the files, so that their times are set once all is in.
+ * A dry run (`dryRun`) goes through the same selection and decisions, writing nothing, and
+ * names the folders it would make.
  * With `--include` or `--exclude`, only the files they keep are chosen (select.ts): an
  * include that matches no file asked for is said as a PATH not found is, the rest restored;
  * an exclude that matches none is said in a note.
@@ -17,7 +20,7 @@
 import type { Config } from "../config/config.ts";
 import { atWarning } from "../core/clock_ahead.ts";
 import { errorText, UsageError } from "../engine/errors.ts";
-import { removeQuietly } from "../engine/fs/fsops.ts";
+import { lstatOrNone, removeQuietly } from "../engine/fs/fsops.ts";
 import type { StateStore, StoredCopy } from "../state/store.ts";
 import type { Selector } from "./asof.ts";
 import { restoreAll } from "./batches.ts";
@@ -39,6 +42,7 @@ import { restoredHere } from "./filtered.ts";
 import type { PathFilter } from "./path_filter.ts";
 import { type Problem, selectForRestore, type Selection } from "./select.ts";
 import { checkedToFolder, makeToFolder } from "./to_folder.ts";
+import { type FolderItem, folderItems, standingFolders } from "./standing_folders.ts";
 import { movedTo, type Unfinished, unfinishedWarning, unfinishedWork } from "./unfinished.ts";
 import { commandHint } from "../config/selection.ts";
 
@@ -83,6 +87,8 @@ export interface RestoreHooks {
 interface RestoreOutcome {
   /** PATHs and contents not restored before a file was written (not found, pruned, lost). */
   problems: Problem[];
+  /** A dry run's: the folders the restore would make besides those on the way to files. */
+  wouldMake?: FolderItem[];
   /** Folders made whose recorded mode or time could not be set. */
   folderProblems: FolderProblem[];
   /**
@@ -105,6 +111,8 @@ export interface Chosen {
   restoresAt: (logical: string) => boolean;
   unfinished: Unfinished;
   excluded: ExcludedInRestore;
+  /** The folders that stood at the moment below the PATHs, empty ones too (logical paths). */
+  folders: string[];
 }
 
 /** Restores what `request` names; throws a UsageError or PreflightError before writing. */
@@ -167,7 +175,8 @@ export function choose(
   const excluded = excludedInRestore(store, targets, selector, request.filter);
   if (excluded.roots.length > 0) hooks.excluded(excluded.roots);
   const root = config.backupRoot;
-  return { store, root, request, resolver, selection, restoresAt, unfinished, excluded };
+  const folders = standingFolders(store, selector, targets, request.filter);
+  return { store, root, request, resolver, selection, restoresAt, unfinished, excluded, folders };
 }
 
 function selectionOf(
@@ -221,6 +230,7 @@ async function writeChosen(chosen: Chosen, hooks: RestoreHooks): Promise<Restore
           hooks.onResult(excludedSaid(r, excluded));
         },
         signal: stop.signal,
+        folders: folderItems(chosen.folders, (f) => resolver.destination(f, request.to)),
         folderMetaOf: (logical) => store.folderMeta(logical),
         restoredHere: chosen.restoresAt,
       },
@@ -254,7 +264,9 @@ async function dryRunChosen(chosen: Chosen, hooks: RestoreHooks): Promise<Restor
       restoredHere: chosen.restoresAt,
     },
   );
-  return { problems: selection.problems, folderProblems: [], notes: selection.notes };
+  const folders = folderItems(chosen.folders, (f) => resolver.destination(f, request.to));
+  const wouldMake = folders.filter((f) => lstatOrNone(f.dest) === undefined);
+  return { problems: selection.problems, folderProblems: [], notes: selection.notes, wouldMake };
 }
 
 /**

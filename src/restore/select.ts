@@ -146,8 +146,13 @@ function* chosen(
   if (gone.length > 0) yield* fromElsewhere({ store, root }, gone, problems);
   const isRecorded = (t: string) =>
     t === "" ? recorded : store.isRecorded(t) || store.isRecordedBelow(t);
+  // A folder that stood then with no file below it (empty, or holding only folders) is
+  // found: the restore makes it (standing_folders.ts).
+  const stoodThen = (t: string) =>
+    t !== "" && sel.kind !== "version" &&
+    store.folderStood(t, sel.kind === "at" ? sel.time : undefined);
   targets.forEach((t, i) => {
-    if (found[i]) return;
+    if (found[i] || stoodThen(t)) return;
     // The same path under a source the config no longer names is the likelier meaning; a
     // path ever recorded is that one, whatever copy its spelling names in the backup root.
     const recordedHere = isRecorded(t);

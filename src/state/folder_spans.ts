@@ -83,3 +83,18 @@ export function foldersStanding(db: StateDb, under: string, at?: number): string
     ...args,
   ).map((r) => r[0]);
 }
+
+/** Whether the folder at a logical path stood at the moment `at` (undefined: stands now). */
+export function folderStood(db: StateDb, path: string, at?: number): boolean {
+  if (db.version < FOLDER_SPANS_SCHEMA) return false;
+  if (at === undefined) {
+    return db.q("SELECT 1 FROM folders WHERE path = ? AND gone_at IS NULL").get(path) !==
+      undefined;
+  }
+  return db.q(
+    `SELECT 1 FROM folders WHERE path = ?1 AND gone_at IS NULL
+       AND (seen_from IS NULL OR seen_from <= ?2)
+     UNION ALL
+     SELECT 1 FROM ended_folders WHERE path = ?1 AND seen_from <= ?2 AND gone_at > ?2`,
+  ).get(path, at) !== undefined;
+}

@@ -267,6 +267,11 @@ export class StateStore extends StateReads {
     return spans.foldersStanding(this.db, under, at);
   }
 
+  /** Whether the folder at a logical path stood at the moment `at` (undefined: now). */
+  folderStood(path: string, at?: number): boolean {
+    return spans.folderStood(this.db, path, at);
+  }
+
   /** A folder's recorded metadata (none: never walked, or a state from before schema 4). */
   folderMeta(path: string): FolderMeta | undefined {
     this.#hasFolders ??= read.hasTable(this.db, "folders");

@@ -1,0 +1,64 @@
+/**
+ * The folders a restore makes besides those on the way to its files: every source folder
+ * that stood at the moment restored (the latest: those standing at the last walk), below
+ * the PATHs asked for, empty ones and those holding only folders too (state/folder_spans.ts
+ * keeps when each stood). The `--include` and `--exclude` patterns keep a folder as they
+ * keep a file, read as a folder (`logs/`). A file's PATH has no folders below it, and a
+ * `--version` picks one file: neither makes any. A source's own folder is the restore's
+ * base, made as it always is. A folder the restore cannot place (a source the config no
+ * longer names, restored in place) is left out: its files say why. Reads only.
+ */
+import type { StateStore } from "../state/store.ts";
+import type { Selector } from "./asof.ts";
+import type { PathFilter } from "./path_filter.ts";
+
+/** A folder to make: its logical path, where it goes, and the folder it must stay inside. */
+export interface FolderItem {
+  logical: string;
+  dest: string;
+  base: string;
+}
+
+/** The logical paths of the folders that stood at the moment `sel` names, below `targets`. */
+export function standingFolders(
+  store: StateStore,
+  sel: Selector,
+  targets: readonly string[],
+  filter?: PathFilter,
+): string[] {
+  if (sel.kind === "version") return [];
+  const at = sel.kind === "at" ? sel.time : undefined;
+  const whole = targets.length === 0 || targets.includes("");
+  // A PATH below another PATH given adds nothing: its folders are the other's too.
+  const tops = whole
+    ? [""]
+    : [...new Set(targets)].filter((t) =>
+      !targets.some((other) => other !== t && t.startsWith(`${other}/`))
+    );
+  const out: string[] = [];
+  for (const top of tops) {
+    for (const path of store.foldersStanding(top, at)) {
+      if (!path.includes("/")) continue; // a source's own folder: the restore's base
+      if (filter && !filter.keeps(`${path}/`)) continue;
+      out.push(path);
+    }
+  }
+  return out;
+}
+
+/** Where each folder goes (`place`: as a file's destination is found); those with none left out. */
+export function folderItems(
+  paths: readonly string[],
+  place: (logical: string) => { dest: string; base: string },
+): FolderItem[] {
+  const items: FolderItem[] = [];
+  for (const logical of paths) {
+    try {
+      const { dest, base } = place(logical);
+      items.push({ logical, dest, base });
+    } catch {
+      // No place for it (a source the config no longer names, in place): its files say so.
+    }
+  }
+  return items;
+}

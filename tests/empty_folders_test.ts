@@ -1,0 +1,222 @@
+/**
+ * Empty folders, and folders holding only folders, come back from a restore as of any
+ * moment (schema 10: when each folder stood, state/folder_spans.ts), through the real CLI on
+ * real folders: latest and `--at`, in place and `--to`, a folder PATH, a single file (no
+ * sibling folders), `--exclude`, `--dry-run`; a folder removed and one that came back; a
+ * folder below an excluded, tagged or unreadable one not taken for gone; a watch session
+ * removing and making one; a state of schema 9 migrated.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { DatabaseSync } from "node:sqlite";
+import { type Fixture, makeFixture, olderSchemaSql, poll, writeConfig } from "./helpers.ts";
+import { entriesUnder } from "./cli_helpers.ts";
+import { ok, put } from "./restore_helpers.ts";
+import { WatchProcess } from "./watch_helpers.ts";
+import { SCHEMA_VERSION } from "../src/state/schema.ts";
+
+function mkdirs(root: string, ...paths: string[]): void {
+  for (const p of paths) Deno.mkdirSync(join(root, ...p.split("/")), { recursive: true });
+}
+
+function configure(fx: Fixture, extra: Record<string, unknown> = {}): void {
+  writeConfig(fx.config, {
+    sources: ["./source"],
+    backup_root: "./backup",
+    log_dir: "./logs",
+    ...extra,
+  });
+}
+
+/** Each run's end, oldest first: `restore --at` one gives the tree as that run left it. */
+async function endedTimes(fx: Fixture): Promise<string[]> {
+  return JSON.parse(await ok(fx, "history", "--json")).runs.map((r: { endedAt: string }) =>
+    r.endedAt
+  );
+}
+
+/** What a restore `--to` a new folder gives, files and folders alike. */
+async function restoredTo(fx: Fixture, name: string, ...args: string[]): Promise<string[]> {
+  const to = join(fx.dir, name);
+  await ok(fx, "restore", ...args, "--to", to);
+  try {
+    return entriesUnder(to);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return [];
+    throw e;
+  }
+}
+
+const TREE = { "b/f.txt": "f\n" };
+const FOLDERS = ["a/empty", "deep/x/y/z", "mail/cur", "mail/new", "mail/tmp"];
+
+Deno.test("empty folders, nested ones and folders holding only folders come back, --to and in place, with their recorded mode and time", async () => {
+  using fx = makeFixture({});
+  put(fx.source, TREE);
+  mkdirs(fx.source, ...FOLDERS);
+  Deno.chmodSync(join(fx.source, "mail", "tmp"), 0o700);
+  const old = new Date(Date.UTC(2020, 0, 2, 3, 4, 5));
+  Deno.utimeSync(join(fx.source, "deep", "x"), old, old);
+  await ok(fx, "run");
+  const expected = entriesUnder(fx.source);
+  assert.deepEqual(await restoredTo(fx, "r"), expected);
+  const r = join(fx.dir, "r");
+  assert.equal(Deno.statSync(join(r, "mail", "tmp")).mode! & 0o7777, 0o700);
+  assert.equal(Deno.statSync(join(r, "deep", "x")).mtime!.getTime(), old.getTime());
+  // In place, the source removed (a disk lost).
+  Deno.removeSync(fx.source, { recursive: true });
+  assert.equal(
+    await ok(fx, "restore"),
+    `RESTORED: source/b/f.txt (v1) → ${
+      join(fx.source, "b", "f.txt")
+    }\nRestore complete: 1 restored, 0 up to date, 0 not restored\n`,
+  );
+  assert.deepEqual(entriesUnder(fx.source), expected);
+  assert.equal(Deno.statSync(join(fx.source, "mail", "tmp")).mode! & 0o7777, 0o700);
+});
+
+Deno.test("restore --at: a folder removed in run 2 comes back as of before it, not after, and one that came back as of then", async () => {
+  using fx = makeFixture({});
+  put(fx.source, TREE);
+  mkdirs(fx.source, "a/empty", "gone/inner");
+  await ok(fx, "run");
+  Deno.removeSync(join(fx.source, "gone"), { recursive: true });
+  Deno.removeSync(join(fx.source, "a", "empty"));
+  await ok(fx, "run");
+  mkdirs(fx.source, "a/empty");
+  await ok(fx, "run");
+  const [one, two, three] = await endedTimes(fx);
+  assert.deepEqual(await restoredTo(fx, "at1", "--at", one), [
+    "a",
+    "a/empty",
+    "b",
+    "b/f.txt",
+    "gone",
+    "gone/inner",
+  ]);
+  assert.deepEqual(await restoredTo(fx, "at2", "--at", two), ["a", "b", "b/f.txt"]);
+  assert.deepEqual(await restoredTo(fx, "at3", "--at", three), ["a", "a/empty", "b", "b/f.txt"]);
+  assert.deepEqual(await restoredTo(fx, "latest"), ["a", "a/empty", "b", "b/f.txt"]);
+});
+
+Deno.test("a file PATH makes no sibling folders, a folder PATH its own, --exclude leaves folders out, --dry-run names them and makes none", async () => {
+  using fx = makeFixture({});
+  put(fx.source, { "b/f.txt": "f\n", "b/g.txt": "g\n" });
+  mkdirs(fx.source, "b/empty", "b/logs/old", "c/empty");
+  await ok(fx, "run");
+  assert.deepEqual(await restoredTo(fx, "file", "b/f.txt"), ["b", "b/f.txt"]);
+  assert.deepEqual(await restoredTo(fx, "folder", "b"), [
+    "b",
+    "b/empty",
+    "b/f.txt",
+    "b/g.txt",
+    "b/logs",
+    "b/logs/old",
+  ]);
+  assert.deepEqual(await restoredTo(fx, "filtered", "--exclude", "logs/"), [
+    "b",
+    "b/empty",
+    "b/f.txt",
+    "b/g.txt",
+    "c",
+    "c/empty",
+  ]);
+  const to = join(fx.dir, "dry");
+  const said = await ok(fx, "restore", "c", "--to", to, "--dry-run");
+  assert.equal(
+    said,
+    `WOULD MAKE FOLDER: source/c/empty/ → ${join(to, "c", "empty")}\n` +
+      "Dry run: 0 would be restored, 0 up to date, 0 would not be restored; nothing was written\n",
+  );
+  assert.throws(() => Deno.statSync(to), Deno.errors.NotFound);
+});
+
+Deno.test("a folder below one excluded since, or tagged to be left out, is not taken for gone", async () => {
+  using fx = makeFixture({});
+  put(fx.source, TREE);
+  mkdirs(fx.source, "ex/inner", "tagged/inner");
+  await ok(fx, "run");
+  configure(fx, { exclude: ["ex/"], exclude_if_present: [".nobackup"] });
+  Deno.writeTextFileSync(join(fx.source, "tagged", ".nobackup"), "");
+  // Gone meanwhile, but no walk looked there: kept as last seen.
+  Deno.removeSync(join(fx.source, "ex", "inner"));
+  Deno.removeSync(join(fx.source, "tagged", "inner"));
+  await ok(fx, "run");
+  assert.deepEqual(await restoredTo(fx, "r"), [
+    "b",
+    "b/f.txt",
+    "ex",
+    "ex/inner",
+    "tagged",
+    "tagged/.nobackup", // its tag is backed up
+    "tagged/inner",
+  ]);
+  configure(fx);
+  Deno.removeSync(join(fx.source, "tagged", ".nobackup"));
+  await ok(fx, "run"); // followed again: now the walk sees them gone
+  assert.deepEqual(await restoredTo(fx, "r2"), ["b", "b/f.txt", "ex", "tagged"]);
+});
+
+Deno.test("a folder below one the walk cannot list is not taken for gone", async () => {
+  if (Deno.uid() === 0) return; // root lists everything; core/folder_spans_test covers the rule
+  using fx = makeFixture({});
+  put(fx.source, TREE);
+  mkdirs(fx.source, "locked/inner");
+  await ok(fx, "run");
+  Deno.chmodSync(join(fx.source, "locked"), 0);
+  try {
+    assert.equal((await fx.cli("run")).code, 1);
+  } finally {
+    Deno.chmodSync(join(fx.source, "locked"), 0o755);
+  }
+  assert.deepEqual(await restoredTo(fx, "r"), ["b", "b/f.txt", "locked", "locked/inner"]);
+});
+
+Deno.test("watch: an empty folder removed and one made are restored as the session saw them", async () => {
+  using fx = makeFixture({});
+  configure(fx, { watch: { debounce_ms: 200, rescan_interval: 0 } });
+  put(fx.source, TREE);
+  mkdirs(fx.source, "a/old");
+  await ok(fx, "run");
+  await using w = new WatchProcess(fx, []);
+  await w.ready();
+  Deno.removeSync(join(fx.source, "a", "old"));
+  mkdirs(fx.source, "a/new/inner");
+  const to = join(fx.dir, "dry");
+  const wanted = `WOULD MAKE FOLDER: source/a/new/inner/ → ${join(to, "a", "new", "inner")}\n`;
+  await poll("the watch to record the folders", async () => {
+    // Said with a warning while the watch holds the backup.
+    const said = (await fx.cli("restore", "a", "--to", to, "--dry-run")).stdout;
+    return said.includes(wanted) && !said.includes("source/a/old/") && said;
+  });
+  const exit = await w.stop();
+  assert.equal(exit.code, 0, exit.stderr);
+  assert.deepEqual(await restoredTo(fx, "r"), ["a", "a/new", "a/new/inner", "b", "b/f.txt"]);
+});
+
+Deno.test("a state of schema 9 is read as it is, and the run that migrates it records folders' spans from then on", async () => {
+  using fx = makeFixture({});
+  put(fx.source, TREE);
+  mkdirs(fx.source, "a/empty", "gone/inner");
+  await ok(fx, "run");
+  const state = join(fx.backup, ".backup-tool", "state.db");
+  const db = new DatabaseSync(state);
+  db.exec(`PRAGMA journal_mode = DELETE; ${olderSchemaSql(9)}`);
+  db.close();
+  // Read without migrating: as before, only the folders on the way to files.
+  assert.deepEqual(await restoredTo(fx, "r9"), ["b", "b/f.txt"]);
+  Deno.removeSync(join(fx.source, "gone"), { recursive: true });
+  await ok(fx, "run"); // migrates
+  const check = new DatabaseSync(state, { readOnly: true });
+  const version = check.prepare("PRAGMA user_version").get() as { user_version: number };
+  check.close();
+  assert.equal(version.user_version, SCHEMA_VERSION);
+  const [one, two] = await endedTimes(fx);
+  // Standing at the migration: since before. Gone by then: when it stood is not known.
+  assert.deepEqual(await restoredTo(fx, "at1", "--at", one), ["a", "a/empty", "b", "b/f.txt"]);
+  assert.deepEqual(await restoredTo(fx, "at2", "--at", two), ["a", "a/empty", "b", "b/f.txt"]);
+  Deno.removeSync(join(fx.source, "a", "empty"));
+  await ok(fx, "run");
+  assert.deepEqual(await restoredTo(fx, "at2b", "--at", two), ["a", "a/empty", "b", "b/f.txt"]);
+  assert.deepEqual(await restoredTo(fx, "latest"), ["a", "b", "b/f.txt"]);
+});
