@@ -72,7 +72,7 @@ export interface RestoreAllOptions
   folderMetaOf?(logical: string): FolderMeta | undefined;
   /**
    * Folders to make besides those on the way to the files, empty ones too
-   * (standing_folders.ts): made first, given their metadata with the others at the end.
+   * (standing_folders.ts): made once the files are in place, given their metadata with the others at the end.
    */
   folders?: readonly FolderItem[];
   /**
@@ -103,10 +103,14 @@ export async function restoreAll(
   const left = new Set<string>();
   const onResult = (r: RestoreResult) => {
     if (r.outcome === "restored") addFolders(placed, dirname(r.dest), r.base);
-    if (r.fullDisk !== undefined) addFolders(left, dirname(r.dest), r.base);
+    if (r.fullDisk !== undefined) {
+      addFolders(left, dirname(r.dest), r.base);
+      full.add(r.base);
+    }
     opts.onResult(r);
   };
-  const notMade = makeFolders(opts.folders ?? [], folders, madeFolders, placed);
+  // Bases on a disk found full: no folder is made there (the same restore run again does).
+  const full = new Set<string>();
   const { stopped } = await restoreFiles(
     root,
     items,
@@ -114,6 +118,11 @@ export async function restoreAll(
     folders,
     { madeFolders, keptMeta, links, xattrNotes },
   );
+  // After the files, which go first for the room there is; before any folder's time is set.
+  const notMade = stopped ? [] : makeFolders(opts.folders ?? [], folders, madeFolders, {
+    placed,
+    full,
+  });
   // The names placed, made durable before the restore says it is done (or stopped): a
   // power cut right after must not undo them (folder_flush.ts).
   await syncFolders(placed);
@@ -134,17 +143,19 @@ export async function restoreAll(
 /**
  * Makes each folder (and those on the way) that is not there, through the restore's pinned
  * folders (pinned.ts: never through a symlink put on the way), remembering those made for
- * their metadata and their parents for the flush; returns the folders that could not be
- * made, each with why. One that is there is left as it is.
+ * their metadata and their parents for the flush (`placed`); returns the folders that
+ * could not be made, each with why. One that is there is left as it is. None is tried in a
+ * base on a disk found `full` (by a file, or by a folder here: said once).
  */
 function makeFolders(
   items: readonly FolderItem[],
   folders: DestFolders,
   madeFolders: MadeFolders,
-  placed: Set<string>,
+  { placed, full }: { placed: Set<string>; full: Set<string> },
 ): FolderProblem[] {
   const problems: FolderProblem[] = [];
   for (const { logical, dest, base } of items) {
+    if (full.has(base)) continue;
     try {
       const reached = folders.reach(base, dest);
       reached.release();
@@ -155,6 +166,7 @@ function makeFolders(
       const partial = folders.takePartial();
       if (partial) madeFolders.addFolder(partial.deepest, logical, base, partial.first);
       problems.push({ folder: dest, reason: errorText(e), notMade: true });
+      if (noRoom(e)) full.add(base);
     }
   }
   return problems;

@@ -9,7 +9,7 @@
  * (write.ts), so an interruption leaves complete files and at most two batches of hidden
  * temporary files; a `--to` folder made for a restore that restored nothing goes again.
  * The folders that stood at the moment below the PATHs are made too, empty ones included
- * (standing_folders.ts), before the files, so that their times are set once all is in.
+ * (standing_folders.ts), after the files and before any folder's time is set.
  * A dry run (`dryRun`) goes through the same selection and decisions, writing nothing, and
  * names the folders it would make.
  * With `--include` or `--exclude`, only the files they keep are chosen (select.ts): an
