@@ -38,6 +38,10 @@ export function endGoneFolders(
   );
   const end = db.q("UPDATE folders SET gone_at = ?1 WHERE path = ?2");
   let ended = 0;
+  // Every folder standing in scope seen (the usual run): none to look at one by one. Those
+  // seen stand, recorded just now, and lie in scope (the walks go nowhere else).
+  const standing = gone.scope.reduce((n, prefix) => n + standingCount(db, prefix), 0);
+  if (standing === seen.size) return 0;
   for (const prefix of gone.scope) {
     for (const [path] of standingAt(db, prefix)) {
       if (seen.has(path) || !gone.isGone(path)) continue;
@@ -49,14 +53,25 @@ export function endGoneFolders(
   return ended;
 }
 
-/** The folders recorded as standing at or below a logical path. */
+/** The folders recorded as standing at or below a logical path: itself, then its range. */
 function standingAt(db: StateDb, at: string): [string][] {
-  return db.arrays<[string]>(
-    `SELECT path FROM folders WHERE gone_at IS NULL AND (path = ?1 OR (path > ?1 || '/'
-       AND path < ?1 || '0'))`,
-    at,
-  );
+  return [
+    ...db.arrays<[string]>("SELECT path FROM folders WHERE gone_at IS NULL AND path = ?", at),
+    ...db.arrays<[string]>(`SELECT path FROM folders WHERE gone_at IS NULL AND ${BELOW}`, at),
+  ];
 }
+
+/** How many folders are recorded as standing at or below a logical path. */
+function standingCount(db: StateDb, at: string): number {
+  const count = (where: string) =>
+    (db.q(`SELECT count(*) AS n FROM folders WHERE gone_at IS NULL AND ${where}`).get(at) as {
+      n: number;
+    }).n;
+  return count("path = ?1") + count(BELOW);
+}
+
+/** Below the logical path ?1, by the primary key's order (`a/` < `a/…` < `a0`). */
+const BELOW = "path > ?1 || '/' AND path < ?1 || '0'";
 
 /**
  * The folders strictly below a logical path ("" everything) that stood at the moment `at`
