@@ -35,7 +35,8 @@ written as the logs show it, the source's name in front (source/docs/a.txt; requ
 with several sources), or absolute, or, given from a folder inside a source, ./ or ../
 from there; a folder restores everything under it; no PATH restores everything.
 Without --at or --version: each tracked file's latest content (files deleted from the
-source are not restored unless --at names a time when they existed). Restored files get
+source are not restored unless --at names a time when they existed). The folders that
+stood then are made too, empty ones included (docs/restore.md). Restored files get
 their recorded mode and modification time (and, run as root, their owner and group), are
 written atomically and checked against their recorded hash. Names the backup recorded as
 one file (hard links) are restored as hard links of one another, where the disk allows.
@@ -72,11 +73,13 @@ Options:
   --dry-run, -n  Say what the restore would do to each file, writing nothing (no folder,
                  no temporary file): WOULD RESTORE, UP TO DATE, WOULD REPLACE (with
                  --overwrite), WOULD LEAVE (other content there) or WOULD NOT RESTORE
-                 (a refusal, with why); exit code as the restore would give, but for
-                 what only a write tells: the stored copies are not read (verify checks
-                 them), nor the disk probed for what it keeps (on FAT or exFAT, a file
-                 of the same bytes is WOULD REPLACE with --overwrite where the restore
-                 finds it up to date: docs/restore.md), nor a folder tried for writing
+                 (a refusal, with why), and WOULD MAKE FOLDER for each folder not
+                 there it would make (empty ones too); exit code as the restore
+                 would give, but for what only a write tells: the stored copies are
+                 not read (verify checks them), nor the disk probed for what it keeps
+                 (on FAT or exFAT, a file of the same bytes is WOULD REPLACE with
+                 --overwrite where the restore finds it up to date: docs/restore.md),
+                 nor a folder tried for writing
   --config FILE  Config file (default ./config.jsonc, then ./config.json)
   --backup-root DIR
                  Read the backup in DIR without a config (the computer and its config
