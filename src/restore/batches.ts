@@ -74,7 +74,7 @@ export interface RestoreAllOptions
    * Folders to make besides those on the way to the files, empty ones too
    * (standing_folders.ts): made once the files are in place, given their metadata with the others at the end.
    */
-  folders?: readonly FolderItem[];
+  folders?: Iterable<FolderItem>;
   /**
    * Whether this restore restores a file at or below a logical path: where given, a twin
    * the disk takes for another's name is restored under the next free one (twins.ts).
@@ -148,7 +148,7 @@ export async function restoreAll(
  * base on a disk found `full` (by a file, or by a folder here: said once).
  */
 function makeFolders(
-  items: readonly FolderItem[],
+  items: Iterable<FolderItem>,
   folders: DestFolders,
   madeFolders: MadeFolders,
   { placed, full }: { placed: Set<string>; full: Set<string> },

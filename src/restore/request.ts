@@ -111,8 +111,11 @@ export interface Chosen {
   restoresAt: (logical: string) => boolean;
   unfinished: Unfinished;
   excluded: ExcludedInRestore;
-  /** The folders that stood at the moment below the PATHs, empty ones too (logical paths). */
-  folders: string[];
+  /**
+   * The folders that stood at the moment below the PATHs, empty ones too (logical paths),
+   * read as they are taken, once: none for `ls`.
+   */
+  folders: Iterable<string>;
 }
 
 /** Restores what `request` names; throws a UsageError or PreflightError before writing. */
@@ -175,7 +178,9 @@ export function choose(
   const excluded = excludedInRestore(store, targets, selector, request.filter);
   if (excluded.roots.length > 0) hooks.excluded(excluded.roots);
   const root = config.backupRoot;
-  const folders = standingFolders(store, selector, targets, request.filter);
+  const folders = doing === "restores"
+    ? standingFolders(store, selector, targets, request.filter)
+    : [];
   return { store, root, request, resolver, selection, restoresAt, unfinished, excluded, folders };
 }
 
@@ -265,7 +270,7 @@ async function dryRunChosen(chosen: Chosen, hooks: RestoreHooks): Promise<Restor
     },
   );
   const folders = folderItems(chosen.folders, (f) => resolver.destination(f, request.to));
-  const wouldMake = folders.filter((f) => lstatOrNone(f.dest) === undefined);
+  const wouldMake = [...folders].filter((f) => lstatOrNone(f.dest) === undefined);
   return { problems: selection.problems, folderProblems: [], notes: selection.notes, wouldMake };
 }
 

@@ -19,14 +19,17 @@ export interface FolderItem {
   base: string;
 }
 
-/** The logical paths of the folders that stood at the moment `sel` names, below `targets`. */
-export function standingFolders(
+/**
+ * The logical paths of the folders that stood at the moment `sel` names, below `targets`,
+ * read a page at a time as they are taken.
+ */
+export function* standingFolders(
   store: StateStore,
   sel: Selector,
   targets: readonly string[],
   filter?: PathFilter,
-): string[] {
-  if (sel.kind === "version") return [];
+): Generator<string> {
+  if (sel.kind === "version") return;
   const at = sel.kind === "at" ? sel.time : undefined;
   const whole = targets.length === 0 || targets.includes("");
   // A PATH below another PATH given adds nothing: its folders are the other's too.
@@ -35,30 +38,30 @@ export function standingFolders(
     : [...new Set(targets)].filter((t) =>
       !targets.some((other) => other !== t && t.startsWith(`${other}/`))
     );
-  const out: string[] = [];
   for (const top of tops) {
-    for (const path of store.foldersStanding(top, at)) {
-      if (!path.includes("/")) continue; // a source's own folder: the restore's base
-      if (filter && !filter.keeps(`${path}/`)) continue;
-      out.push(path);
+    for (let page = store.foldersStanding(top, at); page.length > 0;) {
+      for (const path of page) {
+        if (!path.includes("/")) continue; // a source's own folder: the restore's base
+        if (filter && !filter.keeps(`${path}/`)) continue;
+        yield path;
+      }
+      page = store.foldersStanding(top, at, page[page.length - 1]);
     }
   }
-  return out;
 }
 
 /** Where each folder goes (`place`: as a file's destination is found); those with none left out. */
-export function folderItems(
-  paths: readonly string[],
+export function* folderItems(
+  paths: Iterable<string>,
   place: (logical: string) => { dest: string; base: string },
-): FolderItem[] {
-  const items: FolderItem[] = [];
+): Generator<FolderItem> {
   for (const logical of paths) {
+    let item: FolderItem;
     try {
-      const { dest, base } = place(logical);
-      items.push({ logical, dest, base });
+      item = { logical, ...place(logical) };
     } catch {
-      // No place for it (a source the config no longer names, in place): its files say so.
+      continue; // no place for it (a source the config no longer names, in place): its files say so
     }
+    yield item;
   }
-  return items;
 }

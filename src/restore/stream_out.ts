@@ -102,6 +102,10 @@ export async function restoreToStream(
       found.push(c);
     }
     const [copy] = found;
+    // A folder with no file below it then (empty, or holding only folders): found, not a file.
+    if (copy === undefined && store.folderStood(target, request.at)) {
+      throw notAFile(given, "folder", request.at);
+    }
     if (copy === undefined) return { problems: selection.problems, written: 0 };
     if (copy.kind !== "file") throw notAFile(given, "symlink", request.at);
     await loadDigests();

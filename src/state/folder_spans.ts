@@ -74,29 +74,30 @@ function standingCount(db: StateDb, at: string): number {
 const BELOW = "path > ?1 || '/' AND path < ?1 || '0'";
 
 /**
- * The folders strictly below a logical path ("" everything) that stood at the moment `at`
- * (undefined: those standing now), in path order; none for a state older than schema 10.
- * A row whose span began before spans were recorded (0, NULL) stands from the beginning.
+ * Up to `limit` of the folders strictly below a logical path ("" everything) that stood at
+ * the moment `at` (undefined: those standing now), in path order, after the path `after`
+ * (a page: the caller asks again after the last); none for a state older than schema 10. A
+ * row whose span began before spans were recorded (0, NULL) stands from the beginning.
  */
-export function foldersStanding(db: StateDb, under: string, at?: number): string[] {
+export function foldersStanding(
+  db: StateDb,
+  under: string,
+  at: number | undefined,
+  after: string,
+  limit: number,
+): string[] {
   if (db.version < FOLDER_SPANS_SCHEMA) return [];
-  const range = under === "" ? "1" : "path > ?1 || '/' AND path < ?1 || '0'";
-  if (at === undefined) {
-    return db.arrays<[string]>(
-      `SELECT path FROM folders WHERE gone_at IS NULL AND ${range} ORDER BY path`,
-      ...under === "" ? [] : [under],
-    ).map((r) => r[0]);
-  }
-  const args = under === "" ? [at] : [under, at];
-  const t = under === "" ? "?1" : "?2";
-  return db.arrays<[string]>(
-    `SELECT path FROM folders WHERE gone_at IS NULL AND ${range}
-       AND (seen_from IS NULL OR seen_from <= ${t})
-     UNION
-     SELECT path FROM ended_folders WHERE ${range} AND seen_from <= ${t} AND gone_at > ${t}
-     ORDER BY path`,
-    ...args,
-  ).map((r) => r[0]);
+  // ?1 the path (unused for everything: a source's name may sort before '/'), ?2 `after`.
+  const range = under === "" ? "path > ?2" : "path > max(?1 || '/', ?2) AND path < ?1 || '0'";
+  const sql = at === undefined
+    ? `SELECT path FROM folders WHERE gone_at IS NULL AND ${range} ORDER BY path LIMIT ?3`
+    : `SELECT path FROM folders WHERE gone_at IS NULL AND ${range}
+         AND (seen_from IS NULL OR seen_from <= ?4)
+       UNION
+       SELECT path FROM ended_folders WHERE ${range} AND seen_from <= ?4 AND gone_at > ?4
+       ORDER BY path LIMIT ?3`;
+  const args = at === undefined ? [under, after, limit] : [under, after, limit, at];
+  return db.arrays<[string]>(sql, ...args).map((r) => r[0]);
 }
 
 /** Whether the folder at a logical path stood at the moment `at` (undefined: stands now). */

@@ -37,3 +37,12 @@ Deno.test("folder spans: a scoped pass ends only what lies in its scope; none wi
     store.recordFolders(seen("s"), 30); // no rule: a pass cut short, or a partial view
     assert.deepEqual(store.foldersStanding("s"), ["s/a", "s/b"]);
   }));
+
+Deno.test("folder spans: read a page at a time, everything too, a source's name sorting before '/' included", () =>
+  withStore((store) => {
+    store.recordFolders(seen("-s", "-s/a", "s", "s/a", "s/b", "s/c"), 10, rule(["s", "-s"]));
+    assert.deepEqual(store.foldersStanding("", undefined, "", 2), ["-s", "-s/a"]);
+    assert.deepEqual(store.foldersStanding("", undefined, "-s/a", 2), ["s", "s/a"]);
+    assert.deepEqual(store.foldersStanding("s", 10, "s/a", 1), ["s/b"]);
+    assert.deepEqual(store.foldersStanding("s", 10, "s/c", 1), []);
+  }));

@@ -29,6 +29,12 @@ import { keepKeptCopiesIndex } from "./stored_copies.ts";
 export type { StoredCopy } from "./rows.ts";
 export type { BatchContext } from "./record.ts";
 
+/**
+ * Folders a restore reads at a time (about 100 bytes each, with their destinations): the
+ * folders of a large tree are never all held at once.
+ */
+const FOLDERS_PAGE = 4096;
+
 export class StateStore extends StateReads {
   /** Answers "who holds this digest?", mostly from memory: see digest_filter.ts. */
   readonly #holders: DigestHolders;
@@ -261,10 +267,10 @@ export class StateStore extends StateReads {
 
   /**
    * The folders below a logical path ("" everything) that stood at the moment `at`
-   * (undefined: now), in path order (folder_spans.ts).
+   * (undefined: now), in path order, a page of `limit` after `after` (folder_spans.ts).
    */
-  foldersStanding(under: string, at?: number): string[] {
-    return spans.foldersStanding(this.db, under, at);
+  foldersStanding(under: string, at?: number, after = "", limit = FOLDERS_PAGE): string[] {
+    return spans.foldersStanding(this.db, under, at, after, limit);
   }
 
   /** Whether the folder at a logical path stood at the moment `at` (undefined: now). */
