@@ -86,3 +86,28 @@ Deno.test({
     assert.equal(Deno.statSync(join(out, "data")).mode! & 0o777, 0o700);
   },
 });
+
+Deno.test({
+  name:
+    "a disk fstab mounts inside a source, holding only empty folders, not mounted: its folders stand, and a restore makes them",
+  ignore: !canMount,
+  fn: async () => {
+    using fx = makeFixture({ "f1": "1" });
+    const data = join(Deno.realPathSync(fx.source), "data");
+    Deno.mkdirSync(join(data, "inbox", "new"), { recursive: true });
+    const fstab = join(fx.dir, "fstab");
+    Deno.writeTextFileSync(fstab, `/dev/sdz1 ${data} ext4 nofail 0 2\n`);
+    assert.equal((await fx.cli("run", "-q")).code, 0);
+
+    // The disk did not mount: no tracked file below it vanished, yet its folders are kept.
+    Deno.removeSync(data, { recursive: true });
+    Deno.mkdirSync(data);
+    const r = await cliWithTable(fstab, ["run", "-q", "--config", fx.config]);
+    assert.equal(r.code, 0, r.stderr);
+
+    const out = join(fx.dir, "out");
+    const restored = await fx.cli("restore", "--to", out);
+    assert.equal(restored.code, 0, restored.stderr);
+    assert.ok(Deno.statSync(join(out, "data", "inbox", "new")).isDirectory);
+  },
+});

@@ -20,7 +20,7 @@
  * and returns: pass_types.ts; what it says of its files: pass_report.ts.
  */
 import { FolderMetaRecorder } from "../core/folder_meta.ts";
-import { coveredFolders } from "../core/folder_spans.ts";
+import { goneFolders } from "./folder_sweep.ts";
 import { Batch } from "./batch.ts";
 import { EntryHandler } from "./entries.ts";
 import { DiskProbe } from "./foreign.ts";
@@ -216,21 +216,11 @@ class Pass {
     return false;
   }
 
-  /**
-   * The walks done, the folders recorded as standing that they did not see where they
-   * looked are gone (core/folder_spans.ts), recorded with the folders seen. None is where a
-   * source was unmounted or replaced meanwhile, or where the deletion guard held deletions
-   * back (an unmounted disk's empty mount point must not end its folders' spans).
-   */
+  /** The walks done: which folders recorded as standing are gone (folder_sweep.ts). */
   #sweepFolders(): void {
     const walked = this.#walked;
     if (walked === undefined || this.#lost || this.result.deleteGuard !== undefined) return;
-    this.folders.sweep(coveredFolders({
-      scope: this.scoped,
-      unreadable: walked.unreadable,
-      leftOut: walked.leftOut,
-      exclude: this.ctx.config.exclude,
-    }));
+    this.folders.sweep(goneFolders(this.ctx.config, this.scoped, walked));
   }
 
   /**

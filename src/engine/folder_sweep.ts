@@ -1,0 +1,50 @@
+/**
+ * Which folders recorded as standing a pass's walks found gone (core/folder_spans.ts says
+ * where walks cover), once they are done: the pass (pass.ts) builds the rule, the state
+ * applies it with the folders seen, in the same transaction (state/folder_spans.ts). None is
+ * built where a source was unmounted or replaced during the pass, or where the deletion
+ * guard held deletions back (an unmounted disk's empty mount point must not end its
+ * folders' spans). Reads only: fstab and the mount table, once, and only once a folder is
+ * found gone.
+ */
+import type { Config } from "../config/config.ts";
+import { coveredFolders, type GoneFolders, keeping } from "../core/folder_spans.ts";
+import { unmountedTablePointsIn } from "./fs/mounts.ts";
+
+/** What the first walk could not list and left out (logical paths). */
+export interface Walked {
+  unreadable: string[];
+  leftOut: ReadonlySet<string>;
+}
+
+/** The rule of the folders gone, for a pass over `scoped` (logical paths). */
+export function goneFolders(
+  config: Pick<Config, "sources" | "exclude">,
+  scoped: readonly string[],
+  walked: Walked,
+): GoneFolders {
+  const covered = coveredFolders({
+    scope: scoped,
+    unreadable: walked.unreadable,
+    leftOut: walked.leftOut,
+    exclude: config.exclude,
+  });
+  // A mount point where nothing is mounted keeps the disk's folders as standing, even where
+  // no tracked file below it vanished (which the pass keeps too: pass.ts `#unmountedDisks`).
+  let unmounted: GoneFolders | undefined;
+  const isGone = (path: string) => {
+    if (!covered.isGone(path)) return false;
+    unmounted ??= keeping(covered, new Set(unmountedPoints(config)));
+    return unmounted.isGone(path);
+  };
+  return { scope: covered.scope, isGone };
+}
+
+/** The folders of the sources (logical paths) on which fstab mounts a disk not mounted now. */
+function unmountedPoints(config: Pick<Config, "sources">): string[] {
+  return config.sources.flatMap((source) =>
+    unmountedTablePointsIn(source.path).map(({ rel }) =>
+      rel === "" ? source.name : `${source.name}/${rel}`
+    )
+  );
+}
