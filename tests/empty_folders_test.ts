@@ -129,6 +129,8 @@ Deno.test("a file PATH makes no sibling folders, a folder PATH its own, --exclud
       "Dry run: 0 would be restored, 0 up to date, 0 would not be restored; nothing was written\n",
   );
   assert.throws(() => Deno.statSync(to), Deno.errors.NotFound);
+  const doc = JSON.parse(await ok(fx, "restore", "c", "--to", to, "--dry-run", "--json"));
+  assert.deepEqual(doc.folders, [{ path: "source/c/empty/", to: join(to, "c", "empty") }]);
   const out = await fx.cli("restore", "c", "--to", "-");
   assert.equal(out.code, 2, out.stderr);
   assert.match(out.stderr, /Cannot write 'c' to standard output \(--to -\): it is a folder: /);

@@ -95,7 +95,8 @@ Options:
                  many files were not tried there), and stopped: true when a stop signal
                  cut it short; with --at, at (the moment, as read); with --dry-run,
                  dryRun: true and what would be done (replaces: true where a file would
-                 be replaced); with --include or --exclude, filter (the patterns as given)
+                 be replaced; folders: those it would make); with --include or
+                 --exclude, filter (the patterns as given)
   --quiet, -q    Print nothing but problems
 
 A destination disk that runs full (no space left, or a quota) stops the restore at the
@@ -164,7 +165,17 @@ export async function restoreCommand(argv: string[]): Promise<number> {
   if (!quiet) { for (const f of wouldMake ?? []) say(wouldMakeLine(f.logical, f.dest)); }
   printFolderProblems(folderProblems);
   const filter = request.filter?.patterns;
-  const opts = { json, quiet, at: request.at, stoppedCode, notes, heldBack, dryRun, filter };
+  const opts = {
+    json,
+    quiet,
+    at: request.at,
+    stoppedCode,
+    notes,
+    heldBack,
+    dryRun,
+    filter,
+    wouldMake,
+  };
   return printRestore(tally, problems, opts);
 }
 

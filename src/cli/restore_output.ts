@@ -245,6 +245,8 @@ export function printRestore(
     dryRun?: boolean;
     /** `--include` and `--exclude`, said in the summary and the --json document. */
     filter?: FilterPatterns;
+    /** A dry run's folders it would make besides those on the way to files (--json). */
+    wouldMake?: { logical: string; dest: string }[];
   },
 ): number {
   const dryRun = opts.dryRun === true;
@@ -270,6 +272,9 @@ export function printRestore(
         : {},
       ...notes.length > 0 ? { notes } : {},
       ...heldBackField(opts.heldBack ?? []),
+      ...(opts.wouldMake ?? []).length > 0
+        ? { folders: opts.wouldMake!.map((f) => ({ path: `${f.logical}/`, to: f.dest })) }
+        : {},
     });
     return exitCode;
   }
