@@ -225,3 +225,25 @@ Deno.test("a state of schema 9 is read as it is, and the run that migrates it re
   assert.deepEqual(await restoredTo(fx, "at2b", "--at", two), ["a", "a/empty", "b", "b/f.txt"]);
   assert.deepEqual(await restoredTo(fx, "latest"), ["a", "b", "b/f.txt"]);
 });
+
+Deno.test("a file or a symlink where an empty folder goes is left as it is, said once, the folders below it not tried", async () => {
+  using fx = makeFixture({});
+  put(fx.source, TREE);
+  mkdirs(fx.source, "a/empty", "x/y/z");
+  await ok(fx, "run");
+  const to = join(fx.dir, "r");
+  put(to, { "a/empty": "mine\n" });
+  Deno.symlinkSync(fx.dir, join(to, "x"));
+  const r = await fx.cli("restore", "--to", to);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(
+    r.stderr,
+    `WARNING: Cannot make folder '${join(to, "a", "empty")}': '${join(to, "a", "empty")}' is ` +
+      "a file where a folder must be: move it away, or restore to another --to folder\n" +
+      `WARNING: Cannot make folder '${join(to, "x")}': '${join(to, "x")}' is a symlink, which ` +
+      `a restore never writes through (it may lead outside '${to}'): remove the link, or ` +
+      "restore to another --to folder\n",
+  );
+  assert.equal(Deno.readTextFileSync(join(to, "a", "empty")), "mine\n");
+  assert.throws(() => Deno.lstatSync(join(fx.dir, "y")), Deno.errors.NotFound);
+});

@@ -32,7 +32,7 @@ import { otherMountsOf } from "../engine/fs/mounts.ts";
 import { DestFolders } from "./pinned.ts";
 import { syncTemps } from "./dest_file.ts";
 import { syncFolders } from "../engine/fs/folder_flush.ts";
-import { type FolderProblem, MadeFolders } from "./made_folders.ts";
+import { type FolderProblem, MadeFolders, makeFolders } from "./made_folders.ts";
 import { type RestoredHere, Twins } from "./twins.ts";
 import { KeptMeta } from "./kept_meta.ts";
 import { HardLinks } from "./hard_links.ts";
@@ -120,7 +120,7 @@ export async function restoreAll(
   );
   // After the files, which go first for the room there is; before any folder's time is set.
   const notMade = stopped ? [] : makeFolders(opts.folders ?? [], folders, madeFolders, {
-    placed,
+    placed: (dir, base) => addFolders(placed, dir, base),
     full,
   });
   // The names placed, made durable before the restore says it is done (or stopped): a
@@ -138,38 +138,6 @@ export async function restoreAll(
   folderProblems.unshift(...notMade);
   const notes = [...keptMeta.notes, ...links.notes, ...xattrNotes.notes];
   return { stopped, folderProblems, notes };
-}
-
-/**
- * Makes each folder (and those on the way) that is not there, through the restore's pinned
- * folders (pinned.ts: never through a symlink put on the way), remembering those made for
- * their metadata and their parents for the flush (`placed`); returns the folders that
- * could not be made, each with why. One that is there is left as it is. None is tried in a
- * base on a disk found `full` (by a file, or by a folder here: said once).
- */
-function makeFolders(
-  items: Iterable<FolderItem>,
-  folders: DestFolders,
-  madeFolders: MadeFolders,
-  { placed, full }: { placed: Set<string>; full: Set<string> },
-): FolderProblem[] {
-  const problems: FolderProblem[] = [];
-  for (const { logical, dest, base } of items) {
-    if (full.has(base)) continue;
-    try {
-      const reached = folders.reach(base, dest);
-      reached.release();
-      if (reached.made === undefined) continue;
-      madeFolders.addFolder(dest, logical, base, reached.made);
-      addFolders(placed, dirname(reached.made), base);
-    } catch (e) {
-      const partial = folders.takePartial();
-      if (partial) madeFolders.addFolder(partial.deepest, logical, base, partial.first);
-      problems.push({ folder: dest, reason: errorText(e), notMade: true });
-      if (noRoom(e)) full.add(base);
-    }
-  }
-  return problems;
 }
 
 /**

@@ -40,38 +40,40 @@ export function reachFolder(
       // The error itself kept: a full disk is told by its code (full_disks.ts).
       throw new Error(`Cannot ${verb} folder '${dirname(dest)}': ${why}`, { cause: e });
     }
-    const dir = e.folder;
-    if (e.why === "backup-root") {
-      return fail(
-        `'${dir}' is the backup root (mounted there too), whose copies a restore never ` +
-          `replaces: restore with --to a folder outside it`,
-      );
-    }
-    const twin = e.why === "file" ? twins?.folderTwinOf(item, dir) : undefined;
+    const twin = e.why === "file" ? twins?.folderTwinOf(item, e.folder) : undefined;
     if (twin !== undefined) {
       return fail(
-        `this disk takes the folder '${dir}' for the file '${twin.other}', restored ` +
+        `this disk takes the folder '${e.folder}' for the file '${twin.other}', restored ` +
           `here too from '${twin.otherPath}' (it ignores letter case or Unicode ` +
           `normalization): ${twinElsewhereRemedy(item)}`,
       );
     }
-    if (e.why === "file") {
-      return fail(
-        `'${dir}' is a file where a folder must be: move it away, or ` +
-          (toDir ? "restore to another --to folder" : "restore with --to DIR"),
-      );
-    }
-    const remedy = toDir
-      ? "remove the link, or restore to another --to folder"
-      : "restore with --to DIR, or remove the link";
-    return fail(
-      `'${dir}' is a symlink, which a restore never writes through (it may lead outside ` +
-        `'${base}'): ${remedy}`,
-    );
+    return fail(refusedFolderReason(e, base, toDir));
   }
   function fail(why: string): never {
     throw new Error(`Cannot restore to '${dest}': ${why}`);
   }
+}
+
+/**
+ * Why a folder on the way was refused (pinned.ts), with what to do: the backup root, a
+ * file where a folder must be, or a symlink. `toDir`: the restore writes under `--to`.
+ */
+export function refusedFolderReason(e: RefusedFolder, base: string, toDir?: boolean): string {
+  const dir = e.folder;
+  if (e.why === "backup-root") {
+    return `'${dir}' is the backup root (mounted there too), whose copies a restore never ` +
+      `replaces: restore with --to a folder outside it`;
+  }
+  if (e.why === "file") {
+    return `'${dir}' is a file where a folder must be: move it away, or ` +
+      (toDir ? "restore to another --to folder" : "restore with --to DIR");
+  }
+  const remedy = toDir
+    ? "remove the link, or restore to another --to folder"
+    : "restore with --to DIR, or remove the link";
+  return `'${dir}' is a symlink, which a restore never writes through (it may lead outside ` +
+    `'${base}'): ${remedy}`;
 }
 
 /**

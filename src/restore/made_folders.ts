@@ -7,8 +7,10 @@
  * folder's time comes after everything written in it. Each is reached through the
  * restore's open folders (pinned.ts) and changed through its descriptor, never by a path
  * someone could swap for a symlink meanwhile. A folder with nothing recorded (a state
- * from before 2026-12-02, or Windows) keeps what the umask gave it. An interruption
- * leaves the folders made so far with the umask's permissions.
+ * from before 2026-12-02, or Windows) keeps what the umask gave it. The folders that stood
+ * at the moment restored with no file to hold (empty ones: standing_folders.ts) are made
+ * here too (`makeFolders`), once the files are in place. An interruption leaves the folders
+ * made so far with the umask's permissions.
  */
 import { dirname } from "node:path";
 import type { FolderMeta } from "../core/types.ts";
@@ -17,8 +19,12 @@ import { parentOf } from "../core/layout.ts";
 import { applyMeta } from "../engine/fs/copy_meta.ts";
 import { finishMeta } from "./dest_file.ts";
 import type { Refusal } from "../engine/fs/xattrs.ts";
-import type { DestFolders } from "./pinned.ts";
+import { type DestFolders, RefusedFolder } from "./pinned.ts";
 import type { RestoreItem } from "./restore_item.ts";
+import type { FolderItem } from "./standing_folders.ts";
+import { refusedFolderReason } from "./dest_folder.ts";
+import { noRoom } from "./full_disks.ts";
+import { isInside } from "../config/paths.ts";
 
 /** Folders remembered (about 150 bytes each); past it, the rest keep the umask's modes. */
 const MADE_LIMIT = 262_144;
@@ -116,4 +122,47 @@ function depth(path: string): number {
   let n = 0;
   for (let i = path.indexOf("/"); i !== -1; i = path.indexOf("/", i + 1)) n++;
   return n + (path.match(/\\/g)?.length ?? 0);
+}
+
+/**
+ * Makes each folder (and those on the way) that is not there, through the restore's pinned
+ * folders (pinned.ts: never through a symlink put on the way), remembering those made for
+ * their metadata and their parents for the flush (told to `placed`); returns the folders that
+ * could not be made, each with why. One that is there is left as it is. None is tried in a
+ * base on a disk found `full` (by a file, or by a folder here: said once).
+ */
+export function makeFolders(
+  items: Iterable<FolderItem>,
+  folders: DestFolders,
+  madeFolders: MadeFolders,
+  { placed, full }: { placed: (dir: string, base: string) => void; full: Set<string> },
+): FolderProblem[] {
+  const problems: FolderProblem[] = [];
+  // The last folder refused: those below it (next in path order) are not tried, nor said.
+  let refused: string | undefined;
+  for (const { logical, dest, base, toDir } of items) {
+    if (full.has(base) || (refused !== undefined && isInside(dest, refused))) continue;
+    try {
+      const reached = folders.reach(base, dest);
+      reached.release();
+      if (reached.made === undefined) continue;
+      madeFolders.addFolder(dest, logical, base, reached.made);
+      placed(dirname(reached.made), base);
+    } catch (e) {
+      const partial = folders.takePartial();
+      if (partial) {
+        const deepest = partial.deepest;
+        let at = logical;
+        for (let d = dest; d !== deepest && at !== ""; d = dirname(d)) at = parentOf(at);
+        madeFolders.addFolder(deepest, at, base, partial.first);
+      }
+      refused = e instanceof RefusedFolder ? e.folder : dest;
+      const reason = e instanceof RefusedFolder
+        ? refusedFolderReason(e, base, toDir)
+        : errorText(e);
+      problems.push({ folder: dest, reason, notMade: true });
+      if (noRoom(e)) full.add(base);
+    }
+  }
+  return problems;
 }

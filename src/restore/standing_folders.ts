@@ -17,6 +17,8 @@ export interface FolderItem {
   logical: string;
   dest: string;
   base: string;
+  /** Whether `base` is a `--to` folder rather than the source folder. */
+  toDir?: boolean;
 }
 
 /**
@@ -53,7 +55,7 @@ export function* standingFolders(
 /** Where each folder goes (`place`: as a file's destination is found); those with none left out. */
 export function* folderItems(
   paths: Iterable<string>,
-  place: (logical: string) => { dest: string; base: string },
+  place: (logical: string) => { dest: string; base: string; toDir?: boolean },
 ): Generator<FolderItem> {
   for (const logical of paths) {
     let item: FolderItem;
