@@ -121,6 +121,7 @@ export async function restoreAll(
   // After the files, which go first for the room there is; before any folder's time is set.
   const notMade = stopped ? [] : makeFolders(opts.folders ?? [], folders, madeFolders, {
     placed: (dir, base) => addFolders(placed, dir, base),
+    holds: (dir) => placed.has(dir),
     full,
   });
   // The names placed, made durable before the restore says it is done (or stopped): a

@@ -135,13 +135,19 @@ export function makeFolders(
   items: Iterable<FolderItem>,
   folders: DestFolders,
   madeFolders: MadeFolders,
-  { placed, full }: { placed: (dir: string, base: string) => void; full: Set<string> },
+  { placed, holds, full }: {
+    placed: (dir: string, base: string) => void;
+    /** Whether a file was placed in the folder (or below it): it is there, nothing to do. */
+    holds: (dir: string) => boolean;
+    full: Set<string>;
+  },
 ): FolderProblem[] {
   const problems: FolderProblem[] = [];
   // The last folder refused: those below it (next in path order) are not tried, nor said.
   let refused: string | undefined;
   for (const { logical, dest, base, toDir } of items) {
-    if (full.has(base) || (refused !== undefined && isInside(dest, refused))) continue;
+    if (holds(dest) || full.has(base)) continue;
+    if (refused !== undefined && isInside(dest, refused)) continue;
     try {
       const reached = folders.reach(base, dest);
       reached.release();
