@@ -136,30 +136,27 @@ Deno.test("a file PATH makes no sibling folders, a folder PATH its own, --exclud
   assert.match(out.stderr, /Cannot write 'c' to standard output \(--to -\): it is a folder: /);
 });
 
-Deno.test("a folder below one excluded since, or tagged to be left out, is not taken for gone", async () => {
+Deno.test("a folder excluded since, or below a tagged one, stands while it is there, and is gone once it is not", async () => {
   using fx = makeFixture({});
   put(fx.source, TREE);
-  mkdirs(fx.source, "ex/inner", "tagged/inner");
+  mkdirs(fx.source, "ex/inner", "ex/gone", "tagged/inner", "tagged/gone");
   await ok(fx, "run");
   configure(fx, { exclude: ["ex/"], exclude_if_present: [".nobackup"] });
   Deno.writeTextFileSync(join(fx.source, "tagged", ".nobackup"), "");
-  // Gone meanwhile, but no walk looked there: kept as last seen.
-  Deno.removeSync(join(fx.source, "ex", "inner"));
-  Deno.removeSync(join(fx.source, "tagged", "inner"));
+  // No walk looks inside them now: those still there stand, those gone from the source
+  // went, as an excluded file gone from its source is archived.
+  Deno.removeSync(join(fx.source, "ex", "gone"));
+  Deno.removeSync(join(fx.source, "tagged", "gone"));
   await ok(fx, "run");
-  assert.deepEqual(await restoredTo(fx, "r"), [
-    "b",
-    "b/f.txt",
-    "ex",
-    "ex/inner",
-    "tagged",
-    "tagged/.nobackup", // its tag is backed up
-    "tagged/inner",
-  ]);
+  const [, two] = await endedTimes(fx);
+  const standing = ["b", "b/f.txt", "ex", "ex/inner", "tagged", "tagged/.nobackup", "tagged/inner"];
+  assert.deepEqual(await restoredTo(fx, "r"), standing); // the tag is backed up
   configure(fx);
   Deno.removeSync(join(fx.source, "tagged", ".nobackup"));
-  await ok(fx, "run"); // followed again: now the walk sees them gone
-  assert.deepEqual(await restoredTo(fx, "r2"), ["b", "b/f.txt", "ex", "tagged"]);
+  Deno.removeSync(join(fx.source, "ex", "inner"));
+  await ok(fx, "run"); // followed again: the walk sees ex/inner gone
+  assert.deepEqual(await restoredTo(fx, "r2"), ["b", "b/f.txt", "ex", "tagged", "tagged/inner"]);
+  assert.deepEqual(await restoredTo(fx, "r3", "--at", two), standing);
 });
 
 Deno.test("a folder below one the walk cannot list is not taken for gone", async () => {

@@ -7,8 +7,11 @@
  * not list (unreadable, swapped, a missing or clashing source), a folder whose contents they
  * left out (tagged, on another device under `one_file_system`: left_out.ts), a folder an
  * exclude pattern names (patterns change: the folder is still there), or a disk's mount
- * point where nothing is mounted (the pass keeps those as recorded). A source's own folder
- * is never found gone here: a missing one is said missing, its files kept.
+ * point where nothing is mounted (the pass keeps those as recorded). An excluded or
+ * left-out folder no longer in its source at all is gone, as an excluded file gone from its
+ * source is archived (engine/vanished.ts): the caller says which are (`folderThere`). A
+ * source's own folder is never found gone here: a missing one is said missing, its files
+ * kept.
  *
  * Decisions only: the pass builds the rule once its walks are done, and the state applies
  * it in the transaction that records the folders seen.
@@ -38,6 +41,11 @@ export interface CoverRules {
   leftOut: ReadonlySet<string>;
   /** The config's exclude patterns. */
   exclude: readonly string[];
+  /**
+   * Whether a folder excluded or left out is still a folder in its source (asked only of
+   * those): one that is not is gone. Absent: all are kept.
+   */
+  folderThere?: (path: string) => boolean;
 }
 
 export function coveredFolders(rules: CoverRules): GoneFolders {
@@ -48,13 +56,17 @@ export function coveredFolders(rules: CoverRules): GoneFolders {
     const slash = path.indexOf("/");
     if (slash === -1) return false; // a source's own folder
     let inScope = false;
+    let leftOut = false;
     for (let end = path.length; end > 0; end = path.lastIndexOf("/", end - 1)) {
       const ancestor = path.slice(0, end);
-      if (blocked.has(ancestor) || rules.leftOut.has(ancestor)) return false;
+      if (blocked.has(ancestor)) return false;
+      leftOut ||= rules.leftOut.has(ancestor);
       if (scoped.has(ancestor)) inScope = true;
     }
+    if (!inScope) return false;
     // A folder below an excluded one is decided by it (the matcher asks its parents first).
-    return inScope && !matcher.ignores(`${path.slice(slash + 1)}/`);
+    if (!leftOut && !matcher.ignores(`${path.slice(slash + 1)}/`)) return true;
+    return rules.folderThere !== undefined && !rules.folderThere(path);
   };
   return { scope: rules.scope, isGone };
 }

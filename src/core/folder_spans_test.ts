@@ -27,6 +27,16 @@ Deno.test("a folder the walks could not list, left out, or excluded, or below on
   assert.equal(rule.isGone("src/locked2"), true);
 });
 
+Deno.test("an excluded or left-out folder gone from its source is gone; one still there is not", () => {
+  const there = new Set(["src/node_modules", "src/cache/x"]);
+  const rule = coveredFolders({ ...rules, folderThere: (path) => there.has(path) });
+  assert.equal(rule.isGone("src/node_modules"), false);
+  assert.equal(rule.isGone("src/a/node_modules"), true);
+  assert.equal(rule.isGone("src/cache/x"), false);
+  assert.equal(rule.isGone("src/cache/y"), true);
+  assert.equal(rule.isGone("src/locked/in"), false); // unreadable: not looked at
+});
+
 Deno.test("outside the pass's scope, and a source's own folder, nothing is gone", () => {
   const scoped = coveredFolders({ ...rules, scope: ["src/a/b"] });
   assert.equal(scoped.isGone("src/a"), false); // its parent, not walked

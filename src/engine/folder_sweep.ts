@@ -4,10 +4,12 @@
  * applies it with the folders seen, in the same transaction (state/folder_spans.ts). None is
  * built where a source was unmounted or replaced during the pass, or where the deletion
  * guard held deletions back (an unmounted disk's empty mount point must not end its
- * folders' spans). Reads only: fstab and the mount table, once, and only once a folder is
- * found gone.
+ * folders' spans). Reads only, and only once a folder recorded as standing was not seen:
+ * an lstat of each excluded or left-out one, fstab and the mount table once.
  */
-import type { Config } from "../config/config.ts";
+import type { Config, Source } from "../config/config.ts";
+import { sourceFileOf } from "../core/layout.ts";
+import { lstatOrNone } from "./fs/fsops.ts";
 import { coveredFolders, type GoneFolders, keeping } from "../core/folder_spans.ts";
 import { unmountedTablePointsIn } from "./fs/mounts.ts";
 
@@ -28,6 +30,7 @@ export function goneFolders(
     unreadable: walked.unreadable,
     leftOut: walked.leftOut,
     exclude: config.exclude,
+    folderThere: (path) => folderThere(config.sources, path),
   });
   // A mount point where nothing is mounted keeps the disk's folders as standing, even where
   // no tracked file below it vanished (which the pass keeps too: pass.ts `#unmountedDisks`).
@@ -38,6 +41,12 @@ export function goneFolders(
     return unmounted.isGone(path);
   };
   return { scope: covered.scope, isGone };
+}
+
+/** Whether a folder (logical path) is a folder in its source now (not followed if a link). */
+function folderThere(sources: Source[], path: string): boolean {
+  const abs = sourceFileOf(sources, path);
+  return abs !== undefined && lstatOrNone(abs)?.isDirectory === true;
 }
 
 /** The folders of the sources (logical paths) on which fstab mounts a disk not mounted now. */
