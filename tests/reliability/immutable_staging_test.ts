@@ -12,17 +12,11 @@ import { makeFixture, poll } from "../helpers.ts";
 import { DEADLINE_MS, WatchProcess } from "../watch_helpers.ts";
 import { listDir, pausedRun, sh } from "./util.ts";
 import { whyNoChattr, withFlag } from "./chattr.ts";
+import { changeAll, FILES } from "./staging_files.ts";
 
 const NO_CHATTR = await whyNoChattr();
 if (NO_CHATTR) console.log(`SKIP chattr tests: ${NO_CHATTR}`);
 const ignore = NO_CHATTR !== undefined || Deno.build.os !== "linux";
-
-const FILES = Object.fromEntries(Array.from({ length: 20 }, (_, i) => [`f${i}`, `${i}\n`]));
-
-/** Gives each file new contents, its own. */
-function changeAll(source: string): void {
-  for (const f of Object.keys(FILES)) Deno.writeTextFileSync(join(source, f), `${f} new\n`);
-}
 
 /** The refusal, with `then` (what to do once the flag is off) after the remedy. */
 function refusal(then: string): RegExp {

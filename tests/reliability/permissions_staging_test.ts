@@ -13,13 +13,7 @@ import { join } from "node:path";
 import { type Fixture } from "../helpers.ts";
 import { checkBackup, listDir, NOBODY, pausedRun, sh, type ToolResult } from "./util.ts";
 import { unprivileged } from "./unprivileged.ts";
-
-const FILES = Object.fromEntries(Array.from({ length: 20 }, (_, i) => [`f${i}`, `${i}\n`]));
-
-/** Gives each file new contents, its own. */
-function changeAll(source: string): void {
-  for (const f of Object.keys(FILES)) Deno.writeTextFileSync(join(source, f), `${f} new\n`);
-}
+import { changeAll, FILES } from "./staging_files.ts";
 
 /** The refusal, with `then` (what to do once the folder may be written) after the remedy. */
 function refusal(then: string): RegExp {
