@@ -101,8 +101,12 @@ export async function restoreAll(
   const placed = new Set<string>();
   // Folders with files left on a disk found full: for the same restore run again to write.
   const left = new Set<string>();
+  // Folders a file was meant for and not placed in (its failure said why): not made again
+  // as folders with no file, to fail and be said twice.
+  const failedIn = new Set<string>();
   const onResult = (r: RestoreResult) => {
     if (r.outcome === "restored") addFolders(placed, dirname(r.dest), r.base);
+    else addFolders(failedIn, dirname(r.dest), r.base);
     if (r.fullDisk !== undefined) {
       addFolders(left, dirname(r.dest), r.base);
       full.add(r.base);
@@ -121,7 +125,7 @@ export async function restoreAll(
   // After the files, which go first for the room there is; before any folder's time is set.
   const notMade = stopped ? [] : makeFolders(opts.folders ?? [], folders, madeFolders, {
     placed: (dir, base) => addFolders(placed, dir, base),
-    holds: (dir) => placed.has(dir),
+    holds: (dir) => placed.has(dir) || failedIn.has(dir),
     full,
   });
   // The names placed, made durable before the restore says it is done (or stopped): a

@@ -137,7 +137,10 @@ export function makeFolders(
   madeFolders: MadeFolders,
   { placed, holds, full }: {
     placed: (dir: string, base: string) => void;
-    /** Whether a file was placed in the folder (or below it): it is there, nothing to do. */
+    /**
+     * Whether a file was placed in the folder (or below it): it is there, nothing to do; or
+     * meant to be and not (its failure said why, once).
+     */
     holds: (dir: string) => boolean;
     full: Set<string>;
   },
