@@ -83,3 +83,52 @@ Deno.test("a folder deleted and purged, made again and backed up: restore and ls
     );
   }
 });
+
+/** The folders below `root`, as paths relative to it, sorted. */
+function foldersIn(root: string): string[] {
+  const out: string[] = [];
+  const walk = (dir: string, rel: string) => {
+    for (const e of Deno.readDirSync(dir)) {
+      if (!e.isDirectory) continue;
+      out.push(`${rel}${e.name}`);
+      walk(join(dir, e.name), `${rel}${e.name}/`);
+    }
+  };
+  walk(root, "");
+  return out.sort();
+}
+
+Deno.test("a folder excluded and purged leaves no empty skeleton: a restore of a moment when it stood makes none of its folders, and a followed folder's stay", async () => {
+  using fx = makeFixture({});
+  writeConfig(fx.config, BASE);
+  put(fx.source, { "a.txt": "a\n", "d/f1": "1\n", "d/sub/f2": "2\n" });
+  for (const f of ["d/empty", "d/sub/empty", "keep/empty"]) {
+    Deno.mkdirSync(join(fx.source, f), { recursive: true });
+  }
+  await ok(fx, "run");
+  writeConfig(fx.config, { ...BASE, exclude: ["d/"] });
+  await ok(fx, "run");
+  const [first] = await endedTimes(fx);
+  const before = join(fx.dir, "before");
+  await ok(fx, "restore", "--at", first, "--to", before);
+  assert.deepEqual(foldersIn(before), [
+    "d",
+    "d/empty",
+    "d/sub",
+    "d/sub/empty",
+    "keep",
+    "keep/empty",
+  ]);
+  const purge = await ok(fx, "purge", "d", "--yes");
+  assert.match(purge, /PURGE folders: source\/d \(4 folder record\(s\) no run follows forgotten/);
+  // Until 2026-12-06 (evening) d's four folders were made, empty, its files purged.
+  const after = join(fx.dir, "after");
+  const r = await fx.cli("restore", "--at", first, "--to", after);
+  assert.equal(r.code, 1, r.stderr); // its files said purged
+  assert.match(r.stderr, /NOT RESTORED: source\/d\/f1 \(v1\): version 1 was purged/);
+  assert.deepEqual(foldersIn(after), ["keep", "keep/empty"]);
+  const log = Deno.readDirSync(join(fx.dir, "logs")).toArray().map((e) =>
+    Deno.readTextFileSync(join(fx.dir, "logs", e.name))
+  ).join("");
+  assert.match(log, /PURGE folders: source\/d \(4 folder record/);
+});

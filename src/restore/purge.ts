@@ -47,6 +47,7 @@ import {
   type PurgeRecord,
 } from "../core/purge_plan.ts";
 import type { StateStore } from "../state/store.ts";
+import { forgottenFoldersLine, unfollowedFolders } from "./purge_folders.ts";
 import { requireBackup, resolverFor, withState } from "./open.ts";
 import { asRecorded } from "./logged_path.ts";
 import { counted } from "../log/counted.ts";
@@ -173,6 +174,7 @@ export async function purgeCopies(
       pausePoint("marking");
       session.store.recordPurged(listing.records.map((r) => r.id), recorded);
     }
+    if (!stopped) forgetFolders(config, session.store, listing.paths, say, session.log);
     result.warnings = [...session.recovered, ...result.warnings];
     status = stopped
       ? "stopped"
@@ -333,6 +335,31 @@ function leftOutTest(config: Config): (path: string) => boolean {
     return (folders && leftOutAbove(config, source.path, file, cache) !== undefined) ||
       largeNow(limit, file);
   };
+}
+
+/**
+ * Forgets the folder records below the purged `paths` that no run follows now
+ * (purge_folders.ts), its line said and flushed to disk first.
+ */
+function forgetFolders(
+  config: Config,
+  store: StateStore,
+  paths: readonly string[],
+  say: (line: string) => void,
+  log: { sync(): void },
+): void {
+  const matcher = createMatcher(config.exclude);
+  const leftOutNow = leftOutTest(config);
+  const followed = new Set(config.sources.map((s) => s.name));
+  const forgotten = unfollowedFolders(store, paths, (path) => {
+    const slash = path.indexOf("/");
+    if (!followed.has(slash === -1 ? path : path.slice(0, slash))) return true;
+    return slash !== -1 && (excludesRecorded(matcher, `${path}/`) || leftOutNow(path));
+  });
+  if (forgotten.length === 0) return;
+  say(forgottenFoldersLine(paths, forgotten.length));
+  log.sync();
+  store.forgetFolders(forgotten);
 }
 
 /** The one line a refused purge says: the first path still backed up, and the remedy. */

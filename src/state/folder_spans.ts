@@ -114,3 +114,31 @@ export function folderStood(db: StateDb, path: string, at?: number): boolean {
      SELECT 1 FROM ended_folders WHERE path = ?1 AND seen_from <= ?2 AND gone_at > ?2`,
   ).get(path, at) !== undefined;
 }
+
+/**
+ * The folders recorded at or below a logical path (every span, standing or gone), each with
+ * whether it stands now; none for a state older than schema 10. For `purge` (its PATHs).
+ */
+export function folderRecordsAt(db: StateDb, at: string): { path: string; standing: boolean }[] {
+  if (db.version < FOLDER_SPANS_SCHEMA) return [];
+  const sql = `SELECT path, gone_at IS NULL AS standing FROM folders WHERE path = ?1 OR ${BELOW}`;
+  return db.arrays<[string, number]>(sql, at).map(([path, standing]) => ({
+    path,
+    standing: standing === 1,
+  }));
+}
+
+/**
+ * Forgets the folders at `paths` (logical), every span of theirs: `purge` of folders no run
+ * follows now, whose files it deleted, so that no restore of an earlier moment makes their
+ * empty skeleton. In the caller's transaction.
+ */
+export function forgetFolders(db: StateDb, paths: readonly string[]): void {
+  if (db.version < FOLDER_SPANS_SCHEMA) return;
+  const row = db.q("DELETE FROM folders WHERE path = ?");
+  const ended = db.q("DELETE FROM ended_folders WHERE path = ?");
+  for (const path of paths) {
+    row.run(path);
+    ended.run(path);
+  }
+}

@@ -273,6 +273,16 @@ export class StateStore extends StateReads {
     return spans.foldersStanding(this.db, under, at, after, limit);
   }
 
+  /** The folders recorded at or below a logical path, each with whether it stands now. */
+  folderRecordsAt(at: string): { path: string; standing: boolean }[] {
+    return spans.folderRecordsAt(this.db, at);
+  }
+
+  /** Forgets the folders at `paths`, every span of theirs, in one transaction (purge). */
+  forgetFolders(paths: readonly string[]): void {
+    if (paths.length > 0) this.db.tx(() => spans.forgetFolders(this.db, paths));
+  }
+
   /** Whether the folder at a logical path stood at the moment `at` (undefined: now). */
   folderStood(path: string, at?: number): boolean {
     return spans.folderStood(this.db, path, at);
