@@ -99,6 +99,29 @@ Deno.test("restore --at: a folder removed in run 2 comes back as of before it, n
   assert.deepEqual(await restoredTo(fx, "latest"), ["a", "a/empty", "b", "b/f.txt"]);
 });
 
+Deno.test("a PATH naming an empty folder makes it, --to and in place, as of a moment it stood, not one it did not", async () => {
+  using fx = makeFixture({});
+  put(fx.source, TREE);
+  mkdirs(fx.source, "a/empty");
+  await ok(fx, "run");
+  Deno.removeSync(join(fx.source, "a", "empty"));
+  await ok(fx, "run");
+  const [one, two] = await endedTimes(fx);
+  assert.deepEqual(await restoredTo(fx, "at1", "a/empty", "--at", one), ["a", "a/empty"]);
+  const to = join(fx.dir, "dry");
+  assert.equal(
+    await ok(fx, "restore", "a/empty", "--at", one, "--to", to, "--dry-run"),
+    `WOULD MAKE FOLDER: source/a/empty/ → ${join(to, "a", "empty")}\n` +
+      `Dry run (as of ${one}): 0 would be restored, 0 up to date, 0 would not be restored; ` +
+      "nothing was written\n",
+  );
+  const after = await fx.cli("restore", "a/empty", "--at", two, "--to", join(fx.dir, "at2"));
+  assert.equal(after.code, 1, after.stderr);
+  assert.match(after.stderr, /'source\/a\/empty' is not in the backup as of /);
+  await ok(fx, "restore", "a/empty", "--at", one);
+  assert.ok(Deno.statSync(join(fx.source, "a", "empty")).isDirectory);
+});
+
 Deno.test("a file PATH makes no sibling folders, a folder PATH its own, --exclude leaves folders out, --dry-run names them and makes none", async () => {
   using fx = makeFixture({});
   put(fx.source, { "b/f.txt": "f\n", "b/g.txt": "g\n" });
@@ -125,12 +148,16 @@ Deno.test("a file PATH makes no sibling folders, a folder PATH its own, --exclud
   const said = await ok(fx, "restore", "c", "--to", to, "--dry-run");
   assert.equal(
     said,
-    `WOULD MAKE FOLDER: source/c/empty/ → ${join(to, "c", "empty")}\n` +
+    `WOULD MAKE FOLDER: source/c/ → ${join(to, "c")}\n` +
+      `WOULD MAKE FOLDER: source/c/empty/ → ${join(to, "c", "empty")}\n` +
       "Dry run: 0 would be restored, 0 up to date, 0 would not be restored; nothing was written\n",
   );
   assert.throws(() => Deno.statSync(to), Deno.errors.NotFound);
   const doc = JSON.parse(await ok(fx, "restore", "c", "--to", to, "--dry-run", "--json"));
-  assert.deepEqual(doc.folders, [{ path: "source/c/empty/", to: join(to, "c", "empty") }]);
+  assert.deepEqual(doc.folders, [
+    { path: "source/c/", to: join(to, "c") },
+    { path: "source/c/empty/", to: join(to, "c", "empty") },
+  ]);
   const out = await fx.cli("restore", "c", "--to", "-");
   assert.equal(out.code, 2, out.stderr);
   assert.match(out.stderr, /Cannot write 'c' to standard output \(--to -\): it is a folder: /);

@@ -1,8 +1,8 @@
 /**
  * The folders a restore makes besides those on the way to its files: every source folder
  * that stood at the moment restored (the latest: those standing at the last walk), below
- * the PATHs asked for, empty ones and those holding only folders too (state/folder_spans.ts
- * keeps when each stood). The `--include` and `--exclude` patterns keep a folder as they
+ * the PATHs asked for (and a folder PATH itself), empty ones and those holding only folders
+ * too (state/folder_spans.ts keeps when each stood). The `--include` and `--exclude` patterns keep a folder as they
  * keep a file, read as a folder (`logs/`). A file's PATH has no folders below it, and a
  * `--version` picks one file: neither makes any. A source's own folder is the restore's
  * base, made as it always is. A folder the restore cannot place (a source the config no
@@ -22,8 +22,8 @@ export interface FolderItem {
 }
 
 /**
- * The logical paths of the folders that stood at the moment `sel` names, below `targets`,
- * read a page at a time as they are taken.
+ * The logical paths of the folders that stood at the moment `sel` names, at and below
+ * `targets`, read a page at a time as they are taken.
  */
 export function* standingFolders(
   store: StateStore,
@@ -41,6 +41,10 @@ export function* standingFolders(
       !targets.some((other) => other !== t && t.startsWith(`${other}/`))
     );
   for (const top of tops) {
+    // A folder PATH is made itself, where it stood: it may hold nothing (an empty folder).
+    if (top.includes("/") && store.folderStood(top, at) && (!filter || filter.keeps(`${top}/`))) {
+      yield top;
+    }
     for (let page = store.foldersStanding(top, at); page.length > 0;) {
       for (const path of page) {
         if (!path.includes("/")) continue; // a source's own folder: the restore's base
