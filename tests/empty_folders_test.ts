@@ -250,7 +250,7 @@ Deno.test("a state of schema 9 is read as it is, and the run that migrates it re
   assert.deepEqual(await restoredTo(fx, "latest"), ["a", "b", "b/f.txt"]);
 });
 
-Deno.test("a file or a symlink where an empty folder goes is left as it is, said once, the folders below it not tried", async () => {
+Deno.test("a file or a symlink where an empty folder goes is left as it is, said once, the folders below it not tried, and so said by --dry-run", async () => {
   using fx = makeFixture({});
   put(fx.source, TREE);
   mkdirs(fx.source, "a/empty", "x/y/z");
@@ -258,6 +258,18 @@ Deno.test("a file or a symlink where an empty folder goes is left as it is, said
   const to = join(fx.dir, "r");
   put(to, { "a/empty": "mine\n" });
   Deno.symlinkSync(fx.dir, join(to, "x"));
+  // The dry run says the same refusals, once each, of the folders it would not make.
+  const dry = await fx.cli("restore", "--to", to, "--dry-run");
+  assert.equal(dry.code, 0, dry.stderr);
+  assert.equal(
+    dry.stderr,
+    `WOULD NOT MAKE FOLDER: source/a/empty/ → ${join(to, "a", "empty")}: '${
+      join(to, "a", "empty")
+    }' is a file where a folder must be: move it away, or restore to another --to folder\n` +
+      `WOULD NOT MAKE FOLDER: source/x/ → ${join(to, "x")}: '${join(to, "x")}' is a symlink, ` +
+      `which a restore never writes through (it may lead outside '${to}'): remove the link, ` +
+      "or restore to another --to folder\n",
+  );
   const r = await fx.cli("restore", "--to", to);
   assert.equal(r.code, 0, r.stderr);
   assert.equal(

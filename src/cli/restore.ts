@@ -74,12 +74,13 @@ Options:
                  no temporary file): WOULD RESTORE, UP TO DATE, WOULD REPLACE (with
                  --overwrite), WOULD LEAVE (other content there) or WOULD NOT RESTORE
                  (a refusal, with why), and WOULD MAKE FOLDER for each folder not
-                 there it would make (empty ones too); exit code as the restore
-                 would give, but for what only a write tells: the stored copies are
-                 not read (verify checks them), nor the disk probed for what it keeps
-                 (on FAT or exFAT, a file of the same bytes is WOULD REPLACE with
-                 --overwrite where the restore finds it up to date: docs/restore.md),
-                 nor a folder tried for writing
+                 there it would make (empty ones too), WOULD NOT MAKE FOLDER (with
+                 why) where a file or a symlink stands in its place; exit code as the
+                 restore would give, but for what only a write tells: the stored
+                 copies are not read (verify checks them), nor the disk probed for
+                 what it keeps (on FAT or exFAT, a file of the same bytes is WOULD
+                 REPLACE with --overwrite where the restore finds it up to date:
+                 docs/restore.md), nor a folder tried for writing
   --config FILE  Config file (default ./config.jsonc, then ./config.json)
   --backup-root DIR
                  Read the backup in DIR without a config (the computer and its config
@@ -163,7 +164,7 @@ export async function restoreCommand(argv: string[]): Promise<number> {
   });
   const { problems, folderProblems, notes, stoppedCode, wouldMake } = outcome;
   if (!quiet) { for (const f of wouldMake ?? []) say(wouldMakeLine(f.logical, f.dest)); }
-  printFolderProblems(folderProblems);
+  printFolderProblems(folderProblems, dryRun);
   const filter = request.filter?.patterns;
   const opts = {
     json,

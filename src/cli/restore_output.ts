@@ -220,10 +220,15 @@ function excludedFolderLine(path: string, files: number, at: string): string {
     `the last at ${at}, and they may have changed since`;
 }
 
-/** The folders the restore made whose recorded mode or time could not be set. */
-export function printFolderProblems(folderProblems: FolderProblem[]): void {
+/**
+ * The folders the restore could not make, or made but could not give their recorded mode or
+ * time; a dry run's, those it would not make (WOULD NOT MAKE FOLDER, as WOULD MAKE FOLDER).
+ */
+export function printFolderProblems(folderProblems: FolderProblem[], dryRun = false): void {
   for (const f of folderProblems) {
-    if (f.notMade) warn(oneLine(`WARNING: Cannot make folder '${f.folder}': ${f.reason}`));
+    if (dryRun && f.notMade) {
+      warn(oneLine(`WOULD NOT MAKE FOLDER: ${f.logical}/ → ${f.folder}: ${f.reason}`));
+    } else if (f.notMade) warn(oneLine(`WARNING: Cannot make folder '${f.folder}': ${f.reason}`));
     else warn(oneLine(`WARNING: ${f.folder}: its recorded mode or time not set: ${f.reason}`));
   }
 }

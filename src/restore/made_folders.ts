@@ -12,7 +12,7 @@
  * here too (`makeFolders`), once the files are in place. An interruption leaves the folders
  * made so far with the umask's permissions.
  */
-import { dirname } from "node:path";
+import { dirname, join, relative, sep } from "node:path";
 import type { FolderMeta } from "../core/types.ts";
 import { errorText } from "../engine/errors.ts";
 import { parentOf } from "../core/layout.ts";
@@ -25,12 +25,15 @@ import type { FolderItem } from "./standing_folders.ts";
 import { refusedFolderReason } from "./dest_folder.ts";
 import { noRoom } from "./full_disks.ts";
 import { isInside } from "../config/paths.ts";
+import { lstatOrNone } from "../engine/fs/fsops.ts";
 
 /** Folders remembered (about 150 bytes each); past it, the rest keep the umask's modes. */
 const MADE_LIMIT = 262_144;
 
 export interface FolderProblem {
   folder: string;
+  /** The logical path of the folder not made (`notMade`), for a dry run's line. */
+  logical?: string;
   reason: string;
   /** The folder itself could not be made (an empty one the restore makes: standing_folders.ts). */
   notMade?: boolean;
@@ -169,9 +172,47 @@ export function makeFolders(
       const reason = e instanceof RefusedFolder
         ? refusedFolderReason(e, base, toDir)
         : errorText(e);
-      problems.push({ folder: dest, reason, notMade: true });
+      problems.push({ folder: dest, logical, reason, notMade: true });
       if (noRoom(e)) full.add(base);
     }
   }
   return problems;
+}
+
+/**
+ * What `makeFolders` would do, writing nothing (a dry run): the folders not there that it
+ * would make, and those it would refuse, each with why: a file or a symlink where a folder
+ * must be, on the way from the item's base (the restore's pinned folders refuse the same),
+ * the folders below it not tried. Reads only.
+ */
+export function foldersToMake(
+  items: Iterable<FolderItem>,
+): { wouldMake: FolderItem[]; refused: FolderProblem[] } {
+  const wouldMake: FolderItem[] = [];
+  const refused: FolderProblem[] = [];
+  let last: string | undefined;
+  for (const item of items) {
+    if (last !== undefined && isInside(item.dest, last)) continue;
+    const place = placeOf(item.base, item.dest);
+    if (place === "missing") wouldMake.push(item);
+    else if (place !== "there") {
+      last = place.folder;
+      const reason = refusedFolderReason(place, item.base, item.toDir);
+      refused.push({ folder: item.dest, logical: item.logical, reason, notMade: true });
+    }
+  }
+  return { wouldMake, refused };
+}
+
+/** A folder's place below `base`: a folder there, missing, or a file or symlink on the way. */
+function placeOf(base: string, dest: string): "there" | "missing" | RefusedFolder {
+  let at = base;
+  for (const name of relative(base, dest).split(sep)) {
+    at = join(at, name);
+    const found = lstatOrNone(at);
+    if (found === undefined) return "missing";
+    if (found.isSymlink) return new RefusedFolder("symlink", at);
+    if (!found.isDirectory) return new RefusedFolder("file", at);
+  }
+  return "there";
 }

@@ -20,7 +20,7 @@
 import type { Config } from "../config/config.ts";
 import { atWarning } from "../core/clock_ahead.ts";
 import { errorText, UsageError } from "../engine/errors.ts";
-import { lstatOrNone, removeQuietly } from "../engine/fs/fsops.ts";
+import { removeQuietly } from "../engine/fs/fsops.ts";
 import type { StateStore, StoredCopy } from "../state/store.ts";
 import type { Selector } from "./asof.ts";
 import { restoreAll } from "./batches.ts";
@@ -33,7 +33,7 @@ import {
 } from "./excluded.ts";
 import type { HeldRun } from "../state/run_queries.ts";
 import { asRecorded } from "./logged_path.ts";
-import type { FolderProblem } from "./made_folders.ts";
+import { type FolderProblem, foldersToMake } from "./made_folders.ts";
 import { openState, resolverFor, runningNow } from "./open.ts";
 import { othersHoldingAnyAlgo } from "./other_algos.ts";
 import type { PathResolver } from "./paths.ts";
@@ -89,7 +89,10 @@ interface RestoreOutcome {
   problems: Problem[];
   /** A dry run's: the folders the restore would make besides those on the way to files. */
   wouldMake?: FolderItem[];
-  /** Folders made whose recorded mode or time could not be set. */
+  /**
+   * Folders not made, or made but whose recorded mode or time could not be set; a dry
+   * run's: those it would not make (a file or a symlink in the way).
+   */
   folderProblems: FolderProblem[];
   /**
    * Said once each, such as a disk that keeps no modes (kept_meta.ts), or an `--exclude`
@@ -270,8 +273,13 @@ async function dryRunChosen(chosen: Chosen, hooks: RestoreHooks): Promise<Restor
     },
   );
   const folders = folderItems(chosen.folders, (f) => resolver.destination(f, request.to));
-  const wouldMake = [...folders].filter((f) => lstatOrNone(f.dest) === undefined);
-  return { problems: selection.problems, folderProblems: [], notes: selection.notes, wouldMake };
+  const { wouldMake, refused } = foldersToMake(folders);
+  return {
+    problems: selection.problems,
+    folderProblems: refused,
+    notes: selection.notes,
+    wouldMake,
+  };
 }
 
 /**
