@@ -244,6 +244,14 @@ Deno.test("a state of schema 9 is read as it is, and the run that migrates it re
   // Standing at the migration: since before. Gone by then: when it stood is not known.
   assert.deepEqual(await restoredTo(fx, "at1", "--at", one), ["a", "a/empty", "b", "b/f.txt"]);
   assert.deepEqual(await restoredTo(fx, "at2", "--at", two), ["a", "a/empty", "b", "b/f.txt"]);
+  // Since before: since the backup began, not before it (no file then, no folder either).
+  const before = "2020-01-01T00:00:00Z";
+  const early = await fx.cli("restore", "--at", before, "--to", join(fx.dir, "early"));
+  assert.equal(early.code, 1, early.stderr);
+  assert.throws(() => Deno.statSync(join(fx.dir, "early")), Deno.errors.NotFound);
+  const empty = await fx.cli("restore", "a/empty", "--at", before, "--to", join(fx.dir, "e"));
+  assert.equal(empty.code, 1, empty.stderr);
+  assert.match(empty.stderr, /'source\/a\/empty' is not in the backup as of /);
   Deno.removeSync(join(fx.source, "a", "empty"));
   await ok(fx, "run");
   assert.deepEqual(await restoredTo(fx, "at2b", "--at", two), ["a", "a/empty", "b", "b/f.txt"]);

@@ -6,7 +6,9 @@
  * that no walk has seen since), and `gone_at`, set when a walk that covered it found it gone
  * (core/folder_spans.ts says where a walk covers), its span then kept in `ended_folders`.
  * A folder that comes back starts a new span. Rows are never removed: a folder's metadata is
- * what a restore of a moment when it stood gives it.
+ * what a restore of a moment when it stood gives it. A span that began before spans were
+ * recorded (0, NULL) is read as beginning with the backup (its first run): a restore of a
+ * moment before it makes no folder, as it restores no file.
  *
  * Written in the transaction that records the folders a pass saw (copy_writes.ts), with its
  * batch's commit where there is one: an interruption rolls the spans back with it, and the
@@ -74,10 +76,17 @@ function standingCount(db: StateDb, at: string): number {
 const BELOW = "path > ?1 || '/' AND path < ?1 || '0'";
 
 /**
+ * When a span that began before spans were recorded (0, NULL) began: with the backup, at
+ * its first run's start (a state upgraded from schema 9 has its runs; none, 0).
+ */
+const SPAN_BEGAN = "coalesce(nullif(seen_from, 0), (SELECT min(started_at) FROM runs), 0)";
+
+/**
  * Up to `limit` of the folders strictly below a logical path ("" everything) that stood at
  * the moment `at` (undefined: those standing now), in path order, after the path `after`
  * (a page: the caller asks again after the last); none for a state older than schema 10. A
- * row whose span began before spans were recorded (0, NULL) stands from the beginning.
+ * row whose span began before spans were recorded (0, NULL) stands from the backup's first
+ * run (`SPAN_BEGAN`).
  */
 export function foldersStanding(
   db: StateDb,
@@ -91,10 +100,9 @@ export function foldersStanding(
   const range = under === "" ? "path > ?2" : "path > max(?1 || '/', ?2) AND path < ?1 || '0'";
   const sql = at === undefined
     ? `SELECT path FROM folders WHERE gone_at IS NULL AND ${range} ORDER BY path LIMIT ?3`
-    : `SELECT path FROM folders WHERE gone_at IS NULL AND ${range}
-         AND (seen_from IS NULL OR seen_from <= ?4)
+    : `SELECT path FROM folders WHERE gone_at IS NULL AND ${range} AND ${SPAN_BEGAN} <= ?4
        UNION
-       SELECT path FROM ended_folders WHERE ${range} AND seen_from <= ?4 AND gone_at > ?4
+       SELECT path FROM ended_folders WHERE ${range} AND ${SPAN_BEGAN} <= ?4 AND gone_at > ?4
        ORDER BY path LIMIT ?3`;
   const args = at === undefined ? [under, after, limit] : [under, after, limit, at];
   return db.arrays<[string]>(sql, ...args).map((r) => r[0]);
@@ -108,10 +116,9 @@ export function folderStood(db: StateDb, path: string, at?: number): boolean {
       undefined;
   }
   return db.q(
-    `SELECT 1 FROM folders WHERE path = ?1 AND gone_at IS NULL
-       AND (seen_from IS NULL OR seen_from <= ?2)
+    `SELECT 1 FROM folders WHERE path = ?1 AND gone_at IS NULL AND ${SPAN_BEGAN} <= ?2
      UNION ALL
-     SELECT 1 FROM ended_folders WHERE path = ?1 AND seen_from <= ?2 AND gone_at > ?2`,
+     SELECT 1 FROM ended_folders WHERE path = ?1 AND ${SPAN_BEGAN} <= ?2 AND gone_at > ?2`,
   ).get(path, at) !== undefined;
 }
 
