@@ -197,19 +197,33 @@ export function foldersToMake(
     if (place === "missing") wouldMake.push(item);
     else if (place !== "there") {
       last = place.folder;
-      const reason = refusedFolderReason(place, item.base, item.toDir);
+      const reason = place instanceof RefusedFolder
+        ? refusedFolderReason(place, item.base, item.toDir)
+        : errorText(place.error);
       refused.push({ folder: item.dest, logical: item.logical, reason, notMade: true });
     }
   }
   return { wouldMake, refused };
 }
 
-/** A folder's place below `base`: a folder there, missing, or a file or symlink on the way. */
-function placeOf(base: string, dest: string): "there" | "missing" | RefusedFolder {
+/**
+ * A folder's place below `base`: a folder there, missing, a file or symlink on the way, or
+ * a folder on the way that cannot be looked into (`error`: this user may not search it).
+ */
+function placeOf(
+  base: string,
+  dest: string,
+): "there" | "missing" | RefusedFolder | { folder: string; error: unknown } {
   let at = base;
   for (const name of relative(base, dest).split(sep)) {
+    const parent = at;
     at = join(at, name);
-    const found = lstatOrNone(at);
+    let found: Deno.FileInfo | undefined;
+    try {
+      found = lstatOrNone(at);
+    } catch (error) {
+      return { folder: parent, error };
+    }
     if (found === undefined) return "missing";
     if (found.isSymlink) return new RefusedFolder("symlink", at);
     if (!found.isDirectory) return new RefusedFolder("file", at);

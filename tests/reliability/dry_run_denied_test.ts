@@ -1,7 +1,8 @@
 /**
  * `restore --dry-run` as the unprivileged user `nobody` (unprivileged.ts: skipped, with a
  * message, when not root or when neither setpriv nor runuser exists): a destination folder
- * nobody may enter is refused in the words the restore run next uses, its remedy too.
+ * nobody may enter is refused in the words the restore run next uses, its remedy too; an
+ * empty folder to make below one nobody may search is said once, as the restore warns of it.
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
@@ -26,5 +27,27 @@ Deno.test("restore --dry-run in place (as nobody) into a folder it may not enter
     assert.equal(real.code, 1, `${real.stdout}\n${real.stderr}`);
     assert.match(reason("NOT RESTORED", real.stderr), /^Cannot enter folder .*restore with --to/);
     assert.equal(reason("WOULD NOT RESTORE", dry.stderr), reason("NOT RESTORED", real.stderr));
+  });
+});
+
+Deno.test("restore --dry-run --to (as nobody) of empty folders below one it may not search: each such folder said once, not a failed restore", async () => {
+  await unprivileged({ "a.txt": "a\n" }, async ({ fx, run }) => {
+    Deno.mkdirSync(join(fx.source, "d", "e", "f"), { recursive: true });
+    assert.equal((await run("run")).code, 0, "backed up as nobody");
+    const to = join(fx.dir, "out");
+    await run("restore", "--to", to);
+    Deno.removeSync(join(to, "d", "e"), { recursive: true });
+    Deno.chmodSync(join(to, "d"), 0);
+    const dry = await run("restore", "--to", to, "--dry-run");
+    const real = await run("restore", "--to", to);
+    // Was: 'Restore failed: Permission denied (os error 13): lstat …', exit 1.
+    assert.equal(dry.code, 0, `${dry.stdout}\n${dry.stderr}`);
+    assert.equal(real.code, 0, `${real.stdout}\n${real.stderr}`);
+    assert.equal(
+      dry.stderr,
+      `WOULD NOT MAKE FOLDER: source/d/e/ → ${join(to, "d", "e")}: Permission denied ` +
+        `(os error 13): lstat '${join(to, "d", "e")}'\n`,
+    );
+    assert.match(real.stderr, /^WARNING: Cannot make folder '.*': .*permission denied/i);
   });
 });
