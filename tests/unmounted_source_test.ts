@@ -109,5 +109,16 @@ Deno.test({
     const restored = await fx.cli("restore", "--to", out);
     assert.equal(restored.code, 0, restored.stderr);
     assert.ok(Deno.statSync(join(out, "data", "inbox", "new")).isDirectory);
+
+    // Gone for good (--force, as for its files): its folders end, as of that run only.
+    const held = JSON.parse((await fx.cli("history", "--json")).stdout).runs.at(-1).endedAt;
+    const forced = await cliWithTable(fstab, ["run", "-q", "--force", "--config", fx.config]);
+    assert.equal(forced.code, 0, forced.stderr);
+    const after = join(fx.dir, "after");
+    assert.equal((await fx.cli("restore", "--to", after)).code, 0);
+    assert.throws(() => Deno.statSync(join(after, "data", "inbox")), Deno.errors.NotFound);
+    const before = join(fx.dir, "before");
+    assert.equal((await fx.cli("restore", "--at", held, "--to", before)).code, 0);
+    assert.ok(Deno.statSync(join(before, "data", "inbox", "new")).isDirectory);
   },
 });

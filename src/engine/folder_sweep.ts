@@ -4,7 +4,7 @@
  * applies it with the folders seen, in the same transaction (state/folder_spans.ts). None is
  * built where a source was unmounted or replaced during the pass, or where the deletion
  * guard held deletions back (an unmounted disk's empty mount point must not end its
- * folders' spans). Reads only, and only once a folder recorded as standing was not seen:
+ * folders' spans, unless `--force` says the disk is gone for good, as for its files). Reads only, and only once a folder recorded as standing was not seen:
  * an lstat of each excluded or left-out one, fstab and the mount table once.
  */
 import type { Config, Source } from "../config/config.ts";
@@ -19,11 +19,16 @@ export interface Walked {
   leftOut: ReadonlySet<string>;
 }
 
-/** The rule of the folders gone, for a pass over `scoped` (logical paths). */
+/**
+ * The rule of the folders gone, for a pass over `scoped` (logical paths). `force` (`run
+ * --force`): a disk's mount point where nothing is mounted keeps nothing, as the pass then
+ * archives the disk's tracked files as deleted (pass.ts `#unmountedDisks`).
+ */
 export function goneFolders(
   config: Pick<Config, "sources" | "exclude">,
   scoped: readonly string[],
   walked: Walked,
+  force = false,
 ): GoneFolders {
   const covered = coveredFolders({
     scope: scoped,
@@ -34,6 +39,7 @@ export function goneFolders(
   });
   // A mount point where nothing is mounted keeps the disk's folders as standing, even where
   // no tracked file below it vanished (which the pass keeps too: pass.ts `#unmountedDisks`).
+  if (force) return covered;
   let unmounted: GoneFolders | undefined;
   const isGone = (path: string) => {
     if (!covered.isGone(path)) return false;

@@ -220,7 +220,7 @@ class Pass {
   #sweepFolders(): void {
     const walked = this.#walked;
     if (walked === undefined || this.#lost || this.result.deleteGuard !== undefined) return;
-    this.folders.sweep(goneFolders(this.ctx.config, this.scoped, walked));
+    this.folders.sweep(goneFolders(this.ctx.config, this.scoped, walked, this.opts.force));
   }
 
   /**
