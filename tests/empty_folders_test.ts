@@ -122,6 +122,29 @@ Deno.test("a PATH naming an empty folder makes it, --to and in place, as of a mo
   assert.ok(Deno.statSync(join(fx.source, "a", "empty")).isDirectory);
 });
 
+Deno.test("an empty folder of a source the config no longer names, in place: said as a file is (exit 1), made --to", async () => {
+  using fx = makeFixture({});
+  mkdirs(fx.source, "a/empty");
+  await ok(fx, "run");
+  Deno.mkdirSync(join(fx.dir, "other"));
+  configure(fx, { sources: ["./other"] });
+  Deno.removeSync(join(fx.source, "a"), { recursive: true });
+  const r = await fx.cli("restore", "source/a/empty");
+  // Was: 'Restore complete: 0 restored, 0 up to date, 0 not restored', exit 0, nothing made.
+  assert.equal(r.code, 1, r.stderr);
+  assert.equal(
+    r.stderr,
+    "NOT RESTORED: source/a/empty: Cannot restore 'source/a/empty' in place: source " +
+      "'source' is no longer in the config: use --to DIR\n",
+  );
+  assert.throws(() => Deno.statSync(join(fx.source, "a")), Deno.errors.NotFound);
+  assert.deepEqual(await restoredTo(fx, "r", "source/a/empty"), [
+    "source",
+    "source/a",
+    "source/a/empty",
+  ]);
+});
+
 Deno.test("a file PATH makes no sibling folders, a folder PATH its own, --exclude leaves folders out, --dry-run names them and makes none", async () => {
   using fx = makeFixture({});
   put(fx.source, { "b/f.txt": "f\n", "b/g.txt": "g\n" });

@@ -238,7 +238,7 @@ async function writeChosen(chosen: Chosen, hooks: RestoreHooks): Promise<Restore
           hooks.onResult(excludedSaid(r, excluded));
         },
         signal: stop.signal,
-        folders: folderItems(chosen.folders, (f) => resolver.destination(f, request.to)),
+        folders: placedFolders(chosen, selection.problems),
         folderMetaOf: (logical) => store.folderMeta(logical),
         restoredHere: chosen.restoresAt,
       },
@@ -272,8 +272,7 @@ async function dryRunChosen(chosen: Chosen, hooks: RestoreHooks): Promise<Restor
       restoredHere: chosen.restoresAt,
     },
   );
-  const folders = folderItems(chosen.folders, (f) => resolver.destination(f, request.to));
-  const { wouldMake, refused } = foldersToMake(folders);
+  const { wouldMake, refused } = foldersToMake(placedFolders(chosen, selection.problems));
   return {
     problems: selection.problems,
     folderProblems: refused,
@@ -323,6 +322,24 @@ function* destinations(
       problems.push({ path: copy.path, version: copy.seq, kind: "error", reason: errorText(e) });
     }
   }
+}
+
+/**
+ * Where each folder to make goes. One with no place (a source the config no longer names,
+ * restored in place: an empty folder PATH of it would else restore nothing and say
+ * nothing) is left out, and said as a file is, once a source (the reason is the source's),
+ * unless a file of that source said it already (the files are placed first).
+ */
+function placedFolders(chosen: Chosen, problems: Problem[]): Iterable<FolderItem> {
+  const { resolver, request } = chosen;
+  const said = new Set<string>();
+  return folderItems(chosen.folders, (f) => resolver.destination(f, request.to), (path, e) => {
+    const source = path.slice(0, path.indexOf("/"));
+    if (said.has(source)) return;
+    said.add(source);
+    if (problems.some((p) => p.kind === "error" && p.path.startsWith(`${source}/`))) return;
+    problems.push({ path, kind: "error", reason: errorText(e) });
+  });
 }
 
 /** The contents asked for: a version of one file, the tree at a moment, or the latest. */

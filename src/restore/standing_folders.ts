@@ -6,7 +6,7 @@
  * keep a file, read as a folder (`logs/`). A file's PATH has no folders below it, and a
  * `--version` picks one file: neither makes any. A source's own folder is the restore's
  * base, made as it always is. A folder the restore cannot place (a source the config no
- * longer names, restored in place) is left out: its files say why. Reads only.
+ * longer names, restored in place) is left out, and said (request.ts). Reads only.
  */
 import type { StateStore } from "../state/store.ts";
 import type { Selector } from "./asof.ts";
@@ -56,17 +56,22 @@ export function* standingFolders(
   }
 }
 
-/** Where each folder goes (`place`: as a file's destination is found); those with none left out. */
+/**
+ * Where each folder goes (`place`: as a file's destination is found); one with none (a
+ * source the config no longer names, restored in place) is left out, told to `unplaced`.
+ */
 export function* folderItems(
   paths: Iterable<string>,
   place: (logical: string) => { dest: string; base: string; toDir?: boolean },
+  unplaced: (logical: string, e: unknown) => void,
 ): Generator<FolderItem> {
   for (const logical of paths) {
     let item: FolderItem;
     try {
       item = { logical, ...place(logical) };
-    } catch {
-      continue; // no place for it (a source the config no longer names, in place): its files say so
+    } catch (e) {
+      unplaced(logical, e);
+      continue;
     }
     yield item;
   }
