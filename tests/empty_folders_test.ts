@@ -145,6 +145,20 @@ Deno.test("an empty folder of a source the config no longer names, in place: sai
   ]);
 });
 
+Deno.test("every file deleted, its folders kept: a restore makes the tree of folders, complete (exit 0)", async () => {
+  using fx = makeFixture({});
+  put(fx.source, TREE);
+  mkdirs(fx.source, "a/empty");
+  await ok(fx, "run");
+  Deno.removeSync(join(fx.source, "b", "f.txt"));
+  await ok(fx, "run", "--force"); // the deletion guard: every file gone
+  const r = await fx.cli("restore", "--to", join(fx.dir, "r"));
+  // Was: 'NOT RESTORED: the backup holds no files', exit 1, the folders made all the same.
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout, "Restore complete: 0 restored, 0 up to date, 0 not restored\n");
+  assert.deepEqual(entriesUnder(join(fx.dir, "r")), ["a", "a/empty", "b"]);
+});
+
 Deno.test("a file PATH makes no sibling folders, a folder PATH its own, --exclude leaves folders out, --dry-run names them and makes none", async () => {
   using fx = makeFixture({});
   put(fx.source, { "b/f.txt": "f\n", "b/g.txt": "g\n" });

@@ -19,6 +19,7 @@ import { holdersUnderOtherAlgos } from "./other_algos.ts";
 import { whereAsked } from "./filtered.ts";
 import { type PathFilter, PatternHits } from "./path_filter.ts";
 import type { StateStore, StoredCopy } from "../state/store.ts";
+import { standingFolders } from "./standing_folders.ts";
 
 /** A PATH or content that could not be restored, and why. */
 export interface Problem {
@@ -164,7 +165,9 @@ function* chosen(
       : notFound(store, t, sel, at, recordedHere, others[i], lists);
     problems.push({ path: given[i], kind: "not-found", reason });
   });
-  if (targets.length === 0 && !any) {
+  // A tree of folders only (every file deleted, the folders kept) is a tree the restore
+  // makes, not an empty backup.
+  if (targets.length === 0 && !any && standingFolders(store, sel, [], filter).next().done) {
     const reason = notFound(store, "", sel, at, recorded);
     problems.push({ path: "", kind: "not-found", reason, unmatched: "backup" });
   }
