@@ -220,15 +220,12 @@ function excludedFolderLine(path: string, files: number, at: string): string {
     `the last at ${at}, and they may have changed since`;
 }
 
-/**
- * The folders the restore could not make, or made but could not give their recorded mode or
- * time; a dry run's, those it would not make (WOULD NOT MAKE FOLDER, as WOULD MAKE FOLDER).
- */
+/** The folders not made (a dry run's: it would not make), or not given their mode or time. */
 export function printFolderProblems(folderProblems: FolderProblem[], dryRun = false): void {
   for (const f of folderProblems) {
-    if (dryRun && f.notMade) {
-      warn(oneLine(`WOULD NOT MAKE FOLDER: ${f.logical}/ → ${f.folder}: ${f.reason}`));
-    } else if (f.notMade) warn(oneLine(`WARNING: Cannot make folder '${f.folder}': ${f.reason}`));
+    const said = dryRun ? `WOULD NOT MAKE FOLDER: ${f.logical}/ → ${f.folder}` : "";
+    if (said && f.notMade) warn(oneLine(`${said}: ${f.reason}`));
+    else if (f.notMade) warn(oneLine(`WARNING: Cannot make folder '${f.folder}': ${f.reason}`));
     else warn(oneLine(`WARNING: ${f.folder}: its recorded mode or time not set: ${f.reason}`));
   }
 }
