@@ -159,6 +159,23 @@ Deno.test("every file deleted, its folders kept: a restore makes the tree of fol
   assert.deepEqual(entriesUnder(join(fx.dir, "r")), ["a", "a/empty", "b"]);
 });
 
+Deno.test("an --include or --exclude that matches only an empty folder matched it: no NOT RESTORED, no note", async () => {
+  using fx = makeFixture({});
+  put(fx.source, TREE);
+  mkdirs(fx.source, "a/empty");
+  await ok(fx, "run");
+  // Was: 'NOT RESTORED: --include 'empty' matches no file in the backup…', exit 1, the
+  // folder made all the same; and a NOTE that --exclude 'empty/' left nothing out.
+  const inc = await fx.cli("restore", "--include", "empty", "--to", join(fx.dir, "inc"));
+  assert.equal(inc.code, 0, inc.stderr);
+  assert.equal(inc.stderr, "");
+  assert.deepEqual(entriesUnder(join(fx.dir, "inc")), ["a", "a/empty"]);
+  const exc = await fx.cli("restore", "--exclude", "empty/", "--to", join(fx.dir, "exc"));
+  assert.equal(exc.code, 0, exc.stderr);
+  assert.equal(exc.stderr, "");
+  assert.deepEqual(entriesUnder(join(fx.dir, "exc")), ["a", "b", "b/f.txt"]);
+});
+
 Deno.test("a file PATH makes no sibling folders, a folder PATH its own, --exclude leaves folders out, --dry-run names them and makes none", async () => {
   using fx = makeFixture({});
   put(fx.source, { "b/f.txt": "f\n", "b/g.txt": "g\n" });

@@ -142,6 +142,9 @@ function* chosen(
   }
   // Nothing current: whether anything was ever recorded, for the message (a first page).
   if (current && !recorded) recorded = store.copyPages().next().done === false;
+  // The folders that stood then are made too (standing_folders.ts): a pattern that matches
+  // only such a folder (an empty one) matched something asked for.
+  if (hits) { for (const path of standingFolders(store, sel, targets)) hits.note(`${path}/`); }
   // Said with the rest, once every file asked for was noted.
   const said = hits?.said(whereAsked(given, at));
   if (gone.length > 0) yield* fromElsewhere({ store, root }, gone, problems);
