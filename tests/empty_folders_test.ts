@@ -277,6 +277,35 @@ Deno.test("watch: an empty folder removed and one made are restored as the sessi
   assert.deepEqual(await restoredTo(fx, "r"), ["a", "a/new", "a/new/inner", "b", "b/f.txt"]);
 });
 
+Deno.test("watch: a folder excluded since, removed during the session, is gone as of then", async () => {
+  using fx = makeFixture({});
+  put(fx.source, TREE);
+  mkdirs(fx.source, "cache/x");
+  await ok(fx, "run");
+  const [before] = await endedTimes(fx);
+  configure(fx, { exclude: ["cache/"], watch: { debounce_ms: 200, rescan_interval: 0 } });
+  await using w = new WatchProcess(fx, []);
+  await w.ready();
+  Deno.removeSync(join(fx.source, "cache"), { recursive: true });
+  // Was: its events dropped as excluded (no tracked file below it), so it stood until the
+  // next full pass: with no periodic rescan, the whole session and after.
+  const to = join(fx.dir, "dry");
+  await poll("the watch to end the excluded folder's span", async () => {
+    const said = (await fx.cli("restore", "--to", to, "--dry-run")).stdout;
+    return said.includes("WOULD MAKE FOLDER: source/b/") && !said.includes("source/cache") &&
+      said;
+  });
+  const exit = await w.stop();
+  assert.equal(exit.code, 0, exit.stderr);
+  assert.deepEqual(await restoredTo(fx, "r"), ["b", "b/f.txt"]);
+  assert.deepEqual(await restoredTo(fx, "then", "--at", before), [
+    "b",
+    "b/f.txt",
+    "cache",
+    "cache/x",
+  ]);
+});
+
 Deno.test("a state of schema 9 is read as it is, and the run that migrates it records folders' spans from then on", async () => {
   using fx = makeFixture({});
   put(fx.source, TREE);

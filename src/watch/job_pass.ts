@@ -100,9 +100,11 @@ export async function applyJob(
 ): Promise<PassResult | undefined> {
   const trackedStatus = trackedStatusIn(session);
   const paths = job.kind === "paths"
-    ? withoutExcluded(job.paths, session.config, kindNow, trackedStatus, (logical) => {
+    ? withoutExcluded(job.paths, session.config, kindNow, trackedStatus, (logical, gone) => {
       try {
-        return session.store.isTrackedBelow(logical);
+        // A folder excluded since, recorded as standing, gone: its span ends (folder_spans.ts).
+        return session.store.isTrackedBelow(logical) ||
+          (gone && session.store.folderStood(logical));
       } catch {
         return true; // the pass looks
       }

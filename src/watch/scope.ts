@@ -97,7 +97,8 @@ export type TrackedStatus = "current" | "excluded" | undefined;
  * stdout (as each build writing into a tagged `target/` would). Asked when
  * the job's pass starts, no other pass going on: a change made after that has its own
  * event. `trackedStatus` and `isTrackedBelow`: the state's lookups, by logical path (the
- * second true where it fails: the path is kept).
+ * second true where it fails: the path is kept); the second is told whether nothing is
+ * there now (`gone`): a folder recorded as standing, gone, is kept too, its span to end.
  */
 export function withoutExcluded(
   paths: string[],
@@ -106,7 +107,7 @@ export function withoutExcluded(
   },
   kindNow: (path: string) => Now,
   trackedStatus: (logical: string) => TrackedStatus,
-  isTrackedBelow: (logical: string) => boolean,
+  isTrackedBelow: (logical: string, gone: boolean) => boolean,
   /** Untracked files over `exclude_larger_than` this session has said (SKIP LARGE). */
   saidLarge: ReadonlySet<string> = new Set(),
   sep = nativeSep,
@@ -153,7 +154,7 @@ export function withoutExcluded(
     const status = trackedStatus(`${source.name}/${rel}`);
     // One recorded as excluded, still a file there: kept as it is (tracked but not followed).
     if (status !== undefined && !(status === "excluded" && kind === "file")) return true;
-    return isTrackedBelow(`${source.name}/${rel}`);
+    return isTrackedBelow(`${source.name}/${rel}`, kind === "none");
   });
 }
 

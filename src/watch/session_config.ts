@@ -131,7 +131,8 @@ export class SessionConfig {
 /**
  * The event paths to apply by a config (scope.ts `eventFilter`). The session's own log
  * (written all along) by its path; any other by its first line. An excluded file or folder
- * the state tracks, gone: archived, as `run` archives it. Two indexed lookups for an
+ * the state tracks, gone: archived, as `run` archives it; a folder the state records as
+ * standing, gone: its span ends (folder_spans.ts). Up to three indexed lookups for an
  * excluded path gone; kept where they fail (the pass then looks). A folder now where the
  * state tracks a file is not that file (see vanished.ts): that file is gone too (removed and
  * a folder made at once, its events read after both).
@@ -142,7 +143,8 @@ function keepFor(session: Session): (config: Config) => PathFilter {
       const info = lstatOrNone(path);
       if (info !== undefined && !info.isDirectory) return false;
       return session.store.trackedOne(logical) !== undefined ||
-        (info === undefined && session.store.isTrackedBelow(logical));
+        (info === undefined &&
+          (session.store.isTrackedBelow(logical) || session.store.folderStood(logical)));
     } catch {
       return true;
     }
