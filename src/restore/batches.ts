@@ -149,7 +149,8 @@ export async function restoreAll(
  * `dir` and the folders above it up to `base`'s parent (each may have been made for the
  * restore, `--to` the base itself).
  */
-function addFolders(into: Set<string>, dir: string, base: string): void {
+/** Adds `dir` and the folders above it, up to `base`, to `into`. */
+export function addFolders(into: Set<string>, dir: string, base: string): void {
   for (let d = dir; !into.has(d); d = dirname(d)) {
     into.add(d);
     if (d === dirname(base) || dirname(d) === d) return;

@@ -187,12 +187,14 @@ export function makeFolders(
  */
 export function foldersToMake(
   items: Iterable<FolderItem>,
+  /** A folder a file would not be restored in: not tried, as `makeFolders`' `holds` says. */
+  failedIn: (dest: string) => boolean = () => false,
 ): { wouldMake: FolderItem[]; refused: FolderProblem[] } {
   const wouldMake: FolderItem[] = [];
   const refused: FolderProblem[] = [];
   let last: string | undefined;
   for (const item of items) {
-    if (last !== undefined && isInside(item.dest, last)) continue;
+    if (failedIn(item.dest) || (last !== undefined && isInside(item.dest, last))) continue;
     const place = placeOf(item.base, item.dest);
     if (place === "missing") wouldMake.push(item);
     else if (place !== "there") {

@@ -17,13 +17,14 @@
  * an exclude that matches none is said in a note.
  * `ls` lists what the same selection (`choose`) gives, writing nothing.
  */
+import { dirname } from "node:path";
 import type { Config } from "../config/config.ts";
 import { atWarning } from "../core/clock_ahead.ts";
 import { errorText, UsageError } from "../engine/errors.ts";
 import { removeQuietly } from "../engine/fs/fsops.ts";
 import type { StateStore, StoredCopy } from "../state/store.ts";
 import type { Selector } from "./asof.ts";
-import { restoreAll } from "./batches.ts";
+import { addFolders, restoreAll } from "./batches.ts";
 import { dryRunAll } from "./dry_run.ts";
 import {
   type ExcludedInRestore,
@@ -263,16 +264,23 @@ async function writeChosen(chosen: Chosen, hooks: RestoreHooks): Promise<Restore
  */
 async function dryRunChosen(chosen: Chosen, hooks: RestoreHooks): Promise<RestoreOutcome> {
   const { root, request, resolver, selection, excluded } = chosen;
+  // The folders of files it would not restore: not tried again as folders, as the restore
+  // does not (batches.ts), their files' lines said why.
+  const failedIn = new Set<string>();
   await dryRunAll(
     root,
     destinations(selection.contents, resolver, request.to, selection.problems),
     {
       overwrite: request.overwrite,
-      onResult: (r) => hooks.onResult(excludedSaid(r, excluded)),
+      onResult: (r) => {
+        if (r.outcome !== "restored") addFolders(failedIn, dirname(r.dest), r.base);
+        hooks.onResult(excludedSaid(r, excluded));
+      },
       restoredHere: chosen.restoresAt,
     },
   );
-  const { wouldMake, refused } = foldersToMake(placedFolders(chosen, selection.problems));
+  const folders = placedFolders(chosen, selection.problems);
+  const { wouldMake, refused } = foldersToMake(folders, (dest) => failedIn.has(dest));
   return {
     problems: selection.problems,
     folderProblems: refused,

@@ -51,3 +51,17 @@ Deno.test("restore --dry-run --to (as nobody) of empty folders below one it may 
     assert.match(real.stderr, /^WARNING: Cannot make folder '.*': .*permission denied/i);
   });
 });
+
+Deno.test("restore --dry-run in place (as nobody) of a file in a folder it may not make: one line, as the restore says it, not a folder line more", async () => {
+  await unprivileged({ "a.txt": "a\n", "d/e/b.txt": "b\n" }, async ({ fx, run }) => {
+    assert.equal((await run("run")).code, 0, "backed up as nobody");
+    Deno.removeSync(join(fx.source, "d", "e"), { recursive: true });
+    await sh(`chown root '${join(fx.source, "d")}' && chmod 700 '${join(fx.source, "d")}'`);
+    const dry = await run("restore", "--dry-run");
+    const real = await run("restore");
+    assert.equal(real.code, 1, `${real.stdout}\n${real.stderr}`);
+    assert.equal(dry.code, 1, `${dry.stdout}\n${dry.stderr}`);
+    // Was: 'WOULD NOT MAKE FOLDER: source/d/e/ → …: Permission denied …' first.
+    assert.equal(dry.stderr, real.stderr.replace(/^NOT RESTORED:/, "WOULD NOT RESTORE:"));
+  });
+});
