@@ -9,30 +9,14 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
-import { type Fixture, makeFixture, olderSchemaSql, poll, writeConfig } from "./helpers.ts";
+import { type Fixture, makeFixture, olderSchemaSql, poll } from "./helpers.ts";
 import { entriesUnder } from "./cli_helpers.ts";
-import { ok, put } from "./restore_helpers.ts";
+import { configure, endedTimes, ok, put } from "./restore_helpers.ts";
 import { WatchProcess } from "./watch_helpers.ts";
 import { SCHEMA_VERSION } from "../src/state/schema.ts";
 
 function mkdirs(root: string, ...paths: string[]): void {
   for (const p of paths) Deno.mkdirSync(join(root, ...p.split("/")), { recursive: true });
-}
-
-function configure(fx: Fixture, extra: Record<string, unknown> = {}): void {
-  writeConfig(fx.config, {
-    sources: ["./source"],
-    backup_root: "./backup",
-    log_dir: "./logs",
-    ...extra,
-  });
-}
-
-/** Each run's end, oldest first: `restore --at` one gives the tree as that run left it. */
-async function endedTimes(fx: Fixture): Promise<string[]> {
-  return JSON.parse(await ok(fx, "history", "--json")).runs.map((r: { endedAt: string }) =>
-    r.endedAt
-  );
 }
 
 /** What a restore `--to` a new folder gives, files and folders alike. */
@@ -339,6 +323,24 @@ Deno.test("a state of schema 9 is read as it is, and the run that migrates it re
   await ok(fx, "run");
   assert.deepEqual(await restoredTo(fx, "at2b", "--at", two), ["a", "a/empty", "b", "b/f.txt"]);
   assert.deepEqual(await restoredTo(fx, "latest"), ["a", "b", "b/f.txt"]);
+});
+
+Deno.test("a state of schema 9: folders no walk of this version saw (a source the config no longer names) are not made, whether they stood not known", async () => {
+  using fx = makeFixture({});
+  put(fx.source, TREE);
+  mkdirs(fx.source, "kept/empty", "gone/empty");
+  await ok(fx, "run");
+  Deno.removeSync(join(fx.source, "gone"), { recursive: true });
+  await ok(fx, "run");
+  // Back to schema 9, which kept a row for every folder ever walked, 'gone' too.
+  const db = new DatabaseSync(join(fx.backup, ".backup-tool", "state.db"));
+  db.exec(`PRAGMA journal_mode = DELETE; ${olderSchemaSql(9)}`);
+  db.close();
+  Deno.mkdirSync(join(fx.dir, "other"));
+  configure(fx, { sources: ["./other"] });
+  await ok(fx, "run"); // migrates; 'source' walked no more
+  // Until 2026-12-06 (evening): source/gone and source/gone/empty made, gone since run 2.
+  assert.deepEqual(await restoredTo(fx, "r", "source"), ["source", "source/b", "source/b/f.txt"]);
 });
 
 Deno.test("a file or a symlink where an empty folder goes is left as it is, said once, the folders below it not tried, and so said by --dry-run", async () => {

@@ -9,27 +9,10 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
-import { type Fixture, makeFixture, olderSchemaSql, writeConfig, writeTree } from "./helpers.ts";
+import { type Fixture, makeFixture, olderSchemaSql, writeTree } from "./helpers.ts";
 import { backedUp, WatchProcess } from "./watch_helpers.ts";
-import { ok, put } from "./restore_helpers.ts";
+import { configure, endedTimes, ok, put } from "./restore_helpers.ts";
 import { SCHEMA_VERSION } from "../src/state/schema.ts";
-
-/** The fixture's config, with `extra` (exclude patterns, tags). */
-function configure(fx: Fixture, extra: Record<string, unknown> = {}): void {
-  writeConfig(fx.config, {
-    sources: ["./source"],
-    backup_root: "./backup",
-    log_dir: "./logs",
-    ...extra,
-  });
-}
-
-/** Each run's ENDED time, oldest first. */
-async function endedTimes(fx: Fixture): Promise<string[]> {
-  return JSON.parse(await ok(fx, "history", "--json")).runs.map((r: { endedAt: string }) =>
-    r.endedAt
-  );
-}
 
 const summary = (counts: string, since: string, until: string) =>
   `${counts} (between ${since} and ${until})`;

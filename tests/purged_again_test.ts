@@ -7,16 +7,9 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { type Fixture, makeFixture, writeConfig } from "./helpers.ts";
-import { ok, put } from "./restore_helpers.ts";
+import { endedTimes, ok, put } from "./restore_helpers.ts";
 
 const BASE = { sources: ["./source"], backup_root: "./backup", log_dir: "./logs" };
-
-/** Each run's ENDED time (the purge's too), oldest first. */
-async function endedTimes(fx: Fixture): Promise<string[]> {
-  return JSON.parse(await ok(fx, "history", "--json")).runs.map((r: { endedAt: string }) =>
-    r.endedAt
-  );
-}
 
 /** `restore d --at` and `ls d --at` each moment: exit 1, and their stderr. */
 async function saidAt(fx: Fixture, moments: string[]): Promise<string[]> {

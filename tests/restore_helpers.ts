@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { type Fixture, toolCommand, writeTree } from "./helpers.ts";
+import { type Fixture, toolCommand, writeConfig, writeTree } from "./helpers.ts";
 
 /** What a restore must reproduce of one entry. */
 export type Entry =
@@ -81,4 +81,21 @@ export const raw = (fx: Fixture, ...args: string[]): Promise<Raw> =>
 /** Leftover temporary files of the writer. */
 export function listHidden(dir: string): string[] {
   return [...Deno.readDirSync(dir)].map((e) => e.name).filter((n) => n.endsWith(".tmp"));
+}
+
+/** The fixture's config (its source, backup root and logs), with `extra` (exclude, tags). */
+export function configure(fx: Fixture, extra: Record<string, unknown> = {}): void {
+  writeConfig(fx.config, {
+    sources: ["./source"],
+    backup_root: "./backup",
+    log_dir: "./logs",
+    ...extra,
+  });
+}
+
+/** Each run's ENDED time (a purge's too), oldest first: `--at` one gives what it left. */
+export async function endedTimes(fx: Fixture): Promise<string[]> {
+  return JSON.parse(await ok(fx, "history", "--json")).runs.map((r: { endedAt: string }) =>
+    r.endedAt
+  );
 }

@@ -5,10 +5,11 @@
  * there (0: standing since before spans were recorded; NULL: a row migrated from schema 9
  * that no walk has seen since), and `gone_at`, set when a walk that covered it found it gone
  * (core/folder_spans.ts says where a walk covers), its span then kept in `ended_folders`.
- * A folder that comes back starts a new span. Rows are never removed: a folder's metadata is
- * what a restore of a moment when it stood gives it. A span that began before spans were
- * recorded (0, NULL) is read as beginning with the backup (its first run): a restore of a
- * moment before it makes no folder, as it restores no file.
+ * A folder that comes back starts a new span. Rows are removed only by `purge`, of folders
+ * no run follows (`forgetFolders`): a folder's metadata is what a restore of a moment when
+ * it stood gives it. A span that began before spans were recorded (0) is read as beginning
+ * with the backup (its first run): a restore of a moment before it makes no folder, as it
+ * restores no file; a NULL one, not seen since, is not read as standing at all (`STANDS`).
  *
  * Written in the transaction that records the folders a pass saw (copy_writes.ts), with its
  * batch's commit where there is one: an interruption rolls the spans back with it, and the
@@ -76,10 +77,19 @@ function standingCount(db: StateDb, at: string): number {
 const BELOW = "path > ?1 || '/' AND path < ?1 || '0'";
 
 /**
- * When a span that began before spans were recorded (0, NULL) began: with the backup, at
- * its first run's start (a state upgraded from schema 9 has its runs; none, 0).
+ * When a span that began before spans were recorded (0) began: with the backup, at its
+ * first run's start (a state upgraded from schema 9 has its runs; none, 0).
  */
 const SPAN_BEGAN = "coalesce(nullif(seen_from, 0), (SELECT min(started_at) FROM runs), 0)";
+
+/**
+ * A folders row that stands: not found gone, and seen by a walk since spans were recorded.
+ * A row migrated from schema 9 that none has seen (NULL: in a source the config no longer
+ * names, below a folder no walk could list since) may be a folder removed long before, as
+ * schema 9 kept a row for every folder ever walked: whether it stood is not known, and it
+ * is made by no restore (those on the way to files are, as before schema 10).
+ */
+const STANDS = "gone_at IS NULL AND seen_from IS NOT NULL";
 
 /**
  * Up to `limit` of the folders strictly below a logical path ("" everything) that stood at
@@ -99,8 +109,8 @@ export function foldersStanding(
   // ?1 the path (unused for everything: a source's name may sort before '/'), ?2 `after`.
   const range = under === "" ? "path > ?2" : "path > max(?1 || '/', ?2) AND path < ?1 || '0'";
   const sql = at === undefined
-    ? `SELECT path FROM folders WHERE gone_at IS NULL AND ${range} ORDER BY path LIMIT ?3`
-    : `SELECT path FROM folders WHERE gone_at IS NULL AND ${range} AND ${SPAN_BEGAN} <= ?4
+    ? `SELECT path FROM folders WHERE ${STANDS} AND ${range} ORDER BY path LIMIT ?3`
+    : `SELECT path FROM folders WHERE ${STANDS} AND ${range} AND ${SPAN_BEGAN} <= ?4
        UNION
        SELECT path FROM ended_folders WHERE ${range} AND ${SPAN_BEGAN} <= ?4 AND gone_at > ?4
        ORDER BY path LIMIT ?3`;
@@ -112,11 +122,10 @@ export function foldersStanding(
 export function folderStood(db: StateDb, path: string, at?: number): boolean {
   if (db.version < FOLDER_SPANS_SCHEMA) return false;
   if (at === undefined) {
-    return db.q("SELECT 1 FROM folders WHERE path = ? AND gone_at IS NULL").get(path) !==
-      undefined;
+    return db.q(`SELECT 1 FROM folders WHERE path = ? AND ${STANDS}`).get(path) !== undefined;
   }
   return db.q(
-    `SELECT 1 FROM folders WHERE path = ?1 AND gone_at IS NULL AND ${SPAN_BEGAN} <= ?2
+    `SELECT 1 FROM folders WHERE path = ?1 AND ${STANDS} AND ${SPAN_BEGAN} <= ?2
      UNION ALL
      SELECT 1 FROM ended_folders WHERE path = ?1 AND ${SPAN_BEGAN} <= ?2 AND gone_at > ?2`,
   ).get(path, at) !== undefined;
