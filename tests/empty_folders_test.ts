@@ -49,11 +49,14 @@ Deno.test("empty folders, nested ones and folders holding only folders come back
   assert.equal(Deno.statSync(join(r, "deep", "x")).mtime!.getTime(), old.getTime());
   // In place, the source removed (a disk lost).
   Deno.removeSync(fx.source, { recursive: true });
+  // Every folder but b (made for its file) is made for itself, and said.
+  const made = expected.filter((e) => !e.startsWith("b")).map((f) =>
+    `MADE FOLDER: source/${f}/ → ${join(fx.source, ...f.split("/"))}\n`
+  );
   assert.equal(
     await ok(fx, "restore"),
-    `RESTORED: source/b/f.txt (v1) → ${
-      join(fx.source, "b", "f.txt")
-    }\nRestore complete: 1 restored, 0 up to date, 0 not restored\n`,
+    `RESTORED: source/b/f.txt (v1) → ${join(fx.source, "b", "f.txt")}\n${made.join("")}` +
+      `Restore complete: 1 restored, 0 up to date, 0 not restored, ${made.length} folders made\n`,
   );
   assert.deepEqual(entriesUnder(fx.source), expected);
   assert.equal(Deno.statSync(join(fx.source, "mail", "tmp")).mode! & 0o7777, 0o700);
@@ -96,8 +99,8 @@ Deno.test("a PATH naming an empty folder makes it, --to and in place, as of a mo
   assert.equal(
     await ok(fx, "restore", "a/empty", "--at", one, "--to", to, "--dry-run"),
     `WOULD MAKE FOLDER: source/a/empty/ → ${join(to, "a", "empty")}\n` +
-      `Dry run (as of ${one}): 0 would be restored, 0 up to date, 0 would not be restored; ` +
-      "nothing was written\n",
+      `Dry run (as of ${one}): 0 would be restored, 0 up to date, 0 would not be restored, ` +
+      "1 folder would be made; nothing was written\n",
   );
   const after = await fx.cli("restore", "a/empty", "--at", two, "--to", join(fx.dir, "at2"));
   assert.equal(after.code, 1, after.stderr);
@@ -139,8 +142,13 @@ Deno.test("every file deleted, its folders kept: a restore makes the tree of fol
   const r = await fx.cli("restore", "--to", join(fx.dir, "r"));
   // Was: 'NOT RESTORED: the backup holds no files', exit 1, the folders made all the same.
   assert.equal(r.code, 0, r.stderr);
-  assert.equal(r.stdout, "Restore complete: 0 restored, 0 up to date, 0 not restored\n");
-  assert.deepEqual(entriesUnder(join(fx.dir, "r")), ["a", "a/empty", "b"]);
+  const made = ["a", "a/empty", "b"];
+  assert.equal(
+    r.stdout,
+    made.map((f) => `MADE FOLDER: source/${f}/ → ${join(fx.dir, "r", ...f.split("/"))}\n`)
+      .join("") + "Restore complete: 0 restored, 0 up to date, 0 not restored, 3 folders made\n",
+  );
+  assert.deepEqual(entriesUnder(join(fx.dir, "r")), made);
 });
 
 Deno.test("an --include or --exclude that matches only an empty folder matched it: no NOT RESTORED, no note", async () => {
@@ -188,7 +196,8 @@ Deno.test("a file PATH makes no sibling folders, a folder PATH its own, --exclud
     said,
     `WOULD MAKE FOLDER: source/c/ → ${join(to, "c")}\n` +
       `WOULD MAKE FOLDER: source/c/empty/ → ${join(to, "c", "empty")}\n` +
-      "Dry run: 0 would be restored, 0 up to date, 0 would not be restored; nothing was written\n",
+      "Dry run: 0 would be restored, 0 up to date, 0 would not be restored, 2 folders would be " +
+      "made; nothing was written\n",
   );
   assert.throws(() => Deno.statSync(to), Deno.errors.NotFound);
   const doc = JSON.parse(await ok(fx, "restore", "c", "--to", to, "--dry-run", "--json"));
@@ -276,7 +285,7 @@ Deno.test("watch: a folder excluded since, removed during the session, is gone a
   const to = join(fx.dir, "dry");
   await poll("the watch to end the excluded folder's span", async () => {
     const said = (await fx.cli("restore", "--to", to, "--dry-run")).stdout;
-    return said.includes("WOULD MAKE FOLDER: source/b/") && !said.includes("source/cache") &&
+    return said.includes("WOULD RESTORE: source/b/f.txt") && !said.includes("source/cache") &&
       said;
   });
   const exit = await w.stop();

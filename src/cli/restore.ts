@@ -19,8 +19,8 @@ import {
   printRestore,
   printResultLine,
   RestoreTally,
-  wouldMakeLine,
 } from "./restore_output.ts";
+import { madeFolderLine } from "./restore_folders.ts";
 import { say } from "./stdout.ts";
 import { checkStdoutOptions, restoreToStdout, TO_STDOUT } from "./restore_stdout.ts";
 
@@ -36,10 +36,11 @@ with several sources), or absolute, or, given from a folder inside a source, ./ 
 from there; a folder restores everything under it; no PATH restores everything.
 Without --at or --version: each tracked file's latest content (files deleted from the
 source are not restored unless --at names a time when they existed). The folders that
-stood then are made too, empty ones included (docs/restore.md). Restored files get
-their recorded mode and modification time (and, run as root, their owner and group), are
-written atomically and checked against their recorded hash. Names the backup recorded as
-one file (hard links) are restored as hard links of one another, where the disk allows.
+stood then are made too, empty ones included (docs/restore.md): each made for itself
+(no file restored in it) is said, MADE FOLDER, and counted in the summary. Restored files
+get their recorded mode and modification time (and, run as root, their owner and group),
+are written atomically and checked against their recorded hash. Names the backup recorded
+as one file (hard links) are restored as hard links of one another, where the disk allows.
 
 Options:
   --to DIR       Write under DIR, keeping relative paths (default: back into the source)
@@ -74,7 +75,7 @@ Options:
                  no temporary file): WOULD RESTORE, UP TO DATE, WOULD REPLACE (with
                  --overwrite), WOULD LEAVE (other content there) or WOULD NOT RESTORE
                  (a refusal, with why), and WOULD MAKE FOLDER for each folder not
-                 there it would make (empty ones too), WOULD NOT MAKE FOLDER (with
+                 there it would make for itself (empty ones), WOULD NOT MAKE FOLDER (with
                  why) where a file or a symlink stands in its place; exit code as the
                  restore would give, but for what only a write tells: the stored
                  copies are not read (verify checks them), nor the disk probed for
@@ -96,8 +97,9 @@ Options:
                  many files were not tried there), and stopped: true when a stop signal
                  cut it short; with --at, at (the moment, as read); with --dry-run,
                  dryRun: true and what would be done (replaces: true where a file would
-                 be replaced; folders: those it would make); with --include or
-                 --exclude, filter (the patterns as given)
+                 be replaced); folders (those made for themselves, as the MADE
+                 FOLDER lines say; with --dry-run those it would make); with
+                 --include or --exclude, filter (the patterns as given)
   --quiet, -q    Print nothing but problems
 
 A destination disk that runs full (no space left, or a quota) stops the restore at the
@@ -158,12 +160,19 @@ export async function restoreCommand(argv: string[]): Promise<number> {
       tally.add(r);
       if (!quiet) printResultLine(r, dryRun);
     },
+    onFolderMade: (f) => {
+      tally.addFolder(f);
+      if (!quiet) say(madeFolderLine(f.logical, f.dest, false));
+    },
     // Asked only by a restore that writes: a dry run, which writes nothing, is ended by a
     // signal at once, as any reading command.
     listenForStop: () => stopGracefully(LEFT_BY_A_STOP_AT_ONCE),
   });
   const { problems, folderProblems, notes, stoppedCode, wouldMake } = outcome;
-  if (!quiet) { for (const f of wouldMake ?? []) say(wouldMakeLine(f.logical, f.dest)); }
+  for (const f of wouldMake ?? []) {
+    tally.addFolder(f);
+    if (!quiet) say(madeFolderLine(f.logical, f.dest, true));
+  }
   printFolderProblems(folderProblems, dryRun);
   const filter = request.filter?.patterns;
   const opts = {
@@ -175,7 +184,6 @@ export async function restoreCommand(argv: string[]): Promise<number> {
     heldBack,
     dryRun,
     filter,
-    wouldMake,
   };
   return printRestore(tally, problems, opts);
 }

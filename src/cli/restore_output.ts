@@ -2,9 +2,9 @@
  * Console output of `restore`: problems on stderr (each names the path and why), and
  * warnings for contents read from another stored copy than their own, the summary line, or
  * the `--json` document `{ command, ok, exitCode, stopped?, at, filter?, restored, upToDate,
- * failed, diskFull?, notes?, heldBack? }` (a file restored as a hard link of another names it:
- * `hardLinkOf`; `heldBack`: the runs whose guard held deletions back, said on stderr without
- * it). A destination disk found full (restore/full_disks.ts) is said in the summary's one
+ * failed, diskFull?, notes?, heldBack?, folders? }` (a file restored as a hard link of another
+ * names it: `hardLinkOf`; `heldBack`: the runs whose guard held deletions back, said on stderr
+ * without it; `folders`: restore_folders.ts). A destination disk found full (restore/full_disks.ts) is said in the summary's one
  * line, its files counted, not named a line each (in --json each is in `failed`). Results
  * are counted as they come; each file restored is kept only for `--json`, which lists them
  * (as a line of JSON text each, written out a piece at a time).
@@ -28,6 +28,7 @@ import { twinText } from "../restore/twins.ts";
 import { heldBackRestoreWarning } from "../restore/held_back.ts";
 import { type FilterPatterns, filterText } from "../restore/path_filter.ts";
 import { filterField } from "./filter_option.ts";
+import { foldersField, foldersMadeText } from "./restore_folders.ts";
 
 export type { Problem } from "../restore/select.ts";
 
@@ -61,8 +62,10 @@ export class RestoreTally {
   renamed = 0;
   /** Of those restored, the ones made hard links of another (restore/hard_links.ts). */
   linked = 0;
-  /** Every file restored or up to date: kept only when they are all to be listed. */
-  readonly listed = { restored: new JsonList(), upToDate: new JsonList() };
+  /** Folders made for themselves (a dry run's: it would make), restore_folders.ts. */
+  foldersMade = 0;
+  /** Every file restored or up to date, and folder made: kept only when all are listed. */
+  readonly listed = { restored: new JsonList(), upToDate: new JsonList(), folders: new JsonList() };
   /** Files restored from another copy than their own. */
   readonly warnings: Done[] = [];
   readonly problems: Problem[] = [];
@@ -74,6 +77,11 @@ export class RestoreTally {
   readonly fullDiskProblems: Problem[] = [];
 
   constructor(readonly keepAll: boolean) {}
+
+  addFolder(f: { logical: string; dest: string }): void {
+    this.foldersMade++;
+    if (this.keepAll) this.listed.folders.push({ path: `${f.logical}/`, to: f.dest });
+  }
 
   add(r: RestoreResult): void {
     if (r.fullDisk !== undefined) {
@@ -129,11 +137,6 @@ export function printResultLine(r: RestoreResult, dryRun = false): void {
   } else if (r.outcome === "up-to-date") {
     say(oneLine(`UP TO DATE: ${r.copy.path} (${r.dest})`));
   }
-}
-
-/** A dry run's line for a folder the restore would make besides those on the way to files. */
-export function wouldMakeLine(logical: string, dest: string): string {
-  return oneLine(`WOULD MAKE FOLDER: ${logical}/ → ${dest}`);
 }
 
 /**
@@ -247,8 +250,6 @@ export function printRestore(
     dryRun?: boolean;
     /** `--include` and `--exclude`, said in the summary and the --json document. */
     filter?: FilterPatterns;
-    /** A dry run's folders it would make besides those on the way to files (--json). */
-    wouldMake?: { logical: string; dest: string }[];
   },
 ): number {
   const dryRun = opts.dryRun === true;
@@ -274,9 +275,7 @@ export function printRestore(
         : {},
       ...notes.length > 0 ? { notes } : {},
       ...heldBackField(opts.heldBack ?? []),
-      ...(opts.wouldMake ?? []).length > 0
-        ? { folders: opts.wouldMake!.map((f) => ({ path: `${f.logical}/`, to: f.dest })) }
-        : {},
+      ...foldersField(tally.listed.folders),
     });
     return exitCode;
   }
@@ -309,15 +308,16 @@ export function printRestore(
       ? ""
       : `; ${tally.linked} as hard links of another file, as the backup recorded them`) +
       (opts.filter === undefined ? "" : `; filtered by ${filterText(opts.filter)}`);
+    const made = foldersMadeText(tally.foldersMade, dryRun);
     if (dryRun) {
       say(
         `Dry run${asOf}: ${tally.restored} would be restored, ${tally.upToDate} up to date, ` +
-          `${files} would not be restored${renamed}${linked}; nothing was written`,
+          `${files} would not be restored${made}${renamed}${linked}; nothing was written`,
       );
       return exitCode;
     }
     const counts = `${tally.restored} restored, ${tally.upToDate} up to date, ` +
-      `${files} not restored`;
+      `${files} not restored${made}`;
     // Stopped by a signal after a disk was found full: its line, the disk said in it.
     say(
       full.length === 0 ? `${title}${asOf}: ${counts}${renamed}${linked}` : fullDiskLine(

@@ -75,6 +75,8 @@ export interface RestoreAllOptions
    * (standing_folders.ts): made once the files are in place, given their metadata with the others at the end.
    */
   folders?: Iterable<FolderItem>;
+  /** Told of each of `folders` made (not there before), as it is made. */
+  onFolderMade?(item: FolderItem): void;
   /**
    * Whether this restore restores a file at or below a logical path: where given, a twin
    * the disk takes for another's name is restored under the next free one (twins.ts).
@@ -127,6 +129,7 @@ export async function restoreAll(
     placed: (dir, base) => addFolders(placed, dir, base),
     holds: (dir) => placed.has(dir) || failedIn.has(dir),
     full,
+    made: opts.onFolderMade,
   });
   // The names placed, made durable before the restore says it is done (or stopped): a
   // power cut right after must not undo them (folder_flush.ts).

@@ -131,14 +131,15 @@ function depth(path: string): number {
  * Makes each folder (and those on the way) that is not there, through the restore's pinned
  * folders (pinned.ts: never through a symlink put on the way), remembering those made for
  * their metadata and their parents for the flush (told to `placed`); returns the folders that
- * could not be made, each with why. One that is there is left as it is. None is tried in a
+ * could not be made, each with why, and telling `made` of each made. One that is there is
+ * left as it is. None is tried in a
  * base on a disk found `full` (by a file, or by a folder here: said once).
  */
 export function makeFolders(
   items: Iterable<FolderItem>,
   folders: DestFolders,
   madeFolders: MadeFolders,
-  { placed, holds, full }: {
+  { placed, holds, full, made }: {
     placed: (dir: string, base: string) => void;
     /**
      * Whether a file was placed in the folder (or below it): it is there, nothing to do; or
@@ -146,12 +147,15 @@ export function makeFolders(
      */
     holds: (dir: string) => boolean;
     full: Set<string>;
+    /** Told of each folder made for itself (not one there already), as it is made. */
+    made?: (item: FolderItem) => void;
   },
 ): FolderProblem[] {
   const problems: FolderProblem[] = [];
   // The last folder refused: those below it (next in path order) are not tried, nor said.
   let refused: string | undefined;
-  for (const { logical, dest, base, toDir } of items) {
+  for (const item of items) {
+    const { logical, dest, base, toDir } = item;
     if (holds(dest) || full.has(base)) continue;
     if (refused !== undefined && isInside(dest, refused)) continue;
     try {
@@ -160,6 +164,7 @@ export function makeFolders(
       if (reached.made === undefined) continue;
       madeFolders.addFolder(dest, logical, base, reached.made);
       placed(dirname(reached.made), base);
+      made?.(item);
     } catch (e) {
       const partial = folders.takePartial();
       if (partial) {
@@ -187,14 +192,17 @@ export function makeFolders(
  */
 export function foldersToMake(
   items: Iterable<FolderItem>,
-  /** A folder a file would not be restored in: not tried, as `makeFolders`' `holds` says. */
-  failedIn: (dest: string) => boolean = () => false,
+  /**
+   * A folder a file would be restored in (made on the way to it), or would not: not tried,
+   * as `makeFolders`' `holds` says.
+   */
+  filesIn: (dest: string) => boolean = () => false,
 ): { wouldMake: FolderItem[]; refused: FolderProblem[] } {
   const wouldMake: FolderItem[] = [];
   const refused: FolderProblem[] = [];
   let last: string | undefined;
   for (const item of items) {
-    if (failedIn(item.dest) || (last !== undefined && isInside(item.dest, last))) continue;
+    if (filesIn(item.dest) || (last !== undefined && isInside(item.dest, last))) continue;
     const place = placeOf(item.base, item.dest);
     if (place === "missing") wouldMake.push(item);
     else if (place !== "there") {

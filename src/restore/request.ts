@@ -82,6 +82,8 @@ export interface RestoreHooks {
   heldBack(runs: HeldRun[]): void;
   /** What became of each file, as it comes. */
   onResult(r: RestoreResult): void;
+  /** Each folder a restore that writes made for itself (standing_folders.ts), as it comes. */
+  onFolderMade?(item: FolderItem): void;
   listenForStop(): StopListener;
 }
 
@@ -240,6 +242,7 @@ async function writeChosen(chosen: Chosen, hooks: RestoreHooks): Promise<Restore
         },
         signal: stop.signal,
         folders: placedFolders(chosen, selection.problems),
+        onFolderMade: hooks.onFolderMade,
         folderMetaOf: (logical) => store.folderMeta(logical),
         restoredHere: chosen.restoresAt,
       },
@@ -264,23 +267,24 @@ async function writeChosen(chosen: Chosen, hooks: RestoreHooks): Promise<Restore
  */
 async function dryRunChosen(chosen: Chosen, hooks: RestoreHooks): Promise<RestoreOutcome> {
   const { root, request, resolver, selection, excluded } = chosen;
-  // The folders of files it would not restore: not tried again as folders, as the restore
-  // does not (batches.ts), their files' lines said why.
-  const failedIn = new Set<string>();
+  // The folders of files it would restore, made on the way to them, and of those it would
+  // not: neither made as folders for themselves, as the restore does not (batches.ts), the
+  // files' lines said, or why not.
+  const filesIn = new Set<string>();
   await dryRunAll(
     root,
     destinations(selection.contents, resolver, request.to, selection.problems),
     {
       overwrite: request.overwrite,
       onResult: (r) => {
-        if (r.outcome !== "restored") addFolders(failedIn, dirname(r.dest), r.base);
+        addFolders(filesIn, dirname(r.dest), r.base);
         hooks.onResult(excludedSaid(r, excluded));
       },
       restoredHere: chosen.restoresAt,
     },
   );
   const folders = placedFolders(chosen, selection.problems);
-  const { wouldMake, refused } = foldersToMake(folders, (dest) => failedIn.has(dest));
+  const { wouldMake, refused } = foldersToMake(folders, (dest) => filesIn.has(dest));
   return {
     problems: selection.problems,
     folderProblems: refused,

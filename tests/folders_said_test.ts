@@ -1,0 +1,94 @@
+/**
+ * What `restore` says of the folders it makes for themselves (empty ones, those holding only
+ * folders), through the real CLI on real folders: a `MADE FOLDER` line each, as the dry run's
+ * `WOULD MAKE FOLDER`, their count in the summary (nothing added where none), none said for
+ * folders made on the way to a file, `--quiet` and `--json`; and `history` of such a folder,
+ * which tells when it stood.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { type Fixture, makeFixture } from "./helpers.ts";
+import { ok, put } from "./restore_helpers.ts";
+
+function mkdirs(root: string, ...paths: string[]): void {
+  for (const p of paths) Deno.mkdirSync(join(root, ...p.split("/")), { recursive: true });
+}
+
+/** A backup of b/f.txt, a/empty and mail/{cur,new} (a folder holding only folders). */
+async function backedUp(): Promise<Fixture> {
+  const fx = makeFixture({});
+  put(fx.source, { "b/f.txt": "f\n" });
+  mkdirs(fx.source, "a/empty", "mail/cur", "mail/new");
+  await ok(fx, "run");
+  return fx;
+}
+
+const FOLDERS = ["a", "a/empty", "mail", "mail/cur", "mail/new"];
+
+Deno.test("restore says each folder it makes for itself as the dry run does, and counts them; none where none is made", async () => {
+  using fx = await backedUp();
+  const to = join(fx.dir, "r");
+  const made = FOLDERS.map((f) => `MADE FOLDER: source/${f}/ → ${join(to, ...f.split("/"))}\n`);
+  const dry = await ok(fx, "restore", "--to", to, "--dry-run");
+  assert.equal(
+    dry,
+    `WOULD RESTORE: source/b/f.txt (v1) → ${join(to, "b", "f.txt")}\n` +
+      made.map((l) => `WOULD ${l.replace("MADE", "MAKE")}`).join("") +
+      "Dry run: 1 would be restored, 0 up to date, 0 would not be restored, 5 folders would " +
+      "be made; nothing was written\n",
+  );
+  assert.equal(
+    await ok(fx, "restore", "--to", to),
+    `RESTORED: source/b/f.txt (v1) → ${join(to, "b", "f.txt")}\n${made.join("")}` +
+      "Restore complete: 1 restored, 0 up to date, 0 not restored, 5 folders made\n",
+  );
+  // Everything there: no folder made, the summary as it always was.
+  assert.equal(
+    await ok(fx, "restore", "--to", to),
+    `UP TO DATE: source/b/f.txt (${join(to, "b", "f.txt")})\n` +
+      "Restore complete: 0 restored, 1 up to date, 0 not restored\n",
+  );
+  // A tree of folders alone: not a restore that did nothing.
+  const mail = join(fx.dir, "mail");
+  assert.equal(
+    await ok(fx, "restore", "mail", "--to", mail),
+    ["mail", "mail/cur", "mail/new"].map((f) =>
+      `MADE FOLDER: source/${f}/ → ${join(mail, ...f.split("/"))}\n`
+    ).join("") + "Restore complete: 0 restored, 0 up to date, 0 not restored, 3 folders made\n",
+  );
+  // The folders on the way to a file or to a folder PATH are not said, nor counted.
+  const file = join(fx.dir, "file");
+  assert.equal(
+    await ok(fx, "restore", "b/f.txt", "--to", file),
+    `RESTORED: source/b/f.txt (v1) → ${join(file, "b", "f.txt")}\n` +
+      "Restore complete: 1 restored, 0 up to date, 0 not restored\n",
+  );
+  const one = join(fx.dir, "one");
+  assert.equal(
+    await ok(fx, "restore", "a/empty", "--to", one),
+    `MADE FOLDER: source/a/empty/ → ${join(one, "a", "empty")}\n` +
+      "Restore complete: 0 restored, 0 up to date, 0 not restored, 1 folder made\n",
+  );
+});
+
+Deno.test("restore in place says the folder it makes again; --quiet says none; --json lists them in folders", async () => {
+  using fx = await backedUp();
+  Deno.removeSync(join(fx.source, "a", "empty"));
+  assert.equal(
+    await ok(fx, "restore"),
+    `UP TO DATE: source/b/f.txt (${join(fx.source, "b", "f.txt")})\n` +
+      `MADE FOLDER: source/a/empty/ → ${join(fx.source, "a", "empty")}\n` +
+      "Restore complete: 0 restored, 1 up to date, 0 not restored, 1 folder made\n",
+  );
+  assert.equal(await ok(fx, "restore", "--to", join(fx.dir, "q"), "--quiet"), "");
+  assert.ok(Deno.statSync(join(fx.dir, "q", "mail", "new")).isDirectory);
+  const to = join(fx.dir, "j");
+  const folders = FOLDERS.map((f) => ({ path: `source/${f}/`, to: join(to, ...f.split("/")) }));
+  const dry = JSON.parse(await ok(fx, "restore", "--to", to, "--json", "--dry-run"));
+  assert.deepEqual(dry.folders, folders);
+  const doc = JSON.parse(await ok(fx, "restore", "--to", to, "--json"));
+  assert.deepEqual(doc.folders, folders);
+  assert.equal(doc.restored.length, 1);
+  const again = JSON.parse(await ok(fx, "restore", "--to", to, "--json"));
+  assert.equal(again.folders, undefined);
+});
