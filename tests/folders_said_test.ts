@@ -92,3 +92,57 @@ Deno.test("restore in place says the folder it makes again; --quiet says none; -
   const again = JSON.parse(await ok(fx, "restore", "--to", to, "--json"));
   assert.equal(again.folders, undefined);
 });
+
+/** Each run's [started, ended] (ms), as `history --json` lists them. */
+async function runTimes(fx: Fixture): Promise<[number, number][]> {
+  const { runs } = JSON.parse(await ok(fx, "history", "--json"));
+  return runs.map((r: { startedAt: string; endedAt: string }) => [
+    Date.parse(r.startedAt),
+    Date.parse(r.endedAt),
+  ]);
+}
+
+/** Asserts the ISO time `at` falls within the run `[started, ended]`. */
+function within(at: string, [started, ended]: [number, number], what: string): void {
+  const t = Date.parse(at);
+  assert.ok(t >= started && t <= ended, `${what}: ${at} not in [${started}, ${ended}]`);
+}
+
+Deno.test("history of a folder that holds no file tells when it stood, in text and --json; of a folder with files, as before", async () => {
+  using fx = await backedUp();
+  Deno.removeSync(join(fx.source, "a", "empty"));
+  await ok(fx, "run");
+  mkdirs(fx.source, "a/empty");
+  await ok(fx, "run");
+  const runs = await runTimes(fx);
+  // Was: exit 1, "Cannot show history of 'a/empty': 'source/a/empty' was never backed up".
+  const doc = JSON.parse(await ok(fx, "history", "a/empty", "--json"));
+  assert.deepEqual(Object.keys(doc), ["path", "versions", "stood"]);
+  assert.equal(doc.path, "source/a/empty");
+  assert.deepEqual(doc.versions, []);
+  const [gone, back] = doc.stood;
+  assert.equal(doc.stood.length, 2);
+  within(gone.from, runs[0], "first seen");
+  within(gone.to, runs[1], "found gone");
+  within(back.from, runs[2], "seen again");
+  assert.equal(back.to, null);
+  assert.equal(
+    await ok(fx, "history", "a/empty"),
+    "History of source/a/empty/ (a folder that holds no file: 2 spans when it stood)\n" +
+      "STOOD FROM                TO\n" +
+      `${gone.from}  ${gone.to}\n` +
+      `${back.from}  standing\n`,
+  );
+  // A folder holding only folders, standing since the first run.
+  const mail = JSON.parse(await ok(fx, "history", "mail", "--json"));
+  assert.equal(mail.stood.length, 1);
+  within(mail.stood[0].from, runs[0], "mail first seen");
+  assert.equal(mail.stood[0].to, null);
+  // A folder with files, and a path never there, as before.
+  const b = await fx.cli("history", "b");
+  assert.equal(b.code, 2, b.stderr);
+  assert.match(b.stderr, /Cannot show history of folder 'b': give a file PATH under it/);
+  const never = await fx.cli("history", "nowhere");
+  assert.equal(never.code, 1, never.stderr);
+  assert.match(never.stderr, /'source\/nowhere' was never backed up/);
+});

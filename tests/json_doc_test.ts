@@ -71,10 +71,14 @@ async function json(fx: Fixture, ...args: string[]): Promise<Record<string, unkn
   return JSON.parse(r.stdout);
 }
 
-/** A backup of four runs: changed, deleted, duplicate, symlink, one file excluded since. */
+/**
+ * A backup of four runs: changed, deleted, duplicate, symlink, one file excluded since, an
+ * empty folder.
+ */
 async function backup(): Promise<Fixture> {
   const fx = makeFixture({ "one.txt": "one\n", "two.txt": "two\n", "docs/a.txt": "a\n" });
   Deno.symlinkSync("one.txt", join(fx.source, "link"));
+  Deno.mkdirSync(join(fx.source, "empty"));
   assert.equal((await fx.cli("run", "-q")).code, 0);
   writeTree(fx.source, { "one.txt": "one v2\n", "dup.txt": "two\n", "three.txt": "3\n" });
   Deno.removeSync(join(fx.source, "docs/a.txt"));
@@ -117,14 +121,19 @@ Deno.test("docs/json.md: run, plan and history --json have exactly the fields it
     assertFields("history --json run", r, runs);
   }
   const versions = tableAfter("`history PATH --json`");
-  const top = new Set(["path", "excluded", "excludedAt", "exclusions", "versions"]);
-  for (const path of ["one.txt", "three.txt", "link"]) {
+  const top = new Set(["path", "excluded", "excludedAt", "exclusions", "versions", "stood"]);
+  for (const path of ["one.txt", "three.txt", "link", "empty"]) {
     const doc = await json(fx.fx, "history", path);
     assert.deepEqual(Object.keys(doc).filter((k) => !top.has(k)), [], `history ${path} --json`);
     for (const v of doc.versions as Record<string, unknown>[]) {
       assertFields(`history ${path} --json version`, v, versions);
     }
   }
+  // A folder that holds no file: when it stood.
+  const stood = DOC.slice(DOC.indexOf("`stood`, only for a folder"));
+  const folder = await json(fx.fx, "history", "empty");
+  assert.equal((folder.stood as unknown[]).length, 1);
+  assertElements("history empty --json stood", folder.stood, stood.slice(0, stood.indexOf(".")));
 });
 
 Deno.test("docs/json.md: verify, restore, ls, diff, find and stats --json have exactly the fields its tables give", async () => {
@@ -139,6 +148,9 @@ Deno.test("docs/json.md: verify, restore, ls, diff, find and stats --json have e
     assertFields(`restore ${args.join(" ")} --json`, doc, restore);
     for (const list of ["restored", "upToDate"]) {
       assertElements(`restore --json ${list}`, doc[list], restore.get("restored")!.type);
+    }
+    if (doc.folders !== undefined) {
+      assertElements("restore --json folders", doc.folders, restore.get("folders")!.type);
     }
   }
 

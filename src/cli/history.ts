@@ -1,12 +1,12 @@
 /**
  * `history PATH`: every content the backup recorded for one file — version number, when
  * it became current and was replaced, size, hash, and where its copy lives (or when
- * retention removed it). `history` alone: every run, when it ended and what it did.
+ * retention removed it); of a folder that holds no file, when it stood. `history` alone: every run, when it ended and what it did.
  * Parses the options, reads what to show through restore/history_lookup.ts (the state
  * read-only, without the run lock; nothing written) and prints it.
  */
 import { oneLine } from "../log/one_line.ts";
-import { formatHistory } from "../restore/history.ts";
+import { formatFolderHistory, formatHistory } from "../restore/history.ts";
 import { formatRuns } from "../restore/runs.ts";
 import { configForReading } from "../restore/bare_root.ts";
 import { backupRuns, type FileHistory, fileHistory } from "../restore/history_lookup.ts";
@@ -30,6 +30,10 @@ config left it out since it was backed up, and it was followed again (or deleted
 purged) since: from when to when, its last content backed up standing for it meanwhile
 (none where purged: the purge deleted it from then on). Right after a run was interrupted,
 a copy it moved before recording it is shown where it went (JSON: "movedTo").
+A PATH naming a folder that holds no file (empty, or holding only folders) lists when
+it stood, oldest first: from the run that first saw it to the one that found it gone
+("standing" while it stands), as a restore --at makes it (docs/restore.md); a folder
+with files is refused: give a file PATH under it.
 PATH is relative to the source root (docs/a.txt), or written as the logs show it, the
 source's name in front (source/docs/a.txt; required with several sources), or absolute,
 or, given from a folder inside a source, ./ or ../ from there.
@@ -42,7 +46,8 @@ Options:
                  (versions is empty, with exit code 1, for a path never backed up;
                  "excluded": true, with "excludedAt", for a file an exclude
                  pattern took out since; "exclusions": [{"from", "to", "ended"}]
-                 for each exclusion of it that ended);
+                 for each exclusion of it that ended; "stood": [{"from", "to"}],
+                 "to" null while standing, for a folder that holds no file);
                  without PATH, { "backupRoot": ..., "runs": [...] }
 
 Exit codes: 0 listed, 1 the path is not in the backup, 2 usage or configuration error.
@@ -82,14 +87,19 @@ export function historyCommand(argv: string[]): Promise<number> {
   return Promise.resolve(history.neverBackedUp === undefined ? 0 : 1);
 }
 
-/** A file's contents as a table or JSON; for a path never backed up, the line that says so. */
+/**
+ * A file's contents (a folder's spans) as a table or JSON; for a path never backed up, the
+ * line that says so.
+ */
 function printHistory(
-  { path, entries, neverBackedUp, excluded, excludedAt, exclusions }: FileHistory,
+  { path, entries, neverBackedUp, excluded, excludedAt, exclusions, stood }: FileHistory,
   json: boolean,
 ): void {
   if (neverBackedUp !== undefined) warn(oneLine(neverBackedUp));
   // Exit code 1 always comes with its document (docs/json.md): for it, no versions.
   if (json) {
-    say(JSON.stringify({ path, excluded, excludedAt, versions: entries, exclusions }, null, 2));
-  } else if (neverBackedUp === undefined) say(formatHistory(path, entries, exclusions)); // escaped there
+    const doc = { path, excluded, excludedAt, versions: entries, exclusions, stood };
+    say(JSON.stringify(doc, null, 2));
+  } else if (stood !== undefined) say(formatFolderHistory(path, stood));
+  else if (neverBackedUp === undefined) say(formatHistory(path, entries, exclusions)); // escaped there
 }

@@ -1,7 +1,8 @@
 /**
  * History of one path: every content the state recorded for it, oldest first, as data
  * (`--json`) and as an aligned table, one line per content (newlines in names escaped),
- * then a line per exclusion of it that ended (state/ended_exclusions.ts).
+ * then a line per exclusion of it that ended (state/ended_exclusions.ts); of a folder that
+ * holds no file, when it stood (state/folder_spans.ts).
  * Pure formatting over `copies` rows (where an interrupted run moved a copy is asked of
  * the caller); nothing is written, so an interruption leaves nothing.
  */
@@ -9,7 +10,7 @@ import type { StoredCopy } from "../state/store.ts";
 import { formatBytes } from "../core/format_bytes.ts";
 import { formatTable } from "../core/format_table.ts";
 import { oneLine } from "../log/one_line.ts";
-import type { ExclusionSpan } from "./history_lookup.ts";
+import type { ExclusionSpan, StoodSpan } from "./history_lookup.ts";
 
 /** How an exclusion ended, in words. */
 const ENDED = {
@@ -142,4 +143,17 @@ export function formatHistory(
   );
   return [oneLine(`History of ${path} (${count})`), ...formatTable(header, rows), ...spans]
     .join("\n");
+}
+
+/**
+ * When a folder that holds no file stood, a line a span, oldest first: from when, to when a
+ * walk found it gone ("standing" while it stands).
+ */
+export function formatFolderHistory(path: string, spans: readonly StoodSpan[]): string {
+  const rows = spans.map((s) => [s.from, s.to ?? "standing"]);
+  const count = `${spans.length} span${spans.length === 1 ? "" : "s"}`;
+  return [
+    oneLine(`History of ${path}/ (a folder that holds no file: ${count} when it stood)`),
+    ...formatTable(["STOOD FROM", "TO"], rows),
+  ].join("\n");
 }

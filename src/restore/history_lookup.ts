@@ -1,10 +1,11 @@
 /**
  * What `history` shows, read from the state read-only without the run lock: the backup's
- * runs, or every content of one file, with where a run interrupted before its commit
- * moved or deleted their copies. The warnings come first (a run's unfinished work, times
- * ahead of the clock, deletions the guard holds back); a path never backed up gets the hint at what was meant (another
- * spelling, a source the config no longer names, a place in the backup root). Reads only,
- * so an interruption leaves nothing.
+ * runs, or every content of one file (of a folder that holds no file, when it stood), with
+ * where a run interrupted before its commit moved or deleted their copies. The warnings come
+ * first (a run's unfinished work, times ahead of the clock, deletions the guard holds back);
+ * a path never backed up gets the hint at what was meant (another spelling, a source the
+ * config no longer names, a place in the backup root). Reads only, so an interruption
+ * leaves nothing.
  */
 import type { Config } from "../config/config.ts";
 import { historyTimesNote } from "../core/clock_ahead.ts";
@@ -20,6 +21,7 @@ import { heldBackHistoryWarning } from "./held_back.ts";
 import { LEFT_OUT_BY } from "./excluded.ts";
 import type { HeldRun } from "../state/run_queries.ts";
 import type { EndedExclusion, ExclusionEnd } from "../state/ended_exclusions.ts";
+import type { FolderSpan } from "../state/folder_spans.ts";
 import {
   prunedNow,
   type Unfinished,
@@ -45,6 +47,17 @@ export interface FileHistory {
    * oldest first, recorded since 2026-12-06 (state/ended_exclusions.ts); none: absent.
    */
   exclusions?: ExclusionSpan[];
+  /**
+   * For a folder that holds no file (empty, or holding only folders): when it stood, oldest
+   * first, as the state records it (schema 10 on: state/folder_spans.ts); absent otherwise.
+   */
+  stood?: StoodSpan[];
+}
+
+/** A span of a folder's, as `history PATH` shows it: from when, to when (null: standing). */
+export interface StoodSpan {
+  from: string;
+  to: string | null;
 }
 
 /** An exclusion that ended, as `history PATH` shows it. */
@@ -77,6 +90,8 @@ interface Recorded {
   held: HeldRun[];
   /** Its exclusions that ended, oldest first. */
   ended: EndedExclusion[];
+  /** For a path with no content and no file below it: its spans as a folder, oldest first. */
+  stood: FolderSpan[];
 }
 
 /**
@@ -123,6 +138,14 @@ export function fileHistory(
   if (copies.length === 0 && recorded.folder) {
     throw new UsageError(`Cannot show history of folder '${given}': give a file PATH under it`);
   }
+  const iso = (ms: number) => new Date(ms).toISOString();
+  if (copies.length === 0 && recorded.stood.length > 0) {
+    const stood = recorded.stood.map((s) => ({
+      from: iso(s.from),
+      to: s.to === null ? null : iso(s.to),
+    }));
+    return { path, entries: [], stood };
+  }
   if (copies.length === 0) {
     return { path, entries: [], neverBackedUp: neverBackedUpLine(given, recorded) };
   }
@@ -133,7 +156,6 @@ export function fileHistory(
     (at) => prunedNow(unfinished, at, held),
   );
   const { excluded, excludedAt, ended } = recorded;
-  const iso = (ms: number) => new Date(ms).toISOString();
   const at = excludedAt === undefined ? {} : { excludedAt: iso(excludedAt) };
   const exclusions = ended.map((e) => ({ from: iso(e.from), to: iso(e.to), ended: e.by }));
   return {
@@ -158,8 +180,10 @@ function recordedAt(config: Config, store: StateStore, given: string): Recorded 
     );
   const latest = store.latestRunTime();
   const folder = resolver.isFolder(path);
+  // A folder that holds no file, whose spans the state keeps (schema 10 on).
+  const stood = copies.length > 0 || folder ? [] : store.folderSpans(path);
   const other = resolver.otherReading(given) ?? resolver.leftReading(path);
-  const hint = copies.length > 0 || folder || otherForm
+  const hint = copies.length > 0 || folder || otherForm || stood.length > 0
     ? ""
     : leftSourceHint(store, other) || resolver.storedCopyHintFor(given, path) ||
       spellingHint(store, path, other);
@@ -181,6 +205,7 @@ function recordedAt(config: Config, store: StateStore, given: string): Recorded 
     excludedAt,
     held,
     ended,
+    stood,
   };
 }
 

@@ -131,6 +131,28 @@ export function folderStood(db: StateDb, path: string, at?: number): boolean {
   ).get(path, at) !== undefined;
 }
 
+/** A span of a folder's: from when it stood, to when a walk found it gone (null: standing). */
+export interface FolderSpan {
+  from: number;
+  to: number | null;
+}
+
+/**
+ * Every span of the folder at a logical path, oldest first, as `history PATH` shows them: those
+ * that ended, then the one standing; none for a state older than schema 10, nor for a row
+ * migrated from schema 9 that no walk has seen (`STANDS`: when it stood is not known).
+ */
+export function folderSpans(db: StateDb, path: string): FolderSpan[] {
+  if (db.version < FOLDER_SPANS_SCHEMA) return [];
+  return db.arrays<[number, number | null]>(
+    `SELECT ${SPAN_BEGAN}, gone_at FROM ended_folders WHERE path = ?1
+     UNION ALL
+     SELECT ${SPAN_BEGAN}, NULL FROM folders WHERE path = ?1 AND ${STANDS}
+     ORDER BY 1`,
+    path,
+  ).map(([from, to]) => ({ from, to }));
+}
+
 /**
  * The folders recorded at or below a logical path (every span, standing or gone), each with
  * whether it stands now; none for a state older than schema 10. For `purge` (its PATHs).

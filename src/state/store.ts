@@ -283,6 +283,11 @@ export class StateStore extends StateReads {
     if (paths.length > 0) this.db.tx(() => spans.forgetFolders(this.db, paths));
   }
 
+  /** Every span of the folder at a logical path, oldest first (folder_spans.ts). */
+  folderSpans(path: string): spans.FolderSpan[] {
+    return spans.folderSpans(this.db, path);
+  }
+
   /** Whether the folder at a logical path stood at the moment `at` (undefined: now). */
   folderStood(path: string, at?: number): boolean {
     return spans.folderStood(this.db, path, at);
