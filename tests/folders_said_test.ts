@@ -146,3 +146,39 @@ Deno.test("history of a folder that holds no file tells when it stood, in text a
   assert.equal(never.code, 1, never.stderr);
   assert.match(never.stderr, /'source\/nowhere' was never backed up/);
 });
+
+Deno.test("restore of a folder that holds no file, gone since or not yet there: said when it stood, and the moment to give", async () => {
+  using fx = await backedUp();
+  Deno.removeSync(join(fx.source, "a", "empty"));
+  await ok(fx, "run");
+  const [first, second] = await runTimes(fx);
+  const { stood: [span] } = JSON.parse(await ok(fx, "history", "a/empty", "--json"));
+  const notRestored = async (...args: string[]) => {
+    const r = await fx.cli("restore", "a/empty", "--to", join(fx.dir, "r"), ...args);
+    assert.equal(r.code, 1, r.stderr);
+    return r.stderr;
+  };
+  // Was: "'source/a/empty' is not in the backup", as of a path never recorded, no moment given.
+  assert.match(
+    await notRestored(),
+    new RegExp(
+      `NOT RESTORED: a/empty: 'source/a/empty' is not in the backup any more: the folder was ` +
+        `found gone at ${span.to}: restore it with --at a time before that\n`,
+    ),
+  );
+  const after = new Date(second[1] + 1000).toISOString();
+  assert.match(
+    await notRestored("--at", after),
+    new RegExp(`as of ${after}: the folder was found gone at ${span.to}: give an earlier time`),
+  );
+  const before = new Date(first[0] - 1000).toISOString();
+  assert.match(
+    await notRestored("--at", before),
+    new RegExp(`as of ${before}: the folder was first seen at ${span.from}: give that time or a`),
+  );
+  // The moment it gives makes it.
+  assert.match(
+    await ok(fx, "restore", "a/empty", "--at", span.from, "--to", join(fx.dir, "s")),
+    /MADE FOLDER: source\/a\/empty\//,
+  );
+});

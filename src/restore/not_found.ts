@@ -38,10 +38,15 @@ export function notFound(
   }
   const what = target === "" ? "the backup holds no files" : `'${target}' is not in the backup`;
   if (sel.kind === "at") {
-    const early = left || tooEarly(store, target, at!) || deletedBefore(store, target, at!, lists);
+    const early = left || tooEarly(store, target, at!) ||
+      deletedBefore(store, target, at!, lists) ||
+      folderNotThen(store, target, at!, lists);
     return `${what} as of ${new Date(at!).toISOString()}${early || spelled}`;
   }
-  if (!recorded) return `${what}${spelled}`;
+  if (!recorded) {
+    const gone = left ? "" : folderNotThen(store, target, Infinity, lists);
+    return gone ? `${what} any more${gone}` : `${what}${spelled}`;
+  }
   return target === ""
     ? "the backup holds no current files: use --at TIME to restore files deleted since"
     : `${what} any more${
@@ -155,6 +160,35 @@ function goneHow(c: StoredCopy): string {
 /** Every recorded content below a logical folder, a page at a time. */
 function* rowsBelow(store: StateStore, folder: string): Generator<StoredCopy> {
   for (const page of store.copyPages(folder)) yield* page;
+}
+
+/**
+ * For a folder that holds no file (empty, or holding only folders), whose spans the state
+ * keeps (state/folder_spans.ts), not standing at `at` (Infinity: the latest): when a walk
+ * found it gone, with the moment to give instead (or when it stood again), or, before it
+ * first stood, that time; nothing where no span of it is recorded.
+ */
+function folderNotThen(store: StateStore, target: string, at: number, lists: boolean): string {
+  if (target === "") return "";
+  const spans = store.folderSpans(target);
+  const iso = (ms: number) => new Date(ms).toISOString();
+  const ended = spans.filter((s) => s.to !== null && s.to <= at).at(-1);
+  if (ended === undefined) {
+    const first = spans[0];
+    if (first === undefined || first.from <= at) return "";
+    return `: the folder was first seen at ${iso(first.from)}: give that time or a later ` +
+      "one to --at";
+  }
+  const gone = `: the folder was found gone at ${iso(ended.to!)}`;
+  const again = spans.find((s) => s.from > at);
+  if (again !== undefined) {
+    return `${gone} and stood again from ${iso(again.from)}: give an earlier time or that one ` +
+      "to --at";
+  }
+  if (at !== Infinity) return `${gone}: give an earlier time to --at`;
+  return `${gone}: ${
+    lists ? "give --at a time before that" : "restore it with --at a time before that"
+  }`;
 }
 
 /**
