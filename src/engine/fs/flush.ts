@@ -160,14 +160,15 @@ export function openFilesLimit(): number {
 }
 
 /**
- * The limit as openFilesLimit reads it, or undefined where it could not be read now. A
- * read that fails is not kept: out of descriptors, it fails for want of one
- * (SYNC_PARALLEL reads it as the modules load, under `ulimit -n 20` too), and the next
- * call, once some are given back, reads the real limit for the error's remedy.
+ * The limit as openFilesLimit reads it, or undefined where it could not be read now, or is
+ * not read at all (off Linux, on `os`: 256 there is a guess, which the error's remedy must
+ * not give as the limit). A read that fails is not kept: out of descriptors, it fails for
+ * want of one (SYNC_PARALLEL reads it as the modules load, under `ulimit -n 20` too), and
+ * the next call, once some are given back, reads the real limit for the error's remedy.
  */
-export function shownOpenFilesLimit(): number | undefined {
+export function shownOpenFilesLimit(os: string = Deno.build.os): number | undefined {
+  if (os !== "linux") return undefined;
   if (OPEN_FILES_LIMIT !== undefined) return OPEN_FILES_LIMIT;
-  if (Deno.build.os !== "linux") return OPEN_FILES_LIMIT = 256;
   try {
     const limits = Deno.readTextFileSync("/proc/self/limits");
     const shown = /^Max open files\s+(\d+|unlimited)/m.exec(limits)?.[1];

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { fullFlushRefused, inWaves } from "./flush.ts";
+import { fullFlushRefused, inWaves, shownOpenFilesLimit } from "./flush.ts";
 
 Deno.test("fullFlushRefused: only macOS's full flush an SMB mount refuses (ENOTSUP) is let pass", () => {
   const notSupported = new Error("Operation not supported (os error 45)");
@@ -25,4 +25,10 @@ Deno.test("inWaves: a flush the system had no resources for a moment (EAGAIN) is
   await assert.rejects(inWaves(["x"], 1, never, failure), /x: .*os error 11/);
   const broken = () => Promise.reject(new Error("Input/output error (os error 5)"));
   await assert.rejects(inWaves(["y"], 4, broken, failure), /y: .*os error 5/);
+});
+
+Deno.test("shownOpenFilesLimit: none off Linux, where the limit is not read (256 is a guess)", () => {
+  assert.equal(shownOpenFilesLimit("darwin"), undefined);
+  assert.equal(shownOpenFilesLimit("windows"), undefined);
+  if (Deno.build.os === "linux") assert.ok((shownOpenFilesLimit("linux") ?? 0) > 0);
 });
