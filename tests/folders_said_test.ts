@@ -182,3 +182,29 @@ Deno.test("restore of a folder that holds no file, gone since or not yet there: 
     /MADE FOLDER: source\/a\/empty\//,
   );
 });
+
+Deno.test("a file where a folder goes is said once, not for the folders below it, though a folder whose name sorts between comes after it", async () => {
+  using fx = makeFixture({});
+  put(fx.source, { "f.txt": "f\n" });
+  // In path order: a, 'a b' (' ' sorts before '/'), a/x, a/y.
+  mkdirs(fx.source, "a/x", "a/y", "a b");
+  await ok(fx, "run");
+  for (const name of ["a", "a b"]) {
+    Deno.removeSync(join(fx.source, name), { recursive: true });
+    Deno.writeTextFileSync(join(fx.source, name), "in the way\n");
+  }
+  const said = (stderr: string) => stderr.split("\n").filter((l) => /FOLDER|folder '/.test(l));
+  const dry = await fx.cli("restore", "--dry-run");
+  assert.equal(dry.code, 0, dry.stderr);
+  // Was: a third line, for a/x, below the file 'a' already said.
+  assert.deepEqual(said(dry.stderr).map((l) => l.split(" → ")[0]), [
+    "WOULD NOT MAKE FOLDER: source/a/",
+    "WOULD NOT MAKE FOLDER: source/a b/",
+  ]);
+  const r = await fx.cli("restore");
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(said(r.stderr).map((l) => l.split(":")[1]), [
+    ` Cannot make folder '${join(fx.source, "a")}'`,
+    ` Cannot make folder '${join(fx.source, "a b")}'`,
+  ]);
+});

@@ -24,7 +24,6 @@ import type { RestoreItem } from "./restore_item.ts";
 import type { FolderItem } from "./standing_folders.ts";
 import { refusedFolderReason } from "./dest_folder.ts";
 import { noRoom } from "./full_disks.ts";
-import { isInside } from "../config/paths.ts";
 import { lstatOrNone } from "../engine/fs/fsops.ts";
 
 /** Folders remembered (about 150 bytes each); past it, the rest keep the umask's modes. */
@@ -152,12 +151,13 @@ export function makeFolders(
   },
 ): FolderProblem[] {
   const problems: FolderProblem[] = [];
-  // The last folder refused: those below it (next in path order) are not tried, nor said.
-  let refused: string | undefined;
+  // The folders refused: those below them are not tried, nor said. Not only the last: in
+  // path order, `a b` comes between `a` and `a/x` (' ' sorts before '/').
+  const refused = new Set<string>();
   for (const item of items) {
     const { logical, dest, base, toDir } = item;
     if (holds(dest) || full.has(base)) continue;
-    if (refused !== undefined && isInside(dest, refused)) continue;
+    if (belowAny(dest, refused)) continue;
     try {
       const reached = folders.reach(base, dest);
       reached.release();
@@ -173,7 +173,7 @@ export function makeFolders(
         for (let d = dest; d !== deepest && at !== ""; d = dirname(d)) at = parentOf(at);
         madeFolders.addFolder(deepest, at, base, partial.first);
       }
-      refused = e instanceof RefusedFolder ? e.folder : dest;
+      refused.add(e instanceof RefusedFolder ? e.folder : dest);
       const reason = e instanceof RefusedFolder
         ? refusedFolderReason(e, base, toDir)
         : errorText(e);
@@ -200,13 +200,14 @@ export function foldersToMake(
 ): { wouldMake: FolderItem[]; refused: FolderProblem[] } {
   const wouldMake: FolderItem[] = [];
   const refused: FolderProblem[] = [];
-  let last: string | undefined;
+  // The places refused: as `makeFolders`' (not only the last one).
+  const blocked = new Set<string>();
   for (const item of items) {
-    if (filesIn(item.dest) || (last !== undefined && isInside(item.dest, last))) continue;
+    if (filesIn(item.dest) || belowAny(item.dest, blocked)) continue;
     const place = placeOf(item.base, item.dest);
     if (place === "missing") wouldMake.push(item);
     else if (place !== "there") {
-      last = place.folder;
+      blocked.add(place.folder);
       const reason = place instanceof RefusedFolder
         ? refusedFolderReason(place, item.base, item.toDir)
         : errorText(place.error);
@@ -214,6 +215,15 @@ export function foldersToMake(
     }
   }
   return { wouldMake, refused };
+}
+
+/** Whether `dest` lies below one of `folders` (its parents looked up, not every folder). */
+function belowAny(dest: string, folders: ReadonlySet<string>): boolean {
+  if (folders.size === 0) return false;
+  for (let child = dest, d = dirname(dest); d !== child; child = d, d = dirname(d)) {
+    if (folders.has(d)) return true;
+  }
+  return false;
 }
 
 /**
