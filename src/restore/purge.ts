@@ -174,7 +174,12 @@ export async function purgeCopies(
       pausePoint("marking");
       session.store.recordPurged(listing.records.map((r) => r.id), recorded);
     }
-    if (!stopped) forgetFolders(config, session.store, listing.paths, say, session.log);
+    // Once every copy is dealt with: a copy left in place (its deletion failed, or held)
+    // still comes back from a restore, with the folders of its moment; the same purge again
+    // forgets them.
+    if (!stopped && result.errors.length === 0) {
+      forgetFolders(config, session.store, listing.paths, say, session.log);
+    }
     result.warnings = [...session.recovered, ...result.warnings];
     status = stopped
       ? "stopped"

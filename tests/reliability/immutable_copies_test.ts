@@ -193,6 +193,32 @@ Deno.test({
 });
 
 Deno.test({
+  name:
+    "purge --yes of a folder one of whose copies is immutable keeps its folder records until the same purge again deletes them all",
+  ignore: noChattr || Deno.build.os !== "linux",
+  fn: async () => {
+    using fx = makeFixture({ "a": "a\n", "d/f.txt": "f\n" });
+    Deno.mkdirSync(join(fx.source, "d", "empty"));
+    assert.equal((await fx.cli("run")).code, 0);
+    writeConfig(fx.config, { ...BASE, exclude: ["d/"] });
+    assert.equal((await fx.cli("run")).code, 0);
+    const copy = join(fx.backup, "d", "f.txt");
+    const r = await withFlag("+i", [copy], () => fx.cli("purge", "d", "--yes"));
+    assert.equal(r.code, 1, r.stdout + r.stderr);
+    // Was: 'PURGE folders: source/d (2 folder record(s) ...)' and d/empty forgotten, while
+    // d/f.txt, its copy left, still came back from a restore of the first run's moment.
+    assert.ok(!r.stdout.includes("PURGE folders:"), r.stdout);
+    const kept = await fx.cli("history", "d/empty", "--json");
+    assert.equal(kept.code, 0, kept.stderr);
+    assert.equal(JSON.parse(kept.stdout).stood.length, 1);
+    const again = await fx.cli("purge", "d", "--yes");
+    assert.equal(again.code, 0, again.stderr);
+    assert.match(again.stdout, /PURGE folders: source\/d \(2 folder record\(s\)/);
+    assert.equal((await fx.cli("history", "d/empty")).code, 1);
+  },
+});
+
+Deno.test({
   name: "an immutable copy whose file's mode and time changed: said by its path, with the remedy",
   ignore: noChattr || Deno.build.os !== "linux",
   fn: async () => {
