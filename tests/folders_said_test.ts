@@ -195,14 +195,15 @@ Deno.test("a file where a folder goes is said once, not for the folders below it
   }
   const said = (stderr: string) => stderr.split("\n").filter((l) => /FOLDER|folder '/.test(l));
   const dry = await fx.cli("restore", "--dry-run");
-  assert.equal(dry.code, 0, dry.stderr);
+  assert.equal(dry.code, 1, dry.stderr); // two folders would not be made
   // Was: a third line, for a/x, below the file 'a' already said.
   assert.deepEqual(said(dry.stderr).map((l) => l.split(" → ")[0]), [
     "WOULD NOT MAKE FOLDER: source/a/",
     "WOULD NOT MAKE FOLDER: source/a b/",
   ]);
   const r = await fx.cli("restore");
-  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(r.stdout, /, 2 folders not made$/m);
   assert.deepEqual(said(r.stderr).map((l) => l.split(":")[1]), [
     ` Cannot make folder '${join(fx.source, "a")}'`,
     ` Cannot make folder '${join(fx.source, "a b")}'`,

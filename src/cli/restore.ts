@@ -13,14 +13,8 @@ import { atOption } from "./at_option.ts";
 import { FILTER_OPTIONS, filterOption } from "./filter_option.ts";
 import type { HeldRun } from "../state/run_queries.ts";
 import { flag, parseCommand, type Parsed, refuseEmptyPaths, str, UsageError } from "./args.ts";
-import {
-  choosingHooks,
-  printFolderProblems,
-  printRestore,
-  printResultLine,
-  RestoreTally,
-} from "./restore_output.ts";
-import { madeFolderLine } from "./restore_folders.ts";
+import { choosingHooks, printRestore, printResultLine, RestoreTally } from "./restore_output.ts";
+import { madeFolderLine, printFolderProblems } from "./restore_folders.ts";
 import { say } from "./stdout.ts";
 import { checkStdoutOptions, restoreToStdout, TO_STDOUT } from "./restore_stdout.ts";
 
@@ -110,9 +104,9 @@ Ctrl-C (SIGINT), SIGTERM or SIGHUP stops it once the files being flushed are in 
 (what it restored is complete; restore again to finish), a second signal at once.
 
 Exit codes: 0 all restored or up to date, 1 some file not restored (each is named, or
-counted where its disk was full), or an --include matched nothing (or the patterns
-together keep no file), 2 usage or configuration error, 130, 143 or 129 stopped by
-SIGINT, SIGTERM or SIGHUP.
+counted where its disk was full) or a folder not made, or an --include matched nothing
+(or the patterns together keep no file), 2 usage or configuration error, 130, 143 or 129
+stopped by SIGINT, SIGTERM or SIGHUP.
 
 Examples:
   backup-tool restore docs/report.odt --to /tmp/restored
@@ -184,6 +178,7 @@ export async function restoreCommand(argv: string[]): Promise<number> {
     heldBack,
     dryRun,
     filter,
+    foldersNotMade: folderProblems.filter((f) => f.notMade),
   };
   return printRestore(tally, problems, opts);
 }

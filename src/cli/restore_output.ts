@@ -28,7 +28,12 @@ import { twinText } from "../restore/twins.ts";
 import { heldBackRestoreWarning } from "../restore/held_back.ts";
 import { type FilterPatterns, filterText } from "../restore/path_filter.ts";
 import { filterField } from "./filter_option.ts";
-import { foldersField, foldersMadeText } from "./restore_folders.ts";
+import {
+  foldersField,
+  foldersMadeText,
+  foldersNotMadeFailed,
+  foldersNotMadeText,
+} from "./restore_folders.ts";
 
 export type { Problem } from "../restore/select.ts";
 
@@ -223,16 +228,6 @@ function excludedFolderLine(path: string, files: number, at: string): string {
     `the last at ${at}, and they may have changed since`;
 }
 
-/** The folders not made (a dry run's: it would not make), or not given their mode or time. */
-export function printFolderProblems(folderProblems: FolderProblem[], dryRun = false): void {
-  for (const f of folderProblems) {
-    const said = dryRun ? `WOULD NOT MAKE FOLDER: ${f.logical}/ → ${f.folder}` : "";
-    if (said && f.notMade) warn(oneLine(`${said}: ${f.reason}`));
-    else if (f.notMade) warn(oneLine(`WARNING: Cannot make folder '${f.folder}': ${f.reason}`));
-    else warn(oneLine(`WARNING: ${f.folder}: its recorded mode or time not set: ${f.reason}`));
-  }
-}
-
 export function printRestore(
   tally: RestoreTally,
   earlier: Problem[],
@@ -250,6 +245,8 @@ export function printRestore(
     dryRun?: boolean;
     /** `--include` and `--exclude`, said in the summary and the --json document. */
     filter?: FilterPatterns;
+    /** The folders it could not make for themselves (said before: `printFolderProblems`). */
+    foldersNotMade?: readonly FolderProblem[];
   },
 ): number {
   const dryRun = opts.dryRun === true;
@@ -257,7 +254,9 @@ export function printRestore(
   const problems = [...earlier, ...tally.problems];
   const stopped = opts.stoppedCode !== undefined;
   const full = [...tally.fullDisks];
-  const exitCode = opts.stoppedCode ?? (problems.length === 0 && full.length === 0 ? 0 : 1);
+  const notMade = opts.foldersNotMade ?? [];
+  const clean = problems.length === 0 && full.length === 0 && notMade.length === 0;
+  const exitCode = opts.stoppedCode ?? (clean ? 0 : 1);
   if (opts.json) {
     writeJsonDocument({
       command: "restore",
@@ -269,7 +268,11 @@ export function printRestore(
       ...filterField(opts.filter),
       restored: tally.listed.restored,
       upToDate: tally.listed.upToDate,
-      failed: [...problems.map(jsonProblem), ...tally.fullDiskProblems],
+      failed: [
+        ...problems.map(jsonProblem),
+        ...tally.fullDiskProblems,
+        ...foldersNotMadeFailed(notMade),
+      ],
       ...full.length > 0
         ? { diskFull: full.map(([to, d]) => ({ to, error: d.error, notTried: d.notTried })) }
         : {},
@@ -308,7 +311,8 @@ export function printRestore(
       ? ""
       : `; ${tally.linked} as hard links of another file, as the backup recorded them`) +
       (opts.filter === undefined ? "" : `; filtered by ${filterText(opts.filter)}`);
-    const made = foldersMadeText(tally.foldersMade, dryRun);
+    const made = foldersMadeText(tally.foldersMade, dryRun) +
+      foldersNotMadeText(notMade.length, dryRun);
     if (dryRun) {
       say(
         `Dry run${asOf}: ${tally.restored} would be restored, ${tally.upToDate} up to date, ` +
