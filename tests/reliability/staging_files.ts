@@ -12,3 +12,15 @@ export const FILES = Object.fromEntries(
 export function changeAll(source: string): void {
   for (const f of Object.keys(FILES)) Deno.writeTextFileSync(join(source, f), `${f} new\n`);
 }
+
+/**
+ * The one line a run stopped by the staging folder's refusal (`refusal`: its words, with
+ * what to do next after its remedy) ends with, the lock released.
+ */
+export function runStoppedOnce(refusal: (then: string) => RegExp): RegExp {
+  return new RegExp(
+    "^Backup failed: " + refusal(", then run again; what was stored before is kept, the ")
+      .source +
+      "rest is left for the next run\n$",
+  );
+}
