@@ -156,6 +156,14 @@ export function isWithin(path: string, targets: readonly string[]): boolean {
   return targets.some((t) => t === "" || path === t || path.startsWith(`${t}/`));
 }
 
+/**
+ * The targets not at or below another one given ("" holds everything), each once, in the
+ * order given: those inside another add nothing to what the other covers.
+ */
+export function outermost(targets: readonly string[]): string[] {
+  return targets.filter((t, i) => !targets.some((o, j) => (o === t ? j < i : isWithin(t, [o]))));
+}
+
 const DATE_ONLY = /^(\d{4})-(\d{2})-(\d{2})(Z?)$/i;
 const DATE_TIME =
   /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?(Z|[+-]\d{2}(?::?\d{2})?)?$/i;

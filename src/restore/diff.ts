@@ -33,7 +33,7 @@ import { UsageError } from "../engine/errors.ts";
 import { compareCodePoints } from "../core/merge.ts";
 import { oneLine } from "../log/one_line.ts";
 import type { StateStore, StoredCopy } from "../state/store.ts";
-import { selectContents, type Selector } from "./asof.ts";
+import { outermost, selectContents, type Selector } from "./asof.ts";
 import { asRecorded } from "./logged_path.ts";
 import { openState, resolverFor } from "./open.ts";
 import { whereAsked } from "./filtered.ts";
@@ -266,9 +266,7 @@ function excludedPaths(
   targets: readonly string[],
   latest: () => number,
 ): Excluded {
-  const outer = [...new Set(targets)].filter((t) =>
-    !targets.some((o) => o !== t && (o === "" || t.startsWith(`${o}/`)))
-  );
+  const outer = outermost(targets);
   const spans = new Map<string, [number, number, boolean?][]>();
   const add = (path: string, span: [number, number, boolean?]) => {
     const list = spans.get(path);

@@ -47,6 +47,7 @@ import {
   type PurgeRecord,
 } from "../core/purge_plan.ts";
 import type { StateStore } from "../state/store.ts";
+import { outermost } from "./asof.ts";
 import { forgottenFoldersLine, unfollowedFolders } from "./purge_folders.ts";
 import { requireBackup, resolverFor, withState } from "./open.ts";
 import { asRecorded } from "./logged_path.ts";
@@ -293,7 +294,7 @@ function decide(config: Config, store: StateStore, given: readonly string[]): Pu
     }
   }
   // A PATH inside another one given is left to that one, so no copy is listed twice.
-  const outer = paths.filter((p) => !paths.some((o) => o !== p && p.startsWith(`${o}/`)));
+  const outer = outermost(paths);
   const copies: PurgeCopy[] = outer.flatMap((p) => [
     ...store.copiesOf(p),
     ...[...store.copyPages(p)].flat(),

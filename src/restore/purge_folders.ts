@@ -8,6 +8,7 @@
  * interruption before leaves them, for the same purge again.
  */
 import type { StateStore } from "../state/store.ts";
+import { outermost } from "./asof.ts";
 
 /**
  * The folders recorded at or below `paths` (logical) that stand no more, or that
@@ -18,8 +19,7 @@ export function unfollowedFolders(
   paths: readonly string[],
   unfollowed: (path: string) => boolean,
 ): string[] {
-  const outer = paths.filter((p) => !paths.some((o) => o !== p && p.startsWith(`${o}/`)));
-  return outer.flatMap((p) =>
+  return outermost(paths).flatMap((p) =>
     store.folderRecordsAt(p).filter((f) => !f.standing || unfollowed(f.path)).map((f) => f.path)
   );
 }

@@ -9,7 +9,7 @@
  * longer names, restored in place) is left out, and said (request.ts). Reads only.
  */
 import type { StateStore } from "../state/store.ts";
-import type { Selector } from "./asof.ts";
+import { outermost, type Selector } from "./asof.ts";
 import type { PathFilter } from "./path_filter.ts";
 
 /** A folder to make: its logical path, where it goes, and the folder it must stay inside. */
@@ -35,11 +35,7 @@ export function* standingFolders(
   const at = sel.kind === "at" ? sel.time : undefined;
   const whole = targets.length === 0 || targets.includes("");
   // A PATH below another PATH given adds nothing: its folders are the other's too.
-  const tops = whole
-    ? [""]
-    : [...new Set(targets)].filter((t) =>
-      !targets.some((other) => other !== t && t.startsWith(`${other}/`))
-    );
+  const tops = whole ? [""] : outermost(targets);
   for (const top of tops) {
     // A folder PATH is made itself, where it stood: it may hold nothing (an empty folder).
     if (top.includes("/") && store.folderStood(top, at) && (!filter || filter.keeps(`${top}/`))) {

@@ -17,7 +17,7 @@ import type { StateStore } from "../state/store.ts";
 import { asRecorded } from "./logged_path.ts";
 import { openState, resolverFor, runningNow } from "./open.ts";
 import type { PathResolver } from "./paths.ts";
-import { isWithin } from "./asof.ts";
+import { outermost } from "./asof.ts";
 import { leftSourceHint, spellingHint } from "./not_found.ts";
 import type { Problem } from "./select.ts";
 import { addPath, emptyTally, type Tally, type TopPath, TopPaths } from "./stats_tally.ts";
@@ -80,7 +80,11 @@ export function statsRequest(
         };
         return { ...none, problems, read: false };
       }
-      return { ...figures(store, whole ? [] : outer(found), request.top), problems, read: true };
+      return {
+        ...figures(store, whole ? [] : outermost(found), request.top),
+        problems,
+        read: true,
+      };
     });
   } finally {
     store.close();
@@ -112,11 +116,6 @@ function figures(store: StateStore, within: readonly string[], n: number) {
   }
   const { copies: fileCopies, ...distinct } = store.distinctContents(within);
   return { tally, distinct, fileCopies, top: top.list() };
-}
-
-/** The targets not inside another one given (each counted once), in the order given. */
-function outer(targets: readonly string[]): string[] {
-  return targets.filter((t, i) => !targets.some((o, j) => (o === t ? j < i : isWithin(t, [o]))));
 }
 
 /** Each recorded path at or below `targets` ("": everything), summed up, a page at a time. */

@@ -28,8 +28,8 @@ export function upsertFolders(
   gone?: GoneFolders,
 ): void {
   if (folders.size > 0) {
-    const upsert = db.q(db.version >= FOLDER_SPANS_SCHEMA ? UPSERT_SPANS : UPSERT);
     const spans = db.version >= FOLDER_SPANS_SCHEMA;
+    const upsert = db.q(spans ? UPSERT_SPANS : UPSERT);
     for (const [path, m] of folders) {
       const read = XATTRS_KEPT && !m.xattrsUnread ? 1 : 0;
       const row = [path, m.mode, m.uid ?? null, m.gid ?? null, m.mtimeMs, m.xattrs ?? null, read];
